@@ -1,0 +1,89 @@
+/**
+ * tether: the Model Context Protocol over Streamable HTTP from one
+ * web-standard function. `createMcpHandler(options)` returns
+ * `(Request) => Promise<Response>` for `Deno.serve`, `Bun.serve` and Node
+ * (`@tether/mcp/node`), with server-issued sessions (TTLs, cap, owner
+ * binding), SSE streaming with progress, cancellation, server→client
+ * requests and resumable streams.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, defineTool } from "@tether/mcp";
+ * import * as z from "zod";
+ *
+ * const handler = createMcpHandler({
+ *   name: "hello",
+ *   version: "1.0.0",
+ *   tools: [defineTool({
+ *     name: "greet",
+ *     description: "Greets someone",
+ *     input: z.object({ name: z.string() }),
+ *     handler: ({ name }) => `Hello, ${name}!`,
+ *   })],
+ * });
+ * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, handler);
+ * ```
+ * @module
+ */
+
+export { createMcpHandler, type HandlerStats, type McpHandler } from "./src/handler.ts";
+export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
+export {
+  type AnyPromptDefinition,
+  type AnyToolDefinition,
+  type Completer,
+  definePrompt,
+  defineResource,
+  defineResourceTemplate,
+  defineTool,
+  type InferInput,
+  type InferPromptArguments,
+  type PromptArgument,
+  type PromptDefinition,
+  type PromptReturn,
+  type ResourceDefinition,
+  type ResourceReadReturn,
+  type ResourceTemplateDefinition,
+  type ToolDefinition,
+  type ToolReturn,
+} from "./src/protocol/definitions.ts";
+export {
+  ANONYMOUS_PRINCIPAL,
+  type ElicitParams,
+  type ElicitResult,
+  type HandlerContext,
+  type OutboundRequestOptions,
+  type Principal,
+  type RequestContext,
+  type SessionState,
+} from "./src/protocol/context.ts";
+export type * from "./src/protocol/types.ts";
+export type { JsonSchema, SchemaInput } from "./src/protocol/schema.ts";
+export type { ToolRegistry } from "./src/protocol/tools.ts";
+export type { ResourceRegistry } from "./src/protocol/resources.ts";
+export type { PromptRegistry } from "./src/protocol/prompts.ts";
+export { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "./src/protocol/versions.ts";
+export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
+export type {
+  JsonRpcErrorObject,
+  JsonRpcErrorResponse,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  JsonRpcResultResponse,
+  RequestId,
+} from "./src/jsonrpc/messages.ts";
+export { AuthenticationError, type AuthenticationErrorOptions } from "./src/http/authentication_error.ts";
+export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
+export { MemorySessionStore } from "./src/session/memory_session_store.ts";
+export type { LoggingLevel, SessionChanges, SessionRecord, SessionStore } from "./src/session/session_store.ts";
+export { generateSessionId } from "./src/session/session_id.ts";
+export {
+  type EventLog,
+  MemoryEventLog,
+  type MemoryEventLogOptions,
+  type Replay,
+  type StoredEvent,
+} from "./src/streams/event_log.ts";
+export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";

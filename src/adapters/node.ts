@@ -1,0 +1,64 @@
+/**
+ * Serves a tether handler on Node through `@hono/node-server`. Client
+ * disconnects reach the handler: the Request's signal aborts and SSE bodies
+ * are cancelled. Bun and Deno need no adapter (`Bun.serve`, `Deno.serve`).
+ * @module
+ */
+
+import { serve as serveWithHono } from "@hono/node-server";
+
+/** Any fetch-style handler, a tether `McpHandler` included. */
+export type FetchHandler = ((request: Request) => Response | Promise<Response>) & { close?: () => Promise<void> };
+
+/** Options of {@linkcode serve}. */
+export interface NodeServeOptions {
+  /** TCP port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1` (loopback only). */
+  hostname?: string;
+}
+
+/** A running Node server. */
+export interface NodeServer {
+  /** Resolves with the bound port once listening. */
+  readonly ready: Promise<number>;
+  /** The base URL once listening, e.g. `http://127.0.0.1:8787`. */
+  readonly url: Promise<string>;
+  /** Closes the handler (when it has `close`), then open connections and the listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTP server for `handler`.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { serve } from "@tether/mcp/node";
+ * const handler = createMcpHandler({ name: "demo", version: "1.0.0", tools: [] });
+ * const server = serve(handler, { port: 8787 });
+ * console.log(`listening on ${await server.url}/mcp`);
+ * ```
+ */
+export function serve(handler: FetchHandler, options: NodeServeOptions = {}): NodeServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  let onReady!: (port: number) => void;
+  const ready = new Promise<number>((resolve) => (onReady = resolve));
+  const server = serveWithHono(
+    { fetch: (request: Request) => handler(request), port: options.port ?? 8787, hostname },
+    (info) => onReady(info.port),
+  );
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return {
+    ready,
+    url: ready.then((port) => `http://${host}:${port}`),
+    async close(): Promise<void> {
+      await handler.close?.();
+      const http = server as unknown as { closeAllConnections?: () => void; close(cb: () => void): void };
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections?.();
+      });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Cheap header checks run before a body is read: Host and Origin (DNS
+ * rebinding), Accept and Content-Type. Each returns an error Response to send,
+ * or `undefined` to go on. They inspect headers only and never touch the body.
+ * @module
+ */
+
+import { httpError } from "./error_response.ts";
+
+/** The Host names accepted by default: loopback only, with any port. */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * A compiled Host/Origin policy. `hosts` holds lower-case host names (no port)
+ * or `host:port` pairs; `"*"` disables the Host check. `origins` holds full
+ * origins (`https://app.example.com`); `"*"` accepts any Origin.
+ */
+export interface OriginPolicy {
+  hosts: ReadonlySet<string>;
+  origins: ReadonlySet<string>;
+  anyHost: boolean;
+  anyOrigin: boolean;
+}
+
+/**
+ * Compiles the allow-lists once at startup.
+ *
+ * @example
+ * ```ts
+ * import { compileOriginPolicy } from "./guards.ts";
+ * const policy = compileOriginPolicy(["mcp.example.com"], ["https://app.example.com"]);
+ * ```
+ */
+export function compileOriginPolicy(
+  allowedHosts: readonly string[] = DEFAULT_ALLOWED_HOSTS,
+  allowedOrigins: readonly string[] = [],
+): OriginPolicy {
+  const hosts = new Set(allowedHosts.map((h) => h.toLowerCase()));
+  const origins = new Set(allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, "")));
+  return { hosts, origins, anyHost: hosts.has("*"), anyOrigin: origins.has("*") };
+}
+
+/** Splits `host[:port]` (with IPv6 brackets) into its name, lower-cased. */
+export function hostName(host: string): string {
+  const lower = host.toLowerCase();
+  if (lower.startsWith("[")) {
+    const end = lower.indexOf("]");
+    return end === -1 ? lower : lower.slice(0, end + 1);
+  }
+  const colon = lower.indexOf(":");
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+function hostAllowed(policy: OriginPolicy, host: string): boolean {
+  const lower = host.toLowerCase();
+  return policy.hosts.has(hostName(lower)) || policy.hosts.has(lower);
+}
+
+/**
+ * DNS-rebinding guard. A Host outside the allow-list → 403 (a browser tricked
+ * into resolving an attacker's name to 127.0.0.1 still sends the attacker's
+ * name). A present Origin must be the server's own host or be listed → 403.
+ * Requests without Origin (native clients, curl) pass the Origin check.
+ */
+export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Response | undefined {
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  if (!policy.anyHost && !hostAllowed(policy, host)) {
+    return httpError(403, "Forbidden: Host not allowed");
+  }
+  const origin = request.headers.get("origin");
+  if (origin === null || policy.anyOrigin) return undefined;
+  const normalised = origin.toLowerCase();
+  if (policy.origins.has(normalised)) return undefined;
+  let originHost: string;
+  try {
+    originHost = new URL(normalised).host;
+  } catch {
+    return httpError(403, "Forbidden: Origin not allowed");
+  }
+  // Same-origin browser pages (the Origin names this very host) are allowed when that host is.
+  if (originHost === host.toLowerCase() && hostAllowed(policy, originHost)) return undefined;
+  return httpError(403, "Forbidden: Origin not allowed");
+}
+
+function acceptsType(accept: string, type: string): boolean {
+  // Cheap substring test first; the media-range loop only runs for unusual headers.
+  if (accept.includes(type)) return true;
+  const slash = type.indexOf("/");
+  const wildcard = type.slice(0, slash) + "/*";
+  for (const part of accept.split(",")) {
+    const range = part.split(";")[0].trim().toLowerCase();
+    if (range === "*/*" || range === wildcard) return true;
+  }
+  return false;
+}
+
+/**
+ * `Accept` guard for POST: the client must accept both `application/json` and
+ * `text/event-stream`. With `strict` false a missing header or one naming only
+ * one of them (curl, some SDKs) is let through; a header that accepts neither
+ * is still refused.
+ */
+export function checkPostAccept(request: Request, strict: boolean): Response | undefined {
+  const accept = request.headers.get("accept");
+  if (accept === null) return strict ? notAcceptable() : undefined;
+  const json = acceptsType(accept, "application/json");
+  const sse = acceptsType(accept, "text/event-stream");
+  if (json && sse) return undefined;
+  if (!strict && (json || sse)) return undefined;
+  return notAcceptable();
+}
+
+/** `Accept` guard for GET: the listening stream needs `text/event-stream`. */
+export function checkGetAccept(request: Request): Response | undefined {
+  const accept = request.headers.get("accept");
+  if (accept !== null && acceptsType(accept, "text/event-stream")) return undefined;
+  return httpError(406, "Not Acceptable: GET requires Accept: text/event-stream");
+}
+
+function notAcceptable(): Response {
+  return httpError(406, "Not Acceptable: client must accept application/json and text/event-stream");
+}
+
+/** `Content-Type` guard: POST bodies must be `application/json` (parameters allowed). */
+export function checkContentType(request: Request): Response | undefined {
+  const type = request.headers.get("content-type");
+  if (type !== null) {
+    const base = type.split(";")[0].trim().toLowerCase();
+    if (base === "application/json") return undefined;
+  }
+  return httpError(415, "Unsupported Media Type: Content-Type must be application/json");
+}

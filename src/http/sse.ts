@@ -1,0 +1,71 @@
+/**
+ * Server-Sent Events encoding (WHATWG HTML §9.2). One message interface, one
+ * pure `stringifySseMessage`, one comment helper. Field values that would break
+ * framing (newlines in `event` or `id`, NUL in `id`) are refused with an error
+ * naming the field; multi-line data is split into one `data:` line per line.
+ * @module
+ */
+
+/** One SSE message. Every field is optional; an empty object encodes a blank event. */
+export interface SseMessage {
+  /** The `event:` field (message type). Must not contain newlines. */
+  event?: string;
+  /** The payload; each line becomes its own `data:` line. */
+  data?: string;
+  /** The `id:` field. Must not contain newlines or NUL. */
+  id?: string;
+  /** The `retry:` field: reconnection delay in milliseconds (non-negative integer). */
+  retry?: number;
+  /** A comment line (`: ...`), ignored by clients; used for heartbeats. */
+  comment?: string;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+function assertSingleLine(field: string, value: string): void {
+  if (value.includes("\n") || value.includes("\r")) {
+    throw new RangeError(`SSE ${field} must not contain a newline: ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Encodes one message as SSE text, ending with the blank line that dispatches it.
+ *
+ * @example
+ * ```ts
+ * import { stringifySseMessage } from "./sse.ts";
+ * stringifySseMessage({ id: "1", data: "a\nb" }); // "id: 1\ndata: a\ndata: b\n\n"
+ * ```
+ */
+export function stringifySseMessage(message: SseMessage): string {
+  let out = "";
+  if (message.comment !== undefined) {
+    for (const line of message.comment.split(LINE_BREAK)) out += `: ${line}\n`;
+  }
+  if (message.event !== undefined) {
+    assertSingleLine("event", message.event);
+    out += `event: ${message.event}\n`;
+  }
+  if (message.id !== undefined) {
+    assertSingleLine("id", message.id);
+    if (message.id.includes("\0")) throw new RangeError("SSE id must not contain NUL");
+    out += `id: ${message.id}\n`;
+  }
+  if (message.retry !== undefined) {
+    if (!Number.isInteger(message.retry) || message.retry < 0) {
+      throw new RangeError(`SSE retry must be a non-negative integer: ${message.retry}`);
+    }
+    out += `retry: ${message.retry}\n`;
+  }
+  if (message.data !== undefined) {
+    for (const line of message.data.split(LINE_BREAK)) out += `data: ${line}\n`;
+  }
+  return out + "\n";
+}
+
+/** Response headers every SSE response carries. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};

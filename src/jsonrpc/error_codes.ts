@@ -1,0 +1,53 @@
+/**
+ * The JSON-RPC and MCP error codes tether answers with, plus
+ * {@linkcode McpError}, the exception user code throws to choose one.
+ * @module
+ */
+
+/** Error codes from JSON-RPC 2.0 and the MCP specification. */
+export const ErrorCode = {
+  /** The body is not valid JSON. */
+  ParseError: -32700,
+  /** The body is JSON but not a valid JSON-RPC message, or the transport refused it. */
+  InvalidRequest: -32600,
+  /** No such method, or its capability was not negotiated. */
+  MethodNotFound: -32601,
+  /** Bad params: unknown tool or prompt, bad cursor, bad log level, ... */
+  InvalidParams: -32602,
+  /** The server failed while handling a valid request. */
+  InternalError: -32603,
+  /** MCP: the requested resource does not exist. */
+  ResourceNotFound: -32002,
+  /** MCP: a server→client request failed (timeout, undeclared capability, client error). */
+  RequestFailed: -32003,
+} as const;
+
+/** One of the codes in {@linkcode ErrorCode}, or any other integer. */
+export type ErrorCodeValue = typeof ErrorCode[keyof typeof ErrorCode] | number;
+
+/**
+ * An error that becomes a JSON-RPC error response with the given code.
+ * Throw it from a resource reader, prompt or completion handler to answer with
+ * a specific error; anything else thrown becomes -32603 with a generic message.
+ * (Tools are different: a tool that throws yields an `isError: true` result.)
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, McpError } from "@tether/mcp";
+ * throw new McpError(ErrorCode.InvalidParams, "Unknown region: mars");
+ * ```
+ */
+export class McpError extends Error {
+  /** The JSON-RPC error code. */
+  readonly code: number;
+  /** Optional structured detail sent as the error's `data`. */
+  readonly data?: unknown;
+
+  /** Creates an error with a JSON-RPC code, a message and optional data. */
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.name = "McpError";
+    this.code = code;
+    this.data = data;
+  }
+}

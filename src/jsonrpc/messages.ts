@@ -1,0 +1,143 @@
+/**
+ * JSON-RPC 2.0 message shapes and the envelope check that sorts a parsed body
+ * into requests, notifications and responses. It validates the envelope only;
+ * what a method's params mean is the protocol layer's business.
+ * @module
+ */
+
+/** A JSON-RPC request id: a string or an integer, never null. */
+export type RequestId = string | number;
+
+/** A JSON-RPC request: a method call that expects exactly one response. */
+export interface JsonRpcRequest {
+  jsonrpc: "2.0";
+  id: RequestId;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** A JSON-RPC notification: a method call that gets no response. */
+export interface JsonRpcNotification {
+  jsonrpc: "2.0";
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** The error member of a JSON-RPC error response. */
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** A successful JSON-RPC response. */
+export interface JsonRpcResultResponse {
+  jsonrpc: "2.0";
+  id: RequestId;
+  result: Record<string, unknown>;
+}
+
+/** A JSON-RPC error response; `id` is null when the request id is unknown. */
+export interface JsonRpcErrorResponse {
+  jsonrpc: "2.0";
+  id: RequestId | null;
+  error: JsonRpcErrorObject;
+}
+
+/** Either kind of JSON-RPC response. */
+export type JsonRpcResponse = JsonRpcResultResponse | JsonRpcErrorResponse;
+
+/** Any JSON-RPC message that can travel in a POST body. */
+export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
+
+/** The kind of one message, as decided by {@linkcode classifyMessage}. */
+export type MessageKind = "request" | "notification" | "response";
+
+/** A message that passed the envelope check, tagged with its kind. */
+export type ClassifiedMessage =
+  | { kind: "request"; message: JsonRpcRequest }
+  | { kind: "notification"; message: JsonRpcNotification }
+  | { kind: "response"; message: JsonRpcResponse };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isRequestId(value: unknown): value is RequestId {
+  return typeof value === "string" || (typeof value === "number" && Number.isInteger(value));
+}
+
+/**
+ * Checks one parsed value against the JSON-RPC 2.0 envelope and says what it is.
+ * Returns `undefined` when it is not a valid message.
+ *
+ * @example
+ * ```ts
+ * import { classifyMessage } from "./messages.ts";
+ * classifyMessage({ jsonrpc: "2.0", id: 1, method: "ping" })?.kind; // "request"
+ * classifyMessage({ jsonrpc: "1.0" }); // undefined
+ * ```
+ */
+export function classifyMessage(value: unknown): ClassifiedMessage | undefined {
+  if (!isPlainObject(value) || value.jsonrpc !== "2.0") return undefined;
+  if ("method" in value) {
+    if (typeof value.method !== "string" || value.method.length === 0) return undefined;
+    if ("params" in value && value.params !== undefined && !isPlainObject(value.params)) {
+      return undefined;
+    }
+    if (!("id" in value)) {
+      return { kind: "notification", message: value as unknown as JsonRpcNotification };
+    }
+    if (!isRequestId(value.id)) return undefined;
+    return { kind: "request", message: value as unknown as JsonRpcRequest };
+  }
+  if (!("id" in value) || !(isRequestId(value.id) || value.id === null)) return undefined;
+  const hasResult = "result" in value;
+  const hasError = "error" in value;
+  if (hasResult === hasError) return undefined;
+  if (hasResult && !isPlainObject(value.result)) return undefined;
+  if (hasError) {
+    const error = value.error;
+    if (!isPlainObject(error) || typeof error.code !== "number" || typeof error.message !== "string") {
+      return undefined;
+    }
+  }
+  return { kind: "response", message: value as unknown as JsonRpcResponse };
+}
+
+/**
+ * Builds a JSON-RPC success response.
+ *
+ * @example
+ * ```ts
+ * import { resultResponse } from "./messages.ts";
+ * resultResponse(1, {}); // { jsonrpc: "2.0", id: 1, result: {} }
+ * ```
+ */
+export function resultResponse(id: RequestId, result: Record<string, unknown>): JsonRpcResultResponse {
+  return { jsonrpc: "2.0", id, result };
+}
+
+/**
+ * Builds a JSON-RPC error response; `data` is omitted when undefined.
+ *
+ * @example
+ * ```ts
+ * import { errorResponse } from "./messages.ts";
+ * errorResponse(7, -32601, "Method not found: foo");
+ * ```
+ */
+export function errorResponse(
+  id: RequestId | null,
+  code: number,
+  message: string,
+  data?: unknown,
+): JsonRpcErrorResponse {
+  const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: "2.0", id, error };
+}
+
+/** A stable string key for a request id, so `1` and `"1"` never collide. */
+export function requestIdKey(id: RequestId): string {
+  return typeof id === "number" ? `n:${id}` : `s:${id}`;
+}

@@ -1,0 +1,156 @@
+/**
+ * The per-request context. The transport builds a {@linkcode RequestContext}
+ * for each JSON-RPC request (the dispatcher never sees session ids or HTTP);
+ * the dispatcher turns it into the {@linkcode HandlerContext} that tools,
+ * resource readers and prompts receive as `ctx`.
+ * @module
+ */
+
+import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
+import type { LoggingLevel } from "../session/session_store.ts";
+import type { ClientCapabilities, Implementation } from "./types.ts";
+
+/** Who is calling. `id` must be stable for one user (it is what sessions are bound to). */
+export interface Principal {
+  /** A stable identifier of the caller (user id, service account, ...). */
+  id: string;
+  /** Anything else the authenticator wants handlers to see (scopes, claims, ...). */
+  [key: string]: unknown;
+}
+
+/** The principal of callers when no `authenticate` option is set, or it returns undefined. */
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ id: "anonymous" });
+
+/**
+ * Session-scoped state, stored in the session store. It survives across
+ * requests of one session and is isolated between sessions, even two of the
+ * same principal. Values must be JSON-serialisable; reads return copies.
+ *
+ * @example
+ * ```ts
+ * import { defineTool } from "@tether/mcp";
+ * export const increment = defineTool({
+ *   name: "increment",
+ *   description: "Counts calls in this session",
+ *   handler: async (_input, ctx) => String(await ctx.session!.update<number>("count", (n) => (n ?? 0) + 1)),
+ * });
+ * ```
+ */
+export interface SessionState {
+  /** The session id (for logs and correlation; not a secret to hand to others). */
+  readonly id: string;
+  /** Reads a value; undefined when absent. */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Writes a value (`undefined` deletes). Rejects when the session's state would exceed its size limit. */
+  set(key: string, value: unknown): Promise<void>;
+  /** Deletes a value. */
+  delete(key: string): Promise<void>;
+  /** Atomically replaces a value with `fn(current)` and returns the new value. */
+  update<T>(key: string, fn: (current: T | undefined) => T): Promise<T>;
+}
+
+/** Options for a server→client request sent with {@linkcode RequestContext.request}. */
+export interface OutboundRequestOptions {
+  /** Aborts the wait (the request's own signal is always honoured too). */
+  signal?: AbortSignal;
+  /** How long to wait for the client's reply, ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * What the transport provides for one inbound JSON-RPC request. Built by the
+ * sessionful HTTP transport today and by the stateless path later; the
+ * dispatcher depends only on this.
+ */
+export interface RequestContext {
+  /** The negotiated protocol version. */
+  readonly protocolVersion: string;
+  /** Capabilities the client declared. */
+  readonly clientCapabilities: ClientCapabilities;
+  /** The client's implementation info, when known. */
+  readonly clientInfo?: Implementation;
+  /** The authenticated caller. */
+  readonly principal: Principal;
+  /** Aborts when the request is cancelled, its session ends, or the handler closes. */
+  readonly signal: AbortSignal;
+  /** Session-scoped state; undefined where there is no session (stateless requests). */
+  readonly session?: SessionState;
+  /** The minimum level for log notifications; undefined means send all. */
+  readonly logLevel?: LoggingLevel;
+  /** Sends a notification on this request's stream. */
+  notify(notification: JsonRpcNotification): Promise<void>;
+  /**
+   * Sends a server→client request on this request's stream and resolves with
+   * the client's result. Undefined where the transport cannot carry them.
+   */
+  request?(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>>;
+  /** Closes this request's SSE connection early; the client resumes with Last-Event-ID. */
+  closeStream?(): void;
+  /** Persists the session's logging level (`logging/setLevel`). */
+  setLogLevel(level: LoggingLevel): Promise<void>;
+  /** Records a resource subscription for the session. */
+  subscribe(uri: string): Promise<void>;
+  /** Removes a resource subscription. */
+  unsubscribe(uri: string): Promise<void>;
+}
+
+/**
+ * The `ctx` argument of tool handlers, resource readers, prompt handlers and
+ * completers.
+ */
+export interface HandlerContext {
+  /** Aborts when the client cancels, the session ends or the server closes. Pass it to fetch, timers, DB calls. */
+  readonly signal: AbortSignal;
+  /** The authenticated caller. */
+  readonly principal: Principal;
+  /** Session-scoped state; undefined for stateless requests. */
+  readonly session?: SessionState;
+  /** The JSON-RPC id of the request being handled. */
+  readonly requestId: RequestId;
+  /** The negotiated protocol version. */
+  readonly protocolVersion: string;
+  /** Capabilities the client declared. */
+  readonly clientCapabilities: ClientCapabilities;
+  /** The client's implementation info, when known. */
+  readonly clientInfo?: Implementation;
+  /**
+   * Sends `notifications/message` to the client, unless `level` is below the
+   * session's `logging/setLevel` threshold.
+   */
+  log(level: LoggingLevel, data: unknown, logger?: string): Promise<void>;
+  /**
+   * Sends `notifications/progress` when the request carried a progress token
+   * (otherwise does nothing). `progress` must increase with every call.
+   */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * Asks the user for input (`elicitation/create`). Rejects when the client did
+   * not declare elicitation, on timeout, or when the request is cancelled.
+   */
+  elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult>;
+  /** Asks the client's model for a completion (`sampling/createMessage`). Same failure rules as `elicit`. */
+  sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>>;
+  /** Asks the client for its roots (`roots/list`). Same failure rules as `elicit`. */
+  listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }>;
+  /**
+   * Ends this request's SSE connection now; the work goes on, its events are
+   * kept, and the client resumes with GET + Last-Event-ID (polling).
+   */
+  closeStream(): void;
+}
+
+/** Parameters of a form-mode `elicitation/create` request. */
+export interface ElicitParams {
+  /** The question shown to the user. */
+  message: string;
+  /** A flat JSON Schema object describing the requested fields. */
+  requestedSchema: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** The client's answer to an elicitation. */
+export interface ElicitResult {
+  action: "accept" | "decline" | "cancel";
+  content?: Record<string, unknown>;
+  [key: string]: unknown;
+}

@@ -1,0 +1,218 @@
+/**
+ * How server authors describe tools, resources, resource templates and
+ * prompts. The `define*` helpers only return their argument; they exist so
+ * TypeScript infers each handler's input type from its zod schema.
+ * @module
+ */
+
+import type * as z from "zod";
+import type { HandlerContext } from "./context.ts";
+import type { JsonSchema, SchemaInput } from "./schema.ts";
+import type {
+  CallToolResult,
+  ContentAnnotations,
+  GetPromptResult,
+  ResourceContents,
+  ResourceEntry,
+  ToolAnnotations,
+} from "./types.ts";
+
+/** The input type a handler receives for a given schema: zod's output type, or a plain object for raw JSON Schema. */
+export type InferInput<S> = S extends z.ZodType ? z.output<S> : Record<string, unknown>;
+
+/** What a tool handler may return: a string (one text block) or a full result. */
+export type ToolReturn = string | CallToolResult;
+
+/** A tool: its metadata, input schema, and the function that runs it. */
+export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
+  /** 1–128 characters of `[A-Za-z0-9_.-]`, unique within the server. */
+  name: string;
+  /** Human-friendly display name. */
+  title?: string;
+  /** What the tool does; models read this. */
+  description?: string;
+  /** Input schema: a zod object schema, or raw JSON Schema kept verbatim. Defaults to an empty object. */
+  input?: I;
+  /** Output schema; results must then carry matching `structuredContent`. */
+  output?: SchemaInput;
+  /** Behaviour hints for clients. */
+  annotations?: ToolAnnotations;
+  /** Extra metadata advertised in `tools/list`. */
+  _meta?: Record<string, unknown>;
+  /**
+   * Runs the tool. Thrown errors and invalid input become `isError: true`
+   * results, so the model sees what went wrong.
+   */
+  handler: (input: InferInput<I>, ctx: HandlerContext) => ToolReturn | Promise<ToolReturn>;
+}
+
+/** Any tool definition, whatever its schema type. */
+// deno-lint-ignore no-explicit-any
+export type AnyToolDefinition = ToolDefinition<any>;
+
+/**
+ * Declares a tool with its input type inferred from the zod schema.
+ *
+ * @example
+ * ```ts
+ * import { defineTool } from "@tether/mcp";
+ * import * as z from "zod";
+ * export const echo = defineTool({
+ *   name: "echo",
+ *   description: "Echoes its input",
+ *   input: z.object({ text: z.string() }),
+ *   handler: ({ text }) => text,
+ * });
+ * ```
+ */
+export function defineTool<I extends SchemaInput = JsonSchema>(definition: ToolDefinition<I>): ToolDefinition<I> {
+  return definition;
+}
+
+/** What a resource reader may return: text, bytes (sent as a base64 blob), or full contents. */
+export type ResourceReadReturn = string | Uint8Array | ResourceContents | ResourceContents[];
+
+/** A resource at a fixed URI. */
+export interface ResourceDefinition {
+  /** The resource's URI. */
+  uri: string;
+  /** Short name shown in lists. */
+  name: string;
+  /** Human-friendly display name. */
+  title?: string;
+  /** What the resource holds. */
+  description?: string;
+  /** MIME type of the contents. */
+  mimeType?: string;
+  /** Size in bytes, when known. */
+  size?: number;
+  /** Audience, priority and last-modified hints. */
+  annotations?: ContentAnnotations;
+  /** Extra metadata advertised in `resources/list`. */
+  _meta?: Record<string, unknown>;
+  /** Reads the contents. */
+  read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
+}
+
+/**
+ * Declares a fixed resource.
+ *
+ * @example
+ * ```ts
+ * import { defineResource } from "@tether/mcp";
+ * export const readme = defineResource({
+ *   uri: "docs://readme", name: "readme", mimeType: "text/markdown",
+ *   read: () => "# Hello",
+ * });
+ * ```
+ */
+export function defineResource(definition: ResourceDefinition): ResourceDefinition {
+  return definition;
+}
+
+/** Suggests completions for one argument or template variable. */
+export type Completer = (
+  value: string,
+  context: { arguments: Record<string, string> },
+  ctx: HandlerContext,
+) => string[] | Promise<string[]>;
+
+/** A family of resources described by an RFC 6570 URI template. */
+export interface ResourceTemplateDefinition {
+  /** The URI template, e.g. `files://{path}`. */
+  uriTemplate: string;
+  /** Short name shown in lists. */
+  name: string;
+  /** Human-friendly display name. */
+  title?: string;
+  /** What the resources hold. */
+  description?: string;
+  /** MIME type of the contents. */
+  mimeType?: string;
+  /** Audience, priority and last-modified hints. */
+  annotations?: ContentAnnotations;
+  /** Extra metadata advertised in `resources/templates/list`. */
+  _meta?: Record<string, unknown>;
+  /** Concrete resources of this template to include in `resources/list`. */
+  list?: (ctx: HandlerContext) => ResourceEntry[] | Promise<ResourceEntry[]>;
+  /** Completers for template variables, by variable name. */
+  complete?: Record<string, Completer>;
+  /** Reads a matching URI; returning undefined answers "resource not found". */
+  read: (
+    uri: string,
+    variables: Record<string, string>,
+    ctx: HandlerContext,
+  ) => ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
+}
+
+/**
+ * Declares a resource template.
+ *
+ * @example
+ * ```ts
+ * import { defineResourceTemplate } from "@tether/mcp";
+ * export const user = defineResourceTemplate({
+ *   uriTemplate: "users://{id}", name: "user", mimeType: "application/json",
+ *   read: (_uri, { id }) => JSON.stringify({ id }),
+ * });
+ * ```
+ */
+export function defineResourceTemplate(definition: ResourceTemplateDefinition): ResourceTemplateDefinition {
+  return definition;
+}
+
+/** One prompt argument as advertised by `prompts/list`. */
+export interface PromptArgument {
+  name: string;
+  title?: string;
+  description?: string;
+  required?: boolean;
+}
+
+/** What a prompt handler may return: a string (one user text message) or a full result. */
+export type PromptReturn = string | GetPromptResult;
+
+/** The arguments a prompt handler receives: zod's output for a zod schema, else strings. */
+export type InferPromptArguments<A> = A extends z.ZodType ? z.output<A> : Record<string, string>;
+
+/** A prompt template. */
+export interface PromptDefinition<A extends z.ZodType | PromptArgument[] = PromptArgument[]> {
+  /** Unique prompt name. */
+  name: string;
+  /** Human-friendly display name. */
+  title?: string;
+  /** What the prompt is for. */
+  description?: string;
+  /** Arguments: a zod object of strings (validated), or a plain list (only `required` is checked). */
+  arguments?: A;
+  /** Completers for arguments, by argument name. */
+  complete?: Record<string, Completer>;
+  /** Extra metadata advertised in `prompts/list`. */
+  _meta?: Record<string, unknown>;
+  /** Builds the prompt's messages. */
+  handler: (args: InferPromptArguments<A>, ctx: HandlerContext) => PromptReturn | Promise<PromptReturn>;
+}
+
+/** Any prompt definition, whatever its argument type. */
+// deno-lint-ignore no-explicit-any
+export type AnyPromptDefinition = PromptDefinition<any>;
+
+/**
+ * Declares a prompt with its argument type inferred from the zod schema.
+ *
+ * @example
+ * ```ts
+ * import { definePrompt } from "@tether/mcp";
+ * import * as z from "zod";
+ * export const review = definePrompt({
+ *   name: "review",
+ *   arguments: z.object({ code: z.string() }),
+ *   handler: ({ code }) => `Please review:\n${code}`,
+ * });
+ * ```
+ */
+export function definePrompt<A extends z.ZodType | PromptArgument[] = PromptArgument[]>(
+  definition: PromptDefinition<A>,
+): PromptDefinition<A> {
+  return definition;
+}

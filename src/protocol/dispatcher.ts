@@ -1,0 +1,225 @@
+/**
+ * The MCP dispatcher: a method table from JSON-RPC method names to handlers.
+ * It knows the protocol (lifecycle, version negotiation, tools, resources,
+ * prompts, logging, completion) and nothing of HTTP or sessions: everything
+ * per-request arrives in a {@linkcode RequestContext}. It never throws; every
+ * outcome is a JSON-RPC response.
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { errorResponse, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from "../jsonrpc/messages.ts";
+import type { RequestContext } from "./context.ts";
+import type {
+  AnyPromptDefinition,
+  AnyToolDefinition,
+  ResourceDefinition,
+  ResourceTemplateDefinition,
+} from "./definitions.ts";
+import { createHandlerContext } from "./handler_context.ts";
+import { isLoggingLevel } from "./logging.ts";
+import { paginate } from "./pagination.ts";
+import { PromptRegistry } from "./prompts.ts";
+import { ResourceRegistry } from "./resources.ts";
+import { ToolRegistry } from "./tools.ts";
+import type { Implementation } from "./types.ts";
+import { negotiateProtocolVersion } from "./versions.ts";
+
+/** What the dispatcher serves: server identity and definitions. */
+export interface ServerDefinition {
+  /** Server name and version (plus optional title, websiteUrl, icons). */
+  info: Implementation;
+  /** Guidance for the model on how to use this server. */
+  instructions?: string;
+  /** Tools; present (even empty) means the tools capability is advertised. */
+  tools?: readonly AnyToolDefinition[];
+  /** Fixed resources; present (or templates present) means resources are advertised. */
+  resources?: readonly ResourceDefinition[];
+  /** Resource templates. */
+  resourceTemplates?: readonly ResourceTemplateDefinition[];
+  /** Prompts; present means the prompts capability is advertised. */
+  prompts?: readonly AnyPromptDefinition[];
+  /** Items per page of the list methods. */
+  pageSize: number;
+  /** Told about unexpected errors (a bug in a handler, a failing store). */
+  onError: (error: unknown) => void;
+}
+
+type MethodHandler = (
+  params: Record<string, unknown>,
+  ctx: RequestContext,
+  request: JsonRpcRequest,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+const EMPTY_PARAMS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const MAX_COMPLETIONS = 100;
+
+function requireString(params: Record<string, unknown>, key: string, method: string): string {
+  const value = params[key];
+  if (typeof value !== "string") throw new McpError(ErrorCode.InvalidParams, `${method} requires a string ${key}`);
+  return value;
+}
+
+/** Routes JSON-RPC requests to the MCP method implementations. */
+export class Dispatcher {
+  /** The tool registry (add/remove tools at runtime). */
+  readonly tools: ToolRegistry;
+  /** The resource registry. */
+  readonly resources: ResourceRegistry;
+  /** The prompt registry. */
+  readonly prompts: PromptRegistry;
+  /** The capabilities advertised in every InitializeResult. */
+  readonly capabilities: Record<string, unknown>;
+  readonly #definition: ServerDefinition;
+  readonly #methods: Map<string, MethodHandler>;
+
+  /** Builds the registries (validating every definition) and the method table. */
+  constructor(definition: ServerDefinition) {
+    this.#definition = definition;
+    this.tools = new ToolRegistry(definition.tools);
+    this.resources = new ResourceRegistry(definition.resources, definition.resourceTemplates);
+    this.prompts = new PromptRegistry(definition.prompts);
+    const hasTools = definition.tools !== undefined;
+    const hasResources = definition.resources !== undefined || definition.resourceTemplates !== undefined;
+    const hasPrompts = definition.prompts !== undefined;
+    const hasCompletions = (definition.prompts ?? []).some((p) => p.complete !== undefined) ||
+      (definition.resourceTemplates ?? []).some((t) => t.complete !== undefined);
+
+    const capabilities: Record<string, unknown> = { logging: {} };
+    if (hasCompletions) capabilities.completions = {};
+    if (hasTools) capabilities.tools = { listChanged: true };
+    if (hasResources) capabilities.resources = { subscribe: true, listChanged: true };
+    if (hasPrompts) capabilities.prompts = { listChanged: true };
+    this.capabilities = capabilities;
+
+    const methods = new Map<string, MethodHandler>();
+    methods.set("initialize", (params) => this.#initialize(params));
+    methods.set("ping", () => ({}));
+    methods.set("logging/setLevel", async (params, ctx) => {
+      if (!isLoggingLevel(params.level)) throw new McpError(ErrorCode.InvalidParams, "Invalid logging level");
+      await ctx.setLogLevel(params.level);
+      return {};
+    });
+    if (hasTools) {
+      methods.set("tools/list", (params) => this.#page("tools", "tools", this.tools.list(), params));
+      methods.set("tools/call", async (params, ctx, request) => {
+        return { ...await this.tools.call(params, createHandlerContext(ctx, request)) };
+      });
+    }
+    if (hasResources) {
+      methods.set("resources/list", async (params, ctx, request) => {
+        return this.#page("resources", "resources", await this.resources.list(createHandlerContext(ctx, request)), params);
+      });
+      methods.set("resources/templates/list", (params) => {
+        return this.#page("templates", "resourceTemplates", this.resources.listTemplates(), params);
+      });
+      methods.set("resources/read", async (params, ctx, request) => {
+        const uri = requireString(params, "uri", "resources/read");
+        return { contents: await this.resources.read(uri, createHandlerContext(ctx, request)) };
+      });
+      methods.set("resources/subscribe", async (params, ctx) => {
+        await ctx.subscribe(requireString(params, "uri", "resources/subscribe"));
+        return {};
+      });
+      methods.set("resources/unsubscribe", async (params, ctx) => {
+        await ctx.unsubscribe(requireString(params, "uri", "resources/unsubscribe"));
+        return {};
+      });
+    }
+    if (hasPrompts) {
+      methods.set("prompts/list", (params) => this.#page("prompts", "prompts", this.prompts.list(), params));
+      methods.set("prompts/get", async (params, ctx, request) => {
+        return { ...await this.prompts.get(params, createHandlerContext(ctx, request)) };
+      });
+    }
+    if (hasCompletions) methods.set("completion/complete", (params, ctx, request) => this.#complete(params, ctx, request));
+    this.#methods = methods;
+  }
+
+  /** True when `method` is one this server implements. */
+  has(method: string): boolean {
+    return this.#methods.has(method);
+  }
+
+  /**
+   * Handles one request and returns its response. Unknown methods get
+   * -32601; {@linkcode McpError}s keep their code; anything else thrown is
+   * reported to `onError` and answered with a generic -32603.
+   */
+  async handle(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+    const method = this.#methods.get(request.method);
+    if (method === undefined) {
+      return errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method.slice(0, 128)}`);
+    }
+    try {
+      return resultResponse(request.id, await method(request.params ?? EMPTY_PARAMS, ctx, request));
+    } catch (error) {
+      if (error instanceof McpError) return errorResponse(request.id, error.code, error.message, error.data);
+      this.#definition.onError(error);
+      return errorResponse(request.id, ErrorCode.InternalError, "Internal error");
+    }
+  }
+
+  #initialize(params: Record<string, unknown>): Record<string, unknown> {
+    if (typeof params.protocolVersion !== "string") {
+      throw new McpError(ErrorCode.InvalidParams, "initialize requires a string protocolVersion");
+    }
+    if (typeof params.capabilities !== "object" || params.capabilities === null || Array.isArray(params.capabilities)) {
+      throw new McpError(ErrorCode.InvalidParams, "initialize requires a capabilities object");
+    }
+    const result: Record<string, unknown> = {
+      protocolVersion: negotiateProtocolVersion(params.protocolVersion),
+      capabilities: this.capabilities,
+      serverInfo: this.#definition.info,
+    };
+    if (this.#definition.instructions !== undefined) result.instructions = this.#definition.instructions;
+    return result;
+  }
+
+  #page(
+    list: string,
+    key: string,
+    items: readonly Record<string, unknown>[],
+    params: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const page = paginate(list, items, params.cursor, this.#definition.pageSize);
+    const result: Record<string, unknown> = { [key]: page.items };
+    if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+    return result;
+  }
+
+  async #complete(
+    params: Record<string, unknown>,
+    ctx: RequestContext,
+    request: JsonRpcRequest,
+  ): Promise<Record<string, unknown>> {
+    const ref = params.ref as Record<string, unknown> | undefined;
+    const argument = params.argument as Record<string, unknown> | undefined;
+    if (typeof ref !== "object" || ref === null || typeof argument !== "object" || argument === null) {
+      throw new McpError(ErrorCode.InvalidParams, "completion/complete requires ref and argument");
+    }
+    const name = requireString(argument, "name", "completion/complete argument");
+    const value = requireString(argument, "value", "completion/complete argument");
+    let completer;
+    if (ref.type === "ref/prompt") {
+      completer = this.prompts.completer(ref.name, name);
+    } else if (ref.type === "ref/resource") {
+      const found = this.resources.completer(requireString(ref, "uri", "completion/complete ref"), name);
+      if (!found.known) throw new McpError(ErrorCode.InvalidParams, "Unknown resource reference");
+      completer = found.completer;
+    } else {
+      throw new McpError(ErrorCode.InvalidParams, "Unknown completion reference type");
+    }
+    const context = params.context as { arguments?: Record<string, string> } | undefined;
+    const values = completer === undefined
+      ? []
+      : await completer(value, { arguments: context?.arguments ?? {} }, createHandlerContext(ctx, request));
+    return {
+      completion: {
+        values: values.slice(0, MAX_COMPLETIONS),
+        total: values.length,
+        hasMore: values.length > MAX_COMPLETIONS,
+      },
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Builds the `ctx` that user handlers receive from the transport's
+ * {@linkcode RequestContext}: progress with its monotonicity rule, logging
+ * with the session's threshold, and the fail-closed server→client requests.
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { LoggingLevel } from "../session/session_store.ts";
+import type {
+  ElicitParams,
+  ElicitResult,
+  HandlerContext,
+  OutboundRequestOptions,
+  RequestContext,
+} from "./context.ts";
+import { isLoggingLevel, passesThreshold } from "./logging.ts";
+
+function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
+  const meta = request.params?._meta;
+  if (typeof meta !== "object" || meta === null) return undefined;
+  const token = (meta as Record<string, unknown>).progressToken;
+  return typeof token === "string" || typeof token === "number" ? token : undefined;
+}
+
+/**
+ * Creates the handler context for one request.
+ */
+export function createHandlerContext(ctx: RequestContext, request: JsonRpcRequest): HandlerContext {
+  const progressToken = progressTokenOf(request);
+  let lastProgress = -Infinity;
+
+  function outbound(
+    capability: "elicitation" | "sampling" | "roots",
+    method: string,
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>> {
+    if (ctx.clientCapabilities[capability] === undefined) {
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, `The client did not declare the ${capability} capability`),
+      );
+    }
+    if (ctx.request === undefined) {
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`),
+      );
+    }
+    return ctx.request(method, params, options);
+  }
+
+  return {
+    signal: ctx.signal,
+    principal: ctx.principal,
+    session: ctx.session,
+    requestId: request.id,
+    protocolVersion: ctx.protocolVersion,
+    clientCapabilities: ctx.clientCapabilities,
+    clientInfo: ctx.clientInfo,
+    log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
+      if (!isLoggingLevel(level)) return Promise.reject(new TypeError(`Unknown logging level: ${String(level)}`));
+      if (!passesThreshold(level, ctx.logLevel)) return Promise.resolve();
+      const params: Record<string, unknown> = { level, data };
+      if (logger !== undefined) params.logger = logger;
+      return ctx.notify({ jsonrpc: "2.0", method: "notifications/message", params });
+    },
+    progress(progress: number, total?: number, message?: string): Promise<void> {
+      if (typeof progress !== "number" || Number.isNaN(progress)) {
+        return Promise.reject(new TypeError(`progress must be a number, got ${String(progress)}`));
+      }
+      if (progress <= lastProgress) {
+        return Promise.reject(
+          new RangeError(`progress must increase with every call: ${progress} after ${lastProgress}`),
+        );
+      }
+      lastProgress = progress;
+      if (progressToken === undefined) return Promise.resolve();
+      const params: Record<string, unknown> = { progressToken, progress };
+      if (total !== undefined) params.total = total;
+      if (message !== undefined) params.message = message;
+      return ctx.notify({ jsonrpc: "2.0", method: "notifications/progress", params });
+    },
+    elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
+      return outbound("elicitation", "elicitation/create", params, options) as Promise<ElicitResult>;
+    },
+    sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+      return outbound("sampling", "sampling/createMessage", params, options);
+    },
+    listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }> {
+      return outbound("roots", "roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
+    },
+    closeStream(): void {
+      ctx.closeStream?.();
+    },
+  };
+}

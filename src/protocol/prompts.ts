@@ -1,0 +1,130 @@
+/**
+ * The prompt registry: `prompts/list` entries derived once from each prompt's
+ * arguments, and `prompts/get` with argument validation (-32602 on missing or
+ * invalid arguments, as the spec asks).
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { HandlerContext } from "./context.ts";
+import type { AnyPromptDefinition, Completer, PromptArgument } from "./definitions.ts";
+import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
+import type { ChangeListener } from "./tools.ts";
+import type { GetPromptResult } from "./types.ts";
+
+interface CompiledPrompt {
+  definition: AnyPromptDefinition;
+  arguments: PromptArgument[];
+  listing: Record<string, unknown>;
+}
+
+function argumentsOf(definition: AnyPromptDefinition): PromptArgument[] {
+  const args = definition.arguments;
+  if (args === undefined) return [];
+  if (Array.isArray(args)) return args;
+  if (!isZodSchema(args)) throw new TypeError(`Prompt "${definition.name}": arguments must be a zod object or a list`);
+  const schema = advertisedSchema(args, "input");
+  if (schema.type !== "object") throw new TypeError(`Prompt "${definition.name}": arguments schema must be an object`);
+  const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const required = new Set(Array.isArray(schema.required) ? schema.required : []);
+  return Object.entries(properties).map(([name, property]) => {
+    const argument: PromptArgument = { name, required: required.has(name) };
+    if (typeof property.title === "string") argument.title = property.title;
+    if (typeof property.description === "string") argument.description = property.description;
+    return argument;
+  });
+}
+
+function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
+  if (typeof definition.name !== "string" || definition.name === "") throw new TypeError("Prompt needs a name");
+  if (typeof definition.handler !== "function") throw new TypeError(`Prompt "${definition.name}" has no handler`);
+  const args = argumentsOf(definition);
+  const listing: Record<string, unknown> = { name: definition.name };
+  if (definition.title !== undefined) listing.title = definition.title;
+  if (definition.description !== undefined) listing.description = definition.description;
+  if (args.length > 0) listing.arguments = args;
+  if (definition._meta !== undefined) listing._meta = definition._meta;
+  return { definition, arguments: args, listing };
+}
+
+/** The server's prompts. */
+export class PromptRegistry {
+  #prompts = new Map<string, CompiledPrompt>();
+  #listing: Record<string, unknown>[] | undefined;
+  #onChange: ChangeListener | undefined;
+
+  /** Creates a registry; throws on duplicate names or bad argument schemas. */
+  constructor(definitions: readonly AnyPromptDefinition[] = []) {
+    for (const definition of definitions) this.#add(definition);
+  }
+
+  /** Registers the listener told about runtime changes. */
+  onChange(listener: ChangeListener): void {
+    this.#onChange = listener;
+  }
+
+  #add(definition: AnyPromptDefinition): void {
+    const compiled = compilePrompt(definition);
+    if (this.#prompts.has(definition.name)) throw new TypeError(`Duplicate prompt name: ${definition.name}`);
+    this.#prompts.set(definition.name, compiled);
+    this.#listing = undefined;
+  }
+
+  /** Adds a prompt at runtime. */
+  add(definition: AnyPromptDefinition): void {
+    this.#add(definition);
+    this.#onChange?.();
+  }
+
+  /** Removes a prompt at runtime; true when it existed. */
+  remove(name: string): boolean {
+    const removed = this.#prompts.delete(name);
+    if (removed) {
+      this.#listing = undefined;
+      this.#onChange?.();
+    }
+    return removed;
+  }
+
+  /** The `prompts/list` entries. */
+  list(): readonly Record<string, unknown>[] {
+    return this.#listing ??= [...this.#prompts.values()].map((p) => p.listing);
+  }
+
+  /** Runs `prompts/get`. */
+  async get(params: Record<string, unknown>, ctx: HandlerContext): Promise<GetPromptResult> {
+    const prompt = this.#lookup(params.name);
+    const given = params.arguments ?? {};
+    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+      throw new McpError(ErrorCode.InvalidParams, "prompts/get arguments must be an object");
+    }
+    const definition = prompt.definition;
+    let args: unknown = given;
+    if (definition.arguments !== undefined && !Array.isArray(definition.arguments)) {
+      const checked = validateWithSchema(definition.arguments, given);
+      if (!checked.ok) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${prompt.definition.name}: ${checked.message}`);
+      args = checked.value;
+    } else {
+      for (const argument of prompt.arguments) {
+        if (argument.required && typeof (given as Record<string, unknown>)[argument.name] !== "string") {
+          throw new McpError(ErrorCode.InvalidParams, `Missing required argument: ${argument.name}`);
+        }
+      }
+    }
+    const output = await definition.handler(args, ctx);
+    if (typeof output === "string") return { messages: [{ role: "user", content: { type: "text", text: output } }] };
+    return output;
+  }
+
+  /** The completer for a prompt argument; throws -32602 for an unknown prompt. */
+  completer(name: unknown, argument: string): Completer | undefined {
+    return this.#lookup(name).definition.complete?.[argument];
+  }
+
+  #lookup(name: unknown): CompiledPrompt {
+    if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "A string prompt name is required");
+    const prompt = this.#prompts.get(name);
+    if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name.slice(0, 128)}`);
+    return prompt;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The resource registry: fixed resources by URI, templates by RFC 6570
+ * pattern, `resources/list`, `resources/templates/list`, `resources/read`
+ * (-32002 when nothing matches) and completion of template variables.
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { encodeBase64 } from "./base64.ts";
+import type { HandlerContext } from "./context.ts";
+import type {
+  Completer,
+  ResourceDefinition,
+  ResourceReadReturn,
+  ResourceTemplateDefinition,
+} from "./definitions.ts";
+import type { ChangeListener } from "./tools.ts";
+import type { ResourceContents } from "./types.ts";
+import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
+
+interface CompiledTemplate {
+  definition: ResourceTemplateDefinition;
+  matcher: UriTemplate;
+  listing: Record<string, unknown>;
+}
+
+function pick(source: object, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (source as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+const RESOURCE_KEYS = ["uri", "name", "title", "description", "mimeType", "size", "annotations", "_meta"] as const;
+const TEMPLATE_KEYS = ["uriTemplate", "name", "title", "description", "mimeType", "annotations", "_meta"] as const;
+
+/** Turns what a reader returned into `contents`. */
+export function toResourceContents(uri: string, mimeType: string | undefined, value: ResourceReadReturn): ResourceContents[] {
+  if (typeof value === "string") return [mimeType === undefined ? { uri, text: value } : { uri, mimeType, text: value }];
+  if (value instanceof Uint8Array) {
+    const blob = encodeBase64(value);
+    return [mimeType === undefined ? { uri, blob } : { uri, mimeType, blob }];
+  }
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The server's resources and resource templates. */
+export class ResourceRegistry {
+  #resources = new Map<string, ResourceDefinition>();
+  #templates: CompiledTemplate[] = [];
+  #resourceListing: Record<string, unknown>[] | undefined;
+  #templateListing: Record<string, unknown>[] | undefined;
+  #onChange: ChangeListener | undefined;
+
+  /** Creates a registry; throws on duplicate URIs or malformed templates. */
+  constructor(resources: readonly ResourceDefinition[] = [], templates: readonly ResourceTemplateDefinition[] = []) {
+    for (const resource of resources) this.#addResource(resource);
+    for (const template of templates) this.#addTemplate(template);
+  }
+
+  /** Registers the listener told about runtime changes. */
+  onChange(listener: ChangeListener): void {
+    this.#onChange = listener;
+  }
+
+  #addResource(definition: ResourceDefinition): void {
+    if (typeof definition.uri !== "string" || definition.uri === "") throw new TypeError("Resource needs a uri");
+    if (typeof definition.read !== "function") throw new TypeError(`Resource ${definition.uri} has no read function`);
+    if (this.#resources.has(definition.uri)) throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
+    this.#resources.set(definition.uri, definition);
+    this.#resourceListing = undefined;
+  }
+
+  #addTemplate(definition: ResourceTemplateDefinition): void {
+    if (typeof definition.read !== "function") {
+      throw new TypeError(`Resource template ${definition.uriTemplate} has no read function`);
+    }
+    if (this.#templates.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
+      throw new TypeError(`Duplicate resource template: ${definition.uriTemplate}`);
+    }
+    const matcher = compileUriTemplate(definition.uriTemplate);
+    this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
+    this.#templateListing = undefined;
+  }
+
+  /** Adds a fixed resource at runtime. */
+  add(definition: ResourceDefinition): void {
+    this.#addResource(definition);
+    this.#onChange?.();
+  }
+
+  /** Adds a template at runtime. */
+  addTemplate(definition: ResourceTemplateDefinition): void {
+    this.#addTemplate(definition);
+    this.#onChange?.();
+  }
+
+  /** Removes a fixed resource (by URI) or a template (by its template text). */
+  remove(uriOrTemplate: string): boolean {
+    let removed = this.#resources.delete(uriOrTemplate);
+    const before = this.#templates.length;
+    this.#templates = this.#templates.filter((t) => t.definition.uriTemplate !== uriOrTemplate);
+    removed ||= this.#templates.length !== before;
+    if (removed) {
+      this.#resourceListing = undefined;
+      this.#templateListing = undefined;
+      this.#onChange?.();
+    }
+    return removed;
+  }
+
+  /** Fixed resources plus whatever templates' `list` functions return. */
+  async list(ctx: HandlerContext): Promise<readonly Record<string, unknown>[]> {
+    this.#resourceListing ??= [...this.#resources.values()].map((r) => pick(r, RESOURCE_KEYS));
+    const dynamic: Record<string, unknown>[] = [];
+    for (const { definition } of this.#templates) {
+      if (definition.list !== undefined) dynamic.push(...(await definition.list(ctx)).map((entry) => ({ ...entry })));
+    }
+    return dynamic.length === 0 ? this.#resourceListing : [...this.#resourceListing, ...dynamic];
+  }
+
+  /** The `resources/templates/list` entries. */
+  listTemplates(): readonly Record<string, unknown>[] {
+    return this.#templateListing ??= this.#templates.map((t) => t.listing);
+  }
+
+  /** Reads a URI: an exact resource first, then the first matching template. */
+  async read(uri: string, ctx: HandlerContext): Promise<ResourceContents[]> {
+    const fixed = this.#resources.get(uri);
+    if (fixed !== undefined) return toResourceContents(uri, fixed.mimeType, await fixed.read(uri, ctx));
+    for (const { definition, matcher } of this.#templates) {
+      const variables = matcher.match(uri);
+      if (variables === undefined) continue;
+      const value = await definition.read(uri, variables, ctx);
+      if (value === undefined) break;
+      return toResourceContents(uri, definition.mimeType, value);
+    }
+    throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+  }
+
+  /** True when a fixed resource has this URI or a template matches it. */
+  has(uri: string): boolean {
+    return this.#resources.has(uri) || this.#templates.some((t) => t.matcher.match(uri) !== undefined);
+  }
+
+  /** The completer for a template variable; undefined when the template or completer is unknown. */
+  completer(uri: string, variable: string): { known: boolean; completer?: Completer } {
+    const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
+    if (template !== undefined) return { known: true, completer: template.definition.complete?.[variable] };
+    return { known: this.#resources.has(uri) };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Input and output schemas: a zod schema (converted once at startup with
+ * `z.toJSONSchema`) or a raw JSON Schema object kept verbatim. Validation uses
+ * zod for zod schemas; raw schemas get a small structural check (type,
+ * required, properties, items, enum, const, additionalProperties) and other
+ * keywords (`$ref`, formats, combinators) are not enforced.
+ * @module
+ */
+
+import * as z from "zod";
+
+/** A JSON Schema document as a plain object. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** A schema given by the server author: zod, or raw JSON Schema. */
+export type SchemaInput = z.ZodType | JsonSchema;
+
+/** The outcome of {@linkcode validateWithSchema}. */
+export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** True when `schema` is a zod (v4) schema rather than a raw JSON Schema. */
+export function isZodSchema(schema: unknown): schema is z.ZodType {
+  return typeof schema === "object" && schema !== null && "_zod" in schema &&
+    typeof (schema as { safeParse?: unknown }).safeParse === "function";
+}
+
+/**
+ * The JSON Schema to advertise for `schema`. Zod schemas are converted (the
+ * `$schema` key is dropped: 2020-12 is MCP's default dialect, and some client
+ * validators reject the key); raw schemas are returned as given.
+ */
+export function advertisedSchema(schema: SchemaInput, io: "input" | "output"): JsonSchema {
+  if (!isZodSchema(schema)) return schema;
+  const converted = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  delete converted.$schema;
+  return converted;
+}
+
+/** Validates `value`; zod schemas may transform it, raw schemas return it unchanged. */
+export function validateWithSchema(schema: SchemaInput, value: unknown): ValidationResult {
+  if (isZodSchema(schema)) {
+    const result = schema.safeParse(value);
+    return result.success ? { ok: true, value: result.data } : { ok: false, message: z.prettifyError(result.error) };
+  }
+  const problem = checkJsonSchema(schema, value, "");
+  return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+function matchesType(expected: unknown, actual: string): boolean {
+  const types = Array.isArray(expected) ? expected : [expected];
+  return types.some((t) => t === actual || (t === "number" && actual === "integer"));
+}
+
+function checkJsonSchema(schema: unknown, value: unknown, path: string): string | undefined {
+  if (typeof schema !== "object" || schema === null) return undefined;
+  const s = schema as JsonSchema;
+  const where = path === "" ? "input" : path;
+  if (s.type !== undefined && !matchesType(s.type, typeOf(value))) {
+    return `${where}: expected ${JSON.stringify(s.type)}, got ${typeOf(value)}`;
+  }
+  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
+    return `${where}: not one of the allowed values`;
+  }
+  if ("const" in s && JSON.stringify(s.const) !== JSON.stringify(value)) {
+    return `${where}: must equal ${JSON.stringify(s.const)}`;
+  }
+  if (typeOf(value) === "object") {
+    const object = value as Record<string, unknown>;
+    if (Array.isArray(s.required)) {
+      for (const key of s.required) {
+        if (typeof key === "string" && !(key in object)) return `${where}: missing required property "${key}"`;
+      }
+    }
+    const properties = (typeof s.properties === "object" && s.properties !== null)
+      ? s.properties as JsonSchema
+      : {};
+    for (const [key, child] of Object.entries(object)) {
+      if (key in properties) {
+        const problem = checkJsonSchema(properties[key], child, path === "" ? key : `${path}.${key}`);
+        if (problem !== undefined) return problem;
+      } else if (s.additionalProperties === false) {
+        return `${where}: unexpected property "${key}"`;
+      }
+    }
+  }
+  if (Array.isArray(value) && typeof s.items === "object") {
+    for (let i = 0; i < value.length; i++) {
+      const problem = checkJsonSchema(s.items, value[i], `${where}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+  }
+  return undefined;
+}

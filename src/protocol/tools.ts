@@ -1,0 +1,155 @@
+/**
+ * The tool registry: validates definitions at startup, converts schemas once,
+ * serves `tools/list` from a cached array and runs `tools/call` (input
+ * validation, error-to-result mapping, output schema enforcement).
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { HandlerContext } from "./context.ts";
+import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
+import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
+import type { CallToolResult } from "./types.ts";
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({ type: "object", properties: {} }) as JsonSchema;
+
+interface CompiledTool {
+  definition: AnyToolDefinition;
+  listing: Record<string, unknown>;
+}
+
+function compileTool(definition: AnyToolDefinition): CompiledTool {
+  if (typeof definition.name !== "string" || !TOOL_NAME.test(definition.name)) {
+    throw new TypeError(`Invalid tool name ${JSON.stringify(definition.name)}: use 1-128 of [A-Za-z0-9_.-]`);
+  }
+  if (typeof definition.handler !== "function") {
+    throw new TypeError(`Tool "${definition.name}" has no handler function`);
+  }
+  const inputSchema = definition.input === undefined ? EMPTY_OBJECT_SCHEMA : advertisedSchema(definition.input, "input");
+  if (inputSchema.type !== "object") {
+    throw new TypeError(`Tool "${definition.name}": input schema must describe an object (type "object")`);
+  }
+  const listing: Record<string, unknown> = { name: definition.name };
+  if (definition.title !== undefined) listing.title = definition.title;
+  if (definition.description !== undefined) listing.description = definition.description;
+  listing.inputSchema = inputSchema;
+  if (definition.output !== undefined) {
+    const outputSchema = advertisedSchema(definition.output, "output");
+    if (outputSchema.type !== "object") {
+      throw new TypeError(`Tool "${definition.name}": output schema must describe an object (type "object")`);
+    }
+    listing.outputSchema = outputSchema;
+  }
+  if (definition.annotations !== undefined) listing.annotations = definition.annotations;
+  if (definition._meta !== undefined) listing._meta = definition._meta;
+  return { definition, listing };
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Called when a definition set changes at runtime. */
+export type ChangeListener = () => void;
+
+/**
+ * The server's tools. Definitions are checked when added: a bad name, a
+ * duplicate, or a non-object schema throws at startup, not at call time.
+ */
+export class ToolRegistry {
+  #tools = new Map<string, CompiledTool>();
+  #listing: Record<string, unknown>[] | undefined;
+  #onChange: ChangeListener | undefined;
+
+  /** Creates a registry from definitions. */
+  constructor(definitions: readonly AnyToolDefinition[] = []) {
+    for (const definition of definitions) this.#add(definition);
+  }
+
+  /** Registers the listener told about runtime changes (the transport's list_changed broadcast). */
+  onChange(listener: ChangeListener): void {
+    this.#onChange = listener;
+  }
+
+  #add(definition: AnyToolDefinition): void {
+    const compiled = compileTool(definition);
+    if (this.#tools.has(definition.name)) throw new TypeError(`Duplicate tool name: ${definition.name}`);
+    this.#tools.set(definition.name, compiled);
+    this.#listing = undefined;
+  }
+
+  /** Adds a tool at runtime. */
+  add(definition: AnyToolDefinition): void {
+    this.#add(definition);
+    this.#onChange?.();
+  }
+
+  /** Removes a tool at runtime; true when it existed. */
+  remove(name: string): boolean {
+    const removed = this.#tools.delete(name);
+    if (removed) {
+      this.#listing = undefined;
+      this.#onChange?.();
+    }
+    return removed;
+  }
+
+  /** The `tools/list` entries, in definition order. */
+  list(): readonly Record<string, unknown>[] {
+    return this.#listing ??= [...this.#tools.values()].map((tool) => tool.listing);
+  }
+
+  /**
+   * Runs `tools/call`. Unknown tool and non-object arguments are protocol
+   * errors (-32602); everything that goes wrong inside the tool is a result
+   * with `isError: true`.
+   */
+  async call(params: Record<string, unknown>, ctx: HandlerContext): Promise<CallToolResult> {
+    const name = params.name;
+    if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
+    const tool = this.#tools.get(name);
+    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
+    const args = params.arguments ?? {};
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
+    }
+    const { definition } = tool;
+    let input: unknown = args;
+    if (definition.input !== undefined) {
+      const checked = validateWithSchema(definition.input, args);
+      if (!checked.ok) return errorResult(`Invalid arguments for tool ${name}: ${checked.message}`);
+      input = checked.value;
+    }
+    let output: ToolReturn;
+    try {
+      output = await definition.handler(input, ctx);
+    } catch (error) {
+      return errorResult(errorMessage(error));
+    }
+    const result: CallToolResult = typeof output === "string" ? { content: [{ type: "text", text: output }] } : output;
+    if (typeof result !== "object" || result === null || !Array.isArray(result.content)) {
+      return errorResult(`Tool ${name} returned an invalid result (expected a string or { content: [...] })`);
+    }
+    if (definition.output !== undefined && result.isError !== true) {
+      return this.#checkStructured(name, definition, result);
+    }
+    return result;
+  }
+
+  #checkStructured(name: string, definition: AnyToolDefinition, result: CallToolResult): CallToolResult {
+    if (result.structuredContent === undefined) {
+      return errorResult(`Tool ${name} declares an output schema but returned no structuredContent`);
+    }
+    const checked = validateWithSchema(definition.output!, result.structuredContent);
+    if (!checked.ok) return errorResult(`Tool ${name} returned structuredContent that fails its schema: ${checked.message}`);
+    if (result.content.length === 0) {
+      return { ...result, content: [{ type: "text", text: JSON.stringify(result.structuredContent) }] };
+    }
+    return result;
+  }
+}

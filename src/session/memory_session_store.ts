@@ -1,0 +1,165 @@
+/**
+ * The default {@linkcode SessionStore}: a Map in this process. Per idle session
+ * it holds one record and, once used, one small Map of JSON strings; no
+ * timers, closures or server objects. Lookups are O(1); `sweep` is O(n) and is
+ * called by the handler's single timer. It does NOT share sessions between
+ * processes: use a shared store for that.
+ * @module
+ */
+
+import type { SessionChanges, SessionRecord, SessionStore } from "./session_store.ts";
+
+interface Entry {
+  record: SessionRecord;
+  state?: Map<string, string>;
+  stateBytes: number;
+}
+
+/** Minimum spacing between the extra sweeps a full store runs before refusing a session. */
+const FULL_SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * Keeps sessions in memory. Use one instance per handler.
+ *
+ * @example
+ * ```ts
+ * import { MemorySessionStore } from "@tether/mcp";
+ * const store = new MemorySessionStore();
+ * ```
+ */
+export class MemorySessionStore implements SessionStore {
+  #entries = new Map<string, Entry>();
+  #lastFullSweep = -Infinity;
+
+  /** Inserts the session unless the store is full (after sweeping expired ones). */
+  create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean> {
+    if (this.#entries.size >= maxSessions && now - this.#lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
+      this.#lastFullSweep = now;
+      this.#sweepSync(now);
+    }
+    if (this.#entries.size >= maxSessions) return Promise.resolve(false);
+    this.#entries.set(session.id, { record: session, stateBytes: 0 });
+    return Promise.resolve(true);
+  }
+
+  /** Returns the live record, removing it first when expired. */
+  get(id: string, now: number): Promise<SessionRecord | undefined> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return Promise.resolve(undefined);
+    if (entry.record.expiresAt <= now) {
+      this.#entries.delete(id);
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(entry.record);
+  }
+
+  /** Moves the session's deadline. */
+  touch(id: string, expiresAt: number): Promise<void> {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) entry.record.expiresAt = expiresAt;
+    return Promise.resolve();
+  }
+
+  /** Applies log-level and subscription changes. */
+  update(id: string, changes: SessionChanges): Promise<void> {
+    const record = this.#entries.get(id)?.record;
+    if (record === undefined) return Promise.resolve();
+    if (changes.logLevel !== undefined) record.logLevel = changes.logLevel;
+    if (changes.subscribe !== undefined) {
+      const list = record.subscriptions ?? (record.subscriptions = []);
+      if (!list.includes(changes.subscribe)) list.push(changes.subscribe);
+    }
+    if (changes.unsubscribe !== undefined && record.subscriptions !== undefined) {
+      record.subscriptions = record.subscriptions.filter((uri) => uri !== changes.unsubscribe);
+    }
+    return Promise.resolve();
+  }
+
+  /** Reads one state key as a fresh copy. */
+  readState(id: string, key: string): Promise<unknown> {
+    const json = this.#entries.get(id)?.state?.get(key);
+    return Promise.resolve(json === undefined ? undefined : JSON.parse(json));
+  }
+
+  /** Writes (or with `undefined`, deletes) one state key. */
+  writeState(id: string, key: string, value: unknown, maxBytes: number): Promise<void> {
+    try {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) this.#write(entry, key, value, maxBytes);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Read-modify-write of one key with no await in between, so it is atomic here. */
+  updateState(
+    id: string,
+    key: string,
+    update: (current: unknown) => unknown,
+    maxBytes: number,
+  ): Promise<unknown> {
+    try {
+      const entry = this.#entries.get(id);
+      if (entry === undefined) return Promise.resolve(undefined);
+      const json = entry.state?.get(key);
+      const next = update(json === undefined ? undefined : JSON.parse(json));
+      this.#write(entry, key, next, maxBytes);
+      return Promise.resolve(next === undefined ? undefined : JSON.parse(JSON.stringify(next)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #write(entry: Entry, key: string, value: unknown, maxBytes: number): void {
+    const previous = entry.state?.get(key);
+    const previousBytes = previous === undefined ? 0 : key.length + previous.length;
+    if (value === undefined) {
+      if (previous !== undefined) {
+        entry.state!.delete(key);
+        entry.stateBytes -= previousBytes;
+      }
+      return;
+    }
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
+    const bytes = entry.stateBytes - previousBytes + key.length + json.length;
+    if (bytes > maxBytes) {
+      throw new RangeError(`Session state would grow to ${bytes} bytes (limit ${maxBytes})`);
+    }
+    (entry.state ??= new Map()).set(key, json);
+    entry.stateBytes = bytes;
+  }
+
+  /** Removes a session and its state. */
+  delete(id: string): Promise<boolean> {
+    return Promise.resolve(this.#entries.delete(id));
+  }
+
+  /** Removes every expired session and returns their ids. */
+  sweep(now: number): Promise<string[]> {
+    return Promise.resolve(this.#sweepSync(now));
+  }
+
+  #sweepSync(now: number): string[] {
+    const removed: string[] = [];
+    for (const [id, entry] of this.#entries) {
+      if (entry.record.expiresAt <= now) {
+        this.#entries.delete(id);
+        removed.push(id);
+      }
+    }
+    return removed;
+  }
+
+  /** The number of sessions held. */
+  size(): Promise<number> {
+    return Promise.resolve(this.#entries.size);
+  }
+
+  /** Drops every session. */
+  close(): Promise<void> {
+    this.#entries.clear();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Session lifecycle on top of a {@linkcode SessionStore}: minting ids,
+ * computing deadlines (idle TTL bounded by the absolute TTL), the cap, and
+ * resolving the `Mcp-Session-Id` header of a request to a session the caller
+ * owns. It answers with HTTP responses for every refusal; it does not know
+ * what runs inside a session.
+ * @module
+ */
+
+import { httpError } from "../http/error_response.ts";
+import type { Principal } from "../protocol/context.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import { isWellFormedSessionId } from "./session_id.ts";
+import type { SessionRecord, SessionStore } from "./session_store.ts";
+
+/** Settings of the {@linkcode SessionManager}. */
+export interface SessionManagerOptions {
+  idleTtlMs: number;
+  absoluteTtlMs: number;
+  maxSessions: number;
+  retryAfterSeconds: number;
+  now: () => number;
+  generateId: () => string;
+}
+
+/** A resolved session, or the response refusing the request. */
+export type SessionResolution = { ok: true; session: SessionRecord } | { ok: false; response: Response };
+
+const SESSION_HEADER = "mcp-session-id";
+
+/** Creates, resolves and ends sessions. */
+export class SessionManager {
+  /** The store the sessions live in. */
+  readonly store: SessionStore;
+  #options: SessionManagerOptions;
+
+  /** Wraps a store with lifecycle rules. */
+  constructor(store: SessionStore, options: SessionManagerOptions) {
+    this.store = store;
+    this.#options = options;
+  }
+
+  /** The deadline of a session touched at `now`. */
+  deadline(createdAt: number, now: number): number {
+    return Math.min(now + this.#options.idleTtlMs, createdAt + this.#options.absoluteTtlMs);
+  }
+
+  /**
+   * Creates a session owned by `principal`. Undefined when the server holds
+   * `maxSessions` live sessions already.
+   */
+  async create(
+    principal: Principal,
+    protocolVersion: string,
+    clientCapabilities: ClientCapabilities,
+    clientInfo: Implementation | undefined,
+  ): Promise<SessionRecord | undefined> {
+    const now = this.#options.now();
+    const id = this.#options.generateId();
+    if (!isWellFormedSessionId(id)) throw new TypeError("generateSessionId returned an id that is not 1-256 visible ASCII characters");
+    const record: SessionRecord = {
+      id,
+      ownerId: principal.id,
+      protocolVersion,
+      clientCapabilities,
+      createdAt: now,
+      expiresAt: this.deadline(now, now),
+      ...(clientInfo === undefined ? {} : { clientInfo }),
+    };
+    return await this.store.create(record, this.#options.maxSessions, now) ? record : undefined;
+  }
+
+  /** The 503 sent when the cap is reached. */
+  fullResponse(): Response {
+    return httpError(503, "Service Unavailable: too many sessions, retry later", {
+      headers: { "retry-after": String(this.#options.retryAfterSeconds) },
+    });
+  }
+
+  /**
+   * Resolves the request's session header. Missing → 400; malformed, unknown,
+   * expired or deleted → 404 (the client must initialize again); owned by
+   * another principal → 403 with no detail, and the session is not touched.
+   * A resolved session's idle deadline moves forward.
+   */
+  async resolve(request: Request, principal: Principal): Promise<SessionResolution> {
+    const id = request.headers.get(SESSION_HEADER);
+    if (id === null) {
+      return { ok: false, response: httpError(400, "Bad Request: Mcp-Session-Id header is required") };
+    }
+    if (!isWellFormedSessionId(id)) return { ok: false, response: sessionNotFound() };
+    const now = this.#options.now();
+    const session = await this.store.get(id, now);
+    if (session === undefined) return { ok: false, response: sessionNotFound() };
+    // Owner binding: a session id is not a credential. Only the principal that
+    // initialized the session may use it; anyone else learns nothing about it.
+    if (session.ownerId !== principal.id) return { ok: false, response: httpError(403, "Forbidden") };
+    await this.store.touch(id, this.deadline(session.createdAt, now));
+    return { ok: true, session };
+  }
+
+  /** Moves a session's deadline as if it had just been used (open streams keep sessions alive). */
+  async keepAlive(id: string): Promise<void> {
+    const now = this.#options.now();
+    const session = await this.store.get(id, now);
+    if (session !== undefined) await this.store.touch(id, this.deadline(session.createdAt, now));
+  }
+
+  /** Removes expired sessions and returns their ids. */
+  sweep(): Promise<string[]> {
+    return this.store.sweep(this.#options.now());
+  }
+
+  /** True when the session exists and has not expired. */
+  async exists(id: string): Promise<boolean> {
+    return await this.store.get(id, this.#options.now()) !== undefined;
+  }
+}
+
+function sessionNotFound(): Response {
+  return httpError(404, "Session not found or expired: start a new session with initialize");
+}

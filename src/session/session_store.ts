@@ -1,0 +1,104 @@
+/**
+ * The `SessionStore` interface: where session records live. It is async so a
+ * shared store (Redis) can implement it; nothing outside a store may assume
+ * the records are in this process. Expiry is data (`expiresAt` on each
+ * record), so a store needs no TTL policy of its own: the handler computes the
+ * deadlines, the store keeps and enforces them.
+ * @module
+ */
+
+/** RFC 5424 severities used by MCP logging, least to most severe. */
+export type LoggingLevel =
+  | "debug"
+  | "info"
+  | "notice"
+  | "warning"
+  | "error"
+  | "critical"
+  | "alert"
+  | "emergency";
+
+/** What the store keeps about one session. Treat returned records as read-only. */
+export interface SessionRecord {
+  /** The server-issued session id. */
+  readonly id: string;
+  /** The id of the principal that initialized the session (owner binding). */
+  readonly ownerId: string;
+  /** The protocol version negotiated at initialize. */
+  readonly protocolVersion: string;
+  /** The capabilities the client declared at initialize. */
+  readonly clientCapabilities: Record<string, unknown>;
+  /** The client's name and version from initialize, if sent. */
+  readonly clientInfo?: { name: string; version: string; [key: string]: unknown };
+  /** Creation time, ms since the epoch. */
+  readonly createdAt: number;
+  /** When the session expires unless touched, ms since the epoch (never past the absolute deadline). */
+  expiresAt: number;
+  /** The minimum level for `notifications/message`, set by `logging/setLevel`. */
+  logLevel?: LoggingLevel;
+  /** Resource URIs the client subscribed to. */
+  subscriptions?: string[];
+}
+
+/** Protocol-level changes to a session record, applied by {@linkcode SessionStore.update}. */
+export interface SessionChanges {
+  /** New minimum logging level. */
+  logLevel?: LoggingLevel;
+  /** A resource URI to add to the subscriptions. */
+  subscribe?: string;
+  /** A resource URI to remove from the subscriptions. */
+  unsubscribe?: string;
+}
+
+/**
+ * Storage for session records and each session's small key/value state.
+ * Values of the state are JSON-serialisable; stores keep them as copies, so a
+ * value read in one request is never the same object another request mutates.
+ *
+ * @example
+ * ```ts
+ * import { MemorySessionStore, createMcpHandler } from "@tether/mcp";
+ * const handler = createMcpHandler({
+ *   name: "demo", version: "1.0.0",
+ *   sessions: { store: new MemorySessionStore() },
+ * });
+ * ```
+ */
+export interface SessionStore {
+  /**
+   * Inserts a new session unless `maxSessions` live sessions exist already.
+   * Returns false when full (expired sessions do not count).
+   */
+  create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean>;
+  /** Returns the session, or undefined when unknown or expired at `now` (an expired one is removed). */
+  get(id: string, now: number): Promise<SessionRecord | undefined>;
+  /** Records activity: moves the session's deadline to `expiresAt`. */
+  touch(id: string, expiresAt: number): Promise<void>;
+  /** Applies protocol-level changes (log level, subscriptions). */
+  update(id: string, changes: SessionChanges): Promise<void>;
+  /** Reads one key of the session's state; undefined when absent. */
+  readState(id: string, key: string): Promise<unknown>;
+  /**
+   * Writes one key of the session's state (`undefined` deletes it). Throws a
+   * RangeError when the session's state would exceed `maxBytes` of JSON.
+   */
+  writeState(id: string, key: string, value: unknown, maxBytes: number): Promise<void>;
+  /**
+   * Atomically replaces one key with `update(current)` and returns the new
+   * value; same size rule as `writeState`.
+   */
+  updateState(
+    id: string,
+    key: string,
+    update: (current: unknown) => unknown,
+    maxBytes: number,
+  ): Promise<unknown>;
+  /** Removes a session and its state; true when it existed. */
+  delete(id: string): Promise<boolean>;
+  /** Removes every session expired at `now`; returns their ids. */
+  sweep(now: number): Promise<string[]>;
+  /** The number of sessions held (expired ones not yet swept included). */
+  size(): Promise<number>;
+  /** Releases the store's resources. */
+  close(): Promise<void>;
+}

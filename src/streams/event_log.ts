@@ -1,0 +1,144 @@
+/**
+ * The `EventLog` interface (what resumability needs from storage) and its
+ * in-memory default. Event ids are `<stream>:<seq>`: unique within a session
+ * and naming their stream, so a replay never crosses streams. Bounds: events
+ * per stream and streams per session; oldest go first. The log is scoped by
+ * session id; the transport only asks with the id of a session the caller
+ * owns, so another session's event id finds nothing.
+ * @module
+ */
+
+/** One stored SSE event: its id and its JSON-RPC message as JSON text. */
+export interface StoredEvent {
+  id: string;
+  data: string;
+}
+
+/** What {@linkcode EventLog.replayAfter} found. */
+export interface Replay {
+  /** The stream the event id belongs to. */
+  streamId: string;
+  /** Events after the given id, oldest first. */
+  events: StoredEvent[];
+  /** True when the stream has ended (its final response is among the stored events). */
+  complete: boolean;
+}
+
+/** Storage for resumable SSE streams. Async so a shared store can implement it. */
+export interface EventLog {
+  /** Registers a new stream (before its priming event), so it can be resumed before its first event. */
+  open(sessionId: string, streamId: string): Promise<void>;
+  /** Appends an event to a stream and returns its id. */
+  append(sessionId: string, streamId: string, data: string): Promise<string>;
+  /** Marks a stream as ended. */
+  complete(sessionId: string, streamId: string): Promise<void>;
+  /** Events of the same stream after `lastEventId`; undefined for unknown or malformed ids. */
+  replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined>;
+  /** Forgets everything of a session. */
+  deleteSession(sessionId: string): Promise<void>;
+}
+
+/** Splits `<stream>:<seq>`; undefined when malformed. */
+export function parseEventId(eventId: string): { streamId: string; seq: number } | undefined {
+  const colon = eventId.lastIndexOf(":");
+  if (colon <= 0 || eventId.length > 200) return undefined;
+  const seqText = eventId.slice(colon + 1);
+  if (!/^\d{1,15}$/.test(seqText)) return undefined;
+  return { streamId: eventId.slice(0, colon), seq: Number(seqText) };
+}
+
+/** Builds an event id. Sequence 0 is the priming event, which is never stored. */
+export function formatEventId(streamId: string, seq: number): string {
+  return `${streamId}:${seq}`;
+}
+
+/** Bounds of the {@linkcode MemoryEventLog}. */
+export interface MemoryEventLogOptions {
+  /** Events kept per stream (oldest dropped). Default 1,000. */
+  maxEventsPerStream?: number;
+  /** Streams kept per session (oldest dropped). Default 64. */
+  maxStreamsPerSession?: number;
+}
+
+interface StreamLog {
+  events: StoredEvent[];
+  seqs: number[];
+  nextSeq: number;
+  complete: boolean;
+}
+
+/**
+ * The default event log, in process memory.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog } from "@tether/mcp";
+ * const log = new MemoryEventLog({ maxEventsPerStream: 200 });
+ * ```
+ */
+export class MemoryEventLog implements EventLog {
+  #sessions = new Map<string, Map<string, StreamLog>>();
+  #maxEvents: number;
+  #maxStreams: number;
+
+  /** Creates an empty log with the given bounds. */
+  constructor(options: MemoryEventLogOptions = {}) {
+    this.#maxEvents = options.maxEventsPerStream ?? 1_000;
+    this.#maxStreams = options.maxStreamsPerSession ?? 64;
+  }
+
+  /** Registers a stream; the oldest stream of the session is dropped past the bound. */
+  open(sessionId: string, streamId: string): Promise<void> {
+    this.#stream(sessionId, streamId);
+    return Promise.resolve();
+  }
+
+  #stream(sessionId: string, streamId: string): StreamLog {
+    let streams = this.#sessions.get(sessionId);
+    if (streams === undefined) this.#sessions.set(sessionId, streams = new Map());
+    let stream = streams.get(streamId);
+    if (stream === undefined) {
+      if (streams.size >= this.#maxStreams) streams.delete(streams.keys().next().value!);
+      streams.set(streamId, stream = { events: [], seqs: [], nextSeq: 1, complete: false });
+    }
+    return stream;
+  }
+
+  /** Appends an event and returns its id. */
+  append(sessionId: string, streamId: string, data: string): Promise<string> {
+    const stream = this.#stream(sessionId, streamId);
+    const seq = stream.nextSeq++;
+    const id = formatEventId(streamId, seq);
+    stream.events.push({ id, data });
+    stream.seqs.push(seq);
+    if (stream.events.length > this.#maxEvents) {
+      stream.events.shift();
+      stream.seqs.shift();
+    }
+    return Promise.resolve(id);
+  }
+
+  /** Marks a stream as ended. */
+  complete(sessionId: string, streamId: string): Promise<void> {
+    const stream = this.#sessions.get(sessionId)?.get(streamId);
+    if (stream !== undefined) stream.complete = true;
+    return Promise.resolve();
+  }
+
+  /** Events after `lastEventId` in its own stream. */
+  replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
+    const parsed = parseEventId(lastEventId);
+    if (parsed === undefined) return Promise.resolve(undefined);
+    const stream = this.#sessions.get(sessionId)?.get(parsed.streamId);
+    if (stream === undefined || parsed.seq >= stream.nextSeq) return Promise.resolve(undefined);
+    let start = 0;
+    while (start < stream.seqs.length && stream.seqs[start] <= parsed.seq) start++;
+    return Promise.resolve({ streamId: parsed.streamId, events: stream.events.slice(start), complete: stream.complete });
+  }
+
+  /** Forgets a session's streams. */
+  deleteSession(sessionId: string): Promise<void> {
+    this.#sessions.delete(sessionId);
+    return Promise.resolve();
+  }
+}

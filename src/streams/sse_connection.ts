@@ -1,0 +1,91 @@
+/**
+ * One SSE HTTP response body with a bounded buffer. Writes go into a
+ * ReadableStream queue measured in bytes; when a client stops reading and the
+ * queue passes `maxBufferedBytes`, the connection is dropped (its queue freed)
+ * rather than growing. Callers keep events in the event log, so a dropped
+ * client loses nothing it cannot resume. It frames bytes; it does not know
+ * MCP.
+ * @module
+ */
+
+import { type SseMessage, stringifySseMessage } from "../http/sse.ts";
+
+const encoder = new TextEncoder();
+
+/** Why a connection ended. */
+export type ConnectionEnd = "closed" | "client-gone" | "overflow";
+
+/** Options of {@linkcode SseConnection}. */
+export interface SseConnectionOptions {
+  /** Bytes the queue may hold before the connection is dropped. */
+  maxBufferedBytes: number;
+  /** Called once when the connection ends, whoever ended it. */
+  onEnd?: (reason: ConnectionEnd) => void;
+}
+
+/** A live SSE response body. */
+export class SseConnection {
+  /** The body to put in a Response. */
+  readonly body: ReadableStream<Uint8Array>;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #ended = false;
+  #onEnd: ((reason: ConnectionEnd) => void) | undefined;
+
+  /** Opens a connection. */
+  constructor(options: SseConnectionOptions) {
+    this.#onEnd = options.onEnd;
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      cancel: () => this.#end("client-gone"),
+    }, { highWaterMark: options.maxBufferedBytes, size: (chunk) => chunk.byteLength });
+  }
+
+  /** True once the connection has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Writes one message; false when the connection has ended (now or before). */
+  write(message: SseMessage): boolean {
+    return this.writeRaw(stringifySseMessage(message));
+  }
+
+  /** Writes pre-encoded SSE text. */
+  writeRaw(text: string): boolean {
+    if (this.#ended) return false;
+    try {
+      this.#controller.enqueue(encoder.encode(text));
+    } catch {
+      this.#end("client-gone");
+      return false;
+    }
+    if ((this.#controller.desiredSize ?? 0) < 0) {
+      // The reader is not keeping up: drop the connection and free its queue.
+      this.#end("overflow");
+      try {
+        this.#controller.error(new Error("SSE client is not reading; connection dropped"));
+      } catch { /* already errored */ }
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends the connection after what is queued has been read. */
+  close(): void {
+    if (this.#ended) return;
+    this.#end("closed");
+    try {
+      this.#controller.close();
+    } catch { /* already closed by the client */ }
+  }
+
+  #end(reason: ConnectionEnd): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.(reason);
+  }
+}

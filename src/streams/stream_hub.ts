@@ -1,0 +1,302 @@
+/**
+ * The live SSE streams of this process, by session. A logical stream (the SSE
+ * answer to one POST, or a session's listening GET stream) outlives its HTTP
+ * connection: every message is appended to the event log first, then written
+ * to the connection if one is attached, so a client that drops and comes back
+ * with `Last-Event-ID` gets exactly what it missed. One timer sends
+ * heartbeats to every open connection. Scope: this process only; streams of
+ * other instances are not visible here.
+ * @module
+ */
+
+import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
+import type { JsonRpcMessage } from "../jsonrpc/messages.ts";
+import { type EventLog, formatEventId } from "./event_log.ts";
+import { SseConnection } from "./sse_connection.ts";
+
+/** Settings of the {@linkcode StreamHub}. */
+export interface StreamHubOptions {
+  eventLog: EventLog;
+  /** Heartbeat comment interval, ms (0 disables). */
+  heartbeatMs: number;
+  /** Bytes one connection may queue before it is dropped. */
+  maxBufferedBytes: number;
+  /** The `retry:` hint sent with priming events, ms. */
+  retryMs: number;
+  /** Told, each heartbeat, which sessions have open connections (to keep them alive). */
+  onHeartbeat?: (sessionIds: Iterable<string>) => void;
+  /** Told about failures of the event log. */
+  onError: (error: unknown) => void;
+}
+
+/** The id of a session's listening (GET) stream. */
+export const LISTENING_STREAM_ID = "listen";
+
+/** A resumable stream of one session. */
+export class LogicalStream {
+  /** The session this stream belongs to. */
+  readonly sessionId: string;
+  /** The stream's id, the prefix of its event ids. */
+  readonly streamId: string;
+  #hub: StreamHub;
+  #connection: SseConnection | undefined;
+  #tail: Promise<void> = Promise.resolve();
+  #finished = false;
+
+  /** Use {@linkcode StreamHub} to create streams. */
+  constructor(hub: StreamHub, sessionId: string, streamId: string) {
+    this.#hub = hub;
+    this.sessionId = sessionId;
+    this.streamId = streamId;
+  }
+
+  /** True once the final message was sent or the stream was ended. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** True when an HTTP connection is attached and open. */
+  get connected(): boolean {
+    return this.#connection !== undefined && !this.#connection.ended;
+  }
+
+  /** Attaches a new connection, closing any previous one. */
+  attach(connection: SseConnection): void {
+    if (this.#connection !== undefined && this.#connection !== connection) this.#connection.close();
+    this.#connection = connection;
+  }
+
+  /** Forgets `connection` if it is the attached one (it ended). */
+  detach(connection: SseConnection): void {
+    if (this.#connection === connection) this.#connection = undefined;
+  }
+
+  /** Logs a message and writes it to the attached connection, in call order. */
+  send(message: JsonRpcMessage): Promise<void> {
+    if (this.#finished) return Promise.resolve();
+    const data = JSON.stringify(message);
+    return this.#enqueue(async () => {
+      const id = await this.#hub.eventLog.append(this.sessionId, this.streamId, data);
+      this.#connection?.write({ id, data });
+    });
+  }
+
+  /** Closes the HTTP connection but keeps the stream: the client can resume it. */
+  closeConnection(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    connection?.close();
+  }
+
+  /** Ends the stream after everything queued was sent: marks it complete and closes the connection. */
+  finish(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#finished) return;
+      this.#finished = true;
+      await this.#hub.eventLog.complete(this.sessionId, this.streamId);
+      this.closeConnection();
+      this.#hub.forget(this);
+    });
+  }
+
+  /** Ends the stream at once (session ended, server closing). */
+  abort(): void {
+    this.#finished = true;
+    this.closeConnection();
+    this.#hub.forget(this);
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.#tail.then(step).catch((error) => this.#hub.reportError(error));
+    this.#tail = next;
+    return next;
+  }
+}
+
+/** Creates, finds, resumes and heartbeats the streams of this process. */
+export class StreamHub {
+  /** The event log every stream writes to. */
+  readonly eventLog: EventLog;
+  #options: StreamHubOptions;
+  #streams = new Map<string, Map<string, LogicalStream>>();
+  #connections = new Map<SseConnection, string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** Creates a hub; the heartbeat timer starts with the first connection. */
+  constructor(options: StreamHubOptions) {
+    this.#options = options;
+    this.eventLog = options.eventLog;
+  }
+
+  /** Open connections in this process. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Reports an event-log failure. */
+  reportError(error: unknown): void {
+    this.#options.onError(error);
+  }
+
+  /**
+   * Opens a new stream for the SSE answer to a POST and its first connection.
+   * With `prime`, the connection starts with an event id and `retry:` (2025-11-25).
+   */
+  async openRequestStream(sessionId: string, prime: boolean): Promise<{ stream: LogicalStream; response: Response }> {
+    const streamId = randomStreamId();
+    await this.eventLog.open(sessionId, streamId);
+    const stream = this.#register(sessionId, streamId);
+    const connection = this.#connect(stream);
+    if (prime) connection.write({ id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" });
+    return { stream, response: sseResponse(connection) };
+  }
+
+  /** The session's listening stream, if one is open in this process. */
+  listening(sessionId: string): LogicalStream | undefined {
+    return this.#streams.get(sessionId)?.get(LISTENING_STREAM_ID);
+  }
+
+  /** Live streams of a session in this process. */
+  streamsOf(sessionId: string): Iterable<LogicalStream> {
+    return this.#streams.get(sessionId)?.values() ?? [];
+  }
+
+  /** Sessions with a listening stream open in this process. */
+  listeningSessions(): string[] {
+    const ids: string[] = [];
+    for (const [sessionId, streams] of this.#streams) if (streams.has(LISTENING_STREAM_ID)) ids.push(sessionId);
+    return ids;
+  }
+
+  /**
+   * Opens the session's listening stream; undefined when one is already
+   * connected (the caller answers 409).
+   */
+  async openListening(sessionId: string, prime: boolean): Promise<Response | undefined> {
+    const existing = this.listening(sessionId);
+    if (existing?.connected) return undefined;
+    await this.eventLog.open(sessionId, LISTENING_STREAM_ID);
+    const stream = existing ?? this.#register(sessionId, LISTENING_STREAM_ID);
+    const connection = this.#connect(stream);
+    if (prime) connection.write({ id: formatEventId(LISTENING_STREAM_ID, 0), retry: this.#options.retryMs, data: "" });
+    return sseResponse(connection);
+  }
+
+  /**
+   * Resumes a stream from `lastEventId`: replays what came after it, then
+   * continues live when the stream is still running here, or ends. Undefined
+   * when the id names nothing of this session; "busy" when it names the
+   * listening stream and that is connected already.
+   */
+  async resume(sessionId: string, lastEventId: string): Promise<Response | "busy" | undefined> {
+    const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
+    if (replay === undefined) return undefined;
+    const live = this.#streams.get(sessionId)?.get(replay.streamId);
+    const isListening = replay.streamId === LISTENING_STREAM_ID;
+    if (isListening && live?.connected) return "busy";
+    const stream = live ?? (isListening ? this.#register(sessionId, LISTENING_STREAM_ID) : undefined);
+    const connection = new SseConnection({
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      onEnd: () => {
+        this.#connections.delete(connection);
+        stream?.detach(connection);
+      },
+    });
+    this.#connections.set(connection, sessionId);
+    this.#ensureTimer();
+    let text = "";
+    for (const event of replay.events) text += stringifySseMessage({ id: event.id, data: event.data });
+    if (text !== "") connection.writeRaw(text);
+    if (stream === undefined || stream.finished || (replay.complete && !isListening)) {
+      connection.close();
+    } else {
+      stream.attach(connection);
+    }
+    return sseResponse(connection);
+  }
+
+  /** Ends every stream of a session (DELETE, expiry). */
+  endSession(sessionId: string): void {
+    const streams = this.#streams.get(sessionId);
+    if (streams !== undefined) for (const stream of [...streams.values()]) stream.abort();
+    for (const [connection, owner] of [...this.#connections]) if (owner === sessionId) connection.close();
+  }
+
+  /** Ends everything and stops the heartbeat timer. */
+  closeAll(): void {
+    for (const sessionId of [...this.#streams.keys()]) this.endSession(sessionId);
+    for (const connection of [...this.#connections.keys()]) connection.close();
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Removes a finished stream from the index. */
+  forget(stream: LogicalStream): void {
+    const streams = this.#streams.get(stream.sessionId);
+    if (streams?.get(stream.streamId) !== stream) return;
+    streams.delete(stream.streamId);
+    if (streams.size === 0) this.#streams.delete(stream.sessionId);
+  }
+
+  #register(sessionId: string, streamId: string): LogicalStream {
+    const stream = new LogicalStream(this, sessionId, streamId);
+    let streams = this.#streams.get(sessionId);
+    if (streams === undefined) this.#streams.set(sessionId, streams = new Map());
+    streams.set(streamId, stream);
+    return stream;
+  }
+
+  #connect(stream: LogicalStream): SseConnection {
+    const connection = new SseConnection({
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      onEnd: () => {
+        this.#connections.delete(connection);
+        stream.detach(connection);
+      },
+    });
+    this.#connections.set(connection, stream.sessionId);
+    stream.attach(connection);
+    this.#ensureTimer();
+    return connection;
+  }
+
+  #ensureTimer(): void {
+    if (this.#timer !== undefined || this.#options.heartbeatMs <= 0) return;
+    this.#timer = setInterval(() => this.#heartbeat(), this.#options.heartbeatMs);
+    unrefTimer(this.#timer);
+  }
+
+  #heartbeat(): void {
+    if (this.#connections.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    const sessions = new Set<string>();
+    for (const [connection, sessionId] of [...this.#connections]) {
+      if (connection.writeRaw(": keepalive\n\n")) sessions.add(sessionId);
+    }
+    this.#options.onHeartbeat?.(sessions);
+  }
+}
+
+function sseResponse(connection: SseConnection): Response {
+  return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+}
+
+function randomStreamId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Lets the process exit while only this timer is pending (Node, Bun and Deno). */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof timer === "number" && deno?.unrefTimer) deno.unrefTimer(timer);
+}
