@@ -58,7 +58,8 @@ export {
   type SessionState,
 } from "./src/protocol/context.ts";
 export type * from "./src/protocol/types.ts";
-export type { JsonSchema, SchemaInput } from "./src/protocol/schema.ts";
+export type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./src/protocol/schema.ts";
+export type { ChangeListener } from "./src/protocol/tools.ts";
 export type { ToolRegistry } from "./src/protocol/tools.ts";
 export type { ResourceRegistry } from "./src/protocol/resources.ts";
 export type { PromptRegistry } from "./src/protocol/prompts.ts";

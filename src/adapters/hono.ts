@@ -5,17 +5,22 @@
  * @module
  */
 
-import type { Context } from "hono";
 import type { Principal } from "../protocol/context.ts";
 import { attachPrincipal } from "../principal_attachment.ts";
 
+/** The part of a Hono `Context` this adapter uses: the raw Request. */
+export interface HonoContextLike {
+  /** Hono's request wrapper. */
+  req: { raw: Request };
+}
+
 /** Options of {@linkcode mcpRoute}. */
-export interface McpRouteOptions {
+export interface McpRouteOptions<C extends HonoContextLike = HonoContextLike> {
   /**
    * Reads the caller from the Hono context (set by your auth middleware).
    * Pair it with `authenticate: attachedPrincipal` in the handler options.
    */
-  principal?: (c: Context) => Principal | undefined;
+  principal?: (c: C) => Principal | undefined;
 }
 
 /**
@@ -32,11 +37,11 @@ export interface McpRouteOptions {
  * app.all("/api/mcp", mcpRoute(mcp, { principal: (c) => ({ id: c.req.header("x-user") ?? "anonymous" }) }));
  * ```
  */
-export function mcpRoute(
+export function mcpRoute<C extends HonoContextLike>(
   handler: (request: Request) => Promise<Response>,
-  options: McpRouteOptions = {},
-): (c: Context) => Promise<Response> {
-  return (c: Context) => {
+  options: McpRouteOptions<C> = {},
+): (c: C) => Promise<Response> {
+  return (c: C) => {
     const request = c.req.raw;
     const principal = options.principal?.(c);
     if (principal !== undefined) attachPrincipal(request, principal);

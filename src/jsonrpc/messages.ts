@@ -10,37 +10,53 @@ export type RequestId = string | number;
 
 /** A JSON-RPC request: a method call that expects exactly one response. */
 export interface JsonRpcRequest {
+  /** Always "2.0". */
   jsonrpc: "2.0";
+  /** The request id, echoed by the response. */
   id: RequestId;
+  /** The method name. */
   method: string;
+  /** Named parameters. */
   params?: Record<string, unknown>;
 }
 
 /** A JSON-RPC notification: a method call that gets no response. */
 export interface JsonRpcNotification {
+  /** Always "2.0". */
   jsonrpc: "2.0";
+  /** The method name. */
   method: string;
+  /** Named parameters. */
   params?: Record<string, unknown>;
 }
 
 /** The error member of a JSON-RPC error response. */
 export interface JsonRpcErrorObject {
+  /** The error code. */
   code: number;
+  /** A short description. */
   message: string;
+  /** Extra detail. */
   data?: unknown;
 }
 
 /** A successful JSON-RPC response. */
 export interface JsonRpcResultResponse {
+  /** Always "2.0". */
   jsonrpc: "2.0";
+  /** The request id, echoed by the response. */
   id: RequestId;
+  /** The method's result. */
   result: Record<string, unknown>;
 }
 
 /** A JSON-RPC error response; `id` is null when the request id is unknown. */
 export interface JsonRpcErrorResponse {
+  /** Always "2.0". */
   jsonrpc: "2.0";
+  /** The request id, or null when it could not be read. */
   id: RequestId | null;
+  /** What went wrong. */
   error: JsonRpcErrorObject;
 }
 

@@ -145,12 +145,16 @@ export interface ElicitParams {
   message: string;
   /** A flat JSON Schema object describing the requested fields. */
   requestedSchema: Record<string, unknown>;
+  /** Other request fields (mode, url, ...). */
   [key: string]: unknown;
 }
 
 /** The client's answer to an elicitation. */
 export interface ElicitResult {
+  /** What the user did. */
   action: "accept" | "decline" | "cancel";
+  /** The submitted fields, when accepted. */
   content?: Record<string, unknown>;
+  /** Other result fields. */
   [key: string]: unknown;
 }

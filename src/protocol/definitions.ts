@@ -5,9 +5,8 @@
  * @module
  */
 
-import type * as z from "zod";
 import type { HandlerContext } from "./context.ts";
-import type { JsonSchema, SchemaInput } from "./schema.ts";
+import type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./schema.ts";
 import type {
   CallToolResult,
   ContentAnnotations,
@@ -18,7 +17,7 @@ import type {
 } from "./types.ts";
 
 /** The input type a handler receives for a given schema: zod's output type, or a plain object for raw JSON Schema. */
-export type InferInput<S> = S extends z.ZodType ? z.output<S> : Record<string, unknown>;
+export type InferInput<S> = SchemaOutput<S>;
 
 /** What a tool handler may return: a string (one text block) or a full result. */
 export type ToolReturn = string | CallToolResult;
@@ -163,9 +162,13 @@ export function defineResourceTemplate(definition: ResourceTemplateDefinition): 
 
 /** One prompt argument as advertised by `prompts/list`. */
 export interface PromptArgument {
+  /** The argument's name. */
   name: string;
+  /** Human-friendly display name. */
   title?: string;
+  /** What the argument means. */
   description?: string;
+  /** True when `prompts/get` must supply it. */
   required?: boolean;
 }
 
@@ -173,10 +176,10 @@ export interface PromptArgument {
 export type PromptReturn = string | GetPromptResult;
 
 /** The arguments a prompt handler receives: zod's output for a zod schema, else strings. */
-export type InferPromptArguments<A> = A extends z.ZodType ? z.output<A> : Record<string, string>;
+export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A> : Record<string, string>;
 
 /** A prompt template. */
-export interface PromptDefinition<A extends z.ZodType | PromptArgument[] = PromptArgument[]> {
+export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]> {
   /** Unique prompt name. */
   name: string;
   /** Human-friendly display name. */
@@ -211,7 +214,7 @@ export type AnyPromptDefinition = PromptDefinition<any>;
  * });
  * ```
  */
-export function definePrompt<A extends z.ZodType | PromptArgument[] = PromptArgument[]>(
+export function definePrompt<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]>(
   definition: PromptDefinition<A>,
 ): PromptDefinition<A> {
   return definition;

@@ -12,14 +12,28 @@ import * as z from "zod";
 /** A JSON Schema document as a plain object. */
 export type JsonSchema = { [key: string]: unknown };
 
+/**
+ * The part of a zod (v4) schema tether relies on. Any zod schema fits; the
+ * structural type keeps zod's own types out of tether's public API.
+ */
+export interface ZodSchemaLike<Output = unknown> {
+  /** Zod's internals; `output` carries the parsed type. */
+  readonly _zod: { readonly output: Output };
+  /** Validates and transforms a value. */
+  safeParse(value: unknown): { success: true; data: Output } | { success: false; error: unknown };
+}
+
 /** A schema given by the server author: zod, or raw JSON Schema. */
-export type SchemaInput = z.ZodType | JsonSchema;
+export type SchemaInput = ZodSchemaLike | JsonSchema;
+
+/** The type a schema produces: zod's output type, or a plain object for raw JSON Schema. */
+export type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O : Record<string, unknown>;
 
 /** The outcome of {@linkcode validateWithSchema}. */
 export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
 
 /** True when `schema` is a zod (v4) schema rather than a raw JSON Schema. */
-export function isZodSchema(schema: unknown): schema is z.ZodType {
+export function isZodSchema(schema: unknown): schema is ZodSchemaLike {
   return typeof schema === "object" && schema !== null && "_zod" in schema &&
     typeof (schema as { safeParse?: unknown }).safeParse === "function";
 }
@@ -31,7 +45,7 @@ export function isZodSchema(schema: unknown): schema is z.ZodType {
  */
 export function advertisedSchema(schema: SchemaInput, io: "input" | "output"): JsonSchema {
   if (!isZodSchema(schema)) return schema;
-  const converted = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  const converted = z.toJSONSchema(schema as unknown as z.ZodType, { io, unrepresentable: "any" }) as JsonSchema;
   delete converted.$schema;
   return converted;
 }
@@ -40,7 +54,9 @@ export function advertisedSchema(schema: SchemaInput, io: "input" | "output"): J
 export function validateWithSchema(schema: SchemaInput, value: unknown): ValidationResult {
   if (isZodSchema(schema)) {
     const result = schema.safeParse(value);
-    return result.success ? { ok: true, value: result.data } : { ok: false, message: z.prettifyError(result.error) };
+    return result.success
+      ? { ok: true, value: result.data }
+      : { ok: false, message: z.prettifyError(result.error as z.ZodError) };
   }
   const problem = checkJsonSchema(schema, value, "");
   return problem === undefined ? { ok: true, value } : { ok: false, message: problem };

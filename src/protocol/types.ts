@@ -7,63 +7,97 @@
 
 /** A name/version pair identifying a client or server implementation. */
 export interface Implementation {
+  /** Machine-friendly name. */
   name: string;
+  /** Version string. */
   version: string;
+  /** Human-friendly name. */
   title?: string;
+  /** Other fields (websiteUrl, icons, ...). */
   [key: string]: unknown;
 }
 
 /** Capabilities a client declares at initialize. */
 export interface ClientCapabilities {
+  /** The client can list roots (`roots/list`). */
   roots?: { listChanged?: boolean };
+  /** The client can sample its model (`sampling/createMessage`). */
   sampling?: Record<string, unknown>;
+  /** The client can ask its user (`elicitation/create`); `{}` means form mode. */
   elicitation?: { form?: Record<string, unknown>; url?: Record<string, unknown> };
+  /** Non-standard capabilities. */
   experimental?: Record<string, unknown>;
+  /** Capabilities of later revisions (tasks, ...). */
   [key: string]: unknown;
 }
 
 /** Optional annotations on content: audience, priority, last modified. */
 export interface ContentAnnotations {
+  /** Who the content is for. */
   audience?: ("user" | "assistant")[];
+  /** Importance from 0 (least) to 1 (most). */
   priority?: number;
+  /** ISO 8601 timestamp of the last change. */
   lastModified?: string;
 }
 
 /** Plain text content. */
 export interface TextContent {
+  /** Block type. */
   type: "text";
+  /** The text. */
   text: string;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
 /** Base64-encoded image content. */
 export interface ImageContent {
+  /** Block type. */
   type: "image";
+  /** Base64-encoded bytes. */
   data: string;
+  /** MIME type of the data. */
   mimeType: string;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
 /** Base64-encoded audio content. */
 export interface AudioContent {
+  /** Block type. */
   type: "audio";
+  /** Base64-encoded bytes. */
   data: string;
+  /** MIME type of the data. */
   mimeType: string;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
 /** A link to a resource the client may read. */
 export interface ResourceLink {
+  /** Block type. */
   type: "resource_link";
+  /** The resource URI. */
   uri: string;
+  /** Short name. */
   name: string;
+  /** Human-friendly display name. */
   title?: string;
+  /** What it is. */
   description?: string;
+  /** MIME type, when known. */
   mimeType?: string;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
@@ -74,9 +108,13 @@ export type ResourceContents =
 
 /** A resource embedded in a message or tool result. */
 export interface EmbeddedResource {
+  /** Block type. */
   type: "resource";
+  /** The embedded contents. */
   resource: ResourceContents;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
@@ -85,42 +123,64 @@ export type ContentBlock = TextContent | ImageContent | AudioContent | ResourceL
 
 /** The result of `tools/call`. */
 export interface CallToolResult {
+  /** Content for the model. */
   content: ContentBlock[];
+  /** Machine-readable result, matching the tool's output schema. */
   structuredContent?: Record<string, unknown>;
+  /** True when the tool failed; the content explains why. */
   isError?: boolean;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
 /** Hints about a tool's behaviour, for clients. */
 export interface ToolAnnotations {
+  /** Human-friendly display name. */
   title?: string;
+  /** The tool does not modify its environment. */
   readOnlyHint?: boolean;
+  /** The tool may destroy data. */
   destructiveHint?: boolean;
+  /** Calling twice with the same input has no extra effect. */
   idempotentHint?: boolean;
+  /** The tool talks to the outside world. */
   openWorldHint?: boolean;
 }
 
 /** One message of a prompt. */
 export interface PromptMessage {
+  /** Who speaks the message. */
   role: "user" | "assistant";
+  /** The message content. */
   content: ContentBlock;
 }
 
 /** The result of `prompts/get`. */
 export interface GetPromptResult {
+  /** What it is. */
   description?: string;
+  /** The prompt's messages. */
   messages: PromptMessage[];
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
 
 /** A resource as listed by `resources/list`. */
 export interface ResourceEntry {
+  /** The resource URI. */
   uri: string;
+  /** Short name. */
   name: string;
+  /** Human-friendly display name. */
   title?: string;
+  /** What it is. */
   description?: string;
+  /** MIME type, when known. */
   mimeType?: string;
+  /** Size in bytes, when known. */
   size?: number;
+  /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }

@@ -10,7 +10,9 @@
 
 /** One stored SSE event: its id and its JSON-RPC message as JSON text. */
 export interface StoredEvent {
+  /** The event id, `<stream>:<seq>`. */
   id: string;
+  /** The JSON-RPC message, serialised. */
   data: string;
 }
 
