@@ -18,6 +18,7 @@ export interface HonoContextLike {
 export interface McpRouteOptions<C extends HonoContextLike = HonoContextLike> {
   /**
    * Reads the caller from the Hono context (set by your auth middleware).
+   * Annotate `c` with your app's `Context` type to get typed `c.get(...)`.
    * Pair it with `authenticate: attachedPrincipal` in the handler options.
    */
   principal?: (c: C) => Principal | undefined;
@@ -28,16 +29,18 @@ export interface McpRouteOptions<C extends HonoContextLike = HonoContextLike> {
  *
  * @example
  * ```ts
- * import { Hono } from "hono";
+ * import { type Context, Hono } from "hono";
  * import { attachedPrincipal, createMcpHandler } from "@tether/mcp";
  * import { mcpRoute } from "@tether/mcp/hono";
  *
+ * type Env = { Variables: { userId: string } };
  * const mcp = createMcpHandler({ name: "app", version: "1.0.0", path: null, authenticate: attachedPrincipal });
- * const app = new Hono();
- * app.all("/api/mcp", mcpRoute(mcp, { principal: (c) => ({ id: c.req.header("x-user") ?? "anonymous" }) }));
+ * const app = new Hono<Env>();
+ * // app.use("/api/*", yourAuthMiddleware) sets c.set("userId", ...)
+ * app.all("/api/mcp", mcpRoute(mcp, { principal: (c: Context<Env>) => ({ id: c.get("userId") }) }));
  * ```
  */
-export function mcpRoute<C extends HonoContextLike>(
+export function mcpRoute<C extends HonoContextLike = HonoContextLike>(
   handler: (request: Request) => Promise<Response>,
   options: McpRouteOptions<C> = {},
 ): (c: C) => Promise<Response> {

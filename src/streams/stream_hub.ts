@@ -11,7 +11,7 @@
 
 import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
 import type { JsonRpcMessage } from "../jsonrpc/messages.ts";
-import { type EventLog, formatEventId } from "./event_log.ts";
+import { type EventLog, formatEventId, parseEventId } from "./event_log.ts";
 import { SseConnection } from "./sse_connection.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
@@ -106,6 +106,13 @@ export class LogicalStream {
     this.#hub.forget(this);
   }
 
+  /** Runs `step` with no send of this stream interleaving (used to resume). */
+  exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(step);
+    this.#tail = result.then(() => {}, (error) => this.#hub.reportError(error));
+    return result;
+  }
+
   #enqueue(step: () => Promise<void>): Promise<void> {
     const next = this.#tail.then(step).catch((error) => this.#hub.reportError(error));
     this.#tail = next;
@@ -189,12 +196,11 @@ export class StreamHub {
    * listening stream and that is connected already.
    */
   async resume(sessionId: string, lastEventId: string): Promise<Response | "busy" | undefined> {
-    const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
-    if (replay === undefined) return undefined;
-    const live = this.#streams.get(sessionId)?.get(replay.streamId);
-    const isListening = replay.streamId === LISTENING_STREAM_ID;
-    if (isListening && live?.connected) return "busy";
-    const stream = live ?? (isListening ? this.#register(sessionId, LISTENING_STREAM_ID) : undefined);
+    const parsed = parseEventId(lastEventId);
+    if (parsed === undefined) return undefined;
+    const isListening = parsed.streamId === LISTENING_STREAM_ID;
+    let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
+    if (isListening && stream?.connected) return "busy";
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: () => {
@@ -202,16 +208,39 @@ export class StreamHub {
         stream?.detach(connection);
       },
     });
+    const replayInto = async (): Promise<boolean> => {
+      const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
+      if (replay === undefined) return false;
+      let text = "";
+      for (const event of replay.events) text += stringifySseMessage({ id: event.id, data: event.data });
+      if (text !== "") connection.writeRaw(text);
+      return true;
+    };
+    let found: boolean;
+    if (stream !== undefined) {
+      // Inside the stream's send queue: no live event can slip between the replay and the attach.
+      found = await stream.exclusive(async () => {
+        const ok = await replayInto();
+        if (ok && !stream!.finished) stream!.attach(connection);
+        return ok;
+      });
+      if (found && stream.finished) connection.close();
+    } else {
+      found = await replayInto();
+      if (found && isListening) {
+        stream = this.#register(sessionId, LISTENING_STREAM_ID);
+        stream.attach(connection);
+      } else {
+        // Finished here, or running on another instance: the client has what the log holds.
+        connection.close();
+      }
+    }
+    if (!found) {
+      connection.close();
+      return undefined;
+    }
     this.#connections.set(connection, sessionId);
     this.#ensureTimer();
-    let text = "";
-    for (const event of replay.events) text += stringifySseMessage({ id: event.id, data: event.data });
-    if (text !== "") connection.writeRaw(text);
-    if (stream === undefined || stream.finished || (replay.complete && !isListening)) {
-      connection.close();
-    } else {
-      stream.attach(connection);
-    }
     return sseResponse(connection);
   }
 
