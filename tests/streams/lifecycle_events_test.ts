@@ -1,0 +1,196 @@
+/**
+ * Heartbeats, runtime list_changed broadcasts, and in-flight work ended by
+ * session expiry (sweep and lazy lookup), exercised in-process.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../../mod.ts";
+
+const URL_ = "http://127.0.0.1:8787/mcp";
+const ACCEPT = "application/json, text/event-stream";
+
+function handlerWith(options: Partial<McpHandlerOptions>): McpHandler {
+  return createMcpHandler({ name: "t", version: "1", onError: () => {}, ...options });
+}
+
+async function initialize(handler: McpHandler): Promise<string> {
+  const response = await handler(new Request(URL_, {
+    method: "POST",
+    headers: { accept: ACCEPT, "content-type": "application/json" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    }),
+  }));
+  assert.equal(response.status, 200);
+  return response.headers.get("mcp-session-id")!;
+}
+
+function post(handler: McpHandler, sessionId: string, body: unknown): Promise<Response> {
+  return handler(new Request(URL_, {
+    method: "POST",
+    headers: { accept: ACCEPT, "content-type": "application/json", "mcp-session-id": sessionId },
+    body: JSON.stringify(body),
+  }));
+}
+
+function listen(handler: McpHandler, sessionId: string): Promise<Response> {
+  return handler(new Request(URL_, { method: "GET", headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+}
+
+/** Reads an SSE body until `done(text)` holds or the deadline passes; returns what was read. */
+async function readUntil(body: ReadableStream<Uint8Array>, done: (text: string) => boolean, timeoutMs = 3_000): Promise<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!done(text)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), remaining)));
+      const next = await Promise.race([reader.read(), timeout]);
+      clearTimeout(timer);
+      if (next === "timeout" || next.done) break;
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
+function waitForAbort(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return resolve(signal.reason);
+    const timer = setTimeout(() => reject(new Error("signal was not aborted")), timeoutMs);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve(signal.reason);
+    });
+  });
+}
+
+describe("heartbeats", () => {
+  it("an idle listening stream carries keepalive comments every heartbeatMs", async () => {
+    const handler = handlerWith({ heartbeatMs: 20, tools: [] });
+    const sessionId = await initialize(handler);
+    const stream = await listen(handler, sessionId);
+    assert.equal(stream.status, 200);
+    assert.equal(stream.headers.get("x-accel-buffering"), "no");
+    const text = await readUntil(stream.body!, (t) => t.split(": keepalive").length > 2);
+    assert.ok(text.split(": keepalive").length > 2, `expected two heartbeats, got ${JSON.stringify(text)}`);
+    await handler.close();
+  });
+
+  it("heartbeatMs 0 sends no heartbeats", async () => {
+    const handler = handlerWith({ heartbeatMs: 0, tools: [] });
+    const sessionId = await initialize(handler);
+    const stream = await listen(handler, sessionId);
+    const text = await readUntil(stream.body!, (t) => t.includes("keepalive"), 150);
+    assert.ok(!text.includes("keepalive"));
+    await handler.close();
+  });
+});
+
+describe("list_changed at runtime", () => {
+  it("adding and removing a tool notifies listening streams, and tools/list reflects it", async () => {
+    const handler = handlerWith({ heartbeatMs: 0, tools: [] });
+    const sessionId = await initialize(handler);
+    const stream = await listen(handler, sessionId);
+    handler.tools.add(defineTool({ name: "late", description: "added later", handler: () => "hi" }));
+    const text = await readUntil(stream.body!, (t) => t.includes("notifications/tools/list_changed"));
+    assert.match(text, /"method":"notifications\/tools\/list_changed"/);
+
+    const list = await (await post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/list" })).json();
+    assert.deepEqual(list.result.tools.map((t: { name: string }) => t.name), ["late"]);
+    assert.equal(handler.tools.remove("late"), true);
+    const after = await (await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "tools/list" })).json();
+    assert.deepEqual(after.result.tools, []);
+    await handler.close();
+  });
+
+  it("prompt and resource changes send their own list_changed notifications", async () => {
+    const handler = handlerWith({ heartbeatMs: 0, prompts: [], resources: [] });
+    const sessionId = await initialize(handler);
+    const stream = await listen(handler, sessionId);
+    handler.prompts.add({ name: "p", handler: () => "x" });
+    handler.resources.add({ uri: "demo://r", name: "r", read: () => "x" });
+    const text = await readUntil(
+      stream.body!,
+      (t) => t.includes("prompts/list_changed") && t.includes("resources/list_changed"),
+    );
+    assert.match(text, /notifications\/prompts\/list_changed/);
+    assert.match(text, /notifications\/resources\/list_changed/);
+    await handler.close();
+  });
+});
+
+describe("session expiry ends in-flight work", () => {
+  function blockingTool(signals: AbortSignal[]) {
+    return defineTool({
+      name: "block",
+      description: "waits until aborted",
+      handler: (_input, ctx) => {
+        signals.push(ctx.signal);
+        return new Promise<string>((resolve) => ctx.signal.addEventListener("abort", () => resolve("aborted")));
+      },
+    });
+  }
+
+  it("the sweep aborts the tools of an expired session", async () => {
+    let now = 1_000_000;
+    const signals: AbortSignal[] = [];
+    const handler = handlerWith({
+      now: () => now,
+      sessions: { idleTtlMs: 1_000, sweepIntervalMs: 10 },
+      tools: [blockingTool(signals)],
+    });
+    const sessionId = await initialize(handler);
+    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal((await handler.stats()).inFlight, 1);
+    now += 1_001;
+    assert.equal(await waitForAbort(signals[0]), "session-ended");
+    const response = await call;
+    assert.equal(response.status, 202, "an aborted request gets no JSON-RPC response");
+    assert.equal((await handler.stats()).inFlight, 0);
+    assert.equal((await handler.stats()).sessions, 0);
+    await handler.close();
+  });
+
+  it("a request that finds its session expired ends the session's leftover work at once", async () => {
+    let now = 1_000_000;
+    const signals: AbortSignal[] = [];
+    const handler = handlerWith({
+      now: () => now,
+      sessions: { idleTtlMs: 1_000, sweepIntervalMs: 3_600_000 },
+      tools: [blockingTool(signals)],
+    });
+    const sessionId = await initialize(handler);
+    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    now += 1_001;
+    const late = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
+    assert.equal(late.status, 404);
+    assert.equal(signals[0].aborted, true);
+    await call;
+    await handler.close();
+  });
+
+  it("handler.close() aborts in-flight tools and later requests get 503", async () => {
+    const signals: AbortSignal[] = [];
+    const handler = handlerWith({ tools: [blockingTool(signals)] });
+    const sessionId = await initialize(handler);
+    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await handler.close();
+    assert.equal(signals[0].reason, "server-closed");
+    await call;
+    const after = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
+    assert.equal(after.status, 503);
+  });
+});
