@@ -51,7 +51,9 @@ export function createHandlerContext(ctx: RequestContext, request: JsonRpcReques
   }
 
   return {
-    signal: ctx.signal,
+    get signal() {
+      return ctx.signal;
+    },
     principal: ctx.principal,
     session: ctx.session,
     requestId: request.id,

@@ -77,7 +77,9 @@ export async function answerRequests(
       clientCapabilities: session.clientCapabilities,
       clientInfo: session.clientInfo,
       principal,
-      signal: handle.signal,
+      get signal() {
+        return handle.signal;
+      },
       logLevel: session.logLevel,
       ...bindings,
       notify: emit,
@@ -100,7 +102,7 @@ export async function answerRequests(
     };
     try {
       const response = await deps.dispatcher.handle(request, ctx);
-      return handle.signal.aborted ? undefined : response;
+      return handle.aborted ? undefined : response;
     } finally {
       handle.release();
     }
