@@ -2,7 +2,7 @@
  * The `EventLog` interface (what resumability needs from storage) and its
  * in-memory default. Event ids are `<stream>:<seq>`: unique within a session
  * and naming their stream, so a replay never crosses streams. Bounds: events
- * per stream and streams per session; oldest go first. The log is scoped by
+ * per stream, streams per session and bytes per session; oldest go first. The log is scoped by
  * session id; the transport only asks with the id of a session the caller
  * owns, so another session's event id finds nothing.
  * @module
@@ -60,6 +60,8 @@ export interface MemoryEventLogOptions {
   maxEventsPerStream?: number;
   /** Streams kept per session (oldest dropped). Default 64. */
   maxStreamsPerSession?: number;
+  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
+  maxBytesPerSession?: number;
 }
 
 interface StreamLog {
@@ -67,6 +69,11 @@ interface StreamLog {
   seqs: number[];
   nextSeq: number;
   complete: boolean;
+}
+
+interface SessionLog {
+  streams: Map<string, StreamLog>;
+  bytes: number;
 }
 
 /**
@@ -79,50 +86,74 @@ interface StreamLog {
  * ```
  */
 export class MemoryEventLog implements EventLog {
-  #sessions = new Map<string, Map<string, StreamLog>>();
+  #sessions = new Map<string, SessionLog>();
   #maxEvents: number;
   #maxStreams: number;
+  #maxBytes: number;
 
   /** Creates an empty log with the given bounds. */
   constructor(options: MemoryEventLogOptions = {}) {
     this.#maxEvents = options.maxEventsPerStream ?? 1_000;
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
+    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
   }
 
   /** Registers a stream; the oldest stream of the session is dropped past the bound. */
   open(sessionId: string, streamId: string): Promise<void> {
-    this.#stream(sessionId, streamId);
+    this.#stream(this.#session(sessionId), streamId);
     return Promise.resolve();
   }
 
-  #stream(sessionId: string, streamId: string): StreamLog {
-    let streams = this.#sessions.get(sessionId);
-    if (streams === undefined) this.#sessions.set(sessionId, streams = new Map());
-    let stream = streams.get(streamId);
+  #session(sessionId: string): SessionLog {
+    let session = this.#sessions.get(sessionId);
+    if (session === undefined) this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
+    return session;
+  }
+
+  #stream(session: SessionLog, streamId: string): StreamLog {
+    let stream = session.streams.get(streamId);
     if (stream === undefined) {
-      if (streams.size >= this.#maxStreams) streams.delete(streams.keys().next().value!);
-      streams.set(streamId, stream = { events: [], seqs: [], nextSeq: 1, complete: false });
+      if (session.streams.size >= this.#maxStreams) {
+        const [oldestId, oldest] = session.streams.entries().next().value!;
+        for (const event of oldest.events) session.bytes -= event.data.length;
+        session.streams.delete(oldestId);
+      }
+      session.streams.set(streamId, stream = { events: [], seqs: [], nextSeq: 1, complete: false });
     }
     return stream;
   }
 
+  /** Drops oldest events, oldest streams first, until the session fits its byte budget. */
+  #trim(session: SessionLog): void {
+    for (const stream of session.streams.values()) {
+      while (session.bytes > this.#maxBytes && stream.events.length > 0) {
+        session.bytes -= stream.events.shift()!.data.length;
+        stream.seqs.shift();
+      }
+      if (session.bytes <= this.#maxBytes) return;
+    }
+  }
+
   /** Appends an event and returns its id. */
   append(sessionId: string, streamId: string, data: string): Promise<string> {
-    const stream = this.#stream(sessionId, streamId);
+    const session = this.#session(sessionId);
+    const stream = this.#stream(session, streamId);
     const seq = stream.nextSeq++;
     const id = formatEventId(streamId, seq);
     stream.events.push({ id, data });
     stream.seqs.push(seq);
+    session.bytes += data.length;
     if (stream.events.length > this.#maxEvents) {
-      stream.events.shift();
+      session.bytes -= stream.events.shift()!.data.length;
       stream.seqs.shift();
     }
+    if (session.bytes > this.#maxBytes) this.#trim(session);
     return Promise.resolve(id);
   }
 
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void> {
-    const stream = this.#sessions.get(sessionId)?.get(streamId);
+    const stream = this.#sessions.get(sessionId)?.streams.get(streamId);
     if (stream !== undefined) stream.complete = true;
     return Promise.resolve();
   }
@@ -131,7 +162,7 @@ export class MemoryEventLog implements EventLog {
   replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return Promise.resolve(undefined);
-    const stream = this.#sessions.get(sessionId)?.get(parsed.streamId);
+    const stream = this.#sessions.get(sessionId)?.streams.get(parsed.streamId);
     if (stream === undefined || parsed.seq >= stream.nextSeq) return Promise.resolve(undefined);
     let start = 0;
     while (start < stream.seqs.length && stream.seqs[start] <= parsed.seq) start++;
