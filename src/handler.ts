@@ -248,10 +248,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       messages.push(classified);
     }
 
-    const versionHeader = request.headers.get("mcp-protocol-version");
-    if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
-      return httpError(400, "Bad Request: unsupported MCP-Protocol-Version");
-    }
+    const badVersion = checkProtocolVersion(request);
+    if (badVersion !== undefined) return badVersion;
 
     const principal = await authenticate(request);
     if (principal instanceof Response) return principal;
@@ -301,7 +299,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   async function handleGet(request: Request): Promise<Response> {
     if (!config.listeningStream) return httpError(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
-    const refused = checkGetAccept(request);
+    const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
     if (refused !== undefined) return refused;
     const principal = await authenticate(request);
     if (principal instanceof Response) return principal;
@@ -320,6 +318,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   async function handleDelete(request: Request): Promise<Response> {
+    const badVersion = checkProtocolVersion(request);
+    if (badVersion !== undefined) return badVersion;
     const principal = await authenticate(request);
     if (principal instanceof Response) return principal;
     const resolved = await resolveSession(request, principal);
@@ -327,6 +327,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     await store.delete(resolved.session.id);
     await endSession(resolved.session.id);
     return new Response(null, { status: 204 });
+  }
+
+  /** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
+  function checkProtocolVersion(request: Request): Response | undefined {
+    const versionHeader = request.headers.get("mcp-protocol-version");
+    if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
+      return httpError(400, "Bad Request: unsupported MCP-Protocol-Version");
+    }
+    return undefined;
   }
 
   function conflict(): Response {

@@ -78,7 +78,7 @@ export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Resp
     return httpError(403, "Forbidden: Origin not allowed");
   }
   // Same-origin browser pages (the Origin names this very host) are allowed when that host is.
-  if (originHost === host.toLowerCase() && hostAllowed(policy, originHost)) return undefined;
+  if (originHost === host.toLowerCase() && (policy.anyHost || hostAllowed(policy, originHost))) return undefined;
   return httpError(403, "Forbidden: Origin not allowed");
 }
 

@@ -239,7 +239,8 @@ export class StreamHub {
       connection.close();
       return undefined;
     }
-    this.#connections.set(connection, sessionId);
+    // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
+    if (!connection.ended) this.#connections.set(connection, sessionId);
     this.#ensureTimer();
     return sseResponse(connection);
   }

@@ -1,0 +1,294 @@
+/**
+ * Shared helpers for the in-process handler tests: building requests the way
+ * a client would, initializing sessions, reading JSON or SSE answers, and
+ * asserting the shape of HTTP error responses. Not a test file itself.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { createMcpHandler, type McpHandler, type McpHandlerOptions } from "../mod.ts";
+
+/** The endpoint every in-process request targets. */
+export const ENDPOINT = "http://127.0.0.1:8787/mcp";
+/** The Accept header a conforming client sends on POST. */
+export const ACCEPT_BOTH = "application/json, text/event-stream";
+
+/** A handler with test-friendly defaults (quiet onError unless given). */
+export function makeHandler(options: Partial<McpHandlerOptions> = {}): McpHandler {
+  return createMcpHandler({ name: "test-server", version: "1.0.0", onError: () => {}, ...options });
+}
+
+/** Headers to send; `undefined` removes a default header. */
+export type HeaderMap = Record<string, string | undefined>;
+
+/** Options of {@linkcode postRequest}. */
+export interface PostOptions {
+  headers?: HeaderMap;
+  sessionId?: string;
+  protocolVersion?: string;
+  url?: string;
+}
+
+function buildHeaders(defaults: HeaderMap, extra: HeaderMap = {}): Headers {
+  const headers = new Headers();
+  const merged: HeaderMap = { ...defaults };
+  for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(merged)) if (value !== undefined) headers.set(name, value);
+  return headers;
+}
+
+/** A POST as a conforming client sends it; `body` is serialised unless it is a string. */
+export function postRequest(body: unknown, options: PostOptions = {}): Request {
+  const headers = buildHeaders({
+    accept: ACCEPT_BOTH,
+    "content-type": "application/json",
+    "mcp-session-id": options.sessionId,
+    "mcp-protocol-version": options.protocolVersion,
+  }, options.headers);
+  return new Request(options.url ?? ENDPOINT, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** A GET or DELETE (or any bodiless method) for a session. */
+export function bodilessRequest(method: string, options: PostOptions = {}): Request {
+  const headers = buildHeaders({
+    accept: method === "GET" ? "text/event-stream" : undefined,
+    "mcp-session-id": options.sessionId,
+    "mcp-protocol-version": options.protocolVersion,
+  }, options.headers);
+  return new Request(options.url ?? ENDPOINT, { method, headers });
+}
+
+/** The parameters of an `initialize` request. */
+export function initializeMessage(protocolVersion = "2025-11-25", capabilities: Record<string, unknown> = {}, id: number | string = 0) {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "initialize",
+    params: { protocolVersion, capabilities, clientInfo: { name: "test-client", version: "0.0.0" } },
+  };
+}
+
+/** A live session as the tests see it. */
+export interface TestSession {
+  id: string;
+  protocolVersion: string;
+  /** Extra headers sent with every request of this session (e.g. who the caller is). */
+  headers: HeaderMap;
+  /** The InitializeResult. */
+  // deno-lint-ignore no-explicit-any
+  result: any;
+}
+
+/** Initializes a session and checks the answer carries a session id. */
+export async function initialize(
+  handler: McpHandler,
+  options: { protocolVersion?: string; headers?: HeaderMap; capabilities?: Record<string, unknown> } = {},
+): Promise<TestSession> {
+  const response = await handler(postRequest(initializeMessage(options.protocolVersion, options.capabilities), {
+    headers: options.headers,
+  }));
+  assert.equal(response.status, 200, `initialize answered ${response.status}: ${await response.clone().text()}`);
+  const id = response.headers.get("mcp-session-id");
+  assert.ok(id, "initialize must return an mcp-session-id header");
+  const body = await response.json();
+  assert.ok(body.result, "initialize must succeed");
+  return { id, protocolVersion: body.result.protocolVersion, headers: options.headers ?? {}, result: body.result };
+}
+
+/** One parsed SSE event. */
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+  retry?: number;
+  comments: string[];
+}
+
+/** Parses an SSE body into events (per the WHATWG field rules: one leading space after the colon is dropped). */
+export function parseSse(text: string): SseEvent[] {
+  const events: SseEvent[] = [];
+  for (const block of text.split(/\r\n\r\n|\n\n|\r\r/)) {
+    if (block === "") continue;
+    const event: SseEvent = { comments: [] };
+    for (const line of block.split(/\r\n|\n|\r/)) {
+      const colon = line.indexOf(":");
+      const field = colon === -1 ? line : line.slice(0, colon);
+      let value = colon === -1 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "") event.comments.push(value);
+      else if (field === "data") event.data = event.data === undefined ? value : `${event.data}\n${value}`;
+      else if (field === "id") event.id = value;
+      else if (field === "event") event.event = value;
+      else if (field === "retry") event.retry = Number(value);
+    }
+    events.push(event);
+  }
+  return events;
+}
+
+/** The outcome of {@linkcode rpc}: the HTTP response and the JSON-RPC messages it carried. */
+export interface RpcOutcome {
+  response: Response;
+  status: number;
+  contentType: string;
+  /** The JSON-RPC response to the request (from JSON, or the response event of an SSE stream). */
+  // deno-lint-ignore no-explicit-any
+  message: any;
+  /** Every JSON-RPC message carried (one for JSON; each data event for SSE). */
+  // deno-lint-ignore no-explicit-any
+  messages: any[];
+  /** The raw SSE events, for SSE answers. */
+  events: SseEvent[];
+}
+
+/** Reads an answer, JSON or SSE, to completion. */
+export async function readAnswer(response: Response): Promise<RpcOutcome> {
+  const contentType = response.headers.get("content-type") ?? "";
+  const text = await response.text();
+  let events: SseEvent[] = [];
+  // deno-lint-ignore no-explicit-any
+  let messages: any[] = [];
+  if (contentType.startsWith("text/event-stream")) {
+    events = parseSse(text);
+    messages = events.filter((e) => e.data !== undefined && e.data !== "").map((e) => JSON.parse(e.data!));
+  } else if (text !== "") {
+    messages = [JSON.parse(text)];
+  }
+  const message = messages.find((m) => m !== null && typeof m === "object" && ("result" in m || "error" in m)) ??
+    messages[0];
+  return { response, status: response.status, contentType, message, messages, events };
+}
+
+let nextId = 1;
+
+/** Sends one request on a session and reads the answer. */
+export async function rpc(
+  handler: McpHandler,
+  session: TestSession,
+  method: string,
+  params?: Record<string, unknown>,
+  options: { id?: number | string; headers?: HeaderMap } = {},
+): Promise<RpcOutcome> {
+  const message: Record<string, unknown> = { jsonrpc: "2.0", id: options.id ?? nextId++, method };
+  if (params !== undefined) message.params = params;
+  const response = await handler(postRequest(message, {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: { ...session.headers, ...options.headers },
+  }));
+  return await readAnswer(response);
+}
+
+/** Sends one notification on a session; returns the HTTP response. */
+export function notify(
+  handler: McpHandler,
+  session: TestSession,
+  method: string,
+  params?: Record<string, unknown>,
+): Promise<Response> {
+  const message: Record<string, unknown> = { jsonrpc: "2.0", method };
+  if (params !== undefined) message.params = params;
+  return handler(postRequest(message, {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: session.headers,
+  }));
+}
+
+/**
+ * Asserts an HTTP error response: its status, a JSON content type, and a body
+ * that is exactly a JSON-RPC error `{jsonrpc: "2.0", id, error: {code, message}}`.
+ * Returns the parsed body.
+ */
+export async function assertHttpError(
+  response: Response,
+  status: number,
+  expected: { code?: number; id?: string | number | null; message?: RegExp } = {},
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const text = await response.text();
+  assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${text}`);
+  assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+  const body = JSON.parse(text);
+  assert.equal(body.jsonrpc, "2.0");
+  assert.ok("id" in body, "error body must carry an id member");
+  assert.equal(body.id, expected.id === undefined ? null : expected.id);
+  assert.equal(typeof body.error, "object");
+  assert.equal(typeof body.error.code, "number");
+  assert.ok(Number.isInteger(body.error.code));
+  assert.equal(typeof body.error.message, "string");
+  assert.ok(body.error.message.length > 0);
+  assert.deepEqual(Object.keys(body).sort(), ["error", "id", "jsonrpc"]);
+  if (expected.code !== undefined) assert.equal(body.error.code, expected.code);
+  if (expected.message !== undefined) assert.match(body.error.message, expected.message);
+  return body;
+}
+
+/** A controllable clock for TTL tests. */
+export class TestClock {
+  constructor(public time = 1_000_000) {}
+  now = (): number => this.time;
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+/** A promise with its resolve function exposed. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * Reads SSE events from a live body until `done(events)` holds, the body ends,
+ * or `timeoutMs` passes; returns the events read and releases the reader.
+ * For streams that never end on their own (the listening stream).
+ */
+export async function readSseUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  done: (events: SseEvent[]) => boolean,
+  timeoutMs = 2_000,
+): Promise<{ events: SseEvent[]; ended: boolean }> {
+  const decoder = new TextDecoder();
+  let text = "";
+  let ended = false;
+  const deadline = Date.now() + timeoutMs;
+  const complete = () => parseSse(text.slice(0, text.lastIndexOf("\n\n") + 2));
+  while (!done(complete())) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), remaining)));
+    const next = await Promise.race([reader.read(), timeout]);
+    clearTimeout(timer);
+    if (next === "timeout") break;
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    text += decoder.decode(next.value, { stream: true });
+  }
+  return { events: complete(), ended };
+}
+
+/** The JSON-RPC messages carried by SSE events (priming and comment-only events skipped). */
+// deno-lint-ignore no-explicit-any
+export function messagesOf(events: SseEvent[]): any[] {
+  return events.filter((e) => e.data !== undefined && e.data !== "").map((e) => JSON.parse(e.data!));
+}
+
+/** Rejects with a clear message when `promise` does not settle within `ms` (so a regression fails instead of hanging). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

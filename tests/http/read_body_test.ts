@@ -1,0 +1,84 @@
+/** Reading a request body with a hard byte cap. */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readBodyText } from "../../src/http/read_body.ts";
+import { httpError, jsonResponse } from "../../src/http/error_response.ts";
+
+function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
+  return new Request("http://127.0.0.1/mcp", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+}
+
+describe("readBodyText", () => {
+  it("reads a body within the limit as UTF-8", async () => {
+    assert.deepEqual(await readBodyText(post('{"a":"é"}'), 100), { ok: true, text: '{"a":"é"}' });
+  });
+
+  it("reads a body split across chunks, including a multi-byte character split between chunks", async () => {
+    const bytes = new TextEncoder().encode('"héllo"');
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, 3)); // ends inside the two-byte "é"
+        controller.enqueue(bytes.slice(3));
+        controller.close();
+      },
+    });
+    assert.deepEqual(await readBodyText(post(stream), 100), { ok: true, text: '"héllo"' });
+  });
+
+  it("an absent body reads as empty text", async () => {
+    assert.deepEqual(await readBodyText(new Request("http://127.0.0.1/mcp", { method: "POST" }), 10), { ok: true, text: "" });
+  });
+
+  it("counts bytes, not characters", async () => {
+    assert.deepEqual(await readBodyText(post("ééé"), 6), { ok: true, text: "ééé" });
+    assert.deepEqual(await readBodyText(post("éééé"), 6), { ok: false, failure: "too-large" });
+  });
+
+  it("refuses a streamed body past the limit", async () => {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(100));
+      },
+    });
+    assert.deepEqual(await readBodyText(post(stream), 250), { ok: false, failure: "too-large" });
+    assert.ok(pulled <= 5, `pulled ${pulled} chunks of an endless stream`);
+  });
+
+  it("refuses invalid UTF-8", async () => {
+    assert.deepEqual(await readBodyText(post(new Uint8Array([0xc3, 0x28])), 10), { ok: false, failure: "invalid-utf8" });
+  });
+
+  it("reports a body stream that errors as aborted", async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    assert.deepEqual(await readBodyText(post(stream), 100), { ok: false, failure: "aborted" });
+  });
+});
+
+describe("httpError", () => {
+  it("builds a JSON-RPC error body with null id and -32600 by default", async () => {
+    const response = httpError(404, "Not Found");
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Not Found" } });
+  });
+
+  it("carries the id, code, data and extra headers when given", async () => {
+    const response = httpError(405, "nope", { id: 3, code: -32601, data: { x: 1 }, headers: { allow: "GET" } });
+    assert.equal(response.headers.get("allow"), "GET");
+    assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: 3, error: { code: -32601, message: "nope", data: { x: 1 } } });
+  });
+
+  it("jsonResponse is a 200 with the JSON type and extra headers", () => {
+    const response = jsonResponse("{}", { "mcp-session-id": "abc" });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.equal(response.headers.get("mcp-session-id"), "abc");
+  });
+});
