@@ -198,7 +198,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   async function route(request: Request): Promise<Response> {
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
-      return jsonResponse('{"status":"ok"}');
+      // A closed handler reports itself unhealthy so load balancers stop sending traffic.
+      return closed ? httpError(503, "Service Unavailable: server is shutting down") : jsonResponse('{"status":"ok"}');
     }
     if (config.path !== null && path !== config.path) return httpError(404, "Not Found");
     const forbidden = checkHostAndOrigin(request, originPolicy);

@@ -16,6 +16,12 @@ export interface NodeServeOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1` (loopback only). */
   hostname?: string;
+  /**
+   * Let `@hono/node-server` replace the global Request/Response with its
+   * lighter versions (its fast path). Default: true on Node, false on Bun and
+   * Deno, where replacing them would break the runtime's own server.
+   */
+  overrideGlobalObjects?: boolean;
 }
 
 /** A running Node server. */
@@ -44,8 +50,14 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
   const hostname = options.hostname ?? "127.0.0.1";
   let onReady!: (port: number) => void;
   const ready = new Promise<number>((resolve) => (onReady = resolve));
+  const onNode = !("Bun" in globalThis) && !("Deno" in globalThis);
   const server = serveWithHono(
-    { fetch: (request: Request) => handler(request), port: options.port ?? 8787, hostname },
+    {
+      fetch: (request: Request) => handler(request),
+      port: options.port ?? 8787,
+      hostname,
+      overrideGlobalObjects: options.overrideGlobalObjects ?? onNode,
+    },
     (info) => onReady(info.port),
   );
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;

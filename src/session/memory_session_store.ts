@@ -7,6 +7,7 @@
  * @module
  */
 
+import { utf8Length } from "../utf8_length.ts";
 import type { SessionChanges, SessionRecord, SessionStore } from "./session_store.ts";
 
 interface Entry {
@@ -113,7 +114,7 @@ export class MemorySessionStore implements SessionStore {
 
   #write(entry: Entry, key: string, value: unknown, maxBytes: number): void {
     const previous = entry.state?.get(key);
-    const previousBytes = previous === undefined ? 0 : key.length + previous.length;
+    const previousBytes = previous === undefined ? 0 : utf8Length(key) + utf8Length(previous);
     if (value === undefined) {
       if (previous !== undefined) {
         entry.state!.delete(key);
@@ -123,7 +124,7 @@ export class MemorySessionStore implements SessionStore {
     }
     const json = JSON.stringify(value);
     if (json === undefined) throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
-    const bytes = entry.stateBytes - previousBytes + key.length + json.length;
+    const bytes = entry.stateBytes - previousBytes + utf8Length(key) + utf8Length(json);
     if (bytes > maxBytes) {
       throw new RangeError(`Session state would grow to ${bytes} bytes (limit ${maxBytes})`);
     }

@@ -66,8 +66,10 @@ export interface SessionChanges {
  */
 export interface SessionStore {
   /**
-   * Inserts a new session unless `maxSessions` live sessions exist already.
-   * Returns false when full (expired sessions do not count).
+   * Inserts a new session unless `maxSessions` live sessions exist already;
+   * returns false when full. A full store should sweep expired sessions
+   * before refusing (the memory store does so at most once a second, so a
+   * flood of `initialize` at the cap costs O(1) per request).
    */
   create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean>;
   /** Returns the session, or undefined when unknown or expired at `now` (an expired one is removed). */

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { utf8Length } from "../utf8_length.ts";
+
 /** One stored SSE event: its id and its JSON-RPC message as JSON text. */
 export interface StoredEvent {
   /** The event id, `<stream>:<seq>`. */
@@ -115,7 +117,7 @@ export class MemoryEventLog implements EventLog {
     if (stream === undefined) {
       if (session.streams.size >= this.#maxStreams) {
         const [oldestId, oldest] = session.streams.entries().next().value!;
-        for (const event of oldest.events) session.bytes -= event.data.length;
+        for (const event of oldest.events) session.bytes -= utf8Length(event.data);
         session.streams.delete(oldestId);
       }
       session.streams.set(streamId, stream = { events: [], seqs: [], nextSeq: 1, complete: false });
@@ -127,7 +129,7 @@ export class MemoryEventLog implements EventLog {
   #trim(session: SessionLog): void {
     for (const stream of session.streams.values()) {
       while (session.bytes > this.#maxBytes && stream.events.length > 0) {
-        session.bytes -= stream.events.shift()!.data.length;
+        session.bytes -= utf8Length(stream.events.shift()!.data);
         stream.seqs.shift();
       }
       if (session.bytes <= this.#maxBytes) return;
@@ -142,9 +144,9 @@ export class MemoryEventLog implements EventLog {
     const id = formatEventId(streamId, seq);
     stream.events.push({ id, data });
     stream.seqs.push(seq);
-    session.bytes += data.length;
+    session.bytes += utf8Length(data);
     if (stream.events.length > this.#maxEvents) {
-      session.bytes -= stream.events.shift()!.data.length;
+      session.bytes -= utf8Length(stream.events.shift()!.data);
       stream.seqs.shift();
     }
     if (session.bytes > this.#maxBytes) this.#trim(session);

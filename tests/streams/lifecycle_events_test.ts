@@ -193,4 +193,12 @@ describe("session expiry ends in-flight work", () => {
     const after = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
     assert.equal(after.status, 503);
   });
+
+  it("the health path answers 200 while open and 503 once closed", async () => {
+    const handler = handlerWith({ healthPath: "/health", tools: [] });
+    const health = () => handler(new Request("http://127.0.0.1:8787/health"));
+    assert.equal((await health()).status, 200);
+    await handler.close();
+    assert.equal((await health()).status, 503);
+  });
 });
