@@ -1,0 +1,526 @@
+/**
+ * The "everything" server: the fixture the official MCP conformance suite
+ * (`@modelcontextprotocol/conformance`) expects — every `test_*` tool,
+ * resource, template and prompt it calls — plus three extra tools: `whoami`
+ * (the caller's principal id), `increment` (a session-scoped counter) and
+ * `slow` (progress and cancellation).
+ *
+ * Runs unchanged on Deno, Bun and Node:
+ *   deno run -A examples/everything.ts
+ *   bun examples/everything.ts
+ *   node --import tsx examples/everything.ts
+ * Environment: PORT (default 8787; 0 picks a free port), SESSION_IDLE_MS, SESSION_MAX.
+ * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
+ * the conformance suite against it on every runtime.
+ *
+ * Import {@linkcode createEverythingHandler} to get the handler without
+ * starting a server; the listener starts only when this file is the entry point.
+ */
+
+import * as z from "zod";
+import {
+  AuthenticationError,
+  createMcpHandler,
+  definePrompt,
+  defineResource,
+  defineResourceTemplate,
+  defineTool,
+  type ElicitResult,
+  type McpHandler,
+  type Principal,
+} from "../mod.ts";
+import { serveHandler } from "./serve.ts";
+
+/** The environment variables the fixture reads. */
+export type EverythingEnv = Record<string, string | undefined>;
+
+const processLike = (globalThis as { process?: { env: EverythingEnv; argv: string[] } }).process;
+
+// ---------------------------------------------------------------------------
+// Payloads: a 1x1 red PNG and a short silent WAV, base64-encoded.
+
+const PNG_1X1_RED =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+function toBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+function fromBase64(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+/** A mono 16-bit PCM WAV file of `samples` samples of silence at 8 kHz. */
+function silentWav(samples = 8): Uint8Array {
+  const rate = 8000;
+  const dataBytes = samples * 2;
+  const bytes = new Uint8Array(44 + dataBytes);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, "RIFF");
+  view.setUint32(4, 36 + dataBytes, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  view.setUint32(16, 16, true); // fmt chunk size
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // channels
+  view.setUint32(24, rate, true); // sample rate
+  view.setUint32(28, rate * 2, true); // byte rate
+  view.setUint16(32, 2, true); // block align
+  view.setUint16(34, 16, true); // bits per sample
+  ascii(36, "data");
+  view.setUint32(40, dataBytes, true);
+  return bytes;
+}
+
+const WAV_SILENCE = toBase64(silentWav());
+
+const image = () => ({ type: "image" as const, data: PNG_1X1_RED, mimeType: "image/png" });
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** "action=accept, content={...}" for an elicitation answer. */
+function describeAnswer(result: ElicitResult): string {
+  return `action=${result.action}, content=${JSON.stringify(result.content ?? {})}`;
+}
+
+// ---------------------------------------------------------------------------
+// Tools
+
+/** The SEP-1613 / SEP-2106 schema, advertised verbatim (raw JSON Schema, not zod). */
+const JSON_SCHEMA_2020_12 = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  $defs: {
+    address: {
+      $anchor: "addressDef",
+      type: "object",
+      properties: { street: { type: "string" }, city: { type: "string" } },
+    },
+  },
+  properties: {
+    name: { type: "string" },
+    address: { $ref: "#/$defs/address" },
+    contactMethod: { type: "string", enum: ["phone", "email"] },
+    phone: { type: "string" },
+    email: { type: "string" },
+  },
+  allOf: [{ anyOf: [{ required: ["phone"] }, { required: ["email"] }] }],
+  if: { properties: { contactMethod: { const: "phone" } }, required: ["contactMethod"] },
+  then: { required: ["phone"] },
+  else: { required: ["email"] },
+  additionalProperties: false,
+};
+
+const tools = [
+  defineTool({
+    name: "test_simple_text",
+    description: "Returns a simple text response",
+    handler: () => "This is a simple text response for testing.",
+  }),
+  defineTool({
+    name: "test_image_content",
+    description: "Returns an image (1x1 PNG)",
+    handler: () => ({ content: [image()] }),
+  }),
+  defineTool({
+    name: "test_audio_content",
+    description: "Returns audio (a short silent WAV)",
+    handler: () => ({ content: [{ type: "audio", data: WAV_SILENCE, mimeType: "audio/wav" }] }),
+  }),
+  defineTool({
+    name: "test_embedded_resource",
+    description: "Returns an embedded text resource",
+    handler: () => ({
+      content: [{
+        type: "resource",
+        resource: {
+          uri: "test://embedded-resource",
+          mimeType: "text/plain",
+          text: "This is an embedded resource content.",
+        },
+      }],
+    }),
+  }),
+  defineTool({
+    name: "test_multiple_content_types",
+    description: "Returns text, an image and an embedded resource",
+    handler: () => ({
+      content: [
+        { type: "text", text: "Multiple content types test:" },
+        image(),
+        {
+          type: "resource",
+          resource: {
+            uri: "test://mixed-content-resource",
+            mimeType: "application/json",
+            text: JSON.stringify({ test: "data", value: 123 }),
+          },
+        },
+      ],
+    }),
+  }),
+  defineTool({
+    name: "test_tool_with_logging",
+    description: "Sends three info log notifications while it runs",
+    handler: async (_input, ctx) => {
+      await ctx.log("info", "Tool execution started");
+      await sleep(50, ctx.signal);
+      await ctx.log("info", "Tool processing data");
+      await sleep(50, ctx.signal);
+      await ctx.log("info", "Tool execution completed");
+      return "Tool with logging executed successfully";
+    },
+  }),
+  defineTool({
+    name: "test_tool_with_progress",
+    description: "Reports progress 0, 50, 100 of 100",
+    handler: async (_input, ctx) => {
+      await ctx.progress(0, 100);
+      await sleep(50, ctx.signal);
+      await ctx.progress(50, 100);
+      await sleep(50, ctx.signal);
+      await ctx.progress(100, 100);
+      return "Tool with progress executed successfully";
+    },
+  }),
+  defineTool({
+    name: "test_error_handling",
+    description: "Always fails with an isError result",
+    handler: () => {
+      throw new Error("This tool intentionally returns an error for testing");
+    },
+  }),
+  defineTool({
+    name: "test_sampling",
+    description: "Asks the client's model to answer a prompt (sampling/createMessage)",
+    input: z.object({ prompt: z.string().describe("The prompt to send to the LLM") }),
+    handler: async ({ prompt }, ctx) => {
+      const result = await ctx.sample({
+        messages: [{ role: "user", content: { type: "text", text: prompt } }],
+        maxTokens: 100,
+      });
+      const content = result.content as { type?: string; text?: string } | undefined;
+      const answer = content?.type === "text" ? content.text : JSON.stringify(content);
+      return `LLM response: ${answer}`;
+    },
+  }),
+  defineTool({
+    name: "test_elicitation",
+    description: "Asks the user for a username and email (elicitation/create)",
+    input: z.object({ message: z.string().describe("The message to show the user") }),
+    handler: async ({ message }, ctx) => {
+      const result = await ctx.elicit({
+        message,
+        requestedSchema: {
+          type: "object",
+          properties: {
+            username: { type: "string", description: "User's response" },
+            email: { type: "string", description: "User's email address" },
+          },
+          required: ["username", "email"],
+        },
+      });
+      return `User response: ${describeAnswer(result)}`;
+    },
+  }),
+  defineTool({
+    name: "test_elicitation_sep1034_defaults",
+    description: "Elicitation whose fields carry default values (SEP-1034)",
+    handler: async (_input, ctx) => {
+      const result = await ctx.elicit({
+        message: "Please review and update the form fields with defaults",
+        requestedSchema: {
+          type: "object",
+          properties: {
+            name: { type: "string", description: "User name", default: "John Doe" },
+            age: { type: "integer", description: "User age", default: 30 },
+            score: { type: "number", description: "User score", default: 95.5 },
+            status: {
+              type: "string",
+              description: "User status",
+              enum: ["active", "inactive", "pending"],
+              default: "active",
+            },
+            verified: { type: "boolean", description: "Verification status", default: true },
+          },
+        },
+      });
+      return `Elicitation completed: ${describeAnswer(result)}`;
+    },
+  }),
+  defineTool({
+    name: "test_elicitation_sep1330_enums",
+    description: "Elicitation with every enum variant (SEP-1330)",
+    handler: async (_input, ctx) => {
+      const result = await ctx.elicit({
+        message: "Please select options from the enum fields",
+        requestedSchema: {
+          type: "object",
+          properties: {
+            untitledSingle: {
+              type: "string",
+              description: "Untitled single-select",
+              enum: ["option1", "option2", "option3"],
+            },
+            titledSingle: {
+              type: "string",
+              description: "Titled single-select",
+              oneOf: [
+                { const: "value1", title: "First Option" },
+                { const: "value2", title: "Second Option" },
+                { const: "value3", title: "Third Option" },
+              ],
+            },
+            legacyEnum: {
+              type: "string",
+              description: "Legacy titled enum (enumNames, deprecated)",
+              enum: ["opt1", "opt2", "opt3"],
+              enumNames: ["Option One", "Option Two", "Option Three"],
+            },
+            untitledMulti: {
+              type: "array",
+              description: "Untitled multi-select",
+              items: { type: "string", enum: ["option1", "option2", "option3"] },
+            },
+            titledMulti: {
+              type: "array",
+              description: "Titled multi-select",
+              items: {
+                anyOf: [
+                  { const: "value1", title: "First Choice" },
+                  { const: "value2", title: "Second Choice" },
+                  { const: "value3", title: "Third Choice" },
+                ],
+              },
+            },
+          },
+        },
+      });
+      return `Elicitation completed: ${describeAnswer(result)}`;
+    },
+  }),
+  defineTool({
+    name: "json_schema_2020_12_tool",
+    description: "Tool with JSON Schema 2020-12 features",
+    input: JSON_SCHEMA_2020_12,
+    handler: (input) => `Received: ${JSON.stringify(input)}`,
+  }),
+  defineTool({
+    name: "test_reconnection",
+    description: "Closes its SSE stream mid-call; the client resumes with Last-Event-ID (SEP-1699)",
+    handler: async (_input, ctx) => {
+      ctx.closeStream();
+      await sleep(100, ctx.signal);
+      return "Reconnection test completed successfully";
+    },
+  }),
+  defineTool({
+    name: "whoami",
+    description: "Returns the caller's principal id",
+    handler: (_input, ctx) => ctx.principal.id,
+  }),
+  defineTool({
+    name: "increment",
+    description: "Increments a counter kept in this session and returns it",
+    handler: async (_input, ctx) => {
+      if (ctx.session === undefined) throw new Error("increment needs a session");
+      return String(await ctx.session.update<number>("counter", (n) => (n ?? 0) + 1));
+    },
+  }),
+  defineTool({
+    name: "slow",
+    description:
+      "Works for `steps` steps of `intervalMs` each, reporting progress; stops when cancelled",
+    input: z.object({
+      steps: z.number().int().min(1).max(10_000).default(10),
+      intervalMs: z.number().int().min(0).max(60_000).default(100),
+    }),
+    handler: async ({ steps, intervalMs }, ctx) => {
+      for (let i = 1; i <= steps; i++) {
+        await sleep(intervalMs, ctx.signal); // rejects when the call is cancelled
+        await ctx.progress(i, steps);
+      }
+      return `completed ${steps} steps`;
+    },
+  }),
+];
+
+// ---------------------------------------------------------------------------
+// Resources, templates, prompts
+
+const resources = [
+  defineResource({
+    uri: "test://static-text",
+    name: "static-text",
+    description: "A static text resource",
+    mimeType: "text/plain",
+    read: () => "This is the content of the static text resource.",
+  }),
+  defineResource({
+    uri: "test://static-binary",
+    name: "static-binary",
+    description: "A static binary resource (1x1 PNG)",
+    mimeType: "image/png",
+    read: () => fromBase64(PNG_1X1_RED),
+  }),
+  defineResource({
+    uri: "test://watched-resource",
+    name: "watched-resource",
+    description: "A resource clients may subscribe to",
+    mimeType: "text/plain",
+    read: () => "Watched resource content",
+  }),
+];
+
+const resourceTemplates = [
+  defineResourceTemplate({
+    uriTemplate: "test://template/{id}/data",
+    name: "template-data",
+    description: "JSON data for any id",
+    mimeType: "application/json",
+    complete: { id: (value) => ["1", "2", "3", "123"].filter((id) => id.startsWith(value)) },
+    read: (_uri, { id }) => JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }),
+  }),
+];
+
+const prompts = [
+  definePrompt({
+    name: "test_simple_prompt",
+    description: "A prompt without arguments",
+    handler: () => "This is a simple prompt for testing.",
+  }),
+  definePrompt({
+    name: "test_prompt_with_arguments",
+    description: "A prompt with two required arguments",
+    arguments: [
+      { name: "arg1", description: "First test argument", required: true },
+      { name: "arg2", description: "Second test argument", required: true },
+    ],
+    complete: {
+      arg1: (value) => ["paris", "park", "party"].filter((word) => word.startsWith(value)),
+    },
+    handler: ({ arg1, arg2 }) => `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'`,
+  }),
+  definePrompt({
+    name: "test_prompt_with_embedded_resource",
+    description: "A prompt that embeds a resource",
+    arguments: [{
+      name: "resourceUri",
+      description: "URI of the resource to embed",
+      required: true,
+    }],
+    handler: ({ resourceUri }) => ({
+      messages: [
+        {
+          role: "user",
+          content: {
+            type: "resource",
+            resource: {
+              uri: resourceUri,
+              mimeType: "text/plain",
+              text: "Embedded resource content for testing.",
+            },
+          },
+        },
+        {
+          role: "user",
+          content: { type: "text", text: "Please process the embedded resource above." },
+        },
+      ],
+    }),
+  }),
+  definePrompt({
+    name: "test_prompt_with_image",
+    description: "A prompt with an image",
+    handler: () => ({
+      messages: [
+        { role: "user", content: image() },
+        { role: "user", content: { type: "text", text: "Please analyze the image above." } },
+      ],
+    }),
+  }),
+];
+
+// ---------------------------------------------------------------------------
+// Handler
+
+/**
+ * DEMO AUTH ONLY — never use this in production: the bearer token itself
+ * becomes the principal id, unverified. `Authorization: Bearer <token>` →
+ * principal `{ id: <token> }`; no header → anonymous; any other
+ * Authorization header → 401.
+ */
+function demoAuthenticate(request: Request): Principal | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) throw new AuthenticationError("Expected Authorization: Bearer <token>");
+  return { id: match[1] };
+}
+
+/** The integer in `env[name]` (at least `min`), or undefined when unset. */
+function integerFromEnv(env: EverythingEnv, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${raw}`);
+  }
+  return value;
+}
+
+/**
+ * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS and
+ * SESSION_MAX (default: the process environment).
+ */
+export function createEverythingHandler(env: EverythingEnv = processLike?.env ?? {}): McpHandler {
+  return createMcpHandler({
+    name: "tether-everything",
+    version: "1.0.0",
+    instructions: "The MCP conformance fixture served by tether.",
+    tools,
+    resources,
+    resourceTemplates,
+    prompts,
+    authenticate: demoAuthenticate,
+    sessions: {
+      idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
+      maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
+    },
+  });
+}
+
+/** True when this file is the program's entry point (Deno and Bun: import.meta.main; Node: argv[1]). */
+function isMainModule(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (typeof main === "boolean") return main;
+  const entry = processLike?.argv?.[1];
+  if (entry === undefined) return false;
+  const self = decodeURIComponent(new URL(import.meta.url).pathname);
+  const strip = (path: string) => path.replace(/\.[cm]?[jt]s$/, "");
+  return strip(entry) === strip(self);
+}
+
+if (isMainModule()) {
+  const env = processLike?.env ?? {};
+  const handler = createEverythingHandler(env);
+  const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);
+  console.log(`tether everything fixture listening on ${server.url}/mcp`);
+}

