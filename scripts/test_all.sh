@@ -20,7 +20,9 @@ bun test --timeout 30000 "${files[@]/#/./}" 2>&1 | tee "$logs/bun" || status=1
 
 count() { grep -Eo "$2" "$logs/$1" | tail -1 | grep -Eo '[0-9]+' | head -1 || echo 0; }
 node_pass=$(count node '^ℹ pass [0-9]+'); node_fail=$(count node '^ℹ fail [0-9]+')
-deno_pass=$(count deno '[0-9]+ passed'); deno_fail=$(count deno '[0-9]+ failed')
+# Deno counts each describe() as one test with steps: count the steps, as Node and Bun do.
+deno_pass=$(grep -Eo '[0-9]+ passed( \([0-9]+ steps\))?' "$logs/deno" | tail -1 | grep -Eo '[0-9]+' | tail -1)
+deno_fail=$(grep -Eo '[0-9]+ failed( \([0-9]+ steps\))?' "$logs/deno" | tail -1 | grep -Eo '[0-9]+' | tail -1)
 bun_pass=$(count bun '^ *[0-9]+ pass'); bun_fail=$(count bun '^ *[0-9]+ fail')
 echo
 echo "node: ${node_pass:-0} passed, ${node_fail:-0} failed"

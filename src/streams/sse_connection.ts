@@ -30,6 +30,8 @@ export class SseConnection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #ended = false;
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
+  /** Chunks written by {@linkcode writeBacklog}: they do not count against the buffer bound. */
+  #backlog = new WeakSet<Uint8Array>();
 
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
@@ -39,7 +41,10 @@ export class SseConnection {
         this.#controller = controller;
       },
       cancel: () => this.#end("client-gone"),
-    }, { highWaterMark: options.maxBufferedBytes, size: (chunk) => chunk.byteLength });
+    }, {
+      highWaterMark: options.maxBufferedBytes,
+      size: (chunk) => (this.#backlog.has(chunk) ? 0 : chunk.byteLength),
+    });
   }
 
   /** True once the connection has ended. */
@@ -67,6 +72,25 @@ export class SseConnection {
       try {
         this.#controller.error(new Error("SSE client is not reading; connection dropped"));
       } catch { /* already errored */ }
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Writes replayed events (a resume). The event log bounds them, and the
+   * reader cannot have read anything yet, so they are not held against
+   * `maxBufferedBytes`: a backlog larger than the buffer would otherwise drop
+   * every resume. Live writes after it are bounded as usual.
+   */
+  writeBacklog(text: string): boolean {
+    if (this.#ended) return false;
+    const chunk = encoder.encode(text);
+    this.#backlog.add(chunk);
+    try {
+      this.#controller.enqueue(chunk);
+    } catch {
+      this.#end("client-gone");
       return false;
     }
     return true;

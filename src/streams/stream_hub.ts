@@ -180,9 +180,11 @@ export class StreamHub {
    * connected (the caller answers 409).
    */
   async openListening(sessionId: string, prime: boolean): Promise<Response | undefined> {
+    if (this.listening(sessionId)?.connected) return undefined;
+    await this.eventLog.open(sessionId, LISTENING_STREAM_ID);
+    // Look again: another GET may have opened it while the log was opening (no await from here on).
     const existing = this.listening(sessionId);
     if (existing?.connected) return undefined;
-    await this.eventLog.open(sessionId, LISTENING_STREAM_ID);
     const stream = existing ?? this.#register(sessionId, LISTENING_STREAM_ID);
     const connection = this.#connect(stream);
     if (prime) connection.write({ id: formatEventId(LISTENING_STREAM_ID, 0), retry: this.#options.retryMs, data: "" });
@@ -213,13 +215,19 @@ export class StreamHub {
       if (replay === undefined) return false;
       let text = "";
       for (const event of replay.events) text += stringifySseMessage({ id: event.id, data: event.data });
-      if (text !== "") connection.writeRaw(text);
+      if (text !== "") connection.writeBacklog(text);
       return true;
     };
     let found: boolean;
+    let busy = false;
     if (stream !== undefined) {
       // Inside the stream's send queue: no live event can slip between the replay and the attach.
       found = await stream.exclusive(async () => {
+        // Another resume of the listening stream may have attached while this one waited.
+        if (isListening && stream!.connected) {
+          busy = true;
+          return false;
+        }
         const ok = await replayInto();
         if (ok && !stream!.finished) stream!.attach(connection);
         return ok;
@@ -228,12 +236,22 @@ export class StreamHub {
     } else {
       found = await replayInto();
       if (found && isListening) {
-        stream = this.#register(sessionId, LISTENING_STREAM_ID);
-        stream.attach(connection);
+        // Look again after the await: a concurrent GET may have opened the listening stream.
+        stream = this.listening(sessionId);
+        if (stream?.connected) {
+          busy = true;
+        } else {
+          stream ??= this.#register(sessionId, LISTENING_STREAM_ID);
+          stream.attach(connection);
+        }
       } else {
         // Finished here, or running on another instance: the client has what the log holds.
         connection.close();
       }
+    }
+    if (busy) {
+      connection.close();
+      return "busy";
     }
     if (!found) {
       connection.close();
