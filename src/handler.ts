@@ -70,7 +70,9 @@ export interface McpHandler {
   stats(): Promise<HandlerStats>;
   /**
    * Sends a notification on a session's listening (GET) stream. Resolves
-   * false when the session has no listening stream in this process.
+   * false when the session has no listening stream in this process; true
+   * when it was sent, or logged for the client to get on resume while its
+   * connection is briefly gone.
    */
   notify(sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<boolean>;
   /** Sends a notification on every listening stream; resolves with how many got it. */
