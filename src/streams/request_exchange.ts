@@ -51,7 +51,8 @@ export async function answerRequests(
   const prime = usesPriming(session.protocolVersion);
   let sse: Response | undefined;
   let opening: Promise<LogicalStream> | undefined;
-  let answeredAsJson = false;
+  // Set once the answer was built from finished results: later emits have nowhere to go.
+  let answered = false;
   let onSwitch!: () => void;
   const switched = new Promise<void>((resolve) => (onSwitch = resolve));
 
@@ -65,7 +66,7 @@ export async function answerRequests(
   };
   const emit = async (message: JsonRpcMessage): Promise<void> => {
     // A JSON answer cannot carry it; nor can an exchange already answered.
-    if (mode === "json" || answeredAsJson) return;
+    if (mode === "json" || answered) return;
     await (await openStream()).send(message);
   };
   const bindings = deps.bindings(session);
@@ -84,7 +85,7 @@ export async function answerRequests(
       ...bindings,
       notify: emit,
       request: (method, params, options?: OutboundRequestOptions) => {
-        if (mode === "json" || answeredAsJson) {
+        if (mode === "json" || answered) {
           return Promise.reject(new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"));
         }
         const id = deps.pending.nextId();
@@ -97,7 +98,7 @@ export async function answerRequests(
       },
       closeStream: () => {
         // Without an event id the client could not resume, so only primed streams close early.
-        if (prime && mode !== "json" && !answeredAsJson) void openStream().then((s) => s.closeConnection());
+        if (prime && mode !== "json" && !answered) void openStream().then((s) => s.closeConnection());
       },
     };
     try {
@@ -108,16 +109,31 @@ export async function answerRequests(
     }
   };
 
-  if (mode === "sse") await openStream();
   const runs = requests.map(runOne);
   const all = Promise.all(runs);
-  if (mode === "auto") await Promise.race([all, switched]);
-  else await (mode === "json" ? all : switched);
+  if (mode === "json") {
+    await all;
+  } else if (mode === "sse") {
+    // Handlers that finish within a macrotask are answered in one body; slower
+    // ones get their stream (and its priming event id) now, so a silent
+    // long-running call stays resumable.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, 0)));
+    if (await Promise.race([all.then(() => "done" as const), switched, slow]) !== "done" && opening === undefined) {
+      void openStream();
+      await switched;
+    }
+    clearTimeout(timer);
+  } else {
+    await Promise.race([all, switched]);
+  }
 
   if (opening === undefined) {
-    answeredAsJson = true;
+    // Every handler finished without emitting: the whole answer is known.
+    answered = true;
     const responses = (await all).filter((r): r is JsonRpcResponse => r !== undefined);
     if (responses.length === 0) return new Response(null, { status: 202 });
+    if (mode === "sse") return await deps.hub.completeRequestStream(session.id, prime, responses);
     return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
   }
   const live = await opening;

@@ -128,6 +128,8 @@ export class StreamHub {
   #streams = new Map<string, Map<string, LogicalStream>>();
   #connections = new Map<SseConnection, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #streamPrefix = randomHex(4);
+  #streamCounter = 0;
 
   /** Creates a hub; the heartbeat timer starts with the first connection. */
   constructor(options: StreamHubOptions) {
@@ -150,12 +152,34 @@ export class StreamHub {
    * With `prime`, the connection starts with an event id and `retry:` (2025-11-25).
    */
   async openRequestStream(sessionId: string, prime: boolean): Promise<{ stream: LogicalStream; response: Response }> {
-    const streamId = randomStreamId();
+    const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId);
     const stream = this.#register(sessionId, streamId);
     const connection = this.#connect(stream);
     if (prime) connection.write({ id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" });
     return { stream, response: sseResponse(connection) };
+  }
+
+  /**
+   * The SSE answer to a POST whose messages are all known already: logged
+   * like a live stream (so a client cut off mid-body can resume), but sent
+   * as one string body, without a stream object or a connection to track.
+   */
+  async completeRequestStream(sessionId: string, prime: boolean, messages: readonly JsonRpcMessage[]): Promise<Response> {
+    const streamId = this.#nextStreamId();
+    await this.eventLog.open(sessionId, streamId);
+    let text = prime ? stringifySseMessage({ id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" }) : "";
+    for (const message of messages) {
+      const data = JSON.stringify(message);
+      text += stringifySseMessage({ id: await this.eventLog.append(sessionId, streamId, data), data });
+    }
+    await this.eventLog.complete(sessionId, streamId);
+    return new Response(text, { status: 200, headers: SSE_HEADERS });
+  }
+
+  /** A stream id unique in this process; the random prefix keeps instances sharing an event log apart. */
+  #nextStreamId(): string {
+    return `${this.#streamPrefix}${(++this.#streamCounter).toString(36)}`;
   }
 
   /** The session's listening stream, if one is open in this process. */
@@ -332,11 +356,10 @@ function sseResponse(connection: SseConnection): Response {
   return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
 }
 
-function randomStreamId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
+function randomHex(byteCount: number): string {
   let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
+  for (const byte of crypto.getRandomValues(new Uint8Array(byteCount))) out += byte.toString(16).padStart(2, "0");
+  return out + "-";
 }
 
 /** Lets the process exit while only this timer is pending (Node, Bun and Deno). */
