@@ -31,7 +31,7 @@ import {
   type RequestId,
 } from "./jsonrpc/messages.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal, type RequestContext, type SessionState } from "./protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal, type RequestContext } from "./protocol/context.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
@@ -41,11 +41,12 @@ import { isSupportedProtocolVersion } from "./protocol/versions.ts";
 import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
 import { SessionManager } from "./session/session_manager.ts";
+import { StoreSessionState } from "./session/store_session_state.ts";
 import type { SessionRecord } from "./session/session_store.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
 import { InFlightRegistry } from "./streams/in_flight.ts";
 import { PendingRequests } from "./streams/pending_requests.ts";
-import { answerRequests, type ExchangeDependencies, type SessionBindings, usesPriming } from "./streams/request_exchange.ts";
+import { answerRequests, type ExchangeDependencies, usesPriming } from "./streams/request_exchange.ts";
 import { StreamHub, unrefTimer } from "./streams/stream_hub.ts";
 
 /** Counters describing the handler's current load. */
@@ -177,7 +178,19 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     pending,
     responseMode: config.responseMode,
     clientRequestTimeoutMs: config.clientRequestTimeoutMs,
-    bindings: sessionBindings,
+    sessions: {
+      state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
+      setLogLevel: (id, level) => store.update(id, { logLevel: level }),
+      subscribe: async (id, uri) => {
+        if (!dispatcher.resources.has(uri)) throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+        const current = await store.get(id, config.now());
+        if ((current?.subscriptions?.length ?? 0) >= config.maxSubscriptions && !current?.subscriptions?.includes(uri)) {
+          throw new McpError(ErrorCode.InvalidParams, `Too many subscriptions (limit ${config.maxSubscriptions})`);
+        }
+        await store.update(id, { subscribe: uri });
+      },
+      unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
+    },
   };
   let closed = false;
 
@@ -380,31 +393,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (typeof requestId === "string" || typeof requestId === "number") inFlight.cancel(session.id, requestId);
     }
     // notifications/initialized, roots/list_changed and unknown notifications need no action.
-  }
-
-  function sessionBindings(session: SessionRecord): SessionBindings {
-    const id = session.id;
-    const state: SessionState = {
-      id,
-      get: <T>(key: string) => store.readState(id, key) as Promise<T | undefined>,
-      set: (key, value) => store.writeState(id, key, value, config.maxStateBytes),
-      delete: (key) => store.writeState(id, key, undefined, config.maxStateBytes),
-      update: <T>(key: string, fn: (current: T | undefined) => T) =>
-        store.updateState(id, key, fn as (current: unknown) => unknown, config.maxStateBytes) as Promise<T>,
-    };
-    return {
-      session: state,
-      setLogLevel: (level) => store.update(id, { logLevel: level }),
-      subscribe: async (uri) => {
-        if (!dispatcher.resources.has(uri)) throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
-        const current = await store.get(id, config.now());
-        if ((current?.subscriptions?.length ?? 0) >= config.maxSubscriptions && !current?.subscriptions?.includes(uri)) {
-          throw new McpError(ErrorCode.InvalidParams, `Too many subscriptions (limit ${config.maxSubscriptions})`);
-        }
-        await store.update(id, { subscribe: uri });
-      },
-      unsubscribe: (uri) => store.update(id, { unsubscribe: uri }),
-    };
   }
 
   function initializeContext(principal: Principal): RequestContext {

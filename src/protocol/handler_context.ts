@@ -6,15 +6,18 @@
  */
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { JsonRpcRequest, RequestId } from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "../session/session_store.ts";
 import type {
   ElicitParams,
   ElicitResult,
   HandlerContext,
   OutboundRequestOptions,
+  Principal,
   RequestContext,
+  SessionState,
 } from "./context.ts";
+import type { ClientCapabilities, Implementation } from "./types.ts";
 import { isLoggingLevel, passesThreshold } from "./logging.ts";
 
 function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
@@ -28,72 +31,105 @@ function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
  * Creates the handler context for one request.
  */
 export function createHandlerContext(ctx: RequestContext, request: JsonRpcRequest): HandlerContext {
-  const progressToken = progressTokenOf(request);
-  let lastProgress = -Infinity;
+  return new RequestHandlerContext(ctx, request);
+}
 
-  function outbound(
+/** One request's `ctx`: a class, so a call allocates one object rather than a closure per method. */
+class RequestHandlerContext implements HandlerContext {
+  #ctx: RequestContext;
+  #request: JsonRpcRequest;
+  #lastProgress = -Infinity;
+
+  constructor(ctx: RequestContext, request: JsonRpcRequest) {
+    this.#ctx = ctx;
+    this.#request = request;
+  }
+
+  get signal(): AbortSignal {
+    return this.#ctx.signal;
+  }
+
+  get principal(): Principal {
+    return this.#ctx.principal;
+  }
+
+  get session(): SessionState | undefined {
+    return this.#ctx.session;
+  }
+
+  get requestId(): RequestId {
+    return this.#request.id;
+  }
+
+  get protocolVersion(): string {
+    return this.#ctx.protocolVersion;
+  }
+
+  get clientCapabilities(): ClientCapabilities {
+    return this.#ctx.clientCapabilities;
+  }
+
+  get clientInfo(): Implementation | undefined {
+    return this.#ctx.clientInfo;
+  }
+
+  log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
+    if (!isLoggingLevel(level)) return Promise.reject(new TypeError(`Unknown logging level: ${String(level)}`));
+    if (!passesThreshold(level, this.#ctx.logLevel)) return Promise.resolve();
+    const params: Record<string, unknown> = { level, data };
+    if (logger !== undefined) params.logger = logger;
+    return this.#ctx.notify({ jsonrpc: "2.0", method: "notifications/message", params });
+  }
+
+  progress(progress: number, total?: number, message?: string): Promise<void> {
+    if (typeof progress !== "number" || Number.isNaN(progress)) {
+      return Promise.reject(new TypeError(`progress must be a number, got ${String(progress)}`));
+    }
+    if (progress <= this.#lastProgress) {
+      return Promise.reject(
+        new RangeError(`progress must increase with every call: ${progress} after ${this.#lastProgress}`),
+      );
+    }
+    this.#lastProgress = progress;
+    const progressToken = progressTokenOf(this.#request);
+    if (progressToken === undefined) return Promise.resolve();
+    const params: Record<string, unknown> = { progressToken, progress };
+    if (total !== undefined) params.total = total;
+    if (message !== undefined) params.message = message;
+    return this.#ctx.notify({ jsonrpc: "2.0", method: "notifications/progress", params });
+  }
+
+  elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
+    return this.#outbound("elicitation", "elicitation/create", params, options) as Promise<ElicitResult>;
+  }
+
+  sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+    return this.#outbound("sampling", "sampling/createMessage", params, options);
+  }
+
+  listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }> {
+    return this.#outbound("roots", "roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
+  }
+
+  closeStream(): void {
+    this.#ctx.closeStream?.();
+  }
+
+  #outbound(
     capability: "elicitation" | "sampling" | "roots",
     method: string,
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
+    const ctx = this.#ctx;
     if (ctx.clientCapabilities[capability] === undefined) {
       return Promise.reject(
         new McpError(ErrorCode.RequestFailed, `The client did not declare the ${capability} capability`),
       );
     }
     if (ctx.request === undefined) {
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`),
-      );
+      return Promise.reject(new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`));
     }
     return ctx.request(method, params, options);
   }
-
-  return {
-    get signal() {
-      return ctx.signal;
-    },
-    principal: ctx.principal,
-    session: ctx.session,
-    requestId: request.id,
-    protocolVersion: ctx.protocolVersion,
-    clientCapabilities: ctx.clientCapabilities,
-    clientInfo: ctx.clientInfo,
-    log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
-      if (!isLoggingLevel(level)) return Promise.reject(new TypeError(`Unknown logging level: ${String(level)}`));
-      if (!passesThreshold(level, ctx.logLevel)) return Promise.resolve();
-      const params: Record<string, unknown> = { level, data };
-      if (logger !== undefined) params.logger = logger;
-      return ctx.notify({ jsonrpc: "2.0", method: "notifications/message", params });
-    },
-    progress(progress: number, total?: number, message?: string): Promise<void> {
-      if (typeof progress !== "number" || Number.isNaN(progress)) {
-        return Promise.reject(new TypeError(`progress must be a number, got ${String(progress)}`));
-      }
-      if (progress <= lastProgress) {
-        return Promise.reject(
-          new RangeError(`progress must increase with every call: ${progress} after ${lastProgress}`),
-        );
-      }
-      lastProgress = progress;
-      if (progressToken === undefined) return Promise.resolve();
-      const params: Record<string, unknown> = { progressToken, progress };
-      if (total !== undefined) params.total = total;
-      if (message !== undefined) params.message = message;
-      return ctx.notify({ jsonrpc: "2.0", method: "notifications/progress", params });
-    },
-    elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
-      return outbound("elicitation", "elicitation/create", params, options) as Promise<ElicitResult>;
-    },
-    sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
-      return outbound("sampling", "sampling/createMessage", params, options);
-    },
-    listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }> {
-      return outbound("roots", "roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
-    },
-    closeStream(): void {
-      ctx.closeStream?.();
-    },
-  };
 }

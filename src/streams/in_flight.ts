@@ -1,17 +1,17 @@
 /**
  * The registry of in-flight requests, keyed by (session, request id). Each
- * registration gets an opaque token, and `release` only removes the entry it
- * registered: a late cleanup of an old request can never evict a newer one
+ * registration is its own opaque token, and `release` only removes the entry
+ * it registered: a late cleanup of an old request can never evict a newer one
  * that reused the same id. It aborts; it does not decide who may abort (the
  * transport checks session and principal first). Each request's
  * AbortController is created only when its signal is first read or it is
  * aborted: most tools never look, and the controller is a measurable part of
- * a request's cost on Node.
+ * a request's cost on Node. One flat map holds every entry, so a request
+ * costs one entry and one key; ending a session scans only what is in flight.
  * @module
  */
 
 import type { RequestId } from "../jsonrpc/messages.ts";
-import { requestIdKey } from "../jsonrpc/messages.ts";
 
 /** A registration, returned by {@linkcode InFlightRegistry.register}. */
 export interface InFlightHandle {
@@ -22,6 +22,9 @@ export interface InFlightHandle {
   /** Removes this registration (and only this one). */
   release(): void;
 }
+
+/** The reason given to signals aborted by each cause. */
+export type AbortCause = "cancelled" | "session-ended" | "server-closed";
 
 class Entry implements InFlightHandle {
   #controller: AbortController | undefined;
@@ -52,17 +55,18 @@ class Entry implements InFlightHandle {
   }
 }
 
-/** The reason given to signals aborted by each cause. */
-export type AbortCause = "cancelled" | "session-ended" | "server-closed";
+/** The map key of a request: the session, then the id typed so `1` and `"1"` differ. */
+function entryKey(sessionKey: string, id: RequestId): string {
+  return `${sessionKey}\n${typeof id === "number" ? "n" : "s"}${id}`;
+}
 
 /** Tracks in-flight requests so they can be cancelled one by one or per session. */
 export class InFlightRegistry {
-  #bySession = new Map<string, Map<string, Entry>>();
-  #count = 0;
+  #entries = new Map<string, Entry>();
 
   /** The number of requests in flight. */
   get size(): number {
-    return this.#count;
+    return this.#entries.size;
   }
 
   /**
@@ -70,29 +74,21 @@ export class InFlightRegistry {
    * replaced (the old entry stays abortable only through its own handle).
    */
   register(sessionKey: string, id: RequestId): InFlightHandle {
-    const key = requestIdKey(id);
-    // The entry object itself is the opaque token: release() compares identity.
+    const key = entryKey(sessionKey, id);
     const entry = new Entry(this, sessionKey, key);
-    let requests = this.#bySession.get(sessionKey);
-    if (requests === undefined) this.#bySession.set(sessionKey, requests = new Map());
-    if (!requests.has(key)) this.#count++;
-    requests.set(key, entry);
+    this.#entries.set(key, entry);
     return entry;
   }
 
   /** Removes `entry` if it still owns its slot (a newer registration of the same key is left alone). */
   release(entry: InFlightHandle): void {
-    const { sessionKey, key } = entry as Entry;
-    const current = this.#bySession.get(sessionKey);
-    if (current === undefined || current.get(key) !== entry) return;
-    current.delete(key);
-    this.#count--;
-    if (current.size === 0) this.#bySession.delete(sessionKey);
+    const { key } = entry as Entry;
+    if (this.#entries.get(key) === entry) this.#entries.delete(key);
   }
 
   /** Aborts one request; true when it was in flight. */
   cancel(sessionKey: string, id: RequestId, reason: AbortCause = "cancelled"): boolean {
-    const entry = this.#bySession.get(sessionKey)?.get(requestIdKey(id));
+    const entry = this.#entries.get(entryKey(sessionKey, id));
     if (entry === undefined) return false;
     entry.abort(reason);
     return true;
@@ -100,21 +96,26 @@ export class InFlightRegistry {
 
   /** True when the session has requests in flight. */
   has(sessionKey: string): boolean {
-    return this.#bySession.has(sessionKey);
+    for (const entry of this.#entries.values()) if (entry.sessionKey === sessionKey) return true;
+    return false;
   }
 
-  /** Aborts every request of a session and forgets them. */
+  /** Aborts every request of a session and forgets them; returns how many. */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
-    const requests = this.#bySession.get(sessionKey);
-    if (requests === undefined) return 0;
-    this.#bySession.delete(sessionKey);
-    this.#count -= requests.size;
-    for (const entry of requests.values()) entry.abort(reason);
-    return requests.size;
+    const ended: Entry[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.sessionKey !== sessionKey) continue;
+      this.#entries.delete(key);
+      ended.push(entry);
+    }
+    for (const entry of ended) entry.abort(reason);
+    return ended.length;
   }
 
   /** Aborts everything. */
   cancelAll(reason: AbortCause = "server-closed"): void {
-    for (const key of [...this.#bySession.keys()]) this.cancelSession(key, reason);
+    const all = [...this.#entries.values()];
+    this.#entries.clear();
+    for (const entry of all) entry.abort(reason);
   }
 }

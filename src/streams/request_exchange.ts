@@ -6,22 +6,41 @@
  * registered in flight so it can be cancelled; a cancelled request gets no
  * response. A dropped connection is not a cancellation: the work goes on and
  * its events wait in the event log for a resume.
+ *
+ * This is the hot path: one {@linkcode Exchange} per POST and one
+ * {@linkcode ExchangeRequestContext} per request, with methods on their
+ * prototypes rather than fresh closures per call.
  * @module
  */
 
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
-import type { OutboundRequestOptions, Principal, RequestContext } from "../protocol/context.ts";
+import type {
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from "../jsonrpc/messages.ts";
+import type { OutboundRequestOptions, Principal, RequestContext, SessionState } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
-import type { SessionRecord } from "../session/session_store.ts";
-import type { InFlightRegistry } from "./in_flight.ts";
+import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
+import type { InFlightHandle, InFlightRegistry } from "./in_flight.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 
-/** Session-bound parts of a request context, provided by the handler. */
-export type SessionBindings = Pick<RequestContext, "session" | "setLogLevel" | "subscribe" | "unsubscribe">;
+/** Session-level operations the handler provides, addressed by session id. */
+export interface SessionOperations {
+  /** The `ctx.session` state handle of a session. */
+  state(sessionId: string): SessionState;
+  /** Persists the session's logging level. */
+  setLogLevel(sessionId: string, level: LoggingLevel): Promise<void>;
+  /** Records a resource subscription. */
+  subscribe(sessionId: string, uri: string): Promise<void>;
+  /** Removes a resource subscription. */
+  unsubscribe(sessionId: string, uri: string): Promise<void>;
+}
 
 /** What {@linkcode answerRequests} works with. */
 export interface ExchangeDependencies {
@@ -31,7 +50,7 @@ export interface ExchangeDependencies {
   pending: PendingRequests;
   responseMode: ResponseMode;
   clientRequestTimeoutMs: number;
-  bindings: (session: SessionRecord) => SessionBindings;
+  sessions: SessionOperations;
 }
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
@@ -40,104 +59,172 @@ export function usesPriming(protocolVersion: string): boolean {
 }
 
 /** Runs the requests of one POST and builds its HTTP response. */
-export async function answerRequests(
+export function answerRequests(
   deps: ExchangeDependencies,
   requests: readonly JsonRpcRequest[],
   isBatch: boolean,
   session: SessionRecord,
   principal: Principal,
 ): Promise<Response> {
-  const mode = deps.responseMode;
-  const prime = usesPriming(session.protocolVersion);
-  let sse: Response | undefined;
-  let opening: Promise<LogicalStream> | undefined;
-  // Set once the answer was built from finished results: later emits have nowhere to go.
-  let answered = false;
-  let onSwitch!: () => void;
-  const switched = new Promise<void>((resolve) => (onSwitch = resolve));
+  return new Exchange(deps, session, principal).answer(requests, isBatch);
+}
 
-  const openStream = (): Promise<LogicalStream> => {
-    opening ??= deps.hub.openRequestStream(session.id, prime).then((opened) => {
-      sse = opened.response;
-      onSwitch();
+/** The state of one POST's answer: JSON until something is emitted, then a stream. */
+class Exchange {
+  readonly deps: ExchangeDependencies;
+  readonly session: SessionRecord;
+  readonly principal: Principal;
+  readonly mode: ResponseMode;
+  readonly prime: boolean;
+  /** Set once the answer was built from finished results: later emits have nowhere to go. */
+  answered = false;
+  #opening: Promise<LogicalStream> | undefined;
+  #sse: Response | undefined;
+  #decide: (() => void) | undefined;
+  #remaining = 0;
+
+  constructor(deps: ExchangeDependencies, session: SessionRecord, principal: Principal) {
+    this.deps = deps;
+    this.session = session;
+    this.principal = principal;
+    this.mode = deps.responseMode;
+    this.prime = usesPriming(session.protocolVersion);
+  }
+
+  /** True while emitted messages can still reach the client. */
+  get canEmit(): boolean {
+    return this.mode !== "json" && !this.answered;
+  }
+
+  openStream(): Promise<LogicalStream> {
+    this.#opening ??= this.deps.hub.openRequestStream(this.session.id, this.prime).then((opened) => {
+      this.#sse = opened.response;
+      this.#decide?.();
       return opened.stream;
     });
-    return opening;
-  };
-  const emit = async (message: JsonRpcMessage): Promise<void> => {
-    // A JSON answer cannot carry it; nor can an exchange already answered.
-    if (mode === "json" || answered) return;
-    await (await openStream()).send(message);
-  };
-  const bindings = deps.bindings(session);
+    return this.#opening;
+  }
 
-  const runOne = async (request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> => {
-    const handle = deps.inFlight.register(session.id, request.id);
-    const ctx: RequestContext = {
-      protocolVersion: session.protocolVersion,
-      clientCapabilities: session.clientCapabilities,
-      clientInfo: session.clientInfo,
-      principal,
-      get signal() {
-        return handle.signal;
-      },
-      logLevel: session.logLevel,
-      ...bindings,
-      notify: emit,
-      request: (method, params, options?: OutboundRequestOptions) => {
-        if (mode === "json" || answered) {
-          return Promise.reject(new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"));
-        }
-        const id = deps.pending.nextId();
-        const signal = options?.signal === undefined ? handle.signal : AbortSignal.any([handle.signal, options.signal]);
-        const reply = deps.pending.wait(session.id, id, principal.id, {
-          timeoutMs: options?.timeoutMs ?? deps.clientRequestTimeoutMs,
-          signal,
-        });
-        return emit({ jsonrpc: "2.0", id, method, params }).then(() => reply);
-      },
-      closeStream: () => {
-        // Without an event id the client could not resume, so only primed streams close early.
-        if (prime && mode !== "json" && !answered) void openStream().then((s) => s.closeConnection());
-      },
-    };
+  async emit(message: JsonRpcMessage): Promise<void> {
+    if (!this.canEmit) return;
+    await (await this.openStream()).send(message);
+  }
+
+  async answer(requests: readonly JsonRpcRequest[], isBatch: boolean): Promise<Response> {
+    this.#remaining = requests.length;
+    // Resolved when every handler has finished, or the answer became a stream.
+    const decided = this.mode === "json" ? undefined : new Promise<void>((resolve) => (this.#decide = resolve));
+    const runs = requests.map((request) => this.#run(request));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (this.mode === "sse") {
+      // Handlers that finish within a macrotask are answered in one body; slower
+      // ones get their stream (and its priming event id) now, so a silent
+      // long-running call stays resumable.
+      timer = setTimeout(() => void this.openStream(), 0);
+    }
+    if (decided !== undefined) await decided;
+    clearTimeout(timer);
+
+    if (this.#opening === undefined) {
+      // Every handler finished without emitting: the whole answer is known.
+      this.answered = true;
+      const settled = runs.length === 1 ? [await runs[0]] : await Promise.all(runs);
+      const responses = settled.filter((r): r is JsonRpcResponse => r !== undefined);
+      if (responses.length === 0) return new Response(null, { status: 202 });
+      if (this.mode === "sse") return await this.deps.hub.completeRequestStream(this.session.id, this.prime, responses);
+      return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
+    }
+    const live = await this.#opening;
+    void Promise.all(runs.map((run) => run.then((response) => response && live.send(response))))
+      .then(() => live.finish());
+    return this.#sse ?? httpError(500, "Internal error", { code: ErrorCode.InternalError });
+  }
+
+  async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
+    const handle = this.deps.inFlight.register(this.session.id, request.id);
     try {
-      const response = await deps.dispatcher.handle(request, ctx);
+      const response = await this.deps.dispatcher.handle(request, new ExchangeRequestContext(this, handle));
       return handle.aborted ? undefined : response;
     } finally {
       handle.release();
+      if (--this.#remaining === 0) this.#decide?.();
     }
-  };
+  }
+}
 
-  const runs = requests.map(runOne);
-  const all = Promise.all(runs);
-  if (mode === "json") {
-    await all;
-  } else if (mode === "sse") {
-    // Handlers that finish within a macrotask are answered in one body; slower
-    // ones get their stream (and its priming event id) now, so a silent
-    // long-running call stays resumable.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, 0)));
-    if (await Promise.race([all.then(() => "done" as const), switched, slow]) !== "done" && opening === undefined) {
-      void openStream();
-      await switched;
-    }
-    clearTimeout(timer);
-  } else {
-    await Promise.race([all, switched]);
+/** The {@linkcode RequestContext} of one request of an exchange. */
+class ExchangeRequestContext implements RequestContext {
+  #exchange: Exchange;
+  #handle: InFlightHandle;
+  #state: SessionState | undefined;
+
+  constructor(exchange: Exchange, handle: InFlightHandle) {
+    this.#exchange = exchange;
+    this.#handle = handle;
   }
 
-  if (opening === undefined) {
-    // Every handler finished without emitting: the whole answer is known.
-    answered = true;
-    const responses = (await all).filter((r): r is JsonRpcResponse => r !== undefined);
-    if (responses.length === 0) return new Response(null, { status: 202 });
-    if (mode === "sse") return await deps.hub.completeRequestStream(session.id, prime, responses);
-    return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
+  get protocolVersion(): string {
+    return this.#exchange.session.protocolVersion;
   }
-  const live = await opening;
-  void Promise.all(runs.map((run) => run.then((response) => response && live.send(response))))
-    .then(() => live.finish());
-  return sse ?? httpError(500, "Internal error", { code: ErrorCode.InternalError });
+
+  get clientCapabilities(): ClientCapabilities {
+    return this.#exchange.session.clientCapabilities;
+  }
+
+  get clientInfo(): Implementation | undefined {
+    return this.#exchange.session.clientInfo;
+  }
+
+  get principal(): Principal {
+    return this.#exchange.principal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#handle.signal;
+  }
+
+  get session(): SessionState {
+    return this.#state ??= this.#exchange.deps.sessions.state(this.#exchange.session.id);
+  }
+
+  get logLevel(): LoggingLevel | undefined {
+    return this.#exchange.session.logLevel;
+  }
+
+  notify(notification: JsonRpcNotification): Promise<void> {
+    return this.#exchange.emit(notification);
+  }
+
+  request(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+    const exchange = this.#exchange;
+    if (!exchange.canEmit) {
+      return Promise.reject(new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"));
+    }
+    const { pending, clientRequestTimeoutMs } = exchange.deps;
+    const id = pending.nextId();
+    const own = this.#handle.signal;
+    const reply = pending.wait(exchange.session.id, id, exchange.principal.id, {
+      timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
+      signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
+    });
+    return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => reply);
+  }
+
+  closeStream(): void {
+    const exchange = this.#exchange;
+    // Without an event id the client could not resume, so only primed streams close early.
+    if (exchange.prime && exchange.canEmit) void exchange.openStream().then((s) => s.closeConnection());
+  }
+
+  setLogLevel(level: LoggingLevel): Promise<void> {
+    return this.#exchange.deps.sessions.setLogLevel(this.#exchange.session.id, level);
+  }
+
+  subscribe(uri: string): Promise<void> {
+    return this.#exchange.deps.sessions.subscribe(this.#exchange.session.id, uri);
+  }
+
+  unsubscribe(uri: string): Promise<void> {
+    return this.#exchange.deps.sessions.unsubscribe(this.#exchange.session.id, uri);
+  }
 }
