@@ -157,6 +157,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     retryAfterSeconds: config.retryAfterSeconds,
     now: config.now,
     generateId: options.generateSessionId ?? generateSessionId,
+    sweepWhenFull: () => sweep(),
   });
   const originPolicy = compileOriginPolicy(options.allowedHosts, options.allowedOrigins);
   const inFlight = new InFlightRegistry();
@@ -422,6 +423,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   async function sweep(): Promise<void> {
     for (const id of await sessions.sweep()) await endSession(id);
+    // Stores that expire records themselves (a TTL in Redis) report nothing:
+    // end the work and streams this process holds for sessions that are gone.
+    for (const id of new Set([...inFlight.sessionKeys(), ...hub.sessionIds()])) {
+      if (!await sessions.exists(id)) await endSession(id);
+    }
   }
 
   async function broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {

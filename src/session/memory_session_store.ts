@@ -2,7 +2,8 @@
  * The default {@linkcode SessionStore}: a Map in this process. Per idle session
  * it holds one record and, once used, one small Map of JSON strings; no
  * timers, closures or server objects. Lookups are O(1); `sweep` is O(n) and is
- * called by the handler's single timer. It does NOT share sessions between
+ * called by the handler's single timer. Expired records are only ever removed
+ * by `sweep`, which reports them, so the handler can end their streams and work. It does NOT share sessions between
  * processes: use a shared store for that.
  * @module
  */
@@ -16,9 +17,6 @@ interface Entry {
   stateBytes: number;
 }
 
-/** Minimum spacing between the extra sweeps a full store runs before refusing a session. */
-const FULL_SWEEP_INTERVAL_MS = 1_000;
-
 /**
  * Keeps sessions in memory. Use one instance per handler.
  *
@@ -30,28 +28,18 @@ const FULL_SWEEP_INTERVAL_MS = 1_000;
  */
 export class MemorySessionStore implements SessionStore {
   #entries = new Map<string, Entry>();
-  #lastFullSweep = -Infinity;
 
-  /** Inserts the session unless the store is full (after sweeping expired ones). */
-  create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean> {
-    if (this.#entries.size >= maxSessions && now - this.#lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
-      this.#lastFullSweep = now;
-      this.#sweepSync(now);
-    }
+  /** Inserts the session unless `maxSessions` records are held (expired ones count until swept). */
+  create(session: SessionRecord, maxSessions: number, _now: number): Promise<boolean> {
     if (this.#entries.size >= maxSessions) return Promise.resolve(false);
     this.#entries.set(session.id, { record: session, stateBytes: 0 });
     return Promise.resolve(true);
   }
 
-  /** Returns the live record, removing it first when expired. */
+  /** Returns the live record; undefined when unknown or expired (expired ones wait for `sweep`). */
   get(id: string, now: number): Promise<SessionRecord | undefined> {
     const entry = this.#entries.get(id);
-    if (entry === undefined) return Promise.resolve(undefined);
-    if (entry.record.expiresAt <= now) {
-      this.#entries.delete(id);
-      return Promise.resolve(undefined);
-    }
-    return Promise.resolve(entry.record);
+    return Promise.resolve(entry === undefined || entry.record.expiresAt <= now ? undefined : entry.record);
   }
 
   /** Moves the session's deadline. */
@@ -139,10 +127,6 @@ export class MemorySessionStore implements SessionStore {
 
   /** Removes every expired session and returns their ids. */
   sweep(now: number): Promise<string[]> {
-    return Promise.resolve(this.#sweepSync(now));
-  }
-
-  #sweepSync(now: number): string[] {
     const removed: string[] = [];
     for (const [id, entry] of this.#entries) {
       if (entry.record.expiresAt <= now) {
@@ -150,7 +134,7 @@ export class MemorySessionStore implements SessionStore {
         removed.push(id);
       }
     }
-    return removed;
+    return Promise.resolve(removed);
   }
 
   /** The number of sessions held. */

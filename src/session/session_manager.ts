@@ -21,7 +21,12 @@ export interface SessionManagerOptions {
   retryAfterSeconds: number;
   now: () => number;
   generateId: () => string;
+  /** Sweeps expired sessions (ending their work); called when the store is full. */
+  sweepWhenFull: () => Promise<void>;
 }
+
+/** Minimum spacing of the extra sweeps run when the store is full, so an initialize flood at the cap stays O(1). */
+const FULL_SWEEP_INTERVAL_MS = 1_000;
 
 /** A resolved session, or the response refusing the request. */
 export type SessionResolution = { ok: true; session: SessionRecord } | { ok: false; response: Response };
@@ -33,6 +38,7 @@ export class SessionManager {
   /** The store the sessions live in. */
   readonly store: SessionStore;
   #options: SessionManagerOptions;
+  #lastFullSweep = -Infinity;
 
   /** Wraps a store with lifecycle rules. */
   constructor(store: SessionStore, options: SessionManagerOptions) {
@@ -67,6 +73,10 @@ export class SessionManager {
       expiresAt: this.deadline(now, now),
       ...(clientInfo === undefined ? {} : { clientInfo }),
     };
+    if (await this.store.create(record, this.#options.maxSessions, now)) return record;
+    if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) return undefined;
+    this.#lastFullSweep = now;
+    await this.#options.sweepWhenFull();
     return await this.store.create(record, this.#options.maxSessions, now) ? record : undefined;
   }
 

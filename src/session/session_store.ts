@@ -66,13 +66,15 @@ export interface SessionChanges {
  */
 export interface SessionStore {
   /**
-   * Inserts a new session unless `maxSessions` live sessions exist already;
-   * returns false when full. A full store should sweep expired sessions
-   * before refusing (the memory store does so at most once a second, so a
-   * flood of `initialize` at the cap costs O(1) per request).
+   * Inserts a new session unless `maxSessions` sessions are held; returns
+   * false when full. Expired sessions may count until swept: the handler
+   * sweeps (at most once a second) and retries when a store reports full.
    */
   create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean>;
-  /** Returns the session, or undefined when unknown or expired at `now` (an expired one is removed). */
+  /**
+   * Returns the session, or undefined when unknown or expired at `now`.
+   * Removing expired sessions is `sweep`'s job, so their ids get reported.
+   */
   get(id: string, now: number): Promise<SessionRecord | undefined>;
   /** Records activity: moves the session's deadline to `expiresAt`. */
   touch(id: string, expiresAt: number): Promise<void>;

@@ -100,6 +100,13 @@ export class InFlightRegistry {
     return false;
   }
 
+  /** The sessions with requests in flight. */
+  sessionKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const entry of this.#entries.values()) keys.add(entry.sessionKey);
+    return keys;
+  }
+
   /** Aborts every request of a session and forgets them; returns how many. */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
     const ended: Entry[] = [];

@@ -192,6 +192,13 @@ export class StreamHub {
     return this.#streams.get(sessionId)?.values() ?? [];
   }
 
+  /** Sessions with streams or open connections in this process. */
+  sessionIds(): Set<string> {
+    const ids = new Set(this.#streams.keys());
+    for (const sessionId of this.#connections.values()) ids.add(sessionId);
+    return ids;
+  }
+
   /** Sessions with a listening stream open in this process. */
   listeningSessions(): string[] {
     const ids: string[] = [];

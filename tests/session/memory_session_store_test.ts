@@ -19,20 +19,23 @@ describe("MemorySessionStore: records", () => {
     assert.equal(await store.get("c", 0), undefined);
   });
 
-  it("a full store sweeps expired sessions before refusing", async () => {
+  it("a full store refuses while expired records still count, and accepts once sweep has reported them", async () => {
     const store = new MemorySessionStore();
     await store.create(record("a", 500), 2, 0);
     await store.create(record("b", 5000), 2, 0);
+    assert.equal(await store.create(record("c", 5000), 2, 1000), false, "expired but unswept records still count");
+    assert.deepEqual(await store.sweep(1000), ["a"], "sweep reports what it removes");
     assert.equal(await store.create(record("c", 5000), 2, 1000), true);
-    assert.equal(await store.get("a", 0), undefined, "the expired session was removed");
     assert.ok(await store.get("c", 1000));
   });
 
-  it("get returns a live record and removes an expired one (expiry is at expiresAt)", async () => {
+  it("get returns a live record; an expired one reads as missing and stays until sweep reports it", async () => {
     const store = new MemorySessionStore();
     await store.create(record("a", 1000), 10, 0);
     assert.equal((await store.get("a", 999))?.id, "a");
     assert.equal(await store.get("a", 1000), undefined);
+    assert.equal(await store.size(), 1, "not removed silently: the handler must hear of it");
+    assert.deepEqual(await store.sweep(1000), ["a"]);
     assert.equal(await store.size(), 0);
     assert.equal(await store.get("never", 0), undefined);
   });

@@ -181,6 +181,48 @@ describe("session expiry ends in-flight work", () => {
     await handler.close();
   });
 
+  it("a session that expires while its listening stream is open has the stream ended (heartbeats do not hide the expiry)", async () => {
+    let now = 1_000_000;
+    const handler = handlerWith({
+      now: () => now,
+      heartbeatMs: 5,
+      sessions: { idleTtlMs: 60_000, absoluteTtlMs: 1_000, sweepIntervalMs: 20 },
+      tools: [],
+    });
+    const sessionId = await initialize(handler);
+    const stream = await listen(handler, sessionId);
+    const reader = stream.body!.getReader();
+    await reader.read();
+    assert.equal((await handler.stats()).openStreams, 1);
+    now += 1_001; // past the absolute TTL: heartbeats keep running, the sweep must still end it
+    const deadline = Date.now() + 3_000;
+    while ((await handler.stats()).openStreams !== 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal((await handler.stats()).openStreams, 0, "the expired session's stream was ended");
+    assert.equal((await handler.stats()).sessions, 0);
+    await reader.cancel().catch(() => {});
+    await handler.close();
+  });
+
+  it("sessions removed to make room at the cap have their leftover work ended too", async () => {
+    let now = 1_000_000;
+    const signals: AbortSignal[] = [];
+    const handler = handlerWith({
+      now: () => now,
+      sessions: { idleTtlMs: 1_000, maxSessions: 1, sweepIntervalMs: 3_600_000 },
+      tools: [blockingTool(signals)],
+    });
+    const first = await initialize(handler);
+    void post(handler, first, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    now += 1_001;
+    await initialize(handler); // the cap is reached: the expired first session makes room
+    assert.equal(signals[0].aborted, true, "the expired session's tool was aborted");
+    assert.equal((await handler.stats()).inFlight, 0);
+    await handler.close();
+  });
+
   it("handler.close() aborts in-flight tools and later requests get 503", async () => {
     const signals: AbortSignal[] = [];
     const handler = handlerWith({ tools: [blockingTool(signals)] });
