@@ -1,0 +1,180 @@
+/**
+ * Child processes of the driver: starting a bench server on one runtime,
+ * waiting for its READY line, reading its CPU time from /proc, stopping it.
+ */
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The runtimes the harness drives. */
+export type Runtime = "deno" | "bun" | "node";
+export const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
+
+/** Repository root (the driver runs from it). */
+export const ROOT = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
+
+/**
+ * The Node that runs the Node servers: `BENCH_NODE`, else /usr/bin/node (the
+ * machine's Node 20; node_modules/.bin/node is the Node 22 of the conformance
+ * CLI and shadows it inside npm scripts), else the Node running the driver.
+ */
+function nodeBinary(): string {
+  if (process.env.BENCH_NODE) return process.env.BENCH_NODE;
+  if (existsSync("/usr/bin/node")) return "/usr/bin/node";
+  return process.execPath;
+}
+
+/** Binaries of the three runtimes. Deno and Bun are the npm-installed devDependencies. */
+export const BINARIES: Readonly<Record<Runtime, string>> = {
+  node: nodeBinary(),
+  deno: join(ROOT, "node_modules/.bin/deno"),
+  bun: join(ROOT, "node_modules/.bin/bun"),
+};
+
+/** What a server printed on its READY line. */
+export interface ReadyInfo {
+  port: number;
+  pid: number;
+  runtime: Runtime;
+  version: string;
+}
+
+/** A running bench server. */
+export interface ServerProcess extends ReadyInfo {
+  /** The command line, for the report. */
+  command: string;
+  /** Recent stderr, for error messages. */
+  stderr(): string;
+  /** True once the process has exited. */
+  exited(): boolean;
+  /** SIGTERM, then SIGKILL after a grace period. */
+  stop(): Promise<void>;
+}
+
+/** Command line that runs `entry` on `runtime`. `bigHeap` lifts V8's old-space limit (memory workload). */
+export function commandFor(
+  runtime: Runtime,
+  entry: string,
+  args: readonly string[],
+  bigHeap: boolean,
+): string[] {
+  const heap = "--max-old-space-size=16384";
+  switch (runtime) {
+    case "node":
+      return [
+        BINARIES.node,
+        "--expose-gc",
+        ...(bigHeap ? [heap] : []),
+        "--import",
+        "tsx",
+        entry,
+        ...args,
+      ];
+    case "deno":
+      return [
+        BINARIES.deno,
+        "run",
+        "-A",
+        `--v8-flags=--expose-gc${bigHeap ? "," + heap : ""}`,
+        entry,
+        ...args,
+      ];
+    case "bun":
+      return [BINARIES.bun, entry, ...args];
+  }
+}
+
+/** Starts a server and resolves once it printed READY (rejects on exit or timeout). */
+export function startServer(
+  runtime: Runtime,
+  entry: string,
+  args: readonly string[],
+  options: { port: number; bigHeap?: boolean; timeoutMs?: number },
+): Promise<ServerProcess> {
+  const argv = commandFor(
+    runtime,
+    entry,
+    [...args, "--port", String(options.port)],
+    options.bigHeap ?? false,
+  );
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let exited = false;
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exit = new Promise<void>((resolve) =>
+    child.on("exit", () => {
+      exited = true;
+      resolve();
+    })
+  );
+  const command = argv.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(" ");
+
+  return new Promise<ServerProcess>((resolve, reject) => {
+    let stdout = "";
+    let ready = false;
+    const timer = setTimeout(() => {
+      if (!ready) {
+        child.kill("SIGKILL");
+        reject(
+          new Error(
+            `${command}: no READY line within ${options.timeoutMs ?? 30_000} ms\n${stderr}`,
+          ),
+        );
+      }
+    }, options.timeoutMs ?? 30_000);
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      if (ready) return; // drained and ignored afterwards
+      stdout += chunk;
+      const line = stdout.split("\n").find((l) => l.startsWith("READY "));
+      if (line === undefined) return;
+      ready = true;
+      clearTimeout(timer);
+      const info = JSON.parse(line.slice(6)) as ReadyInfo;
+      resolve({
+        ...info,
+        command,
+        stderr: () => stderr,
+        exited: () => exited,
+        async stop() {
+          if (exited) return;
+          child.kill("SIGTERM");
+          const killer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+          await exit;
+          clearTimeout(killer);
+        },
+      });
+    });
+    void exit.then(() => {
+      if (!ready) {
+        clearTimeout(timer);
+        reject(new Error(`${command} exited before READY\n${stderr}`));
+      }
+    });
+  });
+}
+
+let clockTicks: number | undefined;
+
+/** utime + stime of a process (all its threads), in seconds. */
+export function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) / clockTicks;
+}
+
+/** Port allocator over 18801-18899. */
+let nextPort = 18801;
+export function allocatePort(): number {
+  const port = nextPort;
+  nextPort = nextPort >= 18899 ? 18801 : nextPort + 1;
+  return port;
+}

@@ -1,0 +1,81 @@
+/**
+ * The MCP traffic every benchmark server answers and every workload sends:
+ * one protocol version, one header set, one echo tool and one progress tool.
+ * Shared by the driver (bench/run.ts) and the server entries
+ * (bench/servers/*.ts), so all of them speak exactly the same bytes.
+ */
+
+/** The protocol version negotiated by every client in the bench. */
+export const PROTOCOL_VERSION = "2025-11-25";
+
+/** The endpoint path on every server. */
+export const MCP_PATH = "/mcp";
+
+/** Text the echo tool is asked to echo. */
+export const ECHO_TEXT = "hello";
+
+/** Progress notifications the progress tool emits before its result. */
+export const PROGRESS_COUNT = 100;
+
+/** Headers of every POST (plus `mcp-session-id` once a session exists). */
+export const POST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+  "accept": "application/json, text/event-stream",
+  "mcp-protocol-version": PROTOCOL_VERSION,
+});
+
+/** Headers of an initialize POST (no protocol-version header before negotiation). */
+export const INIT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+  "accept": "application/json, text/event-stream",
+});
+
+/** The initialize request body. */
+export function initializeBody(id: number | string): string {
+  return `{"jsonrpc":"2.0","id":${
+    JSON.stringify(id)
+  },"method":"initialize","params":{"protocolVersion":"${PROTOCOL_VERSION}","capabilities":{},"clientInfo":{"name":"bench","version":"1.0.0"}}}`;
+}
+
+/** The notifications/initialized body. */
+export const INITIALIZED_BODY = `{"jsonrpc":"2.0","method":"notifications/initialized"}`;
+
+/** A tools/call of the echo tool. */
+export function echoCallBody(id: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
+}
+
+/** A tools/call of the progress tool with a progress token. */
+export function progressCallBody(id: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"p${id}"}}}`;
+}
+
+/** The echo tool's result as the ceiling server sends it. */
+export function echoResultJson(id: unknown): string {
+  return `{"jsonrpc":"2.0","id":${
+    JSON.stringify(id)
+  },"result":{"content":[{"type":"text","text":"${ECHO_TEXT}"}]}}`;
+}
+
+/**
+ * Checks one tools/call response body (JSON or SSE) for the echo result of
+ * request `id`. Cheap substring tests: it runs on every response.
+ */
+export function isEchoResult(body: string, id: number): boolean {
+  return body.includes(`"id":${id}`) && body.includes(`"text":"${ECHO_TEXT}"`) &&
+    body.includes(`"result"`) &&
+    !body.includes(`"isError":true`);
+}
+
+/** Checks a progress-tool SSE body: exactly PROGRESS_COUNT progress notifications, then the result. */
+export function isProgressResult(body: string, id: number): boolean {
+  if (!body.includes(`"id":${id}`) || !body.includes(`"text":"done"`)) return false;
+  let count = 0;
+  for (
+    let at = body.indexOf("notifications/progress");
+    at !== -1;
+    at = body.indexOf("notifications/progress", at + 1)
+  ) count++;
+  return count === PROGRESS_COUNT &&
+    body.lastIndexOf("notifications/progress") < body.indexOf(`"text":"done"`);
+}

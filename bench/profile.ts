@@ -1,0 +1,316 @@
+/**
+ * Profiles one bench server under one workload with V8's sampling profiler
+ * and prints where its CPU time goes, mapped back to TypeScript file:line.
+ *
+ *   /usr/bin/node --import tsx bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling]
+ *                                              [--workload steady|init|progress] [--seconds 10] [--top 25]
+ *
+ * The server runs with `--cpu-prof` (Node: `/usr/bin/node --cpu-prof --import tsx`, Deno:
+ * `deno run --cpu-prof`, `bun --cpu-prof`), is driven by autocannon exactly as in bench/run.ts,
+ * then exits cleanly through `POST /__bench/exit` so the profile is written
+ * (to $TMPDIR/tether-bench-profiles/). tsx and Deno run transpiled code, so positions are
+ * mapped back with a source map from esbuild using tsx's own transform options.
+ */
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { transformSync } from "esbuild";
+import { measure, type RequestTemplate } from "./lib/load.ts";
+import { BINARIES, ROOT } from "./lib/proc.ts";
+import {
+  echoCallBody,
+  INIT_HEADERS,
+  initializeBody,
+  INITIALIZED_BODY,
+  isEchoResult,
+  MCP_PATH,
+  POST_HEADERS,
+} from "./lib/protocol.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : argv[i + 1];
+};
+const runtime = opt("runtime", "node");
+const serverKey = opt("server", "tether");
+const workload = opt("workload", "steady");
+const seconds = Number(opt("seconds", "10"));
+const top = Number(opt("top", "25"));
+const port = 18890;
+
+const ENTRIES: Record<string, [string, string[]]> = {
+  ceiling: ["ceiling.ts", []],
+  tether: ["tether.ts", ["--max-sessions", "10000000"]],
+  "tether-sse": ["tether.ts", ["--mode", "sse"]],
+  sdk: ["sdk.ts", []],
+  "sdk-json": ["sdk.ts", ["--mode", "json"]],
+};
+
+const dir = join(tmpdir(), "tether-bench-profiles");
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const [entry, extra] = ENTRIES[serverKey];
+const args = [join("bench/servers", entry), ...extra, "--port", String(port)];
+const command = runtime === "deno"
+  ? [BINARIES.deno, "run", "-A", `--cpu-prof-dir=${dir}`, ...args]
+  : runtime === "bun"
+  ? [BINARIES.bun, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...args]
+  : [BINARIES.node, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", ...args];
+console.log(command.join(" "));
+const child = spawn(command[0], command.slice(1), {
+  cwd: ROOT,
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const ready = await new Promise<{ pid: number }>((resolve, reject) => {
+  let out = "";
+  child.stdout!.on("data", (chunk) => {
+    out += chunk;
+    const line = out.split("\n").find((l) => l.startsWith("READY "));
+    if (line) resolve(JSON.parse(line.slice(6)));
+  });
+  child.on("exit", () => reject(new Error("server exited")));
+});
+const base = `http://127.0.0.1:${port}`;
+
+let seq = 0;
+const pool: string[] = [];
+for (let i = 0; i < 64; i++) {
+  const r = await fetch(base + MCP_PATH, {
+    method: "POST",
+    headers: INIT_HEADERS,
+    body: initializeBody(++seq),
+  });
+  await r.text();
+  const id = r.headers.get("mcp-session-id")!;
+  await (await fetch(base + MCP_PATH, {
+    method: "POST",
+    headers: { ...POST_HEADERS, "mcp-session-id": id },
+    body: INITIALIZED_BODY,
+  })).text();
+  pool.push(id);
+}
+const steady: RequestTemplate = {
+  setup(ctx) {
+    const id = ++seq;
+    ctx.id = id;
+    return {
+      body: echoCallBody(id),
+      headers: { ...POST_HEADERS, "mcp-session-id": pool[id % pool.length] },
+    };
+  },
+  check: (status, body, _h, ctx) => status === 200 && isEchoResult(body, ctx.id as number),
+};
+const init: RequestTemplate[] = [
+  {
+    setup: () => ({ body: initializeBody(++seq), headers: { ...INIT_HEADERS } }),
+    check(status, _body, headers, ctx) {
+      ctx.sessionId = headers["mcp-session-id"];
+      return status === 200;
+    },
+  },
+  {
+    setup: (ctx) => ({
+      body: INITIALIZED_BODY,
+      headers: { ...POST_HEADERS, "mcp-session-id": ctx.sessionId as string },
+    }),
+    check: (status) => status === 202,
+  },
+];
+const progress: RequestTemplate = {
+  setup(ctx) {
+    const id = ++seq;
+    ctx.id = id;
+    return {
+      body:
+        `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"p${id}"}}}`,
+      headers: { ...POST_HEADERS, "mcp-session-id": pool[id % pool.length] },
+    };
+  },
+  check: (status) => status === 200,
+};
+const sequence = workload === "init" ? init : [workload === "progress" ? progress : steady];
+const result = await measure(
+  { port, pid: ready.pid, path: MCP_PATH, sequence, connections: 32 },
+  2,
+  seconds,
+);
+console.log(
+  `${workload} ${serverKey} on ${runtime}: ${Math.round(result.okPerSecond)}/s, ${
+    Math.round(result.okPerCpuSecond)
+  }/cpu-s, ` +
+    `${(1e6 / result.okPerCpuSecond).toFixed(1)} µs CPU per ${
+      workload === "init" ? "session" : "request"
+    }, bad ${result.bad}`,
+);
+await fetch(base + "/__bench/exit", { method: "POST" });
+await new Promise((resolve) => child.on("exit", resolve));
+
+// ------------------------------------------------------------- summarise
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+if (file === undefined) throw new Error("no profile written");
+const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+
+// Source maps: esbuild with tsx's options (minifyWhitespace + keepNames), generated → original line.
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const mapCache = new Map<string, ((line: number, col: number) => number) | null>();
+function originalLine(url: string, line: number, col: number): number | undefined {
+  if (!url.startsWith("file://") || !url.endsWith(".ts")) return undefined;
+  if (runtime !== "node") return line + 1; // Deno's and Bun's profile positions are already source-mapped
+  let lookup = mapCache.get(url);
+  if (lookup === undefined) {
+    try {
+      const path = fileURLToPath(url);
+      const out = transformSync(readFileSync(path, "utf8"), {
+        loader: "ts",
+        format: "esm",
+        target: `node${process.versions.node}`,
+        sourcemap: "external",
+        minifyWhitespace: true,
+        keepNames: true,
+        sourcefile: path,
+      });
+      const mappings = (JSON.parse(out.map) as { mappings: string }).mappings;
+      const lines: [number, number][][] = [];
+      let srcLine = 0;
+      let srcCol = 0;
+      let src = 0;
+      for (const genLine of mappings.split(";")) {
+        const segs: [number, number][] = [];
+        let genCol = 0;
+        for (const seg of genLine.split(",")) {
+          if (seg === "") continue;
+          const values: number[] = [];
+          let value = 0;
+          let shift = 0;
+          for (const ch of seg) {
+            const digit = B64.indexOf(ch);
+            value += (digit & 31) << shift;
+            if (digit & 32) shift += 5;
+            else {
+              values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+              value = 0;
+              shift = 0;
+            }
+          }
+          genCol += values[0];
+          if (values.length >= 4) {
+            src += values[1];
+            srcLine += values[2];
+            srcCol += values[3];
+            segs.push([genCol, srcLine]);
+          }
+        }
+        lines.push(segs);
+      }
+      lookup = (l: number, c: number) => {
+        const segs = lines[l] ?? [];
+        let best = -1;
+        for (const [gc, sl] of segs) if (gc <= c) best = sl;
+        return best + 1;
+      };
+    } catch {
+      lookup = null;
+    }
+    mapCache.set(url, lookup);
+  }
+  return lookup === null ? undefined : lookup(line, col);
+}
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const selfTime = new Map<number, number>();
+let total = 0;
+for (let i = 0; i < profile.samples.length; i++) {
+  const dt = profile.timeDeltas[i] ?? 0;
+  selfTime.set(profile.samples[i], (selfTime.get(profile.samples[i]) ?? 0) + dt);
+  total += dt;
+}
+const idle = profile.nodes.filter((n) => ["(idle)", "(program)"].includes(n.callFrame.functionName))
+  .reduce((s, n) => s + (selfTime.get(n.id) ?? 0), 0);
+const busy = total - idle;
+
+function label(cf: CallFrame): string {
+  const url = cf.url.replace(`file://${ROOT}/`, "").replace(/^file:\/\//, "");
+  const line = originalLine(cf.url, cf.lineNumber, cf.columnNumber);
+  const where = url === "" ? "(native)" : `${url}:${line ?? cf.lineNumber + 1}`;
+  return `${cf.functionName || "(anonymous)"} ${where}`;
+}
+
+const self = new Map<string, number>();
+const inclusive = new Map<string, number>();
+for (const [id, t] of selfTime) {
+  const node = byId.get(id)!;
+  if (["(idle)", "(program)"].includes(node.callFrame.functionName)) continue;
+  const key = label(node.callFrame);
+  self.set(key, (self.get(key) ?? 0) + t);
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const k = label(byId.get(cur)!.callFrame);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + t);
+  }
+}
+const pct = (t: number) => `${((100 * t) / busy).toFixed(1).padStart(5)}%`;
+console.log(
+  `\nbusy samples: ${(busy / 1000).toFixed(0)} ms of ${
+    (total / 1000).toFixed(0)
+  } ms profiled (${file})`,
+);
+console.log(`\nTop ${top} by self time (% of busy time):`);
+for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  console.log(`  ${pct(t)}  ${k}`);
+}
+console.log(`\nTop ${top} in src/ and bench/ by inclusive time:`);
+for (
+  const [k, t] of [...inclusive].filter(([k]) => / (src|bench|mod\.ts)/.test(k)).sort((a, b) =>
+    b[1] - a[1]
+  ).slice(0, top)
+) console.log(`  ${pct(t)}  ${k}`);
+
+// --callers NAME: the heaviest call paths ending in functions whose label contains NAME.
+const callersOf = opt("callers", "");
+if (callersOf !== "") {
+  const paths = new Map<string, number>();
+  for (const [id, t] of selfTime) {
+    const node = byId.get(id)!;
+    if (!label(node.callFrame).includes(callersOf)) continue;
+    const chain: string[] = [];
+    for (let cur = parent.get(id); cur !== undefined && chain.length < 6; cur = parent.get(cur)) {
+      const cf = byId.get(cur)!.callFrame;
+      if (cf.functionName === "(root)") break;
+      chain.push(label(cf));
+    }
+    const key = chain.join("  <-  ");
+    paths.set(key, (paths.get(key) ?? 0) + t);
+  }
+  console.log(`\nCallers of ${callersOf}:`);
+  for (const [k, t] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+    console.log(`  ${pct(t)}  <-  ${k}`);
+  }
+}

@@ -1,0 +1,981 @@
+/**
+ * The benchmark harness. One Node driver starts every server of every
+ * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
+ * sessions, drives it with autocannon 9 and prints one set of tables; a full
+ * run also regenerates bench/RESULTS.md.
+ *
+ *   /usr/bin/node --import tsx bench/run.ts                 full run (~7-8 min on 2 cores), writes bench/RESULTS.md
+ *   /usr/bin/node --import tsx bench/run.ts --smoke         CI smoke (~1 min), exits 1 on any wrong answer
+ *   options: --runtime deno,bun,node   --only steady,progress,init,memory,<server key>,...   --out FILE
+ *
+ * See bench/README.md for what each workload does.
+ */
+
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import os from "node:os";
+import { join, relative } from "node:path";
+import { type LoadResult, measure, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import {
+  allocatePort,
+  BINARIES,
+  ROOT,
+  type Runtime,
+  RUNTIMES,
+  type ServerProcess,
+  startServer,
+} from "./lib/proc.ts";
+import {
+  echoCallBody,
+  INIT_HEADERS,
+  initializeBody,
+  INITIALIZED_BODY,
+  isEchoResult,
+  isProgressResult,
+  MCP_PATH,
+  POST_HEADERS,
+  progressCallBody,
+} from "./lib/protocol.ts";
+
+// ---------------------------------------------------------------- settings
+
+type Workload = "steady" | "progress" | "init" | "memory";
+const WORKLOADS: readonly Workload[] = ["steady", "progress", "init", "memory"];
+
+type ServerKey = "ceiling" | "tether" | "tether-sse" | "sdk" | "sdk-json" | "sdk-v2";
+
+const SERVER_LABELS: Record<ServerKey, string> = {
+  ceiling: "ceiling (bare fetch handler)",
+  tether: "tether (default: auto → JSON)",
+  "tether-sse": "tether (responseMode sse)",
+  sdk: "SDK v1 (default: SSE)",
+  "sdk-json": "SDK v1 (enableJsonResponse)",
+  "sdk-v2": "SDK v2 createMcpHandler (stateless)",
+};
+
+/** One server process of the throughput phase and the workloads it serves. */
+interface ProcessPlan {
+  server: ServerKey;
+  entry: string;
+  args: string[];
+  workloads: Workload[];
+  /** Whether initialize issues a session id (SDK v2 serves 2025 traffic statelessly). */
+  sessionful: boolean;
+}
+
+/** Throughput phase: all of a runtime's processes run side by side and are measured interleaved. */
+const PLANS: readonly ProcessPlan[] = [
+  {
+    server: "ceiling",
+    entry: "ceiling.ts",
+    args: [],
+    workloads: ["steady", "progress", "init"],
+    sessionful: true,
+  },
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["steady", "progress"],
+    sessionful: true,
+  },
+  {
+    server: "tether-sse",
+    entry: "tether.ts",
+    args: ["--mode", "sse"],
+    workloads: ["steady"],
+    sessionful: true,
+  },
+  // Session creation only: the default cap (10,000 sessions) would be reached within a second.
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: ["--max-sessions", "10000000"],
+    workloads: ["init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk",
+    entry: "sdk.ts",
+    args: [],
+    workloads: ["steady", "progress", "init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-json",
+    entry: "sdk.ts",
+    args: ["--mode", "json"],
+    workloads: ["steady", "init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-v2",
+    entry: "sdk_v2.ts",
+    args: [],
+    workloads: ["steady", "progress", "init"],
+    sessionful: false,
+  },
+];
+
+/** Memory and scaling phase: two processes per server (few sessions / many sessions). */
+const MEMORY_PLANS: readonly ProcessPlan[] = [
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: ["--max-sessions", "10000000"],
+    workloads: ["memory"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-json",
+    entry: "sdk.ts",
+    args: ["--mode", "json"],
+    workloads: ["memory"],
+    sessionful: true,
+  },
+];
+
+interface Timing {
+  /** Warm-up per server, seconds. */
+  warmup: number;
+  /** Rounds of interleaved slices. */
+  rounds: number;
+  /** Seconds per server per round. */
+  slice: number;
+}
+
+interface Settings {
+  smoke: boolean;
+  connections: number;
+  /** Sessions in the steady/progress pool. */
+  pool: number;
+  steady: Timing;
+  short: Timing;
+  /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
+  scale: Timing;
+  memoryBase: number;
+  memorySteps: number[];
+}
+
+const FULL: Settings = {
+  smoke: false,
+  connections: 32,
+  pool: 64,
+  steady: { warmup: 2, rounds: 8, slice: 0.6 },
+  short: { warmup: 1, rounds: 6, slice: 0.5 },
+  scale: { warmup: 1, rounds: 10, slice: 0.5 },
+  memoryBase: 100,
+  memorySteps: [1_000, 10_000, 100_000],
+};
+
+const SMOKE: Settings = {
+  smoke: true,
+  connections: 8,
+  pool: 4,
+  steady: { warmup: 0, rounds: 1, slice: 1 },
+  short: { warmup: 0, rounds: 1, slice: 0.75 },
+  scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  memoryBase: 10,
+  memorySteps: [50, 200],
+};
+
+// ---------------------------------------------------------------- CLI
+
+function parseCli(argv: string[]) {
+  let smoke = false;
+  let runtimes: Runtime[] = [...RUNTIMES];
+  let only: string[] = [];
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--smoke") smoke = true;
+    else if (arg === "--runtime") runtimes = value().split(",").map((r) => r.trim()) as Runtime[];
+    else if (arg === "--only") only = value().split(",").map((s) => s.trim());
+    else if (arg === "--out") out = value();
+    else if (arg === "--help" || arg === "-h") {
+      console.log(
+        "usage: /usr/bin/node --import tsx bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,memory,<server>] [--out FILE]",
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}`);
+  }
+  for (const r of runtimes) if (!RUNTIMES.includes(r)) throw new Error(`unknown runtime ${r}`);
+  for (const o of only) {
+    if (!WORKLOADS.includes(o as Workload) && !(o in SERVER_LABELS)) {
+      throw new Error(`--only: unknown workload or server ${o}`);
+    }
+  }
+  const onlyWorkloads = only.filter((o) => WORKLOADS.includes(o as Workload)) as Workload[];
+  const onlyServers = only.filter((o) => o in SERVER_LABELS) as ServerKey[];
+  const complete = !smoke && only.length === 0 && runtimes.length === RUNTIMES.length;
+  return {
+    smoke,
+    runtimes,
+    onlyWorkloads,
+    onlyServers,
+    out: out ?? (complete ? "bench/RESULTS.md" : undefined),
+  };
+}
+
+// ---------------------------------------------------------------- results
+
+interface LoadRow {
+  runtime: Runtime;
+  workload: Exclude<Workload, "memory"> | "scale";
+  server: ServerKey;
+  /** For scaling rows: live sessions. */
+  sessions?: number;
+  result: LoadResult;
+}
+
+interface MemoryRow {
+  runtime: Runtime;
+  server: ServerKey;
+  sessions: number;
+  rssPerSession: number;
+  heapPerSession: number;
+  /** Sessions created per second by the in-process admin route for this step. */
+  createRate: number;
+  gc: boolean;
+}
+
+const loadRows: LoadRow[] = [];
+const memoryRows: MemoryRow[] = [];
+const failures: string[] = [];
+const versions = new Map<Runtime, string>();
+const commands = new Map<Runtime, string>();
+
+function fail(message: string): void {
+  failures.push(message);
+  console.error(`FAIL ${message}`);
+}
+
+// ---------------------------------------------------------------- traffic
+
+let seq = 0;
+const T0 = performance.now();
+function elapsed(): string {
+  return `[${((performance.now() - T0) / 1000).toFixed(1).padStart(6)} s]`;
+}
+
+function sessionHeaders(pool: readonly string[]): Record<string, string>[] {
+  if (pool.length === 0) return [{ ...POST_HEADERS }];
+  return pool.map((id) => ({ ...POST_HEADERS, "mcp-session-id": id }));
+}
+
+/** tools/call echo with a unique id, session rotated across the pool. */
+function echoTemplate(pool: readonly string[]): RequestTemplate {
+  const headers = sessionHeaders(pool);
+  return {
+    setup(ctx) {
+      const id = ++seq;
+      ctx.id = id;
+      return { body: echoCallBody(id), headers: headers[id % headers.length] };
+    },
+    check: (status, body, _headers, ctx) => status === 200 && isEchoResult(body, ctx.id as number),
+  };
+}
+
+/** tools/call of the progress tool (100 notifications, then the result). */
+function progressTemplate(pool: readonly string[]): RequestTemplate {
+  const headers = sessionHeaders(pool);
+  return {
+    setup(ctx) {
+      const id = ++seq;
+      ctx.id = id;
+      return { body: progressCallBody(id), headers: headers[id % headers.length] };
+    },
+    check: (status, body, _headers, ctx) =>
+      status === 200 && isProgressResult(body, ctx.id as number),
+  };
+}
+
+/** initialize, then notifications/initialized with the issued session id. */
+function initSequence(sessionful: boolean): RequestTemplate[] {
+  return [
+    {
+      setup: () => ({
+        body: initializeBody(++seq),
+        headers: INIT_HEADERS as Record<string, string>,
+      }),
+      check(status, body, headers, ctx) {
+        ctx.sessionId = headers["mcp-session-id"];
+        return status === 200 && body.includes('"protocolVersion"') &&
+          (!sessionful || ctx.sessionId !== undefined);
+      },
+    },
+    {
+      setup: (ctx) => ({
+        body: INITIALIZED_BODY,
+        headers: ctx.sessionId === undefined
+          ? POST_HEADERS as Record<string, string>
+          : { ...POST_HEADERS, "mcp-session-id": ctx.sessionId as string },
+      }),
+      check: (status) => status === 202,
+    },
+  ];
+}
+
+/** Creates `n` sessions over HTTP (initialize + initialized), 16 at a time. */
+async function createSessionsOverHttp(
+  base: string,
+  n: number,
+  sessionful: boolean,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const init = await fetch(base + MCP_PATH, {
+        method: "POST",
+        headers: INIT_HEADERS,
+        body: initializeBody(++seq),
+      });
+      const text = await init.text();
+      const id = init.headers.get("mcp-session-id");
+      if (
+        init.status !== 200 || !text.includes('"protocolVersion"') || (sessionful && id === null)
+      ) {
+        throw new Error(`initialize answered ${init.status}: ${text.slice(0, 200)}`);
+      }
+      const headers: Record<string, string> = { ...POST_HEADERS };
+      if (id !== null) headers["mcp-session-id"] = id;
+      const note = await fetch(base + MCP_PATH, {
+        method: "POST",
+        headers,
+        body: INITIALIZED_BODY,
+      });
+      await note.text();
+      if (note.status !== 202) throw new Error(`notifications/initialized answered ${note.status}`);
+      if (id !== null) ids.push(id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, n) }, worker));
+  return ids;
+}
+
+/** One request checked outside the load generator, for a readable error before a run. */
+async function probe(base: string, template: RequestTemplate): Promise<void> {
+  const ctx: Record<string, unknown> = {};
+  const { body, headers } = template.setup(ctx);
+  const response = await fetch(base + MCP_PATH, { method: "POST", headers, body });
+  const text = await response.text();
+  const lower: Record<string, string> = {};
+  response.headers.forEach((v, k) => (lower[k] = v));
+  if (!template.check(response.status, text, lower, ctx)) {
+    throw new Error(`probe got a wrong answer: status ${response.status}: ${text.slice(0, 300)}`);
+  }
+}
+
+interface MemoryReport {
+  rss: number;
+  heapUsed: number;
+  sessions: number | null;
+  gc: boolean;
+}
+
+async function adminMemory(base: string): Promise<MemoryReport> {
+  const response = await fetch(base + "/__bench/mem");
+  if (response.status !== 200) throw new Error(`/__bench/mem answered ${response.status}`);
+  return await response.json() as MemoryReport;
+}
+
+async function adminCreate(base: string, n: number): Promise<{ ids: string[]; ms: number }> {
+  const response = await fetch(`${base}/__bench/sessions?n=${n}&ids=1`, { method: "POST" });
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`/__bench/sessions answered ${response.status}: ${text.slice(0, 300)}`);
+  }
+  const ids = text === "" ? [] : text.split("\n");
+  if (ids.length !== n) throw new Error(`/__bench/sessions created ${ids.length} of ${n} sessions`);
+  return { ids, ms: Number(response.headers.get("x-ms")) };
+}
+
+// ---------------------------------------------------------------- workloads
+
+function check(label: string, result: LoadResult, server: ServerProcess): void {
+  const problems: string[] = [];
+  if (result.ok === 0) problems.push("no correct response");
+  if (result.bad > 0) problems.push(`${result.bad} wrong responses (first: ${result.badSample})`);
+  if (result.errors > 0) problems.push(`${result.errors} connection errors`);
+  if (result.timeouts > 0) problems.push(`${result.timeouts} timeouts`);
+  if (server.exited()) problems.push(`server exited: ${server.stderr().slice(-500)}`);
+  if (problems.length > 0) fail(`${label}: ${problems.join("; ")}`);
+}
+
+function logLoad(row: LoadRow): void {
+  const r = row.result;
+  const what = row.workload === "scale" ? `scale@${row.sessions}` : row.workload;
+  console.log(
+    `${elapsed()} ${row.runtime.padEnd(4)} ${what.padEnd(12)} ${row.server.padEnd(10)} ${
+      fmtInt(r.okPerSecond).padStart(7)
+    }/s` +
+      `  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}  ${fmtInt(r.okPerCpuSecond)}/cpu-s  srv ${
+        r.serverCores.toFixed(2)
+      } cores` +
+      `  gen ${r.generatorCores.toFixed(2)} cores${
+        r.bad + r.errors > 0 ? `  BAD ${r.bad} ERR ${r.errors}` : ""
+      }`,
+  );
+}
+
+interface Running {
+  plan: ProcessPlan;
+  server: ServerProcess;
+  base: string;
+}
+
+async function start(
+  runtime: Runtime,
+  plan: ProcessPlan,
+  bigHeap = false,
+): Promise<Running | undefined> {
+  try {
+    const server = await startServer(runtime, join("bench/servers", plan.entry), plan.args, {
+      port: allocatePort(),
+      bigHeap,
+    });
+    console.log(
+      `${elapsed()} ${runtime} ${plan.server} ${
+        plan.args.join(" ")
+      } ready on :${server.port} (pid ${server.pid})`,
+    );
+    versions.set(runtime, server.version);
+    if (!commands.has(runtime)) commands.set(runtime, server.command);
+    return { plan, server, base: `http://127.0.0.1:${server.port}` };
+  } catch (error) {
+    fail(`${runtime} ${plan.server}: ${String(error)}`);
+    return undefined;
+  }
+}
+
+/** One measured target of an interleaved run. */
+interface Entry {
+  running: Running;
+  row: Omit<LoadRow, "result">;
+  sequence: RequestTemplate[];
+}
+
+/** Measures the entries side by side (interleaved slices), records and checks the rows. */
+async function interleaved(entries: Entry[], timing: Timing, settings: Settings): Promise<void> {
+  if (entries.length === 0) return;
+  const results = await measureInterleaved(
+    entries.map((e) => ({
+      port: e.running.server.port,
+      pid: e.running.server.pid,
+      path: MCP_PATH,
+      sequence: e.sequence,
+      connections: settings.connections,
+    })),
+    timing,
+    (i, error) => fail(`${label(entries[i].row)}: load run failed: ${String(error)}`),
+  );
+  entries.forEach((entry, i) => {
+    const row: LoadRow = { ...entry.row, result: results[i] };
+    loadRows.push(row);
+    logLoad(row);
+    check(label(entry.row), results[i], entry.running.server);
+  });
+}
+
+function label(row: Omit<LoadRow, "result">): string {
+  return `${row.runtime} ${
+    row.workload === "scale" ? `scale@${row.sessions}` : row.workload
+  } ${row.server}`;
+}
+
+/** Throughput phase of one runtime: steady, progress, init, each measured interleaved across servers. */
+async function throughputPhase(
+  runtime: Runtime,
+  workloads: Workload[],
+  servers: ServerKey[],
+  settings: Settings,
+) {
+  const plans = PLANS.filter((p) =>
+    (servers.length === 0 || servers.includes(p.server)) &&
+    p.workloads.some((w) => workloads.includes(w))
+  );
+  const running: Running[] = [];
+  for (const plan of plans) {
+    const r = await start(runtime, plan);
+    if (r !== undefined) running.push(r);
+  }
+  try {
+    for (const workload of ["steady", "progress", "init"] as const) {
+      if (!workloads.includes(workload)) continue;
+      const entries: Entry[] = [];
+      for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
+        const row = { runtime, workload, server: r.plan.server };
+        try {
+          let sequence: RequestTemplate[];
+          if (workload === "init") {
+            sequence = initSequence(r.plan.sessionful);
+          } else {
+            const pool = await createSessionsOverHttp(r.base, settings.pool, r.plan.sessionful);
+            sequence = [workload === "steady" ? echoTemplate(pool) : progressTemplate(pool)];
+          }
+          await probe(r.base, sequence[0]);
+          entries.push({ running: r, row, sequence });
+        } catch (error) {
+          fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      await interleaved(
+        entries,
+        workload === "steady" ? settings.steady : settings.short,
+        settings,
+      );
+    }
+  } finally {
+    await Promise.all(running.map((r) => r.server.stop()));
+  }
+}
+
+/**
+ * Memory and scaling phase of one runtime, per server: a "few" process keeps
+ * `memoryBase` sessions; a "many" process grows to each memory step (memory
+ * read after forced GC at each), then both are measured interleaved with
+ * tools/call rotated across all of their sessions.
+ */
+async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  for (const plan of MEMORY_PLANS) {
+    if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const few = await start(runtime, plan, true);
+    const many = few && await start(runtime, plan, true);
+    try {
+      if (few === undefined || many === undefined) continue;
+      const fewIds = (await adminCreate(few.base, settings.memoryBase)).ids;
+      let ids = (await adminCreate(many.base, settings.memoryBase)).ids;
+      await probe(few.base, echoTemplate(fewIds));
+      await probe(many.base, echoTemplate(ids));
+      // Warm the "many" process the same way before its baseline, so compiled code is not counted per session.
+      await measure(
+        {
+          port: many.server.port,
+          pid: many.server.pid,
+          path: MCP_PATH,
+          sequence: [echoTemplate(ids)],
+          connections: settings.connections,
+        },
+        0,
+        Math.max(settings.short.warmup, 0.5),
+      );
+      const baseline = await adminMemory(many.base);
+      for (const step of settings.memorySteps) {
+        const created = await adminCreate(many.base, step - ids.length);
+        ids = ids.concat(created.ids);
+        const m = await adminMemory(many.base);
+        if (m.sessions !== null && m.sessions !== ids.length) {
+          fail(
+            `${runtime} memory ${plan.server}: server reports ${m.sessions} sessions, expected ${ids.length}`,
+          );
+        }
+        const n = ids.length - settings.memoryBase;
+        const row: MemoryRow = {
+          runtime,
+          server: plan.server,
+          sessions: ids.length,
+          rssPerSession: (m.rss - baseline.rss) / n,
+          heapPerSession: (m.heapUsed - baseline.heapUsed) / n,
+          createRate: created.ids.length / (created.ms / 1000),
+          gc: m.gc,
+        };
+        memoryRows.push(row);
+        console.log(
+          `${elapsed()} ${runtime.padEnd(4)} memory       ${plan.server.padEnd(10)} ${
+            String(ids.length).padStart(7)
+          } sessions` +
+            `  rss ${fmtInt(row.rssPerSession)} B/session  heap ${
+              fmtInt(row.heapPerSession)
+            } B/session` +
+            `  created in-process at ${fmtInt(row.createRate)}/s`,
+        );
+      }
+      await interleaved(
+        [
+          {
+            running: few,
+            row: { runtime, workload: "scale", server: plan.server, sessions: fewIds.length },
+            sequence: [echoTemplate(fewIds)],
+          },
+          {
+            running: many,
+            row: { runtime, workload: "scale", server: plan.server, sessions: ids.length },
+            sequence: [echoTemplate(ids)],
+          },
+        ],
+        settings.scale,
+        settings,
+      );
+    } catch (error) {
+      fail(
+        `${runtime} memory ${plan.server}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    } finally {
+      await Promise.all([few?.server.stop(), many?.server.stop()]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a";
+}
+function fmtMs(n: number): string {
+  return Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : "n/a";
+}
+function fmtRatio(n: number | undefined): string {
+  return n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : "n/a";
+}
+function fmtBytes(n: number): string {
+  return Number.isFinite(n) ? `${Math.round(n).toLocaleString("en-US")} B` : "n/a";
+}
+
+function find(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  server: ServerKey,
+  sessions?: number,
+): LoadResult | undefined {
+  return loadRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.server === server &&
+    (sessions === undefined || r.sessions === sessions)
+  )?.result;
+}
+
+function ratio(
+  a: LoadResult | undefined,
+  b: LoadResult | undefined,
+  cpu = false,
+): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  return cpu ? a.okPerCpuSecond / b.okPerCpuSecond : a.okPerSecond / b.okPerSecond;
+}
+
+/** Min–max of the per-round ratios (slices of one round ran back to back), e.g. "1.6–2.3". */
+function roundRange(a: LoadResult | undefined, b: LoadResult | undefined): string {
+  if (a === undefined || b === undefined) return "";
+  const n = Math.min(a.sliceRates.length, b.sliceRates.length);
+  if (n < 2) return "";
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (b.sliceRates[i] > 0) ratios.push(a.sliceRates[i] / b.sliceRates[i]);
+  }
+  if (ratios.length < 2) return "";
+  return `rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, `;
+}
+
+function verdict(value: number | undefined, target: number, atMost = false): string {
+  if (value === undefined || !Number.isFinite(value)) return "n/a";
+  return (atMost ? value <= target : value >= target) ? "met" : "**short**";
+}
+
+function headline(runtimes: Runtime[], settings: Settings): string {
+  const big = settings.memorySteps[settings.memorySteps.length - 1];
+  const lines: string[] = [];
+  lines.push(`| target | ${runtimes.join(" | ")} |`);
+  lines.push(`|---|${runtimes.map(() => "---").join("|")}|`);
+  const row = (name: string, cells: (rt: Runtime) => string) =>
+    lines.push(`| ${name} | ${runtimes.map(cells).join(" | ")} |`);
+  const pair = (a: LoadResult | undefined, b: LoadResult | undefined, target: number) => {
+    const r = ratio(a, b);
+    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(a, b)}per CPU-s ${
+      fmtRatio(ratio(a, b, true))
+    })`;
+  };
+  row(
+    "steady tools/call, JSON: tether (auto) ÷ SDK v1 enableJsonResponse ≥ 2×",
+    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "sdk-json"), 2),
+  );
+  row(
+    "steady tools/call, SSE: tether (sse) ÷ SDK v1 default ≥ 2×",
+    (rt) => pair(find(rt, "steady", "tether-sse"), find(rt, "steady", "sdk"), 2),
+  );
+  row(
+    "steady tools/call: tether (auto) ÷ ceiling ≥ 0.7",
+    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "ceiling"), 0.7),
+  );
+  row(
+    "initialize + initialized: tether ÷ SDK v1 default (SSE) ≥ 5×",
+    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk"), 5),
+  );
+  row(
+    "initialize + initialized: tether ÷ SDK v1 enableJsonResponse ≥ 5×",
+    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk-json"), 5),
+  );
+  row(`bytes per idle tether session at ${fmtInt(big)} (heap / RSS) ≤ 2 KiB`, (rt) => {
+    const m = memoryRows.find((r) =>
+      r.runtime === rt && r.server === "tether" && r.sessions === big
+    );
+    if (m === undefined) return "n/a";
+    const worst = Math.max(m.heapPerSession, m.rssPerSession);
+    return `${fmtBytes(m.heapPerSession)} / ${fmtBytes(m.rssPerSession)} ${
+      verdict(worst, 2048, true)
+    }`;
+  });
+  row(`tether tools/call at ${fmtInt(big)} ÷ at ${settings.memoryBase} sessions ≥ 0.9`, (rt) => {
+    const a = find(rt, "scale", "tether", big);
+    const b = find(rt, "scale", "tether", settings.memoryBase);
+    const r = ratio(a, b);
+    return `${fmtRatio(r)} ${verdict(r, 0.9)} (${roundRange(a, b)}per CPU-s ${
+      fmtRatio(ratio(a, b, true))
+    })`;
+  });
+  row(
+    "(no target) 100-progress tool: tether ÷ SDK v1 default",
+    (rt) =>
+      `${fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk")))} (per CPU-s ${
+        fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk"), true))
+      })`,
+  );
+  row("(no target) idle session heap: SDK v1 ÷ tether", (rt) => {
+    const t = memoryRows.find((r) =>
+      r.runtime === rt && r.server === "tether" && r.sessions === big
+    );
+    const s = memoryRows.find((r) =>
+      r.runtime === rt && r.server === "sdk-json" && r.sessions === big
+    );
+    return t && s ? fmtRatio(s.heapPerSession / t.heapPerSession) : "n/a";
+  });
+  row(
+    "(no target) steady tools/call: tether (auto) ÷ SDK v2",
+    (rt) => `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}`,
+  );
+  return lines.join("\n");
+}
+
+const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
+  steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
+  progress: "tool emitting 100 progress notifications before its result (SSE)",
+  init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
+  scale: "tools/call with N live sessions (requests rotated across all of them)",
+};
+
+function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
+  const rows = loadRows.filter((r) => r.workload === workload && runtimes.includes(r.runtime));
+  if (rows.length === 0) return "";
+  const unit = workload === "init" ? "sessions/s" : "req/s";
+  const lines = [
+    `### ${WORKLOAD_TITLES[workload]}`,
+    "",
+    `| runtime | server |${
+      workload === "scale" ? " live sessions |" : ""
+    } ${unit} | p50 | p99 | ${unit} per server CPU-s | server CPU (cores) | load-gen CPU (cores) | wrong / errors |`,
+    `|---|---|${workload === "scale" ? "---|" : ""}---|---|---|---|---|---|---|`,
+  ];
+  for (const row of rows) {
+    const r = row.result;
+    lines.push(
+      `| ${row.runtime} | ${SERVER_LABELS[row.server]} |${
+        workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
+      } ${fmtInt(r.okPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${
+        fmtInt(r.okPerCpuSecond)
+      } | ${r.serverCores.toFixed(2)} | ${r.generatorCores.toFixed(2)} | ${r.bad} / ${
+        r.errors + r.timeouts
+      } |`,
+    );
+  }
+  if (workload === "init") {
+    lines.push("", "p50/p99 are per HTTP request (initialize and initialized mixed).");
+  }
+  return lines.join("\n");
+}
+
+function memoryTable(runtimes: Runtime[], settings: Settings): string {
+  const rows = memoryRows.filter((r) => runtimes.includes(r.runtime));
+  if (rows.length === 0) return "";
+  const lines = [
+    "### memory per idle session",
+    "",
+    `Δ from a baseline taken with ${settings.memoryBase} live sessions (after a tools/call warm-up), after forced GC; divided by the sessions added.`,
+    "",
+    "| runtime | server | live sessions | heapUsed Δ / session | RSS Δ / session | in-process creation rate | forced GC |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.sessions)} | ${
+        fmtBytes(r.heapPerSession)
+      } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${r.gc ? "yes" : "no"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * How many cores' worth of work the machine delivers with two busy threads:
+ * one thread spins a fixed loop, then two threads spin it at once. On a
+ * VM whose vCPUs share physical cores this is below 2 (steal is often not
+ * reported), which bounds every figure below.
+ */
+async function calibrate(): Promise<number> {
+  const code = `const { parentPort } = require("node:worker_threads");
+    const t = performance.now(); let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;
+    parentPort.postMessage(performance.now() - t + (x < 0 ? 1 : 0));`;
+  const spin = () =>
+    new Promise<number>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true });
+      worker.once("message", (ms: number) => {
+        resolve(ms);
+        void worker.terminate();
+      });
+      worker.once("error", reject);
+    });
+  const alone = await spin();
+  const started = performance.now();
+  await Promise.all([spin(), spin()]);
+  const together = performance.now() - started;
+  return (2 * alone) / together;
+}
+
+let effectiveCores = NaN;
+let loadBefore = "";
+let loadAfter = "";
+
+/** The tether commit measured (read-only git), flagged when src/ or mod.ts has uncommitted changes. */
+function commit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "mod.ts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    return dirty.trim() === "" ? head : `${head} + uncommitted changes in src/`;
+  } catch {
+    return "unknown";
+  }
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${
+    (os.totalmem() / 2 ** 30).toFixed(1)
+  } GiB memory, ${os.type()} ${os.release()}`;
+}
+
+function report(runtimes: Runtime[], settings: Settings, command: string, seconds: number): string {
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const sections = [
+    `# tether benchmark results`,
+    "",
+    "Generated by the harness (`bench/run.ts`); do not edit by hand.",
+    "",
+    `- Date: ${date}; tether commit ${commit()}`,
+    `- Command: \`${command}\` (from the repository root; took ${Math.round(seconds)} s${
+      settings.smoke ? ", smoke mode" : ""
+    })`,
+    `- Machine: ${machine()}; two busy threads got ${
+      effectiveCores.toFixed(2)
+    } cores' worth of work (calibration spin loop); load average before / after: ${loadBefore} / ${loadAfter}`,
+    ...runtimes.map((rt) =>
+      `- ${rt}: ${versions.get(rt) ?? "not run"} — server command e.g. \`${
+        commands.get(rt) ?? "n/a"
+      }\``
+    ),
+    `- Load generator: autocannon 9.0.0, programmatic, in the driver process (Node ${process.version}), ${settings.connections} connections, no pipelining. ` +
+    `The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server ` +
+    `(${settings.steady.warmup} s steady, ${settings.short.warmup} s others), ${settings.steady.rounds} rounds × ${settings.steady.slice} s per server (steady) or ` +
+    `${settings.short.rounds} × ${settings.short.slice} s (others; scaling ${settings.scale.rounds} × ${settings.scale.slice} s), the order rotated each round, so drifts in machine load hit every server alike. ` +
+    'Ratios are totals over all rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise).',
+    `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
+    'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
+    "which is less sensitive to the sharing.",
+    "- Every response is checked (status, JSON-RPC id, echoed text or all 100 progress notifications + result); only correct ones are counted.",
+    "",
+    "## Targets",
+    "",
+    headline(runtimes, settings),
+    "",
+    "## All figures",
+    "",
+    ...(["steady", "progress", "init", "scale"] as const).map((w) => loadTable(runtimes, w)).filter(
+      (s) => s !== "",
+    )
+      .flatMap((s) => [s, ""]),
+    memoryTable(runtimes, settings),
+    "",
+    "## Method",
+    "",
+    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes; **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod) and a \`progress\` tool, default options; ` +
+    "**SDK v1** is `@modelcontextprotocol/sdk` `WebStandardStreamableHTTPServerTransport` wired like its sessionful examples (one transport + one `McpServer` per session, session map, `onsessioninitialized`/`onclose`), defaults otherwise; " +
+    "**SDK v2** is `@modelcontextprotocol/server` `createMcpHandler` with defaults (2025 traffic served statelessly: no session id, so requests to it carry none). " +
+    "All are served the same way per runtime: `Deno.serve`, `Bun.serve`, or `@hono/node-server` on Node (examples/serve.ts).",
+    `- Protocol version 2025-11-25 for every client; the same headers (Content-Type, Accept: application/json + text/event-stream, MCP-Protocol-Version, Mcp-Session-Id) for every server; unique JSON-RPC ids per request; sessions rotated across a pool of ${settings.pool} sessions created over HTTP before the run.`,
+    '- CPU: "per server CPU-s" is correct responses ÷ the server process\'s utime+stime from /proc/<pid>/stat over the measured slices (all threads, GC and I/O included).',
+    "- Session creation: each connection loops initialize → notifications/initialized (with the issued session id); one loop = one session. tether runs it with `sessions.maxSessions` raised to 10,000,000 (the default cap of 10,000 would be reached within a second); nothing else differs from the defaults. Sessions are never deleted during the run, for any server.",
+    `- Memory and scaling: two processes per server (V8 old space raised to 16 GiB on Node/Deno; forced GC via --expose-gc / Bun.gc(true)), both given ${settings.memoryBase} sessions. ` +
+    `The "many" process runs tools/call briefly (so compiled code is in the baseline), takes a baseline, then grows to ${
+      settings.memorySteps.map(fmtInt).join(" / ")
+    } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
+    "reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. Then both processes are driven with tools/call, interleaved, requests rotated across all of their live sessions. " +
+    "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
+    "",
+  ];
+  if (failures.length > 0) {
+    sections.push("## Failures", "", ...failures.map((f) => `- ${f.replace(/\n/g, " ")}`), "");
+  }
+  return sections.join("\n");
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const settings = cli.smoke ? SMOKE : FULL;
+  const started = performance.now();
+  const script = relative(ROOT, process.argv[1]);
+  const command = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)].join(
+    " ",
+  );
+  loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  effectiveCores = await calibrate();
+  console.log(
+    `tether bench: ${cli.smoke ? "smoke" : "full"} run on ${
+      cli.runtimes.join(", ")
+    } — ${machine()}; ` +
+      `two busy threads get ${effectiveCores.toFixed(2)} cores; load average ${loadBefore}`,
+  );
+
+  for (const runtime of cli.runtimes) {
+    console.log(`\n== ${runtime}`);
+    const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
+    await throughputPhase(runtime, workloads, cli.onlyServers, settings);
+    if (workloads.includes("memory")) await memoryPhase(runtime, cli.onlyServers, settings);
+  }
+
+  loadAfter = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const seconds = (performance.now() - started) / 1000;
+  const text = report(cli.runtimes, settings, command, seconds);
+  console.log("\n" + text);
+  if (cli.out !== undefined) {
+    const file = join(ROOT, cli.out);
+    writeFileSync(file, text);
+    try {
+      // Tables padded the way `deno fmt` (the repository's formatter) writes them.
+      execFileSync(BINARIES.deno, ["fmt", "--quiet", file], { cwd: ROOT, stdio: "ignore" });
+    } catch { /* unformatted is fine */ }
+    console.log(`wrote ${cli.out}`);
+  }
+  console.log(
+    `${failures.length === 0 ? "OK" : `${failures.length} FAILURE(S)`} in ${seconds.toFixed(1)} s`,
+  );
+  process.exit(failures.length === 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

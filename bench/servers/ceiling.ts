@@ -1,0 +1,54 @@
+/**
+ * The ceiling: a bare fetch handler on the same runtime and adapter that
+ * parses the JSON-RPC body and answers with fixed bytes: the echo result for
+ * tools/call (or, for the progress tool, a precomputed SSE body with 100
+ * progress events and the result), a fixed InitializeResult with a random
+ * session id for initialize, 202 for notifications. No MCP library at all:
+ * it is the most any server on this runtime + adapter can do.
+ */
+
+import { echoResultJson, PROGRESS_COUNT, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import { startBenchServer } from "./common.ts";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+
+function progressSse(id: unknown, token: unknown): string {
+  let out = "";
+  for (let i = 1; i <= PROGRESS_COUNT; i++) {
+    out +=
+      `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
+        JSON.stringify(token)
+      },"progress":${i},"total":${PROGRESS_COUNT}}}\n\n`;
+  }
+  return out +
+    `event: message\ndata: {"jsonrpc":"2.0","id":${
+      JSON.stringify(id)
+    },"result":{"content":[{"type":"text","text":"done"}]}}\n\n`;
+}
+
+async function fetch(request: Request): Promise<Response> {
+  const message = JSON.parse(await request.text());
+  if (message.id === undefined) return new Response(null, { status: 202 });
+  if (message.method === "tools/call") {
+    if (message.params?.name === "progress") {
+      return new Response(progressSse(message.id, message.params._meta?.progressToken), {
+        headers: SSE_HEADERS,
+      });
+    }
+    return new Response(echoResultJson(message.id), { headers: JSON_HEADERS });
+  }
+  if (message.method === "initialize") {
+    const body = `{"jsonrpc":"2.0","id":${
+      JSON.stringify(message.id)
+    },"result":{"protocolVersion":"${PROTOCOL_VERSION}","capabilities":{"tools":{}},"serverInfo":{"name":"ceiling","version":"1.0.0"}}}`;
+    return new Response(body, {
+      headers: { ...JSON_HEADERS, "mcp-session-id": crypto.randomUUID() },
+    });
+  }
+  return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":{}}`, {
+    headers: JSON_HEADERS,
+  });
+}
+
+await startBenchServer({ fetch });

@@ -1,0 +1,43 @@
+/**
+ * tether: `createMcpHandler` with the echo tool (zod schema) and the
+ * progress tool. Default options (owner binding on, Host/Origin checks on,
+ * responseMode auto) unless the driver passes:
+ *   --mode sse|json|auto    responseMode
+ *   --max-sessions N        sessions.maxSessions (session-creation, memory and
+ *                           scaling workloads only: the default cap is 10,000)
+ */
+
+import * as z from "zod";
+import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";
+import { PROGRESS_COUNT } from "../lib/protocol.ts";
+import { serverArgs, startBenchServer } from "./common.ts";
+
+const args = serverArgs();
+const mode = (args.mode ?? "auto") as ResponseMode;
+const maxSessions = args["max-sessions"] === undefined ? undefined : Number(args["max-sessions"]);
+
+const handler = createMcpHandler({
+  name: "bench-tether",
+  version: "1.0.0",
+  responseMode: mode,
+  ...(maxSessions === undefined ? {} : { sessions: { maxSessions } }),
+  tools: [
+    defineTool({
+      name: "echo",
+      description: "Echoes its input",
+      input: z.object({ text: z.string() }),
+      handler: ({ text }) => text,
+    }),
+    defineTool({
+      name: "progress",
+      description: `Emits ${PROGRESS_COUNT} progress notifications, then answers`,
+      input: z.object({}),
+      handler: async (_input, ctx) => {
+        for (let i = 1; i <= PROGRESS_COUNT; i++) await ctx.progress(i, PROGRESS_COUNT);
+        return "done";
+      },
+    }),
+  ],
+});
+
+await startBenchServer({ fetch: handler, sessions: async () => (await handler.stats()).sessions });
