@@ -89,6 +89,8 @@ export interface McpHandler {
 }
 
 const ALLOW = "GET, POST, DELETE";
+/** initialize cannot be cancelled: its context shares one signal that never aborts. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 
 /** The path of a request URL, without parsing the whole URL. */
@@ -402,7 +404,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       protocolVersion: "",
       clientCapabilities: {},
       principal,
-      signal: new AbortController().signal,
+      signal: NEVER_ABORTED,
       notify: () => Promise.resolve(),
       setLogLevel: refuse,
       subscribe: refuse,

@@ -58,7 +58,10 @@ export function stringifySseMessage(message: SseMessage): string {
     out += `retry: ${message.retry}\n`;
   }
   if (message.data !== undefined) {
-    for (const line of message.data.split(LINE_BREAK)) out += `data: ${line}\n`;
+    const data = message.data;
+    // Serialised JSON never contains a raw line break: skip the split for it.
+    if (!data.includes("\n") && !data.includes("\r")) out += `data: ${data}\n`;
+    else for (const line of data.split(LINE_BREAK)) out += `data: ${line}\n`;
   }
   return out + "\n";
 }

@@ -8,6 +8,8 @@
 
 const ID_BYTES = 24;
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const pool = new Uint8Array(ID_BYTES * 128);
+let poolOffset = pool.length;
 
 /**
  * Returns a new random session id.
@@ -19,9 +21,17 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  * ```
  */
 export function generateSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
+  // One getRandomValues call per 128 ids: the call, not the bytes, is the cost
+  // (9.5% of initialize on Node). Each byte of the pool is used exactly once.
+  if (poolOffset + ID_BYTES > pool.length) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  const bytes = pool;
+  const start = poolOffset;
+  poolOffset += ID_BYTES;
   let out = "";
-  for (let i = 0; i < ID_BYTES; i += 3) {
+  for (let i = start; i < start + ID_BYTES; i += 3) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
     out += BASE64URL[n >> 18] + BASE64URL[(n >> 12) & 63] + BASE64URL[(n >> 6) & 63] + BASE64URL[n & 63];
   }

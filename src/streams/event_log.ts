@@ -69,6 +69,7 @@ export interface MemoryEventLogOptions {
 interface StreamLog {
   events: StoredEvent[];
   seqs: number[];
+  sizes: number[];
   nextSeq: number;
   complete: boolean;
 }
@@ -117,10 +118,10 @@ export class MemoryEventLog implements EventLog {
     if (stream === undefined) {
       if (session.streams.size >= this.#maxStreams) {
         const [oldestId, oldest] = session.streams.entries().next().value!;
-        for (const event of oldest.events) session.bytes -= utf8Length(event.data);
+        for (const size of oldest.sizes) session.bytes -= size;
         session.streams.delete(oldestId);
       }
-      session.streams.set(streamId, stream = { events: [], seqs: [], nextSeq: 1, complete: false });
+      session.streams.set(streamId, stream = { events: [], seqs: [], sizes: [], nextSeq: 1, complete: false });
     }
     return stream;
   }
@@ -129,7 +130,8 @@ export class MemoryEventLog implements EventLog {
   #trim(session: SessionLog): void {
     for (const stream of session.streams.values()) {
       while (session.bytes > this.#maxBytes && stream.events.length > 0) {
-        session.bytes -= utf8Length(stream.events.shift()!.data);
+        session.bytes -= stream.sizes.shift()!;
+        stream.events.shift();
         stream.seqs.shift();
       }
       if (session.bytes <= this.#maxBytes) return;
@@ -142,11 +144,14 @@ export class MemoryEventLog implements EventLog {
     const stream = this.#stream(session, streamId);
     const seq = stream.nextSeq++;
     const id = formatEventId(streamId, seq);
+    const size = utf8Length(data);
     stream.events.push({ id, data });
     stream.seqs.push(seq);
-    session.bytes += utf8Length(data);
+    stream.sizes.push(size);
+    session.bytes += size;
     if (stream.events.length > this.#maxEvents) {
-      session.bytes -= utf8Length(stream.events.shift()!.data);
+      session.bytes -= stream.sizes.shift()!;
+      stream.events.shift();
       stream.seqs.shift();
     }
     if (session.bytes > this.#maxBytes) this.#trim(session);
