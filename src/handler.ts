@@ -413,7 +413,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   function hasLocalState(id: string): boolean {
-    return inFlight.has(id) || hub.listening(id) !== undefined || !isEmpty(hub.streamsOf(id));
+    return inFlight.has(id) || hub.holds(id);
   }
 
   async function endSession(id: string): Promise<void> {
@@ -487,9 +487,4 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     resources: dispatcher.resources,
     prompts: dispatcher.prompts,
   });
-}
-
-function isEmpty(items: Iterable<unknown>): boolean {
-  for (const _ of items) return false;
-  return true;
 }

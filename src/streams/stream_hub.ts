@@ -187,9 +187,9 @@ export class StreamHub {
     return this.#streams.get(sessionId)?.get(LISTENING_STREAM_ID);
   }
 
-  /** Live streams of a session in this process. */
-  streamsOf(sessionId: string): Iterable<LogicalStream> {
-    return this.#streams.get(sessionId)?.values() ?? [];
+  /** True when this process holds streams of the session. */
+  holds(sessionId: string): boolean {
+    return this.#streams.has(sessionId);
   }
 
   /** Sessions with streams or open connections in this process. */
