@@ -92,6 +92,8 @@ const ALLOW = "GET, POST, DELETE";
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
+/** A 2025-03-26 batch runs its requests concurrently: bound it so one body cannot start thousands of calls. */
+const MAX_BATCH_MESSAGES = 100;
 
 /** The path of a request URL, without parsing the whole URL. */
 function pathOf(url: string): string {
@@ -256,6 +258,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const isBatch = Array.isArray(parsed.value);
     const values: unknown[] = isBatch ? parsed.value as unknown[] : [parsed.value];
     if (values.length === 0) return httpError(400, "Invalid Request: empty batch");
+    if (values.length > MAX_BATCH_MESSAGES) {
+      return httpError(400, `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`);
+    }
     const messages: ClassifiedMessage[] = [];
     for (const value of values) {
       const classified = classifyMessage(value);

@@ -77,6 +77,28 @@ describe("batches", () => {
     }
   });
 
+  it("a batch of 100 messages is served and one of 101 is refused with 400 before anything runs", async () => {
+    let calls = 0;
+    const handler = makeHandler({
+      tools: [{ name: "count", description: "counts calls", handler: () => String(++calls) }],
+    });
+    try {
+      const session = await initialize(handler, { protocolVersion: "2025-03-26" });
+      const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "count" } });
+      const ok = await batch(handler, session, Array.from({ length: 100 }, (_, i) => call(i)));
+      assert.equal((await ok.json()).length, 100);
+      assert.equal(calls, 100);
+      const refused = await batch(handler, session, Array.from({ length: 101 }, (_, i) => call(1000 + i)));
+      assert.equal(refused.status, 400);
+      const body = await refused.json();
+      assert.equal(body.error.code, -32600);
+      assert.match(body.error.message, /at most 100/);
+      assert.equal(calls, 100, "no request of the refused batch ran");
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("a notifications-only batch answers 202 with no body", async () => {
     const handler = makeHandler();
     try {
