@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { RequestId } from "../jsonrpc/messages.ts";
+import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 
 /** A registration, returned by {@linkcode InFlightRegistry.register}. */
 export interface InFlightHandle {
@@ -57,7 +57,7 @@ class Entry implements InFlightHandle {
 
 /** The map key of a request: the session, then the id typed so `1` and `"1"` differ. */
 function entryKey(sessionKey: string, id: RequestId): string {
-  return `${sessionKey}\n${typeof id === "number" ? "n" : "s"}${id}`;
+  return `${sessionKey}\n${requestIdKey(id)}`;
 }
 
 /** Tracks in-flight requests so they can be cancelled one by one or per session. */

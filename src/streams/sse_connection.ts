@@ -59,13 +59,7 @@ export class SseConnection {
 
   /** Writes pre-encoded SSE text. */
   writeRaw(text: string): boolean {
-    if (this.#ended) return false;
-    try {
-      this.#controller.enqueue(encoder.encode(text));
-    } catch {
-      this.#end("client-gone");
-      return false;
-    }
+    if (!this.#enqueue(encoder.encode(text))) return false;
     if ((this.#controller.desiredSize ?? 0) < 0) {
       // The reader is not keeping up: drop the connection and free its queue.
       this.#end("overflow");
@@ -84,9 +78,14 @@ export class SseConnection {
    * every resume. Live writes after it are bounded as usual.
    */
   writeBacklog(text: string): boolean {
-    if (this.#ended) return false;
     const chunk = encoder.encode(text);
     this.#backlog.add(chunk);
+    return this.#enqueue(chunk);
+  }
+
+  /** Queues a chunk; false when the connection has ended (now or before). */
+  #enqueue(chunk: Uint8Array): boolean {
+    if (this.#ended) return false;
     try {
       this.#controller.enqueue(chunk);
     } catch {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
+import { SSE_HEADERS, type SseMessage, stringifySseMessage } from "../http/sse.ts";
 import type { JsonRpcMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId } from "./event_log.ts";
 import { SseConnection } from "./sse_connection.ts";
@@ -113,10 +113,9 @@ export class LogicalStream {
     return result;
   }
 
+  /** Like `exclusive`, for sends: a failure is reported (by the queue) and never rejects the caller. */
   #enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.#tail.then(step).catch((error) => this.#hub.reportError(error));
-    this.#tail = next;
-    return next;
+    return this.exclusive(step).catch(() => {});
   }
 }
 
@@ -156,7 +155,7 @@ export class StreamHub {
     await this.eventLog.open(sessionId, streamId);
     const stream = this.#register(sessionId, streamId);
     const connection = this.#connect(stream);
-    if (prime) connection.write({ id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" });
+    if (prime) connection.write(this.#priming(streamId));
     return { stream, response: sseResponse(connection) };
   }
 
@@ -168,13 +167,18 @@ export class StreamHub {
   async completeRequestStream(sessionId: string, prime: boolean, messages: readonly JsonRpcMessage[]): Promise<Response> {
     const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId);
-    let text = prime ? stringifySseMessage({ id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" }) : "";
+    let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     for (const message of messages) {
       const data = JSON.stringify(message);
       text += stringifySseMessage({ id: await this.eventLog.append(sessionId, streamId, data), data });
     }
     await this.eventLog.complete(sessionId, streamId);
     return new Response(text, { status: 200, headers: SSE_HEADERS });
+  }
+
+  /** The priming event (2025-11-25): the stream's first event id, the retry hint, empty data. */
+  #priming(streamId: string): SseMessage {
+    return { id: formatEventId(streamId, 0), retry: this.#options.retryMs, data: "" };
   }
 
   /** A stream id unique in this process; the random prefix keeps instances sharing an event log apart. */
@@ -218,7 +222,7 @@ export class StreamHub {
     if (existing?.connected) return undefined;
     const stream = existing ?? this.#register(sessionId, LISTENING_STREAM_ID);
     const connection = this.#connect(stream);
-    if (prime) connection.write({ id: formatEventId(LISTENING_STREAM_ID, 0), retry: this.#options.retryMs, data: "" });
+    if (prime) connection.write(this.#priming(LISTENING_STREAM_ID));
     return sseResponse(connection);
   }
 
