@@ -245,21 +245,19 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 /**
- * Reads SSE events from a live body until `done(events)` holds, the body ends,
- * or `timeoutMs` passes; returns the events read and releases the reader.
- * For streams that never end on their own (the listening stream).
+ * Reads a live body as text until `done(text)` holds, the body ends, or
+ * `timeoutMs` passes; returns the text read. The reader stays open.
  */
-export async function readSseUntil(
+export async function readTextUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  done: (events: SseEvent[]) => boolean,
+  done: (text: string) => boolean,
   timeoutMs = 2_000,
-): Promise<{ events: SseEvent[]; ended: boolean }> {
+): Promise<{ text: string; ended: boolean }> {
   const decoder = new TextDecoder();
   let text = "";
   let ended = false;
   const deadline = Date.now() + timeoutMs;
-  const complete = () => parseSse(text.slice(0, text.lastIndexOf("\n\n") + 2));
-  while (!done(complete())) {
+  while (!done(text)) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -273,7 +271,22 @@ export async function readSseUntil(
     }
     text += decoder.decode(next.value, { stream: true });
   }
-  return { events: complete(), ended };
+  return { text, ended };
+}
+
+/**
+ * Reads SSE events from a live body until `done(events)` holds, the body ends,
+ * or `timeoutMs` passes; returns the complete events read.
+ * For streams that never end on their own (the listening stream).
+ */
+export async function readSseUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  done: (events: SseEvent[]) => boolean,
+  timeoutMs = 2_000,
+): Promise<{ events: SseEvent[]; ended: boolean }> {
+  const complete = (text: string) => parseSse(text.slice(0, text.lastIndexOf("\n\n") + 2));
+  const { text, ended } = await readTextUntil(reader, (text) => done(complete(text)), timeoutMs);
+  return { events: complete(text), ended };
 }
 
 /** The JSON-RPC messages carried by SSE events (priming and comment-only events skipped). */

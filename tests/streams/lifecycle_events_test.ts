@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../../mod.ts";
+import { readTextUntil } from "../helpers.ts";
 
 const URL_ = "http://127.0.0.1:8787/mcp";
 const ACCEPT = "application/json, text/event-stream";
@@ -40,27 +41,14 @@ function listen(handler: McpHandler, sessionId: string): Promise<Response> {
   return handler(new Request(URL_, { method: "GET", headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
 }
 
-/** Reads an SSE body until `done(text)` holds or the deadline passes; returns what was read. */
+/** Reads an SSE body (comments included) until `done(text)` holds or the deadline passes, then releases it. */
 async function readUntil(body: ReadableStream<Uint8Array>, done: (text: string) => boolean, timeoutMs = 3_000): Promise<string> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  const deadline = Date.now() + timeoutMs;
   try {
-    while (!done(text)) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), remaining)));
-      const next = await Promise.race([reader.read(), timeout]);
-      clearTimeout(timer);
-      if (next === "timeout" || next.done) break;
-      text += decoder.decode(next.value, { stream: true });
-    }
+    return (await readTextUntil(reader, done, timeoutMs)).text;
   } finally {
     await reader.cancel().catch(() => {});
   }
-  return text;
 }
 
 function waitForAbort(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
