@@ -15,7 +15,7 @@ describe("byte limits count UTF-8 bytes", () => {
   it("session state of multi-byte characters hits maxStateBytes by bytes, not string length", async () => {
     const { MemorySessionStore } = await import("../mod.ts");
     const store = new MemorySessionStore();
-    await store.create({ id: "s", ownerId: "a", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt: 0, expiresAt: 10 }, 10, 0);
+    await store.create({ id: "s", ownerKey: "user:a", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt: 0, expiresAt: 10 }, 10, 0);
     // 40 × "€" is 40 UTF-16 units but 120 UTF-8 bytes (plus quotes and key).
     await assert.rejects(store.writeState("s", "k", "€".repeat(40), 100), RangeError);
     await store.writeState("s", "k", "e".repeat(40), 100);

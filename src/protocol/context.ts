@@ -18,8 +18,46 @@ export interface Principal {
   [key: string]: unknown;
 }
 
-/** The principal of callers when no `authenticate` option is set, or it returns undefined. */
+/**
+ * The principal of callers when no `authenticate` option is set, or it
+ * returns undefined. It is a kind of its own, told apart by identity, not by
+ * its `id`: a principal that `authenticate` returns with the id
+ * `"anonymous"` is an authenticated user like any other, and a session opened
+ * anonymously is never usable by it (nor the other way round).
+ */
 export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ id: "anonymous" });
+
+/**
+ * True for the anonymous principal (no credentials), false for every
+ * principal that `authenticate` returned, whatever its id.
+ *
+ * @example
+ * ```ts
+ * import { ANONYMOUS_PRINCIPAL, isAnonymous } from "@tether/mcp";
+ * isAnonymous(ANONYMOUS_PRINCIPAL); // true
+ * isAnonymous({ id: "anonymous" }); // false: an authenticated user named "anonymous"
+ * ```
+ */
+export function isAnonymous(principal: Principal): boolean {
+  return principal === ANONYMOUS_PRINCIPAL;
+}
+
+/**
+ * The key sessions are bound to: the principal's kind and id, so an
+ * anonymous caller and a user whose id is `"anonymous"` never share one.
+ * Authenticated keys are `user:<id>`; the anonymous key has no colon-free
+ * twin among them.
+ *
+ * @example
+ * ```ts
+ * import { ANONYMOUS_PRINCIPAL, ownerKeyOf } from "@tether/mcp";
+ * ownerKeyOf({ id: "alice" }); // "user:alice"
+ * ownerKeyOf(ANONYMOUS_PRINCIPAL); // "anonymous"
+ * ```
+ */
+export function ownerKeyOf(principal: Principal): string {
+  return isAnonymous(principal) ? "anonymous" : `user:${principal.id}`;
+}
 
 /**
  * Session-scoped state, stored in the session store. It survives across
@@ -55,6 +93,13 @@ export interface OutboundRequestOptions {
   signal?: AbortSignal;
   /** How long to wait for the client's reply, ms. */
   timeoutMs?: number;
+  /**
+   * The input-request key under which a 2026-07-28 client answers this
+   * request (`inputRequests`/`inputResponses`). Default: the kind and its
+   * ordinal in the handler run, e.g. `elicitation-1`. Ignored by the
+   * sessionful revisions, where the request goes to the client directly.
+   */
+  key?: string;
 }
 
 /**

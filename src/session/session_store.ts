@@ -22,8 +22,11 @@ export type LoggingLevel =
 export interface SessionRecord {
   /** The server-issued session id. */
   readonly id: string;
-  /** The id of the principal that initialized the session (owner binding). */
-  readonly ownerId: string;
+  /**
+   * The owner key (`ownerKeyOf`) of the principal that initialized the
+   * session: its kind and id, for owner binding.
+   */
+  readonly ownerKey: string;
   /** The protocol version negotiated at initialize. */
   readonly protocolVersion: string;
   /** The capabilities the client declared at initialize. */

@@ -9,6 +9,7 @@
  */
 
 import { utf8Length } from "../utf8_length.ts";
+import { defaultEventLogBudget } from "./memory_budget.ts";
 
 /** One stored SSE event: its id and its JSON-RPC message as JSON text. */
 export interface StoredEvent {
@@ -64,14 +65,27 @@ export interface MemoryEventLogOptions {
   maxStreamsPerSession?: number;
   /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
   maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions together. Past it, the streams
+   * written least recently lose their events, finished streams first; a
+   * running stream that loses events can no longer be resumed from before
+   * the loss. Default: {@linkcode defaultEventLogBudget}, an eighth of the
+   * heap limit.
+   */
+  maxTotalBytes?: number;
 }
 
 interface StreamLog {
+  readonly sessionId: string;
+  readonly streamId: string;
+  readonly session: SessionLog;
   events: StoredEvent[];
   seqs: number[];
   sizes: number[];
   nextSeq: number;
   complete: boolean;
+  /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
+  lostThrough: number;
 }
 
 interface SessionLog {
@@ -80,12 +94,18 @@ interface SessionLog {
 }
 
 /**
- * The default event log, in process memory.
+ * The default event log, in process memory. Memory is bounded per stream,
+ * per session, and for the whole process (`maxTotalBytes`), so the number of
+ * sessions never multiplies it past one figure.
  *
  * @example
  * ```ts
- * import { MemoryEventLog } from "@tether/mcp";
- * const log = new MemoryEventLog({ maxEventsPerStream: 200 });
+ * import { createMcpHandler, MemoryEventLog } from "@tether/mcp";
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   eventLog: new MemoryEventLog({ maxEventsPerStream: 200, maxTotalBytes: 64 * 1024 * 1024 }),
+ * });
  * ```
  */
 export class MemoryEventLog implements EventLog {
@@ -93,55 +113,114 @@ export class MemoryEventLog implements EventLog {
   #maxEvents: number;
   #maxStreams: number;
   #maxBytes: number;
+  #maxTotalBytes: number;
+  #totalBytes = 0;
+  /** Streams by last write, least recent first; finished and running ones apart, so finished ones go first. */
+  #finished = new Set<StreamLog>();
+  #running = new Set<StreamLog>();
 
   /** Creates an empty log with the given bounds. */
   constructor(options: MemoryEventLogOptions = {}) {
     this.#maxEvents = options.maxEventsPerStream ?? 1_000;
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
     this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
+    this.#maxTotalBytes = options.maxTotalBytes ?? defaultEventLogBudget();
+    for (const [name, value] of Object.entries({ maxEventsPerStream: this.#maxEvents, maxStreamsPerSession: this.#maxStreams, maxBytesPerSession: this.#maxBytes, maxTotalBytes: this.#maxTotalBytes })) {
+      if (!(value > 0)) throw new RangeError(`MemoryEventLog option ${name} must be a positive number, got ${value}`);
+    }
+  }
+
+  /** Bytes of event data held for all sessions. */
+  get totalBytes(): number {
+    return this.#totalBytes;
   }
 
   /** Registers a stream; the oldest stream of the session is dropped past the bound. */
   open(sessionId: string, streamId: string): Promise<void> {
-    this.#stream(this.#session(sessionId), streamId);
+    this.#stream(sessionId, streamId);
     return Promise.resolve();
   }
 
-  #session(sessionId: string): SessionLog {
+  #stream(sessionId: string, streamId: string): StreamLog {
     let session = this.#sessions.get(sessionId);
     if (session === undefined) this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
-    return session;
-  }
-
-  #stream(session: SessionLog, streamId: string): StreamLog {
     let stream = session.streams.get(streamId);
     if (stream === undefined) {
-      if (session.streams.size >= this.#maxStreams) {
-        const [oldestId, oldest] = session.streams.entries().next().value!;
-        for (const size of oldest.sizes) session.bytes -= size;
-        session.streams.delete(oldestId);
-      }
-      session.streams.set(streamId, stream = { events: [], seqs: [], sizes: [], nextSeq: 1, complete: false });
+      if (session.streams.size >= this.#maxStreams) this.#drop(session.streams.values().next().value!);
+      stream = { sessionId, streamId, session, events: [], seqs: [], sizes: [], nextSeq: 1, complete: false, lostThrough: 0 };
+      session.streams.set(streamId, stream);
+      this.#running.add(stream);
     }
     return stream;
   }
 
+  /** Forgets a whole stream. */
+  #drop(stream: StreamLog): void {
+    this.#release(stream, stream.events.length);
+    stream.session.streams.delete(stream.streamId);
+    this.#finished.delete(stream);
+    this.#running.delete(stream);
+  }
+
+  /** Drops a stream's `count` oldest events. */
+  #release(stream: StreamLog, count: number): void {
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += stream.sizes[i];
+    stream.events.splice(0, count);
+    stream.seqs.splice(0, count);
+    stream.sizes.splice(0, count);
+    stream.session.bytes -= bytes;
+    this.#totalBytes -= bytes;
+  }
+
   /** Drops oldest events, oldest streams first, until the session fits its byte budget. */
-  #trim(session: SessionLog): void {
+  #trimSession(session: SessionLog): void {
     for (const stream of session.streams.values()) {
-      while (session.bytes > this.#maxBytes && stream.events.length > 0) {
-        session.bytes -= stream.sizes.shift()!;
-        stream.events.shift();
-        stream.seqs.shift();
-      }
+      let count = 0;
+      let bytes = session.bytes;
+      while (bytes > this.#maxBytes && count < stream.events.length) bytes -= stream.sizes[count++];
+      if (count > 0) this.#release(stream, count);
       if (session.bytes <= this.#maxBytes) return;
     }
   }
 
+  /**
+   * Brings the process under its global budget: whole streams written least
+   * recently go first, finished ones before running ones, and `current` (the
+   * stream being written) only when nothing else is left.
+   */
+  #trimGlobal(current: StreamLog): void {
+    for (const candidates of [this.#finished, this.#running]) {
+      for (const stream of candidates) {
+        if (this.#totalBytes <= this.#maxTotalBytes) return;
+        if (stream === current) continue;
+        if (stream.complete) {
+          this.#drop(stream);
+        } else if (stream.events.length > 0) {
+          this.#lose(stream, stream.events.length);
+        }
+      }
+    }
+    let count = 0;
+    let bytes = this.#totalBytes;
+    while (bytes > this.#maxTotalBytes && count < current.events.length - 1) bytes -= current.sizes[count++];
+    if (count > 0) this.#lose(current, count);
+  }
+
+  /**
+   * Evicts a running stream's oldest events. A resume from before them is
+   * refused from now on rather than replayed with a gap: the client learns its
+   * stream is gone and asks again. A client still connected has them already.
+   */
+  #lose(stream: StreamLog, count: number): void {
+    stream.lostThrough = stream.seqs[count - 1];
+    this.#release(stream, count);
+  }
+
   /** Appends an event and returns its id. */
   append(sessionId: string, streamId: string, data: string): Promise<string> {
-    const session = this.#session(sessionId);
-    const stream = this.#stream(session, streamId);
+    const stream = this.#stream(sessionId, streamId);
+    const session = stream.session;
     const seq = stream.nextSeq++;
     const id = formatEventId(streamId, seq);
     const size = utf8Length(data);
@@ -149,28 +228,36 @@ export class MemoryEventLog implements EventLog {
     stream.seqs.push(seq);
     stream.sizes.push(size);
     session.bytes += size;
-    if (stream.events.length > this.#maxEvents) {
-      session.bytes -= stream.sizes.shift()!;
-      stream.events.shift();
-      stream.seqs.shift();
-    }
-    if (session.bytes > this.#maxBytes) this.#trim(session);
+    this.#totalBytes += size;
+    // Least recently written first: move this stream to the end.
+    const order = stream.complete ? this.#finished : this.#running;
+    order.delete(stream);
+    order.add(stream);
+    if (stream.events.length > this.#maxEvents) this.#release(stream, 1);
+    if (session.bytes > this.#maxBytes) this.#trimSession(session);
+    if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
     return Promise.resolve(id);
   }
 
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void> {
     const stream = this.#sessions.get(sessionId)?.streams.get(streamId);
-    if (stream !== undefined) stream.complete = true;
+    if (stream !== undefined && !stream.complete) {
+      stream.complete = true;
+      this.#running.delete(stream);
+      this.#finished.add(stream);
+    }
     return Promise.resolve();
   }
 
-  /** Events after `lastEventId` in its own stream. */
+  /** Events after `lastEventId` in its own stream; undefined when events it needs were evicted. */
   replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return Promise.resolve(undefined);
     const stream = this.#sessions.get(sessionId)?.streams.get(parsed.streamId);
-    if (stream === undefined || parsed.seq >= stream.nextSeq) return Promise.resolve(undefined);
+    if (stream === undefined || parsed.seq >= stream.nextSeq || parsed.seq < stream.lostThrough) {
+      return Promise.resolve(undefined);
+    }
     let start = 0;
     while (start < stream.seqs.length && stream.seqs[start] <= parsed.seq) start++;
     return Promise.resolve({ streamId: parsed.streamId, events: stream.events.slice(start), complete: stream.complete });
@@ -178,7 +265,11 @@ export class MemoryEventLog implements EventLog {
 
   /** Forgets a session's streams. */
   deleteSession(sessionId: string): Promise<void> {
-    this.#sessions.delete(sessionId);
+    const session = this.#sessions.get(sessionId);
+    if (session !== undefined) {
+      for (const stream of [...session.streams.values()]) this.#drop(stream);
+      this.#sessions.delete(sessionId);
+    }
     return Promise.resolve();
   }
 }

@@ -12,7 +12,7 @@ import type { JsonRpcResponse, RequestId } from "../jsonrpc/messages.ts";
 import { requestIdKey } from "../jsonrpc/messages.ts";
 
 interface Pending {
-  principalId: string;
+  ownerKey: string;
   resolve: (result: Record<string, unknown>) => void;
   reject: (error: Error) => void;
 }
@@ -44,7 +44,7 @@ export class PendingRequests {
   }
 
   /** Starts waiting for the reply to request `id`. */
-  wait(sessionKey: string, id: RequestId, principalId: string, options: WaitOptions): Promise<Record<string, unknown>> {
+  wait(sessionKey: string, id: RequestId, ownerKey: string, options: WaitOptions): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       const key = requestIdKey(id);
       let map = this.#bySession.get(sessionKey);
@@ -59,7 +59,7 @@ export class PendingRequests {
         }
       };
       const entry: Pending = {
-        principalId,
+        ownerKey,
         resolve: (result) => {
           cleanup();
           resolve(result);
@@ -84,10 +84,10 @@ export class PendingRequests {
    * Delivers a client's reply. Returns true when it matched a wait of this
    * session sent to this principal; otherwise nothing happens.
    */
-  deliver(sessionKey: string, principalId: string, response: JsonRpcResponse): boolean {
+  deliver(sessionKey: string, ownerKey: string, response: JsonRpcResponse): boolean {
     if (response.id === null) return false;
     const entry = this.#bySession.get(sessionKey)?.get(requestIdKey(response.id));
-    if (entry === undefined || entry.principalId !== principalId) return false;
+    if (entry === undefined || entry.ownerKey !== ownerKey) return false;
     if ("error" in response) {
       entry.reject(new McpError(ErrorCode.RequestFailed, `The client answered with an error: ${response.error.message}`, response.error));
     } else {

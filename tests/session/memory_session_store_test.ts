@@ -6,7 +6,7 @@ import { MemorySessionStore } from "../../src/session/memory_session_store.ts";
 import type { SessionRecord } from "../../src/session/session_store.ts";
 
 function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
-  return { id, ownerId: "alice", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt, expiresAt };
+  return { id, ownerKey: "user:alice", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt, expiresAt };
 }
 
 describe("MemorySessionStore: records", () => {
