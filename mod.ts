@@ -49,6 +49,8 @@ export {
 } from "./src/protocol/definitions.ts";
 export {
   ANONYMOUS_PRINCIPAL,
+  isAnonymous,
+  ownerKeyOf,
   type ElicitParams,
   type ElicitResult,
   type HandlerContext,
@@ -64,6 +66,16 @@ export type { ToolRegistry } from "./src/protocol/tools.ts";
 export type { ResourceRegistry } from "./src/protocol/resources.ts";
 export type { PromptRegistry } from "./src/protocol/prompts.ts";
 export { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "./src/protocol/versions.ts";
+export {
+  type EraOptions,
+  FIRST_MODERN_PROTOCOL_VERSION,
+  isModernProtocolVersion,
+  type ProtocolEra,
+  SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
+  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+} from "./src/protocol/eras.ts";
+export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
+export type { RequestStateOptions } from "./src/modern/request_state.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
 export type {
   JsonRpcErrorObject,
@@ -87,4 +99,5 @@ export {
   type Replay,
   type StoredEvent,
 } from "./src/streams/event_log.ts";
+export { defaultEventLogBudget } from "./src/streams/memory_budget.ts";
 export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";

@@ -340,7 +340,9 @@ const tools = [
     name: "increment",
     description: "Increments a counter kept in this session and returns it",
     handler: async (_input, ctx) => {
-      if (ctx.session === undefined) throw new Error("increment needs a session");
+      if (ctx.session === undefined) {
+        throw new Error("increment keeps its counter in a session: connect with a 2025 revision (initialize) to use it");
+      }
       return String(await ctx.session.update<number>("counter", (n) => (n ?? 0) + 1));
     },
   }),
@@ -361,6 +363,161 @@ const tools = [
     },
   }),
 ];
+
+// ---------------------------------------------------------------------------
+// Tools the 2026-07-28 conformance scenarios call. Each works in both eras:
+// ctx.elicit/sample/listRoots are real requests on a 2025 session's stream,
+// and input_required round trips for a 2026 client (the handler runs again
+// on each round, so nothing before an await of them has side effects).
+
+const NAME_FORM = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+
+/** The text of an accepted elicitation's field, or the action taken. */
+function acceptedField(result: ElicitResult, field: string): string {
+  return result.action === "accept" ? String(result.content?.[field] ?? "") : result.action;
+}
+
+const modernTools = [
+  defineTool({
+    name: "test_missing_capability",
+    description: "Needs the sampling capability: without it, 2026 clients get -32021",
+    handler: async (_input, ctx) => {
+      const result = await ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "ping" } }], maxTokens: 10 });
+      return `sampled: ${JSON.stringify(result.content)}`;
+    },
+  }),
+  defineTool({
+    name: "test_streaming_elicitation",
+    description: "Reports progress, then asks the user for a name",
+    handler: async (_input, ctx) => {
+      await ctx.progress(1, 2, "asking");
+      const result = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" });
+      return `Hello, ${acceptedField(result, "name")}`;
+    },
+  }),
+  defineTool({
+    name: "test_logging_tool",
+    description: "Logs through the request logger, then completes",
+    handler: async (_input, ctx) => {
+      await ctx.log("info", "test_logging_tool ran");
+      return "logged";
+    },
+  }),
+  defineTool({
+    name: "test_header_param",
+    description: "Echoes a value routed in the Mcp-Param-Echo header",
+    input: { type: "object", properties: { value: { type: "string", "x-mcp-header": "Echo" } } },
+    handler: (input) => `echo: ${String((input as { value?: string }).value ?? "")}`,
+  }),
+  defineTool({
+    name: "test_input_required_result_elicitation",
+    description: "Asks for the user's name (user_name), then greets them",
+    handler: async (_input, ctx) => {
+      const result = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" });
+      return `Hello, ${acceptedField(result, "name")}!`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_sampling",
+    description: "Asks the client's model one question",
+    handler: async (_input, ctx) => {
+      const result = await ctx.sample({
+        messages: [{ role: "user", content: { type: "text", text: "What is the capital of France?" } }],
+        maxTokens: 100,
+      });
+      return `LLM response: ${JSON.stringify(result.content)}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_list_roots",
+    description: "Lists the client's roots",
+    handler: async (_input, ctx) => {
+      const { roots } = await ctx.listRoots();
+      return `roots: ${roots.map((root) => root.uri).join(", ") || "(none)"}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_request_state",
+    description: "Asks for confirmation; the answer comes back through the sealed requestState",
+    handler: async (_input, ctx) => {
+      const result = await ctx.elicit({ message: "Continue?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+      return `state-ok: ${result.action}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_multiple_inputs",
+    description: "Asks for a name, a model answer and the roots at once",
+    handler: async (_input, ctx) => {
+      const [name, sample, roots] = await Promise.all([
+        ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" }),
+        ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "Say hi" } }], maxTokens: 20 }, { key: "greeting" }),
+        ctx.listRoots({ key: "roots" }),
+      ]);
+      return `name=${acceptedField(name, "name")}; sample=${JSON.stringify(sample.content)}; roots=${roots.roots.length}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_multi_round",
+    description: "Asks for a name, then a favourite colour",
+    handler: async (_input, ctx) => {
+      const name = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "step1" });
+      const color = await ctx.elicit({
+        message: "What is your favourite colour?",
+        requestedSchema: { type: "object", properties: { color: { type: "string" } }, required: ["color"] },
+      }, { key: "step2" });
+      return `${acceptedField(name, "name")} likes ${acceptedField(color, "color")}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_tampered_state",
+    description: "Asks for confirmation; a tampered requestState is refused",
+    handler: async (_input, ctx) => {
+      const result = await ctx.elicit({ message: "Continue?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+      return `confirmed: ${result.action}`;
+    },
+  }),
+  defineTool({
+    name: "test_input_required_result_capabilities",
+    description: "Asks only for what the client declared it can answer",
+    handler: async (_input, ctx) => {
+      const caps = ctx.clientCapabilities;
+      const asks: Promise<unknown>[] = [];
+      if (caps.elicitation !== undefined) asks.push(ctx.elicit({ message: "Name?", requestedSchema: NAME_FORM }, { key: "user_name" }));
+      if (caps.sampling !== undefined) {
+        asks.push(ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "Hi" } }], maxTokens: 10 }, { key: "sample" }));
+      }
+      if (caps.roots !== undefined) asks.push(ctx.listRoots({ key: "roots" }));
+      const answers = await Promise.all(asks);
+      return `answered ${answers.length} input requests`;
+    },
+  }),
+];
+
+/** Tools that change the handler's own lists; they need the handler, so they are made with it. */
+function changeTriggers(handler: () => McpHandler) {
+  return [
+    defineTool({
+      name: "test_trigger_tool_change",
+      description: "Adds or removes test_dynamic_tool (tools/list_changed goes to every listener)",
+      handler: () => {
+        const tools = handler().tools;
+        if (tools.remove("test_dynamic_tool")) return "removed test_dynamic_tool";
+        tools.add(defineTool({ name: "test_dynamic_tool", description: "Appears and disappears", handler: () => "dynamic" }));
+        return "added test_dynamic_tool";
+      },
+    }),
+    defineTool({
+      name: "test_trigger_prompt_change",
+      description: "Adds or removes test_dynamic_prompt (prompts/list_changed goes to every listener)",
+      handler: () => {
+        const prompts = handler().prompts;
+        if (prompts.remove("test_dynamic_prompt")) return "removed test_dynamic_prompt";
+        prompts.add(definePrompt({ name: "test_dynamic_prompt", description: "Appears and disappears", handler: () => "dynamic" }));
+        return "added test_dynamic_prompt";
+      },
+    }),
+  ];
+}
 
 // ---------------------------------------------------------------------------
 // Resources, templates, prompts
@@ -447,6 +604,17 @@ const prompts = [
     }),
   }),
   definePrompt({
+    name: "test_input_required_result_prompt",
+    description: "Asks for context (user_context) before building its messages",
+    handler: async (_args, ctx) => {
+      const result = await ctx.elicit({
+        message: "What should the prompt be about?",
+        requestedSchema: { type: "object", properties: { context: { type: "string" } }, required: ["context"] },
+      }, { key: "user_context" });
+      return `Prompt about: ${acceptedField(result, "context")}`;
+    },
+  }),
+  definePrompt({
     name: "test_prompt_with_image",
     description: "A prompt with an image",
     handler: () => ({
@@ -491,11 +659,11 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
  * SESSION_MAX (default: the process environment).
  */
 export function createEverythingHandler(env: EverythingEnv = processLike?.env ?? {}): McpHandler {
-  return createMcpHandler({
+  const handler: McpHandler = createMcpHandler({
     name: "tether-everything",
     version: "1.0.0",
     instructions: "The MCP conformance fixture served by tether.",
-    tools,
+    tools: [...tools, ...modernTools, ...changeTriggers(() => handler)],
     resources,
     resourceTemplates,
     prompts,
@@ -505,6 +673,7 @@ export function createEverythingHandler(env: EverythingEnv = processLike?.env ??
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
     },
   });
+  return handler;
 }
 
 /** True when this file is the program's entry point (Deno and Bun: import.meta.main; Node: argv[1]). */

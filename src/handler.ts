@@ -1,53 +1,46 @@
 /**
- * `createMcpHandler()`: MCP Streamable HTTP (sessionful revisions 2025-03-26
- * to 2025-11-25) as one web-standard `(Request) => Promise<Response>`.
- * Each request goes through the steps below in order; the first step that
- * refuses it answers with an HTTP status and a JSON-RPC error body.
+ * `createMcpHandler()`: MCP Streamable HTTP as one web-standard
+ * `(Request) => Promise<Response>`, for both protocol eras on one endpoint.
+ * This module is the wiring: the steps every request shares, then one
+ * pipeline per era (src/legacy/ for the sessionful 2025 revisions,
+ * src/modern/ for the stateless 2026-07-28 revision).
  *
- *   health → path → Host/Origin → method → Accept → Content-Type → body size →
- *   JSON (depth) → envelope → MCP-Protocol-Version → authenticate → session →
- *   dispatch
+ *   health → path → Host/Origin → method →
+ *   POST: Accept → Content-Type → body size → JSON (depth) → JSON-RPC
+ *         envelope → id sizes → era (from the body) → era pipeline
+ *   GET, DELETE: legacy pipeline (405 for a modern MCP-Protocol-Version)
+ *
+ * A step that turns a request away returns a refusal value; it is rendered
+ * here, with the request's id when the body had a valid one.
  * @module
  */
 
 import { AuthenticationError } from "./http/authentication_error.ts";
 import { httpError, jsonResponse } from "./http/error_response.ts";
-import {
-  checkContentType,
-  checkGetAccept,
-  checkHostAndOrigin,
-  checkPostAccept,
-  compileOriginPolicy,
-} from "./http/guards.ts";
+import { checkContentType, checkHostAndOrigin, checkPostAccept, compileOriginPolicy } from "./http/guards.ts";
 import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
 import { readBodyText } from "./http/read_body.ts";
-import { ErrorCode, McpError } from "./jsonrpc/error_codes.ts";
-import {
-  type ClassifiedMessage,
-  classifyMessage,
-  type JsonRpcNotification,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  type RequestId,
-} from "./jsonrpc/messages.ts";
+import { isRefusal, type Refusal, refuse, renderRefusal } from "./http/refusal.ts";
+import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
+import { ErrorCode } from "./jsonrpc/error_codes.ts";
+import { type ClassifiedMessage, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type RequestId } from "./jsonrpc/messages.ts";
+import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
+import { ListenStreams } from "./modern/listen_streams.ts";
+import { type ModernPipelineDependencies, serveModernMessage } from "./modern/modern_pipeline.ts";
+import { RequestStateCodec } from "./modern/request_state.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal, type RequestContext } from "./protocol/context.ts";
+import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS, SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "./protocol/context.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
 import type { ToolRegistry } from "./protocol/tools.ts";
-import type { ClientCapabilities, Implementation } from "./protocol/types.ts";
-import { isSupportedProtocolVersion } from "./protocol/versions.ts";
 import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
-import { SessionManager } from "./session/session_manager.ts";
-import { StoreSessionState } from "./session/store_session_state.ts";
-import type { SessionRecord } from "./session/session_store.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
-import { InFlightRegistry } from "./streams/in_flight.ts";
-import { PendingRequests } from "./streams/pending_requests.ts";
-import { answerRequests, type ExchangeDependencies, usesPriming } from "./streams/request_exchange.ts";
-import { StreamHub, unrefTimer } from "./streams/stream_hub.ts";
+import { KeepAlive } from "./streams/keep_alive.ts";
+import { unrefTimer } from "./streams/stream_hub.ts";
+import { utf8Length } from "./utf8_length.ts";
 
 /** Counters describing the handler's current load. */
 export interface HandlerStats {
@@ -89,9 +82,6 @@ export interface McpHandler {
 }
 
 const ALLOW = "GET, POST, DELETE";
-/** initialize cannot be cancelled: its context shares one signal that never aborts. */
-const NEVER_ABORTED: AbortSignal = new AbortController().signal;
-const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 /** A 2025-03-26 batch runs its requests concurrently: bound it so one body cannot start thousands of calls. */
 const MAX_BATCH_MESSAGES = 100;
 
@@ -108,6 +98,11 @@ function pathOf(url: string): string {
   return url.slice(start, end);
 }
 
+/** True when `text` takes more than `limit` UTF-8 bytes (the UTF-16 length is a lower bound). */
+function exceedsBytes(text: string, limit: number): boolean {
+  return text.length > limit || utf8Length(text) > limit;
+}
+
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
 }
@@ -115,8 +110,10 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 /**
  * Creates an MCP request handler. Serve it with `Deno.serve(handler)`,
  * `Bun.serve({ fetch: handler })`, or `serve(handler)` from `@tether/mcp/node`.
- * Definitions are validated here: a bad tool name or schema throws now, not
- * at the first call.
+ * It speaks the sessionful revisions (2025-03-26 … 2025-11-25) and the
+ * stateless 2026-07-28 revision on the same endpoint, from the same
+ * definitions. Definitions are validated here: a bad tool name or schema
+ * throws now, not at the first call.
  *
  * @example
  * ```ts
@@ -138,68 +135,72 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
  */
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
+  const serverInfo = {
+    name: options.name,
+    version: options.version,
+    ...(options.title === undefined ? {} : { title: options.title }),
+  };
   const dispatcher = new Dispatcher({
-    info: {
-      name: options.name,
-      version: options.version,
-      ...(options.title === undefined ? {} : { title: options.title }),
-    },
+    info: serverInfo,
     instructions: options.instructions,
     tools: options.tools,
     resources: options.resources,
     resourceTemplates: options.resourceTemplates,
     prompts: options.prompts,
     pageSize: config.pageSize,
+    maxUriBytes: config.maxUriBytes,
     onError: config.onError,
   });
   const ownsStore = options.sessions?.store === undefined;
   const store = options.sessions?.store ?? new MemorySessionStore();
-  const sessions = new SessionManager(store, {
-    idleTtlMs: config.idleTtlMs,
-    absoluteTtlMs: config.absoluteTtlMs,
-    maxSessions: config.maxSessions,
-    retryAfterSeconds: config.retryAfterSeconds,
-    now: config.now,
-    generateId: options.generateSessionId ?? generateSessionId,
-    sweepWhenFull: () => sweep(),
-  });
   const originPolicy = compileOriginPolicy(options.allowedHosts, options.allowedOrigins);
-  const inFlight = new InFlightRegistry();
-  const pending = new PendingRequests();
-  const hub = new StreamHub({
-    eventLog: options.eventLog ?? new MemoryEventLog(),
-    heartbeatMs: config.heartbeatMs,
-    maxBufferedBytes: config.maxStreamBufferBytes,
-    retryMs: config.retryMs,
-    onHeartbeat: (ids) => {
-      for (const id of ids) sessions.keepAlive(id).catch(config.onError);
-    },
-    onError: config.onError,
-  });
-  const exchange: ExchangeDependencies = {
+  const legacy = new LegacyPipeline({
+    config,
     dispatcher,
-    hub,
-    inFlight,
-    pending,
-    responseMode: config.responseMode,
-    clientRequestTimeoutMs: config.clientRequestTimeoutMs,
-    sessions: {
-      state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
-      setLogLevel: (id, level) => store.update(id, { logLevel: level }),
-      subscribe: async (id, uri) => {
-        if (!dispatcher.resources.has(uri)) throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
-        const current = await store.get(id, config.now());
-        if ((current?.subscriptions?.length ?? 0) >= config.maxSubscriptions && !current?.subscriptions?.includes(uri)) {
-          throw new McpError(ErrorCode.InvalidParams, `Too many subscriptions (limit ${config.maxSubscriptions})`);
-        }
-        await store.update(id, { subscribe: uri });
-      },
-      unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
+    store,
+    eventLog: options.eventLog ?? new MemoryEventLog(),
+    generateSessionId: options.generateSessionId ?? generateSessionId,
+    authenticate,
+  });
+  const keepAlive = new KeepAlive(config.heartbeatMs);
+  const capabilities = dispatcher.capabilities as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
+  const listen = new ListenStreams({
+    maxStreams: config.maxListenStreams,
+    maxResourceSubscriptions: config.maxSubscriptions,
+    maxUriLength: config.maxUriBytes,
+    maxBufferedBytes: config.maxStreamBufferBytes,
+    keepAlive,
+    serverInfo,
+    support: {
+      toolsListChanged: capabilities.tools?.listChanged === true,
+      promptsListChanged: capabilities.prompts?.listChanged === true,
+      resourcesListChanged: capabilities.resources?.listChanged === true,
+      resourceSubscriptions: capabilities.resources?.subscribe === true,
     },
+  });
+  let codec: Promise<RequestStateCodec> | undefined;
+  const modernWork = new Set<AbortController>();
+  const modern: ModernPipelineDependencies = {
+    dispatcher,
+    serverInfo,
+    responseMode: config.responseMode,
+    maxBufferedBytes: config.maxStreamBufferBytes,
+    keepAlive,
+    requestState: () => codec ??= RequestStateCodec.create(options.requestState),
+    cacheHint: (method, params) =>
+      method === "resources/read" && typeof params.uri === "string"
+        ? dispatcher.resources.cacheHint(params.uri) ?? config.cacheHints["resources/read"]
+        : config.cacheHints[method as keyof typeof config.cacheHints],
+    work: modernWork,
+    onError: config.onError,
+    listen,
+    discover: () => dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
+    serves: (method) => dispatcher.serves(method),
+    headerParameters: (name) => dispatcher.tools.headerParameters(name),
   };
   let closed = false;
 
-  const sweepTimer = setInterval(() => void sweep().catch(config.onError), config.sweepIntervalMs);
+  const sweepTimer = setInterval(() => void legacy.sweep().catch(config.onError), config.sweepIntervalMs);
   unrefTimer(sweepTimer);
 
   dispatcher.tools.onChange(() => void broadcast({ method: "notifications/tools/list_changed" }));
@@ -227,39 +228,48 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (closed) return httpError(503, "Service Unavailable: server is shutting down");
     switch (request.method) {
       case "POST":
-        return await handlePost(request);
+        return render(await handlePost(request));
       case "GET":
-        return await handleGet(request);
-      case "DELETE":
-        return await handleDelete(request);
+      case "DELETE": {
+        // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
+        if (namesModernVersion(request.headers) || !config.eras.legacy) {
+          return httpError(405, "Method Not Allowed", { headers: { allow: "POST" } });
+        }
+        return render(request.method === "GET" ? await legacy.get(request) : await legacy.delete(request));
+      }
       default:
         return httpError(405, "Method Not Allowed", { headers: { allow: ALLOW } });
     }
   }
 
-  async function handlePost(request: Request): Promise<Response> {
+  function render(answer: Response | Refusal, id?: RequestId): Response {
+    if (!isRefusal(answer)) return answer as Response;
+    return renderRefusal(answer.id === undefined && id !== undefined ? { ...answer, id } : answer);
+  }
+
+  async function handlePost(request: Request): Promise<Response | Refusal> {
     const refused = checkPostAccept(request, config.strictAccept) ?? checkContentType(request);
     if (refused !== undefined) return refused;
 
     const body = await readBodyText(request, config.maxBodyBytes);
     if (!body.ok) {
-      if (body.failure === "too-large") return httpError(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
-      if (body.failure === "invalid-utf8") return httpError(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
-      return httpError(400, "Bad Request: body could not be read");
+      if (body.failure === "too-large") return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
+      if (body.failure === "invalid-utf8") return refuse(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
+      return refuse(400, "Bad Request: body could not be read");
     }
     const parsed = parseJsonWithDepthLimit(body.text, config.maxJsonDepth);
     if (!parsed.ok) {
       const message = parsed.reason === "too-deep"
         ? `Parse error: JSON nested deeper than ${config.maxJsonDepth} levels`
         : "Parse error: body is not valid JSON";
-      return httpError(400, message, { code: ErrorCode.ParseError });
+      return refuse(400, message, { code: ErrorCode.ParseError });
     }
 
     const isBatch = Array.isArray(parsed.value);
     const values: unknown[] = isBatch ? parsed.value as unknown[] : [parsed.value];
-    if (values.length === 0) return httpError(400, "Invalid Request: empty batch");
+    if (values.length === 0) return refuse(400, "Invalid Request: empty batch");
     if (values.length > MAX_BATCH_MESSAGES) {
-      return httpError(400, `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`);
+      return refuse(400, `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`);
     }
     const messages: ClassifiedMessage[] = [];
     for (const value of values) {
@@ -267,103 +277,77 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (classified === undefined) {
         const id = asObject(value)?.id;
         const knownId = typeof id === "string" || typeof id === "number" ? id as RequestId : null;
-        return httpError(400, "Invalid Request: not a JSON-RPC 2.0 message", { id: knownId });
+        return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", { id: knownId });
       }
       messages.push(classified);
     }
+    const oversized = checkIdSizes(messages);
+    if (oversized !== undefined) return oversized;
+    // From here on, errors about a single request carry its id.
+    const id = !isBatch && messages[0].kind === "request" ? (messages[0].message as JsonRpcRequest).id : undefined;
 
-    const badVersion = checkProtocolVersion(request);
-    if (badVersion !== undefined) return badVersion;
-
-    const principal = await authenticate(request);
-    if (principal instanceof Response) return principal;
-
-    const initialize = messages.find((m) => m.kind === "request" && m.message.method === "initialize");
-    if (initialize !== undefined) {
-      if (isBatch) return httpError(400, "Invalid Request: initialize must not be part of a batch");
-      return await handleInitialize(initialize.message as JsonRpcRequest, principal);
+    const era = classifyPost(request.headers, values, messages, isBatch);
+    if (isRefusal(era)) return era;
+    if (era === "modern") {
+      if (!config.eras.modern) return withId(legacyOnly(), id);
+      const principal = await authenticate(request);
+      if (principal instanceof Response) return principal;
+      return withId(await serveModernMessage(modern, request, messages[0], principal), id);
     }
-
-    const resolved = await resolveSession(request, principal);
-    if (!resolved.ok) return resolved.response;
-    const session = resolved.session;
-    if (isBatch && session.protocolVersion !== "2025-03-26") {
-      return httpError(400, "Invalid Request: batches are only allowed for protocol version 2025-03-26");
-    }
-
-    const requests: JsonRpcRequest[] = [];
-    for (const classified of messages) {
-      if (classified.kind === "request") requests.push(classified.message);
-      else if (classified.kind === "notification") onClientNotification(session, classified.message);
-      else pending.deliver(session.id, principal.id, classified.message as JsonRpcResponse);
-    }
-    if (requests.length === 0) return new Response(null, { status: 202 });
-    return await answerRequests(exchange, requests, isBatch, session, principal);
+    if (!config.eras.legacy) return withId(modernOnly(request, messages, isBatch), id);
+    return withId(await legacy.post(request, messages, isBatch), id);
   }
 
-  async function handleInitialize(request: JsonRpcRequest, principal: Principal): Promise<Response> {
-    const params = request.params ?? {};
-    const capabilities = (asObject(params.capabilities) ?? {}) as ClientCapabilities;
-    const clientInfo = asObject(params.clientInfo) as Implementation | undefined;
-    if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
-      return httpError(400, "Invalid params: client capabilities and info are too large", {
-        id: request.id,
-        code: ErrorCode.InvalidParams,
-      });
-    }
-    const response = await dispatcher.handle(request, initializeContext(principal));
-    if ("error" in response) {
-      return new Response(JSON.stringify(response), { status: 400, headers: { "content-type": "application/json" } });
-    }
-    const version = response.result.protocolVersion as string;
-    const session = await sessions.create(principal, version, capabilities, clientInfo);
-    if (session === undefined) return sessions.fullResponse();
-    return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });
+  function withId(answer: Response | Refusal, id: RequestId | undefined): Response | Refusal {
+    return isRefusal(answer) && answer.id === undefined && id !== undefined ? { ...answer, id } : answer;
   }
 
-  async function handleGet(request: Request): Promise<Response> {
-    if (!config.listeningStream) return httpError(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
-    const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
-    if (refused !== undefined) return refused;
-    const principal = await authenticate(request);
-    if (principal instanceof Response) return principal;
-    const resolved = await resolveSession(request, principal);
-    if (!resolved.ok) return resolved.response;
-    const session = resolved.session;
-
-    const lastEventId = request.headers.get("last-event-id");
-    if (lastEventId !== null) {
-      const resumed = await hub.resume(session.id, lastEventId);
-      if (resumed === "busy") return conflict();
-      if (resumed !== undefined) return resumed;
-      // An id that names nothing of this session replays nothing: serve a fresh listening stream.
-    }
-    return await hub.openListening(session.id, usesPriming(session.protocolVersion)) ?? conflict();
+  /** A legacy-only handler answers modern requests so that dual-era clients fall back to `initialize`. */
+  function legacyOnly(): Refusal {
+    return refuse(404, "Method not found: this server speaks the 2025 revisions; use initialize", {
+      code: ErrorCode.MethodNotFound,
+    });
   }
 
-  async function handleDelete(request: Request): Promise<Response> {
-    const badVersion = checkProtocolVersion(request);
-    if (badVersion !== undefined) return badVersion;
-    const principal = await authenticate(request);
-    if (principal instanceof Response) return principal;
-    const resolved = await resolveSession(request, principal);
-    if (!resolved.ok) return resolved.response;
-    await store.delete(resolved.session.id);
-    await endSession(resolved.session.id);
-    return new Response(null, { status: 204 });
+  /** A modern-only handler answers legacy traffic as a 2026-07-28 server must. */
+  function modernOnly(request: Request, messages: readonly ClassifiedMessage[], isBatch: boolean): Response | Refusal {
+    if (isBatch) return refuse(400, "Invalid Request: JSON-RPC batches are not supported by this endpoint");
+    const only = messages[0];
+    if (only.kind === "notification") return new Response(null, { status: 202 });
+    if (only.kind === "response") return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint");
+    const params = (only.message as JsonRpcRequest).params ?? {};
+    const requested = only.message.method === "initialize" && typeof params.protocolVersion === "string"
+      ? params.protocolVersion
+      : request.headers.get("mcp-protocol-version") ?? undefined;
+    return refuse(400, "Unsupported protocol version: this server speaks 2026-07-28", {
+      code: ErrorCode.UnsupportedProtocolVersion,
+      data: requested === undefined
+        ? { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS] }
+        : { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested },
+    });
   }
 
-  /** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
-  function checkProtocolVersion(request: Request): Response | undefined {
-    const versionHeader = request.headers.get("mcp-protocol-version");
-    if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
-      return httpError(400, "Bad Request: unsupported MCP-Protocol-Version");
+  /**
+   * Request ids and progress tokens are echoed in every response and progress
+   * event, and kept while the request runs: bound them so a client cannot make
+   * each event of a stream carry megabytes. The oversized id is not echoed.
+   */
+  function checkIdSizes(messages: readonly ClassifiedMessage[]): Refusal | undefined {
+    for (const { kind, message } of messages) {
+      if (kind !== "request") continue;
+      const { id } = message as JsonRpcRequest;
+      if (typeof id === "string" && exceedsBytes(id, config.maxIdBytes)) {
+        return refuse(400, `Invalid Request: request id longer than ${config.maxIdBytes} bytes`, { id: null });
+      }
+      const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
+      if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {
+        return refuse(400, `Invalid params: progress token longer than ${config.maxIdBytes} bytes`, {
+          id,
+          code: ErrorCode.InvalidParams,
+        });
+      }
     }
     return undefined;
-  }
-
-  function conflict(): Response {
-    return httpError(409, "Conflict: this session already has an open listening stream");
   }
 
   async function authenticate(request: Request): Promise<Principal | Response> {
@@ -384,108 +368,41 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
   }
 
-  async function resolveSession(request: Request, principal: Principal) {
-    const resolved = await sessions.resolve(request, principal);
-    if (!resolved.ok && resolved.response.status === 404) {
-      // A session that expired lazily may still have work or streams here: end them now.
-      const id = request.headers.get("mcp-session-id");
-      if (id !== null && hasLocalState(id)) await endSession(id);
-    }
-    return resolved;
-  }
-
-  function onClientNotification(session: SessionRecord, notification: JsonRpcNotification): void {
-    if (notification.method === "notifications/cancelled") {
-      const requestId = notification.params?.requestId;
-      // Only this session's requests can be reached: the caller owns the session (checked above).
-      if (typeof requestId === "string" || typeof requestId === "number") inFlight.cancel(session.id, requestId);
-    }
-    // notifications/initialized, roots/list_changed and unknown notifications need no action.
-  }
-
-  function initializeContext(principal: Principal): RequestContext {
-    const refuse = () => Promise.reject(new McpError(ErrorCode.InvalidRequest, "Not available during initialize"));
-    return {
-      protocolVersion: "",
-      clientCapabilities: {},
-      principal,
-      signal: NEVER_ABORTED,
-      notify: () => Promise.resolve(),
-      setLogLevel: refuse,
-      subscribe: refuse,
-      unsubscribe: refuse,
-    };
-  }
-
-  function hasLocalState(id: string): boolean {
-    return inFlight.has(id) || hub.holds(id);
-  }
-
-  async function endSession(id: string): Promise<void> {
-    inFlight.cancelSession(id);
-    pending.rejectSession(id, "The session ended");
-    hub.endSession(id);
-    await hub.eventLog.deleteSession(id);
-  }
-
-  async function sweep(): Promise<void> {
-    for (const id of await sessions.sweep()) await endSession(id);
-    // Stores that expire records themselves (a TTL in Redis) report nothing:
-    // end the work and streams this process holds for sessions that are gone.
-    for (const id of new Set([...inFlight.sessionKeys(), ...hub.sessionIds()])) {
-      if (!await sessions.exists(id)) await endSession(id);
-    }
-  }
-
+  /** Sends a notification to every listening stream of both eras; resolves with how many got it. */
   async function broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
-    let sent = 0;
-    for (const id of hub.listeningSessions()) {
-      if (await notify(id, notification)) sent++;
-    }
-    return sent;
-  }
-
-  async function notify(sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<boolean> {
-    const stream = hub.listening(sessionId);
-    if (stream === undefined || stream.finished) return false;
-    await stream.send({ jsonrpc: "2.0", ...notification });
-    return true;
+    const sent = listen.publish({ jsonrpc: "2.0", ...notification });
+    return sent + await legacy.broadcast(notification);
   }
 
   async function resourceUpdated(uri: string): Promise<number> {
-    let sent = 0;
-    for (const id of hub.listeningSessions()) {
-      const session = await store.get(id, config.now());
-      if (session?.subscriptions?.includes(uri) && await notify(id, { method: "notifications/resources/updated", params: { uri } })) {
-        sent++;
-      }
-    }
-    return sent;
+    return listen.resourceUpdated(uri) + await legacy.resourceUpdated(uri);
   }
 
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
     clearInterval(sweepTimer);
-    inFlight.cancelAll("server-closed");
-    pending.rejectAll("The server is closing");
-    hub.closeAll();
+    legacy.close();
+    for (const work of [...modernWork]) work.abort("server-closed");
+    modernWork.clear();
+    listen.closeAll();
+    keepAlive.stop();
     if (ownsStore) await store.close();
   }
 
   async function stats(): Promise<HandlerStats> {
     return {
       sessions: await store.size(),
-      inFlight: inFlight.size,
-      openStreams: hub.connectionCount,
-      pendingClientRequests: pending.size,
+      inFlight: legacy.inFlight.size + modernWork.size,
+      openStreams: legacy.hub.connectionCount + listen.size,
+      pendingClientRequests: legacy.pending.size,
     };
   }
 
   return Object.assign(handle, {
     close,
     stats,
-    notify,
+    notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) => legacy.notify(sessionId, notification),
     broadcast,
     resourceUpdated,
     tools: dispatcher.tools,

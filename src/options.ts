@@ -3,7 +3,10 @@
  * @module
  */
 
+import type { RequestStateOptions } from "./modern/request_state.ts";
+import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
+import type { EraOptions } from "./protocol/eras.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
@@ -29,6 +32,8 @@ export interface SessionOptions {
   maxStateBytes?: number;
   /** Resource subscriptions one session may hold. Default 1,000. */
   maxSubscriptions?: number;
+  /** UTF-8 bytes of subscribed URIs one session may hold, all together. Default 32 KiB. */
+  maxSubscriptionBytes?: number;
   /** `Retry-After` seconds sent with the 503 of a full server. Default 30. */
   retryAfterSeconds?: number;
 }
@@ -71,6 +76,18 @@ export interface McpHandlerOptions {
   maxJsonDepth?: number;
   /** Items per page of the list methods. Default 100. */
   pageSize?: number;
+  /**
+   * Longest resource URI accepted by `resources/read`, `resources/subscribe`,
+   * `resources/unsubscribe` and completion references, UTF-8 bytes (longer:
+   * `-32602`). Default 8 KiB.
+   */
+  maxUriBytes?: number;
+  /**
+   * Longest request id or progress token, UTF-8 bytes (string ids and tokens
+   * only; numbers are bounded already). A longer id is refused with `400` and
+   * `-32600`, a longer progress token with `400` and `-32602`. Default 256.
+   */
+  maxIdBytes?: number;
 
   /**
    * Identifies the caller. Return a principal, or undefined for an anonymous
@@ -96,6 +113,30 @@ export interface McpHandlerOptions {
   /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client by default, ms. Default 5 minutes. */
   clientRequestTimeoutMs?: number;
 
+  /**
+   * Which protocol eras to serve. Default: both. Legacy-only answers modern
+   * requests (`server/discover`) with `404` + `-32601`, so dual-era clients
+   * fall back to `initialize`; modern-only answers `initialize` with `400` +
+   * `-32022` and GET/DELETE with `405`.
+   */
+  eras?: EraOptions;
+  /**
+   * How the 2026-07-28 `requestState` is sealed (AES-256-GCM). `keys`: one or
+   * more secrets of at least 32 bytes; the first seals, every one opens (key
+   * rotation). Without keys a random key is made per process, so a retry that
+   * reaches another instance is refused: several instances need a shared key.
+   * `ttlMs` (default 10 minutes) bounds how long a state stays valid.
+   */
+  requestState?: RequestStateOptions;
+  /**
+   * Cache hints sent with 2026-07-28 results of `server/discover`, the four
+   * list methods and `resources/read` (a resource's own `cache` wins).
+   * Default `{ ttlMs: 0, cacheScope: "private" }`.
+   */
+  cacheHints?: Partial<Record<"server/discover" | "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" | "resources/read", CacheHint>>;
+  /** Open `subscriptions/listen` streams allowed at once (2026-07-28). Default 1,024. */
+  maxListenStreams?: number;
+
   /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
   now?: () => number;
   /** Mints session ids. Default: 192 random bits, base64url. Must return visible ASCII. */
@@ -118,6 +159,9 @@ export interface ResolvedOptions {
   sweepIntervalMs: number;
   maxStateBytes: number;
   maxSubscriptions: number;
+  maxSubscriptionBytes: number;
+  maxUriBytes: number;
+  maxIdBytes: number;
   retryAfterSeconds: number;
   responseMode: ResponseMode;
   heartbeatMs: number;
@@ -125,6 +169,9 @@ export interface ResolvedOptions {
   maxStreamBufferBytes: number;
   listeningStream: boolean;
   clientRequestTimeoutMs: number;
+  eras: Required<EraOptions>;
+  cacheHints: NonNullable<McpHandlerOptions["cacheHints"]>;
+  maxListenStreams: number;
   now: () => number;
   onError: (error: unknown) => void;
 }
@@ -143,6 +190,10 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (typeof options.version !== "string" || options.version === "") throw new TypeError("Option version is required");
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";
+  const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
+  if (!eras.legacy && !eras.modern) throw new RangeError("Option eras must leave at least one era on");
+  const cacheHints = { ...options.cacheHints };
+  for (const [method, hint] of Object.entries(cacheHints)) checkCacheHint(hint, `Option cacheHints["${method}"]`);
   if (mode !== "auto" && mode !== "json" && mode !== "sse") throw new RangeError(`Unknown responseMode: ${mode}`);
   return {
     path: options.path === undefined ? "/mcp" : options.path,
@@ -157,6 +208,9 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     sweepIntervalMs: positive("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
     maxStateBytes: positive("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
     maxSubscriptions: positive("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
+    maxSubscriptionBytes: positive("sessions.maxSubscriptionBytes", sessions.maxSubscriptionBytes, 32 * 1024),
+    maxUriBytes: positive("maxUriBytes", options.maxUriBytes, 8 * 1024),
+    maxIdBytes: positive("maxIdBytes", options.maxIdBytes, 256),
     retryAfterSeconds: positive("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
     responseMode: mode,
     heartbeatMs: positive("heartbeatMs", options.heartbeatMs, 15_000, true),
@@ -164,6 +218,9 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     maxStreamBufferBytes: positive("maxStreamBufferBytes", options.maxStreamBufferBytes, 1024 * 1024),
     listeningStream: options.listeningStream ?? true,
     clientRequestTimeoutMs: positive("clientRequestTimeoutMs", options.clientRequestTimeoutMs, 5 * 60_000),
+    eras,
+    cacheHints,
+    maxListenStreams: positive("maxListenStreams", options.maxListenStreams, 1_024),
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error) => console.error("[tether]", error)),
   };

@@ -20,6 +20,12 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   /** MCP: a server→client request failed (timeout, undeclared capability, client error). */
   RequestFailed: -32003,
+  /** MCP 2026-07-28: a routing header is missing or disagrees with the body. */
+  HeaderMismatch: -32020,
+  /** MCP 2026-07-28: the request needs a client capability it did not declare (`data.requiredCapabilities`). */
+  MissingRequiredClientCapability: -32021,
+  /** MCP 2026-07-28: the request names a protocol version the server does not serve (`data.supported`, `data.requested`). */
+  UnsupportedProtocolVersion: -32022,
 } as const;
 
 /** One of the codes in {@linkcode ErrorCode}, or any other integer. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CacheHint } from "./cache_hint.ts";
 import type { HandlerContext } from "./context.ts";
 import type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./schema.ts";
 import type {
@@ -89,6 +90,8 @@ export interface ResourceDefinition {
   annotations?: ContentAnnotations;
   /** Extra metadata advertised in `resources/list`. */
   _meta?: Record<string, unknown>;
+  /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
+  cache?: CacheHint;
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
 }
@@ -136,6 +139,8 @@ export interface ResourceTemplateDefinition {
   list?: (ctx: HandlerContext) => ResourceEntry[] | Promise<ResourceEntry[]>;
   /** Completers for template variables, by variable name. */
   complete?: Record<string, Completer>;
+  /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
+  cache?: CacheHint;
   /** Reads a matching URI; returning undefined answers "resource not found". */
   read: (
     uri: string,

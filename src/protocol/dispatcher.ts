@@ -22,6 +22,7 @@ import { paginate } from "./pagination.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { ToolRegistry } from "./tools.ts";
+import { utf8Length } from "../utf8_length.ts";
 import type { Implementation } from "./types.ts";
 import { negotiateProtocolVersion } from "./versions.ts";
 
@@ -41,6 +42,8 @@ export interface ServerDefinition {
   prompts?: readonly AnyPromptDefinition[];
   /** Items per page of the list methods. */
   pageSize: number;
+  /** Longest resource URI accepted by read, subscribe, unsubscribe and completion refs, UTF-8 bytes. */
+  maxUriBytes: number;
   /** Told about unexpected errors (a bug in a handler, a failing store). */
   onError: (error: unknown) => void;
 }
@@ -58,6 +61,16 @@ function requireString(params: Record<string, unknown>, key: string, method: str
   const value = params[key];
   if (typeof value !== "string") throw new McpError(ErrorCode.InvalidParams, `${method} requires a string ${key}`);
   return value;
+}
+
+/** A `uri` parameter within the size limit: longer ones are refused before any lookup or store write. */
+function requireUri(params: Record<string, unknown>, key: string, method: string, maxBytes: number): string {
+  const uri = requireString(params, key, method);
+  // UTF-16 length bounds the UTF-8 length from below; count exactly only when it could pass.
+  if (uri.length > maxBytes || utf8Length(uri) > maxBytes) {
+    throw new McpError(ErrorCode.InvalidParams, `${method}: ${key} is longer than ${maxBytes} bytes`);
+  }
+  return uri;
 }
 
 /** Routes JSON-RPC requests to the MCP method implementations. */
@@ -114,15 +127,15 @@ export class Dispatcher {
         return this.#page("templates", "resourceTemplates", this.resources.listTemplates(), params);
       });
       methods.set("resources/read", async (params, ctx, request) => {
-        const uri = requireString(params, "uri", "resources/read");
+        const uri = requireUri(params, "uri", "resources/read", this.#definition.maxUriBytes);
         return { contents: await this.resources.read(uri, createHandlerContext(ctx, request)) };
       });
       methods.set("resources/subscribe", async (params, ctx) => {
-        await ctx.subscribe(requireString(params, "uri", "resources/subscribe"));
+        await ctx.subscribe(requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes));
         return {};
       });
       methods.set("resources/unsubscribe", async (params, ctx) => {
-        await ctx.unsubscribe(requireString(params, "uri", "resources/unsubscribe"));
+        await ctx.unsubscribe(requireUri(params, "uri", "resources/unsubscribe", this.#definition.maxUriBytes));
         return {};
       });
     }
@@ -139,6 +152,18 @@ export class Dispatcher {
   /** True when `method` is one this server implements. */
   has(method: string): boolean {
     return this.#methods.has(method);
+  }
+
+  /** True when a method of that name is in the table (era rules aside). */
+  serves(method: string): boolean {
+    return this.#methods.has(method);
+  }
+
+  /** The body of a `server/discover` result: versions, capabilities and instructions (era encoding aside). */
+  discover(supportedVersions: readonly string[]): Record<string, unknown> {
+    const result: Record<string, unknown> = { supportedVersions: [...supportedVersions], capabilities: this.capabilities };
+    if (this.#definition.instructions !== undefined) result.instructions = this.#definition.instructions;
+    return result;
   }
 
   /**
@@ -204,7 +229,7 @@ export class Dispatcher {
     if (ref.type === "ref/prompt") {
       completer = this.prompts.completer(ref.name, name);
     } else if (ref.type === "ref/resource") {
-      const found = this.resources.completer(requireString(ref, "uri", "completion/complete ref"), name);
+      const found = this.resources.completer(requireUri(ref, "uri", "completion/complete ref", this.#definition.maxUriBytes), name);
       if (!found.known) throw new McpError(ErrorCode.InvalidParams, "Unknown resource reference");
       completer = found.completer;
     } else {

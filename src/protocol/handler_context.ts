@@ -100,33 +100,28 @@ class RequestHandlerContext implements HandlerContext {
   }
 
   elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
-    return this.#outbound("elicitation", "elicitation/create", params, options) as Promise<ElicitResult>;
+    return this.#outbound("elicitation/create", params, options) as Promise<ElicitResult>;
   }
 
   sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
-    return this.#outbound("sampling", "sampling/createMessage", params, options);
+    return this.#outbound("sampling/createMessage", params, options);
   }
 
   listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }> {
-    return this.#outbound("roots", "roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
+    return this.#outbound("roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
   }
 
   closeStream(): void {
     this.#ctx.closeStream?.();
   }
 
+  /** The transport checks the client's capabilities: each era fails differently when one is missing. */
   #outbound(
-    capability: "elicitation" | "sampling" | "roots",
     method: string,
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
-    if (ctx.clientCapabilities[capability] === undefined) {
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, `The client did not declare the ${capability} capability`),
-      );
-    }
     if (ctx.request === undefined) {
       return Promise.reject(new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`));
     }

@@ -16,6 +16,7 @@ import type {
 } from "./definitions.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
+import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
 
 interface CompiledTemplate {
@@ -69,6 +70,7 @@ export class ResourceRegistry {
     if (typeof definition.uri !== "string" || definition.uri === "") throw new TypeError("Resource needs a uri");
     if (typeof definition.read !== "function") throw new TypeError(`Resource ${definition.uri} has no read function`);
     if (this.#resources.has(definition.uri)) throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
+    if (definition.cache !== undefined) checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
@@ -80,6 +82,7 @@ export class ResourceRegistry {
     if (this.#templates.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
       throw new TypeError(`Duplicate resource template: ${definition.uriTemplate}`);
     }
+    if (definition.cache !== undefined) checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;
@@ -138,6 +141,13 @@ export class ResourceRegistry {
       return toResourceContents(uri, definition.mimeType, value);
     }
     throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+  }
+
+  /** The cache hint of what reading `uri` returns: its resource's, or its first matching template's. */
+  cacheHint(uri: string): CacheHint | undefined {
+    const fixed = this.#resources.get(uri);
+    if (fixed !== undefined) return fixed.cache;
+    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.cache;
   }
 
   /** True when a fixed resource has this URI or a template matches it. */

@@ -10,6 +10,7 @@ import type { HandlerContext } from "./context.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
+import { type HeaderParameter, scanHeaderParameters } from "../modern/param_headers.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({ type: "object", properties: {} }) as JsonSchema;
@@ -17,6 +18,8 @@ const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({ type: "object", properti
 interface CompiledTool {
   definition: AnyToolDefinition;
   listing: Record<string, unknown>;
+  /** Input properties routed as `Mcp-Param-*` headers (2026-07-28), checked at registration. */
+  headerParameters: readonly HeaderParameter[];
 }
 
 function compileTool(definition: AnyToolDefinition): CompiledTool {
@@ -43,7 +46,13 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   }
   if (definition.annotations !== undefined) listing.annotations = definition.annotations;
   if (definition._meta !== undefined) listing._meta = definition._meta;
-  return { definition, listing };
+  let headerParameters: readonly HeaderParameter[];
+  try {
+    headerParameters = scanHeaderParameters(inputSchema);
+  } catch (error) {
+    throw new TypeError(`Tool "${definition.name}": ${errorMessage(error)}`);
+  }
+  return { definition, listing, headerParameters };
 }
 
 function errorResult(message: string): CallToolResult {
@@ -97,6 +106,11 @@ export class ToolRegistry {
       this.#onChange?.();
     }
     return removed;
+  }
+
+  /** The `x-mcp-header` parameters of a tool; undefined for an unknown tool. */
+  headerParameters(name: string): readonly HeaderParameter[] | undefined {
+    return this.#tools.get(name)?.headerParameters;
   }
 
   /** The `tools/list` entries, in definition order. */

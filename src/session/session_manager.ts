@@ -2,13 +2,13 @@
  * Session lifecycle on top of a {@linkcode SessionStore}: minting ids,
  * computing deadlines (idle TTL bounded by the absolute TTL), the cap, and
  * resolving the `Mcp-Session-Id` header of a request to a session the caller
- * owns. It answers with HTTP responses for every refusal; it does not know
- * what runs inside a session.
+ * owns. It answers every refusal with a refusal value (rendered by the
+ * transport); it does not know what runs inside a session.
  * @module
  */
 
-import { httpError } from "../http/error_response.ts";
-import type { Principal } from "../protocol/context.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type { SessionRecord, SessionStore } from "./session_store.ts";
@@ -28,8 +28,8 @@ export interface SessionManagerOptions {
 /** Minimum spacing of the extra sweeps run when the store is full, so an initialize flood at the cap stays O(1). */
 const FULL_SWEEP_INTERVAL_MS = 1_000;
 
-/** A resolved session, or the response refusing the request. */
-export type SessionResolution = { ok: true; session: SessionRecord } | { ok: false; response: Response };
+/** A resolved session, or the refusal of the request. */
+export type SessionResolution = { ok: true; session: SessionRecord } | { ok: false; refusal: Refusal };
 
 const SESSION_HEADER = "mcp-session-id";
 
@@ -66,7 +66,7 @@ export class SessionManager {
     if (!isWellFormedSessionId(id)) throw new TypeError("generateSessionId returned an id that is not 1-256 visible ASCII characters");
     const record: SessionRecord = {
       id,
-      ownerId: principal.id,
+      ownerKey: ownerKeyOf(principal),
       protocolVersion,
       clientCapabilities,
       createdAt: now,
@@ -81,8 +81,8 @@ export class SessionManager {
   }
 
   /** The 503 sent when the cap is reached. */
-  fullResponse(): Response {
-    return httpError(503, "Service Unavailable: too many sessions, retry later", {
+  full(): Refusal {
+    return refuse(503, "Service Unavailable: too many sessions, retry later", {
       headers: { "retry-after": String(this.#options.retryAfterSeconds) },
     });
   }
@@ -96,15 +96,16 @@ export class SessionManager {
   async resolve(request: Request, principal: Principal): Promise<SessionResolution> {
     const id = request.headers.get(SESSION_HEADER);
     if (id === null) {
-      return { ok: false, response: httpError(400, "Bad Request: Mcp-Session-Id header is required") };
+      return { ok: false, refusal: refuse(400, "Bad Request: Mcp-Session-Id header is required") };
     }
-    if (!isWellFormedSessionId(id)) return { ok: false, response: sessionNotFound() };
+    if (!isWellFormedSessionId(id)) return { ok: false, refusal: sessionNotFound() };
     const now = this.#options.now();
     const session = await this.store.get(id, now);
-    if (session === undefined) return { ok: false, response: sessionNotFound() };
+    if (session === undefined) return { ok: false, refusal: sessionNotFound() };
     // Owner binding: a session id is not a credential. Only the principal that
     // initialized the session may use it; anyone else learns nothing about it.
-    if (session.ownerId !== principal.id) return { ok: false, response: httpError(403, "Forbidden") };
+    // Kind and id are compared, so an anonymous session is not a user's named "anonymous".
+    if (session.ownerKey !== ownerKeyOf(principal)) return { ok: false, refusal: refuse(403, "Forbidden") };
     await this.store.touch(id, this.deadline(session.createdAt, now));
     return { ok: true, session };
   }
@@ -127,6 +128,6 @@ export class SessionManager {
   }
 }
 
-function sessionNotFound(): Response {
-  return httpError(404, "Session not found or expired: start a new session with initialize");
+function sessionNotFound(): Refusal {
+  return refuse(404, "Session not found or expired: start a new session with initialize");
 }

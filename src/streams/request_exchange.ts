@@ -21,7 +21,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
-import type { OutboundRequestOptions, Principal, RequestContext, SessionState } from "../protocol/context.ts";
+import { type OutboundRequestOptions, ownerKeyOf, type Principal, type RequestContext, type SessionState } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
@@ -52,6 +52,13 @@ export interface ExchangeDependencies {
   clientRequestTimeoutMs: number;
   sessions: SessionOperations;
 }
+
+/** The client capability each server→client request needs (declared at initialize). */
+const CAPABILITY_OF: Record<string, string> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots",
+};
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
 export function usesPriming(protocolVersion: string): boolean {
@@ -197,13 +204,17 @@ class ExchangeRequestContext implements RequestContext {
 
   request(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
+    const capability = CAPABILITY_OF[method];
+    if (capability !== undefined && exchange.session.clientCapabilities[capability] === undefined) {
+      return Promise.reject(new McpError(ErrorCode.RequestFailed, `The client did not declare the ${capability} capability`));
+    }
     if (!exchange.canEmit) {
       return Promise.reject(new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"));
     }
     const { pending, clientRequestTimeoutMs } = exchange.deps;
     const id = pending.nextId();
     const own = this.#handle.signal;
-    const reply = pending.wait(exchange.session.id, id, exchange.principal.id, {
+    const reply = pending.wait(exchange.session.id, id, ownerKeyOf(exchange.principal), {
       timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
       signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
     });

@@ -565,7 +565,8 @@ describe("MCP-Protocol-Version guard", () => {
     try {
       const session = await initialize(handler);
       const response = await handler(postRequest(PING, { sessionId: session.id, protocolVersion: "1999-01-01" }));
-      await assertHttpError(response, 400, { message: /MCP-Protocol-Version/ });
+      // The error echoes the request's id: the body had a valid one.
+      await assertHttpError(response, 400, { message: /MCP-Protocol-Version/, id: PING.id });
     } finally {
       await handler.close();
     }
@@ -812,7 +813,7 @@ describe("guard order", () => {
       },
     });
     try {
-      await assertHttpError(await handler(postRequest(PING, { protocolVersion: "1999-01-01" })), 400);
+      await assertHttpError(await handler(postRequest(PING, { protocolVersion: "1999-01-01" })), 400, { id: PING.id });
     } finally {
       await handler.close();
     }

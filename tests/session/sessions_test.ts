@@ -61,7 +61,7 @@ describe("session ids", () => {
     const handler = makeHandler();
     try {
       await initialize(handler);
-      await assertHttpError(await handler(postRequest(PING)), 400, { message: /Mcp-Session-Id/i });
+      await assertHttpError(await handler(postRequest(PING)), 400, { message: /Mcp-Session-Id/i, id: PING.id });
     } finally {
       await handler.close();
     }
@@ -81,7 +81,7 @@ describe("session ids", () => {
     const handler = makeHandler();
     try {
       const response = await handler(postRequest(PING, { sessionId: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }));
-      await assertHttpError(response, 404, { message: /initialize/ });
+      await assertHttpError(response, 404, { message: /initialize/, id: PING.id });
     } finally {
       await handler.close();
     }
@@ -90,8 +90,8 @@ describe("session ids", () => {
   it("a malformed session id (non-visible ASCII) answers 404", async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest(PING, { sessionId: "a b" })), 404);
-      await assertHttpError(await handler(postRequest(PING, { sessionId: "x".repeat(300) })), 404);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: "a b" })), 404, { id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: "x".repeat(300) })), 404, { id: PING.id });
     } finally {
       await handler.close();
     }
@@ -101,14 +101,14 @@ describe("session ids", () => {
     const handler = makeHandler();
     try {
       const forged = "forged-session-id-0123456789abcdef";
-      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, { id: PING.id });
       // Initialize while presenting the forged id: it must be ignored.
       const response = await handler(postRequest(initializeMessage(), { sessionId: forged }));
       assert.equal(response.status, 200);
       const minted = response.headers.get("mcp-session-id");
       assert.ok(minted);
       assert.notEqual(minted, forged);
-      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, { id: PING.id });
       assert.equal((await handler(postRequest(PING, { sessionId: minted }))).status, 200);
     } finally {
       await handler.close();
@@ -125,7 +125,7 @@ describe("DELETE", () => {
       const deleted = await handler(bodilessRequest("DELETE", { sessionId: session.id }));
       assert.equal(deleted.status, 204);
       assert.equal(await deleted.text(), "");
-      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, { id: PING.id });
       await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: session.id })), 404);
     } finally {
       await handler.close();
@@ -154,7 +154,7 @@ describe("TTLs (injected clock)", () => {
       clock.advance(999);
       assert.equal(await ping(handler, session), 200);
       clock.advance(1001);
-      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, { message: /initialize/ });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, { message: /initialize/, id: PING.id });
     } finally {
       await handler.close();
     }
@@ -244,7 +244,7 @@ describe("session cap", () => {
       const refused = await handler(postRequest(initializeMessage()));
       assert.equal(refused.headers.get("retry-after"), "7");
       assert.equal(refused.headers.get("mcp-session-id"), null);
-      await assertHttpError(refused, 503);
+      await assertHttpError(refused, 503, { id: 0 });
       assert.equal(await ping(handler, a), 200);
       assert.equal(await ping(handler, b), 200);
     } finally {
@@ -303,11 +303,11 @@ describe("owner binding", () => {
     try {
       const a = await initialize(handler, { headers: { "x-user": "alice" } });
       const response = await handler(postRequest(PING, { sessionId: a.id, headers: { "x-user": "bob" } }));
-      const body = await assertHttpError(response, 403);
+      const body = await assertHttpError(response, 403, { id: PING.id });
       assert.equal(body.error.message, "Forbidden");
       assert.equal(body.error.data, undefined);
       // Anonymous is a principal too, and not alice.
-      await assertHttpError(await handler(postRequest(PING, { sessionId: a.id })), 403);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: a.id })), 403, { id: PING.id });
       // GET and DELETE are bound the same way, and B's DELETE does not end A's session.
       await assertHttpError(await handler(bodilessRequest("GET", { sessionId: a.id, headers: { "x-user": "bob" } })), 403);
       await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: a.id, headers: { "x-user": "bob" } })), 403);

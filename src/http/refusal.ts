@@ -1,0 +1,57 @@
+/**
+ * A refusal is a value: a pipeline step that turns a request away returns
+ * one (HTTP status, JSON-RPC code, fixed message, the request id when it is
+ * known) instead of building a Response, and {@linkcode renderRefusal} turns
+ * it into the response in one place.
+ * @module
+ */
+
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { RequestId } from "../jsonrpc/messages.ts";
+import { httpError } from "./error_response.ts";
+
+/** Why a request is turned away, and how to say so. */
+export interface Refusal {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The JSON-RPC error code. */
+  readonly code: number;
+  /** A fixed message; never raw input. */
+  readonly message: string;
+  /** The request's id when the body had a valid one. */
+  readonly id?: RequestId | null;
+  /** Structured detail for `error.data`. */
+  readonly data?: unknown;
+  /** Extra headers (Allow, Retry-After, ...). */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Builds a refusal; `code` defaults to `-32600`.
+ *
+ * @example
+ * ```ts
+ * import { refuse, renderRefusal } from "./refusal.ts";
+ * const response = renderRefusal(refuse(404, "Method not found", { code: -32601, id: 7 }));
+ * response.status; // 404
+ * ```
+ */
+export function refuse(status: number, message: string, extra: Partial<Omit<Refusal, "status" | "message">> = {}): Refusal {
+  return { code: ErrorCode.InvalidRequest, ...extra, status, message };
+}
+
+/** True for a refusal value. */
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === "object" && value !== null && typeof (value as Refusal).status === "number" &&
+    typeof (value as Refusal).message === "string" && !(value instanceof Response);
+}
+
+/** The HTTP response that says `refusal`. */
+export function renderRefusal(refusal: Refusal): Response {
+  return httpError(refusal.status, refusal.message, {
+    code: refusal.code,
+    id: refusal.id ?? null,
+    data: refusal.data,
+    headers: refusal.headers,
+  });
+}

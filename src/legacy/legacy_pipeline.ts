@@ -1,0 +1,316 @@
+/**
+ * The sessionful pipeline (protocol revisions 2025-03-26 … 2025-11-25), for
+ * POSTs the entry classified as legacy and for GET and DELETE:
+ *
+ *   POST: MCP-Protocol-Version → authenticate → initialize | session → dispatch
+ *   GET:  Accept → MCP-Protocol-Version → authenticate → session → listening stream
+ *   DELETE: MCP-Protocol-Version → authenticate → session → end it
+ *
+ * It owns everything that lives between requests: sessions (TTLs, cap,
+ * owner binding), resumable SSE streams, in-flight work and server→client
+ * requests. Each step answers a refusal value or goes on; the entry renders
+ * refusals. The 2026-07-28 era never reaches this module.
+ * @module
+ */
+
+import { jsonResponse } from "../http/error_response.ts";
+import { checkGetAccept } from "../http/guards.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type {
+  ClassifiedMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from "../jsonrpc/messages.ts";
+import type { ResolvedOptions } from "../options.ts";
+import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import { isSupportedProtocolVersion } from "../protocol/versions.ts";
+import { SessionManager } from "../session/session_manager.ts";
+import type { SessionRecord, SessionStore } from "../session/session_store.ts";
+import { StoreSessionState } from "../session/store_session_state.ts";
+import type { EventLog } from "../streams/event_log.ts";
+import { InFlightRegistry } from "../streams/in_flight.ts";
+import { PendingRequests } from "../streams/pending_requests.ts";
+import { answerRequests, type ExchangeDependencies, usesPriming } from "../streams/request_exchange.ts";
+import { StreamHub } from "../streams/stream_hub.ts";
+import { utf8Length } from "../utf8_length.ts";
+
+/** initialize cannot be cancelled: its context shares one signal that never aborts. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
+
+/** A step's outcome: a response to send, or a refusal for the entry to render. */
+export type Answer = Response | Refusal;
+
+/** What the legacy pipeline is built from. */
+export interface LegacyPipelineOptions {
+  config: ResolvedOptions;
+  dispatcher: Dispatcher;
+  store: SessionStore;
+  eventLog: EventLog;
+  generateSessionId: () => string;
+  /** The shared authentication step: a principal, or the response refusing the caller. */
+  authenticate: (request: Request) => Promise<Principal | Response>;
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+}
+
+/** Sessions, streams and in-flight work of the sessionful revisions. */
+export class LegacyPipeline {
+  readonly sessions: SessionManager;
+  readonly hub: StreamHub;
+  readonly inFlight = new InFlightRegistry();
+  readonly pending = new PendingRequests();
+  readonly #store: SessionStore;
+  readonly #config: ResolvedOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #authenticate: (request: Request) => Promise<Principal | Response>;
+  readonly #exchange: ExchangeDependencies;
+
+  /** Wires sessions, the stream hub and the exchange together. */
+  constructor(options: LegacyPipelineOptions) {
+    const { config, dispatcher, store } = options;
+    this.#store = store;
+    this.#config = config;
+    this.#dispatcher = dispatcher;
+    this.#authenticate = options.authenticate;
+    this.sessions = new SessionManager(store, {
+      idleTtlMs: config.idleTtlMs,
+      absoluteTtlMs: config.absoluteTtlMs,
+      maxSessions: config.maxSessions,
+      retryAfterSeconds: config.retryAfterSeconds,
+      now: config.now,
+      generateId: options.generateSessionId,
+      sweepWhenFull: () => this.sweep(),
+    });
+    this.hub = new StreamHub({
+      eventLog: options.eventLog,
+      heartbeatMs: config.heartbeatMs,
+      maxBufferedBytes: config.maxStreamBufferBytes,
+      retryMs: config.retryMs,
+      onHeartbeat: (ids) => {
+        for (const id of ids) this.sessions.keepAlive(id).catch(config.onError);
+      },
+      onError: config.onError,
+    });
+    this.#exchange = {
+      dispatcher,
+      hub: this.hub,
+      inFlight: this.inFlight,
+      pending: this.pending,
+      responseMode: config.responseMode,
+      clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+      sessions: {
+        state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
+        setLogLevel: (id, level) => store.update(id, { logLevel: level }),
+        subscribe: (id, uri) => this.#subscribe(id, uri),
+        unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
+      },
+    };
+  }
+
+  /** A POST classified as legacy: its messages, already checked as JSON-RPC. */
+  async post(request: Request, messages: readonly ClassifiedMessage[], isBatch: boolean): Promise<Answer> {
+    const initialize = messages.find((m) => m.kind === "request" && m.message.method === "initialize");
+    // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
+    const badVersion = initialize === undefined || isBatch ? checkProtocolVersion(request) : undefined;
+    if (badVersion !== undefined) return badVersion;
+
+    const principal = await this.#authenticate(request);
+    if (principal instanceof Response) return principal;
+
+    if (initialize !== undefined) {
+      if (isBatch) return refuse(400, "Invalid Request: initialize must not be part of a batch");
+      return await this.#initialize(initialize.message as JsonRpcRequest, principal);
+    }
+
+    const resolved = await this.#resolveSession(request, principal);
+    if (!resolved.ok) return resolved.refusal;
+    const session = resolved.session;
+    if (isBatch && session.protocolVersion !== "2025-03-26") {
+      return refuse(400, "Invalid Request: batches are only allowed for protocol version 2025-03-26");
+    }
+
+    const requests: JsonRpcRequest[] = [];
+    for (const classified of messages) {
+      if (classified.kind === "request") requests.push(classified.message);
+      else if (classified.kind === "notification") this.#onClientNotification(session, classified.message);
+      else this.pending.deliver(session.id, ownerKeyOf(principal), classified.message as JsonRpcResponse);
+    }
+    if (requests.length === 0) return new Response(null, { status: 202 });
+    return await answerRequests(this.#exchange, requests, isBatch, session, principal);
+  }
+
+  /** GET: the session's listening stream, or a resume with Last-Event-ID. */
+  async get(request: Request): Promise<Answer> {
+    if (!this.#config.listeningStream) return refuse(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
+    const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
+    if (refused !== undefined) return refused;
+    const principal = await this.#authenticate(request);
+    if (principal instanceof Response) return principal;
+    const resolved = await this.#resolveSession(request, principal);
+    if (!resolved.ok) return resolved.refusal;
+    const session = resolved.session;
+
+    const lastEventId = request.headers.get("last-event-id");
+    if (lastEventId !== null) {
+      const resumed = await this.hub.resume(session.id, lastEventId);
+      if (resumed === "busy") return conflict();
+      if (resumed !== undefined) return resumed;
+      // An id that names nothing of this session replays nothing: serve a fresh listening stream.
+    }
+    return await this.hub.openListening(session.id, usesPriming(session.protocolVersion)) ?? conflict();
+  }
+
+  /** DELETE: ends the session and everything it has running. */
+  async delete(request: Request): Promise<Answer> {
+    const badVersion = checkProtocolVersion(request);
+    if (badVersion !== undefined) return badVersion;
+    const principal = await this.#authenticate(request);
+    if (principal instanceof Response) return principal;
+    const resolved = await this.#resolveSession(request, principal);
+    if (!resolved.ok) return resolved.refusal;
+    await this.#store.delete(resolved.session.id);
+    await this.endSession(resolved.session.id);
+    return new Response(null, { status: 204 });
+  }
+
+  /** Sends a notification on a session's listening stream (see `McpHandler.notify`). */
+  async notify(sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<boolean> {
+    const stream = this.hub.listening(sessionId);
+    if (stream === undefined || stream.finished) return false;
+    await stream.send({ jsonrpc: "2.0", ...notification });
+    return true;
+  }
+
+  /** Sends a notification on every listening stream; resolves with how many got it. */
+  async broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
+    let sent = 0;
+    for (const id of this.hub.listeningSessions()) {
+      if (await this.notify(id, notification)) sent++;
+    }
+    return sent;
+  }
+
+  /** Tells the sessions subscribed to `uri` that it changed. */
+  async resourceUpdated(uri: string): Promise<number> {
+    let sent = 0;
+    for (const id of this.hub.listeningSessions()) {
+      const session = await this.#store.get(id, this.#config.now());
+      if (session?.subscriptions?.includes(uri) && await this.notify(id, { method: "notifications/resources/updated", params: { uri } })) {
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  /** Removes expired sessions and ends what they had running here. */
+  async sweep(): Promise<void> {
+    for (const id of await this.sessions.sweep()) await this.endSession(id);
+    // Stores that expire records themselves (a TTL in Redis) report nothing:
+    // end the work and streams this process holds for sessions that are gone.
+    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds()])) {
+      if (!await this.sessions.exists(id)) await this.endSession(id);
+    }
+  }
+
+  /** Ends a session's work, replies, streams and events in this process. */
+  async endSession(id: string): Promise<void> {
+    this.inFlight.cancelSession(id);
+    this.pending.rejectSession(id, "The session ended");
+    this.hub.endSession(id);
+    await this.hub.eventLog.deleteSession(id);
+  }
+
+  /** Aborts in-flight work, rejects pending client requests and ends every stream. */
+  close(): void {
+    this.inFlight.cancelAll("server-closed");
+    this.pending.rejectAll("The server is closing");
+    this.hub.closeAll();
+  }
+
+  async #initialize(request: JsonRpcRequest, principal: Principal): Promise<Answer> {
+    const params = request.params ?? {};
+    const capabilities = (asObject(params.capabilities) ?? {}) as ClientCapabilities;
+    const clientInfo = asObject(params.clientInfo) as Implementation | undefined;
+    if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
+      return refuse(400, "Invalid params: client capabilities and info are too large", { id: request.id, code: ErrorCode.InvalidParams });
+    }
+    const response = await this.#dispatcher.handle(request, initializeContext(principal));
+    if ("error" in response) {
+      return new Response(JSON.stringify(response), { status: 400, headers: { "content-type": "application/json" } });
+    }
+    const version = response.result.protocolVersion as string;
+    const session = await this.sessions.create(principal, version, capabilities, clientInfo);
+    if (session === undefined) return this.sessions.full();
+    return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });
+  }
+
+  async #subscribe(id: string, uri: string): Promise<void> {
+    const config = this.#config;
+    if (!this.#dispatcher.resources.has(uri)) throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+    const current = await this.#store.get(id, config.now());
+    const subscriptions = current?.subscriptions ?? [];
+    if (subscriptions.includes(uri)) return;
+    if (subscriptions.length >= config.maxSubscriptions) {
+      throw new McpError(ErrorCode.InvalidParams, `Too many subscriptions (limit ${config.maxSubscriptions})`);
+    }
+    let bytes = utf8Length(uri);
+    for (const held of subscriptions) bytes += utf8Length(held);
+    if (bytes > config.maxSubscriptionBytes) {
+      throw new McpError(ErrorCode.InvalidParams, `Subscriptions would exceed ${config.maxSubscriptionBytes} bytes`);
+    }
+    await this.#store.update(id, { subscribe: uri });
+  }
+
+  async #resolveSession(request: Request, principal: Principal) {
+    const resolved = await this.sessions.resolve(request, principal);
+    if (!resolved.ok && resolved.refusal.status === 404) {
+      // A session that expired lazily may still have work or streams here: end them now.
+      const id = request.headers.get("mcp-session-id");
+      if (id !== null && (this.inFlight.has(id) || this.hub.holds(id))) await this.endSession(id);
+    }
+    return resolved;
+  }
+
+  #onClientNotification(session: SessionRecord, notification: JsonRpcNotification): void {
+    if (notification.method === "notifications/cancelled") {
+      const requestId = notification.params?.requestId;
+      // Only this session's requests can be reached: the caller owns the session (checked above).
+      if (typeof requestId === "string" || typeof requestId === "number") this.inFlight.cancel(session.id, requestId);
+    }
+    // notifications/initialized, roots/list_changed and unknown notifications need no action.
+  }
+}
+
+/** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
+function checkProtocolVersion(request: Request): Refusal | undefined {
+  const versionHeader = request.headers.get("mcp-protocol-version");
+  if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
+    return refuse(400, "Bad Request: unsupported MCP-Protocol-Version");
+  }
+  return undefined;
+}
+
+function conflict(): Refusal {
+  return refuse(409, "Conflict: this session already has an open listening stream");
+}
+
+function initializeContext(principal: Principal): RequestContext {
+  const refuse = () => Promise.reject(new McpError(ErrorCode.InvalidRequest, "Not available during initialize"));
+  return {
+    protocolVersion: "",
+    clientCapabilities: {},
+    principal,
+    signal: NEVER_ABORTED,
+    notify: () => Promise.resolve(),
+    setLogLevel: refuse,
+    subscribe: refuse,
+    unsubscribe: refuse,
+  };
+}

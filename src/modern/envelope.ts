@@ -1,0 +1,97 @@
+/**
+ * The per-request `_meta` envelope of 2026-07-28: every request names its
+ * protocol version and the client's capabilities (and may name the client
+ * and a log level). Nothing is remembered between requests, so this is the
+ * whole client view of a modern request. This module reads and checks the
+ * envelope and strips the reserved keys before handlers see the params; it
+ * does not decide what a missing capability means (the pipeline does).
+ * @module
+ */
+
+import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import { isLoggingLevel } from "../protocol/logging.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import type { LoggingLevel } from "../session/session_store.ts";
+
+/** The reserved `_meta` keys of the envelope. */
+export const META = {
+  protocolVersion: "io.modelcontextprotocol/protocolVersion",
+  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
+  clientInfo: "io.modelcontextprotocol/clientInfo",
+  logLevel: "io.modelcontextprotocol/logLevel",
+} as const;
+
+const RESERVED_PREFIX = "io.modelcontextprotocol/";
+
+/** What a modern request says about its client. */
+export interface ModernEnvelope {
+  /** The revision the request speaks (not yet checked against the supported list). */
+  protocolVersion: string;
+  /** The client's capabilities for this request (`{}` = none). */
+  clientCapabilities: ClientCapabilities;
+  /** The client's name and version, when sent. */
+  clientInfo?: Implementation;
+  /** The least severe log level the client wants; undefined = no log messages. */
+  logLevel?: LoggingLevel;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+}
+
+/**
+ * True when a parsed body claims the modern era: its `params._meta` has the
+ * protocol-version key, whatever its value (a malformed claim is still a
+ * modern request, answered with a modern error).
+ */
+export function hasModernClaim(message: unknown): boolean {
+  const meta = asRecord(asRecord(asRecord(message)?.params)?._meta);
+  return meta !== undefined && Object.hasOwn(meta, META.protocolVersion);
+}
+
+/** Reads and checks the envelope; the message names what is missing or malformed. */
+export function readEnvelope(request: JsonRpcRequest): { ok: true; envelope: ModernEnvelope } | { ok: false; message: string } {
+  const meta = asRecord(asRecord(request.params)?._meta);
+  if (meta === undefined) return { ok: false, message: `Invalid params: _meta with ${META.protocolVersion} and ${META.clientCapabilities} is required` };
+  const protocolVersion = meta[META.protocolVersion];
+  const missing: string[] = [];
+  if (typeof protocolVersion !== "string" || protocolVersion === "") missing.push(META.protocolVersion);
+  const clientCapabilities = asRecord(meta[META.clientCapabilities]);
+  if (clientCapabilities === undefined) missing.push(META.clientCapabilities);
+  if (missing.length > 0) return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
+  const envelope: ModernEnvelope = { protocolVersion: protocolVersion as string, clientCapabilities: clientCapabilities! };
+  if (Object.hasOwn(meta, META.clientInfo)) {
+    const info = asRecord(meta[META.clientInfo]);
+    if (info === undefined || typeof info.name !== "string" || typeof info.version !== "string") {
+      return { ok: false, message: `Invalid params: ${META.clientInfo} must be { name, version }` };
+    }
+    envelope.clientInfo = info as Implementation;
+  }
+  if (Object.hasOwn(meta, META.logLevel)) {
+    const level = meta[META.logLevel];
+    if (!isLoggingLevel(level)) return { ok: false, message: `Invalid params: ${META.logLevel} is not a logging level` };
+    envelope.logLevel = level;
+  }
+  return { ok: true, envelope };
+}
+
+/**
+ * The request as handlers see it: `_meta` without the reserved envelope
+ * keys (progress tokens, trace context and unknown keys stay).
+ */
+export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
+  const params = request.params;
+  const meta = asRecord(params?._meta);
+  if (params === undefined || meta === undefined) return request;
+  const kept: Record<string, unknown> = {};
+  let any = false;
+  for (const key of Object.keys(meta)) {
+    if (key.startsWith(RESERVED_PREFIX)) continue;
+    kept[key] = meta[key];
+    any = true;
+  }
+  const stripped: Record<string, unknown> = { ...params };
+  if (any) stripped._meta = kept;
+  else delete stripped._meta;
+  return { ...request, params: stripped };
+}

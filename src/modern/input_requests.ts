@@ -1,0 +1,154 @@
+/**
+ * Server→client requests in the 2026-07-28 era (multi-round-trip requests).
+ * The server cannot call the client; instead `ctx.elicit`, `ctx.sample` and
+ * `ctx.listRoots` look for an answer the client already gave (in this
+ * request's `inputResponses`, or carried from earlier rounds in the sealed
+ * `requestState`). A call without an answer is recorded and rejects; when the
+ * handler has finished, the pipeline answers `resultType: "input_required"`
+ * with every recorded request, and the client retries the same call with the
+ * answers. So a handler runs again from the start on each round: code before
+ * an `await ctx.elicit(...)` must be safe to repeat. A request of a kind the
+ * client did not declare is recorded as a missing capability (`-32021`).
+ * Scope: one handler run; nothing is kept between rounds but the sealed state.
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { ClientCapabilities } from "../protocol/types.ts";
+
+/** The methods a handler can ask the client for, by their capability. */
+const KIND_OF: Record<string, "elicitation" | "sampling" | "roots"> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots",
+};
+
+/** One input request as sent in `inputRequests`. */
+export interface InputRequest {
+  method: string;
+  params: Record<string, unknown>;
+}
+
+/** What is carried between rounds inside the sealed `requestState`. */
+export interface CarriedInputs {
+  /** Answers given so far, by key. */
+  answers: Record<string, Record<string, unknown>>;
+  /** The method asked under each key in the last round (to check the answers' shape). */
+  asked: Record<string, string>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Checks an answer's shape against what was asked; a message when it is not an answer to `method`. */
+function answerProblem(method: string, answer: Record<string, unknown>): string | undefined {
+  switch (method) {
+    case "elicitation/create":
+      return ["accept", "decline", "cancel"].includes(answer.action as string) ? undefined : "an elicitation answer needs an action";
+    case "sampling/createMessage":
+      return isRecord(answer.content) || Array.isArray(answer.content) ? undefined : "a sampling answer needs content";
+    case "roots/list":
+      return Array.isArray(answer.roots) ? undefined : "a roots answer needs a roots array";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Merges the answers of this round into what earlier rounds carried, and
+ * checks them: `inputResponses` must be an object of objects, and an answer
+ * to a key asked last round must have that request's shape. Unknown keys are
+ * ignored. Throws `-32602` otherwise.
+ */
+export function collectAnswers(inputResponses: unknown, carried: CarriedInputs | undefined): Record<string, Record<string, unknown>> {
+  const answers: Record<string, Record<string, unknown>> = { ...carried?.answers };
+  if (inputResponses === undefined) return answers;
+  if (!isRecord(inputResponses)) throw new McpError(ErrorCode.InvalidParams, "inputResponses must be an object");
+  for (const key of Object.keys(inputResponses)) {
+    const answer = inputResponses[key];
+    if (!isRecord(answer)) throw new McpError(ErrorCode.InvalidParams, "Each inputResponses entry must be an object");
+    const asked = carried !== undefined && Object.hasOwn(carried.asked, key) ? carried.asked[key] : undefined;
+    const problem = asked === undefined ? undefined : answerProblem(asked, answer);
+    if (problem !== undefined) throw new McpError(ErrorCode.InvalidParams, `Invalid inputResponses entry: ${problem}`);
+    answers[key] = answer;
+  }
+  return answers;
+}
+
+/** True when `capabilities` cover an input request of `method` with `params`. */
+function declares(capabilities: ClientCapabilities, method: string, params: Record<string, unknown>): ClientCapabilities | undefined {
+  const kind = KIND_OF[method];
+  const declared: unknown = capabilities[kind];
+  if (kind === "elicitation") {
+    const modes = isRecord(declared) ? declared : undefined;
+    const url = params.mode === "url";
+    const bare = modes !== undefined && !Object.hasOwn(modes, "form") && !Object.hasOwn(modes, "url");
+    const ok = modes !== undefined && (url ? Object.hasOwn(modes, "url") : bare || Object.hasOwn(modes, "form"));
+    return ok ? undefined : { elicitation: url ? { url: {} } : {} };
+  }
+  if (kind === "sampling" && params.tools !== undefined) {
+    return isRecord(declared) && isRecord(declared.tools) ? undefined : { sampling: { tools: {} } };
+  }
+  return isRecord(declared) ? undefined : { [kind]: {} };
+}
+
+/** The input requests of one handler run. */
+export class InputRound {
+  /** Requests without an answer, by key, in call order. */
+  readonly pending: Record<string, InputRequest> = {};
+  /** Answers the handler used in this run (carried to the next round). */
+  readonly used: Record<string, Record<string, unknown>> = {};
+  /** Capabilities the handler needed and the client did not declare. */
+  missingCapabilities: ClientCapabilities | undefined;
+  #answers: Record<string, Record<string, unknown>>;
+  #capabilities: ClientCapabilities;
+  #ordinals = new Map<string, number>();
+
+  /** Starts a run with the answers known so far and this request's capabilities. */
+  constructor(answers: Record<string, Record<string, unknown>>, capabilities: ClientCapabilities) {
+    this.#answers = answers;
+    this.#capabilities = capabilities;
+  }
+
+  /** True when the run cannot complete: answers are missing or a capability is. */
+  get interrupted(): boolean {
+    return this.missingCapabilities !== undefined || Object.keys(this.pending).length > 0;
+  }
+
+  /**
+   * Answers a handler's server→client request from the known answers, or
+   * records it and rejects. `key` defaults to the kind and its ordinal.
+   */
+  request(method: string, params: Record<string, unknown>, key?: string): Promise<Record<string, unknown>> {
+    const kind = KIND_OF[method];
+    if (kind === undefined) return Promise.reject(new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`));
+    const missing = declares(this.#capabilities, method, params);
+    if (missing !== undefined) {
+      this.missingCapabilities = { ...this.missingCapabilities, ...missing };
+      return Promise.reject(new McpError(ErrorCode.MissingRequiredClientCapability, `The client did not declare the ${kind} capability`, {
+        requiredCapabilities: missing,
+      }));
+    }
+    const ordinal = (this.#ordinals.get(kind) ?? 0) + 1;
+    this.#ordinals.set(kind, ordinal);
+    const name = key ?? `${kind}-${ordinal}`;
+    if (Object.hasOwn(this.#answers, name)) {
+      const answer = this.#answers[name];
+      const problem = answerProblem(method, answer);
+      if (problem === undefined) {
+        this.used[name] = answer;
+        return Promise.resolve(answer);
+      }
+    }
+    this.pending[name] = { method, params };
+    return Promise.reject(new McpError(ErrorCode.RequestFailed, `Waiting for the client's answer to ${name}`));
+  }
+
+  /** What the next round needs to carry: the answers used and what was asked. */
+  carry(): CarriedInputs {
+    const asked: Record<string, string> = {};
+    for (const [key, request] of Object.entries(this.pending)) asked[key] = request.method;
+    return { answers: this.used, asked };
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * `subscriptions/listen` (2026-07-28): the long-lived SSE stream that replaced
+ * the sessionful GET stream. A listen request names the notifications it
+ * wants; the stream starts with an acknowledgement of the honoured subset
+ * (requested and advertised), then carries only those notifications, each
+ * tagged with the listen request's id. The server ends a stream gracefully
+ * with the listen request's result; the client ends it by closing it. The
+ * number of open listen streams is bounded. Scope: this process.
+ * @module
+ */
+
+import { SSE_HEADERS } from "../http/sse.ts";
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
+import type { Implementation } from "../protocol/types.ts";
+import type { KeepAlive } from "../streams/keep_alive.ts";
+import { SseConnection } from "../streams/sse_connection.ts";
+import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
+
+/** The `_meta` key carrying the listen request's id on every message of its stream. */
+export const SUBSCRIPTION_ID_META_KEY = "io.modelcontextprotocol/subscriptionId";
+
+/** What a listen request asks for (and what is acknowledged). */
+export interface ListenFilter {
+  toolsListChanged?: boolean;
+  promptsListChanged?: boolean;
+  resourcesListChanged?: boolean;
+  resourceSubscriptions?: string[];
+}
+
+/** What the server can deliver, from its advertised capabilities. */
+export interface ListenSupport {
+  toolsListChanged: boolean;
+  promptsListChanged: boolean;
+  resourcesListChanged: boolean;
+  resourceSubscriptions: boolean;
+}
+
+/** Bounds of {@linkcode ListenStreams}. */
+export interface ListenStreamsOptions {
+  /** Open listen streams allowed at once. */
+  maxStreams: number;
+  /** Resource URIs one listen request may name. */
+  maxResourceSubscriptions: number;
+  /** Longest URI, UTF-16 units. */
+  maxUriLength: number;
+  /** Bytes one connection may queue for a slow reader before it is dropped. */
+  maxBufferedBytes: number;
+  keepAlive: KeepAlive;
+  serverInfo: Implementation;
+  support: ListenSupport;
+}
+
+const LIST_CHANGED: Record<string, keyof ListenFilter> = {
+  "notifications/tools/list_changed": "toolsListChanged",
+  "notifications/prompts/list_changed": "promptsListChanged",
+  "notifications/resources/list_changed": "resourcesListChanged",
+};
+
+class ListenStream {
+  readonly id: RequestId;
+  readonly filter: ListenFilter;
+  readonly connection: SseConnection;
+
+  constructor(id: RequestId, filter: ListenFilter, connection: SseConnection) {
+    this.id = id;
+    this.filter = filter;
+    this.connection = connection;
+  }
+
+  send(notification: JsonRpcNotification): boolean {
+    const params = { ...notification.params };
+    const meta = typeof params._meta === "object" && params._meta !== null ? params._meta as Record<string, unknown> : {};
+    params._meta = { ...meta, [SUBSCRIPTION_ID_META_KEY]: this.id };
+    return this.connection.write({ data: JSON.stringify({ jsonrpc: "2.0", method: notification.method, params }) });
+  }
+}
+
+/** The open listen streams of this process. */
+export class ListenStreams {
+  #streams = new Set<ListenStream>();
+  #options: ListenStreamsOptions;
+
+  /** Creates an empty set with its bounds. */
+  constructor(options: ListenStreamsOptions) {
+    this.#options = options;
+  }
+
+  /** Open listen streams. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /**
+   * Opens a listen stream for request `id`. Throws `-32602` for a malformed
+   * filter and `-32603` when the bound is reached (the caller answers in-band).
+   */
+  open(id: RequestId, params: Record<string, unknown>): Response {
+    const requested = this.#readFilter(params.notifications);
+    if (this.#streams.size >= this.#options.maxStreams) {
+      throw new McpError(ErrorCode.InternalError, "Subscription limit reached");
+    }
+    const honoured = this.#honour(requested);
+    const connection = new SseConnection({
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      onEnd: () => {
+        this.#streams.delete(stream);
+        this.#options.keepAlive.remove(connection);
+      },
+    });
+    const stream = new ListenStream(id, honoured, connection);
+    this.#streams.add(stream);
+    stream.send({ jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: { notifications: honoured } });
+    this.#options.keepAlive.add(connection);
+    return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+  }
+
+  /** Sends a list_changed notification to every stream that asked for it; returns how many got it. */
+  publish(notification: JsonRpcNotification): number {
+    const key = LIST_CHANGED[notification.method];
+    let sent = 0;
+    for (const stream of this.#streams) {
+      if (key !== undefined && stream.filter[key] === true && stream.send(notification)) sent++;
+    }
+    return sent;
+  }
+
+  /** Sends `notifications/resources/updated` to the streams subscribed to `uri`. */
+  resourceUpdated(uri: string): number {
+    let sent = 0;
+    for (const stream of this.#streams) {
+      if (stream.filter.resourceSubscriptions?.includes(uri) && stream.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } })) {
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  /** Ends every stream gracefully: its listen result, then the end of the body. */
+  closeAll(): void {
+    for (const stream of [...this.#streams]) {
+      const result = { resultType: "complete", _meta: { [SUBSCRIPTION_ID_META_KEY]: stream.id, [SERVER_INFO_META_KEY]: this.#options.serverInfo } };
+      stream.connection.write({ data: JSON.stringify({ jsonrpc: "2.0", id: stream.id, result }) });
+      stream.connection.close();
+    }
+    this.#streams.clear();
+  }
+
+  #readFilter(value: unknown): ListenFilter {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new McpError(ErrorCode.InvalidParams, "subscriptions/listen requires a notifications object");
+    }
+    const raw = value as Record<string, unknown>;
+    const filter: ListenFilter = {};
+    for (const key of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const) {
+      if (!Object.hasOwn(raw, key)) continue;
+      if (typeof raw[key] !== "boolean") throw new McpError(ErrorCode.InvalidParams, `notifications.${key} must be a boolean`);
+      filter[key] = raw[key] as boolean;
+    }
+    if (Object.hasOwn(raw, "resourceSubscriptions")) {
+      const uris = raw.resourceSubscriptions;
+      const { maxResourceSubscriptions, maxUriLength } = this.#options;
+      if (!Array.isArray(uris) || uris.length > maxResourceSubscriptions || !uris.every((u) => typeof u === "string" && u.length <= maxUriLength)) {
+        throw new McpError(ErrorCode.InvalidParams, `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`);
+      }
+      filter.resourceSubscriptions = [...new Set(uris as string[])];
+    }
+    return filter;
+  }
+
+  #honour(requested: ListenFilter): ListenFilter {
+    const { support } = this.#options;
+    const honoured: ListenFilter = {};
+    if (requested.toolsListChanged && support.toolsListChanged) honoured.toolsListChanged = true;
+    if (requested.promptsListChanged && support.promptsListChanged) honoured.promptsListChanged = true;
+    if (requested.resourcesListChanged && support.resourcesListChanged) honoured.resourcesListChanged = true;
+    if (requested.resourceSubscriptions !== undefined && support.resourceSubscriptions) {
+      honoured.resourceSubscriptions = requested.resourceSubscriptions;
+    }
+    return honoured;
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Answers one 2026-07-28 request whose envelope and headers were checked.
+ * The answer is JSON until the handler emits a notification (progress, or a
+ * log message the request asked for), then an SSE stream of this request's
+ * own notifications and its response. Nothing is logged for resumption and
+ * nothing is kept after the answer: closing the connection IS cancellation
+ * (the handler's signal aborts, late writes are dropped). Server→client
+ * requests are never sent; they become `input_required` results (see
+ * input_requests.ts) with a sealed `requestState`.
+ * @module
+ */
+
+import { SSE_HEADERS } from "../http/sse.ts";
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import {
+  errorResponse,
+  type JsonRpcErrorObject,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from "../jsonrpc/messages.ts";
+import type { ResponseMode } from "../options.ts";
+import { type OutboundRequestOptions, ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import type { LoggingLevel } from "../session/session_store.ts";
+import type { KeepAlive } from "../streams/keep_alive.ts";
+import { SseConnection } from "../streams/sse_connection.ts";
+import type { ModernEnvelope } from "./envelope.ts";
+import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
+import type { RequestStateBinding, RequestStateCodec } from "./request_state.ts";
+import { type CacheHint, encodeCompleteResult, encodeError, SERVER_INFO_META_KEY } from "./result_encoding.ts";
+
+/** What every modern exchange shares. */
+export interface ModernExchangeDependencies {
+  dispatcher: Dispatcher;
+  serverInfo: Implementation;
+  responseMode: ResponseMode;
+  maxBufferedBytes: number;
+  keepAlive: KeepAlive;
+  /** The requestState codec (created once, on first use). */
+  requestState: () => Promise<RequestStateCodec>;
+  /** The cache hint of a cacheable result. */
+  cacheHint: (method: string, params: Record<string, unknown>) => CacheHint | undefined;
+  /** In-flight modern work, so `close()` can abort it and `stats()` count it. */
+  work: Set<AbortController>;
+  onError: (error: unknown) => void;
+}
+
+/** Methods that may answer `input_required`, with the param naming their target. */
+const INPUT_METHODS: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+
+/** The one message every requestState failure answers with; the reason goes to `onError`. */
+const INVALID_STATE = "Invalid or expired requestState";
+
+/** Why a modern request's answer is an HTTP error status rather than 200. */
+function statusOf(error: JsonRpcErrorObject): number {
+  return error.code === ErrorCode.MissingRequiredClientCapability ? 400 : 200;
+}
+
+/** Runs one modern request and builds its HTTP response. */
+export function answerModernRequest(
+  deps: ModernExchangeDependencies,
+  http: Request,
+  request: JsonRpcRequest,
+  envelope: ModernEnvelope,
+  principal: Principal,
+): Promise<Response> {
+  return new ModernExchange(deps, request, envelope, principal).answer(http);
+}
+
+class ModernExchange {
+  readonly deps: ModernExchangeDependencies;
+  readonly request: JsonRpcRequest;
+  readonly envelope: ModernEnvelope;
+  readonly principal: Principal;
+  readonly controller = new AbortController();
+  #connection: SseConnection | undefined;
+  #response: Response | undefined;
+  #streamed: (() => void) | undefined;
+
+  constructor(deps: ModernExchangeDependencies, request: JsonRpcRequest, envelope: ModernEnvelope, principal: Principal) {
+    this.deps = deps;
+    this.request = request;
+    this.envelope = envelope;
+    this.principal = principal;
+  }
+
+  /** True while notifications can still reach the client. */
+  get canEmit(): boolean {
+    return this.deps.responseMode !== "json" && !this.controller.signal.aborted &&
+      (this.#connection === undefined || !this.#connection.ended);
+  }
+
+  async answer(http: Request): Promise<Response> {
+    const { work } = this.deps;
+    const abort = () => this.controller.abort("client-gone");
+    const httpSignal = http.signal;
+    httpSignal.addEventListener("abort", abort, { once: true });
+    work.add(this.controller);
+    const finished = this.#run().finally(() => {
+      work.delete(this.controller);
+      httpSignal.removeEventListener("abort", abort);
+    });
+    if (this.deps.responseMode === "sse") this.#openStream();
+    const streamed = new Promise<void>((resolve) => (this.#streamed = resolve));
+    const first = await Promise.race([finished.then((response) => ({ response })), streamed.then(() => undefined)]);
+    if (first !== undefined && this.#connection === undefined) {
+      if (this.controller.signal.aborted) return new Response(null, { status: 499 });
+      const { response } = first;
+      const status = "error" in response ? statusOf(response.error) : 200;
+      return new Response(JSON.stringify(response), { status, headers: { "content-type": "application/json" } });
+    }
+    const connection = this.#connection!;
+    void finished.then((response) => {
+      connection.write({ data: JSON.stringify(response) });
+      connection.close();
+    });
+    return this.#response!;
+  }
+
+  #openStream(): SseConnection {
+    if (this.#connection !== undefined) return this.#connection;
+    const connection = new SseConnection({
+      maxBufferedBytes: this.deps.maxBufferedBytes,
+      onEnd: (reason) => {
+        this.deps.keepAlive.remove(connection);
+        // The client closed the stream or stopped reading: that is cancellation in this era.
+        if (reason !== "closed") this.controller.abort("client-gone");
+      },
+    });
+    this.#connection = connection;
+    this.#response = new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+    this.deps.keepAlive.add(connection);
+    this.#streamed?.();
+    return connection;
+  }
+
+  emit(message: JsonRpcMessage): Promise<void> {
+    if (this.canEmit) this.#openStream().write({ data: JSON.stringify(message) });
+    return Promise.resolve();
+  }
+
+  /** The final JSON-RPC response of the request, encoded for the modern wire. */
+  async #run(): Promise<JsonRpcResponse> {
+    const { request } = this;
+    const id = request.id;
+    try {
+      const targetKey = INPUT_METHODS[request.method];
+      const params = request.params ?? {};
+      let round: InputRound | undefined;
+      let binding: RequestStateBinding | undefined;
+      if (targetKey !== undefined) {
+        binding = { ownerKey: ownerKeyOf(this.principal), method: request.method, target: String(params[targetKey] ?? ""), params };
+        const carried = await this.#openState(params.requestState, binding);
+        if (carried === "invalid") return errorResponse(id, ErrorCode.InvalidParams, INVALID_STATE);
+        round = new InputRound(collectAnswers(params.inputResponses, carried), this.envelope.clientCapabilities);
+      }
+      const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this, round));
+      if (round?.missingCapabilities !== undefined) {
+        return errorResponse(id, ErrorCode.MissingRequiredClientCapability, "The request needs a client capability it did not declare", {
+          requiredCapabilities: round.missingCapabilities,
+        });
+      }
+      if (round !== undefined && binding !== undefined && Object.keys(round.pending).length > 0) {
+        const codec = await this.deps.requestState();
+        const requestState = await codec.seal(round.carry(), binding);
+        return {
+          jsonrpc: "2.0",
+          id,
+          result: {
+            resultType: "input_required",
+            inputRequests: round.pending,
+            requestState,
+            _meta: { [SERVER_INFO_META_KEY]: this.deps.serverInfo },
+          },
+        };
+      }
+      if ("error" in response) return { jsonrpc: "2.0", id, error: encodeError(response.error) };
+      const hint = this.deps.cacheHint(request.method, params);
+      return { jsonrpc: "2.0", id, result: encodeCompleteResult(request.method, response.result, this.deps.serverInfo, hint) };
+    } catch (error) {
+      if (error instanceof McpError) return errorResponse(id, error.code, error.message, error.data);
+      this.deps.onError(error);
+      return errorResponse(id, ErrorCode.InternalError, "Internal error");
+    }
+  }
+
+  /** The inputs carried by `requestState`; undefined when there is none, "invalid" when it does not open. */
+  async #openState(token: unknown, binding: RequestStateBinding): Promise<CarriedInputs | undefined | "invalid"> {
+    if (token === undefined) return undefined;
+    const codec = await this.deps.requestState();
+    const opened = await codec.open(token, binding);
+    if (!opened.ok) {
+      this.deps.onError(new Error(`requestState refused: ${opened.reason}`));
+      return "invalid";
+    }
+    const payload = opened.payload as CarriedInputs;
+    if (typeof payload?.answers !== "object" || typeof payload?.asked !== "object") return "invalid";
+    return payload;
+  }
+}
+
+/** The {@linkcode RequestContext} of a modern request: everything comes from its envelope. */
+class ModernRequestContext implements RequestContext {
+  #exchange: ModernExchange;
+  #round: InputRound | undefined;
+
+  constructor(exchange: ModernExchange, round: InputRound | undefined) {
+    this.#exchange = exchange;
+    this.#round = round;
+  }
+
+  get protocolVersion(): string {
+    return this.#exchange.envelope.protocolVersion;
+  }
+
+  get clientCapabilities(): ClientCapabilities {
+    return this.#exchange.envelope.clientCapabilities;
+  }
+
+  get clientInfo(): Implementation | undefined {
+    return this.#exchange.envelope.clientInfo;
+  }
+
+  get principal(): Principal {
+    return this.#exchange.principal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#exchange.controller.signal;
+  }
+
+  get logLevel(): LoggingLevel | undefined {
+    return this.#exchange.envelope.logLevel;
+  }
+
+  notify(notification: JsonRpcNotification): Promise<void> {
+    // Log messages only when this request named a level (there is no logging/setLevel in this era).
+    if (notification.method === "notifications/message" && this.#exchange.envelope.logLevel === undefined) return Promise.resolve();
+    return this.#exchange.emit(notification);
+  }
+
+  request(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+    if (this.#round === undefined) {
+      return Promise.reject(new McpError(ErrorCode.RequestFailed, `${method} is only available to tools/call, prompts/get and resources/read`));
+    }
+    return this.#round.request(method, params, options?.key);
+  }
+
+  setLogLevel(): Promise<void> {
+    return Promise.reject(new McpError(ErrorCode.MethodNotFound, "logging/setLevel does not exist in this protocol version"));
+  }
+
+  subscribe(): Promise<void> {
+    return Promise.reject(new McpError(ErrorCode.MethodNotFound, "Use subscriptions/listen in this protocol version"));
+  }
+
+  unsubscribe(): Promise<void> {
+    return this.subscribe();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The 2026-07-28 (stateless) pipeline for one POSTed message that claims the
+ * modern era. The shared steps (Host/Origin, Accept, Content-Type, body,
+ * JSON, JSON-RPC envelope, authentication) have run. This module runs the
+ * era's own checks in the spec's order, each returning a refusal:
+ *
+ *   `_meta` envelope (-32602) → MCP-Protocol-Version vs. claim (-32020) →
+ *   Mcp-Method vs. body (-32020) → supported version (-32022) → required
+ *   headers and Mcp-Name (-32020) → method exists (404, -32601) →
+ *   Mcp-Param-* (-32020) → dispatch
+ *
+ * then answers `server/discover` and `subscriptions/listen` itself and hands
+ * everything else to the exchange. No session is looked at or created:
+ * `Mcp-Session-Id` and `Last-Event-ID` are ignored.
+ * @module
+ */
+
+import { type Refusal, refuse } from "../http/refusal.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { Principal } from "../protocol/context.ts";
+import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
+import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
+import type { ListenStreams } from "./listen_streams.ts";
+import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
+import { checkMethodHeader, checkNameHeader, checkParameterHeaders, type HeaderParameter } from "./param_headers.ts";
+import { encodeCompleteResult } from "./result_encoding.ts";
+
+/** What the modern pipeline needs beyond the exchange's dependencies. */
+export interface ModernPipelineDependencies extends ModernExchangeDependencies {
+  listen: ListenStreams;
+  /** The discover result's body (capabilities, instructions), before encoding. */
+  discover: () => Record<string, unknown>;
+  /** True when the dispatcher serves `method` in this era. */
+  serves: (method: string) => boolean;
+  /** The `x-mcp-header` parameters of a tool; undefined for an unknown tool. */
+  headerParameters: (toolName: string) => readonly HeaderParameter[] | undefined;
+}
+
+/** Methods of the sessionful revisions that do not exist in 2026-07-28. */
+const REMOVED_METHODS = new Set(["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"]);
+
+/** Methods whose target is named by `Mcp-Name`, with the param carrying it. */
+const NAMED_BY: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** Serves one modern message (a request or a notification). */
+export async function serveModernMessage(
+  deps: ModernPipelineDependencies,
+  http: Request,
+  message: ClassifiedMessage,
+  principal: Principal,
+): Promise<Response | Refusal> {
+  if (message.kind === "response") {
+    return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted in this protocol version");
+  }
+  // Notifications (initialized, roots/list_changed, cancelled) need no answer and change nothing here.
+  if (message.kind === "notification") return new Response(null, { status: 202 });
+  const request = message.message;
+  const checked = checkModernRequest(deps, http, request);
+  if ("status" in checked) return checked;
+  const stripped = withoutEnvelope(request);
+  const params = stripped.params ?? {};
+  switch (request.method) {
+    case "server/discover": {
+      const result = encodeCompleteResult("server/discover", deps.discover(), deps.serverInfo, deps.cacheHint("server/discover", params));
+      return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), { headers: JSON_HEADERS });
+    }
+    case "subscriptions/listen": {
+      try {
+        return deps.listen.open(request.id, params);
+      } catch (error) {
+        const { code, message } = error as { code: number; message: string };
+        return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }), { headers: JSON_HEADERS });
+      }
+    }
+  }
+  return await answerModernRequest(deps, http, stripped, checked.envelope, principal);
+}
+
+/** The era's checks, in the spec's order; the envelope when every one passes. */
+function checkModernRequest(
+  deps: ModernPipelineDependencies,
+  http: Request,
+  request: JsonRpcRequest,
+): { envelope: ModernEnvelope } | Refusal {
+  const id = request.id;
+  const read = readEnvelope(request);
+  if (!read.ok) return refuse(400, read.message, { code: ErrorCode.InvalidParams, id });
+  const { envelope } = read;
+  const headerVersion = http.headers.get("mcp-protocol-version")?.trim();
+  if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
+    return mismatch("MCP-Protocol-Version does not match _meta", id);
+  }
+  const methodHeader = http.headers.get("mcp-method");
+  if (methodHeader !== null && !checkMethodHeader(http.headers, request.method).ok) {
+    return mismatch("Mcp-Method does not match the body", id);
+  }
+  if (!SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(envelope.protocolVersion)) {
+    return refuse(400, "Unsupported protocol version", {
+      code: ErrorCode.UnsupportedProtocolVersion,
+      id,
+      data: { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: envelope.protocolVersion },
+    });
+  }
+  if (headerVersion === undefined) return mismatch("MCP-Protocol-Version header is required", id);
+  if (methodHeader === null) return mismatch("Mcp-Method header is required", id);
+  const params = request.params ?? {};
+  const nameKey = NAMED_BY[request.method];
+  if (nameKey !== undefined && typeof params[nameKey] === "string" && !checkNameHeader(http.headers, params[nameKey] as string).ok) {
+    return mismatch("Mcp-Name does not match the body", id);
+  }
+  const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
+    (!REMOVED_METHODS.has(request.method) && deps.serves(request.method));
+  if (!known) return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id });
+  if (request.method === "tools/call" && typeof params.name === "string") {
+    const parameters = deps.headerParameters(params.name);
+    const args = params.arguments;
+    if (parameters !== undefined && parameters.length > 0 && typeof args === "object" && args !== null && !Array.isArray(args)) {
+      const result = checkParameterHeaders(http.headers, parameters, args as Record<string, unknown>);
+      if (!result.ok) return mismatch(result.message, id);
+    }
+  }
+  return { envelope };
+}
+
+function mismatch(message: string, id: JsonRpcRequest["id"]): Refusal {
+  return refuse(400, `Header mismatch: ${message}`, { code: ErrorCode.HeaderMismatch, id });
+}

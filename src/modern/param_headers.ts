@@ -1,0 +1,154 @@
+/**
+ * The routing headers of 2026-07-28 (SEP-2243): `Mcp-Method` names the body's
+ * method, `Mcp-Name` its target (tool or prompt name, resource URI), and
+ * `Mcp-Param-{Name}` each tool argument whose input schema marks it with
+ * `x-mcp-header`, so proxies can route without reading bodies. The server
+ * checks that the headers agree with the body. Values that are not
+ * header-safe travel as `=?base64?<RFC 4648 base64 of UTF-8>?=`; the payload
+ * must be canonical (padded, no stray characters) and valid UTF-8. This
+ * module decodes and compares; it does not decide the HTTP answer.
+ * @module
+ */
+
+/** A tool input property routed as a header. */
+export interface HeaderParameter {
+  /** The lower-case header name, `mcp-param-<name>`. */
+  header: string;
+  /** The property's path through nested `properties`. */
+  path: string[];
+  /** The property's type: the only three a header may carry. */
+  type: "string" | "integer" | "boolean";
+}
+
+/** The outcome of a header check; the message never echoes header values. */
+export type HeaderCheck = { ok: true } | { ok: false; message: string };
+
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const PREFIX = "=?base64?";
+const SUFFIX = "?=";
+
+/**
+ * Decodes a routing header value: optional whitespace trimmed, the base64
+ * form decoded strictly, anything else taken literally.
+ *
+ * @example
+ * ```ts
+ * import { decodeHeaderValue } from "./param_headers.ts";
+ * decodeHeaderValue("=?base64?SGVsbG8=?="); // { ok: true, value: "Hello" }
+ * decodeHeaderValue("=?base64?SGVsbG8?="); // { ok: false }: not canonical
+ * ```
+ */
+export function decodeHeaderValue(raw: string): { ok: true; value: string } | { ok: false } {
+  const value = raw.replace(/^[ \t]+|[ \t]+$/g, "");
+  if (!value.startsWith(PREFIX) || !value.endsWith(SUFFIX) || value.length < PREFIX.length + SUFFIX.length) {
+    return { ok: true, value };
+  }
+  const payload = value.slice(PREFIX.length, value.length - SUFFIX.length);
+  if (!CANONICAL_BASE64.test(payload)) return { ok: false };
+  try {
+    const binary = atob(payload);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return { ok: true, value: strictUtf8.decode(bytes) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Finds the `x-mcp-header` properties of a tool's input schema, following
+ * only `properties` chains, and checks each declaration: a non-empty header
+ * token, unique without regard to case, on a string, integer or boolean
+ * property. Throws a TypeError naming the property otherwise.
+ */
+export function scanHeaderParameters(inputSchema: Record<string, unknown>): HeaderParameter[] {
+  const found: HeaderParameter[] = [];
+  const seen = new Set<string>();
+  const walk = (schema: Record<string, unknown>, path: string[]) => {
+    const properties = schema.properties;
+    if (!isRecord(properties)) return;
+    for (const key of Object.keys(properties)) {
+      const property = properties[key];
+      if (!isRecord(property)) continue;
+      const at = [...path, key];
+      if (Object.hasOwn(property, "x-mcp-header")) {
+        const name = property["x-mcp-header"];
+        const where = `property ${at.join(".")}`;
+        if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`${where}: x-mcp-header must be a non-empty header token`);
+        const type = property.type;
+        if (type !== "string" && type !== "integer" && type !== "boolean") {
+          throw new TypeError(`${where}: x-mcp-header is only allowed on string, integer or boolean properties`);
+        }
+        const header = `mcp-param-${name.toLowerCase()}`;
+        if (seen.has(header)) throw new TypeError(`${where}: x-mcp-header ${name} is declared twice`);
+        seen.add(header);
+        found.push({ header, path: at, type });
+      }
+      walk(property, at);
+    }
+  };
+  walk(inputSchema, []);
+  return found;
+}
+
+function valueAt(args: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = args;
+  for (const key of path) {
+    if (!isRecord(value) || !Object.hasOwn(value, key)) return undefined;
+    value = value[key];
+  }
+  return value;
+}
+
+/** True when the decoded header text stands for the body value of a parameter of `type`. */
+function sameValue(type: HeaderParameter["type"], text: string, body: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof body === "string" && text === body;
+    case "integer":
+      return /^-?\d+$/.test(text) && typeof body === "number" && Number(text) === body;
+    case "boolean":
+      return (text === "true" && body === true) || (text === "false" && body === false);
+  }
+}
+
+/**
+ * Checks the `Mcp-Param-*` headers of a `tools/call`: every routed argument
+ * present in the body (and not null) needs its header, with the same value
+ * (integers compared as numbers, booleans as `true`/`false`).
+ */
+export function checkParameterHeaders(headers: Headers, parameters: readonly HeaderParameter[], args: Record<string, unknown>): HeaderCheck {
+  for (const parameter of parameters) {
+    const body = valueAt(args, parameter.path);
+    if (body === undefined || body === null) continue;
+    const raw = headers.get(parameter.header);
+    if (raw === null) return { ok: false, message: `${parameter.header} header is required` };
+    const decoded = decodeHeaderValue(raw);
+    if (!decoded.ok) return { ok: false, message: `${parameter.header} is not valid base64 UTF-8` };
+    if (!sameValue(parameter.type, decoded.value, body)) return { ok: false, message: `${parameter.header} does not match the body` };
+  }
+  return { ok: true };
+}
+
+/** Checks `Mcp-Name` against the body's tool name, prompt name or resource URI. */
+export function checkNameHeader(headers: Headers, expected: string): HeaderCheck {
+  const raw = headers.get("mcp-name");
+  if (raw === null) return { ok: false, message: "Mcp-Name header is required" };
+  const decoded = decodeHeaderValue(raw);
+  if (!decoded.ok || decoded.value !== expected) return { ok: false, message: "Mcp-Name does not match the body" };
+  return { ok: true };
+}
+
+/** Checks `Mcp-Method` against the body's method: present, byte-exact (case-sensitive), whitespace trimmed. */
+export function checkMethodHeader(headers: Headers, method: string): HeaderCheck {
+  const raw = headers.get("mcp-method");
+  if (raw === null) return { ok: false, message: "Mcp-Method header is required" };
+  if (raw.replace(/^[ \t]+|[ \t]+$/g, "") !== method) return { ok: false, message: "Mcp-Method does not match the body" };
+  return { ok: true };
+}

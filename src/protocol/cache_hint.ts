@@ -1,0 +1,28 @@
+/**
+ * Cache hints (2026-07-28): how long a client may reuse a result, and whether
+ * it may share it between callers. They are data on definitions and options;
+ * only the modern wire sends them.
+ * @module
+ */
+
+/** How long a client may reuse a result, and who may share it. */
+export interface CacheHint {
+  /** Milliseconds the result stays fresh; 0 = do not reuse. */
+  ttlMs: number;
+  /** `public`: identical for every caller; `private`: only for the caller who asked. */
+  cacheScope: "public" | "private";
+}
+
+/** `{ ttlMs: 0, cacheScope: "private" }`: never reuse, never share. */
+export const DEFAULT_CACHE_HINT: CacheHint = Object.freeze({ ttlMs: 0, cacheScope: "private" });
+
+/** Checks a cache hint given in options or a definition; throws a RangeError naming `where`. */
+export function checkCacheHint(hint: CacheHint, where: string): CacheHint {
+  if (typeof hint !== "object" || hint === null || !Number.isSafeInteger(hint.ttlMs) || hint.ttlMs < 0) {
+    throw new RangeError(`${where}: ttlMs must be a non-negative integer`);
+  }
+  if (hint.cacheScope !== "public" && hint.cacheScope !== "private") {
+    throw new RangeError(`${where}: cacheScope must be "public" or "private"`);
+  }
+  return hint;
+}
