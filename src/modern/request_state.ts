@@ -152,8 +152,8 @@ export class RequestStateCodec {
 
   /** The data the seal authenticates: format version, key id and the binding. */
   async #associatedData(keyId: string, binding: RequestStateBinding): Promise<Uint8Array<ArrayBuffer>> {
-    const salient: Record<string, unknown> = {};
-    for (const key of Object.keys(binding.params)) if (!DIGEST_EXCLUDED.has(key)) salient[key] = binding.params[key];
+    // fromEntries defines own properties: a "__proto__" param stays in the digest on every runtime.
+    const salient = Object.fromEntries(Object.entries(binding.params).filter(([key]) => !DIGEST_EXCLUDED.has(key)));
     const digest = toBase64Url(await sha256(canonicalJson(salient)));
     return encoder.encode(canonicalJson([VERSION, keyId, binding.ownerKey, binding.method, binding.target, digest]));
   }
