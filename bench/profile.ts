@@ -2,22 +2,20 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   /usr/bin/node --import tsx bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling]
  *                                              [--workload steady|init|progress] [--seconds 10] [--top 25]
  *
- * The server runs with `--cpu-prof` (Node: `/usr/bin/node --cpu-prof --import tsx`, Deno:
+ * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
  * `deno run --cpu-prof`, `bun --cpu-prof`), is driven by autocannon exactly as in bench/run.ts,
  * then exits cleanly through `POST /__bench/exit` so the profile is written
- * (to $TMPDIR/tether-bench-profiles/). tsx and Deno run transpiled code, so positions are
- * mapped back with a source map from esbuild using tsx's own transform options.
+ * (to $TMPDIR/tether-bench-profiles/). Positions are the TypeScript source's on every
+ * runtime (Node blanks out types in place; Deno and Bun source-map their profiles).
  */
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { transformSync } from "esbuild";
 import { measure, type RequestTemplate } from "./lib/load.ts";
 import { BINARIES, ROOT } from "./lib/proc.ts";
 import {
@@ -59,7 +57,7 @@ const command = runtime === "deno"
   ? [BINARIES.deno, "run", "-A", `--cpu-prof-dir=${dir}`, ...args]
   : runtime === "bun"
   ? [BINARIES.bun, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...args]
-  : [BINARIES.node, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", ...args];
+  : [BINARIES.node, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...args];
 console.log(command.join(" "));
 const child = spawn(command[0], command.slice(1), {
   cwd: ROOT,
@@ -174,70 +172,11 @@ const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
 if (file === undefined) throw new Error("no profile written");
 const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
 
-// Source maps: esbuild with tsx's options (minifyWhitespace + keepNames), generated → original line.
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const mapCache = new Map<string, ((line: number, col: number) => number) | null>();
-function originalLine(url: string, line: number, col: number): number | undefined {
+// Node strips types by replacing them with blanks, and Deno and Bun source-map their profiles:
+// every runtime's positions are already those of the .ts source.
+function originalLine(url: string, line: number): number | undefined {
   if (!url.startsWith("file://") || !url.endsWith(".ts")) return undefined;
-  if (runtime !== "node") return line + 1; // Deno's and Bun's profile positions are already source-mapped
-  let lookup = mapCache.get(url);
-  if (lookup === undefined) {
-    try {
-      const path = fileURLToPath(url);
-      const out = transformSync(readFileSync(path, "utf8"), {
-        loader: "ts",
-        format: "esm",
-        target: `node${process.versions.node}`,
-        sourcemap: "external",
-        minifyWhitespace: true,
-        keepNames: true,
-        sourcefile: path,
-      });
-      const mappings = (JSON.parse(out.map) as { mappings: string }).mappings;
-      const lines: [number, number][][] = [];
-      let srcLine = 0;
-      let srcCol = 0;
-      let src = 0;
-      for (const genLine of mappings.split(";")) {
-        const segs: [number, number][] = [];
-        let genCol = 0;
-        for (const seg of genLine.split(",")) {
-          if (seg === "") continue;
-          const values: number[] = [];
-          let value = 0;
-          let shift = 0;
-          for (const ch of seg) {
-            const digit = B64.indexOf(ch);
-            value += (digit & 31) << shift;
-            if (digit & 32) shift += 5;
-            else {
-              values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-              value = 0;
-              shift = 0;
-            }
-          }
-          genCol += values[0];
-          if (values.length >= 4) {
-            src += values[1];
-            srcLine += values[2];
-            srcCol += values[3];
-            segs.push([genCol, srcLine]);
-          }
-        }
-        lines.push(segs);
-      }
-      lookup = (l: number, c: number) => {
-        const segs = lines[l] ?? [];
-        let best = -1;
-        for (const [gc, sl] of segs) if (gc <= c) best = sl;
-        return best + 1;
-      };
-    } catch {
-      lookup = null;
-    }
-    mapCache.set(url, lookup);
-  }
-  return lookup === null ? undefined : lookup(line, col);
+  return line + 1;
 }
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -256,7 +195,7 @@ const busy = total - idle;
 
 function label(cf: CallFrame): string {
   const url = cf.url.replace(`file://${ROOT}/`, "").replace(/^file:\/\//, "");
-  const line = originalLine(cf.url, cf.lineNumber, cf.columnNumber);
+  const line = originalLine(cf.url, cf.lineNumber);
   const where = url === "" ? "(native)" : `${url}:${line ?? cf.lineNumber + 1}`;
   return `${cf.functionName || "(anonymous)"} ${where}`;
 }

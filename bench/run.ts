@@ -4,8 +4,8 @@
  * sessions, drives it with autocannon 9 and prints one set of tables; a full
  * run also regenerates bench/RESULTS.md.
  *
- *   /usr/bin/node --import tsx bench/run.ts                 full run (~7-8 min on 2 cores), writes bench/RESULTS.md
- *   /usr/bin/node --import tsx bench/run.ts --smoke         CI smoke (~1 min), exits 1 on any wrong answer
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
+ *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
  *   options: --runtime deno,bun,node   --only steady,progress,init,memory,<server key>,...   --out FILE
  *
  * See bench/README.md for what each workload does.
@@ -200,7 +200,7 @@ function parseCli(argv: string[]) {
     else if (arg === "--out") out = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: /usr/bin/node --import tsx bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,memory,<server>] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,memory,<server>] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);

@@ -8,7 +8,7 @@
  * Runs unchanged on Deno, Bun and Node:
  *   deno run -A examples/everything.ts
  *   bun examples/everything.ts
- *   node --import tsx examples/everything.ts
+ *   node examples/everything.ts          (Node 22.18 or later; npm: node_modules/node24/bin/node)
  * Environment: PORT (default 8787; 0 picks a free port), SESSION_IDLE_MS, SESSION_MAX.
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.

