@@ -1,0 +1,83 @@
+/**
+ * A complete tether server on Bun, with `Bun.serve`: one tool, `countdown`,
+ * that asks the user to confirm (elicitation) and reports each step
+ * (progress).
+ *
+ * Start it (from the repository root):
+ *   npm run example:bun                  (= node_modules/.bin/bun examples/bun/server.ts)
+ * Connect the MCP Inspector (Node >= 22.19 on PATH), in another terminal:
+ *   npx @modelcontextprotocol/inspector --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name countdown --tool-arg from=3
+ *   npx @modelcontextprotocol/inspector     (the web UI: transport "Streamable HTTP", the URL above)
+ * The Inspector CLI declares no elicitation, so the tool runs unconfirmed there.
+ *
+ * Environment: PORT (default 8787; 0 picks a free port). Listens on 127.0.0.1
+ * and prints the MCP endpoint's URL. In your own project, import from
+ * "@tether/mcp" (`bunx jsr add @tether/mcp`) instead of "../../mod.ts".
+ */
+
+import * as z from "zod";
+import { createMcpHandler, defineTool } from "../../mod.ts";
+
+/** Waits `ms`, or rejects when `signal` aborts (the client cancelled, the session ended). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+const countdown = defineTool({
+  name: "countdown",
+  description: "Counts down to liftoff, one step every 200 ms, after the user confirms",
+  input: z.object({ from: z.number().int().min(1).max(10).default(3) }),
+  handler: async ({ from }, ctx) => {
+    let note = "";
+    // Ask only a client that can show a form; others get the countdown unconfirmed.
+    if (ctx.clientCapabilities.elicitation !== undefined) {
+      const answer = await ctx.elicit({
+        message: `Start a countdown from ${from}?`,
+        requestedSchema: {
+          type: "object",
+          properties: { confirm: { type: "boolean", title: "Start the countdown" } },
+          required: ["confirm"],
+        },
+      });
+      if (answer.action !== "accept" || answer.content?.confirm !== true) {
+        return "Countdown called off.";
+      }
+    } else {
+      note = " (not confirmed: this client cannot ask its user)";
+    }
+    for (let step = 1; step <= from; step++) {
+      await sleep(200, ctx.signal);
+      await ctx.progress(step, from, `${from - step}…`);
+    }
+    return `Liftoff after counting down from ${from}${note}.`;
+  },
+});
+
+const handler = createMcpHandler({ name: "bun-example", version: "1.0.0", tools: [countdown] });
+
+// Bun's global, declared for type checkers without bun-types (CI type-checks this file with Deno).
+declare const Bun: {
+  env: Record<string, string | undefined>;
+  serve(options: {
+    hostname: string;
+    port: number;
+    idleTimeout: number;
+    fetch: (request: Request) => Promise<Response>;
+  }): { port: number };
+};
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: Number(Bun.env.PORT ?? 8787),
+  // 0 = never: Bun's default (10 s) would cut idle SSE streams between heartbeats.
+  idleTimeout: 0,
+  fetch: handler,
+});
+console.log(`tether on Bun: http://127.0.0.1:${server.port}/mcp`);

@@ -1,0 +1,232 @@
+/**
+ * The per-runtime examples, started as their README headers say (one command,
+ * the runtime's own binary from node_modules) on a free port, and driven by
+ * the official SDK client: the tool asks for confirmation (elicitation),
+ * reports progress and answers; the Hono example authenticates in its own
+ * middleware and binds sessions to that user. Each child is stopped at the
+ * end of its test, whichever runtime runs the tests.
+ */
+
+import { afterEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import {
+  connectClient,
+  ElicitRequestSchema,
+  rawPost,
+  WAIT_MS,
+  withTimeout,
+} from "../interop/helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The binaries the examples' headers name, so the test does not depend on the runtime running it. */
+const BINARIES = {
+  deno: `${ROOT}node_modules/.bin/deno`,
+  bun: `${ROOT}node_modules/.bin/bun`,
+  node24: `${ROOT}node_modules/node24/bin/node`,
+};
+
+/** A first Deno run may type-strip and cache the modules it loads: allow for it. */
+const START_MS = 60_000;
+
+/** A running example. */
+interface Example {
+  /** The MCP endpoint URL it printed. */
+  url: string;
+  /** Everything it wrote so far, for failure messages. */
+  output(): string;
+}
+
+const running: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) await stop(child);
+});
+
+/** SIGTERM, then SIGKILL if the child is still there after a grace period; resolves once it exited. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  try {
+    await withTimeout(exited, 10_000, "the example did not exit after SIGKILL");
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+/** Starts `command` with PORT=0 and resolves with the URL it prints (rejects on exit or after START_MS). */
+function startExample(command: string, args: string[], pattern: RegExp): Promise<Example> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let output = "";
+  const printed = new Promise<Example>((resolve, reject) => {
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const url = pattern.exec(output)?.[0];
+      if (url !== undefined) resolve({ url, output: () => output });
+    };
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      reject(
+        new Error(
+          `${args.join(" ")} exited (${code ?? signal}) before printing its URL:\n${output}`,
+        ),
+      );
+    });
+  });
+  return withTimeout(printed, START_MS, `${args.join(" ")} printed no URL within ${START_MS} ms`);
+}
+
+const ENDPOINT = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/;
+
+/** Calls `countdown` from 3 with the given elicitation answer; returns its text, the questions and the progress. */
+async function countdown(
+  url: string,
+  answer: { action: "accept" | "decline"; content?: { confirm: boolean } },
+) {
+  const questions: string[] = [];
+  const connection = await withTimeout(
+    connectClient(url, {
+      capabilities: { elicitation: {} },
+      setup: (client) =>
+        client.setRequestHandler(ElicitRequestSchema, (request) => {
+          questions.push(request.params.message);
+          return answer;
+        }),
+    }),
+    WAIT_MS,
+    `connecting to ${url}`,
+  );
+  try {
+    const progress: { progress: number; total?: number; message?: string }[] = [];
+    const result = await connection.client.callTool(
+      { name: "countdown", arguments: { from: 3 } },
+      undefined,
+      { timeout: WAIT_MS, onprogress: (update) => void progress.push(update) },
+    );
+    assert.equal(result.isError, undefined, JSON.stringify(result));
+    const [content] = result.content as { type: string; text: string }[];
+    assert.equal(content.type, "text");
+    return { text: content.text, questions, progress };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The countdown example's behaviour, the same on every runtime. */
+async function checkCountdown(url: string): Promise<void> {
+  const confirmed = await countdown(url, { action: "accept", content: { confirm: true } });
+  assert.deepEqual(confirmed.questions, ["Start a countdown from 3?"]);
+  assert.deepEqual(confirmed.progress, [
+    { progress: 1, total: 3, message: "2…" },
+    { progress: 2, total: 3, message: "1…" },
+    { progress: 3, total: 3, message: "0…" },
+  ]);
+  assert.equal(confirmed.text, "Liftoff after counting down from 3.");
+
+  const declined = await countdown(url, { action: "decline" });
+  assert.deepEqual(declined.questions, ["Start a countdown from 3?"]);
+  assert.deepEqual(declined.progress, []);
+  assert.equal(declined.text, "Countdown called off.");
+}
+
+describe("examples", () => {
+  it("deno/server.ts on Deno: the countdown asks, reports progress and answers", async () => {
+    const example = await startExample(BINARIES.deno, [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-env=PORT",
+      "examples/deno/server.ts",
+    ], ENDPOINT);
+    await checkCountdown(example.url);
+  });
+
+  it("bun/server.ts on Bun: the countdown asks, reports progress and answers", async () => {
+    const example = await startExample(BINARIES.bun, ["examples/bun/server.ts"], ENDPOINT);
+    await checkCountdown(example.url);
+  });
+
+  it("node/server.ts on Node 24 (native type stripping): the countdown asks, reports progress and answers", async () => {
+    const example = await startExample(BINARIES.node24, ["examples/node/server.ts"], ENDPOINT);
+    await checkCountdown(example.url);
+  });
+
+  it("node/server.ts: a client without elicitation gets the countdown unconfirmed", async () => {
+    const example = await startExample(BINARIES.node24, ["examples/node/server.ts"], ENDPOINT);
+    const connection = await withTimeout(connectClient(example.url), WAIT_MS, "connecting");
+    try {
+      const result = await connection.client.callTool(
+        { name: "countdown", arguments: { from: 1 } },
+        undefined,
+        { timeout: WAIT_MS },
+      );
+      assert.deepEqual(result.content, [
+        {
+          type: "text",
+          text:
+            "Liftoff after counting down from 1 (not confirmed: this client cannot ask its user).",
+        },
+      ]);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it("hono/server.ts on Node 24: the middleware's user is the principal, and owns the session", async () => {
+    const example = await startExample(
+      BINARIES.node24,
+      ["examples/hono/server.ts"],
+      /http:\/\/127\.0\.0\.1:\d+\/api\/mcp\b/,
+    );
+    const url = example.url;
+
+    const alice = await withTimeout(
+      connectClient(url, { token: "alice-token" }),
+      WAIT_MS,
+      "connecting as alice",
+    );
+    try {
+      const result = await alice.client.callTool({ name: "whoami", arguments: {} }, undefined, {
+        timeout: WAIT_MS,
+      });
+      assert.deepEqual(result.content, [{ type: "text", text: "You are Alice (alice)." }]);
+
+      // Bob is authenticated, but the session is Alice's.
+      const asBob = await rawPost(url, alice.sessionId, {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/list",
+      }, {
+        headers: { authorization: "Bearer bob-token" },
+      });
+      await asBob.body?.cancel();
+      assert.equal(asBob.status, 403);
+    } finally {
+      await alice.close();
+    }
+
+    // No token, or an unknown one: the Hono middleware answers before tether sees the request.
+    const refusals: Record<string, string>[] = [{}, { authorization: "Bearer mallory-token" }];
+    for (const headers of refusals) {
+      const refused = await rawPost(
+        url,
+        undefined,
+        { jsonrpc: "2.0", id: 1, method: "tools/list" },
+        { headers },
+      );
+      assert.equal(refused.status, 401);
+      assert.deepEqual(await refused.json(), { error: "unauthorized" });
+    }
+  });
+});
