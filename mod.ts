@@ -6,7 +6,15 @@
  * binding), SSE streaming with progress, cancellation, server→client
  * requests and resumable streams.
  *
- * @example
+ * MCP revisions served, on one endpoint: 2025-03-26, 2025-06-18 and
+ * 2025-11-25 (sessionful) and 2026-07-28 (stateless).
+ *
+ * Runtimes: Deno 2.x, Bun 1.x, Node 22.18 or later and 24 (tested on Deno
+ * 2.9.5, Bun 1.4.4, Node 22.23 and 24.21). On Bun, serve the handler with
+ * `Bun.serve({ hostname: "127.0.0.1", port: 8787, idleTimeout: 0, fetch: handler })`:
+ * `idleTimeout: 0` keeps idle SSE streams open between heartbeats.
+ *
+ * @example The smallest server, on Deno
  * ```ts
  * import { createMcpHandler, defineTool } from "@tether/mcp";
  * import * as z from "zod";
@@ -22,6 +30,16 @@
  *   })],
  * });
  * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, handler);
+ * ```
+ *
+ * @example On Node (22.18 or later), through `@tether/mcp/node`
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { serve } from "@tether/mcp/node";
+ *
+ * const handler = createMcpHandler({ name: "hello", version: "1.0.0", tools: [] });
+ * const server = serve(handler, { hostname: "127.0.0.1", port: 8787 });
+ * console.log(`MCP on ${await server.url}/mcp`);
  * ```
  * @module
  */
