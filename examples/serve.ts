@@ -20,7 +20,7 @@ type Handler = ((request: Request) => Promise<Response>) & { close?: () => Promi
 
 interface DenoLike {
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void },
+    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void; signal?: AbortSignal },
     handler: (request: Request) => Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } };
 }
@@ -29,6 +29,18 @@ interface BunLike {
     port: number;
     stop(force?: boolean): Promise<void> | void;
   };
+}
+
+/** How long a closing Deno server waits for the answers still in progress before it closes every connection. */
+const DENO_CLOSE_GRACE_MS = 2_000;
+
+/** Resolves when every promise has settled, or after `ms`, whichever comes first (one macrotask later, so answers are written). */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), late]);
+  clearTimeout(timer);
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The runtime this code runs on. */
@@ -43,14 +55,26 @@ export async function serveHandler(handler: Handler, port = 0, hostname = "127.0
   const runtime = runtimeName();
   if (runtime === "deno") {
     const deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
-    const server = deno.serve({ port, hostname, onListen: () => {} }, handler);
+    // Closed through the signal, not shutdown(): Deno's graceful shutdown waits until every request
+    // has been received in full, so a client that stops halfway through a body would hold it for ever.
+    const stop = new AbortController();
+    const answering = new Set<Promise<Response>>();
+    const server = deno.serve({ port, hostname, onListen: () => {}, signal: stop.signal }, (request) => {
+      const answer = handler(request);
+      answering.add(answer);
+      answer.then(() => answering.delete(answer), () => answering.delete(answer));
+      return answer;
+    });
     const bound = server.addr.port;
     return {
       url: `http://${hostname}:${bound}`,
       port: bound,
       async close() {
         await handler.close?.();
-        await server.shutdown();
+        // A closed handler answers what it still holds at once (a pending body read gets 503): let those out first.
+        await settleWithin([...answering], DENO_CLOSE_GRACE_MS);
+        stop.abort();
+        await server.finished;
       },
     };
   }

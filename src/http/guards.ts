@@ -82,16 +82,37 @@ export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Resp
   return httpError(403, "Forbidden: Origin not allowed");
 }
 
+/** The Accept header conforming clients send: answered without parsing. */
+const COMMON_ACCEPT = "application/json, text/event-stream";
+
+/**
+ * True when `accept` lists `type` (lower-case `type/subtype`) with a quality
+ * above zero. Media ranges are parsed (RFC 9110 §12.5.1): the most specific
+ * range that matches decides (an exact type over `type/*`, which beats any-type), `q=0`
+ * means "not acceptable", and a range must name the type exactly, so
+ * `application/json-seq` is not `application/json`.
+ */
 function acceptsType(accept: string, type: string): boolean {
-  // Cheap substring test first; the media-range loop only runs for unusual headers.
-  if (accept.includes(type)) return true;
+  if (accept === COMMON_ACCEPT) return true;
   const slash = type.indexOf("/");
   const wildcard = type.slice(0, slash) + "/*";
+  let specificity = 0;
+  let quality = 0;
   for (const part of accept.split(",")) {
-    const range = part.split(";")[0].trim().toLowerCase();
-    if (range === "*/*" || range === wildcard) return true;
+    const [rawRange, ...parameters] = part.split(";");
+    const range = rawRange.trim().toLowerCase();
+    const rank = range === type ? 3 : range === wildcard ? 2 : range === "*/*" ? 1 : 0;
+    if (rank <= specificity) continue;
+    specificity = rank;
+    quality = 1;
+    for (const parameter of parameters) {
+      const equals = parameter.indexOf("=");
+      if (equals === -1 || parameter.slice(0, equals).trim().toLowerCase() !== "q") continue;
+      const value = Number(parameter.slice(equals + 1).trim());
+      quality = Number.isNaN(value) ? 1 : value;
+    }
   }
-  return false;
+  return quality > 0;
 }
 
 /**

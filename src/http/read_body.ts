@@ -1,20 +1,42 @@
 /**
- * Reads a request body as UTF-8 text with a hard byte cap. A body without a
- * Content-Length (chunked) is read as a stream and reading stops at the first
- * chunk past the cap, so an oversized or endless body never occupies more
- * than `limit` bytes plus one chunk. A body with a Content-Length within the
- * cap is read in one `arrayBuffer()` call: HTTP framing bounds it to the
- * declared length, and runtimes serve that call without building a web
- * stream (on Node, @hono/node-server reads the socket directly — several
- * times cheaper than `request.body`). Its size is checked again after.
+ * Reads a request body as UTF-8 text with a hard byte cap and a deadline.
+ * A body without a Content-Length (chunked) is read as a stream into a
+ * buffer of our own (chunks are copied, never kept: Deno's are views into
+ * 64 KiB buffers), and reading stops at the first chunk past the cap, so an
+ * oversized or endless body never holds more than about `limit` bytes however
+ * it is chunked. A body with a Content-Length within the cap is read in one
+ * `arrayBuffer()` call: HTTP framing bounds it, and runtimes serve that call
+ * without building a web stream (on Node, @hono/node-server reads the socket
+ * directly — several times cheaper than `request.body`). Either read gives up
+ * at the deadline (a slow or stalled sender) or when the server closes; a
+ * streamed body is then cancelled, while an `arrayBuffer()` call cannot be:
+ * it is abandoned, and the runtime drops the rest when the answer is sent.
  * @module
  */
 
-/** Why a body could not be read. */
-export type BodyFailure = "too-large" | "invalid-utf8" | "aborted";
+import { ByteAccumulator } from "./byte_accumulator.ts";
+
+/**
+ * Why a body could not be read: larger than the limit, not UTF-8, broken off
+ * by the client, not finished within the deadline, or stopped because the
+ * server is closing.
+ */
+export type BodyFailure = "too-large" | "invalid-utf8" | "aborted" | "timeout" | "cancelled";
 
 /** The outcome of {@linkcode readBodyText}. */
 export type BodyResult = { ok: true; text: string } | { ok: false; failure: BodyFailure };
+
+/** Deadline and cancellation of {@linkcode readBodyText}. */
+export interface BodyReadControl {
+  /** Give up (`"timeout"`) when the whole body has not arrived this many ms after the read began. */
+  timeoutMs?: number;
+  /**
+   * The stop functions of reads in progress: the read adds its own while it
+   * runs, and calling it ends the read as `"cancelled"` (a closing server
+   * calls them all).
+   */
+  pending?: Set<() => void>;
+}
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -24,57 +46,90 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * @example
  * ```ts
  * import { readBodyText } from "./read_body.ts";
- * const result = await readBodyText(new Request("http://x/", { method: "POST", body: "{}" }), 1024);
+ * const result = await readBodyText(new Request("http://x/", { method: "POST", body: "{}" }), 1024, { timeoutMs: 30_000 });
  * if (result.ok) console.log(result.text); // "{}"
  * ```
  */
-export async function readBodyText(request: Request, limit: number): Promise<BodyResult> {
+export async function readBodyText(request: Request, limit: number, control: BodyReadControl = {}): Promise<BodyResult> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await request.body?.cancel().catch(() => {});
     return { ok: false, failure: "too-large" };
   }
-  if (declared !== null) {
-    let buffer: ArrayBuffer;
-    try {
-      buffer = await request.arrayBuffer();
-    } catch {
-      return { ok: false, failure: "aborted" };
-    }
-    if (buffer.byteLength > limit) return { ok: false, failure: "too-large" };
-    return decode(new Uint8Array(buffer));
+  if (declared === null && request.body === null) return { ok: true, text: "" };
+
+  const stop = new ReadStop();
+  const cancel = () => stop.stop("cancelled");
+  control.pending?.add(cancel);
+  const timer = control.timeoutMs === undefined ? undefined : setTimeout(() => stop.stop("timeout"), control.timeoutMs);
+  try {
+    return declared !== null ? await readWhole(request, limit, stop) : await readStream(request.body!, limit, stop);
+  } finally {
+    clearTimeout(timer);
+    control.pending?.delete(cancel);
   }
-  const body = request.body;
-  if (body === null) return { ok: true, text: "" };
+}
+
+/** Ends a read early; the first reason given wins. */
+class ReadStop {
+  reason: BodyFailure | undefined;
+  #wake: ((reason: BodyFailure) => void) | undefined;
+
+  stop(reason: BodyFailure): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.#wake?.(reason);
+  }
+
+  /**
+   * `step`'s value, or the reason if the read is stopped first. A fresh race
+   * per step: racing every chunk against one long-lived promise would pile a
+   * reaction per chunk onto it.
+   */
+  wait<T extends object>(step: Promise<T>): Promise<T | BodyFailure> {
+    if (this.reason !== undefined) return Promise.resolve(this.reason);
+    return new Promise<T | BodyFailure>((resolve, reject) => {
+      this.#wake = resolve;
+      step.then(resolve, reject);
+    });
+  }
+}
+
+/** The Content-Length path: one `arrayBuffer()` call, raced with the stop. */
+async function readWhole(request: Request, limit: number, stop: ReadStop): Promise<BodyResult> {
+  let buffer: ArrayBuffer | BodyFailure;
+  try {
+    buffer = await stop.wait(request.arrayBuffer());
+  } catch {
+    return { ok: false, failure: "aborted" };
+  }
+  if (typeof buffer === "string") return { ok: false, failure: buffer };
+  if (buffer.byteLength > limit) return { ok: false, failure: "too-large" };
+  return decode(new Uint8Array(buffer));
+}
+
+/** The chunked path: chunks copied into one buffer, each read raced with the stop. */
+async function readStream(body: ReadableStream<Uint8Array>, limit: number, stop: ReadStop): Promise<BodyResult> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  const accumulator = new ByteAccumulator(limit);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
+      const next = await stop.wait(reader.read());
+      if (typeof next === "string") {
+        // Not awaited: a stalled source may never settle its cancel.
+        reader.cancel().catch(() => {});
+        return { ok: false, failure: next };
+      }
+      if (next.done) break;
+      if (!accumulator.push(next.value)) {
         await reader.cancel().catch(() => {});
         return { ok: false, failure: "too-large" };
       }
-      chunks.push(value);
     }
   } catch {
     return { ok: false, failure: "aborted" };
   }
-  let bytes: Uint8Array;
-  if (chunks.length === 1) {
-    bytes = chunks[0];
-  } else {
-    bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-  }
-  return decode(bytes);
+  return decode(accumulator.bytes());
 }
 
 function decode(bytes: Uint8Array): BodyResult {

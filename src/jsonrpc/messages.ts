@@ -96,20 +96,20 @@ function isRequestId(value: unknown): value is RequestId {
  */
 export function classifyMessage(value: unknown): ClassifiedMessage | undefined {
   if (!isPlainObject(value) || value.jsonrpc !== "2.0") return undefined;
-  if ("method" in value) {
+  if (Object.hasOwn(value, "method")) {
     if (typeof value.method !== "string" || value.method.length === 0) return undefined;
-    if ("params" in value && value.params !== undefined && !isPlainObject(value.params)) {
+    if (Object.hasOwn(value, "params") && value.params !== undefined && !isPlainObject(value.params)) {
       return undefined;
     }
-    if (!("id" in value)) {
+    if (!Object.hasOwn(value, "id")) {
       return { kind: "notification", message: value as unknown as JsonRpcNotification };
     }
     if (!isRequestId(value.id)) return undefined;
     return { kind: "request", message: value as unknown as JsonRpcRequest };
   }
-  if (!("id" in value) || !(isRequestId(value.id) || value.id === null)) return undefined;
-  const hasResult = "result" in value;
-  const hasError = "error" in value;
+  if (!Object.hasOwn(value, "id") || !(isRequestId(value.id) || value.id === null)) return undefined;
+  const hasResult = Object.hasOwn(value, "result");
+  const hasError = Object.hasOwn(value, "error");
   if (hasResult === hasError) return undefined;
   if (hasResult && !isPlainObject(value.result)) return undefined;
   if (hasError) {

@@ -83,13 +83,9 @@ export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
   const params = request.params;
   const meta = asRecord(params?._meta);
   if (params === undefined || meta === undefined) return request;
-  const kept: Record<string, unknown> = {};
-  let any = false;
-  for (const key of Object.keys(meta)) {
-    if (key.startsWith(RESERVED_PREFIX)) continue;
-    kept[key] = meta[key];
-    any = true;
-  }
+  // Defined, never assigned: assigning a client's `__proto__` key would set the object's prototype.
+  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_PREFIX)));
+  const any = Object.keys(kept).length > 0;
   const stripped: Record<string, unknown> = { ...params };
   if (any) stripped._meta = kept;
   else delete stripped._meta;

@@ -119,6 +119,15 @@ export type Completer = (
   ctx: HandlerContext,
 ) => string[] | Promise<string[]>;
 
+/**
+ * The completer a definition's `complete` table names for `argument` (a
+ * client-chosen name): own entries only, never `toString` or `constructor`
+ * from Object.prototype.
+ */
+export function ownCompleter(table: Readonly<Record<string, Completer>> | undefined, argument: string): Completer | undefined {
+  return table !== undefined && Object.hasOwn(table, argument) ? table[argument] : undefined;
+}
+
 /** A family of resources described by an RFC 6570 URI template. */
 export interface ResourceTemplateDefinition {
   /** The URI template, e.g. `files://{path}`. */

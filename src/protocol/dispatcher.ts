@@ -7,6 +7,7 @@
  * @module
  */
 
+import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { errorResponse, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from "../jsonrpc/messages.ts";
 import type { RequestContext } from "./context.ts";
@@ -174,7 +175,7 @@ export class Dispatcher {
   async handle(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
     const method = this.#methods.get(request.method);
     if (method === undefined) {
-      return errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method.slice(0, 128)}`);
+      return errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${echoInput(request.method)}`);
     }
     try {
       return resultResponse(request.id, await method(request.params ?? EMPTY_PARAMS, ctx, request));

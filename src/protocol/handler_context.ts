@@ -22,7 +22,8 @@ import { isLoggingLevel, passesThreshold } from "./logging.ts";
 
 function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
   const meta = request.params?._meta;
-  if (typeof meta !== "object" || meta === null) return undefined;
+  // An own property only: a token inherited through a `__proto__` key was never size-checked.
+  if (typeof meta !== "object" || meta === null || !Object.hasOwn(meta, "progressToken")) return undefined;
   const token = (meta as Record<string, unknown>).progressToken;
   return typeof token === "string" || typeof token === "number" ? token : undefined;
 }

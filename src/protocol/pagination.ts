@@ -13,6 +13,9 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+/** A canonical decimal offset: no sign, no leading zero, no exponent, at most 15 digits (a safe integer). */
+const OFFSET = /^(?:0|[1-9][0-9]{0,14})$/;
+
 function encodeCursor(list: string, offset: number): string {
   return btoa(`${list}:${offset}`).replace(/=+$/, "");
 }
@@ -27,9 +30,10 @@ function decodeCursor(list: string, cursor: unknown): number {
   }
   const prefix = `${list}:`;
   if (!text.startsWith(prefix)) throw invalidCursor();
-  const offset = Number(text.slice(prefix.length));
-  if (!Number.isSafeInteger(offset) || offset < 0) throw invalidCursor();
-  return offset;
+  // Only the form encodeCursor writes: `Number()` would also read "0x10", "1e1", " 5" and "" (as 0).
+  const digits = text.slice(prefix.length);
+  if (!OFFSET.test(digits)) throw invalidCursor();
+  return Number(digits);
 }
 
 function invalidCursor(): McpError {

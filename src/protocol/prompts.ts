@@ -5,9 +5,10 @@
  * @module
  */
 
+import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { HandlerContext } from "./context.ts";
-import type { AnyPromptDefinition, Completer, PromptArgument } from "./definitions.ts";
+import { type AnyPromptDefinition, type Completer, ownCompleter, type PromptArgument } from "./definitions.ts";
 import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
@@ -118,13 +119,13 @@ export class PromptRegistry {
 
   /** The completer for a prompt argument; throws -32602 for an unknown prompt. */
   completer(name: unknown, argument: string): Completer | undefined {
-    return this.#lookup(name).definition.complete?.[argument];
+    return ownCompleter(this.#lookup(name).definition.complete, argument);
   }
 
   #lookup(name: unknown): CompiledPrompt {
     if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "A string prompt name is required");
     const prompt = this.#prompts.get(name);
-    if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name.slice(0, 128)}`);
+    if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${echoInput(name)}`);
     return prompt;
   }
 }

@@ -5,14 +5,16 @@
  * @module
  */
 
+import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { encodeBase64 } from "./base64.ts";
 import type { HandlerContext } from "./context.ts";
-import type {
-  Completer,
-  ResourceDefinition,
-  ResourceReadReturn,
-  ResourceTemplateDefinition,
+import {
+  type Completer,
+  ownCompleter,
+  type ResourceDefinition,
+  type ResourceReadReturn,
+  type ResourceTemplateDefinition,
 } from "./definitions.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
@@ -140,7 +142,7 @@ export class ResourceRegistry {
       if (value === undefined) break;
       return toResourceContents(uri, definition.mimeType, value);
     }
-    throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+    throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri: echoInput(uri) });
   }
 
   /** The cache hint of what reading `uri` returns: its resource's, or its first matching template's. */
@@ -158,7 +160,7 @@ export class ResourceRegistry {
   /** The completer for a template variable; undefined when the template or completer is unknown. */
   completer(uri: string, variable: string): { known: boolean; completer?: Completer } {
     const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
-    if (template !== undefined) return { known: true, completer: template.definition.complete?.[variable] };
+    if (template !== undefined) return { known: true, completer: ownCompleter(template.definition.complete, variable) };
     return { known: this.#resources.has(uri) };
   }
 }

@@ -8,6 +8,7 @@
  */
 
 import * as z from "zod";
+import { echoInput } from "../jsonrpc/echo.ts";
 
 /** A JSON Schema document as a plain object. */
 export type JsonSchema = { [key: string]: unknown };
@@ -84,25 +85,26 @@ function checkJsonSchema(schema: unknown, value: unknown, path: string): string 
   if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
     return `${where}: not one of the allowed values`;
   }
-  if ("const" in s && JSON.stringify(s.const) !== JSON.stringify(value)) {
+  if (Object.hasOwn(s, "const") && JSON.stringify(s.const) !== JSON.stringify(value)) {
     return `${where}: must equal ${JSON.stringify(s.const)}`;
   }
   if (typeOf(value) === "object") {
     const object = value as Record<string, unknown>;
     if (Array.isArray(s.required)) {
       for (const key of s.required) {
-        if (typeof key === "string" && !(key in object)) return `${where}: missing required property "${key}"`;
+        if (typeof key === "string" && !Object.hasOwn(object, key)) return `${where}: missing required property "${key}"`;
       }
     }
     const properties = (typeof s.properties === "object" && s.properties !== null)
       ? s.properties as JsonSchema
       : {};
+    // Own properties only: `in` would find toString, constructor and __proto__ on Object.prototype.
     for (const [key, child] of Object.entries(object)) {
-      if (key in properties) {
+      if (Object.hasOwn(properties, key)) {
         const problem = checkJsonSchema(properties[key], child, path === "" ? key : `${path}.${key}`);
         if (problem !== undefined) return problem;
       } else if (s.additionalProperties === false) {
-        return `${where}: unexpected property "${key}"`;
+        return `${where}: unexpected property ${JSON.stringify(echoInput(key))}`;
       }
     }
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { HandlerContext } from "./context.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
@@ -127,7 +128,7 @@ export class ToolRegistry {
     const name = params.name;
     if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
     const tool = this.#tools.get(name);
-    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 128)}`);
+    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${echoInput(name)}`);
     const args = params.arguments ?? {};
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");

@@ -3,14 +3,17 @@
  * ReadableStream queue measured in bytes; when a client stops reading and the
  * queue passes `maxBufferedBytes`, the connection is dropped (its queue freed)
  * rather than growing. Callers keep events in the event log, so a dropped
- * client loses nothing it cannot resume. It frames bytes; it does not know
- * MCP.
+ * client loses nothing it cannot resume. Every body starts with bytes at once
+ * (a priming event, or a `: connected` comment): Bun sends no response headers
+ * before the first chunk. It frames bytes; it does not know MCP.
  * @module
  */
 
 import { type SseMessage, stringifySseMessage } from "../http/sse.ts";
 
 const encoder = new TextEncoder();
+/** The first bytes of a body that has no priming event. */
+const CONNECTED: SseMessage = { comment: "connected" };
 
 /** Why a connection ended. */
 export type ConnectionEnd = "closed" | "client-gone" | "overflow";
@@ -19,6 +22,12 @@ export type ConnectionEnd = "closed" | "client-gone" | "overflow";
 export interface SseConnectionOptions {
   /** Bytes the queue may hold before the connection is dropped. */
   maxBufferedBytes: number;
+  /**
+   * The message the body starts with, queued at once (a priming event).
+   * Default: a `: connected` comment, so the runtime has a chunk to send with
+   * the headers however long the first event takes.
+   */
+  first?: SseMessage;
   /** Called once when the connection ends, whoever ended it. */
   onEnd?: (reason: ConnectionEnd) => void;
 }
@@ -45,6 +54,7 @@ export class SseConnection {
       highWaterMark: options.maxBufferedBytes,
       size: (chunk) => (this.#backlog.has(chunk) ? 0 : chunk.byteLength),
     });
+    this.write(options.first ?? CONNECTED);
   }
 
   /** True once the connection has ended. */

@@ -64,13 +64,14 @@ describe("listening stream (GET)", () => {
       const streamA = (await listen(handler, a)).body!.getReader();
       const streamB = (await listen(handler, b)).body!.getReader();
       assert.equal(await handler.notify(a.id, { method: "notifications/message", params: { level: "info", data: "for a" } }), true);
-      const gotA = await readSseUntil(streamA, (e) => e.length >= 1);
+      const gotA = await readSseUntil(streamA, (e) => messagesOf(e).length >= 1);
+      assert.deepEqual(gotA.events[0].comments, ["connected"], "no priming event before 2025-11-25: a comment opens the body");
       assert.equal(gotA.events[0].retry, undefined, "no priming event before 2025-11-25");
       assert.deepEqual(messagesOf(gotA.events), [
         { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "for a" } },
       ]);
-      const gotB = await readSseUntil(streamB, (e) => e.length >= 1, 100);
-      assert.deepEqual(gotB.events, [], "b's stream must not carry a's notification");
+      const gotB = await readSseUntil(streamB, (e) => messagesOf(e).length >= 1, 100);
+      assert.deepEqual(messagesOf(gotB.events), [], "b's stream must not carry a's notification");
       assert.equal(await handler.notify("no-such-session", { method: "x" }), false);
     } finally {
       await handler.close();
