@@ -22,11 +22,13 @@ import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
 import { readBodyText } from "./http/read_body.ts";
 import { isRefusal, type Refusal, refuse, renderRefusal } from "./http/refusal.ts";
 import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
+import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
 import { type ClassifiedMessage, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type RequestId } from "./jsonrpc/messages.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
 import { type ModernPipelineDependencies, serveModernMessage } from "./modern/modern_pipeline.ts";
+import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
 import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS, SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
@@ -46,12 +48,16 @@ import { utf8Length } from "./utf8_length.ts";
 export interface HandlerStats {
   /** Sessions held by the store (expired ones awaiting the sweep included). */
   sessions: number;
-  /** Requests being handled right now. */
+  /** Requests being handled right now (aborted ones included until their handler returns). */
   inFlight: number;
   /** Open SSE connections in this process. */
   openStreams: number;
   /** Server→client requests waiting for the client. */
   pendingClientRequests: number;
+  /** Requests refused since start because their session had `sessions.maxRequestsPerSession` in flight. */
+  refusedAtSessionCap: number;
+  /** Requests aborted since start because their client was gone, and did not resume, for `orphanTimeoutMs`. */
+  abandoned: number;
 }
 
 /** The function returned by {@linkcode createMcpHandler}, plus its controls. */
@@ -179,7 +185,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     },
   });
   let codec: Promise<RequestStateCodec> | undefined;
-  const modernWork = new Set<AbortController>();
+  const modernWork = new ModernWork();
   const modern: ModernPipelineDependencies = {
     dispatcher,
     serverInfo,
@@ -199,6 +205,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     headerParameters: (name) => dispatcher.tools.headerParameters(name),
   };
   let closed = false;
+  /** Stop functions of the body reads in progress: `close()` ends them (503) so no shutdown waits on a slow sender. */
+  const bodyReads = new Set<() => void>();
 
   const sweepTimer = setInterval(() => void legacy.sweep().catch(config.onError), config.sweepIntervalMs);
   unrefTimer(sweepTimer);
@@ -251,9 +259,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const refused = checkPostAccept(request, config.strictAccept) ?? checkContentType(request);
     if (refused !== undefined) return refused;
 
-    const body = await readBodyText(request, config.maxBodyBytes);
+    const body = await readBodyText(request, config.maxBodyBytes, { timeoutMs: config.bodyTimeoutMs, pending: bodyReads });
     if (!body.ok) {
       if (body.failure === "too-large") return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
+      if (body.failure === "timeout") return refuse(408, `Request Timeout: the body did not arrive within ${config.bodyTimeoutMs} ms`);
+      if (body.failure === "cancelled") return refuse(503, "Service Unavailable: server is shutting down");
       if (body.failure === "invalid-utf8") return refuse(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
       return refuse(400, "Bad Request: body could not be read");
     }
@@ -276,7 +286,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const classified = classifyMessage(value);
       if (classified === undefined) {
         const id = asObject(value)?.id;
-        const knownId = typeof id === "string" || typeof id === "number" ? id as RequestId : null;
+        // Only a valid id is echoed (a string within the size limit, or an integer): never 1.5, {} or megabytes.
+        const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id) ? id as RequestId : null;
         return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", { id: knownId });
       }
       messages.push(classified);
@@ -323,7 +334,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       code: ErrorCode.UnsupportedProtocolVersion,
       data: requested === undefined
         ? { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS] }
-        : { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested },
+        : { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: echoInput(requested) },
     });
   }
 
@@ -381,10 +392,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    for (const stopRead of [...bodyReads]) stopRead();
     clearInterval(sweepTimer);
     legacy.close();
-    for (const work of [...modernWork]) work.abort("server-closed");
-    modernWork.clear();
+    modernWork.abortAll("server-closed");
     listen.closeAll();
     keepAlive.stop();
     if (ownsStore) await store.close();
@@ -396,6 +407,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       inFlight: legacy.inFlight.size + modernWork.size,
       openStreams: legacy.hub.connectionCount + listen.size,
       pendingClientRequests: legacy.pending.size,
+      refusedAtSessionCap: legacy.inFlight.refusedAtCap,
+      abandoned: legacy.inFlight.abandoned,
     };
   }
 

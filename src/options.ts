@@ -36,6 +36,13 @@ export interface SessionOptions {
   maxSubscriptionBytes?: number;
   /** `Retry-After` seconds sent with the 503 of a full server. Default 30. */
   retryAfterSeconds?: number;
+  /**
+   * Requests one session may have in flight at once. A request beyond it is
+   * answered with a JSON-RPC error (`-32004`, "Too many concurrent requests
+   * in this session (limit N)") in the POST's normal answer, and does not
+   * run. Default 64.
+   */
+  maxRequestsPerSession?: number;
 }
 
 /** How a POST that carries requests is answered. */
@@ -72,6 +79,12 @@ export interface McpHandlerOptions {
   strictAccept?: boolean;
   /** Largest POST body, bytes (413 beyond). Default 4 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a POST body may take to arrive, ms, from when reading starts; a
+   * slower or stalled body gets `408`. Deno never times out a slow body, nor
+   * does Bun with `idleTimeout: 0`, so this is the bound. Default 30,000.
+   */
+  bodyTimeoutMs?: number;
   /** Deepest JSON nesting accepted (400 beyond). Default 64. */
   maxJsonDepth?: number;
   /** Items per page of the list methods. Default 100. */
@@ -112,6 +125,14 @@ export interface McpHandlerOptions {
   eventLog?: EventLog;
   /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client by default, ms. Default 5 minutes. */
   clientRequestTimeoutMs?: number;
+  /**
+   * How long work may run once its client's connection is gone and no
+   * client has resumed its stream, ms; then its `ctx.signal` aborts with
+   * reason `"abandoned"`. A resume (GET with `Last-Event-ID`) within it
+   * keeps the work running. Default 60 s: longer than the official SDK's
+   * reconnection backoff, short enough that dropped calls cannot pile up.
+   */
+  orphanTimeoutMs?: number;
 
   /**
    * Which protocol eras to serve. Default: both. Legacy-only answers modern
@@ -151,6 +172,7 @@ export interface ResolvedOptions {
   healthPath: string | undefined;
   strictAccept: boolean;
   maxBodyBytes: number;
+  bodyTimeoutMs: number;
   maxJsonDepth: number;
   pageSize: number;
   idleTtlMs: number;
@@ -163,12 +185,14 @@ export interface ResolvedOptions {
   maxUriBytes: number;
   maxIdBytes: number;
   retryAfterSeconds: number;
+  maxRequestsPerSession: number;
   responseMode: ResponseMode;
   heartbeatMs: number;
   retryMs: number;
   maxStreamBufferBytes: number;
   listeningStream: boolean;
   clientRequestTimeoutMs: number;
+  orphanTimeoutMs: number;
   eras: Required<EraOptions>;
   cacheHints: NonNullable<McpHandlerOptions["cacheHints"]>;
   maxListenStreams: number;
@@ -200,6 +224,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     healthPath: options.healthPath,
     strictAccept: options.strictAccept ?? true,
     maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes, 4 * 1024 * 1024),
+    bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs, 30_000),
     maxJsonDepth: positive("maxJsonDepth", options.maxJsonDepth, 64),
     pageSize: positive("pageSize", options.pageSize, 100),
     idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
@@ -212,12 +237,14 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     maxUriBytes: positive("maxUriBytes", options.maxUriBytes, 8 * 1024),
     maxIdBytes: positive("maxIdBytes", options.maxIdBytes, 256),
     retryAfterSeconds: positive("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
+    maxRequestsPerSession: positive("sessions.maxRequestsPerSession", sessions.maxRequestsPerSession, 64),
     responseMode: mode,
     heartbeatMs: positive("heartbeatMs", options.heartbeatMs, 15_000, true),
     retryMs: positive("retryMs", options.retryMs, 1_000, true),
     maxStreamBufferBytes: positive("maxStreamBufferBytes", options.maxStreamBufferBytes, 1024 * 1024),
     listeningStream: options.listeningStream ?? true,
     clientRequestTimeoutMs: positive("clientRequestTimeoutMs", options.clientRequestTimeoutMs, 5 * 60_000),
+    orphanTimeoutMs: positive("orphanTimeoutMs", options.orphanTimeoutMs, 60_000),
     eras,
     cacheHints,
     maxListenStreams: positive("maxListenStreams", options.maxListenStreams, 1_024),

@@ -81,6 +81,8 @@ describe("batches", () => {
     let calls = 0;
     const handler = makeHandler({
       tools: [{ name: "count", description: "counts calls", handler: () => String(++calls) }],
+      // The default allows 64 requests of a session in flight; a full batch needs 100.
+      sessions: { maxRequestsPerSession: 100 },
     });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-03-26" });

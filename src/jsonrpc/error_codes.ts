@@ -20,6 +20,8 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   /** MCP: a server→client request failed (timeout, undeclared capability, client error). */
   RequestFailed: -32003,
+  /** tether: the session has `sessions.maxRequestsPerSession` requests in flight; retry when one has finished. */
+  TooManyRequests: -32004,
   /** MCP 2026-07-28: a routing header is missing or disagrees with the body. */
   HeaderMismatch: -32020,
   /** MCP 2026-07-28: the request needs a client capability it did not declare (`data.requiredCapabilities`). */

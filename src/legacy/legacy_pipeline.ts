@@ -33,7 +33,9 @@ import type { SessionRecord, SessionStore } from "../session/session_store.ts";
 import { StoreSessionState } from "../session/store_session_state.ts";
 import type { EventLog } from "../streams/event_log.ts";
 import { InFlightRegistry } from "../streams/in_flight.ts";
+import { OrphanWatch } from "../streams/orphan_watch.ts";
 import { PendingRequests } from "../streams/pending_requests.ts";
+import { SlowCalls } from "../streams/slow_calls.ts";
 import { answerRequests, type ExchangeDependencies, usesPriming } from "../streams/request_exchange.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
 import { utf8Length } from "../utf8_length.ts";
@@ -64,13 +66,14 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 export class LegacyPipeline {
   readonly sessions: SessionManager;
   readonly hub: StreamHub;
-  readonly inFlight = new InFlightRegistry();
+  readonly inFlight: InFlightRegistry;
   readonly pending = new PendingRequests();
   readonly #store: SessionStore;
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
   readonly #authenticate: (request: Request) => Promise<Principal | Response>;
   readonly #exchange: ExchangeDependencies;
+  readonly #slowCalls = new SlowCalls();
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
@@ -79,6 +82,7 @@ export class LegacyPipeline {
     this.#config = config;
     this.#dispatcher = dispatcher;
     this.#authenticate = options.authenticate;
+    this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
       idleTtlMs: config.idleTtlMs,
       absoluteTtlMs: config.absoluteTtlMs,
@@ -93,6 +97,7 @@ export class LegacyPipeline {
       heartbeatMs: config.heartbeatMs,
       maxBufferedBytes: config.maxStreamBufferBytes,
       retryMs: config.retryMs,
+      orphans: new OrphanWatch(config.orphanTimeoutMs),
       onHeartbeat: (ids) => {
         for (const id of ids) this.sessions.keepAlive(id).catch(config.onError);
       },
@@ -105,6 +110,7 @@ export class LegacyPipeline {
       pending: this.pending,
       responseMode: config.responseMode,
       clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+      slowCalls: this.#slowCalls,
       sessions: {
         state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
         setLogLevel: (id, level) => store.update(id, { logLevel: level }),
@@ -143,7 +149,9 @@ export class LegacyPipeline {
       else this.pending.deliver(session.id, ownerKeyOf(principal), classified.message as JsonRpcResponse);
     }
     if (requests.length === 0) return new Response(null, { status: 202 });
-    return await answerRequests(this.#exchange, requests, isBatch, session, principal);
+    // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
+    const connection = this.#config.responseMode === "json" ? request.signal : undefined;
+    return await answerRequests(this.#exchange, requests, isBatch, session, principal, connection);
   }
 
   /** GET: the session's listening stream, or a resume with Last-Event-ID. */
@@ -232,6 +240,8 @@ export class LegacyPipeline {
     this.inFlight.cancelAll("server-closed");
     this.pending.rejectAll("The server is closing");
     this.hub.closeAll();
+    this.hub.orphans.close();
+    this.#slowCalls.stop();
   }
 
   async #initialize(request: JsonRpcRequest, principal: Principal): Promise<Answer> {

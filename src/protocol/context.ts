@@ -116,7 +116,7 @@ export interface RequestContext {
   readonly clientInfo?: Implementation;
   /** The authenticated caller. */
   readonly principal: Principal;
-  /** Aborts when the request is cancelled, its session ends, or the handler closes. */
+  /** Aborts when the request is cancelled or abandoned, its session ends, or the handler closes. */
   readonly signal: AbortSignal;
   /** Session-scoped state; undefined where there is no session (stateless requests). */
   readonly session?: SessionState;
@@ -144,7 +144,11 @@ export interface RequestContext {
  * completers.
  */
 export interface HandlerContext {
-  /** Aborts when the client cancels, the session ends or the server closes. Pass it to fetch, timers, DB calls. */
+  /**
+   * Aborts when the client cancels, the session ends, the server closes, or
+   * the client's connection has been gone for `orphanTimeoutMs` without a
+   * resume (reason `"abandoned"`). Pass it to fetch, timers, DB calls.
+   */
   readonly signal: AbortSignal;
   /** The authenticated caller. */
   readonly principal: Principal;

@@ -1,13 +1,15 @@
 /**
- * The registry of in-flight requests, keyed by (session, request id). Each
- * registration is its own opaque token, and `release` only removes the entry
- * it registered: a late cleanup of an old request can never evict a newer one
- * that reused the same id. It aborts; it does not decide who may abort (the
- * transport checks session and principal first). Each request's
- * AbortController is created only when its signal is first read or it is
- * aborted: most tools never look, and the controller is a measurable part of
- * a request's cost on Node. One flat map holds every entry, so a request
- * costs one entry and one key; ending a session scans only what is in flight.
+ * The registry of in-flight requests, keyed by (session, request id). It
+ * refuses what would make work unreachable or unbounded: a request id still
+ * in flight in its session (a client that reuses one breaks the JSON-RPC
+ * uniqueness rule, and replacing the entry would hide the first request from
+ * cancellation) and a request beyond the session's cap. An entry stays until
+ * its handler returns, aborted or not, so `size` counts every running handler
+ * and a second DELETE, sweep or `close()` still reaches one that ignores its
+ * signal. It aborts; it does not decide who may abort (the transport checks
+ * session and principal first). Each request's AbortController is created
+ * only when its signal is first read or it is aborted: most tools never look,
+ * and the controller is a measurable part of a request's cost on Node.
  * @module
  */
 
@@ -15,20 +17,39 @@ import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 
 /** A registration, returned by {@linkcode InFlightRegistry.register}. */
 export interface InFlightHandle {
-  /** Aborts when the request is cancelled, its session ends, or the handler closes. */
+  /** Aborts when the request is cancelled, abandoned, its session ends, or the handler closes. */
   readonly signal: AbortSignal;
   /** True once aborted (reading it does not create the signal). */
   readonly aborted: boolean;
-  /** Removes this registration (and only this one). */
+  /** Aborts this request (the first cause wins). */
+  abort(reason: AbortCause): void;
+  /** Removes this registration (and only this one); call it when the handler has returned. */
   release(): void;
 }
 
-/** The reason given to signals aborted by each cause. */
-export type AbortCause = "cancelled" | "session-ended" | "server-closed";
+/**
+ * The reason given to signals aborted by each cause. `abandoned`: the
+ * client's connection was gone, and not resumed, for `orphanTimeoutMs`.
+ */
+export type AbortCause = "cancelled" | "abandoned" | "session-ended" | "server-closed";
+
+/**
+ * Why {@linkcode InFlightRegistry.register} refused a request:
+ * `duplicate-id`, its id is in flight in the session already;
+ * `session-full`, the session has `maxPerSession` requests in flight.
+ */
+export type InFlightRefusal = "duplicate-id" | "session-full";
+
+/** Options of {@linkcode InFlightRegistry}. */
+export interface InFlightRegistryOptions {
+  /** Requests one session may have in flight at once. Default: no limit. */
+  maxPerSession?: number;
+}
 
 class Entry implements InFlightHandle {
   #controller: AbortController | undefined;
   #registry: InFlightRegistry;
+  #released = false;
   readonly sessionKey: string;
   readonly key: string;
 
@@ -47,10 +68,16 @@ class Entry implements InFlightHandle {
   }
 
   abort(reason: AbortCause): void {
+    // A second cause (DELETE after a cancel, close() after DELETE) keeps the first reason;
+    // a request that has returned has nothing left to abort.
+    if (this.#released || this.aborted) return;
     (this.#controller ??= new AbortController()).abort(reason);
+    if (reason === "abandoned") this.#registry.recordAbandoned();
   }
 
   release(): void {
+    if (this.#released) return;
+    this.#released = true;
     this.#registry.release(this);
   }
 }
@@ -63,27 +90,73 @@ function entryKey(sessionKey: string, id: RequestId): string {
 /** Tracks in-flight requests so they can be cancelled one by one or per session. */
 export class InFlightRegistry {
   #entries = new Map<string, Entry>();
+  /** Entries per session, for the cap and for `has`. */
+  #perSession = new Map<string, number>();
+  #maxPerSession: number;
+  #refusedAtCap = 0;
+  #abandoned = 0;
 
-  /** The number of requests in flight. */
+  /** Creates an empty registry. */
+  constructor(options: InFlightRegistryOptions = {}) {
+    this.#maxPerSession = options.maxPerSession ?? Infinity;
+  }
+
+  /** The number of requests in flight (aborted ones included until their handler returns). */
   get size(): number {
     return this.#entries.size;
   }
 
+  /** Requests one session may have in flight at once. */
+  get maxPerSession(): number {
+    return this.#maxPerSession;
+  }
+
+  /** Requests refused because their session had `maxPerSession` in flight, since the registry was made. */
+  get refusedAtCap(): number {
+    return this.#refusedAtCap;
+  }
+
+  /** Requests aborted as `abandoned`, since the registry was made. */
+  get abandoned(): number {
+    return this.#abandoned;
+  }
+
+  /** Counts one abandoned request (called by its handle). */
+  recordAbandoned(): void {
+    this.#abandoned++;
+  }
+
+  /** The number of requests a session has in flight. */
+  inFlightOf(sessionKey: string): number {
+    return this.#perSession.get(sessionKey) ?? 0;
+  }
+
   /**
-   * Registers a request. A request id already in flight in this session is
-   * replaced (the old entry stays abortable only through its own handle).
+   * Registers a request, or refuses it: a request id already in flight in
+   * this session is never replaced, and a full session takes no more.
    */
-  register(sessionKey: string, id: RequestId): InFlightHandle {
+  register(sessionKey: string, id: RequestId): InFlightHandle | InFlightRefusal {
     const key = entryKey(sessionKey, id);
+    if (this.#entries.has(key)) return "duplicate-id";
+    const count = this.#perSession.get(sessionKey) ?? 0;
+    if (count >= this.#maxPerSession) {
+      this.#refusedAtCap++;
+      return "session-full";
+    }
     const entry = new Entry(this, sessionKey, key);
     this.#entries.set(key, entry);
+    this.#perSession.set(sessionKey, count + 1);
     return entry;
   }
 
-  /** Removes `entry` if it still owns its slot (a newer registration of the same key is left alone). */
+  /** Removes `entry` if it is still registered (releasing twice is harmless). */
   release(entry: InFlightHandle): void {
-    const { key } = entry as Entry;
-    if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    const { key, sessionKey } = entry as Entry;
+    if (this.#entries.get(key) !== entry) return;
+    this.#entries.delete(key);
+    const count = (this.#perSession.get(sessionKey) ?? 1) - 1;
+    if (count === 0) this.#perSession.delete(sessionKey);
+    else this.#perSession.set(sessionKey, count);
   }
 
   /** Aborts one request; true when it was in flight. */
@@ -94,35 +167,30 @@ export class InFlightRegistry {
     return true;
   }
 
-  /** True when the session has requests in flight. */
+  /** True when the session has requests in flight (aborted ones that have not returned included). */
   has(sessionKey: string): boolean {
-    for (const entry of this.#entries.values()) if (entry.sessionKey === sessionKey) return true;
-    return false;
+    return this.#perSession.has(sessionKey);
   }
 
   /** The sessions with requests in flight. */
   sessionKeys(): Set<string> {
-    const keys = new Set<string>();
-    for (const entry of this.#entries.values()) keys.add(entry.sessionKey);
-    return keys;
+    return new Set(this.#perSession.keys());
   }
 
-  /** Aborts every request of a session and forgets them; returns how many. */
+  /**
+   * Aborts every request of a session; returns how many it found. They stay
+   * registered until their handlers return, so they are still counted.
+   */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
+    if (!this.#perSession.has(sessionKey)) return 0;
     const ended: Entry[] = [];
-    for (const [key, entry] of this.#entries) {
-      if (entry.sessionKey !== sessionKey) continue;
-      this.#entries.delete(key);
-      ended.push(entry);
-    }
+    for (const entry of this.#entries.values()) if (entry.sessionKey === sessionKey) ended.push(entry);
     for (const entry of ended) entry.abort(reason);
     return ended.length;
   }
 
-  /** Aborts everything. */
+  /** Aborts everything (entries stay until their handlers return). */
   cancelAll(reason: AbortCause = "server-closed"): void {
-    const all = [...this.#entries.values()];
-    this.#entries.clear();
-    for (const entry of all) entry.abort(reason);
+    for (const entry of [...this.#entries.values()]) entry.abort(reason);
   }
 }

@@ -3,9 +3,19 @@
  * every handler finishes without emitting; the first notification or
  * server→client request switches it to an SSE stream that carries the
  * emitted messages, then the responses, then ends. Every request is
- * registered in flight so it can be cancelled; a cancelled request gets no
- * response. A dropped connection is not a cancellation: the work goes on and
- * its events wait in the event log for a resume.
+ * registered in flight so it can be cancelled; a request whose id is in
+ * flight already, or beyond the session's cap, is answered with an error and
+ * does not run. A cancelled request gets no response: when no request of the
+ * POST is left to answer, the answer is an SSE stream without events (a POST
+ * that carries requests is never answered `202`).
+ *
+ * A call still running after a moment is answered on its stream even
+ * before it emits (slow_calls.ts): it gets event ids the client can resume
+ * from, and a client that left is noticed on every runtime (Deno holds a
+ * socket until the handler returns). A dropped connection is not a
+ * cancellation: the work goes on and its events wait in the event log for a
+ * resume, for at most the orphan timeout without a connection; then its
+ * signal aborts with `abandoned`.
  *
  * This is the hot path: one {@linkcode Exchange} per POST and one
  * {@linkcode ExchangeRequestContext} per request, with methods on their
@@ -14,20 +24,23 @@
  */
 
 import { httpError, jsonResponse } from "../http/error_response.ts";
+import { SSE_HEADERS } from "../http/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type {
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-  JsonRpcResponse,
+import {
+  errorResponse,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
 import { type OutboundRequestOptions, ownerKeyOf, type Principal, type RequestContext, type SessionState } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
-import type { InFlightHandle, InFlightRegistry } from "./in_flight.ts";
+import type { InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import type { PendingRequests } from "./pending_requests.ts";
+import type { SlowCall, SlowCalls } from "./slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 
 /** Session-level operations the handler provides, addressed by session id. */
@@ -51,6 +64,8 @@ export interface ExchangeDependencies {
   responseMode: ResponseMode;
   clientRequestTimeoutMs: number;
   sessions: SessionOperations;
+  /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
+  slowCalls: SlowCalls;
 }
 
 /** The client capability each server→client request needs (declared at initialize). */
@@ -65,20 +80,37 @@ export function usesPriming(protocolVersion: string): boolean {
   return protocolVersion >= "2025-11-25";
 }
 
-/** Runs the requests of one POST and builds its HTTP response. */
+/** Answered, with no body, to a POST whose client left before its answer was known; no one reads it. */
+const CLIENT_GONE_STATUS = 499;
+
+/**
+ * Runs the requests of one POST and builds its HTTP response. `connection`
+ * (`json` mode only, where no stream can tell) is the POST's
+ * `request.signal`: when it aborts before the answer, the POST returns at
+ * once and its work runs on as an orphan.
+ */
 export function answerRequests(
   deps: ExchangeDependencies,
   requests: readonly JsonRpcRequest[],
   isBatch: boolean,
   session: SessionRecord,
   principal: Principal,
+  connection?: AbortSignal,
 ): Promise<Response> {
-  return new Exchange(deps, session, principal).answer(requests, isBatch);
+  return new Exchange(deps, session, principal).answer(requests, isBatch, connection);
+}
+
+/** The error answering a request the registry refused. */
+function refusalResponse(request: JsonRpcRequest, refusal: InFlightRefusal, limit: number): JsonRpcResponse {
+  return refusal === "duplicate-id"
+    ? errorResponse(request.id, ErrorCode.InvalidRequest, "Invalid Request: this request id is already in flight in this session")
+    : errorResponse(request.id, ErrorCode.TooManyRequests, `Too many concurrent requests in this session (limit ${limit})`);
 }
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class Exchange {
+class Exchange implements SlowCall {
   readonly deps: ExchangeDependencies;
+  readonly startedAt = performance.now();
   readonly session: SessionRecord;
   readonly principal: Principal;
   readonly mode: ResponseMode;
@@ -89,6 +121,9 @@ class Exchange {
   #sse: Response | undefined;
   #decide: (() => void) | undefined;
   #remaining = 0;
+  /** The registrations of this POST's requests, to abort them when abandoned. */
+  #handles: InFlightHandle[] = [];
+  #clientGone = false;
 
   constructor(deps: ExchangeDependencies, session: SessionRecord, principal: Principal) {
     this.deps = deps;
@@ -112,15 +147,20 @@ class Exchange {
     return this.#opening;
   }
 
+  /** Still running after a moment: answer on the stream (resumable, and a gone client is noticed). */
+  slow(): void {
+    if (this.canEmit) void this.openStream();
+  }
+
   async emit(message: JsonRpcMessage): Promise<void> {
     if (!this.canEmit) return;
     await (await this.openStream()).send(message);
   }
 
-  async answer(requests: readonly JsonRpcRequest[], isBatch: boolean): Promise<Response> {
+  async answer(requests: readonly JsonRpcRequest[], isBatch: boolean, connection?: AbortSignal): Promise<Response> {
     this.#remaining = requests.length;
-    // Resolved when every handler has finished, or the answer became a stream.
-    const decided = this.mode === "json" ? undefined : new Promise<void>((resolve) => (this.#decide = resolve));
+    // Resolved when every handler has finished, the answer became a stream, or the client left.
+    const decided = new Promise<void>((resolve) => (this.#decide = resolve));
     const runs = requests.map((request) => this.#run(request));
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (this.mode === "sse") {
@@ -129,26 +169,56 @@ class Exchange {
       // long-running call stays resumable.
       timer = setTimeout(() => void this.openStream(), 0);
     }
-    if (decided !== undefined) await decided;
+    else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
+    const onGone = () => {
+      this.#clientGone = true;
+      this.#decide?.();
+    };
+    if (connection?.aborted) onGone();
+    else connection?.addEventListener("abort", onGone, { once: true });
+    await decided;
+    connection?.removeEventListener("abort", onGone);
+    this.deps.slowCalls.delete(this);
     clearTimeout(timer);
 
     if (this.#opening === undefined) {
-      // Every handler finished without emitting: the whole answer is known.
       this.answered = true;
+      if (this.#clientGone && this.#remaining > 0) {
+        // No one can receive this answer: return now, and let the work run for the orphan timeout.
+        const adopt = this.deps.hub.orphans.watch(() => this.#abandon());
+        void Promise.all(runs).then(adopt);
+        return new Response(null, { status: CLIENT_GONE_STATUS });
+      }
+      // Every handler finished without emitting: the whole answer is known.
       const settled = runs.length === 1 ? [await runs[0]] : await Promise.all(runs);
       const responses = settled.filter((r): r is JsonRpcResponse => r !== undefined);
-      if (responses.length === 0) return new Response(null, { status: 202 });
+      // Nothing left to answer (every request was cancelled or its session ended): a stream
+      // without events. No priming event: it would invite a resume with nothing to replay
+      // (the official client reconnects after a primed stream that ends without a response).
+      if (responses.length === 0) return new Response(null, { status: 200, headers: SSE_HEADERS });
       if (this.mode === "sse") return await this.deps.hub.completeRequestStream(this.session.id, this.prime, responses);
       return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
     }
     const live = await this.#opening;
+    live.guardWork(() => this.#abandon());
     void Promise.all(runs.map((run) => run.then((response) => response && live.send(response))))
       .then(() => live.finish());
     return this.#sse ?? httpError(500, "Internal error", { code: ErrorCode.InternalError });
   }
 
+  /** The client is gone and did not come back within the orphan timeout: abort what still runs. */
+  #abandon(): void {
+    for (const handle of this.#handles) handle.abort("abandoned");
+  }
+
   async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
-    const handle = this.deps.inFlight.register(this.session.id, request.id);
+    const { inFlight } = this.deps;
+    const handle = inFlight.register(this.session.id, request.id);
+    if (typeof handle === "string") {
+      if (--this.#remaining === 0) this.#decide?.();
+      return refusalResponse(request, handle, inFlight.maxPerSession);
+    }
+    this.#handles.push(handle);
     try {
       const response = await this.deps.dispatcher.handle(request, new ExchangeRequestContext(this, handle));
       return handle.aborted ? undefined : response;

@@ -4,14 +4,16 @@
  * connection: every message is appended to the event log first, then written
  * to the connection if one is attached, so a client that drops and comes back
  * with `Last-Event-ID` gets exactly what it missed. One timer sends
- * heartbeats to every open connection. Scope: this process only; streams of
- * other instances are not visible here.
+ * heartbeats to every open connection. The work behind a stream may run
+ * without a connection only for the orphan timeout (see orphan_watch.ts).
+ * Scope: this process only; streams of other instances are not visible here.
  * @module
  */
 
 import { SSE_HEADERS, type SseMessage, stringifySseMessage } from "../http/sse.ts";
 import type { JsonRpcMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId } from "./event_log.ts";
+import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "./sse_connection.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
@@ -23,6 +25,8 @@ export interface StreamHubOptions {
   maxBufferedBytes: number;
   /** The `retry:` hint sent with priming events, ms. */
   retryMs: number;
+  /** How long a stream's work may run without a connection (see {@linkcode LogicalStream.guardWork}). */
+  orphans: OrphanWatch;
   /** Told, each heartbeat, which sessions have open connections (to keep them alive). */
   onHeartbeat?: (sessionIds: Iterable<string>) => void;
   /** Told about failures of the event log. */
@@ -42,6 +46,10 @@ export class LogicalStream {
   #connection: SseConnection | undefined;
   #tail: Promise<void> = Promise.resolve();
   #finished = false;
+  /** Called when the stream's work has had no connection for the orphan timeout. */
+  #onAbandoned: (() => void) | undefined;
+  /** Stops the orphan clock; set while the clock runs. */
+  #adopt: (() => void) | undefined;
 
   /** Use {@linkcode StreamHub} to create streams. */
   constructor(hub: StreamHub, sessionId: string, streamId: string) {
@@ -62,13 +70,41 @@ export class LogicalStream {
 
   /** Attaches a new connection, closing any previous one. */
   attach(connection: SseConnection): void {
-    if (this.#connection !== undefined && this.#connection !== connection) this.#connection.close();
+    const previous = this.#connection;
     this.#connection = connection;
+    this.#stopOrphanClock();
+    if (previous !== undefined && previous !== connection) previous.close();
   }
 
   /** Forgets `connection` if it is the attached one (it ended). */
   detach(connection: SseConnection): void {
-    if (this.#connection === connection) this.#connection = undefined;
+    if (this.#connection !== connection) return;
+    this.#connection = undefined;
+    this.#startOrphanClock();
+  }
+
+  /**
+   * Guards the work that writes to this stream: once the unfinished stream
+   * has had no connection for the hub's orphan timeout, `onAbandoned` runs
+   * (the caller aborts the work). A resume that attaches a connection in
+   * time stops the clock; a later loss starts it again.
+   */
+  guardWork(onAbandoned: () => void): void {
+    this.#onAbandoned = onAbandoned;
+    if (!this.connected) this.#startOrphanClock();
+  }
+
+  #startOrphanClock(): void {
+    if (this.#finished || this.#onAbandoned === undefined || this.#adopt !== undefined) return;
+    this.#adopt = this.#hub.orphans.watch(() => {
+      this.#adopt = undefined;
+      if (!this.#finished) this.#onAbandoned?.();
+    });
+  }
+
+  #stopOrphanClock(): void {
+    this.#adopt?.();
+    this.#adopt = undefined;
   }
 
   /** Logs a message and writes it to the attached connection, in call order. */
@@ -84,8 +120,10 @@ export class LogicalStream {
   /** Closes the HTTP connection but keeps the stream: the client can resume it. */
   closeConnection(): void {
     const connection = this.#connection;
+    if (connection === undefined) return;
     this.#connection = undefined;
-    connection?.close();
+    connection.close();
+    this.#startOrphanClock();
   }
 
   /** Ends the stream after everything queued was sent: marks it complete and closes the connection. */
@@ -93,6 +131,7 @@ export class LogicalStream {
     return this.#enqueue(async () => {
       if (this.#finished) return;
       this.#finished = true;
+      this.#stopOrphanClock();
       await this.#hub.eventLog.complete(this.sessionId, this.streamId);
       this.closeConnection();
       this.#hub.forget(this);
@@ -102,6 +141,7 @@ export class LogicalStream {
   /** Ends the stream at once (session ended, server closing). */
   abort(): void {
     this.#finished = true;
+    this.#stopOrphanClock();
     this.closeConnection();
     this.#hub.forget(this);
   }
@@ -123,6 +163,8 @@ export class LogicalStream {
 export class StreamHub {
   /** The event log every stream writes to. */
   readonly eventLog: EventLog;
+  /** The deadlines of work whose connection is gone. */
+  readonly orphans: OrphanWatch;
   #options: StreamHubOptions;
   #streams = new Map<string, Map<string, LogicalStream>>();
   #connections = new Map<SseConnection, string>();
@@ -134,6 +176,7 @@ export class StreamHub {
   constructor(options: StreamHubOptions) {
     this.#options = options;
     this.eventLog = options.eventLog;
+    this.orphans = options.orphans;
   }
 
   /** Open connections in this process. */
@@ -154,8 +197,7 @@ export class StreamHub {
     const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId);
     const stream = this.#register(sessionId, streamId);
-    const connection = this.#connect(stream);
-    if (prime) connection.write(this.#priming(streamId));
+    const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
     return { stream, response: sseResponse(connection) };
   }
 
@@ -221,8 +263,7 @@ export class StreamHub {
     const existing = this.listening(sessionId);
     if (existing?.connected) return undefined;
     const stream = existing ?? this.#register(sessionId, LISTENING_STREAM_ID);
-    const connection = this.#connect(stream);
-    if (prime) connection.write(this.#priming(LISTENING_STREAM_ID));
+    const connection = this.#connect(stream, prime ? this.#priming(LISTENING_STREAM_ID) : undefined);
     return sseResponse(connection);
   }
 
@@ -329,9 +370,11 @@ export class StreamHub {
     return stream;
   }
 
-  #connect(stream: LogicalStream): SseConnection {
+  /** A connection for `stream`, starting with `first` (a priming event) or the default comment. */
+  #connect(stream: LogicalStream, first: SseMessage | undefined): SseConnection {
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
+      first,
       onEnd: () => {
         this.#connections.delete(connection);
         stream.detach(connection);

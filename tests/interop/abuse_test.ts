@@ -13,6 +13,7 @@ import {
   rawGet,
   rawInitialize,
   rawPost,
+  responseOf,
   type SseEvent,
   SseReader,
   WAIT_MS,
@@ -95,7 +96,7 @@ describe("abuse", () => {
       latched.release();
       const response = await call;
       assert.equal(response.status, 200);
-      const body = await response.json() as {
+      const body = await responseOf(response, inFlightId) as {
         id: unknown;
         result: { content: { text: string }[]; isError?: boolean };
       };

@@ -350,6 +350,18 @@ export function messageOf(event: SseEvent): Record<string, unknown> | undefined 
   return event.data === "" ? undefined : JSON.parse(event.data) as Record<string, unknown>;
 }
 
+/**
+ * The JSON-RPC response with `id` from a POST's answer, JSON or SSE (a call
+ * that runs longer than a moment is answered on a stream).
+ */
+export async function responseOf(response: Response, id: number | string): Promise<Record<string, unknown> | undefined> {
+  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    return await response.json() as Record<string, unknown>;
+  }
+  const events = await new SseReader(response.body).rest();
+  return events.map(messageOf).find((message) => message !== undefined && message.id === id);
+}
+
 /** Rejects with `message` when `promise` takes longer than `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

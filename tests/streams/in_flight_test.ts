@@ -1,13 +1,23 @@
-/** The in-flight request registry: cancellation by (session, id), and token-guarded release. */
+/** The in-flight request registry: cancellation by (session, id), refusal of reused ids and of a full session, token-guarded release. */
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { InFlightRegistry } from "../../src/streams/in_flight.ts";
+import { type InFlightHandle, InFlightRegistry } from "../../src/streams/in_flight.ts";
+
+function isHandle(value: unknown): value is InFlightHandle {
+  return typeof value === "object" && value !== null;
+}
+
+/** The handle of a registration that must have been accepted. */
+function handleOf(value: unknown): InFlightHandle {
+  assert.ok(isHandle(value), `expected a registration, got ${String(value)}`);
+  return value;
+}
 
 describe("InFlightRegistry", () => {
   it("cancel aborts the registered request with reason cancelled", () => {
     const registry = new InFlightRegistry();
-    const handle = registry.register("s1", 1);
+    const handle = handleOf(registry.register("s1", 1));
     assert.equal(registry.cancel("s1", 1), true);
     assert.equal(handle.signal.aborted, true);
     assert.equal(handle.signal.reason, "cancelled");
@@ -15,32 +25,76 @@ describe("InFlightRegistry", () => {
 
   it("cancel of an unknown request, or of another session's, does nothing", () => {
     const registry = new InFlightRegistry();
-    const handle = registry.register("s1", 1);
+    const handle = handleOf(registry.register("s1", 1));
     assert.equal(registry.cancel("s2", 1), false);
     assert.equal(registry.cancel("s1", 2), false);
     assert.equal(registry.cancel("s1", "1"), false, "string and number ids are distinct");
     assert.equal(handle.signal.aborted, false);
   });
 
-  it("a late release of an old registration does not remove a newer one with the same key", () => {
+  it("a request id still in flight in the session is refused, and the first stays reachable", () => {
     const registry = new InFlightRegistry();
-    const old = registry.register("s1", 7);
-    const newer = registry.register("s1", 7);
+    const first = handleOf(registry.register("s1", 7));
+    assert.equal(registry.register("s1", 7), "duplicate-id");
     assert.equal(registry.size, 1);
-    old.release(); // the old request finishes after the id was reused
-    assert.equal(registry.size, 1);
-    assert.equal(registry.has("s1"), true);
-    assert.equal(registry.cancel("s1", 7), true, "the newer registration must still be cancellable");
-    assert.equal(newer.signal.aborted, true);
-    assert.equal(old.signal.aborted, false);
-    newer.release();
+    assert.equal(registry.cancel("s1", 7), true, "the first registration must still be cancellable");
+    assert.equal(first.signal.reason, "cancelled");
+    // Aborted but still running: the id stays taken until the first request returns.
+    assert.equal(registry.register("s1", 7), "duplicate-id");
+    first.release();
     assert.equal(registry.size, 0);
-    assert.equal(registry.has("s1"), false);
+    assert.ok(isHandle(registry.register("s1", 7)), "once released, the id may be used again");
+  });
+
+  it("the same id in another session, or typed differently, is not a duplicate", () => {
+    const registry = new InFlightRegistry();
+    assert.ok(isHandle(registry.register("s1", 7)));
+    assert.ok(isHandle(registry.register("s2", 7)));
+    assert.ok(isHandle(registry.register("s1", "7")));
+    assert.equal(registry.size, 3);
+  });
+
+  it("releasing one registration leaves the others in flight and cancellable", () => {
+    const registry = new InFlightRegistry();
+    const a = handleOf(registry.register("s1", 1));
+    const b = handleOf(registry.register("s1", 2));
+    a.release();
+    a.release();
+    assert.equal(registry.size, 1);
+    assert.equal(registry.cancel("s1", 2), true);
+    assert.equal(b.signal.aborted, true);
+    assert.equal(a.signal.aborted, false);
+  });
+
+  it("a session at maxPerSession refuses more requests until one is released", () => {
+    const registry = new InFlightRegistry({ maxPerSession: 2 });
+    const a = handleOf(registry.register("s1", 1));
+    handleOf(registry.register("s1", 2));
+    assert.equal(registry.register("s1", 3), "session-full");
+    assert.ok(isHandle(registry.register("s2", 3)), "another session has its own allowance");
+    assert.equal(registry.inFlightOf("s1"), 2);
+    a.release();
+    assert.ok(isHandle(registry.register("s1", 3)));
+    assert.equal(registry.register("s1", 4), "session-full");
+  });
+
+  it("aborted requests count until they return: ending a session cannot hide running work", () => {
+    const registry = new InFlightRegistry({ maxPerSession: 2 });
+    const a = handleOf(registry.register("s1", 1));
+    handleOf(registry.register("s1", 2));
+    registry.cancelSession("s1");
+    assert.equal(a.signal.reason, "session-ended");
+    assert.equal(registry.size, 2, "both handlers are still running");
+    assert.equal(registry.register("s1", 3), "session-full");
+    registry.cancelAll();
+    assert.equal(a.signal.reason, "session-ended", "a second abort does not change the reason");
+    a.release();
+    assert.equal(registry.size, 1);
   });
 
   it("release removes the entry once; releasing twice does not corrupt the count", () => {
     const registry = new InFlightRegistry();
-    const a = registry.register("s1", 1);
+    const a = handleOf(registry.register("s1", 1));
     registry.register("s1", 2);
     a.release();
     a.release();
@@ -51,26 +105,27 @@ describe("InFlightRegistry", () => {
 
   it("cancelSession aborts only that session's requests, with reason session-ended", () => {
     const registry = new InFlightRegistry();
-    const a1 = registry.register("a", 1);
-    const a2 = registry.register("a", 2);
-    const b1 = registry.register("b", 1);
+    const a1 = handleOf(registry.register("a", 1));
+    const a2 = handleOf(registry.register("a", 2));
+    const b1 = handleOf(registry.register("b", 1));
     assert.equal(registry.cancelSession("a"), 2);
     assert.equal(a1.signal.reason, "session-ended");
     assert.equal(a2.signal.aborted, true);
     assert.equal(b1.signal.aborted, false);
+    assert.equal(registry.size, 3, "aborted handlers still run until they return");
+    a1.release();
+    a2.release();
     assert.equal(registry.size, 1);
     assert.equal(registry.has("a"), false);
-    // Releases after the session ended are harmless.
-    a1.release();
-    assert.equal(registry.size, 1);
     assert.equal(registry.cancelSession("a"), 0);
   });
 
   it("cancelAll aborts everything with reason server-closed", () => {
     const registry = new InFlightRegistry();
-    const handles = [registry.register("a", 1), registry.register("b", 1), registry.register("b", "x")];
+    const handles = [handleOf(registry.register("a", 1)), handleOf(registry.register("b", 1)), handleOf(registry.register("b", "x"))];
     registry.cancelAll();
     for (const handle of handles) assert.equal(handle.signal.reason, "server-closed");
+    for (const handle of handles) handle.release();
     assert.equal(registry.size, 0);
   });
 });
