@@ -94,6 +94,7 @@ export {
 } from "./src/protocol/eras.ts";
 export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
 export type { RequestStateOptions } from "./src/modern/request_state.ts";
+export type { HeaderParameter } from "./src/modern/param_headers.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
 export type {
   JsonRpcErrorObject,

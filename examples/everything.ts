@@ -9,7 +9,8 @@
  *   deno run -A examples/everything.ts
  *   bun examples/everything.ts
  *   node examples/everything.ts          (Node 22.18 or later; npm: node_modules/node24/bin/node)
- * Environment: PORT (default 8787; 0 picks a free port), SESSION_IDLE_MS, SESSION_MAX.
+ * Environment: PORT (default 8787; 0 picks a free port), SESSION_IDLE_MS, SESSION_MAX,
+ * BODY_TIMEOUT_MS (how long a POST body may take to arrive; default 30,000).
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -655,8 +656,8 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
 }
 
 /**
- * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS and
- * SESSION_MAX (default: the process environment).
+ * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
+ * SESSION_MAX and BODY_TIMEOUT_MS (default: the process environment).
  */
 export function createEverythingHandler(env: EverythingEnv = processLike?.env ?? {}): McpHandler {
   const handler: McpHandler = createMcpHandler({
@@ -668,6 +669,7 @@ export function createEverythingHandler(env: EverythingEnv = processLike?.env ??
     resourceTemplates,
     prompts,
     authenticate: demoAuthenticate,
+    bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),

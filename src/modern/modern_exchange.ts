@@ -1,8 +1,8 @@
 /**
  * Answers one 2026-07-28 request whose envelope and headers were checked.
  * The answer is JSON until the handler emits a notification (progress, or a
- * log message the request asked for), then an SSE stream of this request's
- * own notifications and its response. Nothing is logged for resumption and
+ * log message the request asked for) or runs longer than a moment, then an
+ * SSE stream of this request's own notifications and its response. Nothing is logged for resumption and
  * nothing is kept after the answer: closing the connection IS cancellation
  * (the handler's signal aborts, late writes are dropped). Server→client
  * requests are never sent; they become `input_required` results (see
@@ -29,6 +29,7 @@ import type { KeepAlive } from "../streams/keep_alive.ts";
 import { SseConnection } from "../streams/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
+import type { ModernWork, RunningRequest } from "./modern_work.ts";
 import type { RequestStateBinding, RequestStateCodec } from "./request_state.ts";
 import { type CacheHint, encodeCompleteResult, encodeError, SERVER_INFO_META_KEY } from "./result_encoding.ts";
 
@@ -43,13 +44,14 @@ export interface ModernExchangeDependencies {
   requestState: () => Promise<RequestStateCodec>;
   /** The cache hint of a cacheable result. */
   cacheHint: (method: string, params: Record<string, unknown>) => CacheHint | undefined;
-  /** In-flight modern work, so `close()` can abort it and `stats()` count it. */
-  work: Set<AbortController>;
+  /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
+  work: ModernWork;
   onError: (error: unknown) => void;
 }
 
 /** Methods that may answer `input_required`, with the param naming their target. */
-const INPUT_METHODS: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
+
 
 /** The one message every requestState failure answers with; the reason goes to `onError`. */
 const INVALID_STATE = "Invalid or expired requestState";
@@ -62,20 +64,21 @@ function statusOf(error: JsonRpcErrorObject): number {
 /** Runs one modern request and builds its HTTP response. */
 export function answerModernRequest(
   deps: ModernExchangeDependencies,
-  http: Request,
   request: JsonRpcRequest,
   envelope: ModernEnvelope,
   principal: Principal,
 ): Promise<Response> {
-  return new ModernExchange(deps, request, envelope, principal).answer(http);
+  return new ModernExchange(deps, request, envelope, principal).answer();
 }
 
-class ModernExchange {
+class ModernExchange implements RunningRequest {
   readonly deps: ModernExchangeDependencies;
   readonly request: JsonRpcRequest;
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
   readonly controller = new AbortController();
+  readonly startedAt = performance.now();
+  readonly ownerKey: string;
   #connection: SseConnection | undefined;
   #response: Response | undefined;
   #streamed: (() => void) | undefined;
@@ -85,6 +88,20 @@ class ModernExchange {
     this.request = request;
     this.envelope = envelope;
     this.principal = principal;
+    this.ownerKey = ownerKeyOf(principal);
+  }
+
+  get id(): JsonRpcRequest["id"] {
+    return this.request.id;
+  }
+
+  abort(reason: string): void {
+    this.controller.abort(reason);
+  }
+
+  /** Still running after a moment: answer on a stream, so a client that goes away is noticed (slow_calls.ts). */
+  slow(): void {
+    if (this.deps.responseMode === "auto") this.#openStream();
   }
 
   /** True while notifications can still reach the client. */
@@ -93,18 +110,13 @@ class ModernExchange {
       (this.#connection === undefined || !this.#connection.ended);
   }
 
-  async answer(http: Request): Promise<Response> {
+  async answer(): Promise<Response> {
     const { work } = this.deps;
-    const abort = () => this.controller.abort("client-gone");
-    const httpSignal = http.signal;
-    httpSignal.addEventListener("abort", abort, { once: true });
-    work.add(this.controller);
-    const finished = this.#run().finally(() => {
-      work.delete(this.controller);
-      httpSignal.removeEventListener("abort", abort);
-    });
-    if (this.deps.responseMode === "sse") this.#openStream();
+    work.add(this);
+    // Before the run and the stream can open it: a stream opened earlier would never be noticed.
     const streamed = new Promise<void>((resolve) => (this.#streamed = resolve));
+    const finished = this.#run().finally(() => work.delete(this));
+    if (this.deps.responseMode === "sse") this.#openStream();
     const first = await Promise.race([finished.then((response) => ({ response })), streamed.then(() => undefined)]);
     if (first !== undefined && this.#connection === undefined) {
       if (this.controller.signal.aborted) return new Response(null, { status: 499 });
@@ -131,6 +143,8 @@ class ModernExchange {
       },
     });
     this.#connection = connection;
+    // A comment first: the headers go out now on every runtime, and a client that is gone is noticed.
+    connection.writeRaw(": open\n\n");
     this.#response = new Response(connection.body, { status: 200, headers: SSE_HEADERS });
     this.deps.keepAlive.add(connection);
     this.#streamed?.();
@@ -147,7 +161,7 @@ class ModernExchange {
     const { request } = this;
     const id = request.id;
     try {
-      const targetKey = INPUT_METHODS[request.method];
+      const targetKey = INPUT_METHODS.get(request.method);
       const params = request.params ?? {};
       let round: InputRound | undefined;
       let binding: RequestStateBinding | undefined;

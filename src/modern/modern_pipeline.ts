@@ -16,9 +16,10 @@
  */
 
 import { type Refusal, refuse } from "../http/refusal.ts";
+import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
@@ -41,7 +42,7 @@ export interface ModernPipelineDependencies extends ModernExchangeDependencies {
 const REMOVED_METHODS = new Set(["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"]);
 
 /** Methods whose target is named by `Mcp-Name`, with the param carrying it. */
-const NAMED_BY: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -55,8 +56,15 @@ export async function serveModernMessage(
   if (message.kind === "response") {
     return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted in this protocol version");
   }
-  // Notifications (initialized, roots/list_changed, cancelled) need no answer and change nothing here.
-  if (message.kind === "notification") return new Response(null, { status: 202 });
+  if (message.kind === "notification") {
+    // A cancellation reaches only the same principal's requests; other notifications change nothing here.
+    const { method, params } = message.message;
+    const requestId = params?.requestId;
+    if (method === "notifications/cancelled" && (typeof requestId === "string" || typeof requestId === "number")) {
+      deps.work.cancel(ownerKeyOf(principal), requestId);
+    }
+    return new Response(null, { status: 202 });
+  }
   const request = message.message;
   const checked = checkModernRequest(deps, http, request);
   if ("status" in checked) return checked;
@@ -76,7 +84,7 @@ export async function serveModernMessage(
       }
     }
   }
-  return await answerModernRequest(deps, http, stripped, checked.envelope, principal);
+  return await answerModernRequest(deps, stripped, checked.envelope, principal);
 }
 
 /** The era's checks, in the spec's order; the envelope when every one passes. */
@@ -101,13 +109,13 @@ function checkModernRequest(
     return refuse(400, "Unsupported protocol version", {
       code: ErrorCode.UnsupportedProtocolVersion,
       id,
-      data: { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: envelope.protocolVersion },
+      data: { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: echoInput(envelope.protocolVersion) },
     });
   }
   if (headerVersion === undefined) return mismatch("MCP-Protocol-Version header is required", id);
   if (methodHeader === null) return mismatch("Mcp-Method header is required", id);
   const params = request.params ?? {};
-  const nameKey = NAMED_BY[request.method];
+  const nameKey = NAMED_BY.get(request.method);
   if (nameKey !== undefined && typeof params[nameKey] === "string" && !checkNameHeader(http.headers, params[nameKey] as string).ok) {
     return mismatch("Mcp-Name does not match the body", id);
   }

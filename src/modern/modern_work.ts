@@ -1,0 +1,43 @@
+/**
+ * The 2026-07-28 requests running in this process, so `close()` can abort
+ * them, `stats()` can count them, a `notifications/cancelled` from the same
+ * principal can reach them, and a call that runs longer than a moment gets
+ * its SSE stream (see slow_calls.ts). There are no sessions in this era: a
+ * cancellation is matched by the principal's owner key and the request id,
+ * so one principal can never cancel another's work (callers that share the
+ * anonymous principal are one principal).
+ * @module
+ */
+
+import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
+import { type SlowCall, SlowCalls } from "../streams/slow_calls.ts";
+
+/** What the registry needs of a running request. */
+export interface RunningRequest extends SlowCall {
+  readonly ownerKey: string;
+  readonly id: RequestId;
+  /** Aborts the request's work. */
+  abort(reason: string): void;
+}
+
+/** In-flight modern requests. */
+export class ModernWork extends SlowCalls<RunningRequest> {
+  /** Aborts the owner's requests with this id (a rare event: a scan is fine); returns how many. */
+  cancel(ownerKey: string, id: RequestId): number {
+    const key = requestIdKey(id);
+    let count = 0;
+    for (const request of this.running) {
+      if (request.ownerKey === ownerKey && requestIdKey(request.id) === key) {
+        request.abort("cancelled");
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Aborts everything and stops the timer (the handler is closing). */
+  abortAll(reason: string): void {
+    for (const request of [...this.running]) request.abort(reason);
+    this.stop();
+  }
+}
