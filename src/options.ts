@@ -111,7 +111,11 @@ export interface McpHandlerOptions {
   /** Session lifetime, cap and store. */
   sessions?: SessionOptions;
 
-  /** `auto` (default): JSON unless the handler emits before its result, then SSE. `json` or `sse` force one. */
+  /**
+   * `auto` (default): JSON unless the handler emits before its result or runs
+   * longer than 200 ms, then SSE (resumable, and a client that leaves is
+   * noticed). `json` or `sse` force one.
+   */
   responseMode?: ResponseMode;
   /** Heartbeat comments on open SSE connections, ms; 0 disables. Default 15,000. */
   heartbeatMs?: number;
