@@ -1,12 +1,13 @@
 /**
  * The benchmark harness. One Node driver starts every server of every
  * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
- * sessions, drives it with autocannon 9 and prints one set of tables; a full
- * run also regenerates bench/RESULTS.md.
+ * sessions, drives it with autocannon 9 (and wrk, where installed, for the
+ * stateless 2026-07-28 rows of a full run) and prints one set of tables; a
+ * full run also regenerates bench/RESULTS.md.
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,init,memory,<server key>,...   --out FILE
+ *   options: --runtime deno,bun,node   --only steady,progress,init,stateless,mrtr,memory,<server key>,...   --out FILE
  *
  * See bench/README.md for what each workload does.
  */
@@ -17,6 +18,7 @@ import { Worker } from "node:worker_threads";
 import os from "node:os";
 import { join, relative } from "node:path";
 import { type LoadResult, measure, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import { measureWithWrk, wrkBinary } from "./lib/wrk.ts";
 import {
   allocatePort,
   BINARIES,
@@ -27,21 +29,26 @@ import {
   startServer,
 } from "./lib/proc.ts";
 import {
+  confirmCallBody,
   echoCallBody,
   INIT_HEADERS,
   initializeBody,
   INITIALIZED_BODY,
   isEchoResult,
+  isModernEchoResult,
   isProgressResult,
   MCP_PATH,
+  modernCallHeaders,
+  modernEchoCallBody,
   POST_HEADERS,
   progressCallBody,
+  requestStateOf,
 } from "./lib/protocol.ts";
 
 // ---------------------------------------------------------------- settings
 
-type Workload = "steady" | "progress" | "init" | "memory";
-const WORKLOADS: readonly Workload[] = ["steady", "progress", "init", "memory"];
+type Workload = "steady" | "progress" | "init" | "stateless" | "mrtr" | "memory";
+const WORKLOADS: readonly Workload[] = ["steady", "progress", "init", "stateless", "mrtr", "memory"];
 
 type ServerKey = "ceiling" | "tether" | "tether-sse" | "sdk" | "sdk-json" | "sdk-v2";
 
@@ -70,14 +77,14 @@ const PLANS: readonly ProcessPlan[] = [
     server: "ceiling",
     entry: "ceiling.ts",
     args: [],
-    workloads: ["steady", "progress", "init"],
+    workloads: ["steady", "progress", "init", "stateless"],
     sessionful: true,
   },
   {
     server: "tether",
     entry: "tether.ts",
     args: [],
-    workloads: ["steady", "progress"],
+    workloads: ["steady", "progress", "stateless", "mrtr"],
     sessionful: true,
   },
   {
@@ -113,7 +120,7 @@ const PLANS: readonly ProcessPlan[] = [
     server: "sdk-v2",
     entry: "sdk_v2.ts",
     args: [],
-    workloads: ["steady", "progress", "init"],
+    workloads: ["steady", "progress", "init", "stateless"],
     sessionful: false,
   },
 ];
@@ -200,7 +207,7 @@ function parseCli(argv: string[]) {
     else if (arg === "--out") out = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,memory,<server>] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,stateless,mrtr,memory,<server>] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -232,6 +239,8 @@ interface LoadRow {
   /** For scaling rows: live sessions. */
   sessions?: number;
   result: LoadResult;
+  /** The load generator that produced the figures (autocannon unless said). */
+  generator?: "wrk" | "autocannon";
 }
 
 interface MemoryRow {
@@ -294,6 +303,37 @@ function progressTemplate(pool: readonly string[]): RequestTemplate {
     check: (status, body, _headers, ctx) =>
       status === 200 && isProgressResult(body, ctx.id as number),
   };
+}
+
+/** A 2026-07-28 (stateless) tools/call of the echo tool: no session, the envelope in _meta. */
+function statelessTemplate(): RequestTemplate {
+  const headers = modernCallHeaders("echo");
+  return {
+    setup(ctx) {
+      const id = ++seq;
+      ctx.id = id;
+      return { body: modernEchoCallBody(id), headers };
+    },
+    check: (status, body, _headers, ctx) => status === 200 && isModernEchoResult(body, ctx.id as number),
+  };
+}
+
+/** One multi-round-trip call (2026-07-28): input_required with a sealed state, then the retry with the answer. */
+function mrtrSequence(): RequestTemplate[] {
+  const headers = modernCallHeaders("confirm");
+  return [
+    {
+      setup: () => ({ body: confirmCallBody(++seq), headers }),
+      check(status, body, _headers, ctx) {
+        ctx.requestState = requestStateOf(body);
+        return status === 200 && ctx.requestState !== undefined;
+      },
+    },
+    {
+      setup: (ctx) => ({ body: confirmCallBody(++seq, { requestState: ctx.requestState as string }), headers }),
+      check: (status, body) => status === 200 && body.includes(`"text":"confirmed"`) && body.includes(`"resultType":"complete"`),
+    },
+  ];
 }
 
 /** initialize, then notifications/initialized with the issued session id. */
@@ -485,6 +525,57 @@ async function interleaved(entries: Entry[], timing: Timing, settings: Settings)
   });
 }
 
+/**
+ * Like {@linkcode interleaved}, with wrk as the load generator (single-request
+ * workloads only): a C generator that does not saturate before the server on
+ * two shared cores. Longer slices than autocannon's, since each starts a process.
+ */
+async function interleavedWithWrk(entries: Entry[], timing: Timing): Promise<void> {
+  if (entries.length === 0) return;
+  const template = entries[0].sequence[0].setup({});
+  const id = /"id":(\d+)/.exec(template.body)![1];
+  let results;
+  try {
+    results = await measureWithWrk(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        headers: template.headers,
+        bodyTemplate: template.body.replace(`"id":${id}`, `"id":%d`),
+        expect: [`"text":"hello"`, `"resultType":"complete"`],
+        connections: 32,
+      })),
+      { rounds: Math.max(2, Math.round(timing.rounds / 2)), sliceSeconds: 3 },
+    );
+  } catch (error) {
+    for (const entry of entries) fail(`${label(entry.row)}: wrk run failed: ${String(error)}`);
+    return;
+  }
+  entries.forEach((entry, i) => {
+    const w = results[i];
+    const result: LoadResult = {
+      okPerSecond: w.ok / w.seconds,
+      requestsPerSecond: w.requestsPerSecond,
+      p50: w.p50,
+      p99: w.p99,
+      okPerCpuSecond: w.okPerCpuSecond,
+      serverCores: w.serverCores,
+      generatorCores: 0,
+      ok: w.ok,
+      bad: w.bad,
+      errors: 0,
+      timeouts: 0,
+      seconds: w.seconds,
+      sliceRates: w.sliceRates,
+    };
+    const row: LoadRow = { ...entry.row, result, generator: "wrk" };
+    loadRows.push(row);
+    logLoad(row);
+    check(label(entry.row), result, entry.running.server);
+  });
+}
+
 function label(row: Omit<LoadRow, "result">): string {
   return `${row.runtime} ${
     row.workload === "scale" ? `scale@${row.sessions}` : row.workload
@@ -508,7 +599,7 @@ async function throughputPhase(
     if (r !== undefined) running.push(r);
   }
   try {
-    for (const workload of ["steady", "progress", "init"] as const) {
+    for (const workload of ["steady", "progress", "init", "stateless", "mrtr"] as const) {
       if (!workloads.includes(workload)) continue;
       const entries: Entry[] = [];
       for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
@@ -517,6 +608,10 @@ async function throughputPhase(
           let sequence: RequestTemplate[];
           if (workload === "init") {
             sequence = initSequence(r.plan.sessionful);
+          } else if (workload === "stateless") {
+            sequence = [statelessTemplate()];
+          } else if (workload === "mrtr") {
+            sequence = mrtrSequence();
           } else {
             const pool = await createSessionsOverHttp(r.base, settings.pool, r.plan.sessionful);
             sequence = [workload === "steady" ? echoTemplate(pool) : progressTemplate(pool)];
@@ -527,9 +622,13 @@ async function throughputPhase(
           fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
+      if (workload === "stateless" && !settings.smoke && wrkBinary() !== undefined) {
+        await interleavedWithWrk(entries, settings.steady);
+        continue;
+      }
       await interleaved(
         entries,
-        workload === "steady" ? settings.steady : settings.short,
+        workload === "steady" || workload === "stateless" ? settings.steady : settings.short,
         settings,
       );
     }
@@ -747,6 +846,21 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     );
     return t && s ? fmtRatio(s.heapPerSession / t.heapPerSession) : "n/a";
   });
+  const generator = (rt: Runtime) => loadRows.find((r) => r.runtime === rt && r.workload === "stateless")?.generator ?? "autocannon";
+  row(
+    "stateless tools/call (2026-07-28): tether ÷ SDK v2 createMcpHandler ≥ 3×",
+    (rt) => `${pair(find(rt, "stateless", "tether"), find(rt, "stateless", "sdk-v2"), 3)} [${generator(rt)}]`,
+  );
+  row("stateless tools/call (2026-07-28): tether ÷ ceiling per server CPU-s ≥ 0.7", (rt) => {
+    const a = find(rt, "stateless", "tether");
+    const b = find(rt, "stateless", "ceiling");
+    const r = ratio(a, b, true);
+    return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))}) [${generator(rt)}]`;
+  });
+  row("(no target) MRTR round trip (input_required, then the retry): tether round trips/s", (rt) => {
+    const m = find(rt, "mrtr", "tether");
+    return m === undefined ? "n/a" : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)`;
+  });
   row(
     "(no target) steady tools/call: tether (auto) ÷ SDK v2",
     (rt) => `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}`,
@@ -758,6 +872,8 @@ const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
   progress: "tool emitting 100 progress notifications before its result (SSE)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
+  stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
+  mrtr: "2026-07-28 multi-round-trip call: input_required with a sealed requestState, then the retry (figures are round trips/s)",
   scale: "tools/call with N live sessions (requests rotated across all of them)",
 };
 
@@ -780,7 +896,7 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
         workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
       } ${fmtInt(r.okPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${
         fmtInt(r.okPerCpuSecond)
-      } | ${r.serverCores.toFixed(2)} | ${r.generatorCores.toFixed(2)} | ${r.bad} / ${
+      } | ${r.serverCores.toFixed(2)} | ${row.generator === "wrk" ? "wrk (not measured)" : r.generatorCores.toFixed(2)} | ${r.bad} / ${
         r.errors + r.timeouts
       } |`,
     );
@@ -894,6 +1010,11 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
     "which is less sensitive to the sharing.",
     "- Every response is checked (status, JSON-RPC id, echoed text or all 100 progress notifications + result); only correct ones are counted.",
+    `- **Stateless (2026-07-28) rows:** ${
+      wrkBinary() === undefined || settings.smoke
+        ? "autocannon as above (wrk not installed, or smoke mode)."
+        : "wrk (Debian, C, one thread, 32 connections, a Lua script giving every request its own id and counting every wrong status or body), slices of 3 s per server, interleaved and rotated like the others; the server's CPU from /proc as above. wrk is not itself the bottleneck on these two cores, so its raw ratios are more honest than autocannon's; the table marks each headline figure with its generator."
+    } Each request carries the 2026-07-28 envelope in \`_meta\` and the routing headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name); SDK v2 is the same \`createMcpHandler\` as above, which serves 2026-07-28 natively.`,
     "",
     "## Targets",
     "",
@@ -901,7 +1022,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "",
     "## All figures",
     "",
-    ...(["steady", "progress", "init", "scale"] as const).map((w) => loadTable(runtimes, w)).filter(
+    ...(["steady", "progress", "init", "stateless", "mrtr", "scale"] as const).map((w) => loadTable(runtimes, w)).filter(
       (s) => s !== "",
     )
       .flatMap((s) => [s, ""]),

@@ -79,3 +79,60 @@ export function isProgressResult(body: string, id: number): boolean {
   return count === PROGRESS_COUNT &&
     body.lastIndexOf("notifications/progress") < body.indexOf(`"text":"done"`);
 }
+
+// ---------------------------------------------------------------------------
+// 2026-07-28 (stateless): no session, an envelope in every request's _meta,
+// and the routing headers.
+
+/** The stateless protocol revision. */
+export const MODERN_PROTOCOL_VERSION = "2026-07-28";
+
+const MODERN_META =
+  `"_meta":{"io.modelcontextprotocol/protocolVersion":"${MODERN_PROTOCOL_VERSION}","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}`;
+
+/** Headers of a stateless tools/call of `tool`. */
+export function modernCallHeaders(tool: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+    "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
+    "mcp-method": "tools/call",
+    "mcp-name": tool,
+  };
+}
+
+/** A stateless tools/call of the echo tool. */
+export function modernEchoCallBody(id: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"},${MODERN_META}}}`;
+}
+
+/** The echo tool's stateless result as the ceiling server sends it. */
+export function modernEchoResultJson(id: unknown): string {
+  return `{"jsonrpc":"2.0","id":${
+    JSON.stringify(id)
+  },"result":{"content":[{"type":"text","text":"${ECHO_TEXT}"}],"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":"ceiling","version":"1.0.0"}}}}`;
+}
+
+/** Checks a stateless echo response: the id, the text and `resultType: "complete"`. */
+export function isModernEchoResult(body: string, id: number): boolean {
+  return isEchoResult(body, id) && body.includes(`"resultType":"complete"`);
+}
+
+/**
+ * A stateless tools/call of the `confirm` tool (one elicitation round):
+ * without `answer`, the first round; with it, the retry carrying the answer
+ * and the sealed `requestState` of the first round.
+ */
+export function confirmCallBody(id: number, retry?: { requestState: string }): string {
+  const more = retry === undefined
+    ? ""
+    : `,"inputResponses":{"confirm":{"action":"accept","content":{"ok":true}}},"requestState":${JSON.stringify(retry.requestState)}`;
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"confirm","arguments":{}${more},${MODERN_META}}}`;
+}
+
+/** The sealed requestState of an `input_required` answer, or undefined. */
+export function requestStateOf(body: string): string | undefined {
+  if (!body.includes(`"resultType":"input_required"`)) return undefined;
+  const match = /"requestState":"([^"]+)"/.exec(body);
+  return match === null ? undefined : match[1];
+}

@@ -1,13 +1,13 @@
 /**
  * The ceiling: a bare fetch handler on the same runtime and adapter that
  * parses the JSON-RPC body and answers with fixed bytes: the echo result for
- * tools/call (or, for the progress tool, a precomputed SSE body with 100
+ * tools/call (its 2026-07-28 shape for a stateless request; or, for the progress tool, a precomputed SSE body with 100
  * progress events and the result), a fixed InitializeResult with a random
  * session id for initialize, 202 for notifications. No MCP library at all:
  * it is the most any server on this runtime + adapter can do.
  */
 
-import { echoResultJson, PROGRESS_COUNT, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import { echoResultJson, modernEchoResultJson, PROGRESS_COUNT, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { startBenchServer } from "./common.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -36,7 +36,9 @@ async function fetch(request: Request): Promise<Response> {
         headers: SSE_HEADERS,
       });
     }
-    return new Response(echoResultJson(message.id), { headers: JSON_HEADERS });
+    // A 2026-07-28 request names its version in _meta and gets the stateless result shape.
+    const modern = message.params?._meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
+    return new Response(modern ? modernEchoResultJson(message.id) : echoResultJson(message.id), { headers: JSON_HEADERS });
   }
   if (message.method === "initialize") {
     const body = `{"jsonrpc":"2.0","id":${

@@ -29,6 +29,14 @@ const handler = createMcpHandler({
       handler: ({ text }) => text,
     }),
     defineTool({
+      name: "confirm",
+      description: "Asks the user to confirm (one elicitation: an input_required round trip in 2026-07-28)",
+      handler: async (_input, ctx) => {
+        const answer = await ctx.elicit({ message: "Go on?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+        return answer.action === "accept" ? "confirmed" : "declined";
+      },
+    }),
+    defineTool({
       name: "progress",
       description: `Emits ${PROGRESS_COUNT} progress notifications, then answers`,
       input: z.object({}),
