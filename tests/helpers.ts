@@ -27,6 +27,8 @@ export interface PostOptions {
   sessionId?: string;
   protocolVersion?: string;
   url?: string;
+  /** Drops the request (the client going away) when it aborts. */
+  signal?: AbortSignal;
 }
 
 function buildHeaders(defaults: HeaderMap, extra: HeaderMap = {}): Headers {
@@ -49,6 +51,7 @@ export function postRequest(body: unknown, options: PostOptions = {}): Request {
     method: "POST",
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),
+    signal: options.signal,
   });
 }
 
@@ -296,6 +299,27 @@ export async function readSseUntil(
 // deno-lint-ignore no-explicit-any
 export function messagesOf(events: SseEvent[]): any[] {
   return events.filter((e) => e.data !== undefined && e.data !== "").map((e) => JSON.parse(e.data!));
+}
+
+/** Polls until `condition` holds; fails after `timeoutMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 3_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** Resolves with the signal's reason once it aborts; fails after `timeoutMs`. */
+export function abortReason(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
+  const aborted = signal.aborted
+    ? Promise.resolve(signal.reason)
+    : new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
+  return within(aborted, timeoutMs, "the signal to abort");
 }
 
 /** Rejects with a clear message when `promise` does not settle within `ms` (so a regression fails instead of hanging). */

@@ -15,10 +15,9 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { defineTool, ErrorCode } from "../../mod.ts";
 import {
-  ACCEPT_BOTH,
-  ENDPOINT,
   initialize,
   makeHandler,
+  postRequest,
   type TestSession,
   within,
 } from "../helpers.ts";
@@ -48,22 +47,8 @@ async function retainedHeapBytes(): Promise<number> {
 
 /** A `tools/call` of the slow tool whose client can drop it through `signal`. */
 function slowCall(session: TestSession, id: number, signal: AbortSignal): Request {
-  return new Request(ENDPOINT, {
-    method: "POST",
-    headers: {
-      accept: ACCEPT_BOTH,
-      "content-type": "application/json",
-      "mcp-session-id": session.id,
-      "mcp-protocol-version": session.protocolVersion,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id,
-      method: "tools/call",
-      params: { name: "slow", arguments: { seconds: 60 } },
-    }),
-    signal,
-  });
+  const body = { jsonrpc: "2.0", id, method: "tools/call", params: { name: "slow", arguments: { seconds: 60 } } };
+  return postRequest(body, { sessionId: session.id, protocolVersion: session.protocolVersion, signal });
 }
 
 describe("exhaustion: in-flight work per session is bounded", () => {

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { defineTool, ErrorCode, type McpHandler } from "../../mod.ts";
 import {
+  abortReason,
   bodilessRequest,
   initialize,
   makeHandler,
@@ -16,6 +17,7 @@ import {
   rpc,
   type TestSession,
   within,
+  until,
 } from "../helpers.ts";
 
 /** One running call of the gate tool. */
@@ -37,29 +39,6 @@ function gateTool() {
       }),
   });
   return { tool, calls };
-}
-
-/** Polls until `condition` holds; fails after `timeoutMs`. */
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 2_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** Resolves with the signal's reason once it aborts; fails after `timeoutMs`. */
-function abortReason(signal: AbortSignal, timeoutMs = 2_000): Promise<unknown> {
-  const aborted = signal.aborted
-    ? Promise.resolve(signal.reason)
-    : new Promise((resolve) =>
-      signal.addEventListener("abort", () => resolve(signal.reason), { once: true })
-    );
-  return within(aborted, timeoutMs, "the signal to abort");
 }
 
 function callGate(handler: McpHandler, session: TestSession, id: number | string) {

@@ -8,15 +8,16 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { defineTool, type McpHandler } from "../../mod.ts";
 import {
-  ACCEPT_BOTH,
+  abortReason,
   bodilessRequest,
-  ENDPOINT,
   initialize,
   makeHandler,
   messagesOf,
+  postRequest,
   readSseUntil,
   type TestSession,
   within,
+  until,
 } from "../helpers.ts";
 
 /** One running call of the gate tool. */
@@ -47,40 +48,8 @@ function gateTool(announce = false) {
 
 /** A tools/call POST whose connection the test can drop through `signal`. */
 function callRequest(session: TestSession, id: number, signal?: AbortSignal): Request {
-  return new Request(ENDPOINT, {
-    method: "POST",
-    headers: {
-      accept: ACCEPT_BOTH,
-      "content-type": "application/json",
-      "mcp-session-id": session.id,
-      "mcp-protocol-version": session.protocolVersion,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "gate" } }),
-    signal,
-  });
-}
-
-/** Polls until `condition` holds; fails after `timeoutMs`. */
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 3_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** Resolves with the signal's reason once it aborts; fails after `timeoutMs`. */
-function abortReason(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
-  const aborted = signal.aborted
-    ? Promise.resolve(signal.reason)
-    : new Promise((resolve) =>
-      signal.addEventListener("abort", () => resolve(signal.reason), { once: true })
-    );
-  return within(aborted, timeoutMs, "the signal to abort");
+  const body = { jsonrpc: "2.0", id, method: "tools/call", params: { name: "gate" } };
+  return postRequest(body, { sessionId: session.id, protocolVersion: session.protocolVersion, signal });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
