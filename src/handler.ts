@@ -31,7 +31,7 @@ import { type ModernPipelineDependencies, serveModernMessage } from "./modern/mo
 import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
-import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS, SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
+import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "./protocol/context.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";

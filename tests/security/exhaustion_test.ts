@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineResourceTemplate, MemoryEventLog, MemorySessionStore } from "../../mod.ts";
-import { assertHttpError, initialize, makeHandler, postRequest, readAnswer, rpc } from "../helpers.ts";
+import { assertHttpError, initialize, makeHandler, postRequest, rpc } from "../helpers.ts";
 
 const KIB = 1024;
 
