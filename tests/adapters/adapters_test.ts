@@ -44,19 +44,20 @@ describe("node adapter", () => {
   it("a client disconnect reaches the handler: the SSE connection is released, the tool keeps running", async () => {
     let finished = false;
     let aborted = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const handler = createMcpHandler({
       name: "n",
       version: "1",
       heartbeatMs: 0,
       tools: [defineTool({
         name: "ticker",
-        description: "emits progress for a while",
+        description: "emits progress until the test releases it",
         handler: async (_input, ctx) => {
           ctx.signal.addEventListener("abort", () => (aborted = true));
-          for (let i = 1; i <= 20; i++) {
-            await ctx.progress(i, 20);
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          }
+          await ctx.progress(1);
+          await released; // held until the test has seen the connection released
+          await ctx.progress(2);
           finished = true;
           return "done";
         },
@@ -81,6 +82,9 @@ describe("node adapter", () => {
     assert.equal((await handler.stats()).openStreams, 1);
     controller.abort();
     await waitFor(async () => (await handler.stats()).openStreams === 0);
+    assert.equal(finished, false, "the connection is released while the tool still runs");
+    assert.equal((await handler.stats()).inFlight, 1);
+    release();
     await waitFor(() => finished);
     assert.equal(aborted, false, "a disconnect must not cancel the tool");
     await server.close();

@@ -74,13 +74,23 @@ describe("heartbeats", () => {
     await handler.close();
   });
 
-  it("heartbeatMs 0 sends no heartbeats", async () => {
-    const handler = handlerWith({ heartbeatMs: 0, tools: [] });
-    const sessionId = await initialize(handler);
-    const stream = await listen(handler, sessionId);
-    const text = await readUntil(stream.body!, (t) => t.includes("keepalive"), 150);
-    assert.ok(!text.includes("keepalive"));
-    await handler.close();
+  it("heartbeatMs 0 sends no heartbeats (a 20 ms control in the same window does)", async () => {
+    const silent = handlerWith({ heartbeatMs: 0, tools: [] });
+    const control = handlerWith({ heartbeatMs: 20, tools: [] });
+    try {
+      const silentStream = await listen(silent, await initialize(silent));
+      const controlStream = await listen(control, await initialize(control));
+      // Both read over the same 150 ms: the control proves the window is long enough to see one.
+      const [text, controlText] = await Promise.all([
+        readUntil(silentStream.body!, (t) => t.includes("keepalive"), 150),
+        readUntil(controlStream.body!, (t) => t.includes("keepalive"), 150),
+      ]);
+      assert.ok(controlText.includes("keepalive"), "positive control: a heartbeat fits in the window");
+      assert.ok(!text.includes("keepalive"));
+    } finally {
+      await silent.close();
+      await control.close();
+    }
   });
 });
 
