@@ -12,6 +12,7 @@ import {
   messageOf,
   rawGet,
   rawInitialize,
+  random,
   rawPost,
   responseOf,
   type SseEvent,
@@ -50,10 +51,10 @@ const tick = defineTool({
 
 function randomRequestId(inFlight: number): string | number {
   // Strings that look like the in-flight numeric id must not reach it either.
-  if (Math.random() < 0.1) return String(inFlight);
-  if (Math.random() < 0.5) return `r-${crypto.randomUUID()}`;
+  if (random() < 0.1) return String(inFlight);
+  if (random() < 0.5) return `r-${Math.floor(random() * 2 ** 48).toString(36)}`;
   let id: number;
-  do id = Math.floor(Math.random() * 1e9); while (id === inFlight);
+  do id = Math.floor(random() * 1e9); while (id === inFlight);
   return id;
 }
 

@@ -42,6 +42,28 @@ export {
 /** The protocol version raw requests speak (it has priming events). */
 export const PROTOCOL_VERSION = "2025-11-25";
 
+/**
+ * The seed of every random choice these tests make (delays, ids): TEST_SEED
+ * replays a run; it is printed once so a failure can be reproduced.
+ */
+export const TEST_SEED: number = Number(
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TEST_SEED ??
+    Math.floor(Math.random() * 2 ** 31),
+);
+console.log(`interop tests: TEST_SEED=${TEST_SEED}`);
+
+/** A deterministic generator in [0, 1) from {@linkcode TEST_SEED} (mulberry32). */
+export const random: () => number = (() => {
+  let state = TEST_SEED >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+})();
+
 /** Generous upper bound for any single wait in these tests. */
 export const WAIT_MS = 10_000;
 
@@ -448,7 +470,7 @@ export class DelayedEventLog implements EventLog {
   async #answer<T>(operation: keyof EventLog, value: Promise<T>): Promise<T> {
     const result = await value;
     const [min, max] = this.#delays[operation] ?? [0, 0];
-    await sleep(min + Math.floor(Math.random() * (max - min + 1)));
+    await sleep(min + Math.floor(random() * (max - min + 1)));
     return result;
   }
 

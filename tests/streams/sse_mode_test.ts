@@ -55,7 +55,7 @@ describe("responseMode sse", () => {
     release();
     let rest = "";
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await within(reader.read(), 2_000, "the rest of the stream");
       if (done) break;
       rest += new TextDecoder().decode(value);
     }
