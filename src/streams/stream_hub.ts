@@ -112,9 +112,30 @@ export class LogicalStream {
     if (this.#finished) return Promise.resolve();
     const data = JSON.stringify(message);
     return this.#enqueue(async () => {
-      const id = await this.#hub.eventLog.append(this.sessionId, this.streamId, data);
+      if (this.#finished) return;
+      let id: string;
+      try {
+        id = await this.#hub.eventLog.append(this.sessionId, this.streamId, data);
+      } catch (error) {
+        this.#failClosed(error);
+        return;
+      }
       this.#connection?.write({ id, data });
     });
+  }
+
+  /**
+   * The event log failed: an event that is not logged cannot be resumed, so
+   * the stream ends here rather than stay open with a gap. The failure goes
+   * to `onError`, the connection closes (the client reconnects and finds
+   * nothing to resume), the stream leaves the index, and the work behind it
+   * is aborted: its answer could never be delivered.
+   */
+  #failClosed(error: unknown): void {
+    this.#hub.reportError(error);
+    const onAbandoned = this.#onAbandoned;
+    this.abort();
+    onAbandoned?.();
   }
 
   /** Closes the HTTP connection but keeps the stream: the client can resume it. */
@@ -132,7 +153,12 @@ export class LogicalStream {
       if (this.#finished) return;
       this.#finished = true;
       this.#stopOrphanClock();
-      await this.#hub.eventLog.complete(this.sessionId, this.streamId);
+      try {
+        await this.#hub.eventLog.complete(this.sessionId, this.streamId);
+      } catch (error) {
+        // The events are all sent; only the end marker is missing. Close anyway: nothing may stay open.
+        this.#hub.reportError(error);
+      }
       this.closeConnection();
       this.#hub.forget(this);
     });

@@ -1,0 +1,109 @@
+/**
+ * Fail closed when the event log fails: a stream whose event cannot be
+ * logged ends (the client reconnects and finds nothing to resume), the
+ * failure reaches onError, the work behind it is aborted, and nothing stays
+ * open or indexed. A failed end marker still closes the stream after the
+ * final response.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defineTool, type EventLog, MemoryEventLog, type Replay } from "../../mod.ts";
+import { abortReason, deferred, initialize, makeHandler, postRequest, readTextUntil, until } from "../helpers.ts";
+
+/** A memory log whose append or complete can be made to reject. */
+class FlakyEventLog implements EventLog {
+  inner = new MemoryEventLog();
+  failAppendAfter = Infinity;
+  failComplete = false;
+  appends = 0;
+
+  open(sessionId: string, streamId: string): Promise<void> {
+    return this.inner.open(sessionId, streamId);
+  }
+  append(sessionId: string, streamId: string, data: string): Promise<string> {
+    if (++this.appends > this.failAppendAfter) return Promise.reject(new Error("event log down"));
+    return this.inner.append(sessionId, streamId, data);
+  }
+  complete(sessionId: string, streamId: string): Promise<void> {
+    return this.failComplete ? Promise.reject(new Error("event log down")) : this.inner.complete(sessionId, streamId);
+  }
+  replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
+    return this.inner.replayAfter(sessionId, lastEventId);
+  }
+  deleteSession(sessionId: string): Promise<void> {
+    return this.inner.deleteSession(sessionId);
+  }
+}
+
+function setup(log: FlakyEventLog, errors: unknown[]) {
+  const release = deferred();
+  let signal: AbortSignal | undefined;
+  const handler = makeHandler({
+    eventLog: log,
+    heartbeatMs: 0,
+    onError: (error) => errors.push(error),
+    tools: [defineTool({
+      name: "steps",
+      handler: async (_input, ctx) => {
+        signal = ctx.signal;
+        await ctx.progress(1, 3);
+        await release.promise;
+        await ctx.progress(2, 3);
+        await ctx.progress(3, 3);
+        return "done";
+      },
+    })],
+  });
+  return { handler, release, signal: () => signal };
+}
+
+describe("the event log fails", () => {
+  it("an append that rejects ends the stream, reports, aborts the work and leaves nothing open", async () => {
+    const log = new FlakyEventLog();
+    const errors: unknown[] = [];
+    const { handler, release, signal } = setup(log, errors);
+    try {
+      const session = await initialize(handler);
+      const response = await handler(postRequest(
+        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "steps", _meta: { progressToken: "t" } } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      const reader = response.body!.getReader();
+      await readTextUntil(reader, (text) => text.includes('"progress":1'));
+      assert.equal((await handler.stats()).openStreams, 1, "positive control: the stream is open while the log works");
+      log.failAppendAfter = log.appends; // every append from now on rejects
+      release.resolve();
+      const rest = await readTextUntil(reader, () => false, 2_000);
+      assert.equal(rest.ended, true, "the connection ends instead of staying open");
+      assert.ok(!rest.text.includes('"progress":2'), "nothing unlogged is sent");
+      assert.equal(await abortReason(signal()!), "abandoned", "the work is aborted");
+      await until(async () => (await handler.stats()).inFlight === 0, "the work to return");
+      assert.equal((await handler.stats()).openStreams, 0);
+      assert.ok(errors.some((error) => String(error).includes("event log down")), "the failure reaches onError");
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a complete that rejects still sends the result, closes the stream and reports", async () => {
+    const log = new FlakyEventLog();
+    log.failComplete = true;
+    const errors: unknown[] = [];
+    const { handler, release } = setup(log, errors);
+    try {
+      const session = await initialize(handler);
+      release.resolve();
+      const response = await handler(postRequest(
+        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "steps", _meta: { progressToken: "t" } } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      const { text, ended } = await readTextUntil(response.body!.getReader(), () => false, 2_000);
+      assert.equal(ended, true);
+      assert.match(text, /"text":"done"/);
+      await until(async () => (await handler.stats()).openStreams === 0, "the stream to close");
+      assert.ok(errors.some((error) => String(error).includes("event log down")));
+    } finally {
+      await handler.close();
+    }
+  });
+});
