@@ -1,0 +1,8 @@
+/** The in-memory SessionStore and EventLog meet their contracts. */
+import { MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+import { describeEventLog } from "./event_log_contract.ts";
+import { describeSessionStore } from "./session_store_contract.ts";
+
+describeSessionStore("MemorySessionStore", () => new MemorySessionStore());
+describeEventLog("MemoryEventLog", () => new MemoryEventLog());
+describeEventLog("MemoryEventLog with a small global budget", () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }));

@@ -1,0 +1,129 @@
+/**
+ * The contract every `SessionStore` must meet, as a test suite any
+ * implementation runs with its own factory: `describeSessionStore(name,
+ * factory)`. It pins what the handler relies on: the cap, expiry as data
+ * (get hides expired records, sweep reports them), touch, updates, state
+ * copies and size limits, atomic updates, deletion, and isolation between
+ * sessions. Not a test file itself; tests/contracts/*_test.ts run it.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { SessionRecord, SessionStore } from "../../mod.ts";
+
+/** Makes a fresh, empty store for one test (and disposes it after). */
+export type SessionStoreFactory = () => SessionStore | Promise<SessionStore>;
+
+function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
+  return { id, ownerKey: "user:alice", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt, expiresAt };
+}
+
+/** Runs the SessionStore contract against stores made by `factory`. */
+export function describeSessionStore(name: string, factory: SessionStoreFactory): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    async function withStore(body: (store: SessionStore) => Promise<void>): Promise<void> {
+      const store = await factory();
+      try {
+        await body(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    it("creates and reads a session; an unknown id is undefined", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(record("a", 1_000), 10, 0), true);
+        assert.equal((await store.get("a", 0))?.ownerKey, "user:alice");
+        assert.equal(await store.get("nope", 0), undefined);
+        assert.equal(await store.size(), 1);
+      }));
+
+    it("refuses to create past maxSessions", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(record("a", 1_000), 2, 0), true);
+        assert.equal(await store.create(record("b", 1_000), 2, 0), true);
+        assert.equal(await store.create(record("c", 1_000), 2, 0), false);
+        assert.equal(await store.get("c", 0), undefined);
+        assert.equal(await store.size(), 2);
+      }));
+
+    it("hides an expired session from get, and sweep reports and removes it", () =>
+      withStore(async (store) => {
+        await store.create(record("old", 100), 10, 0);
+        await store.create(record("new", 10_000), 10, 0);
+        assert.equal(await store.get("old", 101), undefined);
+        assert.ok(await store.get("old", 99), "positive control: before its deadline it is there");
+        assert.deepEqual(await store.sweep(101), ["old"]);
+        assert.deepEqual(await store.sweep(101), [], "sweep reports each expired session once");
+        assert.equal(await store.size(), 1);
+        assert.ok(await store.get("new", 101));
+      }));
+
+    it("touch moves the deadline", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 100), 10, 0);
+        await store.touch("a", 500);
+        assert.ok(await store.get("a", 400));
+        assert.deepEqual(await store.sweep(400), []);
+      }));
+
+    it("update applies the log level and subscriptions", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 1_000), 10, 0);
+        await store.update("a", { logLevel: "warning" });
+        await store.update("a", { subscribe: "x://1" });
+        await store.update("a", { subscribe: "x://2" });
+        await store.update("a", { subscribe: "x://1" });
+        await store.update("a", { unsubscribe: "x://2" });
+        const session = await store.get("a", 0);
+        assert.equal(session?.logLevel, "warning");
+        assert.deepEqual(session?.subscriptions, ["x://1"]);
+      }));
+
+    it("state reads are copies, isolated per session, and deleted with undefined", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 1_000), 10, 0);
+        await store.create(record("b", 1_000), 10, 0);
+        const value = { list: [1] };
+        await store.writeState("a", "k", value, 1_024);
+        value.list.push(2);
+        const read = await store.readState("a", "k") as { list: number[] };
+        assert.deepEqual(read, { list: [1] }, "the store kept a copy");
+        read.list.push(3);
+        assert.deepEqual(await store.readState("a", "k"), { list: [1] }, "a read is a copy");
+        assert.equal(await store.readState("b", "k"), undefined, "sessions are isolated");
+        await store.writeState("a", "k", undefined, 1_024);
+        assert.equal(await store.readState("a", "k"), undefined);
+      }));
+
+    it("state is bounded in bytes: a write past maxBytes is refused and changes nothing", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 1_000), 10, 0);
+        await store.writeState("a", "k", "small", 64);
+        await assert.rejects(store.writeState("a", "k", "x".repeat(100), 64), RangeError);
+        assert.equal(await store.readState("a", "k"), "small");
+        await assert.rejects(store.updateState("a", "k", () => "y".repeat(100), 64), RangeError);
+        assert.equal(await store.readState("a", "k"), "small");
+      }));
+
+    it("updateState is atomic under concurrent updates", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 1_000), 10, 0);
+        await Promise.all(Array.from({ length: 50 }, () => store.updateState("a", "n", (n) => ((n as number | undefined) ?? 0) + 1, 1_024)));
+        assert.equal(await store.readState("a", "n"), 50);
+      }));
+
+    it("delete removes the session and its state, once", () =>
+      withStore(async (store) => {
+        await store.create(record("a", 1_000), 10, 0);
+        await store.writeState("a", "k", 1, 1_024);
+        assert.equal(await store.delete("a"), true);
+        assert.equal(await store.delete("a"), false);
+        assert.equal(await store.get("a", 0), undefined);
+        assert.equal(await store.readState("a", "k"), undefined);
+        assert.equal(await store.size(), 0);
+        assert.equal(await store.create(record("a2", 1_000), 1, 0), true, "a deleted session frees its place");
+      }));
+  });
+}
