@@ -1,0 +1,78 @@
+/**
+ * A real `redis-server` (Debian's package) on a free loopback port for the
+ * tests that need Redis, never a mock: started per test file, with no
+ * persistence, and stopped at the end. Not a test file itself.
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createClient } from "redis";
+import type { RedisCommands } from "../../src/redis/redis_session_store.ts";
+
+/** The client surface the tests use. */
+export type TestClient = RedisCommands & { quit(): Promise<unknown> };
+
+/** A running Redis and a connected client. */
+export interface TestRedis {
+  url: string;
+  client: TestClient;
+  /** Stops the client and the server. */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server on a free port and connects a client (deadline 10 s). */
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("redis-server", [
+    "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes",
+  ], { stdio: "ignore" });
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  let client: TestClient | undefined;
+  while (client === undefined) {
+    try {
+      const candidate = createClient({ url, socket: { reconnectStrategy: false } });
+      candidate.on("error", () => {});
+      await candidate.connect();
+      client = candidate as unknown as TestClient;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return {
+    url,
+    client,
+    async stop() {
+      try {
+        await client!.quit();
+      } catch { /* already closed */ }
+      child.kill("SIGTERM");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve();
+        }, 3_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
