@@ -26,3 +26,4 @@
  */
 
 export { type RedisCommands, RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";

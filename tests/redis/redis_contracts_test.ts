@@ -1,6 +1,8 @@
-/** The Redis SessionStore meets the SessionStore contract, against a real redis-server. */
+/** The Redis SessionStore and EventLog meet their contracts, against a real redis-server. */
 import { after, before } from "node:test";
+import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../src/redis/redis_session_store.ts";
+import { describeEventLog } from "../contracts/event_log_contract.ts";
 import { describeSessionStore } from "../contracts/session_store_contract.ts";
 import { startRedis, type TestRedis } from "./redis_server.ts";
 
@@ -15,3 +17,4 @@ after(async () => {
 
 // A fresh key prefix per test: an empty store on the shared server.
 describeSessionStore("RedisSessionStore", () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }));
+describeEventLog("RedisEventLog", () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }));
