@@ -41,6 +41,7 @@ import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
 import { KeepAlive } from "./streams/keep_alive.ts";
+import { OrphanWatch } from "./streams/orphan_watch.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
 import { utf8Length } from "./utf8_length.ts";
 
@@ -207,6 +208,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   let closed = false;
   /** Stop functions of the body reads in progress: `close()` ends them (503) so no shutdown waits on a slow sender. */
   const bodyReads = new Set<() => void>();
+  /** One timer for every body deadline (every read waits the same time, so deadlines come in order). */
+  const bodyDeadlines = new OrphanWatch(config.bodyTimeoutMs);
 
   const sweepTimer = setInterval(() => void legacy.sweep().catch(config.onError), config.sweepIntervalMs);
   unrefTimer(sweepTimer);
@@ -259,7 +262,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const refused = checkPostAccept(request, config.strictAccept) ?? checkContentType(request);
     if (refused !== undefined) return refused;
 
-    const body = await readBodyText(request, config.maxBodyBytes, { timeoutMs: config.bodyTimeoutMs, pending: bodyReads });
+    const body = await readBodyText(request, config.maxBodyBytes, { deadlines: bodyDeadlines, pending: bodyReads });
     if (!body.ok) {
       if (body.failure === "too-large") return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
       if (body.failure === "timeout") return refuse(408, `Request Timeout: the body did not arrive within ${config.bodyTimeoutMs} ms`);
@@ -393,6 +396,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (closed) return;
     closed = true;
     for (const stopRead of [...bodyReads]) stopRead();
+    bodyDeadlines.close();
     clearInterval(sweepTimer);
     legacy.close();
     modernWork.abortAll("server-closed");

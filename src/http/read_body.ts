@@ -31,6 +31,12 @@ export interface BodyReadControl {
   /** Give up (`"timeout"`) when the whole body has not arrived this many ms after the read began. */
   timeoutMs?: number;
   /**
+   * Shared deadlines instead of a timer per read (one timer for all reads of
+   * a handler): `watch` starts the read's clock and returns the function that
+   * stops it. Takes the place of `timeoutMs`.
+   */
+  deadlines?: { watch(onExpired: () => void): () => void };
+  /**
    * The stop functions of reads in progress: the read adds its own while it
    * runs, and calling it ends the read as `"cancelled"` (a closing server
    * calls them all).
@@ -61,10 +67,13 @@ export async function readBodyText(request: Request, limit: number, control: Bod
   const stop = new ReadStop();
   const cancel = () => stop.stop("cancelled");
   control.pending?.add(cancel);
-  const timer = control.timeoutMs === undefined ? undefined : setTimeout(() => stop.stop("timeout"), control.timeoutMs);
+  const expire = () => stop.stop("timeout");
+  const unwatch = control.deadlines?.watch(expire);
+  const timer = unwatch !== undefined || control.timeoutMs === undefined ? undefined : setTimeout(expire, control.timeoutMs);
   try {
     return declared !== null ? await readWhole(request, limit, stop) : await readStream(request.body!, limit, stop);
   } finally {
+    unwatch?.();
     clearTimeout(timer);
     control.pending?.delete(cancel);
   }
