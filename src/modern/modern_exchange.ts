@@ -76,7 +76,8 @@ class ModernExchange implements RunningRequest {
   readonly request: JsonRpcRequest;
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
-  readonly controller = new AbortController();
+  /** Created when the signal is first read or the call aborted: most calls never need one. */
+  #controller: AbortController | undefined;
   readonly startedAt = performance.now();
   readonly ownerKey: string;
   #connection: SseConnection | undefined;
@@ -95,8 +96,18 @@ class ModernExchange implements RunningRequest {
     return this.request.id;
   }
 
+  /** The call's signal (aborts on cancellation, a closed stream, or close()). */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  /** True once aborted (reading it creates nothing). */
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+
   abort(reason: string): void {
-    this.controller.abort(reason);
+    (this.#controller ??= new AbortController()).abort(reason);
   }
 
   /** Still running after a moment: answer on a stream, so a client that goes away is noticed (slow_calls.ts). */
@@ -106,7 +117,7 @@ class ModernExchange implements RunningRequest {
 
   /** True while notifications can still reach the client. */
   get canEmit(): boolean {
-    return this.deps.responseMode !== "json" && !this.controller.signal.aborted &&
+    return this.deps.responseMode !== "json" && !this.aborted &&
       (this.#connection === undefined || !this.#connection.ended);
   }
 
@@ -119,7 +130,7 @@ class ModernExchange implements RunningRequest {
     if (this.deps.responseMode === "sse") this.#openStream();
     const first = await Promise.race([finished.then((response) => ({ response })), streamed.then(() => undefined)]);
     if (first !== undefined && this.#connection === undefined) {
-      if (this.controller.signal.aborted) return new Response(null, { status: 499 });
+      if (this.aborted) return new Response(null, { status: 499 });
       const { response } = first;
       const status = "error" in response ? statusOf(response.error) : 200;
       return new Response(JSON.stringify(response), { status, headers: { "content-type": "application/json" } });
@@ -139,7 +150,7 @@ class ModernExchange implements RunningRequest {
       onEnd: (reason) => {
         this.deps.keepAlive.remove(connection);
         // The client closed the stream or stopped reading: that is cancellation in this era.
-        if (reason !== "closed") this.controller.abort("client-gone");
+        if (reason !== "closed") this.abort("client-gone");
       },
     });
     this.#connection = connection;
@@ -243,7 +254,7 @@ class ModernRequestContext implements RequestContext {
   }
 
   get signal(): AbortSignal {
-    return this.#exchange.controller.signal;
+    return this.#exchange.signal;
   }
 
   get logLevel(): LoggingLevel | undefined {
