@@ -29,6 +29,7 @@ import {
   type Replay,
 } from "../../mod.ts";
 import { serveHandler } from "../../examples/serve.ts";
+import { deferred, until, within } from "../helpers.ts";
 
 export {
   Client,
@@ -384,26 +385,18 @@ export async function responseOf(response: Response, id: number | string): Promi
   return events.map(messageOf).find((message) => message !== undefined && message.id === id);
 }
 
-/** Rejects with `message` when `promise` takes longer than `ms`. */
+/** Rejects when `promise` takes longer than `ms` (the in-process helpers' `within`, one implementation). */
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return within(promise, ms, message);
 }
 
-/** Polls `condition` every few ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(
+/** Polls `condition` until it holds; throws after `timeoutMs` (the in-process helpers' `until`). */
+export function waitFor(
   condition: () => boolean | Promise<boolean>,
   message: string,
   timeoutMs = WAIT_MS,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${message}`);
-    await sleep(5);
-  }
+  return until(condition, message, timeoutMs);
 }
 
 /** Resolves after `ms`, honouring `signal`. */
@@ -423,11 +416,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** A promise with its resolver, for latches between a test and a tool. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
+export { deferred };
 
 /** Resolves when `signal` aborts, or rejects after `timeoutMs`. */
 export function aborted(signal: AbortSignal, timeoutMs = WAIT_MS): Promise<void> {
