@@ -212,6 +212,26 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return value;
 }
 
+/**
+ * The requestState codec is made on first use (WebCrypto is async): check its
+ * options now, so a short key fails at startup rather than on every call.
+ */
+function checkRequestStateOptions(requestState: McpHandlerOptions["requestState"]): void {
+  if (requestState === undefined) return;
+  const { ttlMs, maxBytes, keys } = requestState;
+  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
+    throw new RangeError("Option requestState.ttlMs must be a finite positive number");
+  }
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
+    throw new RangeError("Option requestState.maxBytes must be a positive integer");
+  }
+  const encoder = new TextEncoder();
+  for (const [index, key] of (keys ?? []).entries()) {
+    const length = typeof key === "string" ? encoder.encode(key).byteLength : key?.byteLength;
+    if (!(length >= 32)) throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
+  }
+}
+
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */
 export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (typeof options.name !== "string" || options.name === "") throw new TypeError("Option name is required");
@@ -219,6 +239,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
+  checkRequestStateOptions(options.requestState);
   if (!eras.legacy && !eras.modern) throw new RangeError("Option eras must leave at least one era on");
   const cacheHints = { ...options.cacheHints };
   for (const [method, hint] of Object.entries(cacheHints)) checkCacheHint(hint, `Option cacheHints["${method}"]`);

@@ -482,3 +482,29 @@ describe("2026-07-28: one era only", () => {
     }
   });
 });
+
+describe("2026-07-28: requestState options", () => {
+  it("a short key or a bad TTL fails at startup, not on the first call", () => {
+    assert.throws(() => makeHandler({ requestState: { keys: ["too short"] } }), /keys\[0\] is shorter than 32 bytes/);
+    assert.throws(() => makeHandler({ requestState: { ttlMs: Infinity } }), RangeError);
+    assert.throws(() => makeHandler({ requestState: { maxBytes: 0 } }), RangeError);
+  });
+
+  it("states sealed with a shared key open on another instance; a different key is refused", async () => {
+    const key = "a shared secret of at least thirty-two bytes!";
+    const a = fixture({ requestState: { keys: [key] } });
+    const b = fixture({ requestState: { keys: [key] } });
+    const c = fixture({ requestState: { keys: ["another secret of at least thirty-two bytes"] } });
+    try {
+      const CAPS = { elicitation: {} };
+      const first = (await modernRpc(a, "tools/call", { name: "ask", arguments: {} }, { capabilities: CAPS })).message.result;
+      const retry = { name: "ask", arguments: {}, inputResponses: { user_name: { action: "accept", content: { name: "Ada" } } }, requestState: first.requestState };
+      assert.equal((await modernRpc(b, "tools/call", retry, { capabilities: CAPS })).message.result.content[0].text, "Hello, Ada");
+      assert.equal((await modernRpc(c, "tools/call", retry, { capabilities: CAPS })).message.error.code, -32602);
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
+    }
+  });
+});
