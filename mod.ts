@@ -107,6 +107,13 @@ export type {
   RequestId,
 } from "./src/jsonrpc/messages.ts";
 export { AuthenticationError, type AuthenticationErrorOptions } from "./src/http/authentication_error.ts";
+export {
+  type RateDecision,
+  type RateLimiter,
+  type SyncRateLimiter,
+  tokenBucket,
+  type TokenBucketOptions,
+} from "./src/http/token_bucket.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
 export { MemorySessionStore } from "./src/session/memory_session_store.ts";
 export type { LoggingLevel, SessionChanges, SessionRecord, SessionStore } from "./src/session/session_store.ts";

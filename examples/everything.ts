@@ -10,7 +10,10 @@
  *   bun examples/everything.ts
  *   node examples/everything.ts          (Node 22.18 or later; npm: node_modules/node24/bin/node)
  * Environment: PORT (default 8787; 0 picks a free port), SESSION_IDLE_MS, SESSION_MAX,
- * BODY_TIMEOUT_MS (how long a POST body may take to arrive; default 30,000).
+ * BODY_TIMEOUT_MS (how long a POST body may take to arrive; default 30,000),
+ * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
+ * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
+ * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -28,7 +31,9 @@ import {
   defineTool,
   type ElicitResult,
   type McpHandler,
+  type McpHandlerOptions,
   type Principal,
+  tokenBucket,
 } from "../mod.ts";
 import { serveHandler } from "./serve.ts";
 
@@ -655,6 +660,20 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
   return value;
 }
 
+/** The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE, REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS). */
+function operatorGuards(env: EverythingEnv): Pick<McpHandlerOptions, "rateLimit" | "requireHeader" | "maxConcurrentRequests"> {
+  const perMinute = integerFromEnv(env, "RATE_LIMIT_PER_MINUTE", 1);
+  const maxConcurrentRequests = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS", 1);
+  const requireHeader = env.REQUIRE_HEADER === undefined || env.REQUIRE_HEADER === "" ? undefined : env.REQUIRE_HEADER;
+  return {
+    ...(perMinute === undefined
+      ? {}
+      : { rateLimit: tokenBucket({ perMinute, key: (request) => request.headers.get("x-forwarded-for") ?? "shared" }) }),
+    ...(requireHeader === undefined ? {} : { requireHeader }),
+    ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
+  };
+}
+
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
  * SESSION_MAX and BODY_TIMEOUT_MS (default: the process environment).
@@ -670,6 +689,7 @@ export function createEverythingHandler(env: EverythingEnv = processLike?.env ??
     prompts,
     authenticate: demoAuthenticate,
     bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
+    ...operatorGuards(env),
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),

@@ -17,6 +17,7 @@
 
 import { AuthenticationError } from "./http/authentication_error.ts";
 import { httpError, jsonResponse } from "./http/error_response.ts";
+import { ConcurrencyLimit } from "./http/concurrency_limit.ts";
 import { checkContentType, checkHostAndOrigin, checkPostAccept, compileOriginPolicy } from "./http/guards.ts";
 import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
 import { readBodyText } from "./http/read_body.ts";
@@ -59,6 +60,10 @@ export interface HandlerStats {
   refusedAtSessionCap: number;
   /** Requests aborted since start because their client was gone, and did not resume, for `orphanTimeoutMs`. */
   abandoned: number;
+  /** Requests counted against `maxConcurrentRequests` now (0 when the option is off). */
+  concurrentRequests: number;
+  /** The `maxConcurrentRequests` cap, or undefined when off. */
+  maxConcurrentRequests: number | undefined;
 }
 
 /** The function returned by {@linkcode createMcpHandler}, plus its controls. */
@@ -206,6 +211,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     headerParameters: (name) => dispatcher.tools.headerParameters(name),
   };
   let closed = false;
+  const concurrency = config.maxConcurrentRequests === undefined ? undefined : new ConcurrencyLimit(config.maxConcurrentRequests);
   /** Stop functions of the body reads in progress: `close()` ends them (503) so no shutdown waits on a slow sender. */
   const bodyReads = new Set<() => void>();
   /** One timer for every body deadline (every read waits the same time, so deadlines come in order). */
@@ -237,6 +243,32 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const forbidden = checkHostAndOrigin(request, originPolicy);
     if (forbidden !== undefined) return forbidden;
     if (closed) return httpError(503, "Service Unavailable: server is shutting down");
+    // Operator guards, all off by default, before anything reads the body or asks authenticate.
+    if (config.requireHeader !== undefined && !request.headers.has(config.requireHeader)) {
+      return httpError(403, `Forbidden: the ${config.requireHeader} header is required`);
+    }
+    if (options.rateLimit !== undefined) {
+      const decision = await options.rateLimit.take(request);
+      if (!decision.ok) {
+        return httpError(429, "Too Many Requests: retry later", { headers: { "retry-after": String(decision.retryAfterSeconds) } });
+      }
+    }
+    if (concurrency === undefined) return await dispatch(request);
+    if (!concurrency.enter()) {
+      return httpError(503, "Service Unavailable: too many requests in progress, retry later", { headers: { "retry-after": "1" } });
+    }
+    let response: Response;
+    try {
+      response = await dispatch(request);
+    } catch (error) {
+      concurrency.leave();
+      throw error;
+    }
+    const streamed = request.method === "POST" && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    return concurrency.release(response, streamed);
+  }
+
+  async function dispatch(request: Request): Promise<Response> {
     switch (request.method) {
       case "POST":
         return render(await handlePost(request));
@@ -413,6 +445,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       pendingClientRequests: legacy.pending.size,
       refusedAtSessionCap: legacy.inFlight.refusedAtCap,
       abandoned: legacy.inFlight.abandoned,
+      concurrentRequests: concurrency?.active ?? 0,
+      maxConcurrentRequests: concurrency?.max,
     };
   }
 

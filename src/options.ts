@@ -3,6 +3,7 @@
  * @module
  */
 
+import type { RateLimiter } from "./http/token_bucket.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
@@ -162,6 +163,25 @@ export interface McpHandlerOptions {
   /** Open `subscriptions/listen` streams allowed at once (2026-07-28). Default 1,024. */
   maxListenStreams?: number;
 
+  /**
+   * A header every request must carry (e.g. `"x-mcp-client"`), or `403`. A
+   * defence in depth against cross-site requests: an HTML form cannot set
+   * it, and a browser `fetch` that sets it must pass a CORS preflight first.
+   * Off by default.
+   */
+  requireHeader?: string;
+  /**
+   * Consulted before `authenticate` (so a flood of bad tokens is not a flood
+   * of credential look-ups): a refusal answers `429` + `Retry-After`. Use
+   * {@linkcode tokenBucket} or your own. Off by default.
+   */
+  rateLimit?: RateLimiter;
+  /**
+   * Requests handled at once (a POST answered on a stream counts until the
+   * stream ends); more get `503` + `Retry-After: 1`. Off by default.
+   */
+  maxConcurrentRequests?: number;
+
   /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
   now?: () => number;
   /** Mints session ids. Default: 192 random bits, base64url. Must return visible ASCII. */
@@ -200,6 +220,8 @@ export interface ResolvedOptions {
   eras: Required<EraOptions>;
   cacheHints: NonNullable<McpHandlerOptions["cacheHints"]>;
   maxListenStreams: number;
+  requireHeader: string | undefined;
+  maxConcurrentRequests: number | undefined;
   now: () => number;
   onError: (error: unknown) => void;
 }
@@ -210,6 +232,15 @@ function positive(name: string, value: number | undefined, fallback: number, all
     throw new RangeError(`Option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`);
   }
   return value;
+}
+
+/** A header name as `Headers` would accept it, lower-cased; a TypeError otherwise. */
+function requireHeaderName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new TypeError("Option requireHeader must be a header name");
+  }
+  return name.toLowerCase();
 }
 
 /**
@@ -273,6 +304,10 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     eras,
     cacheHints,
     maxListenStreams: positive("maxListenStreams", options.maxListenStreams, 1_024),
+    requireHeader: requireHeaderName(options.requireHeader),
+    maxConcurrentRequests: options.maxConcurrentRequests === undefined
+      ? undefined
+      : positive("maxConcurrentRequests", options.maxConcurrentRequests, 1),
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error) => console.error("[tether]", error)),
   };
