@@ -168,11 +168,12 @@ export class LegacyPipeline {
     const lastEventId = request.headers.get("last-event-id");
     if (lastEventId !== null) {
       const resumed = await this.hub.resume(session.id, lastEventId);
-      if (resumed === "busy") return conflict();
       if (resumed !== undefined) return resumed;
       // An id that names nothing of this session replays nothing: serve a fresh listening stream.
     }
-    return await this.hub.openListening(session.id, usesPriming(session.protocolVersion)) ?? conflict();
+    // A new listening GET of the owner takes over the old connection (never 409): a half-open one
+    // would otherwise lock the client out until a heartbeat write fails.
+    return await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
   }
 
   /** DELETE: ends the session and everything it has running. */
@@ -305,10 +306,6 @@ function checkProtocolVersion(request: Request): Refusal | undefined {
     return refuse(400, "Bad Request: unsupported MCP-Protocol-Version");
   }
   return undefined;
-}
-
-function conflict(): Refusal {
-  return refuse(409, "Conflict: this session already has an open listening stream");
 }
 
 function initializeContext(principal: Principal): RequestContext {

@@ -279,32 +279,30 @@ export class StreamHub {
   }
 
   /**
-   * Opens the session's listening stream; undefined when one is already
-   * connected (the caller answers 409).
+   * Opens the session's listening stream, or takes it over: a connection it
+   * already has is closed and the new one gets what is sent from now on.
    */
-  async openListening(sessionId: string, prime: boolean): Promise<Response | undefined> {
-    if (this.listening(sessionId)?.connected) return undefined;
+  async openListening(sessionId: string, prime: boolean): Promise<Response> {
     await this.eventLog.open(sessionId, LISTENING_STREAM_ID);
-    // Look again: another GET may have opened it while the log was opening (no await from here on).
-    const existing = this.listening(sessionId);
-    if (existing?.connected) return undefined;
-    const stream = existing ?? this.#register(sessionId, LISTENING_STREAM_ID);
+    // No await from here on: the stream found (or made) now is the one the connection joins.
+    const stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
+    // Attaching takes over: a previous connection of this stream (maybe half-open behind a NAT
+    // that dropped it silently) is closed, and the new one gets everything sent from now on.
     const connection = this.#connect(stream, prime ? this.#priming(LISTENING_STREAM_ID) : undefined);
     return sseResponse(connection);
   }
 
   /**
    * Resumes a stream from `lastEventId`: replays what came after it, then
-   * continues live when the stream is still running here, or ends. Undefined
-   * when the id names nothing of this session; "busy" when it names the
-   * listening stream and that is connected already.
+   * continues live when the stream is still running here, or ends. A resume
+   * of the listening stream takes over its connection. Undefined when the id
+   * names nothing of this session.
    */
-  async resume(sessionId: string, lastEventId: string): Promise<Response | "busy" | undefined> {
+  async resume(sessionId: string, lastEventId: string): Promise<Response | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
     const isListening = parsed.streamId === LISTENING_STREAM_ID;
     let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
-    if (isListening && stream?.connected) return "busy";
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: () => {
@@ -321,15 +319,9 @@ export class StreamHub {
       return true;
     };
     let found: boolean;
-    let busy = false;
     if (stream !== undefined) {
       // Inside the stream's send queue: no live event can slip between the replay and the attach.
       found = await stream.exclusive(async () => {
-        // Another resume of the listening stream may have attached while this one waited.
-        if (isListening && stream!.connected) {
-          busy = true;
-          return false;
-        }
         const ok = await replayInto();
         if (ok && !stream!.finished) stream!.attach(connection);
         return ok;
@@ -338,22 +330,13 @@ export class StreamHub {
     } else {
       found = await replayInto();
       if (found && isListening) {
-        // Look again after the await: a concurrent GET may have opened the listening stream.
-        stream = this.listening(sessionId);
-        if (stream?.connected) {
-          busy = true;
-        } else {
-          stream ??= this.#register(sessionId, LISTENING_STREAM_ID);
-          stream.attach(connection);
-        }
+        // Look again after the await: a concurrent GET may have opened the listening stream (take it over).
+        stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
+        stream.attach(connection);
       } else {
         // Finished here, or running on another instance: the client has what the log holds.
         connection.close();
       }
-    }
-    if (busy) {
-      connection.close();
-      return "busy";
     }
     if (!found) {
       connection.close();

@@ -26,7 +26,7 @@ const changelog = defineResource({
 });
 
 describe("listening stream", () => {
-  it("a GET listening stream receives handler.notify, and a second concurrent GET answers 409", async () => {
+  it("a GET listening stream receives handler.notify, and a second GET of the owner takes it over", async () => {
     await withServer({ tools: [] }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const response = await rawGet(server.url, sessionId);
@@ -50,16 +50,22 @@ describe("listening stream", () => {
         params: { level: "info", data: "hello from the server" },
       });
 
+      // A second GET (the client reconnecting over a half-open connection) takes over: the first ends.
       const second = await rawGet(server.url, sessionId);
-      await second.body?.cancel();
-      assert.equal(second.status, 409);
+      assert.equal(second.status, 200);
+      const secondReader = new SseReader(second.body);
+      assert.ok((await secondReader.next())?.id, "the new connection starts with a priming event");
+      assert.equal(await reader.next(), undefined, "the old connection was ended");
+      assert.equal((await server.handler.stats()).openStreams, 1);
+      await server.handler.notify(sessionId, { method: "notifications/message", params: { level: "info", data: "to the new one" } });
+      assert.equal((messageOf((await secondReader.next())!)?.params as { data: string }).data, "to the new one");
       assert.equal(
         await server.handler.notify("no-such-session", { method: "notifications/message" }),
         false,
       );
 
-      // Once the first stream is gone, a new GET may take its place.
-      await reader.cancel();
+      // Once the stream is gone, a new GET may open it again.
+      await secondReader.cancel();
       await waitFor(
         async () => (await server.handler.stats()).openStreams === 0,
         "the server notices the closed stream",
@@ -83,7 +89,7 @@ describe("listening stream", () => {
     });
   });
 
-  it("concurrent GETs on one session open exactly one listening stream and the rest answer 409, even with an asynchronous event log", async () => {
+  it("concurrent GETs on one session leave exactly one listening connection open, even with an asynchronous event log", async () => {
     // The log's open() answers after 2-6 ms, so the GETs overlap inside the server.
     const eventLog = new DelayedEventLog({ open: [2, 6] });
     await withServer({ tools: [], eventLog }, async (server) => {
@@ -91,18 +97,16 @@ describe("listening stream", () => {
       const responses = await Promise.all(
         Array.from({ length: 5 }, () => rawGet(server.url, sessionId)),
       );
-      const open = responses.filter((r) => r.status === 200);
-      for (const r of responses) if (r.status !== 200) await r.body?.cancel();
-      const readers = open.map((r) => new SseReader(r.body));
+      assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200], "each GET takes over the one before");
+      const readers = responses.map((r) => new SseReader(r.body));
       server.defer(() => Promise.all(readers.map((r) => r.cancel())));
-      assert.deepEqual(responses.map((r) => r.status).sort(), [200, 409, 409, 409, 409]);
       assert.equal(
         (await server.handler.stats()).openStreams,
         1,
         "no orphaned listening connection",
       );
-
-      await readers[0].next();
+      // Every reader gets its priming event; then all but one end, and the live one gets the notification.
+      for (const reader of readers) assert.ok((await reader.next())?.id);
       assert.equal(
         await server.handler.notify(sessionId, {
           method: "notifications/message",
@@ -110,15 +114,14 @@ describe("listening stream", () => {
         }),
         true,
       );
-      assert.equal(
-        (messageOf((await readers[0].next())!)?.params as { data: string }).data,
-        "one",
-        "the open stream is the live one",
-      );
+      const received = await Promise.all(readers.map((reader) => reader.next()));
+      const live = received.filter((event) => event !== undefined);
+      assert.equal(live.length, 1, "exactly one connection is live");
+      assert.equal((messageOf(live[0]!)?.params as { data: string }).data, "one");
     });
   });
 
-  it("concurrent resumes of the listening stream (GET + Last-Event-ID) attach exactly one connection; the rest answer 409", async () => {
+  it("concurrent resumes of the listening stream (GET + Last-Event-ID) each replay, and one connection stays", async () => {
     const eventLog = new DelayedEventLog({ replayAfter: [2, 6], open: [2, 6] });
     await withServer({ tools: [], eventLog }, async (server) => {
       const sessionId = await rawInitialize(server.url);
@@ -134,14 +137,14 @@ describe("listening stream", () => {
       const responses = await Promise.all(
         Array.from({ length: 5 }, () => rawGet(server.url, sessionId, { lastEventId: priming!.id! })),
       );
-      const open = responses.filter((r) => r.status === 200);
-      for (const r of responses) if (r.status !== 200) await r.body?.cancel();
-      const readers = open.map((r) => new SseReader(r.body));
+      assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200]);
+      const readers = responses.map((r) => new SseReader(r.body));
       server.defer(() => Promise.all(readers.map((r) => r.cancel())));
-      assert.deepEqual(responses.map((r) => r.status).sort(), [200, 409, 409, 409, 409]);
-      assert.equal((await server.handler.stats()).openStreams, 1, "no orphaned or replaced connection");
-      const replayed = await readers[0].next();
-      assert.equal((messageOf(replayed!)?.params as { data: string }).data, "missed", "the winner gets the replay");
+      assert.equal((await server.handler.stats()).openStreams, 1, "no orphaned connection");
+      for (const reader of readers) {
+        const replayed = await reader.next();
+        assert.equal((messageOf(replayed!)?.params as { data: string }).data, "missed", "every resume gets the replay");
+      }
     });
   });
 

@@ -16,6 +16,7 @@ import {
   messagesOf,
   postRequest,
   readSseUntil,
+  readTextUntil,
   rpc,
   type TestSession,
 } from "../helpers.ts";
@@ -44,13 +45,22 @@ describe("listening stream (GET)", () => {
     }
   });
 
-  it("a second GET while the first is connected answers 409", async () => {
-    const handler = makeHandler();
+  it("a second GET of the owner takes the listening stream over (the first connection ends); another principal gets 403", async () => {
+    const handler = makeHandler({ authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }) });
     try {
       const session = await initialize(handler);
       const first = await listen(handler, session);
       assert.equal(first.status, 200);
-      await assertHttpError(await listen(handler, session), 409);
+      const firstReader = first.body!.getReader();
+      const second = await listen(handler, session);
+      assert.equal(second.status, 200);
+      const ended = await readTextUntil(firstReader, () => false, 2_000);
+      assert.equal(ended.ended, true, "the old connection ends");
+      assert.equal((await handler.stats()).openStreams, 1);
+      const stranger = await listen(handler, { ...session, headers: { "x-user": "mallory" } });
+      await assertHttpError(stranger, 403);
+      assert.equal((await handler.stats()).openStreams, 1, "no takeover across principals");
+      await second.body?.cancel();
     } finally {
       await handler.close();
     }
