@@ -44,7 +44,7 @@
  * @module
  */
 
-export { createMcpHandler, type HandlerStats, type McpHandler } from "./src/handler.ts";
+export { type CloseOptions, createMcpHandler, type HandlerStats, type McpHandler } from "./src/handler.ts";
 export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
 export {
   type AnyPromptDefinition,

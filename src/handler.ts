@@ -66,12 +66,35 @@ export interface HandlerStats {
   maxConcurrentRequests: number | undefined;
 }
 
+/** Options of {@linkcode McpHandler.close}. */
+export interface CloseOptions {
+  /** How long work in flight may go on finishing before it is aborted, ms. Default 0. */
+  graceMs?: number;
+}
+
+/** How long aborted work may take to return before `close()` reports it and resolves anyway, ms. */
+const AFTER_ABORT_MS = 1_000;
+
 /** The function returned by {@linkcode createMcpHandler}, plus its controls. */
 export interface McpHandler {
   /** Serves one HTTP request. */
   (request: Request): Promise<Response>;
-  /** Stops the timers, aborts in-flight work, ends every stream; later requests get 503. */
-  close(): Promise<void>;
+  /**
+   * Shuts down: later requests (and the health path) get 503. With
+   * `graceMs`, listening streams end at once and work in flight may finish
+   * for up to `graceMs`; then everything still running is aborted, given a
+   * bounded moment more (at most 1 s), and reported to `onError` if it still
+   * runs. Resolves within `graceMs` plus that bound, even when a tool ignores
+   * its signal. Without options: abort everything at once and resolve.
+   *
+   * @example
+   * ```ts
+   * import { createMcpHandler } from "@tether/mcp";
+   * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+   * await handler.close({ graceMs: 10_000 }); // e.g. on SIGTERM
+   * ```
+   */
+  close(options?: CloseOptions): Promise<void>;
   /** Current load. */
   stats(): Promise<HandlerStats>;
   /**
@@ -424,16 +447,47 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     return listen.resourceUpdated(uri) + await legacy.resourceUpdated(uri);
   }
 
-  async function close(): Promise<void> {
-    if (closed) return;
-    closed = true;
+  let closing: Promise<void> | undefined;
+
+  function close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (!(graceMs >= 0) || !Number.isFinite(graceMs)) return Promise.reject(new RangeError("close(): graceMs must be a finite non-negative number"));
+    return closing ??= shutDown(graceMs, options.graceMs !== undefined);
+  }
+
+  /** Work still running in either era. */
+  function running(): number {
+    return legacy.inFlight.size + modernWork.size;
+  }
+
+  /** Resolves once nothing runs, or after `ms` (polling: shutdown only, never the hot path). */
+  async function drained(ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (running() > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now()))));
+    }
+    return running() === 0;
+  }
+
+  /** `graceful`: close({ graceMs }) was asked for, so aborted work is waited for (bounded) and reported. */
+  async function shutDown(graceMs: number, graceful: boolean): Promise<void> {
+    closed = true; // from now on: 503, health 503
     for (const stopRead of [...bodyReads]) stopRead();
     bodyDeadlines.close();
     clearInterval(sweepTimer);
+    // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
+    listen.closeAll();
+    legacy.hub.closeListening();
+    if (graceMs > 0) await drained(graceMs);
     legacy.close();
     modernWork.abortAll("server-closed");
-    listen.closeAll();
     keepAlive.stop();
+    if (graceful && !await drained(AFTER_ABORT_MS)) {
+      config.onError(new Error(
+        `close(): ${running()} request(s) still running ${AFTER_ABORT_MS} ms after they were aborted ` +
+          `(${legacy.inFlight.size} in sessions, ${modernWork.size} in 2026-07-28): their tools ignore ctx.signal`,
+      ));
+    }
     if (ownsStore) await store.close();
   }
 

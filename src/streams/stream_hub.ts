@@ -355,6 +355,11 @@ export class StreamHub {
     for (const [connection, owner] of [...this.#connections]) if (owner === sessionId) connection.close();
   }
 
+  /** Ends every session's listening stream (a graceful shutdown starts with these: they hold no work). */
+  closeListening(): void {
+    for (const streams of [...this.#streams.values()]) streams.get(LISTENING_STREAM_ID)?.abort();
+  }
+
   /** Ends everything and stops the heartbeat timer. */
   closeAll(): void {
     for (const sessionId of [...this.#streams.keys()]) this.endSession(sessionId);
