@@ -45,6 +45,7 @@
  */
 
 export { type CloseOptions, createMcpHandler, type HandlerStats, type McpHandler } from "./src/handler.ts";
+export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
 export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
 export {
   type AnyPromptDefinition,

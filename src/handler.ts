@@ -28,6 +28,7 @@ import { ErrorCode } from "./jsonrpc/error_codes.ts";
 import { type ClassifiedMessage, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type RequestId } from "./jsonrpc/messages.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
+import { Events, type SessionEndReason } from "./events.ts";
 import { type ModernPipelineDependencies, serveModernMessage } from "./modern/modern_pipeline.ts";
 import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
@@ -64,6 +65,16 @@ export interface HandlerStats {
   concurrentRequests: number;
   /** The `maxConcurrentRequests` cap, or undefined when off. */
   maxConcurrentRequests: number | undefined;
+  /** Sessions created since start. */
+  sessionsCreated: number;
+  /** Sessions ended since start, by reason. */
+  sessionsEnded: Record<SessionEndReason, number>;
+  /** Requests refused by a guard or pipeline step since start. */
+  refusals: number;
+  /** SSE connections dropped since start (client gone, or not reading). */
+  streamsDropped: number;
+  /** Server→client requests that got no reply in time since start. */
+  clientRequestTimeouts: number;
 }
 
 /** Options of {@linkcode McpHandler.close}. */
@@ -189,7 +200,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const ownsStore = options.sessions?.store === undefined;
   const store = options.sessions?.store ?? new MemorySessionStore();
   const originPolicy = compileOriginPolicy(options.allowedHosts, options.allowedOrigins);
+  const events = new Events(options.onEvent, config.onError);
+  /** Method and era of a request in progress, kept only while a listener wants request events. */
+  const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
   const legacy = new LegacyPipeline({
+    events,
     config,
     dispatcher,
     store,
@@ -249,7 +264,18 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   async function handle(request: Request): Promise<Response> {
     try {
-      return await route(request);
+      if (events.listener === undefined) return await route(request);
+      const started = performance.now();
+      const response = await route(request);
+      const what = described.get(request);
+      events.emit({
+        type: "request",
+        method: what?.method ?? request.method,
+        era: what?.era ?? "legacy",
+        status: response.status,
+        durationMs: performance.now() - started,
+      });
+      return response;
     } catch (error) {
       config.onError(error);
       return httpError(500, "Internal error", { code: ErrorCode.InternalError });
@@ -260,25 +286,28 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
-      return closed ? httpError(503, "Service Unavailable: server is shutting down") : jsonResponse('{"status":"ok"}');
+      return closed ? deny(503, "Service Unavailable: server is shutting down") : jsonResponse('{"status":"ok"}');
     }
-    if (config.path !== null && path !== config.path) return httpError(404, "Not Found");
+    if (config.path !== null && path !== config.path) return deny(404, "Not Found");
     const forbidden = checkHostAndOrigin(request, originPolicy);
-    if (forbidden !== undefined) return forbidden;
-    if (closed) return httpError(503, "Service Unavailable: server is shutting down");
+    if (forbidden !== undefined) {
+      events.refused(forbidden.status, ErrorCode.InvalidRequest, "Forbidden: Host or Origin");
+      return forbidden;
+    }
+    if (closed) return deny(503, "Service Unavailable: server is shutting down");
     // Operator guards, all off by default, before anything reads the body or asks authenticate.
     if (config.requireHeader !== undefined && !request.headers.has(config.requireHeader)) {
-      return httpError(403, `Forbidden: the ${config.requireHeader} header is required`);
+      return deny(403, `Forbidden: the ${config.requireHeader} header is required`);
     }
     if (options.rateLimit !== undefined) {
       const decision = await options.rateLimit.take(request);
       if (!decision.ok) {
-        return httpError(429, "Too Many Requests: retry later", { headers: { "retry-after": String(decision.retryAfterSeconds) } });
+        return deny(429, "Too Many Requests: retry later", { "retry-after": String(decision.retryAfterSeconds) });
       }
     }
     if (concurrency === undefined) return await dispatch(request);
     if (!concurrency.enter()) {
-      return httpError(503, "Service Unavailable: too many requests in progress, retry later", { headers: { "retry-after": "1" } });
+      return deny(503, "Service Unavailable: too many requests in progress, retry later", { "retry-after": "1" });
     }
     let response: Response;
     try {
@@ -299,18 +328,24 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       case "DELETE": {
         // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
         if (namesModernVersion(request.headers) || !config.eras.legacy) {
-          return httpError(405, "Method Not Allowed", { headers: { allow: "POST" } });
+          return deny(405, "Method Not Allowed", { allow: "POST" });
         }
         return render(request.method === "GET" ? await legacy.get(request) : await legacy.delete(request));
       }
       default:
-        return httpError(405, "Method Not Allowed", { headers: { allow: ALLOW } });
+        return deny(405, "Method Not Allowed", { allow: ALLOW });
     }
   }
 
   function render(answer: Response | Refusal, id?: RequestId): Response {
     if (!isRefusal(answer)) return answer as Response;
+    events.refused(answer.status, answer.code, answer.message);
     return renderRefusal(answer.id === undefined && id !== undefined ? { ...answer, id } : answer);
+  }
+
+  /** A refusal answered straight from the entry's guards. */
+  function deny(status: number, message: string, headers?: Record<string, string>): Response {
+    return render(refuse(status, message, headers === undefined ? {} : { headers }));
   }
 
   async function handlePost(request: Request): Promise<Response | Refusal> {
@@ -357,6 +392,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
     const era = classifyPost(request.headers, values, messages, isBatch);
     if (isRefusal(era)) return era;
+    if (events.listener !== undefined) {
+      const first = messages[0];
+      const method = isBatch ? "batch" : first.kind === "response" ? "response" : (first.message as JsonRpcRequest).method;
+      described.set(request, { method, era });
+    }
     if (era === "modern") {
       if (!config.eras.modern) return withId(legacyOnly(), id);
       const principal = await authenticate(request);
@@ -501,6 +541,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       abandoned: legacy.inFlight.abandoned,
       concurrentRequests: concurrency?.active ?? 0,
       maxConcurrentRequests: concurrency?.max,
+      sessionsCreated: events.counters.sessionsCreated,
+      sessionsEnded: { ...events.counters.sessionsEnded },
+      refusals: events.counters.refusals,
+      streamsDropped: events.counters.streamsDropped,
+      clientRequestTimeouts: events.counters.clientRequestTimeouts,
     };
   }
 

@@ -3,6 +3,7 @@
  * @module
  */
 
+import type { McpEventListener } from "./events.ts";
 import type { RateLimiter } from "./http/token_bucket.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
@@ -181,6 +182,14 @@ export interface McpHandlerOptions {
    * stream ends); more get `503` + `Retry-After: 1`. Off by default.
    */
   maxConcurrentRequests?: number;
+
+  /**
+   * Told about what happens, as structured events (sessions created and
+   * ended, requests served, refusals, dropped streams, client-request
+   * timeouts), for a logger or OpenTelemetry. Nothing is built without it; a
+   * throwing listener is reported to `onError` and breaks nothing.
+   */
+  onEvent?: McpEventListener;
 
   /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
   now?: () => number;

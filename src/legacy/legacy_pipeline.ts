@@ -38,6 +38,7 @@ import { PendingRequests } from "../streams/pending_requests.ts";
 import { SlowCalls } from "../streams/slow_calls.ts";
 import { answerRequests, type ExchangeDependencies, usesPriming } from "../streams/request_exchange.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
+import type { Events } from "../events.ts";
 import { utf8Length } from "../utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -56,6 +57,8 @@ export interface LegacyPipelineOptions {
   generateSessionId: () => string;
   /** The shared authentication step: a principal, or the response refusing the caller. */
   authenticate: (request: Request) => Promise<Principal | Response>;
+  /** Where session, stream and client-request events go. */
+  events: Events;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
@@ -73,6 +76,7 @@ export class LegacyPipeline {
   readonly #dispatcher: Dispatcher;
   readonly #authenticate: (request: Request) => Promise<Principal | Response>;
   readonly #exchange: ExchangeDependencies;
+  readonly #events: Events;
   readonly #slowCalls = new SlowCalls();
 
   /** Wires sessions, the stream hub and the exchange together. */
@@ -82,6 +86,7 @@ export class LegacyPipeline {
     this.#config = config;
     this.#dispatcher = dispatcher;
     this.#authenticate = options.authenticate;
+    this.#events = options.events;
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
       idleTtlMs: config.idleTtlMs,
@@ -102,6 +107,7 @@ export class LegacyPipeline {
         for (const id of ids) this.sessions.keepAlive(id).catch(config.onError);
       },
       onError: config.onError,
+      onDropped: (reason) => options.events.streamDropped(reason),
     });
     this.#exchange = {
       dispatcher,
@@ -111,6 +117,7 @@ export class LegacyPipeline {
       responseMode: config.responseMode,
       clientRequestTimeoutMs: config.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
+      onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
       sessions: {
         state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
         setLogLevel: (id, level) => store.update(id, { logLevel: level }),
@@ -186,6 +193,7 @@ export class LegacyPipeline {
     if (!resolved.ok) return resolved.refusal;
     await this.#store.delete(resolved.session.id);
     await this.endSession(resolved.session.id);
+    this.#events.sessionEnded(resolved.session.id, "delete");
     return new Response(null, { status: 204 });
   }
 
@@ -220,11 +228,17 @@ export class LegacyPipeline {
 
   /** Removes expired sessions and ends what they had running here. */
   async sweep(): Promise<void> {
-    for (const id of await this.sessions.sweep()) await this.endSession(id);
+    for (const id of await this.sessions.sweep()) {
+      await this.endSession(id);
+      this.#events.sessionEnded(id, "expired");
+    }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
     for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds()])) {
-      if (!await this.sessions.exists(id)) await this.endSession(id);
+      if (!await this.sessions.exists(id)) {
+        await this.endSession(id);
+        this.#events.sessionEnded(id, "expired");
+      }
     }
   }
 
@@ -238,6 +252,8 @@ export class LegacyPipeline {
 
   /** Aborts in-flight work, rejects pending client requests and ends every stream. */
   close(): void {
+    // Sessions with work or streams here end with the process (their records stay in the store).
+    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds()])) this.#events.sessionEnded(id, "close");
     this.inFlight.cancelAll("server-closed");
     this.pending.rejectAll("The server is closing");
     this.hub.closeAll();
@@ -259,6 +275,7 @@ export class LegacyPipeline {
     const version = response.result.protocolVersion as string;
     const session = await this.sessions.create(principal, version, capabilities, clientInfo);
     if (session === undefined) return this.sessions.full();
+    this.#events.sessionCreated(session.id, version);
     return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });
   }
 

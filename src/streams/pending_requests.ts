@@ -71,7 +71,7 @@ export class PendingRequests {
       };
       const onAbort = () => entry.reject(new McpError(ErrorCode.RequestFailed, "Request aborted while waiting for the client"));
       const timer = setTimeout(
-        () => entry.reject(new McpError(ErrorCode.RequestFailed, `The client did not reply within ${options.timeoutMs} ms`)),
+        () => entry.reject(new McpError(ErrorCode.RequestFailed, `The client did not reply within ${options.timeoutMs} ms`, { reason: "timeout" })),
         options.timeoutMs,
       );
       map.set(key, entry);

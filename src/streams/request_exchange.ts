@@ -66,6 +66,8 @@ export interface ExchangeDependencies {
   sessions: SessionOperations;
   /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
   slowCalls: SlowCalls;
+  /** Told when a server→client request got no reply in time. */
+  onClientTimeout?: (method: string) => void;
 }
 
 /** The client capability each server→client request needs (declared at initialize). */
@@ -288,7 +290,12 @@ class ExchangeRequestContext implements RequestContext {
       timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
       signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
     });
-    return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => reply);
+    const onClientTimeout = exchange.deps.onClientTimeout;
+    const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
+      if ((error as McpError).data !== undefined && ((error as McpError).data as { reason?: string }).reason === "timeout") onClientTimeout(method);
+      throw error;
+    });
+    return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => answered);
   }
 
   closeStream(): void {

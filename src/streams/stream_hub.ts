@@ -31,6 +31,8 @@ export interface StreamHubOptions {
   onHeartbeat?: (sessionIds: Iterable<string>) => void;
   /** Told about failures of the event log. */
   onError: (error: unknown) => void;
+  /** Told when a connection ends because its client went away or stopped reading. */
+  onDropped?: (reason: "client-gone" | "overflow") => void;
 }
 
 /** The id of a session's listening (GET) stream. */
@@ -305,9 +307,10 @@ export class StreamHub {
     let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
-      onEnd: () => {
+      onEnd: (reason) => {
         this.#connections.delete(connection);
         stream?.detach(connection);
+        if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     const replayInto = async (): Promise<boolean> => {
@@ -389,9 +392,10 @@ export class StreamHub {
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       first,
-      onEnd: () => {
+      onEnd: (reason) => {
         this.#connections.delete(connection);
         stream.detach(connection);
+        if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     this.#connections.set(connection, stream.sessionId);
