@@ -522,6 +522,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     legacy.close();
     modernWork.abortAll("server-closed");
     keepAlive.stop();
+    await legacy.resources.disposeAll(); // bounded per resource; failures go to onError
     if (graceful && !await drained(AFTER_ABORT_MS)) {
       config.onError(new Error(
         `close(): ${running()} request(s) still running ${AFTER_ABORT_MS} ms after they were aborted ` +

@@ -30,6 +30,7 @@ import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
 import { SessionManager } from "../session/session_manager.ts";
 import type { SessionRecord, SessionStore } from "../session/session_store.ts";
+import { SessionResources } from "../session/session_resources.ts";
 import { StoreSessionState } from "../session/store_session_state.ts";
 import type { EventLog } from "../streams/event_log.ts";
 import { InFlightRegistry } from "../streams/in_flight.ts";
@@ -71,6 +72,8 @@ export class LegacyPipeline {
   readonly hub: StreamHub;
   readonly inFlight: InFlightRegistry;
   readonly pending = new PendingRequests();
+  /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
+  readonly resources: SessionResources;
   readonly #store: SessionStore;
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
@@ -87,6 +90,7 @@ export class LegacyPipeline {
     this.#dispatcher = dispatcher;
     this.#authenticate = options.authenticate;
     this.#events = options.events;
+    this.resources = new SessionResources(config.onError);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
       idleTtlMs: config.idleTtlMs,
@@ -119,7 +123,7 @@ export class LegacyPipeline {
       slowCalls: this.#slowCalls,
       onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
       sessions: {
-        state: (id) => new StoreSessionState(store, id, config.maxStateBytes),
+        state: (id) => new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
         setLogLevel: (id, level) => store.update(id, { logLevel: level }),
         subscribe: (id, uri) => this.#subscribe(id, uri),
         unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
@@ -234,7 +238,7 @@ export class LegacyPipeline {
     }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
-    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds()])) {
+    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds(), ...this.resources.sessionIds()])) {
       if (!await this.sessions.exists(id)) {
         await this.endSession(id);
         this.#events.sessionEnded(id, "expired");
@@ -247,13 +251,17 @@ export class LegacyPipeline {
     this.inFlight.cancelSession(id);
     this.pending.rejectSession(id, "The session ended");
     this.hub.endSession(id);
+    // Never waits on a resource: disposal is bounded and reports its own failures.
+    void this.resources.disposeSession(id);
     await this.hub.eventLog.deleteSession(id);
   }
 
   /** Aborts in-flight work, rejects pending client requests and ends every stream. */
   close(): void {
     // Sessions with work or streams here end with the process (their records stay in the store).
-    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds()])) this.#events.sessionEnded(id, "close");
+    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds(), ...this.resources.sessionIds()])) {
+      this.#events.sessionEnded(id, "close");
+    }
     this.inFlight.cancelAll("server-closed");
     this.pending.rejectAll("The server is closing");
     this.hub.closeAll();
@@ -301,7 +309,7 @@ export class LegacyPipeline {
     if (!resolved.ok && resolved.refusal.status === 404) {
       // A session that expired lazily may still have work or streams here: end them now.
       const id = request.headers.get("mcp-session-id");
-      if (id !== null && (this.inFlight.has(id) || this.hub.holds(id))) await this.endSession(id);
+      if (id !== null && (this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id))) await this.endSession(id);
     }
     return resolved;
   }

@@ -85,6 +85,26 @@ export interface SessionState {
   delete(key: string): Promise<void>;
   /** Atomically replaces a value with `fn(current)` and returns the new value. */
   update<T>(key: string, fn: (current: T | undefined) => T): Promise<T>;
+  /**
+   * A non-JSON resource for the life of the session in this process (an
+   * upstream client, a browser, a transaction): opened by `open` on first
+   * use (concurrent first uses share one), disposed when the session ends by
+   * any path (`Symbol.asyncDispose`, `Symbol.dispose`, `close()`, or
+   * `options.dispose`). Per process: another instance opens its own.
+   *
+   * @example
+   * ```ts
+   * import { defineTool } from "@tether/mcp";
+   * export const query = defineTool({
+   *   name: "query",
+   *   handler: async (_input, ctx) => {
+   *     const connection = await ctx.session!.resource("db", () => ({ rows: 0, close() {} }));
+   *     return String(connection.rows);
+   *   },
+   * });
+   * ```
+   */
+  resource<T>(key: string, open: () => T | Promise<T>, options?: { dispose?: (resource: T) => unknown }): Promise<T>;
 }
 
 /** Options for a server→client request sent with {@linkcode RequestContext.request}. */

@@ -6,6 +6,7 @@
  */
 
 import type { SessionState } from "../protocol/context.ts";
+import type { ResourceOptions, SessionResources } from "./session_resources.ts";
 import type { SessionStore } from "./session_store.ts";
 
 /** The {@linkcode SessionState} of one session, backed by a {@linkcode SessionStore}. */
@@ -14,12 +15,24 @@ export class StoreSessionState implements SessionState {
   readonly id: string;
   #store: SessionStore;
   #maxBytes: number;
+  #resources: SessionResources | undefined;
+  #now: () => number;
 
-  /** Binds the handle to a session of `store`, with a state size limit in bytes. */
-  constructor(store: SessionStore, id: string, maxBytes: number) {
+  /** Binds the handle to a session of `store`, with a state size limit in bytes (and its process-local resources). */
+  constructor(store: SessionStore, id: string, maxBytes: number, resources?: SessionResources, now: () => number = Date.now) {
     this.#store = store;
     this.id = id;
     this.#maxBytes = maxBytes;
+    this.#resources = resources;
+    this.#now = now;
+  }
+
+  /** The session's resource under `key` in this process, opened on first use; disposed when the session ends. */
+  async resource<T>(key: string, open: () => T | Promise<T>, options?: ResourceOptions<T>): Promise<T> {
+    if (this.#resources === undefined) throw new Error("Session resources are not available here");
+    // A session that has ended must not get a resource that nothing would dispose.
+    if (await this.#store.get(this.id, this.#now()) === undefined) throw new Error("The session has ended");
+    return await this.#resources.get(this.id, key, open, options);
   }
 
   /** Reads a value; undefined when absent. */
