@@ -44,7 +44,12 @@
  * @module
  */
 
-export { type CloseOptions, createMcpHandler, type HandlerStats, type McpHandler } from "./src/handler.ts";
+export {
+  type CloseOptions,
+  createMcpHandler,
+  type HandlerStats,
+  type McpHandler,
+} from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
 export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
 export {
@@ -68,18 +73,23 @@ export {
 } from "./src/protocol/definitions.ts";
 export {
   ANONYMOUS_PRINCIPAL,
-  isAnonymous,
-  ownerKeyOf,
   type ElicitParams,
   type ElicitResult,
   type HandlerContext,
+  isAnonymous,
   type OutboundRequestOptions,
+  ownerKeyOf,
   type Principal,
   type RequestContext,
   type SessionState,
 } from "./src/protocol/context.ts";
 export type * from "./src/protocol/types.ts";
-export type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./src/protocol/schema.ts";
+export type {
+  JsonSchema,
+  SchemaInput,
+  SchemaOutput,
+  ZodSchemaLike,
+} from "./src/protocol/schema.ts";
 export type { ChangeListener } from "./src/protocol/tools.ts";
 export type { ToolRegistry } from "./src/protocol/tools.ts";
 export type { ResourceRegistry } from "./src/protocol/resources.ts";
@@ -107,7 +117,10 @@ export type {
   JsonRpcResultResponse,
   RequestId,
 } from "./src/jsonrpc/messages.ts";
-export { AuthenticationError, type AuthenticationErrorOptions } from "./src/http/authentication_error.ts";
+export {
+  AuthenticationError,
+  type AuthenticationErrorOptions,
+} from "./src/http/authentication_error.ts";
 export {
   type RateDecision,
   type RateLimiter,
@@ -117,7 +130,12 @@ export {
 } from "./src/http/token_bucket.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
 export { MemorySessionStore } from "./src/session/memory_session_store.ts";
-export type { LoggingLevel, SessionChanges, SessionRecord, SessionStore } from "./src/session/session_store.ts";
+export type {
+  LoggingLevel,
+  SessionChanges,
+  SessionRecord,
+  SessionStore,
+} from "./src/session/session_store.ts";
 export { generateSessionId } from "./src/session/session_id.ts";
 export {
   type EventLog,

@@ -48,7 +48,14 @@ import {
 // ---------------------------------------------------------------- settings
 
 type Workload = "steady" | "progress" | "init" | "stateless" | "mrtr" | "memory";
-const WORKLOADS: readonly Workload[] = ["steady", "progress", "init", "stateless", "mrtr", "memory"];
+const WORKLOADS: readonly Workload[] = [
+  "steady",
+  "progress",
+  "init",
+  "stateless",
+  "mrtr",
+  "memory",
+];
 
 type ServerKey = "ceiling" | "tether" | "tether-sse" | "sdk" | "sdk-json" | "sdk-v2";
 
@@ -314,7 +321,8 @@ function statelessTemplate(): RequestTemplate {
       ctx.id = id;
       return { body: modernEchoCallBody(id), headers };
     },
-    check: (status, body, _headers, ctx) => status === 200 && isModernEchoResult(body, ctx.id as number),
+    check: (status, body, _headers, ctx) =>
+      status === 200 && isModernEchoResult(body, ctx.id as number),
   };
 }
 
@@ -330,8 +338,13 @@ function mrtrSequence(): RequestTemplate[] {
       },
     },
     {
-      setup: (ctx) => ({ body: confirmCallBody(++seq, { requestState: ctx.requestState as string }), headers }),
-      check: (status, body) => status === 200 && body.includes(`"text":"confirmed"`) && body.includes(`"resultType":"complete"`),
+      setup: (ctx) => ({
+        body: confirmCallBody(++seq, { requestState: ctx.requestState as string }),
+        headers,
+      }),
+      check: (status, body) =>
+        status === 200 && body.includes(`"text":"confirmed"`) &&
+        body.includes(`"resultType":"complete"`),
     },
   ];
 }
@@ -846,10 +859,14 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     );
     return t && s ? fmtRatio(s.heapPerSession / t.heapPerSession) : "n/a";
   });
-  const generator = (rt: Runtime) => loadRows.find((r) => r.runtime === rt && r.workload === "stateless")?.generator ?? "autocannon";
+  const generator = (rt: Runtime) =>
+    loadRows.find((r) => r.runtime === rt && r.workload === "stateless")?.generator ?? "autocannon";
   row(
     "stateless tools/call (2026-07-28): tether ÷ SDK v2 createMcpHandler ≥ 3×",
-    (rt) => `${pair(find(rt, "stateless", "tether"), find(rt, "stateless", "sdk-v2"), 3)} [${generator(rt)}]`,
+    (rt) =>
+      `${pair(find(rt, "stateless", "tether"), find(rt, "stateless", "sdk-v2"), 3)} [${
+        generator(rt)
+      }]`,
   );
   row("stateless tools/call (2026-07-28): tether ÷ ceiling per server CPU-s ≥ 0.7", (rt) => {
     const a = find(rt, "stateless", "tether");
@@ -857,10 +874,15 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     const r = ratio(a, b, true);
     return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))}) [${generator(rt)}]`;
   });
-  row("(no target) MRTR round trip (input_required, then the retry): tether round trips/s", (rt) => {
-    const m = find(rt, "mrtr", "tether");
-    return m === undefined ? "n/a" : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)`;
-  });
+  row(
+    "(no target) MRTR round trip (input_required, then the retry): tether round trips/s",
+    (rt) => {
+      const m = find(rt, "mrtr", "tether");
+      return m === undefined
+        ? "n/a"
+        : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)`;
+    },
+  );
   row(
     "(no target) steady tools/call: tether (auto) ÷ SDK v2",
     (rt) => `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}`,
@@ -873,7 +895,8 @@ const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   progress: "tool emitting 100 progress notifications before its result (SSE)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
   stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
-  mrtr: "2026-07-28 multi-round-trip call: input_required with a sealed requestState, then the retry (figures are round trips/s)",
+  mrtr:
+    "2026-07-28 multi-round-trip call: input_required with a sealed requestState, then the retry (figures are round trips/s)",
   scale: "tools/call with N live sessions (requests rotated across all of them)",
 };
 
@@ -896,9 +919,9 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
         workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
       } ${fmtInt(r.okPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${
         fmtInt(r.okPerCpuSecond)
-      } | ${r.serverCores.toFixed(2)} | ${row.generator === "wrk" ? "wrk (not measured)" : r.generatorCores.toFixed(2)} | ${r.bad} / ${
-        r.errors + r.timeouts
-      } |`,
+      } | ${r.serverCores.toFixed(2)} | ${
+        row.generator === "wrk" ? "wrk (not measured)" : r.generatorCores.toFixed(2)
+      } | ${r.bad} / ${r.errors + r.timeouts} |`,
     );
   }
   if (workload === "init") {
@@ -1022,7 +1045,9 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "",
     "## All figures",
     "",
-    ...(["steady", "progress", "init", "stateless", "mrtr", "scale"] as const).map((w) => loadTable(runtimes, w)).filter(
+    ...(["steady", "progress", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
+      loadTable(runtimes, w)
+    ).filter(
       (s) => s !== "",
     )
       .flatMap((s) => [s, ""]),

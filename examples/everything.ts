@@ -347,7 +347,9 @@ const tools = [
     description: "Increments a counter kept in this session and returns it",
     handler: async (_input, ctx) => {
       if (ctx.session === undefined) {
-        throw new Error("increment keeps its counter in a session: connect with a 2025 revision (initialize) to use it");
+        throw new Error(
+          "increment keeps its counter in a session: connect with a 2025 revision (initialize) to use it",
+        );
       }
       return String(await ctx.session.update<number>("counter", (n) => (n ?? 0) + 1));
     },
@@ -388,7 +390,10 @@ const modernTools = [
     name: "test_missing_capability",
     description: "Needs the sampling capability: without it, 2026 clients get -32021",
     handler: async (_input, ctx) => {
-      const result = await ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "ping" } }], maxTokens: 10 });
+      const result = await ctx.sample({
+        messages: [{ role: "user", content: { type: "text", text: "ping" } }],
+        maxTokens: 10,
+      });
       return `sampled: ${JSON.stringify(result.content)}`;
     },
   }),
@@ -397,7 +402,10 @@ const modernTools = [
     description: "Reports progress, then asks the user for a name",
     handler: async (_input, ctx) => {
       await ctx.progress(1, 2, "asking");
-      const result = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" });
+      const result = await ctx.elicit(
+        { message: "What is your name?", requestedSchema: NAME_FORM },
+        { key: "user_name" },
+      );
       return `Hello, ${acceptedField(result, "name")}`;
     },
   }),
@@ -419,7 +427,10 @@ const modernTools = [
     name: "test_input_required_result_elicitation",
     description: "Asks for the user's name (user_name), then greets them",
     handler: async (_input, ctx) => {
-      const result = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" });
+      const result = await ctx.elicit(
+        { message: "What is your name?", requestedSchema: NAME_FORM },
+        { key: "user_name" },
+      );
       return `Hello, ${acceptedField(result, "name")}!`;
     },
   }),
@@ -428,7 +439,10 @@ const modernTools = [
     description: "Asks the client's model one question",
     handler: async (_input, ctx) => {
       const result = await ctx.sample({
-        messages: [{ role: "user", content: { type: "text", text: "What is the capital of France?" } }],
+        messages: [{
+          role: "user",
+          content: { type: "text", text: "What is the capital of France?" },
+        }],
         maxTokens: 100,
       });
       return `LLM response: ${JSON.stringify(result.content)}`;
@@ -446,7 +460,10 @@ const modernTools = [
     name: "test_input_required_result_request_state",
     description: "Asks for confirmation; the answer comes back through the sealed requestState",
     handler: async (_input, ctx) => {
-      const result = await ctx.elicit({ message: "Continue?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+      const result = await ctx.elicit({
+        message: "Continue?",
+        requestedSchema: { type: "object", properties: {} },
+      }, { key: "confirm" });
       return `state-ok: ${result.action}`;
     },
   }),
@@ -455,21 +472,34 @@ const modernTools = [
     description: "Asks for a name, a model answer and the roots at once",
     handler: async (_input, ctx) => {
       const [name, sample, roots] = await Promise.all([
-        ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "user_name" }),
-        ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "Say hi" } }], maxTokens: 20 }, { key: "greeting" }),
+        ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, {
+          key: "user_name",
+        }),
+        ctx.sample({
+          messages: [{ role: "user", content: { type: "text", text: "Say hi" } }],
+          maxTokens: 20,
+        }, { key: "greeting" }),
         ctx.listRoots({ key: "roots" }),
       ]);
-      return `name=${acceptedField(name, "name")}; sample=${JSON.stringify(sample.content)}; roots=${roots.roots.length}`;
+      return `name=${acceptedField(name, "name")}; sample=${
+        JSON.stringify(sample.content)
+      }; roots=${roots.roots.length}`;
     },
   }),
   defineTool({
     name: "test_input_required_result_multi_round",
     description: "Asks for a name, then a favourite colour",
     handler: async (_input, ctx) => {
-      const name = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, { key: "step1" });
+      const name = await ctx.elicit({ message: "What is your name?", requestedSchema: NAME_FORM }, {
+        key: "step1",
+      });
       const color = await ctx.elicit({
         message: "What is your favourite colour?",
-        requestedSchema: { type: "object", properties: { color: { type: "string" } }, required: ["color"] },
+        requestedSchema: {
+          type: "object",
+          properties: { color: { type: "string" } },
+          required: ["color"],
+        },
       }, { key: "step2" });
       return `${acceptedField(name, "name")} likes ${acceptedField(color, "color")}`;
     },
@@ -478,7 +508,10 @@ const modernTools = [
     name: "test_input_required_result_tampered_state",
     description: "Asks for confirmation; a tampered requestState is refused",
     handler: async (_input, ctx) => {
-      const result = await ctx.elicit({ message: "Continue?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+      const result = await ctx.elicit({
+        message: "Continue?",
+        requestedSchema: { type: "object", properties: {} },
+      }, { key: "confirm" });
       return `confirmed: ${result.action}`;
     },
   }),
@@ -488,9 +521,18 @@ const modernTools = [
     handler: async (_input, ctx) => {
       const caps = ctx.clientCapabilities;
       const asks: Promise<unknown>[] = [];
-      if (caps.elicitation !== undefined) asks.push(ctx.elicit({ message: "Name?", requestedSchema: NAME_FORM }, { key: "user_name" }));
+      if (caps.elicitation !== undefined) {
+        asks.push(
+          ctx.elicit({ message: "Name?", requestedSchema: NAME_FORM }, { key: "user_name" }),
+        );
+      }
       if (caps.sampling !== undefined) {
-        asks.push(ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "Hi" } }], maxTokens: 10 }, { key: "sample" }));
+        asks.push(
+          ctx.sample({
+            messages: [{ role: "user", content: { type: "text", text: "Hi" } }],
+            maxTokens: 10,
+          }, { key: "sample" }),
+        );
       }
       if (caps.roots !== undefined) asks.push(ctx.listRoots({ key: "roots" }));
       const answers = await Promise.all(asks);
@@ -508,17 +550,30 @@ function changeTriggers(handler: () => McpHandler) {
       handler: () => {
         const tools = handler().tools;
         if (tools.remove("test_dynamic_tool")) return "removed test_dynamic_tool";
-        tools.add(defineTool({ name: "test_dynamic_tool", description: "Appears and disappears", handler: () => "dynamic" }));
+        tools.add(
+          defineTool({
+            name: "test_dynamic_tool",
+            description: "Appears and disappears",
+            handler: () => "dynamic",
+          }),
+        );
         return "added test_dynamic_tool";
       },
     }),
     defineTool({
       name: "test_trigger_prompt_change",
-      description: "Adds or removes test_dynamic_prompt (prompts/list_changed goes to every listener)",
+      description:
+        "Adds or removes test_dynamic_prompt (prompts/list_changed goes to every listener)",
       handler: () => {
         const prompts = handler().prompts;
         if (prompts.remove("test_dynamic_prompt")) return "removed test_dynamic_prompt";
-        prompts.add(definePrompt({ name: "test_dynamic_prompt", description: "Appears and disappears", handler: () => "dynamic" }));
+        prompts.add(
+          definePrompt({
+            name: "test_dynamic_prompt",
+            description: "Appears and disappears",
+            handler: () => "dynamic",
+          }),
+        );
         return "added test_dynamic_prompt";
       },
     }),
@@ -615,7 +670,11 @@ const prompts = [
     handler: async (_args, ctx) => {
       const result = await ctx.elicit({
         message: "What should the prompt be about?",
-        requestedSchema: { type: "object", properties: { context: { type: "string" } }, required: ["context"] },
+        requestedSchema: {
+          type: "object",
+          properties: { context: { type: "string" } },
+          required: ["context"],
+        },
       }, { key: "user_context" });
       return `Prompt about: ${acceptedField(result, "context")}`;
     },
@@ -661,14 +720,21 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
 }
 
 /** The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE, REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS). */
-function operatorGuards(env: EverythingEnv): Pick<McpHandlerOptions, "rateLimit" | "requireHeader" | "maxConcurrentRequests"> {
+function operatorGuards(
+  env: EverythingEnv,
+): Pick<McpHandlerOptions, "rateLimit" | "requireHeader" | "maxConcurrentRequests"> {
   const perMinute = integerFromEnv(env, "RATE_LIMIT_PER_MINUTE", 1);
   const maxConcurrentRequests = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS", 1);
-  const requireHeader = env.REQUIRE_HEADER === undefined || env.REQUIRE_HEADER === "" ? undefined : env.REQUIRE_HEADER;
+  const requireHeader = env.REQUIRE_HEADER === undefined || env.REQUIRE_HEADER === ""
+    ? undefined
+    : env.REQUIRE_HEADER;
   return {
-    ...(perMinute === undefined
-      ? {}
-      : { rateLimit: tokenBucket({ perMinute, key: (request) => request.headers.get("x-forwarded-for") ?? "shared" }) }),
+    ...(perMinute === undefined ? {} : {
+      rateLimit: tokenBucket({
+        perMinute,
+        key: (request) => request.headers.get("x-forwarded-for") ?? "shared",
+      }),
+    }),
     ...(requireHeader === undefined ? {} : { requireHeader }),
     ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
   };

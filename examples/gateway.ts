@@ -30,7 +30,8 @@ export function createUpstreamHandler(): McpHandler {
     tools: [defineTool({
       name: "increment",
       description: "Counts calls in this (upstream) session",
-      handler: async (_input, ctx) => String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
+      handler: async (_input, ctx) =>
+        String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
     })],
   });
 }
@@ -65,16 +66,27 @@ export function createGatewayHandler(upstreamUrl: string): McpHandler {
       name: "increment",
       description: "Forwards to the upstream counter of this session",
       handler: async (_input, ctx) => {
-        if (ctx.session === undefined) throw new Error("The gateway keeps one upstream session per session: connect with initialize");
+        if (ctx.session === undefined) {
+          throw new Error(
+            "The gateway keeps one upstream session per session: connect with initialize",
+          );
+        }
         const upstream = await ctx.session.resource("upstream", () => openUpstream(upstreamUrl));
-        return await upstream.client.callTool({ name: "increment", arguments: {} }) as CallToolResult;
+        return await upstream.client.callTool({
+          name: "increment",
+          arguments: {},
+        }) as CallToolResult;
       },
     })],
   });
 }
 
-if ((import.meta as { main?: boolean }).main || (globalThis as { process?: { argv: string[] } }).process?.argv?.[1]?.endsWith("gateway.ts")) {
-  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+if (
+  (import.meta as { main?: boolean }).main ||
+  (globalThis as { process?: { argv: string[] } }).process?.argv?.[1]?.endsWith("gateway.ts")
+) {
+  const env =
+    (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   let upstreamUrl = env.UPSTREAM_URL;
   if (upstreamUrl === undefined) {
     const upstream = await serveHandler(createUpstreamHandler(), 0);

@@ -40,27 +40,56 @@ export function statsToPrometheus(stats: HandlerStats, requests?: RequestCounter
   const metric = (name: string, type: "gauge" | "counter", help: string, samples: string[]) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
   };
-  metric("tether_sessions", "gauge", "Sessions held by the store.", [line("tether_sessions", stats.sessions)]);
-  metric("tether_in_flight", "gauge", "Requests being handled.", [line("tether_in_flight", stats.inFlight)]);
-  metric("tether_open_streams", "gauge", "Open SSE connections.", [line("tether_open_streams", stats.openStreams)]);
+  metric("tether_sessions", "gauge", "Sessions held by the store.", [
+    line("tether_sessions", stats.sessions),
+  ]);
+  metric("tether_in_flight", "gauge", "Requests being handled.", [
+    line("tether_in_flight", stats.inFlight),
+  ]);
+  metric("tether_open_streams", "gauge", "Open SSE connections.", [
+    line("tether_open_streams", stats.openStreams),
+  ]);
   metric("tether_pending_client_requests", "gauge", "Server-to-client requests awaiting a reply.", [
     line("tether_pending_client_requests", stats.pendingClientRequests),
   ]);
-  metric("tether_sessions_created_total", "counter", "Sessions created.", [line("tether_sessions_created_total", stats.sessionsCreated)]);
-  metric("tether_sessions_ended_total", "counter", "Sessions ended, by reason.", Object.entries(stats.sessionsEnded).map(([reason, n]) =>
-    line("tether_sessions_ended_total", n, `reason="${reason}"`)
-  ));
-  metric("tether_refusals_total", "counter", "Requests refused.", [line("tether_refusals_total", stats.refusals)]);
-  metric("tether_streams_dropped_total", "counter", "SSE connections dropped.", [line("tether_streams_dropped_total", stats.streamsDropped)]);
-  metric("tether_client_request_timeouts_total", "counter", "Server-to-client requests without a reply in time.", [
-    line("tether_client_request_timeouts_total", stats.clientRequestTimeouts),
+  metric("tether_sessions_created_total", "counter", "Sessions created.", [
+    line("tether_sessions_created_total", stats.sessionsCreated),
   ]);
-  metric("tether_abandoned_total", "counter", "Calls aborted because their client was gone.", [line("tether_abandoned_total", stats.abandoned)]);
+  metric(
+    "tether_sessions_ended_total",
+    "counter",
+    "Sessions ended, by reason.",
+    Object.entries(stats.sessionsEnded).map(([reason, n]) =>
+      line("tether_sessions_ended_total", n, `reason="${reason}"`)
+    ),
+  );
+  metric("tether_refusals_total", "counter", "Requests refused.", [
+    line("tether_refusals_total", stats.refusals),
+  ]);
+  metric("tether_streams_dropped_total", "counter", "SSE connections dropped.", [
+    line("tether_streams_dropped_total", stats.streamsDropped),
+  ]);
+  metric(
+    "tether_client_request_timeouts_total",
+    "counter",
+    "Server-to-client requests without a reply in time.",
+    [
+      line("tether_client_request_timeouts_total", stats.clientRequestTimeouts),
+    ],
+  );
+  metric("tether_abandoned_total", "counter", "Calls aborted because their client was gone.", [
+    line("tether_abandoned_total", stats.abandoned),
+  ]);
   if (requests !== undefined) {
-    metric("tether_requests_total", "counter", "Requests served, by era and HTTP status.", [...requests.counts].map(([key, n]) => {
-      const [era, status] = key.split(" ");
-      return line("tether_requests_total", n, `era="${era}",status="${status}"`);
-    }));
+    metric(
+      "tether_requests_total",
+      "counter",
+      "Requests served, by era and HTTP status.",
+      [...requests.counts].map(([key, n]) => {
+        const [era, status] = key.split(" ");
+        return line("tether_requests_total", n, `era="${era}",status="${status}"`);
+      }),
+    );
   }
   return out.join("\n") + "\n";
 }
@@ -85,8 +114,12 @@ export function createMetricsServer() {
   return Object.assign(fetch, { close: () => mcp.close() });
 }
 
-if ((import.meta as { main?: boolean }).main || (globalThis as { process?: { argv: string[] } }).process?.argv?.[1]?.endsWith("prometheus.ts")) {
-  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+if (
+  (import.meta as { main?: boolean }).main ||
+  (globalThis as { process?: { argv: string[] } }).process?.argv?.[1]?.endsWith("prometheus.ts")
+) {
+  const env =
+    (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   const server = await serveHandler(createMetricsServer(), Number(env.PORT ?? 8787));
   console.log(`MCP on ${server.url}/mcp, metrics on ${server.url}/metrics`);
 }

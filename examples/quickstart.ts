@@ -26,7 +26,12 @@ const handler = createMcpHandler({
     }),
   ],
   resources: [
-    defineResource({ uri: "demo://hello", name: "hello", mimeType: "text/plain", read: () => "Hello from tether!" }),
+    defineResource({
+      uri: "demo://hello",
+      name: "hello",
+      mimeType: "text/plain",
+      read: () => "Hello from tether!",
+    }),
   ],
   prompts: [
     definePrompt({
@@ -38,6 +43,9 @@ const handler = createMcpHandler({
   ],
 });
 
-const port = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.PORT ?? 8787);
+const port = Number(
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.PORT ??
+    8787,
+);
 const server = await serveHandler(handler, port);
 console.log(`tether quickstart listening on ${server.url}/mcp`);

@@ -20,12 +20,24 @@ type Handler = ((request: Request) => Promise<Response>) & { close?: () => Promi
 
 interface DenoLike {
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void; signal?: AbortSignal },
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { port: number }) => void;
+      signal?: AbortSignal;
+    },
     handler: (request: Request) => Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } };
 }
 interface BunLike {
-  serve(options: { port: number; hostname: string; fetch: (request: Request) => Promise<Response>; idleTimeout?: number }): {
+  serve(
+    options: {
+      port: number;
+      hostname: string;
+      fetch: (request: Request) => Promise<Response>;
+      idleTimeout?: number;
+    },
+  ): {
     port: number;
     stop(force?: boolean): Promise<void> | void;
   };
@@ -51,7 +63,11 @@ export function runtimeName(): "deno" | "bun" | "node" {
 }
 
 /** Starts `handler` on 127.0.0.1 (port 0 picks a free port). */
-export async function serveHandler(handler: Handler, port = 0, hostname = "127.0.0.1"): Promise<RunningServer> {
+export async function serveHandler(
+  handler: Handler,
+  port = 0,
+  hostname = "127.0.0.1",
+): Promise<RunningServer> {
   const runtime = runtimeName();
   if (runtime === "deno") {
     const deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
@@ -59,12 +75,15 @@ export async function serveHandler(handler: Handler, port = 0, hostname = "127.0
     // has been received in full, so a client that stops halfway through a body would hold it for ever.
     const stop = new AbortController();
     const answering = new Set<Promise<Response>>();
-    const server = deno.serve({ port, hostname, onListen: () => {}, signal: stop.signal }, (request) => {
-      const answer = handler(request);
-      answering.add(answer);
-      answer.then(() => answering.delete(answer), () => answering.delete(answer));
-      return answer;
-    });
+    const server = deno.serve(
+      { port, hostname, onListen: () => {}, signal: stop.signal },
+      (request) => {
+        const answer = handler(request);
+        answering.add(answer);
+        answer.then(() => answering.delete(answer), () => answering.delete(answer));
+        return answer;
+      },
+    );
     const bound = server.addr.port;
     return {
       url: `http://${hostname}:${bound}`,

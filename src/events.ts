@@ -73,7 +73,9 @@ export class Events {
   /** A session was created. */
   sessionCreated(sessionId: string, protocolVersion: string): void {
     this.counters.sessionsCreated++;
-    if (this.listener !== undefined) this.emit({ type: "session-created", sessionId, protocolVersion });
+    if (this.listener !== undefined) {
+      this.emit({ type: "session-created", sessionId, protocolVersion });
+    }
   }
 
   /** A session ended. */

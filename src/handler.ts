@@ -18,14 +18,25 @@
 import { AuthenticationError } from "./http/authentication_error.ts";
 import { httpError, jsonResponse } from "./http/error_response.ts";
 import { ConcurrencyLimit } from "./http/concurrency_limit.ts";
-import { checkContentType, checkHostAndOrigin, checkPostAccept, compileOriginPolicy } from "./http/guards.ts";
+import {
+  checkContentType,
+  checkHostAndOrigin,
+  checkPostAccept,
+  compileOriginPolicy,
+} from "./http/guards.ts";
 import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
 import { readBodyText } from "./http/read_body.ts";
 import { isRefusal, type Refusal, refuse, renderRefusal } from "./http/refusal.ts";
 import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
 import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
-import { type ClassifiedMessage, classifyMessage, type JsonRpcNotification, type JsonRpcRequest, type RequestId } from "./jsonrpc/messages.ts";
+import {
+  type ClassifiedMessage,
+  classifyMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type RequestId,
+} from "./jsonrpc/messages.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
 import { Events, type SessionEndReason } from "./events.ts";
@@ -150,7 +161,9 @@ function exceedsBytes(text: string, limit: number): boolean {
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : undefined;
 }
 
 /**
@@ -213,7 +226,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     authenticate,
   });
   const keepAlive = new KeepAlive(config.heartbeatMs);
-  const capabilities = dispatcher.capabilities as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
+  const capabilities = dispatcher.capabilities as Record<
+    string,
+    { listChanged?: boolean; subscribe?: boolean } | undefined
+  >;
   const listen = new ListenStreams({
     maxStreams: config.maxListenStreams,
     maxResourceSubscriptions: config.maxSubscriptions,
@@ -249,18 +265,27 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     headerParameters: (name) => dispatcher.tools.headerParameters(name),
   };
   let closed = false;
-  const concurrency = config.maxConcurrentRequests === undefined ? undefined : new ConcurrencyLimit(config.maxConcurrentRequests);
+  const concurrency = config.maxConcurrentRequests === undefined
+    ? undefined
+    : new ConcurrencyLimit(config.maxConcurrentRequests);
   /** Stop functions of the body reads in progress: `close()` ends them (503) so no shutdown waits on a slow sender. */
   const bodyReads = new Set<() => void>();
   /** One timer for every body deadline (every read waits the same time, so deadlines come in order). */
   const bodyDeadlines = new OrphanWatch(config.bodyTimeoutMs);
 
-  const sweepTimer = setInterval(() => void legacy.sweep().catch(config.onError), config.sweepIntervalMs);
+  const sweepTimer = setInterval(
+    () => void legacy.sweep().catch(config.onError),
+    config.sweepIntervalMs,
+  );
   unrefTimer(sweepTimer);
 
   dispatcher.tools.onChange(() => void broadcast({ method: "notifications/tools/list_changed" }));
-  dispatcher.resources.onChange(() => void broadcast({ method: "notifications/resources/list_changed" }));
-  dispatcher.prompts.onChange(() => void broadcast({ method: "notifications/prompts/list_changed" }));
+  dispatcher.resources.onChange(() =>
+    void broadcast({ method: "notifications/resources/list_changed" })
+  );
+  dispatcher.prompts.onChange(() =>
+    void broadcast({ method: "notifications/prompts/list_changed" })
+  );
 
   async function handle(request: Request): Promise<Response> {
     try {
@@ -286,7 +311,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
-      return closed ? deny(503, "Service Unavailable: server is shutting down") : jsonResponse('{"status":"ok"}');
+      return closed
+        ? deny(503, "Service Unavailable: server is shutting down")
+        : jsonResponse('{"status":"ok"}');
     }
     if (config.path !== null && path !== config.path) return deny(404, "Not Found");
     const forbidden = checkHostAndOrigin(request, originPolicy);
@@ -302,12 +329,16 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (options.rateLimit !== undefined) {
       const decision = await options.rateLimit.take(request);
       if (!decision.ok) {
-        return deny(429, "Too Many Requests: retry later", { "retry-after": String(decision.retryAfterSeconds) });
+        return deny(429, "Too Many Requests: retry later", {
+          "retry-after": String(decision.retryAfterSeconds),
+        });
       }
     }
     if (concurrency === undefined) return await dispatch(request);
     if (!concurrency.enter()) {
-      return deny(503, "Service Unavailable: too many requests in progress, retry later", { "retry-after": "1" });
+      return deny(503, "Service Unavailable: too many requests in progress, retry later", {
+        "retry-after": "1",
+      });
     }
     let response: Response;
     try {
@@ -316,7 +347,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       concurrency.leave();
       throw error;
     }
-    const streamed = request.method === "POST" && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    const streamed = request.method === "POST" &&
+      (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
     return concurrency.release(response, streamed);
   }
 
@@ -330,7 +362,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         if (namesModernVersion(request.headers) || !config.eras.legacy) {
           return deny(405, "Method Not Allowed", { allow: "POST" });
         }
-        return render(request.method === "GET" ? await legacy.get(request) : await legacy.delete(request));
+        return render(
+          request.method === "GET" ? await legacy.get(request) : await legacy.delete(request),
+        );
       }
       default:
         return deny(405, "Method Not Allowed", { allow: ALLOW });
@@ -352,12 +386,26 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const refused = checkPostAccept(request, config.strictAccept) ?? checkContentType(request);
     if (refused !== undefined) return refused;
 
-    const body = await readBodyText(request, config.maxBodyBytes, { deadlines: bodyDeadlines, pending: bodyReads });
+    const body = await readBodyText(request, config.maxBodyBytes, {
+      deadlines: bodyDeadlines,
+      pending: bodyReads,
+    });
     if (!body.ok) {
-      if (body.failure === "too-large") return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
-      if (body.failure === "timeout") return refuse(408, `Request Timeout: the body did not arrive within ${config.bodyTimeoutMs} ms`);
-      if (body.failure === "cancelled") return refuse(503, "Service Unavailable: server is shutting down");
-      if (body.failure === "invalid-utf8") return refuse(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
+      if (body.failure === "too-large") {
+        return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
+      }
+      if (body.failure === "timeout") {
+        return refuse(
+          408,
+          `Request Timeout: the body did not arrive within ${config.bodyTimeoutMs} ms`,
+        );
+      }
+      if (body.failure === "cancelled") {
+        return refuse(503, "Service Unavailable: server is shutting down");
+      }
+      if (body.failure === "invalid-utf8") {
+        return refuse(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
+      }
       return refuse(400, "Bad Request: body could not be read");
     }
     const parsed = parseJsonWithDepthLimit(body.text, config.maxJsonDepth);
@@ -372,7 +420,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const values: unknown[] = isBatch ? parsed.value as unknown[] : [parsed.value];
     if (values.length === 0) return refuse(400, "Invalid Request: empty batch");
     if (values.length > MAX_BATCH_MESSAGES) {
-      return refuse(400, `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`);
+      return refuse(
+        400,
+        `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`,
+      );
     }
     const messages: ClassifiedMessage[] = [];
     for (const value of values) {
@@ -380,7 +431,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (classified === undefined) {
         const id = asObject(value)?.id;
         // Only a valid id is echoed (a string within the size limit, or an integer): never 1.5, {} or megabytes.
-        const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id) ? id as RequestId : null;
+        const knownId =
+          (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id)
+            ? id as RequestId
+            : null;
         return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", { id: knownId });
       }
       messages.push(classified);
@@ -388,13 +442,19 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const oversized = checkIdSizes(messages);
     if (oversized !== undefined) return oversized;
     // From here on, errors about a single request carry its id.
-    const id = !isBatch && messages[0].kind === "request" ? (messages[0].message as JsonRpcRequest).id : undefined;
+    const id = !isBatch && messages[0].kind === "request"
+      ? (messages[0].message as JsonRpcRequest).id
+      : undefined;
 
     const era = classifyPost(request.headers, values, messages, isBatch);
     if (isRefusal(era)) return era;
     if (events.listener !== undefined) {
       const first = messages[0];
-      const method = isBatch ? "batch" : first.kind === "response" ? "response" : (first.message as JsonRpcRequest).method;
+      const method = isBatch
+        ? "batch"
+        : first.kind === "response"
+        ? "response"
+        : (first.message as JsonRpcRequest).method;
       described.set(request, { method, era });
     }
     if (era === "modern") {
@@ -408,7 +468,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   function withId(answer: Response | Refusal, id: RequestId | undefined): Response | Refusal {
-    return isRefusal(answer) && answer.id === undefined && id !== undefined ? { ...answer, id } : answer;
+    return isRefusal(answer) && answer.id === undefined && id !== undefined
+      ? { ...answer, id }
+      : answer;
   }
 
   /** A legacy-only handler answers modern requests so that dual-era clients fall back to `initialize`. */
@@ -419,15 +481,24 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   /** A modern-only handler answers legacy traffic as a 2026-07-28 server must. */
-  function modernOnly(request: Request, messages: readonly ClassifiedMessage[], isBatch: boolean): Response | Refusal {
-    if (isBatch) return refuse(400, "Invalid Request: JSON-RPC batches are not supported by this endpoint");
+  function modernOnly(
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+  ): Response | Refusal {
+    if (isBatch) {
+      return refuse(400, "Invalid Request: JSON-RPC batches are not supported by this endpoint");
+    }
     const only = messages[0];
     if (only.kind === "notification") return new Response(null, { status: 202 });
-    if (only.kind === "response") return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint");
+    if (only.kind === "response") {
+      return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint");
+    }
     const params = (only.message as JsonRpcRequest).params ?? {};
-    const requested = only.message.method === "initialize" && typeof params.protocolVersion === "string"
-      ? params.protocolVersion
-      : request.headers.get("mcp-protocol-version") ?? undefined;
+    const requested =
+      only.message.method === "initialize" && typeof params.protocolVersion === "string"
+        ? params.protocolVersion
+        : request.headers.get("mcp-protocol-version") ?? undefined;
     return refuse(400, "Unsupported protocol version: this server speaks 2026-07-28", {
       code: ErrorCode.UnsupportedProtocolVersion,
       data: requested === undefined
@@ -446,14 +517,20 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (kind !== "request") continue;
       const { id } = message as JsonRpcRequest;
       if (typeof id === "string" && exceedsBytes(id, config.maxIdBytes)) {
-        return refuse(400, `Invalid Request: request id longer than ${config.maxIdBytes} bytes`, { id: null });
+        return refuse(400, `Invalid Request: request id longer than ${config.maxIdBytes} bytes`, {
+          id: null,
+        });
       }
       const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
       if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {
-        return refuse(400, `Invalid params: progress token longer than ${config.maxIdBytes} bytes`, {
-          id,
-          code: ErrorCode.InvalidParams,
-        });
+        return refuse(
+          400,
+          `Invalid params: progress token longer than ${config.maxIdBytes} bytes`,
+          {
+            id,
+            code: ErrorCode.InvalidParams,
+          },
+        );
       }
     }
     return undefined;
@@ -473,7 +550,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const carried = (error as { response?: unknown } | null)?.response;
       if (carried instanceof Response) return carried;
       config.onError(error);
-      return httpError(500, "Internal error: authentication failed", { code: ErrorCode.InternalError });
+      return httpError(500, "Internal error: authentication failed", {
+        code: ErrorCode.InternalError,
+      });
     }
   }
 
@@ -491,7 +570,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   function close(options: CloseOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? 0;
-    if (!(graceMs >= 0) || !Number.isFinite(graceMs)) return Promise.reject(new RangeError("close(): graceMs must be a finite non-negative number"));
+    if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+      return Promise.reject(
+        new RangeError("close(): graceMs must be a finite non-negative number"),
+      );
+    }
     return closing ??= shutDown(graceMs, options.graceMs !== undefined);
   }
 
@@ -504,7 +587,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   async function drained(ms: number): Promise<boolean> {
     const deadline = performance.now() + ms;
     while (running() > 0 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now()))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now())))
+      );
     }
     return running() === 0;
   }
@@ -524,10 +609,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     keepAlive.stop();
     await legacy.resources.disposeAll(); // bounded per resource; failures go to onError
     if (graceful && !await drained(AFTER_ABORT_MS)) {
-      config.onError(new Error(
-        `close(): ${running()} request(s) still running ${AFTER_ABORT_MS} ms after they were aborted ` +
-          `(${legacy.inFlight.size} in sessions, ${modernWork.size} in 2026-07-28): their tools ignore ctx.signal`,
-      ));
+      config.onError(
+        new Error(
+          `close(): ${running()} request(s) still running ${AFTER_ABORT_MS} ms after they were aborted ` +
+            `(${legacy.inFlight.size} in sessions, ${modernWork.size} in 2026-07-28): their tools ignore ctx.signal`,
+        ),
+      );
     }
     if (ownsStore) await store.close();
   }
@@ -553,7 +640,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   return Object.assign(handle, {
     close,
     stats,
-    notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) => legacy.notify(sessionId, notification),
+    notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
+      legacy.notify(sessionId, notification),
     broadcast,
     resourceUpdated,
     tools: dispatcher.tools,

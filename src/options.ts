@@ -160,7 +160,17 @@ export interface McpHandlerOptions {
    * list methods and `resources/read` (a resource's own `cache` wins).
    * Default `{ ttlMs: 0, cacheScope: "private" }`.
    */
-  cacheHints?: Partial<Record<"server/discover" | "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" | "resources/read", CacheHint>>;
+  cacheHints?: Partial<
+    Record<
+      | "server/discover"
+      | "tools/list"
+      | "prompts/list"
+      | "resources/list"
+      | "resources/templates/list"
+      | "resources/read",
+      CacheHint
+    >
+  >;
   /** Open `subscriptions/listen` streams allowed at once (2026-07-28). Default 1,024. */
   maxListenStreams?: number;
 
@@ -235,10 +245,19 @@ export interface ResolvedOptions {
   onError: (error: unknown) => void;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RangeError(`Option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`);
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)
+  ) {
+    throw new RangeError(
+      `Option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`,
+    );
   }
   return value;
 }
@@ -268,22 +287,34 @@ function checkRequestStateOptions(requestState: McpHandlerOptions["requestState"
   const encoder = new TextEncoder();
   for (const [index, key] of (keys ?? []).entries()) {
     const length = typeof key === "string" ? encoder.encode(key).byteLength : key?.byteLength;
-    if (!(length >= 32)) throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
+    if (!(length >= 32)) {
+      throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
+    }
   }
 }
 
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */
 export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
-  if (typeof options.name !== "string" || options.name === "") throw new TypeError("Option name is required");
-  if (typeof options.version !== "string" || options.version === "") throw new TypeError("Option version is required");
+  if (typeof options.name !== "string" || options.name === "") {
+    throw new TypeError("Option name is required");
+  }
+  if (typeof options.version !== "string" || options.version === "") {
+    throw new TypeError("Option version is required");
+  }
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
   checkRequestStateOptions(options.requestState);
-  if (!eras.legacy && !eras.modern) throw new RangeError("Option eras must leave at least one era on");
+  if (!eras.legacy && !eras.modern) {
+    throw new RangeError("Option eras must leave at least one era on");
+  }
   const cacheHints = { ...options.cacheHints };
-  for (const [method, hint] of Object.entries(cacheHints)) checkCacheHint(hint, `Option cacheHints["${method}"]`);
-  if (mode !== "auto" && mode !== "json" && mode !== "sse") throw new RangeError(`Unknown responseMode: ${mode}`);
+  for (const [method, hint] of Object.entries(cacheHints)) {
+    checkCacheHint(hint, `Option cacheHints["${method}"]`);
+  }
+  if (mode !== "auto" && mode !== "json" && mode !== "sse") {
+    throw new RangeError(`Unknown responseMode: ${mode}`);
+  }
   return {
     path: options.path === undefined ? "/mcp" : options.path,
     healthPath: options.healthPath,
@@ -298,17 +329,33 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     sweepIntervalMs: positive("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
     maxStateBytes: positive("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
     maxSubscriptions: positive("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
-    maxSubscriptionBytes: positive("sessions.maxSubscriptionBytes", sessions.maxSubscriptionBytes, 32 * 1024),
+    maxSubscriptionBytes: positive(
+      "sessions.maxSubscriptionBytes",
+      sessions.maxSubscriptionBytes,
+      32 * 1024,
+    ),
     maxUriBytes: positive("maxUriBytes", options.maxUriBytes, 8 * 1024),
     maxIdBytes: positive("maxIdBytes", options.maxIdBytes, 256),
     retryAfterSeconds: positive("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
-    maxRequestsPerSession: positive("sessions.maxRequestsPerSession", sessions.maxRequestsPerSession, 64),
+    maxRequestsPerSession: positive(
+      "sessions.maxRequestsPerSession",
+      sessions.maxRequestsPerSession,
+      64,
+    ),
     responseMode: mode,
     heartbeatMs: positive("heartbeatMs", options.heartbeatMs, 15_000, true),
     retryMs: positive("retryMs", options.retryMs, 1_000, true),
-    maxStreamBufferBytes: positive("maxStreamBufferBytes", options.maxStreamBufferBytes, 1024 * 1024),
+    maxStreamBufferBytes: positive(
+      "maxStreamBufferBytes",
+      options.maxStreamBufferBytes,
+      1024 * 1024,
+    ),
     listeningStream: options.listeningStream ?? true,
-    clientRequestTimeoutMs: positive("clientRequestTimeoutMs", options.clientRequestTimeoutMs, 5 * 60_000),
+    clientRequestTimeoutMs: positive(
+      "clientRequestTimeoutMs",
+      options.clientRequestTimeoutMs,
+      5 * 60_000,
+    ),
     orphanTimeoutMs: positive("orphanTimeoutMs", options.orphanTimeoutMs, 60_000),
     eras,
     cacheHints,

@@ -7,17 +7,32 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool } from "../mod.ts";
-import { assertHttpError, bodilessRequest, deferred, initialize, initializeMessage, makeHandler, postRequest, readAnswer, readTextUntil, until, within } from "./helpers.ts";
+import {
+  assertHttpError,
+  bodilessRequest,
+  deferred,
+  initialize,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  readAnswer,
+  readTextUntil,
+  until,
+  within,
+} from "./helpers.ts";
 
 describe("close({ graceMs })", () => {
   it("work that finishes within the grace is answered normally; new requests and health get 503", async () => {
     const release = deferred();
     const handler = makeHandler({
       healthPath: "/health",
-      tools: [defineTool({ name: "finish", handler: async () => {
-        await release.promise;
-        return "finished in time";
-      } })],
+      tools: [defineTool({
+        name: "finish",
+        handler: async () => {
+          await release.promise;
+          return "finished in time";
+        },
+      })],
     });
     const session = await initialize(handler);
     const call = handler(postRequest(
@@ -42,11 +57,14 @@ describe("close({ graceMs })", () => {
     let aborted = false;
     const handler = makeHandler({
       onError: (error) => errors.push(error),
-      tools: [defineTool({ name: "stubborn", handler: async (_input, ctx) => {
-        ctx.signal.addEventListener("abort", () => (aborted = true));
-        await never.promise; // ignores its signal
-        return "never";
-      } })],
+      tools: [defineTool({
+        name: "stubborn",
+        handler: async (_input, ctx) => {
+          ctx.signal.addEventListener("abort", () => (aborted = true));
+          await never.promise; // ignores its signal
+          return "never";
+        },
+      })],
     });
     try {
       const session = await initialize(handler);
@@ -57,9 +75,16 @@ describe("close({ graceMs })", () => {
       call.catch(() => {});
       await until(async () => (await handler.stats()).inFlight === 1, "the call to start");
       // The bound is graceMs + 1 s; the deadline below is generous on a shared machine.
-      await within(handler.close({ graceMs: 200 }), 6_000, "close() despite a tool that ignores its signal");
+      await within(
+        handler.close({ graceMs: 200 }),
+        6_000,
+        "close() despite a tool that ignores its signal",
+      );
       assert.equal(aborted, true, "the work was aborted after the grace");
-      assert.ok(errors.some((error) => /still running/.test(String(error))), "what still runs is reported");
+      assert.ok(
+        errors.some((error) => /still running/.test(String(error))),
+        "what still runs is reported",
+      );
     } finally {
       never.resolve();
     }
@@ -68,7 +93,9 @@ describe("close({ graceMs })", () => {
   it("listening streams end at once; close() without options still aborts at once", async () => {
     const handler = makeHandler({ heartbeatMs: 0 });
     const session = await initialize(handler);
-    const stream = await handler(bodilessRequest("GET", { sessionId: session.id, protocolVersion: session.protocolVersion }));
+    const stream = await handler(
+      bodilessRequest("GET", { sessionId: session.id, protocolVersion: session.protocolVersion }),
+    );
     assert.equal(stream.status, 200);
     const reader = stream.body!.getReader();
     const closing = handler.close({ graceMs: 10_000 });

@@ -33,8 +33,14 @@ describe("options", () => {
   });
 
   it("an out-of-range option throws a RangeError naming it", () => {
-    assert.throws(() => createMcpHandler({ name: "x", version: "1", maxBodyBytes: 0 }), /maxBodyBytes/);
-    assert.throws(() => createMcpHandler({ name: "x", version: "1", sessions: { idleTtlMs: -1 } }), /sessions\.idleTtlMs/);
+    assert.throws(
+      () => createMcpHandler({ name: "x", version: "1", maxBodyBytes: 0 }),
+      /maxBodyBytes/,
+    );
+    assert.throws(
+      () => createMcpHandler({ name: "x", version: "1", sessions: { idleTtlMs: -1 } }),
+      /sessions\.idleTtlMs/,
+    );
     assert.throws(
       () => createMcpHandler({ name: "x", version: "1", responseMode: "xml" as "json" }),
       RangeError,
@@ -70,7 +76,8 @@ describe("batches", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler, { protocolVersion: "2025-03-26" });
-      const body = await (await batch(handler, session, [{ jsonrpc: "2.0", id: 9, method: "ping" }])).json();
+      const body =
+        await (await batch(handler, session, [{ jsonrpc: "2.0", id: 9, method: "ping" }])).json();
       assert.deepEqual(body, [{ jsonrpc: "2.0", id: 9, result: {} }]);
     } finally {
       await handler.close();
@@ -86,11 +93,20 @@ describe("batches", () => {
     });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-03-26" });
-      const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "count" } });
+      const call = (id: number) => ({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "count" },
+      });
       const ok = await batch(handler, session, Array.from({ length: 100 }, (_, i) => call(i)));
       assert.equal((await ok.json()).length, 100);
       assert.equal(calls, 100);
-      const refused = await batch(handler, session, Array.from({ length: 101 }, (_, i) => call(1000 + i)));
+      const refused = await batch(
+        handler,
+        session,
+        Array.from({ length: 101 }, (_, i) => call(1000 + i)),
+      );
       assert.equal(refused.status, 400);
       const body = await refused.json();
       assert.equal(body.error.code, -32600);
@@ -131,7 +147,10 @@ describe("batches", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      await assertHttpError(await batch(handler, session, [{ jsonrpc: "2.0", method: "notifications/initialized" }]), 400);
+      await assertHttpError(
+        await batch(handler, session, [{ jsonrpc: "2.0", method: "notifications/initialized" }]),
+        400,
+      );
     } finally {
       await handler.close();
     }
@@ -154,7 +173,9 @@ describe("initialize", () => {
   it("invalid initialize params answer 400 with -32602 and create no session", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest({ jsonrpc: "2.0", id: 3, method: "initialize", params: { capabilities: {} } }));
+      const response = await handler(
+        postRequest({ jsonrpc: "2.0", id: 3, method: "initialize", params: { capabilities: {} } }),
+      );
       assert.equal(response.status, 400);
       assert.equal(response.headers.get("mcp-session-id"), null);
       const body = await response.json();
@@ -169,7 +190,9 @@ describe("initialize", () => {
   it("oversized client metadata answers 400 -32602", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage("2025-11-25", { experimental: { pad: "x".repeat(10_000) } })));
+      const response = await handler(
+        postRequest(initializeMessage("2025-11-25", { experimental: { pad: "x".repeat(10_000) } })),
+      );
       await assertHttpError(response, 400, { code: -32602, id: 0 });
     } finally {
       await handler.close();
@@ -187,7 +210,7 @@ const progressTool = defineTool({
 });
 
 describe("response modes", () => {
-  it('auto: a handler that emits nothing is answered with JSON', async () => {
+  it("auto: a handler that emits nothing is answered with JSON", async () => {
     const handler = makeHandler({ tools: [progressTool] });
     try {
       const session = await initialize(handler);
@@ -203,13 +226,25 @@ describe("response modes", () => {
     const handler = makeHandler({ tools: [progressTool] });
     try {
       const session = await initialize(handler);
-      const outcome = await rpc(handler, session, "tools/call", { name: "slow", _meta: { progressToken: "tok" } }, { id: 77 });
+      const outcome = await rpc(handler, session, "tools/call", {
+        name: "slow",
+        _meta: { progressToken: "tok" },
+      }, { id: 77 });
       assert.match(outcome.contentType, /^text\/event-stream/);
       assert.equal(outcome.response.headers.get("cache-control"), "no-cache, no-transform");
       assert.equal(outcome.response.headers.get("x-accel-buffering"), "no");
       const methods = outcome.messages.map((m) => m.method ?? `response:${m.id}`);
-      assert.deepEqual(methods, ["notifications/progress", "notifications/progress", "response:77"]);
-      assert.deepEqual(outcome.messages[0].params, { progressToken: "tok", progress: 1, total: 2, message: "half" });
+      assert.deepEqual(methods, [
+        "notifications/progress",
+        "notifications/progress",
+        "response:77",
+      ]);
+      assert.deepEqual(outcome.messages[0].params, {
+        progressToken: "tok",
+        progress: 1,
+        total: 2,
+        message: "half",
+      });
       assert.equal(outcome.message.result.content[0].text, "finished");
     } finally {
       await handler.close();
@@ -220,7 +255,10 @@ describe("response modes", () => {
     const handler = makeHandler({ tools: [progressTool], responseMode: "json" });
     try {
       const session = await initialize(handler);
-      const outcome = await rpc(handler, session, "tools/call", { name: "slow", _meta: { progressToken: "tok" } });
+      const outcome = await rpc(handler, session, "tools/call", {
+        name: "slow",
+        _meta: { progressToken: "tok" },
+      });
       assert.equal(outcome.status, 200);
       assert.match(outcome.contentType, /^application\/json/);
       assert.equal(outcome.messages.length, 1);
@@ -241,7 +279,10 @@ describe("response modes", () => {
       assert.equal(priming.data, "");
       assert.equal(priming.retry, 2500);
       assert.equal(rest.length, 1);
-      assert.ok(rest[0].id !== undefined && rest[0].id !== priming.id, "the response event has its own id");
+      assert.ok(
+        rest[0].id !== undefined && rest[0].id !== priming.id,
+        "the response event has its own id",
+      );
       assert.deepEqual(JSON.parse(rest[0].data!), { jsonrpc: "2.0", id: 5, result: {} });
     } finally {
       await handler.close();
@@ -322,11 +363,18 @@ describe("cancellation", () => {
       const session = await initialize(handler);
       const pending = rpc(handler, session, "tools/call", { name: "block" }, { id: 10 });
       await within(started, 2000, "the tool to start");
-      const cancel = await notify(handler, session, "notifications/cancelled", { requestId: 10, reason: "user" });
+      const cancel = await notify(handler, session, "notifications/cancelled", {
+        requestId: 10,
+        reason: "user",
+      });
       assert.equal(cancel.status, 202);
       assert.equal(await within(aborted, 2000, "the tool's signal to abort"), "cancelled");
       const outcome = await within(pending, 2000, "the cancelled request to settle");
-      assert.equal(outcome.messages.some((m) => m.id === 10), false, "a cancelled request must not be answered");
+      assert.equal(
+        outcome.messages.some((m) => m.id === 10),
+        false,
+        "a cancelled request must not be answered",
+      );
     } finally {
       await handler.close();
     }
@@ -340,7 +388,10 @@ describe("cancellation", () => {
       const b = await initialize(handler);
       const pending = rpc(handler, a, "tools/call", { name: "block" }, { id: 11 });
       await within(started, 2000, "the tool to start");
-      assert.equal((await notify(handler, b, "notifications/cancelled", { requestId: 11 })).status, 202);
+      assert.equal(
+        (await notify(handler, b, "notifications/cancelled", { requestId: 11 })).status,
+        202,
+      );
       assert.equal(await stateOf(aborted), "pending", "B's cancel must not reach A's request");
       assert.equal((await handler.stats()).inFlight, 1);
       await notify(handler, a, "notifications/cancelled", { requestId: 11 });
@@ -358,7 +409,10 @@ describe("cancellation", () => {
       const session = await initialize(handler);
       const pending = rpc(handler, session, "tools/call", { name: "block" });
       await within(started, 2000, "the tool to start");
-      assert.equal((await handler(bodilessRequest("DELETE", { sessionId: session.id }))).status, 204);
+      assert.equal(
+        (await handler(bodilessRequest("DELETE", { sessionId: session.id }))).status,
+        204,
+      );
       assert.equal(await within(aborted, 2000, "the tool's signal to abort"), "session-ended");
       await within(pending, 2000, "the request to settle");
       assert.equal((await handler.stats()).inFlight, 0);
@@ -388,9 +442,11 @@ describe("close()", () => {
       tools: [defineTool({ name: "wait", handler: async () => (await gate.promise, "late") })],
     });
     const session = await initialize(handler);
-    const response = await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait" } }, {
-      sessionId: session.id,
-    }));
+    const response = await handler(
+      postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "wait" } }, {
+        sessionId: session.id,
+      }),
+    );
     assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
     await handler.close();
     const outcome = await within(readAnswer(response), 2000, "close() to end the SSE answer");
@@ -403,7 +459,12 @@ describe("close()", () => {
     const session = await initialize(handler);
     await handler.close();
     await assertHttpError(await handler(postRequest(initializeMessage())), 503);
-    await assertHttpError(await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "ping" }, { sessionId: session.id })), 503);
+    await assertHttpError(
+      await handler(
+        postRequest({ jsonrpc: "2.0", id: 1, method: "ping" }, { sessionId: session.id }),
+      ),
+      503,
+    );
     await assertHttpError(await handler(bodilessRequest("GET", { sessionId: session.id })), 503);
     await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: session.id })), 503);
     await handler.close(); // idempotent

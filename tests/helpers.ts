@@ -35,7 +35,9 @@ function buildHeaders(defaults: HeaderMap, extra: HeaderMap = {}): Headers {
   const headers = new Headers();
   const merged: HeaderMap = { ...defaults };
   for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
-  for (const [name, value] of Object.entries(merged)) if (value !== undefined) headers.set(name, value);
+  for (const [name, value] of Object.entries(merged)) {
+    if (value !== undefined) headers.set(name, value);
+  }
   return headers;
 }
 
@@ -66,12 +68,20 @@ export function bodilessRequest(method: string, options: PostOptions = {}): Requ
 }
 
 /** The parameters of an `initialize` request. */
-export function initializeMessage(protocolVersion = "2025-11-25", capabilities: Record<string, unknown> = {}, id: number | string = 0) {
+export function initializeMessage(
+  protocolVersion = "2025-11-25",
+  capabilities: Record<string, unknown> = {},
+  id: number | string = 0,
+) {
   return {
     jsonrpc: "2.0",
     id,
     method: "initialize",
-    params: { protocolVersion, capabilities, clientInfo: { name: "test-client", version: "0.0.0" } },
+    params: {
+      protocolVersion,
+      capabilities,
+      clientInfo: { name: "test-client", version: "0.0.0" },
+    },
   };
 }
 
@@ -89,17 +99,32 @@ export interface TestSession {
 /** Initializes a session and checks the answer carries a session id. */
 export async function initialize(
   handler: McpHandler,
-  options: { protocolVersion?: string; headers?: HeaderMap; capabilities?: Record<string, unknown> } = {},
+  options: {
+    protocolVersion?: string;
+    headers?: HeaderMap;
+    capabilities?: Record<string, unknown>;
+  } = {},
 ): Promise<TestSession> {
-  const response = await handler(postRequest(initializeMessage(options.protocolVersion, options.capabilities), {
-    headers: options.headers,
-  }));
-  assert.equal(response.status, 200, `initialize answered ${response.status}: ${await response.clone().text()}`);
+  const response = await handler(
+    postRequest(initializeMessage(options.protocolVersion, options.capabilities), {
+      headers: options.headers,
+    }),
+  );
+  assert.equal(
+    response.status,
+    200,
+    `initialize answered ${response.status}: ${await response.clone().text()}`,
+  );
   const id = response.headers.get("mcp-session-id");
   assert.ok(id, "initialize must return an mcp-session-id header");
   const body = await response.json();
   assert.ok(body.result, "initialize must succeed");
-  return { id, protocolVersion: body.result.protocolVersion, headers: options.headers ?? {}, result: body.result };
+  return {
+    id,
+    protocolVersion: body.result.protocolVersion,
+    headers: options.headers ?? {},
+    result: body.result,
+  };
 }
 
 /** One parsed SSE event. */
@@ -123,8 +148,9 @@ export function parseSse(text: string): SseEvent[] {
       let value = colon === -1 ? "" : line.slice(colon + 1);
       if (value.startsWith(" ")) value = value.slice(1);
       if (field === "") event.comments.push(value);
-      else if (field === "data") event.data = event.data === undefined ? value : `${event.data}\n${value}`;
-      else if (field === "id") event.id = value;
+      else if (field === "data") {
+        event.data = event.data === undefined ? value : `${event.data}\n${value}`;
+      } else if (field === "id") event.id = value;
       else if (field === "event") event.event = value;
       else if (field === "retry") event.retry = Number(value);
     }
@@ -157,12 +183,15 @@ export async function readAnswer(response: Response): Promise<RpcOutcome> {
   let messages: any[] = [];
   if (contentType.startsWith("text/event-stream")) {
     events = parseSse(text);
-    messages = events.filter((e) => e.data !== undefined && e.data !== "").map((e) => JSON.parse(e.data!));
+    messages = events.filter((e) => e.data !== undefined && e.data !== "").map((e) =>
+      JSON.parse(e.data!)
+    );
   } else if (text !== "") {
     messages = [JSON.parse(text)];
   }
-  const message = messages.find((m) => m !== null && typeof m === "object" && ("result" in m || "error" in m)) ??
-    messages[0];
+  const message =
+    messages.find((m) => m !== null && typeof m === "object" && ("result" in m || "error" in m)) ??
+      messages[0];
   return { response, status: response.status, contentType, message, messages, events };
 }
 
@@ -267,7 +296,9 @@ export async function readTextUntil(
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), remaining)));
+    const timeout = new Promise<"timeout">((
+      resolve,
+    ) => (timer = setTimeout(() => resolve("timeout"), remaining)));
     const next = await Promise.race([reader.read(), timeout]);
     clearTimeout(timer);
     if (next === "timeout") break;
@@ -298,7 +329,9 @@ export async function readSseUntil(
 /** The JSON-RPC messages carried by SSE events (priming and comment-only events skipped). */
 // deno-lint-ignore no-explicit-any
 export function messagesOf(events: SseEvent[]): any[] {
-  return events.filter((e) => e.data !== undefined && e.data !== "").map((e) => JSON.parse(e.data!));
+  return events.filter((e) => e.data !== undefined && e.data !== "").map((e) =>
+    JSON.parse(e.data!)
+  );
 }
 
 /** Polls until `condition` holds; fails after `timeoutMs`. */
@@ -318,14 +351,19 @@ export async function until(
 export function abortReason(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
   const aborted = signal.aborted
     ? Promise.resolve(signal.reason)
-    : new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
+    : new Promise((resolve) =>
+      signal.addEventListener("abort", () => resolve(signal.reason), { once: true })
+    );
   return within(aborted, timeoutMs, "the signal to abort");
 }
 
 /** Rejects with a clear message when `promise` does not settle within `ms` (so a regression fails instead of hanging). */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  const timeout = new Promise<never>((
+    _,
+    reject,
+  ) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
   try {
     return await Promise.race([promise, timeout]);
   } finally {

@@ -5,7 +5,19 @@ import { utf8Length } from "../src/utf8_length.ts";
 describe("utf8Length", () => {
   it("matches TextEncoder for ASCII, 2-, 3- and 4-byte characters and lone surrogates", () => {
     const encoder = new TextEncoder();
-    for (const text of ["", "plain", "é", "€uro", "日本語", "😀 smile", "a\uD800b", "\uDC00", "x".repeat(1000) + "ü"]) {
+    for (
+      const text of [
+        "",
+        "plain",
+        "é",
+        "€uro",
+        "日本語",
+        "😀 smile",
+        "a\uD800b",
+        "\uDC00",
+        "x".repeat(1000) + "ü",
+      ]
+    ) {
       assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
     }
   });
@@ -15,7 +27,18 @@ describe("byte limits count UTF-8 bytes", () => {
   it("session state of multi-byte characters hits maxStateBytes by bytes, not string length", async () => {
     const { MemorySessionStore } = await import("../mod.ts");
     const store = new MemorySessionStore();
-    await store.create({ id: "s", ownerKey: "user:a", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt: 0, expiresAt: 10 }, 10, 0);
+    await store.create(
+      {
+        id: "s",
+        ownerKey: "user:a",
+        protocolVersion: "2025-11-25",
+        clientCapabilities: {},
+        createdAt: 0,
+        expiresAt: 10,
+      },
+      10,
+      0,
+    );
     // 40 × "€" is 40 UTF-16 units but 120 UTF-8 bytes (plus quotes and key).
     await assert.rejects(store.writeState("s", "k", "€".repeat(40), 100), RangeError);
     await store.writeState("s", "k", "e".repeat(40), 100);

@@ -126,7 +126,9 @@ export function isModernEchoResult(body: string, id: number): boolean {
 export function confirmCallBody(id: number, retry?: { requestState: string }): string {
   const more = retry === undefined
     ? ""
-    : `,"inputResponses":{"confirm":{"action":"accept","content":{"ok":true}}},"requestState":${JSON.stringify(retry.requestState)}`;
+    : `,"inputResponses":{"confirm":{"action":"accept","content":{"ok":true}}},"requestState":${
+      JSON.stringify(retry.requestState)
+    }`;
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"confirm","arguments":{}${more},${MODERN_META}}}`;
 }
 

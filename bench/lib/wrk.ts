@@ -58,8 +58,11 @@ function luaString(text: string): string {
 }
 
 function script(target: WrkTarget): string {
-  const headers = Object.entries(target.headers).map(([name, value]) => `[${luaString(name)}] = ${luaString(value)}`).join(", ");
-  const checks = target.expect.map((needle) => `string.find(body, ${luaString(needle)}, 1, true)`).join(" and ");
+  const headers = Object.entries(target.headers).map(([name, value]) =>
+    `[${luaString(name)}] = ${luaString(value)}`
+  ).join(", ");
+  const checks = target.expect.map((needle) => `string.find(body, ${luaString(needle)}, 1, true)`)
+    .join(" and ");
   return `
 local counter = 0
 bad = 0
@@ -68,7 +71,9 @@ local headers = { ${headers} }
 function setup(thread) table.insert(threads, thread) end
 function request()
   counter = counter + 1
-  return wrk.format("POST", ${luaString(target.path)}, headers, string.format(${luaString(target.bodyTemplate)}, counter))
+  return wrk.format("POST", ${luaString(target.path)}, headers, string.format(${
+    luaString(target.bodyTemplate)
+  }, counter))
 end
 function response(status, _, body)
   if status ~= 200 or not (${checks}) then bad = bad + 1 end
@@ -101,12 +106,22 @@ async function slice(binary: string, target: WrkTarget, scriptPath: string, seco
     child.stdout.on("data", (chunk) => (text += chunk));
     child.stderr.on("data", (chunk) => (text += chunk));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+    child.on(
+      "close",
+      (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))),
+    );
   });
   const wall = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(target.pid) - before;
   const value = (name: string) => Number(new RegExp(`${name} ([0-9.]+)`).exec(output)?.[1] ?? NaN);
-  return { requests: value("TETHER_REQUESTS"), bad: value("TETHER_BAD"), p50: value("TETHER_P50"), p99: value("TETHER_P99"), cpu, wall };
+  return {
+    requests: value("TETHER_REQUESTS"),
+    bad: value("TETHER_BAD"),
+    p50: value("TETHER_P50"),
+    p99: value("TETHER_P99"),
+    cpu,
+    wall,
+  };
 }
 
 /**
@@ -126,7 +141,15 @@ export async function measureWithWrk(
       writeFileSync(path, script(target));
       return path;
     });
-    const totals = targets.map(() => ({ requests: 0, bad: 0, cpu: 0, wall: 0, p50: [] as number[], p99: [] as number[], rates: [] as number[] }));
+    const totals = targets.map(() => ({
+      requests: 0,
+      bad: 0,
+      cpu: 0,
+      wall: 0,
+      p50: [] as number[],
+      p99: [] as number[],
+      rates: [] as number[],
+    }));
     for (let round = 0; round < options.rounds; round++) {
       for (let k = 0; k < targets.length; k++) {
         const index = (k + round) % targets.length;
@@ -141,7 +164,8 @@ export async function measureWithWrk(
         total.rates.push((result.requests - result.bad) / result.wall);
       }
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
     return totals.map((total) => ({
       requestsPerSecond: total.requests / total.wall,
       okPerCpuSecond: (total.requests - total.bad) / total.cpu,

@@ -7,7 +7,12 @@
  * it is the most any server on this runtime + adapter can do.
  */
 
-import { echoResultJson, modernEchoResultJson, PROGRESS_COUNT, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import {
+  echoResultJson,
+  modernEchoResultJson,
+  PROGRESS_COUNT,
+  PROTOCOL_VERSION,
+} from "../lib/protocol.ts";
 import { startBenchServer } from "./common.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -38,7 +43,9 @@ async function fetch(request: Request): Promise<Response> {
     }
     // A 2026-07-28 request names its version in _meta and gets the stateless result shape.
     const modern = message.params?._meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
-    return new Response(modern ? modernEchoResultJson(message.id) : echoResultJson(message.id), { headers: JSON_HEADERS });
+    return new Response(modern ? modernEchoResultJson(message.id) : echoResultJson(message.id), {
+      headers: JSON_HEADERS,
+    });
   }
   if (message.method === "initialize") {
     const body = `{"jsonrpc":"2.0","id":${

@@ -30,9 +30,13 @@ const handler = createMcpHandler({
     }),
     defineTool({
       name: "confirm",
-      description: "Asks the user to confirm (one elicitation: an input_required round trip in 2026-07-28)",
+      description:
+        "Asks the user to confirm (one elicitation: an input_required round trip in 2026-07-28)",
       handler: async (_input, ctx) => {
-        const answer = await ctx.elicit({ message: "Go on?", requestedSchema: { type: "object", properties: {} } }, { key: "confirm" });
+        const answer = await ctx.elicit({
+          message: "Go on?",
+          requestedSchema: { type: "object", properties: {} },
+        }, { key: "confirm" });
         return answer.action === "accept" ? "confirmed" : "declined";
       },
     }),

@@ -8,7 +8,9 @@
 import { serve as serveWithHono } from "@hono/node-server";
 
 /** Any fetch-style handler, a tether `McpHandler` included. */
-export type FetchHandler = ((request: Request) => Response | Promise<Response>) & { close?: () => Promise<void> };
+export type FetchHandler = ((request: Request) => Response | Promise<Response>) & {
+  close?: () => Promise<void>;
+};
 
 /** Options of {@linkcode serve}. */
 export interface NodeServeOptions {
@@ -66,7 +68,10 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
     url: ready.then((port) => `http://${host}:${port}`),
     async close(): Promise<void> {
       await handler.close?.();
-      const http = server as unknown as { closeAllConnections?: () => void; close(cb: () => void): void };
+      const http = server as unknown as {
+        closeAllConnections?: () => void;
+        close(cb: () => void): void;
+      };
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections?.();

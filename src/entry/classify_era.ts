@@ -31,17 +31,25 @@ export function classifyPost(
   isBatch: boolean,
 ): ProtocolEra | Refusal {
   const claims = values.some(hasModernClaim);
-  if (isBatch) return claims ? refuse(400, "Invalid Request: batches are not allowed in protocol version 2026-07-28") : "legacy";
+  if (isBatch) {
+    return claims
+      ? refuse(400, "Invalid Request: batches are not allowed in protocol version 2026-07-28")
+      : "legacy";
+  }
   if (claims) return "modern";
   const only = messages[0];
   if (only.kind === "request" && only.message.method === "initialize") return "legacy";
   const header = headers.get("mcp-protocol-version")?.trim();
   if (header !== undefined && isModernProtocolVersion(header)) {
     if (only.kind !== "request") return "modern";
-    return refuse(400, `Invalid params: _meta must carry ${META.protocolVersion} and ${META.clientCapabilities}`, {
-      code: ErrorCode.InvalidParams,
-      id: only.message.id,
-    });
+    return refuse(
+      400,
+      `Invalid params: _meta must carry ${META.protocolVersion} and ${META.clientCapabilities}`,
+      {
+        code: ErrorCode.InvalidParams,
+        id: only.message.id,
+      },
+    );
   }
   return "legacy";
 }

@@ -46,7 +46,10 @@ export class ByteAccumulator {
     const needed = this.#size + chunk.byteLength;
     if (needed > this.#limit) return false;
     if (needed > this.#buffer.byteLength) {
-      const capacity = Math.min(this.#limit, Math.max(needed, this.#buffer.byteLength * 2, INITIAL_CAPACITY));
+      const capacity = Math.min(
+        this.#limit,
+        Math.max(needed, this.#buffer.byteLength * 2, INITIAL_CAPACITY),
+      );
       const grown = new Uint8Array(capacity);
       grown.set(this.#buffer.subarray(0, this.#size));
       this.#buffer = grown;

@@ -32,8 +32,15 @@ export interface HttpErrorOptions {
  * response.status; // 405
  * ```
  */
-export function httpError(status: number, message: string, options: HttpErrorOptions = {}): Response {
-  const error: Record<string, unknown> = { code: options.code ?? ErrorCode.InvalidRequest, message };
+export function httpError(
+  status: number,
+  message: string,
+  options: HttpErrorOptions = {},
+): Response {
+  const error: Record<string, unknown> = {
+    code: options.code ?? ErrorCode.InvalidRequest,
+    message,
+  };
   if (options.data !== undefined) error.data = options.data;
   const body = JSON.stringify({ jsonrpc: "2.0", id: options.id ?? null, error });
   const headers = options.headers ? { ...JSON_HEADERS, ...options.headers } : JSON_HEADERS;
@@ -44,5 +51,8 @@ export function httpError(status: number, message: string, options: HttpErrorOpt
  * Builds a `200 OK` JSON response from an already-serialised body, plus headers.
  */
 export function jsonResponse(body: string, headers?: Record<string, string>): Response {
-  return new Response(body, { status: 200, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  return new Response(body, {
+    status: 200,
+    headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS,
+  });
 }

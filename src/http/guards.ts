@@ -78,7 +78,9 @@ export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Resp
     return httpError(403, "Forbidden: Origin not allowed");
   }
   // Same-origin browser pages (the Origin names this very host) are allowed when that host is.
-  if (originHost === host.toLowerCase() && (policy.anyHost || hostAllowed(policy, originHost))) return undefined;
+  if (originHost === host.toLowerCase() && (policy.anyHost || hostAllowed(policy, originHost))) {
+    return undefined;
+  }
   return httpError(403, "Forbidden: Origin not allowed");
 }
 
@@ -139,7 +141,10 @@ export function checkGetAccept(request: Request): Response | undefined {
 }
 
 function notAcceptable(): Response {
-  return httpError(406, "Not Acceptable: client must accept application/json and text/event-stream");
+  return httpError(
+    406,
+    "Not Acceptable: client must accept application/json and text/event-stream",
+  );
 }
 
 /** `Content-Type` guard: POST bodies must be `application/json` (parameters allowed). */

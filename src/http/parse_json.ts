@@ -7,7 +7,10 @@
  */
 
 /** The outcome of {@linkcode parseJsonWithDepthLimit}. */
-export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: "syntax" | "too-deep" };
+export type ParseResult = { ok: true; value: unknown } | {
+  ok: false;
+  reason: "syntax" | "too-deep";
+};
 
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;

@@ -56,7 +56,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * if (result.ok) console.log(result.text); // "{}"
  * ```
  */
-export async function readBodyText(request: Request, limit: number, control: BodyReadControl = {}): Promise<BodyResult> {
+export async function readBodyText(
+  request: Request,
+  limit: number,
+  control: BodyReadControl = {},
+): Promise<BodyResult> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await request.body?.cancel().catch(() => {});
@@ -69,9 +73,13 @@ export async function readBodyText(request: Request, limit: number, control: Bod
   control.pending?.add(cancel);
   const expire = () => stop.stop("timeout");
   const unwatch = control.deadlines?.watch(expire);
-  const timer = unwatch !== undefined || control.timeoutMs === undefined ? undefined : setTimeout(expire, control.timeoutMs);
+  const timer = unwatch !== undefined || control.timeoutMs === undefined
+    ? undefined
+    : setTimeout(expire, control.timeoutMs);
   try {
-    return declared !== null ? await readWhole(request, limit, stop) : await readStream(request.body!, limit, stop);
+    return declared !== null
+      ? await readWhole(request, limit, stop)
+      : await readStream(request.body!, limit, stop);
   } finally {
     unwatch?.();
     clearTimeout(timer);
@@ -118,7 +126,11 @@ async function readWhole(request: Request, limit: number, stop: ReadStop): Promi
 }
 
 /** The chunked path: chunks copied into one buffer, each read raced with the stop. */
-async function readStream(body: ReadableStream<Uint8Array>, limit: number, stop: ReadStop): Promise<BodyResult> {
+async function readStream(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  stop: ReadStop,
+): Promise<BodyResult> {
   const reader = body.getReader();
   const accumulator = new ByteAccumulator(limit);
   try {

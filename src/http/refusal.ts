@@ -36,13 +36,18 @@ export interface Refusal {
  * response.status; // 404
  * ```
  */
-export function refuse(status: number, message: string, extra: Partial<Omit<Refusal, "status" | "message">> = {}): Refusal {
+export function refuse(
+  status: number,
+  message: string,
+  extra: Partial<Omit<Refusal, "status" | "message">> = {},
+): Refusal {
   return { code: ErrorCode.InvalidRequest, ...extra, status, message };
 }
 
 /** True for a refusal value. */
 export function isRefusal(value: unknown): value is Refusal {
-  return typeof value === "object" && value !== null && typeof (value as Refusal).status === "number" &&
+  return typeof value === "object" && value !== null &&
+    typeof (value as Refusal).status === "number" &&
     typeof (value as Refusal).message === "string" && !(value instanceof Response);
 }
 

@@ -58,11 +58,15 @@ interface Bucket {
  */
 export function tokenBucket(options: TokenBucketOptions): SyncRateLimiter {
   const { perMinute, key } = options;
-  if (!(perMinute > 0) || !Number.isFinite(perMinute)) throw new RangeError("tokenBucket: perMinute must be a positive number");
+  if (!(perMinute > 0) || !Number.isFinite(perMinute)) {
+    throw new RangeError("tokenBucket: perMinute must be a positive number");
+  }
   const burst = options.burst ?? Math.max(1, perMinute / 6);
   if (!(burst >= 1)) throw new RangeError("tokenBucket: burst must be at least 1");
   const maxKeys = options.maxKeys ?? 10_000;
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError("tokenBucket: maxKeys must be a positive integer");
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+    throw new RangeError("tokenBucket: maxKeys must be a positive integer");
+  }
   const now = options.now ?? Date.now;
   const perMs = perMinute / 60_000;
   const buckets = new Map<string, Bucket>();
@@ -84,7 +88,10 @@ export function tokenBucket(options: TokenBucketOptions): SyncRateLimiter {
         bucket.tokens -= 1;
         return { ok: true };
       }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)),
+      };
     },
   };
 }

@@ -98,7 +98,9 @@ export function classifyMessage(value: unknown): ClassifiedMessage | undefined {
   if (!isPlainObject(value) || value.jsonrpc !== "2.0") return undefined;
   if (Object.hasOwn(value, "method")) {
     if (typeof value.method !== "string" || value.method.length === 0) return undefined;
-    if (Object.hasOwn(value, "params") && value.params !== undefined && !isPlainObject(value.params)) {
+    if (
+      Object.hasOwn(value, "params") && value.params !== undefined && !isPlainObject(value.params)
+    ) {
       return undefined;
     }
     if (!Object.hasOwn(value, "id")) {
@@ -107,14 +109,18 @@ export function classifyMessage(value: unknown): ClassifiedMessage | undefined {
     if (!isRequestId(value.id)) return undefined;
     return { kind: "request", message: value as unknown as JsonRpcRequest };
   }
-  if (!Object.hasOwn(value, "id") || !(isRequestId(value.id) || value.id === null)) return undefined;
+  if (!Object.hasOwn(value, "id") || !(isRequestId(value.id) || value.id === null)) {
+    return undefined;
+  }
   const hasResult = Object.hasOwn(value, "result");
   const hasError = Object.hasOwn(value, "error");
   if (hasResult === hasError) return undefined;
   if (hasResult && !isPlainObject(value.result)) return undefined;
   if (hasError) {
     const error = value.error;
-    if (!isPlainObject(error) || typeof error.code !== "number" || typeof error.message !== "string") {
+    if (
+      !isPlainObject(error) || typeof error.code !== "number" || typeof error.message !== "string"
+    ) {
       return undefined;
     }
   }
@@ -130,7 +136,10 @@ export function classifyMessage(value: unknown): ClassifiedMessage | undefined {
  * resultResponse(1, {}); // { jsonrpc: "2.0", id: 1, result: {} }
  * ```
  */
-export function resultResponse(id: RequestId, result: Record<string, unknown>): JsonRpcResultResponse {
+export function resultResponse(
+  id: RequestId,
+  result: Record<string, unknown>,
+): JsonRpcResultResponse {
   return { jsonrpc: "2.0", id, result };
 }
 
@@ -149,7 +158,9 @@ export function errorResponse(
   message: string,
   data?: unknown,
 ): JsonRpcErrorResponse {
-  const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
+  const error: JsonRpcErrorObject = data === undefined
+    ? { code, message }
+    : { code, message, data };
   return { jsonrpc: "2.0", id, error };
 }
 

@@ -37,7 +37,11 @@ import { InFlightRegistry } from "../streams/in_flight.ts";
 import { OrphanWatch } from "../streams/orphan_watch.ts";
 import { PendingRequests } from "../streams/pending_requests.ts";
 import { SlowCalls } from "../streams/slow_calls.ts";
-import { answerRequests, type ExchangeDependencies, usesPriming } from "../streams/request_exchange.ts";
+import {
+  answerRequests,
+  type ExchangeDependencies,
+  usesPriming,
+} from "../streams/request_exchange.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
 import type { Events } from "../events.ts";
 import { utf8Length } from "../utf8_length.ts";
@@ -63,7 +67,9 @@ export interface LegacyPipelineOptions {
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : undefined;
 }
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
@@ -123,7 +129,8 @@ export class LegacyPipeline {
       slowCalls: this.#slowCalls,
       onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
       sessions: {
-        state: (id) => new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
+        state: (id) =>
+          new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
         setLogLevel: (id, level) => store.update(id, { logLevel: level }),
         subscribe: (id, uri) => this.#subscribe(id, uri),
         unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
@@ -132,10 +139,18 @@ export class LegacyPipeline {
   }
 
   /** A POST classified as legacy: its messages, already checked as JSON-RPC. */
-  async post(request: Request, messages: readonly ClassifiedMessage[], isBatch: boolean): Promise<Answer> {
-    const initialize = messages.find((m) => m.kind === "request" && m.message.method === "initialize");
+  async post(
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+  ): Promise<Answer> {
+    const initialize = messages.find((m) =>
+      m.kind === "request" && m.message.method === "initialize"
+    );
     // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
-    const badVersion = initialize === undefined || isBatch ? checkProtocolVersion(request) : undefined;
+    const badVersion = initialize === undefined || isBatch
+      ? checkProtocolVersion(request)
+      : undefined;
     if (badVersion !== undefined) return badVersion;
 
     const principal = await this.#authenticate(request);
@@ -150,14 +165,22 @@ export class LegacyPipeline {
     if (!resolved.ok) return resolved.refusal;
     const session = resolved.session;
     if (isBatch && session.protocolVersion !== "2025-03-26") {
-      return refuse(400, "Invalid Request: batches are only allowed for protocol version 2025-03-26");
+      return refuse(
+        400,
+        "Invalid Request: batches are only allowed for protocol version 2025-03-26",
+      );
     }
 
     const requests: JsonRpcRequest[] = [];
     for (const classified of messages) {
       if (classified.kind === "request") requests.push(classified.message);
-      else if (classified.kind === "notification") this.#onClientNotification(session, classified.message);
-      else this.pending.deliver(session.id, ownerKeyOf(principal), classified.message as JsonRpcResponse);
+      else if (classified.kind === "notification") {
+        this.#onClientNotification(session, classified.message);
+      } else {this.pending.deliver(
+          session.id,
+          ownerKeyOf(principal),
+          classified.message as JsonRpcResponse,
+        );}
     }
     if (requests.length === 0) return new Response(null, { status: 202 });
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
@@ -167,7 +190,9 @@ export class LegacyPipeline {
 
   /** GET: the session's listening stream, or a resume with Last-Event-ID. */
   async get(request: Request): Promise<Answer> {
-    if (!this.#config.listeningStream) return refuse(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
+    if (!this.#config.listeningStream) {
+      return refuse(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
+    }
     const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
     if (refused !== undefined) return refused;
     const principal = await this.#authenticate(request);
@@ -202,7 +227,10 @@ export class LegacyPipeline {
   }
 
   /** Sends a notification on a session's listening stream (see `McpHandler.notify`). */
-  async notify(sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<boolean> {
+  async notify(
+    sessionId: string,
+    notification: Omit<JsonRpcNotification, "jsonrpc">,
+  ): Promise<boolean> {
     const stream = this.hub.listening(sessionId);
     if (stream === undefined || stream.finished) return false;
     await stream.send({ jsonrpc: "2.0", ...notification });
@@ -223,7 +251,10 @@ export class LegacyPipeline {
     let sent = 0;
     for (const id of this.hub.listeningSessions()) {
       const session = await this.#store.get(id, this.#config.now());
-      if (session?.subscriptions?.includes(uri) && await this.notify(id, { method: "notifications/resources/updated", params: { uri } })) {
+      if (
+        session?.subscriptions?.includes(uri) &&
+        await this.notify(id, { method: "notifications/resources/updated", params: { uri } })
+      ) {
         sent++;
       }
     }
@@ -238,7 +269,13 @@ export class LegacyPipeline {
     }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
-    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds(), ...this.resources.sessionIds()])) {
+    for (
+      const id of new Set([
+        ...this.inFlight.sessionKeys(),
+        ...this.hub.sessionIds(),
+        ...this.resources.sessionIds(),
+      ])
+    ) {
       if (!await this.sessions.exists(id)) {
         await this.endSession(id);
         this.#events.sessionEnded(id, "expired");
@@ -259,7 +296,13 @@ export class LegacyPipeline {
   /** Aborts in-flight work, rejects pending client requests and ends every stream. */
   close(): void {
     // Sessions with work or streams here end with the process (their records stay in the store).
-    for (const id of new Set([...this.inFlight.sessionKeys(), ...this.hub.sessionIds(), ...this.resources.sessionIds()])) {
+    for (
+      const id of new Set([
+        ...this.inFlight.sessionKeys(),
+        ...this.hub.sessionIds(),
+        ...this.resources.sessionIds(),
+      ])
+    ) {
       this.#events.sessionEnded(id, "close");
     }
     this.inFlight.cancelAll("server-closed");
@@ -274,11 +317,17 @@ export class LegacyPipeline {
     const capabilities = (asObject(params.capabilities) ?? {}) as ClientCapabilities;
     const clientInfo = asObject(params.clientInfo) as Implementation | undefined;
     if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
-      return refuse(400, "Invalid params: client capabilities and info are too large", { id: request.id, code: ErrorCode.InvalidParams });
+      return refuse(400, "Invalid params: client capabilities and info are too large", {
+        id: request.id,
+        code: ErrorCode.InvalidParams,
+      });
     }
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     if ("error" in response) {
-      return new Response(JSON.stringify(response), { status: 400, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(response), {
+        status: 400,
+        headers: { "content-type": "application/json" },
+      });
     }
     const version = response.result.protocolVersion as string;
     const session = await this.sessions.create(principal, version, capabilities, clientInfo);
@@ -289,17 +338,25 @@ export class LegacyPipeline {
 
   async #subscribe(id: string, uri: string): Promise<void> {
     const config = this.#config;
-    if (!this.#dispatcher.resources.has(uri)) throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+    if (!this.#dispatcher.resources.has(uri)) {
+      throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
+    }
     const current = await this.#store.get(id, config.now());
     const subscriptions = current?.subscriptions ?? [];
     if (subscriptions.includes(uri)) return;
     if (subscriptions.length >= config.maxSubscriptions) {
-      throw new McpError(ErrorCode.InvalidParams, `Too many subscriptions (limit ${config.maxSubscriptions})`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Too many subscriptions (limit ${config.maxSubscriptions})`,
+      );
     }
     let bytes = utf8Length(uri);
     for (const held of subscriptions) bytes += utf8Length(held);
     if (bytes > config.maxSubscriptionBytes) {
-      throw new McpError(ErrorCode.InvalidParams, `Subscriptions would exceed ${config.maxSubscriptionBytes} bytes`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Subscriptions would exceed ${config.maxSubscriptionBytes} bytes`,
+      );
     }
     await this.#store.update(id, { subscribe: uri });
   }
@@ -309,7 +366,9 @@ export class LegacyPipeline {
     if (!resolved.ok && resolved.refusal.status === 404) {
       // A session that expired lazily may still have work or streams here: end them now.
       const id = request.headers.get("mcp-session-id");
-      if (id !== null && (this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id))) await this.endSession(id);
+      if (
+        id !== null && (this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id))
+      ) await this.endSession(id);
     }
     return resolved;
   }
@@ -318,7 +377,9 @@ export class LegacyPipeline {
     if (notification.method === "notifications/cancelled") {
       const requestId = notification.params?.requestId;
       // Only this session's requests can be reached: the caller owns the session (checked above).
-      if (typeof requestId === "string" || typeof requestId === "number") this.inFlight.cancel(session.id, requestId);
+      if (typeof requestId === "string" || typeof requestId === "number") {
+        this.inFlight.cancel(session.id, requestId);
+      }
     }
     // notifications/initialized, roots/list_changed and unknown notifications need no action.
   }
@@ -334,7 +395,8 @@ function checkProtocolVersion(request: Request): Refusal | undefined {
 }
 
 function initializeContext(principal: Principal): RequestContext {
-  const refuse = () => Promise.reject(new McpError(ErrorCode.InvalidRequest, "Not available during initialize"));
+  const refuse = () =>
+    Promise.reject(new McpError(ErrorCode.InvalidRequest, "Not available during initialize"));
   return {
     protocolVersion: "",
     clientCapabilities: {},

@@ -36,7 +36,9 @@ export interface ModernEnvelope {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : undefined;
 }
 
 /**
@@ -50,16 +52,31 @@ export function hasModernClaim(message: unknown): boolean {
 }
 
 /** Reads and checks the envelope; the message names what is missing or malformed. */
-export function readEnvelope(request: JsonRpcRequest): { ok: true; envelope: ModernEnvelope } | { ok: false; message: string } {
+export function readEnvelope(
+  request: JsonRpcRequest,
+): { ok: true; envelope: ModernEnvelope } | { ok: false; message: string } {
   const meta = asRecord(asRecord(request.params)?._meta);
-  if (meta === undefined) return { ok: false, message: `Invalid params: _meta with ${META.protocolVersion} and ${META.clientCapabilities} is required` };
+  if (meta === undefined) {
+    return {
+      ok: false,
+      message:
+        `Invalid params: _meta with ${META.protocolVersion} and ${META.clientCapabilities} is required`,
+    };
+  }
   const protocolVersion = meta[META.protocolVersion];
   const missing: string[] = [];
-  if (typeof protocolVersion !== "string" || protocolVersion === "") missing.push(META.protocolVersion);
+  if (typeof protocolVersion !== "string" || protocolVersion === "") {
+    missing.push(META.protocolVersion);
+  }
   const clientCapabilities = asRecord(meta[META.clientCapabilities]);
   if (clientCapabilities === undefined) missing.push(META.clientCapabilities);
-  if (missing.length > 0) return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
-  const envelope: ModernEnvelope = { protocolVersion: protocolVersion as string, clientCapabilities: clientCapabilities! };
+  if (missing.length > 0) {
+    return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
+  }
+  const envelope: ModernEnvelope = {
+    protocolVersion: protocolVersion as string,
+    clientCapabilities: clientCapabilities!,
+  };
   if (Object.hasOwn(meta, META.clientInfo)) {
     const info = asRecord(meta[META.clientInfo]);
     if (info === undefined || typeof info.name !== "string" || typeof info.version !== "string") {
@@ -69,7 +86,9 @@ export function readEnvelope(request: JsonRpcRequest): { ok: true; envelope: Mod
   }
   if (Object.hasOwn(meta, META.logLevel)) {
     const level = meta[META.logLevel];
-    if (!isLoggingLevel(level)) return { ok: false, message: `Invalid params: ${META.logLevel} is not a logging level` };
+    if (!isLoggingLevel(level)) {
+      return { ok: false, message: `Invalid params: ${META.logLevel} is not a logging level` };
+    }
     envelope.logLevel = level;
   }
   return { ok: true, envelope };
@@ -84,7 +103,9 @@ export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
   const meta = asRecord(params?._meta);
   if (params === undefined || meta === undefined) return request;
   // Defined, never assigned: assigning a client's `__proto__` key would set the object's prototype.
-  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_PREFIX)));
+  const kept = Object.fromEntries(
+    Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_PREFIX)),
+  );
   const any = Object.keys(kept).length > 0;
   const stripped: Record<string, unknown> = { ...params };
   if (any) stripped._meta = kept;

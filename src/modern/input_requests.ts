@@ -45,9 +45,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function answerProblem(method: string, answer: Record<string, unknown>): string | undefined {
   switch (method) {
     case "elicitation/create":
-      return ["accept", "decline", "cancel"].includes(answer.action as string) ? undefined : "an elicitation answer needs an action";
+      return ["accept", "decline", "cancel"].includes(answer.action as string)
+        ? undefined
+        : "an elicitation answer needs an action";
     case "sampling/createMessage":
-      return isRecord(answer.content) || Array.isArray(answer.content) ? undefined : "a sampling answer needs content";
+      return isRecord(answer.content) || Array.isArray(answer.content)
+        ? undefined
+        : "a sampling answer needs content";
     case "roots/list":
       return Array.isArray(answer.roots) ? undefined : "a roots answer needs a roots array";
     default:
@@ -61,30 +65,47 @@ function answerProblem(method: string, answer: Record<string, unknown>): string 
  * to a key asked last round must have that request's shape. Unknown keys are
  * ignored. Throws `-32602` otherwise.
  */
-export function collectAnswers(inputResponses: unknown, carried: CarriedInputs | undefined): Record<string, Record<string, unknown>> {
+export function collectAnswers(
+  inputResponses: unknown,
+  carried: CarriedInputs | undefined,
+): Record<string, Record<string, unknown>> {
   const answers: Record<string, Record<string, unknown>> = { ...carried?.answers };
   if (inputResponses === undefined) return answers;
-  if (!isRecord(inputResponses)) throw new McpError(ErrorCode.InvalidParams, "inputResponses must be an object");
+  if (!isRecord(inputResponses)) {
+    throw new McpError(ErrorCode.InvalidParams, "inputResponses must be an object");
+  }
   for (const key of Object.keys(inputResponses)) {
     const answer = inputResponses[key];
-    if (!isRecord(answer)) throw new McpError(ErrorCode.InvalidParams, "Each inputResponses entry must be an object");
-    const asked = carried !== undefined && Object.hasOwn(carried.asked, key) ? carried.asked[key] : undefined;
+    if (!isRecord(answer)) {
+      throw new McpError(ErrorCode.InvalidParams, "Each inputResponses entry must be an object");
+    }
+    const asked = carried !== undefined && Object.hasOwn(carried.asked, key)
+      ? carried.asked[key]
+      : undefined;
     const problem = asked === undefined ? undefined : answerProblem(asked, answer);
-    if (problem !== undefined) throw new McpError(ErrorCode.InvalidParams, `Invalid inputResponses entry: ${problem}`);
+    if (problem !== undefined) {
+      throw new McpError(ErrorCode.InvalidParams, `Invalid inputResponses entry: ${problem}`);
+    }
     answers[key] = answer;
   }
   return answers;
 }
 
 /** True when `capabilities` cover an input request of `method` with `params`. */
-function declares(capabilities: ClientCapabilities, method: string, params: Record<string, unknown>): ClientCapabilities | undefined {
+function declares(
+  capabilities: ClientCapabilities,
+  method: string,
+  params: Record<string, unknown>,
+): ClientCapabilities | undefined {
   const kind = KIND_OF[method];
   const declared: unknown = capabilities[kind];
   if (kind === "elicitation") {
     const modes = isRecord(declared) ? declared : undefined;
     const url = params.mode === "url";
-    const bare = modes !== undefined && !Object.hasOwn(modes, "form") && !Object.hasOwn(modes, "url");
-    const ok = modes !== undefined && (url ? Object.hasOwn(modes, "url") : bare || Object.hasOwn(modes, "form"));
+    const bare = modes !== undefined && !Object.hasOwn(modes, "form") &&
+      !Object.hasOwn(modes, "url");
+    const ok = modes !== undefined &&
+      (url ? Object.hasOwn(modes, "url") : bare || Object.hasOwn(modes, "form"));
     return ok ? undefined : { elicitation: url ? { url: {} } : {} };
   }
   if (kind === "sampling" && params.tools !== undefined) {
@@ -120,15 +141,29 @@ export class InputRound {
    * Answers a handler's server→client request from the known answers, or
    * records it and rejects. `key` defaults to the kind and its ordinal.
    */
-  request(method: string, params: Record<string, unknown>, key?: string): Promise<Record<string, unknown>> {
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    key?: string,
+  ): Promise<Record<string, unknown>> {
     const kind = KIND_OF[method];
-    if (kind === undefined) return Promise.reject(new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`));
+    if (kind === undefined) {
+      return Promise.reject(
+        new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`),
+      );
+    }
     const missing = declares(this.#capabilities, method, params);
     if (missing !== undefined) {
       this.missingCapabilities = { ...this.missingCapabilities, ...missing };
-      return Promise.reject(new McpError(ErrorCode.MissingRequiredClientCapability, `The client did not declare the ${kind} capability`, {
-        requiredCapabilities: missing,
-      }));
+      return Promise.reject(
+        new McpError(
+          ErrorCode.MissingRequiredClientCapability,
+          `The client did not declare the ${kind} capability`,
+          {
+            requiredCapabilities: missing,
+          },
+        ),
+      );
     }
     const ordinal = (this.#ordinals.get(kind) ?? 0) + 1;
     this.#ordinals.set(kind, ordinal);
@@ -142,7 +177,9 @@ export class InputRound {
       }
     }
     this.pending[name] = { method, params };
-    return Promise.reject(new McpError(ErrorCode.RequestFailed, `Waiting for the client's answer to ${name}`));
+    return Promise.reject(
+      new McpError(ErrorCode.RequestFailed, `Waiting for the client's answer to ${name}`),
+    );
   }
 
   /** What the next round needs to carry: the answers used and what was asked. */

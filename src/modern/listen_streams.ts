@@ -70,9 +70,13 @@ class ListenStream {
 
   send(notification: JsonRpcNotification): boolean {
     const params = { ...notification.params };
-    const meta = typeof params._meta === "object" && params._meta !== null ? params._meta as Record<string, unknown> : {};
+    const meta = typeof params._meta === "object" && params._meta !== null
+      ? params._meta as Record<string, unknown>
+      : {};
     params._meta = { ...meta, [SUBSCRIPTION_ID_META_KEY]: this.id };
-    return this.connection.write({ data: JSON.stringify({ jsonrpc: "2.0", method: notification.method, params }) });
+    return this.connection.write({
+      data: JSON.stringify({ jsonrpc: "2.0", method: notification.method, params }),
+    });
   }
 }
 
@@ -110,7 +114,11 @@ export class ListenStreams {
     });
     const stream = new ListenStream(id, honoured, connection);
     this.#streams.add(stream);
-    stream.send({ jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: { notifications: honoured } });
+    stream.send({
+      jsonrpc: "2.0",
+      method: "notifications/subscriptions/acknowledged",
+      params: { notifications: honoured },
+    });
     this.#options.keepAlive.add(connection);
     return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
   }
@@ -129,7 +137,10 @@ export class ListenStreams {
   resourceUpdated(uri: string): number {
     let sent = 0;
     for (const stream of this.#streams) {
-      if (stream.filter.resourceSubscriptions?.includes(uri) && stream.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } })) {
+      if (
+        stream.filter.resourceSubscriptions?.includes(uri) &&
+        stream.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } })
+      ) {
         sent++;
       }
     }
@@ -139,7 +150,13 @@ export class ListenStreams {
   /** Ends every stream gracefully: its listen result, then the end of the body. */
   closeAll(): void {
     for (const stream of [...this.#streams]) {
-      const result = { resultType: "complete", _meta: { [SUBSCRIPTION_ID_META_KEY]: stream.id, [SERVER_INFO_META_KEY]: this.#options.serverInfo } };
+      const result = {
+        resultType: "complete",
+        _meta: {
+          [SUBSCRIPTION_ID_META_KEY]: stream.id,
+          [SERVER_INFO_META_KEY]: this.#options.serverInfo,
+        },
+      };
       stream.connection.write({ data: JSON.stringify({ jsonrpc: "2.0", id: stream.id, result }) });
       stream.connection.close();
     }
@@ -148,20 +165,31 @@ export class ListenStreams {
 
   #readFilter(value: unknown): ListenFilter {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new McpError(ErrorCode.InvalidParams, "subscriptions/listen requires a notifications object");
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        "subscriptions/listen requires a notifications object",
+      );
     }
     const raw = value as Record<string, unknown>;
     const filter: ListenFilter = {};
     for (const key of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const) {
       if (!Object.hasOwn(raw, key)) continue;
-      if (typeof raw[key] !== "boolean") throw new McpError(ErrorCode.InvalidParams, `notifications.${key} must be a boolean`);
+      if (typeof raw[key] !== "boolean") {
+        throw new McpError(ErrorCode.InvalidParams, `notifications.${key} must be a boolean`);
+      }
       filter[key] = raw[key] as boolean;
     }
     if (Object.hasOwn(raw, "resourceSubscriptions")) {
       const uris = raw.resourceSubscriptions;
       const { maxResourceSubscriptions, maxUriLength } = this.#options;
-      if (!Array.isArray(uris) || uris.length > maxResourceSubscriptions || !uris.every((u) => typeof u === "string" && u.length <= maxUriLength)) {
-        throw new McpError(ErrorCode.InvalidParams, `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`);
+      if (
+        !Array.isArray(uris) || uris.length > maxResourceSubscriptions ||
+        !uris.every((u) => typeof u === "string" && u.length <= maxUriLength)
+      ) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`,
+        );
       }
       filter.resourceSubscriptions = [...new Set(uris as string[])];
     }
@@ -172,8 +200,12 @@ export class ListenStreams {
     const { support } = this.#options;
     const honoured: ListenFilter = {};
     if (requested.toolsListChanged && support.toolsListChanged) honoured.toolsListChanged = true;
-    if (requested.promptsListChanged && support.promptsListChanged) honoured.promptsListChanged = true;
-    if (requested.resourcesListChanged && support.resourcesListChanged) honoured.resourcesListChanged = true;
+    if (requested.promptsListChanged && support.promptsListChanged) {
+      honoured.promptsListChanged = true;
+    }
+    if (requested.resourcesListChanged && support.resourcesListChanged) {
+      honoured.resourcesListChanged = true;
+    }
     if (requested.resourceSubscriptions !== undefined && support.resourceSubscriptions) {
       honoured.resourceSubscriptions = requested.resourceSubscriptions;
     }

@@ -21,7 +21,12 @@ import {
   type JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../options.ts";
-import { type OutboundRequestOptions, ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
+import {
+  type OutboundRequestOptions,
+  ownerKeyOf,
+  type Principal,
+  type RequestContext,
+} from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../session/session_store.ts";
@@ -31,7 +36,12 @@ import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
 import type { RequestStateBinding, RequestStateCodec } from "./request_state.ts";
-import { type CacheHint, encodeCompleteResult, encodeError, SERVER_INFO_META_KEY } from "./result_encoding.ts";
+import {
+  type CacheHint,
+  encodeCompleteResult,
+  encodeError,
+  SERVER_INFO_META_KEY,
+} from "./result_encoding.ts";
 
 /** What every modern exchange shares. */
 export interface ModernExchangeDependencies {
@@ -50,8 +60,10 @@ export interface ModernExchangeDependencies {
 }
 
 /** Methods that may answer `input_required`, with the param naming their target. */
-const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
-
+const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], [
+  "resources/read",
+  "uri",
+]]);
 
 /** The one message every requestState failure answers with; the reason goes to `onError`. */
 const INVALID_STATE = "Invalid or expired requestState";
@@ -84,7 +96,12 @@ class ModernExchange implements RunningRequest {
   #response: Response | undefined;
   #streamed: (() => void) | undefined;
 
-  constructor(deps: ModernExchangeDependencies, request: JsonRpcRequest, envelope: ModernEnvelope, principal: Principal) {
+  constructor(
+    deps: ModernExchangeDependencies,
+    request: JsonRpcRequest,
+    envelope: ModernEnvelope,
+    principal: Principal,
+  ) {
     this.deps = deps;
     this.request = request;
     this.envelope = envelope;
@@ -128,12 +145,18 @@ class ModernExchange implements RunningRequest {
     const streamed = new Promise<void>((resolve) => (this.#streamed = resolve));
     const finished = this.#run().finally(() => work.delete(this));
     if (this.deps.responseMode === "sse") this.#openStream();
-    const first = await Promise.race([finished.then((response) => ({ response })), streamed.then(() => undefined)]);
+    const first = await Promise.race([
+      finished.then((response) => ({ response })),
+      streamed.then(() => undefined),
+    ]);
     if (first !== undefined && this.#connection === undefined) {
       if (this.aborted) return new Response(null, { status: 499 });
       const { response } = first;
       const status = "error" in response ? statusOf(response.error) : 200;
-      return new Response(JSON.stringify(response), { status, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(response), {
+        status,
+        headers: { "content-type": "application/json" },
+      });
     }
     const connection = this.#connection!;
     void finished.then((response) => {
@@ -177,16 +200,32 @@ class ModernExchange implements RunningRequest {
       let round: InputRound | undefined;
       let binding: RequestStateBinding | undefined;
       if (targetKey !== undefined) {
-        binding = { ownerKey: ownerKeyOf(this.principal), method: request.method, target: String(params[targetKey] ?? ""), params };
+        binding = {
+          ownerKey: ownerKeyOf(this.principal),
+          method: request.method,
+          target: String(params[targetKey] ?? ""),
+          params,
+        };
         const carried = await this.#openState(params.requestState, binding);
         if (carried === "invalid") return errorResponse(id, ErrorCode.InvalidParams, INVALID_STATE);
-        round = new InputRound(collectAnswers(params.inputResponses, carried), this.envelope.clientCapabilities);
+        round = new InputRound(
+          collectAnswers(params.inputResponses, carried),
+          this.envelope.clientCapabilities,
+        );
       }
-      const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this, round));
+      const response = await this.deps.dispatcher.handle(
+        request,
+        new ModernRequestContext(this, round),
+      );
       if (round?.missingCapabilities !== undefined) {
-        return errorResponse(id, ErrorCode.MissingRequiredClientCapability, "The request needs a client capability it did not declare", {
-          requiredCapabilities: round.missingCapabilities,
-        });
+        return errorResponse(
+          id,
+          ErrorCode.MissingRequiredClientCapability,
+          "The request needs a client capability it did not declare",
+          {
+            requiredCapabilities: round.missingCapabilities,
+          },
+        );
       }
       if (round !== undefined && binding !== undefined && Object.keys(round.pending).length > 0) {
         const codec = await this.deps.requestState();
@@ -204,16 +243,25 @@ class ModernExchange implements RunningRequest {
       }
       if ("error" in response) return { jsonrpc: "2.0", id, error: encodeError(response.error) };
       const hint = this.deps.cacheHint(request.method, params);
-      return { jsonrpc: "2.0", id, result: encodeCompleteResult(request.method, response.result, this.deps.serverInfo, hint) };
+      return {
+        jsonrpc: "2.0",
+        id,
+        result: encodeCompleteResult(request.method, response.result, this.deps.serverInfo, hint),
+      };
     } catch (error) {
-      if (error instanceof McpError) return errorResponse(id, error.code, error.message, error.data);
+      if (error instanceof McpError) {
+        return errorResponse(id, error.code, error.message, error.data);
+      }
       this.deps.onError(error);
       return errorResponse(id, ErrorCode.InternalError, "Internal error");
     }
   }
 
   /** The inputs carried by `requestState`; undefined when there is none, "invalid" when it does not open. */
-  async #openState(token: unknown, binding: RequestStateBinding): Promise<CarriedInputs | undefined | "invalid"> {
+  async #openState(
+    token: unknown,
+    binding: RequestStateBinding,
+  ): Promise<CarriedInputs | undefined | "invalid"> {
     if (token === undefined) return undefined;
     const codec = await this.deps.requestState();
     const opened = await codec.open(token, binding);
@@ -222,7 +270,9 @@ class ModernExchange implements RunningRequest {
       return "invalid";
     }
     const payload = opened.payload as CarriedInputs;
-    if (typeof payload?.answers !== "object" || typeof payload?.asked !== "object") return "invalid";
+    if (typeof payload?.answers !== "object" || typeof payload?.asked !== "object") {
+      return "invalid";
+    }
     return payload;
   }
 }
@@ -263,23 +313,42 @@ class ModernRequestContext implements RequestContext {
 
   notify(notification: JsonRpcNotification): Promise<void> {
     // Log messages only when this request named a level (there is no logging/setLevel in this era).
-    if (notification.method === "notifications/message" && this.#exchange.envelope.logLevel === undefined) return Promise.resolve();
+    if (
+      notification.method === "notifications/message" &&
+      this.#exchange.envelope.logLevel === undefined
+    ) return Promise.resolve();
     return this.#exchange.emit(notification);
   }
 
-  request(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>> {
     if (this.#round === undefined) {
-      return Promise.reject(new McpError(ErrorCode.RequestFailed, `${method} is only available to tools/call, prompts/get and resources/read`));
+      return Promise.reject(
+        new McpError(
+          ErrorCode.RequestFailed,
+          `${method} is only available to tools/call, prompts/get and resources/read`,
+        ),
+      );
     }
     return this.#round.request(method, params, options?.key);
   }
 
   setLogLevel(): Promise<void> {
-    return Promise.reject(new McpError(ErrorCode.MethodNotFound, "logging/setLevel does not exist in this protocol version"));
+    return Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        "logging/setLevel does not exist in this protocol version",
+      ),
+    );
   }
 
   subscribe(): Promise<void> {
-    return Promise.reject(new McpError(ErrorCode.MethodNotFound, "Use subscriptions/listen in this protocol version"));
+    return Promise.reject(
+      new McpError(ErrorCode.MethodNotFound, "Use subscriptions/listen in this protocol version"),
+    );
   }
 
   unsubscribe(): Promise<void> {

@@ -24,7 +24,12 @@ import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
 import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
-import { checkMethodHeader, checkNameHeader, checkParameterHeaders, type HeaderParameter } from "./param_headers.ts";
+import {
+  checkMethodHeader,
+  checkNameHeader,
+  checkParameterHeaders,
+  type HeaderParameter,
+} from "./param_headers.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
 /** What the modern pipeline needs beyond the exchange's dependencies. */
@@ -39,10 +44,19 @@ export interface ModernPipelineDependencies extends ModernExchangeDependencies {
 }
 
 /** Methods of the sessionful revisions that do not exist in 2026-07-28. */
-const REMOVED_METHODS = new Set(["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"]);
+const REMOVED_METHODS = new Set([
+  "initialize",
+  "ping",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+]);
 
 /** Methods whose target is named by `Mcp-Name`, with the param carrying it. */
-const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
+const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], [
+  "resources/read",
+  "uri",
+]]);
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -54,13 +68,19 @@ export async function serveModernMessage(
   principal: Principal,
 ): Promise<Response | Refusal> {
   if (message.kind === "response") {
-    return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted in this protocol version");
+    return refuse(
+      400,
+      "Invalid Request: JSON-RPC responses cannot be posted in this protocol version",
+    );
   }
   if (message.kind === "notification") {
     // A cancellation reaches only the same principal's requests; other notifications change nothing here.
     const { method, params } = message.message;
     const requestId = params?.requestId;
-    if (method === "notifications/cancelled" && (typeof requestId === "string" || typeof requestId === "number")) {
+    if (
+      method === "notifications/cancelled" &&
+      (typeof requestId === "string" || typeof requestId === "number")
+    ) {
       deps.work.cancel(ownerKeyOf(principal), requestId);
     }
     return new Response(null, { status: 202 });
@@ -72,15 +92,25 @@ export async function serveModernMessage(
   const params = stripped.params ?? {};
   switch (request.method) {
     case "server/discover": {
-      const result = encodeCompleteResult("server/discover", deps.discover(), deps.serverInfo, deps.cacheHint("server/discover", params));
-      return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), { headers: JSON_HEADERS });
+      const result = encodeCompleteResult(
+        "server/discover",
+        deps.discover(),
+        deps.serverInfo,
+        deps.cacheHint("server/discover", params),
+      );
+      return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), {
+        headers: JSON_HEADERS,
+      });
     }
     case "subscriptions/listen": {
       try {
         return deps.listen.open(request.id, params);
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
-        return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }), { headers: JSON_HEADERS });
+        return new Response(
+          JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
+          { headers: JSON_HEADERS },
+        );
       }
     }
   }
@@ -109,14 +139,20 @@ function checkModernRequest(
     return refuse(400, "Unsupported protocol version", {
       code: ErrorCode.UnsupportedProtocolVersion,
       id,
-      data: { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: echoInput(envelope.protocolVersion) },
+      data: {
+        supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS],
+        requested: echoInput(envelope.protocolVersion),
+      },
     });
   }
   if (headerVersion === undefined) return mismatch("MCP-Protocol-Version header is required", id);
   if (methodHeader === null) return mismatch("Mcp-Method header is required", id);
   const params = request.params ?? {};
   const nameKey = NAMED_BY.get(request.method);
-  if (nameKey !== undefined && typeof params[nameKey] === "string" && !checkNameHeader(http.headers, params[nameKey] as string).ok) {
+  if (
+    nameKey !== undefined && typeof params[nameKey] === "string" &&
+    !checkNameHeader(http.headers, params[nameKey] as string).ok
+  ) {
     return mismatch("Mcp-Name does not match the body", id);
   }
   const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
@@ -125,8 +161,15 @@ function checkModernRequest(
   if (request.method === "tools/call" && typeof params.name === "string") {
     const parameters = deps.headerParameters(params.name);
     const args = params.arguments;
-    if (parameters !== undefined && parameters.length > 0 && typeof args === "object" && args !== null && !Array.isArray(args)) {
-      const result = checkParameterHeaders(http.headers, parameters, args as Record<string, unknown>);
+    if (
+      parameters !== undefined && parameters.length > 0 && typeof args === "object" &&
+      args !== null && !Array.isArray(args)
+    ) {
+      const result = checkParameterHeaders(
+        http.headers,
+        parameters,
+        args as Record<string, unknown>,
+      );
       if (!result.ok) return mismatch(result.message, id);
     }
   }

@@ -42,7 +42,10 @@ const SUFFIX = "?=";
  */
 export function decodeHeaderValue(raw: string): { ok: true; value: string } | { ok: false } {
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, "");
-  if (!value.startsWith(PREFIX) || !value.endsWith(SUFFIX) || value.length < PREFIX.length + SUFFIX.length) {
+  if (
+    !value.startsWith(PREFIX) || !value.endsWith(SUFFIX) ||
+    value.length < PREFIX.length + SUFFIX.length
+  ) {
     return { ok: true, value };
   }
   const payload = value.slice(PREFIX.length, value.length - SUFFIX.length);
@@ -66,9 +69,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * under one of them makes the tool definition invalid (SEP-2243).
  */
 const OFF_CHAIN_KEYWORDS = [
-  "items", "prefixItems", "contains", "additionalProperties", "unevaluatedProperties", "unevaluatedItems",
-  "propertyNames", "patternProperties", "dependentSchemas", "anyOf", "oneOf", "allOf", "not", "if", "then",
-  "else", "$defs", "definitions",
+  "items",
+  "prefixItems",
+  "contains",
+  "additionalProperties",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "propertyNames",
+  "patternProperties",
+  "dependentSchemas",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "not",
+  "if",
+  "then",
+  "else",
+  "$defs",
+  "definitions",
 ];
 /** The keywords among them whose value maps names to subschemas. */
 const SCHEMA_MAPS = new Set(["patternProperties", "dependentSchemas", "$defs", "definitions"]);
@@ -95,13 +113,19 @@ export function scanHeaderParameters(inputSchema: Record<string, unknown>): Head
     if (Object.hasOwn(schema, "x-mcp-header")) {
       const where = `property ${path.length === 0 ? "(root)" : path.join(".")}`;
       if (!onChain || path.length === 0) {
-        throw new TypeError(`${where}: x-mcp-header is only allowed on properties reached through "properties"`);
+        throw new TypeError(
+          `${where}: x-mcp-header is only allowed on properties reached through "properties"`,
+        );
       }
       const name = schema["x-mcp-header"];
-      if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`${where}: x-mcp-header must be a non-empty header token`);
+      if (typeof name !== "string" || !TOKEN.test(name)) {
+        throw new TypeError(`${where}: x-mcp-header must be a non-empty header token`);
+      }
       const type = schema.type;
       if (type !== "string" && type !== "integer" && type !== "boolean") {
-        throw new TypeError(`${where}: x-mcp-header is only allowed on string, integer or boolean properties`);
+        throw new TypeError(
+          `${where}: x-mcp-header is only allowed on string, integer or boolean properties`,
+        );
       }
       const header = `mcp-param-${name.toLowerCase()}`;
       if (seen.has(header)) throw new TypeError(`${where}: x-mcp-header ${name} is declared twice`);
@@ -109,10 +133,16 @@ export function scanHeaderParameters(inputSchema: Record<string, unknown>): Head
       found.push({ header, path, type });
     }
     const properties = schema.properties;
-    if (isRecord(properties)) for (const key of Object.keys(properties)) walk(properties[key], [...path, key], onChain);
+    if (isRecord(properties)) {
+      for (const key of Object.keys(properties)) walk(properties[key], [...path, key], onChain);
+    }
     for (const keyword of OFF_CHAIN_KEYWORDS) {
       const sub = schema[keyword];
-      const branches = Array.isArray(sub) ? sub : SCHEMA_MAPS.has(keyword) && isRecord(sub) ? Object.values(sub) : [sub];
+      const branches = Array.isArray(sub)
+        ? sub
+        : SCHEMA_MAPS.has(keyword) && isRecord(sub)
+        ? Object.values(sub)
+        : [sub];
       for (const branch of branches) walk(branch, [...path, `<${keyword}>`], false);
     }
   };
@@ -146,7 +176,11 @@ function sameValue(type: HeaderParameter["type"], text: string, body: unknown): 
  * present in the body (and not null) needs its header, with the same value
  * (integers compared as numbers, booleans as `true`/`false`).
  */
-export function checkParameterHeaders(headers: Headers, parameters: readonly HeaderParameter[], args: Record<string, unknown>): HeaderCheck {
+export function checkParameterHeaders(
+  headers: Headers,
+  parameters: readonly HeaderParameter[],
+  args: Record<string, unknown>,
+): HeaderCheck {
   for (const parameter of parameters) {
     const body = valueAt(args, parameter.path);
     if (body === undefined || body === null) continue;
@@ -154,7 +188,9 @@ export function checkParameterHeaders(headers: Headers, parameters: readonly Hea
     if (raw === null) return { ok: false, message: `${parameter.header} header is required` };
     const decoded = decodeHeaderValue(raw);
     if (!decoded.ok) return { ok: false, message: `${parameter.header} is not valid base64 UTF-8` };
-    if (!sameValue(parameter.type, decoded.value, body)) return { ok: false, message: `${parameter.header} does not match the body` };
+    if (!sameValue(parameter.type, decoded.value, body)) {
+      return { ok: false, message: `${parameter.header} does not match the body` };
+    }
   }
   return { ok: true };
 }
@@ -164,7 +200,9 @@ export function checkNameHeader(headers: Headers, expected: string): HeaderCheck
   const raw = headers.get("mcp-name");
   if (raw === null) return { ok: false, message: "Mcp-Name header is required" };
   const decoded = decodeHeaderValue(raw);
-  if (!decoded.ok || decoded.value !== expected) return { ok: false, message: "Mcp-Name does not match the body" };
+  if (!decoded.ok || decoded.value !== expected) {
+    return { ok: false, message: "Mcp-Name does not match the body" };
+  }
   return { ok: true };
 }
 
@@ -172,6 +210,8 @@ export function checkNameHeader(headers: Headers, expected: string): HeaderCheck
 export function checkMethodHeader(headers: Headers, method: string): HeaderCheck {
   const raw = headers.get("mcp-method");
   if (raw === null) return { ok: false, message: "Mcp-Method header is required" };
-  if (raw.replace(/^[ \t]+|[ \t]+$/g, "") !== method) return { ok: false, message: "Mcp-Method does not match the body" };
+  if (raw.replace(/^[ \t]+|[ \t]+$/g, "") !== method) {
+    return { ok: false, message: "Mcp-Method does not match the body" };
+  }
   return { ok: true };
 }

@@ -40,7 +40,10 @@ export interface RequestStateOptions {
 /** The outcome of opening a state; the reason is for logs only, never for the client. */
 export type OpenResult =
   | { ok: true; payload: unknown }
-  | { ok: false; reason: "malformed" | "too-large" | "unknown-key" | "bad-seal" | "expired" | "binding" };
+  | {
+    ok: false;
+    reason: "malformed" | "too-large" | "unknown-key" | "bad-seal" | "expired" | "binding";
+  };
 
 interface SealingKey {
   id: string;
@@ -62,7 +65,9 @@ function toBase64Url(bytes: Uint8Array): string {
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
   try {
-    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+    const binary = atob(
+      text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4),
+    );
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     // Only the canonical encoding of these bytes is accepted.
@@ -78,7 +83,9 @@ function canonicalJson(value: unknown): string {
   if (typeof value === "object" && value !== null) {
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")}}`;
+    return `{${
+      keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")
+    }}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -88,7 +95,10 @@ async function sha256(text: string): Promise<Uint8Array> {
 }
 
 async function deriveKey(secret: Uint8Array<ArrayBuffer>): Promise<SealingKey> {
-  const material = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveKey", "deriveBits"]);
+  const material = await crypto.subtle.importKey("raw", secret, "HKDF", false, [
+    "deriveKey",
+    "deriveBits",
+  ]);
   const salt = encoder.encode("tether.requestState.v1");
   const key = await crypto.subtle.deriveKey(
     { name: "HKDF", hash: "SHA-256", salt, info: encoder.encode("aes-256-gcm") },
@@ -97,7 +107,11 @@ async function deriveKey(secret: Uint8Array<ArrayBuffer>): Promise<SealingKey> {
     false,
     ["encrypt", "decrypt"],
   );
-  const idBits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info: encoder.encode("key-id") }, material, 64);
+  const idBits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt, info: encoder.encode("key-id") },
+    material,
+    64,
+  );
   return { id: toBase64Url(new Uint8Array(idBits)), key };
 }
 
@@ -121,7 +135,13 @@ export class RequestStateCodec {
   #maxBytes: number;
   #now: () => number;
 
-  private constructor(keys: SealingKey[], generated: boolean, ttlMs: number, maxBytes: number, now: () => number) {
+  private constructor(
+    keys: SealingKey[],
+    generated: boolean,
+    ttlMs: number,
+    maxBytes: number,
+    now: () => number,
+  ) {
     this.#keys = keys;
     this.generatedKey = generated;
     this.#ttlMs = ttlMs;
@@ -136,12 +156,16 @@ export class RequestStateCodec {
       throw new RangeError("requestState ttlMs must be a finite positive number");
     }
     const maxBytes = options.maxBytes ?? 64 * 1024;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError("requestState maxBytes must be a positive integer");
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new RangeError("requestState maxBytes must be a positive integer");
+    }
     const secrets: Uint8Array<ArrayBuffer>[] = [];
     for (const [index, key] of (options.keys ?? []).entries()) {
       // Copied, so a caller mutating its buffer later changes nothing here.
       const bytes = typeof key === "string" ? encoder.encode(key) : new Uint8Array(key);
-      if (bytes.byteLength < 32) throw new RangeError(`requestState key ${index} is shorter than 32 bytes`);
+      if (bytes.byteLength < 32) {
+        throw new RangeError(`requestState key ${index} is shorter than 32 bytes`);
+      }
       secrets.push(bytes);
     }
     const generated = secrets.length === 0;
@@ -151,11 +175,18 @@ export class RequestStateCodec {
   }
 
   /** The data the seal authenticates: format version, key id and the binding. */
-  async #associatedData(keyId: string, binding: RequestStateBinding): Promise<Uint8Array<ArrayBuffer>> {
+  async #associatedData(
+    keyId: string,
+    binding: RequestStateBinding,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     // fromEntries defines own properties: a "__proto__" param stays in the digest on every runtime.
-    const salient = Object.fromEntries(Object.entries(binding.params).filter(([key]) => !DIGEST_EXCLUDED.has(key)));
+    const salient = Object.fromEntries(
+      Object.entries(binding.params).filter(([key]) => !DIGEST_EXCLUDED.has(key)),
+    );
     const digest = toBase64Url(await sha256(canonicalJson(salient)));
-    return encoder.encode(canonicalJson([VERSION, keyId, binding.ownerKey, binding.method, binding.target, digest]));
+    return encoder.encode(
+      canonicalJson([VERSION, keyId, binding.ownerKey, binding.method, binding.target, digest]),
+    );
   }
 
   /** Seals `payload` (JSON-serialisable) for the given binding. Throws a RangeError past the size cap. */
@@ -163,9 +194,17 @@ export class RequestStateCodec {
     const { id, key } = this.#keys[0];
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const plain = encoder.encode(JSON.stringify({ p: payload, exp: this.#now() + this.#ttlMs }));
-    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: await this.#associatedData(id, binding) }, key, plain);
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: await this.#associatedData(id, binding) },
+      key,
+      plain,
+    );
     const token = `${VERSION}.${id}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
-    if (token.length > this.#maxBytes) throw new RangeError(`requestState would be ${token.length} bytes, over the ${this.#maxBytes} limit`);
+    if (token.length > this.#maxBytes) {
+      throw new RangeError(
+        `requestState would be ${token.length} bytes, over the ${this.#maxBytes} limit`,
+      );
+    }
     return token;
   }
 
@@ -178,12 +217,18 @@ export class RequestStateCodec {
     const [, keyId, ivText, sealedText] = parts;
     const iv = fromBase64Url(ivText);
     const sealed = fromBase64Url(sealedText);
-    if (iv === undefined || iv.byteLength !== 12 || sealed === undefined || sealed.byteLength < 16) return { ok: false, reason: "malformed" };
+    if (
+      iv === undefined || iv.byteLength !== 12 || sealed === undefined || sealed.byteLength < 16
+    ) return { ok: false, reason: "malformed" };
     const key = this.#keys.find((candidate) => candidate.id === keyId);
     if (key === undefined) return { ok: false, reason: "unknown-key" };
     let plain: ArrayBuffer;
     try {
-      plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: await this.#associatedData(keyId, binding) }, key.key, sealed);
+      plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv, additionalData: await this.#associatedData(keyId, binding) },
+        key.key,
+        sealed,
+      );
     } catch {
       // Tampering and a different binding both fail the GCM tag.
       return { ok: false, reason: "bad-seal" };
@@ -194,7 +239,9 @@ export class RequestStateCodec {
     } catch {
       return { ok: false, reason: "malformed" };
     }
-    if (typeof body.exp !== "number" || body.exp <= this.#now()) return { ok: false, reason: "expired" };
+    if (typeof body.exp !== "number" || body.exp <= this.#now()) {
+      return { ok: false, reason: "expired" };
+    }
     return { ok: true, payload: body.p };
   }
 }

@@ -55,9 +55,13 @@ export function encodeCompleteResult(
   serverInfo: Implementation,
   hint: CacheHint | undefined,
 ): Record<string, unknown> {
-  const meta = typeof result._meta === "object" && result._meta !== null ? result._meta as Record<string, unknown> : {};
+  const meta = typeof result._meta === "object" && result._meta !== null
+    ? result._meta as Record<string, unknown>
+    : {};
   const encoded: Record<string, unknown> = { ...result, resultType: "complete" };
-  encoded._meta = Object.hasOwn(meta, SERVER_INFO_META_KEY) ? meta : { ...meta, [SERVER_INFO_META_KEY]: serverInfo };
+  encoded._meta = Object.hasOwn(meta, SERVER_INFO_META_KEY)
+    ? meta
+    : { ...meta, [SERVER_INFO_META_KEY]: serverInfo };
   if (isCacheable(method)) {
     const chosen = hint ?? DEFAULT_CACHE_HINT;
     if (!Object.hasOwn(result, "ttlMs")) encoded.ttlMs = chosen.ttlMs;

@@ -18,7 +18,9 @@ export const DEFAULT_CACHE_HINT: CacheHint = Object.freeze({ ttlMs: 0, cacheScop
 
 /** Checks a cache hint given in options or a definition; throws a RangeError naming `where`. */
 export function checkCacheHint(hint: CacheHint, where: string): CacheHint {
-  if (typeof hint !== "object" || hint === null || !Number.isSafeInteger(hint.ttlMs) || hint.ttlMs < 0) {
+  if (
+    typeof hint !== "object" || hint === null || !Number.isSafeInteger(hint.ttlMs) || hint.ttlMs < 0
+  ) {
     throw new RangeError(`${where}: ttlMs must be a non-negative integer`);
   }
   if (hint.cacheScope !== "public" && hint.cacheScope !== "private") {

@@ -104,7 +104,11 @@ export interface SessionState {
    * });
    * ```
    */
-  resource<T>(key: string, open: () => T | Promise<T>, options?: { dispose?: (resource: T) => unknown }): Promise<T>;
+  resource<T>(
+    key: string,
+    open: () => T | Promise<T>,
+    options?: { dispose?: (resource: T) => unknown },
+  ): Promise<T>;
 }
 
 /** Options for a server→client request sent with {@linkcode RequestContext.request}. */
@@ -148,7 +152,11 @@ export interface RequestContext {
    * Sends a server→client request on this request's stream and resolves with
    * the client's result. Undefined where the transport cannot carry them.
    */
-  request?(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>>;
+  request?(
+    method: string,
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>>;
   /** Closes this request's SSE connection early; the client resumes with Last-Event-ID. */
   closeStream?(): void;
   /** Persists the session's logging level (`logging/setLevel`). */
@@ -198,7 +206,10 @@ export interface HandlerContext {
    */
   elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult>;
   /** Asks the client's model for a completion (`sampling/createMessage`). Same failure rules as `elicit`. */
-  sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>>;
+  sample(
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>>;
   /** Asks the client for its roots (`roots/list`). Same failure rules as `elicit`. */
   listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }>;
   /**

@@ -65,7 +65,9 @@ export type AnyToolDefinition = ToolDefinition<any>;
  * });
  * ```
  */
-export function defineTool<I extends SchemaInput = JsonSchema>(definition: ToolDefinition<I>): ToolDefinition<I> {
+export function defineTool<I extends SchemaInput = JsonSchema>(
+  definition: ToolDefinition<I>,
+): ToolDefinition<I> {
   return definition;
 }
 
@@ -124,7 +126,10 @@ export type Completer = (
  * client-chosen name): own entries only, never `toString` or `constructor`
  * from Object.prototype.
  */
-export function ownCompleter(table: Readonly<Record<string, Completer>> | undefined, argument: string): Completer | undefined {
+export function ownCompleter(
+  table: Readonly<Record<string, Completer>> | undefined,
+  argument: string,
+): Completer | undefined {
   return table !== undefined && Object.hasOwn(table, argument) ? table[argument] : undefined;
 }
 
@@ -170,7 +175,9 @@ export interface ResourceTemplateDefinition {
  * });
  * ```
  */
-export function defineResourceTemplate(definition: ResourceTemplateDefinition): ResourceTemplateDefinition {
+export function defineResourceTemplate(
+  definition: ResourceTemplateDefinition,
+): ResourceTemplateDefinition {
   return definition;
 }
 
@@ -190,7 +197,8 @@ export interface PromptArgument {
 export type PromptReturn = string | GetPromptResult;
 
 /** The arguments a prompt handler receives: zod's output for a zod schema, else strings. */
-export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A> : Record<string, string>;
+export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A>
+  : Record<string, string>;
 
 /** A prompt template. */
 export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]> {
@@ -207,7 +215,10 @@ export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = P
   /** Extra metadata advertised in `prompts/list`. */
   _meta?: Record<string, unknown>;
   /** Builds the prompt's messages. */
-  handler: (args: InferPromptArguments<A>, ctx: HandlerContext) => PromptReturn | Promise<PromptReturn>;
+  handler: (
+    args: InferPromptArguments<A>,
+    ctx: HandlerContext,
+  ) => PromptReturn | Promise<PromptReturn>;
 }
 
 /** Any prompt definition, whatever its argument type. */

@@ -9,7 +9,12 @@
 
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { errorResponse, type JsonRpcRequest, type JsonRpcResponse, resultResponse } from "../jsonrpc/messages.ts";
+import {
+  errorResponse,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  resultResponse,
+} from "../jsonrpc/messages.ts";
 import type { RequestContext } from "./context.ts";
 import type {
   AnyPromptDefinition,
@@ -60,16 +65,26 @@ const MAX_COMPLETIONS = 100;
 
 function requireString(params: Record<string, unknown>, key: string, method: string): string {
   const value = params[key];
-  if (typeof value !== "string") throw new McpError(ErrorCode.InvalidParams, `${method} requires a string ${key}`);
+  if (typeof value !== "string") {
+    throw new McpError(ErrorCode.InvalidParams, `${method} requires a string ${key}`);
+  }
   return value;
 }
 
 /** A `uri` parameter within the size limit: longer ones are refused before any lookup or store write. */
-function requireUri(params: Record<string, unknown>, key: string, method: string, maxBytes: number): string {
+function requireUri(
+  params: Record<string, unknown>,
+  key: string,
+  method: string,
+  maxBytes: number,
+): string {
   const uri = requireString(params, key, method);
   // UTF-16 length bounds the UTF-8 length from below; count exactly only when it could pass.
   if (uri.length > maxBytes || utf8Length(uri) > maxBytes) {
-    throw new McpError(ErrorCode.InvalidParams, `${method}: ${key} is longer than ${maxBytes} bytes`);
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `${method}: ${key} is longer than ${maxBytes} bytes`,
+    );
   }
   return uri;
 }
@@ -94,7 +109,8 @@ export class Dispatcher {
     this.resources = new ResourceRegistry(definition.resources, definition.resourceTemplates);
     this.prompts = new PromptRegistry(definition.prompts);
     const hasTools = definition.tools !== undefined;
-    const hasResources = definition.resources !== undefined || definition.resourceTemplates !== undefined;
+    const hasResources = definition.resources !== undefined ||
+      definition.resourceTemplates !== undefined;
     const hasPrompts = definition.prompts !== undefined;
     const hasCompletions = (definition.prompts ?? []).some((p) => p.complete !== undefined) ||
       (definition.resourceTemplates ?? []).some((t) => t.complete !== undefined);
@@ -110,19 +126,29 @@ export class Dispatcher {
     methods.set("initialize", (params) => this.#initialize(params));
     methods.set("ping", () => ({}));
     methods.set("logging/setLevel", async (params, ctx) => {
-      if (!isLoggingLevel(params.level)) throw new McpError(ErrorCode.InvalidParams, "Invalid logging level");
+      if (!isLoggingLevel(params.level)) {
+        throw new McpError(ErrorCode.InvalidParams, "Invalid logging level");
+      }
       await ctx.setLogLevel(params.level);
       return {};
     });
     if (hasTools) {
-      methods.set("tools/list", (params) => this.#page("tools", "tools", this.tools.list(), params));
+      methods.set(
+        "tools/list",
+        (params) => this.#page("tools", "tools", this.tools.list(), params),
+      );
       methods.set("tools/call", async (params, ctx, request) => {
         return { ...await this.tools.call(params, createHandlerContext(ctx, request)) };
       });
     }
     if (hasResources) {
       methods.set("resources/list", async (params, ctx, request) => {
-        return this.#page("resources", "resources", await this.resources.list(createHandlerContext(ctx, request)), params);
+        return this.#page(
+          "resources",
+          "resources",
+          await this.resources.list(createHandlerContext(ctx, request)),
+          params,
+        );
       });
       methods.set("resources/templates/list", (params) => {
         return this.#page("templates", "resourceTemplates", this.resources.listTemplates(), params);
@@ -132,21 +158,33 @@ export class Dispatcher {
         return { contents: await this.resources.read(uri, createHandlerContext(ctx, request)) };
       });
       methods.set("resources/subscribe", async (params, ctx) => {
-        await ctx.subscribe(requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes));
+        await ctx.subscribe(
+          requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes),
+        );
         return {};
       });
       methods.set("resources/unsubscribe", async (params, ctx) => {
-        await ctx.unsubscribe(requireUri(params, "uri", "resources/unsubscribe", this.#definition.maxUriBytes));
+        await ctx.unsubscribe(
+          requireUri(params, "uri", "resources/unsubscribe", this.#definition.maxUriBytes),
+        );
         return {};
       });
     }
     if (hasPrompts) {
-      methods.set("prompts/list", (params) => this.#page("prompts", "prompts", this.prompts.list(), params));
+      methods.set(
+        "prompts/list",
+        (params) => this.#page("prompts", "prompts", this.prompts.list(), params),
+      );
       methods.set("prompts/get", async (params, ctx, request) => {
         return { ...await this.prompts.get(params, createHandlerContext(ctx, request)) };
       });
     }
-    if (hasCompletions) methods.set("completion/complete", (params, ctx, request) => this.#complete(params, ctx, request));
+    if (hasCompletions) {
+      methods.set(
+        "completion/complete",
+        (params, ctx, request) => this.#complete(params, ctx, request),
+      );
+    }
     this.#methods = methods;
   }
 
@@ -162,8 +200,13 @@ export class Dispatcher {
 
   /** The body of a `server/discover` result: versions, capabilities and instructions (era encoding aside). */
   discover(supportedVersions: readonly string[]): Record<string, unknown> {
-    const result: Record<string, unknown> = { supportedVersions: [...supportedVersions], capabilities: this.capabilities };
-    if (this.#definition.instructions !== undefined) result.instructions = this.#definition.instructions;
+    const result: Record<string, unknown> = {
+      supportedVersions: [...supportedVersions],
+      capabilities: this.capabilities,
+    };
+    if (this.#definition.instructions !== undefined) {
+      result.instructions = this.#definition.instructions;
+    }
     return result;
   }
 
@@ -175,12 +218,18 @@ export class Dispatcher {
   async handle(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
     const method = this.#methods.get(request.method);
     if (method === undefined) {
-      return errorResponse(request.id, ErrorCode.MethodNotFound, `Method not found: ${echoInput(request.method)}`);
+      return errorResponse(
+        request.id,
+        ErrorCode.MethodNotFound,
+        `Method not found: ${echoInput(request.method)}`,
+      );
     }
     try {
       return resultResponse(request.id, await method(request.params ?? EMPTY_PARAMS, ctx, request));
     } catch (error) {
-      if (error instanceof McpError) return errorResponse(request.id, error.code, error.message, error.data);
+      if (error instanceof McpError) {
+        return errorResponse(request.id, error.code, error.message, error.data);
+      }
       this.#definition.onError(error);
       return errorResponse(request.id, ErrorCode.InternalError, "Internal error");
     }
@@ -190,7 +239,10 @@ export class Dispatcher {
     if (typeof params.protocolVersion !== "string") {
       throw new McpError(ErrorCode.InvalidParams, "initialize requires a string protocolVersion");
     }
-    if (typeof params.capabilities !== "object" || params.capabilities === null || Array.isArray(params.capabilities)) {
+    if (
+      typeof params.capabilities !== "object" || params.capabilities === null ||
+      Array.isArray(params.capabilities)
+    ) {
       throw new McpError(ErrorCode.InvalidParams, "initialize requires a capabilities object");
     }
     const result: Record<string, unknown> = {
@@ -198,7 +250,9 @@ export class Dispatcher {
       capabilities: this.capabilities,
       serverInfo: this.#definition.info,
     };
-    if (this.#definition.instructions !== undefined) result.instructions = this.#definition.instructions;
+    if (this.#definition.instructions !== undefined) {
+      result.instructions = this.#definition.instructions;
+    }
     return result;
   }
 
@@ -221,7 +275,9 @@ export class Dispatcher {
   ): Promise<Record<string, unknown>> {
     const ref = params.ref as Record<string, unknown> | undefined;
     const argument = params.argument as Record<string, unknown> | undefined;
-    if (typeof ref !== "object" || ref === null || typeof argument !== "object" || argument === null) {
+    if (
+      typeof ref !== "object" || ref === null || typeof argument !== "object" || argument === null
+    ) {
       throw new McpError(ErrorCode.InvalidParams, "completion/complete requires ref and argument");
     }
     const name = requireString(argument, "name", "completion/complete argument");
@@ -230,16 +286,21 @@ export class Dispatcher {
     if (ref.type === "ref/prompt") {
       completer = this.prompts.completer(ref.name, name);
     } else if (ref.type === "ref/resource") {
-      const found = this.resources.completer(requireUri(ref, "uri", "completion/complete ref", this.#definition.maxUriBytes), name);
+      const found = this.resources.completer(
+        requireUri(ref, "uri", "completion/complete ref", this.#definition.maxUriBytes),
+        name,
+      );
       if (!found.known) throw new McpError(ErrorCode.InvalidParams, "Unknown resource reference");
       completer = found.completer;
     } else {
       throw new McpError(ErrorCode.InvalidParams, "Unknown completion reference type");
     }
     const context = params.context as { arguments?: Record<string, string> } | undefined;
-    const values = completer === undefined
-      ? []
-      : await completer(value, { arguments: context?.arguments ?? {} }, createHandlerContext(ctx, request));
+    const values = completer === undefined ? [] : await completer(
+      value,
+      { arguments: context?.arguments ?? {} },
+      createHandlerContext(ctx, request),
+    );
     return {
       completion: {
         values: values.slice(0, MAX_COMPLETIONS),

@@ -16,7 +16,9 @@ export type ProtocolEra = "legacy" | "modern";
 export const FIRST_MODERN_PROTOCOL_VERSION = "2026-07-28";
 
 /** Modern revisions tether serves, newest first. */
-export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [FIRST_MODERN_PROTOCOL_VERSION];
+export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [
+  FIRST_MODERN_PROTOCOL_VERSION,
+];
 
 /** Legacy revisions tether serves, newest first (the `initialize` list). */
 export const SUPPORTED_LEGACY_PROTOCOL_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;

@@ -23,7 +23,9 @@ import { isLoggingLevel, passesThreshold } from "./logging.ts";
 function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
   const meta = request.params?._meta;
   // An own property only: a token inherited through a `__proto__` key was never size-checked.
-  if (typeof meta !== "object" || meta === null || !Object.hasOwn(meta, "progressToken")) return undefined;
+  if (typeof meta !== "object" || meta === null || !Object.hasOwn(meta, "progressToken")) {
+    return undefined;
+  }
   const token = (meta as Record<string, unknown>).progressToken;
   return typeof token === "string" || typeof token === "number" ? token : undefined;
 }
@@ -75,7 +77,9 @@ class RequestHandlerContext implements HandlerContext {
   }
 
   log(level: LoggingLevel, data: unknown, logger?: string): Promise<void> {
-    if (!isLoggingLevel(level)) return Promise.reject(new TypeError(`Unknown logging level: ${String(level)}`));
+    if (!isLoggingLevel(level)) {
+      return Promise.reject(new TypeError(`Unknown logging level: ${String(level)}`));
+    }
     if (!passesThreshold(level, this.#ctx.logLevel)) return Promise.resolve();
     const params: Record<string, unknown> = { level, data };
     if (logger !== undefined) params.logger = logger;
@@ -88,7 +92,9 @@ class RequestHandlerContext implements HandlerContext {
     }
     if (progress <= this.#lastProgress) {
       return Promise.reject(
-        new RangeError(`progress must increase with every call: ${progress} after ${this.#lastProgress}`),
+        new RangeError(
+          `progress must increase with every call: ${progress} after ${this.#lastProgress}`,
+        ),
       );
     }
     this.#lastProgress = progress;
@@ -104,12 +110,19 @@ class RequestHandlerContext implements HandlerContext {
     return this.#outbound("elicitation/create", params, options) as Promise<ElicitResult>;
   }
 
-  sample(params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+  sample(
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>> {
     return this.#outbound("sampling/createMessage", params, options);
   }
 
-  listRoots(options?: OutboundRequestOptions): Promise<{ roots: { uri: string; name?: string }[] }> {
-    return this.#outbound("roots/list", {}, options) as Promise<{ roots: { uri: string; name?: string }[] }>;
+  listRoots(
+    options?: OutboundRequestOptions,
+  ): Promise<{ roots: { uri: string; name?: string }[] }> {
+    return this.#outbound("roots/list", {}, options) as Promise<
+      { roots: { uri: string; name?: string }[] }
+    >;
   }
 
   closeStream(): void {
@@ -124,7 +137,9 @@ class RequestHandlerContext implements HandlerContext {
   ): Promise<Record<string, unknown>> {
     const ctx = this.#ctx;
     if (ctx.request === undefined) {
-      return Promise.reject(new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`));
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`),
+      );
     }
     return ctx.request(method, params, options);
   }

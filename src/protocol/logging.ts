@@ -24,5 +24,6 @@ export function isLoggingLevel(value: unknown): value is LoggingLevel {
 
 /** True when a message at `level` passes the `threshold` (undefined threshold passes everything). */
 export function passesThreshold(level: LoggingLevel, threshold: LoggingLevel | undefined): boolean {
-  return threshold === undefined || LOGGING_LEVELS.indexOf(level) >= LOGGING_LEVELS.indexOf(threshold);
+  return threshold === undefined ||
+    LOGGING_LEVELS.indexOf(level) >= LOGGING_LEVELS.indexOf(threshold);
 }

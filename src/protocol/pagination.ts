@@ -51,7 +51,12 @@ function invalidCursor(): McpError {
  * paginate("tools", [1, 2, 3], first.nextCursor, 2);         // { items: [3] }
  * ```
  */
-export function paginate<T>(list: string, items: readonly T[], cursor: unknown, pageSize: number): Page<T> {
+export function paginate<T>(
+  list: string,
+  items: readonly T[],
+  cursor: unknown,
+  pageSize: number,
+): Page<T> {
   const offset = cursor === undefined ? 0 : decodeCursor(list, cursor);
   if (offset > items.length) throw invalidCursor();
   const end = offset + pageSize;

@@ -8,7 +8,12 @@
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { HandlerContext } from "./context.ts";
-import { type AnyPromptDefinition, type Completer, ownCompleter, type PromptArgument } from "./definitions.ts";
+import {
+  type AnyPromptDefinition,
+  type Completer,
+  ownCompleter,
+  type PromptArgument,
+} from "./definitions.ts";
 import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
@@ -23,9 +28,13 @@ function argumentsOf(definition: AnyPromptDefinition): PromptArgument[] {
   const args = definition.arguments;
   if (args === undefined) return [];
   if (Array.isArray(args)) return args;
-  if (!isZodSchema(args)) throw new TypeError(`Prompt "${definition.name}": arguments must be a zod object or a list`);
+  if (!isZodSchema(args)) {
+    throw new TypeError(`Prompt "${definition.name}": arguments must be a zod object or a list`);
+  }
   const schema = advertisedSchema(args, "input");
-  if (schema.type !== "object") throw new TypeError(`Prompt "${definition.name}": arguments schema must be an object`);
+  if (schema.type !== "object") {
+    throw new TypeError(`Prompt "${definition.name}": arguments schema must be an object`);
+  }
   const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = new Set(Array.isArray(schema.required) ? schema.required : []);
   return Object.entries(properties).map(([name, property]) => {
@@ -37,8 +46,12 @@ function argumentsOf(definition: AnyPromptDefinition): PromptArgument[] {
 }
 
 function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
-  if (typeof definition.name !== "string" || definition.name === "") throw new TypeError("Prompt needs a name");
-  if (typeof definition.handler !== "function") throw new TypeError(`Prompt "${definition.name}" has no handler`);
+  if (typeof definition.name !== "string" || definition.name === "") {
+    throw new TypeError("Prompt needs a name");
+  }
+  if (typeof definition.handler !== "function") {
+    throw new TypeError(`Prompt "${definition.name}" has no handler`);
+  }
   const args = argumentsOf(definition);
   const listing: Record<string, unknown> = { name: definition.name };
   if (definition.title !== undefined) listing.title = definition.title;
@@ -66,7 +79,9 @@ export class PromptRegistry {
 
   #add(definition: AnyPromptDefinition): void {
     const compiled = compilePrompt(definition);
-    if (this.#prompts.has(definition.name)) throw new TypeError(`Duplicate prompt name: ${definition.name}`);
+    if (this.#prompts.has(definition.name)) {
+      throw new TypeError(`Duplicate prompt name: ${definition.name}`);
+    }
     this.#prompts.set(definition.name, compiled);
     this.#listing = undefined;
   }
@@ -103,17 +118,29 @@ export class PromptRegistry {
     let args: unknown = given;
     if (definition.arguments !== undefined && !Array.isArray(definition.arguments)) {
       const checked = validateWithSchema(definition.arguments, given);
-      if (!checked.ok) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${prompt.definition.name}: ${checked.message}`);
+      if (!checked.ok) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Invalid arguments for prompt ${prompt.definition.name}: ${checked.message}`,
+        );
+      }
       args = checked.value;
     } else {
       for (const argument of prompt.arguments) {
-        if (argument.required && typeof (given as Record<string, unknown>)[argument.name] !== "string") {
-          throw new McpError(ErrorCode.InvalidParams, `Missing required argument: ${argument.name}`);
+        if (
+          argument.required && typeof (given as Record<string, unknown>)[argument.name] !== "string"
+        ) {
+          throw new McpError(
+            ErrorCode.InvalidParams,
+            `Missing required argument: ${argument.name}`,
+          );
         }
       }
     }
     const output = await definition.handler(args, ctx);
-    if (typeof output === "string") return { messages: [{ role: "user", content: { type: "text", text: output } }] };
+    if (typeof output === "string") {
+      return { messages: [{ role: "user", content: { type: "text", text: output } }] };
+    }
     return output;
   }
 
@@ -123,9 +150,13 @@ export class PromptRegistry {
   }
 
   #lookup(name: unknown): CompiledPrompt {
-    if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "A string prompt name is required");
+    if (typeof name !== "string") {
+      throw new McpError(ErrorCode.InvalidParams, "A string prompt name is required");
+    }
     const prompt = this.#prompts.get(name);
-    if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${echoInput(name)}`);
+    if (prompt === undefined) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${echoInput(name)}`);
+    }
     return prompt;
   }
 }

@@ -36,12 +36,35 @@ function pick(source: object, keys: readonly string[]): Record<string, unknown> 
   return out;
 }
 
-const RESOURCE_KEYS = ["uri", "name", "title", "description", "mimeType", "size", "annotations", "_meta"] as const;
-const TEMPLATE_KEYS = ["uriTemplate", "name", "title", "description", "mimeType", "annotations", "_meta"] as const;
+const RESOURCE_KEYS = [
+  "uri",
+  "name",
+  "title",
+  "description",
+  "mimeType",
+  "size",
+  "annotations",
+  "_meta",
+] as const;
+const TEMPLATE_KEYS = [
+  "uriTemplate",
+  "name",
+  "title",
+  "description",
+  "mimeType",
+  "annotations",
+  "_meta",
+] as const;
 
 /** Turns what a reader returned into `contents`. */
-export function toResourceContents(uri: string, mimeType: string | undefined, value: ResourceReadReturn): ResourceContents[] {
-  if (typeof value === "string") return [mimeType === undefined ? { uri, text: value } : { uri, mimeType, text: value }];
+export function toResourceContents(
+  uri: string,
+  mimeType: string | undefined,
+  value: ResourceReadReturn,
+): ResourceContents[] {
+  if (typeof value === "string") {
+    return [mimeType === undefined ? { uri, text: value } : { uri, mimeType, text: value }];
+  }
   if (value instanceof Uint8Array) {
     const blob = encodeBase64(value);
     return [mimeType === undefined ? { uri, blob } : { uri, mimeType, blob }];
@@ -58,7 +81,10 @@ export class ResourceRegistry {
   #onChange: ChangeListener | undefined;
 
   /** Creates a registry; throws on duplicate URIs or malformed templates. */
-  constructor(resources: readonly ResourceDefinition[] = [], templates: readonly ResourceTemplateDefinition[] = []) {
+  constructor(
+    resources: readonly ResourceDefinition[] = [],
+    templates: readonly ResourceTemplateDefinition[] = [],
+  ) {
     for (const resource of resources) this.#addResource(resource);
     for (const template of templates) this.#addTemplate(template);
   }
@@ -69,10 +95,18 @@ export class ResourceRegistry {
   }
 
   #addResource(definition: ResourceDefinition): void {
-    if (typeof definition.uri !== "string" || definition.uri === "") throw new TypeError("Resource needs a uri");
-    if (typeof definition.read !== "function") throw new TypeError(`Resource ${definition.uri} has no read function`);
-    if (this.#resources.has(definition.uri)) throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
-    if (definition.cache !== undefined) checkCacheHint(definition.cache, `Resource ${definition.uri}`);
+    if (typeof definition.uri !== "string" || definition.uri === "") {
+      throw new TypeError("Resource needs a uri");
+    }
+    if (typeof definition.read !== "function") {
+      throw new TypeError(`Resource ${definition.uri} has no read function`);
+    }
+    if (this.#resources.has(definition.uri)) {
+      throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
+    }
+    if (definition.cache !== undefined) {
+      checkCacheHint(definition.cache, `Resource ${definition.uri}`);
+    }
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
@@ -84,7 +118,9 @@ export class ResourceRegistry {
     if (this.#templates.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
       throw new TypeError(`Duplicate resource template: ${definition.uriTemplate}`);
     }
-    if (definition.cache !== undefined) checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
+    if (definition.cache !== undefined) {
+      checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
+    }
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;
@@ -121,7 +157,9 @@ export class ResourceRegistry {
     this.#resourceListing ??= [...this.#resources.values()].map((r) => pick(r, RESOURCE_KEYS));
     const dynamic: Record<string, unknown>[] = [];
     for (const { definition } of this.#templates) {
-      if (definition.list !== undefined) dynamic.push(...(await definition.list(ctx)).map((entry) => ({ ...entry })));
+      if (definition.list !== undefined) {
+        dynamic.push(...(await definition.list(ctx)).map((entry) => ({ ...entry })));
+      }
     }
     return dynamic.length === 0 ? this.#resourceListing : [...this.#resourceListing, ...dynamic];
   }
@@ -134,7 +172,9 @@ export class ResourceRegistry {
   /** Reads a URI: an exact resource first, then the first matching template. */
   async read(uri: string, ctx: HandlerContext): Promise<ResourceContents[]> {
     const fixed = this.#resources.get(uri);
-    if (fixed !== undefined) return toResourceContents(uri, fixed.mimeType, await fixed.read(uri, ctx));
+    if (fixed !== undefined) {
+      return toResourceContents(uri, fixed.mimeType, await fixed.read(uri, ctx));
+    }
     for (const { definition, matcher } of this.#templates) {
       const variables = matcher.match(uri);
       if (variables === undefined) continue;
@@ -154,13 +194,16 @@ export class ResourceRegistry {
 
   /** True when a fixed resource has this URI or a template matches it. */
   has(uri: string): boolean {
-    return this.#resources.has(uri) || this.#templates.some((t) => t.matcher.match(uri) !== undefined);
+    return this.#resources.has(uri) ||
+      this.#templates.some((t) => t.matcher.match(uri) !== undefined);
   }
 
   /** The completer for a template variable; undefined when the template or completer is unknown. */
   completer(uri: string, variable: string): { known: boolean; completer?: Completer } {
     const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
-    if (template !== undefined) return { known: true, completer: ownCompleter(template.definition.complete, variable) };
+    if (template !== undefined) {
+      return { known: true, completer: ownCompleter(template.definition.complete, variable) };
+    }
     return { known: this.#resources.has(uri) };
   }
 }

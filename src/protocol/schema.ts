@@ -28,7 +28,8 @@ export interface ZodSchemaLike<Output = unknown> {
 export type SchemaInput = ZodSchemaLike | JsonSchema;
 
 /** The type a schema produces: zod's output type, or a plain object for raw JSON Schema. */
-export type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O : Record<string, unknown>;
+export type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O
+  : Record<string, unknown>;
 
 /** The outcome of {@linkcode validateWithSchema}. */
 export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
@@ -46,7 +47,10 @@ export function isZodSchema(schema: unknown): schema is ZodSchemaLike {
  */
 export function advertisedSchema(schema: SchemaInput, io: "input" | "output"): JsonSchema {
   if (!isZodSchema(schema)) return schema;
-  const converted = z.toJSONSchema(schema as unknown as z.ZodType, { io, unrepresentable: "any" }) as JsonSchema;
+  const converted = z.toJSONSchema(schema as unknown as z.ZodType, {
+    io,
+    unrepresentable: "any",
+  }) as JsonSchema;
   delete converted.$schema;
   return converted;
 }
@@ -92,7 +96,9 @@ function checkJsonSchema(schema: unknown, value: unknown, path: string): string 
     const object = value as Record<string, unknown>;
     if (Array.isArray(s.required)) {
       for (const key of s.required) {
-        if (typeof key === "string" && !Object.hasOwn(object, key)) return `${where}: missing required property "${key}"`;
+        if (typeof key === "string" && !Object.hasOwn(object, key)) {
+          return `${where}: missing required property "${key}"`;
+        }
       }
     }
     const properties = (typeof s.properties === "object" && s.properties !== null)
@@ -101,7 +107,11 @@ function checkJsonSchema(schema: unknown, value: unknown, path: string): string 
     // Own properties only: `in` would find toString, constructor and __proto__ on Object.prototype.
     for (const [key, child] of Object.entries(object)) {
       if (Object.hasOwn(properties, key)) {
-        const problem = checkJsonSchema(properties[key], child, path === "" ? key : `${path}.${key}`);
+        const problem = checkJsonSchema(
+          properties[key],
+          child,
+          path === "" ? key : `${path}.${key}`,
+        );
         if (problem !== undefined) return problem;
       } else if (s.additionalProperties === false) {
         return `${where}: unexpected property ${JSON.stringify(echoInput(key))}`;

@@ -14,7 +14,10 @@ import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "../modern/param_headers.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({ type: "object", properties: {} }) as JsonSchema;
+const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
+  type: "object",
+  properties: {},
+}) as JsonSchema;
 
 interface CompiledTool {
   definition: AnyToolDefinition;
@@ -25,14 +28,20 @@ interface CompiledTool {
 
 function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (typeof definition.name !== "string" || !TOOL_NAME.test(definition.name)) {
-    throw new TypeError(`Invalid tool name ${JSON.stringify(definition.name)}: use 1-128 of [A-Za-z0-9_.-]`);
+    throw new TypeError(
+      `Invalid tool name ${JSON.stringify(definition.name)}: use 1-128 of [A-Za-z0-9_.-]`,
+    );
   }
   if (typeof definition.handler !== "function") {
     throw new TypeError(`Tool "${definition.name}" has no handler function`);
   }
-  const inputSchema = definition.input === undefined ? EMPTY_OBJECT_SCHEMA : advertisedSchema(definition.input, "input");
+  const inputSchema = definition.input === undefined
+    ? EMPTY_OBJECT_SCHEMA
+    : advertisedSchema(definition.input, "input");
   if (inputSchema.type !== "object") {
-    throw new TypeError(`Tool "${definition.name}": input schema must describe an object (type "object")`);
+    throw new TypeError(
+      `Tool "${definition.name}": input schema must describe an object (type "object")`,
+    );
   }
   const listing: Record<string, unknown> = { name: definition.name };
   if (definition.title !== undefined) listing.title = definition.title;
@@ -41,7 +50,9 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (definition.output !== undefined) {
     const outputSchema = advertisedSchema(definition.output, "output");
     if (outputSchema.type !== "object") {
-      throw new TypeError(`Tool "${definition.name}": output schema must describe an object (type "object")`);
+      throw new TypeError(
+        `Tool "${definition.name}": output schema must describe an object (type "object")`,
+      );
     }
     listing.outputSchema = outputSchema;
   }
@@ -88,7 +99,9 @@ export class ToolRegistry {
 
   #add(definition: AnyToolDefinition): void {
     const compiled = compileTool(definition);
-    if (this.#tools.has(definition.name)) throw new TypeError(`Duplicate tool name: ${definition.name}`);
+    if (this.#tools.has(definition.name)) {
+      throw new TypeError(`Duplicate tool name: ${definition.name}`);
+    }
     this.#tools.set(definition.name, compiled);
     this.#listing = undefined;
   }
@@ -126,9 +139,13 @@ export class ToolRegistry {
    */
   async call(params: Record<string, unknown>, ctx: HandlerContext): Promise<CallToolResult> {
     const name = params.name;
-    if (typeof name !== "string") throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
+    if (typeof name !== "string") {
+      throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
+    }
     const tool = this.#tools.get(name);
-    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${echoInput(name)}`);
+    if (tool === undefined) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${echoInput(name)}`);
+    }
     const args = params.arguments ?? {};
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
@@ -146,9 +163,13 @@ export class ToolRegistry {
     } catch (error) {
       return errorResult(errorMessage(error));
     }
-    const result: CallToolResult = typeof output === "string" ? { content: [{ type: "text", text: output }] } : output;
+    const result: CallToolResult = typeof output === "string"
+      ? { content: [{ type: "text", text: output }] }
+      : output;
     if (typeof result !== "object" || result === null || !Array.isArray(result.content)) {
-      return errorResult(`Tool ${name} returned an invalid result (expected a string or { content: [...] })`);
+      return errorResult(
+        `Tool ${name} returned an invalid result (expected a string or { content: [...] })`,
+      );
     }
     if (definition.output !== undefined && result.isError !== true) {
       return this.#checkStructured(name, definition, result);
@@ -156,14 +177,27 @@ export class ToolRegistry {
     return result;
   }
 
-  #checkStructured(name: string, definition: AnyToolDefinition, result: CallToolResult): CallToolResult {
+  #checkStructured(
+    name: string,
+    definition: AnyToolDefinition,
+    result: CallToolResult,
+  ): CallToolResult {
     if (result.structuredContent === undefined) {
-      return errorResult(`Tool ${name} declares an output schema but returned no structuredContent`);
+      return errorResult(
+        `Tool ${name} declares an output schema but returned no structuredContent`,
+      );
     }
     const checked = validateWithSchema(definition.output!, result.structuredContent);
-    if (!checked.ok) return errorResult(`Tool ${name} returned structuredContent that fails its schema: ${checked.message}`);
+    if (!checked.ok) {
+      return errorResult(
+        `Tool ${name} returned structuredContent that fails its schema: ${checked.message}`,
+      );
+    }
     if (result.content.length === 0) {
-      return { ...result, content: [{ type: "text", text: JSON.stringify(result.structuredContent) }] };
+      return {
+        ...result,
+        content: [{ type: "text", text: JSON.stringify(result.structuredContent) }],
+      };
     }
     return result;
   }

@@ -119,7 +119,12 @@ export interface EmbeddedResource {
 }
 
 /** Any content block a tool result or prompt message may carry. */
-export type ContentBlock = TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource;
+export type ContentBlock =
+  | TextContent
+  | ImageContent
+  | AudioContent
+  | ResourceLink
+  | EmbeddedResource;
 
 /** The result of `tools/call`. */
 export interface CallToolResult {

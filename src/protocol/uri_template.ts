@@ -63,7 +63,9 @@ export function compileUriTemplate(template: string): UriTemplate {
       body = body.slice(1);
     }
     const names = body.split(",").map((name) => name.replace(/\*$|:\d+$/, "").trim());
-    if (names.some((name) => name === "")) throw new SyntaxError(`Empty variable in URI template: ${template}`);
+    if (names.some((name) => name === "")) {
+      throw new SyntaxError(`Empty variable in URI template: ${template}`);
+    }
     parts.push({ operator, names });
     pattern += groupFor(operator, names.length);
     index = close + 1;
@@ -124,7 +126,9 @@ function assign(part: Part, captured: string, into: Record<string, string>): boo
   }
   let text = captured;
   if (operator === "/" || operator === ".") text = text.slice(1);
-  const values = names.length === 1 ? [text] : text.split(operator === "/" ? "/" : operator === "." ? "." : ",");
+  const values = names.length === 1
+    ? [text]
+    : text.split(operator === "/" ? "/" : operator === "." ? "." : ",");
   for (let i = 0; i < names.length && i < values.length; i++) {
     const value = operator === "+" || operator === "#" ? values[i] : safeDecode(values[i]);
     if (value === undefined) return false;

@@ -5,7 +5,11 @@
  */
 
 /** Sessionful protocol versions, newest first. */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
+  "2025-11-25",
+  "2025-06-18",
+  "2025-03-26",
+];
 
 /** The newest version tether speaks; offered when a client asks for one it does not know. */
 export const LATEST_PROTOCOL_VERSION = "2025-11-25";

@@ -25,5 +25,9 @@
  * @module
  */
 
-export { type RedisCommands, RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+export {
+  type RedisCommands,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./redis_session_store.ts";
 export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";

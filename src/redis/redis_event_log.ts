@@ -16,7 +16,13 @@
  * @module
  */
 
-import { type EventLog, formatEventId, parseEventId, type Replay, type StoredEvent } from "../streams/event_log.ts";
+import {
+  type EventLog,
+  formatEventId,
+  parseEventId,
+  type Replay,
+  type StoredEvent,
+} from "../streams/event_log.ts";
 import type { RedisCommands } from "./redis_session_store.ts";
 
 /** Options of {@linkcode RedisEventLog}. */
@@ -87,8 +93,16 @@ export class RedisEventLog implements EventLog {
     this.#maxEvents = options.maxEventsPerStream ?? 1_000;
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
     this.#ttl = options.ttlSeconds ?? 24 * 60 * 60;
-    for (const [name, value] of Object.entries({ maxEventsPerStream: this.#maxEvents, maxStreamsPerSession: this.#maxStreams, ttlSeconds: this.#ttl })) {
-      if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`RedisEventLog option ${name} must be a positive integer`);
+    for (
+      const [name, value] of Object.entries({
+        maxEventsPerStream: this.#maxEvents,
+        maxStreamsPerSession: this.#maxStreams,
+        ttlSeconds: this.#ttl,
+      })
+    ) {
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new RangeError(`RedisEventLog option ${name} must be a positive integer`);
+      }
     }
   }
 
@@ -132,7 +146,11 @@ export class RedisEventLog implements EventLog {
   /** Marks a stream as ended. */
   async complete(sessionId: string, streamId: string): Promise<void> {
     const [, meta] = this.#keys(sessionId, streamId);
-    await this.#eval(`if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'complete', 1) end return 1`, [meta], []);
+    await this.#eval(
+      `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'complete', 1) end return 1`,
+      [meta],
+      [],
+    );
   }
 
   /** Events after `lastEventId` in its own stream; undefined for unknown, malformed or future ids. */
@@ -140,15 +158,27 @@ export class RedisEventLog implements EventLog {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
     const [, meta, stream] = this.#keys(sessionId, parsed.streamId);
-    const fields = await this.#redis.sendCommand(["HMGET", meta, "next", "complete"]) as (string | null)[];
+    const fields = await this.#redis.sendCommand([
+      "HMGET",
+      meta,
+      "next",
+      "complete",
+    ]) as (string | null)[];
     const next = fields?.[0];
     if (next === null || next === undefined || parsed.seq > Number(next)) return undefined;
-    const entries = await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]) as unknown[];
+    const entries = await this.#redis.sendCommand([
+      "XRANGE",
+      stream,
+      `(0-${parsed.seq}`,
+      "+",
+    ]) as unknown[];
     const events: StoredEvent[] = [];
     for (const entry of entries ?? []) {
       // RESP2: [id, [field, value]]; RESP3 clients may give { id, message }.
       const id = Array.isArray(entry) ? String(entry[0]) : String((entry as { id: string }).id);
-      const values = Array.isArray(entry) ? entry[1] as string[] : Object.entries((entry as { message: Record<string, string> }).message).flat();
+      const values = Array.isArray(entry)
+        ? entry[1] as string[]
+        : Object.entries((entry as { message: Record<string, string> }).message).flat();
       const data = values[values.indexOf("d") + 1];
       events.push({ id: formatEventId(parsed.streamId, Number(id.slice(2))), data: String(data) });
     }
@@ -158,10 +188,14 @@ export class RedisEventLog implements EventLog {
   /** Forgets every stream of a session. */
   async deleteSession(sessionId: string): Promise<void> {
     const prefix = this.#prefix;
-    await this.#eval(`
+    await this.#eval(
+      `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
 redis.call('DEL', KEYS[1], KEYS[1] .. ':order')
-return #ids`, [`${prefix}es:${sessionId}`], [`${prefix}ev:${sessionId}:`, `${prefix}em:${sessionId}:`]);
+return #ids`,
+      [`${prefix}es:${sessionId}`],
+      [`${prefix}ev:${sessionId}:`, `${prefix}em:${sessionId}:`],
+    );
   }
 }

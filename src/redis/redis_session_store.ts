@@ -151,7 +151,13 @@ export class RedisSessionStore implements SessionStore {
   }
 
   #eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.#redis.sendCommand(["EVAL", script, String(keys.length), ...keys, ...args.map(String)]);
+    return this.#redis.sendCommand([
+      "EVAL",
+      script,
+      String(keys.length),
+      ...keys,
+      ...args.map(String),
+    ]);
   }
 
   /** Inserts the session unless `maxSessions` are held (expired ones count until swept). */
@@ -200,7 +206,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Replaces one key with `update(current)`: a compare-and-set, retried on conflict. */
-  async updateState(id: string, key: string, update: (current: unknown) => unknown, maxBytes: number): Promise<unknown> {
+  async updateState(
+    id: string,
+    key: string,
+    update: (current: unknown) => unknown,
+    maxBytes: number,
+  ): Promise<unknown> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = await this.#redis.sendCommand(["HGET", this.#state(id), key]);
       const current = typeof raw === "string" ? raw : "";
@@ -209,31 +220,47 @@ export class RedisSessionStore implements SessionStore {
         return next === undefined ? undefined : JSON.parse(JSON.stringify(next));
       }
     }
-    throw new Error(`Session state "${key}" kept changing during ${MAX_CAS_ATTEMPTS} update attempts`);
+    throw new Error(
+      `Session state "${key}" kept changing during ${MAX_CAS_ATTEMPTS} update attempts`,
+    );
   }
 
   /** One write; false when `expected` no longer matches (a concurrent update won). */
-  async #write(id: string, key: string, value: unknown, maxBytes: number, expected: string | undefined): Promise<boolean> {
+  async #write(
+    id: string,
+    key: string,
+    value: unknown,
+    maxBytes: number,
+    expected: string | undefined,
+  ): Promise<boolean> {
     let json = "";
     if (value !== undefined) {
       const encoded = JSON.stringify(value);
-      if (encoded === undefined) throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
+      if (encoded === undefined) {
+        throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
+      }
       json = encoded;
     }
-    const result = Number(await this.#eval(WRITE_STATE, [this.#record(id), this.#state(id)], [
-      key,
-      json,
-      maxBytes,
-      expected ?? "",
-      expected === undefined ? "0" : "1",
-    ]));
-    if (result < 0) throw new RangeError(`Session state would grow to ${-result} bytes (limit ${maxBytes})`);
+    const result = Number(
+      await this.#eval(WRITE_STATE, [this.#record(id), this.#state(id)], [
+        key,
+        json,
+        maxBytes,
+        expected ?? "",
+        expected === undefined ? "0" : "1",
+      ]),
+    );
+    if (result < 0) {
+      throw new RangeError(`Session state would grow to ${-result} bytes (limit ${maxBytes})`);
+    }
     return result === 1;
   }
 
   /** Removes a session and its state. */
   async delete(id: string): Promise<boolean> {
-    return Number(await this.#eval(DELETE, [this.#index, this.#record(id), this.#state(id)], [id])) === 1;
+    return Number(
+      await this.#eval(DELETE, [this.#index, this.#record(id), this.#state(id)], [id]),
+    ) === 1;
   }
 
   /** Removes every expired session (atomically: each is reported by one instance only). */

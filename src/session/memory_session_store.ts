@@ -39,7 +39,9 @@ export class MemorySessionStore implements SessionStore {
   /** Returns the live record; undefined when unknown or expired (expired ones wait for `sweep`). */
   get(id: string, now: number): Promise<SessionRecord | undefined> {
     const entry = this.#entries.get(id);
-    return Promise.resolve(entry === undefined || entry.record.expiresAt <= now ? undefined : entry.record);
+    return Promise.resolve(
+      entry === undefined || entry.record.expiresAt <= now ? undefined : entry.record,
+    );
   }
 
   /** Moves the session's deadline. */
@@ -111,7 +113,9 @@ export class MemorySessionStore implements SessionStore {
       return;
     }
     const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
+    if (json === undefined) {
+      throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
+    }
     const bytes = entry.stateBytes - previousBytes + utf8Length(key) + utf8Length(json);
     if (bytes > maxBytes) {
       throw new RangeError(`Session state would grow to ${bytes} bytes (limit ${maxBytes})`);

@@ -33,7 +33,8 @@ export function generateSessionId(): string {
   let out = "";
   for (let i = start; i < start + ID_BYTES; i += 3) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += BASE64URL[n >> 18] + BASE64URL[(n >> 12) & 63] + BASE64URL[(n >> 6) & 63] + BASE64URL[n & 63];
+    out += BASE64URL[n >> 18] + BASE64URL[(n >> 12) & 63] + BASE64URL[(n >> 6) & 63] +
+      BASE64URL[n & 63];
   }
   return out;
 }

@@ -29,7 +29,10 @@ export interface SessionManagerOptions {
 const FULL_SWEEP_INTERVAL_MS = 1_000;
 
 /** A resolved session, or the refusal of the request. */
-export type SessionResolution = { ok: true; session: SessionRecord } | { ok: false; refusal: Refusal };
+export type SessionResolution = { ok: true; session: SessionRecord } | {
+  ok: false;
+  refusal: Refusal;
+};
 
 const SESSION_HEADER = "mcp-session-id";
 
@@ -63,7 +66,11 @@ export class SessionManager {
   ): Promise<SessionRecord | undefined> {
     const now = this.#options.now();
     const id = this.#options.generateId();
-    if (!isWellFormedSessionId(id)) throw new TypeError("generateSessionId returned an id that is not 1-256 visible ASCII characters");
+    if (!isWellFormedSessionId(id)) {
+      throw new TypeError(
+        "generateSessionId returned an id that is not 1-256 visible ASCII characters",
+      );
+    }
     const record: SessionRecord = {
       id,
       ownerKey: ownerKeyOf(principal),
@@ -105,7 +112,9 @@ export class SessionManager {
     // Owner binding: a session id is not a credential. Only the principal that
     // initialized the session may use it; anyone else learns nothing about it.
     // Kind and id are compared, so an anonymous session is not a user's named "anonymous".
-    if (session.ownerKey !== ownerKeyOf(principal)) return { ok: false, refusal: refuse(403, "Forbidden") };
+    if (session.ownerKey !== ownerKeyOf(principal)) {
+      return { ok: false, refusal: refuse(403, "Forbidden") };
+    }
     await this.store.touch(id, this.deadline(session.createdAt, now));
     return { ok: true, session };
   }

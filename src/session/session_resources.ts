@@ -36,8 +36,12 @@ function disposeOf(value: unknown, dispose: ((resource: unknown) => unknown) | u
   const candidate = value as Record<PropertyKey, unknown>;
   const asyncDispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
   const syncDispose = (Symbol as { dispose?: symbol }).dispose;
-  if (asyncDispose !== undefined && typeof candidate[asyncDispose] === "function") return (candidate[asyncDispose] as () => unknown).call(value);
-  if (syncDispose !== undefined && typeof candidate[syncDispose] === "function") return (candidate[syncDispose] as () => unknown).call(value);
+  if (asyncDispose !== undefined && typeof candidate[asyncDispose] === "function") {
+    return (candidate[asyncDispose] as () => unknown).call(value);
+  }
+  if (syncDispose !== undefined && typeof candidate[syncDispose] === "function") {
+    return (candidate[syncDispose] as () => unknown).call(value);
+  }
   if (typeof candidate.close === "function") return (candidate.close as () => unknown).call(value);
   return undefined;
 }
@@ -63,7 +67,12 @@ export class SessionResources {
   }
 
   /** The session's resource under `key`, opened on first use (concurrent first uses share it). */
-  get<T>(sessionId: string, key: string, open: () => T | Promise<T>, options: ResourceOptions<T> = {}): Promise<T> {
+  get<T>(
+    sessionId: string,
+    key: string,
+    open: () => T | Promise<T>,
+    options: ResourceOptions<T> = {},
+  ): Promise<T> {
     let held = this.#bySession.get(sessionId);
     const existing = held?.get(key);
     if (existing !== undefined) return existing.value as Promise<T>;
@@ -89,7 +98,9 @@ export class SessionResources {
     const held = this.#bySession.get(sessionId);
     if (held === undefined) return;
     this.#bySession.delete(sessionId);
-    await Promise.all([...held.entries()].map(([key, entry]) => this.#dispose(sessionId, key, entry)));
+    await Promise.all(
+      [...held.entries()].map(([key, entry]) => this.#dispose(sessionId, key, entry)),
+    );
   }
 
   /** Disposes every resource of every session (the handler is closing). */
@@ -99,13 +110,24 @@ export class SessionResources {
 
   async #dispose(sessionId: string, key: string, entry: Held): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const giveUp = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), DISPOSE_TIMEOUT_MS)));
+    const giveUp = new Promise<"timeout">((
+      resolve,
+    ) => (timer = setTimeout(() => resolve("timeout"), DISPOSE_TIMEOUT_MS)));
     try {
       const value = await entry.value.catch(() => undefined);
       if (value === undefined) return;
-      const outcome = await Promise.race([Promise.resolve().then(() => disposeOf(value, entry.dispose)), giveUp]);
+      const outcome = await Promise.race([
+        Promise.resolve().then(() => disposeOf(value, entry.dispose)),
+        giveUp,
+      ]);
       if (outcome === "timeout") {
-        this.#onError(new Error(`Session resource "${key}" of session ${sessionId.slice(0, 8)}… was not disposed within ${DISPOSE_TIMEOUT_MS} ms`));
+        this.#onError(
+          new Error(
+            `Session resource "${key}" of session ${
+              sessionId.slice(0, 8)
+            }… was not disposed within ${DISPOSE_TIMEOUT_MS} ms`,
+          ),
+        );
       }
     } catch (error) {
       this.#onError(error);

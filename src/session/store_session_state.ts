@@ -19,7 +19,13 @@ export class StoreSessionState implements SessionState {
   #now: () => number;
 
   /** Binds the handle to a session of `store`, with a state size limit in bytes (and its process-local resources). */
-  constructor(store: SessionStore, id: string, maxBytes: number, resources?: SessionResources, now: () => number = Date.now) {
+  constructor(
+    store: SessionStore,
+    id: string,
+    maxBytes: number,
+    resources?: SessionResources,
+    now: () => number = Date.now,
+  ) {
     this.#store = store;
     this.id = id;
     this.#maxBytes = maxBytes;
@@ -28,10 +34,16 @@ export class StoreSessionState implements SessionState {
   }
 
   /** The session's resource under `key` in this process, opened on first use; disposed when the session ends. */
-  async resource<T>(key: string, open: () => T | Promise<T>, options?: ResourceOptions<T>): Promise<T> {
+  async resource<T>(
+    key: string,
+    open: () => T | Promise<T>,
+    options?: ResourceOptions<T>,
+  ): Promise<T> {
     if (this.#resources === undefined) throw new Error("Session resources are not available here");
     // A session that has ended must not get a resource that nothing would dispose.
-    if (await this.#store.get(this.id, this.#now()) === undefined) throw new Error("The session has ended");
+    if (await this.#store.get(this.id, this.#now()) === undefined) {
+      throw new Error("The session has ended");
+    }
     return await this.#resources.get(this.id, key, open, options);
   }
 
@@ -52,6 +64,11 @@ export class StoreSessionState implements SessionState {
 
   /** Atomically replaces a value with `fn(current)` and returns the new value. */
   update<T>(key: string, fn: (current: T | undefined) => T): Promise<T> {
-    return this.#store.updateState(this.id, key, fn as (current: unknown) => unknown, this.#maxBytes) as Promise<T>;
+    return this.#store.updateState(
+      this.id,
+      key,
+      fn as (current: unknown) => unknown,
+      this.#maxBytes,
+    ) as Promise<T>;
   }
 }

@@ -125,8 +125,19 @@ export class MemoryEventLog implements EventLog {
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
     this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
     this.#maxTotalBytes = options.maxTotalBytes ?? defaultEventLogBudget();
-    for (const [name, value] of Object.entries({ maxEventsPerStream: this.#maxEvents, maxStreamsPerSession: this.#maxStreams, maxBytesPerSession: this.#maxBytes, maxTotalBytes: this.#maxTotalBytes })) {
-      if (!(value > 0)) throw new RangeError(`MemoryEventLog option ${name} must be a positive number, got ${value}`);
+    for (
+      const [name, value] of Object.entries({
+        maxEventsPerStream: this.#maxEvents,
+        maxStreamsPerSession: this.#maxStreams,
+        maxBytesPerSession: this.#maxBytes,
+        maxTotalBytes: this.#maxTotalBytes,
+      })
+    ) {
+      if (!(value > 0)) {
+        throw new RangeError(
+          `MemoryEventLog option ${name} must be a positive number, got ${value}`,
+        );
+      }
     }
   }
 
@@ -143,11 +154,25 @@ export class MemoryEventLog implements EventLog {
 
   #stream(sessionId: string, streamId: string): StreamLog {
     let session = this.#sessions.get(sessionId);
-    if (session === undefined) this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
+    if (session === undefined) {
+      this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
+    }
     let stream = session.streams.get(streamId);
     if (stream === undefined) {
-      if (session.streams.size >= this.#maxStreams) this.#drop(session.streams.values().next().value!);
-      stream = { sessionId, streamId, session, events: [], seqs: [], sizes: [], nextSeq: 1, complete: false, lostThrough: 0 };
+      if (session.streams.size >= this.#maxStreams) {
+        this.#drop(session.streams.values().next().value!);
+      }
+      stream = {
+        sessionId,
+        streamId,
+        session,
+        events: [],
+        seqs: [],
+        sizes: [],
+        nextSeq: 1,
+        complete: false,
+        lostThrough: 0,
+      };
       session.streams.set(streamId, stream);
       this.#running.add(stream);
     }
@@ -203,7 +228,9 @@ export class MemoryEventLog implements EventLog {
     }
     let count = 0;
     let bytes = this.#totalBytes;
-    while (bytes > this.#maxTotalBytes && count < current.events.length - 1) bytes -= current.sizes[count++];
+    while (bytes > this.#maxTotalBytes && count < current.events.length - 1) {
+      bytes -= current.sizes[count++];
+    }
     if (count > 0) this.#lose(current, count);
   }
 
@@ -260,7 +287,11 @@ export class MemoryEventLog implements EventLog {
     }
     let start = 0;
     while (start < stream.seqs.length && stream.seqs[start] <= parsed.seq) start++;
-    return Promise.resolve({ streamId: parsed.streamId, events: stream.events.slice(start), complete: stream.complete });
+    return Promise.resolve({
+      streamId: parsed.streamId,
+      events: stream.events.slice(start),
+      complete: stream.complete,
+    });
   }
 
   /** Forgets a session's streams. */

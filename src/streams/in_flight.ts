@@ -184,7 +184,9 @@ export class InFlightRegistry {
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
     if (!this.#perSession.has(sessionKey)) return 0;
     const ended: Entry[] = [];
-    for (const entry of this.#entries.values()) if (entry.sessionKey === sessionKey) ended.push(entry);
+    for (const entry of this.#entries.values()) {
+      if (entry.sessionKey === sessionKey) ended.push(entry);
+    }
     for (const entry of ended) entry.abort(reason);
     return ended.length;
   }

@@ -45,7 +45,9 @@ export class KeepAlive {
 
   #beat(): void {
     for (const connection of this.#connections) {
-      if (connection.ended || !connection.writeRaw(": keepalive\n\n")) this.#connections.delete(connection);
+      if (connection.ended || !connection.writeRaw(": keepalive\n\n")) {
+        this.#connections.delete(connection);
+      }
     }
     if (this.#connections.size === 0) this.stop();
   }

@@ -44,7 +44,12 @@ export class PendingRequests {
   }
 
   /** Starts waiting for the reply to request `id`. */
-  wait(sessionKey: string, id: RequestId, ownerKey: string, options: WaitOptions): Promise<Record<string, unknown>> {
+  wait(
+    sessionKey: string,
+    id: RequestId,
+    ownerKey: string,
+    options: WaitOptions,
+  ): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       const key = requestIdKey(id);
       let map = this.#bySession.get(sessionKey);
@@ -69,9 +74,19 @@ export class PendingRequests {
           reject(error);
         },
       };
-      const onAbort = () => entry.reject(new McpError(ErrorCode.RequestFailed, "Request aborted while waiting for the client"));
+      const onAbort = () =>
+        entry.reject(
+          new McpError(ErrorCode.RequestFailed, "Request aborted while waiting for the client"),
+        );
       const timer = setTimeout(
-        () => entry.reject(new McpError(ErrorCode.RequestFailed, `The client did not reply within ${options.timeoutMs} ms`, { reason: "timeout" })),
+        () =>
+          entry.reject(
+            new McpError(
+              ErrorCode.RequestFailed,
+              `The client did not reply within ${options.timeoutMs} ms`,
+              { reason: "timeout" },
+            ),
+          ),
         options.timeoutMs,
       );
       map.set(key, entry);
@@ -89,7 +104,13 @@ export class PendingRequests {
     const entry = this.#bySession.get(sessionKey)?.get(requestIdKey(response.id));
     if (entry === undefined || entry.ownerKey !== ownerKey) return false;
     if ("error" in response) {
-      entry.reject(new McpError(ErrorCode.RequestFailed, `The client answered with an error: ${response.error.message}`, response.error));
+      entry.reject(
+        new McpError(
+          ErrorCode.RequestFailed,
+          `The client answered with an error: ${response.error.message}`,
+          response.error,
+        ),
+      );
     } else {
       entry.resolve(response.result);
     }
@@ -100,7 +121,9 @@ export class PendingRequests {
   rejectSession(sessionKey: string, reason: string): void {
     const map = this.#bySession.get(sessionKey);
     if (map === undefined) return;
-    for (const entry of [...map.values()]) entry.reject(new McpError(ErrorCode.RequestFailed, reason));
+    for (const entry of [...map.values()]) {
+      entry.reject(new McpError(ErrorCode.RequestFailed, reason));
+    }
   }
 
   /** Rejects every wait. */

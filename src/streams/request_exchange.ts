@@ -33,7 +33,13 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
-import { type OutboundRequestOptions, ownerKeyOf, type Principal, type RequestContext, type SessionState } from "../protocol/context.ts";
+import {
+  type OutboundRequestOptions,
+  ownerKeyOf,
+  type Principal,
+  type RequestContext,
+  type SessionState,
+} from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
@@ -103,10 +109,22 @@ export function answerRequests(
 }
 
 /** The error answering a request the registry refused. */
-function refusalResponse(request: JsonRpcRequest, refusal: InFlightRefusal, limit: number): JsonRpcResponse {
+function refusalResponse(
+  request: JsonRpcRequest,
+  refusal: InFlightRefusal,
+  limit: number,
+): JsonRpcResponse {
   return refusal === "duplicate-id"
-    ? errorResponse(request.id, ErrorCode.InvalidRequest, "Invalid Request: this request id is already in flight in this session")
-    : errorResponse(request.id, ErrorCode.TooManyRequests, `Too many concurrent requests in this session (limit ${limit})`);
+    ? errorResponse(
+      request.id,
+      ErrorCode.InvalidRequest,
+      "Invalid Request: this request id is already in flight in this session",
+    )
+    : errorResponse(
+      request.id,
+      ErrorCode.TooManyRequests,
+      `Too many concurrent requests in this session (limit ${limit})`,
+    );
 }
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
@@ -141,11 +159,13 @@ class Exchange implements SlowCall {
   }
 
   openStream(): Promise<LogicalStream> {
-    this.#opening ??= this.deps.hub.openRequestStream(this.session.id, this.prime).then((opened) => {
-      this.#sse = opened.response;
-      this.#decide?.();
-      return opened.stream;
-    });
+    this.#opening ??= this.deps.hub.openRequestStream(this.session.id, this.prime).then(
+      (opened) => {
+        this.#sse = opened.response;
+        this.#decide?.();
+        return opened.stream;
+      },
+    );
     return this.#opening;
   }
 
@@ -159,7 +179,11 @@ class Exchange implements SlowCall {
     await (await this.openStream()).send(message);
   }
 
-  async answer(requests: readonly JsonRpcRequest[], isBatch: boolean, connection?: AbortSignal): Promise<Response> {
+  async answer(
+    requests: readonly JsonRpcRequest[],
+    isBatch: boolean,
+    connection?: AbortSignal,
+  ): Promise<Response> {
     this.#remaining = requests.length;
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
@@ -170,8 +194,7 @@ class Exchange implements SlowCall {
       // ones get their stream (and its priming event id) now, so a silent
       // long-running call stays resumable.
       timer = setTimeout(() => void this.openStream(), 0);
-    }
-    else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
+    } else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
     const onGone = () => {
       this.#clientGone = true;
       this.#decide?.();
@@ -198,7 +221,9 @@ class Exchange implements SlowCall {
       // without events. No priming event: it would invite a resume with nothing to replay
       // (the official client reconnects after a primed stream that ends without a response).
       if (responses.length === 0) return new Response(null, { status: 200, headers: SSE_HEADERS });
-      if (this.mode === "sse") return await this.deps.hub.completeRequestStream(this.session.id, this.prime, responses);
+      if (this.mode === "sse") {
+        return await this.deps.hub.completeRequestStream(this.session.id, this.prime, responses);
+      }
       return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
     }
     const live = await this.#opening;
@@ -222,7 +247,10 @@ class Exchange implements SlowCall {
     }
     this.#handles.push(handle);
     try {
-      const response = await this.deps.dispatcher.handle(request, new ExchangeRequestContext(this, handle));
+      const response = await this.deps.dispatcher.handle(
+        request,
+        new ExchangeRequestContext(this, handle),
+      );
       return handle.aborted ? undefined : response;
     } finally {
       handle.release();
@@ -274,14 +302,25 @@ class ExchangeRequestContext implements RequestContext {
     return this.#exchange.emit(notification);
   }
 
-  request(method: string, params: Record<string, unknown>, options?: OutboundRequestOptions): Promise<Record<string, unknown>> {
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
     const capability = CAPABILITY_OF[method];
     if (capability !== undefined && exchange.session.clientCapabilities[capability] === undefined) {
-      return Promise.reject(new McpError(ErrorCode.RequestFailed, `The client did not declare the ${capability} capability`));
+      return Promise.reject(
+        new McpError(
+          ErrorCode.RequestFailed,
+          `The client did not declare the ${capability} capability`,
+        ),
+      );
     }
     if (!exchange.canEmit) {
-      return Promise.reject(new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"));
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"),
+      );
     }
     const { pending, clientRequestTimeoutMs } = exchange.deps;
     const id = pending.nextId();
@@ -292,7 +331,10 @@ class ExchangeRequestContext implements RequestContext {
     });
     const onClientTimeout = exchange.deps.onClientTimeout;
     const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
-      if ((error as McpError).data !== undefined && ((error as McpError).data as { reason?: string }).reason === "timeout") onClientTimeout(method);
+      if (
+        (error as McpError).data !== undefined &&
+        ((error as McpError).data as { reason?: string }).reason === "timeout"
+      ) onClientTimeout(method);
       throw error;
     });
     return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => answered);
@@ -301,7 +343,9 @@ class ExchangeRequestContext implements RequestContext {
   closeStream(): void {
     const exchange = this.#exchange;
     // Without an event id the client could not resume, so only primed streams close early.
-    if (exchange.prime && exchange.canEmit) void exchange.openStream().then((s) => s.closeConnection());
+    if (exchange.prime && exchange.canEmit) {
+      void exchange.openStream().then((s) => s.closeConnection());
+    }
   }
 
   setLogLevel(level: LoggingLevel): Promise<void> {

@@ -221,7 +221,10 @@ export class StreamHub {
    * Opens a new stream for the SSE answer to a POST and its first connection.
    * With `prime`, the connection starts with an event id and `retry:` (2025-11-25).
    */
-  async openRequestStream(sessionId: string, prime: boolean): Promise<{ stream: LogicalStream; response: Response }> {
+  async openRequestStream(
+    sessionId: string,
+    prime: boolean,
+  ): Promise<{ stream: LogicalStream; response: Response }> {
     const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId);
     const stream = this.#register(sessionId, streamId);
@@ -234,13 +237,20 @@ export class StreamHub {
    * like a live stream (so a client cut off mid-body can resume), but sent
    * as one string body, without a stream object or a connection to track.
    */
-  async completeRequestStream(sessionId: string, prime: boolean, messages: readonly JsonRpcMessage[]): Promise<Response> {
+  async completeRequestStream(
+    sessionId: string,
+    prime: boolean,
+    messages: readonly JsonRpcMessage[],
+  ): Promise<Response> {
     const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId);
     let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     for (const message of messages) {
       const data = JSON.stringify(message);
-      text += stringifySseMessage({ id: await this.eventLog.append(sessionId, streamId, data), data });
+      text += stringifySseMessage({
+        id: await this.eventLog.append(sessionId, streamId, data),
+        data,
+      });
     }
     await this.eventLog.complete(sessionId, streamId);
     return new Response(text, { status: 200, headers: SSE_HEADERS });
@@ -276,7 +286,9 @@ export class StreamHub {
   /** Sessions with a listening stream open in this process. */
   listeningSessions(): string[] {
     const ids: string[] = [];
-    for (const [sessionId, streams] of this.#streams) if (streams.has(LISTENING_STREAM_ID)) ids.push(sessionId);
+    for (const [sessionId, streams] of this.#streams) {
+      if (streams.has(LISTENING_STREAM_ID)) ids.push(sessionId);
+    }
     return ids;
   }
 
@@ -290,7 +302,10 @@ export class StreamHub {
     const stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
     // Attaching takes over: a previous connection of this stream (maybe half-open behind a NAT
     // that dropped it silently) is closed, and the new one gets everything sent from now on.
-    const connection = this.#connect(stream, prime ? this.#priming(LISTENING_STREAM_ID) : undefined);
+    const connection = this.#connect(
+      stream,
+      prime ? this.#priming(LISTENING_STREAM_ID) : undefined,
+    );
     return sseResponse(connection);
   }
 
@@ -317,7 +332,9 @@ export class StreamHub {
       const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
       if (replay === undefined) return false;
       let text = "";
-      for (const event of replay.events) text += stringifySseMessage({ id: event.id, data: event.data });
+      for (const event of replay.events) {
+        text += stringifySseMessage({ id: event.id, data: event.data });
+      }
       if (text !== "") connection.writeBacklog(text);
       return true;
     };
@@ -354,8 +371,10 @@ export class StreamHub {
   /** Ends every stream of a session (DELETE, expiry). */
   endSession(sessionId: string): void {
     const streams = this.#streams.get(sessionId);
-    if (streams !== undefined) for (const stream of [...streams.values()]) stream.abort();
-    for (const [connection, owner] of [...this.#connections]) if (owner === sessionId) connection.close();
+    if (streams !== undefined) { for (const stream of [...streams.values()]) stream.abort(); }
+    for (const [connection, owner] of [...this.#connections]) {
+      if (owner === sessionId) connection.close();
+    }
   }
 
   /** Ends every session's listening stream (a graceful shutdown starts with these: they hold no work). */
@@ -430,7 +449,9 @@ function sseResponse(connection: SseConnection): Response {
 
 function randomHex(byteCount: number): string {
   let out = "";
-  for (const byte of crypto.getRandomValues(new Uint8Array(byteCount))) out += byte.toString(16).padStart(2, "0");
+  for (const byte of crypto.getRandomValues(new Uint8Array(byteCount))) {
+    out += byte.toString(16).padStart(2, "0");
+  }
   return out + "-";
 }
 

@@ -33,12 +33,18 @@ describe("node adapter", () => {
     const server = serve(handler, { port: 0 });
     const url = await server.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const response = await fetch(`${url}/mcp`, { method: "POST", headers: HEADERS, body: initializeBody() });
+    const response = await fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: HEADERS,
+      body: initializeBody(),
+    });
     assert.equal(response.status, 200);
     assert.ok(response.headers.get("mcp-session-id"));
     await response.body?.cancel();
     await server.close();
-    await assert.rejects(fetch(`${url}/mcp`, { method: "POST", headers: HEADERS, body: initializeBody() }));
+    await assert.rejects(
+      fetch(`${url}/mcp`, { method: "POST", headers: HEADERS, body: initializeBody() }),
+    );
   });
 
   it("a client disconnect reaches the handler: the SSE connection is released, the tool keeps running", async () => {
@@ -65,7 +71,11 @@ describe("node adapter", () => {
     });
     const server = serve(handler, { port: 0 });
     const url = await server.url;
-    const init = await fetch(`${url}/mcp`, { method: "POST", headers: HEADERS, body: initializeBody() });
+    const init = await fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: HEADERS,
+      body: initializeBody(),
+    });
     const sessionId = init.headers.get("mcp-session-id")!;
     await init.body?.cancel();
 
@@ -73,7 +83,12 @@ describe("node adapter", () => {
     const call = await fetch(`${url}/mcp`, {
       method: "POST",
       headers: { ...HEADERS, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ticker", _meta: { progressToken: 1 } } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "ticker", _meta: { progressToken: 1 } },
+      }),
       signal: controller.signal,
     });
     assert.equal(call.headers.get("content-type"), "text/event-stream");
@@ -98,7 +113,13 @@ describe("hono adapter", () => {
       version: "1",
       path: null,
       authenticate: attachedPrincipal,
-      tools: [defineTool({ name: "whoami", description: "caller id", handler: (_input, ctx) => ctx.principal.id })],
+      tools: [
+        defineTool({
+          name: "whoami",
+          description: "caller id",
+          handler: (_input, ctx) => ctx.principal.id,
+        }),
+      ],
     });
     type Env = { Variables: { user: string } };
     const app = new Hono<Env>();
@@ -110,17 +131,30 @@ describe("hono adapter", () => {
     });
     app.all("/api/mcp", mcpRoute(mcp, { principal: (c: Context<Env>) => ({ id: c.get("user") }) }));
 
-    const refused = await app.request("http://127.0.0.1/api/mcp", { method: "POST", headers: HEADERS, body: initializeBody() });
+    const refused = await app.request("http://127.0.0.1/api/mcp", {
+      method: "POST",
+      headers: HEADERS,
+      body: initializeBody(),
+    });
     assert.equal(refused.status, 401, "the app's middleware runs first");
 
     const headers = { ...HEADERS, "x-user": "carol" };
-    const init = await app.request("http://127.0.0.1/api/mcp", { method: "POST", headers, body: initializeBody() });
+    const init = await app.request("http://127.0.0.1/api/mcp", {
+      method: "POST",
+      headers,
+      body: initializeBody(),
+    });
     assert.equal(init.status, 200);
     const sessionId = init.headers.get("mcp-session-id")!;
     const call = await app.request("http://127.0.0.1/api/mcp", {
       method: "POST",
       headers: { ...headers, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "whoami" } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "whoami" },
+      }),
     });
     const body = await call.json();
     assert.equal(body.result.content[0].text, "carol");
@@ -128,7 +162,12 @@ describe("hono adapter", () => {
     const other = await app.request("http://127.0.0.1/api/mcp", {
       method: "POST",
       headers: { ...HEADERS, "x-user": "mallory", "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "whoami" } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "whoami" },
+      }),
     });
     assert.equal(other.status, 403, "the session stays bound to the principal the app established");
     await mcp.close();

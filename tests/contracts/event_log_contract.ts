@@ -30,7 +30,11 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       assert.deepEqual(replay?.events.map((e) => e.data), ["two", "three"]);
       assert.deepEqual(replay?.events.map((e) => e.id), ids.slice(1));
       assert.equal(replay?.complete, false);
-      assert.deepEqual((await log.replayAfter("s", ids[2]))?.events, [], "after the last event: nothing, but known");
+      assert.deepEqual(
+        (await log.replayAfter("s", ids[2]))?.events,
+        [],
+        "after the last event: nothing, but known",
+      );
     });
 
     it("a stream opened without events can be resumed from its priming id", async () => {
@@ -68,7 +72,12 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       const log = await factory();
       const victim = await log.append("victim", "a", "secret");
       await log.append("attacker", "a", "mine");
-      assert.equal(await log.replayAfter("attacker", victim.replace(/:\d+$/, ":0")).then((r) => r?.events.some((e) => e.data === "secret") ?? false), false);
+      assert.equal(
+        await log.replayAfter("attacker", victim.replace(/:\d+$/, ":0")).then((r) =>
+          r?.events.some((e) => e.data === "secret") ?? false
+        ),
+        false,
+      );
       assert.ok(await log.replayAfter("victim", victim), "positive control: the victim resumes");
     });
 

@@ -5,4 +5,7 @@ import { describeSessionStore } from "./session_store_contract.ts";
 
 describeSessionStore("MemorySessionStore", () => new MemorySessionStore());
 describeEventLog("MemoryEventLog", () => new MemoryEventLog());
-describeEventLog("MemoryEventLog with a small global budget", () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }));
+describeEventLog(
+  "MemoryEventLog with a small global budget",
+  () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }),
+);

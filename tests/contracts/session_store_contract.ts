@@ -16,7 +16,14 @@ import type { SessionRecord, SessionStore } from "../../mod.ts";
 export type SessionStoreFactory = () => SessionStore | Promise<SessionStore>;
 
 function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
-  return { id, ownerKey: "user:alice", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt, expiresAt };
+  return {
+    id,
+    ownerKey: "user:alice",
+    protocolVersion: "2025-11-25",
+    clientCapabilities: {},
+    createdAt,
+    expiresAt,
+  };
 }
 
 /** Runs the SessionStore contract against stores made by `factory`. */
@@ -110,7 +117,9 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
     it("updateState is atomic under concurrent updates", () =>
       withStore(async (store) => {
         await store.create(record("a", 1_000), 10, 0);
-        await Promise.all(Array.from({ length: 50 }, () => store.updateState("a", "n", (n) => ((n as number | undefined) ?? 0) + 1, 1_024)));
+        await Promise.all(Array.from({ length: 50 }, () =>
+          store.updateState("a", "n", (n) =>
+            ((n as number | undefined) ?? 0) + 1, 1_024)));
         assert.equal(await store.readState("a", "n"), 50);
       }));
 
@@ -123,7 +132,11 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
         assert.equal(await store.get("a", 0), undefined);
         assert.equal(await store.readState("a", "k"), undefined);
         assert.equal(await store.size(), 0);
-        assert.equal(await store.create(record("a2", 1_000), 1, 0), true, "a deleted session frees its place");
+        assert.equal(
+          await store.create(record("a2", 1_000), 1, 0),
+          true,
+          "a deleted session frees its place",
+        );
       }));
   });
 }

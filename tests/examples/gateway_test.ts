@@ -19,7 +19,10 @@ describe("examples/gateway.ts", () => {
     try {
       const a = await connectClient(url);
       const b = await connectClient(url);
-      const count = async (connection: Awaited<ReturnType<typeof connectClient>>, times: number) => {
+      const count = async (
+        connection: Awaited<ReturnType<typeof connectClient>>,
+        times: number,
+      ) => {
         let last = "";
         for (let i = 0; i < times; i++) {
           const result = await connection.client.callTool({ name: "increment", arguments: {} });
@@ -29,14 +32,25 @@ describe("examples/gateway.ts", () => {
       };
       assert.equal(await count(a, 5), "5");
       assert.equal(await count(b, 3), "3");
-      assert.equal((await upstreamHandler.stats()).sessions, 2, "one upstream session per downstream session");
+      assert.equal(
+        (await upstreamHandler.stats()).sessions,
+        2,
+        "one upstream session per downstream session",
+      );
 
       await a.transport.terminateSession();
       await a.close();
-      await waitFor(async () => (await upstreamHandler.stats()).sessions === 1, "the upstream session of A to be closed");
+      await waitFor(
+        async () => (await upstreamHandler.stats()).sessions === 1,
+        "the upstream session of A to be closed",
+      );
 
       const c = await connectClient(url);
-      assert.equal(await count(c, 1), "1", "a new downstream session starts a new upstream session");
+      assert.equal(
+        await count(c, 1),
+        "1",
+        "a new downstream session starts a new upstream session",
+      );
       assert.equal(await count(b, 1), "4", "B's upstream session is untouched");
       await b.close();
       await c.close();

@@ -12,7 +12,15 @@ import { connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import { serveHandler } from "../../examples/serve.ts";
-import { ACCEPT_BOTH, assertHttpError, deferred, ENDPOINT, initializeMessage, makeHandler, within } from "../helpers.ts";
+import {
+  ACCEPT_BOTH,
+  assertHttpError,
+  deferred,
+  ENDPOINT,
+  initializeMessage,
+  makeHandler,
+  within,
+} from "../helpers.ts";
 
 /** Bound for every wait: far above the deadlines under test, far below a hang. */
 const WAIT_MS = 5_000;
@@ -39,7 +47,10 @@ function stalledBody(first: Uint8Array) {
   return { stream, pulled: pulled.promise, cancelled: () => cancelled };
 }
 
-function stalledPost(stream: ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Request {
+function stalledPost(
+  stream: ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+): Request {
   return new Request(ENDPOINT, {
     method: "POST",
     headers: { accept: ACCEPT_BOTH, "content-type": "application/json", ...headers },
@@ -55,8 +66,15 @@ describe("bodyTimeoutMs (in process)", () => {
     const handler = makeHandler({ bodyTimeoutMs: 100 });
     try {
       const body = stalledBody(HALF);
-      const response = await within(handler(stalledPost(body.stream)), WAIT_MS, "the answer to a stalled body");
-      await assertHttpError(response, 408, { code: -32600, message: /Request Timeout: the body did not arrive within 100 ms/ });
+      const response = await within(
+        handler(stalledPost(body.stream)),
+        WAIT_MS,
+        "the answer to a stalled body",
+      );
+      await assertHttpError(response, 408, {
+        code: -32600,
+        message: /Request Timeout: the body did not arrive within 100 ms/,
+      });
       assert.equal(body.cancelled(), true, "the body stream is cancelled");
     } finally {
       await handler.close();
@@ -116,13 +134,19 @@ describe("bodyTimeoutMs (in process)", () => {
     const answer = handler(stalledPost(body.stream, { "content-length": "300" }));
     await within(body.pulled, WAIT_MS, "the read to start");
     await within(handler.close(), WAIT_MS, "close()");
-    await assertHttpError(await within(answer, WAIT_MS, "the answer"), 503, { message: /shutting down/ });
+    await assertHttpError(await within(answer, WAIT_MS, "the answer"), 503, {
+      message: /shutting down/,
+    });
   });
 
   it("the everything fixture reads its body deadline from BODY_TIMEOUT_MS", async () => {
     const handler = createEverythingHandler({ BODY_TIMEOUT_MS: "100" });
     try {
-      const response = await within(handler(stalledPost(stalledBody(HALF).stream)), WAIT_MS, "the fixture's answer");
+      const response = await within(
+        handler(stalledPost(stalledBody(HALF).stream)),
+        WAIT_MS,
+        "the fixture's answer",
+      );
       await assertHttpError(response, 408, { message: /within 100 ms/ });
     } finally {
       await handler.close();
@@ -179,7 +203,9 @@ function headOf(port: number, framing: "content-length" | "chunked"): string {
 const HALF_TEXT = new TextDecoder().decode(HALF);
 
 function halfBody(framing: "content-length" | "chunked"): string {
-  return framing === "content-length" ? HALF_TEXT : `${HALF_TEXT.length.toString(16)}\r\n${HALF_TEXT}\r\n`;
+  return framing === "content-length"
+    ? HALF_TEXT
+    : `${HALF_TEXT.length.toString(16)}\r\n${HALF_TEXT}\r\n`;
 }
 
 describe("half-sent bodies on a real server", () => {
@@ -189,7 +215,11 @@ describe("half-sent bodies on a real server", () => {
       const server = await serveHandler(handler, 0);
       const exchange = rawRequest(server.port, headOf(server.port, framing), halfBody(framing));
       try {
-        const { status, text } = await within(exchange.answered, WAIT_MS, "an answer to the half-sent body");
+        const { status, text } = await within(
+          exchange.answered,
+          WAIT_MS,
+          "an answer to the half-sent body",
+        );
         assert.equal(status, 408, text);
         assert.match(text, /"code":-32600/);
       } finally {
@@ -210,7 +240,11 @@ describe("half-sent bodies on a real server", () => {
       try {
         await within(arrived.promise, WAIT_MS, "the request to reach the handler");
         await within(server.close(), WAIT_MS, "handler.close() and the server's shutdown");
-        const { status, text } = await within(exchange.answered, WAIT_MS, "the connection to answer or close");
+        const { status, text } = await within(
+          exchange.answered,
+          WAIT_MS,
+          "the connection to answer or close",
+        );
         // The pending read ends as 503; a runtime that closes its connections at once may drop it unsent.
         assert.ok(status === 503 || status === undefined, `answered ${status}: ${text}`);
       } finally {

@@ -40,7 +40,10 @@ describe("ByteAccumulator", () => {
     assert.equal(accumulator.size, 3);
     assert.equal(accumulator.push(new Uint8Array([4, 5])), true);
     assert.deepEqual(accumulator.bytes(), new Uint8Array([1, 2, 3, 4, 5]));
-    assert.ok(accumulator.retainedBytes <= 5, `a body at the limit retains ${accumulator.retainedBytes} bytes`);
+    assert.ok(
+      accumulator.retainedBytes <= 5,
+      `a body at the limit retains ${accumulator.retainedBytes} bytes`,
+    );
   });
 
   it("one large chunk is copied once, into a buffer of its size", () => {

@@ -42,7 +42,10 @@ describe("checkHostAndOrigin", () => {
   });
 
   it("falls back to the URL's host when there is no Host header", () => {
-    assert.equal(checkHostAndOrigin(request({}, "http://evil.example.com/mcp"), defaults)?.status, 403);
+    assert.equal(
+      checkHostAndOrigin(request({}, "http://evil.example.com/mcp"), defaults)?.status,
+      403,
+    );
     assert.equal(checkHostAndOrigin(request({}, "http://localhost:3000/mcp"), defaults), undefined);
   });
 
@@ -57,29 +60,59 @@ describe("checkHostAndOrigin", () => {
     const policy = compileOriginPolicy(undefined, ["https://app.example.com"]);
     const host = "localhost:8787";
     assert.equal(checkHostAndOrigin(request({ host }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host, origin: "http://localhost:8787" }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host, origin: "https://app.example.com" }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host, origin: "https://APP.example.com" }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host, origin: "https://evil.example.com" }), policy)?.status, 403);
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "http://localhost:8787" }), policy),
+      undefined,
+    );
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "https://app.example.com" }), policy),
+      undefined,
+    );
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "https://APP.example.com" }), policy),
+      undefined,
+    );
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "https://evil.example.com" }), policy)?.status,
+      403,
+    );
     assert.equal(checkHostAndOrigin(request({ host, origin: "not a url" }), policy)?.status, 403);
   });
 
   it("an Origin matching a foreign Host is still refused (the Host check comes first)", () => {
-    const response = checkHostAndOrigin(request({ host: "evil.example.com", origin: "http://evil.example.com" }), defaults);
+    const response = checkHostAndOrigin(
+      request({ host: "evil.example.com", origin: "http://evil.example.com" }),
+      defaults,
+    );
     assert.equal(response?.status, 403);
   });
 
   it('with allowedHosts ["*"], an Origin naming the request\'s own host is still allowed, and a foreign one refused', () => {
     const policy = compileOriginPolicy(["*"]);
     const host = "mcp.example.com:8443";
-    assert.equal(checkHostAndOrigin(request({ host, origin: "https://mcp.example.com:8443" }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host: "mcp.example.com", origin: "https://MCP.example.com" }), policy), undefined);
-    assert.equal(checkHostAndOrigin(request({ host, origin: "https://evil.example.com" }), policy)?.status, 403);
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "https://mcp.example.com:8443" }), policy),
+      undefined,
+    );
+    assert.equal(
+      checkHostAndOrigin(
+        request({ host: "mcp.example.com", origin: "https://MCP.example.com" }),
+        policy,
+      ),
+      undefined,
+    );
+    assert.equal(
+      checkHostAndOrigin(request({ host, origin: "https://evil.example.com" }), policy)?.status,
+      403,
+    );
   });
 
   it('"*" disables either check', () => {
     const policy = compileOriginPolicy(["*"], ["*"]);
-    assert.equal(checkHostAndOrigin(request({ host: "x.example", origin: "https://y.example" }), policy), undefined);
+    assert.equal(
+      checkHostAndOrigin(request({ host: "x.example", origin: "https://y.example" }), policy),
+      undefined,
+    );
   });
 });
 
@@ -122,12 +155,18 @@ describe("checkGetAccept", () => {
 describe("checkContentType", () => {
   it("accepts application/json with parameters, in any case", () => {
     assert.equal(checkContentType(request({ "content-type": "application/json" })), undefined);
-    assert.equal(checkContentType(request({ "content-type": "Application/JSON ; charset=UTF-8" })), undefined);
+    assert.equal(
+      checkContentType(request({ "content-type": "Application/JSON ; charset=UTF-8" })),
+      undefined,
+    );
   });
 
   it("refuses other or missing types with 415", () => {
     assert.equal(checkContentType(request({ "content-type": "text/plain" }))?.status, 415);
-    assert.equal(checkContentType(request({ "content-type": "application/json-seq" }))?.status, 415);
+    assert.equal(
+      checkContentType(request({ "content-type": "application/json-seq" }))?.status,
+      415,
+    );
     assert.equal(checkContentType(request({}))?.status, 415);
   });
 });

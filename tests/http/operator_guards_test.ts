@@ -9,14 +9,27 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, tokenBucket } from "../../mod.ts";
 import { createEverythingHandler } from "../../examples/everything.ts";
-import { assertHttpError, deferred, initialize, initializeMessage, makeHandler, postRequest, readTextUntil, until } from "../helpers.ts";
+import {
+  assertHttpError,
+  deferred,
+  initialize,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  readTextUntil,
+  until,
+} from "../helpers.ts";
 
 describe("requireHeader", () => {
   it("a request without the header is 403 (any method); with it, served", async () => {
     const handler = makeHandler({ requireHeader: "X-MCP-Client" });
     try {
-      await assertHttpError(await handler(postRequest(initializeMessage())), 403, { message: /x-mcp-client/ });
-      const served = await handler(postRequest(initializeMessage(), { headers: { "x-mcp-client": "1" } }));
+      await assertHttpError(await handler(postRequest(initializeMessage())), 403, {
+        message: /x-mcp-client/,
+      });
+      const served = await handler(
+        postRequest(initializeMessage(), { headers: { "x-mcp-client": "1" } }),
+      );
       assert.equal(served.status, 200);
       await served.text();
     } finally {
@@ -62,7 +75,13 @@ describe("rateLimit", () => {
   it("the token bucket keeps keys apart and remembers at most maxKeys of them", () => {
     const clock = { time: 0 };
     let key = "a";
-    const bucket = tokenBucket({ perMinute: 6, burst: 1, key: () => key, maxKeys: 2, now: () => clock.time });
+    const bucket = tokenBucket({
+      perMinute: 6,
+      burst: 1,
+      key: () => key,
+      maxKeys: 2,
+      now: () => clock.time,
+    });
     const request = new Request("http://x/");
     assert.equal(bucket.take(request).ok, true);
     assert.deepEqual(bucket.take(request), { ok: false, retryAfterSeconds: 10 });
@@ -94,7 +113,12 @@ describe("maxConcurrentRequests", () => {
     try {
       const session = await initialize(handler);
       const call = await handler(postRequest(
-        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "hold", _meta: { progressToken: 1 } } },
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "hold", _meta: { progressToken: 1 } },
+        },
         { sessionId: session.id, protocolVersion: session.protocolVersion },
       ));
       assert.match(call.headers.get("content-type") ?? "", /text\/event-stream/);
@@ -105,20 +129,31 @@ describe("maxConcurrentRequests", () => {
       assert.equal(second.status, 200, "positive control: one more fits");
       await second.text();
       // Hold a second place with a request whose body never ends.
-      const stalled = handler(new Request("http://127.0.0.1:8787/mcp", {
-        method: "POST",
-        headers: { accept: "application/json, text/event-stream", "content-type": "application/json" },
-        body: new ReadableStream({ start() {} }),
-        duplex: "half",
-      } as RequestInit));
-      await until(async () => (await handler.stats()).concurrentRequests === 2, "the stalled request to count");
+      const stalled = handler(
+        new Request("http://127.0.0.1:8787/mcp", {
+          method: "POST",
+          headers: {
+            accept: "application/json, text/event-stream",
+            "content-type": "application/json",
+          },
+          body: new ReadableStream({ start() {} }),
+          duplex: "half",
+        } as RequestInit),
+      );
+      await until(
+        async () => (await handler.stats()).concurrentRequests === 2,
+        "the stalled request to count",
+      );
       const refused = await handler(postRequest(initializeMessage()));
       assert.equal(refused.headers.get("retry-after"), "1");
       await assertHttpError(refused, 503);
       release.resolve();
       const { text } = await readTextUntil(call.body!.getReader(), (t) => t.includes("released"));
       assert.match(text, /released/);
-      await until(async () => (await handler.stats()).concurrentRequests === 1, "the stream's place to be given back");
+      await until(
+        async () => (await handler.stats()).concurrentRequests === 1,
+        "the stream's place to be given back",
+      );
       await handler.close();
       await stalled;
     } finally {
@@ -129,12 +164,18 @@ describe("maxConcurrentRequests", () => {
 
 describe("the fixture turns the guards on from its environment", () => {
   it("REQUIRE_HEADER, RATE_LIMIT_PER_MINUTE and MAX_CONCURRENT_REQUESTS", async () => {
-    const handler = createEverythingHandler({ REQUIRE_HEADER: "x-csrf", RATE_LIMIT_PER_MINUTE: "6", MAX_CONCURRENT_REQUESTS: "3" });
+    const handler = createEverythingHandler({
+      REQUIRE_HEADER: "x-csrf",
+      RATE_LIMIT_PER_MINUTE: "6",
+      MAX_CONCURRENT_REQUESTS: "3",
+    });
     try {
       await assertHttpError(await handler(postRequest(initializeMessage())), 403);
       let limited = false;
       for (let i = 0; i < 5 && !limited; i++) {
-        const response = await handler(postRequest(initializeMessage(), { headers: { "x-csrf": "1" } }));
+        const response = await handler(
+          postRequest(initializeMessage(), { headers: { "x-csrf": "1" } }),
+        );
         limited = response.status === 429;
         await response.text();
       }

@@ -17,7 +17,7 @@ describe("jsonNestingDepth", () => {
     assert.equal(jsonNestingDepth('["]]]]", [1]]'), 2);
   });
 
-  it("handles escaped quotes: brackets after \\\" are still inside the string", () => {
+  it('handles escaped quotes: brackets after \\" are still inside the string', () => {
     assert.equal(jsonNestingDepth('{"a":"\\"[[[[[["}'), 1);
     assert.equal(jsonNestingDepth('["\\\\\\"[[["]'), 1);
   });
@@ -40,7 +40,10 @@ describe("parseJsonWithDepthLimit", () => {
 
   it("refuses nesting past the limit as too-deep", () => {
     assert.deepEqual(parseJsonWithDepthLimit("[[[1]]]", 2), { ok: false, reason: "too-deep" });
-    assert.deepEqual(parseJsonWithDepthLimit("[".repeat(100) + "]".repeat(100), 64), { ok: false, reason: "too-deep" });
+    assert.deepEqual(parseJsonWithDepthLimit("[".repeat(100) + "]".repeat(100), 64), {
+      ok: false,
+      reason: "too-deep",
+    });
   });
 
   it("does not count brackets inside strings against the limit", () => {

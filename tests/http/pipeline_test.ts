@@ -33,7 +33,9 @@ describe("health path", () => {
       },
     });
     try {
-      const response = await handler(new Request("http://127.0.0.1:8787/healthz", { headers: { host: "evil.example.com" } }));
+      const response = await handler(
+        new Request("http://127.0.0.1:8787/healthz", { headers: { host: "evil.example.com" } }),
+      );
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { status: "ok" });
       assert.equal(authCalls, 0);
@@ -76,7 +78,9 @@ describe("path guard", () => {
   it("path: null serves every path", async () => {
     const handler = makeHandler({ path: null });
     try {
-      const response = await handler(postRequest(initializeMessage(), { url: "http://127.0.0.1:8787/any/where" }));
+      const response = await handler(
+        postRequest(initializeMessage(), { url: "http://127.0.0.1:8787/any/where" }),
+      );
       assert.equal(response.status, 200);
     } finally {
       await handler.close();
@@ -100,7 +104,13 @@ describe("Host guard", () => {
   it("a foreign Host with the loopback name as a prefix is still refused", async () => {
     const handler = makeHandler();
     try {
-      for (const host of ["localhost.evil.example.com", "127.0.0.1.evil.example.com", "evil.example.com:8787"]) {
+      for (
+        const host of [
+          "localhost.evil.example.com",
+          "127.0.0.1.evil.example.com",
+          "evil.example.com:8787",
+        ]
+      ) {
         const response = await handler(postRequest(initializeMessage(), { headers: { host } }));
         await assertHttpError(response, 403);
       }
@@ -112,7 +122,17 @@ describe("Host guard", () => {
   it("loopback names are allowed with any port", async () => {
     const handler = makeHandler();
     try {
-      for (const host of ["localhost", "localhost:3000", "127.0.0.1", "127.0.0.1:8787", "[::1]", "[::1]:9999", "LOCALHOST:1"]) {
+      for (
+        const host of [
+          "localhost",
+          "localhost:3000",
+          "127.0.0.1",
+          "127.0.0.1:8787",
+          "[::1]",
+          "[::1]:9999",
+          "LOCALHOST:1",
+        ]
+      ) {
         const response = await handler(postRequest(initializeMessage(), { headers: { host } }));
         assert.equal(response.status, 200, `Host ${host} should be allowed`);
       }
@@ -124,7 +144,8 @@ describe("Host guard", () => {
   it("allowedHosts replaces the loopback default; name and name:port entries both work", async () => {
     const handler = makeHandler({ allowedHosts: ["mcp.example.com", "api.example.com:8443"] });
     try {
-      const ok = async (host: string) => (await handler(postRequest(initializeMessage(), { headers: { host } }))).status;
+      const ok = async (host: string) =>
+        (await handler(postRequest(initializeMessage(), { headers: { host } }))).status;
       assert.equal(await ok("mcp.example.com"), 200);
       assert.equal(await ok("mcp.example.com:443"), 200);
       assert.equal(await ok("api.example.com:8443"), 200);
@@ -138,7 +159,9 @@ describe("Host guard", () => {
   it('allowedHosts ["*"] accepts any Host', async () => {
     const handler = makeHandler({ allowedHosts: ["*"] });
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { host: "anything.example.org" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { host: "anything.example.org" } }),
+      );
       assert.equal(response.status, 200);
     } finally {
       await handler.close();
@@ -150,7 +173,9 @@ describe("Origin guard", () => {
   it("a foreign Origin answers 403", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { origin: "https://evil.example.com" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { origin: "https://evil.example.com" } }),
+      );
       await assertHttpError(response, 403, { message: /Origin/ });
     } finally {
       await handler.close();
@@ -184,7 +209,9 @@ describe("Origin guard", () => {
   it("a malformed Origin is refused", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { origin: "null" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { origin: "null" } }),
+      );
       await assertHttpError(response, 403);
     } finally {
       await handler.close();
@@ -194,7 +221,8 @@ describe("Origin guard", () => {
   it("allowedOrigins admits the listed origins (trailing slash and case ignored) and nothing else", async () => {
     const handler = makeHandler({ allowedOrigins: ["https://App.example.com/"] });
     try {
-      const send = async (origin: string) => (await handler(postRequest(initializeMessage(), { headers: { origin } }))).status;
+      const send = async (origin: string) =>
+        (await handler(postRequest(initializeMessage(), { headers: { origin } }))).status;
       assert.equal(await send("https://app.example.com"), 200);
       assert.equal(await send("http://app.example.com"), 403);
       assert.equal(await send("https://other.example.com"), 403);
@@ -244,7 +272,9 @@ describe("method guard", () => {
   it("GET answers 405 without GET in Allow when the listening stream is off", async () => {
     const handler = makeHandler({ listeningStream: false });
     try {
-      const response = await handler(new Request(ENDPOINT, { headers: { accept: "text/event-stream" } }));
+      const response = await handler(
+        new Request(ENDPOINT, { headers: { accept: "text/event-stream" } }),
+      );
       const allow = response.headers.get("allow") ?? "";
       assert.ok(!allow.includes("GET"), `Allow should not list GET: ${allow}`);
       await assertHttpError(response, 405);
@@ -258,7 +288,10 @@ describe("Accept guard", () => {
   it("POST without Accept answers 406", async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest(initializeMessage(), { headers: { accept: undefined } })), 406);
+      await assertHttpError(
+        await handler(postRequest(initializeMessage(), { headers: { accept: undefined } })),
+        406,
+      );
     } finally {
       await handler.close();
     }
@@ -267,7 +300,9 @@ describe("Accept guard", () => {
   it("POST accepting only application/json answers 406 in strict mode", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { accept: "application/json" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { accept: "application/json" } }),
+      );
       await assertHttpError(response, 406);
     } finally {
       await handler.close();
@@ -277,9 +312,14 @@ describe("Accept guard", () => {
   it("wildcards satisfy the Accept check", async () => {
     const handler = makeHandler();
     try {
-      assert.equal((await handler(postRequest(initializeMessage(), { headers: { accept: "*/*" } }))).status, 200);
       assert.equal(
-        (await handler(postRequest(initializeMessage(), { headers: { accept: "application/*, text/*;q=0.5" } }))).status,
+        (await handler(postRequest(initializeMessage(), { headers: { accept: "*/*" } }))).status,
+        200,
+      );
+      assert.equal(
+        (await handler(
+          postRequest(initializeMessage(), { headers: { accept: "application/*, text/*;q=0.5" } }),
+        )).status,
         200,
       );
     } finally {
@@ -290,7 +330,9 @@ describe("Accept guard", () => {
   it("strictAccept: false lets a missing Accept through", async () => {
     const handler = makeHandler({ strictAccept: false });
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { accept: undefined } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { accept: undefined } }),
+      );
       assert.equal(response.status, 200);
     } finally {
       await handler.close();
@@ -300,7 +342,9 @@ describe("Accept guard", () => {
   it("strictAccept: false still refuses an Accept of only text/html with 406", async () => {
     const handler = makeHandler({ strictAccept: false });
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { accept: "text/html" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { accept: "text/html" } }),
+      );
       await assertHttpError(response, 406);
     } finally {
       await handler.close();
@@ -311,9 +355,11 @@ describe("Accept guard", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      const response = await handler(new Request(ENDPOINT, {
-        headers: { accept: "application/json", "mcp-session-id": session.id },
-      }));
+      const response = await handler(
+        new Request(ENDPOINT, {
+          headers: { accept: "application/json", "mcp-session-id": session.id },
+        }),
+      );
       await assertHttpError(response, 406);
     } finally {
       await handler.close();
@@ -325,7 +371,9 @@ describe("Content-Type guard", () => {
   it("a non-JSON Content-Type answers 415", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { "content-type": "text/plain" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), { headers: { "content-type": "text/plain" } }),
+      );
       await assertHttpError(response, 415);
     } finally {
       await handler.close();
@@ -335,11 +383,13 @@ describe("Content-Type guard", () => {
   it("a missing Content-Type answers 415", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(new Request(ENDPOINT, {
-        method: "POST",
-        headers: { accept: ACCEPT_BOTH },
-        body: new TextEncoder().encode(JSON.stringify(initializeMessage())),
-      }));
+      const response = await handler(
+        new Request(ENDPOINT, {
+          method: "POST",
+          headers: { accept: ACCEPT_BOTH },
+          body: new TextEncoder().encode(JSON.stringify(initializeMessage())),
+        }),
+      );
       await assertHttpError(response, 415);
     } finally {
       await handler.close();
@@ -454,11 +504,13 @@ describe("body size guard", () => {
   it("a body that is not valid UTF-8 answers 400 -32700", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(new Request(ENDPOINT, {
-        method: "POST",
-        headers: { accept: ACCEPT_BOTH, "content-type": "application/json" },
-        body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
-      }));
+      const response = await handler(
+        new Request(ENDPOINT, {
+          method: "POST",
+          headers: { accept: ACCEPT_BOTH, "content-type": "application/json" },
+          body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+        }),
+      );
       await assertHttpError(response, 400, { code: -32700 });
     } finally {
       await handler.close();
@@ -470,7 +522,10 @@ describe("JSON guard", () => {
   it("invalid JSON answers 400 -32700", async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest('{"jsonrpc":"2.0",')), 400, { code: -32700, id: null });
+      await assertHttpError(await handler(postRequest('{"jsonrpc":"2.0",')), 400, {
+        code: -32700,
+        id: null,
+      });
     } finally {
       await handler.close();
     }
@@ -490,7 +545,10 @@ describe("JSON guard", () => {
     try {
       const deep = "[".repeat(100) + "]".repeat(100);
       const body = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":${deep}}}`;
-      await assertHttpError(await handler(postRequest(body)), 400, { code: -32700, message: /deep/ });
+      await assertHttpError(await handler(postRequest(body)), 400, {
+        code: -32700,
+        message: /deep/,
+      });
     } finally {
       await handler.close();
     }
@@ -501,7 +559,10 @@ describe("JSON guard", () => {
     try {
       const message = initializeMessage();
       const deep = JSON.parse("[".repeat(10) + "]".repeat(10));
-      const body = JSON.stringify({ ...message, params: { ...message.params, _meta: { x: deep } } });
+      const body = JSON.stringify({
+        ...message,
+        params: { ...message.params, _meta: { x: deep } },
+      });
       assert.equal((await handler(postRequest(body))).status, 200);
     } finally {
       await handler.close();
@@ -513,7 +574,10 @@ describe("envelope guard", () => {
   it('{"jsonrpc":"1.0"} answers 400 -32600', async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest({ jsonrpc: "1.0" })), 400, { code: -32600, id: null });
+      await assertHttpError(await handler(postRequest({ jsonrpc: "1.0" })), 400, {
+        code: -32600,
+        id: null,
+      });
     } finally {
       await handler.close();
     }
@@ -550,9 +614,13 @@ describe("envelope guard", () => {
   it("a batch with one invalid member answers 400 -32600", async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest([PING, { jsonrpc: "2.0", id: null, method: "ping" }])), 400, {
-        code: -32600,
-      });
+      await assertHttpError(
+        await handler(postRequest([PING, { jsonrpc: "2.0", id: null, method: "ping" }])),
+        400,
+        {
+          code: -32600,
+        },
+      );
     } finally {
       await handler.close();
     }
@@ -564,7 +632,9 @@ describe("MCP-Protocol-Version guard", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      const response = await handler(postRequest(PING, { sessionId: session.id, protocolVersion: "1999-01-01" }));
+      const response = await handler(
+        postRequest(PING, { sessionId: session.id, protocolVersion: "1999-01-01" }),
+      );
       // The error echoes the request's id: the body had a valid one.
       await assertHttpError(response, 400, { message: /MCP-Protocol-Version/, id: PING.id });
     } finally {
@@ -576,13 +646,22 @@ describe("MCP-Protocol-Version guard", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      const get = await handler(bodilessRequest("GET", { sessionId: session.id, protocolVersion: "1999-01-01" }));
+      const get = await handler(
+        bodilessRequest("GET", { sessionId: session.id, protocolVersion: "1999-01-01" }),
+      );
       if (get.status !== 400) await get.body?.cancel(); // an SSE stream would never end
       await assertHttpError(get, 400, { message: /MCP-Protocol-Version/ });
-      const del = await handler(bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: "1999-01-01" }));
+      const del = await handler(
+        bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: "1999-01-01" }),
+      );
       await assertHttpError(del, 400, { message: /MCP-Protocol-Version/ });
       assert.equal((await rpc(handler, session, "ping")).status, 200);
-      const ok = await handler(bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const ok = await handler(
+        bodilessRequest("DELETE", {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+        }),
+      );
       assert.equal(ok.status, 204);
     } finally {
       await handler.close();
@@ -618,7 +697,8 @@ describe("authenticate", () => {
     const handler = makeHandler({
       authenticate: () => {
         throw new AuthenticationError("Invalid token", {
-          wwwAuthenticate: 'Bearer resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource"',
+          wwwAuthenticate:
+            'Bearer resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource"',
         });
       },
     });
@@ -634,7 +714,10 @@ describe("authenticate", () => {
   it("AuthenticationError with status 403 answers 403", async () => {
     const handler = makeHandler({
       authenticate: () => {
-        throw new AuthenticationError("insufficient scope", { status: 403, wwwAuthenticate: 'Bearer error="insufficient_scope"' });
+        throw new AuthenticationError("insufficient scope", {
+          status: 403,
+          wwwAuthenticate: 'Bearer error="insufficient_scope"',
+        });
       },
     });
     try {
@@ -702,9 +785,15 @@ describe("authenticate", () => {
     try {
       const session = await initialize(handler);
       refuse = true;
-      const get = await handler(new Request(ENDPOINT, { headers: { accept: "text/event-stream", "mcp-session-id": session.id } }));
+      const get = await handler(
+        new Request(ENDPOINT, {
+          headers: { accept: "text/event-stream", "mcp-session-id": session.id },
+        }),
+      );
       await assertHttpError(get, 401);
-      const del = await handler(new Request(ENDPOINT, { method: "DELETE", headers: { "mcp-session-id": session.id } }));
+      const del = await handler(
+        new Request(ENDPOINT, { method: "DELETE", headers: { "mcp-session-id": session.id } }),
+      );
       await assertHttpError(del, 401);
       refuse = false;
       // The refused DELETE did not end the session.
@@ -731,7 +820,12 @@ describe("guard order", () => {
   it("wrong path beats a bad Host", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(PING, { url: "http://127.0.0.1:8787/nope", headers: { host: "evil.example.com" } }));
+      const response = await handler(
+        postRequest(PING, {
+          url: "http://127.0.0.1:8787/nope",
+          headers: { host: "evil.example.com" },
+        }),
+      );
       await assertHttpError(response, 404);
     } finally {
       await handler.close();
@@ -741,7 +835,9 @@ describe("guard order", () => {
   it("bad Origin beats a bad method", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(new Request(ENDPOINT, { method: "PUT", headers: { origin: "https://evil.example.com" } }));
+      const response = await handler(
+        new Request(ENDPOINT, { method: "PUT", headers: { origin: "https://evil.example.com" } }),
+      );
       await assertHttpError(response, 403);
     } finally {
       await handler.close();
@@ -751,7 +847,9 @@ describe("guard order", () => {
   it("Accept is checked before Content-Type", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(PING, { headers: { accept: "text/html", "content-type": "text/plain" } }));
+      const response = await handler(
+        postRequest(PING, { headers: { accept: "text/html", "content-type": "text/plain" } }),
+      );
       await assertHttpError(response, 406);
     } finally {
       await handler.close();
@@ -761,7 +859,9 @@ describe("guard order", () => {
   it("Content-Type is checked before the body is read (an oversized body with a bad type gets 415)", async () => {
     const handler = makeHandler({ maxBodyBytes: 16 });
     try {
-      const response = await handler(postRequest("x".repeat(100), { headers: { "content-type": "text/plain" } }));
+      const response = await handler(
+        postRequest("x".repeat(100), { headers: { "content-type": "text/plain" } }),
+      );
       await assertHttpError(response, 415);
     } finally {
       await handler.close();
@@ -813,7 +913,11 @@ describe("guard order", () => {
       },
     });
     try {
-      await assertHttpError(await handler(postRequest(PING, { protocolVersion: "1999-01-01" })), 400, { id: PING.id });
+      await assertHttpError(
+        await handler(postRequest(PING, { protocolVersion: "1999-01-01" })),
+        400,
+        { id: PING.id },
+      );
     } finally {
       await handler.close();
     }

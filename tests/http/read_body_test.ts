@@ -6,7 +6,10 @@ import { readBodyText } from "../../src/http/read_body.ts";
 import { httpError, jsonResponse } from "../../src/http/error_response.ts";
 
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
-  return new Request("http://127.0.0.1/mcp", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+  return new Request(
+    "http://127.0.0.1/mcp",
+    { method: "POST", body, headers, duplex: "half" } as RequestInit,
+  );
 }
 
 describe("readBodyText", () => {
@@ -27,7 +30,10 @@ describe("readBodyText", () => {
   });
 
   it("an absent body reads as empty text", async () => {
-    assert.deepEqual(await readBodyText(new Request("http://127.0.0.1/mcp", { method: "POST" }), 10), { ok: true, text: "" });
+    assert.deepEqual(
+      await readBodyText(new Request("http://127.0.0.1/mcp", { method: "POST" }), 10),
+      { ok: true, text: "" },
+    );
   });
 
   it("counts bytes, not characters", async () => {
@@ -48,7 +54,10 @@ describe("readBodyText", () => {
   });
 
   it("refuses invalid UTF-8", async () => {
-    assert.deepEqual(await readBodyText(post(new Uint8Array([0xc3, 0x28])), 10), { ok: false, failure: "invalid-utf8" });
+    assert.deepEqual(await readBodyText(post(new Uint8Array([0xc3, 0x28])), 10), {
+      ok: false,
+      failure: "invalid-utf8",
+    });
   });
 
   it("reports a body stream that errors as aborted", async () => {
@@ -66,13 +75,26 @@ describe("httpError", () => {
     const response = httpError(404, "Not Found");
     assert.equal(response.status, 404);
     assert.equal(response.headers.get("content-type"), "application/json");
-    assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Not Found" } });
+    assert.deepEqual(await response.json(), {
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32600, message: "Not Found" },
+    });
   });
 
   it("carries the id, code, data and extra headers when given", async () => {
-    const response = httpError(405, "nope", { id: 3, code: -32601, data: { x: 1 }, headers: { allow: "GET" } });
+    const response = httpError(405, "nope", {
+      id: 3,
+      code: -32601,
+      data: { x: 1 },
+      headers: { allow: "GET" },
+    });
     assert.equal(response.headers.get("allow"), "GET");
-    assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: 3, error: { code: -32601, message: "nope", data: { x: 1 } } });
+    assert.deepEqual(await response.json(), {
+      jsonrpc: "2.0",
+      id: 3,
+      error: { code: -32601, message: "nope", data: { x: 1 } },
+    });
   });
 
   it("jsonResponse is a 200 with the JSON type and extra headers", () => {

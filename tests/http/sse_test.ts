@@ -24,13 +24,22 @@ describe("stringifySseMessage", () => {
   });
 
   it("encodes event names", () => {
-    assert.equal(stringifySseMessage({ event: "message", data: "x" }), "event: message\ndata: x\n\n");
+    assert.equal(
+      stringifySseMessage({ event: "message", data: "x" }),
+      "event: message\ndata: x\n\n",
+    );
   });
 
   it("refuses a newline in id or event with a RangeError naming the field", () => {
-    assert.throws(() => stringifySseMessage({ id: "a\nb" }), (e: unknown) => e instanceof RangeError && /id/.test(e.message));
+    assert.throws(
+      () => stringifySseMessage({ id: "a\nb" }),
+      (e: unknown) => e instanceof RangeError && /id/.test(e.message),
+    );
     assert.throws(() => stringifySseMessage({ id: "a\rb" }), RangeError);
-    assert.throws(() => stringifySseMessage({ event: "x\ny" }), (e: unknown) => e instanceof RangeError && /event/.test(e.message));
+    assert.throws(
+      () => stringifySseMessage({ event: "x\ny" }),
+      (e: unknown) => e instanceof RangeError && /event/.test(e.message),
+    );
     assert.throws(() => stringifySseMessage({ event: "x\r\ny", data: "ok" }), RangeError);
   });
 

@@ -10,9 +10,9 @@ import { defineTool, type HandlerContext } from "../../mod.ts";
 import {
   deferred,
   messageOf,
+  random,
   rawGet,
   rawInitialize,
-  random,
   rawPost,
   responseOf,
   type SseEvent,

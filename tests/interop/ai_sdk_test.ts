@@ -13,7 +13,11 @@ import { withServer } from "./helpers.ts";
 const add = defineTool({
   name: "add",
   description: "Adds two numbers",
-  input: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
+  input: {
+    type: "object",
+    properties: { a: { type: "number" }, b: { type: "number" } },
+    required: ["a", "b"],
+  },
   handler: (input) => {
     const { a, b } = input as { a: number; b: number };
     return String(a + b);
@@ -43,7 +47,11 @@ for (const eras of [{ legacy: true, modern: true }, { legacy: true, modern: fals
         assert.deepEqual(result.content, [{ type: "text", text: "42" }]);
       });
       assert.equal(seen[0], "server/discover", "the client probes discover first");
-      assert.equal(seen.includes("initialize"), !eras.modern, "it falls back to initialize only when the modern era is off");
+      assert.equal(
+        seen.includes("initialize"),
+        !eras.modern,
+        "it falls back to initialize only when the modern era is off",
+      );
     });
   });
 }

@@ -48,7 +48,8 @@ export const PROTOCOL_VERSION = "2025-11-25";
  * replays a run; it is printed once so a failure can be reproduced.
  */
 export const TEST_SEED: number = Number(
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TEST_SEED ??
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env
+    .TEST_SEED ??
     Math.floor(Math.random() * 2 ** 31),
 );
 console.log(`interop tests: TEST_SEED=${TEST_SEED}`);
@@ -377,7 +378,10 @@ export function messageOf(event: SseEvent): Record<string, unknown> | undefined 
  * The JSON-RPC response with `id` from a POST's answer, JSON or SSE (a call
  * that runs longer than a moment is answered on a stream).
  */
-export async function responseOf(response: Response, id: number | string): Promise<Record<string, unknown> | undefined> {
+export async function responseOf(
+  response: Response,
+  id: number | string,
+): Promise<Record<string, unknown> | undefined> {
   if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
     return await response.json() as Record<string, unknown>;
   }

@@ -57,8 +57,14 @@ describe("listening stream", () => {
       assert.ok((await secondReader.next())?.id, "the new connection starts with a priming event");
       assert.equal(await reader.next(), undefined, "the old connection was ended");
       assert.equal((await server.handler.stats()).openStreams, 1);
-      await server.handler.notify(sessionId, { method: "notifications/message", params: { level: "info", data: "to the new one" } });
-      assert.equal((messageOf((await secondReader.next())!)?.params as { data: string }).data, "to the new one");
+      await server.handler.notify(sessionId, {
+        method: "notifications/message",
+        params: { level: "info", data: "to the new one" },
+      });
+      assert.equal(
+        (messageOf((await secondReader.next())!)?.params as { data: string }).data,
+        "to the new one",
+      );
       assert.equal(
         await server.handler.notify("no-such-session", { method: "notifications/message" }),
         false,
@@ -97,7 +103,11 @@ describe("listening stream", () => {
       const responses = await Promise.all(
         Array.from({ length: 5 }, () => rawGet(server.url, sessionId)),
       );
-      assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200], "each GET takes over the one before");
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        [200, 200, 200, 200, 200],
+        "each GET takes over the one before",
+      );
       const readers = responses.map((r) => new SseReader(r.body));
       server.defer(() => Promise.all(readers.map((r) => r.cancel())));
       assert.equal(
@@ -129,13 +139,22 @@ describe("listening stream", () => {
       const firstReader = new SseReader(first.body);
       const priming = await firstReader.next();
       assert.ok(priming?.id);
-      await server.handler.notify(sessionId, { method: "notifications/message", params: { level: "info", data: "missed" } });
+      await server.handler.notify(sessionId, {
+        method: "notifications/message",
+        params: { level: "info", data: "missed" },
+      });
       await firstReader.next();
       await firstReader.cancel();
-      await waitFor(async () => (await server.handler.stats()).openStreams === 0, "the first stream is gone");
+      await waitFor(
+        async () => (await server.handler.stats()).openStreams === 0,
+        "the first stream is gone",
+      );
 
       const responses = await Promise.all(
-        Array.from({ length: 5 }, () => rawGet(server.url, sessionId, { lastEventId: priming!.id! })),
+        Array.from(
+          { length: 5 },
+          () => rawGet(server.url, sessionId, { lastEventId: priming!.id! }),
+        ),
       );
       assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200]);
       const readers = responses.map((r) => new SseReader(r.body));
@@ -143,7 +162,11 @@ describe("listening stream", () => {
       assert.equal((await server.handler.stats()).openStreams, 1, "no orphaned connection");
       for (const reader of readers) {
         const replayed = await reader.next();
-        assert.equal((messageOf(replayed!)?.params as { data: string }).data, "missed", "every resume gets the replay");
+        assert.equal(
+          (messageOf(replayed!)?.params as { data: string }).data,
+          "missed",
+          "every resume gets the replay",
+        );
       }
     });
   });

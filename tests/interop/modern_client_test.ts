@@ -13,8 +13,18 @@ import { defineTool, type HandlerContext } from "../../mod.ts";
 import { deferred, waitFor, withServer, withTimeout as within } from "./helpers.ts";
 
 const MODES = [
-  { name: "pinned to 2026-07-28", mode: { pin: "2026-07-28" }, version: "2026-07-28", versions: undefined },
-  { name: "2026-only (auto, no legacy fallback)", mode: "auto", version: "2026-07-28", versions: ["2026-07-28"] },
+  {
+    name: "pinned to 2026-07-28",
+    mode: { pin: "2026-07-28" },
+    version: "2026-07-28",
+    versions: undefined,
+  },
+  {
+    name: "2026-only (auto, no legacy fallback)",
+    mode: "auto",
+    version: "2026-07-28",
+    versions: ["2026-07-28"],
+  },
   { name: "auto (discover first)", mode: "auto", version: "2026-07-28", versions: undefined },
   { name: "legacy (the default)", mode: "legacy", version: "2025-11-25", versions: undefined },
 ] as const;
@@ -25,10 +35,14 @@ type Latch<T> = { promise: Promise<T>; resolve: (value: T) => void };
 
 function tools(started: Latch<void>, aborted: Latch<unknown>) {
   return [
-    defineTool({ name: "add", input: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } }, handler: (input) => {
-      const { a, b } = input as { a: number; b: number };
-      return String(a + b);
-    } }),
+    defineTool({
+      name: "add",
+      input: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } },
+      handler: (input) => {
+        const { a, b } = input as { a: number; b: number };
+        return String(a + b);
+      },
+    }),
     defineTool({
       name: "steps",
       handler: async (_input, ctx) => {
@@ -40,18 +54,29 @@ function tools(started: Latch<void>, aborted: Latch<unknown>) {
     defineTool({
       name: "greet",
       handler: async (_input, ctx) => {
-        const answer = await ctx.elicit({ message: "Name?", requestedSchema: NAME_FORM }, { key: "user_name" });
-        const sample = await ctx.sample({ messages: [{ role: "user", content: { type: "text", text: "Capital of France?" } }], maxTokens: 10 });
+        const answer = await ctx.elicit({ message: "Name?", requestedSchema: NAME_FORM }, {
+          key: "user_name",
+        });
+        const sample = await ctx.sample({
+          messages: [{ role: "user", content: { type: "text", text: "Capital of France?" } }],
+          maxTokens: 10,
+        });
         const content = sample.content as { text?: string };
-        return `Hello, ${answer.action === "accept" ? answer.content?.name : "stranger"}; model says ${content.text}`;
+        return `Hello, ${
+          answer.action === "accept" ? answer.content?.name : "stranger"
+        }; model says ${content.text}`;
       },
     }),
     defineTool({
       name: "wait",
       handler: async (_input, ctx: HandlerContext) => {
-        ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason), { once: true });
+        ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason), {
+          once: true,
+        });
         started.resolve();
-        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+        await new Promise((resolve) =>
+          ctx.signal.addEventListener("abort", resolve, { once: true })
+        );
         return "cancelled";
       },
     }),
@@ -64,8 +89,19 @@ function newClient({ mode, versions }: (typeof MODES)[number]): Client {
     versionNegotiation: { mode },
     ...(versions === undefined ? {} : { supportedProtocolVersions: [...versions] }),
   });
-  client.setRequestHandler("elicitation/create", () => Promise.resolve({ action: "accept", content: { name: "Alice" } }));
-  client.setRequestHandler("sampling/createMessage", () => Promise.resolve({ role: "assistant", content: { type: "text", text: "Paris" }, model: "test" }));
+  client.setRequestHandler(
+    "elicitation/create",
+    () => Promise.resolve({ action: "accept", content: { name: "Alice" } }),
+  );
+  client.setRequestHandler(
+    "sampling/createMessage",
+    () =>
+      Promise.resolve({
+        role: "assistant",
+        content: { type: "text", text: "Paris" },
+        model: "test",
+      }),
+  );
   client.onerror = () => {};
   return client;
 }
@@ -80,14 +116,21 @@ for (const setting of MODES) {
         server.defer(() => client.close());
         await client.connect(transport);
         assert.equal(transport.protocolVersion ?? version, version);
-        assert.equal(transport.sessionId === undefined, version === "2026-07-28", "sessions only in the legacy era");
+        assert.equal(
+          transport.sessionId === undefined,
+          version === "2026-07-28",
+          "sessions only in the legacy era",
+        );
         const listed = await client.listTools();
         assert.deepEqual(listed.tools.map((tool) => tool.name), ["add", "steps", "greet", "wait"]);
         const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
         assert.deepEqual(sum.content, [{ type: "text", text: "5" }]);
         const progress: number[] = [];
         const logs: unknown[] = [];
-        client.setNotificationHandler("notifications/message", (notification) => void logs.push(notification.params.data));
+        client.setNotificationHandler(
+          "notifications/message",
+          (notification) => void logs.push(notification.params.data),
+        );
         if (version === "2025-11-25") await client.setLoggingLevel("debug");
         const stepped = await client.callTool(
           { name: "steps", arguments: {}, _meta: { "io.modelcontextprotocol/logLevel": "debug" } },
@@ -106,7 +149,10 @@ for (const setting of MODES) {
         server.defer(() => client.close());
         await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
         const result = await client.callTool({ name: "greet", arguments: {} });
-        assert.deepEqual(result.content, [{ type: "text", text: "Hello, Alice; model says Paris" }]);
+        assert.deepEqual(result.content, [{
+          type: "text",
+          text: "Hello, Alice; model says Paris",
+        }]);
       });
     });
 
@@ -118,13 +164,18 @@ for (const setting of MODES) {
         server.defer(() => client.close());
         await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
         const controller = new AbortController();
-        const call = client.callTool({ name: "wait", arguments: {} }, { signal: controller.signal });
+        const call = client.callTool({ name: "wait", arguments: {} }, {
+          signal: controller.signal,
+        });
         call.catch(() => {});
         await within(started.promise, 5_000, "the tool starts");
         controller.abort();
         await within(aborted.promise, 5_000, "the tool's signal aborts");
         await assert.rejects(call);
-        await waitFor(async () => (await server.handler.stats()).inFlight === 0, "the work is released");
+        await waitFor(
+          async () => (await server.handler.stats()).inFlight === 0,
+          "the work is released",
+        );
       });
     });
 
@@ -142,7 +193,10 @@ for (const setting of MODES) {
           assert.equal(subscription.honoredFilter.toolsListChanged, true);
         } else {
           // The legacy client opens its GET listening stream after initialize.
-          await waitFor(async () => (await server.handler.stats()).openStreams === 1, "the listening stream opens");
+          await waitFor(
+            async () => (await server.handler.stats()).openStreams === 1,
+            "the listening stream opens",
+          );
         }
         server.handler.tools.add(defineTool({ name: "late", handler: () => "late" }));
         await within(changed.promise, 5_000, "tools/list_changed arrives");

@@ -2,24 +2,45 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { classifyMessage, errorResponse, requestIdKey, resultResponse } from "../../src/jsonrpc/messages.ts";
+import {
+  classifyMessage,
+  errorResponse,
+  requestIdKey,
+  resultResponse,
+} from "../../src/jsonrpc/messages.ts";
 import { ErrorCode, McpError } from "../../src/jsonrpc/error_codes.ts";
 
 describe("classifyMessage", () => {
   it("classifies requests, with string or integer ids", () => {
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, method: "ping" })?.kind, "request");
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: "a", method: "tools/call", params: { name: "x" } })?.kind, "request");
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: 0, method: "ping", params: undefined })?.kind, "request");
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: "a", method: "tools/call", params: { name: "x" } })
+        ?.kind,
+      "request",
+    );
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: 0, method: "ping", params: undefined })?.kind,
+      "request",
+    );
   });
 
   it("classifies notifications (no id member)", () => {
-    assert.equal(classifyMessage({ jsonrpc: "2.0", method: "notifications/initialized" })?.kind, "notification");
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", method: "notifications/initialized" })?.kind,
+      "notification",
+    );
   });
 
   it("classifies result and error responses, including an error with a null id", () => {
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, result: {} })?.kind, "response");
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: "x", error: { code: -1, message: "m" } })?.kind, "response");
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "m" } })?.kind, "response");
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: "x", error: { code: -1, message: "m" } })?.kind,
+      "response",
+    );
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "m" } })?.kind,
+      "response",
+    );
   });
 
   it("returns the message itself", () => {
@@ -39,7 +60,9 @@ describe("classifyMessage", () => {
       [{ jsonrpc: "2.0", id: 1, method: "ping" }],
       { jsonrpc: "2.0" },
     ];
-    for (const value of invalid) assert.equal(classifyMessage(value), undefined, JSON.stringify(value));
+    for (const value of invalid) {
+      assert.equal(classifyMessage(value), undefined, JSON.stringify(value));
+    }
   });
 
   it("refuses bad methods and params", () => {
@@ -52,17 +75,27 @@ describe("classifyMessage", () => {
 
   it("refuses request ids that are null, fractional, boolean or objects", () => {
     for (const id of [null, 1.5, true, {}, []]) {
-      assert.equal(classifyMessage({ jsonrpc: "2.0", id, method: "ping" }), undefined, JSON.stringify(id));
+      assert.equal(
+        classifyMessage({ jsonrpc: "2.0", id, method: "ping" }),
+        undefined,
+        JSON.stringify(id),
+      );
     }
   });
 
   it("refuses responses with both or neither of result and error, or malformed members", () => {
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, result: {}, error: { code: 1, message: "m" } }), undefined);
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: 1, result: {}, error: { code: 1, message: "m" } }),
+      undefined,
+    );
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1 }), undefined);
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, result: 5 }), undefined);
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, result: [] }), undefined);
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, error: { message: "m" } }), undefined);
-    assert.equal(classifyMessage({ jsonrpc: "2.0", id: 1, error: { code: "1", message: "m" } }), undefined);
+    assert.equal(
+      classifyMessage({ jsonrpc: "2.0", id: 1, error: { code: "1", message: "m" } }),
+      undefined,
+    );
     assert.equal(classifyMessage({ jsonrpc: "2.0", result: {} }), undefined);
     assert.equal(classifyMessage({ jsonrpc: "2.0", id: null, result: {} })?.kind, "response");
   });
@@ -71,12 +104,16 @@ describe("classifyMessage", () => {
 describe("builders", () => {
   it("resultResponse and errorResponse build the envelopes; data is omitted when undefined", () => {
     assert.deepEqual(resultResponse(1, { a: 1 }), { jsonrpc: "2.0", id: 1, result: { a: 1 } });
-    assert.deepEqual(errorResponse(null, -32600, "bad"), { jsonrpc: "2.0", id: null, error: { code: -32600, message: "bad" } });
+    assert.deepEqual(errorResponse(null, -32600, "bad"), {
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32600, message: "bad" },
+    });
     assert.equal("data" in errorResponse(1, -1, "m").error, false);
     assert.deepEqual(errorResponse(1, -1, "m", { x: 1 }).error.data, { x: 1 });
   });
 
-  it("requestIdKey keeps 1 and \"1\" apart", () => {
+  it('requestIdKey keeps 1 and "1" apart', () => {
     assert.notEqual(requestIdKey(1), requestIdKey("1"));
     assert.equal(requestIdKey("a"), requestIdKey("a"));
   });

@@ -34,7 +34,11 @@ function nameOf(method: string, params: Record<string, unknown>): string | undef
 }
 
 /** A POST as a 2026-07-28 client sends it. */
-export function modernRequest(method: string, params: Record<string, unknown> = {}, options: ModernRequestOptions = {}): Request {
+export function modernRequest(
+  method: string,
+  params: Record<string, unknown> = {},
+  options: ModernRequestOptions = {},
+): Request {
   const version = options.version ?? MODERN;
   const meta = options.meta === null ? undefined : {
     "io.modelcontextprotocol/protocolVersion": version,
@@ -42,7 +46,14 @@ export function modernRequest(method: string, params: Record<string, unknown> = 
     "io.modelcontextprotocol/clientInfo": { name: "modern-test-client", version: "0.0.0" },
     ...options.meta,
   };
-  const body = { jsonrpc: "2.0", id: options.id ?? nextId++, method, params: meta === undefined ? params : { ...params, _meta: { ...(params._meta as object), ...meta } } };
+  const body = {
+    jsonrpc: "2.0",
+    id: options.id ?? nextId++,
+    method,
+    params: meta === undefined
+      ? params
+      : { ...params, _meta: { ...(params._meta as object), ...meta } },
+  };
   const headers = new Headers({
     accept: ACCEPT_BOTH,
     "content-type": "application/json",

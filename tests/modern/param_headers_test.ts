@@ -249,8 +249,7 @@ describe("scanHeaderParameters", () => {
 
   // The spec (and the SDK's scanXMcpHeaderDeclarations) makes such a tool definition invalid;
   // param_headers.ts ignores these declarations today. See the integration report.
-  it("refuses a declaration outside a chain of properties", {
-  }, () => {
+  it("refuses a declaration outside a chain of properties", {}, () => {
     for (const [where, schema] of Object.entries(UNREACHABLE)) {
       assert.throws(() => scanHeaderParameters(schema), TypeError, where);
     }

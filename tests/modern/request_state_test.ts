@@ -282,8 +282,7 @@ describe("RequestStateCodec: binding", () => {
   // A JSON body may carry a "__proto__" key; assigning it to a plain object sets the prototype on
   // Node and Bun (not on Deno), which drops it from the digest. Skipped until the digest copies
   // with Object.fromEntries (see the integration report).
-  it("a top-level __proto__ param is part of the digest on every runtime", {
-  }, async () => {
+  it("a top-level __proto__ param is part of the digest on every runtime", {}, async () => {
     const codec = await RequestStateCodec.create({ keys: [KEY_1] });
     const params = JSON.parse('{"name":"book_flight","arguments":{}}');
     const token = await codec.seal({ step: 1 }, binding({ params }));

@@ -8,17 +8,20 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as z from "zod";
 import {
-  defineTool,
   definePrompt,
   defineResource,
   defineResourceTemplate,
+  defineTool,
   ErrorCode,
   McpError,
 } from "../../mod.ts";
 import { initialize, makeHandler, rpc } from "../helpers.ts";
 
 function numberedTools(count: number) {
-  return Array.from({ length: count }, (_, i) => defineTool({ name: `tool_${i}`, handler: () => String(i) }));
+  return Array.from(
+    { length: count },
+    (_, i) => defineTool({ name: `tool_${i}`, handler: () => String(i) }),
+  );
 }
 
 describe("initialize", () => {
@@ -26,7 +29,10 @@ describe("initialize", () => {
     const handler = makeHandler();
     try {
       for (const version of ["2025-03-26", "2025-06-18", "2025-11-25"]) {
-        assert.equal((await initialize(handler, { protocolVersion: version })).result.protocolVersion, version);
+        assert.equal(
+          (await initialize(handler, { protocolVersion: version })).result.protocolVersion,
+          version,
+        );
       }
     } finally {
       await handler.close();
@@ -36,8 +42,14 @@ describe("initialize", () => {
   it("answers an unknown version with the latest (2025-11-25)", async () => {
     const handler = makeHandler();
     try {
-      assert.equal((await initialize(handler, { protocolVersion: "2024-11-05" })).result.protocolVersion, "2025-11-25");
-      assert.equal((await initialize(handler, { protocolVersion: "2099-01-01" })).result.protocolVersion, "2025-11-25");
+      assert.equal(
+        (await initialize(handler, { protocolVersion: "2024-11-05" })).result.protocolVersion,
+        "2025-11-25",
+      );
+      assert.equal(
+        (await initialize(handler, { protocolVersion: "2099-01-01" })).result.protocolVersion,
+        "2025-11-25",
+      );
     } finally {
       await handler.close();
     }
@@ -47,7 +59,11 @@ describe("initialize", () => {
     const handler = makeHandler({ title: "Test Server", instructions: "Be nice" });
     try {
       const { result } = await initialize(handler);
-      assert.deepEqual(result.serverInfo, { name: "test-server", version: "1.0.0", title: "Test Server" });
+      assert.deepEqual(result.serverInfo, {
+        name: "test-server",
+        version: "1.0.0",
+        title: "Test Server",
+      });
       assert.equal(result.instructions, "Be nice");
     } finally {
       await handler.close();
@@ -126,15 +142,17 @@ describe("ping and unknown methods", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      const response = await handler(new Request("http://127.0.0.1:8787/mcp", {
-        method: "POST",
-        headers: {
-          accept: "application/json, text/event-stream",
-          "content-type": "application/json",
-          "mcp-session-id": session.id,
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
-      }));
+      const response = await handler(
+        new Request("http://127.0.0.1:8787/mcp", {
+          method: "POST",
+          headers: {
+            accept: "application/json, text/event-stream",
+            "content-type": "application/json",
+            "mcp-session-id": session.id,
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+        }),
+      );
       assert.equal(response.status, 202);
       assert.equal(await response.text(), "");
     } finally {
@@ -152,7 +170,12 @@ describe("tools/list", () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const outcome = await rpc(handler, session, "tools/list", cursor === undefined ? {} : { cursor });
+        const outcome = await rpc(
+          handler,
+          session,
+          "tools/list",
+          cursor === undefined ? {} : { cursor },
+        );
         const result = outcome.message.result;
         assert.ok(result.tools.length <= 2);
         names.push(...result.tools.map((t: { name: string }) => t.name));
@@ -186,9 +209,23 @@ describe("tools/list", () => {
     const handler = makeHandler({ tools: numberedTools(5), pageSize: 2, prompts: [] });
     try {
       const session = await initialize(handler);
-      for (const cursor of ["garbage!!", "", 42, btoa("prompts:2"), btoa("tools:-1"), btoa("tools:99"), btoa("tools:1.5")]) {
+      for (
+        const cursor of [
+          "garbage!!",
+          "",
+          42,
+          btoa("prompts:2"),
+          btoa("tools:-1"),
+          btoa("tools:99"),
+          btoa("tools:1.5"),
+        ]
+      ) {
         const outcome = await rpc(handler, session, "tools/list", { cursor });
-        assert.equal(outcome.message.error?.code, -32602, `cursor ${JSON.stringify(cursor)} should be refused`);
+        assert.equal(
+          outcome.message.error?.code,
+          -32602,
+          `cursor ${JSON.stringify(cursor)} should be refused`,
+        );
       }
     } finally {
       await handler.close();
@@ -203,7 +240,9 @@ describe("tools/list", () => {
       $defs: { thing: { type: "integer", minimum: 3 } },
       "x-vendor": { keep: true },
     };
-    const handler = makeHandler({ tools: [defineTool({ name: "raw", input: schema, handler: () => "ok" })] });
+    const handler = makeHandler({
+      tools: [defineTool({ name: "raw", input: schema, handler: () => "ok" })],
+    });
     try {
       const session = await initialize(handler);
       const tool = (await rpc(handler, session, "tools/list")).message.result.tools[0];
@@ -251,10 +290,19 @@ describe("tools/list", () => {
   });
 
   it("bad definitions throw at startup", () => {
-    assert.throws(() => makeHandler({ tools: [defineTool({ name: "has space", handler: () => "" })] }), TypeError);
-    assert.throws(() => makeHandler({ tools: [...numberedTools(1), ...numberedTools(1)] }), /Duplicate/);
     assert.throws(
-      () => makeHandler({ tools: [defineTool({ name: "arr", input: { type: "array" }, handler: () => "" })] }),
+      () => makeHandler({ tools: [defineTool({ name: "has space", handler: () => "" })] }),
+      TypeError,
+    );
+    assert.throws(
+      () => makeHandler({ tools: [...numberedTools(1), ...numberedTools(1)] }),
+      /Duplicate/,
+    );
+    assert.throws(
+      () =>
+        makeHandler({
+          tools: [defineTool({ name: "arr", input: { type: "array" }, handler: () => "" })],
+        }),
       /object/,
     );
   });
@@ -278,7 +326,9 @@ describe("tools/call", () => {
     output: z.object({ total: z.number() }),
     handler: ({ give }) => {
       if (give === "none") return { content: [{ type: "text", text: "no structure" }] };
-      if (give === "bad") return { content: [{ type: "text", text: "x" }], structuredContent: { total: "many" } };
+      if (give === "bad") {
+        return { content: [{ type: "text", text: "x" }], structuredContent: { total: "many" } };
+      }
       if (give === "empty-content") return { content: [], structuredContent: { total: 3 } };
       return { content: [{ type: "text", text: "3" }], structuredContent: { total: 3 } };
     },
@@ -338,7 +388,10 @@ describe("tools/call", () => {
 
   it("conforming structuredContent is returned, and repeated as JSON text when content is empty", async () => {
     const good = await call("structured", { give: "good" });
-    assert.deepEqual(good.result, { content: [{ type: "text", text: "3" }], structuredContent: { total: 3 } });
+    assert.deepEqual(good.result, {
+      content: [{ type: "text", text: "3" }],
+      structuredContent: { total: 3 },
+    });
     const empty = await call("structured", { give: "empty-content" });
     assert.deepEqual(empty.result.content, [{ type: "text", text: '{"total":3}' }]);
     assert.equal(empty.result.isError, undefined);
@@ -348,13 +401,20 @@ describe("tools/call", () => {
     const handler = makeHandler({
       tools: [defineTool({
         name: "raw",
-        input: { type: "object", properties: { n: { type: "integer" } }, required: ["n"], additionalProperties: false },
+        input: {
+          type: "object",
+          properties: { n: { type: "integer" } },
+          required: ["n"],
+          additionalProperties: false,
+        },
         handler: (input) => `n=${input.n}`,
       })],
     });
     try {
       const session = await initialize(handler);
-      const send = async (args: unknown) => (await rpc(handler, session, "tools/call", { name: "raw", arguments: args })).message.result;
+      const send = async (args: unknown) =>
+        (await rpc(handler, session, "tools/call", { name: "raw", arguments: args })).message
+          .result;
       assert.deepEqual(await send({ n: 2 }), { content: [{ type: "text", text: "n=2" }] });
       assert.equal((await send({})).isError, true);
       assert.equal((await send({ n: 1.5 })).isError, true);
@@ -379,8 +439,18 @@ describe("tools/call", () => {
 });
 
 describe("resources", () => {
-  const readme = defineResource({ uri: "docs://readme", name: "readme", mimeType: "text/markdown", read: () => "# Hi" });
-  const logo = defineResource({ uri: "img://logo", name: "logo", mimeType: "image/png", read: () => new Uint8Array([104, 105]) });
+  const readme = defineResource({
+    uri: "docs://readme",
+    name: "readme",
+    mimeType: "text/markdown",
+    read: () => "# Hi",
+  });
+  const logo = defineResource({
+    uri: "img://logo",
+    name: "logo",
+    mimeType: "image/png",
+    read: () => new Uint8Array([104, 105]),
+  });
   const user = defineResourceTemplate({
     uriTemplate: "users://{id}/profile",
     name: "user",
@@ -404,10 +474,23 @@ describe("resources", () => {
     try {
       const session = await initialize(handler);
       const list = (await rpc(handler, session, "resources/list")).message.result.resources;
-      assert.deepEqual(list.map((r: { uri: string }) => r.uri), ["docs://readme", "img://logo", "err://mcp"]);
-      assert.deepEqual(list[0], { uri: "docs://readme", name: "readme", mimeType: "text/markdown" });
-      const templates = (await rpc(handler, session, "resources/templates/list")).message.result.resourceTemplates;
-      assert.deepEqual(templates, [{ uriTemplate: "users://{id}/profile", name: "user", mimeType: "application/json" }]);
+      assert.deepEqual(list.map((r: { uri: string }) => r.uri), [
+        "docs://readme",
+        "img://logo",
+        "err://mcp",
+      ]);
+      assert.deepEqual(list[0], {
+        uri: "docs://readme",
+        name: "readme",
+        mimeType: "text/markdown",
+      });
+      const templates =
+        (await rpc(handler, session, "resources/templates/list")).message.result.resourceTemplates;
+      assert.deepEqual(templates, [{
+        uriTemplate: "users://{id}/profile",
+        name: "user",
+        mimeType: "application/json",
+      }]);
     } finally {
       await handler.close();
     }
@@ -417,10 +500,16 @@ describe("resources", () => {
     const handler = handlerWithResources();
     try {
       const session = await initialize(handler);
-      const text = (await rpc(handler, session, "resources/read", { uri: "docs://readme" })).message.result;
-      assert.deepEqual(text, { contents: [{ uri: "docs://readme", mimeType: "text/markdown", text: "# Hi" }] });
-      const blob = (await rpc(handler, session, "resources/read", { uri: "img://logo" })).message.result;
-      assert.deepEqual(blob, { contents: [{ uri: "img://logo", mimeType: "image/png", blob: "aGk=" }] });
+      const text =
+        (await rpc(handler, session, "resources/read", { uri: "docs://readme" })).message.result;
+      assert.deepEqual(text, {
+        contents: [{ uri: "docs://readme", mimeType: "text/markdown", text: "# Hi" }],
+      });
+      const blob =
+        (await rpc(handler, session, "resources/read", { uri: "img://logo" })).message.result;
+      assert.deepEqual(blob, {
+        contents: [{ uri: "img://logo", mimeType: "image/png", blob: "aGk=" }],
+      });
     } finally {
       await handler.close();
     }
@@ -430,7 +519,8 @@ describe("resources", () => {
     const handler = handlerWithResources();
     try {
       const session = await initialize(handler);
-      const message = (await rpc(handler, session, "resources/read", { uri: "docs://missing" })).message;
+      const message =
+        (await rpc(handler, session, "resources/read", { uri: "docs://missing" })).message;
       assert.equal(message.error.code, -32002);
       assert.deepEqual(message.error.data, { uri: "docs://missing" });
     } finally {
@@ -442,8 +532,16 @@ describe("resources", () => {
     const handler = handlerWithResources();
     try {
       const session = await initialize(handler);
-      const result = (await rpc(handler, session, "resources/read", { uri: "users://42/profile" })).message.result;
-      assert.deepEqual(result, { contents: [{ uri: "users://42/profile", mimeType: "application/json", text: '{"id":"42"}' }] });
+      const result =
+        (await rpc(handler, session, "resources/read", { uri: "users://42/profile" })).message
+          .result;
+      assert.deepEqual(result, {
+        contents: [{
+          uri: "users://42/profile",
+          mimeType: "application/json",
+          text: '{"id":"42"}',
+        }],
+      });
     } finally {
       await handler.close();
     }
@@ -453,7 +551,8 @@ describe("resources", () => {
     const handler = handlerWithResources();
     try {
       const session = await initialize(handler);
-      const message = (await rpc(handler, session, "resources/read", { uri: "users://ghost/profile" })).message;
+      const message =
+        (await rpc(handler, session, "resources/read", { uri: "users://ghost/profile" })).message;
       assert.equal(message.error.code, -32002);
       assert.deepEqual(message.error.data, { uri: "users://ghost/profile" });
     } finally {
@@ -478,11 +577,24 @@ describe("resources", () => {
     const handler = handlerWithResources();
     try {
       const session = await initialize(handler);
-      const unknown = (await rpc(handler, session, "resources/subscribe", { uri: "docs://missing" })).message;
+      const unknown =
+        (await rpc(handler, session, "resources/subscribe", { uri: "docs://missing" })).message;
       assert.equal(unknown.error.code, -32002);
-      assert.deepEqual((await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message.result, {});
-      assert.deepEqual((await rpc(handler, session, "resources/subscribe", { uri: "users://7/profile" })).message.result, {});
-      assert.deepEqual((await rpc(handler, session, "resources/unsubscribe", { uri: "docs://readme" })).message.result, {});
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message
+          .result,
+        {},
+      );
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/subscribe", { uri: "users://7/profile" })).message
+          .result,
+        {},
+      );
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/unsubscribe", { uri: "docs://readme" })).message
+          .result,
+        {},
+      );
     } finally {
       await handler.close();
     }
@@ -492,10 +604,22 @@ describe("resources", () => {
     const handler = makeHandler({ resources: [readme, logo], sessions: { maxSubscriptions: 1 } });
     try {
       const session = await initialize(handler);
-      assert.deepEqual((await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message.result, {});
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message
+          .result,
+        {},
+      );
       // Re-subscribing to the same URI is not a new subscription.
-      assert.deepEqual((await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message.result, {});
-      assert.equal((await rpc(handler, session, "resources/subscribe", { uri: "img://logo" })).message.error.code, -32602);
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/subscribe", { uri: "docs://readme" })).message
+          .result,
+        {},
+      );
+      assert.equal(
+        (await rpc(handler, session, "resources/subscribe", { uri: "img://logo" })).message.error
+          .code,
+        -32602,
+      );
     } finally {
       await handler.close();
     }
@@ -512,7 +636,9 @@ describe("prompts", () => {
     name: "review",
     arguments: z.object({ code: z.string(), lang: z.string().optional() }),
     complete: { lang: (value) => ["python", "perl", "rust"].filter((l) => l.startsWith(value)) },
-    handler: ({ code }) => ({ messages: [{ role: "user", content: { type: "text", text: `Review ${code}` } }] }),
+    handler: ({ code }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Review ${code}` } }],
+    }),
   });
 
   it("prompts/list derives the arguments", async () => {
@@ -521,7 +647,10 @@ describe("prompts", () => {
       const session = await initialize(handler);
       const prompts = (await rpc(handler, session, "prompts/list")).message.result.prompts;
       assert.deepEqual(prompts[0].arguments, [{ name: "text", required: true }, { name: "style" }]);
-      assert.deepEqual(prompts[1].arguments, [{ name: "code", required: true }, { name: "lang", required: false }]);
+      assert.deepEqual(prompts[1].arguments, [{ name: "code", required: true }, {
+        name: "lang",
+        required: false,
+      }]);
     } finally {
       await handler.close();
     }
@@ -531,9 +660,16 @@ describe("prompts", () => {
     const handler = makeHandler({ prompts: [listPrompt, zodPrompt] });
     try {
       const session = await initialize(handler);
-      const result = (await rpc(handler, session, "prompts/get", { name: "summarise", arguments: { text: "abc" } })).message.result;
-      assert.deepEqual(result, { messages: [{ role: "user", content: { type: "text", text: "Summarise: abc" } }] });
-      const review = (await rpc(handler, session, "prompts/get", { name: "review", arguments: { code: "x=1" } })).message.result;
+      const result = (await rpc(handler, session, "prompts/get", {
+        name: "summarise",
+        arguments: { text: "abc" },
+      })).message.result;
+      assert.deepEqual(result, {
+        messages: [{ role: "user", content: { type: "text", text: "Summarise: abc" } }],
+      });
+      const review =
+        (await rpc(handler, session, "prompts/get", { name: "review", arguments: { code: "x=1" } }))
+          .message.result;
       assert.equal(review.messages[0].content.text, "Review x=1");
     } finally {
       await handler.close();
@@ -544,10 +680,14 @@ describe("prompts", () => {
     const handler = makeHandler({ prompts: [listPrompt, zodPrompt] });
     try {
       const session = await initialize(handler);
-      const list = (await rpc(handler, session, "prompts/get", { name: "summarise", arguments: { style: "short" } })).message;
+      const list = (await rpc(handler, session, "prompts/get", {
+        name: "summarise",
+        arguments: { style: "short" },
+      })).message;
       assert.equal(list.error.code, -32602);
       assert.match(list.error.message, /text/);
-      const zodded = (await rpc(handler, session, "prompts/get", { name: "review", arguments: {} })).message;
+      const zodded =
+        (await rpc(handler, session, "prompts/get", { name: "review", arguments: {} })).message;
       assert.equal(zodded.error.code, -32602);
     } finally {
       await handler.close();
@@ -558,7 +698,10 @@ describe("prompts", () => {
     const handler = makeHandler({ prompts: [listPrompt] });
     try {
       const session = await initialize(handler);
-      assert.equal((await rpc(handler, session, "prompts/get", { name: "nope" })).message.error.code, -32602);
+      assert.equal(
+        (await rpc(handler, session, "prompts/get", { name: "nope" })).message.error.code,
+        -32602,
+      );
     } finally {
       await handler.close();
     }
@@ -572,7 +715,9 @@ describe("prompts", () => {
         ref: { type: "ref/prompt", name: "review" },
         argument: { name: "lang", value: "p" },
       })).message.result;
-      assert.deepEqual(result, { completion: { values: ["python", "perl"], total: 2, hasMore: false } });
+      assert.deepEqual(result, {
+        completion: { values: ["python", "perl"], total: 2, hasMore: false },
+      });
       // An argument without a completer completes to nothing.
       const none = (await rpc(handler, session, "completion/complete", {
         ref: { type: "ref/prompt", name: "review" },
@@ -591,7 +736,10 @@ describe("prompts", () => {
         uriTemplate: "files://{path}",
         name: "file",
         read: () => "",
-        complete: { path: (value, context) => Array.from({ length: 150 }, (_, i) => `${value}${i}${context.arguments.x ?? ""}`) },
+        complete: {
+          path: (value, context) =>
+            Array.from({ length: 150 }, (_, i) => `${value}${i}${context.arguments.x ?? ""}`),
+        },
       })],
     });
     try {
@@ -610,14 +758,19 @@ describe("prompts", () => {
         argument: { name: "x", value: "" },
       });
       assert.equal(badRef.message.error.code, -32602);
-      const badType = await rpc(handler, session, "completion/complete", { ref: { type: "ref/other" }, argument: { name: "x", value: "" } });
+      const badType = await rpc(handler, session, "completion/complete", {
+        ref: { type: "ref/other" },
+        argument: { name: "x", value: "" },
+      });
       assert.equal(badType.message.error.code, -32602);
       const unknownPrompt = await rpc(handler, session, "completion/complete", {
         ref: { type: "ref/prompt", name: "nope" },
         argument: { name: "x", value: "" },
       });
       assert.equal(unknownPrompt.message.error.code, -32602);
-      const missingArgument = await rpc(handler, session, "completion/complete", { ref: { type: "ref/prompt", name: "review" } });
+      const missingArgument = await rpc(handler, session, "completion/complete", {
+        ref: { type: "ref/prompt", name: "review" },
+      });
       assert.equal(missingArgument.message.error.code, -32602);
     } finally {
       await handler.close();
@@ -641,8 +794,14 @@ describe("logging", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      assert.equal((await rpc(handler, session, "logging/setLevel", { level: "verbose" })).message.error.code, -32602);
-      assert.equal((await rpc(handler, session, "logging/setLevel", {})).message.error.code, -32602);
+      assert.equal(
+        (await rpc(handler, session, "logging/setLevel", { level: "verbose" })).message.error.code,
+        -32602,
+      );
+      assert.equal(
+        (await rpc(handler, session, "logging/setLevel", {})).message.error.code,
+        -32602,
+      );
     } finally {
       await handler.close();
     }
@@ -656,10 +815,15 @@ describe("logging", () => {
         const outcome = await rpc(handler, session, "tools/call", { name: "chatty" });
         assert.match(outcome.contentType, /^text\/event-stream/);
         assert.equal(outcome.message.result.content[0].text, "done");
-        return outcome.messages.filter((m) => m.method === "notifications/message").map((m) => m.params.level);
+        return outcome.messages.filter((m) => m.method === "notifications/message").map((m) =>
+          m.params.level
+        );
       };
       assert.deepEqual(await levels(), ["debug", "info", "warning", "error"]);
-      assert.deepEqual((await rpc(handler, session, "logging/setLevel", { level: "warning" })).message.result, {});
+      assert.deepEqual(
+        (await rpc(handler, session, "logging/setLevel", { level: "warning" })).message.result,
+        {},
+      );
       assert.deepEqual(await levels(), ["warning", "error"]);
     } finally {
       await handler.close();
@@ -690,7 +854,9 @@ describe("logging", () => {
       const b = await initialize(handler);
       await rpc(handler, a, "logging/setLevel", { level: "error" });
       const count = async (s: typeof a) =>
-        (await rpc(handler, s, "tools/call", { name: "chatty" })).messages.filter((m) => m.method === "notifications/message").length;
+        (await rpc(handler, s, "tools/call", { name: "chatty" })).messages.filter((m) =>
+          m.method === "notifications/message"
+        ).length;
       assert.equal(await count(a), 1);
       assert.equal(await count(b), 4);
     } finally {

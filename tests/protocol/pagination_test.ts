@@ -40,7 +40,10 @@ describe("paginate", () => {
   it("cursors are opaque strings, not offsets", () => {
     const cursor = paginate("tools", ITEMS, undefined, 2).nextCursor!;
     assert.notEqual(cursor, "2");
-    assert.ok(!cursor.includes("tools"), "the cursor should not expose its structure in clear text");
+    assert.ok(
+      !cursor.includes("tools"),
+      "the cursor should not expose its structure in clear text",
+    );
   });
 
   it("a cursor of another list is refused with -32602", () => {
@@ -49,8 +52,24 @@ describe("paginate", () => {
   });
 
   it("garbage, non-string, negative, fractional, past-the-end and overlong cursors are refused with -32602", () => {
-    for (const cursor of ["%%%", "", 7, null, {}, btoa("tools:-2"), btoa("tools:1.5"), btoa("tools:6"), "A".repeat(300)]) {
-      assert.throws(() => paginate("tools", ITEMS, cursor, 2), isInvalidCursor, JSON.stringify(cursor));
+    for (
+      const cursor of [
+        "%%%",
+        "",
+        7,
+        null,
+        {},
+        btoa("tools:-2"),
+        btoa("tools:1.5"),
+        btoa("tools:6"),
+        "A".repeat(300),
+      ]
+    ) {
+      assert.throws(
+        () => paginate("tools", ITEMS, cursor, 2),
+        isInvalidCursor,
+        JSON.stringify(cursor),
+      );
     }
   });
 });

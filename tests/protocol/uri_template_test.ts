@@ -12,7 +12,10 @@ describe("compileUriTemplate", () => {
   });
 
   it("a simple variable does not span a slash", () => {
-    assert.equal(compileUriTemplate("test://template/{id}/data").match("test://template/4/2/data"), undefined);
+    assert.equal(
+      compileUriTemplate("test://template/{id}/data").match("test://template/4/2/data"),
+      undefined,
+    );
   });
 
   it("does not match other URIs", () => {
@@ -48,7 +51,10 @@ describe("compileUriTemplate", () => {
   it("{?q,x} reads query parameters, decoded, in any order, and all are optional", () => {
     const template = compileUriTemplate("search://items{?q,x}");
     assert.deepEqual(template.variables, ["q", "x"]);
-    assert.deepEqual(template.match("search://items?q=hello%20world&x=1"), { q: "hello world", x: "1" });
+    assert.deepEqual(template.match("search://items?q=hello%20world&x=1"), {
+      q: "hello world",
+      x: "1",
+    });
     assert.deepEqual(template.match("search://items?x=2&q=a"), { q: "a", x: "2" });
     assert.deepEqual(template.match("search://items?x=2"), { x: "2" });
     assert.deepEqual(template.match("search://items"), {});

@@ -12,7 +12,9 @@ import { isLoggingLevel, passesThreshold } from "../../src/protocol/logging.ts";
 
 describe("negotiateProtocolVersion", () => {
   it("echoes a supported version", () => {
-    for (const version of SUPPORTED_PROTOCOL_VERSIONS) assert.equal(negotiateProtocolVersion(version), version);
+    for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
+      assert.equal(negotiateProtocolVersion(version), version);
+    }
   });
 
   it("answers anything else with the latest, 2025-11-25", () => {
@@ -33,7 +35,18 @@ describe("negotiateProtocolVersion", () => {
 
 describe("logging levels", () => {
   it("recognises the eight RFC 5424 levels", () => {
-    for (const level of ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]) {
+    for (
+      const level of [
+        "debug",
+        "info",
+        "notice",
+        "warning",
+        "error",
+        "critical",
+        "alert",
+        "emergency",
+      ]
+    ) {
       assert.equal(isLoggingLevel(level), true, level);
     }
     assert.equal(isLoggingLevel("warn"), false);

@@ -16,5 +16,8 @@ after(async () => {
 });
 
 // A fresh key prefix per test: an empty store on the shared server.
-describeSessionStore("RedisSessionStore", () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }));
+describeSessionStore(
+  "RedisSessionStore",
+  () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }),
+);
 describeEventLog("RedisEventLog", () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }));

@@ -9,7 +9,16 @@ import { after, before, describe, it } from "node:test";
 import { defineTool, type Principal } from "../../mod.ts";
 import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../src/redis/redis_session_store.ts";
-import { bodilessRequest, deferred, initialize, makeHandler, messagesOf, postRequest, readSseUntil, rpc } from "../helpers.ts";
+import {
+  bodilessRequest,
+  deferred,
+  initialize,
+  makeHandler,
+  messagesOf,
+  postRequest,
+  readSseUntil,
+  rpc,
+} from "../helpers.ts";
 import { startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
@@ -22,7 +31,8 @@ after(async () => {
 
 const increment = defineTool({
   name: "increment",
-  handler: async (_input, ctx) => String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
+  handler: async (_input, ctx) =>
+    String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
 });
 
 function instance(prefix: string) {
@@ -44,14 +54,25 @@ describe("sessions shared through Redis", () => {
       const session = await initialize(a, { headers: { "x-user": "alice" } });
       const counts: string[] = [];
       for (const handler of [b, a, b, a, b]) {
-        counts.push((await rpc(handler, session, "tools/call", { name: "increment" })).message.result.content[0].text);
+        counts.push(
+          (await rpc(handler, session, "tools/call", { name: "increment" })).message.result
+            .content[0].text,
+        );
       }
       assert.deepEqual(counts, ["1", "2", "3", "4", "5"]);
       // Owner binding on the other instance.
-      const hijack = await rpc(b, { ...session, headers: { "x-user": "mallory" } }, "tools/call", { name: "increment" });
+      const hijack = await rpc(b, { ...session, headers: { "x-user": "mallory" } }, "tools/call", {
+        name: "increment",
+      });
       assert.equal(hijack.status, 403);
       // A DELETE on one instance ends the session on the other.
-      const deleted = await b(bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: session.protocolVersion, headers: session.headers }));
+      const deleted = await b(
+        bodilessRequest("DELETE", {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+          headers: session.headers,
+        }),
+      );
       assert.equal(deleted.status, 204);
       assert.equal((await rpc(a, session, "tools/call", { name: "increment" })).status, 404);
       assert.equal((await a.stats()).sessions, 0);
@@ -67,7 +88,11 @@ describe("sessions shared through Redis", () => {
     try {
       const session = await initialize(a, { headers: { "x-user": "alice" } });
       assert.equal((await rpc(b, session, "tools/call", { name: "increment" })).status, 404);
-      assert.equal((await rpc(a, session, "tools/call", { name: "increment" })).status, 200, "positive control");
+      assert.equal(
+        (await rpc(a, session, "tools/call", { name: "increment" })).status,
+        200,
+        "positive control",
+      );
     } finally {
       await a.close();
       await b.close();
@@ -101,7 +126,12 @@ describe("streams logged in Redis", () => {
     try {
       const session = await initialize(a);
       const response = await a(postRequest(
-        { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "report", _meta: { progressToken: "p" } } },
+        {
+          jsonrpc: "2.0",
+          id: 7,
+          method: "tools/call",
+          params: { name: "report", _meta: { progressToken: "p" } },
+        },
         { sessionId: session.id, protocolVersion: session.protocolVersion },
       ));
       const first = await readSseUntil(response.body!.getReader(), () => false, 2_000);
@@ -117,9 +147,16 @@ describe("streams logged in Redis", () => {
       assert.equal(resumed.status, 200);
       const rest = await readSseUntil(resumed.body!.getReader(), () => false, 2_000);
       const messages = messagesOf(rest.events);
-      assert.deepEqual(messages.filter((m) => m.method === "notifications/progress").map((m) => m.params.progress), [2, 3]);
+      assert.deepEqual(
+        messages.filter((m) => m.method === "notifications/progress").map((m) => m.params.progress),
+        [2, 3],
+      );
       assert.equal(messages.find((m) => m.id === 7)?.result?.content[0].text, "reported");
-      assert.equal(rest.ended, true, "the stream ended on the other instance: it holds nothing live");
+      assert.equal(
+        rest.ended,
+        true,
+        "the stream ended on the other instance: it holds nothing live",
+      );
     } finally {
       await a.close();
       await b.close();

@@ -58,7 +58,10 @@ function initializeBody(size: number): Uint8Array {
  * ends it waits for `beforeEnd`, so a test can look at the process while the
  * whole body is in the reader's hands.
  */
-function oneByteChunks(bytes: Uint8Array, beforeEnd: () => Promise<void>): ReadableStream<Uint8Array> {
+function oneByteChunks(
+  bytes: Uint8Array,
+  beforeEnd: () => Promise<void>,
+): ReadableStream<Uint8Array> {
   let sent = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -88,7 +91,11 @@ describe("request bodies in tiny chunks", () => {
   it("a 20 KB initialize in 1-byte chunks, each a view into its own 64 KiB buffer, is answered", async () => {
     const handler = makeHandler();
     try {
-      const response = await within(handler(streamingPost(oneByteChunks(initializeBody(20_000), async () => {}))), 20_000, "initialize");
+      const response = await within(
+        handler(streamingPost(oneByteChunks(initializeBody(20_000), async () => {}))),
+        20_000,
+        "initialize",
+      );
       assert.equal(response.status, 200, await response.clone().text());
       const body = await response.json();
       assert.equal(body.result.serverInfo.name, "test-server");
@@ -121,13 +128,20 @@ describe("request bodies in tiny chunks", () => {
         }
         return released;
       };
-      const answers = Array.from({ length: bodies }, () => handler(streamingPost(oneByteChunks(initializeBody(chunksPerBody), allSent))));
+      const answers = Array.from(
+        { length: bodies },
+        () => handler(streamingPost(oneByteChunks(initializeBody(chunksPerBody), allSent))),
+      );
       const responses = await within(Promise.all(answers), 30_000, "the four initialize answers");
-      for (const response of responses) assert.equal(response.status, 200, await response.clone().text());
+      for (const response of responses) {
+        assert.equal(response.status, 200, await response.clone().text());
+      }
       const growth = peak - before;
       assert.ok(
         growth < bound,
-        `${Math.round(growth / MIB)} MiB more held outside the heap while reading (bound ${bound / MIB} MiB; kept views would pin ${Math.round(pinnedByOldReader / MIB)} MiB)`,
+        `${Math.round(growth / MIB)} MiB more held outside the heap while reading (bound ${
+          bound / MIB
+        } MiB; kept views would pin ${Math.round(pinnedByOldReader / MIB)} MiB)`,
       );
     } finally {
       await handler.close();

@@ -45,7 +45,10 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
         for (const event of replay?.events ?? []) replayable += event.data.length;
       }
       const written = 400 * 20 * chunk.length;
-      assert.ok(replayable <= budget, `${replayable} bytes replayable of ${written} written, budget ${budget}`);
+      assert.ok(
+        replayable <= budget,
+        `${replayable} bytes replayable of ${written} written, budget ${budget}`,
+      );
       assert.ok(eventLog.totalBytes <= budget, `the log holds ${eventLog.totalBytes} bytes`);
       // Positive control: the newest sessions are still fully resumable.
       const newest = firstEventIds[firstEventIds.length - 1];
@@ -67,10 +70,14 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
       const body = await assertHttpError(response, 400, { code: -32600, id: null });
       assert.ok(!JSON.stringify(body).includes(longId));
       // Multi-byte characters count in UTF-8 bytes: 22 × "€" is 66 bytes.
-      const euro = await rpc(handler, session, "tools/call", { name: "noop" }, { id: "€".repeat(22) });
+      const euro = await rpc(handler, session, "tools/call", { name: "noop" }, {
+        id: "€".repeat(22),
+      });
       assert.equal(euro.status, 400);
       // Positive control: an id at the limit is served and echoed.
-      const atLimit = await rpc(handler, session, "tools/call", { name: "noop" }, { id: "i".repeat(64) });
+      const atLimit = await rpc(handler, session, "tools/call", { name: "noop" }, {
+        id: "i".repeat(64),
+      });
       assert.equal(atLimit.message.id, "i".repeat(64));
       assert.equal(atLimit.message.result.content[0].text, "ok");
     } finally {
@@ -93,12 +100,18 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
     });
     try {
       const session = await initialize(handler);
-      const refused = await rpc(handler, session, "tools/call", { name: "slow", _meta: { progressToken: "p".repeat(50_000) } }, { id: 7 });
+      const refused = await rpc(handler, session, "tools/call", {
+        name: "slow",
+        _meta: { progressToken: "p".repeat(50_000) },
+      }, { id: 7 });
       assert.equal(refused.status, 400);
       assert.equal(refused.message.error.code, -32602);
       assert.equal(refused.message.id, 7);
       assert.equal(runs, 0);
-      const served = await rpc(handler, session, "tools/call", { name: "slow", _meta: { progressToken: "p".repeat(64) } });
+      const served = await rpc(handler, session, "tools/call", {
+        name: "slow",
+        _meta: { progressToken: "p".repeat(64) },
+      });
       assert.equal(served.message.result.content[0].text, "ok");
       assert.equal(served.messages.filter((m) => m.method === "notifications/progress").length, 21);
     } finally {
@@ -121,13 +134,27 @@ describe("exhaustion: URIs are bounded in length and subscriptions in bytes", ()
       const long = `test://template/${"a".repeat(KIB)}/data`;
       for (const method of ["resources/read", "resources/subscribe", "resources/unsubscribe"]) {
         const outcome = await rpc(handler, session, method, { uri: long });
-        assert.equal(outcome.message.error?.code, -32602, `${method}: ${JSON.stringify(outcome.message)}`);
-        assert.ok(!JSON.stringify(outcome.message).includes("a".repeat(300)), `${method} echoes the URI`);
+        assert.equal(
+          outcome.message.error?.code,
+          -32602,
+          `${method}: ${JSON.stringify(outcome.message)}`,
+        );
+        assert.ok(
+          !JSON.stringify(outcome.message).includes("a".repeat(300)),
+          `${method} echoes the URI`,
+        );
       }
       // Positive control: the same template with a short id is read and subscribed.
       const short = "test://template/7/data";
-      assert.equal((await rpc(handler, session, "resources/read", { uri: short })).message.result.contents[0].text, `data of ${short}`);
-      assert.deepEqual((await rpc(handler, session, "resources/subscribe", { uri: short })).message.result, {});
+      assert.equal(
+        (await rpc(handler, session, "resources/read", { uri: short })).message.result.contents[0]
+          .text,
+        `data of ${short}`,
+      );
+      assert.deepEqual(
+        (await rpc(handler, session, "resources/subscribe", { uri: short })).message.result,
+        {},
+      );
     } finally {
       await handler.close();
     }

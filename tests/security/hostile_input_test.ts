@@ -11,10 +11,25 @@ import { describe, it } from "node:test";
 import { checkGetAccept, checkPostAccept } from "../../src/http/guards.ts";
 import { McpError } from "../../src/jsonrpc/error_codes.ts";
 import { paginate } from "../../src/protocol/pagination.ts";
-import { assertHttpError, ENDPOINT, initialize, initializeMessage, makeHandler, postRequest, rpc } from "../helpers.ts";
+import {
+  assertHttpError,
+  ENDPOINT,
+  initialize,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  rpc,
+} from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";
 
-const PROTOTYPE_NAMES = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf", "isPrototypeOf"];
+const PROTOTYPE_NAMES = [
+  "toString",
+  "constructor",
+  "__proto__",
+  "hasOwnProperty",
+  "valueOf",
+  "isPrototypeOf",
+];
 const MAX_ECHO = 256;
 
 /** Arguments with one own property named `key`, even `__proto__` (a computed key defines, never sets the prototype). */
@@ -30,7 +45,11 @@ describe("Object.prototype names are not definitions", () => {
   };
   const requiredTool = {
     name: "needs",
-    input: { type: "object", properties: Object.fromEntries(PROTOTYPE_NAMES.map((n) => [n, { type: "string" }])), required: PROTOTYPE_NAMES },
+    input: {
+      type: "object",
+      properties: Object.fromEntries(PROTOTYPE_NAMES.map((n) => [n, { type: "string" }])),
+      required: PROTOTYPE_NAMES,
+    },
     handler: () => "ran",
   };
 
@@ -38,13 +57,30 @@ describe("Object.prototype names are not definitions", () => {
     const handler = makeHandler({ tools: [strictTool] });
     try {
       const session = await initialize(handler);
-      const ok = await rpc(handler, session, "tools/call", { name: "strict", arguments: { a: "x" } });
-      assert.equal(ok.message.result.isError, undefined, "positive control: a declared property passes");
-      const evil = await rpc(handler, session, "tools/call", { name: "strict", arguments: { evil: 1 } });
+      const ok = await rpc(handler, session, "tools/call", {
+        name: "strict",
+        arguments: { a: "x" },
+      });
+      assert.equal(
+        ok.message.result.isError,
+        undefined,
+        "positive control: a declared property passes",
+      );
+      const evil = await rpc(handler, session, "tools/call", {
+        name: "strict",
+        arguments: { evil: 1 },
+      });
       assert.equal(evil.message.result.isError, true, "an undeclared property is refused");
       for (const key of PROTOTYPE_NAMES) {
-        const outcome = await rpc(handler, session, "tools/call", { name: "strict", arguments: ownKey(key) });
-        assert.equal(outcome.message.result.isError, true, `${key} must be refused like evil: ${JSON.stringify(outcome.message)}`);
+        const outcome = await rpc(handler, session, "tools/call", {
+          name: "strict",
+          arguments: ownKey(key),
+        });
+        assert.equal(
+          outcome.message.result.isError,
+          true,
+          `${key} must be refused like evil: ${JSON.stringify(outcome.message)}`,
+        );
         assert.match(outcome.message.result.content[0].text, /unexpected property/);
       }
     } finally {
@@ -60,7 +96,10 @@ describe("Object.prototype names are not definitions", () => {
       assert.equal(missing.message.result.isError, true, JSON.stringify(missing.message));
       assert.match(missing.message.result.content[0].text, /missing required property/);
       const given = Object.fromEntries(PROTOTYPE_NAMES.map((n) => [n, "x"]));
-      const present = await rpc(handler, session, "tools/call", { name: "needs", arguments: given });
+      const present = await rpc(handler, session, "tools/call", {
+        name: "needs",
+        arguments: given,
+      });
       assert.equal(present.message.result.content[0].text, "ran", JSON.stringify(present.message));
     } finally {
       await handler.close();
@@ -73,9 +112,17 @@ describe("Object.prototype names are not definitions", () => {
       const session = await initialize(handler);
       for (const method of PROTOTYPE_NAMES) {
         const legacy = await rpc(handler, session, method, {});
-        assert.equal(legacy.message.error?.code, -32601, `${method}: ${JSON.stringify(legacy.message)}`);
+        assert.equal(
+          legacy.message.error?.code,
+          -32601,
+          `${method}: ${JSON.stringify(legacy.message)}`,
+        );
         const modern = await modernRpc(handler, method, {});
-        assert.equal(modern.message.error?.code, -32601, `${method} (2026-07-28): ${JSON.stringify(modern.message)}`);
+        assert.equal(
+          modern.message.error?.code,
+          -32601,
+          `${method} (2026-07-28): ${JSON.stringify(modern.message)}`,
+        );
       }
     } finally {
       await handler.close();
@@ -108,17 +155,35 @@ describe("Object.prototype names are not definitions", () => {
   it("a 2026-07-28 _meta key __proto__ cannot smuggle an oversized progress token past maxIdBytes", async () => {
     const handler = makeHandler({
       maxIdBytes: 64,
-      tools: [{ name: "steps", handler: async (_input: unknown, ctx: { progress(n: number, total?: number): Promise<void> }) => {
-        await ctx.progress(1, 1);
-        return "done";
-      } }],
+      tools: [{
+        name: "steps",
+        handler: async (
+          _input: unknown,
+          ctx: { progress(n: number, total?: number): Promise<void> },
+        ) => {
+          await ctx.progress(1, 1);
+          return "done";
+        },
+      }],
     });
     try {
       const token = "t".repeat(10_000);
-      const outcome = await modernRpc(handler, "tools/call", { name: "steps", arguments: {} }, { meta: ownKey("__proto__", { progressToken: token }) });
-      assert.equal(outcome.message.result?.content?.[0]?.text, "done", JSON.stringify(outcome.message).slice(0, 300));
-      const progress = outcome.messages.filter((message) => message.method === "notifications/progress");
-      assert.equal(progress.length, 0, "no progress token reached the handler, so no progress is sent");
+      const outcome = await modernRpc(handler, "tools/call", { name: "steps", arguments: {} }, {
+        meta: ownKey("__proto__", { progressToken: token }),
+      });
+      assert.equal(
+        outcome.message.result?.content?.[0]?.text,
+        "done",
+        JSON.stringify(outcome.message).slice(0, 300),
+      );
+      const progress = outcome.messages.filter((message) =>
+        message.method === "notifications/progress"
+      );
+      assert.equal(
+        progress.length,
+        0,
+        "no progress token reached the handler, so no progress is sent",
+      );
     } finally {
       await handler.close();
     }
@@ -147,8 +212,16 @@ describe("Object.prototype names are not definitions", () => {
       });
       assert.deepEqual(control.message.result?.completion.values, ["alice"], "positive control");
       for (const name of PROTOTYPE_NAMES) {
-        for (const ref of [{ type: "ref/prompt", name: "greeting" }, { type: "ref/resource", uri: "test://item/{id}" }]) {
-          const outcome = await rpc(handler, session, "completion/complete", { ref, argument: { name, value: "x" } });
+        for (
+          const ref of [{ type: "ref/prompt", name: "greeting" }, {
+            type: "ref/resource",
+            uri: "test://item/{id}",
+          }]
+        ) {
+          const outcome = await rpc(handler, session, "completion/complete", {
+            ref,
+            argument: { name, value: "x" },
+          });
           assert.deepEqual(
             outcome.message.result?.completion,
             { values: [], total: 0, hasMore: false },
@@ -163,7 +236,12 @@ describe("Object.prototype names are not definitions", () => {
 });
 
 describe("an invalid id is never echoed", () => {
-  for (const [label, id] of [["1.5", 1.5], ["an object", { a: 1 }], ["an array", [1]], ["true", true]] as const) {
+  for (
+    const [label, id] of [["1.5", 1.5], ["an object", { a: 1 }], ["an array", [1]], [
+      "true",
+      true,
+    ]] as const
+  ) {
     it(`a request whose id is ${label} answers 400 with id null`, async () => {
       const handler = makeHandler();
       try {
@@ -179,7 +257,12 @@ describe("an invalid id is never echoed", () => {
     const handler = makeHandler();
     try {
       const session = await initialize(handler);
-      const response = await handler(postRequest({ jsonrpc: "2.0", id: 1.5, result: {} }, { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const response = await handler(
+        postRequest({ jsonrpc: "2.0", id: 1.5, result: {} }, {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+        }),
+      );
       await assertHttpError(response, 400, { code: -32600, id: null });
     } finally {
       await handler.close();
@@ -190,7 +273,8 @@ describe("an invalid id is never echoed", () => {
 describe("Accept media ranges", () => {
   const post = (accept: string, strict = true) =>
     checkPostAccept(new Request(ENDPOINT, { method: "POST", headers: { accept } }), strict)?.status;
-  const get = (accept: string) => checkGetAccept(new Request(ENDPOINT, { headers: { accept } }))?.status;
+  const get = (accept: string) =>
+    checkGetAccept(new Request(ENDPOINT, { headers: { accept } }))?.status;
 
   it("q=0 means not acceptable", () => {
     assert.equal(post("application/json;q=0, text/event-stream"), 406);
@@ -214,7 +298,11 @@ describe("Accept media ranges", () => {
     assert.equal(post("application/jsonx, text/event-stream"), 406);
     assert.equal(post("application/json, text/event-streamer"), 406);
     assert.equal(get("text/event-streams"), 406);
-    assert.equal(post("application/json-seq, text/event-stream", false), undefined, "non-strict: SSE alone still passes");
+    assert.equal(
+      post("application/json-seq, text/event-stream", false),
+      undefined,
+      "non-strict: SSE alone still passes",
+    );
   });
 
   it("positive control: q above 0, parameters, case and whitespace are accepted", () => {
@@ -229,7 +317,11 @@ describe("Accept media ranges", () => {
   it("a POST whose Accept gives JSON q=0 answers 406 through the handler", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(initializeMessage(), { headers: { accept: "application/json;q=0, text/event-stream" } }));
+      const response = await handler(
+        postRequest(initializeMessage(), {
+          headers: { accept: "application/json;q=0, text/event-stream" },
+        }),
+      );
       await assertHttpError(response, 406);
     } finally {
       await handler.close();
@@ -243,7 +335,21 @@ describe("cursors are strictly decimal", () => {
   const isInvalidCursor = (error: unknown) => error instanceof McpError && error.code === -32602;
 
   it("tools:0x10, tools:1e1, tools:, tools: 5, tools:+5, tools:5.0, tools:05 are refused with -32602", () => {
-    for (const text of ["tools:0x10", "tools:0b10", "tools:0o7", "tools:1e1", "tools:", "tools: 5", "tools:5 ", "tools:+5", "tools:5.0", "tools:05", "tools:-0"]) {
+    for (
+      const text of [
+        "tools:0x10",
+        "tools:0b10",
+        "tools:0o7",
+        "tools:1e1",
+        "tools:",
+        "tools: 5",
+        "tools:5 ",
+        "tools:+5",
+        "tools:5.0",
+        "tools:05",
+        "tools:-0",
+      ]
+    ) {
       assert.throws(() => paginate("tools", items, cursor(text), 2), isInvalidCursor, text);
     }
   });
@@ -261,7 +367,11 @@ describe("cursors are strictly decimal", () => {
     try {
       const session = await initialize(handler);
       const outcome = await rpc(handler, session, "tools/list", { cursor: cursor("tools:0x10") });
-      assert.equal(outcome.message.error?.code, -32602, JSON.stringify(outcome.message).slice(0, 300));
+      assert.equal(
+        outcome.message.error?.code,
+        -32602,
+        JSON.stringify(outcome.message).slice(0, 300),
+      );
     } finally {
       await handler.close();
     }
@@ -270,23 +380,34 @@ describe("cursors are strictly decimal", () => {
 
 describe("errors repeat at most a bounded prefix of client input", () => {
   it("resources/read of a 3 MB unknown URI echoes at most 256 characters of it", async () => {
-    const handler = makeHandler({ maxUriBytes: 4 * 1024 * 1024, resources: [{ uri: "test://known", name: "k", read: () => "x" }] });
+    const handler = makeHandler({
+      maxUriBytes: 4 * 1024 * 1024,
+      resources: [{ uri: "test://known", name: "k", read: () => "x" }],
+    });
     try {
       const session = await initialize(handler);
       const uri = "test://" + "u".repeat(3_000_000);
       const outcome = await rpc(handler, session, "resources/read", { uri });
       assert.equal(outcome.message.error?.code, -32002);
-      assert.ok(JSON.stringify(outcome.message).length < 2_000, `error of ${JSON.stringify(outcome.message).length} chars`);
+      assert.ok(
+        JSON.stringify(outcome.message).length < 2_000,
+        `error of ${JSON.stringify(outcome.message).length} chars`,
+      );
       assert.equal(typeof outcome.message.error.data.uri, "string");
       assert.ok(outcome.message.error.data.uri.length <= MAX_ECHO);
-      assert.ok(uri.startsWith(outcome.message.error.data.uri), "what is echoed is a prefix of the URI");
+      assert.ok(
+        uri.startsWith(outcome.message.error.data.uri),
+        "what is echoed is a prefix of the URI",
+      );
     } finally {
       await handler.close();
     }
   });
 
   it("a short unknown URI is echoed whole (positive control)", async () => {
-    const handler = makeHandler({ resources: [{ uri: "test://known", name: "k", read: () => "x" }] });
+    const handler = makeHandler({
+      resources: [{ uri: "test://known", name: "k", read: () => "x" }],
+    });
     try {
       const session = await initialize(handler);
       const outcome = await rpc(handler, session, "resources/read", { uri: "test://missing" });
@@ -298,13 +419,23 @@ describe("errors repeat at most a bounded prefix of client input", () => {
 
   it("an undeclared 100 KB property name is not repeated whole in the tool error", async () => {
     const handler = makeHandler({
-      tools: [{ name: "strict", input: { type: "object", properties: {}, additionalProperties: false }, handler: () => "ran" }],
+      tools: [{
+        name: "strict",
+        input: { type: "object", properties: {}, additionalProperties: false },
+        handler: () => "ran",
+      }],
     });
     try {
       const session = await initialize(handler);
-      const outcome = await rpc(handler, session, "tools/call", { name: "strict", arguments: ownKey("k".repeat(100_000)) });
+      const outcome = await rpc(handler, session, "tools/call", {
+        name: "strict",
+        arguments: ownKey("k".repeat(100_000)),
+      });
       assert.equal(outcome.message.result?.isError, true);
-      assert.ok(outcome.message.result.content[0].text.length < 1_000, `message of ${outcome.message.result.content[0].text.length} chars`);
+      assert.ok(
+        outcome.message.result.content[0].text.length < 1_000,
+        `message of ${outcome.message.result.content[0].text.length} chars`,
+      );
     } finally {
       await handler.close();
     }
@@ -318,10 +449,23 @@ describe("errors repeat at most a bounded prefix of client input", () => {
       const refused = await legacyOnly(postRequest(initializeMessage(version)));
       const body = await refused.json();
       assert.equal(body.error.code, -32022, JSON.stringify(body).slice(0, 300));
-      assert.ok(JSON.stringify(body).length < 2_000, `initialize error of ${JSON.stringify(body).length} chars`);
-      const outcome = await modernRpc(modern, "server/discover", {}, { version, headers: { "mcp-protocol-version": undefined } });
-      assert.equal(outcome.message.error?.code, -32022, JSON.stringify(outcome.message).slice(0, 300));
-      assert.ok(JSON.stringify(outcome.message).length < 2_000, `discover error of ${JSON.stringify(outcome.message).length} chars`);
+      assert.ok(
+        JSON.stringify(body).length < 2_000,
+        `initialize error of ${JSON.stringify(body).length} chars`,
+      );
+      const outcome = await modernRpc(modern, "server/discover", {}, {
+        version,
+        headers: { "mcp-protocol-version": undefined },
+      });
+      assert.equal(
+        outcome.message.error?.code,
+        -32022,
+        JSON.stringify(outcome.message).slice(0, 300),
+      );
+      assert.ok(
+        JSON.stringify(outcome.message).length < 2_000,
+        `discover error of ${JSON.stringify(outcome.message).length} chars`,
+      );
     } finally {
       await legacyOnly.close();
       await modern.close();

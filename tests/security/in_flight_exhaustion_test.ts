@@ -14,13 +14,7 @@ import { describe, it } from "node:test";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { defineTool, ErrorCode } from "../../mod.ts";
-import {
-  initialize,
-  makeHandler,
-  postRequest,
-  type TestSession,
-  within,
-} from "../helpers.ts";
+import { initialize, makeHandler, postRequest, type TestSession, within } from "../helpers.ts";
 
 const MIB = 1024 * 1024;
 const CALLS = 10_000;
@@ -47,8 +41,17 @@ async function retainedHeapBytes(): Promise<number> {
 
 /** A `tools/call` of the slow tool whose client can drop it through `signal`. */
 function slowCall(session: TestSession, id: number, signal: AbortSignal): Request {
-  const body = { jsonrpc: "2.0", id, method: "tools/call", params: { name: "slow", arguments: { seconds: 60 } } };
-  return postRequest(body, { sessionId: session.id, protocolVersion: session.protocolVersion, signal });
+  const body = {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "slow", arguments: { seconds: 60 } },
+  };
+  return postRequest(body, {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    signal,
+  });
 }
 
 describe("exhaustion: in-flight work per session is bounded", () => {

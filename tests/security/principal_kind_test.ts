@@ -14,7 +14,10 @@ function bearerOrAnonymous(request: Request): Principal | undefined {
   return match === null ? undefined : { id: match[1] };
 }
 
-const whoami = { name: "whoami", handler: (_input: unknown, ctx: { principal: Principal }) => ctx.principal.id };
+const whoami = {
+  name: "whoami",
+  handler: (_input: unknown, ctx: { principal: Principal }) => ctx.principal.id,
+};
 const AS_ANONYMOUS_USER = { authorization: "Bearer anonymous" };
 
 describe("the anonymous principal is a kind of its own", () => {
@@ -26,18 +29,32 @@ describe("the anonymous principal is a kind of its own", () => {
     assert.equal(ownerKeyOf({ id: "alice" }), ownerKeyOf({ id: "alice", scope: "x" }));
   });
 
-  it("a user whose id is \"anonymous\" cannot use an anonymous session (403, untouched)", async () => {
+  it('a user whose id is "anonymous" cannot use an anonymous session (403, untouched)', async () => {
     const handler = makeHandler({ authenticate: bearerOrAnonymous, tools: [whoami] });
     try {
       const session = await initialize(handler);
       // Positive control: the anonymous owner itself is served.
       const own = await rpc(handler, session, "tools/call", { name: "whoami" });
       assert.equal(own.message.result.content[0].text, "anonymous");
-      const hijack = await rpc(handler, { ...session, headers: AS_ANONYMOUS_USER }, "tools/call", { name: "whoami" });
+      const hijack = await rpc(handler, { ...session, headers: AS_ANONYMOUS_USER }, "tools/call", {
+        name: "whoami",
+      });
       assert.equal(hijack.status, 403);
-      const get = await handler(bodilessRequest("GET", { sessionId: session.id, protocolVersion: session.protocolVersion, headers: AS_ANONYMOUS_USER }));
+      const get = await handler(
+        bodilessRequest("GET", {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+          headers: AS_ANONYMOUS_USER,
+        }),
+      );
       await assertHttpError(get, 403);
-      const del = await handler(bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: session.protocolVersion, headers: AS_ANONYMOUS_USER }));
+      const del = await handler(
+        bodilessRequest("DELETE", {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+          headers: AS_ANONYMOUS_USER,
+        }),
+      );
       await assertHttpError(del, 403);
       // The session survived the attempts.
       assert.equal((await rpc(handler, session, "ping")).status, 200);
@@ -46,14 +63,21 @@ describe("the anonymous principal is a kind of its own", () => {
     }
   });
 
-  it("an anonymous caller cannot use the session of a user whose id is \"anonymous\"", async () => {
+  it('an anonymous caller cannot use the session of a user whose id is "anonymous"', async () => {
     const handler = makeHandler({ authenticate: bearerOrAnonymous, tools: [whoami] });
     try {
       const session = await initialize(handler, { headers: AS_ANONYMOUS_USER });
       assert.equal((await rpc(handler, session, "ping")).status, 200);
-      const hijack = await rpc(handler, { ...session, headers: {} }, "tools/call", { name: "whoami" });
+      const hijack = await rpc(handler, { ...session, headers: {} }, "tools/call", {
+        name: "whoami",
+      });
       assert.equal(hijack.status, 403);
-      const del = await handler(bodilessRequest("DELETE", { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const del = await handler(
+        bodilessRequest("DELETE", {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+        }),
+      );
       await assertHttpError(del, 403);
       assert.equal((await rpc(handler, session, "ping")).status, 200);
     } finally {
@@ -61,7 +85,7 @@ describe("the anonymous principal is a kind of its own", () => {
     }
   });
 
-  it("authenticate returning the id \"anonymous\" is a user, distinct from callers without credentials", async () => {
+  it('authenticate returning the id "anonymous" is a user, distinct from callers without credentials', async () => {
     // Both callers go through authenticate: one gets { id: "anonymous" }, one gets undefined.
     const handler = makeHandler({
       authenticate: (request) => request.headers.has("x-user") ? { id: "anonymous" } : undefined,
@@ -71,7 +95,10 @@ describe("the anonymous principal is a kind of its own", () => {
       const user = await initialize(handler, { headers: { "x-user": "1" } });
       const anonymous = await initialize(handler);
       assert.equal((await rpc(handler, { ...user, headers: {} }, "ping")).status, 403);
-      assert.equal((await rpc(handler, { ...anonymous, headers: { "x-user": "1" } }, "ping")).status, 403);
+      assert.equal(
+        (await rpc(handler, { ...anonymous, headers: { "x-user": "1" } }, "ping")).status,
+        403,
+      );
       assert.equal((await rpc(handler, user, "ping")).status, 200);
       assert.equal((await rpc(handler, anonymous, "ping")).status, 200);
     } finally {

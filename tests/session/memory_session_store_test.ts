@@ -6,7 +6,14 @@ import { MemorySessionStore } from "../../src/session/memory_session_store.ts";
 import type { SessionRecord } from "../../src/session/session_store.ts";
 
 function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
-  return { id, ownerKey: "user:alice", protocolVersion: "2025-11-25", clientCapabilities: {}, createdAt, expiresAt };
+  return {
+    id,
+    ownerKey: "user:alice",
+    protocolVersion: "2025-11-25",
+    clientCapabilities: {},
+    createdAt,
+    expiresAt,
+  };
 }
 
 describe("MemorySessionStore: records", () => {
@@ -23,7 +30,11 @@ describe("MemorySessionStore: records", () => {
     const store = new MemorySessionStore();
     await store.create(record("a", 500), 2, 0);
     await store.create(record("b", 5000), 2, 0);
-    assert.equal(await store.create(record("c", 5000), 2, 1000), false, "expired but unswept records still count");
+    assert.equal(
+      await store.create(record("c", 5000), 2, 1000),
+      false,
+      "expired but unswept records still count",
+    );
     assert.deepEqual(await store.sweep(1000), ["a"], "sweep reports what it removes");
     assert.equal(await store.create(record("c", 5000), 2, 1000), true);
     assert.ok(await store.get("c", 1000));
@@ -112,7 +123,12 @@ describe("MemorySessionStore: state", () => {
 
   it("updateState is atomic: concurrent increments are all counted", async () => {
     const store = await storeWith();
-    await Promise.all(Array.from({ length: 100 }, () => store.updateState("a", "n", (n) => ((n as number) ?? 0) + 1, 1000)));
+    await Promise.all(
+      Array.from(
+        { length: 100 },
+        () => store.updateState("a", "n", (n) => ((n as number) ?? 0) + 1, 1000),
+      ),
+    );
     assert.equal(await store.readState("a", "n"), 100);
   });
 

@@ -7,7 +7,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, type McpHandler } from "../../mod.ts";
-import { bodilessRequest, initialize, makeHandler, rpc, TestClock, type TestSession, until } from "../helpers.ts";
+import {
+  bodilessRequest,
+  initialize,
+  makeHandler,
+  rpc,
+  TestClock,
+  type TestSession,
+  until,
+} from "../helpers.ts";
 
 interface Probe {
   opened: number;
@@ -26,9 +34,12 @@ function setup(options: Parameters<typeof makeHandler>[0] = {}) {
             probe.opened++;
             await new Promise((resolve) => setTimeout(resolve, 5));
             const id = `${ctx.session!.id.slice(0, 6)}#${probe.opened}`;
-            return { id, async [Symbol.asyncDispose]() {
-              probe.disposed.push(id);
-            } };
+            return {
+              id,
+              async [Symbol.asyncDispose]() {
+                probe.disposed.push(id);
+              },
+            };
           });
           return resource.id;
         },
@@ -36,7 +47,10 @@ function setup(options: Parameters<typeof makeHandler>[0] = {}) {
       defineTool({
         name: "use-closeable",
         handler: async (_input, ctx) => {
-          const resource = await ctx.session!.resource("closeable", () => ({ close: () => void probe.disposed.push("closed") }));
+          const resource = await ctx.session!.resource(
+            "closeable",
+            () => ({ close: () => void probe.disposed.push("closed") }),
+          );
           return typeof resource.close;
         },
       }),
@@ -46,7 +60,8 @@ function setup(options: Parameters<typeof makeHandler>[0] = {}) {
 }
 
 async function use(handler: McpHandler, session: TestSession): Promise<string> {
-  return (await rpc(handler, session, "tools/call", { name: "use" })).message.result.content[0].text;
+  return (await rpc(handler, session, "tools/call", { name: "use" })).message.result.content[0]
+    .text;
 }
 
 describe("per-session resources", () => {
@@ -71,7 +86,9 @@ describe("per-session resources", () => {
       const a = await initialize(handler);
       const id = await use(handler, a);
       await rpc(handler, a, "tools/call", { name: "use-closeable" });
-      const deleted = await handler(bodilessRequest("DELETE", { sessionId: a.id, protocolVersion: a.protocolVersion }));
+      const deleted = await handler(
+        bodilessRequest("DELETE", { sessionId: a.id, protocolVersion: a.protocolVersion }),
+      );
       assert.equal(deleted.status, 204);
       await until(() => probe.disposed.length === 2, "both resources to be disposed");
       assert.deepEqual(probe.disposed.sort(), ["closed", id].sort());
@@ -82,20 +99,29 @@ describe("per-session resources", () => {
 
   it("idle expiry (the sweep at the cap) and expiry found on lookup dispose them", async () => {
     const clock = new TestClock();
-    const { handler, probe } = setup({ now: clock.now, sessions: { idleTtlMs: 1_000, maxSessions: 1 } });
+    const { handler, probe } = setup({
+      now: clock.now,
+      sessions: { idleTtlMs: 1_000, maxSessions: 1 },
+    });
     try {
       const a = await initialize(handler);
       const id = await use(handler, a);
       clock.advance(2_000);
       // Expiry found on lookup: the session answers 404 and its local resources go.
       assert.equal((await rpc(handler, a, "tools/call", { name: "use" })).status, 404);
-      await until(() => probe.disposed.includes(id), "the expired session's resource to be disposed");
+      await until(
+        () => probe.disposed.includes(id),
+        "the expired session's resource to be disposed",
+      );
       // The cap: a full store sweeps the expired record before refusing.
       const b = await initialize(handler);
       const second = await use(handler, b);
       clock.advance(2_000);
       await initialize(handler);
-      await until(() => probe.disposed.includes(second), "the swept session's resource to be disposed");
+      await until(
+        () => probe.disposed.includes(second),
+        "the swept session's resource to be disposed",
+      );
     } finally {
       await handler.close();
     }
@@ -108,20 +134,31 @@ describe("per-session resources", () => {
       tools: [defineTool({
         name: "bad",
         handler: async (_input, ctx) => {
-          await ctx.session!.resource("fails", () => 1, { dispose: () => {
-            throw new Error("dispose failed");
-          } });
+          await ctx.session!.resource("fails", () => 1, {
+            dispose: () => {
+              throw new Error("dispose failed");
+            },
+          });
           await ctx.session!.resource("hangs", () => 2, { dispose: () => new Promise(() => {}) });
           return "held";
         },
       })],
     });
     const a = await initialize(handler);
-    assert.equal((await rpc(handler, a, "tools/call", { name: "bad" })).message.result.content[0].text, "held");
+    assert.equal(
+      (await rpc(handler, a, "tools/call", { name: "bad" })).message.result.content[0].text,
+      "held",
+    );
     const started = Date.now();
     await handler.close();
-    assert.ok(errors.some((error) => String(error).includes("dispose failed")), "the failure is reported");
-    assert.ok(errors.some((error) => String(error).includes("not disposed within")), "the hang is reported");
+    assert.ok(
+      errors.some((error) => String(error).includes("dispose failed")),
+      "the failure is reported",
+    );
+    assert.ok(
+      errors.some((error) => String(error).includes("not disposed within")),
+      "the hang is reported",
+    );
     assert.ok(Date.now() - started < 15_000, "close() is bounded");
   });
 
@@ -129,7 +166,9 @@ describe("per-session resources", () => {
     const { handler } = setup();
     try {
       const a = await initialize(handler);
-      await handler(bodilessRequest("DELETE", { sessionId: a.id, protocolVersion: a.protocolVersion }));
+      await handler(
+        bodilessRequest("DELETE", { sessionId: a.id, protocolVersion: a.protocolVersion }),
+      );
       assert.equal((await rpc(handler, a, "tools/call", { name: "use" })).status, 404);
     } finally {
       await handler.close();

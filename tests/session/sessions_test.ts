@@ -61,7 +61,10 @@ describe("session ids", () => {
     const handler = makeHandler();
     try {
       await initialize(handler);
-      await assertHttpError(await handler(postRequest(PING)), 400, { message: /Mcp-Session-Id/i, id: PING.id });
+      await assertHttpError(await handler(postRequest(PING)), 400, {
+        message: /Mcp-Session-Id/i,
+        id: PING.id,
+      });
     } finally {
       await handler.close();
     }
@@ -80,7 +83,9 @@ describe("session ids", () => {
   it("an unknown session id answers 404 telling the client to initialize again", async () => {
     const handler = makeHandler();
     try {
-      const response = await handler(postRequest(PING, { sessionId: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }));
+      const response = await handler(
+        postRequest(PING, { sessionId: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+      );
       await assertHttpError(response, 404, { message: /initialize/, id: PING.id });
     } finally {
       await handler.close();
@@ -90,8 +95,12 @@ describe("session ids", () => {
   it("a malformed session id (non-visible ASCII) answers 404", async () => {
     const handler = makeHandler();
     try {
-      await assertHttpError(await handler(postRequest(PING, { sessionId: "a b" })), 404, { id: PING.id });
-      await assertHttpError(await handler(postRequest(PING, { sessionId: "x".repeat(300) })), 404, { id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: "a b" })), 404, {
+        id: PING.id,
+      });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: "x".repeat(300) })), 404, {
+        id: PING.id,
+      });
     } finally {
       await handler.close();
     }
@@ -101,14 +110,18 @@ describe("session ids", () => {
     const handler = makeHandler();
     try {
       const forged = "forged-session-id-0123456789abcdef";
-      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, { id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, {
+        id: PING.id,
+      });
       // Initialize while presenting the forged id: it must be ignored.
       const response = await handler(postRequest(initializeMessage(), { sessionId: forged }));
       assert.equal(response.status, 200);
       const minted = response.headers.get("mcp-session-id");
       assert.ok(minted);
       assert.notEqual(minted, forged);
-      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, { id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: forged })), 404, {
+        id: PING.id,
+      });
       assert.equal((await handler(postRequest(PING, { sessionId: minted }))).status, 200);
     } finally {
       await handler.close();
@@ -125,8 +138,13 @@ describe("DELETE", () => {
       const deleted = await handler(bodilessRequest("DELETE", { sessionId: session.id }));
       assert.equal(deleted.status, 204);
       assert.equal(await deleted.text(), "");
-      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, { id: PING.id });
-      await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: session.id })), 404);
+      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, {
+        id: PING.id,
+      });
+      await assertHttpError(
+        await handler(bodilessRequest("DELETE", { sessionId: session.id })),
+        404,
+      );
     } finally {
       await handler.close();
     }
@@ -154,7 +172,10 @@ describe("TTLs (injected clock)", () => {
       clock.advance(999);
       assert.equal(await ping(handler, session), 200);
       clock.advance(1001);
-      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, { message: /initialize/, id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: session.id })), 404, {
+        message: /initialize/,
+        id: PING.id,
+      });
     } finally {
       await handler.close();
     }
@@ -191,7 +212,10 @@ describe("TTLs (injected clock)", () => {
 
   it("absolute TTL: activity every 500 ms still expires at the absolute limit", async () => {
     const clock = new TestClock();
-    const handler = makeHandler({ now: clock.now, sessions: { idleTtlMs: 1000, absoluteTtlMs: 2000 } });
+    const handler = makeHandler({
+      now: clock.now,
+      sessions: { idleTtlMs: 1000, absoluteTtlMs: 2000 },
+    });
     try {
       const session = await initialize(handler);
       for (const _ of [500, 1000, 1500]) {
@@ -214,7 +238,10 @@ describe("TTLs (injected clock)", () => {
       const session = await initialize(handler);
       clock.advance(5000);
       await assertHttpError(await handler(bodilessRequest("GET", { sessionId: session.id })), 404);
-      await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: session.id })), 404);
+      await assertHttpError(
+        await handler(bodilessRequest("DELETE", { sessionId: session.id })),
+        404,
+      );
     } finally {
       await handler.close();
     }
@@ -237,7 +264,10 @@ describe("TTLs (injected clock)", () => {
 describe("session cap", () => {
   it("maxSessions: 2 → the third initialize answers 503 with Retry-After; existing sessions keep working", async () => {
     const clock = new TestClock();
-    const handler = makeHandler({ now: clock.now, sessions: { maxSessions: 2, retryAfterSeconds: 7 } });
+    const handler = makeHandler({
+      now: clock.now,
+      sessions: { maxSessions: 2, retryAfterSeconds: 7 },
+    });
     try {
       const a = await initialize(handler);
       const b = await initialize(handler);
@@ -254,7 +284,10 @@ describe("session cap", () => {
 
   it("after a session expires (clock), a new one is allowed", async () => {
     const clock = new TestClock();
-    const handler = makeHandler({ now: clock.now, sessions: { maxSessions: 2, idleTtlMs: 10_000 } });
+    const handler = makeHandler({
+      now: clock.now,
+      sessions: { maxSessions: 2, idleTtlMs: 10_000 },
+    });
     try {
       const a = await initialize(handler);
       clock.advance(5_000);
@@ -302,15 +335,25 @@ describe("owner binding", () => {
     const handler = withPrincipals(clock);
     try {
       const a = await initialize(handler, { headers: { "x-user": "alice" } });
-      const response = await handler(postRequest(PING, { sessionId: a.id, headers: { "x-user": "bob" } }));
+      const response = await handler(
+        postRequest(PING, { sessionId: a.id, headers: { "x-user": "bob" } }),
+      );
       const body = await assertHttpError(response, 403, { id: PING.id });
       assert.equal(body.error.message, "Forbidden");
       assert.equal(body.error.data, undefined);
       // Anonymous is a principal too, and not alice.
-      await assertHttpError(await handler(postRequest(PING, { sessionId: a.id })), 403, { id: PING.id });
+      await assertHttpError(await handler(postRequest(PING, { sessionId: a.id })), 403, {
+        id: PING.id,
+      });
       // GET and DELETE are bound the same way, and B's DELETE does not end A's session.
-      await assertHttpError(await handler(bodilessRequest("GET", { sessionId: a.id, headers: { "x-user": "bob" } })), 403);
-      await assertHttpError(await handler(bodilessRequest("DELETE", { sessionId: a.id, headers: { "x-user": "bob" } })), 403);
+      await assertHttpError(
+        await handler(bodilessRequest("GET", { sessionId: a.id, headers: { "x-user": "bob" } })),
+        403,
+      );
+      await assertHttpError(
+        await handler(bodilessRequest("DELETE", { sessionId: a.id, headers: { "x-user": "bob" } })),
+        403,
+      );
       assert.equal(await ping(handler, a), 200);
     } finally {
       await handler.close();
@@ -323,7 +366,11 @@ describe("owner binding", () => {
     try {
       const a = await initialize(handler, { headers: { "x-user": "alice" } });
       clock.advance(900);
-      assert.equal((await handler(postRequest(PING, { sessionId: a.id, headers: { "x-user": "bob" } }))).status, 403);
+      assert.equal(
+        (await handler(postRequest(PING, { sessionId: a.id, headers: { "x-user": "bob" } })))
+          .status,
+        403,
+      );
       clock.advance(100); // t = 1000: A's original deadline
       assert.equal(await ping(handler, a), 404, "B's request must not have extended A's session");
     } finally {
@@ -335,7 +382,9 @@ describe("owner binding", () => {
     const clock = new TestClock();
     const handler = withPrincipals(clock);
     try {
-      const a = await initialize(handler, { headers: { "x-user": "alice", authorization: "Bearer one" } });
+      const a = await initialize(handler, {
+        headers: { "x-user": "alice", authorization: "Bearer one" },
+      });
       const response = await handler(postRequest(PING, {
         sessionId: a.id,
         headers: { "x-user": "alice", authorization: "Bearer two" },
@@ -350,7 +399,8 @@ describe("owner binding", () => {
 describe("session state", () => {
   const counter = defineTool({
     name: "count",
-    handler: async (_input, ctx) => String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
+    handler: async (_input, ctx) =>
+      String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
   });
   const store = defineTool({
     name: "store",
@@ -366,7 +416,8 @@ describe("session state", () => {
     try {
       const a = await initialize(handler);
       const b = await initialize(handler);
-      const text = async (s: TestSession) => (await rpc(handler, s, "tools/call", { name: "count" })).message.result.content[0].text;
+      const text = async (s: TestSession) =>
+        (await rpc(handler, s, "tools/call", { name: "count" })).message.result.content[0].text;
       assert.equal(await text(a), "1");
       assert.equal(await text(a), "2");
       assert.equal(await text(b), "1");
@@ -378,15 +429,24 @@ describe("session state", () => {
   });
 
   it("state survives across requests and is gone with the session", async () => {
-    const reader = defineTool({ name: "read", handler: async (_i, ctx) => JSON.stringify(await ctx.session!.get("text") ?? null) });
+    const reader = defineTool({
+      name: "read",
+      handler: async (_i, ctx) => JSON.stringify(await ctx.session!.get("text") ?? null),
+    });
     const handler = makeHandler({ tools: [store, reader] });
     try {
       const a = await initialize(handler);
       await rpc(handler, a, "tools/call", { name: "store", arguments: { text: "hello" } });
-      assert.equal((await rpc(handler, a, "tools/call", { name: "read" })).message.result.content[0].text, '"hello"');
+      assert.equal(
+        (await rpc(handler, a, "tools/call", { name: "read" })).message.result.content[0].text,
+        '"hello"',
+      );
       await handler(bodilessRequest("DELETE", { sessionId: a.id }));
       const b = await initialize(handler);
-      assert.equal((await rpc(handler, b, "tools/call", { name: "read" })).message.result.content[0].text, "null");
+      assert.equal(
+        (await rpc(handler, b, "tools/call", { name: "read" })).message.result.content[0].text,
+        "null",
+      );
     } finally {
       await handler.close();
     }
@@ -396,9 +456,15 @@ describe("session state", () => {
     const handler = makeHandler({ tools: [store], sessions: { maxStateBytes: 100 } });
     try {
       const a = await initialize(handler);
-      const small = await rpc(handler, a, "tools/call", { name: "store", arguments: { text: "x".repeat(20) } });
+      const small = await rpc(handler, a, "tools/call", {
+        name: "store",
+        arguments: { text: "x".repeat(20) },
+      });
       assert.equal(small.message.result.isError, undefined);
-      const big = await rpc(handler, a, "tools/call", { name: "store", arguments: { text: "x".repeat(200) } });
+      const big = await rpc(handler, a, "tools/call", {
+        name: "store",
+        arguments: { text: "x".repeat(200) },
+      });
       assert.equal(big.status, 200);
       assert.equal(big.message.result.isError, true);
       assert.match(big.message.result.content[0].text, /limit 100/);

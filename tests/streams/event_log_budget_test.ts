@@ -39,7 +39,10 @@ describe("MemoryEventLog global budget (maxTotalBytes)", () => {
       await log.open(`s${s}`, "a");
       await log.append(`s${s}`, "a", "x".repeat(500));
       await log.complete(`s${s}`, "a");
-      assert.ok(log.totalBytes <= 10_000, `after ${s + 1} sessions the log holds ${log.totalBytes} bytes`);
+      assert.ok(
+        log.totalBytes <= 10_000,
+        `after ${s + 1} sessions the log holds ${log.totalBytes} bytes`,
+      );
     }
     // 200 × 500 bytes were written; only the newest fit.
     assert.equal(log.totalBytes, 10_000);
@@ -55,8 +58,16 @@ describe("MemoryEventLog global budget (maxTotalBytes)", () => {
     await log.append("s3", "done-new", "n".repeat(300));
     await log.complete("s3", "done-new");
     await log.append("s4", "current", "c".repeat(300)); // 1,200 bytes: one 300-byte stream must go
-    assert.equal(await log.replayAfter("s2", "done-old:0"), undefined, "the oldest finished stream goes first");
-    assert.equal((await log.replayAfter("s1", "running:0"))?.events.length, 1, "a running stream outlives finished ones");
+    assert.equal(
+      await log.replayAfter("s2", "done-old:0"),
+      undefined,
+      "the oldest finished stream goes first",
+    );
+    assert.equal(
+      (await log.replayAfter("s1", "running:0"))?.events.length,
+      1,
+      "a running stream outlives finished ones",
+    );
     assert.equal((await log.replayAfter("s3", "done-new:0"))?.events.length, 1);
     assert.equal(log.totalBytes, 900);
   });
@@ -66,7 +77,11 @@ describe("MemoryEventLog global budget (maxTotalBytes)", () => {
     await log.open("victim", "a");
     const first = await log.append("victim", "a", "v".repeat(600));
     await log.append("other", "b", "o".repeat(600)); // over budget: only the victim's running stream is left to evict
-    assert.equal(await log.replayAfter("victim", "a:0"), undefined, "resuming from before the loss would skip an event");
+    assert.equal(
+      await log.replayAfter("victim", "a:0"),
+      undefined,
+      "resuming from before the loss would skip an event",
+    );
     // Later events of the stream are kept, and a resume from the loss point on works.
     const later = await log.append("victim", "a", "w".repeat(100));
     assert.deepEqual((await log.replayAfter("victim", first))?.events.map((e) => e.id), [later]);
@@ -87,7 +102,11 @@ describe("MemoryEventLog global budget (maxTotalBytes)", () => {
     await log.deleteSession("s");
     assert.equal(log.totalBytes, 4_000);
     await log.append("u", "a", "z".repeat(4_000));
-    assert.equal((await log.replayAfter("t", "a:0"))?.events.length, 1, "room freed by the delete is reused without eviction");
+    assert.equal(
+      (await log.replayAfter("t", "a:0"))?.events.length,
+      1,
+      "room freed by the delete is reused without eviction",
+    );
   });
 
   it("the default budget is derived from the heap: at least 16 MiB, bounded by it", () => {

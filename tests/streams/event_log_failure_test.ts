@@ -8,7 +8,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, type EventLog, MemoryEventLog, type Replay } from "../../mod.ts";
-import { abortReason, deferred, initialize, makeHandler, postRequest, readTextUntil, until } from "../helpers.ts";
+import {
+  abortReason,
+  deferred,
+  initialize,
+  makeHandler,
+  postRequest,
+  readTextUntil,
+  until,
+} from "../helpers.ts";
 
 /** A memory log whose append or complete can be made to reject. */
 class FlakyEventLog implements EventLog {
@@ -25,7 +33,9 @@ class FlakyEventLog implements EventLog {
     return this.inner.append(sessionId, streamId, data);
   }
   complete(sessionId: string, streamId: string): Promise<void> {
-    return this.failComplete ? Promise.reject(new Error("event log down")) : this.inner.complete(sessionId, streamId);
+    return this.failComplete
+      ? Promise.reject(new Error("event log down"))
+      : this.inner.complete(sessionId, streamId);
   }
   replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     return this.inner.replayAfter(sessionId, lastEventId);
@@ -65,12 +75,21 @@ describe("the event log fails", () => {
     try {
       const session = await initialize(handler);
       const response = await handler(postRequest(
-        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "steps", _meta: { progressToken: "t" } } },
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "steps", _meta: { progressToken: "t" } },
+        },
         { sessionId: session.id, protocolVersion: session.protocolVersion },
       ));
       const reader = response.body!.getReader();
       await readTextUntil(reader, (text) => text.includes('"progress":1'));
-      assert.equal((await handler.stats()).openStreams, 1, "positive control: the stream is open while the log works");
+      assert.equal(
+        (await handler.stats()).openStreams,
+        1,
+        "positive control: the stream is open while the log works",
+      );
       log.failAppendAfter = log.appends; // every append from now on rejects
       release.resolve();
       const rest = await readTextUntil(reader, () => false, 2_000);
@@ -79,7 +98,10 @@ describe("the event log fails", () => {
       assert.equal(await abortReason(signal()!), "abandoned", "the work is aborted");
       await until(async () => (await handler.stats()).inFlight === 0, "the work to return");
       assert.equal((await handler.stats()).openStreams, 0);
-      assert.ok(errors.some((error) => String(error).includes("event log down")), "the failure reaches onError");
+      assert.ok(
+        errors.some((error) => String(error).includes("event log down")),
+        "the failure reaches onError",
+      );
     } finally {
       await handler.close();
     }
@@ -94,7 +116,12 @@ describe("the event log fails", () => {
       const session = await initialize(handler);
       release.resolve();
       const response = await handler(postRequest(
-        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "steps", _meta: { progressToken: "t" } } },
+        {
+          jsonrpc: "2.0",
+          id: 2,
+          method: "tools/call",
+          params: { name: "steps", _meta: { progressToken: "t" } },
+        },
         { sessionId: session.id, protocolVersion: session.protocolVersion },
       ));
       const { text, ended } = await readTextUntil(response.body!.getReader(), () => false, 2_000);

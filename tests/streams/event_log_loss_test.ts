@@ -63,7 +63,11 @@ describe("event log loss under the global budget", () => {
       await reader.cancel(); // the client is gone, intending to resume
 
       const flooder = await initialize(handler);
-      assert.equal((await rpc(handler, flooder, "tools/call", { name: "flood" })).message.result.content[0].text, "flooded");
+      assert.equal(
+        (await rpc(handler, flooder, "tools/call", { name: "flood" })).message.result.content[0]
+          .text,
+        "flooded",
+      );
       release.resolve();
       await within(finished.promise, 2_000, "the tool finishes");
 
@@ -75,8 +79,16 @@ describe("event log loss under the global budget", () => {
       }));
       assert.equal(resumed.status, 200);
       const resumedReader = resumed.body!.getReader();
-      const replay = await readSseUntil(resumedReader, (events) => messagesOf(events).length > 0, 300);
-      assert.deepEqual(messagesOf(replay.events), [], "no partial replay of a stream that lost events");
+      const replay = await readSseUntil(
+        resumedReader,
+        (events) => messagesOf(events).length > 0,
+        300,
+      );
+      assert.deepEqual(
+        messagesOf(replay.events),
+        [],
+        "no partial replay of a stream that lost events",
+      );
       await resumedReader.cancel();
 
       // A client that had received the evicted event resumes after it and gets the result.
@@ -86,8 +98,15 @@ describe("event log loss under the global budget", () => {
         headers: { "last-event-id": lastEventId },
       }));
       const afterReader = after.body!.getReader();
-      const rest = await readSseUntil(afterReader, (events) => messagesOf(events).some((m) => m.id === 1), 2_000);
-      assert.equal(messagesOf(rest.events).find((m) => m.id === 1)?.result?.content[0].text, "waited");
+      const rest = await readSseUntil(
+        afterReader,
+        (events) => messagesOf(events).some((m) => m.id === 1),
+        2_000,
+      );
+      assert.equal(
+        messagesOf(rest.events).find((m) => m.id === 1)?.result?.content[0].text,
+        "waited",
+      );
       await afterReader.cancel();
     } finally {
       await handler.close();
@@ -107,7 +126,11 @@ describe("event log loss under the global budget", () => {
       const flooder = await initialize(handler);
       await rpc(handler, flooder, "tools/call", { name: "flood" });
       release.resolve();
-      const rest = await readSseUntil(reader, (events) => messagesOf(events).some((m) => m.id === 1), 2_000);
+      const rest = await readSseUntil(
+        reader,
+        (events) => messagesOf(events).some((m) => m.id === 1),
+        2_000,
+      );
       const result = messagesOf(rest.events).find((m) => m.id === 1);
       assert.equal(result?.result?.content[0].text, "waited");
     } finally {

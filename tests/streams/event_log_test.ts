@@ -12,7 +12,20 @@ describe("event ids", () => {
   });
 
   it("malformed ids parse to undefined", () => {
-    for (const id of ["", "abc", ":3", "abc:", "abc:x", "abc:-1", "abc:1.5", "abc: 1", `abc:${"9".repeat(16)}`, `${"s".repeat(200)}:1`]) {
+    for (
+      const id of [
+        "",
+        "abc",
+        ":3",
+        "abc:",
+        "abc:x",
+        "abc:-1",
+        "abc:1.5",
+        "abc: 1",
+        `abc:${"9".repeat(16)}`,
+        `${"s".repeat(200)}:1`,
+      ]
+    ) {
       assert.equal(parseEventId(id), undefined, JSON.stringify(id));
     }
   });
@@ -44,7 +57,11 @@ describe("MemoryEventLog", () => {
   it("a registered stream with no events can be resumed from its priming id", async () => {
     const log = new MemoryEventLog();
     await log.open("s", "A");
-    assert.deepEqual(await log.replayAfter("s", "A:0"), { streamId: "A", events: [], complete: false });
+    assert.deepEqual(await log.replayAfter("s", "A:0"), {
+      streamId: "A",
+      events: [],
+      complete: false,
+    });
   });
 
   it("malformed, unknown-stream and future ids replay nothing (undefined)", async () => {
@@ -72,7 +89,11 @@ describe("MemoryEventLog", () => {
   it("drops the oldest events past maxEventsPerStream", async () => {
     const log = new MemoryEventLog({ maxEventsPerStream: 3 });
     for (let i = 1; i <= 5; i++) await log.append("s", "A", `e${i}`);
-    assert.deepEqual((await log.replayAfter("s", "A:0"))?.events.map((e) => e.data), ["e3", "e4", "e5"]);
+    assert.deepEqual((await log.replayAfter("s", "A:0"))?.events.map((e) => e.data), [
+      "e3",
+      "e4",
+      "e5",
+    ]);
     assert.deepEqual((await log.replayAfter("s", "A:3"))?.events.map((e) => e.data), ["e4", "e5"]);
     // Sequence numbers keep counting after drops.
     assert.equal(await log.append("s", "A", "e6"), "A:6");

@@ -16,8 +16,8 @@ import {
   postRequest,
   rpc,
   type TestSession,
-  within,
   until,
+  within,
 } from "../helpers.ts";
 
 /** One running call of the gate tool. */

@@ -37,7 +37,11 @@ describe("InFlightRegistry", () => {
     const first = handleOf(registry.register("s1", 7));
     assert.equal(registry.register("s1", 7), "duplicate-id");
     assert.equal(registry.size, 1);
-    assert.equal(registry.cancel("s1", 7), true, "the first registration must still be cancellable");
+    assert.equal(
+      registry.cancel("s1", 7),
+      true,
+      "the first registration must still be cancellable",
+    );
     assert.equal(first.signal.reason, "cancelled");
     // Aborted but still running: the id stays taken until the first request returns.
     assert.equal(registry.register("s1", 7), "duplicate-id");
@@ -122,7 +126,11 @@ describe("InFlightRegistry", () => {
 
   it("cancelAll aborts everything with reason server-closed", () => {
     const registry = new InFlightRegistry();
-    const handles = [handleOf(registry.register("a", 1)), handleOf(registry.register("b", 1)), handleOf(registry.register("b", "x"))];
+    const handles = [
+      handleOf(registry.register("a", 1)),
+      handleOf(registry.register("b", 1)),
+      handleOf(registry.register("b", "x")),
+    ];
     registry.cancelAll();
     for (const handle of handles) assert.equal(handle.signal.reason, "server-closed");
     for (const handle of handles) handle.release();

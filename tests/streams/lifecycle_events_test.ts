@@ -4,7 +4,12 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../../mod.ts";
+import {
+  createMcpHandler,
+  defineTool,
+  type McpHandler,
+  type McpHandlerOptions,
+} from "../../mod.ts";
 import { readTextUntil } from "../helpers.ts";
 
 const URL_ = "http://127.0.0.1:8787/mcp";
@@ -15,34 +20,51 @@ function handlerWith(options: Partial<McpHandlerOptions>): McpHandler {
 }
 
 async function initialize(handler: McpHandler): Promise<string> {
-  const response = await handler(new Request(URL_, {
-    method: "POST",
-    headers: { accept: ACCEPT, "content-type": "application/json" },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+  const response = await handler(
+    new Request(URL_, {
+      method: "POST",
+      headers: { accept: ACCEPT, "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: { name: "t", version: "1" },
+        },
+      }),
     }),
-  }));
+  );
   assert.equal(response.status, 200);
   return response.headers.get("mcp-session-id")!;
 }
 
 function post(handler: McpHandler, sessionId: string, body: unknown): Promise<Response> {
-  return handler(new Request(URL_, {
-    method: "POST",
-    headers: { accept: ACCEPT, "content-type": "application/json", "mcp-session-id": sessionId },
-    body: JSON.stringify(body),
-  }));
+  return handler(
+    new Request(URL_, {
+      method: "POST",
+      headers: { accept: ACCEPT, "content-type": "application/json", "mcp-session-id": sessionId },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 function listen(handler: McpHandler, sessionId: string): Promise<Response> {
-  return handler(new Request(URL_, { method: "GET", headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+  return handler(
+    new Request(URL_, {
+      method: "GET",
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
+    }),
+  );
 }
 
 /** Reads an SSE body (comments included) until `done(text)` holds or the deadline passes, then releases it. */
-async function readUntil(body: ReadableStream<Uint8Array>, done: (text: string) => boolean, timeoutMs = 3_000): Promise<string> {
+async function readUntil(
+  body: ReadableStream<Uint8Array>,
+  done: (text: string) => boolean,
+  timeoutMs = 3_000,
+): Promise<string> {
   const reader = body.getReader();
   try {
     return (await readTextUntil(reader, done, timeoutMs)).text;
@@ -70,7 +92,10 @@ describe("heartbeats", () => {
     assert.equal(stream.status, 200);
     assert.equal(stream.headers.get("x-accel-buffering"), "no");
     const text = await readUntil(stream.body!, (t) => t.split(": keepalive").length > 2);
-    assert.ok(text.split(": keepalive").length > 2, `expected two heartbeats, got ${JSON.stringify(text)}`);
+    assert.ok(
+      text.split(": keepalive").length > 2,
+      `expected two heartbeats, got ${JSON.stringify(text)}`,
+    );
     await handler.close();
   });
 
@@ -85,7 +110,10 @@ describe("heartbeats", () => {
         readUntil(silentStream.body!, (t) => t.includes("keepalive"), 150),
         readUntil(controlStream.body!, (t) => t.includes("keepalive"), 150),
       ]);
-      assert.ok(controlText.includes("keepalive"), "positive control: a heartbeat fits in the window");
+      assert.ok(
+        controlText.includes("keepalive"),
+        "positive control: a heartbeat fits in the window",
+      );
       assert.ok(!text.includes("keepalive"));
     } finally {
       await silent.close();
@@ -99,14 +127,23 @@ describe("list_changed at runtime", () => {
     const handler = handlerWith({ heartbeatMs: 0, tools: [] });
     const sessionId = await initialize(handler);
     const stream = await listen(handler, sessionId);
-    handler.tools.add(defineTool({ name: "late", description: "added later", handler: () => "hi" }));
-    const text = await readUntil(stream.body!, (t) => t.includes("notifications/tools/list_changed"));
+    handler.tools.add(
+      defineTool({ name: "late", description: "added later", handler: () => "hi" }),
+    );
+    const text = await readUntil(
+      stream.body!,
+      (t) => t.includes("notifications/tools/list_changed"),
+    );
     assert.match(text, /"method":"notifications\/tools\/list_changed"/);
 
-    const list = await (await post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/list" })).json();
+    const list =
+      await (await post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/list" }))
+        .json();
     assert.deepEqual(list.result.tools.map((t: { name: string }) => t.name), ["late"]);
     assert.equal(handler.tools.remove("late"), true);
-    const after = await (await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "tools/list" })).json();
+    const after =
+      await (await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "tools/list" }))
+        .json();
     assert.deepEqual(after.result.tools, []);
     await handler.close();
   });
@@ -134,7 +171,9 @@ describe("session expiry ends in-flight work", () => {
       description: "waits until aborted",
       handler: (_input, ctx) => {
         signals.push(ctx.signal);
-        return new Promise<string>((resolve) => ctx.signal.addEventListener("abort", () => resolve("aborted")));
+        return new Promise<string>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve("aborted"))
+        );
       },
     });
   }
@@ -148,7 +187,12 @@ describe("session expiry ends in-flight work", () => {
       tools: [blockingTool(signals)],
     });
     const sessionId = await initialize(handler);
-    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    const call = post(handler, sessionId, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "block" },
+    });
     while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal((await handler.stats()).inFlight, 1);
     now += 1_001;
@@ -172,7 +216,12 @@ describe("session expiry ends in-flight work", () => {
       tools: [blockingTool(signals)],
     });
     const sessionId = await initialize(handler);
-    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    const call = post(handler, sessionId, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "block" },
+    });
     while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     now += 1_001;
     const late = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
@@ -215,7 +264,12 @@ describe("session expiry ends in-flight work", () => {
       tools: [blockingTool(signals)],
     });
     const first = await initialize(handler);
-    void post(handler, first, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    void post(handler, first, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "block" },
+    });
     while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     now += 1_001;
     await initialize(handler); // the cap is reached: the expired first session makes room
@@ -228,7 +282,12 @@ describe("session expiry ends in-flight work", () => {
     const signals: AbortSignal[] = [];
     const handler = handlerWith({ tools: [blockingTool(signals)] });
     const sessionId = await initialize(handler);
-    const call = post(handler, sessionId, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "block" } });
+    const call = post(handler, sessionId, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "block" },
+    });
     while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await handler.close();
     assert.equal(signals[0].reason, "server-closed");

@@ -16,8 +16,8 @@ import {
   postRequest,
   readSseUntil,
   type TestSession,
-  within,
   until,
+  within,
 } from "../helpers.ts";
 
 /** One running call of the gate tool. */
@@ -49,7 +49,11 @@ function gateTool(announce = false) {
 /** A tools/call POST whose connection the test can drop through `signal`. */
 function callRequest(session: TestSession, id: number, signal?: AbortSignal): Request {
   const body = { jsonrpc: "2.0", id, method: "tools/call", params: { name: "gate" } };
-  return postRequest(body, { sessionId: session.id, protocolVersion: session.protocolVersion, signal });
+  return postRequest(body, {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    signal,
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,9 @@ import { McpError } from "../../src/jsonrpc/error_codes.ts";
 const LONG = { timeoutMs: 60_000 };
 
 function isRequestFailed(pattern?: RegExp) {
-  return (error: unknown) => error instanceof McpError && error.code === -32003 && (pattern === undefined || pattern.test(error.message));
+  return (error: unknown) =>
+    error instanceof McpError && error.code === -32003 &&
+    (pattern === undefined || pattern.test(error.message));
 }
 
 async function isPending(promise: Promise<unknown>): Promise<boolean> {
@@ -23,7 +25,10 @@ describe("PendingRequests", () => {
     const pending = new PendingRequests();
     const wait = pending.wait("s1", "r1", "alice", LONG);
     assert.equal(pending.size, 1);
-    assert.equal(pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { action: "accept" } }), true);
+    assert.equal(
+      pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { action: "accept" } }),
+      true,
+    );
     assert.deepEqual(await wait, { action: "accept" });
     assert.equal(pending.size, 0);
   });
@@ -31,7 +36,10 @@ describe("PendingRequests", () => {
   it("a reply from another principal is ignored, and the right one still resolves it", async () => {
     const pending = new PendingRequests();
     const wait = pending.wait("s1", "r1", "alice", LONG);
-    assert.equal(pending.deliver("s1", "mallory", { jsonrpc: "2.0", id: "r1", result: { forged: true } }), false);
+    assert.equal(
+      pending.deliver("s1", "mallory", { jsonrpc: "2.0", id: "r1", result: { forged: true } }),
+      false,
+    );
     assert.equal(await isPending(wait), true);
     pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { real: true } });
     assert.deepEqual(await wait, { real: true });
@@ -41,7 +49,14 @@ describe("PendingRequests", () => {
     const pending = new PendingRequests();
     const wait = pending.wait("s1", "r1", "alice", LONG);
     assert.equal(pending.deliver("s2", "alice", { jsonrpc: "2.0", id: "r1", result: {} }), false);
-    assert.equal(pending.deliver("s1", "alice", { jsonrpc: "2.0", id: null, error: { code: 1, message: "x" } }), false);
+    assert.equal(
+      pending.deliver("s1", "alice", {
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: 1, message: "x" },
+      }),
+      false,
+    );
     assert.equal(await isPending(wait), true);
     pending.rejectAll("cleanup");
     await assert.rejects(wait);
@@ -50,7 +65,11 @@ describe("PendingRequests", () => {
   it("an error reply rejects with -32003 carrying the client's error", async () => {
     const pending = new PendingRequests();
     const wait = pending.wait("s1", 5, "alice", LONG);
-    pending.deliver("s1", "alice", { jsonrpc: "2.0", id: 5, error: { code: -1, message: "user said no" } });
+    pending.deliver("s1", "alice", {
+      jsonrpc: "2.0",
+      id: 5,
+      error: { code: -1, message: "user said no" },
+    });
     await assert.rejects(wait, (error: unknown) => {
       assert.ok(error instanceof McpError);
       assert.equal(error.code, -32003);
@@ -63,21 +82,33 @@ describe("PendingRequests", () => {
   it("a second reply to the same request is not delivered", async () => {
     const pending = new PendingRequests();
     const wait = pending.wait("s1", "r1", "alice", LONG);
-    assert.equal(pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { n: 1 } }), true);
-    assert.equal(pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { n: 2 } }), false);
+    assert.equal(
+      pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { n: 1 } }),
+      true,
+    );
+    assert.equal(
+      pending.deliver("s1", "alice", { jsonrpc: "2.0", id: "r1", result: { n: 2 } }),
+      false,
+    );
     assert.deepEqual(await wait, { n: 1 });
   });
 
   it("times out with -32003", async () => {
     const pending = new PendingRequests();
-    await assert.rejects(pending.wait("s1", "r1", "alice", { timeoutMs: 5 }), isRequestFailed(/5 ms/));
+    await assert.rejects(
+      pending.wait("s1", "r1", "alice", { timeoutMs: 5 }),
+      isRequestFailed(/5 ms/),
+    );
     assert.equal(pending.size, 0);
   });
 
   it("an abort rejects the wait", async () => {
     const pending = new PendingRequests();
     const controller = new AbortController();
-    const wait = pending.wait("s1", "r1", "alice", { timeoutMs: 60_000, signal: controller.signal });
+    const wait = pending.wait("s1", "r1", "alice", {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
     controller.abort();
     await assert.rejects(wait, isRequestFailed(/aborted/));
     assert.equal(pending.size, 0);
@@ -85,7 +116,10 @@ describe("PendingRequests", () => {
 
   it("an already-aborted signal rejects at once", async () => {
     const pending = new PendingRequests();
-    await assert.rejects(pending.wait("s1", "r1", "alice", { timeoutMs: 60_000, signal: AbortSignal.abort() }), isRequestFailed());
+    await assert.rejects(
+      pending.wait("s1", "r1", "alice", { timeoutMs: 60_000, signal: AbortSignal.abort() }),
+      isRequestFailed(),
+    );
     assert.equal(pending.size, 0);
   });
 

@@ -11,7 +11,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool } from "../../mod.ts";
-import { bodilessRequest, deferred, initialize, makeHandler, parseSse, postRequest, readTextUntil } from "../helpers.ts";
+import {
+  bodilessRequest,
+  deferred,
+  initialize,
+  makeHandler,
+  parseSse,
+  postRequest,
+  readTextUntil,
+} from "../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
 import { withServer, withTimeout } from "../interop/helpers.ts";
 
@@ -22,7 +30,11 @@ const HEADERS_DEADLINE_MS = 3_000;
 
 /** A tool that stays silent until the test lets it finish. */
 function silentTool(release: Promise<void>) {
-  return defineTool({ name: "silent", description: "waits for the test", handler: async () => (await release, "done") });
+  return defineTool({
+    name: "silent",
+    description: "waits for the test",
+    handler: async () => (await release, "done"),
+  });
 }
 
 async function rawInitialize(url: string, protocolVersion: string): Promise<string> {
@@ -33,7 +45,11 @@ async function rawInitialize(url: string, protocolVersion: string): Promise<stri
       jsonrpc: "2.0",
       id: 0,
       method: "initialize",
-      params: { protocolVersion, capabilities: {}, clientInfo: { name: "sse-headers", version: "0" } },
+      params: {
+        protocolVersion,
+        capabilities: {},
+        clientInfo: { name: "sse-headers", version: "0" },
+      },
     }),
   });
   assert.equal(response.status, 200);
@@ -47,13 +63,27 @@ describe("SSE bodies start with bytes at once (in process)", () => {
       const handler = makeHandler({ heartbeatMs: HEARTBEAT_MS });
       try {
         const session = await initialize(handler, { protocolVersion });
-        const response = await handler(bodilessRequest("GET", { sessionId: session.id, protocolVersion }));
+        const response = await handler(
+          bodilessRequest("GET", { sessionId: session.id, protocolVersion }),
+        );
         assert.equal(response.status, 200);
         const reader = response.body!.getReader();
-        const { text } = await readTextUntil(reader, (text) => text.includes("\n\n"), HEADERS_DEADLINE_MS);
+        const { text } = await readTextUntil(
+          reader,
+          (text) => text.includes("\n\n"),
+          HEADERS_DEADLINE_MS,
+        );
         await reader.cancel();
-        assert.match(text, /^: [^\n]*\n\n$/, `the body starts with a comment, got ${JSON.stringify(text)}`);
-        assert.deepEqual(parseSse(text).map((event) => event.data), [undefined], "a comment carries no event");
+        assert.match(
+          text,
+          /^: [^\n]*\n\n$/,
+          `the body starts with a comment, got ${JSON.stringify(text)}`,
+        );
+        assert.deepEqual(
+          parseSse(text).map((event) => event.data),
+          [undefined],
+          "a comment carries no event",
+        );
       } finally {
         await handler.close();
       }
@@ -62,7 +92,11 @@ describe("SSE bodies start with bytes at once (in process)", () => {
 
   it("a silent call answered as SSE on a 2025-06-18 session has a first chunk before its result", async () => {
     const release = deferred();
-    const handler = makeHandler({ heartbeatMs: HEARTBEAT_MS, responseMode: "sse", tools: [silentTool(release.promise)] });
+    const handler = makeHandler({
+      heartbeatMs: HEARTBEAT_MS,
+      responseMode: "sse",
+      tools: [silentTool(release.promise)],
+    });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-06-18" });
       const response = await handler(postRequest(
@@ -70,13 +104,22 @@ describe("SSE bodies start with bytes at once (in process)", () => {
         { sessionId: session.id, protocolVersion: "2025-06-18" },
       ));
       const reader = response.body!.getReader();
-      const first = await readTextUntil(reader, (text) => text.includes("\n\n"), HEADERS_DEADLINE_MS);
+      const first = await readTextUntil(
+        reader,
+        (text) => text.includes("\n\n"),
+        HEADERS_DEADLINE_MS,
+      );
       assert.match(first.text, /^: [^\n]*\n\n$/);
       release.resolve();
       const rest = await readTextUntil(reader, () => false, HEADERS_DEADLINE_MS);
       assert.equal(rest.ended, true);
-      const messages = parseSse(first.text + rest.text).filter((event) => event.data !== undefined).map((event) => JSON.parse(event.data!));
-      assert.deepEqual(messages.map((message) => message.result?.content[0].text), ["done"], "the result follows, with its event id");
+      const messages = parseSse(first.text + rest.text).filter((event) => event.data !== undefined)
+        .map((event) => JSON.parse(event.data!));
+      assert.deepEqual(
+        messages.map((message) => message.result?.content[0].text),
+        ["done"],
+        "the result follows, with its event id",
+      );
     } finally {
       release.resolve();
       await handler.close();
@@ -87,9 +130,15 @@ describe("SSE bodies start with bytes at once (in process)", () => {
     const handler = makeHandler({ heartbeatMs: HEARTBEAT_MS });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-11-25" });
-      const response = await handler(bodilessRequest("GET", { sessionId: session.id, protocolVersion: "2025-11-25" }));
+      const response = await handler(
+        bodilessRequest("GET", { sessionId: session.id, protocolVersion: "2025-11-25" }),
+      );
       const reader = response.body!.getReader();
-      const { text } = await readTextUntil(reader, (text) => text.includes("\n\n"), HEADERS_DEADLINE_MS);
+      const { text } = await readTextUntil(
+        reader,
+        (text) => text.includes("\n\n"),
+        HEADERS_DEADLINE_MS,
+      );
       await reader.cancel();
       assert.match(text, /^id: /, `the priming event comes first, got ${JSON.stringify(text)}`);
     } finally {
@@ -107,7 +156,11 @@ describe("SSE response headers arrive at once (real server)", () => {
         try {
           const response = await withTimeout(
             fetch(url, {
-              headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "mcp-protocol-version": protocolVersion },
+              headers: {
+                accept: "text/event-stream",
+                "mcp-session-id": sessionId,
+                "mcp-protocol-version": protocolVersion,
+              },
               signal: controller.signal,
             }),
             HEADERS_DEADLINE_MS,
@@ -124,7 +177,11 @@ describe("SSE response headers arrive at once (real server)", () => {
 
   it("a silent call answered as SSE (2025-06-18): headers before the result", async () => {
     const release = deferred();
-    await withServer({ heartbeatMs: HEARTBEAT_MS, responseMode: "sse", tools: [silentTool(release.promise)] }, async ({ url }) => {
+    await withServer({
+      heartbeatMs: HEARTBEAT_MS,
+      responseMode: "sse",
+      tools: [silentTool(release.promise)],
+    }, async ({ url }) => {
       const sessionId = await rawInitialize(url, "2025-06-18");
       try {
         const response = await withTimeout(
@@ -136,14 +193,22 @@ describe("SSE response headers arrive at once (real server)", () => {
               "mcp-session-id": sessionId,
               "mcp-protocol-version": "2025-06-18",
             },
-            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "silent" } }),
+            body: JSON.stringify({
+              jsonrpc: "2.0",
+              id: 1,
+              method: "tools/call",
+              params: { name: "silent" },
+            }),
           }),
           HEADERS_DEADLINE_MS,
           `no response headers within ${HEADERS_DEADLINE_MS} ms`,
         );
         assert.equal(response.headers.get("content-type"), "text/event-stream");
         release.resolve();
-        assert.match(await withTimeout(response.text(), HEADERS_DEADLINE_MS, "the body did not end"), /"done"/);
+        assert.match(
+          await withTimeout(response.text(), HEADERS_DEADLINE_MS, "the body did not end"),
+          /"done"/,
+        );
       } finally {
         release.resolve();
       }
@@ -152,7 +217,11 @@ describe("SSE response headers arrive at once (real server)", () => {
 
   it("a silent 2026-07-28 call answered as SSE: headers before the result", async () => {
     const release = deferred();
-    await withServer({ heartbeatMs: HEARTBEAT_MS, responseMode: "sse", tools: [silentTool(release.promise)] }, async ({ url }) => {
+    await withServer({
+      heartbeatMs: HEARTBEAT_MS,
+      responseMode: "sse",
+      tools: [silentTool(release.promise)],
+    }, async ({ url }) => {
       try {
         const template = modernRequest("tools/call", { name: "silent" });
         const response = await withTimeout(
@@ -162,7 +231,10 @@ describe("SSE response headers arrive at once (real server)", () => {
         );
         assert.equal(response.headers.get("content-type"), "text/event-stream");
         release.resolve();
-        assert.match(await withTimeout(response.text(), HEADERS_DEADLINE_MS, "the body did not end"), /"done"/);
+        assert.match(
+          await withTimeout(response.text(), HEADERS_DEADLINE_MS, "the body did not end"),
+          /"done"/,
+        );
       } finally {
         release.resolve();
       }

@@ -26,10 +26,16 @@ describe("responseMode sse", () => {
     assert.deepEqual(JSON.parse(events[1].data!).result.content[0].text, "fast");
 
     // A client cut off after the priming event resumes and gets the response.
-    const resumed = await handler(new Request("http://127.0.0.1:8787/mcp", {
-      method: "GET",
-      headers: { accept: "text/event-stream", "mcp-session-id": sessionId, "last-event-id": events[0].id! },
-    }));
+    const resumed = await handler(
+      new Request("http://127.0.0.1:8787/mcp", {
+        method: "GET",
+        headers: {
+          accept: "text/event-stream",
+          "mcp-session-id": sessionId,
+          "last-event-id": events[0].id!,
+        },
+      }),
+    );
     // A resumed body opens with a comment (it has no priming event), then the replay.
     const replayed = parseSse(await resumed.text()).filter((event) => event.data !== undefined);
     assert.equal(replayed.length, 1);
@@ -41,17 +47,31 @@ describe("responseMode sse", () => {
   it("a slow handler that emits nothing gets its priming event before it finishes", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = defineTool({ name: "slow", description: "waits", handler: async () => (await gate, "late") });
+    const slow = defineTool({
+      name: "slow",
+      description: "waits",
+      handler: async () => (await gate, "late"),
+    });
     const handler = makeHandler({ responseMode: "sse", tools: [slow] });
     const { id: sessionId } = await initialize(handler);
-    const response = await within(handler(postRequest(
-      { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "slow" } },
-      { sessionId, protocolVersion: "2025-11-25" },
-    )), 2_000, "the SSE response of a still-running tool");
+    const response = await within(
+      handler(postRequest(
+        { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "slow" } },
+        { sessionId, protocolVersion: "2025-11-25" },
+      )),
+      2_000,
+      "the SSE response of a still-running tool",
+    );
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const reader = response.body!.getReader();
-    const first = new TextDecoder().decode((await within(reader.read(), 2_000, "the priming event")).value);
-    assert.match(first, /^id: \S+\nretry: \d+\ndata: \n\n$/, "the priming event arrives while the tool still runs");
+    const first = new TextDecoder().decode(
+      (await within(reader.read(), 2_000, "the priming event")).value,
+    );
+    assert.match(
+      first,
+      /^id: \S+\nretry: \d+\ndata: \n\n$/,
+      "the priming event arrives while the tool still runs",
+    );
     release();
     let rest = "";
     for (;;) {

@@ -21,7 +21,11 @@ import {
   type TestSession,
 } from "../helpers.ts";
 
-function listen(handler: McpHandler, session: TestSession, lastEventId?: string): Promise<Response> {
+function listen(
+  handler: McpHandler,
+  session: TestSession,
+  lastEventId?: string,
+): Promise<Response> {
   return handler(bodilessRequest("GET", {
     sessionId: session.id,
     headers: { ...session.headers, "last-event-id": lastEventId },
@@ -46,7 +50,9 @@ describe("listening stream (GET)", () => {
   });
 
   it("a second GET of the owner takes the listening stream over (the first connection ends); another principal gets 403", async () => {
-    const handler = makeHandler({ authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }) });
+    const handler = makeHandler({
+      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+    });
     try {
       const session = await initialize(handler);
       const first = await listen(handler, session);
@@ -73,12 +79,26 @@ describe("listening stream (GET)", () => {
       const b = await initialize(handler, { protocolVersion: "2025-06-18" });
       const streamA = (await listen(handler, a)).body!.getReader();
       const streamB = (await listen(handler, b)).body!.getReader();
-      assert.equal(await handler.notify(a.id, { method: "notifications/message", params: { level: "info", data: "for a" } }), true);
+      assert.equal(
+        await handler.notify(a.id, {
+          method: "notifications/message",
+          params: { level: "info", data: "for a" },
+        }),
+        true,
+      );
       const gotA = await readSseUntil(streamA, (e) => messagesOf(e).length >= 1);
-      assert.deepEqual(gotA.events[0].comments, ["connected"], "no priming event before 2025-11-25: a comment opens the body");
+      assert.deepEqual(
+        gotA.events[0].comments,
+        ["connected"],
+        "no priming event before 2025-11-25: a comment opens the body",
+      );
       assert.equal(gotA.events[0].retry, undefined, "no priming event before 2025-11-25");
       assert.deepEqual(messagesOf(gotA.events), [
-        { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "for a" } },
+        {
+          jsonrpc: "2.0",
+          method: "notifications/message",
+          params: { level: "info", data: "for a" },
+        },
       ]);
       const gotB = await readSseUntil(streamB, (e) => messagesOf(e).length >= 1, 100);
       assert.deepEqual(messagesOf(gotB.events), [], "b's stream must not carry a's notification");
@@ -94,7 +114,10 @@ describe("listening stream (GET)", () => {
       const session = await initialize(handler);
       const reader = (await listen(handler, session)).body!.getReader();
       await readSseUntil(reader, (e) => e.length >= 1);
-      assert.equal((await handler(bodilessRequest("DELETE", { sessionId: session.id }))).status, 204);
+      assert.equal(
+        (await handler(bodilessRequest("DELETE", { sessionId: session.id }))).status,
+        204,
+      );
       const { ended } = await readSseUntil(reader, () => false, 1000);
       assert.equal(ended, true);
     } finally {
@@ -107,7 +130,10 @@ describe("server→client requests", () => {
   const ask = defineTool({
     name: "ask",
     handler: async (_input, ctx) => {
-      const answer = await ctx.elicit({ message: "Name?", requestedSchema: { type: "object", properties: { name: { type: "string" } } } });
+      const answer = await ctx.elicit({
+        message: "Name?",
+        requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+      });
       return `${answer.action}:${JSON.stringify(answer.content ?? null)}`;
     },
   });
@@ -116,9 +142,11 @@ describe("server→client requests", () => {
     const handler = makeHandler({ tools: [ask] });
     try {
       const session = await initialize(handler, { capabilities: { elicitation: {} } });
-      const response = await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "ask" } }, {
-        sessionId: session.id,
-      }));
+      const response = await handler(
+        postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "ask" } }, {
+          sessionId: session.id,
+        }),
+      );
       assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
       const reader = response.body!.getReader();
       const first = await readSseUntil(reader, (e) => messagesOf(e).length >= 1);
@@ -126,9 +154,15 @@ describe("server→client requests", () => {
       assert.equal(elicit.method, "elicitation/create");
       assert.equal(elicit.params.message, "Name?");
       assert.ok(elicit.id !== undefined);
-      const reply = await handler(postRequest({ jsonrpc: "2.0", id: elicit.id, result: { action: "accept", content: { name: "Ada" } } }, {
-        sessionId: session.id,
-      }));
+      const reply = await handler(
+        postRequest({
+          jsonrpc: "2.0",
+          id: elicit.id,
+          result: { action: "accept", content: { name: "Ada" } },
+        }, {
+          sessionId: session.id,
+        }),
+      );
       assert.equal(reply.status, 202);
       const rest = await readSseUntil(reader, (e) => messagesOf(e).some((m) => m.id === 1));
       const result = messagesOf(rest.events).find((m) => m.id === 1);
@@ -183,9 +217,11 @@ describe("resumption", () => {
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler);
-      const response = await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "gated" } }, {
-        sessionId: session.id,
-      }));
+      const response = await handler(
+        postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "gated" } }, {
+          sessionId: session.id,
+        }),
+      );
       const reader = response.body!.getReader();
       const seen = await readSseUntil(reader, (e) => messagesOf(e).length >= 1);
       const lastId = seen.events.at(-1)!.id!;
@@ -196,9 +232,15 @@ describe("resumption", () => {
       await rpc(handler, session, "ping");
       const resumed = await listen(handler, session, lastId);
       assert.equal(resumed.status, 200);
-      const replay = await readSseUntil(resumed.body!.getReader(), (e) => messagesOf(e).some((m) => m.id === 1));
+      const replay = await readSseUntil(
+        resumed.body!.getReader(),
+        (e) => messagesOf(e).some((m) => m.id === 1),
+      );
       const messages = messagesOf(replay.events);
-      assert.deepEqual(messages.map((m) => m.params?.data ?? `response:${m.id}`), ["after", "response:1"]);
+      assert.deepEqual(messages.map((m) => m.params?.data ?? `response:${m.id}`), [
+        "after",
+        "response:1",
+      ]);
       assert.equal(messages[1].result.content[0].text, "done");
     } finally {
       await handler.close();
@@ -211,9 +253,11 @@ describe("resumption", () => {
     try {
       const victim = await initialize(handler);
       const attacker = await initialize(handler);
-      const response = await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "gated" } }, {
-        sessionId: victim.id,
-      }));
+      const response = await handler(
+        postRequest({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "gated" } }, {
+          sessionId: victim.id,
+        }),
+      );
       const reader = response.body!.getReader();
       const seen = await readSseUntil(reader, (e) => messagesOf(e).length >= 1);
       const primingId = seen.events[0].id!;
@@ -222,7 +266,11 @@ describe("resumption", () => {
       const stolen = await listen(handler, attacker, primingId);
       assert.equal(stolen.status, 200);
       const got = await readSseUntil(stolen.body!.getReader(), () => false, 200);
-      assert.deepEqual(messagesOf(got.events), [], "nothing of the victim's stream may be replayed");
+      assert.deepEqual(
+        messagesOf(got.events),
+        [],
+        "nothing of the victim's stream may be replayed",
+      );
     } finally {
       await handler.close();
     }
