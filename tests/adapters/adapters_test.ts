@@ -4,6 +4,7 @@ import { type Context, Hono } from "hono";
 import { attachedPrincipal, createMcpHandler, defineTool } from "../../mod.ts";
 import { serve } from "../../src/adapters/node.ts";
 import { mcpRoute } from "../../src/adapters/hono.ts";
+import { until } from "../helpers.ts";
 
 const HEADERS = {
   "content-type": "application/json",
@@ -19,12 +20,9 @@ function initializeBody(version = "2025-11-25") {
   });
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Polls until `check` holds (the shared helper, with this file's 5 s deadline). */
+function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  return until(check, "the condition", timeoutMs);
 }
 
 describe("node adapter", () => {

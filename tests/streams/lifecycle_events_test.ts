@@ -4,59 +4,30 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { defineTool, type McpHandler } from "../../mod.ts";
 import {
-  createMcpHandler,
-  defineTool,
-  type McpHandler,
-  type McpHandlerOptions,
-} from "../../mod.ts";
-import { readTextUntil } from "../helpers.ts";
+  abortReason,
+  bodilessRequest,
+  initialize as initializeSession,
+  makeHandler,
+  postRequest,
+  readTextUntil,
+} from "../helpers.ts";
 
-const URL_ = "http://127.0.0.1:8787/mcp";
-const ACCEPT = "application/json, text/event-stream";
-
-function handlerWith(options: Partial<McpHandlerOptions>): McpHandler {
-  return createMcpHandler({ name: "t", version: "1", onError: () => {}, ...options });
-}
+// Thin wrappers over the shared helpers, in this file's terms (a session is its id).
+const handlerWith = makeHandler;
+const waitForAbort = abortReason;
 
 async function initialize(handler: McpHandler): Promise<string> {
-  const response = await handler(
-    new Request(URL_, {
-      method: "POST",
-      headers: { accept: ACCEPT, "content-type": "application/json" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-11-25",
-          capabilities: {},
-          clientInfo: { name: "t", version: "1" },
-        },
-      }),
-    }),
-  );
-  assert.equal(response.status, 200);
-  return response.headers.get("mcp-session-id")!;
+  return (await initializeSession(handler)).id;
 }
 
 function post(handler: McpHandler, sessionId: string, body: unknown): Promise<Response> {
-  return handler(
-    new Request(URL_, {
-      method: "POST",
-      headers: { accept: ACCEPT, "content-type": "application/json", "mcp-session-id": sessionId },
-      body: JSON.stringify(body),
-    }),
-  );
+  return handler(postRequest(body, { sessionId }));
 }
 
 function listen(handler: McpHandler, sessionId: string): Promise<Response> {
-  return handler(
-    new Request(URL_, {
-      method: "GET",
-      headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
-    }),
-  );
+  return handler(bodilessRequest("GET", { sessionId }));
 }
 
 /** Reads an SSE body (comments included) until `done(text)` holds or the deadline passes, then releases it. */
@@ -71,17 +42,6 @@ async function readUntil(
   } finally {
     await reader.cancel().catch(() => {});
   }
-}
-
-function waitForAbort(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return resolve(signal.reason);
-    const timer = setTimeout(() => reject(new Error("signal was not aborted")), timeoutMs);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve(signal.reason);
-    });
-  });
 }
 
 describe("heartbeats", () => {
