@@ -8,10 +8,28 @@
  * @module
  */
 
-/** Why a session ended. Expiry by the idle or the absolute deadline are both `"expired"`. */
+/**
+ * Why a session ended. Expiry by the idle or the absolute deadline are both `"expired"`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionEndReason } from "@tether/mcp";
+ * const reasons: SessionEndReason[] = ["delete", "expired", "close"];
+ * ```
+ */
 export type SessionEndReason = "delete" | "expired" | "close";
 
-/** One event; `type` tells which. */
+/**
+ * One event; `type` tells which.
+ *
+ * @example
+ * ```ts
+ * import type { McpEvent } from "@tether/mcp";
+ * function describe(event: McpEvent): string {
+ *   return event.type === "request" ? `${event.method} ${event.status} in ${event.durationMs} ms` : event.type;
+ * }
+ * ```
+ */
 export type McpEvent =
   | { type: "session-created"; sessionId: string; protocolVersion: string }
   | { type: "session-ended"; sessionId: string; reason: SessionEndReason }
@@ -29,7 +47,16 @@ export type McpEvent =
   | { type: "stream-dropped"; reason: "client-gone" | "overflow" }
   | { type: "client-request-timeout"; method: string };
 
-/** Receives every {@linkcode McpEvent}. */
+/**
+ * Receives every {@linkcode McpEvent}.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type McpEventListener } from "@tether/mcp";
+ * const log: McpEventListener = (event) => console.log(JSON.stringify(event));
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], onEvent: log });
+ * ```
+ */
 export type McpEventListener = (event: McpEvent) => void;
 
 /** Counters kept for `stats()`, whether or not a listener is set. */

@@ -58,7 +58,17 @@ import { OrphanWatch } from "./streams/orphan_watch.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
 import { utf8Length } from "./utf8_length.ts";
 
-/** Counters describing the handler's current load. */
+/**
+ * Counters describing the handler's current load.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type HandlerStats } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const stats: HandlerStats = await handler.stats();
+ * console.log(`${stats.sessions} sessions, ${stats.inFlight} requests in flight`);
+ * ```
+ */
 export interface HandlerStats {
   /** Sessions held by the store (expired ones awaiting the sweep included). */
   sessions: number;
@@ -88,7 +98,17 @@ export interface HandlerStats {
   clientRequestTimeouts: number;
 }
 
-/** Options of {@linkcode McpHandler.close}. */
+/**
+ * Options of {@linkcode McpHandler.close}.
+ *
+ * @example
+ * ```ts
+ * import { type CloseOptions, createMcpHandler } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const drain: CloseOptions = { graceMs: 10_000 };
+ * await handler.close(drain);
+ * ```
+ */
 export interface CloseOptions {
   /** How long work in flight may go on finishing before it is aborted, ms. Default 0. */
   graceMs?: number;
@@ -97,7 +117,17 @@ export interface CloseOptions {
 /** How long aborted work may take to return before `close()` reports it and resolves anyway, ms. */
 const AFTER_ABORT_MS = 1_000;
 
-/** The function returned by {@linkcode createMcpHandler}, plus its controls. */
+/**
+ * The function returned by {@linkcode createMcpHandler}, plus its controls.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type McpHandler } from "@tether/mcp";
+ * const handler: McpHandler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const response = await handler(new Request("http://127.0.0.1:8787/mcp", { method: "GET" }));
+ * await handler.close();
+ * ```
+ */
 export interface McpHandler {
   /** Serves one HTTP request. */
   (request: Request): Promise<Response>;

@@ -18,7 +18,16 @@ import type {
 import type { SessionStore } from "./session/session_store.ts";
 import type { EventLog } from "./streams/event_log.ts";
 
-/** Session lifetime, cap and storage. */
+/**
+ * Session lifetime, cap and storage.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type SessionOptions } from "@tether/mcp";
+ * const sessions: SessionOptions = { idleTtlMs: 10 * 60_000, maxSessions: 1_000 };
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], sessions });
+ * ```
+ */
 export interface SessionOptions {
   /** Where sessions live. Default: a new {@linkcode MemorySessionStore}. */
   store?: SessionStore;
@@ -47,10 +56,28 @@ export interface SessionOptions {
   maxRequestsPerSession?: number;
 }
 
-/** How a POST that carries requests is answered. */
+/**
+ * How a POST that carries requests is answered.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type ResponseMode } from "@tether/mcp";
+ * const responseMode: ResponseMode = "sse"; // every answer on a resumable stream
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], responseMode });
+ * ```
+ */
 export type ResponseMode = "auto" | "json" | "sse";
 
-/** Options of {@linkcode createMcpHandler}. */
+/**
+ * Options of {@linkcode createMcpHandler}.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type McpHandlerOptions } from "@tether/mcp";
+ * const options: McpHandlerOptions = { name: "app", version: "1.0.0", tools: [], allowedHosts: ["mcp.example.com"] };
+ * const handler = createMcpHandler(options);
+ * ```
+ */
 export interface McpHandlerOptions {
   /** Server name, sent as `serverInfo.name`. */
   name: string;

@@ -8,13 +8,29 @@
 import type { Principal } from "../protocol/context.ts";
 import { attachPrincipal } from "../principal_attachment.ts";
 
-/** The part of a Hono `Context` this adapter uses: the raw Request. */
+/**
+ * The part of a Hono `Context` this adapter uses: the raw Request.
+ *
+ * @example
+ * ```ts
+ * import type { HonoContextLike } from "@tether/mcp/hono";
+ * const requestOf = (c: HonoContextLike): Request => c.req.raw;
+ * ```
+ */
 export interface HonoContextLike {
   /** Hono's request wrapper. */
   req: { raw: Request };
 }
 
-/** Options of {@linkcode mcpRoute}. */
+/**
+ * Options of {@linkcode mcpRoute}.
+ *
+ * @example
+ * ```ts
+ * import type { McpRouteOptions } from "@tether/mcp/hono";
+ * const options: McpRouteOptions = { principal: () => ({ id: "alice" }) };
+ * ```
+ */
 export interface McpRouteOptions<C extends HonoContextLike = HonoContextLike> {
   /**
    * Reads the caller from the Hono context (set by your auth middleware).

@@ -7,12 +7,30 @@
 
 import { serve as serveWithHono } from "@hono/node-server";
 
-/** Any fetch-style handler, a tether `McpHandler` included. */
+/**
+ * Any fetch-style handler, a tether `McpHandler` included.
+ *
+ * @example
+ * ```ts
+ * import type { FetchHandler } from "@tether/mcp/node";
+ * const hello: FetchHandler = () => new Response("hello");
+ * ```
+ */
 export type FetchHandler = ((request: Request) => Response | Promise<Response>) & {
   close?: () => Promise<void>;
 };
 
-/** Options of {@linkcode serve}. */
+/**
+ * Options of {@linkcode serve}.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { type NodeServeOptions, serve } from "@tether/mcp/node";
+ * const options: NodeServeOptions = { port: 0, hostname: "127.0.0.1" };
+ * const server = serve(createMcpHandler({ name: "demo", version: "1.0.0", tools: [] }), options);
+ * ```
+ */
 export interface NodeServeOptions {
   /** TCP port; 0 picks a free one. Default 8787. */
   port?: number;
@@ -26,7 +44,18 @@ export interface NodeServeOptions {
   overrideGlobalObjects?: boolean;
 }
 
-/** A running Node server. */
+/**
+ * A running Node server.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { type NodeServer, serve } from "@tether/mcp/node";
+ * const server: NodeServer = serve(createMcpHandler({ name: "demo", version: "1.0.0", tools: [] }), { port: 0 });
+ * console.log(`listening on port ${await server.ready}`);
+ * await server.close();
+ * ```
+ */
 export interface NodeServer {
   /** Resolves with the bound port once listening. */
   readonly ready: Promise<number>;

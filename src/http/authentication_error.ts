@@ -6,7 +6,16 @@
 
 import { httpError } from "./error_response.ts";
 
-/** Options of {@linkcode AuthenticationError}. */
+/**
+ * Options of {@linkcode AuthenticationError}.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, type AuthenticationErrorOptions } from "@tether/mcp";
+ * const options: AuthenticationErrorOptions = { status: 403, wwwAuthenticate: 'Bearer error="insufficient_scope"' };
+ * const refusal = new AuthenticationError("Needs the mcp:write scope", options);
+ * ```
+ */
 export interface AuthenticationErrorOptions {
   /** The `WWW-Authenticate` header, e.g. `Bearer resource_metadata="https://..."`. Default `Bearer`. */
   wwwAuthenticate?: string;

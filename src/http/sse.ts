@@ -6,7 +6,16 @@
  * @module
  */
 
-/** One SSE message. Every field is optional; an empty object encodes a blank event. */
+/**
+ * One SSE message. Every field is optional; an empty object encodes a blank event.
+ *
+ * @example
+ * ```ts
+ * import { type SseMessage, stringifySseMessage } from "@tether/mcp";
+ * const message: SseMessage = { id: "s1:1", data: '{"jsonrpc":"2.0","method":"ping"}' };
+ * const text = stringifySseMessage(message);
+ * ```
+ */
 export interface SseMessage {
   /** The `event:` field (message type). Must not contain newlines. */
   event?: string;

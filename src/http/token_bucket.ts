@@ -9,22 +9,59 @@
  * @module
  */
 
-/** What a limiter says about one request. */
+/**
+ * What a limiter says about one request.
+ *
+ * @example
+ * ```ts
+ * import type { RateDecision } from "@tether/mcp";
+ * const later: RateDecision = { ok: false, retryAfterSeconds: 30 };
+ * ```
+ */
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-/** Decides whether a request may go on; consulted before `authenticate`. */
+/**
+ * Decides whether a request may go on; consulted before `authenticate`.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type RateLimiter } from "@tether/mcp";
+ * const onlyLocal: RateLimiter = {
+ *   take: (request) => request.headers.get("x-forwarded-for") === null ? { ok: true } : { ok: false, retryAfterSeconds: 60 },
+ * };
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], rateLimit: onlyLocal });
+ * ```
+ */
 export interface RateLimiter {
   /** Takes one token for `request`, or says when to retry. */
   take(request: Request): RateDecision | Promise<RateDecision>;
 }
 
-/** A {@linkcode RateLimiter} that decides at once (no I/O), like {@linkcode tokenBucket}. */
+/**
+ * A {@linkcode RateLimiter} that decides at once (no I/O), like {@linkcode tokenBucket}.
+ *
+ * @example
+ * ```ts
+ * import { type SyncRateLimiter, tokenBucket } from "@tether/mcp";
+ * const limiter: SyncRateLimiter = tokenBucket({ perMinute: 60, key: () => "everyone" });
+ * const decision = limiter.take(new Request("http://127.0.0.1/mcp")); // answered at once
+ * ```
+ */
 export interface SyncRateLimiter extends RateLimiter {
   /** Takes one token for `request`, or says when to retry. */
   take(request: Request): RateDecision;
 }
 
-/** Options of {@linkcode tokenBucket}. */
+/**
+ * Options of {@linkcode tokenBucket}.
+ *
+ * @example
+ * ```ts
+ * import { tokenBucket, type TokenBucketOptions } from "@tether/mcp";
+ * const options: TokenBucketOptions = { perMinute: 120, burst: 20, key: (request) => request.headers.get("x-api-key") ?? "anonymous" };
+ * const limiter = tokenBucket(options);
+ * ```
+ */
 export interface TokenBucketOptions {
   /** Requests per minute each key may make on average. */
   perMinute: number;

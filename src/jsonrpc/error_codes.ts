@@ -4,7 +4,15 @@
  * @module
  */
 
-/** Error codes from JSON-RPC 2.0 and the MCP specification. */
+/**
+ * Error codes from JSON-RPC 2.0 and the MCP specification.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, McpError } from "@tether/mcp";
+ * throw new McpError(ErrorCode.ResourceNotFound, "No such report", { uri: "reports://2026/13" });
+ * ```
+ */
 export const ErrorCode = {
   /** The body is not valid JSON. */
   ParseError: -32700,
@@ -30,7 +38,15 @@ export const ErrorCode = {
   UnsupportedProtocolVersion: -32022,
 } as const;
 
-/** One of the codes in {@linkcode ErrorCode}, or any other integer. */
+/**
+ * One of the codes in {@linkcode ErrorCode}, or any other integer.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, type ErrorCodeValue } from "@tether/mcp";
+ * const code: ErrorCodeValue = ErrorCode.InvalidParams;
+ * ```
+ */
 export type ErrorCodeValue = typeof ErrorCode[keyof typeof ErrorCode] | number;
 
 /**

@@ -5,10 +5,26 @@
  * @module
  */
 
-/** A JSON-RPC request id: a string or an integer, never null. */
+/**
+ * A JSON-RPC request id: a string or an integer, never null.
+ *
+ * @example
+ * ```ts
+ * import type { RequestId } from "@tether/mcp";
+ * const ids: RequestId[] = [1, "call-2"];
+ * ```
+ */
 export type RequestId = string | number;
 
-/** A JSON-RPC request: a method call that expects exactly one response. */
+/**
+ * A JSON-RPC request: a method call that expects exactly one response.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcRequest } from "@tether/mcp";
+ * const request: JsonRpcRequest = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+ * ```
+ */
 export interface JsonRpcRequest {
   /** Always "2.0". */
   jsonrpc: "2.0";
@@ -20,7 +36,15 @@ export interface JsonRpcRequest {
   params?: Record<string, unknown>;
 }
 
-/** A JSON-RPC notification: a method call that gets no response. */
+/**
+ * A JSON-RPC notification: a method call that gets no response.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcNotification } from "@tether/mcp";
+ * const changed: JsonRpcNotification = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
+ * ```
+ */
 export interface JsonRpcNotification {
   /** Always "2.0". */
   jsonrpc: "2.0";
@@ -30,7 +54,15 @@ export interface JsonRpcNotification {
   params?: Record<string, unknown>;
 }
 
-/** The error member of a JSON-RPC error response. */
+/**
+ * The error member of a JSON-RPC error response.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, type JsonRpcErrorObject } from "@tether/mcp";
+ * const error: JsonRpcErrorObject = { code: ErrorCode.MethodNotFound, message: "Method not found" };
+ * ```
+ */
 export interface JsonRpcErrorObject {
   /** The error code. */
   code: number;
@@ -40,7 +72,15 @@ export interface JsonRpcErrorObject {
   data?: unknown;
 }
 
-/** A successful JSON-RPC response. */
+/**
+ * A successful JSON-RPC response.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcResultResponse } from "@tether/mcp";
+ * const response: JsonRpcResultResponse = { jsonrpc: "2.0", id: 1, result: {} };
+ * ```
+ */
 export interface JsonRpcResultResponse {
   /** Always "2.0". */
   jsonrpc: "2.0";
@@ -50,7 +90,15 @@ export interface JsonRpcResultResponse {
   result: Record<string, unknown>;
 }
 
-/** A JSON-RPC error response; `id` is null when the request id is unknown. */
+/**
+ * A JSON-RPC error response; `id` is null when the request id is unknown.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcErrorResponse } from "@tether/mcp";
+ * const response: JsonRpcErrorResponse = { jsonrpc: "2.0", id: 1, error: { code: -32601, message: "Method not found" } };
+ * ```
+ */
 export interface JsonRpcErrorResponse {
   /** Always "2.0". */
   jsonrpc: "2.0";
@@ -60,10 +108,26 @@ export interface JsonRpcErrorResponse {
   error: JsonRpcErrorObject;
 }
 
-/** Either kind of JSON-RPC response. */
+/**
+ * Either kind of JSON-RPC response.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcResponse } from "@tether/mcp";
+ * const failed = (response: JsonRpcResponse): boolean => "error" in response;
+ * ```
+ */
 export type JsonRpcResponse = JsonRpcResultResponse | JsonRpcErrorResponse;
 
-/** Any JSON-RPC message that can travel in a POST body. */
+/**
+ * Any JSON-RPC message that can travel in a POST body.
+ *
+ * @example
+ * ```ts
+ * import type { JsonRpcMessage } from "@tether/mcp";
+ * const isRequest = (message: JsonRpcMessage): boolean => "method" in message && "id" in message;
+ * ```
+ */
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
 /** The kind of one message, as decided by {@linkcode classifyMessage}. */

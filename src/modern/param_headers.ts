@@ -10,7 +10,15 @@
  * @module
  */
 
-/** A tool input property routed as a header. */
+/**
+ * A tool input property routed as a header.
+ *
+ * @example
+ * ```ts
+ * import type { HeaderParameter } from "@tether/mcp";
+ * const region: HeaderParameter = { header: "mcp-param-region", path: ["region"], type: "string" };
+ * ```
+ */
 export interface HeaderParameter {
   /** The lower-case header name, `mcp-param-<name>`. */
   header: string;

@@ -25,7 +25,16 @@ export interface RequestStateBinding {
   params: Record<string, unknown>;
 }
 
-/** How states are sealed. */
+/**
+ * How states are sealed.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type RequestStateOptions } from "@tether/mcp";
+ * const requestState: RequestStateOptions = { keys: ["a secret of at least thirty-two bytes!"], ttlMs: 5 * 60_000 };
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], requestState });
+ * ```
+ */
 export interface RequestStateOptions {
   /** Secrets of at least 32 bytes (strings count in UTF-8); the first seals, all open. Default: one random key per process. */
   keys?: readonly (string | Uint8Array)[];

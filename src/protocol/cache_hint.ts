@@ -5,7 +5,16 @@
  * @module
  */
 
-/** How long a client may reuse a result, and who may share it. */
+/**
+ * How long a client may reuse a result, and who may share it.
+ *
+ * @example
+ * ```ts
+ * import { type CacheHint, createMcpHandler } from "@tether/mcp";
+ * const aMinute: CacheHint = { ttlMs: 60_000, cacheScope: "public" };
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], cacheHints: { "tools/list": aMinute } });
+ * ```
+ */
 export interface CacheHint {
   /** Milliseconds the result stays fresh; 0 = do not reuse. */
   ttlMs: number;
@@ -13,7 +22,15 @@ export interface CacheHint {
   cacheScope: "public" | "private";
 }
 
-/** `{ ttlMs: 0, cacheScope: "private" }`: never reuse, never share. */
+/**
+ * `{ ttlMs: 0, cacheScope: "private" }`: never reuse, never share.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CACHE_HINT } from "@tether/mcp";
+ * console.log(DEFAULT_CACHE_HINT.ttlMs, DEFAULT_CACHE_HINT.cacheScope); // 0 "private"
+ * ```
+ */
 export const DEFAULT_CACHE_HINT: CacheHint = Object.freeze({ ttlMs: 0, cacheScope: "private" });
 
 /** Checks a cache hint given in options or a definition; throws a RangeError naming `where`. */

@@ -10,7 +10,23 @@ import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "../session/session_store.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
 
-/** Who is calling. `id` must be stable for one user (it is what sessions are bound to). */
+/**
+ * Who is calling. `id` must be stable for one user (it is what sessions are bound to).
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type Principal } from "@tether/mcp";
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   tools: [],
+ *   authenticate: (request): Principal | undefined => {
+ *     const user = request.headers.get("x-user");
+ *     return user === null ? undefined : { id: user, scopes: ["read"] };
+ *   },
+ * });
+ * ```
+ */
 export interface Principal {
   /** A stable identifier of the caller (user id, service account, ...). */
   id: string;
@@ -24,6 +40,15 @@ export interface Principal {
  * its `id`: a principal that `authenticate` returns with the id
  * `"anonymous"` is an authenticated user like any other, and a session opened
  * anonymously is never usable by it (nor the other way round).
+ *
+ * @example
+ * ```ts
+ * import { ANONYMOUS_PRINCIPAL, defineTool } from "@tether/mcp";
+ * export const whoami = defineTool({
+ *   name: "whoami",
+ *   handler: (_input, ctx) => ctx.principal === ANONYMOUS_PRINCIPAL ? "anonymous" : ctx.principal.id,
+ * });
+ * ```
  */
 export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ id: "anonymous" });
 
@@ -111,7 +136,19 @@ export interface SessionState {
   ): Promise<T>;
 }
 
-/** Options for a server→client request sent with {@linkcode RequestContext.request}. */
+/**
+ * Options for a server→client request sent with {@linkcode RequestContext.request}.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type OutboundRequestOptions } from "@tether/mcp";
+ * const wait: OutboundRequestOptions = { timeoutMs: 60_000, key: "confirm" };
+ * export const confirm = defineTool({
+ *   name: "confirm",
+ *   handler: async (_input, ctx) => (await ctx.elicit({ message: "Go on?", requestedSchema: { type: "object", properties: {} } }, wait)).action,
+ * });
+ * ```
+ */
 export interface OutboundRequestOptions {
   /** Aborts the wait (the request's own signal is always honoured too). */
   signal?: AbortSignal;
@@ -130,6 +167,12 @@ export interface OutboundRequestOptions {
  * What the transport provides for one inbound JSON-RPC request. Built by the
  * sessionful HTTP transport today and by the stateless path later; the
  * dispatcher depends only on this.
+ *
+ * @example
+ * ```ts
+ * import type { RequestContext } from "@tether/mcp";
+ * const era = (ctx: RequestContext): string => ctx.protocolVersion >= "2026-07-28" ? "stateless" : "session";
+ * ```
  */
 export interface RequestContext {
   /** The negotiated protocol version. */
@@ -170,6 +213,16 @@ export interface RequestContext {
 /**
  * The `ctx` argument of tool handlers, resource readers, prompt handlers and
  * completers.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type HandlerContext } from "@tether/mcp";
+ * async function work(ctx: HandlerContext): Promise<string> {
+ *   await ctx.progress(1, 2, "halfway");
+ *   return ctx.principal.id;
+ * }
+ * export const whoami = defineTool({ name: "whoami", handler: (_input, ctx) => work(ctx) });
+ * ```
  */
 export interface HandlerContext {
   /**
@@ -219,7 +272,18 @@ export interface HandlerContext {
   closeStream(): void;
 }
 
-/** Parameters of a form-mode `elicitation/create` request. */
+/**
+ * Parameters of a form-mode `elicitation/create` request.
+ *
+ * @example
+ * ```ts
+ * import type { ElicitParams } from "@tether/mcp";
+ * const ask: ElicitParams = {
+ *   message: "Which region?",
+ *   requestedSchema: { type: "object", properties: { region: { type: "string" } }, required: ["region"] },
+ * };
+ * ```
+ */
 export interface ElicitParams {
   /** The question shown to the user. */
   message: string;
@@ -229,7 +293,15 @@ export interface ElicitParams {
   [key: string]: unknown;
 }
 
-/** The client's answer to an elicitation. */
+/**
+ * The client's answer to an elicitation.
+ *
+ * @example
+ * ```ts
+ * import type { ElicitResult } from "@tether/mcp";
+ * const answer = (result: ElicitResult): string => result.action === "accept" ? String(result.content?.region) : "none";
+ * ```
+ */
 export interface ElicitResult {
   /** What the user did. */
   action: "accept" | "decline" | "cancel";

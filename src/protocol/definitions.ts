@@ -17,13 +17,40 @@ import type {
   ToolAnnotations,
 } from "./types.ts";
 
-/** The input type a handler receives for a given schema: zod's output type, or a plain object for raw JSON Schema. */
+/**
+ * The input type a handler receives for a given schema: zod's output type, or a plain object for raw JSON Schema.
+ *
+ * @example
+ * ```ts
+ * import type { InferInput } from "@tether/mcp";
+ * import * as z from "zod";
+ * const input = z.object({ city: z.string() });
+ * const sample: InferInput<typeof input> = { city: "Lyon" };
+ * ```
+ */
 export type InferInput<S> = SchemaOutput<S>;
 
-/** What a tool handler may return: a string (one text block) or a full result. */
+/**
+ * What a tool handler may return: a string (one text block) or a full result.
+ *
+ * @example
+ * ```ts
+ * import type { ToolReturn } from "@tether/mcp";
+ * const plain: ToolReturn = "done";
+ * const rich: ToolReturn = { content: [{ type: "text", text: "done" }], isError: false };
+ * ```
+ */
 export type ToolReturn = string | CallToolResult;
 
-/** A tool: its metadata, input schema, and the function that runs it. */
+/**
+ * A tool: its metadata, input schema, and the function that runs it.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type ToolDefinition } from "@tether/mcp";
+ * const ping: ToolDefinition = defineTool({ name: "ping", description: "Answers pong", handler: () => "pong" });
+ * ```
+ */
 export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
   /** 1–128 characters of `[A-Za-z0-9_.-]`, unique within the server. */
   name: string;
@@ -46,7 +73,16 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
   handler: (input: InferInput<I>, ctx: HandlerContext) => ToolReturn | Promise<ToolReturn>;
 }
 
-/** Any tool definition, whatever its schema type. */
+/**
+ * Any tool definition, whatever its schema type.
+ *
+ * @example
+ * ```ts
+ * import { type AnyToolDefinition, createMcpHandler, defineTool } from "@tether/mcp";
+ * const tools: AnyToolDefinition[] = [defineTool({ name: "ping", handler: () => "pong" })];
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools });
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyToolDefinition = ToolDefinition<any>;
 
@@ -71,10 +107,27 @@ export function defineTool<I extends SchemaInput = JsonSchema>(
   return definition;
 }
 
-/** What a resource reader may return: text, bytes (sent as a base64 blob), or full contents. */
+/**
+ * What a resource reader may return: text, bytes (sent as a base64 blob), or full contents.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceReadReturn } from "@tether/mcp";
+ * const text: ResourceReadReturn = "# Changelog";
+ * const bytes: ResourceReadReturn = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+ * ```
+ */
 export type ResourceReadReturn = string | Uint8Array | ResourceContents | ResourceContents[];
 
-/** A resource at a fixed URI. */
+/**
+ * A resource at a fixed URI.
+ *
+ * @example
+ * ```ts
+ * import { defineResource, type ResourceDefinition } from "@tether/mcp";
+ * const readme: ResourceDefinition = defineResource({ uri: "docs://readme", name: "readme", mimeType: "text/markdown", read: () => "# Hi" });
+ * ```
+ */
 export interface ResourceDefinition {
   /** The resource's URI. */
   uri: string;
@@ -114,7 +167,15 @@ export function defineResource(definition: ResourceDefinition): ResourceDefiniti
   return definition;
 }
 
-/** Suggests completions for one argument or template variable. */
+/**
+ * Suggests completions for one argument or template variable.
+ *
+ * @example
+ * ```ts
+ * import type { Completer } from "@tether/mcp";
+ * const cities: Completer = (value) => ["Paris", "Prague", "Porto"].filter((city) => city.startsWith(value));
+ * ```
+ */
 export type Completer = (
   value: string,
   context: { arguments: Record<string, string> },
@@ -133,7 +194,19 @@ export function ownCompleter(
   return table !== undefined && Object.hasOwn(table, argument) ? table[argument] : undefined;
 }
 
-/** A family of resources described by an RFC 6570 URI template. */
+/**
+ * A family of resources described by an RFC 6570 URI template.
+ *
+ * @example
+ * ```ts
+ * import { defineResourceTemplate, type ResourceTemplateDefinition } from "@tether/mcp";
+ * const users: ResourceTemplateDefinition = defineResourceTemplate({
+ *   uriTemplate: "users://{id}/profile",
+ *   name: "user",
+ *   read: (_uri, { id }) => JSON.stringify({ id }),
+ * });
+ * ```
+ */
 export interface ResourceTemplateDefinition {
   /** The URI template, e.g. `files://{path}`. */
   uriTemplate: string;
@@ -181,7 +254,16 @@ export function defineResourceTemplate(
   return definition;
 }
 
-/** One prompt argument as advertised by `prompts/list`. */
+/**
+ * One prompt argument as advertised by `prompts/list`.
+ *
+ * @example
+ * ```ts
+ * import { definePrompt, type PromptArgument } from "@tether/mcp";
+ * const topic: PromptArgument = { name: "topic", description: "What to write about", required: true };
+ * const essay = definePrompt({ name: "essay", arguments: [topic], handler: ({ topic }) => `Write about ${topic}.` });
+ * ```
+ */
 export interface PromptArgument {
   /** The argument's name. */
   name: string;
@@ -193,14 +275,40 @@ export interface PromptArgument {
   required?: boolean;
 }
 
-/** What a prompt handler may return: a string (one user text message) or a full result. */
+/**
+ * What a prompt handler may return: a string (one user text message) or a full result.
+ *
+ * @example
+ * ```ts
+ * import type { PromptReturn } from "@tether/mcp";
+ * const simple: PromptReturn = "Summarise the report.";
+ * const full: PromptReturn = { messages: [{ role: "user", content: { type: "text", text: "Summarise the report." } }] };
+ * ```
+ */
 export type PromptReturn = string | GetPromptResult;
 
-/** The arguments a prompt handler receives: zod's output for a zod schema, else strings. */
+/**
+ * The arguments a prompt handler receives: zod's output for a zod schema, else strings.
+ *
+ * @example
+ * ```ts
+ * import type { InferPromptArguments } from "@tether/mcp";
+ * type Plain = InferPromptArguments<undefined>; // Record<string, string>
+ * const args: Plain = { topic: "owls" };
+ * ```
+ */
 export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A>
   : Record<string, string>;
 
-/** A prompt template. */
+/**
+ * A prompt template.
+ *
+ * @example
+ * ```ts
+ * import { definePrompt, type PromptDefinition } from "@tether/mcp";
+ * const greet: PromptDefinition = definePrompt({ name: "greet", handler: () => "Say hello." });
+ * ```
+ */
 export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]> {
   /** Unique prompt name. */
   name: string;
@@ -221,7 +329,16 @@ export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = P
   ) => PromptReturn | Promise<PromptReturn>;
 }
 
-/** Any prompt definition, whatever its argument type. */
+/**
+ * Any prompt definition, whatever its argument type.
+ *
+ * @example
+ * ```ts
+ * import { type AnyPromptDefinition, createMcpHandler, definePrompt } from "@tether/mcp";
+ * const prompts: AnyPromptDefinition[] = [definePrompt({ name: "greet", handler: () => "Say hello." })];
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", prompts });
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type AnyPromptDefinition = PromptDefinition<any>;
 

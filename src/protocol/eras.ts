@@ -9,18 +9,50 @@
 
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./versions.ts";
 
-/** `legacy`: 2025-03-26 … 2025-11-25, sessions; `modern`: 2026-07-28 and later, stateless. */
+/**
+ * `legacy`: 2025-03-26 … 2025-11-25, sessions; `modern`: 2026-07-28 and later, stateless.
+ *
+ * @example
+ * ```ts
+ * import { isModernProtocolVersion, type ProtocolEra } from "@tether/mcp";
+ * const eraOf = (version: string): ProtocolEra => isModernProtocolVersion(version) ? "modern" : "legacy";
+ * ```
+ */
 export type ProtocolEra = "legacy" | "modern";
 
-/** The first modern revision. Revisions are ISO dates, so string order is time order. */
+/**
+ * The first modern revision. Revisions are ISO dates, so string order is time order.
+ *
+ * @example
+ * ```ts
+ * import { FIRST_MODERN_PROTOCOL_VERSION } from "@tether/mcp";
+ * console.log(FIRST_MODERN_PROTOCOL_VERSION); // "2026-07-28"
+ * ```
+ */
 export const FIRST_MODERN_PROTOCOL_VERSION = "2026-07-28";
 
-/** Modern revisions tether serves, newest first. */
+/**
+ * Modern revisions tether serves, newest first.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "@tether/mcp";
+ * console.log(SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes("2026-07-28")); // true
+ * ```
+ */
 export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [
   FIRST_MODERN_PROTOCOL_VERSION,
 ];
 
-/** Legacy revisions tether serves, newest first (the `initialize` list). */
+/**
+ * Legacy revisions tether serves, newest first (the `initialize` list).
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS } from "@tether/mcp";
+ * console.log(SUPPORTED_LEGACY_PROTOCOL_VERSIONS[0]); // "2025-11-25"
+ * ```
+ */
 export const SUPPORTED_LEGACY_PROTOCOL_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
 
 /**
@@ -38,7 +70,16 @@ export function isModernProtocolVersion(version: string): boolean {
   return version >= FIRST_MODERN_PROTOCOL_VERSION;
 }
 
-/** Which eras a handler serves. */
+/**
+ * Which eras a handler serves.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type EraOptions } from "@tether/mcp";
+ * const eras: EraOptions = { modern: false }; // sessions only: 2026 clients fall back to initialize
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], eras });
+ * ```
+ */
 export interface EraOptions {
   /** Serve the sessionful 2025 revisions. Default true. */
   legacy?: boolean;

@@ -61,7 +61,17 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
   return { definition, arguments: args, listing };
 }
 
-/** The server's prompts. */
+/**
+ * The server's prompts.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, definePrompt, type PromptRegistry } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", prompts: [] });
+ * const prompts: PromptRegistry = handler.prompts;
+ * prompts.add(definePrompt({ name: "greet", handler: () => "Say hello." })); // listeners get prompts/list_changed
+ * ```
+ */
 export class PromptRegistry {
   #prompts = new Map<string, CompiledPrompt>();
   #listing: Record<string, unknown>[] | undefined;

@@ -72,7 +72,17 @@ export function toResourceContents(
   return Array.isArray(value) ? value : [value];
 }
 
-/** The server's resources and resource templates. */
+/**
+ * The server's resources and resource templates.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, defineResource, type ResourceRegistry } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", resources: [] });
+ * const resources: ResourceRegistry = handler.resources;
+ * resources.add(defineResource({ uri: "docs://news", name: "news", read: () => "nothing yet" }));
+ * ```
+ */
 export class ResourceRegistry {
   #resources = new Map<string, ResourceDefinition>();
   #templates: CompiledTemplate[] = [];

@@ -10,12 +10,28 @@
 import * as z from "zod";
 import { echoInput } from "../jsonrpc/echo.ts";
 
-/** A JSON Schema document as a plain object. */
+/**
+ * A JSON Schema document as a plain object.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type JsonSchema } from "@tether/mcp";
+ * const input: JsonSchema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+ * const weather = defineTool({ name: "weather", input, handler: (args) => `Sunny in ${String(args.city)}` });
+ * ```
+ */
 export type JsonSchema = { [key: string]: unknown };
 
 /**
  * The part of a zod (v4) schema tether relies on. Any zod schema fits; the
  * structural type keeps zod's own types out of tether's public API.
+ *
+ * @example
+ * ```ts
+ * import type { ZodSchemaLike } from "@tether/mcp";
+ * import * as z from "zod";
+ * const schema: ZodSchemaLike<{ city: string }> = z.object({ city: z.string() });
+ * ```
  */
 export interface ZodSchemaLike<Output = unknown> {
   /** Zod's internals; `output` carries the parsed type. */
@@ -24,10 +40,29 @@ export interface ZodSchemaLike<Output = unknown> {
   safeParse(value: unknown): { success: true; data: Output } | { success: false; error: unknown };
 }
 
-/** A schema given by the server author: zod, or raw JSON Schema. */
+/**
+ * A schema given by the server author: zod, or raw JSON Schema.
+ *
+ * @example
+ * ```ts
+ * import type { SchemaInput } from "@tether/mcp";
+ * import * as z from "zod";
+ * const either: SchemaInput[] = [z.object({ n: z.number() }), { type: "object", properties: { n: { type: "number" } } }];
+ * ```
+ */
 export type SchemaInput = ZodSchemaLike | JsonSchema;
 
-/** The type a schema produces: zod's output type, or a plain object for raw JSON Schema. */
+/**
+ * The type a schema produces: zod's output type, or a plain object for raw JSON Schema.
+ *
+ * @example
+ * ```ts
+ * import type { SchemaOutput } from "@tether/mcp";
+ * import * as z from "zod";
+ * const schema = z.object({ n: z.number() });
+ * const parsed: SchemaOutput<typeof schema> = { n: 1 };
+ * ```
+ */
 export type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O
   : Record<string, unknown>;
 

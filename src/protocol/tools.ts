@@ -75,12 +75,28 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Called when a definition set changes at runtime. */
+/**
+ * Called when a definition set changes at runtime.
+ *
+ * @example
+ * ```ts
+ * import type { ChangeListener } from "@tether/mcp";
+ * const onChange: ChangeListener = () => console.log("the tool list changed");
+ * ```
+ */
 export type ChangeListener = () => void;
 
 /**
  * The server's tools. Definitions are checked when added: a bad name, a
  * duplicate, or a non-object schema throws at startup, not at call time.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, defineTool, type ToolRegistry } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const tools: ToolRegistry = handler.tools;
+ * tools.add(defineTool({ name: "late", handler: () => "added at runtime" })); // listeners get tools/list_changed
+ * ```
  */
 export class ToolRegistry {
   #tools = new Map<string, CompiledTool>();

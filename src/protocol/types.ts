@@ -5,7 +5,15 @@
  * @module
  */
 
-/** A name/version pair identifying a client or server implementation. */
+/**
+ * A name/version pair identifying a client or server implementation.
+ *
+ * @example
+ * ```ts
+ * import type { Implementation } from "@tether/mcp";
+ * const server: Implementation = { name: "weather", version: "2.1.0", title: "Weather" };
+ * ```
+ */
 export interface Implementation {
   /** Machine-friendly name. */
   name: string;
@@ -17,7 +25,15 @@ export interface Implementation {
   [key: string]: unknown;
 }
 
-/** Capabilities a client declares at initialize. */
+/**
+ * Capabilities a client declares at initialize.
+ *
+ * @example
+ * ```ts
+ * import type { ClientCapabilities } from "@tether/mcp";
+ * const canAsk = (capabilities: ClientCapabilities): boolean => capabilities.elicitation !== undefined;
+ * ```
+ */
 export interface ClientCapabilities {
   /** The client can list roots (`roots/list`). */
   roots?: { listChanged?: boolean };
@@ -31,7 +47,15 @@ export interface ClientCapabilities {
   [key: string]: unknown;
 }
 
-/** Optional annotations on content: audience, priority, last modified. */
+/**
+ * Optional annotations on content: audience, priority, last modified.
+ *
+ * @example
+ * ```ts
+ * import type { ContentAnnotations } from "@tether/mcp";
+ * const forTheUser: ContentAnnotations = { audience: ["user"], priority: 0.8 };
+ * ```
+ */
 export interface ContentAnnotations {
   /** Who the content is for. */
   audience?: ("user" | "assistant")[];
@@ -41,7 +65,15 @@ export interface ContentAnnotations {
   lastModified?: string;
 }
 
-/** Plain text content. */
+/**
+ * Plain text content.
+ *
+ * @example
+ * ```ts
+ * import type { TextContent } from "@tether/mcp";
+ * const text: TextContent = { type: "text", text: "Hello" };
+ * ```
+ */
 export interface TextContent {
   /** Block type. */
   type: "text";
@@ -53,7 +85,15 @@ export interface TextContent {
   _meta?: Record<string, unknown>;
 }
 
-/** Base64-encoded image content. */
+/**
+ * Base64-encoded image content.
+ *
+ * @example
+ * ```ts
+ * import type { ImageContent } from "@tether/mcp";
+ * const image: ImageContent = { type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" };
+ * ```
+ */
 export interface ImageContent {
   /** Block type. */
   type: "image";
@@ -67,7 +107,15 @@ export interface ImageContent {
   _meta?: Record<string, unknown>;
 }
 
-/** Base64-encoded audio content. */
+/**
+ * Base64-encoded audio content.
+ *
+ * @example
+ * ```ts
+ * import type { AudioContent } from "@tether/mcp";
+ * const audio: AudioContent = { type: "audio", data: "UklGRg==", mimeType: "audio/wav" };
+ * ```
+ */
 export interface AudioContent {
   /** Block type. */
   type: "audio";
@@ -81,7 +129,15 @@ export interface AudioContent {
   _meta?: Record<string, unknown>;
 }
 
-/** A link to a resource the client may read. */
+/**
+ * A link to a resource the client may read.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceLink } from "@tether/mcp";
+ * const link: ResourceLink = { type: "resource_link", uri: "docs://readme", name: "readme" };
+ * ```
+ */
 export interface ResourceLink {
   /** Block type. */
   type: "resource_link";
@@ -101,12 +157,28 @@ export interface ResourceLink {
   _meta?: Record<string, unknown>;
 }
 
-/** The contents of one resource: text or a base64 blob. */
+/**
+ * The contents of one resource: text or a base64 blob.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceContents } from "@tether/mcp";
+ * const text: ResourceContents = { uri: "docs://readme", mimeType: "text/markdown", text: "# Hi" };
+ * ```
+ */
 export type ResourceContents =
   | { uri: string; mimeType?: string; text: string; _meta?: Record<string, unknown> }
   | { uri: string; mimeType?: string; blob: string; _meta?: Record<string, unknown> };
 
-/** A resource embedded in a message or tool result. */
+/**
+ * A resource embedded in a message or tool result.
+ *
+ * @example
+ * ```ts
+ * import type { EmbeddedResource } from "@tether/mcp";
+ * const embedded: EmbeddedResource = { type: "resource", resource: { uri: "docs://readme", text: "# Hi" } };
+ * ```
+ */
 export interface EmbeddedResource {
   /** Block type. */
   type: "resource";
@@ -118,7 +190,15 @@ export interface EmbeddedResource {
   _meta?: Record<string, unknown>;
 }
 
-/** Any content block a tool result or prompt message may carry. */
+/**
+ * Any content block a tool result or prompt message may carry.
+ *
+ * @example
+ * ```ts
+ * import type { ContentBlock } from "@tether/mcp";
+ * const blocks: ContentBlock[] = [{ type: "text", text: "Here is the chart:" }, { type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" }];
+ * ```
+ */
 export type ContentBlock =
   | TextContent
   | ImageContent
@@ -126,7 +206,18 @@ export type ContentBlock =
   | ResourceLink
   | EmbeddedResource;
 
-/** The result of `tools/call`. */
+/**
+ * The result of `tools/call`.
+ *
+ * @example
+ * ```ts
+ * import { type CallToolResult, defineTool } from "@tether/mcp";
+ * export const sum = defineTool({
+ *   name: "sum",
+ *   handler: (): CallToolResult => ({ content: [{ type: "text", text: "3" }], structuredContent: { sum: 3 } }),
+ * });
+ * ```
+ */
 export interface CallToolResult {
   /** Content for the model. */
   content: ContentBlock[];
@@ -138,7 +229,16 @@ export interface CallToolResult {
   _meta?: Record<string, unknown>;
 }
 
-/** Hints about a tool's behaviour, for clients. */
+/**
+ * Hints about a tool's behaviour, for clients.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type ToolAnnotations } from "@tether/mcp";
+ * const annotations: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
+ * const status = defineTool({ name: "status", annotations, handler: () => "ok" });
+ * ```
+ */
 export interface ToolAnnotations {
   /** Human-friendly display name. */
   title?: string;
@@ -152,7 +252,15 @@ export interface ToolAnnotations {
   openWorldHint?: boolean;
 }
 
-/** One message of a prompt. */
+/**
+ * One message of a prompt.
+ *
+ * @example
+ * ```ts
+ * import type { PromptMessage } from "@tether/mcp";
+ * const message: PromptMessage = { role: "user", content: { type: "text", text: "Summarise this." } };
+ * ```
+ */
 export interface PromptMessage {
   /** Who speaks the message. */
   role: "user" | "assistant";
@@ -160,7 +268,18 @@ export interface PromptMessage {
   content: ContentBlock;
 }
 
-/** The result of `prompts/get`. */
+/**
+ * The result of `prompts/get`.
+ *
+ * @example
+ * ```ts
+ * import { definePrompt, type GetPromptResult } from "@tether/mcp";
+ * export const review = definePrompt({
+ *   name: "review",
+ *   handler: (): GetPromptResult => ({ description: "A code review", messages: [{ role: "user", content: { type: "text", text: "Review this." } }] }),
+ * });
+ * ```
+ */
 export interface GetPromptResult {
   /** What it is. */
   description?: string;
@@ -170,7 +289,15 @@ export interface GetPromptResult {
   _meta?: Record<string, unknown>;
 }
 
-/** A resource as listed by `resources/list`. */
+/**
+ * A resource as listed by `resources/list`.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceEntry } from "@tether/mcp";
+ * const entry: ResourceEntry = { uri: "users://7/profile", name: "user 7", mimeType: "application/json" };
+ * ```
+ */
 export interface ResourceEntry {
   /** The resource URI. */
   uri: string;

@@ -4,14 +4,30 @@
  * @module
  */
 
-/** Sessionful protocol versions, newest first. */
+/**
+ * Sessionful protocol versions, newest first.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_PROTOCOL_VERSIONS } from "@tether/mcp";
+ * console.log(SUPPORTED_PROTOCOL_VERSIONS.join(", ")); // the sessionful revisions, newest first
+ * ```
+ */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
   "2025-11-25",
   "2025-06-18",
   "2025-03-26",
 ];
 
-/** The newest version tether speaks; offered when a client asks for one it does not know. */
+/**
+ * The newest version tether speaks; offered when a client asks for one it does not know.
+ *
+ * @example
+ * ```ts
+ * import { LATEST_PROTOCOL_VERSION } from "@tether/mcp";
+ * console.log(LATEST_PROTOCOL_VERSION); // "2025-11-25": offered to initialize when a client asks for an unknown one
+ * ```
+ */
 export const LATEST_PROTOCOL_VERSION = "2025-11-25";
 
 /** Assumed when a request carries no `MCP-Protocol-Version` header (spec: 2025-03-26). */

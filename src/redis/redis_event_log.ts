@@ -25,7 +25,15 @@ import {
 } from "../streams/event_log.ts";
 import type { RedisCommands } from "./redis_session_store.ts";
 
-/** Options of {@linkcode RedisEventLog}. */
+/**
+ * Options of {@linkcode RedisEventLog}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLogOptions } from "@tether/mcp/redis";
+ * const options: RedisEventLogOptions = { prefix: "app:", maxEventsPerStream: 500, ttlSeconds: 3_600 };
+ * ```
+ */
 export interface RedisEventLogOptions {
   /** Prefix of every key. Default `"tether:"`. */
   prefix?: string;

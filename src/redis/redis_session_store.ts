@@ -16,13 +16,35 @@
 
 import type { SessionChanges, SessionRecord, SessionStore } from "../session/session_store.ts";
 
-/** The one Redis call the Redis backends need: a raw command, e.g. `["GET", "k"]`. */
+/**
+ * The one Redis call the Redis backends need: a raw command, e.g. `["GET", "k"]`.
+ *
+ * @example
+ * ```ts
+ * import type { RedisCommands } from "@tether/mcp/redis";
+ * // Anything that sends a raw command fits, e.g. node-redis's client.
+ * const logging = (inner: RedisCommands): RedisCommands => ({
+ *   sendCommand: (args) => {
+ *     console.log(args[0]);
+ *     return inner.sendCommand(args);
+ *   },
+ * });
+ * ```
+ */
 export interface RedisCommands {
   /** Sends one command; resolves with Redis's reply. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
-/** Options of {@linkcode RedisSessionStore}. */
+/**
+ * Options of {@linkcode RedisSessionStore}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisSessionStoreOptions } from "@tether/mcp/redis";
+ * const options: RedisSessionStoreOptions = { prefix: "tenant-a:" };
+ * ```
+ */
 export interface RedisSessionStoreOptions {
   /** Prefix of every key. Default `"tether:"`. */
   prefix?: string;

@@ -7,7 +7,19 @@
  * @module
  */
 
-/** RFC 5424 severities used by MCP logging, least to most severe. */
+/**
+ * RFC 5424 severities used by MCP logging, least to most severe.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type LoggingLevel } from "@tether/mcp";
+ * const level: LoggingLevel = "warning";
+ * export const check = defineTool({ name: "check", handler: async (_input, ctx) => {
+ *   await ctx.log(level, "disk almost full");
+ *   return "checked";
+ * } });
+ * ```
+ */
 export type LoggingLevel =
   | "debug"
   | "info"
@@ -18,7 +30,15 @@ export type LoggingLevel =
   | "alert"
   | "emergency";
 
-/** What the store keeps about one session. Treat returned records as read-only. */
+/**
+ * What the store keeps about one session. Treat returned records as read-only.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRecord } from "@tether/mcp";
+ * const expired = (session: SessionRecord, now: number): boolean => session.expiresAt <= now;
+ * ```
+ */
 export interface SessionRecord {
   /** The server-issued session id. */
   readonly id: string;
@@ -43,7 +63,15 @@ export interface SessionRecord {
   subscriptions?: string[];
 }
 
-/** Protocol-level changes to a session record, applied by {@linkcode SessionStore.update}. */
+/**
+ * Protocol-level changes to a session record, applied by {@linkcode SessionStore.update}.
+ *
+ * @example
+ * ```ts
+ * import type { SessionChanges } from "@tether/mcp";
+ * const changes: SessionChanges = { logLevel: "info", subscribe: "docs://readme" };
+ * ```
+ */
 export interface SessionChanges {
   /** New minimum logging level. */
   logLevel?: LoggingLevel;

@@ -11,7 +11,15 @@
 import { utf8Length } from "../utf8_length.ts";
 import { defaultEventLogBudget } from "./memory_budget.ts";
 
-/** One stored SSE event: its id and its JSON-RPC message as JSON text. */
+/**
+ * One stored SSE event: its id and its JSON-RPC message as JSON text.
+ *
+ * @example
+ * ```ts
+ * import type { StoredEvent } from "@tether/mcp";
+ * const event: StoredEvent = { id: "s1:3", data: '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":3}}' };
+ * ```
+ */
 export interface StoredEvent {
   /** The event id, `<stream>:<seq>`. */
   id: string;
@@ -19,7 +27,18 @@ export interface StoredEvent {
   data: string;
 }
 
-/** What {@linkcode EventLog.replayAfter} found. */
+/**
+ * What {@linkcode EventLog.replayAfter} found.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, type Replay } from "@tether/mcp";
+ * const log = new MemoryEventLog();
+ * const first = await log.append("session", "stream", "one");
+ * await log.append("session", "stream", "two");
+ * const replay: Replay | undefined = await log.replayAfter("session", first); // events: ["two"]
+ * ```
+ */
 export interface Replay {
   /** The stream the event id belongs to. */
   streamId: string;
@@ -29,7 +48,16 @@ export interface Replay {
   complete: boolean;
 }
 
-/** Storage for resumable SSE streams. Async so a shared store can implement it. */
+/**
+ * Storage for resumable SSE streams. Async so a shared store can implement it.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type EventLog, MemoryEventLog } from "@tether/mcp";
+ * const eventLog: EventLog = new MemoryEventLog({ maxEventsPerStream: 200 });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], eventLog });
+ * ```
+ */
 export interface EventLog {
   /** Registers a new stream (before its priming event), so it can be resumed before its first event. */
   open(sessionId: string, streamId: string): Promise<void>;
@@ -57,7 +85,16 @@ export function formatEventId(streamId: string, seq: number): string {
   return `${streamId}:${seq}`;
 }
 
-/** Bounds of the {@linkcode MemoryEventLog}. */
+/**
+ * Bounds of the {@linkcode MemoryEventLog}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp";
+ * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+ * const log = new MemoryEventLog(options);
+ * ```
+ */
 export interface MemoryEventLogOptions {
   /** Events kept per stream (oldest dropped). Default 1,000. */
   maxEventsPerStream?: number;
