@@ -51,6 +51,7 @@ export {
   type McpHandler,
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
+export type { RefusalStep } from "./src/http/refusal.ts";
 export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
 export {
   type AnyPromptDefinition,
@@ -121,16 +122,12 @@ export {
   AuthenticationError,
   type AuthenticationErrorOptions,
 } from "./src/http/authentication_error.ts";
-export {
-  type RateDecision,
-  type RateLimiter,
-  type SyncRateLimiter,
-  tokenBucket,
-  type TokenBucketOptions,
-} from "./src/http/token_bucket.ts";
+export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
+export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
 export { MemorySessionStore } from "./src/session/memory_session_store.ts";
 export type {
+  ExpiredSession,
   LoggingLevel,
   SessionChanges,
   SessionRecord,

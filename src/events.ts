@@ -5,19 +5,46 @@
  * or OpenTelemetry without patching. Nothing is built when no listener is
  * set, and a throwing listener never breaks a request (its error goes to
  * `onError`). The counters behind `stats()` are kept either way.
+ *
+ * Not here: tool-level tracing (wrap your handlers), and sessions of other
+ * instances (each process reports what it sees).
  * @module
  */
 
+import type { RefusalStep } from "./http/refusal.ts";
+
 /**
- * Why a session ended. Expiry by the idle or the absolute deadline are both `"expired"`.
+ * Why a session ended:
+ * - `delete`: the client sent `DELETE`;
+ * - `idle`: its idle TTL (`sessions.idleTtlMs`) passed without a request;
+ * - `absolute`: its absolute TTL (`sessions.absoluteTtlMs`) passed;
+ * - `close`: `close()` ended the work, streams or resources it had in this
+ *   process (its record stays in a shared store);
+ * - `gone`: its record left the store without this process being told why
+ *   (a store that expires records itself, or another instance that deleted
+ *   or swept it), so the work it had here was ended.
+ *
+ * There is no `cap` reason: at `sessions.maxSessions` tether refuses
+ * `initialize` (a `refusal` at step `session-cap`) rather than evicting a
+ * live session; expired sessions swept early because the store was full are
+ * reported as `idle` or `absolute`.
  *
  * @example
  * ```ts
  * import type { SessionEndReason } from "@tether/mcp";
- * const reasons: SessionEndReason[] = ["delete", "expired", "close"];
+ * const expiry: SessionEndReason[] = ["idle", "absolute"];
  * ```
  */
-export type SessionEndReason = "delete" | "expired" | "close";
+export type SessionEndReason = "delete" | "idle" | "absolute" | "close" | "gone";
+
+/** Every {@linkcode SessionEndReason}, in the order `stats().sessionsEnded` lists them. */
+const SESSION_END_REASONS: readonly SessionEndReason[] = [
+  "delete",
+  "idle",
+  "absolute",
+  "close",
+  "gone",
+];
 
 /**
  * One event; `type` tells which.
@@ -26,29 +53,79 @@ export type SessionEndReason = "delete" | "expired" | "close";
  * ```ts
  * import type { McpEvent } from "@tether/mcp";
  * function describe(event: McpEvent): string {
- *   return event.type === "request" ? `${event.method} ${event.status} in ${event.durationMs} ms` : event.type;
+ *   switch (event.type) {
+ *     case "request":
+ *       return `${event.method} ${event.status} in ${event.durationMs.toFixed(1)} ms`;
+ *     case "refusal":
+ *       return `refused at ${event.step}: ${event.status}`;
+ *     default:
+ *       return event.type;
+ *   }
  * }
  * ```
  */
 export type McpEvent =
-  | { type: "session-created"; sessionId: string; protocolVersion: string }
-  | { type: "session-ended"; sessionId: string; reason: SessionEndReason }
   | {
+    /** A session was created by `initialize`. */
+    type: "session-created";
+    sessionId: string;
+    /** The protocol version negotiated. */
+    protocolVersion: string;
+  }
+  | {
+    /** A session ended; its work, streams and resources in this process were ended. */
+    type: "session-ended";
+    sessionId: string;
+    reason: SessionEndReason;
+  }
+  | {
+    /** An HTTP request was answered (its response headers are ready). */
     type: "request";
-    /** The JSON-RPC method (the first of a batch), or the HTTP method for GET and DELETE. */
+    /**
+     * The JSON-RPC method (`"batch"` for a 2025-03-26 batch, `"response"` for
+     * posted replies), or the HTTP method for GET, DELETE and a POST refused
+     * before its body was read.
+     */
     method: string;
-    era: "legacy" | "modern";
-    /** The HTTP status of the answer (200 for a stream, whatever follows). */
+    /** The protocol era; absent when the request was refused before it was known. */
+    era?: "legacy" | "modern";
+    /** The HTTP status of the answer (200 for a stream, whatever follows on it). */
     status: number;
     /** Time to the answer's headers, ms. */
     durationMs: number;
   }
-  | { type: "refusal"; status: number; code: number; message: string }
-  | { type: "stream-dropped"; reason: "client-gone" | "overflow" }
-  | { type: "client-request-timeout"; method: string };
+  | {
+    /** A request was turned away with an HTTP error (the same request also gives a `request` event). */
+    type: "refusal";
+    /** Which guard or pipeline step refused it. */
+    step: RefusalStep;
+    status: number;
+    /** The JSON-RPC error code in the body; absent when `authenticate` refused with a Response of your own. */
+    code?: number;
+    /** The error message sent (fixed text); absent when `authenticate` refused with a Response of your own. */
+    message?: string;
+  }
+  | {
+    /**
+     * An SSE connection ended without the server closing it. In a session the
+     * stream stays resumable; in 2026-07-28 `client-gone` is the call's cancellation.
+     */
+    type: "stream-dropped";
+    /** `client-gone`: the client closed it; `overflow`: it stopped reading past `maxStreamBufferBytes`. */
+    reason: "client-gone" | "overflow";
+    era: "legacy" | "modern";
+  }
+  | {
+    /** A server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) got no reply in time. */
+    type: "client-request-timeout";
+    /** `elicitation/create`, `sampling/createMessage` or `roots/list`. */
+    method: string;
+  };
 
 /**
- * Receives every {@linkcode McpEvent}.
+ * Receives every {@linkcode McpEvent}. Called synchronously on the request's
+ * path: keep it cheap (hand slow work to a queue). A throw is caught and
+ * reported to `onError`.
  *
  * @example
  * ```ts
@@ -63,7 +140,9 @@ export type McpEventListener = (event: McpEvent) => void;
 export interface EventCounters {
   sessionsCreated: number;
   sessionsEnded: Record<SessionEndReason, number>;
+  requests: number;
   refusals: number;
+  refusalsByStep: Partial<Record<RefusalStep, number>>;
   streamsDropped: number;
   clientRequestTimeouts: number;
 }
@@ -73,8 +152,13 @@ export class Events {
   /** The counters behind `stats()`. */
   readonly counters: EventCounters = {
     sessionsCreated: 0,
-    sessionsEnded: { delete: 0, expired: 0, close: 0 },
+    sessionsEnded: Object.fromEntries(SESSION_END_REASONS.map((reason) => [reason, 0])) as Record<
+      SessionEndReason,
+      number
+    >,
+    requests: 0,
     refusals: 0,
+    refusalsByStep: {},
     streamsDropped: 0,
     clientRequestTimeouts: 0,
   };
@@ -111,16 +195,22 @@ export class Events {
     if (this.listener !== undefined) this.emit({ type: "session-ended", sessionId, reason });
   }
 
-  /** A request was refused. */
-  refused(status: number, code: number, message: string): void {
+  /** A request was refused (`code` and `message` when tether wrote the body). */
+  refused(step: RefusalStep, status: number, code?: number, message?: string): void {
     this.counters.refusals++;
-    if (this.listener !== undefined) this.emit({ type: "refusal", status, code, message });
+    this.counters.refusalsByStep[step] = (this.counters.refusalsByStep[step] ?? 0) + 1;
+    if (this.listener === undefined) return;
+    this.emit(
+      code === undefined
+        ? { type: "refusal", step, status }
+        : { type: "refusal", step, status, code, message },
+    );
   }
 
   /** An SSE connection was dropped. */
-  streamDropped(reason: "client-gone" | "overflow"): void {
+  streamDropped(reason: "client-gone" | "overflow", era: "legacy" | "modern"): void {
     this.counters.streamsDropped++;
-    if (this.listener !== undefined) this.emit({ type: "stream-dropped", reason });
+    if (this.listener !== undefined) this.emit({ type: "stream-dropped", reason, era });
   }
 
   /** A server→client request got no reply in time. */

@@ -5,7 +5,8 @@
  * pipeline per era (src/legacy/ for the sessionful 2025 revisions,
  * src/modern/ for the stateless 2026-07-28 revision).
  *
- *   health → path → Host/Origin → method →
+ *   health → path → Host/Origin → closing → requireHeader → rateLimit →
+ *   concurrency cap (the operator guards, off by default) → method →
  *   POST: Accept → Content-Type → body size → JSON (depth) → JSON-RPC
  *         envelope → id sizes → era (from the body) → era pipeline
  *   GET, DELETE: legacy pipeline (405 for a modern MCP-Protocol-Version)
@@ -25,8 +26,17 @@ import {
   compileOriginPolicy,
 } from "./http/guards.ts";
 import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
+import { checkRateLimit } from "./http/rate_limit.ts";
 import { readBodyText } from "./http/read_body.ts";
-import { isRefusal, type Refusal, refuse, renderRefusal } from "./http/refusal.ts";
+import {
+  atStep,
+  isRefusal,
+  type Refusal,
+  type RefusalStep,
+  refuse,
+  renderRefusal,
+} from "./http/refusal.ts";
+import { checkRequiredHeader } from "./http/require_header.ts";
 import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
 import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
@@ -90,8 +100,12 @@ export interface HandlerStats {
   sessionsCreated: number;
   /** Sessions ended since start, by reason. */
   sessionsEnded: Record<SessionEndReason, number>;
+  /** HTTP requests answered since start. */
+  requests: number;
   /** Requests refused by a guard or pipeline step since start. */
   refusals: number;
+  /** The same refusals, by the step that refused them (steps that never refused are absent). */
+  refusalsByStep: Partial<Record<RefusalStep, number>>;
   /** SSE connections dropped since start (client gone, or not reading). */
   streamsDropped: number;
   /** Server→client requests that got no reply in time since start. */
@@ -110,12 +124,19 @@ export interface HandlerStats {
  * ```
  */
 export interface CloseOptions {
-  /** How long work in flight may go on finishing before it is aborted, ms. Default 0. */
+  /**
+   * How long work in flight may go on finishing before it is aborted, ms.
+   * Default 0: abort at once.
+   */
   graceMs?: number;
 }
 
-/** How long aborted work may take to return before `close()` reports it and resolves anyway, ms. */
+/** How long aborted work may take to return before `close({ graceMs })` reports it and resolves anyway, ms. */
 const AFTER_ABORT_MS = 1_000;
+/** Requests named one by one in that report (the count covers the rest). */
+const MAX_REPORTED_REQUESTS = 20;
+/** `Retry-After` of a closing handler's 503: another instance (or this one, restarted) can take the request. */
+const CLOSING_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The function returned by {@linkcode createMcpHandler}, plus its controls.
@@ -132,12 +153,17 @@ export interface McpHandler {
   /** Serves one HTTP request. */
   (request: Request): Promise<Response>;
   /**
-   * Shuts down: later requests (and the health path) get 503. With
-   * `graceMs`, listening streams end at once and work in flight may finish
-   * for up to `graceMs`; then everything still running is aborted, given a
-   * bounded moment more (at most 1 s), and reported to `onError` if it still
-   * runs. Resolves within `graceMs` plus that bound, even when a tool ignores
-   * its signal. Without options: abort everything at once and resolve.
+   * Shuts down. New requests (and the health path) get `503` +
+   * `Retry-After: 1` at once; listening streams (and 2026-07-28 listen
+   * streams, with their result) end at once. With `graceMs`, work in flight
+   * may finish for up to `graceMs`: its streams stay open, and POSTs that
+   * carry only replies and notifications (an answer to `ctx.elicit`, a
+   * cancellation) are still taken. Then everything still running is aborted
+   * (`ctx.signal` reason `"server-closed"`), given at most 1 s more to
+   * return, and what still runs then is reported to `onError` (how many,
+   * and each one's method and request id). Resolves within `graceMs` + 1 s,
+   * even when a tool ignores its signal. Without options (or `graceMs: 0`):
+   * aborts everything at once and does not wait.
    *
    * @example
    * ```ts
@@ -267,6 +293,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
     serverInfo,
+    onDropped: (reason) => events.streamDropped(reason, "modern"),
     support: {
       toolsListChanged: capabilities.tools?.listChanged === true,
       promptsListChanged: capabilities.prompts?.listChanged === true,
@@ -289,12 +316,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         : config.cacheHints[method as keyof typeof config.cacheHints],
     work: modernWork,
     onError: config.onError,
+    onDropped: (reason) => events.streamDropped(reason, "modern"),
     listen,
     discover: () => dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
     serves: (method) => dispatcher.serves(method),
     headerParameters: (name) => dispatcher.tools.headerParameters(name),
   };
   let closed = false;
+  /** True during close({ graceMs })'s grace: POSTs that carry no request (replies, cancellations) still serve work in flight. */
+  let draining = false;
   const concurrency = config.maxConcurrentRequests === undefined
     ? undefined
     : new ConcurrencyLimit(config.maxConcurrentRequests);
@@ -319,6 +349,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   async function handle(request: Request): Promise<Response> {
     try {
+      events.counters.requests++;
       if (events.listener === undefined) return await route(request);
       const started = performance.now();
       const response = await route(request);
@@ -326,7 +357,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       events.emit({
         type: "request",
         method: what?.method ?? request.method,
-        era: what?.era ?? "legacy",
+        ...(what === undefined ? {} : { era: what.era }),
         status: response.status,
         durationMs: performance.now() - started,
       });
@@ -341,35 +372,26 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
-      return closed
-        ? deny(503, "Service Unavailable: server is shutting down")
-        : jsonResponse('{"status":"ok"}');
+      return closed ? render(shuttingDown()) : jsonResponse('{"status":"ok"}');
     }
-    if (config.path !== null && path !== config.path) return deny(404, "Not Found");
+    if (config.path !== null && path !== config.path) {
+      return deny(404, "Not Found", undefined, "path");
+    }
     const forbidden = checkHostAndOrigin(request, originPolicy);
-    if (forbidden !== undefined) {
-      events.refused(forbidden.status, ErrorCode.InvalidRequest, "Forbidden: Host or Origin");
-      return forbidden;
-    }
-    if (closed) return deny(503, "Service Unavailable: server is shutting down");
+    if (forbidden !== undefined) return render(forbidden);
+    // While draining, a POST may still carry replies or a cancellation for work in flight (handlePost checks).
+    if (closed && !(draining && request.method === "POST")) return render(shuttingDown());
     // Operator guards, all off by default, before anything reads the body or asks authenticate.
-    if (config.requireHeader !== undefined && !request.headers.has(config.requireHeader)) {
-      return deny(403, `Forbidden: the ${config.requireHeader} header is required`);
+    if (config.requireHeader !== undefined) {
+      const missing = checkRequiredHeader(request, config.requireHeader);
+      if (missing !== undefined) return render(atStep(missing, "require-header"));
     }
     if (options.rateLimit !== undefined) {
-      const decision = await options.rateLimit.take(request);
-      if (!decision.ok) {
-        return deny(429, "Too Many Requests: retry later", {
-          "retry-after": String(decision.retryAfterSeconds),
-        });
-      }
+      const limited = await checkRateLimit(options.rateLimit, request);
+      if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
     if (concurrency === undefined) return await dispatch(request);
-    if (!concurrency.enter()) {
-      return deny(503, "Service Unavailable: too many requests in progress, retry later", {
-        "retry-after": "1",
-      });
-    }
+    if (!concurrency.enter()) return render(atStep(concurrency.full(), "concurrency-limit"));
     let response: Response;
     try {
       response = await dispatch(request);
@@ -377,9 +399,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       concurrency.leave();
       throw error;
     }
-    const streamed = request.method === "POST" &&
-      (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
-    return concurrency.release(response, streamed);
+    return concurrency.release(response); // streamed work keeps its place until it is done
   }
 
   async function dispatch(request: Request): Promise<Response> {
@@ -390,26 +410,42 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       case "DELETE": {
         // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
         if (namesModernVersion(request.headers) || !config.eras.legacy) {
-          return deny(405, "Method Not Allowed", { allow: "POST" });
+          return deny(405, "Method Not Allowed", { allow: "POST" }, "method");
+        }
+        if (events.listener !== undefined) {
+          described.set(request, { method: request.method, era: "legacy" });
         }
         return render(
           request.method === "GET" ? await legacy.get(request) : await legacy.delete(request),
         );
       }
       default:
-        return deny(405, "Method Not Allowed", { allow: ALLOW });
+        return deny(405, "Method Not Allowed", { allow: ALLOW }, "method");
     }
   }
 
   function render(answer: Response | Refusal, id?: RequestId): Response {
     if (!isRefusal(answer)) return answer as Response;
-    events.refused(answer.status, answer.code, answer.message);
+    events.refused(answer.step ?? "other", answer.status, answer.code, answer.message);
     return renderRefusal(answer.id === undefined && id !== undefined ? { ...answer, id } : answer);
   }
 
   /** A refusal answered straight from the entry's guards. */
-  function deny(status: number, message: string, headers?: Record<string, string>): Response {
-    return render(refuse(status, message, headers === undefined ? {} : { headers }));
+  function deny(
+    status: number,
+    message: string,
+    headers?: Record<string, string>,
+    step?: RefusalStep,
+  ): Response {
+    return render(refuse(status, message, headers === undefined ? { step } : { headers, step }));
+  }
+
+  /** The 503 of a closing handler. */
+  function shuttingDown(): Refusal {
+    return refuse(503, "Service Unavailable: server is shutting down", {
+      headers: { "retry-after": String(CLOSING_RETRY_AFTER_SECONDS) },
+      step: "closing",
+    });
   }
 
   async function handlePost(request: Request): Promise<Response | Refusal> {
@@ -422,37 +458,44 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     });
     if (!body.ok) {
       if (body.failure === "too-large") {
-        return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`);
+        return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`, {
+          step: "body",
+        });
       }
       if (body.failure === "timeout") {
         return refuse(
           408,
           `Request Timeout: the body did not arrive within ${config.bodyTimeoutMs} ms`,
+          { step: "body" },
         );
       }
-      if (body.failure === "cancelled") {
-        return refuse(503, "Service Unavailable: server is shutting down");
-      }
+      if (body.failure === "cancelled") return shuttingDown();
       if (body.failure === "invalid-utf8") {
-        return refuse(400, "Parse error: body is not valid UTF-8", { code: ErrorCode.ParseError });
+        return refuse(400, "Parse error: body is not valid UTF-8", {
+          code: ErrorCode.ParseError,
+          step: "body",
+        });
       }
-      return refuse(400, "Bad Request: body could not be read");
+      return refuse(400, "Bad Request: body could not be read", { step: "body" });
     }
     const parsed = parseJsonWithDepthLimit(body.text, config.maxJsonDepth);
     if (!parsed.ok) {
       const message = parsed.reason === "too-deep"
         ? `Parse error: JSON nested deeper than ${config.maxJsonDepth} levels`
         : "Parse error: body is not valid JSON";
-      return refuse(400, message, { code: ErrorCode.ParseError });
+      return refuse(400, message, { code: ErrorCode.ParseError, step: "json" });
     }
 
     const isBatch = Array.isArray(parsed.value);
     const values: unknown[] = isBatch ? parsed.value as unknown[] : [parsed.value];
-    if (values.length === 0) return refuse(400, "Invalid Request: empty batch");
+    if (values.length === 0) {
+      return refuse(400, "Invalid Request: empty batch", { step: "jsonrpc" });
+    }
     if (values.length > MAX_BATCH_MESSAGES) {
       return refuse(
         400,
         `Invalid Request: a batch may hold at most ${MAX_BATCH_MESSAGES} messages`,
+        { step: "jsonrpc" },
       );
     }
     const messages: ClassifiedMessage[] = [];
@@ -465,12 +508,17 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id)
             ? id as RequestId
             : null;
-        return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", { id: knownId });
+        return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", {
+          id: knownId,
+          step: "jsonrpc",
+        });
       }
       messages.push(classified);
     }
     const oversized = checkIdSizes(messages);
     if (oversized !== undefined) return oversized;
+    // A closing handler starts nothing new; replies and notifications still reach the work in flight.
+    if (closed && messages.some((message) => message.kind === "request")) return shuttingDown();
     // From here on, errors about a single request carry its id.
     const id = !isBatch && messages[0].kind === "request"
       ? (messages[0].message as JsonRpcRequest).id
@@ -507,6 +555,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   function legacyOnly(): Refusal {
     return refuse(404, "Method not found: this server speaks the 2025 revisions; use initialize", {
       code: ErrorCode.MethodNotFound,
+      step: "era",
     });
   }
 
@@ -517,12 +566,16 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     isBatch: boolean,
   ): Response | Refusal {
     if (isBatch) {
-      return refuse(400, "Invalid Request: JSON-RPC batches are not supported by this endpoint");
+      return refuse(400, "Invalid Request: JSON-RPC batches are not supported by this endpoint", {
+        step: "era",
+      });
     }
     const only = messages[0];
     if (only.kind === "notification") return new Response(null, { status: 202 });
     if (only.kind === "response") {
-      return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint");
+      return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint", {
+        step: "era",
+      });
     }
     const params = (only.message as JsonRpcRequest).params ?? {};
     const requested =
@@ -531,6 +584,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         : request.headers.get("mcp-protocol-version") ?? undefined;
     return refuse(400, "Unsupported protocol version: this server speaks 2026-07-28", {
       code: ErrorCode.UnsupportedProtocolVersion,
+      step: "era",
       data: requested === undefined
         ? { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS] }
         : { supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS], requested: echoInput(requested) },
@@ -549,6 +603,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (typeof id === "string" && exceedsBytes(id, config.maxIdBytes)) {
         return refuse(400, `Invalid Request: request id longer than ${config.maxIdBytes} bytes`, {
           id: null,
+          step: "jsonrpc",
         });
       }
       const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
@@ -559,6 +614,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           {
             id,
             code: ErrorCode.InvalidParams,
+            step: "jsonrpc",
           },
         );
       }
@@ -576,9 +632,20 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       }
       return principal;
     } catch (error) {
-      if (error instanceof AuthenticationError) return error.response;
+      if (error instanceof AuthenticationError) {
+        events.refused(
+          "authenticate",
+          error.response.status,
+          ErrorCode.InvalidRequest,
+          error.message,
+        );
+        return error.response;
+      }
       const carried = (error as { response?: unknown } | null)?.response;
-      if (carried instanceof Response) return carried;
+      if (carried instanceof Response) {
+        events.refused("authenticate", carried.status); // a response of your own: its body is yours
+        return carried;
+      }
       config.onError(error);
       return httpError(500, "Internal error: authentication failed", {
         code: ErrorCode.InternalError,
@@ -613,6 +680,14 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     return legacy.inFlight.size + modernWork.size;
   }
 
+  /** Resolves when `promise` settles or after `ms`, whichever comes first (it never rejects). */
+  async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([promise.then(() => {}, () => {}), late]);
+    clearTimeout(timer);
+  }
+
   /** Resolves once nothing runs, or after `ms` (polling: shutdown only, never the hot path). */
   async function drained(ms: number): Promise<boolean> {
     const deadline = performance.now() + ms;
@@ -624,29 +699,56 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     return running() === 0;
   }
 
-  /** `graceful`: close({ graceMs }) was asked for, so aborted work is waited for (bounded) and reported. */
+  /**
+   * `graceful`: close({ graceMs }) was asked for, so aborted work is waited
+   * for (at most AFTER_ABORT_MS, resource disposal included) and reported.
+   */
   async function shutDown(graceMs: number, graceful: boolean): Promise<void> {
-    closed = true; // from now on: 503, health 503
-    for (const stopRead of [...bodyReads]) stopRead();
-    bodyDeadlines.close();
+    closed = true; // from now on: 503 for new requests, health 503
+    draining = graceMs > 0;
     clearInterval(sweepTimer);
+    const heldAtStart = legacy.heldSessions();
     // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
     listen.closeAll();
     legacy.hub.closeListening();
-    if (graceMs > 0) await drained(graceMs);
-    legacy.close();
+    if (draining) await drained(graceMs);
+    draining = false;
+    // Bodies still arriving (a reply the grace did not need after all) are answered 503.
+    for (const stopRead of [...bodyReads]) stopRead();
+    bodyDeadlines.close();
+    legacy.close(heldAtStart);
     modernWork.abortAll("server-closed");
     keepAlive.stop();
-    await legacy.resources.disposeAll(); // bounded per resource; failures go to onError
-    if (graceful && !await drained(AFTER_ABORT_MS)) {
-      config.onError(
-        new Error(
-          `close(): ${running()} request(s) still running ${AFTER_ABORT_MS} ms after they were aborted ` +
-            `(${legacy.inFlight.size} in sessions, ${modernWork.size} in 2026-07-28): their tools ignore ctx.signal`,
-        ),
-      );
+    const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
+    if (!graceful) {
+      await disposed;
+    } else {
+      const [, done] = await Promise.all([
+        settledWithin(disposed, AFTER_ABORT_MS),
+        drained(AFTER_ABORT_MS),
+      ]);
+      if (!done) config.onError(stillRunning());
     }
     if (ownsStore) await store.close();
+  }
+
+  /** What close() reports when aborted work has not returned: how many, and each one's method and id. */
+  function stillRunning(): Error {
+    const inSessions = legacy.inFlight.describe();
+    const stateless = modernWork.describe();
+    const named = [
+      ...inSessions.map(({ id, method }) => `${method ?? "request"} id ${JSON.stringify(id)}`),
+      ...stateless.map(({ id, method }) => `${method} id ${JSON.stringify(id)} (2026-07-28)`),
+    ];
+    const listed = named.slice(0, MAX_REPORTED_REQUESTS).join(", ");
+    const more = named.length > MAX_REPORTED_REQUESTS
+      ? `, and ${named.length - MAX_REPORTED_REQUESTS} more`
+      : "";
+    return new Error(
+      `close(): ${named.length} request(s) still running ${AFTER_ABORT_MS} ms after they were ` +
+        `aborted (${inSessions.length} in sessions, ${stateless.length} in 2026-07-28; their ` +
+        `tools ignore ctx.signal): ${listed}${more}`,
+    );
   }
 
   async function stats(): Promise<HandlerStats> {
@@ -661,7 +763,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       maxConcurrentRequests: concurrency?.max,
       sessionsCreated: events.counters.sessionsCreated,
       sessionsEnded: { ...events.counters.sessionsEnded },
+      requests: events.counters.requests,
       refusals: events.counters.refusals,
+      refusalsByStep: { ...events.counters.refusalsByStep },
       streamsDropped: events.counters.streamsDropped,
       clientRequestTimeouts: events.counters.clientRequestTimeouts,
     };

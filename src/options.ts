@@ -4,7 +4,8 @@
  */
 
 import type { McpEventListener } from "./events.ts";
-import type { RateLimiter } from "./http/token_bucket.ts";
+import type { RateLimiter } from "./http/rate_limit.ts";
+import { requiredHeaderName } from "./http/require_header.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
@@ -215,16 +216,21 @@ export interface McpHandlerOptions {
    */
   rateLimit?: RateLimiter;
   /**
-   * Requests handled at once (a POST answered on a stream counts until the
-   * stream ends); more get `503` + `Retry-After: 1`. Off by default.
+   * Requests handled at once; more get `503` + `Retry-After: 1` before their
+   * body is read. A POST answered on a stream counts until its handlers
+   * return, even when the client hangs up first; listening streams count
+   * only while being set up. Off by default.
    */
   maxConcurrentRequests?: number;
 
   /**
-   * Told about what happens, as structured events (sessions created and
-   * ended, requests served, refusals, dropped streams, client-request
-   * timeouts), for a logger or OpenTelemetry. Nothing is built without it; a
+   * Told about what happens, as structured {@linkcode McpEvent}s: sessions
+   * created and ended (with the reason), requests answered (method, era,
+   * status, duration), refusals (the step that refused), dropped streams,
+   * client-request timeouts; for a logger or OpenTelemetry. Called on the
+   * request's path, so keep it cheap. Nothing is built without it; a
    * throwing listener is reported to `onError` and breaks nothing.
+   * `stats()` counts the same events either way.
    */
   onEvent?: McpEventListener;
 
@@ -287,15 +293,6 @@ function positive(
     );
   }
   return value;
-}
-
-/** A header name as `Headers` would accept it, lower-cased; a TypeError otherwise. */
-function requireHeaderName(name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  if (typeof name !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new TypeError("Option requireHeader must be a header name");
-  }
-  return name.toLowerCase();
 }
 
 /**
@@ -387,7 +384,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     eras,
     cacheHints,
     maxListenStreams: positive("maxListenStreams", options.maxListenStreams, 1_024),
-    requireHeader: requireHeaderName(options.requireHeader),
+    requireHeader: requiredHeaderName(options.requireHeader),
     maxConcurrentRequests: options.maxConcurrentRequests === undefined
       ? undefined
       : positive("maxConcurrentRequests", options.maxConcurrentRequests, 1),

@@ -17,7 +17,7 @@ import { serve as serveWithHono } from "@hono/node-server";
  * ```
  */
 export type FetchHandler = ((request: Request) => Response | Promise<Response>) & {
-  close?: () => Promise<void>;
+  close?: (options?: { graceMs?: number }) => Promise<void>;
 };
 
 /**
@@ -61,8 +61,13 @@ export interface NodeServer {
   readonly ready: Promise<number>;
   /** The base URL once listening, e.g. `http://127.0.0.1:8787`. */
   readonly url: Promise<string>;
-  /** Closes the handler (when it has `close`), then open connections and the listener. */
-  close(): Promise<void>;
+  /**
+   * Closes the handler (when it has `close`, passing `options` on: with
+   * `graceMs` a tether handler answers new requests 503 while its work in
+   * flight finishes, on connections that stay open meanwhile), then open
+   * connections and the listener.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -95,8 +100,8 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
   return {
     ready,
     url: ready.then((port) => `http://${host}:${port}`),
-    async close(): Promise<void> {
-      await handler.close?.();
+    async close(options?: { graceMs?: number }): Promise<void> {
+      await handler.close?.(options);
       const http = server as unknown as {
         closeAllConnections?: () => void;
         close(cb: () => void): void;

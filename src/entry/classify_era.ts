@@ -33,7 +33,9 @@ export function classifyPost(
   const claims = values.some(hasModernClaim);
   if (isBatch) {
     return claims
-      ? refuse(400, "Invalid Request: batches are not allowed in protocol version 2026-07-28")
+      ? refuse(400, "Invalid Request: batches are not allowed in protocol version 2026-07-28", {
+        step: "era",
+      })
       : "legacy";
   }
   if (claims) return "modern";
@@ -48,6 +50,7 @@ export function classifyPost(
       {
         code: ErrorCode.InvalidParams,
         id: only.message.id,
+        step: "era",
       },
     );
   }

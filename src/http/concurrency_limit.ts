@@ -1,12 +1,19 @@
 /**
- * A cap on requests being handled at once (seed 001's Rack app), so a burst
- * cannot make the process take on more work than it can finish. A request
- * counts from the entry until its answer is built; a POST answered on an SSE
- * stream counts until that stream ends (its work is still running). GET
- * listening streams and 2026 `subscriptions/listen` streams are
- * subscriptions, not work: they count only while being set up.
+ * The `maxConcurrentRequests` cap (seed 001's Rack app): a burst, or a
+ * client that starts slow calls and hangs up, cannot make the process take
+ * on more work than it can finish; past the cap a request is `503` with
+ * `Retry-After` before its body is read. A request counts from the entry
+ * until its answer is built and the work behind it is done: a POST answered
+ * on an SSE stream (or with a `499` to a client that left) counts until its
+ * handlers return, whether or not the client is still reading
+ * (work_after_response.ts). GET listening streams and 2026
+ * `subscriptions/listen` streams are subscriptions, not work: they count
+ * only while being set up. Per process; it does not queue.
  * @module
  */
+
+import { type Refusal, refuse } from "./refusal.ts";
+import { workBehind } from "./work_after_response.ts";
 
 /** Counts requests in progress against a cap. */
 export class ConcurrencyLimit {
@@ -31,49 +38,26 @@ export class ConcurrencyLimit {
     return true;
   }
 
+  /** The `503` for a request past the cap (a place is usually free within a second). */
+  full(): Refusal {
+    return refuse(503, "Service Unavailable: too many requests in progress, retry later", {
+      headers: { "retry-after": "1" },
+    });
+  }
+
   /** Gives a place back. */
   leave(): void {
     this.#active--;
   }
 
-  /**
-   * Gives the place back when `response` is done: at once for a complete
-   * answer, when the body ends or is cancelled for a streamed one.
-   */
-  release(response: Response, streamed: boolean): Response {
-    if (!streamed || response.body === null) {
-      this.leave();
-      return response;
+  /** Gives the place back once the work behind `response` is done: at once when there is none. */
+  release(response: Response): Response {
+    const work = workBehind(response);
+    if (work === undefined) this.leave();
+    else {
+      const leave = () => this.leave();
+      work.then(leave, leave);
     }
-    let left = false;
-    const leaveOnce = () => {
-      if (left) return;
-      left = true;
-      this.leave();
-    };
-    const reader = response.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            leaveOnce();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (error) {
-          leaveOnce();
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
-        leaveOnce();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    return response;
   }
 }

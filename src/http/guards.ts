@@ -1,11 +1,11 @@
 /**
  * Cheap header checks run before a body is read: Host and Origin (DNS
- * rebinding), Accept and Content-Type. Each returns an error Response to send,
- * or `undefined` to go on. They inspect headers only and never touch the body.
+ * rebinding), Accept and Content-Type. Each returns a refusal (naming its
+ * step) or `undefined` to go on. They inspect headers only and never touch the body.
  * @module
  */
 
-import { httpError } from "./error_response.ts";
+import { type Refusal, refuse } from "./refusal.ts";
 
 /** The Host names accepted by default: loopback only, with any port. */
 export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
@@ -62,10 +62,10 @@ function hostAllowed(policy: OriginPolicy, host: string): boolean {
  * name). A present Origin must be the server's own host or be listed → 403.
  * Requests without Origin (native clients, curl) pass the Origin check.
  */
-export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Response | undefined {
+export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Refusal | undefined {
   const host = request.headers.get("host") ?? new URL(request.url).host;
   if (!policy.anyHost && !hostAllowed(policy, host)) {
-    return httpError(403, "Forbidden: Host not allowed");
+    return refuse(403, "Forbidden: Host not allowed", { step: "host-origin" });
   }
   const origin = request.headers.get("origin");
   if (origin === null || policy.anyOrigin) return undefined;
@@ -75,13 +75,17 @@ export function checkHostAndOrigin(request: Request, policy: OriginPolicy): Resp
   try {
     originHost = new URL(normalised).host;
   } catch {
-    return httpError(403, "Forbidden: Origin not allowed");
+    return originNotAllowed();
   }
   // Same-origin browser pages (the Origin names this very host) are allowed when that host is.
   if (originHost === host.toLowerCase() && (policy.anyHost || hostAllowed(policy, originHost))) {
     return undefined;
   }
-  return httpError(403, "Forbidden: Origin not allowed");
+  return originNotAllowed();
+}
+
+function originNotAllowed(): Refusal {
+  return refuse(403, "Forbidden: Origin not allowed", { step: "host-origin" });
 }
 
 /** The Accept header conforming clients send: answered without parsing. */
@@ -123,7 +127,7 @@ function acceptsType(accept: string, type: string): boolean {
  * one of them (curl, some SDKs) is let through; a header that accepts neither
  * is still refused.
  */
-export function checkPostAccept(request: Request, strict: boolean): Response | undefined {
+export function checkPostAccept(request: Request, strict: boolean): Refusal | undefined {
   const accept = request.headers.get("accept");
   if (accept === null) return strict ? notAcceptable() : undefined;
   const json = acceptsType(accept, "application/json");
@@ -134,25 +138,28 @@ export function checkPostAccept(request: Request, strict: boolean): Response | u
 }
 
 /** `Accept` guard for GET: the listening stream needs `text/event-stream`. */
-export function checkGetAccept(request: Request): Response | undefined {
+export function checkGetAccept(request: Request): Refusal | undefined {
   const accept = request.headers.get("accept");
   if (accept !== null && acceptsType(accept, "text/event-stream")) return undefined;
-  return httpError(406, "Not Acceptable: GET requires Accept: text/event-stream");
+  return refuse(406, "Not Acceptable: GET requires Accept: text/event-stream", { step: "accept" });
 }
 
-function notAcceptable(): Response {
-  return httpError(
+function notAcceptable(): Refusal {
+  return refuse(
     406,
     "Not Acceptable: client must accept application/json and text/event-stream",
+    { step: "accept" },
   );
 }
 
 /** `Content-Type` guard: POST bodies must be `application/json` (parameters allowed). */
-export function checkContentType(request: Request): Response | undefined {
+export function checkContentType(request: Request): Refusal | undefined {
   const type = request.headers.get("content-type");
   if (type !== null) {
     const base = type.split(";")[0].trim().toLowerCase();
     if (base === "application/json") return undefined;
   }
-  return httpError(415, "Unsupported Media Type: Content-Type must be application/json");
+  return refuse(415, "Unsupported Media Type: Content-Type must be application/json", {
+    step: "content-type",
+  });
 }

@@ -10,6 +10,42 @@ import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { RequestId } from "../jsonrpc/messages.ts";
 import { httpError } from "./error_response.ts";
 
+/**
+ * The step of the pipeline that turned a request away, as `onEvent` reports
+ * it: the entry's guards in their order (`path`, `host-origin`, `closing`,
+ * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
+ * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, the
+ * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
+ * 2026-07-28 pipeline's checks (`modern`), and `other` for a refusal that
+ * does not name its step.
+ *
+ * @example
+ * ```ts
+ * import type { RefusalStep } from "@tether/mcp";
+ * const operatorGuards: RefusalStep[] = ["require-header", "rate-limit", "concurrency-limit"];
+ * ```
+ */
+export type RefusalStep =
+  | "path"
+  | "host-origin"
+  | "closing"
+  | "require-header"
+  | "rate-limit"
+  | "concurrency-limit"
+  | "method"
+  | "accept"
+  | "content-type"
+  | "body"
+  | "json"
+  | "jsonrpc"
+  | "era"
+  | "authenticate"
+  | "protocol-version"
+  | "session"
+  | "session-cap"
+  | "modern"
+  | "other";
+
 /** Why a request is turned away, and how to say so. */
 export interface Refusal {
   /** The HTTP status. */
@@ -24,6 +60,8 @@ export interface Refusal {
   readonly data?: unknown;
   /** Extra headers (Allow, Retry-After, ...). */
   readonly headers?: Record<string, string>;
+  /** The step that refused (reported by `onEvent`, never sent). */
+  readonly step?: RefusalStep;
 }
 
 /**
@@ -42,6 +80,11 @@ export function refuse(
   extra: Partial<Omit<Refusal, "status" | "message">> = {},
 ): Refusal {
   return { code: ErrorCode.InvalidRequest, ...extra, status, message };
+}
+
+/** `refusal`, naming `step` unless it names one already (for refusals built by shared helpers). */
+export function atStep(refusal: Refusal, step: RefusalStep): Refusal {
+  return refusal.step === undefined ? { ...refusal, step } : refusal;
 }
 
 /** True for a refusal value. */

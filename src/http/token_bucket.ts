@@ -1,56 +1,14 @@
 /**
- * Rate limiting before authentication (seed 001's Rack app: a flood of bad
- * tokens must not become a flood of credential look-ups). The `rateLimit`
- * option takes any {@linkcode RateLimiter}; {@linkcode tokenBucket} is a
- * simple in-memory one: a bucket per caller-chosen key, refilled
+ * An in-memory rate limiter for the `rateLimit` option (rate_limit.ts: a
+ * flood of bad tokens must not become a flood of credential look-ups).
+ * {@linkcode tokenBucket} keeps a bucket per caller-chosen key, refilled
  * continuously, bounded in the number of keys it remembers (the least
  * recently used go first). Per process: several instances each keep their
  * own buckets.
  * @module
  */
 
-/**
- * What a limiter says about one request.
- *
- * @example
- * ```ts
- * import type { RateDecision } from "@tether/mcp";
- * const later: RateDecision = { ok: false, retryAfterSeconds: 30 };
- * ```
- */
-export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
-
-/**
- * Decides whether a request may go on; consulted before `authenticate`.
- *
- * @example
- * ```ts
- * import { createMcpHandler, type RateLimiter } from "@tether/mcp";
- * const onlyLocal: RateLimiter = {
- *   take: (request) => request.headers.get("x-forwarded-for") === null ? { ok: true } : { ok: false, retryAfterSeconds: 60 },
- * };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], rateLimit: onlyLocal });
- * ```
- */
-export interface RateLimiter {
-  /** Takes one token for `request`, or says when to retry. */
-  take(request: Request): RateDecision | Promise<RateDecision>;
-}
-
-/**
- * A {@linkcode RateLimiter} that decides at once (no I/O), like {@linkcode tokenBucket}.
- *
- * @example
- * ```ts
- * import { type SyncRateLimiter, tokenBucket } from "@tether/mcp";
- * const limiter: SyncRateLimiter = tokenBucket({ perMinute: 60, key: () => "everyone" });
- * const decision = limiter.take(new Request("http://127.0.0.1/mcp")); // answered at once
- * ```
- */
-export interface SyncRateLimiter extends RateLimiter {
-  /** Takes one token for `request`, or says when to retry. */
-  take(request: Request): RateDecision;
-}
+import type { RateDecision, SyncRateLimiter } from "./rate_limit.ts";
 
 /**
  * Options of {@linkcode tokenBucket}.
@@ -67,13 +25,20 @@ export interface TokenBucketOptions {
   perMinute: number;
   /** Requests a key may make at once after being idle. Default: `perMinute / 6`, at least 1. */
   burst?: number;
-  /** The bucket a request counts against (client address, API key, ...). */
+  /**
+   * The bucket a request counts against (client address, API key, ...). A
+   * key longer than 256 characters counts by its first 256, so keys taken
+   * from client headers cannot make the remembered keys large.
+   */
   key: (request: Request) => string;
   /** Keys remembered at most (least recently used forgotten). Default 10,000. */
   maxKeys?: number;
   /** The clock, ms. Default `Date.now`. */
   now?: () => number;
 }
+
+/** Characters of a key that are remembered: the key cap then bounds memory too. */
+const MAX_KEY_LENGTH = 256;
 
 interface Bucket {
   tokens: number;
@@ -98,8 +63,11 @@ export function tokenBucket(options: TokenBucketOptions): SyncRateLimiter {
   if (!(perMinute > 0) || !Number.isFinite(perMinute)) {
     throw new RangeError("tokenBucket: perMinute must be a positive number");
   }
+  if (typeof key !== "function") throw new TypeError("tokenBucket: key must be a function");
   const burst = options.burst ?? Math.max(1, perMinute / 6);
-  if (!(burst >= 1)) throw new RangeError("tokenBucket: burst must be at least 1");
+  if (!(burst >= 1) || !Number.isFinite(burst)) {
+    throw new RangeError("tokenBucket: burst must be a finite number of at least 1");
+  }
   const maxKeys = options.maxKeys ?? 10_000;
   if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
     throw new RangeError("tokenBucket: maxKeys must be a positive integer");
@@ -109,7 +77,7 @@ export function tokenBucket(options: TokenBucketOptions): SyncRateLimiter {
   const buckets = new Map<string, Bucket>();
   return {
     take(request: Request): RateDecision {
-      const name = key(request);
+      const name = key(request).slice(0, MAX_KEY_LENGTH);
       const time = now();
       let bucket = buckets.get(name);
       if (bucket === undefined) {
@@ -117,8 +85,9 @@ export function tokenBucket(options: TokenBucketOptions): SyncRateLimiter {
         if (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value!);
       } else {
         buckets.delete(name); // re-inserted below: Map order is recency order
-        bucket.tokens = Math.min(burst, bucket.tokens + (time - bucket.at) * perMs);
-        bucket.at = time;
+        // A clock that steps back refills nothing (and takes nothing away).
+        bucket.tokens = Math.min(burst, bucket.tokens + Math.max(0, time - bucket.at) * perMs);
+        bucket.at = Math.max(bucket.at, time);
       }
       buckets.set(name, bucket);
       if (bucket.tokens >= 1) {

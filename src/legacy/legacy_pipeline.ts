@@ -43,7 +43,7 @@ import {
   usesPriming,
 } from "../streams/request_exchange.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
-import type { Events } from "../events.ts";
+import type { Events, SessionEndReason } from "../events.ts";
 import { utf8Length } from "../utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -87,6 +87,8 @@ export class LegacyPipeline {
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
   readonly #slowCalls = new SlowCalls();
+  /** Sessions whose end was reported while something of theirs (a tool ignoring its signal) still runs here. */
+  readonly #endReported = new Set<string>();
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
@@ -117,7 +119,7 @@ export class LegacyPipeline {
         for (const id of ids) this.sessions.keepAlive(id).catch(config.onError);
       },
       onError: config.onError,
-      onDropped: (reason) => options.events.streamDropped(reason),
+      onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
     });
     this.#exchange = {
       dispatcher,
@@ -157,7 +159,11 @@ export class LegacyPipeline {
     if (principal instanceof Response) return principal;
 
     if (initialize !== undefined) {
-      if (isBatch) return refuse(400, "Invalid Request: initialize must not be part of a batch");
+      if (isBatch) {
+        return refuse(400, "Invalid Request: initialize must not be part of a batch", {
+          step: "jsonrpc",
+        });
+      }
       return await this.#initialize(initialize.message as JsonRpcRequest, principal);
     }
 
@@ -168,6 +174,7 @@ export class LegacyPipeline {
       return refuse(
         400,
         "Invalid Request: batches are only allowed for protocol version 2025-03-26",
+        { step: "jsonrpc" },
       );
     }
 
@@ -191,7 +198,10 @@ export class LegacyPipeline {
   /** GET: the session's listening stream, or a resume with Last-Event-ID. */
   async get(request: Request): Promise<Answer> {
     if (!this.#config.listeningStream) {
-      return refuse(405, "Method Not Allowed", { headers: { allow: "POST, DELETE" } });
+      return refuse(405, "Method Not Allowed", {
+        headers: { allow: "POST, DELETE" },
+        step: "method",
+      });
     }
     const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
     if (refused !== undefined) return refused;
@@ -220,9 +230,10 @@ export class LegacyPipeline {
     if (principal instanceof Response) return principal;
     const resolved = await this.#resolveSession(request, principal);
     if (!resolved.ok) return resolved.refusal;
-    await this.#store.delete(resolved.session.id);
+    const existed = await this.#store.delete(resolved.session.id);
     await this.endSession(resolved.session.id);
-    this.#events.sessionEnded(resolved.session.id, "delete");
+    // Two DELETEs racing both get 204; the one that removed the record reports the end.
+    if (existed) this.#reportEnd(resolved.session.id, "delete");
     return new Response(null, { status: 204 });
   }
 
@@ -263,24 +274,45 @@ export class LegacyPipeline {
 
   /** Removes expired sessions and ends what they had running here. */
   async sweep(): Promise<void> {
-    for (const id of await this.sessions.sweep()) {
+    for (const { id, reason } of await this.sessions.sweep()) {
       await this.endSession(id);
-      this.#events.sessionEnded(id, "expired");
+      this.#reportEnd(id, reason);
     }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
-    for (
-      const id of new Set([
-        ...this.inFlight.sessionKeys(),
-        ...this.hub.sessionIds(),
-        ...this.resources.sessionIds(),
-      ])
-    ) {
+    for (const id of this.heldSessions()) {
+      if (this.#endReported.has(id)) {
+        // Ended already: only a tool ignoring its signal is left, and any resource it opened
+        // while the session was ending (nothing else would dispose that one).
+        if (this.resources.holds(id)) void this.resources.disposeSession(id);
+        continue;
+      }
       if (!await this.sessions.exists(id)) {
         await this.endSession(id);
-        this.#events.sessionEnded(id, "expired");
+        this.#reportEnd(id, "gone");
       }
     }
+    for (const id of this.#endReported) if (!this.#holds(id)) this.#endReported.delete(id);
+  }
+
+  /** Sessions with work, streams or resources in this process. */
+  heldSessions(): Set<string> {
+    return new Set([
+      ...this.inFlight.sessionKeys(),
+      ...this.hub.sessionIds(),
+      ...this.resources.sessionIds(),
+    ]);
+  }
+
+  #holds(id: string): boolean {
+    return this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id);
+  }
+
+  /** Reports a session's end once, however many paths reach it while its work winds down. */
+  #reportEnd(id: string, reason: SessionEndReason): void {
+    if (this.#endReported.has(id)) return;
+    this.#events.sessionEnded(id, reason);
+    if (this.#holds(id)) this.#endReported.add(id);
   }
 
   /** Ends a session's work, replies, streams and events in this process. */
@@ -293,18 +325,17 @@ export class LegacyPipeline {
     await this.hub.eventLog.deleteSession(id);
   }
 
-  /** Aborts in-flight work, rejects pending client requests and ends every stream. */
-  close(): void {
+  /**
+   * Aborts in-flight work, rejects pending client requests and ends every
+   * stream. `heldAtStart`: the sessions held when a graceful close began
+   * (their listening streams and finished work are gone by now).
+   */
+  close(heldAtStart: Iterable<string> = []): void {
     // Sessions with work or streams here end with the process (their records stay in the store).
-    for (
-      const id of new Set([
-        ...this.inFlight.sessionKeys(),
-        ...this.hub.sessionIds(),
-        ...this.resources.sessionIds(),
-      ])
-    ) {
-      this.#events.sessionEnded(id, "close");
+    for (const id of new Set([...heldAtStart, ...this.heldSessions()])) {
+      if (!this.#endReported.has(id)) this.#events.sessionEnded(id, "close");
     }
+    this.#endReported.clear();
     this.inFlight.cancelAll("server-closed");
     this.pending.rejectAll("The server is closing");
     this.hub.closeAll();
@@ -320,6 +351,7 @@ export class LegacyPipeline {
       return refuse(400, "Invalid params: client capabilities and info are too large", {
         id: request.id,
         code: ErrorCode.InvalidParams,
+        step: "jsonrpc",
       });
     }
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
@@ -389,7 +421,9 @@ export class LegacyPipeline {
 function checkProtocolVersion(request: Request): Refusal | undefined {
   const versionHeader = request.headers.get("mcp-protocol-version");
   if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
-    return refuse(400, "Bad Request: unsupported MCP-Protocol-Version");
+    return refuse(400, "Bad Request: unsupported MCP-Protocol-Version", {
+      step: "protocol-version",
+    });
   }
   return undefined;
 }

@@ -49,6 +49,8 @@ export interface ListenStreamsOptions {
   keepAlive: KeepAlive;
   serverInfo: Implementation;
   support: ListenSupport;
+  /** Told when a stream ends because its client went away or stopped reading. */
+  onDropped?: (reason: "client-gone" | "overflow") => void;
 }
 
 const LIST_CHANGED: Record<string, keyof ListenFilter> = {
@@ -107,9 +109,10 @@ export class ListenStreams {
     const honoured = this.#honour(requested);
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
-      onEnd: () => {
+      onEnd: (reason) => {
         this.#streams.delete(stream);
         this.#options.keepAlive.remove(connection);
+        if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     const stream = new ListenStream(id, honoured, connection);

@@ -11,6 +11,7 @@
  */
 
 import { SSE_HEADERS } from "../http/sse.ts";
+import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
@@ -57,6 +58,8 @@ export interface ModernExchangeDependencies {
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
   work: ModernWork;
   onError: (error: unknown) => void;
+  /** Told when a call's stream ends because its client went away or stopped reading. */
+  onDropped?: (reason: "client-gone" | "overflow") => void;
 }
 
 /** Methods that may answer `input_required`, with the param naming their target. */
@@ -113,6 +116,10 @@ class ModernExchange implements RunningRequest {
     return this.request.id;
   }
 
+  get method(): string {
+    return this.request.method;
+  }
+
   /** The call's signal (aborts on cancellation, a closed stream, or close()). */
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
@@ -163,7 +170,8 @@ class ModernExchange implements RunningRequest {
       connection.write({ data: JSON.stringify(response) });
       connection.close();
     });
-    return this.#response!;
+    // A client that closes the stream aborts the call; a tool that ignores its signal still runs.
+    return workGoesOn(this.#response!, finished);
   }
 
   #openStream(): SseConnection {
@@ -173,7 +181,10 @@ class ModernExchange implements RunningRequest {
       onEnd: (reason) => {
         this.deps.keepAlive.remove(connection);
         // The client closed the stream or stopped reading: that is cancellation in this era.
-        if (reason !== "closed") this.abort("client-gone");
+        if (reason !== "closed") {
+          this.deps.onDropped?.(reason);
+          this.abort("client-gone");
+        }
       },
     });
     this.#connection = connection;

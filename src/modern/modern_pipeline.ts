@@ -71,6 +71,7 @@ export async function serveModernMessage(
     return refuse(
       400,
       "Invalid Request: JSON-RPC responses cannot be posted in this protocol version",
+      { step: "modern" },
     );
   }
   if (message.kind === "notification") {
@@ -125,7 +126,9 @@ function checkModernRequest(
 ): { envelope: ModernEnvelope } | Refusal {
   const id = request.id;
   const read = readEnvelope(request);
-  if (!read.ok) return refuse(400, read.message, { code: ErrorCode.InvalidParams, id });
+  if (!read.ok) {
+    return refuse(400, read.message, { code: ErrorCode.InvalidParams, id, step: "modern" });
+  }
   const { envelope } = read;
   const headerVersion = http.headers.get("mcp-protocol-version")?.trim();
   if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
@@ -139,6 +142,7 @@ function checkModernRequest(
     return refuse(400, "Unsupported protocol version", {
       code: ErrorCode.UnsupportedProtocolVersion,
       id,
+      step: "modern",
       data: {
         supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS],
         requested: echoInput(envelope.protocolVersion),
@@ -157,7 +161,9 @@ function checkModernRequest(
   }
   const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
     (!REMOVED_METHODS.has(request.method) && deps.serves(request.method));
-  if (!known) return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id });
+  if (!known) {
+    return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id, step: "modern" });
+  }
   if (request.method === "tools/call" && typeof params.name === "string") {
     const parameters = deps.headerParameters(params.name);
     const args = params.arguments;
@@ -177,5 +183,9 @@ function checkModernRequest(
 }
 
 function mismatch(message: string, id: JsonRpcRequest["id"]): Refusal {
-  return refuse(400, `Header mismatch: ${message}`, { code: ErrorCode.HeaderMismatch, id });
+  return refuse(400, `Header mismatch: ${message}`, {
+    code: ErrorCode.HeaderMismatch,
+    id,
+    step: "modern",
+  });
 }

@@ -16,6 +16,7 @@ import { type SlowCall, SlowCalls } from "../streams/slow_calls.ts";
 export interface RunningRequest extends SlowCall {
   readonly ownerKey: string;
   readonly id: RequestId;
+  readonly method: string;
   /** Aborts the request's work. */
   abort(reason: string): void;
 }
@@ -35,9 +36,19 @@ export class ModernWork extends SlowCalls<RunningRequest> {
     return count;
   }
 
+  /** The requests running now, by id and method (`close()` reports those that outlive their abort). */
+  describe(): { id: RequestId; method: string }[] {
+    return [...this.running].map(({ id, method }) => ({ id, method }));
+  }
+
   /** Aborts everything and stops the timer (the handler is closing). */
   abortAll(reason: string): void {
-    for (const request of [...this.running]) request.abort(reason);
-    this.stop();
+    const running = [...this.running];
+    this.stop(); // the slow-call timer: no stream is opened from now on
+    for (const request of running) {
+      // Still counted until its handler returns, so stats() and close()'s report see a tool that ignores its signal.
+      this.running.add(request);
+      request.abort(reason);
+    }
   }
 }

@@ -112,10 +112,15 @@ export interface SessionState {
   update<T>(key: string, fn: (current: T | undefined) => T): Promise<T>;
   /**
    * A non-JSON resource for the life of the session in this process (an
-   * upstream client, a browser, a transaction): opened by `open` on first
-   * use (concurrent first uses share one), disposed when the session ends by
-   * any path (`Symbol.asyncDispose`, `Symbol.dispose`, `close()`, or
-   * `options.dispose`). Per process: another instance opens its own.
+   * upstream client, a browser, a transaction): one per (session, key),
+   * opened by `open` on first use; concurrent first uses share one creation,
+   * and a failed one is not kept (the next use opens again). It is disposed
+   * when the session ends by any path (`DELETE`, idle or absolute expiry,
+   * `handler.close()`): with `options.dispose` when given, else its
+   * `Symbol.asyncDispose`, `Symbol.dispose` or `close()`. A disposal that
+   * fails or hangs is reported to `onError` and never holds up the teardown.
+   * Per process: under a shared session store, another instance serving the
+   * same session opens its own. Rejects when the session has ended.
    *
    * @example
    * ```ts

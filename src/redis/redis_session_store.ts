@@ -14,7 +14,12 @@
  * @module
  */
 
-import type { SessionChanges, SessionRecord, SessionStore } from "../session/session_store.ts";
+import type {
+  ExpiredSession,
+  SessionChanges,
+  SessionRecord,
+  SessionStore,
+} from "../session/session_store.ts";
 
 /**
  * The one Redis call the Redis backends need: a raw command, e.g. `["GET", "k"]`.
@@ -111,14 +116,20 @@ if bytes > tonumber(ARGV[3]) then return -bytes end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`;
 
-// KEYS[1] sessions zset; ARGV[1] now, ARGV[2] prefix
+// KEYS[1] sessions zset; ARGV[1] now, ARGV[2] prefix. Returns id, deadline, record json (or '') per session.
 const SWEEP = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-for _, id in ipairs(ids) do
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
+local out = {}
+for i = 1, #expired, 2 do
+  local id = expired[i]
+  local json = redis.call('GET', ARGV[2] .. 's:' .. id)
   redis.call('ZREM', KEYS[1], id)
   redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'st:' .. id)
+  table.insert(out, id)
+  table.insert(out, expired[i + 1])
+  table.insert(out, json or '')
 end
-return ids`;
+return out`;
 
 // KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state; ARGV[1] id
 const DELETE = `
@@ -286,9 +297,18 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Removes every expired session (atomically: each is reported by one instance only). */
-  async sweep(now: number): Promise<string[]> {
-    const ids = await this.#eval(SWEEP, [this.#index], [now, this.#prefix]);
-    return Array.isArray(ids) ? ids.map(String) : [];
+  async sweep(now: number): Promise<ExpiredSession[]> {
+    const reply = await this.#eval(SWEEP, [this.#index], [now, this.#prefix]);
+    const expired: ExpiredSession[] = [];
+    if (!Array.isArray(reply)) return expired;
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      expired.push({
+        id: String(reply[i]),
+        expiresAt: Number(reply[i + 1]),
+        createdAt: createdAtOf(String(reply[i + 2])),
+      });
+    }
+    return expired;
   }
 
   /** The number of sessions held. */
@@ -299,5 +319,14 @@ export class RedisSessionStore implements SessionStore {
   /** Runs `onClose` (the store does not own the client unless told). */
   async close(): Promise<void> {
     await this.#onClose?.();
+  }
+}
+
+/** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */
+function createdAtOf(json: string): number {
+  try {
+    return Number((JSON.parse(json) as Partial<SessionRecord>).createdAt);
+  } catch {
+    return NaN;
   }
 }

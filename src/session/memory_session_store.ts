@@ -9,7 +9,12 @@
  */
 
 import { utf8Length } from "../utf8_length.ts";
-import type { SessionChanges, SessionRecord, SessionStore } from "./session_store.ts";
+import type {
+  ExpiredSession,
+  SessionChanges,
+  SessionRecord,
+  SessionStore,
+} from "./session_store.ts";
 
 interface Entry {
   record: SessionRecord;
@@ -129,13 +134,13 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(this.#entries.delete(id));
   }
 
-  /** Removes every expired session and returns their ids. */
-  sweep(now: number): Promise<string[]> {
-    const removed: string[] = [];
+  /** Removes every expired session and returns their records. */
+  sweep(now: number): Promise<ExpiredSession[]> {
+    const removed: ExpiredSession[] = [];
     for (const [id, entry] of this.#entries) {
       if (entry.record.expiresAt <= now) {
         this.#entries.delete(id);
-        removed.push(id);
+        removed.push(entry.record);
       }
     }
     return Promise.resolve(removed);

@@ -11,7 +11,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
-import type { SessionRecord, SessionStore } from "./session_store.ts";
+import type { ExpiredSession, SessionRecord, SessionStore } from "./session_store.ts";
 
 /** Settings of the {@linkcode SessionManager}. */
 export interface SessionManagerOptions {
@@ -91,6 +91,7 @@ export class SessionManager {
   full(): Refusal {
     return refuse(503, "Service Unavailable: too many sessions, retry later", {
       headers: { "retry-after": String(this.#options.retryAfterSeconds) },
+      step: "session-cap",
     });
   }
 
@@ -103,7 +104,10 @@ export class SessionManager {
   async resolve(request: Request, principal: Principal): Promise<SessionResolution> {
     const id = request.headers.get(SESSION_HEADER);
     if (id === null) {
-      return { ok: false, refusal: refuse(400, "Bad Request: Mcp-Session-Id header is required") };
+      return {
+        ok: false,
+        refusal: refuse(400, "Bad Request: Mcp-Session-Id header is required", { step: "session" }),
+      };
     }
     if (!isWellFormedSessionId(id)) return { ok: false, refusal: sessionNotFound() };
     const now = this.#options.now();
@@ -113,7 +117,7 @@ export class SessionManager {
     // initialized the session may use it; anyone else learns nothing about it.
     // Kind and id are compared, so an anonymous session is not a user's named "anonymous".
     if (session.ownerKey !== ownerKeyOf(principal)) {
-      return { ok: false, refusal: refuse(403, "Forbidden") };
+      return { ok: false, refusal: refuse(403, "Forbidden", { step: "session" }) };
     }
     await this.store.touch(id, this.deadline(session.createdAt, now));
     return { ok: true, session };
@@ -126,9 +130,14 @@ export class SessionManager {
     if (session !== undefined) await this.store.touch(id, this.deadline(session.createdAt, now));
   }
 
-  /** Removes expired sessions and returns their ids. */
-  sweep(): Promise<string[]> {
-    return this.store.sweep(this.#options.now());
+  /** Removes expired sessions; returns their ids and which deadline ended each. */
+  async sweep(): Promise<{ id: string; reason: "idle" | "absolute" }[]> {
+    const absoluteTtlMs = this.#options.absoluteTtlMs;
+    return (await this.store.sweep(this.#options.now())).map((session: ExpiredSession) => ({
+      id: session.id,
+      // A deadline is min(last use + idle TTL, creation + absolute TTL): it equals the latter when that bound applied.
+      reason: session.expiresAt >= session.createdAt + absoluteTtlMs ? "absolute" : "idle",
+    }));
   }
 
   /** True when the session exists and has not expired. */
@@ -138,5 +147,7 @@ export class SessionManager {
 }
 
 function sessionNotFound(): Refusal {
-  return refuse(404, "Session not found or expired: start a new session with initialize");
+  return refuse(404, "Session not found or expired: start a new session with initialize", {
+    step: "session",
+  });
 }

@@ -5,19 +5,20 @@
  * instance per (session, key) in this process; concurrent first uses share
  * one creation (a failed creation is not kept). When the session ends, by
  * any path (DELETE, idle or absolute expiry, the sweep at the cap,
- * `close()`), every resource is disposed: `Symbol.asyncDispose`, then
- * `Symbol.dispose`, then a `close()` method, or the `dispose` callback given
- * at creation. A disposal that fails is reported to `onError`; one that
- * hangs is given up after a bound. Teardown never waits on a resource.
+ * `close()`), every resource is disposed: with the `dispose` callback given
+ * at creation when there is one, else `Symbol.asyncDispose`, else
+ * `Symbol.dispose`, else a `close()` method. A disposal that fails is
+ * reported to `onError`; one that hangs (or whose `open` never settles) is
+ * given up after a bound and reported. Teardown never waits on a resource.
  *
  * Per process: under a shared store (Redis) another instance that serves
  * the same session opens its own.
  * @module
  */
 
-/** How a resource is disposed, when it has no dispose method of its own. */
+/** How a resource is disposed. */
 export interface ResourceOptions<T> {
-  /** Called once when the session ends. */
+  /** Called once when the session ends, instead of the resource's own dispose or close method. */
   dispose?: (resource: T) => unknown;
 }
 
@@ -26,7 +27,7 @@ interface Held {
   dispose?: (resource: unknown) => unknown;
 }
 
-/** How long one disposal may take before it is given up (and reported). */
+/** How long one disposal may take, by default, before it is given up (and reported). */
 const DISPOSE_TIMEOUT_MS = 5_000;
 
 /** Disposes `value` the way it says it wants to be disposed. */
@@ -50,10 +51,18 @@ function disposeOf(value: unknown, dispose: ((resource: unknown) => unknown) | u
 export class SessionResources {
   #bySession = new Map<string, Map<string, Held>>();
   #onError: (error: unknown) => void;
+  #disposeTimeoutMs: number;
 
-  /** Failures of `open` go to the caller; failures of disposal go to `onError`. */
-  constructor(onError: (error: unknown) => void) {
+  /**
+   * Failures of `open` go to the caller; failures of disposal go to `onError`.
+   * `disposeTimeoutMs` bounds each disposal (tests shorten it).
+   */
+  constructor(
+    onError: (error: unknown) => void,
+    options: { disposeTimeoutMs?: number } = {},
+  ) {
     this.#onError = onError;
+    this.#disposeTimeoutMs = options.disposeTimeoutMs ?? DISPOSE_TIMEOUT_MS;
   }
 
   /** Sessions holding resources here. */
@@ -109,25 +118,27 @@ export class SessionResources {
   }
 
   async #dispose(sessionId: string, key: string, entry: Held): Promise<void> {
+    // The bound covers the whole disposal, a creation still running included: an open() that
+    // never settles must not hang teardown either. Whatever settles later is still disposed.
+    const disposal = entry.value.then(
+      (value) => disposeOf(value, entry.dispose),
+      () => undefined, // a failed creation holds nothing (its caller got the error)
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const giveUp = new Promise<"timeout">((
-      resolve,
-    ) => (timer = setTimeout(() => resolve("timeout"), DISPOSE_TIMEOUT_MS)));
+    const giveUp = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.#disposeTimeoutMs);
+    });
     try {
-      const value = await entry.value.catch(() => undefined);
-      if (value === undefined) return;
-      const outcome = await Promise.race([
-        Promise.resolve().then(() => disposeOf(value, entry.dispose)),
-        giveUp,
-      ]);
-      if (outcome === "timeout") {
+      if (await Promise.race([disposal, giveUp]) === "timeout") {
         this.#onError(
           new Error(
             `Session resource "${key}" of session ${
               sessionId.slice(0, 8)
-            }… was not disposed within ${DISPOSE_TIMEOUT_MS} ms`,
+            }… was not disposed within ${this.#disposeTimeoutMs} ms`,
           ),
         );
+        // A failure after the bound is still reported (and never left unhandled).
+        disposal.catch(this.#onError);
       }
     } catch (error) {
       this.#onError(error);

@@ -64,6 +64,26 @@ export interface SessionRecord {
 }
 
 /**
+ * A session removed by {@linkcode SessionStore.sweep}: its id, and its
+ * creation time and deadline, which tell whether the idle or the absolute
+ * TTL ended it. A whole {@linkcode SessionRecord} will do.
+ *
+ * @example
+ * ```ts
+ * import type { ExpiredSession } from "@tether/mcp";
+ * const swept: ExpiredSession = { id: "abc", createdAt: 0, expiresAt: 1_800_000 };
+ * ```
+ */
+export interface ExpiredSession {
+  /** The session id. */
+  readonly id: string;
+  /** Creation time, ms since the epoch. */
+  readonly createdAt: number;
+  /** The deadline it expired at, ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/**
  * Protocol-level changes to a session record, applied by {@linkcode SessionStore.update}.
  *
  * @example
@@ -130,8 +150,8 @@ export interface SessionStore {
   ): Promise<unknown>;
   /** Removes a session and its state; true when it existed. */
   delete(id: string): Promise<boolean>;
-  /** Removes every session expired at `now`; returns their ids. */
-  sweep(now: number): Promise<string[]>;
+  /** Removes every session expired at `now`; returns each one's id, creation time and deadline. */
+  sweep(now: number): Promise<ExpiredSession[]>;
   /** The number of sessions held (expired ones not yet swept included). */
   size(): Promise<number>;
   /** Releases the store's resources. */

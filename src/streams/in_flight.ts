@@ -52,11 +52,21 @@ class Entry implements InFlightHandle {
   #released = false;
   readonly sessionKey: string;
   readonly key: string;
+  readonly id: RequestId;
+  readonly method: string | undefined;
 
-  constructor(registry: InFlightRegistry, sessionKey: string, key: string) {
+  constructor(
+    registry: InFlightRegistry,
+    sessionKey: string,
+    key: string,
+    id: RequestId,
+    method: string | undefined,
+  ) {
     this.#registry = registry;
     this.sessionKey = sessionKey;
     this.key = key;
+    this.id = id;
+    this.method = method;
   }
 
   get signal(): AbortSignal {
@@ -134,8 +144,9 @@ export class InFlightRegistry {
   /**
    * Registers a request, or refuses it: a request id already in flight in
    * this session is never replaced, and a full session takes no more.
+   * `method` is kept for {@linkcode describe}.
    */
-  register(sessionKey: string, id: RequestId): InFlightHandle | InFlightRefusal {
+  register(sessionKey: string, id: RequestId, method?: string): InFlightHandle | InFlightRefusal {
     const key = entryKey(sessionKey, id);
     if (this.#entries.has(key)) return "duplicate-id";
     const count = this.#perSession.get(sessionKey) ?? 0;
@@ -143,7 +154,7 @@ export class InFlightRegistry {
       this.#refusedAtCap++;
       return "session-full";
     }
-    const entry = new Entry(this, sessionKey, key);
+    const entry = new Entry(this, sessionKey, key, id, method);
     this.#entries.set(key, entry);
     this.#perSession.set(sessionKey, count + 1);
     return entry;
@@ -189,6 +200,11 @@ export class InFlightRegistry {
     }
     for (const entry of ended) entry.abort(reason);
     return ended.length;
+  }
+
+  /** The requests in flight, by id and method (`close()` reports those that outlive their abort). */
+  describe(): { id: RequestId; method: string | undefined }[] {
+    return [...this.#entries.values()].map(({ id, method }) => ({ id, method }));
   }
 
   /** Aborts everything (entries stay until their handlers return). */

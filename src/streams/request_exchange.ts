@@ -25,6 +25,7 @@
 
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
+import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
@@ -211,8 +212,9 @@ class Exchange implements SlowCall {
       if (this.#clientGone && this.#remaining > 0) {
         // No one can receive this answer: return now, and let the work run for the orphan timeout.
         const adopt = this.deps.hub.orphans.watch(() => this.#abandon());
-        void Promise.all(runs).then(adopt);
-        return new Response(null, { status: CLIENT_GONE_STATUS });
+        const work = Promise.all(runs);
+        void work.then(adopt);
+        return workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), work);
       }
       // Every handler finished without emitting: the whole answer is known.
       const settled = runs.length === 1 ? [await runs[0]] : await Promise.all(runs);
@@ -228,9 +230,14 @@ class Exchange implements SlowCall {
     }
     const live = await this.#opening;
     live.guardWork(() => this.#abandon());
-    void Promise.all(runs.map((run) => run.then((response) => response && live.send(response))))
-      .then(() => live.finish());
-    return this.#sse ?? httpError(500, "Internal error", { code: ErrorCode.InternalError });
+    const work = Promise.all(
+      runs.map((run) => run.then((response) => response && live.send(response))),
+    );
+    void work.then(() => live.finish());
+    // The client may drop the stream, or a tool close it (closeStream): the work still runs.
+    return this.#sse === undefined
+      ? httpError(500, "Internal error", { code: ErrorCode.InternalError })
+      : workGoesOn(this.#sse, work);
   }
 
   /** The client is gone and did not come back within the orphan timeout: abort what still runs. */
@@ -240,7 +247,7 @@ class Exchange implements SlowCall {
 
   async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
     const { inFlight } = this.deps;
-    const handle = inFlight.register(this.session.id, request.id);
+    const handle = inFlight.register(this.session.id, request.id, request.method);
     if (typeof handle === "string") {
       if (--this.#remaining === 0) this.#decide?.();
       return refusalResponse(request, handle, inFlight.maxPerSession);

@@ -2,7 +2,8 @@
  * The contract every `SessionStore` must meet, as a test suite any
  * implementation runs with its own factory: `describeSessionStore(name,
  * factory)`. It pins what the handler relies on: the cap, expiry as data
- * (get hides expired records, sweep reports them), touch, updates, state
+ * (get hides expired records, sweep reports them with their creation time
+ * and deadline, which tell the idle TTL from the absolute one), touch, updates, state
  * copies and size limits, atomic updates, deletion, and isolation between
  * sessions. Not a test file itself; tests/contracts/*_test.ts run it.
  * @module
@@ -55,13 +56,17 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
         assert.equal(await store.size(), 2);
       }));
 
-    it("hides an expired session from get, and sweep reports and removes it", () =>
+    it("hides an expired session from get, and sweep reports (id, createdAt, expiresAt) and removes it", () =>
       withStore(async (store) => {
-        await store.create(record("old", 100), 10, 0);
+        await store.create(record("old", 100, 7), 10, 7);
         await store.create(record("new", 10_000), 10, 0);
         assert.equal(await store.get("old", 101), undefined);
         assert.ok(await store.get("old", 99), "positive control: before its deadline it is there");
-        assert.deepEqual(await store.sweep(101), ["old"]);
+        const swept = await store.sweep(101);
+        assert.deepEqual(
+          swept.map(({ id, createdAt, expiresAt }) => ({ id, createdAt, expiresAt })),
+          [{ id: "old", createdAt: 7, expiresAt: 100 }],
+        );
         assert.deepEqual(await store.sweep(101), [], "sweep reports each expired session once");
         assert.equal(await store.size(), 1);
         assert.ok(await store.get("new", 101));
@@ -73,6 +78,11 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
         await store.touch("a", 500);
         assert.ok(await store.get("a", 400));
         assert.deepEqual(await store.sweep(400), []);
+        assert.deepEqual(
+          (await store.sweep(500)).map(({ id, expiresAt }) => ({ id, expiresAt })),
+          [{ id: "a", expiresAt: 500 }],
+          "sweep reports the deadline touch set",
+        );
       }));
 
     it("update applies the log level and subscriptions", () =>

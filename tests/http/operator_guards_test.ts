@@ -1,24 +1,60 @@
 /**
  * The operators' guards of seed 001, each off by default: requireHeader
- * (403), rateLimit before authenticate (429 + Retry-After; the token bucket
- * refills on an injected clock and remembers a bounded number of keys), and
- * maxConcurrentRequests (503 + Retry-After; a streamed POST counts until its
- * stream ends). The fixture turns each on from its environment.
+ * (403 on every MCP method, never on the health path), rateLimit before the
+ * body and authenticate (429 + Retry-After; the token bucket refills on an
+ * injected clock and remembers a bounded number of keys), and
+ * maxConcurrentRequests (503 + Retry-After; a streamed call counts until its
+ * handler returns, even when its client hangs up; listening streams hold no
+ * place). The fixture turns each on from its environment.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, tokenBucket } from "../../mod.ts";
+import { defineTool, type McpHandler, type RateDecision, tokenBucket } from "../../mod.ts";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import {
+  abortReason,
   assertHttpError,
+  bodilessRequest,
   deferred,
+  ENDPOINT,
   initialize,
   initializeMessage,
   makeHandler,
+  messagesOf,
   postRequest,
+  readSseUntil,
   readTextUntil,
   until,
+  within,
 } from "../helpers.ts";
+import { modernRequest } from "../modern/helpers.ts";
+
+/** A POST whose body never arrives: it holds its place in the entry until close() ends the read. */
+function stalledPost(): Request {
+  return new Request(ENDPOINT, {
+    method: "POST",
+    headers: { accept: "application/json, text/event-stream", "content-type": "application/json" },
+    body: new ReadableStream({ start() {} }),
+    duplex: "half",
+  } as RequestInit);
+}
+
+/** A tool that streams (progress) and then waits for `latch`, ignoring its signal. */
+function holdTool(latch: Promise<void>, seen?: (signal: AbortSignal) => void) {
+  return defineTool({
+    name: "hold",
+    handler: async (_input, ctx) => {
+      seen?.(ctx.signal);
+      await ctx.progress(1); // answered on a stream from here on
+      await latch;
+      return "released";
+    },
+  });
+}
+
+async function concurrent(handler: McpHandler): Promise<number> {
+  return (await handler.stats()).concurrentRequests;
+}
 
 describe("requireHeader", () => {
   it("a request without the header is 403 (any method); with it, served", async () => {
@@ -32,6 +68,35 @@ describe("requireHeader", () => {
       );
       assert.equal(served.status, 200);
       await served.text();
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("GET and DELETE need it too; the health path does not", async () => {
+    const handler = makeHandler({ requireHeader: "x-mcp-client", healthPath: "/healthz" });
+    try {
+      const session = await initialize(handler, { headers: { "x-mcp-client": "1" } });
+      for (const method of ["GET", "DELETE"]) {
+        const refused = await handler(
+          bodilessRequest(method, {
+            sessionId: session.id,
+            protocolVersion: session.protocolVersion,
+          }),
+        );
+        await assertHttpError(refused, 403, { code: -32600, message: /x-mcp-client header/ });
+      }
+      const deleted = await handler(bodilessRequest("DELETE", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: { "x-mcp-client": "1" },
+      }));
+      assert.equal(deleted.status, 204, "positive control: with the header, DELETE is served");
+      await deleted.body?.cancel();
+      const health = await handler(new Request("http://127.0.0.1:8787/healthz"));
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: "ok" });
+      assert.equal((await handler.stats()).refusals, 2, "each refusal is counted");
     } finally {
       await handler.close();
     }
@@ -72,6 +137,66 @@ describe("rateLimit", () => {
     }
   });
 
+  it("is consulted before the body is read: a limited request whose body never comes is 429 at once", async () => {
+    const handler = makeHandler({
+      rateLimit: { take: () => ({ ok: false, retryAfterSeconds: 7 }) },
+    });
+    try {
+      const limited = await within(handler(stalledPost()), 2_000, "the 429");
+      assert.equal(limited.headers.get("retry-after"), "7");
+      await assertHttpError(limited, 429, { code: -32600, message: /Too Many Requests/ });
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("an async limiter is awaited, and Retry-After is always whole seconds of at least 1", async () => {
+    const answers: RateDecision[] = [
+      { ok: true },
+      { ok: false, retryAfterSeconds: 2.5 },
+      { ok: false, retryAfterSeconds: 0 },
+      { ok: false, retryAfterSeconds: Number.NaN },
+    ];
+    const handler = makeHandler({
+      rateLimit: { take: () => Promise.resolve(answers.shift()!) },
+    });
+    try {
+      const served = await handler(postRequest(initializeMessage()));
+      assert.equal(served.status, 200, "positive control: an ok decision lets the request through");
+      await served.text();
+      for (const expected of ["3", "1", "1"]) {
+        const limited = await handler(postRequest(initializeMessage()));
+        assert.equal(limited.headers.get("retry-after"), expected);
+        await assertHttpError(limited, 429);
+      }
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("the token bucket spends its burst, refills on the injected clock up to the burst, and never from a clock that steps back", () => {
+    const clock = { time: 10_000 };
+    const bucket = tokenBucket({ perMinute: 60, burst: 3, key: () => "k", now: () => clock.time });
+    const request = new Request(ENDPOINT);
+    for (let i = 0; i < 3; i++) assert.equal(bucket.take(request).ok, true, `burst token ${i}`);
+    assert.deepEqual(bucket.take(request), { ok: false, retryAfterSeconds: 1 });
+    clock.time += 500;
+    assert.equal(bucket.take(request).ok, false, "half a token is not a token");
+    clock.time += 500;
+    assert.equal(bucket.take(request).ok, true, "one second refills one token at 60 per minute");
+    clock.time += 10 * 60_000;
+    for (let i = 0; i < 3; i++) assert.equal(bucket.take(request).ok, true);
+    assert.equal(bucket.take(request).ok, false, "a long idle refills only up to the burst");
+    clock.time -= 60_000;
+    assert.equal(bucket.take(request).ok, false, "a clock stepping back refills nothing");
+    clock.time += 60_000 + 1_000;
+    assert.equal(
+      bucket.take(request).ok,
+      true,
+      "refills again once the clock passes its last reading",
+    );
+  });
+
   it("the token bucket keeps keys apart and remembers at most maxKeys of them", () => {
     const clock = { time: 0 };
     let key = "a";
@@ -91,12 +216,19 @@ describe("rateLimit", () => {
     assert.equal(bucket.take(request).ok, true);
     key = "a";
     assert.equal(bucket.take(request).ok, true, "a was forgotten (maxKeys 2): a full bucket again");
+    // Keys are remembered by their first 256 characters: two long keys with one prefix share a bucket.
+    key = "x".repeat(256) + "1";
+    assert.equal(bucket.take(request).ok, true);
+    key = "x".repeat(256) + "2";
+    assert.equal(bucket.take(request).ok, false, "same first 256 characters: same bucket");
     assert.throws(() => tokenBucket({ perMinute: 0, key: () => "" }), RangeError);
+    assert.throws(() => tokenBucket({ perMinute: 60, burst: 0.5, key: () => "" }), RangeError);
+    assert.throws(() => tokenBucket({ perMinute: 60, maxKeys: 0, key: () => "" }), RangeError);
   });
 });
 
 describe("maxConcurrentRequests", () => {
-  it("refuses past the cap with 503 + Retry-After; a streamed call counts until its stream ends", async () => {
+  it("refuses past the cap with 503 + Retry-After; a streamed call counts until its work is done", async () => {
     const release = deferred();
     const handler = makeHandler({
       maxConcurrentRequests: 2,
@@ -146,7 +278,10 @@ describe("maxConcurrentRequests", () => {
       );
       const refused = await handler(postRequest(initializeMessage()));
       assert.equal(refused.headers.get("retry-after"), "1");
-      await assertHttpError(refused, 503);
+      await assertHttpError(refused, 503, {
+        code: -32600,
+        message: /too many requests in progress/,
+      });
       release.resolve();
       const { text } = await readTextUntil(call.body!.getReader(), (t) => t.includes("released"));
       assert.match(text, /released/);
@@ -158,6 +293,104 @@ describe("maxConcurrentRequests", () => {
       await stalled;
     } finally {
       await handler.close();
+    }
+  });
+});
+
+describe("maxConcurrentRequests: work that outlives its connection", () => {
+  it("2025: a streamed call whose client hangs up keeps its place until its handler returns", async () => {
+    const latch = deferred();
+    const handler = makeHandler({
+      maxConcurrentRequests: 4,
+      heartbeatMs: 0,
+      tools: [holdTool(latch.promise)],
+    });
+    try {
+      const session = await initialize(handler);
+      const call = await handler(postRequest(
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "hold", _meta: { progressToken: 1 } },
+        },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      assert.match(call.headers.get("content-type") ?? "", /text\/event-stream/);
+      const reader = call.body!.getReader();
+      await readSseUntil(reader, (events) => messagesOf(events).length >= 1); // the progress
+      await reader.cancel();
+      await until(async () => (await handler.stats()).openStreams === 0, "the stream to be gone");
+      assert.equal(
+        (await handler.stats()).inFlight,
+        1,
+        "the tool still runs (a drop is not a cancel)",
+      );
+      assert.equal(await concurrent(handler), 1, "and still holds its place");
+      latch.resolve();
+      await until(async () => (await concurrent(handler)) === 0, "the place to be given back");
+    } finally {
+      latch.resolve();
+      await handler.close();
+    }
+  });
+
+  it("2026-07-28: a closed stream aborts the call, but a tool that ignores its signal keeps its place", async () => {
+    const latch = deferred();
+    const signal = deferred<AbortSignal>();
+    const handler = makeHandler({
+      maxConcurrentRequests: 4,
+      heartbeatMs: 0,
+      tools: [holdTool(latch.promise, signal.resolve)],
+    });
+    try {
+      const call = await handler(
+        modernRequest("tools/call", { name: "hold", arguments: {} }, {
+          meta: { progressToken: 1 },
+        }),
+      );
+      assert.match(call.headers.get("content-type") ?? "", /text\/event-stream/);
+      const reader = call.body!.getReader();
+      await readSseUntil(reader, (events) => messagesOf(events).length >= 1);
+      await reader.cancel();
+      assert.equal(await abortReason(await signal.promise), "client-gone");
+      assert.equal((await handler.stats()).inFlight, 1);
+      assert.equal(await concurrent(handler), 1, "aborted but still running: still counted");
+      latch.resolve();
+      await until(async () => (await concurrent(handler)) === 0, "the place to be given back");
+    } finally {
+      latch.resolve();
+      await handler.close();
+    }
+  });
+
+  it("listening streams (GET, subscriptions/listen) hold no place while open", async () => {
+    const handler = makeHandler({ maxConcurrentRequests: 1, heartbeatMs: 0 });
+    const stalled: Promise<Response>[] = [];
+    try {
+      const session = await initialize(handler);
+      const get = await handler(
+        bodilessRequest("GET", { sessionId: session.id, protocolVersion: session.protocolVersion }),
+      );
+      assert.equal(get.status, 200);
+      const listen = await handler(
+        modernRequest("subscriptions/listen", { notifications: { toolsListChanged: true } }),
+      );
+      assert.equal(listen.status, 200);
+      assert.match(listen.headers.get("content-type") ?? "", /text\/event-stream/);
+      assert.equal(await concurrent(handler), 0, "two open streams, no place held");
+      const served = await handler(postRequest(initializeMessage()));
+      assert.equal(served.status, 200, "the one place is free");
+      await served.text();
+      // Positive control: the cap of 1 is live.
+      stalled.push(handler(stalledPost()));
+      await until(async () => (await concurrent(handler)) === 1, "the stalled request to count");
+      await assertHttpError(await handler(postRequest(initializeMessage())), 503);
+      await get.body?.cancel();
+      await listen.body?.cancel();
+    } finally {
+      await handler.close();
+      await Promise.all(stalled);
     }
   });
 });

@@ -1,12 +1,14 @@
 /**
- * The GET listening stream: server-initiated notifications reach it, only one
- * may be open per session, and resource updates go only to subscribers.
+ * The GET listening stream: server-initiated notifications reach it, a new
+ * GET (or resume) of the owner takes over its one connection, nothing logged
+ * meanwhile is lost, and resource updates go only to subscribers.
  */
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineResource } from "../../mod.ts";
+import { defineResource, type EventLog, MemoryEventLog } from "../../mod.ts";
 import {
+  deferred,
   DelayedEventLog,
   LoggingMessageNotificationSchema,
   messageOf,
@@ -171,6 +173,83 @@ describe("listening stream", () => {
     });
   });
 
+  it("a resume of the listening stream while its old connection is open takes it over: the replay, then later notifications, go to the new one; another principal gets 403", async () => {
+    await withServer({
+      tools: [],
+      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+    }, async (server) => {
+      const sessionId = await rawInitialize(server.url);
+      const first = new SseReader((await rawGet(server.url, sessionId)).body);
+      server.defer(() => first.cancel());
+      const primingId = (await first.next())?.id;
+      assert.ok(primingId !== undefined);
+      await server.handler.notify(sessionId, message("before"));
+      assert.equal(dataOf(await first.next()), "before");
+
+      const stranger = await rawGet(server.url, sessionId, {
+        lastEventId: primingId,
+        headers: { "x-user": "mallory" },
+      });
+      await stranger.body?.cancel();
+      assert.equal(stranger.status, 403, "no takeover across principals");
+      assert.equal((await server.handler.stats()).openStreams, 1);
+
+      const resumed = await rawGet(server.url, sessionId, { lastEventId: primingId });
+      assert.equal(resumed.status, 200);
+      const second = new SseReader(resumed.body);
+      server.defer(() => second.cancel());
+      assert.equal(dataOf(await second.next()), "before", "the resume replays what followed");
+      assert.equal(await first.next(), undefined, "the old connection was ended");
+      await server.handler.notify(sessionId, message("after"));
+      assert.equal(dataOf(await second.next()), "after");
+      assert.equal((await server.handler.stats()).openStreams, 1);
+    });
+  });
+
+  it("a notification being logged while a new GET takes over reaches the new connection", async () => {
+    // The log holds the append back (a latch, not a timing guess) while the second GET takes over.
+    const inner = new MemoryEventLog();
+    let gate: Promise<void> | undefined;
+    let heldAppends = 0;
+    const eventLog: EventLog = {
+      open: (sessionId, streamId) => inner.open(sessionId, streamId),
+      append: async (sessionId, streamId, data) => {
+        const id = await inner.append(sessionId, streamId, data);
+        if (gate !== undefined) {
+          heldAppends++;
+          await gate;
+        }
+        return id;
+      },
+      complete: (sessionId, streamId) => inner.complete(sessionId, streamId),
+      replayAfter: (sessionId, lastEventId) => inner.replayAfter(sessionId, lastEventId),
+      deleteSession: (sessionId) => inner.deleteSession(sessionId),
+    };
+    await withServer({ tools: [], eventLog }, async (server) => {
+      const sessionId = await rawInitialize(server.url);
+      const first = new SseReader((await rawGet(server.url, sessionId)).body);
+      server.defer(() => first.cancel());
+      assert.ok((await first.next())?.id);
+
+      const release = deferred();
+      gate = release.promise;
+      const sending = server.handler.notify(sessionId, message("while switching"));
+      await waitFor(() => heldAppends === 1, "the append to be held");
+
+      const takeover = await rawGet(server.url, sessionId);
+      assert.equal(takeover.status, 200);
+      const second = new SseReader(takeover.body);
+      server.defer(() => second.cancel());
+      assert.ok((await second.next())?.id, "priming");
+      assert.equal(await first.next(), undefined, "the old connection was ended");
+
+      gate = undefined;
+      release.resolve();
+      assert.equal(await sending, true);
+      assert.equal(dataOf(await second.next()), "while switching", "nothing logged is lost");
+    });
+  });
+
   it("handler.resourceUpdated reaches the subscribed session's GET stream and not an unsubscribed one", async () => {
     await withServer({ resources: [readme, changelog] }, async (server) => {
       const updates = { subscriber: [] as string[], bystander: [] as string[] };
@@ -223,3 +302,12 @@ describe("listening stream", () => {
     });
   });
 });
+
+function message(data: string) {
+  return { method: "notifications/message", params: { level: "info", data } };
+}
+
+function dataOf(event: Awaited<ReturnType<SseReader["next"]>>): unknown {
+  assert.ok(event !== undefined, "an event, not the end of the stream");
+  return (messageOf(event)?.params as { data?: unknown } | undefined)?.data;
+}

@@ -1,20 +1,24 @@
 /**
  * ctx.session.resource(): one instance per (session, key), concurrent first
  * uses share one creation, and disposal on every path that ends a session:
- * DELETE, idle expiry (sweep), expiry found on lookup, the sweep at the cap,
- * close(). A failing disposal is reported; a hanging one does not block.
+ * DELETE, idle and absolute expiry (the sweep), expiry found on lookup, the
+ * sweep at the cap, close(). A failing disposal is reported; a hanging one
+ * (or an open that never settles) is given up after a bound.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type McpHandler } from "../../mod.ts";
+import { defineTool, type McpEvent, type McpHandler } from "../../mod.ts";
+import { SessionResources } from "../../src/session/session_resources.ts";
 import {
   bodilessRequest,
+  deferred,
   initialize,
   makeHandler,
   rpc,
   TestClock,
   type TestSession,
   until,
+  within,
 } from "../helpers.ts";
 
 interface Probe {
@@ -36,8 +40,9 @@ function setup(options: Parameters<typeof makeHandler>[0] = {}) {
             const id = `${ctx.session!.id.slice(0, 6)}#${probe.opened}`;
             return {
               id,
-              async [Symbol.asyncDispose]() {
+              [Symbol.asyncDispose]() {
                 probe.disposed.push(id);
+                return Promise.resolve();
               },
             };
           });
@@ -127,6 +132,70 @@ describe("per-session resources", () => {
     }
   });
 
+  it("idle and absolute expiry found by the periodic sweep dispose them (injected clock)", async () => {
+    const clock = new TestClock();
+    const ended: [string, string][] = [];
+    const { handler, probe } = setup({
+      now: clock.now,
+      onEvent: (event: McpEvent) => {
+        if (event.type === "session-ended") ended.push([event.sessionId, event.reason]);
+      },
+      sessions: { idleTtlMs: 1_000, absoluteTtlMs: 1_500, sweepIntervalMs: 5 },
+    });
+    try {
+      const idle = await initialize(handler);
+      const absolute = await initialize(handler);
+      const idleResource = await use(handler, idle);
+      const absoluteResource = await use(handler, absolute);
+      clock.advance(800);
+      assert.equal(await use(handler, absolute), absoluteResource); // touched: only the absolute TTL ends it now
+      clock.advance(300);
+      await until(() => probe.disposed.includes(idleResource), "the idle session's resource");
+      assert.ok(!probe.disposed.includes(absoluteResource), "a live session keeps its resource");
+      clock.advance(500);
+      await until(
+        () => probe.disposed.includes(absoluteResource),
+        "the absolute-expired session's resource",
+      );
+      assert.deepEqual(ended, [[idle.id, "idle"], [absolute.id, "absolute"]]);
+      assert.equal(probe.opened, 2);
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a failed creation is not kept: concurrent first uses share the failure, the next use opens again", async () => {
+    let attempts = 0;
+    let failing = true;
+    const handler = makeHandler({
+      tools: [defineTool({
+        name: "flaky",
+        handler: async (_input, ctx) => {
+          const value = await ctx.session!.resource("flaky", async () => {
+            attempts++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            if (failing) throw new Error("upstream down");
+            return { attempt: attempts };
+          });
+          return String(value.attempt);
+        },
+      })],
+    });
+    try {
+      const a = await initialize(handler);
+      const call = () => rpc(handler, a, "tools/call", { name: "flaky" });
+      const failed = await Promise.all([call(), call()]);
+      for (const outcome of failed) assert.equal(outcome.message.result.isError, true);
+      assert.equal(attempts, 1, "one creation for both");
+      failing = false;
+      assert.equal((await call()).message.result.content[0].text, "2");
+      assert.equal((await call()).message.result.content[0].text, "2", "kept once it succeeded");
+      assert.equal(attempts, 2);
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("close() disposes everything; a failing disposal is reported, a hanging one does not block", async () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
@@ -173,5 +242,90 @@ describe("per-session resources", () => {
     } finally {
       await handler.close();
     }
+  });
+});
+
+describe("SessionResources", () => {
+  it("a disposal that never resolves and an open that never settles are given up after the bound and reported", async () => {
+    const errors: unknown[] = [];
+    const resources = new SessionResources((error) => errors.push(error), {
+      disposeTimeoutMs: 20,
+    });
+    await resources.get("s1", "hangs", () => 1, { dispose: () => new Promise(() => {}) });
+    void resources.get("s1", "never-opens", () => new Promise<number>(() => {}));
+    await within(resources.disposeAll(), 2_000, "disposal to give up");
+    assert.equal(resources.holds("s1"), false);
+    assert.deepEqual(
+      errors.map((error) => /"([^"]+)" .* not disposed within 20 ms/.exec(String(error))?.[1])
+        .sort(),
+      ["hangs", "never-opens"],
+    );
+  });
+
+  it("a resource whose open settles after the bound is still disposed, and a late failure reported", async () => {
+    const errors: unknown[] = [];
+    const resources = new SessionResources((error) => errors.push(error), {
+      disposeTimeoutMs: 10,
+    });
+    const opened = deferred<{ close(): void }>();
+    const disposed = deferred();
+    void resources.get("s1", "slow", () => opened.promise);
+    await resources.disposeSession("s1");
+    assert.equal(errors.length, 1, "the bound was reported");
+    opened.resolve({ close: () => disposed.resolve() });
+    await within(disposed.promise, 2_000, "the late resource to be disposed");
+
+    const failing = deferred<number>();
+    void resources.get("s2", "late-failure", () => failing.promise, {
+      dispose: () => Promise.reject(new Error("late dispose failed")),
+    });
+    await resources.disposeSession("s2");
+    failing.resolve(1);
+    await within(
+      (async () => {
+        while (!errors.some((error) => String(error).includes("late dispose failed"))) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })(),
+      2_000,
+      "the late failure to be reported",
+    );
+  });
+
+  it("disposes with the dispose callback when given, else asyncDispose, Symbol.dispose, close(); one failure stops no other", async () => {
+    const errors: unknown[] = [];
+    const resources = new SessionResources((error) => errors.push(error));
+    const calls: string[] = [];
+    await resources.get("s1", "callback", () => ({ close: () => calls.push("own close") }), {
+      dispose: () => void calls.push("callback"),
+    });
+    await resources.get("s1", "async", () => ({
+      [Symbol.asyncDispose]: () => Promise.resolve(void calls.push("asyncDispose")),
+      close: () => calls.push("close instead of asyncDispose"),
+    }));
+    await resources.get("s1", "sync", () => ({
+      [Symbol.dispose]: () => void calls.push("dispose"),
+      close: () => calls.push("close instead of dispose"),
+    }));
+    await resources.get("s1", "close", () => ({ close: () => calls.push("close") }));
+    await resources.get("s1", "throws", () => ({
+      close: () => {
+        throw new Error("close failed");
+      },
+    }));
+    await resources.get("s1", "plain", () => 42);
+    await resources.get("s1", "undefined", () => undefined, {
+      dispose: () => void calls.push("undefined disposed"),
+    });
+    await resources.disposeSession("s1");
+    assert.deepEqual(calls.sort(), [
+      "asyncDispose",
+      "callback",
+      "close",
+      "dispose",
+      "undefined disposed",
+    ]);
+    assert.deepEqual(errors.map(String), ["Error: close failed"]);
+    assert.equal(resources.holds("s1"), false);
   });
 });
