@@ -25,8 +25,8 @@
  * @module
  */
 
+export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 export {
-  type RedisCommands,
   RedisSessionStore,
   type RedisSessionStoreOptions,
 } from "./redis_session_store.ts";

@@ -23,7 +23,7 @@ import {
   type Replay,
   type StoredEvent,
 } from "../streams/event_log.ts";
-import type { RedisCommands } from "./redis_session_store.ts";
+import type { RedisCommands } from "./redis_commands.ts";
 
 /**
  * Options of {@linkcode RedisEventLog}.

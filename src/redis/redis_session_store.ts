@@ -20,26 +20,8 @@ import type {
   SessionRecord,
   SessionStore,
 } from "../session/session_store.ts";
+import type { RedisCommands } from "./redis_commands.ts";
 
-/**
- * The one Redis call the Redis backends need: a raw command, e.g. `["GET", "k"]`.
- *
- * @example
- * ```ts
- * import type { RedisCommands } from "@tether/mcp/redis";
- * // Anything that sends a raw command fits, e.g. node-redis's client.
- * const logging = (inner: RedisCommands): RedisCommands => ({
- *   sendCommand: (args) => {
- *     console.log(args[0]);
- *     return inner.sendCommand(args);
- *   },
- * });
- * ```
- */
-export interface RedisCommands {
-  /** Sends one command; resolves with Redis's reply. */
-  sendCommand(args: string[]): Promise<unknown>;
-}
 
 /**
  * Options of {@linkcode RedisSessionStore}.

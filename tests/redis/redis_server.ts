@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createClient } from "redis";
-import type { RedisCommands } from "../../src/redis/redis_session_store.ts";
+import type { RedisCommands } from "../../src/redis/redis_commands.ts";
 
 /** The client surface the tests use. */
 export type TestClient = RedisCommands & { quit(): Promise<unknown> };
