@@ -143,3 +143,11 @@ export {
 } from "./src/streams/event_log.ts";
 export { defaultEventLogBudget } from "./src/streams/memory_budget.ts";
 export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";
+export {
+  type BusListener,
+  type BusMessage,
+  type BusNotification,
+  MemoryBus,
+  type MessageBus,
+} from "./src/bus/message_bus.ts";
+export { StorageUnavailableError } from "./src/storage_unavailable.ts";

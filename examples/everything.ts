@@ -14,6 +14,10 @@
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
  * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
+ * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams and the bus
+ * through Redis, so several copies on different PORTs serve one client; give
+ * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
+ * on every copy.
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -740,11 +744,23 @@ function operatorGuards(
   };
 }
 
+/** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
+export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
+  sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
+};
+
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
- * SESSION_MAX and BODY_TIMEOUT_MS (default: the process environment).
+ * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY and the guards (default: the
+ * process environment); `shared` the parts several instances share.
  */
-export function createEverythingHandler(env: EverythingEnv = processLike?.env ?? {}): McpHandler {
+export function createEverythingHandler(
+  env: EverythingEnv = processLike?.env ?? {},
+  shared: SharedParts = {},
+): McpHandler {
+  const stateKey = env.MCP_STATE_KEY === undefined || env.MCP_STATE_KEY === ""
+    ? undefined
+    : env.MCP_STATE_KEY;
   const handler: McpHandler = createMcpHandler({
     name: "tether-everything",
     version: "1.0.0",
@@ -759,7 +775,11 @@ export function createEverythingHandler(env: EverythingEnv = processLike?.env ??
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
+      ...(shared.sessionStore === undefined ? {} : { store: shared.sessionStore }),
     },
+    ...(shared.eventLog === undefined ? {} : { eventLog: shared.eventLog }),
+    ...(shared.bus === undefined ? {} : { bus: shared.bus }),
+    ...(stateKey === undefined ? {} : { requestState: { keys: [stateKey] } }),
   });
   return handler;
 }
@@ -777,7 +797,14 @@ function isMainModule(): boolean {
 
 if (isMainModule()) {
   const env = processLike?.env ?? {};
-  const handler = createEverythingHandler(env);
+  let shared: SharedParts = {};
+  if (env.REDIS_URL !== undefined && env.REDIS_URL !== "") {
+    // Loaded only when asked for: the in-memory fixture needs no Redis client.
+    const { createRedisBackend } = await import("../src/redis/mod.ts");
+    shared = await createRedisBackend({ url: env.REDIS_URL });
+    console.log("tether everything fixture: sessions, streams and bus in Redis");
+  }
+  const handler = createEverythingHandler(env, shared);
   const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);
   console.log(`tether everything fixture listening on ${server.url}/mcp`);
 }

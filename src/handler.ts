@@ -47,6 +47,7 @@ import {
   type JsonRpcRequest,
   type RequestId,
 } from "./jsonrpc/messages.ts";
+import type { BusMessage } from "./bus/message_bus.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
 import { Events, type SessionEndReason } from "./events.ts";
@@ -66,6 +67,7 @@ import { MemoryEventLog } from "./streams/event_log.ts";
 import { KeepAlive } from "./streams/keep_alive.ts";
 import { OrphanWatch } from "./streams/orphan_watch.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
+import { StorageUnavailableError } from "./storage_unavailable.ts";
 import { utf8Length } from "./utf8_length.ts";
 
 /**
@@ -177,14 +179,24 @@ export interface McpHandler {
   stats(): Promise<HandlerStats>;
   /**
    * Sends a notification on a session's listening (GET) stream. Resolves
-   * false when the session has no listening stream in this process; true
-   * when it was sent, or logged for the client to get on resume while its
-   * connection is briefly gone.
+   * true when it was sent, or logged for the client to get on resume while
+   * its connection is briefly gone; with a shared `bus`, also when the
+   * stream is not in this process and the message was handed to the other
+   * instances (the one holding the stream sends it). Resolves false when no
+   * listening stream of the session is here and there is no bus.
    */
   notify(sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<boolean>;
-  /** Sends a notification on every listening stream; resolves with how many got it. */
+  /**
+   * Sends a notification on every listening stream (both eras); resolves
+   * with how many streams of this process got it. With a shared `bus`, the
+   * other instances send it on theirs.
+   */
   broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number>;
-  /** Tells subscribers of `uri` that it changed (`notifications/resources/updated`). */
+  /**
+   * Tells subscribers of `uri` that it changed (`notifications/resources/updated`);
+   * resolves with how many streams of this process got it. With a shared
+   * `bus`, the other instances tell theirs.
+   */
   resourceUpdated(uri: string): Promise<number>;
   /** The tools; `add`/`remove` at runtime broadcast `notifications/tools/list_changed`. */
   readonly tools: ToolRegistry;
@@ -272,7 +284,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const events = new Events(options.onEvent, config.onError);
   /** Method and era of a request in progress, kept only while a listener wants request events. */
   const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
+  const bus = options.bus;
+  const publish = bus === undefined ? undefined : (message: BusMessage) => bus.publish(message);
   const legacy = new LegacyPipeline({
+    publish,
     events,
     config,
     dispatcher,
@@ -304,6 +319,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   let codec: Promise<RequestStateCodec> | undefined;
   const modernWork = new ModernWork();
   const modern: ModernPipelineDependencies = {
+    publish,
     dispatcher,
     serverInfo,
     responseMode: config.responseMode,
@@ -339,13 +355,54 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   );
   unrefTimer(sweepTimer);
 
-  dispatcher.tools.onChange(() => void broadcast({ method: "notifications/tools/list_changed" }));
+  // Definitions are per instance: a runtime change here tells this instance's clients only.
+  dispatcher.tools.onChange(() =>
+    void broadcastHere({ method: "notifications/tools/list_changed" })
+  );
   dispatcher.resources.onChange(() =>
-    void broadcast({ method: "notifications/resources/list_changed" })
+    void broadcastHere({ method: "notifications/resources/list_changed" })
   );
   dispatcher.prompts.onChange(() =>
-    void broadcast({ method: "notifications/prompts/list_changed" })
+    void broadcastHere({ method: "notifications/prompts/list_changed" })
   );
+
+  /** Stops the bus subscription (set once subscribed). */
+  let unsubscribe: (() => void) | undefined;
+  let subscribing: Promise<void> | undefined;
+  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
+  function subscribed(): Promise<void> | undefined {
+    if (bus === undefined || unsubscribe !== undefined) return undefined;
+    return subscribing ??= bus.subscribe(receive).then(
+      (stop) => {
+        if (closed) stop();
+        else unsubscribe = stop;
+      },
+      (error) => {
+        subscribing = undefined; // the next request tries again
+        throw error;
+      },
+    );
+  }
+  subscribed()?.catch(config.onError);
+
+  /** Another instance's message: each part of this process acts on what it holds. */
+  function receive(message: BusMessage): void {
+    let done: Promise<unknown>;
+    switch (message.type) {
+      case "broadcast":
+        done = broadcastHere(message.notification);
+        break;
+      case "resource-updated":
+        done = resourceUpdatedHere(message.uri);
+        break;
+      case "stateless-cancel":
+        modernWork.cancel(message.ownerKey, message.requestId);
+        return;
+      default:
+        done = legacy.receive(message);
+    }
+    done.catch(config.onError);
+  }
 
   async function handle(request: Request): Promise<Response> {
     try {
@@ -364,6 +421,14 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       return response;
     } catch (error) {
       config.onError(error);
+      if (error instanceof StorageUnavailableError) {
+        // Fail closed, and say so in a way clients and load balancers retry.
+        events.refused("storage", 503);
+        return httpError(503, "Service Unavailable: session storage is unreachable", {
+          code: ErrorCode.InternalError,
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+        });
+      }
       return httpError(500, "Internal error", { code: ErrorCode.InternalError });
     }
   }
@@ -389,6 +454,16 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (options.rateLimit !== undefined) {
       const limited = await checkRateLimit(options.rateLimit, request);
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
+    }
+    const subscribing = subscribed();
+    if (subscribing !== undefined) {
+      // Until this instance hears the others, it could miss a cancellation meant for its work.
+      try {
+        await subscribing;
+      } catch (error) {
+        config.onError(error);
+        return render(busUnavailable());
+      }
     }
     if (concurrency === undefined) return await dispatch(request);
     if (!concurrency.enter()) return render(atStep(concurrency.full(), "concurrency-limit"));
@@ -441,6 +516,14 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   /** The 503 of a closing handler. */
+  function busUnavailable(): Refusal {
+    return refuse(503, "Service Unavailable: the message bus is unreachable", {
+      code: ErrorCode.InternalError,
+      headers: { "retry-after": "1" },
+      step: "bus",
+    });
+  }
+
   function shuttingDown(): Refusal {
     return refuse(503, "Service Unavailable: server is shutting down", {
       headers: { "retry-after": String(CLOSING_RETRY_AFTER_SECONDS) },
@@ -653,13 +736,24 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
   }
 
-  /** Sends a notification to every listening stream of both eras; resolves with how many got it. */
+  /** Sends a notification to every listening stream of both eras here, and through the bus to the others. */
   async function broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
+    await publish?.({ type: "broadcast", notification });
+    return await broadcastHere(notification);
+  }
+
+  /** Sends a notification to every listening stream of both eras in this process; how many got it. */
+  async function broadcastHere(notification: Omit<JsonRpcNotification, "jsonrpc">) {
     const sent = listen.publish({ jsonrpc: "2.0", ...notification });
     return sent + await legacy.broadcast(notification);
   }
 
   async function resourceUpdated(uri: string): Promise<number> {
+    await publish?.({ type: "resource-updated", uri });
+    return await resourceUpdatedHere(uri);
+  }
+
+  async function resourceUpdatedHere(uri: string): Promise<number> {
     return listen.resourceUpdated(uri) + await legacy.resourceUpdated(uri);
   }
 
@@ -705,6 +799,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
    */
   async function shutDown(graceMs: number, graceful: boolean): Promise<void> {
     closed = true; // from now on: 503 for new requests, health 503
+    unsubscribe?.();
     draining = graceMs > 0;
     clearInterval(sweepTimer);
     const heldAtStart = legacy.heldSessions();

@@ -18,6 +18,7 @@ import type {
 } from "./protocol/definitions.ts";
 import type { SessionStore } from "./session/session_store.ts";
 import type { EventLog } from "./streams/event_log.ts";
+import type { MessageBus } from "./bus/message_bus.ts";
 
 /**
  * Session lifetime, cap and storage.
@@ -157,6 +158,14 @@ export interface McpHandlerOptions {
   listeningStream?: boolean;
   /** Where SSE events are kept for resumption. Default: a new {@linkcode MemoryEventLog}. */
   eventLog?: EventLog;
+  /**
+   * How several instances of one server reach each other's work:
+   * cancellations, client replies, session ends, notifications, listening
+   * takeover. Default: none (one process). `createRedisBackend` in
+   * `@tether/mcp/redis` gives one; `MemoryBus` peers connect
+   * handlers in one process.
+   */
+  bus?: MessageBus;
   /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client by default, ms. Default 5 minutes. */
   clientRequestTimeoutMs?: number;
   /**

@@ -16,7 +16,8 @@ import { httpError } from "./error_response.ts";
  * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
  * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, the
  * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
- * 2026-07-28 pipeline's checks (`modern`), and `other` for a refusal that
+ * 2026-07-28 pipeline's checks (`modern`), a shared bus or store that
+ * cannot be reached (`bus`, `storage`: 503), and `other` for a refusal that
  * does not name its step.
  *
  * @example
@@ -44,6 +45,8 @@ export type RefusalStep =
   | "session"
   | "session-cap"
   | "modern"
+  | "bus"
+  | "storage"
   | "other";
 
 /** Why a request is turned away, and how to say so. */

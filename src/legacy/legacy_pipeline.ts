@@ -44,6 +44,7 @@ import {
 } from "../streams/request_exchange.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
 import type { Events, SessionEndReason } from "../events.ts";
+import type { BusMessage } from "../bus/message_bus.ts";
 import { utf8Length } from "../utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -64,6 +65,11 @@ export interface LegacyPipelineOptions {
   authenticate: (request: Request) => Promise<Principal | Response>;
   /** Where session, stream and client-request events go. */
   events: Events;
+  /**
+   * Sends a message to the other instances (a shared bus); absent when there
+   * is none, and then nothing is published.
+   */
+  publish?: (message: BusMessage) => Promise<void>;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
@@ -86,6 +92,7 @@ export class LegacyPipeline {
   readonly #authenticate: (request: Request) => Promise<Principal | Response>;
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
+  readonly #publish: ((message: BusMessage) => Promise<void>) | undefined;
   readonly #slowCalls = new SlowCalls();
   /** Sessions whose end was reported while something of theirs (a tool ignoring its signal) still runs here. */
   readonly #endReported = new Set<string>();
@@ -98,6 +105,7 @@ export class LegacyPipeline {
     this.#dispatcher = dispatcher;
     this.#authenticate = options.authenticate;
     this.#events = options.events;
+    this.#publish = options.publish;
     this.resources = new SessionResources(config.onError);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
@@ -179,15 +187,24 @@ export class LegacyPipeline {
     }
 
     const requests: JsonRpcRequest[] = [];
+    /** Cancellations and replies for work another instance holds. */
+    const forward: BusMessage[] = [];
     for (const classified of messages) {
       if (classified.kind === "request") requests.push(classified.message);
       else if (classified.kind === "notification") {
-        this.#onClientNotification(session, classified.message);
-      } else {this.pending.deliver(
-          session.id,
-          ownerKeyOf(principal),
-          classified.message as JsonRpcResponse,
-        );}
+        const elsewhere = this.#onClientNotification(session, classified.message);
+        if (elsewhere !== undefined) forward.push(elsewhere);
+      } else {
+        const response = classified.message as JsonRpcResponse;
+        const ownerKey = ownerKeyOf(principal);
+        if (!this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined) {
+          forward.push({ type: "reply", sessionId: session.id, ownerKey, response });
+        }
+      }
+    }
+    if (forward.length > 0) {
+      const failed = await this.#forward(forward);
+      if (failed !== undefined) return failed;
     }
     if (requests.length === 0) return new Response(null, { status: 202 });
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
@@ -219,7 +236,10 @@ export class LegacyPipeline {
     }
     // A new listening GET of the owner takes over the old connection (never 409): a half-open one
     // would otherwise lock the client out until a heartbeat write fails.
-    return await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
+    const opened = await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
+    // Takeover across instances: one that holds this session's listening stream closes it.
+    this.#tellOthers({ type: "listening-taken", sessionId: session.id });
+    return opened;
   }
 
   /** DELETE: ends the session and everything it has running. */
@@ -232,6 +252,8 @@ export class LegacyPipeline {
     if (!resolved.ok) return resolved.refusal;
     const existed = await this.#store.delete(resolved.session.id);
     await this.endSession(resolved.session.id);
+    // Streams, work and resources the other instances hold end too (their sweeps would, later).
+    if (existed) this.#tellOthers({ type: "session-ended", sessionId: resolved.session.id });
     // Two DELETEs racing both get 204; the one that removed the record reports the end.
     if (existed) this.#reportEnd(resolved.session.id, "delete");
     return new Response(null, { status: 204 });
@@ -242,29 +264,92 @@ export class LegacyPipeline {
     sessionId: string,
     notification: Omit<JsonRpcNotification, "jsonrpc">,
   ): Promise<boolean> {
+    if (await this.#notifyHere(sessionId, notification)) return true;
+    if (this.#publish === undefined) return false;
+    // Another instance may hold the listening stream: handed to the bus, it is as good as sent.
+    await this.#publish({ type: "notify", sessionId, notification });
+    return true;
+  }
+
+  async #notifyHere(
+    sessionId: string,
+    notification: Omit<JsonRpcNotification, "jsonrpc">,
+  ): Promise<boolean> {
     const stream = this.hub.listening(sessionId);
     if (stream === undefined || stream.finished) return false;
     await stream.send({ jsonrpc: "2.0", ...notification });
     return true;
   }
 
-  /** Sends a notification on every listening stream; resolves with how many got it. */
+  /**
+   * Acts on another instance's message, for what this process holds of the
+   * session (anything else is not ours and is ignored). `broadcast` and
+   * `resource-updated` reach this pipeline through {@linkcode broadcast} and
+   * {@linkcode resourceUpdated}.
+   */
+  async receive(message: BusMessage): Promise<void> {
+    switch (message.type) {
+      case "cancel":
+        this.inFlight.cancel(message.sessionId, message.requestId);
+        return;
+      case "reply":
+        this.pending.deliver(message.sessionId, message.ownerKey, message.response);
+        return;
+      case "session-ended": {
+        const id = message.sessionId;
+        if (!this.#holds(id)) return;
+        await this.endSession(id);
+        // Reported by the instance that ended it: here it only must not turn up later as "gone".
+        if (this.#holds(id)) this.#endReported.add(id);
+        return;
+      }
+      case "notify":
+        await this.#notifyHere(message.sessionId, message.notification);
+        return;
+      case "listening-taken":
+        this.hub.listening(message.sessionId)?.abort();
+        return;
+    }
+  }
+
+  /** Publishes `messages` in order; a refusal (503) when the bus cannot take them. */
+  async #forward(messages: BusMessage[]): Promise<Refusal | undefined> {
+    if (this.#publish === undefined) return undefined;
+    try {
+      for (const message of messages) await this.#publish(message);
+      return undefined;
+    } catch (error) {
+      this.#config.onError(error);
+      return refuse(503, "Service Unavailable: the message bus is unreachable", {
+        code: ErrorCode.InternalError,
+        headers: { "retry-after": "1" },
+        step: "bus",
+      });
+    }
+  }
+
+  /** Publishes what the other instances should know but need not confirm (failures go to onError). */
+  #tellOthers(message: BusMessage): void {
+    this.#publish?.(message).catch(this.#config.onError);
+  }
+
+  /** Sends a notification on every listening stream of this process; resolves with how many got it. */
   async broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
     let sent = 0;
     for (const id of this.hub.listeningSessions()) {
-      if (await this.notify(id, notification)) sent++;
+      if (await this.#notifyHere(id, notification)) sent++;
     }
     return sent;
   }
 
-  /** Tells the sessions subscribed to `uri` that it changed. */
+  /** Tells the sessions subscribed to `uri` whose listening streams are here that it changed. */
   async resourceUpdated(uri: string): Promise<number> {
     let sent = 0;
     for (const id of this.hub.listeningSessions()) {
       const session = await this.#store.get(id, this.#config.now());
       if (
         session?.subscriptions?.includes(uri) &&
-        await this.notify(id, { method: "notifications/resources/updated", params: { uri } })
+        await this.#notifyHere(id, { method: "notifications/resources/updated", params: { uri } })
       ) {
         sent++;
       }
@@ -277,6 +362,7 @@ export class LegacyPipeline {
     for (const { id, reason } of await this.sessions.sweep()) {
       await this.endSession(id);
       this.#reportEnd(id, reason);
+      this.#tellOthers({ type: "session-ended", sessionId: id });
     }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
@@ -405,15 +491,22 @@ export class LegacyPipeline {
     return resolved;
   }
 
-  #onClientNotification(session: SessionRecord, notification: JsonRpcNotification): void {
+  /** Acts on a client notification; the message for the other instances when the work is not here. */
+  #onClientNotification(
+    session: SessionRecord,
+    notification: JsonRpcNotification,
+  ): BusMessage | undefined {
     if (notification.method === "notifications/cancelled") {
       const requestId = notification.params?.requestId;
       // Only this session's requests can be reached: the caller owns the session (checked above).
       if (typeof requestId === "string" || typeof requestId === "number") {
-        this.inFlight.cancel(session.id, requestId);
+        if (!this.inFlight.cancel(session.id, requestId) && this.#publish !== undefined) {
+          return { type: "cancel", sessionId: session.id, requestId };
+        }
       }
     }
     // notifications/initialized, roots/list_changed and unknown notifications need no action.
+    return undefined;
   }
 }
 

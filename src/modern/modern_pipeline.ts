@@ -18,6 +18,7 @@
 import { type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
@@ -35,6 +36,8 @@ import { encodeCompleteResult } from "./result_encoding.ts";
 /** What the modern pipeline needs beyond the exchange's dependencies. */
 export interface ModernPipelineDependencies extends ModernExchangeDependencies {
   listen: ListenStreams;
+  /** Sends a message to the other instances; absent without a shared bus. */
+  publish?: (message: BusMessage) => Promise<void>;
   /** The discover result's body (capabilities, instructions), before encoding. */
   discover: () => Record<string, unknown>;
   /** True when the dispatcher serves `method` in this era. */
@@ -82,7 +85,20 @@ export async function serveModernMessage(
       method === "notifications/cancelled" &&
       (typeof requestId === "string" || typeof requestId === "number")
     ) {
-      deps.work.cancel(ownerKeyOf(principal), requestId);
+      const ownerKey = ownerKeyOf(principal);
+      if (deps.work.cancel(ownerKey, requestId) === 0 && deps.publish !== undefined) {
+        // Not running here: maybe on another instance.
+        try {
+          await deps.publish({ type: "stateless-cancel", ownerKey, requestId });
+        } catch (error) {
+          deps.onError(error);
+          return refuse(503, "Service Unavailable: the message bus is unreachable", {
+            code: ErrorCode.InternalError,
+            headers: { "retry-after": "1" },
+            step: "bus",
+          });
+        }
+      }
     }
     return new Response(null, { status: 202 });
   }

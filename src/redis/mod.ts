@@ -1,33 +1,41 @@
 /**
- * `@tether/mcp/redis`: Redis-backed storage, so several tether instances
- * behind a load balancer share their sessions. Today: the session store
- * (records and `ctx.session` state), checked by the same contract suite as
- * the in-memory store. Streams, in-flight work and server→client requests
- * are still per process (a request that needs them must reach the instance
- * that holds them); the shared event log and message bus come next.
+ * `@tether/mcp/redis`: several tether instances behind a plain load
+ * balancer serve one session, through Redis. Any instance serves any request
+ * of any session: records and `ctx.session` state (the session store),
+ * resumable streams replayed by another instance (the event log; following a stream live from another instance is not built yet), and
+ * cancellations, client replies, session ends, notifications and
+ * listening-stream takeover between instances (the bus). The instance that
+ * receives a POST runs it; no request is forwarded.
  *
- * Works with any client that can send a raw command (`sendCommand`), e.g.
- * node-redis on Deno, Bun and Node.
+ * Works with node-redis on Deno, Bun and Node (any client that can send a raw
+ * command fits the smaller pieces).
  *
  * @example
  * ```ts
- * import { createClient } from "redis";
  * import { createMcpHandler } from "@tether/mcp";
- * import { RedisSessionStore } from "@tether/mcp/redis";
+ * import { createRedisBackend } from "@tether/mcp/redis";
  *
- * const redis = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
+ * const redis = await createRedisBackend({ url: "redis://127.0.0.1:6379" }, { prefix: "app:" });
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: new RedisSessionStore(redis, { prefix: "app:" }) },
+ *   sessions: { store: redis.sessionStore },
+ *   eventLog: redis.eventLog,
+ *   bus: redis.bus,
+ *   requestState: { keys: [Deno.env.get("MCP_STATE_KEY")!] }, // the same key on every instance
  * });
  * ```
  * @module
  */
 
 export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-export {
-  RedisSessionStore,
-  type RedisSessionStoreOptions,
-} from "./redis_session_store.ts";
+export { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
+export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
+export {
+  createRedisBackend,
+  type DuplicableRedisClient,
+  type NodeRedisLikeClient,
+  type RedisBackend,
+  type RedisBackendOptions,
+} from "./redis_backend.ts";

@@ -22,7 +22,6 @@ import type {
 } from "../session/session_store.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
-
 /**
  * Options of {@linkcode RedisSessionStore}.
  *

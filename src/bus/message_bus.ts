@@ -1,0 +1,161 @@
+/**
+ * The message bus between instances of one server: what a request received
+ * by one instance must do to work another instance holds. A cancellation or
+ * a client's reply posted to B reaches the tool running on A; a `DELETE` on B
+ * ends A's streams and work; `notify`, `broadcast` and `resourceUpdated`
+ * called anywhere reach the listening streams wherever they are; a new
+ * listening `GET` on B takes over the one A holds.
+ *
+ * Every message goes to every other instance, and each one acts on what it
+ * holds (an instance that holds nothing of the session ignores it). The
+ * publishing instance acts on its own part itself and never receives its own
+ * messages. The in-memory default connects nothing: one process needs no
+ * bus. `@tether/mcp/redis` has one on a Redis stream.
+ * @module
+ */
+
+import type { JsonRpcResponse, RequestId } from "../jsonrpc/messages.ts";
+
+/**
+ * A notification as the bus carries it (no `jsonrpc` member).
+ *
+ * @example
+ * ```ts
+ * import type { BusNotification } from "@tether/mcp";
+ * const changed: BusNotification = { method: "notifications/tools/list_changed" };
+ * ```
+ */
+export interface BusNotification {
+  /** The notification's method. */
+  method: string;
+  /** Its params, if any. */
+  params?: Record<string, unknown>;
+}
+
+/**
+ * What instances tell each other. Session ids and owner keys come from
+ * requests the publishing instance has already checked (session found,
+ * owner matched); a receiver acts on them without checking again.
+ *
+ * - `cancel`: `notifications/cancelled` for a request of a session.
+ * - `reply`: a client's answer to a server→client request (`ownerKey`: who sent it).
+ * - `session-ended`: the session is gone (`DELETE`, expiry): end its streams, work and resources.
+ * - `notify`: a notification for one session's listening stream.
+ * - `broadcast`: a notification for every listening stream (both eras).
+ * - `resource-updated`: `uri` changed; subscribers are told.
+ * - `listening-taken`: a new listening stream of the session opened elsewhere; close yours.
+ * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id.
+ *
+ * @example
+ * ```ts
+ * import type { BusMessage } from "@tether/mcp";
+ * const message: BusMessage = { type: "cancel", sessionId: "3f9c…", requestId: 7 };
+ * ```
+ */
+export type BusMessage =
+  | { type: "cancel"; sessionId: string; requestId: RequestId }
+  | { type: "reply"; sessionId: string; ownerKey: string; response: JsonRpcResponse }
+  | { type: "session-ended"; sessionId: string }
+  | { type: "notify"; sessionId: string; notification: BusNotification }
+  | { type: "broadcast"; notification: BusNotification }
+  | { type: "resource-updated"; uri: string }
+  | { type: "listening-taken"; sessionId: string }
+  | { type: "stateless-cancel"; ownerKey: string; requestId: RequestId };
+
+/**
+ * Receives the messages of the other instances, one at a time, in the order
+ * each instance published them.
+ *
+ * @example
+ * ```ts
+ * import type { BusListener } from "@tether/mcp";
+ * const log: BusListener = (message) => console.log(message.type);
+ * ```
+ */
+export type BusListener = (message: BusMessage) => void;
+
+/**
+ * How instances reach each other. `publish` resolves once the message is
+ * handed to the transport (every instance subscribed at that moment will
+ * receive it, unless it stops) and rejects when it cannot be: the request
+ * that needed it then fails rather than losing it silently. `subscribe`
+ * resolves once every message published after that moment will reach the
+ * listener, with the function that stops it.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, MemoryBus, type MessageBus } from "@tether/mcp";
+ * const bus: MessageBus = new MemoryBus();
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus });
+ * ```
+ */
+export interface MessageBus {
+  /** Sends a message to every other instance. */
+  publish(message: BusMessage): Promise<void>;
+  /** Starts delivering the other instances' messages to `listener`. */
+  subscribe(listener: BusListener): Promise<() => void>;
+}
+
+/** The buses of one in-process network, and who listens on each. */
+interface Network {
+  members: Set<MemoryBus>;
+}
+
+/**
+ * The in-memory bus: alone it connects nothing (the default for one
+ * process). `peer()` makes another bus on the same network, for several
+ * handlers in one process (tests, or one server per port). Messages are
+ * copied through JSON and delivered on a later microtask, as a network
+ * would, so nothing shares objects across instances.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, MemoryBus } from "@tether/mcp";
+ * const busA = new MemoryBus();
+ * const a = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus: busA });
+ * const b = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus: busA.peer() });
+ * ```
+ */
+export class MemoryBus implements MessageBus {
+  #network: Network;
+  #listeners = new Set<BusListener>();
+
+  /** A bus on a network of its own. */
+  constructor() {
+    this.#network = { members: new Set([this]) };
+  }
+
+  /** Another bus on this bus's network. */
+  peer(): MemoryBus {
+    const other = new MemoryBus();
+    other.#network = this.#network;
+    this.#network.members.add(other);
+    return other;
+  }
+
+  /** Delivers a copy of `message` to the listeners of every other bus of the network. */
+  publish(message: BusMessage): Promise<void> {
+    const text = JSON.stringify(message);
+    for (const member of this.#network.members) {
+      if (member === this || member.#listeners.size === 0) continue;
+      const listeners = [...member.#listeners];
+      queueMicrotask(() => {
+        for (const listener of listeners) {
+          if (!member.#listeners.has(listener)) continue;
+          try {
+            listener(JSON.parse(text) as BusMessage);
+          } catch (error) {
+            console.error("tether: a bus listener threw:", error);
+          }
+        }
+      });
+    }
+    return Promise.resolve();
+  }
+
+  /** Starts delivering the other buses' messages to `listener`. */
+  subscribe(listener: BusListener): Promise<() => void> {
+    this.#listeners.add(listener);
+    return Promise.resolve(() => void this.#listeners.delete(listener));
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * `createRedisBackend`: the session store, event log and message bus of
+ * several instances, on one Redis, from a URL or a node-redis client.
+ * @module
+ */
+
+import { createClient, ErrorReply } from "redis";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
+import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
+import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
+import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
+import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+
+/**
+ * A client the backend can use as is and open connections from: node-redis's
+ * `createClient()` result fits.
+ *
+ * @example
+ * ```ts
+ * import { createClient, ErrorReply } from "redis";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
+ * import type { DuplicableRedisClient } from "@tether/mcp/redis";
+ * const client: DuplicableRedisClient = createClient({ url: "redis://127.0.0.1:6379" });
+ * ```
+ */
+export interface DuplicableRedisClient extends RedisCommands {
+  /** A new, unconnected client to the same server with the same options. */
+  duplicate(): NodeRedisLikeClient;
+}
+
+/**
+ * The parts of a node-redis client the backend drives on connections it opens.
+ *
+ * @example
+ * ```ts
+ * import { createClient, ErrorReply } from "redis";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
+ * import type { NodeRedisLikeClient } from "@tether/mcp/redis";
+ * const client: NodeRedisLikeClient = createClient();
+ * ```
+ */
+export interface NodeRedisLikeClient extends RedisCommands {
+  /** Connects; resolves when ready. */
+  connect(): Promise<unknown>;
+  /** Closes at once; commands in progress reject. */
+  destroy(): void;
+  /** Listens for connection errors (node-redis throws on an `error` event without a listener). */
+  on(event: "error", listener: (error: unknown) => void): unknown;
+}
+
+/**
+ * Options of {@linkcode createRedisBackend}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisBackendOptions } from "@tether/mcp/redis";
+ * const options: RedisBackendOptions = { prefix: "app:", connectTimeoutMs: 3_000 };
+ * ```
+ */
+export interface RedisBackendOptions {
+  /** Prefix of every key the backend writes. Default `"tether:"`. */
+  prefix?: string;
+  /** How long connecting may take before it fails with a clear error, ms. Default 5,000. */
+  connectTimeoutMs?: number;
+  /** Options of the session store (its prefix is `prefix`). */
+  sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
+  /** Options of the event log (its prefix is `prefix`). */
+  eventLog?: Omit<RedisEventLogOptions, "prefix">;
+  /** Options of the bus (its prefix is `prefix`). */
+  bus?: Omit<RedisBusOptions, "prefix" | "onError">;
+  /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * What {@linkcode createRedisBackend} made: pass `sessionStore`, `eventLog`
+ * and `bus` to `createMcpHandler`, and `close()` after the handler's.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createRedisBackend, type RedisBackend } from "@tether/mcp/redis";
+ *
+ * const backend: RedisBackend = await createRedisBackend({ url: "redis://127.0.0.1:6379" });
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   sessions: { store: backend.sessionStore },
+ *   eventLog: backend.eventLog,
+ *   bus: backend.bus,
+ * });
+ * // on shutdown:
+ * await handler.close({ graceMs: 5_000 });
+ * await backend.close();
+ * ```
+ */
+export interface RedisBackend {
+  /** Session records and `ctx.session` state. */
+  readonly sessionStore: RedisSessionStore;
+  /** Resumable streams. */
+  readonly eventLog: RedisEventLog;
+  /** Cancellations, replies, session ends, notifications between instances. */
+  readonly bus: RedisBus;
+  /** Stops the bus and the log's tails and closes every connection the backend opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and builds the three shared parts of a multi-instance
+ * server. `{ url }`: the backend opens (and closes) its own clients.
+ * `{ client }`: a node-redis client of yours, connected; the backend opens
+ * its blocking connections with `client.duplicate()` and never closes yours.
+ * Fails with a clear error when Redis cannot be reached within
+ * `connectTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createRedisBackend } from "@tether/mcp/redis";
+ *
+ * const redis = await createRedisBackend({ url: "redis://127.0.0.1:6379" }, { prefix: "app:" });
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   sessions: { store: redis.sessionStore },
+ *   eventLog: redis.eventLog,
+ *   bus: redis.bus,
+ * });
+ * ```
+ */
+export async function createRedisBackend(
+  target: { url: string } | { client: DuplicableRedisClient },
+  options: RedisBackendOptions = {},
+): Promise<RedisBackend> {
+  const prefix = options.prefix ?? "tether:";
+  const timeoutMs = options.connectTimeoutMs ?? 5_000;
+  const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
+  const fresh = "url" in target
+    // Without the offline queue a command fails at once while Redis is away (503), never waits.
+    ? () =>
+      createClient({ url: target.url, disableOfflineQueue: true }) as unknown as NodeRedisLikeClient
+    : () => target.client.duplicate();
+  const where = "url" in target ? redact(target.url) : "the client's server";
+
+  const openConnection: OpenRedisConnection = async () => {
+    const client = await connectWithin(fresh(), timeoutMs, where, onError);
+    return connectionOf(client);
+  };
+  const opened: RedisConnection[] = [];
+  let shared: RedisCommands;
+  if ("url" in target) {
+    const connection = await openConnection();
+    opened.push(connection);
+    shared = failingClosed(connection);
+  } else {
+    shared = failingClosed(target.client);
+  }
+
+  const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
+  const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix });
+  const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
+  let closing: Promise<void> | undefined;
+  return {
+    sessionStore,
+    eventLog,
+    bus,
+    close: () =>
+      closing ??= (async () => {
+        await bus.close();
+        await Promise.all(opened.map((connection) => connection.close()));
+      })(),
+  };
+}
+
+/** Reply errors that mean "not now" rather than "wrong command". */
+const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|READONLY|MISCONF|BUSY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * `commands`, with every failure to reach Redis (closed, offline, timed out,
+ * loading after a restart) turned into a {@linkcode StorageUnavailableError},
+ * which the handler answers with 503 + Retry-After. A reply error to a
+ * command Redis did run stays as it is: that is a bug, not an outage.
+ */
+function failingClosed(commands: RedisCommands): RedisCommands {
+  return {
+    sendCommand: async (args) => {
+      try {
+        return await commands.sendCommand(args);
+      } catch (error) {
+        if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) throw error;
+        throw new StorageUnavailableError(`Redis is unreachable (${args[0]})`, { cause: error });
+      }
+    },
+  };
+}
+
+/** Connects `client`, or fails after `timeoutMs` with an error that names the server. */
+async function connectWithin(
+  client: NodeRedisLikeClient,
+  timeoutMs: number,
+  where: string,
+  onError: (error: unknown) => void,
+): Promise<NodeRedisLikeClient> {
+  let lastError: unknown;
+  let ready = false;
+  let reported = false;
+  client.on("error", (error) => {
+    lastError = error;
+    // Once per outage: node-redis reconnects on its own and reports every attempt.
+    if (ready && !reported) {
+      reported = true;
+      onError(error);
+    }
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const cause = lastError instanceof Error ? `: ${lastError.message}` : "";
+      reject(new Error(`tether: cannot reach Redis at ${where} within ${timeoutMs} ms${cause}`));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect(), late]);
+  } catch (error) {
+    try {
+      client.destroy();
+    } catch { /* never connected */ }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  ready = true;
+  const reportAgain = () => (reported = false);
+  // A command that succeeds after an outage re-arms the report.
+  return {
+    connect: () => client.connect(),
+    destroy: () => client.destroy(),
+    on: (event, listener) => client.on(event, listener),
+    sendCommand: async (args) => {
+      const reply = await client.sendCommand(args);
+      if (reported) reportAgain();
+      return reply;
+    },
+  };
+}
+
+function connectionOf(client: NodeRedisLikeClient): RedisConnection {
+  return {
+    sendCommand: (args) => client.sendCommand(args),
+    close: () => {
+      try {
+        client.destroy();
+      } catch { /* closed already */ }
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The URL without its password, for error messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the given URL";
+  }
+}

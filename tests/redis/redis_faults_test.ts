@@ -1,0 +1,244 @@
+/**
+ * Faults of the Redis backend, against a real redis-server this file starts
+ * (and kills) itself: Redis unreachable at startup is a clear error; while
+ * Redis is down, requests get 503 + Retry-After (never a silent fallback to
+ * memory); after a restart with `appendonly yes`, sessions have survived and
+ * the bus carries cancellations between instances again.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { createClient } from "redis";
+import { createMcpHandler, defineTool, type McpHandler, type Principal } from "../../mod.ts";
+import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
+import { serveHandler } from "../../examples/serve.ts";
+import { deferred, until } from "../helpers.ts";
+import { rawInitialize, rawPost } from "../interop/helpers.ts";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
+async function startServer(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+  ], { stdio: "ignore" });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = createClient({
+      url: `redis://127.0.0.1:${port}`,
+      socket: { reconnectStrategy: false },
+    });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      const loading = String(await probe.sendCommand(["INFO", "persistence"]));
+      probe.destroy();
+      if (/loading:0/.test(loading)) return child;
+    } catch {
+      try {
+        probe.destroy();
+      } catch { /* not connected */ }
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server did not start on ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+const bearer = { authorization: "Bearer alice" };
+
+interface Instance {
+  url: string;
+  handler: McpHandler;
+  close(): Promise<void>;
+}
+
+async function instance(
+  url: string,
+  held: { started: ReturnType<typeof deferred<void>>; ends: unknown[] },
+  errors: unknown[],
+): Promise<Instance> {
+  const backend: RedisBackend = await createRedisBackend({ url }, {
+    prefix: "faults:",
+    onError: (error) => errors.push(error),
+    bus: { blockMs: 500 },
+  });
+  const handler = createMcpHandler({
+    name: "faults",
+    version: "1.0.0",
+    onError: (error) => errors.push(error),
+    authenticate: (request): Principal | undefined =>
+      request.headers.get("authorization") === null ? undefined : { id: "alice" },
+    sessions: { store: backend.sessionStore },
+    eventLog: backend.eventLog,
+    bus: backend.bus,
+    tools: [
+      defineTool({
+        name: "increment",
+        handler: async (_input, ctx) =>
+          String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
+      }),
+      defineTool({
+        name: "hold",
+        handler: async (_input, ctx) => {
+          held.started.resolve();
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          held.ends.push(ctx.signal.reason);
+          return "stopped";
+        },
+      }),
+    ],
+  });
+  const server = await serveHandler(handler, 0);
+  return {
+    url: `${server.url}/mcp`,
+    handler,
+    async close() {
+      await handler.close();
+      await server.close();
+      await backend.close();
+    },
+  };
+}
+
+async function increment(url: string, session: string, id: number): Promise<Response> {
+  return await rawPost(url, session, {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "increment", arguments: {} },
+  }, { headers: bearer });
+}
+
+async function counted(response: Response): Promise<string> {
+  assert.equal(response.status, 200);
+  const text = await response.text();
+  const json = text.startsWith("{") ? text : text.split("data: ").pop()!;
+  return JSON.parse(json).result.content[0].text;
+}
+
+describe("Redis faults", () => {
+  it("Redis unreachable at startup: createRedisBackend fails with a clear error", async () => {
+    const port = await freePort();
+    await assert.rejects(
+      createRedisBackend({ url: `redis://user:secret@127.0.0.1:${port}` }, {
+        connectTimeoutMs: 300,
+      }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          new RegExp(`cannot reach Redis at redis://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}`),
+        );
+        assert.doesNotMatch(error.message, /secret/, "the password is not printed");
+        return true;
+      },
+    );
+  });
+
+  it("a Redis restart: 503 + Retry-After while it is down, then the sessions and the bus work again", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "tether-redis-"));
+    let server = await startServer(port, dir);
+    const url = `redis://127.0.0.1:${port}`;
+    const errors: unknown[] = [];
+    const held = { started: deferred<void>(), ends: [] as unknown[] };
+    const a = await instance(url, held, errors);
+    const b = await instance(url, held, errors);
+    try {
+      const session = await rawInitialize(a.url, { headers: bearer });
+      assert.equal(await counted(await increment(b.url, session, 1)), "1");
+
+      await killed(server);
+      for (const target of [a, b]) {
+        const refused = await increment(target.url, session, 2);
+        assert.equal(refused.status, 503);
+        assert.equal(refused.headers.get("retry-after"), "1");
+        const body = await refused.json();
+        assert.equal(body.jsonrpc, "2.0");
+        assert.equal(body.error.message, "Service Unavailable: session storage is unreachable");
+      }
+
+      server = await startServer(port, dir);
+      // Clients reconnect on their own within about a second; retry as a client would.
+      let value: string | undefined;
+      await until(
+        async () => {
+          const response = await increment(a.url, session, 3);
+          if (response.status !== 200) {
+            await response.body?.cancel();
+            return false;
+          }
+          value = await counted(response);
+          return true;
+        },
+        "a request succeeds after the restart",
+        10_000,
+      );
+      assert.equal(value, "2", "the session and its state survived the restart");
+
+      // The bus readers reconnected too: a cancellation posted to B reaches the tool on A.
+      const call = await rawPost(a.url, session, {
+        jsonrpc: "2.0",
+        id: 4,
+        method: "tools/call",
+        params: { name: "hold", arguments: {} },
+      }, { headers: bearer });
+      await held.started.promise;
+      await until(
+        async () => {
+          const cancel = await rawPost(b.url, session, {
+            jsonrpc: "2.0",
+            method: "notifications/cancelled",
+            params: { requestId: 4 },
+          }, { headers: bearer });
+          await cancel.body?.cancel();
+          return held.ends.length === 1;
+        },
+        "the tool on A was cancelled from B",
+        10_000,
+      );
+      assert.deepEqual(held.ends, ["cancelled"]);
+      await call.body?.cancel();
+      assert.ok(errors.length > 0, "the outage was reported to onError");
+    } finally {
+      await a.close();
+      await b.close();
+      await killed(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
