@@ -30,6 +30,7 @@ import { checkRateLimit } from "./http/rate_limit.ts";
 import { readBodyText } from "./http/read_body.ts";
 import {
   atStep,
+  busUnavailable,
   isRefusal,
   type Refusal,
   type RefusalStep,
@@ -516,14 +517,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   }
 
   /** The 503 of a closing handler. */
-  function busUnavailable(): Refusal {
-    return refuse(503, "Service Unavailable: the message bus is unreachable", {
-      code: ErrorCode.InternalError,
-      headers: { "retry-after": "1" },
-      step: "bus",
-    });
-  }
-
   function shuttingDown(): Refusal {
     return refuse(503, "Service Unavailable: server is shutting down", {
       headers: { "retry-after": String(CLOSING_RETRY_AFTER_SECONDS) },

@@ -85,6 +85,15 @@ export function refuse(
   return { code: ErrorCode.InvalidRequest, ...extra, status, message };
 }
 
+/** The 503 when the bus between instances cannot be reached (subscribing or publishing). */
+export function busUnavailable(): Refusal {
+  return refuse(503, "Service Unavailable: the message bus is unreachable", {
+    code: ErrorCode.InternalError,
+    headers: { "retry-after": "1" },
+    step: "bus",
+  });
+}
+
 /** `refusal`, naming `step` unless it names one already (for refusals built by shared helpers). */
 export function atStep(refusal: Refusal, step: RefusalStep): Refusal {
   return refusal.step === undefined ? { ...refusal, step } : refusal;

@@ -15,7 +15,7 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { checkGetAccept } from "../http/guards.ts";
-import { type Refusal, refuse } from "../http/refusal.ts";
+import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type {
   ClassifiedMessage,
@@ -320,11 +320,7 @@ export class LegacyPipeline {
       return undefined;
     } catch (error) {
       this.#config.onError(error);
-      return refuse(503, "Service Unavailable: the message bus is unreachable", {
-        code: ErrorCode.InternalError,
-        headers: { "retry-after": "1" },
-        step: "bus",
-      });
+      return busUnavailable();
     }
   }
 

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { type Refusal, refuse } from "../http/refusal.ts";
+import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
@@ -92,11 +92,7 @@ export async function serveModernMessage(
           await deps.publish({ type: "stateless-cancel", ownerKey, requestId });
         } catch (error) {
           deps.onError(error);
-          return refuse(503, "Service Unavailable: the message bus is unreachable", {
-            code: ErrorCode.InternalError,
-            headers: { "retry-after": "1" },
-            step: "bus",
-          });
+          return busUnavailable();
         }
       }
     }

@@ -11,6 +11,7 @@
 
 import type { BusListener, BusMessage, MessageBus } from "../bus/message_bus.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
+import { entriesOf, streamEntriesOf } from "./stream_entries.ts";
 
 /**
  * Options of {@linkcode RedisBus}.
@@ -190,37 +191,4 @@ export class RedisBus implements MessageBus {
       }
     }
   }
-}
-
-interface Entry {
-  id: string;
-  fields: Record<string, string>;
-}
-
-/** Entries of an `XRANGE`/`XREVRANGE` reply: RESP2 `[id, [field, value, …]]` or RESP3 `{ id, message }`. */
-function entriesOf(reply: unknown): Entry[] {
-  if (!Array.isArray(reply)) return [];
-  return reply.map((entry) => {
-    if (Array.isArray(entry)) {
-      const flat = entry[1] as unknown[];
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
-      return { id: String(entry[0]), fields };
-    }
-    const { id, message } = entry as { id: string; message: Record<string, string> };
-    return { id: String(id), fields: message };
-  });
-}
-
-/** Entries of an `XREAD` reply for one stream: RESP2 `[[key, entries]]`, RESP3 a map; `null` when it timed out. */
-function streamEntriesOf(reply: unknown): Entry[] {
-  if (reply === null || reply === undefined) return [];
-  if (Array.isArray(reply)) {
-    const first = reply[0] as unknown;
-    if (Array.isArray(first)) return entriesOf(first[1]);
-    const named = first as { name?: string; messages?: unknown } | undefined;
-    return entriesOf(named?.messages);
-  }
-  if (reply instanceof Map) return entriesOf([...reply.values()][0]);
-  return entriesOf(Object.values(reply as Record<string, unknown>)[0]);
 }

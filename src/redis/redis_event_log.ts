@@ -24,6 +24,7 @@ import {
   type StoredEvent,
 } from "../streams/event_log.ts";
 import type { RedisCommands } from "./redis_commands.ts";
+import { entriesOf } from "./stream_entries.ts";
 
 /**
  * Options of {@linkcode RedisEventLog}.
@@ -174,21 +175,13 @@ export class RedisEventLog implements EventLog {
     ]) as (string | null)[];
     const next = fields?.[0];
     if (next === null || next === undefined || parsed.seq > Number(next)) return undefined;
-    const entries = await this.#redis.sendCommand([
-      "XRANGE",
-      stream,
-      `(0-${parsed.seq}`,
-      "+",
-    ]) as unknown[];
+    const entries = await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]);
     const events: StoredEvent[] = [];
-    for (const entry of entries ?? []) {
-      // RESP2: [id, [field, value]]; RESP3 clients may give { id, message }.
-      const id = Array.isArray(entry) ? String(entry[0]) : String((entry as { id: string }).id);
-      const values = Array.isArray(entry)
-        ? entry[1] as string[]
-        : Object.entries((entry as { message: Record<string, string> }).message).flat();
-      const data = values[values.indexOf("d") + 1];
-      events.push({ id: formatEventId(parsed.streamId, Number(id.slice(2))), data: String(data) });
+    for (const { id, fields } of entriesOf(entries)) {
+      events.push({
+        id: formatEventId(parsed.streamId, Number(id.slice(2))),
+        data: String(fields.d),
+      });
     }
     return { streamId: parsed.streamId, events, complete: fields[1] === "1" };
   }

@@ -12,6 +12,7 @@ import {
   type BusMessage,
   defineResource,
   defineTool,
+  type McpHandler,
   MemoryBus,
   MemoryEventLog,
   MemorySessionStore,
@@ -101,6 +102,17 @@ function callRequest(session: TestSession, id: number | string, name: string) {
   );
 }
 
+/** Calls `ask` on `handler` and reads its stream up to the elicitation request. */
+async function callAsk(handler: McpHandler, session: TestSession) {
+  const response = await handler(callRequest(session, 1, "ask"));
+  const reader = response.body!.getReader();
+  const { events } = await readSseUntil(
+    reader,
+    (events) => messagesOf(events).some((m) => m.method === "elicitation/create"),
+  );
+  return { reader, elicit: messagesOf(events).find((m) => m.method === "elicitation/create") };
+}
+
 describe("the bus between instances (in-process peers)", () => {
   it("notifications/cancelled posted to B aborts the tool running on A", async () => {
     const { a, b, probe } = pair();
@@ -134,13 +146,7 @@ describe("the bus between instances (in-process peers)", () => {
   it("an elicitation reply posted to B resumes the tool waiting on A", async () => {
     const { a, b } = pair();
     const session = await initialize(a, { headers: alice, capabilities: { elicitation: {} } });
-    const response = await a(callRequest(session, 1, "ask"));
-    const reader = response.body!.getReader();
-    const { events } = await readSseUntil(
-      reader,
-      (events) => messagesOf(events).some((m) => m.method === "elicitation/create"),
-    );
-    const elicit = messagesOf(events).find((m) => m.method === "elicitation/create");
+    const { reader, elicit } = await callAsk(a, session);
     const reply = await b(postRequest(
       { jsonrpc: "2.0", id: elicit.id, result: { action: "accept", content: { name: "Ada" } } },
       { sessionId: session.id, protocolVersion: session.protocolVersion, headers: alice },
@@ -155,13 +161,7 @@ describe("the bus between instances (in-process peers)", () => {
   it("a reply from another principal, posted to B, does not resolve A's request", async () => {
     const { a, b } = pair();
     const session = await initialize(a, { headers: alice, capabilities: { elicitation: {} } });
-    const response = await a(callRequest(session, 1, "ask"));
-    const reader = response.body!.getReader();
-    const { events } = await readSseUntil(
-      reader,
-      (events) => messagesOf(events).some((m) => m.method === "elicitation/create"),
-    );
-    const elicit = messagesOf(events).find((m) => m.method === "elicitation/create");
+    const { reader, elicit } = await callAsk(a, session);
     const forged = await b(postRequest(
       { jsonrpc: "2.0", id: elicit.id, result: { action: "accept", content: { name: "Eve" } } },
       {

@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -18,17 +17,7 @@ import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_bac
 import { serveHandler } from "../../examples/serve.ts";
 import { deferred, until } from "../helpers.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./redis_server.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
