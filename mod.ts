@@ -140,6 +140,8 @@ export {
   type MemoryEventLogOptions,
   type Replay,
   type StoredEvent,
+  type StreamInfo,
+  type WaitOptions,
 } from "./src/streams/event_log.ts";
 export { defaultEventLogBudget } from "./src/streams/memory_budget.ts";
 export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";

@@ -17,7 +17,9 @@
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams and the bus
  * through Redis, so several copies on different PORTs serve one client; give
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
- * on every copy.
+ * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
+ * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
+ * unfinished calls are answered with an error by the others.
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -801,7 +803,10 @@ if (isMainModule()) {
   if (env.REDIS_URL !== undefined && env.REDIS_URL !== "") {
     // Loaded only when asked for: the in-memory fixture needs no Redis client.
     const { createRedisBackend } = await import("../src/redis/mod.ts");
-    shared = await createRedisBackend({ url: env.REDIS_URL });
+    shared = await createRedisBackend({ url: env.REDIS_URL }, {
+      prefix: env.REDIS_PREFIX || undefined,
+      eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
+    });
     console.log("tether everything fixture: sessions, streams and bus in Redis");
   }
   const handler = createEverythingHandler(env, shared);

@@ -44,6 +44,8 @@ export interface BusNotification {
  * - `broadcast`: a notification for every listening stream (both eras).
  * - `resource-updated`: `uri` changed; subscribers are told.
  * - `listening-taken`: a new listening stream of the session opened elsewhere; close yours.
+ * - `stream-followed`: a client follows this stream from another instance; its work is attended
+ *   (a lease, renewed every third of the orphan timeout).
  * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id.
  *
  * @example
@@ -60,6 +62,7 @@ export type BusMessage =
   | { type: "broadcast"; notification: BusNotification }
   | { type: "resource-updated"; uri: string }
   | { type: "listening-taken"; sessionId: string }
+  | { type: "stream-followed"; sessionId: string; streamId: string }
   | { type: "stateless-cancel"; ownerKey: string; requestId: RequestId };
 
 /**

@@ -42,7 +42,8 @@ import {
   type ExchangeDependencies,
   usesPriming,
 } from "../streams/request_exchange.ts";
-import { StreamHub } from "../streams/stream_hub.ts";
+import { LISTENING_STREAM_ID, StreamHub } from "../streams/stream_hub.ts";
+import { parseEventId } from "../streams/event_log.ts";
 import type { Events, SessionEndReason } from "../events.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import { utf8Length } from "../utf8_length.ts";
@@ -128,6 +129,8 @@ export class LegacyPipeline {
       },
       onError: config.onError,
       onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
+      onFollow: (sessionId, streamId) =>
+        this.#tellOthers({ type: "stream-followed", sessionId, streamId }),
     });
     this.#exchange = {
       dispatcher,
@@ -231,7 +234,13 @@ export class LegacyPipeline {
     const lastEventId = request.headers.get("last-event-id");
     if (lastEventId !== null) {
       const resumed = await this.hub.resume(session.id, lastEventId);
-      if (resumed !== undefined) return resumed;
+      if (resumed !== undefined) {
+        // The listening stream resumed here: one that another instance holds closes.
+        if (parseEventId(lastEventId)?.streamId === LISTENING_STREAM_ID) {
+          this.#tellOthers({ type: "listening-taken", sessionId: session.id });
+        }
+        return resumed;
+      }
       // An id that names nothing of this session replays nothing: serve a fresh listening stream.
     }
     // A new listening GET of the owner takes over the old connection (never 409): a half-open one
@@ -308,6 +317,9 @@ export class LegacyPipeline {
         return;
       case "listening-taken":
         this.hub.listening(message.sessionId)?.abort();
+        return;
+      case "stream-followed":
+        this.hub.followed(message.sessionId, message.streamId);
         return;
     }
   }

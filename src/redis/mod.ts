@@ -2,8 +2,9 @@
  * `@tether/mcp/redis`: several tether instances behind a plain load
  * balancer serve one session, through Redis. Any instance serves any request
  * of any session: records and `ctx.session` state (the session store),
- * resumable streams replayed by another instance (the event log; following a stream live from another instance is not built yet), and
- * cancellations, client replies, session ends, notifications and
+ * resumable streams replayed and followed live by another instance, with a
+ * JSON-RPC error instead of a hang when the instance running a request dies
+ * (the event log, with instance heartbeats), and cancellations, client replies, session ends, notifications and
  * listening-stream takeover between instances (the bus). The instance that
  * receives a POST runs it; no request is forwarded.
  *

@@ -17,8 +17,7 @@ import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_sessio
  *
  * @example
  * ```ts
- * import { createClient, ErrorReply } from "redis";
-import { StorageUnavailableError } from "../storage_unavailable.ts";
+ * import { createClient } from "redis";
  * import type { DuplicableRedisClient } from "@tether/mcp/redis";
  * const client: DuplicableRedisClient = createClient({ url: "redis://127.0.0.1:6379" });
  * ```
@@ -65,7 +64,7 @@ export interface RedisBackendOptions {
   /** Options of the session store (its prefix is `prefix`). */
   sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
   /** Options of the event log (its prefix is `prefix`). */
-  eventLog?: Omit<RedisEventLogOptions, "prefix">;
+  eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
   /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
@@ -157,7 +156,7 @@ export async function createRedisBackend(
   }
 
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
-  const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix });
+  const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
   let closing: Promise<void> | undefined;
   return {
@@ -167,6 +166,7 @@ export async function createRedisBackend(
     close: () =>
       closing ??= (async () => {
         await bus.close();
+        await eventLog.close();
         await Promise.all(opened.map((connection) => connection.close()));
       })(),
   };

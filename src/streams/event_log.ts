@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { RequestId } from "../jsonrpc/messages.ts";
 import { utf8Length } from "../utf8_length.ts";
 import { defaultEventLogBudget } from "./memory_budget.ts";
 
@@ -46,6 +47,45 @@ export interface Replay {
   events: StoredEvent[];
   /** True when the stream has ended (its final response is among the stored events). */
   complete: boolean;
+  /**
+   * Set by {@linkcode EventLog.waitAfter} when the instance writing the
+   * stream stopped (its heartbeat lapsed) before ending it: nothing more
+   * will come. The requests it was answering are listed, so the follower
+   * can answer them with an error instead of leaving the client waiting.
+   */
+  writerLost?: { requestIds: RequestId[] };
+}
+
+/**
+ * What a stream is for, recorded when it opens: the ids of the requests it
+ * answers (none for a listening stream).
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, type StreamInfo } from "@tether/mcp";
+ * const info: StreamInfo = { requestIds: [7] };
+ * await new MemoryEventLog().open("session", "stream", info);
+ * ```
+ */
+export interface StreamInfo {
+  /** The JSON-RPC ids of the requests this stream answers. */
+  requestIds?: readonly RequestId[];
+}
+
+/**
+ * How long {@linkcode EventLog.waitAfter} may wait, and what stops it.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@tether/mcp";
+ * const options: WaitOptions = { timeoutMs: 5_000, signal: AbortSignal.timeout(10_000) };
+ * ```
+ */
+export interface WaitOptions {
+  /** Longest wait, ms; the log may return sooner with no events. */
+  timeoutMs: number;
+  /** Ends the wait early (the reply then has no events). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,7 +100,7 @@ export interface Replay {
  */
 export interface EventLog {
   /** Registers a new stream (before its priming event), so it can be resumed before its first event. */
-  open(sessionId: string, streamId: string): Promise<void>;
+  open(sessionId: string, streamId: string, info?: StreamInfo): Promise<void>;
   /** Appends an event to a stream and returns its id. */
   append(sessionId: string, streamId: string, data: string): Promise<string>;
   /** Marks a stream as ended. */
@@ -69,6 +109,21 @@ export interface EventLog {
   replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined>;
   /** Forgets everything of a session. */
   deleteSession(sessionId: string): Promise<void>;
+  /**
+   * Optional live tailing: like {@linkcode EventLog.replayAfter}, but when
+   * nothing follows `lastEventId` yet and the stream is still running, waits
+   * (up to `timeoutMs`, or until `signal` aborts) for the next event or the
+   * end. A reply with no events and `complete: false` means "still running,
+   * ask again". Undefined when the stream or session is gone. With it, a
+   * client that resumes on an instance other than the one running its
+   * request follows the stream live until it ends; without it, such a
+   * resume replays what is stored and closes.
+   */
+  waitAfter?(
+    sessionId: string,
+    lastEventId: string,
+    options: WaitOptions,
+  ): Promise<Replay | undefined>;
 }
 
 /** Splits `<stream>:<seq>`; undefined when malformed. */
@@ -123,6 +178,8 @@ interface StreamLog {
   complete: boolean;
   /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
   lostThrough: number;
+  /** Wakes followers waiting in `waitAfter` (set while some wait). */
+  waiters: Set<() => void> | undefined;
 }
 
 interface SessionLog {
@@ -183,8 +240,11 @@ export class MemoryEventLog implements EventLog {
     return this.#totalBytes;
   }
 
-  /** Registers a stream; the oldest stream of the session is dropped past the bound. */
-  open(sessionId: string, streamId: string): Promise<void> {
+  /**
+   * Registers a stream; the oldest stream of the session is dropped past the
+   * bound. `info` is not kept: a writer in this process is never lost.
+   */
+  open(sessionId: string, streamId: string, _info?: StreamInfo): Promise<void> {
     this.#stream(sessionId, streamId);
     return Promise.resolve();
   }
@@ -209,6 +269,7 @@ export class MemoryEventLog implements EventLog {
         nextSeq: 1,
         complete: false,
         lostThrough: 0,
+        waiters: undefined,
       };
       session.streams.set(streamId, stream);
       this.#running.add(stream);
@@ -218,6 +279,7 @@ export class MemoryEventLog implements EventLog {
 
   /** Forgets a whole stream. */
   #drop(stream: StreamLog): void {
+    this.#wake(stream);
     this.#release(stream, stream.events.length);
     stream.session.streams.delete(stream.streamId);
     this.#finished.delete(stream);
@@ -300,6 +362,7 @@ export class MemoryEventLog implements EventLog {
     if (stream.events.length > this.#maxEvents) this.#release(stream, 1);
     if (session.bytes > this.#maxBytes) this.#trimSession(session);
     if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
+    this.#wake(stream);
     return Promise.resolve(id);
   }
 
@@ -310,8 +373,46 @@ export class MemoryEventLog implements EventLog {
       stream.complete = true;
       this.#running.delete(stream);
       this.#finished.add(stream);
+      this.#wake(stream);
     }
     return Promise.resolve();
+  }
+
+  /** Tells the followers of `stream` to look again. */
+  #wake(stream: StreamLog): void {
+    const waiters = stream.waiters;
+    if (waiters === undefined) return;
+    stream.waiters = undefined;
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Live tailing: events after `lastEventId`, waiting for the next one (or
+   * the end) when there are none yet. A process-local writer never goes
+   * missing, so `writerLost` is never set.
+   */
+  async waitAfter(
+    sessionId: string,
+    lastEventId: string,
+    options: WaitOptions,
+  ): Promise<Replay | undefined> {
+    const now = await this.replayAfter(sessionId, lastEventId);
+    const signal = options.signal;
+    if (now === undefined || now.events.length > 0 || now.complete || signal?.aborted) return now;
+    const stream = this.#sessions.get(sessionId)?.streams.get(now.streamId);
+    if (stream === undefined) return undefined;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        stream.waiters?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+      (stream.waiters ??= new Set()).add(done);
+    });
+    return this.replayAfter(sessionId, lastEventId);
   }
 
   /** Events after `lastEventId` in its own stream; undefined when events it needs were evicted. */

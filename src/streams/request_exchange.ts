@@ -33,6 +33,7 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type RequestId,
 } from "../jsonrpc/messages.ts";
 import {
   type OutboundRequestOptions,
@@ -145,6 +146,8 @@ class Exchange implements SlowCall {
   /** The registrations of this POST's requests, to abort them when abandoned. */
   #handles: InFlightHandle[] = [];
   #clientGone = false;
+  /** The ids of the requests this POST answers (recorded with its stream). */
+  #requestIds: RequestId[] = [];
 
   constructor(deps: ExchangeDependencies, session: SessionRecord, principal: Principal) {
     this.deps = deps;
@@ -160,7 +163,11 @@ class Exchange implements SlowCall {
   }
 
   openStream(): Promise<LogicalStream> {
-    this.#opening ??= this.deps.hub.openRequestStream(this.session.id, this.prime).then(
+    this.#opening ??= this.deps.hub.openRequestStream(
+      this.session.id,
+      this.prime,
+      this.#requestIds,
+    ).then(
       (opened) => {
         this.#sse = opened.response;
         this.#decide?.();
@@ -186,6 +193,7 @@ class Exchange implements SlowCall {
     connection?: AbortSignal,
   ): Promise<Response> {
     this.#remaining = requests.length;
+    this.#requestIds = requests.map((request) => request.id);
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
     const runs = requests.map((request) => this.#run(request));

@@ -6,13 +6,25 @@
  * with `Last-Event-ID` gets exactly what it missed. One timer sends
  * heartbeats to every open connection. The work behind a stream may run
  * without a connection only for the orphan timeout (see orphan_watch.ts).
- * Scope: this process only; streams of other instances are not visible here.
+ *
+ * Streams written by another instance (a shared event log) are resumed by
+ * replaying them and, when the log tails (`waitAfter`), following them live
+ * until they end. The follower renews a lease (`onFollow`, through the bus)
+ * so the writing instance knows its stream has a connection and keeps the
+ * work; when the writer's process is lost, the follower answers the
+ * requests the stream was for with an error and closes.
  * @module
  */
 
 import { SSE_HEADERS, type SseMessage, stringifySseMessage } from "../http/sse.ts";
-import type { JsonRpcMessage } from "../jsonrpc/messages.ts";
-import { type EventLog, formatEventId, parseEventId } from "./event_log.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import {
+  errorResponse,
+  type JsonRpcMessage,
+  type RequestId,
+  requestIdKey,
+} from "../jsonrpc/messages.ts";
+import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "./sse_connection.ts";
 
@@ -33,7 +45,17 @@ export interface StreamHubOptions {
   onError: (error: unknown) => void;
   /** Told when a connection ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
+  /**
+   * Told when a connection here follows a stream another instance writes:
+   * at the start, then every third of the orphan timeout while it lasts.
+   * The handler passes it to the writer (the bus), whose stream then keeps
+   * its work ({@linkcode StreamHub.followed}).
+   */
+  onFollow?: (sessionId: string, streamId: string) => void;
 }
+
+/** Longest single wait of a follower for the next event (it waits again after). */
+const FOLLOW_WAIT_MS = 10_000;
 
 /** The id of a session's listening (GET) stream. */
 export const LISTENING_STREAM_ID = "listen";
@@ -107,6 +129,16 @@ export class LogicalStream {
   #stopOrphanClock(): void {
     this.#adopt?.();
     this.#adopt = undefined;
+  }
+
+  /**
+   * A connection on another instance follows this stream: its work counts
+   * as attended for another orphan timeout (the follower renews well before).
+   */
+  renewLease(): void {
+    if (this.connected || this.#adopt === undefined) return;
+    this.#stopOrphanClock();
+    this.#startOrphanClock();
   }
 
   /** Logs a message and writes it to the attached connection, in call order. */
@@ -224,9 +256,10 @@ export class StreamHub {
   async openRequestStream(
     sessionId: string,
     prime: boolean,
+    requestIds: readonly RequestId[] = [],
   ): Promise<{ stream: LogicalStream; response: Response }> {
     const streamId = this.#nextStreamId();
-    await this.eventLog.open(sessionId, streamId);
+    await this.eventLog.open(sessionId, streamId, { requestIds });
     const stream = this.#register(sessionId, streamId);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
     return { stream, response: sseResponse(connection) };
@@ -311,54 +344,63 @@ export class StreamHub {
 
   /**
    * Resumes a stream from `lastEventId`: replays what came after it, then
-   * continues live when the stream is still running here, or ends. A resume
-   * of the listening stream takes over its connection. Undefined when the id
-   * names nothing of this session.
+   * continues live when the stream is still running here (or, with a log
+   * that tails, on another instance), or ends. A resume of the listening
+   * stream takes over its connection. Undefined when the id names nothing
+   * of this session.
    */
   async resume(sessionId: string, lastEventId: string): Promise<Response | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
     const isListening = parsed.streamId === LISTENING_STREAM_ID;
     let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
+    let following: AbortController | undefined;
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
         this.#connections.delete(connection);
         stream?.detach(connection);
+        following?.abort();
         if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
-    const replayInto = async (): Promise<boolean> => {
+    const replayInto = async (): Promise<Replay | undefined> => {
       const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
-      if (replay === undefined) return false;
+      if (replay === undefined) return undefined;
       let text = "";
       for (const event of replay.events) {
         text += stringifySseMessage({ id: event.id, data: event.data });
       }
       if (text !== "") connection.writeBacklog(text);
-      return true;
+      return replay;
     };
-    let found: boolean;
+    let replay: Replay | undefined;
     if (stream !== undefined) {
       // Inside the stream's send queue: no live event can slip between the replay and the attach.
-      found = await stream.exclusive(async () => {
-        const ok = await replayInto();
-        if (ok && !stream!.finished) stream!.attach(connection);
-        return ok;
+      replay = await stream.exclusive(async () => {
+        const found = await replayInto();
+        if (found !== undefined && !stream!.finished) stream!.attach(connection);
+        return found;
       });
-      if (found && stream.finished) connection.close();
+      if (replay !== undefined && stream.finished) connection.close();
     } else {
-      found = await replayInto();
-      if (found && isListening) {
+      replay = await replayInto();
+      if (replay !== undefined && isListening) {
         // Look again after the await: a concurrent GET may have opened the listening stream (take it over).
         stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
         stream.attach(connection);
+      } else if (replay !== undefined && !replay.complete && this.eventLog.waitAfter) {
+        // Running on another instance: follow it live.
+        following = new AbortController();
+        const events = replay.events;
+        const from = events.length > 0 ? events[events.length - 1].id : lastEventId;
+        void this.#follow(sessionId, parsed.streamId, from, connection, following.signal);
       } else {
-        // Finished here, or running on another instance: the client has what the log holds.
+        // Finished, or running elsewhere with a log that cannot tail: the client has what the log holds.
         connection.close();
       }
     }
-    if (!found) {
+    if (replay === undefined) {
       connection.close();
       return undefined;
     }
@@ -366,6 +408,82 @@ export class StreamHub {
     if (!connection.ended) this.#connections.set(connection, sessionId);
     this.#ensureTimer();
     return sseResponse(connection);
+  }
+
+  /**
+   * Follows a stream another instance writes, from event `from`, until it
+   * ends, its session or the connection goes, or its writer is lost.
+   */
+  async #follow(
+    sessionId: string,
+    streamId: string,
+    from: string,
+    connection: SseConnection,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const log = this.eventLog;
+    const renew = () => this.#options.onFollow?.(sessionId, streamId);
+    renew();
+    const lease = setInterval(renew, Math.max(1, Math.floor(this.orphans.timeoutMs / 3)));
+    unrefTimer(lease);
+    let last = from;
+    try {
+      while (!signal.aborted) {
+        const tail = await log.waitAfter!(sessionId, last, { timeoutMs: FOLLOW_WAIT_MS, signal });
+        if (tail === undefined || signal.aborted) break;
+        if (tail.events.length > 0) {
+          let text = "";
+          for (const event of tail.events) {
+            text += stringifySseMessage({ id: event.id, data: event.data });
+          }
+          if (!connection.writeRaw(text)) break;
+          last = tail.events[tail.events.length - 1].id;
+        }
+        if (tail.complete) break;
+        if (tail.writerLost !== undefined) {
+          await this.#answerLost(sessionId, streamId, tail.writerLost.requestIds, connection);
+          break;
+        }
+      }
+    } catch (error) {
+      this.reportError(error);
+    } finally {
+      clearInterval(lease);
+      connection.close();
+    }
+  }
+
+  /**
+   * The stream's writer died before answering: each request it had not
+   * answered gets a JSON-RPC error (without an event id, so the client does
+   * not resume a stream that will never go on), never a hang.
+   */
+  async #answerLost(
+    sessionId: string,
+    streamId: string,
+    requestIds: readonly RequestId[],
+    connection: SseConnection,
+  ): Promise<void> {
+    const answered = new Set<string>();
+    const all = await this.eventLog.replayAfter(sessionId, formatEventId(streamId, 0));
+    for (const event of all?.events ?? []) {
+      const id = responseIdOf(event.data);
+      if (id !== undefined) answered.add(requestIdKey(id));
+    }
+    for (const id of requestIds) {
+      if (answered.has(requestIdKey(id))) continue;
+      const error = errorResponse(
+        id,
+        ErrorCode.InternalError,
+        "The server instance handling this request stopped before answering; send it again",
+      );
+      connection.write({ data: JSON.stringify(error) });
+    }
+  }
+
+  /** Another instance follows `streamId` of this process: renew its work's lease. */
+  followed(sessionId: string, streamId: string): void {
+    this.#streams.get(sessionId)?.get(streamId)?.renewLease();
   }
 
   /** Ends every stream of a session (DELETE, expiry). */
@@ -440,6 +558,18 @@ export class StreamHub {
       if (connection.writeRaw(": keepalive\n\n")) sessions.add(sessionId);
     }
     this.#options.onHeartbeat?.(sessions);
+  }
+}
+
+/** The id of a JSON-RPC response in `data`, if it is one. */
+function responseIdOf(data: string): RequestId | undefined {
+  try {
+    const message = JSON.parse(data) as Record<string, unknown>;
+    const id = message.id;
+    if ("method" in message || !("result" in message || "error" in message)) return undefined;
+    return typeof id === "string" || typeof id === "number" ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,8 +4,11 @@
  * factory)`. It pins what resumability relies on: ids name their stream and
  * grow, a replay returns exactly the events after the given id of that
  * stream only, completion is reported, unknown or malformed ids replay
- * nothing, sessions are isolated, and deleting a session forgets it. Not a
- * test file itself; tests/contracts/*_test.ts run it.
+ * nothing, sessions are isolated, and deleting a session forgets it. Logs
+ * that tail (`waitAfter`, asked for with `{ tailing: true }`) also: a
+ * follower gets every event exactly once, in order, wakes for the end,
+ * stops when asked or when the session goes, and times out with nothing.
+ * Not a test file itself; tests/contracts/*_test.ts run it.
  * @module
  */
 
@@ -16,8 +19,30 @@ import type { EventLog } from "../../mod.ts";
 /** Makes a fresh, empty log for one test. */
 export type EventLogFactory = () => EventLog | Promise<EventLog>;
 
+/** What the log under test claims beyond the interface's required part. */
+export interface EventLogClaims {
+  /** It implements `waitAfter` (live tailing). */
+  tailing?: boolean;
+}
+
+/** Logs with a `close()` (connections of their own) are closed after each tailing test. */
+async function closeLog(log: EventLog): Promise<void> {
+  await (log as { close?: () => Promise<void> }).close?.();
+}
+
+/** `waitAfter` of `log`, which must have one. */
+function tail(log: EventLog): NonNullable<EventLog["waitAfter"]> {
+  assert.equal(typeof log.waitAfter, "function", "a tailing log implements waitAfter");
+  return log.waitAfter!.bind(log);
+}
+
 /** Runs the EventLog contract against logs made by `factory`. */
-export function describeEventLog(name: string, factory: EventLogFactory): void {
+export function describeEventLog(
+  name: string,
+  factory: EventLogFactory,
+  claims: EventLogClaims = {},
+): void {
+  if (claims.tailing) describeTailing(name, factory);
   describe(`EventLog contract: ${name}`, () => {
     it("replays exactly the events after the given id, in order", async () => {
       const log = await factory();
@@ -86,6 +111,120 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       const id = await log.append("s", "a", "x");
       await log.deleteSession("s");
       assert.equal(await log.replayAfter("s", id), undefined);
+    });
+  });
+}
+
+function describeTailing(name: string, factory: EventLogFactory): void {
+  describe(`EventLog contract (tailing): ${name}`, () => {
+    it("waits for the next event and returns it", async () => {
+      const log = await factory();
+      try {
+        await log.open("s", "a");
+        const first = await log.append("s", "a", "one");
+        let settled = false;
+        const waiting = tail(log)("s", first, { timeoutMs: 20_000 }).finally(() => settled = true);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(settled, false, "nothing new yet: still waiting");
+        const second = await log.append("s", "a", "two");
+        const got = await waiting;
+        assert.deepEqual(got?.events, [{ id: second, data: "two" }]);
+        assert.equal(got?.complete, false);
+      } finally {
+        await closeLog(log);
+      }
+    });
+
+    it("returns at once what is already there", async () => {
+      const log = await factory();
+      try {
+        const first = await log.append("s", "a", "one");
+        await log.append("s", "a", "two");
+        await log.append("s", "a", "three");
+        const got = await tail(log)("s", first, { timeoutMs: 20_000 });
+        assert.deepEqual(got?.events.map((e) => e.data), ["two", "three"]);
+      } finally {
+        await closeLog(log);
+      }
+    });
+
+    it("wakes for the end of the stream", async () => {
+      const log = await factory();
+      try {
+        await log.open("s", "a");
+        const last = await log.append("s", "a", "one");
+        const waiting = tail(log)("s", last, { timeoutMs: 20_000 });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await log.complete("s", "a");
+        const got = await waiting;
+        assert.deepEqual(got?.events, []);
+        assert.equal(got?.complete, true);
+        assert.equal(got?.writerLost, undefined);
+      } finally {
+        await closeLog(log);
+      }
+    });
+
+    it("a follower gets every event exactly once, in order, then the end", async () => {
+      const log = await factory();
+      try {
+        await log.open("s", "a");
+        const written: string[] = [];
+        const writer = (async () => {
+          for (let i = 0; i < 60; i++) {
+            written.push(`e${i}`);
+            await log.append("s", "a", `e${i}`);
+            await log.append("s", "other", `noise${i}`);
+            if (i % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          await log.complete("s", "a");
+        })();
+        const seen: string[] = [];
+        let last = "a:0";
+        for (;;) {
+          const got = await tail(log)("s", last, { timeoutMs: 20_000 });
+          assert.ok(got !== undefined, "the stream stays known while it runs");
+          for (const event of got.events) seen.push(event.data);
+          if (got.events.length > 0) last = got.events[got.events.length - 1].id;
+          if (got.complete) break;
+        }
+        await writer;
+        assert.deepEqual(seen, written);
+      } finally {
+        await closeLog(log);
+      }
+    });
+
+    it("times out with nothing on a running stream, and stops when its signal aborts", async () => {
+      const log = await factory();
+      try {
+        const last = await log.append("s", "a", "one");
+        const quiet = await tail(log)("s", last, { timeoutMs: 30 });
+        assert.deepEqual(quiet, { streamId: "a", events: [], complete: false });
+        const stop = new AbortController();
+        const waiting = tail(log)("s", last, { timeoutMs: 600_000, signal: stop.signal });
+        setTimeout(() => stop.abort(), 20);
+        const stopped = await waiting; // a wait that ignored its signal would time the test out
+        assert.deepEqual(stopped?.events, []);
+        assert.equal(stopped?.complete, false);
+      } finally {
+        await closeLog(log);
+      }
+    });
+
+    it("ends with undefined when the session is deleted, or the id names nothing", async () => {
+      const log = await factory();
+      try {
+        const last = await log.append("s", "a", "one");
+        assert.equal(await tail(log)("s", "nope:1", { timeoutMs: 30 }), undefined);
+        assert.equal(await tail(log)("other", last, { timeoutMs: 30 }), undefined);
+        const waiting = tail(log)("s", last, { timeoutMs: 20_000 });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await log.deleteSession("s");
+        assert.equal(await waiting, undefined);
+      } finally {
+        await closeLog(log);
+      }
     });
   });
 }

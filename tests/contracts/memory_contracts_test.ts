@@ -4,7 +4,7 @@ import { describeEventLog } from "./event_log_contract.ts";
 import { describeSessionStore } from "./session_store_contract.ts";
 
 describeSessionStore("MemorySessionStore", () => new MemorySessionStore());
-describeEventLog("MemoryEventLog", () => new MemoryEventLog());
+describeEventLog("MemoryEventLog", () => new MemoryEventLog(), { tailing: true });
 describeEventLog(
   "MemoryEventLog with a small global budget",
   () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }),

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { createClient } from "redis";
 import type { BusMessage, MessageBus } from "../../mod.ts";
 import type { RedisConnection } from "../../src/redis/redis_commands.ts";
 import { RedisBus } from "../../src/redis/redis_bus.ts";
@@ -23,19 +22,8 @@ after(async () => {
 });
 
 /** A connection of its own, as createRedisBackend opens them. */
-async function openConnection(): Promise<RedisConnection> {
-  const client = createClient({ url: redis.url });
-  client.on("error", () => {});
-  await client.connect();
-  return {
-    sendCommand: (args) => client.sendCommand(args),
-    close: () => {
-      try {
-        client.destroy();
-      } catch { /* closed already */ }
-      return Promise.resolve();
-    },
-  };
+function openConnection(): Promise<RedisConnection> {
+  return redis.openConnection();
 }
 
 let made: RedisBus[] = [];

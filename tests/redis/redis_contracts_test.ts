@@ -20,4 +20,17 @@ describeSessionStore(
   "RedisSessionStore",
   () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }),
 );
-describeEventLog("RedisEventLog", () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }));
+describeEventLog(
+  "RedisEventLog",
+  () =>
+    new RedisEventLog(redis.client, {
+      prefix: `t${++n}:`,
+      openConnection: () => redis.openConnection(),
+    }),
+  { tailing: true },
+);
+describeEventLog(
+  "RedisEventLog without blocking connections (polls)",
+  () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }),
+  { tailing: true },
+);

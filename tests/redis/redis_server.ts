@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createClient } from "redis";
-import type { RedisCommands } from "../../src/redis/redis_commands.ts";
+import type { RedisCommands, RedisConnection } from "../../src/redis/redis_commands.ts";
 
 /** The client surface the tests use. */
 export type TestClient = RedisCommands & { quit(): Promise<unknown> };
@@ -17,6 +17,8 @@ export type TestClient = RedisCommands & { quit(): Promise<unknown> };
 export interface TestRedis {
   url: string;
   client: TestClient;
+  /** A connection of its own (for blocking reads), as createRedisBackend opens them. */
+  openConnection(): Promise<RedisConnection>;
   /** Stops the client and the server. */
   stop(): Promise<void>;
 }
@@ -68,6 +70,20 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url,
     client,
+    async openConnection() {
+      const own = createClient({ url });
+      own.on("error", () => {});
+      await own.connect();
+      return {
+        sendCommand: (args) => own.sendCommand(args),
+        close: () => {
+          try {
+            own.destroy();
+          } catch { /* closed already */ }
+          return Promise.resolve();
+        },
+      };
+    },
     async stop() {
       try {
         await client!.quit();

@@ -21,6 +21,7 @@ import {
   rawGet,
   rawInitialize,
   rawPost,
+  type SseEvent,
   SseReader,
   WAIT_MS,
 } from "../interop/helpers.ts";
@@ -46,11 +47,19 @@ interface Probe {
   held: ReturnType<typeof deferred<void>>;
   /** Why each held call ended, and on which instance. */
   ends: string[];
+  /** `count` pauses at 3 and at 6 until these resolve. */
+  gates?: ReturnType<typeof deferred<void>>[];
+  /** Progress events `count` has sent. */
+  counted?: number;
 }
 
 let prefixes = 0;
 
-async function startInstances(probe: Probe, count = 3): Promise<Instance[]> {
+async function startInstances(
+  probe: Probe,
+  count = 3,
+  options: { orphanTimeoutMs?: number } = {},
+): Promise<Instance[]> {
   const prefix = `three${++prefixes}:`;
   const instances: Instance[] = [];
   for (const name of ["A", "B", "C"].slice(0, count)) {
@@ -63,6 +72,7 @@ async function startInstances(probe: Probe, count = 3): Promise<Instance[]> {
       name: "three",
       version: "1.0.0",
       onError: () => {},
+      orphanTimeoutMs: options.orphanTimeoutMs,
       authenticate: (request): Principal | undefined => {
         const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
         return match === null ? undefined : { id: match[1] };
@@ -83,6 +93,20 @@ async function startInstances(probe: Probe, count = 3): Promise<Instance[]> {
             await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
             probe.ends.push(`${name}:${String(ctx.signal.reason)}`);
             return "stopped";
+          },
+        }),
+        defineTool({
+          name: "count",
+          handler: async (_input, ctx) => {
+            for (let i = 1; i <= 10; i++) {
+              await ctx.progress(i, 10);
+              probe.counted = i;
+              if (i === 3) await probe.gates?.[0].promise;
+              else if (i === 6) await probe.gates?.[1].promise;
+              else if (i > 6) await new Promise((resolve) => setTimeout(resolve, 400));
+            }
+            probe.ends.push(`${name}:${ctx.signal.aborted ? String(ctx.signal.reason) : "done"}`);
+            return `${name} counted to 10`;
           },
         }),
         defineTool({
@@ -309,6 +333,98 @@ describe("three instances on one Redis", () => {
         if (event.data !== "") data = JSON.parse(event.data).params.data;
       }
       assert.equal(data, "A");
+      await readerC.cancel();
+    } finally {
+      for (const instance of [a, b, c]) await instance.close();
+    }
+  });
+
+  it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", async () => {
+    const probe: Probe = { held: deferred<void>(), ends: [], gates: [deferred(), deferred()] };
+    // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
+    const [a, b, c] = await startInstances(probe, 3, { orphanTimeoutMs: 1_200 });
+    try {
+      const session = await rawInitialize(a.url, { headers: bearer("alice") });
+      const call = await rawPost(a.url, session, {
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: { name: "count", arguments: {}, _meta: { progressToken: "p" } },
+      }, { headers: bearer("alice") });
+      const events: SseEvent[] = [];
+      const first = new SseReader(call.body);
+      let lastId: string | undefined;
+      while (events.filter((e) => e.data !== "").length < 3) {
+        const event = await first.next();
+        assert.ok(event !== undefined);
+        events.push(event);
+        lastId = event.id ?? lastId;
+      }
+      await first.cancel(); // the client drops; A writes on without a connection
+      probe.gates![0].resolve();
+      await until(() => probe.counted === 6, "A wrote three more events", WAIT_MS);
+
+      const resumed = await rawGet(c.url, session, {
+        headers: bearer("alice"),
+        lastEventId: lastId!,
+      });
+      assert.equal(resumed.status, 200);
+      const second = new SseReader(resumed.body);
+      for (let i = 0; i < 3; i++) {
+        const event = await second.next();
+        assert.ok(event !== undefined, "the replay of 4..6");
+        events.push(event);
+      }
+      // Live from here: A writes 7..10 and the result, which reach C's connection as they happen.
+      probe.gates![1].resolve();
+      events.push(...await second.rest());
+
+      const messages = events.filter((e) => e.data !== "").map((e) => JSON.parse(e.data));
+      const progress = messages.filter((m) => m.method === "notifications/progress")
+        .map((m) => m.params.progress);
+      assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "every event exactly once");
+      const results = messages.filter((m) => m.id === 9);
+      assert.equal(results.length, 1);
+      assert.equal(results[0].result.content[0].text, "A counted to 10");
+      const ids = events.map((e) => e.id).filter((id) => id !== undefined);
+      assert.equal(new Set(ids).size, ids.length, "no event id twice");
+      assert.deepEqual(probe.ends, ["A:done"], "A was not told the work was abandoned");
+      void b;
+    } finally {
+      for (const instance of [a, b, c]) await instance.close();
+    }
+  });
+
+  it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", async () => {
+    const probe: Probe = { held: deferred<void>(), ends: [] };
+    const [a, b, c] = await startInstances(probe);
+    try {
+      const session = await rawInitialize(a.url, { headers: bearer("alice") });
+      const onA = await rawGet(a.url, session, { headers: bearer("alice") });
+      const readerA = new SseReader(onA.body);
+      await b.handler.notify(session, { method: "notifications/message", params: { data: "one" } });
+      let lastId: string | undefined;
+      while (lastId === undefined) {
+        const event = await readerA.next();
+        assert.ok(event !== undefined);
+        if (event.data !== "") lastId = event.id;
+      }
+      await a.handler.notify(session, { method: "notifications/message", params: { data: "two" } });
+      const onC = await rawGet(c.url, session, { headers: bearer("alice"), lastEventId: lastId });
+      assert.equal(onC.status, 200);
+      while (await readerA.next() !== undefined) { /* A's connection closes: taken over */ }
+      const readerC = new SseReader(onC.body);
+      await b.handler.notify(session, {
+        method: "notifications/message",
+        params: { data: "three" },
+      });
+      const seen: string[] = [];
+      while (seen.length < 2) {
+        const event = await readerC.next();
+        assert.ok(event !== undefined, "C's listening stream stays open");
+        if (event.data !== "") seen.push(JSON.parse(event.data).params.data);
+      }
+      assert.deepEqual(seen, ["two", "three"], "the replay, then live on C");
       await readerC.cancel();
     } finally {
       for (const instance of [a, b, c]) await instance.close();
