@@ -132,6 +132,7 @@ export type {
   SessionChanges,
   SessionRecord,
   SessionStore,
+  SessionUse,
 } from "./src/session/session_store.ts";
 export { generateSessionId } from "./src/session/session_id.ts";
 export {

@@ -250,12 +250,15 @@ export interface HandlerContext {
   readonly clientInfo?: Implementation;
   /**
    * Sends `notifications/message` to the client, unless `level` is below the
-   * session's `logging/setLevel` threshold.
+   * session's `logging/setLevel` threshold. On a 2025 session's stream it
+   * resolves once queued (in order; at most 64 wait), not once written.
    */
   log(level: LoggingLevel, data: unknown, logger?: string): Promise<void>;
   /**
    * Sends `notifications/progress` when the request carried a progress token
-   * (otherwise does nothing). `progress` must increase with every call.
+   * (otherwise does nothing). `progress` must increase with every call. On a
+   * 2025 session's stream it resolves once queued (in order; at most 64
+   * wait), not once written.
    */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**

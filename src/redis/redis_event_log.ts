@@ -34,6 +34,7 @@ import {
   type StreamInfo,
   type WaitOptions,
 } from "../streams/event_log.ts";
+import { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { unrefTimer } from "../streams/stream_hub.ts";
 import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
@@ -99,33 +100,76 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 `;
 
 // KEYS and ARGV as REGISTER, plus ARGV[6] writer instance id, ARGV[7] request ids (JSON)
-const OPEN = REGISTER + `
+const OPEN = new LuaScript(
+  REGISTER + `
 redis.call('HSET', KEYS[2], 'w', ARGV[6], 'r', ARGV[7])
-return 1`;
+return 1`,
+);
 
-// KEYS and ARGV as REGISTER, plus ARGV[6] data, ARGV[7] max events
-const APPEND = REGISTER + `
+// KEYS and ARGV as REGISTER, plus ARGV[6] data, ARGV[7] max events. A stream opened already
+// (the usual case) costs three commands; TTLs are renewed every 256 events and on completion.
+const APPEND = new LuaScript(
+  `
+if redis.call('EXISTS', KEYS[2]) == 0 then
+` + REGISTER + `
+end
 local seq = redis.call('HINCRBY', KEYS[2], 'next', 1)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. seq, 'd', ARGV[6])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
-return seq`;
+if seq % 256 == 1 then
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
+end
+return seq`,
+);
+
+// KEYS and ARGV[1..5] as REGISTER, ARGV[6] max events, ARGV[7..] the events' data. Returns the first
+// sequence number; the others follow it.
+const APPEND_MANY = new LuaScript(
+  `
+if redis.call('EXISTS', KEYS[2]) == 0 then
+` + REGISTER + `
+end
+local count = #ARGV - 6
+local last = redis.call('HINCRBY', KEYS[2], 'next', count)
+local first = last - count + 1
+for i = 1, count do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '0-' .. (first + i - 1), 'd', ARGV[6 + i])
+end
+if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
+end
+return first`,
+);
 
 // KEYS[1] meta hash, KEYS[2] stream; ARGV[1] max events, ARGV[2] ttl. The terminal entry wakes followers.
-const COMPLETE = `
+const COMPLETE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'complete') == '1' then return 0 end
 redis.call('HSET', KEYS[1], 'complete', 1)
 local seq = redis.call('HINCRBY', KEYS[1], 'next', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '0-' .. seq, 'e', 1)
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-return 1`;
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`);
 
 // KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids}
-const STATE = `
+const STATE = new LuaScript(`
 local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r')
 if not f[1] then return {0, 0, 0, ''} end
 if f[2] == '1' then return {1, 1, 1, ''} end
 if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, ''} end
-return {1, 0, 0, f[4] or ''}`;
+return {1, 0, 0, f[4] or ''}`);
+
+// KEYS[1] session streams zset; ARGV[1] prefix .. 'ev:' .. session .. ':', ARGV[2] prefix .. 'em:' .. session .. ':'
+const DELETE_SESSION = new LuaScript(`
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
+redis.call('DEL', KEYS[1], KEYS[1] .. ':order')
+return #ids`);
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
@@ -204,8 +248,8 @@ export class RedisEventLog implements EventLog {
     ];
   }
 
-  #eval(script: string, keys: string[], args: string[]): Promise<unknown> {
-    return this.#redis.sendCommand(["EVAL", script, String(keys.length), ...keys, ...args]);
+  #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    return script.run(this.#redis, keys, args);
   }
 
   /**
@@ -253,6 +297,23 @@ export class RedisEventLog implements EventLog {
       String(this.#maxEvents),
     ]);
     return formatEventId(streamId, Number(seq));
+  }
+
+  /** Appends several events in order, in one script (one round trip); returns their ids. */
+  async appendMany(
+    sessionId: string,
+    streamId: string,
+    data: readonly string[],
+  ): Promise<string[]> {
+    if (data.length === 0) return [];
+    const first = Number(
+      await this.#eval(APPEND_MANY, this.#keys(sessionId, streamId), [
+        ...this.#args(sessionId, streamId),
+        String(this.#maxEvents),
+        ...data,
+      ]),
+    );
+    return data.map((_, i) => formatEventId(streamId, first + i));
   }
 
   /** Marks a stream as ended (followers wake and see the end). */
@@ -423,11 +484,7 @@ export class RedisEventLog implements EventLog {
   async deleteSession(sessionId: string): Promise<void> {
     const prefix = this.#prefix;
     await this.#eval(
-      `
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
-redis.call('DEL', KEYS[1], KEYS[1] .. ':order')
-return #ids`,
+      DELETE_SESSION,
       [`${prefix}es:${sessionId}`],
       [`${prefix}ev:${sessionId}:`, `${prefix}em:${sessionId}:`],
     );

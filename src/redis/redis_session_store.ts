@@ -19,7 +19,9 @@ import type {
   SessionChanges,
   SessionRecord,
   SessionStore,
+  SessionUse,
 } from "../session/session_store.ts";
+import { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 /**
@@ -39,20 +41,35 @@ export interface RedisSessionStoreOptions {
 }
 
 // KEYS[1] sessions zset, KEYS[2] record; ARGV[1] max, ARGV[2] record json, ARGV[3] expiresAt, ARGV[4] id
-const CREATE = `
+const CREATE = new LuaScript(`
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 if redis.call('SET', KEYS[2], ARGV[2], 'NX') == false then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-return 1`;
+return 1`);
 
 // KEYS[1] sessions zset, KEYS[2] record; ARGV[1] expiresAt, ARGV[2] id
-const TOUCH = `
+const TOUCH = new LuaScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
-return 1`;
+return 1`);
+
+// KEYS[1] sessions zset, KEYS[2] record; ARGV[1] id, ARGV[2] now, ARGV[3] owner key, ARGV[4] idle ttl,
+// ARGV[5] absolute ttl. {record json, deadline}, the deadline moved when the owner matches; nil when gone.
+const GET_AND_TOUCH = new LuaScript(`
+local json = redis.call('GET', KEYS[2])
+if not json then return false end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= tonumber(ARGV[2]) then return false end
+local record = cjson.decode(json)
+if record.ownerKey == ARGV[3] then
+  local deadline = math.min(tonumber(ARGV[2]) + tonumber(ARGV[4]), record.createdAt + tonumber(ARGV[5]))
+  score = string.format('%d', deadline)
+  redis.call('ZADD', KEYS[1], 'XX', score, ARGV[1])
+end
+return {json, score}`);
 
 // KEYS[1] record; ARGV[1] changes json
-const UPDATE = `
+const UPDATE = new LuaScript(`
 local json = redis.call('GET', KEYS[1])
 if not json then return 0 end
 local record = cjson.decode(json)
@@ -72,11 +89,11 @@ if changes.unsubscribe then
 end
 if #list > 0 then record.subscriptions = list else record.subscriptions = nil end
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
-return 1`;
+return 1`);
 
 // KEYS[1] record, KEYS[2] state; ARGV[1] field, ARGV[2] new json ('' deletes), ARGV[3] maxBytes,
 // ARGV[4] expected current json (only with ARGV[5] == '1'; '' = absent)
-const WRITE_STATE = `
+const WRITE_STATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if ARGV[5] == '1' then
@@ -95,10 +112,10 @@ end
 bytes = bytes + #ARGV[1] + #ARGV[2]
 if bytes > tonumber(ARGV[3]) then return -bytes end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1`;
+return 1`);
 
 // KEYS[1] sessions zset; ARGV[1] now, ARGV[2] prefix. Returns id, deadline, record json (or '') per session.
-const SWEEP = `
+const SWEEP = new LuaScript(`
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
 local out = {}
 for i = 1, #expired, 2 do
@@ -110,14 +127,17 @@ for i = 1, #expired, 2 do
   table.insert(out, expired[i + 1])
   table.insert(out, json or '')
 end
-return out`;
+return out`);
 
 // KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state; ARGV[1] id
-const DELETE = `
+const DELETE = new LuaScript(`
 local existed = redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if existed > 0 then return 1 end
-return 0`;
+return 0`);
+
+/** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
+const MAX_TTL_MS = 8.64e15;
 
 /** How often a conflicting `updateState` is retried before it gives up. */
 const MAX_CAS_ATTEMPTS = 100;
@@ -164,14 +184,8 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}st:${id}`;
   }
 
-  #eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.#redis.sendCommand([
-      "EVAL",
-      script,
-      String(keys.length),
-      ...keys,
-      ...args.map(String),
-    ]);
+  #eval(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return script.run(this.#redis, keys, args.map(String));
   }
 
   /** Inserts the session unless `maxSessions` are held (expired ones count until swept). */
@@ -196,6 +210,23 @@ export class RedisSessionStore implements SessionStore {
     const expiresAt = Number(score);
     if (expiresAt <= now) return undefined;
     return { ...JSON.parse(json), expiresAt } as SessionRecord;
+  }
+
+  /** `get` and, for the owner, `touch`, in one script (one round trip). */
+  async getAndTouch(
+    id: string,
+    now: number,
+    use: SessionUse,
+  ): Promise<SessionRecord | undefined> {
+    const reply = await this.#eval(GET_AND_TOUCH, [this.#index, this.#record(id)], [
+      id,
+      now,
+      use.ownerKey,
+      Math.min(use.idleTtlMs, MAX_TTL_MS),
+      Math.min(use.absoluteTtlMs, MAX_TTL_MS),
+    ]);
+    if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
+    return { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
   }
 
   /** Moves the session's deadline. */

@@ -14,6 +14,7 @@ import type {
   SessionChanges,
   SessionRecord,
   SessionStore,
+  SessionUse,
 } from "./session_store.ts";
 
 interface Entry {
@@ -47,6 +48,17 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(
       entry === undefined || entry.record.expiresAt <= now ? undefined : entry.record,
     );
+  }
+
+  /** `get`, and for the owner `touch` to `min(now + idle, createdAt + absolute)`, in one step. */
+  getAndTouch(id: string, now: number, use: SessionUse): Promise<SessionRecord | undefined> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined || entry.record.expiresAt <= now) return Promise.resolve(undefined);
+    const record = entry.record;
+    if (record.ownerKey === use.ownerKey) {
+      record.expiresAt = Math.min(now + use.idleTtlMs, record.createdAt + use.absoluteTtlMs);
+    }
+    return Promise.resolve(record);
   }
 
   /** Moves the session's deadline. */

@@ -111,15 +111,25 @@ export class SessionManager {
     }
     if (!isWellFormedSessionId(id)) return { ok: false, refusal: sessionNotFound() };
     const now = this.#options.now();
-    const session = await this.store.get(id, now);
+    const ownerKey = ownerKeyOf(principal);
+    // One step when the store can (a shared store: one round trip); it touches the owner's only.
+    const session = this.store.getAndTouch === undefined
+      ? await this.store.get(id, now)
+      : await this.store.getAndTouch(id, now, {
+        ownerKey,
+        idleTtlMs: this.#options.idleTtlMs,
+        absoluteTtlMs: this.#options.absoluteTtlMs,
+      });
     if (session === undefined) return { ok: false, refusal: sessionNotFound() };
     // Owner binding: a session id is not a credential. Only the principal that
     // initialized the session may use it; anyone else learns nothing about it.
     // Kind and id are compared, so an anonymous session is not a user's named "anonymous".
-    if (session.ownerKey !== ownerKeyOf(principal)) {
+    if (session.ownerKey !== ownerKey) {
       return { ok: false, refusal: refuse(403, "Forbidden", { step: "session" }) };
     }
-    await this.store.touch(id, this.deadline(session.createdAt, now));
+    if (this.store.getAndTouch === undefined) {
+      await this.store.touch(id, this.deadline(session.createdAt, now));
+    }
     return { ok: true, session };
   }
 

@@ -102,6 +102,25 @@ export interface SessionChanges {
 }
 
 /**
+ * Who uses a session, and its time limits: what
+ * {@linkcode SessionStore.getAndTouch} needs to move the deadline.
+ *
+ * @example
+ * ```ts
+ * import type { SessionUse } from "@tether/mcp";
+ * const use: SessionUse = { ownerKey: "user:alice", idleTtlMs: 1_800_000, absoluteTtlMs: 86_400_000 };
+ * ```
+ */
+export interface SessionUse {
+  /** The owner key of the caller (see `ownerKeyOf`). */
+  ownerKey: string;
+  /** Idle time-to-live, ms. */
+  idleTtlMs: number;
+  /** Absolute time-to-live from creation, ms. */
+  absoluteTtlMs: number;
+}
+
+/**
  * Storage for session records and each session's small key/value state.
  * Values of the state are JSON-serialisable; stores keep them as copies, so a
  * value read in one request is never the same object another request mutates.
@@ -129,6 +148,13 @@ export interface SessionStore {
   get(id: string, now: number): Promise<SessionRecord | undefined>;
   /** Records activity: moves the session's deadline to `expiresAt`. */
   touch(id: string, expiresAt: number): Promise<void>;
+  /**
+   * Optional: `get` and, when the record's owner is `use.ownerKey`, `touch`
+   * in one step (one round trip for a shared store). The deadline becomes
+   * `min(now + idleTtlMs, createdAt + absoluteTtlMs)`. A record of another
+   * owner is returned untouched (the caller answers 403).
+   */
+  getAndTouch?(id: string, now: number, use: SessionUse): Promise<SessionRecord | undefined>;
   /** Applies protocol-level changes (log level, subscriptions). */
   update(id: string, changes: SessionChanges): Promise<void>;
   /** Reads one key of the session's state; undefined when absent. */

@@ -103,6 +103,12 @@ export interface EventLog {
   open(sessionId: string, streamId: string, info?: StreamInfo): Promise<void>;
   /** Appends an event to a stream and returns its id. */
   append(sessionId: string, streamId: string, data: string): Promise<string>;
+  /**
+   * Optional: appends several events in order, in one step (one round trip
+   * for a shared log); returns their ids. Without it, `append` is called
+   * for each.
+   */
+  appendMany?(sessionId: string, streamId: string, data: readonly string[]): Promise<string[]>;
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void>;
   /** Events of the same stream after `lastEventId`; undefined for unknown or malformed ids. */
@@ -364,6 +370,17 @@ export class MemoryEventLog implements EventLog {
     if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
     this.#wake(stream);
     return Promise.resolve(id);
+  }
+
+  /** Appends several events in order. */
+  async appendMany(
+    sessionId: string,
+    streamId: string,
+    data: readonly string[],
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    for (const item of data) ids.push(await this.append(sessionId, streamId, item));
+    return ids;
   }
 
   /** Marks a stream as ended. */

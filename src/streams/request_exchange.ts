@@ -129,6 +129,9 @@ function refusalResponse(
     );
 }
 
+/** Notifications a tool may send ahead of the log before `emit` waits for them. */
+const MAX_UNWRITTEN = 64;
+
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class Exchange implements SlowCall {
   readonly deps: ExchangeDependencies;
@@ -182,9 +185,17 @@ class Exchange implements SlowCall {
     if (this.canEmit) void this.openStream();
   }
 
+  /**
+   * Sends a message on this POST's stream. A notification does not wait to
+   * be logged and written (later ones join its batch; order is kept) unless
+   * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
+   * A server→client request waits, so its reply cannot overtake it.
+   */
   async emit(message: JsonRpcMessage): Promise<void> {
     if (!this.canEmit) return;
-    await (await this.openStream()).send(message);
+    const stream = await this.openStream();
+    const sent = stream.send(message);
+    if ("id" in message || stream.backlog > MAX_UNWRITTEN) await sent;
   }
 
   async answer(
@@ -359,7 +370,7 @@ class ExchangeRequestContext implements RequestContext {
     const exchange = this.#exchange;
     // Without an event id the client could not resume, so only primed streams close early.
     if (exchange.prime && exchange.canEmit) {
-      void exchange.openStream().then((s) => s.closeConnection());
+      void exchange.openStream().then((s) => s.closeConnectionAfterSent());
     }
   }
 

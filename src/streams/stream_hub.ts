@@ -57,6 +57,9 @@ export interface StreamHubOptions {
 /** Longest single wait of a follower for the next event (it waits again after). */
 const FOLLOW_WAIT_MS = 10_000;
 
+/** Messages sent together: logged in one call, written as one chunk. */
+type Batch = { data: string; resolve: () => void }[];
+
 /** The id of a session's listening (GET) stream. */
 export const LISTENING_STREAM_ID = "listen";
 
@@ -70,6 +73,10 @@ export class LogicalStream {
   #connection: SseConnection | undefined;
   #tail: Promise<void> = Promise.resolve();
   #finished = false;
+  /** The batch later sends join (its flush is queued), if any. */
+  #open: Batch | undefined;
+  /** Messages sent and not yet flushed. */
+  #unwritten = 0;
   /** Called when the stream's work has had no connection for the orphan timeout. */
   #onAbandoned: (() => void) | undefined;
   /** Stops the orphan clock; set while the clock runs. */
@@ -141,21 +148,70 @@ export class LogicalStream {
     this.#startOrphanClock();
   }
 
-  /** Logs a message and writes it to the attached connection, in call order. */
+  /**
+   * Logs a message and writes it to the attached connection, in call order.
+   * Messages sent while a write is in progress go out together: one event
+   * log call (`appendMany` when the log has it) and one chunk on the
+   * connection. Resolves once the message is logged and written.
+   */
   send(message: JsonRpcMessage): Promise<void> {
     if (this.#finished) return Promise.resolve();
     const data = JSON.stringify(message);
-    return this.#enqueue(async () => {
+    return new Promise((resolve) => {
+      let batch = this.#open;
+      if (batch === undefined) {
+        const fresh: Batch = [];
+        batch = this.#open = fresh;
+        void this.#enqueue(() => this.#flush(fresh));
+      }
+      batch.push({ data, resolve });
+      this.#unwritten++;
+    });
+  }
+
+  /** Messages sent and not yet logged. */
+  get backlog(): number {
+    return this.#unwritten;
+  }
+
+  /** Logs and writes `batch` (what was sent since the previous flush was queued). */
+  async #flush(batch: Batch): Promise<void> {
+    if (this.#open === batch) this.#open = undefined;
+    try {
       if (this.#finished) return;
-      let id: string;
+      let ids: string[];
       try {
-        id = await this.#hub.eventLog.append(this.sessionId, this.streamId, data);
+        ids = await appendAll(
+          this.#hub.eventLog,
+          this.sessionId,
+          this.streamId,
+          batch.map((item) => item.data),
+        );
       } catch (error) {
         this.#failClosed(error);
         return;
       }
-      this.#connection?.write({ id, data });
-    });
+      const connection = this.#connection;
+      if (connection === undefined) return;
+      let text = "";
+      for (let i = 0; i < batch.length; i++) {
+        text += stringifySseMessage({ id: ids[i], data: batch[i].data });
+      }
+      connection.writeRaw(text);
+    } finally {
+      this.#unwritten -= batch.length;
+      for (const item of batch) item.resolve();
+    }
+  }
+
+  /**
+   * Closes the HTTP connection once everything sent so far is written
+   * (`ctx.closeStream()`); what is sent after goes to the log only, for the
+   * client to resume. The stream stays open.
+   */
+  closeConnectionAfterSent(): void {
+    this.#open = undefined; // later sends start a batch queued after the close
+    void this.#enqueue(() => Promise.resolve(this.closeConnection()));
   }
 
   /**
@@ -559,6 +615,22 @@ export class StreamHub {
     }
     this.#options.onHeartbeat?.(sessions);
   }
+}
+
+/** Appends `data` in order, in one call when the log can. */
+function appendAll(
+  log: EventLog,
+  sessionId: string,
+  streamId: string,
+  data: string[],
+): Promise<string[]> {
+  if (data.length === 1) return log.append(sessionId, streamId, data[0]).then((id) => [id]);
+  if (log.appendMany !== undefined) return log.appendMany(sessionId, streamId, data);
+  return (async () => {
+    const ids: string[] = [];
+    for (const item of data) ids.push(await log.append(sessionId, streamId, item));
+    return ids;
+  })();
 }
 
 /** The id of a JSON-RPC response in `data`, if it is one. */

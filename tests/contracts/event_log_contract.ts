@@ -23,6 +23,8 @@ export type EventLogFactory = () => EventLog | Promise<EventLog>;
 export interface EventLogClaims {
   /** It implements `waitAfter` (live tailing). */
   tailing?: boolean;
+  /** It implements `appendMany`. */
+  appendMany?: boolean;
 }
 
 /** Logs with a `close()` (connections of their own) are closed after each tailing test. */
@@ -44,6 +46,32 @@ export function describeEventLog(
 ): void {
   if (claims.tailing) describeTailing(name, factory);
   describe(`EventLog contract: ${name}`, () => {
+    if (claims.appendMany) {
+      it("appendMany appends in order, with ids that follow single appends", async () => {
+        const log = await factory();
+        try {
+          assert.equal(typeof log.appendMany, "function", "claimed: appendMany");
+          await log.open("s", "a");
+          const first = await log.append("s", "a", "one");
+          const many = await log.appendMany!("s", "a", ["two", "three", "four"]);
+          const last = await log.append("s", "a", "five");
+          assert.equal(new Set([first, ...many, last]).size, 5, "ids are unique");
+          const replay = await log.replayAfter("s", first);
+          assert.deepEqual(replay?.events.map((e) => e.data), ["two", "three", "four", "five"]);
+          assert.deepEqual(replay?.events.map((e) => e.id), [...many, last]);
+          assert.deepEqual(await log.appendMany!("s", "a", []), []);
+          const fresh = await log.appendMany!("s", "b", ["x", "y"]);
+          assert.deepEqual(
+            (await log.replayAfter("s", fresh[0]))?.events.map((e) => e.data),
+            ["y"],
+            "a stream appendMany creates is resumable",
+          );
+        } finally {
+          await closeLog(log);
+        }
+      });
+    }
+
     it("replays exactly the events after the given id, in order", async () => {
       const log = await factory();
       await log.open("s", "a");

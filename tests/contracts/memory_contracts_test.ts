@@ -3,8 +3,11 @@ import { MemoryEventLog, MemorySessionStore } from "../../mod.ts";
 import { describeEventLog } from "./event_log_contract.ts";
 import { describeSessionStore } from "./session_store_contract.ts";
 
-describeSessionStore("MemorySessionStore", () => new MemorySessionStore());
-describeEventLog("MemoryEventLog", () => new MemoryEventLog(), { tailing: true });
+describeSessionStore("MemorySessionStore", () => new MemorySessionStore(), { getAndTouch: true });
+describeEventLog("MemoryEventLog", () => new MemoryEventLog(), {
+  tailing: true,
+  appendMany: true,
+});
 describeEventLog(
   "MemoryEventLog with a small global budget",
   () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }),

@@ -27,8 +27,18 @@ function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
   };
 }
 
+/** What the store under test claims beyond the interface's required part. */
+export interface SessionStoreClaims {
+  /** It implements the optional `getAndTouch`. */
+  getAndTouch?: boolean;
+}
+
 /** Runs the SessionStore contract against stores made by `factory`. */
-export function describeSessionStore(name: string, factory: SessionStoreFactory): void {
+export function describeSessionStore(
+  name: string,
+  factory: SessionStoreFactory,
+  claims: SessionStoreClaims = {},
+): void {
   describe(`SessionStore contract: ${name}`, () => {
     async function withStore(body: (store: SessionStore) => Promise<void>): Promise<void> {
       const store = await factory();
@@ -84,6 +94,35 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
           "sweep reports the deadline touch set",
         );
       }));
+
+    if (claims.getAndTouch) {
+      it("getAndTouch: the owner's use moves the deadline, another's does not", () =>
+        withStore(async (store) => {
+          assert.equal(typeof store.getAndTouch, "function", "claimed: getAndTouch");
+          const getAndTouch = store.getAndTouch!.bind(store);
+          const use = { ownerKey: "user:alice", idleTtlMs: 300, absoluteTtlMs: 1_000 };
+          await store.create(record("a", 100, 50), 10, 50);
+          assert.equal(await getAndTouch("nope", 60, use), undefined);
+          const mallory = await getAndTouch("a", 60, { ...use, ownerKey: "user:mallory" });
+          assert.equal(mallory?.ownerKey, "user:alice", "the record, for the caller to refuse");
+          assert.equal(
+            await store.get("a", 100),
+            undefined,
+            "another principal's use touched nothing",
+          );
+          const alice = await getAndTouch("a", 90, use);
+          assert.equal(alice?.id, "a");
+          assert.equal(alice?.expiresAt, 390, "now + idle");
+          assert.ok(await store.get("a", 389));
+          for (const now of [380, 600, 850]) await getAndTouch("a", now, use);
+          assert.deepEqual(
+            (await store.sweep(1_050)).map(({ id, expiresAt }) => ({ id, expiresAt })),
+            [{ id: "a", expiresAt: 1_050 }],
+            "capped by createdAt + absolute",
+          );
+          assert.equal(await getAndTouch("a", 1_051, use), undefined, "gone once expired");
+        }));
+    }
 
     it("update applies the log level and subscriptions", () =>
       withStore(async (store) => {

@@ -19,6 +19,7 @@ after(async () => {
 describeSessionStore(
   "RedisSessionStore",
   () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }),
+  { getAndTouch: true },
 );
 describeEventLog(
   "RedisEventLog",
@@ -27,7 +28,7 @@ describeEventLog(
       prefix: `t${++n}:`,
       openConnection: () => redis.openConnection(),
     }),
-  { tailing: true },
+  { tailing: true, appendMany: true },
 );
 describeEventLog(
   "RedisEventLog without blocking connections (polls)",

@@ -1,0 +1,84 @@
+/**
+ * tether for the scale-out bench (bench/redis_scale.ts): the echo tool, a
+ * 10-progress tool, `tick` (101 progress events of 1 KB, then waits to be
+ * cancelled), `hold` (waits to be cancelled) and `ask` (one elicitation).
+ * With `--redis URL` (and `--prefix P`) sessions, streams and the bus live
+ * in Redis through `createRedisBackend`; without it, in memory.
+ */
+
+import * as z from "zod";
+import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
+import { createRedisBackend } from "../../src/redis/mod.ts";
+import { serverArgs, startBenchServer } from "./common.ts";
+
+const args = serverArgs();
+let shared: Partial<McpHandlerOptions> = {};
+if (args.redis !== undefined) {
+  const backend = await createRedisBackend({ url: args.redis }, { prefix: args.prefix });
+  shared = {
+    sessions: { store: backend.sessionStore, maxSessions: 1_000_000 },
+    eventLog: backend.eventLog,
+    bus: backend.bus,
+  };
+}
+
+const KILOBYTE = "x".repeat(1_024);
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+}
+
+const handler = createMcpHandler({
+  name: "bench-tether-redis",
+  version: "1.0.0",
+  sessions: { maxSessions: 1_000_000 },
+  ...shared,
+  tools: [
+    defineTool({
+      name: "echo",
+      description: "Echoes its input",
+      input: z.object({ text: z.string() }),
+      handler: ({ text }) => text,
+    }),
+    defineTool({
+      name: "progress10",
+      description: "Emits 10 progress notifications, then answers",
+      handler: async (_input, ctx) => {
+        for (let i = 1; i <= 10; i++) await ctx.progress(i, 10);
+        return "done";
+      },
+    }),
+    defineTool({
+      name: "tick",
+      description:
+        "Emits 101 progress notifications with a 1 KB message each, then waits to be cancelled",
+      handler: async (_input, ctx) => {
+        for (let i = 1; i <= 101; i++) await ctx.progress(i, undefined, KILOBYTE);
+        await aborted(ctx.signal);
+        return "cancelled";
+      },
+    }),
+    defineTool({
+      name: "hold",
+      description: "Waits to be cancelled",
+      handler: async (_input, ctx) => {
+        await aborted(ctx.signal);
+        return "cancelled";
+      },
+    }),
+    defineTool({
+      name: "ask",
+      description: "Asks one question",
+      handler: async (_input, ctx) => {
+        const answer = await ctx.elicit({
+          message: "Go on?",
+          requestedSchema: { type: "object", properties: {} },
+        });
+        return answer.action;
+      },
+    }),
+  ],
+});
+
+await startBenchServer({ fetch: handler, sessions: async () => (await handler.stats()).sessions });

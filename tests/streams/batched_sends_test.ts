@@ -1,0 +1,129 @@
+/**
+ * Notifications a tool sends while the event log is busy go out together:
+ * one log call and one chunk, in order, every one resumable. A tool that
+ * sends faster than the log takes is held back past a bound (backpressure),
+ * so the queue never grows without limit.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defineTool, MemoryEventLog } from "../../mod.ts";
+import {
+  deferred,
+  initialize,
+  makeHandler,
+  messagesOf,
+  postRequest,
+  readSseUntil,
+  until,
+} from "../helpers.ts";
+
+/** A memory log whose writes wait for `gate` (when set), counting its calls. */
+class SlowLog extends MemoryEventLog {
+  calls = 0;
+  gate: Promise<void> | undefined;
+  delayMs = 0;
+
+  override async append(sessionId: string, streamId: string, data: string): Promise<string> {
+    this.calls++;
+    await this.#wait();
+    return await super.append(sessionId, streamId, data);
+  }
+
+  override async appendMany(
+    sessionId: string,
+    streamId: string,
+    data: readonly string[],
+  ): Promise<string[]> {
+    this.calls++;
+    await this.#wait();
+    const ids: string[] = [];
+    for (const item of data) ids.push(await super.append(sessionId, streamId, item));
+    return ids;
+  }
+
+  async #wait(): Promise<void> {
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await this.gate;
+  }
+}
+
+function progressTool(count: number, sent: { n: number }) {
+  return defineTool({
+    name: "count",
+    handler: async (_input, ctx) => {
+      for (let i = 1; i <= count; i++) {
+        await ctx.progress(i, count);
+        sent.n = i;
+      }
+      return "counted";
+    },
+  });
+}
+
+async function call(handler: ReturnType<typeof makeHandler>) {
+  const session = await initialize(handler);
+  return await handler(postRequest({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "count", _meta: { progressToken: "p" } },
+  }, { sessionId: session.id, protocolVersion: session.protocolVersion }));
+}
+
+describe("batched sends on a request stream", () => {
+  it("progress sent while the log is busy goes out in few log calls, in order, each with its own id", async () => {
+    const log = new SlowLog();
+    log.delayMs = 20;
+    const sent = { n: 0 };
+    const handler = makeHandler({ tools: [progressTool(10, sent)], eventLog: log });
+    try {
+      const response = await call(handler);
+      const read = await readSseUntil(
+        response.body!.getReader(),
+        (events) => messagesOf(events).some((m) => m.id === 1),
+        5_000,
+      );
+      const messages = messagesOf(read.events);
+      assert.deepEqual(
+        messages.filter((m) => m.method === "notifications/progress").map((m) => m.params.progress),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      const ids = read.events.filter((e) => e.data !== "").map((e) => e.id);
+      assert.equal(new Set(ids).size, 11, "every message has its own event id");
+      assert.ok(
+        log.calls <= 4,
+        `11 messages in ${log.calls} log calls (one per message unbatched)`,
+      );
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a tool that outruns the log is held back past 64 unwritten messages, then finishes", async () => {
+    const log = new SlowLog();
+    const release = deferred();
+    const sent = { n: 0 };
+    const handler = makeHandler({ tools: [progressTool(200, sent)], eventLog: log });
+    try {
+      log.gate = release.promise; // the log takes nothing until released
+      const answer = call(handler);
+      await until(() => sent.n > 0 && log.calls >= 1, "the tool to start and a write to wait");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const held = sent.n;
+      assert.ok(held < 200, `the tool was held back (at ${held})`);
+      assert.ok(held <= 70, `at most about 64 messages wait unwritten (at ${held})`);
+      release.resolve();
+      log.gate = undefined;
+      const response = await answer;
+      const read = await readSseUntil(
+        response.body!.getReader(),
+        (events) => messagesOf(events).some((m) => m.id === 1),
+        5_000,
+      );
+      const progress = messagesOf(read.events).filter((m) => m.method === "notifications/progress");
+      assert.equal(progress.length, 200, "nothing was lost while held back");
+    } finally {
+      await handler.close();
+    }
+  });
+});
