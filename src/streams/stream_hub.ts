@@ -56,6 +56,10 @@ export interface StreamHubOptions {
 
 /** Longest single wait of a follower for the next event (it waits again after). */
 const FOLLOW_WAIT_MS = 10_000;
+/** How long a follower keeps its connection while the log fails, retrying. */
+const FOLLOW_RETRY_MS = 30_000;
+/** Pause between a follower's retries. */
+const FOLLOW_RETRY_PAUSE_MS = 250;
 
 /** Messages sent together: logged in one call, written as one chunk. */
 type Batch = { data: string; resolve: () => void }[];
@@ -483,9 +487,24 @@ export class StreamHub {
     const lease = setInterval(renew, Math.max(1, Math.floor(this.orphans.timeoutMs / 3)));
     unrefTimer(lease);
     let last = from;
+    let failingSince: number | undefined;
     try {
       while (!signal.aborted) {
-        const tail = await log.waitAfter!(sessionId, last, { timeoutMs: FOLLOW_WAIT_MS, signal });
+        let tail: Replay | undefined;
+        try {
+          tail = await log.waitAfter!(sessionId, last, { timeoutMs: FOLLOW_WAIT_MS, signal });
+          failingSince = undefined;
+        } catch (error) {
+          // The log is unreachable (a Redis restart): keep the connection and try again, for a while.
+          const now = Date.now();
+          if (failingSince === undefined) {
+            failingSince = now;
+            this.reportError(error);
+          }
+          if (now - failingSince >= FOLLOW_RETRY_MS) break;
+          await pause(FOLLOW_RETRY_PAUSE_MS, signal);
+          continue;
+        }
         if (tail === undefined || signal.aborted) break;
         if (tail.events.length > 0) {
           let text = "";
@@ -615,6 +634,19 @@ export class StreamHub {
     }
     this.#options.onHeartbeat?.(sessions);
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** Appends `data` in order, in one call when the log can. */

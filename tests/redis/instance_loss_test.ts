@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { after, before, it } from "node:test";
+import { after, before } from "node:test";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { createRedisBackend } from "../../src/redis/redis_backend.ts";
@@ -21,7 +21,7 @@ import {
   WAIT_MS,
   withTimeout,
 } from "../interop/helpers.ts";
-import { startRedis, type TestRedis } from "./redis_server.ts";
+import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = `${ROOT}node_modules/node24/bin/node`;
@@ -31,7 +31,7 @@ const bearer = { authorization: "Bearer alice" };
 let redis: TestRedis;
 let child: ChildProcess | undefined;
 before(async () => {
-  redis = await startRedis();
+  if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
   child?.kill("SIGKILL");
@@ -65,73 +65,76 @@ function startFixture(prefix: string): Promise<string> {
   return withTimeout(started, 20_000, "the fixture printed no URL");
 }
 
-it("kill -9 mid-stream: the stream resumes elsewhere with every persisted event, then an error; the session lives on", async () => {
-  const prefix = "loss:";
-  const doomed = await startFixture(prefix);
-  const backend = await createRedisBackend({ url: redis.url }, {
-    prefix,
-    onError: () => {},
-    eventLog: { instanceTimeoutMs: INSTANCE_TIMEOUT_MS },
-  });
-  const handler = createEverythingHandler({}, backend);
-  const server = await serveHandler(handler, 0);
-  const survivor = `${server.url}/mcp`;
-  try {
-    const session = await rawInitialize(doomed, { headers: bearer });
-    const call = await rawPost(doomed, session, {
-      jsonrpc: "2.0",
-      id: 7,
-      method: "tools/call",
-      params: {
-        name: "slow",
-        arguments: { steps: 10_000, intervalMs: 20 },
-        _meta: { progressToken: "p" },
-      },
-    }, { headers: bearer });
-    const first = new SseReader(call.body);
-    const progress: number[] = [];
-    let lastId: string | undefined;
-    while (progress.length < 3) {
-      const event = await first.next();
-      assert.ok(event !== undefined);
-      lastId = event.id ?? lastId;
-      if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
-    }
-    child!.kill("SIGKILL");
-    await new Promise((resolve) => child!.once("exit", resolve));
-    await first.cancel();
+itRedis(
+  "kill -9 mid-stream: the stream resumes elsewhere with every persisted event, then an error; the session lives on",
+  async () => {
+    const prefix = "loss:";
+    const doomed = await startFixture(prefix);
+    const backend = await createRedisBackend({ url: redis.url }, {
+      prefix,
+      onError: () => {},
+      eventLog: { instanceTimeoutMs: INSTANCE_TIMEOUT_MS },
+    });
+    const handler = createEverythingHandler({}, backend);
+    const server = await serveHandler(handler, 0);
+    const survivor = `${server.url}/mcp`;
+    try {
+      const session = await rawInitialize(doomed, { headers: bearer });
+      const call = await rawPost(doomed, session, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: {
+          name: "slow",
+          arguments: { steps: 10_000, intervalMs: 20 },
+          _meta: { progressToken: "p" },
+        },
+      }, { headers: bearer });
+      const first = new SseReader(call.body);
+      const progress: number[] = [];
+      let lastId: string | undefined;
+      while (progress.length < 3) {
+        const event = await first.next();
+        assert.ok(event !== undefined);
+        lastId = event.id ?? lastId;
+        if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
+      }
+      child!.kill("SIGKILL");
+      await new Promise((resolve) => child!.once("exit", resolve));
+      await first.cancel();
 
-    const resumed = await rawGet(survivor, session, { headers: bearer, lastEventId: lastId! });
-    assert.equal(resumed.status, 200);
-    // Bounded reads: a stream that hung instead of ending would fail here.
-    const rest: SseEvent[] = await new SseReader(resumed.body).rest(WAIT_MS);
-    const messages = rest.map((event) => JSON.parse(event.data));
-    const error = messages.pop();
-    assert.equal(error.id, 7, "the error answers the call");
-    assert.equal(error.error.code, -32603);
-    assert.match(error.error.message, /stopped before answering/);
-    for (const message of messages) {
-      assert.equal(message.method, "notifications/progress");
-      progress.push(message.params.progress);
-    }
-    assert.deepEqual(
-      progress,
-      Array.from({ length: progress.length }, (_, i) => i + 1),
-      "every persisted event, in order, once",
-    );
+      const resumed = await rawGet(survivor, session, { headers: bearer, lastEventId: lastId! });
+      assert.equal(resumed.status, 200);
+      // Bounded reads: a stream that hung instead of ending would fail here.
+      const rest: SseEvent[] = await new SseReader(resumed.body).rest(WAIT_MS);
+      const messages = rest.map((event) => JSON.parse(event.data));
+      const error = messages.pop();
+      assert.equal(error.id, 7, "the error answers the call");
+      assert.equal(error.error.code, -32603);
+      assert.match(error.error.message, /stopped before answering/);
+      for (const message of messages) {
+        assert.equal(message.method, "notifications/progress");
+        progress.push(message.params.progress);
+      }
+      assert.deepEqual(
+        progress,
+        Array.from({ length: progress.length }, (_, i) => i + 1),
+        "every persisted event, in order, once",
+      );
 
-    const alive = await rawPost(survivor, session, {
-      jsonrpc: "2.0",
-      id: 8,
-      method: "tools/call",
-      params: { name: "increment", arguments: {} },
-    }, { headers: bearer });
-    assert.equal(alive.status, 200, "the session survives its instance");
-    const text = await alive.text();
-    assert.match(text, /"text":"1"/);
-  } finally {
-    await handler.close();
-    await server.close();
-    await backend.close();
-  }
-});
+      const alive = await rawPost(survivor, session, {
+        jsonrpc: "2.0",
+        id: 8,
+        method: "tools/call",
+        params: { name: "increment", arguments: {} },
+      }, { headers: bearer });
+      assert.equal(alive.status, 200, "the session survives its instance");
+      const text = await alive.text();
+      assert.match(text, /"text":"1"/);
+    } finally {
+      await handler.close();
+      await server.close();
+      await backend.close();
+    }
+  },
+);

@@ -6,17 +6,17 @@
  * `broadcast` called on B.
  */
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { after, before } from "node:test";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import type { McpHandler } from "../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import { messagesOf, readSseUntil } from "../helpers.ts";
 import { modernRequest, modernRpc } from "../modern/helpers.ts";
-import { startRedis, type TestRedis } from "./redis_server.ts";
+import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
 before(async () => {
-  redis = await startRedis();
+  if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
   await redis?.stop();
@@ -51,63 +51,69 @@ async function pair(keys: [string, string]): Promise<{
 
 const CAPS = { elicitation: {} };
 
-it("2026: a requestState sealed on A opens on B with a shared key, and is refused without one", async () => {
-  for (const shared of [true, false]) {
-    const { a, b, close } = await pair([KEY, shared ? KEY : `${KEY} but another one`]);
-    try {
-      const tool = "test_input_required_result_elicitation";
-      const first = await modernRpc(a, "tools/call", { name: tool, arguments: {} }, {
-        capabilities: CAPS,
-      });
-      assert.equal(first.message.result.resultType, "input_required");
-      const retry = await modernRpc(b, "tools/call", {
-        name: tool,
-        arguments: {},
-        inputResponses: { user_name: { action: "accept", content: { name: "Ada" } } },
-        requestState: first.message.result.requestState,
-      }, { capabilities: CAPS });
-      if (shared) {
-        assert.equal(retry.message.result?.resultType, "complete");
-        assert.equal(retry.message.result.content[0].text, "Hello, Ada!");
-      } else {
-        assert.equal(retry.message.error?.code, -32602, "another key cannot open it");
-        assert.equal(retry.message.error.message, "Invalid or expired requestState");
+itRedis(
+  "2026: a requestState sealed on A opens on B with a shared key, and is refused without one",
+  async () => {
+    for (const shared of [true, false]) {
+      const { a, b, close } = await pair([KEY, shared ? KEY : `${KEY} but another one`]);
+      try {
+        const tool = "test_input_required_result_elicitation";
+        const first = await modernRpc(a, "tools/call", { name: tool, arguments: {} }, {
+          capabilities: CAPS,
+        });
+        assert.equal(first.message.result.resultType, "input_required");
+        const retry = await modernRpc(b, "tools/call", {
+          name: tool,
+          arguments: {},
+          inputResponses: { user_name: { action: "accept", content: { name: "Ada" } } },
+          requestState: first.message.result.requestState,
+        }, { capabilities: CAPS });
+        if (shared) {
+          assert.equal(retry.message.result?.resultType, "complete");
+          assert.equal(retry.message.result.content[0].text, "Hello, Ada!");
+        } else {
+          assert.equal(retry.message.error?.code, -32602, "another key cannot open it");
+          assert.equal(retry.message.error.message, "Invalid or expired requestState");
+        }
+      } finally {
+        await close();
       }
+    }
+  },
+);
+
+itRedis(
+  "2026: subscriptions/listen on A hears resourceUpdated and broadcast called on B",
+  async () => {
+    const { a, b, close } = await pair([KEY, KEY]);
+    try {
+      const response = await a(
+        modernRequest("subscriptions/listen", {
+          notifications: {
+            toolsListChanged: true,
+            resourceSubscriptions: ["test://watched-resource"],
+          },
+        }, { id: "L" }),
+      );
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      const ack = await readSseUntil(reader, (events) => messagesOf(events).length >= 1);
+      assert.equal(messagesOf(ack.events)[0].method, "notifications/subscriptions/acknowledged");
+
+      await b.resourceUpdated("test://watched-resource");
+      await b.resourceUpdated("test://not-subscribed");
+      await b.broadcast({ method: "notifications/tools/list_changed" });
+      const heard = await readSseUntil(reader, (events) => messagesOf(events).length >= 2);
+      const messages = messagesOf(heard.events);
+      assert.deepEqual(messages.map((m) => m.method), [
+        "notifications/resources/updated",
+        "notifications/tools/list_changed",
+      ]);
+      assert.equal(messages[0].params.uri, "test://watched-resource");
+      assert.equal(messages[0].params._meta["io.modelcontextprotocol/subscriptionId"], "L");
+      await reader.cancel();
     } finally {
       await close();
     }
-  }
-});
-
-it("2026: subscriptions/listen on A hears resourceUpdated and broadcast called on B", async () => {
-  const { a, b, close } = await pair([KEY, KEY]);
-  try {
-    const response = await a(
-      modernRequest("subscriptions/listen", {
-        notifications: {
-          toolsListChanged: true,
-          resourceSubscriptions: ["test://watched-resource"],
-        },
-      }, { id: "L" }),
-    );
-    assert.equal(response.status, 200);
-    const reader = response.body!.getReader();
-    const ack = await readSseUntil(reader, (events) => messagesOf(events).length >= 1);
-    assert.equal(messagesOf(ack.events)[0].method, "notifications/subscriptions/acknowledged");
-
-    await b.resourceUpdated("test://watched-resource");
-    await b.resourceUpdated("test://not-subscribed");
-    await b.broadcast({ method: "notifications/tools/list_changed" });
-    const heard = await readSseUntil(reader, (events) => messagesOf(events).length >= 2);
-    const messages = messagesOf(heard.events);
-    assert.deepEqual(messages.map((m) => m.method), [
-      "notifications/resources/updated",
-      "notifications/tools/list_changed",
-    ]);
-    assert.equal(messages[0].params.uri, "test://watched-resource");
-    assert.equal(messages[0].params._meta["io.modelcontextprotocol/subscriptionId"], "L");
-    await reader.cancel();
-  } finally {
-    await close();
-  }
-});
+  },
+);

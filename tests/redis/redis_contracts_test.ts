@@ -4,34 +4,37 @@ import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../src/redis/redis_session_store.ts";
 import { describeEventLog } from "../contracts/event_log_contract.ts";
 import { describeSessionStore } from "../contracts/session_store_contract.ts";
-import { startRedis, type TestRedis } from "./redis_server.ts";
+import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
 let n = 0;
 before(async () => {
-  redis = await startRedis();
+  if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
   await redis?.stop();
 });
 
 // A fresh key prefix per test: an empty store on the shared server.
-describeSessionStore(
-  "RedisSessionStore",
-  () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }),
-  { getAndTouch: true },
-);
-describeEventLog(
-  "RedisEventLog",
-  () =>
-    new RedisEventLog(redis.client, {
-      prefix: `t${++n}:`,
-      openConnection: () => redis.openConnection(),
-    }),
-  { tailing: true, appendMany: true },
-);
-describeEventLog(
-  "RedisEventLog without blocking connections (polls)",
-  () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }),
-  { tailing: true },
-);
+describeRedis("Redis contracts", () =>
+  describeSessionStore(
+    "RedisSessionStore",
+    () => new RedisSessionStore(redis.client, { prefix: `t${++n}:` }),
+    { getAndTouch: true },
+  ));
+describeRedis("Redis contracts", () =>
+  describeEventLog(
+    "RedisEventLog",
+    () =>
+      new RedisEventLog(redis.client, {
+        prefix: `t${++n}:`,
+        openConnection: () => redis.openConnection(),
+      }),
+    { tailing: true, appendMany: true },
+  ));
+describeRedis("Redis contracts", () =>
+  describeEventLog(
+    "RedisEventLog without blocking connections (polls)",
+    () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }),
+    { tailing: true },
+  ));

@@ -10,14 +10,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { it } from "node:test";
 import { createClient } from "redis";
 import { createMcpHandler, defineTool, type McpHandler, type Principal } from "../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { deferred, until } from "../helpers.ts";
-import { rawInitialize, rawPost } from "../interop/helpers.ts";
-import { freePort } from "./redis_server.ts";
+import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
+import { describeRedis, freePort } from "./redis_server.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
@@ -76,11 +76,14 @@ interface Instance {
   close(): Promise<void>;
 }
 
-async function instance(
-  url: string,
-  held: { started: ReturnType<typeof deferred<void>>; ends: unknown[] },
-  errors: unknown[],
-): Promise<Instance> {
+interface Held {
+  started: ReturnType<typeof deferred<void>>;
+  ends: unknown[];
+  /** `steps` waits for this between its two progress events. */
+  gate?: ReturnType<typeof deferred<void>>;
+}
+
+async function instance(url: string, held: Held, errors: unknown[]): Promise<Instance> {
   const backend: RedisBackend = await createRedisBackend({ url }, {
     prefix: "faults:",
     onError: (error) => errors.push(error),
@@ -100,6 +103,15 @@ async function instance(
         name: "increment",
         handler: async (_input, ctx) =>
           String(await ctx.session!.update<number>("n", (n) => (n ?? 0) + 1)),
+      }),
+      defineTool({
+        name: "steps",
+        handler: async (_input, ctx) => {
+          await ctx.progress(1, 2);
+          await held.gate?.promise;
+          await ctx.progress(2, 2);
+          return "stepped";
+        },
       }),
       defineTool({
         name: "hold",
@@ -140,7 +152,7 @@ async function counted(response: Response): Promise<string> {
   return JSON.parse(json).result.content[0].text;
 }
 
-describe("Redis faults", () => {
+describeRedis("Redis faults", () => {
   it("Redis unreachable at startup: createRedisBackend fails with a clear error", async () => {
     const port = await freePort();
     await assert.rejects(
@@ -222,6 +234,64 @@ describe("Redis faults", () => {
       );
       assert.deepEqual(held.ends, ["cancelled"]);
       await call.body?.cancel();
+      assert.ok(errors.length > 0, "the outage was reported to onError");
+    } finally {
+      await a.close();
+      await b.close();
+      await killed(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a Redis restart: a client following A's stream from B keeps its connection and gets what A writes after", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "tether-redis-"));
+    let server = await startServer(port, dir);
+    const url = `redis://127.0.0.1:${port}`;
+    const errors: unknown[] = [];
+    const held: Held = { started: deferred<void>(), ends: [], gate: deferred<void>() };
+    const a = await instance(url, held, errors);
+    const b = await instance(url, held, errors);
+    try {
+      const session = await rawInitialize(a.url, { headers: bearer });
+      const call = await rawPost(a.url, session, {
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: { name: "steps", arguments: {}, _meta: { progressToken: "s" } },
+      }, { headers: bearer });
+      const first = new SseReader(call.body);
+      let lastId: string | undefined;
+      while (lastId === undefined) {
+        const event = await first.next();
+        assert.ok(event !== undefined);
+        if (event.data !== "") lastId = event.id;
+      }
+      await first.cancel();
+      const resumed = await rawGet(b.url, session, { headers: bearer, lastEventId: lastId });
+      assert.equal(resumed.status, 200);
+      const follower = new SseReader(resumed.body);
+
+      await killed(server);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // B's follower notices the outage
+      server = await startServer(port, dir);
+      await until(
+        async () => {
+          const response = await increment(a.url, session, 6);
+          await response.body?.cancel();
+          return response.status === 200;
+        },
+        "A reaches Redis again",
+        10_000,
+      );
+      held.gate!.resolve(); // A writes the rest now
+
+      const rest = await follower.rest(10_000);
+      const messages = rest.filter((e) => e.data !== "").map((e) => JSON.parse(e.data));
+      assert.deepEqual(messages.map((m) => m.params?.progress ?? m.result?.content[0].text), [
+        2,
+        "stepped",
+      ], "the follower went on after the restart");
       assert.ok(errors.length > 0, "the outage was reported to onError");
     } finally {
       await a.close();

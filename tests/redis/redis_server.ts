@@ -5,10 +5,35 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
 import { createServer } from "node:net";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../src/redis/redis_commands.ts";
+
+/**
+ * Why the Redis suites cannot run here, or false. Without `redis-server` on
+ * the PATH they are skipped with a loud warning on a developer's machine;
+ * in CI (`CI` set) a missing `redis-server` fails instead (.ci/run installs it).
+ */
+export const redisSkip: string | false = (() => {
+  const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+  if (probe.error === undefined && probe.status === 0) return false;
+  const reason = "redis-server is not installed (Debian: apt-get install redis-server)";
+  if (process.env.CI) throw new Error(`${reason}: the Redis suites cannot run in CI`);
+  console.warn(`\n*** SKIPPING the Redis suites: ${reason} ***\n`);
+  return reason;
+})();
+
+/** `describe`, skipped (loudly) where redis-server is missing. */
+export function describeRedis(name: string, body: () => void): void {
+  describe(name, { skip: redisSkip }, body);
+}
+
+/** `it`, skipped (loudly) where redis-server is missing. */
+export function itRedis(name: string, body: () => Promise<void> | void): void {
+  it(name, { skip: redisSkip }, body);
+}
 
 /** The client surface the tests use. */
 export type TestClient = RedisCommands & { quit(): Promise<unknown> };

@@ -5,7 +5,7 @@
  * resumed on the other from the shared event log. Real redis-server.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { defineTool, type Principal } from "../../mod.ts";
 import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../src/redis/redis_session_store.ts";
@@ -19,11 +19,11 @@ import {
   readSseUntil,
   rpc,
 } from "../helpers.ts";
-import { startRedis, type TestRedis } from "./redis_server.ts";
+import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
 before(async () => {
-  redis = await startRedis();
+  if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
   await redis?.stop();
@@ -46,7 +46,7 @@ function instance(prefix: string) {
   });
 }
 
-describe("sessions shared through Redis", () => {
+describeRedis("sessions shared through Redis", () => {
   it("any instance serves any session: state, owner binding and DELETE hold across instances", async () => {
     const a = instance("shared1:");
     const b = instance("shared1:");
@@ -100,7 +100,7 @@ describe("sessions shared through Redis", () => {
   });
 });
 
-describe("streams logged in Redis", () => {
+describeRedis("streams logged in Redis", () => {
   it("a stream cut on one instance is resumed on another, which replays the rest from Redis", async () => {
     const finished = deferred();
     const tool = defineTool({

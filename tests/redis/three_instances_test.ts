@@ -5,7 +5,7 @@
  * HTTP, and raw requests where a test must choose the instance.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
@@ -25,11 +25,11 @@ import {
   SseReader,
   WAIT_MS,
 } from "../interop/helpers.ts";
-import { startRedis, type TestRedis } from "./redis_server.ts";
+import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
 before(async () => {
-  redis = await startRedis();
+  if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
   await redis?.stop();
@@ -178,7 +178,7 @@ function textOf(result: unknown): string {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-describe("three instances on one Redis", () => {
+describeRedis("three instances on one Redis", () => {
   it("any instance serves any session: the counter test, owner binding and forged ids on every instance", async () => {
     const probe: Probe = { held: deferred<void>(), ends: [] };
     const instances = await startInstances(probe);

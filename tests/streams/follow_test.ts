@@ -1,0 +1,119 @@
+/**
+ * Following a stream another instance writes, in process: two handlers
+ * share a session store and an event log; a client cut off from A resumes
+ * on B, which replays and then follows A's stream live. While the log fails
+ * the follower keeps the connection and retries.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  defineTool,
+  MemoryEventLog,
+  MemorySessionStore,
+  type Replay,
+  type WaitOptions,
+} from "../../mod.ts";
+import {
+  bodilessRequest,
+  deferred,
+  initialize,
+  makeHandler,
+  messagesOf,
+  postRequest,
+  readSseUntil,
+  until,
+} from "../helpers.ts";
+
+/** A memory log whose next `failures` waits reject, as a shared log does while it is down. */
+class FlakyLog extends MemoryEventLog {
+  failures = 0;
+  failed = 0;
+
+  override waitAfter(
+    sessionId: string,
+    lastEventId: string,
+    options: WaitOptions,
+  ): Promise<Replay | undefined> {
+    if (this.failures > 0) {
+      this.failures--;
+      this.failed++;
+      return Promise.reject(new Error("log unreachable"));
+    }
+    return super.waitAfter(sessionId, lastEventId, options);
+  }
+}
+
+describe("following a stream another instance writes", () => {
+  it("B replays, then follows A live; a failing log is retried, not fatal", async () => {
+    const store = new MemorySessionStore();
+    const log = new FlakyLog();
+    const gate = deferred();
+    const errors: unknown[] = [];
+    const steps = defineTool({
+      name: "steps",
+      handler: async (_input, ctx) => {
+        await ctx.progress(1, 3);
+        await ctx.progress(2, 3);
+        await gate.promise;
+        await ctx.progress(3, 3);
+        return "stepped";
+      },
+    });
+    const make = () =>
+      makeHandler({
+        tools: [steps],
+        heartbeatMs: 0,
+        sessions: { store },
+        eventLog: log,
+        onError: (error) => errors.push(error),
+      });
+    const a = make();
+    const b = make();
+    try {
+      const session = await initialize(a);
+      const cut = new AbortController();
+      const response = await a(postRequest({
+        jsonrpc: "2.0",
+        id: 3,
+        method: "tools/call",
+        params: { name: "steps", _meta: { progressToken: "t" } },
+      }, { sessionId: session.id, protocolVersion: session.protocolVersion, signal: cut.signal }));
+      const reader = response.body!.getReader();
+      const first = await readSseUntil(reader, (events) => messagesOf(events).length >= 1);
+      const firstEvent = first.events.find((e) => e.data !== undefined && e.data !== "")!;
+      await reader.cancel();
+      cut.abort();
+
+      log.failures = 3; // B's first waits fail: it keeps the connection and tries again
+      const resumed = await b(bodilessRequest("GET", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: { "last-event-id": firstEvent.id! },
+      }));
+      assert.equal(resumed.status, 200);
+      const follower = resumed.body!.getReader();
+      const replayed = await readSseUntil(follower, (events) => messagesOf(events).length >= 1);
+      assert.deepEqual(messagesOf(replayed.events).map((m) => m.params.progress), [2]);
+
+      await until(() => log.failed === 3, "the follower to retry through the failures", 5_000);
+      gate.resolve();
+      const live = await readSseUntil(
+        follower,
+        (events) => messagesOf(events).some((m) => m.id === 3),
+        10_000,
+      );
+      const messages = messagesOf(live.events);
+      assert.deepEqual(messages.map((m) => m.params?.progress ?? m.result.content[0].text), [
+        3,
+        "stepped",
+      ]);
+      assert.equal(log.failed, 3);
+      assert.equal(errors.length, 1, "the outage was reported once");
+      const end = await readSseUntil(follower, () => false, 2_000);
+      assert.equal(end.ended, true, "the follower closes when the stream ends");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
