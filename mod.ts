@@ -136,6 +136,7 @@ export type {
 } from "./src/session/session_store.ts";
 export { generateSessionId } from "./src/session/session_id.ts";
 export {
+  type AppendOptions,
   type EventLog,
   MemoryEventLog,
   type MemoryEventLogOptions,

@@ -26,6 +26,7 @@
 
 import type { RequestId } from "../jsonrpc/messages.ts";
 import {
+  type AppendOptions,
   type EventLog,
   formatEventId,
   parseEventId,
@@ -124,20 +125,26 @@ end
 return seq`,
 );
 
-// KEYS and ARGV[1..5] as REGISTER, ARGV[6] max events, ARGV[7..] the events' data. Returns the first
-// sequence number; the others follow it.
+// KEYS and ARGV[1..5] as REGISTER, ARGV[6] '1' to complete the stream after the events, ARGV[7] max
+// events, ARGV[8..] the events' data. Returns the first sequence number; the others follow it.
 const APPEND_MANY = new LuaScript(
   `
 if redis.call('EXISTS', KEYS[2]) == 0 then
 ` + REGISTER + `
 end
-local count = #ARGV - 6
-local last = redis.call('HINCRBY', KEYS[2], 'next', count)
-local first = last - count + 1
+local count = #ARGV - 7
+local first = redis.call('HINCRBY', KEYS[2], 'next', count) - count + 1
 for i = 1, count do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '0-' .. (first + i - 1), 'd', ARGV[6 + i])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. (first + i - 1), 'd', ARGV[7 + i])
 end
-if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
+local last = first + count - 1
+if ARGV[6] == '1' and redis.call('HGET', KEYS[2], 'complete') ~= '1' then
+  redis.call('HSET', KEYS[2], 'complete', 1)
+  last = redis.call('HINCRBY', KEYS[2], 'next', 1)
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. last, 'e', 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+elseif first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -304,11 +311,14 @@ export class RedisEventLog implements EventLog {
     sessionId: string,
     streamId: string,
     data: readonly string[],
+    options?: AppendOptions,
   ): Promise<string[]> {
-    if (data.length === 0) return [];
+    const complete = options?.complete === true;
+    if (data.length === 0 && !complete) return [];
     const first = Number(
       await this.#eval(APPEND_MANY, this.#keys(sessionId, streamId), [
         ...this.#args(sessionId, streamId),
+        complete ? "1" : "0",
         String(this.#maxEvents),
         ...data,
       ]),

@@ -73,6 +73,21 @@ export interface StreamInfo {
 }
 
 /**
+ * Options of {@linkcode EventLog.appendMany}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog } from "@tether/mcp";
+ * const log = new MemoryEventLog();
+ * const ids = await log.appendMany("session", "stream", ["last event"], { complete: true });
+ * ```
+ */
+export interface AppendOptions {
+  /** Marks the stream as ended after these events. */
+  complete?: boolean;
+}
+
+/**
  * How long {@linkcode EventLog.waitAfter} may wait, and what stops it.
  *
  * @example
@@ -105,10 +120,16 @@ export interface EventLog {
   append(sessionId: string, streamId: string, data: string): Promise<string>;
   /**
    * Optional: appends several events in order, in one step (one round trip
-   * for a shared log); returns their ids. Without it, `append` is called
-   * for each.
+   * for a shared log), creating the stream if needed, and with
+   * `{ complete: true }` marks it ended after them; returns their ids.
+   * Without it, `append` (and `complete`) are called one by one.
    */
-  appendMany?(sessionId: string, streamId: string, data: readonly string[]): Promise<string[]>;
+  appendMany?(
+    sessionId: string,
+    streamId: string,
+    data: readonly string[],
+    options?: AppendOptions,
+  ): Promise<string[]>;
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void>;
   /** Events of the same stream after `lastEventId`; undefined for unknown or malformed ids. */
@@ -377,9 +398,14 @@ export class MemoryEventLog implements EventLog {
     sessionId: string,
     streamId: string,
     data: readonly string[],
+    options?: AppendOptions,
   ): Promise<string[]> {
     const ids: string[] = [];
     for (const item of data) ids.push(await this.append(sessionId, streamId, item));
+    if (options?.complete === true) {
+      this.#stream(sessionId, streamId);
+      await this.complete(sessionId, streamId);
+    }
     return ids;
   }
 

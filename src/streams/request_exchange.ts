@@ -249,10 +249,17 @@ class Exchange implements SlowCall {
     }
     const live = await this.#opening;
     live.guardWork(() => this.#abandon());
-    const work = Promise.all(
-      runs.map((run) => run.then((response) => response && live.send(response))),
-    );
-    void work.then(() => live.finish());
+    // Each response is queued as its handler finishes; the end is queued right after the last,
+    // so it joins that message's log write when it can.
+    const sent: Promise<void>[] = [];
+    const work = Promise.all(runs.map((run) =>
+      run.then((response) => {
+        if (response !== undefined) sent.push(live.send(response));
+      })
+    )).then(() => {
+      const finished = live.finish();
+      return Promise.all([...sent, finished]);
+    });
     // The client may drop the stream, or a tool close it (closeStream): the work still runs.
     return this.#sse === undefined
       ? httpError(500, "Internal error", { code: ErrorCode.InternalError })

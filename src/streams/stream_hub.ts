@@ -62,7 +62,11 @@ const FOLLOW_RETRY_MS = 30_000;
 const FOLLOW_RETRY_PAUSE_MS = 250;
 
 /** Messages sent together: logged in one call, written as one chunk. */
-type Batch = { data: string; resolve: () => void }[];
+interface Batch {
+  items: { data: string; resolve: () => void }[];
+  /** Set by `finish()` while the batch waits: it ends the stream (one log call for both). */
+  finish?: () => void;
+}
 
 /** The id of a session's listening (GET) stream. */
 export const LISTENING_STREAM_ID = "listen";
@@ -164,11 +168,11 @@ export class LogicalStream {
     return new Promise((resolve) => {
       let batch = this.#open;
       if (batch === undefined) {
-        const fresh: Batch = [];
+        const fresh: Batch = { items: [] };
         batch = this.#open = fresh;
         void this.#enqueue(() => this.#flush(fresh));
       }
-      batch.push({ data, resolve });
+      batch.items.push({ data, resolve });
       this.#unwritten++;
     });
   }
@@ -178,33 +182,41 @@ export class LogicalStream {
     return this.#unwritten;
   }
 
-  /** Logs and writes `batch` (what was sent since the previous flush was queued). */
+  /**
+   * Logs and writes `batch` (what was sent since the previous flush was
+   * queued), and ends the stream with it when `finish()` joined it.
+   */
   async #flush(batch: Batch): Promise<void> {
     if (this.#open === batch) this.#open = undefined;
+    const { items } = batch;
+    const log = this.#hub.eventLog;
+    const finishing = batch.finish !== undefined;
     try {
       if (this.#finished) return;
       let ids: string[];
       try {
-        ids = await appendAll(
-          this.#hub.eventLog,
-          this.sessionId,
-          this.streamId,
-          batch.map((item) => item.data),
-        );
+        ids = finishing
+          ? await log.appendMany!(this.sessionId, this.streamId, items.map((i) => i.data), {
+            complete: true,
+          })
+          : await appendAll(log, this.sessionId, this.streamId, items.map((item) => item.data));
       } catch (error) {
         this.#failClosed(error);
         return;
       }
       const connection = this.#connection;
-      if (connection === undefined) return;
-      let text = "";
-      for (let i = 0; i < batch.length; i++) {
-        text += stringifySseMessage({ id: ids[i], data: batch[i].data });
+      if (connection !== undefined) {
+        let text = "";
+        for (let i = 0; i < items.length; i++) {
+          text += stringifySseMessage({ id: ids[i], data: items[i].data });
+        }
+        connection.writeRaw(text);
       }
-      connection.writeRaw(text);
+      if (finishing) this.#ended();
     } finally {
-      this.#unwritten -= batch.length;
-      for (const item of batch) item.resolve();
+      this.#unwritten -= items.length;
+      for (const item of items) item.resolve();
+      batch.finish?.();
     }
   }
 
@@ -228,7 +240,7 @@ export class LogicalStream {
   #failClosed(error: unknown): void {
     this.#hub.reportError(error);
     const onAbandoned = this.#onAbandoned;
-    this.abort();
+    this.#stop(); // the log is failing: no end marker either
     onAbandoned?.();
   }
 
@@ -243,23 +255,45 @@ export class LogicalStream {
 
   /** Ends the stream after everything queued was sent: marks it complete and closes the connection. */
   finish(): Promise<void> {
+    const batch = this.#open;
+    if (batch !== undefined && this.#hub.eventLog.appendMany !== undefined) {
+      // Its last messages wait to be logged: the end goes with them, in the same log call.
+      this.#open = undefined;
+      return new Promise((resolve) => (batch.finish = resolve));
+    }
     return this.#enqueue(async () => {
       if (this.#finished) return;
-      this.#finished = true;
-      this.#stopOrphanClock();
       try {
         await this.#hub.eventLog.complete(this.sessionId, this.streamId);
       } catch (error) {
         // The events are all sent; only the end marker is missing. Close anyway: nothing may stay open.
         this.#hub.reportError(error);
       }
-      this.closeConnection();
-      this.#hub.forget(this);
+      this.#ended();
     });
+  }
+
+  /** The stream has ended in the log: close the connection and leave the index. */
+  #ended(): void {
+    this.#finished = true;
+    this.#stopOrphanClock();
+    this.closeConnection();
+    this.#hub.forget(this);
   }
 
   /** Ends the stream at once (session ended, server closing). */
   abort(): void {
+    this.#stop();
+    // A request stream ends in the log too, so a resume (here or on another instance) replays
+    // and closes instead of following a stream no one writes any more. (The listening stream
+    // lives on: it moves to wherever the client opens it next.)
+    if (this.streamId === LISTENING_STREAM_ID) return;
+    this.#hub.eventLog.complete(this.sessionId, this.streamId).catch((error) =>
+      this.#hub.reportError(error)
+    );
+  }
+
+  #stop(): void {
     this.#finished = true;
     this.#stopOrphanClock();
     this.closeConnection();
@@ -336,16 +370,22 @@ export class StreamHub {
     messages: readonly JsonRpcMessage[],
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
-    await this.eventLog.open(sessionId, streamId);
-    let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    for (const message of messages) {
-      const data = JSON.stringify(message);
-      text += stringifySseMessage({
-        id: await this.eventLog.append(sessionId, streamId, data),
-        data,
-      });
+    const log = this.eventLog;
+    const data = messages.map((message) => JSON.stringify(message));
+    let ids: string[];
+    if (log.appendMany !== undefined) {
+      // One log call: the stream is created, filled and ended together.
+      ids = await log.appendMany(sessionId, streamId, data, { complete: true });
+    } else {
+      await log.open(sessionId, streamId);
+      ids = [];
+      for (const item of data) ids.push(await log.append(sessionId, streamId, item));
+      await log.complete(sessionId, streamId);
     }
-    await this.eventLog.complete(sessionId, streamId);
+    let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
+    for (let i = 0; i < data.length; i++) {
+      text += stringifySseMessage({ id: ids[i], data: data[i] });
+    }
     return new Response(text, { status: 200, headers: SSE_HEADERS });
   }
 

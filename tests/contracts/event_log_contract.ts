@@ -66,6 +66,21 @@ export function describeEventLog(
             ["y"],
             "a stream appendMany creates is resumable",
           );
+          assert.equal((await log.replayAfter("s", fresh[0]))?.complete, false);
+          const ended = await log.appendMany!("s", "b", ["z"], { complete: true });
+          const endReplay = await log.replayAfter("s", fresh[1]);
+          assert.deepEqual(endReplay?.events.map((e) => e.id), ended);
+          assert.equal(
+            endReplay?.complete,
+            true,
+            "{ complete: true } ends the stream after its events",
+          );
+          const whole = await log.appendMany!("s", "c", ["only"], { complete: true });
+          assert.deepEqual(await log.replayAfter("s", whole[0]), {
+            streamId: "c",
+            events: [],
+            complete: true,
+          }, "created, filled and ended in one call");
         } finally {
           await closeLog(log);
         }

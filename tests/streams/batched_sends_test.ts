@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, MemoryEventLog } from "../../mod.ts";
+import { type AppendOptions, defineTool, MemoryEventLog } from "../../mod.ts";
 import {
   deferred,
   initialize,
@@ -33,11 +33,13 @@ class SlowLog extends MemoryEventLog {
     sessionId: string,
     streamId: string,
     data: readonly string[],
+    options?: AppendOptions,
   ): Promise<string[]> {
     this.calls++;
     await this.#wait();
     const ids: string[] = [];
     for (const item of data) ids.push(await super.append(sessionId, streamId, item));
+    if (options?.complete) await super.complete(sessionId, streamId);
     return ids;
   }
 

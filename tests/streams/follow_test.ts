@@ -116,4 +116,50 @@ describe("following a stream another instance writes", () => {
       await b.close();
     }
   });
+
+  it("a stream its instance ended without finishing is ended in the log: a resume elsewhere replays and closes", async () => {
+    const store = new MemorySessionStore();
+    const log = new MemoryEventLog();
+    const started = deferred();
+    const forever = defineTool({
+      name: "forever",
+      handler: async (_input, ctx) => {
+        await ctx.progress(1);
+        started.resolve();
+        await new Promise(() => {}); // never finishes, ignores its signal
+        return "unreachable";
+      },
+    });
+    const make = () =>
+      makeHandler({ tools: [forever], heartbeatMs: 0, sessions: { store }, eventLog: log });
+    const a = make();
+    const b = make();
+    try {
+      const session = await initialize(a);
+      const response = await a(postRequest({
+        jsonrpc: "2.0",
+        id: 4,
+        method: "tools/call",
+        params: { name: "forever", _meta: { progressToken: "f" } },
+      }, { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const reader = response.body!.getReader();
+      const first = await readSseUntil(reader, (events) => messagesOf(events).length >= 1);
+      const lastId = first.events.find((e) => e.data !== undefined && e.data !== "")!.id!;
+      await started.promise;
+      await reader.cancel();
+      await a.close(); // ends A's streams; the tool never answers
+
+      const resumed = await b(bodilessRequest("GET", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: { "last-event-id": lastId },
+      }));
+      assert.equal(resumed.status, 200);
+      const end = await readSseUntil(resumed.body!.getReader(), () => false, 2_000);
+      assert.equal(end.ended, true, "B replays what there is and closes, rather than follow");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
