@@ -1,13 +1,16 @@
 /**
  * The benchmark harness. One Node driver starts every server of every
  * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
- * sessions, drives it with autocannon 9 (and wrk, where installed, for the
- * stateless 2026-07-28 rows of a full run) and prints one set of tables; a
- * full run also regenerates bench/RESULTS.md.
+ * sessions, drives it and prints one set of tables; a full run also
+ * regenerates bench/RESULTS.md. Single-request workloads are driven with wrk
+ * (bench/lib/wrk.ts) where it is installed, sequences (initialize, MRTR) and
+ * everything when wrk is missing with autocannon 9 (bench/lib/load.ts); every
+ * row names its generator.
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,init,stateless,mrtr,memory,<server key>,...   --out FILE
+ *   options: --runtime deno,bun,node   --only steady,progress,init,stateless,mrtr,memory,<server key>,...
+ *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
  */
@@ -17,8 +20,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import os from "node:os";
 import { join, relative } from "node:path";
-import { type LoadResult, measure, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
-import { measureWithWrk, wrkBinary } from "./lib/wrk.ts";
+import { type LoadResult, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
 import {
   allocatePort,
   BINARIES,
@@ -30,7 +33,9 @@ import {
 } from "./lib/proc.ts";
 import {
   confirmCallBody,
+  ECHO_CHECK,
   echoCallBody,
+  ID_SLOT,
   INIT_HEADERS,
   initializeBody,
   INITIALIZED_BODY,
@@ -38,9 +43,11 @@ import {
   isModernEchoResult,
   isProgressResult,
   MCP_PATH,
+  MODERN_ECHO_CHECK,
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
+  PROGRESS_CHECK,
   progressCallBody,
   requestStateOf,
 } from "./lib/protocol.ts";
@@ -159,37 +166,58 @@ interface Timing {
   slice: number;
 }
 
+/** Which timing of {@linkcode Settings} a measurement uses. */
+type TimingKind = "steady" | "short" | "scale";
+
+/** The load generator of a measurement. */
+type Generator = "wrk" | "autocannon";
+
 interface Settings {
   smoke: boolean;
   connections: number;
   /** Sessions in the steady/progress pool. */
   pool: number;
+  /** autocannon timings. */
   steady: Timing;
   short: Timing;
   /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
   scale: Timing;
+  /** wrk timings (whole seconds: wrk's unit; one process per slice). */
+  wrk: Record<TimingKind, Timing>;
   memoryBase: number;
   memorySteps: number[];
+  /** wrk where installed (and not overridden by --generator), else autocannon. */
+  generator: Generator;
 }
 
-const FULL: Settings = {
+const FULL: Omit<Settings, "generator"> = {
   smoke: false,
   connections: 32,
   pool: 64,
   steady: { warmup: 2, rounds: 8, slice: 0.6 },
   short: { warmup: 1, rounds: 6, slice: 0.5 },
   scale: { warmup: 1, rounds: 10, slice: 0.5 },
+  wrk: {
+    steady: { warmup: 2, rounds: 5, slice: 1 },
+    short: { warmup: 1, rounds: 4, slice: 1 },
+    scale: { warmup: 1, rounds: 6, slice: 1 },
+  },
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
 };
 
-const SMOKE: Settings = {
+const SMOKE: Omit<Settings, "generator"> = {
   smoke: true,
   connections: 8,
   pool: 4,
   steady: { warmup: 0, rounds: 1, slice: 1 },
   short: { warmup: 0, rounds: 1, slice: 0.75 },
   scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  wrk: {
+    steady: { warmup: 0, rounds: 1, slice: 1 },
+    short: { warmup: 0, rounds: 1, slice: 1 },
+    scale: { warmup: 0, rounds: 1, slice: 1 },
+  },
   memoryBase: 10,
   memorySteps: [50, 200],
 };
@@ -201,6 +229,7 @@ function parseCli(argv: string[]) {
   let runtimes: Runtime[] = [...RUNTIMES];
   let only: string[] = [];
   let out: string | undefined;
+  let generator: Generator | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -212,9 +241,15 @@ function parseCli(argv: string[]) {
     else if (arg === "--runtime") runtimes = value().split(",").map((r) => r.trim()) as Runtime[];
     else if (arg === "--only") only = value().split(",").map((s) => s.trim());
     else if (arg === "--out") out = value();
-    else if (arg === "--help" || arg === "-h") {
+    else if (arg === "--generator") {
+      const v = value();
+      if (v !== "wrk" && v !== "autocannon") {
+        throw new Error(`--generator: wrk or autocannon, not ${v}`);
+      }
+      generator = v;
+    } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,stateless,mrtr,memory,<server>] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,stateless,mrtr,memory,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -227,9 +262,14 @@ function parseCli(argv: string[]) {
   }
   const onlyWorkloads = only.filter((o) => WORKLOADS.includes(o as Workload)) as Workload[];
   const onlyServers = only.filter((o) => o in SERVER_LABELS) as ServerKey[];
+  if (generator === "wrk" && wrkBinary() === undefined) {
+    throw new Error("--generator wrk: wrk is not installed (Debian: apt-get install wrk)");
+  }
+  generator ??= wrkBinary() === undefined ? "autocannon" : "wrk";
   const complete = !smoke && only.length === 0 && runtimes.length === RUNTIMES.length;
   return {
     smoke,
+    generator,
     runtimes,
     onlyWorkloads,
     onlyServers,
@@ -246,8 +286,8 @@ interface LoadRow {
   /** For scaling rows: live sessions. */
   sessions?: number;
   result: LoadResult;
-  /** The load generator that produced the figures (autocannon unless said). */
-  generator?: "wrk" | "autocannon";
+  /** The load generator that produced the figures. */
+  generator: Generator;
 }
 
 interface MemoryRow {
@@ -285,7 +325,50 @@ function sessionHeaders(pool: readonly string[]): Record<string, string>[] {
   return pool.map((id) => ({ ...POST_HEADERS, "mcp-session-id": id }));
 }
 
+/**
+ * What one target is driven with: the autocannon sequence and, for a
+ * single-request workload, the same traffic as wrk sends it (wrk.ts).
+ */
+interface Traffic {
+  sequence: RequestTemplate[];
+  wrk?: WrkTraffic;
+}
+
 /** tools/call echo with a unique id, session rotated across the pool. */
+function echoTraffic(pool: readonly string[]): Traffic {
+  return {
+    sequence: [echoTemplate(pool)],
+    wrk: { headers: POST_HEADERS, sessions: pool, body: echoCallBody(ID_SLOT), check: ECHO_CHECK },
+  };
+}
+
+/** tools/call of the progress tool (100 notifications, then the result). */
+function progressTraffic(pool: readonly string[]): Traffic {
+  return {
+    sequence: [progressTemplate(pool)],
+    wrk: {
+      headers: POST_HEADERS,
+      sessions: pool,
+      body: progressCallBody(ID_SLOT),
+      check: PROGRESS_CHECK,
+    },
+  };
+}
+
+/** A 2026-07-28 (stateless) tools/call of the echo tool. */
+function statelessTraffic(): Traffic {
+  return {
+    sequence: [statelessTemplate()],
+    wrk: {
+      headers: modernCallHeaders("echo"),
+      sessions: [],
+      body: modernEchoCallBody(ID_SLOT),
+      check: MODERN_ECHO_CHECK,
+    },
+  };
+}
+
+/** tools/call echo with a unique id, session rotated across the pool (autocannon). */
 function echoTemplate(pool: readonly string[]): RequestTemplate {
   const headers = sessionHeaders(pool);
   return {
@@ -473,7 +556,7 @@ function logLoad(row: LoadRow): void {
       `  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}  ${fmtInt(r.okPerCpuSecond)}/cpu-s  srv ${
         r.serverCores.toFixed(2)
       } cores` +
-      `  gen ${r.generatorCores.toFixed(2)} cores${
+      `  ${row.generator} ${r.generatorCores.toFixed(2)} cores${
         r.bad + r.errors > 0 ? `  BAD ${r.bad} ERR ${r.errors}` : ""
       }`,
   );
@@ -512,84 +595,55 @@ async function start(
 /** One measured target of an interleaved run. */
 interface Entry {
   running: Running;
-  row: Omit<LoadRow, "result">;
-  sequence: RequestTemplate[];
+  row: Omit<LoadRow, "result" | "generator">;
+  traffic: Traffic;
 }
 
-/** Measures the entries side by side (interleaved slices), records and checks the rows. */
-async function interleaved(entries: Entry[], timing: Timing, settings: Settings): Promise<void> {
+/**
+ * Measures the entries side by side (interleaved slices), records and checks
+ * the rows. wrk drives them when it is the chosen generator and every entry
+ * is a single-request workload; autocannon otherwise.
+ */
+async function interleaved(entries: Entry[], kind: TimingKind, settings: Settings): Promise<void> {
   if (entries.length === 0) return;
-  const results = await measureInterleaved(
-    entries.map((e) => ({
-      port: e.running.server.port,
-      pid: e.running.server.pid,
-      path: MCP_PATH,
-      sequence: e.sequence,
-      connections: settings.connections,
-    })),
-    timing,
-    (i, error) => fail(`${label(entries[i].row)}: load run failed: ${String(error)}`),
-  );
+  const generator: Generator =
+    settings.generator === "wrk" && entries.every((e) => e.traffic.wrk !== undefined)
+      ? "wrk"
+      : "autocannon";
+  const onError = (i: number, error: unknown) =>
+    fail(`${label(entries[i].row)}: ${generator} run failed: ${String(error)}`);
+  const results = generator === "wrk"
+    ? await measureWithWrk(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        connections: settings.connections,
+        ...e.traffic.wrk!,
+      })),
+      settings.wrk[kind],
+      onError,
+    )
+    : await measureInterleaved(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        sequence: e.traffic.sequence,
+        connections: settings.connections,
+      })),
+      settings[kind],
+      onError,
+    );
   entries.forEach((entry, i) => {
-    const row: LoadRow = { ...entry.row, result: results[i] };
+    const row: LoadRow = { ...entry.row, result: results[i], generator };
     loadRows.push(row);
     logLoad(row);
     check(label(entry.row), results[i], entry.running.server);
   });
 }
 
-/**
- * Like {@linkcode interleaved}, with wrk as the load generator (single-request
- * workloads only): a C generator that does not saturate before the server on
- * two shared cores. Longer slices than autocannon's, since each starts a process.
- */
-async function interleavedWithWrk(entries: Entry[], timing: Timing): Promise<void> {
-  if (entries.length === 0) return;
-  const template = entries[0].sequence[0].setup({});
-  const id = /"id":(\d+)/.exec(template.body)![1];
-  let results;
-  try {
-    results = await measureWithWrk(
-      entries.map((e) => ({
-        port: e.running.server.port,
-        pid: e.running.server.pid,
-        path: MCP_PATH,
-        headers: template.headers,
-        bodyTemplate: template.body.replace(`"id":${id}`, `"id":%d`),
-        expect: [`"text":"hello"`, `"resultType":"complete"`],
-        connections: 32,
-      })),
-      { rounds: Math.max(2, Math.round(timing.rounds / 2)), sliceSeconds: 3 },
-    );
-  } catch (error) {
-    for (const entry of entries) fail(`${label(entry.row)}: wrk run failed: ${String(error)}`);
-    return;
-  }
-  entries.forEach((entry, i) => {
-    const w = results[i];
-    const result: LoadResult = {
-      okPerSecond: w.ok / w.seconds,
-      requestsPerSecond: w.requestsPerSecond,
-      p50: w.p50,
-      p99: w.p99,
-      okPerCpuSecond: w.okPerCpuSecond,
-      serverCores: w.serverCores,
-      generatorCores: 0,
-      ok: w.ok,
-      bad: w.bad,
-      errors: 0,
-      timeouts: 0,
-      seconds: w.seconds,
-      sliceRates: w.sliceRates,
-    };
-    const row: LoadRow = { ...entry.row, result, generator: "wrk" };
-    loadRows.push(row);
-    logLoad(row);
-    check(label(entry.row), result, entry.running.server);
-  });
-}
-
-function label(row: Omit<LoadRow, "result">): string {
+function label(row: Omit<LoadRow, "result" | "generator">): string {
   return `${row.runtime} ${
     row.workload === "scale" ? `scale@${row.sessions}` : row.workload
   } ${row.server}`;
@@ -618,35 +672,50 @@ async function throughputPhase(
       for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
         const row = { runtime, workload, server: r.plan.server };
         try {
-          let sequence: RequestTemplate[];
+          let traffic: Traffic;
           if (workload === "init") {
-            sequence = initSequence(r.plan.sessionful);
+            traffic = { sequence: initSequence(r.plan.sessionful) };
           } else if (workload === "stateless") {
-            sequence = [statelessTemplate()];
+            traffic = statelessTraffic();
           } else if (workload === "mrtr") {
-            sequence = mrtrSequence();
+            traffic = { sequence: mrtrSequence() };
           } else {
             const pool = await createSessionsOverHttp(r.base, settings.pool, r.plan.sessionful);
-            sequence = [workload === "steady" ? echoTemplate(pool) : progressTemplate(pool)];
+            traffic = workload === "steady" ? echoTraffic(pool) : progressTraffic(pool);
           }
-          await probe(r.base, sequence[0]);
-          entries.push({ running: r, row, sequence });
+          await probe(r.base, traffic.sequence[0]);
+          entries.push({ running: r, row, traffic });
         } catch (error) {
           fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      if (workload === "stateless" && !settings.smoke && wrkBinary() !== undefined) {
-        await interleavedWithWrk(entries, settings.steady);
-        continue;
-      }
       await interleaved(
         entries,
-        workload === "steady" || workload === "stateless" ? settings.steady : settings.short,
+        workload === "steady" || workload === "stateless" ? "steady" : "short",
         settings,
       );
     }
   } finally {
     await Promise.all(running.map((r) => r.server.stop()));
+  }
+}
+
+/** Drives one server for about a second, figures discarded (so compiled code is in a baseline). */
+async function warm(running: Running, traffic: Traffic, settings: Settings): Promise<void> {
+  const target = {
+    port: running.server.port,
+    pid: running.server.pid,
+    path: MCP_PATH,
+    connections: settings.connections,
+  };
+  const once = { warmup: 0, rounds: 1, slice: 1 };
+  const onError = (_: number, error: unknown) => {
+    throw error;
+  };
+  if (settings.generator === "wrk" && traffic.wrk !== undefined) {
+    await measureWithWrk([{ ...target, ...traffic.wrk }], once, onError);
+  } else {
+    await measureInterleaved([{ ...target, sequence: traffic.sequence }], once, onError);
   }
 }
 
@@ -668,17 +737,7 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
       await probe(few.base, echoTemplate(fewIds));
       await probe(many.base, echoTemplate(ids));
       // Warm the "many" process the same way before its baseline, so compiled code is not counted per session.
-      await measure(
-        {
-          port: many.server.port,
-          pid: many.server.pid,
-          path: MCP_PATH,
-          sequence: [echoTemplate(ids)],
-          connections: settings.connections,
-        },
-        0,
-        Math.max(settings.short.warmup, 0.5),
-      );
+      await warm(many, echoTraffic(ids), settings);
       const baseline = await adminMemory(many.base);
       for (const step of settings.memorySteps) {
         const created = await adminCreate(many.base, step - ids.length);
@@ -715,15 +774,15 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
           {
             running: few,
             row: { runtime, workload: "scale", server: plan.server, sessions: fewIds.length },
-            sequence: [echoTemplate(fewIds)],
+            traffic: echoTraffic(fewIds),
           },
           {
             running: many,
             row: { runtime, workload: "scale", server: plan.server, sessions: ids.length },
-            sequence: [echoTemplate(ids)],
+            traffic: echoTraffic(ids),
           },
         ],
-        settings.scale,
+        "scale",
         settings,
       );
     } catch (error) {
@@ -753,16 +812,40 @@ function fmtBytes(n: number): string {
   return Number.isFinite(n) ? `${Math.round(n).toLocaleString("en-US")} B` : "n/a";
 }
 
+function findRow(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  server: ServerKey,
+  sessions?: number,
+): LoadRow | undefined {
+  return loadRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.server === server &&
+    (sessions === undefined || r.sessions === sessions)
+  );
+}
+
 function find(
   runtime: Runtime,
   workload: LoadRow["workload"],
   server: ServerKey,
   sessions?: number,
 ): LoadResult | undefined {
-  return loadRows.find((r) =>
-    r.runtime === runtime && r.workload === workload && r.server === server &&
-    (sessions === undefined || r.sessions === sessions)
-  )?.result;
+  return findRow(runtime, workload, server, sessions)?.result;
+}
+
+/** " [wrk]", " [autocannon]" or " [wrk + autocannon]": the generators behind a headline figure. */
+function generatorTag(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  servers: readonly ServerKey[],
+  sessions?: readonly number[],
+): string {
+  const used = new Set<Generator>();
+  servers.forEach((server, i) => {
+    const row = findRow(runtime, workload, server, sessions?.[i]);
+    if (row !== undefined) used.add(row.generator);
+  });
+  return used.size === 0 ? "" : ` [${[...used].join(" + ")}]`;
 }
 
 function ratio(
@@ -799,31 +882,40 @@ function headline(runtimes: Runtime[], settings: Settings): string {
   lines.push(`|---|${runtimes.map(() => "---").join("|")}|`);
   const row = (name: string, cells: (rt: Runtime) => string) =>
     lines.push(`| ${name} | ${runtimes.map(cells).join(" | ")} |`);
-  const pair = (a: LoadResult | undefined, b: LoadResult | undefined, target: number) => {
-    const r = ratio(a, b);
-    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(a, b)}per CPU-s ${
-      fmtRatio(ratio(a, b, true))
-    })`;
+  /** "a ÷ b" of one workload with its verdict, per-round range, per-CPU ratio and generator. */
+  const pair = (
+    rt: Runtime,
+    workload: LoadRow["workload"],
+    a: ServerKey,
+    b: ServerKey,
+    target: number,
+  ) => {
+    const x = find(rt, workload, a);
+    const y = find(rt, workload, b);
+    const r = ratio(x, y);
+    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(x, y)}per CPU-s ${
+      fmtRatio(ratio(x, y, true))
+    })${generatorTag(rt, workload, [a, b])}`;
   };
   row(
     "steady tools/call, JSON: tether (auto) ÷ SDK v1 enableJsonResponse ≥ 2×",
-    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "sdk-json"), 2),
+    (rt) => pair(rt, "steady", "tether", "sdk-json", 2),
   );
   row(
     "steady tools/call, SSE: tether (sse) ÷ SDK v1 default ≥ 2×",
-    (rt) => pair(find(rt, "steady", "tether-sse"), find(rt, "steady", "sdk"), 2),
+    (rt) => pair(rt, "steady", "tether-sse", "sdk", 2),
   );
   row(
     "steady tools/call: tether (auto) ÷ ceiling ≥ 0.7",
-    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "ceiling"), 0.7),
+    (rt) => pair(rt, "steady", "tether", "ceiling", 0.7),
   );
   row(
     "initialize + initialized: tether ÷ SDK v1 default (SSE) ≥ 5×",
-    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk"), 5),
+    (rt) => pair(rt, "init", "tether", "sdk", 5),
   );
   row(
     "initialize + initialized: tether ÷ SDK v1 enableJsonResponse ≥ 5×",
-    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk-json"), 5),
+    (rt) => pair(rt, "init", "tether", "sdk-json", 5),
   );
   row(`bytes per idle tether session at ${fmtInt(big)} (heap / RSS) ≤ 2 KiB`, (rt) => {
     const m = memoryRows.find((r) =>
@@ -841,14 +933,14 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     const r = ratio(a, b);
     return `${fmtRatio(r)} ${verdict(r, 0.9)} (${roundRange(a, b)}per CPU-s ${
       fmtRatio(ratio(a, b, true))
-    })`;
+    })${generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])}`;
   });
   row(
     "(no target) 100-progress tool: tether ÷ SDK v1 default",
     (rt) =>
       `${fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk")))} (per CPU-s ${
         fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk"), true))
-      })`,
+      })${generatorTag(rt, "progress", ["tether", "sdk"])}`,
   );
   row("(no target) idle session heap: SDK v1 ÷ tether", (rt) => {
     const t = memoryRows.find((r) =>
@@ -859,20 +951,17 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     );
     return t && s ? fmtRatio(s.heapPerSession / t.heapPerSession) : "n/a";
   });
-  const generator = (rt: Runtime) =>
-    loadRows.find((r) => r.runtime === rt && r.workload === "stateless")?.generator ?? "autocannon";
   row(
     "stateless tools/call (2026-07-28): tether ÷ SDK v2 createMcpHandler ≥ 3×",
-    (rt) =>
-      `${pair(find(rt, "stateless", "tether"), find(rt, "stateless", "sdk-v2"), 3)} [${
-        generator(rt)
-      }]`,
+    (rt) => pair(rt, "stateless", "tether", "sdk-v2", 3),
   );
   row("stateless tools/call (2026-07-28): tether ÷ ceiling per server CPU-s ≥ 0.7", (rt) => {
     const a = find(rt, "stateless", "tether");
     const b = find(rt, "stateless", "ceiling");
     const r = ratio(a, b, true);
-    return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))}) [${generator(rt)}]`;
+    return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))})${
+      generatorTag(rt, "stateless", ["tether", "ceiling"])
+    }`;
   });
   row(
     "(no target) MRTR round trip (input_required, then the retry): tether round trips/s",
@@ -880,12 +969,17 @@ function headline(runtimes: Runtime[], settings: Settings): string {
       const m = find(rt, "mrtr", "tether");
       return m === undefined
         ? "n/a"
-        : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)`;
+        : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)${
+          generatorTag(rt, "mrtr", ["tether"])
+        }`;
     },
   );
   row(
     "(no target) steady tools/call: tether (auto) ÷ SDK v2",
-    (rt) => `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}`,
+    (rt) =>
+      `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}${
+        generatorTag(rt, "steady", ["tether", "sdk-v2"])
+      }`,
   );
   return lines.join("\n");
 }
@@ -909,8 +1003,8 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
     "",
     `| runtime | server |${
       workload === "scale" ? " live sessions |" : ""
-    } ${unit} | p50 | p99 | ${unit} per server CPU-s | server CPU (cores) | load-gen CPU (cores) | wrong / errors |`,
-    `|---|---|${workload === "scale" ? "---|" : ""}---|---|---|---|---|---|---|`,
+    } ${unit} | p50 | p99 | ${unit} per server CPU-s | server CPU (cores) | generator | load-gen CPU (cores) | wrong / errors |`,
+    `|---|---|${workload === "scale" ? "---|" : ""}---|---|---|---|---|---|---|---|`,
   ];
   for (const row of rows) {
     const r = row.result;
@@ -919,8 +1013,8 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
         workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
       } ${fmtInt(r.okPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${
         fmtInt(r.okPerCpuSecond)
-      } | ${r.serverCores.toFixed(2)} | ${
-        row.generator === "wrk" ? "wrk (not measured)" : r.generatorCores.toFixed(2)
+      } | ${r.serverCores.toFixed(2)} | ${row.generator} | ${
+        r.generatorCores.toFixed(2)
       } | ${r.bad} / ${r.errors + r.timeouts} |`,
     );
   }
@@ -1024,20 +1118,27 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
         commands.get(rt) ?? "n/a"
       }\``
     ),
-    `- Load generator: autocannon 9.0.0, programmatic, in the driver process (Node ${process.version}), ${settings.connections} connections, no pipelining. ` +
-    `The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server ` +
-    `(${settings.steady.warmup} s steady, ${settings.short.warmup} s others), ${settings.steady.rounds} rounds × ${settings.steady.slice} s per server (steady) or ` +
-    `${settings.short.rounds} × ${settings.short.slice} s (others; scaling ${settings.scale.rounds} × ${settings.scale.slice} s), the order rotated each round, so drifts in machine load hit every server alike. ` +
+    `- Load generators (each table row and each headline figure names its own): ${
+      settings.generator === "wrk"
+        ? `**wrk** (${wrkVersion()}, C, one thread, ${settings.connections} connections, no pipelining) for every single-request workload (steady, progress, stateless, scaling): ` +
+          "a generated Lua script gives every request its own JSON-RPC id, rotates Mcp-Session-Id over the target's session pool, and checks every response (status 200, an id that was sent and not yet answered, the workload's text; for the progress tool all 100 notifications carrying the request's token, before the result); " +
+          `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). ` +
+          "wrk is not itself the bottleneck on these cores, so its raw ratios are more honest than autocannon's; its CPU (\"load-gen CPU\") is the driver's reaped-children time around each run. " +
+          `**autocannon** 9.0.0 (programmatic, in the driver process, Node ${process.version}, ${settings.connections} connections, no pipelining) only for the sequences wrk cannot send (initialize + initialized with the issued session id; MRTR rounds): ` +
+          `${settings.short.rounds} × ${settings.short.slice} s per server after a ${settings.short.warmup} s warm-up.`
+        : `**autocannon** 9.0.0 for everything (${
+          wrkBinary() === undefined ? "wrk is not installed" : "--generator autocannon"
+        }), programmatic, in the driver process (Node ${process.version}), ${settings.connections} connections, no pipelining; ` +
+          `after a warm-up per server (${settings.steady.warmup} s steady, ${settings.short.warmup} s others), ${settings.steady.rounds} rounds × ${settings.steady.slice} s per server (steady, stateless) or ` +
+          `${settings.short.rounds} × ${settings.short.slice} s (others; scaling ${settings.scale.rounds} × ${settings.scale.slice} s). autocannon shares the cores with the server and saturates first, so raw ratios understate the faster server.`
+    }`,
+    "- The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server, short slices, the order rotated each round, so drifts in machine load hit every server alike. " +
     'Ratios are totals over all rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise).',
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
     "which is less sensitive to the sharing.",
     "- Every response is checked (status, JSON-RPC id, echoed text or all 100 progress notifications + result); only correct ones are counted.",
-    `- **Stateless (2026-07-28) rows:** ${
-      wrkBinary() === undefined || settings.smoke
-        ? "autocannon as above (wrk not installed, or smoke mode)."
-        : "wrk (Debian, C, one thread, 32 connections, a Lua script giving every request its own id and counting every wrong status or body), slices of 3 s per server, interleaved and rotated like the others; the server's CPU from /proc as above. wrk is not itself the bottleneck on these two cores, so its raw ratios are more honest than autocannon's; the table marks each headline figure with its generator."
-    } Each request carries the 2026-07-28 envelope in \`_meta\` and the routing headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name); SDK v2 is the same \`createMcpHandler\` as above, which serves 2026-07-28 natively.`,
+    "- **Stateless (2026-07-28) rows:** each request carries the 2026-07-28 envelope in `_meta` and the routing headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name); SDK v2 is the same `createMcpHandler` as above, which serves 2026-07-28 natively.",
     "",
     "## Targets",
     "",
@@ -1080,7 +1181,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const settings = cli.smoke ? SMOKE : FULL;
+  const settings: Settings = { ...(cli.smoke ? SMOKE : FULL), generator: cli.generator };
   const started = performance.now();
   const script = relative(ROOT, process.argv[1]);
   const command = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)].join(
