@@ -9,7 +9,7 @@
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,init,stateless,mrtr,memory,<server key>,...
+ *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
@@ -40,8 +40,11 @@ import {
   initializeBody,
   INITIALIZED_BODY,
   isEchoResult,
+  isLargeResult,
   isModernEchoResult,
   isProgressResult,
+  LARGE_CHECK,
+  largeCallBody,
   MCP_PATH,
   MODERN_ECHO_CHECK,
   modernCallHeaders,
@@ -54,20 +57,29 @@ import {
 
 // ---------------------------------------------------------------- settings
 
-type Workload = "steady" | "progress" | "init" | "stateless" | "mrtr" | "memory";
+type Workload = "steady" | "progress" | "large" | "init" | "stateless" | "mrtr" | "memory";
 const WORKLOADS: readonly Workload[] = [
   "steady",
   "progress",
+  "large",
   "init",
   "stateless",
   "mrtr",
   "memory",
 ];
 
-type ServerKey = "ceiling" | "tether" | "tether-sse" | "sdk" | "sdk-json" | "sdk-v2";
+type ServerKey =
+  | "ceiling"
+  | "ceiling-sse"
+  | "tether"
+  | "tether-sse"
+  | "sdk"
+  | "sdk-json"
+  | "sdk-v2";
 
 const SERVER_LABELS: Record<ServerKey, string> = {
   ceiling: "ceiling (bare fetch handler)",
+  "ceiling-sse": "ceiling (bare fetch handler, SSE answer)",
   tether: "tether (default: auto → JSON)",
   "tether-sse": "tether (responseMode sse)",
   sdk: "SDK v1 (default: SSE)",
@@ -91,21 +103,28 @@ const PLANS: readonly ProcessPlan[] = [
     server: "ceiling",
     entry: "ceiling.ts",
     args: [],
-    workloads: ["steady", "progress", "init", "stateless"],
+    workloads: ["steady", "progress", "large", "init", "stateless"],
+    sessionful: true,
+  },
+  {
+    server: "ceiling-sse",
+    entry: "ceiling.ts",
+    args: ["--mode", "sse"],
+    workloads: ["large"],
     sessionful: true,
   },
   {
     server: "tether",
     entry: "tether.ts",
     args: [],
-    workloads: ["steady", "progress", "stateless", "mrtr"],
+    workloads: ["steady", "progress", "large", "stateless", "mrtr"],
     sessionful: true,
   },
   {
     server: "tether-sse",
     entry: "tether.ts",
     args: ["--mode", "sse"],
-    workloads: ["steady"],
+    workloads: ["steady", "large"],
     sessionful: true,
   },
   // Session creation only: the default cap (10,000 sessions) would be reached within a second.
@@ -120,14 +139,14 @@ const PLANS: readonly ProcessPlan[] = [
     server: "sdk",
     entry: "sdk.ts",
     args: [],
-    workloads: ["steady", "progress", "init"],
+    workloads: ["steady", "progress", "large", "init"],
     sessionful: true,
   },
   {
     server: "sdk-json",
     entry: "sdk.ts",
     args: ["--mode", "json"],
-    workloads: ["steady", "init"],
+    workloads: ["steady", "large", "init"],
     sessionful: true,
   },
   {
@@ -249,7 +268,7 @@ function parseCli(argv: string[]) {
       generator = v;
     } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,stateless,mrtr,memory,<server>] [--generator wrk|autocannon] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,init,stateless,mrtr,memory,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -355,6 +374,19 @@ function progressTraffic(pool: readonly string[]): Traffic {
   };
 }
 
+/** tools/call of the large tool (a 256 KiB text result), session rotated across the pool. */
+function largeTraffic(pool: readonly string[]): Traffic {
+  return {
+    sequence: [pooledTemplate(pool, largeCallBody, isLargeResult)],
+    wrk: {
+      headers: POST_HEADERS,
+      sessions: pool,
+      body: largeCallBody(ID_SLOT),
+      check: LARGE_CHECK,
+    },
+  };
+}
+
 /** A 2026-07-28 (stateless) tools/call of the echo tool. */
 function statelessTraffic(): Traffic {
   return {
@@ -368,31 +400,31 @@ function statelessTraffic(): Traffic {
   };
 }
 
-/** tools/call echo with a unique id, session rotated across the pool (autocannon). */
-function echoTemplate(pool: readonly string[]): RequestTemplate {
+/** One request shape with a unique id, session rotated across the pool (autocannon). */
+function pooledTemplate(
+  pool: readonly string[],
+  body: (id: number) => string,
+  isRight: (body: string, id: number) => boolean,
+): RequestTemplate {
   const headers = sessionHeaders(pool);
   return {
     setup(ctx) {
       const id = ++seq;
       ctx.id = id;
-      return { body: echoCallBody(id), headers: headers[id % headers.length] };
+      return { body: body(id), headers: headers[id % headers.length] };
     },
-    check: (status, body, _headers, ctx) => status === 200 && isEchoResult(body, ctx.id as number),
+    check: (status, text, _headers, ctx) => status === 200 && isRight(text, ctx.id as number),
   };
 }
 
-/** tools/call of the progress tool (100 notifications, then the result). */
+/** tools/call echo with a unique id, session rotated across the pool (autocannon). */
+function echoTemplate(pool: readonly string[]): RequestTemplate {
+  return pooledTemplate(pool, echoCallBody, isEchoResult);
+}
+
+/** tools/call of the progress tool (100 notifications, then the result; autocannon). */
 function progressTemplate(pool: readonly string[]): RequestTemplate {
-  const headers = sessionHeaders(pool);
-  return {
-    setup(ctx) {
-      const id = ++seq;
-      ctx.id = id;
-      return { body: progressCallBody(id), headers: headers[id % headers.length] };
-    },
-    check: (status, body, _headers, ctx) =>
-      status === 200 && isProgressResult(body, ctx.id as number),
-  };
+  return pooledTemplate(pool, progressCallBody, isProgressResult);
 }
 
 /** A 2026-07-28 (stateless) tools/call of the echo tool: no session, the envelope in _meta. */
@@ -666,7 +698,7 @@ async function throughputPhase(
     if (r !== undefined) running.push(r);
   }
   try {
-    for (const workload of ["steady", "progress", "init", "stateless", "mrtr"] as const) {
+    for (const workload of ["steady", "progress", "large", "init", "stateless", "mrtr"] as const) {
       if (!workloads.includes(workload)) continue;
       const entries: Entry[] = [];
       for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
@@ -681,7 +713,11 @@ async function throughputPhase(
             traffic = { sequence: mrtrSequence() };
           } else {
             const pool = await createSessionsOverHttp(r.base, settings.pool, r.plan.sessionful);
-            traffic = workload === "steady" ? echoTraffic(pool) : progressTraffic(pool);
+            traffic = workload === "steady"
+              ? echoTraffic(pool)
+              : workload === "large"
+              ? largeTraffic(pool)
+              : progressTraffic(pool);
           }
           await probe(r.base, traffic.sequence[0]);
           entries.push({ running: r, row, traffic });
@@ -942,6 +978,25 @@ function headline(runtimes: Runtime[], settings: Settings): string {
         fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk"), true))
       })${generatorTag(rt, "progress", ["tether", "sdk"])}`,
   );
+  /** "tether ÷ SDK v1" and "of the ceiling" for one answer format of the large-result workload. */
+  const large = (rt: Runtime, tether: ServerKey, sdk: ServerKey, ceiling: ServerKey) => {
+    const t = find(rt, "large", tether);
+    const s = find(rt, "large", sdk);
+    const c = find(rt, "large", ceiling);
+    return `${fmtRatio(ratio(t, s))} (per CPU-s ${fmtRatio(ratio(t, s, true))}); of ceiling ${
+      fmtRatio(ratio(t, c))
+    } (per CPU-s ${fmtRatio(ratio(t, c, true))})${
+      generatorTag(rt, "large", [tether, sdk, ceiling])
+    }`;
+  };
+  row(
+    "(no target) 256 KiB result, JSON: tether (auto) ÷ SDK v1 enableJsonResponse; ÷ ceiling",
+    (rt) => large(rt, "tether", "sdk-json", "ceiling"),
+  );
+  row(
+    "(no target) 256 KiB result, SSE: tether (sse) ÷ SDK v1 default; ÷ ceiling (SSE answer)",
+    (rt) => large(rt, "tether-sse", "sdk", "ceiling-sse"),
+  );
   row("(no target) idle session heap: SDK v1 ÷ tether", (rt) => {
     const t = memoryRows.find((r) =>
       r.runtime === rt && r.server === "tether" && r.sessions === big
@@ -987,6 +1042,7 @@ function headline(runtimes: Runtime[], settings: Settings): string {
 const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
   progress: "tool emitting 100 progress notifications before its result (SSE)",
+  large: "tool answering a 256 KiB text result (JSON and SSE answers)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
   stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
   mrtr:
@@ -1146,7 +1202,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "",
     "## All figures",
     "",
-    ...(["steady", "progress", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
+    ...(["steady", "progress", "large", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
       loadTable(runtimes, w)
     ).filter(
       (s) => s !== "",

@@ -103,6 +103,35 @@ export const PROGRESS_CHECK: WrkCheck = {
   occurrences: { needle: "notifications/progress", count: PROGRESS_COUNT, before: `"text":"done"` },
 };
 
+/** Bytes of the large tool's text result (and of the text in its answer: ASCII, nothing escaped). */
+export const LARGE_TEXT_BYTES = 256 * 1024;
+
+const LARGE_BLOCK = "abcdefghijklmnop";
+const LARGE_END = "0123456789-END--";
+
+/** The large tool's result text: a repeated block, then an end marker found once. */
+export const LARGE_TEXT = LARGE_BLOCK.repeat(LARGE_TEXT_BYTES / LARGE_BLOCK.length - 1) +
+  LARGE_END;
+
+/** A tools/call of the large tool (a 256 KiB text result). */
+export function largeCallBody(id: IdOrSlot): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"large","arguments":{}}}`;
+}
+
+/** Checks a large-tool response (JSON or SSE): the id, the whole text's start and end, the size. */
+export function isLargeResult(body: string, id: number): boolean {
+  return body.length >= LARGE_TEXT_BYTES && body.includes(`"id":${id}`) &&
+    body.includes(`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`) && body.includes(`${LARGE_END}"`) &&
+    body.includes(`"result"`) && !body.includes(`"isError":true`);
+}
+
+/** {@linkcode isLargeResult} for wrk's Lua checks. */
+export const LARGE_CHECK: WrkCheck = {
+  minBytes: LARGE_TEXT_BYTES,
+  contains: [`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`, `${LARGE_END}"`, `"result"`],
+  excludes: [`"isError":true`],
+};
+
 // ---------------------------------------------------------------------------
 // 2026-07-28 (stateless): no session, an envelope in every request's _meta,
 // and the routing headers.

@@ -18,7 +18,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { PROGRESS_COUNT } from "../lib/protocol.ts";
+import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const enableJsonResponse = serverArgs().mode === "json";
@@ -49,6 +49,11 @@ function getServer(): McpServer {
       }
       return { content: [{ type: "text", text: "done" }] };
     },
+  );
+  server.registerTool(
+    "large",
+    { description: "Answers with a 256 KiB text", inputSchema: {} },
+    () => ({ content: [{ type: "text", text: LARGE_TEXT }] }),
   );
   return server;
 }
