@@ -9,7 +9,7 @@
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,<server key>,...
+ *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
@@ -21,10 +21,12 @@ import { Worker } from "node:worker_threads";
 import os from "node:os";
 import { join, relative } from "node:path";
 import { type LoadResult, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import { openStreams } from "./lib/streams.ts";
 import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
 import {
   allocatePort,
   BINARIES,
+  cpuSeconds,
   ROOT,
   type Runtime,
   RUNTIMES,
@@ -57,7 +59,15 @@ import {
 
 // ---------------------------------------------------------------- settings
 
-type Workload = "steady" | "progress" | "large" | "init" | "stateless" | "mrtr" | "memory";
+type Workload =
+  | "steady"
+  | "progress"
+  | "large"
+  | "init"
+  | "stateless"
+  | "mrtr"
+  | "memory"
+  | "streams";
 const WORKLOADS: readonly Workload[] = [
   "steady",
   "progress",
@@ -66,6 +76,7 @@ const WORKLOADS: readonly Workload[] = [
   "stateless",
   "mrtr",
   "memory",
+  "streams",
 ];
 
 type ServerKey =
@@ -176,6 +187,24 @@ const MEMORY_PLANS: readonly ProcessPlan[] = [
   },
 ];
 
+/** Concurrent-streams phase: a fresh process per server, the streams opened from the driver. */
+const STREAM_PLANS: readonly ProcessPlan[] = [
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+  {
+    server: "sdk",
+    entry: "sdk.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+];
+
 interface Timing {
   /** Warm-up per server, seconds. */
   warmup: number;
@@ -205,6 +234,8 @@ interface Settings {
   wrk: Record<TimingKind, Timing>;
   memoryBase: number;
   memorySteps: number[];
+  /** Concurrent SSE streams: how many, how long each lasts, streams per session. */
+  streams: { count: number; seconds: number; perSession: number };
   /** wrk where installed (and not overridden by --generator), else autocannon. */
   generator: Generator;
 }
@@ -223,6 +254,8 @@ const FULL: Omit<Settings, "generator"> = {
   },
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
+  // 16 per session: under tether's default maxRequestsPerSession (64).
+  streams: { count: 1_000, seconds: 10, perSession: 16 },
 };
 
 const SMOKE: Omit<Settings, "generator"> = {
@@ -239,6 +272,7 @@ const SMOKE: Omit<Settings, "generator"> = {
   },
   memoryBase: 10,
   memorySteps: [50, 200],
+  streams: { count: 50, seconds: 3, perSession: 16 },
 };
 
 // ---------------------------------------------------------------- CLI
@@ -268,7 +302,7 @@ function parseCli(argv: string[]) {
       generator = v;
     } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,init,stateless,mrtr,memory,<server>] [--generator wrk|autocannon] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -300,7 +334,7 @@ function parseCli(argv: string[]) {
 
 interface LoadRow {
   runtime: Runtime;
-  workload: Exclude<Workload, "memory"> | "scale";
+  workload: Exclude<Workload, "memory" | "streams"> | "scale";
   server: ServerKey;
   /** For scaling rows: live sessions. */
   sessions?: number;
@@ -320,7 +354,33 @@ interface MemoryRow {
   gc: boolean;
 }
 
+/** One server's figures of the concurrent-streams phase. */
+interface StreamRow {
+  runtime: Runtime;
+  server: ServerKey;
+  streams: number;
+  seconds: number;
+  /** Seconds until every stream had its first event. */
+  openSeconds: number;
+  /** Memory Δ per stream while all are open, from a baseline before (forced GC both times). */
+  rssPerStream: number;
+  heapPerStream: number;
+  /** RSS and heap Δ per stream once all have ended. */
+  rssAfterPerStream: number;
+  heapAfterPerStream: number;
+  /** Server CPU-seconds per stream per second of holding them all open. */
+  cpuPerStreamSecond: number;
+  /** Server CPU in cores over that window. */
+  serverCores: number;
+  /** Seconds of the CPU window. */
+  window: number;
+  ok: number;
+  bad: number;
+  errors: number;
+}
+
 const loadRows: LoadRow[] = [];
+const streamRows: StreamRow[] = [];
 const memoryRows: MemoryRow[] = [];
 const failures: string[] = [];
 const versions = new Map<Runtime, string>();
@@ -833,6 +893,105 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
   }
 }
 
+/**
+ * Concurrent-streams phase of one runtime, per server: a fresh process gets
+ * its sessions and a short warm-up batch, then a memory baseline (forced GC);
+ * `streams.count` ticker calls are opened at once from the driver. Server CPU
+ * is read over the window in which all are open, memory (forced GC) at its
+ * end while they still are, and again once all have ended.
+ */
+async function streamsPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  const { count, seconds, perSession } = settings.streams;
+  for (const plan of STREAM_PLANS) {
+    if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const running = await start(runtime, plan);
+    if (running === undefined) continue;
+    const what = `${runtime} streams ${plan.server}`;
+    try {
+      const sessions = await createSessionsOverHttp(
+        running.base,
+        Math.ceil(count / perSession),
+        plan.sessionful,
+      );
+      const open = (streams: number, length: number) => {
+        const firstId = seq + 1;
+        seq += streams;
+        return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
+      };
+      const warmup = await open(Math.min(count, 50), 2).finished;
+      if (warmup.ok !== Math.min(count, 50)) {
+        throw new Error(
+          `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
+        );
+      }
+      const before = await adminMemory(running.base);
+      const started = performance.now();
+      const streams = open(count, seconds);
+      const openSeconds = await streams.opened;
+      const cpuOpen = cpuSeconds(running.server.pid);
+      const windowStart = performance.now();
+      // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
+      const windowEnd = started + (seconds - 1.5) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
+      const cpu = cpuSeconds(running.server.pid) - cpuOpen;
+      const window = (performance.now() - windowStart) / 1000;
+      const during = await adminMemory(running.base);
+      const readAt = (performance.now() - started) / 1000;
+      const outcome = await streams.finished;
+      const after = await adminMemory(running.base);
+      if (window < 0.5 || readAt >= seconds) {
+        fail(
+          `${what}: the streams took ${
+            openSeconds.toFixed(1)
+          } s to open; no window while all were open`,
+        );
+      }
+      const row: StreamRow = {
+        runtime,
+        server: plan.server,
+        streams: count,
+        seconds,
+        openSeconds,
+        rssPerStream: (during.rss - before.rss) / count,
+        heapPerStream: (during.heapUsed - before.heapUsed) / count,
+        rssAfterPerStream: (after.rss - before.rss) / count,
+        heapAfterPerStream: (after.heapUsed - before.heapUsed) / count,
+        cpuPerStreamSecond: cpu / window / count,
+        serverCores: cpu / window,
+        window,
+        ok: outcome.ok,
+        bad: outcome.bad,
+        errors: outcome.errors,
+      };
+      streamRows.push(row);
+      console.log(
+        `${elapsed()} ${runtime.padEnd(4)} streams      ${
+          plan.server.padEnd(10)
+        } ${count} open in ${openSeconds.toFixed(2)} s  rss ${
+          fmtInt(row.rssPerStream)
+        } B/stream  heap ${fmtInt(row.heapPerStream)} B/stream` +
+          `  cpu ${fmtMicros(row.cpuPerStreamSecond)}/stream-s  after: rss ${
+            fmtInt(row.rssAfterPerStream)
+          } B/stream${
+            outcome.bad + outcome.errors > 0 ? `  BAD ${outcome.bad} ERR ${outcome.errors}` : ""
+          }`,
+      );
+      if (outcome.bad + outcome.errors > 0 || outcome.ok !== count) {
+        fail(
+          `${what}: ${outcome.ok} of ${count} streams right, ${outcome.bad} wrong, ${outcome.errors} failed (first: ${outcome.badSample})`,
+        );
+      }
+      if (running.server.exited()) {
+        fail(`${what}: server exited: ${running.server.stderr().slice(-500)}`);
+      }
+    } catch (error) {
+      fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await running.server.stop();
+    }
+  }
+}
+
 // ---------------------------------------------------------------- report
 
 function fmtInt(n: number): string {
@@ -843,6 +1002,9 @@ function fmtMs(n: number): string {
 }
 function fmtRatio(n: number | undefined): string {
   return n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : "n/a";
+}
+function fmtMicros(seconds: number): string {
+  return Number.isFinite(seconds) ? `${(seconds * 1e6).toFixed(1)} µs` : "n/a";
 }
 function fmtBytes(n: number): string {
   return Number.isFinite(n) ? `${Math.round(n).toLocaleString("en-US")} B` : "n/a";
@@ -997,6 +1159,25 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     "(no target) 256 KiB result, SSE: tether (sse) ÷ SDK v1 default; ÷ ceiling (SSE answer)",
     (rt) => large(rt, "tether-sse", "sdk", "ceiling-sse"),
   );
+  row(
+    `(no target) ${
+      fmtInt(settings.streams.count)
+    } concurrent SSE streams, one event/s: RSS / heap per stream, server CPU per stream-second`,
+    (rt) => {
+      const cell = (server: ServerKey, name: string) => {
+        const r = streamRows.find((x) => x.runtime === rt && x.server === server);
+        return r === undefined
+          ? undefined
+          : `${name} ${fmtBytes(r.rssPerStream)} / ${fmtBytes(r.heapPerStream)}, ${
+            fmtMicros(r.cpuPerStreamSecond)
+          }`;
+      };
+      const cells = [cell("tether", "tether"), cell("sdk", "SDK v1")].filter((c) =>
+        c !== undefined
+      );
+      return cells.length === 0 ? "n/a" : `${cells.join("; ")} [fetch]`;
+    },
+  );
   row("(no target) idle session heap: SDK v1 ÷ tether", (rt) => {
     const t = memoryRows.find((r) =>
       r.runtime === rt && r.server === "tether" && r.sessions === big
@@ -1096,6 +1277,32 @@ function memoryTable(runtimes: Runtime[], settings: Settings): string {
       `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.sessions)} | ${
         fmtBytes(r.heapPerSession)
       } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${r.gc ? "yes" : "no"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function streamsTable(runtimes: Runtime[]): string {
+  const rows = streamRows.filter((r) => runtimes.includes(r.runtime));
+  if (rows.length === 0) return "";
+  const lines = [
+    `### concurrent SSE streams (ticker tool: one progress notification a second, then the result)`,
+    "",
+    "Memory Δ from a baseline taken after the sessions and a warm-up batch, forced GC each time; server CPU over the window in which all streams are open. " +
+    "Streams opened at once from the driver with Node's fetch (undici, one connection each), 16 per session; every stream's body is checked (all its progress notifications with its token, then the result).",
+    "",
+    "| runtime | server | streams × seconds | all open after | RSS Δ / stream (open) | heapUsed Δ / stream (open) | server CPU / stream-second | server CPU (cores) | RSS Δ / stream (after) | heapUsed Δ / stream (after) | generator | wrong / errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.streams)} × ${r.seconds} s | ${
+        r.openSeconds.toFixed(2)
+      } s | ${fmtBytes(r.rssPerStream)} | ${fmtBytes(r.heapPerStream)} | ${
+        fmtMicros(r.cpuPerStreamSecond)
+      } | ${r.serverCores.toFixed(3)} | ${fmtBytes(r.rssAfterPerStream)} | ${
+        fmtBytes(r.heapAfterPerStream)
+      } | fetch (undici, in the driver) | ${r.bad} / ${r.errors} |`,
     );
   }
   return lines.join("\n");
@@ -1210,6 +1417,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
       .flatMap((s) => [s, ""]),
     memoryTable(runtimes, settings),
     "",
+    ...[streamsTable(runtimes)].filter((t) => t !== "").flatMap((t) => [t, ""]),
     "## Method",
     "",
     `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes; **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod) and a \`progress\` tool, default options; ` +
@@ -1257,6 +1465,7 @@ async function main(): Promise<void> {
     const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
     await throughputPhase(runtime, workloads, cli.onlyServers, settings);
     if (workloads.includes("memory")) await memoryPhase(runtime, cli.onlyServers, settings);
+    if (workloads.includes("streams")) await streamsPhase(runtime, cli.onlyServers, settings);
   }
 
   loadAfter = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");

@@ -103,6 +103,30 @@ export const PROGRESS_CHECK: WrkCheck = {
   occurrences: { needle: "notifications/progress", count: PROGRESS_COUNT, before: `"text":"done"` },
 };
 
+/**
+ * A tools/call of the ticker tool: one progress notification a second for
+ * `seconds` seconds (the first at once, token `s<id>`), then the result
+ * "ticked".
+ */
+export function tickerCallBody(id: number, seconds: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"ticker","arguments":{"seconds":${seconds}},"_meta":{"progressToken":"s${id}"}}}`;
+}
+
+/** Checks a ticker SSE body: `seconds` progress notifications with the request's token, then the result. */
+export function isTickerResult(body: string, id: number, seconds: number): boolean {
+  const result = body.indexOf(`"text":"ticked"`);
+  if (result === -1 || !body.includes(`"id":${id}`)) return false;
+  let count = 0;
+  for (
+    let at = body.indexOf(`"progressToken":"s${id}"`);
+    at !== -1;
+    at = body.indexOf(`"progressToken":"s${id}"`, at + 1)
+  ) count++;
+  return count === seconds &&
+    body.split("notifications/progress").length - 1 === seconds &&
+    body.lastIndexOf("notifications/progress") < result;
+}
+
 /** Bytes of the large tool's text result (and of the text in its answer: ASCII, nothing escaped). */
 export const LARGE_TEXT_BYTES = 256 * 1024;
 

@@ -51,6 +51,26 @@ function getServer(): McpServer {
     },
   );
   server.registerTool(
+    "ticker",
+    {
+      description: "One progress notification a second for `seconds` seconds, then answers",
+      inputSchema: { seconds: z.number().int().positive() },
+    },
+    async ({ seconds }, extra) => {
+      const progressToken = extra._meta?.progressToken;
+      for (let i = 1; i <= seconds; i++) {
+        if (progressToken !== undefined) {
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress: i, total: seconds },
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      return { content: [{ type: "text", text: "ticked" }] };
+    },
+  );
+  server.registerTool(
     "large",
     { description: "Answers with a 256 KiB text", inputSchema: {} },
     () => ({ content: [{ type: "text", text: LARGE_TEXT }] }),

@@ -51,6 +51,18 @@ const handler = createMcpHandler({
       },
     }),
     defineTool({
+      name: "ticker",
+      description: "One progress notification a second for `seconds` seconds, then answers",
+      input: z.object({ seconds: z.number().int().positive() }),
+      handler: async ({ seconds }, ctx) => {
+        for (let i = 1; i <= seconds; i++) {
+          await ctx.progress(i, seconds);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        return "ticked";
+      },
+    }),
+    defineTool({
       name: "large",
       description: "Answers with a 256 KiB text",
       handler: () => LARGE_TEXT,
