@@ -1269,14 +1269,16 @@ function memoryTable(runtimes: Runtime[], settings: Settings): string {
     "",
     `Δ from a baseline taken with ${settings.memoryBase} live sessions (after a tools/call warm-up), after forced GC; divided by the sessions added.`,
     "",
-    "| runtime | server | live sessions | heapUsed Δ / session | RSS Δ / session | in-process creation rate | forced GC |",
-    "|---|---|---|---|---|---|---|",
+    "| runtime | server | live sessions | heapUsed Δ / session | RSS Δ / session | in-process creation rate | forced GC | generator |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.sessions)} | ${
         fmtBytes(r.heapPerSession)
-      } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${r.gc ? "yes" : "no"} |`,
+      } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${
+        r.gc ? "yes" : "no"
+      } | none (in-process route) |`,
     );
   }
   return lines.join("\n");
@@ -1420,7 +1422,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     ...[streamsTable(runtimes)].filter((t) => t !== "").flatMap((t) => [t, ""]),
     "## Method",
     "",
-    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes; **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod) and a \`progress\` tool, default options; ` +
+    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes (the 256 KiB answer precomputed behind a per-request head; \`--mode sse\` frames it as one SSE event); **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod), a \`progress\` tool, a \`large\` tool (256 KiB text) and a \`ticker\` tool (one progress notification a second), default options; ` +
     "**SDK v1** is `@modelcontextprotocol/sdk` `WebStandardStreamableHTTPServerTransport` wired like its sessionful examples (one transport + one `McpServer` per session, session map, `onsessioninitialized`/`onclose`), defaults otherwise; " +
     "**SDK v2** is `@modelcontextprotocol/server` `createMcpHandler` with defaults (2025 traffic served statelessly: no session id, so requests to it carry none). " +
     "All are served the same way per runtime: `Deno.serve`, `Bun.serve`, or `@hono/node-server` on Node (examples/serve.ts).",
@@ -1433,6 +1435,15 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
     "reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. Then both processes are driven with tools/call, interleaved, requests rotated across all of their live sessions. " +
     "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
+    "- Large results: tools/call of a tool answering a 256 KiB ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the ceiling with `--mode sse`). " +
+    "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
+    `- Concurrent streams: a fresh process per server; ${
+      Math.ceil(settings.streams.count / settings.streams.perSession)
+    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 two-second calls, then a baseline (forced GC), ` +
+    `then ${
+      fmtInt(settings.streams.count)
+    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end); memory (forced GC) at the end of that window and again after all have ended. ` +
+    "RSS rarely shrinks after a burst (allocators keep their pages), so the after-RSS column is an upper bound on what is retained; heapUsed after is the retained JS memory.",
     "",
   ];
   if (failures.length > 0) {
