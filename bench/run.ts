@@ -1385,10 +1385,10 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     ),
     `- Load generators (each table row and each headline figure names its own): ${
       settings.generator === "wrk"
-        ? `**wrk** (${wrkVersion()}, C, one thread, ${settings.connections} connections, no pipelining) for every single-request workload (steady, progress, stateless, scaling): ` +
-          "a generated Lua script gives every request its own JSON-RPC id, rotates Mcp-Session-Id over the target's session pool, and checks every response (status 200, an id that was sent and not yet answered, the workload's text; for the progress tool all 100 notifications carrying the request's token, before the result); " +
-          `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). ` +
-          "wrk is not itself the bottleneck on these cores, so its raw ratios are more honest than autocannon's; its CPU (\"load-gen CPU\") is the driver's reaped-children time around each run. " +
+        ? `**wrk** (${wrkVersion()}, C, one thread, ${settings.connections} connections, no pipelining) for every single-request workload (steady, progress, large, stateless, scaling): ` +
+          "a generated Lua script gives every request its own JSON-RPC id, rotates Mcp-Session-Id over the target's session pool, and checks every response (status 200, an id that was sent and not yet answered, the workload's text; for the progress tool all 100 notifications carrying the request's token, before the result; for the large tool the whole text's ends and size); " +
+          `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress, large), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). ` +
+          "wrk needs far less CPU per request than autocannon, so the server rather than the generator saturates and raw ratios are more honest (on the ceiling rows, and with 256 KiB bodies, wrk can still be the busier process: see its CPU in the load-gen column, the driver's reaped-children time around each run). " +
           `**autocannon** 9.0.0 (programmatic, in the driver process, Node ${process.version}, ${settings.connections} connections, no pipelining) only for the sequences wrk cannot send (initialize + initialized with the issued session id; MRTR rounds): ` +
           `${settings.short.rounds} × ${settings.short.slice} s per server after a ${settings.short.warmup} s warm-up.`
         : `**autocannon** 9.0.0 for everything (${
@@ -1471,6 +1471,13 @@ async function main(): Promise<void> {
       `two busy threads get ${effectiveCores.toFixed(2)} cores; load average ${loadBefore}`,
   );
 
+  if (cli.generator === "autocannon") {
+    console.log(
+      wrkBinary() === undefined
+        ? "wrk is not installed (Debian: apt-get install wrk): autocannon drives every workload; the rows say so"
+        : "--generator autocannon: autocannon drives every workload",
+    );
+  }
   for (const runtime of cli.runtimes) {
     console.log(`\n== ${runtime}`);
     const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
