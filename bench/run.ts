@@ -1,13 +1,16 @@
 /**
  * The benchmark harness. One Node driver starts every server of every
  * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
- * sessions, drives it with autocannon 9 (and wrk, where installed, for the
- * stateless 2026-07-28 rows of a full run) and prints one set of tables; a
- * full run also regenerates bench/RESULTS.md.
+ * sessions, drives it and prints one set of tables; a full run also
+ * regenerates bench/RESULTS.md. Single-request workloads are driven with wrk
+ * (bench/lib/wrk.ts) where it is installed, sequences (initialize, MRTR) and
+ * everything when wrk is missing with autocannon 9 (bench/lib/load.ts); every
+ * row names its generator.
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~7-8 min on 2 cores), writes bench/RESULTS.md
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~1 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,init,stateless,mrtr,memory,<server key>,...   --out FILE
+ *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,streams,<server key>,...
+ *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
  */
@@ -17,11 +20,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import os from "node:os";
 import { join, relative } from "node:path";
-import { type LoadResult, measure, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
-import { measureWithWrk, wrkBinary } from "./lib/wrk.ts";
+import { type LoadResult, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import { openStreams } from "./lib/streams.ts";
+import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
 import {
   allocatePort,
   BINARIES,
+  cpuSeconds,
   ROOT,
   type Runtime,
   RUNTIMES,
@@ -30,37 +35,62 @@ import {
 } from "./lib/proc.ts";
 import {
   confirmCallBody,
+  ECHO_CHECK,
   echoCallBody,
+  ID_SLOT,
   INIT_HEADERS,
   initializeBody,
   INITIALIZED_BODY,
   isEchoResult,
+  isLargeResult,
   isModernEchoResult,
   isProgressResult,
+  LARGE_CHECK,
+  largeCallBody,
   MCP_PATH,
+  MODERN_ECHO_CHECK,
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
+  PROGRESS_CHECK,
   progressCallBody,
   requestStateOf,
 } from "./lib/protocol.ts";
 
 // ---------------------------------------------------------------- settings
 
-type Workload = "steady" | "progress" | "init" | "stateless" | "mrtr" | "memory";
+type Workload =
+  | "steady"
+  | "progress"
+  | "large"
+  | "init"
+  | "stateless"
+  | "mrtr"
+  | "memory"
+  | "streams";
 const WORKLOADS: readonly Workload[] = [
   "steady",
   "progress",
+  "large",
   "init",
   "stateless",
   "mrtr",
   "memory",
+  "streams",
 ];
 
-type ServerKey = "ceiling" | "tether" | "tether-sse" | "sdk" | "sdk-json" | "sdk-v2";
+type ServerKey =
+  | "ceiling"
+  | "ceiling-sse"
+  | "tether"
+  | "tether-sse"
+  | "sdk"
+  | "sdk-json"
+  | "sdk-v2";
 
 const SERVER_LABELS: Record<ServerKey, string> = {
   ceiling: "ceiling (bare fetch handler)",
+  "ceiling-sse": "ceiling (bare fetch handler, SSE answer)",
   tether: "tether (default: auto → JSON)",
   "tether-sse": "tether (responseMode sse)",
   sdk: "SDK v1 (default: SSE)",
@@ -84,21 +114,28 @@ const PLANS: readonly ProcessPlan[] = [
     server: "ceiling",
     entry: "ceiling.ts",
     args: [],
-    workloads: ["steady", "progress", "init", "stateless"],
+    workloads: ["steady", "progress", "large", "init", "stateless"],
+    sessionful: true,
+  },
+  {
+    server: "ceiling-sse",
+    entry: "ceiling.ts",
+    args: ["--mode", "sse"],
+    workloads: ["large"],
     sessionful: true,
   },
   {
     server: "tether",
     entry: "tether.ts",
     args: [],
-    workloads: ["steady", "progress", "stateless", "mrtr"],
+    workloads: ["steady", "progress", "large", "stateless", "mrtr"],
     sessionful: true,
   },
   {
     server: "tether-sse",
     entry: "tether.ts",
     args: ["--mode", "sse"],
-    workloads: ["steady"],
+    workloads: ["steady", "large"],
     sessionful: true,
   },
   // Session creation only: the default cap (10,000 sessions) would be reached within a second.
@@ -113,14 +150,14 @@ const PLANS: readonly ProcessPlan[] = [
     server: "sdk",
     entry: "sdk.ts",
     args: [],
-    workloads: ["steady", "progress", "init"],
+    workloads: ["steady", "progress", "large", "init"],
     sessionful: true,
   },
   {
     server: "sdk-json",
     entry: "sdk.ts",
     args: ["--mode", "json"],
-    workloads: ["steady", "init"],
+    workloads: ["steady", "large", "init"],
     sessionful: true,
   },
   {
@@ -150,6 +187,24 @@ const MEMORY_PLANS: readonly ProcessPlan[] = [
   },
 ];
 
+/** Concurrent-streams phase: a fresh process per server, the streams opened from the driver. */
+const STREAM_PLANS: readonly ProcessPlan[] = [
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+  {
+    server: "sdk",
+    entry: "sdk.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+];
+
 interface Timing {
   /** Warm-up per server, seconds. */
   warmup: number;
@@ -159,39 +214,65 @@ interface Timing {
   slice: number;
 }
 
+/** Which timing of {@linkcode Settings} a measurement uses. */
+type TimingKind = "steady" | "short" | "scale";
+
+/** The load generator of a measurement. */
+type Generator = "wrk" | "autocannon";
+
 interface Settings {
   smoke: boolean;
   connections: number;
   /** Sessions in the steady/progress pool. */
   pool: number;
+  /** autocannon timings. */
   steady: Timing;
   short: Timing;
   /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
   scale: Timing;
+  /** wrk timings (whole seconds: wrk's unit; one process per slice). */
+  wrk: Record<TimingKind, Timing>;
   memoryBase: number;
   memorySteps: number[];
+  /** Concurrent SSE streams: how many, how long each lasts, streams per session. */
+  streams: { count: number; seconds: number; perSession: number };
+  /** wrk where installed (and not overridden by --generator), else autocannon. */
+  generator: Generator;
 }
 
-const FULL: Settings = {
+const FULL: Omit<Settings, "generator"> = {
   smoke: false,
   connections: 32,
   pool: 64,
   steady: { warmup: 2, rounds: 8, slice: 0.6 },
   short: { warmup: 1, rounds: 6, slice: 0.5 },
   scale: { warmup: 1, rounds: 10, slice: 0.5 },
+  wrk: {
+    steady: { warmup: 2, rounds: 5, slice: 1 },
+    short: { warmup: 1, rounds: 4, slice: 1 },
+    scale: { warmup: 1, rounds: 6, slice: 1 },
+  },
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
+  // 16 per session: under tether's default maxRequestsPerSession (64).
+  streams: { count: 1_000, seconds: 10, perSession: 16 },
 };
 
-const SMOKE: Settings = {
+const SMOKE: Omit<Settings, "generator"> = {
   smoke: true,
   connections: 8,
   pool: 4,
   steady: { warmup: 0, rounds: 1, slice: 1 },
   short: { warmup: 0, rounds: 1, slice: 0.75 },
   scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  wrk: {
+    steady: { warmup: 0, rounds: 1, slice: 1 },
+    short: { warmup: 0, rounds: 1, slice: 1 },
+    scale: { warmup: 0, rounds: 1, slice: 1 },
+  },
   memoryBase: 10,
   memorySteps: [50, 200],
+  streams: { count: 50, seconds: 3, perSession: 16 },
 };
 
 // ---------------------------------------------------------------- CLI
@@ -201,6 +282,7 @@ function parseCli(argv: string[]) {
   let runtimes: Runtime[] = [...RUNTIMES];
   let only: string[] = [];
   let out: string | undefined;
+  let generator: Generator | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -212,9 +294,15 @@ function parseCli(argv: string[]) {
     else if (arg === "--runtime") runtimes = value().split(",").map((r) => r.trim()) as Runtime[];
     else if (arg === "--only") only = value().split(",").map((s) => s.trim());
     else if (arg === "--out") out = value();
-    else if (arg === "--help" || arg === "-h") {
+    else if (arg === "--generator") {
+      const v = value();
+      if (v !== "wrk" && v !== "autocannon") {
+        throw new Error(`--generator: wrk or autocannon, not ${v}`);
+      }
+      generator = v;
+    } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,init,stateless,mrtr,memory,<server>] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -227,9 +315,14 @@ function parseCli(argv: string[]) {
   }
   const onlyWorkloads = only.filter((o) => WORKLOADS.includes(o as Workload)) as Workload[];
   const onlyServers = only.filter((o) => o in SERVER_LABELS) as ServerKey[];
+  if (generator === "wrk" && wrkBinary() === undefined) {
+    throw new Error("--generator wrk: wrk is not installed (Debian: apt-get install wrk)");
+  }
+  generator ??= wrkBinary() === undefined ? "autocannon" : "wrk";
   const complete = !smoke && only.length === 0 && runtimes.length === RUNTIMES.length;
   return {
     smoke,
+    generator,
     runtimes,
     onlyWorkloads,
     onlyServers,
@@ -241,13 +334,13 @@ function parseCli(argv: string[]) {
 
 interface LoadRow {
   runtime: Runtime;
-  workload: Exclude<Workload, "memory"> | "scale";
+  workload: Exclude<Workload, "memory" | "streams"> | "scale";
   server: ServerKey;
   /** For scaling rows: live sessions. */
   sessions?: number;
   result: LoadResult;
-  /** The load generator that produced the figures (autocannon unless said). */
-  generator?: "wrk" | "autocannon";
+  /** The load generator that produced the figures. */
+  generator: Generator;
 }
 
 interface MemoryRow {
@@ -261,7 +354,33 @@ interface MemoryRow {
   gc: boolean;
 }
 
+/** One server's figures of the concurrent-streams phase. */
+interface StreamRow {
+  runtime: Runtime;
+  server: ServerKey;
+  streams: number;
+  seconds: number;
+  /** Seconds until every stream had its first event. */
+  openSeconds: number;
+  /** Memory Δ per stream while all are open, from a baseline before (forced GC both times). */
+  rssPerStream: number;
+  heapPerStream: number;
+  /** RSS and heap Δ per stream once all have ended. */
+  rssAfterPerStream: number;
+  heapAfterPerStream: number;
+  /** Server CPU-seconds per stream per second of holding them all open. */
+  cpuPerStreamSecond: number;
+  /** Server CPU in cores over that window. */
+  serverCores: number;
+  /** Seconds of the CPU window. */
+  window: number;
+  ok: number;
+  bad: number;
+  errors: number;
+}
+
 const loadRows: LoadRow[] = [];
+const streamRows: StreamRow[] = [];
 const memoryRows: MemoryRow[] = [];
 const failures: string[] = [];
 const versions = new Map<Runtime, string>();
@@ -285,31 +404,87 @@ function sessionHeaders(pool: readonly string[]): Record<string, string>[] {
   return pool.map((id) => ({ ...POST_HEADERS, "mcp-session-id": id }));
 }
 
+/**
+ * What one target is driven with: the autocannon sequence and, for a
+ * single-request workload, the same traffic as wrk sends it (wrk.ts).
+ */
+interface Traffic {
+  sequence: RequestTemplate[];
+  wrk?: WrkTraffic;
+}
+
 /** tools/call echo with a unique id, session rotated across the pool. */
-function echoTemplate(pool: readonly string[]): RequestTemplate {
-  const headers = sessionHeaders(pool);
+function echoTraffic(pool: readonly string[]): Traffic {
   return {
-    setup(ctx) {
-      const id = ++seq;
-      ctx.id = id;
-      return { body: echoCallBody(id), headers: headers[id % headers.length] };
-    },
-    check: (status, body, _headers, ctx) => status === 200 && isEchoResult(body, ctx.id as number),
+    sequence: [echoTemplate(pool)],
+    wrk: { headers: POST_HEADERS, sessions: pool, body: echoCallBody(ID_SLOT), check: ECHO_CHECK },
   };
 }
 
 /** tools/call of the progress tool (100 notifications, then the result). */
-function progressTemplate(pool: readonly string[]): RequestTemplate {
+function progressTraffic(pool: readonly string[]): Traffic {
+  return {
+    sequence: [progressTemplate(pool)],
+    wrk: {
+      headers: POST_HEADERS,
+      sessions: pool,
+      body: progressCallBody(ID_SLOT),
+      check: PROGRESS_CHECK,
+    },
+  };
+}
+
+/** tools/call of the large tool (a 256 KiB text result), session rotated across the pool. */
+function largeTraffic(pool: readonly string[]): Traffic {
+  return {
+    sequence: [pooledTemplate(pool, largeCallBody, isLargeResult)],
+    wrk: {
+      headers: POST_HEADERS,
+      sessions: pool,
+      body: largeCallBody(ID_SLOT),
+      check: LARGE_CHECK,
+    },
+  };
+}
+
+/** A 2026-07-28 (stateless) tools/call of the echo tool. */
+function statelessTraffic(): Traffic {
+  return {
+    sequence: [statelessTemplate()],
+    wrk: {
+      headers: modernCallHeaders("echo"),
+      sessions: [],
+      body: modernEchoCallBody(ID_SLOT),
+      check: MODERN_ECHO_CHECK,
+    },
+  };
+}
+
+/** One request shape with a unique id, session rotated across the pool (autocannon). */
+function pooledTemplate(
+  pool: readonly string[],
+  body: (id: number) => string,
+  isRight: (body: string, id: number) => boolean,
+): RequestTemplate {
   const headers = sessionHeaders(pool);
   return {
     setup(ctx) {
       const id = ++seq;
       ctx.id = id;
-      return { body: progressCallBody(id), headers: headers[id % headers.length] };
+      return { body: body(id), headers: headers[id % headers.length] };
     },
-    check: (status, body, _headers, ctx) =>
-      status === 200 && isProgressResult(body, ctx.id as number),
+    check: (status, text, _headers, ctx) => status === 200 && isRight(text, ctx.id as number),
   };
+}
+
+/** tools/call echo with a unique id, session rotated across the pool (autocannon). */
+function echoTemplate(pool: readonly string[]): RequestTemplate {
+  return pooledTemplate(pool, echoCallBody, isEchoResult);
+}
+
+/** tools/call of the progress tool (100 notifications, then the result; autocannon). */
+function progressTemplate(pool: readonly string[]): RequestTemplate {
+  return pooledTemplate(pool, progressCallBody, isProgressResult);
 }
 
 /** A 2026-07-28 (stateless) tools/call of the echo tool: no session, the envelope in _meta. */
@@ -473,7 +648,7 @@ function logLoad(row: LoadRow): void {
       `  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}  ${fmtInt(r.okPerCpuSecond)}/cpu-s  srv ${
         r.serverCores.toFixed(2)
       } cores` +
-      `  gen ${r.generatorCores.toFixed(2)} cores${
+      `  ${row.generator} ${r.generatorCores.toFixed(2)} cores${
         r.bad + r.errors > 0 ? `  BAD ${r.bad} ERR ${r.errors}` : ""
       }`,
   );
@@ -512,84 +687,55 @@ async function start(
 /** One measured target of an interleaved run. */
 interface Entry {
   running: Running;
-  row: Omit<LoadRow, "result">;
-  sequence: RequestTemplate[];
+  row: Omit<LoadRow, "result" | "generator">;
+  traffic: Traffic;
 }
 
-/** Measures the entries side by side (interleaved slices), records and checks the rows. */
-async function interleaved(entries: Entry[], timing: Timing, settings: Settings): Promise<void> {
+/**
+ * Measures the entries side by side (interleaved slices), records and checks
+ * the rows. wrk drives them when it is the chosen generator and every entry
+ * is a single-request workload; autocannon otherwise.
+ */
+async function interleaved(entries: Entry[], kind: TimingKind, settings: Settings): Promise<void> {
   if (entries.length === 0) return;
-  const results = await measureInterleaved(
-    entries.map((e) => ({
-      port: e.running.server.port,
-      pid: e.running.server.pid,
-      path: MCP_PATH,
-      sequence: e.sequence,
-      connections: settings.connections,
-    })),
-    timing,
-    (i, error) => fail(`${label(entries[i].row)}: load run failed: ${String(error)}`),
-  );
+  const generator: Generator =
+    settings.generator === "wrk" && entries.every((e) => e.traffic.wrk !== undefined)
+      ? "wrk"
+      : "autocannon";
+  const onError = (i: number, error: unknown) =>
+    fail(`${label(entries[i].row)}: ${generator} run failed: ${String(error)}`);
+  const results = generator === "wrk"
+    ? await measureWithWrk(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        connections: settings.connections,
+        ...e.traffic.wrk!,
+      })),
+      settings.wrk[kind],
+      onError,
+    )
+    : await measureInterleaved(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        sequence: e.traffic.sequence,
+        connections: settings.connections,
+      })),
+      settings[kind],
+      onError,
+    );
   entries.forEach((entry, i) => {
-    const row: LoadRow = { ...entry.row, result: results[i] };
+    const row: LoadRow = { ...entry.row, result: results[i], generator };
     loadRows.push(row);
     logLoad(row);
     check(label(entry.row), results[i], entry.running.server);
   });
 }
 
-/**
- * Like {@linkcode interleaved}, with wrk as the load generator (single-request
- * workloads only): a C generator that does not saturate before the server on
- * two shared cores. Longer slices than autocannon's, since each starts a process.
- */
-async function interleavedWithWrk(entries: Entry[], timing: Timing): Promise<void> {
-  if (entries.length === 0) return;
-  const template = entries[0].sequence[0].setup({});
-  const id = /"id":(\d+)/.exec(template.body)![1];
-  let results;
-  try {
-    results = await measureWithWrk(
-      entries.map((e) => ({
-        port: e.running.server.port,
-        pid: e.running.server.pid,
-        path: MCP_PATH,
-        headers: template.headers,
-        bodyTemplate: template.body.replace(`"id":${id}`, `"id":%d`),
-        expect: [`"text":"hello"`, `"resultType":"complete"`],
-        connections: 32,
-      })),
-      { rounds: Math.max(2, Math.round(timing.rounds / 2)), sliceSeconds: 3 },
-    );
-  } catch (error) {
-    for (const entry of entries) fail(`${label(entry.row)}: wrk run failed: ${String(error)}`);
-    return;
-  }
-  entries.forEach((entry, i) => {
-    const w = results[i];
-    const result: LoadResult = {
-      okPerSecond: w.ok / w.seconds,
-      requestsPerSecond: w.requestsPerSecond,
-      p50: w.p50,
-      p99: w.p99,
-      okPerCpuSecond: w.okPerCpuSecond,
-      serverCores: w.serverCores,
-      generatorCores: 0,
-      ok: w.ok,
-      bad: w.bad,
-      errors: 0,
-      timeouts: 0,
-      seconds: w.seconds,
-      sliceRates: w.sliceRates,
-    };
-    const row: LoadRow = { ...entry.row, result, generator: "wrk" };
-    loadRows.push(row);
-    logLoad(row);
-    check(label(entry.row), result, entry.running.server);
-  });
-}
-
-function label(row: Omit<LoadRow, "result">): string {
+function label(row: Omit<LoadRow, "result" | "generator">): string {
   return `${row.runtime} ${
     row.workload === "scale" ? `scale@${row.sessions}` : row.workload
   } ${row.server}`;
@@ -612,41 +758,60 @@ async function throughputPhase(
     if (r !== undefined) running.push(r);
   }
   try {
-    for (const workload of ["steady", "progress", "init", "stateless", "mrtr"] as const) {
+    for (const workload of ["steady", "progress", "large", "init", "stateless", "mrtr"] as const) {
       if (!workloads.includes(workload)) continue;
       const entries: Entry[] = [];
       for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
         const row = { runtime, workload, server: r.plan.server };
         try {
-          let sequence: RequestTemplate[];
+          let traffic: Traffic;
           if (workload === "init") {
-            sequence = initSequence(r.plan.sessionful);
+            traffic = { sequence: initSequence(r.plan.sessionful) };
           } else if (workload === "stateless") {
-            sequence = [statelessTemplate()];
+            traffic = statelessTraffic();
           } else if (workload === "mrtr") {
-            sequence = mrtrSequence();
+            traffic = { sequence: mrtrSequence() };
           } else {
             const pool = await createSessionsOverHttp(r.base, settings.pool, r.plan.sessionful);
-            sequence = [workload === "steady" ? echoTemplate(pool) : progressTemplate(pool)];
+            traffic = workload === "steady"
+              ? echoTraffic(pool)
+              : workload === "large"
+              ? largeTraffic(pool)
+              : progressTraffic(pool);
           }
-          await probe(r.base, sequence[0]);
-          entries.push({ running: r, row, sequence });
+          await probe(r.base, traffic.sequence[0]);
+          entries.push({ running: r, row, traffic });
         } catch (error) {
           fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      if (workload === "stateless" && !settings.smoke && wrkBinary() !== undefined) {
-        await interleavedWithWrk(entries, settings.steady);
-        continue;
-      }
       await interleaved(
         entries,
-        workload === "steady" || workload === "stateless" ? settings.steady : settings.short,
+        workload === "steady" || workload === "stateless" ? "steady" : "short",
         settings,
       );
     }
   } finally {
     await Promise.all(running.map((r) => r.server.stop()));
+  }
+}
+
+/** Drives one server for about a second, figures discarded (so compiled code is in a baseline). */
+async function warm(running: Running, traffic: Traffic, settings: Settings): Promise<void> {
+  const target = {
+    port: running.server.port,
+    pid: running.server.pid,
+    path: MCP_PATH,
+    connections: settings.connections,
+  };
+  const once = { warmup: 0, rounds: 1, slice: 1 };
+  const onError = (_: number, error: unknown) => {
+    throw error;
+  };
+  if (settings.generator === "wrk" && traffic.wrk !== undefined) {
+    await measureWithWrk([{ ...target, ...traffic.wrk }], once, onError);
+  } else {
+    await measureInterleaved([{ ...target, sequence: traffic.sequence }], once, onError);
   }
 }
 
@@ -668,17 +833,7 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
       await probe(few.base, echoTemplate(fewIds));
       await probe(many.base, echoTemplate(ids));
       // Warm the "many" process the same way before its baseline, so compiled code is not counted per session.
-      await measure(
-        {
-          port: many.server.port,
-          pid: many.server.pid,
-          path: MCP_PATH,
-          sequence: [echoTemplate(ids)],
-          connections: settings.connections,
-        },
-        0,
-        Math.max(settings.short.warmup, 0.5),
-      );
+      await warm(many, echoTraffic(ids), settings);
       const baseline = await adminMemory(many.base);
       for (const step of settings.memorySteps) {
         const created = await adminCreate(many.base, step - ids.length);
@@ -715,15 +870,15 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
           {
             running: few,
             row: { runtime, workload: "scale", server: plan.server, sessions: fewIds.length },
-            sequence: [echoTemplate(fewIds)],
+            traffic: echoTraffic(fewIds),
           },
           {
             running: many,
             row: { runtime, workload: "scale", server: plan.server, sessions: ids.length },
-            sequence: [echoTemplate(ids)],
+            traffic: echoTraffic(ids),
           },
         ],
-        settings.scale,
+        "scale",
         settings,
       );
     } catch (error) {
@@ -734,6 +889,105 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
       );
     } finally {
       await Promise.all([few?.server.stop(), many?.server.stop()]);
+    }
+  }
+}
+
+/**
+ * Concurrent-streams phase of one runtime, per server: a fresh process gets
+ * its sessions and a short warm-up batch, then a memory baseline (forced GC);
+ * `streams.count` ticker calls are opened at once from the driver. Server CPU
+ * is read over the window in which all are open, memory (forced GC) at its
+ * end while they still are, and again once all have ended.
+ */
+async function streamsPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  const { count, seconds, perSession } = settings.streams;
+  for (const plan of STREAM_PLANS) {
+    if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const running = await start(runtime, plan);
+    if (running === undefined) continue;
+    const what = `${runtime} streams ${plan.server}`;
+    try {
+      const sessions = await createSessionsOverHttp(
+        running.base,
+        Math.ceil(count / perSession),
+        plan.sessionful,
+      );
+      const open = (streams: number, length: number) => {
+        const firstId = seq + 1;
+        seq += streams;
+        return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
+      };
+      const warmup = await open(Math.min(count, 50), 2).finished;
+      if (warmup.ok !== Math.min(count, 50)) {
+        throw new Error(
+          `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
+        );
+      }
+      const before = await adminMemory(running.base);
+      const started = performance.now();
+      const streams = open(count, seconds);
+      const openSeconds = await streams.opened;
+      const cpuOpen = cpuSeconds(running.server.pid);
+      const windowStart = performance.now();
+      // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
+      const windowEnd = started + (seconds - 1.5) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
+      const cpu = cpuSeconds(running.server.pid) - cpuOpen;
+      const window = (performance.now() - windowStart) / 1000;
+      const during = await adminMemory(running.base);
+      const readAt = (performance.now() - started) / 1000;
+      const outcome = await streams.finished;
+      const after = await adminMemory(running.base);
+      if (window < 0.5 || readAt >= seconds) {
+        fail(
+          `${what}: the streams took ${
+            openSeconds.toFixed(1)
+          } s to open; no window while all were open`,
+        );
+      }
+      const row: StreamRow = {
+        runtime,
+        server: plan.server,
+        streams: count,
+        seconds,
+        openSeconds,
+        rssPerStream: (during.rss - before.rss) / count,
+        heapPerStream: (during.heapUsed - before.heapUsed) / count,
+        rssAfterPerStream: (after.rss - before.rss) / count,
+        heapAfterPerStream: (after.heapUsed - before.heapUsed) / count,
+        cpuPerStreamSecond: cpu / window / count,
+        serverCores: cpu / window,
+        window,
+        ok: outcome.ok,
+        bad: outcome.bad,
+        errors: outcome.errors,
+      };
+      streamRows.push(row);
+      console.log(
+        `${elapsed()} ${runtime.padEnd(4)} streams      ${
+          plan.server.padEnd(10)
+        } ${count} open in ${openSeconds.toFixed(2)} s  rss ${
+          fmtInt(row.rssPerStream)
+        } B/stream  heap ${fmtInt(row.heapPerStream)} B/stream` +
+          `  cpu ${fmtMicros(row.cpuPerStreamSecond)}/stream-s  after: rss ${
+            fmtInt(row.rssAfterPerStream)
+          } B/stream${
+            outcome.bad + outcome.errors > 0 ? `  BAD ${outcome.bad} ERR ${outcome.errors}` : ""
+          }`,
+      );
+      if (outcome.bad + outcome.errors > 0 || outcome.ok !== count) {
+        fail(
+          `${what}: ${outcome.ok} of ${count} streams right, ${outcome.bad} wrong, ${outcome.errors} failed (first: ${outcome.badSample})`,
+        );
+      }
+      if (running.server.exited()) {
+        fail(`${what}: server exited: ${running.server.stderr().slice(-500)}`);
+      }
+    } catch (error) {
+      fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await running.server.stop();
     }
   }
 }
@@ -749,8 +1003,23 @@ function fmtMs(n: number): string {
 function fmtRatio(n: number | undefined): string {
   return n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : "n/a";
 }
+function fmtMicros(seconds: number): string {
+  return Number.isFinite(seconds) ? `${(seconds * 1e6).toFixed(1)} µs` : "n/a";
+}
 function fmtBytes(n: number): string {
   return Number.isFinite(n) ? `${Math.round(n).toLocaleString("en-US")} B` : "n/a";
+}
+
+function findRow(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  server: ServerKey,
+  sessions?: number,
+): LoadRow | undefined {
+  return loadRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.server === server &&
+    (sessions === undefined || r.sessions === sessions)
+  );
 }
 
 function find(
@@ -759,10 +1028,22 @@ function find(
   server: ServerKey,
   sessions?: number,
 ): LoadResult | undefined {
-  return loadRows.find((r) =>
-    r.runtime === runtime && r.workload === workload && r.server === server &&
-    (sessions === undefined || r.sessions === sessions)
-  )?.result;
+  return findRow(runtime, workload, server, sessions)?.result;
+}
+
+/** " [wrk]", " [autocannon]" or " [wrk + autocannon]": the generators behind a headline figure. */
+function generatorTag(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  servers: readonly ServerKey[],
+  sessions?: readonly number[],
+): string {
+  const used = new Set<Generator>();
+  servers.forEach((server, i) => {
+    const row = findRow(runtime, workload, server, sessions?.[i]);
+    if (row !== undefined) used.add(row.generator);
+  });
+  return used.size === 0 ? "" : ` [${[...used].join(" + ")}]`;
 }
 
 function ratio(
@@ -799,31 +1080,40 @@ function headline(runtimes: Runtime[], settings: Settings): string {
   lines.push(`|---|${runtimes.map(() => "---").join("|")}|`);
   const row = (name: string, cells: (rt: Runtime) => string) =>
     lines.push(`| ${name} | ${runtimes.map(cells).join(" | ")} |`);
-  const pair = (a: LoadResult | undefined, b: LoadResult | undefined, target: number) => {
-    const r = ratio(a, b);
-    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(a, b)}per CPU-s ${
-      fmtRatio(ratio(a, b, true))
-    })`;
+  /** "a ÷ b" of one workload with its verdict, per-round range, per-CPU ratio and generator. */
+  const pair = (
+    rt: Runtime,
+    workload: LoadRow["workload"],
+    a: ServerKey,
+    b: ServerKey,
+    target: number,
+  ) => {
+    const x = find(rt, workload, a);
+    const y = find(rt, workload, b);
+    const r = ratio(x, y);
+    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(x, y)}per CPU-s ${
+      fmtRatio(ratio(x, y, true))
+    })${generatorTag(rt, workload, [a, b])}`;
   };
   row(
     "steady tools/call, JSON: tether (auto) ÷ SDK v1 enableJsonResponse ≥ 2×",
-    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "sdk-json"), 2),
+    (rt) => pair(rt, "steady", "tether", "sdk-json", 2),
   );
   row(
     "steady tools/call, SSE: tether (sse) ÷ SDK v1 default ≥ 2×",
-    (rt) => pair(find(rt, "steady", "tether-sse"), find(rt, "steady", "sdk"), 2),
+    (rt) => pair(rt, "steady", "tether-sse", "sdk", 2),
   );
   row(
     "steady tools/call: tether (auto) ÷ ceiling ≥ 0.7",
-    (rt) => pair(find(rt, "steady", "tether"), find(rt, "steady", "ceiling"), 0.7),
+    (rt) => pair(rt, "steady", "tether", "ceiling", 0.7),
   );
   row(
     "initialize + initialized: tether ÷ SDK v1 default (SSE) ≥ 5×",
-    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk"), 5),
+    (rt) => pair(rt, "init", "tether", "sdk", 5),
   );
   row(
     "initialize + initialized: tether ÷ SDK v1 enableJsonResponse ≥ 5×",
-    (rt) => pair(find(rt, "init", "tether"), find(rt, "init", "sdk-json"), 5),
+    (rt) => pair(rt, "init", "tether", "sdk-json", 5),
   );
   row(`bytes per idle tether session at ${fmtInt(big)} (heap / RSS) ≤ 2 KiB`, (rt) => {
     const m = memoryRows.find((r) =>
@@ -841,14 +1131,52 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     const r = ratio(a, b);
     return `${fmtRatio(r)} ${verdict(r, 0.9)} (${roundRange(a, b)}per CPU-s ${
       fmtRatio(ratio(a, b, true))
-    })`;
+    })${generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])}`;
   });
   row(
     "(no target) 100-progress tool: tether ÷ SDK v1 default",
     (rt) =>
       `${fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk")))} (per CPU-s ${
         fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk"), true))
-      })`,
+      })${generatorTag(rt, "progress", ["tether", "sdk"])}`,
+  );
+  /** "tether ÷ SDK v1" and "of the ceiling" for one answer format of the large-result workload. */
+  const large = (rt: Runtime, tether: ServerKey, sdk: ServerKey, ceiling: ServerKey) => {
+    const t = find(rt, "large", tether);
+    const s = find(rt, "large", sdk);
+    const c = find(rt, "large", ceiling);
+    return `${fmtRatio(ratio(t, s))} (per CPU-s ${fmtRatio(ratio(t, s, true))}); of ceiling ${
+      fmtRatio(ratio(t, c))
+    } (per CPU-s ${fmtRatio(ratio(t, c, true))})${
+      generatorTag(rt, "large", [tether, sdk, ceiling])
+    }`;
+  };
+  row(
+    "(no target) 256 KiB result, JSON: tether (auto) ÷ SDK v1 enableJsonResponse; ÷ ceiling",
+    (rt) => large(rt, "tether", "sdk-json", "ceiling"),
+  );
+  row(
+    "(no target) 256 KiB result, SSE: tether (sse) ÷ SDK v1 default; ÷ ceiling (SSE answer)",
+    (rt) => large(rt, "tether-sse", "sdk", "ceiling-sse"),
+  );
+  row(
+    `(no target) ${
+      fmtInt(settings.streams.count)
+    } concurrent SSE streams, one event/s: RSS / heap per stream, server CPU per stream-second`,
+    (rt) => {
+      const cell = (server: ServerKey, name: string) => {
+        const r = streamRows.find((x) => x.runtime === rt && x.server === server);
+        return r === undefined
+          ? undefined
+          : `${name} ${fmtBytes(r.rssPerStream)} / ${fmtBytes(r.heapPerStream)}, ${
+            fmtMicros(r.cpuPerStreamSecond)
+          }`;
+      };
+      const cells = [cell("tether", "tether"), cell("sdk", "SDK v1")].filter((c) =>
+        c !== undefined
+      );
+      return cells.length === 0 ? "n/a" : `${cells.join("; ")} [fetch]`;
+    },
   );
   row("(no target) idle session heap: SDK v1 ÷ tether", (rt) => {
     const t = memoryRows.find((r) =>
@@ -859,20 +1187,17 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     );
     return t && s ? fmtRatio(s.heapPerSession / t.heapPerSession) : "n/a";
   });
-  const generator = (rt: Runtime) =>
-    loadRows.find((r) => r.runtime === rt && r.workload === "stateless")?.generator ?? "autocannon";
   row(
     "stateless tools/call (2026-07-28): tether ÷ SDK v2 createMcpHandler ≥ 3×",
-    (rt) =>
-      `${pair(find(rt, "stateless", "tether"), find(rt, "stateless", "sdk-v2"), 3)} [${
-        generator(rt)
-      }]`,
+    (rt) => pair(rt, "stateless", "tether", "sdk-v2", 3),
   );
   row("stateless tools/call (2026-07-28): tether ÷ ceiling per server CPU-s ≥ 0.7", (rt) => {
     const a = find(rt, "stateless", "tether");
     const b = find(rt, "stateless", "ceiling");
     const r = ratio(a, b, true);
-    return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))}) [${generator(rt)}]`;
+    return `${fmtRatio(r)} ${verdict(r, 0.7)} (raw ${fmtRatio(ratio(a, b))})${
+      generatorTag(rt, "stateless", ["tether", "ceiling"])
+    }`;
   });
   row(
     "(no target) MRTR round trip (input_required, then the retry): tether round trips/s",
@@ -880,12 +1205,17 @@ function headline(runtimes: Runtime[], settings: Settings): string {
       const m = find(rt, "mrtr", "tether");
       return m === undefined
         ? "n/a"
-        : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)`;
+        : `${fmtInt(m.okPerSecond)} (${fmtInt(m.okPerCpuSecond)} per CPU-s)${
+          generatorTag(rt, "mrtr", ["tether"])
+        }`;
     },
   );
   row(
     "(no target) steady tools/call: tether (auto) ÷ SDK v2",
-    (rt) => `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}`,
+    (rt) =>
+      `${fmtRatio(ratio(find(rt, "steady", "tether"), find(rt, "steady", "sdk-v2")))}${
+        generatorTag(rt, "steady", ["tether", "sdk-v2"])
+      }`,
   );
   return lines.join("\n");
 }
@@ -893,6 +1223,7 @@ function headline(runtimes: Runtime[], settings: Settings): string {
 const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
   progress: "tool emitting 100 progress notifications before its result (SSE)",
+  large: "tool answering a 256 KiB text result (JSON and SSE answers)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
   stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
   mrtr:
@@ -909,8 +1240,8 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
     "",
     `| runtime | server |${
       workload === "scale" ? " live sessions |" : ""
-    } ${unit} | p50 | p99 | ${unit} per server CPU-s | server CPU (cores) | load-gen CPU (cores) | wrong / errors |`,
-    `|---|---|${workload === "scale" ? "---|" : ""}---|---|---|---|---|---|---|`,
+    } ${unit} | p50 | p99 | ${unit} per server CPU-s | server CPU (cores) | generator | load-gen CPU (cores) | wrong / errors |`,
+    `|---|---|${workload === "scale" ? "---|" : ""}---|---|---|---|---|---|---|---|`,
   ];
   for (const row of rows) {
     const r = row.result;
@@ -919,8 +1250,8 @@ function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): string {
         workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
       } ${fmtInt(r.okPerSecond)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${
         fmtInt(r.okPerCpuSecond)
-      } | ${r.serverCores.toFixed(2)} | ${
-        row.generator === "wrk" ? "wrk (not measured)" : r.generatorCores.toFixed(2)
+      } | ${r.serverCores.toFixed(2)} | ${row.generator} | ${
+        r.generatorCores.toFixed(2)
       } | ${r.bad} / ${r.errors + r.timeouts} |`,
     );
   }
@@ -938,14 +1269,42 @@ function memoryTable(runtimes: Runtime[], settings: Settings): string {
     "",
     `Δ from a baseline taken with ${settings.memoryBase} live sessions (after a tools/call warm-up), after forced GC; divided by the sessions added.`,
     "",
-    "| runtime | server | live sessions | heapUsed Δ / session | RSS Δ / session | in-process creation rate | forced GC |",
-    "|---|---|---|---|---|---|---|",
+    "| runtime | server | live sessions | heapUsed Δ / session | RSS Δ / session | in-process creation rate | forced GC | generator |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.sessions)} | ${
         fmtBytes(r.heapPerSession)
-      } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${r.gc ? "yes" : "no"} |`,
+      } | ${fmtBytes(r.rssPerSession)} | ${fmtInt(r.createRate)}/s | ${
+        r.gc ? "yes" : "no"
+      } | none (in-process route) |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function streamsTable(runtimes: Runtime[]): string {
+  const rows = streamRows.filter((r) => runtimes.includes(r.runtime));
+  if (rows.length === 0) return "";
+  const lines = [
+    `### concurrent SSE streams (ticker tool: one progress notification a second, then the result)`,
+    "",
+    "Memory Δ from a baseline taken after the sessions and a warm-up batch, forced GC each time; server CPU over the window in which all streams are open. " +
+    "Streams opened at once from the driver with Node's fetch (undici, one connection each), 16 per session; every stream's body is checked (all its progress notifications with its token, then the result).",
+    "",
+    "| runtime | server | streams × seconds | all open after | RSS Δ / stream (open) | heapUsed Δ / stream (open) | server CPU / stream-second | server CPU (cores) | RSS Δ / stream (after) | heapUsed Δ / stream (after) | generator | wrong / errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.runtime} | ${SERVER_LABELS[r.server]} | ${fmtInt(r.streams)} × ${r.seconds} s | ${
+        r.openSeconds.toFixed(2)
+      } s | ${fmtBytes(r.rssPerStream)} | ${fmtBytes(r.heapPerStream)} | ${
+        fmtMicros(r.cpuPerStreamSecond)
+      } | ${r.serverCores.toFixed(3)} | ${fmtBytes(r.rssAfterPerStream)} | ${
+        fmtBytes(r.heapAfterPerStream)
+      } | fetch (undici, in the driver) | ${r.bad} / ${r.errors} |`,
     );
   }
   return lines.join("\n");
@@ -1024,20 +1383,27 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
         commands.get(rt) ?? "n/a"
       }\``
     ),
-    `- Load generator: autocannon 9.0.0, programmatic, in the driver process (Node ${process.version}), ${settings.connections} connections, no pipelining. ` +
-    `The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server ` +
-    `(${settings.steady.warmup} s steady, ${settings.short.warmup} s others), ${settings.steady.rounds} rounds × ${settings.steady.slice} s per server (steady) or ` +
-    `${settings.short.rounds} × ${settings.short.slice} s (others; scaling ${settings.scale.rounds} × ${settings.scale.slice} s), the order rotated each round, so drifts in machine load hit every server alike. ` +
+    `- Load generators (each table row and each headline figure names its own): ${
+      settings.generator === "wrk"
+        ? `**wrk** (${wrkVersion()}, C, one thread, ${settings.connections} connections, no pipelining) for every single-request workload (steady, progress, large, stateless, scaling): ` +
+          "a generated Lua script gives every request its own JSON-RPC id, rotates Mcp-Session-Id over the target's session pool, and checks every response (status 200, an id that was sent and not yet answered, the workload's text; for the progress tool all 100 notifications carrying the request's token, before the result; for the large tool the whole text's ends and size); " +
+          `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress, large), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). ` +
+          "wrk needs far less CPU per request than autocannon, so the server rather than the generator saturates and raw ratios are more honest (on the ceiling rows, and with 256 KiB bodies, wrk can still be the busier process: see its CPU in the load-gen column, the driver's reaped-children time around each run). " +
+          `**autocannon** 9.0.0 (programmatic, in the driver process, Node ${process.version}, ${settings.connections} connections, no pipelining) only for the sequences wrk cannot send (initialize + initialized with the issued session id; MRTR rounds): ` +
+          `${settings.short.rounds} × ${settings.short.slice} s per server after a ${settings.short.warmup} s warm-up.`
+        : `**autocannon** 9.0.0 for everything (${
+          wrkBinary() === undefined ? "wrk is not installed" : "--generator autocannon"
+        }), programmatic, in the driver process (Node ${process.version}), ${settings.connections} connections, no pipelining; ` +
+          `after a warm-up per server (${settings.steady.warmup} s steady, ${settings.short.warmup} s others), ${settings.steady.rounds} rounds × ${settings.steady.slice} s per server (steady, stateless) or ` +
+          `${settings.short.rounds} × ${settings.short.slice} s (others; scaling ${settings.scale.rounds} × ${settings.scale.slice} s). autocannon shares the cores with the server and saturates first, so raw ratios understate the faster server.`
+    }`,
+    "- The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server, short slices, the order rotated each round, so drifts in machine load hit every server alike. " +
     'Ratios are totals over all rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise).',
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
     "which is less sensitive to the sharing.",
     "- Every response is checked (status, JSON-RPC id, echoed text or all 100 progress notifications + result); only correct ones are counted.",
-    `- **Stateless (2026-07-28) rows:** ${
-      wrkBinary() === undefined || settings.smoke
-        ? "autocannon as above (wrk not installed, or smoke mode)."
-        : "wrk (Debian, C, one thread, 32 connections, a Lua script giving every request its own id and counting every wrong status or body), slices of 3 s per server, interleaved and rotated like the others; the server's CPU from /proc as above. wrk is not itself the bottleneck on these two cores, so its raw ratios are more honest than autocannon's; the table marks each headline figure with its generator."
-    } Each request carries the 2026-07-28 envelope in \`_meta\` and the routing headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name); SDK v2 is the same \`createMcpHandler\` as above, which serves 2026-07-28 natively.`,
+    "- **Stateless (2026-07-28) rows:** each request carries the 2026-07-28 envelope in `_meta` and the routing headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name); SDK v2 is the same `createMcpHandler` as above, which serves 2026-07-28 natively.",
     "",
     "## Targets",
     "",
@@ -1045,7 +1411,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "",
     "## All figures",
     "",
-    ...(["steady", "progress", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
+    ...(["steady", "progress", "large", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
       loadTable(runtimes, w)
     ).filter(
       (s) => s !== "",
@@ -1053,9 +1419,10 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
       .flatMap((s) => [s, ""]),
     memoryTable(runtimes, settings),
     "",
+    ...[streamsTable(runtimes)].filter((t) => t !== "").flatMap((t) => [t, ""]),
     "## Method",
     "",
-    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes; **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod) and a \`progress\` tool, default options; ` +
+    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes (the 256 KiB answer precomputed behind a per-request head; \`--mode sse\` frames it as one SSE event); **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod), a \`progress\` tool, a \`large\` tool (256 KiB text) and a \`ticker\` tool (one progress notification a second), default options; ` +
     "**SDK v1** is `@modelcontextprotocol/sdk` `WebStandardStreamableHTTPServerTransport` wired like its sessionful examples (one transport + one `McpServer` per session, session map, `onsessioninitialized`/`onclose`), defaults otherwise; " +
     "**SDK v2** is `@modelcontextprotocol/server` `createMcpHandler` with defaults (2025 traffic served statelessly: no session id, so requests to it carry none). " +
     "All are served the same way per runtime: `Deno.serve`, `Bun.serve`, or `@hono/node-server` on Node (examples/serve.ts).",
@@ -1068,6 +1435,15 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
     "reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. Then both processes are driven with tools/call, interleaved, requests rotated across all of their live sessions. " +
     "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
+    "- Large results: tools/call of a tool answering a 256 KiB ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the ceiling with `--mode sse`). " +
+    "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
+    `- Concurrent streams: a fresh process per server; ${
+      Math.ceil(settings.streams.count / settings.streams.perSession)
+    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 two-second calls, then a baseline (forced GC), ` +
+    `then ${
+      fmtInt(settings.streams.count)
+    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end); memory (forced GC) at the end of that window and again after all have ended. ` +
+    "RSS rarely shrinks after a burst (allocators keep their pages), so the after-RSS column is an upper bound on what is retained; heapUsed after is the retained JS memory.",
     "",
   ];
   if (failures.length > 0) {
@@ -1080,7 +1456,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const settings = cli.smoke ? SMOKE : FULL;
+  const settings: Settings = { ...(cli.smoke ? SMOKE : FULL), generator: cli.generator };
   const started = performance.now();
   const script = relative(ROOT, process.argv[1]);
   const command = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)].join(
@@ -1095,11 +1471,19 @@ async function main(): Promise<void> {
       `two busy threads get ${effectiveCores.toFixed(2)} cores; load average ${loadBefore}`,
   );
 
+  if (cli.generator === "autocannon") {
+    console.log(
+      wrkBinary() === undefined
+        ? "wrk is not installed (Debian: apt-get install wrk): autocannon drives every workload; the rows say so"
+        : "--generator autocannon: autocannon drives every workload",
+    );
+  }
   for (const runtime of cli.runtimes) {
     console.log(`\n== ${runtime}`);
     const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
     await throughputPhase(runtime, workloads, cli.onlyServers, settings);
     if (workloads.includes("memory")) await memoryPhase(runtime, cli.onlyServers, settings);
+    if (workloads.includes("streams")) await streamsPhase(runtime, cli.onlyServers, settings);
   }
 
   loadAfter = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");

@@ -171,6 +171,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / clockTicks;
 }
 
+/**
+ * utime + stime of this process's waited-for children (cutime + cstime in
+ * /proc/self/stat), in seconds: read around a wrk run, the growth is wrk's CPU.
+ */
+export function childrenCpuSeconds(): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[13]) + Number(rest[14])) / clockTicks;
+}
+
 /** Port allocator over 18801-18899. */
 let nextPort = 18801;
 export function allocatePort(): number {

@@ -5,6 +5,8 @@
  * (bench/servers/*.ts), so all of them speak exactly the same bytes.
  */
 
+import type { WrkCheck } from "./wrk.ts";
+
 /** The protocol version negotiated by every client in the bench. */
 export const PROTOCOL_VERSION = "2025-11-25";
 
@@ -40,13 +42,22 @@ export function initializeBody(id: number | string): string {
 /** The notifications/initialized body. */
 export const INITIALIZED_BODY = `{"jsonrpc":"2.0","method":"notifications/initialized"}`;
 
+/**
+ * Where the request id goes in a body template for wrk (bench/lib/wrk.ts):
+ * the body functions below take it in place of a number.
+ */
+export const ID_SLOT = "{id}";
+
+/** A request id, or {@linkcode ID_SLOT} for a wrk body template. */
+export type IdOrSlot = number | typeof ID_SLOT;
+
 /** A tools/call of the echo tool. */
-export function echoCallBody(id: number): string {
+export function echoCallBody(id: IdOrSlot): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
 }
 
 /** A tools/call of the progress tool with a progress token. */
-export function progressCallBody(id: number): string {
+export function progressCallBody(id: IdOrSlot): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"p${id}"}}}`;
 }
 
@@ -67,6 +78,12 @@ export function isEchoResult(body: string, id: number): boolean {
     !body.includes(`"isError":true`);
 }
 
+/** {@linkcode isEchoResult} for wrk's Lua checks (the id is checked by wrk.ts itself). */
+export const ECHO_CHECK: WrkCheck = {
+  contains: [`"text":"${ECHO_TEXT}"`, `"result"`],
+  excludes: [`"isError":true`],
+};
+
 /** Checks a progress-tool SSE body: exactly PROGRESS_COUNT progress notifications, then the result. */
 export function isProgressResult(body: string, id: number): boolean {
   if (!body.includes(`"id":${id}`) || !body.includes(`"text":"done"`)) return false;
@@ -79,6 +96,65 @@ export function isProgressResult(body: string, id: number): boolean {
   return count === PROGRESS_COUNT &&
     body.lastIndexOf("notifications/progress") < body.indexOf(`"text":"done"`);
 }
+
+/** {@linkcode isProgressResult} for wrk's Lua checks; every event names the request's token. */
+export const PROGRESS_CHECK: WrkCheck = {
+  contains: [`"text":"done"`, `"progressToken":"p{id}"`],
+  occurrences: { needle: "notifications/progress", count: PROGRESS_COUNT, before: `"text":"done"` },
+};
+
+/**
+ * A tools/call of the ticker tool: one progress notification a second for
+ * `seconds` seconds (the first at once, token `s<id>`), then the result
+ * "ticked".
+ */
+export function tickerCallBody(id: number, seconds: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"ticker","arguments":{"seconds":${seconds}},"_meta":{"progressToken":"s${id}"}}}`;
+}
+
+/** Checks a ticker SSE body: `seconds` progress notifications with the request's token, then the result. */
+export function isTickerResult(body: string, id: number, seconds: number): boolean {
+  const result = body.indexOf(`"text":"ticked"`);
+  if (result === -1 || !body.includes(`"id":${id}`)) return false;
+  let count = 0;
+  for (
+    let at = body.indexOf(`"progressToken":"s${id}"`);
+    at !== -1;
+    at = body.indexOf(`"progressToken":"s${id}"`, at + 1)
+  ) count++;
+  return count === seconds &&
+    body.split("notifications/progress").length - 1 === seconds &&
+    body.lastIndexOf("notifications/progress") < result;
+}
+
+/** Bytes of the large tool's text result (and of the text in its answer: ASCII, nothing escaped). */
+export const LARGE_TEXT_BYTES = 256 * 1024;
+
+const LARGE_BLOCK = "abcdefghijklmnop";
+const LARGE_END = "0123456789-END--";
+
+/** The large tool's result text: a repeated block, then an end marker found once. */
+export const LARGE_TEXT = LARGE_BLOCK.repeat(LARGE_TEXT_BYTES / LARGE_BLOCK.length - 1) +
+  LARGE_END;
+
+/** A tools/call of the large tool (a 256 KiB text result). */
+export function largeCallBody(id: IdOrSlot): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"large","arguments":{}}}`;
+}
+
+/** Checks a large-tool response (JSON or SSE): the id, the whole text's start and end, the size. */
+export function isLargeResult(body: string, id: number): boolean {
+  return body.length >= LARGE_TEXT_BYTES && body.includes(`"id":${id}`) &&
+    body.includes(`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`) && body.includes(`${LARGE_END}"`) &&
+    body.includes(`"result"`) && !body.includes(`"isError":true`);
+}
+
+/** {@linkcode isLargeResult} for wrk's Lua checks. */
+export const LARGE_CHECK: WrkCheck = {
+  minBytes: LARGE_TEXT_BYTES,
+  contains: [`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`, `${LARGE_END}"`, `"result"`],
+  excludes: [`"isError":true`],
+};
 
 // ---------------------------------------------------------------------------
 // 2026-07-28 (stateless): no session, an envelope in every request's _meta,
@@ -102,7 +178,7 @@ export function modernCallHeaders(tool: string): Record<string, string> {
 }
 
 /** A stateless tools/call of the echo tool. */
-export function modernEchoCallBody(id: number): string {
+export function modernEchoCallBody(id: IdOrSlot): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"},${MODERN_META}}}`;
 }
 
@@ -117,6 +193,12 @@ export function modernEchoResultJson(id: unknown): string {
 export function isModernEchoResult(body: string, id: number): boolean {
   return isEchoResult(body, id) && body.includes(`"resultType":"complete"`);
 }
+
+/** {@linkcode isModernEchoResult} for wrk's Lua checks. */
+export const MODERN_ECHO_CHECK: WrkCheck = {
+  contains: [...ECHO_CHECK.contains, `"resultType":"complete"`],
+  excludes: ECHO_CHECK.excludes,
+};
 
 /**
  * A stateless tools/call of the `confirm` tool (one elicitation round):

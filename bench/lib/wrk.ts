@@ -1,47 +1,58 @@
 /**
  * Load runs with wrk (Debian's `wrk`, C, one thread): a generator light
  * enough that the server, not the generator, is what saturates on a shared
- * 2-core machine (autocannon runs in Node and can saturate first). A Lua
- * script sends one POST shape with a fresh id per request and counts every
- * response whose status or body is wrong. Server CPU comes from
- * /proc/<pid>/stat around each slice, as in load.ts.
+ * 2-core machine (autocannon runs in Node and saturates first). A generated
+ * Lua script sends one POST shape: every request gets its own JSON-RPC id,
+ * the Mcp-Session-Id header rotates over a pool of sessions (read from a
+ * file, so 100,000 ids are fine), and every response is checked: status 200,
+ * an `"id":N` that was sent and not yet answered (so an answer to the wrong
+ * request, or a duplicate, is caught), the workload's substrings (which may
+ * name the id), optionally a count of events and a minimum size. Server CPU
+ * comes from /proc/<pid>/stat around each slice, wrk's own CPU from the
+ * driver's reaped-children times, as in load.ts.
  *
- * Scope: single-request workloads (a fixed body with an id); sequences
- * (initialize, MRTR rounds) stay with autocannon. Like load.ts, targets are
- * measured in alternating slices, rotating the order every round.
+ * Scope: single-request workloads. Sequences whose next request depends on
+ * the previous answer on the same connection (initialize, then initialized
+ * with the issued session id; MRTR rounds) stay with autocannon: wrk's Lua
+ * `response()` does not say which connection answered. Like load.ts, targets
+ * are measured in alternating slices, rotating the order every round.
  */
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuSeconds } from "./proc.ts";
+import type { Interleaving, LoadResult } from "./load.ts";
+import { childrenCpuSeconds, cpuSeconds } from "./proc.ts";
 
-/** A server and the one request shape to drive it with. */
-export interface WrkTarget {
+/** What makes one response right (besides status 200 and a pending id). */
+export interface WrkCheck {
+  /** Substrings every right body contains; `{id}` stands for the response's JSON-RPC id. */
+  contains: readonly string[];
+  /** Substrings a right body never contains. */
+  excludes?: readonly string[];
+  /** Exactly `count` occurrences of `needle`, the last one before `before`. */
+  occurrences?: { needle: string; count: number; before: string };
+  /** The body's minimum length in bytes. */
+  minBytes?: number;
+}
+
+/** The traffic of one target: a request shape and its check. */
+export interface WrkTraffic {
+  headers: Readonly<Record<string, string>>;
+  /** Session ids rotated over the requests as Mcp-Session-Id; empty for none. */
+  sessions: readonly string[];
+  /** The request body with `{id}` where the request id goes (any number of times). */
+  body: string;
+  check: WrkCheck;
+}
+
+/** A server and the traffic to drive it with. */
+export interface WrkTarget extends WrkTraffic {
   port: number;
   pid: number;
   path: string;
-  headers: Readonly<Record<string, string>>;
-  /** The request body with `%d` where the request id goes. */
-  bodyTemplate: string;
-  /** Substrings every right response body contains. */
-  expect: readonly string[];
   connections: number;
-}
-
-/** Figures of one target, all slices together. */
-export interface WrkResult {
-  requestsPerSecond: number;
-  /** Right responses per CPU-second of the server process. */
-  okPerCpuSecond: number;
-  serverCores: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  bad: number;
-  seconds: number;
-  sliceRates: number[];
 }
 
 /** The wrk binary, or undefined when it is not installed. */
@@ -53,49 +64,139 @@ export function wrkBinary(): string | undefined {
   }
 }
 
-function luaString(text: string): string {
-  return JSON.stringify(text); // JSON escapes are valid Lua escapes for these ASCII bodies
+/** `wrk --version` (first line), for the report. */
+export function wrkVersion(): string {
+  const binary = wrkBinary();
+  if (binary === undefined) return "not installed";
+  try {
+    execFileSync(binary, ["--version"], { stdio: "pipe" });
+  } catch (error) {
+    // wrk prints its version and usage to stdout and exits 1.
+    const out = String((error as { stdout?: Buffer }).stdout ?? "");
+    return out.split("\n")[0].replace(/ Copyright.*/, "").trim() || "unknown version";
+  }
+  return "unknown version";
 }
 
-function script(target: WrkTarget): string {
+function lua(text: string): string {
+  return JSON.stringify(text); // JSON escapes are valid Lua escapes for these ASCII strings
+}
+
+/** A Lua expression for `text` with every `{id}` replaced by the Lua variable `name`. */
+function withId(text: string, name: string): string {
+  return text.split("{id}").map(lua).join(` .. ${name} .. `);
+}
+
+/** The Lua script of one target; `sessionsPath` holds its session ids, one a line. */
+export function script(target: WrkTarget, sessionsPath: string | undefined): string {
   const headers = Object.entries(target.headers).map(([name, value]) =>
-    `[${luaString(name)}] = ${luaString(value)}`
+    `[${lua(name)}] = ${lua(value)}`
   ).join(", ");
-  const checks = target.expect.map((needle) => `string.find(body, ${luaString(needle)}, 1, true)`)
-    .join(" and ");
+  const { check } = target;
+  const tests = [
+    ...(check.minBytes === undefined ? [] : [`if #body < ${check.minBytes} then return false end`]),
+    ...check.contains.map((needle) =>
+      `if not string.find(body, ${withId(needle, "id")}, 1, true) then return false end`
+    ),
+    ...(check.excludes ?? []).map((needle) =>
+      `if string.find(body, ${withId(needle, "id")}, 1, true) then return false end`
+    ),
+  ];
+  if (check.occurrences !== undefined) {
+    const { needle, count, before } = check.occurrences;
+    tests.push(`
+  local seen, last, at = 0, 0, string.find(body, ${lua(needle)}, 1, true)
+  while at do seen = seen + 1; last = at; at = string.find(body, ${lua(needle)}, at + 1, true) end
+  local result = string.find(body, ${withId(before, "id")}, 1, true)
+  if seen ~= ${count} or not result or last > result then return false end`);
+  }
   return `
 local counter = 0
-bad = 0
+local pending = {}
 local threads = {}
 local headers = { ${headers} }
+local sessions = {}
+${
+    sessionsPath === undefined
+      ? ""
+      : `for line in io.lines(${lua(sessionsPath)}) do sessions[#sessions + 1] = line end`
+  }
+local session_count = #sessions
+bad = 0
+first_bad = ""
+
 function setup(thread) table.insert(threads, thread) end
+
 function request()
   counter = counter + 1
-  return wrk.format("POST", ${luaString(target.path)}, headers, string.format(${
-    luaString(target.bodyTemplate)
-  }, counter))
+  pending[counter] = true
+  if session_count > 0 then headers["mcp-session-id"] = sessions[counter % session_count + 1] end
+  local id = counter
+  return wrk.format("POST", ${lua(target.path)}, headers, ${withId(target.body, "id")})
 end
+
+local function right(status, body)
+  if status ~= 200 then return false end
+  local at = string.find(body, '"id":', 1, true)
+  if not at then return false end
+  local id = string.match(body, "^%d+", at + 5)
+  if not id or not pending[tonumber(id)] then return false end
+  pending[tonumber(id)] = nil
+  ${tests.join("\n  ")}
+  return true
+end
+
 function response(status, _, body)
-  if status ~= 200 or not (${checks}) then bad = bad + 1 end
+  if not right(status, body) then
+    bad = bad + 1
+    if bad == 1 then first_bad = "status " .. status .. ": " .. string.sub(body, 1, 300) end
+  end
 end
+
 function done(summary, latency)
-  local total = 0
-  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
-  io.write(string.format("TETHER_BAD %d\\nTETHER_REQUESTS %d\\nTETHER_P50 %f\\nTETHER_P99 %f\\n",
-    total, summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local total, sample = 0, ""
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("bad")
+    if sample == "" then sample = thread:get("first_bad") end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "TETHER_BAD %d\\nTETHER_REQUESTS %d\\nTETHER_ERRORS %d\\nTETHER_TIMEOUTS %d\\nTETHER_P50 %f\\nTETHER_P99 %f\\n",
+    total, summary.requests, e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write("TETHER_BAD_SAMPLE " .. string.gsub(sample, "\\n", "\\\\n") .. "\\n")
 end
 `;
 }
 
-/** One wrk run against `target` for `seconds`; the server's CPU seconds over it. */
-async function slice(binary: string, target: WrkTarget, scriptPath: string, seconds: number) {
+interface SliceResult {
+  requests: number;
+  bad: number;
+  errors: number;
+  timeouts: number;
+  badSample: string;
+  p50: number;
+  p99: number;
+  cpu: number;
+  generatorCpu: number;
+  wall: number;
+}
+
+/** One wrk run against `target` for `seconds` (whole seconds); the server's and wrk's CPU over it. */
+async function slice(
+  binary: string,
+  target: WrkTarget,
+  scriptPath: string,
+  seconds: number,
+): Promise<SliceResult> {
   const before = cpuSeconds(target.pid);
+  const generatorBefore = childrenCpuSeconds();
   const started = performance.now();
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(binary, [
       "-t1",
       `-c${target.connections}`,
-      `-d${seconds}s`,
+      `-d${Math.max(1, Math.round(seconds))}s`,
       "--timeout",
       "10s",
       "-s",
@@ -113,70 +214,119 @@ async function slice(binary: string, target: WrkTarget, scriptPath: string, seco
   });
   const wall = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(target.pid) - before;
-  const value = (name: string) => Number(new RegExp(`${name} ([0-9.]+)`).exec(output)?.[1] ?? NaN);
+  const generatorCpu = childrenCpuSeconds() - generatorBefore;
+  const value = (name: string) => {
+    const found = new RegExp(`^${name} ([0-9.]+)$`, "m").exec(output);
+    if (found === null) throw new Error(`wrk printed no ${name}: ${output.slice(0, 500)}`);
+    return Number(found[1]);
+  };
   return {
     requests: value("TETHER_REQUESTS"),
     bad: value("TETHER_BAD"),
+    errors: value("TETHER_ERRORS"),
+    timeouts: value("TETHER_TIMEOUTS"),
+    badSample: /^TETHER_BAD_SAMPLE (.*)$/m.exec(output)?.[1] ?? "",
     p50: value("TETHER_P50"),
     p99: value("TETHER_P99"),
     cpu,
+    generatorCpu,
     wall,
   };
 }
 
 /**
- * Measures each target in `rounds` slices of `sliceSeconds`, alternating
- * between targets and rotating their order every round.
+ * Warms every target for `timing.warmup` seconds (figures discarded), then
+ * measures each in `timing.rounds` slices of `timing.slice` seconds (whole
+ * seconds: wrk's unit), alternating between targets and rotating their order
+ * every round. p50/p99 are the medians of the slices' percentiles.
+ * `onError` gets a target whose run threw; its result is then partial.
  */
 export async function measureWithWrk(
   targets: readonly WrkTarget[],
-  options: { rounds: number; sliceSeconds: number },
-): Promise<WrkResult[]> {
+  timing: Interleaving,
+  onError: (index: number, error: unknown) => void,
+): Promise<LoadResult[]> {
   const binary = wrkBinary();
   if (binary === undefined) throw new Error("wrk is not installed (Debian: apt-get install wrk)");
   const dir = mkdtempSync(join(tmpdir(), "tether-wrk-"));
   try {
     const scripts = targets.map((target, index) => {
+      let sessionsPath: string | undefined;
+      if (target.sessions.length > 0) {
+        sessionsPath = join(dir, `sessions${index}.txt`);
+        writeFileSync(sessionsPath, target.sessions.join("\n") + "\n");
+      }
       const path = join(dir, `target${index}.lua`);
-      writeFileSync(path, script(target));
+      writeFileSync(path, script(target, sessionsPath));
       return path;
     });
     const totals = targets.map(() => ({
       requests: 0,
       bad: 0,
+      errors: 0,
+      timeouts: 0,
+      badSample: undefined as string | undefined,
       cpu: 0,
+      generatorCpu: 0,
       wall: 0,
       p50: [] as number[],
       p99: [] as number[],
       rates: [] as number[],
     }));
-    for (let round = 0; round < options.rounds; round++) {
-      for (let k = 0; k < targets.length; k++) {
-        const index = (k + round) % targets.length;
-        const result = await slice(binary, targets[index], scripts[index], options.sliceSeconds);
+    const broken = new Set<number>();
+    const attempt = async (index: number, seconds: number, record: boolean) => {
+      if (broken.has(index)) return;
+      try {
+        const result = await slice(binary, targets[index], scripts[index], seconds);
+        if (!record) return;
         const total = totals[index];
         total.requests += result.requests;
         total.bad += result.bad;
+        total.errors += result.errors;
+        total.timeouts += result.timeouts;
+        if (result.bad > 0) total.badSample ??= result.badSample;
         total.cpu += result.cpu;
+        total.generatorCpu += result.generatorCpu;
         total.wall += result.wall;
         total.p50.push(result.p50);
         total.p99.push(result.p99);
         total.rates.push((result.requests - result.bad) / result.wall);
+      } catch (error) {
+        broken.add(index);
+        onError(index, error);
+      }
+    };
+    if (timing.warmup > 0) {
+      for (let index = 0; index < targets.length; index++) {
+        await attempt(index, timing.warmup, false);
+      }
+    }
+    for (let round = 0; round < timing.rounds; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        await attempt((k + round) % targets.length, timing.slice, true);
       }
     }
     const median = (values: number[]) =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-    return totals.map((total) => ({
-      requestsPerSecond: total.requests / total.wall,
-      okPerCpuSecond: (total.requests - total.bad) / total.cpu,
-      serverCores: total.cpu / total.wall,
-      p50: median(total.p50),
-      p99: median(total.p99),
-      ok: total.requests - total.bad,
-      bad: total.bad,
-      seconds: total.wall,
-      sliceRates: total.rates,
-    }));
+    return totals.map((total) => {
+      const ok = total.requests - total.bad;
+      return {
+        okPerSecond: ok / total.wall,
+        requestsPerSecond: total.requests / total.wall,
+        p50: median(total.p50),
+        p99: median(total.p99),
+        okPerCpuSecond: total.cpu > 0 ? ok / total.cpu : NaN,
+        serverCores: total.cpu / total.wall,
+        generatorCores: total.generatorCpu / total.wall,
+        ok,
+        bad: total.bad,
+        errors: total.errors,
+        timeouts: total.timeouts,
+        badSample: total.badSample,
+        seconds: total.wall,
+        sliceRates: total.rates,
+      };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

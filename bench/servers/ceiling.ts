@@ -4,16 +4,23 @@
  * tools/call (its 2026-07-28 shape for a stateless request; or, for the progress tool, a precomputed SSE body with 100
  * progress events and the result), a fixed InitializeResult with a random
  * session id for initialize, 202 for notifications. No MCP library at all:
- * it is the most any server on this runtime + adapter can do.
+ * it is the most any server on this runtime + adapter can do. The large
+ * tool's 256 KiB answer is precomputed bytes behind a per-request head with
+ * the id.
+ *   --mode sse   answers tools/call of the large tool as one SSE event
+ *                (the "ceiling-sse" row of the large-result workload)
  */
 
 import {
   echoResultJson,
+  LARGE_TEXT,
   modernEchoResultJson,
   PROGRESS_COUNT,
   PROTOCOL_VERSION,
 } from "../lib/protocol.ts";
-import { startBenchServer } from "./common.ts";
+import { serverArgs, startBenchServer } from "./common.ts";
+
+const sse = serverArgs().mode === "sse";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -32,10 +39,27 @@ function progressSse(id: unknown, token: unknown): string {
     },"result":{"content":[{"type":"text","text":"done"}]}}\n\n`;
 }
 
+const encoder = new TextEncoder();
+const LARGE_TAIL = encoder.encode(`${LARGE_TEXT}"}]}}${sse ? "\n\n" : ""}`);
+
+/** The large tool's answer: a small head with the id, then the precomputed 256 KiB tail. */
+function largeAnswer(id: unknown): Response {
+  const head = encoder.encode(
+    `${sse ? "event: message\ndata: " : ""}{"jsonrpc":"2.0","id":${
+      JSON.stringify(id)
+    },"result":{"content":[{"type":"text","text":"`,
+  );
+  const body = new Uint8Array(head.length + LARGE_TAIL.length);
+  body.set(head);
+  body.set(LARGE_TAIL, head.length);
+  return new Response(body, { headers: sse ? SSE_HEADERS : JSON_HEADERS });
+}
+
 async function fetch(request: Request): Promise<Response> {
   const message = JSON.parse(await request.text());
   if (message.id === undefined) return new Response(null, { status: 202 });
   if (message.method === "tools/call") {
+    if (message.params?.name === "large") return largeAnswer(message.id);
     if (message.params?.name === "progress") {
       return new Response(progressSse(message.id, message.params._meta?.progressToken), {
         headers: SSE_HEADERS,

@@ -18,7 +18,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { PROGRESS_COUNT } from "../lib/protocol.ts";
+import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const enableJsonResponse = serverArgs().mode === "json";
@@ -49,6 +49,31 @@ function getServer(): McpServer {
       }
       return { content: [{ type: "text", text: "done" }] };
     },
+  );
+  server.registerTool(
+    "ticker",
+    {
+      description: "One progress notification a second for `seconds` seconds, then answers",
+      inputSchema: { seconds: z.number().int().positive() },
+    },
+    async ({ seconds }, extra) => {
+      const progressToken = extra._meta?.progressToken;
+      for (let i = 1; i <= seconds; i++) {
+        if (progressToken !== undefined) {
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress: i, total: seconds },
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      return { content: [{ type: "text", text: "ticked" }] };
+    },
+  );
+  server.registerTool(
+    "large",
+    { description: "Answers with a 256 KiB text", inputSchema: {} },
+    () => ({ content: [{ type: "text", text: LARGE_TEXT }] }),
   );
   return server;
 }

@@ -1,6 +1,7 @@
 /**
- * tether: `createMcpHandler` with the echo tool (zod schema) and the
- * progress tool. Default options (owner binding on, Host/Origin checks on,
+ * tether: `createMcpHandler` with the echo tool (zod schema), the progress
+ * tool, the large tool (a 256 KiB text result) and the ticker tool (one
+ * progress notification a second). Default options (owner binding on, Host/Origin checks on,
  * responseMode auto) unless the driver passes:
  *   --mode sse|json|auto    responseMode
  *   --max-sessions N        sessions.maxSessions (session-creation, memory and
@@ -9,7 +10,7 @@
 
 import * as z from "zod";
 import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";
-import { PROGRESS_COUNT } from "../lib/protocol.ts";
+import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const args = serverArgs();
@@ -48,6 +49,23 @@ const handler = createMcpHandler({
         for (let i = 1; i <= PROGRESS_COUNT; i++) await ctx.progress(i, PROGRESS_COUNT);
         return "done";
       },
+    }),
+    defineTool({
+      name: "ticker",
+      description: "One progress notification a second for `seconds` seconds, then answers",
+      input: z.object({ seconds: z.number().int().positive() }),
+      handler: async ({ seconds }, ctx) => {
+        for (let i = 1; i <= seconds; i++) {
+          await ctx.progress(i, seconds);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        return "ticked";
+      },
+    }),
+    defineTool({
+      name: "large",
+      description: "Answers with a 256 KiB text",
+      handler: () => LARGE_TEXT,
     }),
   ],
 });
