@@ -20,7 +20,7 @@
  * servers, so raw figures are bounded by it, and per-CPU-second figures are
  * the ones to compare.
  *
- *   node_modules/node24/bin/node bench/redis_scale.ts [--runtime node,deno,bun] [--seconds 5]
+ *   node_modules/node24/bin/node bench/redis_scale.ts [--runtime node,deno,bun] [--seconds 8]
  *     [--append bench/RESULTS.md]   replace (or add) this report's section in a results file
  *     [--smoke]                     tiny loads and samples: checks that it runs and answers right (CI)
  * `npm run bench` runs it after bench/run.ts, appending to bench/RESULTS.md.
@@ -44,6 +44,8 @@ const SERVER = "bench/servers/tether_redis.ts";
 /** The heading of this report's section (it replaces everything from there on with --append). */
 const SECTION = "## Scale-out: 2 instances + Redis against 1 in memory";
 const WORKERS = 32;
+/** Alternating slices per comparison (drifts in machine load hit both sides alike). */
+const ROUNDS = 4;
 const SESSIONS = 8;
 let LATENCY_SAMPLES = 200;
 /** Samples taken first and dropped (JIT, script loading, connection pools). */
@@ -58,7 +60,7 @@ interface Cli {
 }
 
 function parseCli(argv: string[]): Cli {
-  const cli: Cli = { runtimes: [...RUNTIMES], seconds: 5, append: undefined, smoke: false };
+  const cli: Cli = { runtimes: [...RUNTIMES], seconds: 8, append: undefined, smoke: false };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
@@ -418,14 +420,30 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     const warm = Math.max(1, seconds / 5);
     await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
     await drive(redisTargets, [a.pid, b.pid, redis.pid], warm, echo, isEcho);
-    const json = {
-      memory: await drive(memoryTargets, [memory.pid], seconds, echo, isEcho),
-      redis: await drive(redisTargets, [a.pid, b.pid, redis.pid], seconds, echo, isEcho),
+    /** Memory and Redis measured in alternating slices (order swapped each round), then summed. */
+    const compare = async (body: (id: number) => string, check: typeof isEcho) => {
+      const totals = {
+        memory: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
+        redis: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
+      };
+      const slice = seconds / ROUNDS;
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? ["memory", "redis"] as const : ["redis", "memory"] as const;
+        for (const side of order) {
+          const load = side === "memory"
+            ? await drive(memoryTargets, [memory.pid], slice, body, check)
+            : await drive(redisTargets, [a.pid, b.pid, redis.pid], slice, body, check);
+          const total = totals[side];
+          total.ok += load.ok;
+          total.bad += load.bad;
+          total.seconds += load.seconds;
+          total.cpu += load.cpu;
+        }
+      }
+      return totals;
     };
-    const progressLoads = {
-      memory: await drive(memoryTargets, [memory.pid], seconds, progress, isDone),
-      redis: await drive(redisTargets, [a.pid, b.pid, redis.pid], seconds, progress, isDone),
-    };
+    const json = await compare(echo, isEcho);
+    const progressLoads = await compare(progress, isDone);
 
     // Round trips to Redis per JSON tools/call: commands from clients (MONITOR lines not
     // from Lua) over N calls, less the idle traffic (bus reads, heartbeats) over as long.
@@ -495,7 +513,7 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
     } --seconds ${cli.seconds}${cli.smoke ? " --smoke" : ""}\` (${
       fmt(seconds)
     } s in all); do not edit.`,
-    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server.`,
+    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions, ${ROUNDS} alternating slices per side (order swapped each round), summed; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server.`,
     `- Latencies: ${LATENCY_SAMPLES} sequential samples each (after ${WARMUP_SAMPLES} dropped), from the driver; resume = \`Last-Event-ID\` GET on B of a stream A is writing, to its first body byte (the replay of 100 events of 1 KB); cancel = \`notifications/cancelled\` posted to B until A's stream of the call ends; reply = an elicitation answer posted to B until the tool's result arrives on A's stream.`,
     "",
     "| runtime | workload | 1 instance, memory (req/s, per CPU-s) | 2 instances + Redis (req/s, per CPU-s) | ratio (throughput) | ratio per CPU-s | target (throughput) |",

@@ -136,8 +136,14 @@ export async function createRedisBackend(
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
   const fresh = "url" in target
     // Without the offline queue a command fails at once while Redis is away (503), never waits.
+    // node-redis's default 5 s command timeout only bounds the wait to be *written* (which,
+    // offline queue off, never lasts), at the cost of a timer signal per command: off.
     ? () =>
-      createClient({ url: target.url, disableOfflineQueue: true }) as unknown as NodeRedisLikeClient
+      createClient({
+        url: target.url,
+        disableOfflineQueue: true,
+        commandOptions: { timeout: 0 },
+      }) as unknown as NodeRedisLikeClient
     : () => target.client.duplicate();
   const where = "url" in target ? redact(target.url) : "the client's server";
 

@@ -212,7 +212,7 @@ export class LogicalStream {
         }
         connection.writeRaw(text);
       }
-      if (finishing) this.#ended();
+      if (finishing) this.#stop();
     } finally {
       this.#unwritten -= items.length;
       for (const item of items) item.resolve();
@@ -269,16 +269,8 @@ export class LogicalStream {
         // The events are all sent; only the end marker is missing. Close anyway: nothing may stay open.
         this.#hub.reportError(error);
       }
-      this.#ended();
+      this.#stop();
     });
-  }
-
-  /** The stream has ended in the log: close the connection and leave the index. */
-  #ended(): void {
-    this.#finished = true;
-    this.#stopOrphanClock();
-    this.closeConnection();
-    this.#hub.forget(this);
   }
 
   /** Ends the stream at once (session ended, server closing). */
@@ -293,6 +285,7 @@ export class LogicalStream {
     );
   }
 
+  /** No more sends: the clock stops, the connection closes, the stream leaves the index. */
   #stop(): void {
     this.#finished = true;
     this.#stopOrphanClock();
