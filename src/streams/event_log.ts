@@ -373,52 +373,64 @@ export class MemoryEventLog implements EventLog {
   /** Appends an event and returns its id. */
   append(sessionId: string, streamId: string, data: string): Promise<string> {
     const stream = this.#stream(sessionId, streamId);
-    const session = stream.session;
-    const seq = stream.nextSeq++;
-    const id = formatEventId(streamId, seq);
-    const size = utf8Length(data);
-    stream.events.push({ id, data });
-    stream.seqs.push(seq);
-    stream.sizes.push(size);
-    session.bytes += size;
-    this.#totalBytes += size;
-    // Least recently written first: move this stream to the end.
-    const order = stream.complete ? this.#finished : this.#running;
-    order.delete(stream);
-    order.add(stream);
-    if (stream.events.length > this.#maxEvents) this.#release(stream, 1);
-    if (session.bytes > this.#maxBytes) this.#trimSession(session);
-    if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
-    this.#wake(stream);
+    const id = this.#push(stream, data);
+    this.#written(stream);
     return Promise.resolve(id);
   }
 
-  /** Appends several events in order. */
-  async appendMany(
+  /** Appends several events in order (synchronously: one bookkeeping pass for all). */
+  appendMany(
     sessionId: string,
     streamId: string,
     data: readonly string[],
     options?: AppendOptions,
   ): Promise<string[]> {
-    const ids: string[] = [];
-    for (const item of data) ids.push(await this.append(sessionId, streamId, item));
-    if (options?.complete === true) {
-      this.#stream(sessionId, streamId);
-      await this.complete(sessionId, streamId);
-    }
-    return ids;
+    const stream = this.#stream(sessionId, streamId);
+    const ids = new Array<string>(data.length);
+    for (let i = 0; i < data.length; i++) ids[i] = this.#push(stream, data[i]);
+    if (data.length > 0) this.#written(stream);
+    if (options?.complete === true) this.#complete(stream);
+    return Promise.resolve(ids);
+  }
+
+  /** Stores one event at the end of `stream`; {@linkcode MemoryEventLog.#written} applies the bounds after. */
+  #push(stream: StreamLog, data: string): string {
+    const seq = stream.nextSeq++;
+    const id = formatEventId(stream.streamId, seq);
+    const size = utf8Length(data);
+    stream.events.push({ id, data });
+    stream.seqs.push(seq);
+    stream.sizes.push(size);
+    stream.session.bytes += size;
+    this.#totalBytes += size;
+    return id;
+  }
+
+  /** After writes to `stream`: it becomes the most recently written, the bounds hold again, followers wake. */
+  #written(stream: StreamLog): void {
+    const order = stream.complete ? this.#finished : this.#running;
+    order.delete(stream);
+    order.add(stream);
+    const excess = stream.events.length - this.#maxEvents;
+    if (excess > 0) this.#release(stream, excess);
+    if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream.session);
+    if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
+    this.#wake(stream);
   }
 
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void> {
     const stream = this.#sessions.get(sessionId)?.streams.get(streamId);
-    if (stream !== undefined && !stream.complete) {
-      stream.complete = true;
-      this.#running.delete(stream);
-      this.#finished.add(stream);
-      this.#wake(stream);
-    }
+    if (stream !== undefined) this.#complete(stream);
     return Promise.resolve();
+  }
+
+  #complete(stream: StreamLog): void {
+    if (stream.complete) return;
+    stream.complete = true;
+    this.#running.delete(stream);
+    this.#finished.add(stream);
+    this.#wake(stream);
   }
 
   /** Tells the followers of `stream` to look again. */

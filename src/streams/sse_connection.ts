@@ -3,13 +3,15 @@
  * ReadableStream queue measured in bytes; when a client stops reading and the
  * queue passes `maxBufferedBytes`, the connection is dropped (its queue freed)
  * rather than growing. Callers keep events in the event log, so a dropped
- * client loses nothing it cannot resume. Every body starts with bytes at once
- * (a priming event, or a `: connected` comment): Bun sends no response headers
- * before the first chunk. It frames bytes; it does not know MCP.
+ * client loses nothing it cannot resume. Every body starts with bytes within
+ * two task turns of opening (a priming event, or a `: connected` comment):
+ * Bun sends no response headers before the first chunk. Events written
+ * meanwhile share that first chunk. It frames bytes; it does not know MCP.
  * @module
  */
 
 import { type SseMessage, stringifySseMessage } from "../http/sse.ts";
+import { nextTask } from "./next_task.ts";
 
 const encoder = new TextEncoder();
 /** The first bytes of a body that has no priming event. */
@@ -23,7 +25,7 @@ export interface SseConnectionOptions {
   /** Bytes the queue may hold before the connection is dropped. */
   maxBufferedBytes: number;
   /**
-   * The message the body starts with, queued at once (a priming event).
+   * The message the body starts with (a priming event), queued within two task turns.
    * Default: a `: connected` comment, so the runtime has a chunk to send with
    * the headers however long the first event takes.
    */
@@ -41,6 +43,8 @@ export class SseConnection {
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
   /** Chunks written by {@linkcode writeBacklog}: they do not count against the buffer bound. */
   #backlog = new WeakSet<Uint8Array>();
+  /** The first message, until the first write (which carries it) or two task turns. */
+  #head: string | undefined;
 
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
@@ -54,7 +58,25 @@ export class SseConnection {
       highWaterMark: options.maxBufferedBytes,
       size: (chunk) => (this.#backlog.has(chunk) ? 0 : chunk.byteLength),
     });
-    this.write(options.first ?? CONNECTED);
+    this.#head = stringifySseMessage(options.first ?? CONNECTED);
+    // Two task turns: a batch of events written at the end of this task (a stream's flush) still joins it.
+    nextTask(() => nextTask(() => this.#flushHead()));
+  }
+
+  /** Queues the first message alone: nothing joined it in time. */
+  #flushHead(): void {
+    const head = this.#head;
+    if (head === undefined) return;
+    this.#head = undefined;
+    this.#enqueue(encoder.encode(head));
+  }
+
+  /** `text`, after the first message if that is still held. */
+  #withHead(text: string): string {
+    const head = this.#head;
+    if (head === undefined) return text;
+    this.#head = undefined;
+    return head + text;
   }
 
   /** True once the connection has ended. */
@@ -69,7 +91,7 @@ export class SseConnection {
 
   /** Writes pre-encoded SSE text. */
   writeRaw(text: string): boolean {
-    if (!this.#enqueue(encoder.encode(text))) return false;
+    if (!this.#enqueue(encoder.encode(this.#withHead(text)))) return false;
     if ((this.#controller.desiredSize ?? 0) < 0) {
       // The reader is not keeping up: drop the connection and free its queue.
       this.#end("overflow");
@@ -88,7 +110,7 @@ export class SseConnection {
    * every resume. Live writes after it are bounded as usual.
    */
   writeBacklog(text: string): boolean {
-    const chunk = encoder.encode(text);
+    const chunk = encoder.encode(this.#withHead(text));
     this.#backlog.add(chunk);
     return this.#enqueue(chunk);
   }
@@ -108,6 +130,7 @@ export class SseConnection {
   /** Ends the connection after what is queued has been read. */
   close(): void {
     if (this.#ended) return;
+    this.#flushHead();
     this.#end("closed");
     try {
       this.#controller.close();

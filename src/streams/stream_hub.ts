@@ -26,6 +26,7 @@ import {
 } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
+import { afterThisTask } from "./next_task.ts";
 import { SseConnection } from "./sse_connection.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
@@ -63,10 +64,24 @@ const FOLLOW_RETRY_PAUSE_MS = 250;
 
 /** Messages sent together: logged in one call, written as one chunk. */
 interface Batch {
-  items: { data: string; resolve: () => void }[];
+  /** The messages, serialized. */
+  items: string[];
+  /** Settles once the batch is logged and written (or dropped): what `send` returns. */
+  done: Promise<void>;
+  resolve: () => void;
   /** Set by `finish()` while the batch waits: it ends the stream (one log call for both). */
   finish?: () => void;
 }
+
+/** An empty batch. */
+function newBatch(): Batch {
+  let resolve!: () => void;
+  const done = new Promise<void>((settle) => (resolve = settle));
+  return { items: [], done, resolve };
+}
+
+/** What a send to a finished stream returns. */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The id of a session's listening (GET) stream. */
 export const LISTENING_STREAM_ID = "listen";
@@ -158,23 +173,25 @@ export class LogicalStream {
 
   /**
    * Logs a message and writes it to the attached connection, in call order.
-   * Messages sent while a write is in progress go out together: one event
-   * log call (`appendMany` when the log has it) and one chunk on the
-   * connection. Resolves once the message is logged and written.
+   * Messages sent in the same task, or while a write is in progress, go out
+   * together: one event log call (`appendMany` when the log has it) and one
+   * chunk on the connection. The batch is written once the current task is
+   * over (a tool emitting progress in a loop fills one batch, not one per
+   * event). Resolves once the message is logged and written.
    */
   send(message: JsonRpcMessage): Promise<void> {
-    if (this.#finished) return Promise.resolve();
+    if (this.#finished) return RESOLVED;
     const data = JSON.stringify(message);
-    return new Promise((resolve) => {
-      let batch = this.#open;
-      if (batch === undefined) {
-        const fresh: Batch = { items: [] };
-        batch = this.#open = fresh;
-        void this.#enqueue(() => this.#flush(fresh));
-      }
-      batch.items.push({ data, resolve });
-      this.#unwritten++;
-    });
+    let batch = this.#open;
+    if (batch === undefined) {
+      const fresh = newBatch();
+      batch = this.#open = fresh;
+      // Queued now, so it keeps its place among closes and resumes; it waits out the task first.
+      void this.#enqueue(() => afterThisTask().then(() => this.#flush(fresh)));
+    }
+    batch.items.push(data);
+    this.#unwritten++;
+    return batch.done;
   }
 
   /** Messages sent and not yet logged. */
@@ -196,10 +213,8 @@ export class LogicalStream {
       let ids: string[];
       try {
         ids = finishing
-          ? await log.appendMany!(this.sessionId, this.streamId, items.map((i) => i.data), {
-            complete: true,
-          })
-          : await appendAll(log, this.sessionId, this.streamId, items.map((item) => item.data));
+          ? await log.appendMany!(this.sessionId, this.streamId, items, { complete: true })
+          : await appendAll(log, this.sessionId, this.streamId, items);
       } catch (error) {
         this.#failClosed(error);
         return;
@@ -208,14 +223,14 @@ export class LogicalStream {
       if (connection !== undefined) {
         let text = "";
         for (let i = 0; i < items.length; i++) {
-          text += stringifySseMessage({ id: ids[i], data: items[i].data });
+          text += stringifySseMessage({ id: ids[i], data: items[i] });
         }
         connection.writeRaw(text);
       }
       if (finishing) this.#stop();
     } finally {
       this.#unwritten -= items.length;
-      for (const item of items) item.resolve();
+      batch.resolve();
       batch.finish?.();
     }
   }
@@ -687,7 +702,7 @@ function appendAll(
   log: EventLog,
   sessionId: string,
   streamId: string,
-  data: string[],
+  data: readonly string[],
 ): Promise<string[]> {
   if (data.length === 1) return log.append(sessionId, streamId, data[0]).then((id) => [id]);
   if (log.appendMany !== undefined) return log.appendMany(sessionId, streamId, data);

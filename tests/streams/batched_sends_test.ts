@@ -101,6 +101,31 @@ describe("batched sends on a request stream", () => {
     }
   });
 
+  it("what a tool sends in one task, with the log in memory, goes out as one chunk after the priming event", async () => {
+    const sent = { n: 0 };
+    const log = new SlowLog(); // no delay: counts log calls only
+    const handler = makeHandler({ tools: [progressTool(10, sent)], eventLog: log });
+    try {
+      const response = await call(handler);
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      const chunks: string[] = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(decoder.decode(value));
+      }
+      const text = chunks.join("");
+      assert.equal(text.match(/"notifications\/progress"/g)?.length, 10, "every event is there");
+      assert.match(text, /"text":"counted"/);
+      assert.equal(chunks.length, 1, `one chunk, got ${chunks.length}: one per event unbatched`);
+      assert.match(chunks[0], /^id: \S+\nretry: \d+\ndata: \n\n/, "the priming event leads it");
+      assert.equal(log.calls, 1, "one log call for the events and the end of the stream");
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("a tool that outruns the log is held back past 64 unwritten messages, then finishes", async () => {
     const log = new SlowLog();
     const release = deferred();

@@ -45,7 +45,18 @@ class FlakyEventLog implements EventLog {
   }
 }
 
-function setup(log: FlakyEventLog, errors: unknown[]) {
+/** Resolves when `signal` aborts, or after `ms`. */
+function stoppedOrLater(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+function setup(log: FlakyEventLog, errors: unknown[], keepWorking = false) {
   const release = deferred();
   let signal: AbortSignal | undefined;
   const handler = makeHandler({
@@ -60,6 +71,8 @@ function setup(log: FlakyEventLog, errors: unknown[]) {
         await release.promise;
         await ctx.progress(2, 3);
         await ctx.progress(3, 3);
+        // Still at work when those events fail to be logged: the failure must stop it.
+        if (keepWorking) await stoppedOrLater(ctx.signal, 5_000);
         return "done";
       },
     })],
@@ -71,7 +84,7 @@ describe("the event log fails", () => {
   it("an append that rejects ends the stream, reports, aborts the work and leaves nothing open", async () => {
     const log = new FlakyEventLog();
     const errors: unknown[] = [];
-    const { handler, release, signal } = setup(log, errors);
+    const { handler, release, signal } = setup(log, errors, true);
     try {
       const session = await initialize(handler);
       const response = await handler(postRequest(
