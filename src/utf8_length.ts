@@ -4,6 +4,8 @@
  * @module
  */
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /**
  * Counts the bytes `text` takes in UTF-8.
  *
@@ -14,8 +16,11 @@
  * ```
  */
 export function utf8Length(text: string): number {
+  // ASCII (most JSON) is one byte a character: the regex engine finds the first other one fast.
+  const first = text.search(NON_ASCII);
+  if (first === -1) return text.length;
   let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes += 1;

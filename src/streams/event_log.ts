@@ -198,9 +198,11 @@ interface StreamLog {
   readonly sessionId: string;
   readonly streamId: string;
   readonly session: SessionLog;
-  events: StoredEvent[];
-  seqs: number[];
+  /** The data of the events kept, oldest first; `data[i]` has sequence number `firstSeq + i`. */
+  data: string[];
+  /** Their UTF-8 sizes. */
   sizes: number[];
+  firstSeq: number;
   nextSeq: number;
   complete: boolean;
   /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
@@ -290,9 +292,9 @@ export class MemoryEventLog implements EventLog {
         sessionId,
         streamId,
         session,
-        events: [],
-        seqs: [],
+        data: [],
         sizes: [],
+        firstSeq: 1,
         nextSeq: 1,
         complete: false,
         lostThrough: 0,
@@ -307,7 +309,7 @@ export class MemoryEventLog implements EventLog {
   /** Forgets a whole stream. */
   #drop(stream: StreamLog): void {
     this.#wake(stream);
-    this.#release(stream, stream.events.length);
+    this.#release(stream, stream.data.length);
     stream.session.streams.delete(stream.streamId);
     this.#finished.delete(stream);
     this.#running.delete(stream);
@@ -317,8 +319,8 @@ export class MemoryEventLog implements EventLog {
   #release(stream: StreamLog, count: number): void {
     let bytes = 0;
     for (let i = 0; i < count; i++) bytes += stream.sizes[i];
-    stream.events.splice(0, count);
-    stream.seqs.splice(0, count);
+    stream.data.splice(0, count);
+    stream.firstSeq += count;
     stream.sizes.splice(0, count);
     stream.session.bytes -= bytes;
     this.#totalBytes -= bytes;
@@ -329,7 +331,7 @@ export class MemoryEventLog implements EventLog {
     for (const stream of session.streams.values()) {
       let count = 0;
       let bytes = session.bytes;
-      while (bytes > this.#maxBytes && count < stream.events.length) bytes -= stream.sizes[count++];
+      while (bytes > this.#maxBytes && count < stream.data.length) bytes -= stream.sizes[count++];
       if (count > 0) this.#release(stream, count);
       if (session.bytes <= this.#maxBytes) return;
     }
@@ -347,14 +349,14 @@ export class MemoryEventLog implements EventLog {
         if (stream === current) continue;
         if (stream.complete) {
           this.#drop(stream);
-        } else if (stream.events.length > 0) {
-          this.#lose(stream, stream.events.length);
+        } else if (stream.data.length > 0) {
+          this.#lose(stream, stream.data.length);
         }
       }
     }
     let count = 0;
     let bytes = this.#totalBytes;
-    while (bytes > this.#maxTotalBytes && count < current.events.length - 1) {
+    while (bytes > this.#maxTotalBytes && count < current.data.length - 1) {
       bytes -= current.sizes[count++];
     }
     if (count > 0) this.#lose(current, count);
@@ -366,7 +368,7 @@ export class MemoryEventLog implements EventLog {
    * stream is gone and asks again. A client still connected has them already.
    */
   #lose(stream: StreamLog, count: number): void {
-    stream.lostThrough = stream.seqs[count - 1];
+    stream.lostThrough = stream.firstSeq + count - 1;
     this.#release(stream, count);
   }
 
@@ -398,8 +400,7 @@ export class MemoryEventLog implements EventLog {
     const seq = stream.nextSeq++;
     const id = formatEventId(stream.streamId, seq);
     const size = utf8Length(data);
-    stream.events.push({ id, data });
-    stream.seqs.push(seq);
+    stream.data.push(data);
     stream.sizes.push(size);
     stream.session.bytes += size;
     this.#totalBytes += size;
@@ -411,7 +412,7 @@ export class MemoryEventLog implements EventLog {
     const order = stream.complete ? this.#finished : this.#running;
     order.delete(stream);
     order.add(stream);
-    const excess = stream.events.length - this.#maxEvents;
+    const excess = stream.data.length - this.#maxEvents;
     if (excess > 0) this.#release(stream, excess);
     if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream.session);
     if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
@@ -478,13 +479,14 @@ export class MemoryEventLog implements EventLog {
     if (stream === undefined || parsed.seq >= stream.nextSeq || parsed.seq < stream.lostThrough) {
       return Promise.resolve(undefined);
     }
-    let start = 0;
-    while (start < stream.seqs.length && stream.seqs[start] <= parsed.seq) start++;
-    return Promise.resolve({
-      streamId: parsed.streamId,
-      events: stream.events.slice(start),
-      complete: stream.complete,
-    });
+    const events: StoredEvent[] = [];
+    for (let seq = Math.max(parsed.seq + 1, stream.firstSeq); seq < stream.nextSeq; seq++) {
+      events.push({
+        id: formatEventId(parsed.streamId, seq),
+        data: stream.data[seq - stream.firstSeq],
+      });
+    }
+    return Promise.resolve({ streamId: parsed.streamId, events, complete: stream.complete });
   }
 
   /** Forgets a session's streams. */

@@ -131,6 +131,17 @@ function refusalResponse(
 
 /** Notifications a tool may send ahead of the log before `emit` waits for them. */
 const MAX_UNWRITTEN = 64;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
+function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
+  try {
+    const sent = stream.send(message);
+    return "id" in message || stream.backlog > MAX_UNWRITTEN ? sent : RESOLVED;
+  } catch (error) {
+    return Promise.reject(error); // a message JSON cannot encode
+  }
+}
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class Exchange implements SlowCall {
@@ -143,6 +154,10 @@ class Exchange implements SlowCall {
   /** Set once the answer was built from finished results: later emits have nowhere to go. */
   answered = false;
   #opening: Promise<LogicalStream> | undefined;
+  /** The stream, once open. */
+  #stream: LogicalStream | undefined;
+  /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
+  #waitingForOpen = 0;
   #sse: Response | undefined;
   #decide: (() => void) | undefined;
   #remaining = 0;
@@ -172,6 +187,7 @@ class Exchange implements SlowCall {
       this.#requestIds,
     ).then(
       (opened) => {
+        this.#stream = opened.stream;
         this.#sse = opened.response;
         this.#decide?.();
         return opened.stream;
@@ -191,11 +207,15 @@ class Exchange implements SlowCall {
    * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
    * A server→client request waits, so its reply cannot overtake it.
    */
-  async emit(message: JsonRpcMessage): Promise<void> {
-    if (!this.canEmit) return;
-    const stream = await this.openStream();
-    const sent = stream.send(message);
-    if ("id" in message || stream.backlog > MAX_UNWRITTEN) await sent;
+  emit(message: JsonRpcMessage): Promise<void> {
+    if (!this.canEmit) return RESOLVED;
+    const stream = this.#stream;
+    if (stream !== undefined && this.#waitingForOpen === 0) return sendOn(stream, message);
+    this.#waitingForOpen++;
+    return this.openStream().then((opened) => {
+      this.#waitingForOpen--;
+      return sendOn(opened, message);
+    });
   }
 
   async answer(

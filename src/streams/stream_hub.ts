@@ -16,7 +16,12 @@
  * @module
  */
 
-import { SSE_HEADERS, type SseMessage, stringifySseMessage } from "../http/sse.ts";
+import {
+  SSE_HEADERS,
+  type SseMessage,
+  stringifyJsonEvent,
+  stringifySseMessage,
+} from "../http/sse.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
@@ -223,7 +228,7 @@ export class LogicalStream {
       if (connection !== undefined) {
         let text = "";
         for (let i = 0; i < items.length; i++) {
-          text += stringifySseMessage({ id: ids[i], data: items[i] });
+          text += stringifyJsonEvent(ids[i], items[i]);
         }
         connection.writeRaw(text);
       }
@@ -392,7 +397,7 @@ export class StreamHub {
     }
     let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     for (let i = 0; i < data.length; i++) {
-      text += stringifySseMessage({ id: ids[i], data: data[i] });
+      text += stringifyJsonEvent(ids[i], data[i]);
     }
     return new Response(text, { status: 200, headers: SSE_HEADERS });
   }
