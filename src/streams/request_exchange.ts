@@ -47,6 +47,7 @@ import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
 import type { InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
+import { nextTask } from "./next_task.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { SlowCall, SlowCalls } from "./slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
@@ -129,8 +130,11 @@ function refusalResponse(
     );
 }
 
-/** Notifications a tool may send ahead of the log before `emit` waits for them. */
-const MAX_UNWRITTEN = 64;
+/**
+ * Notifications a tool may send ahead of the log before `emit` waits for
+ * them; also how many a POST holds before its stream opens.
+ */
+const MAX_UNWRITTEN = 128;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
@@ -158,6 +162,13 @@ class Exchange implements SlowCall {
   #stream: LogicalStream | undefined;
   /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
   #waitingForOpen = 0;
+  /**
+   * Notifications emitted before the stream opened, held until the end of
+   * the task: if every handler has finished by then, they go out with the
+   * responses as one complete body (no live stream); else they are the
+   * stream's first batch.
+   */
+  #early: JsonRpcMessage[] = [];
   #sse: Response | undefined;
   #decide: (() => void) | undefined;
   #remaining = 0;
@@ -188,6 +199,9 @@ class Exchange implements SlowCall {
     ).then(
       (opened) => {
         this.#stream = opened.stream;
+        // What was held comes first, before any send queued behind the opening.
+        for (const message of this.#early) void opened.stream.send(message);
+        this.#early = [];
         this.#sse = opened.response;
         this.#decide?.();
         return opened.stream;
@@ -205,12 +219,23 @@ class Exchange implements SlowCall {
    * Sends a message on this POST's stream. A notification does not wait to
    * be logged and written (later ones join its batch; order is kept) unless
    * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
-   * A server→client request waits, so its reply cannot overtake it.
+   * Before the stream is open, notifications are held to the end of the task
+   * (see `#early`). A server→client request opens the stream and waits, so
+   * its reply cannot overtake it.
    */
   emit(message: JsonRpcMessage): Promise<void> {
     if (!this.canEmit) return RESOLVED;
     const stream = this.#stream;
     if (stream !== undefined && this.#waitingForOpen === 0) return sendOn(stream, message);
+    if (this.#opening === undefined && !("id" in message) && this.#early.length < MAX_UNWRITTEN) {
+      if (this.#early.length === 0) {
+        nextTask(() => {
+          if (!this.answered && this.#early.length > 0) void this.openStream();
+        });
+      }
+      this.#early.push(message);
+      return RESOLVED;
+    }
     this.#waitingForOpen++;
     return this.openStream().then((opened) => {
       this.#waitingForOpen--;
@@ -262,8 +287,12 @@ class Exchange implements SlowCall {
       // without events. No priming event: it would invite a resume with nothing to replay
       // (the official client reconnects after a primed stream that ends without a response).
       if (responses.length === 0) return new Response(null, { status: 200, headers: SSE_HEADERS });
-      if (this.mode === "sse") {
-        return await this.deps.hub.completeRequestStream(this.session.id, this.prime, responses);
+      const early = this.#early;
+      if (this.mode === "sse" || early.length > 0) {
+        // Notifications emitted on the way, then the responses: one body, logged in one call.
+        this.#early = [];
+        const messages = early.length === 0 ? responses : [...early, ...responses];
+        return await this.deps.hub.completeRequestStream(this.session.id, this.prime, messages);
       }
       return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
     }

@@ -376,6 +376,9 @@ export class StreamHub {
    * The SSE answer to a POST whose messages are all known already: logged
    * like a live stream (so a client cut off mid-body can resume), but sent
    * as one string body, without a stream object or a connection to track.
+   * When the log fails the messages still go out, without event ids (there
+   * is nothing to resume), and the failure is reported; a failed end marker
+   * only is reported.
    */
   async completeRequestStream(
     sessionId: string,
@@ -385,20 +388,29 @@ export class StreamHub {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
     const data = messages.map((message) => JSON.stringify(message));
-    let ids: string[];
-    if (log.appendMany !== undefined) {
-      // One log call: the stream is created, filled and ended together.
-      ids = await log.appendMany(sessionId, streamId, data, { complete: true });
-    } else {
-      await log.open(sessionId, streamId);
-      ids = [];
-      for (const item of data) ids.push(await log.append(sessionId, streamId, item));
-      await log.complete(sessionId, streamId);
+    let ids: string[] | undefined;
+    try {
+      if (log.appendMany !== undefined) {
+        // One log call: the stream is created, filled and ended together.
+        ids = await log.appendMany(sessionId, streamId, data, { complete: true });
+      } else {
+        await log.open(sessionId, streamId);
+        const logged: string[] = [];
+        for (const item of data) logged.push(await log.append(sessionId, streamId, item));
+        ids = logged;
+        await log.complete(sessionId, streamId);
+      }
+    } catch (error) {
+      this.reportError(error);
+    }
+    if (ids === undefined) {
+      return new Response(data.map((item) => `data: ${item}\n\n`).join(""), {
+        status: 200,
+        headers: SSE_HEADERS,
+      });
     }
     let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    for (let i = 0; i < data.length; i++) {
-      text += stringifyJsonEvent(ids[i], data[i]);
-    }
+    for (let i = 0; i < data.length; i++) text += stringifyJsonEvent(ids[i], data[i]);
     return new Response(text, { status: 200, headers: SSE_HEADERS });
   }
 

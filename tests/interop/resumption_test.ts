@@ -132,7 +132,8 @@ describe("resumption", () => {
   });
 
   it("resuming while events are being appended to an asynchronous event log loses and repeats nothing", async () => {
-    // Back-to-back events, so appends are in progress while the resume replays and attaches.
+    // Back-to-back events (600: the log holds the tool back several times), so appends are in
+    // progress while the resume replays and attaches.
     for (let round = 0; round < 3; round++) {
       // Appends answer in 0-1 ms, replays (range reads) in 5-9 ms.
       const eventLog = new DelayedEventLog({
@@ -141,7 +142,7 @@ describe("resumption", () => {
         complete: [0, 1],
         replayAfter: [5, 9],
       });
-      await disconnectAndResume({ eventLog }, 0, 200);
+      await disconnectAndResume({ eventLog }, 0, 600);
     }
   });
 

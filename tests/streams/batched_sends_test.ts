@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type AppendOptions, defineTool, MemoryEventLog } from "../../mod.ts";
 import {
+  bodilessRequest,
   deferred,
   initialize,
   makeHandler,
@@ -126,19 +127,95 @@ describe("batched sends on a request stream", () => {
     }
   });
 
-  it("a tool that outruns the log is held back past 64 unwritten messages, then finishes", async () => {
+  it("a tool that finishes in the task it emitted in answers one complete body, resumable from any of its events", async () => {
+    const handler = makeHandler({ tools: [progressTool(3, { n: 0 })] });
+    try {
+      const session = await initialize(handler);
+      const response = await handler(postRequest({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "count", _meta: { progressToken: "p" } },
+      }, { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      assert.equal(response.headers.get("content-type"), "text/event-stream");
+      assert.equal((await handler.stats()).openStreams, 0, "no live stream was opened");
+      const events = (await readSseUntil(response.body!.getReader(), () => false, 1_000)).events;
+      const messages = messagesOf(events);
+      assert.deepEqual(
+        messages.map((m) => m.method ?? `result ${m.result.content[0].text}`),
+        [...Array(3).fill("notifications/progress"), "result counted"],
+      );
+      // A client cut off after the first progress event resumes and gets the rest, once.
+      const firstProgress = events.find((e) => e.data?.includes('"progress":1'))!;
+      const resumed = await handler(bodilessRequest("GET", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: { "last-event-id": firstProgress.id! },
+      }));
+      assert.equal(resumed.status, 200);
+      const replay = await readSseUntil(resumed.body!.getReader(), () => false, 1_000);
+      assert.deepEqual(
+        messagesOf(replay.events).map((m) => m.params?.progress ?? m.result.content[0].text),
+        [2, 3, "counted"],
+      );
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a tool still at work after the task it emitted in gets a live stream: its events arrive before it ends", async () => {
+    const release = deferred();
+    const handler = makeHandler({
+      tools: [defineTool({
+        name: "count",
+        handler: async (_input, ctx) => {
+          await ctx.progress(1, 2);
+          await release.promise;
+          await ctx.progress(2, 2);
+          return "counted";
+        },
+      })],
+    });
+    try {
+      const response = await call(handler);
+      const reader = response.body!.getReader();
+      const early = await readSseUntil(
+        reader,
+        (events) => messagesOf(events).some((m) => m.params?.progress === 1),
+        2_000,
+      );
+      assert.ok(
+        messagesOf(early.events).some((m) => m.params?.progress === 1),
+        "the first event arrives while the tool waits",
+      );
+      assert.equal((await handler.stats()).openStreams, 1);
+      release.resolve();
+      const rest = await readSseUntil(
+        reader,
+        (events) => messagesOf(events).some((m) => m.id === 1),
+      );
+      assert.deepEqual(
+        messagesOf(rest.events).map((m) => m.params?.progress ?? m.result.content[0].text),
+        [2, "counted"],
+      );
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a tool that outruns the log is held back past 128 unwritten messages, then finishes", async () => {
     const log = new SlowLog();
     const release = deferred();
     const sent = { n: 0 };
-    const handler = makeHandler({ tools: [progressTool(200, sent)], eventLog: log });
+    const handler = makeHandler({ tools: [progressTool(400, sent)], eventLog: log });
     try {
       log.gate = release.promise; // the log takes nothing until released
       const answer = call(handler);
       await until(() => sent.n > 0 && log.calls >= 1, "the tool to start and a write to wait");
       await new Promise((resolve) => setTimeout(resolve, 100));
       const held = sent.n;
-      assert.ok(held < 200, `the tool was held back (at ${held})`);
-      assert.ok(held <= 70, `at most about 64 messages wait unwritten (at ${held})`);
+      assert.ok(held < 400, `the tool was held back (at ${held})`);
+      assert.ok(held <= 134, `at most about 128 messages wait unwritten (at ${held})`);
       release.resolve();
       log.gate = undefined;
       const response = await answer;
@@ -148,7 +225,7 @@ describe("batched sends on a request stream", () => {
         5_000,
       );
       const progress = messagesOf(read.events).filter((m) => m.method === "notifications/progress");
-      assert.equal(progress.length, 200, "nothing was lost while held back");
+      assert.equal(progress.length, 400, "nothing was lost while held back");
     } finally {
       await handler.close();
     }
