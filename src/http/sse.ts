@@ -78,21 +78,31 @@ export function stringifySseMessage(message: SseMessage): string {
 const UNSAFE_ID = /[\r\n\0]/;
 
 /**
- * Encodes one event whose data is serialized JSON (`JSON.stringify` output
- * never holds a line break, so it is one `data:` line): the fast path of
- * {@linkcode stringifySseMessage} for the events of a stream.
+ * Encodes events whose data is serialized JSON (`JSON.stringify` output
+ * never holds a line break, so each is one `data:` line), `ids[i]` with
+ * `data[i]`, after `head`: the fast path of {@linkcode stringifySseMessage}
+ * for the events of a stream.
  *
  * @example
  * ```ts
- * import { stringifyJsonEvent } from "./sse.ts";
- * stringifyJsonEvent("s1:1", '{"jsonrpc":"2.0"}'); // 'id: s1:1\ndata: {"jsonrpc":"2.0"}\n\n'
+ * import { stringifyJsonEvents } from "./sse.ts";
+ * stringifyJsonEvents(["s1:1"], ['{"jsonrpc":"2.0"}']); // 'id: s1:1\ndata: {"jsonrpc":"2.0"}\n\n'
  * ```
  */
-export function stringifyJsonEvent(id: string, json: string): string {
-  if (UNSAFE_ID.test(id)) {
-    throw new RangeError(`SSE id must not contain a line break or NUL: ${JSON.stringify(id)}`);
+export function stringifyJsonEvents(
+  ids: readonly string[],
+  data: readonly string[],
+  head = "",
+): string {
+  let text = head;
+  for (let i = 0; i < data.length; i++) {
+    const id = ids[i];
+    if (UNSAFE_ID.test(id)) {
+      throw new RangeError(`SSE id must not contain a line break or NUL: ${JSON.stringify(id)}`);
+    }
+    text += `id: ${id}\ndata: ${data[i]}\n\n`;
   }
-  return `id: ${id}\ndata: ${json}\n\n`;
+  return text;
 }
 
 /** Response headers every SSE response carries. */

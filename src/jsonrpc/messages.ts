@@ -232,3 +232,28 @@ export function errorResponse(
 export function requestIdKey(id: RequestId): string {
   return typeof id === "number" ? `n:${id}` : `s:${id}`;
 }
+
+const SERIALIZED: unique symbol = Symbol("tether.serialized");
+
+/**
+ * Attaches `json`, which must equal `JSON.stringify(message)`, to `message`
+ * (under a symbol, which `JSON.stringify` skips), so that
+ * {@linkcode serializeMessage} need not encode it again. For messages built
+ * on a hot path from a fixed shape (progress notifications).
+ *
+ * @example
+ * ```ts
+ * import { serializeMessage, withSerialized } from "./messages.ts";
+ * const ping = withSerialized({ jsonrpc: "2.0" as const, method: "ping" }, '{"jsonrpc":"2.0","method":"ping"}');
+ * serializeMessage(ping); // '{"jsonrpc":"2.0","method":"ping"}', without encoding
+ * ```
+ */
+export function withSerialized<T extends object>(message: T, json: string): T {
+  (message as { [SERIALIZED]?: string })[SERIALIZED] = json;
+  return message;
+}
+
+/** The JSON text of `message`: the one attached by {@linkcode withSerialized}, else `JSON.stringify`. */
+export function serializeMessage(message: JsonRpcMessage): string {
+  return (message as { [SERIALIZED]?: string })[SERIALIZED] ?? JSON.stringify(message);
+}

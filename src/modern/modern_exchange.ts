@@ -20,6 +20,7 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  serializeMessage,
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../options.ts";
 import {
@@ -197,7 +198,7 @@ class ModernExchange implements RunningRequest {
   }
 
   emit(message: JsonRpcMessage): Promise<void> {
-    if (this.canEmit) this.#openStream().write({ data: JSON.stringify(message) });
+    if (this.canEmit) this.#openStream().write({ data: serializeMessage(message) });
     return Promise.resolve();
   }
 

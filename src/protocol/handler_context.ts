@@ -6,7 +6,12 @@
  */
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcRequest, RequestId } from "../jsonrpc/messages.ts";
+import {
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type RequestId,
+  withSerialized,
+} from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "../session/session_store.ts";
 import type {
   ElicitParams,
@@ -42,6 +47,8 @@ class RequestHandlerContext implements HandlerContext {
   #ctx: RequestContext;
   #request: JsonRpcRequest;
   #lastProgress = -Infinity;
+  /** The progress token, JSON-encoded once. */
+  #tokenJson: string | undefined;
 
   constructor(ctx: RequestContext, request: JsonRpcRequest) {
     this.#ctx = ctx;
@@ -103,7 +110,25 @@ class RequestHandlerContext implements HandlerContext {
     const params: Record<string, unknown> = { progressToken, progress };
     if (total !== undefined) params.total = total;
     if (message !== undefined) params.message = message;
-    return this.#ctx.notify({ jsonrpc: "2.0", method: "notifications/progress", params });
+    const notification: JsonRpcNotification = {
+      jsonrpc: "2.0",
+      method: "notifications/progress",
+      params,
+    };
+    // The usual shape is encoded here, by hand: most of a progress event's cost otherwise.
+    if (
+      Number.isFinite(progress) && (total === undefined || Number.isFinite(total)) &&
+      (message === undefined || typeof message === "string")
+    ) {
+      const token = this.#tokenJson ??= JSON.stringify(progressToken);
+      withSerialized(
+        notification,
+        `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${token},"progress":${progress}${
+          total === undefined ? "" : `,"total":${total}`
+        }${message === undefined ? "" : `,"message":${JSON.stringify(message)}`}}}`,
+      );
+    }
+    return this.#ctx.notify(notification);
   }
 
   elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {

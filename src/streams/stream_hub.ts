@@ -19,7 +19,7 @@
 import {
   SSE_HEADERS,
   type SseMessage,
-  stringifyJsonEvent,
+  stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
@@ -28,6 +28,7 @@ import {
   type JsonRpcMessage,
   type RequestId,
   requestIdKey,
+  serializeMessage,
 } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
@@ -186,7 +187,7 @@ export class LogicalStream {
    */
   send(message: JsonRpcMessage): Promise<void> {
     if (this.#finished) return RESOLVED;
-    const data = JSON.stringify(message);
+    const data = serializeMessage(message);
     let batch = this.#open;
     if (batch === undefined) {
       const fresh = newBatch();
@@ -226,11 +227,7 @@ export class LogicalStream {
       }
       const connection = this.#connection;
       if (connection !== undefined) {
-        let text = "";
-        for (let i = 0; i < items.length; i++) {
-          text += stringifyJsonEvent(ids[i], items[i]);
-        }
-        connection.writeRaw(text);
+        connection.writeRaw(stringifyJsonEvents(ids, items));
       }
       if (finishing) this.#stop();
     } finally {
@@ -387,7 +384,7 @@ export class StreamHub {
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
-    const data = messages.map((message) => JSON.stringify(message));
+    const data = messages.map(serializeMessage);
     let ids: string[] | undefined;
     try {
       if (log.appendMany !== undefined) {
@@ -409,9 +406,11 @@ export class StreamHub {
         headers: SSE_HEADERS,
       });
     }
-    let text = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    for (let i = 0; i < data.length; i++) text += stringifyJsonEvent(ids[i], data[i]);
-    return new Response(text, { status: 200, headers: SSE_HEADERS });
+    const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
+    return new Response(stringifyJsonEvents(ids, data, head), {
+      status: 200,
+      headers: SSE_HEADERS,
+    });
   }
 
   /** The priming event (2025-11-25): the stream's first event id, the retry hint, empty data. */
