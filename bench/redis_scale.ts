@@ -47,7 +47,7 @@ const WORKERS = 32;
 /** Alternating slices per comparison (drifts in machine load hit both sides alike). */
 const ROUNDS = 4;
 const SESSIONS = 8;
-let LATENCY_SAMPLES = 200;
+let LATENCY_SAMPLES = 500;
 /** Samples taken first and dropped (JIT, script loading, connection pools). */
 let WARMUP_SAMPLES = 20;
 let IDLE_SESSIONS = 2_000;
