@@ -253,12 +253,13 @@ class Exchange implements SlowCall {
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
     const runs = requests.map((request) => this.#run(request));
-    let timer: ReturnType<typeof setTimeout> | undefined;
     if (this.mode === "sse") {
-      // Handlers that finish within a macrotask are answered in one body; slower
-      // ones get their stream (and its priming event id) now, so a silent
+      // Handlers that finish within the task are answered in one body; slower
+      // ones get their stream (and its priming event id) then, so a silent
       // long-running call stays resumable.
-      timer = setTimeout(() => void this.openStream(), 0);
+      nextTask(() => {
+        if (!this.answered && !this.#clientGone) void this.openStream();
+      });
     } else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
     const onGone = () => {
       this.#clientGone = true;
@@ -269,7 +270,6 @@ class Exchange implements SlowCall {
     await decided;
     connection?.removeEventListener("abort", onGone);
     this.deps.slowCalls.delete(this);
-    clearTimeout(timer);
 
     if (this.#opening === undefined) {
       this.answered = true;
