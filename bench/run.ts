@@ -19,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import os from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { type LoadResult, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
 import { openStreams } from "./lib/streams.ts";
 import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
@@ -1133,12 +1133,32 @@ function headline(runtimes: Runtime[], settings: Settings): string {
       fmtRatio(ratio(a, b, true))
     })${generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])}`;
   });
+  /** "a ÷ b" per server CPU-second with its verdict, then the raw ratio. */
+  const perCpu = (
+    rt: Runtime,
+    workload: LoadRow["workload"],
+    a: ServerKey,
+    b: ServerKey,
+    target: number,
+  ) => {
+    const x = find(rt, workload, a);
+    const y = find(rt, workload, b);
+    const r = ratio(x, y, true);
+    return `${fmtRatio(r)} ${verdict(r, target)} (raw ${fmtRatio(ratio(x, y))})${
+      generatorTag(rt, workload, [a, b])
+    }`;
+  };
   row(
-    "(no target) 100-progress tool: tether ÷ SDK v1 default",
-    (rt) =>
-      `${fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk")))} (per CPU-s ${
-        fmtRatio(ratio(find(rt, "progress", "tether"), find(rt, "progress", "sdk"), true))
-      })${generatorTag(rt, "progress", ["tether", "sdk"])}`,
+    "steady tools/call: tether (auto) ÷ ceiling per server CPU-s ≥ 0.8",
+    (rt) => perCpu(rt, "steady", "tether", "ceiling", 0.8),
+  );
+  row(
+    "100-progress tool: tether ÷ ceiling per server CPU-s ≥ 0.25",
+    (rt) => perCpu(rt, "progress", "tether", "ceiling", 0.25),
+  );
+  row(
+    "100-progress tool: tether ÷ SDK v1 default per server CPU-s ≥ 5×",
+    (rt) => perCpu(rt, "progress", "tether", "sdk", 5),
   );
   /** "tether ÷ SDK v1" and "of the ceiling" for one answer format of the large-result workload. */
   const large = (rt: Runtime, tether: ServerKey, sdk: ServerKey, ceiling: ServerKey) => {
@@ -1491,7 +1511,7 @@ async function main(): Promise<void> {
   const text = report(cli.runtimes, settings, command, seconds);
   console.log("\n" + text);
   if (cli.out !== undefined) {
-    const file = join(ROOT, cli.out);
+    const file = resolve(ROOT, cli.out);
     writeFileSync(file, text);
     try {
       // Tables padded the way `deno fmt` (the repository's formatter) writes them.
