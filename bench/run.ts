@@ -1080,20 +1080,28 @@ function headline(runtimes: Runtime[], settings: Settings): string {
   lines.push(`|---|${runtimes.map(() => "---").join("|")}|`);
   const row = (name: string, cells: (rt: Runtime) => string) =>
     lines.push(`| ${name} | ${runtimes.map(cells).join(" | ")} |`);
-  /** "a ÷ b" of one workload with its verdict, per-round range, per-CPU ratio and generator. */
+  /**
+   * "a ÷ b" of one workload with its verdict and generator: judged on throughput (with the
+   * per-round range and the per-CPU ratio after it) or per server CPU-second (with the raw ratio).
+   */
   const pair = (
     rt: Runtime,
     workload: LoadRow["workload"],
     a: ServerKey,
     b: ServerKey,
     target: number,
+    judged: "throughput" | "per CPU-s" = "throughput",
   ) => {
     const x = find(rt, workload, a);
     const y = find(rt, workload, b);
-    const r = ratio(x, y);
-    return `${fmtRatio(r)} ${verdict(r, target)} (${roundRange(x, y)}per CPU-s ${
-      fmtRatio(ratio(x, y, true))
-    })${generatorTag(rt, workload, [a, b])}`;
+    const raw = ratio(x, y);
+    const cpu = ratio(x, y, true);
+    const [value, detail] = judged === "throughput"
+      ? [raw, `${roundRange(x, y)}per CPU-s ${fmtRatio(cpu)}`]
+      : [cpu, `raw ${fmtRatio(raw)}`];
+    return `${fmtRatio(value)} ${verdict(value, target)} (${detail})${
+      generatorTag(rt, workload, [a, b])
+    }`;
   };
   row(
     "steady tools/call, JSON: tether (auto) ÷ SDK v1 enableJsonResponse ≥ 2×",
@@ -1133,32 +1141,17 @@ function headline(runtimes: Runtime[], settings: Settings): string {
       fmtRatio(ratio(a, b, true))
     })${generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])}`;
   });
-  /** "a ÷ b" per server CPU-second with its verdict, then the raw ratio. */
-  const perCpu = (
-    rt: Runtime,
-    workload: LoadRow["workload"],
-    a: ServerKey,
-    b: ServerKey,
-    target: number,
-  ) => {
-    const x = find(rt, workload, a);
-    const y = find(rt, workload, b);
-    const r = ratio(x, y, true);
-    return `${fmtRatio(r)} ${verdict(r, target)} (raw ${fmtRatio(ratio(x, y))})${
-      generatorTag(rt, workload, [a, b])
-    }`;
-  };
   row(
     "steady tools/call: tether (auto) ÷ ceiling per server CPU-s ≥ 0.8",
-    (rt) => perCpu(rt, "steady", "tether", "ceiling", 0.8),
+    (rt) => pair(rt, "steady", "tether", "ceiling", 0.8, "per CPU-s"),
   );
   row(
     "100-progress tool: tether ÷ ceiling per server CPU-s ≥ 0.25",
-    (rt) => perCpu(rt, "progress", "tether", "ceiling", 0.25),
+    (rt) => pair(rt, "progress", "tether", "ceiling", 0.25, "per CPU-s"),
   );
   row(
     "100-progress tool: tether ÷ SDK v1 default per server CPU-s ≥ 5×",
-    (rt) => perCpu(rt, "progress", "tether", "sdk", 5),
+    (rt) => pair(rt, "progress", "tether", "sdk", 5, "per CPU-s"),
   );
   /** "tether ÷ SDK v1" and "of the ceiling" for one answer format of the large-result workload. */
   const large = (rt: Runtime, tether: ServerKey, sdk: ServerKey, ceiling: ServerKey) => {
