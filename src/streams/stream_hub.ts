@@ -392,9 +392,7 @@ export class StreamHub {
         ids = await log.appendMany(sessionId, streamId, data, { complete: true });
       } else {
         await log.open(sessionId, streamId);
-        const logged: string[] = [];
-        for (const item of data) logged.push(await log.append(sessionId, streamId, item));
-        ids = logged;
+        ids = await appendAll(log, sessionId, streamId, data);
         await log.complete(sessionId, streamId);
       }
     } catch (error) {
