@@ -146,4 +146,34 @@ describe("the event log fails", () => {
       await handler.close();
     }
   });
+
+  it("a complete body whose appends reject still answers, without event ids, and reports", async () => {
+    const log = new FlakyEventLog();
+    const errors: unknown[] = [];
+    const { handler, release } = setup(log, errors);
+    try {
+      const session = await initialize(handler);
+      release.resolve(); // the tool finishes in the task it emits in: one complete body
+      log.failAppendAfter = log.appends;
+      const response = await handler(postRequest(
+        {
+          jsonrpc: "2.0",
+          id: 3,
+          method: "tools/call",
+          params: { name: "steps", _meta: { progressToken: "t" } },
+        },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      assert.equal(response.status, 200);
+      const { text, ended } = await readTextUntil(response.body!.getReader(), () => false, 2_000);
+      assert.equal(ended, true);
+      assert.match(text, /"progress":3/, "the notifications still arrive");
+      assert.match(text, /"text":"done"/, "and the result");
+      assert.doesNotMatch(text, /^id:/m, "no event id: nothing was logged to resume from");
+      assert.equal((await handler.stats()).openStreams, 0);
+      assert.ok(errors.some((error) => String(error).includes("event log down")));
+    } finally {
+      await handler.close();
+    }
+  });
 });
