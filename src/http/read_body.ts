@@ -44,7 +44,11 @@ export interface BodyReadControl {
   pending?: Set<() => void>;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Decodes without checking: the fast path on every runtime (Deno's fatal decoder is an op call). */
+const lenient = new TextDecoder();
+/** Decodes or throws on malformed UTF-8: asked only when the lenient pass replaced something. */
+const strict = new TextDecoder("utf-8", { fatal: true });
+const REPLACEMENT = "\uFFFD";
 
 /**
  * Reads `request`'s body up to `limit` bytes.
@@ -153,9 +157,16 @@ async function readStream(
   return decode(accumulator.bytes());
 }
 
+/**
+ * The bytes as text, or `invalid-utf8`. Malformed input always decodes to
+ * U+FFFD, so text without one is exact; text with one (malformed, or a
+ * literal U+FFFD) is decoded again, strictly, to tell which.
+ */
 function decode(bytes: Uint8Array): BodyResult {
+  const text = lenient.decode(bytes);
+  if (!text.includes(REPLACEMENT)) return { ok: true, text };
   try {
-    return { ok: true, text: decoder.decode(bytes) };
+    return { ok: true, text: strict.decode(bytes) };
   } catch {
     return { ok: false, failure: "invalid-utf8" };
   }

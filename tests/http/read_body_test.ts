@@ -60,6 +60,26 @@ describe("readBodyText", () => {
     });
   });
 
+  it("with a Content-Length, still refuses malformed UTF-8, and keeps a literal U+FFFD", async () => {
+    const sized = (bytes: Uint8Array<ArrayBuffer>) =>
+      post(bytes, { "content-length": String(bytes.length) });
+    assert.deepEqual(await readBodyText(sized(new Uint8Array([0xc3, 0x28])), 10), {
+      ok: false,
+      failure: "invalid-utf8",
+    });
+    // A truncated four-byte sequence: three bytes that a lenient decoder turns into one U+FFFD
+    // (three bytes too), so only a strict decode can tell it from the character itself.
+    assert.deepEqual(
+      await readBodyText(sized(new Uint8Array([0x22, 0xf0, 0x90, 0x80, 0x22])), 10),
+      { ok: false, failure: "invalid-utf8" },
+    );
+    const literal = '{"text":"a\uFFFDb"}';
+    assert.deepEqual(await readBodyText(sized(new TextEncoder().encode(literal)), 100), {
+      ok: true,
+      text: literal,
+    });
+  });
+
   it("reports a body stream that errors as aborted", async () => {
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
