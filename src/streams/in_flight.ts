@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
+import type { RequestId } from "../jsonrpc/messages.ts";
 
 /** A registration, returned by {@linkcode InFlightRegistry.register}. */
 export interface InFlightHandle {
@@ -51,20 +51,17 @@ class Entry implements InFlightHandle {
   #registry: InFlightRegistry;
   #released = false;
   readonly sessionKey: string;
-  readonly key: string;
   readonly id: RequestId;
   readonly method: string | undefined;
 
   constructor(
     registry: InFlightRegistry,
     sessionKey: string,
-    key: string,
     id: RequestId,
     method: string | undefined,
   ) {
     this.#registry = registry;
     this.sessionKey = sessionKey;
-    this.key = key;
     this.id = id;
     this.method = method;
   }
@@ -92,16 +89,14 @@ class Entry implements InFlightHandle {
   }
 }
 
-/** The map key of a request: the session, then the id typed so `1` and `"1"` differ. */
-function entryKey(sessionKey: string, id: RequestId): string {
-  return `${sessionKey}\n${requestIdKey(id)}`;
-}
-
-/** Tracks in-flight requests so they can be cancelled one by one or per session. */
+/**
+ * Tracks in-flight requests so they can be cancelled one by one or per session.
+ * Entries are kept per session, keyed by the request id itself: a Map tells
+ * `1` from `"1"`, so no key string is built per request.
+ */
 export class InFlightRegistry {
-  #entries = new Map<string, Entry>();
-  /** Entries per session, for the cap and for `has`. */
-  #perSession = new Map<string, number>();
+  #sessions = new Map<string, Map<RequestId, Entry>>();
+  #size = 0;
   #maxPerSession: number;
   #refusedAtCap = 0;
   #abandoned = 0;
@@ -113,7 +108,7 @@ export class InFlightRegistry {
 
   /** The number of requests in flight (aborted ones included until their handler returns). */
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** Requests one session may have in flight at once. */
@@ -138,7 +133,7 @@ export class InFlightRegistry {
 
   /** The number of requests a session has in flight. */
   inFlightOf(sessionKey: string): number {
-    return this.#perSession.get(sessionKey) ?? 0;
+    return this.#sessions.get(sessionKey)?.size ?? 0;
   }
 
   /**
@@ -147,32 +142,32 @@ export class InFlightRegistry {
    * `method` is kept for {@linkcode describe}.
    */
   register(sessionKey: string, id: RequestId, method?: string): InFlightHandle | InFlightRefusal {
-    const key = entryKey(sessionKey, id);
-    if (this.#entries.has(key)) return "duplicate-id";
-    const count = this.#perSession.get(sessionKey) ?? 0;
-    if (count >= this.#maxPerSession) {
+    const entries = this.#sessions.get(sessionKey);
+    if (entries?.has(id)) return "duplicate-id";
+    if ((entries?.size ?? 0) >= this.#maxPerSession) {
       this.#refusedAtCap++;
       return "session-full";
     }
-    const entry = new Entry(this, sessionKey, key, id, method);
-    this.#entries.set(key, entry);
-    this.#perSession.set(sessionKey, count + 1);
+    const entry = new Entry(this, sessionKey, id, method);
+    if (entries === undefined) this.#sessions.set(sessionKey, new Map([[id, entry]]));
+    else entries.set(id, entry);
+    this.#size++;
     return entry;
   }
 
   /** Removes `entry` if it is still registered (releasing twice is harmless). */
   release(entry: InFlightHandle): void {
-    const { key, sessionKey } = entry as Entry;
-    if (this.#entries.get(key) !== entry) return;
-    this.#entries.delete(key);
-    const count = (this.#perSession.get(sessionKey) ?? 1) - 1;
-    if (count === 0) this.#perSession.delete(sessionKey);
-    else this.#perSession.set(sessionKey, count);
+    const { sessionKey, id } = entry as Entry;
+    const entries = this.#sessions.get(sessionKey);
+    if (entries?.get(id) !== entry) return;
+    entries.delete(id);
+    this.#size--;
+    if (entries.size === 0) this.#sessions.delete(sessionKey);
   }
 
   /** Aborts one request; true when it was in flight. */
   cancel(sessionKey: string, id: RequestId, reason: AbortCause = "cancelled"): boolean {
-    const entry = this.#entries.get(entryKey(sessionKey, id));
+    const entry = this.#sessions.get(sessionKey)?.get(id);
     if (entry === undefined) return false;
     entry.abort(reason);
     return true;
@@ -180,12 +175,12 @@ export class InFlightRegistry {
 
   /** True when the session has requests in flight (aborted ones that have not returned included). */
   has(sessionKey: string): boolean {
-    return this.#perSession.has(sessionKey);
+    return this.#sessions.has(sessionKey);
   }
 
   /** The sessions with requests in flight. */
   sessionKeys(): Set<string> {
-    return new Set(this.#perSession.keys());
+    return new Set(this.#sessions.keys());
   }
 
   /**
@@ -193,22 +188,24 @@ export class InFlightRegistry {
    * registered until their handlers return, so they are still counted.
    */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
-    if (!this.#perSession.has(sessionKey)) return 0;
-    const ended: Entry[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.sessionKey === sessionKey) ended.push(entry);
-    }
+    const entries = this.#sessions.get(sessionKey);
+    if (entries === undefined) return 0;
+    const ended = [...entries.values()];
     for (const entry of ended) entry.abort(reason);
     return ended.length;
   }
 
   /** The requests in flight, by id and method (`close()` reports those that outlive their abort). */
   describe(): { id: RequestId; method: string | undefined }[] {
-    return [...this.#entries.values()].map(({ id, method }) => ({ id, method }));
+    return [...this.#entries()].map(({ id, method }) => ({ id, method }));
   }
 
   /** Aborts everything (entries stay until their handlers return). */
   cancelAll(reason: AbortCause = "server-closed"): void {
-    for (const entry of [...this.#entries.values()]) entry.abort(reason);
+    for (const entry of [...this.#entries()]) entry.abort(reason);
+  }
+
+  *#entries(): Iterable<Entry> {
+    for (const entries of this.#sessions.values()) yield* entries.values();
   }
 }
