@@ -42,7 +42,10 @@ export function compileOriginPolicy(
 
 /** Splits `host[:port]` (with IPv6 brackets) into its name, lower-cased. */
 export function hostName(host: string): string {
-  const lower = host.toLowerCase();
+  return nameOfLowerCaseHost(host.toLowerCase());
+}
+
+function nameOfLowerCaseHost(lower: string): string {
   if (lower.startsWith("[")) {
     const end = lower.indexOf("]");
     return end === -1 ? lower : lower.slice(0, end + 1);
@@ -53,7 +56,7 @@ export function hostName(host: string): string {
 
 function hostAllowed(policy: OriginPolicy, host: string): boolean {
   const lower = host.toLowerCase();
-  return policy.hosts.has(hostName(lower)) || policy.hosts.has(lower);
+  return policy.hosts.has(nameOfLowerCaseHost(lower)) || policy.hosts.has(lower);
 }
 
 /**
@@ -155,6 +158,7 @@ function notAcceptable(): Refusal {
 /** `Content-Type` guard: POST bodies must be `application/json` (parameters allowed). */
 export function checkContentType(request: Request): Refusal | undefined {
   const type = request.headers.get("content-type");
+  if (type === "application/json") return undefined;
   if (type !== null) {
     const base = type.split(";")[0].trim().toLowerCase();
     if (base === "application/json") return undefined;

@@ -102,13 +102,18 @@ export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
   const params = request.params;
   const meta = asRecord(params?._meta);
   if (params === undefined || meta === undefined) return request;
-  // Defined, never assigned: assigning a client's `__proto__` key would set the object's prototype.
+  // Copied, never assigned key by key: assigning a client's `__proto__` key would set the object's prototype.
+  const { _meta: _, ...rest } = params;
+  let others = false;
+  for (const key in meta) {
+    if (!key.startsWith(RESERVED_PREFIX)) {
+      others = true;
+      break;
+    }
+  }
+  if (!others) return { ...request, params: rest };
   const kept = Object.fromEntries(
     Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_PREFIX)),
   );
-  const any = Object.keys(kept).length > 0;
-  const stripped: Record<string, unknown> = { ...params };
-  if (any) stripped._meta = kept;
-  else delete stripped._meta;
-  return { ...request, params: stripped };
+  return { ...request, params: { ...rest, _meta: kept } };
 }

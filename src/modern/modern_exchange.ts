@@ -149,17 +149,19 @@ class ModernExchange implements RunningRequest {
   async answer(): Promise<Response> {
     const { work } = this.deps;
     work.add(this);
-    // Before the run and the stream can open it: a stream opened earlier would never be noticed.
-    const streamed = new Promise<void>((resolve) => (this.#streamed = resolve));
-    const finished = this.#run().finally(() => work.delete(this));
+    // Resolved when the run finishes or a stream opens, whichever comes first. Made before the
+    // run and the stream can settle it: a stream opened earlier would never be noticed.
+    const decided = new Promise<void>((resolve) => (this.#streamed = resolve));
+    const finished = this.#run().finally(() => {
+      work.delete(this);
+      this.#streamed?.();
+    });
     if (this.deps.responseMode === "sse") this.#openStream();
-    const first = await Promise.race([
-      finished.then((response) => ({ response })),
-      streamed.then(() => undefined),
-    ]);
-    if (first !== undefined && this.#connection === undefined) {
+    await decided;
+    if (this.#connection === undefined) {
+      // The run finished first: its answer is one JSON body.
+      const response = await finished;
       if (this.aborted) return new Response(null, { status: 499 });
-      const { response } = first;
       const status = "error" in response ? statusOf(response.error) : 200;
       return new Response(JSON.stringify(response), {
         status,

@@ -31,6 +31,16 @@ export interface HeaderParameter {
 /** The outcome of a header check; the message never echoes header values. */
 export type HeaderCheck = { ok: true } | { ok: false; message: string };
 
+const PASSED: HeaderCheck = { ok: true };
+
+/** True when `value` already is its own trimmed, decoded form (no edge blank, no base64 wrapper). */
+function isPlain(value: string): boolean {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return value.length > 0 && first !== 0x20 && first !== 0x09 && last !== 0x20 &&
+    last !== 0x09 && !value.startsWith(PREFIX);
+}
+
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -207,6 +217,7 @@ export function checkParameterHeaders(
 export function checkNameHeader(headers: Headers, expected: string): HeaderCheck {
   const raw = headers.get("mcp-name");
   if (raw === null) return { ok: false, message: "Mcp-Name header is required" };
+  if (raw === expected && isPlain(raw)) return PASSED;
   const decoded = decodeHeaderValue(raw);
   if (!decoded.ok || decoded.value !== expected) {
     return { ok: false, message: "Mcp-Name does not match the body" };
@@ -218,6 +229,7 @@ export function checkNameHeader(headers: Headers, expected: string): HeaderCheck
 export function checkMethodHeader(headers: Headers, method: string): HeaderCheck {
   const raw = headers.get("mcp-method");
   if (raw === null) return { ok: false, message: "Mcp-Method header is required" };
+  if (raw === method && isPlain(raw)) return PASSED;
   if (raw.replace(/^[ \t]+|[ \t]+$/g, "") !== method) {
     return { ok: false, message: "Mcp-Method does not match the body" };
   }

@@ -249,10 +249,17 @@ class Exchange implements SlowCall {
     connection?: AbortSignal,
   ): Promise<Response> {
     this.#remaining = requests.length;
-    this.#requestIds = requests.map((request) => request.id);
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
-    const runs = requests.map((request) => this.#run(request));
+    let runs: Promise<JsonRpcResponse | undefined>[];
+    if (requests.length === 1) {
+      // The usual POST: no closures or mapping for one request.
+      this.#requestIds = [requests[0].id];
+      runs = [this.#run(requests[0])];
+    } else {
+      this.#requestIds = requests.map((request) => request.id);
+      runs = requests.map((request) => this.#run(request));
+    }
     if (this.mode === "sse") {
       // Handlers that finish within the task are answered in one body; slower
       // ones get their stream (and its priming event id) then, so a silent
@@ -261,14 +268,17 @@ class Exchange implements SlowCall {
         if (!this.answered && !this.#clientGone) void this.openStream();
       });
     } else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
-    const onGone = () => {
-      this.#clientGone = true;
-      this.#decide?.();
-    };
-    if (connection?.aborted) onGone();
-    else connection?.addEventListener("abort", onGone, { once: true });
-    await decided;
-    connection?.removeEventListener("abort", onGone);
+    if (connection === undefined) await decided;
+    else {
+      const onGone = () => {
+        this.#clientGone = true;
+        this.#decide?.();
+      };
+      if (connection.aborted) onGone();
+      else connection.addEventListener("abort", onGone, { once: true });
+      await decided;
+      connection.removeEventListener("abort", onGone);
+    }
     this.deps.slowCalls.delete(this);
 
     if (this.#opening === undefined) {
