@@ -55,7 +55,7 @@ import { Events, type SessionEndReason } from "./events.ts";
 import { type ModernPipelineDependencies, serveModernMessage } from "./modern/modern_pipeline.ts";
 import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
-import { type McpHandlerOptions, resolveOptions } from "./options.ts";
+import { MAX_TIMER_MS, type McpHandlerOptions, resolveOptions } from "./options.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "./protocol/context.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
@@ -754,9 +754,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   function close(options: CloseOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? 0;
-    if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+    if (!(graceMs >= 0) || graceMs > MAX_TIMER_MS) {
       return Promise.reject(
-        new RangeError("close(): graceMs must be a finite non-negative number"),
+        new RangeError(`close(): graceMs must be a number from 0 to ${MAX_TIMER_MS}`),
       );
     }
     return closing ??= shutDown(graceMs, options.graceMs !== undefined);

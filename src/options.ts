@@ -304,6 +304,49 @@ function positive(
   return value;
 }
 
+/** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A limit: a positive integer, or `Infinity` for none. */
+function limit(name: string, value: number | undefined, fallback: number): number {
+  const checked = positive(name, value, fallback);
+  if (!Number.isInteger(checked) && checked !== Infinity) {
+    throw new RangeError(`Option ${name} must be a whole number (or Infinity), got ${checked}`);
+  }
+  return checked;
+}
+
+/**
+ * A delay some timer waits: finite and at most {@linkcode MAX_TIMER_MS}, so
+ * `Infinity` or a month cannot turn into a timer that fires every millisecond.
+ */
+function delay(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const checked = positive(name, value, fallback, allowZero);
+  if (checked > MAX_TIMER_MS) {
+    throw new RangeError(`Option ${name} must be at most ${MAX_TIMER_MS} ms, got ${checked}`);
+  }
+  return checked;
+}
+
+/** A value sent to clients as digits (`retry:`, `Retry-After`): a finite whole number. */
+function wholeNumber(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const checked = positive(name, value, fallback, allowZero);
+  if (!Number.isSafeInteger(checked)) {
+    throw new RangeError(`Option ${name} must be a finite whole number, got ${checked}`);
+  }
+  return checked;
+}
+
 /**
  * The requestState codec is made on first use (WebCrypto is async): check its
  * options now, so a short key fails at startup rather than on every call.
@@ -352,51 +395,51 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     path: options.path === undefined ? "/mcp" : options.path,
     healthPath: options.healthPath,
     strictAccept: options.strictAccept ?? true,
-    maxBodyBytes: positive("maxBodyBytes", options.maxBodyBytes, 4 * 1024 * 1024),
-    bodyTimeoutMs: positive("bodyTimeoutMs", options.bodyTimeoutMs, 30_000),
-    maxJsonDepth: positive("maxJsonDepth", options.maxJsonDepth, 64),
-    pageSize: positive("pageSize", options.pageSize, 100),
+    maxBodyBytes: limit("maxBodyBytes", options.maxBodyBytes, 4 * 1024 * 1024),
+    bodyTimeoutMs: delay("bodyTimeoutMs", options.bodyTimeoutMs, 30_000),
+    maxJsonDepth: limit("maxJsonDepth", options.maxJsonDepth, 64),
+    pageSize: limit("pageSize", options.pageSize, 100),
     idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
     absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, 4 * 60 * 60_000),
-    maxSessions: positive("sessions.maxSessions", sessions.maxSessions, 10_000),
-    sweepIntervalMs: positive("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
-    maxStateBytes: positive("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
-    maxSubscriptions: positive("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
-    maxSubscriptionBytes: positive(
+    maxSessions: limit("sessions.maxSessions", sessions.maxSessions, 10_000),
+    sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
+    maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
+    maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
+    maxSubscriptionBytes: limit(
       "sessions.maxSubscriptionBytes",
       sessions.maxSubscriptionBytes,
       32 * 1024,
     ),
-    maxUriBytes: positive("maxUriBytes", options.maxUriBytes, 8 * 1024),
-    maxIdBytes: positive("maxIdBytes", options.maxIdBytes, 256),
-    retryAfterSeconds: positive("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
-    maxRequestsPerSession: positive(
+    maxUriBytes: limit("maxUriBytes", options.maxUriBytes, 8 * 1024),
+    maxIdBytes: limit("maxIdBytes", options.maxIdBytes, 256),
+    retryAfterSeconds: wholeNumber("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
+    maxRequestsPerSession: limit(
       "sessions.maxRequestsPerSession",
       sessions.maxRequestsPerSession,
       64,
     ),
     responseMode: mode,
-    heartbeatMs: positive("heartbeatMs", options.heartbeatMs, 15_000, true),
-    retryMs: positive("retryMs", options.retryMs, 1_000, true),
-    maxStreamBufferBytes: positive(
+    heartbeatMs: delay("heartbeatMs", options.heartbeatMs, 15_000, true),
+    retryMs: wholeNumber("retryMs", options.retryMs, 1_000, true),
+    maxStreamBufferBytes: limit(
       "maxStreamBufferBytes",
       options.maxStreamBufferBytes,
       1024 * 1024,
     ),
     listeningStream: options.listeningStream ?? true,
-    clientRequestTimeoutMs: positive(
+    clientRequestTimeoutMs: delay(
       "clientRequestTimeoutMs",
       options.clientRequestTimeoutMs,
       5 * 60_000,
     ),
-    orphanTimeoutMs: positive("orphanTimeoutMs", options.orphanTimeoutMs, 60_000),
+    orphanTimeoutMs: delay("orphanTimeoutMs", options.orphanTimeoutMs, 60_000),
     eras,
     cacheHints,
-    maxListenStreams: positive("maxListenStreams", options.maxListenStreams, 1_024),
+    maxListenStreams: limit("maxListenStreams", options.maxListenStreams, 1_024),
     requireHeader: requiredHeaderName(options.requireHeader),
     maxConcurrentRequests: options.maxConcurrentRequests === undefined
       ? undefined
-      : positive("maxConcurrentRequests", options.maxConcurrentRequests, 1),
+      : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1),
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error) => console.error("[tether]", error)),
   };

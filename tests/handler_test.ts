@@ -6,7 +6,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createMcpHandler, defineTool, type McpHandler } from "../mod.ts";
+import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../mod.ts";
 import {
   assertHttpError,
   bodilessRequest,
@@ -45,6 +45,53 @@ describe("options", () => {
       () => createMcpHandler({ name: "x", version: "1", responseMode: "xml" as "json" }),
       RangeError,
     );
+  });
+
+  it("a delay a timer would wait must fit a timer: Infinity or a month is refused, not a 1 ms loop", async () => {
+    const make = (options: Partial<McpHandlerOptions>) => () =>
+      createMcpHandler({ name: "x", version: "1", ...options });
+    assert.throws(make({ sessions: { sweepIntervalMs: Infinity } }), /sessions\.sweepIntervalMs/);
+    assert.throws(make({ bodyTimeoutMs: 2 ** 31 }), /bodyTimeoutMs must be at most 2147483647/);
+    assert.throws(make({ heartbeatMs: Infinity }), /heartbeatMs/);
+    assert.throws(make({ orphanTimeoutMs: 40 * 24 * 3_600_000 }), /orphanTimeoutMs/);
+    assert.throws(make({ clientRequestTimeoutMs: Infinity }), /clientRequestTimeoutMs/);
+    // Positive controls: the largest timer delay, zero where it means "off", and lifetimes
+    // (compared with the clock, never waited on by a timer) may still be unbounded.
+    for (
+      const options of [
+        { bodyTimeoutMs: 2 ** 31 - 1 },
+        { heartbeatMs: 0 },
+        { sessions: { idleTtlMs: Infinity, absoluteTtlMs: Infinity } },
+      ]
+    ) await make(options)().close();
+  });
+
+  it("limits are whole numbers or Infinity; values sent to clients as digits are whole", async () => {
+    const make = (options: Partial<McpHandlerOptions>) => () =>
+      createMcpHandler({ name: "x", version: "1", ...options });
+    assert.throws(
+      make({ sessions: { maxSessions: 2.5 } }),
+      /sessions\.maxSessions must be a whole/,
+    );
+    assert.throws(make({ maxConcurrentRequests: 1.5 }), /maxConcurrentRequests/);
+    assert.throws(make({ maxBodyBytes: 1024.5 }), /maxBodyBytes/);
+    assert.throws(make({ retryMs: 1.5 }), /retryMs must be a finite whole number/);
+    assert.throws(make({ retryMs: Infinity }), /retryMs/);
+    assert.throws(make({ sessions: { retryAfterSeconds: 0.5 } }), /sessions\.retryAfterSeconds/);
+    for (
+      const options of [
+        { maxConcurrentRequests: Infinity },
+        { sessions: { maxSessions: Infinity } },
+        { retryMs: 0 },
+      ]
+    ) await make(options)().close();
+  });
+
+  it("close() refuses a grace a timer cannot wait", async () => {
+    const handler = createMcpHandler({ name: "x", version: "1" });
+    await assert.rejects(handler.close({ graceMs: 2 ** 31 }), /graceMs/);
+    await assert.rejects(handler.close({ graceMs: Infinity }), /graceMs/);
+    await handler.close({ graceMs: 0 });
   });
 });
 

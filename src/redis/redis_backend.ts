@@ -6,6 +6,7 @@
 
 import { createClient, ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
+import { MAX_TIMER_MS } from "../options.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
@@ -32,8 +33,7 @@ export interface DuplicableRedisClient extends RedisCommands {
  *
  * @example
  * ```ts
- * import { createClient, ErrorReply } from "redis";
-import { StorageUnavailableError } from "../storage_unavailable.ts";
+ * import { createClient } from "redis";
  * import type { NodeRedisLikeClient } from "@tether/mcp/redis";
  * const client: NodeRedisLikeClient = createClient();
  * ```
@@ -133,6 +133,11 @@ export async function createRedisBackend(
 ): Promise<RedisBackend> {
   const prefix = options.prefix ?? "tether:";
   const timeoutMs = options.connectTimeoutMs ?? 5_000;
+  if (!(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw new RangeError(
+      `createRedisBackend option connectTimeoutMs must be a number from 1 to ${MAX_TIMER_MS}`,
+    );
+  }
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
   const fresh = "url" in target
     // Without the offline queue a command fails at once while Redis is away (503), never waits.
