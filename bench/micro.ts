@@ -4,9 +4,10 @@
  * library's own work per request from the HTTP server's, so an optimisation
  * of the request path shows even on a noisy machine. Rounds alternate
  * between tether (legacy session, 2026-07-28 stateless) and a bare handler
- * that only parses the body and answers fixed bytes.
+ * that only parses the body and answers fixed bytes; "inline floor" is the
+ * same checks as a legacy call written in one function (see `floor`).
  *
- *   node_modules/node24/bin/node bench/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026]
+ *   node_modules/node24/bin/node bench/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026|floor]
  *   node_modules/.bin/deno run -A bench/micro.ts
  *   node_modules/.bin/bun bench/micro.ts
  */
@@ -58,12 +59,74 @@ async function bare(request: Request): Promise<Response> {
   });
 }
 
+/**
+ * A rough floor for a legacy tools/call: the checks it needs (Host, Origin,
+ * Accept, Content-Type, size, UTF-8, depth, envelope, version, session and
+ * its touch, the in-flight entry, zod, the tool) written inline, with no
+ * pipeline, no events and no stream fallback. Not a server: a yardstick
+ * for how much of tether's cost is its structure.
+ */
+const floorSchema = z.object({ text: z.string() });
+const floorSessions = new Map<string, { expiresAt: number }>();
+const floorInFlight = new Map<string, Map<unknown, object>>();
+const lenient = new TextDecoder();
+async function floor(request: Request): Promise<Response> {
+  const headers = request.headers;
+  const refused = (status: number) => new Response(null, { status });
+  const host = headers.get("host");
+  if (host === null || host.split(":")[0] !== "127.0.0.1") return refused(403);
+  if (headers.get("origin") !== null) return refused(403);
+  if (headers.get("accept") !== "application/json, text/event-stream") return refused(406);
+  if (headers.get("content-type") !== "application/json") return refused(415);
+  const length = headers.get("content-length");
+  if (length === null || Number(length) > 4 * 1024 * 1024) return refused(413);
+  const text = lenient.decode(await request.arrayBuffer());
+  if (text.includes("\uFFFD")) return refused(400);
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  if (deepest > 64) return refused(400);
+  const message = JSON.parse(text);
+  if (message.jsonrpc !== "2.0" || typeof message.method !== "string") return refused(400);
+  const version = headers.get("mcp-protocol-version");
+  if (version !== null && version !== "2025-11-25") return refused(400);
+  const sessionId = headers.get("mcp-session-id");
+  const session = sessionId === null ? undefined : floorSessions.get(sessionId);
+  if (session === undefined) return refused(404);
+  session.expiresAt = Date.now() + 30 * 60_000;
+  let running = floorInFlight.get(sessionId!);
+  if (running === undefined) floorInFlight.set(sessionId!, running = new Map());
+  running.set(message.id, {});
+  try {
+    if (message.params?.name !== "echo") return refused(400);
+    const input = floorSchema.parse(message.params.arguments ?? {});
+    const text = await (async ({ text }: { text: string }) => text)(input);
+    const result = { content: [{ type: "text", text }] };
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }), {
+      headers: { "content-type": "application/json" },
+    });
+  } finally {
+    running.delete(message.id);
+    if (running.size === 0) floorInFlight.delete(sessionId!);
+  }
+}
+
 const init = await tether(
   new Request(URL_, { method: "POST", headers: INIT_HEADERS, body: initializeBody(1) }),
 );
 const sessionId = init.headers.get("mcp-session-id")!;
 await init.text();
 const sessionHeaders = { ...POST_HEADERS, "mcp-session-id": sessionId };
+floorSessions.set(sessionId, { expiresAt: 0 });
 await (await tether(
   new Request(URL_, { method: "POST", headers: sessionHeaders, body: INITIALIZED_BODY }),
 )).text();
@@ -82,6 +145,7 @@ const cases: Case[] = [
   { name: "bare", handler: bare, headers: POST_HEADERS, body: legacyBody },
   { name: "tether legacy", handler: tether, headers: sessionHeaders, body: legacyBody },
   { name: "tether 2026", handler: tether, headers: modernHeaders, body: modernBody },
+  { name: "inline floor", handler: floor, headers: sessionHeaders, body: legacyBody },
 ].filter((c) => only === undefined || c.name === "bare" || c.name.endsWith(only));
 
 let nextId = 10;
