@@ -13,7 +13,9 @@
  */
 
 import * as z from "zod";
-import { createMcpHandler, defineTool } from "../mod.ts";
+import { createMcpHandler } from "../mod.ts";
+import { echoTool } from "./lib/echo_tool.ts";
+import { jsonNestingDepth } from "../src/http/parse_json.ts";
 import {
   echoCallBody,
   echoResultJson,
@@ -42,12 +44,7 @@ const tether = createMcpHandler({
   name: "bench-micro",
   version: "1.0.0",
   tools: [
-    defineTool({
-      name: "echo",
-      description: "Echoes its input",
-      input: z.object({ text: z.string() }),
-      handler: ({ text }) => text,
-    }),
+    echoTool,
   ],
 });
 
@@ -82,19 +79,7 @@ async function floor(request: Request): Promise<Response> {
   if (length === null || Number(length) > 4 * 1024 * 1024) return refused(413);
   const text = lenient.decode(await request.arrayBuffer());
   if (text.includes("\uFFFD")) return refused(400);
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  if (deepest > 64) return refused(400);
+  if (jsonNestingDepth(text, 64) > 64) return refused(400);
   const message = JSON.parse(text);
   if (message.jsonrpc !== "2.0" || typeof message.method !== "string") return refused(400);
   const version = headers.get("mcp-protocol-version");
@@ -109,7 +94,7 @@ async function floor(request: Request): Promise<Response> {
   try {
     if (message.params?.name !== "echo") return refused(400);
     const input = floorSchema.parse(message.params.arguments ?? {});
-    const text = await (async ({ text }: { text: string }) => text)(input);
+    const text = await Promise.resolve(input.text); // a tool is awaited
     const result = { content: [{ type: "text", text }] };
     return new Response(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }), {
       headers: { "content-type": "application/json" },

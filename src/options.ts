@@ -307,44 +307,36 @@ function positive(
 /** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** `checked`, or a RangeError saying what option `name` must be. */
+function refined(name: string, checked: number, ok: boolean, what: string): number {
+  if (!ok) throw new RangeError(`Option ${name} must be ${what}, got ${checked}`);
+  return checked;
+}
+
 /** A limit: a positive integer, or `Infinity` for none. */
 function limit(name: string, value: number | undefined, fallback: number): number {
   const checked = positive(name, value, fallback);
-  if (!Number.isInteger(checked) && checked !== Infinity) {
-    throw new RangeError(`Option ${name} must be a whole number (or Infinity), got ${checked}`);
-  }
-  return checked;
+  return refined(
+    name,
+    checked,
+    Number.isInteger(checked) || checked === Infinity,
+    "a whole number (or Infinity)",
+  );
 }
 
 /**
  * A delay some timer waits: finite and at most {@linkcode MAX_TIMER_MS}, so
  * `Infinity` or a month cannot turn into a timer that fires every millisecond.
  */
-function delay(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
+function delay(name: string, value: number | undefined, fallback: number, allowZero = false) {
   const checked = positive(name, value, fallback, allowZero);
-  if (checked > MAX_TIMER_MS) {
-    throw new RangeError(`Option ${name} must be at most ${MAX_TIMER_MS} ms, got ${checked}`);
-  }
-  return checked;
+  return refined(name, checked, checked <= MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms`);
 }
 
 /** A value sent to clients as digits (`retry:`, `Retry-After`): a finite whole number. */
-function wholeNumber(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
+function wholeNumber(name: string, value: number | undefined, fallback: number, allowZero = false) {
   const checked = positive(name, value, fallback, allowZero);
-  if (!Number.isSafeInteger(checked)) {
-    throw new RangeError(`Option ${name} must be a finite whole number, got ${checked}`);
-  }
-  return checked;
+  return refined(name, checked, Number.isSafeInteger(checked), "a finite whole number");
 }
 
 /**

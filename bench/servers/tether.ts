@@ -10,6 +10,7 @@
 
 import * as z from "zod";
 import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";
+import { echoTool } from "../lib/echo_tool.ts";
 import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
@@ -23,12 +24,7 @@ const handler = createMcpHandler({
   responseMode: mode,
   ...(maxSessions === undefined ? {} : { sessions: { maxSessions } }),
   tools: [
-    defineTool({
-      name: "echo",
-      description: "Echoes its input",
-      input: z.object({ text: z.string() }),
-      handler: ({ text }) => text,
-    }),
+    echoTool,
     defineTool({
       name: "confirm",
       description:

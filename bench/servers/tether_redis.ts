@@ -6,9 +6,9 @@
  * in Redis through `createRedisBackend`; without it, in memory.
  */
 
-import * as z from "zod";
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
 import { createRedisBackend } from "../../src/redis/mod.ts";
+import { echoTool } from "../lib/echo_tool.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const args = serverArgs();
@@ -35,12 +35,7 @@ const handler = createMcpHandler({
   sessions: { maxSessions: 1_000_000 },
   ...shared,
   tools: [
-    defineTool({
-      name: "echo",
-      description: "Echoes its input",
-      input: z.object({ text: z.string() }),
-      handler: ({ text }) => text,
-    }),
+    echoTool,
     defineTool({
       name: "progress10",
       description: "Emits 10 progress notifications, then answers",
