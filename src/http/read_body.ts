@@ -80,7 +80,10 @@ export function readBodyText(
         () => read.finish(ABORTED),
       );
     } else {
-      readStream(request.body!, limit, read).then((result) => read.finish(result));
+      readStream(request.body!, limit, read).then(
+        (result) => read.finish(result),
+        () => read.finish(ABORTED), // a body another reader has locked
+      );
     }
   });
 }

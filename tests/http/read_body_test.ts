@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readBodyText } from "../../src/http/read_body.ts";
 import { httpError, jsonResponse } from "../../src/http/error_response.ts";
+import { within } from "../helpers.ts";
 
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
   return new Request(
@@ -78,6 +79,16 @@ describe("readBodyText", () => {
       ok: true,
       text: literal,
     });
+  });
+
+  it("a streamed body another reader holds is reported as aborted, not waited on", async () => {
+    const stream = new ReadableStream<Uint8Array>({ pull() {} }); // never yields a chunk
+    const request = post(stream);
+    request.body!.getReader(); // locked: getReader() throws for anyone else
+    assert.deepEqual(
+      await within(readBodyText(request, 100, { timeoutMs: 60_000 }), 2_000, "the read"),
+      { ok: false, failure: "aborted" },
+    );
   });
 
   it("reports a body stream that errors as aborted", async () => {
