@@ -133,7 +133,7 @@ export async function createRedisBackend(
 ): Promise<RedisBackend> {
   const prefix = options.prefix ?? "tether:";
   const timeoutMs = options.connectTimeoutMs ?? 5_000;
-  if (!(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+  if (!(timeoutMs >= 1) || timeoutMs > MAX_TIMER_MS) {
     throw new RangeError(
       `createRedisBackend option connectTimeoutMs must be a number from 1 to ${MAX_TIMER_MS}`,
     );
