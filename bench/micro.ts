@@ -43,9 +43,7 @@ const URL_ = `http://127.0.0.1${MCP_PATH}`;
 const tether = createMcpHandler({
   name: "bench-micro",
   version: "1.0.0",
-  tools: [
-    echoTool,
-  ],
+  tools: [echoTool],
 });
 
 /** The bare handler: parses the body, answers the echo result's bytes. */

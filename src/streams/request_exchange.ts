@@ -147,6 +147,10 @@ function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
   }
 }
 
+function idOf(request: JsonRpcRequest): RequestId {
+  return request.id;
+}
+
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class Exchange implements SlowCall {
   readonly deps: ExchangeDependencies;
@@ -251,15 +255,10 @@ class Exchange implements SlowCall {
     this.#remaining = requests.length;
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
-    let runs: Promise<JsonRpcResponse | undefined>[];
-    if (requests.length === 1) {
-      // The usual POST: no closures or mapping for one request.
-      this.#requestIds = [requests[0].id];
-      runs = [this.#run(requests[0])];
-    } else {
-      this.#requestIds = requests.map((request) => request.id);
-      runs = requests.map((request) => this.#run(request));
-    }
+    // Every id is known before the first handler runs: one may open the stream at once.
+    this.#requestIds = requests.map(idOf);
+    const runs: Promise<JsonRpcResponse | undefined>[] = [];
+    for (const request of requests) runs.push(this.#run(request));
     if (this.mode === "sse") {
       // Handlers that finish within the task are answered in one body; slower
       // ones get their stream (and its priming event id) then, so a silent
