@@ -775,15 +775,23 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     clearTimeout(timer);
   }
 
-  /** Resolves once nothing runs, or after `ms` (polling: shutdown only, never the hot path). */
-  async function drained(ms: number): Promise<boolean> {
+  /** Running work, and the answers of finished work still being logged and written to streams. */
+  function unsettled(): number {
+    return running() + legacy.hub.pendingWrites;
+  }
+
+  /**
+   * Resolves once `count` is 0 (by default, once nothing runs), or after `ms`
+   * (polling: shutdown only, never the hot path).
+   */
+  async function drained(ms: number, count: () => number = running): Promise<boolean> {
     const deadline = performance.now() + ms;
-    while (running() > 0 && performance.now() < deadline) {
+    while (count() > 0 && performance.now() < deadline) {
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now())))
       );
     }
-    return running() === 0;
+    return count() === 0;
   }
 
   /**
@@ -799,7 +807,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
     listen.closeAll();
     legacy.hub.closeListening();
-    if (draining) await drained(graceMs);
+    // The grace ends early only when every answer is out: a finished call's last batch may still be
+    // waiting for the event log (a Redis round trip), and ending its stream now would lose it.
+    if (draining) await drained(graceMs, unsettled);
     draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
     for (const stopRead of [...bodyReads]) stopRead();

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool } from "../mod.ts";
+import { type AppendOptions, defineTool, MemoryEventLog } from "../mod.ts";
 import {
   abortReason,
   assertHttpError,
@@ -125,6 +125,52 @@ describe("close({ graceMs })", () => {
       "all steps",
     );
     await within(closing, 5_000, "close once the call is done");
+  });
+
+  it("the grace lasts until a finished call's answer is logged and written, however slow the log", async () => {
+    const finish = deferred();
+    /** Every batch takes 100 ms to log: far longer than close()'s polling of running work. */
+    class SlowLog extends MemoryEventLog {
+      override appendMany(
+        sessionId: string,
+        streamId: string,
+        data: readonly string[],
+        options?: AppendOptions,
+      ): Promise<string[]> {
+        return new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          super.appendMany(sessionId, streamId, data, options)
+        );
+      }
+    }
+    const handler = makeHandler({
+      responseMode: "sse",
+      heartbeatMs: 0,
+      eventLog: new SlowLog(),
+      tools: [waitingTool("slow-log", finish.promise, "logged")],
+    });
+    const session = await initialize(handler);
+    const response = await within(
+      handler(postRequest(
+        { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "slow-log" } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      )),
+      5_000,
+      "the stream to open",
+    );
+    const reader = response.body!.getReader();
+    const closing = handler.close({ graceMs: 5_000 });
+    finish.resolve(); // the handler returns at once; its answer is still being logged
+    const read = await readSseUntil(
+      reader,
+      (events) => messagesOf(events).some((m) => m.id === 7),
+      5_000,
+    );
+    assert.equal(
+      messagesOf(read.events).find((m) => m.id === 7)?.result.content[0].text,
+      "logged",
+      "the answer reached the client before close() ended its stream",
+    );
+    await within(closing, 5_000, "close once the answer is written");
   });
 
   it("a cancellation posted during the grace still reaches the call", async () => {

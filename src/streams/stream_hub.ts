@@ -319,7 +319,10 @@ export class LogicalStream {
 
   /** Like `exclusive`, for sends: a failure is reported (by the queue) and never rejects the caller. */
   #enqueue(step: () => Promise<void>): Promise<void> {
-    return this.exclusive(step).catch(() => {});
+    const hub = this.#hub;
+    hub.writeQueued();
+    const settled = () => hub.writeSettled();
+    return this.exclusive(step).then(settled, settled);
   }
 }
 
@@ -333,6 +336,7 @@ export class StreamHub {
   #streams = new Map<string, Map<string, LogicalStream>>();
   #connections = new Map<SseConnection, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #pendingWrites = 0;
   #streamPrefix = randomHex(4);
   #streamCounter = 0;
 
@@ -635,6 +639,25 @@ export class StreamHub {
   /** Ends every session's listening stream (a graceful shutdown starts with these: they hold no work). */
   closeListening(): void {
     for (const streams of [...this.#streams.values()]) streams.get(LISTENING_STREAM_ID)?.abort();
+  }
+
+  /**
+   * Sends, flushes and ends queued on streams and not yet done. A finished
+   * handler's answer is one of these until it is logged and written, so
+   * `close({ graceMs })` waits for them as well as for running work.
+   */
+  get pendingWrites(): number {
+    return this.#pendingWrites;
+  }
+
+  /** A stream queued a write (called by {@linkcode LogicalStream}). */
+  writeQueued(): void {
+    this.#pendingWrites++;
+  }
+
+  /** A queued write is done, or failed and was reported (called by {@linkcode LogicalStream}). */
+  writeSettled(): void {
+    this.#pendingWrites--;
   }
 
   /** Ends everything and stops the heartbeat timer. */
