@@ -47,6 +47,24 @@ export function jsonNestingDepth(text: string, limit: number = Infinity): number
 }
 
 /**
+ * Whether `text` holds at most `limit` `{` and `[` characters, strings
+ * included. Nesting can be no deeper than the number of openers, so a yes
+ * proves the depth within `limit` without the character-by-character scan:
+ * `indexOf` jumps between openers natively, about a tenth of the scan's cost
+ * on a typical request. A no only means the scan must decide.
+ */
+function atMostOpeners(text: string, limit: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) {
+    if (++count > limit) return false;
+  }
+  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) {
+    if (++count > limit) return false;
+  }
+  return true;
+}
+
+/**
  * Parses JSON text, refusing nesting deeper than `maxDepth`.
  *
  * @example
@@ -57,7 +75,9 @@ export function jsonNestingDepth(text: string, limit: number = Infinity): number
  * ```
  */
 export function parseJsonWithDepthLimit(text: string, maxDepth: number): ParseResult {
-  if (jsonNestingDepth(text, maxDepth) > maxDepth) return { ok: false, reason: "too-deep" };
+  if (!atMostOpeners(text, maxDepth) && jsonNestingDepth(text, maxDepth) > maxDepth) {
+    return { ok: false, reason: "too-deep" };
+  }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {

@@ -52,6 +52,21 @@ describe("parseJsonWithDepthLimit", () => {
     assert.equal(parsed.ok, true);
   });
 
+  it("decides at the limit exactly, however many openers sit in strings", () => {
+    // Openers in strings push the count past the limit, so the scan decides.
+    const padded = (depth: number) =>
+      JSON.stringify({ s: "{[".repeat(50) }).slice(0, -1) + "," + '"n":' +
+      "[".repeat(depth - 1) + "]".repeat(depth - 1) + "}";
+    assert.equal(parseJsonWithDepthLimit(padded(3), 3).ok, true);
+    assert.deepEqual(parseJsonWithDepthLimit(padded(4), 3), { ok: false, reason: "too-deep" });
+    // Few openers: the count alone decides, at the limit and one past it.
+    assert.equal(parseJsonWithDepthLimit('{"a":[{"b":1}]}', 3).ok, true);
+    assert.deepEqual(parseJsonWithDepthLimit('{"a":[{"b":[1]}]}', 3), {
+      ok: false,
+      reason: "too-deep",
+    });
+  });
+
   it("reports syntax errors", () => {
     assert.deepEqual(parseJsonWithDepthLimit("{", 64), { ok: false, reason: "syntax" });
     assert.deepEqual(parseJsonWithDepthLimit("", 64), { ok: false, reason: "syntax" });
