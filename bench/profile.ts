@@ -3,7 +3,7 @@
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
  *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling]
- *                                              [--workload steady|init|progress] [--seconds 10] [--top 25]
+ *                                              [--workload steady|init|progress|stateless] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
  * `deno run --cpu-prof`, `bun --cpu-prof`), is driven by autocannon exactly as in bench/run.ts,
@@ -24,7 +24,10 @@ import {
   initializeBody,
   INITIALIZED_BODY,
   isEchoResult,
+  isModernEchoResult,
   MCP_PATH,
+  modernCallHeaders,
+  modernEchoCallBody,
   POST_HEADERS,
 } from "./lib/protocol.ts";
 
@@ -130,7 +133,23 @@ const progress: RequestTemplate = {
   },
   check: (status) => status === 200,
 };
-const sequence = workload === "init" ? init : [workload === "progress" ? progress : steady];
+/** A 2026-07-28 tools/call: the envelope in `_meta`, the routing headers, no session. */
+const stateless: RequestTemplate = {
+  setup(ctx) {
+    const id = ++seq;
+    ctx.id = id;
+    return {
+      body: modernEchoCallBody(id),
+      headers: { ...POST_HEADERS, ...modernCallHeaders("echo") },
+    };
+  },
+  check: (status, body, _h, ctx) => status === 200 && isModernEchoResult(body, ctx.id as number),
+};
+const single: Record<string, RequestTemplate> = { steady, progress, stateless };
+if (workload !== "init" && single[workload] === undefined) {
+  throw new Error(`unknown workload ${workload}: steady, init, progress or stateless`);
+}
+const sequence = workload === "init" ? init : [single[workload]];
 const result = await measure(
   { port, pid: ready.pid, path: MCP_PATH, sequence, connections: 32 },
   2,
