@@ -27,7 +27,7 @@ export class ModernWork extends SlowCalls<RunningRequest> {
   cancel(ownerKey: string, id: RequestId): number {
     const key = requestIdKey(id);
     let count = 0;
-    for (const request of this.running) {
+    for (const request of this.running.keys()) {
       if (request.ownerKey === ownerKey && requestIdKey(request.id) === key) {
         request.abort("cancelled");
         count++;
@@ -38,16 +38,16 @@ export class ModernWork extends SlowCalls<RunningRequest> {
 
   /** The requests running now, by id and method (`close()` reports those that outlive their abort). */
   describe(): { id: RequestId; method: string }[] {
-    return [...this.running].map(({ id, method }) => ({ id, method }));
+    return [...this.running.keys()].map(({ id, method }) => ({ id, method }));
   }
 
   /** Aborts everything and stops the timer (the handler is closing). */
   abortAll(reason: string): void {
     const running = [...this.running];
     this.stop(); // the slow-call timer: no stream is opened from now on
-    for (const request of running) {
+    for (const [request, added] of running) {
       // Still counted until its handler returns, so stats() and close()'s report see a tool that ignores its signal.
-      this.running.add(request);
+      this.running.set(request, added);
       request.abort(reason);
     }
   }

@@ -154,7 +154,6 @@ function idOf(request: JsonRpcRequest): RequestId {
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class Exchange implements SlowCall {
   readonly deps: ExchangeDependencies;
-  readonly startedAt = performance.now();
   readonly session: SessionRecord;
   readonly principal: Principal;
   readonly mode: ResponseMode;
