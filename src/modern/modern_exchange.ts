@@ -94,11 +94,13 @@ class ModernExchange implements RunningRequest {
   readonly principal: Principal;
   /** Created when the signal is first read or the call aborted: most calls never need one. */
   #controller: AbortController | undefined;
-  readonly startedAt = performance.now();
   readonly ownerKey: string;
   #connection: SseConnection | undefined;
   #response: Response | undefined;
   #streamed: (() => void) | undefined;
+  /** The param naming the target, for the methods that may answer `input_required`. */
+  readonly #inputTarget: string | undefined;
+  #round: InputRound | undefined;
 
   constructor(
     deps: ModernExchangeDependencies,
@@ -111,6 +113,7 @@ class ModernExchange implements RunningRequest {
     this.envelope = envelope;
     this.principal = principal;
     this.ownerKey = ownerKeyOf(principal);
+    this.#inputTarget = INPUT_METHODS.get(request.method);
   }
 
   get id(): JsonRpcRequest["id"] {
@@ -209,28 +212,20 @@ class ModernExchange implements RunningRequest {
     const { request } = this;
     const id = request.id;
     try {
-      const targetKey = INPUT_METHODS.get(request.method);
       const params = request.params ?? {};
-      let round: InputRound | undefined;
-      let binding: RequestStateBinding | undefined;
-      if (targetKey !== undefined) {
-        binding = {
-          ownerKey: ownerKeyOf(this.principal),
-          method: request.method,
-          target: String(params[targetKey] ?? ""),
-          params,
-        };
-        const carried = await this.#openState(params.requestState, binding);
+      if (
+        this.#inputTarget !== undefined &&
+        (params.requestState !== undefined || params.inputResponses !== undefined)
+      ) {
+        const carried = await this.#openState(params.requestState, this.#binding(params));
         if (carried === "invalid") return errorResponse(id, ErrorCode.InvalidParams, INVALID_STATE);
-        round = new InputRound(
+        this.#round = new InputRound(
           collectAnswers(params.inputResponses, carried),
           this.envelope.clientCapabilities,
         );
       }
-      const response = await this.deps.dispatcher.handle(
-        request,
-        new ModernRequestContext(this, round),
-      );
+      const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this));
+      const round = this.#round;
       if (round?.missingCapabilities !== undefined) {
         return errorResponse(
           id,
@@ -241,9 +236,9 @@ class ModernExchange implements RunningRequest {
           },
         );
       }
-      if (round !== undefined && binding !== undefined && Object.keys(round.pending).length > 0) {
+      if (round !== undefined && Object.keys(round.pending).length > 0) {
         const codec = await this.deps.requestState();
-        const requestState = await codec.seal(round.carry(), binding);
+        const requestState = await codec.seal(round.carry(), this.#binding(params));
         return {
           jsonrpc: "2.0",
           id,
@@ -271,6 +266,25 @@ class ModernExchange implements RunningRequest {
     }
   }
 
+  /**
+   * The input requests of this run, made on the handler's first ask (most
+   * calls never ask); undefined for a method that cannot ask the client.
+   */
+  inputRound(): InputRound | undefined {
+    if (this.#inputTarget === undefined) return undefined;
+    return this.#round ??= new InputRound({}, this.envelope.clientCapabilities);
+  }
+
+  /** What a sealed `requestState` is bound to: the principal, the method and its target. */
+  #binding(params: Record<string, unknown>): RequestStateBinding {
+    return {
+      ownerKey: this.ownerKey,
+      method: this.request.method,
+      target: String(params[this.#inputTarget!] ?? ""),
+      params,
+    };
+  }
+
   /** The inputs carried by `requestState`; undefined when there is none, "invalid" when it does not open. */
   async #openState(
     token: unknown,
@@ -294,11 +308,9 @@ class ModernExchange implements RunningRequest {
 /** The {@linkcode RequestContext} of a modern request: everything comes from its envelope. */
 class ModernRequestContext implements RequestContext {
   #exchange: ModernExchange;
-  #round: InputRound | undefined;
 
-  constructor(exchange: ModernExchange, round: InputRound | undefined) {
+  constructor(exchange: ModernExchange) {
     this.#exchange = exchange;
-    this.#round = round;
   }
 
   get protocolVersion(): string {
@@ -339,7 +351,8 @@ class ModernRequestContext implements RequestContext {
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
-    if (this.#round === undefined) {
+    const round = this.#exchange.inputRound();
+    if (round === undefined) {
       return Promise.reject(
         new McpError(
           ErrorCode.RequestFailed,
@@ -347,7 +360,7 @@ class ModernRequestContext implements RequestContext {
         ),
       );
     }
-    return this.#round.request(method, params, options?.key);
+    return round.request(method, params, options?.key);
   }
 
   setLogLevel(): Promise<void> {

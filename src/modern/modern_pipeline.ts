@@ -26,10 +26,10 @@ import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.t
 import type { ListenStreams } from "./listen_streams.ts";
 import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
 import {
-  checkMethodHeader,
   checkNameHeader,
   checkParameterHeaders,
   type HeaderParameter,
+  methodHeaderMatches,
 } from "./param_headers.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
@@ -147,7 +147,7 @@ function checkModernRequest(
     return mismatch("MCP-Protocol-Version does not match _meta", id);
   }
   const methodHeader = http.headers.get("mcp-method");
-  if (methodHeader !== null && !checkMethodHeader(http.headers, request.method).ok) {
+  if (methodHeader !== null && !methodHeaderMatches(methodHeader, request.method)) {
     return mismatch("Mcp-Method does not match the body", id);
   }
   if (!SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(envelope.protocolVersion)) {

@@ -229,9 +229,23 @@ export function checkNameHeader(headers: Headers, expected: string): HeaderCheck
 export function checkMethodHeader(headers: Headers, method: string): HeaderCheck {
   const raw = headers.get("mcp-method");
   if (raw === null) return { ok: false, message: "Mcp-Method header is required" };
-  if (raw === method && isPlain(raw)) return PASSED;
-  if (raw.replace(/^[ \t]+|[ \t]+$/g, "") !== method) {
-    return { ok: false, message: "Mcp-Method does not match the body" };
-  }
-  return { ok: true };
+  return methodHeaderMatches(raw, method)
+    ? PASSED
+    : { ok: false, message: "Mcp-Method does not match the body" };
+}
+
+/**
+ * The comparison of {@linkcode checkMethodHeader} for a header value already
+ * read: byte-exact (case-sensitive) once spaces and tabs around it are trimmed.
+ *
+ * @example
+ * ```ts
+ * import { methodHeaderMatches } from "./param_headers.ts";
+ * methodHeaderMatches(" tools/list", "tools/list"); // true
+ * methodHeaderMatches("TOOLS/LIST", "tools/list"); // false
+ * ```
+ */
+export function methodHeaderMatches(raw: string, method: string): boolean {
+  if (raw === method && isPlain(raw)) return true;
+  return raw.replace(/^[ \t]+|[ \t]+$/g, "") === method;
 }
