@@ -20,6 +20,8 @@ export interface OriginPolicy {
   origins: ReadonlySet<string>;
   anyHost: boolean;
   anyOrigin: boolean;
+  /** The last Host header value found allowed: a client sends the same one on every request. */
+  lastAllowedHost?: string;
 }
 
 /**
@@ -55,8 +57,11 @@ function nameOfLowerCaseHost(lower: string): string {
 }
 
 function hostAllowed(policy: OriginPolicy, host: string): boolean {
+  if (host === policy.lastAllowedHost) return true;
   const lower = host.toLowerCase();
-  return policy.hosts.has(nameOfLowerCaseHost(lower)) || policy.hosts.has(lower);
+  const allowed = policy.hosts.has(nameOfLowerCaseHost(lower)) || policy.hosts.has(lower);
+  if (allowed) policy.lastAllowedHost = host;
+  return allowed;
 }
 
 /**

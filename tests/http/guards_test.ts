@@ -41,6 +41,21 @@ describe("checkHostAndOrigin", () => {
     }
   });
 
+  it("an allowed Host does not let the next, different one through", () => {
+    const policy = compileOriginPolicy(["api.example.com:8443"]);
+    for (let round = 0; round < 2; round++) {
+      assert.equal(
+        checkHostAndOrigin(request({ host: "api.example.com:8443" }), policy),
+        undefined,
+      );
+      assert.equal(
+        checkHostAndOrigin(request({ host: "api.example.com:8444" }), policy)?.status,
+        403,
+      );
+      assert.equal(checkHostAndOrigin(request({ host: "evil.example.com" }), policy)?.status, 403);
+    }
+  });
+
   it("falls back to the URL's host when there is no Host header", () => {
     assert.equal(
       checkHostAndOrigin(request({}, "http://evil.example.com/mcp"), defaults)?.status,
