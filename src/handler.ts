@@ -600,7 +600,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       ? (messages[0].message as JsonRpcRequest).id
       : undefined;
 
-    const era = classifyPost(request.headers, values, messages, isBatch);
+    // Read once: the era's classification and both pipelines' version checks use it.
+    const versionHeader = request.headers.get("mcp-protocol-version");
+    const era = classifyPost(versionHeader, values, messages, isBatch);
     if (isRefusal(era)) return era;
     if (events.listener !== undefined) {
       const first = messages[0];
@@ -615,10 +617,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (!config.eras.modern) return withId(legacyOnly(), id);
       const principal = await authenticate(request);
       if (principal instanceof Response) return principal;
-      return withId(await serveModernMessage(modern, request, messages[0], principal), id);
+      return withId(
+        await serveModernMessage(modern, request, messages[0], principal, versionHeader),
+        id,
+      );
     }
     if (!config.eras.legacy) return withId(modernOnly(request, messages, isBatch), id);
-    return withId(await legacy.post(request, messages, isBatch), id);
+    return withId(await legacy.post(request, messages, isBatch, versionHeader), id);
   }
 
   function withId(answer: Response | Refusal, id: RequestId | undefined): Response | Refusal {

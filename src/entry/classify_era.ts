@@ -25,7 +25,7 @@ import { hasModernClaim, META } from "../modern/envelope.ts";
  * to look for the claim), or the refusal of a body no era accepts.
  */
 export function classifyPost(
-  headers: Headers,
+  versionHeader: string | null,
   values: readonly unknown[],
   messages: readonly ClassifiedMessage[],
   isBatch: boolean,
@@ -41,7 +41,7 @@ export function classifyPost(
   if (claims) return "modern";
   const only = messages[0];
   if (only.kind === "request" && only.message.method === "initialize") return "legacy";
-  const header = headers.get("mcp-protocol-version")?.trim();
+  const header = versionHeader?.trim();
   if (header !== undefined && isModernProtocolVersion(header)) {
     if (only.kind !== "request") return "modern";
     return refuse(

@@ -151,18 +151,19 @@ export class LegacyPipeline {
     };
   }
 
-  /** A POST classified as legacy: its messages, already checked as JSON-RPC. */
+  /** A POST classified as legacy: its messages, already checked as JSON-RPC, and its MCP-Protocol-Version header. */
   async post(
     request: Request,
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
+    versionHeader: string | null,
   ): Promise<Answer> {
     const initialize = messages.find((m) =>
       m.kind === "request" && m.message.method === "initialize"
     );
     // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
     const badVersion = initialize === undefined || isBatch
-      ? checkProtocolVersion(request)
+      ? checkProtocolVersion(versionHeader)
       : undefined;
     if (badVersion !== undefined) return badVersion;
 
@@ -223,7 +224,8 @@ export class LegacyPipeline {
         step: "method",
       });
     }
-    const refused = checkGetAccept(request) ?? checkProtocolVersion(request);
+    const refused = checkGetAccept(request) ??
+      checkProtocolVersion(request.headers.get("mcp-protocol-version"));
     if (refused !== undefined) return refused;
     const principal = await this.#authenticate(request);
     if (principal instanceof Response) return principal;
@@ -253,7 +255,7 @@ export class LegacyPipeline {
 
   /** DELETE: ends the session and everything it has running. */
   async delete(request: Request): Promise<Answer> {
-    const badVersion = checkProtocolVersion(request);
+    const badVersion = checkProtocolVersion(request.headers.get("mcp-protocol-version"));
     if (badVersion !== undefined) return badVersion;
     const principal = await this.#authenticate(request);
     if (principal instanceof Response) return principal;
@@ -519,8 +521,7 @@ export class LegacyPipeline {
 }
 
 /** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
-function checkProtocolVersion(request: Request): Refusal | undefined {
-  const versionHeader = request.headers.get("mcp-protocol-version");
+function checkProtocolVersion(versionHeader: string | null): Refusal | undefined {
   if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
     return refuse(400, "Bad Request: unsupported MCP-Protocol-Version", {
       step: "protocol-version",

@@ -63,12 +63,13 @@ const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], [
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
-/** Serves one modern message (a request or a notification). */
+/** Serves one modern message (a request or a notification); `versionHeader` is the request's MCP-Protocol-Version, already read. */
 export async function serveModernMessage(
   deps: ModernPipelineDependencies,
   http: Request,
   message: ClassifiedMessage,
   principal: Principal,
+  versionHeader: string | null,
 ): Promise<Response | Refusal> {
   if (message.kind === "response") {
     return refuse(
@@ -99,7 +100,7 @@ export async function serveModernMessage(
     return new Response(null, { status: 202 });
   }
   const request = message.message;
-  const checked = checkModernRequest(deps, http, request);
+  const checked = checkModernRequest(deps, http, request, versionHeader);
   if ("status" in checked) return checked;
   const stripped = withoutEnvelope(request);
   const params = stripped.params ?? {};
@@ -135,6 +136,7 @@ function checkModernRequest(
   deps: ModernPipelineDependencies,
   http: Request,
   request: JsonRpcRequest,
+  versionHeader: string | null,
 ): { envelope: ModernEnvelope } | Refusal {
   const id = request.id;
   const read = readEnvelope(request);
@@ -142,7 +144,7 @@ function checkModernRequest(
     return refuse(400, read.message, { code: ErrorCode.InvalidParams, id, step: "modern" });
   }
   const { envelope } = read;
-  const headerVersion = http.headers.get("mcp-protocol-version")?.trim();
+  const headerVersion = versionHeader?.trim();
   if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
     return mismatch("MCP-Protocol-Version does not match _meta", id);
   }
