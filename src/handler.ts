@@ -27,7 +27,7 @@ import {
 } from "./http/guards.ts";
 import { parseJsonWithDepthLimit } from "./http/parse_json.ts";
 import { checkRateLimit } from "./http/rate_limit.ts";
-import { readBodyText } from "./http/read_body.ts";
+import { BodyReads, readBodyText } from "./http/read_body.ts";
 import {
   atStep,
   busUnavailable,
@@ -66,7 +66,6 @@ import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
 import { KeepAlive } from "./streams/keep_alive.ts";
-import { OrphanWatch } from "./streams/orphan_watch.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
 import { StorageUnavailableError } from "./storage_unavailable.ts";
 import { utf8Length } from "./utf8_length.ts";
@@ -345,10 +344,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const concurrency = config.maxConcurrentRequests === undefined
     ? undefined
     : new ConcurrencyLimit(config.maxConcurrentRequests);
-  /** Stop functions of the body reads in progress: `close()` ends them (503) so no shutdown waits on a slow sender. */
-  const bodyReads = new Set<() => void>();
-  /** One timer for every body deadline (every read waits the same time, so deadlines come in order). */
-  const bodyDeadlines = new OrphanWatch(config.bodyTimeoutMs);
+  /** Body reads in progress: one timer for their deadline; `close()` ends them (503) so no shutdown waits on a slow sender. */
+  const bodyReads = new BodyReads(config.bodyTimeoutMs);
 
   const sweepTimer = setInterval(
     () => void legacy.sweep().catch(config.onError),
@@ -529,8 +526,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (refused !== undefined) return refused;
 
     const body = await readBodyText(request, config.maxBodyBytes, {
-      deadlines: bodyDeadlines,
-      pending: bodyReads,
+      reads: bodyReads,
     });
     if (!body.ok) {
       if (body.failure === "too-large") {
@@ -817,8 +813,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (draining) await drained(graceMs, unsettled);
     draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
-    for (const stopRead of [...bodyReads]) stopRead();
-    bodyDeadlines.close();
+    bodyReads.cancelAll();
     legacy.close(heldAtStart);
     modernWork.abortAll("server-closed");
     keepAlive.stop();

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { SlowCalls } from "../streams/slow_calls.ts";
 import { ByteAccumulator } from "./byte_accumulator.ts";
 
 /**
@@ -31,17 +32,40 @@ export interface BodyReadControl {
   /** Give up (`"timeout"`) when the whole body has not arrived this many ms after the read began. */
   timeoutMs?: number;
   /**
-   * Shared deadlines instead of a timer per read (one timer for all reads of
-   * a handler): `watch` starts the read's clock and returns the function that
-   * stops it. Takes the place of `timeoutMs`.
+   * The reads in progress of one handler, instead of a timer per read: their
+   * shared deadline, and `cancelAll()` for a closing server. Takes the place
+   * of `timeoutMs`.
    */
-  deadlines?: { watch(onExpired: () => void): () => void };
-  /**
-   * The stop functions of reads in progress: the read adds its own while it
-   * runs, and calling it ends the read as `"cancelled"` (a closing server
-   * calls them all).
-   */
-  pending?: Set<() => void>;
+  reads?: BodyReads;
+}
+
+/**
+ * The body reads in progress of one handler. Each gets `timeoutMs` to finish
+ * (told by one interval timer ticking four times per timeout, so a read gives
+ * up between `timeoutMs` and 1.25 × `timeoutMs`: no clock read, timer or
+ * closure per read), and `cancelAll()` ends every one as `"cancelled"`.
+ *
+ * @example
+ * ```ts
+ * import { BodyReads, readBodyText } from "./read_body.ts";
+ * const reads = new BodyReads(30_000);
+ * const request = new Request("http://x/", { method: "POST", body: "{}" });
+ * const result = await readBodyText(request, 1024, { reads });
+ * reads.cancelAll(); // on close: reads still in progress end as "cancelled"
+ * ```
+ */
+export class BodyReads extends SlowCalls<BodyRead> {
+  /** Reads that must finish within `timeoutMs`. */
+  constructor(timeoutMs: number) {
+    super(timeoutMs, 4);
+  }
+
+  /** Ends every read in progress as `"cancelled"`, and stops the timer. */
+  cancelAll(): void {
+    const reads = [...this.running.keys()];
+    this.stop();
+    for (const read of reads) read.stop("cancelled");
+  }
 }
 
 /** Decodes without checking: the fast path on every runtime (Deno's fatal decoder is an op call). */
@@ -104,22 +128,22 @@ async function refuseDeclaredTooLarge(request: Request): Promise<BodyResult> {
 class BodyRead {
   reason: BodyFailure | undefined;
   #resolve: ((result: BodyResult) => void) | undefined;
-  #control: BodyReadControl;
-  #cancel: () => void;
-  #unwatch: (() => void) | undefined;
+  #reads: BodyReads | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: ((reason: BodyFailure) => void) | undefined;
 
   constructor(resolve: (result: BodyResult) => void, control: BodyReadControl) {
     this.#resolve = resolve;
-    this.#control = control;
-    this.#cancel = () => this.stop("cancelled");
-    control.pending?.add(this.#cancel);
-    const expire = () => this.stop("timeout");
-    this.#unwatch = control.deadlines?.watch(expire);
-    if (this.#unwatch === undefined && control.timeoutMs !== undefined) {
-      this.#timer = setTimeout(expire, control.timeoutMs);
+    this.#reads = control.reads;
+    if (this.#reads !== undefined) this.#reads.add(this);
+    else if (control.timeoutMs !== undefined) {
+      this.#timer = setTimeout(() => this.stop("timeout"), control.timeoutMs);
     }
+  }
+
+  /** Told by {@linkcode BodyReads} once the deadline has passed. */
+  slow(): void {
+    this.stop("timeout");
   }
 
   stop(reason: BodyFailure): void {
@@ -134,9 +158,8 @@ class BodyRead {
     const resolve = this.#resolve;
     if (resolve === undefined) return;
     this.#resolve = undefined;
-    this.#unwatch?.();
+    this.#reads?.delete(this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#control.pending?.delete(this.#cancel);
     resolve(result);
   }
 

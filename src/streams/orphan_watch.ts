@@ -1,6 +1,5 @@
 /**
- * Deadlines for work whose client is gone (and, with the same mechanism, for
- * request bodies that must arrive in time). Each orphan gets `timeoutMs` to
+ * Deadlines for work whose client is gone. Each orphan gets `timeoutMs` to
  * be adopted (its client resumes the stream, or the work finishes) before it
  * is abandoned. Every orphan waits the same time, so deadlines fall in the
  * order orphans were watched: one insertion-ordered set and one timer serve

@@ -4,9 +4,11 @@
  * client that went away is noticed, the same way on every runtime, and a
  * sessionful stream gets event ids the client can resume from. One interval
  * timer serves every call (a timer per request was a tenth of a request's
- * CPU), ticking at half the delay; a call is told at the third tick after it
- * was added, so between `delayMs` and 1.5 × `delayMs` after it started, and
- * no call reads a clock (`performance.now()` costs up to 0.16 µs on Deno).
+ * CPU), ticking `ticksPerDelay` times per delay (2 by default); a call is told
+ * at the tick after the `ticksPerDelay`-th since it was added, so between
+ * `delayMs` and (1 + 1 / `ticksPerDelay`) × `delayMs` after it started, and no
+ * call reads a clock (`performance.now()` costs up to 0.16 µs on Deno). The
+ * same watch gives request bodies their deadline (see read_body.ts).
  * `request.signal` is deliberately not
  * used: Deno does not always abort it while no response has started (seen
  * with requests of a few hundred bytes), and reading it costs about 10 µs per
@@ -22,9 +24,6 @@ export interface SlowCall {
   slow(): void;
 }
 
-/** Ticks (at half the delay) a call waits before it is told: the first can come at once. */
-const TICKS_TO_SLOW = 3;
-
 /** The delay after which a running call is answered on a stream, ms. */
 export const STREAM_AFTER_MS = 200;
 
@@ -33,13 +32,18 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
   /** The calls running now, each with the tick count when it was added. */
   protected readonly running = new Map<T, number>();
   #delayMs: number;
+  #ticksPerDelay: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Ticks so far (it never resets: a call added between two timers waits as long). */
   #ticks = 0;
 
-  /** `delayMs`: how long a call runs before it is told. */
-  constructor(delayMs: number = STREAM_AFTER_MS) {
+  /**
+   * `delayMs`: how long a call runs before it is told; `ticksPerDelay`: the
+   * timer's resolution (a call is told at most `delayMs / ticksPerDelay` late).
+   */
+  constructor(delayMs: number = STREAM_AFTER_MS, ticksPerDelay = 2) {
     this.#delayMs = delayMs;
+    this.#ticksPerDelay = ticksPerDelay;
   }
 
   /** Calls running now. */
@@ -51,7 +55,10 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
   add(call: T): void {
     this.running.set(call, this.#ticks);
     if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.#check(), Math.max(1, this.#delayMs / 2));
+      this.#timer = setInterval(
+        () => this.#check(),
+        Math.max(1, this.#delayMs / this.#ticksPerDelay),
+      );
       unrefTimer(this.#timer);
     }
   }
@@ -74,7 +81,8 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
       this.#timer = undefined;
       return;
     }
-    const due = ++this.#ticks - TICKS_TO_SLOW;
+    // The first tick can come at once after a call is added: it waits one more than a delay's worth.
+    const due = ++this.#ticks - (this.#ticksPerDelay + 1);
     for (const [call, added] of this.running) if (added <= due) call.slow();
   }
 }

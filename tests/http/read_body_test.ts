@@ -2,9 +2,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readBodyText } from "../../src/http/read_body.ts";
+import { BodyReads, readBodyText } from "../../src/http/read_body.ts";
 import { httpError, jsonResponse } from "../../src/http/error_response.ts";
-import { within } from "../helpers.ts";
+import { until, within } from "../helpers.ts";
 
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
   return new Request(
@@ -133,5 +133,58 @@ describe("httpError", () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "application/json");
     assert.equal(response.headers.get("mcp-session-id"), "abc");
+  });
+});
+
+describe("BodyReads (the handler's shared deadline and close)", () => {
+  /** A streamed body that never ends, and whether it was cancelled. */
+  function stalled() {
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull() {},
+      cancel() {
+        cancelled = true;
+      },
+    });
+    return { request: post(stream), cancelled: () => cancelled };
+  }
+
+  it("a read still going after the timeout gives up as timeout, never before it", async () => {
+    const reads = new BodyReads(60);
+    const { request, cancelled } = stalled();
+    const started = performance.now();
+    try {
+      const result = await within(readBodyText(request, 100, { reads }), 2_000, "the read");
+      const waited = performance.now() - started;
+      assert.deepEqual(result, { ok: false, failure: "timeout" });
+      assert.ok(waited >= 58, `gave up after ${waited} ms`); // timers may fire a millisecond early
+      assert.equal(reads.size, 0, "the finished read is forgotten");
+      await until(cancelled, "the body's cancel");
+    } finally {
+      reads.stop();
+    }
+  });
+
+  it("a read that finishes is forgotten; cancelAll ends the others as cancelled", async () => {
+    const reads = new BodyReads(60_000);
+    assert.deepEqual(await readBodyText(post('{"a":1}'), 100, { reads }), {
+      ok: true,
+      text: '{"a":1}',
+    });
+    assert.equal(reads.size, 0);
+    const first = stalled();
+    const second = stalled();
+    const pending = [
+      readBodyText(first.request, 100, { reads }),
+      readBodyText(second.request, 100, { reads }),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(reads.size, 2);
+    reads.cancelAll();
+    assert.deepEqual(await within(Promise.all(pending), 2_000, "the reads"), [
+      { ok: false, failure: "cancelled" },
+      { ok: false, failure: "cancelled" },
+    ]);
+    assert.equal(reads.size, 0);
   });
 });
