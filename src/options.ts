@@ -112,8 +112,9 @@ export interface McpHandlerOptions {
   maxBodyBytes?: number;
   /**
    * How long a POST body may take to arrive, ms, from when reading starts; a
-   * slower or stalled body gets `408`. Deno never times out a slow body, nor
-   * does Bun with `idleTimeout: 0`, so this is the bound. Default 30,000.
+   * slower or stalled body gets `408` (checked four times per period, so
+   * within a quarter of it after the deadline). Deno never times out a slow
+   * body, nor does Bun with `idleTimeout: 0`, so this is the bound. Default 30,000.
    */
   bodyTimeoutMs?: number;
   /** Deepest JSON nesting accepted (400 beyond). Default 64. */
