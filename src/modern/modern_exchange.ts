@@ -96,8 +96,10 @@ class ModernExchange implements RunningRequest {
   #controller: AbortController | undefined;
   readonly ownerKey: string;
   #connection: SseConnection | undefined;
-  #response: Response | undefined;
-  #streamed: (() => void) | undefined;
+  /** The run's final response, once started. */
+  #finished: Promise<JsonRpcResponse> | undefined;
+  /** Settles `answer()`: with the JSON answer or the stream, whichever comes first. */
+  #decide: ((response: Response) => void) | undefined;
   /** The param naming the target, for the methods that may answer `input_required`. */
   readonly #inputTarget: string | undefined;
   #round: InputRound | undefined;
@@ -149,39 +151,45 @@ class ModernExchange implements RunningRequest {
       (this.#connection === undefined || !this.#connection.ended);
   }
 
-  async answer(): Promise<Response> {
+  answer(): Promise<Response> {
     const { work } = this.deps;
     work.add(this);
-    // Resolved when the run finishes or a stream opens, whichever comes first. Made before the
-    // run and the stream can settle it: a stream opened earlier would never be noticed.
-    const decided = new Promise<void>((resolve) => (this.#streamed = resolve));
-    const finished = this.#run().finally(() => {
-      work.delete(this);
-      this.#streamed?.();
-    });
-    if (this.deps.responseMode === "sse") this.#openStream();
-    await decided;
-    if (this.#connection === undefined) {
-      // The run finished first: its answer is one JSON body.
-      const response = await finished;
-      if (this.aborted) return new Response(null, { status: 499 });
-      const status = "error" in response ? statusOf(response.error) : 200;
-      return new Response(JSON.stringify(response), {
-        status,
-        headers: { "content-type": "application/json" },
+    return new Promise<Response>((resolve, reject) => {
+      // Set before the run starts: a handler that emits at once opens the stream, which decides.
+      this.#decide = resolve;
+      const finished = this.#finished = this.#run();
+      if (this.deps.responseMode === "sse") this.#openStream();
+      finished.then((response) => {
+        work.delete(this);
+        const connection = this.#connection;
+        if (connection !== undefined) {
+          connection.write({ data: JSON.stringify(response) });
+          connection.close();
+          return;
+        }
+        // The run finished first: its answer is one JSON body, and nothing opens a stream now.
+        this.#decide = undefined;
+        if (this.aborted) return resolve(new Response(null, { status: 499 }));
+        const status = "error" in response ? statusOf(response.error) : 200;
+        resolve(
+          new Response(JSON.stringify(response), {
+            status,
+            headers: { "content-type": "application/json" },
+          }),
+        );
+      }, (error) => {
+        work.delete(this);
+        this.#connection?.close();
+        reject(error);
       });
-    }
-    const connection = this.#connection!;
-    void finished.then((response) => {
-      connection.write({ data: JSON.stringify(response) });
-      connection.close();
     });
-    // A client that closes the stream aborts the call; a tool that ignores its signal still runs.
-    return workGoesOn(this.#response!, finished);
   }
 
-  #openStream(): SseConnection {
+  /** The call's stream, opened on first need; undefined once the call has answered JSON. */
+  #openStream(): SseConnection | undefined {
     if (this.#connection !== undefined) return this.#connection;
+    const decide = this.#decide;
+    if (decide === undefined) return undefined;
     const connection = new SseConnection({
       maxBufferedBytes: this.deps.maxBufferedBytes,
       onEnd: (reason) => {
@@ -196,14 +204,20 @@ class ModernExchange implements RunningRequest {
     this.#connection = connection;
     // A comment first: the headers go out now on every runtime, and a client that is gone is noticed.
     connection.writeRaw(": open\n\n");
-    this.#response = new Response(connection.body, { status: 200, headers: SSE_HEADERS });
     this.deps.keepAlive.add(connection);
-    this.#streamed?.();
+    this.#decide = undefined;
+    // A client that closes the stream aborts the call; a tool that ignores its signal still runs.
+    const response = new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+    if (this.#finished !== undefined) decide(workGoesOn(response, this.#finished));
+    else {
+      // A handler that emits before its first await: the run's promise exists once #run() returns.
+      queueMicrotask(() => decide(workGoesOn(response, this.#finished!)));
+    }
     return connection;
   }
 
   emit(message: JsonRpcMessage): Promise<void> {
-    if (this.canEmit) this.#openStream().write({ data: serializeMessage(message) });
+    if (this.canEmit) this.#openStream()?.write({ data: serializeMessage(message) });
     return Promise.resolve();
   }
 

@@ -420,6 +420,36 @@ describe("2026-07-28: results", () => {
     }
   });
 
+  it("a tool that emits before its first await still answers on its stream, in auto and sse mode", async () => {
+    for (const responseMode of ["auto", "sse"] as const) {
+      const handler = makeHandler({
+        responseMode,
+        tools: [defineTool({
+          name: "eager",
+          // Not async: the notification goes out while the call is still being started.
+          handler: (_input, ctx) => {
+            void ctx.progress(1, 2);
+            return Promise.resolve("done");
+          },
+        })],
+      });
+      try {
+        const outcome = await modernRpc(handler, "tools/call", { name: "eager", arguments: {} }, {
+          meta: { progressToken: "e" },
+        });
+        assert.match(outcome.contentType, /text\/event-stream/, responseMode);
+        assert.deepEqual(outcome.messages.map((m) => m.method ?? "response"), [
+          "notifications/progress",
+          "response",
+        ], responseMode);
+        assert.equal(outcome.message.result.content[0].text, "done");
+        assert.equal((await handler.stats()).inFlight, 0);
+      } finally {
+        await handler.close();
+      }
+    }
+  });
+
   it("closing the connection cancels the work: the handler's signal aborts", async () => {
     const started = deferred();
     const aborted = deferred<unknown>();
