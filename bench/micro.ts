@@ -17,8 +17,8 @@ import { createMcpHandler } from "../mod.ts";
 import { echoTool } from "./lib/echo_tool.ts";
 import { jsonNestingDepth } from "../src/http/parse_json.ts";
 import {
+  bareEchoHandler,
   echoCallBody,
-  echoResultJson,
   ID_SLOT,
   INIT_HEADERS,
   initializeBody,
@@ -47,12 +47,7 @@ const tether = createMcpHandler({
 });
 
 /** The bare handler: parses the body, answers the echo result's bytes. */
-async function bare(request: Request): Promise<Response> {
-  const message = JSON.parse(await request.text());
-  return new Response(echoResultJson(message.id), {
-    headers: { "content-type": "application/json" },
-  });
-}
+const bare = bareEchoHandler;
 
 /**
  * A rough floor for a legacy tools/call: the checks it needs (Host, Origin,

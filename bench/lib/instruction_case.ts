@@ -9,8 +9,8 @@
  */
 
 import {
+  bareEchoHandler,
   echoCallBody,
-  echoResultJson,
   ID_SLOT,
   INIT_HEADERS,
   initializeBody,
@@ -36,18 +36,11 @@ const tether = createMcpHandler({
   version: "1.0.0",
   tools: [echoTool],
 });
-/** The bare handler of bench/micro.ts: parses the body, answers the echo result's bytes. */
-async function bare(request: Request): Promise<Response> {
-  const message = JSON.parse(await request.text());
-  return new Response(echoResultJson(message.id), {
-    headers: { "content-type": "application/json" },
-  });
-}
 
 let handler: (request: Request) => Promise<Response> = tether;
 let headers: Record<string, string> = { ...POST_HEADERS };
 let body = (id: number) => echoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
-if (mode === "bare") handler = bare;
+if (mode === "bare") handler = bareEchoHandler;
 else if (mode === "2026") {
   headers = { ...POST_HEADERS, ...modernCallHeaders("echo") };
   body = (id: number) => modernEchoCallBody(ID_SLOT).replace(ID_SLOT, String(id));

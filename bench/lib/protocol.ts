@@ -220,3 +220,14 @@ export function requestStateOf(body: string): string | undefined {
   const match = /"requestState":"([^"]+)"/.exec(body);
   return match === null ? undefined : match[1];
 }
+
+/**
+ * The bare in-process handler of bench/micro.ts and bench/instructions.ts:
+ * parses the body and answers the echo result's bytes.
+ */
+export async function bareEchoHandler(request: Request): Promise<Response> {
+  const message = JSON.parse(await request.text());
+  return new Response(echoResultJson(message.id), {
+    headers: { "content-type": "application/json" },
+  });
+}
