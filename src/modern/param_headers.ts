@@ -225,18 +225,11 @@ export function checkNameHeader(headers: Headers, expected: string): HeaderCheck
   return { ok: true };
 }
 
-/** Checks `Mcp-Method` against the body's method: present, byte-exact (case-sensitive), whitespace trimmed. */
-export function checkMethodHeader(headers: Headers, method: string): HeaderCheck {
-  const raw = headers.get("mcp-method");
-  if (raw === null) return { ok: false, message: "Mcp-Method header is required" };
-  return methodHeaderMatches(raw, method)
-    ? PASSED
-    : { ok: false, message: "Mcp-Method does not match the body" };
-}
-
 /**
- * The comparison of {@linkcode checkMethodHeader} for a header value already
- * read: byte-exact (case-sensitive) once spaces and tabs around it are trimmed.
+ * Whether an `Mcp-Method` value names the body's method: byte-exact
+ * (case-sensitive) once spaces and tabs around it are trimmed. The pipeline
+ * reads the header itself, since a missing one is refused later than a
+ * mismatched one.
  *
  * @example
  * ```ts
