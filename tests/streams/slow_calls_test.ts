@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SlowCalls } from "../../src/streams/slow_calls.ts";
+import { until } from "../helpers.ts";
 
 const DELAY_MS = 40;
 /** Timers may fire up to a millisecond early on some runtimes. */
@@ -21,17 +22,20 @@ class Call {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits (at most 2 s) until `call` has been told `times` times; asserts the first came no earlier than the delay. */
+async function toldAfterDelay(call: Call, times = 1): Promise<void> {
+  await until(() => call.toldAt.length >= times, `the call to be told ${times} time(s)`, 2_000);
+  const waited = call.toldAt[0] - call.addedAt;
+  assert.ok(waited >= DELAY_MS - TIMER_SLACK_MS, `told after ${waited} ms`);
+}
+
 describe("SlowCalls", () => {
   it("tells a running call only once the delay has passed, and keeps telling it", async () => {
     const calls = new SlowCalls<Call>(DELAY_MS);
     const call = new Call();
     calls.add(call);
     try {
-      while (call.toldAt.length < 2) await sleep(5);
-      assert.ok(
-        call.toldAt[0] - call.addedAt >= DELAY_MS - TIMER_SLACK_MS,
-        `told after ${call.toldAt[0] - call.addedAt} ms`,
-      );
+      await toldAfterDelay(call, 2);
     } finally {
       calls.stop();
     }
@@ -45,11 +49,7 @@ describe("SlowCalls", () => {
       await sleep(DELAY_MS / 2 - 5); // just before the first tick
       const late = new Call();
       calls.add(late);
-      while (late.toldAt.length === 0) await sleep(5);
-      assert.ok(
-        late.toldAt[0] - late.addedAt >= DELAY_MS - TIMER_SLACK_MS,
-        `told after ${late.toldAt[0] - late.addedAt} ms`,
-      );
+      await toldAfterDelay(late);
     } finally {
       calls.stop();
     }
@@ -64,7 +64,7 @@ describe("SlowCalls", () => {
     calls.delete(quick);
     assert.equal(calls.size, 1);
     try {
-      while (slow.toldAt.length === 0) await sleep(5);
+      await toldAfterDelay(slow);
       assert.deepEqual(quick.toldAt, []);
       calls.delete(slow);
       assert.equal(calls.size, 0);
