@@ -78,14 +78,8 @@ function instructions(runtime: string, tree: string, mode: string, count: number
 /** Instructions per warm request: the long run minus the short one, per extra request. */
 function perRequest(runtime: string, tree: string, mode: string): number {
   // Once without valgrind: Deno transpiles and caches the TypeScript on a first run.
-  const warm = spawnSync(
-    command(runtime, tree, mode, 10)[0],
-    command(runtime, tree, mode, 10).slice(1),
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-    },
-  );
+  const [binary, ...args] = command(runtime, tree, mode, 10);
+  const warm = spawnSync(binary, args, { cwd: ROOT, encoding: "utf8" });
   if (warm.status !== 0) throw new Error(`${runtime} ${mode}: ${warm.stderr.slice(-2000)}`);
   return (instructions(runtime, tree, mode, long) - instructions(runtime, tree, mode, short)) /
     (long - short);
