@@ -2,15 +2,24 @@
  * Instructions per request, counted by valgrind: a measure of the library's
  * own work that the machine's load does not move (wall-clock and CPU time on
  * this shared machine swing by tens of percent between runs of the same
- * code; this count repeats within about 0.3%). Each case runs a handler in
- * process (bench/lib/instruction_case.ts) twice, with a short and a long
- * request count, under `valgrind --tool=cachegrind --cache-sim=no`; the
- * difference divided by the extra requests is the cost of one warm request,
- * without start-up or JIT warm-up. V8 runs `--single-threaded` so that
- * compilation and GC happen on the counted thread, in the same order each run.
+ * code; this count repeats within about 0.3%). Each case runs twice, with a
+ * short and a long request count, under `valgrind --tool=cachegrind
+ * --cache-sim=no`; the difference divided by the extra requests is the cost
+ * of one warm request, without start-up or JIT warm-up. V8 runs
+ * `--single-threaded` so that compilation and GC happen on the counted
+ * thread, in the same order each run.
+ *
+ * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
+ * `Request`s (bench/lib/instruction_case.ts). The HTTP cases run a bench
+ * server and send it real requests, one at a time (bench/lib/instruction_server.ts),
+ * all stateless `tools/call`s of the echo tool: `http-ceiling`
+ * (bench/servers/ceiling.ts), `http-floor` (bench/servers/floor.ts, the
+ * checks in one function) and `http-2026` (bench/servers/tether.ts). They
+ * count what the in-process cases cannot: the runtime's HTTP server and its
+ * `Request`, whose header reads cost far more on Deno.serve than on a built one.
  *
  *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>]
- *                                                       [--cases bare,legacy,2026] [--requests 2000,10000]
+ *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026] [--requests 2000,10000]
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
  * the difference, for a before/after of one change. Needs valgrind (Debian
@@ -21,10 +30,11 @@
  */
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARIES, ROOT } from "./lib/proc.ts";
+import { runDrivenServer } from "./lib/instruction_server.ts";
+import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -47,41 +57,84 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
 }
 
 const CASE = join(ROOT, "bench/lib/instruction_case.ts");
-
-function command(runtime: string, tree: string, mode: string, count: number): string[] {
-  const args = [CASE, tree, mode, String(count)];
-  return runtime === "deno"
-    ? [BINARIES.deno, "run", "-A", "--v8-flags=--single-threaded", ...args]
-    : [BINARIES.node, "--single-threaded", ...args];
+/** The HTTP cases and the bench server each one runs. */
+const SERVERS: Record<string, string> = {
+  "http-ceiling": "bench/servers/ceiling.ts",
+  "http-floor": "bench/servers/floor.ts",
+  "http-2026": "bench/servers/tether.ts",
+};
+for (const mode of cases) {
+  if (!["bare", "legacy", "2026"].includes(mode) && SERVERS[mode] === undefined) {
+    throw new Error(`--cases: unknown case ${mode}`);
+  }
 }
 
-/** Instructions executed by one run of a case, start-up included. */
-function instructions(runtime: string, tree: string, mode: string, count: number): number {
-  const run = spawnSync(
-    "valgrind",
-    [
-      "--tool=cachegrind",
-      "--cache-sim=no",
-      "--smc-check=all-non-file",
-      "--cachegrind-out-file=/dev/null",
-      ...command(runtime, tree, mode, count),
-    ],
-    { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 },
-  );
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
-  if (run.status !== 0 || refs === null) {
-    throw new Error(`${runtime} ${mode} failed (${run.status}):\n${run.stderr.slice(-2000)}`);
-  }
+const runtimeArgs = (runtime: string) =>
+  runtime === "deno"
+    ? [BINARIES.deno, "run", "-A", "--v8-flags=--single-threaded"]
+    : [BINARIES.node, "--single-threaded"];
+
+function command(runtime: string, tree: string, mode: string, count: number): string[] {
+  return [...runtimeArgs(runtime), CASE, tree, mode, String(count)];
+}
+
+const VALGRIND = [
+  "valgrind",
+  "--tool=cachegrind",
+  "--cache-sim=no",
+  "--smc-check=all-non-file",
+  "--cachegrind-out-file=/dev/null",
+];
+
+function countOf(stderr: string, what: string): number {
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
+  if (refs === null) throw new Error(`${what}: no count from valgrind:\n${stderr.slice(-2000)}`);
   return Number(refs[1].replaceAll(",", ""));
 }
 
+/** Instructions executed by one run of a case, start-up included. */
+async function instructions(
+  runtime: string,
+  tree: string,
+  mode: string,
+  count: number,
+): Promise<number> {
+  const server = SERVERS[mode];
+  if (server !== undefined) {
+    const command = [...VALGRIND, ...runtimeArgs(runtime), join(tree, server)];
+    return countOf(
+      await runDrivenServer(command, tree, allocatePort(), count),
+      `${runtime} ${mode}`,
+    );
+  }
+  const run = spawnSync(
+    VALGRIND[0],
+    [...VALGRIND.slice(1), ...command(runtime, tree, mode, count)],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    },
+  );
+  if (run.status !== 0) {
+    throw new Error(`${runtime} ${mode} failed (${run.status}):\n${run.stderr.slice(-2000)}`);
+  }
+  return countOf(run.stderr, `${runtime} ${mode}`);
+}
+
 /** Instructions per warm request: the long run minus the short one, per extra request. */
-function perRequest(runtime: string, tree: string, mode: string): number {
+async function perRequest(runtime: string, tree: string, mode: string): Promise<number> {
   // Once without valgrind: Deno transpiles and caches the TypeScript on a first run.
-  const [binary, ...args] = command(runtime, tree, mode, 10);
-  const warm = spawnSync(binary, args, { cwd: ROOT, encoding: "utf8" });
-  if (warm.status !== 0) throw new Error(`${runtime} ${mode}: ${warm.stderr.slice(-2000)}`);
-  return (instructions(runtime, tree, mode, long) - instructions(runtime, tree, mode, short)) /
+  const server = SERVERS[mode];
+  if (server !== undefined) {
+    await runDrivenServer([...runtimeArgs(runtime), join(tree, server)], tree, allocatePort(), 10);
+  } else {
+    const [binary, ...args] = command(runtime, tree, mode, 10);
+    const warm = spawnSync(binary, args, { cwd: ROOT, encoding: "utf8" });
+    if (warm.status !== 0) throw new Error(`${runtime} ${mode}: ${warm.stderr.slice(-2000)}`);
+  }
+  return (await instructions(runtime, tree, mode, long) -
+    await instructions(runtime, tree, mode, short)) /
     (long - short);
 }
 
@@ -109,20 +162,27 @@ try {
     }${baseTree === undefined ? "" : `, base ${commit(baseRef)}`}`,
   );
   for (const runtime of runtimes) {
-    let bare: number | undefined;
+    // Each case is compared with its family's reference: bare in process, the ceiling over HTTP.
+    const reference: Record<string, number> = {};
     for (const mode of cases) {
-      const now = perRequest(runtime, ROOT, mode);
-      if (mode === "bare") bare = now;
-      let row = `${runtime.padEnd(5)} ${mode.padEnd(7)} ${k(now).padStart(7)}`;
-      if (bare !== undefined && mode !== "bare") row += `  (above bare ${k(now - bare)})`;
-      if (baseTree !== undefined && mode !== "bare") {
-        const before = perRequest(runtime, baseTree, mode);
+      const http = SERVERS[mode] !== undefined;
+      const referenceMode = http ? "http-ceiling" : "bare";
+      const now = await perRequest(runtime, ROOT, mode);
+      if (mode === referenceMode) reference[mode] = now;
+      const bare = reference[referenceMode];
+      const above = http ? "above ceiling" : "above bare";
+      let row = `${runtime.padEnd(5)} ${mode.padEnd(12)} ${k(now).padStart(7)}`;
+      if (bare !== undefined && mode !== referenceMode) row += `  (${above} ${k(now - bare)})`;
+      const server = SERVERS[mode];
+      const inBase = server === undefined || existsSync(join(baseTree ?? ROOT, server));
+      if (baseTree !== undefined && mode !== referenceMode && !inBase) {
+        row += "  (the base has no such server)";
+      } else if (baseTree !== undefined && mode !== referenceMode) {
+        const before = await perRequest(runtime, baseTree, mode);
         const change = now - before;
         row += `  base ${k(before)}, change ${change > 0 ? "+" : ""}${k(change)}`;
         if (bare !== undefined) {
-          row += ` (${
-            ((100 * change) / (before - bare)).toFixed(1)
-          }% of the base's work above bare)`;
+          row += ` (${((100 * change) / (before - bare)).toFixed(1)}% of the base's work ${above})`;
         }
       }
       console.log(row);

@@ -86,7 +86,8 @@ type ServerKey =
   | "tether-sse"
   | "sdk"
   | "sdk-json"
-  | "sdk-v2";
+  | "sdk-v2"
+  | "floor";
 
 const SERVER_LABELS: Record<ServerKey, string> = {
   ceiling: "ceiling (bare fetch handler)",
@@ -96,6 +97,7 @@ const SERVER_LABELS: Record<ServerKey, string> = {
   sdk: "SDK v1 (default: SSE)",
   "sdk-json": "SDK v1 (enableJsonResponse)",
   "sdk-v2": "SDK v2 createMcpHandler (stateless)",
+  floor: "floor (the checks, one function)",
 };
 
 /** One server process of the throughput phase and the workloads it serves. */
@@ -165,6 +167,14 @@ const PLANS: readonly ProcessPlan[] = [
     entry: "sdk_v2.ts",
     args: [],
     workloads: ["steady", "progress", "init", "stateless"],
+    sessionful: false,
+  },
+  // A yardstick, not a library: the 2026-07-28 checks tether makes, written in one function.
+  {
+    server: "floor",
+    entry: "floor.ts",
+    args: [],
+    workloads: ["stateless"],
     sessionful: false,
   },
 ];
@@ -1213,6 +1223,19 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     }`;
   });
   row(
+    "(no target) stateless tools/call: the floor (the checks alone, one function) ÷ ceiling per server CPU-s; tether ÷ floor",
+    (rt) => {
+      const floor = find(rt, "stateless", "floor");
+      const ceiling = find(rt, "stateless", "ceiling");
+      const tether = find(rt, "stateless", "tether");
+      return `${fmtRatio(ratio(floor, ceiling, true))} (raw ${
+        fmtRatio(ratio(floor, ceiling))
+      }); tether ÷ floor ${fmtRatio(ratio(tether, floor, true))} per CPU-s${
+        generatorTag(rt, "stateless", ["floor", "ceiling", "tether"])
+      }`;
+    },
+  );
+  row(
     "(no target) MRTR round trip (input_required, then the retry): tether round trips/s",
     (rt) => {
       const m = find(rt, "mrtr", "tether");
@@ -1438,6 +1461,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes (the 256 KiB answer precomputed behind a per-request head; \`--mode sse\` frames it as one SSE event); **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod), a \`progress\` tool, a \`large\` tool (256 KiB text) and a \`ticker\` tool (one progress notification a second), default options; ` +
     "**SDK v1** is `@modelcontextprotocol/sdk` `WebStandardStreamableHTTPServerTransport` wired like its sessionful examples (one transport + one `McpServer` per session, session map, `onsessioninitialized`/`onclose`), defaults otherwise; " +
     "**SDK v2** is `@modelcontextprotocol/server` `createMcpHandler` with defaults (2025 traffic served statelessly: no session id, so requests to it carry none). " +
+    "**floor** (stateless workload only) is the 2026-07-28 checks tether makes (Host, Origin, Accept, Content-Type, size, UTF-8, depth, JSON-RPC shape, the version, method and name headers against the body, the zod schema) and the stateless result, written in one function: a yardstick for what the checks alone cost, not a server. " +
     "All are served the same way per runtime: `Deno.serve`, `Bun.serve`, or `@hono/node-server` on Node (examples/serve.ts).",
     `- Protocol version 2025-11-25 for every client; the same headers (Content-Type, Accept: application/json + text/event-stream, MCP-Protocol-Version, Mcp-Session-Id) for every server; unique JSON-RPC ids per request; sessions rotated across a pool of ${settings.pool} sessions created over HTTP before the run.`,
     '- CPU: "per server CPU-s" is correct responses ÷ the server process\'s utime+stime from /proc/<pid>/stat over the measured slices (all threads, GC and I/O included).',
