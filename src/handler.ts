@@ -431,7 +431,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
   }
 
-  async function route(request: Request): Promise<Response> {
+  /**
+   * The entry's guards, then the era's pipeline. Not an async function: a
+   * request that waits for nothing (no rate limit, no bus to join) goes
+   * straight to {@linkcode admit}, without a layer of its own.
+   */
+  function route(request: Request): Response | Promise<Response> {
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
@@ -440,7 +445,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     if (config.path !== null && path !== config.path) {
       return deny(404, "Not Found", undefined, "path");
     }
-    const forbidden = checkHostAndOrigin(request, originPolicy);
+    // Read once: on Deno.serve every `request.headers` read goes through the runtime's accessor.
+    const headers = request.headers;
+    const forbidden = checkHostAndOrigin(request, originPolicy, headers);
     if (forbidden !== undefined) return render(forbidden);
     // While draining, a POST may still carry replies or a cancellation for work in flight (handlePost checks).
     if (closed && !(draining && request.method === "POST")) return render(shuttingDown());
@@ -449,11 +456,23 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const missing = checkRequiredHeader(request, config.requireHeader);
       if (missing !== undefined) return render(atStep(missing, "require-header"));
     }
+    const subscribing = subscribed();
+    if (options.rateLimit !== undefined || subscribing !== undefined) {
+      return routeAfterWaits(request, headers, subscribing);
+    }
+    return admit(request, headers);
+  }
+
+  /** The rate limit and the bus subscription, either of which may be waited for; then {@linkcode admit}. */
+  async function routeAfterWaits(
+    request: Request,
+    headers: Headers,
+    subscribing: Promise<void> | undefined,
+  ): Promise<Response> {
     if (options.rateLimit !== undefined) {
       const limited = await checkRateLimit(options.rateLimit, request);
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
-    const subscribing = subscribed();
     if (subscribing !== undefined) {
       // Until this instance hears the others, it could miss a cancellation meant for its work.
       try {
@@ -463,26 +482,33 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         return render(busUnavailable());
       }
     }
-    if (concurrency === undefined) return await dispatch(request);
-    if (!concurrency.enter()) return render(atStep(concurrency.full(), "concurrency-limit"));
-    let response: Response;
-    try {
-      response = await dispatch(request);
-    } catch (error) {
-      concurrency.leave();
-      throw error;
-    }
-    return concurrency.release(response); // streamed work keeps its place until it is done
+    return await admit(request, headers);
   }
 
-  async function dispatch(request: Request): Promise<Response> {
+  /** Dispatches within the concurrency limit, when there is one. */
+  function admit(request: Request, headers: Headers): Promise<Response> {
+    if (concurrency === undefined) return dispatch(request, headers);
+    if (!concurrency.enter()) {
+      return Promise.resolve(render(atStep(concurrency.full(), "concurrency-limit")));
+    }
+    return dispatch(request, headers).then(
+      // Streamed work keeps its place until it is done.
+      (response) => concurrency.release(response),
+      (error) => {
+        concurrency.leave();
+        throw error;
+      },
+    );
+  }
+
+  async function dispatch(request: Request, headers: Headers): Promise<Response> {
     switch (request.method) {
       case "POST":
-        return render(await handlePost(request));
+        return render(await handlePost(request, headers));
       case "GET":
       case "DELETE": {
         // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
-        if (namesModernVersion(request.headers) || !config.eras.legacy) {
+        if (namesModernVersion(headers) || !config.eras.legacy) {
           return deny(405, "Method Not Allowed", { allow: "POST" }, "method");
         }
         if (events.listener !== undefined) {
@@ -521,13 +547,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     });
   }
 
-  async function handlePost(request: Request): Promise<Response | Refusal> {
-    const refused = checkPostAccept(request, config.strictAccept) ?? checkContentType(request);
+  async function handlePost(request: Request, headers: Headers): Promise<Response | Refusal> {
+    const refused = checkPostAccept(request, config.strictAccept, headers) ??
+      checkContentType(request, headers);
     if (refused !== undefined) return refused;
 
-    const body = await readBodyText(request, config.maxBodyBytes, {
-      reads: bodyReads,
-    });
+    const body = await readBodyText(request, config.maxBodyBytes, { reads: bodyReads }, headers);
     if (!body.ok) {
       if (body.failure === "too-large") {
         return refuse(413, `Payload Too Large: the limit is ${config.maxBodyBytes} bytes`, {
@@ -597,7 +622,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       : undefined;
 
     // Read once: the era's classification and both pipelines' version checks use it.
-    const versionHeader = request.headers.get("mcp-protocol-version");
+    const versionHeader = headers.get("mcp-protocol-version");
     const era = classifyPost(versionHeader, values, messages, isBatch);
     if (isRefusal(era)) return era;
     if (events.listener !== undefined) {
@@ -611,10 +636,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
     if (era === "modern") {
       if (!config.eras.modern) return withId(legacyOnly(), id);
-      const principal = await authenticate(request);
+      // Without an authenticate option there is nothing to wait for.
+      const principal = options.authenticate === undefined
+        ? ANONYMOUS_PRINCIPAL
+        : await authenticate(request);
       if (principal instanceof Response) return principal;
       return withId(
-        await serveModernMessage(modern, request, messages[0], principal, versionHeader),
+        await serveModernMessage(modern, headers, messages[0], principal, versionHeader),
         id,
       );
     }

@@ -19,7 +19,11 @@ import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
-import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type {
+  ClassifiedMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+} from "../jsonrpc/messages.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
@@ -63,45 +67,32 @@ const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], [
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
-/** Serves one modern message (a request or a notification); `versionHeader` is the request's MCP-Protocol-Version, already read. */
-export async function serveModernMessage(
+/**
+ * Serves one modern message (a request or a notification) posted with
+ * `headers`; `versionHeader` is their MCP-Protocol-Version, already read. Not
+ * an async function: a request's answer is the exchange's own promise, with
+ * no layer around it.
+ */
+export function serveModernMessage(
   deps: ModernPipelineDependencies,
-  http: Request,
+  headers: Headers,
   message: ClassifiedMessage,
   principal: Principal,
   versionHeader: string | null,
 ): Promise<Response | Refusal> {
   if (message.kind === "response") {
-    return refuse(
+    return Promise.resolve(refuse(
       400,
       "Invalid Request: JSON-RPC responses cannot be posted in this protocol version",
       { step: "modern" },
-    );
+    ));
   }
   if (message.kind === "notification") {
-    // A cancellation reaches only the same principal's requests; other notifications change nothing here.
-    const { method, params } = message.message;
-    const requestId = params?.requestId;
-    if (
-      method === "notifications/cancelled" &&
-      (typeof requestId === "string" || typeof requestId === "number")
-    ) {
-      const ownerKey = ownerKeyOf(principal);
-      if (deps.work.cancel(ownerKey, requestId) === 0 && deps.publish !== undefined) {
-        // Not running here: maybe on another instance.
-        try {
-          await deps.publish({ type: "stateless-cancel", ownerKey, requestId });
-        } catch (error) {
-          deps.onError(error);
-          return busUnavailable();
-        }
-      }
-    }
-    return new Response(null, { status: 202 });
+    return receiveNotification(deps, message.message, principal);
   }
   const request = message.message;
-  const checked = checkModernRequest(deps, http, request, versionHeader);
-  if ("status" in checked) return checked;
+  const checked = checkModernRequest(deps, headers, request, versionHeader);
+  if ("status" in checked) return Promise.resolve(checked);
   const stripped = withoutEnvelope(request);
   const params = stripped.params ?? {};
   switch (request.method) {
@@ -112,29 +103,59 @@ export async function serveModernMessage(
         deps.serverInfo,
         deps.cacheHint("server/discover", params),
       );
-      return new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), {
-        headers: JSON_HEADERS,
-      });
+      return Promise.resolve(
+        new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), {
+          headers: JSON_HEADERS,
+        }),
+      );
     }
     case "subscriptions/listen": {
       try {
-        return deps.listen.open(request.id, params);
+        return Promise.resolve(deps.listen.open(request.id, params));
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
-        return new Response(
-          JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
-          { headers: JSON_HEADERS },
+        return Promise.resolve(
+          new Response(
+            JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
+            { headers: JSON_HEADERS },
+          ),
         );
       }
     }
   }
-  return await answerModernRequest(deps, stripped, checked.envelope, principal);
+  return answerModernRequest(deps, stripped, checked.envelope, principal);
+}
+
+/** A posted notification: a cancellation reaches only the same principal's requests; others change nothing here. */
+async function receiveNotification(
+  deps: ModernPipelineDependencies,
+  notification: JsonRpcNotification,
+  principal: Principal,
+): Promise<Response | Refusal> {
+  const { method, params } = notification;
+  const requestId = params?.requestId;
+  if (
+    method === "notifications/cancelled" &&
+    (typeof requestId === "string" || typeof requestId === "number")
+  ) {
+    const ownerKey = ownerKeyOf(principal);
+    if (deps.work.cancel(ownerKey, requestId) === 0 && deps.publish !== undefined) {
+      // Not running here: maybe on another instance.
+      try {
+        await deps.publish({ type: "stateless-cancel", ownerKey, requestId });
+      } catch (error) {
+        deps.onError(error);
+        return busUnavailable();
+      }
+    }
+  }
+  return new Response(null, { status: 202 });
 }
 
 /** The era's checks, in the spec's order; the envelope when every one passes. */
 function checkModernRequest(
   deps: ModernPipelineDependencies,
-  http: Request,
+  headers: Headers,
   request: JsonRpcRequest,
   versionHeader: string | null,
 ): { envelope: ModernEnvelope } | Refusal {
@@ -148,7 +169,7 @@ function checkModernRequest(
   if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
     return mismatch("MCP-Protocol-Version does not match _meta", id);
   }
-  const methodHeader = http.headers.get("mcp-method");
+  const methodHeader = headers.get("mcp-method");
   if (methodHeader !== null && !methodHeaderMatches(methodHeader, request.method)) {
     return mismatch("Mcp-Method does not match the body", id);
   }
@@ -169,7 +190,7 @@ function checkModernRequest(
   const nameKey = NAMED_BY.get(request.method);
   if (
     nameKey !== undefined && typeof params[nameKey] === "string" &&
-    !checkNameHeader(http.headers, params[nameKey] as string).ok
+    !checkNameHeader(headers, params[nameKey] as string).ok
   ) {
     return mismatch("Mcp-Name does not match the body", id);
   }
@@ -186,7 +207,7 @@ function checkModernRequest(
       args !== null && !Array.isArray(args)
     ) {
       const result = checkParameterHeaders(
-        http.headers,
+        headers,
         parameters,
         args as Record<string, unknown>,
       );

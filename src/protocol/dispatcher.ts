@@ -137,9 +137,16 @@ export class Dispatcher {
         "tools/list",
         (params) => this.#page("tools", "tools", this.tools.list(), params),
       );
-      methods.set("tools/call", async (params, ctx, request) => {
-        return { ...await this.tools.call(params, createHandlerContext(ctx, request)) };
-      });
+      // Not async: the call's own promise, with no layer around it. The result may be the tool's
+      // own object, which nothing downstream changes (the modern encoding copies it); a
+      // CallToolResult is a plain record, TypeScript only lacks its index signature.
+      methods.set(
+        "tools/call",
+        (params, ctx, request) =>
+          this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
+            Record<string, unknown>
+          >,
+      );
     }
     if (hasResources) {
       methods.set("resources/list", async (params, ctx, request) => {

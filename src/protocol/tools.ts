@@ -175,7 +175,9 @@ export class ToolRegistry {
     }
     let output: ToolReturn;
     try {
-      output = await definition.handler(input, ctx);
+      const returned = definition.handler(input, ctx);
+      // A synchronous tool's value is taken as it is: no extra turn of the microtask queue.
+      output = isThenable(returned) ? await returned : returned;
     } catch (error) {
       return errorResult(errorMessage(error));
     }
@@ -217,4 +219,8 @@ export class ToolRegistry {
     }
     return result;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<ToolReturn> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }

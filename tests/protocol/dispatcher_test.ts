@@ -16,6 +16,7 @@ import {
   McpError,
 } from "../../mod.ts";
 import { initialize, makeHandler, rpc } from "../helpers.ts";
+import { modernRpc } from "../modern/helpers.ts";
 
 function numberedTools(count: number) {
   return Array.from(
@@ -419,6 +420,48 @@ describe("tools/call", () => {
       assert.equal((await send({})).isError, true);
       assert.equal((await send({ n: 1.5 })).isError, true);
       assert.equal((await send({ n: 1, extra: true })).isError, true);
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a tool's own result object is never changed, in either era", async () => {
+    // One object returned by every call: the 2026-07-28 encoding adds resultType and _meta to a copy.
+    const shared = { content: [{ type: "text" as const, text: "constant" }] };
+    const handler = makeHandler({
+      tools: [defineTool({ name: "constant", handler: () => shared })],
+    });
+    try {
+      const modern = await modernRpc(handler, "tools/call", { name: "constant" });
+      assert.equal(modern.message.result.resultType, "complete");
+      assert.deepEqual(modern.message.result.content, shared.content);
+      const session = await initialize(handler);
+      const legacy = (await rpc(handler, session, "tools/call", { name: "constant" })).message;
+      assert.deepEqual(legacy.result, { content: [{ type: "text", text: "constant" }] });
+      assert.deepEqual(Object.keys(shared), ["content"]);
+      assert.equal(
+        (await modernRpc(handler, "tools/call", { name: "constant" })).message.result
+          .resultType,
+        "complete",
+      );
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a tool may answer with a thenable that is not a Promise", async () => {
+    const later = {
+      then(resolve: (value: string) => void) {
+        setTimeout(() => resolve("later"), 1);
+      },
+    };
+    const handler = makeHandler({
+      tools: [defineTool({ name: "later", handler: () => later as unknown as Promise<string> })],
+    });
+    try {
+      const session = await initialize(handler);
+      const message = (await rpc(handler, session, "tools/call", { name: "later" })).message;
+      assert.deepEqual(message.result, { content: [{ type: "text", text: "later" }] });
     } finally {
       await handler.close();
     }
