@@ -2,7 +2,7 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor]
  *                                              [--workload steady|init|progress|stateless] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
@@ -49,6 +49,7 @@ const ENTRIES: Record<string, [string, string[]]> = {
   "tether-sse": ["tether.ts", ["--mode", "sse"]],
   sdk: ["sdk.ts", []],
   "sdk-json": ["sdk.ts", ["--mode", "json"]],
+  floor: ["floor.ts", []],
 };
 
 const dir = join(tmpdir(), "tether-bench-profiles");
