@@ -13,6 +13,7 @@
  */
 
 import * as z from "zod";
+import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
 import { MODERN_PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { startBenchServer } from "./common.ts";
 
@@ -26,18 +27,6 @@ const lenient = new TextDecoder();
 const JSON_HEADERS = { "content-type": "application/json" };
 
 const refused = (status: number) => new Response(null, { status });
-
-/** At most `limit` openers, so the nesting is at most `limit` (tether's shortcut; the scan is not needed here). */
-function fewOpeners(text: string, limit: number): boolean {
-  let count = 0;
-  for (let i = text.indexOf("{"); i !== -1; i = text.indexOf("{", i + 1)) {
-    if (++count > limit) return false;
-  }
-  for (let i = text.indexOf("["); i !== -1; i = text.indexOf("[", i + 1)) {
-    if (++count > limit) return false;
-  }
-  return true;
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -59,13 +48,10 @@ async function fetch(request: Request): Promise<Response> {
   const length = headers.get("content-length");
   if (length === null || Number(length) > MAX_BODY_BYTES) return refused(413);
   const text = lenient.decode(await request.arrayBuffer());
-  if (text.includes("\uFFFD") || !fewOpeners(text, MAX_DEPTH)) return refused(400);
-  let message;
-  try {
-    message = JSON.parse(text);
-  } catch {
-    return refused(400);
-  }
+  if (text.includes("\uFFFD")) return refused(400);
+  const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH); // the depth check, as tether makes it
+  if (!parsed.ok) return refused(400);
+  const message = parsed.value;
   if (!isObject(message) || message.jsonrpc !== "2.0" || typeof message.method !== "string") {
     return refused(400);
   }
