@@ -456,23 +456,20 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const missing = checkRequiredHeader(request, config.requireHeader);
       if (missing !== undefined) return render(atStep(missing, "require-header"));
     }
-    const subscribing = subscribed();
-    if (options.rateLimit !== undefined || subscribing !== undefined) {
-      return routeAfterWaits(request, headers, subscribing);
+    if (options.rateLimit !== undefined || subscribed() !== undefined) {
+      return routeAfterWaits(request, headers);
     }
     return admit(request, headers);
   }
 
-  /** The rate limit and the bus subscription, either of which may be waited for; then {@linkcode admit}. */
-  async function routeAfterWaits(
-    request: Request,
-    headers: Headers,
-    subscribing: Promise<void> | undefined,
-  ): Promise<Response> {
+  /** The rate limit, then the bus subscription, either of which may be waited for; then {@linkcode admit}. */
+  async function routeAfterWaits(request: Request, headers: Headers): Promise<Response> {
     if (options.rateLimit !== undefined) {
       const limited = await checkRateLimit(options.rateLimit, request);
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
+    // A refused request above never starts a subscription attempt.
+    const subscribing = subscribed();
     if (subscribing !== undefined) {
       // Until this instance hears the others, it could miss a cancellation meant for its work.
       try {
