@@ -165,24 +165,26 @@ try {
     // Each case is compared with its family's reference: bare in process, the ceiling over HTTP.
     const reference: Record<string, number> = {};
     for (const mode of cases) {
-      const http = SERVERS[mode] !== undefined;
-      const referenceMode = http ? "http-ceiling" : "bare";
+      const server = SERVERS[mode];
+      const referenceMode = server === undefined ? "bare" : "http-ceiling";
+      const above = server === undefined ? "above bare" : "above ceiling";
       const now = await perRequest(runtime, ROOT, mode);
       if (mode === referenceMode) reference[mode] = now;
       const bare = reference[referenceMode];
-      const above = http ? "above ceiling" : "above bare";
       let row = `${runtime.padEnd(5)} ${mode.padEnd(12)} ${k(now).padStart(7)}`;
       if (bare !== undefined && mode !== referenceMode) row += `  (${above} ${k(now - bare)})`;
-      const server = SERVERS[mode];
-      const inBase = server === undefined || existsSync(join(baseTree ?? ROOT, server));
-      if (baseTree !== undefined && mode !== referenceMode && !inBase) {
-        row += "  (the base has no such server)";
-      } else if (baseTree !== undefined && mode !== referenceMode) {
-        const before = await perRequest(runtime, baseTree, mode);
-        const change = now - before;
-        row += `  base ${k(before)}, change ${change > 0 ? "+" : ""}${k(change)}`;
-        if (bare !== undefined) {
-          row += ` (${((100 * change) / (before - bare)).toFixed(1)}% of the base's work ${above})`;
+      if (baseTree !== undefined && mode !== referenceMode) {
+        if (server !== undefined && !existsSync(join(baseTree, server))) {
+          row += "  (the base has no such server)";
+        } else {
+          const before = await perRequest(runtime, baseTree, mode);
+          const change = now - before;
+          row += `  base ${k(before)}, change ${change > 0 ? "+" : ""}${k(change)}`;
+          if (bare !== undefined) {
+            row += ` (${
+              ((100 * change) / (before - bare)).toFixed(1)
+            }% of the base's work ${above})`;
+          }
         }
       }
       console.log(row);

@@ -46,9 +46,6 @@ const tether = createMcpHandler({
   tools: [echoTool],
 });
 
-/** The bare handler: parses the body, answers the echo result's bytes. */
-const bare = bareEchoHandler;
-
 /**
  * A rough floor for a legacy tools/call: the checks it needs (Host, Origin,
  * Accept, Content-Type, size, UTF-8, depth, envelope, version, session and
@@ -120,7 +117,7 @@ type Case = {
   body: (id: number) => string;
 };
 const cases: Case[] = [
-  { name: "bare", handler: bare, headers: POST_HEADERS, body: legacyBody },
+  { name: "bare", handler: bareEchoHandler, headers: POST_HEADERS, body: legacyBody },
   { name: "tether legacy", handler: tether, headers: sessionHeaders, body: legacyBody },
   { name: "tether 2026", handler: tether, headers: modernHeaders, body: modernBody },
   { name: "inline floor", handler: floor, headers: sessionHeaders, body: legacyBody },
