@@ -465,7 +465,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   /** The rate limit, then the bus subscription, either of which may be waited for; then {@linkcode admit}. */
   async function routeAfterWaits(request: Request, headers: Headers): Promise<Response> {
     if (options.rateLimit !== undefined) {
-      const limited = await checkRateLimit(options.rateLimit, request);
+      const limited = await checkRateLimit(options.rateLimit, request, config.onError);
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
     // A refused request above never starts a subscription attempt.
