@@ -597,11 +597,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const classified = classifyMessage(value);
       if (classified === undefined) {
         const id = asObject(value)?.id;
-        // Only a valid id is echoed (a string within the size limit, or an integer): never 1.5, {} or megabytes.
-        const knownId =
-          (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id)
-            ? id as RequestId
-            : null;
+        // Only a valid id is echoed (a string within the size limit, or an integer a number holds
+        // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
+        const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) ||
+            Number.isSafeInteger(id)
+          ? id as RequestId
+          : null;
         return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", {
           id: knownId,
           step: "jsonrpc",
@@ -697,6 +698,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
    * Request ids and progress tokens are echoed in every response and progress
    * event, and kept while the request runs: bound them so a client cannot make
    * each event of a stream carry megabytes. The oversized id is not echoed.
+   * An integer beyond ±(2^53 − 1) was rounded by JSON.parse: echoing it would
+   * answer another id, and reading the exact digits costs every request (V8's
+   * reviver `context.source` is not on every runtime), so it is refused.
    */
   function checkIdSizes(messages: readonly ClassifiedMessage[]): Refusal | undefined {
     for (const { kind, message } of messages) {
