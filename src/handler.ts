@@ -332,6 +332,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         : config.cacheHints[method as keyof typeof config.cacheHints],
     work: modernWork,
     onError: config.onError,
+    onStateRefused: (reason) => events.requestStateRefused(reason),
     onDropped: (reason) => events.streamDropped(reason, "modern"),
     listen,
     discover: () => dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
@@ -711,6 +712,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           id: null,
           step: "jsonrpc",
         });
+      }
+      if (typeof id === "number" && !Number.isSafeInteger(id)) {
+        return refuse(
+          400,
+          "Invalid Request: a numeric request id must be an integer from -(2^53 - 1) to 2^53 - 1",
+          { id: null, step: "jsonrpc" },
+        );
       }
       const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
       if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {

@@ -37,7 +37,12 @@ import { SseConnection } from "../streams/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
-import type { RequestStateBinding, RequestStateCodec } from "./request_state.ts";
+import {
+  type RequestStateBinding,
+  type RequestStateCodec,
+  type RequestStateRefusalReason,
+  RequestStateTooLargeError,
+} from "./request_state.ts";
 import {
   type CacheHint,
   encodeCompleteResult,
@@ -59,6 +64,11 @@ export interface ModernExchangeDependencies {
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
   work: ModernWork;
   onError: (error: unknown) => void;
+  /**
+   * Told when a presented requestState does not open (a client's doing, not a
+   * server error: an event, so no client can fill the error log with traces).
+   */
+  onStateRefused?: (reason: RequestStateRefusalReason) => void;
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
 }
@@ -69,8 +79,17 @@ const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], 
   "uri",
 ]]);
 
-/** The one message every requestState failure answers with; the reason goes to `onError`. */
+/** The one message every requestState that does not open answers with; the reason goes to `onStateRefused`. */
 const INVALID_STATE = "Invalid or expired requestState";
+
+/** The answer to a state over `requestState.maxBytes`, presented or about to be sealed: the client can fix it. */
+function stateTooLarge(id: JsonRpcRequest["id"], limit: number): JsonRpcResponse {
+  return errorResponse(
+    id,
+    ErrorCode.InvalidParams,
+    `requestState over its limit of ${limit} bytes (requestState.maxBytes): answer with less data`,
+  );
+}
 
 /** Why a modern request's answer is an HTTP error status rather than 200. */
 function statusOf(error: JsonRpcErrorObject): number {
@@ -233,6 +252,7 @@ class ModernExchange implements RunningRequest {
       ) {
         const carried = await this.#openState(params.requestState, this.#binding(params));
         if (carried === "invalid") return errorResponse(id, ErrorCode.InvalidParams, INVALID_STATE);
+        if (typeof carried === "number") return stateTooLarge(id, carried);
         this.#round = new InputRound(
           collectAnswers(params.inputResponses, carried),
           this.envelope.clientCapabilities,
@@ -252,7 +272,14 @@ class ModernExchange implements RunningRequest {
       }
       if (round !== undefined && Object.keys(round.pending).length > 0) {
         const codec = await this.deps.requestState();
-        const requestState = await codec.seal(round.carry(), this.#binding(params));
+        let requestState: string;
+        try {
+          requestState = await codec.seal(round.carry(), this.#binding(params));
+        } catch (error) {
+          // The answers carried grew past the cap: the client's data, so a client error.
+          if (error instanceof RequestStateTooLargeError) return stateTooLarge(id, error.limit);
+          throw error;
+        }
         return {
           jsonrpc: "2.0",
           id,
@@ -299,17 +326,20 @@ class ModernExchange implements RunningRequest {
     };
   }
 
-  /** The inputs carried by `requestState`; undefined when there is none, "invalid" when it does not open. */
+  /**
+   * The inputs carried by `requestState`; undefined when there is none,
+   * "invalid" when it does not open, the limit when it is over the size cap.
+   */
   async #openState(
     token: unknown,
     binding: RequestStateBinding,
-  ): Promise<CarriedInputs | undefined | "invalid"> {
+  ): Promise<CarriedInputs | undefined | "invalid" | number> {
     if (token === undefined) return undefined;
     const codec = await this.deps.requestState();
     const opened = await codec.open(token, binding);
     if (!opened.ok) {
-      this.deps.onError(new Error(`requestState refused: ${opened.reason}`));
-      return "invalid";
+      this.deps.onStateRefused?.(opened.reason);
+      return opened.reason === "too-large" ? codec.maxBytes : "invalid";
     }
     const payload = opened.payload as CarriedInputs;
     if (typeof payload?.answers !== "object" || typeof payload?.asked !== "object") {
