@@ -640,8 +640,17 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         ? ANONYMOUS_PRINCIPAL
         : await authenticate(request);
       if (principal instanceof Response) return principal;
+      // In json mode no stream can tell that a client left: the request's signal does.
+      const connection = config.responseMode === "json" ? request.signal : undefined;
       return withId(
-        await serveModernMessage(modern, headers, messages[0], principal, versionHeader),
+        await serveModernMessage(
+          modern,
+          headers,
+          messages[0],
+          principal,
+          versionHeader,
+          connection,
+        ),
         id,
       );
     }

@@ -4,7 +4,8 @@
  * log message the request asked for) or runs longer than a moment, then an
  * SSE stream of this request's own notifications and its response. Nothing is logged for resumption and
  * nothing is kept after the answer: closing the connection IS cancellation
- * (the handler's signal aborts, late writes are dropped). Server→client
+ * (the handler's signal aborts, late writes are dropped), in `json` mode too
+ * (the POST's `request.signal` tells). Server→client
  * requests are never sent; they become `input_required` results (see
  * input_requests.ts) with a sealed `requestState`.
  * @module
@@ -96,14 +97,22 @@ function statusOf(error: JsonRpcErrorObject): number {
   return error.code === ErrorCode.MissingRequiredClientCapability ? 400 : 200;
 }
 
-/** Runs one modern request and builds its HTTP response. */
+/** What a call whose client hung up before its JSON answer returns (no one reads it). */
+const CLIENT_GONE_STATUS = 499;
+
+/**
+ * Runs one modern request and builds its HTTP response. `hangUp`
+ * (`json` mode only, where no stream can tell) is the POST's
+ * `request.signal`: when it aborts before the answer, the call is cancelled.
+ */
 export function answerModernRequest(
   deps: ModernExchangeDependencies,
   request: JsonRpcRequest,
   envelope: ModernEnvelope,
   principal: Principal,
+  hangUp?: AbortSignal,
 ): Promise<Response> {
-  return new ModernExchange(deps, request, envelope, principal).answer();
+  return new ModernExchange(deps, request, envelope, principal).answer(hangUp);
 }
 
 class ModernExchange implements RunningRequest {
@@ -170,15 +179,25 @@ class ModernExchange implements RunningRequest {
       (this.#connection === undefined || !this.#connection.ended);
   }
 
-  answer(): Promise<Response> {
+  answer(hangUp?: AbortSignal): Promise<Response> {
     const { work } = this.deps;
     work.add(this);
     return new Promise<Response>((resolve, reject) => {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#decide = resolve;
       const finished = this.#finished = this.#run();
+      // A dropped connection is a cancellation in this era: the call's signal aborts. The answer
+      // keeps the work's place (maxConcurrentRequests) until a tool that ignores its signal returns.
+      const onGone = () => {
+        this.deps.onDropped?.("client-gone");
+        this.abort("client-gone");
+        resolve(workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), finished));
+      };
+      if (hangUp?.aborted) onGone();
+      else hangUp?.addEventListener("abort", onGone, { once: true });
       if (this.deps.responseMode === "sse") this.#openStream();
       finished.then((response) => {
+        hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         const connection = this.#connection;
         if (connection !== undefined) {
@@ -188,7 +207,7 @@ class ModernExchange implements RunningRequest {
         }
         // The run finished first: its answer is one JSON body, and nothing opens a stream now.
         this.#decide = undefined;
-        if (this.aborted) return resolve(new Response(null, { status: 499 }));
+        if (this.aborted) return resolve(new Response(null, { status: CLIENT_GONE_STATUS }));
         const status = "error" in response ? statusOf(response.error) : 200;
         resolve(
           new Response(JSON.stringify(response), {
@@ -197,6 +216,7 @@ class ModernExchange implements RunningRequest {
           }),
         );
       }, (error) => {
+        hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         this.#connection?.close();
         reject(error);
