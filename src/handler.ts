@@ -66,6 +66,7 @@ import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
 import { KeepAlive } from "./streams/keep_alive.ts";
+import { afterThisTask } from "./streams/next_task.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
 import { StorageUnavailableError } from "./storage_unavailable.ts";
 import { utf8Length } from "./utf8_length.ts";
@@ -161,7 +162,8 @@ export interface McpHandler {
    * may finish for up to `graceMs`: its streams stay open, and POSTs that
    * carry only replies and notifications (an answer to `ctx.elicit`, a
    * cancellation) are still taken. Then everything still running is aborted
-   * (`ctx.signal` reason `"server-closed"`), given at most 1 s more to
+   * (`ctx.signal` reason `"server-closed"`; a sessionful call is answered at
+   * once with a -32603 error before its stream ends), given at most 1 s more to
    * return, and what still runs then is reported to `onError` (how many,
    * and each one's method and request id). Resolves within `graceMs` + 1 s,
    * even when a tool ignores its signal. Without options (or `graceMs: 0`):
@@ -860,17 +862,23 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
     bodyReads.cancelAll();
-    legacy.close(heldAtStart);
+    const abortedAt = performance.now();
+    // Sessionful calls still running are answered now with an error (the server is shutting
+    // down); a graceful close lets those answers be logged and written before the streams end.
+    legacy.inFlight.cancelAll("server-closed");
     modernWork.abortAll("server-closed");
+    if (graceful) {
+      await afterThisTask();
+      await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
+    }
+    legacy.close(heldAtStart);
     keepAlive.stop();
     const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
     if (!graceful) {
       await disposed;
     } else {
-      const [, done] = await Promise.all([
-        settledWithin(disposed, AFTER_ABORT_MS),
-        drained(AFTER_ABORT_MS),
-      ]);
+      const left = Math.max(0, AFTER_ABORT_MS - (performance.now() - abortedAt));
+      const [, done] = await Promise.all([settledWithin(disposed, left), drained(left)]);
       if (!done) config.onError(stillRunning());
     }
     if (ownsStore) await store.close();
