@@ -105,7 +105,7 @@ export {
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "./src/protocol/eras.ts";
 export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
-export type { RequestStateOptions } from "./src/modern/request_state.ts";
+export type { RequestStateOptions, RequestStateRefusalReason } from "./src/modern/request_state.ts";
 export type { HeaderParameter } from "./src/modern/param_headers.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
 export type {

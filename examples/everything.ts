@@ -41,7 +41,7 @@ import {
   type Principal,
   tokenBucket,
 } from "../mod.ts";
-import { serveHandler } from "./serve.ts";
+import { peerAddress, serveHandler } from "./serve.ts";
 
 /** The environment variables the fixture reads. */
 export type EverythingEnv = Record<string, string | undefined>;
@@ -738,7 +738,10 @@ function operatorGuards(
     ...(perMinute === undefined ? {} : {
       rateLimit: tokenBucket({
         perMinute,
-        key: (request) => request.headers.get("x-forwarded-for") ?? "shared",
+        // Keyed on what a client cannot choose: the peer address the fixture's own server saw
+        // (X-Forwarded-For is whatever the client writes; the demo's bearer token is unverified).
+        // In process (no server) every request shares one bucket.
+        key: (request) => peerAddress(request) ?? "in-process",
       }),
     }),
     ...(requireHeader === undefined ? {} : { requireHeader }),

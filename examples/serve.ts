@@ -18,6 +18,19 @@ export interface RunningServer {
 
 type Handler = ((request: Request) => Promise<Response>) & { close?: () => Promise<void> };
 
+/** The peer address each request being served came from (a WeakMap: nothing outlives its request). */
+const peers = new WeakMap<Request, string>();
+
+/**
+ * The IP address of the peer `request` came from, as this file's server saw
+ * it (Deno: `info.remoteAddr`, Bun: `server.requestIP()`, Node: the socket);
+ * undefined for a request it did not serve. Behind a proxy this is the
+ * proxy's address: see the README on keying a rate limit there.
+ */
+export function peerAddress(request: Request): string | undefined {
+  return peers.get(request);
+}
+
 interface DenoLike {
   serve(
     options: {
@@ -26,7 +39,10 @@ interface DenoLike {
       onListen?: (addr: { port: number }) => void;
       signal?: AbortSignal;
     },
-    handler: (request: Request) => Promise<Response>,
+    handler: (
+      request: Request,
+      info: { remoteAddr: { hostname?: string } },
+    ) => Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void>; addr: { port: number } };
 }
 interface BunLike {
@@ -34,7 +50,10 @@ interface BunLike {
     options: {
       port: number;
       hostname: string;
-      fetch: (request: Request) => Promise<Response>;
+      fetch: (
+        request: Request,
+        server: { requestIP(request: Request): { address: string } | null },
+      ) => Promise<Response>;
       idleTimeout?: number;
     },
   ): {
@@ -77,7 +96,8 @@ export async function serveHandler(
     const answering = new Set<Promise<Response>>();
     const server = deno.serve(
       { port, hostname, onListen: () => {}, signal: stop.signal },
-      (request) => {
+      (request, info) => {
+        if (info.remoteAddr.hostname !== undefined) peers.set(request, info.remoteAddr.hostname);
         const answer = handler(request);
         answering.add(answer);
         answer.then(() => answering.delete(answer), () => answering.delete(answer));
@@ -100,7 +120,16 @@ export async function serveHandler(
   if (runtime === "bun") {
     const bun = (globalThis as unknown as { Bun: BunLike }).Bun;
     // idleTimeout 0: SSE streams stay open between heartbeats (Bun's default would cut them at 10 s).
-    const server = bun.serve({ port, hostname, fetch: handler, idleTimeout: 0 });
+    const server = bun.serve({
+      port,
+      hostname,
+      fetch: (request, bunServer) => {
+        const address = bunServer.requestIP(request)?.address;
+        if (address !== undefined) peers.set(request, address);
+        return handler(request);
+      },
+      idleTimeout: 0,
+    });
     return {
       url: `http://${hostname}:${server.port}`,
       port: server.port,
@@ -110,7 +139,14 @@ export async function serveHandler(
       },
     };
   }
-  const server = serveOnNode(handler, { port, hostname });
+  const recording = Object.assign(
+    (request: Request, connection?: { remoteAddress: string | undefined }) => {
+      if (connection?.remoteAddress !== undefined) peers.set(request, connection.remoteAddress);
+      return handler(request);
+    },
+    { close: handler.close },
+  );
+  const server = serveOnNode(recording, { port, hostname });
   const bound = await server.ready;
   return { url: `http://${hostname}:${bound}`, port: bound, close: () => server.close() };
 }

@@ -12,6 +12,7 @@
  */
 
 import type { RefusalStep } from "./http/refusal.ts";
+import type { RequestStateRefusalReason } from "./modern/request_state.ts";
 
 /**
  * Why a session ended:
@@ -120,6 +121,15 @@ export type McpEvent =
     type: "client-request-timeout";
     /** `elicitation/create`, `sampling/createMessage` or `roots/list`. */
     method: string;
+  }
+  | {
+    /**
+     * A 2026-07-28 request presented a `requestState` that did not open (it
+     * was answered -32602). Many `bad-seal` or `unknown-key` may mean a key
+     * rotated out too early, or someone forging states.
+     */
+    type: "request-state-refused";
+    reason: RequestStateRefusalReason;
   };
 
 /**
@@ -211,6 +221,11 @@ export class Events {
   streamDropped(reason: "client-gone" | "overflow", era: "legacy" | "modern"): void {
     this.counters.streamsDropped++;
     if (this.listener !== undefined) this.emit({ type: "stream-dropped", reason, era });
+  }
+
+  /** A presented requestState did not open. */
+  requestStateRefused(reason: RequestStateRefusalReason): void {
+    if (this.listener !== undefined) this.emit({ type: "request-state-refused", reason });
   }
 
   /** A server→client request got no reply in time. */

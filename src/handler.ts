@@ -66,6 +66,7 @@ import { MemorySessionStore } from "./session/memory_session_store.ts";
 import { generateSessionId } from "./session/session_id.ts";
 import { MemoryEventLog } from "./streams/event_log.ts";
 import { KeepAlive } from "./streams/keep_alive.ts";
+import { afterThisTask } from "./streams/next_task.ts";
 import { unrefTimer } from "./streams/stream_hub.ts";
 import { StorageUnavailableError } from "./storage_unavailable.ts";
 import { utf8Length } from "./utf8_length.ts";
@@ -161,7 +162,8 @@ export interface McpHandler {
    * may finish for up to `graceMs`: its streams stay open, and POSTs that
    * carry only replies and notifications (an answer to `ctx.elicit`, a
    * cancellation) are still taken. Then everything still running is aborted
-   * (`ctx.signal` reason `"server-closed"`), given at most 1 s more to
+   * (`ctx.signal` reason `"server-closed"`; a sessionful call is answered at
+   * once with a -32603 error before its stream ends), given at most 1 s more to
    * return, and what still runs then is reported to `onError` (how many,
    * and each one's method and request id). Resolves within `graceMs` + 1 s,
    * even when a tool ignores its signal. Without options (or `graceMs: 0`):
@@ -332,6 +334,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         : config.cacheHints[method as keyof typeof config.cacheHints],
     work: modernWork,
     onError: config.onError,
+    onStateRefused: (reason) => events.requestStateRefused(reason),
     onDropped: (reason) => events.streamDropped(reason, "modern"),
     listen,
     discover: () => dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
@@ -465,7 +468,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   /** The rate limit, then the bus subscription, either of which may be waited for; then {@linkcode admit}. */
   async function routeAfterWaits(request: Request, headers: Headers): Promise<Response> {
     if (options.rateLimit !== undefined) {
-      const limited = await checkRateLimit(options.rateLimit, request);
+      const limited = await checkRateLimit(options.rateLimit, request, config.onError);
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
     // A refused request above never starts a subscription attempt.
@@ -597,11 +600,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const classified = classifyMessage(value);
       if (classified === undefined) {
         const id = asObject(value)?.id;
-        // Only a valid id is echoed (a string within the size limit, or an integer): never 1.5, {} or megabytes.
-        const knownId =
-          (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) || Number.isInteger(id)
-            ? id as RequestId
-            : null;
+        // Only a valid id is echoed (a string within the size limit, or an integer a number holds
+        // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
+        const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) ||
+            Number.isSafeInteger(id)
+          ? id as RequestId
+          : null;
         return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", {
           id: knownId,
           step: "jsonrpc",
@@ -638,8 +642,17 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         ? ANONYMOUS_PRINCIPAL
         : await authenticate(request);
       if (principal instanceof Response) return principal;
+      // In json mode no stream can tell that a client left: the request's signal does.
+      const connection = config.responseMode === "json" ? request.signal : undefined;
       return withId(
-        await serveModernMessage(modern, headers, messages[0], principal, versionHeader),
+        await serveModernMessage(
+          modern,
+          headers,
+          messages[0],
+          principal,
+          versionHeader,
+          connection,
+        ),
         id,
       );
     }
@@ -697,6 +710,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
    * Request ids and progress tokens are echoed in every response and progress
    * event, and kept while the request runs: bound them so a client cannot make
    * each event of a stream carry megabytes. The oversized id is not echoed.
+   * An integer beyond ±(2^53 − 1) was rounded by JSON.parse: echoing it would
+   * answer another id, and reading the exact digits costs every request (V8's
+   * reviver `context.source` is not on every runtime), so it is refused.
    */
   function checkIdSizes(messages: readonly ClassifiedMessage[]): Refusal | undefined {
     for (const { kind, message } of messages) {
@@ -707,6 +723,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           id: null,
           step: "jsonrpc",
         });
+      }
+      if (typeof id === "number" && !Number.isSafeInteger(id)) {
+        return refuse(
+          400,
+          "Invalid Request: a numeric request id must be an integer from -(2^53 - 1) to 2^53 - 1",
+          { id: null, step: "jsonrpc" },
+        );
       }
       const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
       if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {
@@ -839,17 +862,23 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
     bodyReads.cancelAll();
-    legacy.close(heldAtStart);
+    const abortedAt = performance.now();
+    // Sessionful calls still running are answered now with an error (the server is shutting
+    // down); a graceful close lets those answers be logged and written before the streams end.
+    legacy.inFlight.cancelAll("server-closed");
     modernWork.abortAll("server-closed");
+    if (graceful) {
+      await afterThisTask();
+      await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
+    }
+    legacy.close(heldAtStart);
     keepAlive.stop();
     const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
     if (!graceful) {
       await disposed;
     } else {
-      const [, done] = await Promise.all([
-        settledWithin(disposed, AFTER_ABORT_MS),
-        drained(AFTER_ABORT_MS),
-      ]);
+      const left = Math.max(0, AFTER_ABORT_MS - (performance.now() - abortedAt));
+      const [, done] = await Promise.all([settledWithin(disposed, left), drained(left)]);
       if (!done) config.onError(stillRunning());
     }
     if (ownsStore) await store.close();

@@ -292,3 +292,78 @@ describe("close({ graceMs })", () => {
     }
   });
 });
+
+describe("close({ graceMs }): calls still running when the grace runs out", () => {
+  /** A tool that returns when aborted (`cooperative`), or ignores its signal until `never` settles. */
+  function longTool(name: string, never: Promise<void>, cooperative: boolean) {
+    return defineTool({
+      name,
+      handler: async (_input, ctx) => {
+        if (cooperative) {
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          return "stopped";
+        }
+        await never;
+        return "never";
+      },
+    });
+  }
+
+  for (const cooperative of [true, false]) {
+    const kind = cooperative ? "that returns when aborted" : "that ignores its signal";
+    it(`a sessionful call ${kind} gets a JSON-RPC error on its stream before it ends`, async () => {
+      const never = deferred();
+      const handler = makeHandler({
+        responseMode: "sse",
+        heartbeatMs: 0,
+        tools: [longTool("long", never.promise, cooperative)],
+      });
+      try {
+        const session = await initialize(handler);
+        const response = await within(
+          handler(postRequest(
+            { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "long" } },
+            { sessionId: session.id, protocolVersion: session.protocolVersion },
+          )),
+          5_000,
+          "the stream to open",
+        );
+        const reader = response.body!.getReader();
+        await until(async () => (await handler.stats()).inFlight === 1, "the call to start");
+        const closing = handler.close({ graceMs: 50 });
+        const rest = await readSseUntil(reader, () => false, 5_000);
+        assert.equal(rest.ended, true, "the stream ended");
+        const answer = messagesOf(rest.events).find((message) => message.id === 7);
+        assert.ok(answer !== undefined, "the call was answered before its stream ended");
+        assert.equal(answer.error?.code, -32603);
+        assert.match(answer.error.message, /shutting down/);
+        await within(closing, 5_000, "close()");
+      } finally {
+        never.resolve();
+      }
+    });
+  }
+
+  it("a sessionful call answered with JSON gets a JSON-RPC error answer", async () => {
+    const never = deferred();
+    const handler = makeHandler({
+      responseMode: "json",
+      tools: [longTool("long", never.promise, false)],
+    });
+    try {
+      const session = await initialize(handler);
+      const answer = handler(postRequest(
+        { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "long" } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      await until(async () => (await handler.stats()).inFlight === 1, "the call to start");
+      const closing = handler.close({ graceMs: 50 });
+      const outcome = await readAnswer(await within(answer, 5_000, "the answer"));
+      assert.equal(outcome.message?.id, 8);
+      assert.equal(outcome.message.error?.code, -32603);
+      await within(closing, 5_000, "close()");
+    } finally {
+      never.resolve();
+    }
+  });
+});

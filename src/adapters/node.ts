@@ -8,7 +8,26 @@
 import { serve as serveWithHono } from "@hono/node-server";
 
 /**
- * Any fetch-style handler, a tether `McpHandler` included.
+ * What {@linkcode serve} knows of the connection a request came on (the
+ * second argument of a {@linkcode FetchHandler}, as Deno.serve passes
+ * `info.remoteAddr` and Bun `server.requestIP(request)`).
+ *
+ * @example
+ * ```ts
+ * import type { FetchHandler, NodeConnectionInfo } from "@tether/mcp/node";
+ * const whoAmI: FetchHandler = (_request, connection?: NodeConnectionInfo) =>
+ *   new Response(connection?.remoteAddress ?? "unknown");
+ * ```
+ */
+export interface NodeConnectionInfo {
+  /** The peer's IP address (the socket's `remoteAddress`); a proxy's, when there is one. */
+  remoteAddress: string | undefined;
+}
+
+/**
+ * Any fetch-style handler, a tether `McpHandler` included. A handler that
+ * declares a second parameter gets the connection's peer address there (a
+ * rate limiter's key: see examples/serve.ts).
  *
  * @example
  * ```ts
@@ -16,9 +35,9 @@ import { serve as serveWithHono } from "@hono/node-server";
  * const hello: FetchHandler = () => new Response("hello");
  * ```
  */
-export type FetchHandler = ((request: Request) => Response | Promise<Response>) & {
-  close?: (options?: { graceMs?: number }) => Promise<void>;
-};
+export type FetchHandler =
+  & ((request: Request, connection?: NodeConnectionInfo) => Response | Promise<Response>)
+  & { close?: (options?: { graceMs?: number }) => Promise<void> };
 
 /**
  * Options of {@linkcode serve}.
@@ -89,7 +108,11 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
   const onNode = !("Bun" in globalThis) && !("Deno" in globalThis);
   const server = serveWithHono(
     {
-      fetch: (request: Request) => handler(request),
+      // Only a handler that declares the second parameter gets it: an McpHandler pays nothing.
+      fetch: handler.length < 2
+        ? (request: Request) => handler(request)
+        : (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+          handler(request, { remoteAddress: env?.incoming?.socket?.remoteAddress }),
       port: options.port ?? 8787,
       hostname,
       overrideGlobalObjects: options.overrideGlobalObjects ?? onNode,

@@ -46,7 +46,9 @@ interface Bucket {
 }
 
 /**
- * An in-memory token bucket per key, usable as the `rateLimit` option.
+ * An in-memory token bucket per key, usable as the `rateLimit` option. Key
+ * on what a client cannot choose: the peer address, or behind one proxy of
+ * yours the right-most `X-Forwarded-For` hop (the one it appended).
  *
  * @example
  * ```ts
@@ -54,7 +56,10 @@ interface Bucket {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimit: tokenBucket({ perMinute: 120, key: (request) => request.headers.get("x-forwarded-for") ?? "local" }),
+ *   rateLimit: tokenBucket({
+ *     perMinute: 120,
+ *     key: (request) => request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "direct",
+ *   }),
  * });
  * ```
  */

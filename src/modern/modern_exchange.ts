@@ -4,7 +4,8 @@
  * log message the request asked for) or runs longer than a moment, then an
  * SSE stream of this request's own notifications and its response. Nothing is logged for resumption and
  * nothing is kept after the answer: closing the connection IS cancellation
- * (the handler's signal aborts, late writes are dropped). Server→client
+ * (the handler's signal aborts, late writes are dropped), in `json` mode too
+ * (the POST's `request.signal` tells). Server→client
  * requests are never sent; they become `input_required` results (see
  * input_requests.ts) with a sealed `requestState`.
  * @module
@@ -37,7 +38,12 @@ import { SseConnection } from "../streams/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
-import type { RequestStateBinding, RequestStateCodec } from "./request_state.ts";
+import {
+  type RequestStateBinding,
+  type RequestStateCodec,
+  type RequestStateRefusalReason,
+  RequestStateTooLargeError,
+} from "./request_state.ts";
 import {
   type CacheHint,
   encodeCompleteResult,
@@ -59,6 +65,11 @@ export interface ModernExchangeDependencies {
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
   work: ModernWork;
   onError: (error: unknown) => void;
+  /**
+   * Told when a presented requestState does not open (a client's doing, not a
+   * server error: an event, so no client can fill the error log with traces).
+   */
+  onStateRefused?: (reason: RequestStateRefusalReason) => void;
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
 }
@@ -69,22 +80,39 @@ const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], 
   "uri",
 ]]);
 
-/** The one message every requestState failure answers with; the reason goes to `onError`. */
+/** The one message every requestState that does not open answers with; the reason goes to `onStateRefused`. */
 const INVALID_STATE = "Invalid or expired requestState";
+
+/** The answer to a state over `requestState.maxBytes`, presented or about to be sealed: the client can fix it. */
+function stateTooLarge(id: JsonRpcRequest["id"], limit: number): JsonRpcResponse {
+  return errorResponse(
+    id,
+    ErrorCode.InvalidParams,
+    `requestState over its limit of ${limit} bytes (requestState.maxBytes): answer with less data`,
+  );
+}
 
 /** Why a modern request's answer is an HTTP error status rather than 200. */
 function statusOf(error: JsonRpcErrorObject): number {
   return error.code === ErrorCode.MissingRequiredClientCapability ? 400 : 200;
 }
 
-/** Runs one modern request and builds its HTTP response. */
+/** What a call whose client hung up before its JSON answer returns (no one reads it). */
+const CLIENT_GONE_STATUS = 499;
+
+/**
+ * Runs one modern request and builds its HTTP response. `hangUp`
+ * (`json` mode only, where no stream can tell) is the POST's
+ * `request.signal`: when it aborts before the answer, the call is cancelled.
+ */
 export function answerModernRequest(
   deps: ModernExchangeDependencies,
   request: JsonRpcRequest,
   envelope: ModernEnvelope,
   principal: Principal,
+  hangUp?: AbortSignal,
 ): Promise<Response> {
-  return new ModernExchange(deps, request, envelope, principal).answer();
+  return new ModernExchange(deps, request, envelope, principal).answer(hangUp);
 }
 
 class ModernExchange implements RunningRequest {
@@ -151,15 +179,25 @@ class ModernExchange implements RunningRequest {
       (this.#connection === undefined || !this.#connection.ended);
   }
 
-  answer(): Promise<Response> {
+  answer(hangUp?: AbortSignal): Promise<Response> {
     const { work } = this.deps;
     work.add(this);
     return new Promise<Response>((resolve, reject) => {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#decide = resolve;
       const finished = this.#finished = this.#run();
+      // A dropped connection is a cancellation in this era: the call's signal aborts. The answer
+      // keeps the work's place (maxConcurrentRequests) until a tool that ignores its signal returns.
+      const onGone = () => {
+        this.deps.onDropped?.("client-gone");
+        this.abort("client-gone");
+        resolve(workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), finished));
+      };
+      if (hangUp?.aborted) onGone();
+      else hangUp?.addEventListener("abort", onGone, { once: true });
       if (this.deps.responseMode === "sse") this.#openStream();
       finished.then((response) => {
+        hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         const connection = this.#connection;
         if (connection !== undefined) {
@@ -169,7 +207,7 @@ class ModernExchange implements RunningRequest {
         }
         // The run finished first: its answer is one JSON body, and nothing opens a stream now.
         this.#decide = undefined;
-        if (this.aborted) return resolve(new Response(null, { status: 499 }));
+        if (this.aborted) return resolve(new Response(null, { status: CLIENT_GONE_STATUS }));
         const status = "error" in response ? statusOf(response.error) : 200;
         resolve(
           new Response(JSON.stringify(response), {
@@ -178,6 +216,7 @@ class ModernExchange implements RunningRequest {
           }),
         );
       }, (error) => {
+        hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         this.#connection?.close();
         reject(error);
@@ -233,6 +272,7 @@ class ModernExchange implements RunningRequest {
       ) {
         const carried = await this.#openState(params.requestState, this.#binding(params));
         if (carried === "invalid") return errorResponse(id, ErrorCode.InvalidParams, INVALID_STATE);
+        if (typeof carried === "number") return stateTooLarge(id, carried);
         this.#round = new InputRound(
           collectAnswers(params.inputResponses, carried),
           this.envelope.clientCapabilities,
@@ -252,7 +292,14 @@ class ModernExchange implements RunningRequest {
       }
       if (round !== undefined && Object.keys(round.pending).length > 0) {
         const codec = await this.deps.requestState();
-        const requestState = await codec.seal(round.carry(), this.#binding(params));
+        let requestState: string;
+        try {
+          requestState = await codec.seal(round.carry(), this.#binding(params));
+        } catch (error) {
+          // The answers carried grew past the cap: the client's data, so a client error.
+          if (error instanceof RequestStateTooLargeError) return stateTooLarge(id, error.limit);
+          throw error;
+        }
         return {
           jsonrpc: "2.0",
           id,
@@ -299,17 +346,20 @@ class ModernExchange implements RunningRequest {
     };
   }
 
-  /** The inputs carried by `requestState`; undefined when there is none, "invalid" when it does not open. */
+  /**
+   * The inputs carried by `requestState`; undefined when there is none,
+   * "invalid" when it does not open, the limit when it is over the size cap.
+   */
   async #openState(
     token: unknown,
     binding: RequestStateBinding,
-  ): Promise<CarriedInputs | undefined | "invalid"> {
+  ): Promise<CarriedInputs | undefined | "invalid" | number> {
     if (token === undefined) return undefined;
     const codec = await this.deps.requestState();
     const opened = await codec.open(token, binding);
     if (!opened.ok) {
-      this.deps.onError(new Error(`requestState refused: ${opened.reason}`));
-      return "invalid";
+      this.deps.onStateRefused?.(opened.reason);
+      return opened.reason === "too-large" ? codec.maxBytes : "invalid";
     }
     const payload = opened.payload as CarriedInputs;
     if (typeof payload?.answers !== "object" || typeof payload?.asked !== "object") {

@@ -79,6 +79,7 @@ export function serveModernMessage(
   message: ClassifiedMessage,
   principal: Principal,
   versionHeader: string | null,
+  connection?: AbortSignal,
 ): Promise<Response | Refusal> {
   if (message.kind === "response") {
     return Promise.resolve(refuse(
@@ -123,7 +124,7 @@ export function serveModernMessage(
       }
     }
   }
-  return answerModernRequest(deps, stripped, checked.envelope, principal);
+  return answerModernRequest(deps, stripped, checked.envelope, principal, connection);
 }
 
 /** A posted notification: a cancellation reaches only the same principal's requests; others change nothing here. */

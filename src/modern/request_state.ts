@@ -46,13 +46,41 @@ export interface RequestStateOptions {
   now?: () => number;
 }
 
+/**
+ * Why a presented `requestState` did not open: for logs and events, never
+ * sent to the client (except `too-large`, whose limit the client must know).
+ *
+ * @example
+ * ```ts
+ * import type { RequestStateRefusalReason } from "@tether/mcp";
+ * const worthAnAlert: RequestStateRefusalReason[] = ["unknown-key", "bad-seal"];
+ * ```
+ */
+export type RequestStateRefusalReason =
+  | "malformed"
+  | "too-large"
+  | "unknown-key"
+  | "bad-seal"
+  | "expired"
+  | "binding";
+
 /** The outcome of opening a state; the reason is for logs only, never for the client. */
 export type OpenResult =
   | { ok: true; payload: unknown }
-  | {
-    ok: false;
-    reason: "malformed" | "too-large" | "unknown-key" | "bad-seal" | "expired" | "binding";
-  };
+  | { ok: false; reason: RequestStateRefusalReason };
+
+/** Thrown by {@linkcode RequestStateCodec.seal} when the token would be longer than `maxBytes`. */
+export class RequestStateTooLargeError extends RangeError {
+  /** The limit, bytes (`requestState.maxBytes`). */
+  readonly limit: number;
+
+  /** `size`: the length the token would have had, bytes. */
+  constructor(size: number, limit: number) {
+    super(`requestState would be ${size} bytes, over the ${limit} limit`);
+    this.name = "RequestStateTooLargeError";
+    this.limit = limit;
+  }
+}
 
 interface SealingKey {
   id: string;
@@ -198,7 +226,15 @@ export class RequestStateCodec {
     );
   }
 
-  /** Seals `payload` (JSON-serialisable) for the given binding. Throws a RangeError past the size cap. */
+  /** The longest state accepted or produced, bytes (base64url: one byte per character). */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /**
+   * Seals `payload` (JSON-serialisable) for the given binding. Throws a
+   * {@linkcode RequestStateTooLargeError} (a RangeError) past the size cap.
+   */
   async seal(payload: unknown, binding: RequestStateBinding): Promise<string> {
     const { id, key } = this.#keys[0];
     const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -210,9 +246,7 @@ export class RequestStateCodec {
     );
     const token = `${VERSION}.${id}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
     if (token.length > this.#maxBytes) {
-      throw new RangeError(
-        `requestState would be ${token.length} bytes, over the ${this.#maxBytes} limit`,
-      );
+      throw new RequestStateTooLargeError(token.length, this.#maxBytes);
     }
     return token;
   }

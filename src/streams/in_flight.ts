@@ -25,6 +25,12 @@ export interface InFlightHandle {
   abort(reason: AbortCause): void;
   /** Removes this registration (and only this one); call it when the handler has returned. */
   release(): void;
+  /**
+   * Called once if the request is aborted with `server-closed` (and was not
+   * aborted before): its owner answers for it at once, whether or not the
+   * handler returns.
+   */
+  onServerClosed?: () => void;
 }
 
 /**
@@ -53,6 +59,7 @@ class Entry implements InFlightHandle {
   readonly sessionKey: string;
   readonly id: RequestId;
   readonly method: string | undefined;
+  onServerClosed: (() => void) | undefined = undefined;
 
   constructor(
     registry: InFlightRegistry,
@@ -80,6 +87,7 @@ class Entry implements InFlightHandle {
     if (this.#released || this.aborted) return;
     (this.#controller ??= new AbortController()).abort(reason);
     if (reason === "abandoned") this.#registry.recordAbandoned();
+    else if (reason === "server-closed") this.onServerClosed?.();
   }
 
   release(): void {

@@ -135,6 +135,8 @@ function refusalResponse(
  * them; also how many a POST holds before its stream opens.
  */
 const MAX_UNWRITTEN = 128;
+/** The error answering a request `close()` aborted before it returned. */
+const SERVER_CLOSED = "Request aborted: the server is shutting down";
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
@@ -328,24 +330,45 @@ class Exchange implements SlowCall {
     for (const handle of this.#handles) handle.abort("abandoned");
   }
 
-  async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
+  /**
+   * Runs one request; resolves with its response (undefined when it was
+   * cancelled, abandoned or its session ended). A request still running when
+   * `close()` aborts it is answered at once with an error, on its stream or
+   * in the JSON answer, so no client is left without a response; its handler
+   * keeps its in-flight place until it returns.
+   */
+  #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
     const { inFlight } = this.deps;
     const handle = inFlight.register(this.session.id, request.id, request.method);
     if (typeof handle === "string") {
       if (--this.#remaining === 0) this.#decide?.();
-      return refusalResponse(request, handle, inFlight.maxPerSession);
+      return Promise.resolve(refusalResponse(request, handle, inFlight.maxPerSession));
     }
     this.#handles.push(handle);
-    try {
-      const response = await this.deps.dispatcher.handle(
-        request,
-        new ExchangeRequestContext(this, handle),
+    return new Promise<JsonRpcResponse | undefined>((resolve, reject) => {
+      let settled = false;
+      const settle = (response: JsonRpcResponse | undefined) => {
+        if (settled) return;
+        settled = true;
+        resolve(response);
+        if (--this.#remaining === 0) this.#decide?.();
+      };
+      handle.onServerClosed = () =>
+        settle(errorResponse(request.id, ErrorCode.InternalError, SERVER_CLOSED));
+      this.deps.dispatcher.handle(request, new ExchangeRequestContext(this, handle)).then(
+        (response) => {
+          handle.release();
+          settle(handle.aborted ? undefined : response);
+        },
+        (error) => {
+          handle.release();
+          if (settled) return; // answered for already: the handler's late failure has nowhere to go
+          settled = true;
+          reject(error);
+          if (--this.#remaining === 0) this.#decide?.();
+        },
       );
-      return handle.aborted ? undefined : response;
-    } finally {
-      handle.release();
-      if (--this.#remaining === 0) this.#decide?.();
-    }
+    });
   }
 }
 
