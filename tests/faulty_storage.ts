@@ -1,0 +1,108 @@
+/**
+ * Storage doubles that fail on cue, for the fail-closed tests: wraps a real
+ * session store, event log or message bus (the memory ones, usually) so
+ * chosen methods reject, never answer, or answer only when the test lets
+ * them (then reject). Everything not told to fail goes to the real one.
+ * Also a trap for unhandled promise rejections on Node, Bun and Deno. Not a
+ * test file itself.
+ * @module
+ */
+
+import { StorageUnavailableError } from "../mod.ts";
+
+/** How a method fails: rejects at once, never settles, or waits for {@linkcode Faults.release} and rejects. */
+export type Fault = "reject" | "hang" | "held";
+
+/** The faults of one double (or several), by method name; calls are recorded. */
+export class Faults {
+  /** Every method called through a double, in order. */
+  readonly calls: string[] = [];
+  #rules = new Map<string, { fault: Fault; times: number }>();
+  #held: (() => void)[] = [];
+
+  /** From now on, `method` fails with `fault` (for its next `times` calls). */
+  set(method: string, fault: Fault, times = Infinity): void {
+    this.#rules.set(method, { fault, times });
+  }
+
+  /** `method` (or every method) works again. */
+  clear(method?: string): void {
+    if (method === undefined) this.#rules.clear();
+    else this.#rules.delete(method);
+  }
+
+  /** How many calls are waiting in a `held` fault. */
+  get heldCount(): number {
+    return this.#held.length;
+  }
+
+  /** Rejects every call waiting in a `held` fault. */
+  release(): void {
+    for (const reject of this.#held.splice(0)) reject();
+  }
+
+  /** The failing promise for a call of `method`, or undefined to let it through. */
+  failure(method: string): Promise<never> | undefined {
+    this.calls.push(method);
+    const rule = this.#rules.get(method);
+    if (rule === undefined || rule.times <= 0) return undefined;
+    rule.times--;
+    const error = new StorageUnavailableError(`storage down (${method})`);
+    if (rule.fault === "reject") return Promise.reject(error);
+    if (rule.fault === "hang") return new Promise<never>(() => {});
+    return new Promise<never>((_, reject) => this.#held.push(() => reject(error)));
+  }
+}
+
+/**
+ * `inner`, with each method call going through `faults` first. Methods
+ * `inner` lacks stay absent (`appendMany`, `waitAfter` are optional).
+ *
+ * @example
+ * ```ts
+ * const faults = new Faults();
+ * const log = faulty(new MemoryEventLog(), faults);
+ * faults.set("open", "reject");
+ * ```
+ */
+export function faulty<T extends object>(inner: T, faults: Faults): T {
+  return new Proxy(inner, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function" || typeof property !== "string") return value;
+      return (...args: unknown[]) => faults.failure(property) ?? value.apply(target, args);
+    },
+  });
+}
+
+/** What {@linkcode trapUnhandledRejections} caught; `stop()` removes the trap. */
+export interface RejectionTrap {
+  readonly reasons: unknown[];
+  stop(): void;
+}
+
+/**
+ * Records unhandled promise rejections instead of letting them end the
+ * process: `process.on("unhandledRejection")` on Node and Bun, the
+ * `unhandledrejection` event on Deno. A test asserts `reasons` is empty.
+ */
+export function trapUnhandledRejections(): RejectionTrap {
+  const reasons: unknown[] = [];
+  const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  if (deno) {
+    const listener = (event: Event) => {
+      event.preventDefault();
+      reasons.push((event as PromiseRejectionEvent).reason);
+    };
+    globalThis.addEventListener("unhandledrejection", listener);
+    return { reasons, stop: () => globalThis.removeEventListener("unhandledrejection", listener) };
+  }
+  const listener = (reason: unknown) => void reasons.push(reason);
+  process.on("unhandledRejection", listener);
+  return { reasons, stop: () => void process.off("unhandledRejection", listener) };
+}
+
+/** Lets pending rejections surface: unhandled ones are reported after a macrotask or two. */
+export async function settleRejections(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
