@@ -46,7 +46,7 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
-import type { InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
+import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { nextTask } from "./next_task.ts";
 import type { PendingRequests } from "./pending_requests.ts";
@@ -333,7 +333,7 @@ class Exchange implements SlowCall {
     } catch {
       return this.#failClosed(runs);
     }
-    live.guardWork(() => this.#abandon());
+    live.guardWork((reason) => this.#abandon(reason));
     // Each response is queued as its handler finishes; the end is queued right after the last,
     // so it joins that message's log write when it can.
     const sent: Promise<void>[] = [];
@@ -369,9 +369,12 @@ class Exchange implements SlowCall {
     return workGoesOn(response, Promise.all(runs));
   }
 
-  /** The client is gone and did not come back within the orphan timeout: abort what still runs. */
-  #abandon(): void {
-    for (const handle of this.#handles) handle.abort("abandoned");
+  /**
+   * The client is gone and did not come back within the orphan timeout, or
+   * the stream's event log failed: abort what still runs.
+   */
+  #abandon(reason: AbortCause = "abandoned"): void {
+    for (const handle of this.#handles) handle.abort(reason);
   }
 
   async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {

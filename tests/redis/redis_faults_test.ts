@@ -181,6 +181,17 @@ describeRedis("Redis faults", () => {
     }
   });
 
+  it("a command timeout that is not a usable timer delay is refused before connecting", async () => {
+    const port = await freePort();
+    for (const commandTimeoutMs of [Number.NaN, 0, 0.5, -5, Infinity, 2 ** 31]) {
+      await assert.rejects(
+        createRedisBackend({ url: `redis://127.0.0.1:${port}` }, { commandTimeoutMs }),
+        /commandTimeoutMs must be a number from 1 to 2147483647/,
+        `commandTimeoutMs ${commandTimeoutMs}`,
+      );
+    }
+  });
+
   it("a Redis restart: 503 + Retry-After while it is down, then the sessions and the bus work again", async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "tether-redis-"));

@@ -1,18 +1,20 @@
 /**
  * Fail closed when the event log fails: a stream whose event cannot be
- * logged ends (the client reconnects and finds nothing to resume), the
- * failure reaches onError, the work behind it is aborted, and nothing stays
- * open or indexed. A failed end marker still closes the stream after the
- * final response.
+ * logged ends, after a JSON-RPC error for each request it had not answered
+ * yet; the failure reaches onError, the work behind it is aborted
+ * (`storage-unavailable`), and nothing stays open or indexed. A failed end
+ * marker still closes the stream after the final response.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type EventLog, MemoryEventLog, type Replay } from "../../mod.ts";
+import { defineTool, ErrorCode, type EventLog, MemoryEventLog, type Replay } from "../../mod.ts";
 import {
   abortReason,
   deferred,
   initialize,
   makeHandler,
+  messagesOf,
+  parseSse,
   postRequest,
   readTextUntil,
   until,
@@ -108,7 +110,18 @@ describe("the event log fails", () => {
       const rest = await readTextUntil(reader, () => false, 2_000);
       assert.equal(rest.ended, true, "the connection ends instead of staying open");
       assert.ok(!rest.text.includes('"progress":2'), "nothing unlogged is sent");
-      assert.equal(await abortReason(signal()!), "abandoned", "the work is aborted");
+      const failed = messagesOf(parseSse(rest.text)).find((message) => message.id === 1);
+      assert.equal(
+        failed?.error?.code,
+        ErrorCode.InternalError,
+        "the request gets a JSON-RPC error",
+      );
+      assert.match(failed.error.message, /storage is unreachable/);
+      assert.equal(
+        await abortReason(signal()!),
+        "storage-unavailable",
+        "the work is aborted",
+      );
       await until(async () => (await handler.stats()).inFlight === 0, "the work to return");
       assert.equal((await handler.stats()).openStreams, 0);
       assert.ok(
