@@ -1,8 +1,10 @@
 /**
  * Storage doubles that fail on cue, for the fail-closed tests: wraps a real
  * session store, event log or message bus (the memory ones, usually) so
- * chosen methods reject, never answer, or answer only when the test lets
- * them (then reject). Everything not told to fail goes to the real one.
+ * chosen methods reject at once, or wait until the test lets them go and
+ * then reject (a late failure, as after a command deadline; a store that
+ * never answers at all hangs its callers by design, so the Redis backend
+ * bounds its commands). Everything not told to fail goes to the real one.
  * Also a trap for unhandled promise rejections on Node, Bun and Deno. Not a
  * test file itself.
  * @module
@@ -10,8 +12,8 @@
 
 import { StorageUnavailableError } from "../mod.ts";
 
-/** How a method fails: rejects at once, never settles, or waits for {@linkcode Faults.release} and rejects. */
-export type Fault = "reject" | "hang" | "held";
+/** How a method fails: rejects at once, or waits for {@linkcode Faults.release} and rejects. */
+export type Fault = "reject" | "held";
 
 /** The faults of one double (or several), by method name; calls are recorded. */
 export class Faults {
@@ -49,7 +51,6 @@ export class Faults {
     rule.times--;
     const error = new StorageUnavailableError(`storage down (${method})`);
     if (rule.fault === "reject") return Promise.reject(error);
-    if (rule.fault === "hang") return new Promise<never>(() => {});
     return new Promise<never>((_, reject) => this.#held.push(() => reject(error)));
   }
 }

@@ -6,7 +6,8 @@
  * the POST answers `503` + `Retry-After` (the paused one within about
  * `commandTimeoutMs`, not when Redis wakes), the tool's signal aborts, no
  * rejection is left unhandled (it would end the process), and once Redis is
- * back the same handler serves a fresh session.
+ * back the same handler serves a fresh session and its bus reader hears
+ * another instance again.
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, it } from "node:test";
@@ -156,6 +157,34 @@ async function servesAgain(handler: McpHandler): Promise<void> {
   );
 }
 
+/** The backend's bus reader is back: a message another instance publishes arrives (retried, 10 s). */
+async function hearsOthersAgain(redis: RestartableRedis, backend: RedisBackend): Promise<void> {
+  const heard = new Set<string>();
+  const stop = await backend.bus.subscribe((message) => {
+    if (message.type === "session-ended") heard.add(message.sessionId);
+  });
+  const other = await createRedisBackend({ url: redis.url }, {
+    prefix: "open-faults:",
+    onError: () => {},
+  });
+  try {
+    let probe = 0;
+    await until(
+      async () => {
+        const id = `probe-${++probe}`;
+        await other.bus.publish({ type: "session-ended", sessionId: id }).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return heard.size > 0;
+      },
+      "the bus reader to hear another instance",
+      10_000,
+    );
+  } finally {
+    stop();
+    await other.close();
+  }
+}
+
 describeRedis("Redis fails as a sessionful call opens its stream", () => {
   let trap: RejectionTrap;
   beforeEach(() => (trap = trapUnhandledRejections()));
@@ -169,7 +198,7 @@ describeRedis("Redis fails as a sessionful call opens its stream", () => {
         control.on("error", () => {});
         await control.connect();
         const controlCommands: Control = control;
-        const { handler, signals, close } = await setup(
+        const { handler, backend, signals, close } = await setup(
           redis,
           moment,
           () => fault.cause(redis, controlCommands),
@@ -194,6 +223,7 @@ describeRedis("Redis fails as a sessionful call opens its stream", () => {
           assert.equal(await abortReason(signals[0]), "storage-unavailable");
           await fault.cure(redis, controlCommands);
           await servesAgain(handler);
+          await hearsOthersAgain(redis, backend);
           // stats() counts the sessions in Redis: read once it is back.
           const stats = await handler.stats();
           assert.equal(stats.inFlight, 0, "no work left");
