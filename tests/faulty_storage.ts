@@ -19,6 +19,8 @@ export type Fault = "reject" | "held";
 export class Faults {
   /** Every method called through a double, in order. */
   readonly calls: string[] = [];
+  /** The calls that were made to fail, in order. */
+  readonly failed: string[] = [];
   #rules = new Map<string, { fault: Fault; times: number }>();
   #held: (() => void)[] = [];
 
@@ -49,6 +51,7 @@ export class Faults {
     const rule = this.#rules.get(method);
     if (rule === undefined || rule.times <= 0) return undefined;
     rule.times--;
+    this.failed.push(method);
     const error = new StorageUnavailableError(`storage down (${method})`);
     if (rule.fault === "reject") return Promise.reject(error);
     return new Promise<never>((_, reject) => this.#held.push(() => reject(error)));
@@ -57,7 +60,8 @@ export class Faults {
 
 /**
  * `inner`, with each method call going through `faults` first. Methods
- * `inner` lacks stay absent (`appendMany`, `waitAfter` are optional).
+ * `inner` lacks stay absent, and so do those named in `without` (optional
+ * ones such as `appendMany`, to take the other code path).
  *
  * @example
  * ```ts
@@ -66,9 +70,15 @@ export class Faults {
  * faults.set("open", "reject");
  * ```
  */
-export function faulty<T extends object>(inner: T, faults: Faults): T {
+export function faulty<T extends object>(
+  inner: T,
+  faults: Faults,
+  options: { without?: readonly string[] } = {},
+): T {
+  const without = new Set(options.without);
   return new Proxy(inner, {
     get(target, property) {
+      if (typeof property === "string" && without.has(property)) return undefined;
       const value = Reflect.get(target, property, target);
       if (typeof value !== "function" || typeof property !== "string") return value;
       return (...args: unknown[]) => faults.failure(property) ?? value.apply(target, args);

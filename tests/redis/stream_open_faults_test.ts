@@ -109,6 +109,7 @@ async function setup(
     version: "1.0.0",
     onError: () => {},
     heartbeatMs: 0,
+    maxConcurrentRequests: 8,
     responseMode: moment.mode,
     sessions: { store: backend.sessionStore },
     eventLog: backend.eventLog,
@@ -228,6 +229,7 @@ describeRedis("Redis fails as a sessionful call opens its stream", () => {
           const stats = await handler.stats();
           assert.equal(stats.inFlight, 0, "no work left");
           assert.equal(stats.openStreams, 0, "no stream left");
+          assert.equal(stats.concurrentRequests, 0, "no concurrency place left");
           await settleRejections();
           assert.deepEqual(trap.reasons, [], "no unhandled rejection");
         } finally {
