@@ -231,9 +231,10 @@ export interface RequestContext {
  */
 export interface HandlerContext {
   /**
-   * Aborts when the client cancels, the session ends, the server closes, or
+   * Aborts when the client cancels, the session ends, the server closes,
    * the client's connection has been gone for `orphanTimeoutMs` without a
-   * resume (reason `"abandoned"`). Pass it to fetch, timers, DB calls.
+   * resume (reason `"abandoned"`), or the event log fails under the call's
+   * stream (reason `"storage-unavailable"`). Pass it to fetch, timers, DB calls.
    */
   readonly signal: AbortSignal;
   /** The authenticated caller. */

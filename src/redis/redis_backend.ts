@@ -6,6 +6,7 @@
 
 import { createClient, ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
+import { CommandDeadline } from "./command_deadline.ts";
 import { MAX_TIMER_MS } from "../options.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
@@ -61,6 +62,14 @@ export interface RedisBackendOptions {
   prefix?: string;
   /** How long connecting may take before it fails with a clear error, ms. Default 5,000. */
   connectTimeoutMs?: number;
+  /**
+   * How long one command may wait for Redis's answer, ms (a blocking read
+   * gets its block time on top). Past it the command fails as storage
+   * unavailable, so a paused or partitioned Redis answers requests `503` +
+   * `Retry-After` within about this long instead of hanging them.
+   * @default {2000}
+   */
+  commandTimeoutMs?: number;
   /** Options of the session store (its prefix is `prefix`). */
   sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
   /** Options of the event log (its prefix is `prefix`). */
@@ -110,7 +119,8 @@ export interface RedisBackend {
  * `{ client }`: a node-redis client of yours, connected; the backend opens
  * its blocking connections with `client.duplicate()` and never closes yours.
  * Fails with a clear error when Redis cannot be reached within
- * `connectTimeoutMs`.
+ * `connectTimeoutMs`. Every command has a deadline (`commandTimeoutMs`): a
+ * Redis that stops answering fails requests with `503`, never hangs them.
  *
  * @example
  * ```ts
@@ -132,17 +142,16 @@ export async function createRedisBackend(
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
   const prefix = options.prefix ?? "tether:";
-  const timeoutMs = options.connectTimeoutMs ?? 5_000;
-  if (!(timeoutMs >= 1) || timeoutMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `createRedisBackend option connectTimeoutMs must be a number from 1 to ${MAX_TIMER_MS}`,
-    );
-  }
+  const timeoutMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
+  const deadline = new CommandDeadline(
+    timerOption("commandTimeoutMs", options.commandTimeoutMs, 2_000),
+  );
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
   const fresh = "url" in target
     // Without the offline queue a command fails at once while Redis is away (503), never waits.
     // node-redis's default 5 s command timeout only bounds the wait to be *written* (which,
-    // offline queue off, never lasts), at the cost of a timer signal per command: off.
+    // offline queue off, never lasts), at the cost of a timer signal per command: off. The
+    // wait for the reply is bounded by `commandTimeoutMs` (command_deadline.ts).
     ? () =>
       createClient({
         url: target.url,
@@ -154,16 +163,16 @@ export async function createRedisBackend(
 
   const openConnection: OpenRedisConnection = async () => {
     const client = await connectWithin(fresh(), timeoutMs, where, onError);
-    return connectionOf(client);
+    return connectionOf(client, deadline);
   };
   const opened: RedisConnection[] = [];
   let shared: RedisCommands;
   if ("url" in target) {
     const connection = await openConnection();
     opened.push(connection);
-    shared = failingClosed(connection);
+    shared = failingClosed(deadline.wrap(connection));
   } else {
-    shared = failingClosed(target.client);
+    shared = failingClosed(deadline.wrap(target.client));
   }
 
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
@@ -183,8 +192,23 @@ export async function createRedisBackend(
   };
 }
 
-/** Reply errors that mean "not now" rather than "wrong command". */
-const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|READONLY|MISCONF|BUSY|TRYAGAIN|CLUSTERDOWN)\b/;
+/** A timer option of {@linkcode createRedisBackend}: from 1 ms to {@linkcode MAX_TIMER_MS}. */
+function timerOption(name: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (!(ms >= 1) || ms > MAX_TIMER_MS) {
+    throw new RangeError(
+      `createRedisBackend option ${name} must be a number from 1 to ${MAX_TIMER_MS}`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Reply errors that mean "not now" rather than "wrong command": a Redis
+ * loading, failing over, read-only, busy, or full (`OOM` under
+ * `maxmemory-policy noeviction`).
+ */
+const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|READONLY|MISCONF|BUSY|TRYAGAIN|CLUSTERDOWN|OOM)\b/;
 
 /**
  * `commands`, with every failure to reach Redis (closed, offline, timed out,
@@ -255,9 +279,10 @@ async function connectWithin(
   };
 }
 
-function connectionOf(client: NodeRedisLikeClient): RedisConnection {
+/** A connection of its own (blocking reads), its commands bounded by `deadline`. */
+function connectionOf(client: NodeRedisLikeClient, deadline: CommandDeadline): RedisConnection {
   return {
-    sendCommand: (args) => client.sendCommand(args),
+    sendCommand: deadline.wrap(client).sendCommand,
     close: () => {
       try {
         client.destroy();

@@ -36,8 +36,15 @@ export interface InFlightHandle {
 /**
  * The reason given to signals aborted by each cause. `abandoned`: the
  * client's connection was gone, and not resumed, for `orphanTimeoutMs`.
+ * `storage-unavailable`: the event log could not open the request's stream,
+ * so its answer could never be delivered (the POST got `503`).
  */
-export type AbortCause = "cancelled" | "abandoned" | "session-ended" | "server-closed";
+export type AbortCause =
+  | "cancelled"
+  | "abandoned"
+  | "session-ended"
+  | "server-closed"
+  | "storage-unavailable";
 
 /**
  * Why {@linkcode InFlightRegistry.register} refused a request:

@@ -46,7 +46,8 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
-import type { InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
+import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { nextTask } from "./next_task.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { SlowCall, SlowCalls } from "./slow_calls.ts";
@@ -149,6 +150,9 @@ function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
   }
 }
 
+/** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
+function ignore(): void {}
+
 function idOf(request: JsonRpcRequest): RequestId {
   return request.id;
 }
@@ -182,6 +186,8 @@ class Exchange implements SlowCall {
   #clientGone = false;
   /** The ids of the requests this POST answers (recorded with its stream). */
   #requestIds: RequestId[] = [];
+  /** Why the stream could not be opened, once that happened. */
+  #openFailure: unknown;
 
   constructor(deps: ExchangeDependencies, session: SessionRecord, principal: Principal) {
     this.deps = deps;
@@ -196,6 +202,11 @@ class Exchange implements SlowCall {
     return this.mode !== "json" && !this.answered;
   }
 
+  /**
+   * Opens the POST's stream (once). When the event log cannot open it, the
+   * failure is handled here: the work is aborted and the POST answers `503`
+   * (see `answer`); the promise still rejects, for an emit that waits on it.
+   */
   openStream(): Promise<LogicalStream> {
     this.#opening ??= this.deps.hub.openRequestStream(
       this.session.id,
@@ -211,13 +222,25 @@ class Exchange implements SlowCall {
         this.#decide?.();
         return opened.stream;
       },
+      (error) => {
+        this.#openFailure = error;
+        this.#early = [];
+        for (const handle of this.#handles) handle.abort("storage-unavailable");
+        this.#decide?.();
+        throw error;
+      },
     );
     return this.#opening;
   }
 
+  /** Opens the stream where no one waits for it: a failure is handled by `openStream`, never left unhandled. */
+  #startStream(): void {
+    this.openStream().catch(ignore);
+  }
+
   /** Still running after a moment: answer on the stream (resumable, and a gone client is noticed). */
   slow(): void {
-    if (this.canEmit) void this.openStream();
+    if (this.canEmit) this.#startStream();
   }
 
   /**
@@ -235,7 +258,7 @@ class Exchange implements SlowCall {
     if (this.#opening === undefined && !("id" in message) && this.#early.length < MAX_UNWRITTEN) {
       if (this.#early.length === 0) {
         nextTask(() => {
-          if (!this.answered && this.#early.length > 0) void this.openStream();
+          if (!this.answered && this.#early.length > 0) this.#startStream();
         });
       }
       this.#early.push(message);
@@ -265,7 +288,7 @@ class Exchange implements SlowCall {
       // ones get their stream (and its priming event id) then, so a silent
       // long-running call stays resumable.
       nextTask(() => {
-        if (!this.answered && !this.#clientGone) void this.openStream();
+        if (!this.answered && !this.#clientGone) this.#startStream();
       });
     } else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
     if (connection === undefined) await decided;
@@ -306,8 +329,13 @@ class Exchange implements SlowCall {
       }
       return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
     }
-    const live = await this.#opening;
-    live.guardWork(() => this.#abandon());
+    let live: LogicalStream;
+    try {
+      live = await this.#opening;
+    } catch {
+      return this.#failClosed(runs);
+    }
+    live.guardWork((reason) => this.#abandon(reason));
     // Each response is queued as its handler finishes; the end is queued right after the last,
     // so it joins that message's log write when it can.
     const sent: Promise<void>[] = [];
@@ -325,9 +353,30 @@ class Exchange implements SlowCall {
       : workGoesOn(this.#sse, work);
   }
 
-  /** The client is gone and did not come back within the orphan timeout: abort what still runs. */
-  #abandon(): void {
-    for (const handle of this.#handles) handle.abort("abandoned");
+  /**
+   * The event log could not open the stream, so nothing was sent yet: the
+   * POST answers `503` + `Retry-After` with a JSON-RPC error, its work is
+   * aborted already (see `openStream`) and counts until its handlers return.
+   */
+  #failClosed(runs: Promise<unknown>[]): Response {
+    this.answered = true;
+    const error = this.#openFailure;
+    this.deps.hub.reportError(error);
+    const retryAfter = error instanceof StorageUnavailableError ? error.retryAfterSeconds : 1;
+    const response = httpError(503, "Service Unavailable: session storage is unreachable", {
+      code: ErrorCode.InternalError,
+      id: this.#requestIds.length === 1 ? this.#requestIds[0] : null,
+      headers: { "retry-after": String(retryAfter) },
+    });
+    return workGoesOn(response, Promise.all(runs));
+  }
+
+  /**
+   * The client is gone and did not come back within the orphan timeout, or
+   * the stream's event log failed: abort what still runs.
+   */
+  #abandon(reason: AbortCause = "abandoned"): void {
+    for (const handle of this.#handles) handle.abort(reason);
   }
 
   /**
@@ -450,6 +499,9 @@ class ExchangeRequestContext implements RequestContext {
       ) onClientTimeout(method);
       throw error;
     });
+    // When the request cannot be sent (its stream failed to open) no one awaits the reply,
+    // whose wait then ends with the aborted work: that rejection is not left unhandled.
+    answered.catch(ignore);
     return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => answered);
   }
 
@@ -457,7 +509,7 @@ class ExchangeRequestContext implements RequestContext {
     const exchange = this.#exchange;
     // Without an event id the client could not resume, so only primed streams close early.
     if (exchange.prime && exchange.canEmit) {
-      void exchange.openStream().then((s) => s.closeConnectionAfterSent());
+      exchange.openStream().then((s) => s.closeConnectionAfterSent(), ignore);
     }
   }
 

@@ -77,6 +77,8 @@ interface Batch {
   resolve: () => void;
   /** Set by `finish()` while the batch waits: it ends the stream (one log call for both). */
   finish?: () => void;
+  /** The ids of the responses among the messages, once any. */
+  responseIds?: RequestId[];
 }
 
 /** An empty batch. */
@@ -86,11 +88,21 @@ function newBatch(): Batch {
   return { items: [], done, resolve };
 }
 
+/** The error a request gets when its stream's event log fails before its response is logged. */
+const STORAGE_FAILED =
+  "Service Unavailable: session storage is unreachable; send the request again";
+
 /** What a send to a finished stream returns. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The id of a session's listening (GET) stream. */
 export const LISTENING_STREAM_ID = "listen";
+
+/**
+ * Why the work behind a stream is given up: its connection was gone for the
+ * orphan timeout, or the event log failed.
+ */
+export type GiveUpReason = "abandoned" | "storage-unavailable";
 
 /** A resumable stream of one session. */
 export class LogicalStream {
@@ -98,6 +110,10 @@ export class LogicalStream {
   readonly sessionId: string;
   /** The stream's id, the prefix of its event ids. */
   readonly streamId: string;
+  /** The requests this stream answers (none for a listening stream). */
+  readonly requestIds: readonly RequestId[];
+  /** Keys of the requests answered so far (their responses logged and written). */
+  #answered: Set<string> | undefined;
   #hub: StreamHub;
   #connection: SseConnection | undefined;
   #tail: Promise<void> = Promise.resolve();
@@ -106,16 +122,22 @@ export class LogicalStream {
   #open: Batch | undefined;
   /** Messages sent and not yet flushed. */
   #unwritten = 0;
-  /** Called when the stream's work has had no connection for the orphan timeout. */
-  #onAbandoned: (() => void) | undefined;
+  /** Called when the stream's work has had no connection for the orphan timeout, or the log failed. */
+  #onAbandoned: ((reason: GiveUpReason) => void) | undefined;
   /** Stops the orphan clock; set while the clock runs. */
   #adopt: (() => void) | undefined;
 
   /** Use {@linkcode StreamHub} to create streams. */
-  constructor(hub: StreamHub, sessionId: string, streamId: string) {
+  constructor(
+    hub: StreamHub,
+    sessionId: string,
+    streamId: string,
+    requestIds: readonly RequestId[] = [],
+  ) {
     this.#hub = hub;
     this.sessionId = sessionId;
     this.streamId = streamId;
+    this.requestIds = requestIds;
   }
 
   /** True once the final message was sent or the stream was ended. */
@@ -147,9 +169,10 @@ export class LogicalStream {
    * Guards the work that writes to this stream: once the unfinished stream
    * has had no connection for the hub's orphan timeout, `onAbandoned` runs
    * (the caller aborts the work). A resume that attaches a connection in
-   * time stops the clock; a later loss starts it again.
+   * time stops the clock; a later loss starts it again. It also runs, with
+   * `storage-unavailable`, when the event log fails (the stream ends).
    */
-  guardWork(onAbandoned: () => void): void {
+  guardWork(onAbandoned: (reason: GiveUpReason) => void): void {
     this.#onAbandoned = onAbandoned;
     if (!this.connected) this.#startOrphanClock();
   }
@@ -158,7 +181,7 @@ export class LogicalStream {
     if (this.#finished || this.#onAbandoned === undefined || this.#adopt !== undefined) return;
     this.#adopt = this.#hub.orphans.watch(() => {
       this.#adopt = undefined;
-      if (!this.#finished) this.#onAbandoned?.();
+      if (!this.#finished) this.#onAbandoned?.("abandoned");
     });
   }
 
@@ -196,6 +219,10 @@ export class LogicalStream {
       void this.#enqueue(() => afterThisTask().then(() => this.#flush(fresh)));
     }
     batch.items.push(data);
+    if (
+      this.requestIds.length > 0 && "id" in message && message.id !== null &&
+      !("method" in message)
+    ) (batch.responseIds ??= []).push(message.id);
     this.#unwritten++;
     return batch.done;
   }
@@ -229,6 +256,10 @@ export class LogicalStream {
       if (connection !== undefined) {
         connection.writeRaw(stringifyJsonEvents(ids, items));
       }
+      if (batch.responseIds !== undefined) {
+        const answered = this.#answered ??= new Set();
+        for (const id of batch.responseIds) answered.add(requestIdKey(id));
+      }
       if (finishing) this.#stop();
     } finally {
       this.#unwritten -= items.length;
@@ -250,15 +281,25 @@ export class LogicalStream {
   /**
    * The event log failed: an event that is not logged cannot be resumed, so
    * the stream ends here rather than stay open with a gap. The failure goes
-   * to `onError`, the connection closes (the client reconnects and finds
-   * nothing to resume), the stream leaves the index, and the work behind it
-   * is aborted: its answer could never be delivered.
+   * to `onError`; each request of the stream not answered yet gets a
+   * JSON-RPC error on the connection, if one is attached (without an event
+   * id: there is nothing to resume); the connection closes, the stream
+   * leaves the index, and the work behind it is aborted
+   * (`storage-unavailable`): its answer could never be delivered.
    */
   #failClosed(error: unknown): void {
     this.#hub.reportError(error);
+    const connection = this.#connection;
+    if (connection !== undefined) {
+      for (const id of this.requestIds) {
+        if (this.#answered?.has(requestIdKey(id))) continue;
+        const failed = errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED);
+        connection.write({ data: JSON.stringify(failed) });
+      }
+    }
     const onAbandoned = this.#onAbandoned;
     this.#stop(); // the log is failing: no end marker either
-    onAbandoned?.();
+    onAbandoned?.("storage-unavailable");
   }
 
   /** Closes the HTTP connection but keeps the stream: the client can resume it. */
@@ -368,7 +409,7 @@ export class StreamHub {
   ): Promise<{ stream: LogicalStream; response: Response }> {
     const streamId = this.#nextStreamId();
     await this.eventLog.open(sessionId, streamId, { requestIds });
-    const stream = this.#register(sessionId, streamId);
+    const stream = this.#register(sessionId, streamId, requestIds);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
     return { stream, response: sseResponse(connection) };
   }
@@ -676,8 +717,12 @@ export class StreamHub {
     if (streams.size === 0) this.#streams.delete(stream.sessionId);
   }
 
-  #register(sessionId: string, streamId: string): LogicalStream {
-    const stream = new LogicalStream(this, sessionId, streamId);
+  #register(
+    sessionId: string,
+    streamId: string,
+    requestIds: readonly RequestId[] = [],
+  ): LogicalStream {
+    const stream = new LogicalStream(this, sessionId, streamId, requestIds);
     let streams = this.#streams.get(sessionId);
     if (streams === undefined) this.#streams.set(sessionId, streams = new Map());
     streams.set(streamId, stream);

@@ -17,7 +17,7 @@ import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_bac
 import { serveHandler } from "../../examples/serve.ts";
 import { deferred, until } from "../helpers.ts";
 import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
-import { describeRedis, freePort } from "./redis_server.ts";
+import { describeRedis, freePort, startRedis } from "./redis_server.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
@@ -178,6 +178,48 @@ describeRedis("Redis faults", () => {
         /connectTimeoutMs must be a number from 1 to 2147483647/,
         `connectTimeoutMs ${connectTimeoutMs}`,
       );
+    }
+  });
+
+  it("a command timeout that is not a usable timer delay is refused before connecting", async () => {
+    const port = await freePort();
+    for (const commandTimeoutMs of [Number.NaN, 0, 0.5, -5, Infinity, 2 ** 31]) {
+      await assert.rejects(
+        createRedisBackend({ url: `redis://127.0.0.1:${port}` }, { commandTimeoutMs }),
+        /commandTimeoutMs must be a number from 1 to 2147483647/,
+        `commandTimeoutMs ${commandTimeoutMs}`,
+      );
+    }
+  });
+
+  it("blocking reads longer than commandTimeoutMs are not cut short; a paused Redis is reported", async () => {
+    const redis = await startRedis();
+    const errors: unknown[] = [];
+    const options = { prefix: "deadline:", commandTimeoutMs: 100, bus: { blockMs: 1_000 } };
+    const backend = await createRedisBackend({ url: redis.url }, {
+      ...options,
+      onError: (error) => errors.push(error),
+    });
+    const other = await createRedisBackend({ url: redis.url }, { ...options, onError: () => {} });
+    try {
+      const heard: unknown[] = [];
+      const stop = await backend.bus.subscribe((message) => heard.push(message));
+      // An event-log tail blocks too (XREAD BLOCK, on a connection of its own).
+      await backend.eventLog.open("s", "t");
+      const tail = await backend.eventLog.waitAfter!("s", "t:0", { timeoutMs: 800 });
+      assert.deepEqual(tail?.events, [], "the tail waited its 800 ms and found nothing");
+      await new Promise((resolve) => setTimeout(resolve, 700)); // the bus reader blocks as well
+      assert.deepEqual(errors, [], "no blocking read failed on the 100 ms deadline");
+      await other.bus.publish({ type: "session-ended", sessionId: "probe" });
+      await until(() => heard.length === 1, "the bus reader to hear the other instance");
+      stop();
+      // Positive control: the same reads, Redis paused: the deadline (plus the block time) fires.
+      await redis.client.sendCommand(["CLIENT", "PAUSE", "2500", "ALL"]);
+      await until(() => errors.length > 0, "the paused Redis to be reported", 5_000);
+    } finally {
+      await backend.close();
+      await other.close();
+      await redis.stop();
     }
   });
 

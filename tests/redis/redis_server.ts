@@ -127,3 +127,70 @@ export async function startRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** A redis-server the test can kill and start again on the same port (no persistence). */
+export interface RestartableRedis {
+  url: string;
+  /** SIGKILLs the server (an instance loss: no goodbye to its clients). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (deadline 10 s). */
+  restart(): Promise<void>;
+  /** Stops the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
+export async function startRestartableRedis(): Promise<RestartableRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = await spawnRedis(port, url);
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  return {
+    url,
+    kill,
+    async restart() {
+      await kill();
+      child = await spawnRedis(port, url);
+    },
+    stop: kill,
+  };
+}
+
+/** Spawns redis-server on `port` and waits until it answers PING. */
+async function spawnRedis(port: number, url: string): Promise<ChildProcess> {
+  const child = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ], { stdio: "ignore" });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = createClient({ url, socket: { reconnectStrategy: false } });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      await probe.sendCommand(["PING"]);
+      probe.destroy();
+      return child;
+    } catch (error) {
+      try {
+        probe.destroy();
+      } catch { /* not connected */ }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -1,48 +1,29 @@
 /**
  * Fail closed when the event log fails: a stream whose event cannot be
- * logged ends (the client reconnects and finds nothing to resume), the
- * failure reaches onError, the work behind it is aborted, and nothing stays
- * open or indexed. A failed end marker still closes the stream after the
- * final response.
+ * logged ends, after a JSON-RPC error for each request it had not answered
+ * yet; the failure reaches onError, the work behind it is aborted
+ * (`storage-unavailable`), and nothing stays open or indexed. A failed end
+ * marker still closes the stream after the final response.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type EventLog, MemoryEventLog, type Replay } from "../../mod.ts";
+import { defineTool, ErrorCode, type EventLog, MemoryEventLog } from "../../mod.ts";
+import { Faults, faulty } from "../faulty_storage.ts";
 import {
   abortReason,
   deferred,
   initialize,
   makeHandler,
+  messagesOf,
+  parseSse,
   postRequest,
   readTextUntil,
   until,
 } from "../helpers.ts";
 
-/** A memory log whose append or complete can be made to reject. */
-class FlakyEventLog implements EventLog {
-  inner = new MemoryEventLog();
-  failAppendAfter = Infinity;
-  failComplete = false;
-  appends = 0;
-
-  open(sessionId: string, streamId: string): Promise<void> {
-    return this.inner.open(sessionId, streamId);
-  }
-  append(sessionId: string, streamId: string, data: string): Promise<string> {
-    if (++this.appends > this.failAppendAfter) return Promise.reject(new Error("event log down"));
-    return this.inner.append(sessionId, streamId, data);
-  }
-  complete(sessionId: string, streamId: string): Promise<void> {
-    return this.failComplete
-      ? Promise.reject(new Error("event log down"))
-      : this.inner.complete(sessionId, streamId);
-  }
-  replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
-    return this.inner.replayAfter(sessionId, lastEventId);
-  }
-  deleteSession(sessionId: string): Promise<void> {
-    return this.inner.deleteSession(sessionId);
-  }
+/** A memory log without `appendMany` (so each event is one `append`), whose methods fail on cue. */
+function flakyEventLog(faults: Faults): EventLog {
+  return faulty(new MemoryEventLog(), faults, { without: ["appendMany"] });
 }
 
 /** Resolves when `signal` aborts, or after `ms`. */
@@ -56,7 +37,7 @@ function stoppedOrLater(signal: AbortSignal, ms: number): Promise<void> {
   });
 }
 
-function setup(log: FlakyEventLog, errors: unknown[], keepWorking = false) {
+function setup(log: EventLog, errors: unknown[], keepWorking = false) {
   const release = deferred();
   let signal: AbortSignal | undefined;
   const handler = makeHandler({
@@ -82,9 +63,9 @@ function setup(log: FlakyEventLog, errors: unknown[], keepWorking = false) {
 
 describe("the event log fails", () => {
   it("an append that rejects ends the stream, reports, aborts the work and leaves nothing open", async () => {
-    const log = new FlakyEventLog();
+    const faults = new Faults();
     const errors: unknown[] = [];
-    const { handler, release, signal } = setup(log, errors, true);
+    const { handler, release, signal } = setup(flakyEventLog(faults), errors, true);
     try {
       const session = await initialize(handler);
       const response = await handler(postRequest(
@@ -103,16 +84,27 @@ describe("the event log fails", () => {
         1,
         "positive control: the stream is open while the log works",
       );
-      log.failAppendAfter = log.appends; // every append from now on rejects
+      faults.set("append", "reject"); // every append from now on rejects
       release.resolve();
       const rest = await readTextUntil(reader, () => false, 2_000);
       assert.equal(rest.ended, true, "the connection ends instead of staying open");
       assert.ok(!rest.text.includes('"progress":2'), "nothing unlogged is sent");
-      assert.equal(await abortReason(signal()!), "abandoned", "the work is aborted");
+      const failed = messagesOf(parseSse(rest.text)).find((message) => message.id === 1);
+      assert.equal(
+        failed?.error?.code,
+        ErrorCode.InternalError,
+        "the request gets a JSON-RPC error",
+      );
+      assert.match(failed.error.message, /storage is unreachable/);
+      assert.equal(
+        await abortReason(signal()!),
+        "storage-unavailable",
+        "the work is aborted",
+      );
       await until(async () => (await handler.stats()).inFlight === 0, "the work to return");
       assert.equal((await handler.stats()).openStreams, 0);
       assert.ok(
-        errors.some((error) => String(error).includes("event log down")),
+        errors.some((error) => String(error).includes("storage down")),
         "the failure reaches onError",
       );
     } finally {
@@ -121,10 +113,10 @@ describe("the event log fails", () => {
   });
 
   it("a complete that rejects still sends the result, closes the stream and reports", async () => {
-    const log = new FlakyEventLog();
-    log.failComplete = true;
+    const faults = new Faults();
+    faults.set("complete", "reject");
     const errors: unknown[] = [];
-    const { handler, release } = setup(log, errors);
+    const { handler, release } = setup(flakyEventLog(faults), errors);
     try {
       const session = await initialize(handler);
       release.resolve();
@@ -141,20 +133,20 @@ describe("the event log fails", () => {
       assert.equal(ended, true);
       assert.match(text, /"text":"done"/);
       await until(async () => (await handler.stats()).openStreams === 0, "the stream to close");
-      assert.ok(errors.some((error) => String(error).includes("event log down")));
+      assert.ok(errors.some((error) => String(error).includes("storage down")));
     } finally {
       await handler.close();
     }
   });
 
   it("a complete body whose appends reject still answers, without event ids, and reports", async () => {
-    const log = new FlakyEventLog();
+    const faults = new Faults();
     const errors: unknown[] = [];
-    const { handler, release } = setup(log, errors);
+    const { handler, release } = setup(flakyEventLog(faults), errors);
     try {
       const session = await initialize(handler);
       release.resolve(); // the tool finishes in the task it emits in: one complete body
-      log.failAppendAfter = log.appends;
+      faults.set("append", "reject");
       const response = await handler(postRequest(
         {
           jsonrpc: "2.0",
@@ -171,7 +163,7 @@ describe("the event log fails", () => {
       assert.match(text, /"text":"done"/, "and the result");
       assert.doesNotMatch(text, /^id:/m, "no event id: nothing was logged to resume from");
       assert.equal((await handler.stats()).openStreams, 0);
-      assert.ok(errors.some((error) => String(error).includes("event log down")));
+      assert.ok(errors.some((error) => String(error).includes("storage down")));
     } finally {
       await handler.close();
     }

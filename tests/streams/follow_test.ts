@@ -6,13 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  defineTool,
-  MemoryEventLog,
-  MemorySessionStore,
-  type Replay,
-  type WaitOptions,
-} from "../../mod.ts";
+import { defineTool, MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+import { Faults, faulty } from "../faulty_storage.ts";
 import {
   bodilessRequest,
   deferred,
@@ -24,29 +19,12 @@ import {
   until,
 } from "../helpers.ts";
 
-/** A memory log whose next `failures` waits reject, as a shared log does while it is down. */
-class FlakyLog extends MemoryEventLog {
-  failures = 0;
-  failed = 0;
-
-  override waitAfter(
-    sessionId: string,
-    lastEventId: string,
-    options: WaitOptions,
-  ): Promise<Replay | undefined> {
-    if (this.failures > 0) {
-      this.failures--;
-      this.failed++;
-      return Promise.reject(new Error("log unreachable"));
-    }
-    return super.waitAfter(sessionId, lastEventId, options);
-  }
-}
-
 describe("following a stream another instance writes", () => {
   it("B replays, then follows A live; a failing log is retried, not fatal", async () => {
     const store = new MemorySessionStore();
-    const log = new FlakyLog();
+    // B's waits fail on cue, as a shared log's do while it is down.
+    const faults = new Faults();
+    const log = faulty(new MemoryEventLog(), faults);
     const gate = deferred();
     const errors: unknown[] = [];
     const steps = defineTool({
@@ -84,7 +62,7 @@ describe("following a stream another instance writes", () => {
       await reader.cancel();
       cut.abort();
 
-      log.failures = 3; // B's first waits fail: it keeps the connection and tries again
+      faults.set("waitAfter", "reject", 3); // B's first waits fail: it keeps the connection and tries again
       const resumed = await b(bodilessRequest("GET", {
         sessionId: session.id,
         protocolVersion: session.protocolVersion,
@@ -95,7 +73,11 @@ describe("following a stream another instance writes", () => {
       const replayed = await readSseUntil(follower, (events) => messagesOf(events).length >= 1);
       assert.deepEqual(messagesOf(replayed.events).map((m) => m.params.progress), [2]);
 
-      await until(() => log.failed === 3, "the follower to retry through the failures", 5_000);
+      await until(
+        () => faults.failed.length === 3,
+        "the follower to retry through the failures",
+        5_000,
+      );
       gate.resolve();
       const live = await readSseUntil(
         follower,
@@ -107,7 +89,7 @@ describe("following a stream another instance writes", () => {
         3,
         "stepped",
       ]);
-      assert.equal(log.failed, 3);
+      assert.equal(faults.failed.length, 3);
       assert.equal(errors.length, 1, "the outage was reported once");
       const end = await readSseUntil(follower, () => false, 2_000);
       assert.equal(end.ended, true, "the follower closes when the stream ends");
