@@ -350,6 +350,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       config.maxConcurrentRequests,
       options.authenticate === undefined ? undefined : config.maxConcurrentRequestsPerPrincipal,
     );
+  /** POSTs that carry a request: they count against their principal's share of the pool once authenticated. */
+  const sharedRequests = new WeakSet<Request>();
   /** Body reads in progress: one timer for their deadline; `close()` ends them (503) so no shutdown waits on a slow sender. */
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
 
@@ -617,8 +619,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
     const oversized = checkIdSizes(messages);
     if (oversized !== undefined) return oversized;
+    const startsWork = messages.some((message) => message.kind === "request");
     // A closing handler starts nothing new; replies and notifications still reach the work in flight.
-    if (closed && messages.some((message) => message.kind === "request")) return shuttingDown();
+    if (closed && startsWork) return shuttingDown();
+    // Only requests count against a principal's share: a reply or a cancellation must reach its work.
+    if (startsWork && concurrency !== undefined) sharedRequests.add(request);
     // From here on, errors about a single request carry its id.
     const id = !isBatch && messages[0].kind === "request"
       ? (messages[0].message as JsonRpcRequest).id
@@ -740,7 +745,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         throw new TypeError("authenticate returned a principal without a string id");
       }
       // Its place in the pool now counts against its share (all anonymous callers share one).
-      const overShare = concurrency?.claim(request, ownerKeyOf(known));
+      const overShare = sharedRequests.has(request)
+        ? concurrency?.claim(request, ownerKeyOf(known))
+        : undefined;
       return overShare === undefined ? known : render(overShare, id);
     } catch (error) {
       if (error instanceof AuthenticationError) {

@@ -220,7 +220,8 @@ export interface McpHandlerOptions {
    * gateway's few) fit, while one caller holds at most 1/32 of the default
    * pool and far fewer connections than the open-file limit (Deno fails
    * near 1,010 open connections under `ulimit -n 1024`). A public server
-   * without `authenticate` should raise it: all its callers share it.
+   * without `authenticate` should raise it: all its callers share it. Per
+   * process: behind a load balancer, per instance.
    */
   maxListenStreamsPerPrincipal?: number;
   /**
@@ -239,7 +240,7 @@ export interface McpHandlerOptions {
    * run. Anonymous callers share it. Default 128: twice a session's 64. A
    * call in flight costs about 94 KB and a connection (3,000 at once took
    * 282 MB and 3,024 file descriptors), so one principal holds at most about
-   * 12 MB and 128 descriptors.
+   * 12 MB and 128 descriptors. Per process.
    */
   maxRequestsPerPrincipal?: number;
 
@@ -267,9 +268,11 @@ export interface McpHandlerOptions {
    * Places of `maxConcurrentRequests` one principal may hold; past it a
    * request of that principal is answered `429` + `Retry-After: 1` with
    * `-32004`, so one caller holding slow calls (and hanging up) cannot keep
-   * everyone else at `503`. Counted once the caller is authenticated (a
-   * body still arriving holds only its place in the pool, for at most
-   * `bodyTimeoutMs`). Anonymous callers share one share. Applies only with
+   * everyone else at `503`. Only POSTs that carry a request count, once the
+   * caller is authenticated: a reply or a cancellation always reaches its
+   * work, and a body still arriving holds only its place in the pool (for
+   * at most `bodyTimeoutMs`). Anonymous callers share one share. Per
+   * process, like the pool. Applies only with
    * `authenticate`: without it every caller is the anonymous principal, and
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
    * Default: half the pool (rounded down, at least 1), so no one principal

@@ -8,9 +8,11 @@
  * handlers return, whether or not the client is still reading
  * (work_after_response.ts). GET listening streams and 2026
  * `subscriptions/listen` streams are subscriptions, not work: they count
- * only while being set up. A request also counts against its principal's
- * share, from authentication on (the entry's guards run before anyone is
- * known), so one caller cannot hold the whole pool. Per process; it does
+ * only while being set up. A POST that carries a request also counts
+ * against its principal's share, from authentication on (the entry's
+ * guards run before anyone is known), so one caller cannot hold the whole
+ * pool; replies and cancellations never count against a share, so a
+ * principal at its share can still reach its own work. Per process; it does
  * not queue.
  * @module
  */

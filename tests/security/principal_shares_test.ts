@@ -23,7 +23,7 @@ import {
   until,
   within,
 } from "../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernNotification, modernRequest } from "../modern/helpers.ts";
 
 /** `x-user: <id>` authenticates as that user; no header (or `x-user: ""`) is anonymous. */
 function byHeader(request: Request): { id: string } | undefined {
@@ -31,8 +31,15 @@ function byHeader(request: Request): { id: string } | undefined {
   return user === null || user === "" ? undefined : { id: user };
 }
 
-/** A handler that authenticates by header, with a watched resource and a tool that holds until released. */
-function fixture(latch: Promise<void>, extra: Partial<McpHandlerOptions> = {}): McpHandler {
+/**
+ * A handler that authenticates by header, with a watched resource and a tool
+ * that holds until released (its signals go to `signals`).
+ */
+function fixture(
+  latch: Promise<void>,
+  extra: Partial<McpHandlerOptions> = {},
+  signals: AbortSignal[] = [],
+): McpHandler {
   return makeHandler({
     heartbeatMs: 0,
     authenticate: byHeader,
@@ -40,6 +47,7 @@ function fixture(latch: Promise<void>, extra: Partial<McpHandlerOptions> = {}): 
     tools: [defineTool({
       name: "hold",
       handler: async (_input, ctx) => {
+        signals.push(ctx.signal);
         await ctx.progress(1); // answered on a stream from here on
         await latch; // ignores its signal: it holds its place until released
         return "released";
@@ -59,8 +67,9 @@ function listen(user: string | undefined, notifications: Record<string, unknown>
 }
 
 /** A call of the hold tool as `user`. */
-function holdCall(user: string | undefined): Request {
+function holdCall(user: string | undefined, id?: string): Request {
   return modernRequest("tools/call", { name: "hold", arguments: {} }, {
+    id,
     meta: { progressToken: 1 },
     headers: user === undefined ? {} : { "x-user": user },
   });
@@ -292,6 +301,32 @@ describe("fair shares: maxConcurrentRequests", () => {
     } finally {
       latch.resolve();
       await handler.close();
+    }
+  });
+
+  it("a principal at its share can still cancel its own work: only requests count against it", async () => {
+    const latch = deferred();
+    const signals: AbortSignal[] = [];
+    const handler = fixture(latch.promise, { maxConcurrentRequests: 4 }, signals);
+    const streams: Response[] = [];
+    try {
+      for (const id of ["c-1", "c-2"]) {
+        const response = await handler(holdCall("alice", id));
+        assertOpen(response, `alice's call ${id}`);
+        streams.push(response);
+      }
+      const third = await send(handler, holdCall("alice"));
+      await assertShareRefused(third.response, /requests in progress/, third.id); // control
+      const cancel = await handler(
+        modernNotification("notifications/cancelled", { requestId: "c-1" }, { "x-user": "alice" }),
+      );
+      assert.equal(cancel.status, 202, "a cancellation starts no work: never refused at a share");
+      await until(() => signals[0]?.aborted === true, "alice's first call to be cancelled");
+      assert.equal(signals[0].reason, "cancelled");
+    } finally {
+      latch.resolve();
+      await handler.close();
+      await Promise.all(streams.map((response) => response.body?.cancel()));
     }
   });
 
