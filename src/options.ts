@@ -222,6 +222,7 @@ export interface McpHandlerOptions {
    * near 1,010 open connections under `ulimit -n 1024`). A public server
    * without `authenticate` should raise it: all its callers share it. Per
    * process: behind a load balancer, per instance.
+   * @default {32}
    */
   maxListenStreamsPerPrincipal?: number;
   /**
@@ -231,6 +232,7 @@ export interface McpHandlerOptions {
    * `sessions.maxSubscriptionBytes` (a listen stream holds its URIs as long
    * as it is open: 1 MB each made 1,024 streams cost 1.4 to 3.3 GB).
    * Default 32 KiB.
+   * @default {32768}
    */
   maxListenSubscriptionBytes?: number;
   /**
@@ -241,6 +243,7 @@ export interface McpHandlerOptions {
    * call in flight costs about 94 KB and a connection (3,000 at once took
    * 282 MB and 3,024 file descriptors), so one principal holds at most about
    * 12 MB and 128 descriptors. Per process.
+   * @default {128}
    */
   maxRequestsPerPrincipal?: number;
 
@@ -277,6 +280,7 @@ export interface McpHandlerOptions {
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
    * Default: half the pool (rounded down, at least 1), so no one principal
    * holds more than half.
+   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 2))}
    */
   maxConcurrentRequestsPerPrincipal?: number;
 
