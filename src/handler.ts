@@ -57,7 +57,7 @@ import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
 import { MAX_TIMER_MS, type McpHandlerOptions, resolveOptions } from "./options.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "./protocol/eras.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "./protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "./protocol/context.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
@@ -305,8 +305,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   >;
   const listen = new ListenStreams({
     maxStreams: config.maxListenStreams,
+    maxStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
     maxResourceSubscriptions: config.maxSubscriptions,
-    maxUriLength: config.maxUriBytes,
+    maxResourceSubscriptionBytes: config.maxListenSubscriptionBytes,
+    maxUriBytes: config.maxUriBytes,
     maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
     serverInfo,
@@ -319,7 +321,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     },
   });
   let codec: Promise<RequestStateCodec> | undefined;
-  const modernWork = new ModernWork();
+  const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
   const modern: ModernPipelineDependencies = {
     publish,
     dispatcher,
@@ -346,7 +348,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   let draining = false;
   const concurrency = config.maxConcurrentRequests === undefined
     ? undefined
-    : new ConcurrencyLimit(config.maxConcurrentRequests);
+    // A share protects principals from each other: without authenticate there is only one.
+    : new ConcurrencyLimit(
+      config.maxConcurrentRequests,
+      options.authenticate === undefined ? undefined : config.maxConcurrentRequestsPerPrincipal,
+    );
+  /** POSTs that carry a request: they count against their principal's share of the pool once authenticated. */
+  const sharedRequests = new WeakSet<Request>();
   /** Body reads in progress: one timer for their deadline; `close()` ends them (503) so no shutdown waits on a slow sender. */
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
 
@@ -493,9 +501,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
     return dispatch(request, headers).then(
       // Streamed work keeps its place until it is done.
-      (response) => concurrency.release(response),
+      (response) => concurrency.release(request, response),
       (error) => {
-        concurrency.leave();
+        concurrency.leave(request);
         throw error;
       },
     );
@@ -615,8 +623,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
     const oversized = checkIdSizes(messages);
     if (oversized !== undefined) return oversized;
+    const startsWork = messages.some((message) => message.kind === "request");
     // A closing handler starts nothing new; replies and notifications still reach the work in flight.
-    if (closed && messages.some((message) => message.kind === "request")) return shuttingDown();
+    if (closed && startsWork) return shuttingDown();
+    // Only requests count against a principal's share: a reply or a cancellation must reach its work.
+    if (startsWork && concurrency !== undefined) sharedRequests.add(request);
     // From here on, errors about a single request carry its id.
     const id = !isBatch && messages[0].kind === "request"
       ? (messages[0].message as JsonRpcRequest).id
@@ -640,7 +651,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       // Without an authenticate option there is nothing to wait for.
       const principal = options.authenticate === undefined
         ? ANONYMOUS_PRINCIPAL
-        : await authenticate(request);
+        : await authenticate(request, id);
       if (principal instanceof Response) return principal;
       // In json mode no stream can tell that a client left: the request's signal does.
       const connection = config.responseMode === "json" ? request.signal : undefined;
@@ -747,15 +758,20 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     return undefined;
   }
 
-  async function authenticate(request: Request): Promise<Principal | Response> {
+  /** The caller, or the response refusing it; `id` names the request a refusal answers, when known. */
+  async function authenticate(request: Request, id?: RequestId): Promise<Principal | Response> {
     if (options.authenticate === undefined) return ANONYMOUS_PRINCIPAL;
     try {
       const principal = await options.authenticate(request);
-      if (principal === undefined) return ANONYMOUS_PRINCIPAL;
-      if (typeof principal.id !== "string" || principal.id === "") {
+      const known = principal ?? ANONYMOUS_PRINCIPAL;
+      if (typeof known.id !== "string" || known.id === "") {
         throw new TypeError("authenticate returned a principal without a string id");
       }
-      return principal;
+      // Its place in the pool now counts against its share (all anonymous callers share one).
+      const overShare = sharedRequests.has(request)
+        ? concurrency?.claim(request, ownerKeyOf(known))
+        : undefined;
+      return overShare === undefined ? known : render(overShare, id);
     } catch (error) {
       if (error instanceof AuthenticationError) {
         events.refused(

@@ -211,6 +211,41 @@ export interface McpHandlerOptions {
   >;
   /** Open `subscriptions/listen` streams allowed at once (2026-07-28). Default 1,024. */
   maxListenStreams?: number;
+  /**
+   * Open `subscriptions/listen` streams one principal may hold (2026-07-28);
+   * one more is answered `429` + `Retry-After: 30` with `-32004`. Every
+   * anonymous caller is the one anonymous principal, so anonymous callers
+   * share this many and can never fill the pool for authenticated ones.
+   * Default 32: a client holds one stream, so a user's clients (or a
+   * gateway's few) fit, while one caller holds at most 1/32 of the default
+   * pool and far fewer connections than the open-file limit (Deno fails
+   * near 1,010 open connections under `ulimit -n 1024`). A public server
+   * without `authenticate` should raise it: all its callers share it. Per
+   * process: behind a load balancer, per instance.
+   * @default {32}
+   */
+  maxListenStreamsPerPrincipal?: number;
+  /**
+   * UTF-8 bytes of the resource URIs one `subscriptions/listen` request may
+   * name, all together (a URI named twice counts once); more is refused with
+   * `-32602` and opens nothing. The 2026-07-28 mirror of
+   * `sessions.maxSubscriptionBytes` (a listen stream holds its URIs as long
+   * as it is open: 1 MB each made 1,024 streams cost 1.4 to 3.3 GB).
+   * Default 32 KiB.
+   * @default {32768}
+   */
+  maxListenSubscriptionBytes?: number;
+  /**
+   * 2026-07-28 requests one principal may have in flight at once (sessionful
+   * requests are bounded per session by `sessions.maxRequestsPerSession`);
+   * one more is answered `429` + `Retry-After: 1` with `-32004` and does not
+   * run. Anonymous callers share it. Default 128: twice a session's 64. A
+   * call in flight costs about 94 KB and a connection (3,000 at once took
+   * 282 MB and 3,024 file descriptors), so one principal holds at most about
+   * 12 MB and 128 descriptors. Per process.
+   * @default {128}
+   */
+  maxRequestsPerPrincipal?: number;
 
   /**
    * A header every request must carry (e.g. `"x-mcp-client"`), or `403`. A
@@ -232,6 +267,22 @@ export interface McpHandlerOptions {
    * only while being set up. Off by default.
    */
   maxConcurrentRequests?: number;
+  /**
+   * Places of `maxConcurrentRequests` one principal may hold; past it a
+   * request of that principal is answered `429` + `Retry-After: 1` with
+   * `-32004`, so one caller holding slow calls (and hanging up) cannot keep
+   * everyone else at `503`. Only POSTs that carry a request count, once the
+   * caller is authenticated: a reply or a cancellation always reaches its
+   * work, and a body still arriving holds only its place in the pool (for
+   * at most `bodyTimeoutMs`). Anonymous callers share one share. Per
+   * process, like the pool. Applies only with
+   * `authenticate`: without it every caller is the anonymous principal, and
+   * a share would only shrink the pool. Needs `maxConcurrentRequests`.
+   * Default: half the pool (rounded down, at least 1), so no one principal
+   * holds more than half.
+   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 2))}
+   */
+  maxConcurrentRequestsPerPrincipal?: number;
 
   /**
    * Told about what happens, as structured {@linkcode McpEvent}s: sessions
@@ -282,8 +333,12 @@ export interface ResolvedOptions {
   eras: Required<EraOptions>;
   cacheHints: NonNullable<McpHandlerOptions["cacheHints"]>;
   maxListenStreams: number;
+  maxListenStreamsPerPrincipal: number;
+  maxListenSubscriptionBytes: number;
+  maxRequestsPerPrincipal: number;
   requireHeader: string | undefined;
   maxConcurrentRequests: number | undefined;
+  maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
   onError: (error: unknown) => void;
 }
@@ -362,6 +417,21 @@ function checkRequestStateOptions(requestState: McpHandlerOptions["requestState"
   }
 }
 
+/** A principal's share of the concurrency pool: by default half of it (at least 1); none without a pool. */
+function concurrencyShare(pool: number | undefined, share: number | undefined): number | undefined {
+  if (pool === undefined) {
+    if (share === undefined) return undefined;
+    throw new RangeError(
+      "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
+    );
+  }
+  return limit(
+    "maxConcurrentRequestsPerPrincipal",
+    share,
+    pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / 2)),
+  );
+}
+
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */
 export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (typeof options.name !== "string" || options.name === "") {
@@ -384,6 +454,9 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (mode !== "auto" && mode !== "json" && mode !== "sse") {
     throw new RangeError(`Unknown responseMode: ${mode}`);
   }
+  const maxConcurrentRequests = options.maxConcurrentRequests === undefined
+    ? undefined
+    : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1);
   return {
     path: options.path === undefined ? "/mcp" : options.path,
     healthPath: options.healthPath,
@@ -429,10 +502,23 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     eras,
     cacheHints,
     maxListenStreams: limit("maxListenStreams", options.maxListenStreams, 1_024),
+    maxListenStreamsPerPrincipal: limit(
+      "maxListenStreamsPerPrincipal",
+      options.maxListenStreamsPerPrincipal,
+      32,
+    ),
+    maxListenSubscriptionBytes: limit(
+      "maxListenSubscriptionBytes",
+      options.maxListenSubscriptionBytes,
+      32 * 1024,
+    ),
+    maxRequestsPerPrincipal: limit("maxRequestsPerPrincipal", options.maxRequestsPerPrincipal, 128),
     requireHeader: requiredHeaderName(options.requireHeader),
-    maxConcurrentRequests: options.maxConcurrentRequests === undefined
-      ? undefined
-      : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1),
+    maxConcurrentRequests,
+    maxConcurrentRequestsPerPrincipal: concurrencyShare(
+      maxConcurrentRequests,
+      options.maxConcurrentRequestsPerPrincipal,
+    ),
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error) => console.error("[tether]", error)),
   };

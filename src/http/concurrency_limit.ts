@@ -8,10 +8,16 @@
  * handlers return, whether or not the client is still reading
  * (work_after_response.ts). GET listening streams and 2026
  * `subscriptions/listen` streams are subscriptions, not work: they count
- * only while being set up. Per process; it does not queue.
+ * only while being set up. A POST that carries a request also counts
+ * against its principal's share, from authentication on (the entry's
+ * guards run before anyone is known), so one caller cannot hold the whole
+ * pool; replies and cancellations never count against a share, so a
+ * principal at its share can still reach its own work. Per process; it does
+ * not queue.
  * @module
  */
 
+import { PrincipalShares, shareFull } from "./principal_shares.ts";
 import { type Refusal, refuse } from "./refusal.ts";
 import { workBehind } from "./work_after_response.ts";
 
@@ -20,10 +26,16 @@ export class ConcurrencyLimit {
   /** The cap. */
   readonly max: number;
   #active = 0;
+  #shares: PrincipalShares | undefined;
+  /** The principal each request in progress counts against, once claimed. */
+  #owners = new WeakMap<Request, string>();
 
-  /** A limit of `max` requests at once. */
-  constructor(max: number) {
+  /** A limit of `max` requests at once, at most `maxPerPrincipal` of them one principal's. */
+  constructor(max: number, maxPerPrincipal?: number) {
     this.max = max;
+    this.#shares = maxPerPrincipal === undefined || maxPerPrincipal >= max
+      ? undefined
+      : new PrincipalShares(maxPerPrincipal);
   }
 
   /** Requests being handled now. */
@@ -45,17 +57,33 @@ export class ConcurrencyLimit {
     });
   }
 
-  /** Gives a place back. */
-  leave(): void {
-    this.#active--;
+  /**
+   * Counts `request`, which holds a place, against `ownerKey`'s share (once
+   * per request); the `429` when that principal holds its share already.
+   */
+  claim(request: Request, ownerKey: string): Refusal | undefined {
+    const shares = this.#shares;
+    if (shares === undefined || this.#owners.has(request)) return undefined;
+    if (!shares.take(ownerKey)) return shareFull("requests in progress", shares.max, 1);
+    this.#owners.set(request, ownerKey);
+    return undefined;
   }
 
-  /** Gives the place back once the work behind `response` is done: at once when there is none. */
-  release(response: Response): Response {
+  /** Gives `request`'s place back, and its principal's share. */
+  leave(request: Request): void {
+    this.#active--;
+    const owner = this.#owners.get(request);
+    if (owner === undefined) return;
+    this.#owners.delete(request);
+    this.#shares!.give(owner);
+  }
+
+  /** Gives `request`'s place back once the work behind `response` is done: at once when there is none. */
+  release(request: Request, response: Response): Response {
     const work = workBehind(response);
-    if (work === undefined) this.leave();
+    if (work === undefined) this.leave(request);
     else {
-      const leave = () => this.leave();
+      const leave = () => this.leave(request);
       work.then(leave, leave);
     }
     return response;

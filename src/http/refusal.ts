@@ -14,7 +14,8 @@ import { httpError } from "./error_response.ts";
  * The step of the pipeline that turned a request away, as `onEvent` reports
  * it: the entry's guards in their order (`path`, `host-origin`, `closing`,
  * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
- * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, the
+ * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, a
+ * caller at its share of a pool (`principal-share`: 429), the
  * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
  * 2026-07-28 pipeline's checks (`modern`), a shared bus or store that
  * cannot be reached (`bus`, `storage`: 503), and `other` for a refusal that
@@ -41,6 +42,7 @@ export type RefusalStep =
   | "jsonrpc"
   | "era"
   | "authenticate"
+  | "principal-share"
   | "protocol-version"
   | "session"
   | "session-cap"

@@ -28,7 +28,11 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   /** MCP: a server→client request failed (timeout, undeclared capability, client error). */
   RequestFailed: -32003,
-  /** tether: the session has `sessions.maxRequestsPerSession` requests in flight; retry when one has finished. */
+  /**
+   * tether: the session has `sessions.maxRequestsPerSession` requests in
+   * flight, or the caller holds its per-principal share (listen streams,
+   * 2026-07-28 requests, `maxConcurrentRequests`); retry when one has finished.
+   */
   TooManyRequests: -32004,
   /** MCP 2026-07-28: a routing header is missing or disagrees with the body. */
   HeaderMismatch: -32020,

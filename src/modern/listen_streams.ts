@@ -5,17 +5,25 @@
  * (requested and advertised), then carries only those notifications, each
  * tagged with the listen request's id. The server ends a stream gracefully
  * with the listen request's result; the client ends it by closing it. The
- * number of open listen streams is bounded. Scope: this process.
+ * open streams are bounded in number, in all and per principal (anonymous
+ * callers are one principal), and one stream's URIs in bytes. Scope: this
+ * process.
  * @module
  */
 
-import { SSE_HEADERS } from "../http/sse.ts";
+import { PrincipalShares, shareFull } from "../http/principal_shares.ts";
+import type { Refusal } from "../http/refusal.ts";
+import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../streams/keep_alive.ts";
 import { SseConnection } from "../streams/sse_connection.ts";
+import { utf8Length } from "../utf8_length.ts";
 import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
+
+/** `Retry-After` of a principal at its listen share: a place frees only when one of its streams closes. */
+const LISTEN_RETRY_AFTER_SECONDS = 30;
 
 /** The `_meta` key carrying the listen request's id on every message of its stream. */
 export const SUBSCRIPTION_ID_META_KEY = "io.modelcontextprotocol/subscriptionId";
@@ -40,10 +48,14 @@ export interface ListenSupport {
 export interface ListenStreamsOptions {
   /** Open listen streams allowed at once. */
   maxStreams: number;
+  /** Open listen streams one principal (by owner key) may hold. */
+  maxStreamsPerPrincipal: number;
   /** Resource URIs one listen request may name. */
   maxResourceSubscriptions: number;
-  /** Longest URI, UTF-16 units. */
-  maxUriLength: number;
+  /** UTF-8 bytes of the distinct URIs one listen request may name, all together. */
+  maxResourceSubscriptionBytes: number;
+  /** Longest URI, UTF-8 bytes. */
+  maxUriBytes: number;
   /** Bytes one connection may queue for a slow reader before it is dropped. */
   maxBufferedBytes: number;
   keepAlive: KeepAlive;
@@ -71,14 +83,30 @@ class ListenStream {
   }
 
   send(notification: JsonRpcNotification): boolean {
+    return this.connection.write({ data: this.#tagged(notification) });
+  }
+
+  /**
+   * Sends the acknowledgement as backlog: the reader cannot have read
+   * anything yet, and the listen's own filter bounds it, so it is not held
+   * against the slow-reader bound (a large one would drop the stream at once).
+   */
+  acknowledge(): void {
+    const data = this.#tagged({
+      jsonrpc: "2.0",
+      method: "notifications/subscriptions/acknowledged",
+      params: { notifications: this.filter },
+    });
+    this.connection.writeBacklog(stringifySseMessage({ data }));
+  }
+
+  #tagged(notification: JsonRpcNotification): string {
     const params = { ...notification.params };
     const meta = typeof params._meta === "object" && params._meta !== null
       ? params._meta as Record<string, unknown>
       : {};
     params._meta = { ...meta, [SUBSCRIPTION_ID_META_KEY]: this.id };
-    return this.connection.write({
-      data: JSON.stringify({ jsonrpc: "2.0", method: notification.method, params }),
-    });
+    return JSON.stringify({ jsonrpc: "2.0", method: notification.method, params });
   }
 }
 
@@ -86,10 +114,12 @@ class ListenStream {
 export class ListenStreams {
   #streams = new Set<ListenStream>();
   #options: ListenStreamsOptions;
+  #shares: PrincipalShares;
 
   /** Creates an empty set with its bounds. */
   constructor(options: ListenStreamsOptions) {
     this.#options = options;
+    this.#shares = new PrincipalShares(options.maxStreamsPerPrincipal);
   }
 
   /** Open listen streams. */
@@ -98,30 +128,36 @@ export class ListenStreams {
   }
 
   /**
-   * Opens a listen stream for request `id`. Throws `-32602` for a malformed
-   * filter and `-32603` when the bound is reached (the caller answers in-band).
+   * Opens a listen stream for request `id` of the principal `ownerKey`.
+   * Throws `-32602` for a malformed or oversized filter and `-32603` when
+   * the pool is full (the caller answers in-band); returns the `429` when
+   * the principal holds its share.
    */
-  open(id: RequestId, params: Record<string, unknown>): Response {
+  open(id: RequestId, params: Record<string, unknown>, ownerKey: string): Response | Refusal {
     const requested = this.#readFilter(params.notifications);
+    if (this.#shares.held(ownerKey) >= this.#shares.max) {
+      return {
+        ...shareFull("open listen streams", this.#shares.max, LISTEN_RETRY_AFTER_SECONDS),
+        id,
+      };
+    }
     if (this.#streams.size >= this.#options.maxStreams) {
       throw new McpError(ErrorCode.InternalError, "Subscription limit reached");
     }
+    this.#shares.take(ownerKey);
     const honoured = this.#honour(requested);
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
         this.#streams.delete(stream);
+        this.#shares.give(ownerKey);
         this.#options.keepAlive.remove(connection);
         if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     const stream = new ListenStream(id, honoured, connection);
     this.#streams.add(stream);
-    stream.send({
-      jsonrpc: "2.0",
-      method: "notifications/subscriptions/acknowledged",
-      params: { notifications: honoured },
-    });
+    stream.acknowledge();
     this.#options.keepAlive.add(connection);
     return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
   }
@@ -183,20 +219,47 @@ export class ListenStreams {
       filter[key] = raw[key] as boolean;
     }
     if (Object.hasOwn(raw, "resourceSubscriptions")) {
-      const uris = raw.resourceSubscriptions;
-      const { maxResourceSubscriptions, maxUriLength } = this.#options;
-      if (
-        !Array.isArray(uris) || uris.length > maxResourceSubscriptions ||
-        !uris.every((u) => typeof u === "string" && u.length <= maxUriLength)
-      ) {
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`,
-        );
-      }
-      filter.resourceSubscriptions = [...new Set(uris as string[])];
+      filter.resourceSubscriptions = this.#readUris(raw.resourceSubscriptions);
     }
     return filter;
+  }
+
+  /**
+   * The distinct URIs of a listen request, within the count, each within
+   * `maxUriBytes` and all together within `maxResourceSubscriptionBytes`
+   * (UTF-8, as `sessions.maxSubscriptionBytes` counts a session's).
+   */
+  #readUris(uris: unknown): string[] {
+    const { maxResourceSubscriptions, maxUriBytes, maxResourceSubscriptionBytes } = this.#options;
+    if (
+      !Array.isArray(uris) || uris.length > maxResourceSubscriptions ||
+      !uris.every((u) => typeof u === "string")
+    ) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`,
+      );
+    }
+    const distinct = [...new Set(uris as string[])];
+    let bytes = 0;
+    for (const uri of distinct) {
+      // The UTF-16 length is a lower bound: a huge URI is refused without encoding it.
+      const length = uri.length > maxUriBytes ? uri.length : utf8Length(uri);
+      if (length > maxUriBytes) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `notifications.resourceSubscriptions: a URI is longer than ${maxUriBytes} bytes`,
+        );
+      }
+      bytes += length;
+      if (bytes > maxResourceSubscriptionBytes) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `notifications.resourceSubscriptions would exceed ${maxResourceSubscriptionBytes} bytes`,
+        );
+      }
+    }
+    return distinct;
   }
 
   #honour(requested: ListenFilter): ListenFilter {

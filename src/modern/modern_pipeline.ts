@@ -10,11 +10,13 @@
  *   Mcp-Param-* (-32020) → dispatch
  *
  * then answers `server/discover` and `subscriptions/listen` itself and hands
- * everything else to the exchange. No session is looked at or created:
+ * everything else to the exchange, unless its principal has its share of
+ * requests in flight already (429). No session is looked at or created:
  * `Mcp-Session-Id` and `Last-Event-ID` are ignored.
  * @module
  */
 
+import { shareFull } from "../http/principal_shares.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
@@ -112,7 +114,7 @@ export function serveModernMessage(
     }
     case "subscriptions/listen": {
       try {
-        return Promise.resolve(deps.listen.open(request.id, params));
+        return Promise.resolve(deps.listen.open(request.id, params, ownerKeyOf(principal)));
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
         return Promise.resolve(
@@ -123,6 +125,13 @@ export function serveModernMessage(
         );
       }
     }
+  }
+  const ownerKey = ownerKeyOf(principal);
+  if (deps.work.atShare(ownerKey)) {
+    return Promise.resolve({
+      ...shareFull("2026-07-28 requests in flight", deps.work.maxPerPrincipal, 1),
+      id: request.id,
+    });
   }
   return answerModernRequest(deps, stripped, checked.envelope, principal, connection);
 }

@@ -5,10 +5,12 @@
  * its SSE stream (see slow_calls.ts). There are no sessions in this era: a
  * cancellation is matched by the principal's owner key and the request id,
  * so one principal can never cancel another's work (callers that share the
- * anonymous principal are one principal).
+ * anonymous principal are one principal). It also counts each principal's
+ * requests, so the pipeline can hold one principal to its share.
  * @module
  */
 
+import { PrincipalShares } from "../http/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type SlowCall, SlowCalls } from "../streams/slow_calls.ts";
 
@@ -23,6 +25,35 @@ export interface RunningRequest extends SlowCall {
 
 /** In-flight modern requests. */
 export class ModernWork extends SlowCalls<RunningRequest> {
+  #shares: PrincipalShares;
+
+  /** An empty registry; one principal may have `maxPerPrincipal` requests in it. */
+  constructor(maxPerPrincipal: number) {
+    super();
+    this.#shares = new PrincipalShares(maxPerPrincipal);
+  }
+
+  /** Requests one principal may have in flight. */
+  get maxPerPrincipal(): number {
+    return this.#shares.max;
+  }
+
+  /** True when the owner has its share of requests in flight (the next one is refused). */
+  atShare(ownerKey: string): boolean {
+    return this.#shares.held(ownerKey) >= this.#shares.max;
+  }
+
+  /** Watches a request and counts it against its owner's share. */
+  override add(request: RunningRequest): void {
+    if (!this.running.has(request)) this.#shares.take(request.ownerKey);
+    super.add(request);
+  }
+
+  /** Stops watching a request (it returned) and gives its owner's place back. */
+  override delete(request: RunningRequest): void {
+    if (this.running.has(request)) this.#shares.give(request.ownerKey);
+    super.delete(request);
+  }
   /** Aborts the owner's requests with this id (a rare event: a scan is fine); returns how many. */
   cancel(ownerKey: string, id: RequestId): number {
     const key = requestIdKey(id);

@@ -78,3 +78,26 @@ export async function modernRpc(
 ): Promise<RpcOutcome> {
   return await readAnswer(await handler(modernRequest(method, params, options)));
 }
+
+/** A notification POST as a 2026-07-28 client sends it (envelope in `_meta`, routing headers). */
+export function modernNotification(
+  method: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Request {
+  const meta = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+  };
+  return new Request(ENDPOINT, {
+    method: "POST",
+    headers: {
+      accept: ACCEPT_BOTH,
+      "content-type": "application/json",
+      "mcp-protocol-version": MODERN,
+      "mcp-method": method,
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, _meta: meta } }),
+  });
+}
