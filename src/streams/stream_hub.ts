@@ -10,8 +10,9 @@
  * A resume of a stream that ended without answering (a cancelled call) is
  * kept open quietly, heartbeats only, instead of closed: a client that has
  * no answer reconnects to a closed one at once, and official clients then
- * open a bare GET, in a loop. These quiet connections are bounded per
- * session and end with the session or when the client closes them.
+ * open a bare GET, in a loop. These quiet connections end with the session
+ * or when the client closes them; past a bound per session such a resume
+ * is refused (`409`).
  *
  * Each bare listening GET opens a new listening stream (a new stream id; the
  * previous one ends), so a resume of an older one replays only what that
@@ -32,6 +33,7 @@ import {
   stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
+import { httpError } from "../http/error_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
@@ -112,7 +114,10 @@ export function isListeningStreamId(streamId: string): boolean {
 
 /**
  * Quiet connections (resumes of streams that ended without an answer) one
- * session may hold; a further one closes the oldest.
+ * session may hold. A further such resume is refused with `409`: an official
+ * client tries a refused resume twice and stops, whereas closing one of
+ * the quiet connections would send its client into a bare GET, which
+ * replaces the listening stream, whose client resumes, and so on.
  */
 export const MAX_PARKED_PER_SESSION = 8;
 
@@ -509,9 +514,9 @@ export class StreamHub {
    * that tails, on another instance). A resume of the current listening
    * stream takes over its connection. A stream that has ended closes after
    * the replay when the replay carries an answer; otherwise (a cancelled
-   * call, a replaced listening stream) the connection stays open quietly
-   * (see {@linkcode MAX_PARKED_PER_SESSION}). Undefined when the id names
-   * nothing of this session.
+   * call, a replaced listening stream) the connection stays open quietly,
+   * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
+   * (`409`). Undefined when the id names nothing of this session.
    */
   async resume(sessionId: string, lastEventId: string): Promise<Response | undefined> {
     const parsed = parseEventId(lastEventId);
@@ -589,7 +594,13 @@ export class StreamHub {
       // With its answer the client is done and leaves; without one (a cancelled call, a replaced
       // listening stream) it would come straight back, and again: it is kept open, quietly, instead.
       if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
-      else this.#park(sessionId, connection);
+      else if (!this.#park(sessionId, connection)) {
+        connection.close();
+        return httpError(
+          409,
+          `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
+        );
+      }
     }
     // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
     if (!connection.ended) this.#connections.set(connection, sessionId);
@@ -683,12 +694,13 @@ export class StreamHub {
     }
   }
 
-  /** Keeps `connection` open without a stream, bounded per session (the oldest closes). */
-  #park(sessionId: string, connection: SseConnection): void {
+  /** Keeps `connection` open without a stream; false when the session holds its bound of these. */
+  #park(sessionId: string, connection: SseConnection): boolean {
     let parked = this.#parked.get(sessionId);
     if (parked === undefined) this.#parked.set(sessionId, parked = new Set());
+    if (parked.size >= MAX_PARKED_PER_SESSION) return false;
     parked.add(connection);
-    if (parked.size > MAX_PARKED_PER_SESSION) parked.values().next().value!.close();
+    return true;
   }
 
   #unpark(sessionId: string, connection: SseConnection): void {

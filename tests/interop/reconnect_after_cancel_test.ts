@@ -28,6 +28,7 @@ import {
   withTimeout,
 } from "./helpers.ts";
 import { startMcpRemote } from "./stdio_bridge.ts";
+import { MAX_PARKED_PER_SESSION } from "../../src/streams/stream_hub.ts";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
@@ -49,18 +50,17 @@ interface Seen {
 
 /** A served handler whose requests are counted, with a tool that runs until cancelled. */
 async function serveCounting() {
-  const started = deferred<void>();
-  const cancelled = deferred<void>();
+  const calls = { started: 0, cancelled: 0 };
   const slow = defineTool({
     name: "slow",
     handler: async (_input, ctx) => {
-      started.resolve();
+      calls.started++;
       await withTimeout(
         new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true })),
         WAIT_MS,
         "the call to be cancelled",
       );
-      cancelled.resolve();
+      calls.cancelled++;
       return "cancelled";
     },
   });
@@ -93,48 +93,61 @@ async function serveCounting() {
     handler,
     url: `${running.url}/mcp`,
     seen,
-    started: started.promise,
-    cancelled: cancelled.promise,
+    calls,
     close: () => running.close(),
   };
 }
-
-type Served = Awaited<ReturnType<typeof serveCounting>>;
 
 /** What each client does; the checks after the cancel are shared. */
 interface Driver {
   /** Connects and opens the session (and the client's listening GET). */
   connect(url: string): Promise<void>;
-  /** Starts the slow call. */
-  call(): void;
+  /** Starts the `index`th slow call (from 0). */
+  call(index: number): void;
   /** Resolves once the client holds the call's priming event id (its SSE answer has started). */
-  answerStarted(): Promise<void>;
+  answerStarted(index: number): Promise<void>;
   /** Cancels the call. */
-  cancel(): void;
+  cancel(index: number): void;
   /** list_changed notifications received so far. */
   changes(): number;
   close(): Promise<void>;
 }
 
-async function noLoopAfterCancel(driver: Driver): Promise<void> {
+/**
+ * Cancels `calls` calls one after the other, waits for `resumes` resumes
+ * (GETs with `Last-Event-ID`), then checks delivery and the idle window.
+ */
+async function noLoopAfterCancel(
+  driver: Driver,
+  { calls = 1, resumes = calls }: { calls?: number; resumes?: number } = {},
+): Promise<void> {
   const server = await serveCounting();
+  const resumesSeen = () => server.seen.filter((seen) => seen.lastEventId !== null).length;
   try {
     await driver.connect(server.url);
-    driver.call();
-    await withTimeout(server.started, WAIT_MS, "the call to start");
-    const sessionId = server.seen.find((seen) => seen.rpc === "tools/call")!.sessionId!;
-    await waitFor(
-      () => server.seen.some((seen) => seen.method === "GET" && seen.sessionId === sessionId),
-      "the client to open its listening stream",
-    );
-    await withTimeout(driver.answerStarted(), WAIT_MS, "the client to get the priming event");
-    driver.cancel();
-    await withTimeout(server.cancelled, WAIT_MS, "the tool to see the cancel");
-    // The client resumes the cancelled call's stream (it holds its priming event id).
-    await waitFor(
-      () => server.seen.some((seen) => seen.lastEventId !== null),
-      "the client to resume the cancelled call's stream",
-    );
+    let sessionId = "";
+    for (let index = 0; index < calls; index++) {
+      driver.call(index);
+      await waitFor(() => server.calls.started === index + 1, "the call to start");
+      sessionId = server.seen.find((seen) => seen.rpc === "tools/call")!.sessionId!;
+      await waitFor(
+        () => server.seen.some((seen) => seen.method === "GET" && seen.sessionId === sessionId),
+        "the client to open its listening stream",
+      );
+      await withTimeout(
+        driver.answerStarted(index),
+        WAIT_MS,
+        "the client to get the priming event",
+      );
+      driver.cancel(index);
+      await waitFor(() => server.calls.cancelled === index + 1, "the tool to see the cancel");
+      // The client resumes the cancelled call's stream (it holds its priming event id).
+      await waitFor(
+        () => resumesSeen() >= Math.min(index + 1, resumes),
+        "the client to resume the cancelled call's stream",
+      );
+    }
+    await waitFor(() => resumesSeen() >= resumes, `${resumes} resumes`);
 
     for (let i = 0; i < N; i++) {
       await server.handler.notify(sessionId, { method: "notifications/tools/list_changed" });
@@ -155,29 +168,44 @@ async function noLoopAfterCancel(driver: Driver): Promise<void> {
   }
 }
 
+/** The SDK v1 client, with one abort controller and priming latch per call. */
+function sdkV1Driver(): Driver {
+  let client: Client | undefined;
+  let changes = 0;
+  const controllers: AbortController[] = [];
+  const primed: ReturnType<typeof deferred<void>>[] = [];
+  return {
+    async connect(url) {
+      client = new Client({ name: "v1", version: "1.0.0" }, { capabilities: {} });
+      client.onerror = () => {};
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    },
+    call(index) {
+      controllers[index] = new AbortController();
+      primed[index] = deferred<void>();
+      client!.callTool({ name: "slow", arguments: {} }, undefined, {
+        signal: controllers[index].signal,
+        onresumptiontoken: () => primed[index].resolve(),
+      }).catch(() => {});
+    },
+    answerStarted: (index) => primed[index].promise,
+    cancel: (index) => controllers[index].abort("the user gave up"),
+    changes: () => changes,
+    close: async () => await client?.close(),
+  };
+}
+
 describe("no reconnect loop after a cancel", () => {
   it("SDK v1 client: exactly N notifications and no requests while idle", async () => {
-    let client: Client | undefined;
-    let changes = 0;
-    const controller = new AbortController();
-    const primed = deferred<void>();
-    await noLoopAfterCancel({
-      async connect(url) {
-        client = new Client({ name: "v1", version: "1.0.0" }, { capabilities: {} });
-        client.onerror = () => {};
-        client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
-        await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-      },
-      call() {
-        client!.callTool({ name: "slow", arguments: {} }, undefined, {
-          signal: controller.signal,
-          onresumptiontoken: () => primed.resolve(),
-        }).catch(() => {});
-      },
-      answerStarted: () => primed.promise,
-      cancel: () => controller.abort("the user gave up"),
-      changes: () => changes,
-      close: async () => await client?.close(),
+    await noLoopAfterCancel(sdkV1Driver());
+  });
+
+  it("SDK v1 client, one cancel past the bound of quiet connections: the refused resume is tried twice, then nothing", async () => {
+    await noLoopAfterCancel(sdkV1Driver(), {
+      calls: MAX_PARKED_PER_SESSION + 1,
+      // Each kept resume, and the refused one twice (the SDK's default maxRetries: 2).
+      resumes: MAX_PARKED_PER_SESSION + 2,
     });
   });
 

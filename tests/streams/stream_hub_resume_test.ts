@@ -106,22 +106,38 @@ describe("stream hub: resuming finished streams", () => {
     }
   });
 
-  it("quiet connections are bounded per session: beyond the bound the oldest closes, and close() ends the rest", async () => {
+  it("quiet connections are bounded per session: one more resume is refused with 409 and closes none, and close() ends them", async () => {
     const hub = makeHub(0);
     try {
-      const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
-      for (let i = 0; i <= MAX_PARKED_PER_SESSION; i++) {
-        const { stream, response } = await hub.openRequestStream(SESSION, true, [i]);
+      const finishedStream = async (requestId: number) => {
+        const { stream, response } = await hub.openRequestStream(SESSION, true, [requestId]);
         const live = readerOf(response);
         const id = (await readSseUntil(live, (events) => events.length === 1)).events[0].id!;
         await stream.finish();
         await live.cancel();
-        readers.push(readerOf((await hub.resume(SESSION, id))!));
+        return id;
+      };
+      const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+      for (let i = 0; i < MAX_PARKED_PER_SESSION; i++) {
+        readers.push(readerOf((await hub.resume(SESSION, await finishedStream(i)))!));
       }
       assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION);
-      assert.equal((await readTextUntil(readers[0], () => false)).ended, true, "the oldest closed");
+      const refused = (await hub.resume(SESSION, await finishedStream(99)))!;
+      assert.equal(refused.status, 409);
+      const body = await refused.json() as { error?: { code?: number } };
+      assert.equal(body.error?.code, -32600);
+      assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION, "no quiet connection closed");
+      // Another session has its own bound.
+      const { stream, response } = await hub.openRequestStream("s2", true, [1]);
+      const live = readerOf(response);
+      const other = (await readSseUntil(live, (events) => events.length === 1)).events[0].id!;
+      await stream.finish();
+      await live.cancel();
+      assert.equal((await hub.resume("s2", other))!.status, 200);
+      assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION + 1);
+
       hub.closeAll();
-      for (const reader of readers.slice(1)) {
+      for (const reader of readers) {
         assert.equal((await readTextUntil(reader, () => false)).ended, true);
       }
       assert.equal(hub.connectionCount, 0);
