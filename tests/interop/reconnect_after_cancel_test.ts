@@ -42,6 +42,7 @@ const IDLE_WINDOW_MS = 15 * RETRY_MS;
 /** One HTTP request as the counting wrapper saw it. */
 interface Seen {
   method: string;
+  path: string;
   lastEventId: string | null;
   sessionId: string | null;
   /** The JSON-RPC method of a POST, when it carries one. */
@@ -77,6 +78,7 @@ async function serveCounting() {
   const counting = Object.assign(async (request: Request) => {
     const entry: Seen = {
       method: request.method,
+      path: new URL(request.url).pathname,
       lastEventId: request.headers.get("last-event-id"),
       sessionId: request.headers.get("mcp-session-id"),
     };
@@ -161,6 +163,13 @@ async function noLoopAfterCancel(
       during.map((seen) => `${seen.method} ${seen.lastEventId ?? "(no Last-Event-ID)"}`),
       [],
       "no request reaches the server while the client is idle",
+    );
+    // No OAuth: besides the endpoint (which never asks for it), only metadata discovery, which
+    // mcp-remote 0.15 runs at startup whatever the server; answered 404, it goes on without.
+    const foreign = server.seen.filter((seen) => seen.path !== "/mcp");
+    assert.deepEqual(
+      foreign.filter((seen) => seen.method !== "GET" || !seen.path.includes("/.well-known/")),
+      [],
     );
   } finally {
     await driver.close();
