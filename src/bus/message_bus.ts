@@ -43,7 +43,8 @@ export interface BusNotification {
  * - `notify`: a notification for one session's listening stream.
  * - `broadcast`: a notification for every listening stream (both eras).
  * - `resource-updated`: `uri` changed; subscribers are told.
- * - `listening-taken`: a new listening stream of the session opened elsewhere; close yours.
+ * - `listening-taken`: the session's listening stream is now `streamId`, elsewhere: close yours
+ *   (and end it, when it is another stream).
  * - `stream-followed`: a client follows this stream from another instance; its work is attended
  *   (a lease, renewed every third of the orphan timeout).
  * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id.
@@ -61,7 +62,7 @@ export type BusMessage =
   | { type: "notify"; sessionId: string; notification: BusNotification }
   | { type: "broadcast"; notification: BusNotification }
   | { type: "resource-updated"; uri: string }
-  | { type: "listening-taken"; sessionId: string }
+  | { type: "listening-taken"; sessionId: string; streamId?: string }
   | { type: "stream-followed"; sessionId: string; streamId: string }
   | { type: "stateless-cancel"; ownerKey: string; requestId: RequestId };
 

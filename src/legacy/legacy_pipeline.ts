@@ -42,7 +42,7 @@ import {
   type ExchangeDependencies,
   usesPriming,
 } from "../streams/request_exchange.ts";
-import { LISTENING_STREAM_ID, StreamHub } from "../streams/stream_hub.ts";
+import { StreamHub } from "../streams/stream_hub.ts";
 import { parseEventId } from "../streams/event_log.ts";
 import type { Events, SessionEndReason } from "../events.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
@@ -237,19 +237,21 @@ export class LegacyPipeline {
     if (lastEventId !== null) {
       const resumed = await this.hub.resume(session.id, lastEventId);
       if (resumed !== undefined) {
-        // The listening stream resumed here: one that another instance holds closes.
-        if (parseEventId(lastEventId)?.streamId === LISTENING_STREAM_ID) {
-          this.#tellOthers({ type: "listening-taken", sessionId: session.id });
+        // The listening stream moved here: another instance holding it closes its connection.
+        const streamId = parseEventId(lastEventId)?.streamId;
+        if (streamId !== undefined && this.hub.listening(session.id)?.streamId === streamId) {
+          this.#tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
         }
         return resumed;
       }
       // An id that names nothing of this session replays nothing: serve a fresh listening stream.
     }
-    // A new listening GET of the owner takes over the old connection (never 409): a half-open one
+    // A new listening GET of the owner replaces the old stream (never 409): a half-open connection
     // would otherwise lock the client out until a heartbeat write fails.
     const opened = await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
-    // Takeover across instances: one that holds this session's listening stream closes it.
-    this.#tellOthers({ type: "listening-taken", sessionId: session.id });
+    // Across instances too: one that holds this session's listening stream ends it.
+    const streamId = this.hub.listening(session.id)?.streamId;
+    this.#tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
     return opened;
   }
 
@@ -317,9 +319,14 @@ export class LegacyPipeline {
       case "notify":
         await this.#notifyHere(message.sessionId, message.notification);
         return;
-      case "listening-taken":
-        this.hub.listening(message.sessionId)?.abort();
+      case "listening-taken": {
+        const stream = this.hub.listening(message.sessionId);
+        // The same stream resumed elsewhere moves (it goes on there); another one replaces it.
+        if (message.streamId === undefined || message.streamId === stream?.streamId) {
+          stream?.abort();
+        } else void stream?.supersede();
         return;
+      }
       case "stream-followed":
         this.hub.followed(message.sessionId, message.streamId);
         return;

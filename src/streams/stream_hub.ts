@@ -7,6 +7,17 @@
  * heartbeats to every open connection. The work behind a stream may run
  * without a connection only for the orphan timeout (see orphan_watch.ts).
  *
+ * A resume of a stream that ended without answering (a cancelled call) is
+ * kept open quietly, heartbeats only, instead of closed: a client that has
+ * no answer reconnects to a closed one at once, and official clients then
+ * open a bare GET, in a loop. These quiet connections end with the session
+ * or when the client closes them; past a bound per session such a resume
+ * is refused (`409`).
+ *
+ * Each bare listening GET opens a new listening stream (a new stream id; the
+ * previous one ends), so a resume of an older one replays only what that
+ * one carried and never takes the live one back: a message goes out once.
+ *
  * Streams written by another instance (a shared event log) are resumed by
  * replaying them and, when the log tails (`waitAfter`), following them live
  * until they end. The follower renews a lease (`onFollow`, through the bus)
@@ -22,6 +33,7 @@ import {
   stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
+import { httpError } from "../http/error_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
@@ -95,7 +107,10 @@ const STORAGE_FAILED =
 /** What a send to a finished stream returns. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** The id of a session's listening (GET) stream. */
+/**
+ * The stream-id prefix of a session's listening (GET) streams: each GET
+ * without `Last-Event-ID` opens a new one, `listen.<unique>`.
+ */
 export const LISTENING_STREAM_ID = "listen";
 
 /**
@@ -103,6 +118,20 @@ export const LISTENING_STREAM_ID = "listen";
  * orphan timeout, or the event log failed.
  */
 export type GiveUpReason = "abandoned" | "storage-unavailable";
+
+/** True when `streamId` names a listening stream (any generation, or the unsuffixed id of earlier versions). */
+export function isListeningStreamId(streamId: string): boolean {
+  return streamId === LISTENING_STREAM_ID || streamId.startsWith(`${LISTENING_STREAM_ID}.`);
+}
+
+/**
+ * Quiet connections (resumes of streams that ended without an answer) one
+ * session may hold. A further such resume is refused with `409`: an official
+ * client tries a refused resume twice and stops, whereas closing one of
+ * the quiet connections would send its client into a bare GET, which
+ * replaces the listening stream, whose client resumes, and so on.
+ */
+export const MAX_PARKED_PER_SESSION = 8;
 
 /** A resumable stream of one session. */
 export class LogicalStream {
@@ -337,10 +366,22 @@ export class LogicalStream {
     // A request stream ends in the log too, so a resume (here or on another instance) replays
     // and closes instead of following a stream no one writes any more. (The listening stream
     // lives on: it moves to wherever the client opens it next.)
-    if (this.streamId === LISTENING_STREAM_ID) return;
+    if (isListeningStreamId(this.streamId)) return;
     this.#hub.eventLog.complete(this.sessionId, this.streamId).catch((error) =>
       this.#hub.reportError(error)
     );
+  }
+
+  /**
+   * Ends a listening stream that a new one replaces: its connection closes
+   * at once; what was sent to it and is not logged yet is logged, then it
+   * ends in the log too, so a resume of it replays what its client missed
+   * and stays quiet instead of taking the new one back.
+   */
+  supersede(): Promise<void> {
+    this.#hub.forget(this); // the new stream is the session's listening stream from now on
+    this.closeConnection();
+    return this.finish();
   }
 
   /** No more sends: the clock stops, the connection closes, the stream leaves the index. */
@@ -375,7 +416,11 @@ export class StreamHub {
   readonly orphans: OrphanWatch;
   #options: StreamHubOptions;
   #streams = new Map<string, Map<string, LogicalStream>>();
+  /** The current listening stream of each session that has one here. */
+  #listening = new Map<string, LogicalStream>();
   #connections = new Map<SseConnection, string>();
+  /** Quiet connections by session, oldest first. */
+  #parked = new Map<string, Set<SseConnection>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #pendingWrites = 0;
   #streamPrefix = randomHex(4);
@@ -468,7 +513,7 @@ export class StreamHub {
 
   /** The session's listening stream, if one is open in this process. */
   listening(sessionId: string): LogicalStream | undefined {
-    return this.#streams.get(sessionId)?.get(LISTENING_STREAM_ID);
+    return this.#listening.get(sessionId);
   }
 
   /** True when this process holds streams of the session. */
@@ -485,47 +530,46 @@ export class StreamHub {
 
   /** Sessions with a listening stream open in this process. */
   listeningSessions(): string[] {
-    const ids: string[] = [];
-    for (const [sessionId, streams] of this.#streams) {
-      if (streams.has(LISTENING_STREAM_ID)) ids.push(sessionId);
-    }
-    return ids;
+    return [...this.#listening.keys()];
   }
 
   /**
-   * Opens the session's listening stream, or takes it over: a connection it
-   * already has is closed and the new one gets what is sent from now on.
+   * Opens a new listening stream for the session; the one it had ends (its
+   * connection, maybe half-open behind a NAT that dropped it silently, is
+   * closed). The new connection gets what is sent from now on; a resume of
+   * the old stream replays what that one carried, nothing of the new one's.
    */
   async openListening(sessionId: string, prime: boolean): Promise<Response> {
-    await this.eventLog.open(sessionId, LISTENING_STREAM_ID);
-    // No await from here on: the stream found (or made) now is the one the connection joins.
-    const stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
-    // Attaching takes over: a previous connection of this stream (maybe half-open behind a NAT
-    // that dropped it silently) is closed, and the new one gets everything sent from now on.
-    const connection = this.#connect(
-      stream,
-      prime ? this.#priming(LISTENING_STREAM_ID) : undefined,
-    );
+    const streamId = `${LISTENING_STREAM_ID}.${this.#nextStreamId()}`;
+    await this.eventLog.open(sessionId, streamId);
+    // No await from here on: the stream replaced now is the one the client last opened.
+    void this.listening(sessionId)?.supersede();
+    const stream = this.#register(sessionId, streamId);
+    const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
     return sseResponse(connection);
   }
 
   /**
    * Resumes a stream from `lastEventId`: replays what came after it, then
    * continues live when the stream is still running here (or, with a log
-   * that tails, on another instance), or ends. A resume of the listening
-   * stream takes over its connection. Undefined when the id names nothing
-   * of this session.
+   * that tails, on another instance). A resume of the current listening
+   * stream takes over its connection. A stream that has ended closes after
+   * the replay when the replay carries an answer; otherwise (a cancelled
+   * call, a replaced listening stream) the connection stays open quietly,
+   * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
+   * (`409`). Undefined when the id names nothing of this session.
    */
   async resume(sessionId: string, lastEventId: string): Promise<Response | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
-    const isListening = parsed.streamId === LISTENING_STREAM_ID;
+    const isListening = isListeningStreamId(parsed.streamId);
     let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
     let following: AbortController | undefined;
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
         this.#connections.delete(connection);
+        this.#unpark(sessionId, connection);
         stream?.detach(connection);
         following?.abort();
         if (reason !== "closed") this.#options.onDropped?.(reason);
@@ -542,6 +586,8 @@ export class StreamHub {
       return replay;
     };
     let replay: Replay | undefined;
+    /** The stream has ended: after the replay there is nothing more to send. */
+    let ended = false;
     if (stream !== undefined) {
       // Inside the stream's send queue: no live event can slip between the replay and the attach.
       replay = await stream.exclusive(async () => {
@@ -549,27 +595,53 @@ export class StreamHub {
         if (found !== undefined && !stream!.finished) stream!.attach(connection);
         return found;
       });
-      if (replay !== undefined && stream.finished) connection.close();
+      ended = stream.finished;
     } else {
       replay = await replayInto();
-      if (replay !== undefined && isListening) {
-        // Look again after the await: a concurrent GET may have opened the listening stream (take it over).
-        stream = this.listening(sessionId) ?? this.#register(sessionId, LISTENING_STREAM_ID);
-        stream.attach(connection);
-      } else if (replay !== undefined && !replay.complete && this.eventLog.waitAfter) {
+      if (replay === undefined) {
+        // Nothing to resume: closed below.
+      } else if (isListening && !replay.complete) {
+        // Look again after the await: a GET may have opened a new listening stream meanwhile. If one
+        // is here, this one was replaced (its end may not be logged yet) and must not take it back.
+        const current = this.listening(sessionId);
+        if (current === undefined) {
+          // The listening stream moves here from another instance (or this process restarted).
+          stream = this.#register(sessionId, parsed.streamId);
+          stream.attach(connection);
+        } else if (current.streamId === parsed.streamId) {
+          stream = current;
+          stream.attach(connection);
+        } else {
+          ended = true;
+        }
+      } else if (!replay.complete && this.eventLog.waitAfter) {
         // Running on another instance: follow it live.
         following = new AbortController();
         const events = replay.events;
         const from = events.length > 0 ? events[events.length - 1].id : lastEventId;
         void this.#follow(sessionId, parsed.streamId, from, connection, following.signal);
+      } else if (replay.complete) {
+        ended = true;
       } else {
-        // Finished, or running elsewhere with a log that cannot tail: the client has what the log holds.
+        // Running elsewhere with a log that cannot tail: the client has what the log holds.
         connection.close();
       }
     }
     if (replay === undefined) {
       connection.close();
       return undefined;
+    }
+    if (ended) {
+      // With its answer the client is done and leaves; without one (a cancelled call, a replaced
+      // listening stream) it would come straight back, and again: it is kept open, quietly, instead.
+      if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
+      else if (!this.#park(sessionId, connection)) {
+        connection.close();
+        return httpError(
+          409,
+          `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
+        );
+      }
     }
     // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
     if (!connection.ended) this.#connections.set(connection, sessionId);
@@ -663,6 +735,21 @@ export class StreamHub {
     }
   }
 
+  /** Keeps `connection` open without a stream; false when the session holds its bound of these. */
+  #park(sessionId: string, connection: SseConnection): boolean {
+    let parked = this.#parked.get(sessionId);
+    if (parked === undefined) this.#parked.set(sessionId, parked = new Set());
+    if (parked.size >= MAX_PARKED_PER_SESSION) return false;
+    parked.add(connection);
+    return true;
+  }
+
+  #unpark(sessionId: string, connection: SseConnection): void {
+    const parked = this.#parked.get(sessionId);
+    if (parked === undefined || !parked.delete(connection)) return;
+    if (parked.size === 0) this.#parked.delete(sessionId);
+  }
+
   /** Another instance follows `streamId` of this process: renew its work's lease. */
   followed(sessionId: string, streamId: string): void {
     this.#streams.get(sessionId)?.get(streamId)?.renewLease();
@@ -679,7 +766,7 @@ export class StreamHub {
 
   /** Ends every session's listening stream (a graceful shutdown starts with these: they hold no work). */
   closeListening(): void {
-    for (const streams of [...this.#streams.values()]) streams.get(LISTENING_STREAM_ID)?.abort();
+    for (const stream of [...this.#listening.values()]) stream.abort();
   }
 
   /**
@@ -711,6 +798,7 @@ export class StreamHub {
 
   /** Removes a finished stream from the index. */
   forget(stream: LogicalStream): void {
+    if (this.#listening.get(stream.sessionId) === stream) this.#listening.delete(stream.sessionId);
     const streams = this.#streams.get(stream.sessionId);
     if (streams?.get(stream.streamId) !== stream) return;
     streams.delete(stream.streamId);
@@ -726,6 +814,7 @@ export class StreamHub {
     let streams = this.#streams.get(sessionId);
     if (streams === undefined) this.#streams.set(sessionId, streams = new Map());
     streams.set(streamId, stream);
+    if (isListeningStreamId(streamId)) this.#listening.set(sessionId, stream);
     return stream;
   }
 

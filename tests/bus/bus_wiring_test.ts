@@ -271,6 +271,48 @@ describe("the bus between instances (in-process peers)", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("the old listener's resume on A after a GET on B replays only its own stream and does not take the stream back", async () => {
+    const { a, b } = pair();
+    const session = await initialize(a, { headers: alice });
+    const get = (lastEventId?: string) =>
+      bodilessRequest("GET", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: {
+          ...alice,
+          ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }),
+        },
+      });
+    const note = (data: string) => ({ method: "notifications/message", params: { data } });
+    const labels = (events: Parameters<typeof messagesOf>[0]) =>
+      messagesOf(events).map((message) => message.params.data);
+    const onA = (await a(get())).body!.getReader();
+    await a.notify(session.id, note("n1"));
+    const first = await readSseUntil(onA, (events) => labels(events).length === 1);
+    const lastSeen = first.events.filter((event) => event.data).at(-1)!.id!;
+
+    const onB = (await b(get())).body!.getReader();
+    assert.ok((await readSseUntil(onA, () => false, 3_000)).ended, "A's connection was closed");
+    await a.notify(session.id, note("n2"));
+    assert.deepEqual(labels((await readSseUntil(onB, (e) => labels(e).length === 1)).events), [
+      "n2",
+    ]);
+
+    // The client loop that held A's connection comes back there with its Last-Event-ID.
+    const back = await a(get(lastSeen));
+    assert.equal(back.status, 200);
+    const backReader = back.body!.getReader();
+    await b.notify(session.id, note("n3"));
+    assert.deepEqual(labels((await readSseUntil(onB, (e) => labels(e).length === 1)).events), [
+      "n3",
+    ], "B keeps the live stream");
+    const quiet = await readSseUntil(backReader, () => false, 300);
+    assert.deepEqual(labels(quiet.events), [], "nothing B delivered is replayed on A");
+    assert.equal(quiet.ended, false, "the resumed connection stays open, quietly");
+    await Promise.all([onB.cancel(), backReader.cancel()]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("2026-07-28: notifications/cancelled posted to B aborts the same principal's call on A", async () => {
     const { a, b, probe } = pair();
     const call = modernRequest("tools/call", { name: "hold", arguments: {} }, {

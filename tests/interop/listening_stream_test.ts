@@ -206,7 +206,7 @@ describe("listening stream", () => {
     });
   });
 
-  it("a notification being logged while a new GET takes over reaches the new connection", async () => {
+  it("a notification being logged while a new GET replaces the stream is not lost: a resume of the old stream replays it, and the new one never gets it", async () => {
     // The log holds the append back (a latch, not a timing guess) while the second GET takes over.
     const inner = new MemoryEventLog();
     let gate: Promise<void> | undefined;
@@ -229,7 +229,8 @@ describe("listening stream", () => {
       const sessionId = await rawInitialize(server.url);
       const first = new SseReader((await rawGet(server.url, sessionId)).body);
       server.defer(() => first.cancel());
-      assert.ok((await first.next())?.id);
+      const firstSeen = (await first.next())?.id;
+      assert.ok(firstSeen);
 
       const release = deferred();
       gate = release.promise;
@@ -246,7 +247,14 @@ describe("listening stream", () => {
       gate = undefined;
       release.resolve();
       assert.equal(await sending, true);
-      assert.equal(dataOf(await second.next()), "while switching", "nothing logged is lost");
+      // It was sent on the old stream: its client gets it by resuming that one, and only there.
+      const resumed = new SseReader(
+        (await rawGet(server.url, sessionId, { lastEventId: firstSeen })).body,
+      );
+      server.defer(() => resumed.cancel());
+      assert.equal(dataOf(await resumed.next()), "while switching", "nothing logged is lost");
+      assert.equal(await server.handler.notify(sessionId, message("after")), true);
+      assert.equal(dataOf(await second.next()), "after", "the new stream has only what came after");
     });
   });
 

@@ -99,7 +99,7 @@ describe("following a stream another instance writes", () => {
     }
   });
 
-  it("a stream its instance ended without finishing is ended in the log: a resume elsewhere replays and closes", async () => {
+  it("a stream its instance ended without finishing is ended in the log: a resume elsewhere replays and does not follow", async () => {
     const store = new MemorySessionStore();
     const log = new MemoryEventLog();
     const started = deferred();
@@ -137,8 +137,20 @@ describe("following a stream another instance writes", () => {
         headers: { "last-event-id": lastId },
       }));
       assert.equal(resumed.status, 200);
-      const end = await readSseUntil(resumed.body!.getReader(), () => false, 2_000);
-      assert.equal(end.ended, true, "B replays what there is and closes, rather than follow");
+      // Nothing answered the call: the connection stays open, quietly (a closed one would only
+      // bring the client straight back), holds no stream, and ends with the session.
+      const quiet = resumed.body!.getReader();
+      const replay = await readSseUntil(quiet, () => false, 200);
+      assert.deepEqual(messagesOf(replay.events), [], "nothing came after the id");
+      assert.equal(replay.ended, false);
+      assert.equal((await b.stats()).inFlight, 0, "and follows nothing");
+      const deleted = await b(bodilessRequest("DELETE", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+      }));
+      assert.equal(deleted.status, 204);
+      const end = await readSseUntil(quiet, () => false, 2_000);
+      assert.equal(end.ended, true, "the session's end closes it");
     } finally {
       await a.close();
       await b.close();
