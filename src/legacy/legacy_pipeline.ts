@@ -201,7 +201,11 @@ export class LegacyPipeline {
       } else {
         const response = classified.message as JsonRpcResponse;
         const ownerKey = ownerKeyOf(principal);
-        if (!this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined) {
+        // Only a reply another instance may be waiting for crosses the bus; the rest is dropped (202).
+        if (
+          !this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined &&
+          this.pending.issuedElsewhere(response.id)
+        ) {
           forward.push({ type: "reply", sessionId: session.id, ownerKey, response });
         }
       }
