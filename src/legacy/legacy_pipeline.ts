@@ -45,7 +45,7 @@ import {
 import { LISTENING_STREAM_ID, StreamHub } from "../streams/stream_hub.ts";
 import { parseEventId } from "../streams/event_log.ts";
 import type { Events, SessionEndReason } from "../events.ts";
-import type { BusMessage } from "../bus/message_bus.ts";
+import { type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
 import { utf8Length } from "../utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -337,6 +337,12 @@ export class LegacyPipeline {
       for (const message of messages) await this.#publish(message);
       return undefined;
     } catch (error) {
+      if (error instanceof BusMessageTooLargeError) {
+        // A reply too large for the bus would be refused again on a retry: not a 503.
+        return refuse(413, "Payload Too Large: the reply exceeds the bus's message size limit", {
+          step: "bus",
+        });
+      }
       this.#config.onError(error);
       return busUnavailable();
     }
