@@ -8,9 +8,19 @@
  * everything dropped with the session). Appends are Lua scripts: the
  * sequence number and the entry are written together.
  *
- * Bounds: events per stream (`MAXLEN`), streams per session, and a TTL on
- * every key as a safety net for sessions no instance ever deletes; bound
- * Redis itself with `maxmemory`.
+ * Bounds, with the memory log's semantics: events per stream, streams per
+ * session, bytes of event data per session (`maxBytesPerSession`: the
+ * session's oldest events go, oldest streams first) and for the whole
+ * deployment (`maxTotalBytes`: streams written least recently lose their
+ * events first, finished streams whole before running ones; a running
+ * stream records the last sequence number it lost, and a resume from
+ * before it replays nothing rather than a gap). The appending script keeps
+ * the byte totals (per session, and per stream in `<prefix>eg:sizes` so a
+ * stream whose keys expired still gives its bytes back when the global
+ * trim meets it) and trims exactly, so a write costs O(events dropped).
+ * A TTL on every key is the safety net for sessions no instance ever
+ * deletes. The totals count event data, not Redis's overhead per entry:
+ * bound Redis itself with `maxmemory`.
  *
  * Live tailing (`waitAfter`): `complete` appends a terminal entry, so a
  * follower blocked in `XREAD BLOCK` wakes for every event and for the end.
@@ -56,6 +66,21 @@ export interface RedisEventLogOptions {
   maxEventsPerStream?: number;
   /** Streams kept per session (oldest dropped). Default 64. */
   maxStreamsPerSession?: number;
+  /**
+   * Bytes of event data kept per session (its oldest events dropped, oldest
+   * streams first), as the memory log's `maxBytesPerSession`.
+   * @default 1 MiB
+   */
+  maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions of every instance on this
+   * Redis and prefix. Past it, the streams written least recently lose
+   * their events, finished streams (whole) first; a running stream that
+   * loses events can no longer be resumed from before the loss. As the
+   * memory log's `maxTotalBytes`.
+   * @default 256 MiB
+   */
+  maxTotalBytes?: number;
   /** Seconds every key lives after its last write. Default 24 hours. */
   ttlSeconds?: number;
   /**
@@ -79,89 +104,214 @@ const POLL_MS = 50;
 /** Entries one read returns at most. */
 const READ_COUNT = "1000";
 
-// KEYS[1] session streams zset, KEYS[2] stream meta hash, KEYS[3] stream; ARGV[1] stream id,
-// ARGV[2] max streams, ARGV[3] ttl, ARGV[4] prefix .. 'ev:' .. session .. ':', ARGV[5] prefix .. 'em:' .. session .. ':'
-const REGISTER = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
-  local order = redis.call('INCR', KEYS[1] .. ':order')
-  redis.call('ZADD', KEYS[1], order, ARGV[1])
-  redis.call('HSETNX', KEYS[2], 'next', 0)
-  local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
-  if extra > 0 then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, extra - 1)
-    for _, id in ipairs(oldest) do
-      redis.call('DEL', ARGV[4] .. id, ARGV[5] .. id)
-      redis.call('ZREM', KEYS[1], id)
+// Every script but STATE starts with LIBRARY: ARGV[1] prefix, ARGV[2] max events per stream,
+// ARGV[3] max streams per session, ARGV[4] max bytes per session, ARGV[5] max total bytes,
+// ARGV[6] ttl, ARGV[7] session id, ARGV[8] stream id; a script's own arguments follow.
+//
+// Keys of a stream: <p>em:<s>:<st> (hash: next, complete, c = events held, lost = the last
+// sequence number lost to the global budget, w/r = writer and request ids), <p>ev:<s>:<st>
+// (entries 0-<seq>, 'd' = data or 'e' = the end). Of a session: <p>es:<s> (its streams by
+// creation), <p>es:<s>:order, <p>es:<s>:bytes. Of the deployment: <p>eg:bytes (data bytes held),
+// <p>eg:sizes (hash '<s> <st>' -> its bytes, so a stream whose keys expired still gives its
+// bytes back), <p>eg:f and <p>eg:r (finished and running streams by last write, scored by
+// <p>eg:clock). Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+const LIBRARY = `
+local P = ARGV[1]
+local MAX_EVENTS, MAX_STREAMS = tonumber(ARGV[2]), tonumber(ARGV[3])
+local MAX_SESSION, MAX_TOTAL, TTL = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = P .. 'eg:bytes', P .. 'eg:sizes', P .. 'eg:f', P .. 'eg:r', P .. 'eg:clock'
+
+local function keys(s, st)
+  return P .. 'es:' .. s, P .. 'em:' .. s .. ':' .. st, P .. 'ev:' .. s .. ':' .. st
+end
+
+-- Adds delta bytes to the stream's, its session's and the deployment's totals.
+local function account(s, st, delta)
+  if delta == 0 then return end
+  local member = s .. ' ' .. st
+  if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
+  redis.call('INCRBY', TOTAL, delta)
+  local session = P .. 'es:' .. s .. ':bytes'
+  if delta > 0 or redis.call('EXISTS', session) == 1 then redis.call('INCRBY', session, delta) end
+end
+
+-- Forgets a whole stream and gives its bytes back.
+local function forget(s, st)
+  local zset, meta, events = keys(s, st)
+  local member = s .. ' ' .. st
+  local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
+  redis.call('DEL', meta, events)
+  redis.call('ZREM', zset, st)
+  redis.call('ZREM', FINISHED, member)
+  redis.call('ZREM', RUNNING, member)
+  account(s, st, -bytes)
+  return bytes
+end
+
+-- Drops a stream's oldest events until want_bytes and want_count are freed, keeping at least
+-- keep events; returns the bytes freed and the last sequence number dropped (0 for none).
+local function shed(s, st, want_bytes, want_count, keep)
+  local _, meta, events = keys(s, st)
+  local held = tonumber(redis.call('HGET', meta, 'c') or '0')
+  local freed, count, last = 0, 0, 0
+  while (freed < want_bytes or count < want_count) and held - count > keep do
+    local batch = redis.call('XRANGE', events, '-', '+', 'COUNT', 64)
+    local drop = {}
+    for _, entry in ipairs(batch) do
+      if not (freed < want_bytes or count < want_count) or held - count <= keep then break end
+      local fields = entry[2]
+      if fields[1] ~= 'd' then break end
+      drop[#drop + 1] = entry[1]
+      freed = freed + string.len(fields[2])
+      count = count + 1
+      last = tonumber(string.sub(entry[1], 3))
+    end
+    if #drop == 0 then break end
+    redis.call('XDEL', events, unpack(drop))
+  end
+  if count > 0 then
+    redis.call('HINCRBY', meta, 'c', -count)
+    account(s, st, -freed)
+  end
+  return freed, last
+end
+
+-- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
+local function register(s, st)
+  local zset, meta = keys(s, st)
+  if redis.call('ZSCORE', zset, st) == false then
+    local order = redis.call('INCR', zset .. ':order')
+    redis.call('ZADD', zset, order, st)
+    redis.call('HSETNX', meta, 'next', 0)
+    redis.call('ZADD', RUNNING, redis.call('INCR', CLOCK), s .. ' ' .. st)
+    redis.call('SET', zset .. ':bytes', 0, 'NX', 'EX', TTL)
+    local extra = redis.call('ZCARD', zset) - MAX_STREAMS
+    if extra > 0 then
+      for _, id in ipairs(redis.call('ZRANGE', zset, 0, extra - 1)) do forget(s, id) end
+    end
+  end
+  redis.call('EXPIRE', zset, TTL)
+  redis.call('EXPIRE', zset .. ':order', TTL)
+  redis.call('EXPIRE', zset .. ':bytes', TTL)
+  redis.call('EXPIRE', meta, TTL)
+end
+
+-- The session's oldest events go, oldest streams first, until it fits MAX_SESSION.
+local function fit_session(s)
+  local zset = P .. 'es:' .. s
+  local over = tonumber(redis.call('GET', zset .. ':bytes') or '0') - MAX_SESSION
+  if over <= 0 then return end
+  for _, st in ipairs(redis.call('ZRANGE', zset, 0, -1)) do
+    over = over - shed(s, st, over, 0, 0)
+    if over <= 0 then return end
+  end
+end
+
+-- The deployment fits MAX_TOTAL again: streams written least recently go first, finished ones
+-- (whole) before running ones (their events, marked lost), the current stream last.
+local function fit_total(s, st)
+  local over = tonumber(redis.call('GET', TOTAL) or '0') - MAX_TOTAL
+  if over <= 0 then return end
+  local current = s .. ' ' .. st
+  for _, order in ipairs({ FINISHED, RUNNING }) do
+    local start = 0
+    while over > 0 do
+      local batch = redis.call('ZRANGE', order, start, start + 63)
+      if #batch == 0 then break end
+      for _, member in ipairs(batch) do
+        if over <= 0 then break end
+        if member == current then
+          start = start + 1
+        else
+          local space = string.find(member, ' ', 1, true)
+          local ms, mst = string.sub(member, 1, space - 1), string.sub(member, space + 1)
+          local _, meta = keys(ms, mst)
+          local state = redis.call('HMGET', meta, 'next', 'complete')
+          if not state[1] or state[2] == '1' then
+            over = over - forget(ms, mst)
+          else
+            local freed, last = shed(ms, mst, math.huge, 0, 0)
+            if last > 0 then redis.call('HSET', meta, 'lost', last) end
+            over = over - freed
+            start = start + 1
+          end
+        end
+      end
+    end
+  end
+  if over > 0 then
+    local freed, last = shed(s, st, over, 0, 1)
+    if last > 0 then
+      local _, meta = keys(s, st)
+      redis.call('HSET', meta, 'lost', last)
     end
   end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+
+-- Ends a stream: the terminal entry wakes followers, and it counts as finished.
+local function finish(s, st)
+  local _, meta, events = keys(s, st)
+  if redis.call('EXISTS', meta) == 0 or redis.call('HGET', meta, 'complete') == '1' then return 0 end
+  redis.call('HSET', meta, 'complete', 1)
+  local seq = redis.call('HINCRBY', meta, 'next', 1)
+  redis.call('XADD', events, '0-' .. seq, 'e', 1)
+  local member = s .. ' ' .. st
+  redis.call('ZREM', RUNNING, member)
+  redis.call('ZADD', FINISHED, redis.call('INCR', CLOCK), member)
+  redis.call('EXPIRE', events, TTL)
+  redis.call('EXPIRE', meta, TTL)
+  return 1
+end
+
+local S, ST = ARGV[7], ARGV[8]
 `;
 
-// KEYS and ARGV as REGISTER, plus ARGV[6] writer instance id, ARGV[7] request ids (JSON)
+// ARGV[9] writer instance id, ARGV[10] request ids (JSON).
 const OPEN = new LuaScript(
-  REGISTER + `
-redis.call('HSET', KEYS[2], 'w', ARGV[6], 'r', ARGV[7])
+  LIBRARY + `
+register(S, ST)
+local _, meta = keys(S, ST)
+redis.call('HSET', meta, 'w', ARGV[9], 'r', ARGV[10])
 return 1`,
 );
 
-// KEYS and ARGV as REGISTER, plus ARGV[6] data, ARGV[7] max events. A stream opened already
-// (the usual case) costs three commands; TTLs are renewed every 256 events and on completion.
+// ARGV[9] '1' to end the stream after the events, ARGV[10..] the events' data. Returns the first
+// sequence number; the others follow it. Then the bounds, in the memory log's order: events per
+// stream, the session's bytes, the deployment's bytes. TTLs are renewed every 256 events.
 const APPEND = new LuaScript(
-  `
-if redis.call('EXISTS', KEYS[2]) == 0 then
-` + REGISTER + `
-end
-local seq = redis.call('HINCRBY', KEYS[2], 'next', 1)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. seq, 'd', ARGV[6])
-if seq % 256 == 1 then
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
-end
-return seq`,
-);
-
-// KEYS and ARGV[1..5] as REGISTER, ARGV[6] '1' to complete the stream after the events, ARGV[7] max
-// events, ARGV[8..] the events' data. Returns the first sequence number; the others follow it.
-const APPEND_MANY = new LuaScript(
-  `
-if redis.call('EXISTS', KEYS[2]) == 0 then
-` + REGISTER + `
-end
-local count = #ARGV - 7
-local first = redis.call('HINCRBY', KEYS[2], 'next', count) - count + 1
-for i = 1, count do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. (first + i - 1), 'd', ARGV[7 + i])
-end
+  LIBRARY + `
+local zset, meta, events = keys(S, ST)
+if redis.call('EXISTS', meta) == 0 then register(S, ST) end
+local count = #ARGV - 9
+local first = redis.call('HINCRBY', meta, 'next', count) - count + 1
 local last = first + count - 1
-if ARGV[6] == '1' and redis.call('HGET', KEYS[2], 'complete') ~= '1' then
-  redis.call('HSET', KEYS[2], 'complete', 1)
-  last = redis.call('HINCRBY', KEYS[2], 'next', 1)
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. last, 'e', 1)
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-elseif first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
+if count > 0 then
+  local bytes = 0
+  for i = 1, count do
+    local data = ARGV[9 + i]
+    redis.call('XADD', events, '0-' .. (first + i - 1), 'd', data)
+    bytes = bytes + string.len(data)
+  end
+  local held = redis.call('HINCRBY', meta, 'c', count)
+  account(S, ST, bytes)
+  local ended = redis.call('HGET', meta, 'complete') == '1'
+  redis.call('ZADD', ended and FINISHED or RUNNING, redis.call('INCR', CLOCK), S .. ' ' .. ST)
+  if held > MAX_EVENTS then shed(S, ST, 0, held - MAX_EVENTS, 0) end
+  fit_session(S)
+  fit_total(S, ST)
+end
+if ARGV[9] == '1' then finish(S, ST) end
+if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
+  redis.call('EXPIRE', events, TTL)
+  redis.call('EXPIRE', meta, TTL)
+  redis.call('EXPIRE', zset, TTL)
+  redis.call('EXPIRE', zset .. ':order', TTL)
+  redis.call('EXPIRE', zset .. ':bytes', TTL)
 end
 return first`,
 );
 
-// KEYS[1] meta hash, KEYS[2] stream; ARGV[1] max events, ARGV[2] ttl. The terminal entry wakes followers.
-const COMPLETE = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'complete') == '1' then return 0 end
-redis.call('HSET', KEYS[1], 'complete', 1)
-local seq = redis.call('HINCRBY', KEYS[1], 'next', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '0-' .. seq, 'e', 1)
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1`);
+const COMPLETE = new LuaScript(LIBRARY + `return finish(S, ST)`);
 
 // KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids}
 const STATE = new LuaScript(`
@@ -171,12 +321,15 @@ if f[2] == '1' then return {1, 1, 1, ''} end
 if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, ''} end
 return {1, 0, 0, f[4] or ''}`);
 
-// KEYS[1] session streams zset; ARGV[1] prefix .. 'ev:' .. session .. ':', ARGV[2] prefix .. 'em:' .. session .. ':'
-const DELETE_SESSION = new LuaScript(`
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
-redis.call('DEL', KEYS[1], KEYS[1] .. ':order')
-return #ids`);
+// Forgets every stream of session S (ST unused), giving their bytes back.
+const DELETE_SESSION = new LuaScript(
+  LIBRARY + `
+local zset = P .. 'es:' .. S
+local ids = redis.call('ZRANGE', zset, 0, -1)
+for _, id in ipairs(ids) do forget(S, id) end
+redis.call('DEL', zset, zset .. ':order', zset .. ':bytes')
+return #ids`,
+);
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
@@ -197,6 +350,8 @@ export class RedisEventLog implements EventLog {
   #prefix: string;
   #maxEvents: number;
   #maxStreams: number;
+  #maxBytes: number;
+  #maxTotalBytes: number;
   #ttl: number;
   #openConnection: OpenRedisConnection | undefined;
   #maxTailConnections: number;
@@ -218,6 +373,8 @@ export class RedisEventLog implements EventLog {
     this.#prefix = options.prefix ?? "tether:";
     this.#maxEvents = options.maxEventsPerStream ?? 1_000;
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
+    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
+    this.#maxTotalBytes = options.maxTotalBytes ?? 256 * 1024 * 1024;
     this.#ttl = options.ttlSeconds ?? 24 * 60 * 60;
     this.#openConnection = options.openConnection;
     this.#maxTailConnections = options.maxTailConnections ?? 32;
@@ -226,6 +383,8 @@ export class RedisEventLog implements EventLog {
       const [name, value] of Object.entries({
         maxEventsPerStream: this.#maxEvents,
         maxStreamsPerSession: this.#maxStreams,
+        maxBytesPerSession: this.#maxBytes,
+        maxTotalBytes: this.#maxTotalBytes,
         ttlSeconds: this.#ttl,
         maxTailConnections: this.#maxTailConnections,
         instanceTimeoutMs: this.#instanceTimeoutMs,
@@ -245,13 +404,17 @@ export class RedisEventLog implements EventLog {
     ];
   }
 
+  /** The arguments every script but STATE starts with (see LIBRARY). */
   #args(sessionId: string, streamId: string): string[] {
     return [
-      streamId,
+      this.#prefix,
+      String(this.#maxEvents),
       String(this.#maxStreams),
+      String(this.#maxBytes),
+      String(this.#maxTotalBytes),
       String(this.#ttl),
-      `${this.#prefix}ev:${sessionId}:`,
-      `${this.#prefix}em:${sessionId}:`,
+      sessionId,
+      streamId,
     ];
   }
 
@@ -300,8 +463,8 @@ export class RedisEventLog implements EventLog {
   async append(sessionId: string, streamId: string, data: string): Promise<string> {
     const seq = await this.#eval(APPEND, this.#keys(sessionId, streamId), [
       ...this.#args(sessionId, streamId),
+      "0",
       data,
-      String(this.#maxEvents),
     ]);
     return formatEventId(streamId, Number(seq));
   }
@@ -316,10 +479,9 @@ export class RedisEventLog implements EventLog {
     const complete = options?.complete === true;
     if (data.length === 0 && !complete) return [];
     const first = Number(
-      await this.#eval(APPEND_MANY, this.#keys(sessionId, streamId), [
+      await this.#eval(APPEND, this.#keys(sessionId, streamId), [
         ...this.#args(sessionId, streamId),
         complete ? "1" : "0",
-        String(this.#maxEvents),
         ...data,
       ]),
     );
@@ -328,11 +490,14 @@ export class RedisEventLog implements EventLog {
 
   /** Marks a stream as ended (followers wake and see the end). */
   async complete(sessionId: string, streamId: string): Promise<void> {
-    const [, meta, stream] = this.#keys(sessionId, streamId);
-    await this.#eval(COMPLETE, [meta, stream], [String(this.#maxEvents), String(this.#ttl)]);
+    await this.#eval(COMPLETE, this.#keys(sessionId, streamId), this.#args(sessionId, streamId));
   }
 
-  /** Events after `lastEventId` in its own stream; undefined for unknown, malformed or future ids. */
+  /**
+   * Events after `lastEventId` in its own stream; undefined for unknown,
+   * malformed or future ids, and for ids from before events the global
+   * budget evicted (a replay would skip them).
+   */
   async replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
@@ -342,9 +507,11 @@ export class RedisEventLog implements EventLog {
       meta,
       "next",
       "complete",
+      "lost",
     ]) as (string | null)[];
     const next = fields?.[0];
     if (next === null || next === undefined || parsed.seq > Number(next)) return undefined;
+    if (parsed.seq < Number(fields[2] ?? 0)) return undefined;
     const entries = await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]);
     const { events } = this.#eventsOf(parsed.streamId, entriesOf(entries));
     return { streamId: parsed.streamId, events, complete: fields[1] === "1" };
@@ -386,6 +553,8 @@ export class RedisEventLog implements EventLog {
       const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
       const entries = await this.#read(stream, seq, blockMs, signal);
       if (entries.length > 0) {
+        // A gap after `seq`: events were trimmed; the global budget's loss means no resume from here.
+        if (entries[0].id !== `0-${seq + 1}` && await this.#lostAfter(meta, seq)) return undefined;
         const { events, ended } = this.#eventsOf(streamId, entries);
         return { streamId, events, complete: ended };
       }
@@ -399,6 +568,12 @@ export class RedisEventLog implements EventLog {
       }
       if (Date.now() >= deadline) return running;
     }
+  }
+
+  /** True when the global budget evicted events after `seq` (the stream's `lost` mark is past it). */
+  async #lostAfter(meta: string, seq: number): Promise<boolean> {
+    const lost = await this.#redis.sendCommand(["HGET", meta, "lost"]);
+    return seq < Number(lost ?? 0);
   }
 
   /** Entries after `0-<seq>`: a blocking read on a pooled connection, or a short poll. */
@@ -492,12 +667,7 @@ export class RedisEventLog implements EventLog {
 
   /** Forgets every stream of a session. */
   async deleteSession(sessionId: string): Promise<void> {
-    const prefix = this.#prefix;
-    await this.#eval(
-      DELETE_SESSION,
-      [`${prefix}es:${sessionId}`],
-      [`${prefix}ev:${sessionId}:`, `${prefix}em:${sessionId}:`],
-    );
+    await this.#eval(DELETE_SESSION, [`${this.#prefix}es:${sessionId}`], this.#args(sessionId, ""));
   }
 }
 
