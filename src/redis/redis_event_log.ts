@@ -24,6 +24,9 @@
  *
  * Live tailing (`waitAfter`): `complete` appends a terminal entry, so a
  * follower blocked in `XREAD BLOCK` wakes for every event and for the end.
+ * The followers of one stream in this process share one read loop (one
+ * blocking read or poll at a time, from the lowest follower's position, and
+ * one state check per idle second), however many resumes follow it.
  * Blocking reads need connections of their own (`openConnection`, pooled up
  * to `maxTailConnections`; past that, or without `openConnection`, a
  * follower polls). Each log has an instance id and keeps a heartbeat key
@@ -313,13 +316,14 @@ return first`,
 
 const COMPLETE = new LuaScript(LIBRARY + `return finish(S, ST)`);
 
-// KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids}
+// KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids, lost}
 const STATE = new LuaScript(`
-local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r')
-if not f[1] then return {0, 0, 0, ''} end
-if f[2] == '1' then return {1, 1, 1, ''} end
-if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, ''} end
-return {1, 0, 0, f[4] or ''}`);
+local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r', 'lost')
+if not f[1] then return {0, 0, 0, '', 0} end
+if f[2] == '1' then return {1, 1, 1, '', 0} end
+local lost = tonumber(f[5] or '0')
+if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, '', lost} end
+return {1, 0, 0, f[4] or '', lost}`);
 
 // Forgets every stream of session S (ST unused), giving their bytes back.
 const DELETE_SESSION = new LuaScript(
@@ -330,6 +334,29 @@ for _, id in ipairs(ids) do forget(S, id) end
 redis.call('DEL', zset, zset .. ':order', zset .. ':bytes')
 return #ids`,
 );
+
+/** One follower waiting in `waitAfter`: its position, and how its wait ends. */
+interface Follower {
+  readonly seq: number;
+  /** When its wait ends with "still running" (`Date.now()` time). */
+  readonly deadline: number;
+  settle(reply: Replay | undefined | Error): void;
+}
+
+/** The followers of one stream in this process, and the position of their shared read. */
+interface Tail {
+  readonly streamId: string;
+  readonly stream: string;
+  readonly meta: string;
+  readonly followers: Set<Follower>;
+  /** Where the read in progress started (the lowest follower's sequence number then). */
+  from: number;
+}
+
+/** The sequence number of entry id `0-<seq>`. */
+function seqOf(id: string): number {
+  return Number(id.slice(2));
+}
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
@@ -365,6 +392,8 @@ export class RedisEventLog implements EventLog {
   #connections = new Set<RedisConnection>();
   /** Connections being opened (they count against the cap). */
   #connecting = 0;
+  /** Followers of each stream (by its key), sharing one read loop. */
+  #tails = new Map<string, Tail>();
   #closed = false;
 
   /** A log on `redis` (a connected client). */
@@ -532,8 +561,10 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * Live tailing: events after `lastEventId`, or a blocking read until the
-   * next one or the end. Between reads (at least every second) it checks
+   * Live tailing: events after `lastEventId`, or a wait for the next one or
+   * the end. Every follower of one stream in this process shares one read
+   * loop ({@linkcode RedisEventLog.#follow}): one blocking read at a time
+   * (or one poll), and between reads (at least every second) one check that
    * the stream still exists and its writer's heartbeat: when the writer is
    * gone, the reply says `writerLost` with the requests it was answering.
    */
@@ -546,27 +577,131 @@ export class RedisEventLog implements EventLog {
     if (parsed === undefined) return undefined;
     const { streamId, seq } = parsed;
     const [, meta, stream] = this.#keys(sessionId, streamId);
-    const signal = options.signal;
-    const deadline = Date.now() + options.timeoutMs;
-    const running: Replay = { streamId, events: [], complete: false };
-    for (;;) {
-      const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
-      const entries = await this.#read(stream, seq, blockMs, signal);
-      if (entries.length > 0) {
-        // A gap after `seq`: events were trimmed; the global budget's loss means no resume from here.
-        if (entries[0].id !== `0-${seq + 1}` && await this.#lostAfter(meta, seq)) return undefined;
-        const { events, ended } = this.#eventsOf(streamId, entries);
+    // The shared read in progress starts after this follower: what lies between is read for it alone.
+    let tail = this.#tails.get(stream);
+    while (tail !== undefined && seq < tail.from) {
+      const from = tail.from;
+      const between = entriesOf(
+        await this.#redis.sendCommand(["XRANGE", stream, `(0-${seq}`, `0-${from}`]),
+      );
+      if (between.length > 0) {
+        if (between[0].id !== `0-${seq + 1}` && await this.#lostAfter(meta, seq)) return undefined;
+        const { events, ended } = this.#eventsOf(streamId, between);
         return { streamId, events, complete: ended };
       }
-      if (signal?.aborted) return running;
-      const state = await this.#eval(STATE, [meta], [`${this.#prefix}hb:`]) as unknown[];
-      if (Number(state[0]) !== 1) return undefined;
-      // Completed since the read: the terminal entry is there now, and so is every event.
-      if (Number(state[1]) === 1) return await this.replayAfter(sessionId, lastEventId);
-      if (Number(state[2]) !== 1) {
-        return { ...running, writerLost: { requestIds: requestIdsOf(String(state[3])) } };
+      tail = this.#tails.get(stream);
+      if (tail?.from === from) break;
+    }
+    const running: Replay = { streamId, events: [], complete: false };
+    const signal = options.signal;
+    if (signal?.aborted) return running;
+    return await new Promise<Replay | undefined>((resolve, reject) => {
+      const settle = (reply: Replay | undefined | Error) => {
+        signal?.removeEventListener("abort", stop);
+        this.#tails.get(stream)?.followers.delete(follower);
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      // The loop ends the wait at its deadline, after checking the stream (as one follower would).
+      const follower: Follower = { seq, deadline: Date.now() + options.timeoutMs, settle };
+      const stop = () => settle(running);
+      signal?.addEventListener("abort", stop, { once: true });
+      let shared = this.#tails.get(stream);
+      if (shared === undefined) {
+        shared = { streamId, stream, meta, followers: new Set([follower]), from: seq };
+        this.#tails.set(stream, shared);
+        void this.#follow(shared);
+      } else {
+        shared.followers.add(follower);
       }
-      if (Date.now() >= deadline) return running;
+    });
+  }
+
+  /**
+   * The read loop of one stream's followers, while it has any: reads from
+   * the lowest follower's position, hands each follower what follows its
+   * own, and checks the stream's state when nothing came. A Redis failure
+   * rejects every follower waiting (each asks again).
+   */
+  async #follow(tail: Tail): Promise<void> {
+    const { streamId, stream, meta, followers } = tail;
+    const settleAll = (reply: Replay | undefined | Error) => {
+      for (const follower of [...followers]) follower.settle(reply);
+    };
+    /** Followers past their deadline get "still running, ask again". */
+    const expire = () => {
+      const now = Date.now();
+      for (const follower of [...followers]) {
+        if (follower.deadline <= now) follower.settle({ streamId, events: [], complete: false });
+      }
+    };
+    try {
+      while (followers.size > 0) {
+        let from = Number.MAX_SAFE_INTEGER;
+        let deadline = Number.MAX_SAFE_INTEGER;
+        for (const follower of followers) {
+          from = Math.min(from, follower.seq);
+          deadline = Math.min(deadline, follower.deadline);
+        }
+        tail.from = from;
+        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
+        const entries = await this.#read(stream, from, blockMs, undefined);
+        if (followers.size === 0) break;
+        if (entries.length > 0) {
+          await this.#hand(tail, entries);
+          expire();
+          continue;
+        }
+        const state = await this.#eval(STATE, [meta], [`${this.#prefix}hb:`]) as unknown[];
+        if (Number(state[0]) !== 1) {
+          settleAll(undefined);
+          break;
+        }
+        if (Number(state[1]) === 1) {
+          // Completed since the read: the terminal entry is there now, and so is every event.
+          await this.#hand(
+            tail,
+            entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
+          );
+          continue;
+        }
+        if (Number(state[2]) !== 1) {
+          const requestIds = requestIdsOf(String(state[3]));
+          settleAll({ streamId, events: [], complete: false, writerLost: { requestIds } });
+          break;
+        }
+        const lost = Number(state[4] ?? 0);
+        for (const follower of [...followers]) {
+          if (follower.seq < lost) follower.settle(undefined);
+        }
+        expire();
+      }
+    } catch (error) {
+      settleAll(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      if (this.#tails.get(stream) === tail && followers.size === 0) this.#tails.delete(stream);
+      else if (this.#tails.get(stream) === tail) void this.#follow(tail); // joined while it ended
+    }
+  }
+
+  /** Settles each follower that `entries` (read from the lowest position) have something for. */
+  async #hand(tail: Tail, entries: StreamEntry[]): Promise<void> {
+    let lost: boolean | undefined;
+    for (const follower of [...tail.followers]) {
+      const next = `0-${follower.seq + 1}`;
+      const start = entries.findIndex((entry) => seqOf(entry.id) > follower.seq);
+      if (start === -1) continue;
+      const mine = entries.slice(start);
+      // A gap after its position: a loss to the global budget means no resume from there.
+      if (mine[0].id !== next) {
+        lost = await this.#lostAfter(tail.meta, follower.seq);
+        if (lost) {
+          follower.settle(undefined);
+          continue;
+        }
+      }
+      const { events, ended } = this.#eventsOf(tail.streamId, mine);
+      follower.settle({ streamId: tail.streamId, events, complete: ended });
     }
   }
 

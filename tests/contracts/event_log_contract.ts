@@ -419,6 +419,18 @@ function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
       });
     });
 
+    it("a follower from before a loss gets nothing of the stream, never a gap", async () => {
+      await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
+        if (log.waitAfter === undefined) return; // a log that does not tail has nothing to follow
+        await log.open("victim", "a");
+        await log.append("victim", "a", "v".repeat(600));
+        await log.append("other", "b", "o".repeat(600));
+        const following = log.waitAfter("victim", "a:0", { timeoutMs: 20_000 });
+        await log.append("victim", "a", "w".repeat(100));
+        assert.equal(await following, undefined);
+      });
+    });
+
     it("the stream being written keeps its newest event, whatever the budget", async () => {
       await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
         await log.append("s", "a", "x".repeat(800));
