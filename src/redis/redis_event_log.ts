@@ -117,7 +117,8 @@ const READ_COUNT = "1000";
 // creation), <p>es:<s>:order, <p>es:<s>:bytes. Of the deployment: <p>eg:bytes (data bytes held),
 // <p>eg:sizes (hash '<s> <st>' -> its bytes, so a stream whose keys expired still gives its
 // bytes back), <p>eg:f and <p>eg:r (finished and running streams by last write, scored by
-// <p>eg:clock). Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+// <p>eg:clock, microseconds of Redis's clock). Session ids are visible ASCII (no space), so
+// '<s> <st>' splits at its first space.
 const LIBRARY = `
 local P = ARGV[1]
 local MAX_EVENTS, MAX_STREAMS = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -126,6 +127,17 @@ local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = P .. 'eg:bytes', P .. 'eg:sizes',
 
 local function keys(s, st)
   return P .. 'es:' .. s, P .. 'em:' .. s .. ':' .. st, P .. 'ev:' .. s .. ':' .. st
+end
+
+-- A score for "written now": Redis's clock in microseconds, strictly increasing (ties are one
+-- microsecond apart), so the orders are by last write and a member older than the TTL is gone.
+local function stamp()
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  local last = tonumber(redis.call('GET', CLOCK) or '0')
+  if now <= last then now = last + 1 end
+  redis.call('SET', CLOCK, now)
+  return now
 end
 
 -- Adds delta bytes to the stream's, its session's and the deployment's totals.
@@ -179,14 +191,29 @@ local function shed(s, st, want_bytes, want_count, keep)
   return freed, last
 end
 
+-- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
+-- most then): forget a few of them, so the orders and the totals do not keep what the TTL
+-- removed for sessions no instance deleted. Run with every new stream, it keeps pace with them.
+local function collect()
+  local time = redis.call('TIME')
+  local before = (tonumber(time[1]) - tonumber(TTL)) * 1000000 + tonumber(time[2])
+  for _, order in ipairs({ FINISHED, RUNNING }) do
+    for _, member in ipairs(redis.call('ZRANGEBYSCORE', order, '-inf', before, 'LIMIT', 0, 8)) do
+      local space = string.find(member, ' ', 1, true)
+      forget(string.sub(member, 1, space - 1), string.sub(member, space + 1))
+    end
+  end
+end
+
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
 local function register(s, st)
   local zset, meta = keys(s, st)
   if redis.call('ZSCORE', zset, st) == false then
+    collect()
     local order = redis.call('INCR', zset .. ':order')
     redis.call('ZADD', zset, order, st)
     redis.call('HSETNX', meta, 'next', 0)
-    redis.call('ZADD', RUNNING, redis.call('INCR', CLOCK), s .. ' ' .. st)
+    redis.call('ZADD', RUNNING, stamp(), s .. ' ' .. st)
     redis.call('SET', zset .. ':bytes', 0, 'NX', 'EX', TTL)
     local extra = redis.call('ZCARD', zset) - MAX_STREAMS
     if extra > 0 then
@@ -260,7 +287,7 @@ local function finish(s, st)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
   local member = s .. ' ' .. st
   redis.call('ZREM', RUNNING, member)
-  redis.call('ZADD', FINISHED, redis.call('INCR', CLOCK), member)
+  redis.call('ZADD', FINISHED, stamp(), member)
   redis.call('EXPIRE', events, TTL)
   redis.call('EXPIRE', meta, TTL)
   return 1
@@ -298,7 +325,7 @@ if count > 0 then
   local held = redis.call('HINCRBY', meta, 'c', count)
   account(S, ST, bytes)
   local ended = redis.call('HGET', meta, 'complete') == '1'
-  redis.call('ZADD', ended and FINISHED or RUNNING, redis.call('INCR', CLOCK), S .. ' ' .. ST)
+  redis.call('ZADD', ended and FINISHED or RUNNING, stamp(), S .. ' ' .. ST)
   if held > MAX_EVENTS then shed(S, ST, 0, held - MAX_EVENTS, 0) end
   fit_session(S)
   fit_total(S, ST)

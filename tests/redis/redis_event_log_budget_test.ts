@@ -3,12 +3,14 @@
  * budget behaviours themselves are in the EventLog contract, for both logs):
  * the totals it keeps always equal the data its streams hold, deleting every
  * session leaves nothing of them, and a stream whose keys expired (the TTL
- * safety net) gives its bytes back when the global trim meets it.
+ * safety net) gives its bytes back, when the global trim meets it or when
+ * the next stream opens after its TTL.
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { entriesOf } from "../../src/redis/stream_entries.ts";
+import { until } from "../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
@@ -35,11 +37,57 @@ async function heldBytes(prefix: string): Promise<number> {
   return bytes;
 }
 
+/** The highest score in sorted set `key` (0 when empty). */
+async function newestScore(key: string): Promise<number> {
+  const reply = await redis.client.sendCommand(["ZRANGE", key, "-1", "-1", "WITHSCORES"]);
+  return Number((reply as string[])[1] ?? 0);
+}
+
 async function totalOf(prefix: string): Promise<number> {
   return Number(await redis.client.sendCommand(["GET", `${prefix}eg:bytes`]) ?? 0);
 }
 
 describeRedis("RedisEventLog byte bookkeeping", () => {
+  itRedis(
+    "what the TTL removed leaves the orders and totals when the next stream opens",
+    async () => {
+      const prefix = `lb${++n}:`;
+      const log = new RedisEventLog(redis.client, { prefix, ttlSeconds: 1 });
+      await log.append("gone", "a", "g".repeat(500));
+      await log.complete("gone", "a");
+      await log.append("gone", "b", "h".repeat(300));
+      // A session no instance deleted: its keys expire after the TTL (a deadline, not a timing claim).
+      await until(
+        async () => (await keysOf(`${prefix}e[msv]:gone*`)).length === 0,
+        "the TTL removes the session's keys",
+        10_000,
+      );
+      assert.equal(await totalOf(prefix), 800, "the totals still count them");
+      // Collected once Redis's clock is a TTL past their last write (their scores, in microseconds).
+      const lastWrite = Math.max(
+        await newestScore(`${prefix}eg:f`),
+        await newestScore(`${prefix}eg:r`),
+      );
+      await until(
+        async () => {
+          const [seconds, micros] = (await redis.client.sendCommand(["TIME"])) as string[];
+          return Number(seconds) * 1_000_000 + Number(micros) > lastWrite + 1_000_000;
+        },
+        "Redis's clock passes the last write by the TTL",
+        10_000,
+      );
+      await log.append("live", "a", "x".repeat(100));
+      assert.equal(await totalOf(prefix), 100, "opening a stream forgot the expired ones");
+      assert.equal(await redis.client.sendCommand(["HGET", `${prefix}eg:sizes`, "gone a"]), null);
+      assert.deepEqual(
+        await redis.client.sendCommand(["ZRANGE", `${prefix}eg:r`, "0", "-1"]),
+        ["live a"],
+      );
+      assert.deepEqual(await redis.client.sendCommand(["ZRANGE", `${prefix}eg:f`, "0", "-1"]), []);
+      await log.close();
+    },
+  );
+
   itRedis(
     "the totals equal the data held, through trims, losses, completions and deletes",
     async () => {
