@@ -150,6 +150,7 @@ export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";
 export {
   type BusListener,
   type BusMessage,
+  BusMessageTooLargeError,
   type BusNotification,
   MemoryBus,
   type MessageBus,

@@ -46,6 +46,7 @@ import {
   classifyMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
+  type JsonRpcResponse,
   type RequestId,
 } from "./jsonrpc/messages.ts";
 import type { BusMessage } from "./bus/message_bus.ts";
@@ -719,15 +720,44 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   /**
    * Request ids and progress tokens are echoed in every response and progress
-   * event, and kept while the request runs: bound them so a client cannot make
-   * each event of a stream carry megabytes. The oversized id is not echoed.
+   * event, kept while the request runs, and carried by the bus to the other
+   * instances: bound them wherever they enter (requests, a client's replies,
+   * the `requestId` of a cancellation, in both eras) so a client cannot make
+   * each event of a stream, or each bus entry, carry megabytes. No id this
+   * server holds or issued is longer, so nothing legitimate is refused.
+   * The oversized id is not echoed.
    * An integer beyond ±(2^53 − 1) was rounded by JSON.parse: echoing it would
    * answer another id, and reading the exact digits costs every request (V8's
    * reviver `context.source` is not on every runtime), so it is refused.
    */
   function checkIdSizes(messages: readonly ClassifiedMessage[]): Refusal | undefined {
     for (const { kind, message } of messages) {
-      if (kind !== "request") continue;
+      if (kind === "notification") {
+        const { method, params } = message as JsonRpcNotification;
+        const target = method === "notifications/cancelled" ? params?.requestId : undefined;
+        if (typeof target === "string" && exceedsBytes(target, config.maxIdBytes)) {
+          return refuse(
+            400,
+            `Invalid params: requestId longer than ${config.maxIdBytes} bytes`,
+            { id: null, code: ErrorCode.InvalidParams, step: "jsonrpc" },
+          );
+        }
+        continue;
+      }
+      if (kind === "response") {
+        const { id } = message as JsonRpcResponse;
+        if (typeof id === "string" && exceedsBytes(id, config.maxIdBytes)) {
+          return refuse(
+            400,
+            `Invalid Request: response id longer than ${config.maxIdBytes} bytes`,
+            {
+              id: null,
+              step: "jsonrpc",
+            },
+          );
+        }
+        continue;
+      }
       const { id } = message as JsonRpcRequest;
       if (typeof id === "string" && exceedsBytes(id, config.maxIdBytes)) {
         return refuse(400, `Invalid Request: request id longer than ${config.maxIdBytes} bytes`, {

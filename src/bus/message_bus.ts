@@ -100,6 +100,33 @@ export interface MessageBus {
   subscribe(listener: BusListener): Promise<() => void>;
 }
 
+/**
+ * What a bus's `publish` rejects with when a message is larger than the
+ * bus carries (a Redis bus bounds each entry in bytes). Nothing was
+ * published; the handler answers the request that needed it with `413`.
+ *
+ * @example
+ * ```ts
+ * import { BusMessageTooLargeError } from "@tether/mcp";
+ * const error = new BusMessageTooLargeError(2_000_000, 1_048_576);
+ * console.log(error.bytes > error.limit); // true
+ * ```
+ */
+export class BusMessageTooLargeError extends RangeError {
+  /** The message's size, UTF-8 bytes of its JSON. */
+  readonly bytes: number;
+  /** The most the bus carries in one message. */
+  readonly limit: number;
+
+  /** An error for a message of `bytes` on a bus that carries at most `limit`. */
+  constructor(bytes: number, limit: number) {
+    super(`bus message of ${bytes} bytes exceeds the limit of ${limit} bytes`);
+    this.name = "BusMessageTooLargeError";
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 /** The buses of one in-process network, and who listens on each. */
 interface Network {
   members: Set<MemoryBus>;

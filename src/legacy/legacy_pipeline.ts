@@ -45,7 +45,7 @@ import {
 import { StreamHub } from "../streams/stream_hub.ts";
 import { parseEventId } from "../streams/event_log.ts";
 import type { Events, SessionEndReason } from "../events.ts";
-import type { BusMessage } from "../bus/message_bus.ts";
+import { type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
 import { utf8Length } from "../utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -201,7 +201,11 @@ export class LegacyPipeline {
       } else {
         const response = classified.message as JsonRpcResponse;
         const ownerKey = ownerKeyOf(principal);
-        if (!this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined) {
+        // Only a reply another instance may be waiting for crosses the bus; the rest is dropped (202).
+        if (
+          !this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined &&
+          this.pending.issuedElsewhere(response.id)
+        ) {
           forward.push({ type: "reply", sessionId: session.id, ownerKey, response });
         }
       }
@@ -340,6 +344,12 @@ export class LegacyPipeline {
       for (const message of messages) await this.#publish(message);
       return undefined;
     } catch (error) {
+      if (error instanceof BusMessageTooLargeError) {
+        // A reply too large for the bus would be refused again on a retry: not a 503.
+        return refuse(413, "Payload Too Large: the reply exceeds the bus's message size limit", {
+          step: "bus",
+        });
+      }
       this.#config.onError(error);
       return busUnavailable();
     }

@@ -1,15 +1,37 @@
 /**
  * A {@linkcode MessageBus} on one Redis stream (`<prefix>bus`). Publishing is
- * one `XADD` (trimmed with `MAXLEN ~`); each instance follows the stream with
- * `XREAD BLOCK` on a connection of its own, from the last entry it has read.
- * Unlike pub/sub, nothing published while a reader reconnects is lost: it
- * goes on from where it stopped (as long as the stream still holds the
- * entries, see `maxLength`). Entries name the instance that wrote them, so
- * an instance skips its own.
+ * one script (`EVALSHA`) that appends the entry and trims the stream; each
+ * instance follows the stream with `XREAD BLOCK` on a connection of its own,
+ * from the last entry it has read. Unlike pub/sub, nothing published while a
+ * reader reconnects is lost: it goes on from where it stopped (as long as
+ * the stream still holds the entries). Entries name the instance that wrote
+ * them, so an instance skips its own.
+ *
+ * Bounds, in bytes as well as entries: `MAXLEN` alone counts entries, so
+ * 10,000 entries of a few megabytes each once made a gigabyte. Here a
+ * message larger than `maxMessageBytes` is refused before it is sent
+ * ({@linkcode BusMessageTooLargeError}), and the append script keeps a
+ * running total of the stream's payload bytes in `<prefix>bus:bytes`: after
+ * each `XADD` it drops the oldest entries (exactly, not `~`) until the
+ * stream holds at most `maxLength` entries and `maxBytes` bytes. Each entry
+ * is weighed once when added and once when dropped, so a publish costs
+ * O(entries dropped), and the stream's payload never exceeds `maxBytes`. The
+ * total is rebuilt from the stream when its key is missing (evicted, or a
+ * stream written before this bound existed). What it does not count is
+ * Redis's own overhead per entry (tens of bytes); bound Redis itself with
+ * `maxmemory`. A reader further behind than the stream holds skips what
+ * was trimmed, as with `MAXLEN`.
  * @module
  */
 
-import type { BusListener, BusMessage, MessageBus } from "../bus/message_bus.ts";
+import {
+  type BusListener,
+  type BusMessage,
+  BusMessageTooLargeError,
+  type MessageBus,
+} from "../bus/message_bus.ts";
+import { utf8Length } from "../utf8_length.ts";
+import { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { entriesOf, streamEntriesOf } from "./stream_entries.ts";
 
@@ -25,8 +47,21 @@ import { entriesOf, streamEntriesOf } from "./stream_entries.ts";
 export interface RedisBusOptions {
   /** Prefix of the stream's key. Default `"tether:"`. */
   prefix?: string;
-  /** Entries the stream keeps (approximately; oldest trimmed). Default 10,000. */
+  /** Entries the stream keeps (oldest trimmed). Default 10,000. */
   maxLength?: number;
+  /**
+   * Largest message published, UTF-8 bytes of its JSON; a larger one is
+   * refused with {@linkcode BusMessageTooLargeError} (a client's reply that
+   * large is answered `413`). At most `maxBytes`.
+   * @default 1 MiB
+   */
+  maxMessageBytes?: number;
+  /**
+   * Payload bytes the stream keeps for all instances together (oldest
+   * entries trimmed first, together with `maxLength`).
+   * @default 64 MiB
+   */
+  maxBytes?: number;
   /** How long one `XREAD` blocks before it asks again, ms. Default 5,000. */
   blockMs?: number;
   /** Reports a reader failure (it retries on its own) or a listener that threw. */
@@ -35,6 +70,49 @@ export interface RedisBusOptions {
 
 /** The longest wait between two attempts to reconnect the reader, ms. */
 const MAX_RETRY_MS = 2_000;
+
+// KEYS[1] the stream, KEYS[2] its payload byte total; ARGV[1] origin, ARGV[2] message,
+// ARGV[3] max entries, ARGV[4] max bytes. Appends, then drops the oldest entries until both hold.
+const PUBLISH = new LuaScript(`
+local function weigh(fields)
+  local bytes = 0
+  for i = 2, #fields, 2 do bytes = bytes + string.len(fields[i]) end
+  return bytes
+end
+local length = redis.call('XLEN', KEYS[1])
+local total = redis.call('GET', KEYS[2])
+if length == 0 then
+  total = 0
+elseif not total then
+  total = 0
+  local from = '-'
+  repeat
+    local batch = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 256)
+    for _, entry in ipairs(batch) do total = total + weigh(entry[2]) end
+    if #batch > 0 then from = '(' .. batch[#batch][1] end
+  until #batch < 256
+else
+  total = tonumber(total)
+end
+redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'm', ARGV[2])
+length = length + 1
+total = total + string.len(ARGV[1]) + string.len(ARGV[2])
+local maxLength = tonumber(ARGV[3])
+local maxBytes = tonumber(ARGV[4])
+while length > 1 and (length > maxLength or total > maxBytes) do
+  local batch = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 64)
+  local drop = {}
+  for _, entry in ipairs(batch) do
+    if length <= 1 or (length <= maxLength and total <= maxBytes) then break end
+    drop[#drop + 1] = entry[1]
+    total = total - weigh(entry[2])
+    length = length - 1
+  end
+  if #drop == 0 then break end
+  redis.call('XDEL', KEYS[1], unpack(drop))
+end
+redis.call('SET', KEYS[2], total)
+return total`);
 
 /**
  * The bus of every instance that uses the same Redis and prefix.
@@ -57,7 +135,10 @@ export class RedisBus implements MessageBus {
   #redis: RedisCommands;
   #open: OpenRedisConnection;
   #key: string;
+  #bytesKey: string;
   #maxLength: string;
+  #maxMessageBytes: number;
+  #maxBytes: string;
   #blockMs: string;
   #onError: (error: unknown) => void;
   #origin = crypto.randomUUID();
@@ -75,31 +156,47 @@ export class RedisBus implements MessageBus {
     this.#redis = redis;
     this.#open = openConnection;
     this.#key = `${options.prefix ?? "tether:"}bus`;
+    this.#bytesKey = `${this.#key}:bytes`;
     const maxLength = options.maxLength ?? 10_000;
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    const maxMessageBytes = options.maxMessageBytes ?? Math.min(1024 * 1024, maxBytes);
     const blockMs = options.blockMs ?? 5_000;
-    for (const [name, value] of Object.entries({ maxLength, blockMs })) {
+    for (
+      const [name, value] of Object.entries({ maxLength, maxMessageBytes, maxBytes, blockMs })
+    ) {
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new RangeError(`RedisBus option ${name} must be a positive integer`);
       }
     }
+    if (maxMessageBytes > maxBytes) {
+      throw new RangeError("RedisBus option maxMessageBytes must be at most maxBytes");
+    }
     this.#maxLength = String(maxLength);
+    this.#maxMessageBytes = maxMessageBytes;
+    this.#maxBytes = String(maxBytes);
     this.#blockMs = String(blockMs);
     this.#onError = options.onError ?? ((error) => console.error("tether: Redis bus:", error));
   }
 
-  /** Appends `message` to the stream; rejects when Redis does not take it. */
+  /**
+   * Appends `message` to the stream, trimming the oldest entries past the
+   * bounds; rejects with {@linkcode BusMessageTooLargeError} (nothing sent)
+   * when it is larger than `maxMessageBytes`, or when Redis does not take it.
+   */
   async publish(message: BusMessage): Promise<void> {
-    await this.#redis.sendCommand([
-      "XADD",
-      this.#key,
-      "MAXLEN",
-      "~",
-      this.#maxLength,
-      "*",
-      "o",
+    const text = JSON.stringify(message);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a message this short fits without counting.
+    if (text.length * 3 > this.#maxMessageBytes) {
+      const bytes = utf8Length(text);
+      if (bytes > this.#maxMessageBytes) {
+        throw new BusMessageTooLargeError(bytes, this.#maxMessageBytes);
+      }
+    }
+    await PUBLISH.run(this.#redis, [this.#key, this.#bytesKey], [
       this.#origin,
-      "m",
-      JSON.stringify(message),
+      text,
+      this.#maxLength,
+      this.#maxBytes,
     ]);
   }
 

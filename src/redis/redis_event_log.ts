@@ -8,12 +8,25 @@
  * everything dropped with the session). Appends are Lua scripts: the
  * sequence number and the entry are written together.
  *
- * Bounds: events per stream (`MAXLEN`), streams per session, and a TTL on
- * every key as a safety net for sessions no instance ever deletes; bound
- * Redis itself with `maxmemory`.
+ * Bounds, with the memory log's semantics: events per stream, streams per
+ * session, bytes of event data per session (`maxBytesPerSession`: the
+ * session's oldest events go, oldest streams first) and for the whole
+ * deployment (`maxTotalBytes`: streams written least recently lose their
+ * events first, finished streams whole before running ones; a running
+ * stream records the last sequence number it lost, and a resume from
+ * before it replays nothing rather than a gap). The appending script keeps
+ * the byte totals (per session, and per stream in `<prefix>eg:sizes` so a
+ * stream whose keys expired still gives its bytes back when the global
+ * trim meets it) and trims exactly, so a write costs O(events dropped).
+ * A TTL on every key is the safety net for sessions no instance ever
+ * deletes. The totals count event data, not Redis's overhead per entry:
+ * bound Redis itself with `maxmemory`.
  *
  * Live tailing (`waitAfter`): `complete` appends a terminal entry, so a
  * follower blocked in `XREAD BLOCK` wakes for every event and for the end.
+ * The followers of one stream in this process share one read loop (one
+ * blocking read or poll at a time, from the lowest follower's position, and
+ * one state check per idle second), however many resumes follow it.
  * Blocking reads need connections of their own (`openConnection`, pooled up
  * to `maxTailConnections`; past that, or without `openConnection`, a
  * follower polls). Each log has an instance id and keeps a heartbeat key
@@ -35,7 +48,8 @@ import {
   type StreamInfo,
   type WaitOptions,
 } from "../streams/event_log.ts";
-import { LuaScript } from "./lua_script.ts";
+import { APPEND, COMPLETE, DELETE_SESSION, OPEN, STATE } from "./event_log_scripts.ts";
+import type { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { unrefTimer } from "../streams/stream_hub.ts";
 import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
@@ -56,6 +70,21 @@ export interface RedisEventLogOptions {
   maxEventsPerStream?: number;
   /** Streams kept per session (oldest dropped). Default 64. */
   maxStreamsPerSession?: number;
+  /**
+   * Bytes of event data kept per session (its oldest events dropped, oldest
+   * streams first), as the memory log's `maxBytesPerSession`.
+   * @default 1 MiB
+   */
+  maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions of every instance on this
+   * Redis and prefix. Past it, the streams written least recently lose
+   * their events, finished streams (whole) first; a running stream that
+   * loses events can no longer be resumed from before the loss. As the
+   * memory log's `maxTotalBytes`.
+   * @default 256 MiB
+   */
+  maxTotalBytes?: number;
   /** Seconds every key lives after its last write. Default 24 hours. */
   ttlSeconds?: number;
   /**
@@ -79,104 +108,28 @@ const POLL_MS = 50;
 /** Entries one read returns at most. */
 const READ_COUNT = "1000";
 
-// KEYS[1] session streams zset, KEYS[2] stream meta hash, KEYS[3] stream; ARGV[1] stream id,
-// ARGV[2] max streams, ARGV[3] ttl, ARGV[4] prefix .. 'ev:' .. session .. ':', ARGV[5] prefix .. 'em:' .. session .. ':'
-const REGISTER = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
-  local order = redis.call('INCR', KEYS[1] .. ':order')
-  redis.call('ZADD', KEYS[1], order, ARGV[1])
-  redis.call('HSETNX', KEYS[2], 'next', 0)
-  local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
-  if extra > 0 then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, extra - 1)
-    for _, id in ipairs(oldest) do
-      redis.call('DEL', ARGV[4] .. id, ARGV[5] .. id)
-      redis.call('ZREM', KEYS[1], id)
-    end
-  end
-end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-`;
+/** One follower waiting in `waitAfter`: its position, and how its wait ends. */
+interface Follower {
+  readonly seq: number;
+  /** When its wait ends with "still running" (`Date.now()` time). */
+  readonly deadline: number;
+  settle(reply: Replay | undefined | Error): void;
+}
 
-// KEYS and ARGV as REGISTER, plus ARGV[6] writer instance id, ARGV[7] request ids (JSON)
-const OPEN = new LuaScript(
-  REGISTER + `
-redis.call('HSET', KEYS[2], 'w', ARGV[6], 'r', ARGV[7])
-return 1`,
-);
+/** The followers of one stream in this process, and the position of their shared read. */
+interface Tail {
+  readonly streamId: string;
+  readonly stream: string;
+  readonly meta: string;
+  readonly followers: Set<Follower>;
+  /** Where the read in progress started (the lowest follower's sequence number then). */
+  from: number;
+}
 
-// KEYS and ARGV as REGISTER, plus ARGV[6] data, ARGV[7] max events. A stream opened already
-// (the usual case) costs three commands; TTLs are renewed every 256 events and on completion.
-const APPEND = new LuaScript(
-  `
-if redis.call('EXISTS', KEYS[2]) == 0 then
-` + REGISTER + `
-end
-local seq = redis.call('HINCRBY', KEYS[2], 'next', 1)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. seq, 'd', ARGV[6])
-if seq % 256 == 1 then
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
-end
-return seq`,
-);
-
-// KEYS and ARGV[1..5] as REGISTER, ARGV[6] '1' to complete the stream after the events, ARGV[7] max
-// events, ARGV[8..] the events' data. Returns the first sequence number; the others follow it.
-const APPEND_MANY = new LuaScript(
-  `
-if redis.call('EXISTS', KEYS[2]) == 0 then
-` + REGISTER + `
-end
-local count = #ARGV - 7
-local first = redis.call('HINCRBY', KEYS[2], 'next', count) - count + 1
-for i = 1, count do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. (first + i - 1), 'd', ARGV[7 + i])
-end
-local last = first + count - 1
-if ARGV[6] == '1' and redis.call('HGET', KEYS[2], 'complete') ~= '1' then
-  redis.call('HSET', KEYS[2], 'complete', 1)
-  last = redis.call('HINCRBY', KEYS[2], 'next', 1)
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '0-' .. last, 'e', 1)
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-elseif first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1] .. ':order', ARGV[3])
-end
-return first`,
-);
-
-// KEYS[1] meta hash, KEYS[2] stream; ARGV[1] max events, ARGV[2] ttl. The terminal entry wakes followers.
-const COMPLETE = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'complete') == '1' then return 0 end
-redis.call('HSET', KEYS[1], 'complete', 1)
-local seq = redis.call('HINCRBY', KEYS[1], 'next', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '0-' .. seq, 'e', 1)
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1`);
-
-// KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids}
-const STATE = new LuaScript(`
-local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r')
-if not f[1] then return {0, 0, 0, ''} end
-if f[2] == '1' then return {1, 1, 1, ''} end
-if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, ''} end
-return {1, 0, 0, f[4] or ''}`);
-
-// KEYS[1] session streams zset; ARGV[1] prefix .. 'ev:' .. session .. ':', ARGV[2] prefix .. 'em:' .. session .. ':'
-const DELETE_SESSION = new LuaScript(`
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
-redis.call('DEL', KEYS[1], KEYS[1] .. ':order')
-return #ids`);
+/** The sequence number of entry id `0-<seq>`. */
+function seqOf(id: string): number {
+  return Number(id.slice(2));
+}
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
@@ -197,6 +150,8 @@ export class RedisEventLog implements EventLog {
   #prefix: string;
   #maxEvents: number;
   #maxStreams: number;
+  #maxBytes: number;
+  #maxTotalBytes: number;
   #ttl: number;
   #openConnection: OpenRedisConnection | undefined;
   #maxTailConnections: number;
@@ -210,6 +165,8 @@ export class RedisEventLog implements EventLog {
   #connections = new Set<RedisConnection>();
   /** Connections being opened (they count against the cap). */
   #connecting = 0;
+  /** Followers of each stream (by its key), sharing one read loop. */
+  #tails = new Map<string, Tail>();
   #closed = false;
 
   /** A log on `redis` (a connected client). */
@@ -218,6 +175,8 @@ export class RedisEventLog implements EventLog {
     this.#prefix = options.prefix ?? "tether:";
     this.#maxEvents = options.maxEventsPerStream ?? 1_000;
     this.#maxStreams = options.maxStreamsPerSession ?? 64;
+    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
+    this.#maxTotalBytes = options.maxTotalBytes ?? 256 * 1024 * 1024;
     this.#ttl = options.ttlSeconds ?? 24 * 60 * 60;
     this.#openConnection = options.openConnection;
     this.#maxTailConnections = options.maxTailConnections ?? 32;
@@ -226,6 +185,8 @@ export class RedisEventLog implements EventLog {
       const [name, value] of Object.entries({
         maxEventsPerStream: this.#maxEvents,
         maxStreamsPerSession: this.#maxStreams,
+        maxBytesPerSession: this.#maxBytes,
+        maxTotalBytes: this.#maxTotalBytes,
         ttlSeconds: this.#ttl,
         maxTailConnections: this.#maxTailConnections,
         instanceTimeoutMs: this.#instanceTimeoutMs,
@@ -245,13 +206,17 @@ export class RedisEventLog implements EventLog {
     ];
   }
 
+  /** The arguments every script but STATE starts with (see LIBRARY). */
   #args(sessionId: string, streamId: string): string[] {
     return [
-      streamId,
+      this.#prefix,
+      String(this.#maxEvents),
       String(this.#maxStreams),
+      String(this.#maxBytes),
+      String(this.#maxTotalBytes),
       String(this.#ttl),
-      `${this.#prefix}ev:${sessionId}:`,
-      `${this.#prefix}em:${sessionId}:`,
+      sessionId,
+      streamId,
     ];
   }
 
@@ -300,8 +265,8 @@ export class RedisEventLog implements EventLog {
   async append(sessionId: string, streamId: string, data: string): Promise<string> {
     const seq = await this.#eval(APPEND, this.#keys(sessionId, streamId), [
       ...this.#args(sessionId, streamId),
+      "0",
       data,
-      String(this.#maxEvents),
     ]);
     return formatEventId(streamId, Number(seq));
   }
@@ -316,10 +281,9 @@ export class RedisEventLog implements EventLog {
     const complete = options?.complete === true;
     if (data.length === 0 && !complete) return [];
     const first = Number(
-      await this.#eval(APPEND_MANY, this.#keys(sessionId, streamId), [
+      await this.#eval(APPEND, this.#keys(sessionId, streamId), [
         ...this.#args(sessionId, streamId),
         complete ? "1" : "0",
-        String(this.#maxEvents),
         ...data,
       ]),
     );
@@ -328,11 +292,14 @@ export class RedisEventLog implements EventLog {
 
   /** Marks a stream as ended (followers wake and see the end). */
   async complete(sessionId: string, streamId: string): Promise<void> {
-    const [, meta, stream] = this.#keys(sessionId, streamId);
-    await this.#eval(COMPLETE, [meta, stream], [String(this.#maxEvents), String(this.#ttl)]);
+    await this.#eval(COMPLETE, this.#keys(sessionId, streamId), this.#args(sessionId, streamId));
   }
 
-  /** Events after `lastEventId` in its own stream; undefined for unknown, malformed or future ids. */
+  /**
+   * Events after `lastEventId` in its own stream; undefined for unknown,
+   * malformed or future ids, and for ids from before events the global
+   * budget evicted (a replay would skip them).
+   */
   async replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
@@ -342,9 +309,11 @@ export class RedisEventLog implements EventLog {
       meta,
       "next",
       "complete",
+      "lost",
     ]) as (string | null)[];
     const next = fields?.[0];
     if (next === null || next === undefined || parsed.seq > Number(next)) return undefined;
+    if (parsed.seq < Number(fields[2] ?? 0)) return undefined;
     const entries = await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]);
     const { events } = this.#eventsOf(parsed.streamId, entriesOf(entries));
     return { streamId: parsed.streamId, events, complete: fields[1] === "1" };
@@ -365,8 +334,10 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * Live tailing: events after `lastEventId`, or a blocking read until the
-   * next one or the end. Between reads (at least every second) it checks
+   * Live tailing: events after `lastEventId`, or a wait for the next one or
+   * the end. Every follower of one stream in this process shares one read
+   * loop ({@linkcode RedisEventLog.#follow}): one blocking read at a time
+   * (or one poll), and between reads (at least every second) one check that
    * the stream still exists and its writer's heartbeat: when the writer is
    * gone, the reply says `writerLost` with the requests it was answering.
    */
@@ -379,26 +350,138 @@ export class RedisEventLog implements EventLog {
     if (parsed === undefined) return undefined;
     const { streamId, seq } = parsed;
     const [, meta, stream] = this.#keys(sessionId, streamId);
-    const signal = options.signal;
-    const deadline = Date.now() + options.timeoutMs;
-    const running: Replay = { streamId, events: [], complete: false };
-    for (;;) {
-      const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
-      const entries = await this.#read(stream, seq, blockMs, signal);
-      if (entries.length > 0) {
-        const { events, ended } = this.#eventsOf(streamId, entries);
+    // The shared read in progress starts after this follower: what lies between is read for it alone.
+    let tail = this.#tails.get(stream);
+    while (tail !== undefined && seq < tail.from) {
+      const from = tail.from;
+      const between = entriesOf(
+        await this.#redis.sendCommand(["XRANGE", stream, `(0-${seq}`, `0-${from}`]),
+      );
+      if (between.length > 0) {
+        if (between[0].id !== `0-${seq + 1}` && await this.#lostAfter(meta, seq)) return undefined;
+        const { events, ended } = this.#eventsOf(streamId, between);
         return { streamId, events, complete: ended };
       }
-      if (signal?.aborted) return running;
-      const state = await this.#eval(STATE, [meta], [`${this.#prefix}hb:`]) as unknown[];
-      if (Number(state[0]) !== 1) return undefined;
-      // Completed since the read: the terminal entry is there now, and so is every event.
-      if (Number(state[1]) === 1) return await this.replayAfter(sessionId, lastEventId);
-      if (Number(state[2]) !== 1) {
-        return { ...running, writerLost: { requestIds: requestIdsOf(String(state[3])) } };
-      }
-      if (Date.now() >= deadline) return running;
+      tail = this.#tails.get(stream);
+      if (tail?.from === from) break;
     }
+    const running: Replay = { streamId, events: [], complete: false };
+    const signal = options.signal;
+    if (signal?.aborted) return running;
+    return await new Promise<Replay | undefined>((resolve, reject) => {
+      const settle = (reply: Replay | undefined | Error) => {
+        signal?.removeEventListener("abort", stop);
+        this.#tails.get(stream)?.followers.delete(follower);
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      // The loop ends the wait at its deadline, after checking the stream (as one follower would).
+      const follower: Follower = { seq, deadline: Date.now() + options.timeoutMs, settle };
+      const stop = () => settle(running);
+      signal?.addEventListener("abort", stop, { once: true });
+      let shared = this.#tails.get(stream);
+      if (shared === undefined) {
+        shared = { streamId, stream, meta, followers: new Set([follower]), from: seq };
+        this.#tails.set(stream, shared);
+        void this.#follow(shared);
+      } else {
+        shared.followers.add(follower);
+      }
+    });
+  }
+
+  /**
+   * The read loop of one stream's followers, while it has any: reads from
+   * the lowest follower's position, hands each follower what follows its
+   * own, and checks the stream's state when nothing came. A Redis failure
+   * rejects every follower waiting (each asks again).
+   */
+  async #follow(tail: Tail): Promise<void> {
+    const { streamId, stream, meta, followers } = tail;
+    const settleAll = (reply: Replay | undefined | Error) => {
+      for (const follower of [...followers]) follower.settle(reply);
+    };
+    /** Followers past their deadline get "still running, ask again". */
+    const expire = () => {
+      const now = Date.now();
+      for (const follower of [...followers]) {
+        if (follower.deadline <= now) follower.settle({ streamId, events: [], complete: false });
+      }
+    };
+    try {
+      while (followers.size > 0) {
+        let from = Number.MAX_SAFE_INTEGER;
+        let deadline = Number.MAX_SAFE_INTEGER;
+        for (const follower of followers) {
+          from = Math.min(from, follower.seq);
+          deadline = Math.min(deadline, follower.deadline);
+        }
+        tail.from = from;
+        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
+        const entries = await this.#read(stream, from, blockMs, undefined);
+        if (followers.size === 0) break;
+        if (entries.length > 0) {
+          await this.#hand(tail, entries);
+          expire();
+          continue;
+        }
+        const state = await this.#eval(STATE, [meta], [`${this.#prefix}hb:`]) as unknown[];
+        if (Number(state[0]) !== 1) {
+          settleAll(undefined);
+          break;
+        }
+        if (Number(state[1]) === 1) {
+          // Completed since the read: the terminal entry is there now, and so is every event.
+          await this.#hand(
+            tail,
+            entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
+          );
+          continue;
+        }
+        if (Number(state[2]) !== 1) {
+          const requestIds = requestIdsOf(String(state[3]));
+          settleAll({ streamId, events: [], complete: false, writerLost: { requestIds } });
+          break;
+        }
+        const lost = Number(state[4] ?? 0);
+        for (const follower of [...followers]) {
+          if (follower.seq < lost) follower.settle(undefined);
+        }
+        expire();
+      }
+    } catch (error) {
+      settleAll(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      if (this.#tails.get(stream) === tail && followers.size === 0) this.#tails.delete(stream);
+      else if (this.#tails.get(stream) === tail) void this.#follow(tail); // joined while it ended
+    }
+  }
+
+  /** Settles each follower that `entries` (read from the lowest position) have something for. */
+  async #hand(tail: Tail, entries: StreamEntry[]): Promise<void> {
+    let lost: boolean | undefined;
+    for (const follower of [...tail.followers]) {
+      const next = `0-${follower.seq + 1}`;
+      const start = entries.findIndex((entry) => seqOf(entry.id) > follower.seq);
+      if (start === -1) continue;
+      const mine = entries.slice(start);
+      // A gap after its position: a loss to the global budget means no resume from there.
+      if (mine[0].id !== next) {
+        lost = await this.#lostAfter(tail.meta, follower.seq);
+        if (lost) {
+          follower.settle(undefined);
+          continue;
+        }
+      }
+      const { events, ended } = this.#eventsOf(tail.streamId, mine);
+      follower.settle({ streamId: tail.streamId, events, complete: ended });
+    }
+  }
+
+  /** True when the global budget evicted events after `seq` (the stream's `lost` mark is past it). */
+  async #lostAfter(meta: string, seq: number): Promise<boolean> {
+    const lost = await this.#redis.sendCommand(["HGET", meta, "lost"]);
+    return seq < Number(lost ?? 0);
   }
 
   /** Entries after `0-<seq>`: a blocking read on a pooled connection, or a short poll. */
@@ -492,12 +575,7 @@ export class RedisEventLog implements EventLog {
 
   /** Forgets every stream of a session. */
   async deleteSession(sessionId: string): Promise<void> {
-    const prefix = this.#prefix;
-    await this.#eval(
-      DELETE_SESSION,
-      [`${prefix}es:${sessionId}`],
-      [`${prefix}ev:${sessionId}:`, `${prefix}em:${sessionId}:`],
-    );
+    await this.#eval(DELETE_SESSION, [`${this.#prefix}es:${sessionId}`], this.#args(sessionId, ""));
   }
 }
 

@@ -4,6 +4,14 @@
  * sent to; anything else is ignored, so a stray or forged reply can neither
  * resolve another session's request nor learn whether one exists. Every wait
  * ends: by reply, timeout, abort, or session end.
+ *
+ * Ids are `tether-<instance>-<n>`, naming the process that issued them, so a
+ * reply this process cannot settle is worth forwarding to the other
+ * instances only when another instance issued its id
+ * ({@linkcode PendingRequests.issuedElsewhere}); a reply for an id no
+ * instance issued, or one this process issued and no longer waits for, is
+ * dropped here. What it does not know is whether another instance still
+ * waits: that instance decides when the reply arrives.
  * @module
  */
 
@@ -25,6 +33,9 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** The shape of every id {@linkcode PendingRequests.nextId} issues, with the issuer's tag. */
+const ISSUED_ID = /^tether-([0-9a-f]{8})-[1-9][0-9]{0,15}$/;
+
 /** Waiting server→client requests, by session. */
 export class PendingRequests {
   #bySession = new Map<string, Map<string, Pending>>();
@@ -34,6 +45,17 @@ export class PendingRequests {
   /** A fresh id for an outbound request (unique within this process). */
   nextId(): string {
     return `tether-${this.#prefix}-${++this.#counter}`;
+  }
+
+  /**
+   * True when `id` has the shape of an id another process issued: a reply
+   * to it may settle a wait there. False for ids of this process (it
+   * settles those itself or nobody waits) and for ids no instance issues.
+   */
+  issuedElsewhere(id: RequestId | null): boolean {
+    if (typeof id !== "string") return false;
+    const issuer = ISSUED_ID.exec(id)?.[1];
+    return issuer !== undefined && issuer !== this.#prefix;
   }
 
   /** The number of waits in progress. */

@@ -8,6 +8,13 @@
  * that tail (`waitAfter`, asked for with `{ tailing: true }`) also: a
  * follower gets every event exactly once, in order, wakes for the end,
  * stops when asked or when the session goes, and times out with nothing.
+ * Logs with bounds (`{ bounded }`: a factory taking them) also keep the
+ * budget behaviours the memory log defined, so no log can drift from them:
+ * events per stream, bytes per session (oldest events, oldest streams
+ * first, sessions apart) and bytes for the whole log (finished streams
+ * whole before running ones, least recently written first; a running
+ * stream that lost events cannot be resumed from before the loss, never
+ * with a gap; ids never repeat; a deleted session's bytes are reusable).
  * Not a test file itself; tests/contracts/*_test.ts run it.
  * @module
  */
@@ -19,8 +26,20 @@ import type { EventLog } from "../../mod.ts";
 /** Makes a fresh, empty log for one test. */
 export type EventLogFactory = () => EventLog | Promise<EventLog>;
 
+/** The bounds a budget test sets (the rest stay at the log's defaults). */
+export interface EventLogBounds {
+  maxEventsPerStream?: number;
+  maxBytesPerSession?: number;
+  maxTotalBytes?: number;
+}
+
+/** Makes a fresh, empty log with these bounds, alone in its budget (nothing else counts against it). */
+export type BoundedEventLogFactory = (bounds: EventLogBounds) => EventLog | Promise<EventLog>;
+
 /** What the log under test claims beyond the interface's required part. */
 export interface EventLogClaims {
+  /** It has byte budgets; made with these bounds by this factory. */
+  bounded?: BoundedEventLogFactory;
   /** It implements `waitAfter` (live tailing). */
   tailing?: boolean;
   /** It implements `appendMany`. */
@@ -45,6 +64,7 @@ export function describeEventLog(
   claims: EventLogClaims = {},
 ): void {
   if (claims.tailing) describeTailing(name, factory);
+  if (claims.bounded !== undefined) describeBudgets(name, claims.bounded);
   describe(`EventLog contract: ${name}`, () => {
     if (claims.appendMany) {
       it("appendMany appends in order, with ids that follow single appends", async () => {
@@ -268,6 +288,176 @@ function describeTailing(name: string, factory: EventLogFactory): void {
       } finally {
         await closeLog(log);
       }
+    });
+  });
+}
+
+/** Runs `body` on a log made with `bounds`, closing it after. */
+async function withLog(
+  factory: BoundedEventLogFactory,
+  bounds: EventLogBounds,
+  body: (log: EventLog) => Promise<void>,
+): Promise<void> {
+  const log = await factory(bounds);
+  try {
+    await body(log);
+  } finally {
+    await closeLog(log);
+  }
+}
+
+/** The number of events a resume from the stream's priming id replays; undefined when refused. */
+async function held(log: EventLog, session: string, stream: string): Promise<number | undefined> {
+  return (await log.replayAfter(session, `${stream}:0`))?.events.length;
+}
+
+function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
+  describe(`EventLog contract (budgets): ${name}`, () => {
+    it("keeps at most maxEventsPerStream events per stream, the newest", async () => {
+      await withLog(factory, { maxEventsPerStream: 3 }, async (log) => {
+        for (let i = 0; i < 10; i++) await log.append("s", "a", `e${i}`);
+        const replay = await log.replayAfter("s", "a:0");
+        assert.deepEqual(replay?.events.map((e) => e.data), ["e7", "e8", "e9"]);
+      });
+    });
+
+    it("drops the oldest events once a session's data passes maxBytesPerSession", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await log.open("s", "a");
+        const first = await log.append("s", "a", "x".repeat(400));
+        await log.append("s", "a", "y".repeat(400));
+        await log.append("s", "a", "z".repeat(400)); // 1,200 bytes: the first event must go
+        const replay = await log.replayAfter("s", "a:0");
+        assert.deepEqual(replay?.events.map((e) => e.data[0]), ["y", "z"]);
+        assert.notEqual(replay?.events[0].id, first);
+      });
+    });
+
+    it("counts bytes, not characters (UTF-8)", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await log.append("s", "a", "é".repeat(300)); // 600 bytes, 300 characters
+        await log.append("s", "a", "é".repeat(300));
+        assert.equal(await held(log, "s", "a"), 1);
+      });
+    });
+
+    it("trims older streams of the session before the stream being written", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await log.append("s", "old", "o".repeat(600));
+        await log.append("s", "new", "n".repeat(600));
+        assert.deepEqual((await log.replayAfter("s", "old:0"))?.events, []);
+        assert.equal(await held(log, "s", "new"), 1);
+      });
+    });
+
+    it("budgets are per session: one session's traffic never evicts another's events", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await log.append("quiet", "a", "q".repeat(500));
+        for (let i = 0; i < 50; i++) await log.append("noisy", "a", "n".repeat(500));
+        assert.equal(await held(log, "quiet", "a"), 1);
+        assert.equal(await held(log, "noisy", "a"), 2);
+      });
+    });
+
+    it("holds at most maxTotalBytes across sessions: only the newest finished streams stay", async () => {
+      await withLog(factory, { maxTotalBytes: 10_000 }, async (log) => {
+        for (let s = 0; s < 60; s++) {
+          await log.open(`s${s}`, "a");
+          await log.append(`s${s}`, "a", "x".repeat(500));
+          await log.complete(`s${s}`, "a");
+        }
+        // 60 × 500 bytes were written; the newest 20 fit, the older ones were dropped whole.
+        for (let s = 0; s < 60; s++) {
+          assert.equal(
+            await held(log, `s${s}`, "a"),
+            s >= 40 ? 1 : undefined,
+            `session s${s}`,
+          );
+        }
+      });
+    });
+
+    it("evicts finished streams before running ones, least recently written first", async () => {
+      await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
+        await log.append("s1", "running", "r".repeat(300));
+        await log.append("s2", "done-old", "o".repeat(300));
+        await log.complete("s2", "done-old");
+        await log.append("s3", "done-new", "n".repeat(300));
+        await log.complete("s3", "done-new");
+        await log.append("s4", "current", "c".repeat(300)); // 1,200 bytes: one 300-byte stream must go
+        assert.equal(
+          await held(log, "s2", "done-old"),
+          undefined,
+          "the oldest finished goes first",
+        );
+        assert.equal(
+          await held(log, "s1", "running"),
+          1,
+          "a running stream outlives finished ones",
+        );
+        assert.equal(await held(log, "s3", "done-new"), 1);
+        assert.equal(await held(log, "s4", "current"), 1);
+      });
+    });
+
+    it("a running stream that loses events cannot be resumed from before them, never with a gap", async () => {
+      await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
+        await log.open("victim", "a");
+        const first = await log.append("victim", "a", "v".repeat(600));
+        await log.append("other", "b", "o".repeat(600)); // over: only the victim's running stream is left
+        assert.equal(
+          await log.replayAfter("victim", "a:0"),
+          undefined,
+          "a resume would skip an event",
+        );
+        // Later events are kept, and a resume from the loss point on works.
+        const later = await log.append("victim", "a", "w".repeat(100));
+        assert.deepEqual((await log.replayAfter("victim", first))?.events.map((e) => e.id), [
+          later,
+        ]);
+        assert.equal(await held(log, "other", "b"), 1);
+      });
+    });
+
+    it("a follower from before a loss gets nothing of the stream, never a gap", async () => {
+      await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
+        if (log.waitAfter === undefined) return; // a log that does not tail has nothing to follow
+        await log.open("victim", "a");
+        await log.append("victim", "a", "v".repeat(600));
+        await log.append("other", "b", "o".repeat(600));
+        const following = log.waitAfter("victim", "a:0", { timeoutMs: 20_000 });
+        await log.append("victim", "a", "w".repeat(100));
+        assert.equal(await following, undefined);
+      });
+    });
+
+    it("the stream being written keeps its newest event, whatever the budget", async () => {
+      await withLog(factory, { maxTotalBytes: 1_000 }, async (log) => {
+        await log.append("s", "a", "x".repeat(800));
+        const last = await log.append("s", "a", "y".repeat(800));
+        const replay = await log.replayAfter("s", "a:1");
+        assert.deepEqual(replay?.events.map((e) => e.id), [last]);
+        assert.equal(await log.replayAfter("s", "a:0"), undefined, "the first event was lost");
+      });
+    });
+
+    it("event ids never repeat after a loss", async () => {
+      await withLog(factory, { maxTotalBytes: 100 }, async (log) => {
+        const ids = new Set<string>();
+        for (let i = 0; i < 50; i++) ids.add(await log.append("s", "a", "x".repeat(60)));
+        assert.equal(ids.size, 50);
+      });
+    });
+
+    it("deleting a session returns its bytes to the budget", async () => {
+      await withLog(factory, { maxTotalBytes: 10_000 }, async (log) => {
+        await log.append("s", "a", "x".repeat(4_000));
+        await log.append("t", "a", "y".repeat(4_000));
+        await log.deleteSession("s");
+        await log.append("u", "a", "z".repeat(4_000));
+        assert.equal(await held(log, "t", "a"), 1, "room freed by the delete is reused");
+        assert.equal(await held(log, "u", "a"), 1);
+      });
     });
   });
 }

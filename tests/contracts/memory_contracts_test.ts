@@ -7,6 +7,7 @@ describeSessionStore("MemorySessionStore", () => new MemorySessionStore(), { get
 describeEventLog("MemoryEventLog", () => new MemoryEventLog(), {
   tailing: true,
   appendMany: true,
+  bounded: (bounds) => new MemoryEventLog(bounds),
 });
 describeEventLog(
   "MemoryEventLog with a small global budget",

@@ -30,7 +30,11 @@ describeRedis("Redis contracts", () =>
         prefix: `t${++n}:`,
         openConnection: () => redis.openConnection(),
       }),
-    { tailing: true, appendMany: true },
+    {
+      tailing: true,
+      appendMany: true,
+      bounded: (bounds) => new RedisEventLog(redis.client, { prefix: `t${++n}:`, ...bounds }),
+    },
   ));
 describeRedis("Redis contracts", () =>
   describeEventLog(
