@@ -106,7 +106,7 @@ export {
 } from "./src/protocol/eras.ts";
 export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
 export type { RequestStateOptions, RequestStateRefusalReason } from "./src/modern/request_state.ts";
-export type { HeaderParameter } from "./src/modern/param_headers.ts";
+export type { HeaderParameter } from "./src/protocol/header_parameters.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
 export type {
   JsonRpcErrorObject,
@@ -125,16 +125,16 @@ export {
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
-export { MemorySessionStore } from "./src/session/memory_session_store.ts";
+export { MemorySessionStore } from "./src/legacy/sessions/memory_session_store.ts";
+export type { LoggingLevel } from "./src/protocol/logging.ts";
 export type {
   ExpiredSession,
-  LoggingLevel,
   SessionChanges,
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "./src/session/session_store.ts";
-export { generateSessionId } from "./src/session/session_id.ts";
+} from "./src/legacy/sessions/session_store.ts";
+export { generateSessionId } from "./src/legacy/sessions/session_id.ts";
 export {
   type AppendOptions,
   type EventLog,
@@ -144,8 +144,8 @@ export {
   type StoredEvent,
   type StreamInfo,
   type WaitOptions,
-} from "./src/streams/event_log.ts";
-export { defaultEventLogBudget } from "./src/streams/memory_budget.ts";
+} from "./src/legacy/event_log.ts";
+export { defaultEventLogBudget } from "./src/legacy/memory_budget.ts";
 export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";
 export {
   type BusListener,

@@ -63,14 +63,14 @@ import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
 import type { ToolRegistry } from "./protocol/tools.ts";
-import { MemorySessionStore } from "./session/memory_session_store.ts";
-import { generateSessionId } from "./session/session_id.ts";
-import { MemoryEventLog } from "./streams/event_log.ts";
-import { KeepAlive } from "./streams/keep_alive.ts";
-import { afterThisTask } from "./streams/next_task.ts";
-import { unrefTimer } from "./streams/stream_hub.ts";
+import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";
+import { generateSessionId } from "./legacy/sessions/session_id.ts";
+import { MemoryEventLog } from "./legacy/event_log.ts";
+import { KeepAlive } from "./http/keep_alive.ts";
+import { afterThisTask } from "./runtime.ts";
+import { unrefTimer } from "./runtime.ts";
 import { StorageUnavailableError } from "./storage_unavailable.ts";
-import { utf8Length } from "./utf8_length.ts";
+import { utf8Length } from "./jsonrpc/utf8_length.ts";
 
 /**
  * Counters describing the handler's current load.

@@ -16,8 +16,8 @@ import type {
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "./protocol/definitions.ts";
-import type { SessionStore } from "./session/session_store.ts";
-import type { EventLog } from "./streams/event_log.ts";
+import type { SessionStore } from "./legacy/sessions/session_store.ts";
+import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
 
 /**

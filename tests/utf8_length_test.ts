@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { utf8Length } from "../src/utf8_length.ts";
+import { utf8Length } from "../src/jsonrpc/utf8_length.ts";
 
 describe("utf8Length", () => {
   it("matches TextEncoder for ASCII, 2-, 3- and 4-byte characters and lone surrogates", () => {

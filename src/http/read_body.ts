@@ -14,7 +14,7 @@
  * @module
  */
 
-import { SlowCalls } from "../streams/slow_calls.ts";
+import { SlowCalls } from "./slow_calls.ts";
 import { ByteAccumulator } from "./byte_accumulator.ts";
 
 /**

@@ -28,25 +28,21 @@ import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/con
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
-import { SessionManager } from "../session/session_manager.ts";
-import type { SessionRecord, SessionStore } from "../session/session_store.ts";
-import { SessionResources } from "../session/session_resources.ts";
-import { StoreSessionState } from "../session/store_session_state.ts";
-import type { EventLog } from "../streams/event_log.ts";
-import { InFlightRegistry } from "../streams/in_flight.ts";
-import { OrphanWatch } from "../streams/orphan_watch.ts";
-import { PendingRequests } from "../streams/pending_requests.ts";
-import { SlowCalls } from "../streams/slow_calls.ts";
-import {
-  answerRequests,
-  type ExchangeDependencies,
-  usesPriming,
-} from "../streams/request_exchange.ts";
-import { StreamHub } from "../streams/stream_hub.ts";
-import { parseEventId } from "../streams/event_log.ts";
+import { SessionManager } from "./sessions/session_manager.ts";
+import type { SessionRecord, SessionStore } from "./sessions/session_store.ts";
+import { SessionResources } from "./sessions/session_resources.ts";
+import { StoreSessionState } from "./sessions/store_session_state.ts";
+import type { EventLog } from "./event_log.ts";
+import { InFlightRegistry } from "./in_flight.ts";
+import { OrphanWatch } from "./orphan_watch.ts";
+import { PendingRequests } from "./pending_requests.ts";
+import { SlowCalls } from "../http/slow_calls.ts";
+import { answerRequests, type ExchangeDependencies, usesPriming } from "./request_exchange.ts";
+import { StreamHub } from "./stream_hub.ts";
+import { parseEventId } from "./event_log.ts";
 import type { Events, SessionEndReason } from "../events.ts";
 import { type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;

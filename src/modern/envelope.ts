@@ -11,7 +11,7 @@
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { isLoggingLevel } from "../protocol/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { LoggingLevel } from "../session/session_store.ts";
+import type { LoggingLevel } from "../protocol/logging.ts";
 
 /** The reserved `_meta` keys of the envelope. */
 export const META = {

@@ -17,9 +17,9 @@ import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { Implementation } from "../protocol/types.ts";
-import type { KeepAlive } from "../streams/keep_alive.ts";
-import { SseConnection } from "../streams/sse_connection.ts";
-import { utf8Length } from "../utf8_length.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { SseConnection } from "../http/sse_connection.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
 
 /** `Retry-After` of a principal at its listen share: a place frees only when one of its streams closes. */

@@ -32,9 +32,9 @@ import {
 } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { LoggingLevel } from "../session/session_store.ts";
-import type { KeepAlive } from "../streams/keep_alive.ts";
-import { SseConnection } from "../streams/sse_connection.ts";
+import type { LoggingLevel } from "../protocol/logging.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";

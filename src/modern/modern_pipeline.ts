@@ -31,12 +31,8 @@ import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
 import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
-import {
-  checkNameHeader,
-  checkParameterHeaders,
-  type HeaderParameter,
-  methodHeaderMatches,
-} from "./param_headers.ts";
+import { checkNameHeader, checkParameterHeaders, methodHeaderMatches } from "./param_headers.ts";
+import type { HeaderParameter } from "../protocol/header_parameters.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
 /** What the modern pipeline needs beyond the exchange's dependencies. */

@@ -12,7 +12,7 @@
 
 import { PrincipalShares } from "../http/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
-import { type SlowCall, SlowCalls } from "../streams/slow_calls.ts";
+import { type SlowCall, SlowCalls } from "../http/slow_calls.ts";
 
 /** What the registry needs of a running request. */
 export interface RunningRequest extends SlowCall {

@@ -7,7 +7,7 @@
  */
 
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
-import type { LoggingLevel } from "../session/session_store.ts";
+import type { LoggingLevel } from "./logging.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
 
 /**

@@ -28,7 +28,7 @@ import { paginate } from "./pagination.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { ToolRegistry } from "./tools.ts";
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import type { Implementation } from "./types.ts";
 import { negotiateProtocolVersion } from "./versions.ts";
 

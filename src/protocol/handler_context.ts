@@ -12,7 +12,7 @@ import {
   type RequestId,
   withSerialized,
 } from "../jsonrpc/messages.ts";
-import type { LoggingLevel } from "../session/session_store.ts";
+import type { LoggingLevel } from "./logging.ts";
 import type {
   ElicitParams,
   ElicitResult,

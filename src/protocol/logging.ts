@@ -3,7 +3,28 @@
  * @module
  */
 
-import type { LoggingLevel } from "../session/session_store.ts";
+/**
+ * RFC 5424 severities used by MCP logging, least to most severe.
+ *
+ * @example
+ * ```ts
+ * import { defineTool, type LoggingLevel } from "@tether/mcp";
+ * const level: LoggingLevel = "warning";
+ * export const check = defineTool({ name: "check", handler: async (_input, ctx) => {
+ *   await ctx.log(level, "disk almost full");
+ *   return "checked";
+ * } });
+ * ```
+ */
+export type LoggingLevel =
+  | "debug"
+  | "info"
+  | "notice"
+  | "warning"
+  | "error"
+  | "critical"
+  | "alert"
+  | "emergency";
 
 /** The levels, least to most severe. */
 export const LOGGING_LEVELS: readonly LoggingLevel[] = [

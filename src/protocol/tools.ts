@@ -11,7 +11,7 @@ import type { HandlerContext } from "./context.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
-import { type HeaderParameter, scanHeaderParameters } from "../modern/param_headers.ts";
+import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({

@@ -12,7 +12,7 @@
  */
 
 import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { unrefTimer } from "../streams/stream_hub.ts";
+import { unrefTimer } from "../runtime.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 const TICKS_PER_DEADLINE = 4;

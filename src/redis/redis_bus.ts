@@ -30,7 +30,7 @@ import {
   BusMessageTooLargeError,
   type MessageBus,
 } from "../bus/message_bus.ts";
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { entriesOf, streamEntriesOf } from "./stream_entries.ts";

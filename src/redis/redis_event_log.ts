@@ -47,11 +47,11 @@ import {
   type StoredEvent,
   type StreamInfo,
   type WaitOptions,
-} from "../streams/event_log.ts";
+} from "../legacy/event_log.ts";
 import { APPEND, COMPLETE, DELETE_SESSION, OPEN, STATE } from "./event_log_scripts.ts";
 import type { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-import { unrefTimer } from "../streams/stream_hub.ts";
+import { unrefTimer } from "../runtime.ts";
 import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
 
 /**

@@ -20,7 +20,7 @@ import type {
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "../session/session_store.ts";
+} from "../legacy/sessions/session_store.ts";
 import { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 

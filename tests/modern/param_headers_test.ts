@@ -12,10 +12,12 @@ import {
   checkNameHeader,
   checkParameterHeaders,
   decodeHeaderValue,
-  type HeaderParameter,
   methodHeaderMatches,
-  scanHeaderParameters,
 } from "../../src/modern/param_headers.ts";
+import {
+  type HeaderParameter,
+  scanHeaderParameters,
+} from "../../src/protocol/header_parameters.ts";
 
 function base64(text: string): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text)));

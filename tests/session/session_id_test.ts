@@ -2,7 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { generateSessionId, isWellFormedSessionId } from "../../src/session/session_id.ts";
+import { generateSessionId, isWellFormedSessionId } from "../../src/legacy/sessions/session_id.ts";
 
 describe("generateSessionId", () => {
   it("returns 32 base64url characters (192 bits), different every time", () => {

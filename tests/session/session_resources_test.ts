@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, type McpEvent, type McpHandler } from "../../mod.ts";
-import { SessionResources } from "../../src/session/session_resources.ts";
+import { SessionResources } from "../../src/legacy/sessions/session_resources.ts";
 import {
   bodilessRequest,
   deferred,

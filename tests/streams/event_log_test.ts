@@ -2,7 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatEventId, MemoryEventLog, parseEventId } from "../../src/streams/event_log.ts";
+import { formatEventId, MemoryEventLog, parseEventId } from "../../src/legacy/event_log.ts";
 
 describe("event ids", () => {
   it("format and parse <stream>:<seq>", () => {

@@ -2,7 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type InFlightHandle, InFlightRegistry } from "../../src/streams/in_flight.ts";
+import { type InFlightHandle, InFlightRegistry } from "../../src/legacy/in_flight.ts";
 
 function isHandle(value: unknown): value is InFlightHandle {
   return typeof value === "object" && value !== null;

@@ -1,7 +1,7 @@
 /** OrphanWatch: one timer abandons every orphan not adopted within the timeout, in order. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { OrphanWatch } from "../../src/streams/orphan_watch.ts";
+import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
 import { deferred, within } from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

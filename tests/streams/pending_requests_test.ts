@@ -2,7 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PendingRequests } from "../../src/streams/pending_requests.ts";
+import { PendingRequests } from "../../src/legacy/pending_requests.ts";
 import { McpError } from "../../src/jsonrpc/error_codes.ts";
 
 const LONG = { timeoutMs: 60_000 };

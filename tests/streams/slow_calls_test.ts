@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SlowCalls } from "../../src/streams/slow_calls.ts";
+import { SlowCalls } from "../../src/http/slow_calls.ts";
 import { until } from "../helpers.ts";
 
 const DELAY_MS = 40;

@@ -9,9 +9,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../mod.ts";
-import { formatEventId, parseEventId } from "../../src/streams/event_log.ts";
-import { OrphanWatch } from "../../src/streams/orphan_watch.ts";
-import { MAX_PARKED_PER_SESSION, StreamHub } from "../../src/streams/stream_hub.ts";
+import { formatEventId, parseEventId } from "../../src/legacy/event_log.ts";
+import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
+import { MAX_PARKED_PER_SESSION, StreamHub } from "../../src/legacy/stream_hub.ts";
 import {
   messagesOf,
   parseSse,

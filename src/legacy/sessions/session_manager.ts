@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type Refusal, refuse } from "../http/refusal.ts";
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import { type Refusal, refuse } from "../../http/refusal.ts";
+import { ownerKeyOf, type Principal } from "../../protocol/context.ts";
+import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type { ExpiredSession, SessionRecord, SessionStore } from "./session_store.ts";
 

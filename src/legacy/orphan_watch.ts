@@ -8,7 +8,7 @@
  * @module
  */
 
-import { unrefTimer } from "./stream_hub.ts";
+import { unrefTimer } from "../runtime.ts";
 
 interface Orphan {
   deadline: number;

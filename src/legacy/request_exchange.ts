@@ -45,12 +45,13 @@ import {
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
-import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
+import type { LoggingLevel } from "../protocol/logging.ts";
 import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { nextTask } from "./next_task.ts";
+import { nextTask } from "../runtime.ts";
 import type { PendingRequests } from "./pending_requests.ts";
-import type { SlowCall, SlowCalls } from "./slow_calls.ts";
+import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 
 /** Session-level operations the handler provides, addressed by session id. */

@@ -8,7 +8,7 @@
  */
 
 import type { SseConnection } from "./sse_connection.ts";
-import { unrefTimer } from "./stream_hub.ts";
+import { unrefTimer } from "../runtime.ts";
 
 /** Heartbeats for a changing set of connections. */
 export class KeepAlive {

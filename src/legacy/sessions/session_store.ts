@@ -7,28 +7,7 @@
  * @module
  */
 
-/**
- * RFC 5424 severities used by MCP logging, least to most severe.
- *
- * @example
- * ```ts
- * import { defineTool, type LoggingLevel } from "@tether/mcp";
- * const level: LoggingLevel = "warning";
- * export const check = defineTool({ name: "check", handler: async (_input, ctx) => {
- *   await ctx.log(level, "disk almost full");
- *   return "checked";
- * } });
- * ```
- */
-export type LoggingLevel =
-  | "debug"
-  | "info"
-  | "notice"
-  | "warning"
-  | "error"
-  | "critical"
-  | "alert"
-  | "emergency";
+import type { LoggingLevel } from "../../protocol/logging.ts";
 
 /**
  * What the store keeps about one session. Treat returned records as read-only.

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { unrefTimer } from "./stream_hub.ts";
+import { unrefTimer } from "../runtime.ts";
 
 /** A call the watch can tell it has run long. */
 export interface SlowCall {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SessionState } from "../protocol/context.ts";
+import type { SessionState } from "../../protocol/context.ts";
 import type { ResourceOptions, SessionResources } from "./session_resources.ts";
 import type { SessionStore } from "./session_store.ts";
 

@@ -44,8 +44,8 @@ import {
 } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { afterThisTask } from "./next_task.ts";
-import { SseConnection } from "./sse_connection.ts";
+import { afterThisTask, unrefTimer } from "../runtime.ts";
+import { SseConnection } from "../http/sse_connection.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
 export interface StreamHubOptions {
@@ -906,14 +906,4 @@ function randomHex(byteCount: number): string {
     out += byte.toString(16).padStart(2, "0");
   }
   return out + "-";
-}
-
-/** Lets the process exit while only this timer is pending (Node, Bun and Deno). */
-export function unrefTimer(timer: unknown): void {
-  if (typeof timer === "object" && timer !== null && "unref" in timer) {
-    (timer as { unref(): void }).unref();
-    return;
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (typeof timer === "number" && deno?.unrefTimer) deno.unrefTimer(timer);
 }

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { type SseMessage, stringifySseMessage } from "../http/sse.ts";
-import { nextTask } from "./next_task.ts";
+import { type SseMessage, stringifySseMessage } from "./sse.ts";
+import { nextTask } from "../runtime.ts";
 
 const encoder = new TextEncoder();
 /** The first bytes of a body that has no priming event. */

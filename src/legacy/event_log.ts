@@ -9,7 +9,7 @@
  */
 
 import type { RequestId } from "../jsonrpc/messages.ts";
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { defaultEventLogBudget } from "./memory_budget.ts";
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import type {
   ExpiredSession,
   SessionChanges,

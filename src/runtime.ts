@@ -1,0 +1,48 @@
+/**
+ * The few runtime shims tether needs, in one place: the end of the current
+ * task (what writes wait for so that everything sent in one task goes out as
+ * one chunk; `setImmediate` where the runtime has it, as Node, Deno and Bun
+ * do, else a zero timeout), and timers that do not keep the process alive.
+ * Everything else is written against web standards.
+ * @module
+ */
+
+/** Schedules a callback. */
+type Schedule = (callback: () => void) => unknown;
+
+/**
+ * Runs `callback` once the current task and its microtasks are over.
+ *
+ * @example
+ * ```ts
+ * import { nextTask } from "./runtime.ts";
+ * nextTask(() => console.log("after every promise reaction queued so far"));
+ * ```
+ */
+export const nextTask: Schedule = (globalThis as { setImmediate?: Schedule }).setImmediate ??
+  ((callback) => setTimeout(callback, 0));
+
+/** Resolves once the current task and its microtasks are over. */
+export function afterThisTask(): Promise<void> {
+  return new Promise((resolve) => nextTask(resolve));
+}
+
+/**
+ * Lets the process exit while only this timer is pending (Node, Bun and Deno).
+ *
+ * @example
+ * ```ts
+ * import { unrefTimer } from "./runtime.ts";
+ * const sweep = setInterval(() => {}, 60_000);
+ * unrefTimer(sweep); // a server with nothing else to do can still exit
+ * clearInterval(sweep);
+ * ```
+ */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof timer === "number" && deno?.unrefTimer) deno.unrefTimer(timer);
+}
