@@ -1,0 +1,246 @@
+/**
+ * CI check: the import directions between the rooms of `src/` follow the
+ * floor plan, there is no import circle, and no module grows past its size
+ * bound. The plan, top to bottom:
+ *
+ *   handler.ts → entry/ → legacy/, modern/ → protocol/, http/, bus/ → jsonrpc/
+ *
+ * with `redis/` beside the eras (it implements their storage and the bus),
+ * `adapters/` beside the handler, and a few root modules every room may use
+ * (`runtime.ts`, `storage_unavailable.ts`) or that describe configuration
+ * (`options.ts`, `events.ts`). Each room's allowed imports are listed in
+ * {@linkcode ALLOWED}; a room not listed there is an error, so a new folder
+ * must be placed in the plan before it lands.
+ *
+ *   node_modules/node24/bin/node scripts/check_layers.ts [root]
+ *
+ * (`root`, the repository to check, defaults to this one; the tests give it
+ * a made-up tree.)
+ * Exits 1 and names each offending import, circle or module. It reads
+ * relative import specifiers (static, `export … from` and dynamic); it does
+ * not type-check or resolve package imports.
+ */
+
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+
+const ROOT = process.argv[2] ?? join(import.meta.dirname, "..");
+/** True when checking this repository (not a tree given on the command line). */
+const CHECKING_THIS_REPOSITORY = process.argv[2] === undefined;
+
+/** The rooms each room may import (besides itself). Root modules are rooms of their own. */
+const ALLOWED: Record<string, readonly string[]> = {
+  "jsonrpc": [],
+  "runtime.ts": [],
+  "storage_unavailable.ts": [],
+  "protocol": ["jsonrpc"],
+  "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
+  "bus": ["jsonrpc"],
+  "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
+  "legacy": [
+    "legacy/sessions",
+    "protocol",
+    "http",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "options.ts",
+    "events.ts",
+  ],
+  "modern": [
+    "protocol",
+    "http",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "options.ts",
+    "events.ts",
+  ],
+  "entry": [
+    "legacy",
+    "legacy/sessions",
+    "modern",
+    "protocol",
+    "http",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "options.ts",
+    "events.ts",
+  ],
+  "redis": [
+    "legacy",
+    "legacy/sessions",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "options.ts",
+  ],
+  // Configuration vocabulary: the option and event types name the parts they configure.
+  "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
+  "options.ts": [
+    "events.ts",
+    "http",
+    "jsonrpc",
+    "protocol",
+    "bus",
+    "modern",
+    "legacy",
+    "legacy/sessions",
+  ],
+  "principal_attachment.ts": ["protocol"],
+  "handler.ts": [
+    "entry",
+    "legacy",
+    "legacy/sessions",
+    "modern",
+    "protocol",
+    "http",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "options.ts",
+    "events.ts",
+  ],
+  "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
+};
+
+/** Modules may not grow past this many lines: a larger one has more than one job. */
+const MAX_LINES = 500;
+
+/**
+ * Modules over {@linkcode MAX_LINES} when this check was introduced, with
+ * their size then: each may shrink but not grow, and leaves this list once
+ * it is within the bound.
+ */
+const OVERSIZED: Record<string, number> = {
+  "handler.ts": 983,
+  "legacy/event_log.ts": 501,
+  "legacy/legacy_pipeline.ts": 559,
+  "legacy/request_exchange.ts": 528,
+  "legacy/stream_hub.ts": 909,
+  "options.ts": 525,
+  "redis/redis_event_log.ts": 614,
+};
+
+/** The room of a file under src/: its folder (legacy/sessions counts apart), or its own name at the root. */
+function roomOf(file: string): string {
+  const parts = file.split("/");
+  if (parts.length === 1) return parts[0];
+  if (parts[0] === "legacy" && parts[1] === "sessions" && parts.length > 2) {
+    return "legacy/sessions";
+  }
+  return parts[0];
+}
+
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
+
+/** The src-relative paths a module imports, resolved. */
+function importsOf(file: string, text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(IMPORT)) {
+    found.push(normalize(join(dirname(file), match[1])));
+  }
+  return found;
+}
+
+const source = join(ROOT, "src");
+const files = readdirSync(source, { recursive: true, withFileTypes: true })
+  .filter((entry) => entry.isFile() && entry.name.endsWith(".ts"))
+  .map((entry) => relative(source, join(entry.parentPath, entry.name)))
+  .sort();
+
+const failures: string[] = [];
+const graph = new Map<string, string[]>();
+for (const file of files) {
+  const text = readFileSync(join(source, file), "utf8");
+  const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+  const bound = OVERSIZED[file] ?? MAX_LINES;
+  if (lines > bound) {
+    failures.push(
+      `src/${file}: ${lines} lines, over ${bound}${
+        OVERSIZED[file] === undefined ? "" : " (its size when the check began)"
+      }`,
+    );
+  }
+  const room = roomOf(file);
+  const allowed = ALLOWED[room];
+  if (allowed === undefined) {
+    failures.push(`src/${file}: room "${room}" is not in the plan (scripts/check_layers.ts)`);
+  }
+  const targets = importsOf(file, text);
+  graph.set(file, targets);
+  for (const target of targets) {
+    if (target.startsWith("..")) {
+      failures.push(`src/${file}: imports ${target} from outside src/`);
+      continue;
+    }
+    const to = roomOf(target);
+    if (to !== room && allowed !== undefined && !allowed.includes(to)) {
+      failures.push(`src/${file}: ${room} may not import ${to} (src/${target})`);
+    }
+  }
+}
+for (const [file, bound] of Object.entries(CHECKING_THIS_REPOSITORY ? OVERSIZED : {})) {
+  if (!files.includes(file)) failures.push(`OVERSIZED names src/${file}, which is gone`);
+  else if (bound <= MAX_LINES) failures.push(`OVERSIZED: src/${file} is within the bound`);
+}
+
+/** Import circles, as strongly connected components of more than one module (Tarjan). */
+function circles(): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  let next = 0;
+  const visit = (node: string): void => {
+    index.set(node, next);
+    low.set(node, next);
+    next++;
+    stack.push(node);
+    onStack.add(node);
+    for (const target of graph.get(node) ?? []) {
+      if (target === node || !graph.has(target)) continue;
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(node, Math.min(low.get(node)!, index.get(target)!));
+      }
+    }
+    if (low.get(node) === index.get(node)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== node);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return found;
+}
+for (const circle of circles()) {
+  failures.push(`import circle: ${circle.map((file) => `src/${file}`).join(" ↔ ")}`);
+}
+
+if (failures.length > 0) {
+  console.error(`check_layers: ${failures.length} problem(s)\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
+console.log(
+  `check_layers: ${files.length} modules of src/ import along the plan, no circles, ` +
+    `none over ${MAX_LINES} lines${
+      Object.keys(OVERSIZED).length > 0
+        ? ` (${Object.keys(OVERSIZED).length} older ones held at their size)`
+        : ""
+    }`,
+);
