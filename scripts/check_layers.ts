@@ -123,7 +123,6 @@ const OVERSIZED: Record<string, number> = {
   "legacy/event_log.ts": 501,
   "legacy/legacy_pipeline.ts": 559,
   "legacy/request_exchange.ts": 528,
-  "legacy/stream_hub.ts": 909,
   "options.ts": 525,
   "redis/redis_event_log.ts": 614,
 };
