@@ -124,7 +124,6 @@ const MAX_LINES = 500;
 const OVERSIZED: Record<string, number> = {
   "handler.ts": 983,
   "legacy/legacy_pipeline.ts": 559,
-  "legacy/request_exchange.ts": 528,
   "redis/redis_event_log.ts": 614,
 };
 
