@@ -1,5 +1,9 @@
 /**
- * Every option of {@linkcode createMcpHandler}, with its default, in one place.
+ * Every option of {@linkcode createMcpHandler}, with its default, in one place,
+ * and their resolution: defaults applied, each value checked.
+ *
+ * The checks themselves (a positive number, a limit, a timer delay, …) live
+ * in option_checks.ts; this module names the options and their defaults.
  * @module
  */
 
@@ -19,6 +23,16 @@ import type {
 import type { SessionStore } from "./legacy/sessions/session_store.ts";
 import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
+import {
+  checkRequestStateOptions,
+  concurrencyShare,
+  delay,
+  limit,
+  positive,
+  wholeNumber,
+} from "./option_checks.ts";
+
+export { MAX_TIMER_MS } from "./option_checks.ts";
 
 /**
  * Session lifetime, cap and storage.
@@ -341,95 +355,6 @@ export interface ResolvedOptions {
   maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
   onError: (error: unknown) => void;
-}
-
-function positive(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)
-  ) {
-    throw new RangeError(
-      `Option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`,
-    );
-  }
-  return value;
-}
-
-/** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** `checked`, or a RangeError saying what option `name` must be. */
-function refined(name: string, checked: number, ok: boolean, what: string): number {
-  if (!ok) throw new RangeError(`Option ${name} must be ${what}, got ${checked}`);
-  return checked;
-}
-
-/** A limit: a positive integer, or `Infinity` for none. */
-function limit(name: string, value: number | undefined, fallback: number): number {
-  const checked = positive(name, value, fallback);
-  return refined(
-    name,
-    checked,
-    Number.isInteger(checked) || checked === Infinity,
-    "a whole number (or Infinity)",
-  );
-}
-
-/**
- * A delay some timer waits: finite and at most {@linkcode MAX_TIMER_MS}, so
- * `Infinity` or a month cannot turn into a timer that fires every millisecond.
- */
-function delay(name: string, value: number | undefined, fallback: number, allowZero = false) {
-  const checked = positive(name, value, fallback, allowZero);
-  return refined(name, checked, checked <= MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms`);
-}
-
-/** A value sent to clients as digits (`retry:`, `Retry-After`): a finite whole number. */
-function wholeNumber(name: string, value: number | undefined, fallback: number, allowZero = false) {
-  const checked = positive(name, value, fallback, allowZero);
-  return refined(name, checked, Number.isSafeInteger(checked), "a finite whole number");
-}
-
-/**
- * The requestState codec is made on first use (WebCrypto is async): check its
- * options now, so a short key fails at startup rather than on every call.
- */
-function checkRequestStateOptions(requestState: McpHandlerOptions["requestState"]): void {
-  if (requestState === undefined) return;
-  const { ttlMs, maxBytes, keys } = requestState;
-  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
-    throw new RangeError("Option requestState.ttlMs must be a finite positive number");
-  }
-  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
-    throw new RangeError("Option requestState.maxBytes must be a positive integer");
-  }
-  const encoder = new TextEncoder();
-  for (const [index, key] of (keys ?? []).entries()) {
-    const length = typeof key === "string" ? encoder.encode(key).byteLength : key?.byteLength;
-    if (!(length >= 32)) {
-      throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
-    }
-  }
-}
-
-/** A principal's share of the concurrency pool: by default half of it (at least 1); none without a pool. */
-function concurrencyShare(pool: number | undefined, share: number | undefined): number | undefined {
-  if (pool === undefined) {
-    if (share === undefined) return undefined;
-    throw new RangeError(
-      "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
-    );
-  }
-  return limit(
-    "maxConcurrentRequestsPerPrincipal",
-    share,
-    pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / 2)),
-  );
 }
 
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */

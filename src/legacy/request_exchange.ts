@@ -20,51 +20,41 @@
  * This is the hot path: one {@linkcode Exchange} per POST and one
  * {@linkcode ExchangeRequestContext} per request, with methods on their
  * prototypes rather than fresh closures per call.
+ *
+ * What a handler sees of its request (`ctx`: notifications, server→client
+ * requests, session state) is exchange_request_context.ts.
  * @module
  */
 
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,
   type JsonRpcMessage,
-  type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
   type RequestId,
 } from "../jsonrpc/messages.ts";
-import {
-  type OutboundRequestOptions,
-  ownerKeyOf,
-  type Principal,
-  type RequestContext,
-  type SessionState,
-} from "../protocol/context.ts";
+import type { Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
-import type { LoggingLevel } from "../protocol/logging.ts";
 import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { nextTask } from "../runtime.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
+import {
+  type ContextExchange,
+  ExchangeRequestContext,
+  type SessionOperations,
+} from "./exchange_request_context.ts";
 
-/** Session-level operations the handler provides, addressed by session id. */
-export interface SessionOperations {
-  /** The `ctx.session` state handle of a session. */
-  state(sessionId: string): SessionState;
-  /** Persists the session's logging level. */
-  setLogLevel(sessionId: string, level: LoggingLevel): Promise<void>;
-  /** Records a resource subscription. */
-  subscribe(sessionId: string, uri: string): Promise<void>;
-  /** Removes a resource subscription. */
-  unsubscribe(sessionId: string, uri: string): Promise<void>;
-}
+// Moved with the request context; still importable from here.
+export type { SessionOperations } from "./exchange_request_context.ts";
 
 /** What {@linkcode answerRequests} works with. */
 export interface ExchangeDependencies {
@@ -80,13 +70,6 @@ export interface ExchangeDependencies {
   /** Told when a server→client request got no reply in time. */
   onClientTimeout?: (method: string) => void;
 }
-
-/** The client capability each server→client request needs (declared at initialize). */
-const CAPABILITY_OF: Record<string, string> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots",
-};
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
 export function usesPriming(protocolVersion: string): boolean {
@@ -159,7 +142,7 @@ function idOf(request: JsonRpcRequest): RequestId {
 }
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class Exchange implements SlowCall {
+class Exchange implements SlowCall, ContextExchange {
   readonly deps: ExchangeDependencies;
   readonly session: SessionRecord;
   readonly principal: Principal;
@@ -419,110 +402,5 @@ class Exchange implements SlowCall {
         },
       );
     });
-  }
-}
-
-/** The {@linkcode RequestContext} of one request of an exchange. */
-class ExchangeRequestContext implements RequestContext {
-  #exchange: Exchange;
-  #handle: InFlightHandle;
-  #state: SessionState | undefined;
-
-  constructor(exchange: Exchange, handle: InFlightHandle) {
-    this.#exchange = exchange;
-    this.#handle = handle;
-  }
-
-  get protocolVersion(): string {
-    return this.#exchange.session.protocolVersion;
-  }
-
-  get clientCapabilities(): ClientCapabilities {
-    return this.#exchange.session.clientCapabilities;
-  }
-
-  get clientInfo(): Implementation | undefined {
-    return this.#exchange.session.clientInfo;
-  }
-
-  get principal(): Principal {
-    return this.#exchange.principal;
-  }
-
-  get signal(): AbortSignal {
-    return this.#handle.signal;
-  }
-
-  get session(): SessionState {
-    return this.#state ??= this.#exchange.deps.sessions.state(this.#exchange.session.id);
-  }
-
-  get logLevel(): LoggingLevel | undefined {
-    return this.#exchange.session.logLevel;
-  }
-
-  notify(notification: JsonRpcNotification): Promise<void> {
-    return this.#exchange.emit(notification);
-  }
-
-  request(
-    method: string,
-    params: Record<string, unknown>,
-    options?: OutboundRequestOptions,
-  ): Promise<Record<string, unknown>> {
-    const exchange = this.#exchange;
-    const capability = CAPABILITY_OF[method];
-    if (capability !== undefined && exchange.session.clientCapabilities[capability] === undefined) {
-      return Promise.reject(
-        new McpError(
-          ErrorCode.RequestFailed,
-          `The client did not declare the ${capability} capability`,
-        ),
-      );
-    }
-    if (!exchange.canEmit) {
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"),
-      );
-    }
-    const { pending, clientRequestTimeoutMs } = exchange.deps;
-    const id = pending.nextId();
-    const own = this.#handle.signal;
-    const reply = pending.wait(exchange.session.id, id, ownerKeyOf(exchange.principal), {
-      timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
-      signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
-    });
-    const onClientTimeout = exchange.deps.onClientTimeout;
-    const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
-      if (
-        (error as McpError).data !== undefined &&
-        ((error as McpError).data as { reason?: string }).reason === "timeout"
-      ) onClientTimeout(method);
-      throw error;
-    });
-    // When the request cannot be sent (its stream failed to open) no one awaits the reply,
-    // whose wait then ends with the aborted work: that rejection is not left unhandled.
-    answered.catch(ignore);
-    return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => answered);
-  }
-
-  closeStream(): void {
-    const exchange = this.#exchange;
-    // Without an event id the client could not resume, so only primed streams close early.
-    if (exchange.prime && exchange.canEmit) {
-      exchange.openStream().then((s) => s.closeConnectionAfterSent(), ignore);
-    }
-  }
-
-  setLogLevel(level: LoggingLevel): Promise<void> {
-    return this.#exchange.deps.sessions.setLogLevel(this.#exchange.session.id, level);
-  }
-
-  subscribe(uri: string): Promise<void> {
-    return this.#exchange.deps.sessions.subscribe(this.#exchange.session.id, uri);
-  }
-
-  unsubscribe(uri: string): Promise<void> {
-    return this.#exchange.deps.sessions.unsubscribe(this.#exchange.session.id, uri);
   }
 }

@@ -1,0 +1,199 @@
+/**
+ * The {@linkcode RequestContext} of one request of a sessionful POST: what a
+ * handler sees of its session and its client (protocol version,
+ * capabilities, principal, abort signal, `ctx.session` state), and its ways
+ * to reach them: notifications and server→client requests (sent on the
+ * POST's answer, after checking the client declared the capability),
+ * `closeStream`, the logging level and resource subscriptions.
+ *
+ * It does not decide how the POST is answered (JSON or a stream), nor open
+ * the stream: the exchange it belongs to does (request_exchange.ts).
+ * @module
+ */
+
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcMessage, JsonRpcNotification } from "../jsonrpc/messages.ts";
+import {
+  type OutboundRequestOptions,
+  ownerKeyOf,
+  type Principal,
+  type RequestContext,
+  type SessionState,
+} from "../protocol/context.ts";
+import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
+import type { LoggingLevel } from "../protocol/logging.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
+import type { InFlightHandle } from "./in_flight.ts";
+import type { PendingRequests } from "./pending_requests.ts";
+import type { LogicalStream } from "./logical_stream.ts";
+
+/** Session-level operations the handler provides, addressed by session id. */
+export interface SessionOperations {
+  /** The `ctx.session` state handle of a session. */
+  state(sessionId: string): SessionState;
+  /** Persists the session's logging level. */
+  setLogLevel(sessionId: string, level: LoggingLevel): Promise<void>;
+  /** Records a resource subscription. */
+  subscribe(sessionId: string, uri: string): Promise<void>;
+  /** Removes a resource subscription. */
+  unsubscribe(sessionId: string, uri: string): Promise<void>;
+}
+
+/** What a request's context uses of the exchange's dependencies. */
+export interface RequestContextDependencies {
+  /** Server→client requests waiting for the client's reply. */
+  pending: PendingRequests;
+  /** How long a server→client request waits by default, ms. */
+  clientRequestTimeoutMs: number;
+  /** The session-level operations (`ctx.session`, logging level, subscriptions). */
+  sessions: SessionOperations;
+  /** Told when a server→client request got no reply in time. */
+  onClientTimeout?: (method: string) => void;
+}
+
+/** What a request's context needs from the exchange (the POST's answer) it belongs to. */
+export interface ContextExchange {
+  /** The session the POST belongs to. */
+  readonly session: SessionRecord;
+  /** Who sent the POST. */
+  readonly principal: Principal;
+  /** True when the POST's stream starts with a priming event (so it can close early and be resumed). */
+  readonly prime: boolean;
+  /** True while emitted messages can still reach the client. */
+  readonly canEmit: boolean;
+  /** The exchange's dependencies. */
+  readonly deps: RequestContextDependencies;
+  /** Sends a message on the POST's answer (a stream, opened if need be). */
+  emit(message: JsonRpcMessage): Promise<void>;
+  /** Opens the POST's stream (once). */
+  openStream(): Promise<LogicalStream>;
+}
+
+/** The client capability each server→client request needs (declared at initialize). */
+const CAPABILITY_OF: Record<string, string> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots",
+};
+
+/** For rejections handled elsewhere (a failed opening is handled by the exchange). */
+function ignore(): void {}
+
+/** The {@linkcode RequestContext} of one request of an exchange. */
+export class ExchangeRequestContext implements RequestContext {
+  #exchange: ContextExchange;
+  #handle: InFlightHandle;
+  #state: SessionState | undefined;
+
+  /** The context of the request registered as `handle`, in `exchange`. */
+  constructor(exchange: ContextExchange, handle: InFlightHandle) {
+    this.#exchange = exchange;
+    this.#handle = handle;
+  }
+
+  /** The protocol version the session negotiated. */
+  get protocolVersion(): string {
+    return this.#exchange.session.protocolVersion;
+  }
+
+  /** The capabilities the client declared at initialize. */
+  get clientCapabilities(): ClientCapabilities {
+    return this.#exchange.session.clientCapabilities;
+  }
+
+  /** The client's name and version, from initialize. */
+  get clientInfo(): Implementation | undefined {
+    return this.#exchange.session.clientInfo;
+  }
+
+  /** Who sent the request. */
+  get principal(): Principal {
+    return this.#exchange.principal;
+  }
+
+  /** Aborts when the request is cancelled, abandoned, its session ends or the server closes. */
+  get signal(): AbortSignal {
+    return this.#handle.signal;
+  }
+
+  /** The session's `ctx.session` state. */
+  get session(): SessionState {
+    return this.#state ??= this.#exchange.deps.sessions.state(this.#exchange.session.id);
+  }
+
+  /** The logging level the client set, if any. */
+  get logLevel(): LoggingLevel | undefined {
+    return this.#exchange.session.logLevel;
+  }
+
+  /** Sends a notification on the POST's answer. */
+  notify(notification: JsonRpcNotification): Promise<void> {
+    return this.#exchange.emit(notification);
+  }
+
+  /** Sends a server→client request on the POST's answer and waits for the reply. */
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options?: OutboundRequestOptions,
+  ): Promise<Record<string, unknown>> {
+    const exchange = this.#exchange;
+    const capability = CAPABILITY_OF[method];
+    if (capability !== undefined && exchange.session.clientCapabilities[capability] === undefined) {
+      return Promise.reject(
+        new McpError(
+          ErrorCode.RequestFailed,
+          `The client did not declare the ${capability} capability`,
+        ),
+      );
+    }
+    if (!exchange.canEmit) {
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"),
+      );
+    }
+    const { pending, clientRequestTimeoutMs } = exchange.deps;
+    const id = pending.nextId();
+    const own = this.#handle.signal;
+    const reply = pending.wait(exchange.session.id, id, ownerKeyOf(exchange.principal), {
+      timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
+      signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
+    });
+    const onClientTimeout = exchange.deps.onClientTimeout;
+    const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
+      if (
+        (error as McpError).data !== undefined &&
+        ((error as McpError).data as { reason?: string }).reason === "timeout"
+      ) onClientTimeout(method);
+      throw error;
+    });
+    // When the request cannot be sent (its stream failed to open) no one awaits the reply,
+    // whose wait then ends with the aborted work: that rejection is not left unhandled.
+    answered.catch(ignore);
+    return exchange.emit({ jsonrpc: "2.0", id, method, params }).then(() => answered);
+  }
+
+  /** Closes the POST's connection once what was sent is written (primed streams only): the client resumes. */
+  closeStream(): void {
+    const exchange = this.#exchange;
+    // Without an event id the client could not resume, so only primed streams close early.
+    if (exchange.prime && exchange.canEmit) {
+      exchange.openStream().then((s) => s.closeConnectionAfterSent(), ignore);
+    }
+  }
+
+  /** Persists the session's logging level. */
+  setLogLevel(level: LoggingLevel): Promise<void> {
+    return this.#exchange.deps.sessions.setLogLevel(this.#exchange.session.id, level);
+  }
+
+  /** Records a resource subscription of the session. */
+  subscribe(uri: string): Promise<void> {
+    return this.#exchange.deps.sessions.subscribe(this.#exchange.session.id, uri);
+  }
+
+  /** Removes a resource subscription of the session. */
+  unsubscribe(uri: string): Promise<void> {
+    return this.#exchange.deps.sessions.unsubscribe(this.#exchange.session.id, uri);
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * The default {@linkcode EventLog}, in process memory. Bounds: events per
+ * stream, streams per session, bytes per session (oldest go first) and
+ * bytes for the whole process (`maxTotalBytes`: the streams written least
+ * recently go first, finished ones before running ones). Followers wait in
+ * `waitAfter` for the next event of a stream written in this process.
+ *
+ * It is not shared between processes (redis/redis_event_log.ts is), and it
+ * never reports a lost writer: a writer in this process is never lost.
+ * @module
+ */
+
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { defaultEventLogBudget } from "./memory_budget.ts";
+import {
+  type AppendOptions,
+  type EventLog,
+  formatEventId,
+  parseEventId,
+  type Replay,
+  type StoredEvent,
+  type StreamInfo,
+  type WaitOptions,
+} from "./event_log_interface.ts";
+
+/**
+ * Bounds of the {@linkcode MemoryEventLog}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp";
+ * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+ * const log = new MemoryEventLog(options);
+ * ```
+ */
+export interface MemoryEventLogOptions {
+  /** Events kept per stream (oldest dropped). Default 1,000. */
+  maxEventsPerStream?: number;
+  /** Streams kept per session (oldest dropped). Default 64. */
+  maxStreamsPerSession?: number;
+  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
+  maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions together. Past it, the streams
+   * written least recently lose their events, finished streams first; a
+   * running stream that loses events can no longer be resumed from before
+   * the loss. Default: {@linkcode defaultEventLogBudget}, an eighth of the
+   * heap limit.
+   */
+  maxTotalBytes?: number;
+}
+
+interface StreamLog {
+  readonly sessionId: string;
+  readonly streamId: string;
+  readonly session: SessionLog;
+  /** The data of the events kept, oldest first; `data[i]` has sequence number `firstSeq + i`. */
+  data: string[];
+  /** Their UTF-8 sizes. */
+  sizes: number[];
+  firstSeq: number;
+  nextSeq: number;
+  complete: boolean;
+  /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
+  lostThrough: number;
+  /** Wakes followers waiting in `waitAfter` (set while some wait). */
+  waiters: Set<() => void> | undefined;
+}
+
+interface SessionLog {
+  streams: Map<string, StreamLog>;
+  bytes: number;
+}
+
+/**
+ * The default event log, in process memory. Memory is bounded per stream,
+ * per session, and for the whole process (`maxTotalBytes`), so the number of
+ * sessions never multiplies it past one figure.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, MemoryEventLog } from "@tether/mcp";
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   eventLog: new MemoryEventLog({ maxEventsPerStream: 200, maxTotalBytes: 64 * 1024 * 1024 }),
+ * });
+ * ```
+ */
+export class MemoryEventLog implements EventLog {
+  #sessions = new Map<string, SessionLog>();
+  #maxEvents: number;
+  #maxStreams: number;
+  #maxBytes: number;
+  #maxTotalBytes: number;
+  #totalBytes = 0;
+  /** Streams by last write, least recent first; finished and running ones apart, so finished ones go first. */
+  #finished = new Set<StreamLog>();
+  #running = new Set<StreamLog>();
+
+  /** Creates an empty log with the given bounds. */
+  constructor(options: MemoryEventLogOptions = {}) {
+    this.#maxEvents = options.maxEventsPerStream ?? 1_000;
+    this.#maxStreams = options.maxStreamsPerSession ?? 64;
+    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
+    this.#maxTotalBytes = options.maxTotalBytes ?? defaultEventLogBudget();
+    for (
+      const [name, value] of Object.entries({
+        maxEventsPerStream: this.#maxEvents,
+        maxStreamsPerSession: this.#maxStreams,
+        maxBytesPerSession: this.#maxBytes,
+        maxTotalBytes: this.#maxTotalBytes,
+      })
+    ) {
+      if (!(value > 0)) {
+        throw new RangeError(
+          `MemoryEventLog option ${name} must be a positive number, got ${value}`,
+        );
+      }
+    }
+  }
+
+  /** Bytes of event data held for all sessions. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+
+  /**
+   * Registers a stream; the oldest stream of the session is dropped past the
+   * bound. `info` is not kept: a writer in this process is never lost.
+   */
+  open(sessionId: string, streamId: string, _info?: StreamInfo): Promise<void> {
+    this.#stream(sessionId, streamId);
+    return Promise.resolve();
+  }
+
+  #stream(sessionId: string, streamId: string): StreamLog {
+    let session = this.#sessions.get(sessionId);
+    if (session === undefined) {
+      this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
+    }
+    let stream = session.streams.get(streamId);
+    if (stream === undefined) {
+      if (session.streams.size >= this.#maxStreams) {
+        this.#drop(session.streams.values().next().value!);
+      }
+      stream = {
+        sessionId,
+        streamId,
+        session,
+        data: [],
+        sizes: [],
+        firstSeq: 1,
+        nextSeq: 1,
+        complete: false,
+        lostThrough: 0,
+        waiters: undefined,
+      };
+      session.streams.set(streamId, stream);
+      this.#running.add(stream);
+    }
+    return stream;
+  }
+
+  /** Forgets a whole stream. */
+  #drop(stream: StreamLog): void {
+    this.#wake(stream);
+    this.#release(stream, stream.data.length);
+    stream.session.streams.delete(stream.streamId);
+    this.#finished.delete(stream);
+    this.#running.delete(stream);
+  }
+
+  /** Drops a stream's `count` oldest events. */
+  #release(stream: StreamLog, count: number): void {
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += stream.sizes[i];
+    stream.data.splice(0, count);
+    stream.firstSeq += count;
+    stream.sizes.splice(0, count);
+    stream.session.bytes -= bytes;
+    this.#totalBytes -= bytes;
+  }
+
+  /** Drops oldest events, oldest streams first, until the session fits its byte budget. */
+  #trimSession(session: SessionLog): void {
+    for (const stream of session.streams.values()) {
+      let count = 0;
+      let bytes = session.bytes;
+      while (bytes > this.#maxBytes && count < stream.data.length) bytes -= stream.sizes[count++];
+      if (count > 0) this.#release(stream, count);
+      if (session.bytes <= this.#maxBytes) return;
+    }
+  }
+
+  /**
+   * Brings the process under its global budget: whole streams written least
+   * recently go first, finished ones before running ones, and `current` (the
+   * stream being written) only when nothing else is left.
+   */
+  #trimGlobal(current: StreamLog): void {
+    for (const candidates of [this.#finished, this.#running]) {
+      for (const stream of candidates) {
+        if (this.#totalBytes <= this.#maxTotalBytes) return;
+        if (stream === current) continue;
+        if (stream.complete) {
+          this.#drop(stream);
+        } else if (stream.data.length > 0) {
+          this.#lose(stream, stream.data.length);
+        }
+      }
+    }
+    let count = 0;
+    let bytes = this.#totalBytes;
+    while (bytes > this.#maxTotalBytes && count < current.data.length - 1) {
+      bytes -= current.sizes[count++];
+    }
+    if (count > 0) this.#lose(current, count);
+  }
+
+  /**
+   * Evicts a running stream's oldest events. A resume from before them is
+   * refused from now on rather than replayed with a gap: the client learns its
+   * stream is gone and asks again. A client still connected has them already.
+   */
+  #lose(stream: StreamLog, count: number): void {
+    stream.lostThrough = stream.firstSeq + count - 1;
+    this.#release(stream, count);
+  }
+
+  /** Appends an event and returns its id. */
+  append(sessionId: string, streamId: string, data: string): Promise<string> {
+    const stream = this.#stream(sessionId, streamId);
+    const id = this.#push(stream, data);
+    this.#written(stream);
+    return Promise.resolve(id);
+  }
+
+  /** Appends several events in order (synchronously: one bookkeeping pass for all). */
+  appendMany(
+    sessionId: string,
+    streamId: string,
+    data: readonly string[],
+    options?: AppendOptions,
+  ): Promise<string[]> {
+    const stream = this.#stream(sessionId, streamId);
+    const ids = new Array<string>(data.length);
+    for (let i = 0; i < data.length; i++) ids[i] = this.#push(stream, data[i]);
+    if (data.length > 0) this.#written(stream);
+    if (options?.complete === true) this.#complete(stream);
+    return Promise.resolve(ids);
+  }
+
+  /** Stores one event at the end of `stream`; {@linkcode MemoryEventLog.#written} applies the bounds after. */
+  #push(stream: StreamLog, data: string): string {
+    const seq = stream.nextSeq++;
+    const id = formatEventId(stream.streamId, seq);
+    const size = utf8Length(data);
+    stream.data.push(data);
+    stream.sizes.push(size);
+    stream.session.bytes += size;
+    this.#totalBytes += size;
+    return id;
+  }
+
+  /** After writes to `stream`: it becomes the most recently written, the bounds hold again, followers wake. */
+  #written(stream: StreamLog): void {
+    const order = stream.complete ? this.#finished : this.#running;
+    order.delete(stream);
+    order.add(stream);
+    const excess = stream.data.length - this.#maxEvents;
+    if (excess > 0) this.#release(stream, excess);
+    if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream.session);
+    if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
+    this.#wake(stream);
+  }
+
+  /** Marks a stream as ended. */
+  complete(sessionId: string, streamId: string): Promise<void> {
+    const stream = this.#sessions.get(sessionId)?.streams.get(streamId);
+    if (stream !== undefined) this.#complete(stream);
+    return Promise.resolve();
+  }
+
+  #complete(stream: StreamLog): void {
+    if (stream.complete) return;
+    stream.complete = true;
+    this.#running.delete(stream);
+    this.#finished.add(stream);
+    this.#wake(stream);
+  }
+
+  /** Tells the followers of `stream` to look again. */
+  #wake(stream: StreamLog): void {
+    const waiters = stream.waiters;
+    if (waiters === undefined) return;
+    stream.waiters = undefined;
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Live tailing: events after `lastEventId`, waiting for the next one (or
+   * the end) when there are none yet. A process-local writer never goes
+   * missing, so `writerLost` is never set.
+   */
+  async waitAfter(
+    sessionId: string,
+    lastEventId: string,
+    options: WaitOptions,
+  ): Promise<Replay | undefined> {
+    const now = await this.replayAfter(sessionId, lastEventId);
+    const signal = options.signal;
+    if (now === undefined || now.events.length > 0 || now.complete || signal?.aborted) return now;
+    const stream = this.#sessions.get(sessionId)?.streams.get(now.streamId);
+    if (stream === undefined) return undefined;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        stream.waiters?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+      (stream.waiters ??= new Set()).add(done);
+    });
+    return this.replayAfter(sessionId, lastEventId);
+  }
+
+  /** Events after `lastEventId` in its own stream; undefined when events it needs were evicted. */
+  replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
+    const parsed = parseEventId(lastEventId);
+    if (parsed === undefined) return Promise.resolve(undefined);
+    const stream = this.#sessions.get(sessionId)?.streams.get(parsed.streamId);
+    if (stream === undefined || parsed.seq >= stream.nextSeq || parsed.seq < stream.lostThrough) {
+      return Promise.resolve(undefined);
+    }
+    const events: StoredEvent[] = [];
+    for (let seq = Math.max(parsed.seq + 1, stream.firstSeq); seq < stream.nextSeq; seq++) {
+      events.push({
+        id: formatEventId(parsed.streamId, seq),
+        data: stream.data[seq - stream.firstSeq],
+      });
+    }
+    return Promise.resolve({ streamId: parsed.streamId, events, complete: stream.complete });
+  }
+
+  /** Forgets a session's streams. */
+  deleteSession(sessionId: string): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (session !== undefined) {
+      for (const stream of [...session.streams.values()]) this.#drop(stream);
+      this.#sessions.delete(sessionId);
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The checks an option value of {@linkcode createMcpHandler} must pass: a
+ * positive (or non-negative) number, a whole-number limit, a timer delay, a
+ * number sent to clients as digits, the `requestState` keys and the
+ * concurrency share. Each throws a RangeError naming the option and the
+ * value, at startup.
+ *
+ * It holds no defaults and no option names of its own: options.ts applies
+ * these checks with the defaults it documents.
+ * @module
+ */
+
+import type { RequestStateOptions } from "./modern/request_state.ts";
+
+/**
+ * `value`, or `fallback` when it is undefined; a RangeError unless it is a
+ * positive number (with `allowZero`, non-negative).
+ */
+export function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)
+  ) {
+    throw new RangeError(
+      `Option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `checked`, or a RangeError saying what option `name` must be. */
+function refined(name: string, checked: number, ok: boolean, what: string): number {
+  if (!ok) throw new RangeError(`Option ${name} must be ${what}, got ${checked}`);
+  return checked;
+}
+
+/** A limit: a positive integer, or `Infinity` for none. */
+export function limit(name: string, value: number | undefined, fallback: number): number {
+  const checked = positive(name, value, fallback);
+  return refined(
+    name,
+    checked,
+    Number.isInteger(checked) || checked === Infinity,
+    "a whole number (or Infinity)",
+  );
+}
+
+/**
+ * A delay some timer waits: finite and at most {@linkcode MAX_TIMER_MS}, so
+ * `Infinity` or a month cannot turn into a timer that fires every millisecond.
+ */
+export function delay(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const checked = positive(name, value, fallback, allowZero);
+  return refined(name, checked, checked <= MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms`);
+}
+
+/** A value sent to clients as digits (`retry:`, `Retry-After`): a finite whole number. */
+export function wholeNumber(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const checked = positive(name, value, fallback, allowZero);
+  return refined(name, checked, Number.isSafeInteger(checked), "a finite whole number");
+}
+
+/**
+ * The requestState codec is made on first use (WebCrypto is async): check its
+ * options now, so a short key fails at startup rather than on every call.
+ */
+export function checkRequestStateOptions(requestState: RequestStateOptions | undefined): void {
+  if (requestState === undefined) return;
+  const { ttlMs, maxBytes, keys } = requestState;
+  if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
+    throw new RangeError("Option requestState.ttlMs must be a finite positive number");
+  }
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
+    throw new RangeError("Option requestState.maxBytes must be a positive integer");
+  }
+  const encoder = new TextEncoder();
+  for (const [index, key] of (keys ?? []).entries()) {
+    const length = typeof key === "string" ? encoder.encode(key).byteLength : key?.byteLength;
+    if (!(length >= 32)) {
+      throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
+    }
+  }
+}
+
+/** A principal's share of the concurrency pool: by default half of it (at least 1); none without a pool. */
+export function concurrencyShare(
+  pool: number | undefined,
+  share: number | undefined,
+): number | undefined {
+  if (pool === undefined) {
+    if (share === undefined) return undefined;
+    throw new RangeError(
+      "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
+    );
+  }
+  return limit(
+    "maxConcurrentRequestsPerPrincipal",
+    share,
+    pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / 2)),
+  );
+}

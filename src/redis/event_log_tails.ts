@@ -1,0 +1,312 @@
+/**
+ * Live tailing of the Redis event log (`waitAfter`): the followers of one
+ * stream in this process share one read loop, one blocking read or poll at
+ * a time from the lowest follower's position, and one state check per
+ * idle second (the stream still exists, it has not ended, its writer's
+ * heartbeat is alive, how far the global budget evicted). Each follower
+ * gets what follows its own position, "still running" at its deadline,
+ * nothing when events after it were evicted, and `writerLost` with the
+ * requests the stream answered when its writer's heartbeat lapsed.
+ * Internal to the Redis backends.
+ *
+ * It does not write, replay from scratch or keep heartbeats
+ * (redis_event_log.ts does), nor own its blocking connections
+ * (tail_connections.ts lends them).
+ * @module
+ */
+
+import type { RequestId } from "../jsonrpc/messages.ts";
+import {
+  formatEventId,
+  type Replay,
+  type StoredEvent,
+  type WaitOptions,
+} from "../legacy/event_log.ts";
+import { STATE } from "./event_log_scripts.ts";
+import type { RedisCommands } from "./redis_commands.ts";
+import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
+import type { TailConnections } from "./tail_connections.ts";
+
+/** Longest single blocking read: the writer's heartbeat is checked between reads. */
+const MAX_BLOCK_MS = 1_000;
+/** Interval of the polling fallback. */
+const POLL_MS = 50;
+/** Entries one read returns at most. */
+const READ_COUNT = "1000";
+
+/** One follower waiting in `waitAfter`: its position, and how its wait ends. */
+interface Follower {
+  readonly seq: number;
+  /** When its wait ends with "still running" (`Date.now()` time). */
+  readonly deadline: number;
+  settle(reply: Replay | undefined | Error): void;
+}
+
+/** The followers of one stream in this process, and the position of their shared read. */
+interface Tail {
+  readonly streamId: string;
+  readonly stream: string;
+  readonly meta: string;
+  readonly followers: Set<Follower>;
+  /** Where the read in progress started (the lowest follower's sequence number then). */
+  from: number;
+}
+
+/** The sequence number of entry id `0-<seq>`. */
+function seqOf(id: string): number {
+  return Number(id.slice(2));
+}
+
+/** Stored events among a log stream's entries, and whether its terminal entry was among them. */
+export function eventsOf(
+  streamId: string,
+  entries: StreamEntry[],
+): { events: StoredEvent[]; ended: boolean } {
+  const events: StoredEvent[] = [];
+  let ended = false;
+  for (const { id, fields } of entries) {
+    if (fields.d === undefined) {
+      ended ||= fields.e !== undefined;
+      continue;
+    }
+    events.push({ id: formatEventId(streamId, Number(id.slice(2))), data: String(fields.d) });
+  }
+  return { events, ended };
+}
+
+/** What {@linkcode EventLogTails} works with. */
+export interface EventLogTailsOptions {
+  /** The log's client (non-blocking commands). */
+  redis: RedisCommands;
+  /** Prefix of every key (the writers' heartbeats are `<prefix>hb:<instance>`). */
+  prefix: string;
+  /** Where blocking reads borrow their connection. */
+  connections: TailConnections;
+}
+
+/** The followers of the streams of one Redis event log in this process, by stream. */
+export class EventLogTails {
+  #redis: RedisCommands;
+  #prefix: string;
+  #connections: TailConnections;
+  /** Followers of each stream (by its key), sharing one read loop. */
+  #tails = new Map<string, Tail>();
+
+  /** Tails reading with `options.redis`, blocking on connections of `options.connections`. */
+  constructor(options: EventLogTailsOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+    this.#connections = options.connections;
+  }
+
+  /**
+   * Events of `streamId` (its keys `meta` and `stream`) after sequence
+   * number `seq`, or a wait for the next one or the end: the follower joins
+   * the stream's shared read loop ({@linkcode EventLogTails.#follow}).
+   */
+  async wait(
+    streamId: string,
+    seq: number,
+    meta: string,
+    stream: string,
+    options: WaitOptions,
+  ): Promise<Replay | undefined> {
+    // The shared read in progress starts after this follower: what lies between is read for it alone.
+    let tail = this.#tails.get(stream);
+    while (tail !== undefined && seq < tail.from) {
+      const from = tail.from;
+      const between = entriesOf(
+        await this.#redis.sendCommand(["XRANGE", stream, `(0-${seq}`, `0-${from}`]),
+      );
+      if (between.length > 0) {
+        if (between[0].id !== `0-${seq + 1}` && await this.#lostAfter(meta, seq)) return undefined;
+        const { events, ended } = eventsOf(streamId, between);
+        return { streamId, events, complete: ended };
+      }
+      tail = this.#tails.get(stream);
+      if (tail?.from === from) break;
+    }
+    const running: Replay = { streamId, events: [], complete: false };
+    const signal = options.signal;
+    if (signal?.aborted) return running;
+    return await new Promise<Replay | undefined>((resolve, reject) => {
+      const settle = (reply: Replay | undefined | Error) => {
+        signal?.removeEventListener("abort", stop);
+        this.#tails.get(stream)?.followers.delete(follower);
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      // The loop ends the wait at its deadline, after checking the stream (as one follower would).
+      const follower: Follower = { seq, deadline: Date.now() + options.timeoutMs, settle };
+      const stop = () => settle(running);
+      signal?.addEventListener("abort", stop, { once: true });
+      let shared = this.#tails.get(stream);
+      if (shared === undefined) {
+        shared = { streamId, stream, meta, followers: new Set([follower]), from: seq };
+        this.#tails.set(stream, shared);
+        void this.#follow(shared);
+      } else {
+        shared.followers.add(follower);
+      }
+    });
+  }
+
+  /**
+   * The read loop of one stream's followers, while it has any: reads from
+   * the lowest follower's position, hands each follower what follows its
+   * own, and checks the stream's state when nothing came. A Redis failure
+   * rejects every follower waiting (each asks again).
+   */
+  async #follow(tail: Tail): Promise<void> {
+    const { streamId, stream, meta, followers } = tail;
+    const settleAll = (reply: Replay | undefined | Error) => {
+      for (const follower of [...followers]) follower.settle(reply);
+    };
+    /** Followers past their deadline get "still running, ask again". */
+    const expire = () => {
+      const now = Date.now();
+      for (const follower of [...followers]) {
+        if (follower.deadline <= now) follower.settle({ streamId, events: [], complete: false });
+      }
+    };
+    try {
+      while (followers.size > 0) {
+        let from = Number.MAX_SAFE_INTEGER;
+        let deadline = Number.MAX_SAFE_INTEGER;
+        for (const follower of followers) {
+          from = Math.min(from, follower.seq);
+          deadline = Math.min(deadline, follower.deadline);
+        }
+        tail.from = from;
+        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
+        const entries = await this.#read(stream, from, blockMs, undefined);
+        if (followers.size === 0) break;
+        if (entries.length > 0) {
+          await this.#hand(tail, entries);
+          expire();
+          continue;
+        }
+        const state = await STATE.run(this.#redis, [meta], [`${this.#prefix}hb:`]) as unknown[];
+        if (Number(state[0]) !== 1) {
+          settleAll(undefined);
+          break;
+        }
+        if (Number(state[1]) === 1) {
+          // Completed since the read: the terminal entry is there now, and so is every event.
+          await this.#hand(
+            tail,
+            entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
+          );
+          continue;
+        }
+        if (Number(state[2]) !== 1) {
+          const requestIds = requestIdsOf(String(state[3]));
+          settleAll({ streamId, events: [], complete: false, writerLost: { requestIds } });
+          break;
+        }
+        const lost = Number(state[4] ?? 0);
+        for (const follower of [...followers]) {
+          if (follower.seq < lost) follower.settle(undefined);
+        }
+        expire();
+      }
+    } catch (error) {
+      settleAll(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      if (this.#tails.get(stream) === tail && followers.size === 0) this.#tails.delete(stream);
+      else if (this.#tails.get(stream) === tail) void this.#follow(tail); // joined while it ended
+    }
+  }
+
+  /** Settles each follower that `entries` (read from the lowest position) have something for. */
+  async #hand(tail: Tail, entries: StreamEntry[]): Promise<void> {
+    let lost: boolean | undefined;
+    for (const follower of [...tail.followers]) {
+      const next = `0-${follower.seq + 1}`;
+      const start = entries.findIndex((entry) => seqOf(entry.id) > follower.seq);
+      if (start === -1) continue;
+      const mine = entries.slice(start);
+      // A gap after its position: a loss to the global budget means no resume from there.
+      if (mine[0].id !== next) {
+        lost = await this.#lostAfter(tail.meta, follower.seq);
+        if (lost) {
+          follower.settle(undefined);
+          continue;
+        }
+      }
+      const { events, ended } = eventsOf(tail.streamId, mine);
+      follower.settle({ streamId: tail.streamId, events, complete: ended });
+    }
+  }
+
+  /** True when the global budget evicted events after `seq` (the stream's `lost` mark is past it). */
+  async #lostAfter(meta: string, seq: number): Promise<boolean> {
+    const lost = await this.#redis.sendCommand(["HGET", meta, "lost"]);
+    return seq < Number(lost ?? 0);
+  }
+
+  /** Entries after `0-<seq>`: a blocking read on a pooled connection, or a short poll. */
+  async #read(
+    stream: string,
+    seq: number,
+    blockMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<StreamEntry[]> {
+    const connection = await this.#connections.borrow();
+    if (connection === undefined) {
+      await sleep(Math.min(POLL_MS, blockMs), signal);
+      return entriesOf(
+        await this.#redis.sendCommand(["XRANGE", stream, `(0-${seq}`, "+", "COUNT", READ_COUNT]),
+      );
+    }
+    const read = connection.sendCommand([
+      "XREAD",
+      "COUNT",
+      READ_COUNT,
+      "BLOCK",
+      String(blockMs),
+      "STREAMS",
+      stream,
+      `0-${seq}`,
+    ]).then(
+      (reply) => {
+        this.#connections.release(connection);
+        return streamEntriesOf(reply);
+      },
+      (error) => {
+        this.#connections.discard(connection);
+        throw error;
+      },
+    );
+    if (signal === undefined) return await read;
+    // An abort returns at once; the read finishes within its block time and frees the connection.
+    read.catch(() => {});
+    return await Promise.race([read, sleep(blockMs + 1_000, signal).then(() => [])]);
+  }
+}
+
+/** The request ids a stream recorded when it opened (JSON), or none. */
+function requestIdsOf(text: string): RequestId[] {
+  try {
+    const ids = JSON.parse(text) as unknown;
+    return Array.isArray(ids)
+      ? ids.filter((id): id is RequestId => typeof id === "string" || typeof id === "number")
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
