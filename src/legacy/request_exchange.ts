@@ -43,6 +43,7 @@ import {
   type SessionState,
 } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
+import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
@@ -80,13 +81,6 @@ export interface ExchangeDependencies {
   /** Told when a server→client request got no reply in time. */
   onClientTimeout?: (method: string) => void;
 }
-
-/** The client capability each server→client request needs (declared at initialize). */
-const CAPABILITY_OF: Record<string, string> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots",
-};
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
 export function usesPriming(protocolVersion: string): boolean {

@@ -14,14 +14,8 @@
  */
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
-
-/** The methods a handler can ask the client for, by their capability. */
-const KIND_OF: Record<string, "elicitation" | "sampling" | "roots"> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots",
-};
 
 /** One input request as sent in `inputRequests`. */
 export interface InputRequest {
@@ -97,7 +91,7 @@ function declares(
   method: string,
   params: Record<string, unknown>,
 ): ClientCapabilities | undefined {
-  const kind = KIND_OF[method];
+  const kind = CAPABILITY_OF[method];
   const declared: unknown = capabilities[kind];
   if (kind === "elicitation") {
     const modes = isRecord(declared) ? declared : undefined;
@@ -146,7 +140,7 @@ export class InputRound {
     params: Record<string, unknown>,
     key?: string,
   ): Promise<Record<string, unknown>> {
-    const kind = KIND_OF[method];
+    const kind = CAPABILITY_OF[method];
     if (kind === undefined) {
       return Promise.reject(
         new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`),

@@ -31,7 +31,12 @@ import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
 import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
-import { checkNameHeader, checkParameterHeaders, methodHeaderMatches } from "./param_headers.ts";
+import {
+  checkNameHeader,
+  checkParameterHeaders,
+  methodHeaderMatches,
+  NAMED_BY,
+} from "./param_headers.ts";
 import type { HeaderParameter } from "../protocol/header_parameters.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
@@ -56,12 +61,6 @@ const REMOVED_METHODS = new Set([
   "resources/subscribe",
   "resources/unsubscribe",
 ]);
-
-/** Methods whose target is named by `Mcp-Name`, with the param carrying it. */
-const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], [
-  "resources/read",
-  "uri",
-]]);
 
 const JSON_HEADERS = { "content-type": "application/json" };
 

@@ -17,6 +17,17 @@ export type HeaderCheck = { ok: true } | { ok: false; message: string };
 
 const PASSED: HeaderCheck = { ok: true };
 
+/**
+ * The methods whose target is named (a tool, a prompt, a resource), with the
+ * param naming it: `Mcp-Name` must carry it, and these are the methods that
+ * may answer `input_required`.
+ */
+export const NAMED_BY: ReadonlyMap<string, string> = new Map([
+  ["tools/call", "name"],
+  ["prompts/get", "name"],
+  ["resources/read", "uri"],
+]);
+
 /** True when `value` already is its own trimmed, decoded form (no edge blank, no base64 wrapper). */
 function isPlain(value: string): boolean {
   const first = value.charCodeAt(0);
