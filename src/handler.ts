@@ -42,6 +42,7 @@ import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
 import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
 import {
+  asPlainObject,
   type ClassifiedMessage,
   classifyMessage,
   type JsonRpcNotification,
@@ -229,12 +230,6 @@ function pathOf(url: string): string {
 /** True when `text` takes more than `limit` UTF-8 bytes (the UTF-16 length is a lower bound). */
 function exceedsBytes(text: string, limit: number): boolean {
   return text.length > limit || utf8Length(text) > limit;
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
 }
 
 /**
@@ -608,7 +603,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     for (const value of values) {
       const classified = classifyMessage(value);
       if (classified === undefined) {
-        const id = asObject(value)?.id;
+        const id = asPlainObject(value)?.id;
         // Only a valid id is echoed (a string within the size limit, or an integer a number holds
         // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
         const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) ||
@@ -772,7 +767,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           { id: null, step: "jsonrpc" },
         );
       }
-      const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
+      const token = asPlainObject((message as JsonRpcRequest).params?._meta)?.progressToken;
       if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {
         return refuse(
           400,

@@ -23,6 +23,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
+import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
@@ -67,12 +68,6 @@ export interface LegacyPipelineOptions {
    * is none, and then nothing is published.
    */
   publish?: (message: BusMessage) => Promise<void>;
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
 }
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
@@ -454,8 +449,8 @@ export class LegacyPipeline {
 
   async #initialize(request: JsonRpcRequest, principal: Principal): Promise<Answer> {
     const params = request.params ?? {};
-    const capabilities = (asObject(params.capabilities) ?? {}) as ClientCapabilities;
-    const clientInfo = asObject(params.clientInfo) as Implementation | undefined;
+    const capabilities = (asPlainObject(params.capabilities) ?? {}) as ClientCapabilities;
+    const clientInfo = asPlainObject(params.clientInfo) as Implementation | undefined;
     if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
       return refuse(400, "Invalid params: client capabilities and info are too large", {
         id: request.id,

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HeaderParameter } from "../protocol/header_parameters.ts";
 
 /** The outcome of a header check; the message never echoes header values. */
@@ -72,14 +73,10 @@ export function decodeHeaderValue(raw: string): { ok: true; value: string } | { 
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function valueAt(args: Record<string, unknown>, path: readonly string[]): unknown {
   let value: unknown = args;
   for (const key of path) {
-    if (!isRecord(value) || !Object.hasOwn(value, key)) return undefined;
+    if (!isPlainObject(value) || !Object.hasOwn(value, key)) return undefined;
     value = value[key];
   }
   return value;
