@@ -38,6 +38,7 @@ import {
   renderRefusal,
 } from "./http/refusal.ts";
 import { checkRequiredHeader } from "./http/require_header.ts";
+import { accepted } from "./http/responses.ts";
 import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
 import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
@@ -693,7 +694,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       });
     }
     const only = messages[0];
-    if (only.kind === "notification") return new Response(null, { status: 202 });
+    if (only.kind === "notification") return accepted();
     if (only.kind === "response") {
       return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint", {
         step: "era",

@@ -15,6 +15,7 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { checkGetAccept } from "../http/guards.ts";
+import { accepted, noContent } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type {
@@ -205,7 +206,7 @@ export class LegacyPipeline {
       const failed = await this.#forward(forward);
       if (failed !== undefined) return failed;
     }
-    if (requests.length === 0) return new Response(null, { status: 202 });
+    if (requests.length === 0) return accepted();
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
     return await answerRequests(this.#exchange, requests, isBatch, session, principal, connection);
@@ -264,7 +265,7 @@ export class LegacyPipeline {
     if (existed) this.#tellOthers({ type: "session-ended", sessionId: resolved.session.id });
     // Two DELETEs racing both get 204; the one that removed the record reports the end.
     if (existed) this.#reportEnd(resolved.session.id, "delete");
-    return new Response(null, { status: 204 });
+    return noContent();
   }
 
   /** Sends a notification on a session's listening stream (see `McpHandler.notify`). */
@@ -460,10 +461,7 @@ export class LegacyPipeline {
     }
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     if ("error" in response) {
-      return new Response(JSON.stringify(response), {
-        status: 400,
-        headers: { "content-type": "application/json" },
-      });
+      return jsonResponse(JSON.stringify(response), undefined, 400);
     }
     const version = response.result.protocolVersion as string;
     const session = await this.sessions.create(principal, version, capabilities, clientInfo);

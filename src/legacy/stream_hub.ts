@@ -28,8 +28,8 @@
  */
 
 import {
-  SSE_HEADERS,
   type SseMessage,
+  sseResponse,
   stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
@@ -456,7 +456,7 @@ export class StreamHub {
     await this.eventLog.open(sessionId, streamId, { requestIds });
     const stream = this.#register(sessionId, streamId, requestIds);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
-    return { stream, response: sseResponse(connection) };
+    return { stream, response: sseResponse(connection.body) };
   }
 
   /**
@@ -489,16 +489,10 @@ export class StreamHub {
       this.reportError(error);
     }
     if (ids === undefined) {
-      return new Response(data.map((item) => `data: ${item}\n\n`).join(""), {
-        status: 200,
-        headers: SSE_HEADERS,
-      });
+      return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
     }
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    return new Response(stringifyJsonEvents(ids, data, head), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
+    return sseResponse(stringifyJsonEvents(ids, data, head));
   }
 
   /** The priming event (2025-11-25): the stream's first event id, the retry hint, empty data. */
@@ -546,7 +540,7 @@ export class StreamHub {
     void this.listening(sessionId)?.supersede();
     const stream = this.#register(sessionId, streamId);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
-    return sseResponse(connection);
+    return sseResponse(connection.body);
   }
 
   /**
@@ -646,7 +640,7 @@ export class StreamHub {
     // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
     if (!connection.ended) this.#connections.set(connection, sessionId);
     this.#ensureTimer();
-    return sseResponse(connection);
+    return sseResponse(connection.body);
   }
 
   /**
@@ -894,10 +888,6 @@ function responseIdOf(data: string): RequestId | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sseResponse(connection: SseConnection): Response {
-  return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
 }
 
 function randomHex(byteCount: number): string {

@@ -13,7 +13,7 @@
 
 import { PrincipalShares, shareFull } from "../http/principal_shares.ts";
 import type { Refusal } from "../http/refusal.ts";
-import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
+import { sseResponse, stringifySseMessage } from "../http/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject, type JsonRpcNotification, type RequestId } from "../jsonrpc/messages.ts";
 import type { Implementation } from "../protocol/types.ts";
@@ -159,7 +159,7 @@ export class ListenStreams {
     this.#streams.add(stream);
     stream.acknowledge();
     this.#options.keepAlive.add(connection);
-    return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+    return sseResponse(connection.body);
   }
 
   /** Sends a list_changed notification to every stream that asked for it; returns how many got it. */

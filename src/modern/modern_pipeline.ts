@@ -16,7 +16,9 @@
  * @module
  */
 
+import { jsonResponse } from "../http/error_response.ts";
 import { shareFull } from "../http/principal_shares.ts";
+import { accepted } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
@@ -62,8 +64,6 @@ const REMOVED_METHODS = new Set([
   "resources/unsubscribe",
 ]);
 
-const JSON_HEADERS = { "content-type": "application/json" };
-
 /**
  * Serves one modern message (a request or a notification) posted with
  * `headers`; `versionHeader` is their MCP-Protocol-Version, already read. Not
@@ -102,9 +102,7 @@ export function serveModernMessage(
         deps.cacheHint("server/discover", params),
       );
       return Promise.resolve(
-        new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), {
-          headers: JSON_HEADERS,
-        }),
+        jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result })),
       );
     }
     case "subscriptions/listen": {
@@ -113,9 +111,8 @@ export function serveModernMessage(
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
         return Promise.resolve(
-          new Response(
+          jsonResponse(
             JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
-            { headers: JSON_HEADERS },
           ),
         );
       }
@@ -154,7 +151,7 @@ async function receiveNotification(
       }
     }
   }
-  return new Response(null, { status: 202 });
+  return accepted();
 }
 
 /** The era's checks, in the spec's order; the envelope when every one passes. */
