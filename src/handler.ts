@@ -285,8 +285,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
   const bus = options.bus;
   const publish = bus === undefined ? undefined : (message: BusMessage) => bus.publish(message);
+  const keepAlive = new KeepAlive(config.heartbeatMs);
   const legacy = new LegacyPipeline({
     publish,
+    keepAlive,
     events,
     config,
     dispatcher,
@@ -295,7 +297,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     generateSessionId: options.generateSessionId ?? generateSessionId,
     authenticate,
   });
-  const keepAlive = new KeepAlive(config.heartbeatMs);
   const capabilities = dispatcher.capabilities as Record<
     string,
     { listChanged?: boolean; subscribe?: boolean } | undefined

@@ -39,6 +39,7 @@ import { InFlightRegistry } from "./in_flight.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
 import { answerRequests, type ExchangeDependencies, usesPriming } from "./request_exchange.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { parseEventId } from "./event_log.ts";
@@ -59,6 +60,8 @@ export interface LegacyPipelineOptions {
   dispatcher: Dispatcher;
   store: SessionStore;
   eventLog: EventLog;
+  /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
+  keepAlive: KeepAlive;
   generateSessionId: () => string;
   /** The shared authentication step: a principal, or the response refusing the caller. */
   authenticate: (request: Request) => Promise<Principal | Response>;
@@ -112,7 +115,7 @@ export class LegacyPipeline {
     });
     this.hub = new StreamHub({
       eventLog: options.eventLog,
-      heartbeatMs: config.heartbeatMs,
+      keepAlive: options.keepAlive,
       maxBufferedBytes: config.maxStreamBufferBytes,
       retryMs: config.retryMs,
       orphans: new OrphanWatch(config.orphanTimeoutMs),

@@ -3,9 +3,10 @@
  * answer to one POST, or a session's listening GET stream) outlives its HTTP
  * connection: every message is appended to the event log first, then written
  * to the connection if one is attached, so a client that drops and comes back
- * with `Last-Event-ID` gets exactly what it missed. One timer sends
- * heartbeats to every open connection. The work behind a stream may run
- * without a connection only for the orphan timeout (see orphan_watch.ts).
+ * with `Last-Event-ID` gets exactly what it missed. Open connections join
+ * the handler's keep-alive, one heartbeat timer for both eras. The work
+ * behind a stream may run without a connection only for the orphan timeout
+ * (see orphan_watch.ts).
  *
  * A resume of a stream that ended without answering (a cancelled call) is
  * kept open quietly, heartbeats only, instead of closed: a client that has
@@ -46,12 +47,13 @@ import { type EventLog, formatEventId, parseEventId, type Replay } from "./event
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { afterThisTask, unrefTimer } from "../runtime.ts";
 import { SseConnection } from "../http/sse_connection.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
 export interface StreamHubOptions {
   eventLog: EventLog;
-  /** Heartbeat comment interval, ms (0 disables). */
-  heartbeatMs: number;
+  /** The heartbeats of this process's SSE connections (shared with the 2026-07-28 streams). */
+  keepAlive: KeepAlive;
   /** Bytes one connection may queue before it is dropped. */
   maxBufferedBytes: number;
   /** The `retry:` hint sent with priming events, ms. */
@@ -421,16 +423,16 @@ export class StreamHub {
   #connections = new Map<SseConnection, string>();
   /** Quiet connections by session, oldest first. */
   #parked = new Map<string, Set<SseConnection>>();
-  #timer: ReturnType<typeof setInterval> | undefined;
   #pendingWrites = 0;
   #streamPrefix = randomHex(4);
   #streamCounter = 0;
 
-  /** Creates a hub; the heartbeat timer starts with the first connection. */
+  /** Creates a hub; its connections join `options.keepAlive`. */
   constructor(options: StreamHubOptions) {
     this.#options = options;
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
+    options.keepAlive.onBeat((written) => this.#heartbeat(written));
   }
 
   /** Open connections in this process. */
@@ -563,6 +565,7 @@ export class StreamHub {
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
         this.#connections.delete(connection);
+        this.#options.keepAlive.remove(connection);
         this.#unpark(sessionId, connection);
         stream?.detach(connection);
         following?.abort();
@@ -639,7 +642,7 @@ export class StreamHub {
     }
     // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
     if (!connection.ended) this.#connections.set(connection, sessionId);
-    this.#ensureTimer();
+    this.#options.keepAlive.add(connection);
     return sseResponse(connection.body);
   }
 
@@ -782,12 +785,10 @@ export class StreamHub {
     this.#pendingWrites--;
   }
 
-  /** Ends everything and stops the heartbeat timer. */
+  /** Ends everything (each connection leaves the keep-alive as it ends). */
   closeAll(): void {
     for (const sessionId of [...this.#streams.keys()]) this.endSession(sessionId);
     for (const connection of [...this.#connections.keys()]) connection.close();
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 
   /** Removes a finished stream from the index. */
@@ -819,33 +820,25 @@ export class StreamHub {
       first,
       onEnd: (reason) => {
         this.#connections.delete(connection);
+        this.#options.keepAlive.remove(connection);
         stream.detach(connection);
         if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     this.#connections.set(connection, stream.sessionId);
     stream.attach(connection);
-    this.#ensureTimer();
+    this.#options.keepAlive.add(connection);
     return connection;
   }
 
-  #ensureTimer(): void {
-    if (this.#timer !== undefined || this.#options.heartbeatMs <= 0) return;
-    this.#timer = setInterval(() => this.#heartbeat(), this.#options.heartbeatMs);
-    unrefTimer(this.#timer);
-  }
-
-  #heartbeat(): void {
-    if (this.#connections.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
+  /** After a heartbeat: the sessions whose connections here took it are told to `onHeartbeat`. */
+  #heartbeat(written: ReadonlySet<SseConnection>): void {
     const sessions = new Set<string>();
-    for (const [connection, sessionId] of [...this.#connections]) {
-      if (connection.writeRaw(": keepalive\n\n")) sessions.add(sessionId);
+    for (const connection of written) {
+      const sessionId = this.#connections.get(connection);
+      if (sessionId !== undefined) sessions.add(sessionId);
     }
-    this.#options.onHeartbeat?.(sessions);
+    if (sessions.size > 0) this.#options.onHeartbeat?.(sessions);
   }
 }
 
