@@ -38,10 +38,12 @@ import {
   renderRefusal,
 } from "./http/refusal.ts";
 import { checkRequiredHeader } from "./http/require_header.ts";
+import { accepted } from "./http/responses.ts";
 import { classifyPost, namesModernVersion } from "./entry/classify_era.ts";
 import { echoInput } from "./jsonrpc/echo.ts";
 import { ErrorCode } from "./jsonrpc/error_codes.ts";
 import {
+  asPlainObject,
   type ClassifiedMessage,
   classifyMessage,
   type JsonRpcNotification,
@@ -231,12 +233,6 @@ function exceedsBytes(text: string, limit: number): boolean {
   return text.length > limit || utf8Length(text) > limit;
 }
 
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
-}
-
 /**
  * Creates an MCP request handler. Serve it with `Deno.serve(handler)`,
  * `Bun.serve({ fetch: handler })`, or `serve(handler)` from `@tether/mcp/node`.
@@ -289,8 +285,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
   const bus = options.bus;
   const publish = bus === undefined ? undefined : (message: BusMessage) => bus.publish(message);
+  const keepAlive = new KeepAlive(config.heartbeatMs);
   const legacy = new LegacyPipeline({
     publish,
+    keepAlive,
     events,
     config,
     dispatcher,
@@ -299,7 +297,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     generateSessionId: options.generateSessionId ?? generateSessionId,
     authenticate,
   });
-  const keepAlive = new KeepAlive(config.heartbeatMs);
   const capabilities = dispatcher.capabilities as Record<
     string,
     { listChanged?: boolean; subscribe?: boolean } | undefined
@@ -608,7 +605,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     for (const value of values) {
       const classified = classifyMessage(value);
       if (classified === undefined) {
-        const id = asObject(value)?.id;
+        const id = asPlainObject(value)?.id;
         // Only a valid id is echoed (a string within the size limit, or an integer a number holds
         // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
         const knownId = (typeof id === "string" && !exceedsBytes(id, config.maxIdBytes)) ||
@@ -698,7 +695,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       });
     }
     const only = messages[0];
-    if (only.kind === "notification") return new Response(null, { status: 202 });
+    if (only.kind === "notification") return accepted();
     if (only.kind === "response") {
       return refuse(400, "Invalid Request: JSON-RPC responses cannot be posted to this endpoint", {
         step: "era",
@@ -772,7 +769,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
           { id: null, step: "jsonrpc" },
         );
       }
-      const token = asObject((message as JsonRpcRequest).params?._meta)?.progressToken;
+      const token = asPlainObject((message as JsonRpcRequest).params?._meta)?.progressToken;
       if (typeof token === "string" && exceedsBytes(token, config.maxIdBytes)) {
         return refuse(
           400,

@@ -48,11 +48,16 @@ export function httpError(
 }
 
 /**
- * Builds a `200 OK` JSON response from an already-serialised body, plus headers.
+ * Builds a JSON response (`200 OK` unless `status` says otherwise) from an
+ * already-serialised body, plus headers.
  */
-export function jsonResponse(body: string, headers?: Record<string, string>): Response {
+export function jsonResponse(
+  body: string,
+  headers?: Record<string, string>,
+  status = 200,
+): Response {
   return new Response(body, {
-    status: 200,
+    status,
     headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS,
   });
 }

@@ -111,3 +111,17 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
+
+/**
+ * A `200` SSE answer: a live connection's body, or events known already as
+ * one string.
+ *
+ * @example
+ * ```ts
+ * import { sseResponse } from "./sse.ts";
+ * sseResponse("data: {}\n\n").headers.get("content-type"); // "text/event-stream"
+ * ```
+ */
+export function sseResponse(body: ReadableStream<Uint8Array> | string): Response {
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+}

@@ -139,8 +139,14 @@ export type ClassifiedMessage =
   | { kind: "notification"; message: JsonRpcNotification }
   | { kind: "response"; message: JsonRpcResponse };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** True for a JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `value` when it is a JSON object ({@linkcode isPlainObject}), else undefined. */
+export function asPlainObject(value: unknown): Record<string, unknown> | undefined {
+  return isPlainObject(value) ? value : undefined;
 }
 
 function isRequestId(value: unknown): value is RequestId {

@@ -20,6 +20,7 @@ import {
   type RequestContext,
   type SessionState,
 } from "../protocol/context.ts";
+import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
@@ -68,13 +69,6 @@ export interface ContextExchange {
   /** Opens the POST's stream (once). */
   openStream(): Promise<LogicalStream>;
 }
-
-/** The client capability each server→client request needs (declared at initialize). */
-const CAPABILITY_OF: Record<string, string> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots",
-};
 
 /** For rejections handled elsewhere (a failed opening is handled by the exchange). */
 function ignore(): void {}

@@ -15,6 +15,7 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { checkGetAccept } from "../http/guards.ts";
+import { accepted, noContent } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type {
@@ -23,6 +24,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
 } from "../jsonrpc/messages.ts";
+import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
@@ -37,6 +39,7 @@ import { InFlightRegistry } from "./in_flight.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
 import { answerRequests, type ExchangeDependencies, usesPriming } from "./request_exchange.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { parseEventId } from "./event_log.ts";
@@ -57,6 +60,8 @@ export interface LegacyPipelineOptions {
   dispatcher: Dispatcher;
   store: SessionStore;
   eventLog: EventLog;
+  /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
+  keepAlive: KeepAlive;
   generateSessionId: () => string;
   /** The shared authentication step: a principal, or the response refusing the caller. */
   authenticate: (request: Request) => Promise<Principal | Response>;
@@ -67,12 +72,6 @@ export interface LegacyPipelineOptions {
    * is none, and then nothing is published.
    */
   publish?: (message: BusMessage) => Promise<void>;
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
 }
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
@@ -116,7 +115,7 @@ export class LegacyPipeline {
     });
     this.hub = new StreamHub({
       eventLog: options.eventLog,
-      heartbeatMs: config.heartbeatMs,
+      keepAlive: options.keepAlive,
       maxBufferedBytes: config.maxStreamBufferBytes,
       retryMs: config.retryMs,
       orphans: new OrphanWatch(config.orphanTimeoutMs),
@@ -210,7 +209,7 @@ export class LegacyPipeline {
       const failed = await this.#forward(forward);
       if (failed !== undefined) return failed;
     }
-    if (requests.length === 0) return new Response(null, { status: 202 });
+    if (requests.length === 0) return accepted();
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
     return await answerRequests(this.#exchange, requests, isBatch, session, principal, connection);
@@ -269,7 +268,7 @@ export class LegacyPipeline {
     if (existed) this.#tellOthers({ type: "session-ended", sessionId: resolved.session.id });
     // Two DELETEs racing both get 204; the one that removed the record reports the end.
     if (existed) this.#reportEnd(resolved.session.id, "delete");
-    return new Response(null, { status: 204 });
+    return noContent();
   }
 
   /** Sends a notification on a session's listening stream (see `McpHandler.notify`). */
@@ -454,8 +453,8 @@ export class LegacyPipeline {
 
   async #initialize(request: JsonRpcRequest, principal: Principal): Promise<Answer> {
     const params = request.params ?? {};
-    const capabilities = (asObject(params.capabilities) ?? {}) as ClientCapabilities;
-    const clientInfo = asObject(params.clientInfo) as Implementation | undefined;
+    const capabilities = (asPlainObject(params.capabilities) ?? {}) as ClientCapabilities;
+    const clientInfo = asPlainObject(params.clientInfo) as Implementation | undefined;
     if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
       return refuse(400, "Invalid params: client capabilities and info are too large", {
         id: request.id,
@@ -465,10 +464,7 @@ export class LegacyPipeline {
     }
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     if ("error" in response) {
-      return new Response(JSON.stringify(response), {
-        status: 400,
-        headers: { "content-type": "application/json" },
-      });
+      return jsonResponse(JSON.stringify(response), undefined, 400);
     }
     const version = response.result.protocolVersion as string;
     const session = await this.sessions.create(principal, version, capabilities, clientInfo);

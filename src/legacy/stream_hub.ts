@@ -1,8 +1,8 @@
 /**
  * The live SSE streams of this process, by session: opens them (the SSE
  * answer to one POST, a session's listening GET stream), indexes them,
- * resumes them from `Last-Event-ID`, and sends heartbeats to every open
- * connection with one timer. A logical stream outlives its HTTP connection
+ * resumes them from `Last-Event-ID`; its open connections join the
+ * handler's keep-alive, one heartbeat timer for both eras. A logical stream outlives its HTTP connection
  * (logical_stream.ts): every message is logged first, so a client that
  * drops and comes back gets exactly what it missed; the work behind a
  * stream may run without a connection only for the orphan timeout (see
@@ -28,8 +28,8 @@
  */
 
 import {
-  SSE_HEADERS,
   type SseMessage,
+  sseResponse,
   stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
@@ -37,8 +37,8 @@ import { httpError } from "../http/error_response.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { unrefTimer } from "../runtime.ts";
 import { SseConnection } from "../http/sse_connection.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
 import {
   appendAll,
   isListeningStreamId,
@@ -51,8 +51,8 @@ import { followStream, responseIdOf } from "./stream_follower.ts";
 /** Settings of the {@linkcode StreamHub}. */
 export interface StreamHubOptions {
   eventLog: EventLog;
-  /** Heartbeat comment interval, ms (0 disables). */
-  heartbeatMs: number;
+  /** The heartbeats of this process's SSE connections (shared with the 2026-07-28 streams). */
+  keepAlive: KeepAlive;
   /** Bytes one connection may queue before it is dropped. */
   maxBufferedBytes: number;
   /** The `retry:` hint sent with priming events, ms. */
@@ -96,16 +96,16 @@ export class StreamHub {
   #connections = new Map<SseConnection, string>();
   /** Quiet connections (resumes of streams that ended without an answer). */
   #parked = new ParkedConnections();
-  #timer: ReturnType<typeof setInterval> | undefined;
   #pendingWrites = 0;
   #streamPrefix = randomHex(4);
   #streamCounter = 0;
 
-  /** Creates a hub; the heartbeat timer starts with the first connection. */
+  /** Creates a hub; its connections join `options.keepAlive`. */
   constructor(options: StreamHubOptions) {
     this.#options = options;
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
+    options.keepAlive.onBeat((written) => this.#heartbeat(written));
   }
 
   /** Open connections in this process. */
@@ -131,7 +131,7 @@ export class StreamHub {
     await this.eventLog.open(sessionId, streamId, { requestIds });
     const stream = this.#register(sessionId, streamId, requestIds);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
-    return { stream, response: sseResponse(connection) };
+    return { stream, response: sseResponse(connection.body) };
   }
 
   /**
@@ -164,16 +164,10 @@ export class StreamHub {
       this.reportError(error);
     }
     if (ids === undefined) {
-      return new Response(data.map((item) => `data: ${item}\n\n`).join(""), {
-        status: 200,
-        headers: SSE_HEADERS,
-      });
+      return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
     }
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    return new Response(stringifyJsonEvents(ids, data, head), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
+    return sseResponse(stringifyJsonEvents(ids, data, head));
   }
 
   /** The priming event (2025-11-25): the stream's first event id, the retry hint, empty data. */
@@ -221,7 +215,7 @@ export class StreamHub {
     void this.listening(sessionId)?.supersede();
     const stream = this.#register(sessionId, streamId);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
-    return sseResponse(connection);
+    return sseResponse(connection.body);
   }
 
   /**
@@ -244,6 +238,7 @@ export class StreamHub {
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
         this.#connections.delete(connection);
+        this.#options.keepAlive.remove(connection);
         this.#parked.unpark(sessionId, connection);
         stream?.detach(connection);
         following?.abort();
@@ -332,8 +327,8 @@ export class StreamHub {
     }
     // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
     if (!connection.ended) this.#connections.set(connection, sessionId);
-    this.#ensureTimer();
-    return sseResponse(connection);
+    this.#options.keepAlive.add(connection);
+    return sseResponse(connection.body);
   }
 
   /** Another instance follows `streamId` of this process: renew its work's lease. */
@@ -374,12 +369,10 @@ export class StreamHub {
     this.#pendingWrites--;
   }
 
-  /** Ends everything and stops the heartbeat timer. */
+  /** Ends everything (each connection leaves the keep-alive as it ends). */
   closeAll(): void {
     for (const sessionId of [...this.#streams.keys()]) this.endSession(sessionId);
     for (const connection of [...this.#connections.keys()]) connection.close();
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 
   /** Removes a finished stream from the index. */
@@ -411,38 +404,26 @@ export class StreamHub {
       first,
       onEnd: (reason) => {
         this.#connections.delete(connection);
+        this.#options.keepAlive.remove(connection);
         stream.detach(connection);
         if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
     this.#connections.set(connection, stream.sessionId);
     stream.attach(connection);
-    this.#ensureTimer();
+    this.#options.keepAlive.add(connection);
     return connection;
   }
 
-  #ensureTimer(): void {
-    if (this.#timer !== undefined || this.#options.heartbeatMs <= 0) return;
-    this.#timer = setInterval(() => this.#heartbeat(), this.#options.heartbeatMs);
-    unrefTimer(this.#timer);
-  }
-
-  #heartbeat(): void {
-    if (this.#connections.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
+  /** After a heartbeat: the sessions whose connections here took it are told to `onHeartbeat`. */
+  #heartbeat(written: ReadonlySet<SseConnection>): void {
     const sessions = new Set<string>();
-    for (const [connection, sessionId] of [...this.#connections]) {
-      if (connection.writeRaw(": keepalive\n\n")) sessions.add(sessionId);
+    for (const connection of written) {
+      const sessionId = this.#connections.get(connection);
+      if (sessionId !== undefined) sessions.add(sessionId);
     }
-    this.#options.onHeartbeat?.(sessions);
+    if (sessions.size > 0) this.#options.onHeartbeat?.(sessions);
   }
-}
-
-function sseResponse(connection: SseConnection): Response {
-  return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
 }
 
 function randomHex(byteCount: number): string {

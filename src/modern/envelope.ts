@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import { asPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { isLoggingLevel } from "../protocol/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
@@ -35,19 +35,13 @@ export interface ModernEnvelope {
   logLevel?: LoggingLevel;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
-}
-
 /**
  * True when a parsed body claims the modern era: its `params._meta` has the
  * protocol-version key, whatever its value (a malformed claim is still a
  * modern request, answered with a modern error).
  */
 export function hasModernClaim(message: unknown): boolean {
-  const meta = asRecord(asRecord(asRecord(message)?.params)?._meta);
+  const meta = asPlainObject(asPlainObject(asPlainObject(message)?.params)?._meta);
   return meta !== undefined && Object.hasOwn(meta, META.protocolVersion);
 }
 
@@ -55,7 +49,7 @@ export function hasModernClaim(message: unknown): boolean {
 export function readEnvelope(
   request: JsonRpcRequest,
 ): { ok: true; envelope: ModernEnvelope } | { ok: false; message: string } {
-  const meta = asRecord(asRecord(request.params)?._meta);
+  const meta = asPlainObject(asPlainObject(request.params)?._meta);
   if (meta === undefined) {
     return {
       ok: false,
@@ -68,7 +62,7 @@ export function readEnvelope(
   if (typeof protocolVersion !== "string" || protocolVersion === "") {
     missing.push(META.protocolVersion);
   }
-  const clientCapabilities = asRecord(meta[META.clientCapabilities]);
+  const clientCapabilities = asPlainObject(meta[META.clientCapabilities]);
   if (clientCapabilities === undefined) missing.push(META.clientCapabilities);
   if (missing.length > 0) {
     return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
@@ -78,7 +72,7 @@ export function readEnvelope(
     clientCapabilities: clientCapabilities!,
   };
   if (Object.hasOwn(meta, META.clientInfo)) {
-    const info = asRecord(meta[META.clientInfo]);
+    const info = asPlainObject(meta[META.clientInfo]);
     if (info === undefined || typeof info.name !== "string" || typeof info.version !== "string") {
       return { ok: false, message: `Invalid params: ${META.clientInfo} must be { name, version }` };
     }
@@ -100,7 +94,7 @@ export function readEnvelope(
  */
 export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
   const params = request.params;
-  const meta = asRecord(params?._meta);
+  const meta = asPlainObject(params?._meta);
   if (params === undefined || meta === undefined) return request;
   // Copied, never assigned key by key: assigning a client's `__proto__` key would set the object's prototype.
   const { _meta: _, ...rest } = params;

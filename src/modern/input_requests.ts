@@ -14,14 +14,9 @@
  */
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
+import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
-
-/** The methods a handler can ask the client for, by their capability. */
-const KIND_OF: Record<string, "elicitation" | "sampling" | "roots"> = {
-  "elicitation/create": "elicitation",
-  "sampling/createMessage": "sampling",
-  "roots/list": "roots",
-};
 
 /** One input request as sent in `inputRequests`. */
 export interface InputRequest {
@@ -37,10 +32,6 @@ export interface CarriedInputs {
   asked: Record<string, string>;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Checks an answer's shape against what was asked; a message when it is not an answer to `method`. */
 function answerProblem(method: string, answer: Record<string, unknown>): string | undefined {
   switch (method) {
@@ -49,7 +40,7 @@ function answerProblem(method: string, answer: Record<string, unknown>): string 
         ? undefined
         : "an elicitation answer needs an action";
     case "sampling/createMessage":
-      return isRecord(answer.content) || Array.isArray(answer.content)
+      return isPlainObject(answer.content) || Array.isArray(answer.content)
         ? undefined
         : "a sampling answer needs content";
     case "roots/list":
@@ -71,12 +62,12 @@ export function collectAnswers(
 ): Record<string, Record<string, unknown>> {
   const answers: Record<string, Record<string, unknown>> = { ...carried?.answers };
   if (inputResponses === undefined) return answers;
-  if (!isRecord(inputResponses)) {
+  if (!isPlainObject(inputResponses)) {
     throw new McpError(ErrorCode.InvalidParams, "inputResponses must be an object");
   }
   for (const key of Object.keys(inputResponses)) {
     const answer = inputResponses[key];
-    if (!isRecord(answer)) {
+    if (!isPlainObject(answer)) {
       throw new McpError(ErrorCode.InvalidParams, "Each inputResponses entry must be an object");
     }
     const asked = carried !== undefined && Object.hasOwn(carried.asked, key)
@@ -97,10 +88,10 @@ function declares(
   method: string,
   params: Record<string, unknown>,
 ): ClientCapabilities | undefined {
-  const kind = KIND_OF[method];
+  const kind = CAPABILITY_OF[method];
   const declared: unknown = capabilities[kind];
   if (kind === "elicitation") {
-    const modes = isRecord(declared) ? declared : undefined;
+    const modes = isPlainObject(declared) ? declared : undefined;
     const url = params.mode === "url";
     const bare = modes !== undefined && !Object.hasOwn(modes, "form") &&
       !Object.hasOwn(modes, "url");
@@ -109,9 +100,11 @@ function declares(
     return ok ? undefined : { elicitation: url ? { url: {} } : {} };
   }
   if (kind === "sampling" && params.tools !== undefined) {
-    return isRecord(declared) && isRecord(declared.tools) ? undefined : { sampling: { tools: {} } };
+    return isPlainObject(declared) && isPlainObject(declared.tools)
+      ? undefined
+      : { sampling: { tools: {} } };
   }
-  return isRecord(declared) ? undefined : { [kind]: {} };
+  return isPlainObject(declared) ? undefined : { [kind]: {} };
 }
 
 /** The input requests of one handler run. */
@@ -146,7 +139,7 @@ export class InputRound {
     params: Record<string, unknown>,
     key?: string,
   ): Promise<Record<string, unknown>> {
-    const kind = KIND_OF[method];
+    const kind = CAPABILITY_OF[method];
     if (kind === undefined) {
       return Promise.reject(
         new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`),

@@ -13,9 +13,9 @@
 
 import { PrincipalShares, shareFull } from "../http/principal_shares.ts";
 import type { Refusal } from "../http/refusal.ts";
-import { SSE_HEADERS, stringifySseMessage } from "../http/sse.ts";
+import { sseResponse, stringifySseMessage } from "../http/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
+import { isPlainObject, type JsonRpcNotification, type RequestId } from "../jsonrpc/messages.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
@@ -159,7 +159,7 @@ export class ListenStreams {
     this.#streams.add(stream);
     stream.acknowledge();
     this.#options.keepAlive.add(connection);
-    return new Response(connection.body, { status: 200, headers: SSE_HEADERS });
+    return sseResponse(connection.body);
   }
 
   /** Sends a list_changed notification to every stream that asked for it; returns how many got it. */
@@ -203,7 +203,7 @@ export class ListenStreams {
   }
 
   #readFilter(value: unknown): ListenFilter {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    if (!isPlainObject(value)) {
       throw new McpError(
         ErrorCode.InvalidParams,
         "subscriptions/listen requires a notifications object",

@@ -38,6 +38,7 @@ import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
+import { NAMED_BY } from "./param_headers.ts";
 import {
   type RequestStateBinding,
   type RequestStateCodec,
@@ -73,12 +74,6 @@ export interface ModernExchangeDependencies {
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
 }
-
-/** Methods that may answer `input_required`, with the param naming their target. */
-const INPUT_METHODS = new Map([["tools/call", "name"], ["prompts/get", "name"], [
-  "resources/read",
-  "uri",
-]]);
 
 /** The one message every requestState that does not open answers with; the reason goes to `onStateRefused`. */
 const INVALID_STATE = "Invalid or expired requestState";
@@ -143,7 +138,7 @@ class ModernExchange implements RunningRequest {
     this.envelope = envelope;
     this.principal = principal;
     this.ownerKey = ownerKeyOf(principal);
-    this.#inputTarget = INPUT_METHODS.get(request.method);
+    this.#inputTarget = NAMED_BY.get(request.method);
   }
 
   get id(): JsonRpcRequest["id"] {

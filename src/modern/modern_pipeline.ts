@@ -16,7 +16,9 @@
  * @module
  */
 
+import { jsonResponse } from "../http/error_response.ts";
 import { shareFull } from "../http/principal_shares.ts";
+import { accepted } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
@@ -31,7 +33,12 @@ import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
 import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
-import { checkNameHeader, checkParameterHeaders, methodHeaderMatches } from "./param_headers.ts";
+import {
+  checkNameHeader,
+  checkParameterHeaders,
+  methodHeaderMatches,
+  NAMED_BY,
+} from "./param_headers.ts";
 import type { HeaderParameter } from "../protocol/header_parameters.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
@@ -56,14 +63,6 @@ const REMOVED_METHODS = new Set([
   "resources/subscribe",
   "resources/unsubscribe",
 ]);
-
-/** Methods whose target is named by `Mcp-Name`, with the param carrying it. */
-const NAMED_BY = new Map([["tools/call", "name"], ["prompts/get", "name"], [
-  "resources/read",
-  "uri",
-]]);
-
-const JSON_HEADERS = { "content-type": "application/json" };
 
 /**
  * Serves one modern message (a request or a notification) posted with
@@ -103,9 +102,7 @@ export function serveModernMessage(
         deps.cacheHint("server/discover", params),
       );
       return Promise.resolve(
-        new Response(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }), {
-          headers: JSON_HEADERS,
-        }),
+        jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result })),
       );
     }
     case "subscriptions/listen": {
@@ -114,9 +111,8 @@ export function serveModernMessage(
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
         return Promise.resolve(
-          new Response(
+          jsonResponse(
             JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
-            { headers: JSON_HEADERS },
           ),
         );
       }
@@ -155,7 +151,7 @@ async function receiveNotification(
       }
     }
   }
-  return new Response(null, { status: 202 });
+  return accepted();
 }
 
 /** The era's checks, in the spec's order; the envelope when every one passes. */

@@ -10,12 +10,24 @@
  * @module
  */
 
+import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HeaderParameter } from "../protocol/header_parameters.ts";
 
 /** The outcome of a header check; the message never echoes header values. */
 export type HeaderCheck = { ok: true } | { ok: false; message: string };
 
 const PASSED: HeaderCheck = { ok: true };
+
+/**
+ * The methods whose target is named (a tool, a prompt, a resource), with the
+ * param naming it: `Mcp-Name` must carry it, and these are the methods that
+ * may answer `input_required`.
+ */
+export const NAMED_BY: ReadonlyMap<string, string> = new Map([
+  ["tools/call", "name"],
+  ["prompts/get", "name"],
+  ["resources/read", "uri"],
+]);
 
 /** True when `value` already is its own trimmed, decoded form (no edge blank, no base64 wrapper). */
 function isPlain(value: string): boolean {
@@ -61,14 +73,10 @@ export function decodeHeaderValue(raw: string): { ok: true; value: string } | { 
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function valueAt(args: Record<string, unknown>, path: readonly string[]): unknown {
   let value: unknown = args;
   for (const key of path) {
-    if (!isRecord(value) || !Object.hasOwn(value, key)) return undefined;
+    if (!isPlainObject(value) || !Object.hasOwn(value, key)) return undefined;
     value = value[key];
   }
   return value;

@@ -25,6 +25,17 @@ import type {
 import type { ClientCapabilities, Implementation } from "./types.ts";
 import { isLoggingLevel, passesThreshold } from "./logging.ts";
 
+/**
+ * The server→client requests a handler can make, each with the client
+ * capability it needs (declared at `initialize`, or per request in
+ * 2026-07-28): both eras refuse one the client did not declare.
+ */
+export const CAPABILITY_OF: Readonly<Record<string, "elicitation" | "sampling" | "roots">> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots",
+};
+
 function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
   const meta = request.params?._meta;
   // An own property only: a token inherited through a `__proto__` key was never size-checked.

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isPlainObject } from "../jsonrpc/messages.ts";
+
 /**
  * A tool input property routed as a header.
  *
@@ -26,10 +28,6 @@ export interface HeaderParameter {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Keywords whose subschemas are not on a `properties` chain: a declaration
@@ -76,7 +74,7 @@ export function scanHeaderParameters(inputSchema: Record<string, unknown>): Head
   const found: HeaderParameter[] = [];
   const seen = new Set<string>();
   const walk = (schema: unknown, path: string[], onChain: boolean) => {
-    if (!isRecord(schema)) return;
+    if (!isPlainObject(schema)) return;
     if (Object.hasOwn(schema, "x-mcp-header")) {
       const where = `property ${path.length === 0 ? "(root)" : path.join(".")}`;
       if (!onChain || path.length === 0) {
@@ -100,14 +98,14 @@ export function scanHeaderParameters(inputSchema: Record<string, unknown>): Head
       found.push({ header, path, type });
     }
     const properties = schema.properties;
-    if (isRecord(properties)) {
+    if (isPlainObject(properties)) {
       for (const key of Object.keys(properties)) walk(properties[key], [...path, key], onChain);
     }
     for (const keyword of OFF_CHAIN_KEYWORDS) {
       const sub = schema[keyword];
       const branches = Array.isArray(sub)
         ? sub
-        : SCHEMA_MAPS.has(keyword) && isRecord(sub)
+        : SCHEMA_MAPS.has(keyword) && isPlainObject(sub)
         ? Object.values(sub)
         : [sub];
       for (const branch of branches) walk(branch, [...path, `<${keyword}>`], false);

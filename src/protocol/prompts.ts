@@ -7,6 +7,7 @@
 
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "./context.ts";
 import {
   type AnyPromptDefinition,
@@ -121,7 +122,7 @@ export class PromptRegistry {
   async get(params: Record<string, unknown>, ctx: HandlerContext): Promise<GetPromptResult> {
     const prompt = this.#lookup(params.name);
     const given = params.arguments ?? {};
-    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+    if (!isPlainObject(given)) {
       throw new McpError(ErrorCode.InvalidParams, "prompts/get arguments must be an object");
     }
     const definition = prompt.definition;

@@ -7,6 +7,7 @@
 
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "./context.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
@@ -163,7 +164,7 @@ export class ToolRegistry {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${echoInput(name)}`);
     }
     const args = params.arguments ?? {};
-    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    if (!isPlainObject(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
     }
     const { definition } = tool;

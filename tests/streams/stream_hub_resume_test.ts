@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../mod.ts";
 import { formatEventId, parseEventId } from "../../src/legacy/event_log.ts";
 import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
+import { KeepAlive } from "../../src/http/keep_alive.ts";
 import { MAX_PARKED_PER_SESSION, StreamHub } from "../../src/legacy/stream_hub.ts";
 import {
   messagesOf,
@@ -26,7 +27,7 @@ const SESSION = "s1";
 function makeHub(heartbeatMs = 10): StreamHub {
   return new StreamHub({
     eventLog: new MemoryEventLog(),
-    heartbeatMs,
+    keepAlive: new KeepAlive(heartbeatMs),
     maxBufferedBytes: 1 << 20,
     retryMs: 1_000,
     orphans: new OrphanWatch(60_000),
