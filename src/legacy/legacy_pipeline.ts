@@ -2,9 +2,9 @@
  * The sessionful pipeline (protocol revisions 2025-03-26 … 2025-11-25), for
  * POSTs the entry classified as legacy and for GET and DELETE:
  *
- *   POST: MCP-Protocol-Version → authenticate → initialize | session → dispatch
- *   GET:  Accept → MCP-Protocol-Version → authenticate → session → listening stream
- *   DELETE: MCP-Protocol-Version → authenticate → session → end it
+ *   POST: MCP-Protocol-Version → (entry: authenticate) → initialize | session → dispatch
+ *   GET:  Accept → MCP-Protocol-Version → (entry: authenticate) → session → listening stream
+ *   DELETE: MCP-Protocol-Version → (entry: authenticate) → session → end it
  *
  * It owns everything that lives between requests: sessions (TTLs, cap,
  * owner binding), resumable SSE streams, in-flight work and server→client
@@ -63,8 +63,6 @@ export interface LegacyPipelineOptions {
   /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
   keepAlive: KeepAlive;
   generateSessionId: () => string;
-  /** The shared authentication step: a principal, or the response refusing the caller. */
-  authenticate: (request: Request) => Promise<Principal | Response>;
   /** Where session, stream and client-request events go. */
   events: Events;
   /**
@@ -73,6 +71,10 @@ export interface LegacyPipelineOptions {
    */
   publish?: (message: BusMessage) => Promise<void>;
 }
+
+/** The `initialize` request among `messages`, if any. */
+const findInitialize = (messages: readonly ClassifiedMessage[]) =>
+  messages.find((m) => m.kind === "request" && m.message.method === "initialize");
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
 export class LegacyPipeline {
@@ -85,7 +87,6 @@ export class LegacyPipeline {
   readonly #store: SessionStore;
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #authenticate: (request: Request) => Promise<Principal | Response>;
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
   readonly #publish: ((message: BusMessage) => Promise<void>) | undefined;
@@ -99,7 +100,6 @@ export class LegacyPipeline {
     this.#store = store;
     this.#config = config;
     this.#dispatcher = dispatcher;
-    this.#authenticate = options.authenticate;
     this.#events = options.events;
     this.#publish = options.publish;
     this.resources = new SessionResources(config.onError);
@@ -146,25 +146,20 @@ export class LegacyPipeline {
     };
   }
 
-  /** A POST classified as legacy: its messages, already checked as JSON-RPC, and its MCP-Protocol-Version header. */
+  /** A legacy POST's checks before the entry authenticates it: its MCP-Protocol-Version header. */
+  checkPost(messages: readonly ClassifiedMessage[], isBatch: boolean, version: string | null) {
+    // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
+    return isBatch || !findInitialize(messages) ? checkProtocolVersion(version) : undefined;
+  }
+
+  /** A POST classified as legacy, past {@linkcode checkPost}: its messages, already checked as JSON-RPC, and its caller. */
   async post(
     request: Request,
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
-    versionHeader: string | null,
+    principal: Principal,
   ): Promise<Answer> {
-    const initialize = messages.find((m) =>
-      m.kind === "request" && m.message.method === "initialize"
-    );
-    // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
-    const badVersion = initialize === undefined || isBatch
-      ? checkProtocolVersion(versionHeader)
-      : undefined;
-    if (badVersion !== undefined) return badVersion;
-
-    const principal = await this.#authenticate(request);
-    if (principal instanceof Response) return principal;
-
+    const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) {
         return refuse(400, "Invalid Request: initialize must not be part of a batch", {
@@ -215,19 +210,20 @@ export class LegacyPipeline {
     return await answerRequests(this.#exchange, requests, isBatch, session, principal, connection);
   }
 
-  /** GET: the session's listening stream, or a resume with Last-Event-ID. */
-  async get(request: Request): Promise<Answer> {
+  /** A GET's checks before the entry authenticates it: the stream is offered, Accept, MCP-Protocol-Version. */
+  checkGet(request: Request): Refusal | undefined {
     if (!this.#config.listeningStream) {
       return refuse(405, "Method Not Allowed", {
         headers: { allow: "POST, DELETE" },
         step: "method",
       });
     }
-    const refused = checkGetAccept(request) ??
+    return checkGetAccept(request) ??
       checkProtocolVersion(request.headers.get("mcp-protocol-version"));
-    if (refused !== undefined) return refused;
-    const principal = await this.#authenticate(request);
-    if (principal instanceof Response) return principal;
+  }
+
+  /** GET, past {@linkcode checkGet}: the session's listening stream, or a resume with Last-Event-ID. */
+  async get(request: Request, principal: Principal): Promise<Answer> {
     const resolved = await this.#resolveSession(request, principal);
     if (!resolved.ok) return resolved.refusal;
     const session = resolved.session;
@@ -254,12 +250,12 @@ export class LegacyPipeline {
     return opened;
   }
 
-  /** DELETE: ends the session and everything it has running. */
-  async delete(request: Request): Promise<Answer> {
-    const badVersion = checkProtocolVersion(request.headers.get("mcp-protocol-version"));
-    if (badVersion !== undefined) return badVersion;
-    const principal = await this.#authenticate(request);
-    if (principal instanceof Response) return principal;
+  /** A DELETE's check before the entry authenticates it: MCP-Protocol-Version. */
+  checkDelete = (request: Request): Refusal | undefined =>
+    checkProtocolVersion(request.headers.get("mcp-protocol-version"));
+
+  /** DELETE, past {@linkcode checkDelete}: ends the session and everything it has running. */
+  async delete(request: Request, principal: Principal): Promise<Answer> {
     const resolved = await this.#resolveSession(request, principal);
     if (!resolved.ok) return resolved.refusal;
     const existed = await this.#store.delete(resolved.session.id);

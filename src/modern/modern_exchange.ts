@@ -37,6 +37,7 @@ import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
+import type { ResolvedOptions } from "../options.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
 import { NAMED_BY } from "./param_headers.ts";
 import {
@@ -61,8 +62,8 @@ export interface ModernExchangeDependencies {
   keepAlive: KeepAlive;
   /** The requestState codec (created once, on first use). */
   requestState: () => Promise<RequestStateCodec>;
-  /** The cache hint of a cacheable result. */
-  cacheHint: (method: string, params: Record<string, unknown>) => CacheHint | undefined;
+  /** The `cacheHints` option: the hint of each cacheable method (a resource's own hint comes first). */
+  cacheHints: ResolvedOptions["cacheHints"];
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
   work: ModernWork;
   onError: (error: unknown) => void;
@@ -73,6 +74,17 @@ export interface ModernExchangeDependencies {
   onStateRefused?: (reason: RequestStateRefusalReason) => void;
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
+}
+
+/** The cache hint of a cacheable result: a read resource's own hint, else the option's for `method`. */
+export function cacheHintOf(
+  deps: Pick<ModernExchangeDependencies, "dispatcher" | "cacheHints">,
+  method: string,
+  params: Record<string, unknown>,
+): CacheHint | undefined {
+  return method === "resources/read" && typeof params.uri === "string"
+    ? deps.dispatcher.resources.cacheHint(params.uri) ?? deps.cacheHints["resources/read"]
+    : deps.cacheHints[method as keyof ResolvedOptions["cacheHints"]];
 }
 
 /** The one message every requestState that does not open answers with; the reason goes to `onStateRefused`. */
@@ -307,7 +319,7 @@ class ModernExchange implements RunningRequest {
         };
       }
       if ("error" in response) return { jsonrpc: "2.0", id, error: encodeError(response.error) };
-      const hint = this.deps.cacheHint(request.method, params);
+      const hint = cacheHintOf(this.deps, request.method, params);
       return {
         jsonrpc: "2.0",
         id,

@@ -32,14 +32,17 @@ import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
-import { answerModernRequest, type ModernExchangeDependencies } from "./modern_exchange.ts";
+import {
+  answerModernRequest,
+  cacheHintOf,
+  type ModernExchangeDependencies,
+} from "./modern_exchange.ts";
 import {
   checkNameHeader,
   checkParameterHeaders,
   methodHeaderMatches,
   NAMED_BY,
 } from "./param_headers.ts";
-import type { HeaderParameter } from "../protocol/header_parameters.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 
 /** What the modern pipeline needs beyond the exchange's dependencies. */
@@ -47,12 +50,6 @@ export interface ModernPipelineDependencies extends ModernExchangeDependencies {
   listen: ListenStreams;
   /** Sends a message to the other instances; absent without a shared bus. */
   publish?: (message: BusMessage) => Promise<void>;
-  /** The discover result's body (capabilities, instructions), before encoding. */
-  discover: () => Record<string, unknown>;
-  /** True when the dispatcher serves `method` in this era. */
-  serves: (method: string) => boolean;
-  /** The `x-mcp-header` parameters of a tool; undefined for an unknown tool. */
-  headerParameters: (toolName: string) => readonly HeaderParameter[] | undefined;
 }
 
 /** Methods of the sessionful revisions that do not exist in 2026-07-28. */
@@ -97,9 +94,9 @@ export function serveModernMessage(
     case "server/discover": {
       const result = encodeCompleteResult(
         "server/discover",
-        deps.discover(),
+        deps.dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
         deps.serverInfo,
-        deps.cacheHint("server/discover", params),
+        cacheHintOf(deps, "server/discover", params),
       );
       return Promise.resolve(
         jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result })),
@@ -197,12 +194,12 @@ function checkModernRequest(
     return mismatch("Mcp-Name does not match the body", id);
   }
   const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
-    (!REMOVED_METHODS.has(request.method) && deps.serves(request.method));
+    (!REMOVED_METHODS.has(request.method) && deps.dispatcher.serves(request.method));
   if (!known) {
     return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id, step: "modern" });
   }
   if (request.method === "tools/call" && typeof params.name === "string") {
-    const parameters = deps.headerParameters(params.name);
+    const parameters = deps.dispatcher.tools.headerParameters(params.name);
     const args = params.arguments;
     if (
       parameters !== undefined && parameters.length > 0 && typeof args === "object" &&

@@ -281,10 +281,12 @@ describe("fair shares: maxConcurrentRequests", () => {
       assert.equal(held.length, 2, "the default share is half the pool");
       await until(async () => (await handler.stats()).openStreams === 0, "alice's streams to go");
       assert.equal((await handler.stats()).concurrentRequests, 2, "her work still holds places");
-      // A sessionful request of hers is refused too: the share covers both eras.
+      // A sessionful request of hers is refused too: the share covers both eras, and the
+      // refusal carries the request's id in both (the entry authenticates once for both).
       await assertShareRefused(
         await handler(postRequest(initializeMessage(), { headers: { "x-user": "alice" } })),
         /requests in progress/,
+        0,
       );
       const bob = await readAnswer(
         await handler(postRequest(initializeMessage(), { headers: { "x-user": "bob" } })),

@@ -1,0 +1,90 @@
+/**
+ * Authentication, once at the entry for both eras: the `authenticate`
+ * option's principal (anonymous without one), and the caller's place in
+ * its share of the concurrency pool. The entry calls it after the era's
+ * own header checks and before the era's pipeline, which gets the
+ * principal. It does not look at sessions, or at what the caller may do.
+ * @module
+ */
+
+import { AuthenticationError } from "../http/authentication_error.ts";
+import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import { httpError } from "../http/error_response.ts";
+import type { Refusal } from "../http/refusal.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { McpHandlerOptions } from "../options.ts";
+import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "../protocol/context.ts";
+import type { Events } from "../events.ts";
+
+/** A caller turned away: the refusal (or the response of one's own `authenticate`) to answer with. */
+export class Refused {
+  /** What to answer. */
+  readonly answer: Response | Refusal;
+
+  /** A caller turned away with `answer`. */
+  constructor(answer: Response | Refusal) {
+    this.answer = answer;
+  }
+}
+
+/** What authentication needs. */
+export interface AuthenticationParts {
+  /** The `authenticate` option; without it every caller is anonymous. */
+  authenticate: McpHandlerOptions["authenticate"];
+  /** The concurrency pool, when `maxConcurrentRequests` is set. */
+  concurrency: ConcurrencyLimit | undefined;
+  events: Events;
+  onError: (error: unknown) => void;
+}
+
+/** One handler's authentication step. */
+export class Authentication {
+  /** False without an `authenticate` option: every caller is anonymous, and there is nothing to wait for. */
+  readonly required: boolean;
+  readonly #parts: AuthenticationParts;
+
+  /** The step for `parts`. */
+  constructor(parts: AuthenticationParts) {
+    this.#parts = parts;
+    this.required = parts.authenticate !== undefined;
+  }
+
+  /**
+   * The caller of `request`, or why it is turned away. `claimsShare`: the
+   * request starts work, so it now counts against its principal's share of
+   * the pool (all anonymous callers share one); a reply or a cancellation
+   * must reach its work, so it claims none.
+   */
+  async authenticate(request: Request, claimsShare: boolean): Promise<Principal | Refused> {
+    const { authenticate, concurrency, events, onError } = this.#parts;
+    if (authenticate === undefined) return ANONYMOUS_PRINCIPAL;
+    try {
+      const principal = await authenticate(request);
+      const known = principal ?? ANONYMOUS_PRINCIPAL;
+      if (typeof known.id !== "string" || known.id === "") {
+        throw new TypeError("authenticate returned a principal without a string id");
+      }
+      const overShare = claimsShare ? concurrency?.claim(request, ownerKeyOf(known)) : undefined;
+      return overShare === undefined ? known : new Refused(overShare);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        events.refused(
+          "authenticate",
+          error.response.status,
+          ErrorCode.InvalidRequest,
+          error.message,
+        );
+        return new Refused(error.response);
+      }
+      const carried = (error as { response?: unknown } | null)?.response;
+      if (carried instanceof Response) {
+        events.refused("authenticate", carried.status); // a response of your own: its body is yours
+        return new Refused(carried);
+      }
+      onError(error);
+      return new Refused(
+        httpError(500, "Internal error: authentication failed", { code: ErrorCode.InternalError }),
+      );
+    }
+  }
+}

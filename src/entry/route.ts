@@ -1,0 +1,297 @@
+/**
+ * The request path of one handler: the guards every request shares, in
+ * order, then the era's pipeline, and the one place where a refusal becomes
+ * a response.
+ *
+ *   health → path → Host/Origin → closing → requireHeader → rateLimit →
+ *   bus subscription → concurrency cap (the operator guards, off by
+ *   default) → method →
+ *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
+ *         [legacy: MCP-Protocol-Version] → authenticate → era pipeline
+ *   GET, DELETE: legacy checks → authenticate → legacy pipeline (405 for a
+ *         modern MCP-Protocol-Version)
+ *
+ * Every step returns a refusal or a response; the single request's id is
+ * put on a POST's refusal once, and {@linkcode createRoute}'s `render`
+ * reports and renders it. It builds no part and holds no state besides
+ * what it is given.
+ * @module
+ */
+
+import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import { httpError, jsonResponse } from "../http/error_response.ts";
+import { checkHostAndOrigin, type OriginPolicy } from "../http/guards.ts";
+import { checkRateLimit } from "../http/rate_limit.ts";
+import { type BodyReads, readBodyText } from "../http/read_body.ts";
+import {
+  atStep,
+  busUnavailable,
+  isRefusal,
+  type Refusal,
+  refuse,
+  renderRefusal,
+} from "../http/refusal.ts";
+import { checkRequiredHeader } from "../http/require_header.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
+import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
+import { ANONYMOUS_PRINCIPAL } from "../protocol/context.ts";
+import type { Events } from "../events.ts";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
+import { type Authentication, Refused } from "./authenticate.ts";
+import { classifyPost, namesModernVersion } from "./classify_era.ts";
+import { legacyOnly, modernOnly } from "./era_fallback.ts";
+import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
+import { closingRefusal, type Shutdown } from "./shutdown.ts";
+
+const ALLOW = "GET, POST, DELETE";
+
+/** The parts the request path uses. */
+export interface RouteParts {
+  config: ResolvedOptions;
+  rateLimit: McpHandlerOptions["rateLimit"];
+  originPolicy: OriginPolicy;
+  events: Events;
+  legacy: LegacyPipeline;
+  modern: ModernPipelineDependencies;
+  authentication: Authentication;
+  concurrency: ConcurrencyLimit | undefined;
+  /** Body reads in progress: one timer for their deadline; `close()` ends them (503). */
+  bodyReads: BodyReads;
+  shutdown: Shutdown;
+  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
+  subscribed: () => Promise<void> | undefined;
+}
+
+/** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
+export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
+  const { config, events, legacy, authentication, concurrency, shutdown } = parts;
+  /** Method and era of a request in progress, kept only while a listener wants request events. */
+  const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
+
+  async function handle(request: Request): Promise<Response> {
+    try {
+      events.counters.requests++;
+      if (events.listener === undefined) return await route(request);
+      const started = performance.now();
+      const response = await route(request);
+      const what = described.get(request);
+      events.emit({
+        type: "request",
+        method: what?.method ?? request.method,
+        ...(what === undefined ? {} : { era: what.era }),
+        status: response.status,
+        durationMs: performance.now() - started,
+      });
+      return response;
+    } catch (error) {
+      config.onError(error);
+      if (error instanceof StorageUnavailableError) {
+        // Fail closed, and say so in a way clients and load balancers retry.
+        events.refused("storage", 503);
+        return httpError(503, "Service Unavailable: session storage is unreachable", {
+          code: ErrorCode.InternalError,
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+        });
+      }
+      return httpError(500, "Internal error", { code: ErrorCode.InternalError });
+    }
+  }
+
+  /**
+   * The entry's guards, then the era's pipeline. Not an async function: a
+   * request that waits for nothing (no rate limit, no bus to join) goes
+   * straight to {@linkcode admit}, without a layer of its own.
+   */
+  function route(request: Request): Response | Promise<Response> {
+    const path = pathOf(request.url);
+    if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
+      // A closed handler reports itself unhealthy so load balancers stop sending traffic.
+      return shutdown.closed ? render(closingRefusal()) : jsonResponse('{"status":"ok"}');
+    }
+    if (config.path !== null && path !== config.path) {
+      return render(refuse(404, "Not Found", { step: "path" }));
+    }
+    // Read once: on Deno.serve every `request.headers` read goes through the runtime's accessor.
+    const headers = request.headers;
+    const forbidden = checkHostAndOrigin(request, parts.originPolicy, headers);
+    if (forbidden !== undefined) return render(forbidden);
+    // While draining, a POST may still carry replies or a cancellation for work in flight (post() checks).
+    if (shutdown.closed && !(shutdown.draining && request.method === "POST")) {
+      return render(closingRefusal());
+    }
+    // Operator guards, all off by default, before anything reads the body or asks authenticate.
+    if (config.requireHeader !== undefined) {
+      const missing = checkRequiredHeader(request, config.requireHeader);
+      if (missing !== undefined) return render(atStep(missing, "require-header"));
+    }
+    if (parts.rateLimit !== undefined || parts.subscribed() !== undefined) {
+      return routeAfterWaits(request, headers);
+    }
+    return admit(request, headers);
+  }
+
+  /** The rate limit, then the bus subscription, either of which may be waited for; then {@linkcode admit}. */
+  async function routeAfterWaits(request: Request, headers: Headers): Promise<Response> {
+    if (parts.rateLimit !== undefined) {
+      const limited = await checkRateLimit(parts.rateLimit, request, config.onError);
+      if (limited !== undefined) return render(atStep(limited, "rate-limit"));
+    }
+    // A refused request above never starts a subscription attempt.
+    const subscribing = parts.subscribed();
+    if (subscribing !== undefined) {
+      // Until this instance hears the others, it could miss a cancellation meant for its work.
+      try {
+        await subscribing;
+      } catch (error) {
+        config.onError(error);
+        return render(busUnavailable());
+      }
+    }
+    return await admit(request, headers);
+  }
+
+  /** Dispatches within the concurrency limit, when there is one. */
+  function admit(request: Request, headers: Headers): Promise<Response> {
+    if (concurrency === undefined) return dispatch(request, headers);
+    if (!concurrency.enter()) {
+      return Promise.resolve(render(atStep(concurrency.full(), "concurrency-limit")));
+    }
+    return dispatch(request, headers).then(
+      // Streamed work keeps its place until it is done.
+      (response) => concurrency.release(request, response),
+      (error) => {
+        concurrency.leave(request);
+        throw error;
+      },
+    );
+  }
+
+  async function dispatch(request: Request, headers: Headers): Promise<Response> {
+    switch (request.method) {
+      case "POST":
+        return render(await post(request, headers));
+      case "GET":
+      case "DELETE": {
+        // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
+        if (namesModernVersion(headers) || !config.eras.legacy) {
+          return render(
+            refuse(405, "Method Not Allowed", { headers: { allow: "POST" }, step: "method" }),
+          );
+        }
+        if (events.listener !== undefined) {
+          described.set(request, { method: request.method, era: "legacy" });
+        }
+        return render(await getOrDelete(request));
+      }
+      default:
+        return render(
+          refuse(405, "Method Not Allowed", { headers: { allow: ALLOW }, step: "method" }),
+        );
+    }
+  }
+
+  /** A POST: its messages, then their era's pipeline; a refusal about a single request carries its id. */
+  async function post(request: Request, headers: Headers): Promise<Response | Refusal> {
+    const refused = checkPostHeaders(request, headers, config.strictAccept);
+    if (refused !== undefined) return refused;
+    const body = await readBodyText(
+      request,
+      config.maxBodyBytes,
+      { reads: parts.bodyReads },
+      headers,
+    );
+    const read = readPostMessages(body, config);
+    if (isRefusal(read)) return read;
+    // A closing handler starts nothing new; replies and notifications still reach the work in flight.
+    if (shutdown.closed && read.startsWork) return closingRefusal();
+    const answer = await serve(request, headers, read);
+    return read.id !== undefined && isRefusal(answer) && answer.id === undefined
+      ? { ...answer, id: read.id }
+      : answer;
+  }
+
+  /** The messages of a POST, in their era: its checks before authentication, then its pipeline. */
+  async function serve(
+    request: Request,
+    headers: Headers,
+    read: Post,
+  ): Promise<Response | Refusal> {
+    const { messages, isBatch } = read;
+    // Read once: the era's classification and both pipelines' version checks use it.
+    const versionHeader = headers.get("mcp-protocol-version");
+    const era = classifyPost(versionHeader, read.values, messages, isBatch);
+    if (isRefusal(era)) return era;
+    if (events.listener !== undefined) described.set(request, { method: methodOf(read), era });
+    if (era === "modern") {
+      if (!config.eras.modern) return legacyOnly();
+      // Without an authenticate option there is nothing to wait for.
+      const principal = authentication.required
+        ? await authentication.authenticate(request, read.startsWork)
+        : ANONYMOUS_PRINCIPAL;
+      if (principal instanceof Refused) return principal.answer;
+      // In json mode no stream can tell that a client left: the request's signal does.
+      const connection = config.responseMode === "json" ? request.signal : undefined;
+      return await serveModernMessage(
+        parts.modern,
+        headers,
+        messages[0],
+        principal,
+        versionHeader,
+        connection,
+      );
+    }
+    if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
+    const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
+    if (badVersion !== undefined) return badVersion;
+    const principal = authentication.required
+      ? await authentication.authenticate(request, read.startsWork)
+      : ANONYMOUS_PRINCIPAL;
+    if (principal instanceof Refused) return principal.answer;
+    return await legacy.post(request, messages, isBatch, principal);
+  }
+
+  /** A sessionful GET (listening stream) or DELETE: the era's checks, authentication, the pipeline. */
+  async function getOrDelete(request: Request): Promise<Response | Refusal> {
+    const isGet = request.method === "GET";
+    const refused = isGet ? legacy.checkGet(request) : legacy.checkDelete(request);
+    if (refused !== undefined) return refused;
+    // Neither starts work that counts against a principal's share.
+    const principal = authentication.required
+      ? await authentication.authenticate(request, false)
+      : ANONYMOUS_PRINCIPAL;
+    if (principal instanceof Refused) return principal.answer;
+    return isGet ? await legacy.get(request, principal) : await legacy.delete(request, principal);
+  }
+
+  /** The one place a refusal becomes a response (and is reported); a response passes through. */
+  function render(answer: Response | Refusal): Response {
+    if (!isRefusal(answer)) return answer as Response;
+    events.refused(answer.step ?? "other", answer.status, answer.code, answer.message);
+    return renderRefusal(answer);
+  }
+
+  return handle;
+}
+
+/** What a request event names: the single request's method, or `batch`, or `response`. */
+function methodOf(read: Post): string {
+  if (read.isBatch) return "batch";
+  const first = read.messages[0];
+  return first.kind === "response" ? "response" : (first.message as JsonRpcRequest).method;
+}
+
+/** The path of a request URL, without parsing the whole URL. */
+function pathOf(url: string): string {
+  const scheme = url.indexOf("://");
+  const start = url.indexOf("/", scheme === -1 ? 0 : scheme + 3);
+  if (start === -1) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query !== -1) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash !== -1 && hash < end) end = hash;
+  return url.slice(start, end);
+}

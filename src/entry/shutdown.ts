@@ -1,0 +1,187 @@
+/**
+ * `close()`: the handler's shutdown. New requests get 503 at once; listening
+ * streams end; work in flight may finish during a grace (draining: replies
+ * and cancellations still reach it); then what still runs is aborted, given
+ * a bounded time to return, and reported to `onError` when it does not.
+ * It does not refuse requests itself: the entry reads {@linkcode Shutdown.closed}
+ * and {@linkcode Shutdown.draining} and answers with {@linkcode closingRefusal}.
+ * @module
+ */
+
+import type { KeepAlive } from "../http/keep_alive.ts";
+import type { BodyReads } from "../http/read_body.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
+import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { SessionStore } from "../legacy/sessions/session_store.ts";
+import type { ListenStreams } from "../modern/listen_streams.ts";
+import type { ModernWork } from "../modern/modern_work.ts";
+import { MAX_TIMER_MS } from "../options.ts";
+import { afterThisTask } from "../runtime.ts";
+
+/**
+ * Options of `McpHandler.close()`.
+ *
+ * @example
+ * ```ts
+ * import { type CloseOptions, createMcpHandler } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const drain: CloseOptions = { graceMs: 10_000 };
+ * await handler.close(drain);
+ * ```
+ */
+export interface CloseOptions {
+  /**
+   * How long work in flight may go on finishing before it is aborted, ms.
+   * Default 0: abort at once.
+   */
+  graceMs?: number;
+}
+
+/** How long aborted work may take to return before `close({ graceMs })` reports it and resolves anyway, ms. */
+const AFTER_ABORT_MS = 1_000;
+/** Requests named one by one in that report (the count covers the rest). */
+const MAX_REPORTED_REQUESTS = 20;
+/** `Retry-After` of a closing handler's 503: another instance (or this one, restarted) can take the request. */
+const CLOSING_RETRY_AFTER_SECONDS = 1;
+
+/** The 503 of a closing handler. */
+export function closingRefusal(): Refusal {
+  return refuse(503, "Service Unavailable: server is shutting down", {
+    headers: { "retry-after": String(CLOSING_RETRY_AFTER_SECONDS) },
+    step: "closing",
+  });
+}
+
+/** What a shutdown ends. */
+export interface ShutdownParts {
+  legacy: LegacyPipeline;
+  modernWork: ModernWork;
+  listen: ListenStreams;
+  keepAlive: KeepAlive;
+  bodyReads: BodyReads;
+  sweepTimer: ReturnType<typeof setInterval>;
+  store: SessionStore;
+  /** True when the handler created the store (and so closes it). */
+  ownsStore: boolean;
+  onError: (error: unknown) => void;
+  /** Called first, when the handler starts closing (it stops hearing the other instances). */
+  onClosing: () => void;
+}
+
+/** One handler's shutdown: its state (closed, draining) and `close()`. */
+export class Shutdown {
+  /** True once `close()` was called: new requests get 503, the health path too. */
+  closed = false;
+  /** True during close({ graceMs })'s grace: POSTs that carry no request (replies, cancellations) still serve work in flight. */
+  draining = false;
+  readonly #parts: ShutdownParts;
+  #closing: Promise<void> | undefined;
+
+  /** A shutdown of `parts`, not begun. */
+  constructor(parts: ShutdownParts) {
+    this.#parts = parts;
+  }
+
+  /** See `McpHandler.close`; every call after the first gets the first's promise. */
+  close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (!(graceMs >= 0) || graceMs > MAX_TIMER_MS) {
+      return Promise.reject(
+        new RangeError(`close(): graceMs must be a number from 0 to ${MAX_TIMER_MS}`),
+      );
+    }
+    return this.#closing ??= this.#shutDown(graceMs, options.graceMs !== undefined);
+  }
+
+  /** Work still running in either era. */
+  #running = (): number => this.#parts.legacy.inFlight.size + this.#parts.modernWork.size;
+
+  /** Running work, and the answers of finished work still being logged and written to streams. */
+  #unsettled = (): number => this.#running() + this.#parts.legacy.hub.pendingWrites;
+
+  /**
+   * `graceful`: close({ graceMs }) was asked for, so aborted work is waited
+   * for (at most AFTER_ABORT_MS, resource disposal included) and reported.
+   */
+  async #shutDown(graceMs: number, graceful: boolean): Promise<void> {
+    const { legacy, modernWork, listen, keepAlive, bodyReads, store } = this.#parts;
+    this.closed = true; // from now on: 503 for new requests, health 503
+    this.#parts.onClosing();
+    this.draining = graceMs > 0;
+    clearInterval(this.#parts.sweepTimer);
+    const heldAtStart = legacy.heldSessions();
+    // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
+    listen.closeAll();
+    legacy.hub.closeListening();
+    // The grace ends early only when every answer is out: a finished call's last batch may still be
+    // waiting for the event log (a Redis round trip), and ending its stream now would lose it.
+    if (this.draining) await drained(graceMs, this.#unsettled);
+    this.draining = false;
+    // Bodies still arriving (a reply the grace did not need after all) are answered 503.
+    bodyReads.cancelAll();
+    const abortedAt = performance.now();
+    // Sessionful calls still running are answered now with an error (the server is shutting
+    // down); a graceful close lets those answers be logged and written before the streams end.
+    legacy.inFlight.cancelAll("server-closed");
+    modernWork.abortAll("server-closed");
+    if (graceful) {
+      await afterThisTask();
+      await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
+    }
+    legacy.close(heldAtStart);
+    keepAlive.stop();
+    const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
+    if (!graceful) {
+      await disposed;
+    } else {
+      const left = Math.max(0, AFTER_ABORT_MS - (performance.now() - abortedAt));
+      const [, done] = await Promise.all([
+        settledWithin(disposed, left),
+        drained(left, this.#running),
+      ]);
+      if (!done) this.#parts.onError(this.#stillRunning());
+    }
+    if (this.#parts.ownsStore) await store.close();
+  }
+
+  /** What close() reports when aborted work has not returned: how many, and each one's method and id. */
+  #stillRunning(): Error {
+    const inSessions = this.#parts.legacy.inFlight.describe();
+    const stateless = this.#parts.modernWork.describe();
+    const named = [
+      ...inSessions.map(({ id, method }) => `${method ?? "request"} id ${JSON.stringify(id)}`),
+      ...stateless.map(({ id, method }) => `${method} id ${JSON.stringify(id)} (2026-07-28)`),
+    ];
+    const listed = named.slice(0, MAX_REPORTED_REQUESTS).join(", ");
+    const more = named.length > MAX_REPORTED_REQUESTS
+      ? `, and ${named.length - MAX_REPORTED_REQUESTS} more`
+      : "";
+    return new Error(
+      `close(): ${named.length} request(s) still running ${AFTER_ABORT_MS} ms after they were ` +
+        `aborted (${inSessions.length} in sessions, ${stateless.length} in 2026-07-28; their ` +
+        `tools ignore ctx.signal): ${listed}${more}`,
+    );
+  }
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (it never rejects). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise.then(() => {}, () => {}), late]);
+  clearTimeout(timer);
+}
+
+/**
+ * Resolves once `count` is 0, or after `ms` (polling: shutdown only, never
+ * the hot path); true when it reached 0.
+ */
+async function drained(ms: number, count: () => number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (count() > 0 && performance.now() < deadline) {
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now())))
+    );
+  }
+  return count() === 0;
+}
