@@ -21,6 +21,7 @@ import {
   type TestSession,
   within,
 } from "./helpers.ts";
+import { blockingTool } from "./blocking_tool.ts";
 
 function batch(handler: McpHandler, session: TestSession, messages: unknown[]): Promise<Response> {
   return handler(postRequest(messages, { sessionId: session.id, headers: session.headers }));
@@ -375,24 +376,6 @@ describe("response modes", () => {
     }
   });
 });
-
-/** A tool that reports when it started and resolves with its signal's abort reason. */
-function blockingTool() {
-  const started = deferred();
-  const aborted = deferred<unknown>();
-  const tool = defineTool({
-    name: "block",
-    handler: (_input, ctx) =>
-      new Promise<string>((resolve) => {
-        started.resolve();
-        ctx.signal.addEventListener("abort", () => {
-          aborted.resolve(ctx.signal.reason);
-          resolve("aborted");
-        }, { once: true });
-      }),
-  });
-  return { tool, started: started.promise, aborted: aborted.promise };
-}
 
 /** Resolves with "pending" if `promise` has not settled after a few turns of the event loop. */
 async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
