@@ -18,6 +18,7 @@ import {
   postRequest,
   readAnswer,
   rpc,
+  stateOf,
   type TestSession,
   within,
 } from "./helpers.ts";
@@ -376,14 +377,6 @@ describe("response modes", () => {
     }
   });
 });
-
-/** Resolves with "pending" if `promise` has not settled after a few turns of the event loop. */
-async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
-  let settled = false;
-  promise.then(() => (settled = true), () => (settled = true));
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-  return settled ? "settled" : "pending";
-}
 
 describe("cancellation", () => {
   it("notifications/cancelled aborts the tool's signal, and the cancelled request gets no JSON-RPC response", async () => {

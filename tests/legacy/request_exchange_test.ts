@@ -21,7 +21,7 @@ import type { ResponseMode } from "../../src/options.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { blockingTool } from "../blocking_tool.ts";
-import { abortReason, messagesOf, readSseUntil, until, within } from "../helpers.ts";
+import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from "../helpers.ts";
 
 const SESSION_ID = "s1";
 
@@ -95,15 +95,7 @@ function toolCall(id: number, name: string, args: Record<string, unknown> = {}):
   return { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } };
 }
 
-/** Resolves with "pending" when `promise` has not settled after a few macrotasks. */
-async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
-  let settled = false;
-  promise.then(() => (settled = true), () => (settled = true));
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-  return settled ? "settled" : "pending";
-}
-
-let stops: (() => void)[] = [];
+const stops: (() => void)[] = [];
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
