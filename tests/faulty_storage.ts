@@ -4,7 +4,9 @@
  * chosen methods reject at once, or wait until the test lets them go and
  * then reject (a late failure, as after a command deadline; a store that
  * never answers at all hangs its callers by design, so the Redis backend
- * bounds its commands). Everything not told to fail goes to the real one.
+ * bounds its commands), or take effect at once but answer only when the
+ * test lets them go (a slow store, held by a latch rather than a delay).
+ * Everything not told otherwise goes to the real one.
  * Also a trap for unhandled promise rejections on Node, Bun and Deno. Not a
  * test file itself.
  * @module
@@ -12,14 +14,18 @@
 
 import { StorageUnavailableError } from "../mod.ts";
 
-/** How a method fails: rejects at once, or waits for {@linkcode Faults.release} and rejects. */
-export type Fault = "reject" | "held";
+/**
+ * How a method misbehaves: `reject` rejects at once; `held` waits for
+ * {@linkcode Faults.release} and rejects; `late` runs the real method at once
+ * (it takes effect) and answers its result only at {@linkcode Faults.release}.
+ */
+export type Fault = "reject" | "held" | "late";
 
 /** The faults of one double (or several), by method name; calls are recorded. */
 export class Faults {
   /** Every method called through a double, in order. */
   readonly calls: string[] = [];
-  /** The calls that were made to fail, in order. */
+  /** The calls that were made to fail (`reject`, `held`), in order. */
   readonly failed: string[] = [];
   #rules = new Map<string, { fault: Fault; times: number }>();
   #held: (() => void)[] = [];
@@ -35,22 +41,27 @@ export class Faults {
     else this.#rules.delete(method);
   }
 
-  /** How many calls are waiting in a `held` fault. */
+  /** How many calls are waiting in a `held` or `late` fault. */
   get heldCount(): number {
     return this.#held.length;
   }
 
-  /** Rejects every call waiting in a `held` fault. */
+  /** Lets every waiting call go: a `held` one rejects, a `late` one answers. */
   release(): void {
-    for (const reject of this.#held.splice(0)) reject();
+    for (const settle of this.#held.splice(0)) settle();
   }
 
-  /** The failing promise for a call of `method`, or undefined to let it through. */
-  failure(method: string): Promise<never> | undefined {
+  /** The answer to a call of `method`: `call()` (the real method), or the fault's. */
+  intercept<T>(method: string, call: () => T): T | Promise<never> | Promise<Awaited<T>> {
     this.calls.push(method);
     const rule = this.#rules.get(method);
-    if (rule === undefined || rule.times <= 0) return undefined;
+    if (rule === undefined || rule.times <= 0) return call();
     rule.times--;
+    if (rule.fault === "late") {
+      return Promise.resolve(call()).then((result) =>
+        new Promise<Awaited<T>>((resolve) => this.#held.push(() => resolve(result)))
+      );
+    }
     this.failed.push(method);
     const error = new StorageUnavailableError(`storage down (${method})`);
     if (rule.fault === "reject") return Promise.reject(error);
@@ -81,7 +92,7 @@ export function faulty<T extends object>(
       if (typeof property === "string" && without.has(property)) return undefined;
       const value = Reflect.get(target, property, target);
       if (typeof value !== "function" || typeof property !== "string") return value;
-      return (...args: unknown[]) => faults.failure(property) ?? value.apply(target, args);
+      return (...args: unknown[]) => faults.intercept(property, () => value.apply(target, args));
     },
   });
 }

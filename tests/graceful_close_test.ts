@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type AppendOptions, defineTool, MemoryEventLog } from "../mod.ts";
+import { defineTool, MemoryEventLog } from "../mod.ts";
+import { Faults, faulty } from "./faulty_storage.ts";
 import {
   abortReason,
   assertHttpError,
@@ -23,6 +24,7 @@ import {
   readAnswer,
   readSseUntil,
   readTextUntil,
+  stateOf,
   until,
   within,
 } from "./helpers.ts";
@@ -129,23 +131,13 @@ describe("close({ graceMs })", () => {
 
   it("the grace lasts until a finished call's answer is logged and written, however slow the log", async () => {
     const finish = deferred();
-    /** Every batch takes 100 ms to log: far longer than close()'s polling of running work. */
-    class SlowLog extends MemoryEventLog {
-      override appendMany(
-        sessionId: string,
-        streamId: string,
-        data: readonly string[],
-        options?: AppendOptions,
-      ): Promise<string[]> {
-        return new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
-          super.appendMany(sessionId, streamId, data, options)
-        );
-      }
-    }
+    // The log takes the answer at once but acknowledges it only when the test says so: a slow
+    // store held by a latch, for as long as the test needs, not a delay one hopes is long enough.
+    const faults = new Faults();
     const handler = makeHandler({
       responseMode: "sse",
       heartbeatMs: 0,
-      eventLog: new SlowLog(),
+      eventLog: faulty(new MemoryEventLog(), faults),
       tools: [waitingTool("slow-log", finish.promise, "logged")],
     });
     const session = await initialize(handler);
@@ -158,8 +150,13 @@ describe("close({ graceMs })", () => {
       "the stream to open",
     );
     const reader = response.body!.getReader();
+    faults.set("append", "late");
+    faults.set("appendMany", "late");
     const closing = handler.close({ graceMs: 5_000 });
     finish.resolve(); // the handler returns at once; its answer is still being logged
+    await until(() => faults.heldCount > 0, "the answer's log write to be held");
+    assert.equal(await stateOf(closing), "pending", "close() waits for the answer's write");
+    faults.release();
     const read = await readSseUntil(
       reader,
       (events) => messagesOf(events).some((m) => m.id === 7),

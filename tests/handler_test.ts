@@ -18,9 +18,11 @@ import {
   postRequest,
   readAnswer,
   rpc,
+  stateOf,
   type TestSession,
   within,
 } from "./helpers.ts";
+import { blockingTool } from "./blocking_tool.ts";
 
 function batch(handler: McpHandler, session: TestSession, messages: unknown[]): Promise<Response> {
   return handler(postRequest(messages, { sessionId: session.id, headers: session.headers }));
@@ -375,32 +377,6 @@ describe("response modes", () => {
     }
   });
 });
-
-/** A tool that reports when it started and resolves with its signal's abort reason. */
-function blockingTool() {
-  const started = deferred();
-  const aborted = deferred<unknown>();
-  const tool = defineTool({
-    name: "block",
-    handler: (_input, ctx) =>
-      new Promise<string>((resolve) => {
-        started.resolve();
-        ctx.signal.addEventListener("abort", () => {
-          aborted.resolve(ctx.signal.reason);
-          resolve("aborted");
-        }, { once: true });
-      }),
-  });
-  return { tool, started: started.promise, aborted: aborted.promise };
-}
-
-/** Resolves with "pending" if `promise` has not settled after a few turns of the event loop. */
-async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
-  let settled = false;
-  promise.then(() => (settled = true), () => (settled = true));
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-  return settled ? "settled" : "pending";
-}
 
 describe("cancellation", () => {
   it("notifications/cancelled aborts the tool's signal, and the cancelled request gets no JSON-RPC response", async () => {

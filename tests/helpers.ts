@@ -347,6 +347,18 @@ export async function until(
   }
 }
 
+/**
+ * "pending" when `promise` has not settled after a few turns of the event
+ * loop, else "settled": for a negative check ("close() still waits") whose
+ * positive control follows once the test lets the latch go.
+ */
+export async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
+  let settled = false;
+  promise.then(() => (settled = true), () => (settled = true));
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  return settled ? "settled" : "pending";
+}
+
 /** Resolves with the signal's reason once it aborts; fails after `timeoutMs`. */
 export function abortReason(signal: AbortSignal, timeoutMs = 3_000): Promise<unknown> {
   const aborted = signal.aborted

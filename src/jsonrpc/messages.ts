@@ -130,9 +130,6 @@ export type JsonRpcResponse = JsonRpcResultResponse | JsonRpcErrorResponse;
  */
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
-/** The kind of one message, as decided by {@linkcode classifyMessage}. */
-export type MessageKind = "request" | "notification" | "response";
-
 /** A message that passed the envelope check, tagged with its kind. */
 export type ClassifiedMessage =
   | { kind: "request"; message: JsonRpcRequest }

@@ -125,11 +125,6 @@ export class InputRound {
     this.#capabilities = capabilities;
   }
 
-  /** True when the run cannot complete: answers are missing or a capability is. */
-  get interrupted(): boolean {
-    return this.missingCapabilities !== undefined || Object.keys(this.pending).length > 0;
-  }
-
   /**
    * Answers a handler's server→client request from the known answers, or
    * records it and rejects. `key` defaults to the kind and its ordinal.

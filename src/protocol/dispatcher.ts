@@ -195,11 +195,6 @@ export class Dispatcher {
     this.#methods = methods;
   }
 
-  /** True when `method` is one this server implements. */
-  has(method: string): boolean {
-    return this.#methods.has(method);
-  }
-
   /** True when a method of that name is in the table (era rules aside). */
   serves(method: string): boolean {
     return this.#methods.has(method);

@@ -30,9 +30,6 @@ export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
  */
 export const LATEST_PROTOCOL_VERSION = "2025-11-25";
 
-/** Assumed when a request carries no `MCP-Protocol-Version` header (spec: 2025-03-26). */
-export const DEFAULT_NEGOTIATED_VERSION = "2025-03-26";
-
 /**
  * Picks the version to answer `initialize` with: the client's when supported,
  * otherwise the latest (the client then decides whether to go on).

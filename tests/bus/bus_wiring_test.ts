@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type BusMessage,
   defineResource,
   defineTool,
   type McpHandler,
@@ -35,6 +34,7 @@ import {
   until,
 } from "../helpers.ts";
 import { MODERN, modernRequest } from "../modern/helpers.ts";
+import { Faults, faulty } from "../faulty_storage.ts";
 
 interface Probe {
   started: ReturnType<typeof deferred<void>>;
@@ -350,18 +350,13 @@ describe("the bus between instances (in-process peers)", () => {
   });
 
   it("a bus that cannot publish: the cancellation is refused with 503 + Retry-After, not lost", async () => {
-    const broken: MessageBus = {
-      publish: () => Promise.reject(new Error("bus down")),
-      subscribe: () => Promise.resolve(() => {}),
-    };
-    const quiet: MessageBus = {
-      publish: () => Promise.resolve(),
-      subscribe: (_listener: (message: BusMessage) => void) => Promise.resolve(() => {}),
-    };
-    const { a, b, probe } = pair({ bus: [quiet, broken] });
+    const faults = new Faults();
+    const bus = new MemoryBus();
+    const { a, b, probe } = pair({ bus: [bus, faulty(bus.peer(), faults)] });
     const session = await initialize(a, { headers: alice });
     const answer = a(callRequest(session, 9, "hold"));
     await probe.started.promise;
+    faults.set("publish", "reject");
     const refused = await notify(b, session, "notifications/cancelled", { requestId: 9 });
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get("retry-after"), "1");
@@ -374,19 +369,16 @@ describe("the bus between instances (in-process peers)", () => {
   });
 
   it("a bus that cannot subscribe yet: requests get 503 until it can", async () => {
-    let fail = true;
-    const flaky: MessageBus = {
-      publish: () => Promise.resolve(),
-      subscribe: () => fail ? Promise.reject(new Error("bus down")) : Promise.resolve(() => {}),
-    };
-    const handler = makeHandler({ tools: [], bus: flaky });
+    const faults = new Faults();
+    faults.set("subscribe", "reject");
+    const handler = makeHandler({ tools: [], bus: faulty(new MemoryBus(), faults) });
     const first = await handler(postRequest({ jsonrpc: "2.0", id: 1, method: "ping" }));
     assert.equal(first.status, 503);
     assert.equal(
       (await first.json()).error.message,
       "Service Unavailable: the message bus is unreachable",
     );
-    fail = false;
+    faults.clear("subscribe");
     await initialize(handler); // subscribes on this request, then serves it
     await handler.close();
   });

@@ -29,7 +29,7 @@ import {
   type Replay,
 } from "../../mod.ts";
 import { serveHandler } from "../../examples/serve.ts";
-import { deferred, until, within } from "../helpers.ts";
+import { deferred, parseSse, until, within } from "../helpers.ts";
 
 export {
   Client,
@@ -348,23 +348,17 @@ export class SseReader {
     if (end === -1) return null;
     const block = this.#buffer.slice(0, end);
     this.#buffer = this.#buffer.slice(end + 2);
-    const event: SseEvent = { data: "" };
-    const data: string[] = [];
-    let fields = 0;
-    for (const line of block.split("\n")) {
-      if (line === "" || line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      let value = colon === -1 ? "" : line.slice(colon + 1);
-      if (value.startsWith(" ")) value = value.slice(1);
-      fields++;
-      if (field === "data") data.push(value);
-      else if (field === "id") event.id = value;
-      else if (field === "event") event.event = value;
-      else if (field === "retry") event.retry = Number(value);
-    }
-    if (fields === 0) return undefined;
-    event.data = data.join("\n");
+    // One parser for every test: the in-process helpers' parseSse, on one complete block.
+    const [parsed] = parseSse(block);
+    if (
+      parsed === undefined ||
+      (parsed.data === undefined && parsed.id === undefined && parsed.event === undefined &&
+        parsed.retry === undefined)
+    ) return undefined;
+    const event: SseEvent = { data: parsed.data ?? "" };
+    if (parsed.id !== undefined) event.id = parsed.id;
+    if (parsed.event !== undefined) event.event = parsed.event;
+    if (parsed.retry !== undefined) event.retry = parsed.retry;
     return event;
   }
 }

@@ -6,9 +6,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineResource, type EventLog, MemoryEventLog } from "../../mod.ts";
+import { defineResource, MemoryEventLog } from "../../mod.ts";
+import { Faults, faulty } from "../faulty_storage.ts";
 import {
-  deferred,
   DelayedEventLog,
   LoggingMessageNotificationSchema,
   messageOf,
@@ -207,24 +207,10 @@ describe("listening stream", () => {
   });
 
   it("a notification being logged while a new GET replaces the stream is not lost: a resume of the old stream replays it, and the new one never gets it", async () => {
-    // The log holds the append back (a latch, not a timing guess) while the second GET takes over.
-    const inner = new MemoryEventLog();
-    let gate: Promise<void> | undefined;
-    let heldAppends = 0;
-    const eventLog: EventLog = {
-      open: (sessionId, streamId) => inner.open(sessionId, streamId),
-      append: async (sessionId, streamId, data) => {
-        const id = await inner.append(sessionId, streamId, data);
-        if (gate !== undefined) {
-          heldAppends++;
-          await gate;
-        }
-        return id;
-      },
-      complete: (sessionId, streamId) => inner.complete(sessionId, streamId),
-      replayAfter: (sessionId, lastEventId) => inner.replayAfter(sessionId, lastEventId),
-      deleteSession: (sessionId) => inner.deleteSession(sessionId),
-    };
+    // The log holds the append's answer back (a latch, not a timing guess) while the second GET
+    // takes over; the append itself takes effect at once. Only the five required methods.
+    const faults = new Faults();
+    const eventLog = faulty(new MemoryEventLog(), faults, { without: ["appendMany", "waitAfter"] });
     await withServer({ tools: [], eventLog }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const first = new SseReader((await rawGet(server.url, sessionId)).body);
@@ -232,10 +218,9 @@ describe("listening stream", () => {
       const firstSeen = (await first.next())?.id;
       assert.ok(firstSeen);
 
-      const release = deferred();
-      gate = release.promise;
+      faults.set("append", "late", 1);
       const sending = server.handler.notify(sessionId, message("while switching"));
-      await waitFor(() => heldAppends === 1, "the append to be held");
+      await waitFor(() => faults.heldCount === 1, "the append to be held");
 
       const takeover = await rawGet(server.url, sessionId);
       assert.equal(takeover.status, 200);
@@ -244,8 +229,7 @@ describe("listening stream", () => {
       assert.ok((await second.next())?.id, "priming");
       assert.equal(await first.next(), undefined, "the old connection was ended");
 
-      gate = undefined;
-      release.resolve();
+      faults.release();
       assert.equal(await sending, true);
       // It was sent on the old stream: its client gets it by resuming that one, and only there.
       const resumed = new SseReader(

@@ -9,8 +9,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { defineTool, type HandlerContext } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
 import { deferred, waitFor, withServer, withTimeout as within } from "./helpers.ts";
+import { blockingTool } from "../blocking_tool.ts";
 
 const MODES = [
   {
@@ -31,9 +32,7 @@ const MODES = [
 
 const NAME_FORM = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
 
-type Latch<T> = { promise: Promise<T>; resolve: (value: T) => void };
-
-function tools(started: Latch<void>, aborted: Latch<unknown>) {
+function tools(wait = blockingTool({ name: "wait" })) {
   return [
     defineTool({
       name: "add",
@@ -67,19 +66,7 @@ function tools(started: Latch<void>, aborted: Latch<unknown>) {
         }; model says ${content.text}`;
       },
     }),
-    defineTool({
-      name: "wait",
-      handler: async (_input, ctx: HandlerContext) => {
-        ctx.signal.addEventListener("abort", () => aborted.resolve(ctx.signal.reason), {
-          once: true,
-        });
-        started.resolve();
-        await new Promise((resolve) =>
-          ctx.signal.addEventListener("abort", resolve, { once: true })
-        );
-        return "cancelled";
-      },
-    }),
+    wait.tool,
   ];
 }
 
@@ -110,7 +97,7 @@ for (const setting of MODES) {
   const { name, version } = setting;
   describe(`SDK v2 client, ${name}`, () => {
     it("negotiates its era, lists, calls, streams progress and logs", async () => {
-      await withServer({ tools: tools(deferred<void>(), deferred<unknown>()) }, async (server) => {
+      await withServer({ tools: tools() }, async (server) => {
         const client = newClient(setting);
         const transport = new StreamableHTTPClientTransport(new URL(server.url));
         server.defer(() => client.close());
@@ -144,7 +131,7 @@ for (const setting of MODES) {
     });
 
     it("elicitation and sampling reach the client's handlers (input_required round trips in 2026)", async () => {
-      await withServer({ tools: tools(deferred<void>(), deferred<unknown>()) }, async (server) => {
+      await withServer({ tools: tools() }, async (server) => {
         const client = newClient(setting);
         server.defer(() => client.close());
         await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
@@ -157,9 +144,8 @@ for (const setting of MODES) {
     });
 
     it("aborting the request cancels the tool: its signal fires", async () => {
-      const started = deferred<void>();
-      const aborted = deferred<unknown>();
-      await withServer({ tools: tools(started, aborted) }, async (server) => {
+      const wait = blockingTool({ name: "wait" });
+      await withServer({ tools: tools(wait) }, async (server) => {
         const client = newClient(setting);
         server.defer(() => client.close());
         await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
@@ -168,9 +154,9 @@ for (const setting of MODES) {
           signal: controller.signal,
         });
         call.catch(() => {});
-        await within(started.promise, 5_000, "the tool starts");
+        await within(wait.started, 5_000, "the tool starts");
         controller.abort();
-        await within(aborted.promise, 5_000, "the tool's signal aborts");
+        await within(wait.aborted, 5_000, "the tool's signal aborts");
         await assert.rejects(call);
         await waitFor(
           async () => (await server.handler.stats()).inFlight === 0,
@@ -180,7 +166,7 @@ for (const setting of MODES) {
     });
 
     it("receives tools/list_changed when a tool is added", async () => {
-      await withServer({ tools: tools(deferred<void>(), deferred<unknown>()) }, async (server) => {
+      await withServer({ tools: tools() }, async (server) => {
         const client = newClient(setting);
         server.defer(() => client.close());
         const changed = deferred();

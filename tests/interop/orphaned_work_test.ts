@@ -9,10 +9,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { defineTool, type HandlerContext } from "../../mod.ts";
 import {
   aborted,
-  deferred,
   rawInitialize,
   rawPost,
   SseReader,
@@ -20,27 +18,7 @@ import {
   waitFor,
   withServer,
 } from "./helpers.ts";
-
-/** A tool that records its context and runs until aborted, or until `release` when it ignores aborts. */
-function waitingTool(options: { announce?: boolean; ignoreAbort?: boolean } = {}) {
-  const contexts: HandlerContext[] = [];
-  const release = deferred();
-  const tool = defineTool({
-    name: "wait",
-    handler: async (_input, ctx) => {
-      if (options.announce) await ctx.log("info", "started");
-      contexts.push(ctx);
-      const stop = options.ignoreAbort
-        ? release.promise
-        : new Promise<void>((resolve) =>
-          ctx.signal.addEventListener("abort", () => resolve(), { once: true })
-        );
-      await Promise.race([stop, release.promise]);
-      return "done";
-    },
-  });
-  return { tool, contexts, release: () => release.resolve() };
-}
+import { blockingTool } from "../blocking_tool.ts";
 
 function call(id: number) {
   return { jsonrpc: "2.0", id, method: "tools/call", params: { name: "wait" } };
@@ -57,7 +35,7 @@ function openFds(): number | undefined {
 
 describe("abandoned calls over HTTP", () => {
   it("a JSON-mode call whose client aborts is abandoned within orphanTimeoutMs", async () => {
-    const waiting = waitingTool();
+    const waiting = blockingTool({ name: "wait" });
     await withServer(
       { tools: [waiting.tool], responseMode: "json", orphanTimeoutMs: 200 },
       async (server) => {
@@ -67,10 +45,10 @@ describe("abandoned calls over HTTP", () => {
         const response = rawPost(server.url, sessionId, call(1), { signal: client.signal }).catch(
           () => "aborted",
         );
-        await waitFor(() => waiting.contexts.length === 1, "the tool to start");
+        await waitFor(() => waiting.calls.length === 1, "the tool to start");
         client.abort();
         assert.equal(await response, "aborted");
-        const ctx = waiting.contexts[0];
+        const ctx = waiting.calls[0].ctx;
         await aborted(ctx.signal);
         assert.equal(ctx.signal.reason, "abandoned");
         await waitFor(
@@ -83,7 +61,7 @@ describe("abandoned calls over HTTP", () => {
   });
 
   it("an SSE call whose client drops the stream is abandoned within orphanTimeoutMs", async () => {
-    const waiting = waitingTool({ announce: true });
+    const waiting = blockingTool({ name: "wait", announce: true });
     await withServer({ tools: [waiting.tool], orphanTimeoutMs: 200 }, async (server) => {
       server.defer(waiting.release);
       const sessionId = await rawInitialize(server.url);
@@ -95,8 +73,8 @@ describe("abandoned calls over HTTP", () => {
       await reader.next(); // "started"
       client.abort();
       await reader.cancel();
-      await waitFor(() => waiting.contexts.length === 1, "the tool to wait");
-      const ctx = waiting.contexts[0];
+      await waitFor(() => waiting.calls.length === 1, "the tool to wait");
+      const ctx = waiting.calls[0].ctx;
       await aborted(ctx.signal);
       assert.equal(ctx.signal.reason, "abandoned");
     });
@@ -104,7 +82,7 @@ describe("abandoned calls over HTTP", () => {
 
   it("100 dropped calls whose work runs on do not keep their connections open", async (t) => {
     if (openFds() === undefined) return t.skip("no /proc/self/fd on this system");
-    const waiting = waitingTool({ ignoreAbort: true });
+    const waiting = blockingTool({ name: "wait", ignoreAbort: true });
     await withServer(
       { tools: [waiting.tool], sessions: { maxRequestsPerSession: 200 } },
       async (server) => {
@@ -122,7 +100,7 @@ describe("abandoned calls over HTTP", () => {
             ),
           );
         }
-        await waitFor(() => waiting.contexts.length === 100, "100 calls to start", WAIT_MS);
+        await waitFor(() => waiting.calls.length === 100, "100 calls to start", WAIT_MS);
         for (const client of clients) client.abort();
         await Promise.all(responses);
         // The work goes on (within orphanTimeoutMs), but its sockets must not: allow a few for pools and timers.

@@ -15,7 +15,7 @@ import { createClient } from "redis";
 import { createMcpHandler, defineTool, type McpHandler, type Principal } from "../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import { serveHandler } from "../../examples/serve.ts";
-import { deferred, until } from "../helpers.ts";
+import { deferred, readAnswer, until } from "../helpers.ts";
 import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
 import { describeRedis, freePort, startRedis } from "./redis_server.ts";
 
@@ -147,9 +147,7 @@ async function increment(url: string, session: string, id: number): Promise<Resp
 
 async function counted(response: Response): Promise<string> {
   assert.equal(response.status, 200);
-  const text = await response.text();
-  const json = text.startsWith("{") ? text : text.split("data: ").pop()!;
-  return JSON.parse(json).result.content[0].text;
+  return (await readAnswer(response)).message.result.content[0].text;
 }
 
 describeRedis("Redis faults", () => {

@@ -281,14 +281,10 @@ describe("SessionResources", () => {
     });
     await resources.disposeSession("s2");
     failing.resolve(1);
-    await within(
-      (async () => {
-        while (!errors.some((error) => String(error).includes("late dispose failed"))) {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-      })(),
-      2_000,
+    await until(
+      () => errors.some((error) => String(error).includes("late dispose failed")),
       "the late failure to be reported",
+      2_000,
     );
   });
 

@@ -6,10 +6,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineTool, type ResponseMode } from "../../mod.ts";
+import type { ResponseMode } from "../../mod.ts";
 import {
   bodilessRequest,
-  deferred,
   initialize,
   makeHandler,
   notify,
@@ -17,20 +16,7 @@ import {
   readAnswer,
   within,
 } from "../helpers.ts";
-
-/** A tool that runs until its signal aborts. */
-function blockingTool() {
-  const started = deferred();
-  const tool = defineTool({
-    name: "block",
-    handler: (_input, ctx) =>
-      new Promise<string>((resolve) => {
-        started.resolve();
-        ctx.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-      }),
-  });
-  return { tool, started: started.promise };
-}
+import { blockingTool } from "../blocking_tool.ts";
 
 describe("a POST whose requests were all cancelled", () => {
   const cases: { mode: ResponseMode; protocolVersion: string }[] = [

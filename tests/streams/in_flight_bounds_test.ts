@@ -19,27 +19,7 @@ import {
   until,
   within,
 } from "../helpers.ts";
-
-/** One running call of the gate tool. */
-interface RunningCall {
-  signal: AbortSignal;
-  /** Lets the call return "done". */
-  finish(): void;
-}
-
-/** A tool whose calls run until released or aborted; `calls` lists every call that started. */
-function gateTool() {
-  const calls: RunningCall[] = [];
-  const tool = defineTool({
-    name: "gate",
-    handler: (_input, ctx) =>
-      new Promise<string>((resolve) => {
-        calls.push({ signal: ctx.signal, finish: () => resolve("done") });
-        ctx.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-      }),
-  });
-  return { tool, calls };
-}
+import { blockingTool } from "../blocking_tool.ts";
 
 function callGate(handler: McpHandler, session: TestSession, id: number | string) {
   return rpc(handler, session, "tools/call", { name: "gate" }, { id });
@@ -47,7 +27,7 @@ function callGate(handler: McpHandler, session: TestSession, id: number | string
 
 describe("a request id still in flight is refused", () => {
   it("a second call with the id of a running call gets -32600 with the id, and only the first runs", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler);
@@ -75,7 +55,7 @@ describe("a request id still in flight is refused", () => {
   });
 
   it("after a refused reuse, notifications/cancelled still reaches the first call", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler);
@@ -98,7 +78,7 @@ describe("a request id still in flight is refused", () => {
   });
 
   it("after a refused reuse, DELETE aborts the first call and stats().inFlight follows it", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler);
@@ -119,7 +99,7 @@ describe("a request id still in flight is refused", () => {
   });
 
   it("after a refused reuse, close() aborts the first call", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     const session = await initialize(handler);
     const first = callGate(handler, session, 1);
@@ -158,7 +138,7 @@ describe("a request id still in flight is refused", () => {
   });
 
   it("two requests with the same id in one batch: the second is refused, the first answered", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-03-26" });
@@ -194,7 +174,7 @@ describe("a request id still in flight is refused", () => {
 
 describe("sessions.maxRequestsPerSession", () => {
   it("with a cap of 3, three calls run, the fourth is refused with the limit named, and a finished call makes room", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool], sessions: { maxRequestsPerSession: 3 } });
     try {
       const session = await initialize(handler);
@@ -262,7 +242,7 @@ describe("sessions.maxRequestsPerSession", () => {
 
   it("defaults to 64 and refuses a non-positive value", async () => {
     assert.throws(() => makeHandler({ sessions: { maxRequestsPerSession: 0 } }), RangeError);
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     const handler = makeHandler({ tools: [tool] });
     try {
       const session = await initialize(handler);

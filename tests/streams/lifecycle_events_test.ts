@@ -12,7 +12,9 @@ import {
   makeHandler,
   postRequest,
   readTextUntil,
+  until,
 } from "../helpers.ts";
+import { blockingTool } from "../blocking_tool.ts";
 
 // Thin wrappers over the shared helpers, in this file's terms (a session is its id).
 const handlerWith = makeHandler;
@@ -125,26 +127,13 @@ describe("list_changed at runtime", () => {
 });
 
 describe("session expiry ends in-flight work", () => {
-  function blockingTool(signals: AbortSignal[]) {
-    return defineTool({
-      name: "block",
-      description: "waits until aborted",
-      handler: (_input, ctx) => {
-        signals.push(ctx.signal);
-        return new Promise<string>((resolve) =>
-          ctx.signal.addEventListener("abort", () => resolve("aborted"))
-        );
-      },
-    });
-  }
-
   it("the sweep aborts the tools of an expired session", async () => {
     let now = 1_000_000;
-    const signals: AbortSignal[] = [];
+    const blocking = blockingTool();
     const handler = handlerWith({
       now: () => now,
       sessions: { idleTtlMs: 1_000, sweepIntervalMs: 10 },
-      tools: [blockingTool(signals)],
+      tools: [blocking.tool],
     });
     const sessionId = await initialize(handler);
     const call = post(handler, sessionId, {
@@ -153,10 +142,10 @@ describe("session expiry ends in-flight work", () => {
       method: "tools/call",
       params: { name: "block" },
     });
-    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { signal } = await blocking.call(1);
     assert.equal((await handler.stats()).inFlight, 1);
     now += 1_001;
-    assert.equal(await waitForAbort(signals[0]), "session-ended");
+    assert.equal(await waitForAbort(signal), "session-ended");
     const response = await call;
     // A POST that carried a request is answered with a stream, one without any response.
     assert.equal(response.status, 200);
@@ -169,11 +158,11 @@ describe("session expiry ends in-flight work", () => {
 
   it("a request that finds its session expired ends the session's leftover work at once", async () => {
     let now = 1_000_000;
-    const signals: AbortSignal[] = [];
+    const blocking = blockingTool();
     const handler = handlerWith({
       now: () => now,
       sessions: { idleTtlMs: 1_000, sweepIntervalMs: 3_600_000 },
-      tools: [blockingTool(signals)],
+      tools: [blocking.tool],
     });
     const sessionId = await initialize(handler);
     const call = post(handler, sessionId, {
@@ -182,11 +171,11 @@ describe("session expiry ends in-flight work", () => {
       method: "tools/call",
       params: { name: "block" },
     });
-    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { signal } = await blocking.call(1);
     now += 1_001;
     const late = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
     assert.equal(late.status, 404);
-    assert.equal(signals[0].aborted, true);
+    assert.equal(signal.aborted, true);
     await call;
     await handler.close();
   });
@@ -205,11 +194,10 @@ describe("session expiry ends in-flight work", () => {
     await reader.read();
     assert.equal((await handler.stats()).openStreams, 1);
     now += 1_001; // past the absolute TTL: heartbeats keep running, the sweep must still end it
-    const deadline = Date.now() + 3_000;
-    while ((await handler.stats()).openStreams !== 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.equal((await handler.stats()).openStreams, 0, "the expired session's stream was ended");
+    await until(
+      async () => (await handler.stats()).openStreams === 0,
+      "the expired session's stream to be ended",
+    );
     assert.equal((await handler.stats()).sessions, 0);
     await reader.cancel().catch(() => {});
     await handler.close();
@@ -217,11 +205,11 @@ describe("session expiry ends in-flight work", () => {
 
   it("sessions removed to make room at the cap have their leftover work ended too", async () => {
     let now = 1_000_000;
-    const signals: AbortSignal[] = [];
+    const blocking = blockingTool();
     const handler = handlerWith({
       now: () => now,
       sessions: { idleTtlMs: 1_000, maxSessions: 1, sweepIntervalMs: 3_600_000 },
-      tools: [blockingTool(signals)],
+      tools: [blocking.tool],
     });
     const first = await initialize(handler);
     void post(handler, first, {
@@ -230,17 +218,17 @@ describe("session expiry ends in-flight work", () => {
       method: "tools/call",
       params: { name: "block" },
     });
-    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { signal } = await blocking.call(1);
     now += 1_001;
     await initialize(handler); // the cap is reached: the expired first session makes room
-    assert.equal(signals[0].aborted, true, "the expired session's tool was aborted");
+    assert.equal(signal.aborted, true, "the expired session's tool was aborted");
     assert.equal((await handler.stats()).inFlight, 0);
     await handler.close();
   });
 
   it("handler.close() aborts in-flight tools and later requests get 503", async () => {
-    const signals: AbortSignal[] = [];
-    const handler = handlerWith({ tools: [blockingTool(signals)] });
+    const blocking = blockingTool();
+    const handler = handlerWith({ tools: [blocking.tool] });
     const sessionId = await initialize(handler);
     const call = post(handler, sessionId, {
       jsonrpc: "2.0",
@@ -248,9 +236,9 @@ describe("session expiry ends in-flight work", () => {
       method: "tools/call",
       params: { name: "block" },
     });
-    while (signals.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { signal } = await blocking.call(1);
     await handler.close();
-    assert.equal(signals[0].reason, "server-closed");
+    assert.equal(signal.reason, "server-closed");
     await call;
     const after = await post(handler, sessionId, { jsonrpc: "2.0", id: 2, method: "ping" });
     assert.equal(after.status, 503);

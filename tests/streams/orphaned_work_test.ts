@@ -19,32 +19,7 @@ import {
   until,
   within,
 } from "../helpers.ts";
-
-/** One running call of the gate tool. */
-interface RunningCall {
-  signal: AbortSignal;
-  /** Lets the call return "done". */
-  finish(): void;
-}
-
-/**
- * A tool whose calls run until released or aborted. With `announce`, it logs
- * "started" first, which turns an `auto` answer into an SSE stream.
- */
-function gateTool(announce = false) {
-  const calls: RunningCall[] = [];
-  const tool = defineTool({
-    name: "gate",
-    handler: async (_input, ctx) => {
-      if (announce) await ctx.log("info", "started");
-      return await new Promise<string>((resolve) => {
-        calls.push({ signal: ctx.signal, finish: () => resolve("done") });
-        ctx.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-      });
-    },
-  });
-  return { tool, calls };
-}
+import { blockingTool } from "../blocking_tool.ts";
 
 /** A tools/call POST whose connection the test can drop through `signal`. */
 function callRequest(session: TestSession, id: number, signal?: AbortSignal): Request {
@@ -73,7 +48,7 @@ async function withHandler(
 describe("orphanTimeoutMs: work whose client left before its answer", () => {
   for (const responseMode of ["json", "auto", "sse"] as const) {
     it(`${responseMode} mode: the POST returns when the client leaves, and the work is abandoned after the timeout`, async () => {
-      const { tool, calls } = gateTool();
+      const { tool, calls } = blockingTool({ name: "gate" });
       await withHandler({ tools: [tool], responseMode, orphanTimeoutMs: 100 }, async (handler) => {
         const session = await initialize(handler);
         const client = new AbortController();
@@ -97,7 +72,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
   }
 
   it("a call whose client stays connected runs past the timeout and is answered", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     await withHandler(
       { tools: [tool], responseMode: "json", orphanTimeoutMs: 50 },
       async (handler) => {
@@ -116,7 +91,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
   });
 
   it("a call that finishes within the timeout after its client left is not counted as abandoned", async () => {
-    const { tool, calls } = gateTool();
+    const { tool, calls } = blockingTool({ name: "gate" });
     await withHandler({ tools: [tool], orphanTimeoutMs: 200 }, async (handler) => {
       const session = await initialize(handler);
       const client = new AbortController();
@@ -140,7 +115,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
 
 describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
   it("a dropped stream that no one resumes has its work abandoned", async () => {
-    const { tool, calls } = gateTool(true);
+    const { tool, calls } = blockingTool({ name: "gate", announce: true });
     await withHandler({ tools: [tool], orphanTimeoutMs: 100 }, async (handler) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
@@ -160,7 +135,7 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
   });
 
   it("a resume with Last-Event-ID within the timeout keeps the work running, and the client gets its result", async () => {
-    const { tool, calls } = gateTool(true);
+    const { tool, calls } = blockingTool({ name: "gate", announce: true });
     await withHandler({ tools: [tool], orphanTimeoutMs: 150 }, async (handler) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
