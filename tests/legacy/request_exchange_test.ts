@@ -22,6 +22,7 @@ import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from "../helpers.ts";
+import { KeepAlive } from "../../src/http/keep_alive.ts";
 
 const SESSION_ID = "s1";
 
@@ -52,7 +53,7 @@ function exchangeParts(
   const orphans = new OrphanWatch(options.orphanTimeoutMs ?? 60_000);
   const hub = new StreamHub({
     eventLog: new MemoryEventLog(),
-    heartbeatMs: 0,
+    keepAlive: new KeepAlive(0),
     maxBufferedBytes: 1 << 20,
     retryMs: 1_000,
     orphans,

@@ -13,6 +13,7 @@ import { formatEventId, parseEventId } from "../../src/legacy/event_log.ts";
 import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
 import { StreamHub } from "../../src/legacy/stream_hub.ts";
 import { messagesOf, parseSse, readSseUntil, type SseEvent, until } from "../helpers.ts";
+import { KeepAlive } from "../../src/http/keep_alive.ts";
 
 const SESSION = "s1";
 
@@ -27,7 +28,7 @@ afterEach(() => {
 function makeHub(eventLog = new MemoryEventLog()): StreamHub {
   const hub = new StreamHub({
     eventLog,
-    heartbeatMs: 0,
+    keepAlive: new KeepAlive(0),
     maxBufferedBytes: 1 << 20,
     retryMs: 1_500,
     orphans: new OrphanWatch(60_000),

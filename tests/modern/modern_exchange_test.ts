@@ -76,7 +76,7 @@ function exchangeParts(options: { mode?: ResponseMode; tools?: AnyToolDefinition
     keepAlive,
     requestState: () =>
       codec ??= RequestStateCodec.create({ keys: ["a secret of at least thirty-two bytes!"] }),
-    cacheHint: () => undefined,
+    cacheHints: {},
     work,
     onError: (error) => errors.push(error),
     onStateRefused: (reason) => refused.push(reason),
