@@ -49,7 +49,8 @@ import {
   type JsonRpcResponse,
   type RequestId,
 } from "./jsonrpc/messages.ts";
-import type { BusMessage } from "./bus/message_bus.ts";
+import { createDelivery } from "./bus/delivery.ts";
+import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
 import { Events, type SessionEndReason } from "./events.ts";
@@ -287,10 +288,14 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const events = new Events(options.onEvent, config.onError);
   /** Method and era of a request in progress, kept only while a listener wants request events. */
   const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
-  const bus = options.bus;
-  const publish = bus === undefined ? undefined : (message: BusMessage) => bus.publish(message);
+  // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
+  const delivery = createDelivery(
+    options.bus,
+    (message) => receiveBusMessage(targets, message),
+    config.onError,
+  );
   const legacy = new LegacyPipeline({
-    publish,
+    delivery,
     events,
     config,
     dispatcher,
@@ -323,8 +328,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   });
   let codec: Promise<RequestStateCodec> | undefined;
   const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
+  const targets: BusTargets = { legacy, listen, modernWork };
   const modern: ModernPipelineDependencies = {
-    publish,
+    delivery,
     dispatcher,
     serverInfo,
     responseMode: config.responseMode,
@@ -367,52 +373,24 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   // Definitions are per instance: a runtime change here tells this instance's clients only.
   dispatcher.tools.onChange(() =>
-    void broadcastHere({ method: "notifications/tools/list_changed" })
+    void delivery.here({
+      type: "broadcast",
+      notification: { method: "notifications/tools/list_changed" },
+    }).catch(config.onError)
   );
   dispatcher.resources.onChange(() =>
-    void broadcastHere({ method: "notifications/resources/list_changed" })
+    void delivery.here({
+      type: "broadcast",
+      notification: { method: "notifications/resources/list_changed" },
+    }).catch(config.onError)
   );
   dispatcher.prompts.onChange(() =>
-    void broadcastHere({ method: "notifications/prompts/list_changed" })
+    void delivery.here({
+      type: "broadcast",
+      notification: { method: "notifications/prompts/list_changed" },
+    }).catch(config.onError)
   );
-
-  /** Stops the bus subscription (set once subscribed). */
-  let unsubscribe: (() => void) | undefined;
-  let subscribing: Promise<void> | undefined;
-  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
-  function subscribed(): Promise<void> | undefined {
-    if (bus === undefined || unsubscribe !== undefined) return undefined;
-    return subscribing ??= bus.subscribe(receive).then(
-      (stop) => {
-        if (closed) stop();
-        else unsubscribe = stop;
-      },
-      (error) => {
-        subscribing = undefined; // the next request tries again
-        throw error;
-      },
-    );
-  }
-  subscribed()?.catch(config.onError);
-
-  /** Another instance's message: each part of this process acts on what it holds. */
-  function receive(message: BusMessage): void {
-    let done: Promise<unknown>;
-    switch (message.type) {
-      case "broadcast":
-        done = broadcastHere(message.notification);
-        break;
-      case "resource-updated":
-        done = resourceUpdatedHere(message.uri);
-        break;
-      case "stateless-cancel":
-        modernWork.cancel(message.ownerKey, message.requestId);
-        return;
-      default:
-        done = legacy.receive(message);
-    }
-    done.catch(config.onError);
-  }
+  delivery.ready()?.catch(config.onError);
 
   async function handle(request: Request): Promise<Response> {
     try {
@@ -468,7 +446,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       const missing = checkRequiredHeader(request, config.requireHeader);
       if (missing !== undefined) return render(atStep(missing, "require-header"));
     }
-    if (options.rateLimit !== undefined || subscribed() !== undefined) {
+    if (options.rateLimit !== undefined || delivery.ready() !== undefined) {
       return routeAfterWaits(request, headers);
     }
     return admit(request, headers);
@@ -481,7 +459,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
       if (limited !== undefined) return render(atStep(limited, "rate-limit"));
     }
     // A refused request above never starts a subscription attempt.
-    const subscribing = subscribed();
+    const subscribing = delivery.ready();
     if (subscribing !== undefined) {
       // Until this instance hears the others, it could miss a cancellation meant for its work.
       try {
@@ -824,27 +802,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }
   }
 
-  /** Sends a notification to every listening stream of both eras here, and through the bus to the others. */
-  async function broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
-    await publish?.({ type: "broadcast", notification });
-    return await broadcastHere(notification);
-  }
-
-  /** Sends a notification to every listening stream of both eras in this process; how many got it. */
-  async function broadcastHere(notification: Omit<JsonRpcNotification, "jsonrpc">) {
-    const sent = listen.publish({ jsonrpc: "2.0", ...notification });
-    return sent + await legacy.broadcast(notification);
-  }
-
-  async function resourceUpdated(uri: string): Promise<number> {
-    await publish?.({ type: "resource-updated", uri });
-    return await resourceUpdatedHere(uri);
-  }
-
-  async function resourceUpdatedHere(uri: string): Promise<number> {
-    return listen.resourceUpdated(uri) + await legacy.resourceUpdated(uri);
-  }
-
   let closing: Promise<void> | undefined;
 
   function close(options: CloseOptions = {}): Promise<void> {
@@ -895,7 +852,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
    */
   async function shutDown(graceMs: number, graceful: boolean): Promise<void> {
     closed = true; // from now on: 503 for new requests, health 503
-    unsubscribe?.();
+    delivery.close();
     draining = graceMs > 0;
     clearInterval(sweepTimer);
     const heldAtStart = legacy.heldSessions();
@@ -973,9 +930,10 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     close,
     stats,
     notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
-      legacy.notify(sessionId, notification),
-    broadcast,
-    resourceUpdated,
+      notifySession(delivery, sessionId, notification),
+    broadcast: (notification: Omit<JsonRpcNotification, "jsonrpc">) =>
+      delivery.deliver({ type: "broadcast", notification }),
+    resourceUpdated: (uri: string) => delivery.deliver({ type: "resource-updated", uri }),
     tools: dispatcher.tools,
     resources: dispatcher.resources,
     prompts: dispatcher.prompts,
