@@ -13,7 +13,8 @@ import { ConcurrencyLimit } from "./http/concurrency_limit.ts";
 import { compileOriginPolicy } from "./http/guards.ts";
 import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
-import type { BusMessage } from "./bus/message_bus.ts";
+import { createDelivery } from "./bus/delivery.ts";
+import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
 import { Authentication } from "./entry/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
@@ -151,11 +152,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const ownsStore = options.sessions?.store === undefined;
   const store = options.sessions?.store ?? new MemorySessionStore();
   const events = new Events(options.onEvent, config.onError);
-  const bus = options.bus;
-  const publish = bus === undefined ? undefined : (message: BusMessage) => bus.publish(message);
+  // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
+  const delivery = createDelivery(
+    options.bus,
+    (message) => receiveBusMessage(targets, message),
+    config.onError,
+  );
   const keepAlive = new KeepAlive(config.heartbeatMs);
   const legacy = new LegacyPipeline({
-    publish,
+    delivery,
     keepAlive,
     events,
     config,
@@ -187,8 +192,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   });
   let codec: Promise<RequestStateCodec> | undefined;
   const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
+  const targets: BusTargets = { legacy, listen, modernWork };
   const modern: ModernPipelineDependencies = {
-    publish,
+    delivery,
     dispatcher,
     serverInfo,
     responseMode: config.responseMode,
@@ -215,8 +221,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     config.sweepIntervalMs,
   );
   unrefTimer(sweepTimer);
-  /** The bus block's view of the shutdown (it stops subscribing once closed). */
-  let closed = false;
   const shutdown = new Shutdown({
     legacy,
     modernWork,
@@ -227,10 +231,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     store,
     ownsStore,
     onError: config.onError,
-    onClosing: () => {
-      closed = true;
-      unsubscribe?.();
-    },
+    onClosing: () => delivery.close(),
   });
   const handle = createRoute({
     config,
@@ -248,86 +249,25 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     concurrency,
     bodyReads,
     shutdown,
-    subscribed,
+    subscribed: () => delivery.ready(),
   });
 
   // Definitions are per instance: a runtime change here tells this instance's clients only.
-  dispatcher.tools.onChange(() =>
-    void broadcastHere({ method: "notifications/tools/list_changed" })
-  );
-  dispatcher.resources.onChange(() =>
-    void broadcastHere({ method: "notifications/resources/list_changed" })
-  );
-  dispatcher.prompts.onChange(() =>
-    void broadcastHere({ method: "notifications/prompts/list_changed" })
-  );
-
-  /** Stops the bus subscription (set once subscribed). */
-  let unsubscribe: (() => void) | undefined;
-  let subscribing: Promise<void> | undefined;
-  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
-  function subscribed(): Promise<void> | undefined {
-    if (bus === undefined || unsubscribe !== undefined) return undefined;
-    return subscribing ??= bus.subscribe(receive).then(
-      (stop) => {
-        if (closed) stop();
-        else unsubscribe = stop;
-      },
-      (error) => {
-        subscribing = undefined; // the next request tries again
-        throw error;
-      },
-    );
-  }
-  subscribed()?.catch(config.onError);
-
-  /** Another instance's message: each part of this process acts on what it holds. */
-  function receive(message: BusMessage): void {
-    let done: Promise<unknown>;
-    switch (message.type) {
-      case "broadcast":
-        done = broadcastHere(message.notification);
-        break;
-      case "resource-updated":
-        done = resourceUpdatedHere(message.uri);
-        break;
-      case "stateless-cancel":
-        modernWork.cancel(message.ownerKey, message.requestId);
-        return;
-      default:
-        done = legacy.receive(message);
-    }
-    done.catch(config.onError);
-  }
-
-  /** Sends a notification to every listening stream of both eras here, and through the bus to the others. */
-  async function broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
-    await publish?.({ type: "broadcast", notification });
-    return await broadcastHere(notification);
-  }
-
-  /** Sends a notification to every listening stream of both eras in this process; how many got it. */
-  async function broadcastHere(notification: Omit<JsonRpcNotification, "jsonrpc">) {
-    const sent = listen.publish({ jsonrpc: "2.0", ...notification });
-    return sent + await legacy.broadcast(notification);
-  }
-
-  async function resourceUpdated(uri: string): Promise<number> {
-    await publish?.({ type: "resource-updated", uri });
-    return await resourceUpdatedHere(uri);
-  }
-
-  async function resourceUpdatedHere(uri: string): Promise<number> {
-    return listen.resourceUpdated(uri) + await legacy.resourceUpdated(uri);
-  }
+  const tellHere = (method: string) =>
+    void delivery.here({ type: "broadcast", notification: { method } }).catch(config.onError);
+  dispatcher.tools.onChange(() => tellHere("notifications/tools/list_changed"));
+  dispatcher.resources.onChange(() => tellHere("notifications/resources/list_changed"));
+  dispatcher.prompts.onChange(() => tellHere("notifications/prompts/list_changed"));
+  delivery.ready()?.catch(config.onError);
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),
     stats: () => collectStats({ store, legacy, modernWork, listen, concurrency, events }),
     notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
-      legacy.notify(sessionId, notification),
-    broadcast,
-    resourceUpdated,
+      notifySession(delivery, sessionId, notification),
+    broadcast: (notification: Omit<JsonRpcNotification, "jsonrpc">) =>
+      delivery.deliver({ type: "broadcast", notification }),
+    resourceUpdated: (uri: string) => delivery.deliver({ type: "resource-updated", uri }),
     tools: dispatcher.tools,
     resources: dispatcher.resources,
     prompts: dispatcher.prompts,

@@ -8,9 +8,10 @@
  *
  * Every message goes to every other instance, and each one acts on what it
  * holds (an instance that holds nothing of the session ignores it). The
- * publishing instance acts on its own part itself and never receives its own
- * messages. The in-memory default connects nothing: one process needs no
- * bus. `@tether/mcp/redis` has one on a Redis stream.
+ * publishing instance acts on its own part itself, by the same receiver
+ * (src/bus/delivery.ts), and never receives its own messages. The in-memory
+ * default connects nothing: one process needs no bus. `@tether/mcp/redis`
+ * has one on a Redis stream.
  * @module
  */
 

@@ -31,7 +31,7 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
 import { SessionManager } from "./sessions/session_manager.ts";
-import type { SessionRecord, SessionStore } from "./sessions/session_store.ts";
+import type { SessionStore } from "./sessions/session_store.ts";
 import { SessionResources } from "./sessions/session_resources.ts";
 import { StoreSessionState } from "./sessions/store_session_state.ts";
 import type { EventLog } from "./event_log.ts";
@@ -43,8 +43,11 @@ import type { KeepAlive } from "../http/keep_alive.ts";
 import { answerRequests, type ExchangeDependencies, usesPriming } from "./request_exchange.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { parseEventId } from "./event_log.ts";
-import type { Events, SessionEndReason } from "../events.ts";
-import { type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
+import type { Events } from "../events.ts";
+import { BusMessageTooLargeError } from "../bus/message_bus.ts";
+import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
+import { ListeningNotifications } from "./listening_notifications.ts";
+import { SessionEndReports } from "./session_end_reports.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
@@ -65,11 +68,8 @@ export interface LegacyPipelineOptions {
   generateSessionId: () => string;
   /** Where session, stream and client-request events go. */
   events: Events;
-  /**
-   * Sends a message to the other instances (a shared bus); absent when there
-   * is none, and then nothing is published.
-   */
-  publish?: (message: BusMessage) => Promise<void>;
+  /** Where cancellations and client replies go (here, or another instance), and announcements to the others. */
+  delivery: Pick<Delivery, "deliver" | "tellOthers">;
 }
 
 /** The `initialize` request among `messages`, if any. */
@@ -84,15 +84,16 @@ export class LegacyPipeline {
   readonly pending = new PendingRequests();
   /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
   readonly resources: SessionResources;
+  /** Notifications for the listening streams of this process. */
+  readonly notifications: ListeningNotifications;
   readonly #store: SessionStore;
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
-  readonly #publish: ((message: BusMessage) => Promise<void>) | undefined;
+  readonly #delivery: Pick<Delivery, "deliver" | "tellOthers">;
   readonly #slowCalls = new SlowCalls();
-  /** Sessions whose end was reported while something of theirs (a tool ignoring its signal) still runs here. */
-  readonly #endReported = new Set<string>();
+  readonly #endReports: SessionEndReports;
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
@@ -101,7 +102,8 @@ export class LegacyPipeline {
     this.#config = config;
     this.#dispatcher = dispatcher;
     this.#events = options.events;
-    this.#publish = options.publish;
+    this.#delivery = options.delivery;
+    this.#endReports = new SessionEndReports(options.events, (id) => this.#holds(id));
     this.resources = new SessionResources(config.onError);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
@@ -125,8 +127,9 @@ export class LegacyPipeline {
       onError: config.onError,
       onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
       onFollow: (sessionId, streamId) =>
-        this.#tellOthers({ type: "stream-followed", sessionId, streamId }),
+        this.#delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
     });
+    this.notifications = new ListeningNotifications(this.hub, store, config.now);
     this.#exchange = {
       dispatcher,
       hub: this.hub,
@@ -181,27 +184,22 @@ export class LegacyPipeline {
     }
 
     const requests: JsonRpcRequest[] = [];
-    /** Cancellations and replies for work another instance holds. */
-    const forward: BusMessage[] = [];
     for (const classified of messages) {
-      if (classified.kind === "request") requests.push(classified.message);
-      else if (classified.kind === "notification") {
-        const elsewhere = this.#onClientNotification(session, classified.message);
-        if (elsewhere !== undefined) forward.push(elsewhere);
-      } else {
-        const response = classified.message as JsonRpcResponse;
-        const ownerKey = ownerKeyOf(principal);
-        // Only a reply another instance may be waiting for crosses the bus; the rest is dropped (202).
-        if (
-          !this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined &&
-          this.pending.issuedElsewhere(response.id)
-        ) {
-          forward.push({ type: "reply", sessionId: session.id, ownerKey, response });
-        }
+      if (classified.kind === "request") {
+        requests.push(classified.message);
+        continue;
       }
-    }
-    if (forward.length > 0) {
-      const failed = await this.#forward(forward);
+      // Cancellations and replies take one path, wherever their request runs.
+      const message: TargetedMessage | undefined = classified.kind === "notification"
+        ? cancellationOf(session.id, classified.message)
+        : {
+          type: "reply",
+          sessionId: session.id,
+          ownerKey: ownerKeyOf(principal),
+          response: classified.message as JsonRpcResponse,
+        };
+      if (message === undefined) continue;
+      const failed = await this.#deliver(message);
       if (failed !== undefined) return failed;
     }
     if (requests.length === 0) return accepted();
@@ -235,7 +233,7 @@ export class LegacyPipeline {
         // The listening stream moved here: another instance holding it closes its connection.
         const streamId = parseEventId(lastEventId)?.streamId;
         if (streamId !== undefined && this.hub.listening(session.id)?.streamId === streamId) {
-          this.#tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
+          this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
         }
         return resumed;
       }
@@ -246,7 +244,7 @@ export class LegacyPipeline {
     const opened = await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
     // Across instances too: one that holds this session's listening stream ends it.
     const streamId = this.hub.listening(session.id)?.streamId;
-    this.#tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
+    this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
     return opened;
   }
 
@@ -261,78 +259,25 @@ export class LegacyPipeline {
     const existed = await this.#store.delete(resolved.session.id);
     await this.endSession(resolved.session.id);
     // Streams, work and resources the other instances hold end too (their sweeps would, later).
-    if (existed) this.#tellOthers({ type: "session-ended", sessionId: resolved.session.id });
+    if (existed) {
+      this.#delivery.tellOthers({ type: "session-ended", sessionId: resolved.session.id });
+    }
     // Two DELETEs racing both get 204; the one that removed the record reports the end.
-    if (existed) this.#reportEnd(resolved.session.id, "delete");
+    if (existed) this.#endReports.report(resolved.session.id, "delete");
     return noContent();
   }
 
-  /** Sends a notification on a session's listening stream (see `McpHandler.notify`). */
-  async notify(
-    sessionId: string,
-    notification: Omit<JsonRpcNotification, "jsonrpc">,
-  ): Promise<boolean> {
-    if (await this.#notifyHere(sessionId, notification)) return true;
-    if (this.#publish === undefined) return false;
-    // Another instance may hold the listening stream: handed to the bus, it is as good as sent.
-    await this.#publish({ type: "notify", sessionId, notification });
-    return true;
+  /** Another instance ended the session (and reported it): end what this process holds of it. */
+  async endedElsewhere(id: string): Promise<void> {
+    if (!this.#holds(id)) return;
+    await this.endSession(id);
+    this.#endReports.reportedElsewhere(id);
   }
 
-  async #notifyHere(
-    sessionId: string,
-    notification: Omit<JsonRpcNotification, "jsonrpc">,
-  ): Promise<boolean> {
-    const stream = this.hub.listening(sessionId);
-    if (stream === undefined || stream.finished) return false;
-    await stream.send({ jsonrpc: "2.0", ...notification });
-    return true;
-  }
-
-  /**
-   * Acts on another instance's message, for what this process holds of the
-   * session (anything else is not ours and is ignored). `broadcast` and
-   * `resource-updated` reach this pipeline through {@linkcode broadcast} and
-   * {@linkcode resourceUpdated}.
-   */
-  async receive(message: BusMessage): Promise<void> {
-    switch (message.type) {
-      case "cancel":
-        this.inFlight.cancel(message.sessionId, message.requestId);
-        return;
-      case "reply":
-        this.pending.deliver(message.sessionId, message.ownerKey, message.response);
-        return;
-      case "session-ended": {
-        const id = message.sessionId;
-        if (!this.#holds(id)) return;
-        await this.endSession(id);
-        // Reported by the instance that ended it: here it only must not turn up later as "gone".
-        if (this.#holds(id)) this.#endReported.add(id);
-        return;
-      }
-      case "notify":
-        await this.#notifyHere(message.sessionId, message.notification);
-        return;
-      case "listening-taken": {
-        const stream = this.hub.listening(message.sessionId);
-        // The same stream resumed elsewhere moves (it goes on there); another one replaces it.
-        if (message.streamId === undefined || message.streamId === stream?.streamId) {
-          stream?.abort();
-        } else void stream?.supersede();
-        return;
-      }
-      case "stream-followed":
-        this.hub.followed(message.sessionId, message.streamId);
-        return;
-    }
-  }
-
-  /** Publishes `messages` in order; a refusal (503) when the bus cannot take them. */
-  async #forward(messages: BusMessage[]): Promise<Refusal | undefined> {
-    if (this.#publish === undefined) return undefined;
+  /** Delivers a cancellation or a reply; a refusal when it must cross a bus that cannot take it. */
+  async #deliver(message: TargetedMessage): Promise<Refusal | undefined> {
     try {
-      for (const message of messages) await this.#publish(message);
+      await this.#delivery.deliver(message);
       return undefined;
     } catch (error) {
       if (error instanceof BusMessageTooLargeError) {
@@ -346,46 +291,17 @@ export class LegacyPipeline {
     }
   }
 
-  /** Publishes what the other instances should know but need not confirm (failures go to onError). */
-  #tellOthers(message: BusMessage): void {
-    this.#publish?.(message).catch(this.#config.onError);
-  }
-
-  /** Sends a notification on every listening stream of this process; resolves with how many got it. */
-  async broadcast(notification: Omit<JsonRpcNotification, "jsonrpc">): Promise<number> {
-    let sent = 0;
-    for (const id of this.hub.listeningSessions()) {
-      if (await this.#notifyHere(id, notification)) sent++;
-    }
-    return sent;
-  }
-
-  /** Tells the sessions subscribed to `uri` whose listening streams are here that it changed. */
-  async resourceUpdated(uri: string): Promise<number> {
-    let sent = 0;
-    for (const id of this.hub.listeningSessions()) {
-      const session = await this.#store.get(id, this.#config.now());
-      if (
-        session?.subscriptions?.includes(uri) &&
-        await this.#notifyHere(id, { method: "notifications/resources/updated", params: { uri } })
-      ) {
-        sent++;
-      }
-    }
-    return sent;
-  }
-
   /** Removes expired sessions and ends what they had running here. */
   async sweep(): Promise<void> {
     for (const { id, reason } of await this.sessions.sweep()) {
       await this.endSession(id);
-      this.#reportEnd(id, reason);
-      this.#tellOthers({ type: "session-ended", sessionId: id });
+      this.#endReports.report(id, reason);
+      this.#delivery.tellOthers({ type: "session-ended", sessionId: id });
     }
     // Stores that expire records themselves (a TTL in Redis) report nothing:
     // end the work and streams this process holds for sessions that are gone.
     for (const id of this.heldSessions()) {
-      if (this.#endReported.has(id)) {
+      if (this.#endReports.has(id)) {
         // Ended already: only a tool ignoring its signal is left, and any resource it opened
         // while the session was ending (nothing else would dispose that one).
         if (this.resources.holds(id)) void this.resources.disposeSession(id);
@@ -393,10 +309,10 @@ export class LegacyPipeline {
       }
       if (!await this.sessions.exists(id)) {
         await this.endSession(id);
-        this.#reportEnd(id, "gone");
+        this.#endReports.report(id, "gone");
       }
     }
-    for (const id of this.#endReported) if (!this.#holds(id)) this.#endReported.delete(id);
+    this.#endReports.forgetReleased();
   }
 
   /** Sessions with work, streams or resources in this process. */
@@ -410,13 +326,6 @@ export class LegacyPipeline {
 
   #holds(id: string): boolean {
     return this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id);
-  }
-
-  /** Reports a session's end once, however many paths reach it while its work winds down. */
-  #reportEnd(id: string, reason: SessionEndReason): void {
-    if (this.#endReported.has(id)) return;
-    this.#events.sessionEnded(id, reason);
-    if (this.#holds(id)) this.#endReported.add(id);
   }
 
   /** Ends a session's work, replies, streams and events in this process. */
@@ -436,10 +345,7 @@ export class LegacyPipeline {
    */
   close(heldAtStart: Iterable<string> = []): void {
     // Sessions with work or streams here end with the process (their records stay in the store).
-    for (const id of new Set([...heldAtStart, ...this.heldSessions()])) {
-      if (!this.#endReported.has(id)) this.#events.sessionEnded(id, "close");
-    }
-    this.#endReported.clear();
+    this.#endReports.reportClose(new Set([...heldAtStart, ...this.heldSessions()]));
     this.inFlight.cancelAll("server-closed");
     this.pending.rejectAll("The server is closing");
     this.hub.closeAll();
@@ -505,24 +411,19 @@ export class LegacyPipeline {
     }
     return resolved;
   }
+}
 
-  /** Acts on a client notification; the message for the other instances when the work is not here. */
-  #onClientNotification(
-    session: SessionRecord,
-    notification: JsonRpcNotification,
-  ): BusMessage | undefined {
-    if (notification.method === "notifications/cancelled") {
-      const requestId = notification.params?.requestId;
-      // Only this session's requests can be reached: the caller owns the session (checked above).
-      if (typeof requestId === "string" || typeof requestId === "number") {
-        if (!this.inFlight.cancel(session.id, requestId) && this.#publish !== undefined) {
-          return { type: "cancel", sessionId: session.id, requestId };
-        }
-      }
-    }
-    // notifications/initialized, roots/list_changed and unknown notifications need no action.
-    return undefined;
-  }
+/** The cancellation a client notification asks for; others (initialized, roots/list_changed, unknown) need no action. */
+function cancellationOf(
+  sessionId: string,
+  notification: JsonRpcNotification,
+): TargetedMessage | undefined {
+  if (notification.method !== "notifications/cancelled") return undefined;
+  const requestId = notification.params?.requestId;
+  // Only this session's requests can be reached: the caller owns the session (checked above).
+  return typeof requestId === "string" || typeof requestId === "number"
+    ? { type: "cancel", sessionId, requestId }
+    : undefined;
 }
 
 /** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */

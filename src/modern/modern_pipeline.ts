@@ -22,7 +22,7 @@ import { accepted } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { BusMessage } from "../bus/message_bus.ts";
+import type { Delivery } from "../bus/delivery.ts";
 import type {
   ClassifiedMessage,
   JsonRpcNotification,
@@ -48,8 +48,8 @@ import { encodeCompleteResult } from "./result_encoding.ts";
 /** What the modern pipeline needs beyond the exchange's dependencies. */
 export interface ModernPipelineDependencies extends ModernExchangeDependencies {
   listen: ListenStreams;
-  /** Sends a message to the other instances; absent without a shared bus. */
-  publish?: (message: BusMessage) => Promise<void>;
+  /** Where a cancellation goes: to the work here, or through the bus to another instance. */
+  delivery: Pick<Delivery, "deliver">;
 }
 
 /** Methods of the sessionful revisions that do not exist in 2026-07-28. */
@@ -137,15 +137,16 @@ async function receiveNotification(
     method === "notifications/cancelled" &&
     (typeof requestId === "string" || typeof requestId === "number")
   ) {
-    const ownerKey = ownerKeyOf(principal);
-    if (deps.work.cancel(ownerKey, requestId) === 0 && deps.publish !== undefined) {
-      // Not running here: maybe on another instance.
-      try {
-        await deps.publish({ type: "stateless-cancel", ownerKey, requestId });
-      } catch (error) {
-        deps.onError(error);
-        return busUnavailable();
-      }
+    // The work here first; not running here, maybe on another instance.
+    try {
+      await deps.delivery.deliver({
+        type: "stateless-cancel",
+        ownerKey: ownerKeyOf(principal),
+        requestId,
+      });
+    } catch (error) {
+      deps.onError(error);
+      return busUnavailable();
     }
   }
   return accepted();

@@ -8,20 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  defineResource,
-  defineTool,
-  type McpHandler,
-  MemoryBus,
-  MemoryEventLog,
-  MemorySessionStore,
-  type MessageBus,
-  type Principal,
-} from "../../mod.ts";
+import { MemoryBus } from "../../mod.ts";
 import {
   ACCEPT_BOTH,
   bodilessRequest,
-  deferred,
   ENDPOINT,
   initialize,
   makeHandler,
@@ -30,88 +20,11 @@ import {
   postRequest,
   readAnswer,
   readSseUntil,
-  type TestSession,
   until,
 } from "../helpers.ts";
 import { MODERN, modernRequest } from "../modern/helpers.ts";
+import { alice, callAsk, callRequest, pair } from "./bus_tools.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
-
-interface Probe {
-  started: ReturnType<typeof deferred<void>>;
-  reasons: unknown[];
-}
-
-function tools(probe: Probe) {
-  return [
-    defineTool({
-      name: "hold",
-      handler: async (_input, ctx) => {
-        probe.started.resolve();
-        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-        probe.reasons.push(ctx.signal.reason);
-        return "stopped";
-      },
-    }),
-    defineTool({
-      name: "ask",
-      handler: async (_input, ctx) => {
-        const answer = await ctx.elicit({
-          message: "Name?",
-          requestedSchema: { type: "object", properties: { name: { type: "string" } } },
-        });
-        return `${answer.action}:${String(answer.content?.name)}`;
-      },
-    }),
-  ];
-}
-
-/** Two instances; `bus: false` is the control without a bus. */
-function pair(options: { bus?: boolean | [MessageBus, MessageBus] } = {}) {
-  const store = new MemorySessionStore();
-  const eventLog = new MemoryEventLog();
-  const probe: Probe = { started: deferred<void>(), reasons: [] };
-  const first = new MemoryBus();
-  const buses: [MessageBus, MessageBus] | undefined = Array.isArray(options.bus)
-    ? options.bus
-    : options.bus === false
-    ? undefined
-    : [first, first.peer()];
-  const make = (bus: MessageBus | undefined) =>
-    makeHandler({
-      tools: tools(probe),
-      resources: [
-        defineResource({ uri: "test://doc", name: "doc", read: () => "text" }),
-      ],
-      authenticate: (request): Principal | undefined => {
-        const user = request.headers.get("x-user");
-        return user === null ? undefined : { id: user };
-      },
-      sessions: { store },
-      eventLog,
-      ...(bus === undefined ? {} : { bus }),
-    });
-  return { a: make(buses?.[0]), b: make(buses?.[1]), probe };
-}
-
-const alice = { "x-user": "alice" };
-
-function callRequest(session: TestSession, id: number | string, name: string) {
-  return postRequest(
-    { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } },
-    { sessionId: session.id, protocolVersion: session.protocolVersion, headers: session.headers },
-  );
-}
-
-/** Calls `ask` on `handler` and reads its stream up to the elicitation request. */
-async function callAsk(handler: McpHandler, session: TestSession) {
-  const response = await handler(callRequest(session, 1, "ask"));
-  const reader = response.body!.getReader();
-  const { events } = await readSseUntil(
-    reader,
-    (events) => messagesOf(events).some((m) => m.method === "elicitation/create"),
-  );
-  return { reader, elicit: messagesOf(events).find((m) => m.method === "elicitation/create") };
-}
 
 describe("the bus between instances (in-process peers)", () => {
   it("notifications/cancelled posted to B aborts the tool running on A", async () => {

@@ -1,0 +1,183 @@
+/**
+ * One delivery seam for every bus message, whether its target is in this
+ * process or another: the local instance is a subscriber like the others.
+ * An operation (`notify`, `broadcast`, `resourceUpdated`, a cancellation, a
+ * client's reply) builds a {@linkcode BusMessage} and hands it here; the same
+ * receiver acts on it when it comes from this process and when it comes from
+ * another instance over the bus.
+ *
+ * - A targeted message (`cancel`, `reply`, `notify`, `stateless-cancel`) is
+ *   offered here first; only when its target is not here does it cross the
+ *   bus, so what is local never waits for, nor needs, a shared bus.
+ * - A message for everyone (`broadcast`, `resource-updated`) is handed to the
+ *   bus first (a bus that cannot take it fails the call before anything is
+ *   sent), then acted on here.
+ * - An announcement (`session-ended`, `listening-taken`, `stream-followed`)
+ *   tells the others what this instance has already done; it is not acted on
+ *   here again.
+ *
+ * The bus never returns a message to the instance that published it, so each
+ * is acted on once per instance. This module knows neither era: the receiver
+ * is a parameter. Without a configured bus, {@linkcode LocalDelivery} serves
+ * alone.
+ * @module
+ */
+
+import type { BusMessage, MessageBus } from "./message_bus.ts";
+
+/** A message the first instance holding its target acts on. */
+export type TargetedMessage = Extract<
+  BusMessage,
+  { type: "cancel" | "reply" | "notify" | "stateless-cancel" }
+>;
+
+/** A message every instance acts on, this one included. */
+export type MessageForEveryone = Extract<BusMessage, { type: "broadcast" | "resource-updated" }>;
+
+/** What this instance did and the others should know (it is not acted on here again). */
+export type Announcement = Extract<
+  BusMessage,
+  { type: "session-ended" | "listening-taken" | "stream-followed" }
+>;
+
+/**
+ * Acts on a bus message for what this process holds; resolves with how many
+ * of its targets are here (streams that got a notification, requests
+ * cancelled, or 1 for a reply to a request this process issued). For a
+ * targeted message, 0 means "look elsewhere".
+ */
+export type BusReceiver = (message: BusMessage) => Promise<number>;
+
+/** How messages reach their targets, here and in the other instances. */
+export interface Delivery {
+  /** True when a bus connects other instances (a message not acted on here may be acted on there). */
+  readonly shared: boolean;
+  /**
+   * Delivers a message by its kind (see the module doc); resolves with how
+   * many targets here acted on it, and rejects when a message that must
+   * cross the bus cannot (the caller fails closed).
+   */
+  deliver(message: TargetedMessage | MessageForEveryone): Promise<number>;
+  /** Acts on a message in this process only (a definition changed here tells this instance's clients). */
+  here(message: BusMessage): Promise<number>;
+  /** Tells the other instances what this one did; a failure goes to `onError`. */
+  tellOthers(message: Announcement): void;
+  /** Undefined once this instance hears the others (or there are none); else the wait for that. */
+  ready(): Promise<void> | undefined;
+  /** Stops hearing the others. */
+  close(): void;
+}
+
+/** The delivery of a process with no bus: every message is for this process alone. */
+export class LocalDelivery implements Delivery {
+  readonly shared = false;
+  readonly #receive: BusReceiver;
+
+  /** A delivery that hands every message to `receive`. */
+  constructor(receive: BusReceiver) {
+    this.#receive = receive;
+  }
+
+  /** Acts on `message` here. */
+  deliver(message: TargetedMessage | MessageForEveryone): Promise<number> {
+    return this.#receive(message);
+  }
+
+  /** Acts on `message` here. */
+  here(message: BusMessage): Promise<number> {
+    return this.#receive(message);
+  }
+
+  /** There is nobody to tell. */
+  tellOthers(_message: Announcement): void {}
+
+  /** Always ready. */
+  ready(): undefined {
+    return undefined;
+  }
+
+  /** Nothing to stop. */
+  close(): void {}
+}
+
+/**
+ * The delivery of an instance on a shared bus: it subscribes its receiver,
+ * and publishes what is not (only) for this process.
+ */
+export class SharedDelivery implements Delivery {
+  readonly shared = true;
+  readonly #bus: MessageBus;
+  readonly #receive: BusReceiver;
+  readonly #onError: (error: unknown) => void;
+  /** Stops the subscription (set once subscribed). */
+  #unsubscribe: (() => void) | undefined;
+  #subscribing: Promise<void> | undefined;
+  #closed = false;
+
+  /** A delivery over `bus`; `onError` gets what the receiver and announcements fail with. */
+  constructor(bus: MessageBus, receive: BusReceiver, onError: (error: unknown) => void) {
+    this.#bus = bus;
+    this.#receive = receive;
+    this.#onError = onError;
+  }
+
+  /** Here first for a targeted message, the bus first for one for everyone. */
+  async deliver(message: TargetedMessage | MessageForEveryone): Promise<number> {
+    if (message.type === "broadcast" || message.type === "resource-updated") {
+      await this.#bus.publish(message);
+      return await this.#receive(message);
+    }
+    const here = await this.#receive(message);
+    if (here === 0) await this.#bus.publish(message);
+    return here;
+  }
+
+  /** Acts on `message` here only. */
+  here(message: BusMessage): Promise<number> {
+    return this.#receive(message);
+  }
+
+  /** Publishes `message`; a failure goes to `onError`. */
+  tellOthers(message: Announcement): void {
+    this.#bus.publish(message).catch(this.#onError);
+  }
+
+  /** Subscribes once; undefined when subscribed, so requests await nothing. */
+  ready(): Promise<void> | undefined {
+    if (this.#unsubscribe !== undefined) return undefined;
+    return this.#subscribing ??= this.#bus.subscribe((message) => this.#heard(message)).then(
+      (stop) => {
+        if (this.#closed) stop();
+        else this.#unsubscribe = stop;
+      },
+      (error) => {
+        this.#subscribing = undefined; // the next request tries again
+        throw error;
+      },
+    );
+  }
+
+  /** Stops the subscription, now or as soon as it is made. */
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe?.();
+  }
+
+  /** Another instance's message: the same receiver as this instance's own. */
+  #heard(message: BusMessage): void {
+    this.#receive(message).catch(this.#onError);
+  }
+}
+
+/**
+ * The delivery of an instance: over `bus` when one is configured, else this
+ * process alone. `receive` acts on every message, this instance's and the
+ * others'; `onError` gets its failures for messages from the bus.
+ */
+export function createDelivery(
+  bus: MessageBus | undefined,
+  receive: BusReceiver,
+  onError: (error: unknown) => void,
+): Delivery {
+  return bus === undefined ? new LocalDelivery(receive) : new SharedDelivery(bus, receive, onError);
+}
