@@ -10,7 +10,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { type BusMessage, defineTool, type McpHandler, type MessageBus } from "../../mod.ts";
+import {
+  type BusMessage,
+  defineTool,
+  type McpHandler,
+  MemorySessionStore,
+  type MessageBus,
+} from "../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {
@@ -221,4 +227,22 @@ describeRedis("client replies cross the bus only when an instance awaits them", 
       await closeAll(list);
     }
   });
+});
+
+it("without a bus an elicitation round trip adds no session-state call", async () => {
+  const faults = new Faults();
+  const handler = makeHandler({
+    tools: [ask],
+    sessions: { store: faulty(new MemorySessionStore(), faults) },
+  });
+  try {
+    const session = await initialize(handler, { capabilities: { elicitation: {} } });
+    const { id, reader } = await elicitOn(handler, session);
+    assert.equal((await handler(reply(session, id))).status, 202);
+    assert.equal(await resultOf(reader), "accept:Ada");
+    assert.ok(faults.calls.length > 0, "positive control: the store is watched");
+    assert.deepEqual(faults.calls.filter((call) => /State$/.test(call)), []);
+  } finally {
+    await handler.close();
+  }
 });
