@@ -28,6 +28,7 @@ import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/con
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
+import { AwaitedReplies } from "../session/awaited_replies.ts";
 import { SessionManager } from "../session/session_manager.ts";
 import type { SessionRecord, SessionStore } from "../session/session_store.ts";
 import { SessionResources } from "../session/session_resources.ts";
@@ -94,6 +95,8 @@ export class LegacyPipeline {
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
   readonly #publish: ((message: BusMessage) => Promise<void>) | undefined;
+  /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
+  readonly #awaited: AwaitedReplies | undefined;
   readonly #slowCalls = new SlowCalls();
   /** Sessions whose end was reported while something of theirs (a tool ignoring its signal) still runs here. */
   readonly #endReported = new Set<string>();
@@ -107,6 +110,12 @@ export class LegacyPipeline {
     this.#authenticate = options.authenticate;
     this.#events = options.events;
     this.#publish = options.publish;
+    this.#awaited = options.publish === undefined ? undefined : new AwaitedReplies(store, {
+      maxPerSession: config.maxRequestsPerSession,
+      maxStateBytes: config.maxStateBytes,
+      now: config.now,
+      onError: config.onError,
+    });
     this.resources = new SessionResources(config.onError);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
@@ -141,6 +150,7 @@ export class LegacyPipeline {
       clientRequestTimeoutMs: config.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
       onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
+      awaited: this.#awaited,
       sessions: {
         state: (id) =>
           new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
@@ -201,10 +211,12 @@ export class LegacyPipeline {
       } else {
         const response = classified.message as JsonRpcResponse;
         const ownerKey = ownerKeyOf(principal);
-        // Only a reply another instance may be waiting for crosses the bus; the rest is dropped (202).
+        // Only a reply another instance awaits crosses the bus; the rest is dropped (202). A store
+        // that cannot tell throws, and the POST answers 503 + Retry-After.
         if (
-          !this.pending.deliver(session.id, ownerKey, response) && this.#publish !== undefined &&
-          this.pending.issuedElsewhere(response.id)
+          !this.pending.deliver(session.id, ownerKey, response) && this.#awaited !== undefined &&
+          this.pending.issuedElsewhere(response.id) &&
+          await this.#awaited.has(session.id, response.id as string)
         ) {
           forward.push({ type: "reply", sessionId: session.id, ownerKey, response });
         }

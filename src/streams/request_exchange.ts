@@ -45,6 +45,7 @@ import {
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ResponseMode } from "../options.ts";
+import type { AwaitedReplies } from "../session/awaited_replies.ts";
 import type { LoggingLevel, SessionRecord } from "../session/session_store.ts";
 import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
@@ -78,6 +79,11 @@ export interface ExchangeDependencies {
   slowCalls: SlowCalls;
   /** Told when a server→client request got no reply in time. */
   onClientTimeout?: (method: string) => void;
+  /**
+   * With a bus only: where the ids of server→client requests are recorded
+   * while awaited, so another instance forwards only their replies.
+   */
+  awaited?: AwaitedReplies;
 }
 
 /** The client capability each server→client request needs (declared at initialize). */
@@ -148,6 +154,11 @@ function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
   } catch (error) {
     return Promise.reject(error); // a message JSON cannot encode
   }
+}
+
+/** The error of a server→client request where no stream can carry it. */
+function needsStream(): McpError {
+  return new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response");
 }
 
 /** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
@@ -479,18 +490,39 @@ class ExchangeRequestContext implements RequestContext {
         ),
       );
     }
-    if (!exchange.canEmit) {
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"),
-      );
-    }
-    const { pending, clientRequestTimeoutMs } = exchange.deps;
+    if (!exchange.canEmit) return Promise.reject(needsStream());
+    const { pending, clientRequestTimeoutMs, awaited } = exchange.deps;
     const id = pending.nextId();
-    const own = this.#handle.signal;
-    const reply = pending.wait(exchange.session.id, id, ownerKeyOf(exchange.principal), {
-      timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
-      signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
+    const timeoutMs = options?.timeoutMs ?? clientRequestTimeoutMs;
+    if (awaited === undefined) return this.#ask(id, method, params, timeoutMs, options?.signal);
+    // Other instances may get the reply: the session's shared state says it is awaited before it is asked.
+    const sessionId = exchange.session.id;
+    return awaited.record(sessionId, id, timeoutMs).then(() => {
+      const forget = () => awaited.forget(sessionId, id);
+      if (!exchange.canEmit) return forget().then(() => Promise.reject(needsStream()));
+      return this.#ask(id, method, params, timeoutMs, options?.signal).then(
+        (result) => forget().then(() => result),
+        (error) => forget().then(() => Promise.reject(error)),
+      );
     });
+  }
+
+  /** Sends request `id` on the exchange's stream; resolves with the client's reply. */
+  #ask(
+    id: string,
+    method: string,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
+    const exchange = this.#exchange;
+    const own = this.#handle.signal;
+    const reply = exchange.deps.pending.wait(
+      exchange.session.id,
+      id,
+      ownerKeyOf(exchange.principal),
+      { timeoutMs, signal: signal === undefined ? own : AbortSignal.any([own, signal]) },
+    );
     const onClientTimeout = exchange.deps.onClientTimeout;
     const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
       if (
