@@ -1,10 +1,10 @@
 /**
  * Reads a request body as UTF-8 text with a hard byte cap and a deadline.
  * A body without a Content-Length (chunked) is read as a stream into a
- * buffer of our own, and reading stops at the first byte past the cap, so an
+ * buffer of our own, and reading stops at the first chunk past the cap, so an
  * oversized or endless body never holds more than about `limit` bytes however
  * it is chunked. On Deno, a byte stream (Deno.serve's chunked bodies) is read
- * with a BYOB reader straight into that buffer: its default reader allocates
+ * with a BYOB reader through one buffer of ours: its default reader allocates
  * a fresh 64 KiB buffer for every read however few bytes arrived, so a body
  * sent in 1-byte chunks made 64 KiB of garbage per byte (hundreds of MB of
  * resident set for a few 20 KB bodies). Other streams (Node's and Bun's
@@ -216,48 +216,46 @@ function readStream(
 }
 
 /**
- * The smallest view a BYOB read is given: 64 KiB, the size of the buffer
+ * The size of the buffer a BYOB read fills: 64 KiB, the size of the buffer
  * Deno's default reader reads into. Deno.serve (2.9.5) decodes a chunked
  * body into the reader's view, and a read never settles when what it must
  * take in next does not fit: a view of 4 bytes or fewer stalls on 1-byte
  * chunks, one of 1 KiB on a chunk line with a 1.5 KB extension, one of
  * 8 KiB on 12 KB of trailers. At 64 KiB a body reads wherever the default
- * reader did (longer trailers stall both; the deadline ends them). So the
- * free part of our buffer is read into only when it is at least this large;
- * nearer the limit, reads go to a side buffer of this size and are copied in.
+ * reader did (longer trailers stall both; the deadline ends them).
  */
-const MIN_READ_BYTES = 64 * 1024;
+const READ_BYTES = 64 * 1024;
 
-/** Reads a byte stream into the accumulator's own buffer, each read raced with the stop. */
+/**
+ * Reads a byte stream through one buffer of our own, each read raced with
+ * the stop: a BYOB read hands the buffer back (transferred, not copied) with
+ * the bytes in it, and they are copied into the accumulator. One 64 KiB
+ * allocation per body, however it is chunked (the default reader makes one
+ * per read).
+ */
 async function readInto(
   reader: ReadableStreamBYOBReader,
   limit: number,
   stop: BodyRead,
 ): Promise<BodyResult> {
   const accumulator = new ByteAccumulator(limit);
-  let side: Uint8Array<ArrayBuffer> | undefined;
+  let buffer = new Uint8Array(READ_BYTES);
   try {
     for (;;) {
-      const room = accumulator.room(MIN_READ_BYTES);
-      const direct = room.byteLength >= MIN_READ_BYTES;
-      const view = direct ? room : (side ??= new Uint8Array(MIN_READ_BYTES));
-      const next = await stop.wait(reader.read(view));
+      const next = await stop.wait(reader.read(buffer));
       if (typeof next === "string") {
         // Not awaited: a stalled source may never settle its cancel.
         reader.cancel().catch(() => {});
         return { ok: false, failure: next };
       }
+      if (next.done) break;
       // No view: the stream was cancelled under us, and took the buffer with it.
       if (next.value === undefined) return ABORTED;
-      if (direct) accumulator.filled(next.value);
-      else {
-        side = new Uint8Array(next.value.buffer);
-        if (!accumulator.push(next.value)) {
-          await reader.cancel().catch(() => {});
-          return TOO_LARGE;
-        }
+      buffer = new Uint8Array(next.value.buffer);
+      if (!accumulator.push(next.value)) {
+        await reader.cancel().catch(() => {});
+        return TOO_LARGE;
       }
-      if (next.done) break;
     }
   } catch {
     return ABORTED;

@@ -62,45 +62,4 @@ describe("ByteAccumulator", () => {
     assert.equal(accumulator.push(new Uint8Array(0)), true);
     assert.equal(accumulator.retainedBytes, 0);
   });
-
-  it("lends its free room to a BYOB read and takes the buffer back with the bytes read", async () => {
-    const accumulator = new ByteAccumulator(10_000);
-    const source = new TextEncoder().encode("x".repeat(3_000));
-    const body = new ReadableStream({
-      type: "bytes",
-      start(controller) {
-        controller.enqueue(source.slice());
-        controller.close();
-      },
-    });
-    const reader = body.getReader({ mode: "byob" });
-    for (;;) {
-      const room = accumulator.room(1024);
-      assert.ok(room.byteLength >= 1024, `room of ${room.byteLength} bytes`);
-      const { done, value } = await reader.read(room);
-      accumulator.filled(value!);
-      if (done) break;
-    }
-    assert.deepEqual(accumulator.bytes(), source);
-    assert.ok(
-      accumulator.retainedBytes <= 2 * 3_000 + 1024,
-      `retains ${accumulator.retainedBytes}`,
-    );
-  });
-
-  it("room() is smaller than asked only near the limit, and empty at it", () => {
-    const accumulator = new ByteAccumulator(1_500);
-    assert.equal(accumulator.room(1024).byteLength, 1024);
-    assert.equal(accumulator.push(new Uint8Array(1_000)), true);
-    assert.equal(accumulator.room(1024).byteLength, 500);
-    assert.equal(accumulator.push(new Uint8Array(500)), true);
-    assert.equal(accumulator.room(1024).byteLength, 0);
-    assert.equal(accumulator.retainedBytes, 1_500);
-  });
-
-  it("filled() refuses a view that is not its room", () => {
-    const accumulator = new ByteAccumulator(100);
-    accumulator.push(new Uint8Array(3));
-    assert.throws(() => accumulator.filled(new Uint8Array(10)), RangeError);
-  });
 });
