@@ -249,7 +249,7 @@ async function readInto(
         return { ok: false, failure: next };
       }
       if (next.done) break;
-      // No view: the stream was cancelled under us, and took the buffer with it.
+      // A read that is not the last always has its view; the check is for the type.
       if (next.value === undefined) return ABORTED;
       buffer = new Uint8Array(next.value.buffer);
       if (!accumulator.push(next.value)) {

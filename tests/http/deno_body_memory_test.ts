@@ -14,8 +14,8 @@
  * warm-up. What it asserts is memory, not time: tether's growth stays within
  * three times the bare server's plus 16 MiB (for the per-read promises a
  * JavaScript reader makes and a bare `arrayBuffer()`, read in Rust, does
- * not). Measured on this machine: bare about 1 MiB, tether about 3 MiB with
- * the BYOB reader and 110-140 MiB with the default reader before it.
+ * not). Measured on this machine: bare about 1 MiB, tether 3-5 MiB with
+ * the BYOB reader and 90-140 MiB with the default reader before it.
  */
 
 import assert from "node:assert/strict";
