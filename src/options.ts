@@ -223,7 +223,15 @@ export interface McpHandlerOptions {
       CacheHint
     >
   >;
-  /** Open `subscriptions/listen` streams allowed at once (2026-07-28). Default 1,024. */
+  /**
+   * Open `subscriptions/listen` streams allowed at once (2026-07-28); one
+   * more is answered `-32603`. Each holds a file descriptor for as long as it
+   * is open, and Deno exits when the process runs out of them (a bare
+   * `Deno.serve` too: bench/fd_limit.ts): the default stays below half of the
+   * common `ulimit -n 1024`, leaving the rest for calls, the listener and
+   * storage. Raise it together with `ulimit -n` (README, "File descriptors").
+   * @default {512}
+   */
   maxListenStreams?: number;
   /**
    * Open `subscriptions/listen` streams one principal may hold (2026-07-28);
@@ -231,7 +239,7 @@ export interface McpHandlerOptions {
    * anonymous caller is the one anonymous principal, so anonymous callers
    * share this many and can never fill the pool for authenticated ones.
    * Default 32: a client holds one stream, so a user's clients (or a
-   * gateway's few) fit, while one caller holds at most 1/32 of the default
+   * gateway's few) fit, while one caller holds at most 1/16 of the default
    * pool and far fewer connections than the open-file limit (Deno fails
    * near 1,010 open connections under `ulimit -n 1024`). A public server
    * without `authenticate` should raise it: all its callers share it. Per
@@ -426,7 +434,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     orphanTimeoutMs: delay("orphanTimeoutMs", options.orphanTimeoutMs, 60_000),
     eras,
     cacheHints,
-    maxListenStreams: limit("maxListenStreams", options.maxListenStreams, 1_024),
+    maxListenStreams: limit("maxListenStreams", options.maxListenStreams, 512),
     maxListenStreamsPerPrincipal: limit(
       "maxListenStreamsPerPrincipal",
       options.maxListenStreamsPerPrincipal,

@@ -6,6 +6,7 @@
  *   --mode sse|json|auto    responseMode
  *   --max-sessions N        sessions.maxSessions (session-creation, memory and
  *                           scaling workloads only: the default cap is 10,000)
+ *   --max-listen-streams N  maxListenStreams (bench/fd_limit.ts)
  */
 
 import * as z from "zod";
@@ -17,12 +18,16 @@ import { serverArgs, startBenchServer } from "./common.ts";
 const args = serverArgs();
 const mode = (args.mode ?? "auto") as ResponseMode;
 const maxSessions = args["max-sessions"] === undefined ? undefined : Number(args["max-sessions"]);
+const maxListenStreams = args["max-listen-streams"] === undefined
+  ? undefined
+  : Number(args["max-listen-streams"]);
 
 const handler = createMcpHandler({
   name: "bench-tether",
   version: "1.0.0",
   responseMode: mode,
   ...(maxSessions === undefined ? {} : { sessions: { maxSessions } }),
+  ...(maxListenStreams === undefined ? {} : { maxListenStreams }),
   tools: [
     echoTool,
     defineTool({

@@ -23,6 +23,7 @@ import {
 import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
+import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import type { InFlightHandle } from "./in_flight.ts";
 import type { PendingRequests } from "./pending_requests.ts";
@@ -50,6 +51,11 @@ export interface RequestContextDependencies {
   sessions: SessionOperations;
   /** Told when a server→client request got no reply in time. */
   onClientTimeout?: (method: string) => void;
+  /**
+   * With a bus only: where the ids of server→client requests are recorded
+   * while awaited, so another instance forwards only their replies.
+   */
+  awaited?: AwaitedReplies;
 }
 
 /** What a request's context needs from the exchange (the POST's answer) it belongs to. */
@@ -72,6 +78,10 @@ export interface ContextExchange {
 
 /** For rejections handled elsewhere (a failed opening is handled by the exchange). */
 function ignore(): void {}
+
+function needsStream(): McpError {
+  return new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response");
+}
 
 /** The {@linkcode RequestContext} of one request of an exchange. */
 export class ExchangeRequestContext implements RequestContext {
@@ -141,18 +151,39 @@ export class ExchangeRequestContext implements RequestContext {
         ),
       );
     }
-    if (!exchange.canEmit) {
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, "Server→client requests need an SSE response"),
-      );
-    }
-    const { pending, clientRequestTimeoutMs } = exchange.deps;
+    if (!exchange.canEmit) return Promise.reject(needsStream());
+    const { pending, clientRequestTimeoutMs, awaited } = exchange.deps;
     const id = pending.nextId();
-    const own = this.#handle.signal;
-    const reply = pending.wait(exchange.session.id, id, ownerKeyOf(exchange.principal), {
-      timeoutMs: options?.timeoutMs ?? clientRequestTimeoutMs,
-      signal: options?.signal === undefined ? own : AbortSignal.any([own, options.signal]),
+    const timeoutMs = options?.timeoutMs ?? clientRequestTimeoutMs;
+    if (awaited === undefined) return this.#ask(id, method, params, timeoutMs, options?.signal);
+    // Other instances may get the reply: the session's shared state says it is awaited before it is asked.
+    const sessionId = exchange.session.id;
+    return awaited.record(sessionId, id, timeoutMs).then(() => {
+      const forget = () => awaited.forget(sessionId, id);
+      if (!exchange.canEmit) return forget().then(() => Promise.reject(needsStream()));
+      return this.#ask(id, method, params, timeoutMs, options?.signal).then(
+        (result) => forget().then(() => result),
+        (error) => forget().then(() => Promise.reject(error)),
+      );
     });
+  }
+
+  /** Sends request `id` on the exchange's stream; resolves with the client's reply. */
+  #ask(
+    id: string,
+    method: string,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
+    const exchange = this.#exchange;
+    const own = this.#handle.signal;
+    const reply = exchange.deps.pending.wait(
+      exchange.session.id,
+      id,
+      ownerKeyOf(exchange.principal),
+      { timeoutMs, signal: signal === undefined ? own : AbortSignal.any([own, signal]) },
+    );
     const onClientTimeout = exchange.deps.onClientTimeout;
     const answered = onClientTimeout === undefined ? reply : reply.catch((error) => {
       if (

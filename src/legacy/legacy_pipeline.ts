@@ -30,6 +30,7 @@ import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/con
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
+import { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import { SessionManager } from "./sessions/session_manager.ts";
 import type { SessionStore } from "./sessions/session_store.ts";
 import { SessionResources } from "./sessions/session_resources.ts";
@@ -69,7 +70,7 @@ export interface LegacyPipelineOptions {
   /** Where session, stream and client-request events go. */
   events: Events;
   /** Where cancellations and client replies go (here, or another instance), and announcements to the others. */
-  delivery: Pick<Delivery, "deliver" | "tellOthers">;
+  delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
 }
 
 /** The `initialize` request among `messages`, if any. */
@@ -91,7 +92,9 @@ export class LegacyPipeline {
   readonly #dispatcher: Dispatcher;
   readonly #exchange: ExchangeDependencies;
   readonly #events: Events;
-  readonly #delivery: Pick<Delivery, "deliver" | "tellOthers">;
+  readonly #delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
+  /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
+  readonly #awaited: AwaitedReplies | undefined;
   readonly #slowCalls = new SlowCalls();
   readonly #endReports: SessionEndReports;
 
@@ -104,6 +107,14 @@ export class LegacyPipeline {
     this.#events = options.events;
     this.#delivery = options.delivery;
     this.#endReports = new SessionEndReports(options.events, (id) => this.#holds(id));
+    this.#awaited = options.delivery.shared
+      ? new AwaitedReplies(store, {
+        maxPerSession: config.maxRequestsPerSession,
+        maxStateBytes: config.maxStateBytes,
+        now: config.now,
+        onError: config.onError,
+      })
+      : undefined;
     this.resources = new SessionResources(config.onError);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
@@ -139,6 +150,7 @@ export class LegacyPipeline {
       clientRequestTimeoutMs: config.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
       onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
+      awaited: this.#awaited,
       sessions: {
         state: (id) =>
           new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
@@ -190,14 +202,20 @@ export class LegacyPipeline {
         continue;
       }
       // Cancellations and replies take one path, wherever their request runs.
-      const message: TargetedMessage | undefined = classified.kind === "notification"
-        ? cancellationOf(session.id, classified.message)
-        : {
-          type: "reply",
-          sessionId: session.id,
-          ownerKey: ownerKeyOf(principal),
-          response: classified.message as JsonRpcResponse,
-        };
+      let message: TargetedMessage | undefined;
+      if (classified.kind === "notification") {
+        message = cancellationOf(session.id, classified.message);
+      } else {
+        const response = classified.message as JsonRpcResponse;
+        const ownerKey = ownerKeyOf(principal);
+        // Settled here, or it crosses the bus only when another instance awaits it; anything else
+        // is dropped (202). A store that cannot tell throws, and the POST answers 503.
+        if (
+          this.pending.deliver(session.id, ownerKey, response) ||
+          !(await this.#awaitedElsewhere(session.id, response))
+        ) continue;
+        message = { type: "reply", sessionId: session.id, ownerKey, response };
+      }
       if (message === undefined) continue;
       const failed = await this.#deliver(message);
       if (failed !== undefined) return failed;
@@ -272,6 +290,12 @@ export class LegacyPipeline {
     if (!this.#holds(id)) return;
     await this.endSession(id);
     this.#endReports.reportedElsewhere(id);
+  }
+
+  /** True when another instance recorded `response`'s id as awaited (only with a bus). */
+  async #awaitedElsewhere(sessionId: string, response: JsonRpcResponse): Promise<boolean> {
+    return this.#awaited !== undefined && this.pending.issuedElsewhere(response.id) &&
+      await this.#awaited.has(sessionId, response.id as string);
   }
 
   /** Delivers a cancellation or a reply; a refusal when it must cross a bus that cannot take it. */

@@ -10,8 +10,9 @@
  * instances only when another instance issued its id
  * ({@linkcode PendingRequests.issuedElsewhere}); a reply for an id no
  * instance issued, or one this process issued and no longer waits for, is
- * dropped here. What it does not know is whether another instance still
- * waits: that instance decides when the reply arrives.
+ * dropped here. Whether another instance still waits is the session's
+ * shared state's to say (`session/awaited_replies.ts`), checked before a
+ * reply is forwarded.
  * @module
  */
 

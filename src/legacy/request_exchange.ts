@@ -40,6 +40,7 @@ import {
 import type { Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ResponseMode } from "../options.ts";
+import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
@@ -69,6 +70,11 @@ export interface ExchangeDependencies {
   slowCalls: SlowCalls;
   /** Told when a server→client request got no reply in time. */
   onClientTimeout?: (method: string) => void;
+  /**
+   * With a bus only: where the ids of server→client requests are recorded
+   * while awaited, so another instance forwards only their replies.
+   */
+  awaited?: AwaitedReplies;
 }
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */

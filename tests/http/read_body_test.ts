@@ -101,6 +101,133 @@ describe("readBodyText", () => {
   });
 });
 
+/**
+ * A byte stream (as Deno.serve's bodies are) that hands out `bytes` at most
+ * `chunk` at a time, into the reader's own view when it offers one (a BYOB
+ * read), then closes, stalls or fails as told; it records the size of every
+ * view it was offered.
+ */
+function byteBody(
+  bytes: Uint8Array,
+  chunk: number,
+  end: "close" | "stall" | "error" | "endless" = "close",
+) {
+  let sent = 0;
+  const views: number[] = [];
+  let cancelled = false;
+  const stream = new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      const byob = controller.byobRequest;
+      if (sent === bytes.length && end !== "endless") {
+        if (end === "stall") return new Promise<void>(() => {});
+        if (end === "error") return controller.error(new Error("connection reset"));
+        controller.close();
+        byob?.respond(0);
+        return;
+      }
+      const next = end === "endless"
+        ? new Uint8Array(chunk).fill(0x20)
+        : bytes.subarray(sent, sent + chunk);
+      if (byob !== null && byob.view !== null) {
+        const view = new Uint8Array(byob.view.buffer, byob.view.byteOffset, byob.view.byteLength);
+        views.push(view.byteLength);
+        const n = Math.min(next.byteLength, view.byteLength);
+        view.set(next.subarray(0, n));
+        sent += n;
+        byob.respond(n);
+      } else {
+        controller.enqueue(next.slice());
+        sent += next.byteLength;
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  // Only what readBodyText looks at: runtimes may wrap a Request's stream in one that is not a byte stream.
+  const request = { headers: new Headers(), body: stream } as unknown as Request;
+  return { request, views, sent: () => sent, cancelled: () => cancelled };
+}
+
+/** Only Deno asks a body for a BYOB reader (Node's and Bun's served bodies are never byte streams). */
+const ON_DENO = "Deno" in globalThis;
+
+describe("readBodyText on a byte stream (Deno.serve's bodies: read into our own buffer)", () => {
+  const text = "x".repeat(2_992) + '{"é":1}'; // 3,000 bytes
+  const bytes = new TextEncoder().encode(text);
+  assert.equal(bytes.byteLength, 3_000);
+
+  it("a body of 1-byte chunks, exactly at the limit, is read (on Deno through views of its own buffer)", async () => {
+    const body = byteBody(bytes, 1);
+    assert.deepEqual(await readBodyText(body.request, 3_000), { ok: true, text });
+    if (ON_DENO) assert.ok(body.views.length >= 3_000, `${body.views.length} BYOB reads`);
+    else assert.equal(body.views.length, 0, "Node and Bun never ask for a BYOB reader");
+  });
+
+  it("on Deno, offers no view under 64 KiB, what its default reader reads into (a smaller one can stall Deno.serve's chunked decoding)", async () => {
+    for (const limit of [3_000, 3_001, 4_096, 1 << 20]) {
+      const body = byteBody(bytes, 1);
+      assert.deepEqual(await readBodyText(body.request, limit), { ok: true, text });
+      if (!ON_DENO) continue; // Node and Bun never ask for a BYOB reader
+      assert.ok(body.views.length > 0, `limit ${limit}: no BYOB read`);
+      assert.ok(
+        Math.min(...body.views) >= 64 * 1024,
+        `limit ${limit}: a view of ${Math.min(...body.views)} bytes`,
+      );
+    }
+  });
+
+  it("reads chunks larger than the views offered", async () => {
+    assert.deepEqual(await readBodyText(byteBody(bytes, 5_000).request, 3_000), { ok: true, text });
+  });
+
+  it("refuses a body one byte past the limit, and cancels it", async () => {
+    const body = byteBody(bytes, 1);
+    assert.deepEqual(await readBodyText(body.request, 2_999), { ok: false, failure: "too-large" });
+    await until(body.cancelled, "the body's cancel");
+  });
+
+  it("stops reading an endless body at the limit", async () => {
+    const body = byteBody(bytes, 100, "endless");
+    assert.deepEqual(await readBodyText(body.request, 2_500), { ok: false, failure: "too-large" });
+    assert.ok(body.sent() <= 2_500 + 1_024, `read ${body.sent()} bytes of an endless body`);
+    await until(body.cancelled, "the body's cancel");
+  });
+
+  it("a body that stalls gives up at the deadline and is cancelled", async () => {
+    const body = byteBody(bytes.subarray(0, 10), 1, "stall");
+    assert.deepEqual(
+      await within(readBodyText(body.request, 100, { timeoutMs: 50 }), 2_000, "the read"),
+      { ok: false, failure: "timeout" },
+    );
+    await until(body.cancelled, "the body's cancel");
+  });
+
+  it("a body that errors is aborted; one another reader holds is aborted at once", async () => {
+    assert.deepEqual(await readBodyText(byteBody(bytes, 7, "error").request, 3_000), {
+      ok: false,
+      failure: "aborted",
+    });
+    const locked = byteBody(bytes, 1);
+    locked.request.body!.getReader();
+    assert.deepEqual(
+      await within(readBodyText(locked.request, 3_000, { timeoutMs: 60_000 }), 2_000, "the read"),
+      { ok: false, failure: "aborted" },
+    );
+  });
+
+  it("close() ends a byte-stream read as cancelled", async () => {
+    const reads = new BodyReads(60_000);
+    const body = byteBody(bytes.subarray(0, 10), 1, "stall");
+    const pending = readBodyText(body.request, 100, { reads });
+    await until(() => body.sent() === 10, "the first bytes");
+    reads.cancelAll();
+    assert.deepEqual(await within(pending, 2_000, "the read"), { ok: false, failure: "cancelled" });
+    await until(body.cancelled, "the body's cancel");
+  });
+});
+
 describe("httpError", () => {
   it("builds a JSON-RPC error body with null id and -32600 by default", async () => {
     const response = httpError(404, "Not Found");

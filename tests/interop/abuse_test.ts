@@ -33,7 +33,10 @@ function latchedTool() {
     handler: async (_input, ctx) => {
       ctx.signal.addEventListener("abort", () => (state.abortedDuringRun = true), { once: true });
       started.resolve(ctx);
-      await withTimeout(release.promise, WAIT_MS, "the test never released the tool");
+      // Released by each test (and at the server's close); the bound only keeps a broken test from
+      // hanging, so it is longer than a flood of 1,000 requests takes on a loaded machine (over 10 s
+      // once, at load average 12, which ended the tool mid-flood and failed the in-flight check).
+      await withTimeout(release.promise, 6 * WAIT_MS, "the test never released the tool");
       return ctx.signal.aborted ? "aborted" : "finished normally";
     },
   });

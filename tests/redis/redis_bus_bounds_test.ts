@@ -7,9 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { type BusMessage, BusMessageTooLargeError } from "../../mod.ts";
+import { type BusMessage, BusMessageTooLargeError, MemorySessionStore } from "../../mod.ts";
 import { RedisBus } from "../../src/redis/redis_bus.ts";
 import { entriesOf } from "../../src/redis/stream_entries.ts";
+import { AWAITED_REPLIES_KEY } from "../../src/legacy/sessions/awaited_replies.ts";
 import { initialize, makeHandler, postRequest } from "../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
@@ -128,10 +129,13 @@ describeRedis("RedisBus byte bounds", () => {
       prefix,
       maxMessageBytes: 4_096,
     });
-    const handler = makeHandler({ bus });
+    const store = new MemorySessionStore();
+    const handler = makeHandler({ bus, sessions: { store } });
     try {
       const session = await initialize(handler, { capabilities: { elicitation: {} } });
-      // An id another instance issued: this one cannot settle it and forwards it.
+      // An id another instance issued and awaits: this one cannot settle it and forwards it.
+      const awaited = { "tether-0badc0de-1": Date.now() + 60_000 };
+      await store.writeState(session.id, AWAITED_REPLIES_KEY, awaited, 64 * 1024);
       const reply = (size: number) =>
         handler(postRequest(
           {

@@ -193,7 +193,9 @@ describeRedis("Redis faults", () => {
   it("blocking reads longer than commandTimeoutMs are not cut short; a paused Redis is reported", async () => {
     const redis = await startRedis();
     const errors: unknown[] = [];
-    const options = { prefix: "deadline:", commandTimeoutMs: 100, bus: { blockMs: 1_000 } };
+    // A deadline short against the block times, yet long enough that a loaded machine does not
+    // miss it for an ordinary command (100 ms did, once, with the load average at 12).
+    const options = { prefix: "deadline:", commandTimeoutMs: 400, bus: { blockMs: 2_000 } };
     const backend = await createRedisBackend({ url: redis.url }, {
       ...options,
       onError: (error) => errors.push(error),
@@ -204,16 +206,16 @@ describeRedis("Redis faults", () => {
       const stop = await backend.bus.subscribe((message) => heard.push(message));
       // An event-log tail blocks too (XREAD BLOCK, on a connection of its own).
       await backend.eventLog.open("s", "t");
-      const tail = await backend.eventLog.waitAfter!("s", "t:0", { timeoutMs: 800 });
-      assert.deepEqual(tail?.events, [], "the tail waited its 800 ms and found nothing");
-      await new Promise((resolve) => setTimeout(resolve, 700)); // the bus reader blocks as well
-      assert.deepEqual(errors, [], "no blocking read failed on the 100 ms deadline");
+      const tail = await backend.eventLog.waitAfter!("s", "t:0", { timeoutMs: 1_500 });
+      assert.deepEqual(tail?.events, [], "the tail waited its 1.5 s and found nothing");
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the bus reader blocks as well
+      assert.deepEqual(errors, [], "no blocking read failed on the 400 ms deadline");
       await other.bus.publish({ type: "session-ended", sessionId: "probe" });
       await until(() => heard.length === 1, "the bus reader to hear the other instance");
       stop();
       // Positive control: the same reads, Redis paused: the deadline (plus the block time) fires.
-      await redis.client.sendCommand(["CLIENT", "PAUSE", "2500", "ALL"]);
-      await until(() => errors.length > 0, "the paused Redis to be reported", 5_000);
+      await redis.client.sendCommand(["CLIENT", "PAUSE", "4000", "ALL"]);
+      await until(() => errors.length > 0, "the paused Redis to be reported", 7_000);
     } finally {
       await backend.close();
       await other.close();

@@ -175,6 +175,33 @@ describe("fair shares: subscriptions/listen", () => {
     }
   });
 
+  it("by default the whole process holds 512 listen streams, well under a 1,024 open-file limit", async () => {
+    // Deno exits when it runs out of file descriptors (bench/fd_limit.ts): at 1,024 streams a
+    // default `ulimit -n 1024` was reached first. 16 principals at their share of 32 fill 512.
+    const handler = fixture(Promise.resolve());
+    const open: Response[] = [];
+    try {
+      for (let user = 0; user < 16; user++) {
+        for (let i = 0; i < 32; i++) {
+          const response = await handler(listen(`user-${user}`));
+          assertOpen(response, `stream ${open.length + 1} of the default pool`);
+          open.push(response);
+        }
+      }
+      const beyond = await within(
+        readAnswer(await handler(listen("user-16"))),
+        3_000,
+        "a JSON answer, not a stream",
+      );
+      assert.equal(beyond.message.error?.code, -32603, JSON.stringify(beyond.message));
+      assert.match(beyond.message.error.message, /limit/i);
+      assert.equal((await handler.stats()).openStreams, 512);
+    } finally {
+      await handler.close();
+      await Promise.all(open.map((response) => response.body?.cancel()));
+    }
+  });
+
   it("a listen's resource URIs are bounded in bytes (-32602), duplicates counted once", async () => {
     const handler = fixture(Promise.resolve(), { maxListenSubscriptionBytes: 1_024 });
     const open: Response[] = [];
