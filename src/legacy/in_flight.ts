@@ -26,11 +26,18 @@ export interface InFlightHandle {
   /** Removes this registration (and only this one); call it when the handler has returned. */
   release(): void;
   /**
-   * Called once if the request is aborted with `server-closed` (and was not
-   * aborted before): its owner answers for it at once, whether or not the
-   * handler returns.
+   * Told once if the request is aborted with `server-closed` (and was not
+   * aborted before): it answers for its requests at once, whether or not
+   * their handlers return. A field, not a closure per request: the hot path
+   * only stores a reference.
    */
-  onServerClosed?: () => void;
+  owner?: ServerClosedListener;
+}
+
+/** What answers for a request that `close()` aborted (the POST's exchange). */
+export interface ServerClosedListener {
+  /** The server is closing: answer what still runs now. */
+  serverClosed(): void;
 }
 
 /**
@@ -66,7 +73,7 @@ class Entry implements InFlightHandle {
   readonly sessionKey: string;
   readonly id: RequestId;
   readonly method: string | undefined;
-  onServerClosed: (() => void) | undefined = undefined;
+  owner: ServerClosedListener | undefined = undefined;
 
   constructor(
     registry: InFlightRegistry,
@@ -94,7 +101,7 @@ class Entry implements InFlightHandle {
     if (this.#released || this.aborted) return;
     (this.#controller ??= new AbortController()).abort(reason);
     if (reason === "abandoned") this.#registry.recordAbandoned();
-    else if (reason === "server-closed") this.onServerClosed?.();
+    else if (reason === "server-closed") this.owner?.serverClosed();
   }
 
   release(): void {
