@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { utf8Length } from "../src/jsonrpc/utf8_length.ts";
+import { exceedsUtf8Bytes, utf8Length } from "../src/jsonrpc/utf8_length.ts";
 
 describe("utf8Length", () => {
   it("matches TextEncoder for ASCII, 2-, 3- and 4-byte characters and lone surrogates", () => {
@@ -20,6 +20,19 @@ describe("utf8Length", () => {
     ) {
       assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
     }
+  });
+});
+
+describe("exceedsUtf8Bytes", () => {
+  it("is true exactly past the limit, counting UTF-8 bytes, not UTF-16 units", () => {
+    assert.equal(exceedsUtf8Bytes("abc", 3), false, "at the limit");
+    assert.equal(exceedsUtf8Bytes("abcd", 3), true, "one byte past it");
+    assert.equal(exceedsUtf8Bytes("é", 1), true, "one unit, two bytes");
+    assert.equal(exceedsUtf8Bytes("é", 2), false);
+    assert.equal(exceedsUtf8Bytes("😀", 3), true, "two units, four bytes");
+    assert.equal(exceedsUtf8Bytes("😀", 4), false);
+    assert.equal(exceedsUtf8Bytes("x".repeat(10_000), 256), true, "far over the limit");
+    assert.equal(exceedsUtf8Bytes("", 0), false);
   });
 });
 

@@ -23,7 +23,7 @@ import {
   type JsonRpcResponse,
   type RequestId,
 } from "../jsonrpc/messages.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import type { ResolvedOptions } from "../options.ts";
 import { closingRefusal } from "./shutdown.ts";
 
@@ -109,7 +109,7 @@ export function readPostMessages(body: BodyResult, limits: PostLimits): Post | R
       const id = asPlainObject(value)?.id;
       // Only a valid id is echoed (a string within the size limit, or an integer a number holds
       // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
-      const knownId = (typeof id === "string" && !exceedsBytes(id, limits.maxIdBytes)) ||
+      const knownId = (typeof id === "string" && !exceedsUtf8Bytes(id, limits.maxIdBytes)) ||
           Number.isSafeInteger(id)
         ? id as RequestId
         : null;
@@ -178,7 +178,7 @@ function checkIdSizes(
     if (kind === "notification") {
       const { method, params } = message as JsonRpcNotification;
       const target = method === "notifications/cancelled" ? params?.requestId : undefined;
-      if (typeof target === "string" && exceedsBytes(target, maxIdBytes)) {
+      if (typeof target === "string" && exceedsUtf8Bytes(target, maxIdBytes)) {
         return refuse(
           400,
           `Invalid params: requestId longer than ${maxIdBytes} bytes`,
@@ -189,7 +189,7 @@ function checkIdSizes(
     }
     if (kind === "response") {
       const { id } = message as JsonRpcResponse;
-      if (typeof id === "string" && exceedsBytes(id, maxIdBytes)) {
+      if (typeof id === "string" && exceedsUtf8Bytes(id, maxIdBytes)) {
         return refuse(400, `Invalid Request: response id longer than ${maxIdBytes} bytes`, {
           id: null,
           step: "jsonrpc",
@@ -198,7 +198,7 @@ function checkIdSizes(
       continue;
     }
     const { id } = message as JsonRpcRequest;
-    if (typeof id === "string" && exceedsBytes(id, maxIdBytes)) {
+    if (typeof id === "string" && exceedsUtf8Bytes(id, maxIdBytes)) {
       return refuse(400, `Invalid Request: request id longer than ${maxIdBytes} bytes`, {
         id: null,
         step: "jsonrpc",
@@ -212,7 +212,7 @@ function checkIdSizes(
       );
     }
     const token = asPlainObject((message as JsonRpcRequest).params?._meta)?.progressToken;
-    if (typeof token === "string" && exceedsBytes(token, maxIdBytes)) {
+    if (typeof token === "string" && exceedsUtf8Bytes(token, maxIdBytes)) {
       return refuse(400, `Invalid params: progress token longer than ${maxIdBytes} bytes`, {
         id,
         code: ErrorCode.InvalidParams,
@@ -221,9 +221,4 @@ function checkIdSizes(
     }
   }
   return undefined;
-}
-
-/** True when `text` takes more than `limit` UTF-8 bytes (the UTF-16 length is a lower bound). */
-function exceedsBytes(text: string, limit: number): boolean {
-  return text.length > limit || utf8Length(text) > limit;
 }

@@ -34,3 +34,18 @@ export function utf8Length(text: string): number {
   }
   return bytes;
 }
+
+/**
+ * True when `text` takes more than `limit` bytes in UTF-8. The UTF-16 length
+ * is a lower bound, so a string far over the limit is refused without being
+ * counted.
+ *
+ * @example
+ * ```ts
+ * import { exceedsUtf8Bytes } from "./utf8_length.ts";
+ * exceedsUtf8Bytes("éé", 3); // true: 4 bytes
+ * ```
+ */
+export function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  return text.length > limit || utf8Length(text) > limit;
+}

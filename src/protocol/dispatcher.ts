@@ -28,7 +28,7 @@ import { paginate } from "./pagination.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { ToolRegistry } from "./tools.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import type { Implementation } from "./types.ts";
 import { negotiateProtocolVersion } from "./versions.ts";
 
@@ -79,8 +79,7 @@ function requireUri(
   maxBytes: number,
 ): string {
   const uri = requireString(params, key, method);
-  // UTF-16 length bounds the UTF-8 length from below; count exactly only when it could pass.
-  if (uri.length > maxBytes || utf8Length(uri) > maxBytes) {
+  if (exceedsUtf8Bytes(uri, maxBytes)) {
     throw new McpError(
       ErrorCode.InvalidParams,
       `${method}: ${key} is longer than ${maxBytes} bytes`,
