@@ -35,12 +35,10 @@ export async function receiveBusMessage(targets: BusTargets, message: BusMessage
   switch (message.type) {
     case "cancel":
       return legacy.inFlight.cancel(message.sessionId, message.requestId) ? 1 : 0;
-    case "reply": {
-      const { sessionId, ownerKey, response } = message;
-      if (legacy.pending.deliver(sessionId, ownerKey, response)) return 1;
-      // Only another instance's request may still wait for it; any other reply stops here (dropped).
-      return legacy.pending.issuedElsewhere(response.id) ? 0 : 1;
-    }
+    case "reply":
+      // The pipeline sends a reply on only when another instance awaits it (legacy_pipeline.ts):
+      // not settled here, it goes to the bus; from the bus, whoever waits for it settles it.
+      return legacy.pending.deliver(message.sessionId, message.ownerKey, message.response) ? 1 : 0;
     case "notify":
       return await legacy.notifications.notify(message.sessionId, message.notification) ? 1 : 0;
     case "broadcast": {
