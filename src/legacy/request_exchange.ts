@@ -417,7 +417,9 @@ class Exchange implements SlowCall, ContextExchange {
     const closing = Promise.resolve(STILL_RUNNING);
     const sent: Promise<void>[] = [];
     for (let i = 0; i < this.#runs.length; i++) {
-      if (await Promise.race([this.#runs[i], closing]) !== STILL_RUNNING) continue;
+      // A run that failed has settled: its failure has its own path (the stream's work).
+      const first = await Promise.race([this.#runs[i], closing]).catch(() => undefined);
+      if (first !== STILL_RUNNING) continue;
       sent.push(
         live.send(errorResponse(this.#requests[i].id, ErrorCode.InternalError, SERVER_CLOSED)),
       );
