@@ -123,6 +123,7 @@ export {
   type AuthenticationErrorOptions,
 } from "./src/http/authentication_error.ts";
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
+export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
 export { MemorySessionStore } from "./src/legacy/sessions/memory_session_store.ts";

@@ -14,6 +14,8 @@
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
  * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
+ * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
+ * pages on those origins call from a browser (the `cors` option; off).
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams and the bus
  * through Redis, so several copies on different PORTs serve one client; give
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
@@ -749,6 +751,16 @@ function operatorGuards(
   };
 }
 
+/**
+ * The `cors` option from CORS_ORIGINS (comma-separated origins, e.g.
+ * `http://localhost:5173,https://app.example.com`); none when it is unset or empty.
+ */
+function corsFromEnv(env: EverythingEnv): Pick<McpHandlerOptions, "cors"> {
+  const origins = (env.CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  return origins.length === 0 ? {} : { cors: { origins } };
+}
+
 /** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
 export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
@@ -756,8 +768,8 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
 
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
- * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY and the guards (default: the
- * process environment); `shared` the parts several instances share.
+ * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY, CORS_ORIGINS and the guards
+ * (default: the process environment); `shared` the parts several instances share.
  */
 export function createEverythingHandler(
   env: EverythingEnv = processLike?.env ?? {},
@@ -777,6 +789,7 @@ export function createEverythingHandler(
     authenticate: demoAuthenticate,
     bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
     ...operatorGuards(env),
+    ...corsFromEnv(env),
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),

@@ -94,7 +94,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "legacy/sessions",
   ],
   // The range checks of option values (options.ts applies them with its defaults).
-  "option_checks.ts": ["modern"],
+  "option_checks.ts": ["modern", "http"],
   "principal_attachment.ts": ["protocol"],
   "handler.ts": [
     "entry",

@@ -10,6 +10,7 @@
  */
 
 import { ConcurrencyLimit } from "./http/concurrency_limit.ts";
+import { Cors } from "./http/cors.ts";
 import { compileOriginPolicy } from "./http/guards.ts";
 import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
@@ -233,10 +234,19 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     onError: config.onError,
     onClosing: () => delivery.close(),
   });
+  // One policy for the Origin guard and CORS: an origin the one lets through, the other grants.
+  const originPolicy = compileOriginPolicy(
+    options.allowedHosts,
+    [...(options.allowedOrigins ?? []), ...(config.cors?.origins ?? [])],
+    config.cors?.allowOrigin,
+  );
   const handle = createRoute({
     config,
     rateLimit: options.rateLimit,
-    originPolicy: compileOriginPolicy(options.allowedHosts, options.allowedOrigins),
+    originPolicy,
+    cors: config.cors === undefined
+      ? undefined
+      : new Cors(config.cors, originPolicy, config.requireHeader),
     events,
     legacy,
     modern,

@@ -1,8 +1,8 @@
 /**
  * The checks an option value of {@linkcode createMcpHandler} must pass: a
  * positive (or non-negative) number, a whole-number limit, a timer delay, a
- * number sent to clients as digits, the `requestState` keys and the
- * concurrency share. Each throws a RangeError naming the option and the
+ * number sent to clients as digits, the `requestState` keys, the
+ * concurrency share and the `cors` option. Each throws a RangeError naming the option and the
  * value, at startup.
  *
  * It holds no defaults and no option names of its own: options.ts applies
@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { CorsOptions, CorsSettings } from "./http/cors.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 
 /**
@@ -116,4 +117,85 @@ export function concurrencyShare(
     share,
     pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / 2)),
   );
+}
+
+/**
+ * The `cors` option checked and normalised: each origin a bare origin
+ * (`scheme://host[:port]`, no path) or `"*"`, lower-cased; `allowOrigin` a
+ * function, wrapped so that one that throws refuses the origin and is
+ * reported to `onError`; `maxAgeSeconds` a finite whole number (default
+ * 600); `allowHeaders` header names. `credentials` together with any origin
+ * (`"*"` here or in `allowedOrigins`) is refused: every site could act as
+ * the signed-in user.
+ */
+export function checkCorsOptions(
+  cors: CorsOptions | undefined,
+  allowedOrigins: readonly string[] | undefined,
+  onError: (error: unknown) => void,
+): CorsSettings | undefined {
+  if (cors === undefined) return undefined;
+  if (typeof cors !== "object" || cors === null) {
+    throw new TypeError("Option cors must be an object");
+  }
+  const { origins = [], allowOrigin, credentials = false, allowHeaders = [] } = cors;
+  if (!Array.isArray(origins)) throw new TypeError("Option cors.origins must be an array");
+  const normalised = origins.map((origin, index) => corsOrigin(origin, index));
+  if (allowOrigin !== undefined && typeof allowOrigin !== "function") {
+    throw new TypeError("Option cors.allowOrigin must be a function");
+  }
+  if (typeof credentials !== "boolean") {
+    throw new TypeError("Option cors.credentials must be a boolean");
+  }
+  if (credentials && (normalised.includes("*") || (allowedOrigins ?? []).includes("*"))) {
+    throw new RangeError(
+      'Option cors.credentials cannot be used with any origin ("*"): every site could act as the signed-in user',
+    );
+  }
+  if (!Array.isArray(allowHeaders)) {
+    throw new TypeError("Option cors.allowHeaders must be an array");
+  }
+  for (const name of allowHeaders) {
+    if (typeof name !== "string" || !HEADER_NAME.test(name)) {
+      throw new TypeError(`Option cors.allowHeaders must hold header names, got ${name}`);
+    }
+  }
+  return {
+    origins: normalised,
+    allowOrigin: allowOrigin === undefined ? undefined : (origin) => {
+      try {
+        return allowOrigin(origin) === true;
+      } catch (error) {
+        onError(error);
+        return false;
+      }
+    },
+    credentials,
+    maxAgeSeconds: wholeNumber("cors.maxAgeSeconds", cors.maxAgeSeconds, 600, true),
+    allowHeaders: allowHeaders.map((name) => name.toLowerCase()),
+  };
+}
+
+/** A field name as `Headers` accepts it (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `origin` as browsers send it (lower case, no default port, no slash), or a TypeError naming entry `index`. */
+function corsOrigin(origin: unknown, index: number): string {
+  if (origin === "*") return "*";
+  const bad = () =>
+    new TypeError(
+      `Option cors.origins[${index}] must be an origin like https://app.example.com, got ${origin}`,
+    );
+  if (typeof origin !== "string") throw bad();
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw bad();
+  }
+  const bare = url.host !== "" && url.username === "" && url.password === "" &&
+    (url.pathname === "/" || url.pathname === "") && url.search === "" && url.hash === "" &&
+    !/[?#]/.test(origin);
+  if (!bare) throw bad();
+  // Special schemes serialise their own origin; others (chrome-extension://…) have the opaque "null".
+  return url.origin !== "null" ? url.origin : `${url.protocol}//${url.host}`.toLowerCase();
 }

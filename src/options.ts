@@ -8,6 +8,7 @@
  */
 
 import type { McpEventListener } from "./events.ts";
+import type { CorsOptions, CorsSettings } from "./http/cors.ts";
 import type { RateLimiter } from "./http/rate_limit.ts";
 import { requiredHeaderName } from "./http/require_header.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
@@ -24,6 +25,7 @@ import type { SessionStore } from "./legacy/sessions/session_store.ts";
 import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
 import {
+  checkCorsOptions,
   checkRequestStateOptions,
   concurrencyShare,
   delay,
@@ -120,6 +122,16 @@ export interface McpHandlerOptions {
   allowedHosts?: readonly string[];
   /** Accepted `Origin`s besides the server's own host (`"*"` for any). Default: none. */
   allowedOrigins?: readonly string[];
+  /**
+   * CORS for web pages on other origins: preflights are answered (`204`),
+   * and every answer, errors included, grants the origin and exposes
+   * `Mcp-Session-Id`, `MCP-Protocol-Version`, `WWW-Authenticate` and
+   * `Retry-After`. The origins it allows pass the Origin guard; an origin
+   * the guard refuses (`403`) is granted nothing. Off by default: no
+   * `Access-Control-*` header is sent and OPTIONS is `405`.
+   * @default {undefined}
+   */
+  cors?: CorsOptions;
   /** Require `Accept` to list both JSON and SSE on POST (406 otherwise). Default true. */
   strictAccept?: boolean;
   /** Largest POST body, bytes (413 beyond). Default 4 MiB. */
@@ -359,6 +371,7 @@ export interface ResolvedOptions {
   maxListenSubscriptionBytes: number;
   maxRequestsPerPrincipal: number;
   requireHeader: string | undefined;
+  cors: CorsSettings | undefined;
   maxConcurrentRequests: number | undefined;
   maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
@@ -387,6 +400,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (mode !== "auto" && mode !== "json" && mode !== "sse") {
     throw new RangeError(`Unknown responseMode: ${mode}`);
   }
+  const onError = options.onError ?? ((error: unknown) => console.error("[tether]", error));
   const maxConcurrentRequests = options.maxConcurrentRequests === undefined
     ? undefined
     : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1);
@@ -447,12 +461,13 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     ),
     maxRequestsPerPrincipal: limit("maxRequestsPerPrincipal", options.maxRequestsPerPrincipal, 128),
     requireHeader: requiredHeaderName(options.requireHeader),
+    cors: checkCorsOptions(options.cors, options.allowedOrigins, onError),
     maxConcurrentRequests,
     maxConcurrentRequestsPerPrincipal: concurrencyShare(
       maxConcurrentRequests,
       options.maxConcurrentRequestsPerPrincipal,
     ),
     now: options.now ?? Date.now,
-    onError: options.onError ?? ((error) => console.error("[tether]", error)),
+    onError,
   };
 }

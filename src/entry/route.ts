@@ -3,7 +3,7 @@
  * order, then the era's pipeline, and the one place where a refusal becomes
  * a response.
  *
- *   health → path → Host/Origin → closing → requireHeader → rateLimit →
+ *   [CORS preflight] → health → path → Host/Origin → closing → requireHeader → rateLimit →
  *   bus subscription → concurrency cap (the operator guards, off by
  *   default) → method →
  *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
@@ -13,12 +13,14 @@
  *
  * Every step returns a refusal or a response; the single request's id is
  * put on a POST's refusal once, and {@linkcode createRoute}'s `render`
- * reports and renders it. It builds no part and holds no state besides
- * what it is given.
+ * reports and renders it; with the `cors` option every answer, whatever
+ * made it, passes {@linkcode Cors.grant} on its way out. It builds no part
+ * and holds no state besides what it is given.
  * @module
  */
 
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import type { Cors } from "../http/cors.ts";
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import { checkHostAndOrigin, type OriginPolicy } from "../http/guards.ts";
 import { checkRateLimit } from "../http/rate_limit.ts";
@@ -53,6 +55,8 @@ export interface RouteParts {
   config: ResolvedOptions;
   rateLimit: McpHandlerOptions["rateLimit"];
   originPolicy: OriginPolicy;
+  /** CORS, when the `cors` option is set: preflights, and the grant on every answer. */
+  cors: Cors | undefined;
   events: Events;
   legacy: LegacyPipeline;
   modern: ModernPipelineDependencies;
@@ -71,7 +75,13 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   /** Method and era of a request in progress, kept only while a listener wants request events. */
   const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
 
-  async function handle(request: Request): Promise<Response> {
+  /** Every answer, from the guards to the catch below, with the CORS grant when there is CORS. */
+  const cors = parts.cors;
+  const handle = cors === undefined
+    ? answer
+    : async (request: Request) => cors.grant(request, await answer(request));
+
+  async function answer(request: Request): Promise<Response> {
     try {
       events.counters.requests++;
       if (events.listener === undefined) return await route(request);
@@ -106,6 +116,11 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
    * straight to {@linkcode admit}, without a layer of its own.
    */
   function route(request: Request): Response | Promise<Response> {
+    // A preflight on any path (a metadata document too); one from an origin the guard refuses goes on to be refused.
+    if (cors !== undefined && request.method === "OPTIONS") {
+      const preflight = cors.preflight(request);
+      if (preflight !== undefined) return preflight;
+    }
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.

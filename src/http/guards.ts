@@ -20,12 +20,15 @@ export interface OriginPolicy {
   origins: ReadonlySet<string>;
   anyHost: boolean;
   anyOrigin: boolean;
+  /** Decides an Origin the list does not name (the `cors` option's `allowOrigin`); never throws. */
+  allowOrigin?: (origin: string) => boolean;
   /** The last Host header value found allowed: a client sends the same one on every request. */
   lastAllowedHost?: string;
 }
 
 /**
- * Compiles the allow-lists once at startup.
+ * Compiles the allow-lists once at startup; `allowOrigin` decides an Origin
+ * they do not list (it must not throw).
  *
  * @example
  * ```ts
@@ -36,10 +39,18 @@ export interface OriginPolicy {
 export function compileOriginPolicy(
   allowedHosts: readonly string[] = DEFAULT_ALLOWED_HOSTS,
   allowedOrigins: readonly string[] = [],
+  allowOrigin?: (origin: string) => boolean,
 ): OriginPolicy {
   const hosts = new Set(allowedHosts.map((h) => h.toLowerCase()));
   const origins = new Set(allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, "")));
-  return { hosts, origins, anyHost: hosts.has("*"), anyOrigin: origins.has("*") };
+  const policy: OriginPolicy = {
+    hosts,
+    origins,
+    anyHost: hosts.has("*"),
+    anyOrigin: origins.has("*"),
+  };
+  if (allowOrigin !== undefined) policy.allowOrigin = allowOrigin;
+  return policy;
 }
 
 /** Splits `host[:port]` (with IPv6 brackets) into its name, lower-cased. */
@@ -67,7 +78,8 @@ function hostAllowed(policy: OriginPolicy, host: string): boolean {
 /**
  * DNS-rebinding guard. A Host outside the allow-list → 403 (a browser tricked
  * into resolving an attacker's name to 127.0.0.1 still sends the attacker's
- * name). A present Origin must be the server's own host or be listed → 403.
+ * name). A present Origin must be the server's own host, be listed, or be
+ * granted by the policy's `allowOrigin` → 403 otherwise.
  * Requests without Origin (native clients, curl) pass the Origin check.
  * `headers` is `request.headers`, passed when the caller holds it already
  * (each read of `request.headers` costs a little on Deno.serve).
@@ -85,6 +97,7 @@ export function checkHostAndOrigin(
   if (origin === null || policy.anyOrigin) return undefined;
   const normalised = origin.toLowerCase();
   if (policy.origins.has(normalised)) return undefined;
+  if (policy.allowOrigin?.(normalised) === true) return undefined;
   let originHost: string;
   try {
     originHost = new URL(normalised).host;

@@ -2,8 +2,8 @@
  * The `requireHeader` step (seed 001's Rack app): every request must carry a
  * header the operator names, or it is `403`. Defence in depth against
  * cross-site requests: an HTML form cannot set a custom header, and a browser
- * `fetch` that sets one must pass a CORS preflight first (tether grants
- * none; CORS middleware in front of it decides). It checks presence only,
+ * `fetch` that sets one must pass a CORS preflight first (the `cors`
+ * option allows the header for the origins it grants, and no other). It checks presence only,
  * not the value: it is not authentication, and clients outside a browser
  * pass it by sending it.
  * @module
