@@ -114,6 +114,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "options.ts",
     "events.ts",
   ],
+  // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
+  "oauth": ["oauth_options.ts", "http"],
   "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
 };
 
