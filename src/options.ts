@@ -307,7 +307,7 @@ export interface McpHandlerOptions {
    * work, and a body still arriving holds only its place in the pool (for
    * at most `bodyTimeoutMs`). Anonymous callers share one share. Per
    * process, like the pool. Applies only with
-   * `authenticate`: without it every caller is the anonymous principal, and
+   * `authenticate` or `oauth`: without them every caller is the anonymous principal, and
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
    * Default: half the pool (rounded down, at least 1), so no one principal
    * holds more than half.
