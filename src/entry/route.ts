@@ -120,7 +120,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       parts.resource !== undefined && request.method === "GET" &&
       parts.resource.servesMetadataAt(path)
     ) {
-      return parts.resource.metadata();
+      return render(parts.resource.metadata());
     }
     if (config.path !== null && path !== config.path) {
       return render(refuse(404, "Not Found", { step: "path" }));
