@@ -79,6 +79,13 @@ export interface OAuthOptions {
   authorizationServers: readonly string[];
   /** The scopes this server knows, advertised in its metadata (`scopes_supported`). Default: not advertised. */
   scopesSupported?: readonly string[];
+  /**
+   * Scopes every MCP request's token must hold (e.g. `["mcp:read"]`). They
+   * are named in the 401's `scope` parameter, so clients ask for them
+   * first rather than for every scope in `scopesSupported`, and a token
+   * without them is answered 403 `insufficient_scope`. Default: none.
+   */
+  requiredScopes?: readonly string[];
   /** Checks a bearer token; `jwtVerifier` or `introspectionVerifier` from `@tether/mcp/oauth`, or your own. */
   verifyAccessToken: AccessTokenVerifier;
   /** A human-readable name in the metadata (`resource_name`). Default: none. */

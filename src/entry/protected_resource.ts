@@ -4,7 +4,7 @@
  * step that turns a request's token into its principal or a 401. Built once
  * per handler; the option's values are checked here, at startup. It
  * verifies no token itself (`oauth.verifyAccessToken` does) and decides no
- * scopes (scope_check.ts).
+ * scopes (scope_check.ts), though its 401 names the required ones.
  * @module
  */
 
@@ -27,6 +27,8 @@ export class ProtectedResource {
   readonly metadataUrl: string;
   /** The scopes advertised in the metadata; undefined when none are. */
   readonly scopesSupported: readonly string[] | undefined;
+  /** The scopes every request's token must hold (none by default). */
+  readonly requiredScopes: readonly string[];
   readonly #paths: ReadonlySet<string>;
   readonly #document: string;
   readonly #verify: OAuthOptions["verifyAccessToken"];
@@ -46,11 +48,16 @@ export class ProtectedResource {
     if (supported !== undefined && (!Array.isArray(supported) || !supported.every(isScopeToken))) {
       throw new TypeError("Option oauth.scopesSupported must be an array of OAuth scope tokens");
     }
+    const required = options.requiredScopes ?? [];
+    if (!Array.isArray(required) || !required.every(isScopeToken)) {
+      throw new TypeError("Option oauth.requiredScopes must be an array of OAuth scope tokens");
+    }
     if (typeof options.verifyAccessToken !== "function") {
       throw new TypeError("Option oauth.verifyAccessToken must be a function");
     }
     this.resource = options.resource;
     this.scopesSupported = supported;
+    this.requiredScopes = required;
     this.#verify = options.verifyAccessToken;
     const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
     this.metadataUrl = `${url.origin}${WELL_KNOWN}${path}`;
@@ -84,19 +91,20 @@ export class ProtectedResource {
    */
   async authenticate(request: Request): Promise<{ principal: Principal } | { refusal: Refusal }> {
     const token = bearerTokenOf(request.headers.get("authorization"));
-    if (token === undefined) return { refusal: unauthorized(this.metadataUrl, false) };
-    if (token === null) return { refusal: unauthorized(this.metadataUrl, true) };
+    const scope = this.requiredScopes;
+    if (token === undefined) return { refusal: unauthorized(this.metadataUrl, false, scope) };
+    if (token === null) return { refusal: unauthorized(this.metadataUrl, true, scope) };
     let principal: Principal | null | undefined;
     try {
       principal = await this.#verify(token, request);
     } catch (error) {
       if (error instanceof InvalidTokenError) {
-        return { refusal: unauthorized(this.metadataUrl, true) };
+        return { refusal: unauthorized(this.metadataUrl, true, scope) };
       }
       throw error;
     }
     if (principal === null || principal === undefined) {
-      return { refusal: unauthorized(this.metadataUrl, true) };
+      return { refusal: unauthorized(this.metadataUrl, true, scope) };
     }
     return { principal };
   }

@@ -284,6 +284,10 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       ? await authentication.authenticate(request, false)
       : ANONYMOUS_PRINCIPAL;
     if (principal instanceof Refused) return principal.answer;
+    const lacking = parts.resource === undefined
+      ? undefined
+      : checkScopes(parts.modern.dispatcher, [], principal, "legacy", parts.resource);
+    if (lacking !== undefined) return lacking;
     return isGet ? await legacy.get(request, principal) : await legacy.delete(request, principal);
   }
 

@@ -53,8 +53,10 @@ function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): re
 }
 
 /**
- * The 403 for `messages` when `principal` lacks a scope one of them needs;
- * undefined when it holds them all (or nothing declares any).
+ * The 403 for `messages` when `principal` lacks a scope they need (the
+ * `oauth.requiredScopes` every request needs, and what the definitions
+ * they call declare); undefined when it holds them all. A GET or DELETE
+ * passes no messages: only the required scopes apply.
  */
 export function checkScopes(
   definitions: ScopedDefinitions,
@@ -63,15 +65,12 @@ export function checkScopes(
   era: "legacy" | "modern",
   resource: ProtectedResource | undefined,
 ): Refusal | undefined {
-  let needed: Set<string> | undefined;
+  const needed = new Set(resource?.requiredScopes);
   for (const entry of messages) {
     if (entry.kind !== "request") continue;
-    const required = requiredBy(definitions, entry.message);
-    if (missingScopes(required, principal).length === 0) continue;
-    needed ??= new Set();
-    for (const scope of required) needed.add(scope);
+    for (const scope of requiredBy(definitions, entry.message)) needed.add(scope);
   }
-  if (needed === undefined) return undefined;
+  if (needed.size === 0 || missingScopes([...needed], principal).length === 0) return undefined;
   if (era === "modern") return insufficientScope(resource?.metadataUrl, [...needed]);
   const known = resource?.scopesSupported;
   const kept = scopesOf(principal).filter((scope) =>

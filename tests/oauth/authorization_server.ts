@@ -9,7 +9,8 @@
  * indicator (RFC 8707), opaque ones for a resource ending in `/opaque`, by
  * client credentials or by authorization code with PKCE (dynamic client
  * registration on; the login and consent interactions answer at once for
- * the user `alice`, with every scope asked for). Test-only routes beside
+ * the user `alice`, with every scope asked for; a registered client is not
+ * bound to the scopes it registered with). Test-only routes beside
  * oidc-provider's: `POST /test/rotate` replaces the signing key (the old
  * one is still published, second) and answers the new private key.
  * On stdout, once listening: one JSON line `{ issuer, privateJwk }`.
@@ -61,6 +62,20 @@ function createProvider(issuer: string, keys: JWK[]): Provider {
     scopes: ["openid", "offline_access", "mcp:read", "mcp:admin"],
     findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
     cookies: { keys: ["test-cookie-key"] },
+    // A registered client may later ask for any scope the API has, as at hosted authorization
+    // servers where an API's scopes, not the client's registration, bound what it gets: a
+    // step-up after a 403 can then ask for more than the client registered with.
+    extraClientMetadata: {
+      properties: ["software_id"],
+      validator: (
+        ctx: { oidc?: { route?: string } } | undefined,
+        _key: string,
+        _value: unknown,
+        metadata: { scope?: string },
+      ) => {
+        if (ctx?.oidc?.route === "registration") delete metadata.scope;
+      },
+    },
     pkce: { required: () => true },
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,

@@ -327,6 +327,56 @@ describe("oauth: 403 insufficient_scope", () => {
   });
 });
 
+describe("oauth: requiredScopes", () => {
+  it("names them in the 401 and answers a token without them 403, in both eras and on GET", async () => {
+    const handler = oauthHandler({ oauth: { ...OAUTH, requiredScopes: ["mcp:read"] } });
+    const anonymous = await handler(postRequest(initializeMessage()));
+    assert.equal(
+      anonymous.headers.get("www-authenticate"),
+      `Bearer resource_metadata="${METADATA}", scope="mcp:read"`,
+    );
+    await assertHttpError(anonymous, 401, { id: 0 });
+    const bad = await handler(postRequest(initializeMessage(), { headers: bearer("nobody") }));
+    assert.equal(
+      bad.headers.get("www-authenticate"),
+      `Bearer resource_metadata="${METADATA}", scope="mcp:read", error="invalid_token"`,
+    );
+    await bad.body?.cancel();
+    const bare = await handler(postRequest(initializeMessage(), { headers: bearer("bob-none") }));
+    assert.equal(
+      bare.headers.get("www-authenticate"),
+      `Bearer error="insufficient_scope", scope="mcp:read", resource_metadata="${METADATA}"`,
+    );
+    await assertHttpError(bare, 403, { id: 0 });
+    const modern = await handler(modernRequest("tools/list", {}, { headers: bearer("bob-none") }));
+    assert.equal(modern.status, 403);
+    await modern.body?.cancel();
+    // A token with the scope passes; one that lost it cannot use its session's listening stream.
+    const session = await initialize(handler, { headers: bearer("alice-read") });
+    const allowed = await rpc(handler, session, "tools/call", { name: "whoami" });
+    assert.equal(JSON.parse(allowed.message.result.content[0].text).id, "alice");
+    const admin = await rpc(handler, session, "tools/call", { name: "admin_report" });
+    assert.match(
+      admin.response.headers.get("www-authenticate") ?? "",
+      /scope="mcp:read mcp:admin"/,
+    );
+    const listening = await handler(
+      new Request(RESOURCE, {
+        headers: {
+          accept: "text/event-stream",
+          "mcp-session-id": session.id,
+          "mcp-protocol-version": session.protocolVersion,
+          authorization: "Bearer bob-none",
+        },
+      }),
+    );
+    assert.equal(listening.status, 403);
+    assert.match(listening.headers.get("www-authenticate") ?? "", /insufficient_scope/);
+    await listening.body?.cancel();
+    await handler.close();
+  });
+});
+
 describe("oauth: option checks", () => {
   it("refuses oauth with authenticate, a bad resource, no authorization server, a bad scope", () => {
     assert.throws(
@@ -345,6 +395,10 @@ describe("oauth: option checks", () => {
     assert.throws(
       () => makeHandler({ oauth: { ...OAUTH, scopesSupported: ["a b"] } }),
       /scopesSupported/,
+    );
+    assert.throws(
+      () => makeHandler({ oauth: { ...OAUTH, requiredScopes: ['a"'] } }),
+      /requiredScopes/,
     );
     assert.throws(
       () => makeHandler({ tools: [defineTool({ name: "t", scopes: ['x"y'], handler: () => "" })] }),

@@ -81,7 +81,17 @@ class MemoryClientProvider implements OAuthClientProvider {
   codeVerifier() {
     return this.verifier;
   }
+  discovery: DiscoveryState | undefined;
+  saveDiscoveryState(state: DiscoveryState) {
+    this.discovery = state;
+  }
+  discoveryState() {
+    return this.discovery;
+  }
 }
+
+/** What the client keeps of its discovery between the redirect and the callback. */
+type DiscoveryState = Parameters<NonNullable<OAuthClientProvider["saveDiscoveryState"]>>[0];
 
 /**
  * The user agent: follows the authorization server's redirects from `url`
@@ -141,6 +151,7 @@ before(async () => {
       resource: url,
       authorizationServers: [as.issuer],
       scopesSupported: ["mcp:read", "mcp:admin"],
+      requiredScopes: ["mcp:read"],
       verifyAccessToken: jwtVerifier({ issuer: as.issuer, audience: url }),
     },
   });
@@ -152,7 +163,7 @@ after(async () => {
 });
 
 describe("oauth end to end: the official SDK client's authorization-code flow", () => {
-  it("discovers everything from the 401, authorizes with PKCE, and calls tools as alice", async () => {
+  it("discovers everything from the 401, authorizes with PKCE, calls tools as alice, and steps up on a 403", async () => {
     const provider = new MemoryClientProvider();
     const first = new Client({ name: "oauth-e2e-client", version: "1.0.0" });
     first.onerror = () => {};
@@ -164,13 +175,14 @@ describe("oauth end to end: the official SDK client's authorization-code flow", 
       ),
       UnauthorizedError,
     );
-    // It registered itself and sent the user to the discovered authorization endpoint.
+    // It registered itself and sent the user to the discovered authorization endpoint, asking
+    // for the scope the 401 named (not everything in scopes_supported).
     assert.ok(provider.client?.client_id, "dynamic client registration");
     const authorizationUrl = provider.authorizationUrl!;
     assert.equal(authorizationUrl.origin, as.issuer);
     assert.equal(authorizationUrl.searchParams.get("resource"), url);
     assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
-    assert.equal(authorizationUrl.searchParams.get("scope"), "mcp:read mcp:admin");
+    assert.equal(authorizationUrl.searchParams.get("scope"), "mcp:read");
 
     const callback = await within(userAgent(authorizationUrl), 15_000, "the authorization");
     const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
@@ -183,14 +195,28 @@ describe("oauth end to end: the official SDK client's authorization-code flow", 
     try {
       const whoami = await client.callTool({ name: "whoami", arguments: {} });
       assert.deepEqual(whoami.content, [{ type: "text", text: "alice" }]);
+      const session = transport.sessionId;
+      // admin_report needs mcp:admin: the 403 names mcp:read and mcp:admin, and the client
+      // sends the user to authorize those.
+      await assert.rejects(
+        within(client.callTool({ name: "admin_report", arguments: {} }), 15_000, "the 403"),
+        UnauthorizedError,
+      );
+      const stepUp = provider.authorizationUrl!;
+      assert.notEqual(stepUp, authorizationUrl);
+      assert.equal(stepUp.searchParams.get("scope"), "mcp:read mcp:admin");
+      const granted = await within(userAgent(stepUp), 15_000, "the step-up authorization");
+      await within(transport.finishAuth(granted.get("code")!), 15_000, "the step-up exchange");
+      // The same session goes on: it is bound to alice, not to the token.
       const report = await client.callTool({ name: "admin_report", arguments: {} });
       assert.deepEqual(report.content, [{ type: "text", text: "the report" }]);
+      assert.equal(transport.sessionId, session);
     } finally {
       await client.close();
     }
   });
 
-  it("SDK v2 client pinned to 2026-07-28: the same flow, then stateless calls with the token", async () => {
+  it("SDK v2 client pinned to 2026-07-28: the same flow, stateless calls, and a step-up on a 403", async () => {
     const provider = new MemoryClientProvider();
     const modernClient = () =>
       new ModernClient({ name: "oauth-e2e-v2", version: "1.0.0" }, {
@@ -219,6 +245,20 @@ describe("oauth end to end: the official SDK client's authorization-code flow", 
       const whoami = await client.callTool({ name: "whoami", arguments: {} });
       assert.deepEqual(whoami.content, [{ type: "text", text: "alice" }]);
       assert.deepEqual(eras, ["modern"], "the call went the 2026-07-28 way");
+      // The 2026-07-28 403 names only mcp:admin; the client adds it to the scopes it asked for.
+      await assert.rejects(
+        within(client.callTool({ name: "admin_report", arguments: {} }), 15_000, "the 403"),
+        ModernUnauthorizedError,
+      );
+      const stepUp = provider.authorizationUrl!;
+      assert.deepEqual(
+        stepUp.searchParams.get("scope")?.split(" ").filter((scope) => scope.startsWith("mcp:")),
+        ["mcp:read", "mcp:admin"],
+      );
+      const granted = await within(userAgent(stepUp), 15_000, "the step-up authorization");
+      await within(transport.finishAuth(granted), 15_000, "the step-up exchange");
+      const report = await client.callTool({ name: "admin_report", arguments: {} });
+      assert.deepEqual(report.content, [{ type: "text", text: "the report" }]);
     } finally {
       await client.close();
     }
