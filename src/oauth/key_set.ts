@@ -3,8 +3,11 @@
  * signed with a key not in the set (the issuer rotated its keys) makes one
  * refetch, and then no other for `refetchIntervalMs`, so a stream of tokens
  * with made-up key ids cannot turn into a stream of requests to the
- * issuer. Concurrent refetches share one request. It verifies nothing
- * itself (jwt_verifier.ts does, with jose).
+ * issuer. Concurrent refetches share one request. Keys past their age are
+ * fetched again; when that fails (the issuer is down) the kept keys go on
+ * verifying, and the fetch is tried again only after `refetchIntervalMs`,
+ * so an outage neither refuses every token nor makes each request wait on
+ * the issuer. It verifies nothing itself (jwt_verifier.ts does, with jose).
  * @module
  */
 
@@ -30,6 +33,8 @@ export class KeySet {
   readonly #options: KeySetOptions;
   #keys: KeyResolver | undefined;
   #fetchedAt = -Infinity;
+  /** While the issuer is failing: when to try it again (the kept keys serve until then). */
+  #retryAt = -Infinity;
   #fetching: Promise<KeyResolver> | undefined;
 
   /** Keys at the URL `locate` resolves to (it is asked again after a failed fetch). */
@@ -38,11 +43,18 @@ export class KeySet {
     this.#options = options;
   }
 
-  /** The keys to verify with: the kept ones while fresh, else a fetch. */
+  /** The keys to verify with: the kept ones while fresh, else a fetch (the kept ones if it fails). */
   current(): Promise<KeyResolver> {
-    const fresh = this.#options.now() - this.#fetchedAt < this.#options.maxAgeMs;
-    if (this.#keys !== undefined && fresh) return Promise.resolve(this.#keys);
-    return this.#fetch();
+    const now = this.#options.now();
+    const kept = this.#keys;
+    if (kept === undefined) return this.#fetch();
+    if (now - this.#fetchedAt < this.#options.maxAgeMs || now < this.#retryAt) {
+      return Promise.resolve(kept);
+    }
+    return this.#fetch().catch(() => {
+      this.#retryAt = now + this.#options.refetchIntervalMs;
+      return kept;
+    });
   }
 
   /**
@@ -51,8 +63,14 @@ export class KeySet {
    */
   refetch(): Promise<KeyResolver> | undefined {
     if (this.#fetching !== undefined) return this.#fetching;
-    if (this.#options.now() - this.#fetchedAt < this.#options.refetchIntervalMs) return undefined;
-    return this.#fetch();
+    const now = this.#options.now();
+    if (now - this.#fetchedAt < this.#options.refetchIntervalMs || now < this.#retryAt) {
+      return undefined;
+    }
+    return this.#fetch().catch((error) => {
+      this.#retryAt = now + this.#options.refetchIntervalMs;
+      throw error;
+    });
   }
 
   #fetch(): Promise<KeyResolver> {

@@ -48,16 +48,21 @@ const tools = [
   defineTool({ name: "admin_report", scopes: ["mcp:admin"], handler: () => "the report" }),
 ];
 
-/** A fetch that records the URLs it was asked for (and can make some answer 404). */
+/**
+ * A fetch that records the URLs it was asked for; `missing` ones answer 404,
+ * and while `down` is set every request fails as an unreachable server's would.
+ */
 function recordingFetch(missing: (url: string) => boolean = () => false) {
   const urls: string[] = [];
+  const state = { down: false };
   const recorded = (input: string | URL | Request, init?: RequestInit) => {
     const url = String(input instanceof Request ? input.url : input);
     urls.push(url);
+    if (state.down) return Promise.reject(new TypeError("fetch failed: connection refused"));
     if (missing(url)) return Promise.resolve(new Response("not here", { status: 404 }));
     return fetch(input, init);
   };
-  return { urls, fetch: recorded as typeof fetch };
+  return { urls, state, fetch: recorded as typeof fetch };
 }
 
 function handlerFor(verifier: AccessTokenVerifier): McpHandler {
@@ -206,6 +211,44 @@ describe("oauth with oidc-provider: JWT access tokens", () => {
     assert.equal(jwksFetches(), 2);
     // The old key is still published, second: its tokens still pass.
     assert.equal((await tryToken(handler, rotated)).status, 200);
+    await handler.close();
+  });
+
+  it("keeps verifying with the keys it has while the issuer is down, and retries within the bound", async () => {
+    const clock = new TestClock(Date.now());
+    const recorder = recordingFetch();
+    const handler = handlerFor(jwtVerifier({
+      issuer: as.issuer,
+      audience: RESOURCE,
+      fetch: recorder.fetch,
+      now: clock.now,
+      keysMaxAgeMs: 60_000,
+      refetchIntervalMs: 30_000,
+    }));
+    // The token lives 600 s: the clock moves 90 s in all.
+    const token = await as.clientCredentials("service", RESOURCE);
+    assert.equal((await tryToken(handler, token)).status, 200);
+    const fetches = recorder.urls.length;
+    recorder.state.down = true;
+    clock.advance(60_000); // the keys are due for a refresh, which fails
+    assert.equal((await tryToken(handler, token)).status, 200);
+    assert.equal(recorder.urls.length, fetches + 1);
+    // Until the retry time, no request waits on the issuer again, forged key ids included.
+    assert.equal((await tryToken(handler, token)).status, 200);
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+    const forged = await signToken({ ...(await exportJWK(privateKey)), kid: "forged" }, {
+      sub: "mallory",
+      iss: as.issuer,
+      aud: RESOURCE,
+      exp: seconds() + 600,
+    });
+    assert.equal((await tryToken(handler, forged)).status, 401);
+    assert.equal(recorder.urls.length, fetches + 1);
+    // Past it, and the issuer back, the keys are fresh again.
+    recorder.state.down = false;
+    clock.advance(30_000);
+    assert.equal((await tryToken(handler, token)).status, 200);
+    assert.ok(recorder.urls.length > fetches + 1);
     await handler.close();
   });
 
