@@ -14,7 +14,7 @@ import { InvalidTokenError } from "../http/invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import type { OAuthOptions } from "../oauth_options.ts";
 import type { Principal } from "../protocol/context.ts";
-import { isScopeToken } from "../protocol/scopes.ts";
+import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
 
 /** RFC 9728 §3: the well-known path prefix of protected-resource metadata. */
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
@@ -48,7 +48,7 @@ export class ProtectedResource {
     if (supported !== undefined && (!Array.isArray(supported) || !supported.every(isScopeToken))) {
       throw new TypeError("Option oauth.scopesSupported must be an array of OAuth scope tokens");
     }
-    const required = options.requiredScopes ?? [];
+    const required = options.requiredScopes ?? NO_SCOPES;
     if (!Array.isArray(required) || !required.every(isScopeToken)) {
       throw new TypeError("Option oauth.requiredScopes must be an array of OAuth scope tokens");
     }

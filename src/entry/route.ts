@@ -3,13 +3,13 @@
  * order, then the era's pipeline, and the one place where a refusal becomes
  * a response.
  *
- *   health → OAuth metadata (GET, with the `oauth` option) → path → Host/Origin → closing → requireHeader → rateLimit →
- *   bus subscription → concurrency cap (the operator guards, off by
- *   default) → method →
+ *   health → OAuth metadata (GET, with the `oauth` option) → path →
+ *   Host/Origin → closing → requireHeader → rateLimit → bus subscription →
+ *   concurrency cap (the operator guards, off by default) → method →
  *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
  *         [legacy: MCP-Protocol-Version] → authenticate → scopes → era pipeline
- *   GET, DELETE: legacy checks → authenticate → legacy pipeline (405 for a
- *         modern MCP-Protocol-Version)
+ *   GET, DELETE: legacy checks → authenticate → [oauth: required scopes] →
+ *         legacy pipeline (405 for a modern MCP-Protocol-Version)
  *
  * Every step returns a refusal or a response; the single request's id is
  * put on a POST's refusal once, and {@linkcode createRoute}'s `render`

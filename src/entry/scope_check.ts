@@ -24,7 +24,7 @@ import { type ClassifiedMessage, isPlainObject, type JsonRpcRequest } from "../j
 import type { Principal } from "../protocol/context.ts";
 import type { PromptRegistry } from "../protocol/prompts.ts";
 import type { ResourceRegistry } from "../protocol/resources.ts";
-import { isScopeToken, missingScopes, scopesOf } from "../protocol/scopes.ts";
+import { isScopeToken, missingScopes, NO_SCOPES, scopesOf } from "../protocol/scopes.ts";
 import type { ToolRegistry } from "../protocol/tools.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 
@@ -38,7 +38,7 @@ export interface ScopedDefinitions {
 /** The scopes one request needs, by its method and target. */
 function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): readonly string[] {
   const params = isPlainObject(request.params) ? request.params : undefined;
-  if (params === undefined) return [];
+  if (params === undefined) return NO_SCOPES;
   switch (request.method) {
     case "tools/call":
       return definitions.tools.scopes(params.name);
@@ -48,7 +48,7 @@ function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): re
     case "resources/subscribe":
       return definitions.resources.scopes(params.uri);
     default:
-      return [];
+      return NO_SCOPES;
   }
 }
 
@@ -65,12 +65,17 @@ export function checkScopes(
   era: "legacy" | "modern",
   resource: ProtectedResource | undefined,
 ): Refusal | undefined {
-  const needed = new Set(resource?.requiredScopes);
+  // On every request's path: nothing is allocated unless something declares a scope.
+  const base = resource?.requiredScopes ?? NO_SCOPES;
+  let needed = base.length === 0 ? undefined : new Set(base);
   for (const entry of messages) {
     if (entry.kind !== "request") continue;
-    for (const scope of requiredBy(definitions, entry.message)) needed.add(scope);
+    const required = requiredBy(definitions, entry.message);
+    if (required.length === 0) continue;
+    needed ??= new Set();
+    for (const scope of required) needed.add(scope);
   }
-  if (needed.size === 0 || missingScopes([...needed], principal).length === 0) return undefined;
+  if (needed === undefined || missingScopes([...needed], principal).length === 0) return undefined;
   if (era === "modern") return insufficientScope(resource?.metadataUrl, [...needed]);
   const known = resource?.scopesSupported;
   const kept = scopesOf(principal).filter((scope) =>

@@ -18,7 +18,7 @@ import {
 import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
-import { checkScopes } from "./scopes.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 interface CompiledPrompt {
   definition: AnyPromptDefinition;
@@ -118,7 +118,7 @@ export class PromptRegistry {
   /** The scopes getting a prompt needs (none for an unknown prompt: its get fails anyway). */
   scopes(name: unknown): readonly string[] {
     return (typeof name === "string" ? this.#prompts.get(name)?.definition.scopes : undefined) ??
-      [];
+      NO_SCOPES;
   }
 
   /** The `prompts/list` entries. */

@@ -20,7 +20,7 @@ import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
 import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
-import { checkScopes } from "./scopes.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 interface CompiledTemplate {
   definition: ResourceTemplateDefinition;
@@ -207,10 +207,11 @@ export class ResourceRegistry {
 
   /** The scopes reading `uri` needs: its resource's, or its first matching template's (none when nothing matches). */
   scopes(uri: unknown): readonly string[] {
-    if (typeof uri !== "string") return [];
+    if (typeof uri !== "string") return NO_SCOPES;
     const fixed = this.#resources.get(uri);
-    if (fixed !== undefined) return fixed.scopes ?? [];
-    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.scopes ?? [];
+    if (fixed !== undefined) return fixed.scopes ?? NO_SCOPES;
+    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.scopes ??
+      NO_SCOPES;
   }
 
   /** True when a fixed resource has this URI or a template matches it. */

@@ -9,6 +9,9 @@
 
 import type { Principal } from "./context.ts";
 
+/** No scopes: what a definition without `scopes` needs (shared, so asking allocates nothing). */
+export const NO_SCOPES: readonly string[] = Object.freeze([]);
+
 /** RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 

@@ -13,7 +13,7 @@ import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
-import { checkScopes } from "./scopes.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
@@ -148,7 +148,8 @@ export class ToolRegistry {
 
   /** The scopes calling a tool needs (none for an unknown tool: its call fails anyway). */
   scopes(name: unknown): readonly string[] {
-    return (typeof name === "string" ? this.#tools.get(name)?.definition.scopes : undefined) ?? [];
+    return (typeof name === "string" ? this.#tools.get(name)?.definition.scopes : undefined) ??
+      NO_SCOPES;
   }
 
   /** The `tools/list` entries, in definition order. */
