@@ -312,6 +312,22 @@ describe("oauth: 403 insufficient_scope", () => {
     await handler.close();
   });
 
+  it("reports its refusals to onEvent at the steps authenticate and scope", async () => {
+    const steps: string[] = [];
+    const handler = oauthHandler({
+      onEvent: (event) => {
+        if (event.type === "refusal") steps.push(`${event.step} ${event.status}`);
+      },
+    });
+    await (await handler(modernRequest("tools/list"))).body?.cancel();
+    await (await handler(
+      modernRequest("tools/call", { name: "admin_report" }, { headers: bearer("alice-read") }),
+    )).body?.cancel();
+    assert.deepEqual(steps, ["authenticate 401", "scope 403"]);
+    assert.deepEqual((await handler.stats()).refusalsByStep, { authenticate: 1, scope: 1 });
+    await handler.close();
+  });
+
   it("applies to a principal from authenticate too, without resource_metadata", async () => {
     const handler = makeHandler({
       tools: [adminReport],
