@@ -1,6 +1,7 @@
 /**
  * The scope step, after authentication and before the era's pipeline: a
  * `tools/call`, `prompts/get`, `resources/read` or `resources/subscribe`
+ * (or a 2026-07-28 `subscriptions/listen` naming such a resource)
  * of a definition that declares `scopes` the caller's token lacks is
  * answered `403` with `WWW-Authenticate: Bearer error="insufficient_scope",
  * scope="…"`, and runs nothing (in a batch, the whole POST). Which scopes
@@ -47,9 +48,23 @@ function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): re
     case "resources/read":
     case "resources/subscribe":
       return definitions.resources.scopes(params.uri);
+    case "subscriptions/listen":
+      return listenedScopes(definitions, params.notifications);
     default:
       return NO_SCOPES;
   }
+}
+
+/** The scopes of the resources a 2026-07-28 listen subscribes to (its `resourceSubscriptions`). */
+function listenedScopes(definitions: ScopedDefinitions, filter: unknown): readonly string[] {
+  const uris = isPlainObject(filter) ? filter.resourceSubscriptions : undefined;
+  if (!Array.isArray(uris)) return NO_SCOPES;
+  let scopes: Set<string> | undefined;
+  // Authenticated callers only, and the body bounds the list: the listen step checks its size next.
+  for (const uri of uris) {
+    for (const scope of definitions.resources.scopes(uri)) (scopes ??= new Set()).add(scope);
+  }
+  return scopes === undefined ? NO_SCOPES : [...scopes];
 }
 
 /**

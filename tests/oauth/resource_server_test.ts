@@ -309,6 +309,15 @@ describe("oauth: 403 insufficient_scope", () => {
       headers: bearer("carol-admin"),
     });
     assert.equal(allowed.message.result.content[0].text, "the report");
+    // A listen stream subscribing to a resource that needs a scope is refused before it opens.
+    const listen = await handler(modernRequest("subscriptions/listen", {
+      notifications: { resourceSubscriptions: ["secret://plans"] },
+    }, { id: 5, headers: bearer("alice-read") }));
+    assert.equal(
+      listen.headers.get("www-authenticate"),
+      `Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${METADATA}"`,
+    );
+    await assertHttpError(listen, 403, { id: 5 });
     await handler.close();
   });
 
