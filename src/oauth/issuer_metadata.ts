@@ -16,6 +16,7 @@ export interface IssuerMetadata {
   jwks_uri?: string;
   /** Its RFC 7662 introspection endpoint. */
   introspection_endpoint?: string;
+  /** Every other member the document has. */
   [member: string]: unknown;
 }
 
