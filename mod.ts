@@ -53,6 +53,7 @@ export {
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
 export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
+export type { AccessTokenVerifier, OAuthOptions, TokenPrincipal } from "./src/oauth_options.ts";
 export {
   type AnyPromptDefinition,
   type AnyToolDefinition,
@@ -122,6 +123,7 @@ export {
   AuthenticationError,
   type AuthenticationErrorOptions,
 } from "./src/http/authentication_error.ts";
+export { InvalidTokenError } from "./src/http/invalid_token_error.ts";
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";

@@ -22,6 +22,13 @@
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
  * unfinished calls are answered with an error by the others.
+ * OAUTH_ISSUER (an issuer URL) makes the fixture an OAuth 2.1 protected
+ * resource trusting that issuer's JWT access tokens (keys from its
+ * metadata): every request needs one, `whoami` answers its `sub`, and the
+ * extra tool `admin_report` needs the scope `mcp:admin`. OAUTH_RESOURCE is
+ * the resource URI tokens must name (default `http://127.0.0.1:$PORT/mcp`,
+ * the port it listens on). Without OAUTH_ISSUER the demo bearer auth below
+ * stays (no OAuth, no admin_report).
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -43,6 +50,7 @@ import {
   type Principal,
   tokenBucket,
 } from "../mod.ts";
+import { jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress, serveHandler } from "./serve.ts";
 
 /** The environment variables the fixture reads. */
@@ -716,6 +724,39 @@ function demoAuthenticate(request: Request): Principal | undefined {
   return { id: match[1] };
 }
 
+/** The tool only OAuth callers with the scope `mcp:admin` may call. */
+const adminReport = defineTool({
+  name: "admin_report",
+  description: "A report for administrators (needs the OAuth scope mcp:admin)",
+  scopes: ["mcp:admin"],
+  handler: (_input, ctx) => `Admin report for ${ctx.principal.id}`,
+});
+
+/**
+ * With OAUTH_ISSUER, the oauth option (tokens of that issuer for
+ * OAUTH_RESOURCE, by default this port's /mcp) and admin_report; without it,
+ * the demo authentication.
+ */
+function authFromEnv(
+  env: EverythingEnv,
+): Pick<McpHandlerOptions, "oauth" | "authenticate"> & { extraTools: typeof tools } {
+  const issuer = env.OAUTH_ISSUER;
+  if (issuer === undefined || issuer === "") {
+    return { authenticate: demoAuthenticate, extraTools: [] };
+  }
+  const resource = env.OAUTH_RESOURCE || `http://127.0.0.1:${env.PORT || 8787}/mcp`;
+  return {
+    oauth: {
+      resource,
+      authorizationServers: [issuer],
+      scopesSupported: ["mcp:read", "mcp:admin"],
+      resourceName: "tether everything fixture",
+      verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+    },
+    extraTools: [adminReport],
+  };
+}
+
 /** The integer in `env[name]` (at least `min`), or undefined when unset. */
 function integerFromEnv(env: EverythingEnv, name: string, min: number): number | undefined {
   const raw = env[name];
@@ -768,8 +809,9 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
 
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
- * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY, CORS_ORIGINS and the guards
- * (default: the process environment); `shared` the parts several instances share.
+ * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
+ * (or PORT), CORS_ORIGINS and the guards (default: the process environment);
+ * `shared` the parts several instances share.
  */
 export function createEverythingHandler(
   env: EverythingEnv = processLike?.env ?? {},
@@ -778,15 +820,16 @@ export function createEverythingHandler(
   const stateKey = env.MCP_STATE_KEY === undefined || env.MCP_STATE_KEY === ""
     ? undefined
     : env.MCP_STATE_KEY;
+  const { extraTools, ...auth } = authFromEnv(env);
   const handler: McpHandler = createMcpHandler({
     name: "tether-everything",
     version: "1.0.0",
     instructions: "The MCP conformance fixture served by tether.",
-    tools: [...tools, ...modernTools, ...changeTriggers(() => handler)],
+    tools: [...tools, ...modernTools, ...changeTriggers(() => handler), ...extraTools],
     resources,
     resourceTemplates,
     prompts,
-    authenticate: demoAuthenticate,
+    ...auth,
     bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
     ...operatorGuards(env),
     ...corsFromEnv(env),
@@ -825,7 +868,15 @@ if (isMainModule()) {
     });
     console.log("tether everything fixture: sessions, streams and bus in Redis");
   }
-  const handler = createEverythingHandler(env, shared);
-  const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);
+  // The handler is made once the port is known: OAuth's default resource URI names it (PORT=0).
+  // Requests wait for nothing: it is set before the listener's first callback can run.
+  const made: { handler?: McpHandler } = {};
+  const server = await serveHandler(
+    Object.assign((request: Request) => made.handler!(request), {
+      close: () => made.handler!.close(),
+    }),
+    integerFromEnv(env, "PORT", 0) ?? 8787,
+  );
+  made.handler = createEverythingHandler({ ...env, PORT: String(server.port) }, shared);
   console.log(`tether everything fixture listening on ${server.url}/mcp`);
 }

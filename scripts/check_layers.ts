@@ -69,6 +69,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "runtime.ts",
     "storage_unavailable.ts",
     "options.ts",
+    "oauth_options.ts",
     "events.ts",
   ],
   "redis": [
@@ -84,6 +85,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
   "options.ts": [
     "option_checks.ts",
+    "oauth_options.ts",
     "events.ts",
     "http",
     "jsonrpc",
@@ -96,6 +98,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The range checks of option values (options.ts applies them with its defaults).
   "option_checks.ts": ["modern", "http"],
   "principal_attachment.ts": ["protocol"],
+  // The oauth option's types (the verifier and the principal it returns).
+  "oauth_options.ts": ["protocol"],
   "handler.ts": [
     "entry",
     "legacy",
@@ -110,6 +114,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "options.ts",
     "events.ts",
   ],
+  // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
+  "oauth": ["oauth_options.ts", "http"],
   "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
 };
 

@@ -18,6 +18,7 @@ import { createDelivery } from "./bus/delivery.ts";
 import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
 import { Authentication } from "./entry/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
+import { ProtectedResource } from "./entry/protected_resource.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
@@ -134,6 +135,7 @@ export interface McpHandler {
  */
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
+  const resource = options.oauth === undefined ? undefined : new ProtectedResource(options.oauth);
   const serverInfo = {
     name: options.name,
     version: options.version,
@@ -214,7 +216,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     // A share protects principals from each other: without authenticate there is only one.
     : new ConcurrencyLimit(
       config.maxConcurrentRequests,
-      options.authenticate === undefined ? undefined : config.maxConcurrentRequestsPerPrincipal,
+      options.authenticate === undefined && resource === undefined
+        ? undefined
+        : config.maxConcurrentRequestsPerPrincipal,
     );
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
   const sweepTimer = setInterval(
@@ -252,10 +256,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     modern,
     authentication: new Authentication({
       authenticate: options.authenticate,
+      resource,
       concurrency,
       events,
       onError: config.onError,
     }),
+    resource,
     concurrency,
     bodyReads,
     shutdown,

@@ -24,6 +24,7 @@ import type {
 import type { SessionStore } from "./legacy/sessions/session_store.ts";
 import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
+import type { OAuthOptions } from "./oauth_options.ts";
 import {
   checkCorsOptions,
   checkRequestStateOptions,
@@ -166,6 +167,14 @@ export interface McpHandlerOptions {
    * `response`) to refuse with that response (typically 401 + WWW-Authenticate).
    */
   authenticate?: (request: Request) => Principal | undefined | Promise<Principal | undefined>;
+  /**
+   * Serve as an OAuth 2.1 protected resource: every MCP request needs a
+   * bearer token that `oauth.verifyAccessToken` accepts (401 with
+   * `WWW-Authenticate: Bearer resource_metadata="…"` otherwise), and the
+   * RFC 9728 metadata is served. It authenticates, so it cannot be set
+   * together with `authenticate`. Off by default.
+   */
+  oauth?: OAuthOptions;
   /** Session lifetime, cap and store. */
   sessions?: SessionOptions;
 
@@ -310,7 +319,7 @@ export interface McpHandlerOptions {
    * work, and a body still arriving holds only its place in the pool (for
    * at most `bodyTimeoutMs`). Anonymous callers share one share. Per
    * process, like the pool. Applies only with
-   * `authenticate`: without it every caller is the anonymous principal, and
+   * `authenticate` or `oauth`: without them every caller is the anonymous principal, and
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
    * Default: half the pool (rounded down, at least 1), so no one principal
    * holds more than half.
@@ -390,6 +399,11 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
   checkRequestStateOptions(options.requestState);
+  if (options.oauth !== undefined && options.authenticate !== undefined) {
+    throw new TypeError(
+      "Options oauth and authenticate cannot both be set: oauth authenticates with oauth.verifyAccessToken",
+    );
+  }
   if (!eras.legacy && !eras.modern) {
     throw new RangeError("Option eras must leave at least one era on");
   }

@@ -1,6 +1,7 @@
 /**
  * Authentication, once at the entry for both eras: the `authenticate`
- * option's principal (anonymous without one), and the caller's place in
+ * option's principal, or the bearer token's with the `oauth` option
+ * (protected_resource.ts; anonymous without either), and the caller's place in
  * its share of the concurrency pool. The entry calls it after the era's
  * own header checks and before the era's pipeline, which gets the
  * principal. It does not look at sessions, or at what the caller may do.
@@ -15,6 +16,7 @@ import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { McpHandlerOptions } from "../options.ts";
 import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
+import type { ProtectedResource } from "./protected_resource.ts";
 
 /** A caller turned away: the refusal (or the response of one's own `authenticate`) to answer with. */
 export class Refused {
@@ -31,6 +33,8 @@ export class Refused {
 export interface AuthenticationParts {
   /** The `authenticate` option; without it every caller is anonymous. */
   authenticate: McpHandlerOptions["authenticate"];
+  /** The `oauth` option's protected resource; it authenticates instead of `authenticate` (never both). */
+  resource?: ProtectedResource;
   /** The concurrency pool, when `maxConcurrentRequests` is set. */
   concurrency: ConcurrencyLimit | undefined;
   events: Events;
@@ -39,14 +43,14 @@ export interface AuthenticationParts {
 
 /** One handler's authentication step. */
 export class Authentication {
-  /** False without an `authenticate` option: every caller is anonymous, and there is nothing to wait for. */
+  /** False without an `authenticate` or `oauth` option: every caller is anonymous, and there is nothing to wait for. */
   readonly required: boolean;
   readonly #parts: AuthenticationParts;
 
   /** The step for `parts`. */
   constructor(parts: AuthenticationParts) {
     this.#parts = parts;
-    this.required = parts.authenticate !== undefined;
+    this.required = parts.authenticate !== undefined || parts.resource !== undefined;
   }
 
   /**
@@ -56,10 +60,17 @@ export class Authentication {
    * must reach its work, so it claims none.
    */
   async authenticate(request: Request, claimsShare: boolean): Promise<Principal | Refused> {
-    const { authenticate, concurrency, events, onError } = this.#parts;
-    if (authenticate === undefined) return ANONYMOUS_PRINCIPAL;
+    const { authenticate, resource, concurrency, events, onError } = this.#parts;
+    if (authenticate === undefined && resource === undefined) return ANONYMOUS_PRINCIPAL;
     try {
-      const principal = await authenticate(request);
+      let principal: Principal | undefined;
+      if (resource !== undefined) {
+        const bearer = await resource.authenticate(request);
+        if ("refusal" in bearer) return new Refused(bearer.refusal);
+        principal = bearer.principal;
+      } else {
+        principal = await authenticate?.(request);
+      }
       const known = principal ?? ANONYMOUS_PRINCIPAL;
       if (typeof known.id !== "string" || known.id === "") {
         throw new TypeError("authenticate returned a principal without a string id");

@@ -3,13 +3,14 @@
  * order, then the era's pipeline, and the one place where a refusal becomes
  * a response.
  *
- *   [CORS preflight] → health → path → Host/Origin → closing → requireHeader → rateLimit →
- *   bus subscription → concurrency cap (the operator guards, off by
- *   default) → method →
+ *   [CORS preflight] → health → OAuth metadata (GET, with the `oauth` option) →
+ *   path → Host/Origin → closing → requireHeader → rateLimit → bus
+ *   subscription → concurrency cap (the operator guards, off by default) →
+ *   method →
  *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
- *         [legacy: MCP-Protocol-Version] → authenticate → era pipeline
- *   GET, DELETE: legacy checks → authenticate → legacy pipeline (405 for a
- *         modern MCP-Protocol-Version)
+ *         [legacy: MCP-Protocol-Version] → authenticate → scopes → era pipeline
+ *   GET, DELETE: legacy checks → authenticate → [oauth: required scopes] →
+ *         legacy pipeline (405 for a modern MCP-Protocol-Version)
  *
  * Every step returns a refusal or a response; the single request's id is
  * put on a POST's refusal once, and {@linkcode createRoute}'s `render`
@@ -47,6 +48,8 @@ import { classifyPost, namesModernVersion } from "./classify_era.ts";
 import { legacyOnly, modernOnly } from "./era_fallback.ts";
 import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
+import type { ProtectedResource } from "./protected_resource.ts";
+import { checkScopes } from "./scope_check.ts";
 
 const ALLOW = "GET, POST, DELETE";
 
@@ -61,6 +64,8 @@ export interface RouteParts {
   legacy: LegacyPipeline;
   modern: ModernPipelineDependencies;
   authentication: Authentication;
+  /** The `oauth` option's protected resource: its metadata is served here, its challenges sent. */
+  resource: ProtectedResource | undefined;
   concurrency: ConcurrencyLimit | undefined;
   /** Body reads in progress: one timer for their deadline; `close()` ends them (503). */
   bodyReads: BodyReads;
@@ -125,6 +130,13 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
       return shutdown.closed ? render(closingRefusal()) : jsonResponse('{"status":"ok"}');
+    }
+    // Public, like the health path: clients read it before they hold a token (RFC 9728).
+    if (
+      parts.resource !== undefined && request.method === "GET" &&
+      parts.resource.servesMetadataAt(path)
+    ) {
+      return render(parts.resource.metadata());
     }
     if (config.path !== null && path !== config.path) {
       return render(refuse(404, "Not Found", { step: "path" }));
@@ -247,6 +259,14 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
         ? await authentication.authenticate(request, read.startsWork)
         : ANONYMOUS_PRINCIPAL;
       if (principal instanceof Refused) return principal.answer;
+      const lacking = checkScopes(
+        parts.modern.dispatcher,
+        messages,
+        principal,
+        era,
+        parts.resource,
+      );
+      if (lacking !== undefined) return lacking;
       // In json mode no stream can tell that a client left: the request's signal does.
       const connection = config.responseMode === "json" ? request.signal : undefined;
       return await serveModernMessage(
@@ -265,6 +285,8 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       ? await authentication.authenticate(request, read.startsWork)
       : ANONYMOUS_PRINCIPAL;
     if (principal instanceof Refused) return principal.answer;
+    const lacking = checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
+    if (lacking !== undefined) return lacking;
     return await legacy.post(request, messages, isBatch, principal);
   }
 
@@ -278,6 +300,10 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       ? await authentication.authenticate(request, false)
       : ANONYMOUS_PRINCIPAL;
     if (principal instanceof Refused) return principal.answer;
+    const lacking = parts.resource === undefined
+      ? undefined
+      : checkScopes(parts.modern.dispatcher, [], principal, "legacy", parts.resource);
+    if (lacking !== undefined) return lacking;
     return isGet ? await legacy.get(request, principal) : await legacy.delete(request, principal);
   }
 

@@ -15,6 +15,7 @@ import { httpError } from "./error_response.ts";
  * it: the entry's guards in their order (`path`, `host-origin`, `closing`,
  * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
  * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, a
+ * token without the scopes a tool, prompt or resource declares (`scope`: 403), a
  * caller at its share of a pool (`principal-share`: 429), the
  * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
  * 2026-07-28 pipeline's checks (`modern`), a shared bus or store that
@@ -42,6 +43,7 @@ export type RefusalStep =
   | "jsonrpc"
   | "era"
   | "authenticate"
+  | "scope"
   | "principal-share"
   | "protocol-version"
   | "session"

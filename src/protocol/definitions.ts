@@ -67,6 +67,13 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
   /** Extra metadata advertised in `tools/list`. */
   _meta?: Record<string, unknown>;
   /**
+   * OAuth scopes a caller's token must hold to call it; without them the
+   * request is answered `403` with a `WWW-Authenticate: Bearer
+   * error="insufficient_scope"` challenge naming them, and does not run.
+   * Default: none (any caller the handler admits).
+   */
+  scopes?: readonly string[];
+  /**
    * Runs the tool. Thrown errors and invalid input become `isError: true`
    * results, so the model sees what went wrong.
    */
@@ -147,6 +154,13 @@ export interface ResourceDefinition {
   _meta?: Record<string, unknown>;
   /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
   cache?: CacheHint;
+  /**
+   * OAuth scopes a caller's token must hold to read it; without them the
+   * request is answered `403` with a `WWW-Authenticate: Bearer
+   * error="insufficient_scope"` challenge naming them, and does not run.
+   * Default: none (any caller the handler admits).
+   */
+  scopes?: readonly string[];
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
 }
@@ -228,6 +242,13 @@ export interface ResourceTemplateDefinition {
   complete?: Record<string, Completer>;
   /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
   cache?: CacheHint;
+  /**
+   * OAuth scopes a caller's token must hold to read a matching URI; without them the
+   * request is answered `403` with a `WWW-Authenticate: Bearer
+   * error="insufficient_scope"` challenge naming them, and does not run.
+   * Default: none (any caller the handler admits).
+   */
+  scopes?: readonly string[];
   /** Reads a matching URI; returning undefined answers "resource not found". */
   read: (
     uri: string,
@@ -322,6 +343,13 @@ export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = P
   complete?: Record<string, Completer>;
   /** Extra metadata advertised in `prompts/list`. */
   _meta?: Record<string, unknown>;
+  /**
+   * OAuth scopes a caller's token must hold to get it; without them the
+   * request is answered `403` with a `WWW-Authenticate: Bearer
+   * error="insufficient_scope"` challenge naming them, and does not run.
+   * Default: none (any caller the handler admits).
+   */
+  scopes?: readonly string[];
   /** Builds the prompt's messages. */
   handler: (
     args: InferPromptArguments<A>,

@@ -18,6 +18,7 @@ import {
 import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 interface CompiledPrompt {
   definition: AnyPromptDefinition;
@@ -53,6 +54,7 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
   if (typeof definition.handler !== "function") {
     throw new TypeError(`Prompt "${definition.name}" has no handler`);
   }
+  checkScopes(definition.scopes, `Prompt "${definition.name}"`);
   const args = argumentsOf(definition);
   const listing: Record<string, unknown> = { name: definition.name };
   if (definition.title !== undefined) listing.title = definition.title;
@@ -111,6 +113,12 @@ export class PromptRegistry {
       this.#onChange?.();
     }
     return removed;
+  }
+
+  /** The scopes getting a prompt needs (none for an unknown prompt: its get fails anyway). */
+  scopes(name: unknown): readonly string[] {
+    return (typeof name === "string" ? this.#prompts.get(name)?.definition.scopes : undefined) ??
+      NO_SCOPES;
   }
 
   /** The `prompts/list` entries. */

@@ -20,6 +20,7 @@ import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
 import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 interface CompiledTemplate {
   definition: ResourceTemplateDefinition;
@@ -117,6 +118,7 @@ export class ResourceRegistry {
     if (definition.cache !== undefined) {
       checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     }
+    checkScopes(definition.scopes, `Resource ${definition.uri}`);
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
@@ -131,6 +133,7 @@ export class ResourceRegistry {
     if (definition.cache !== undefined) {
       checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     }
+    checkScopes(definition.scopes, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;
@@ -200,6 +203,15 @@ export class ResourceRegistry {
     const fixed = this.#resources.get(uri);
     if (fixed !== undefined) return fixed.cache;
     return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.cache;
+  }
+
+  /** The scopes reading `uri` needs: its resource's, or its first matching template's (none when nothing matches). */
+  scopes(uri: unknown): readonly string[] {
+    if (typeof uri !== "string") return NO_SCOPES;
+    const fixed = this.#resources.get(uri);
+    if (fixed !== undefined) return fixed.scopes ?? NO_SCOPES;
+    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.scopes ??
+      NO_SCOPES;
   }
 
   /** True when a fixed resource has this URI or a template matches it. */

@@ -13,6 +13,7 @@ import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
+import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
@@ -36,6 +37,7 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (typeof definition.handler !== "function") {
     throw new TypeError(`Tool "${definition.name}" has no handler function`);
   }
+  checkScopes(definition.scopes, `Tool "${definition.name}"`);
   const inputSchema = definition.input === undefined
     ? EMPTY_OBJECT_SCHEMA
     : advertisedSchema(definition.input, "input");
@@ -142,6 +144,12 @@ export class ToolRegistry {
   /** The `x-mcp-header` parameters of a tool; undefined for an unknown tool. */
   headerParameters(name: string): readonly HeaderParameter[] | undefined {
     return this.#tools.get(name)?.headerParameters;
+  }
+
+  /** The scopes calling a tool needs (none for an unknown tool: its call fails anyway). */
+  scopes(name: unknown): readonly string[] {
+    return (typeof name === "string" ? this.#tools.get(name)?.definition.scopes : undefined) ??
+      NO_SCOPES;
   }
 
   /** The `tools/list` entries, in definition order. */

@@ -1,0 +1,125 @@
+/**
+ * The handler as an OAuth 2.1 protected resource (the `oauth` option): the
+ * RFC 9728 metadata document and the paths it is served at, and the bearer
+ * step that turns a request's token into its principal or a 401. Built once
+ * per handler; the option's values are checked here, at startup. It
+ * verifies no token itself (`oauth.verifyAccessToken` does) and decides no
+ * scopes (scope_check.ts), though its 401 names the required ones.
+ * @module
+ */
+
+import { bearerTokenOf, unauthorized } from "../http/bearer_challenge.ts";
+import { jsonResponse } from "../http/error_response.ts";
+import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import type { Refusal } from "../http/refusal.ts";
+import type { OAuthOptions } from "../oauth_options.ts";
+import type { Principal } from "../protocol/context.ts";
+import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
+
+/** RFC 9728 §3: the well-known path prefix of protected-resource metadata. */
+const WELL_KNOWN = "/.well-known/oauth-protected-resource";
+
+/** One handler's protected resource. */
+export class ProtectedResource {
+  /** The canonical resource URI (the audience tokens must name). */
+  readonly resource: string;
+  /** Where its metadata is, for `resource_metadata` in challenges. */
+  readonly metadataUrl: string;
+  /** The scopes advertised in the metadata; undefined when none are. */
+  readonly scopesSupported: readonly string[] | undefined;
+  /** The scopes every request's token must hold (none by default). */
+  readonly requiredScopes: readonly string[];
+  readonly #paths: ReadonlySet<string>;
+  readonly #document: string;
+  readonly #verify: OAuthOptions["verifyAccessToken"];
+
+  /** Checks `options` (a TypeError names a bad one) and builds the document. */
+  constructor(options: OAuthOptions) {
+    const url = absoluteUrl("oauth.resource", options.resource);
+    if (url.hash !== "" || options.resource.includes("#")) {
+      throw new TypeError("Option oauth.resource must not have a fragment (RFC 8707)");
+    }
+    const servers = options.authorizationServers;
+    if (!Array.isArray(servers) || servers.length === 0) {
+      throw new TypeError("Option oauth.authorizationServers must name at least one issuer URL");
+    }
+    servers.forEach((server, index) => absoluteUrl(`oauth.authorizationServers[${index}]`, server));
+    const supported = options.scopesSupported;
+    if (supported !== undefined && (!Array.isArray(supported) || !supported.every(isScopeToken))) {
+      throw new TypeError("Option oauth.scopesSupported must be an array of OAuth scope tokens");
+    }
+    const required = options.requiredScopes ?? NO_SCOPES;
+    if (!Array.isArray(required) || !required.every(isScopeToken)) {
+      throw new TypeError("Option oauth.requiredScopes must be an array of OAuth scope tokens");
+    }
+    if (typeof options.verifyAccessToken !== "function") {
+      throw new TypeError("Option oauth.verifyAccessToken must be a function");
+    }
+    this.resource = options.resource;
+    this.scopesSupported = supported;
+    this.requiredScopes = required;
+    this.#verify = options.verifyAccessToken;
+    const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
+    this.metadataUrl = `${url.origin}${WELL_KNOWN}${path}`;
+    this.#paths = new Set([WELL_KNOWN, `${WELL_KNOWN}${path}`]);
+    this.#document = JSON.stringify({
+      resource: options.resource,
+      authorization_servers: servers,
+      ...(supported === undefined ? {} : { scopes_supported: supported }),
+      bearer_methods_supported: ["header"],
+      ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
+      ...(options.resourceDocumentation === undefined
+        ? {}
+        : { resource_documentation: options.resourceDocumentation }),
+    });
+  }
+
+  /** True for a path the metadata is served at. */
+  servesMetadataAt(path: string): boolean {
+    return this.#paths.has(path);
+  }
+
+  /** The metadata document (RFC 9728 §3.2). */
+  metadata(): Response {
+    return jsonResponse(this.#document);
+  }
+
+  /**
+   * The caller of `request` from its bearer token, or the 401 that asks for
+   * one. Errors other than {@linkcode InvalidTokenError} propagate: the
+   * verifier failed, which is not the client's fault.
+   */
+  async authenticate(request: Request): Promise<{ principal: Principal } | { refusal: Refusal }> {
+    const token = bearerTokenOf(request.headers.get("authorization"));
+    const scope = this.requiredScopes;
+    if (token === undefined) return { refusal: unauthorized(this.metadataUrl, false, scope) };
+    if (token === null) return { refusal: unauthorized(this.metadataUrl, true, scope) };
+    let principal: Principal | null | undefined;
+    try {
+      principal = await this.#verify(token, request);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) {
+        return { refusal: unauthorized(this.metadataUrl, true, scope) };
+      }
+      throw error;
+    }
+    if (principal === null || principal === undefined) {
+      return { refusal: unauthorized(this.metadataUrl, true, scope) };
+    }
+    return { principal };
+  }
+}
+
+/** `value` as an absolute http(s) URL, or a TypeError naming the option. */
+function absoluteUrl(name: string, value: unknown): URL {
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    throw new TypeError(`Option ${name} must be an absolute http(s) URL, got ${String(value)}`);
+  }
+  return url;
+}

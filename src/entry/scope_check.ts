@@ -1,0 +1,100 @@
+/**
+ * The scope step, after authentication and before the era's pipeline: a
+ * `tools/call`, `prompts/get`, `resources/read` or `resources/subscribe`
+ * (or a 2026-07-28 `subscriptions/listen` naming such a resource)
+ * of a definition that declares `scopes` the caller's token lacks is
+ * answered `403` with `WWW-Authenticate: Bearer error="insufficient_scope",
+ * scope="…"`, and runs nothing (in a batch, the whole POST). Which scopes
+ * the challenge names follows the era's rules:
+ *
+ * - 2025 revisions (MCP authorization 2025-11-25, "runtime insufficient
+ *   scope errors"): the scopes the token already holds that this server
+ *   knows, plus the ones the operation needs, so a client that replaces its
+ *   scope set on a step-up (the official SDK does) keeps what it had;
+ * - 2026-07-28: only the scopes the operation needs (RFC 6750 §3.1); the
+ *   client accumulates.
+ *
+ * It does not filter lists: a tool the caller cannot call is still listed,
+ * so a client can learn it needs to ask for more.
+ * @module
+ */
+
+import { insufficientScope } from "../http/bearer_challenge.ts";
+import type { Refusal } from "../http/refusal.ts";
+import { type ClassifiedMessage, isPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { Principal } from "../protocol/context.ts";
+import type { PromptRegistry } from "../protocol/prompts.ts";
+import type { ResourceRegistry } from "../protocol/resources.ts";
+import { isScopeToken, missingScopes, NO_SCOPES, scopesOf } from "../protocol/scopes.ts";
+import type { ToolRegistry } from "../protocol/tools.ts";
+import type { ProtectedResource } from "./protected_resource.ts";
+
+/** The registries whose definitions may declare scopes. */
+export interface ScopedDefinitions {
+  tools: ToolRegistry;
+  prompts: PromptRegistry;
+  resources: ResourceRegistry;
+}
+
+/** The scopes one request needs, by its method and target. */
+function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): readonly string[] {
+  const params = isPlainObject(request.params) ? request.params : undefined;
+  if (params === undefined) return NO_SCOPES;
+  switch (request.method) {
+    case "tools/call":
+      return definitions.tools.scopes(params.name);
+    case "prompts/get":
+      return definitions.prompts.scopes(params.name);
+    case "resources/read":
+    case "resources/subscribe":
+      return definitions.resources.scopes(params.uri);
+    case "subscriptions/listen":
+      return listenedScopes(definitions, params.notifications);
+    default:
+      return NO_SCOPES;
+  }
+}
+
+/** The scopes of the resources a 2026-07-28 listen subscribes to (its `resourceSubscriptions`). */
+function listenedScopes(definitions: ScopedDefinitions, filter: unknown): readonly string[] {
+  const uris = isPlainObject(filter) ? filter.resourceSubscriptions : undefined;
+  if (!Array.isArray(uris)) return NO_SCOPES;
+  let scopes: Set<string> | undefined;
+  // Authenticated callers only, and the body bounds the list: the listen step checks its size next.
+  for (const uri of uris) {
+    for (const scope of definitions.resources.scopes(uri)) (scopes ??= new Set()).add(scope);
+  }
+  return scopes === undefined ? NO_SCOPES : [...scopes];
+}
+
+/**
+ * The 403 for `messages` when `principal` lacks a scope they need (the
+ * `oauth.requiredScopes` every request needs, and what the definitions
+ * they call declare); undefined when it holds them all. A GET or DELETE
+ * passes no messages: only the required scopes apply.
+ */
+export function checkScopes(
+  definitions: ScopedDefinitions,
+  messages: readonly ClassifiedMessage[],
+  principal: Principal,
+  era: "legacy" | "modern",
+  resource: ProtectedResource | undefined,
+): Refusal | undefined {
+  // On every request's path: nothing is allocated unless something declares a scope.
+  const base = resource?.requiredScopes ?? NO_SCOPES;
+  let needed = base.length === 0 ? undefined : new Set(base);
+  for (const entry of messages) {
+    if (entry.kind !== "request") continue;
+    const required = requiredBy(definitions, entry.message);
+    if (required.length === 0) continue;
+    needed ??= new Set();
+    for (const scope of required) needed.add(scope);
+  }
+  if (needed === undefined || missingScopes([...needed], principal).length === 0) return undefined;
+  if (era === "modern") return insufficientScope(resource?.metadataUrl, [...needed]);
+  const known = resource?.scopesSupported;
+  const kept = scopesOf(principal).filter((scope) =>
+    isScopeToken(scope) && (known === undefined || known.includes(scope)) && !needed.has(scope)
+  );
+  return insufficientScope(resource?.metadataUrl, [...kept, ...needed]);
+}

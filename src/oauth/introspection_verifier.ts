@@ -1,0 +1,93 @@
+/**
+ * A verifier of opaque access tokens through the issuer's RFC 7662
+ * introspection endpoint: the token is sent (with this server's client
+ * credentials), and accepted only when the answer says `active: true`, names
+ * this server's resource in `aud` (RFC 8707), the expected issuer when it
+ * names one, and is not past `exp`. The principal is `sub`, or the token's
+ * `client_id` for a client acting for itself (client credentials). Answers are not cached: each request
+ * asks (put a cache in front of `fetch` if the issuer's load matters). An
+ * endpoint that fails is an ordinary error (500), not a 401.
+ * @module
+ */
+
+import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import { fetchJson, type FetchOptions } from "./issuer_metadata.ts";
+import { principalOfClaims } from "./token_principal.ts";
+
+/**
+ * Options of {@linkcode introspectionVerifier}.
+ *
+ * @example
+ * ```ts
+ * import type { IntrospectionVerifierOptions } from "@tether/mcp/oauth";
+ * const options: IntrospectionVerifierOptions = {
+ *   endpoint: "https://auth.example.com/token/introspection",
+ *   clientId: "mcp-server",
+ *   clientSecret: "s3cret",
+ *   audience: "https://mcp.example.com/mcp",
+ * };
+ * ```
+ */
+export interface IntrospectionVerifierOptions extends FetchOptions {
+  /** The introspection endpoint URL. */
+  endpoint: string;
+  /** This server's client id at the authorization server (HTTP Basic authentication). */
+  clientId: string;
+  /** Its client secret. */
+  clientSecret: string;
+  /** The resource URI tokens must be issued for (`aud`): the `oauth.resource` option. */
+  audience: string;
+  /** The issuer the answer's `iss` must name, when it names one. Default: not checked. */
+  issuer?: string;
+  /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
+  now?: () => number;
+}
+
+/**
+ * A token verifier for the `oauth` option that asks the issuer about each token.
+ *
+ * @example
+ * ```ts
+ * import { introspectionVerifier } from "@tether/mcp/oauth";
+ * const verifyAccessToken = introspectionVerifier({
+ *   endpoint: "https://auth.example.com/token/introspection",
+ *   clientId: "mcp-server",
+ *   clientSecret: "s3cret",
+ *   audience: "https://mcp.example.com/mcp",
+ * });
+ * ```
+ */
+export function introspectionVerifier(options: IntrospectionVerifierOptions): AccessTokenVerifier {
+  if (!URL.canParse(options.endpoint)) {
+    throw new TypeError(`introspectionVerifier: endpoint must be a URL, got ${options.endpoint}`);
+  }
+  const now = options.now ?? Date.now;
+  // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined.
+  const credentials = btoa(
+    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
+  );
+  return async (token: string): Promise<TokenPrincipal> => {
+    const answer = await fetchJson(options.endpoint, options, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${credentials}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+    });
+    if (answer === undefined) throw new Error(`${options.endpoint} answered 404`);
+    if (answer.active !== true) throw new InvalidTokenError("The token is not active");
+    const audiences = Array.isArray(answer.aud) ? answer.aud : [answer.aud];
+    if (!audiences.includes(options.audience)) {
+      throw new InvalidTokenError("The token was not issued for this resource");
+    }
+    if (options.issuer !== undefined && answer.iss !== undefined && answer.iss !== options.issuer) {
+      throw new InvalidTokenError("The token is from another issuer");
+    }
+    if (typeof answer.exp === "number" && answer.exp * 1000 <= now()) {
+      throw new InvalidTokenError("The token has expired");
+    }
+    return principalOfClaims(answer, true);
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * `@tether/mcp/oauth`: token verifiers for the `oauth` option of
+ * `createMcpHandler`. {@linkcode jwtVerifier} checks JWT access tokens
+ * against an issuer's published keys (on `jose`); {@linkcode introspectionVerifier}
+ * asks the issuer about opaque tokens (RFC 7662). Kept apart from
+ * `@tether/mcp` so a server without OAuth loads no JOSE code.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { jwtVerifier } from "@tether/mcp/oauth";
+ *
+ * const resource = "https://mcp.example.com/mcp";
+ * const issuer = "https://auth.example.com";
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   tools: [],
+ *   oauth: { resource, authorizationServers: [issuer], verifyAccessToken: jwtVerifier({ issuer, audience: resource }) },
+ * });
+ * ```
+ * @module
+ */
+
+export { jwtVerifier, type JwtVerifierOptions } from "./jwt_verifier.ts";
+export {
+  introspectionVerifier,
+  type IntrospectionVerifierOptions,
+} from "./introspection_verifier.ts";
+export { discoverIssuer, type FetchOptions, type IssuerMetadata } from "./issuer_metadata.ts";
+export { InvalidTokenError } from "../http/invalid_token_error.ts";
+export type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";

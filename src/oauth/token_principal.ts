@@ -1,0 +1,35 @@
+/**
+ * The principal of a verified token from its claims (a JWT's payload or an
+ * introspection answer): `id` from `sub`, `scopes` from `scope` (a
+ * space-separated string, RFC 9068 / RFC 7662) or `scp` (a string or an
+ * array, as some issuers send), and every claim kept in `claims`.
+ * @module
+ */
+
+import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import type { TokenPrincipal } from "../oauth_options.ts";
+
+/** The scopes a token's claims grant. */
+export function scopesOfClaims(claims: Record<string, unknown>): string[] {
+  const granted = claims.scope ?? claims.scp;
+  if (typeof granted === "string") return granted.split(" ").filter((scope) => scope !== "");
+  if (Array.isArray(granted)) return granted.filter((scope) => typeof scope === "string");
+  return [];
+}
+
+/**
+ * The principal of `claims`; a token without a subject is refused. With
+ * `clientAsSubject`, a token without `sub` (an introspection answer about
+ * a client-credentials token, RFC 7662 makes `sub` optional) stands for its
+ * client, `client_id`.
+ */
+export function principalOfClaims(
+  claims: Record<string, unknown>,
+  clientAsSubject = false,
+): TokenPrincipal {
+  const sub = claims.sub ?? (clientAsSubject ? claims.client_id : undefined);
+  if (typeof sub !== "string" || sub === "") {
+    throw new InvalidTokenError("The token names no subject (sub)");
+  }
+  return { id: sub, scopes: scopesOfClaims(claims), claims };
+}

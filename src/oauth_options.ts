@@ -1,0 +1,95 @@
+/**
+ * The `oauth` option's vocabulary: what makes the handler an OAuth 2.1
+ * protected resource (its resource URI, authorization servers, scopes) and
+ * the token verifier it calls, with the principal a verifier returns. Types
+ * only; protected_resource.ts in src/entry/ acts on them, and
+ * `@tether/mcp/oauth` (src/oauth/) builds verifiers.
+ * @module
+ */
+
+import type { Principal } from "./protocol/context.ts";
+
+/**
+ * The caller an access token stands for, as a token verifier returns it:
+ * `id` is the token's subject (`sub`), which sessions are bound to;
+ * `scopes` the scopes it grants; `claims` whatever else the verifier read
+ * (handlers see all three on `ctx.principal`; never the token itself).
+ *
+ * @example
+ * ```ts
+ * import type { TokenPrincipal } from "@tether/mcp";
+ * const alice: TokenPrincipal = { id: "alice", scopes: ["mcp:read"], claims: { sub: "alice" } };
+ * ```
+ */
+export interface TokenPrincipal extends Principal {
+  /** The token's subject. */
+  id: string;
+  /** The scopes the token grants. */
+  scopes: readonly string[];
+  /** The token's claims (or the introspection answer). */
+  claims: Record<string, unknown>;
+}
+
+/**
+ * Checks one bearer token: its principal, or null/undefined (or a thrown
+ * {@linkcode InvalidTokenError}) for a token it rejects, which is answered
+ * `401` `invalid_token`. Any other thrown error is the verifier failing
+ * (`onError`, 500). `jwtVerifier` and `introspectionVerifier` in
+ * `@tether/mcp/oauth` build one.
+ *
+ * @example
+ * ```ts
+ * import type { AccessTokenVerifier } from "@tether/mcp";
+ * const verify: AccessTokenVerifier = (token) =>
+ *   token === "s3cret" ? { id: "alice", scopes: ["mcp:read"], claims: {} } : null;
+ * ```
+ */
+export type AccessTokenVerifier = (
+  token: string,
+  request: Request,
+) => TokenPrincipal | null | undefined | Promise<TokenPrincipal | null | undefined>;
+
+/**
+ * The handler as an OAuth 2.1 protected resource (MCP authorization): the
+ * RFC 9728 metadata document, bearer tokens on every MCP request, and the
+ * 401/403 challenges clients discover the authorization server from.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler, type OAuthOptions } from "@tether/mcp";
+ * const oauth: OAuthOptions = {
+ *   resource: "https://mcp.example.com/mcp",
+ *   authorizationServers: ["https://auth.example.com"],
+ *   scopesSupported: ["mcp:read", "mcp:admin"],
+ *   verifyAccessToken: (token) => token === "s3cret" ? { id: "alice", scopes: ["mcp:read"], claims: {} } : null,
+ * };
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], oauth });
+ * ```
+ */
+export interface OAuthOptions {
+  /**
+   * The canonical URI of this MCP server (RFC 8707), e.g.
+   * `https://mcp.example.com/mcp`: the audience its tokens must name. An
+   * absolute http(s) URL without a fragment. Its metadata is served at
+   * `/.well-known/oauth-protected-resource` plus its path (and at the bare
+   * `/.well-known/oauth-protected-resource`), on the handler's host.
+   */
+  resource: string;
+  /** The issuer URLs of the authorization servers that issue tokens for it (at least one). */
+  authorizationServers: readonly string[];
+  /** The scopes this server knows, advertised in its metadata (`scopes_supported`). Default: not advertised. */
+  scopesSupported?: readonly string[];
+  /**
+   * Scopes every MCP request's token must hold (e.g. `["mcp:read"]`). They
+   * are named in the 401's `scope` parameter, so clients ask for them
+   * first rather than for every scope in `scopesSupported`, and a token
+   * without them is answered 403 `insufficient_scope`. Default: none.
+   */
+  requiredScopes?: readonly string[];
+  /** Checks a bearer token; `jwtVerifier` or `introspectionVerifier` from `@tether/mcp/oauth`, or your own. */
+  verifyAccessToken: AccessTokenVerifier;
+  /** A human-readable name in the metadata (`resource_name`). Default: none. */
+  resourceName?: string;
+  /** A page documenting this server, in the metadata (`resource_documentation`). Default: none. */
+  resourceDocumentation?: string;
+}
