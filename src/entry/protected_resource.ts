@@ -16,6 +16,8 @@ import type { OAuthOptions } from "../oauth_options.ts";
 import type { Principal } from "../protocol/context.ts";
 import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
 
+/** The metadata is public: any origin may read it (no credentials are involved). */
+const PUBLIC = { "access-control-allow-origin": "*" };
 /** RFC 9728 §3: the well-known path prefix of protected-resource metadata. */
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 
@@ -79,9 +81,14 @@ export class ProtectedResource {
     return this.#paths.has(path);
   }
 
-  /** The metadata document (RFC 9728 §3.2). */
+  /**
+   * The metadata document (RFC 9728 §3.2), readable from any origin: a
+   * browser client on any page must read it to find the authorization
+   * server, and it holds nothing private (the `cors` option's grant replaces
+   * the `*` for an origin it allows).
+   */
   metadata(): Response {
-    return jsonResponse(this.#document);
+    return jsonResponse(this.#document, PUBLIC);
   }
 
   /**

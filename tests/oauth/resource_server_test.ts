@@ -100,6 +100,32 @@ describe("oauth: protected-resource metadata (RFC 9728)", () => {
     await handler.close();
   });
 
+  it("is readable from any origin, and an origin the cors option allows gets its own grant", async () => {
+    // A browser client on any page must read the metadata to find the authorization server.
+    const handler = oauthHandler();
+    const stranger = await handler(
+      new Request(METADATA, { headers: { origin: "https://elsewhere.example" } }),
+    );
+    assert.equal(stranger.status, 200);
+    assert.equal(stranger.headers.get("access-control-allow-origin"), "*");
+    await stranger.body?.cancel();
+    await handler.close();
+    const withCors = oauthHandler({ cors: { origins: ["https://app.example"] } });
+    const stranger2 = await withCors(
+      new Request(METADATA, { headers: { origin: "https://elsewhere.example" } }),
+    );
+    assert.equal(stranger2.status, 200);
+    assert.equal(stranger2.headers.get("access-control-allow-origin"), "*");
+    await stranger2.body?.cancel();
+    const allowed = await withCors(
+      new Request(METADATA, { headers: { origin: "https://app.example" } }),
+    );
+    assert.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
+    assert.match(allowed.headers.get("vary") ?? "", /Origin/);
+    await allowed.body?.cancel();
+    await withCors.close();
+  });
+
   it("is not served without the oauth option, nor for another resource path", async () => {
     const plain = makeHandler({ tools: [] });
     const response = await plain(
