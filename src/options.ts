@@ -14,6 +14,8 @@ import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
 import type { EraOptions } from "./protocol/eras.ts";
+import { checkIcons } from "./protocol/icons.ts";
+import type { Icon } from "./protocol/types.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
@@ -101,6 +103,14 @@ export interface McpHandlerOptions {
   version: string;
   /** Human-friendly server title. */
   title?: string;
+  /**
+   * Icons for the server, sent in `serverInfo` (2025-11-25 and later; older
+   * clients ignore them). Each `src` is an `https:`/`http:` URL or a `data:`
+   * URI, checked at startup. Default: none.
+   */
+  icons?: readonly Icon[];
+  /** The server's website, sent as `serverInfo.websiteUrl` (an `https:` or `http:` URL). Default: none. */
+  websiteUrl?: string;
   /** Guidance for the model, sent in the InitializeResult. */
   instructions?: string;
   /** Tools. Giving the option (even `[]`) advertises the tools capability. */
@@ -373,6 +383,10 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (typeof options.version !== "string" || options.version === "") {
     throw new TypeError("Option version is required");
   }
+  checkIcons(options.icons, "Option icons");
+  if (options.websiteUrl !== undefined && !isWebUrl(options.websiteUrl)) {
+    throw new TypeError("Option websiteUrl must be an https: or http: URL");
+  }
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
@@ -455,4 +469,14 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error) => console.error("[tether]", error)),
   };
+}
+
+function isWebUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === "https:" || protocol === "http:";
+  } catch {
+    return false;
+  }
 }

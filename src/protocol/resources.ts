@@ -19,6 +19,7 @@ import {
 import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
 import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
+import { checkIcons } from "./icons.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
 
 interface CompiledTemplate {
@@ -44,6 +45,7 @@ const RESOURCE_KEYS = [
   "mimeType",
   "size",
   "annotations",
+  "icons",
   "_meta",
 ] as const;
 const TEMPLATE_KEYS = [
@@ -53,6 +55,7 @@ const TEMPLATE_KEYS = [
   "description",
   "mimeType",
   "annotations",
+  "icons",
   "_meta",
 ] as const;
 
@@ -117,6 +120,7 @@ export class ResourceRegistry {
     if (definition.cache !== undefined) {
       checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     }
+    checkIcons(definition.icons, `Resource ${definition.uri}`);
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
@@ -131,6 +135,7 @@ export class ResourceRegistry {
     if (definition.cache !== undefined) {
       checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     }
+    checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;
