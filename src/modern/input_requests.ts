@@ -83,6 +83,16 @@ export function collectAnswers(
   return answers;
 }
 
+/** A URL-mode elicitation's params without `elicitationId`, which 2026-07-28 removed from the wire. */
+function withoutElicitationId(
+  method: string,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  if (method !== "elicitation/create" || !Object.hasOwn(params, "elicitationId")) return params;
+  const { elicitationId: _, ...rest } = params;
+  return rest;
+}
+
 /** The input requests of one handler run. */
 export class InputRound {
   /** Requests without an answer, by key, in call order. */
@@ -140,7 +150,7 @@ export class InputRound {
         return Promise.resolve(answer);
       }
     }
-    this.pending[name] = { method, params };
+    this.pending[name] = { method, params: withoutElicitationId(method, params) };
     return Promise.reject(
       new McpError(ErrorCode.RequestFailed, `Waiting for the client's answer to ${name}`),
     );

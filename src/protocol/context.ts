@@ -293,7 +293,8 @@ export interface HandlerContext {
 }
 
 /**
- * Parameters of a form-mode `elicitation/create` request.
+ * Parameters of an `elicitation/create` request: form mode (`requestedSchema`)
+ * or URL mode (`mode: "url"`, `url`, and on 2025-11-25 `elicitationId`).
  *
  * @example
  * ```ts
@@ -307,8 +308,8 @@ export interface HandlerContext {
 export interface ElicitParams {
   /** The question shown to the user. */
   message: string;
-  /** A flat JSON Schema object describing the requested fields. */
-  requestedSchema: Record<string, unknown>;
+  /** Form mode: a flat JSON Schema object describing the requested fields. */
+  requestedSchema?: Record<string, unknown>;
   /** Other request fields (mode, url, ...). */
   [key: string]: unknown;
 }

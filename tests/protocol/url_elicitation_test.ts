@@ -118,7 +118,7 @@ describe("UrlElicitationRequiredError, 2025-11-25 session", () => {
       tools: [defineTool({
         name: "ask",
         handler: async (_input, ctx) => {
-          const answer = await ctx.elicit({ mode: "url", ...STEP, requestedSchema: {} });
+          const answer = await ctx.elicit({ mode: "url", ...STEP });
           return answer.action;
         },
       })],
