@@ -23,7 +23,7 @@ import {
   UrlElicitationRequiredError as UrlErrorV1,
 } from "@modelcontextprotocol/sdk/types.js";
 import { defineTool, type Icon, UrlElicitationRequiredError } from "../../mod.ts";
-import { deferred, withServer, withTimeout } from "./helpers.ts";
+import { deferred, waitFor, withServer, withTimeout } from "./helpers.ts";
 
 const ICON: Icon = { src: "https://example.com/icon.png", mimeType: "image/png", sizes: ["48x48"] };
 const USERS = [
@@ -80,6 +80,35 @@ function options(linked: { done: boolean }) {
 }
 
 describe("SDK v1 on 2025-11-25", () => {
+  it("gets the completion from outside any call: handler.notify on the session's listening stream", async () => {
+    await withServer(options({ done: false }), async (server) => {
+      const completed = deferred<string>();
+      const { client, sessionId } = await server.connect({
+        capabilities: { elicitation: { form: {}, url: {} } },
+        setup: (c) =>
+          c.setNotificationHandler(
+            ElicitationCompleteNotificationSchema,
+            (notification) => completed.resolve(notification.params.elicitationId),
+          ),
+      });
+      await client.callTool({ name: "files", arguments: {} }).catch(() => {});
+      // What an OAuth callback does once the user is back: it knows the session that asked.
+      await waitFor(
+        async () => (await server.handler.stats()).openStreams === 1,
+        "the listening stream opens",
+      );
+      const sent = await server.handler.notify(sessionId, {
+        method: "notifications/elicitation/complete",
+        params: { elicitationId: STEP.elicitationId },
+      });
+      assert.equal(sent, true);
+      assert.equal(
+        await withTimeout(completed.promise, 5_000, "the completion arrives"),
+        "link-1",
+      );
+    });
+  });
+
   it("sees icons on serverInfo and tools", async () => {
     await withServer(options({ done: false }), async (server) => {
       const { client } = await server.connect();

@@ -134,6 +134,28 @@ describe("UrlElicitationRequiredError, 2025-11-25 session", () => {
   });
 });
 
+describe("the capability check of server→client requests, one for both eras", () => {
+  it("a 2025-11-25 session refuses sampling with tools to a client without sampling.tools", async () => {
+    const handler = makeHandler({
+      tools: [defineTool({
+        name: "agent",
+        handler: async (_input, ctx) => {
+          await ctx.sample({ messages: [], maxTokens: 1, tools: [{ name: "t" }] });
+          return "sampled";
+        },
+      })],
+    });
+    try {
+      const session = await initialize(handler, { capabilities: { sampling: {} } });
+      const { message } = await rpc(handler, session, "tools/call", { name: "agent" });
+      assert.equal(message.result.isError, true);
+      assert.match(message.result.content[0].text, /sampling\.tools/);
+    } finally {
+      await handler.close();
+    }
+  });
+});
+
 describe("UrlElicitationRequiredError, 2026-07-28", () => {
   it("answers input_required with URL-mode elicitation/create keyed by elicitationId; the retry completes once the step is done", async () => {
     const linked = { done: false };
