@@ -109,6 +109,23 @@ export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts
 export type { RequestStateOptions, RequestStateRefusalReason } from "./src/modern/request_state.ts";
 export type { HeaderParameter } from "./src/protocol/header_parameters.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
+export {
+  supportsUrlElicitation,
+  type UrlElicitation,
+  UrlElicitationRequiredError,
+} from "./src/protocol/url_elicitation.ts";
+export {
+  APP_MIME_TYPE,
+  type AppResourceDefinition,
+  type AppResourceUi,
+  APPS_EXTENSION_ID,
+  appsExtension,
+  type AppToolDefinition,
+  type AppToolUi,
+  clientSupportsApps,
+  defineAppResource,
+  defineAppTool,
+} from "./src/protocol/apps.ts";
 export type {
   JsonRpcErrorObject,
   JsonRpcErrorResponse,

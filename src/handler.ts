@@ -140,6 +140,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     name: options.name,
     version: options.version,
     ...(options.title === undefined ? {} : { title: options.title }),
+    ...(options.icons === undefined ? {} : { icons: [...options.icons] }),
+    ...(options.websiteUrl === undefined ? {} : { websiteUrl: options.websiteUrl }),
   };
   const dispatcher = new Dispatcher({
     info: serverInfo,

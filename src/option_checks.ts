@@ -199,3 +199,14 @@ function corsOrigin(origin: unknown, index: number): string {
   // Special schemes serialise their own origin; others (chrome-extension://…) have the opaque "null".
   return url.origin !== "null" ? url.origin : `${url.protocol}//${url.host}`.toLowerCase();
 }
+
+/** True for an https: or http: URL (`websiteUrl`, icons' sources are checked in protocol/icons.ts). */
+export function isWebUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === "https:" || protocol === "http:";
+  } catch {
+    return false;
+  }
+}

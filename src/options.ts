@@ -15,13 +15,15 @@ import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
 import type { EraOptions } from "./protocol/eras.ts";
+import { checkIcons } from "./protocol/icons.ts";
+import type { Icon } from "./protocol/types.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "./protocol/definitions.ts";
-import type { SessionStore } from "./legacy/sessions/session_store.ts";
+import type { SessionOptions } from "./legacy/sessions/session_options.ts";
 import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
 import type { OAuthOptions } from "./oauth_options.ts";
@@ -30,50 +32,14 @@ import {
   checkRequestStateOptions,
   concurrencyShare,
   delay,
+  isWebUrl,
   limit,
   positive,
   wholeNumber,
 } from "./option_checks.ts";
 
 export { MAX_TIMER_MS } from "./option_checks.ts";
-
-/**
- * Session lifetime, cap and storage.
- *
- * @example
- * ```ts
- * import { createMcpHandler, type SessionOptions } from "@tether/mcp";
- * const sessions: SessionOptions = { idleTtlMs: 10 * 60_000, maxSessions: 1_000 };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], sessions });
- * ```
- */
-export interface SessionOptions {
-  /** Where sessions live. Default: a new {@linkcode MemorySessionStore}. */
-  store?: SessionStore;
-  /** A session unused this long expires. Default 30 minutes. */
-  idleTtlMs?: number;
-  /** A session expires this long after creation, used or not. Default 4 hours. */
-  absoluteTtlMs?: number;
-  /** At most this many live sessions; `initialize` beyond it gets 503. Default 10,000. */
-  maxSessions?: number;
-  /** How often the single sweep timer removes expired sessions. Default 60 s. */
-  sweepIntervalMs?: number;
-  /** Bytes of JSON one session's `ctx.session` state may hold. Default 64 KiB. */
-  maxStateBytes?: number;
-  /** Resource subscriptions one session may hold. Default 1,000. */
-  maxSubscriptions?: number;
-  /** UTF-8 bytes of subscribed URIs one session may hold, all together. Default 32 KiB. */
-  maxSubscriptionBytes?: number;
-  /** `Retry-After` seconds sent with the 503 of a full server. Default 30. */
-  retryAfterSeconds?: number;
-  /**
-   * Requests one session may have in flight at once. A request beyond it is
-   * answered with a JSON-RPC error (`-32004`, "Too many concurrent requests
-   * in this session (limit N)") in the POST's normal answer, and does not
-   * run. Default 64.
-   */
-  maxRequestsPerSession?: number;
-}
+export type { SessionOptions } from "./legacy/sessions/session_options.ts";
 
 /**
  * How a POST that carries requests is answered.
@@ -104,6 +70,14 @@ export interface McpHandlerOptions {
   version: string;
   /** Human-friendly server title. */
   title?: string;
+  /**
+   * Icons for the server, sent in `serverInfo` (2025-11-25 and later; older
+   * clients ignore them). Each `src` is an `https:`/`http:` URL or a `data:`
+   * URI, checked at startup. Default: none.
+   */
+  icons?: readonly Icon[];
+  /** The server's website, sent as `serverInfo.websiteUrl` (an `https:` or `http:` URL). Default: none. */
+  websiteUrl?: string;
   /** Guidance for the model, sent in the InitializeResult. */
   instructions?: string;
   /** Tools. Giving the option (even `[]`) advertises the tools capability. */
@@ -394,6 +368,10 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   }
   if (typeof options.version !== "string" || options.version === "") {
     throw new TypeError("Option version is required");
+  }
+  checkIcons(options.icons, "Option icons");
+  if (options.websiteUrl !== undefined && !isWebUrl(options.websiteUrl)) {
+    throw new TypeError("Option websiteUrl must be an https: or http: URL");
   }
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";

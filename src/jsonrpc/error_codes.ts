@@ -34,6 +34,12 @@ export const ErrorCode = {
    * 2026-07-28 requests, `maxConcurrentRequests`); retry when one has finished.
    */
   TooManyRequests: -32004,
+  /**
+   * MCP 2025-11-25: the request needs URL-mode elicitations completed first
+   * (`data.elicitations`). Thrown as `UrlElicitationRequiredError`; the
+   * 2026-07-28 revision asks with an `input_required` result instead.
+   */
+  UrlElicitationRequired: -32042,
   /** MCP 2026-07-28: a routing header is missing or disagrees with the body. */
   HeaderMismatch: -32020,
   /** MCP 2026-07-28: the request needs a client capability it did not declare (`data.requiredCapabilities`). */

@@ -20,7 +20,7 @@ import {
   type RequestContext,
   type SessionState,
 } from "../protocol/context.ts";
-import { CAPABILITY_OF } from "../protocol/handler_context.ts";
+import { missingCapability } from "../protocol/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
@@ -142,12 +142,12 @@ export class ExchangeRequestContext implements RequestContext {
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
-    const capability = CAPABILITY_OF[method];
-    if (capability !== undefined && exchange.session.clientCapabilities[capability] === undefined) {
+    const missing = missingCapability(exchange.session.clientCapabilities, method, params);
+    if (missing !== undefined) {
       return Promise.reject(
         new McpError(
           ErrorCode.RequestFailed,
-          `The client did not declare the ${capability} capability`,
+          `The client did not declare the ${capabilityPath(missing)} capability`,
         ),
       );
     }
@@ -221,4 +221,11 @@ export class ExchangeRequestContext implements RequestContext {
   unsubscribe(uri: string): Promise<void> {
     return this.#exchange.deps.sessions.unsubscribe(this.#exchange.session.id, uri);
   }
+}
+
+/** `elicitation.url`, `sampling.tools`, `roots`: the capability a refusal names. */
+function capabilityPath(missing: Record<string, unknown>): string {
+  const [kind] = Object.keys(missing);
+  const [detail] = Object.keys((missing[kind] ?? {}) as Record<string, unknown>);
+  return detail === undefined ? kind : `${kind}.${detail}`;
 }

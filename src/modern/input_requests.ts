@@ -15,8 +15,9 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import { CAPABILITY_OF } from "../protocol/handler_context.ts";
+import { CAPABILITY_OF, missingCapability } from "../protocol/handler_context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
+import type { UrlElicitation } from "../protocol/url_elicitation.ts";
 
 /** One input request as sent in `inputRequests`. */
 export interface InputRequest {
@@ -82,29 +83,14 @@ export function collectAnswers(
   return answers;
 }
 
-/** True when `capabilities` cover an input request of `method` with `params`. */
-function declares(
-  capabilities: ClientCapabilities,
+/** A URL-mode elicitation's params without `elicitationId`, which 2026-07-28 removed from the wire. */
+function withoutElicitationId(
   method: string,
   params: Record<string, unknown>,
-): ClientCapabilities | undefined {
-  const kind = CAPABILITY_OF[method];
-  const declared: unknown = capabilities[kind];
-  if (kind === "elicitation") {
-    const modes = isPlainObject(declared) ? declared : undefined;
-    const url = params.mode === "url";
-    const bare = modes !== undefined && !Object.hasOwn(modes, "form") &&
-      !Object.hasOwn(modes, "url");
-    const ok = modes !== undefined &&
-      (url ? Object.hasOwn(modes, "url") : bare || Object.hasOwn(modes, "form"));
-    return ok ? undefined : { elicitation: url ? { url: {} } : {} };
-  }
-  if (kind === "sampling" && params.tools !== undefined) {
-    return isPlainObject(declared) && isPlainObject(declared.tools)
-      ? undefined
-      : { sampling: { tools: {} } };
-  }
-  return isPlainObject(declared) ? undefined : { [kind]: {} };
+): Record<string, unknown> {
+  if (method !== "elicitation/create" || !Object.hasOwn(params, "elicitationId")) return params;
+  const { elicitationId: _, ...rest } = params;
+  return rest;
 }
 
 /** The input requests of one handler run. */
@@ -140,7 +126,7 @@ export class InputRound {
         new McpError(ErrorCode.InvalidRequest, `${method} cannot be asked of the client`),
       );
     }
-    const missing = declares(this.#capabilities, method, params);
+    const missing = missingCapability(this.#capabilities, method, params);
     if (missing !== undefined) {
       this.missingCapabilities = { ...this.missingCapabilities, ...missing };
       return Promise.reject(
@@ -164,10 +150,37 @@ export class InputRound {
         return Promise.resolve(answer);
       }
     }
-    this.pending[name] = { method, params };
+    this.pending[name] = { method, params: withoutElicitationId(method, params) };
     return Promise.reject(
       new McpError(ErrorCode.RequestFailed, `Waiting for the client's answer to ${name}`),
     );
+  }
+
+  /**
+   * Asks for URL-mode elicitations a handler declared required (it threw
+   * `UrlElicitationRequiredError`), keyed by their ids, whatever was
+   * answered before: only the handler knows whether the out-of-band step is
+   * done, and it said it is not. Returns the ids the client already
+   * declined or cancelled (the caller ends the request then, rather than ask
+   * forever); a client without `elicitation.url` is recorded as missing it.
+   */
+  requireUrl(elicitations: readonly UrlElicitation[]): string[] {
+    const refused: string[] = [];
+    for (const { elicitationId, url, message } of elicitations) {
+      // 2026-07-28 has no elicitationId on the wire: the key carries it.
+      const params = { mode: "url", url, message };
+      const missing = missingCapability(this.#capabilities, "elicitation/create", params);
+      if (missing !== undefined) {
+        this.missingCapabilities = { ...this.missingCapabilities, ...missing };
+        continue;
+      }
+      const action = Object.hasOwn(this.#answers, elicitationId)
+        ? this.#answers[elicitationId].action
+        : undefined;
+      if (action === "decline" || action === "cancel") refused.push(elicitationId);
+      else this.pending[elicitationId] = { method: "elicitation/create", params };
+    }
+    return refused;
   }
 
   /** What the next round needs to carry: the answers used and what was asked. */

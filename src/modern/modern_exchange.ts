@@ -40,6 +40,7 @@ import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests
 import type { ResolvedOptions } from "../options.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
 import { NAMED_BY } from "./param_headers.ts";
+import { urlElicitationsOf } from "../protocol/url_elicitation.ts";
 import {
   type RequestStateBinding,
   type RequestStateCodec,
@@ -286,6 +287,8 @@ class ModernExchange implements RunningRequest {
         );
       }
       const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this));
+      const refused = this.#askUrlElicitations(response);
+      if (refused !== undefined) return refused;
       const round = this.#round;
       if (round?.missingCapabilities !== undefined) {
         return errorResponse(
@@ -332,6 +335,28 @@ class ModernExchange implements RunningRequest {
       this.deps.onError(error);
       return errorResponse(id, ErrorCode.InternalError, "Internal error");
     }
+  }
+
+  /**
+   * A handler's `-32042` (URL elicitation required, which 2026-07-28 does not
+   * have) becomes this run's URL-mode input requests; the answer when the
+   * client already declined or cancelled one of them.
+   */
+  #askUrlElicitations(response: JsonRpcResponse): JsonRpcResponse | undefined {
+    if (!("error" in response) || response.error.code !== ErrorCode.UrlElicitationRequired) {
+      return undefined;
+    }
+    const elicitations = urlElicitationsOf(response.error.data);
+    const round = elicitations === undefined ? undefined : this.inputRound();
+    if (round === undefined) return undefined;
+    const refused = round.requireUrl(elicitations!);
+    if (refused.length === 0) return undefined;
+    return errorResponse(
+      this.request.id,
+      ErrorCode.RequestFailed,
+      "The user did not complete a required URL elicitation",
+      { elicitationIds: refused },
+    );
   }
 
   /**

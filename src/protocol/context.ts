@@ -263,10 +263,21 @@ export interface HandlerContext {
    */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**
-   * Asks the user for input (`elicitation/create`). Rejects when the client did
-   * not declare elicitation, on timeout, or when the request is cancelled.
+   * Asks the user for input (`elicitation/create`), in form mode or, with
+   * `mode: "url"`, URL mode. Rejects when the client did not declare
+   * elicitation (or its `url` mode for a URL-mode request), on timeout, or
+   * when the request is cancelled.
    */
   elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult>;
+  /**
+   * Tells the client that the out-of-band step of a URL-mode elicitation
+   * has been completed (`notifications/elicitation/complete`), on this
+   * request's stream, so it may retry what waited for it. Only the
+   * 2025-11-25 revision has this notification: for earlier revisions and
+   * for 2026-07-28 (where the client learns by retrying) it sends nothing
+   * and resolves.
+   */
+  elicitationComplete(elicitationId: string): Promise<void>;
   /** Asks the client's model for a completion (`sampling/createMessage`). Same failure rules as `elicit`. */
   sample(
     params: Record<string, unknown>,
@@ -282,7 +293,8 @@ export interface HandlerContext {
 }
 
 /**
- * Parameters of a form-mode `elicitation/create` request.
+ * Parameters of an `elicitation/create` request: form mode (`requestedSchema`)
+ * or URL mode (`mode: "url"`, `url`, and on 2025-11-25 `elicitationId`).
  *
  * @example
  * ```ts
@@ -296,8 +308,8 @@ export interface HandlerContext {
 export interface ElicitParams {
   /** The question shown to the user. */
   message: string;
-  /** A flat JSON Schema object describing the requested fields. */
-  requestedSchema: Record<string, unknown>;
+  /** Form mode: a flat JSON Schema object describing the requested fields. */
+  requestedSchema?: Record<string, unknown>;
   /** Other request fields (mode, url, ...). */
   [key: string]: unknown;
 }

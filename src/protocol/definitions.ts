@@ -12,6 +12,7 @@ import type {
   CallToolResult,
   ContentAnnotations,
   GetPromptResult,
+  Icon,
   ResourceContents,
   ResourceEntry,
   ToolAnnotations,
@@ -60,10 +61,18 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
   description?: string;
   /** Input schema: a zod object schema, or raw JSON Schema kept verbatim. Defaults to an empty object. */
   input?: I;
-  /** Output schema; results must then carry matching `structuredContent`. */
+  /**
+   * Output schema: zod or raw JSON Schema, of any type (an array, a string, ...).
+   * Results must then carry `structuredContent` that matches it. Revisions
+   * before 2026-07-28 allow only object output: a tool whose schema is not
+   * `type: "object"` is listed to them without `outputSchema`, and its
+   * results without `structuredContent` (the text content still carries it).
+   */
   output?: SchemaInput;
   /** Behaviour hints for clients. */
   annotations?: ToolAnnotations;
+  /** Icons a client may show for the tool. */
+  icons?: Icon[];
   /** Extra metadata advertised in `tools/list`. */
   _meta?: Record<string, unknown>;
   /**
@@ -75,7 +84,8 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
   scopes?: readonly string[];
   /**
    * Runs the tool. Thrown errors and invalid input become `isError: true`
-   * results, so the model sees what went wrong.
+   * results, so the model sees what went wrong; a thrown
+   * `UrlElicitationRequiredError` is answered as the protocol says instead.
    */
   handler: (input: InferInput<I>, ctx: HandlerContext) => ToolReturn | Promise<ToolReturn>;
 }
@@ -150,6 +160,8 @@ export interface ResourceDefinition {
   size?: number;
   /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Icons a client may show for the resource. */
+  icons?: Icon[];
   /** Extra metadata advertised in `resources/list`. */
   _meta?: Record<string, unknown>;
   /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
@@ -234,6 +246,8 @@ export interface ResourceTemplateDefinition {
   mimeType?: string;
   /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Icons a client may show for the template's resources. */
+  icons?: Icon[];
   /** Extra metadata advertised in `resources/templates/list`. */
   _meta?: Record<string, unknown>;
   /** Concrete resources of this template to include in `resources/list`. */
@@ -341,6 +355,8 @@ export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = P
   arguments?: A;
   /** Completers for arguments, by argument name. */
   complete?: Record<string, Completer>;
+  /** Icons a client may show for the prompt. */
+  icons?: Icon[];
   /** Extra metadata advertised in `prompts/list`. */
   _meta?: Record<string, unknown>;
   /**

@@ -134,7 +134,7 @@ export class Dispatcher {
     if (hasTools) {
       methods.set(
         "tools/list",
-        (params) => this.#page("tools", "tools", this.tools.list(), params),
+        (params, ctx) => this.#page("tools", "tools", this.tools.list(ctx.protocolVersion), params),
       );
       // Not async: the call's own promise, with no layer around it. The result may be the tool's
       // own object, which nothing downstream changes (the modern encoding copies it); a

@@ -7,11 +7,13 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import {
+  isPlainObject,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type RequestId,
   withSerialized,
 } from "../jsonrpc/messages.ts";
+import { isModernProtocolVersion } from "./eras.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type {
   ElicitParams,
@@ -35,6 +37,41 @@ export const CAPABILITY_OF: Readonly<Record<string, "elicitation" | "sampling" |
   "sampling/createMessage": "sampling",
   "roots/list": "roots",
 };
+
+/**
+ * The capabilities a server→client request of `method` with `params` needs
+ * and `capabilities` lack (an elicitation in URL mode needs
+ * `elicitation.url`, one in form mode `elicitation` bare or with `form`; a
+ * sampling request with tools needs `sampling.tools`); undefined when they
+ * are declared.
+ */
+export function missingCapability(
+  capabilities: ClientCapabilities,
+  method: string,
+  params: Record<string, unknown>,
+): ClientCapabilities | undefined {
+  const kind = CAPABILITY_OF[method];
+  if (kind === undefined) return undefined;
+  const declared: unknown = capabilities[kind];
+  if (kind === "elicitation") {
+    const modes = isPlainObject(declared) ? declared : undefined;
+    const url = params.mode === "url";
+    const bare = modes !== undefined && !Object.hasOwn(modes, "form") &&
+      !Object.hasOwn(modes, "url");
+    const ok = modes !== undefined &&
+      (url ? Object.hasOwn(modes, "url") : bare || Object.hasOwn(modes, "form"));
+    return ok ? undefined : { elicitation: url ? { url: {} } : {} };
+  }
+  if (kind === "sampling" && params.tools !== undefined) {
+    return isPlainObject(declared) && isPlainObject(declared.tools)
+      ? undefined
+      : { sampling: { tools: {} } };
+  }
+  return isPlainObject(declared) ? undefined : { [kind]: {} };
+}
+
+/** The revision that introduced URL-mode elicitation and its completion notification. */
+const URL_ELICITATION_VERSION = "2025-11-25";
 
 function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
   const meta = request.params?._meta;
@@ -144,6 +181,22 @@ class RequestHandlerContext implements HandlerContext {
 
   elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
     return this.#outbound("elicitation/create", params, options) as Promise<ElicitResult>;
+  }
+
+  elicitationComplete(elicitationId: string): Promise<void> {
+    if (typeof elicitationId !== "string" || elicitationId === "") {
+      return Promise.reject(new TypeError("elicitationComplete needs a non-empty elicitationId"));
+    }
+    const version = this.#ctx.protocolVersion;
+    // Introduced in 2025-11-25 and removed in 2026-07-28: nothing to send to any other revision.
+    if (version < URL_ELICITATION_VERSION || isModernProtocolVersion(version)) {
+      return Promise.resolve();
+    }
+    return this.#ctx.notify({
+      jsonrpc: "2.0",
+      method: "notifications/elicitation/complete",
+      params: { elicitationId },
+    });
   }
 
   sample(

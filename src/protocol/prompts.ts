@@ -15,6 +15,7 @@ import {
   ownCompleter,
   type PromptArgument,
 } from "./definitions.ts";
+import { checkIcons } from "./icons.ts";
 import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
@@ -60,6 +61,8 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
   if (definition.title !== undefined) listing.title = definition.title;
   if (definition.description !== undefined) listing.description = definition.description;
   if (args.length > 0) listing.arguments = args;
+  const icons = checkIcons(definition.icons, `Prompt "${definition.name}"`);
+  if (icons !== undefined) listing.icons = icons;
   if (definition._meta !== undefined) listing._meta = definition._meta;
   return { definition, arguments: args, listing };
 }

@@ -19,6 +19,7 @@ import {
 import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "./types.ts";
 import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
+import { checkIcons } from "./icons.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
 
@@ -45,6 +46,7 @@ const RESOURCE_KEYS = [
   "mimeType",
   "size",
   "annotations",
+  "icons",
   "_meta",
 ] as const;
 const TEMPLATE_KEYS = [
@@ -54,6 +56,7 @@ const TEMPLATE_KEYS = [
   "description",
   "mimeType",
   "annotations",
+  "icons",
   "_meta",
 ] as const;
 
@@ -119,6 +122,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     }
     checkScopes(definition.scopes, `Resource ${definition.uri}`);
+    checkIcons(definition.icons, `Resource ${definition.uri}`);
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
@@ -134,6 +138,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     }
     checkScopes(definition.scopes, `Resource template ${definition.uriTemplate}`);
+    checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;

@@ -10,6 +10,9 @@ import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "./context.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
+import { isModernProtocolVersion } from "./eras.ts";
+import { checkIcons } from "./icons.ts";
+import { UrlElicitationRequiredError } from "./url_elicitation.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
@@ -23,7 +26,15 @@ const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
 
 interface CompiledTool {
   definition: AnyToolDefinition;
+  /** The `tools/list` entry for 2026-07-28. */
   listing: Record<string, unknown>;
+  /**
+   * The entry for the revisions before it: the same object, or without
+   * `outputSchema` when that is not an object schema (they allow no other).
+   */
+  legacyListing: Record<string, unknown>;
+  /** False when the output schema is not an object schema: older revisions get no `structuredContent`. */
+  objectOutput: boolean;
   /** Input properties routed as `Mcp-Param-*` headers (2026-07-28), checked at registration. */
   headerParameters: readonly HeaderParameter[];
 }
@@ -50,24 +61,31 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (definition.title !== undefined) listing.title = definition.title;
   if (definition.description !== undefined) listing.description = definition.description;
   listing.inputSchema = inputSchema;
+  let objectOutput = true;
   if (definition.output !== undefined) {
     const outputSchema = advertisedSchema(definition.output, "output");
-    if (outputSchema.type !== "object") {
-      throw new TypeError(
-        `Tool "${definition.name}": output schema must describe an object (type "object")`,
-      );
+    if (typeof outputSchema !== "object" || outputSchema === null || Array.isArray(outputSchema)) {
+      throw new TypeError(`Tool "${definition.name}": output schema must be a JSON Schema object`);
     }
+    objectOutput = outputSchema.type === "object";
     listing.outputSchema = outputSchema;
   }
   if (definition.annotations !== undefined) listing.annotations = definition.annotations;
+  const icons = checkIcons(definition.icons, `Tool "${definition.name}"`);
+  if (icons !== undefined) listing.icons = icons;
   if (definition._meta !== undefined) listing._meta = definition._meta;
+  let legacyListing = listing;
+  if (!objectOutput) {
+    legacyListing = { ...listing };
+    delete legacyListing.outputSchema;
+  }
   let headerParameters: readonly HeaderParameter[];
   try {
     headerParameters = scanHeaderParameters(inputSchema);
   } catch (error) {
     throw new TypeError(`Tool "${definition.name}": ${errorMessage(error)}`);
   }
-  return { definition, listing, headerParameters };
+  return { definition, listing, legacyListing, objectOutput, headerParameters };
 }
 
 function errorResult(message: string): CallToolResult {
@@ -104,6 +122,7 @@ export type ChangeListener = () => void;
 export class ToolRegistry {
   #tools = new Map<string, CompiledTool>();
   #listing: Record<string, unknown>[] | undefined;
+  #legacyListing: Record<string, unknown>[] | undefined;
   #onChange: ChangeListener | undefined;
 
   /** Creates a registry from definitions. */
@@ -123,6 +142,7 @@ export class ToolRegistry {
     }
     this.#tools.set(definition.name, compiled);
     this.#listing = undefined;
+    this.#legacyListing = undefined;
   }
 
   /** Adds a tool at runtime. */
@@ -136,6 +156,7 @@ export class ToolRegistry {
     const removed = this.#tools.delete(name);
     if (removed) {
       this.#listing = undefined;
+      this.#legacyListing = undefined;
       this.#onChange?.();
     }
     return removed;
@@ -152,8 +173,15 @@ export class ToolRegistry {
       NO_SCOPES;
   }
 
-  /** The `tools/list` entries, in definition order. */
-  list(): readonly Record<string, unknown>[] {
+  /**
+   * The `tools/list` entries, in definition order, as `protocolVersion`
+   * shows them (default: the latest revision): before 2026-07-28 a tool's
+   * output schema is listed only when it describes an object.
+   */
+  list(protocolVersion?: string): readonly Record<string, unknown>[] {
+    if (protocolVersion !== undefined && !isModernProtocolVersion(protocolVersion)) {
+      return this.#legacyListing ??= [...this.#tools.values()].map((tool) => tool.legacyListing);
+    }
     return this.#listing ??= [...this.#tools.values()].map((tool) => tool.listing);
   }
 
@@ -188,6 +216,8 @@ export class ToolRegistry {
       // A synchronous tool's value is taken as it is: no extra turn of the microtask queue.
       output = isThenable(returned) ? await returned : returned;
     } catch (error) {
+      // The one error that is the protocol's business: each era answers it in its own way.
+      if (error instanceof UrlElicitationRequiredError) throw error;
       return errorResult(errorMessage(error));
     }
     const result: CallToolResult = typeof output === "string"
@@ -199,7 +229,12 @@ export class ToolRegistry {
       );
     }
     if (definition.output !== undefined && result.isError !== true) {
-      return this.#checkStructured(name, definition, result);
+      const checked = this.#checkStructured(name, definition, result);
+      if (tool.objectOutput || checked.isError === true) return checked;
+      if (isModernProtocolVersion(ctx.protocolVersion)) return checked;
+      // The revisions before 2026-07-28 allow only an object here; the text content carries the value.
+      const { structuredContent: _, ...rest } = checked;
+      return rest;
     }
     return result;
   }

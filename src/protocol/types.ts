@@ -21,8 +21,34 @@ export interface Implementation {
   version: string;
   /** Human-friendly name. */
   title?: string;
-  /** Other fields (websiteUrl, icons, ...). */
+  /** Icons a client may show for it (2025-11-25 and later). */
+  icons?: Icon[];
+  /** Its website (2025-11-25 and later). */
+  websiteUrl?: string;
+  /** Other fields. */
   [key: string]: unknown;
+}
+
+/**
+ * An icon a client may show for the server, a tool, a resource, a resource
+ * template or a prompt (2025-11-25 and later; older clients ignore it).
+ * `src` is an `https:` or `http:` URL or a `data:` URI.
+ *
+ * @example
+ * ```ts
+ * import type { Icon } from "@tether/mcp";
+ * const logo: Icon = { src: "https://example.com/logo.png", mimeType: "image/png", sizes: ["48x48"] };
+ * ```
+ */
+export interface Icon {
+  /** An `https:`/`http:` URL or a `data:` URI of the image. */
+  src: string;
+  /** The image's MIME type, when the source does not say (`image/png`, `image/svg+xml`, ...). */
+  mimeType?: string;
+  /** Sizes it fits, `WxH` (`"48x48"`) or `"any"` for scalable images. */
+  sizes?: string[];
+  /** The background it is drawn for; any theme when absent. */
+  theme?: "light" | "dark";
 }
 
 /**
@@ -221,8 +247,11 @@ export type ContentBlock =
 export interface CallToolResult {
   /** Content for the model. */
   content: ContentBlock[];
-  /** Machine-readable result, matching the tool's output schema. */
-  structuredContent?: Record<string, unknown>;
+  /**
+   * Machine-readable result, matching the tool's output schema: any JSON
+   * value in 2026-07-28, an object in the revisions before it.
+   */
+  structuredContent?: unknown;
   /** True when the tool failed; the content explains why. */
   isError?: boolean;
   /** Extra metadata. */
@@ -313,6 +342,8 @@ export interface ResourceEntry {
   size?: number;
   /** Audience, priority and last-modified hints. */
   annotations?: ContentAnnotations;
+  /** Icons a client may show for it. */
+  icons?: Icon[];
   /** Extra metadata. */
   _meta?: Record<string, unknown>;
 }
