@@ -2,7 +2,9 @@
  * Instructions per request, counted by valgrind: a measure of the library's
  * own work that the machine's load does not move (wall-clock and CPU time on
  * this shared machine swing by tens of percent between runs of the same
- * code; this count repeats within about 0.3%). Each case runs twice, with a
+ * code). On Node with `--predictable` the count repeats within about 1%;
+ * on Deno it falls into two or three levels from run to run (see
+ * bench/README.md), so compare medians of alternating rounds. Each case runs twice, with a
  * short and a long request count, under `valgrind --tool=cachegrind
  * --cache-sim=no`; the difference divided by the extra requests is the cost
  * of one warm request, without start-up or JIT warm-up. V8 runs
@@ -18,11 +20,12 @@
  * count what the in-process cases cannot: the runtime's HTTP server and its
  * `Request`, whose header reads cost far more on Deno.serve than on a built one.
  *
- *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>]
+ *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
  *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026] [--requests 2000,10000]
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
- * the difference, for a before/after of one change. Needs valgrind (Debian
+ * the difference, for a before/after of one change. `--rounds N` measures
+ * each case N times (alternating with the base) and reports medians. Needs valgrind (Debian
  * `valgrind`; not installed by CI). Bun (JavaScriptCore) does not run under
  * valgrind. Counts include the runtime's own work for the built `Request`
  * and `Response` (the "bare" case), and system calls count as one
@@ -45,6 +48,11 @@ const runtimes = opt("runtime", "deno,node").split(",");
 const cases = opt("cases", "bare,legacy,2026").split(",");
 const [short, long] = opt("requests", "2000,10000").split(",").map(Number);
 const baseRef = opt("base", "");
+/** V8's deterministic mode (`--predictable`): on Node it makes the count repeat within about 1%. */
+const predictable = argv.includes("--predictable");
+const rounds = Number(opt("rounds", "1"));
+if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error("--rounds: a positive whole number");
+const v8Flags = predictable ? ["--single-threaded", "--predictable"] : ["--single-threaded"];
 for (const runtime of runtimes) {
   if (runtime !== "deno" && runtime !== "node") {
     throw new Error(`--runtime ${runtime}: only deno and node run under valgrind`);
@@ -71,8 +79,8 @@ for (const mode of cases) {
 
 const runtimeArgs = (runtime: string) =>
   runtime === "deno"
-    ? [BINARIES.deno, "run", "-A", "--v8-flags=--single-threaded"]
-    : [BINARIES.node, "--single-threaded"];
+    ? [BINARIES.deno, "run", "-A", `--v8-flags=${v8Flags.join(",")}`]
+    : [BINARIES.node, ...v8Flags];
 
 function command(runtime: string, tree: string, mode: string, count: number): string[] {
   return [...runtimeArgs(runtime), CASE, tree, mode, String(count)];
@@ -138,6 +146,13 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
     (long - short);
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 let baseTree: string | undefined;
 if (baseRef !== "") {
   baseTree = mkdtempSync(join(tmpdir(), "tether-instructions-"));
@@ -168,16 +183,27 @@ try {
       const server = SERVERS[mode];
       const referenceMode = server === undefined ? "bare" : "http-ceiling";
       const above = server === undefined ? "above bare" : "above ceiling";
-      const now = await perRequest(runtime, ROOT, mode);
+      const baseHasIt = baseTree !== undefined && mode !== referenceMode &&
+        (server === undefined || existsSync(join(baseTree, server)));
+      // Alternating rounds: both trees see the machine in the same states.
+      const heads: number[] = [];
+      const bases: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        heads.push(await perRequest(runtime, ROOT, mode));
+        if (baseHasIt) bases.push(await perRequest(runtime, baseTree!, mode));
+      }
+      const now = median(heads);
       if (mode === referenceMode) reference[mode] = now;
       const bare = reference[referenceMode];
       let row = `${runtime.padEnd(5)} ${mode.padEnd(12)} ${k(now).padStart(7)}`;
+      if (rounds > 1) row += ` [${heads.map(k).join(", ")}]`;
       if (bare !== undefined && mode !== referenceMode) row += `  (${above} ${k(now - bare)})`;
       if (baseTree !== undefined && mode !== referenceMode) {
-        if (server !== undefined && !existsSync(join(baseTree, server))) {
+        if (!baseHasIt) {
           row += "  (the base has no such server)";
         } else {
-          const before = await perRequest(runtime, baseTree, mode);
+          const before = median(bases);
+          if (rounds > 1) row += `  base rounds [${bases.map(k).join(", ")}]`;
           const change = now - before;
           row += `  base ${k(before)}, change ${change > 0 ? "+" : ""}${k(change)}`;
           if (bare !== undefined) {

@@ -36,11 +36,11 @@ import {
 } from "../http/refusal.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
 import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
 import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
-import { ANONYMOUS_PRINCIPAL } from "../protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { type Authentication, Refused } from "./authenticate.ts";
@@ -50,6 +50,9 @@ import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 import { checkScopes } from "./scope_check.ts";
+
+/** A GET or DELETE carries no messages: only the `oauth` option's required scopes apply. */
+const NO_MESSAGES: readonly ClassifiedMessage[] = [];
 
 const ALLOW = "GET, POST, DELETE";
 
@@ -240,12 +243,16 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       : answer;
   }
 
-  /** The messages of a POST, in their era: its checks before authentication, then its pipeline. */
-  async function serve(
+  /**
+   * The messages of a POST, in their era: its checks before authentication,
+   * then its pipeline. Not an async function: without an `authenticate`
+   * option nothing is waited for before the pipeline.
+   */
+  function serve(
     request: Request,
     headers: Headers,
     read: Post,
-  ): Promise<Response | Refusal> {
+  ): Response | Refusal | Promise<Response | Refusal> {
     const { messages, isBatch } = read;
     // Read once: the era's classification and both pipelines' version checks use it.
     const versionHeader = headers.get("mcp-protocol-version");
@@ -254,57 +261,83 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (events.listener !== undefined) described.set(request, { method: methodOf(read), era });
     if (era === "modern") {
       if (!config.eras.modern) return legacyOnly();
-      // Without an authenticate option there is nothing to wait for.
-      const principal = authentication.required
-        ? await authentication.authenticate(request, read.startsWork)
-        : ANONYMOUS_PRINCIPAL;
-      if (principal instanceof Refused) return principal.answer;
-      const lacking = checkScopes(
-        parts.modern.dispatcher,
-        messages,
-        principal,
-        era,
-        parts.resource,
-      );
-      if (lacking !== undefined) return lacking;
       // In json mode no stream can tell that a client left: the request's signal does.
       const connection = config.responseMode === "json" ? request.signal : undefined;
-      return await serveModernMessage(
-        parts.modern,
-        headers,
-        messages[0],
-        principal,
-        versionHeader,
-        connection,
+      return asCaller(
+        request,
+        read.startsWork,
+        messages,
+        era,
+        (principal) =>
+          serveModernMessage(
+            parts.modern,
+            headers,
+            messages[0],
+            principal,
+            versionHeader,
+            connection,
+          ),
       );
     }
     if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
     const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
     if (badVersion !== undefined) return badVersion;
-    const principal = authentication.required
-      ? await authentication.authenticate(request, read.startsWork)
-      : ANONYMOUS_PRINCIPAL;
-    if (principal instanceof Refused) return principal.answer;
-    const lacking = checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
-    if (lacking !== undefined) return lacking;
-    return await legacy.post(request, messages, isBatch, principal);
+    return asCaller(
+      request,
+      read.startsWork,
+      messages,
+      era,
+      (principal) => legacy.post(request, messages, isBatch, principal),
+    );
   }
 
   /** A sessionful GET (listening stream) or DELETE: the era's checks, authentication, the pipeline. */
-  async function getOrDelete(request: Request): Promise<Response | Refusal> {
+  function getOrDelete(request: Request): Refusal | Promise<Response | Refusal> {
     const isGet = request.method === "GET";
     const refused = isGet ? legacy.checkGet(request) : legacy.checkDelete(request);
     if (refused !== undefined) return refused;
     // Neither starts work that counts against a principal's share.
-    const principal = authentication.required
-      ? await authentication.authenticate(request, false)
-      : ANONYMOUS_PRINCIPAL;
-    if (principal instanceof Refused) return principal.answer;
-    const lacking = parts.resource === undefined
-      ? undefined
-      : checkScopes(parts.modern.dispatcher, [], principal, "legacy", parts.resource);
-    if (lacking !== undefined) return lacking;
-    return isGet ? await legacy.get(request, principal) : await legacy.delete(request, principal);
+    // With the oauth option's requiredScopes, those apply to GET and DELETE too.
+    return asCaller(
+      request,
+      false,
+      NO_MESSAGES,
+      "legacy",
+      (principal) => isGet ? legacy.get(request, principal) : legacy.delete(request, principal),
+    );
+  }
+
+  /**
+   * `serveAs` the caller, once authenticated (`claimsShare`: the request
+   * starts work, so it takes a place in the caller's share) and checked for
+   * the scopes `messages` need; a refused caller's answer instead. Without
+   * an `authenticate` (or `oauth`) option every caller is anonymous, and
+   * nothing is waited for.
+   */
+  function asCaller(
+    request: Request,
+    claimsShare: boolean,
+    messages: readonly ClassifiedMessage[],
+    era: "legacy" | "modern",
+    serveAs: (principal: Principal) => Promise<Response | Refusal>,
+  ): Refusal | Promise<Response | Refusal> {
+    if (!authentication.required) return withScopes(ANONYMOUS_PRINCIPAL, messages, era, serveAs);
+    return authentication.authenticate(request, claimsShare).then((principal) =>
+      principal instanceof Refused
+        ? principal.answer
+        : withScopes(principal, messages, era, serveAs)
+    );
+  }
+
+  /** `serveAs` the principal, unless it lacks a scope `messages` need (403 insufficient_scope). */
+  function withScopes(
+    principal: Principal,
+    messages: readonly ClassifiedMessage[],
+    era: "legacy" | "modern",
+    serveAs: (principal: Principal) => Promise<Response | Refusal>,
+  ): Refusal | Promise<Response | Refusal> {
+    const lacking = checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
+    return lacking ?? serveAs(principal);
   }
 
   /** The one place a refusal becomes a response (and is reported); a response passes through. */

@@ -80,8 +80,14 @@ export function checkScopes(
   era: "legacy" | "modern",
   resource: ProtectedResource | undefined,
 ): Refusal | undefined {
-  // On every request's path: nothing is allocated unless something declares a scope.
+  // On every request's path: nothing is looked up until something declares a scope.
   const base = resource?.requiredScopes ?? NO_SCOPES;
+  if (
+    base.length === 0 && !definitions.tools.scoped && !definitions.prompts.scoped &&
+    !definitions.resources.scoped
+  ) {
+    return undefined;
+  }
   let needed = base.length === 0 ? undefined : new Set(base);
   for (const entry of messages) {
     if (entry.kind !== "request") continue;

@@ -12,12 +12,25 @@
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { type Refusal, refuse } from "./refusal.ts";
 
+/**
+ * Principals with no place left are forgotten only once this many are
+ * known: a caller that takes and gives back a place per request (the
+ * common case: one principal, or every caller anonymous) keeps its entry
+ * instead of deleting and re-inserting it each time.
+ */
+const SWEEP_AT = 1024;
+
 /** How many places each principal holds, against one cap per principal. */
 export class PrincipalShares {
   /** Places one principal may hold at once. */
   readonly max: number;
-  /** Only principals holding something are kept: the map is bounded by the pool. */
+  /**
+   * Places by principal. Principals holding none are kept until the map
+   * reaches {@linkcode SWEEP_AT} entries (then swept), so it is bounded by
+   * the pool and that constant.
+   */
   #held = new Map<string, number>();
+  #sweepAt = SWEEP_AT;
 
   /** Shares of at most `max` places per principal. */
   constructor(max: number) {
@@ -29,19 +42,32 @@ export class PrincipalShares {
     return this.#held.get(ownerKey) ?? 0;
   }
 
+  /** Principals remembered now (holding places, or not yet swept); for tests. */
+  get known(): number {
+    return this.#held.size;
+  }
+
   /** Takes a place for `ownerKey`; false when it holds its share already. */
   take(ownerKey: string): boolean {
     const held = this.held(ownerKey);
     if (held >= this.max) return false;
     this.#held.set(ownerKey, held + 1);
+    if (held === 0 && this.#held.size >= this.#sweepAt) this.#sweep();
     return true;
   }
 
   /** Gives one of `ownerKey`'s places back. */
   give(ownerKey: string): void {
-    const held = this.held(ownerKey);
-    if (held <= 1) this.#held.delete(ownerKey);
-    else this.#held.set(ownerKey, held - 1);
+    const held = this.#held.get(ownerKey);
+    if (held !== undefined && held > 0) this.#held.set(ownerKey, held - 1);
+  }
+
+  /** Forgets the principals holding nothing; the next sweep waits until the map doubles. */
+  #sweep(): void {
+    for (const [ownerKey, held] of this.#held) {
+      if (held === 0) this.#held.delete(ownerKey);
+    }
+    this.#sweepAt = Math.max(SWEEP_AT, this.#held.size * 2);
   }
 }
 

@@ -79,6 +79,7 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
  * ```
  */
 export class PromptRegistry {
+  #scoped = false;
   #prompts = new Map<string, CompiledPrompt>();
   #listing: Record<string, unknown>[] | undefined;
   #onChange: ChangeListener | undefined;
@@ -99,6 +100,7 @@ export class PromptRegistry {
       throw new TypeError(`Duplicate prompt name: ${definition.name}`);
     }
     this.#prompts.set(definition.name, compiled);
+    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     this.#listing = undefined;
   }
 
@@ -116,6 +118,11 @@ export class PromptRegistry {
       this.#onChange?.();
     }
     return removed;
+  }
+
+  /** True once a definition that declares scopes was added: until then no call needs checking. */
+  get scoped(): boolean {
+    return this.#scoped;
   }
 
   /** The scopes getting a prompt needs (none for an unknown prompt: its get fails anyway). */

@@ -88,6 +88,7 @@ export function toResourceContents(
  * ```
  */
 export class ResourceRegistry {
+  #scoped = false;
   #resources = new Map<string, ResourceDefinition>();
   #templates: CompiledTemplate[] = [];
   #resourceListing: Record<string, unknown>[] | undefined;
@@ -122,6 +123,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     }
     checkScopes(definition.scopes, `Resource ${definition.uri}`);
+    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     checkIcons(definition.icons, `Resource ${definition.uri}`);
     this.#resources.set(definition.uri, definition);
     this.#resourceListing = undefined;
@@ -138,6 +140,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     }
     checkScopes(definition.scopes, `Resource template ${definition.uriTemplate}`);
+    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
@@ -208,6 +211,11 @@ export class ResourceRegistry {
     const fixed = this.#resources.get(uri);
     if (fixed !== undefined) return fixed.cache;
     return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.cache;
+  }
+
+  /** True once a definition that declares scopes was added: until then no call needs checking. */
+  get scoped(): boolean {
+    return this.#scoped;
   }
 
   /** The scopes reading `uri` needs: its resource's, or its first matching template's (none when nothing matches). */

@@ -120,6 +120,7 @@ export type ChangeListener = () => void;
  * ```
  */
 export class ToolRegistry {
+  #scoped = false;
   #tools = new Map<string, CompiledTool>();
   #listing: Record<string, unknown>[] | undefined;
   #legacyListing: Record<string, unknown>[] | undefined;
@@ -141,6 +142,7 @@ export class ToolRegistry {
       throw new TypeError(`Duplicate tool name: ${definition.name}`);
     }
     this.#tools.set(definition.name, compiled);
+    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     this.#listing = undefined;
     this.#legacyListing = undefined;
   }
@@ -165,6 +167,11 @@ export class ToolRegistry {
   /** The `x-mcp-header` parameters of a tool; undefined for an unknown tool. */
   headerParameters(name: string): readonly HeaderParameter[] | undefined {
     return this.#tools.get(name)?.headerParameters;
+  }
+
+  /** True once a definition that declares scopes was added: until then no call needs checking. */
+  get scoped(): boolean {
+    return this.#scoped;
   }
 
   /** The scopes calling a tool needs (none for an unknown tool: its call fails anyway). */
