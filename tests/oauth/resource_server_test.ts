@@ -286,6 +286,19 @@ describe("oauth: 403 insufficient_scope", () => {
     await handler.close();
   });
 
+  it("a tool declaring scopes that is added at runtime is checked from then on", async () => {
+    // Until some definition declares scopes the check is skipped: adding one must turn it on.
+    const handler = makeHandler({ oauth: OAUTH, tools: [whoami] });
+    const session = await initialize(handler, { headers: bearer("alice-read") });
+    handler.tools.add(
+      defineTool({ name: "late_admin", scopes: ["mcp:admin"], handler: () => "secret" }),
+    );
+    const refused = await rpc(handler, session, "tools/call", { name: "late_admin" });
+    assert.equal(refused.status, 403);
+    assert.match(refused.response.headers.get("www-authenticate") ?? "", /mcp:admin/);
+    await handler.close();
+  });
+
   it("2025 era: prompts and resource templates declaring scopes, and a batch with one such call", async () => {
     const handler = oauthHandler();
     const session = await initialize(handler, {
