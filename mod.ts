@@ -82,6 +82,7 @@ export {
   ownerKeyOf,
   type Principal,
   type RequestContext,
+  type RequestTrace,
   type SessionState,
 } from "./src/protocol/context.ts";
 export type * from "./src/protocol/types.ts";

@@ -20,6 +20,9 @@
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
  * unfinished calls are answered with an error by the others.
+ * OTEL_EXPORTER_OTLP_ENDPOINT exports traces over OTLP/HTTP JSON (see
+ * examples/otel.ts: OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY and
+ * OTEL_EXPORTER_OTLP_PROTOCOL=http/json are honoured).
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
  *
@@ -811,6 +814,12 @@ if (isMainModule()) {
       eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
     });
     console.log("tether everything fixture: sessions, streams and bus in Redis");
+  }
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    // Loaded only when asked for: without an endpoint the fixture imports no SDK.
+    const { startTracing } = await import("./otel.ts");
+    startTracing(env);
+    console.log("tether everything fixture: exporting traces over OTLP/HTTP");
   }
   const handler = createEverythingHandler(env, shared);
   const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);

@@ -36,6 +36,8 @@ import type { LoggingLevel } from "../protocol/logging.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
@@ -74,6 +76,8 @@ export interface ModernExchangeDependencies {
   onStateRefused?: (reason: RequestStateRefusalReason) => void;
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
+  /** Traces and measures requests when an OpenTelemetry provider is registered. */
+  telemetry?: Telemetry;
 }
 
 /** The cache hint of a cacheable result: a read resource's own hint, else the option's for `method`. */
@@ -111,6 +115,7 @@ const CLIENT_GONE_STATUS = 499;
  * Runs one modern request and builds its HTTP response. `hangUp`
  * (`json` mode only, where no stream can tell) is the POST's
  * `request.signal`: when it aborts before the answer, the call is cancelled.
+ * `headers`: the POST's, for the trace context it carries.
  */
 export function answerModernRequest(
   deps: ModernExchangeDependencies,
@@ -118,8 +123,15 @@ export function answerModernRequest(
   envelope: ModernEnvelope,
   principal: Principal,
   hangUp?: AbortSignal,
+  headers?: Headers,
 ): Promise<Response> {
-  return new ModernExchange(deps, request, envelope, principal).answer(hangUp);
+  const observed = deps.telemetry?.begin(headers)?.start(
+    request,
+    envelope.protocolVersion,
+    undefined,
+    true,
+  );
+  return new ModernExchange(deps, request, envelope, principal, observed).answer(hangUp);
 }
 
 class ModernExchange implements RunningRequest {
@@ -138,13 +150,17 @@ class ModernExchange implements RunningRequest {
   /** The param naming the target, for the methods that may answer `input_required`. */
   readonly #inputTarget: string | undefined;
   #round: InputRound | undefined;
+  /** The request's span and timing; undefined while no OpenTelemetry provider is registered. */
+  readonly #observed: RequestTelemetry | undefined;
 
   constructor(
     deps: ModernExchangeDependencies,
     request: JsonRpcRequest,
     envelope: ModernEnvelope,
     principal: Principal,
+    observed: RequestTelemetry | undefined,
   ) {
+    this.#observed = observed;
     this.deps = deps;
     this.request = request;
     this.envelope = envelope;
@@ -192,7 +208,17 @@ class ModernExchange implements RunningRequest {
     return new Promise<Response>((resolve, reject) => {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#decide = resolve;
-      const finished = this.#finished = this.#run();
+      const observed = this.#observed;
+      const finished = this.#finished = observed === undefined ? this.#run() : this.#run().then(
+        (response) => {
+          observed.end(response);
+          return response;
+        },
+        (error: unknown) => {
+          observed.failed(error);
+          throw error;
+        },
+      );
       // A dropped connection is a cancellation in this era: the call's signal aborts. The answer
       // keeps the work's place (maxConcurrentRequests) until a tool that ignores its signal returns.
       const onGone = () => {
@@ -285,7 +311,9 @@ class ModernExchange implements RunningRequest {
           this.envelope.clientCapabilities,
         );
       }
-      const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this));
+      const ctx: RequestContext = new ModernRequestContext(this);
+      if (this.#observed !== undefined) ctx.trace = this.#observed;
+      const response = await this.deps.dispatcher.handle(request, ctx);
       const round = this.#round;
       if (round?.missingCapabilities !== undefined) {
         return errorResponse(

@@ -122,7 +122,7 @@ export function serveModernMessage(
       id: request.id,
     });
   }
-  return answerModernRequest(deps, stripped, checked.envelope, principal, connection);
+  return answerModernRequest(deps, stripped, checked.envelope, principal, connection, headers);
 }
 
 /** A posted notification: a cancellation reaches only the same principal's requests; others change nothing here. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Context } from "@opentelemetry/api";
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
@@ -169,6 +170,33 @@ export interface OutboundRequestOptions {
 }
 
 /**
+ * The tracing of one request, given by the transport when an OpenTelemetry
+ * tracer or meter provider is registered (src/telemetry/); absent otherwise,
+ * so the dispatcher does nothing for it.
+ *
+ * @example
+ * ```ts
+ * import type { RequestTrace } from "@tether/mcp";
+ * const run = (trace: RequestTrace) => trace.run("tool", "echo", () => Promise.resolve("done"));
+ * ```
+ */
+export interface RequestTrace {
+  /** The context of the request's SERVER span. */
+  readonly context: Context;
+  /**
+   * Runs a tool, prompt or resource handler in a child span of the request's
+   * span, active while it runs; `run` receives that span's context (for `ctx.traceContext`).
+   */
+  run<T>(
+    kind: "tool" | "prompt" | "resource",
+    name: string,
+    run: (context: Context) => Promise<T>,
+  ): Promise<T>;
+  /** Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) made within `parent`. */
+  outbound<T>(method: string, parent: Context, send: () => Promise<T>): Promise<T>;
+}
+
+/**
  * What the transport provides for one inbound JSON-RPC request. Built by the
  * sessionful HTTP transport today and by the stateless path later; the
  * dispatcher depends only on this.
@@ -213,6 +241,8 @@ export interface RequestContext {
   subscribe(uri: string): Promise<void>;
   /** Removes a resource subscription. */
   unsubscribe(uri: string): Promise<void>;
+  /** The request's tracing; set by the transport only when telemetry is on. */
+  trace?: RequestTrace;
 }
 
 /**
@@ -243,6 +273,15 @@ export interface HandlerContext {
   readonly session?: SessionState;
   /** The JSON-RPC id of the request being handled. */
   readonly requestId: RequestId;
+  /**
+   * The OpenTelemetry context this handler runs in (its span is a child of
+   * the request's SERVER span): pass it on to outgoing calls, e.g.
+   * `propagation.inject(ctx.traceContext, headers)`, or
+   * `context.with(ctx.traceContext, fn)`. It is also the active context
+   * while the handler runs when an async context manager is registered.
+   * Undefined when no tracer or meter provider is registered.
+   */
+  readonly traceContext: Context | undefined;
   /** The negotiated protocol version. */
   readonly protocolVersion: string;
   /** Capabilities the client declared. */

@@ -12,6 +12,7 @@ import {
   type RequestId,
   withSerialized,
 } from "../jsonrpc/messages.ts";
+import type { Context } from "@opentelemetry/api";
 import type { LoggingLevel } from "./logging.ts";
 import type {
   ElicitParams,
@@ -47,10 +48,15 @@ function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
 }
 
 /**
- * Creates the handler context for one request.
+ * Creates the handler context for one request; `traceContext` is the
+ * handler's span context when a run is traced (else the request's, if any).
  */
-export function createHandlerContext(ctx: RequestContext, request: JsonRpcRequest): HandlerContext {
-  return new RequestHandlerContext(ctx, request);
+export function createHandlerContext(
+  ctx: RequestContext,
+  request: JsonRpcRequest,
+  traceContext?: Context,
+): HandlerContext {
+  return new RequestHandlerContext(ctx, request, traceContext);
 }
 
 /** One request's `ctx`: a class, so a call allocates one object rather than a closure per method. */
@@ -60,10 +66,12 @@ class RequestHandlerContext implements HandlerContext {
   #lastProgress = -Infinity;
   /** The progress token, JSON-encoded once. */
   #tokenJson: string | undefined;
+  #traceContext: Context | undefined;
 
-  constructor(ctx: RequestContext, request: JsonRpcRequest) {
+  constructor(ctx: RequestContext, request: JsonRpcRequest, traceContext: Context | undefined) {
     this.#ctx = ctx;
     this.#request = request;
+    this.#traceContext = traceContext;
   }
 
   get signal(): AbortSignal {
@@ -84,6 +92,10 @@ class RequestHandlerContext implements HandlerContext {
 
   get protocolVersion(): string {
     return this.#ctx.protocolVersion;
+  }
+
+  get traceContext(): Context | undefined {
+    return this.#traceContext ?? this.#ctx.trace?.context;
   }
 
   get clientCapabilities(): ClientCapabilities {
@@ -177,6 +189,9 @@ class RequestHandlerContext implements HandlerContext {
         new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`),
       );
     }
-    return ctx.request(method, params, options);
+    const trace = ctx.trace;
+    if (trace === undefined) return ctx.request(method, params, options);
+    const send = ctx.request.bind(ctx);
+    return trace.outbound(method, this.traceContext!, () => send(method, params, options));
   }
 }
