@@ -84,6 +84,7 @@ export {
   type RequestContext,
   type RequestTrace,
   type SessionState,
+  type TraceContext,
 } from "./src/protocol/context.ts";
 export type * from "./src/protocol/types.ts";
 export type {

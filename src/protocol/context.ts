@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { Context } from "@opentelemetry/api";
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
@@ -170,6 +169,26 @@ export interface OutboundRequestOptions {
 }
 
 /**
+ * An OpenTelemetry context: the shape of `Context` in `@opentelemetry/api`,
+ * so a `ctx.traceContext` goes to `propagation.inject`, `context.with` or
+ * `tracer.startSpan` as it is (tether itself declares no dependency here).
+ *
+ * @example
+ * ```ts
+ * import type { TraceContext } from "@tether/mcp";
+ * const traced = (context: TraceContext | undefined): boolean => context !== undefined;
+ * ```
+ */
+export interface TraceContext {
+  /** The value stored under `key`, if any. */
+  getValue(key: symbol): unknown;
+  /** A new context with `value` under `key`. */
+  setValue(key: symbol, value: unknown): TraceContext;
+  /** A new context without `key`. */
+  deleteValue(key: symbol): TraceContext;
+}
+
+/**
  * The tracing of one request, given by the transport when an OpenTelemetry
  * tracer or meter provider is registered (src/telemetry/); absent otherwise,
  * so the dispatcher does nothing for it.
@@ -182,7 +201,7 @@ export interface OutboundRequestOptions {
  */
 export interface RequestTrace {
   /** The context of the request's SERVER span. */
-  readonly context: Context;
+  readonly context: TraceContext;
   /**
    * Runs a tool, prompt or resource handler in a child span of the request's
    * span, active while it runs; `run` receives that span's context (for `ctx.traceContext`).
@@ -190,10 +209,10 @@ export interface RequestTrace {
   run<T>(
     kind: "tool" | "prompt" | "resource",
     name: string,
-    run: (context: Context) => Promise<T>,
+    run: (context: TraceContext) => Promise<T>,
   ): Promise<T>;
   /** Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) made within `parent`. */
-  outbound<T>(method: string, parent: Context, send: () => Promise<T>): Promise<T>;
+  outbound<T>(method: string, parent: TraceContext, send: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -281,7 +300,7 @@ export interface HandlerContext {
    * while the handler runs when an async context manager is registered.
    * Undefined when no tracer or meter provider is registered.
    */
-  readonly traceContext: Context | undefined;
+  readonly traceContext: TraceContext | undefined;
   /** The negotiated protocol version. */
   readonly protocolVersion: string;
   /** Capabilities the client declared. */

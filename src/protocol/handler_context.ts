@@ -12,7 +12,6 @@ import {
   type RequestId,
   withSerialized,
 } from "../jsonrpc/messages.ts";
-import type { Context } from "@opentelemetry/api";
 import type { LoggingLevel } from "./logging.ts";
 import type {
   ElicitParams,
@@ -22,6 +21,7 @@ import type {
   Principal,
   RequestContext,
   SessionState,
+  TraceContext,
 } from "./context.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
 import { isLoggingLevel, passesThreshold } from "./logging.ts";
@@ -54,7 +54,7 @@ function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
 export function createHandlerContext(
   ctx: RequestContext,
   request: JsonRpcRequest,
-  traceContext?: Context,
+  traceContext?: TraceContext,
 ): HandlerContext {
   return new RequestHandlerContext(ctx, request, traceContext);
 }
@@ -66,9 +66,13 @@ class RequestHandlerContext implements HandlerContext {
   #lastProgress = -Infinity;
   /** The progress token, JSON-encoded once. */
   #tokenJson: string | undefined;
-  #traceContext: Context | undefined;
+  #traceContext: TraceContext | undefined;
 
-  constructor(ctx: RequestContext, request: JsonRpcRequest, traceContext: Context | undefined) {
+  constructor(
+    ctx: RequestContext,
+    request: JsonRpcRequest,
+    traceContext: TraceContext | undefined,
+  ) {
     this.#ctx = ctx;
     this.#request = request;
     this.#traceContext = traceContext;
@@ -94,7 +98,7 @@ class RequestHandlerContext implements HandlerContext {
     return this.#ctx.protocolVersion;
   }
 
-  get traceContext(): Context | undefined {
+  get traceContext(): TraceContext | undefined {
     return this.#traceContext ?? this.#ctx.trace?.context;
   }
 
