@@ -265,6 +265,21 @@ describe("OpenTelemetry: the 2026-07-28 era", () => {
     }
   });
 
+  it("server/discover has its SERVER span too", async () => {
+    const handler = makeHandler({ tools: [echo] });
+    try {
+      const caller = remoteCaller("9f");
+      await modernRpc(handler, "server/discover", {}, {
+        meta: { traceparent: caller.traceparent },
+      });
+      const span = spanNamed("server/discover");
+      assert.equal(span.kind, SpanKind.SERVER);
+      assert.equal(parentIdOf(span), caller.context.spanId);
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("the HTTP traceparent header parents it when _meta has none", async () => {
     const handler = makeHandler({ tools: [echo] });
     try {
