@@ -208,17 +208,7 @@ class ModernExchange implements RunningRequest {
     return new Promise<Response>((resolve, reject) => {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#decide = resolve;
-      const observed = this.#observed;
-      const finished = this.#finished = observed === undefined ? this.#run() : this.#run().then(
-        (response) => {
-          observed.end(response);
-          return response;
-        },
-        (error: unknown) => {
-          observed.failed(error);
-          throw error;
-        },
-      );
+      const finished = this.#finished = this.#run();
       // A dropped connection is a cancellation in this era: the call's signal aborts. The answer
       // keeps the work's place (maxConcurrentRequests) until a tool that ignores its signal returns.
       const onGone = () => {
@@ -230,6 +220,8 @@ class ModernExchange implements RunningRequest {
       else hangUp?.addEventListener("abort", onGone, { once: true });
       if (this.deps.responseMode === "sse") this.#openStream();
       finished.then((response) => {
+        // Here, not in a promise of its own: telemetry adds no turn before the work is done.
+        this.#observed?.end(response);
         hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         const connection = this.#connection;
@@ -249,6 +241,7 @@ class ModernExchange implements RunningRequest {
           }),
         );
       }, (error) => {
+        this.#observed?.failed(error);
         hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         this.#connection?.close();
