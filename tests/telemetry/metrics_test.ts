@@ -5,12 +5,15 @@
  * session ends.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import type { Attributes } from "@opentelemetry/api";
 import { defineTool } from "../../mod.ts";
 import { bodilessRequest, initialize, makeHandler, rpc } from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";
-import { histogram } from "./otel_sdk.ts";
+import { histogram, registerSdk, unregisterSdk } from "./otel_sdk.ts";
+
+before(registerSdk);
+after(unregisterSdk);
 
 /** The count of the data points of `name` whose attributes include `match`. */
 async function countOf(name: string, match: Attributes): Promise<number> {

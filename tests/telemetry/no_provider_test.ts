@@ -5,13 +5,16 @@
  * registers the SDK again and sees both.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { trace } from "@opentelemetry/api";
 import { defineTool } from "../../mod.ts";
 import { Telemetry } from "../../src/telemetry/telemetry.ts";
 import { initialize, makeHandler, rpc } from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";
 import { exporter, registerSdk, remoteCaller, unregisterSdk } from "./otel_sdk.ts";
+
+before(registerSdk);
+after(unregisterSdk);
 
 describe("OpenTelemetry without a provider", () => {
   it("builds nothing and exports nothing; registering a provider turns it on", async () => {

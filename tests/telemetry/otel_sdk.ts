@@ -2,9 +2,10 @@
  * The OpenTelemetry SDK, registered once per test process: an in-memory span
  * exporter behind a simple processor, a meter provider with a manual reader,
  * the W3C propagators and the AsyncLocalStorage context manager of
- * examples/otel.ts. Bun and Deno may run several test files in one process:
- * a test that needs "no provider" unregisters them for its duration
- * ({@linkcode unregisterSdk}, then {@linkcode registerSdk}).
+ * examples/otel.ts. Bun runs every test file in one process: each file that
+ * uses this registers the SDK before its tests and unregisters it after
+ * (`before(registerSdk)`, `after(unregisterSdk)`), so the other files run
+ * without a provider, as tether's users do by default.
  */
 import {
   context,
@@ -52,8 +53,9 @@ const tracerProvider = new TracerProvider({
 const meterProvider = new MeterProvider({ readers: [reader] });
 const contextManager = new AsyncLocalStorageContextManager();
 
-/** Registers the providers, the W3C propagator and the context manager (done on import). */
+/** Registers the providers, the W3C propagator and the context manager (again, if need be). */
 export function registerSdk(): void {
+  unregisterSdk();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(tracerProvider);
@@ -67,8 +69,6 @@ export function unregisterSdk(): void {
   propagation.disable();
   context.disable();
 }
-
-registerSdk();
 
 /** Finished spans named `name`. */
 export function spansNamed(name: string): ReadableSpan[] {

@@ -8,12 +8,22 @@
  * (a CLIENT span in a session, events in 2026-07-28).
  */
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { definePrompt, defineTool, type HandlerContext } from "../../mod.ts";
 import { initialize, makeHandler, postRequest, readAnswer, rpc } from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";
-import { exporter, parentIdOf, remoteCaller, spanNamed } from "./otel_sdk.ts";
+import {
+  exporter,
+  parentIdOf,
+  registerSdk,
+  remoteCaller,
+  spanNamed,
+  unregisterSdk,
+} from "./otel_sdk.ts";
+
+before(registerSdk);
+after(unregisterSdk);
 
 afterEach(() => exporter.reset());
 
