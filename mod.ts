@@ -83,7 +83,9 @@ export {
   ownerKeyOf,
   type Principal,
   type RequestContext,
+  type RequestTrace,
   type SessionState,
+  type TraceContext,
 } from "./src/protocol/context.ts";
 export type * from "./src/protocol/types.ts";
 export type {

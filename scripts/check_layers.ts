@@ -36,8 +36,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   "protocol": ["jsonrpc"],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc"],
+  "telemetry": ["protocol", "jsonrpc"],
   "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
   "legacy": [
+    "telemetry",
     "legacy/sessions",
     "protocol",
     "http",
@@ -49,6 +51,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "modern": [
+    "telemetry",
     "protocol",
     "http",
     "bus",
@@ -59,6 +62,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "entry": [
+    "telemetry",
     "legacy",
     "legacy/sessions",
     "modern",
@@ -101,6 +105,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The oauth option's types (the verifier and the principal it returns).
   "oauth_options.ts": ["protocol"],
   "handler.ts": [
+    "telemetry",
     "entry",
     "legacy",
     "legacy/sessions",

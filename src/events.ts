@@ -6,8 +6,8 @@
  * set, and a throwing listener never breaks a request (its error goes to
  * `onError`). The counters behind `stats()` are kept either way.
  *
- * Not here: tool-level tracing (wrap your handlers), and sessions of other
- * instances (each process reports what it sees).
+ * Not here: tracing and metrics with OpenTelemetry (src/telemetry/, through
+ * the API), and sessions of other instances (each process reports what it sees).
  * @module
  */
 
@@ -90,6 +90,17 @@ export type McpEvent =
     method: string;
     /** The protocol era; absent when the request was refused before it was known. */
     era?: "legacy" | "modern";
+    /**
+     * The session: its `Mcp-Session-Id`, or the one `initialize` created.
+     * Absent in 2026-07-28 (no sessions) and before a session is known.
+     */
+    sessionId?: string;
+    /** The tool a single `tools/call` named. */
+    tool?: string;
+    /** The prompt a single `prompts/get` named. */
+    prompt?: string;
+    /** The resource URI a single `resources/read`, `resources/subscribe` or `resources/unsubscribe` named. */
+    resource?: string;
     /** The HTTP status of the answer (200 for a stream, whatever follows on it). */
     status: number;
     /** Time to the answer's headers, ms. */
@@ -121,6 +132,8 @@ export type McpEvent =
     type: "client-request-timeout";
     /** `elicitation/create`, `sampling/createMessage` or `roots/list`. */
     method: string;
+    /** The session the request was sent in. */
+    sessionId: string;
   }
   | {
     /**
@@ -157,6 +170,14 @@ export interface EventCounters {
   clientRequestTimeouts: number;
 }
 
+/** Told when sessions begin and end (the session metrics of src/telemetry/). */
+export interface SessionObserver {
+  /** A session was created in this process. */
+  sessionStarted(sessionId: string, protocolVersion: string): void;
+  /** A session ended. */
+  sessionEnded(sessionId: string, reason: SessionEndReason): void;
+}
+
 /** Emits events to the listener (if any) and keeps the counters. */
 export class Events {
   /** The counters behind `stats()`. */
@@ -175,11 +196,20 @@ export class Events {
   /** The listener, or undefined: callers check it before building an event. */
   readonly listener: McpEventListener | undefined;
   #onError: (error: unknown) => void;
+  #sessions: SessionObserver | undefined;
 
-  /** Events for `listener` (may be undefined); a throwing listener is reported to `onError`. */
-  constructor(listener: McpEventListener | undefined, onError: (error: unknown) => void) {
+  /**
+   * Events for `listener` (may be undefined); a throwing listener is reported
+   * to `onError`. `sessions` is told of every session's start and end.
+   */
+  constructor(
+    listener: McpEventListener | undefined,
+    onError: (error: unknown) => void,
+    sessions?: SessionObserver,
+  ) {
     this.listener = listener;
     this.#onError = onError;
+    this.#sessions = sessions;
   }
 
   /** Sends `event` to the listener; never throws. */
@@ -194,6 +224,7 @@ export class Events {
   /** A session was created. */
   sessionCreated(sessionId: string, protocolVersion: string): void {
     this.counters.sessionsCreated++;
+    this.#sessions?.sessionStarted(sessionId, protocolVersion);
     if (this.listener !== undefined) {
       this.emit({ type: "session-created", sessionId, protocolVersion });
     }
@@ -202,6 +233,7 @@ export class Events {
   /** A session ended. */
   sessionEnded(sessionId: string, reason: SessionEndReason): void {
     this.counters.sessionsEnded[reason]++;
+    this.#sessions?.sessionEnded(sessionId, reason);
     if (this.listener !== undefined) this.emit({ type: "session-ended", sessionId, reason });
   }
 
@@ -229,8 +261,10 @@ export class Events {
   }
 
   /** A server→client request got no reply in time. */
-  clientRequestTimedOut(method: string): void {
+  clientRequestTimedOut(method: string, sessionId: string): void {
     this.counters.clientRequestTimeouts++;
-    if (this.listener !== undefined) this.emit({ type: "client-request-timeout", method });
+    if (this.listener !== undefined) {
+      this.emit({ type: "client-request-timeout", method, sessionId });
+    }
   }
 }

@@ -24,6 +24,7 @@ import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { ListenStreams } from "./modern/listen_streams.ts";
 import { Events } from "./events.ts";
+import { Telemetry } from "./telemetry/telemetry.ts";
 import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
 import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
@@ -156,7 +157,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   });
   const ownsStore = options.sessions?.store === undefined;
   const store = options.sessions?.store ?? new MemorySessionStore();
-  const events = new Events(options.onEvent, config.onError);
+  // OpenTelemetry through the API only: a no-op until the application registers a provider.
+  const telemetry = new Telemetry();
+  const events = new Events(options.onEvent, config.onError, telemetry);
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const delivery = createDelivery(
     options.bus,
@@ -173,6 +176,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     store,
     eventLog: options.eventLog ?? new MemoryEventLog(),
     generateSessionId: options.generateSessionId ?? generateSessionId,
+    telemetry,
   });
   const capabilities = dispatcher.capabilities as Record<
     string,
@@ -212,6 +216,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     onStateRefused: (reason) => events.requestStateRefused(reason),
     onDropped: (reason) => events.streamDropped(reason, "modern"),
     listen,
+    telemetry,
   };
   const concurrency = config.maxConcurrentRequests === undefined
     ? undefined

@@ -298,7 +298,7 @@ describe("onEvent: listeners that fail, and no listener", () => {
     quiet.sessionEnded("s", "idle");
     quiet.refused("session", 404, -32600, "Session not found");
     quiet.streamDropped("overflow", "legacy");
-    quiet.clientRequestTimedOut("roots/list");
+    quiet.clientRequestTimedOut("roots/list", "session");
     assert.equal(built.length, 0, "no event was built");
     assert.deepEqual(
       [quiet.counters.sessionsCreated, quiet.counters.sessionsEnded.idle, quiet.counters.refusals],

@@ -80,8 +80,8 @@ export interface RouteParts {
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
 export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
   const { config, events, legacy, authentication, concurrency, shutdown } = parts;
-  /** Method and era of a request in progress, kept only while a listener wants request events. */
-  const described = new WeakMap<Request, { method: string; era: "legacy" | "modern" }>();
+  /** What a request event tells of a request in progress, kept only while a listener wants them. */
+  const described = new WeakMap<Request, Described>();
 
   /** Every answer, from the guards to the catch below, with the CORS grant when there is CORS. */
   const cors = parts.cors;
@@ -96,10 +96,16 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       const started = performance.now();
       const response = await route(request);
       const what = described.get(request);
+      // `initialize` names its new session on the response only.
+      const sessionId = what?.era === "legacy"
+        ? request.headers.get("mcp-session-id") ?? response.headers.get("mcp-session-id")
+        : null;
       events.emit({
         type: "request",
         method: what?.method ?? request.method,
         ...(what === undefined ? {} : { era: what.era }),
+        ...(sessionId === null ? {} : { sessionId }),
+        ...what?.target,
         status: response.status,
         durationMs: performance.now() - started,
       });
@@ -258,7 +264,9 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     const versionHeader = headers.get("mcp-protocol-version");
     const era = classifyPost(versionHeader, read.values, messages, isBatch);
     if (isRefusal(era)) return era;
-    if (events.listener !== undefined) described.set(request, { method: methodOf(read), era });
+    if (events.listener !== undefined) {
+      described.set(request, { method: methodOf(read), era, target: targetOf(read) });
+    }
     if (era === "modern") {
       if (!config.eras.modern) return legacyOnly();
       // In json mode no stream can tell that a client left: the request's signal does.
@@ -348,6 +356,27 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   }
 
   return handle;
+}
+
+/** What a request event tells of a request beyond its status and timing. */
+interface Described {
+  method: string;
+  era: "legacy" | "modern";
+  /** The tool, prompt or resource a single request names. */
+  target?: { tool: string } | { prompt: string } | { resource: string };
+}
+
+/** The tool, prompt or resource a single request names, for its request event. */
+function targetOf(read: Post): Described["target"] {
+  const first = read.messages[0];
+  if (read.isBatch || first.kind !== "request") return undefined;
+  const { method, params } = first.message as JsonRpcRequest;
+  const name = params?.name;
+  const uri = params?.uri;
+  if (method === "tools/call" && typeof name === "string") return { tool: name };
+  if (method === "prompts/get" && typeof name === "string") return { prompt: name };
+  if (method.startsWith("resources/") && typeof uri === "string") return { resource: uri };
+  return undefined;
 }
 
 /** What a request event names: the single request's method, or `batch`, or `response`. */

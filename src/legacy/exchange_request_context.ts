@@ -50,7 +50,7 @@ export interface RequestContextDependencies {
   /** The session-level operations (`ctx.session`, logging level, subscriptions). */
   sessions: SessionOperations;
   /** Told when a server→client request got no reply in time. */
-  onClientTimeout?: (method: string) => void;
+  onClientTimeout?: (method: string, sessionId: string) => void;
   /**
    * With a bus only: where the ids of server→client requests are recorded
    * while awaited, so another instance forwards only their replies.
@@ -189,7 +189,7 @@ export class ExchangeRequestContext implements RequestContext {
       if (
         (error as McpError).data !== undefined &&
         ((error as McpError).data as { reason?: string }).reason === "timeout"
-      ) onClientTimeout(method);
+      ) onClientTimeout(method, exchange.session.id);
       throw error;
     });
     // When the request cannot be sent (its stream failed to open) no one awaits the reply,

@@ -50,6 +50,7 @@ import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
 import { ListeningNotifications } from "./listening_notifications.ts";
 import { SessionEndReports } from "./session_end_reports.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
@@ -71,6 +72,8 @@ export interface LegacyPipelineOptions {
   events: Events;
   /** Where cancellations and client replies go (here, or another instance), and announcements to the others. */
   delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
+  /** Traces and measures requests when an OpenTelemetry provider is registered. */
+  telemetry: Telemetry;
 }
 
 /** The `initialize` request among `messages`, if any. */
@@ -97,6 +100,7 @@ export class LegacyPipeline {
   readonly #awaited: AwaitedReplies | undefined;
   readonly #slowCalls = new SlowCalls();
   readonly #endReports: SessionEndReports;
+  readonly #telemetry: Telemetry;
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
@@ -106,6 +110,7 @@ export class LegacyPipeline {
     this.#dispatcher = dispatcher;
     this.#events = options.events;
     this.#delivery = options.delivery;
+    this.#telemetry = options.telemetry;
     this.#endReports = new SessionEndReports(options.events, (id) => this.#holds(id));
     this.#awaited = options.delivery.shared
       ? new AwaitedReplies(store, {
@@ -149,7 +154,7 @@ export class LegacyPipeline {
       responseMode: config.responseMode,
       clientRequestTimeoutMs: config.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
-      onClientTimeout: (method) => options.events.clientRequestTimedOut(method),
+      onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
       awaited: this.#awaited,
       sessions: {
         state: (id) =>
@@ -181,7 +186,7 @@ export class LegacyPipeline {
           step: "jsonrpc",
         });
       }
-      return await this.#initialize(initialize.message as JsonRpcRequest, principal);
+      return await this.#initialize(initialize.message as JsonRpcRequest, principal, request);
     }
 
     const resolved = await this.#resolveSession(request, principal);
@@ -223,7 +228,15 @@ export class LegacyPipeline {
     if (requests.length === 0) return accepted();
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
-    return await answerRequests(this.#exchange, requests, isBatch, session, principal, connection);
+    return await answerRequests(
+      this.#exchange,
+      requests,
+      isBatch,
+      session,
+      principal,
+      connection,
+      this.#telemetry.begin(request),
+    );
   }
 
   /** A GET's checks before the entry authenticates it: the stream is offered, Accept, MCP-Protocol-Version. */
@@ -377,7 +390,11 @@ export class LegacyPipeline {
     this.#slowCalls.stop();
   }
 
-  async #initialize(request: JsonRpcRequest, principal: Principal): Promise<Answer> {
+  async #initialize(
+    request: JsonRpcRequest,
+    principal: Principal,
+    post: Request,
+  ): Promise<Answer> {
     const params = request.params ?? {};
     const capabilities = (asPlainObject(params.capabilities) ?? {}) as ClientCapabilities;
     const clientInfo = asPlainObject(params.clientInfo) as Implementation | undefined;
@@ -388,12 +405,19 @@ export class LegacyPipeline {
         step: "jsonrpc",
       });
     }
+    const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     if ("error" in response) {
+      observed?.end(response);
       return jsonResponse(JSON.stringify(response), undefined, 400);
     }
     const version = response.result.protocolVersion as string;
-    const session = await this.sessions.create(principal, version, capabilities, clientInfo);
+    const session = await this.sessions.create(principal, version, capabilities, clientInfo)
+      .catch((error) => {
+        observed?.failed(error);
+        throw error;
+      });
+    observed?.end(response, session?.id, version);
     if (session === undefined) return this.sessions.full();
     this.#events.sessionCreated(session.id, version);
     return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });

@@ -37,7 +37,8 @@ import {
   type JsonRpcResponse,
   type RequestId,
 } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal, RequestContext } from "../protocol/context.ts";
+import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ResponseMode } from "../options.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
@@ -69,7 +70,7 @@ export interface ExchangeDependencies {
   /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
   slowCalls: SlowCalls;
   /** Told when a server→client request got no reply in time. */
-  onClientTimeout?: (method: string) => void;
+  onClientTimeout?: (method: string, sessionId: string) => void;
   /**
    * With a bus only: where the ids of server→client requests are recorded
    * while awaited, so another instance forwards only their replies.
@@ -89,7 +90,8 @@ const CLIENT_GONE_STATUS = 499;
  * Runs the requests of one POST and builds its HTTP response. `connection`
  * (`json` mode only, where no stream can tell) is the POST's
  * `request.signal`: when it aborts before the answer, the POST returns at
- * once and its work runs on as an orphan.
+ * once and its work runs on as an orphan. `telemetry`: given when an
+ * OpenTelemetry provider is registered.
  */
 export function answerRequests(
   deps: ExchangeDependencies,
@@ -98,8 +100,9 @@ export function answerRequests(
   session: SessionRecord,
   principal: Principal,
   connection?: AbortSignal,
+  telemetry?: PostTelemetry,
 ): Promise<Response> {
-  return new Exchange(deps, session, principal).answer(requests, isBatch, connection);
+  return new Exchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
 }
 
 /** The error answering a request the registry refused. */
@@ -186,11 +189,19 @@ class Exchange implements SlowCall, ContextExchange {
   /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
   #closedByServer = false;
   #closedOnStream = false;
+  /** Starts each request's span and timing; undefined while no OpenTelemetry provider is registered. */
+  readonly telemetry: PostTelemetry | undefined;
 
-  constructor(deps: ExchangeDependencies, session: SessionRecord, principal: Principal) {
+  constructor(
+    deps: ExchangeDependencies,
+    session: SessionRecord,
+    principal: Principal,
+    telemetry: PostTelemetry | undefined,
+  ) {
     this.deps = deps;
     this.session = session;
     this.principal = principal;
+    this.telemetry = telemetry;
     this.mode = deps.responseMode;
     this.prime = usesPriming(session.protocolVersion);
   }
@@ -442,12 +453,19 @@ class Exchange implements SlowCall, ContextExchange {
     }
     this.#handles.push(handle);
     handle.owner = this;
+    const ctx: RequestContext = new ExchangeRequestContext(this, handle);
+    const observed = this.telemetry?.start(
+      request,
+      this.session.protocolVersion,
+      this.session.id,
+      false,
+    );
+    if (observed !== undefined) ctx.trace = observed;
     try {
-      const response = await this.deps.dispatcher.handle(
-        request,
-        new ExchangeRequestContext(this, handle),
-      );
-      return handle.aborted ? undefined : response;
+      const response = await this.deps.dispatcher.handle(request, ctx);
+      const answer = handle.aborted ? undefined : response;
+      observed?.end(answer);
+      return answer;
     } finally {
       handle.release();
       if (--this.#remaining === 0) this.#decide?.();

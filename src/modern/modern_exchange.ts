@@ -36,6 +36,8 @@ import type { LoggingLevel } from "../protocol/logging.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
@@ -75,6 +77,8 @@ export interface ModernExchangeDependencies {
   onStateRefused?: (reason: RequestStateRefusalReason) => void;
   /** Told when a call's stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
+  /** Traces and measures requests when an OpenTelemetry provider is registered. */
+  telemetry?: Telemetry;
 }
 
 /** The cache hint of a cacheable result: a read resource's own hint, else the option's for `method`. */
@@ -112,6 +116,7 @@ const CLIENT_GONE_STATUS = 499;
  * Runs one modern request and builds its HTTP response. `hangUp`
  * (`json` mode only, where no stream can tell) is the POST's
  * `request.signal`: when it aborts before the answer, the call is cancelled.
+ * `headers`: the POST's, for the trace context it carries.
  */
 export function answerModernRequest(
   deps: ModernExchangeDependencies,
@@ -119,8 +124,15 @@ export function answerModernRequest(
   envelope: ModernEnvelope,
   principal: Principal,
   hangUp?: AbortSignal,
+  headers?: Headers,
 ): Promise<Response> {
-  return new ModernExchange(deps, request, envelope, principal).answer(hangUp);
+  const observed = deps.telemetry?.begin(headers)?.start(
+    request,
+    envelope.protocolVersion,
+    undefined,
+    true,
+  );
+  return new ModernExchange(deps, request, envelope, principal, observed).answer(hangUp);
 }
 
 class ModernExchange implements RunningRequest {
@@ -139,13 +151,17 @@ class ModernExchange implements RunningRequest {
   /** The param naming the target, for the methods that may answer `input_required`. */
   readonly #inputTarget: string | undefined;
   #round: InputRound | undefined;
+  /** The request's span and timing; undefined while no OpenTelemetry provider is registered. */
+  readonly #observed: RequestTelemetry | undefined;
 
   constructor(
     deps: ModernExchangeDependencies,
     request: JsonRpcRequest,
     envelope: ModernEnvelope,
     principal: Principal,
+    observed: RequestTelemetry | undefined,
   ) {
+    this.#observed = observed;
     this.deps = deps;
     this.request = request;
     this.envelope = envelope;
@@ -205,6 +221,8 @@ class ModernExchange implements RunningRequest {
       else hangUp?.addEventListener("abort", onGone, { once: true });
       if (this.deps.responseMode === "sse") this.#openStream();
       finished.then((response) => {
+        // Here, not in a promise of its own: telemetry adds no turn before the work is done.
+        this.#observed?.end(response);
         hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         const connection = this.#connection;
@@ -224,6 +242,7 @@ class ModernExchange implements RunningRequest {
           }),
         );
       }, (error) => {
+        this.#observed?.failed(error);
         hangUp?.removeEventListener("abort", onGone);
         work.delete(this);
         this.#connection?.close();
@@ -286,7 +305,9 @@ class ModernExchange implements RunningRequest {
           this.envelope.clientCapabilities,
         );
       }
-      const response = await this.deps.dispatcher.handle(request, new ModernRequestContext(this));
+      const ctx: RequestContext = new ModernRequestContext(this);
+      if (this.#observed !== undefined) ctx.trace = this.#observed;
+      const response = await this.deps.dispatcher.handle(request, ctx);
       const refused = this.#askUrlElicitations(response);
       if (refused !== undefined) return refused;
       const round = this.#round;
@@ -295,9 +316,7 @@ class ModernExchange implements RunningRequest {
           id,
           ErrorCode.MissingRequiredClientCapability,
           "The request needs a client capability it did not declare",
-          {
-            requiredCapabilities: round.missingCapabilities,
-          },
+          { requiredCapabilities: round.missingCapabilities },
         );
       }
       if (round !== undefined && Object.keys(round.pending).length > 0) {

@@ -92,12 +92,19 @@ export function serveModernMessage(
   const params = stripped.params ?? {};
   switch (request.method) {
     case "server/discover": {
+      const observed = deps.telemetry?.begin(headers)?.start(
+        stripped,
+        checked.envelope.protocolVersion,
+        undefined,
+        true,
+      );
       const result = encodeCompleteResult(
         "server/discover",
         deps.dispatcher.discover(SUPPORTED_MODERN_PROTOCOL_VERSIONS),
         deps.serverInfo,
         cacheHintOf(deps, "server/discover", params),
       );
+      observed?.end({ jsonrpc: "2.0", id: request.id, result });
       return Promise.resolve(
         jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result })),
       );
@@ -122,7 +129,7 @@ export function serveModernMessage(
       id: request.id,
     });
   }
-  return answerModernRequest(deps, stripped, checked.envelope, principal, connection);
+  return answerModernRequest(deps, stripped, checked.envelope, principal, connection, headers);
 }
 
 /** A posted notification: a cancellation reaches only the same principal's requests; others change nothing here. */

@@ -169,6 +169,53 @@ export interface OutboundRequestOptions {
 }
 
 /**
+ * An OpenTelemetry context: the shape of `Context` in `@opentelemetry/api`,
+ * so a `ctx.traceContext` goes to `propagation.inject`, `context.with` or
+ * `tracer.startSpan` as it is (tether itself declares no dependency here).
+ *
+ * @example
+ * ```ts
+ * import type { TraceContext } from "@tether/mcp";
+ * const traced = (context: TraceContext | undefined): boolean => context !== undefined;
+ * ```
+ */
+export interface TraceContext {
+  /** The value stored under `key`, if any. */
+  getValue(key: symbol): unknown;
+  /** A new context with `value` under `key`. */
+  setValue(key: symbol, value: unknown): TraceContext;
+  /** A new context without `key`. */
+  deleteValue(key: symbol): TraceContext;
+}
+
+/**
+ * The tracing of one request, given by the transport when an OpenTelemetry
+ * tracer or meter provider is registered (src/telemetry/); absent otherwise,
+ * so the dispatcher does nothing for it.
+ *
+ * @example
+ * ```ts
+ * import type { RequestTrace } from "@tether/mcp";
+ * const run = (trace: RequestTrace) => trace.run("tool", "echo", () => Promise.resolve("done"));
+ * ```
+ */
+export interface RequestTrace {
+  /** The context of the request's SERVER span. */
+  readonly context: TraceContext;
+  /**
+   * Runs a tool, prompt or resource handler in a child span of the request's
+   * span, active while it runs; `run` receives that span's context (for `ctx.traceContext`).
+   */
+  run<T>(
+    kind: "tool" | "prompt" | "resource",
+    name: string,
+    run: (context: TraceContext) => Promise<T>,
+  ): Promise<T>;
+  /** Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) made within `parent`. */
+  outbound<T>(method: string, parent: TraceContext, send: () => Promise<T>): Promise<T>;
+}
+
+/**
  * What the transport provides for one inbound JSON-RPC request. Built by the
  * sessionful HTTP transport today and by the stateless path later; the
  * dispatcher depends only on this.
@@ -213,6 +260,8 @@ export interface RequestContext {
   subscribe(uri: string): Promise<void>;
   /** Removes a resource subscription. */
   unsubscribe(uri: string): Promise<void>;
+  /** The request's tracing; set by the transport only when telemetry is on. */
+  trace?: RequestTrace;
 }
 
 /**
@@ -243,6 +292,15 @@ export interface HandlerContext {
   readonly session?: SessionState;
   /** The JSON-RPC id of the request being handled. */
   readonly requestId: RequestId;
+  /**
+   * The OpenTelemetry context this handler runs in (its span is a child of
+   * the request's SERVER span): pass it on to outgoing calls, e.g.
+   * `propagation.inject(ctx.traceContext, headers)`, or
+   * `context.with(ctx.traceContext, fn)`. It is also the active context
+   * while the handler runs when an async context manager is registered.
+   * Undefined when no tracer or meter provider is registered.
+   */
+  readonly traceContext: TraceContext | undefined;
   /** The negotiated protocol version. */
   readonly protocolVersion: string;
   /** Capabilities the client declared. */

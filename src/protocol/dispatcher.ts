@@ -139,13 +139,19 @@ export class Dispatcher {
       // Not async: the call's own promise, with no layer around it. The result may be the tool's
       // own object, which nothing downstream changes (the modern encoding copies it); a
       // CallToolResult is a plain record, TypeScript only lacks its index signature.
-      methods.set(
-        "tools/call",
-        (params, ctx, request) =>
-          this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
+      methods.set("tools/call", (params, ctx, request) => {
+        const trace = ctx.trace;
+        if (trace === undefined) {
+          return this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
             Record<string, unknown>
-          >,
-      );
+          >;
+        }
+        return trace.run(
+          "tool",
+          String(params.name),
+          (context) => this.tools.call(params, createHandlerContext(ctx, request, context)),
+        ) as unknown as Promise<Record<string, unknown>>;
+      });
     }
     if (hasResources) {
       methods.set("resources/list", async (params, ctx, request) => {
@@ -161,7 +167,15 @@ export class Dispatcher {
       });
       methods.set("resources/read", async (params, ctx, request) => {
         const uri = requireUri(params, "uri", "resources/read", this.#definition.maxUriBytes);
-        return { contents: await this.resources.read(uri, createHandlerContext(ctx, request)) };
+        const trace = ctx.trace;
+        const contents = trace === undefined
+          ? await this.resources.read(uri, createHandlerContext(ctx, request))
+          : await trace.run(
+            "resource",
+            uri,
+            (context) => this.resources.read(uri, createHandlerContext(ctx, request, context)),
+          );
+        return { contents };
       });
       methods.set("resources/subscribe", async (params, ctx) => {
         await ctx.subscribe(
@@ -182,7 +196,17 @@ export class Dispatcher {
         (params) => this.#page("prompts", "prompts", this.prompts.list(), params),
       );
       methods.set("prompts/get", async (params, ctx, request) => {
-        return { ...await this.prompts.get(params, createHandlerContext(ctx, request)) };
+        const trace = ctx.trace;
+        if (trace === undefined) {
+          return { ...await this.prompts.get(params, createHandlerContext(ctx, request)) };
+        }
+        return {
+          ...await trace.run(
+            "prompt",
+            String(params.name),
+            (context) => this.prompts.get(params, createHandlerContext(ctx, request, context)),
+          ),
+        };
       });
     }
     if (hasCompletions) {

@@ -23,6 +23,7 @@ import type {
   Principal,
   RequestContext,
   SessionState,
+  TraceContext,
 } from "./context.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
 import { isLoggingLevel, passesThreshold } from "./logging.ts";
@@ -84,10 +85,15 @@ function progressTokenOf(request: JsonRpcRequest): string | number | undefined {
 }
 
 /**
- * Creates the handler context for one request.
+ * Creates the handler context for one request; `traceContext` is the
+ * handler's span context when a run is traced (else the request's, if any).
  */
-export function createHandlerContext(ctx: RequestContext, request: JsonRpcRequest): HandlerContext {
-  return new RequestHandlerContext(ctx, request);
+export function createHandlerContext(
+  ctx: RequestContext,
+  request: JsonRpcRequest,
+  traceContext?: TraceContext,
+): HandlerContext {
+  return new RequestHandlerContext(ctx, request, traceContext);
 }
 
 /** One request's `ctx`: a class, so a call allocates one object rather than a closure per method. */
@@ -97,10 +103,16 @@ class RequestHandlerContext implements HandlerContext {
   #lastProgress = -Infinity;
   /** The progress token, JSON-encoded once. */
   #tokenJson: string | undefined;
+  #traceContext: TraceContext | undefined;
 
-  constructor(ctx: RequestContext, request: JsonRpcRequest) {
+  constructor(
+    ctx: RequestContext,
+    request: JsonRpcRequest,
+    traceContext: TraceContext | undefined,
+  ) {
     this.#ctx = ctx;
     this.#request = request;
+    this.#traceContext = traceContext;
   }
 
   get signal(): AbortSignal {
@@ -121,6 +133,10 @@ class RequestHandlerContext implements HandlerContext {
 
   get protocolVersion(): string {
     return this.#ctx.protocolVersion;
+  }
+
+  get traceContext(): TraceContext | undefined {
+    return this.#traceContext ?? this.#ctx.trace?.context;
   }
 
   get clientCapabilities(): ClientCapabilities {
@@ -230,6 +246,9 @@ class RequestHandlerContext implements HandlerContext {
         new McpError(ErrorCode.RequestFailed, `${method} cannot be sent on this transport`),
       );
     }
-    return ctx.request(method, params, options);
+    const trace = ctx.trace;
+    if (trace === undefined) return ctx.request(method, params, options);
+    const send = ctx.request.bind(ctx);
+    return trace.outbound(method, this.traceContext!, () => send(method, params, options));
   }
 }

@@ -9,9 +9,7 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { BINARIES, startExample, stopExamples } from "./example_process.ts";
 import {
   connectClient,
   ElicitRequestSchema,
@@ -20,73 +18,7 @@ import {
   withTimeout,
 } from "../interop/helpers.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The binaries the examples' headers name, so the test does not depend on the runtime running it. */
-const BINARIES = {
-  deno: `${ROOT}node_modules/.bin/deno`,
-  bun: `${ROOT}node_modules/.bin/bun`,
-  node24: `${ROOT}node_modules/node24/bin/node`,
-};
-
-/** A first Deno run may type-strip and cache the modules it loads: allow for it. */
-const START_MS = 60_000;
-
-/** A running example. */
-interface Example {
-  /** The MCP endpoint URL it printed. */
-  url: string;
-  /** Everything it wrote so far, for failure messages. */
-  output(): string;
-}
-
-const running: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of running.splice(0)) await stop(child);
-});
-
-/** SIGTERM, then SIGKILL if the child is still there after a grace period; resolves once it exited. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  try {
-    await withTimeout(exited, 10_000, "the example did not exit after SIGKILL");
-  } finally {
-    clearTimeout(killer);
-  }
-}
-
-/** Starts `command` with PORT=0 and resolves with the URL it prints (rejects on exit or after START_MS). */
-function startExample(command: string, args: string[], pattern: RegExp): Promise<Example> {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.push(child);
-  let output = "";
-  const printed = new Promise<Example>((resolve, reject) => {
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const url = pattern.exec(output)?.[0];
-      if (url !== undefined) resolve({ url, output: () => output });
-    };
-    child.stdout!.on("data", collect);
-    child.stderr!.on("data", collect);
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      reject(
-        new Error(
-          `${args.join(" ")} exited (${code ?? signal}) before printing its URL:\n${output}`,
-        ),
-      );
-    });
-  });
-  return withTimeout(printed, START_MS, `${args.join(" ")} printed no URL within ${START_MS} ms`);
-}
+afterEach(stopExamples);
 
 const ENDPOINT = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/;
 

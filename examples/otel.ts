@@ -1,0 +1,199 @@
+/**
+ * OpenTelemetry for a tether server: traces exported over OTLP/HTTP (JSON)
+ * with the SDK 3.x packages, wired by hand (there is no sdk-node for every
+ * runtime): a tracer provider with a batch span processor, the W3C trace
+ * context and baggage propagators, and an AsyncLocalStorage context manager
+ * (without one, `context.active()` does not follow an `await`). tether
+ * itself only uses `@opentelemetry/api`, so this file is all it takes.
+ *
+ * Run (any runtime), with a collector listening on 4318:
+ *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_SERVICE_NAME=weather \
+ *     node_modules/.bin/deno run -A examples/otel.ts
+ *   (or node_modules/.bin/bun examples/otel.ts, node_modules/node24/bin/node examples/otel.ts)
+ * Environment: the standard OTEL_EXPORTER_OTLP_ENDPOINT (or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL (only
+ * `http/json` is available here), OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
+ * OTEL_BSP_SCHEDULE_DELAY (ms, default 5,000); PORT (default 8787).
+ *
+ * examples/everything.ts (the conformance fixture) calls
+ * {@linkcode startTracing} when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  type Context,
+  context,
+  type ContextManager,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+} from "@opentelemetry/api";
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import * as z from "zod";
+import { createMcpHandler, defineTool, type McpHandler } from "../mod.ts";
+import { serveHandler } from "./serve.ts";
+
+/** Environment variables, as `process.env` has them. */
+export type OtelEnv = Record<string, string | undefined>;
+
+/**
+ * A context manager on `AsyncLocalStorage` (`node:async_hooks`, on Deno,
+ * Bun and Node): the active context follows `await`s, so spans a tool
+ * starts with the active context are children of its span.
+ */
+export class AsyncLocalStorageContextManager implements ContextManager {
+  #storage = new AsyncLocalStorage<Context>();
+
+  /** The context of the code running now. */
+  active(): Context {
+    return this.#storage.getStore() ?? ROOT_CONTEXT;
+  }
+
+  /** Runs `fn` with `ctx` active (across its awaits). */
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.#storage.run(ctx, () => fn.apply(thisArg, args));
+  }
+
+  /** A function that runs `target` with `ctx` active. */
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== "function") return target;
+    const run = (...args: unknown[]) => this.with(ctx, () => target(...args));
+    return run as T;
+  }
+
+  /** Nothing to start. */
+  enable(): this {
+    return this;
+  }
+
+  /** Forgets the active context. */
+  disable(): this {
+    this.#storage.disable();
+    return this;
+  }
+}
+
+/** The OTLP/HTTP traces URL: the signal's own endpoint as is, else the base one + `/v1/traces`. */
+export function tracesUrl(env: OtelEnv): string | undefined {
+  const own = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (own !== undefined && own !== "") return own;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (base === undefined || base === "") return undefined;
+  return `${base.replace(/\/+$/, "")}/v1/traces`;
+}
+
+/** `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,key2=value2`, values URL-encoded). */
+function headersOf(env: OtelEnv): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (env.OTEL_EXPORTER_OTLP_HEADERS ?? "").split(",")) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) continue;
+    headers[pair.slice(0, equals).trim()] = decodeURIComponent(pair.slice(equals + 1).trim());
+  }
+  return headers;
+}
+
+/** What {@linkcode startTracing} set up. */
+export interface Tracing {
+  /** The registered tracer provider. */
+  provider: TracerProvider;
+  /** Exports what is queued, then stops (call it before the process exits). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers a tracer provider exporting over OTLP/HTTP JSON, the W3C
+ * propagators and the AsyncLocalStorage context manager, when `env` names an
+ * endpoint; undefined (nothing registered) otherwise.
+ */
+export function startTracing(env: OtelEnv): Tracing | undefined {
+  const url = tracesUrl(env);
+  if (url === undefined) return undefined;
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL ||
+    "http/json";
+  if (protocol !== "http/json") {
+    console.warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not available here: using http/json`);
+  }
+  const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
+  const provider = new TracerProvider({
+    resource: defaultResource().merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || "tether-mcp" }),
+    ),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url, headers: headersOf(env) }),
+        ...(Number.isFinite(delay) && delay >= 0 ? { scheduledDelayMillis: delay } : {}),
+      }),
+    ],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  );
+  trace.setGlobalTracerProvider(provider);
+  return { provider, shutdown: () => provider.shutdown() };
+}
+
+/**
+ * A server whose tool calls another service: the outgoing request carries
+ * the tool span's trace context (`ctx.traceContext`), so that service's
+ * spans join the caller's trace.
+ */
+export function createTracedHandler(forecastUrl: string): McpHandler {
+  const forecast = defineTool({
+    name: "forecast",
+    description: "The forecast for a city, from the forecast service",
+    input: z.object({ city: z.string() }),
+    handler: async ({ city }, ctx) => {
+      const headers: Record<string, string> = {};
+      // The tool's span context; with the context manager above it is also context.active().
+      propagation.inject(ctx.traceContext ?? context.active(), headers);
+      const response = await fetch(`${forecastUrl}?city=${encodeURIComponent(city)}`, {
+        headers,
+        signal: ctx.signal,
+      });
+      return await response.text();
+    },
+  });
+  return createMcpHandler({ name: "weather", version: "1.0.0", tools: [forecast] });
+}
+
+if (
+  (import.meta as { main?: boolean }).main ||
+  (globalThis as { process?: { argv: string[] } }).process?.argv?.[1]?.endsWith("otel.ts")
+) {
+  const env = (globalThis as { process?: { env: OtelEnv } }).process?.env ?? {};
+  const tracing = startTracing(env);
+  if (tracing === undefined) console.log("OTEL_EXPORTER_OTLP_ENDPOINT is not set: no export");
+  // The forecast service: here the same process, at /forecast, printing the trace it joined.
+  const mcp = createTracedHandler(`http://127.0.0.1:${env.PORT ?? 8787}/forecast`);
+  const server = await serveHandler(
+    Object.assign((request: Request) => {
+      if (new URL(request.url).pathname !== "/forecast") return mcp(request);
+      console.log(`forecast called within trace ${request.headers.get("traceparent")}`);
+      return Promise.resolve(new Response("sunny"));
+    }, {
+      close: async () => {
+        await mcp.close();
+        await tracing?.shutdown();
+      },
+    }),
+    Number(env.PORT ?? 8787),
+  );
+  console.log(`MCP on ${server.url}/mcp`);
+}
