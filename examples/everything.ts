@@ -42,6 +42,7 @@ import {
   tokenBucket,
 } from "../mod.ts";
 import { peerAddress, serveHandler } from "./serve.ts";
+import { fixtureTasks, taskTools } from "./everything_tasks.ts";
 
 /** The environment variables the fixture reads. */
 export type EverythingEnv = Record<string, string | undefined>;
@@ -770,7 +771,8 @@ export function createEverythingHandler(
     name: "tether-everything",
     version: "1.0.0",
     instructions: "The MCP conformance fixture served by tether.",
-    tools: [...tools, ...modernTools, ...changeTriggers(() => handler)],
+    tools: [...tools, ...modernTools, ...taskTools, ...changeTriggers(() => handler)],
+    extensions: [fixtureTasks()],
     resources,
     resourceTemplates,
     prompts,

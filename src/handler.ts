@@ -145,6 +145,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     resources: options.resources,
     resourceTemplates: options.resourceTemplates,
     prompts: options.prompts,
+    extensions: options.extensions,
     pageSize: config.pageSize,
     maxUriBytes: config.maxUriBytes,
     onError: config.onError,
@@ -230,6 +231,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     sweepTimer,
     store,
     ownsStore,
+    closeExtensions: async () => {
+      for (const extension of dispatcher.extensions) {
+        try {
+          await extension.close?.();
+        } catch (error) {
+          config.onError(error);
+        }
+      }
+    },
     onError: config.onError,
     onClosing: () => delivery.close(),
   });

@@ -14,6 +14,7 @@ import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
 import type { Principal } from "./protocol/context.ts";
 import type { EraOptions } from "./protocol/eras.ts";
+import type { Extension } from "./protocol/extensions.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
@@ -111,6 +112,12 @@ export interface McpHandlerOptions {
   resourceTemplates?: readonly ResourceTemplateDefinition[];
   /** Prompts. */
   prompts?: readonly AnyPromptDefinition[];
+  /**
+   * Extensions (`tasksExtension()`, your own): each is advertised under
+   * `capabilities.extensions` and adds its methods, notifications and
+   * `tools/call` step. Default: none.
+   */
+  extensions?: readonly Extension[];
 
   /** The endpoint path. Default `/mcp`; `null` serves every path (for mounting under a router). */
   path?: string | null;

@@ -205,6 +205,14 @@ export class LegacyPipeline {
       let message: TargetedMessage | undefined;
       if (classified.kind === "notification") {
         message = cancellationOf(session.id, classified.message);
+        if (message === undefined) {
+          // An extension's notification, if one handles it (never fails the POST).
+          await this.#dispatcher.receiveNotification(
+            classified.message.method,
+            classified.message.params,
+            { principal, protocolVersion: session.protocolVersion },
+          );
+        }
       } else {
         const response = classified.message as JsonRpcResponse;
         const ownerKey = ownerKeyOf(principal);

@@ -9,6 +9,7 @@ import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "./context.ts";
+import { isDeferredResult } from "./deferred_result.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
 import type { CallToolResult } from "./types.ts";
@@ -23,6 +24,8 @@ const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
 interface CompiledTool {
   definition: AnyToolDefinition;
   listing: Record<string, unknown>;
+  /** The 2026-07-28 listing: without `execution`, a field that revision deleted. */
+  modernListing: Record<string, unknown>;
   /** Input properties routed as `Mcp-Param-*` headers (2026-07-28), checked at registration. */
   headerParameters: readonly HeaderParameter[];
 }
@@ -44,7 +47,7 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
       `Tool "${definition.name}": input schema must describe an object (type "object")`,
     );
   }
-  const listing: Record<string, unknown> = { name: definition.name };
+  let listing: Record<string, unknown> = { name: definition.name };
   if (definition.title !== undefined) listing.title = definition.title;
   if (definition.description !== undefined) listing.description = definition.description;
   listing.inputSchema = inputSchema;
@@ -59,13 +62,31 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   }
   if (definition.annotations !== undefined) listing.annotations = definition.annotations;
   if (definition._meta !== undefined) listing._meta = definition._meta;
+  const modernListing = listing;
+  const taskSupport = taskSupportOf(definition);
+  if (taskSupport !== undefined) {
+    listing = { ...listing, execution: { taskSupport } };
+  }
   let headerParameters: readonly HeaderParameter[];
   try {
     headerParameters = scanHeaderParameters(inputSchema);
   } catch (error) {
     throw new TypeError(`Tool "${definition.name}": ${errorMessage(error)}`);
   }
-  return { definition, listing, headerParameters };
+  return { definition, listing, modernListing, headerParameters };
+}
+
+/** A tool's declared task support (`task`), checked. */
+function taskSupportOf(definition: AnyToolDefinition): "optional" | "required" | undefined {
+  const task = definition.task;
+  if (task === undefined) return undefined;
+  const support = typeof task === "string" ? task : task?.support;
+  if (support !== "optional" && support !== "required") {
+    throw new TypeError(
+      `Tool "${definition.name}": task must be "optional" or "required" (or { support, start })`,
+    );
+  }
+  return support;
 }
 
 function errorResult(message: string): CallToolResult {
@@ -102,6 +123,7 @@ export type ChangeListener = () => void;
 export class ToolRegistry {
   #tools = new Map<string, CompiledTool>();
   #listing: Record<string, unknown>[] | undefined;
+  #modernListing: Record<string, unknown>[] | undefined;
   #onChange: ChangeListener | undefined;
 
   /** Creates a registry from definitions. */
@@ -120,7 +142,7 @@ export class ToolRegistry {
       throw new TypeError(`Duplicate tool name: ${definition.name}`);
     }
     this.#tools.set(definition.name, compiled);
-    this.#listing = undefined;
+    this.#listing = this.#modernListing = undefined;
   }
 
   /** Adds a tool at runtime. */
@@ -133,7 +155,7 @@ export class ToolRegistry {
   remove(name: string): boolean {
     const removed = this.#tools.delete(name);
     if (removed) {
-      this.#listing = undefined;
+      this.#listing = this.#modernListing = undefined;
       this.#onChange?.();
     }
     return removed;
@@ -144,8 +166,16 @@ export class ToolRegistry {
     return this.#tools.get(name)?.headerParameters;
   }
 
-  /** The `tools/list` entries, in definition order. */
-  list(): readonly Record<string, unknown>[] {
+  /** A tool's definition; undefined for an unknown name. */
+  definition(name: string): AnyToolDefinition | undefined {
+    return this.#tools.get(name)?.definition;
+  }
+
+  /** The `tools/list` entries, in definition order (`modern`: as 2026-07-28 lists them). */
+  list(modern = false): readonly Record<string, unknown>[] {
+    if (modern) {
+      return this.#modernListing ??= [...this.#tools.values()].map((tool) => tool.modernListing);
+    }
     return this.#listing ??= [...this.#tools.values()].map((tool) => tool.listing);
   }
 
@@ -182,6 +212,8 @@ export class ToolRegistry {
     } catch (error) {
       return errorResult(errorMessage(error));
     }
+    // An extension completes it (e.g. a task the handler started); extensions.ts.
+    if (isDeferredResult(output)) return output as unknown as CallToolResult;
     const result: CallToolResult = typeof output === "string"
       ? { content: [{ type: "text", text: output }] }
       : output;
