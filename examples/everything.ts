@@ -3,7 +3,8 @@
  * (`@modelcontextprotocol/conformance`) expects — every `test_*` tool,
  * resource, template and prompt it calls — plus three extra tools: `whoami`
  * (the caller's principal id), `increment` (a session-scoped counter) and
- * `slow` (progress and cancellation).
+ * `slow` (progress and cancellation), and the tasks extension with the tools
+ * its scenarios call (examples/everything_tasks.ts).
  *
  * Runs unchanged on Deno, Bun and Node:
  *   deno run -A examples/everything.ts
@@ -14,7 +15,7 @@
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
  * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
- * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams and the bus
+ * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
  * through Redis, so several copies on different PORTs serve one client; give
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
@@ -39,6 +40,7 @@ import {
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
+  type TaskStore,
   tokenBucket,
 } from "../mod.ts";
 import { peerAddress, serveHandler } from "./serve.ts";
@@ -753,6 +755,8 @@ function operatorGuards(
 /** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
 export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
+  /** Tasks (the tasks extension's store). */
+  taskStore?: TaskStore;
 };
 
 /**
@@ -772,7 +776,7 @@ export function createEverythingHandler(
     version: "1.0.0",
     instructions: "The MCP conformance fixture served by tether.",
     tools: [...tools, ...modernTools, ...taskTools, ...changeTriggers(() => handler)],
-    extensions: [fixtureTasks()],
+    extensions: [fixtureTasks(shared.taskStore === undefined ? {} : { store: shared.taskStore })],
     resources,
     resourceTemplates,
     prompts,
@@ -812,7 +816,7 @@ if (isMainModule()) {
       prefix: env.REDIS_PREFIX || undefined,
       eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
     });
-    console.log("tether everything fixture: sessions, streams and bus in Redis");
+    console.log("tether everything fixture: sessions, streams, bus and tasks in Redis");
   }
   const handler = createEverythingHandler(env, shared);
   const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);
