@@ -152,8 +152,9 @@ async function receiveNotification(
       return busUnavailable();
     }
   } else {
-    // An extension's notification, if one handles it (never fails the POST).
-    await deps.dispatcher.receiveNotification(method, params, {
+    // An extension's notification, if one handles it (never fails the POST), without the envelope.
+    const stripped = withoutEnvelope(notification);
+    await deps.dispatcher.receiveNotification(method, stripped.params, {
       principal,
       protocolVersion: FIRST_MODERN_PROTOCOL_VERSION,
     });
