@@ -18,6 +18,7 @@ import type {
   RequestContext,
   SessionState,
 } from "../protocol/context.ts";
+import { isModernProtocolVersion } from "../protocol/eras.ts";
 import { CAPABILITY_OF } from "../protocol/handler_context.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
@@ -241,6 +242,16 @@ class TaskRequestContext implements RequestContext {
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
+    if (!isModernProtocolVersion(this.protocolVersion)) {
+      // The sessionful revisions' tasks have no way to answer (no tasks/update): fail at once
+      // rather than park the task until its TTL.
+      return Promise.reject(
+        new McpError(
+          ErrorCode.RequestFailed,
+          `${method} is not available to a task in protocol version ${this.protocolVersion}`,
+        ),
+      );
+    }
     const kind = CAPABILITY_OF[method];
     if (kind === undefined) {
       return Promise.reject(

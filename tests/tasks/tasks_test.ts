@@ -277,6 +277,32 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     await handler.close();
   });
 
+  it("a task that asks the client for input fails the ask at once (no tasks/update in this era)", async () => {
+    const ask = defineTool({
+      name: "ask",
+      task: "optional",
+      handler: async (_input, ctx) => {
+        await ctx.elicit({ message: "Name?", requestedSchema: { type: "object", properties: {} } });
+        return "answered";
+      },
+    });
+    const handler = makeHandler({ tools: [ask], extensions: [tasksExtension()] });
+    try {
+      const session = await initialize(handler, { capabilities: { elicitation: {} } });
+      const created = await rpc(handler, session, "tools/call", { name: "ask", task: {} });
+      const taskId = created.message.result.task.taskId;
+      const result = await within(
+        rpc(handler, session, "tasks/result", { taskId }),
+        5_000,
+        "tasks/result",
+      );
+      assert.equal(result.message.result.isError, true);
+      assert.match(result.message.result.content[0].text, /not available to a task/);
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("without params.task a call runs as before, and tasks/update does not exist in this era", async () => {
     const { handler } = tasksHandler();
     const session = await initialize(handler);
