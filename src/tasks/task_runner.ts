@@ -56,6 +56,7 @@ export class TaskRunner {
   readonly #running = new Map<string, Running>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #ticking = false;
 
   /** A runner over `options.store`. */
   constructor(options: TaskRunnerOptions) {
@@ -163,7 +164,9 @@ export class TaskRunner {
     if (taken.length === 0) return;
     await this.#options.store.change(taskId, { type: "take", keys: taken });
     for (const key of taken) {
-      const waiter = running.waiters.get(key)!;
+      // A poke and a tick may both have read the answer: the first to get here hands it over.
+      const waiter = running.waiters.get(key);
+      if (waiter === undefined) continue;
       running.waiters.delete(key);
       waiter.resolve(answers[key]);
     }
@@ -181,12 +184,19 @@ export class TaskRunner {
   }
 
   async #tick(): Promise<void> {
-    for (const [taskId, running] of this.#running) {
-      try {
-        await this.#apply(taskId, running, await this.#options.store.get(taskId));
-      } catch (error) {
-        this.#options.onError(error);
+    // A slow store never stacks reads: a tick that is still reading skips the next.
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const [taskId, running] of this.#running) {
+        try {
+          await this.#apply(taskId, running, await this.#options.store.get(taskId));
+        } catch (error) {
+          this.#options.onError(error);
+        }
       }
+    } finally {
+      this.#ticking = false;
     }
   }
 }
