@@ -37,6 +37,7 @@ import { MemoryTaskStore } from "./memory_task_store.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";
 import { TaskRunner, type TaskWork } from "./task_runner.ts";
 import { isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";
+import { asToolResult, detailedTask, legacyTaskResult, wireTask } from "./task_wire.ts";
 
 /**
  * The tasks extension's identifier.
@@ -48,9 +49,6 @@ import { isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";
  * ```
  */
 export const TASKS_EXTENSION_ID = "io.modelcontextprotocol/tasks";
-
-/** The `_meta` key 2025-11-25 puts on a task's result. */
-const RELATED_TASK = "io.modelcontextprotocol/related-task";
 
 /**
  * Options of {@linkcode tasksExtension}.
@@ -221,16 +219,6 @@ function declarationOf(call: ToolCall): { support: string; start: string } | und
     : { support: task.support, start: task.start ?? "call" };
 }
 
-/** A tool's return value as a result (a string is text), or a tool error. */
-function asToolResult(value: unknown): Record<string, unknown> {
-  if (typeof value === "string") return { content: [{ type: "text", text: value }] };
-  if (isPlainObject(value) && Array.isArray(value.content)) return value;
-  return {
-    content: [{ type: "text", text: "The task's work returned an invalid result" }],
-    isError: true,
-  };
-}
-
 class Tasks {
   readonly #settings: Settings;
   readonly #runner: TaskRunner;
@@ -349,14 +337,7 @@ class Tasks {
 
   /** 2026-07-28 `tasks/get`: the DetailedTask. */
   async detailed(params: Record<string, unknown>, ctx: RequestContext) {
-    const task = await this.#owned(params, ctx);
-    const detailed: Record<string, unknown> = wireTask(task, true);
-    if (task.status === "completed" && task.result !== undefined) detailed.result = task.result;
-    if (task.status === "failed" && task.error !== undefined) detailed.error = task.error;
-    if (task.status === "input_required" && task.inputRequests !== undefined) {
-      detailed.inputRequests = task.inputRequests;
-    }
-    return detailed;
+    return detailedTask(await this.#owned(params, ctx));
   }
 
   /** 2026-07-28 `tasks/update`: answers to the task's pending input; unknown keys are ignored. */
@@ -415,9 +396,7 @@ class Tasks {
     if (task.status === "cancelled") {
       throw new McpError(ErrorCode.InvalidParams, "Task was cancelled");
     }
-    const result = task.result ?? { content: [] };
-    const meta = isPlainObject(result._meta) ? result._meta : {};
-    return { ...result, _meta: { ...meta, [RELATED_TASK]: { taskId: task.taskId } } };
+    return legacyTaskResult(task);
   }
 }
 
@@ -435,23 +414,4 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** A task's wire fields: 2026-07-28 names (`ttlMs`, `pollIntervalMs`) or 2025-11-25 (`ttl`, `pollInterval`). */
-function wireTask(task: StoredTask, modern: boolean): Record<string, unknown> {
-  const wire: Record<string, unknown> = {
-    taskId: task.taskId,
-    status: task.status,
-    createdAt: new Date(task.createdAt).toISOString(),
-    lastUpdatedAt: new Date(task.lastUpdatedAt).toISOString(),
-  };
-  if (task.statusMessage !== undefined) wire.statusMessage = task.statusMessage;
-  if (modern) {
-    wire.ttlMs = task.ttlMs;
-    wire.pollIntervalMs = task.pollIntervalMs;
-  } else {
-    wire.ttl = task.ttlMs;
-    wire.pollInterval = task.pollIntervalMs;
-  }
-  return wire;
 }
