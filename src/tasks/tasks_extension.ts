@@ -33,6 +33,7 @@ import {
   type ToolCall,
 } from "../protocol/extensions.ts";
 import { createHandlerContext } from "../protocol/handler_context.ts";
+import { answerProblem } from "../protocol/input_answers.ts";
 import { MemoryTaskStore } from "./memory_task_store.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";
 import { TaskRunner, type TaskWork } from "./task_runner.ts";
@@ -346,6 +347,14 @@ class Tasks {
     const responses = params.inputResponses;
     if (!isPlainObject(responses) || !Object.values(responses).every(isPlainObject)) {
       throw new McpError(ErrorCode.InvalidParams, "inputResponses must be an object of objects");
+    }
+    // An answer to a pending request must have that request's shape; other keys are ignored.
+    for (const [key, request] of Object.entries(task.inputRequests ?? {})) {
+      if (!Object.hasOwn(responses, key)) continue;
+      const problem = answerProblem(request.method, responses[key] as Record<string, unknown>);
+      if (problem !== undefined) {
+        throw new McpError(ErrorCode.InvalidParams, `Invalid inputResponses entry: ${problem}`);
+      }
     }
     await this.#stored(() =>
       this.#settings.store.change(task.taskId, {

@@ -222,6 +222,12 @@ describe("tasks extension (2026-07-28)", () => {
     const waiting = await pollTask(handler, taskId, (t) => t.status === "input_required");
     const [key] = Object.keys(waiting.inputRequests);
     assert.equal(waiting.inputRequests[key].method, "elicitation/create");
+    const malformed = await asUser(handler, "tasks/update", {
+      taskId,
+      inputResponses: { [key]: { content: { name: "no action" } } },
+    });
+    assert.equal(malformed.message.error.code, -32602, "an answer without an action is refused");
+    assert.equal((await pollTask(handler, taskId, () => true)).status, "input_required");
     const ack = await asUser(handler, "tasks/update", {
       taskId,
       inputResponses: { [key]: { action: "accept", content: { name: "Ada" } } },
