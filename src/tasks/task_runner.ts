@@ -4,7 +4,8 @@
  * other client requests park the task in `input_required` until
  * `tasks/update` answers), and its outcome settles the stored task, bounded
  * in size. One timer watches the store for what another instance changed
- * (a cancel, an answer), only while tasks run here. Not here: the wire
+ * (a cancel, an answer) and renews the leases of the tasks running here,
+ * only while tasks run here. Not here: the wire
  * (tasks_extension.ts) and keeping tasks (the store).
  * @module
  */
@@ -35,6 +36,10 @@ export interface TaskRunnerOptions {
   maxResultBytes: number;
   /** How often the store is read for changes made elsewhere, ms. */
   watchIntervalMs: number;
+  /** How long a running task's lease lasts; it is renewed when half has passed, ms. */
+  leaseMs: number;
+  /** The clock (ms). */
+  now: () => number;
   onError: (error: unknown) => void;
 }
 
@@ -158,6 +163,11 @@ export class TaskRunner {
     if (task === undefined || isTerminal(task.status)) {
       running.controller.abort(task?.status === "cancelled" ? "cancelled" : "task-gone");
       return;
+    }
+    const now = this.#options.now();
+    const { leaseMs } = this.#options;
+    if (task.leaseUntil !== undefined && task.leaseUntil - now < leaseMs / 2) {
+      await this.#options.store.change(taskId, { type: "renew", leaseUntil: now + leaseMs });
     }
     const answers = task.inputResponses ?? {};
     const taken = Object.keys(answers).filter((key) => running.waiters.has(key));

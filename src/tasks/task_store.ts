@@ -76,12 +76,17 @@ export interface StoredTask {
   inputRequests?: Record<string, TaskInputRequest>;
   /** Answers given and not yet taken by the running tool, by key. */
   inputResponses?: Record<string, Record<string, unknown>>;
+  /**
+   * Until when the instance running it vouches for it (renewed while it runs):
+   * a task still unfinished after that was lost with its instance.
+   */
+  leaseUntil?: number;
 }
 
 /**
  * One change to a task: the tool `ask`s for input, the client `answer`s,
- * the runner `take`s the answers, the task `settle`s (completes, fails or is
- * cancelled).
+ * the runner `take`s the answers and `renew`s its lease, the task `settle`s
+ * (completes, fails or is cancelled).
  *
  * @example
  * ```ts
@@ -93,6 +98,7 @@ export type TaskChange =
   | { type: "ask"; key: string; request: TaskInputRequest }
   | { type: "answer"; responses: Record<string, Record<string, unknown>> }
   | { type: "take"; keys: readonly string[] }
+  | { type: "renew"; leaseUntil: number }
   | {
     type: "settle";
     status: "completed" | "failed" | "cancelled";
@@ -155,17 +161,27 @@ export function applyTaskChange(
       if (Object.keys(responses).length === 0) delete next.inputResponses;
       return next;
     }
+    case "renew": {
+      if (isTerminal(task.status)) return undefined;
+      return { ...task, leaseUntil: change.leaseUntil };
+    }
     case "settle": {
       if (isTerminal(task.status)) return undefined;
       const next: StoredTask = { ...task, status: change.status, lastUpdatedAt: now };
       delete next.inputRequests;
       delete next.inputResponses;
+      delete next.leaseUntil;
       if (change.result !== undefined) next.result = change.result;
       if (change.error !== undefined) next.error = change.error;
       if (change.statusMessage !== undefined) next.statusMessage = change.statusMessage;
       return next;
     }
   }
+}
+
+/** True when `task` is unfinished and the instance running it has not renewed its lease by `now`. */
+export function isOrphaned(task: StoredTask, now: number): boolean {
+  return !isTerminal(task.status) && task.leaseUntil !== undefined && now >= task.leaseUntil;
 }
 
 /** True when `task` has outlived its TTL at `now`. */

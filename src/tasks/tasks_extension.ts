@@ -37,7 +37,7 @@ import { answerProblem } from "../protocol/input_answers.ts";
 import { MemoryTaskStore } from "./memory_task_store.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";
 import { TaskRunner, type TaskWork } from "./task_runner.ts";
-import { isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";
+import { isOrphaned, isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";
 import { asToolResult, detailedTask, legacyTaskResult, wireTask } from "./task_wire.ts";
 
 /**
@@ -63,7 +63,8 @@ export const TASKS_EXTENSION_ID = "io.modelcontextprotocol/tasks";
 export interface TasksOptions {
   /**
    * Where tasks are kept; share one (Redis) so any instance answers for any task.
-   * @default a MemoryTaskStore
+   * A store given here is not closed by `handler.close()`.
+   * @default a MemoryTaskStore (closed with the handler)
    */
   store?: TaskStore;
   /**
@@ -92,6 +93,13 @@ export interface TasksOptions {
    */
   watchIntervalMs?: number;
   /**
+   * How long a running task may go without word from the instance running it
+   * (which renews its lease every `watchIntervalMs` when half has passed): after
+   * that, the task is answered `failed` (its instance was lost), ms.
+   * @default 30000
+   */
+  leaseMs?: number;
+  /**
    * The clock (ms).
    * @default Date.now
    */
@@ -115,6 +123,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 interface Settings {
   store: TaskStore;
   ttlMs: number;
+  leaseMs: number;
   pollIntervalMs: number;
   maxPerOwner: number;
   now: () => number;
@@ -146,6 +155,7 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
   const settings: Settings = {
     store: options.store ?? new MemoryTaskStore({ now: options.now }),
     ttlMs: positive("ttlMs", options.ttlMs, 3_600_000),
+    leaseMs: positive("leaseMs", options.leaseMs, 30_000),
     pollIntervalMs: positive("pollIntervalMs", options.pollIntervalMs, 1_000),
     maxPerOwner: positive("maxTasksPerPrincipal", options.maxTasksPerPrincipal, 100),
     now: options.now ?? Date.now,
@@ -158,6 +168,8 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
     store: settings.store,
     maxResultBytes,
     watchIntervalMs,
+    leaseMs: settings.leaseMs,
+    now: settings.now,
     onError: (error) => onError(error),
   });
   const tasks = new Tasks(settings, runner, (error) => onError(error));
@@ -206,7 +218,8 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
     aroundToolCall: (call) => tasks.aroundToolCall(call),
     close: async () => {
       runner.close();
-      await settings.store.close?.();
+      // A store given in the options is its owner's to close (it may serve other handlers).
+      if (options.store === undefined) await settings.store.close?.();
     },
   };
 }
@@ -297,6 +310,7 @@ class Tasks {
       lastUpdatedAt: now,
       ttlMs,
       pollIntervalMs: this.#settings.pollIntervalMs,
+      leaseUntil: now + this.#settings.leaseMs,
     };
     const created = await this.#stored(() =>
       this.#settings.store.create(task, this.#settings.maxPerOwner)
@@ -323,7 +337,19 @@ class Tasks {
     if (task === undefined || task.ownerKey !== ownerKeyOf(ctx.principal)) {
       throw new McpError(ErrorCode.InvalidParams, "Unknown task");
     }
-    return task;
+    if (!isOrphaned(task, this.#settings.now())) return task;
+    // The instance running it stopped renewing its lease: it was lost, and the task with it.
+    const failed = await this.#stored(() =>
+      this.#settings.store.change(taskId, {
+        type: "settle",
+        status: "failed",
+        error: {
+          code: ErrorCode.InternalError,
+          message: "The server instance running this task stopped before it finished",
+        },
+      })
+    );
+    return failed ?? task;
   }
 
   /** Runs a store operation; a failure is reported and answered -32603 (nothing else happens). */

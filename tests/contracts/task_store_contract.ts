@@ -125,6 +125,19 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         assert.equal((await store.get("a"))?.status, "cancelled");
       }));
 
+    it("renews the lease of an unfinished task only, and a settled task has none", () =>
+      withStore(async (store) => {
+        await store.create({ ...task("a"), leaseUntil: 2_000 }, 10);
+        assert.equal(
+          (await store.change("a", { type: "renew", leaseUntil: 9_000 }))?.leaseUntil,
+          9_000,
+        );
+        const settled = await store.change("a", { type: "settle", status: "completed" });
+        assert.equal(settled?.leaseUntil, undefined);
+        const late = await store.change("a", { type: "renew", leaseUntil: 12_000 });
+        assert.equal(late?.leaseUntil, undefined);
+      }));
+
     it("keeps a completed task's result and a failed task's error", () =>
       withStore(async (store) => {
         await store.create(task("ok"), 10);

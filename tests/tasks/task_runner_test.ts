@@ -30,6 +30,8 @@ it("hands an answer read by a tick and a poke at once to the tool exactly once, 
     store,
     maxResultBytes: 10_000,
     watchIntervalMs: 5,
+    leaseMs: 60_000,
+    now: Date.now,
     onError: (error) => errors.push(error),
   });
   const now = Date.now();

@@ -17,7 +17,7 @@ import {
 } from "../../mod.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
-import { abortReason, initialize, makeHandler, rpc, TestClock, within } from "../helpers.ts";
+import { abortReason, initialize, makeHandler, rpc, TestClock, until, within } from "../helpers.ts";
 import { asUser, pollTask, TASK_CLIENT, userFromHeader } from "./helpers.ts";
 
 const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });
@@ -236,6 +236,44 @@ describe("tasks extension (2026-07-28)", () => {
     const done = await pollTask(handler, taskId, (t) => t.status === "completed");
     assert.equal(done.result.content[0].text, "hello Ada");
     await handler.close();
+  });
+
+  it("a task whose instance stopped renewing its lease is answered failed once the lease has passed", async () => {
+    const clock = new TestClock();
+    const store = new MemoryTaskStore({ now: clock.now });
+    const stubborn = blockingTool({ ignoreAbort: true });
+    const settings = { store, now: clock.now, leaseMs: 10_000, watchIntervalMs: 5 };
+    const a = makeHandler({
+      tools: [{ ...stubborn.tool, task: "optional" }],
+      extensions: [tasksExtension(settings)],
+    });
+    const b = makeHandler({ tools: [], extensions: [tasksExtension(settings)] });
+    const { message } = await asUser(a, "tools/call", { name: "block" });
+    const taskId = message.result.taskId;
+    await stubborn.call(1);
+    // Positive control: while A runs it, A renews the lease, and B keeps reporting it working.
+    const renewed = async () => {
+      await until(
+        async () => (await store.get(taskId))!.leaseUntil! > clock.time + 5_000,
+        "A to renew the lease",
+      );
+      return (await store.get(taskId))!.leaseUntil!;
+    };
+    clock.advance(6_000);
+    await renewed();
+    clock.advance(6_000);
+    const leaseUntil = await renewed();
+    assert.equal((await pollTask(b, taskId, () => true)).status, "working");
+    await a.close(); // A is gone; its tool, which ignores its signal, never returns
+    clock.time = leaseUntil - 1;
+    assert.equal((await pollTask(b, taskId, () => true)).status, "working");
+    clock.time = leaseUntil;
+    const lost = await pollTask(b, taskId, () => true);
+    assert.equal(lost.status, "failed");
+    assert.equal(lost.error.code, -32603);
+    assert.match(lost.error.message, /stopped before it finished/);
+    stubborn.release();
+    await b.close();
   });
 
   it("close() aborts the tasks running in this process", async () => {
