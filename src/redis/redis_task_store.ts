@@ -80,6 +80,7 @@ export class RedisTaskStore implements TaskStore {
     this.#onClose = options.onClose;
   }
 
+  /** Stores a new task unless its owner is at `maxPerOwner` (or the store is full). */
   async create(task: StoredTask, maxPerOwner: number): Promise<boolean> {
     const now = this.#now();
     const expiresAt = task.createdAt + task.ttlMs;
@@ -100,10 +101,12 @@ export class RedisTaskStore implements TaskStore {
     return Number(created) === 1;
   }
 
+  /** The task; undefined when unknown or expired. */
   async get(taskId: string): Promise<StoredTask | undefined> {
     return (await this.#read(taskId))?.task;
   }
 
+  /** Applies `change` atomically; the task as it then is. */
   async change(taskId: string, change: TaskChange): Promise<StoredTask | undefined> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const read = await this.#read(taskId);
@@ -119,6 +122,7 @@ export class RedisTaskStore implements TaskStore {
     throw new Error(`Task ${taskId}: too many concurrent changes`);
   }
 
+  /** The owner's live tasks, oldest first. */
   async list(ownerKey: string): Promise<StoredTask[]> {
     const now = this.#now();
     const ids = await this.#redis.sendCommand([
@@ -141,6 +145,7 @@ export class RedisTaskStore implements TaskStore {
     return tasks.sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  /** Releases what the store holds. */
   async close(): Promise<void> {
     await this.#onClose?.();
   }

@@ -49,6 +49,7 @@ export class MemoryTaskStore implements TaskStore {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Stores a new task unless its owner is at `maxPerOwner` (or the store is full). */
   create(task: StoredTask, maxPerOwner: number): Promise<boolean> {
     const owned = this.#live(task.ownerKey);
     if (owned.length >= maxPerOwner) return Promise.resolve(false);
@@ -61,11 +62,13 @@ export class MemoryTaskStore implements TaskStore {
     return Promise.resolve(true);
   }
 
+  /** The task; undefined when unknown or expired. */
   get(taskId: string): Promise<StoredTask | undefined> {
     const task = this.#find(taskId);
     return Promise.resolve(task === undefined ? undefined : structuredClone(task));
   }
 
+  /** Applies `change` atomically; the task as it then is. */
   change(taskId: string, change: TaskChange): Promise<StoredTask | undefined> {
     const task = this.#find(taskId);
     if (task === undefined) return Promise.resolve(undefined);
@@ -74,10 +77,12 @@ export class MemoryTaskStore implements TaskStore {
     return Promise.resolve(structuredClone(next ?? task));
   }
 
+  /** The owner's live tasks, oldest first. */
   list(ownerKey: string): Promise<StoredTask[]> {
     return Promise.resolve(this.#live(ownerKey).map((task) => structuredClone(task)));
   }
 
+  /** Releases what the store holds. */
   close(): Promise<void> {
     this.#tasks.clear();
     this.#byOwner.clear();
