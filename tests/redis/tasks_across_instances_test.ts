@@ -9,11 +9,18 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { createClient } from "redis";
 import { defineTool, type McpHandler, tasksExtension } from "../../mod.ts";
+import { createRedisBackend } from "../../src/redis/redis_backend.ts";
 import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../blocking_tool.ts";
-import { abortReason, makeHandler } from "../helpers.ts";
+import { abortReason, makeHandler, until } from "../helpers.ts";
 import { asUser, pollTask, userFromHeader } from "../tasks/helpers.ts";
-import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+import {
+  describeRedis,
+  redisSkip,
+  startRedis,
+  startRestartableRedis,
+  type TestRedis,
+} from "./redis_server.ts";
 
 let redis: TestRedis;
 let n = 0;
@@ -111,6 +118,49 @@ describeRedis("tasks across instances (Redis)", () => {
       await restarted.handler.close();
     } finally {
       client.destroy();
+    }
+  });
+
+  it("Redis down: tools/call and tasks/get answer -32603 at once, nothing runs; back up, tasks serve again", async () => {
+    const down = await startRestartableRedis();
+    const backend = await createRedisBackend({ url: down.url }, {
+      prefix: `x${++n}:`,
+      onError: () => {}, // the client's own connection errors: expected here
+    });
+    const blocking = blockingTool();
+    const errors: unknown[] = [];
+    const handler = makeHandler({
+      tools: [{ ...blocking.tool, task: "optional" }],
+      onError: (error) => errors.push(error),
+      extensions: [tasksExtension({ store: backend.taskStore, watchIntervalMs: 10 })],
+    });
+    try {
+      const { message } = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      const taskId = message.result.taskId;
+      (await blocking.call(1)).finish();
+      await pollTask(handler, taskId, (t) => t.status === "completed", "alice");
+      await down.kill();
+      const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      assert.equal(refused.message.error?.code, -32603);
+      assert.equal(refused.message.error?.message, "Task storage unavailable");
+      assert.equal(blocking.calls.length, 1, "the refused call never ran");
+      const get = await asUser(handler, "tasks/get", { taskId }, "alice");
+      assert.equal(get.message.error?.code, -32603);
+      assert.ok(errors.length >= 2, "each failure is reported to onError");
+      await down.restart();
+      await until(
+        async () => {
+          const again = await asUser(handler, "tools/call", { name: "block" }, "alice");
+          return again.message.result?.resultType === "task";
+        },
+        "tasks to be served again once Redis is back",
+        10_000,
+      );
+    } finally {
+      blocking.release();
+      await handler.close();
+      await backend.close();
+      await down.stop();
     }
   });
 });
