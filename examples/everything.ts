@@ -3,7 +3,8 @@
  * (`@modelcontextprotocol/conformance`) expects — every `test_*` tool,
  * resource, template and prompt it calls — plus three extra tools: `whoami`
  * (the caller's principal id), `increment` (a session-scoped counter) and
- * `slow` (progress and cancellation).
+ * `slow` (progress and cancellation), and the tasks extension with the tools
+ * its scenarios call (examples/everything_tasks.ts).
  *
  * Runs unchanged on Deno, Bun and Node:
  *   deno run -A examples/everything.ts
@@ -16,7 +17,7 @@
  * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
  * pages on those origins call from a browser (the `cors` option; off).
- * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams and the bus
+ * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
  * through Redis, so several copies on different PORTs serve one client; give
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
@@ -51,10 +52,12 @@ import {
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
+  type TaskStore,
   tokenBucket,
 } from "../mod.ts";
 import { jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress, serveHandler } from "./serve.ts";
+import { fixtureTasks, taskTools } from "./everything_tasks.ts";
 
 /** The environment variables the fixture reads. */
 export type EverythingEnv = Record<string, string | undefined>;
@@ -808,6 +811,8 @@ function corsFromEnv(env: EverythingEnv): Pick<McpHandlerOptions, "cors"> {
 /** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
 export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
+  /** Tasks (the tasks extension's store). */
+  taskStore?: TaskStore;
 };
 
 /**
@@ -828,7 +833,14 @@ export function createEverythingHandler(
     name: "tether-everything",
     version: "1.0.0",
     instructions: "The MCP conformance fixture served by tether.",
-    tools: [...tools, ...modernTools, ...changeTriggers(() => handler), ...extraTools],
+    tools: [
+      ...tools,
+      ...modernTools,
+      ...taskTools,
+      ...changeTriggers(() => handler),
+      ...extraTools,
+    ],
+    extensions: [fixtureTasks(shared.taskStore === undefined ? {} : { store: shared.taskStore })],
     resources,
     resourceTemplates,
     prompts,
@@ -869,7 +881,7 @@ if (isMainModule()) {
       prefix: env.REDIS_PREFIX || undefined,
       eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
     });
-    console.log("tether everything fixture: sessions, streams and bus in Redis");
+    console.log("tether everything fixture: sessions, streams, bus and tasks in Redis");
   }
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
     // Loaded only when asked for: without an endpoint the fixture imports no SDK.

@@ -76,7 +76,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     "oauth_options.ts",
     "events.ts",
   ],
+  // The tasks extension: built on protocol/'s extension surface, below the eras.
+  "tasks": ["protocol", "jsonrpc", "runtime.ts"],
   "redis": [
+    "tasks",
     "legacy",
     "legacy/sessions",
     "bus",

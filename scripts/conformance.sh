@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance,
-# the version pinned in package.json) with `--requirements 2025-11-25` and
+# the version pinned in package.json) with `--suite all` (every scenario, the
+# extensions' too: tasks), `--requirements 2025-11-25` and
 # `--requirements 2026-07-28` (both eras, one endpoint) against
 # examples/everything.ts served by each runtime: Deno, Bun and Node (24, stripping
 # types natively).
@@ -14,6 +15,7 @@
 #   CONFORMANCE_TIMEOUT     seconds one CLI run may take (default 300)
 #   CONFORMANCE_OUT         directory for logs and checks.json (default: a temp dir)
 #   CONFORMANCE_REQUIREMENTS  requirement sets to run (default: "2025-11-25 2026-07-28")
+#   CONFORMANCE_SUITE_ALL   1 (default) also runs `--suite all`; 0 skips it
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -29,6 +31,10 @@ BASE_PORT="${CONFORMANCE_BASE_PORT:-0}"
 RUN_TIMEOUT="${CONFORMANCE_TIMEOUT:-300}"
 # Both protocol eras are served on one endpoint: each requirement set must pass.
 REQUIREMENTS="${CONFORMANCE_REQUIREMENTS:-2025-11-25 2026-07-28}"
+# Each run: its name and the CLI's selection arguments.
+RUNS=()
+[ "${CONFORMANCE_SUITE_ALL:-1}" = "1" ] && RUNS+=("suite-all|--suite all")
+for requirements in $REQUIREMENTS; do RUNS+=("$requirements|--requirements $requirements"); done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tether-conformance.XXXXXX")}"
 mkdir -p "$OUT"
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 NO_COLOR=1
@@ -107,14 +113,20 @@ for runtime in "${runtimes[@]}"; do
     summary+=("$runtime: FAILED (server did not start)")
     continue
   fi
-  for requirements in $REQUIREMENTS; do
-    echo "== $runtime: conformance --requirements $requirements against $url"
+  for run in "${RUNS[@]}"; do
+    requirements="${run%%|*}"
+    read -r -a selection <<<"${run#*|}"
+    echo "== $runtime: conformance ${selection[*]} against $url"
     result="$OUT/$runtime-$requirements-conformance.txt"
-    timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" --requirements "$requirements" \
+    timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" "${selection[@]}" \
       -o "$OUT/$runtime-$requirements-results" </dev/null >"$result" 2>&1
     code=$?
     # The per-scenario lines and the totals; the full output stays in $result.
     sed 's/\x1b\[[0-9;]*m//g' "$result" | grep -E '^(✓|✗|Total:|Not scored|  [✓✗])' || true
+    # The exit code counts the scored scenarios only: a failed check anywhere fails the run too.
+    failed_checks="$(sed 's/\x1b\[[0-9;]*m//g' "$result" |
+      sed -n 's/^Total: [0-9]* passed, \([0-9]*\) failed.*/\1/p' | awk '{ n += $1 } END { print n + 0 }')"
+    [ "$code" -eq 0 ] && [ "$failed_checks" -ne 0 ] && code=1
     if [ "$code" -eq 0 ]; then
       summary+=("$runtime $requirements: passed")
     else

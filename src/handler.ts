@@ -151,6 +151,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     resources: options.resources,
     resourceTemplates: options.resourceTemplates,
     prompts: options.prompts,
+    extensions: options.extensions,
     pageSize: config.pageSize,
     maxUriBytes: config.maxUriBytes,
     onError: config.onError,
@@ -242,6 +243,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     sweepTimer,
     store,
     ownsStore,
+    closeExtensions: async () => {
+      for (const extension of dispatcher.extensions) {
+        try {
+          await extension.close?.();
+        } catch (error) {
+          config.onError(error);
+        }
+      }
+    },
     onError: config.onError,
     onClosing: () => delivery.close(),
   });

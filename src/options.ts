@@ -17,6 +17,7 @@ import type { Principal } from "./protocol/context.ts";
 import type { EraOptions } from "./protocol/eras.ts";
 import { checkIcons } from "./protocol/icons.ts";
 import type { Icon } from "./protocol/types.ts";
+import type { Extension } from "./protocol/extensions.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
@@ -88,6 +89,12 @@ export interface McpHandlerOptions {
   resourceTemplates?: readonly ResourceTemplateDefinition[];
   /** Prompts. */
   prompts?: readonly AnyPromptDefinition[];
+  /**
+   * Extensions (`tasksExtension()`, your own): each is advertised under
+   * `capabilities.extensions` and adds its methods, notifications and
+   * `tools/call` step. Default: none.
+   */
+  extensions?: readonly Extension[];
 
   /** The endpoint path. Default `/mcp`; `null` serves every path (for mounting under a router). */
   path?: string | null;

@@ -63,6 +63,8 @@ export interface ShutdownParts {
   store: SessionStore;
   /** True when the handler created the store (and so closes it). */
   ownsStore: boolean;
+  /** Closes the extensions (their background work: tasks). */
+  closeExtensions: () => Promise<void>;
   onError: (error: unknown) => void;
   /** Called first, when the handler starts closing (it stops hearing the other instances). */
   onClosing: () => void;
@@ -124,6 +126,7 @@ export class Shutdown {
     // down); a graceful close lets those answers be logged and written before the streams end.
     legacy.inFlight.cancelAll("server-closed");
     modernWork.abortAll("server-closed");
+    const extensionsClosed = this.#parts.closeExtensions();
     if (graceful) {
       await afterThisTask();
       await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
@@ -141,6 +144,7 @@ export class Shutdown {
       ]);
       if (!done) this.#parts.onError(this.#stillRunning());
     }
+    await extensionsClosed;
     if (this.#parts.ownsStore) await store.close();
   }
 

@@ -26,7 +26,8 @@ import type {
 } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
-import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { initializeContext } from "./initialize_context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
@@ -53,7 +54,6 @@ import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 
 /** initialize cannot be cancelled: its context shares one signal that never aborts. */
-const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 
 /** A step's outcome: a response to send, or a refusal for the entry to render. */
@@ -210,6 +210,14 @@ export class LegacyPipeline {
       let message: TargetedMessage | undefined;
       if (classified.kind === "notification") {
         message = cancellationOf(session.id, classified.message);
+        if (message === undefined) {
+          // An extension's notification, if one handles it (never fails the POST).
+          await this.#dispatcher.receiveNotification(
+            classified.message.method,
+            classified.message.params,
+            { principal, protocolVersion: session.protocolVersion },
+          );
+        }
       } else {
         const response = classified.message as JsonRpcResponse;
         const ownerKey = ownerKeyOf(principal);
@@ -482,19 +490,4 @@ function checkProtocolVersion(versionHeader: string | null): Refusal | undefined
     });
   }
   return undefined;
-}
-
-function initializeContext(principal: Principal): RequestContext {
-  const refuse = () =>
-    Promise.reject(new McpError(ErrorCode.InvalidRequest, "Not available during initialize"));
-  return {
-    protocolVersion: "",
-    clientCapabilities: {},
-    principal,
-    signal: NEVER_ABORTED,
-    notify: () => Promise.resolve(),
-    setLogLevel: refuse,
-    subscribe: refuse,
-    unsubscribe: refuse,
-  };
 }

@@ -8,7 +8,11 @@
  * @module
  */
 
-import { asPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
+import {
+  asPlainObject,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+} from "../jsonrpc/messages.ts";
 import { isLoggingLevel } from "../protocol/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
@@ -92,7 +96,7 @@ export function readEnvelope(
  * The request as handlers see it: `_meta` without the reserved envelope
  * keys (progress tokens, trace context and unknown keys stay).
  */
-export function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
+export function withoutEnvelope<M extends JsonRpcRequest | JsonRpcNotification>(request: M): M {
   const params = request.params;
   const meta = asPlainObject(params?._meta);
   if (params === undefined || meta === undefined) return request;

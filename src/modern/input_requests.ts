@@ -16,6 +16,7 @@
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
 import { CAPABILITY_OF, missingCapability } from "../protocol/handler_context.ts";
+import { answerProblem } from "../protocol/input_answers.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
 import type { UrlElicitation } from "../protocol/url_elicitation.ts";
 
@@ -31,24 +32,6 @@ export interface CarriedInputs {
   answers: Record<string, Record<string, unknown>>;
   /** The method asked under each key in the last round (to check the answers' shape). */
   asked: Record<string, string>;
-}
-
-/** Checks an answer's shape against what was asked; a message when it is not an answer to `method`. */
-function answerProblem(method: string, answer: Record<string, unknown>): string | undefined {
-  switch (method) {
-    case "elicitation/create":
-      return ["accept", "decline", "cancel"].includes(answer.action as string)
-        ? undefined
-        : "an elicitation answer needs an action";
-    case "sampling/createMessage":
-      return isPlainObject(answer.content) || Array.isArray(answer.content)
-        ? undefined
-        : "a sampling answer needs content";
-    case "roots/list":
-      return Array.isArray(answer.roots) ? undefined : "a roots answer needs a roots array";
-    default:
-      return undefined;
-  }
 }
 
 /**

@@ -29,7 +29,10 @@ import type {
   JsonRpcRequest,
 } from "../jsonrpc/messages.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
-import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
+import {
+  FIRST_MODERN_PROTOCOL_VERSION,
+  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+} from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
 import type { ListenStreams } from "./listen_streams.ts";
 import {
@@ -155,6 +158,13 @@ async function receiveNotification(
       deps.onError(error);
       return busUnavailable();
     }
+  } else {
+    // An extension's notification, if one handles it (never fails the POST), without the envelope.
+    const stripped = withoutEnvelope(notification);
+    await deps.dispatcher.receiveNotification(method, stripped.params, {
+      principal,
+      protocolVersion: FIRST_MODERN_PROTOCOL_VERSION,
+    });
   }
   return accepted();
 }
@@ -194,7 +204,7 @@ function checkModernRequest(
   if (headerVersion === undefined) return mismatch("MCP-Protocol-Version header is required", id);
   if (methodHeader === null) return mismatch("Mcp-Method header is required", id);
   const params = request.params ?? {};
-  const nameKey = NAMED_BY.get(request.method);
+  const nameKey = NAMED_BY.get(request.method) ?? deps.dispatcher.nameParamOf(request.method);
   if (
     nameKey !== undefined && typeof params[nameKey] === "string" &&
     !checkNameHeader(headers, params[nameKey] as string).ok
@@ -202,7 +212,8 @@ function checkModernRequest(
     return mismatch("Mcp-Name does not match the body", id);
   }
   const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
-    (!REMOVED_METHODS.has(request.method) && deps.dispatcher.serves(request.method));
+    (!REMOVED_METHODS.has(request.method) &&
+      deps.dispatcher.serves(request.method, envelope.protocolVersion));
   if (!known) {
     return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id, step: "modern" });
   }

@@ -58,7 +58,9 @@ export function encodeCompleteResult(
   const meta = typeof result._meta === "object" && result._meta !== null
     ? result._meta as Record<string, unknown>
     : {};
-  const encoded: Record<string, unknown> = { ...result, resultType: "complete" };
+  // "task" is the one other value a method's result may set (the tasks extension's CreateTaskResult).
+  const resultType = result.resultType === "task" ? "task" : "complete";
+  const encoded: Record<string, unknown> = { ...result, resultType };
   encoded._meta = Object.hasOwn(meta, SERVER_INFO_META_KEY)
     ? meta
     : { ...meta, [SERVER_INFO_META_KEY]: serverInfo };

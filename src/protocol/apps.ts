@@ -5,8 +5,8 @@
  * with the Apps MIME type and its `_meta.ui` (CSP, permissions, domain,
  * border); {@linkcode defineAppTool} links a tool to it with
  * `_meta.ui.resourceUri` (plus the older `ui/resourceUri` key older hosts
- * read). {@linkcode appsExtension} is the extension's declaration as a plain
- * value, for the server's `capabilities.extensions`. This module only shapes
+ * read). {@linkcode appsExtension} declares the extension in the server's
+ * `capabilities.extensions` (the `extensions` option). This module only shapes
  * definitions: it does not bundle HTML, speak the view↔host postMessage
  * protocol, or hide tools from hosts without Apps (see
  * {@linkcode clientSupportsApps}).
@@ -16,6 +16,7 @@
 import type { JsonSchema, SchemaInput } from "./schema.ts";
 import type { ResourceDefinition, ResourceReadReturn, ToolDefinition } from "./definitions.ts";
 import type { HandlerContext } from "./context.ts";
+import type { Extension } from "./extensions.ts";
 import type { ClientCapabilities, ResourceContents } from "./types.ts";
 
 /**
@@ -221,19 +222,19 @@ export function defineAppTool<I extends SchemaInput = JsonSchema>(
 }
 
 /**
- * The Apps extension's declaration, as a plain value: its id and the
- * capability to advertise under `capabilities.extensions[id]` (the view
- * MIME types this server serves).
+ * The Apps extension, for the `extensions` option: it advertises
+ * `capabilities.extensions["io.modelcontextprotocol/ui"]` with the view MIME
+ * types this server serves, in both eras. It adds no methods: hosts read
+ * the tools' `_meta.ui` and the `ui://` resources.
  *
  * @example
  * ```ts
- * import { appsExtension } from "@tether/mcp";
- * const { id, capability } = appsExtension();
- * const extensions = { [id]: capability }; // { "io.modelcontextprotocol/ui": { mimeTypes: [...] } }
+ * import { appsExtension, createMcpHandler } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], extensions: [appsExtension()] });
  * ```
  */
-export function appsExtension(): { id: string; capability: { mimeTypes: string[] } } {
-  return { id: APPS_EXTENSION_ID, capability: { mimeTypes: [APP_MIME_TYPE] } };
+export function appsExtension(): Extension {
+  return { id: APPS_EXTENSION_ID, settings: { mimeTypes: [APP_MIME_TYPE] } };
 }
 
 /**

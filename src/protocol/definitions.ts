@@ -6,6 +6,7 @@
  */
 
 import type { CacheHint } from "./cache_hint.ts";
+import type { DeferredResult } from "./deferred_result.ts";
 import type { HandlerContext } from "./context.ts";
 import type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./schema.ts";
 import type {
@@ -41,7 +42,7 @@ export type InferInput<S> = SchemaOutput<S>;
  * const rich: ToolReturn = { content: [{ type: "text", text: "done" }], isError: false };
  * ```
  */
-export type ToolReturn = string | CallToolResult;
+export type ToolReturn = string | CallToolResult | DeferredResult;
 
 /**
  * A tool: its metadata, input schema, and the function that runs it.
@@ -82,6 +83,13 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
    * Default: none (any caller the handler admits).
    */
   scopes?: readonly string[];
+  /**
+   * Whether the tool may run as a task (the tasks extension), advertised as
+   * `execution.taskSupport` in the sessionful era. `start: "handler"`: the
+   * handler runs as a plain call and becomes a task by returning
+   * `runAsTask(...)`; otherwise the whole call runs as one. Default: never a task.
+   */
+  task?: "optional" | "required" | { support: "optional" | "required"; start?: "call" | "handler" };
   /**
    * Runs the tool. Thrown errors and invalid input become `isError: true`
    * results, so the model sees what went wrong; a thrown

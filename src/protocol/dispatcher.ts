@@ -22,6 +22,15 @@ import type {
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "./definitions.ts";
+import {
+  checkExtensions,
+  type Extension,
+  type ExtensionNotificationContext,
+  missingExtension,
+  negotiated,
+  servedIn,
+  type ToolCall,
+} from "./extensions.ts";
 import { createHandlerContext } from "./handler_context.ts";
 import { isLoggingLevel } from "./logging.ts";
 import { paginate } from "./pagination.ts";
@@ -46,6 +55,8 @@ export interface ServerDefinition {
   resourceTemplates?: readonly ResourceTemplateDefinition[];
   /** Prompts; present means the prompts capability is advertised. */
   prompts?: readonly AnyPromptDefinition[];
+  /** Extensions: their `capabilities.extensions` entries, methods, notifications and tools/call steps. */
+  extensions?: readonly Extension[];
   /** Items per page of the list methods. */
   pageSize: number;
   /** Longest resource URI accepted by read, subscribe, unsubscribe and completion refs, UTF-8 bytes. */
@@ -98,8 +109,14 @@ export class Dispatcher {
   readonly prompts: PromptRegistry;
   /** The capabilities advertised in every InitializeResult. */
   readonly capabilities: Record<string, unknown>;
+  /** The capabilities advertised by `server/discover` (2026-07-28: only the extensions served there). */
+  readonly modernCapabilities: Record<string, unknown>;
+  /** The extensions, in the order given. */
+  readonly extensions: readonly Extension[];
   readonly #definition: ServerDefinition;
   readonly #methods: Map<string, MethodHandler>;
+  /** The extension of each extension method, for the era and negotiation checks. */
+  readonly #extensionOf = new Map<string, Extension>();
 
   /** Builds the registries (validating every definition) and the method table. */
   constructor(definition: ServerDefinition) {
@@ -119,7 +136,9 @@ export class Dispatcher {
     if (hasTools) capabilities.tools = { listChanged: true };
     if (hasResources) capabilities.resources = { subscribe: true, listChanged: true };
     if (hasPrompts) capabilities.prompts = { listChanged: true };
-    this.capabilities = capabilities;
+    const extensions = this.extensions = definition.extensions ?? [];
+    this.modernCapabilities = withExtensions(capabilities, extensions, "modern");
+    this.capabilities = withExtensions(capabilities, extensions, "legacy");
 
     const methods = new Map<string, MethodHandler>();
     methods.set("initialize", (params) => this.#initialize(params));
@@ -139,19 +158,13 @@ export class Dispatcher {
       // Not async: the call's own promise, with no layer around it. The result may be the tool's
       // own object, which nothing downstream changes (the modern encoding copies it); a
       // CallToolResult is a plain record, TypeScript only lacks its index signature.
-      methods.set("tools/call", (params, ctx, request) => {
-        const trace = ctx.trace;
-        if (trace === undefined) {
-          return this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
-            Record<string, unknown>
-          >;
-        }
-        return trace.run(
-          "tool",
-          String(params.name),
-          (context) => this.tools.call(params, createHandlerContext(ctx, request, context)),
-        ) as unknown as Promise<Record<string, unknown>>;
-      });
+      const steps = extensions.filter((extension) => extension.aroundToolCall !== undefined);
+      methods.set(
+        "tools/call",
+        steps.length === 0
+          ? (params, ctx, request) => this.#callTool(params, ctx, request)
+          : (params, ctx, request) => this.#callThrough(steps, params, ctx, request),
+      );
     }
     if (hasResources) {
       methods.set("resources/list", async (params, ctx, request) => {
@@ -215,11 +228,100 @@ export class Dispatcher {
         (params, ctx, request) => this.#complete(params, ctx, request),
       );
     }
+    checkExtensions(extensions, (method) => methods.has(method));
+    for (const extension of extensions) extension.attach?.({ onError: definition.onError });
+    for (const extension of extensions) {
+      for (const [name, method] of Object.entries(extension.methods ?? {})) {
+        this.#extensionOf.set(name, extension);
+        methods.set(name, (params, ctx, request) => {
+          if (method.requiresNegotiation && !negotiated(ctx.clientCapabilities, extension.id)) {
+            throw missingExtension(extension.id);
+          }
+          return method.handle(params, ctx, request);
+        });
+      }
+    }
     this.#methods = methods;
   }
 
-  /** True when a method of that name is in the table (era rules aside). */
-  serves(method: string): boolean {
+  /** Runs a tool, inside its span when the request is traced. */
+  #callTool(
+    params: Record<string, unknown>,
+    ctx: RequestContext,
+    request: JsonRpcRequest,
+  ): Promise<Record<string, unknown>> {
+    const trace = ctx.trace;
+    if (trace === undefined) {
+      return this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
+        Record<string, unknown>
+      >;
+    }
+    return trace.run(
+      "tool",
+      String(params.name),
+      (context) => this.tools.call(params, createHandlerContext(ctx, request, context)),
+    ) as unknown as Promise<Record<string, unknown>>;
+  }
+
+  /** Runs `tools/call` through the extensions' steps, the first given outermost. */
+  #callThrough(
+    steps: readonly Extension[],
+    params: Record<string, unknown>,
+    ctx: RequestContext,
+    request: JsonRpcRequest,
+  ): Promise<Record<string, unknown>> {
+    const tool = typeof params.name === "string" ? this.tools.definition(params.name) : undefined;
+    const runCore = (runCtx: RequestContext) => this.#callTool(params, runCtx, request);
+    const step = (index: number, stepCtx: RequestContext): Promise<Record<string, unknown>> => {
+      if (index >= steps.length) return runCore(stepCtx);
+      const extension = steps[index];
+      if (!servedIn(extension, stepCtx.protocolVersion)) return step(index + 1, stepCtx);
+      const call: ToolCall = {
+        params,
+        tool,
+        ctx: stepCtx,
+        request,
+        run: (runCtx = stepCtx) => step(index + 1, runCtx),
+      };
+      return extension.aroundToolCall!(call);
+    };
+    return step(0, ctx);
+  }
+
+  /** The param an extension method is routed by (`Mcp-Name`), if it names one. */
+  nameParamOf(method: string): string | undefined {
+    return this.#extensionOf.get(method)?.methods?.[method]?.nameParam;
+  }
+
+  /**
+   * Hands a client notification to the extension that handles it, if one is
+   * served in `ctx`'s era. Never throws: a handler's failure goes to `onError`.
+   */
+  async receiveNotification(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    ctx: ExtensionNotificationContext,
+  ): Promise<void> {
+    for (const extension of this.extensions) {
+      const handle = extension.notifications?.[method];
+      if (handle === undefined || !servedIn(extension, ctx.protocolVersion)) continue;
+      try {
+        await handle(params ?? {}, ctx);
+      } catch (error) {
+        this.#definition.onError(error);
+      }
+    }
+  }
+
+  /**
+   * True when a method of that name is in the table (era rules aside); with
+   * `protocolVersion`, an extension's method counts only in its eras.
+   */
+  serves(method: string, protocolVersion?: string): boolean {
+    const extension = this.#extensionOf.get(method);
+    if (extension !== undefined && protocolVersion !== undefined) {
+      return servedIn(extension, protocolVersion, method);
+    }
     return this.#methods.has(method);
   }
 
@@ -227,7 +329,7 @@ export class Dispatcher {
   discover(supportedVersions: readonly string[]): Record<string, unknown> {
     const result: Record<string, unknown> = {
       supportedVersions: [...supportedVersions],
-      capabilities: this.capabilities,
+      capabilities: this.modernCapabilities,
     };
     if (this.#definition.instructions !== undefined) {
       result.instructions = this.#definition.instructions;
@@ -241,7 +343,11 @@ export class Dispatcher {
    * reported to `onError` and answered with a generic -32603.
    */
   async handle(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
-    const method = this.#methods.get(request.method);
+    const extension = this.#extensionOf.get(request.method);
+    const method = extension !== undefined &&
+        !servedIn(extension, ctx.protocolVersion, request.method)
+      ? undefined
+      : this.#methods.get(request.method);
     if (method === undefined) {
       return errorResponse(
         request.id,
@@ -334,4 +440,22 @@ export class Dispatcher {
       },
     };
   }
+}
+
+/** The core capabilities plus the `extensions` (and legacy capabilities) of those served in `era`. */
+function withExtensions(
+  core: Record<string, unknown>,
+  extensions: readonly Extension[],
+  era: "legacy" | "modern",
+): Record<string, unknown> {
+  const served = extensions.filter((extension) => (extension.eras ?? [era]).includes(era));
+  if (served.length === 0) return core;
+  const capabilities: Record<string, unknown> = { ...core };
+  const entries: Record<string, unknown> = {};
+  for (const extension of served) {
+    entries[extension.id] = extension.settings ?? {};
+    if (era === "legacy") Object.assign(capabilities, extension.legacyCapabilities);
+  }
+  capabilities.extensions = entries;
+  return capabilities;
 }

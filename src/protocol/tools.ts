@@ -9,6 +9,7 @@ import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "./context.ts";
+import { isDeferredResult } from "./deferred_result.ts";
 import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { isModernProtocolVersion } from "./eras.ts";
 import { checkIcons } from "./icons.ts";
@@ -29,8 +30,9 @@ interface CompiledTool {
   /** The `tools/list` entry for 2026-07-28. */
   listing: Record<string, unknown>;
   /**
-   * The entry for the revisions before it: the same object, or without
-   * `outputSchema` when that is not an object schema (they allow no other).
+   * The entry for the revisions before it: with `execution` when the tool
+   * may run as a task, and without `outputSchema` when that is not an
+   * object schema (they allow no other).
    */
   legacyListing: Record<string, unknown>;
   /** False when the output schema is not an object schema: older revisions get no `structuredContent`. */
@@ -75,8 +77,13 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (icons !== undefined) listing.icons = icons;
   if (definition._meta !== undefined) listing._meta = definition._meta;
   let legacyListing = listing;
+  const taskSupport = taskSupportOf(definition);
+  if (taskSupport !== undefined) {
+    // 2026-07-28 deleted `execution`: only the older revisions see it.
+    legacyListing = { ...listing, execution: { taskSupport } };
+  }
   if (!objectOutput) {
-    legacyListing = { ...listing };
+    if (legacyListing === listing) legacyListing = { ...listing };
     delete legacyListing.outputSchema;
   }
   let headerParameters: readonly HeaderParameter[];
@@ -86,6 +93,19 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
     throw new TypeError(`Tool "${definition.name}": ${errorMessage(error)}`);
   }
   return { definition, listing, legacyListing, objectOutput, headerParameters };
+}
+
+/** A tool's declared task support (`task`), checked. */
+function taskSupportOf(definition: AnyToolDefinition): "optional" | "required" | undefined {
+  const task = definition.task;
+  if (task === undefined) return undefined;
+  const support = typeof task === "string" ? task : task?.support;
+  if (support !== "optional" && support !== "required") {
+    throw new TypeError(
+      `Tool "${definition.name}": task must be "optional" or "required" (or { support, start })`,
+    );
+  }
+  return support;
 }
 
 function errorResult(message: string): CallToolResult {
@@ -180,6 +200,11 @@ export class ToolRegistry {
       NO_SCOPES;
   }
 
+  /** A tool's definition; undefined for an unknown name. */
+  definition(name: string): AnyToolDefinition | undefined {
+    return this.#tools.get(name)?.definition;
+  }
+
   /**
    * The `tools/list` entries, in definition order, as `protocolVersion`
    * shows them (default: the latest revision): before 2026-07-28 a tool's
@@ -227,6 +252,8 @@ export class ToolRegistry {
       if (error instanceof UrlElicitationRequiredError) throw error;
       return errorResult(errorMessage(error));
     }
+    // An extension completes it (e.g. a task the handler started); extensions.ts.
+    if (isDeferredResult(output)) return output as unknown as CallToolResult;
     const result: CallToolResult = typeof output === "string"
       ? { content: [{ type: "text", text: output }] }
       : output;

@@ -5,7 +5,8 @@
  * resumable streams replayed and followed live by another instance, with a
  * JSON-RPC error instead of a hang when the instance running a request dies
  * (the event log, with instance heartbeats), and cancellations, client replies, session ends, notifications and
- * listening-stream takeover between instances (the bus). The instance that
+ * listening-stream takeover between instances (the bus), and tasks (the task
+ * store: any instance answers `tasks/get` for a task another one runs). The instance that
  * receives a POST runs it; no request is forwarded.
  *
  * Works with node-redis on Deno, Bun and Node (any client that can send a raw
@@ -33,6 +34,7 @@ export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redi
 export { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
+export { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 export {
   createRedisBackend,
   type DuplicableRedisClient,

@@ -11,6 +11,7 @@ import { MAX_TIMER_MS } from "../options.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
+import { RedisTaskStore } from "./redis_task_store.ts";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 
 /**
@@ -109,6 +110,8 @@ export interface RedisBackend {
   readonly eventLog: RedisEventLog;
   /** Cancellations, replies, session ends, notifications between instances. */
   readonly bus: RedisBus;
+  /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
+  readonly taskStore: RedisTaskStore;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */
   close(): Promise<void>;
 }
@@ -178,11 +181,13 @@ export async function createRedisBackend(
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
+  const taskStore = new RedisTaskStore(shared, { prefix });
   let closing: Promise<void> | undefined;
   return {
     sessionStore,
     eventLog,
     bus,
+    taskStore,
     close: () =>
       closing ??= (async () => {
         await bus.close();

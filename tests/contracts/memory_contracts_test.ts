@@ -1,7 +1,8 @@
-/** The in-memory SessionStore and EventLog meet their contracts. */
-import { MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+/** The in-memory SessionStore, EventLog and TaskStore meet their contracts. */
+import { MemoryEventLog, MemorySessionStore, MemoryTaskStore } from "../../mod.ts";
 import { describeEventLog } from "./event_log_contract.ts";
 import { describeSessionStore } from "./session_store_contract.ts";
+import { describeTaskStore } from "./task_store_contract.ts";
 
 describeSessionStore("MemorySessionStore", () => new MemorySessionStore(), { getAndTouch: true });
 describeEventLog("MemoryEventLog", () => new MemoryEventLog(), {
@@ -13,3 +14,4 @@ describeEventLog(
   "MemoryEventLog with a small global budget",
   () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }),
 );
+describeTaskStore("MemoryTaskStore", (now) => new MemoryTaskStore({ now }));

@@ -33,6 +33,8 @@ import {
   defineAppTool,
 } from "../../mod.ts";
 import { withServer } from "./helpers.ts";
+import { initialize, makeHandler } from "../helpers.ts";
+import { modernRpc } from "../modern/helpers.ts";
 
 const VIEW_URI = "ui://weather/view.html";
 const HTML = "<!doctype html><p id=forecast>…</p>";
@@ -99,11 +101,28 @@ describe("MCP Apps, against ext-apps 2.0.4", () => {
     assert.equal(APPS_EXTENSION_ID, EXTENSION_ID);
     assert.deepEqual(appsExtension(), {
       id: EXTENSION_ID,
-      capability: { mimeTypes: [RESOURCE_MIME_TYPE] },
+      settings: { mimeTypes: [RESOURCE_MIME_TYPE] },
     });
     assert.equal(clientSupportsApps(APPS_CAPABILITIES), true);
     assert.equal(clientSupportsApps({ extensions: { [EXTENSION_ID]: {} } }), false);
     assert.equal(clientSupportsApps({}), false);
+  });
+
+  it("extensions: [appsExtension()] advertises the extension in both eras", async () => {
+    const handler = makeHandler({ tools: [], extensions: [appsExtension()] });
+    const session = await initialize(handler);
+    assert.deepEqual(session.result.capabilities.extensions?.[EXTENSION_ID], {
+      mimeTypes: [RESOURCE_MIME_TYPE],
+    });
+    const discover = await modernRpc(handler, "server/discover");
+    assert.deepEqual(discover.message.result.capabilities.extensions?.[EXTENSION_ID], {
+      mimeTypes: [RESOURCE_MIME_TYPE],
+    });
+    await handler.close();
+    const plain = makeHandler({ tools: [] });
+    const without = await initialize(plain);
+    assert.equal(without.result.capabilities.extensions?.[EXTENSION_ID], undefined);
+    await plain.close();
   });
 
   it("refuses a view URI that is not ui://, and a view without HTML", () => {

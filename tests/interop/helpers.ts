@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
+  CallToolResultSchema,
   type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -32,6 +33,7 @@ import { serveHandler } from "../../examples/serve.ts";
 import { deferred, parseSse, until, within } from "../helpers.ts";
 
 export {
+  CallToolResultSchema,
   Client,
   CreateMessageRequestSchema,
   ElicitRequestSchema,

@@ -30,6 +30,10 @@ let nextId = 1;
 function nameOf(method: string, params: Record<string, unknown>): string | undefined {
   if (method === "tools/call" || method === "prompts/get") return params.name as string | undefined;
   if (method === "resources/read") return params.uri as string | undefined;
+  // The tasks extension routes its methods by task id.
+  if (method === "tasks/get" || method === "tasks/update" || method === "tasks/cancel") {
+    return params.taskId as string | undefined;
+  }
   return undefined;
 }
 

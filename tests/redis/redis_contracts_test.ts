@@ -1,7 +1,9 @@
-/** The Redis SessionStore and EventLog meet their contracts, against a real redis-server. */
+/** The Redis SessionStore, EventLog and TaskStore meet their contracts, against a real redis-server. */
 import { after, before } from "node:test";
 import { RedisEventLog } from "../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../src/redis/redis_session_store.ts";
+import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
+import { describeTaskStore } from "../contracts/task_store_contract.ts";
 import { describeEventLog } from "../contracts/event_log_contract.ts";
 import { describeSessionStore } from "../contracts/session_store_contract.ts";
 import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
@@ -41,4 +43,9 @@ describeRedis("Redis contracts", () =>
     "RedisEventLog without blocking connections (polls)",
     () => new RedisEventLog(redis.client, { prefix: `t${++n}:` }),
     { tailing: true },
+  ));
+describeRedis("Redis contracts", () =>
+  describeTaskStore(
+    "RedisTaskStore",
+    (now) => new RedisTaskStore(redis.client, { prefix: `t${++n}:`, now }),
   ));

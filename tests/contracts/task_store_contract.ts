@@ -1,0 +1,175 @@
+/**
+ * The contract every `TaskStore` must meet, run by each implementation with
+ * its own factory: `describeTaskStore(name, factory)`. It pins what the tasks
+ * extension relies on: durable create, copies out, the per-owner cap (bounded
+ * storage), expiry by the injected clock, the status machine (ask, answer in
+ * parts, take, settle once; a terminal task never changes), atomic
+ * concurrent changes, and listing by owner. Not a test file itself.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { StoredTask, TaskStore } from "../../mod.ts";
+
+/** Makes a fresh, empty store whose clock is `now` (disposed after the test). */
+export type TaskStoreFactory = (now: () => number) => TaskStore | Promise<TaskStore>;
+
+function task(taskId: string, ownerKey = "user:alice", createdAt = 1_000): StoredTask {
+  return {
+    taskId,
+    ownerKey,
+    status: "working",
+    createdAt,
+    lastUpdatedAt: createdAt,
+    ttlMs: 60_000,
+    pollIntervalMs: 500,
+  };
+}
+
+const ASK = { method: "elicitation/create", params: { message: "Sure?" } };
+
+/** Runs the TaskStore contract against stores made by `factory`. */
+export function describeTaskStore(name: string, factory: TaskStoreFactory): void {
+  describe(`TaskStore contract: ${name}`, () => {
+    async function withStore(
+      body: (store: TaskStore, clock: { now: number }) => Promise<void>,
+    ): Promise<void> {
+      const clock = { now: 1_000 };
+      const store = await factory(() => clock.now);
+      try {
+        await body(store, clock);
+      } finally {
+        await store.close?.();
+      }
+    }
+
+    it("creates a task that get finds at once; an unknown id is undefined", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(task("a"), 10), true);
+        assert.deepEqual(await store.get("a"), task("a"));
+        assert.equal(await store.get("nope"), undefined);
+      }));
+
+    it("hands out copies: changing what get returned changes nothing stored", () =>
+      withStore(async (store) => {
+        await store.create(task("a"), 10);
+        const copy = (await store.get("a"))!;
+        copy.status = "completed";
+        assert.equal((await store.get("a"))?.status, "working");
+      }));
+
+    it("refuses a task past the owner's cap, and counts owners apart", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(task("a1"), 2), true);
+        assert.equal(await store.create(task("a2"), 2), true);
+        assert.equal(await store.create(task("a3"), 2), false);
+        assert.equal(await store.get("a3"), undefined);
+        assert.equal(await store.create(task("b1", "user:bob"), 2), true);
+      }));
+
+    it("forgets a task once its TTL has passed, which frees its place under the cap", () =>
+      withStore(async (store, clock) => {
+        await store.create(task("a"), 1);
+        clock.now = 1_000 + 60_000 - 1;
+        assert.equal((await store.get("a"))?.taskId, "a", "kept for all of its TTL");
+        clock.now = 1_000 + 60_000;
+        assert.equal(await store.get("a"), undefined);
+        assert.equal(await store.change("a", { type: "settle", status: "cancelled" }), undefined);
+        assert.deepEqual(await store.list("user:alice"), []);
+        assert.equal(await store.create(task("b", "user:alice", clock.now), 1), true);
+      }));
+
+    it("asks, takes partial answers, and returns to working when all are answered", () =>
+      withStore(async (store, clock) => {
+        await store.create(task("a"), 10);
+        clock.now = 2_000;
+        await store.change("a", { type: "ask", key: "one", request: ASK });
+        const asked = await store.change("a", { type: "ask", key: "two", request: ASK });
+        assert.equal(asked?.status, "input_required");
+        assert.deepEqual(Object.keys(asked?.inputRequests ?? {}).sort(), ["one", "two"]);
+        assert.equal(asked?.lastUpdatedAt, 2_000);
+        const partial = await store.change("a", {
+          type: "answer",
+          responses: { one: { action: "accept" }, unknown: { action: "accept" } },
+        });
+        assert.equal(partial?.status, "input_required");
+        assert.deepEqual(Object.keys(partial?.inputRequests ?? {}), ["two"]);
+        assert.deepEqual(partial?.inputResponses, { one: { action: "accept" } });
+        const all = await store.change("a", {
+          type: "answer",
+          responses: { two: { action: "decline" } },
+        });
+        assert.equal(all?.status, "working");
+        assert.equal(all?.inputRequests, undefined);
+        const taken = await store.change("a", { type: "take", keys: ["one", "two"] });
+        assert.equal(taken?.inputResponses, undefined);
+      }));
+
+    it("settles once: a terminal task never changes again", () =>
+      withStore(async (store) => {
+        await store.create(task("a"), 10);
+        const cancelled = await store.change("a", { type: "settle", status: "cancelled" });
+        assert.equal(cancelled?.status, "cancelled");
+        const late = await store.change("a", {
+          type: "settle",
+          status: "completed",
+          result: { content: [] },
+        });
+        assert.equal(late?.status, "cancelled");
+        assert.equal(late?.result, undefined);
+        assert.equal(
+          (await store.change("a", { type: "ask", key: "k", request: ASK }))?.status,
+          "cancelled",
+        );
+        assert.equal((await store.get("a"))?.status, "cancelled");
+      }));
+
+    it("renews the lease of an unfinished task only, and a settled task has none", () =>
+      withStore(async (store) => {
+        await store.create({ ...task("a"), leaseUntil: 2_000 }, 10);
+        assert.equal(
+          (await store.change("a", { type: "renew", leaseUntil: 9_000 }))?.leaseUntil,
+          9_000,
+        );
+        const settled = await store.change("a", { type: "settle", status: "completed" });
+        assert.equal(settled?.leaseUntil, undefined);
+        const late = await store.change("a", { type: "renew", leaseUntil: 12_000 });
+        assert.equal(late?.leaseUntil, undefined);
+      }));
+
+    it("keeps a completed task's result and a failed task's error", () =>
+      withStore(async (store) => {
+        await store.create(task("ok"), 10);
+        await store.create(task("bad"), 10);
+        const result = { content: [{ type: "text", text: "done" }] };
+        await store.change("ok", { type: "settle", status: "completed", result });
+        const error = { code: -32603, message: "broke" };
+        await store.change("bad", { type: "settle", status: "failed", error });
+        assert.deepEqual((await store.get("ok"))?.result, result);
+        assert.deepEqual((await store.get("bad"))?.error, error);
+      }));
+
+    it("applies concurrent changes atomically: no ask is lost", () =>
+      withStore(async (store) => {
+        await store.create(task("a"), 10);
+        const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+        await Promise.all(
+          keys.map((key) => store.change("a", { type: "ask", key, request: ASK })),
+        );
+        assert.deepEqual(Object.keys((await store.get("a"))?.inputRequests ?? {}).sort(), keys);
+      }));
+
+    it("lists an owner's live tasks, oldest first, and no one else's", () =>
+      withStore(async (store) => {
+        await store.create(task("late", "user:alice", 1_500), 10);
+        await store.create(task("early", "user:alice", 1_000), 10);
+        await store.create(task("bobs", "user:bob"), 10);
+        assert.deepEqual((await store.list("user:alice")).map((t) => t.taskId), [
+          "early",
+          "late",
+        ]);
+        assert.deepEqual(await store.list("user:carol"), []);
+      }));
+  });
+}
