@@ -41,7 +41,7 @@ import {
   type Principal,
   tokenBucket,
 } from "../mod.ts";
-import { peerAddress, serveHandler } from "./serve.ts";
+import { peerAddress } from "./peer_address.ts";
 
 /** The environment variables the fixture reads. */
 export type EverythingEnv = Record<string, string | undefined>;
@@ -813,6 +813,8 @@ if (isMainModule()) {
     console.log("tether everything fixture: sessions, streams and bus in Redis");
   }
   const handler = createEverythingHandler(env, shared);
+  // Loaded only here: a host that serves the handler itself (examples/cloudflare) bundles no server.
+  const { serveHandler } = await import("./serve.ts");
   const server = await serveHandler(handler, integerFromEnv(env, "PORT", 0) ?? 8787);
   console.log(`tether everything fixture listening on ${server.url}/mcp`);
 }

@@ -31,6 +31,7 @@ import {
   refuse,
   renderRefusal,
 } from "../http/refusal.ts";
+import type { LazyInterval } from "../http/lazy_interval.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
@@ -63,6 +64,8 @@ export interface RouteParts {
   shutdown: Shutdown;
   /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
   subscribed: () => Promise<void> | undefined;
+  /** The session sweep: started by the first request, so construction sets no timer. */
+  sweepTimer: LazyInterval;
 }
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
@@ -106,6 +109,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
    * straight to {@linkcode admit}, without a layer of its own.
    */
   function route(request: Request): Response | Promise<Response> {
+    parts.sweepTimer.start();
     const path = pathOf(request.url);
     if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
