@@ -87,7 +87,9 @@ export async function serveHandler(
     const server = deno.serve(
       { port, hostname, onListen: () => {}, signal: stop.signal },
       (request, info) => {
-        if (info.remoteAddr.hostname !== undefined) recordPeerAddress(request, info.remoteAddr.hostname);
+        if (info.remoteAddr.hostname !== undefined) {
+          recordPeerAddress(request, info.remoteAddr.hostname);
+        }
         const answer = handler(request);
         answering.add(answer);
         answer.then(() => answering.delete(answer), () => answering.delete(answer));
@@ -131,7 +133,9 @@ export async function serveHandler(
   }
   const recording = Object.assign(
     (request: Request, connection?: { remoteAddress: string | undefined }) => {
-      if (connection?.remoteAddress !== undefined) recordPeerAddress(request, connection.remoteAddress);
+      if (connection?.remoteAddress !== undefined) {
+        recordPeerAddress(request, connection.remoteAddress);
+      }
       return handler(request);
     },
     { close: handler.close },

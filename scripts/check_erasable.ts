@@ -19,7 +19,12 @@ import { pathToFileURL } from "node:url";
 
 const ROOT = join(import.meta.dirname, "..");
 const ROOTS = ["mod.ts", "src", "examples", "tests", "bench", "scripts"];
-const ENTRY_POINTS = ["mod.ts", "src/adapters/node.ts", "src/adapters/hono.ts"];
+const ENTRY_POINTS = [
+  "mod.ts",
+  "src/adapters/node.ts",
+  "src/adapters/hono.ts",
+  "src/adapters/cloudflare.ts",
+];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.
 process.removeAllListeners("warning");

@@ -79,7 +79,9 @@ describe("creating a handler at module scope", () => {
       seen.add(url.href);
       const source = readFileSync(url, "utf8");
       // Static imports and re-exports; `import type` is erased and so allowed.
-      for (const match of source.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+"([^"]+)";/gms)) {
+      for (
+        const match of source.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+"([^"]+)";/gms)
+      ) {
         const specifier = match[1];
         if (specifier.startsWith("node:")) nodeImports.push(`${url.pathname}: ${specifier}`);
         else if (specifier.startsWith(".")) visit(new URL(specifier, url));
