@@ -26,6 +26,7 @@
 #                  not passed: a Worker has no Redis client (node-redis needs
 #                  TCP sockets); the Durable Object is the shared state.
 #   WORKERD, ESBUILD  the binaries (default: node_modules/.bin/workerd, node_modules/.bin/esbuild)
+#   NODE24         the Node that picks a free port for PORT=0 (default: node_modules/node24/bin/node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -43,7 +44,9 @@ esac
 port="${PORT:-8787}"
 if [ "$port" = 0 ]; then
   # workerd reports no bound port: ask the kernel for a free one, then bind it.
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+  port="$("${NODE24:-$ROOT/node_modules/node24/bin/node}" -e '
+    const server = require("node:net").createServer();
+    server.listen(0, "127.0.0.1", () => { console.log(server.address().port); server.close(); });')"
 fi
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/tether-workerd.XXXXXX")"

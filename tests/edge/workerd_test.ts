@@ -9,8 +9,9 @@
  *   request changes (the limit that the Durable Object removes);
  * - in one Durable Object (@tether/mcp/cloudflare): the session checks
  *   (owner binding, idle TTL, the cap, DELETE) and what crosses requests
- *   (a GET stream, stream resumption, a listen stream, an elicitation
- *   answered by another POST), through raw HTTP and the official SDK client.
+ *   (a GET stream, stream resumption, a listen stream, a cancellation and
+ *   an elicitation answered by another POST), through raw HTTP and the
+ *   official SDK client.
  */
 
 import { after, before, describe, it } from "node:test";
@@ -216,6 +217,37 @@ describe("workerd: the fixture in one Durable Object", { skip: workerdSkip }, ()
       const events = await new SseReader(resumed.body).rest();
       const answer = events.map(messageOf).find((message) => message?.id === RECONNECTION_ID);
       assert.match(JSON.stringify(answer?.result), /Reconnection test completed successfully/);
+    } finally {
+      await rawDelete(fixture.url, sessionId);
+    }
+  });
+
+  it("notifications/cancelled in another POST stops a running call: its stream ends with no result", async () => {
+    const sessionId = await rawInitialize(fixture.url);
+    try {
+      // 1,000 steps of 20 ms: far longer than any wait below, unless the cancellation stops it.
+      const call = await rawPost(fixture.url, sessionId, {
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: {
+          name: "slow",
+          arguments: { steps: 1_000, intervalMs: 20 },
+          _meta: { progressToken: "p" },
+        },
+      });
+      const stream = new SseReader(call.body);
+      await nextWithMethod(stream, "notifications/progress");
+      assert.equal(
+        await statusOf(fixture.url, sessionId, {
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: 5, reason: "test" },
+        }),
+        202,
+      );
+      const rest = await stream.rest();
+      assert.equal(rest.map(messageOf).find((message) => message?.id === 5), undefined);
     } finally {
       await rawDelete(fixture.url, sessionId);
     }
