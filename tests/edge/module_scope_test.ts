@@ -49,7 +49,14 @@ describe("creating a handler at module scope", () => {
     assert.throws(() => setTimeout(() => {}, 1), /within global scope/);
     let handler;
     try {
-      handler = createEverythingHandler({ SESSION_MAX: "5", SESSION_IDLE_MS: "60000" });
+      // Every optional part the fixture can turn on: a rate limit, a concurrency cap, a state key.
+      handler = createEverythingHandler({
+        SESSION_MAX: "5",
+        SESSION_IDLE_MS: "60000",
+        RATE_LIMIT_PER_MINUTE: "1000",
+        MAX_CONCURRENT_REQUESTS: "10",
+        MCP_STATE_KEY: "a-state-key-of-at-least-thirty-two-characters",
+      });
     } finally {
       allow();
     }
