@@ -56,7 +56,7 @@ import {
   tokenBucket,
 } from "../mod.ts";
 import { jwtVerifier } from "../src/oauth/mod.ts";
-import { peerAddress, serveHandler } from "./serve.ts";
+import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";
 
 /** The environment variables the fixture reads. */
@@ -892,6 +892,8 @@ if (isMainModule()) {
   // The handler is made once the port is known: OAuth's default resource URI names it (PORT=0).
   // Requests wait for nothing: it is set before the listener's first callback can run.
   const made: { handler?: McpHandler } = {};
+  // Loaded only here: a host that serves the handler itself (examples/cloudflare) bundles no server.
+  const { serveHandler } = await import("./serve.ts");
   const server = await serveHandler(
     Object.assign((request: Request) => made.handler!(request), {
       close: () => made.handler!.close(),

@@ -5,6 +5,7 @@
  */
 
 import { serve as serveOnNode } from "../src/adapters/node.ts";
+import { peerAddress, recordPeerAddress } from "./peer_address.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -18,18 +19,7 @@ export interface RunningServer {
 
 type Handler = ((request: Request) => Promise<Response>) & { close?: () => Promise<void> };
 
-/** The peer address each request being served came from (a WeakMap: nothing outlives its request). */
-const peers = new WeakMap<Request, string>();
-
-/**
- * The IP address of the peer `request` came from, as this file's server saw
- * it (Deno: `info.remoteAddr`, Bun: `server.requestIP()`, Node: the socket);
- * undefined for a request it did not serve. Behind a proxy this is the
- * proxy's address: see the README on keying a rate limit there.
- */
-export function peerAddress(request: Request): string | undefined {
-  return peers.get(request);
-}
+export { peerAddress };
 
 interface DenoLike {
   serve(
@@ -97,7 +87,9 @@ export async function serveHandler(
     const server = deno.serve(
       { port, hostname, onListen: () => {}, signal: stop.signal },
       (request, info) => {
-        if (info.remoteAddr.hostname !== undefined) peers.set(request, info.remoteAddr.hostname);
+        if (info.remoteAddr.hostname !== undefined) {
+          recordPeerAddress(request, info.remoteAddr.hostname);
+        }
         const answer = handler(request);
         answering.add(answer);
         answer.then(() => answering.delete(answer), () => answering.delete(answer));
@@ -125,7 +117,7 @@ export async function serveHandler(
       hostname,
       fetch: (request, bunServer) => {
         const address = bunServer.requestIP(request)?.address;
-        if (address !== undefined) peers.set(request, address);
+        if (address !== undefined) recordPeerAddress(request, address);
         return handler(request);
       },
       idleTimeout: 0,
@@ -141,7 +133,9 @@ export async function serveHandler(
   }
   const recording = Object.assign(
     (request: Request, connection?: { remoteAddress: string | undefined }) => {
-      if (connection?.remoteAddress !== undefined) peers.set(request, connection.remoteAddress);
+      if (connection?.remoteAddress !== undefined) {
+        recordPeerAddress(request, connection.remoteAddress);
+      }
       return handler(request);
     },
     { close: handler.close },

@@ -19,7 +19,13 @@ import { pathToFileURL } from "node:url";
 
 const ROOT = join(import.meta.dirname, "..");
 const ROOTS = ["mod.ts", "src", "examples", "tests", "bench", "scripts"];
-const ENTRY_POINTS = ["mod.ts", "src/adapters/node.ts", "src/adapters/hono.ts", "src/oauth/mod.ts"];
+const ENTRY_POINTS = [
+  "mod.ts",
+  "src/adapters/node.ts",
+  "src/adapters/hono.ts",
+  "src/adapters/cloudflare.ts",
+  "src/oauth/mod.ts",
+];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.
 process.removeAllListeners("warning");

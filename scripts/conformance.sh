@@ -4,10 +4,11 @@
 # extensions' too: tasks), `--requirements 2025-11-25` and
 # `--requirements 2026-07-28` (both eras, one endpoint) against
 # examples/everything.ts served by each runtime: Deno, Bun and Node (24, stripping
-# types natively).
+# types natively), and on request workerd (Cloudflare Workers' runtime, through
+# scripts/workerd_fixture.sh: the fixture in one Durable Object).
 # Exits non-zero if any runtime fails. Needs `npm ci` first.
 #
-# Usage: bash scripts/conformance.sh [deno|bun|node ...]     (default: all three)
+# Usage: bash scripts/conformance.sh [deno|bun|node|workerd ...]     (default: deno bun node)
 # Environment:
 #   NODE22                  Node >= 22 binary for the CLI (default: node_modules/node22/bin/node)
 #   NODE24                  Node that runs the fixture (default: node_modules/node24/bin/node)
@@ -69,6 +70,8 @@ start_server() { # runtime port log
     deno) command=("$ROOT/node_modules/.bin/deno" run -A examples/everything.ts) ;;
     bun) command=("$ROOT/node_modules/.bin/bun" examples/everything.ts) ;;
     node) command=("$NODE24" examples/everything.ts) ;;
+    workerd) command=(bash "$ROOT/scripts/workerd_fixture.sh") ;;
+    workerd-isolate) command=(env WORKERD_MODE=isolate bash "$ROOT/scripts/workerd_fixture.sh") ;;
     *) echo "conformance: unknown runtime $1" >&2; return 1 ;;
   esac
   if command -v setsid >/dev/null; then

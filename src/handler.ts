@@ -37,7 +37,7 @@ import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";
 import { generateSessionId } from "./legacy/sessions/session_id.ts";
 import { MemoryEventLog } from "./legacy/event_log.ts";
 import { KeepAlive } from "./http/keep_alive.ts";
-import { unrefTimer } from "./runtime.ts";
+import { LazyInterval } from "./http/lazy_interval.ts";
 
 export type { CloseOptions, HandlerStats };
 
@@ -229,11 +229,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
         : config.maxConcurrentRequestsPerPrincipal,
     );
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
-  const sweepTimer = setInterval(
+  // Started by the first request: construction sets no timer (Workers forbid it at module scope).
+  const sweepTimer = new LazyInterval(
     () => void legacy.sweep().catch(config.onError),
     config.sweepIntervalMs,
   );
-  unrefTimer(sweepTimer);
   const shutdown = new Shutdown({
     legacy,
     modernWork,
@@ -283,6 +283,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     bodyReads,
     shutdown,
     subscribed: () => delivery.ready(),
+    sweepTimer,
   });
 
   // Definitions are per instance: a runtime change here tells this instance's clients only.
@@ -291,7 +292,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   dispatcher.tools.onChange(() => tellHere("notifications/tools/list_changed"));
   dispatcher.resources.onChange(() => tellHere("notifications/resources/list_changed"));
   dispatcher.prompts.onChange(() => tellHere("notifications/prompts/list_changed"));
-  delivery.ready()?.catch(config.onError);
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),

@@ -34,6 +34,7 @@ import {
   refuse,
   renderRefusal,
 } from "../http/refusal.ts";
+import type { LazyInterval } from "../http/lazy_interval.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
@@ -75,6 +76,8 @@ export interface RouteParts {
   shutdown: Shutdown;
   /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
   subscribed: () => Promise<void> | undefined;
+  /** The session sweep: started by the first request, so construction sets no timer. */
+  sweepTimer: LazyInterval;
 }
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
@@ -130,6 +133,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
    * straight to {@linkcode admit}, without a layer of its own.
    */
   function route(request: Request): Response | Promise<Response> {
+    parts.sweepTimer.start();
     // A preflight on any path (a metadata document too); one from an origin the guard refuses goes on to be refused.
     if (cors !== undefined && request.method === "OPTIONS") {
       const preflight = cors.preflight(request);

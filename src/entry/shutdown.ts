@@ -9,6 +9,7 @@
  */
 
 import type { KeepAlive } from "../http/keep_alive.ts";
+import type { LazyInterval } from "../http/lazy_interval.ts";
 import type { BodyReads } from "../http/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
@@ -59,7 +60,7 @@ export interface ShutdownParts {
   listen: ListenStreams;
   keepAlive: KeepAlive;
   bodyReads: BodyReads;
-  sweepTimer: ReturnType<typeof setInterval>;
+  sweepTimer: LazyInterval;
   store: SessionStore;
   /** True when the handler created the store (and so closes it). */
   ownsStore: boolean;
@@ -110,7 +111,7 @@ export class Shutdown {
     this.closed = true; // from now on: 503 for new requests, health 503
     this.#parts.onClosing();
     this.draining = graceMs > 0;
-    clearInterval(this.#parts.sweepTimer);
+    this.#parts.sweepTimer.stop();
     const heldAtStart = legacy.heldSessions();
     // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
     listen.closeAll();

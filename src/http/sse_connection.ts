@@ -41,7 +41,7 @@ export class SseConnection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #ended = false;
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
-  /** Chunks written by {@linkcode writeBacklog}: they do not count against the buffer bound. */
+  /** Chunks written by {@linkcode writeBacklog}: they count as one byte against the buffer bound. */
   #backlog = new WeakSet<Uint8Array>();
   /** The first message, until the first write (which carries it) or two task turns. */
   #head: string | undefined;
@@ -56,7 +56,9 @@ export class SseConnection {
       cancel: () => this.#end("client-gone"),
     }, {
       highWaterMark: options.maxBufferedBytes,
-      size: (chunk) => (this.#backlog.has(chunk) ? 0 : chunk.byteLength),
+      // A backlog chunk (one per resume or acknowledgement) counts as one byte, not zero: workerd
+      // truncates sizes to integers and never hands a reader a chunk whose queue size is 0.
+      size: (chunk) => (this.#backlog.has(chunk) ? 1 : chunk.byteLength),
     });
     this.#head = stringifySseMessage(options.first ?? CONNECTED);
     // Two task turns: a batch of events written at the end of this task (a stream's flush) still joins it.

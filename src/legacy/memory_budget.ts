@@ -3,29 +3,57 @@
  * the heap limit so one setting is right for a small container and a large
  * machine alike. V8 runtimes (Node, Deno) report their heap limit; Bun's
  * JavaScriptCore has none, so a quarter of the machine's memory (at most
- * 4 GiB, V8's usual default) stands in for it.
+ * 4 GiB, V8's usual default) stands in for it. The probes are Node built-ins
+ * reached through `process.getBuiltinModule` when this runs, never imported:
+ * a runtime without them (Cloudflare Workers, whose isolates have 128 MB)
+ * loads this module all the same and gets the floor.
  * @module
  */
 
-import { totalmem } from "node:os";
-import { getHeapStatistics } from "node:v8";
-
 const MIB = 1024 * 1024;
 const FALLBACK_HEAP_BYTES = 4096 * MIB;
+/** The budget's floor, and all of it where no heap can be measured. */
+const MIN_BUDGET_BYTES = 16 * MIB;
 
-/** The heap this process may grow to, bytes (an estimate where the runtime sets no limit). */
-export function heapLimitBytes(): number {
+interface NodeProbes {
+  v8?: { getHeapStatistics(): { heap_size_limit: number } };
+  os?: { totalmem(): number };
+}
+
+/** The Node built-ins this runtime offers synchronously (Node, Deno and Bun do; Workers do not). */
+function nodeProbes(): NodeProbes {
+  const process = (globalThis as {
+    process?: { getBuiltinModule?: (name: string) => unknown };
+  }).process;
+  if (typeof process?.getBuiltinModule !== "function") return {};
+  try {
+    return {
+      v8: process.getBuiltinModule("node:v8") as NodeProbes["v8"],
+      os: process.getBuiltinModule("node:os") as NodeProbes["os"],
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The heap this process may grow to, bytes (an estimate where the runtime
+ * sets no limit); undefined where nothing can be measured.
+ */
+export function heapLimitBytes(): number | undefined {
+  const { v8, os } = nodeProbes();
   const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-  if (!isBun) {
+  if (!isBun && v8 !== undefined) {
     try {
-      const limit = getHeapStatistics().heap_size_limit;
+      const limit = v8.getHeapStatistics().heap_size_limit;
       if (Number.isFinite(limit) && limit > 0) return limit;
     } catch {
-      // No node:v8 statistics here: fall through to the estimate.
+      // No heap statistics here: fall through to the estimate.
     }
   }
+  if (os === undefined) return undefined;
   try {
-    return Math.min(totalmem() / 4, FALLBACK_HEAP_BYTES);
+    return Math.min(os.totalmem() / 4, FALLBACK_HEAP_BYTES);
   } catch {
     return FALLBACK_HEAP_BYTES;
   }
@@ -34,7 +62,7 @@ export function heapLimitBytes(): number {
 /**
  * The default `maxTotalBytes` of a {@linkcode MemoryEventLog}: an eighth of
  * the heap limit, at least 16 MiB (about 512 MiB under Node's default 4 GiB
- * heap).
+ * heap; 16 MiB where no heap can be measured, as on Cloudflare Workers).
  *
  * @example
  * ```ts
@@ -43,5 +71,6 @@ export function heapLimitBytes(): number {
  * ```
  */
 export function defaultEventLogBudget(): number {
-  return Math.max(16 * MIB, Math.floor(heapLimitBytes() / 8));
+  const heap = heapLimitBytes();
+  return heap === undefined ? MIN_BUDGET_BYTES : Math.max(MIN_BUDGET_BYTES, Math.floor(heap / 8));
 }

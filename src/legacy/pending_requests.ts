@@ -41,10 +41,13 @@ const ISSUED_ID = /^tether-([0-9a-f]{8})-[1-9][0-9]{0,15}$/;
 export class PendingRequests {
   #bySession = new Map<string, Map<string, Pending>>();
   #counter = 0;
-  #prefix = crypto.randomUUID().slice(0, 8);
+  // Drawn at the first id, not at construction: a handler created at module scope (Cloudflare
+  // Workers forbids random values there) draws nothing until it serves. Until then no id is ours.
+  #prefix: string | undefined;
 
   /** A fresh id for an outbound request (unique within this process). */
   nextId(): string {
+    this.#prefix ??= crypto.randomUUID().slice(0, 8);
     return `tether-${this.#prefix}-${++this.#counter}`;
   }
 

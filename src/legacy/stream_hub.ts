@@ -97,7 +97,8 @@ export class StreamHub {
   /** Quiet connections (resumes of streams that ended without an answer). */
   #parked = new ParkedConnections();
   #pendingWrites = 0;
-  #streamPrefix = randomHex(4);
+  // Drawn at the first stream, not at construction (Workers forbid random values at module scope).
+  #streamPrefix: string | undefined;
   #streamCounter = 0;
 
   /** Creates a hub; its connections join `options.keepAlive`. */
@@ -177,6 +178,7 @@ export class StreamHub {
 
   /** A stream id unique in this process; the random prefix keeps instances sharing an event log apart. */
   #nextStreamId(): string {
+    this.#streamPrefix ??= randomHex(4);
     return `${this.#streamPrefix}${(++this.#streamCounter).toString(36)}`;
   }
 
