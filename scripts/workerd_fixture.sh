@@ -62,10 +62,12 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# The fixture loads serve.ts (a Node/Deno/Bun server) and the Redis backend only when it is the
-# program's entry point, never on a Worker: leave both out of the bundle.
+# The fixture loads serve.ts (a Node/Deno/Bun server), the Redis backend and the OpenTelemetry SDK
+# (otel.ts, with OTEL_EXPORTER_OTLP_ENDPOINT) only when it is the program's entry point, never on a
+# Worker: leave them out of the bundle.
 "$ESBUILD" examples/cloudflare/worker.ts --bundle --format=esm --platform=neutral \
   --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts \
+  --external:./otel.ts \
   --outfile="$dir/worker.js" --log-level=warning
 
 capnp_string() { # value → a capnp string literal
