@@ -133,10 +133,10 @@ const eras: string[] = [];
 before(async () => {
   as = await startAuthorizationServer();
   // The resource URI names the port, known once the server listens: the handler is made then.
-  let inner: McpHandler | undefined;
-  running = await serveHandler((request: Request) => inner!(request), 0);
+  const made: { inner?: McpHandler } = {};
+  running = await serveHandler((request: Request) => made.inner!(request), 0);
   url = `${running.url}/mcp`;
-  inner = handler = createMcpHandler({
+  made.inner = handler = createMcpHandler({
     name: "oauth-e2e",
     version: "1.0.0",
     onError: () => {},
