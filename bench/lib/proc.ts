@@ -182,8 +182,11 @@ export function childrenCpuSeconds(): number {
   return (Number(rest[13]) + Number(rest[14])) / clockTicks;
 }
 
-/** Port allocator over 18801-18899. */
-let nextPort = 18801;
+/**
+ * Port allocator over 18801-18899, from `BENCH_FIRST_PORT` when set (so two
+ * bench scripts can run side by side, e.g. two instruction counts).
+ */
+let nextPort = Number(process.env.BENCH_FIRST_PORT ?? 18801);
 export function allocatePort(): number {
   const port = nextPort;
   nextPort = nextPort >= 18899 ? 18801 : nextPort + 1;
