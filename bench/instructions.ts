@@ -13,15 +13,20 @@
  *
  * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
  * `Request`s (bench/lib/instruction_case.ts). The HTTP cases run a bench
- * server and send it real requests, one at a time (bench/lib/instruction_server.ts),
- * all stateless `tools/call`s of the echo tool: `http-ceiling`
- * (bench/servers/ceiling.ts), `http-floor` (bench/servers/floor.ts, the
- * checks in one function) and `http-2026` (bench/servers/tether.ts). They
- * count what the in-process cases cannot: the runtime's HTTP server and its
- * `Request`, whose header reads cost far more on Deno.serve than on a built one.
+ * server and send it real requests (bench/lib/instruction_server.ts), one at
+ * a time or, with `--concurrency N`, over N connections with one call in
+ * flight each, all `tools/call`s of the echo tool: stateless ones to
+ * `http-ceiling` (bench/servers/ceiling.ts), `http-floor`
+ * (bench/servers/floor.ts, the checks in one function) and `http-2026`
+ * (bench/servers/tether.ts); sessionful ones (one session per connection) to
+ * `http-floor-legacy` (floor.ts --era legacy) and `http-legacy` (tether.ts).
+ * They count what the in-process cases cannot: the runtime's HTTP server and
+ * its `Request`, whose header reads cost far more on Deno.serve than on a
+ * built one, and, at a concurrency above 1, what overlapping calls cost.
  *
  *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
- *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026] [--requests 2000,10000]
+ *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy]
+ *        [--requests 2000,10000] [--concurrency 1]
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
  * the difference, for a before/after of one change. `--rounds N` measures
@@ -36,7 +41,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runDrivenServer } from "./lib/instruction_server.ts";
+import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 
 const argv = process.argv.slice(2);
@@ -51,6 +56,11 @@ const baseRef = opt("base", "");
 /** V8's deterministic mode (`--predictable`): on Node it makes the count repeat within about 1%. */
 const predictable = argv.includes("--predictable");
 const rounds = Number(opt("rounds", "1"));
+/** Connections of the HTTP cases, one call in flight on each. */
+const concurrency = Number(opt("concurrency", "1"));
+if (!(Number.isInteger(concurrency) && concurrency > 0)) {
+  throw new Error("--concurrency: a positive whole number");
+}
 if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error("--rounds: a positive whole number");
 const v8Flags = predictable ? ["--single-threaded", "--predictable"] : ["--single-threaded"];
 for (const runtime of runtimes) {
@@ -65,11 +75,13 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
 }
 
 const CASE = join(ROOT, "bench/lib/instruction_case.ts");
-/** The HTTP cases and the bench server each one runs. */
-const SERVERS: Record<string, string> = {
-  "http-ceiling": "bench/servers/ceiling.ts",
-  "http-floor": "bench/servers/floor.ts",
-  "http-2026": "bench/servers/tether.ts",
+/** The HTTP cases: the bench server each one runs, its arguments and the calls it gets. */
+const SERVERS: Record<string, { file: string; args: string[]; era: Drive["era"] }> = {
+  "http-ceiling": { file: "bench/servers/ceiling.ts", args: [], era: "2026" },
+  "http-floor": { file: "bench/servers/floor.ts", args: [], era: "2026" },
+  "http-2026": { file: "bench/servers/tether.ts", args: [], era: "2026" },
+  "http-floor-legacy": { file: "bench/servers/floor.ts", args: ["--era", "legacy"], era: "legacy" },
+  "http-legacy": { file: "bench/servers/tether.ts", args: [], era: "legacy" },
 };
 for (const mode of cases) {
   if (!["bare", "legacy", "2026"].includes(mode) && SERVERS[mode] === undefined) {
@@ -109,9 +121,12 @@ async function instructions(
 ): Promise<number> {
   const server = SERVERS[mode];
   if (server !== undefined) {
-    const command = [...VALGRIND, ...runtimeArgs(runtime), join(tree, server)];
+    const command = [...VALGRIND, ...runtimeArgs(runtime), join(tree, server.file), ...server.args];
     return countOf(
-      await runDrivenServer(command, tree, allocatePort(), count),
+      await runDrivenServer(command, tree, allocatePort(), count, {
+        era: server.era,
+        concurrency,
+      }),
       `${runtime} ${mode}`,
     );
   }
@@ -135,7 +150,13 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
   // Once without valgrind: Deno transpiles and caches the TypeScript on a first run.
   const server = SERVERS[mode];
   if (server !== undefined) {
-    await runDrivenServer([...runtimeArgs(runtime), join(tree, server)], tree, allocatePort(), 10);
+    await runDrivenServer(
+      [...runtimeArgs(runtime), join(tree, server.file), ...server.args],
+      tree,
+      allocatePort(),
+      10,
+      { era: server.era, concurrency },
+    );
   } else {
     const [binary, ...args] = command(runtime, tree, mode, 10);
     const warm = spawnSync(binary, args, { cwd: ROOT, encoding: "utf8" });
@@ -172,9 +193,11 @@ const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=n
 try {
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
   console.log(
-    `instructions per request (valgrind, ${short} → ${long} requests); this tree ${commit("HEAD")}${
-      dirty ? " + uncommitted changes" : ""
-    }${baseTree === undefined ? "" : `, base ${commit(baseRef)}`}`,
+    `instructions per request (valgrind, ${short} → ${long} requests${
+      concurrency > 1 ? `, HTTP cases over ${concurrency} connections` : ""
+    }); this tree ${commit("HEAD")}${dirty ? " + uncommitted changes" : ""}${
+      baseTree === undefined ? "" : `, base ${commit(baseRef)}`
+    }`,
   );
   for (const runtime of runtimes) {
     // Each case is compared with its family's reference: bare in process, the ceiling over HTTP.
@@ -184,7 +207,7 @@ try {
       const referenceMode = server === undefined ? "bare" : "http-ceiling";
       const above = server === undefined ? "above bare" : "above ceiling";
       const baseHasIt = baseTree !== undefined && mode !== referenceMode &&
-        (server === undefined || existsSync(join(baseTree, server)));
+        (server === undefined || existsSync(join(baseTree, server.file)));
       // Alternating rounds: both trees see the machine in the same states.
       const heads: number[] = [];
       const bases: number[] = [];

@@ -2,7 +2,7 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|mcp-lite|tmcp|hono-mcp]
  *                                              [--workload steady|init|progress|stateless] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
@@ -50,6 +50,10 @@ const ENTRIES: Record<string, [string, string[]]> = {
   sdk: ["sdk.ts", []],
   "sdk-json": ["sdk.ts", ["--mode", "json"]],
   floor: ["floor.ts", []],
+  "floor-legacy": ["floor.ts", ["--era", "legacy"]],
+  "mcp-lite": ["mcp_lite.ts", []],
+  tmcp: ["tmcp.ts", []],
+  "hono-mcp": ["hono_mcp.ts", []],
 };
 
 const dir = join(tmpdir(), "tether-bench-profiles");

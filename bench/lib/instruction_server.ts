@@ -1,8 +1,14 @@
 /**
  * The HTTP cases of bench/instructions.ts: a bench server (bench/servers/)
- * runs under valgrind and is sent `count` stateless (2026-07-28) echo calls,
- * one after another on one keep-alive connection, each answer checked; then
+ * runs under valgrind and is sent `count` echo calls, stateless (2026-07-28)
+ * or, for the `legacy` era, in sessions (2025-11-25; one session per
+ * connection, made over HTTP first), over `concurrency` keep-alive
+ * connections, each connection sending its next call when its previous
+ * answer came (concurrency 1: one after another), each answer checked; then
  * it is told to exit (`POST /__bench/exit`) and valgrind's count is read.
+ * At a concurrency above 1 the count includes what a server pays only when
+ * calls overlap (more live promises and registry entries, GC of a larger
+ * young generation, batched socket reads), which one call at a time hides.
  * Unlike the in-process cases, the count includes the runtime's HTTP server
  * for real requests: how it parses them, what each `request.headers.get`
  * costs (on Deno.serve each one is a call into Rust), how a `Response`
@@ -11,14 +17,31 @@
 
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { modernCallHeaders, modernEchoCallBody, POST_HEADERS } from "./protocol.ts";
+import {
+  ECHO_TEXT,
+  echoCallBody,
+  INIT_HEADERS,
+  initializeBody,
+  INITIALIZED_BODY,
+  modernCallHeaders,
+  modernEchoCallBody,
+  POST_HEADERS,
+} from "./protocol.ts";
 
-/** Sends `count` calls to `port` over one connection; throws on the first wrong answer. */
-async function drive(port: number, count: number): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const headers = { ...POST_HEADERS, ...modernCallHeaders("echo") };
-  const post = (path: string, body: string) =>
-    new Promise<[number, string]>((resolve, reject) => {
+/** How a case is driven: which era's calls, over how many connections at once. */
+export interface Drive {
+  era: "2026" | "legacy";
+  /** Connections, each with one call in flight. @default 1 */
+  concurrency?: number;
+}
+
+/** Sends `count` calls to `port`; throws on the first wrong answer. */
+async function drive(port: number, count: number, how: Drive): Promise<void> {
+  const concurrency = how.concurrency ?? 1;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const modern = { ...POST_HEADERS, ...modernCallHeaders("echo") };
+  const post = (path: string, body: string, headers: Record<string, string> = modern) =>
+    new Promise<[number, string, string | undefined]>((resolve, reject) => {
       const request = http.request({
         host: "127.0.0.1",
         port,
@@ -30,20 +53,52 @@ async function drive(port: number, count: number): Promise<void> {
         let text = "";
         response.setEncoding("utf8");
         response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve([response.statusCode ?? 0, text]));
+        response.on("end", () => {
+          const session = response.headers["mcp-session-id"];
+          resolve([
+            response.statusCode ?? 0,
+            text,
+            typeof session === "string" ? session : undefined,
+          ]);
+        });
       });
       request.on("error", reject);
       request.end(body);
     });
-  try {
-    for (let id = 1; id <= count; id++) {
-      const [status, text] = await post("/mcp", modernEchoCallBody(id));
-      if (
-        status !== 200 || !text.includes(`"id":${id}`) || !text.includes(`"resultType":"complete"`)
-      ) {
+  /** The headers each connection's calls carry: its own session for the legacy era. */
+  const callHeaders: Record<string, string>[] = [];
+  for (let i = 0; i < concurrency; i++) {
+    if (how.era === "2026") {
+      callHeaders.push(modern);
+      continue;
+    }
+    const [status, text, session] = await post("/mcp", initializeBody(`init-${i}`), {
+      ...INIT_HEADERS,
+    });
+    if (status !== 200 || session === undefined) {
+      throw new Error(`initialize answered ${status} ${text.slice(0, 300)}`);
+    }
+    const headers = { ...POST_HEADERS, "mcp-session-id": session };
+    const [noted] = await post("/mcp", INITIALIZED_BODY, headers);
+    if (noted !== 202) throw new Error(`notifications/initialized answered ${noted}`);
+    callHeaders.push(headers);
+  }
+  let next = 0;
+  const worker = async (connection: number) => {
+    while (next < count) {
+      const id = ++next;
+      const body = how.era === "2026" ? modernEchoCallBody(id) : echoCallBody(id);
+      const [status, text] = await post("/mcp", body, callHeaders[connection]);
+      const right = how.era === "2026"
+        ? text.includes(`"resultType":"complete"`)
+        : text.includes(`"text":"${ECHO_TEXT}"`);
+      if (status !== 200 || !text.includes(`"id":${id}`) || !right) {
         throw new Error(`unexpected answer ${status} ${text.slice(0, 300)}`);
       }
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
     await post("/__bench/exit", "{}");
   } finally {
     agent.destroy();
@@ -52,14 +107,16 @@ async function drive(port: number, count: number): Promise<void> {
 
 /**
  * Runs `command` (a bench server, under valgrind or not), waits for its
- * READY line, drives it with `count` calls and returns its stderr once it
- * has exited. `command` must end with the server's arguments; `--port` is added.
+ * READY line, drives it with `count` calls as `how` says and returns its
+ * stderr once it has exited. `command` must end with the server's
+ * arguments; `--port` is added.
  */
 export async function runDrivenServer(
   command: string[],
   cwd: string,
   port: number,
   count: number,
+  how: Drive = { era: "2026" },
 ): Promise<string> {
   const [binary, ...args] = command;
   const child = spawn(binary, [...args, "--port", String(port)], {
@@ -81,7 +138,7 @@ export async function runDrivenServer(
   });
   try {
     await ready;
-    await drive(port, count);
+    await drive(port, count, how);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;

@@ -38,16 +38,20 @@ export interface LoadTarget {
   connections: number;
 }
 
-/** Figures of one measurement (all its slices together). */
+/**
+ * Figures of one measurement. The two rates (per second, per server
+ * CPU-second) are medians of the measured slices (one per round, rounds
+ * alternating between targets); CPU shares and counts are over all slices.
+ */
 export interface LoadResult {
-  /** Completed sequences whose every response was right, per second. */
+  /** Completed sequences whose every response was right, per second (median of the slices). */
   okPerSecond: number;
   /** HTTP requests completed per second (all responses). */
   requestsPerSecond: number;
   /** Latency of single HTTP requests, ms. */
   p50: number;
   p99: number;
-  /** Right sequences per CPU-second of the server process. */
+  /** Right sequences per CPU-second of the server process (median of the slices): the primary figure. */
   okPerCpuSecond: number;
   /** Server CPU, in cores (1.0 = one core busy for the whole run). */
   serverCores: number;
@@ -63,6 +67,16 @@ export interface LoadResult {
   seconds: number;
   /** ok/s of each measured slice, in round order (for per-round ratios). */
   sliceRates: number[];
+  /** ok per server CPU-second of each measured slice, in round order. */
+  sliceCpuRates: number[];
+}
+
+/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 === 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
 }
 
 /** Running totals over the slices of one target. */
@@ -79,6 +93,7 @@ class Totals {
   cpu = 0;
   generator = 0;
   sliceRates: number[] = [];
+  sliceCpuRates: number[] = [];
 }
 
 function lowerKeys(headers: Record<string, unknown>): Record<string, string> {
@@ -148,7 +163,9 @@ async function slice(target: LoadTarget, seconds: number, totals: Totals): Promi
   const result = await run(target, seconds, totals);
   const wall = (performance.now() - started) / 1000;
   totals.sliceRates.push((totals.ok - okBefore) / (result.duration > 0 ? result.duration : wall));
-  totals.cpu += cpuSeconds(target.pid) - cpuBefore;
+  const cpu = cpuSeconds(target.pid) - cpuBefore;
+  totals.sliceCpuRates.push(cpu > 0 ? (totals.ok - okBefore) / cpu : NaN);
+  totals.cpu += cpu;
   const gen = process.cpuUsage(genBefore);
   totals.generator += (gen.user + gen.system) / 1e6;
   totals.wall += wall;
@@ -166,11 +183,11 @@ function percentile(sorted: Float64Array, p: number): number {
 function summarize(totals: Totals): LoadResult {
   const sorted = Float64Array.from(totals.latencies).sort();
   return {
-    okPerSecond: totals.ok / totals.seconds,
+    okPerSecond: median(totals.sliceRates),
     requestsPerSecond: totals.requests / totals.seconds,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    okPerCpuSecond: totals.cpu > 0 ? totals.ok / totals.cpu : NaN,
+    okPerCpuSecond: median(totals.sliceCpuRates),
     serverCores: totals.cpu / totals.wall,
     generatorCores: totals.generator / totals.wall,
     ok: totals.ok,
@@ -180,6 +197,7 @@ function summarize(totals: Totals): LoadResult {
     badSample: totals.badSample,
     seconds: totals.seconds,
     sliceRates: totals.sliceRates,
+    sliceCpuRates: totals.sliceCpuRates,
   };
 }
 

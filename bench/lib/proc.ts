@@ -54,6 +54,13 @@ export interface ServerProcess extends ReadyInfo {
   stop(): Promise<void>;
 }
 
+/**
+ * Extra V8 flags for the Deno and Node servers, comma-separated, from
+ * `BENCH_V8_FLAGS` (e.g. `--single-threaded-gc`, to see what V8's GC helper
+ * threads add to a server's CPU time); none by default.
+ */
+const EXTRA_V8_FLAGS = (process.env.BENCH_V8_FLAGS ?? "").split(",").filter((f) => f !== "");
+
 /** Command line that runs `entry` on `runtime`. `bigHeap` lifts V8's old-space limit (memory workload). */
 export function commandFor(
   runtime: Runtime,
@@ -67,6 +74,7 @@ export function commandFor(
       return [
         BINARIES.node,
         "--expose-gc",
+        ...EXTRA_V8_FLAGS,
         ...(bigHeap ? [heap] : []),
         entry,
         ...args,
@@ -76,7 +84,7 @@ export function commandFor(
         BINARIES.deno,
         "run",
         "-A",
-        `--v8-flags=--expose-gc${bigHeap ? "," + heap : ""}`,
+        `--v8-flags=${["--expose-gc", ...EXTRA_V8_FLAGS, ...(bigHeap ? [heap] : [])].join(",")}`,
         entry,
         ...args,
       ];
@@ -182,8 +190,11 @@ export function childrenCpuSeconds(): number {
   return (Number(rest[13]) + Number(rest[14])) / clockTicks;
 }
 
-/** Port allocator over 18801-18899. */
-let nextPort = 18801;
+/**
+ * Port allocator over 18801-18899, from `BENCH_FIRST_PORT` when set (so two
+ * bench scripts can run side by side, e.g. two instruction counts).
+ */
+let nextPort = Number(process.env.BENCH_FIRST_PORT ?? 18801);
 export function allocatePort(): number {
   const port = nextPort;
   nextPort = nextPort >= 18899 ? 18801 : nextPort + 1;

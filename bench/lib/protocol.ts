@@ -32,10 +32,10 @@ export const INIT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "accept": "application/json, text/event-stream",
 });
 
-/** The initialize request body. */
+/** The initialize request body ({@linkcode ID_SLOT} for a wrk template: the id goes in as a number). */
 export function initializeBody(id: number | string): string {
   return `{"jsonrpc":"2.0","id":${
-    JSON.stringify(id)
+    id === ID_SLOT ? id : JSON.stringify(id)
   },"method":"initialize","params":{"protocolVersion":"${PROTOCOL_VERSION}","capabilities":{},"clientInfo":{"name":"bench","version":"1.0.0"}}}`;
 }
 

@@ -22,7 +22,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Interleaving, LoadResult } from "./load.ts";
+import { type Interleaving, type LoadResult, median } from "./load.ts";
 import { childrenCpuSeconds, cpuSeconds } from "./proc.ts";
 
 /** What makes one response right (besides status 200 and a pending id). */
@@ -45,6 +45,25 @@ export interface WrkTraffic {
   /** The request body with `{id}` where the request id goes (any number of times). */
   body: string;
   check: WrkCheck;
+  /**
+   * The session-creation workload instead of one request shape: `body` is
+   * the initialize request (`{id}` for its id), `headers` its headers; each
+   * right initialize answer (status 200, a pending id, the `check` strings,
+   * and a session id when `sessionful`) queues its session id, and the next
+   * request of any connection is then `notifications/initialized` with
+   * `followHeaders` and that session id, which must answer 202. One right
+   * pair is one "ok" (a session made).
+   */
+  init?: {
+    sessionful: boolean;
+    followBody: string;
+    followHeaders: Readonly<Record<string, string>>;
+  };
+  /**
+   * The shortest slice for this target, seconds: for a server whose answers
+   * take about a second (fastmcp's initialize), so a slice completes some.
+   */
+  minSlice?: number;
 }
 
 /** A server and the traffic to drive it with. */
@@ -87,8 +106,94 @@ function withId(text: string, name: string): string {
   return text.split("{id}").map(lua).join(` .. ${name} .. `);
 }
 
+/**
+ * The Lua script of the session-creation workload (see
+ * {@linkcode WrkTraffic.init}). A session id issued to one connection may be
+ * used on another: sessions are not bound to connections.
+ */
+function initScript(target: WrkTarget, init: NonNullable<WrkTraffic["init"]>): string {
+  const table = (headers: Readonly<Record<string, string>>) =>
+    Object.entries(headers).map(([name, value]) => `[${lua(name)}] = ${lua(value)}`).join(", ");
+  const tests = target.check.contains.map((needle) =>
+    `if not string.find(body, ${withId(needle, "id")}, 1, true) then return false end`
+  );
+  return `
+local counter = 0
+local pending = {}
+local issued, head, tail = {}, 1, 0
+local threads = {}
+local first_headers = { ${table(target.headers)} }
+local follow_headers = { ${table(init.followHeaders)} }
+bad = 0
+made = 0
+first_bad = ""
+
+function setup(thread) table.insert(threads, thread) end
+
+function request()
+  if head <= tail then
+    local sid = issued[head]
+    issued[head] = nil
+    head = head + 1
+    if sid ~= "" then follow_headers["mcp-session-id"] = sid else follow_headers["mcp-session-id"] = nil end
+    return wrk.format("POST", ${lua(target.path)}, follow_headers, ${lua(init.followBody)})
+  end
+  counter = counter + 1
+  pending[counter] = true
+  local id = counter
+  return wrk.format("POST", ${lua(target.path)}, first_headers, ${withId(target.body, "id")})
+end
+
+local function session_of(headers)
+  for name, value in pairs(headers) do
+    if string.lower(name) == "mcp-session-id" then return value end
+  end
+  return nil
+end
+
+local function right(status, headers, body)
+  if status == 202 then made = made + 1; return true end
+  if status ~= 200 then return false end
+  local at = string.find(body, '"id":', 1, true)
+  if not at then return false end
+  local id = string.match(body, "^%d+", at + 5)
+  if not id or not pending[tonumber(id)] then return false end
+  pending[tonumber(id)] = nil
+  ${tests.join("\n  ")}
+  local sid = session_of(headers)
+  if ${init.sessionful ? "not sid" : "false"} then return false end
+  tail = tail + 1
+  issued[tail] = sid or ""
+  return true
+end
+
+function response(status, headers, body)
+  if not right(status, headers, body) then
+    bad = bad + 1
+    if bad == 1 then first_bad = "status " .. status .. ": " .. string.sub(body, 1, 300) end
+  end
+end
+
+function done(summary, latency)
+  local total, ok, sample = 0, 0, ""
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("bad")
+    ok = ok + thread:get("made")
+    if sample == "" then sample = thread:get("first_bad") end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "TETHER_BAD %d\\nTETHER_OK %d\\nTETHER_REQUESTS %d\\nTETHER_ERRORS %d\\nTETHER_TIMEOUTS %d\\nTETHER_P50 %f\\nTETHER_P99 %f\\n",
+    total, ok, summary.requests, e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write("TETHER_BAD_SAMPLE " .. string.gsub(sample, "\\n", "\\\\n") .. "\\n")
+end
+`;
+}
+
 /** The Lua script of one target; `sessionsPath` holds its session ids, one a line. */
 export function script(target: WrkTarget, sessionsPath: string | undefined): string {
+  if (target.init !== undefined) return initScript(target, target.init);
   const headers = Object.entries(target.headers).map(([name, value]) =>
     `[${lua(name)}] = ${lua(value)}`
   ).join(", ");
@@ -171,6 +276,8 @@ end
 
 interface SliceResult {
   requests: number;
+  /** Right answers, or, for the init workload, right initialize + initialized pairs. */
+  ok: number;
   bad: number;
   errors: number;
   timeouts: number;
@@ -220,9 +327,13 @@ async function slice(
     if (found === null) throw new Error(`wrk printed no ${name}: ${output.slice(0, 500)}`);
     return Number(found[1]);
   };
+  const requests = value("TETHER_REQUESTS");
+  const bad = value("TETHER_BAD");
+  const pairs = /^TETHER_OK ([0-9]+)$/m.exec(output);
   return {
-    requests: value("TETHER_REQUESTS"),
-    bad: value("TETHER_BAD"),
+    requests,
+    ok: pairs === null ? requests - bad : Number(pairs[1]),
+    bad,
     errors: value("TETHER_ERRORS"),
     timeouts: value("TETHER_TIMEOUTS"),
     badSample: /^TETHER_BAD_SAMPLE (.*)$/m.exec(output)?.[1] ?? "",
@@ -262,6 +373,7 @@ export async function measureWithWrk(
     });
     const totals = targets.map(() => ({
       requests: 0,
+      ok: 0,
       bad: 0,
       errors: 0,
       timeouts: 0,
@@ -272,15 +384,23 @@ export async function measureWithWrk(
       p50: [] as number[],
       p99: [] as number[],
       rates: [] as number[],
+      cpuRates: [] as number[],
     }));
     const broken = new Set<number>();
     const attempt = async (index: number, seconds: number, record: boolean) => {
       if (broken.has(index)) return;
       try {
-        const result = await slice(binary, targets[index], scripts[index], seconds);
+        const target = targets[index];
+        const result = await slice(
+          binary,
+          target,
+          scripts[index],
+          Math.max(seconds, target.minSlice ?? 0),
+        );
         if (!record) return;
         const total = totals[index];
         total.requests += result.requests;
+        total.ok += result.ok;
         total.bad += result.bad;
         total.errors += result.errors;
         total.timeouts += result.timeouts;
@@ -290,7 +410,8 @@ export async function measureWithWrk(
         total.wall += result.wall;
         total.p50.push(result.p50);
         total.p99.push(result.p99);
-        total.rates.push((result.requests - result.bad) / result.wall);
+        total.rates.push(result.ok / result.wall);
+        total.cpuRates.push(result.cpu > 0 ? result.ok / result.cpu : NaN);
       } catch (error) {
         broken.add(index);
         onError(index, error);
@@ -306,25 +427,23 @@ export async function measureWithWrk(
         await attempt((k + round) % targets.length, timing.slice, true);
       }
     }
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
     return totals.map((total) => {
-      const ok = total.requests - total.bad;
       return {
-        okPerSecond: ok / total.wall,
+        okPerSecond: median(total.rates),
         requestsPerSecond: total.requests / total.wall,
         p50: median(total.p50),
         p99: median(total.p99),
-        okPerCpuSecond: total.cpu > 0 ? ok / total.cpu : NaN,
+        okPerCpuSecond: median(total.cpuRates),
         serverCores: total.cpu / total.wall,
         generatorCores: total.generatorCpu / total.wall,
-        ok,
+        ok: total.ok,
         bad: total.bad,
         errors: total.errors,
         timeouts: total.timeouts,
         badSample: total.badSample,
         seconds: total.wall,
         sliceRates: total.rates,
+        sliceCpuRates: total.cpuRates,
       };
     });
   } finally {

@@ -210,13 +210,17 @@ export async function startBenchServer(server: BenchServer): Promise<void> {
 
   const running = await serveHandler(handler, port);
   base = running.url;
+  printReady(running.port);
+}
+
+/**
+ * Prints the `READY {json}` line the driver waits for. For servers that
+ * listen themselves (fastmcp's own Node HTTP server) instead of through
+ * {@linkcode startBenchServer}; those have no admin routes.
+ */
+export function printReady(port: number): void {
   console.log(
     "READY " +
-      JSON.stringify({
-        port: running.port,
-        pid: pid(),
-        runtime: runtimeName(),
-        version: runtimeVersion(),
-      }),
+      JSON.stringify({ port, pid: pid(), runtime: runtimeName(), version: runtimeVersion() }),
   );
 }

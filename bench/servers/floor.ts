@@ -1,21 +1,34 @@
 /**
- * The floor: a stateless (2026-07-28) `tools/call` of the echo tool served
- * by one function that makes only the checks the spec requires of it and
- * that tether makes (Host, Origin, Accept, Content-Type, declared size,
- * UTF-8, nesting depth, the JSON-RPC shape, `MCP-Protocol-Version` against
- * the `_meta` claim, `Mcp-Method` and `Mcp-Name` against the body, the
- * client capabilities' shape, the tool's zod schema), awaits the tool and
- * answers the stateless result as JSON. No pipeline, no registries, no
+ * The floors: a `tools/call` of the echo tool served by one function that
+ * makes only the checks the spec requires of it and that tether makes, and
+ * answers the result as JSON. No pipeline, no registries beyond two Maps, no
  * streams, no cancellation, no errors worth the name: anything else is a
- * bare status. Not a server anyone should run; a yardstick for what the
- * checks themselves cost on a runtime, next to the ceiling (no checks) and
- * tether (the checks and everything else).
+ * bare status. Not servers anyone should run; yardsticks for what the checks
+ * themselves cost on a runtime, next to the ceiling (no checks) and tether
+ * (the checks and everything else).
+ *
+ *   (default)      2026-07-28, stateless: Host, Origin, Accept, Content-Type,
+ *                  declared size, UTF-8, nesting depth, the JSON-RPC shape,
+ *                  `MCP-Protocol-Version` against the `_meta` claim,
+ *                  `Mcp-Method` and `Mcp-Name` against the body, the client
+ *                  capabilities' shape, the tool's zod schema.
+ *   --era legacy   2025-11-25, sessionful: the same guards (Host, Origin,
+ *                  Accept, Content-Type, size, UTF-8, depth, the JSON-RPC
+ *                  shape, `MCP-Protocol-Version`), then the session lookup,
+ *                  its owner check (the request's principal against the one
+ *                  that initialized it: none here, as in the bench), its
+ *                  touch (idle deadline), the in-flight entry a
+ *                  `notifications/cancelled` would find, the zod schema and
+ *                  the awaited tool. `initialize` makes a session (random id,
+ *                  a minimal InitializeResult), `notifications/initialized`
+ *                  answers 202, so the harness makes its session pool over
+ *                  HTTP as for any server.
  */
 
 import * as z from "zod";
 import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
-import { MODERN_PROTOCOL_VERSION } from "../lib/protocol.ts";
-import { startBenchServer } from "./common.ts";
+import { MODERN_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import { serverArgs, startBenchServer } from "./common.ts";
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_DEPTH = 64;
@@ -31,7 +44,7 @@ const refused = (status: number) => new Response(null, { status });
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-async function fetch(request: Request): Promise<Response> {
+async function modern(request: Request): Promise<Response> {
   if (request.method !== "POST") return refused(405);
   const headers = request.headers;
   const host = headers.get("host");
@@ -78,4 +91,88 @@ async function fetch(request: Request): Promise<Response> {
   return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }), { headers: JSON_HEADERS });
 }
 
-await startBenchServer({ fetch });
+/** A session of the legacy floor: its owner and idle deadline, nothing else. */
+interface FloorSession {
+  owner: string | undefined;
+  expiresAt: number;
+}
+
+const IDLE_MS = 30 * 60_000;
+const sessions = new Map<string, FloorSession>();
+/** Per session, the request ids running (what `notifications/cancelled` would look up). */
+const inFlight = new Map<string, Map<unknown, AbortController>>();
+const INIT_RESULT = {
+  protocolVersion: PROTOCOL_VERSION,
+  capabilities: { tools: {} },
+  serverInfo: SERVER_INFO,
+};
+
+async function legacy(request: Request): Promise<Response> {
+  if (request.method !== "POST") return refused(405);
+  const headers = request.headers;
+  const host = headers.get("host");
+  if (host === null || !(host.startsWith("127.0.0.1") || host.startsWith("localhost"))) {
+    return refused(403);
+  }
+  const origin = headers.get("origin");
+  if (origin !== null && !origin.startsWith("http://127.0.0.1")) return refused(403);
+  const accept = headers.get("accept");
+  if (
+    accept === null || !accept.includes("application/json") || !accept.includes("text/event-stream")
+  ) return refused(406);
+  if (!(headers.get("content-type") ?? "").startsWith("application/json")) return refused(415);
+  const length = headers.get("content-length");
+  if (length === null || Number(length) > MAX_BODY_BYTES) return refused(413);
+  const text = lenient.decode(await request.arrayBuffer());
+  if (text.includes("\uFFFD")) return refused(400);
+  const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH);
+  if (!parsed.ok) return refused(400);
+  const message = parsed.value;
+  if (!isObject(message) || message.jsonrpc !== "2.0" || typeof message.method !== "string") {
+    return refused(400);
+  }
+  const owner = undefined; // the authenticated principal; the bench runs without auth
+  const sessionId = headers.get("mcp-session-id");
+  if (message.method === "initialize" && sessionId === null) {
+    const id = crypto.randomUUID();
+    sessions.set(id, { owner, expiresAt: Date.now() + IDLE_MS });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: message.id, result: INIT_RESULT });
+    return new Response(body, { headers: { ...JSON_HEADERS, "mcp-session-id": id } });
+  }
+  const version = headers.get("mcp-protocol-version");
+  if (version !== null && version !== PROTOCOL_VERSION) return refused(400);
+  const session = sessionId === null ? undefined : sessions.get(sessionId);
+  if (session === undefined) return refused(sessionId === null ? 400 : 404);
+  if (session.owner !== owner) return refused(404);
+  const now = Date.now();
+  if (session.expiresAt <= now) {
+    sessions.delete(sessionId!);
+    return refused(404);
+  }
+  session.expiresAt = now + IDLE_MS;
+  const id = message.id;
+  if (id === undefined) return new Response(null, { status: 202 }); // a notification
+  if (typeof id !== "number" && typeof id !== "string") return refused(400);
+  const params = message.params;
+  if (!isObject(params)) return refused(400);
+  if (message.method !== "tools/call" || params.name !== "echo") return refused(404);
+  let running = inFlight.get(sessionId!);
+  if (running === undefined) inFlight.set(sessionId!, running = new Map());
+  if (running.has(id)) return refused(400); // a duplicate id of a running request
+  running.set(id, new AbortController());
+  try {
+    const input = echoInput.safeParse(params.arguments ?? {});
+    if (!input.success) return refused(400);
+    const output = await Promise.resolve(input.data.text); // a tool is awaited
+    const result = { content: [{ type: "text", text: output }] };
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }), { headers: JSON_HEADERS });
+  } finally {
+    running.delete(id);
+    if (running.size === 0) inFlight.delete(sessionId!);
+  }
+}
+
+await startBenchServer({
+  fetch: serverArgs().era === "legacy" ? legacy : modern,
+  sessions: () => sessions.size,
+});
