@@ -25,12 +25,16 @@
 #   REDIS_URL, REDIS_PREFIX, INSTANCE_TIMEOUT_MS
 #                  not passed: a Worker has no Redis client (node-redis needs
 #                  TCP sockets); the Durable Object is the shared state.
-#   WORKERD, ESBUILD  the binaries (default: node_modules/.bin/workerd, node_modules/.bin/esbuild)
+#   WORKERD, ESBUILD  the binaries (default: workerd from npm's @cloudflare/workerd-linux-64 or
+#                     -linux-arm64 package, an optional dependency; node_modules/.bin/esbuild)
 #   NODE24         the Node that picks a free port for PORT=0 (default: node_modules/node24/bin/node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-WORKERD="${WORKERD:-$ROOT/node_modules/.bin/workerd}"
+# The platform package itself (the `workerd` meta-package lists macOS and Windows builds the registry
+# mirror here does not hold, which `npm ci` refuses): Linux, x64 or arm64.
+case "$(uname -m)" in aarch64 | arm64) workerd_arch=arm64 ;; *) workerd_arch=64 ;; esac
+WORKERD="${WORKERD:-$ROOT/node_modules/@cloudflare/workerd-linux-$workerd_arch/bin/workerd}"
 ESBUILD="${ESBUILD:-$ROOT/node_modules/.bin/esbuild}"
 MODE="${WORKERD_MODE:-durable-object}"
 for needed in "$WORKERD" "$ESBUILD"; do

@@ -11,7 +11,10 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const WORKERD = `${ROOT}node_modules/.bin/workerd`;
+/** The workerd binary npm installs on Linux (an optional dependency per CPU). */
+const WORKERD = `${ROOT}node_modules/@cloudflare/workerd-linux-${
+  process.arch === "arm64" ? "arm64" : "64"
+}/bin/workerd`;
 
 /**
  * Why the workerd tests cannot run here, or false. Without the binary they
