@@ -9,20 +9,23 @@
  * @module
  */
 
-import { ConcurrencyLimit } from "./http/concurrency_limit.ts";
-import { Cors } from "./http/cors.ts";
-import { compileOriginPolicy } from "./http/guards.ts";
 import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
 import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
 import { Authentication } from "./entry/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
+import {
+  announceListChanges,
+  createConcurrencyLimit,
+  createListenStreams,
+  createOriginRules,
+  describeServer,
+} from "./entry/handler_parts.ts";
 import { ProtectedResource } from "./entry/protected_resource.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
-import { ListenStreams } from "./modern/listen_streams.ts";
 import { Events } from "./events.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
 import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
@@ -137,13 +140,7 @@ export interface McpHandler {
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
   const resource = options.oauth === undefined ? undefined : new ProtectedResource(options.oauth);
-  const serverInfo = {
-    name: options.name,
-    version: options.version,
-    ...(options.title === undefined ? {} : { title: options.title }),
-    ...(options.icons === undefined ? {} : { icons: [...options.icons] }),
-    ...(options.websiteUrl === undefined ? {} : { websiteUrl: options.websiteUrl }),
-  };
+  const serverInfo = describeServer(options);
   const dispatcher = new Dispatcher({
     info: serverInfo,
     instructions: options.instructions,
@@ -179,27 +176,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     generateSessionId: options.generateSessionId ?? generateSessionId,
     telemetry,
   });
-  const capabilities = dispatcher.capabilities as Record<
-    string,
-    { listChanged?: boolean; subscribe?: boolean } | undefined
-  >;
-  const listen = new ListenStreams({
-    maxStreams: config.maxListenStreams,
-    maxStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
-    maxResourceSubscriptions: config.maxSubscriptions,
-    maxResourceSubscriptionBytes: config.maxListenSubscriptionBytes,
-    maxUriBytes: config.maxUriBytes,
-    maxBufferedBytes: config.maxStreamBufferBytes,
-    keepAlive,
-    serverInfo,
-    onDropped: (reason) => events.streamDropped(reason, "modern"),
-    support: {
-      toolsListChanged: capabilities.tools?.listChanged === true,
-      promptsListChanged: capabilities.prompts?.listChanged === true,
-      resourcesListChanged: capabilities.resources?.listChanged === true,
-      resourceSubscriptions: capabilities.resources?.subscribe === true,
-    },
-  });
+  const onDropped = (reason: "client-gone" | "overflow") => events.streamDropped(reason, "modern");
+  const listen = createListenStreams(config, dispatcher, serverInfo, keepAlive, onDropped);
   let codec: Promise<RequestStateCodec> | undefined;
   const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
   const targets: BusTargets = { legacy, listen, modernWork };
@@ -215,19 +193,11 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     work: modernWork,
     onError: config.onError,
     onStateRefused: (reason) => events.requestStateRefused(reason),
-    onDropped: (reason) => events.streamDropped(reason, "modern"),
+    onDropped,
     listen,
     telemetry,
   };
-  const concurrency = config.maxConcurrentRequests === undefined
-    ? undefined
-    // A share protects principals from each other: without authenticate there is only one.
-    : new ConcurrencyLimit(
-      config.maxConcurrentRequests,
-      options.authenticate === undefined && resource === undefined
-        ? undefined
-        : config.maxConcurrentRequestsPerPrincipal,
-    );
+  const concurrency = createConcurrencyLimit(options, config);
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
   // Started by the first request: construction sets no timer (Workers forbid it at module scope).
   const sweepTimer = new LazyInterval(
@@ -243,31 +213,14 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     sweepTimer,
     store,
     ownsStore,
-    closeExtensions: async () => {
-      for (const extension of dispatcher.extensions) {
-        try {
-          await extension.close?.();
-        } catch (error) {
-          config.onError(error);
-        }
-      }
-    },
+    closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),
   });
-  // One policy for the Origin guard and CORS: an origin the one lets through, the other grants.
-  const originPolicy = compileOriginPolicy(
-    options.allowedHosts,
-    [...(options.allowedOrigins ?? []), ...(config.cors?.origins ?? [])],
-    config.cors?.allowOrigin,
-  );
   const handle = createRoute({
     config,
     rateLimit: options.rateLimit,
-    originPolicy,
-    cors: config.cors === undefined
-      ? undefined
-      : new Cors(config.cors, originPolicy, config.requireHeader),
+    ...createOriginRules(options, config),
     events,
     legacy,
     modern,
@@ -285,13 +238,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     subscribed: () => delivery.ready(),
     sweepTimer,
   });
-
-  // Definitions are per instance: a runtime change here tells this instance's clients only.
-  const tellHere = (method: string) =>
-    void delivery.here({ type: "broadcast", notification: { method } }).catch(config.onError);
-  dispatcher.tools.onChange(() => tellHere("notifications/tools/list_changed"));
-  dispatcher.resources.onChange(() => tellHere("notifications/resources/list_changed"));
-  dispatcher.prompts.onChange(() => tellHere("notifications/prompts/list_changed"));
+  announceListChanges(dispatcher, delivery, config.onError);
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),

@@ -366,6 +366,20 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Closes the extensions in order (at shutdown); one that throws is
+   * reported to `onError` and the others are still closed.
+   */
+  async closeExtensions(onError: (error: unknown) => void): Promise<void> {
+    for (const extension of this.extensions) {
+      try {
+        await extension.close?.();
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
   #initialize(params: Record<string, unknown>): Record<string, unknown> {
     if (typeof params.protocolVersion !== "string") {
       throw new McpError(ErrorCode.InvalidParams, "initialize requires a string protocolVersion");

@@ -1,0 +1,123 @@
+/**
+ * The parts of a handler that are made from its options in more than one
+ * step: the server's identity, the 2026-07-28 listen streams, the
+ * concurrency cap, the origin rules (the Origin guard and CORS), and the
+ * list-changed announcements of the registries. `createMcpHandler`
+ * (src/handler.ts) calls these and wires what they return; nothing here
+ * serves a request or holds state of its own.
+ * @module
+ */
+
+import type { Delivery } from "../bus/delivery.ts";
+import { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import { Cors } from "../http/cors.ts";
+import { compileOriginPolicy, type OriginPolicy } from "../http/guards.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { ListenStreams } from "../modern/listen_streams.ts";
+import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Implementation } from "../protocol/types.ts";
+
+/** The server's identity as `initialize` and `server/discover` give it, from the options. */
+export function describeServer(options: McpHandlerOptions): Implementation {
+  return {
+    name: options.name,
+    version: options.version,
+    ...(options.title === undefined ? {} : { title: options.title }),
+    ...(options.icons === undefined ? {} : { icons: [...options.icons] }),
+    ...(options.websiteUrl === undefined ? {} : { websiteUrl: options.websiteUrl }),
+  };
+}
+
+/**
+ * The 2026-07-28 listen streams, bounded by the options and able to deliver
+ * what `dispatcher` advertises.
+ */
+export function createListenStreams(
+  config: ResolvedOptions,
+  dispatcher: Dispatcher,
+  serverInfo: Implementation,
+  keepAlive: KeepAlive,
+  onDropped: (reason: "client-gone" | "overflow") => void,
+): ListenStreams {
+  const capabilities = dispatcher.capabilities as Record<
+    string,
+    { listChanged?: boolean; subscribe?: boolean } | undefined
+  >;
+  return new ListenStreams({
+    maxStreams: config.maxListenStreams,
+    maxStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
+    maxResourceSubscriptions: config.maxSubscriptions,
+    maxResourceSubscriptionBytes: config.maxListenSubscriptionBytes,
+    maxUriBytes: config.maxUriBytes,
+    maxBufferedBytes: config.maxStreamBufferBytes,
+    keepAlive,
+    serverInfo,
+    onDropped,
+    support: {
+      toolsListChanged: capabilities.tools?.listChanged === true,
+      promptsListChanged: capabilities.prompts?.listChanged === true,
+      resourcesListChanged: capabilities.resources?.listChanged === true,
+      resourceSubscriptions: capabilities.resources?.subscribe === true,
+    },
+  });
+}
+
+/**
+ * The `maxConcurrentRequests` cap, or undefined without one. Its share per
+ * principal applies only when callers are told apart (`authenticate` or
+ * `oauth`): without them every caller is the one anonymous principal.
+ */
+export function createConcurrencyLimit(
+  options: McpHandlerOptions,
+  config: ResolvedOptions,
+): ConcurrencyLimit | undefined {
+  if (config.maxConcurrentRequests === undefined) return undefined;
+  const principals = options.authenticate !== undefined || options.oauth !== undefined;
+  return new ConcurrencyLimit(
+    config.maxConcurrentRequests,
+    principals ? config.maxConcurrentRequestsPerPrincipal : undefined,
+  );
+}
+
+/** The Origin guard's policy and, with the `cors` option, the grant made from the same policy. */
+export interface OriginRules {
+  originPolicy: OriginPolicy;
+  cors: Cors | undefined;
+}
+
+/**
+ * One policy for the Origin guard and CORS: an origin the guard lets
+ * through is the origin CORS grants (`cors.origins` count as allowed origins).
+ */
+export function createOriginRules(
+  options: McpHandlerOptions,
+  config: ResolvedOptions,
+): OriginRules {
+  const originPolicy = compileOriginPolicy(
+    options.allowedHosts,
+    [...(options.allowedOrigins ?? []), ...(config.cors?.origins ?? [])],
+    config.cors?.allowOrigin,
+  );
+  const cors = config.cors === undefined
+    ? undefined
+    : new Cors(config.cors, originPolicy, config.requireHeader);
+  return { originPolicy, cors };
+}
+
+/**
+ * Tells this instance's clients when a registry changes at runtime
+ * (`notifications/…/list_changed`, both eras). Definitions are per
+ * instance, so the message goes to this process only, never on the bus.
+ */
+export function announceListChanges(
+  dispatcher: Dispatcher,
+  delivery: Delivery,
+  onError: (error: unknown) => void,
+): void {
+  const tellHere = (method: string) =>
+    void delivery.here({ type: "broadcast", notification: { method } }).catch(onError);
+  dispatcher.tools.onChange(() => tellHere("notifications/tools/list_changed"));
+  dispatcher.resources.onChange(() => tellHere("notifications/resources/list_changed"));
+  dispatcher.prompts.onChange(() => tellHere("notifications/prompts/list_changed"));
+}
