@@ -209,34 +209,35 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     );
   }
 
-  async function dispatch(request: Request, headers: Headers): Promise<Response> {
+  /** The method's path. Not an async function: a POST renders its own answer, with no layer around it. */
+  function dispatch(request: Request, headers: Headers): Promise<Response> {
     switch (request.method) {
       case "POST":
-        return render(await post(request, headers));
+        return post(request, headers);
       case "GET":
       case "DELETE": {
         // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
         if (namesModernVersion(headers) || !config.eras.legacy) {
-          return render(
+          return Promise.resolve(render(
             refuse(405, "Method Not Allowed", { headers: { allow: "POST" }, step: "method" }),
-          );
+          ));
         }
         if (events.listener !== undefined) {
           described.set(request, { method: request.method, era: "legacy" });
         }
-        return render(await getOrDelete(request));
+        return getOrDelete(request);
       }
       default:
-        return render(
+        return Promise.resolve(render(
           refuse(405, "Method Not Allowed", { headers: { allow: ALLOW }, step: "method" }),
-        );
+        ));
     }
   }
 
   /** A POST: its messages, then their era's pipeline; a refusal about a single request carries its id. */
-  async function post(request: Request, headers: Headers): Promise<Response | Refusal> {
+  async function post(request: Request, headers: Headers): Promise<Response> {
     const refused = checkPostHeaders(request, headers, config.strictAccept);
-    if (refused !== undefined) return refused;
+    if (refused !== undefined) return render(refused);
     const body = await readBodyText(
       request,
       config.maxBodyBytes,
@@ -244,13 +245,15 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       headers,
     );
     const read = readPostMessages(body, config);
-    if (isRefusal(read)) return read;
+    if (isRefusal(read)) return render(read);
     // A closing handler starts nothing new; replies and notifications still reach the work in flight.
-    if (shutdown.closed && read.startsWork) return closingRefusal();
+    if (shutdown.closed && read.startsWork) return render(closingRefusal());
     const answer = await serve(request, headers, read);
-    return read.id !== undefined && isRefusal(answer) && answer.id === undefined
-      ? { ...answer, id: read.id }
-      : answer;
+    return render(
+      read.id !== undefined && isRefusal(answer) && answer.id === undefined
+        ? { ...answer, id: read.id }
+        : answer,
+    );
   }
 
   /**
@@ -304,18 +307,20 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   }
 
   /** A sessionful GET (listening stream) or DELETE: the era's checks, authentication, the pipeline. */
-  function getOrDelete(request: Request): Refusal | Promise<Response | Refusal> {
+  async function getOrDelete(request: Request): Promise<Response> {
     const isGet = request.method === "GET";
     const refused = isGet ? legacy.checkGet(request) : legacy.checkDelete(request);
-    if (refused !== undefined) return refused;
+    if (refused !== undefined) return render(refused);
     // Neither starts work that counts against a principal's share.
     // With the oauth option's requiredScopes, those apply to GET and DELETE too.
-    return asCaller(
-      request,
-      false,
-      NO_MESSAGES,
-      "legacy",
-      (principal) => isGet ? legacy.get(request, principal) : legacy.delete(request, principal),
+    return render(
+      await asCaller(
+        request,
+        false,
+        NO_MESSAGES,
+        "legacy",
+        (principal) => isGet ? legacy.get(request, principal) : legacy.delete(request, principal),
+      ),
     );
   }
 

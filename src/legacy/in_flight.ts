@@ -171,7 +171,8 @@ export class InFlightRegistry {
       return "session-full";
     }
     const entry = new Entry(this, sessionKey, id, method);
-    if (entries === undefined) this.#sessions.set(sessionKey, new Map([[id, entry]]));
+    // Not `new Map([[id, entry]])`: the iterable constructor walks an array per request.
+    if (entries === undefined) this.#sessions.set(sessionKey, new Map().set(id, entry));
     else entries.set(id, entry);
     this.#size++;
     return entry;

@@ -189,8 +189,8 @@ export class LegacyPipeline {
       return await this.#initialize(initialize.message as JsonRpcRequest, principal, request);
     }
 
-    const resolved = await this.#resolveSession(request, principal);
-    if (!resolved.ok) return resolved.refusal;
+    const resolved = await this.sessions.resolve(request, principal);
+    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
     const session = resolved.session;
     if (isBatch && session.protocolVersion !== "2025-03-26") {
       return refuse(
@@ -261,8 +261,8 @@ export class LegacyPipeline {
 
   /** GET, past {@linkcode checkGet}: the session's listening stream, or a resume with Last-Event-ID. */
   async get(request: Request, principal: Principal): Promise<Answer> {
-    const resolved = await this.#resolveSession(request, principal);
-    if (!resolved.ok) return resolved.refusal;
+    const resolved = await this.sessions.resolve(request, principal);
+    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
     const session = resolved.session;
 
     const lastEventId = request.headers.get("last-event-id");
@@ -293,8 +293,8 @@ export class LegacyPipeline {
 
   /** DELETE, past {@linkcode checkDelete}: ends the session and everything it has running. */
   async delete(request: Request, principal: Principal): Promise<Answer> {
-    const resolved = await this.#resolveSession(request, principal);
-    if (!resolved.ok) return resolved.refusal;
+    const resolved = await this.sessions.resolve(request, principal);
+    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
     const existed = await this.#store.delete(resolved.session.id);
     await this.endSession(resolved.session.id);
     // Streams, work and resources the other instances hold end too (their sweeps would, later).
@@ -456,16 +456,19 @@ export class LegacyPipeline {
     await this.#store.update(id, { subscribe: uri });
   }
 
-  async #resolveSession(request: Request, principal: Principal) {
-    const resolved = await this.sessions.resolve(request, principal);
-    if (!resolved.ok && resolved.refusal.status === 404) {
-      // A session that expired lazily may still have work or streams here: end them now.
+  /**
+   * A request whose session did not resolve gets `refusal`; a session that
+   * expired lazily (404) may still have work or streams here, ended now.
+   * (Not a layer around every resolve: an async step per request costs.)
+   */
+  async #unresolved(request: Request, refusal: Refusal): Promise<Refusal> {
+    if (refusal.status === 404) {
       const id = request.headers.get("mcp-session-id");
       if (
         id !== null && (this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id))
       ) await this.endSession(id);
     }
-    return resolved;
+    return refusal;
   }
 }
 

@@ -152,6 +152,21 @@ function idOf(request: JsonRpcRequest): RequestId {
   return request.id;
 }
 
+/** Before `answer` sets them: shared, never written. */
+const NO_REQUESTS: readonly JsonRpcRequest[] = [];
+const NO_RUNS: readonly Promise<JsonRpcResponse | undefined>[] = [];
+
+/** `#early` while nothing is held: shared, never written (the first held message replaces it). */
+const NOTHING_HELD: JsonRpcMessage[] = [];
+
+/** The responses of `settled`, without the requests that have none (cancelled, session ended). */
+function withoutGaps(settled: (JsonRpcResponse | undefined)[]): JsonRpcResponse[] {
+  for (const response of settled) {
+    if (response === undefined) return settled.filter((r) => r !== undefined);
+  }
+  return settled as JsonRpcResponse[];
+}
+
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class Exchange implements SlowCall, ContextExchange {
   readonly deps: ExchangeDependencies;
@@ -172,20 +187,18 @@ class Exchange implements SlowCall, ContextExchange {
    * responses as one complete body (no live stream); else they are the
    * stream's first batch.
    */
-  #early: JsonRpcMessage[] = [];
+  #early: JsonRpcMessage[] = NOTHING_HELD;
   #sse: Response | undefined;
   #decide: (() => void) | undefined;
   #remaining = 0;
   /** The registrations of this POST's requests, to abort them when abandoned. */
   #handles: InFlightHandle[] = [];
   #clientGone = false;
-  /** The ids of the requests this POST answers (recorded with its stream). */
-  #requestIds: RequestId[] = [];
   /** Why the stream could not be opened, once that happened. */
   #openFailure: unknown;
   /** This POST's requests and their runs, for answering what still runs when `close()` aborts it. */
-  #requests: readonly JsonRpcRequest[] = [];
-  #runs: Promise<JsonRpcResponse | undefined>[] = [];
+  #requests: readonly JsonRpcRequest[] = NO_REQUESTS;
+  #runs: readonly Promise<JsonRpcResponse | undefined>[] = NO_RUNS;
   /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
   #closedByServer = false;
   #closedOnStream = false;
@@ -220,20 +233,20 @@ class Exchange implements SlowCall, ContextExchange {
     this.#opening ??= this.deps.hub.openRequestStream(
       this.session.id,
       this.prime,
-      this.#requestIds,
+      this.#requests.map(idOf),
     ).then(
       (opened) => {
         this.#stream = opened.stream;
         // What was held comes first, before any send queued behind the opening.
         for (const message of this.#early) void opened.stream.send(message);
-        this.#early = [];
+        this.#early = NOTHING_HELD;
         this.#sse = opened.response;
         this.#decide?.();
         return opened.stream;
       },
       (error) => {
         this.#openFailure = error;
-        this.#early = [];
+        this.#early = NOTHING_HELD;
         for (const handle of this.#handles) handle.abort("storage-unavailable");
         this.#decide?.();
         throw error;
@@ -270,6 +283,7 @@ class Exchange implements SlowCall, ContextExchange {
           if (!this.answered && this.#early.length > 0) this.#startStream();
         });
       }
+      if (this.#early === NOTHING_HELD) this.#early = [];
       this.#early.push(message);
       return RESOLVED;
     }
@@ -288,10 +302,9 @@ class Exchange implements SlowCall, ContextExchange {
     this.#remaining = requests.length;
     // Resolved when every handler has finished, the answer became a stream, or the client left.
     const decided = new Promise<void>((resolve) => (this.#decide = resolve));
-    // Every id is known before the first handler runs: one may open the stream at once.
-    this.#requestIds = requests.map(idOf);
-    const runs: Promise<JsonRpcResponse | undefined>[] = [];
+    // Every request is known before the first handler runs: one may open the stream at once.
     this.#requests = requests;
+    const runs: Promise<JsonRpcResponse | undefined>[] = [];
     this.#runs = runs;
     for (const request of requests) runs.push(this.#run(request));
     if (this.mode === "sse") {
@@ -326,12 +339,13 @@ class Exchange implements SlowCall, ContextExchange {
       }
       // Every handler finished without emitting (or close() answers for the ones still running):
       // the whole answer is known.
-      const settled = this.#closedByServer && this.#remaining > 0
-        ? await this.#closedAnswers()
-        : runs.length === 1
-        ? [await runs[0]]
-        : await Promise.all(runs);
-      const responses = settled.filter((r): r is JsonRpcResponse => r !== undefined);
+      const responses = withoutGaps(
+        this.#closedByServer && this.#remaining > 0
+          ? await this.#closedAnswers()
+          : runs.length === 1
+          ? [await runs[0]]
+          : await Promise.all(runs),
+      );
       // Nothing left to answer (every request was cancelled or its session ended): a stream
       // without events. No priming event: it would invite a resume with nothing to replay
       // (the official client reconnects after a primed stream that ends without a response).
@@ -339,7 +353,7 @@ class Exchange implements SlowCall, ContextExchange {
       const early = this.#early;
       if (this.mode === "sse" || early.length > 0) {
         // Notifications emitted on the way, then the responses: one body, logged in one call.
-        this.#early = [];
+        this.#early = NOTHING_HELD;
         const messages = early.length === 0 ? responses : [...early, ...responses];
         return await this.deps.hub.completeRequestStream(this.session.id, this.prime, messages);
       }
@@ -382,7 +396,7 @@ class Exchange implements SlowCall, ContextExchange {
     const retryAfter = error instanceof StorageUnavailableError ? error.retryAfterSeconds : 1;
     const response = httpError(503, "Service Unavailable: session storage is unreachable", {
       code: ErrorCode.InternalError,
-      id: this.#requestIds.length === 1 ? this.#requestIds[0] : null,
+      id: this.#requests.length === 1 ? this.#requests[0].id : null,
       headers: { "retry-after": String(retryAfter) },
     });
     return workGoesOn(response, Promise.all(runs));
