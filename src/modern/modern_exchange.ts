@@ -11,6 +11,7 @@
  * @module
  */
 
+import { jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
@@ -18,21 +19,14 @@ import {
   errorResponse,
   type JsonRpcErrorObject,
   type JsonRpcMessage,
-  type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
   serializeMessage,
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../options.ts";
-import {
-  type OutboundRequestOptions,
-  ownerKeyOf,
-  type Principal,
-  type RequestContext,
-} from "../protocol/context.ts";
+import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { LoggingLevel } from "../protocol/logging.ts";
+import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
@@ -41,6 +35,7 @@ import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { type CarriedInputs, collectAnswers, InputRound } from "./input_requests.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
+import { ModernRequestContext } from "./modern_request_context.ts";
 import { NAMED_BY } from "./param_headers.ts";
 import { urlElicitationsOf } from "../protocol/url_elicitation.ts";
 import {
@@ -210,20 +205,15 @@ class ModernExchange implements RunningRequest {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#decide = resolve;
       const finished = this.#finished = this.#run();
-      // A dropped connection is a cancellation in this era: the call's signal aborts. The answer
-      // keeps the work's place (maxConcurrentRequests) until a tool that ignores its signal returns.
-      const onGone = () => {
-        this.deps.onDropped?.("client-gone");
-        this.abort("client-gone");
-        resolve(workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), finished));
-      };
-      if (hangUp?.aborted) onGone();
-      else hangUp?.addEventListener("abort", onGone, { once: true });
+      // Only in json mode: no closure for the other calls.
+      const onGone = hangUp === undefined
+        ? undefined
+        : this.#watchHangUp(hangUp, resolve, finished);
       if (this.deps.responseMode === "sse") this.#openStream();
       finished.then((response) => {
         // Here, not in a promise of its own: telemetry adds no turn before the work is done.
         this.#observed?.end(response);
-        hangUp?.removeEventListener("abort", onGone);
+        if (onGone !== undefined) hangUp!.removeEventListener("abort", onGone);
         work.delete(this);
         const connection = this.#connection;
         if (connection !== undefined) {
@@ -235,20 +225,36 @@ class ModernExchange implements RunningRequest {
         this.#decide = undefined;
         if (this.aborted) return resolve(new Response(null, { status: CLIENT_GONE_STATUS }));
         const status = "error" in response ? statusOf(response.error) : 200;
-        resolve(
-          new Response(JSON.stringify(response), {
-            status,
-            headers: { "content-type": "application/json" },
-          }),
-        );
+        resolve(jsonResponse(JSON.stringify(response), undefined, status));
       }, (error) => {
         this.#observed?.failed(error);
-        hangUp?.removeEventListener("abort", onGone);
+        if (onGone !== undefined) hangUp!.removeEventListener("abort", onGone);
         work.delete(this);
         this.#connection?.close();
         reject(error);
       });
     });
+  }
+
+  /**
+   * A dropped connection is a cancellation in this era: the call's signal
+   * aborts, and the answer keeps the work's place (maxConcurrentRequests)
+   * until a tool that ignores its signal returns. Returns the listener, to
+   * remove once the run is done.
+   */
+  #watchHangUp(
+    hangUp: AbortSignal,
+    resolve: (response: Response) => void,
+    finished: Promise<unknown>,
+  ): () => void {
+    const onGone = () => {
+      this.deps.onDropped?.("client-gone");
+      this.abort("client-gone");
+      resolve(workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), finished));
+    };
+    if (hangUp.aborted) onGone();
+    else hangUp.addEventListener("abort", onGone, { once: true });
+    return onGone;
   }
 
   /** The call's stream, opened on first need; undefined once the call has answered JSON. */
@@ -417,83 +423,5 @@ class ModernExchange implements RunningRequest {
       return "invalid";
     }
     return payload;
-  }
-}
-
-/** The {@linkcode RequestContext} of a modern request: everything comes from its envelope. */
-class ModernRequestContext implements RequestContext {
-  #exchange: ModernExchange;
-
-  constructor(exchange: ModernExchange) {
-    this.#exchange = exchange;
-  }
-
-  get protocolVersion(): string {
-    return this.#exchange.envelope.protocolVersion;
-  }
-
-  get clientCapabilities(): ClientCapabilities {
-    return this.#exchange.envelope.clientCapabilities;
-  }
-
-  get clientInfo(): Implementation | undefined {
-    return this.#exchange.envelope.clientInfo;
-  }
-
-  get principal(): Principal {
-    return this.#exchange.principal;
-  }
-
-  get signal(): AbortSignal {
-    return this.#exchange.signal;
-  }
-
-  get logLevel(): LoggingLevel | undefined {
-    return this.#exchange.envelope.logLevel;
-  }
-
-  notify(notification: JsonRpcNotification): Promise<void> {
-    // Log messages only when this request named a level (there is no logging/setLevel in this era).
-    if (
-      notification.method === "notifications/message" &&
-      this.#exchange.envelope.logLevel === undefined
-    ) return Promise.resolve();
-    return this.#exchange.emit(notification);
-  }
-
-  request(
-    method: string,
-    params: Record<string, unknown>,
-    options?: OutboundRequestOptions,
-  ): Promise<Record<string, unknown>> {
-    const round = this.#exchange.inputRound();
-    if (round === undefined) {
-      return Promise.reject(
-        new McpError(
-          ErrorCode.RequestFailed,
-          `${method} is only available to tools/call, prompts/get and resources/read`,
-        ),
-      );
-    }
-    return round.request(method, params, options?.key);
-  }
-
-  setLogLevel(): Promise<void> {
-    return Promise.reject(
-      new McpError(
-        ErrorCode.MethodNotFound,
-        "logging/setLevel does not exist in this protocol version",
-      ),
-    );
-  }
-
-  subscribe(): Promise<void> {
-    return Promise.reject(
-      new McpError(ErrorCode.MethodNotFound, "Use subscriptions/listen in this protocol version"),
-    );
-  }
-
-  unsubscribe(): Promise<void> {
-    return this.subscribe();
   }
 }
