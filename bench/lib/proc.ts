@@ -61,6 +61,12 @@ export interface ServerProcess extends ReadyInfo {
  */
 const EXTRA_V8_FLAGS = (process.env.BENCH_V8_FLAGS ?? "").split(",").filter((f) => f !== "");
 
+/**
+ * Extra `deno run` flags for the Deno servers, comma-separated, from
+ * `BENCH_DENO_FLAGS` (e.g. `--cpu-prof,--cpu-prof-dir=/tmp/p`); none by default.
+ */
+const EXTRA_DENO_FLAGS = (process.env.BENCH_DENO_FLAGS ?? "").split(",").filter((f) => f !== "");
+
 /** Command line that runs `entry` on `runtime`. `bigHeap` lifts V8's old-space limit (memory workload). */
 export function commandFor(
   runtime: Runtime,
@@ -84,6 +90,7 @@ export function commandFor(
         BINARIES.deno,
         "run",
         "-A",
+        ...EXTRA_DENO_FLAGS,
         `--v8-flags=${["--expose-gc", ...EXTRA_V8_FLAGS, ...(bigHeap ? [heap] : [])].join(",")}`,
         entry,
         ...args,
