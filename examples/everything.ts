@@ -899,6 +899,9 @@ if (isMainModule()) {
       close: () => made.handler!.close(),
     }),
     integerFromEnv(env, "PORT", 0) ?? 8787,
+    "127.0.0.1",
+    // RATE_LIMIT_PER_MINUTE keys on the peer address.
+    { peerAddresses: true },
   );
   made.handler = createEverythingHandler({ ...env, PORT: String(server.port) }, shared);
   console.log(`tether everything fixture listening on ${server.url}/mcp`);

@@ -14,7 +14,7 @@ import { mcpHeaders } from "../interop/helpers.ts";
 describe("the fixture's rate limit", () => {
   it("a client that changes X-Forwarded-For on every request still shares its peer's bucket", async () => {
     const handler = createEverythingHandler({ RATE_LIMIT_PER_MINUTE: "1" });
-    const server = await serveHandler(handler, 0);
+    const server = await serveHandler(handler, 0, "127.0.0.1", { peerAddresses: true });
     try {
       const statuses: number[] = [];
       for (const forwardedFor of ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) {
@@ -33,15 +33,34 @@ describe("the fixture's rate limit", () => {
     }
   });
 
-  it("the server records the peer address of each request it serves", async () => {
+  it("the server records the peer address of each request it serves, when asked to", async () => {
     let seen: string | undefined;
+    const server = await serveHandler(
+      (request) => {
+        seen = peerAddress(request);
+        return Promise.resolve(new Response("ok"));
+      },
+      0,
+      "127.0.0.1",
+      { peerAddresses: true },
+    );
+    try {
+      await (await fetch(`${server.url}/`)).text();
+      assert.equal(seen, "127.0.0.1");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("without peerAddresses nothing is recorded (no cost per request)", async () => {
+    let seen: string | undefined = "not asked";
     const server = await serveHandler((request) => {
       seen = peerAddress(request);
       return Promise.resolve(new Response("ok"));
     }, 0);
     try {
       await (await fetch(`${server.url}/`)).text();
-      assert.equal(seen, "127.0.0.1");
+      assert.equal(seen, undefined);
     } finally {
       await server.close();
     }
