@@ -34,6 +34,21 @@ const MAX_REMEMBERED_SESSIONS = 100_000;
 /** The API's no-op meter: what `getMeter` returns while no meter provider is registered. */
 const NOOP_METER = createNoopMeter();
 
+/**
+ * Where `@opentelemetry/api` 1.x keeps what is registered (one object on
+ * `globalThis` shared by every copy of the API): absent, or without `trace`
+ * and `metrics`, until a tracer or meter provider is registered.
+ */
+const OTEL_API_GLOBAL = Symbol.for("opentelemetry.js.api.1");
+
+/** True while no tracer or meter provider can be registered: one property read, no API call. */
+function nothingRegistered(): boolean {
+  const api = (globalThis as Record<symbol, { trace?: unknown; metrics?: unknown } | undefined>)[
+    OTEL_API_GLOBAL
+  ];
+  return api === undefined || (api.trace === undefined && api.metrics === undefined);
+}
+
 /** The tracer of the registered provider, or undefined while there is none. */
 function currentTracer(): Tracer | undefined {
   const provider = trace.getTracerProvider() as TracerProvider & {
@@ -97,6 +112,7 @@ export class Telemetry {
    * when needed); undefined when no provider is registered.
    */
   begin(source: Request | Headers | undefined): PostTelemetry | undefined {
+    if (nothingRegistered()) return undefined;
     const tracer = currentTracer();
     const instruments = this.#current();
     if (tracer === undefined && instruments === undefined) return undefined;
