@@ -190,19 +190,3 @@ export {
   negotiated,
   type ToolCall,
 } from "./src/protocol/extensions.ts";
-export {
-  TASKS_EXTENSION_ID,
-  tasksExtension,
-  type TasksOptions,
-} from "./src/tasks/tasks_extension.ts";
-export { runAsTask, type TaskWorkFunction } from "./src/tasks/run_as_task.ts";
-export {
-  applyTaskChange,
-  isTerminal,
-  type StoredTask,
-  type TaskChange,
-  type TaskInputRequest,
-  type TaskStatus,
-  type TaskStore,
-} from "./src/tasks/task_store.ts";
-export { MemoryTaskStore, type MemoryTaskStoreOptions } from "./src/tasks/memory_task_store.ts";

@@ -52,9 +52,9 @@ import {
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
-  type TaskStore,
   tokenBucket,
 } from "../mod.ts";
+import { type TaskStore } from "../src/tasks/mod.ts";
 import { jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";

@@ -6,15 +6,8 @@
  * @module
  */
 
-import {
-  defineTool,
-  type ElicitResult,
-  ErrorCode,
-  McpError,
-  runAsTask,
-  tasksExtension,
-  type TasksOptions,
-} from "../mod.ts";
+import { defineTool, type ElicitResult, ErrorCode, McpError } from "../mod.ts";
+import { runAsTask, tasksExtension, type TasksOptions } from "../src/tasks/mod.ts";
 
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

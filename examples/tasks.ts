@@ -8,7 +8,8 @@
  */
 
 // #region readme
-import { createMcpHandler, defineTool, tasksExtension } from "../mod.ts";
+import { createMcpHandler, defineTool } from "../mod.ts";
+import { tasksExtension } from "../src/tasks/mod.ts";
 
 /** One month of work (here: a moment); stops when `signal` aborts. */
 const buildMonth = (month: number, signal: AbortSignal) =>

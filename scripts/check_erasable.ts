@@ -25,6 +25,7 @@ const ENTRY_POINTS = [
   "src/adapters/hono.ts",
   "src/adapters/cloudflare.ts",
   "src/oauth/mod.ts",
+  "src/tasks/mod.ts",
 ];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { StoredTask, TaskStore } from "../../mod.ts";
+import type { StoredTask, TaskStore } from "../../src/tasks/mod.ts";
 
 /** Makes a fresh, empty store whose clock is `now` (disposed after the test). */
 export type TaskStoreFactory = (now: () => number) => TaskStore | Promise<TaskStore>;

@@ -25,10 +25,9 @@ function regionOf(file: string): string {
   const start = text.indexOf("// #region readme\n");
   const end = text.indexOf("// #endregion readme");
   assert.ok(start !== -1 && end > start, `${file} has a readme region`);
-  return text.slice(start + "// #region readme\n".length, end).replaceAll(
-    '"../mod.ts"',
-    '"@tether/mcp"',
-  );
+  return text.slice(start + "// #region readme\n".length, end)
+    .replaceAll('"../mod.ts"', '"@tether/mcp"')
+    .replaceAll('"../src/tasks/mod.ts"', '"@tether/mcp/tasks"');
 }
 
 /** The first ts block of a README section. */

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { ANONYMOUS_PRINCIPAL, MemoryTaskStore, type RequestContext } from "../../mod.ts";
+import { ANONYMOUS_PRINCIPAL, type RequestContext } from "../../mod.ts";
+import { MemoryTaskStore } from "../../src/tasks/mod.ts";
 import { TaskRunner } from "../../src/tasks/task_runner.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import { until, within } from "../helpers.ts";

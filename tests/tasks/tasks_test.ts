@@ -8,13 +8,13 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { defineTool } from "../../mod.ts";
 import {
-  defineTool,
   MemoryTaskStore,
   tasksExtension,
   type TasksOptions,
   type TaskStore,
-} from "../../mod.ts";
+} from "../../src/tasks/mod.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import { abortReason, initialize, makeHandler, rpc, TestClock, until, within } from "../helpers.ts";
