@@ -68,7 +68,7 @@ export class BodyReads extends SlowCalls<BodyRead> {
 
   /** Ends every read in progress as `"cancelled"`, and stops the timer. */
   cancelAll(): void {
-    const reads = [...this.running.keys()];
+    const reads = this.calls();
     this.stop();
     for (const read of reads) read.stop("cancelled");
   }
@@ -135,6 +135,8 @@ async function refuseDeclaredTooLarge(request: Request): Promise<BodyResult> {
  * reason given wins) and wakes a streamed read, which then cancels its body.
  */
 class BodyRead {
+  /** Its place in the slow-call watch (slow_calls.ts). */
+  slowWatch: unknown = undefined;
   reason: BodyFailure | undefined;
   #resolve: ((result: BodyResult) => void) | undefined;
   #reads: BodyReads | undefined;

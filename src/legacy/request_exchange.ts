@@ -174,6 +174,8 @@ class Exchange implements SlowCall, ContextExchange {
   readonly principal: Principal;
   readonly mode: ResponseMode;
   readonly prime: boolean;
+  /** Its place in the slow-call watch (slow_calls.ts). */
+  slowWatch: unknown = undefined;
   /** Set once the answer was built from finished results: later emits have nowhere to go. */
   answered = false;
   #opening: Promise<LogicalStream> | undefined;

@@ -135,6 +135,8 @@ class ModernExchange implements RunningRequest {
   readonly request: JsonRpcRequest;
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
+  /** Its place in the slow-call watch (slow_calls.ts, through ModernWork). */
+  slowWatch: unknown = undefined;
   /** Created when the signal is first read or the call aborted: most calls never need one. */
   #controller: AbortController | undefined;
   readonly ownerKey: string;

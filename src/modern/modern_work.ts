@@ -45,20 +45,21 @@ export class ModernWork extends SlowCalls<RunningRequest> {
 
   /** Watches a request and counts it against its owner's share. */
   override add(request: RunningRequest): void {
-    if (!this.running.has(request)) this.#shares.take(request.ownerKey);
+    if (!this.has(request)) this.#shares.take(request.ownerKey);
     super.add(request);
   }
 
   /** Stops watching a request (it returned) and gives its owner's place back. */
   override delete(request: RunningRequest): void {
-    if (this.running.has(request)) this.#shares.give(request.ownerKey);
+    if (this.has(request)) this.#shares.give(request.ownerKey);
     super.delete(request);
   }
+
   /** Aborts the owner's requests with this id (a rare event: a scan is fine); returns how many. */
   cancel(ownerKey: string, id: RequestId): number {
     const key = requestIdKey(id);
     let count = 0;
-    for (const request of this.running.keys()) {
+    for (const request of this.calls()) {
       if (request.ownerKey === ownerKey && requestIdKey(request.id) === key) {
         request.abort("cancelled");
         count++;
@@ -69,17 +70,14 @@ export class ModernWork extends SlowCalls<RunningRequest> {
 
   /** The requests running now, by id and method (`close()` reports those that outlive their abort). */
   describe(): { id: RequestId; method: string }[] {
-    return [...this.running.keys()].map(({ id, method }) => ({ id, method }));
+    return this.calls().map(({ id, method }) => ({ id, method }));
   }
 
   /** Aborts everything and stops the timer (the handler is closing). */
   abortAll(reason: string): void {
-    const running = [...this.running];
-    this.stop(); // the slow-call timer: no stream is opened from now on
-    for (const [request, added] of running) {
-      // Still counted until its handler returns, so stats() and close()'s report see a tool that ignores its signal.
-      this.running.set(request, added);
-      request.abort(reason);
-    }
+    // The slow-call timer stops: no stream is opened from now on. Each request is still counted
+    // until its handler returns, so stats() and close()'s report see a tool that ignores its signal.
+    this.stopTimer();
+    for (const request of this.calls()) request.abort(reason);
   }
 }

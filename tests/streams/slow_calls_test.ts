@@ -75,4 +75,45 @@ describe("SlowCalls", () => {
       calls.stop();
     }
   });
+
+  it("adding a watched call again counts it once; deleting one that is not watched changes nothing", () => {
+    const calls = new SlowCalls<Call>(DELAY_MS);
+    const other = new SlowCalls<Call>(DELAY_MS);
+    const call = new Call();
+    try {
+      calls.add(call);
+      calls.add(call);
+      assert.equal(calls.size, 1);
+      other.delete(call); // watched elsewhere: left alone
+      assert.equal(calls.size, 1);
+      assert.ok(calls.has(call));
+      calls.delete(call);
+      calls.delete(call);
+      assert.equal(calls.size, 0);
+      assert.ok(!calls.has(call));
+    } finally {
+      calls.stop();
+      other.stop();
+    }
+  });
+
+  it("a call whose slow() ends another's watch: that one is not told", async () => {
+    const calls = new SlowCalls<Call>(DELAY_MS);
+    const second = new Call();
+    const first = new (class extends Call {
+      override slow(): void {
+        super.slow();
+        calls.delete(second);
+      }
+    })();
+    calls.add(first);
+    calls.add(second);
+    try {
+      await toldAfterDelay(first);
+      assert.deepEqual(second.toldAt, []);
+      assert.equal(calls.size, 1);
+    } finally {
+      calls.stop();
+    }
+  });
 });
