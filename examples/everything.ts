@@ -54,7 +54,7 @@ import {
   type Principal,
   tokenBucket,
 } from "../mod.ts";
-import { type TaskStore } from "../src/tasks/mod.ts";
+import type { TaskStore } from "../src/tasks/mod.ts";
 import { jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";
