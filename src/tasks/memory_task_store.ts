@@ -19,7 +19,7 @@ import {
  *
  * @example
  * ```ts
- * import { MemoryTaskStore } from "@tether/mcp";
+ * import { MemoryTaskStore } from "@tether/mcp/tasks";
  * const store = new MemoryTaskStore({ maxTasks: 1_000 });
  * ```
  */

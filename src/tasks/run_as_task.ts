@@ -19,7 +19,7 @@ import type { CallToolResult } from "../protocol/types.ts";
  *
  * @example
  * ```ts
- * import type { TaskWorkFunction } from "@tether/mcp";
+ * import type { TaskWorkFunction } from "@tether/mcp/tasks";
  * const work: TaskWorkFunction = (ctx) => ctx.signal.aborted ? "stopped" : "done";
  * ```
  */
@@ -38,7 +38,8 @@ interface TaskWorkCarrier {
  *
  * @example
  * ```ts
- * import { defineTool, runAsTask } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import { runAsTask } from "@tether/mcp/tasks";
  * export const report = defineTool({
  *   name: "report",
  *   task: { support: "optional", start: "handler" },

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import type { TaskStatus } from "@tether/mcp";
+ * import type { TaskStatus } from "@tether/mcp/tasks";
  * const done = (status: TaskStatus): boolean => status === "completed";
  * ```
  */
@@ -31,7 +31,7 @@ export function isTerminal(status: TaskStatus): boolean {
  *
  * @example
  * ```ts
- * import type { TaskInputRequest } from "@tether/mcp";
+ * import type { TaskInputRequest } from "@tether/mcp/tasks";
  * const ask: TaskInputRequest = { method: "elicitation/create", params: { message: "Sure?", requestedSchema: { type: "object", properties: {} } } };
  * ```
  */
@@ -47,7 +47,7 @@ export interface TaskInputRequest {
  *
  * @example
  * ```ts
- * import type { StoredTask } from "@tether/mcp";
+ * import type { StoredTask } from "@tether/mcp/tasks";
  * const task: StoredTask = { taskId: "t1", ownerKey: "user:alice", status: "working", createdAt: 0, lastUpdatedAt: 0, ttlMs: 60_000, pollIntervalMs: 1_000 };
  * ```
  */
@@ -90,7 +90,7 @@ export interface StoredTask {
  *
  * @example
  * ```ts
- * import type { TaskChange } from "@tether/mcp";
+ * import type { TaskChange } from "@tether/mcp/tasks";
  * const cancel: TaskChange = { type: "settle", status: "cancelled" };
  * ```
  */
@@ -114,7 +114,7 @@ export type TaskChange =
  *
  * @example
  * ```ts
- * import { applyTaskChange, type StoredTask } from "@tether/mcp";
+ * import { applyTaskChange, type StoredTask } from "@tether/mcp/tasks";
  * const task: StoredTask = { taskId: "t1", ownerKey: "anonymous", status: "working", createdAt: 0, lastUpdatedAt: 0, ttlMs: 1_000, pollIntervalMs: 100 };
  * applyTaskChange(task, { type: "settle", status: "cancelled" }, 5)?.status; // "cancelled"
  * ```
@@ -196,7 +196,7 @@ export function isExpired(task: StoredTask, now: number): boolean {
  *
  * @example
  * ```ts
- * import { MemoryTaskStore, type TaskStore } from "@tether/mcp";
+ * import { MemoryTaskStore, type TaskStore } from "@tether/mcp/tasks";
  * const store: TaskStore = new MemoryTaskStore();
  * ```
  */

@@ -45,7 +45,7 @@ import { asToolResult, detailedTask, legacyTaskResult, wireTask } from "./task_w
  *
  * @example
  * ```ts
- * import { TASKS_EXTENSION_ID } from "@tether/mcp";
+ * import { TASKS_EXTENSION_ID } from "@tether/mcp/tasks";
  * console.log(TASKS_EXTENSION_ID); // "io.modelcontextprotocol/tasks"
  * ```
  */
@@ -56,7 +56,7 @@ export const TASKS_EXTENSION_ID = "io.modelcontextprotocol/tasks";
  *
  * @example
  * ```ts
- * import { type TasksOptions } from "@tether/mcp";
+ * import { type TasksOptions } from "@tether/mcp/tasks";
  * const options: TasksOptions = { ttlMs: 10 * 60_000, pollIntervalMs: 500 };
  * ```
  */
@@ -135,7 +135,8 @@ interface Settings {
  *
  * @example
  * ```ts
- * import { createMcpHandler, defineTool, tasksExtension } from "@tether/mcp";
+ * import { createMcpHandler, defineTool } from "@tether/mcp";
+ * import { tasksExtension } from "@tether/mcp/tasks";
  * const handler = createMcpHandler({
  *   name: "jobs",
  *   version: "1.0.0",
