@@ -278,6 +278,18 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       if (!config.eras.modern) return legacyOnly();
       // In json mode no stream can tell that a client left: the request's signal does.
       const connection = config.responseMode === "json" ? request.signal : undefined;
+      if (!authentication.required) {
+        // The common case, with no closure: the anonymous caller, checked for scopes, served now.
+        return anonymousRefusal(messages, era) ??
+          serveModernMessage(
+            parts.modern,
+            headers,
+            messages[0],
+            ANONYMOUS_PRINCIPAL,
+            versionHeader,
+            connection,
+          );
+      }
       return asCaller(
         request,
         read.startsWork,
@@ -297,6 +309,10 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
     const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
     if (badVersion !== undefined) return badVersion;
+    if (!authentication.required) {
+      return anonymousRefusal(messages, era) ??
+        legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL);
+    }
     return asCaller(
       request,
       read.startsWork,
@@ -344,6 +360,14 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
         ? principal.answer
         : withScopes(principal, messages, era, serveAs)
     );
+  }
+
+  /** Without `authenticate` or `oauth`: the anonymous caller's 403 when `messages` need a scope. */
+  function anonymousRefusal(
+    messages: readonly ClassifiedMessage[],
+    era: "legacy" | "modern",
+  ): Refusal | undefined {
+    return checkScopes(parts.modern.dispatcher, messages, ANONYMOUS_PRINCIPAL, era, parts.resource);
   }
 
   /** `serveAs` the principal, unless it lacks a scope `messages` need (403 insufficient_scope). */
