@@ -280,7 +280,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       const connection = config.responseMode === "json" ? request.signal : undefined;
       if (!authentication.required) {
         // The common case, with no closure: the anonymous caller, checked for scopes, served now.
-        return anonymousRefusal(messages, era) ??
+        return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
           serveModernMessage(
             parts.modern,
             headers,
@@ -310,7 +310,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
     if (badVersion !== undefined) return badVersion;
     if (!authentication.required) {
-      return anonymousRefusal(messages, era) ??
+      return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
         legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL);
     }
     return asCaller(
@@ -362,12 +362,13 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     );
   }
 
-  /** Without `authenticate` or `oauth`: the anonymous caller's 403 when `messages` need a scope. */
-  function anonymousRefusal(
+  /** The principal's 403 insufficient_scope when `messages` need a scope it lacks. */
+  function scopeRefusal(
+    principal: Principal,
     messages: readonly ClassifiedMessage[],
     era: "legacy" | "modern",
   ): Refusal | undefined {
-    return checkScopes(parts.modern.dispatcher, messages, ANONYMOUS_PRINCIPAL, era, parts.resource);
+    return checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
   }
 
   /** `serveAs` the principal, unless it lacks a scope `messages` need (403 insufficient_scope). */
@@ -377,8 +378,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     era: "legacy" | "modern",
     serveAs: (principal: Principal) => Promise<Response | Refusal>,
   ): Refusal | Promise<Response | Refusal> {
-    const lacking = checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
-    return lacking ?? serveAs(principal);
+    return scopeRefusal(principal, messages, era) ?? serveAs(principal);
   }
 
   /** The one place a refusal becomes a response (and is reported); a response passes through. */
