@@ -147,21 +147,18 @@ export async function serveHandler(
       },
     };
   }
-  if (!recordPeers) {
-    const server = serveOnNode(handler, { port, hostname });
-    const bound = await server.ready;
-    return { url: `http://${hostname}:${bound}`, port: bound, close: () => server.close() };
-  }
-  const recording = Object.assign(
-    (request: Request, connection?: { remoteAddress: string | undefined }) => {
-      if (connection?.remoteAddress !== undefined) {
-        recordPeerAddress(request, connection.remoteAddress);
-      }
-      return handler(request);
-    },
-    { close: handler.close },
-  );
-  const server = serveOnNode(recording, { port, hostname });
+  const served = recordPeers
+    ? Object.assign(
+      (request: Request, connection?: { remoteAddress: string | undefined }) => {
+        if (connection?.remoteAddress !== undefined) {
+          recordPeerAddress(request, connection.remoteAddress);
+        }
+        return handler(request);
+      },
+      { close: handler.close },
+    )
+    : handler;
+  const server = serveOnNode(served, { port, hostname });
   const bound = await server.ready;
   return { url: `http://${hostname}:${bound}`, port: bound, close: () => server.close() };
 }
