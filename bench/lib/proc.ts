@@ -54,18 +54,23 @@ export interface ServerProcess extends ReadyInfo {
   stop(): Promise<void>;
 }
 
+/** The comma-separated flags in environment variable `name`; none when it is unset or empty. */
+function flagsFromEnv(name: string): string[] {
+  return (process.env[name] ?? "").split(",").filter((flag) => flag !== "");
+}
+
 /**
  * Extra V8 flags for the Deno and Node servers, comma-separated, from
  * `BENCH_V8_FLAGS` (e.g. `--single-threaded-gc`, to see what V8's GC helper
  * threads add to a server's CPU time); none by default.
  */
-const EXTRA_V8_FLAGS = (process.env.BENCH_V8_FLAGS ?? "").split(",").filter((f) => f !== "");
+const EXTRA_V8_FLAGS = flagsFromEnv("BENCH_V8_FLAGS");
 
 /**
  * Extra `deno run` flags for the Deno servers, comma-separated, from
  * `BENCH_DENO_FLAGS` (e.g. `--cpu-prof,--cpu-prof-dir=/tmp/p`); none by default.
  */
-const EXTRA_DENO_FLAGS = (process.env.BENCH_DENO_FLAGS ?? "").split(",").filter((f) => f !== "");
+const EXTRA_DENO_FLAGS = flagsFromEnv("BENCH_DENO_FLAGS");
 
 /** Command line that runs `entry` on `runtime`. `bigHeap` lifts V8's old-space limit (memory workload). */
 export function commandFor(
