@@ -29,6 +29,7 @@ import {
   SseReader,
   textOf,
 } from "../interop/helpers.ts";
+import { initializeMessage } from "../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
@@ -323,16 +324,7 @@ describe("workerd: the session checks, in one Durable Object", { skip: workerdSk
     const first = await rawInitialize(fixture.url);
     const second = await rawInitialize(fixture.url);
     try {
-      const refused = await rawPost(fixture.url, undefined, {
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-11-25",
-          capabilities: {},
-          clientInfo: { name: "x", version: "1" },
-        },
-      });
+      const refused = await rawPost(fixture.url, undefined, initializeMessage());
       await refused.body?.cancel();
       assert.equal(refused.status, 503);
       assert.ok(refused.headers.get("retry-after") !== null);
