@@ -7,9 +7,17 @@
  * bench/README.md), so compare medians of alternating rounds. Each case runs twice, with a
  * short and a long request count, under `valgrind --tool=cachegrind
  * --cache-sim=no`; the difference divided by the extra requests is the cost
- * of one warm request, without start-up or JIT warm-up. V8 runs
- * `--single-threaded` so that compilation and GC happen on the counted
- * thread, in the same order each run.
+ * of one warm request, without start-up. V8 runs `--single-threaded` so that
+ * compilation and GC happen on the counted thread, in the same order each
+ * run. Warm-up that falls between the two counts is in the figure: the
+ * optimizing compilers' work, and code still running unoptimized. On Node 24
+ * an in-process 2026-07-28 call counts about 255k over 2,000 → 10,000 calls,
+ * 45k–50k of it compiling, and 218k over 5,000 → 25,000 (`--requests
+ * 5000,25000`), where two commits compare within ±0.3%. Where the binary has
+ * symbols (Node's; Deno's is stripped) each row says how much was compiling,
+ * and a comparison with `--base` gives the change without it too
+ * (bench/lib/cachegrind.ts): a change that only moves when and how much V8
+ * compiles shows there, and is not a cost a warm server pays per request.
  *
  * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
  * `Request`s (bench/lib/instruction_case.ts). The HTTP cases run a bench
@@ -41,6 +49,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compilerInstructions } from "./lib/cachegrind.ts";
 import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 
@@ -98,18 +107,30 @@ function command(runtime: string, tree: string, mode: string, count: number): st
   return [...runtimeArgs(runtime), CASE, tree, mode, String(count)];
 }
 
+/** Where each run's cachegrind output goes, read for the compilers' share and then removed. */
+const OUTPUT_DIR = mkdtempSync(join(tmpdir(), "tether-cachegrind-"));
+const OUTPUT = join(OUTPUT_DIR, "out");
+
 const VALGRIND = [
   "valgrind",
   "--tool=cachegrind",
   "--cache-sim=no",
   "--smc-check=all-non-file",
-  "--cachegrind-out-file=/dev/null",
+  `--cachegrind-out-file=${OUTPUT}`,
 ];
 
-function countOf(stderr: string, what: string): number {
+/** One run's count, and the part of it V8's optimizing compilers did (undefined: a stripped binary). */
+interface Count {
+  total: number;
+  compiling: number | undefined;
+}
+
+function countOf(stderr: string, what: string): Count {
   const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
   if (refs === null) throw new Error(`${what}: no count from valgrind:\n${stderr.slice(-2000)}`);
-  return Number(refs[1].replaceAll(",", ""));
+  const compiling = compilerInstructions(OUTPUT);
+  rmSync(OUTPUT, { force: true });
+  return { total: Number(refs[1].replaceAll(",", "")), compiling };
 }
 
 /** Instructions executed by one run of a case, start-up included. */
@@ -118,7 +139,7 @@ async function instructions(
   tree: string,
   mode: string,
   count: number,
-): Promise<number> {
+): Promise<Count> {
   const server = SERVERS[mode];
   if (server !== undefined) {
     const command = [...VALGRIND, ...runtimeArgs(runtime), join(tree, server.file), ...server.args];
@@ -145,8 +166,12 @@ async function instructions(
   return countOf(run.stderr, `${runtime} ${mode}`);
 }
 
-/** Instructions per warm request: the long run minus the short one, per extra request. */
-async function perRequest(runtime: string, tree: string, mode: string): Promise<number> {
+/**
+ * Instructions per warm request: the long run minus the short one, per extra
+ * request; `compiling` is the part of it V8's optimizing compilers did in
+ * that window (JIT warm-up that a longer `--requests` window spreads thinner).
+ */
+async function perRequest(runtime: string, tree: string, mode: string): Promise<Count> {
   // Once without valgrind: Deno transpiles and caches the TypeScript on a first run.
   const server = SERVERS[mode];
   if (server !== undefined) {
@@ -162,9 +187,25 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
     const warm = spawnSync(binary, args, { cwd: ROOT, encoding: "utf8" });
     if (warm.status !== 0) throw new Error(`${runtime} ${mode}: ${warm.stderr.slice(-2000)}`);
   }
-  return (await instructions(runtime, tree, mode, long) -
-    await instructions(runtime, tree, mode, short)) /
-    (long - short);
+  const longRun = await instructions(runtime, tree, mode, long);
+  const shortRun = await instructions(runtime, tree, mode, short);
+  const compiling = longRun.compiling === undefined || shortRun.compiling === undefined
+    ? undefined
+    : (longRun.compiling - shortRun.compiling) / (long - short);
+  return { total: (longRun.total - shortRun.total) / (long - short), compiling };
+}
+
+/** The median per-request count without the compilers' part; undefined when a binary is stripped. */
+function steady(counts: readonly Count[]): number | undefined {
+  if (counts.some((count) => count.compiling === undefined)) return undefined;
+  return median(counts.map((count) => count.total - count.compiling!));
+}
+
+/** `now` against `before`: the difference and its percentage, signed. */
+function signed(now: number, before: number): string {
+  const change = now - before;
+  const sign = change > 0 ? "+" : "";
+  return `${sign}${(change / 1000).toFixed(1)}k (${sign}${(100 * change / before).toFixed(1)}%)`;
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -209,30 +250,39 @@ try {
       const baseHasIt = baseTree !== undefined && mode !== referenceMode &&
         (server === undefined || existsSync(join(baseTree, server.file)));
       // Alternating rounds: both trees see the machine in the same states.
-      const heads: number[] = [];
-      const bases: number[] = [];
+      const heads: Count[] = [];
+      const bases: Count[] = [];
       for (let round = 0; round < rounds; round++) {
         heads.push(await perRequest(runtime, ROOT, mode));
         if (baseHasIt) bases.push(await perRequest(runtime, baseTree!, mode));
       }
-      const now = median(heads);
+      const now = median(heads.map((count) => count.total));
       if (mode === referenceMode) reference[mode] = now;
       const bare = reference[referenceMode];
       let row = `${runtime.padEnd(5)} ${mode.padEnd(12)} ${k(now).padStart(7)}`;
-      if (rounds > 1) row += ` [${heads.map(k).join(", ")}]`;
+      if (rounds > 1) row += ` [${heads.map((count) => k(count.total)).join(", ")}]`;
       if (bare !== undefined && mode !== referenceMode) row += `  (${above} ${k(now - bare)})`;
+      const steadyNow = steady(heads);
+      if (steadyNow !== undefined) row += `  (${k(now - steadyNow)} of it compiling)`;
       if (baseTree !== undefined && mode !== referenceMode) {
         if (!baseHasIt) {
           row += "  (the base has no such server)";
         } else {
-          const before = median(bases);
-          if (rounds > 1) row += `  base rounds [${bases.map(k).join(", ")}]`;
-          const change = now - before;
-          row += `  base ${k(before)}, change ${change > 0 ? "+" : ""}${k(change)}`;
+          const before = median(bases.map((count) => count.total));
+          if (rounds > 1) {
+            row += `  base rounds [${bases.map((count) => k(count.total)).join(", ")}]`;
+          }
+          row += `  base ${k(before)}, change ${signed(now, before)}`;
           if (bare !== undefined) {
             row += ` (${
-              ((100 * change) / (before - bare)).toFixed(1)
+              ((100 * (now - before)) / (before - bare)).toFixed(1)
             }% of the base's work ${above})`;
+          }
+          const steadyBefore = steady(bases);
+          if (steadyNow !== undefined && steadyBefore !== undefined) {
+            row += `; without compiling ${k(steadyBefore)} → ${k(steadyNow)}, ${
+              signed(steadyNow, steadyBefore)
+            }`;
           }
         }
       }
@@ -240,6 +290,7 @@ try {
     }
   }
 } finally {
+  rmSync(OUTPUT_DIR, { recursive: true, force: true });
   if (baseTree !== undefined) {
     execFileSync("git", ["worktree", "remove", "--force", baseTree], {
       cwd: ROOT,
