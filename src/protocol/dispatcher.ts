@@ -113,6 +113,12 @@ export class Dispatcher {
   readonly modernCapabilities: Record<string, unknown>;
   /** The extensions, in the order given. */
   readonly extensions: readonly Extension[];
+  /**
+   * True when an extension puts a step around `tools/call`: a call's params
+   * and request then reach extension code. Without one, the core reads only
+   * a call's `name`, `arguments` and `_meta.progressToken`.
+   */
+  readonly wrapsToolCalls: boolean;
   readonly #definition: ServerDefinition;
   readonly #methods: Map<string, MethodHandler>;
   /** The extension of each extension method, for the era and negotiation checks. */
@@ -137,6 +143,7 @@ export class Dispatcher {
     if (hasResources) capabilities.resources = { subscribe: true, listChanged: true };
     if (hasPrompts) capabilities.prompts = { listChanged: true };
     const extensions = this.extensions = definition.extensions ?? [];
+    this.wrapsToolCalls = extensions.some((extension) => extension.aroundToolCall !== undefined);
     this.modernCapabilities = withExtensions(capabilities, extensions, "modern");
     this.capabilities = withExtensions(capabilities, extensions, "legacy");
 

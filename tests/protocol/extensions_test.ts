@@ -156,6 +156,33 @@ describe("extension surface", () => {
     await handler.close();
   });
 
+  it("2026-07-28: an extension's method and its tools/call step see _meta without the envelope keys", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const echo = defineTool({ name: "echo", handler: () => "ok" });
+    const watcher: Extension = {
+      id: "com.example/watcher",
+      methods: {
+        "watch/meta": { handle: (params) => (seen.push({ ...params }), {}) },
+      },
+      aroundToolCall: (call) => {
+        seen.push({ ...call.params }, { ...call.request.params });
+        return call.run();
+      },
+    };
+    const handler = makeHandler({ tools: [echo], extensions: [watcher] });
+    const meta = { progressToken: "p1", "com.example/custom": 7 };
+    const call = await modernRpc(handler, "tools/call", { name: "echo", arguments: {} }, { meta });
+    assert.equal(call.message.result.content[0].text, "ok");
+    const method = await modernRpc(handler, "watch/meta", { x: 1 }, { meta });
+    assert.deepEqual(method.message.result.resultType, "complete");
+    assert.deepEqual(seen, [
+      { name: "echo", arguments: {}, _meta: meta },
+      { name: "echo", arguments: {}, _meta: meta },
+      { x: 1, _meta: meta },
+    ]);
+    await handler.close();
+  });
+
   it("refuses at startup a method the core serves, a duplicate id, and a malformed id", () => {
     assert.throws(
       () =>
