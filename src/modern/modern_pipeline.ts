@@ -91,12 +91,13 @@ export function serveModernMessage(
   const request = message.message;
   const checked = checkModernRequest(deps, headers, request, versionHeader);
   if ("status" in checked) return Promise.resolve(checked);
-  const stripped = needsNoCopy(deps, request) ? request : withoutEnvelope(request);
-  const params = stripped.params ?? {};
+  // The request as the code that serves it sees it.
+  const seen = needsNoCopy(deps, request) ? request : withoutEnvelope(request);
+  const params = seen.params ?? {};
   switch (request.method) {
     case "server/discover": {
       const observed = deps.telemetry?.begin(headers)?.start(
-        stripped,
+        seen,
         checked.envelope.protocolVersion,
         undefined,
         true,
@@ -132,7 +133,7 @@ export function serveModernMessage(
       id: request.id,
     });
   }
-  return answerModernRequest(deps, stripped, checked.envelope, principal, connection, headers);
+  return answerModernRequest(deps, seen, checked.envelope, principal, connection, headers);
 }
 
 /**
