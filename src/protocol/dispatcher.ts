@@ -143,7 +143,8 @@ export class Dispatcher {
     if (hasResources) capabilities.resources = { subscribe: true, listChanged: true };
     if (hasPrompts) capabilities.prompts = { listChanged: true };
     const extensions = this.extensions = definition.extensions ?? [];
-    this.wrapsToolCalls = extensions.some((extension) => extension.aroundToolCall !== undefined);
+    const steps = extensions.filter((extension) => extension.aroundToolCall !== undefined);
+    this.wrapsToolCalls = steps.length > 0;
     this.modernCapabilities = withExtensions(capabilities, extensions, "modern");
     this.capabilities = withExtensions(capabilities, extensions, "legacy");
 
@@ -165,7 +166,6 @@ export class Dispatcher {
       // Not async: the call's own promise, with no layer around it. The result may be the tool's
       // own object, which nothing downstream changes (the modern encoding copies it); a
       // CallToolResult is a plain record, TypeScript only lacks its index signature.
-      const steps = extensions.filter((extension) => extension.aroundToolCall !== undefined);
       methods.set(
         "tools/call",
         steps.length === 0

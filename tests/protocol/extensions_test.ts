@@ -174,7 +174,7 @@ describe("extension surface", () => {
     const call = await modernRpc(handler, "tools/call", { name: "echo", arguments: {} }, { meta });
     assert.equal(call.message.result.content[0].text, "ok");
     const method = await modernRpc(handler, "watch/meta", { x: 1 }, { meta });
-    assert.deepEqual(method.message.result.resultType, "complete");
+    assert.equal(method.message.result.resultType, "complete");
     assert.deepEqual(seen, [
       { name: "echo", arguments: {}, _meta: meta },
       { name: "echo", arguments: {}, _meta: meta },
