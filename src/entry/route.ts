@@ -51,6 +51,7 @@ import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 import { checkScopes } from "./scope_check.ts";
+import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 
 /** A GET or DELETE carries no messages: only the `oauth` option's required scopes apply. */
 const NO_MESSAGES: readonly ClassifiedMessage[] = [];
@@ -248,7 +249,9 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (isRefusal(read)) return render(read);
     // A closing handler starts nothing new; replies and notifications still reach the work in flight.
     if (shutdown.closed && read.startsWork) return render(closingRefusal());
-    const answer = await serve(request, headers, read);
+    // A synchronous tool's answer is here already: awaiting it would cost a turn.
+    const served = serve(request, headers, read);
+    const answer = isPromiseLike(served) ? await served : served;
     return render(
       read.id !== undefined && isRefusal(answer) && answer.id === undefined
         ? { ...answer, id: read.id }
@@ -265,7 +268,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     request: Request,
     headers: Headers,
     read: Post,
-  ): Response | Refusal | Promise<Response | Refusal> {
+  ): MaybePromise<Response | Refusal> {
     const { messages, isBatch } = read;
     // Read once: the era's classification and both pipelines' version checks use it.
     const versionHeader = headers.get("mcp-protocol-version");
@@ -311,14 +314,14 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (badVersion !== undefined) return badVersion;
     if (!authentication.required) {
       return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
-        legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL);
+        legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL, headers);
     }
     return asCaller(
       request,
       read.startsWork,
       messages,
       era,
-      (principal) => legacy.post(request, messages, isBatch, principal),
+      (principal) => legacy.post(request, messages, isBatch, principal, headers),
     );
   }
 
@@ -352,8 +355,8 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     claimsShare: boolean,
     messages: readonly ClassifiedMessage[],
     era: "legacy" | "modern",
-    serveAs: (principal: Principal) => Promise<Response | Refusal>,
-  ): Refusal | Promise<Response | Refusal> {
+    serveAs: (principal: Principal) => MaybePromise<Response | Refusal>,
+  ): MaybePromise<Response | Refusal> {
     if (!authentication.required) return withScopes(ANONYMOUS_PRINCIPAL, messages, era, serveAs);
     return authentication.authenticate(request, claimsShare).then((principal) =>
       principal instanceof Refused
@@ -376,8 +379,8 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     principal: Principal,
     messages: readonly ClassifiedMessage[],
     era: "legacy" | "modern",
-    serveAs: (principal: Principal) => Promise<Response | Refusal>,
-  ): Refusal | Promise<Response | Refusal> {
+    serveAs: (principal: Principal) => MaybePromise<Response | Refusal>,
+  ): MaybePromise<Response | Refusal> {
     return scopeRefusal(principal, messages, era) ?? serveAs(principal);
   }
 

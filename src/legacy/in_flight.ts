@@ -13,7 +13,13 @@
  * @module
  */
 
-import type { RequestId } from "../jsonrpc/messages.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import {
+  errorResponse,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type RequestId,
+} from "../jsonrpc/messages.ts";
 
 /** A registration, returned by {@linkcode InFlightRegistry.register}. */
 export interface InFlightHandle {
@@ -59,6 +65,34 @@ export type AbortCause =
  * `session-full`, the session has `maxPerSession` requests in flight.
  */
 export type InFlightRefusal = "duplicate-id" | "session-full";
+
+/**
+ * The error answering `request` when the registry refused it: a duplicate id
+ * is an invalid request, a full session (at `limit`) -32004, to retry later.
+ *
+ * @example
+ * ```ts ignore
+ * const handle = registry.register(sessionId, request.id, request.method);
+ * if (typeof handle === "string") return inFlightRefusal(request, handle, registry.maxPerSession);
+ * ```
+ */
+export function inFlightRefusal(
+  request: JsonRpcRequest,
+  refusal: InFlightRefusal,
+  limit: number,
+): JsonRpcResponse {
+  return refusal === "duplicate-id"
+    ? errorResponse(
+      request.id,
+      ErrorCode.InvalidRequest,
+      "Invalid Request: this request id is already in flight in this session",
+    )
+    : errorResponse(
+      request.id,
+      ErrorCode.TooManyRequests,
+      `Too many concurrent requests in this session (limit ${limit})`,
+    );
+}
 
 /** Options of {@linkcode InFlightRegistry}. */
 export interface InFlightRegistryOptions {

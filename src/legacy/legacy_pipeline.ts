@@ -16,24 +16,20 @@
 import { jsonResponse } from "../http/error_response.ts";
 import { checkGetAccept } from "../http/guards.ts";
 import { accepted, noContent } from "../http/responses.ts";
-import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type {
-  ClassifiedMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-  JsonRpcResponse,
-} from "../jsonrpc/messages.ts";
+import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context.ts";
 import { initializeContext } from "./initialize_context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
 import { AwaitedReplies } from "./sessions/awaited_replies.ts";
-import { SessionManager } from "./sessions/session_manager.ts";
-import type { SessionStore } from "./sessions/session_store.ts";
+import { SessionManager, type SessionResolution } from "./sessions/session_manager.ts";
+import type { SessionRecord, SessionStore } from "./sessions/session_store.ts";
+import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import { SessionResources } from "./sessions/session_resources.ts";
 import { StoreSessionState } from "./sessions/store_session_state.ts";
 import type { EventLog } from "./event_log.ts";
@@ -46,8 +42,8 @@ import { answerRequests, type ExchangeDependencies, usesPriming } from "./reques
 import { StreamHub } from "./stream_hub.ts";
 import { parseEventId } from "./event_log.ts";
 import type { Events } from "../events.ts";
-import { BusMessageTooLargeError } from "../bus/message_bus.ts";
-import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
+import type { Delivery } from "../bus/delivery.ts";
+import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
 import { ListeningNotifications } from "./listening_notifications.ts";
 import { SessionEndReports } from "./session_end_reports.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
@@ -94,6 +90,7 @@ export class LegacyPipeline {
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
   readonly #exchange: ExchangeDependencies;
+  readonly #clientMessages: ClientMessageDependencies;
   readonly #events: Events;
   readonly #delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
   /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
@@ -146,6 +143,13 @@ export class LegacyPipeline {
         this.#delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
     });
     this.notifications = new ListeningNotifications(this.hub, store, config.now);
+    this.#clientMessages = {
+      dispatcher,
+      pending: this.pending,
+      delivery: options.delivery,
+      awaited: this.#awaited,
+      onError: config.onError,
+    };
     this.#exchange = {
       dispatcher,
       hub: this.hub,
@@ -172,13 +176,19 @@ export class LegacyPipeline {
     return isBatch || !findInitialize(messages) ? checkProtocolVersion(version) : undefined;
   }
 
-  /** A POST classified as legacy, past {@linkcode checkPost}: its messages, already checked as JSON-RPC, and its caller. */
-  async post(
+  /**
+   * A POST classified as legacy, past {@linkcode checkPost}: its messages,
+   * already checked as JSON-RPC, and its caller. Not an async function: a
+   * POST of requests in a session the store resolves at once goes straight to
+   * its exchange, and a synchronous tool's answer comes back in the same turn.
+   */
+  post(
     request: Request,
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-  ): Promise<Answer> {
+    headers: Headers = request.headers,
+  ): MaybePromise<Answer> {
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) {
@@ -186,11 +196,34 @@ export class LegacyPipeline {
           step: "jsonrpc",
         });
       }
-      return await this.#initialize(initialize.message as JsonRpcRequest, principal, request);
+      return this.#initialize(initialize.message as JsonRpcRequest, principal, request);
     }
+    const resolved = this.sessions.resolve(request, principal, headers);
+    return isPromiseLike(resolved)
+      ? this.#postResolving(resolved, request, messages, isBatch, principal)
+      : this.#postIn(resolved, request, messages, isBatch, principal);
+  }
 
-    const resolved = await this.sessions.resolve(request, principal);
-    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
+  /** {@linkcode post} once a store that answers with a promise has resolved the session. */
+  async #postResolving(
+    resolving: PromiseLike<SessionResolution>,
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    principal: Principal,
+  ): Promise<Answer> {
+    return await this.#postIn(await resolving, request, messages, isBatch, principal);
+  }
+
+  /** {@linkcode post} in its resolved session: requests alone are answered now, anything else is delivered first. */
+  #postIn(
+    resolved: SessionResolution,
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    principal: Principal,
+  ): MaybePromise<Answer> {
+    if (!resolved.ok) return this.#unresolved(request, resolved.refusal);
     const session = resolved.session;
     if (isBatch && session.protocolVersion !== "2025-03-26") {
       return refuse(
@@ -199,44 +232,42 @@ export class LegacyPipeline {
         { step: "jsonrpc" },
       );
     }
-
-    const requests: JsonRpcRequest[] = [];
-    for (const classified of messages) {
-      if (classified.kind === "request") {
-        requests.push(classified.message);
-        continue;
-      }
-      // Cancellations and replies take one path, wherever their request runs.
-      let message: TargetedMessage | undefined;
-      if (classified.kind === "notification") {
-        message = cancellationOf(session.id, classified.message);
-        if (message === undefined) {
-          // An extension's notification, if one handles it (never fails the POST).
-          await this.#dispatcher.receiveNotification(
-            classified.message.method,
-            classified.message.params,
-            { principal, protocolVersion: session.protocolVersion },
-          );
-        }
-      } else {
-        const response = classified.message as JsonRpcResponse;
-        const ownerKey = ownerKeyOf(principal);
-        // Settled here, or it crosses the bus only when another instance awaits it; anything else
-        // is dropped (202). A store that cannot tell throws, and the POST answers 503.
-        if (
-          this.pending.deliver(session.id, ownerKey, response) ||
-          !(await this.#awaitedElsewhere(session.id, response))
-        ) continue;
-        message = { type: "reply", sessionId: session.id, ownerKey, response };
-      }
-      if (message === undefined) continue;
-      const failed = await this.#deliver(message);
-      if (failed !== undefined) return failed;
+    if (messages.length === 1 && messages[0].kind === "request") {
+      return this.#answer(request, [messages[0].message], isBatch, session, principal);
     }
-    if (requests.length === 0) return accepted();
+    return this.#deliverThenAnswer(request, messages, isBatch, session, principal);
+  }
+
+  /** A POST's notifications and replies, delivered in order (client_messages.ts); then its requests, answered. */
+  async #deliverThenAnswer(
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    session: SessionRecord,
+    principal: Principal,
+  ): Promise<Answer> {
+    const delivered = await deliverClientMessages(
+      this.#clientMessages,
+      session,
+      principal,
+      messages,
+    );
+    if (!Array.isArray(delivered)) return delivered;
+    if (delivered.length === 0) return accepted();
+    return await this.#answer(request, delivered, isBatch, session, principal);
+  }
+
+  /** The POST's requests, run in its session. */
+  #answer(
+    request: Request,
+    requests: readonly JsonRpcRequest[],
+    isBatch: boolean,
+    session: SessionRecord,
+    principal: Principal,
+  ): MaybePromise<Response> {
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
-    return await answerRequests(
+    return answerRequests(
       this.#exchange,
       requests,
       isBatch,
@@ -311,29 +342,6 @@ export class LegacyPipeline {
     if (!this.#holds(id)) return;
     await this.endSession(id);
     this.#endReports.reportedElsewhere(id);
-  }
-
-  /** True when another instance recorded `response`'s id as awaited (only with a bus). */
-  async #awaitedElsewhere(sessionId: string, response: JsonRpcResponse): Promise<boolean> {
-    return this.#awaited !== undefined && this.pending.issuedElsewhere(response.id) &&
-      await this.#awaited.has(sessionId, response.id as string);
-  }
-
-  /** Delivers a cancellation or a reply; a refusal when it must cross a bus that cannot take it. */
-  async #deliver(message: TargetedMessage): Promise<Refusal | undefined> {
-    try {
-      await this.#delivery.deliver(message);
-      return undefined;
-    } catch (error) {
-      if (error instanceof BusMessageTooLargeError) {
-        // A reply too large for the bus would be refused again on a retry: not a 503.
-        return refuse(413, "Payload Too Large: the reply exceeds the bus's message size limit", {
-          step: "bus",
-        });
-      }
-      this.#config.onError(error);
-      return busUnavailable();
-    }
   }
 
   /** Removes expired sessions and ends what they had running here. */
@@ -470,19 +478,6 @@ export class LegacyPipeline {
     }
     return refusal;
   }
-}
-
-/** The cancellation a client notification asks for; others (initialized, roots/list_changed, unknown) need no action. */
-function cancellationOf(
-  sessionId: string,
-  notification: JsonRpcNotification,
-): TargetedMessage | undefined {
-  if (notification.method !== "notifications/cancelled") return undefined;
-  const requestId = notification.params?.requestId;
-  // Only this session's requests can be reached: the caller owns the session (checked above).
-  return typeof requestId === "string" || typeof requestId === "number"
-    ? { type: "cancel", sessionId, requestId }
-    : undefined;
 }
 
 /** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */

@@ -30,52 +30,38 @@ import { httpError, jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import {
-  errorResponse,
-  type JsonRpcMessage,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  type RequestId,
-} from "../jsonrpc/messages.ts";
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
 import type { PostTelemetry } from "../telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
+import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ResponseMode } from "../options.ts";
-import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
-import type { AbortCause, InFlightHandle, InFlightRefusal, InFlightRegistry } from "./in_flight.ts";
-import { StorageUnavailableError } from "../storage_unavailable.ts";
+import {
+  type AbortCause,
+  type InFlightHandle,
+  inFlightRefusal,
+  type InFlightRegistry,
+} from "./in_flight.ts";
+import { answerStillRunning, closedAnswers, streamFailedAnswer } from "./unfinished_answers.ts";
 import { nextTask } from "../runtime.ts";
-import type { PendingRequests } from "./pending_requests.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 import {
   type ContextExchange,
   ExchangeRequestContext,
-  type SessionOperations,
+  type RequestContextDependencies,
 } from "./exchange_request_context.ts";
 
-// Moved with the request context; still importable from here.
-export type { SessionOperations } from "./exchange_request_context.ts";
-
-/** What {@linkcode answerRequests} works with. */
-export interface ExchangeDependencies {
+/** What {@linkcode answerRequests} works with: what its requests' contexts use, and more. */
+export interface ExchangeDependencies extends RequestContextDependencies {
   dispatcher: Dispatcher;
   hub: StreamHub;
   inFlight: InFlightRegistry;
-  pending: PendingRequests;
   responseMode: ResponseMode;
-  clientRequestTimeoutMs: number;
-  sessions: SessionOperations;
   /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
   slowCalls: SlowCalls;
-  /** Told when a server→client request got no reply in time. */
-  onClientTimeout?: (method: string, sessionId: string) => void;
-  /**
-   * With a bus only: where the ids of server→client requests are recorded
-   * while awaited, so another instance forwards only their replies.
-   */
-  awaited?: AwaitedReplies;
 }
 
 /** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
@@ -101,27 +87,8 @@ export function answerRequests(
   principal: Principal,
   connection?: AbortSignal,
   telemetry?: PostTelemetry,
-): Promise<Response> {
+): MaybePromise<Response> {
   return new Exchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
-}
-
-/** The error answering a request the registry refused. */
-function refusalResponse(
-  request: JsonRpcRequest,
-  refusal: InFlightRefusal,
-  limit: number,
-): JsonRpcResponse {
-  return refusal === "duplicate-id"
-    ? errorResponse(
-      request.id,
-      ErrorCode.InvalidRequest,
-      "Invalid Request: this request id is already in flight in this session",
-    )
-    : errorResponse(
-      request.id,
-      ErrorCode.TooManyRequests,
-      `Too many concurrent requests in this session (limit ${limit})`,
-    );
 }
 
 /**
@@ -129,10 +96,6 @@ function refusalResponse(
  * them; also how many a POST holds before its stream opens.
  */
 const MAX_UNWRITTEN = 128;
-/** The error answering a request `close()` aborted before it returned. */
-const SERVER_CLOSED = "Request aborted: the server is shutting down";
-/** What a run still in progress loses a race to (see `Exchange.serverClosed`). */
-const STILL_RUNNING = Symbol("still running");
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
@@ -147,10 +110,6 @@ function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
 
 /** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
 function ignore(): void {}
-
-function idOf(request: JsonRpcRequest): RequestId {
-  return request.id;
-}
 
 /** Before `answer` sets them: shared, never written. */
 const NO_REQUESTS: readonly JsonRpcRequest[] = [];
@@ -235,7 +194,7 @@ class Exchange implements SlowCall, ContextExchange {
     this.#opening ??= this.deps.hub.openRequestStream(
       this.session.id,
       this.prime,
-      this.#requests.map(idOf),
+      this.#requests.map((request) => request.id),
     ).then(
       (opened) => {
         this.#stream = opened.stream;
@@ -296,19 +255,50 @@ class Exchange implements SlowCall, ContextExchange {
     });
   }
 
-  async answer(
+  /**
+   * The POST's HTTP answer. One request in `auto` mode whose handler returns
+   * at once without emitting (a synchronous tool) is answered at once, with
+   * no promise and no turn between the tool and the response; anything else
+   * goes on in {@linkcode #answerAll}.
+   */
+  answer(
     requests: readonly JsonRpcRequest[],
     isBatch: boolean,
     connection?: AbortSignal,
-  ): Promise<Response> {
+  ): MaybePromise<Response> {
     this.#remaining = requests.length;
-    // Resolved when every handler has finished, the answer became a stream, or the client left.
-    const decided = new Promise<void>((resolve) => (this.#decide = resolve));
     // Every request is known before the first handler runs: one may open the stream at once.
     this.#requests = requests;
-    const runs: Promise<JsonRpcResponse | undefined>[] = [];
+    if (requests.length !== 1 || this.mode !== "auto" || connection !== undefined) {
+      const handles = requests.map((request) => this.#register(request));
+      return this.#answerAll(
+        // Promise.resolve hands a promise back as it is.
+        requests.map((request, i) => Promise.resolve(this.#run(request, handles[i]))),
+        isBatch,
+        connection,
+      );
+    }
+    const ran = this.#run(requests[0], this.#register(requests[0]));
+    if (isPromiseLike(ran) || this.#opening !== undefined || this.#early.length > 0) {
+      return this.#answerAll([Promise.resolve(ran)], isBatch);
+    }
+    this.answered = true;
+    // Cancelled while it ran, or its session ended: nothing to answer (see #answerAll).
+    if (ran === undefined) return new Response(null, { status: 200, headers: SSE_HEADERS });
+    return jsonResponse(JSON.stringify(isBatch ? [ran] : ran));
+  }
+
+  /** {@linkcode answer} for runs that may still be going: JSON once all are done, or a stream. */
+  async #answerAll(
+    runs: Promise<JsonRpcResponse | undefined>[],
+    isBatch: boolean,
+    connection?: AbortSignal,
+  ): Promise<Response> {
+    // Resolved when every handler has finished, the answer became a stream, or the client left.
+    const decided = this.#remaining === 0
+      ? RESOLVED
+      : new Promise<void>((resolve) => (this.#decide = resolve));
     this.#runs = runs;
-    for (const request of requests) runs.push(this.#run(request));
     if (this.mode === "sse") {
       // Handlers that finish within the task are answered in one body; slower
       // ones get their stream (and its priming event id) then, so a silent
@@ -343,7 +333,7 @@ class Exchange implements SlowCall, ContextExchange {
       // the whole answer is known.
       const responses = withoutGaps(
         this.#closedByServer && this.#remaining > 0
-          ? await this.#closedAnswers()
+          ? await closedAnswers(this.#runs, this.#requests)
           : runs.length === 1
           ? [await runs[0]]
           : await Promise.all(runs),
@@ -393,15 +383,8 @@ class Exchange implements SlowCall, ContextExchange {
    */
   #failClosed(runs: Promise<unknown>[]): Response {
     this.answered = true;
-    const error = this.#openFailure;
-    this.deps.hub.reportError(error);
-    const retryAfter = error instanceof StorageUnavailableError ? error.retryAfterSeconds : 1;
-    const response = httpError(503, "Service Unavailable: session storage is unreachable", {
-      code: ErrorCode.InternalError,
-      id: this.#requests.length === 1 ? this.#requests[0].id : null,
-      headers: { "retry-after": String(retryAfter) },
-    });
-    return workGoesOn(response, Promise.all(runs));
+    this.deps.hub.reportError(this.#openFailure);
+    return streamFailedAnswer(this.#openFailure, this.#requests, runs);
   }
 
   /**
@@ -425,50 +408,43 @@ class Exchange implements SlowCall, ContextExchange {
     else this.#decide?.(); // a JSON answer waiting for its handlers is decided now
   }
 
-  /** Each request's response: its handler's if it has returned, else the shutdown error. */
-  #closedAnswers(): Promise<(JsonRpcResponse | undefined)[]> {
-    const closing = Promise.resolve(STILL_RUNNING);
-    return Promise.all(this.#runs.map(async (run, i) => {
-      // A run that has settled wins the race: its reaction was queued first.
-      const first = await Promise.race([run, closing]);
-      return first === STILL_RUNNING
-        ? errorResponse(this.#requests[i].id, ErrorCode.InternalError, SERVER_CLOSED)
-        : first;
-    }));
-  }
-
   /** Sends the shutdown error for each request still running on `live` (once), then ends it. */
-  async #answerStillRunning(live: LogicalStream): Promise<void> {
-    if (this.#closedOnStream) return;
+  #answerStillRunning(live: LogicalStream): Promise<void> {
+    if (this.#closedOnStream) return RESOLVED;
     this.#closedOnStream = true;
-    const closing = Promise.resolve(STILL_RUNNING);
-    const sent: Promise<void>[] = [];
-    for (let i = 0; i < this.#runs.length; i++) {
-      // A run that failed has settled: its failure has its own path (the stream's work).
-      const first = await Promise.race([this.#runs[i], closing]).catch(() => undefined);
-      if (first !== STILL_RUNNING) continue;
-      sent.push(
-        live.send(errorResponse(this.#requests[i].id, ErrorCode.InternalError, SERVER_CLOSED)),
-      );
-    }
-    await Promise.all([...sent, live.finish()]);
+    return answerStillRunning(live, this.#runs, this.#requests);
   }
 
   /**
-   * Runs one request; resolves with its response (undefined when it was
-   * cancelled, abandoned or its session ended). Kept an async function with
-   * no closure or promise of its own: this is every sessionful call's path
-   * (a promise-and-closure version cost ~70k instructions per call on Deno).
+   * Takes `request`'s place in flight: its handle, or the error that answers
+   * it when the registry refuses (a duplicate id, a full session). A batch
+   * takes every place before any of its requests runs, so the cap bounds the
+   * batch whether its handlers return at once or not.
    */
-  async #run(request: JsonRpcRequest): Promise<JsonRpcResponse | undefined> {
+  #register(request: JsonRpcRequest): InFlightHandle | JsonRpcResponse {
     const { inFlight } = this.deps;
     const handle = inFlight.register(this.session.id, request.id, request.method);
     if (typeof handle === "string") {
       if (--this.#remaining === 0) this.#decide?.();
-      return refusalResponse(request, handle, inFlight.maxPerSession);
+      return inFlightRefusal(request, handle, inFlight.maxPerSession);
     }
     this.#handles.push(handle);
     handle.owner = this;
+    return handle;
+  }
+
+  /**
+   * Runs one registered request (or answers it with its refusal): its
+   * response, at once when the dispatcher answers at once (undefined when it
+   * was cancelled, abandoned or its session ended). No closure or promise of
+   * its own: this is every sessionful call's path (a promise-and-closure
+   * version cost ~70k instructions per call on Deno).
+   */
+  #run(
+    request: JsonRpcRequest,
+    handle: InFlightHandle | JsonRpcResponse,
+  ): MaybePromise<JsonRpcResponse | undefined> {
+    if ("jsonrpc" in handle) return handle;
     const ctx: RequestContext = new ExchangeRequestContext(this, handle);
     const observed = this.telemetry?.start(
       request,
@@ -477,14 +453,43 @@ class Exchange implements SlowCall, ContextExchange {
       false,
     );
     if (observed !== undefined) ctx.trace = observed;
+    let response: MaybePromise<JsonRpcResponse>;
     try {
-      const response = await this.deps.dispatcher.handle(request, ctx);
-      const answer = handle.aborted ? undefined : response;
-      observed?.end(answer);
-      return answer;
-    } finally {
-      handle.release();
-      if (--this.#remaining === 0) this.#decide?.();
+      response = this.deps.dispatcher.handle(request, ctx);
+    } catch (error) {
+      this.#ran(handle); // the dispatcher answers its failures; this is only for safety's sake
+      throw error;
     }
+    if (isPromiseLike(response)) return this.#runOn(response, handle, observed);
+    return this.#ran(handle, response, observed);
+  }
+
+  /** {@linkcode #run} for a handler still running: its response once it returns. */
+  async #runOn(
+    response: Promise<JsonRpcResponse>,
+    handle: InFlightHandle,
+    observed: RequestTelemetry | undefined,
+  ): Promise<JsonRpcResponse | undefined> {
+    let answered: JsonRpcResponse;
+    try {
+      answered = await response;
+    } catch (error) {
+      this.#ran(handle);
+      throw error;
+    }
+    return this.#ran(handle, answered, observed);
+  }
+
+  /** A run is over: its place is released, and its response is kept unless it was aborted. */
+  #ran(
+    handle: InFlightHandle,
+    response?: JsonRpcResponse,
+    observed?: RequestTelemetry,
+  ): JsonRpcResponse | undefined {
+    const answer = handle.aborted || response === undefined ? undefined : response;
+    if (response !== undefined) observed?.end(answer);
+    handle.release();
+    if (--this.#remaining === 0) this.#decide?.();
+    return answer;
   }
 }

@@ -47,6 +47,7 @@ import {
   NAMED_BY,
 } from "./param_headers.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
+import type { MaybePromise } from "../protocol/maybe_async.ts";
 
 /** What the modern pipeline needs beyond the exchange's dependencies. */
 export interface ModernPipelineDependencies extends ModernExchangeDependencies {
@@ -67,8 +68,8 @@ const REMOVED_METHODS = new Set([
 /**
  * Serves one modern message (a request or a notification) posted with
  * `headers`; `versionHeader` is their MCP-Protocol-Version, already read. Not
- * an async function: a request's answer is the exchange's own promise, with
- * no layer around it.
+ * an async function: a request's answer is the exchange's own, with no layer
+ * around it, and a synchronous tool's comes back at once (maybe_async.ts).
  */
 export function serveModernMessage(
   deps: ModernPipelineDependencies,
@@ -77,20 +78,20 @@ export function serveModernMessage(
   principal: Principal,
   versionHeader: string | null,
   connection?: AbortSignal,
-): Promise<Response | Refusal> {
+): MaybePromise<Response | Refusal> {
   if (message.kind === "response") {
-    return Promise.resolve(refuse(
+    return refuse(
       400,
       "Invalid Request: JSON-RPC responses cannot be posted in this protocol version",
       { step: "modern" },
-    ));
+    );
   }
   if (message.kind === "notification") {
     return receiveNotification(deps, message.message, principal);
   }
   const request = message.message;
   const checked = checkModernRequest(deps, headers, request, versionHeader);
-  if ("status" in checked) return Promise.resolve(checked);
+  if ("status" in checked) return checked;
   // The request as the code that serves it sees it.
   const seen = needsNoCopy(deps, request) ? request : withoutEnvelope(request);
   const params = seen.params ?? {};
@@ -109,29 +110,25 @@ export function serveModernMessage(
         cacheHintOf(deps, "server/discover", params),
       );
       observed?.end({ jsonrpc: "2.0", id: request.id, result });
-      return Promise.resolve(
-        jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result })),
-      );
+      return jsonResponse(JSON.stringify({ jsonrpc: "2.0", id: request.id, result }));
     }
     case "subscriptions/listen": {
       try {
-        return Promise.resolve(deps.listen.open(request.id, params, ownerKeyOf(principal)));
+        return deps.listen.open(request.id, params, ownerKeyOf(principal));
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
-        return Promise.resolve(
-          jsonResponse(
-            JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
-          ),
+        return jsonResponse(
+          JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code, message } }),
         );
       }
     }
   }
   const ownerKey = ownerKeyOf(principal);
   if (deps.work.atShare(ownerKey)) {
-    return Promise.resolve({
+    return {
       ...shareFull("2026-07-28 requests in flight", deps.work.maxPerPrincipal, 1),
       id: request.id,
-    });
+    };
   }
   return answerModernRequest(deps, seen, checked.envelope, principal, connection, headers);
 }

@@ -37,6 +37,7 @@ import { paginate } from "./pagination.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { ToolRegistry } from "./tools.ts";
+import { isPromiseLike, type MaybePromise, settled } from "./maybe_async.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import type { Implementation } from "./types.ts";
 import { negotiateProtocolVersion } from "./versions.ts";
@@ -251,15 +252,19 @@ export class Dispatcher {
     this.#methods = methods;
   }
 
-  /** Runs a tool, inside its span when the request is traced. */
+  /**
+   * Runs a tool, inside its span when the request is traced. A synchronous
+   * tool's result comes back as it is (no promise), and so does a protocol
+   * error's throw.
+   */
   #callTool(
     params: Record<string, unknown>,
     ctx: RequestContext,
     request: JsonRpcRequest,
-  ): Promise<Record<string, unknown>> {
+  ): MaybePromise<Record<string, unknown>> {
     const trace = ctx.trace;
     if (trace === undefined) {
-      return this.tools.call(params, createHandlerContext(ctx, request)) as unknown as Promise<
+      return this.tools.run(params, createHandlerContext(ctx, request)) as unknown as MaybePromise<
         Record<string, unknown>
       >;
     }
@@ -278,7 +283,9 @@ export class Dispatcher {
     request: JsonRpcRequest,
   ): Promise<Record<string, unknown>> {
     const tool = typeof params.name === "string" ? this.tools.definition(params.name) : undefined;
-    const runCore = (runCtx: RequestContext) => this.#callTool(params, runCtx, request);
+    // The steps were promised a promise.
+    const runCore = (runCtx: RequestContext) =>
+      settled(() => this.#callTool(params, runCtx, request));
     const step = (index: number, stepCtx: RequestContext): Promise<Record<string, unknown>> => {
       if (index >= steps.length) return runCore(stepCtx);
       const extension = steps[index];
@@ -345,11 +352,13 @@ export class Dispatcher {
   }
 
   /**
-   * Handles one request and returns its response. Unknown methods get
-   * -32601; {@linkcode McpError}s keep their code; anything else thrown is
-   * reported to `onError` and answered with a generic -32603.
+   * Handles one request and returns its response: at once when its method
+   * answers synchronously (a synchronous tool), else a promise of it. Unknown
+   * methods get -32601; {@linkcode McpError}s keep their code; anything else
+   * thrown is reported to `onError` and answered with a generic -32603.
+   * Never throws, and its promise never rejects.
    */
-  async handle(request: JsonRpcRequest, ctx: RequestContext): Promise<JsonRpcResponse> {
+  handle(request: JsonRpcRequest, ctx: RequestContext): MaybePromise<JsonRpcResponse> {
     const extension = this.#extensionOf.get(request.method);
     const method = extension !== undefined &&
         !servedIn(extension, ctx.protocolVersion, request.method)
@@ -362,15 +371,24 @@ export class Dispatcher {
         `Method not found: ${echoInput(request.method)}`,
       );
     }
+    let result: MaybePromise<Record<string, unknown>>;
     try {
-      return resultResponse(request.id, await method(request.params ?? EMPTY_PARAMS, ctx, request));
+      result = method(request.params ?? EMPTY_PARAMS, ctx, request);
     } catch (error) {
-      if (error instanceof McpError) {
-        return errorResponse(request.id, error.code, error.message, error.data);
-      }
-      this.#definition.onError(error);
-      return errorResponse(request.id, ErrorCode.InternalError, "Internal error");
+      return this.#failed(request.id, error);
     }
+    if (!isPromiseLike(result)) return resultResponse(request.id, result);
+    return result.then(
+      (value) => resultResponse(request.id, value),
+      (error) => this.#failed(request.id, error),
+    );
+  }
+
+  /** A method's throw as its response; anything but an {@linkcode McpError} also goes to `onError`. */
+  #failed(id: JsonRpcRequest["id"], error: unknown): JsonRpcResponse {
+    if (error instanceof McpError) return errorResponse(id, error.code, error.message, error.data);
+    this.#definition.onError(error);
+    return errorResponse(id, ErrorCode.InternalError, "Internal error");
   }
 
   /**

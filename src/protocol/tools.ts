@@ -18,6 +18,7 @@ import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
+import { isPromiseLike, type MaybePromise, settled } from "./maybe_async.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
@@ -222,7 +223,27 @@ export class ToolRegistry {
    * errors (-32602); everything that goes wrong inside the tool is a result
    * with `isError: true`.
    */
-  async call(params: Record<string, unknown>, ctx: HandlerContext): Promise<CallToolResult> {
+  call(params: Record<string, unknown>, ctx: HandlerContext): Promise<CallToolResult> {
+    return settled(() => this.run(params, ctx));
+  }
+
+  /**
+   * {@linkcode ToolRegistry.call}, with a synchronous tool's result returned
+   * as it is rather than in a promise, so a caller that checks can go on in
+   * the same turn (each promise and turn between the tool and the answer
+   * costs as much as a check on the way). A protocol error is thrown, not
+   * rejected, when the tool has not started.
+   *
+   * @example
+   * ```ts ignore
+   * const result = tools.run(params, ctx);
+   * const answer = isPromiseLike(result) ? await result : result;
+   * ```
+   */
+  run(
+    params: Record<string, unknown>,
+    ctx: HandlerContext,
+  ): MaybePromise<CallToolResult> {
     const name = params.name;
     if (typeof name !== "string") {
       throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
@@ -242,16 +263,31 @@ export class ToolRegistry {
       if (!checked.ok) return errorResult(`Invalid arguments for tool ${name}: ${checked.message}`);
       input = checked.value;
     }
-    let output: ToolReturn;
+    let returned: ToolReturn | PromiseLike<ToolReturn>;
     try {
-      const returned = definition.handler(input, ctx);
-      // A synchronous tool's value is taken as it is: no extra turn of the microtask queue.
-      output = isThenable(returned) ? await returned : returned;
+      returned = definition.handler(input, ctx);
     } catch (error) {
-      // The one error that is the protocol's business: each era answers it in its own way.
-      if (error instanceof UrlElicitationRequiredError) throw error;
-      return errorResult(errorMessage(error));
+      return this.#thrown(error);
     }
+    // A synchronous tool's value is taken as it is: no turn of the microtask queue.
+    if (!isPromiseLike(returned)) return this.#finish(tool, returned, ctx);
+    return Promise.resolve(returned).then(
+      (output) => this.#finish(tool, output, ctx),
+      (error) => this.#thrown(error),
+    );
+  }
+
+  /** What a tool's throw becomes: a result with `isError`, but for the one the eras answer. */
+  #thrown(error: unknown): CallToolResult {
+    // The one error that is the protocol's business: each era answers it in its own way.
+    if (error instanceof UrlElicitationRequiredError) throw error;
+    return errorResult(errorMessage(error));
+  }
+
+  /** A tool's return value as its result: a text, or a result checked against the output schema. */
+  #finish(tool: CompiledTool, output: ToolReturn, ctx: HandlerContext): CallToolResult {
+    const { definition } = tool;
+    const name = definition.name;
     // An extension completes it (e.g. a task the handler started); extensions.ts.
     if (isDeferredResult(output)) return output as unknown as CallToolResult;
     const result: CallToolResult = typeof output === "string"
@@ -297,8 +333,4 @@ export class ToolRegistry {
     }
     return result;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<ToolReturn> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
 }

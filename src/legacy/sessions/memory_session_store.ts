@@ -50,15 +50,19 @@ export class MemorySessionStore implements SessionStore {
     );
   }
 
-  /** `get`, and for the owner `touch` to `min(now + idle, createdAt + absolute)`, in one step. */
-  getAndTouch(id: string, now: number, use: SessionUse): Promise<SessionRecord | undefined> {
+  /**
+   * `get`, and for the owner `touch` to `min(now + idle, createdAt + absolute)`,
+   * in one step; at once, with no promise (the handler's path for every
+   * sessionful request).
+   */
+  getAndTouch(id: string, now: number, use: SessionUse): SessionRecord | undefined {
     const entry = this.#entries.get(id);
-    if (entry === undefined || entry.record.expiresAt <= now) return Promise.resolve(undefined);
+    if (entry === undefined || entry.record.expiresAt <= now) return undefined;
     const record = entry.record;
     if (record.ownerKey === use.ownerKey) {
       record.expiresAt = Math.min(now + use.idleTtlMs, record.createdAt + use.absoluteTtlMs);
     }
-    return Promise.resolve(record);
+    return record;
   }
 
   /** Moves the session's deadline. */

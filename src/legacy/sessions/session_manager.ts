@@ -9,6 +9,7 @@
 
 import { type Refusal, refuse } from "../../http/refusal.ts";
 import { ownerKeyOf, type Principal } from "../../protocol/context.ts";
+import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type { ExpiredSession, SessionRecord, SessionStore } from "./session_store.ts";
@@ -99,10 +100,17 @@ export class SessionManager {
    * Resolves the request's session header. Missing → 400; malformed, unknown,
    * expired or deleted → 404 (the client must initialize again); owned by
    * another principal → 403 with no detail, and the session is not touched.
-   * A resolved session's idle deadline moves forward.
+   * A resolved session's idle deadline moves forward. At once, with no
+   * promise, when the store's `getAndTouch` answers at once (the in-memory
+   * store); a store's throw is thrown. `headers`: the request's, when the
+   * caller holds them (each read of `request.headers` costs on Deno.serve).
    */
-  async resolve(request: Request, principal: Principal): Promise<SessionResolution> {
-    const id = request.headers.get(SESSION_HEADER);
+  resolve(
+    request: Request,
+    principal: Principal,
+    headers: Headers = request.headers,
+  ): MaybePromise<SessionResolution> {
+    const id = headers.get(SESSION_HEADER);
     if (id === null) {
       return {
         ok: false,
@@ -112,25 +120,32 @@ export class SessionManager {
     if (!isWellFormedSessionId(id)) return { ok: false, refusal: sessionNotFound() };
     const now = this.#options.now();
     const ownerKey = ownerKeyOf(principal);
+    if (this.store.getAndTouch === undefined) return this.#resolveInSteps(id, now, ownerKey);
     // One step when the store can (a shared store: one round trip); it touches the owner's only.
-    const session = this.store.getAndTouch === undefined
-      ? await this.store.get(id, now)
-      : await this.store.getAndTouch(id, now, {
-        ownerKey,
-        idleTtlMs: this.#options.idleTtlMs,
-        absoluteTtlMs: this.#options.absoluteTtlMs,
-      });
-    if (session === undefined) return { ok: false, refusal: sessionNotFound() };
-    // Owner binding: a session id is not a credential. Only the principal that
-    // initialized the session may use it; anyone else learns nothing about it.
-    // Kind and id are compared, so an anonymous session is not a user's named "anonymous".
-    if (session.ownerKey !== ownerKey) {
-      return { ok: false, refusal: refuse(403, "Forbidden", { step: "session" }) };
-    }
-    if (this.store.getAndTouch === undefined) {
-      await this.store.touch(id, this.deadline(session.createdAt, now));
-    }
-    return { ok: true, session };
+    const found = this.store.getAndTouch(id, now, {
+      ownerKey,
+      idleTtlMs: this.#options.idleTtlMs,
+      absoluteTtlMs: this.#options.absoluteTtlMs,
+    });
+    return isPromiseLike(found)
+      ? this.#resolveLater(found, ownerKey)
+      : ownedResolution(found, ownerKey);
+  }
+
+  /** {@linkcode resolve} over a store whose `getAndTouch` answers with a promise. */
+  async #resolveLater(
+    found: PromiseLike<SessionRecord | undefined>,
+    ownerKey: string,
+  ): Promise<SessionResolution> {
+    return ownedResolution(await found, ownerKey);
+  }
+
+  /** {@linkcode resolve} over a store without `getAndTouch`: `get`, then `touch` for the owner. */
+  async #resolveInSteps(id: string, now: number, ownerKey: string): Promise<SessionResolution> {
+    const session = await this.store.get(id, now);
+    const resolution = ownedResolution(session, ownerKey);
+    if (resolution.ok) await this.store.touch(id, this.deadline(session!.createdAt, now));
+    return resolution;
   }
 
   /** Moves a session's deadline as if it had just been used (open streams keep sessions alive). */
@@ -154,6 +169,24 @@ export class SessionManager {
   async exists(id: string): Promise<boolean> {
     return await this.store.get(id, this.#options.now()) !== undefined;
   }
+}
+
+/**
+ * A looked-up session as its resolution: unknown → 404; another principal's
+ * → 403. Owner binding: a session id is not a credential. Only the principal
+ * that initialized the session may use it; anyone else learns nothing about
+ * it. Kind and id are compared, so an anonymous session is not a user's
+ * named "anonymous".
+ */
+function ownedResolution(
+  session: SessionRecord | undefined,
+  ownerKey: string,
+): SessionResolution {
+  if (session === undefined) return { ok: false, refusal: sessionNotFound() };
+  if (session.ownerKey !== ownerKey) {
+    return { ok: false, refusal: refuse(403, "Forbidden", { step: "session" }) };
+  }
+  return { ok: true, session };
 }
 
 function sessionNotFound(): Refusal {

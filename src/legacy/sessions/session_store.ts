@@ -131,9 +131,16 @@ export interface SessionStore {
    * Optional: `get` and, when the record's owner is `use.ownerKey`, `touch`
    * in one step (one round trip for a shared store). The deadline becomes
    * `min(now + idleTtlMs, createdAt + absoluteTtlMs)`. A record of another
-   * owner is returned untouched (the caller answers 403).
+   * owner is returned untouched (the caller answers 403). A store in the
+   * handler's own process may answer at once, without a promise: every
+   * sessionful request asks this, and each promise on its way costs about as
+   * much as one of its checks. A failure may be thrown or rejected alike.
    */
-  getAndTouch?(id: string, now: number, use: SessionUse): Promise<SessionRecord | undefined>;
+  getAndTouch?(
+    id: string,
+    now: number,
+    use: SessionUse,
+  ): SessionRecord | undefined | Promise<SessionRecord | undefined>;
   /** Applies protocol-level changes (log level, subscriptions). */
   update(id: string, changes: SessionChanges): Promise<void>;
   /** Reads one key of the session's state; undefined when absent. */
