@@ -93,10 +93,26 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     ? answer
     : async (request: Request) => cors.grant(request, await answer(request));
 
-  async function answer(request: Request): Promise<Response> {
+  /**
+   * A request's answer; a throw or rejection on the way becomes a 500 (a 503
+   * when storage is unreachable). Not an async function: without a request
+   * listener the route's own promise is answered with no layer of its own.
+   */
+  function answer(request: Request): Promise<Response> {
+    events.counters.requests++;
+    if (events.listener !== undefined) return answerObserved(request);
+    let routed: Response | Promise<Response>;
     try {
-      events.counters.requests++;
-      if (events.listener === undefined) return await route(request);
+      routed = route(request);
+    } catch (error) {
+      return Promise.resolve(failed(error));
+    }
+    return isPromiseLike(routed) ? routed.then(undefined, failed) : Promise.resolve(routed);
+  }
+
+  /** {@linkcode answer} when a listener wants request events: timed, and described once answered. */
+  async function answerObserved(request: Request): Promise<Response> {
+    try {
       const started = performance.now();
       const response = await route(request);
       const what = described.get(request);
@@ -115,17 +131,22 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       });
       return response;
     } catch (error) {
-      config.onError(error);
-      if (error instanceof StorageUnavailableError) {
-        // Fail closed, and say so in a way clients and load balancers retry.
-        events.refused("storage", 503);
-        return httpError(503, "Service Unavailable: session storage is unreachable", {
-          code: ErrorCode.InternalError,
-          headers: { "retry-after": String(error.retryAfterSeconds) },
-        });
-      }
-      return httpError(500, "Internal error", { code: ErrorCode.InternalError });
+      return failed(error);
     }
+  }
+
+  /** What a throw or rejection on a request's way is answered with. */
+  function failed(error: unknown): Response {
+    config.onError(error);
+    if (error instanceof StorageUnavailableError) {
+      // Fail closed, and say so in a way clients and load balancers retry.
+      events.refused("storage", 503);
+      return httpError(503, "Service Unavailable: session storage is unreachable", {
+        code: ErrorCode.InternalError,
+        headers: { "retry-after": String(error.retryAfterSeconds) },
+      });
+    }
+    return httpError(500, "Internal error", { code: ErrorCode.InternalError });
   }
 
   /**

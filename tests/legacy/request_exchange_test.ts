@@ -14,7 +14,10 @@ import type { JsonRpcRequest } from "../../src/jsonrpc/messages.ts";
 import { InFlightRegistry } from "../../src/legacy/in_flight.ts";
 import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
 import { PendingRequests } from "../../src/legacy/pending_requests.ts";
-import { answerRequests, type ExchangeDependencies } from "../../src/legacy/request_exchange.ts";
+import {
+  answerRequests as answerAtOnceOrLater,
+  type ExchangeDependencies,
+} from "../../src/legacy/request_exchange.ts";
 import type { SessionRecord } from "../../src/legacy/sessions/session_store.ts";
 import { StreamHub } from "../../src/legacy/stream_hub.ts";
 import type { ResponseMode } from "../../src/options.ts";
@@ -23,6 +26,11 @@ import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from "../helpers.ts";
 import { KeepAlive } from "../../src/http/keep_alive.ts";
+
+/** The exchange's answer as a promise (a synchronous handler's comes back at once). */
+const answerRequests = (
+  ...args: Parameters<typeof answerAtOnceOrLater>
+): Promise<Response> => Promise.resolve(answerAtOnceOrLater(...args));
 
 const SESSION_ID = "s1";
 

@@ -15,7 +15,7 @@ import { ErrorCode } from "../../src/jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../../src/jsonrpc/messages.ts";
 import type { ModernEnvelope } from "../../src/modern/envelope.ts";
 import {
-  answerModernRequest,
+  answerModernRequest as answerAtOnceOrLater,
   type ModernExchangeDependencies,
 } from "../../src/modern/modern_exchange.ts";
 import { ModernWork } from "../../src/modern/modern_work.ts";
@@ -30,6 +30,11 @@ import type { ClientCapabilities } from "../../src/protocol/types.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, until, within } from "../helpers.ts";
 import { MODERN } from "./helpers.ts";
+
+/** The exchange's answer as a promise (a synchronous handler's comes back at once). */
+const answerModernRequest = (
+  ...args: Parameters<typeof answerAtOnceOrLater>
+): Promise<Response> => Promise.resolve(answerAtOnceOrLater(...args));
 
 const SERVER_INFO = { name: "unit", version: "1.0.0" };
 
