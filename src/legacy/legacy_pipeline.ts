@@ -73,8 +73,13 @@ export interface LegacyPipelineOptions {
 }
 
 /** The `initialize` request among `messages`, if any. */
-const findInitialize = (messages: readonly ClassifiedMessage[]) =>
-  messages.find((m) => m.kind === "request" && m.message.method === "initialize");
+function findInitialize(messages: readonly ClassifiedMessage[]): ClassifiedMessage | undefined {
+  // A loop, not find(): every sessionful POST asks this twice, and a closure each time costs.
+  for (const message of messages) {
+    if (message.kind === "request" && message.message.method === "initialize") return message;
+  }
+  return undefined;
+}
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
 export class LegacyPipeline {

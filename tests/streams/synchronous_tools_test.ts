@@ -179,4 +179,43 @@ describe("synchronous session store, sessionful", () => {
       await handler.close();
     }
   });
+
+  it("a store that throws a plain error at once is a 500, and the concurrency place is given back", async () => {
+    class FailingStore extends MemorySessionStore {
+      failing = false;
+      override getAndTouch(id: string, now: number, use: SessionUse): SessionRecord | undefined {
+        if (this.failing) throw new Error("disk on fire");
+        return super.getAndTouch(id, now, use);
+      }
+    }
+    const store = new FailingStore();
+    const errors: unknown[] = [];
+    const handler = makeHandler({
+      tools: TOOLS,
+      sessions: { store },
+      maxConcurrentRequests: 1,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const session = await initialize(handler);
+      store.failing = true;
+      for (const id of [1, 2]) {
+        const response = await handler(postRequest(
+          { jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: {} } },
+          { sessionId: session.id, protocolVersion: session.protocolVersion },
+        ));
+        // Not 503 (a place still held by the first failure): 500, for each.
+        await assertHttpError(response, 500, { message: /Internal error/ });
+      }
+      assert.equal(errors.length, 2);
+      store.failing = false;
+      const served = await rpc(handler, session, "tools/call", {
+        name: "echo",
+        arguments: { text: "back" },
+      });
+      assert.equal(served.message.result.content[0].text, "back");
+    } finally {
+      await handler.close();
+    }
+  });
 });
