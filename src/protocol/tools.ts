@@ -18,7 +18,7 @@ import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
-import { isPromiseLike, type MaybePromise, settled } from "./maybe_async.ts";
+import { isPromiseLike, settled } from "./maybe_async.ts";
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const EMPTY_OBJECT_SCHEMA: JsonSchema = Object.freeze({
@@ -243,7 +243,7 @@ export class ToolRegistry {
   run(
     params: Record<string, unknown>,
     ctx: HandlerContext,
-  ): MaybePromise<CallToolResult> {
+  ): CallToolResult | Promise<CallToolResult> {
     const name = params.name;
     if (typeof name !== "string") {
       throw new McpError(ErrorCode.InvalidParams, "tools/call requires a string name");
