@@ -18,6 +18,7 @@ import {
   postRequest,
   rpc,
   type RpcOutcome,
+  type TestSession,
 } from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";
 
@@ -130,17 +131,31 @@ for (const { era, call } of ERAS) {
   });
 }
 
+/** Answers at once, as the memory store does, or throws `failure` at once while it is set. */
+class ThrowingStore extends MemorySessionStore {
+  failure: Error | undefined;
+  override getAndTouch(id: string, now: number, use: SessionUse): SessionRecord | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    return super.getAndTouch(id, now, use);
+  }
+}
+
+/** The raw HTTP answer to an echo call in `session` (for the refusals `rpc` would not show whole). */
+function postEcho(handler: McpHandler, session: TestSession, id: number): Promise<Response> {
+  return handler(postRequest(
+    {
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name: "echo", arguments: { text: "b" } },
+    },
+    { sessionId: session.id, protocolVersion: session.protocolVersion },
+  ));
+}
+
 describe("synchronous session store, sessionful", () => {
   it("a session store whose getAndTouch throws at once fails closed: 503, Retry-After, no crash", async () => {
-    /** Answers at once, as the memory store does, until told to throw. */
-    class BrokenStore extends MemorySessionStore {
-      broken = false;
-      override getAndTouch(id: string, now: number, use: SessionUse): SessionRecord | undefined {
-        if (this.broken) throw new StorageUnavailableError("store down", { retryAfterSeconds: 7 });
-        return super.getAndTouch(id, now, use);
-      }
-    }
-    const store = new BrokenStore();
+    const store = new ThrowingStore();
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: TOOLS,
@@ -155,21 +170,13 @@ describe("synchronous session store, sessionful", () => {
         arguments: { text: "a" },
       });
       assert.equal(served.message.result.content[0].text, "a");
-      store.broken = true;
-      const response = await handler(postRequest(
-        {
-          jsonrpc: "2.0",
-          id: 9,
-          method: "tools/call",
-          params: { name: "echo", arguments: { text: "b" } },
-        },
-        { sessionId: session.id, protocolVersion: session.protocolVersion },
-      ));
+      store.failure = new StorageUnavailableError("store down", { retryAfterSeconds: 7 });
+      const response = await postEcho(handler, session, 9);
       assert.equal(response.headers.get("retry-after"), "7");
       await assertHttpError(response, 503, { message: /session storage/ });
       assert.ok(errors.some((error) => error instanceof StorageUnavailableError));
       assert.equal((await handler.stats()).inFlight, 0);
-      store.broken = false;
+      store.failure = undefined;
       const again = await rpc(handler, session, "tools/call", {
         name: "echo",
         arguments: { text: "c" },
@@ -181,14 +188,7 @@ describe("synchronous session store, sessionful", () => {
   });
 
   it("a store that throws a plain error at once is a 500, and the concurrency place is given back", async () => {
-    class FailingStore extends MemorySessionStore {
-      failing = false;
-      override getAndTouch(id: string, now: number, use: SessionUse): SessionRecord | undefined {
-        if (this.failing) throw new Error("disk on fire");
-        return super.getAndTouch(id, now, use);
-      }
-    }
-    const store = new FailingStore();
+    const store = new ThrowingStore();
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: TOOLS,
@@ -198,17 +198,15 @@ describe("synchronous session store, sessionful", () => {
     });
     try {
       const session = await initialize(handler);
-      store.failing = true;
+      store.failure = new Error("disk on fire");
       for (const id of [1, 2]) {
-        const response = await handler(postRequest(
-          { jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: {} } },
-          { sessionId: session.id, protocolVersion: session.protocolVersion },
-        ));
         // Not 503 (a place still held by the first failure): 500, for each.
-        await assertHttpError(response, 500, { message: /Internal error/ });
+        await assertHttpError(await postEcho(handler, session, id), 500, {
+          message: /Internal error/,
+        });
       }
       assert.equal(errors.length, 2);
-      store.failing = false;
+      store.failure = undefined;
       const served = await rpc(handler, session, "tools/call", {
         name: "echo",
         arguments: { text: "back" },
