@@ -6,6 +6,7 @@
  */
 
 import { serve as serveWithHono } from "@hono/node-server";
+import { releaseAtTurnEnd } from "./turn_end.ts";
 
 /**
  * What {@linkcode serve} knows of the connection a request came on (the
@@ -90,7 +91,10 @@ export interface NodeServer {
 }
 
 /**
- * Starts an HTTP server for `handler`.
+ * Starts an HTTP server for `handler`. The answers made in one turn of the
+ * event loop are written together at its end, not one by one as each is
+ * made: on loopback or behind a proxy on the same host, that spares a
+ * wake-up of the reader per answer (see turn_end.ts).
  *
  * @example
  * ```ts
@@ -106,13 +110,15 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
   let onReady!: (port: number) => void;
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   const onNode = !("Bun" in globalThis) && !("Deno" in globalThis);
+  // The answers of one turn are written together, after it (see turn_end.ts).
+  const release = releaseAtTurnEnd();
   const server = serveWithHono(
     {
       // Only a handler that declares the second parameter gets it: an McpHandler pays nothing.
       fetch: handler.length < 2
-        ? (request: Request) => handler(request)
+        ? (request: Request) => release(handler(request))
         : (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
-          handler(request, { remoteAddress: env?.incoming?.socket?.remoteAddress }),
+          release(handler(request, { remoteAddress: env?.incoming?.socket?.remoteAddress })),
       port: options.port ?? 8787,
       hostname,
       overrideGlobalObjects: options.overrideGlobalObjects ?? onNode,
