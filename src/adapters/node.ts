@@ -90,10 +90,13 @@ export interface NodeServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** An answer passed on as it is (Deno and Bun running this adapter). */
+const asIs = <T>(answer: T | Promise<T>): T | Promise<T> => answer;
+
 /**
- * Starts an HTTP server for `handler`. The answers made in one turn of the
- * event loop are written together at its end, not one by one as each is
- * made: on loopback or behind a proxy on the same host, that spares a
+ * Starts an HTTP server for `handler`. On Node, the answers made in one turn
+ * of the event loop are written together at its end, not one by one as each
+ * is made: on loopback or behind a proxy on the same host, that spares a
  * wake-up of the reader per answer (see turn_end.ts).
  *
  * @example
@@ -110,8 +113,9 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
   let onReady!: (port: number) => void;
   const ready = new Promise<number>((resolve) => (onReady = resolve));
   const onNode = !("Bun" in globalThis) && !("Deno" in globalThis);
-  // The answers of one turn are written together, after it (see turn_end.ts).
-  const release = releaseAtTurnEnd();
+  // On Node the answers of one turn are written together, after it (see turn_end.ts). Deno's
+  // and Bun's servers write on their own schedule: held there, a served call cost more, not less.
+  const release = onNode ? releaseAtTurnEnd() : asIs;
   const server = serveWithHono(
     {
       // Only a handler that declares the second parameter gets it: an McpHandler pays nothing.
