@@ -90,6 +90,44 @@ export interface NodeServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** What {@linkcode closeConnections} uses of Node's `http.Server` (Bun's and Deno's may lack the last two). */
+interface ClosableHttpServer {
+  close(callback: () => void): void;
+  closeIdleConnections?: () => void;
+  closeAllConnections?: () => void;
+}
+
+/** How long a closing server lets answers still being written finish before it cuts their connections. */
+const WRITE_DRAIN_MS = 1_000;
+
+/**
+ * Stops listening, then closes each connection once it is idle: answers the
+ * handler finished while closing (held to the turn's end, or streams it
+ * just ended) are written first. What is still open after
+ * {@linkcode WRITE_DRAIN_MS} is cut. Without `closeIdleConnections`, every
+ * connection is closed at once.
+ */
+async function closeConnections(http: ClosableHttpServer): Promise<void> {
+  let closed = false;
+  const done = new Promise<void>((resolve) =>
+    http.close(() => {
+      closed = true;
+      resolve();
+    })
+  );
+  if (http.closeIdleConnections === undefined) {
+    http.closeAllConnections?.();
+    return await done;
+  }
+  const deadline = Date.now() + WRITE_DRAIN_MS;
+  while (!closed && Date.now() < deadline) {
+    http.closeIdleConnections();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  if (!closed) http.closeAllConnections?.();
+  await done;
+}
+
 /** An answer passed on as it is (Deno and Bun running this adapter). */
 const asIs = <T>(answer: T | Promise<T>): T | Promise<T> => answer;
 
@@ -135,14 +173,7 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
     url: ready.then((port) => `http://${host}:${port}`),
     async close(options?: { graceMs?: number }): Promise<void> {
       await handler.close?.(options);
-      const http = server as unknown as {
-        closeAllConnections?: () => void;
-        close(cb: () => void): void;
-      };
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections?.();
-      });
+      await closeConnections(server as unknown as ClosableHttpServer);
     },
   };
 }

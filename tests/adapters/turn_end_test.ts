@@ -94,4 +94,54 @@ describe("node adapter, answers of one turn", () => {
       await server.close();
     }
   });
+
+  it("close() writes an answer the handler finished while closing before it closes the connections", async () => {
+    let called = false;
+    let finish!: (response: Response) => void;
+    const pending = new Promise<Response>((resolve) => (finish = resolve));
+    const handler = Object.assign(
+      (_request: Request) => {
+        called = true;
+        return pending;
+      },
+      {
+        close: () => {
+          finish(new Response("finished while closing"));
+          return Promise.resolve();
+        },
+      },
+    );
+    const server = serve(handler, { port: 0 });
+    const url = await server.url;
+    const reply = fetch(url, { method: "POST", body: "work" });
+    while (!called) await settle();
+    await server.close({ graceMs: 1_000 });
+    const response = await reply;
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "finished while closing");
+  });
+
+  it("close() cuts a stream the handler left open once the drain time is over", async () => {
+    const server = serve(
+      () =>
+        new Response(
+          new ReadableStream({
+            start: (controller) => controller.enqueue(new TextEncoder().encode(": open\n\n")),
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+      { port: 0 },
+    );
+    const url = await server.url;
+    const response = await fetch(url);
+    const reader = response.body!.getReader();
+    await reader.read(); // the stream is open and flowing
+    const started = Date.now();
+    await server.close();
+    const waited = Date.now() - started;
+    assert.ok(waited < 5_000, `close() returned after ${waited} ms`);
+    // Cut, not left open: the body ends or errors (a body left open would hang this test).
+    const settled = await reader.read().then(({ done }) => (done ? "ended" : "more"), () => "cut");
+    assert.notEqual(settled, "more");
+  });
 });
