@@ -192,20 +192,25 @@ class ModernExchange implements RunningRequest {
    * turn of the microtask queue between the tool and the response.
    */
   answer(hangUp?: AbortSignal): MaybePromise<Response> {
-    this.deps.work.add(this);
     // A json-mode call watches its connection, and an sse-mode one always streams.
-    if (hangUp !== undefined || this.deps.responseMode === "sse") return this.#answerLater(hangUp);
+    if (hangUp !== undefined || this.deps.responseMode === "sse") {
+      this.deps.work.add(this);
+      return this.#answerLater(hangUp);
+    }
     // Set before the run starts: a handler that emits at once opens the stream, which decides
     // from a microtask, once the answer's promise exists (#openStream). No closure here: one per
     // call made V8 tenure the call's allocations (+20% instructions per call on Node and Deno).
     this.#undecided = true;
     const ran = this.#run();
     if (!isPromiseLike(ran) && this.#connection === undefined) {
+      // Done within the turn it started in: nothing (a cancellation, close(), the slow-call
+      // timer, another request's share check) could have looked for it, so it was never watched.
       this.#observed?.end(ran);
-      this.deps.work.delete(this);
       this.#undecided = false;
       return this.#jsonAnswer(ran);
     }
+    // Still running, or streaming: watched from now on, before anything else can run.
+    this.deps.work.add(this);
     return new Promise<Response>((resolve, reject) => {
       this.#resolve = resolve;
       this.#settle(this.#finished = Promise.resolve(ran), resolve, reject, undefined);
