@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { releaseAtTurnEnd } from "../../src/adapters/turn_end.ts";
 import { serve } from "../../src/adapters/node.ts";
+import { until, within } from "../helpers.ts";
 
 /** A scheduler the test runs by hand: `run()` fires what was scheduled so far. */
 function manualScheduler() {
@@ -114,7 +115,7 @@ describe("node adapter, answers of one turn", () => {
     const server = serve(handler, { port: 0 });
     const url = await server.url;
     const reply = fetch(url, { method: "POST", body: "work" });
-    while (!called) await settle();
+    await until(() => called, "the handler to be called");
     await server.close({ graceMs: 1_000 });
     const response = await reply;
     assert.equal(response.status, 200);
@@ -136,12 +137,13 @@ describe("node adapter, answers of one turn", () => {
     const response = await fetch(url);
     const reader = response.body!.getReader();
     await reader.read(); // the stream is open and flowing
-    const started = Date.now();
-    await server.close();
-    const waited = Date.now() - started;
-    assert.ok(waited < 5_000, `close() returned after ${waited} ms`);
-    // Cut, not left open: the body ends or errors (a body left open would hang this test).
-    const settled = await reader.read().then(({ done }) => (done ? "ended" : "more"), () => "cut");
+    await within(server.close(), 5_000, "close() to return with a stream left open");
+    // Cut, not left open: the body ends or errors.
+    const settled = await within(
+      reader.read().then(({ done }) => (done ? "ended" : "more"), () => "cut"),
+      3_000,
+      "the cut stream's body to end",
+    );
     assert.notEqual(settled, "more");
   });
 });
