@@ -215,14 +215,32 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * A temporary worktree of `ref` beside the other, named alike. With a base,
+ * this tree is measured from one too: V8's warm-up in the counted window
+ * depends on where the code lives (the same commit counted 207.1k
+ * instructions per legacy call from /tmp/base and /work/main, 195.4k–195.8k
+ * from two `tether-instructions-*` directories, 206.2k from a 42-character
+ * one), so a base and a head in differently named trees differ by up to 5%
+ * with no change at all.
+ */
+function temporaryTree(ref: string): string {
+  const tree = mkdtempSync(join(tmpdir(), "tether-instructions-"));
+  execFileSync("git", ["worktree", "add", "--detach", tree, ref], { cwd: ROOT, stdio: "ignore" });
+  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
+  return tree;
+}
+
 let baseTree: string | undefined;
+/** Where this tree is measured: itself, or with a base its copy (tracked files and their uncommitted changes). */
+let headTree = ROOT;
 if (baseRef !== "") {
-  baseTree = mkdtempSync(join(tmpdir(), "tether-instructions-"));
-  execFileSync("git", ["worktree", "add", "--detach", baseTree, baseRef], {
-    cwd: ROOT,
-    stdio: "ignore",
-  });
-  symlinkSync(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+  baseTree = temporaryTree(baseRef);
+  headTree = temporaryTree("HEAD");
+  const changes = execFileSync("git", ["diff", "HEAD", "--binary"], { cwd: ROOT });
+  if (changes.length > 0) {
+    execFileSync("git", ["apply", "--binary", "-"], { cwd: headTree, input: changes });
+  }
 }
 const commit = (ref: string) =>
   execFileSync("git", ["rev-parse", "--short", ref], { cwd: ROOT, encoding: "utf8" }).trim();
@@ -253,7 +271,7 @@ try {
       const heads: Count[] = [];
       const bases: Count[] = [];
       for (let round = 0; round < rounds; round++) {
-        heads.push(await perRequest(runtime, ROOT, mode));
+        heads.push(await perRequest(runtime, headTree, mode));
         if (baseHasIt) bases.push(await perRequest(runtime, baseTree!, mode));
       }
       const now = median(heads.map((count) => count.total));
@@ -291,11 +309,9 @@ try {
   }
 } finally {
   rmSync(OUTPUT_DIR, { recursive: true, force: true });
-  if (baseTree !== undefined) {
-    execFileSync("git", ["worktree", "remove", "--force", baseTree], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-    rmSync(baseTree, { recursive: true, force: true });
+  for (const tree of [baseTree, headTree]) {
+    if (tree === undefined || tree === ROOT) continue;
+    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
+    rmSync(tree, { recursive: true, force: true });
   }
 }

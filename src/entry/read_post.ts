@@ -102,23 +102,19 @@ export function readPostMessages(body: BodyResult, limits: PostLimits): Post | R
       { step: "jsonrpc" },
     );
   }
-  const messages: ClassifiedMessage[] = [];
-  for (const value of values) {
-    const classified = classifyMessage(value);
-    if (classified === undefined) {
-      const id = asPlainObject(value)?.id;
-      // Only a valid id is echoed (a string within the size limit, or an integer a number holds
-      // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
-      const knownId = (typeof id === "string" && !exceedsUtf8Bytes(id, limits.maxIdBytes)) ||
-          Number.isSafeInteger(id)
-        ? id as RequestId
-        : null;
-      return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", {
-        id: knownId,
-        step: "jsonrpc",
-      });
+  // One message (the common case) gets an array of one: `[]` then `push` allocates room for 17.
+  let messages: ClassifiedMessage[];
+  if (values.length === 1) {
+    const classified = classifyMessage(values[0]);
+    if (classified === undefined) return notJsonRpc(values[0], limits.maxIdBytes);
+    messages = [classified];
+  } else {
+    messages = [];
+    for (const value of values) {
+      const classified = classifyMessage(value);
+      if (classified === undefined) return notJsonRpc(value, limits.maxIdBytes);
+      messages.push(classified);
     }
-    messages.push(classified);
   }
   const oversized = checkIdSizes(messages, limits.maxIdBytes);
   if (oversized !== undefined) return oversized;
@@ -126,11 +122,32 @@ export function readPostMessages(body: BodyResult, limits: PostLimits): Post | R
     values,
     messages,
     isBatch,
-    startsWork: messages.some((message) => message.kind === "request"),
+    startsWork: startsWork(messages),
     id: !isBatch && messages[0].kind === "request"
       ? (messages[0].message as JsonRpcRequest).id
       : undefined,
   };
+}
+
+/** The refusal of a value that is not a JSON-RPC 2.0 message, with its id when that is a valid one. */
+function notJsonRpc(value: unknown, maxIdBytes: number): Refusal {
+  const id = asPlainObject(value)?.id;
+  // Only a valid id is echoed (a string within the size limit, or an integer a number holds
+  // exactly): never 1.5, {}, megabytes or a rounded 2^53 + 1.
+  const knownId = (typeof id === "string" && !exceedsUtf8Bytes(id, maxIdBytes)) ||
+      Number.isSafeInteger(id)
+    ? id as RequestId
+    : null;
+  return refuse(400, "Invalid Request: not a JSON-RPC 2.0 message", {
+    id: knownId,
+    step: "jsonrpc",
+  });
+}
+
+/** True when one of `messages` is a request. A loop, not `some()`: no closure per POST. */
+function startsWork(messages: readonly ClassifiedMessage[]): boolean {
+  for (const message of messages) if (message.kind === "request") return true;
+  return false;
 }
 
 /** The refusal of a body that could not be read. */

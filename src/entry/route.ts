@@ -86,6 +86,8 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   const { config, events, legacy, authentication, concurrency, shutdown } = parts;
   /** What a request event tells of a request in progress, kept only while a listener wants them. */
   const described = new WeakMap<Request, Described>();
+  /** How every body is read: with the one deadline watch (one object for the handler, not one per POST). */
+  const bodyReadControl = { reads: parts.bodyReads };
 
   /** Every answer, from the guards to the catch below, with the CORS grant when there is CORS. */
   const cors = parts.cors;
@@ -260,12 +262,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   async function post(request: Request, headers: Headers): Promise<Response> {
     const refused = checkPostHeaders(request, headers, config.strictAccept);
     if (refused !== undefined) return render(refused);
-    const body = await readBodyText(
-      request,
-      config.maxBodyBytes,
-      { reads: parts.bodyReads },
-      headers,
-    );
+    const body = await readBodyText(request, config.maxBodyBytes, bodyReadControl, headers);
     const read = readPostMessages(body, config);
     if (isRefusal(read)) return render(read);
     // A closing handler starts nothing new; replies and notifications still reach the work in flight.

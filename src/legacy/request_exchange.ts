@@ -115,6 +115,9 @@ function ignore(): void {}
 const NO_REQUESTS: readonly JsonRpcRequest[] = [];
 const NO_RUNS: readonly Promise<JsonRpcResponse | undefined>[] = [];
 
+/** `#handles` before the first registration, shared (`[]` then `push` allocates room for 17). */
+const NO_HANDLES: InFlightHandle[] = [];
+
 /** `#early` while nothing is held: shared, never written (the first held message replaces it). */
 const NOTHING_HELD: JsonRpcMessage[] = [];
 
@@ -153,7 +156,7 @@ class Exchange implements SlowCall, ContextExchange {
   #decide: (() => void) | undefined;
   #remaining = 0;
   /** The registrations of this POST's requests, to abort them when abandoned. */
-  #handles: InFlightHandle[] = [];
+  #handles: InFlightHandle[] = NO_HANDLES;
   #clientGone = false;
   /** Why the stream could not be opened, once that happened. */
   #openFailure: unknown;
@@ -428,7 +431,8 @@ class Exchange implements SlowCall, ContextExchange {
       if (--this.#remaining === 0) this.#decide?.();
       return inFlightRefusal(request, handle, inFlight.maxPerSession);
     }
-    this.#handles.push(handle);
+    if (this.#handles === NO_HANDLES) this.#handles = [handle];
+    else this.#handles.push(handle);
     handle.owner = this;
     return handle;
   }

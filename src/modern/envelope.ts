@@ -62,14 +62,16 @@ export function readEnvelope(
     };
   }
   const protocolVersion = meta[META.protocolVersion];
-  const missing: string[] = [];
-  if (typeof protocolVersion !== "string" || protocolVersion === "") {
-    missing.push(META.protocolVersion);
-  }
+  const versionMissing = typeof protocolVersion !== "string" || protocolVersion === "";
   const clientCapabilities = asPlainObject(meta[META.clientCapabilities]);
-  if (clientCapabilities === undefined) missing.push(META.clientCapabilities);
-  if (missing.length > 0) {
-    return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
+  if (versionMissing || clientCapabilities === undefined) {
+    // Built only when something is missing: no array for every request that carries both.
+    const missing = versionMissing
+      ? (clientCapabilities === undefined
+        ? `${META.protocolVersion} and ${META.clientCapabilities}`
+        : META.protocolVersion)
+      : META.clientCapabilities;
+    return { ok: false, message: `Invalid params: _meta must carry ${missing}` };
   }
   const envelope: ModernEnvelope = {
     protocolVersion: protocolVersion as string,

@@ -70,6 +70,47 @@ describe("InFlightRegistry", () => {
     assert.equal(a.signal.aborted, false);
   });
 
+  it("a session going from one request to several and back keeps every entry reachable", () => {
+    // One request is kept as it is, two or more in a Map: each way across must lose nothing.
+    const registry = new InFlightRegistry();
+    const a = handleOf(registry.register("s1", 1, "tools/call"));
+    const b = handleOf(registry.register("s1", 2, "tools/list"));
+    assert.equal(registry.inFlightOf("s1"), 2);
+    a.release();
+    assert.equal(registry.inFlightOf("s1"), 1);
+    assert.equal(
+      registry.register("s1", 2),
+      "duplicate-id",
+      "the one left is still known by its id",
+    );
+    const again = handleOf(registry.register("s1", 1));
+    const c = handleOf(registry.register("s1", "1"));
+    assert.equal(registry.inFlightOf("s1"), 3);
+    assert.deepEqual(registry.describe().map(({ id }) => id).sort(), [1, 2, "1"].sort());
+    assert.equal(registry.cancel("s1", 2), true);
+    assert.equal(b.signal.reason, "cancelled");
+    b.release();
+    c.release();
+    assert.equal(registry.inFlightOf("s1"), 1);
+    assert.equal(registry.cancelSession("s1"), 1);
+    assert.equal(again.signal.reason, "session-ended");
+    assert.equal(a.signal.aborted, false, "a released entry is not aborted with its session");
+    again.release();
+    assert.equal(registry.size, 0);
+    assert.equal(registry.has("s1"), false);
+    assert.equal(registry.inFlightOf("s1"), 0);
+  });
+
+  it("maxPerSession 1 refuses a second request while the first runs", () => {
+    const registry = new InFlightRegistry({ maxPerSession: 1 });
+    const a = handleOf(registry.register("s1", 1));
+    assert.equal(registry.register("s1", 2), "session-full");
+    assert.equal(registry.register("s1", 1), "duplicate-id");
+    assert.equal(registry.refusedAtCap, 1);
+    a.release();
+    assert.ok(isHandle(registry.register("s1", 2)));
+  });
+
   it("a session at maxPerSession refuses more requests until one is released", () => {
     const registry = new InFlightRegistry({ maxPerSession: 2 });
     const a = handleOf(registry.register("s1", 1));
