@@ -231,15 +231,29 @@ function temporaryTree(ref: string): string {
   return tree;
 }
 
+/** Removes the worktrees {@linkcode temporaryTree} made for this run. */
+function removeTemporaryTrees(): void {
+  for (const tree of [baseTree, headTree]) {
+    if (tree === undefined || tree === ROOT) continue;
+    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
 let baseTree: string | undefined;
 /** Where this tree is measured: itself, or with a base its copy (tracked files and their uncommitted changes). */
 let headTree = ROOT;
 if (baseRef !== "") {
-  baseTree = temporaryTree(baseRef);
-  headTree = temporaryTree("HEAD");
-  const changes = execFileSync("git", ["diff", "HEAD", "--binary"], { cwd: ROOT });
-  if (changes.length > 0) {
-    execFileSync("git", ["apply", "--binary", "-"], { cwd: headTree, input: changes });
+  try {
+    baseTree = temporaryTree(baseRef);
+    headTree = temporaryTree("HEAD");
+    const changes = execFileSync("git", ["diff", "HEAD", "--binary"], { cwd: ROOT });
+    if (changes.length > 0) {
+      execFileSync("git", ["apply", "--binary", "-"], { cwd: headTree, input: changes });
+    }
+  } catch (error) {
+    removeTemporaryTrees(); // a failed set-up leaves no worktree behind
+    throw error;
   }
 }
 const commit = (ref: string) =>
@@ -309,9 +323,5 @@ try {
   }
 } finally {
   rmSync(OUTPUT_DIR, { recursive: true, force: true });
-  for (const tree of [baseTree, headTree]) {
-    if (tree === undefined || tree === ROOT) continue;
-    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
-    rmSync(tree, { recursive: true, force: true });
-  }
+  removeTemporaryTrees();
 }

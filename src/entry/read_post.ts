@@ -102,19 +102,14 @@ export function readPostMessages(body: BodyResult, limits: PostLimits): Post | R
       { step: "jsonrpc" },
     );
   }
-  // One message (the common case) gets an array of one: `[]` then `push` allocates room for 17.
-  let messages: ClassifiedMessage[];
-  if (values.length === 1) {
-    const classified = classifyMessage(values[0]);
-    if (classified === undefined) return notJsonRpc(values[0], limits.maxIdBytes);
-    messages = [classified];
-  } else {
-    messages = [];
-    for (const value of values) {
-      const classified = classifyMessage(value);
-      if (classified === undefined) return notJsonRpc(value, limits.maxIdBytes);
-      messages.push(classified);
-    }
+  // Started as an array of one: `[]` then `push` allocates room for 17, for every single message.
+  const first = classifyMessage(values[0]);
+  if (first === undefined) return notJsonRpc(values[0], limits.maxIdBytes);
+  const messages: ClassifiedMessage[] = [first];
+  for (let i = 1; i < values.length; i++) {
+    const classified = classifyMessage(values[i]);
+    if (classified === undefined) return notJsonRpc(values[i], limits.maxIdBytes);
+    messages.push(classified);
   }
   const oversized = checkIdSizes(messages, limits.maxIdBytes);
   if (oversized !== undefined) return oversized;

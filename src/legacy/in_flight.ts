@@ -145,6 +145,24 @@ class Entry implements InFlightHandle {
   }
 }
 
+/** What the registry holds for a session: its one entry, or a Map of its entries by request id. */
+type Held = Entry | Map<RequestId, Entry>;
+
+/** The entry of request `id` in what a session holds. */
+function entryIn(held: Held | undefined, id: RequestId): Entry | undefined {
+  return held instanceof Entry ? (held.id === id ? held : undefined) : held?.get(id);
+}
+
+/** How many requests a session holds. */
+function countIn(held: Held | undefined): number {
+  return held === undefined ? 0 : held instanceof Entry ? 1 : held.size;
+}
+
+/** The entries a session holds. */
+function entriesIn(held: Held): Iterable<Entry> {
+  return held instanceof Entry ? [held] : held.values();
+}
+
 /**
  * Tracks in-flight requests so they can be cancelled one by one or per session.
  * A session with one request in flight (the common case: one call at a time)
@@ -156,7 +174,7 @@ class Entry implements InFlightHandle {
  */
 export class InFlightRegistry {
   /** Per session, its one entry, or a Map of its entries by request id when it has more. */
-  #sessions = new Map<string, Entry | Map<RequestId, Entry>>();
+  #sessions = new Map<string, Held>();
   #size = 0;
   #maxPerSession: number;
   #refusedAtCap = 0;
@@ -194,8 +212,7 @@ export class InFlightRegistry {
 
   /** The number of requests a session has in flight. */
   inFlightOf(sessionKey: string): number {
-    const held = this.#sessions.get(sessionKey);
-    return held === undefined ? 0 : held instanceof Entry ? 1 : held.size;
+    return countIn(this.#sessions.get(sessionKey));
   }
 
   /**
@@ -205,33 +222,22 @@ export class InFlightRegistry {
    */
   register(sessionKey: string, id: RequestId, method?: string): InFlightHandle | InFlightRefusal {
     const held = this.#sessions.get(sessionKey);
-    if (held === undefined) {
-      if (this.#maxPerSession < 1) return this.#atCap();
-      const entry = new Entry(this, sessionKey, id, method);
-      this.#sessions.set(sessionKey, entry);
-      this.#size++;
-      return entry;
+    if (entryIn(held, id) !== undefined) return "duplicate-id";
+    if (countIn(held) >= this.#maxPerSession) {
+      this.#refusedAtCap++;
+      return "session-full";
     }
-    if (held instanceof Entry) {
-      if (held.id === id) return "duplicate-id";
-      if (this.#maxPerSession < 2) return this.#atCap();
-      const entry = new Entry(this, sessionKey, id, method);
-      // Not `new Map([[…], […]])`: the iterable constructor walks an array.
-      this.#sessions.set(sessionKey, new Map<RequestId, Entry>().set(held.id, held).set(id, entry));
-      this.#size++;
-      return entry;
-    }
-    if (held.has(id)) return "duplicate-id";
-    if (held.size >= this.#maxPerSession) return this.#atCap();
     const entry = new Entry(this, sessionKey, id, method);
-    held.set(id, entry);
+    if (held === undefined) {
+      this.#sessions.set(sessionKey, entry);
+    } else if (held instanceof Entry) {
+      // A second request: both into a Map (not `new Map([[…], […]])`, whose constructor walks an array).
+      this.#sessions.set(sessionKey, new Map<RequestId, Entry>().set(held.id, held).set(id, entry));
+    } else {
+      held.set(id, entry);
+    }
     this.#size++;
     return entry;
-  }
-
-  #atCap(): InFlightRefusal {
-    this.#refusedAtCap++;
-    return "session-full";
   }
 
   /** Removes `entry` if it is still registered (releasing twice is harmless). */
@@ -252,8 +258,7 @@ export class InFlightRegistry {
 
   /** Aborts one request; true when it was in flight. */
   cancel(sessionKey: string, id: RequestId, reason: AbortCause = "cancelled"): boolean {
-    const held = this.#sessions.get(sessionKey);
-    const entry = held instanceof Entry ? (held.id === id ? held : undefined) : held?.get(id);
+    const entry = entryIn(this.#sessions.get(sessionKey), id);
     if (entry === undefined) return false;
     entry.abort(reason);
     return true;
@@ -276,7 +281,7 @@ export class InFlightRegistry {
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
     const held = this.#sessions.get(sessionKey);
     if (held === undefined) return 0;
-    const ended = held instanceof Entry ? [held] : [...held.values()];
+    const ended = [...entriesIn(held)];
     for (const entry of ended) entry.abort(reason);
     return ended.length;
   }
@@ -292,9 +297,6 @@ export class InFlightRegistry {
   }
 
   *#entries(): Iterable<Entry> {
-    for (const held of this.#sessions.values()) {
-      if (held instanceof Entry) yield held;
-      else yield* held.values();
-    }
+    for (const held of this.#sessions.values()) yield* entriesIn(held);
   }
 }

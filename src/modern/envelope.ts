@@ -66,12 +66,10 @@ export function readEnvelope(
   const clientCapabilities = asPlainObject(meta[META.clientCapabilities]);
   if (versionMissing || clientCapabilities === undefined) {
     // Built only when something is missing: no array for every request that carries both.
-    const missing = versionMissing
-      ? (clientCapabilities === undefined
-        ? `${META.protocolVersion} and ${META.clientCapabilities}`
-        : META.protocolVersion)
-      : META.clientCapabilities;
-    return { ok: false, message: `Invalid params: _meta must carry ${missing}` };
+    const missing: string[] = [];
+    if (versionMissing) missing.push(META.protocolVersion);
+    if (clientCapabilities === undefined) missing.push(META.clientCapabilities);
+    return { ok: false, message: `Invalid params: _meta must carry ${missing.join(" and ")}` };
   }
   const envelope: ModernEnvelope = {
     protocolVersion: protocolVersion as string,
