@@ -22,7 +22,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import os from "node:os";
 import { join, relative, resolve } from "node:path";
-import { type LoadResult, measureInterleaved, type RequestTemplate } from "./lib/load.ts";
+import { type LoadResult, measureInterleaved, median, type RequestTemplate } from "./lib/load.ts";
 import { openStreams } from "./lib/streams.ts";
 import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
 import {
@@ -318,6 +318,11 @@ interface Settings {
   scale: Timing;
   /** wrk timings (whole seconds: wrk's unit; one process per slice). */
   wrk: Record<TimingKind, Timing>;
+  /**
+   * wrk timing of a target pair measured again on its own (see
+   * {@linkcode pairedRuns}): its rounds are the pair's per-round ratios.
+   */
+  pairs: Timing;
   memoryBase: number;
   memorySteps: number[];
   /** Concurrent SSE streams: how many, how long each lasts, streams per session. */
@@ -338,6 +343,7 @@ const FULL: Omit<Settings, "generator"> = {
     short: { warmup: 1, rounds: 4, slice: 1 },
     scale: { warmup: 1, rounds: 6, slice: 1 },
   },
+  pairs: { warmup: 0, rounds: 12, slice: 1 },
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
   // 16 per session: under tether's default maxRequestsPerSession (64).
@@ -356,6 +362,7 @@ const SMOKE: Omit<Settings, "generator"> = {
     short: { warmup: 0, rounds: 1, slice: 1 },
     scale: { warmup: 0, rounds: 1, slice: 1 },
   },
+  pairs: { warmup: 0, rounds: 2, slice: 1 },
   memoryBase: 10,
   memorySteps: [50, 200],
   streams: { count: 50, seconds: 3, perSession: 16 },
@@ -465,7 +472,20 @@ interface StreamRow {
   errors: number;
 }
 
+/**
+ * A target pair of one workload measured on its own, in adjacent slices
+ * (see {@linkcode pairedRuns}); `results` are a's and b's, slice by slice.
+ */
+interface PairRow {
+  runtime: Runtime;
+  workload: LoadRow["workload"];
+  a: ServerKey;
+  b: ServerKey;
+  results: [LoadResult, LoadResult];
+}
+
 const loadRows: LoadRow[] = [];
+const pairRows: PairRow[] = [];
 const streamRows: StreamRow[] = [];
 const memoryRows: MemoryRow[] = [];
 const failures: string[] = [];
@@ -865,13 +885,7 @@ async function interleaved(entries: Entry[], kind: TimingKind, settings: Setting
     fail(`${label(entries[i].row)}: ${generator} run failed: ${String(error)}`);
   const results = generator === "wrk"
     ? await measureWithWrk(
-      entries.map((e) => ({
-        port: e.running.server.port,
-        pid: e.running.server.pid,
-        path: MCP_PATH,
-        connections: settings.connections,
-        ...e.traffic.wrk!,
-      })),
+      entries.map((e) => wrkTarget(e, settings)),
       settings.wrk[kind],
       onError,
     )
@@ -892,6 +906,79 @@ async function interleaved(entries: Entry[], kind: TimingKind, settings: Setting
     logLoad(row);
     check(label(entry.row), results[i], entry.running.server);
   });
+}
+
+/** What wrk drives for an entry whose traffic it can send. */
+function wrkTarget(entry: Entry, settings: Settings) {
+  return {
+    port: entry.running.server.port,
+    pid: entry.running.server.pid,
+    path: MCP_PATH,
+    connections: settings.connections,
+    ...entry.traffic.wrk!,
+  };
+}
+
+/**
+ * The target pairs of a workload judged by a ratio near its threshold:
+ * tether against its floor and against the fastest peer (by the rows just
+ * measured side by side with every server).
+ */
+function closePairs(runtime: Runtime, workload: "steady" | "stateless"): [ServerKey, ServerKey][] {
+  const pairs: [ServerKey, ServerKey][] = [
+    ["tether", workload === "steady" ? "floor-legacy" : "floor"],
+  ];
+  const peer = fastestPeerOf(runtime, workload);
+  if (peer !== undefined) pairs.push(["tether", peer]);
+  return pairs;
+}
+
+/** The peer whose row of `workload` has the most answers per server CPU-second. */
+function fastestPeerOf(runtime: Runtime, workload: LoadRow["workload"]): ServerKey | undefined {
+  let best: LoadRow | undefined;
+  for (const peer of PEERS) {
+    const row = findRow(runtime, workload, peer);
+    if (row === undefined || !Number.isFinite(row.result.okPerCpuSecond)) continue;
+    if (best === undefined || row.result.okPerCpuSecond > best.result.okPerCpuSecond) best = row;
+  }
+  return best?.server;
+}
+
+/**
+ * Measures each of the workload's close target pairs again, the two servers
+ * alone in adjacent slices (a b, b a, a b, …). Side by side with a dozen
+ * servers, a pair's slices of one round are up to a dozen seconds apart, and
+ * on a shared host one server's rate moves by half within a minute (a
+ * neighbour's load, the clock): adjacent slices share most of that drift,
+ * so the median of their per-round ratios is the pair's figure.
+ */
+async function pairedRuns(
+  entries: Entry[],
+  workload: "steady" | "stateless",
+  settings: Settings,
+): Promise<void> {
+  if (settings.generator !== "wrk" || entries.length === 0) return;
+  const runtime = entries[0].row.runtime;
+  for (const [a, b] of closePairs(runtime, workload)) {
+    const x = entries.find((e) => e.row.server === a);
+    const y = entries.find((e) => e.row.server === b);
+    if (x?.traffic.wrk === undefined || y?.traffic.wrk === undefined) continue;
+    const [ra, rb] = await measureWithWrk(
+      [wrkTarget(x, settings), wrkTarget(y, settings)],
+      settings.pairs,
+      (i, error) => fail(`${label(i === 0 ? x.row : y.row)} (paired): wrk run failed: ${error}`),
+    );
+    check(`${label(x.row)} (paired)`, ra, x.running.server);
+    check(`${label(y.row)} (paired)`, rb, y.running.server);
+    const row: PairRow = { runtime, workload, a, b, results: [ra, rb] };
+    pairRows.push(row);
+    const ratios = perRoundRatios(ra, rb, true);
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
+        fmtRatio(median(ratios))
+      } per CPU-s (median of ${ratios.length} rounds, ${spread(ratios)})`,
+    );
+  }
 }
 
 function label(row: Omit<LoadRow, "result" | "generator">): string {
@@ -950,11 +1037,12 @@ async function throughputPhase(
           fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      await interleaved(
-        entries,
-        workload === "steady" || workload === "stateless" ? "steady" : "short",
-        settings,
-      );
+      if (workload === "steady" || workload === "stateless") {
+        await interleaved(entries, "steady", settings);
+        await pairedRuns(entries, workload, settings);
+      } else {
+        await interleaved(entries, "short", settings);
+      }
     }
   } finally {
     await Promise.all(running.map((r) => r.server.stop()));
@@ -1220,19 +1308,43 @@ function ratio(
   return cpu ? a.okPerCpuSecond / b.okPerCpuSecond : a.okPerSecond / b.okPerSecond;
 }
 
-/** Min–max of the per-round ratios (slices of one round ran back to back), e.g. "1.6–2.3". */
-function roundRange(a: LoadResult | undefined, b: LoadResult | undefined, cpu = false): string {
-  if (a === undefined || b === undefined) return "";
+/** a's rate ÷ b's in each round of one interleaved run (their slices of a round ran in it). */
+function perRoundRatios(
+  a: LoadResult | undefined,
+  b: LoadResult | undefined,
+  cpu = false,
+): number[] {
+  if (a === undefined || b === undefined) return [];
   const as = cpu ? a.sliceCpuRates : a.sliceRates;
   const bs = cpu ? b.sliceCpuRates : b.sliceRates;
-  const n = Math.min(as.length, bs.length);
-  if (n < 2) return "";
   const ratios: number[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
     if (bs[i] > 0 && Number.isFinite(as[i])) ratios.push(as[i] / bs[i]);
   }
-  if (ratios.length < 2) return "";
-  return `rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, `;
+  return ratios;
+}
+
+/** Min–max of the per-round ratios (slices of one round ran back to back), e.g. "rounds 1.60–2.30, ". */
+function roundRange(a: LoadResult | undefined, b: LoadResult | undefined, cpu = false): string {
+  const ratios = perRoundRatios(a, b, cpu);
+  return ratios.length < 2 ? "" : `rounds ${spread(ratios)}, `;
+}
+
+/** "min–max" of some ratios, e.g. "0.84–0.97". */
+function spread(ratios: readonly number[]): string {
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+}
+
+/** The pair's run of its own, when {@linkcode pairedRuns} measured it. */
+function findPair(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  a: ServerKey,
+  b: ServerKey,
+): PairRow | undefined {
+  return pairRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.a === a && r.b === b
+  );
 }
 
 function verdict(value: number | undefined, target: number, atMost = false): string {
@@ -1263,26 +1375,36 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     const y = find(rt, workload, b);
     const raw = ratio(x, y);
     const cpu = ratio(x, y, true);
-    const [value, detail] = judged === "throughput"
-      ? [raw, `${roundRange(x, y)}per CPU-s ${fmtRatio(cpu)}`]
-      : [cpu, `${roundRange(x, y, true)}raw ${fmtRatio(raw)}`];
-    const bound = [x, y].some((r) => r !== undefined && generatorBound(r))
-      ? " ⚠ generator-bound"
-      : "";
+    const paired = findPair(rt, workload, a, b);
+    const pairedRatios = paired === undefined
+      ? []
+      : perRoundRatios(...paired.results, judged === "per CPU-s");
+    let value: number | undefined;
+    let detail: string;
+    if (pairedRatios.length > 0) {
+      // Judged on the pair's own run; the side-by-side figure after it.
+      value = median(pairedRatios);
+      detail = `paired: median of ${pairedRatios.length} rounds, ${
+        spread(pairedRatios)
+      }; among all servers ${fmtRatio(judged === "throughput" ? raw : cpu)}, ${
+        judged === "throughput" ? `per CPU-s ${fmtRatio(cpu)}` : `raw ${fmtRatio(raw)}`
+      }`;
+    } else {
+      [value, detail] = judged === "throughput"
+        ? [raw, `${roundRange(x, y)}per CPU-s ${fmtRatio(cpu)}`]
+        : [cpu, `${roundRange(x, y, true)}raw ${fmtRatio(raw)}`];
+    }
+    const bound =
+      [x, y, ...(paired?.results ?? [])].some((r) => r !== undefined && generatorBound(r))
+        ? " ⚠ generator-bound"
+        : "";
     return `${fmtRatio(value)} ${verdict(value, target)} (${detail})${
       generatorTag(rt, workload, [a, b])
     }${bound}`;
   };
   /** tether ÷ the peer whose row of `workload` has the most answers per server CPU-s. */
   const fastestPeer = (rt: Runtime, workload: LoadRow["workload"], target: number) => {
-    let best: ServerKey | undefined;
-    for (const peer of PEERS) {
-      const r = find(rt, workload, peer);
-      if (r === undefined || !Number.isFinite(r.okPerCpuSecond)) continue;
-      if (best === undefined || r.okPerCpuSecond > find(rt, workload, best)!.okPerCpuSecond) {
-        best = peer;
-      }
-    }
+    const best = fastestPeerOf(rt, workload);
     return best === undefined
       ? "n/a"
       : `${pair(rt, workload, "tether", best, target)}; fastest: ${best} ${
@@ -1338,11 +1460,18 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     (rt) => {
       const a = find(rt, "scale", "tether", big);
       const b = find(rt, "scale", "tether", settings.memoryBase);
-      // Judged per server CPU-second, as every target is; the raw rate beside it.
-      const r = ratio(a, b, true);
-      return `${fmtRatio(r)} ${verdict(r, 0.9)} (${roundRange(a, b, true)}raw ${
-        fmtRatio(ratio(a, b))
-      })${generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])}`;
+      // Judged per server CPU-second, as every target is, on the median of the
+      // per-round ratios (the two alone, adjacent slices); the raw rate beside it.
+      const rounds = perRoundRatios(a, b, true);
+      const r = rounds.length > 0 ? median(rounds) : ratio(a, b, true);
+      const detail = rounds.length > 0
+        ? `paired: median of ${rounds.length} rounds, ${spread(rounds)}; medians ${
+          fmtRatio(ratio(a, b, true))
+        }, raw ${fmtRatio(ratio(a, b))}`
+        : `raw ${fmtRatio(ratio(a, b))}`;
+      return `${fmtRatio(r)} ${verdict(r, 0.9)} (${detail})${
+        generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])
+      }`;
     },
   );
   row(
@@ -1718,6 +1847,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     }`,
     "- The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server, short slices, the order rotated each round, so drifts in machine load hit every server alike. " +
     'Each row\'s rates are the medians of its rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise). ' +
+    `**Close targets are judged on paired runs:** with a dozen servers in the rotation, a pair's slices of one round are up to a dozen seconds apart, and on a shared host one server's rate can move by half within a minute. So tether and its floor, and tether and the fastest peer (steady and stateless), are measured again on their own right after, in adjacent slices (a b, b a, …; ${settings.pairs.rounds} rounds × ${settings.pairs.slice} s), and judged on the median of their per-round ratios ("paired"); the ratio of the medians among all servers is printed beside it. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
