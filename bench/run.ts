@@ -973,6 +973,7 @@ async function pairedRuns(
     const row: PairRow = { runtime, workload, a, b, results: [ra, rb] };
     pairRows.push(row);
     const ratios = perRoundRatios(ra, rb, true);
+    if (ratios.length === 0) continue; // a failed run, reported above
     console.log(
       `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
         fmtRatio(median(ratios))
