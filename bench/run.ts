@@ -977,7 +977,7 @@ async function pairedRuns(
     console.log(
       `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
         fmtRatio(median(ratios))
-      } per CPU-s (median of ${ratios.length} rounds, ${spread(ratios)})`,
+      } per CPU-s (${roundsSummary(ratios)})`,
     );
   }
 }
@@ -1331,6 +1331,11 @@ function roundRange(a: LoadResult | undefined, b: LoadResult | undefined, cpu = 
   return ratios.length < 2 ? "" : `rounds ${spread(ratios)}, `;
 }
 
+/** How a paired figure was taken, e.g. "median of 12 rounds, 0.82–0.88". */
+function roundsSummary(ratios: readonly number[]): string {
+  return `median of ${ratios.length} rounds, ${spread(ratios)}`;
+}
+
 /** "min–max" of some ratios, e.g. "0.84–0.97". */
 function spread(ratios: readonly number[]): string {
   return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
@@ -1397,11 +1402,9 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     if (pairedRatios.length > 0) {
       // Judged on the pair's own run; the side-by-side figure after it.
       value = median(pairedRatios);
-      detail = `paired: median of ${pairedRatios.length} rounds, ${
-        spread(pairedRatios)
-      }; among all servers ${fmtRatio(judged === "throughput" ? raw : cpu)}, ${
-        judged === "throughput" ? `per CPU-s ${fmtRatio(cpu)}` : `raw ${fmtRatio(raw)}`
-      }`;
+      detail = `paired: ${roundsSummary(pairedRatios)}; among all servers ${
+        fmtRatio(judged === "throughput" ? raw : cpu)
+      }, ${judged === "throughput" ? `per CPU-s ${fmtRatio(cpu)}` : `raw ${fmtRatio(raw)}`}`;
     } else {
       [value, detail] = judged === "throughput"
         ? [raw, `${roundRange(x, y)}per CPU-s ${fmtRatio(cpu)}`]
@@ -1476,9 +1479,9 @@ function headline(runtimes: Runtime[], settings: Settings): string {
       const rounds = perRoundRatios(a, b, true);
       const r = rounds.length > 0 ? median(rounds) : ratio(a, b, true);
       const detail = rounds.length > 0
-        ? `paired: median of ${rounds.length} rounds, ${spread(rounds)}; medians ${
-          fmtRatio(ratio(a, b, true))
-        }, raw ${fmtRatio(ratio(a, b))}`
+        ? `paired: ${roundsSummary(rounds)}; medians ${fmtRatio(ratio(a, b, true))}, raw ${
+          fmtRatio(ratio(a, b))
+        }`
         : `raw ${fmtRatio(ratio(a, b))}`;
       return `${judgedRatio(r, 0.9)} (${detail})${
         generatorTag(rt, "scale", ["tether", "tether"], [big, settings.memoryBase])
