@@ -145,8 +145,12 @@ class Entry implements InFlightHandle {
   }
 }
 
-/** What the registry holds for a session: its one entry, or a Map of its entries by request id. */
-type Held = Entry | Map<RequestId, Entry>;
+/**
+ * What the registry holds for a session: its one entry, a Map of its
+ * entries by request id, or `null` once none is in flight (the session's key
+ * is kept until a sweep; see {@linkcode InFlightRegistry}).
+ */
+type Held = Entry | Map<RequestId, Entry> | null;
 
 /** The entry of request `id` in what a session holds. */
 function entryIn(held: Held | undefined, id: RequestId): Entry | undefined {
@@ -155,13 +159,23 @@ function entryIn(held: Held | undefined, id: RequestId): Entry | undefined {
 
 /** How many requests a session holds. */
 function countIn(held: Held | undefined): number {
-  return held === undefined ? 0 : held instanceof Entry ? 1 : held.size;
+  return held == null ? 0 : held instanceof Entry ? 1 : held.size;
 }
 
 /** The entries a session holds. */
 function entriesIn(held: Held): Iterable<Entry> {
-  return held instanceof Entry ? [held] : held.values();
+  return held === null ? [] : held instanceof Entry ? [held] : held.values();
 }
+
+/**
+ * Sessions with nothing in flight are forgotten only once this many are
+ * known. A key deleted and inserted again for every call makes V8 rehash the
+ * Map's table every few dozen calls, and a long-lived Map's new table is
+ * allocated in the old generation: on Deno that was about 50 bytes of
+ * old-generation garbage per sessionful call, and a mark-compact every
+ * second or two under load (bench/README.md, "The gap under load").
+ */
+const SWEEP_AT = 1024;
 
 /**
  * Tracks in-flight requests so they can be cancelled one by one or per session.
@@ -170,11 +184,14 @@ function entriesIn(held: Held): Iterable<Entry> {
  * request id itself (a Map tells `1` from `"1"`, so no key string is built
  * per request). A Map per request that is emptied again costs its
  * allocation and a shrink on the last `delete` (about 70 ns a request on
- * Deno, Bun and Node).
+ * Deno, Bun and Node). A session whose requests have all returned keeps its
+ * key (holding `null`) until the registry knows {@linkcode SWEEP_AT}
+ * sessions, or twice as many as at the last sweep; then the idle ones go.
  */
 export class InFlightRegistry {
-  /** Per session, its one entry, or a Map of its entries by request id when it has more. */
+  /** Per session, its one entry, a Map of its entries by request id when it has more, or `null`. */
   #sessions = new Map<string, Held>();
+  #sweepAt = SWEEP_AT;
   #size = 0;
   #maxPerSession: number;
   #refusedAtCap = 0;
@@ -210,6 +227,11 @@ export class InFlightRegistry {
     this.#abandoned++;
   }
 
+  /** Sessions remembered now (with requests in flight, or idle and not yet swept); for tests. */
+  get known(): number {
+    return this.#sessions.size;
+  }
+
   /** The number of requests a session has in flight. */
   inFlightOf(sessionKey: string): number {
     return countIn(this.#sessions.get(sessionKey));
@@ -228,7 +250,9 @@ export class InFlightRegistry {
       return "session-full";
     }
     const entry = new Entry(this, sessionKey, id, method);
-    if (held === undefined) {
+    if (held == null) {
+      // A session not known yet is a new key: the moment to forget the idle ones, when enough are.
+      if (held === undefined && this.#sessions.size >= this.#sweepAt) this.#sweep();
       this.#sessions.set(sessionKey, entry);
     } else if (held instanceof Entry) {
       // A second request: both into a Map (not `new Map([[…], […]])`, whose constructor walks an array).
@@ -245,7 +269,8 @@ export class InFlightRegistry {
     const { sessionKey, id } = entry as Entry;
     const held = this.#sessions.get(sessionKey);
     if (held === entry) {
-      this.#sessions.delete(sessionKey);
+      // Kept, not deleted: see SWEEP_AT.
+      this.#sessions.set(sessionKey, null);
       this.#size--;
       return;
     }
@@ -266,12 +291,14 @@ export class InFlightRegistry {
 
   /** True when the session has requests in flight (aborted ones that have not returned included). */
   has(sessionKey: string): boolean {
-    return this.#sessions.has(sessionKey);
+    return (this.#sessions.get(sessionKey) ?? null) !== null;
   }
 
   /** The sessions with requests in flight. */
   sessionKeys(): Set<string> {
-    return new Set(this.#sessions.keys());
+    const keys = new Set<string>();
+    for (const [sessionKey, held] of this.#sessions) if (held !== null) keys.add(sessionKey);
+    return keys;
   }
 
   /**
@@ -280,7 +307,7 @@ export class InFlightRegistry {
    */
   cancelSession(sessionKey: string, reason: AbortCause = "session-ended"): number {
     const held = this.#sessions.get(sessionKey);
-    if (held === undefined) return 0;
+    if (held == null) return 0;
     const ended = [...entriesIn(held)];
     for (const entry of ended) entry.abort(reason);
     return ended.length;
@@ -298,5 +325,13 @@ export class InFlightRegistry {
 
   *#entries(): Iterable<Entry> {
     for (const held of this.#sessions.values()) yield* entriesIn(held);
+  }
+
+  /** Forgets the sessions with nothing in flight; the next sweep waits until the map doubles. */
+  #sweep(): void {
+    for (const [sessionKey, held] of this.#sessions) {
+      if (held === null) this.#sessions.delete(sessionKey);
+    }
+    this.#sweepAt = Math.max(SWEEP_AT, this.#sessions.size * 2);
   }
 }

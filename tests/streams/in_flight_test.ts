@@ -177,4 +177,45 @@ describe("InFlightRegistry", () => {
     for (const handle of handles) handle.release();
     assert.equal(registry.size, 0);
   });
+
+  it("a session whose requests returned reads as idle everywhere, and serves its next request", () => {
+    const registry = new InFlightRegistry();
+    const first = handleOf(registry.register("a", 1));
+    const other = handleOf(registry.register("b", 1));
+    first.release();
+    assert.equal(registry.has("a"), false);
+    assert.equal(registry.inFlightOf("a"), 0);
+    assert.deepEqual([...registry.sessionKeys()], ["b"]);
+    assert.equal(registry.cancel("a", 1), false);
+    assert.equal(registry.cancelSession("a"), 0);
+    assert.deepEqual(registry.describe(), [{ id: 1, method: undefined }]);
+    const next = handleOf(registry.register("a", 1));
+    assert.equal(registry.has("a"), true);
+    assert.equal(registry.cancel("a", 1), true);
+    assert.equal(next.signal.reason, "cancelled");
+    assert.equal(other.signal.aborted, false);
+  });
+
+  it("idle sessions are forgotten in sweeps, so the registry stays bounded while sessions come and go", () => {
+    const registry = new InFlightRegistry();
+    // One call in each of 10,000 sessions, one after another, and one session busy throughout.
+    const busy = handleOf(registry.register("busy", 1));
+    let most = 0;
+    for (let i = 0; i < 10_000; i++) {
+      handleOf(registry.register(`s${i}`, 1)).release();
+      most = Math.max(most, registry.known);
+    }
+    assert.ok(most <= 1025, `at most one sweep's worth of sessions is remembered (saw ${most})`);
+    assert.equal(registry.size, 1);
+    assert.equal(registry.has("busy"), true, "a sweep keeps the sessions with requests in flight");
+    assert.equal(registry.cancel("busy", 1), true);
+    assert.equal(busy.signal.reason, "cancelled");
+  });
+
+  it("a session that calls again and again keeps one key, without a sweep", () => {
+    const registry = new InFlightRegistry();
+    for (let i = 0; i < 5_000; i++) handleOf(registry.register("a", i)).release();
+    assert.equal(registry.known, 1);
+    assert.equal(registry.size, 0);
+  });
 });
