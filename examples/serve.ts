@@ -48,12 +48,12 @@ interface BunLike {
     },
   ): {
     port: number;
-    stop(force?: boolean): Promise<void> | void;
+    stop(force?: boolean): Promise<void>;
   };
 }
 
-/** How long a closing Deno server waits for the answers still in progress before it closes every connection. */
-const DENO_CLOSE_GRACE_MS = 2_000;
+/** How long a closing Deno or Bun server waits for the answers still in progress before it closes every connection. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
  * The answers a Deno server has in progress, counted rather than kept: a
@@ -142,7 +142,7 @@ export async function serveHandler(
       async close() {
         await handler.close?.();
         // A closed handler answers what it still holds at once (a pending body read gets 503): let those out first.
-        await answering.settleWithin(DENO_CLOSE_GRACE_MS);
+        await answering.settleWithin(CLOSE_GRACE_MS);
         stop.abort();
         await server.finished;
       },
@@ -168,6 +168,11 @@ export async function serveHandler(
       port: server.port,
       async close() {
         await handler.close?.();
+        // What the closed handler still answers goes out first (a forced stop cuts it), within the grace.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+        await Promise.race([server.stop(false), late]);
+        clearTimeout(timer);
         await server.stop(true);
       },
     };
