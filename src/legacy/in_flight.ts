@@ -327,11 +327,16 @@ export class InFlightRegistry {
     for (const held of this.#sessions.values()) yield* entriesIn(held);
   }
 
-  /** Forgets the sessions with nothing in flight; the next sweep waits until the map doubles. */
+  /**
+   * Forgets the sessions with nothing in flight, into a new Map (a young one:
+   * deleting them from the old Map would rehash its tables in the old
+   * generation again, a shrink every halving); the next sweep waits until the
+   * map doubles.
+   */
   #sweep(): void {
-    for (const [sessionKey, held] of this.#sessions) {
-      if (held === null) this.#sessions.delete(sessionKey);
-    }
-    this.#sweepAt = Math.max(SWEEP_AT, this.#sessions.size * 2);
+    const kept = new Map<string, Held>();
+    for (const [sessionKey, held] of this.#sessions) if (held !== null) kept.set(sessionKey, held);
+    this.#sessions = kept;
+    this.#sweepAt = Math.max(SWEEP_AT, kept.size * 2);
   }
 }
