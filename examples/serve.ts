@@ -59,7 +59,7 @@ const CLOSE_GRACE_MS = 2_000;
  * The answers a Deno server has in progress, counted rather than kept: a
  * Set of them, added to and deleted from on every request, had V8 allocate
  * its rehashed tables in the old generation once the young one reached its
- * largest size (about 120 bytes of old-generation garbage a request on a
+ * largest size (about 140 bytes of old-generation garbage a request on a
  * served echo call, and a mark-compact a second under load).
  */
 class AnswersInProgress {
