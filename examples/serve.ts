@@ -64,10 +64,13 @@ const CLOSE_GRACE_MS = 2_000;
  */
 class AnswersInProgress {
   #count = 0;
-  #drained: (() => void) | undefined;
+  /** What {@linkcode drained} handed out while answers were in progress, with its resolve. */
+  #drained: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Shared by every answer: no closure per request. */
   readonly #settled = () => {
-    if (--this.#count === 0) this.#drained?.();
+    if (--this.#count > 0) return;
+    this.#drained?.resolve();
+    this.#drained = undefined;
   };
 
   /** Counts `answer` until it settles. */
@@ -76,18 +79,25 @@ class AnswersInProgress {
     answer.then(this.#settled, this.#settled);
   }
 
-  /** Resolves once no answer is in progress, or after `ms`, whichever comes first (one macrotask later, so answers are written). */
-  async settleWithin(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (this.#count > 0) {
-      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-      await Promise.race([drained, late]);
-      clearTimeout(timer);
-      this.#drained = undefined;
+  /** Resolves once no answer is in progress (at once when none is). */
+  drained(): Promise<void> {
+    if (this.#count === 0) return Promise.resolve();
+    if (this.#drained === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.#drained = { promise, resolve };
     }
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    return this.#drained.promise;
   }
+}
+
+/** Resolves when `promise` settles, or after `ms`, whichever comes first (one macrotask later, so answers are written). */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise, late]);
+  clearTimeout(timer);
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The runtime this code runs on. */
@@ -142,7 +152,7 @@ export async function serveHandler(
       async close() {
         await handler.close?.();
         // A closed handler answers what it still holds at once (a pending body read gets 503): let those out first.
-        await answering.settleWithin(CLOSE_GRACE_MS);
+        await settleWithin(answering.drained(), CLOSE_GRACE_MS);
         stop.abort();
         await server.finished;
       },
@@ -169,10 +179,7 @@ export async function serveHandler(
       async close() {
         await handler.close?.();
         // What the closed handler still answers goes out first (a forced stop cuts it), within the grace.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
-        await Promise.race([server.stop(false), late]);
-        clearTimeout(timer);
+        await settleWithin(server.stop(false), CLOSE_GRACE_MS);
         await server.stop(true);
       },
     };

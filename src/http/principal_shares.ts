@@ -10,27 +10,24 @@
  */
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import { IdleSweep } from "./idle_sweep.ts";
 import { type Refusal, refuse } from "./refusal.ts";
 
-/**
- * Principals with no place left are forgotten only once this many are
- * known: a caller that takes and gives back a place per request (the
- * common case: one principal, or every caller anonymous) keeps its entry
- * instead of deleting and re-inserting it each time.
- */
-const SWEEP_AT = 1024;
+/** A principal holding no place, kept until a sweep. */
+const isIdle = (held: number) => held === 0;
 
 /** How many places each principal holds, against one cap per principal. */
 export class PrincipalShares {
   /** Places one principal may hold at once. */
   readonly max: number;
   /**
-   * Places by principal. Principals holding none are kept until the map
-   * reaches {@linkcode SWEEP_AT} entries (then swept), so it is bounded by
-   * the pool and that constant.
+   * Places by principal. A caller that takes and gives back a place per
+   * request (the common case: one principal, or every caller anonymous)
+   * keeps its entry, holding 0, until a sweep (idle_sweep.ts), so the map is
+   * bounded by the pool and that sweep's constant.
    */
   #held = new Map<string, number>();
-  #sweepAt = SWEEP_AT;
+  #sweep = new IdleSweep();
 
   /** Shares of at most `max` places per principal. */
   constructor(max: number) {
@@ -49,10 +46,11 @@ export class PrincipalShares {
 
   /** Takes a place for `ownerKey`; false when it holds its share already. */
   take(ownerKey: string): boolean {
-    const held = this.held(ownerKey);
+    const known = this.#held.get(ownerKey);
+    const held = known ?? 0;
     if (held >= this.max) return false;
+    if (known === undefined) this.#held = this.#sweep.beforeInsert(this.#held, isIdle);
     this.#held.set(ownerKey, held + 1);
-    if (held === 0 && this.#held.size >= this.#sweepAt) this.#sweep();
     return true;
   }
 
@@ -60,14 +58,6 @@ export class PrincipalShares {
   give(ownerKey: string): void {
     const held = this.#held.get(ownerKey);
     if (held !== undefined && held > 0) this.#held.set(ownerKey, held - 1);
-  }
-
-  /** Forgets the principals holding nothing; the next sweep waits until the map doubles. */
-  #sweep(): void {
-    for (const [ownerKey, held] of this.#held) {
-      if (held === 0) this.#held.delete(ownerKey);
-    }
-    this.#sweepAt = Math.max(SWEEP_AT, this.#held.size * 2);
   }
 }
 

@@ -14,6 +14,7 @@
  */
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import { IdleSweep } from "../http/idle_sweep.ts";
 import {
   errorResponse,
   type JsonRpcRequest,
@@ -167,15 +168,10 @@ function entriesIn(held: Held): Iterable<Entry> {
   return held === null ? [] : held instanceof Entry ? [held] : held.values();
 }
 
-/**
- * Sessions with nothing in flight are forgotten only once this many are
- * known. A key deleted and inserted again for every call makes V8 rehash the
- * Map's table every few dozen calls, and a long-lived Map's new table is
- * allocated in the old generation: on Deno that was about 50 bytes of
- * old-generation garbage per sessionful call, and a mark-compact every
- * second or two under load (bench/README.md, "The gap under load").
- */
-const SWEEP_AT = 1024;
+/** A session with nothing in flight, kept until a sweep. */
+function isIdle(held: Held): boolean {
+  return held === null;
+}
 
 /**
  * Tracks in-flight requests so they can be cancelled one by one or per session.
@@ -185,13 +181,13 @@ const SWEEP_AT = 1024;
  * per request). A Map per request that is emptied again costs its
  * allocation and a shrink on the last `delete` (about 70 ns a request on
  * Deno, Bun and Node). A session whose requests have all returned keeps its
- * key (holding `null`) until the registry knows {@linkcode SWEEP_AT}
- * sessions, or twice as many as at the last sweep; then the idle ones go.
+ * key (holding `null`) until a sweep (idle_sweep.ts): deleting and inserting
+ * it again for every call would rehash the Map in the old generation.
  */
 export class InFlightRegistry {
   /** Per session, its one entry, a Map of its entries by request id when it has more, or `null`. */
   #sessions = new Map<string, Held>();
-  #sweepAt = SWEEP_AT;
+  #sweep = new IdleSweep();
   #size = 0;
   #maxPerSession: number;
   #refusedAtCap = 0;
@@ -252,7 +248,7 @@ export class InFlightRegistry {
     const entry = new Entry(this, sessionKey, id, method);
     if (held == null) {
       // A session not known yet is a new key: the moment to forget the idle ones, when enough are.
-      if (held === undefined && this.#sessions.size >= this.#sweepAt) this.#sweep();
+      if (held === undefined) this.#sessions = this.#sweep.beforeInsert(this.#sessions, isIdle);
       this.#sessions.set(sessionKey, entry);
     } else if (held instanceof Entry) {
       // A second request: both into a Map (not `new Map([[…], […]])`, whose constructor walks an array).
@@ -269,7 +265,7 @@ export class InFlightRegistry {
     const { sessionKey, id } = entry as Entry;
     const held = this.#sessions.get(sessionKey);
     if (held === entry) {
-      // Kept, not deleted: see SWEEP_AT.
+      // Kept, not deleted: see idle_sweep.ts.
       this.#sessions.set(sessionKey, null);
       this.#size--;
       return;
@@ -325,18 +321,5 @@ export class InFlightRegistry {
 
   *#entries(): Iterable<Entry> {
     for (const held of this.#sessions.values()) yield* entriesIn(held);
-  }
-
-  /**
-   * Forgets the sessions with nothing in flight, into a new Map (a young one:
-   * deleting them from the old Map would rehash its tables in the old
-   * generation again, a shrink every halving); the next sweep waits until the
-   * map doubles.
-   */
-  #sweep(): void {
-    const kept = new Map<string, Held>();
-    for (const [sessionKey, held] of this.#sessions) if (held !== null) kept.set(sessionKey, held);
-    this.#sessions = kept;
-    this.#sweepAt = Math.max(SWEEP_AT, kept.size * 2);
   }
 }

@@ -7,22 +7,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { serveHandler } from "../../examples/serve.ts";
+import { deferred, within } from "../helpers.ts";
+
+/** Longer than the servers' 2 s grace: a regression fails here instead of hanging the run. */
+const DEADLINE_MS = 10_000;
 
 /** A handler whose answers wait until its `close()` is called, as a closing tether answers what it holds. */
 function heldUntilClose() {
-  let release!: () => void;
-  const closed = new Promise<void>((resolve) => (release = resolve));
-  let arrived!: () => void;
-  const started = new Promise<void>((resolve) => (arrived = resolve));
+  const closed = deferred();
+  const started = deferred();
   const handler = Object.assign(
     async (_request: Request) => {
-      arrived();
-      await closed;
+      started.resolve();
+      await closed.promise;
       return new Response("answered while closing");
     },
-    { close: () => Promise.resolve(release()) },
+    { close: () => Promise.resolve(closed.resolve()) },
   );
-  return { handler, started };
+  return { handler, started: started.promise };
 }
 
 describe("serveHandler close()", () => {
@@ -30,34 +32,33 @@ describe("serveHandler close()", () => {
     const { handler, started } = heldUntilClose();
     const server = await serveHandler(handler);
     const answer = fetch(`${server.url}/mcp`, { method: "POST", body: "{}" });
-    await started;
-    await server.close();
-    const response = await answer;
+    await within(started, DEADLINE_MS, "the request reaching the handler");
+    await within(server.close(), DEADLINE_MS, "close()");
+    const response = await within(answer, DEADLINE_MS, "the answer");
     assert.equal(response.status, 200);
     assert.equal(await response.text(), "answered while closing");
   });
 
   it("an answer that never comes does not keep close() from finishing", async () => {
-    let arrived!: () => void;
-    const started = new Promise<void>((resolve) => (arrived = resolve));
+    const started = deferred();
     const server = await serveHandler(() => {
-      arrived();
+      started.resolve();
       return new Promise<Response>(() => {});
     });
     const answer = fetch(`${server.url}/mcp`, { method: "POST", body: "{}" }).then(
       (response) => response.status,
       () => "connection closed",
     );
-    await started;
-    await server.close();
-    assert.equal(await answer, "connection closed");
+    await within(started.promise, DEADLINE_MS, "the request reaching the handler");
+    await within(server.close(), DEADLINE_MS, "close()");
+    assert.equal(await within(answer, DEADLINE_MS, "the client's outcome"), "connection closed");
   });
 
   it("with nothing in progress, close() finishes and the port stops answering", async () => {
     const server = await serveHandler(() => Promise.resolve(new Response("ok")));
     const response = await fetch(`${server.url}/mcp`);
     assert.equal(await response.text(), "ok");
-    await server.close();
+    await within(server.close(), DEADLINE_MS, "close()");
     await assert.rejects(fetch(`${server.url}/mcp`));
   });
 });
