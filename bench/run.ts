@@ -1080,6 +1080,7 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
     if (servers.length > 0 && !servers.includes(plan.server)) continue;
     const few = await start(runtime, plan, true);
     const many = few && await start(runtime, plan, true);
+    let scaled: Running | undefined;
     try {
       if (few === undefined || many === undefined) continue;
       const fewIds = (await adminCreate(few.base, settings.memoryBase)).ids;
@@ -1119,6 +1120,18 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
             `  created in-process at ${fmtInt(row.createRate)}/s`,
         );
       }
+      // The scale pair is timed on a third process, grown the same way but never made to
+      // collect garbage: a forced gc() can leave Node's own process.nextTick on a slow path
+      // for the rest of the process (bench/README.md, "Forced GC and the scale pair"), and
+      // the few process is never forced either.
+      await many.server.stop();
+      scaled = await start(runtime, plan, true);
+      if (scaled === undefined) continue;
+      let scaledIds = (await adminCreate(scaled.base, settings.memoryBase)).ids;
+      await probe(scaled.base, echoTemplate(scaledIds));
+      scaledIds = scaledIds.concat(
+        (await adminCreate(scaled.base, ids.length - scaledIds.length)).ids,
+      );
       await interleaved(
         [
           {
@@ -1127,9 +1140,9 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
             traffic: echoTraffic(fewIds),
           },
           {
-            running: many,
-            row: { runtime, workload: "scale", server: plan.server, sessions: ids.length },
-            traffic: echoTraffic(ids),
+            running: scaled,
+            row: { runtime, workload: "scale", server: plan.server, sessions: scaledIds.length },
+            traffic: echoTraffic(scaledIds),
           },
         ],
         "scale",
@@ -1142,7 +1155,7 @@ async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Set
         }`,
       );
     } finally {
-      await Promise.all([few?.server.stop(), many?.server.stop()]);
+      await Promise.all([few?.server.stop(), many?.server.stop(), scaled?.server.stop()]);
     }
   }
 }
@@ -1909,11 +1922,11 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     `- Protocol version 2025-11-25 for every client; the same headers (Content-Type, Accept: application/json + text/event-stream, MCP-Protocol-Version, Mcp-Session-Id) for every server; unique JSON-RPC ids per request; sessions rotated across a pool of ${settings.pool} sessions created over HTTP before the run.`,
     '- CPU: "per server CPU-s" is correct responses ÷ the server process\'s utime+stime from /proc/<pid>/stat over the measured slices (all threads, GC and I/O included).',
     "- Session creation: each connection loops initialize → notifications/initialized (with the issued session id); one loop = one session. tether runs it with `sessions.maxSessions` raised to 10,000,000 (the default cap of 10,000 would be reached within a second); nothing else differs from the defaults. Sessions are never deleted during the run, for any server.",
-    `- Memory and scaling: two processes per server (V8 old space raised to 16 GiB on Node/Deno; forced GC via --expose-gc / Bun.gc(true)), both given ${settings.memoryBase} sessions. ` +
+    `- Memory and scaling: a "few" and a "many" process per server (V8 old space raised to 16 GiB on Node/Deno; forced GC via --expose-gc / Bun.gc(true)), both given ${settings.memoryBase} sessions. ` +
     `The "many" process runs tools/call briefly (so compiled code is in the baseline), takes a baseline, then grows to ${
       settings.memorySteps.map(fmtInt).join(" / ")
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
-    "reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. Then both processes are driven with tools/call, interleaved, requests rotated across all of their live sessions. " +
+    'reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. The scaling pair is the "few" process and a third, grown to the same count through the same route but never forced to collect garbage (on Node a forced gc() can leave `process.nextTick` slow for the rest of the process; bench/README.md), driven with tools/call, interleaved, requests rotated across all of their live sessions. ' +
     "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
     "- Large results: tools/call of a tool answering a 256 KiB ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
