@@ -255,7 +255,7 @@ const PLANS: readonly ProcessPlan[] = [
   },
 ];
 
-/** Memory and scaling phase: two processes per server (few sessions / many sessions). */
+/** Memory and scaling phase: per server a few-sessions, a many-sessions (memory) and a scaled (timing) process. */
 const MEMORY_PLANS: readonly ProcessPlan[] = [
   {
     server: "tether",
