@@ -24,6 +24,7 @@ import os from "node:os";
 import { join, relative, resolve } from "node:path";
 import { type LoadResult, measureInterleaved, median, type RequestTemplate } from "./lib/load.ts";
 import { openStreams } from "./lib/streams.ts";
+import { probeRefusals, refusalTable, type ServerRefusals } from "./lib/refusals.ts";
 import { measureWithWrk, wrkBinary, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
 import {
   allocatePort,
@@ -520,6 +521,8 @@ interface PairRow {
 
 const loadRows: LoadRow[] = [];
 const pairRows: PairRow[] = [];
+/** What each server of the steady workload answered to the requests the spec says to refuse. */
+const refusalRows: { runtime: Runtime; server: ServerKey; refusals: ServerRefusals }[] = [];
 const streamRows: StreamRow[] = [];
 const memoryRows: MemoryRow[] = [];
 const failures: string[] = [];
@@ -956,14 +959,16 @@ function wrkTarget(entry: Entry, settings: Settings) {
 /**
  * The target pairs of a workload judged by a ratio near its threshold:
  * tether against its floor and against the fastest peer (by the rows just
- * measured side by side with every server).
+ * measured side by side with every server); and, sessionful, the legacy
+ * floor against that peer: the bound on tether's ratio to it (tether makes
+ * every check the floor makes, and more).
  */
 function closePairs(runtime: Runtime, workload: "steady" | "stateless"): [ServerKey, ServerKey][] {
-  const pairs: [ServerKey, ServerKey][] = [
-    ["tether", workload === "steady" ? "floor-legacy" : "floor"],
-  ];
+  const floor = workload === "steady" ? "floor-legacy" : "floor";
+  const pairs: [ServerKey, ServerKey][] = [["tether", floor]];
   const peer = fastestPeerOf(runtime, workload);
   if (peer !== undefined) pairs.push(["tether", peer]);
+  if (peer !== undefined && workload === "steady") pairs.push([floor, peer]);
   return pairs;
 }
 
@@ -1079,8 +1084,28 @@ async function throughputPhase(
         await interleaved(entries, "short", settings);
       }
     }
+    // After every timed run: the probes open sessions and send an 8 MiB body.
+    if (workloads.includes("steady")) await probeRefusalsOf(runtime, running);
   } finally {
     await Promise.all(running.map((r) => r.server.stop()));
+  }
+}
+
+/** The refusal probes (bench/lib/refusals.ts) of each running server of the steady workload. */
+async function probeRefusalsOf(runtime: Runtime, running: readonly Running[]): Promise<void> {
+  for (const r of running.filter((r) => r.plan.workloads.includes("steady"))) {
+    const accept = r.plan.accept === "json" ? JSON_ONLY_HEADERS.accept : POST_HEADERS.accept;
+    const refusals = await probeRefusals(r.server.port, accept);
+    refusalRows.push({ runtime, server: r.plan.server, refusals });
+    const summary = refusals.outcomes.map((o) => `${o.probe} ${o.answer}`).join(", ");
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} refusals     ${r.plan.server}: control ${
+        refusals.control ? "ok" : "FAILED"
+      }; ${summary}`,
+    );
+    if (!refusals.control) {
+      fail(`${runtime} ${r.plan.server}: the refusal probes' control call failed`);
+    }
   }
 }
 
@@ -1404,7 +1429,8 @@ function findPair(
  * A judged ratio and its verdict, e.g. "0.93× met"; with three decimals when
  * two would round it onto a target it misses ("0.898× **short**", not "0.90×").
  */
-function judgedRatio(value: number | undefined, target: number): string {
+function judgedRatio(value: number | undefined, target: number | undefined): string {
+  if (target === undefined) return fmtRatio(value);
   const shown = value !== undefined && Number.isFinite(value) && value < target &&
       Number(value.toFixed(2)) >= target
     ? `${value.toFixed(3)}×`
@@ -1433,7 +1459,7 @@ function headline(runtimes: Runtime[], settings: Settings): string {
     workload: LoadRow["workload"],
     a: ServerKey,
     b: ServerKey,
-    target: number,
+    target: number | undefined,
     judged: "throughput" | "per CPU-s" = "per CPU-s",
   ) => {
     const x = find(rt, workload, a);
@@ -1463,18 +1489,27 @@ function headline(runtimes: Runtime[], settings: Settings): string {
         : "";
     return `${judgedRatio(value, target)} (${detail})${generatorTag(rt, workload, [a, b])}${bound}`;
   };
-  /** tether ÷ the peer whose row of `workload` has the most answers per server CPU-s. */
-  const fastestPeer = (rt: Runtime, workload: LoadRow["workload"], target: number) => {
+  /** `server` ÷ the peer whose row of `workload` has the most answers per server CPU-s. */
+  const fastestPeer = (
+    rt: Runtime,
+    workload: LoadRow["workload"],
+    target: number | undefined,
+    server: ServerKey = "tether",
+  ) => {
     const best = fastestPeerOf(rt, workload);
     return best === undefined
       ? "n/a"
-      : `${pair(rt, workload, "tether", best, target)}; fastest: ${best} ${
+      : `${pair(rt, workload, server, best, target)}; fastest: ${best} ${
         fmtInt(find(rt, workload, best)!.okPerCpuSecond)
       }/CPU-s`;
   };
   row(
     "sessionful tools/call: tether (auto → JSON) ÷ the fastest peer's fastest path per server CPU-s ≥ 1.1×",
     (rt) => fastestPeer(rt, "steady", 1.1),
+  );
+  row(
+    "(no target; the bound on the row above) sessionful tools/call: the legacy floor ÷ the fastest peer's fastest path per server CPU-s",
+    (rt) => fastestPeer(rt, "steady", undefined, "floor-legacy"),
   );
   row(
     "sessionful tools/call: tether (auto → JSON) ÷ the legacy floor per server CPU-s ≥ 0.9",
@@ -1856,6 +1891,25 @@ let loadBefore = "";
 let loadAfter = "";
 
 /** The tether commit measured (read-only git), flagged when src/ or mod.ts has uncommitted changes. */
+/** The refusal probes' table, when the steady workload ran. */
+function refusalSection(): string[] {
+  if (refusalRows.length === 0) return [];
+  return [
+    "### What each server of the steady workload refuses (bench/lib/refusals.ts)",
+    "",
+    "Sent after the timed runs, each on a fresh session, after a valid call as the positive control; ✓ refused as asked, ✗ not (the status it answered instead).",
+    "",
+    refusalTable(
+      refusalRows.map((r) => ({
+        runtime: r.runtime,
+        server: SERVER_LABELS[r.server],
+        refusals: r.refusals,
+      })),
+    ),
+    "",
+  ];
+}
+
 function commit(): string {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
@@ -1915,7 +1969,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "- The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server, short slices, the order rotated each round, so drifts in machine load hit every server alike. " +
     "Every 2026-07-28 row is served by a process that has served nothing before, as the floor's is (one that answered SSE progress streams and 256 KiB results first serves later calls slower on Bun and Deno). " +
     'Each row\'s rates are the medians of its rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise). ' +
-    `**Close targets are judged on paired runs:** with a dozen servers in the rotation, a pair's slices of one round are up to a dozen seconds apart, and on a shared host one server's rate can move by half within a minute. So tether and its floor, and tether and the fastest peer (steady and stateless), are measured again on their own right after, in adjacent slices (a b, b a, …; ${settings.pairs.rounds} rounds × ${settings.pairs.slice} s), and judged on the median of their per-round ratios ("paired"); the ratio of the medians among all servers is printed beside it. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
+    `**Close targets are judged on paired runs:** with a dozen servers in the rotation, a pair's slices of one round are up to a dozen seconds apart, and on a shared host one server's rate can move by half within a minute. So tether and its floor, tether and the fastest peer (steady and stateless), and the legacy floor and that peer (steady), are measured again on their own right after, in adjacent slices (a b, b a, …; ${settings.pairs.rounds} rounds × ${settings.pairs.slice} s), and judged on the median of their per-round ratios ("paired"); the ratio of the medians among all servers is printed beside it. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
@@ -1943,6 +1997,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
       .flatMap((s) => [s, ""]),
     memoryTable(runtimes, settings),
     "",
+    ...refusalSection(),
     ...[streamsTable(runtimes)].filter((t) => t !== "").flatMap((t) => [t, ""]),
     "## Method",
     "",

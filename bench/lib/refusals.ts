@@ -1,0 +1,372 @@
+/**
+ * What a server answers to the requests the MCP spec (2025-11-25,
+ * sessionful Streamable HTTP) tells it to refuse: an unknown or ended
+ * session, a foreign Origin, a rebinding Host, an unsupported
+ * MCP-Protocol-Version; and, not required by the spec, the guards every
+ * public server needs (Content-Type, nesting depth, body size). The harness
+ * sends these to every server of the steady workload after its timed runs,
+ * so a throughput row can be read beside the checks that server makes.
+ *
+ * Each probe is a `tools/call` of the echo tool on a session of its own
+ * (opened as a client opens one), sent with node:http so the Host header
+ * can be set, and given a deadline. A valid call comes first as the
+ * positive control: a server whose control fails has its other cells "n/a".
+ * @module
+ */
+
+import { request as httpRequest } from "node:http";
+import {
+  echoCallBody,
+  INIT_HEADERS,
+  initializeBody,
+  INITIALIZED_BODY,
+  isEchoResult,
+  MCP_PATH,
+  POST_HEADERS,
+} from "./protocol.ts";
+
+/** One request a server should refuse, and the rule that says so. */
+export interface RefusalProbe {
+  /** Short column name. */
+  name: string;
+  /** The rule, with its force: MUST, SHOULD, the conformance suite, or not in the spec. */
+  rule: string;
+  /** The refusal the rule asks for, as printed. */
+  expected: string;
+  /** True when the spec asks for the refusal (MUST, SHOULD or a conformance check). */
+  required: boolean;
+}
+
+/** The probes, in the order of the table's columns. */
+export const REFUSAL_PROBES: readonly RefusalProbe[] = [
+  {
+    name: "unknown session",
+    rule: "a session id the server never issued or has ended → 404 (MUST for an ended session)",
+    expected: "404",
+    required: true,
+  },
+  {
+    name: "ended session",
+    rule: "after DELETE ends a session, its id → 404 (MUST; a server may refuse DELETE with 405)",
+    expected: "404",
+    required: true,
+  },
+  {
+    name: "no session",
+    rule: "a non-initialize request without Mcp-Session-Id → 400 (SHOULD)",
+    expected: "400",
+    required: true,
+  },
+  {
+    name: "foreign Origin",
+    rule: "Origin http://evil.example → 403 (MUST validate Origin)",
+    expected: "403",
+    required: true,
+  },
+  {
+    name: "rebinding Host",
+    rule:
+      "Host evil.example.com with a matching Origin → 4xx (conformance: dns-rebinding-protection)",
+    expected: "4xx",
+    required: true,
+  },
+  {
+    name: "bad version",
+    rule: "MCP-Protocol-Version 1999-01-01 → 400 (MUST)",
+    expected: "400",
+    required: true,
+  },
+  {
+    name: "text/plain",
+    rule: "Content-Type text/plain → 415 (not in the spec)",
+    expected: "415",
+    required: false,
+  },
+  {
+    name: "depth 100k",
+    rule: "arguments nested 100,000 arrays deep → 400 (not in the spec)",
+    expected: "400",
+    required: false,
+  },
+  {
+    name: "8 MiB body",
+    rule: "an 8 MiB call → 413 (not in the spec)",
+    expected: "413",
+    required: false,
+  },
+];
+
+/** A probe's answer: its status (or why there is none) and whether that is the refusal asked for. */
+export interface ProbeOutcome {
+  /** The probe's name. */
+  probe: string;
+  /**
+   * The HTTP status, or "timeout" / "error" / "n/a" (the control failed, the
+   * server issues no session, or it refuses DELETE with 405).
+   */
+  answer: number | "timeout" | "error" | "n/a";
+  /** True when refused as asked; undefined when there was nothing to judge. */
+  refused: boolean | undefined;
+}
+
+/** What {@linkcode probeRefusals} learns of one server. */
+export interface ServerRefusals {
+  /** True when the positive control (a valid call on an issued session) was answered correctly. */
+  control: boolean;
+  /** One outcome per entry of {@linkcode REFUSAL_PROBES}, in that order. */
+  outcomes: ProbeOutcome[];
+}
+
+interface Answer {
+  status: number | "timeout" | "error";
+  text: string;
+}
+
+const DEADLINE_MS = 10_000;
+
+/** One POST or DELETE over node:http (any Host), with a deadline; never throws. */
+function send(
+  port: number,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolve) => {
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      path: MCP_PATH,
+      method,
+      headers: {
+        host: `127.0.0.1:${port}`,
+        ...headers,
+        ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }),
+      },
+      timeout: DEADLINE_MS,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+      };
+      // An SSE answer may stay open after its result: read until the deadline at most.
+      const timer = setTimeout(() => {
+        res.destroy();
+        done();
+      }, DEADLINE_MS);
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", done);
+      res.on("error", done);
+    });
+    req.on("timeout", () => {
+      req.destroy();
+      resolve({ status: "timeout", text: "" });
+    });
+    req.on("error", () => resolve({ status: "error", text: "" }));
+    req.end(body);
+  });
+}
+
+let nextId = 1_000_000;
+
+/**
+ * Opens a session as a client does (initialize, then the initialized
+ * notification with the negotiated version); undefined when the server
+ * issues none.
+ */
+async function openSession(
+  port: number,
+): Promise<{ id: string; version: string } | undefined> {
+  let id: string | undefined;
+  let version = "2025-11-25";
+  await new Promise<void>((resolve) => {
+    const body = initializeBody(++nextId);
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      path: MCP_PATH,
+      method: "POST",
+      headers: { ...INIT_HEADERS, "content-length": String(Buffer.byteLength(body)) },
+      timeout: DEADLINE_MS,
+    }, (res) => {
+      const header = res.headers["mcp-session-id"];
+      id = typeof header === "string" ? header : undefined;
+      let text = "";
+      res.on("data", (chunk: Buffer) => {
+        text += chunk.toString("utf8");
+        version = /"protocolVersion":"([^"]+)"/.exec(text)?.[1] ?? version;
+        // An SSE answer to initialize may stay open: the result is all a client waits for.
+        if (text.includes('"protocolVersion"')) {
+          res.destroy();
+          resolve();
+        }
+      });
+      res.on("end", () => resolve());
+      res.on("error", () => resolve());
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve());
+    req.end(body);
+  });
+  if (id === undefined) return undefined;
+  await send(
+    port,
+    "POST",
+    { ...POST_HEADERS, "mcp-protocol-version": version, "mcp-session-id": id },
+    INITIALIZED_BODY,
+  );
+  return { id, version };
+}
+
+const EVIL_ORIGIN = "http://evil.example";
+
+/**
+ * Sends every probe of {@linkcode REFUSAL_PROBES} to the server on `port`
+ * (each on a fresh session), after the positive control. `accept` is the
+ * Accept header its timed rows were driven with.
+ *
+ * @example
+ * ```ts
+ * import { probeRefusals } from "./refusals.ts";
+ * const { control, outcomes } = await probeRefusals(18801, "application/json, text/event-stream");
+ * console.log(control, outcomes.map((o) => `${o.probe}: ${o.answer}`));
+ * ```
+ */
+export async function probeRefusals(port: number, accept: string): Promise<ServerRefusals> {
+  const call = async (
+    change: (headers: Record<string, string>) => Record<string, string>,
+    body?: string,
+  ): Promise<Answer & { id: number }> => {
+    const session = await openSession(port);
+    const id = ++nextId;
+    const headers: Record<string, string> = { ...POST_HEADERS, accept };
+    if (session !== undefined) {
+      headers["mcp-session-id"] = session.id;
+      headers["mcp-protocol-version"] = session.version;
+    }
+    return { id, ...(await send(port, "POST", change(headers), body ?? echoCallBody(id))) };
+  };
+  const control = await call((h) => h);
+  const controlled = control.status === 200 && isEchoResult(control.text, control.id);
+  const judge = (probe: RefusalProbe, answer: Answer["status"]): ProbeOutcome => ({
+    probe: probe.name,
+    answer,
+    refused: typeof answer !== "number"
+      ? false
+      : probe.expected === "4xx"
+      ? answer >= 400 && answer < 500
+      : String(answer) === probe.expected,
+  });
+  const outcomes: ProbeOutcome[] = [];
+  for (const probe of REFUSAL_PROBES) {
+    if (!controlled) {
+      outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
+      continue;
+    }
+    let answer: Answer["status"];
+    switch (probe.name) {
+      case "unknown session":
+        answer = (await call((h) => ({ ...h, "mcp-session-id": "never-issued-0123456789abcdef" })))
+          .status;
+        break;
+      case "ended session": {
+        const session = await openSession(port);
+        // A server that issues no session (SDK v2 serves 2025 traffic statelessly) has none to end.
+        if (session === undefined) {
+          outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
+          continue;
+        }
+        const ended = await send(port, "DELETE", {
+          "mcp-session-id": session.id,
+          "mcp-protocol-version": session.version,
+        });
+        if (ended.status === 405) {
+          outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
+          continue;
+        }
+        const id = ++nextId;
+        answer = (await send(port, "POST", {
+          ...POST_HEADERS,
+          accept,
+          "mcp-session-id": session.id,
+          "mcp-protocol-version": session.version,
+        }, echoCallBody(id))).status;
+        break;
+      }
+      case "no session":
+        answer = (await call((h) => {
+          const { "mcp-session-id": _, ...rest } = h;
+          return rest;
+        })).status;
+        break;
+      case "foreign Origin":
+        answer = (await call((h) => ({ ...h, origin: EVIL_ORIGIN }))).status;
+        break;
+      case "rebinding Host":
+        answer = (await call((h) => ({
+          ...h,
+          host: "evil.example.com",
+          origin: "http://evil.example.com",
+        }))).status;
+        break;
+      case "bad version":
+        answer = (await call((h) => ({ ...h, "mcp-protocol-version": "1999-01-01" }))).status;
+        break;
+      case "text/plain":
+        answer = (await call((h) => ({ ...h, "content-type": "text/plain" }))).status;
+        break;
+      case "depth 100k": {
+        const deep = "[".repeat(100_000) + "]".repeat(100_000);
+        const id = ++nextId;
+        answer = (await call(
+          (h) => h,
+          `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","deep":${deep}}}}`,
+        )).status;
+        break;
+      }
+      case "8 MiB body": {
+        const id = ++nextId;
+        answer = (await call(
+          (h) => h,
+          `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${
+            "x".repeat(8 * 1024 * 1024)
+          }"}}}`,
+        )).status;
+        break;
+      }
+      default:
+        throw new Error(`no sender for probe ${probe.name}`);
+    }
+    outcomes.push(judge(probe, answer));
+  }
+  return { control: controlled, outcomes };
+}
+
+/** One table cell: "404 ✓", "200 ✗", "n/a". */
+function cell(outcome: ProbeOutcome): string {
+  if (outcome.refused === undefined) return "n/a";
+  return `${outcome.answer} ${outcome.refused ? "✓" : "✗"}`;
+}
+
+/**
+ * The probes as a Markdown table: a row per server, a column per probe, and
+ * a line per probe naming its rule.
+ */
+export function refusalTable(
+  rows: readonly { runtime: string; server: string; refusals: ServerRefusals }[],
+): string {
+  const lines = [
+    `| runtime | server | control | ${REFUSAL_PROBES.map((p) => p.name).join(" | ")} |`,
+    `|---|---|---|${REFUSAL_PROBES.map(() => "---").join("|")}|`,
+  ];
+  for (const { runtime, server, refusals } of rows) {
+    lines.push(
+      `| ${runtime} | ${server} | ${refusals.control ? "200 ✓" : "✗"} | ${
+        refusals.outcomes.map(cell).join(" | ")
+      } |`,
+    );
+  }
+  lines.push("");
+  for (const probe of REFUSAL_PROBES) lines.push(`- **${probe.name}**: ${probe.rule}.`);
+  return lines.join("\n");
+}
