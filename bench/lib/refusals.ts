@@ -123,8 +123,18 @@ interface Answer {
 }
 
 const DEADLINE_MS = 10_000;
+/** A body at least this large is sent after its headers have had a moment to be refused. */
+const EARLY_ANSWER_BYTES = 1024 * 1024;
+/** How long a large body waits for an answer to its headers alone (a 413 from the declared length). */
+const EARLY_ANSWER_MS = 250;
 
-/** One POST or DELETE over node:http (any Host), with a deadline; never throws. */
+/**
+ * One POST or DELETE over node:http (any Host), with a deadline; never
+ * throws. A large body goes out only after its headers have waited
+ * {@linkcode EARLY_ANSWER_MS} for an answer: a server that refuses it from
+ * Content-Length answers and closes, and writing the rest into that closed
+ * connection could end the request with EPIPE before its 413 was read.
+ */
 function send(
   port: number,
   method: string,
@@ -132,6 +142,7 @@ function send(
   body?: string,
 ): Promise<Answer> {
   return new Promise((resolve) => {
+    let answered = false;
     const req = httpRequest({
       host: "127.0.0.1",
       port,
@@ -147,6 +158,8 @@ function send(
       const chunks: Buffer[] = [];
       const done = () => {
         clearTimeout(timer);
+        // Answered before its large body was sent: nothing more goes out on that request.
+        if (!req.writableEnded) req.destroy();
         resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
       };
       // An SSE answer may stay open after its result: read until the deadline at most.
@@ -154,6 +167,7 @@ function send(
         res.destroy();
         done();
       }, DEADLINE_MS);
+      answered = true;
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", done);
       res.on("error", done);
@@ -163,7 +177,14 @@ function send(
       resolve({ status: "timeout", text: "" });
     });
     req.on("error", () => resolve({ status: "error", text: "" }));
-    req.end(body);
+    if (body === undefined || body.length < EARLY_ANSWER_BYTES) {
+      req.end(body);
+      return;
+    }
+    req.flushHeaders();
+    setTimeout(() => {
+      if (!answered) req.end(body);
+    }, EARLY_ANSWER_MS);
   });
 }
 
