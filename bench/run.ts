@@ -1095,7 +1095,14 @@ async function throughputPhase(
 async function probeRefusalsOf(runtime: Runtime, running: readonly Running[]): Promise<void> {
   for (const r of running.filter((r) => r.plan.workloads.includes("steady"))) {
     const accept = r.plan.accept === "json" ? JSON_ONLY_HEADERS.accept : POST_HEADERS.accept;
-    const refusals = await probeRefusals(r.server.port, accept);
+    let refusals: ServerRefusals;
+    try {
+      refusals = await probeRefusals(r.server.port, accept);
+    } catch (error) {
+      // A failure of the probes is reported like any other, without ending the run's figures.
+      fail(`${runtime} ${r.plan.server}: the refusal probes failed: ${String(error)}`);
+      continue;
+    }
     refusalRows.push({ runtime, server: r.plan.server, refusals });
     const summary = refusals.outcomes.map((o) => `${o.probe} ${o.answer}`).join(", ");
     console.log(
@@ -1890,7 +1897,6 @@ let effectiveCores = NaN;
 let loadBefore = "";
 let loadAfter = "";
 
-/** The tether commit measured (read-only git), flagged when src/ or mod.ts has uncommitted changes. */
 /** The refusal probes' table, when the steady workload ran. */
 function refusalSection(): string[] {
   if (refusalRows.length === 0) return [];
@@ -1910,6 +1916,7 @@ function refusalSection(): string[] {
   ];
 }
 
+/** The tether commit measured (read-only git), flagged when src/ or mod.ts has uncommitted changes. */
 function commit(): string {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
