@@ -1,7 +1,8 @@
 /**
  * The scope step, after authentication and before the era's pipeline: a
  * `tools/call`, `prompts/get`, `resources/read` or `resources/subscribe`
- * (or a 2026-07-28 `subscriptions/listen` naming such a resource)
+ * (or a 2026-07-28 `subscriptions/listen` naming such a resource, or a
+ * `completion/complete` whose ref names such a prompt or template)
  * of a definition that declares `scopes` the caller's token lacks is
  * answered `403` with `WWW-Authenticate: Bearer error="insufficient_scope",
  * scope="…"`, and runs nothing (in a batch, the whole POST). Which scopes
@@ -15,7 +16,9 @@
  *   client accumulates.
  *
  * It does not filter lists: a tool the caller cannot call is still listed,
- * so a client can learn it needs to ask for more.
+ * so a client can learn it needs to ask for more. The one list that carries
+ * scoped data, a scoped template's own `list()` inside `resources/list`, is
+ * left out for such a caller by the resource registry.
  * @module
  */
 
@@ -50,9 +53,19 @@ function requiredBy(definitions: ScopedDefinitions, request: JsonRpcRequest): re
       return definitions.resources.scopes(params.uri);
     case "subscriptions/listen":
       return listenedScopes(definitions, params.notifications);
+    case "completion/complete":
+      return completedScopes(definitions, params.ref);
     default:
       return NO_SCOPES;
   }
+}
+
+/** The scopes of what a completion ref names: a prompt's, or a resource template's (its values are its data). */
+function completedScopes(definitions: ScopedDefinitions, ref: unknown): readonly string[] {
+  if (!isPlainObject(ref)) return NO_SCOPES;
+  if (ref.type === "ref/prompt") return definitions.prompts.scopes(ref.name);
+  if (ref.type === "ref/resource") return definitions.resources.completionScopes(ref.uri);
+  return NO_SCOPES;
 }
 
 /** The scopes of the resources a 2026-07-28 listen subscribes to (its `resourceSubscriptions`). */

@@ -42,7 +42,7 @@ export function compileOriginPolicy(
   allowOrigin?: (origin: string) => boolean,
 ): OriginPolicy {
   const hosts = new Set(allowedHosts.map((h) => h.toLowerCase()));
-  const origins = new Set(allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, "")));
+  const origins = new Set(allowedOrigins.map(serialisedOrigin));
   const policy: OriginPolicy = {
     hosts,
     origins,
@@ -51,6 +51,22 @@ export function compileOriginPolicy(
   };
   if (allowOrigin !== undefined) policy.allowOrigin = allowOrigin;
   return policy;
+}
+
+/**
+ * `origin` as a browser sends it: lower case, no trailing slash, no default
+ * port (`https://App.example.com:443/` → `https://app.example.com`), so a list
+ * entry matches by scheme, host and port whatever way it was written.
+ */
+function serialisedOrigin(origin: string): string {
+  const lower = origin.toLowerCase().replace(/\/$/, "");
+  if (lower === "*") return lower;
+  try {
+    const { origin: serialised } = new URL(lower);
+    return serialised === "null" ? lower : serialised;
+  } catch {
+    return lower;
+  }
 }
 
 /** Splits `host[:port]` (with IPv6 brackets) into its name, lower-cased. */
@@ -78,8 +94,9 @@ function hostAllowed(policy: OriginPolicy, host: string): boolean {
 /**
  * DNS-rebinding guard. A Host outside the allow-list → 403 (a browser tricked
  * into resolving an attacker's name to 127.0.0.1 still sends the attacker's
- * name). A present Origin must be the server's own host, be listed, or be
- * granted by the policy's `allowOrigin` → 403 otherwise.
+ * name). A present Origin must be listed (matched by scheme, host and port), be
+ * granted by the policy's `allowOrigin`, or be the server's own host and port on
+ * the request's scheme or https: → 403 otherwise.
  * Requests without Origin (native clients, curl) pass the Origin check.
  * `headers` is `request.headers`, passed when the caller holds it already
  * (each read of `request.headers` costs a little on Deno.serve).
@@ -98,13 +115,23 @@ export function checkHostAndOrigin(
   const normalised = origin.toLowerCase();
   if (policy.origins.has(normalised)) return undefined;
   if (policy.allowOrigin?.(normalised) === true) return undefined;
-  let originHost: string;
+  let parsed: URL;
   try {
-    originHost = new URL(normalised).host;
+    parsed = new URL(normalised);
   } catch {
     return originNotAllowed();
   }
-  // Same-origin browser pages (the Origin names this very host) are allowed when that host is.
+  // A listed origin written another way (an explicit default port): browsers serialise without it.
+  if (parsed.origin !== normalised && policy.origins.has(parsed.origin)) return undefined;
+  // Same-origin browser pages (the Origin names this very host and port) are allowed when that host
+  // is, on the request's own scheme or https: (a TLS-terminating proxy in front shows the handler an
+  // http: URL). A plain-http page is never the own origin of an https: request (a network attacker
+  // can write into it), and no other scheme ever is (chrome-extension://127.0.0.1:8787 is not us).
+  const scheme = parsed.protocol;
+  if (scheme !== "https:" && !(scheme === "http:" && request.url.startsWith("http:"))) {
+    return originNotAllowed();
+  }
+  const originHost = parsed.host;
   if (originHost === host.toLowerCase() && (policy.anyHost || hostAllowed(policy, originHost))) {
     return undefined;
   }

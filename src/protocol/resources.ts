@@ -21,7 +21,7 @@ import type { ResourceContents } from "./types.ts";
 import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
 import { checkIcons } from "./icons.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
-import { checkScopes, NO_SCOPES } from "./scopes.ts";
+import { checkScopes, missingScopes, NO_SCOPES } from "./scopes.ts";
 
 interface CompiledTemplate {
   definition: ResourceTemplateDefinition;
@@ -173,12 +173,19 @@ export class ResourceRegistry {
     return removed;
   }
 
-  /** Fixed resources plus whatever templates' `list` functions return. */
+  /**
+   * Fixed resources plus whatever templates' `list` functions return. A
+   * template whose `scopes` the caller lacks is not asked: what it lists is
+   * the data reading needs those scopes for (the fixed entries and the
+   * templates themselves are still listed, so a client learns what to ask for).
+   */
   async list(ctx: HandlerContext): Promise<readonly Record<string, unknown>[]> {
     this.#resourceListing ??= [...this.#resources.values()].map((r) => pick(r, RESOURCE_KEYS));
     const dynamic: Record<string, unknown>[] = [];
     for (const { definition } of this.#templates) {
       if (definition.list !== undefined) {
+        const scopes = definition.scopes ?? NO_SCOPES;
+        if (missingScopes(scopes, ctx.principal).length > 0) continue;
         dynamic.push(...(await definition.list(ctx)).map((entry) => ({ ...entry })));
       }
     }
@@ -225,6 +232,18 @@ export class ResourceRegistry {
     if (fixed !== undefined) return fixed.scopes ?? NO_SCOPES;
     return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.scopes ??
       NO_SCOPES;
+  }
+
+  /**
+   * The scopes completing a variable of `uriTemplate` needs (a completion
+   * ref names the template itself, not a URI it matches): the template's,
+   * or the fixed resource's of that URI; none when neither is known.
+   */
+  completionScopes(uriTemplate: unknown): readonly string[] {
+    if (typeof uriTemplate !== "string") return NO_SCOPES;
+    const template = this.#templates.find((t) => t.definition.uriTemplate === uriTemplate);
+    if (template !== undefined) return template.definition.scopes ?? NO_SCOPES;
+    return this.#resources.get(uriTemplate)?.scopes ?? NO_SCOPES;
   }
 
   /** True when a fixed resource has this URI or a template matches it. */

@@ -2,8 +2,9 @@
  * Input and output schemas: a zod schema (converted once at startup with
  * `z.toJSONSchema`) or a raw JSON Schema object kept verbatim. Validation uses
  * zod for zod schemas; raw schemas get a small structural check (type,
- * required, properties, items, enum, const, additionalProperties) and other
- * keywords (`$ref`, formats, combinators) are not enforced.
+ * required, properties, items, enum, const, additionalProperties; numbers
+ * must be finite anywhere in the value) and other keywords (`$ref`, formats,
+ * combinators) are not enforced.
  * @module
  */
 
@@ -98,8 +99,36 @@ export function validateWithSchema(schema: SchemaInput, value: unknown): Validat
       ? { ok: true, value: result.data }
       : { ok: false, message: z.prettifyError(result.error as z.ZodError) };
   }
-  const problem = checkJsonSchema(schema, value, "");
+  const problem = nonFiniteNumberIn(value, "input") ?? checkJsonSchema(schema, value, "");
   return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
+}
+
+/**
+ * Where `value` holds a number JSON cannot carry (`1e400` parses to Infinity;
+ * NaN from a tool): JSON has no such value, and JSON.stringify would send it
+ * as `null`, against the very schema that passed it. Every place is looked
+ * at, not only those the schema names.
+ */
+function nonFiniteNumberIn(value: unknown, where: string): string | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? undefined : `${where}: not a finite number`;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = nonFiniteNumberIn(value[i], `${where}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child !== "object" && typeof child !== "number") continue;
+    const problem = nonFiniteNumberIn(child, where === "input" ? key : `${where}.${key}`);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 function typeOf(value: unknown): string {

@@ -401,6 +401,61 @@ describe("cors: credentials", () => {
     await handler.close();
   });
 
+  it("with credentials, the server's own host is granted only on its own scheme (or https), never another", async () => {
+    const handler = makeHandler({ tools: [], cors: { origins: [PAGE], credentials: true } });
+    const send = (url: string, origin: string) =>
+      handler(postRequest(initializeMessage(), { url, headers: { origin } }));
+    // Positive controls: the own origin of a plain-http request, and an https page in front (a TLS proxy).
+    for (const origin of ["http://127.0.0.1:8787", "https://127.0.0.1:8787"]) {
+      const response = await send("http://127.0.0.1:8787/mcp", origin);
+      assert.equal(response.status, 200, origin);
+      assertGranted(response, origin, true);
+      await response.body?.cancel();
+    }
+    const refusedOrigins: [string, string][] = [
+      ["http://127.0.0.1:8787/mcp", "chrome-extension://127.0.0.1:8787"],
+      ["http://127.0.0.1:8787/mcp", "ws://127.0.0.1:8787"],
+      ["http://127.0.0.1:8787/mcp", "ftp://127.0.0.1:8787"],
+      // A plain-http page is not the own origin of an https request: a network attacker writes into it.
+      ["https://127.0.0.1:8787/mcp", "http://127.0.0.1:8787"],
+    ];
+    for (const [url, origin] of refusedOrigins) {
+      const response = await send(url, origin);
+      await assertHttpError(response, 403);
+      assertNotGranted(response);
+    }
+    await handler.close();
+  });
+
+  it("a listed origin matches by scheme, host and port, however the list writes it", async () => {
+    const handler = makeHandler({
+      tools: [],
+      allowedOrigins: ["https://Admin.example:443/"],
+      cors: { origins: ["http://app.example:80"], credentials: true },
+    });
+    const send = (origin: string) =>
+      handler(postRequest(initializeMessage(), { headers: { origin } }));
+    for (const origin of ["https://admin.example", "http://app.example"]) {
+      const response = await send(origin);
+      assert.equal(response.status, 200, origin);
+      assertGranted(response, origin, true);
+      await response.body?.cancel();
+    }
+    for (
+      const origin of [
+        "http://admin.example",
+        "https://admin.example:8443",
+        "https://app.example",
+        "http://app.example:8080",
+      ]
+    ) {
+      const response = await send(origin);
+      await assertHttpError(response, 403);
+      assertNotGranted(response);
+    }
+    await handler.close();
+  });
+
   it("credentials with any origin is refused at startup", () => {
     assert.throws(
       () => makeHandler({ tools: [], cors: { origins: ["*"], credentials: true } }),
