@@ -143,6 +143,7 @@ export {
   type AuthenticationErrorOptions,
 } from "./src/http/authentication_error.ts";
 export { InvalidTokenError } from "./src/http/invalid_token_error.ts";
+export { IssuerUnavailableError } from "./src/http/issuer_unavailable_error.ts";
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";

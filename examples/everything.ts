@@ -23,9 +23,10 @@
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
  * unfinished calls are answered with an error by the others.
- * OAUTH_ISSUER (an issuer URL) makes the fixture an OAuth 2.1 protected
- * resource trusting that issuer's JWT access tokens (keys from its
- * metadata): every request needs one, `whoami` answers its `sub`, and the
+ * OAUTH_ISSUER (an issuer URL, or several separated by commas) makes the
+ * fixture an OAuth 2.1 protected resource trusting those issuers' JWT access
+ * tokens (each its own keys, from its own metadata; a caller is the pair
+ * issuer and subject): every request needs one, `whoami` answers its `sub`, and the
  * extra tool `admin_report` needs the scope `mcp:admin`. OAUTH_RESOURCE is
  * the resource URI tokens must name (default `http://127.0.0.1:$PORT/mcp`,
  * the port it listens on). Without OAUTH_ISSUER the demo bearer auth below
@@ -42,6 +43,7 @@
 
 import * as z from "zod";
 import {
+  type AccessTokenVerifier,
   AuthenticationError,
   createMcpHandler,
   definePrompt,
@@ -49,6 +51,7 @@ import {
   defineResourceTemplate,
   defineTool,
   type ElicitResult,
+  InvalidTokenError,
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
@@ -739,27 +742,50 @@ const adminReport = defineTool({
 });
 
 /**
- * With OAUTH_ISSUER, the oauth option (tokens of that issuer for
+ * With OAUTH_ISSUER, the oauth option (tokens of those issuers for
  * OAUTH_RESOURCE, by default this port's /mcp) and admin_report; without it,
  * the demo authentication.
  */
 function authFromEnv(
   env: EverythingEnv,
 ): Pick<McpHandlerOptions, "oauth" | "authenticate"> & { extraTools: typeof tools } {
-  const issuer = env.OAUTH_ISSUER;
-  if (issuer === undefined || issuer === "") {
+  const issuers = (env.OAUTH_ISSUER ?? "").split(",").map((issuer) => issuer.trim())
+    .filter((issuer) => issuer !== "");
+  if (issuers.length === 0) {
     return { authenticate: demoAuthenticate, extraTools: [] };
   }
   const resource = env.OAUTH_RESOURCE || `http://127.0.0.1:${env.PORT || 8787}/mcp`;
+  const verifiers = issuers.map((issuer) => jwtVerifier({ issuer, audience: resource }));
   return {
     oauth: {
       resource,
-      authorizationServers: [issuer],
+      authorizationServers: issuers,
       scopesSupported: ["mcp:read", "mcp:admin"],
       resourceName: "tether everything fixture",
-      verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+      verifyAccessToken: verifiers.length === 1 ? verifiers[0] : firstAccepting(verifiers),
     },
     extraTools: [adminReport],
+  };
+}
+
+/**
+ * Several issuers' verifiers as one: the first that accepts the token. Each
+ * refuses another issuer's token before any request (its `iss` is checked
+ * first), so only the token's own issuer is ever asked.
+ */
+function firstAccepting(verifiers: AccessTokenVerifier[]): AccessTokenVerifier {
+  return async (token, request) => {
+    let refusal: unknown = new InvalidTokenError();
+    for (const verify of verifiers) {
+      try {
+        const principal = await verify(token, request);
+        if (principal !== null && principal !== undefined) return principal;
+      } catch (error) {
+        if (!(error instanceof InvalidTokenError)) throw error;
+        refusal = error;
+      }
+    }
+    throw refusal;
   };
 }
 

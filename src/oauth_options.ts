@@ -11,9 +11,11 @@ import type { Principal } from "./protocol/context.ts";
 
 /**
  * The caller an access token stands for, as a token verifier returns it:
- * `id` is the token's subject (`sub`), which sessions are bound to;
- * `scopes` the scopes it grants; `claims` whatever else the verifier read
- * (handlers see all three on `ctx.principal`; never the token itself).
+ * `id` is the token's subject (`sub`) and `issuer` the authorization server
+ * that issued it: sessions, tasks and listen streams are bound to the pair
+ * (a subject is unique only within its issuer); `scopes` the scopes it
+ * grants; `claims` whatever else the verifier read (handlers see them all
+ * on `ctx.principal`; never the token itself).
  *
  * @example
  * ```ts
@@ -24,6 +26,8 @@ import type { Principal } from "./protocol/context.ts";
 export interface TokenPrincipal extends Principal {
   /** The token's subject. */
   id: string;
+  /** The issuer that vouched for it (`iss`); unset: the subject alone names the caller. */
+  issuer?: string;
   /** The scopes the token grants. */
   scopes: readonly string[];
   /** The token's claims (or the introspection answer). */

@@ -11,6 +11,7 @@
 import { AuthenticationError } from "../http/authentication_error.ts";
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import { httpError } from "../http/error_response.ts";
+import { IssuerUnavailableError } from "../http/issuer_unavailable_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { McpHandlerOptions } from "../options.ts";
@@ -91,6 +92,18 @@ export class Authentication {
       if (carried instanceof Response) {
         events.refused("authenticate", carried.status); // a response of your own: its body is yours
         return new Refused(carried);
+      }
+      if (error instanceof IssuerUnavailableError) {
+        // The token may be good: not a 401 (the client would log in again for nothing), and a
+        // 503 the client retries; an outage the verifier reported already is not logged again.
+        if (!error.alreadyReported) onError(error);
+        events.refused("authenticate", 503, ErrorCode.InternalError, error.message);
+        return new Refused(
+          httpError(503, "Service Unavailable: the authorization server cannot be reached", {
+            code: ErrorCode.InternalError,
+            headers: { "retry-after": String(error.retryAfterSeconds) },
+          }),
+        );
       }
       onError(error);
       return new Refused(

@@ -4,14 +4,18 @@
  * credentials), and accepted only when the answer says `active: true`, names
  * this server's resource in `aud` (RFC 8707), the expected issuer when it
  * names one, and is not past `exp`. The principal is `sub`, or the token's
- * `client_id` for a client acting for itself (client credentials). Answers are not cached: each request
- * asks (put a cache in front of `fetch` if the issuer's load matters). An
- * endpoint that fails is an ordinary error (500), not a 401.
+ * `client_id` for a client acting for itself (client credentials), with
+ * the issuer (the `issuer` option, else the answer's `iss`). Answers are
+ * not cached: each request asks (put a cache in front of `fetch` if the
+ * issuer's load matters). An endpoint that fails is an
+ * `IssuerUnavailableError` (503 + Retry-After), not a 401, and then it is
+ * asked again only after `retryIntervalMs` (issuer_gate.ts).
  * @module
  */
 
 import { InvalidTokenError } from "../http/invalid_token_error.ts";
 import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import { IssuerGate } from "./issuer_gate.ts";
 import { fetchJson, type FetchOptions } from "./issuer_metadata.ts";
 import { principalOfClaims } from "./token_principal.ts";
 
@@ -40,6 +44,11 @@ export interface IntrospectionVerifierOptions extends FetchOptions {
   audience: string;
   /** The issuer the answer's `iss` must name, when it names one. Default: not checked. */
   issuer?: string;
+  /**
+   * After a failed request to the endpoint, how long it is left alone, ms:
+   * meanwhile requests are answered `503` with `Retry-After`. @default {30_000}
+   */
+  retryIntervalMs?: number;
   /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
   now?: () => number;
 }
@@ -63,20 +72,27 @@ export function introspectionVerifier(options: IntrospectionVerifierOptions): Ac
     throw new TypeError(`introspectionVerifier: endpoint must be a URL, got ${options.endpoint}`);
   }
   const now = options.now ?? Date.now;
+  const gate = new IssuerGate(options.issuer ?? options.endpoint, {
+    retryIntervalMs: options.retryIntervalMs ?? 30_000,
+    now,
+  });
   // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined.
   const credentials = btoa(
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   );
   return async (token: string): Promise<TokenPrincipal> => {
-    const answer = await fetchJson(options.endpoint, options, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${credentials}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+    const answer = await gate.attempt(async () => {
+      const answered = await fetchJson(options.endpoint, options, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${credentials}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+      });
+      if (answered === undefined) throw new Error(`${options.endpoint} answered 404`);
+      return answered;
     });
-    if (answer === undefined) throw new Error(`${options.endpoint} answered 404`);
     if (answer.active !== true) throw new InvalidTokenError("The token is not active");
     const audiences = Array.isArray(answer.aud) ? answer.aud : [answer.aud];
     if (!audiences.includes(options.audience)) {
@@ -88,6 +104,7 @@ export function introspectionVerifier(options: IntrospectionVerifierOptions): Ac
     if (typeof answer.exp === "number" && answer.exp * 1000 <= now()) {
       throw new InvalidTokenError("The token has expired");
     }
-    return principalOfClaims(answer, true);
+    const issuer = options.issuer ?? (typeof answer.iss === "string" ? answer.iss : undefined);
+    return principalOfClaims(answer, issuer, true);
   };
 }

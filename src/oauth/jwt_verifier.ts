@@ -1,20 +1,26 @@
 /**
  * A verifier of JWT access tokens (RFC 9068) from one issuer, on `jose`:
- * the signature against the issuer's keys (found from its metadata, kept,
- * refetched on an unknown key within a bound: key_set.ts), then `iss`,
+ * first what needs no key (jwt_precheck.ts: a JWT of this issuer, with an
+ * `exp` unless `requireExpiry: false`, not expired, `nbf`/`iat` not in the
+ * future), so a bearer string that cannot be good never reaches the issuer;
+ * then the signature against the issuer's keys (found from its metadata,
+ * kept, refetched on an unknown key within a bound: key_set.ts), `iss`,
  * `aud` = this server's resource URI (RFC 8707), `exp` and `nbf` with a
  * small clock tolerance, and a subject. A token that fails any of them is an
  * {@linkcode InvalidTokenError} (401); an issuer that cannot be reached is
- * an ordinary error (500), so clients are not sent to log in for nothing.
- * It does not check scopes (the handler does, per tool) nor revocation (a
- * JWT cannot tell; use introspection for that).
+ * an `IssuerUnavailableError` (503 + Retry-After; issuer_gate.ts asks it at
+ * most once per `retryIntervalMs` then), so clients are not sent to log in
+ * for nothing. It does not check scopes (the handler does, per tool) nor
+ * revocation (a JWT cannot tell; use introspection for that).
  * @module
  */
 
 import { errors, jwtVerify } from "jose";
 import { InvalidTokenError } from "../http/invalid_token_error.ts";
 import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import { IssuerGate } from "./issuer_gate.ts";
 import { discoverIssuer, type FetchOptions } from "./issuer_metadata.ts";
+import { precheckJwt } from "./jwt_precheck.ts";
 import { KeySet } from "./key_set.ts";
 import { principalOfClaims } from "./token_principal.ts";
 
@@ -54,10 +60,26 @@ export interface JwtVerifierOptions extends FetchOptions {
   jwksUri?: string;
   /** Signature algorithms accepted. Default: the asymmetric ones (RS*, PS*, ES*, EdDSA). */
   algorithms?: readonly string[];
-  /** Clock skew tolerated on `exp` and `nbf`, seconds. @default {30} */
+  /** Clock skew tolerated on `exp`, `nbf` and `iat` (a token issued in the future is refused), seconds. @default {30} */
   clockToleranceSeconds?: number;
-  /** The shortest time between two fetches of the keys (an unknown key id refetches once within it), ms. @default {30_000} */
+  /**
+   * Refuse tokens without `exp` (a token that never expires cannot be taken
+   * back). Set `false` only for an issuer that omits it. @default {true}
+   */
+  requireExpiry?: boolean;
+  /**
+   * The shortest time between two fetches of the keys for a token naming a
+   * key id they lack (a rotation): the bound that protects the issuer from
+   * made-up key ids, one fetch per interval whatever the request rate, ms.
+   * @default {5_000}
+   */
   refetchIntervalMs?: number;
+  /**
+   * After a failed request to the issuer (metadata or keys), how long it is
+   * left alone, ms: meanwhile tokens that need it are answered `503` with
+   * `Retry-After`, without a request each. @default {30_000}
+   */
+  retryIntervalMs?: number;
   /** How long fetched keys are used before they are fetched again, ms. @default {600_000} */
   keysMaxAgeMs?: number;
   /** Required `typ` header (e.g. `"at+jwt"`, RFC 9068). Default: not checked (many issuers send `JWT`). */
@@ -97,17 +119,20 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
     }
   }
   const now = options.now ?? Date.now;
+  const gate = new IssuerGate(issuer, { retryIntervalMs: options.retryIntervalMs ?? 30_000, now });
   const keys = new KeySet(
     async () => options.jwksUri ?? jwksUriOf(await discoverIssuer(issuer, options)),
     {
       ...options,
-      refetchIntervalMs: options.refetchIntervalMs ?? 30_000,
+      refetchIntervalMs: options.refetchIntervalMs ?? 5_000,
       maxAgeMs: options.keysMaxAgeMs ?? 600_000,
+      gate,
       now,
     },
   );
   const algorithms = [...(options.algorithms ?? ASYMMETRIC)];
   const clockTolerance = options.clockToleranceSeconds ?? 30;
+  const requireExpiry = options.requireExpiry ?? true;
 
   async function verify(token: string, resolver: Awaited<ReturnType<KeySet["current"]>>) {
     return await jwtVerify(token, resolver, {
@@ -115,12 +140,20 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
       audience,
       algorithms,
       clockTolerance,
+      requiredClaims: requireExpiry ? ["exp"] : [],
       currentDate: new Date(now()),
       ...(options.typ === undefined ? {} : { typ: options.typ }),
     });
   }
 
   return async (token: string): Promise<TokenPrincipal> => {
+    precheckJwt(token, {
+      issuer,
+      algorithms,
+      requireExpiry,
+      clockToleranceSeconds: clockTolerance,
+      now: now(),
+    });
     const resolver = await keys.current();
     let verified;
     try {
@@ -136,7 +169,7 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
         throw asTokenError(again);
       }
     }
-    return principalOfClaims(verified.payload as Record<string, unknown>);
+    return principalOfClaims(verified.payload as Record<string, unknown>, issuer);
   };
 }
 

@@ -30,6 +30,12 @@ import type { ClientCapabilities, Implementation } from "./types.ts";
 export interface Principal {
   /** A stable identifier of the caller (user id, service account, ...). */
   id: string;
+  /**
+   * Who vouched for `id` (an OAuth token's `iss`), when ids are only unique
+   * per issuer: the caller is then (issuer, id), so two issuers' `"alice"`
+   * never share a session or a task (`ownerKeyOf`). Unset: the id alone.
+   */
+  issuer?: string;
   /** Anything else the authenticator wants handlers to see (scopes, claims, ...). */
   [key: string]: unknown;
 }
@@ -68,20 +74,29 @@ export function isAnonymous(principal: Principal): boolean {
 }
 
 /**
- * The key sessions are bound to: the principal's kind and id, so an
- * anonymous caller and a user whose id is `"anonymous"` never share one.
- * Authenticated keys are `user:<id>`; the anonymous key has no colon-free
- * twin among them.
+ * The key sessions, tasks, listen streams and shares are bound to: the
+ * principal's kind, the issuer that vouched for it when it names one (a
+ * string `issuer`, as OAuth token principals carry), and its id. So an
+ * anonymous caller and a user whose id is `"anonymous"` never share one,
+ * nor do two issuers' users with the same subject. Keys are `user:<id>`
+ * without an issuer, `issuer:<issuer, URI-encoded>:<id>` with one (the
+ * encoded issuer has no colon, so no two pairs share a key); the anonymous
+ * key has no colon-free twin among them.
  *
  * @example
  * ```ts
  * import { ANONYMOUS_PRINCIPAL, ownerKeyOf } from "@tether/mcp";
  * ownerKeyOf({ id: "alice" }); // "user:alice"
+ * ownerKeyOf({ id: "alice", issuer: "https://a.example" }); // "issuer:https%3A%2F%2Fa.example:alice"
  * ownerKeyOf(ANONYMOUS_PRINCIPAL); // "anonymous"
  * ```
  */
 export function ownerKeyOf(principal: Principal): string {
-  return isAnonymous(principal) ? "anonymous" : `user:${principal.id}`;
+  if (isAnonymous(principal)) return "anonymous";
+  const issuer = principal.issuer;
+  return typeof issuer === "string" && issuer !== ""
+    ? `issuer:${encodeURIComponent(issuer)}:${principal.id}`
+    : `user:${principal.id}`;
 }
 
 /**

@@ -280,8 +280,9 @@ describe("oauth with oidc-provider: JWT access tokens", () => {
     await handler.close();
   });
 
-  it("answers 500, not 401, when the issuer cannot be reached", async () => {
+  it("answers 503 + Retry-After, not 401 or 500, when the issuer cannot be reached", async () => {
     const errors: unknown[] = [];
+    const unreachable = "http://127.0.0.1:1";
     const handler = createMcpHandler({
       name: "oauth-test",
       version: "1.0.0",
@@ -289,21 +290,30 @@ describe("oauth with oidc-provider: JWT access tokens", () => {
       onError: (error) => errors.push(error),
       oauth: {
         resource: RESOURCE,
-        authorizationServers: ["http://127.0.0.1:1"],
+        authorizationServers: [unreachable],
         verifyAccessToken: jwtVerifier({
-          issuer: "http://127.0.0.1:1",
+          issuer: unreachable,
           audience: RESOURCE,
           timeoutMs: 2_000,
         }),
       },
     });
-    const { status, challenge } = await tryToken(
-      handler,
-      await as.clientCredentials("service", RESOURCE),
-    );
-    assert.equal(status, 500);
-    assert.equal(challenge, null);
-    assert.equal(errors.length, 1);
+    const now = seconds();
+    const token = await signToken(as.privateJwk, {
+      sub: "alice",
+      iss: unreachable,
+      aud: RESOURCE,
+      iat: now,
+      exp: now + 600,
+    });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await handler(postRequest(initializeMessage(), { headers: bearer(token) }));
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get("www-authenticate"), null);
+      assert.ok(Number(response.headers.get("retry-after")) >= 1);
+      await response.body?.cancel();
+    }
+    assert.equal(errors.length, 1, "reported once, not once per request");
     await handler.close();
   });
 });

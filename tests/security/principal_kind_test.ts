@@ -29,6 +29,24 @@ describe("the anonymous principal is a kind of its own", () => {
     assert.equal(ownerKeyOf({ id: "alice" }), ownerKeyOf({ id: "alice", scope: "x" }));
   });
 
+  it("owner keys are (issuer, id) when the principal names an issuer, and the id alone without", () => {
+    const a = "https://a.example";
+    const b = "https://b.example";
+    assert.equal(ownerKeyOf({ id: "alice" }), "user:alice", "without an issuer: today's key");
+    assert.notEqual(ownerKeyOf({ id: "alice", issuer: a }), ownerKeyOf({ id: "alice", issuer: b }));
+    assert.notEqual(ownerKeyOf({ id: "alice", issuer: a }), ownerKeyOf({ id: "alice" }));
+    assert.equal(ownerKeyOf({ id: "alice", issuer: a }), ownerKeyOf({ id: "alice", issuer: a }));
+    // The issuer's end and the id's start cannot be traded against each other.
+    assert.notEqual(
+      ownerKeyOf({ id: "b:alice", issuer: "https://x" }),
+      ownerKeyOf({ id: "alice", issuer: "https://x:b" }),
+    );
+    assert.notEqual(
+      ownerKeyOf({ id: `issuer:${encodeURIComponent(a)}:alice` }),
+      ownerKeyOf({ id: "alice", issuer: a }),
+    );
+  });
+
   it('a user whose id is "anonymous" cannot use an anonymous session (403, untouched)', async () => {
     const handler = makeHandler({ authenticate: bearerOrAnonymous, tools: [whoami] });
     try {
