@@ -51,6 +51,8 @@ function makeServer(): McpHandler {
         read: (_uri, { id }) => `item ${id}`,
       }),
     ],
+    // An extension's method is a name the server knows too.
+    extensions: [{ id: "com.example/shout", methods: { "shout/say": { handle: () => ({}) } } }],
   });
 }
 
@@ -151,6 +153,7 @@ async function assertNamed(protocolVersion: string, unknownMethods: boolean): Pr
   assert.ok(await hasPoint(duration, { ...era, "mcp.resource.uri": "test://fixed" }));
   assert.ok(await hasPoint(duration, { ...era, "mcp.resource.uri": "test://items/{id}" }));
   assert.ok(await hasPoint(duration, { ...era, "mcp.method.name": "tools/list" }));
+  assert.ok(await hasPoint(duration, { ...era, "mcp.method.name": "shout/say" }));
   // What a client named freely.
   assert.ok(await hasPoint(duration, { ...era, "gen_ai.tool.name": "_OTHER" }));
   assert.ok(await hasPoint(duration, { ...era, "gen_ai.prompt.name": "_OTHER" }));
@@ -163,7 +166,8 @@ async function assertNamed(protocolVersion: string, unknownMethods: boolean): Pr
     assert.ok(spanNames().has("_OTHER"));
   }
   const names = spanNames();
-  for (const name of ["tools/call echo", "prompts/get greet", "tools/list", "resources/read"]) {
+  const own = ["tools/call echo", "prompts/get greet", "tools/list", "resources/read", "shout/say"];
+  for (const name of own) {
     assert.ok(names.has(name), `no span "${name}" among ${[...names].join(", ")}`);
   }
   for (const name of ["tools/call _OTHER", "prompts/get _OTHER"]) {
@@ -179,6 +183,7 @@ async function assertNamed(protocolVersion: string, unknownMethods: boolean): Pr
 /** Known requests of every kind (the positive control). */
 async function known(send: Send): Promise<void> {
   await send("tools/list");
+  await send("shout/say");
   await send("tools/call", { name: "echo", arguments: { text: "hi" } });
   await send("prompts/get", { name: "greet" });
   await send("resources/read", { uri: "test://fixed" });
