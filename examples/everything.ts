@@ -31,8 +31,10 @@
  * the resource URI tokens must name (default `http://127.0.0.1:$PORT/mcp`,
  * the port it listens on). Without OAUTH_ISSUER the demo bearer auth below
  * stays (no OAuth, no admin_report).
- * OTEL_EXPORTER_OTLP_ENDPOINT exports traces over OTLP/HTTP JSON (see
- * examples/otel.ts: OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY and
+ * OTEL_EXPORTER_OTLP_ENDPOINT exports traces and metrics over OTLP/HTTP JSON
+ * (see examples/otel.ts: the per-signal OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and
+ * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_SERVICE_NAME,
+ * OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL and
  * OTEL_EXPORTER_OTLP_PROTOCOL=http/json are honoured).
  * Listens on 127.0.0.1; the MCP endpoint is /mcp. scripts/conformance.sh runs
  * the conformance suite against it on every runtime.
@@ -909,11 +911,18 @@ if (isMainModule()) {
     });
     console.log("tether everything fixture: sessions, streams, bus and tasks in Redis");
   }
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+  if (
+    env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+  ) {
     // Loaded only when asked for: without an endpoint the fixture imports no SDK.
-    const { startTracing } = await import("./otel.ts");
-    startTracing(env);
-    console.log("tether everything fixture: exporting traces over OTLP/HTTP");
+    const { startMetrics, startTracing } = await import("./otel.ts");
+    const signals = [startTracing(env) && "traces", startMetrics(env) && "metrics"];
+    console.log(
+      `tether everything fixture: exporting ${
+        signals.filter(Boolean).join(" and ")
+      } over OTLP/HTTP`,
+    );
   }
   // The handler is made once the port is known: OAuth's default resource URI names it (PORT=0).
   // Requests wait for nothing: it is set before the listener's first callback can run.

@@ -1,22 +1,27 @@
 /**
- * OpenTelemetry for a tether server: traces exported over OTLP/HTTP (JSON)
- * with the SDK 3.x packages, wired by hand (there is no sdk-node for every
- * runtime): a tracer provider with a batch span processor, the W3C trace
- * context and baggage propagators, and an AsyncLocalStorage context manager
- * (without one, `context.active()` does not follow an `await`). tether
- * itself only uses `@opentelemetry/api`, so this file is all it takes.
+ * OpenTelemetry for a tether server: traces and metrics exported over
+ * OTLP/HTTP (JSON) with the SDK 3.x packages, wired by hand (there is no
+ * sdk-node for every runtime): a tracer provider with a batch span processor,
+ * a meter provider with a periodic exporting reader, the W3C trace context
+ * and baggage propagators, and an AsyncLocalStorage context manager (without
+ * one, `context.active()` does not follow an `await`). tether itself only
+ * uses `@opentelemetry/api`, so this file is all it takes.
  *
  * Run (any runtime), with a collector listening on 4318:
  *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_SERVICE_NAME=weather \
  *     node_modules/.bin/deno run -A examples/otel.ts
  *   (or node_modules/.bin/bun examples/otel.ts, node_modules/node24/bin/node examples/otel.ts)
- * Environment: the standard OTEL_EXPORTER_OTLP_ENDPOINT (or
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL (only
+ * Environment: the standard OTEL_EXPORTER_OTLP_ENDPOINT (traces to
+ * `<endpoint>/v1/traces`, metrics to `<endpoint>/v1/metrics`; or the
+ * signal's own OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+ * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL (only
  * `http/json` is available here), OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
- * OTEL_BSP_SCHEDULE_DELAY (ms, default 5,000); PORT (default 8787).
+ * OTEL_BSP_SCHEDULE_DELAY (ms, default 5,000), OTEL_METRIC_EXPORT_INTERVAL
+ * (ms, default 60,000); PORT (default 8787).
  *
  * examples/everything.ts (the conformance fixture) calls
- * {@linkcode startTracing} when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ * {@linkcode startTracing} and {@linkcode startMetrics} when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set.
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -24,6 +29,7 @@ import {
   type Context,
   context,
   type ContextManager,
+  metrics,
   propagation,
   ROOT_CONTEXT,
   trace,
@@ -33,8 +39,10 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from "@opentelemetry/core";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import * as z from "zod";
@@ -86,13 +94,37 @@ export class AsyncLocalStorageContextManager implements ContextManager {
   }
 }
 
-/** The OTLP/HTTP traces URL: the signal's own endpoint as is, else the base one + `/v1/traces`. */
-export function tracesUrl(env: OtelEnv): string | undefined {
-  const own = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+/** A signal's OTLP/HTTP URL: its own endpoint as is, else the base one + `/v1/<signal>`. */
+function signalUrl(own: string | undefined, env: OtelEnv, signal: string): string | undefined {
   if (own !== undefined && own !== "") return own;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (base === undefined || base === "") return undefined;
-  return `${base.replace(/\/+$/, "")}/v1/traces`;
+  return `${base.replace(/\/+$/, "")}/v1/${signal}`;
+}
+
+/** The OTLP/HTTP traces URL: the signal's own endpoint as is, else the base one + `/v1/traces`. */
+export function tracesUrl(env: OtelEnv): string | undefined {
+  return signalUrl(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env, "traces");
+}
+
+/** The OTLP/HTTP metrics URL: the signal's own endpoint as is, else the base one + `/v1/metrics`. */
+export function metricsUrl(env: OtelEnv): string | undefined {
+  return signalUrl(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, env, "metrics");
+}
+
+/** The resource both providers describe: the SDK's default, named by OTEL_SERVICE_NAME. */
+function resourceOf(env: OtelEnv): Resource {
+  return defaultResource().merge(
+    resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || "tether-mcp" }),
+  );
+}
+
+/** Warns when a signal asks for an OTLP protocol other than `http/json` (the only one here). */
+function checkProtocol(env: OtelEnv, own: string | undefined): void {
+  const protocol = own || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/json";
+  if (protocol !== "http/json") {
+    console.warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not available here: using http/json`);
+  }
 }
 
 /** `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,key2=value2`, values URL-encoded). */
@@ -122,16 +154,10 @@ export interface Tracing {
 export function startTracing(env: OtelEnv): Tracing | undefined {
   const url = tracesUrl(env);
   if (url === undefined) return undefined;
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL ||
-    "http/json";
-  if (protocol !== "http/json") {
-    console.warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not available here: using http/json`);
-  }
+  checkProtocol(env, env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL);
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const provider = new TracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || "tether-mcp" }),
-    ),
+    resource: resourceOf(env),
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ url, headers: headersOf(env) }),
@@ -146,6 +172,39 @@ export function startTracing(env: OtelEnv): Tracing | undefined {
     }),
   );
   trace.setGlobalTracerProvider(provider);
+  return { provider, shutdown: () => provider.shutdown() };
+}
+
+/** What {@linkcode startMetrics} set up. */
+export interface Metrics {
+  /** The registered meter provider. */
+  provider: MeterProvider;
+  /** Exports what was measured, then stops (call it before the process exits). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers a meter provider exporting over OTLP/HTTP JSON every
+ * OTEL_METRIC_EXPORT_INTERVAL ms (default 60,000), when `env` names an
+ * endpoint; undefined (nothing registered) otherwise. tether's metrics then
+ * flow: `mcp.server.operation.duration`, `mcp.server.session.duration` and
+ * `tether.server.active_requests` (README, Metrics).
+ */
+export function startMetrics(env: OtelEnv): Metrics | undefined {
+  const url = metricsUrl(env);
+  if (url === undefined) return undefined;
+  checkProtocol(env, env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL);
+  const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+  const provider = new MeterProvider({
+    resource: resourceOf(env),
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url, headers: headersOf(env) }),
+        ...(Number.isFinite(interval) && interval > 0 ? { exportIntervalMillis: interval } : {}),
+      }),
+    ],
+  });
+  metrics.setGlobalMeterProvider(provider);
   return { provider, shutdown: () => provider.shutdown() };
 }
 
@@ -179,7 +238,10 @@ if (
 ) {
   const env = (globalThis as { process?: { env: OtelEnv } }).process?.env ?? {};
   const tracing = startTracing(env);
-  if (tracing === undefined) console.log("OTEL_EXPORTER_OTLP_ENDPOINT is not set: no export");
+  const metering = startMetrics(env);
+  if (tracing === undefined && metering === undefined) {
+    console.log("OTEL_EXPORTER_OTLP_ENDPOINT is not set: no export");
+  }
   // The forecast service: here the same process, at /forecast, printing the trace it joined.
   const mcp = createTracedHandler(`http://127.0.0.1:${env.PORT ?? 8787}/forecast`);
   const server = await serveHandler(
@@ -191,6 +253,7 @@ if (
       close: async () => {
         await mcp.close();
         await tracing?.shutdown();
+        await metering?.shutdown();
       },
     }),
     Number(env.PORT ?? 8787),

@@ -27,6 +27,7 @@ import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
 import { Events } from "./events.ts";
+import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
 import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
 import { ModernWork } from "./modern/modern_work.ts";
@@ -156,7 +157,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const ownsStore = options.sessions?.store === undefined;
   const store = options.sessions?.store ?? new MemorySessionStore();
   // OpenTelemetry through the API only: a no-op until the application registers a provider.
-  const telemetry = new Telemetry();
+  // Its names are the dispatcher's: what a client sends is recorded only when the server defines it.
+  const telemetry = new Telemetry(knownNamesOf(dispatcher, config.maxUriBytes));
   const events = new Events(options.onEvent, config.onError, telemetry);
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const delivery = createDelivery(

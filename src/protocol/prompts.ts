@@ -131,6 +131,11 @@ export class PromptRegistry {
       NO_SCOPES;
   }
 
+  /** True when a prompt of this name is defined (now). */
+  has(name: string): boolean {
+    return this.#prompts.has(name);
+  }
+
   /** The `prompts/list` entries. */
   list(): readonly Record<string, unknown>[] {
     return this.#listing ??= [...this.#prompts.values()].map((p) => p.listing);

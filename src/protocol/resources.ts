@@ -246,6 +246,16 @@ export class ResourceRegistry {
     return this.#resources.get(uriTemplate)?.scopes ?? NO_SCOPES;
   }
 
+  /**
+   * What serves `uri`, as a name of the server's own: the fixed resource's
+   * URI, else the first matching template's `uriTemplate`; undefined when
+   * nothing does (telemetry names a read by it, never by a client's URI).
+   */
+  definedName(uri: string): string | undefined {
+    if (this.#resources.has(uri)) return uri;
+    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.uriTemplate;
+  }
+
   /** True when a fixed resource has this URI or a template matches it. */
   has(uri: string): boolean {
     return this.#resources.has(uri) ||

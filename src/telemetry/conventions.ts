@@ -46,6 +46,33 @@ export const EVENT = {
   inputRequired: "mcp.input_required",
 } as const;
 
+/**
+ * The client→server request methods of the MCP revisions tether serves:
+ * telemetry names these as they are even when this server does not serve
+ * them (it answers -32601); any other method it does not serve is `_OTHER`.
+ */
+export const MCP_METHODS: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "server/discover",
+  "subscriptions/listen",
+  "logging/setLevel",
+  "completion/complete",
+  "tools/list",
+  "tools/call",
+  "prompts/list",
+  "prompts/get",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "tasks/get",
+  "tasks/result",
+  "tasks/list",
+  "tasks/cancel",
+]);
+
 /** The bucket boundaries the conventions advise for both duration histograms, seconds. */
 export const DURATION_BUCKETS: number[] = [
   0.01,

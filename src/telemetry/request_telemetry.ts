@@ -7,6 +7,12 @@
  * 2026-07-28, where they become `input_required` rounds), and the
  * `mcp.server.operation.duration` measurement. Built only when a tracer or
  * meter provider is registered (telemetry.ts decides).
+ *
+ * A client's names never become span names or metric attributes: methods,
+ * tools, prompts and resources the server does not define are `_OTHER`
+ * (known_names.ts), a resource read is measured by its template; the values
+ * that are the client's own (a concrete resource URI, the request id) go on
+ * spans only, cut to 256 bytes like every other value (bounded_values.ts).
  * @module
  */
 
@@ -25,7 +31,9 @@ import {
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import type { RequestTrace } from "../protocol/context.ts";
+import { MAX_STACK_BYTES, truncateUtf8 } from "./bounded_values.ts";
 import { ATTR, CANCELLED, EVENT, TOOL_ERROR } from "./conventions.ts";
+import type { KnownNames } from "./known_names.ts";
 import { parentOf } from "./trace_parent.ts";
 
 /** The instruments requests record to. */
@@ -38,6 +46,8 @@ export interface RequestInstruments {
 export interface RequestScope {
   tracer: Tracer | undefined;
   instruments: RequestInstruments | undefined;
+  /** What the server defines: a client's other names are recorded as `_OTHER`. */
+  names: KnownNames;
   /** The POST's HTTP context (its trace headers over the active context). */
   http: Context;
   protocolVersion: string;
@@ -47,24 +57,37 @@ export interface RequestScope {
   modern: boolean;
 }
 
-/** The span name's target and its attributes, for the methods that name one. */
-function targetOf(request: JsonRpcRequest, attributes: Attributes): string | undefined {
+/**
+ * The span name's target and its attributes (known names only), for the
+ * methods that name one.
+ */
+function targetOf(
+  request: JsonRpcRequest,
+  names: KnownNames,
+  attributes: Attributes,
+): string | undefined {
   const params = request.params;
   switch (request.method) {
-    case "tools/call":
+    case "tools/call": {
       if (typeof params?.name !== "string") return undefined;
-      attributes[ATTR.toolName] = params.name;
+      const name = names.tool(params.name);
+      attributes[ATTR.toolName] = name;
       attributes[ATTR.operation] = "execute_tool";
-      return params.name;
-    case "prompts/get":
+      return name;
+    }
+    case "prompts/get": {
       if (typeof params?.name !== "string") return undefined;
-      attributes[ATTR.promptName] = params.name;
-      return params.name;
+      const name = names.prompt(params.name);
+      attributes[ATTR.promptName] = name;
+      return name;
+    }
     case "resources/read":
     case "resources/subscribe":
     case "resources/unsubscribe":
-      // Not in the span name: URIs are of high cardinality.
-      if (typeof params?.uri === "string") attributes[ATTR.resourceUri] = params.uri;
+      // Measured by what serves it (the template): the span gets the concrete URI. Never in the span name.
+      if (typeof params?.uri === "string") {
+        attributes[ATTR.resourceUri] = names.resource(params.uri);
+      }
       return undefined;
     default:
       return undefined;
@@ -75,14 +98,34 @@ function targetOf(request: JsonRpcRequest, attributes: Attributes): string | und
 function errorTypeOf(error: unknown): string {
   if (error instanceof McpError) {
     const reason = (error.data as { reason?: unknown } | undefined)?.reason;
-    return reason === "timeout" ? "timeout" : String(error.code);
+    return reason === "timeout" ? "timeout" : truncateUtf8(String(error.code));
   }
-  return error instanceof Error && error.name !== "" ? error.name : "_OTHER";
+  return error instanceof Error && error.name !== "" ? truncateUtf8(error.name) : "_OTHER";
 }
 
 function fail(span: Span, type: string, message: string | undefined): void {
   span.setAttribute(ATTR.errorType, type);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: message === undefined ? undefined : truncateUtf8(message),
+  });
+}
+
+/**
+ * `span.recordException` with bounded values: the conventions' `exception`
+ * event, its message cut like any value and its stack trace to 4 KiB (a
+ * handler's error may repeat what the client sent).
+ */
+function recordException(span: Span | undefined, error: unknown): void {
+  if (span === undefined || !(error instanceof Error)) return;
+  const attributes: Attributes = {
+    "exception.type": truncateUtf8(error.name),
+    "exception.message": truncateUtf8(error.message),
+  };
+  if (typeof error.stack === "string") {
+    attributes["exception.stacktrace"] = truncateUtf8(error.stack, MAX_STACK_BYTES);
+  }
+  span.addEvent("exception", attributes);
 }
 
 const RUN_SPAN = { tool: "execute_tool", prompt: "get_prompt", resource: "read_resource" } as const;
@@ -99,24 +142,35 @@ export class RequestTelemetry implements RequestTrace {
 
   constructor(scope: RequestScope, request: JsonRpcRequest) {
     this.#scope = scope;
-    const common: Attributes = { [ATTR.method]: request.method };
+    const method = scope.names.method(request.method);
+    const common: Attributes = { [ATTR.method]: method };
     // `initialize` knows its version only once negotiated (see `end`).
-    if (scope.protocolVersion !== "") common[ATTR.protocolVersion] = scope.protocolVersion;
+    if (scope.protocolVersion !== "") {
+      common[ATTR.protocolVersion] = truncateUtf8(scope.protocolVersion);
+    }
     common[ATTR.networkTransport] = "tcp";
     common[ATTR.networkProtocol] = "http";
-    const target = targetOf(request, common);
+    const target = targetOf(request, scope.names, common);
     this.#common = common;
-    scope.instruments?.activeRequests.add(1, { [ATTR.method]: request.method });
+    scope.instruments?.activeRequests.add(1, { [ATTR.method]: method });
     const { parent, links } = parentOf(request, scope.http);
     if (scope.tracer === undefined) {
       this.context = parent;
       this.#span = undefined;
       return;
     }
-    const attributes: Attributes = { ...common, [ATTR.requestId]: String(request.id) };
-    if (scope.sessionId !== undefined) attributes[ATTR.sessionId] = scope.sessionId;
+    const attributes: Attributes = {
+      ...common,
+      [ATTR.requestId]: truncateUtf8(String(request.id)),
+    };
+    // The span's own: the concrete URI the client read (bounded), not what serves it.
+    const uri = request.params?.uri;
+    if (common[ATTR.resourceUri] !== undefined && typeof uri === "string") {
+      attributes[ATTR.resourceUri] = truncateUtf8(uri);
+    }
+    if (scope.sessionId !== undefined) attributes[ATTR.sessionId] = truncateUtf8(scope.sessionId);
     this.#span = scope.tracer.startSpan(
-      target === undefined ? request.method : `${request.method} ${target}`,
+      target === undefined ? method : `${method} ${target}`,
       { kind: SpanKind.SERVER, attributes, links },
       parent,
     );
@@ -131,14 +185,16 @@ export class RequestTelemetry implements RequestTrace {
   ): Promise<T> {
     const tracer = this.#scope.tracer;
     if (tracer === undefined) return context.with(this.context, run, undefined, this.context);
+    const names = this.#scope.names;
+    // Resource URIs stay out of span names (high cardinality); on the span, bounded.
+    const known = kind === "tool" ? names.tool(name) : kind === "prompt" ? names.prompt(name) : "";
     const attributes: Attributes = kind === "tool"
-      ? { [ATTR.toolName]: name, [ATTR.operation]: "execute_tool" }
+      ? { [ATTR.toolName]: known, [ATTR.operation]: "execute_tool" }
       : kind === "prompt"
-      ? { [ATTR.promptName]: name }
-      : { [ATTR.resourceUri]: name };
-    // Resource URIs stay out of span names (high cardinality).
+      ? { [ATTR.promptName]: known }
+      : { [ATTR.resourceUri]: truncateUtf8(name) };
     const span = tracer.startSpan(
-      kind === "resource" ? RUN_SPAN.resource : `${RUN_SPAN[kind]} ${name}`,
+      kind === "resource" ? RUN_SPAN.resource : `${RUN_SPAN[kind]} ${known}`,
       { kind: SpanKind.INTERNAL, attributes },
       this.context,
     );
@@ -152,7 +208,7 @@ export class RequestTelemetry implements RequestTrace {
         return result;
       },
       (error: unknown) => {
-        if (error instanceof Error) span.recordException(error);
+        recordException(span, error);
         fail(span, errorTypeOf(error), error instanceof Error ? error.message : undefined);
         span.end();
         throw error;
@@ -168,10 +224,12 @@ export class RequestTelemetry implements RequestTrace {
   outbound<T>(method: string, parent: Context, send: () => Promise<T>): Promise<T> {
     const tracer = this.#scope.tracer;
     if (tracer === undefined) return send();
+    // The server's code chose it; bounded all the same.
+    const name = truncateUtf8(method);
     if (this.#scope.modern) {
       const record = (answered: boolean) =>
         this.#span?.addEvent(EVENT.inputRequest, {
-          [ATTR.method]: method,
+          [ATTR.method]: name,
           [ATTR.inputAnswered]: answered,
         });
       return send().then((result) => {
@@ -183,11 +241,13 @@ export class RequestTelemetry implements RequestTrace {
       });
     }
     const attributes: Attributes = {
-      [ATTR.method]: method,
-      [ATTR.protocolVersion]: this.#scope.protocolVersion,
+      [ATTR.method]: name,
+      [ATTR.protocolVersion]: truncateUtf8(this.#scope.protocolVersion),
     };
-    if (this.#scope.sessionId !== undefined) attributes[ATTR.sessionId] = this.#scope.sessionId;
-    const span = tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes }, parent);
+    if (this.#scope.sessionId !== undefined) {
+      attributes[ATTR.sessionId] = truncateUtf8(this.#scope.sessionId);
+    }
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
     return send().then((result) => {
       span.end();
       return result;
@@ -205,16 +265,17 @@ export class RequestTelemetry implements RequestTrace {
   end(response: JsonRpcResponse | undefined, sessionId?: string, protocolVersion?: string): void {
     const attributes = this.#common;
     const span = this.#span;
-    if (sessionId !== undefined) span?.setAttribute(ATTR.sessionId, sessionId);
+    if (sessionId !== undefined) span?.setAttribute(ATTR.sessionId, truncateUtf8(sessionId));
     if (protocolVersion !== undefined) {
-      attributes[ATTR.protocolVersion] = protocolVersion;
-      span?.setAttribute(ATTR.protocolVersion, protocolVersion);
+      const version = truncateUtf8(protocolVersion);
+      attributes[ATTR.protocolVersion] = version;
+      span?.setAttribute(ATTR.protocolVersion, version);
     }
     if (response === undefined) {
       attributes[ATTR.errorType] = CANCELLED;
       if (span !== undefined) fail(span, CANCELLED, "The request was not answered");
     } else if ("error" in response) {
-      const code = String(response.error.code);
+      const code = truncateUtf8(String(response.error.code));
       attributes[ATTR.errorType] = code;
       attributes[ATTR.statusCode] = code;
       if (span !== undefined) {
@@ -239,7 +300,7 @@ export class RequestTelemetry implements RequestTrace {
 
   /** The run failed outright (the eras answer -32603 then): recorded as that. */
   failed(error: unknown): void {
-    if (error instanceof Error) this.#span?.recordException(error);
+    recordException(this.#span, error);
     this.end({
       jsonrpc: "2.0",
       id: null,

@@ -7,6 +7,8 @@
  * are looked up on every POST, so one registered after the handler was
  * made is used from then on. Sessions are measured here too
  * (`mcp.server.session.duration`, for sessions that began in this process).
+ * Every name and value recorded is one the server knows or is bounded
+ * (request_telemetry.ts, known_names.ts).
  *
  * Not here: any SDK, exporter or context manager (the application
  * registers those), notifications and HTTP-level spans.
@@ -25,6 +27,8 @@ import {
 } from "@opentelemetry/api";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { ATTR, DURATION_BUCKETS, METRIC, SCOPE } from "./conventions.ts";
+import { truncateUtf8 } from "./bounded_values.ts";
+import { type KnownNames, NO_DEFINITIONS } from "./known_names.ts";
 import { type RequestInstruments, RequestTelemetry } from "./request_telemetry.ts";
 import { httpContext } from "./trace_parent.ts";
 
@@ -69,16 +73,19 @@ interface Instruments extends RequestInstruments {
 export class PostTelemetry {
   readonly #tracer: Tracer | undefined;
   readonly #instruments: RequestInstruments | undefined;
+  readonly #names: KnownNames;
   readonly #source: Request | Headers | undefined;
   #http: Context | undefined;
 
   constructor(
     tracer: Tracer | undefined,
     instruments: RequestInstruments | undefined,
+    names: KnownNames,
     source: Request | Headers | undefined,
   ) {
     this.#tracer = tracer;
     this.#instruments = instruments;
+    this.#names = names;
     this.#source = source;
   }
 
@@ -94,6 +101,7 @@ export class PostTelemetry {
     return new RequestTelemetry({
       tracer: this.#tracer,
       instruments: this.#instruments,
+      names: this.#names,
       http: this.#http,
       protocolVersion,
       sessionId,
@@ -106,6 +114,12 @@ export class PostTelemetry {
 export class Telemetry {
   #instruments: Instruments | undefined;
   readonly #sessions = new Map<string, { started: number; protocolVersion: string }>();
+  readonly #names: KnownNames;
+
+  /** `names`: what the server defines (knownNamesOf); by default only the MCP methods. */
+  constructor(names: KnownNames = NO_DEFINITIONS) {
+    this.#names = names;
+  }
 
   /**
    * The telemetry of one POST (its trace headers are read from `source` only
@@ -116,7 +130,7 @@ export class Telemetry {
     const tracer = currentTracer();
     const instruments = this.#current();
     if (tracer === undefined && instruments === undefined) return undefined;
-    return new PostTelemetry(tracer, instruments, source);
+    return new PostTelemetry(tracer, instruments, this.#names, source);
   }
 
   /** A session began here (remembered for its duration only while a meter provider is registered). */
@@ -134,7 +148,7 @@ export class Telemetry {
     if (session === undefined) return;
     this.#sessions.delete(sessionId);
     this.#current()?.sessionDuration.record((performance.now() - session.started) / 1000, {
-      [ATTR.protocolVersion]: session.protocolVersion,
+      [ATTR.protocolVersion]: truncateUtf8(session.protocolVersion),
       [ATTR.networkTransport]: "tcp",
       [ATTR.networkProtocol]: "http",
       [ATTR.sessionEndReason]: reason,

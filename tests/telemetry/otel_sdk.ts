@@ -8,6 +8,7 @@
  * without a provider, as tether's users do by default.
  */
 import {
+  type Attributes,
   context,
   metrics,
   propagation,
@@ -109,4 +110,18 @@ export async function histogram(name: string): Promise<HistogramMetricData | und
     }
   }
   return undefined;
+}
+
+/** Every metric collected now, by name: the attributes of each of its data points. */
+export async function metricPoints(): Promise<Map<string, Attributes[]>> {
+  const { resourceMetrics } = await reader.collect();
+  const points = new Map<string, Attributes[]>();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      const list = points.get(metric.descriptor.name) ?? [];
+      for (const point of metric.dataPoints) list.push(point.attributes);
+      points.set(metric.descriptor.name, list);
+    }
+  }
+  return points;
 }
