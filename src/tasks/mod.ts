@@ -32,6 +32,9 @@ export { runAsTask, type TaskWorkFunction } from "./run_as_task.ts";
 export {
   applyTaskChange,
   isTerminal,
+  isUnfinished,
+  refuseResult,
+  RESULT_BUDGET_FULL,
   type StoredTask,
   type TaskChange,
   type TaskInputRequest,
