@@ -29,6 +29,7 @@
 
 export { TASKS_EXTENSION_ID, tasksExtension, type TasksOptions } from "./tasks_extension.ts";
 export { runAsTask, type TaskWorkFunction } from "./run_as_task.ts";
+export { TaskStoreRecoveredError } from "./task_runner.ts";
 export {
   applyTaskChange,
   isTerminal,
