@@ -289,6 +289,9 @@ class TaskRequestContext implements RequestContext {
   get session(): SessionState | undefined {
     return this.#base.session;
   }
+  get ownerScope(): string | undefined {
+    return this.#base.ownerScope;
+  }
   get logLevel(): LoggingLevel | undefined {
     return this.#base.logLevel;
   }
