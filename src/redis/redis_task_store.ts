@@ -24,6 +24,7 @@ import {
   applyTaskChange,
   isExpired,
   isTerminal,
+  positiveStoreOption,
   refuseResult,
   type StoredTask,
   type TaskChange,
@@ -137,12 +138,18 @@ export class RedisTaskStore implements TaskStore {
   readonly #now: () => number;
   readonly #onClose: (() => Promise<void> | void) | undefined;
 
-  /** A store on `redis`. */
+  /** A store on `redis`; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(redis: RedisCommands, options: RedisTaskStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "tether:";
-    this.#maxTasks = options.maxTasks ?? 100_000;
-    this.#maxResultBytes = options.maxTotalResultBytes ?? 256 * 1024 * 1024;
+    const name = "RedisTaskStore";
+    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 100_000);
+    this.#maxResultBytes = positiveStoreOption(
+      name,
+      "maxTotalResultBytes",
+      options.maxTotalResultBytes,
+      256 * 1024 * 1024,
+    );
     this.#now = options.now ?? Date.now;
     this.#onClose = options.onClose;
   }

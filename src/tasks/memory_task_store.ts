@@ -15,6 +15,7 @@ import {
   applyTaskChange,
   isExpired,
   isUnfinished,
+  positiveStoreOption,
   refuseResult,
   type StoredTask,
   type TaskChange,
@@ -66,10 +67,16 @@ export class MemoryTaskStore implements TaskStore {
   readonly #now: () => number;
   #resultBytes = 0;
 
-  /** An empty store. */
+  /** An empty store; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(options: MemoryTaskStoreOptions = {}) {
-    this.#maxTasks = options.maxTasks ?? 10_000;
-    this.#maxResultBytes = options.maxTotalResultBytes ?? 256 * 1024 * 1024;
+    const name = "MemoryTaskStore";
+    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 10_000);
+    this.#maxResultBytes = positiveStoreOption(
+      name,
+      "maxTotalResultBytes",
+      options.maxTotalResultBytes,
+      256 * 1024 * 1024,
+    );
     this.#now = options.now ?? Date.now;
   }
 
@@ -101,7 +108,9 @@ export class MemoryTaskStore implements TaskStore {
     const next = applyTaskChange(task, structuredClone(change), this.#now());
     if (next === undefined) return Promise.resolve(this.#withResult(task));
     const { result, ...record } = next;
-    const stored = result === undefined || this.#keep(taskId, result) ? record : refuseResult(record);
+    const stored = result === undefined || this.#keep(taskId, result)
+      ? record
+      : refuseResult(record);
     this.#tasks.set(taskId, stored);
     return Promise.resolve(this.#withResult(stored));
   }

@@ -228,6 +228,23 @@ export function refuseResult(task: StoredTask): StoredTask {
 }
 
 /**
+ * A store option's value: `fallback` when absent, else `value` if it is a
+ * positive integer; throws a `RangeError` naming the store and option otherwise.
+ */
+export function positiveStoreOption(
+  store: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${store} option ${name} must be a positive integer (got ${value})`);
+  }
+  return value;
+}
+
+/**
  * Where tasks are kept. Async, so it may live elsewhere (Redis); every
  * method may reject when the storage is unreachable, and the tasks
  * extension then fails closed (`-32603`, no task started or changed).

@@ -82,7 +82,9 @@ export interface TasksOptions {
    */
   pollIntervalMs?: number;
   /**
-   * Most live tasks per principal; a call over it is refused (`-32603`).
+   * Most unfinished (`working` or `input_required`) tasks per principal; a
+   * call over it is refused (`-32603`). Finished tasks do not count: the
+   * store's own bounds (total tasks, total result bytes) and `ttlMs` bound them.
    * @default 100
    */
   maxTasksPerPrincipal?: number;

@@ -240,7 +240,11 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         await store.create(task("a", "user:alice", 1_000), 10);
         await store.create(task("b", "user:bob", 1_000), 10);
         const first = resultOf(600);
-        const kept = await store.change("a", { type: "settle", status: "completed", result: first });
+        const kept = await store.change("a", {
+          type: "settle",
+          status: "completed",
+          result: first,
+        });
         assert.equal(kept?.status, "completed");
         const refused = await store.change("b", {
           type: "settle",
@@ -254,7 +258,11 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         assert.equal(stored?.status, "failed");
         assert.equal(stored?.result, undefined);
         assert.deepEqual(stored?.error, { code: -32603, message: RESULT_BUDGET_FULL });
-        assert.deepEqual((await store.get("a"))?.result, first, "a kept result is never pushed out");
+        assert.deepEqual(
+          (await store.get("a"))?.result,
+          first,
+          "a kept result is never pushed out",
+        );
         // A small one still fits; once the first expires, its bytes are free again.
         await store.create(task("c", "user:carol", 1_000), 10);
         const small = await store.change("c", {

@@ -17,6 +17,7 @@ import {
   type TasksOptions,
   type TaskStore,
 } from "../../src/tasks/mod.ts";
+import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import { abortReason, initialize, makeHandler, rpc, TestClock, until, within } from "../helpers.ts";
@@ -175,7 +176,11 @@ describe("tasks extension (2026-07-28)", () => {
       })],
     });
     const first = await asUser(handler, "tools/call", { name: "big" });
-    const kept = await pollTask(handler, first.message.result.taskId, (t) => t.status !== "working");
+    const kept = await pollTask(
+      handler,
+      first.message.result.taskId,
+      (t) => t.status !== "working",
+    );
     assert.equal(kept.status, "completed");
     const second = await asUser(handler, "tools/call", { name: "big" });
     const refused = await pollTask(
@@ -388,7 +393,9 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     const created = await rpc(handler, mine, "tools/call", { name: "block", task: {} });
     const taskId = created.message.result.task.taskId;
     const listed = await rpc(handler, mine, "tasks/list");
-    assert.deepEqual(listed.message.result.tasks.map((t: { taskId: string }) => t.taskId), [taskId]);
+    assert.deepEqual(listed.message.result.tasks.map((t: { taskId: string }) => t.taskId), [
+      taskId,
+    ]);
     assert.deepEqual((await rpc(handler, theirs, "tasks/list")).message.result.tasks, []);
     for (const method of ["tasks/get", "tasks/result", "tasks/cancel"]) {
       const other = await rpc(handler, theirs, method, { taskId });
@@ -445,4 +452,18 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     }
     await handler.close();
   });
+});
+
+it("task store bounds must be positive integers: a RangeError names the store and the option", () => {
+  assert.throws(
+    () => new MemoryTaskStore({ maxTotalResultBytes: 0 }),
+    /MemoryTaskStore option maxTotalResultBytes must be a positive integer/,
+  );
+  assert.throws(() => new MemoryTaskStore({ maxTasks: 1.5 }), RangeError);
+  const unused = {} as ConstructorParameters<typeof RedisTaskStore>[0];
+  assert.throws(
+    () => new RedisTaskStore(unused, { maxTotalResultBytes: -1 }),
+    /RedisTaskStore option maxTotalResultBytes must be a positive integer/,
+  );
+  assert.throws(() => new RedisTaskStore(unused, { maxTasks: Number.NaN }), RangeError);
 });
