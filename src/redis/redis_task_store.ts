@@ -93,24 +93,27 @@ return 1`);
 // ARGV[4] id, ARGV[5] the result's JSON ('' for none), ARGV[6] the task's expiresAt,
 // ARGV[7] now, ARGV[8] the result budget, ARGV[9] the JSON to write when the result does not fit.
 // 0 on conflict, 1 when written, 2 when written without the result (it did not fit).
+// Every result written first forgets up to 100 expired ones (so the sizes stay bounded by the
+// live results), and as many as it takes when the budget looks full.
 const CHANGE = new LuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local function forget(limit)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[7], 'LIMIT', 0, limit)
+  local freed = 0
+  for _, id in ipairs(expired) do
+    freed = freed + tonumber(redis.call('HGET', KEYS[5], id) or '0')
+    redis.call('HDEL', KEYS[5], id)
+    redis.call('ZREM', KEYS[4], id)
+  end
+  if freed > 0 then redis.call('DECRBY', KEYS[6], freed) end
+end
 local record = ARGV[2]
 local written = 1
 if ARGV[5] ~= '' then
   local size = string.len(ARGV[5])
-  local used = tonumber(redis.call('GET', KEYS[6]) or '0')
-  if used + size > tonumber(ARGV[8]) then
-    local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[7], 'LIMIT', 0, 1000)
-    for _, id in ipairs(expired) do
-      used = used - tonumber(redis.call('HGET', KEYS[5], id) or '0')
-      redis.call('HDEL', KEYS[5], id)
-      redis.call('ZREM', KEYS[4], id)
-    end
-    if used < 0 then used = 0 end
-    redis.call('SET', KEYS[6], used)
-  end
-  if used + size > tonumber(ARGV[8]) then
+  forget(100)
+  if tonumber(redis.call('GET', KEYS[6]) or '0') + size > tonumber(ARGV[8]) then forget(-1) end
+  if tonumber(redis.call('GET', KEYS[6]) or '0') + size > tonumber(ARGV[8]) then
     record = ARGV[9]
     written = 2
   else

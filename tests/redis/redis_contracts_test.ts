@@ -89,3 +89,39 @@ describeRedis("RedisTaskStore listing", () => {
     assert.ok(await outputBytes() - beforeGet > 1_000_000);
   });
 });
+
+describeRedis("RedisTaskStore result budget", () => {
+  itRedis(
+    "forgets the sizes of expired results as it writes new ones, so its books stay bounded",
+    async () => {
+      const prefix = `t${++n}:`;
+      const clock = { now: 1_000 };
+      const store = new RedisTaskStore(redis.client, { prefix, now: () => clock.now });
+      const settle = async (taskId: string) => {
+        await store.create({
+          taskId,
+          ownerKey: "anonymous",
+          status: "working",
+          createdAt: clock.now,
+          lastUpdatedAt: clock.now,
+          ttlMs: 60_000,
+          pollIntervalMs: 500,
+        }, 1_000);
+        await store.change(taskId, {
+          type: "settle",
+          status: "completed",
+          result: { content: [{ type: "text", text: "small" }] },
+        });
+      };
+      for (let i = 0; i < 150; i++) await settle(`old${i}`);
+      const sizes = `${prefix}task-result-sizes`;
+      assert.equal(await redis.client.sendCommand(["HLEN", sizes]), 150);
+      clock.now += 60_000;
+      await settle("new");
+      assert.equal(await redis.client.sendCommand(["HLEN", sizes]), 51, "100 expired forgotten");
+      const one = JSON.stringify({ content: [{ type: "text", text: "small" }] }).length;
+      const used = await redis.client.sendCommand(["GET", `${prefix}task-result-bytes`]);
+      assert.equal(Number(used), 51 * one, "the counter is the sum of the sizes kept");
+    },
+  );
+});
