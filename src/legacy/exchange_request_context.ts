@@ -14,6 +14,7 @@
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcMessage, JsonRpcNotification } from "../jsonrpc/messages.ts";
 import {
+  isAnonymous,
   type OutboundRequestOptions,
   ownerKeyOf,
   type Principal,
@@ -113,6 +114,14 @@ export class ExchangeRequestContext implements RequestContext {
   /** Who sent the request. */
   get principal(): Principal {
     return this.#exchange.principal;
+  }
+
+  /**
+   * For the anonymous principal, the session: each anonymous session owns
+   * its tasks apart (an authenticated principal owns them across sessions).
+   */
+  get ownerScope(): string | undefined {
+    return isAnonymous(this.#exchange.principal) ? this.#exchange.session.id : undefined;
   }
 
   /** Aborts when the request is cancelled, abandoned, its session ends or the server closes. */

@@ -254,6 +254,14 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** Session-scoped state; undefined where there is no session (stateless requests). */
   readonly session?: SessionState;
+  /**
+   * Narrows who owns what outlives this request (tasks) below the
+   * principal: set by the sessionful transport for the anonymous principal,
+   * one per session, so anonymous callers never share what they own.
+   * Opaque, and a secret (keep a digest, never the value); undefined for
+   * authenticated callers and where there is no session.
+   */
+  readonly ownerScope?: string;
   /** The minimum level for log notifications; undefined means send all. */
   readonly logLevel?: LoggingLevel;
   /** Sends a notification on this request's stream. */

@@ -11,7 +11,7 @@ import { MAX_TIMER_MS } from "../options.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
-import { RedisTaskStore } from "./redis_task_store.ts";
+import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 
 /**
@@ -77,6 +77,8 @@ export interface RedisBackendOptions {
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
+  /** Options of the task store (its prefix is `prefix`): `maxTasks`, `maxTotalResultBytes`, `now`. */
+  taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose">;
   /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -181,7 +183,7 @@ export async function createRedisBackend(
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
-  const taskStore = new RedisTaskStore(shared, { prefix });
+  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix });
   let closing: Promise<void> | undefined;
   return {
     sessionStore,

@@ -29,9 +29,13 @@
 
 export { TASKS_EXTENSION_ID, tasksExtension, type TasksOptions } from "./tasks_extension.ts";
 export { runAsTask, type TaskWorkFunction } from "./run_as_task.ts";
+export { TaskStoreRecoveredError } from "./task_runner.ts";
 export {
   applyTaskChange,
   isTerminal,
+  isUnfinished,
+  refuseResult,
+  RESULT_BUDGET_FULL,
   type StoredTask,
   type TaskChange,
   type TaskInputRequest,

@@ -5,7 +5,10 @@
  * `tasks/update` answers), and its outcome settles the stored task, bounded
  * in size. One timer watches the store for what another instance changed
  * (a cancel, an answer) and renews the leases of the tasks running here,
- * only while tasks run here. Not here: the wire
+ * only while tasks run here. A store that fails is reported to `onError`
+ * once per outage, not once per task per tick, and once more when a whole
+ * tick reads it again without a failure; tasks meanwhile run on and fail
+ * closed as ever (what the store cannot keep is not kept). Not here: the wire
  * (tasks_extension.ts) and keeping tasks (the store).
  * @module
  */
@@ -62,6 +65,8 @@ export class TaskRunner {
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #ticking = false;
+  /** True from a failed store operation until a tick that fails none: the outage already reported. */
+  #storeDown = false;
 
   /** A runner over `options.store`. */
   constructor(options: TaskRunnerOptions) {
@@ -115,8 +120,22 @@ export class TaskRunner {
     try {
       await this.#options.store.change(taskId, outcome);
     } catch (error) {
-      this.#options.onError(error);
+      this.#storeFailed(error);
     }
+  }
+
+  /** Reports a failed store operation, unless this outage was already reported. */
+  #storeFailed(error: unknown): void {
+    if (this.#storeDown) return;
+    this.#storeDown = true;
+    this.#options.onError(error);
+  }
+
+  /** Reports, once, that the store answers again after an outage. */
+  #storeAnswered(): void {
+    if (!this.#storeDown) return;
+    this.#storeDown = false;
+    this.#options.onError(new TaskStoreRecoveredError());
   }
 
   /** Asks the client for input on behalf of a task and waits for the answer. */
@@ -197,17 +216,41 @@ export class TaskRunner {
     // A slow store never stacks reads: a tick that is still reading skips the next.
     if (this.#ticking) return;
     this.#ticking = true;
+    let failed = false;
     try {
       for (const [taskId, running] of this.#running) {
         try {
           await this.#apply(taskId, running, await this.#options.store.get(taskId));
         } catch (error) {
-          this.#options.onError(error);
+          failed = true;
+          this.#storeFailed(error);
         }
       }
+      if (!failed) this.#storeAnswered();
     } finally {
       this.#ticking = false;
     }
+  }
+}
+
+/**
+ * Reported to `onError` once when the task store answers a whole watch tick
+ * again after failing (the failure that began the outage was reported once).
+ *
+ * @example
+ * ```ts
+ * import { TaskStoreRecoveredError } from "@tether/mcp/tasks";
+ * const onError = (error: unknown) => {
+ *   if (error instanceof TaskStoreRecoveredError) console.info(error.message);
+ *   else console.error(error);
+ * };
+ * ```
+ */
+export class TaskStoreRecoveredError extends Error {
+  /** The notice; no details needed. */
+  constructor() {
+    super("The task store answers again: running tasks are watched again");
+    this.name = "TaskStoreRecoveredError";
   }
 }
 
@@ -245,6 +288,9 @@ class TaskRequestContext implements RequestContext {
   }
   get session(): SessionState | undefined {
     return this.#base.session;
+  }
+  get ownerScope(): string | undefined {
+    return this.#base.ownerScope;
   }
   get logLevel(): LoggingLevel | undefined {
     return this.#base.logLevel;

@@ -5,6 +5,10 @@
  * applied by the pure {@linkcode applyTaskChange} (stores only make it
  * atomic), so the status machine is the same whatever the store. Expiry
  * is by the injected clock: a task is gone `ttlMs` after its creation.
+ * Stores keep a result apart from its task's record, within a total byte
+ * budget: a result that does not fit is refused, and its task is stored
+ * `failed` instead ({@linkcode refuseResult}), so no finished task pushes
+ * another one's result out. Listing reads records only, never results.
  * Not here: running the work (task_runner.ts) and the wire (tasks_extension.ts).
  * @module
  */
@@ -189,6 +193,57 @@ export function isExpired(task: StoredTask, now: number): boolean {
   return now >= task.createdAt + task.ttlMs;
 }
 
+/** True when `task` is working or waiting on input: what counts against its owner's cap. */
+export function isUnfinished(task: StoredTask): boolean {
+  return !isTerminal(task.status);
+}
+
+/**
+ * The message of a task whose result did not fit in the store's
+ * result budget (its `error`, code `-32603`).
+ */
+export const RESULT_BUDGET_FULL =
+  "The task finished, but its result could not be kept: the task store's result budget is full";
+
+/**
+ * `task` (just settled `completed` with a `result`) as it is stored when its
+ * result does not fit in the store's budget: `failed`, with
+ * {@linkcode RESULT_BUDGET_FULL}, and no result.
+ *
+ * @example
+ * ```ts
+ * import { refuseResult, type StoredTask } from "@tether/mcp/tasks";
+ * const done: StoredTask = { taskId: "t1", ownerKey: "anonymous", status: "completed", createdAt: 0, lastUpdatedAt: 5, ttlMs: 1_000, pollIntervalMs: 100, result: { content: [] } };
+ * refuseResult(done).status; // "failed"
+ * ```
+ */
+export function refuseResult(task: StoredTask): StoredTask {
+  const refused: StoredTask = {
+    ...task,
+    status: "failed",
+    error: { code: -32603, message: RESULT_BUDGET_FULL },
+  };
+  delete refused.result;
+  return refused;
+}
+
+/**
+ * A store option's value: `fallback` when absent, else `value` if it is a
+ * positive integer; throws a `RangeError` naming the store and option otherwise.
+ */
+export function positiveStoreOption(
+  store: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${store} option ${name} must be a positive integer (got ${value})`);
+  }
+  return value;
+}
+
 /**
  * Where tasks are kept. Async, so it may live elsewhere (Redis); every
  * method may reject when the storage is unreachable, and the tasks
@@ -203,8 +258,9 @@ export function isExpired(task: StoredTask, now: number): boolean {
 export interface TaskStore {
   /**
    * Stores a new task, durably: `get` finds it once this resolves. False
-   * (nothing stored) when its owner already has `maxPerOwner` live tasks,
-   * or the store is full.
+   * (nothing stored) when its owner already has `maxPerOwner` unfinished
+   * tasks ({@linkcode isUnfinished}; finished ones do not count), or the
+   * store is full.
    */
   create(task: StoredTask, maxPerOwner: number): Promise<boolean>;
   /** The task; undefined when unknown or expired. */
@@ -212,10 +268,11 @@ export interface TaskStore {
   /**
    * Applies `change` atomically ({@linkcode applyTaskChange}) and returns the
    * task as it then is (unchanged when the change did not apply); undefined
-   * when unknown or expired.
+   * when unknown or expired. A result that does not fit in the store's
+   * result budget is not kept: the task is stored {@linkcode refuseResult}.
    */
   change(taskId: string, change: TaskChange): Promise<StoredTask | undefined>;
-  /** The owner's live tasks, oldest first. */
+  /** The owner's live tasks, oldest first, without their results (listing reads no result). */
   list(ownerKey: string): Promise<StoredTask[]>;
   /** Releases what the store holds (connections it owns). */
   close?(): Promise<void>;

@@ -14,7 +14,11 @@
  *   for the end), `tasks/list`, `tasks/cancel`, advertised as `capabilities.tasks`.
  *
  * Tasks belong to the principal that created them: for anyone else a task
- * does not exist (`-32602`, the same answer as an unknown id). A store that
+ * does not exist (`-32602`, the same answer as an unknown id). Anonymous
+ * callers are told apart by the transport's `ownerScope`: on the sessionful
+ * revisions each anonymous session owns its tasks (lists and reads only
+ * its own); in 2026-07-28 (no session, no `tasks/list`) an anonymous task is
+ * reachable only by its unguessable id. A store that
  * fails fails the request closed (`-32603`), starting or changing nothing.
  * Not here: the status machine and storage (task_store.ts), running the work
  * (task_runner.ts). Progress and log notifications of a task are dropped.
@@ -78,7 +82,9 @@ export interface TasksOptions {
    */
   pollIntervalMs?: number;
   /**
-   * Most live tasks per principal; a call over it is refused (`-32603`).
+   * Most unfinished (`working` or `input_required`) tasks per principal; a
+   * call over it is refused (`-32603`). Finished tasks do not count: the
+   * store's own bounds (total tasks, total result bytes) and `ttlMs` bound them.
    * @default 100
    */
   maxTasksPerPrincipal?: number;
@@ -225,6 +231,20 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
   };
 }
 
+/**
+ * Who owns the tasks `ctx`'s caller creates: its principal's key, narrowed
+ * by the transport's `ownerScope` when there is one (an anonymous session),
+ * kept as a SHA-256 digest so the scope itself is never stored.
+ */
+async function ownerOf(ctx: RequestContext): Promise<string> {
+  const key = ownerKeyOf(ctx.principal);
+  if (ctx.ownerScope === undefined) return key;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ctx.ownerScope));
+  let hex = "";
+  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
+  return `${key}:${hex}`;
+}
+
 /** What a tool declared of tasks. */
 function declarationOf(call: ToolCall): { support: string; start: string } | undefined {
   const task = call.tool?.task;
@@ -305,7 +325,7 @@ class Tasks {
       : this.#settings.ttlMs;
     const task: StoredTask = {
       taskId: this.#settings.newId(),
-      ownerKey: ownerKeyOf(call.ctx.principal),
+      ownerKey: await ownerOf(call.ctx),
       status: "working",
       createdAt: now,
       lastUpdatedAt: now,
@@ -335,7 +355,7 @@ class Tasks {
       throw new McpError(ErrorCode.InvalidParams, "taskId must be a string");
     }
     const task = await this.#stored(() => this.#settings.store.get(taskId));
-    if (task === undefined || task.ownerKey !== ownerKeyOf(ctx.principal)) {
+    if (task === undefined || task.ownerKey !== await ownerOf(ctx)) {
       throw new McpError(ErrorCode.InvalidParams, "Unknown task");
     }
     if (!isOrphaned(task, this.#settings.now())) return task;
@@ -414,7 +434,8 @@ class Tasks {
 
   /** 2025-11-25 `tasks/list`: the caller's live tasks. */
   async legacyList(ctx: RequestContext) {
-    const owned = await this.#stored(() => this.#settings.store.list(ownerKeyOf(ctx.principal)));
+    const owner = await ownerOf(ctx);
+    const owned = await this.#stored(() => this.#settings.store.list(owner));
     return { tasks: owned.map((task) => wireTask(task, false)) };
   }
 

@@ -15,4 +15,4 @@ describeEventLog(
   "MemoryEventLog with a small global budget",
   () => new MemoryEventLog({ maxTotalBytes: 1_000_000 }),
 );
-describeTaskStore("MemoryTaskStore", (now) => new MemoryTaskStore({ now }));
+describeTaskStore("MemoryTaskStore", (now, bounds) => new MemoryTaskStore({ now, ...bounds }));

@@ -4,16 +4,39 @@
  * extension relies on: durable create, copies out, the per-owner cap (bounded
  * storage), expiry by the injected clock, the status machine (ask, answer in
  * parts, take, settle once; a terminal task never changes), atomic
- * concurrent changes, and listing by owner. Not a test file itself.
+ * concurrent changes, listing by owner (without results), finished tasks
+ * free their place under the per-owner cap, and the total result budget
+ * (a result that does not fit fails its task; kept ones stay). Not a test
+ * file itself.
  * @module
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { StoredTask, TaskStore } from "../../src/tasks/mod.ts";
+import { RESULT_BUDGET_FULL, type StoredTask, type TaskStore } from "../../src/tasks/mod.ts";
 
-/** Makes a fresh, empty store whose clock is `now` (disposed after the test). */
-export type TaskStoreFactory = (now: () => number) => TaskStore | Promise<TaskStore>;
+/** The bounds a test asks of the store it makes. */
+export interface TaskStoreBounds {
+  /** The store's total result budget, bytes. */
+  maxTotalResultBytes?: number;
+  /** The store's total cap on tasks. */
+  maxTasks?: number;
+}
+
+/**
+ * Makes a fresh, empty store whose clock is `now` and, when given, with
+ * `bounds` (disposed after the test).
+ */
+export type TaskStoreFactory = (
+  now: () => number,
+  bounds?: TaskStoreBounds,
+) => TaskStore | Promise<TaskStore>;
+
+/** A tool result whose JSON is `bytes` long (ASCII). */
+function resultOf(bytes: number): Record<string, unknown> {
+  const empty = JSON.stringify({ content: [{ type: "text", text: "" }] }).length;
+  return { content: [{ type: "text", text: "x".repeat(bytes - empty) }] };
+}
 
 function task(taskId: string, ownerKey = "user:alice", createdAt = 1_000): StoredTask {
   return {
@@ -34,9 +57,10 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
   describe(`TaskStore contract: ${name}`, () => {
     async function withStore(
       body: (store: TaskStore, clock: { now: number }) => Promise<void>,
+      bounds?: TaskStoreBounds,
     ): Promise<void> {
       const clock = { now: 1_000 };
-      const store = await factory(() => clock.now);
+      const store = await factory(() => clock.now, bounds);
       try {
         await body(store, clock);
       } finally {
@@ -171,5 +195,104 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         ]);
         assert.deepEqual(await store.list("user:carol"), []);
       }));
+
+    it("counts only unfinished tasks against the owner's cap: a finished one frees its place", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(task("a1"), 2), true);
+        assert.equal(await store.create(task("a2"), 2), true);
+        assert.equal(await store.create(task("a3"), 2), false);
+        await store.change("a1", { type: "settle", status: "completed", result: resultOf(100) });
+        await store.change("a2", { type: "settle", status: "cancelled" });
+        assert.equal(await store.create(task("a3"), 2), true);
+        assert.equal(await store.create(task("a4"), 2), true);
+        assert.equal(await store.create(task("a5"), 2), false, "two unfinished again");
+        assert.equal((await store.get("a1"))?.status, "completed", "the finished ones are kept");
+        assert.deepEqual((await store.list("user:alice")).map((t) => t.taskId), [
+          "a1",
+          "a2",
+          "a3",
+          "a4",
+        ]);
+      }));
+
+    it("refuses a task past the store's total cap, finished ones included", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(task("a"), 10), true);
+        await store.change("a", { type: "settle", status: "cancelled" });
+        assert.equal(await store.create(task("b", "user:bob"), 10), true);
+        assert.equal(await store.create(task("c", "user:carol"), 10), false);
+      }, { maxTasks: 2 }));
+
+    it("lists tasks without their results; get still has them", () =>
+      withStore(async (store) => {
+        await store.create(task("a"), 10);
+        const result = resultOf(10_000);
+        await store.change("a", { type: "settle", status: "completed", result });
+        const [listed] = await store.list("user:alice");
+        assert.equal(listed.status, "completed");
+        assert.equal(listed.result, undefined);
+        assert.ok(JSON.stringify(listed).length < 1_000, "the listing carries no result bytes");
+        assert.deepEqual((await store.get("a"))?.result, result);
+      }));
+
+    it("keeps results within the total budget: one that does not fit fails its task", () =>
+      withStore(async (store, clock) => {
+        await store.create(task("a", "user:alice", 1_000), 10);
+        await store.create(task("b", "user:bob", 1_000), 10);
+        const first = resultOf(600);
+        const kept = await store.change("a", {
+          type: "settle",
+          status: "completed",
+          result: first,
+        });
+        assert.equal(kept?.status, "completed");
+        const refused = await store.change("b", {
+          type: "settle",
+          status: "completed",
+          result: resultOf(600),
+        });
+        assert.equal(refused?.status, "failed");
+        assert.equal(refused?.result, undefined);
+        assert.deepEqual(refused?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        const stored = await store.get("b");
+        assert.equal(stored?.status, "failed");
+        assert.equal(stored?.result, undefined);
+        assert.deepEqual(stored?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        assert.deepEqual(
+          (await store.get("a"))?.result,
+          first,
+          "a kept result is never pushed out",
+        );
+        // A small one still fits; once the first expires, its bytes are free again.
+        await store.create(task("c", "user:carol", 1_000), 10);
+        const small = await store.change("c", {
+          type: "settle",
+          status: "completed",
+          result: resultOf(300),
+        });
+        assert.equal(small?.status, "completed");
+        clock.now = 1_000 + 60_000;
+        await store.create(task("d", "user:dave", clock.now), 10);
+        const later = await store.change("d", {
+          type: "settle",
+          status: "completed",
+          result: resultOf(600),
+        });
+        assert.equal(later?.status, "completed");
+        assert.equal((await store.get("d"))?.result !== undefined, true);
+      }, { maxTotalResultBytes: 1_000 }));
+
+    it("keeps the result budget under concurrent settles: never more than fits", () =>
+      withStore(async (store) => {
+        const ids = Array.from({ length: 6 }, (_, i) => `t${i}`);
+        for (const id of ids) await store.create(task(id, `user:${id}`), 10);
+        const settled = await Promise.all(
+          ids.map((id) =>
+            store.change(id, { type: "settle", status: "completed", result: resultOf(300) })
+          ),
+        );
+        assert.equal(settled.filter((t) => t?.status === "completed").length, 3);
+        assert.equal(settled.filter((t) => t?.status === "failed").length, 3);
+      }, { maxTotalResultBytes: 1_000 }));
   });
 }

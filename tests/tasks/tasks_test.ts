@@ -2,8 +2,10 @@
  * The tasks extension through the handler, in both eras: a task's life
  * (working → completed), ownership (another principal never sees it),
  * cancellation reaching the tool's signal, TTL expiry by an injected clock,
- * bounded storage (tasks per principal, result size), a failing store
- * failing closed, negotiation, and close().
+ * bounded storage (unfinished tasks per principal, result size, the
+ * store's result budget), anonymous callers kept apart (each 2025 session
+ * its own owner; a 2026 anonymous task reachable only by its id), a failing
+ * store failing closed, negotiation, and close().
  */
 
 import assert from "node:assert/strict";
@@ -15,6 +17,7 @@ import {
   type TasksOptions,
   type TaskStore,
 } from "../../src/tasks/mod.ts";
+import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import { abortReason, initialize, makeHandler, rpc, TestClock, until, within } from "../helpers.ts";
@@ -143,6 +146,68 @@ describe("tasks extension (2026-07-28)", () => {
     const bob = await asUser(handler, "tools/call", { name: "block" }, "bob");
     assert.equal(bob.message.result.resultType, "task", "another principal has its own share");
     blocking.release();
+    await handler.close();
+  });
+
+  it("finished tasks do not count against maxTasksPerPrincipal: only working ones do", async () => {
+    const { handler, blocking } = tasksHandler({ maxTasksPerPrincipal: 2 });
+    for (let i = 0; i < 2; i++) {
+      const { message } = await asUser(handler, "tools/call", { name: "quick" }, "alice");
+      await pollTask(handler, message.result.taskId, (t) => t.status === "completed", "alice");
+    }
+    for (let i = 0; i < 2; i++) {
+      const { message } = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      assert.equal(message.result.resultType, "task", "two finished tasks hold no place");
+    }
+    const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
+    assert.equal(refused.message.error?.code, -32603, "two working ones do");
+    await blocking.call(2);
+    blocking.release();
+    await handler.close();
+  });
+
+  it("a result past the store's result budget is not kept: the task ends failed, saying why", async () => {
+    const big = defineTool({ name: "big", task: "optional", handler: () => "x".repeat(600) });
+    const handler = makeHandler({
+      tools: [big],
+      extensions: [tasksExtension({
+        store: new MemoryTaskStore({ maxTotalResultBytes: 1_000 }),
+        watchIntervalMs: 10,
+      })],
+    });
+    const first = await asUser(handler, "tools/call", { name: "big" });
+    const kept = await pollTask(
+      handler,
+      first.message.result.taskId,
+      (t) => t.status !== "working",
+    );
+    assert.equal(kept.status, "completed");
+    const second = await asUser(handler, "tools/call", { name: "big" });
+    const refused = await pollTask(
+      handler,
+      second.message.result.taskId,
+      (t) => t.status !== "working",
+    );
+    assert.equal(refused.status, "failed");
+    assert.equal(refused.error.code, -32603);
+    assert.match(refused.error.message, /result budget is full/);
+    assert.equal(refused.result, undefined);
+    const again = await pollTask(handler, first.message.result.taskId, () => true);
+    assert.equal(again.result.content[0].text.length, 600, "the kept result stays");
+    await handler.close();
+  });
+
+  it("an anonymous task is reachable only by its id: no 2025 anonymous session lists or reads it", async () => {
+    const { handler, blocking } = tasksHandler();
+    const { message } = await asUser(handler, "tools/call", { name: "block" });
+    const taskId = message.result.taskId;
+    const byId = await asUser(handler, "tasks/get", { taskId });
+    assert.equal(byId.message.result.status, "working", "its id is the key to it");
+    const session = await initialize(handler);
+    assert.deepEqual((await rpc(handler, session, "tasks/list")).message.result.tasks, []);
+    const read = await rpc(handler, session, "tasks/get", { taskId });
+    assert.equal(read.message.error?.code, -32602);
+    (await blocking.call(1)).finish();
     await handler.close();
   });
 
@@ -321,6 +386,27 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     await handler.close();
   });
 
+  it("anonymous sessions own their tasks apart: another one neither lists, reads nor cancels them", async () => {
+    const { handler, blocking } = tasksHandler();
+    const mine = await initialize(handler);
+    const theirs = await initialize(handler);
+    const created = await rpc(handler, mine, "tools/call", { name: "block", task: {} });
+    const taskId = created.message.result.task.taskId;
+    const listed = await rpc(handler, mine, "tasks/list");
+    assert.deepEqual(listed.message.result.tasks.map((t: { taskId: string }) => t.taskId), [
+      taskId,
+    ]);
+    assert.deepEqual((await rpc(handler, theirs, "tasks/list")).message.result.tasks, []);
+    for (const method of ["tasks/get", "tasks/result", "tasks/cancel"]) {
+      const other = await rpc(handler, theirs, method, { taskId });
+      assert.equal(other.message.error?.code, -32602, method);
+    }
+    (await blocking.call(1)).finish();
+    const result = await rpc(handler, mine, "tasks/result", { taskId });
+    assert.deepEqual(result.message.result.content, [{ type: "text", text: "done" }]);
+    await handler.close();
+  });
+
   it("a task that asks the client for input fails the ask at once (no tasks/update in this era)", async () => {
     const ask = defineTool({
       name: "ask",
@@ -366,4 +452,18 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     }
     await handler.close();
   });
+});
+
+it("task store bounds must be positive integers: a RangeError names the store and the option", () => {
+  assert.throws(
+    () => new MemoryTaskStore({ maxTotalResultBytes: 0 }),
+    /MemoryTaskStore option maxTotalResultBytes must be a positive integer/,
+  );
+  assert.throws(() => new MemoryTaskStore({ maxTasks: 1.5 }), RangeError);
+  const unused = {} as ConstructorParameters<typeof RedisTaskStore>[0];
+  assert.throws(
+    () => new RedisTaskStore(unused, { maxTotalResultBytes: -1 }),
+    /RedisTaskStore option maxTotalResultBytes must be a positive integer/,
+  );
+  assert.throws(() => new RedisTaskStore(unused, { maxTasks: Number.NaN }), RangeError);
 });
