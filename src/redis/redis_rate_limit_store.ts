@@ -86,11 +86,12 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.#redis,
       [`${this.#prefix}rate:{${key}}`],
       [String(now), String(windowMs / quota.limit), String(windowMs), String(TOLERANCE_MS)],
-    ) as [number, string | null];
+    );
+    if (!Array.isArray(reply)) throw new TypeError("RedisRateLimitStore: unexpected script reply");
     const stored = reply[1] == null ? undefined : Number(reply[1]);
     const step = gcraStep(stored, quota, now);
     // The script decided; the step only measures what is left and when.
-    const ok = reply[0] === 1;
+    const ok = Number(reply[0]) === 1;
     return {
       ok,
       remaining: ok ? step.remaining : 0,
