@@ -147,6 +147,14 @@ export { IssuerUnavailableError } from "./src/http/issuer_unavailable_error.ts";
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
+export {
+  MemoryRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+  type RateLimitStore,
+  type RateQuota,
+  type RateTake,
+} from "./src/http/rate_limit_store.ts";
+export type { RateLimitsOptions, ToolRateLimits } from "./src/http/rate_limits_options.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
 export { MemorySessionStore } from "./src/legacy/sessions/memory_session_store.ts";
 export type { LoggingLevel } from "./src/protocol/logging.ts";

@@ -15,6 +15,8 @@
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
  * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
+ * RATE_LIMIT_PER_PRINCIPAL (requests per minute per principal, after
+ * authentication: the `rateLimits` option; off; in Redis with REDIS_URL).
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
  * pages on those origins call from a browser (the `cors` option; off).
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
@@ -57,6 +59,7 @@ import {
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
+  type RateLimitStore,
   tokenBucket,
 } from "../mod.ts";
 import type { TaskStore } from "../src/tasks/mod.ts";
@@ -826,6 +829,16 @@ function operatorGuards(
   };
 }
 
+/** RATE_LIMIT_PER_PRINCIPAL requests per minute per principal (the `rateLimits` option), in `store` when shared. */
+function principalRateLimits(
+  env: EverythingEnv,
+  store: RateLimitStore | undefined,
+): Pick<McpHandlerOptions, "rateLimits"> {
+  const limit = integerFromEnv(env, "RATE_LIMIT_PER_PRINCIPAL", 1);
+  if (limit === undefined) return {};
+  return { rateLimits: { perPrincipal: { limit, windowSeconds: 60 }, ...(store && { store }) } };
+}
+
 /**
  * The `cors` option from CORS_ORIGINS (comma-separated origins, e.g.
  * `http://localhost:5173,https://app.example.com`); none when it is unset or empty.
@@ -841,6 +854,8 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
   /** Tasks (the tasks extension's store). */
   taskStore?: TaskStore;
+  /** Rate-limit budgets (RATE_LIMIT_PER_PRINCIPAL). */
+  rateLimitStore?: RateLimitStore;
 };
 
 /**
@@ -875,6 +890,7 @@ export function createEverythingHandler(
     ...auth,
     bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
     ...operatorGuards(env),
+    ...principalRateLimits(env, shared.rateLimitStore),
     ...corsFromEnv(env),
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),

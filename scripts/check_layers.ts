@@ -80,6 +80,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "tasks": ["protocol", "jsonrpc", "runtime.ts"],
   "redis": [
     "tasks",
+    "http",
     "legacy",
     "legacy/sessions",
     "bus",

@@ -23,6 +23,7 @@ import {
   describeServer,
 } from "./entry/handler_parts.ts";
 import { ProtectedResource } from "./entry/protected_resource.ts";
+import { createRateLimits } from "./entry/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
@@ -222,6 +223,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const handle = createRoute({
     config,
     rateLimit: options.rateLimit,
+    rateLimits: createRateLimits(options.rateLimits, dispatcher.tools, config),
     ...createOriginRules(options, config),
     events,
     legacy,

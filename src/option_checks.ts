@@ -11,6 +11,8 @@
  */
 
 import type { CorsOptions, CorsSettings } from "./http/cors.ts";
+import type { RateQuota } from "./http/rate_limit_store.ts";
+import type { RateLimitsOptions } from "./http/rate_limits_options.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 
 /**
@@ -98,6 +100,39 @@ export function checkRequestStateOptions(requestState: RequestStateOptions | und
     if (!(length >= 32)) {
       throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
     }
+  }
+}
+
+/** The `rateLimits` option: whole-number quotas, tool budgets by name, a store with `take`. */
+export function checkRateLimits(rateLimits: RateLimitsOptions | undefined): void {
+  if (rateLimits === undefined) return;
+  const { perPrincipal, perTool, store } = rateLimits;
+  if (perPrincipal !== undefined) checkQuota("rateLimits.perPrincipal", perPrincipal);
+  if (perTool?.default !== undefined) checkQuota("rateLimits.perTool.default", perTool.default);
+  for (const [name, quota] of Object.entries(perTool?.tools ?? {})) {
+    if (quota !== null) checkQuota(`rateLimits.perTool.tools["${name}"]`, quota);
+  }
+  if (store !== undefined && typeof store?.take !== "function") {
+    throw new TypeError("Option rateLimits.store must have a take() method");
+  }
+}
+
+/**
+ * A budget: `windowSeconds` a whole number from 1 to a year, `limit` one
+ * from 1 to one unit per millisecond of the window (the store's arithmetic
+ * is in milliseconds).
+ */
+function checkQuota(name: string, quota: RateQuota): void {
+  const { limit, windowSeconds } = quota ?? {};
+  if (!Number.isSafeInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > 31_536_000) {
+    throw new RangeError(
+      `Option ${name}.windowSeconds must be a whole number from 1 to 31536000, got ${windowSeconds}`,
+    );
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > windowSeconds * 1000) {
+    throw new RangeError(
+      `Option ${name}.limit must be a whole number from 1 to ${windowSeconds * 1000}, got ${limit}`,
+    );
   }
 }
 

@@ -10,6 +10,7 @@
 import type { McpEventListener } from "./events.ts";
 import type { CorsOptions, CorsSettings } from "./http/cors.ts";
 import type { RateLimiter } from "./http/rate_limit.ts";
+import type { RateLimitsOptions } from "./http/rate_limits_options.ts";
 import { requiredHeaderName } from "./http/require_header.ts";
 import type { RequestStateOptions } from "./modern/request_state.ts";
 import { type CacheHint, checkCacheHint } from "./protocol/cache_hint.ts";
@@ -30,6 +31,7 @@ import type { MessageBus } from "./bus/message_bus.ts";
 import type { OAuthOptions } from "./oauth_options.ts";
 import {
   checkCorsOptions,
+  checkRateLimits,
   checkRequestStateOptions,
   concurrencyShare,
   delay,
@@ -285,6 +287,16 @@ export interface McpHandlerOptions {
    */
   rateLimit?: RateLimiter;
   /**
+   * Budgets per principal (every request, after `authenticate`; all
+   * anonymous callers are one) and per (principal, tool) at `tools/call`,
+   * both eras; past one a request gets `429` + `Retry-After` +
+   * `RateLimit-Policy` / `RateLimit` with `-32004` and runs nothing. Kept
+   * in `store` (per process by default; `@tether/mcp/redis`'s
+   * `RedisRateLimitStore` shares them between instances); a failing store
+   * answers `503` + `Retry-After: 1`. Off by default.
+   */
+  rateLimits?: RateLimitsOptions;
+  /**
    * Requests handled at once; more get `503` + `Retry-After: 1` before their
    * body is read. A POST answered on a stream counts until its handlers
    * return, even when the client hangs up first; listening streams count
@@ -384,6 +396,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
   checkRequestStateOptions(options.requestState);
+  checkRateLimits(options.rateLimits);
   if (options.oauth !== undefined && options.authenticate !== undefined) {
     throw new TypeError(
       "Options oauth and authenticate cannot both be set: oauth authenticates with oauth.verifyAccessToken",

@@ -8,9 +8,10 @@
  *   subscription → concurrency cap (the operator guards, off by default) →
  *   method →
  *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
- *         [legacy: MCP-Protocol-Version] → authenticate → scopes → era pipeline
+ *         [legacy: MCP-Protocol-Version] → authenticate → scopes →
+ *         rateLimits → era pipeline
  *   GET, DELETE: legacy checks → authenticate → [oauth: required scopes] →
- *         legacy pipeline (405 for a modern MCP-Protocol-Version)
+ *         rateLimits → legacy pipeline (405 for a modern MCP-Protocol-Version)
  *
  * Every step returns a refusal or a response; the single request's id is
  * put on a POST's refusal once, and {@linkcode createRoute}'s `render`
@@ -50,6 +51,7 @@ import { legacyOnly, modernOnly } from "./era_fallback.ts";
 import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
+import type { RateLimits } from "./rate_limits.ts";
 import { checkScopes } from "./scope_check.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 
@@ -62,6 +64,8 @@ const ALLOW = "GET, POST, DELETE";
 export interface RouteParts {
   config: ResolvedOptions;
   rateLimit: McpHandlerOptions["rateLimit"];
+  /** The `rateLimits` budgets (after authentication), when the option is set. */
+  rateLimits: RateLimits | undefined;
   originPolicy: OriginPolicy;
   /** CORS, when the `cors` option is set: preflights, and the grant on every answer. */
   cors: Cors | undefined;
@@ -299,7 +303,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
       if (!config.eras.modern) return legacyOnly();
       // In json mode no stream can tell that a client left: the request's signal does.
       const connection = config.responseMode === "json" ? request.signal : undefined;
-      if (!authentication.required) {
+      if (!authentication.required && parts.rateLimits === undefined) {
         // The common case, with no closure: the anonymous caller, checked for scopes, served now.
         return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
           serveModernMessage(
@@ -330,7 +334,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
     const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
     if (badVersion !== undefined) return badVersion;
-    if (!authentication.required) {
+    if (!authentication.required && parts.rateLimits === undefined) {
       return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
         legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL, headers);
     }
@@ -392,14 +396,28 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     return checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
   }
 
-  /** `serveAs` the principal, unless it lacks a scope `messages` need (403 insufficient_scope). */
+  /**
+   * `serveAs` the principal, unless it lacks a scope `messages` need (403
+   * insufficient_scope) or has spent a `rateLimits` budget (429); what is
+   * left of a budget goes on the answer.
+   */
   function withScopes(
     principal: Principal,
     messages: readonly ClassifiedMessage[],
     era: "legacy" | "modern",
     serveAs: (principal: Principal) => MaybePromise<Response | Refusal>,
   ): MaybePromise<Response | Refusal> {
-    return scopeRefusal(principal, messages, era) ?? serveAs(principal);
+    const refused = scopeRefusal(principal, messages, era);
+    if (refused !== undefined) return refused;
+    const limits = parts.rateLimits;
+    if (limits === undefined) return serveAs(principal);
+    return limits.check(principal, messages).then((checked) =>
+      checked === undefined
+        ? serveAs(principal)
+        : isRefusal(checked)
+        ? checked
+        : checked.stamp(serveAs(principal))
+    );
   }
 
   /** The one place a refusal becomes a response (and is reported); a response passes through. */

@@ -104,7 +104,7 @@ const PARAM_HEADER_PREFIX = "mcp-param-";
 
 /** The response headers a page must be able to read: without them a browser hides them from the client. */
 export const CORS_EXPOSE_HEADERS =
-  "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After";
+  "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy";
 
 /** A field name as `Headers` accepts it (RFC 9110 token). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

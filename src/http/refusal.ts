@@ -16,7 +16,9 @@ import { httpError } from "./error_response.ts";
  * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
  * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, a
  * token without the scopes a tool, prompt or resource declares (`scope`: 403), a
- * caller at its share of a pool (`principal-share`: 429), the
+ * caller at its share of a pool (`principal-share`: 429), a caller past its
+ * `rateLimits` budget (`principal-rate-limit`, `tool-rate-limit`: 429, or
+ * 503 when the store fails), the
  * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
  * 2026-07-28 pipeline's checks (`modern`), a shared bus or store that
  * cannot be reached (`bus`, `storage`: 503), and `other` for a refusal that
@@ -45,6 +47,8 @@ export type RefusalStep =
   | "authenticate"
   | "scope"
   | "principal-share"
+  | "principal-rate-limit"
+  | "tool-rate-limit"
   | "protocol-version"
   | "session"
   | "session-cap"

@@ -35,6 +35,7 @@ export { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_sessio
 export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./redis_rate_limit_store.ts";
 export {
   createRedisBackend,
   type DuplicableRedisClient,

@@ -12,6 +12,7 @@ import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redi
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
+import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 
 /**
@@ -114,6 +115,8 @@ export interface RedisBackend {
   readonly bus: RedisBus;
   /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
   readonly taskStore: RedisTaskStore;
+  /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
+  readonly rateLimitStore: RedisRateLimitStore;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */
   close(): Promise<void>;
 }
@@ -184,12 +187,14 @@ export async function createRedisBackend(
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
   const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix });
+  const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
   let closing: Promise<void> | undefined;
   return {
     sessionStore,
     eventLog,
     bus,
     taskStore,
+    rateLimitStore,
     close: () =>
       closing ??= (async () => {
         await bus.close();
