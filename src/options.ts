@@ -36,6 +36,7 @@ import {
   isWebUrl,
   limit,
   positive,
+  shareOf,
   wholeNumber,
 } from "./option_checks.ts";
 
@@ -339,6 +340,8 @@ export interface ResolvedOptions {
   idleTtlMs: number;
   absoluteTtlMs: number;
   maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  maxAnonymousSessions: number;
   sweepIntervalMs: number;
   maxStateBytes: number;
   maxSubscriptions: number;
@@ -400,6 +403,8 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     throw new RangeError(`Unknown responseMode: ${mode}`);
   }
   const onError = options.onError ?? ((error: unknown) => console.error("[tether]", error));
+  const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, 10_000);
+  const authenticates = options.authenticate !== undefined || options.oauth !== undefined;
   const maxConcurrentRequests = options.maxConcurrentRequests === undefined
     ? undefined
     : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1);
@@ -413,7 +418,17 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     pageSize: limit("pageSize", options.pageSize, 100),
     idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
     absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, 4 * 60 * 60_000),
-    maxSessions: limit("sessions.maxSessions", sessions.maxSessions, 10_000),
+    maxSessions,
+    maxSessionsPerPrincipal: limit(
+      "sessions.maxSessionsPerPrincipal",
+      sessions.maxSessionsPerPrincipal,
+      shareOf(maxSessions, 4),
+    ),
+    maxAnonymousSessions: limit(
+      "sessions.maxAnonymousSessions",
+      sessions.maxAnonymousSessions,
+      authenticates ? shareOf(maxSessions, 16) : maxSessions,
+    ),
     sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
     maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
     maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
