@@ -113,7 +113,11 @@ export function shareOf(pool: number, parts: number): number {
   return pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / parts));
 }
 
-/** A principal's share of the concurrency pool: by default half of it (at least 1); none without a pool. */
+/**
+ * A principal's share of the concurrency pool: by default a quarter of it
+ * (at least 1), so the anonymous callers and one account together hold at
+ * most half; none without a pool.
+ */
 export function concurrencyShare(
   pool: number | undefined,
   share: number | undefined,
@@ -124,7 +128,7 @@ export function concurrencyShare(
       "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
     );
   }
-  return limit("maxConcurrentRequestsPerPrincipal", share, shareOf(pool, 2));
+  return limit("maxConcurrentRequestsPerPrincipal", share, shareOf(pool, 4));
 }
 
 /**

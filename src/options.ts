@@ -303,9 +303,10 @@ export interface McpHandlerOptions {
    * process, like the pool. Applies only with
    * `authenticate` or `oauth`: without them every caller is the anonymous principal, and
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
-   * Default: half the pool (rounded down, at least 1), so no one principal
-   * holds more than half.
-   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 2))}
+   * Default: a quarter of the pool (rounded down, at least 1), so the
+   * anonymous callers and one account together hold at most half of it and
+   * a third principal is still served.
+   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 4))}
    */
   maxConcurrentRequestsPerPrincipal?: number;
 

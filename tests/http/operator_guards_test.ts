@@ -28,6 +28,7 @@ import {
   within,
 } from "../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
+import { blockingTool } from "../blocking_tool.ts";
 
 /** A POST whose body never arrives: it holds its place in the entry until close() ends the read. */
 function stalledPost(): Request {
@@ -331,6 +332,49 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
       await until(async () => (await concurrent(handler)) === 0, "the place to be given back");
     } finally {
       latch.resolve();
+      await handler.close();
+    }
+  });
+
+  it("2025: eight dropped calls give their places back when their work ends, at the orphan deadline at the latest", async () => {
+    // Issue 40: eight dropped sessionful calls held the pool for ~60 s: their work ran on for
+    // orphanTimeoutMs (default 60 s) waiting for a resume. The place goes with the work: at once
+    // when the tool returns, else when the orphan deadline aborts it ("abandoned").
+    const blocking = blockingTool({ announce: true });
+    const handler = makeHandler({
+      maxConcurrentRequests: 9,
+      orphanTimeoutMs: 100,
+      heartbeatMs: 0,
+      tools: [blocking.tool],
+    });
+    try {
+      const session = await initialize(handler);
+      for (let id = 1; id <= 8; id++) {
+        const call = await handler(postRequest(
+          { jsonrpc: "2.0", id, method: "tools/call", params: { name: "block", arguments: {} } },
+          { sessionId: session.id, protocolVersion: session.protocolVersion },
+        ));
+        assert.match(call.headers.get("content-type") ?? "", /text\/event-stream/);
+        await blocking.call(id);
+        await call.body!.cancel(); // the client drops the call; its work goes on
+      }
+      assert.equal(await concurrent(handler), 8, "the dropped calls' work holds places");
+      const full = await handler(postRequest({ jsonrpc: "2.0", id: 9, method: "ping" }, {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+      }));
+      assert.equal(full.status, 200, "positive control: the ninth place is free");
+      await full.body?.cancel();
+      // Four tools return: their places come back with them, before any deadline.
+      for (let n = 1; n <= 4; n++) (await blocking.call(n)).finish();
+      await until(async () => (await concurrent(handler)) === 4, "four places back");
+      // The other four are abandoned at the orphan deadline, and their places come back.
+      await within(blocking.aborted, 3_000, "the orphan deadline");
+      await until(async () => (await concurrent(handler)) === 0, "every place back");
+      for (let n = 5; n <= 8; n++) assert.equal(blocking.calls[n - 1].signal.reason, "abandoned");
+      assert.equal((await handler.stats()).inFlight, 0);
+    } finally {
+      blocking.release();
       await handler.close();
     }
   });
