@@ -14,7 +14,13 @@
  * BODY_TIMEOUT_MS (how long a POST body may take to arrive; default 30,000),
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
- * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
+ * header every request must carry; off), MAX_CONCURRENT_REQUESTS (off) and
+ * MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL (a quarter of it). The session
+ * shares: MAX_SESSIONS_PER_PRINCIPAL (a quarter of SESSION_MAX) and
+ * MAX_ANONYMOUS_SESSIONS (default here: all of SESSION_MAX, unlike the
+ * library's sixteenth: the conformance suite is anonymous and opens many
+ * sessions, and the demo authentication below lets any client pick its
+ * principal anyway).
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
  * pages on those origins call from a browser (the `cors` option; off).
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
@@ -774,12 +780,19 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
   return value;
 }
 
-/** The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE, REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS). */
+/**
+ * The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE,
+ * REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL).
+ */
 function operatorGuards(
   env: EverythingEnv,
-): Pick<McpHandlerOptions, "rateLimit" | "requireHeader" | "maxConcurrentRequests"> {
+): Pick<
+  McpHandlerOptions,
+  "rateLimit" | "requireHeader" | "maxConcurrentRequests" | "maxConcurrentRequestsPerPrincipal"
+> {
   const perMinute = integerFromEnv(env, "RATE_LIMIT_PER_MINUTE", 1);
   const maxConcurrentRequests = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS", 1);
+  const perPrincipal = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL", 1);
   const requireHeader = env.REQUIRE_HEADER === undefined || env.REQUIRE_HEADER === ""
     ? undefined
     : env.REQUIRE_HEADER;
@@ -795,6 +808,7 @@ function operatorGuards(
     }),
     ...(requireHeader === undefined ? {} : { requireHeader }),
     ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
+    ...(perPrincipal === undefined ? {} : { maxConcurrentRequestsPerPrincipal: perPrincipal }),
   };
 }
 
@@ -817,7 +831,7 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
 
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
- * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
+ * SESSION_MAX, MAX_SESSIONS_PER_PRINCIPAL, MAX_ANONYMOUS_SESSIONS, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
  * (or PORT), CORS_ORIGINS and the guards (default: the process environment);
  * `shared` the parts several instances share.
  */
@@ -851,6 +865,9 @@ export function createEverythingHandler(
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
+      maxSessionsPerPrincipal: integerFromEnv(env, "MAX_SESSIONS_PER_PRINCIPAL", 1),
+      // Infinity: no anonymous share, all of SESSION_MAX (see the module comment).
+      maxAnonymousSessions: integerFromEnv(env, "MAX_ANONYMOUS_SESSIONS", 1) ?? Infinity,
       ...(shared.sessionStore === undefined ? {} : { store: shared.sessionStore }),
     },
     ...(shared.eventLog === undefined ? {} : { eventLog: shared.eventLog }),

@@ -440,6 +440,73 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
 });
 
 describe("the fixture turns the guards on from its environment", () => {
+  it("MAX_SESSIONS_PER_PRINCIPAL, MAX_ANONYMOUS_SESSIONS and MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL", async () => {
+    const handler = createEverythingHandler({
+      SESSION_MAX: "8",
+      MAX_SESSIONS_PER_PRINCIPAL: "3",
+      MAX_ANONYMOUS_SESSIONS: "2",
+      MAX_CONCURRENT_REQUESTS: "8",
+      MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL: "1",
+    });
+    const alice = { authorization: "Bearer alice" };
+    let slow: Response | undefined;
+    try {
+      // Neither default (a quarter of 8 is 2, a sixteenth 1): read from the environment.
+      await initialize(handler, { headers: alice });
+      await initialize(handler, { headers: alice });
+      const session = await initialize(handler, { headers: alice });
+      await assertHttpError(
+        await handler(postRequest(initializeMessage(), { headers: alice })),
+        429,
+        {
+          code: -32004,
+          message: /too many sessions/,
+          id: 0,
+        },
+      );
+      await initialize(handler);
+      await initialize(handler);
+      await assertHttpError(await handler(postRequest(initializeMessage())), 429, {
+        code: -32004,
+        message: /too many sessions/,
+        id: 0,
+      });
+      // One slow call of alice's holds her one place of the pool.
+      slow = await handler(postRequest(
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "slow", arguments: { steps: 1, intervalMs: 60_000 } },
+        },
+        { sessionId: session.id, protocolVersion: session.protocolVersion, headers: alice },
+      ));
+      await assertHttpError(
+        await handler(postRequest({ jsonrpc: "2.0", id: 2, method: "ping" }, {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+          headers: alice,
+        })),
+        429,
+        { code: -32004, message: /requests in progress/, id: 2 },
+      );
+    } finally {
+      await handler.close();
+      await slow?.body?.cancel();
+    }
+  });
+
+  it("without MAX_ANONYMOUS_SESSIONS, anonymous callers (the conformance suite) may hold all of SESSION_MAX", async () => {
+    const handler = createEverythingHandler({ SESSION_MAX: "20" });
+    try {
+      for (let i = 0; i < 20; i++) await initialize(handler);
+      const refused = await handler(postRequest(initializeMessage()));
+      await assertHttpError(refused, 503, { message: /too many sessions/, id: 0 });
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("REQUIRE_HEADER, RATE_LIMIT_PER_MINUTE and MAX_CONCURRENT_REQUESTS", async () => {
     const handler = createEverythingHandler({
       REQUIRE_HEADER: "x-csrf",
