@@ -14,7 +14,11 @@
  * BODY_TIMEOUT_MS (how long a POST body may take to arrive; default 30,000),
  * RATE_LIMIT_PER_MINUTE (a token bucket per client address header
  * `x-forwarded-for`, or one shared bucket; off by default), REQUIRE_HEADER (a
- * header every request must carry; off) and MAX_CONCURRENT_REQUESTS (off).
+ * header every request must carry; off), MAX_CONCURRENT_REQUESTS (off) and
+ * MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL (a quarter of it). The session
+ * shares: MAX_SESSIONS_PER_PRINCIPAL (a quarter of SESSION_MAX) and
+ * MAX_ANONYMOUS_SESSIONS (a sixteenth of it, the library's default: the
+ * fixture authenticates, so anonymous callers are one principal among others).
  * RATE_LIMIT_PER_PRINCIPAL (requests per minute per principal, after
  * authentication: the `rateLimits` option; off; in Redis with REDIS_URL).
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
@@ -805,12 +809,19 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
   return value;
 }
 
-/** The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE, REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS). */
+/**
+ * The operator guards the environment turns on (RATE_LIMIT_PER_MINUTE,
+ * REQUIRE_HEADER, MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL).
+ */
 function operatorGuards(
   env: EverythingEnv,
-): Pick<McpHandlerOptions, "rateLimit" | "requireHeader" | "maxConcurrentRequests"> {
+): Pick<
+  McpHandlerOptions,
+  "rateLimit" | "requireHeader" | "maxConcurrentRequests" | "maxConcurrentRequestsPerPrincipal"
+> {
   const perMinute = integerFromEnv(env, "RATE_LIMIT_PER_MINUTE", 1);
   const maxConcurrentRequests = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS", 1);
+  const perPrincipal = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL", 1);
   const requireHeader = env.REQUIRE_HEADER === undefined || env.REQUIRE_HEADER === ""
     ? undefined
     : env.REQUIRE_HEADER;
@@ -826,6 +837,7 @@ function operatorGuards(
     }),
     ...(requireHeader === undefined ? {} : { requireHeader }),
     ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
+    ...(perPrincipal === undefined ? {} : { maxConcurrentRequestsPerPrincipal: perPrincipal }),
   };
 }
 
@@ -860,7 +872,7 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
 
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
- * SESSION_MAX, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
+ * SESSION_MAX, MAX_SESSIONS_PER_PRINCIPAL, MAX_ANONYMOUS_SESSIONS, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
  * (or PORT), CORS_ORIGINS and the guards (default: the process environment);
  * `shared` the parts several instances share.
  */
@@ -895,6 +907,8 @@ export function createEverythingHandler(
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
+      maxSessionsPerPrincipal: integerFromEnv(env, "MAX_SESSIONS_PER_PRINCIPAL", 1),
+      maxAnonymousSessions: integerFromEnv(env, "MAX_ANONYMOUS_SESSIONS", 1),
       ...(shared.sessionStore === undefined ? {} : { store: shared.sessionStore }),
     },
     ...(shared.eventLog === undefined ? {} : { eventLog: shared.eventLog }),

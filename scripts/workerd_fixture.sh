@@ -86,7 +86,8 @@ if [ "$MODE" = durable-object ]; then
   objects='durableObjectNamespaces = [ (className = "McpObject", uniqueKey = "tether-everything") ],
   durableObjectStorage = (inMemory = void),'
   for name in SESSION_IDLE_MS SESSION_MAX BODY_TIMEOUT_MS RATE_LIMIT_PER_MINUTE REQUIRE_HEADER \
-    MAX_CONCURRENT_REQUESTS MCP_STATE_KEY; do
+    MAX_CONCURRENT_REQUESTS MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL MAX_SESSIONS_PER_PRINCIPAL \
+    MAX_ANONYMOUS_SESSIONS RATE_LIMIT_PER_PRINCIPAL MCP_STATE_KEY; do
     value="${!name:-}"
     [ -n "$value" ] && bindings+=("(name = \"$name\", text = $(capnp_string "$value"))")
   done

@@ -136,7 +136,23 @@ function checkQuota(name: string, quota: RateQuota): void {
   }
 }
 
-/** A principal's share of the concurrency pool: by default half of it (at least 1); none without a pool. */
+/**
+ * `1/parts` of `pool`, rounded down, at least 1 (`Infinity` of an unlimited pool): a default share.
+ *
+ * @example
+ * ```ts ignore
+ * shareOf(10_000, 4); // 2_500
+ * ```
+ */
+export function shareOf(pool: number, parts: number): number {
+  return pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / parts));
+}
+
+/**
+ * A principal's share of the concurrency pool: by default a quarter of it
+ * (at least 1), so the anonymous callers and one account together hold at
+ * most half; none without a pool.
+ */
 export function concurrencyShare(
   pool: number | undefined,
   share: number | undefined,
@@ -147,11 +163,7 @@ export function concurrencyShare(
       "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
     );
   }
-  return limit(
-    "maxConcurrentRequestsPerPrincipal",
-    share,
-    pool === Infinity ? Infinity : Math.max(1, Math.floor(pool / 2)),
-  );
+  return limit("maxConcurrentRequestsPerPrincipal", share, shareOf(pool, 4));
 }
 
 /**

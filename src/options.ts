@@ -38,6 +38,7 @@ import {
   isWebUrl,
   limit,
   positive,
+  shareOf,
   wholeNumber,
 } from "./option_checks.ts";
 
@@ -314,9 +315,10 @@ export interface McpHandlerOptions {
    * process, like the pool. Applies only with
    * `authenticate` or `oauth`: without them every caller is the anonymous principal, and
    * a share would only shrink the pool. Needs `maxConcurrentRequests`.
-   * Default: half the pool (rounded down, at least 1), so no one principal
-   * holds more than half.
-   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 2))}
+   * Default: a quarter of the pool (rounded down, at least 1), so the
+   * anonymous callers and one account together hold at most half of it and
+   * a third principal is still served.
+   * @default {Math.max(1, Math.floor(maxConcurrentRequests / 4))}
    */
   maxConcurrentRequestsPerPrincipal?: number;
 
@@ -351,6 +353,8 @@ export interface ResolvedOptions {
   idleTtlMs: number;
   absoluteTtlMs: number;
   maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  maxAnonymousSessions: number;
   sweepIntervalMs: number;
   maxStateBytes: number;
   maxSubscriptions: number;
@@ -413,6 +417,8 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     throw new RangeError(`Unknown responseMode: ${mode}`);
   }
   const onError = options.onError ?? ((error: unknown) => console.error("[tether]", error));
+  const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, 10_000);
+  const authenticates = options.authenticate !== undefined || options.oauth !== undefined;
   const maxConcurrentRequests = options.maxConcurrentRequests === undefined
     ? undefined
     : limit("maxConcurrentRequests", options.maxConcurrentRequests, 1);
@@ -426,7 +432,17 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     pageSize: limit("pageSize", options.pageSize, 100),
     idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
     absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, 4 * 60 * 60_000),
-    maxSessions: limit("sessions.maxSessions", sessions.maxSessions, 10_000),
+    maxSessions,
+    maxSessionsPerPrincipal: limit(
+      "sessions.maxSessionsPerPrincipal",
+      sessions.maxSessionsPerPrincipal,
+      shareOf(maxSessions, 4),
+    ),
+    maxAnonymousSessions: limit(
+      "sessions.maxAnonymousSessions",
+      sessions.maxAnonymousSessions,
+      authenticates ? shareOf(maxSessions, 16) : maxSessions,
+    ),
     sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
     maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
     maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),

@@ -5,7 +5,9 @@
  * (`ownerKeyOf`): every anonymous caller is the one anonymous principal, so
  * anonymous callers are capped together and can never crowd out an
  * authenticated one. It counts; it does not queue, and it knows nothing of
- * what is counted. Per process.
+ * what is counted. Per process. {@linkcode shareFull} also answers for the
+ * session share (`sessions.maxSessionsPerPrincipal`), which the session
+ * store counts instead, so instances sharing a store share it.
  * @module
  */
 

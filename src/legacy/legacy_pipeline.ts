@@ -128,6 +128,8 @@ export class LegacyPipeline {
       idleTtlMs: config.idleTtlMs,
       absoluteTtlMs: config.absoluteTtlMs,
       maxSessions: config.maxSessions,
+      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
+      maxAnonymousSessions: config.maxAnonymousSessions,
       retryAfterSeconds: config.retryAfterSeconds,
       now: config.now,
       generateId: options.generateSessionId,
@@ -433,13 +435,14 @@ export class LegacyPipeline {
       return jsonResponse(JSON.stringify(response), undefined, 400);
     }
     const version = response.result.protocolVersion as string;
-    const session = await this.sessions.create(principal, version, capabilities, clientInfo)
+    const created = await this.sessions.create(principal, version, capabilities, clientInfo)
       .catch((error) => {
         observed?.failed(error);
         throw error;
       });
-    observed?.end(response, session?.id, version);
-    if (session === undefined) return this.sessions.full();
+    observed?.end(response, created.ok ? created.session.id : undefined, version);
+    if (!created.ok) return created.refusal;
+    const session = created.session;
     this.#events.sessionCreated(session.id, version);
     return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });
   }

@@ -3,7 +3,9 @@
  * sessions. Each session is one JSON record (`<prefix>s:<id>`) and one hash of
  * its state (`<prefix>st:<id>`); a sorted set (`<prefix>sessions`) scores
  * every session by its deadline, which makes the cap, expiry and the sweep
- * one command each. Every multi-key step is a Lua script, so two instances
+ * one command each; a hash (`<prefix>owners`) counts the sessions of each
+ * owner, for the share per principal, in the same scripts that create and
+ * remove them. Every multi-key step is a Lua script, so two instances
  * never both create past the cap or both report one expired session.
  * `updateState` is a compare-and-set retried on conflict (the update
  * function is JavaScript and runs here, not in Redis).
@@ -40,11 +42,26 @@ export interface RedisSessionStoreOptions {
   onClose?: () => Promise<void> | void;
 }
 
-// KEYS[1] sessions zset, KEYS[2] record; ARGV[1] max, ARGV[2] record json, ARGV[3] expiresAt, ARGV[4] id
+// Gives back the place of a removed record's owner (from its json): the count drops by one, and the
+// owner's field goes at 0.
+const RELEASE_OWNER = `
+local function releaseOwner(owners, json)
+  local ok, record = pcall(cjson.decode, json)
+  if not ok or type(record) ~= 'table' or type(record.ownerKey) ~= 'string' then return end
+  if redis.call('HINCRBY', owners, record.ownerKey, -1) <= 0 then
+    redis.call('HDEL', owners, record.ownerKey)
+  end
+end`;
+
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] owners hash; ARGV[1] max, ARGV[2] record json,
+// ARGV[3] expiresAt, ARGV[4] id, ARGV[5] owner key, ARGV[6] max per owner. 1 created, 0 full,
+// 2 the owner holds its share.
 const CREATE = new LuaScript(`
+if tonumber(redis.call('HGET', KEYS[3], ARGV[5]) or '0') >= tonumber(ARGV[6]) then return 2 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 if redis.call('SET', KEYS[2], ARGV[2], 'NX') == false then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
 return 1`);
 
 // KEYS[1] sessions zset, KEYS[2] record; ARGV[1] expiresAt, ARGV[2] id
@@ -114,8 +131,9 @@ if bytes > tonumber(ARGV[3]) then return -bytes end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`);
 
-// KEYS[1] sessions zset; ARGV[1] now, ARGV[2] prefix. Returns id, deadline, record json (or '') per session.
-const SWEEP = new LuaScript(`
+// KEYS[1] sessions zset, KEYS[2] owners hash; ARGV[1] now, ARGV[2] prefix. Returns id, deadline,
+// record json (or '') per session.
+const SWEEP = new LuaScript(`${RELEASE_OWNER}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
 local out = {}
 for i = 1, #expired, 2 do
@@ -123,21 +141,27 @@ for i = 1, #expired, 2 do
   local json = redis.call('GET', ARGV[2] .. 's:' .. id)
   redis.call('ZREM', KEYS[1], id)
   redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'st:' .. id)
+  if json then releaseOwner(KEYS[2], json) end
   table.insert(out, id)
   table.insert(out, expired[i + 1])
   table.insert(out, json or '')
 end
 return out`);
 
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state; ARGV[1] id
-const DELETE = new LuaScript(`
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners hash; ARGV[1] id
+const DELETE = new LuaScript(`${RELEASE_OWNER}
+local json = redis.call('GET', KEYS[2])
 local existed = redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
+if json then releaseOwner(KEYS[4], json) end
 if existed > 0 then return 1 end
 return 0`);
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
 const MAX_TTL_MS = 8.64e15;
+
+/** "No limit" for a count, sent to Lua as digits (`Infinity` is not a number to `tonumber`). */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 /** How often a conflicting `updateState` is retried before it gives up. */
 const MAX_CAS_ATTEMPTS = 100;
@@ -176,6 +200,11 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}sessions`;
   }
 
+  /** Sessions held per owner key (the share per principal), counted by the scripts that create and remove. */
+  get #owners(): string {
+    return `${this.#prefix}owners`;
+  }
+
   #record(id: string): string {
     return `${this.#prefix}s:${id}`;
   }
@@ -188,16 +217,29 @@ export class RedisSessionStore implements SessionStore {
     return script.run(this.#redis, keys, args.map(String));
   }
 
-  /** Inserts the session unless `maxSessions` are held (expired ones count until swept). */
-  async create(session: SessionRecord, maxSessions: number, _now: number): Promise<boolean> {
+  /**
+   * Inserts the session unless its owner holds `maxPerOwner` (`"owner-full"`)
+   * or `maxSessions` are held in all (false); expired ones count until swept.
+   */
+  async create(
+    session: SessionRecord,
+    maxSessions: number,
+    _now: number,
+    maxPerOwner = Infinity,
+  ): Promise<boolean | "owner-full"> {
     const { expiresAt: _deadline, ...rest } = session;
-    const created = await this.#eval(CREATE, [this.#index, this.#record(session.id)], [
-      maxSessions,
-      JSON.stringify(rest),
-      session.expiresAt,
-      session.id,
-    ]);
-    return Number(created) === 1;
+    const keys = [this.#index, this.#record(session.id), this.#owners];
+    const created = Number(
+      await this.#eval(CREATE, keys, [
+        Math.min(maxSessions, MAX_COUNT),
+        JSON.stringify(rest),
+        session.expiresAt,
+        session.id,
+        session.ownerKey,
+        Math.min(maxPerOwner, MAX_COUNT),
+      ]),
+    );
+    return created === 2 ? "owner-full" : created === 1;
   }
 
   /** The live record; undefined when unknown or expired. */
@@ -304,13 +346,15 @@ export class RedisSessionStore implements SessionStore {
   /** Removes a session and its state. */
   async delete(id: string): Promise<boolean> {
     return Number(
-      await this.#eval(DELETE, [this.#index, this.#record(id), this.#state(id)], [id]),
+      await this.#eval(DELETE, [this.#index, this.#record(id), this.#state(id), this.#owners], [
+        id,
+      ]),
     ) === 1;
   }
 
   /** Removes every expired session (atomically: each is reported by one instance only). */
   async sweep(now: number): Promise<ExpiredSession[]> {
-    const reply = await this.#eval(SWEEP, [this.#index], [now, this.#prefix]);
+    const reply = await this.#eval(SWEEP, [this.#index, this.#owners], [now, this.#prefix]);
     const expired: ExpiredSession[] = [];
     if (!Array.isArray(reply)) return expired;
     for (let i = 0; i + 2 < reply.length; i += 3) {

@@ -4,8 +4,9 @@
  * factory)`. It pins what the handler relies on: the cap, expiry as data
  * (get hides expired records, sweep reports them with their creation time
  * and deadline, which tell the idle TTL from the absolute one), touch, updates, state
- * copies and size limits, atomic updates, deletion, and isolation between
- * sessions. Not a test file itself; tests/contracts/*_test.ts run it.
+ * copies and size limits, atomic updates, deletion, isolation between
+ * sessions, and the share per owner (counted on create, given back by
+ * delete and sweep). Not a test file itself; tests/contracts/*_test.ts run it.
  * @module
  */
 
@@ -16,10 +17,15 @@ import type { SessionRecord, SessionStore } from "../../mod.ts";
 /** Makes a fresh, empty store for one test (and disposes it after). */
 export type SessionStoreFactory = () => SessionStore | Promise<SessionStore>;
 
-function record(id: string, expiresAt: number, createdAt = 0): SessionRecord {
+function record(
+  id: string,
+  expiresAt: number,
+  createdAt = 0,
+  ownerKey = "user:alice",
+): SessionRecord {
   return {
     id,
-    ownerKey: "user:alice",
+    ownerKey,
     protocolVersion: "2025-11-25",
     clientCapabilities: {},
     createdAt,
@@ -186,6 +192,47 @@ export function describeSessionStore(
           true,
           "a deleted session frees its place",
         );
+      }));
+
+    it("refuses an owner at maxPerOwner ('owner-full') while another owner still creates", () =>
+      withStore(async (store) => {
+        assert.equal(await store.create(record("a1", 1_000), 10, 0, 2), true);
+        assert.equal(await store.create(record("a2", 1_000), 10, 0, 2), true);
+        assert.equal(await store.create(record("a3", 1_000), 10, 0, 2), "owner-full");
+        assert.equal(await store.get("a3", 0), undefined, "the refused session is not stored");
+        const bob = record("b1", 1_000, 0, "user:bob");
+        assert.equal(await store.create(bob, 10, 0, 2), true, "another owner has its own share");
+        const anonymous = record("n1", 1_000, 0, "anonymous");
+        assert.equal(await store.create(anonymous, 10, 0, 1), true);
+        const anonymous2 = record("n2", 1_000, 0, "anonymous");
+        assert.equal(await store.create(anonymous2, 10, 0, 1), "owner-full");
+        assert.equal(await store.size(), 4);
+        assert.equal(await store.create(record("a4", 1_000), 10, 0), true, "no share: no limit");
+      }));
+
+    it("an owner's place is given back by delete and by sweep, once each", () =>
+      withStore(async (store) => {
+        await store.create(record("a1", 100), 10, 0, 2);
+        await store.create(record("a2", 1_000), 10, 0, 2);
+        assert.equal(await store.create(record("a3", 1_000), 10, 0, 2), "owner-full");
+        assert.equal(await store.delete("a2"), true);
+        assert.equal(await store.delete("a2"), false, "a second delete gives nothing back");
+        assert.equal(await store.create(record("a3", 1_000), 10, 0, 2), true, "after delete");
+        assert.equal(await store.create(record("a4", 1_000), 10, 0, 2), "owner-full");
+        assert.equal((await store.sweep(101)).length, 1, "a1 expired");
+        assert.deepEqual(await store.sweep(101), [], "and is swept once");
+        assert.equal(await store.create(record("a4", 1_000), 10, 0, 2), true, "after the sweep");
+        assert.equal(await store.create(record("a5", 1_000), 10, 0, 2), "owner-full");
+      }));
+
+    it("concurrent creates of one owner never pass its share", () =>
+      withStore(async (store) => {
+        const created = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.create(record(`c${i}`, 1_000), 100, 0, 5)),
+        );
+        assert.equal(created.filter((result) => result === true).length, 5);
+        assert.equal(created.filter((result) => result === "owner-full").length, 15);
+        assert.equal(await store.size(), 5);
       }));
   });
 }

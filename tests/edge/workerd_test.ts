@@ -292,6 +292,8 @@ describe("workerd: the session checks, in one Durable Object", { skip: workerdSk
     fixture = await startWorkerdFixture("durable-object", {
       SESSION_MAX: "2",
       SESSION_IDLE_MS: "1500",
+      MAX_ANONYMOUS_SESSIONS: "2",
+      MAX_SESSIONS_PER_PRINCIPAL: "1",
     });
   });
   after(() => fixture?.stop());
@@ -310,6 +312,25 @@ describe("workerd: the session checks, in one Durable Object", { skip: workerdSk
       assert.equal(await statusOf(fixture.url, sessionId, PING, alice), 200);
     } finally {
       await rawDelete(fixture.url, sessionId, alice);
+    }
+  });
+
+  it("the session share: a principal at its share gets 429 -32004 + Retry-After, another is served", async () => {
+    const alice = { authorization: "Bearer alice" };
+    const first = await rawInitialize(fixture.url, { headers: alice });
+    try {
+      const refused = await rawPost(fixture.url, undefined, initializeMessage(), {
+        headers: alice,
+      });
+      const body = await refused.json();
+      assert.equal(refused.status, 429);
+      assert.equal(body.error.code, -32004);
+      assert.ok(refused.headers.get("retry-after") !== null);
+      const bob = { authorization: "Bearer bob" };
+      const other = await rawInitialize(fixture.url, { headers: bob });
+      await rawDelete(fixture.url, other, bob);
+    } finally {
+      await rawDelete(fixture.url, first, alice);
     }
   });
 

@@ -28,6 +28,7 @@ import {
   within,
 } from "../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
+import { blockingTool } from "../blocking_tool.ts";
 
 /** A POST whose body never arrives: it holds its place in the entry until close() ends the read. */
 function stalledPost(): Request {
@@ -335,6 +336,49 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
     }
   });
 
+  it("2025: eight dropped calls give their places back when their work ends, at the orphan deadline at the latest", async () => {
+    // Issue 40: eight dropped sessionful calls held the pool for ~60 s: their work ran on for
+    // orphanTimeoutMs (default 60 s) waiting for a resume. The place goes with the work: at once
+    // when the tool returns, else when the orphan deadline aborts it ("abandoned").
+    const blocking = blockingTool({ announce: true });
+    const handler = makeHandler({
+      maxConcurrentRequests: 9,
+      orphanTimeoutMs: 100,
+      heartbeatMs: 0,
+      tools: [blocking.tool],
+    });
+    try {
+      const session = await initialize(handler);
+      for (let id = 1; id <= 8; id++) {
+        const call = await handler(postRequest(
+          { jsonrpc: "2.0", id, method: "tools/call", params: { name: "block", arguments: {} } },
+          { sessionId: session.id, protocolVersion: session.protocolVersion },
+        ));
+        assert.match(call.headers.get("content-type") ?? "", /text\/event-stream/);
+        await blocking.call(id);
+        await call.body!.cancel(); // the client drops the call; its work goes on
+      }
+      assert.equal(await concurrent(handler), 8, "the dropped calls' work holds places");
+      const full = await handler(postRequest({ jsonrpc: "2.0", id: 9, method: "ping" }, {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+      }));
+      assert.equal(full.status, 200, "positive control: the ninth place is free");
+      await full.body?.cancel();
+      // Four tools return: their places come back with them, before any deadline.
+      for (let n = 1; n <= 4; n++) (await blocking.call(n)).finish();
+      await until(async () => (await concurrent(handler)) === 4, "four places back");
+      // The other four are abandoned at the orphan deadline, and their places come back.
+      await within(blocking.aborted, 3_000, "the orphan deadline");
+      await until(async () => (await concurrent(handler)) === 0, "every place back");
+      for (let n = 5; n <= 8; n++) assert.equal(blocking.calls[n - 1].signal.reason, "abandoned");
+      assert.equal((await handler.stats()).inFlight, 0);
+    } finally {
+      blocking.release();
+      await handler.close();
+    }
+  });
+
   it("2026-07-28: a closed stream aborts the call, but a tool that ignores its signal keeps its place", async () => {
     const latch = deferred();
     const signal = deferred<AbortSignal>();
@@ -396,6 +440,79 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
 });
 
 describe("the fixture turns the guards on from its environment", () => {
+  it("MAX_SESSIONS_PER_PRINCIPAL, MAX_ANONYMOUS_SESSIONS and MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL", async () => {
+    const handler = createEverythingHandler({
+      SESSION_MAX: "8",
+      MAX_SESSIONS_PER_PRINCIPAL: "3",
+      MAX_ANONYMOUS_SESSIONS: "2",
+      MAX_CONCURRENT_REQUESTS: "8",
+      MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL: "1",
+    });
+    const alice = { authorization: "Bearer alice" };
+    let slow: Response | undefined;
+    try {
+      // Neither default (a quarter of 8 is 2, a sixteenth 1): read from the environment.
+      await initialize(handler, { headers: alice });
+      await initialize(handler, { headers: alice });
+      const session = await initialize(handler, { headers: alice });
+      await assertHttpError(
+        await handler(postRequest(initializeMessage(), { headers: alice })),
+        429,
+        {
+          code: -32004,
+          message: /too many sessions/,
+          id: 0,
+        },
+      );
+      await initialize(handler);
+      await initialize(handler);
+      await assertHttpError(await handler(postRequest(initializeMessage())), 429, {
+        code: -32004,
+        message: /too many sessions/,
+        id: 0,
+      });
+      // One slow call of alice's holds her one place of the pool.
+      slow = await handler(postRequest(
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "slow", arguments: { steps: 1, intervalMs: 60_000 } },
+        },
+        { sessionId: session.id, protocolVersion: session.protocolVersion, headers: alice },
+      ));
+      await assertHttpError(
+        await handler(postRequest({ jsonrpc: "2.0", id: 2, method: "ping" }, {
+          sessionId: session.id,
+          protocolVersion: session.protocolVersion,
+          headers: alice,
+        })),
+        429,
+        { code: -32004, message: /requests in progress/, id: 2 },
+      );
+    } finally {
+      await handler.close();
+      await slow?.body?.cancel();
+    }
+  });
+
+  it("without MAX_ANONYMOUS_SESSIONS, anonymous callers hold the library's sixteenth of SESSION_MAX; a named caller is still served", async () => {
+    const handler = createEverythingHandler({ SESSION_MAX: "32" });
+    try {
+      for (let i = 0; i < 2; i++) await initialize(handler);
+      const refused = await handler(postRequest(initializeMessage()));
+      await assertHttpError(refused, 429, { code: -32004, id: 0 });
+      assert.ok(refused.headers.get("retry-after") !== null);
+      const alice = await handler(
+        postRequest(initializeMessage(), { headers: { authorization: "Bearer alice" } }),
+      );
+      assert.equal(alice.status, 200, "another principal still gets a session");
+      await alice.body?.cancel();
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("REQUIRE_HEADER, RATE_LIMIT_PER_MINUTE and MAX_CONCURRENT_REQUESTS", async () => {
     const handler = createEverythingHandler({
       REQUIRE_HEADER: "x-csrf",

@@ -291,7 +291,7 @@ describe("fair shares: 2026-07-28 calls in flight", () => {
 describe("fair shares: maxConcurrentRequests", () => {
   it("a principal whose slow calls outlive their hung-up clients holds at most its share; others are served", async () => {
     const latch = deferred();
-    const handler = fixture(latch.promise, { maxConcurrentRequests: 4 });
+    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 });
     try {
       // Alice starts slow calls and hangs up; her tools ignore their signal and keep running.
       const held: Response[] = [];
@@ -305,7 +305,7 @@ describe("fair shares: maxConcurrentRequests", () => {
         held.push(response);
         await response.body!.cancel();
       }
-      assert.equal(held.length, 2, "the default share is half the pool");
+      assert.equal(held.length, 2, "the default share is a quarter of the pool");
       await until(async () => (await handler.stats()).openStreams === 0, "alice's streams to go");
       assert.equal((await handler.stats()).concurrentRequests, 2, "her work still holds places");
       // A sessionful request of hers is refused too: the share covers both eras, and the
@@ -333,10 +333,39 @@ describe("fair shares: maxConcurrentRequests", () => {
     }
   });
 
+  it("the anonymous callers and one account together cannot take the whole pool: a third principal is served", async () => {
+    // Before: each share was half the pool, so anonymous plus one account held all of it and
+    // everyone else got 503 until their abandoned work ended (orphanTimeoutMs, 60 s).
+    const latch = deferred();
+    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 });
+    try {
+      for (const user of [undefined, "alice"]) {
+        let served = 0;
+        for (let i = 0; i < 8; i++) {
+          const { response, id } = await send(handler, holdCall(user));
+          if (response.status !== 200) {
+            await assertShareRefused(response, /requests in progress/, id);
+            break;
+          }
+          served++;
+          await response.body!.cancel(); // hangs up; the work goes on
+        }
+        assert.equal(served, 2, `${user ?? "anonymous"} holds its default share, a quarter`);
+      }
+      assert.equal((await handler.stats()).concurrentRequests, 4, "half the pool is held");
+      const bob = await handler(holdCall("bob"));
+      assertOpen(bob, "bob is served, not 503");
+      await bob.body!.cancel();
+    } finally {
+      latch.resolve();
+      await handler.close();
+    }
+  });
+
   it("a principal at its share can still cancel its own work: only requests count against it", async () => {
     const latch = deferred();
     const signals: AbortSignal[] = [];
-    const handler = fixture(latch.promise, { maxConcurrentRequests: 4 }, signals);
+    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 }, signals);
     const streams: Response[] = [];
     try {
       for (const id of ["c-1", "c-2"]) {

@@ -1,7 +1,8 @@
 /**
  * The default {@linkcode SessionStore}: a Map in this process. Per idle session
- * it holds one record and, once used, one small Map of JSON strings; no
- * timers, closures or server objects. Lookups are O(1); `sweep` is O(n) and is
+ * it holds one record and, once used, one small Map of JSON strings, and
+ * per owner a count (for the share per principal); no timers, closures or
+ * server objects. Lookups are O(1); `sweep` is O(n) and is
  * called by the handler's single timer. Expired records are only ever removed
  * by `sweep`, which reports them, so the handler can end their streams and work. It does NOT share sessions between
  * processes: use a shared store for that.
@@ -34,12 +35,40 @@ interface Entry {
  */
 export class MemorySessionStore implements SessionStore {
   #entries = new Map<string, Entry>();
+  /** Sessions held by owner key; an owner holding none has no entry. */
+  #owned = new Map<string, number>();
 
-  /** Inserts the session unless `maxSessions` records are held (expired ones count until swept). */
-  create(session: SessionRecord, maxSessions: number, _now: number): Promise<boolean> {
-    if (this.#entries.size >= maxSessions) return Promise.resolve(false);
+  /**
+   * Inserts the session unless `maxPerOwner` records of its owner
+   * (`"owner-full"`) or `maxSessions` records in all (false) are held;
+   * expired ones count until swept.
+   */
+  create(
+    session: SessionRecord,
+    maxSessions: number,
+    _now: number,
+    maxPerOwner = Infinity,
+  ): Promise<boolean | "owner-full"> {
+    const owned = this.#owned.get(session.ownerKey) ?? 0;
+    if (owned >= maxPerOwner) return Promise.resolve("owner-full");
+    if (this.#entries.size >= maxSessions || this.#entries.has(session.id)) {
+      return Promise.resolve(false);
+    }
     this.#entries.set(session.id, { record: session, stateBytes: 0 });
+    this.#owned.set(session.ownerKey, owned + 1);
     return Promise.resolve(true);
+  }
+
+  /** Removes `id`'s entry and gives its owner's place back; false when it was not held. */
+  #remove(id: string): boolean {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return false;
+    this.#entries.delete(id);
+    const owner = entry.record.ownerKey;
+    const owned = (this.#owned.get(owner) ?? 1) - 1;
+    if (owned > 0) this.#owned.set(owner, owned);
+    else this.#owned.delete(owner);
+    return true;
   }
 
   /** Returns the live record; undefined when unknown or expired (expired ones wait for `sweep`). */
@@ -147,7 +176,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** Removes a session and its state. */
   delete(id: string): Promise<boolean> {
-    return Promise.resolve(this.#entries.delete(id));
+    return Promise.resolve(this.#remove(id));
   }
 
   /** Removes every expired session and returns their records. */
@@ -155,7 +184,7 @@ export class MemorySessionStore implements SessionStore {
     const removed: ExpiredSession[] = [];
     for (const [id, entry] of this.#entries) {
       if (entry.record.expiresAt <= now) {
-        this.#entries.delete(id);
+        this.#remove(id);
         removed.push(entry.record);
       }
     }
@@ -170,6 +199,7 @@ export class MemorySessionStore implements SessionStore {
   /** Drops every session. */
   close(): Promise<void> {
     this.#entries.clear();
+    this.#owned.clear();
     return Promise.resolve();
   }
 }

@@ -7,8 +7,9 @@
  * @module
  */
 
+import { shareFull } from "../../http/principal_shares.ts";
 import { type Refusal, refuse } from "../../http/refusal.ts";
-import { ownerKeyOf, type Principal } from "../../protocol/context.ts";
+import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
@@ -19,6 +20,10 @@ export interface SessionManagerOptions {
   idleTtlMs: number;
   absoluteTtlMs: number;
   maxSessions: number;
+  /** Sessions one authenticated principal may hold (Infinity: no share). */
+  maxSessionsPerPrincipal: number;
+  /** Sessions the anonymous principal (every anonymous caller together) may hold. */
+  maxAnonymousSessions: number;
   retryAfterSeconds: number;
   now: () => number;
   generateId: () => string;
@@ -56,15 +61,17 @@ export class SessionManager {
   }
 
   /**
-   * Creates a session owned by `principal`. Undefined when the server holds
-   * `maxSessions` live sessions already.
+   * Creates a session owned by `principal`. Refused with `429` when that
+   * principal holds its share of sessions already (`maxSessionsPerPrincipal`,
+   * or `maxAnonymousSessions` for the anonymous principal), with `503` when
+   * the server holds `maxSessions` live sessions.
    */
   async create(
     principal: Principal,
     protocolVersion: string,
     clientCapabilities: ClientCapabilities,
     clientInfo: Implementation | undefined,
-  ): Promise<SessionRecord | undefined> {
+  ): Promise<SessionResolution> {
     const now = this.#options.now();
     const id = this.#options.generateId();
     if (!isWellFormedSessionId(id)) {
@@ -81,11 +88,26 @@ export class SessionManager {
       expiresAt: this.deadline(now, now),
       ...(clientInfo === undefined ? {} : { clientInfo }),
     };
-    if (await this.store.create(record, this.#options.maxSessions, now)) return record;
-    if (now - this.#lastFullSweep < FULL_SWEEP_INTERVAL_MS) return undefined;
-    this.#lastFullSweep = now;
-    await this.#options.sweepWhenFull();
-    return await this.store.create(record, this.#options.maxSessions, now) ? record : undefined;
+    const { maxSessions } = this.#options;
+    const ownShare = isAnonymous(principal)
+      ? this.#options.maxAnonymousSessions
+      : this.#options.maxSessionsPerPrincipal;
+    // A share as large as the pool is none: past the pool the answer is the pool's 503.
+    const share = ownShare >= maxSessions ? Infinity : ownShare;
+    let created = await this.store.create(record, maxSessions, now, share);
+    // The owner's or the server's expired sessions count until swept: sweep (at most once a second), retry.
+    if (created !== true && now - this.#lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
+      this.#lastFullSweep = now;
+      await this.#options.sweepWhenFull();
+      created = await this.store.create(record, maxSessions, now, share);
+    }
+    if (created === true) return { ok: true, session: record };
+    return {
+      ok: false,
+      refusal: created === "owner-full"
+        ? shareFull("sessions", share, this.#options.retryAfterSeconds)
+        : this.full(),
+    };
   }
 
   /** The 503 sent when the cap is reached. */

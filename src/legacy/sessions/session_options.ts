@@ -26,6 +26,27 @@ export interface SessionOptions {
   absoluteTtlMs?: number;
   /** At most this many live sessions; `initialize` beyond it gets 503. Default 10,000. */
   maxSessions?: number;
+  /**
+   * Live sessions one authenticated principal may hold; its `initialize`
+   * beyond it gets `429` + `Retry-After` (`retryAfterSeconds`) with
+   * `-32004`, while other principals still get sessions. Counted by the
+   * store, so instances sharing a Redis store share the count. Default: a
+   * quarter of `maxSessions` (at least 1), so one account, or the anonymous
+   * callers and one account together, never hold the whole pool.
+   * @default {Math.max(1, Math.floor(maxSessions / 4))}
+   */
+  maxSessionsPerPrincipal?: number;
+  /**
+   * Live sessions every anonymous caller together may hold (the one
+   * anonymous principal); beyond it, `429` as for
+   * `maxSessionsPerPrincipal`. Default, with `authenticate` or `oauth`: a
+   * sixteenth of `maxSessions` (at least 1). Without them every caller is
+   * anonymous, so the default is the whole of `maxSessions` (a small share
+   * would cap the whole server): a public server without authentication
+   * should bound clients by address with `rateLimit` instead.
+   * @default {Math.max(1, Math.floor(maxSessions / 16)), or maxSessions without authentication}
+   */
+  maxAnonymousSessions?: number;
   /** How often the single sweep timer removes expired sessions. Default 60 s. */
   sweepIntervalMs?: number;
   /** Bytes of JSON one session's `ctx.session` state may hold. Default 64 KiB. */

@@ -115,11 +115,21 @@ export interface SessionUse {
  */
 export interface SessionStore {
   /**
-   * Inserts a new session unless `maxSessions` sessions are held; returns
-   * false when full. Expired sessions may count until swept: the handler
-   * sweeps (at most once a second) and retries when a store reports full.
+   * Inserts a new session unless `maxSessions` sessions are held (false), or
+   * its owner (`session.ownerKey`) holds `maxPerOwner` already
+   * (`"owner-full"`); the check and the insert are one step, so instances
+   * sharing a store never pass either cap together. The count per owner
+   * must drop on every end: `delete`, `sweep`. Expired sessions may count
+   * until swept: the handler sweeps (at most once a second) and retries when
+   * a store reports full. `maxPerOwner` is absent from callers that set no
+   * share (Infinity); a store that ignores it enforces no share.
    */
-  create(session: SessionRecord, maxSessions: number, now: number): Promise<boolean>;
+  create(
+    session: SessionRecord,
+    maxSessions: number,
+    now: number,
+    maxPerOwner?: number,
+  ): Promise<boolean | "owner-full">;
   /**
    * Returns the session, or undefined when unknown or expired at `now`.
    * Removing expired sessions is `sweep`'s job, so their ids get reported.
