@@ -247,6 +247,21 @@ function corsOrigin(origin: unknown, index: number): string {
   return url.origin !== "null" ? url.origin : `${url.protocol}//${url.host}`.toLowerCase();
 }
 
+/** The server's name and version (required) and `websiteUrl`: a TypeError naming a bad one. */
+export function checkServerIdentity(
+  options: { name?: unknown; version?: unknown; websiteUrl?: unknown },
+): void {
+  if (typeof options.name !== "string" || options.name === "") {
+    throw new TypeError("Option name is required");
+  }
+  if (typeof options.version !== "string" || options.version === "") {
+    throw new TypeError("Option version is required");
+  }
+  if (options.websiteUrl !== undefined && !isWebUrl(options.websiteUrl)) {
+    throw new TypeError("Option websiteUrl must be an https: or http: URL");
+  }
+}
+
 /** True for an https: or http: URL (`websiteUrl`, icons' sources are checked in protocol/icons.ts). */
 export function isWebUrl(value: unknown): boolean {
   if (typeof value !== "string") return false;

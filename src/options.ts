@@ -33,9 +33,9 @@ import {
   checkCorsOptions,
   checkRateLimits,
   checkRequestStateOptions,
+  checkServerIdentity,
   concurrencyShare,
   delay,
-  isWebUrl,
   limit,
   positive,
   shareOf,
@@ -386,16 +386,8 @@ export interface ResolvedOptions {
 
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */
 export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
-  if (typeof options.name !== "string" || options.name === "") {
-    throw new TypeError("Option name is required");
-  }
-  if (typeof options.version !== "string" || options.version === "") {
-    throw new TypeError("Option version is required");
-  }
+  checkServerIdentity(options);
   checkIcons(options.icons, "Option icons");
-  if (options.websiteUrl !== undefined && !isWebUrl(options.websiteUrl)) {
-    throw new TypeError("Option websiteUrl must be an https: or http: URL");
-  }
   const sessions = options.sessions ?? {};
   const mode = options.responseMode ?? "auto";
   const eras = { legacy: options.eras?.legacy ?? true, modern: options.eras?.modern ?? true };
