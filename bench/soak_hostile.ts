@@ -6,8 +6,8 @@
  * principal each time; task floods with 128 KiB results; bad and ever-new
  * bearer tokens; junk and forged JWTs to a second server whose OAuth issuer
  * never answers). The servers' RSS is sampled every few seconds; the run is
- * judged flat when the second half grows less than 10% (or 48 MiB) over the
- * first sample of that half. It stops by itself: its loops are bounded by the
+ * judged flat when the peak of its last third is within 10% (or 48 MiB) of
+ * the peak of its middle third. It stops by itself: its loops are bounded by the
  * duration and every request by a deadline. Loopback only.
  *
  *   node bench/soak_hostile.ts                 10 minutes, Deno, Bun and Node side by side
@@ -301,13 +301,24 @@ async function hostileLoop(url: string, tally: Tally, stop: AbortSignal): Promis
   }
 }
 
-/** Bad tokens for the OAuth fixture whose issuer never answers: junk bearers and forged JWTs. */
-async function badTokenLoop(url: string, tally: Tally, stop: AbortSignal): Promise<void> {
+/**
+ * Bad tokens for the OAuth fixture whose issuer never answers: junk bearers
+ * (refused before any network) and JWTs of that issuer with made-up keys
+ * (they need its keys: 503 while it cannot be reached).
+ */
+async function badTokenLoop(
+  url: string,
+  issuer: string,
+  tally: Tally,
+  stop: AbortSignal,
+): Promise<void> {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   for (let round = 0; !stop.aborted; round++) {
     const token = round % 2 === 0
       ? junk(64)
-      : `${b64({ alg: "RS256", kid: junk(16) })}.${b64({ sub: junk(8), exp: 4e9 })}.${junk(43)}`;
+      : `${b64({ alg: "RS256", kid: junk(16) })}.${b64({ iss: issuer, sub: junk(8), exp: 4e9 })}.${
+        junk(43)
+      }`;
     const response = await send(
       tally,
       url,
@@ -335,11 +346,17 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
 }
 
-/** True when the second half of `values` grows less than 10% (or 48 MiB) over its first value. */
+/**
+ * Flat when the peak of the last third is within 10% (or 48 MiB) of the
+ * peak of the middle third: RSS under a garbage collector swings by
+ * hundreds of MiB between collections, so peaks are compared, not samples.
+ */
 function flat(values: number[]): { flat: boolean; growth: number } {
-  const half = values.slice(Math.floor(values.length / 2));
-  const growth = Math.max(...half) - half[0];
-  return { flat: growth < Math.max(48 * 1024 * 1024, half[0] * 0.1), growth };
+  const third = Math.floor(values.length / 3);
+  const middle = Math.max(...values.slice(third, 2 * third));
+  const last = Math.max(...values.slice(2 * third));
+  const growth = last - middle;
+  return { flat: growth < Math.max(48 * 1024 * 1024, middle * 0.1), growth };
 }
 
 async function main(): Promise<void> {
@@ -372,7 +389,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loops = runs.flatMap((run) => [
     ...Array.from({ length: WORKERS }, () => hostileLoop(run.hostile.url, run.tally, stop.signal)),
-    badTokenLoop(run.oauth.url, run.oauthTally, stop.signal),
+    badTokenLoop(run.oauth.url, `http://127.0.0.1:${issuerPort}`, run.oauthTally, stop.signal),
   ]);
   const sample = () => {
     for (const run of runs) {
