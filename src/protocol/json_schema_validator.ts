@@ -8,6 +8,7 @@
  */
 
 import { Validator } from "@cfworker/json-schema";
+import { echoInput } from "../jsonrpc/echo.ts";
 
 /** A JSON Schema document (the same shape as schema.ts's `JsonSchema`, which imports this module). */
 type JsonSchema = { [key: string]: unknown };
@@ -119,19 +120,66 @@ export function cfworkerValidator(schema: JsonSchema): JsonSchemaCheck {
       // Fail closed: a validator that throws has not passed the value.
       return `input: could not be validated (${error instanceof Error ? error.message : error})`;
     }
-    if (result.valid) return undefined;
-    // With short-circuiting the deepest error comes last and says the most.
-    const error = result.errors[result.errors.length - 1];
-    return `${where(error?.instanceLocation ?? "#")}: ${error?.error ?? "invalid"}`;
+    return result.valid ? undefined : describe(result.errors);
   };
 }
 
-/** `#/a/0` as `a.0` (`input` for the root), for messages. */
+/** One error of @cfworker/json-schema: where in the value, which keyword, what. */
+interface OutputUnit {
+  instanceLocation: string;
+  keyword: string;
+  error: string;
+}
+
+/**
+ * The validator's errors (outermost first) as one line in tether's words,
+ * client-chosen names bounded by echoInput: an unexpected or missing
+ * property by name, a failed combinator as itself rather than its last
+ * branch, else the innermost error.
+ */
+function describe(errors: readonly OutputUnit[]): string {
+  for (let i = 0; i < errors.length; i++) {
+    const { keyword, instanceLocation, error } = errors[i];
+    const next = errors[i + 1];
+    if (
+      (keyword === "additionalProperties" || keyword === "unevaluatedProperties") &&
+      next?.keyword === "false"
+    ) {
+      const key = pointerSegments(next.instanceLocation).at(-1) ?? "";
+      return `${where(instanceLocation)}: unexpected property ${JSON.stringify(echoInput(key))}`;
+    }
+    if (keyword === "required") {
+      const key = /required property "(.*)"\.$/s.exec(error)?.[1] ?? "";
+      return `${where(instanceLocation)}: missing required property ${
+        JSON.stringify(echoInput(key))
+      }`;
+    }
+    if (keyword === "anyOf" || keyword === "oneOf" || keyword === "not") {
+      return `${where(instanceLocation)}: ${echoInput(error)}`;
+    }
+  }
+  const last = errors.at(-1);
+  return `${where(last?.instanceLocation ?? "#")}: ${echoInput(last?.error ?? "invalid")}`;
+}
+
+/** `#/a/b~1c` as `["a", "b/c"]`. */
+function pointerSegments(location: string): string[] {
+  if (location === "#" || location === "") return [];
+  return location.slice(2).split("/").map((part) => {
+    let decoded = part;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      // Kept as sent: the message only names the place.
+    }
+    return decoded.replaceAll("~1", "/").replaceAll("~0", "~");
+  });
+}
+
+/** `#/a/0` as `a.0` (`input` for the root), each name bounded, for messages. */
 function where(location: string): string {
-  if (location === "#" || location === "") return "input";
-  return location.slice(2).split("/").map((part) =>
-    decodeURIComponent(part).replaceAll("~1", "/").replaceAll("~0", "~")
-  ).join(".");
+  const segments = pointerSegments(location);
+  return segments.length === 0 ? "input" : echoInput(segments.map(echoInput).join("."));
 }
 
 /** Refuses, by throwing, the keywords and values the default validator would ignore. */

@@ -211,16 +211,23 @@ function fromStandard(result: StandardResult<unknown>): ValidationResult {
   return { ok: false, message: describeIssues(result.issues) };
 }
 
-/** Issues as lines, shallowest first: `✖ message` and `  → at path` (zod's pretty format). */
+/** The most issues a message lists: a value with thousands of wrong items gets a bounded answer. */
+const MAX_ISSUES = 10;
+
+/**
+ * Issues as lines, shallowest first: `✖ message` and `  → at path` (zod's
+ * pretty format), each bounded by echoInput (a library may quote the value).
+ */
 export function describeIssues(issues: ReadonlyArray<StandardIssue>): string {
   const lines: string[] = [];
   const sorted = [...issues].sort((a, b) => (a.path?.length ?? 0) - (b.path?.length ?? 0));
-  for (const issue of sorted) {
-    lines.push(`✖ ${issue.message}`);
+  for (const issue of sorted.slice(0, MAX_ISSUES)) {
+    lines.push(`✖ ${echoInput(String(issue.message))}`);
     if (issue.path !== undefined && issue.path.length > 0) {
-      lines.push(`  → at ${dotPath(issue.path)}`);
+      lines.push(`  → at ${echoInput(dotPath(issue.path))}`);
     }
   }
+  if (sorted.length > MAX_ISSUES) lines.push(`✖ and ${sorted.length - MAX_ISSUES} more`);
   return lines.length === 0 ? "✖ invalid" : lines.join("\n");
 }
 
@@ -231,7 +238,7 @@ function dotPath(path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }
     if (typeof key === "number") text += `[${key}]`;
     else if (typeof key === "symbol") text += `[${JSON.stringify(String(key))}]`;
     else if (/[^\w$]/.test(key)) text += `[${JSON.stringify(echoInput(key))}]`;
-    else text += text === "" ? key : `.${key}`;
+    else text += text === "" ? echoInput(key) : `.${echoInput(key)}`;
   }
   return text;
 }

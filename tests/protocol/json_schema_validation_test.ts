@@ -84,6 +84,30 @@ describe("raw JSON Schema: real validation", () => {
     }
   });
 
+  it("names a client's property in an error by a bounded prefix only (a 100 KB key)", async () => {
+    const tool = defineTool({
+      name: "map",
+      input: { type: "object", additionalProperties: { type: "string" }, propertyNames: {} },
+      handler: () => "ran",
+    });
+    const handler = handlerWith([tool]);
+    try {
+      const key = "k".repeat(100_000);
+      const answer = await modernRpc(handler, "tools/call", {
+        name: "map",
+        arguments: { [key]: 1 },
+      });
+      const text: string = answer.message.result.content[0].text;
+      assert.equal(answer.message.result.isError, true);
+      assert.match(text, /^Invalid arguments for tool map: k+: Instance type "number" is invalid/);
+      assert.ok(text.length < 1_000, `message of ${text.length} chars`);
+      const good = await modernRpc(handler, "tools/call", { name: "map", arguments: { a: "b" } });
+      assert.equal(good.message.result.content[0].text, "ran", "positive control");
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("checks structuredContent against a raw output schema (minimum)", async () => {
     const handler = handlerWith();
     try {
