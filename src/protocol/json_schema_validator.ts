@@ -10,9 +10,6 @@
 import { Validator } from "@cfworker/json-schema";
 import { echoInput } from "../jsonrpc/echo.ts";
 
-/** A JSON Schema document (the same shape as schema.ts's `JsonSchema`, which imports this module). */
-type JsonSchema = { [key: string]: unknown };
-
 /**
  * Checks one value against a compiled schema: undefined when it passes, else
  * a short message saying where and what is wrong.
@@ -43,7 +40,7 @@ export type JsonSchemaCheck = (value: unknown) => string | undefined;
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], jsonSchemaValidator });
  * ```
  */
-export type JsonSchemaValidator = (schema: JsonSchema) => JsonSchemaCheck;
+export type JsonSchemaValidator = (schema: Record<string, unknown>) => JsonSchemaCheck;
 
 /** Keywords of draft 2020-12 that @cfworker/json-schema does not implement. */
 const UNSUPPORTED_KEYWORDS = ["$dynamicRef", "$dynamicAnchor", "$vocabulary"];
@@ -105,7 +102,7 @@ const SUBSCHEMA_MAP = [
  * check(-5); // "input: ..."
  * ```
  */
-export function cfworkerValidator(schema: JsonSchema): JsonSchemaCheck {
+export function cfworkerValidator(schema: Record<string, unknown>): JsonSchemaCheck {
   // The validator writes non-enumerable bookkeeping into the schema: give it its own copy.
   const copy = structuredClone(schema);
   scan(copy, "#");
@@ -188,7 +185,7 @@ function scan(schema: unknown, at: string): void {
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
     throw new TypeError(`${at}: a schema must be an object or a boolean`);
   }
-  const s = schema as JsonSchema;
+  const s = schema as Record<string, unknown>;
   for (const keyword of UNSUPPORTED_KEYWORDS) {
     if (Object.hasOwn(s, keyword)) {
       throw new TypeError(
@@ -243,7 +240,7 @@ function checkReferences(schema: unknown, lookup: Record<string, unknown>, at: s
     schema.forEach((child, i) => checkReferences(child, lookup, `${at}/${i}`));
     return;
   }
-  const s = schema as JsonSchema & { __absolute_ref__?: string };
+  const s = schema as Record<string, unknown> & { __absolute_ref__?: string };
   if (typeof s.$ref === "string") {
     const uri = s.__absolute_ref__ ?? s.$ref;
     if (lookup[uri] === undefined) {
