@@ -2,8 +2,8 @@
  * Input and output schemas: a Standard Schema (zod, Valibot, ArkType, ...)
  * validated by its own library and advertised through its Standard JSON
  * Schema converter (or a JSON Schema given beside it), or a raw JSON Schema
- * advertised verbatim and validated by the server's `JsonSchemaValidator`
- * (numbers must also be finite anywhere in the value). Each schema is
+ * advertised verbatim and validated by the server's `JsonSchemaValidator`.
+ * Either way numbers must be finite anywhere in the value. Each schema is
  * compiled once; nothing here imports a schema library.
  * @module
  */
@@ -123,6 +123,9 @@ export function compileSchema(schema: SchemaInput, options: CompileOptions): Com
     return {
       advertised,
       validate: (value) => {
+        // Some libraries pass Infinity as a number (Valibot does): JSON has no such value.
+        const problem = nonFiniteNumberIn(value, "input");
+        if (problem !== undefined) return { ok: false, message: problem };
         let result: ReturnType<typeof props.validate>;
         try {
           result = props.validate(value);
