@@ -5,8 +5,16 @@
  * it, and prints `{ text, zodModules }` as one JSON line. Not a test itself.
  */
 
-import { registerHooks } from "node:module";
+import * as nodeModule from "node:module";
 import process from "node:process";
+
+/** Node 22.15+/24's synchronous module hooks (missing from the @types/node this repository pins). */
+type Resolve = (specifier: string, context: unknown) => { url: string };
+const { registerHooks } = nodeModule as unknown as {
+  registerHooks(hooks: {
+    resolve(specifier: string, context: unknown, nextResolve: Resolve): { url: string };
+  }): void;
+};
 
 const resolved: string[] = [];
 registerHooks({
