@@ -70,13 +70,17 @@ export {
   type ResourceDefinition,
   type ResourceReadReturn,
   type ResourceTemplateDefinition,
+  type StructuredToolReturn,
   type ToolDefinition,
   type ToolReturn,
+  type ToolReturnFor,
 } from "./src/protocol/definitions.ts";
 export {
   ANONYMOUS_PRINCIPAL,
+  type ElicitContent,
   type ElicitParams,
   type ElicitResult,
+  type ElicitSchema,
   type HandlerContext,
   isAnonymous,
   type OutboundRequestOptions,
@@ -90,10 +94,22 @@ export {
 export type * from "./src/protocol/types.ts";
 export type {
   JsonSchema,
+  SchemaAccepted,
   SchemaInput,
   SchemaOutput,
   ZodSchemaLike,
 } from "./src/protocol/schema.ts";
+export type {
+  StandardInput,
+  StandardIssue,
+  StandardJsonSchemaConverter,
+  StandardJsonSchemaOptions,
+  StandardOutput,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+} from "./src/protocol/standard_schema.ts";
+export type { JsonSchemaCheck, JsonSchemaValidator } from "./src/protocol/json_schema_validator.ts";
 export type { ChangeListener } from "./src/protocol/tools.ts";
 export type { ToolRegistry } from "./src/protocol/tools.ts";
 export type { ResourceRegistry } from "./src/protocol/resources.ts";

@@ -7,13 +7,16 @@
  * that only parses the body and answers fixed bytes; "inline floor" is the
  * same checks as a legacy call written in one function (see `floor`).
  *
- *   node_modules/node24/bin/node bench/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026|floor]
+ *   node_modules/node24/bin/node bench/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026|floor] [--raw]
+ *
+ * `--raw` serves the echo tool with a raw JSON Schema instead of zod (the
+ * JSON Schema validator's cost).
  *   node_modules/.bin/deno run -A bench/micro.ts
  *   node_modules/.bin/bun bench/micro.ts
  */
 
 import * as z from "zod";
-import { createMcpHandler } from "../mod.ts";
+import { createMcpHandler, defineTool } from "../mod.ts";
 import { echoTool } from "./lib/echo_tool.ts";
 import { jsonNestingDepth } from "../src/http/parse_json.ts";
 import {
@@ -40,10 +43,15 @@ const onlyAt = argv.indexOf("--only");
 const only = onlyAt === -1 ? undefined : argv[onlyAt + 1];
 const URL_ = `http://127.0.0.1${MCP_PATH}`;
 
+const rawEchoTool = defineTool({
+  name: "echo",
+  input: { type: "object", properties: { text: { type: "string" } }, required: ["text"] },
+  handler: (input) => input.text as string,
+});
 const tether = createMcpHandler({
   name: "bench-micro",
   version: "1.0.0",
-  tools: [echoTool],
+  tools: [argv.includes("--raw") ? rawEchoTool : echoTool],
 });
 
 /**

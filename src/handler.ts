@@ -147,6 +147,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     info: serverInfo,
     instructions: options.instructions,
     tools: options.tools,
+    jsonSchemaValidator: config.jsonSchemaValidator,
     resources: options.resources,
     resourceTemplates: options.resourceTemplates,
     prompts: options.prompts,

@@ -81,6 +81,19 @@ export function wholeNumber(
   return refined(name, checked, Number.isSafeInteger(checked), "a finite whole number");
 }
 
+/** `value`, or `fallback` when it is undefined; a TypeError unless it is a function. */
+export function optionalFunction<F extends (...args: never[]) => unknown>(
+  name: string,
+  value: F | undefined,
+  fallback: F,
+): F {
+  if (value === undefined) return fallback;
+  if (typeof value !== "function") {
+    throw new TypeError(`Option ${name} must be a function, got ${typeof value}`);
+  }
+  return value;
+}
+
 /**
  * The requestState codec is made on first use (WebCrypto is async): check its
  * options now, so a short key fails at startup rather than on every call.

@@ -37,10 +37,12 @@ import {
   concurrencyShare,
   delay,
   limit,
+  optionalFunction,
   positive,
   shareOf,
   wholeNumber,
 } from "./option_checks.ts";
+import { cfworkerValidator, type JsonSchemaValidator } from "./protocol/json_schema_validator.ts";
 
 export { MAX_TIMER_MS } from "./option_checks.ts";
 export type { SessionOptions } from "./legacy/sessions/session_options.ts";
@@ -92,6 +94,16 @@ export interface McpHandlerOptions {
   resourceTemplates?: readonly ResourceTemplateDefinition[];
   /** Prompts. */
   prompts?: readonly AnyPromptDefinition[];
+  /**
+   * Compiles each tool's raw JSON Schema (input and output, draft 2020-12)
+   * into a check, once at startup; it throws for a schema it cannot enforce
+   * in full, and the server refuses to start. Standard Schemas (zod,
+   * Valibot, ArkType) are validated by their own library instead.
+   * Default: `@cfworker/json-schema`, refusing `$dynamicRef`,
+   * `$dynamicAnchor`, `$vocabulary`, unknown `format`s and `$ref`s that do
+   * not resolve within the schema.
+   */
+  jsonSchemaValidator?: JsonSchemaValidator;
   /**
    * Extensions (`tasksExtension()`, your own): each is advertised under
    * `capabilities.extensions` and adds its methods, notifications and
@@ -382,6 +394,7 @@ export interface ResolvedOptions {
   maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
   onError: (error: unknown) => void;
+  jsonSchemaValidator: JsonSchemaValidator;
 }
 
 /** Applies defaults and checks ranges; throws a RangeError naming a bad option. */
@@ -489,5 +502,10 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     ),
     now: options.now ?? Date.now,
     onError,
+    jsonSchemaValidator: optionalFunction(
+      "jsonSchemaValidator",
+      options.jsonSchemaValidator,
+      cfworkerValidator,
+    ),
   };
 }

@@ -183,7 +183,10 @@ export interface AppToolUi {
  * const tool: AppToolDefinition = { name: "cart", ui: { resourceUri: "ui://shop/cart.html" }, handler: () => "2 items" };
  * ```
  */
-export interface AppToolDefinition<I extends SchemaInput = JsonSchema> extends ToolDefinition<I> {
+export interface AppToolDefinition<
+  I extends SchemaInput = JsonSchema,
+  O extends SchemaInput | undefined = undefined,
+> extends ToolDefinition<I, O> {
   /** The view that renders the tool's results. */
   ui: AppToolUi;
 }
@@ -207,9 +210,12 @@ export interface AppToolDefinition<I extends SchemaInput = JsonSchema> extends T
  * });
  * ```
  */
-export function defineAppTool<I extends SchemaInput = JsonSchema>(
-  definition: AppToolDefinition<I>,
-): ToolDefinition<I> {
+export function defineAppTool<
+  I extends SchemaInput = JsonSchema,
+  O extends SchemaInput | undefined = undefined,
+>(
+  definition: AppToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   const { ui, ...tool } = definition;
   if (typeof ui !== "object" || ui === null) {
     throw new TypeError(`App tool "${definition.name}" needs ui.resourceUri`);

@@ -9,6 +9,7 @@
 import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type { ClientCapabilities, Implementation } from "./types.ts";
+import type { StandardOutput, StandardSchemaV1 } from "./standard_schema.ts";
 
 /**
  * Who is calling. `id` must be stable for one user (it is what sessions are bound to).
@@ -347,9 +348,14 @@ export interface HandlerContext {
    * Asks the user for input (`elicitation/create`), in form mode or, with
    * `mode: "url"`, URL mode. Rejects when the client did not declare
    * elicitation (or its `url` mode for a URL-mode request), on timeout, or
-   * when the request is cancelled.
+   * when the request is cancelled. A Standard Schema `requestedSchema` is
+   * sent as its JSON Schema and types the answer's `content`, which it
+   * validates: an accepted answer that fails it rejects.
    */
-  elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult>;
+  elicit<S extends ElicitSchema = Record<string, unknown>>(
+    params: ElicitParams<S>,
+    options?: OutboundRequestOptions,
+  ): Promise<ElicitResult<ElicitContent<S>>>;
   /**
    * Tells the client that the out-of-band step of a URL-mode elicitation
    * has been completed (`notifications/elicitation/complete`), on this
@@ -386,14 +392,43 @@ export interface HandlerContext {
  * };
  * ```
  */
-export interface ElicitParams {
+export interface ElicitParams<S extends ElicitSchema = Record<string, unknown>> {
   /** The question shown to the user. */
   message: string;
-  /** Form mode: a flat JSON Schema object describing the requested fields. */
-  requestedSchema?: Record<string, unknown>;
+  /**
+   * Form mode: a flat JSON Schema object describing the requested fields, or
+   * a Standard Schema of that object (zod, Valibot, ArkType, ...).
+   */
+  requestedSchema?: S;
   /** Other request fields (mode, url, ...). */
   [key: string]: unknown;
 }
+
+/**
+ * What `ctx.elicit` takes as `requestedSchema`: raw JSON Schema or a Standard Schema.
+ *
+ * @example
+ * ```ts
+ * import type { ElicitSchema } from "@tether/mcp";
+ * import * as z from "zod";
+ * const schemas: ElicitSchema[] = [{ type: "object", properties: {} }, z.object({ ok: z.boolean() })];
+ * ```
+ */
+export type ElicitSchema = Record<string, unknown> | StandardSchemaV1;
+
+/**
+ * The content type of an accepted answer to `requestedSchema` `S`.
+ *
+ * @example
+ * ```ts
+ * import type { ElicitContent } from "@tether/mcp";
+ * import * as z from "zod";
+ * const schema = z.object({ region: z.string() });
+ * const content: ElicitContent<typeof schema> = { region: "eu" };
+ * ```
+ */
+export type ElicitContent<S> = S extends StandardSchemaV1 ? StandardOutput<S>
+  : Record<string, unknown>;
 
 /**
  * The client's answer to an elicitation.
@@ -404,11 +439,11 @@ export interface ElicitParams {
  * const answer = (result: ElicitResult): string => result.action === "accept" ? String(result.content?.region) : "none";
  * ```
  */
-export interface ElicitResult {
+export interface ElicitResult<T = Record<string, unknown>> {
   /** What the user did. */
   action: "accept" | "decline" | "cancel";
   /** The submitted fields, when accepted. */
-  content?: Record<string, unknown>;
+  content?: T;
   /** Other result fields. */
   [key: string]: unknown;
 }

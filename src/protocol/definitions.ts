@@ -1,14 +1,16 @@
 /**
  * How server authors describe tools, resources, resource templates and
  * prompts. The `define*` helpers only return their argument; they exist so
- * TypeScript infers each handler's input type from its zod schema.
+ * TypeScript infers each handler's input (and a tool's return) from its
+ * Standard Schema (zod, Valibot, ArkType, ...).
  * @module
  */
 
 import type { CacheHint } from "./cache_hint.ts";
 import type { DeferredResult } from "./deferred_result.ts";
 import type { HandlerContext } from "./context.ts";
-import type { JsonSchema, SchemaInput, SchemaOutput, ZodSchemaLike } from "./schema.ts";
+import type { JsonSchema, SchemaInput, SchemaOutput } from "./schema.ts";
+import type { StandardInput, StandardSchemaV1 } from "./standard_schema.ts";
 import type {
   CallToolResult,
   ContentAnnotations,
@@ -20,7 +22,7 @@ import type {
 } from "./types.ts";
 
 /**
- * The input type a handler receives for a given schema: zod's output type, or a plain object for raw JSON Schema.
+ * The input type a handler receives for a given schema: the Standard Schema's output type, or a plain object for raw JSON Schema.
  *
  * @example
  * ```ts
@@ -45,6 +47,39 @@ export type InferInput<S> = SchemaOutput<S>;
 export type ToolReturn = string | CallToolResult | DeferredResult;
 
 /**
+ * What a tool with a Standard Schema `output` returns: a result whose
+ * `structuredContent` the schema accepts, an error result, or a deferred one.
+ *
+ * @example
+ * ```ts
+ * import type { StructuredToolReturn } from "@tether/mcp";
+ * const sum: StructuredToolReturn<{ sum: number }> = { content: [], structuredContent: { sum: 3 } };
+ * const failed: StructuredToolReturn<{ sum: number }> = { content: [{ type: "text", text: "overflow" }], isError: true };
+ * ```
+ */
+export type StructuredToolReturn<T> =
+  | (Omit<CallToolResult, "structuredContent"> & { structuredContent: T })
+  | (CallToolResult & { isError: true })
+  | DeferredResult;
+
+/**
+ * What a handler returns for output schema `O`: typed by a Standard Schema
+ * (the type it accepts), else any {@linkcode ToolReturn} (a raw JSON Schema
+ * is checked when the result comes back).
+ *
+ * @example
+ * ```ts
+ * import type { ToolReturnFor } from "@tether/mcp";
+ * import * as z from "zod";
+ * const output = z.object({ sum: z.number() });
+ * const result: ToolReturnFor<typeof output> = { content: [], structuredContent: { sum: 3 } };
+ * ```
+ */
+export type ToolReturnFor<O> = [O] extends [never] ? ToolReturn
+  : O extends StandardSchemaV1 ? StructuredToolReturn<StandardInput<O>>
+  : ToolReturn;
+
+/**
  * A tool: its metadata, input schema, and the function that runs it.
  *
  * @example
@@ -53,23 +88,38 @@ export type ToolReturn = string | CallToolResult | DeferredResult;
  * const ping: ToolDefinition = defineTool({ name: "ping", description: "Answers pong", handler: () => "pong" });
  * ```
  */
-export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
+export interface ToolDefinition<
+  I extends SchemaInput = JsonSchema,
+  O extends SchemaInput | undefined = undefined,
+> {
   /** 1–128 characters of `[A-Za-z0-9_.-]`, unique within the server. */
   name: string;
   /** Human-friendly display name. */
   title?: string;
   /** What the tool does; models read this. */
   description?: string;
-  /** Input schema: a zod object schema, or raw JSON Schema kept verbatim. Defaults to an empty object. */
+  /**
+   * Input schema: a Standard Schema of an object (zod, Valibot, ArkType, ...),
+   * or a raw JSON Schema kept verbatim and validated by `jsonSchemaValidator`.
+   * Defaults to an empty object.
+   */
   input?: I;
   /**
-   * Output schema: zod or raw JSON Schema, of any type (an array, a string, ...).
+   * The JSON Schema listed for a Standard Schema `input`, instead of its own
+   * conversion (`~standard.jsonSchema`); needed when the library has none.
+   */
+  inputJsonSchema?: JsonSchema;
+  /**
+   * Output schema: a Standard Schema or raw JSON Schema, of any type (an array, a string, ...).
    * Results must then carry `structuredContent` that matches it. Revisions
    * before 2026-07-28 allow only object output: a tool whose schema is not
    * `type: "object"` is listed to them without `outputSchema`, and its
    * results without `structuredContent` (the text content still carries it).
+   * A Standard Schema types the handler's `structuredContent`.
    */
-  output?: SchemaInput;
+  output?: O;
+  /** The JSON Schema listed for a Standard Schema `output`, instead of its own conversion. */
+  outputJsonSchema?: JsonSchema;
   /** Behaviour hints for clients. */
   annotations?: ToolAnnotations;
   /** Icons a client may show for the tool. */
@@ -95,7 +145,10 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
    * results, so the model sees what went wrong; a thrown
    * `UrlElicitationRequiredError` is answered as the protocol says instead.
    */
-  handler: (input: InferInput<I>, ctx: HandlerContext) => ToolReturn | Promise<ToolReturn>;
+  handler: (
+    input: InferInput<I>,
+    ctx: HandlerContext,
+  ) => ToolReturnFor<O> | Promise<ToolReturnFor<O>>;
 }
 
 /**
@@ -109,26 +162,31 @@ export interface ToolDefinition<I extends SchemaInput = JsonSchema> {
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type AnyToolDefinition = ToolDefinition<any>;
+export type AnyToolDefinition = ToolDefinition<any, any>;
 
 /**
- * Declares a tool with its input type inferred from the zod schema.
+ * Declares a tool with its input type (and, with a Standard Schema `output`,
+ * its `structuredContent`) inferred from the schemas.
  *
  * @example
  * ```ts
  * import { defineTool } from "@tether/mcp";
  * import * as z from "zod";
- * export const echo = defineTool({
- *   name: "echo",
- *   description: "Echoes its input",
- *   input: z.object({ text: z.string() }),
- *   handler: ({ text }) => text,
+ * export const add = defineTool({
+ *   name: "add",
+ *   description: "Adds two numbers",
+ *   input: z.object({ a: z.number(), b: z.number() }),
+ *   output: z.object({ sum: z.number() }),
+ *   handler: ({ a, b }) => ({ content: [], structuredContent: { sum: a + b } }),
  * });
  * ```
  */
-export function defineTool<I extends SchemaInput = JsonSchema>(
-  definition: ToolDefinition<I>,
-): ToolDefinition<I> {
+export function defineTool<
+  I extends SchemaInput = JsonSchema,
+  O extends SchemaInput | undefined = undefined,
+>(
+  definition: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return definition;
 }
 
@@ -331,7 +389,7 @@ export interface PromptArgument {
 export type PromptReturn = string | GetPromptResult;
 
 /**
- * The arguments a prompt handler receives: zod's output for a zod schema, else strings.
+ * The arguments a prompt handler receives: a Standard Schema's output, else strings.
  *
  * @example
  * ```ts
@@ -340,7 +398,7 @@ export type PromptReturn = string | GetPromptResult;
  * const args: Plain = { topic: "owls" };
  * ```
  */
-export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A>
+export type InferPromptArguments<A> = A extends StandardSchemaV1 ? SchemaOutput<A>
   : Record<string, string>;
 
 /**
@@ -352,15 +410,22 @@ export type InferPromptArguments<A> = A extends ZodSchemaLike ? SchemaOutput<A>
  * const greet: PromptDefinition = definePrompt({ name: "greet", handler: () => "Say hello." });
  * ```
  */
-export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]> {
+export interface PromptDefinition<
+  A extends StandardSchemaV1 | PromptArgument[] = PromptArgument[],
+> {
   /** Unique prompt name. */
   name: string;
   /** Human-friendly display name. */
   title?: string;
   /** What the prompt is for. */
   description?: string;
-  /** Arguments: a zod object of strings (validated), or a plain list (only `required` is checked). */
+  /**
+   * Arguments: a Standard Schema of an object of strings (validated; listed
+   * from its JSON Schema), or a plain list (only `required` is checked).
+   */
   arguments?: A;
+  /** The JSON Schema the argument list is read from, for a Standard Schema with no converter of its own. */
+  argumentsJsonSchema?: JsonSchema;
   /** Completers for arguments, by argument name. */
   complete?: Record<string, Completer>;
   /** Icons a client may show for the prompt. */
@@ -395,7 +460,7 @@ export interface PromptDefinition<A extends ZodSchemaLike | PromptArgument[] = P
 export type AnyPromptDefinition = PromptDefinition<any>;
 
 /**
- * Declares a prompt with its argument type inferred from the zod schema.
+ * Declares a prompt with its argument type inferred from its Standard Schema.
  *
  * @example
  * ```ts
@@ -408,7 +473,7 @@ export type AnyPromptDefinition = PromptDefinition<any>;
  * });
  * ```
  */
-export function definePrompt<A extends ZodSchemaLike | PromptArgument[] = PromptArgument[]>(
+export function definePrompt<A extends StandardSchemaV1 | PromptArgument[] = PromptArgument[]>(
   definition: PromptDefinition<A>,
 ): PromptDefinition<A> {
   return definition;

@@ -18,7 +18,6 @@ import {
 import type { RequestContext } from "./context.ts";
 import type {
   AnyPromptDefinition,
-  AnyToolDefinition,
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "./definitions.ts";
@@ -36,20 +35,18 @@ import { isLoggingLevel } from "./logging.ts";
 import { paginate } from "./pagination.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
-import { ToolRegistry } from "./tools.ts";
+import { type ToolDefinitions, ToolRegistry } from "./tools.ts";
 import { isPromiseLike, type MaybePromise, settled } from "./maybe_async.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import type { Implementation } from "./types.ts";
 import { negotiateProtocolVersion } from "./versions.ts";
 
 /** What the dispatcher serves: server identity and definitions. */
-export interface ServerDefinition {
+export interface ServerDefinition extends ToolDefinitions {
   /** Server name and version (plus optional title, websiteUrl, icons). */
   info: Implementation;
   /** Guidance for the model on how to use this server. */
   instructions?: string;
-  /** Tools; present (even empty) means the tools capability is advertised. */
-  tools?: readonly AnyToolDefinition[];
   /** Fixed resources; present (or templates present) means resources are advertised. */
   resources?: readonly ResourceDefinition[];
   /** Resource templates. */
@@ -128,7 +125,7 @@ export class Dispatcher {
   /** Builds the registries (validating every definition) and the method table. */
   constructor(definition: ServerDefinition) {
     this.#definition = definition;
-    this.tools = new ToolRegistry(definition.tools);
+    this.tools = new ToolRegistry(definition.tools, definition.jsonSchemaValidator);
     this.resources = new ResourceRegistry(definition.resources, definition.resourceTemplates);
     this.prompts = new PromptRegistry(definition.prompts);
     const hasTools = definition.tools !== undefined;

@@ -14,10 +14,14 @@ import {
   withSerialized,
 } from "../jsonrpc/messages.ts";
 import { isModernProtocolVersion } from "./eras.ts";
+import { elicitWithSchema } from "./elicit_schema.ts";
+import { isStandardSchema } from "./standard_schema.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type {
+  ElicitContent,
   ElicitParams,
   ElicitResult,
+  ElicitSchema,
   HandlerContext,
   OutboundRequestOptions,
   Principal,
@@ -195,8 +199,19 @@ class RequestHandlerContext implements HandlerContext {
     return this.#ctx.notify(notification);
   }
 
-  elicit(params: ElicitParams, options?: OutboundRequestOptions): Promise<ElicitResult> {
-    return this.#outbound("elicitation/create", params, options) as Promise<ElicitResult>;
+  elicit<S extends ElicitSchema = Record<string, unknown>>(
+    params: ElicitParams<S>,
+    options?: OutboundRequestOptions,
+  ): Promise<ElicitResult<ElicitContent<S>>> {
+    if (!isStandardSchema(params?.requestedSchema)) {
+      return this.#outbound("elicitation/create", params, options) as Promise<
+        ElicitResult<ElicitContent<S>>
+      >;
+    }
+    return elicitWithSchema(
+      params as ElicitParams,
+      (sent) => this.#outbound("elicitation/create", sent, options),
+    ) as Promise<ElicitResult<ElicitContent<S>>>;
   }
 
   elicitationComplete(elicitationId: string): Promise<void> {

@@ -16,7 +16,9 @@ import {
   type PromptArgument,
 } from "./definitions.ts";
 import { checkIcons } from "./icons.ts";
-import { advertisedSchema, isZodSchema, validateWithSchema } from "./schema.ts";
+import { type CompiledSchema, compileSchema } from "./schema.ts";
+import { cfworkerValidator } from "./json_schema_validator.ts";
+import { isStandardSchema } from "./standard_schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
@@ -25,16 +27,35 @@ interface CompiledPrompt {
   definition: AnyPromptDefinition;
   arguments: PromptArgument[];
   listing: Record<string, unknown>;
+  /** The arguments' Standard Schema, compiled; undefined for a plain list. */
+  schema: CompiledSchema | undefined;
 }
 
-function argumentsOf(definition: AnyPromptDefinition): PromptArgument[] {
+function compileArguments(definition: AnyPromptDefinition): CompiledSchema | undefined {
+  const args = definition.arguments;
+  if (args === undefined || Array.isArray(args)) return undefined;
+  if (!isStandardSchema(args)) {
+    throw new TypeError(
+      `Prompt "${definition.name}": arguments must be a Standard Schema (zod, Valibot, ArkType, ...) or a list`,
+    );
+  }
+  return compileSchema(args, {
+    io: "input",
+    owner: `Prompt "${definition.name}": arguments`,
+    besideHint: "argumentsJsonSchema",
+    jsonSchema: definition.argumentsJsonSchema,
+    validator: cfworkerValidator,
+  });
+}
+
+function argumentsOf(
+  definition: AnyPromptDefinition,
+  compiled: CompiledSchema | undefined,
+): PromptArgument[] {
   const args = definition.arguments;
   if (args === undefined) return [];
   if (Array.isArray(args)) return args;
-  if (!isZodSchema(args)) {
-    throw new TypeError(`Prompt "${definition.name}": arguments must be a zod object or a list`);
-  }
-  const schema = advertisedSchema(args, "input");
+  const schema = compiled!.advertised;
   if (schema.type !== "object") {
     throw new TypeError(`Prompt "${definition.name}": arguments schema must be an object`);
   }
@@ -56,7 +77,8 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
     throw new TypeError(`Prompt "${definition.name}" has no handler`);
   }
   checkScopes(definition.scopes, `Prompt "${definition.name}"`);
-  const args = argumentsOf(definition);
+  const schema = compileArguments(definition);
+  const args = argumentsOf(definition, schema);
   const listing: Record<string, unknown> = { name: definition.name };
   if (definition.title !== undefined) listing.title = definition.title;
   if (definition.description !== undefined) listing.description = definition.description;
@@ -64,7 +86,7 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
   const icons = checkIcons(definition.icons, `Prompt "${definition.name}"`);
   if (icons !== undefined) listing.icons = icons;
   if (definition._meta !== undefined) listing._meta = definition._meta;
-  return { definition, arguments: args, listing };
+  return { definition, arguments: args, listing, schema };
 }
 
 /**
@@ -150,8 +172,8 @@ export class PromptRegistry {
     }
     const definition = prompt.definition;
     let args: unknown = given;
-    if (definition.arguments !== undefined && !Array.isArray(definition.arguments)) {
-      const checked = validateWithSchema(definition.arguments, given);
+    if (prompt.schema !== undefined) {
+      const checked = await prompt.schema.validate(given);
       if (!checked.ok) {
         throw new McpError(
           ErrorCode.InvalidParams,

@@ -1,15 +1,24 @@
 /**
- * Input and output schemas: a zod schema (converted once at startup with
- * `z.toJSONSchema`) or a raw JSON Schema object kept verbatim. Validation uses
- * zod for zod schemas; raw schemas get a small structural check (type,
- * required, properties, items, enum, const, additionalProperties; numbers
- * must be finite anywhere in the value) and other keywords (`$ref`, formats,
- * combinators) are not enforced.
+ * Input and output schemas: a Standard Schema (zod, Valibot, ArkType, ...)
+ * validated by its own library and advertised through its Standard JSON
+ * Schema converter (or a JSON Schema given beside it), or a raw JSON Schema
+ * advertised verbatim and validated by the server's `JsonSchemaValidator`.
+ * Either way numbers must be finite anywhere in the value. Each schema is
+ * compiled once; nothing here imports a schema library.
  * @module
  */
 
-import * as z from "zod";
 import { echoInput } from "../jsonrpc/echo.ts";
+import type { JsonSchemaValidator } from "./json_schema_validator.ts";
+import { isPromiseLike } from "./maybe_async.ts";
+import {
+  isStandardSchema,
+  type StandardInput,
+  type StandardIssue,
+  type StandardOutput,
+  type StandardResult,
+  type StandardSchemaV1,
+} from "./standard_schema.ts";
 
 /**
  * A JSON Schema document as a plain object.
@@ -24,9 +33,10 @@ import { echoInput } from "../jsonrpc/echo.ts";
 export type JsonSchema = { [key: string]: unknown };
 
 /**
- * The part of a zod (v4) schema tether relies on. Any zod schema fits; the
- * structural type keeps zod's own types out of tether's public API.
+ * A zod schema producing `Output`: any Standard Schema does. Kept for code
+ * written before tether took every Standard Schema.
  *
+ * @deprecated Use {@linkcode StandardSchemaV1}.
  * @example
  * ```ts
  * import type { ZodSchemaLike } from "@tether/mcp";
@@ -34,15 +44,10 @@ export type JsonSchema = { [key: string]: unknown };
  * const schema: ZodSchemaLike<{ city: string }> = z.object({ city: z.string() });
  * ```
  */
-export interface ZodSchemaLike<Output = unknown> {
-  /** Zod's internals; `output` carries the parsed type. */
-  readonly _zod: { readonly output: Output };
-  /** Validates and transforms a value. */
-  safeParse(value: unknown): { success: true; data: Output } | { success: false; error: unknown };
-}
+export type ZodSchemaLike<Output = unknown> = StandardSchemaV1<unknown, Output>;
 
 /**
- * A schema given by the server author: zod, or raw JSON Schema.
+ * A schema given by the server author: a Standard Schema, or raw JSON Schema.
  *
  * @example
  * ```ts
@@ -51,10 +56,10 @@ export interface ZodSchemaLike<Output = unknown> {
  * const either: SchemaInput[] = [z.object({ n: z.number() }), { type: "object", properties: { n: { type: "number" } } }];
  * ```
  */
-export type SchemaInput = ZodSchemaLike | JsonSchema;
+export type SchemaInput = StandardSchemaV1 | JsonSchema;
 
 /**
- * The type a schema produces: zod's output type, or a plain object for raw JSON Schema.
+ * The type a schema produces: the Standard Schema's output type, or a plain object for raw JSON Schema.
  *
  * @example
  * ```ts
@@ -64,43 +69,181 @@ export type SchemaInput = ZodSchemaLike | JsonSchema;
  * const parsed: SchemaOutput<typeof schema> = { n: 1 };
  * ```
  */
-export type SchemaOutput<S> = S extends { readonly _zod: { readonly output: infer O } } ? O
+export type SchemaOutput<S> = S extends StandardSchemaV1 ? StandardOutput<S>
   : Record<string, unknown>;
 
-/** The outcome of {@linkcode validateWithSchema}. */
+/**
+ * The type a schema accepts: the Standard Schema's input type, or anything
+ * for raw JSON Schema (checked when the value is produced).
+ *
+ * @example
+ * ```ts
+ * import type { SchemaAccepted } from "@tether/mcp";
+ * import * as z from "zod";
+ * const schema = z.object({ n: z.number() });
+ * const value: SchemaAccepted<typeof schema> = { n: 1 };
+ * ```
+ */
+export type SchemaAccepted<S> = S extends StandardSchemaV1 ? StandardInput<S> : unknown;
+
+/** The outcome of a {@linkcode CompiledSchema} check. */
 export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
 
-/** True when `schema` is a zod (v4) schema rather than a raw JSON Schema. */
-export function isZodSchema(schema: unknown): schema is ZodSchemaLike {
-  return typeof schema === "object" && schema !== null && "_zod" in schema &&
-    typeof (schema as { safeParse?: unknown }).safeParse === "function";
+/** A schema compiled at startup: what to advertise, and how to check a value. */
+export interface CompiledSchema {
+  /** The JSON Schema listed to clients. */
+  readonly advertised: JsonSchema;
+  /** Checks (and for a Standard Schema, may transform) a value; async only when the schema is. */
+  validate(value: unknown): ValidationResult | Promise<ValidationResult>;
+}
+
+/** How {@linkcode compileSchema} names and compiles a schema. */
+export interface CompileOptions {
+  /** Which side of the schema to advertise. */
+  io: "input" | "output";
+  /** Who owns it, for startup errors: `Tool "x": input`. */
+  owner: string;
+  /** What to pass beside a Standard Schema that has no converter, for the startup error. */
+  besideHint: string;
+  /** A JSON Schema given beside a Standard Schema, listed instead of converting it. */
+  jsonSchema?: JsonSchema;
+  /** Compiles raw JSON Schemas. */
+  validator: JsonSchemaValidator;
 }
 
 /**
- * The JSON Schema to advertise for `schema`. Zod schemas are converted (the
- * `$schema` key is dropped: 2020-12 is MCP's default dialect, and some client
- * validators reject the key); raw schemas are returned as given.
+ * Compiles `schema` once: converts or takes its JSON Schema and builds its
+ * check. Throws a TypeError naming the owner for a Standard Schema with no
+ * JSON Schema, and for a raw schema the validator refuses.
  */
-export function advertisedSchema(schema: SchemaInput, io: "input" | "output"): JsonSchema {
-  if (!isZodSchema(schema)) return schema;
-  const converted = z.toJSONSchema(schema as unknown as z.ZodType, {
-    io,
-    unrepresentable: "any",
-  }) as JsonSchema;
-  delete converted.$schema;
-  return converted;
+export function compileSchema(schema: SchemaInput, options: CompileOptions): CompiledSchema {
+  if (isStandardSchema(schema)) {
+    const advertised = options.jsonSchema ?? convert(schema, options);
+    const props = schema["~standard"];
+    return {
+      advertised,
+      validate: (value) => {
+        // Some libraries pass Infinity as a number (Valibot does): JSON has no such value.
+        const problem = nonFiniteNumberIn(value, "input");
+        if (problem !== undefined) return { ok: false, message: problem };
+        let result: ReturnType<typeof props.validate>;
+        try {
+          result = props.validate(value);
+        } catch (error) {
+          return thrownBySchema(error);
+        }
+        return isPromiseLike(result)
+          ? Promise.resolve(result).then(fromStandard, thrownBySchema)
+          : fromStandard(result);
+      },
+    };
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+    throw new TypeError(
+      `${options.owner} schema must be a JSON Schema object or a Standard Schema (zod, Valibot, ArkType, ...)`,
+    );
+  }
+  let check: (value: unknown) => string | undefined;
+  try {
+    check = options.validator(schema);
+  } catch (error) {
+    throw new TypeError(
+      `${options.owner} schema refused: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  return {
+    advertised: schema,
+    validate: (value) => {
+      const problem = nonFiniteNumberIn(value, "input") ?? check(value);
+      return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
+    },
+  };
 }
 
-/** Validates `value`; zod schemas may transform it, raw schemas return it unchanged. */
-export function validateWithSchema(schema: SchemaInput, value: unknown): ValidationResult {
-  if (isZodSchema(schema)) {
-    const result = schema.safeParse(value);
-    return result.success
-      ? { ok: true, value: result.data }
-      : { ok: false, message: z.prettifyError(result.error as z.ZodError) };
+/**
+ * A Standard Schema's JSON Schema, from its own converter (zod keeps the
+ * options tether always used: types JSON cannot describe become `{}`). The
+ * `$schema` key is dropped: 2020-12 is MCP's default dialect, and some client
+ * validators reject the key.
+ */
+function convert(schema: StandardSchemaV1, options: CompileOptions): JsonSchema {
+  const props = schema["~standard"];
+  const converter = props.jsonSchema;
+  if (typeof converter?.[options.io] !== "function") {
+    throw new TypeError(
+      `${options.owner} schema (${
+        JSON.stringify(props.vendor)
+      }) cannot describe itself as JSON Schema ` +
+        `(it has no ~standard.jsonSchema converter); pass ${options.besideHint} beside it` +
+        (props.vendor === "valibot"
+          ? `, or wrap it with toStandardJsonSchema() from @valibot/to-json-schema`
+          : ""),
+    );
   }
-  const problem = nonFiniteNumberIn(value, "input") ?? checkJsonSchema(schema, value, "");
-  return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
+  let converted: JsonSchema;
+  try {
+    converted = converter[options.io]({
+      target: "draft-2020-12",
+      libraryOptions: props.vendor === "zod" ? { unrepresentable: "any" } : undefined,
+    });
+  } catch (error) {
+    throw new TypeError(
+      `${options.owner} schema (${
+        JSON.stringify(props.vendor)
+      }) could not be converted to JSON Schema ` +
+        `(${error instanceof Error ? error.message : error}); pass ${options.besideHint} beside it`,
+    );
+  }
+  if (typeof converted !== "object" || converted === null || Array.isArray(converted)) {
+    throw new TypeError(`${options.owner} schema: the JSON Schema converter returned no object`);
+  }
+  const { $schema: _, ...rest } = converted;
+  return rest;
+}
+
+/** Fail closed: a schema that throws has not passed the value. */
+function thrownBySchema(error: unknown): ValidationResult {
+  return {
+    ok: false,
+    message: `could not be validated (${error instanceof Error ? error.message : String(error)})`,
+  };
+}
+
+function fromStandard(result: StandardResult<unknown>): ValidationResult {
+  if (result.issues === undefined) return { ok: true, value: result.value };
+  return { ok: false, message: describeIssues(result.issues) };
+}
+
+/** The most issues a message lists: a value with thousands of wrong items gets a bounded answer. */
+const MAX_ISSUES = 10;
+
+/**
+ * Issues as lines, shallowest first: `✖ message` and `  → at path` (zod's
+ * pretty format), each bounded by echoInput (a library may quote the value).
+ */
+export function describeIssues(issues: ReadonlyArray<StandardIssue>): string {
+  const lines: string[] = [];
+  const sorted = [...issues].sort((a, b) => (a.path?.length ?? 0) - (b.path?.length ?? 0));
+  for (const issue of sorted.slice(0, MAX_ISSUES)) {
+    lines.push(`✖ ${echoInput(String(issue.message))}`);
+    if (issue.path !== undefined && issue.path.length > 0) {
+      lines.push(`  → at ${echoInput(dotPath(issue.path))}`);
+    }
+  }
+  if (sorted.length > MAX_ISSUES) lines.push(`✖ and ${sorted.length - MAX_ISSUES} more`);
+  return lines.length === 0 ? "✖ invalid" : lines.join("\n");
+}
+
+function dotPath(path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string {
+  let text = "";
+  for (const segment of path) {
+    const key = typeof segment === "object" && segment !== null ? segment.key : segment;
+    if (typeof key === "number") text += `[${key}]`;
+    else if (typeof key === "symbol") text += `[${JSON.stringify(String(key))}]`;
+    else if (/[^\w$]/.test(key)) text += `[${JSON.stringify(echoInput(key))}]`;
+    else text += text === "" ? echoInput(key) : `.${echoInput(key)}`;
+  }
+  return text;
 }
 
 /**
@@ -127,66 +270,6 @@ function nonFiniteNumberIn(value: unknown, where: string): string | undefined {
     if (typeof child !== "object" && typeof child !== "number") continue;
     const problem = nonFiniteNumberIn(child, where === "input" ? key : `${where}.${key}`);
     if (problem !== undefined) return problem;
-  }
-  return undefined;
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value;
-}
-
-function matchesType(expected: unknown, actual: string): boolean {
-  const types = Array.isArray(expected) ? expected : [expected];
-  return types.some((t) => t === actual || (t === "number" && actual === "integer"));
-}
-
-function checkJsonSchema(schema: unknown, value: unknown, path: string): string | undefined {
-  if (typeof schema !== "object" || schema === null) return undefined;
-  const s = schema as JsonSchema;
-  const where = path === "" ? "input" : path;
-  if (s.type !== undefined && !matchesType(s.type, typeOf(value))) {
-    return `${where}: expected ${JSON.stringify(s.type)}, got ${typeOf(value)}`;
-  }
-  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-    return `${where}: not one of the allowed values`;
-  }
-  if (Object.hasOwn(s, "const") && JSON.stringify(s.const) !== JSON.stringify(value)) {
-    return `${where}: must equal ${JSON.stringify(s.const)}`;
-  }
-  if (typeOf(value) === "object") {
-    const object = value as Record<string, unknown>;
-    if (Array.isArray(s.required)) {
-      for (const key of s.required) {
-        if (typeof key === "string" && !Object.hasOwn(object, key)) {
-          return `${where}: missing required property "${key}"`;
-        }
-      }
-    }
-    const properties = (typeof s.properties === "object" && s.properties !== null)
-      ? s.properties as JsonSchema
-      : {};
-    // Own properties only: `in` would find toString, constructor and __proto__ on Object.prototype.
-    for (const [key, child] of Object.entries(object)) {
-      if (Object.hasOwn(properties, key)) {
-        const problem = checkJsonSchema(
-          properties[key],
-          child,
-          path === "" ? key : `${path}.${key}`,
-        );
-        if (problem !== undefined) return problem;
-      } else if (s.additionalProperties === false) {
-        return `${where}: unexpected property ${JSON.stringify(echoInput(key))}`;
-      }
-    }
-  }
-  if (Array.isArray(value) && typeof s.items === "object") {
-    for (let i = 0; i < value.length; i++) {
-      const problem = checkJsonSchema(s.items, value[i], `${where}[${i}]`);
-      if (problem !== undefined) return problem;
-    }
   }
   return undefined;
 }

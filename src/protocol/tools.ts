@@ -14,7 +14,13 @@ import type { AnyToolDefinition, ToolReturn } from "./definitions.ts";
 import { isModernProtocolVersion } from "./eras.ts";
 import { checkIcons } from "./icons.ts";
 import { UrlElicitationRequiredError } from "./url_elicitation.ts";
-import { advertisedSchema, type JsonSchema, validateWithSchema } from "./schema.ts";
+import {
+  type CompiledSchema,
+  compileSchema,
+  type JsonSchema,
+  type ValidationResult,
+} from "./schema.ts";
+import { cfworkerValidator, type JsonSchemaValidator } from "./json_schema_validator.ts";
 import type { CallToolResult } from "./types.ts";
 import { type HeaderParameter, scanHeaderParameters } from "./header_parameters.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
@@ -40,9 +46,13 @@ interface CompiledTool {
   objectOutput: boolean;
   /** Input properties routed as `Mcp-Param-*` headers (2026-07-28), checked at registration. */
   headerParameters: readonly HeaderParameter[];
+  /** The input schema, compiled; undefined when the tool declares none. */
+  input: CompiledSchema | undefined;
+  /** The output schema, compiled; undefined when the tool declares none. */
+  output: CompiledSchema | undefined;
 }
 
-function compileTool(definition: AnyToolDefinition): CompiledTool {
+function compileTool(definition: AnyToolDefinition, validator: JsonSchemaValidator): CompiledTool {
   if (typeof definition.name !== "string" || !TOOL_NAME.test(definition.name)) {
     throw new TypeError(
       `Invalid tool name ${JSON.stringify(definition.name)}: use 1-128 of [A-Za-z0-9_.-]`,
@@ -52,9 +62,14 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
     throw new TypeError(`Tool "${definition.name}" has no handler function`);
   }
   checkScopes(definition.scopes, `Tool "${definition.name}"`);
-  const inputSchema = definition.input === undefined
-    ? EMPTY_OBJECT_SCHEMA
-    : advertisedSchema(definition.input, "input");
+  const input = definition.input === undefined ? undefined : compileSchema(definition.input, {
+    io: "input",
+    owner: `Tool "${definition.name}": input`,
+    besideHint: "inputJsonSchema",
+    jsonSchema: definition.inputJsonSchema,
+    validator,
+  });
+  const inputSchema = input?.advertised ?? EMPTY_OBJECT_SCHEMA;
   if (inputSchema.type !== "object") {
     throw new TypeError(
       `Tool "${definition.name}": input schema must describe an object (type "object")`,
@@ -65,8 +80,15 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   if (definition.description !== undefined) listing.description = definition.description;
   listing.inputSchema = inputSchema;
   let objectOutput = true;
-  if (definition.output !== undefined) {
-    const outputSchema = advertisedSchema(definition.output, "output");
+  const output = definition.output === undefined ? undefined : compileSchema(definition.output, {
+    io: "output",
+    owner: `Tool "${definition.name}": output`,
+    besideHint: "outputJsonSchema",
+    jsonSchema: definition.outputJsonSchema,
+    validator,
+  });
+  if (output !== undefined) {
+    const outputSchema = output.advertised;
     if (typeof outputSchema !== "object" || outputSchema === null || Array.isArray(outputSchema)) {
       throw new TypeError(`Tool "${definition.name}": output schema must be a JSON Schema object`);
     }
@@ -93,7 +115,7 @@ function compileTool(definition: AnyToolDefinition): CompiledTool {
   } catch (error) {
     throw new TypeError(`Tool "${definition.name}": ${errorMessage(error)}`);
   }
-  return { definition, listing, legacyListing, objectOutput, headerParameters };
+  return { definition, listing, legacyListing, objectOutput, headerParameters, input, output };
 }
 
 /** A tool's declared task support (`task`), checked. */
@@ -115,6 +137,14 @@ function errorResult(message: string): CallToolResult {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The tools part of a server's definition. */
+export interface ToolDefinitions {
+  /** Tools; present (even empty) means the tools capability is advertised. */
+  tools?: readonly AnyToolDefinition[];
+  /** Compiles the tools' raw JSON Schemas; default @cfworker/json-schema. */
+  jsonSchemaValidator?: JsonSchemaValidator;
 }
 
 /**
@@ -146,9 +176,17 @@ export class ToolRegistry {
   #listing: Record<string, unknown>[] | undefined;
   #legacyListing: Record<string, unknown>[] | undefined;
   #onChange: ChangeListener | undefined;
+  readonly #validator: JsonSchemaValidator;
 
-  /** Creates a registry from definitions. */
-  constructor(definitions: readonly AnyToolDefinition[] = []) {
+  /**
+   * Creates a registry from definitions; raw JSON Schemas are compiled by
+   * `validator` (default: @cfworker/json-schema).
+   */
+  constructor(
+    definitions: readonly AnyToolDefinition[] = [],
+    validator: JsonSchemaValidator = cfworkerValidator,
+  ) {
+    this.#validator = validator;
     for (const definition of definitions) this.#add(definition);
   }
 
@@ -158,7 +196,7 @@ export class ToolRegistry {
   }
 
   #add(definition: AnyToolDefinition): void {
-    const compiled = compileTool(definition);
+    const compiled = compileTool(definition, this.#validator);
     if (this.#tools.has(definition.name)) {
       throw new TypeError(`Duplicate tool name: ${definition.name}`);
     }
@@ -256,13 +294,32 @@ export class ToolRegistry {
     if (!isPlainObject(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
     }
-    const { definition } = tool;
-    let input: unknown = args;
-    if (definition.input !== undefined) {
-      const checked = validateWithSchema(definition.input, args);
-      if (!checked.ok) return errorResult(`Invalid arguments for tool ${name}: ${checked.message}`);
-      input = checked.value;
+    if (tool.input === undefined) return this.#invoke(tool, args, ctx);
+    const checked = tool.input.validate(args);
+    // A synchronous schema (the usual case) keeps a synchronous tool in the same turn.
+    if (!isPromiseLike(checked)) return this.#checkedInput(tool, checked, ctx);
+    return checked.then((outcome) => this.#checkedInput(tool, outcome, ctx));
+  }
+
+  #checkedInput(
+    tool: CompiledTool,
+    checked: ValidationResult,
+    ctx: HandlerContext,
+  ): CallToolResult | Promise<CallToolResult> {
+    if (!checked.ok) {
+      return errorResult(
+        `Invalid arguments for tool ${tool.definition.name}: ${checked.message}`,
+      );
     }
+    return this.#invoke(tool, checked.value, ctx);
+  }
+
+  #invoke(
+    tool: CompiledTool,
+    input: unknown,
+    ctx: HandlerContext,
+  ): CallToolResult | Promise<CallToolResult> {
+    const { definition } = tool;
     let returned: ToolReturn | PromiseLike<ToolReturn>;
     try {
       returned = definition.handler(input, ctx);
@@ -285,7 +342,11 @@ export class ToolRegistry {
   }
 
   /** A tool's return value as its result: a text, or a result checked against the output schema. */
-  #finish(tool: CompiledTool, output: ToolReturn, ctx: HandlerContext): CallToolResult {
+  #finish(
+    tool: CompiledTool,
+    output: ToolReturn,
+    ctx: HandlerContext,
+  ): CallToolResult | Promise<CallToolResult> {
     const { definition } = tool;
     const name = definition.name;
     // An extension completes it (e.g. a task the handler started); extensions.ts.
@@ -298,28 +359,32 @@ export class ToolRegistry {
         `Tool ${name} returned an invalid result (expected a string or { content: [...] })`,
       );
     }
-    if (definition.output !== undefined && result.isError !== true) {
-      const checked = this.#checkStructured(name, definition, result);
-      if (tool.objectOutput || checked.isError === true) return checked;
-      if (isModernProtocolVersion(ctx.protocolVersion)) return checked;
-      // The revisions before 2026-07-28 allow only an object here; the text content carries the value.
-      const { structuredContent: _, ...rest } = checked;
-      return rest;
-    }
-    return result;
-  }
-
-  #checkStructured(
-    name: string,
-    definition: AnyToolDefinition,
-    result: CallToolResult,
-  ): CallToolResult {
+    if (tool.output === undefined || result.isError === true) return result;
     if (result.structuredContent === undefined) {
       return errorResult(
         `Tool ${name} declares an output schema but returned no structuredContent`,
       );
     }
-    const checked = validateWithSchema(definition.output!, result.structuredContent);
+    const checked = tool.output.validate(result.structuredContent);
+    if (!isPromiseLike(checked)) return this.#checkedOutput(tool, result, checked, ctx);
+    return checked.then((outcome) => this.#checkedOutput(tool, result, outcome, ctx));
+  }
+
+  #checkedOutput(
+    tool: CompiledTool,
+    result: CallToolResult,
+    checked: ValidationResult,
+    ctx: HandlerContext,
+  ): CallToolResult {
+    const checkedResult = this.#structured(tool.definition.name, result, checked);
+    if (tool.objectOutput || checkedResult.isError === true) return checkedResult;
+    if (isModernProtocolVersion(ctx.protocolVersion)) return checkedResult;
+    // The revisions before 2026-07-28 allow only an object here; the text content carries the value.
+    const { structuredContent: _, ...rest } = checkedResult;
+    return rest;
+  }
+
+  #structured(name: string, result: CallToolResult, checked: ValidationResult): CallToolResult {
     if (!checked.ok) {
       return errorResult(
         `Tool ${name} returned structuredContent that fails its schema: ${checked.message}`,

@@ -164,6 +164,32 @@ describe("workerd: the handler created at a Worker's module scope, served in the
     );
     assert.equal(answer, undefined);
   });
+
+  it("raw JSON Schema is validated in the isolate (@cfworker/json-schema): $ref, if/then/else, additionalProperties", async () => {
+    const call = async (args: Record<string, unknown>) => {
+      const response = await modernPost(fixture.url, "tools/call", {
+        name: "json_schema_2020_12_tool",
+        arguments: args,
+      });
+      assert.equal(response.status, 200);
+      return await response.text();
+    };
+    const good = { name: "Ada", contactMethod: "email", email: "ada@example.com" };
+    assert.doesNotMatch(await call(good), /"isError":true/);
+    // contactMethod "phone" requires phone (if/then); an unknown property is refused; address is a $ref.
+    for (
+      const bad of [
+        { name: "Ada", contactMethod: "phone", email: "ada@example.com" },
+        { ...good, nickname: "A" },
+        { ...good, address: { city: 7 } },
+      ]
+    ) {
+      const text = await call(bad);
+      assert.match(text, /"isError":true/, JSON.stringify(bad));
+      assert.match(text, /Invalid arguments for tool json_schema_2020_12_tool/);
+    }
+    assert.doesNotMatch(fixture.output(), /Disallowed operation/);
+  });
 });
 
 describe("workerd: the fixture in one Durable Object", { skip: workerdSkip }, () => {

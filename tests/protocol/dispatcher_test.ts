@@ -326,9 +326,13 @@ describe("tools/call", () => {
     input: z.object({ give: z.enum(["none", "good", "bad", "empty-content"]) }),
     output: z.object({ total: z.number() }),
     handler: ({ give }) => {
-      if (give === "none") return { content: [{ type: "text", text: "no structure" }] };
+      // Deliberately off-schema (`as never` gets them past the output type): checked at run time.
+      if (give === "none") return { content: [{ type: "text", text: "no structure" }] } as never;
       if (give === "bad") {
-        return { content: [{ type: "text", text: "x" }], structuredContent: { total: "many" } };
+        return {
+          content: [{ type: "text", text: "x" }],
+          structuredContent: { total: "many" },
+        } as never;
       }
       if (give === "empty-content") return { content: [], structuredContent: { total: 3 } };
       return { content: [{ type: "text", text: "3" }], structuredContent: { total: 3 } };

@@ -58,7 +58,8 @@ function tools() {
     defineTool({
       name: "headline",
       output: z.string(),
-      handler: () => ({ content: [{ type: "text", text: "Hi" }], structuredContent: 42 }),
+      // Deliberately off-schema (`as never` gets it past the output type): checked at run time.
+      handler: () => ({ content: [{ type: "text", text: "Hi" }], structuredContent: 42 as never }),
     }),
     defineTool({
       name: "total",
