@@ -19,9 +19,12 @@ export interface TestRoot {
 }
 
 /**
- * How the test client answers the server's requests. A request of a kind
- * with no handler is answered with a JSON-RPC error (-32601), and its
- * capability is not declared.
+ * How the test client answers the server's requests. A kind without a
+ * handler is not declared in the capabilities (so the server does not ask).
+ * When one is asked anyway, or a handler throws: in the 2025 era the server
+ * gets a JSON-RPC error (-32601, or -32603 with the thrown message); in the
+ * 2026 era, which has no error answers to input requests, the call rejects
+ * with the thrown error.
  *
  * @example
  * ```ts

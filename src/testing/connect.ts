@@ -39,6 +39,12 @@ export interface ConnectOptions {
   url?: string;
   /** Headers sent with every request (e.g. `authorization`). @default {} */
   headers?: Record<string, string>;
+  /**
+   * Each call's deadline, ms: a call still unanswered then is cancelled
+   * (the server is told) and rejects with a `TimeoutError`, so a test
+   * fails instead of hanging. `0`: no deadline. @default 10000
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -81,6 +87,7 @@ export async function connect(
     capabilities: options.capabilities,
     clientInfo: options.clientInfo ?? { name: "tether-test-client", version: "0.0.0" },
     headers: options.headers ?? {},
+    timeoutMs: options.timeoutMs ?? 10_000,
   };
   if (options.era === "2026") return new ModernClient(handler, common);
   return await LegacyClient.open(handler, {

@@ -134,6 +134,10 @@ async function read(
   const type = response.headers.get("content-type") ?? "";
   if (!type.startsWith("text/event-stream")) {
     const text = await response.text();
+    if (hooks.options.signal?.aborted) {
+      await cancelling();
+      throw hooks.options.signal.reason;
+    }
     if (text === "") return { dropped: false, http: response };
     const message = JSON.parse(text) as JsonRpcMessage;
     return (await take(message, undefined, hooks))
@@ -148,8 +152,11 @@ async function read(
     for await (const event of readSseEvents(reader)) {
       if (event.id !== undefined && event.id !== "") hooks.capture.lastEventId = event.id;
       if (event.data === undefined || event.data === "") continue;
+      // Once cancelled, nothing more counts (a server may still answer what it was running).
+      if (signal?.aborted) break;
       const message = JSON.parse(event.data) as JsonRpcMessage;
       if (await take(message, event.id, hooks)) {
+        if (signal?.aborted) break;
         await reader.cancel().catch(() => {});
         return { response: message as JsonRpcResponse, dropped: false, http: response };
       }

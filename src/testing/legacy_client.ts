@@ -10,6 +10,7 @@
 
 import type { JsonRpcRequest, RequestId } from "../jsonrpc/messages.ts";
 import type { CallToolResult, ClientCapabilities } from "../protocol/types.ts";
+import { withDeadline } from "./call_deadline.ts";
 import { McpClientError } from "./client_error.ts";
 import {
   answerServerRequest,
@@ -31,6 +32,8 @@ export interface LegacyClientOptions {
   capabilities?: ClientCapabilities;
   clientInfo: { name: string; version: string };
   headers: Record<string, string>;
+  /** Each call's deadline, ms (0: none). */
+  timeoutMs: number;
 }
 
 /** A 2025-era client with an open session. */
@@ -73,13 +76,19 @@ export class LegacyClient implements TestClient {
         },
       }),
     });
-    const end = await exchange(handler, request, {
-      id: 0,
-      options: {},
-      capture: { progress: [], messages: [] },
-      onServerRequest: () => Promise.resolve(),
-      cancel: () => Promise.resolve(),
-    });
+    const end = await withDeadline(
+      {},
+      options.timeoutMs,
+      "initialize",
+      (within) =>
+        exchange(handler, request, {
+          id: 0,
+          options: within,
+          capture: { progress: [], messages: [] },
+          onServerRequest: () => Promise.resolve(),
+          cancel: () => Promise.resolve(),
+        }),
+    );
     const status = end.http.status;
     if (end.response === undefined) throw new McpClientError(status, undefined, "no answer");
     if ("error" in end.response) throw new McpClientError(status, end.response.error);
@@ -147,10 +156,23 @@ export class LegacyClient implements TestClient {
     await response.body?.cancel();
   }
 
-  async request<R = Record<string, unknown>>(
+  request<R = Record<string, unknown>>(
     method: string,
     params: Record<string, unknown> = {},
     options: CallOptions = {},
+  ): Promise<CallOutcome<R>> {
+    return withDeadline(
+      options,
+      this.#options.timeoutMs,
+      method,
+      (within) => this.#request<R>(method, params, within),
+    );
+  }
+
+  async #request<R>(
+    method: string,
+    params: Record<string, unknown>,
+    options: CallOptions,
   ): Promise<CallOutcome<R>> {
     const id = this.#nextId++;
     const withMeta = options.meta === undefined
@@ -191,7 +213,16 @@ export class LegacyClient implements TestClient {
     return new Request(this.#options.url, { method: "GET", headers });
   }
 
-  async resume(lastEventId: string, options: CallOptions = {}): Promise<CallOutcome> {
+  resume(lastEventId: string, options: CallOptions = {}): Promise<CallOutcome> {
+    return withDeadline(
+      options,
+      this.#options.timeoutMs,
+      "a resumed stream",
+      (within) => this.#resume(lastEventId, within),
+    );
+  }
+
+  async #resume(lastEventId: string, options: CallOptions): Promise<CallOutcome> {
     const capture: Capture = { progress: [], messages: [], lastEventId };
     const end = await exchange(
       this.#handler,

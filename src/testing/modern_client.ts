@@ -11,6 +11,7 @@
 
 import type { RequestId } from "../jsonrpc/messages.ts";
 import type { CallToolResult, ClientCapabilities } from "../protocol/types.ts";
+import { withDeadline } from "./call_deadline.ts";
 import { McpClientError } from "./client_error.ts";
 import { answerServerRequest, capabilitiesOf, type ClientHandlers } from "./client_handlers.ts";
 import type { CallOptions, CallOutcome, SessionStateReader, TestClient } from "./client_types.ts";
@@ -29,6 +30,8 @@ export interface ModernClientOptions {
   capabilities?: ClientCapabilities;
   clientInfo: { name: string; version: string };
   headers: Record<string, string>;
+  /** Each call's deadline, ms (0: none). */
+  timeoutMs: number;
 }
 
 /** The param naming the target of the methods that have one (`Mcp-Name`). */
@@ -106,10 +109,23 @@ export class ModernClient implements TestClient {
     });
   }
 
-  async request<R = Record<string, unknown>>(
+  request<R = Record<string, unknown>>(
     method: string,
     params: Record<string, unknown> = {},
     options: CallOptions = {},
+  ): Promise<CallOutcome<R>> {
+    return withDeadline(
+      options,
+      this.#options.timeoutMs,
+      method,
+      (within) => this.#request<R>(method, params, within),
+    );
+  }
+
+  async #request<R>(
+    method: string,
+    params: Record<string, unknown>,
+    options: CallOptions,
   ): Promise<CallOutcome<R>> {
     const capture: Capture = { progress: [], messages: [] };
     let retry: Record<string, unknown> = {};

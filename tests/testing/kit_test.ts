@@ -228,6 +228,69 @@ for (const era of ERAS) {
       }
     });
 
+    it("a call unanswered by its deadline is cancelled and rejects with a TimeoutError", async () => {
+      const aborted = deferred<unknown>();
+      const handler = makeHandler({
+        tools: tools({ aborted: (reason) => aborted.resolve(reason) }),
+      });
+      try {
+        const client = await connect(handler, { era, timeoutMs: 20 });
+        await assert.rejects(
+          within(client.callTool("wait"), 5_000, "the deadline"),
+          (error: Error) =>
+            error.name === "TimeoutError" && /tools\/call within 20 ms/.test(error.message),
+        );
+        assert.equal(await within(aborted.promise, 5_000, "the tool's signal aborts"), "cancelled");
+        // Positive control: the same client answers a call that returns at once.
+        assert.deepEqual((await client.callTool("echo", { text: "ok" })).result.content, [
+          { type: "text", text: "ok" },
+        ]);
+        await client.close();
+      } finally {
+        await handler.close();
+      }
+    });
+
+    it("works on a handler that answers JSON (responseMode json)", async () => {
+      const handler = makeHandler({ tools: tools(), responseMode: "json" });
+      try {
+        const client = await connect(handler, { era });
+        const { result, progress } = await client.callTool("echo", { text: "json" });
+        assert.deepEqual(result.content, [{ type: "text", text: "json" }]);
+        assert.deepEqual(progress, []);
+        await client.close();
+      } finally {
+        await handler.close();
+      }
+    });
+
+    it("a test handler that throws: 2025 answers the server with an error, 2026 rejects the call", async () => {
+      const handler = makeHandler({ tools: tools() });
+      try {
+        const client = await connect(handler, {
+          era,
+          handlers: {
+            elicitation: () => {
+              throw new Error("no user here");
+            },
+          },
+        });
+        const outcome = await client.callTool("ask").then(
+          (outcome) => outcome.result,
+          (error: unknown) => error,
+        );
+        if (era === "2025") {
+          // The tool's ctx.elicit rejected with the client's error; the tool failed with it.
+          assert.equal((outcome as { isError?: boolean }).isError, true);
+        } else {
+          assert.ok(outcome instanceof Error && /no user here/.test(outcome.message));
+        }
+        await client.close();
+      } finally {
+        await handler.close();
+      }
+    });
+
     it("an error answer is thrown as McpClientError with the JSON-RPC error", async () => {
       const handler = makeHandler({ tools: tools() });
       try {
@@ -423,7 +486,9 @@ describe("@tether/mcp/testing, its own shape", () => {
       const source = readFileSync(url, "utf8");
       // Static imports and re-exports; `import type` and `export type` are erased, so never loaded.
       for (
-        const match of source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^;]*?from\s+)?"([^"]+)";/gms)
+        const match of source.matchAll(
+          /^(?:import|export)\s+(?!type\s)(?:[^;]*?from\s+)?"([^"]+)";/gms,
+        )
       ) {
         const specifier = match[1];
         if (specifier.startsWith(".")) visit(new URL(specifier, url));
