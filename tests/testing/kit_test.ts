@@ -333,6 +333,28 @@ describe("@tether/mcp/testing, 2025 era only", () => {
     }
   });
 
+  it("asks for an older revision when told, and carries the negotiated one", async () => {
+    let seen: string | undefined;
+    const handler = makeHandler({
+      tools: [defineTool({
+        name: "version",
+        handler: (_input, ctx) => {
+          seen = ctx.protocolVersion;
+          return "ok";
+        },
+      })],
+    });
+    try {
+      const client = await connect(handler, { protocolVersion: "2025-06-18" });
+      assert.equal(client.protocolVersion, "2025-06-18");
+      await client.callTool("version");
+      assert.equal(seen, "2025-06-18");
+      await client.close();
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("a dropped stream is resumed with Last-Event-ID and the answer still arrives", async () => {
     const handler = makeHandler({ tools: tools() });
     try {
