@@ -26,6 +26,7 @@ const ENTRY_POINTS = [
   "src/adapters/cloudflare.ts",
   "src/oauth/mod.ts",
   "src/tasks/mod.ts",
+  "src/testing/mod.ts",
 ];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.

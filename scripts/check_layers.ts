@@ -125,6 +125,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
   "oauth": ["oauth_options.ts", "http"],
+  // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
+  "testing": ["protocol", "jsonrpc"],
   "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
 };
 

@@ -13,8 +13,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createEverythingHandler } from "../../examples/everything.ts";
-import { initialize, rpc } from "../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { connect } from "../../src/testing/mod.ts";
 
 /** Replaces what a Worker's global scope forbids with functions that throw; returns the undo. */
 function forbidGlobalScopeOperations(): () => void {
@@ -62,17 +61,10 @@ describe("creating a handler at module scope", () => {
     }
     try {
       // It serves once the request scope allows all of it: both eras.
-      const session = await initialize(handler);
-      const called = await rpc(handler, session, "tools/call", {
-        name: "test_simple_text",
-        arguments: {},
-      });
-      assert.equal(called.message.result?.content?.[0]?.type, "text");
-      const modern = await modernRpc(handler, "tools/call", {
-        name: "test_simple_text",
-        arguments: {},
-      });
-      assert.equal(modern.message.result?.content?.[0]?.type, "text");
+      const called = await (await connect(handler)).callTool("test_simple_text");
+      assert.equal(called.result?.content?.[0]?.type, "text");
+      const modern = await (await connect(handler, { era: "2026" })).callTool("test_simple_text");
+      assert.equal(modern.result?.content?.[0]?.type, "text");
     } finally {
       await handler.close();
     }

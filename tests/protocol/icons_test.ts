@@ -14,8 +14,8 @@ import {
   defineTool,
   type Icon,
 } from "../../mod.ts";
-import { initialize, makeHandler, rpc } from "../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { connect, type TestClient } from "../../src/testing/mod.ts";
+import { makeHandler } from "../helpers.ts";
 
 const PNG: Icon = { src: "https://example.com/tool.png", mimeType: "image/png", sizes: ["48x48"] };
 const SVG: Icon = {
@@ -24,6 +24,12 @@ const SVG: Icon = {
   sizes: ["any"],
   theme: "dark",
 };
+
+/** The result of one request (the lists' shapes are what these tests look into). */
+// deno-lint-ignore no-explicit-any
+async function list(client: TestClient, method: string): Promise<any> {
+  return (await client.request(method)).result;
+}
 
 function withIcons() {
   return makeHandler({
@@ -45,17 +51,19 @@ describe("icons", () => {
   it("a 2025-11-25 session sees them on serverInfo and every list", async () => {
     const handler = withIcons();
     try {
-      const session = await initialize(handler);
-      assert.deepEqual(session.result.serverInfo.icons, [SVG]);
-      assert.equal(session.result.serverInfo.websiteUrl, "https://example.com");
-      const tools = await rpc(handler, session, "tools/list");
-      assert.deepEqual(tools.message.result.tools[0].icons, [PNG]);
-      const resources = await rpc(handler, session, "resources/list");
-      assert.deepEqual(resources.message.result.resources[0].icons, [PNG]);
-      const templates = await rpc(handler, session, "resources/templates/list");
-      assert.deepEqual(templates.message.result.resourceTemplates[0].icons, [SVG]);
-      const prompts = await rpc(handler, session, "prompts/list");
-      assert.deepEqual(prompts.message.result.prompts[0].icons, [PNG, SVG]);
+      const client = await connect(handler);
+      // deno-lint-ignore no-explicit-any
+      const serverInfo = client.initializeResult!.serverInfo as any;
+      assert.deepEqual(serverInfo.icons, [SVG]);
+      assert.equal(serverInfo.websiteUrl, "https://example.com");
+      const tools = await list(client, "tools/list");
+      assert.deepEqual(tools.tools[0].icons, [PNG]);
+      const resources = await list(client, "resources/list");
+      assert.deepEqual(resources.resources[0].icons, [PNG]);
+      const templates = await list(client, "resources/templates/list");
+      assert.deepEqual(templates.resourceTemplates[0].icons, [SVG]);
+      const prompts = await list(client, "prompts/list");
+      assert.deepEqual(prompts.prompts[0].icons, [PNG, SVG]);
     } finally {
       await handler.close();
     }
@@ -64,17 +72,18 @@ describe("icons", () => {
   it("a 2026-07-28 request sees them on serverInfo and every list", async () => {
     const handler = withIcons();
     try {
-      const discover = await modernRpc(handler, "server/discover");
-      const serverInfo = discover.message.result._meta["io.modelcontextprotocol/serverInfo"];
+      const client = await connect(handler, { era: "2026" });
+      const discover = await list(client, "server/discover");
+      const serverInfo = discover._meta["io.modelcontextprotocol/serverInfo"];
       assert.deepEqual(serverInfo.icons, [SVG]);
-      const tools = await modernRpc(handler, "tools/list");
-      assert.deepEqual(tools.message.result.tools[0].icons, [PNG]);
-      const resources = await modernRpc(handler, "resources/list");
-      assert.deepEqual(resources.message.result.resources[0].icons, [PNG]);
-      const templates = await modernRpc(handler, "resources/templates/list");
-      assert.deepEqual(templates.message.result.resourceTemplates[0].icons, [SVG]);
-      const prompts = await modernRpc(handler, "prompts/list");
-      assert.deepEqual(prompts.message.result.prompts[0].icons, [PNG, SVG]);
+      const tools = await list(client, "tools/list");
+      assert.deepEqual(tools.tools[0].icons, [PNG]);
+      const resources = await list(client, "resources/list");
+      assert.deepEqual(resources.resources[0].icons, [PNG]);
+      const templates = await list(client, "resources/templates/list");
+      assert.deepEqual(templates.resourceTemplates[0].icons, [SVG]);
+      const prompts = await list(client, "prompts/list");
+      assert.deepEqual(prompts.prompts[0].icons, [PNG, SVG]);
     } finally {
       await handler.close();
     }
@@ -83,10 +92,10 @@ describe("icons", () => {
   it("a definition without icons lists none", async () => {
     const handler = makeHandler({ tools: [defineTool({ name: "plain", handler: () => "" })] });
     try {
-      const session = await initialize(handler);
-      assert.equal("icons" in session.result.serverInfo, false);
-      const tools = await rpc(handler, session, "tools/list");
-      assert.equal("icons" in tools.message.result.tools[0], false);
+      const client = await connect(handler);
+      assert.equal("icons" in (client.initializeResult!.serverInfo as object), false);
+      const tools = await client.listTools();
+      assert.equal("icons" in tools.tools[0], false);
     } finally {
       await handler.close();
     }
