@@ -93,6 +93,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
   "options.ts": [
     "option_checks.ts",
+    "session_settings.ts",
     "oauth_options.ts",
     "events.ts",
     "http",
@@ -105,6 +106,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // The range checks of option values (options.ts applies them with its defaults).
   "option_checks.ts": ["modern", "http"],
+  // The sessions option with its defaults (options.ts spreads it into the resolved options).
+  "session_settings.ts": ["option_checks.ts", "legacy/sessions"],
   "principal_attachment.ts": ["protocol"],
   // The oauth option's types (the verifier and the principal it returns).
   "oauth_options.ts": ["protocol"],

@@ -26,6 +26,7 @@ import type {
   ResourceTemplateDefinition,
 } from "./protocol/definitions.ts";
 import type { SessionOptions } from "./legacy/sessions/session_options.ts";
+import { resolveSessionSettings, type SessionSettings } from "./session_settings.ts";
 import type { EventLog } from "./legacy/event_log.ts";
 import type { MessageBus } from "./bus/message_bus.ts";
 import type { OAuthOptions } from "./oauth_options.ts";
@@ -38,8 +39,6 @@ import {
   delay,
   limit,
   optionalFunction,
-  positive,
-  shareOf,
   wholeNumber,
 } from "./option_checks.ts";
 import { cfworkerValidator, type JsonSchemaValidator } from "./protocol/json_schema_validator.ts";
@@ -354,7 +353,7 @@ export interface McpHandlerOptions {
 }
 
 /** The options with every default applied. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends SessionSettings {
   path: string | null;
   healthPath: string | undefined;
   strictAccept: boolean;
@@ -362,19 +361,8 @@ export interface ResolvedOptions {
   bodyTimeoutMs: number;
   maxJsonDepth: number;
   pageSize: number;
-  idleTtlMs: number;
-  absoluteTtlMs: number;
-  maxSessions: number;
-  maxSessionsPerPrincipal: number;
-  maxAnonymousSessions: number;
-  sweepIntervalMs: number;
-  maxStateBytes: number;
-  maxSubscriptions: number;
-  maxSubscriptionBytes: number;
   maxUriBytes: number;
   maxIdBytes: number;
-  retryAfterSeconds: number;
-  maxRequestsPerSession: number;
   responseMode: ResponseMode;
   heartbeatMs: number;
   retryMs: number;
@@ -422,7 +410,6 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     throw new RangeError(`Unknown responseMode: ${mode}`);
   }
   const onError = options.onError ?? ((error: unknown) => console.error("[tether]", error));
-  const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, 10_000);
   const authenticates = options.authenticate !== undefined || options.oauth !== undefined;
   const maxConcurrentRequests = options.maxConcurrentRequests === undefined
     ? undefined
@@ -435,35 +422,9 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     bodyTimeoutMs: delay("bodyTimeoutMs", options.bodyTimeoutMs, 30_000),
     maxJsonDepth: limit("maxJsonDepth", options.maxJsonDepth, 64),
     pageSize: limit("pageSize", options.pageSize, 100),
-    idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
-    absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, 4 * 60 * 60_000),
-    maxSessions,
-    maxSessionsPerPrincipal: limit(
-      "sessions.maxSessionsPerPrincipal",
-      sessions.maxSessionsPerPrincipal,
-      shareOf(maxSessions, 4),
-    ),
-    maxAnonymousSessions: limit(
-      "sessions.maxAnonymousSessions",
-      sessions.maxAnonymousSessions,
-      authenticates ? shareOf(maxSessions, 16) : maxSessions,
-    ),
-    sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
-    maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
-    maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
-    maxSubscriptionBytes: limit(
-      "sessions.maxSubscriptionBytes",
-      sessions.maxSubscriptionBytes,
-      32 * 1024,
-    ),
+    ...resolveSessionSettings(sessions, authenticates),
     maxUriBytes: limit("maxUriBytes", options.maxUriBytes, 8 * 1024),
     maxIdBytes: limit("maxIdBytes", options.maxIdBytes, 256),
-    retryAfterSeconds: wholeNumber("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
-    maxRequestsPerSession: limit(
-      "sessions.maxRequestsPerSession",
-      sessions.maxRequestsPerSession,
-      64,
-    ),
     responseMode: mode,
     heartbeatMs: delay("heartbeatMs", options.heartbeatMs, 15_000, true),
     retryMs: wholeNumber("retryMs", options.retryMs, 1_000, true),
