@@ -75,6 +75,7 @@ export {
   type ToolReturn,
   type ToolReturnFor,
 } from "./src/protocol/definitions.ts";
+export type { TemplateVariableName, TemplateVariables } from "./src/protocol/template_variables.ts";
 export {
   ANONYMOUS_PRINCIPAL,
   type ElicitContent,

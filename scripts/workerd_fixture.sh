@@ -25,6 +25,8 @@
 #   REDIS_URL, REDIS_PREFIX, INSTANCE_TIMEOUT_MS
 #                  not passed: a Worker has no Redis client (node-redis needs
 #                  TCP sockets); the Durable Object is the shared state.
+#   WORKER_ENTRY   the Worker module to bundle (default examples/cloudflare/worker.ts; another
+#                  one, such as tests/edge/three_schemas_worker.ts, runs with WORKERD_MODE=isolate)
 #   WORKERD, ESBUILD  the binaries (default: workerd from npm's @cloudflare/workerd-linux-64 or
 #                     -linux-arm64 package, an optional dependency; node_modules/.bin/esbuild)
 #   NODE24         the Node that picks a free port for PORT=0 (default: node_modules/node24/bin/node)
@@ -37,6 +39,7 @@ case "$(uname -m)" in aarch64 | arm64) workerd_arch=arm64 ;; *) workerd_arch=64 
 WORKERD="${WORKERD:-$ROOT/node_modules/@cloudflare/workerd-linux-$workerd_arch/bin/workerd}"
 ESBUILD="${ESBUILD:-$ROOT/node_modules/.bin/esbuild}"
 MODE="${WORKERD_MODE:-durable-object}"
+ENTRY="${WORKER_ENTRY:-examples/cloudflare/worker.ts}"
 for needed in "$WORKERD" "$ESBUILD"; do
   if [ ! -x "$needed" ]; then echo "workerd_fixture: missing $needed (run npm ci)" >&2; exit 2; fi
 done
@@ -69,7 +72,7 @@ trap 'exit 130' INT
 # The fixture loads serve.ts (a Node/Deno/Bun server), the Redis backend and the OpenTelemetry SDK
 # (otel.ts, with OTEL_EXPORTER_OTLP_ENDPOINT) only when it is the program's entry point, never on a
 # Worker: leave them out of the bundle.
-"$ESBUILD" examples/cloudflare/worker.ts --bundle --format=esm --platform=neutral \
+"$ESBUILD" "$ENTRY" --bundle --format=esm --platform=neutral \
   --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts \
   --external:./otel.ts \
   --outfile="$dir/worker.js" --log-level=warning

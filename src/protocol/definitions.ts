@@ -11,6 +11,7 @@ import type { DeferredResult } from "./deferred_result.ts";
 import type { HandlerContext } from "./context.ts";
 import type { JsonSchema, SchemaInput, SchemaOutput } from "./schema.ts";
 import type { StandardInput, StandardSchemaV1 } from "./standard_schema.ts";
+import type { TemplateVariableName, TemplateVariables } from "./template_variables.ts";
 import type {
   CallToolResult,
   ContentAnnotations,
@@ -287,7 +288,9 @@ export function ownCompleter(
 }
 
 /**
- * A family of resources described by an RFC 6570 URI template.
+ * A family of resources described by an RFC 6570 URI template. `T`, the
+ * template's string literal type, types the variables `read` gets
+ * ({@linkcode TemplateVariables}) and the names `complete` may have.
  *
  * @example
  * ```ts
@@ -299,9 +302,9 @@ export function ownCompleter(
  * });
  * ```
  */
-export interface ResourceTemplateDefinition {
+export interface ResourceTemplateDefinition<T extends string = string> {
   /** The URI template, e.g. `files://{path}`. */
-  uriTemplate: string;
+  uriTemplate: T;
   /** Short name shown in lists. */
   name: string;
   /** Human-friendly display name. */
@@ -319,7 +322,8 @@ export interface ResourceTemplateDefinition {
   /** Concrete resources of this template to include in `resources/list`. */
   list?: (ctx: HandlerContext) => ResourceEntry[] | Promise<ResourceEntry[]>;
   /** Completers for template variables, by variable name. */
-  complete?: Record<string, Completer>;
+  complete?: string extends T ? Record<string, Completer>
+    : { [K in TemplateVariableName<T>]?: Completer };
   /** How long 2026-07-28 clients may reuse what `read` returns. Default `{ ttlMs: 0, cacheScope: "private" }`. */
   cache?: CacheHint;
   /**
@@ -329,16 +333,19 @@ export interface ResourceTemplateDefinition {
    * Default: none (any caller the handler admits).
    */
   scopes?: readonly string[];
-  /** Reads a matching URI; returning undefined answers "resource not found". */
-  read: (
+  /**
+   * Reads a matching URI; returning undefined answers "resource not found".
+   * (A method, so a typed template is still a `ResourceTemplateDefinition`.)
+   */
+  read(
     uri: string,
-    variables: Record<string, string>,
+    variables: TemplateVariables<T>,
     ctx: HandlerContext,
-  ) => ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
+  ): ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
 }
 
 /**
- * Declares a resource template.
+ * Declares a resource template, its variables typed from `uriTemplate`.
  *
  * @example
  * ```ts
@@ -349,9 +356,9 @@ export interface ResourceTemplateDefinition {
  * });
  * ```
  */
-export function defineResourceTemplate(
-  definition: ResourceTemplateDefinition,
-): ResourceTemplateDefinition {
+export function defineResourceTemplate<const T extends string>(
+  definition: ResourceTemplateDefinition<T>,
+): ResourceTemplateDefinition<T> {
   return definition;
 }
 
