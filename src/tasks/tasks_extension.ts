@@ -12,6 +12,9 @@
  * - 2025-11-25 (the sessionful revisions' experimental tasks): creation when
  *   `tools/call` carries `params.task`; `tasks/get`, `tasks/result` (waits
  *   for the end), `tasks/list`, `tasks/cancel`, advertised as `capabilities.tasks`.
+ *   As that revision says, a `task: "required"` tool called without
+ *   `params.task`, and a tool without task support called with it, answer
+ *   `-32601`. (2026-07-28 has no `params.task`: there it is ignored.)
  *
  * Tasks belong to the principal that created them: for anyone else a task
  * does not exist (`-32602`, the same answer as an unknown id). Anonymous
@@ -267,8 +270,13 @@ class Tasks {
 
   async aroundToolCall(call: ToolCall): Promise<Record<string, unknown>> {
     const declared = declarationOf(call);
-    if (declared === undefined) return call.run();
     const modern = eraOf(call.ctx.protocolVersion) === "modern";
+    if (declared === undefined) {
+      if (!modern && call.tool !== undefined && call.params.task !== undefined) {
+        throw new McpError(ErrorCode.MethodNotFound, "This tool cannot be called as a task");
+      }
+      return call.run();
+    }
     const wanted = modern
       ? negotiated(call.ctx.clientCapabilities, TASKS_EXTENSION_ID)
       : isPlainObject(call.params.task);
@@ -283,7 +291,7 @@ class Tasks {
       if (declared.support === "required") {
         throw modern
           ? missingExtension(TASKS_EXTENSION_ID)
-          : new McpError(ErrorCode.InvalidParams, "This tool must be called as a task");
+          : new McpError(ErrorCode.MethodNotFound, "This tool must be called as a task");
       }
       return this.#inline(call);
     }
