@@ -109,6 +109,17 @@ export interface TasksOptions {
    */
   leaseMs?: number;
   /**
+   * Given each task's run (a promise that settles when the task ends) as it
+   * starts, on a host that ends a request's work with its response unless
+   * told otherwise: on Cloudflare Workers without a Durable Object, pass
+   * `waitUntil` (`import { waitUntil } from "cloudflare:workers"`), so the
+   * task runs on past the `tools/call` that created it (Cloudflare allows
+   * 30 s past the response there; longer work needs a Durable Object).
+   * Not needed on Deno, Bun, Node or in a Durable Object.
+   * @default none
+   */
+  keepAlive?: (work: Promise<void>) => void;
+  /**
    * The clock (ms).
    * @default Date.now
    */
@@ -181,6 +192,7 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
     leaseMs: settings.leaseMs,
     now: settings.now,
     onError: (error) => onError(error),
+    keepAlive: options.keepAlive,
   });
   const tasks = new Tasks(settings, runner, (error) => onError(error));
   const modern = { eras: ["modern"], nameParam: "taskId", requiresNegotiation: true } as const;

@@ -349,6 +349,41 @@ describe("tasks extension (2026-07-28)", () => {
     await b.close();
   });
 
+  it("keepAlive is given each task's run, which settles once the task ended; a throwing one is reported", async () => {
+    const kept: Promise<void>[] = [];
+    const errors: unknown[] = [];
+    let fail = false;
+    const { handler, blocking } = tasksHandler({
+      keepAlive: (work) => {
+        kept.push(work);
+        if (fail) throw new Error("no request to keep alive");
+      },
+    }, { onError: (error: unknown) => void errors.push(error) });
+    const created = await asUser(handler, "tools/call", { name: "block" }, "alice");
+    assert.equal(kept.length, 1);
+    let settled = false;
+    kept[0].then(() => settled = true);
+    const call = await blocking.call(1);
+    assert.equal(settled, false, "the task is still running");
+    call.finish();
+    await within(kept[0], 5_000, "the kept run");
+    assert.equal(settled, true);
+    const done = await pollTask(handler, created.message.result.taskId, () => true, "alice");
+    assert.equal(done.status, "completed");
+    fail = true;
+    const second = await asUser(handler, "tools/call", { name: "quick" }, "alice");
+    assert.equal(kept.length, 2);
+    assert.match(String(errors[0]), /no request to keep alive/);
+    const quick = await pollTask(
+      handler,
+      second.message.result.taskId,
+      (t) => t.status !== "working",
+      "alice",
+    );
+    assert.equal(quick.status, "completed");
+    await handler.close();
+  });
+
   it("close() aborts the tasks running in this process", async () => {
     const { handler, blocking } = tasksHandler();
     await asUser(handler, "tools/call", { name: "block" }, "alice");
