@@ -868,6 +868,8 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
   taskStore?: TaskStore;
   /** Rate-limit budgets (RATE_LIMIT_PER_PRINCIPAL). */
   rateLimitStore?: RateLimitStore;
+  /** The tasks extension's `keepAlive` (a Worker's isolate passes `waitUntil`). */
+  keepTasksAlive?: (work: Promise<void>) => void;
 };
 
 /**
@@ -895,7 +897,10 @@ export function createEverythingHandler(
       ...changeTriggers(() => handler),
       ...extraTools,
     ],
-    extensions: [fixtureTasks(shared.taskStore === undefined ? {} : { store: shared.taskStore })],
+    extensions: [fixtureTasks({
+      ...(shared.taskStore === undefined ? {} : { store: shared.taskStore }),
+      ...(shared.keepTasksAlive === undefined ? {} : { keepAlive: shared.keepTasksAlive }),
+    })],
     resources,
     resourceTemplates,
     prompts,

@@ -17,7 +17,7 @@
  * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL (only
  * `http/json` is available here), OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
  * OTEL_BSP_SCHEDULE_DELAY (ms, default 5,000), OTEL_METRIC_EXPORT_INTERVAL
- * (ms, default 60,000); PORT (default 8787).
+ * (ms, default 60,000); PORT (default 8787; 0 picks a free port).
  *
  * examples/everything.ts (the conformance fixture) calls
  * {@linkcode startTracing} and {@linkcode startMetrics} when
@@ -211,9 +211,11 @@ export function startMetrics(env: OtelEnv): Metrics | undefined {
 /**
  * A server whose tool calls another service: the outgoing request carries
  * the tool span's trace context (`ctx.traceContext`), so that service's
- * spans join the caller's trace.
+ * spans join the caller's trace. `forecastUrl` may be a function, read at
+ * each call (for a service whose port is known only once it listens).
  */
-export function createTracedHandler(forecastUrl: string): McpHandler {
+export function createTracedHandler(forecastUrl: string | (() => string)): McpHandler {
+  const urlOf = typeof forecastUrl === "string" ? () => forecastUrl : forecastUrl;
   const forecast = defineTool({
     name: "forecast",
     description: "The forecast for a city, from the forecast service",
@@ -222,7 +224,7 @@ export function createTracedHandler(forecastUrl: string): McpHandler {
       const headers: Record<string, string> = {};
       // The tool's span context; with the context manager above it is also context.active().
       propagation.inject(ctx.traceContext ?? context.active(), headers);
-      const response = await fetch(`${forecastUrl}?city=${encodeURIComponent(city)}`, {
+      const response = await fetch(`${urlOf()}?city=${encodeURIComponent(city)}`, {
         headers,
         signal: ctx.signal,
       });
@@ -242,8 +244,10 @@ if (
   if (tracing === undefined && metering === undefined) {
     console.log("OTEL_EXPORTER_OTLP_ENDPOINT is not set: no export");
   }
-  // The forecast service: here the same process, at /forecast, printing the trace it joined.
-  const mcp = createTracedHandler(`http://127.0.0.1:${env.PORT ?? 8787}/forecast`);
+  // The forecast service: here the same process, at /forecast, printing the trace it joined;
+  // its URL is known once the server listens (PORT=0 picks a free port).
+  let forecastUrl = "";
+  const mcp = createTracedHandler(() => forecastUrl);
   const server = await serveHandler(
     Object.assign((request: Request) => {
       if (new URL(request.url).pathname !== "/forecast") return mcp(request);
@@ -258,5 +262,6 @@ if (
     }),
     Number(env.PORT ?? 8787),
   );
+  forecastUrl = `${server.url}/forecast`;
   console.log(`MCP on ${server.url}/mcp`);
 }

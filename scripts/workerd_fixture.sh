@@ -74,7 +74,7 @@ trap 'exit 130' INT
 # Worker: leave them out of the bundle.
 "$ESBUILD" "$ENTRY" --bundle --format=esm --platform=neutral \
   --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts \
-  --external:./otel.ts \
+  --external:./otel.ts --external:cloudflare:workers \
   --outfile="$dir/worker.js" --log-level=warning
 
 capnp_string() { # value → a capnp string literal

@@ -14,12 +14,16 @@
  * Worker's bindings arrive with its first request; `import { env } from
  * "cloudflare:workers"` reads them at module scope). That serves single
  * requests of both eras, not what one request must write to another's
- * stream: see the README's "Cloudflare Workers".
+ * stream: see the README's "Cloudflare Workers". Tasks run on past the
+ * call that created them through `waitUntil` (up to Cloudflare's 30 s past
+ * the response), polled in the same isolate.
  *
  * scripts/workerd_fixture.sh bundles this file with esbuild and serves it on
  * workerd (npm `workerd`) at 127.0.0.1:$PORT/mcp.
  */
 
+// Keeps a task running past the response that created it, in the isolate (tasksExtension's keepAlive).
+import { waitUntil } from "cloudflare:workers";
 import {
   type DurableObjectNamespaceLike,
   mcpDurableObject,
@@ -50,7 +54,10 @@ export const McpObject = mcpDurableObject((env: WorkerEnv) =>
 );
 
 // At module scope, as a Worker's top level runs it: construction draws, schedules and fetches nothing.
-const inIsolate = createEverythingHandler({});
+// A task's work would end with the response of the call that created it: waitUntil keeps it going.
+const inIsolate = createEverythingHandler({}, {
+  keepTasksAlive: (work) => waitUntil(work),
+});
 
 /** The Worker: to the Durable Object when one is bound, else served here. */
 export default {

@@ -5,7 +5,8 @@
  * server's requests (settled here, or sent over the bus to the instance that
  * awaits them). Delivered in the order posted, before the POST's requests
  * run. Does not run requests (request_exchange.ts) nor resolve the session
- * (the caller has checked that the principal owns it).
+ * (the caller has checked that the principal owns it). Each notification
+ * gets its span when a tracer is registered (notification_telemetry.ts).
  * @module
  */
 
@@ -23,6 +24,8 @@ import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
+import type { NotificationSpan } from "../telemetry/notification_telemetry.ts";
+import type { PostTelemetry } from "../telemetry/telemetry.ts";
 
 /** What delivering a POST's notifications and replies needs. */
 export interface ClientMessageDependencies {
@@ -54,6 +57,7 @@ export async function deliverClientMessages(
   session: SessionRecord,
   principal: Principal,
   messages: readonly ClassifiedMessage[],
+  telemetry?: PostTelemetry,
 ): Promise<JsonRpcRequest[] | Refusal> {
   const requests: JsonRpcRequest[] = [];
   for (const classified of messages) {
@@ -63,7 +67,9 @@ export async function deliverClientMessages(
     }
     // Cancellations and replies take one path, wherever their request runs.
     let message: TargetedMessage | undefined;
+    let span: NotificationSpan | undefined;
     if (classified.kind === "notification") {
+      span = telemetry?.notification(classified.message, session.protocolVersion, session.id);
       message = cancellationOf(session.id, classified.message);
       if (message === undefined) {
         // An extension's notification, if one handles it (never fails the POST).
@@ -84,8 +90,8 @@ export async function deliverClientMessages(
       ) continue;
       message = { type: "reply", sessionId: session.id, ownerKey, response };
     }
-    if (message === undefined) continue;
-    const failed = await deliver(deps, message);
+    const failed = message === undefined ? undefined : await deliver(deps, message);
+    span?.end(failed === undefined ? undefined : String(failed.code));
     if (failed !== undefined) return failed;
   }
   return requests;

@@ -12,7 +12,7 @@
  */
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcMessage, JsonRpcNotification } from "../jsonrpc/messages.ts";
+import type { JsonRpcMessage, JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
 import {
   isAnonymous,
   type OutboundRequestOptions,
@@ -149,6 +149,7 @@ export class ExchangeRequestContext implements RequestContext {
     method: string,
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
+    identify?: (id: RequestId) => void,
   ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
     const missing = missingCapability(exchange.session.clientCapabilities, method, params);
@@ -163,6 +164,7 @@ export class ExchangeRequestContext implements RequestContext {
     if (!exchange.canEmit) return Promise.reject(needsStream());
     const { pending, clientRequestTimeoutMs, awaited } = exchange.deps;
     const id = pending.nextId();
+    identify?.(id);
     const timeoutMs = options?.timeoutMs ?? clientRequestTimeoutMs;
     if (awaited === undefined) return this.#ask(id, method, params, timeoutMs, options?.signal);
     // Other instances may get the reply: the session's shared state says it is awaited before it is asked.

@@ -258,6 +258,7 @@ export class LegacyPipeline {
       session,
       principal,
       messages,
+      this.#telemetry.begin(request),
     );
     if (!Array.isArray(delivered)) return delivered;
     if (delivered.length === 0) return accepted();

@@ -87,7 +87,7 @@ export function serveModernMessage(
     );
   }
   if (message.kind === "notification") {
-    return receiveNotification(deps, message.message, principal);
+    return receiveNotification(deps, message.message, principal, headers, versionHeader);
   }
   const request = message.message;
   const checked = checkModernRequest(deps, headers, request, versionHeader);
@@ -151,9 +151,18 @@ async function receiveNotification(
   deps: ModernPipelineDependencies,
   notification: JsonRpcNotification,
   principal: Principal,
+  headers: Headers,
+  versionHeader: string | null,
 ): Promise<Response | Refusal> {
   const { method, params } = notification;
   const requestId = params?.requestId;
+  // Its span names the version only when the header names one this era serves.
+  const version = versionHeader?.trim() ?? "";
+  const span = deps.telemetry?.begin(headers)?.notification(
+    notification,
+    SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(version) ? version : "",
+    undefined,
+  );
   if (
     method === "notifications/cancelled" &&
     (typeof requestId === "string" || typeof requestId === "number")
@@ -167,7 +176,9 @@ async function receiveNotification(
       });
     } catch (error) {
       deps.onError(error);
-      return busUnavailable();
+      const refusal = busUnavailable();
+      span?.end(String(refusal.code));
+      return refusal;
     }
   } else {
     // An extension's notification, if one handles it (never fails the POST), without the envelope.
@@ -177,6 +188,7 @@ async function receiveNotification(
       protocolVersion: FIRST_MODERN_PROTOCOL_VERSION,
     });
   }
+  span?.end();
   return accepted();
 }
 

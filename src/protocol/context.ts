@@ -227,8 +227,15 @@ export interface RequestTrace {
     name: string,
     run: (context: TraceContext) => Promise<T>,
   ): Promise<T>;
-  /** Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) made within `parent`. */
-  outbound<T>(method: string, parent: TraceContext, send: () => Promise<T>): Promise<T>;
+  /**
+   * Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`)
+   * made within `parent`; `send` calls `identify` with the JSON-RPC id it sends under.
+   */
+  outbound<T>(
+    method: string,
+    parent: TraceContext,
+    send: (identify: (id: RequestId) => void) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**
@@ -270,11 +277,13 @@ export interface RequestContext {
   /**
    * Sends a server→client request on this request's stream and resolves with
    * the client's result. Undefined where the transport cannot carry them.
+   * `identify` is told the JSON-RPC id once one is chosen (for telemetry).
    */
   request?(
     method: string,
     params: Record<string, unknown>,
     options?: OutboundRequestOptions,
+    identify?: (id: RequestId) => void,
   ): Promise<Record<string, unknown>>;
   /** Closes this request's SSE connection early; the client resumes with Last-Event-ID. */
   closeStream?(): void;

@@ -264,6 +264,10 @@ class RequestHandlerContext implements HandlerContext {
     const trace = ctx.trace;
     if (trace === undefined) return ctx.request(method, params, options);
     const send = ctx.request.bind(ctx);
-    return trace.outbound(method, this.traceContext!, () => send(method, params, options));
+    return trace.outbound(
+      method,
+      this.traceContext!,
+      (identify) => send(method, params, options, identify),
+    );
   }
 }

@@ -44,6 +44,8 @@ export interface TaskRunnerOptions {
   /** The clock (ms). */
   now: () => number;
   onError: (error: unknown) => void;
+  /** Given each task's run as it starts (see `TasksOptions.keepAlive`). */
+  keepAlive?: (work: Promise<void>) => void;
 }
 
 interface Waiter {
@@ -85,7 +87,14 @@ export class TaskRunner {
     this.#running.set(task.taskId, running);
     this.#watch();
     const ctx = new TaskRequestContext(base, running, task.taskId, this);
-    void this.#run(task.taskId, running, ctx, work);
+    const run = this.#run(task.taskId, running, ctx, work);
+    const keepAlive = this.#options.keepAlive;
+    if (keepAlive === undefined) return;
+    try {
+      keepAlive(run);
+    } catch (error) {
+      this.#options.onError(error);
+    }
   }
 
   async #run(taskId: string, running: Running, ctx: RequestContext, work: TaskWork) {

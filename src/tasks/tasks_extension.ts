@@ -12,6 +12,9 @@
  * - 2025-11-25 (the sessionful revisions' experimental tasks): creation when
  *   `tools/call` carries `params.task`; `tasks/get`, `tasks/result` (waits
  *   for the end), `tasks/list`, `tasks/cancel`, advertised as `capabilities.tasks`.
+ *   As that revision says, a `task: "required"` tool called without
+ *   `params.task`, and a tool without task support called with it, answer
+ *   `-32601`. (2026-07-28 has no `params.task`: there it is ignored.)
  *
  * Tasks belong to the principal that created them: for anyone else a task
  * does not exist (`-32602`, the same answer as an unknown id). Anonymous
@@ -106,6 +109,17 @@ export interface TasksOptions {
    */
   leaseMs?: number;
   /**
+   * Given each task's run (a promise that settles when the task ends) as it
+   * starts, on a host that ends a request's work with its response unless
+   * told otherwise: on Cloudflare Workers without a Durable Object, pass
+   * `waitUntil` (`import { waitUntil } from "cloudflare:workers"`), so the
+   * task runs on past the `tools/call` that created it (Cloudflare allows
+   * 30 s past the response there; longer work needs a Durable Object).
+   * Not needed on Deno, Bun, Node or in a Durable Object.
+   * @default none
+   */
+  keepAlive?: (work: Promise<void>) => void;
+  /**
    * The clock (ms).
    * @default Date.now
    */
@@ -178,6 +192,7 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
     leaseMs: settings.leaseMs,
     now: settings.now,
     onError: (error) => onError(error),
+    keepAlive: options.keepAlive,
   });
   const tasks = new Tasks(settings, runner, (error) => onError(error));
   const modern = { eras: ["modern"], nameParam: "taskId", requiresNegotiation: true } as const;
@@ -267,8 +282,13 @@ class Tasks {
 
   async aroundToolCall(call: ToolCall): Promise<Record<string, unknown>> {
     const declared = declarationOf(call);
-    if (declared === undefined) return call.run();
     const modern = eraOf(call.ctx.protocolVersion) === "modern";
+    if (declared === undefined) {
+      if (!modern && call.tool !== undefined && call.params.task !== undefined) {
+        throw new McpError(ErrorCode.MethodNotFound, "This tool cannot be called as a task");
+      }
+      return call.run();
+    }
     const wanted = modern
       ? negotiated(call.ctx.clientCapabilities, TASKS_EXTENSION_ID)
       : isPlainObject(call.params.task);
@@ -283,7 +303,7 @@ class Tasks {
       if (declared.support === "required") {
         throw modern
           ? missingExtension(TASKS_EXTENSION_ID)
-          : new McpError(ErrorCode.InvalidParams, "This tool must be called as a task");
+          : new McpError(ErrorCode.MethodNotFound, "This tool must be called as a task");
       }
       return this.#inline(call);
     }

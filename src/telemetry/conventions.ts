@@ -73,6 +73,19 @@ export const MCP_METHODS: ReadonlySet<string> = new Set([
   "tasks/cancel",
 ]);
 
+/**
+ * The client→server notifications of the MCP revisions tether serves:
+ * their spans are named by them; any other a server's extension does not
+ * handle is `_OTHER`.
+ */
+export const MCP_NOTIFICATIONS: ReadonlySet<string> = new Set([
+  "notifications/initialized",
+  "notifications/cancelled",
+  "notifications/progress",
+  "notifications/roots/list_changed",
+  "notifications/tasks/status",
+]);
+
 /** The bucket boundaries the conventions advise for both duration histograms, seconds. */
 export const DURATION_BUCKETS: number[] = [
   0.01,

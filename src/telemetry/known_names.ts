@@ -1,8 +1,9 @@
 /**
- * The names telemetry may repeat: the MCP methods and the methods, tools,
- * prompts and resources (fixed URIs and URI templates) of the server's own
- * definitions and extensions, read from the dispatcher's registries at each
- * request (so tools added at runtime count). A client's names never enter:
+ * The names telemetry may repeat: the MCP methods and client notifications,
+ * and the methods, notifications, tools, prompts and resources (fixed URIs
+ * and URI templates) of the server's own definitions and extensions, read
+ * from the dispatcher's registries at each request (so tools added at
+ * runtime count). A client's names never enter:
  * what it sends is either one of these or {@linkcode OTHER}. Not here: byte
  * bounds (bounded_values.ts).
  * @module
@@ -11,12 +12,14 @@
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import { MAX_ATTRIBUTE_BYTES, OTHER, truncateUtf8 } from "./bounded_values.ts";
-import { MCP_METHODS } from "./conventions.ts";
+import { MCP_METHODS, MCP_NOTIFICATIONS } from "./conventions.ts";
 
 /** Maps client-sent names to names the server knows, or {@linkcode OTHER}. */
 export interface KnownNames {
   /** `method` when it is an MCP method or one the server serves, else `_OTHER`. */
   method(method: string): string;
+  /** `method` when it is an MCP client notification or one an extension handles, else `_OTHER`. */
+  notification(method: string): string;
   /** `name` when a tool of that name is defined, else `_OTHER`. */
   tool(name: unknown): string;
   /** `name` when a prompt of that name is defined, else `_OTHER`. */
@@ -28,6 +31,7 @@ export interface KnownNames {
 /** No definitions: only the MCP methods are known. */
 export const NO_DEFINITIONS: KnownNames = {
   method: (method) => MCP_METHODS.has(method) ? method : OTHER,
+  notification: (method) => MCP_NOTIFICATIONS.has(method) ? method : OTHER,
   tool: () => OTHER,
   prompt: () => OTHER,
   resource: () => OTHER,
@@ -50,6 +54,13 @@ export function knownNamesOf(dispatcher: Dispatcher, maxUriBytes: number): Known
   return {
     method: (method) =>
       MCP_METHODS.has(method) || dispatcher.serves(method) ? bounded(method) : OTHER,
+    notification: (method) =>
+      MCP_NOTIFICATIONS.has(method) ||
+        dispatcher.extensions.some((extension) =>
+          extension.notifications !== undefined && Object.hasOwn(extension.notifications, method)
+        )
+        ? bounded(method)
+        : OTHER,
     tool: (name) =>
       typeof name === "string" && dispatcher.tools.definition(name) !== undefined
         ? bounded(name)

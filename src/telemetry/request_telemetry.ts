@@ -29,7 +29,7 @@ import {
   type UpDownCounter,
 } from "@opentelemetry/api";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
+import type { JsonRpcRequest, JsonRpcResponse, RequestId } from "../jsonrpc/messages.ts";
 import type { RequestTrace } from "../protocol/context.ts";
 import { MAX_STACK_BYTES, truncateUtf8 } from "./bounded_values.ts";
 import { ATTR, CANCELLED, EVENT, TOOL_ERROR } from "./conventions.ts";
@@ -128,6 +128,9 @@ function recordException(span: Span | undefined, error: unknown): void {
   span.addEvent("exception", attributes);
 }
 
+/** Where no span takes the id of a server→client request. */
+const ignoreId = (_id: RequestId): void => {};
+
 const RUN_SPAN = { tool: "execute_tool", prompt: "get_prompt", resource: "read_resource" } as const;
 
 /** One request's spans and measurements. */
@@ -217,13 +220,18 @@ export class RequestTelemetry implements RequestTrace {
   }
 
   /**
-   * A server→client request: in a session a CLIENT span for the round trip;
+   * A server→client request: in a session a CLIENT span for the round trip
+   * (with the `jsonrpc.request.id` it was sent under);
    * in 2026-07-28 an event on the SERVER span (answered already, or to be
    * asked in the `input_required` answer).
    */
-  outbound<T>(method: string, parent: Context, send: () => Promise<T>): Promise<T> {
+  outbound<T>(
+    method: string,
+    parent: Context,
+    send: (identify: (id: RequestId) => void) => Promise<T>,
+  ): Promise<T> {
     const tracer = this.#scope.tracer;
-    if (tracer === undefined) return send();
+    if (tracer === undefined) return send(ignoreId);
     // The server's code chose it; bounded all the same.
     const name = truncateUtf8(method);
     if (this.#scope.modern) {
@@ -232,7 +240,7 @@ export class RequestTelemetry implements RequestTrace {
           [ATTR.method]: name,
           [ATTR.inputAnswered]: answered,
         });
-      return send().then((result) => {
+      return send(ignoreId).then((result) => {
         record(true);
         return result;
       }, (error: unknown) => {
@@ -248,7 +256,9 @@ export class RequestTelemetry implements RequestTrace {
       attributes[ATTR.sessionId] = truncateUtf8(this.#scope.sessionId);
     }
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-    return send().then((result) => {
+    // The id this server chose (bounded all the same), once the transport chose it.
+    const identify = (id: RequestId) => span.setAttribute(ATTR.requestId, truncateUtf8(String(id)));
+    return send(identify).then((result) => {
       span.end();
       return result;
     }, (error: unknown) => {

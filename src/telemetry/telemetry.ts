@@ -3,7 +3,8 @@
  * eras ask {@linkcode Telemetry.begin} once per POST, which answers
  * undefined while no tracer or meter provider is registered (then nothing
  * is built, named or extracted), else a {@linkcode PostTelemetry} that
- * starts one {@linkcode RequestTelemetry} per JSON-RPC request. Providers
+ * starts one {@linkcode RequestTelemetry} per JSON-RPC request and one
+ * span per client notification (notification_telemetry.ts). Providers
  * are looked up on every POST, so one registered after the handler was
  * made is used from then on. Sessions are measured here too
  * (`mcp.server.session.duration`, for sessions that began in this process).
@@ -11,7 +12,7 @@
  * (request_telemetry.ts, known_names.ts).
  *
  * Not here: any SDK, exporter or context manager (the application
- * registers those), notifications and HTTP-level spans.
+ * registers those), server→client notifications and HTTP-level spans.
  * @module
  */
 
@@ -25,10 +26,11 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
+import type { JsonRpcNotification, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { ATTR, DURATION_BUCKETS, METRIC, SCOPE } from "./conventions.ts";
 import { truncateUtf8 } from "./bounded_values.ts";
 import { type KnownNames, NO_DEFINITIONS } from "./known_names.ts";
+import { type NotificationSpan, startNotificationSpan } from "./notification_telemetry.ts";
 import { type RequestInstruments, RequestTelemetry } from "./request_telemetry.ts";
 import { httpContext } from "./trace_parent.ts";
 
@@ -107,6 +109,25 @@ export class PostTelemetry {
       sessionId,
       modern,
     }, request);
+  }
+
+  /** Starts a client notification's SERVER span; undefined without a tracer. */
+  notification(
+    notification: JsonRpcNotification,
+    protocolVersion: string,
+    sessionId: string | undefined,
+  ): NotificationSpan | undefined {
+    if (this.#tracer === undefined) return undefined;
+    const source = this.#source;
+    this.#http ??= httpContext(source instanceof Request ? source.headers : source);
+    return startNotificationSpan(
+      this.#tracer,
+      this.#names,
+      this.#http,
+      notification,
+      protocolVersion,
+      sessionId,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Where a request's SERVER span is parented: the trace context in its
+ * Where a request's (or a client notification's) SERVER span is parented: the trace context in its
  * `params._meta` (`traceparent`, `tracestate`, `baggage`: SEP-414, any
  * protocol revision) wins, as the MCP conventions ask; else the POST's HTTP
  * `traceparent`/`tracestate` headers; else the ambient active context. When
@@ -41,7 +41,7 @@ export function httpContext(headers: Headers | undefined): Context {
 
 /** A request's parent and, when `_meta` overrides the HTTP context, the link to the latter. */
 export function parentOf(
-  request: JsonRpcRequest,
+  request: Pick<JsonRpcRequest, "params">,
   http: Context,
 ): { parent: Context; links: Link[] | undefined } {
   const meta = asPlainObject(request.params?._meta);

@@ -41,8 +41,9 @@ async function modernPost(
   method: string,
   params: Record<string, unknown> = {},
   signal?: AbortSignal,
+  capabilities?: Record<string, unknown>,
 ): Promise<Response> {
-  const request = modernRequest(method, params);
+  const request = modernRequest(method, params, { capabilities });
   return await fetch(url, {
     method: "POST",
     headers: request.headers,
@@ -163,6 +164,45 @@ describe("workerd: the handler created at a Worker's module scope, served in the
       () => undefined, // the runtime cuts the resumed stream ("terminated")
     );
     assert.equal(answer, undefined);
+  });
+
+  it("a 1 s task runs on past the call that created it (waitUntil) and completes", async () => {
+    const tasks = { extensions: { "io.modelcontextprotocol/tasks": {} } };
+    const created = await modernPost(
+      fixture.url,
+      "tools/call",
+      {
+        name: "slow_compute",
+        arguments: { seconds: 1, label: "in the isolate" },
+      },
+      undefined,
+      tasks,
+    );
+    assert.equal(created.status, 200);
+    const task = (await created.json()).result;
+    assert.equal(task.resultType, "task");
+    assert.equal(task.status, "working");
+    const deadline = Date.now() + 15_000;
+    let status = "working";
+    // deno-lint-ignore no-explicit-any
+    let last: any;
+    while (status === "working") {
+      assert.ok(Date.now() < deadline, `the task stayed working for 15 s: ${fixture.output()}`);
+      await sleep(100);
+      const polled = await modernPost(
+        fixture.url,
+        "tasks/get",
+        { taskId: task.taskId },
+        undefined,
+        tasks,
+      );
+      last = (await polled.json()).result;
+      status = last.status;
+    }
+    assert.equal(status, "completed");
+    assert.deepEqual(last.result.content, [
+      { type: "text", text: "Computed in the isolate after 1s" },
+    ]);
   });
 
   it("raw JSON Schema is validated in the isolate (@cfworker/json-schema): $ref, if/then/else, additionalProperties", async () => {

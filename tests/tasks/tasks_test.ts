@@ -64,6 +64,14 @@ describe("tasks extension (2026-07-28)", () => {
     await handler.close();
   });
 
+  it("has no params.task: a plain tool called with one is a plain call", async () => {
+    const { handler } = tasksHandler();
+    const { message } = await asUser(handler, "tools/call", { name: "plain", task: {} });
+    assert.equal(message.result.resultType, "complete");
+    assert.equal(message.result.content[0].text, "plain result");
+    await handler.close();
+  });
+
   it("another principal gets -32602 on tasks/get, update and cancel, never the result; the owner still does", async () => {
     const { handler, blocking } = tasksHandler();
     const { message } = await asUser(handler, "tools/call", { name: "block" }, "alice");
@@ -341,6 +349,41 @@ describe("tasks extension (2026-07-28)", () => {
     await b.close();
   });
 
+  it("keepAlive is given each task's run, which settles once the task ended; a throwing one is reported", async () => {
+    const kept: Promise<void>[] = [];
+    const errors: unknown[] = [];
+    let fail = false;
+    const { handler, blocking } = tasksHandler({
+      keepAlive: (work) => {
+        kept.push(work);
+        if (fail) throw new Error("no request to keep alive");
+      },
+    }, { onError: (error: unknown) => void errors.push(error) });
+    const created = await asUser(handler, "tools/call", { name: "block" }, "alice");
+    assert.equal(kept.length, 1);
+    let settled = false;
+    kept[0].then(() => settled = true);
+    const call = await blocking.call(1);
+    assert.equal(settled, false, "the task is still running");
+    call.finish();
+    await within(kept[0], 5_000, "the kept run");
+    assert.equal(settled, true);
+    const done = await pollTask(handler, created.message.result.taskId, () => true, "alice");
+    assert.equal(done.status, "completed");
+    fail = true;
+    const second = await asUser(handler, "tools/call", { name: "quick" }, "alice");
+    assert.equal(kept.length, 2);
+    assert.match(String(errors[0]), /no request to keep alive/);
+    const quick = await pollTask(
+      handler,
+      second.message.result.taskId,
+      (t) => t.status !== "working",
+      "alice",
+    );
+    assert.equal(quick.status, "completed");
+    await handler.close();
+  });
+
   it("close() aborts the tasks running in this process", async () => {
     const { handler, blocking } = tasksHandler();
     await asUser(handler, "tools/call", { name: "block" }, "alice");
@@ -441,6 +484,24 @@ describe("tasks extension (2025-11-25 sessions)", () => {
     assert.equal(message.result.task, undefined);
     const update = await rpc(handler, session, "tasks/update", { taskId: "x", inputResponses: {} });
     assert.equal(update.message.error.code, -32601);
+    await handler.close();
+  });
+
+  it("a required task tool without params.task, and a plain tool with it, answer -32601", async () => {
+    const required = defineTool({ name: "must", task: "required", handler: () => "never" });
+    const { handler } = tasksHandler();
+    handler.tools.add(required);
+    const session = await initialize(handler);
+    const must = await rpc(handler, session, "tools/call", { name: "must" });
+    assert.equal(must.message.error.code, -32601);
+    assert.match(must.message.error.message, /must be called as a task/);
+    const plainTask = await rpc(handler, session, "tools/call", { name: "plain", task: {} });
+    assert.equal(plainTask.message.error.code, -32601);
+    assert.match(plainTask.message.error.message, /cannot be called as a task/);
+    const created = await rpc(handler, session, "tools/call", { name: "must", task: {} });
+    assert.equal(created.message.result.task.status, "working");
+    const unknown = await rpc(handler, session, "tools/call", { name: "nope", task: {} });
+    assert.equal(unknown.message.error.code, -32602, "an unknown tool stays -32602");
     await handler.close();
   });
 
