@@ -57,6 +57,12 @@ export interface RequestContextDependencies {
    * while awaited, so another instance forwards only their replies.
    */
   awaited?: AwaitedReplies;
+  /**
+   * Set when 2025 clients are served without sessions: why server→client
+   * requests are refused, `ctx.session` is undefined and tasks are not scoped
+   * to a session.
+   */
+  stateless?: string;
 }
 
 /** What a request's context needs from the exchange (the POST's answer) it belongs to. */
@@ -121,6 +127,7 @@ export class ExchangeRequestContext implements RequestContext {
    * its tasks apart (an authenticated principal owns them across sessions).
    */
   get ownerScope(): string | undefined {
+    if (this.#exchange.deps.stateless !== undefined) return undefined;
     return isAnonymous(this.#exchange.principal) ? this.#exchange.session.id : undefined;
   }
 
@@ -129,8 +136,9 @@ export class ExchangeRequestContext implements RequestContext {
     return this.#handle.signal;
   }
 
-  /** The session's `ctx.session` state. */
-  get session(): SessionState {
+  /** The session's `ctx.session` state; undefined without sessions. */
+  get session(): SessionState | undefined {
+    if (this.#exchange.deps.stateless !== undefined) return undefined;
     return this.#state ??= this.#exchange.deps.sessions.state(this.#exchange.session.id);
   }
 
@@ -151,6 +159,13 @@ export class ExchangeRequestContext implements RequestContext {
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
+    const stateless = exchange.deps.stateless;
+    if (stateless !== undefined) {
+      // The reply would come in another POST, which nothing routes back to this one.
+      return Promise.reject(
+        new McpError(ErrorCode.RequestFailed, `${method} needs a session: ${stateless}`),
+      );
+    }
     const missing = missingCapability(exchange.session.clientCapabilities, method, params);
     if (missing !== undefined) {
       return Promise.reject(
