@@ -58,9 +58,9 @@ export interface RequestContextDependencies {
    */
   awaited?: AwaitedReplies;
   /**
-   * Set when 2025 clients are served without sessions: why server→client
-   * requests are refused, `ctx.session` is undefined and tasks are not scoped
-   * to a session.
+   * Set when 2025 clients are served without sessions (says so): `ctx.session`
+   * is undefined, tasks are not scoped to a session, and server→client
+   * requests are sent without a capability check (none was kept).
    */
   stateless?: string;
 }
@@ -159,14 +159,10 @@ export class ExchangeRequestContext implements RequestContext {
     options?: OutboundRequestOptions,
   ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
-    const stateless = exchange.deps.stateless;
-    if (stateless !== undefined) {
-      // The reply would come in another POST, which nothing routes back to this one.
-      return Promise.reject(
-        new McpError(ErrorCode.RequestFailed, `${method} needs a session: ${stateless}`),
-      );
-    }
-    const missing = missingCapability(exchange.session.clientCapabilities, method, params);
+    // Without sessions the capabilities declared at initialize are not kept: the client answers for itself.
+    const missing = exchange.deps.stateless !== undefined
+      ? undefined
+      : missingCapability(exchange.session.clientCapabilities, method, params);
     if (missing !== undefined) {
       return Promise.reject(
         new McpError(

@@ -6,13 +6,17 @@
  * `404`), and GET and DELETE answer `405`. Each POST gets a key of its own for
  * its in-flight work and its stream, both ended with its answer.
  *
+ * Server→client requests (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) go on
+ * the POST's own stream; the reply, a POST of its own, is matched in this
+ * process by its id (stateless_replies.ts), so with several instances it must
+ * reach the one that asked (else the request times out there).
+ *
  * What it does NOT do, because each needs a session: resumable streams (no
- * priming event, and a resume GET is `405`), a listening stream, server→client
- * requests (`ctx.elicit`, `ctx.sample`, `ctx.listRoots` reject with a message
- * saying so), cancellation from another POST (closing the POST's response
- * cancels its work), `ctx.session` (undefined), resource subscriptions and
- * `listChanged` announcements (not advertised). `logging/setLevel` succeeds and
- * changes nothing: every POST logs at the default level.
+ * priming event, and a resume GET is `405`), a listening stream, cancellation
+ * from another POST (closing the POST's response cancels its work),
+ * `ctx.session` (undefined), resource subscriptions and `listChanged`
+ * announcements (not advertised). `logging/setLevel` succeeds and changes
+ * nothing: every POST logs at the default level.
  * @module
  */
 
@@ -23,14 +27,14 @@ import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
-import type { Principal } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { initializeContext } from "./initialize_context.ts";
 import { InFlightRegistry } from "./in_flight.ts";
-import { PendingRequests } from "./pending_requests.ts";
+import { StatelessReplies } from "./stateless_replies.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { MemoryEventLog } from "./memory_event_log.ts";
@@ -113,7 +117,7 @@ export class StatelessLegacy {
   readonly inFlight: InFlightRegistry;
   /** Streams of the POSTs answering now; their events live as long as the POST. */
   readonly hub: StreamHub;
-  readonly #pending = new PendingRequests();
+  readonly #pending = new StatelessReplies();
   readonly #slowCalls = new SlowCalls();
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
@@ -183,12 +187,16 @@ export class StatelessLegacy {
         { step: "jsonrpc" },
       );
     }
-    // Notifications and replies have nothing to reach: no session holds requests or work for them.
+    // Replies settle this process's waits by id; notifications have no session to reach.
+    const ownerKey = ownerKeyOf(principal);
+    for (const message of messages) {
+      if (message.kind === "response") this.#pending.deliverById(ownerKey, message.message);
+    }
     if (requests.length === 0) return accepted();
     const key = `stateless-${++this.#nextKey}`;
     const record: SessionRecord = {
       id: key,
-      ownerKey: "",
+      ownerKey,
       protocolVersion: version,
       clientCapabilities: {},
       createdAt: 0,

@@ -2,8 +2,8 @@
  * 2025 clients without sessions (`eras: { legacy: "stateless" }`): raw
  * requests without (or with a stale) `Mcp-Session-Id` are served, GET and
  * DELETE answer 405, and the official SDK v1 and v2 clients connect, list and
- * call with progress, and get the documented error for what needs a session
- * (server→client requests, `ctx.session`). 2026-07-28 requests are unaffected.
+ * call with progress, and answer an elicitation (its reply is a POST without a
+ * session); `ctx.session` is undefined. 2026-07-28 requests are unaffected.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -18,6 +18,7 @@ import {
   initializeMessage,
   postRequest,
   readAnswer,
+  within,
 } from "../helpers.ts";
 import {
   CallToolResultSchema,
@@ -175,15 +176,73 @@ describe("eras.legacy stateless: raw requests", () => {
     }
   });
 
-  it("ctx.session is undefined and ctx.elicit fails with a message naming the mode", async () => {
+  it("ctx.session is undefined", async () => {
     const mcp = handler();
     try {
       const session = await readAnswer(await mcp(postRequest(call(1, "has_session"))));
       assert.deepEqual(session.message.result, { content: [{ type: "text", text: "false" }] });
-      const elicit = await readAnswer(await mcp(postRequest(call(2, "greet"))));
-      const text = JSON.stringify(elicit.message);
-      assert.match(text, /elicitation\/create needs a session/);
-      assert.match(text, /legacy: \\"stateless\\"/);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("ctx.elicit goes on the POST's stream; the reply, a POST without a session, settles it", async () => {
+    const mcp = createMcpHandler({
+      name: "stateless",
+      version: "1.0.0",
+      ...OPTIONS,
+      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+    });
+    try {
+      const response = await mcp(postRequest(call(1, "greet"), { protocolVersion: "2025-11-25" }));
+      assert.equal(response.headers.get("content-type"), "text/event-stream");
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!text.includes("elicitation/create")) {
+        const { done, value } = await within(reader.read(), 5_000, "the elicitation request");
+        assert.ok(!done, "the stream carries the elicitation request");
+        text += value;
+      }
+      const asked = JSON.parse(
+        text.split("\n").find((line) => line.includes("elicitation/create"))!.slice(6),
+      );
+      // A reply to an id no one asked, or from another principal, is dropped (202);
+      // the asked principal's settles the call.
+      const replies = [
+        { id: `${asked.id}-forged`, user: "alice", action: "decline" },
+        { id: asked.id, user: "mallory", action: "decline" },
+        { id: asked.id, user: "alice", action: "accept" },
+      ];
+      for (const { id, user, action } of replies) {
+        const replied = await mcp(
+          postRequest({ jsonrpc: "2.0", id, result: { action } }, {
+            protocolVersion: "2025-11-25",
+            headers: { "x-user": user },
+          }),
+        );
+        assert.equal(replied.status, 202);
+      }
+      while (!text.includes("Hello, accept")) {
+        const { done, value } = await within(reader.read(), 5_000, "the call's result");
+        assert.ok(!done, "the stream carries the result");
+        text += value;
+      }
+      await reader.cancel();
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("ctx.elicit in json response mode fails with a clear error, not a hang", async () => {
+    const mcp = createMcpHandler({
+      name: "stateless",
+      version: "1.0.0",
+      ...OPTIONS,
+      responseMode: "json",
+    });
+    try {
+      const answer = await readAnswer(await mcp(postRequest(call(1, "greet"))));
+      assert.match(JSON.stringify(answer.message), /need an SSE response/);
     } finally {
       await mcp.close();
     }
@@ -272,7 +331,7 @@ describe("eras.legacy stateless: raw requests", () => {
 });
 
 describe("eras.legacy stateless: the official SDK clients", () => {
-  it("SDK v1 connects without a session, lists, calls with progress, gets the elicitation error", async () => {
+  it("SDK v1 connects without a session, lists, calls with progress, answers an elicitation", async () => {
     await withServer(OPTIONS, async (server) => {
       const client = new Client({ name: "v1", version: "1.0.0" }, {
         capabilities: { elicitation: {} },
@@ -302,15 +361,12 @@ describe("eras.legacy stateless: the official SDK clients", () => {
       );
       assert.deepEqual(stepped.content, [{ type: "text", text: "stepped" }]);
       assert.deepEqual(progress, [1, 2, 3]);
-      const greeted = await client.callTool({ name: "greet", arguments: {} }).then(
-        (result) => JSON.stringify(result),
-        (error: Error) => error.message,
-      );
-      assert.match(greeted, /elicitation\/create needs a session/);
+      const greeted = await client.callTool({ name: "greet", arguments: {} });
+      assert.deepEqual(greeted.content, [{ type: "text", text: "Hello, accept" }]);
     });
   });
 
-  it("SDK v2 (legacy mode) connects without a session, lists, calls with progress, gets the elicitation error", async () => {
+  it("SDK v2 (legacy mode) connects without a session, lists, calls with progress, answers an elicitation", async () => {
     await withServer(OPTIONS, async (server) => {
       const client = new ClientV2({ name: "v2", version: "1.0.0" }, {
         capabilities: { elicitation: {} },
@@ -333,11 +389,8 @@ describe("eras.legacy stateless: the official SDK clients", () => {
       });
       assert.deepEqual(stepped.content, [{ type: "text", text: "stepped" }]);
       assert.deepEqual(progress, [1, 2, 3]);
-      const greeted = await client.callTool({ name: "greet", arguments: {} }).then(
-        (result) => JSON.stringify(result),
-        (error: Error) => error.message,
-      );
-      assert.match(greeted, /elicitation\/create needs a session/);
+      const greeted = await client.callTool({ name: "greet", arguments: {} });
+      assert.deepEqual(greeted.content, [{ type: "text", text: "Hello, accept" }]);
     });
   });
 });
