@@ -12,6 +12,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from "@modelcontextprotocol/client";
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
+import { tasksExtension } from "../../src/tasks/mod.ts";
 import {
   ACCEPT_BOTH,
   bodilessRequest,
@@ -274,6 +275,40 @@ describe("eras.legacy stateless: raw requests", () => {
         })),
       );
       assert.deepEqual(level.message.result, {});
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("a task started in one POST is followed by tasks/get and tasks/result in later ones", async () => {
+    const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });
+    const mcp = createMcpHandler({
+      name: "stateless",
+      version: "1.0.0",
+      ...OPTIONS,
+      tools: [quick],
+      extensions: [tasksExtension({ watchIntervalMs: 10 })],
+      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+    });
+    const ask = async (
+      id: number,
+      method: string,
+      params: Record<string, unknown>,
+      user = "alice",
+    ) =>
+      (await readAnswer(
+        await mcp(postRequest({ jsonrpc: "2.0", id, method, params }, {
+          protocolVersion: "2025-11-25",
+          headers: { "x-user": user },
+        })),
+      )).message;
+    try {
+      const created = await ask(1, "tools/call", { name: "quick", task: { ttl: 30_000 } });
+      const taskId = created.result.task.taskId;
+      const result = await ask(2, "tasks/result", { taskId });
+      assert.deepEqual(result.result.content, [{ type: "text", text: "quick result" }]);
+      assert.equal((await ask(3, "tasks/get", { taskId })).result.status, "completed");
+      assert.equal((await ask(4, "tasks/get", { taskId }, "bob")).error.code, -32602);
     } finally {
       await mcp.close();
     }
