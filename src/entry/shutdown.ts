@@ -105,7 +105,9 @@ export class Shutdown {
     this.#parts.modernWork.size;
 
   /** Running work, and the answers of finished work still being logged and written to streams. */
-  #unsettled = (): number => this.#running() + this.#parts.legacy.hub.pendingWrites;
+  #unsettled = (): number =>
+    this.#running() + this.#parts.legacy.hub.pendingWrites +
+    (this.#parts.stateless?.hub.pendingWrites ?? 0);
 
   /**
    * `graceful`: close({ graceMs }) was asked for, so aborted work is waited

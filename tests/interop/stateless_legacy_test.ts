@@ -13,7 +13,9 @@ import {
 } from "@modelcontextprotocol/client";
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
 import { tasksExtension } from "../../src/tasks/mod.ts";
+import { blockingTool } from "../blocking_tool.ts";
 import {
+  abortReason,
   ACCEPT_BOTH,
   bodilessRequest,
   initializeMessage,
@@ -312,6 +314,22 @@ describe("eras.legacy stateless: raw requests", () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it("handler.close() aborts a call in flight, and stats() counts it until then", async () => {
+    const blocking = blockingTool({ announce: true });
+    const mcp = createMcpHandler({
+      name: "stateless",
+      version: "1.0.0",
+      ...OPTIONS,
+      tools: [blocking.tool],
+    });
+    const response = await mcp(postRequest(call(1, "block")));
+    await within(blocking.started, 5_000, "the call to start");
+    assert.equal((await mcp.stats()).inFlight, 1);
+    await mcp.close();
+    assert.equal(await abortReason(blocking.calls[0].signal, 5_000), "server-closed");
+    await response.body?.cancel();
   });
 
   it("2026-07-28 requests are served as before", async () => {

@@ -92,6 +92,15 @@ describe("StatelessLegacy", () => {
     }
   });
 
+  it("close() aborts the work in flight", async () => {
+    const { stateless, blocking } = setup();
+    const response = await post(stateless, 1, "block");
+    await within(blocking.started, 5_000, "the call to start");
+    stateless.close();
+    assert.equal(await abortReason(blocking.calls[0].signal, 5_000), "server-closed");
+    await response.body?.cancel();
+  });
+
   it("closing the POST's response cancels its work", async () => {
     const { stateless, blocking } = setup();
     try {
