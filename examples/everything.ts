@@ -875,7 +875,8 @@ export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
 /**
  * Creates the fixture's handler. `env` supplies SESSION_IDLE_MS,
  * SESSION_MAX, MAX_SESSIONS_PER_PRINCIPAL, MAX_ANONYMOUS_SESSIONS, BODY_TIMEOUT_MS, MCP_STATE_KEY, OAUTH_ISSUER, OAUTH_RESOURCE
- * (or PORT), CORS_ORIGINS and the guards (default: the process environment);
+ * (or PORT), CORS_ORIGINS, LEGACY_STATELESS (`1`: 2025 clients without sessions,
+ * `eras: { legacy: "stateless" }`) and the guards (default: the process environment);
  * `shared` the parts several instances share.
  */
 export function createEverythingHandler(
@@ -919,6 +920,7 @@ export function createEverythingHandler(
     ...(shared.eventLog === undefined ? {} : { eventLog: shared.eventLog }),
     ...(shared.bus === undefined ? {} : { bus: shared.bus }),
     ...(stateKey === undefined ? {} : { requestState: { keys: [stateKey] } }),
+    ...(env.LEGACY_STATELESS === "1" ? { eras: { legacy: "stateless" } } : {}),
   });
   return handler;
 }

@@ -27,6 +27,7 @@ import { createRateLimits } from "./entry/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
 import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
+import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
 import { Events } from "./events.ts";
 import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
@@ -180,6 +181,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     generateSessionId: options.generateSessionId ?? generateSessionId,
     telemetry,
   });
+  const stateless = config.eras.legacy === "stateless"
+    ? new StatelessLegacy({
+      config,
+      dispatcher,
+      keepAlive,
+      telemetry,
+      checkPost: (messages, isBatch, version) => legacy.checkPost(messages, isBatch, version),
+    })
+    : undefined;
   const onDropped = (reason: "client-gone" | "overflow") => events.streamDropped(reason, "modern");
   const listen = createListenStreams(config, dispatcher, serverInfo, keepAlive, onDropped);
   let codec: Promise<RequestStateCodec> | undefined;
@@ -210,6 +220,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   );
   const shutdown = new Shutdown({
     legacy,
+    stateless,
     modernWork,
     listen,
     keepAlive,
@@ -228,6 +239,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     ...createOriginRules(options, config),
     events,
     legacy,
+    stateless,
     modern,
     authentication: new Authentication({
       authenticate: options.authenticate,
@@ -247,7 +259,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),
-    stats: () => collectStats({ store, legacy, modernWork, listen, concurrency, events }),
+    stats: () =>
+      collectStats({ store, legacy, stateless, modernWork, listen, concurrency, events }),
     notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
       notifySession(delivery, sessionId, notification),
     broadcast: (notification: Omit<JsonRpcNotification, "jsonrpc">) =>

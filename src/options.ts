@@ -212,7 +212,8 @@ export interface McpHandlerOptions {
    * Which protocol eras to serve. Default: both. Legacy-only answers modern
    * requests (`server/discover`) with `404` + `-32601`, so dual-era clients
    * fall back to `initialize`; modern-only answers `initialize` with `400` +
-   * `-32022` and GET/DELETE with `405`.
+   * `-32022` and GET/DELETE with `405`. `{ legacy: "stateless" }` serves
+   * 2025 clients without sessions (serverless hosts without a shared store).
    */
   eras?: EraOptions;
   /**
@@ -398,6 +399,9 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     throw new TypeError(
       "Options oauth and authenticate cannot both be set: oauth authenticates with oauth.verifyAccessToken",
     );
+  }
+  if (typeof eras.legacy !== "boolean" && eras.legacy !== "stateless") {
+    throw new RangeError('Option eras.legacy must be true, false or "stateless"');
   }
   if (!eras.legacy && !eras.modern) {
     throw new RangeError("Option eras must leave at least one era on");

@@ -40,6 +40,13 @@ import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
+
+/** What the route asks of the 2025 era, with sessions or without. */
+type LegacyDoor = Pick<
+  LegacyPipeline,
+  "checkPost" | "post" | "checkGet" | "get" | "checkDelete" | "delete"
+>;
 import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
 import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
@@ -71,6 +78,8 @@ export interface RouteParts {
   cors: Cors | undefined;
   events: Events;
   legacy: LegacyPipeline;
+  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions (GET, DELETE: 405). */
+  stateless?: StatelessLegacy;
   modern: ModernPipelineDependencies;
   authentication: Authentication;
   /** The `oauth` option's protected resource: its metadata is served here, its challenges sent. */
@@ -87,7 +96,9 @@ export interface RouteParts {
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
 export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
-  const { config, events, legacy, authentication, concurrency, shutdown } = parts;
+  const { config, events, authentication, concurrency, shutdown } = parts;
+  /** Where 2025 requests go: the sessionful pipeline, or the stateless one. */
+  const legacy: LegacyDoor = parts.stateless ?? parts.legacy;
   /** What a request event tells of a request in progress, kept only while a listener wants them. */
   const described = new WeakMap<Request, Described>();
   /** How every body is read: with the one deadline watch (one object for the handler, not one per POST). */

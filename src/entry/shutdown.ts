@@ -13,6 +13,7 @@ import type { LazyInterval } from "../http/lazy_interval.ts";
 import type { BodyReads } from "../http/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
 import type { ModernWork } from "../modern/modern_work.ts";
@@ -56,6 +57,8 @@ export function closingRefusal(): Refusal {
 /** What a shutdown ends. */
 export interface ShutdownParts {
   legacy: LegacyPipeline;
+  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
+  stateless?: StatelessLegacy;
   modernWork: ModernWork;
   listen: ListenStreams;
   keepAlive: KeepAlive;
@@ -97,10 +100,14 @@ export class Shutdown {
   }
 
   /** Work still running in either era. */
-  #running = (): number => this.#parts.legacy.inFlight.size + this.#parts.modernWork.size;
+  #running = (): number =>
+    this.#parts.legacy.inFlight.size + (this.#parts.stateless?.inFlight.size ?? 0) +
+    this.#parts.modernWork.size;
 
   /** Running work, and the answers of finished work still being logged and written to streams. */
-  #unsettled = (): number => this.#running() + this.#parts.legacy.hub.pendingWrites;
+  #unsettled = (): number =>
+    this.#running() + this.#parts.legacy.hub.pendingWrites +
+    (this.#parts.stateless?.hub.pendingWrites ?? 0);
 
   /**
    * `graceful`: close({ graceMs }) was asked for, so aborted work is waited
@@ -126,6 +133,7 @@ export class Shutdown {
     // Sessionful calls still running are answered now with an error (the server is shutting
     // down); a graceful close lets those answers be logged and written before the streams end.
     legacy.inFlight.cancelAll("server-closed");
+    this.#parts.stateless?.inFlight.cancelAll("server-closed");
     modernWork.abortAll("server-closed");
     const extensionsClosed = this.#parts.closeExtensions();
     if (graceful) {
@@ -133,6 +141,7 @@ export class Shutdown {
       await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
     }
     legacy.close(heldAtStart);
+    this.#parts.stateless?.close();
     keepAlive.stop();
     const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
     if (!graceful) {

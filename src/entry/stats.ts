@@ -7,6 +7,7 @@
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import type { RefusalStep } from "../http/refusal.ts";
 import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
 import type { ModernWork } from "../modern/modern_work.ts";
@@ -60,6 +61,8 @@ export interface HandlerStats {
 export interface StatsParts {
   store: SessionStore;
   legacy: LegacyPipeline;
+  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
+  stateless?: StatelessLegacy;
   modernWork: ModernWork;
   listen: ListenStreams;
   concurrency: ConcurrencyLimit | undefined;
@@ -68,11 +71,11 @@ export interface StatsParts {
 
 /** The handler's stats now (the store's size is the one read that may wait). */
 export async function collectStats(parts: StatsParts): Promise<HandlerStats> {
-  const { store, legacy, modernWork, listen, concurrency, events } = parts;
+  const { store, legacy, stateless, modernWork, listen, concurrency, events } = parts;
   return {
     sessions: await store.size(),
-    inFlight: legacy.inFlight.size + modernWork.size,
-    openStreams: legacy.hub.connectionCount + listen.size,
+    inFlight: legacy.inFlight.size + (stateless?.inFlight.size ?? 0) + modernWork.size,
+    openStreams: legacy.hub.connectionCount + (stateless?.hub.connectionCount ?? 0) + listen.size,
     pendingClientRequests: legacy.pending.size,
     refusedAtSessionCap: legacy.inFlight.refusedAtCap,
     abandoned: legacy.inFlight.abandoned,

@@ -57,6 +57,12 @@ export interface RequestContextDependencies {
    * while awaited, so another instance forwards only their replies.
    */
   awaited?: AwaitedReplies;
+  /**
+   * Set when 2025 clients are served without sessions (says so): `ctx.session`
+   * is undefined, tasks are not scoped to a session, and server→client
+   * requests are sent without a capability check (none was kept).
+   */
+  stateless?: string;
 }
 
 /** What a request's context needs from the exchange (the POST's answer) it belongs to. */
@@ -121,6 +127,7 @@ export class ExchangeRequestContext implements RequestContext {
    * its tasks apart (an authenticated principal owns them across sessions).
    */
   get ownerScope(): string | undefined {
+    if (this.#exchange.deps.stateless !== undefined) return undefined;
     return isAnonymous(this.#exchange.principal) ? this.#exchange.session.id : undefined;
   }
 
@@ -129,8 +136,9 @@ export class ExchangeRequestContext implements RequestContext {
     return this.#handle.signal;
   }
 
-  /** The session's `ctx.session` state. */
-  get session(): SessionState {
+  /** The session's `ctx.session` state; undefined without sessions. */
+  get session(): SessionState | undefined {
+    if (this.#exchange.deps.stateless !== undefined) return undefined;
     return this.#state ??= this.#exchange.deps.sessions.state(this.#exchange.session.id);
   }
 
@@ -152,7 +160,10 @@ export class ExchangeRequestContext implements RequestContext {
     identify?: (id: RequestId) => void,
   ): Promise<Record<string, unknown>> {
     const exchange = this.#exchange;
-    const missing = missingCapability(exchange.session.clientCapabilities, method, params);
+    // Without sessions the capabilities declared at initialize are not kept: the client answers for itself.
+    const missing = exchange.deps.stateless !== undefined
+      ? undefined
+      : missingCapability(exchange.session.clientCapabilities, method, params);
     if (missing !== undefined) {
       return Promise.reject(
         new McpError(

@@ -180,7 +180,8 @@ class Exchange implements SlowCall, ContextExchange {
     this.principal = principal;
     this.telemetry = telemetry;
     this.mode = deps.responseMode;
-    this.prime = usesPriming(session.protocolVersion);
+    // Without sessions nothing is resumed: no priming event, so no early close either.
+    this.prime = deps.stateless === undefined && usesPriming(session.protocolVersion);
   }
 
   /** True while emitted messages can still reach the client. */

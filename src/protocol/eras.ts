@@ -81,8 +81,14 @@ export function isModernProtocolVersion(version: string): boolean {
  * ```
  */
 export interface EraOptions {
-  /** Serve the sessionful 2025 revisions. Default true. */
-  legacy?: boolean;
+  /**
+   * Serve the 2025 revisions: `true` with sessions, `"stateless"` without
+   * (for hosts that keep no state between requests: `initialize` issues no
+   * `Mcp-Session-Id`, every POST stands alone, GET and DELETE answer `405`;
+   * what that loses is listed in the README's "Stateless 2025 clients").
+   * Default true.
+   */
+  legacy?: boolean | "stateless";
   /** Serve the stateless 2026-07-28 revision. Default true. */
   modern?: boolean;
 }

@@ -1,0 +1,314 @@
+/**
+ * The 2025 revisions served without sessions (`eras: { legacy: "stateless" }`),
+ * for a deployment that keeps no state between requests (serverless, no
+ * shared store): `initialize` is answered without an `Mcp-Session-Id`, every
+ * later POST stands alone (a session id a client still sends is ignored, never
+ * `404`), and GET and DELETE answer `405`. Each POST gets a key of its own for
+ * its in-flight work and its stream, both ended with its answer.
+ *
+ * Server→client requests (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`) go on
+ * the POST's own stream; the reply, a POST of its own, is matched in this
+ * process by its id (stateless_replies.ts), so with several instances it must
+ * reach the one that asked (else the request times out there).
+ *
+ * What it does NOT do, because each needs a session: resumable streams (no
+ * priming event, and a resume GET is `405`), a listening stream, cancellation
+ * from another POST (closing the POST's response cancels its work),
+ * `ctx.session` (undefined), resource subscriptions and `listChanged`
+ * announcements (not advertised). `logging/setLevel` succeeds and changes
+ * nothing: every POST logs at the default level.
+ * @module
+ */
+
+import { jsonResponse } from "../http/error_response.ts";
+import { accepted } from "../http/responses.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
+import { asPlainObject } from "../jsonrpc/messages.ts";
+import type { ResolvedOptions } from "../options.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { SlowCalls } from "../http/slow_calls.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import { initializeContext } from "./initialize_context.ts";
+import { InFlightRegistry } from "./in_flight.ts";
+import { StatelessReplies } from "./stateless_replies.ts";
+import { OrphanWatch } from "./orphan_watch.ts";
+import { StreamHub } from "./stream_hub.ts";
+import { MemoryEventLog } from "./memory_event_log.ts";
+import { answerRequests, type ExchangeDependencies } from "./request_exchange.ts";
+import type { SessionOperations } from "./exchange_request_context.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
+
+/** Client metadata an `initialize` may carry (as the sessionful pipeline allows). */
+const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
+
+/** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
+const DEFAULT_VERSION = "2025-03-26";
+
+/** Said by every refusal of something that needs a session. */
+export const STATELESS_NOTE =
+  'this server serves 2025 clients without sessions (eras: { legacy: "stateless" })';
+
+/** What the stateless POSTs are built from. */
+export interface StatelessLegacyOptions {
+  config: ResolvedOptions;
+  dispatcher: Dispatcher;
+  /** The handler's heartbeat timer, shared with the other streams. */
+  keepAlive: KeepAlive;
+  telemetry: Telemetry;
+  /** The sessionful pipeline's POST checks (MCP-Protocol-Version), shared. */
+  checkPost: (
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    version: string | null,
+  ) => Refusal | undefined;
+}
+
+/** Session operations where there is no session: subscriptions refused, the logging level kept nowhere. */
+const NO_SESSION: SessionOperations = {
+  state: () => {
+    throw new McpError(ErrorCode.InternalError, `No session state: ${STATELESS_NOTE}`);
+  },
+  setLogLevel: () => Promise.resolve(),
+  subscribe: () =>
+    Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        `resources/subscribe needs a session: ${STATELESS_NOTE}`,
+      ),
+    ),
+  unsubscribe: () =>
+    Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        `resources/unsubscribe needs a session: ${STATELESS_NOTE}`,
+      ),
+    ),
+};
+
+/** 405 for GET and DELETE: no listening stream, no session to end. */
+function notAllowed(): Refusal {
+  return refuse(405, "Method Not Allowed: this server keeps no sessions", {
+    headers: { allow: "POST" },
+    step: "method",
+  });
+}
+
+/** An `initialize` result without what needs a session: resource subscriptions and `listChanged`. */
+function withoutSessionCapabilities(result: Record<string, unknown>): Record<string, unknown> {
+  const capabilities = asPlainObject(result.capabilities);
+  if (capabilities === undefined) return result;
+  const trimmed: Record<string, unknown> = { ...capabilities };
+  for (const kind of ["tools", "resources", "prompts"]) {
+    const entry = asPlainObject(trimmed[kind]);
+    if (entry === undefined) continue;
+    const { listChanged: _listChanged, subscribe: _subscribe, ...rest } = entry;
+    trimmed[kind] = rest;
+  }
+  return { ...result, capabilities: trimmed };
+}
+
+/** The 2025 revisions without sessions: `initialize`, then POSTs that each stand alone. */
+export class StatelessLegacy {
+  /** The work of every POST in flight, each under its POST's own key. */
+  readonly inFlight: InFlightRegistry;
+  /** Streams of the POSTs answering now; their events live as long as the POST. */
+  readonly hub: StreamHub;
+  readonly #pending = new StatelessReplies();
+  readonly #slowCalls = new SlowCalls();
+  readonly #config: ResolvedOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #telemetry: Telemetry;
+  readonly #exchange: ExchangeDependencies;
+  /** Checks a POST's MCP-Protocol-Version header (before the entry authenticates it). */
+  readonly checkPost: StatelessLegacyOptions["checkPost"];
+  #nextKey = 0;
+
+  /** The stateless POST path over `options`. */
+  constructor(options: StatelessLegacyOptions) {
+    const { config, dispatcher } = options;
+    this.#config = config;
+    this.#dispatcher = dispatcher;
+    this.#telemetry = options.telemetry;
+    this.checkPost = options.checkPost;
+    this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
+    this.hub = new StreamHub({
+      // Nothing is resumed: the log only carries a POST's events to its own connection.
+      eventLog: new MemoryEventLog(),
+      keepAlive: options.keepAlive,
+      maxBufferedBytes: config.maxStreamBufferBytes,
+      retryMs: config.retryMs,
+      // No client can come back for work whose connection dropped: it is abandoned at once.
+      orphans: new OrphanWatch(0),
+      onError: config.onError,
+    });
+    this.#exchange = {
+      dispatcher,
+      hub: this.hub,
+      inFlight: this.inFlight,
+      pending: this.#pending,
+      responseMode: config.responseMode,
+      clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+      slowCalls: this.#slowCalls,
+      sessions: NO_SESSION,
+      stateless: STATELESS_NOTE,
+    };
+  }
+
+  /** A legacy POST: `initialize` answered without a session; requests answered on their own; the rest `202`. */
+  async post(
+    request: Request,
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    principal: Principal,
+    headers: Headers = request.headers,
+  ): Promise<Response | Refusal> {
+    const requests: JsonRpcRequest[] = [];
+    for (const message of messages) {
+      if (message.kind === "request") requests.push(message.message as JsonRpcRequest);
+    }
+    const initialize = requests.find((r) => r.method === "initialize");
+    if (initialize !== undefined) {
+      if (isBatch) {
+        return refuse(400, "Invalid Request: initialize must not be part of a batch", {
+          step: "jsonrpc",
+        });
+      }
+      return await this.#initialize(initialize, principal, request);
+    }
+    const version = headers.get("mcp-protocol-version") ?? DEFAULT_VERSION;
+    if (isBatch && version !== DEFAULT_VERSION) {
+      return refuse(
+        400,
+        "Invalid Request: batches are only allowed for protocol version 2025-03-26",
+        { step: "jsonrpc" },
+      );
+    }
+    // Replies settle this process's waits by id; notifications have no session to reach.
+    const ownerKey = ownerKeyOf(principal);
+    for (const message of messages) {
+      if (message.kind === "response") this.#pending.deliverById(ownerKey, message.message);
+    }
+    if (requests.length === 0) return accepted();
+    const key = `stateless-${++this.#nextKey}`;
+    const record: SessionRecord = {
+      id: key,
+      ownerKey,
+      protocolVersion: version,
+      clientCapabilities: {},
+      createdAt: 0,
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
+    const connection = this.#config.responseMode === "json" ? request.signal : undefined;
+    const response = await answerRequests(
+      this.#exchange,
+      requests,
+      isBatch,
+      record,
+      principal,
+      connection,
+      this.#telemetry.begin(request),
+    );
+    return this.#endingWith(response, key);
+  }
+
+  /** GET: there is no listening stream and nothing to resume. */
+  checkGet(): Refusal {
+    return notAllowed();
+  }
+
+  /** DELETE: there is no session to end. */
+  checkDelete(): Refusal {
+    return notAllowed();
+  }
+
+  /** Never reached ({@linkcode checkGet} refuses first). */
+  get(): Promise<Refusal> {
+    return Promise.resolve(notAllowed());
+  }
+
+  /** Never reached ({@linkcode checkDelete} refuses first). */
+  delete(): Promise<Refusal> {
+    return Promise.resolve(notAllowed());
+  }
+
+  /** Aborts the work in flight and ends every stream (the handler is closing). */
+  close(): void {
+    this.inFlight.cancelAll("server-closed");
+    this.#pending.rejectAll("The server is closing");
+    this.hub.closeAll();
+    this.hub.orphans.close();
+    this.#slowCalls.stop();
+  }
+
+  /** `response`, after which the POST's key is forgotten: at once for JSON, when its stream ends or is cancelled. */
+  #endingWith(response: Response, key: string): Response {
+    const body = response.body;
+    if (body === null || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      this.#end(key);
+      return response;
+    }
+    const reader = body.getReader();
+    const wrapped = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            this.#end(key);
+          } else controller.enqueue(value);
+        } catch (error) {
+          this.#end(key);
+          controller.error(error);
+        }
+      },
+      // The client closed the response: that is the cancellation of its work here.
+      cancel: (reason) => {
+        this.#end(key);
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(wrapped, { status: response.status, headers: response.headers });
+  }
+
+  /** Ends what the POST under `key` still holds: its work, its streams, its events. */
+  #end(key: string): void {
+    this.inFlight.cancelSession(key, "abandoned");
+    this.#pending.rejectSession(key, "The request ended");
+    this.hub.endSession(key);
+    this.hub.eventLog.deleteSession(key).catch(this.#config.onError);
+  }
+
+  async #initialize(
+    request: JsonRpcRequest,
+    principal: Principal,
+    post: Request,
+  ): Promise<Response | Refusal> {
+    const params = request.params ?? {};
+    if (
+      JSON.stringify([params.capabilities ?? null, params.clientInfo ?? null]).length >
+        MAX_CLIENT_METADATA_BYTES
+    ) {
+      return refuse(400, "Invalid params: client capabilities and info are too large", {
+        id: request.id,
+        code: ErrorCode.InvalidParams,
+        step: "jsonrpc",
+      });
+    }
+    const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
+    const response = await this.#dispatcher.handle(request, initializeContext(principal));
+    observed?.end(
+      response,
+      undefined,
+      "result" in response ? String(response.result.protocolVersion) : undefined,
+    );
+    if ("error" in response) return jsonResponse(JSON.stringify(response), undefined, 400);
+    // No Mcp-Session-Id: the client sends none, and every later POST is served on its own.
+    return jsonResponse(
+      JSON.stringify({ ...response, result: withoutSessionCapabilities(response.result) }),
+    );
+  }
+}
