@@ -20,8 +20,9 @@
  * does not exist (`-32602`, the same answer as an unknown id). Anonymous
  * callers are told apart by the transport's `ownerScope`: on the sessionful
  * revisions each anonymous session owns its tasks (lists and reads only
- * its own); in 2026-07-28 (no session, no `tasks/list`) an anonymous task is
- * reachable only by its unguessable id. A store that
+ * its own); in 2026-07-28 (no session, no `tasks/list`) and in the stateless
+ * mode for 2025 clients (no session: `tasks/list` lists none) an anonymous
+ * task is reachable only by its unguessable id. A store that
  * fails fails the request closed (`-32603`), starting or changing nothing.
  * Not here: the status machine and storage (task_store.ts), running the work
  * (task_runner.ts). Progress and log notifications of a task are dropped.
@@ -30,7 +31,7 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import { ownerKeyOf, type RequestContext } from "../protocol/context.ts";
+import { isAnonymous, ownerKeyOf, type RequestContext } from "../protocol/context.ts";
 import {
   eraOf,
   type Extension,
@@ -452,8 +453,14 @@ class Tasks {
     return wireTask(await this.#owned(params, ctx), false);
   }
 
-  /** 2025-11-25 `tasks/list`: the caller's live tasks. */
+  /**
+   * 2025-11-25 `tasks/list`: the caller's live tasks. An anonymous caller
+   * without a session (the stateless mode for 2025 clients) lists none: every
+   * such caller is the same principal, so its tasks are reachable only by
+   * their unguessable ids, as in 2026-07-28.
+   */
   async legacyList(ctx: RequestContext) {
+    if (isAnonymous(ctx.principal) && ctx.ownerScope === undefined) return { tasks: [] };
     const owner = await ownerOf(ctx);
     const owned = await this.#stored(() => this.#settings.store.list(owner));
     return { tasks: owned.map((task) => wireTask(task, false)) };

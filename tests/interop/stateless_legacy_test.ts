@@ -316,6 +316,49 @@ describe("eras.legacy stateless: raw requests", () => {
     }
   });
 
+  it("anonymous callers without a session list no tasks: another anonymous caller's task is not shown", async () => {
+    const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });
+    const mcp = createMcpHandler({
+      name: "stateless",
+      version: "1.0.0",
+      ...OPTIONS,
+      tools: [quick],
+      extensions: [tasksExtension({ watchIntervalMs: 10 })],
+      authenticate: (request) => {
+        const user = request.headers.get("x-user");
+        return user === null ? undefined : { id: user };
+      },
+    });
+    const ask = async (
+      id: number,
+      method: string,
+      params: Record<string, unknown>,
+      user?: string,
+    ) =>
+      (await readAnswer(
+        await mcp(postRequest({ jsonrpc: "2.0", id, method, params }, {
+          protocolVersion: "2025-11-25",
+          headers: user === undefined ? {} : { "x-user": user },
+        })),
+      )).message;
+    try {
+      const anonymous = await ask(1, "tools/call", { name: "quick", task: { ttl: 30_000 } });
+      const taskId = anonymous.result.task.taskId;
+      assert.deepEqual((await ask(2, "tasks/list", {})).result.tasks, []);
+      assert.equal(
+        (await ask(3, "tasks/get", { taskId })).result.taskId,
+        taskId,
+        "its id still reaches it",
+      );
+      // Positive control: a named caller lists its own.
+      const named = await ask(4, "tools/call", { name: "quick", task: { ttl: 30_000 } }, "alice");
+      const listed = (await ask(5, "tasks/list", {}, "alice")).result.tasks;
+      assert.deepEqual(listed.map((t: { taskId: string }) => t.taskId), [named.result.task.taskId]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it("handler.close() aborts a call in flight, and stats() counts it until then", async () => {
     const blocking = blockingTool({ announce: true });
     const mcp = createMcpHandler({
