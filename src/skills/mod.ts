@@ -25,10 +25,5 @@
  */
 
 export { SKILLS_EXTENSION_ID, skillsExtension, type SkillsOptions } from "./skills_extension.ts";
-export {
-  buildSkillCatalog,
-  DIRECTORY_MIME_TYPE,
-  SKILL_LIMITS,
-  type SkillDefinition,
-} from "./skill_catalog.ts";
+export { DIRECTORY_MIME_TYPE, SKILL_LIMITS, type SkillDefinition } from "./skill_catalog.ts";
 export { parseFrontmatter } from "./frontmatter.ts";

@@ -139,7 +139,7 @@ export function mimeTypeOf(name: string): string {
  *
  * @example
  * ```ts
- * import { buildSkillCatalog } from "@tether/mcp/skills";
+ * import { buildSkillCatalog } from "./skill_catalog.ts";
  * const catalog = buildSkillCatalog([{ files: { "SKILL.md": "---\nname: hi\ndescription: Says hi\n---\n" } }]);
  * console.log(catalog.skills[0].uri); // "skill://hi/SKILL.md"
  * ```

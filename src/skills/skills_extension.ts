@@ -84,7 +84,8 @@ interface SkillEntry {
 
 /**
  * The Skills extension for `createMcpHandler`'s `extensions` option; throws
- * at startup for a bad skill (see {@linkcode buildSkillCatalog}).
+ * at startup for a bad skill (a bad name or path, a missing description,
+ * two skills at one URI, a skill over `limits`), naming it.
  *
  * @example
  * ```ts

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildSkillCatalog, parseFrontmatter, skillsExtension } from "../../src/skills/mod.ts";
+import { parseFrontmatter, skillsExtension } from "../../src/skills/mod.ts";
+import { buildSkillCatalog } from "../../src/skills/skill_catalog.ts";
 import { loadSkillDirectory } from "../../src/skills/skill_directory.ts";
 
 const manifest = (name: string, description = "Does things") =>
