@@ -9,7 +9,7 @@
  */
 
 /** The `---` delimited block at the top of a file (after an optional BOM). */
-const BLOCK = /^---\r?\n([\s\S]*?)\r?\n?---[ \t]*(?:\r?\n|$)/;
+const BLOCK = /^---\r?\n(?:([\s\S]*?)\r?\n)?---[ \t]*(?:\r?\n|$)/;
 const KEY_LINE = /^([A-Za-z0-9_][A-Za-z0-9_./-]*)[ \t]*:(?:[ \t]+(.*))?$/;
 
 /**
@@ -32,7 +32,7 @@ export function parseFrontmatter(markdown: string): Record<string, unknown> {
   let parent: string | undefined;
   let nested: Record<string, unknown> | undefined;
   let indent = "";
-  for (const [index, raw] of block[1].split(/\r?\n/).entries()) {
+  for (const [index, raw] of (block[1] ?? "").split(/\r?\n/).entries()) {
     const line = raw.replace(/[ \t]+$/, "");
     if (line === "" || /^\s*#/.test(line)) continue;
     const where = `frontmatter line ${index + 2}`;

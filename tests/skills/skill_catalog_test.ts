@@ -37,6 +37,7 @@ describe("parseFrontmatter", () => {
       name: "x",
       metadata: null,
     });
+    assert.deepEqual(parseFrontmatter("---\n---\nBody"), {});
   });
 
   it("refuses what it does not support rather than guessing", () => {
@@ -44,6 +45,7 @@ describe("parseFrontmatter", () => {
       const text of [
         "no frontmatter",
         "---\nname: x\n",
+        "---\nname: x---\n",
         "---\ntags:\n  - a\n---\n",
         "---\ndescription: |\n  text\n---\n",
         "---\nname: [a, b]\n---\n",
