@@ -3,8 +3,9 @@
  * (`@modelcontextprotocol/conformance`) expects — every `test_*` tool,
  * resource, template and prompt it calls — plus three extra tools: `whoami`
  * (the caller's principal id), `increment` (a session-scoped counter) and
- * `slow` (progress and cancellation), and the tasks extension with the tools
- * its scenarios call (examples/everything_tasks.ts).
+ * `slow` (progress and cancellation), the tasks extension with the tools
+ * its scenarios call (examples/everything_tasks.ts), and the skills extension
+ * with the skills its scenarios read (examples/everything_skills.ts).
  *
  * Runs unchanged on Deno, Bun and Node:
  *   deno run -A examples/everything.ts
@@ -70,6 +71,7 @@ import type { TaskStore } from "../src/tasks/mod.ts";
 import { jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";
+import { fixtureSkills } from "./everything_skills.ts";
 
 /** The environment variables the fixture reads. */
 export type EverythingEnv = Record<string, string | undefined>;
@@ -898,10 +900,13 @@ export function createEverythingHandler(
       ...changeTriggers(() => handler),
       ...extraTools,
     ],
-    extensions: [fixtureTasks({
-      ...(shared.taskStore === undefined ? {} : { store: shared.taskStore }),
-      ...(shared.keepTasksAlive === undefined ? {} : { keepAlive: shared.keepTasksAlive }),
-    })],
+    extensions: [
+      fixtureTasks({
+        ...(shared.taskStore === undefined ? {} : { store: shared.taskStore }),
+        ...(shared.keepTasksAlive === undefined ? {} : { keepAlive: shared.keepTasksAlive }),
+      }),
+      fixtureSkills(),
+    ],
     resources,
     resourceTemplates,
     prompts,

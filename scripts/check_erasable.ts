@@ -26,6 +26,8 @@ const ENTRY_POINTS = [
   "src/adapters/cloudflare.ts",
   "src/oauth/mod.ts",
   "src/tasks/mod.ts",
+  "src/skills/mod.ts",
+  "src/skills/skill_directory.ts",
   "src/testing/mod.ts",
 ];
 

@@ -78,6 +78,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // The tasks extension: built on protocol/'s extension surface, below the eras.
   "tasks": ["protocol", "jsonrpc", "runtime.ts"],
+  // The skills extension: likewise on protocol/'s extension surface.
+  "skills": ["protocol", "jsonrpc"],
   "redis": [
     "tasks",
     "http",

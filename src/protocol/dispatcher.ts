@@ -29,6 +29,7 @@ import {
   negotiated,
   servedIn,
   type ToolCall,
+  withTemplatesOf,
 } from "./extensions.ts";
 import { createHandlerContext } from "./handler_context.ts";
 import { isLoggingLevel } from "./logging.ts";
@@ -126,14 +127,14 @@ export class Dispatcher {
   constructor(definition: ServerDefinition) {
     this.#definition = definition;
     this.tools = new ToolRegistry(definition.tools, definition.jsonSchemaValidator);
-    this.resources = new ResourceRegistry(definition.resources, definition.resourceTemplates);
+    const resourceTemplates = withTemplatesOf(definition.extensions, definition.resourceTemplates);
+    this.resources = new ResourceRegistry(definition.resources, resourceTemplates);
     this.prompts = new PromptRegistry(definition.prompts);
     const hasTools = definition.tools !== undefined;
-    const hasResources = definition.resources !== undefined ||
-      definition.resourceTemplates !== undefined;
+    const hasResources = definition.resources !== undefined || resourceTemplates !== undefined;
     const hasPrompts = definition.prompts !== undefined;
     const hasCompletions = (definition.prompts ?? []).some((p) => p.complete !== undefined) ||
-      (definition.resourceTemplates ?? []).some((t) => t.complete !== undefined);
+      (resourceTemplates ?? []).some((t) => t.complete !== undefined);
 
     const capabilities: Record<string, unknown> = { logging: {} };
     if (hasCompletions) capabilities.completions = {};

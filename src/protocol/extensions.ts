@@ -1,7 +1,7 @@
 /**
  * The extension surface: how an extension (tasks, MCP Apps, skills, your own)
  * declares itself under `capabilities.extensions` and adds request methods,
- * client notifications and a step around `tools/call`, in the eras it names,
+ * client notifications, resource templates and a step around `tools/call`, in the eras it names,
  * without patching the core. The dispatcher applies them; this module only
  * holds the shapes and the negotiation check. It does not give extensions
  * the transport: they see what every method sees, the
@@ -12,7 +12,7 @@
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "./context.ts";
-import type { AnyToolDefinition } from "./definitions.ts";
+import type { AnyToolDefinition, ResourceTemplateDefinition } from "./definitions.ts";
 import { isModernProtocolVersion, type ProtocolEra } from "./eras.ts";
 import type { ClientCapabilities } from "./types.ts";
 
@@ -128,6 +128,11 @@ export interface Extension {
    * revision that predates extensions may know the feature by another name).
    */
   legacyCapabilities?: Record<string, unknown>;
+  /**
+   * Resource templates it serves (after the handler's own), in every era;
+   * giving one declares the `resources` capability.
+   */
+  resourceTemplates?: readonly ResourceTemplateDefinition[];
   /** Request methods it serves, by name. A name the core already serves is refused at startup. */
   methods?: Readonly<Record<string, ExtensionMethod>>;
   /** Client notifications it handles, by method. Errors go to `onError`; the POST still answers 202. */
@@ -231,4 +236,13 @@ export function checkExtensions(
       methods.add(method);
     }
   }
+}
+
+/** The handler's resource templates, then its extensions' (undefined when there are none). */
+export function withTemplatesOf(
+  extensions: readonly Extension[] | undefined,
+  own: readonly ResourceTemplateDefinition[] | undefined,
+): readonly ResourceTemplateDefinition[] | undefined {
+  const added = (extensions ?? []).flatMap((extension) => extension.resourceTemplates ?? []);
+  return added.length === 0 ? own : [...(own ?? []), ...added];
 }
