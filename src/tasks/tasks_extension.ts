@@ -454,10 +454,8 @@ class Tasks {
   }
 
   /**
-   * 2025-11-25 `tasks/list`: the caller's live tasks. An anonymous caller
-   * without a session (the stateless mode for 2025 clients) lists none: every
-   * such caller is the same principal, so its tasks are reachable only by
-   * their unguessable ids, as in 2026-07-28.
+   * 2025-11-25 `tasks/list`: the caller's live tasks; none for an anonymous caller without a
+   * session (stateless 2025 mode): its tasks are reachable only by their ids, as in 2026-07-28.
    */
   async legacyList(ctx: RequestContext) {
     if (isAnonymous(ctx.principal) && ctx.ownerScope === undefined) return { tasks: [] };
