@@ -268,6 +268,7 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 
   it("no session was opened: no Mcp-Session-Id, and a GET or DELETE it sent got 405", async () => {
+    await result(url, ["--method", "tools/list"]);
     assert.equal((await fixture.handler.stats()).sessionsCreated, 0);
     assert.ok(fixture.seen.some((seen) => seen.rpc === "initialize"));
     for (const seen of fixture.seen) {
