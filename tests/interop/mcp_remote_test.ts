@@ -29,6 +29,9 @@ interface Bridge {
   // deno-lint-ignore no-explicit-any
   request(id: number, method: string, params?: Record<string, unknown>): Promise<any>;
   notify(method: string): void;
+  /** The notifications it wrote, in order. */
+  // deno-lint-ignore no-explicit-any
+  notifications: any[];
 }
 
 const children: ChildProcess[] = [];
@@ -52,6 +55,8 @@ function bridge(url: string, extra: string[] = []): Bridge {
   child.stderr!.resume();
   // deno-lint-ignore no-explicit-any
   const answers = new Map<number, any>();
+  // deno-lint-ignore no-explicit-any
+  const notifications: any[] = [];
   let buffered = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     buffered += chunk.toString("utf8");
@@ -62,11 +67,13 @@ function bridge(url: string, extra: string[] = []): Bridge {
       if (line === "") continue;
       const message = JSON.parse(line);
       if (typeof message.id === "number") answers.set(message.id, message);
+      else if (message.id === undefined) notifications.push(message);
     }
   });
   const send = (message: unknown) => child.stdin!.write(`${JSON.stringify(message)}\n`);
   return {
     child,
+    notifications,
     async request(id, method, params) {
       send({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
       await until(() => answers.has(id), `mcp-remote to answer ${method}`, 15_000);
@@ -134,6 +141,46 @@ describe("mcp-remote 0.15 against the fixture", () => {
       assert.equal(counted.result?.isError, true, JSON.stringify(counted));
       assert.match(counted.result.content[0].text, /session/);
       assert.equal((await handler.stats()).sessionsCreated, 0, "no session was opened");
+      remote.child.kill("SIGTERM");
+      await within(exited(remote.child), 5_000, "mcp-remote to exit");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("against the stateless 2025 mode (LEGACY_STATELESS=1): lists, calls with progress and reads without a session; a session-only tool answers its tool error", async () => {
+    const handler = createEverythingHandler({ LEGACY_STATELESS: "1" });
+    const server = await serveHandler(handler, 0);
+    try {
+      const remote = bridge(`${server.url}/mcp`);
+      await handshake(remote);
+      const listed = await remote.request(2, "tools/list");
+      const names = listed.result?.tools?.map((tool: { name: string }) => tool.name) ?? [];
+      assert.ok(names.includes("whoami") && names.includes("increment"), JSON.stringify(listed));
+      const simple = await remote.request(3, "tools/call", { name: "test_simple_text" });
+      assert.deepEqual(simple.result?.content, [{
+        type: "text",
+        text: "This is a simple text response for testing.",
+      }]);
+      const stepped = await remote.request(6, "tools/call", {
+        name: "test_tool_with_progress",
+        _meta: { progressToken: "steps" },
+      });
+      assert.equal(stepped.result?.content?.[0]?.text, "Tool with progress executed successfully");
+      const progress = remote.notifications.filter((note) =>
+        note.method === "notifications/progress" && note.params.progressToken === "steps"
+      );
+      assert.deepEqual(progress.map((note) => note.params.progress), [0, 50, 100]);
+      const read = await remote.request(4, "resources/read", { uri: "test://static-text" });
+      assert.equal(
+        read.result?.contents?.[0]?.text,
+        "This is the content of the static text resource.",
+      );
+      const counted = await remote.request(5, "tools/call", { name: "increment", arguments: {} });
+      assert.equal(counted.result?.isError, true, JSON.stringify(counted));
+      assert.match(counted.result.content[0].text, /keeps its counter in a session/);
+      const stats = await handler.stats();
+      assert.equal(stats.sessionsCreated, 0, "no session was opened");
       remote.child.kill("SIGTERM");
       await within(exited(remote.child), 5_000, "mcp-remote to exit");
     } finally {
