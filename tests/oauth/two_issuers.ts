@@ -12,6 +12,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+
+/** A signing key as jose makes it (its CryptoKey type, whichever runtime's types are loaded). */
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 import { within } from "../helpers.ts";
 
 /** One issuer of the server. */
@@ -19,7 +22,7 @@ interface Issuer {
   /** Its issuer URL. */
   url: string;
   /** Its private keys, newest first (all published). */
-  keys: { privateKey: CryptoKey; jwk: JWK }[];
+  keys: { privateKey: PrivateKey; jwk: JWK }[];
 }
 
 /** The running two-issuer server. */
@@ -37,7 +40,7 @@ export interface TwoIssuers {
   stop(): Promise<void>;
 }
 
-async function newKey(): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
+async function newKey(): Promise<{ privateKey: PrivateKey; jwk: JWK }> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const jwk = {
     ...(await exportJWK(publicKey)),
