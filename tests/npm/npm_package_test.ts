@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,9 +174,9 @@ describe("the npm package @tether/mcp", { skip }, () => {
       !/^(mod|src\/[a-z0-9_/]+)\.(js|d\.ts)$/.test(file)
     );
     assert.deepEqual(strays, []);
-    const deno = JSON.parse(await run("cat", ["deno.json"], ROOT));
+    const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
     const manifest = JSON.parse(
-      await run("cat", [join(project, "node_modules", "@tether", "mcp", "package.json")], ROOT),
+      readFileSync(join(project, "node_modules", "@tether", "mcp", "package.json"), "utf8"),
     );
     assert.equal(manifest.version, deno.version);
     assert.equal(manifest.scripts, undefined);
@@ -189,6 +189,19 @@ describe("the npm package @tether/mcp", { skip }, () => {
       assert.ok(files.includes(`${base.slice(2)}.js`), `${subpath} has its JavaScript`);
       assert.ok(files.includes(`${base.slice(2)}.d.ts`), `${subpath} has its declarations`);
     }
+  });
+
+  it("its declarations import each other as .js, as the JavaScript does (older tools need it)", () => {
+    const installed = join(project, "node_modules", "@tether", "mcp");
+    const tsImport = /^(?:import|export)\b[^\n]*?\bfrom "\.\.?\/[^"]+\.ts"|^\} from "\.[^"]+\.ts"/m;
+    const declarations = readdirSync(installed, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith(".d.ts"));
+    assert.ok(declarations.length > 100, `${declarations.length} declaration files`);
+    const offending = declarations.filter((file) =>
+      tsImport.test(readFileSync(join(installed, file), "utf8"))
+    );
+    assert.deepEqual(offending, []);
   });
 
   it("its declarations type-check a user's TypeScript (tsc, nodenext, strict, libraries checked too)", async () => {
