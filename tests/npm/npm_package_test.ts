@@ -2,8 +2,9 @@
  * The npm package, end to end: `npm run pack:npm` builds and packs `@tether/mcp` (its size and
  * file list printed and bounded), `npm install <tarball> zod` puts it in a fresh project under
  * the temp dir, tsc type-checks a user's file against its .d.ts, and the quickstart (plain
- * JavaScript importing `@tether/mcp`) runs on Node 22, Node 24, Bun and Deno (from that
- * project's node_modules), each answering the official SDK client over real HTTP.
+ * JavaScript importing `@tether/mcp`) runs on Node 22, Node 24, Bun and Deno (`npm:@tether/mcp`,
+ * resolved from that project's node_modules), each answering the official SDK client over real
+ * HTTP.
  * Runs from Node 24's run of `npm test`, which drives every runtime itself; skipped on the Node
  * 22, Deno and Bun runs (they would only repeat it) and where `npm` is not on PATH.
  */
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { until } from "../helpers.ts";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -96,7 +98,9 @@ serve(handler, { hostname: "127.0.0.1", port: Number(process.env.PORT) });
   bun: `import { handler } from "./server.js";
 Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.PORT), idleTimeout: 0, fetch: handler });
 `,
-  deno: `import { handler } from "./server.js";
+  // Deno through npm: specifiers, resolved from the project's node_modules (manual mode).
+  deno: SERVER.replace('"@tether/mcp"', '"npm:@tether/mcp"').replace('"zod"', '"npm:zod"') +
+    `console.log("resolved", import.meta.resolve("npm:@tether/mcp"));
 Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")) }, handler);
 `,
 };
@@ -256,6 +260,11 @@ describe("the npm package @tether/mcp", { skip }, () => {
               { timeout: WAIT_MS },
             );
             assert.deepEqual(result.content, [{ type: "text", text: "Hello, Ada!" }]);
+            if (binary === "deno") {
+              const installed = join(project, "node_modules", "@tether", "mcp", "mod.js");
+              await until(() => output.includes("resolved "), "Deno's resolve line");
+              assert.ok(output.includes(`resolved file://${installed}`), output);
+            }
             return;
           } finally {
             await connection.close();
