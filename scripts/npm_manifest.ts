@@ -22,7 +22,7 @@ export interface DenoConfig {
  */
 export const NPM_IMPORT_ROLES: Readonly<Record<string, "dependency" | "peer">> = {
   "@cfworker/json-schema": "dependency", // the core validates raw JSON Schema inputs with it
-  "@opentelemetry/api": "dependency", // the core's telemetry (a no-op until the user installs an SDK)
+  "@opentelemetry/api": "dependency", // the core's telemetry (a no-op until an SDK is registered)
   "jose": "dependency", // @tether/mcp/oauth's JWT verifier
   "@hono/node-server": "dependency", // @tether/mcp/node's server
   "zod": "peer", // the user's schemas (any Standard Schema works)
@@ -67,7 +67,8 @@ export function parseNpmSpecifier(specifier: string): [string, string] {
  * @example
  * ```ts
  * import { npmManifest } from "./npm_manifest.ts";
- * const manifest = npmManifest({ name: "@tether/mcp", version: "0.1.0", exports: { ".": "./mod.ts" } });
+ * const deno = { name: "@tether/mcp", version: "0.1.0", exports: { ".": "./mod.ts" } };
+ * const manifest = npmManifest(deno);
  * // manifest.exports["."] is { types: "./mod.d.ts", default: "./mod.js" }
  * ```
  */
