@@ -14,6 +14,7 @@ import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+import { checkClientShape, refuseClusterNode } from "./source_checks.ts";
 
 /**
  * A client the backend can use as is and open connections from: node-redis's
@@ -129,6 +130,10 @@ export interface RedisBackend {
  * Fails with a clear error when Redis cannot be reached within
  * `connectTimeoutMs`. Every command has a deadline (`commandTimeoutMs`): a
  * Redis that stops answering fails requests with `503`, never hangs them.
+ * Refused at startup, with an error that says what to pass: a server in
+ * cluster mode (`INFO cluster` answers `cluster_enabled:1`), and a `client`
+ * that is not a `createClient()` client (node-redis's cluster or Sentinel
+ * client, or an object without `sendCommand` and `duplicate`).
  *
  * @example
  * ```ts
@@ -149,6 +154,7 @@ export async function createRedisBackend(
   target: { url: string } | { client: DuplicableRedisClient },
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
+  if (!("url" in target)) checkClientShape((target as { client?: unknown }).client);
   const prefix = options.prefix ?? "tether:";
   const timeoutMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
   const deadline = new CommandDeadline(
@@ -181,6 +187,12 @@ export async function createRedisBackend(
     shared = failingClosed(deadline.wrap(connection));
   } else {
     shared = failingClosed(deadline.wrap(target.client));
+  }
+  try {
+    await refuseClusterNode("url" in target ? opened[0] : deadline.wrap(target.client), where);
+  } catch (error) {
+    await Promise.all(opened.map((connection) => connection.close()));
+    throw error;
   }
 
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
