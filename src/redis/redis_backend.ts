@@ -13,7 +13,11 @@ import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
-import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+import {
+  expiryGraceOf,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./redis_session_store.ts";
 import { checkClientShape, refuseClusterNode } from "./source_checks.ts";
 
 /**
@@ -161,6 +165,7 @@ export async function createRedisBackend(
     timerOption("commandTimeoutMs", options.commandTimeoutMs, 2_000),
   );
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
+  expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
   const fresh = "url" in target
     // Without the offline queue a command fails at once while Redis is away (503), never waits.
     // node-redis's default 5 s command timeout only bounds the wait to be *written* (which,

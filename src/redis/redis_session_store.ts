@@ -247,13 +247,7 @@ export class RedisSessionStore implements SessionStore {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "tether:";
     this.#onClose = options.onClose;
-    const grace = options.expiryGraceMs ?? 60_000;
-    if (!(grace >= 0) || grace > MAX_KEY_TTL_MS) {
-      throw new RangeError(
-        `RedisSessionStore option expiryGraceMs must be a number from 0 to ${MAX_KEY_TTL_MS}`,
-      );
-    }
-    this.#graceMs = grace;
+    this.#graceMs = expiryGraceOf(options);
   }
 
   get #index(): string {
@@ -460,6 +454,26 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.#onClose?.();
   }
+}
+
+/**
+ * The `expiryGraceMs` of `options` (default 60,000); a RangeError unless it
+ * is a number from 0 to 100 years.
+ *
+ * @example
+ * ```ts
+ * import { expiryGraceOf } from "./redis_session_store.ts";
+ * expiryGraceOf({}); // 60000
+ * ```
+ */
+export function expiryGraceOf(options: Pick<RedisSessionStoreOptions, "expiryGraceMs">): number {
+  const grace = options.expiryGraceMs ?? 60_000;
+  if (!(grace >= 0) || grace > MAX_KEY_TTL_MS) {
+    throw new RangeError(
+      `RedisSessionStore option expiryGraceMs must be a number from 0 to ${MAX_KEY_TTL_MS}`,
+    );
+  }
+  return grace;
 }
 
 /** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */

@@ -143,3 +143,16 @@ describeRedis("Redis session keys expire by themselves", () => {
     assert.deepEqual(left, [], "no session record, state or index key outlived the idle TTL");
   });
 });
+
+describeRedis("Redis session keys: expiryGraceMs", () => {
+  itRedis("a bad expiryGraceMs is a RangeError, before createRedisBackend connects", async () => {
+    const client = { sendCommand: () => Promise.resolve(null) };
+    for (const expiryGraceMs of [-1, Number.NaN, 1e20]) {
+      assert.throws(() => new RedisSessionStore(client, { expiryGraceMs }), RangeError);
+      await assert.rejects(
+        createRedisBackend({ url: "redis://127.0.0.1:1" }, { sessionStore: { expiryGraceMs } }),
+        RangeError,
+      );
+    }
+  });
+});
