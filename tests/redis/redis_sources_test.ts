@@ -11,6 +11,7 @@ import { createClient, createCluster, createSentinel } from "redis";
 import { createRedisBackend, type DuplicableRedisClient } from "../../src/redis/redis_backend.ts";
 import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
 import {
+  redisCli,
   startRedisCluster,
   startRedisSentinel,
   type TestRedisCluster,
@@ -67,6 +68,14 @@ describeRedis("createRedisBackend: sources refused at startup", () => {
     client.on("error", () => {});
     await client.connect();
     toClose.push(client);
+    for (const key of ["a", "b", "c", "d"]) await client.set(key, key); // the rig serves: every slot
+    assert.equal(client.masters.length, 3, "positive control: three masters");
+    const nodes = await redisCli(["-p", String(cluster.nodes[0].port), "CLUSTER", "NODES"]);
+    assert.equal(
+      nodes.split("\n").filter((line) => line.includes("slave")).length,
+      3,
+      "three replicas",
+    );
     await assert.rejects(createRedisBackend(asClient(client)), (error: Error) => {
       assert.match(error.message, /cluster client \(createCluster\)/);
       assert.match(error.message, /\{ cluster: \{ rootNodes \} \}/);
@@ -111,5 +120,12 @@ describeRedis("createRedisBackend: sources refused at startup", () => {
     toClose.push(client);
     const backend = await createRedisBackend(asClient(client));
     await backend.close();
+  });
+
+  // Last: it kills the rig's master (the rig for the failover work to come).
+  itRedis("the Sentinel rig fails over when its master is killed", async () => {
+    assert.equal(await sentinel.masterPort(), sentinel.master.port);
+    await sentinel.master.kill();
+    assert.equal(await sentinel.waitForNewMaster(sentinel.master.port), sentinel.replica.port);
   });
 });

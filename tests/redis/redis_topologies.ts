@@ -42,6 +42,10 @@ export interface TestRedisSentinel {
   readonly sentinels: readonly RigNode[];
   /** Sentinel addresses as node-redis's `createSentinel({ sentinelRootNodes })` takes them. */
   readonly sentinelRootNodes: { host: string; port: number }[];
+  /** The port of the master as the first Sentinel that answers reports it. */
+  masterPort(): Promise<number>;
+  /** Waits until the Sentinels report a master on another port than `port` (a failover; deadline `timeoutMs`). */
+  waitForNewMaster(port: number, timeoutMs?: number): Promise<number>;
   /** Kills every process and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -282,12 +286,38 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
       }
       return true;
     });
+    const currentMaster = async () => {
+      let last: unknown;
+      for (const port of sentinelPorts) {
+        try {
+          const reply = await redisCli(
+            ["-p", String(port), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name],
+            2_000,
+          );
+          const found = Number(reply.trim().split("\n")[1]);
+          if (found > 0) return found;
+        } catch (error) {
+          last = error;
+        }
+      }
+      throw new Error(`no Sentinel reports the master: ${String(last)}`);
+    };
     return {
       name,
       master,
       replica,
       sentinels,
       sentinelRootNodes: sentinelPorts.map((port) => ({ host: HOST, port })),
+      masterPort: currentMaster,
+      async waitForNewMaster(port, timeoutMs = 30_000) {
+        let found = port;
+        await waitFor(
+          "a failover",
+          timeoutMs,
+          async () => (found = await currentMaster()) !== port,
+        );
+        return found;
+      },
       stop,
     };
   } catch (error) {
