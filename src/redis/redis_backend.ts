@@ -18,7 +18,7 @@ import {
   RedisSessionStore,
   type RedisSessionStoreOptions,
 } from "./redis_session_store.ts";
-import { checkClientShape, refuseClusterNode } from "./source_checks.ts";
+import { checkTarget, refuseClusterNode } from "./source_checks.ts";
 
 /**
  * A client the backend can use as is and open connections from: node-redis's
@@ -158,7 +158,7 @@ export async function createRedisBackend(
   target: { url: string } | { client: DuplicableRedisClient },
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
-  if (!("url" in target)) checkClientShape((target as { client?: unknown }).client);
+  checkTarget(target);
   const prefix = options.prefix ?? "tether:";
   const timeoutMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
   const deadline = new CommandDeadline(

@@ -14,6 +14,34 @@ const PASS_INSTEAD = "pass a standalone Redis (or a Sentinel-managed master) as 
   "or as a connected createClient() client";
 
 /**
+ * Throws unless `target` is `{ url }` or `{ client }` (checked by
+ * {@linkcode checkClientShape}): the Cluster and Sentinel sources the errors
+ * below name (`{ cluster }`, `{ sentinel }`) are refused as not supported yet.
+ *
+ * @example
+ * ```ts
+ * import { checkTarget } from "./source_checks.ts";
+ * checkTarget({ url: "redis://127.0.0.1:6379" }); // fine
+ * ```
+ */
+export function checkTarget(target: unknown): void {
+  if (typeof target === "object" && target !== null && "url" in target) {
+    if (typeof target.url === "string") return;
+    throw new TypeError(`tether: createRedisBackend({ url }) needs a string URL; ${PASS_INSTEAD}`);
+  }
+  for (const source of ["cluster", "sentinel"]) {
+    if (typeof target === "object" && target !== null && source in target) {
+      throw new TypeError(
+        `tether: createRedisBackend({ ${source} }): ${
+          source === "cluster" ? "Redis Cluster" : "Sentinel"
+        } is not supported by this version yet; ${PASS_INSTEAD}`,
+      );
+    }
+  }
+  checkClientShape((target as { client?: unknown } | null | undefined)?.client);
+}
+
+/**
  * Throws unless `client` has the shape tether drives: node-redis's
  * `createClient()` result (`sendCommand(args)` and `duplicate()`). node-redis's
  * cluster client (`createCluster`) and Sentinel client (`createSentinel`) are

@@ -109,6 +109,25 @@ describeRedis("createRedisBackend: sources refused at startup", () => {
     },
   );
 
+  itRedis(
+    "{ cluster } and { sentinel } are refused as not supported yet, not as a wrong client",
+    async () => {
+      type Target = Parameters<typeof createRedisBackend>[0];
+      const cases: [unknown, RegExp][] = [
+        [
+          { cluster: { rootNodes: cluster.rootNodes } },
+          /\{ cluster \}\): Redis Cluster is not supported/,
+        ],
+        [{ sentinel: { name: "m", sentinels: [] } }, /\{ sentinel \}\): Sentinel is not supported/],
+        [{ url: 6379 }, /needs a string URL/],
+        [undefined, /got undefined/],
+      ];
+      for (const [target, message] of cases) {
+        await assert.rejects(createRedisBackend(target as Target), message);
+      }
+    },
+  );
+
   itRedis("positive controls: a standalone Redis and the Sentinel rig's master start", async () => {
     for (const url of [single.url, `redis://127.0.0.1:${sentinel.master.port}`]) {
       const backend = await createRedisBackend({ url });
