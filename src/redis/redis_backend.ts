@@ -13,7 +13,12 @@ import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
-import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+import {
+  expiryGraceOf,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./redis_session_store.ts";
+import { checkTarget, refuseClusterNode } from "./source_checks.ts";
 
 /**
  * A client the backend can use as is and open connections from: node-redis's
@@ -129,6 +134,10 @@ export interface RedisBackend {
  * Fails with a clear error when Redis cannot be reached within
  * `connectTimeoutMs`. Every command has a deadline (`commandTimeoutMs`): a
  * Redis that stops answering fails requests with `503`, never hangs them.
+ * Refused at startup, with an error that says what to pass: a server in
+ * cluster mode (`INFO cluster` answers `cluster_enabled:1`), and a `client`
+ * that is not a `createClient()` client (node-redis's cluster or Sentinel
+ * client, or an object without `sendCommand` and `duplicate`).
  *
  * @example
  * ```ts
@@ -149,12 +158,14 @@ export async function createRedisBackend(
   target: { url: string } | { client: DuplicableRedisClient },
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
+  checkTarget(target);
   const prefix = options.prefix ?? "tether:";
   const timeoutMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
   const deadline = new CommandDeadline(
     timerOption("commandTimeoutMs", options.commandTimeoutMs, 2_000),
   );
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
+  expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
   const fresh = "url" in target
     // Without the offline queue a command fails at once while Redis is away (503), never waits.
     // node-redis's default 5 s command timeout only bounds the wait to be *written* (which,
@@ -181,6 +192,12 @@ export async function createRedisBackend(
     shared = failingClosed(deadline.wrap(connection));
   } else {
     shared = failingClosed(deadline.wrap(target.client));
+  }
+  try {
+    await refuseClusterNode("url" in target ? opened[0] : deadline.wrap(target.client), where);
+  } catch (error) {
+    await Promise.all(opened.map((connection) => connection.close()));
+    throw error;
   }
 
   const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });

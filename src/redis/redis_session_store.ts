@@ -5,8 +5,13 @@
  * every session by its deadline, which makes the cap, expiry and the sweep
  * one command each; a hash (`<prefix>owners`) counts the sessions of each
  * owner, for the share per principal, in the same scripts that create and
- * remove them. Every multi-key step is a Lua script, so two instances
- * never both create past the cap or both report one expired session.
+ * remove them (`<prefix>sessionOwners` names each session's owner, so the
+ * count is given back even when the record already expired). Every
+ * multi-key step is a Lua script, so two instances never both create past
+ * the cap or both report one expired session. Records and state carry key
+ * TTLs (the deadline plus `expiryGraceMs`, moved on touch) and the three
+ * index keys live as long as their latest session, so when every instance
+ * dies nothing outlives the sessions' deadlines by more than the grace.
  * `updateState` is a compare-and-set retried on conflict (the update
  * function is JavaScript and runs here, not in Redis).
  *
@@ -40,39 +45,80 @@ export interface RedisSessionStoreOptions {
   prefix?: string;
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
+  /**
+   * How long past a session's deadline its keys stay in Redis, ms: the
+   * sweep of a live instance reports the expiry (with the record) within
+   * that time, and Redis drops the keys by itself when no instance is left.
+   * Keep it at or above `sessions.sweepIntervalMs`. Deadlines are mapped onto
+   * Redis's clock as durations, so an injected `now` and clock skew between
+   * hosts do not shorten it.
+   * @default {60000}
+   */
+  expiryGraceMs?: number;
 }
 
-// Gives back the place of a removed record's owner (from its json): the count drops by one, and the
-// owner's field goes at 0.
+/** The longest key TTL set (100 years): Redis refuses an expiry past its own clock's range. */
+const MAX_KEY_TTL_MS = 3_155_760_000_000;
+
+// Gives back the place of a removed session's owner (named in the sessionOwners hash, else in the
+// record's json): the count drops by one, and the owner's field goes at 0.
 const RELEASE_OWNER = `
-local function releaseOwner(owners, json)
-  local ok, record = pcall(cjson.decode, json)
-  if not ok or type(record) ~= 'table' or type(record.ownerKey) ~= 'string' then return end
-  if redis.call('HINCRBY', owners, record.ownerKey, -1) <= 0 then
-    redis.call('HDEL', owners, record.ownerKey)
+local function releaseOwner(owners, sessionOwners, id, json)
+  local owner = redis.call('HGET', sessionOwners, id)
+  redis.call('HDEL', sessionOwners, id)
+  if not owner and json then
+    local ok, record = pcall(cjson.decode, json)
+    if ok and type(record) == 'table' and type(record.ownerKey) == 'string' then owner = record.ownerKey end
+  end
+  if not owner then return end
+  if redis.call('HINCRBY', owners, owner, -1) <= 0 then
+    redis.call('HDEL', owners, owner)
   end
 end`;
 
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] owners hash; ARGV[1] max, ARGV[2] record json,
-// ARGV[3] expiresAt, ARGV[4] id, ARGV[5] owner key, ARGV[6] max per owner. 1 created, 0 full,
-// 2 the owner holds its share.
-const CREATE = new LuaScript(`
+// Key TTLs. expire(keys, ms) sets a session's record and state TTL (ms: integer digits); keepFor
+// makes an index key live at least ms (never shortened; an index left without TTL gets one).
+const KEY_TTLS = `
+local function keepFor(key, ms)
+  local left = redis.call('PTTL', key)
+  if left == -1 or (left >= 0 and left < tonumber(ms)) then redis.call('PEXPIRE', key, ms) end
+end
+local function ttlOf(ms)
+  return string.format('%d', math.max(1, math.min(ms, ${MAX_KEY_TTL_MS})))
+end`;
+
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] owners hash, KEYS[4] sessionOwners hash; ARGV[1] max,
+// ARGV[2] record json, ARGV[3] expiresAt, ARGV[4] id, ARGV[5] owner key, ARGV[6] max per owner,
+// ARGV[7] key TTL ms. 1 created, 0 full, 2 the owner holds its share.
+const CREATE = new LuaScript(`${KEY_TTLS}
 if tonumber(redis.call('HGET', KEYS[3], ARGV[5]) or '0') >= tonumber(ARGV[6]) then return 2 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX') == false then return 0 end
+local ttl = ttlOf(tonumber(ARGV[7]))
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ttl) == false then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
+keepFor(KEYS[1], ttl) keepFor(KEYS[3], ttl) keepFor(KEYS[4], ttl)
 return 1`);
 
-// KEYS[1] sessions zset, KEYS[2] record; ARGV[1] expiresAt, ARGV[2] id
-const TOUCH = new LuaScript(`
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners, KEYS[5] sessionOwners;
+// ARGV[1] expiresAt, ARGV[2] id. The key TTLs move by as much as the deadline (on Redis's clock).
+const TOUCH = new LuaScript(`${KEY_TTLS}
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local old = redis.call('ZSCORE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
+local left = redis.call('PTTL', KEYS[2])
+if old and left >= 0 then
+  local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
+  redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+  keepFor(KEYS[1], ttl) keepFor(KEYS[4], ttl) keepFor(KEYS[5], ttl)
+end
 return 1`);
 
-// KEYS[1] sessions zset, KEYS[2] record; ARGV[1] id, ARGV[2] now, ARGV[3] owner key, ARGV[4] idle ttl,
-// ARGV[5] absolute ttl. {record json, deadline}, the deadline moved when the owner matches; nil when gone.
-const GET_AND_TOUCH = new LuaScript(`
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners, KEYS[5] sessionOwners;
+// ARGV[1] id, ARGV[2] now, ARGV[3] owner key, ARGV[4] idle ttl, ARGV[5] absolute ttl, ARGV[6] grace.
+// {record json, deadline}, the deadline (and the key TTLs) moved when the owner matches; nil when gone.
+const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}
 local json = redis.call('GET', KEYS[2])
 if not json then return false end
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -82,6 +128,9 @@ if record.ownerKey == ARGV[3] then
   local deadline = math.min(tonumber(ARGV[2]) + tonumber(ARGV[4]), record.createdAt + tonumber(ARGV[5]))
   score = string.format('%d', deadline)
   redis.call('ZADD', KEYS[1], 'XX', score, ARGV[1])
+  local ttl = ttlOf(deadline - tonumber(ARGV[2]) + tonumber(ARGV[6]))
+  redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+  keepFor(KEYS[1], ttl) keepFor(KEYS[4], ttl) keepFor(KEYS[5], ttl)
 end
 return {json, score}`);
 
@@ -129,10 +178,12 @@ end
 bytes = bytes + #ARGV[1] + #ARGV[2]
 if bytes > tonumber(ARGV[3]) then return -bytes end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+if left > 0 then redis.call('PEXPIRE', KEYS[2], left) end
 return 1`);
 
-// KEYS[1] sessions zset, KEYS[2] owners hash; ARGV[1] now, ARGV[2] prefix. Returns id, deadline,
-// record json (or '') per session.
+// KEYS[1] sessions zset, KEYS[2] owners hash, KEYS[3] sessionOwners hash; ARGV[1] now, ARGV[2] prefix.
+// Returns id, deadline, record json (or '', when its key TTL removed it first) per session.
 const SWEEP = new LuaScript(`${RELEASE_OWNER}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
 local out = {}
@@ -141,19 +192,20 @@ for i = 1, #expired, 2 do
   local json = redis.call('GET', ARGV[2] .. 's:' .. id)
   redis.call('ZREM', KEYS[1], id)
   redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'st:' .. id)
-  if json then releaseOwner(KEYS[2], json) end
+  releaseOwner(KEYS[2], KEYS[3], id, json)
   table.insert(out, id)
   table.insert(out, expired[i + 1])
   table.insert(out, json or '')
 end
 return out`);
 
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners hash; ARGV[1] id
+// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners hash, KEYS[5] sessionOwners;
+// ARGV[1] id
 const DELETE = new LuaScript(`${RELEASE_OWNER}
 local json = redis.call('GET', KEYS[2])
 local existed = redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
-if json then releaseOwner(KEYS[4], json) end
+releaseOwner(KEYS[4], KEYS[5], ARGV[1], json)
 if existed > 0 then return 1 end
 return 0`);
 
@@ -188,12 +240,14 @@ export class RedisSessionStore implements SessionStore {
   #redis: RedisCommands;
   #prefix: string;
   #onClose: (() => Promise<void> | void) | undefined;
+  #graceMs: number;
 
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "tether:";
     this.#onClose = options.onClose;
+    this.#graceMs = expiryGraceOf(options);
   }
 
   get #index(): string {
@@ -203,6 +257,16 @@ export class RedisSessionStore implements SessionStore {
   /** Sessions held per owner key (the share per principal), counted by the scripts that create and remove. */
   get #owners(): string {
     return `${this.#prefix}owners`;
+  }
+
+  /** Each session's owner key, so a record removed by its key TTL still gives its owner's place back. */
+  get #sessionOwners(): string {
+    return `${this.#prefix}sessionOwners`;
+  }
+
+  /** The key TTL of a session whose deadline is `expiresAt` at `now` (a duration on Redis's clock). */
+  #keyTtl(expiresAt: number, now: number): number {
+    return Math.ceil(Math.min(expiresAt - now, MAX_KEY_TTL_MS) + this.#graceMs);
   }
 
   #record(id: string): string {
@@ -224,11 +288,11 @@ export class RedisSessionStore implements SessionStore {
   async create(
     session: SessionRecord,
     maxSessions: number,
-    _now: number,
+    now: number,
     maxPerOwner = Infinity,
   ): Promise<boolean | "owner-full"> {
     const { expiresAt: _deadline, ...rest } = session;
-    const keys = [this.#index, this.#record(session.id), this.#owners];
+    const keys = [this.#index, this.#record(session.id), this.#owners, this.#sessionOwners];
     const created = Number(
       await this.#eval(CREATE, keys, [
         Math.min(maxSessions, MAX_COUNT),
@@ -237,6 +301,7 @@ export class RedisSessionStore implements SessionStore {
         session.id,
         session.ownerKey,
         Math.min(maxPerOwner, MAX_COUNT),
+        this.#keyTtl(session.expiresAt, now),
       ]),
     );
     return created === 2 ? "owner-full" : created === 1;
@@ -260,12 +325,13 @@ export class RedisSessionStore implements SessionStore {
     now: number,
     use: SessionUse,
   ): Promise<SessionRecord | undefined> {
-    const reply = await this.#eval(GET_AND_TOUCH, [this.#index, this.#record(id)], [
+    const reply = await this.#eval(GET_AND_TOUCH, this.#touchKeys(id), [
       id,
       now,
       use.ownerKey,
       Math.min(use.idleTtlMs, MAX_TTL_MS),
       Math.min(use.absoluteTtlMs, MAX_TTL_MS),
+      this.#graceMs,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
     return { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
@@ -273,7 +339,12 @@ export class RedisSessionStore implements SessionStore {
 
   /** Moves the session's deadline. */
   async touch(id: string, expiresAt: number): Promise<void> {
-    await this.#eval(TOUCH, [this.#index, this.#record(id)], [expiresAt, id]);
+    await this.#eval(TOUCH, this.#touchKeys(id), [expiresAt, id]);
+  }
+
+  /** The keys a touch moves: index, record, state, owners, sessionOwners. */
+  #touchKeys(id: string): string[] {
+    return [this.#index, this.#record(id), this.#state(id), this.#owners, this.#sessionOwners];
   }
 
   /** Applies log-level and subscription changes atomically. */
@@ -346,15 +417,22 @@ export class RedisSessionStore implements SessionStore {
   /** Removes a session and its state. */
   async delete(id: string): Promise<boolean> {
     return Number(
-      await this.#eval(DELETE, [this.#index, this.#record(id), this.#state(id), this.#owners], [
-        id,
-      ]),
+      await this.#eval(DELETE, [
+        this.#index,
+        this.#record(id),
+        this.#state(id),
+        this.#owners,
+        this.#sessionOwners,
+      ], [id]),
     ) === 1;
   }
 
   /** Removes every expired session (atomically: each is reported by one instance only). */
   async sweep(now: number): Promise<ExpiredSession[]> {
-    const reply = await this.#eval(SWEEP, [this.#index, this.#owners], [now, this.#prefix]);
+    const reply = await this.#eval(SWEEP, [this.#index, this.#owners, this.#sessionOwners], [
+      now,
+      this.#prefix,
+    ]);
     const expired: ExpiredSession[] = [];
     if (!Array.isArray(reply)) return expired;
     for (let i = 0; i + 2 < reply.length; i += 3) {
@@ -376,6 +454,26 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.#onClose?.();
   }
+}
+
+/**
+ * The `expiryGraceMs` of `options` (default 60,000); a RangeError unless it
+ * is a number from 0 to 100 years.
+ *
+ * @example
+ * ```ts
+ * import { expiryGraceOf } from "./redis_session_store.ts";
+ * expiryGraceOf({}); // 60000
+ * ```
+ */
+export function expiryGraceOf(options: Pick<RedisSessionStoreOptions, "expiryGraceMs">): number {
+  const grace = options.expiryGraceMs ?? 60_000;
+  if (!(grace >= 0) || grace > MAX_KEY_TTL_MS) {
+    throw new RangeError(
+      `RedisSessionStore option expiryGraceMs must be a number from 0 to ${MAX_KEY_TTL_MS}`,
+    );
+  }
+  return grace;
 }
 
 /** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */
