@@ -7,8 +7,8 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -31,6 +31,8 @@ export function buildApiDocs(out: string): string[] {
   };
   const entries = Object.entries(deno.exports);
   rmSync(out, { recursive: true, force: true });
+  // deno doc makes the output folder but not its parents (dist/ is absent on a fresh clone).
+  mkdirSync(dirname(out), { recursive: true });
   const result = spawnSync(
     process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
     [
