@@ -1,10 +1,10 @@
 /**
  * A test-only Worker with the OpenTelemetry SDK registered (an in-memory span
  * exporter behind a simple processor, a meter provider with a reader
- * collected on demand): one Durable Object serves a tether handler with a
+ * collected on demand, the W3C propagator): one Durable Object serves a tether handler with a
  * tool, a prompt, a resource, a resource template and a tool that elicits,
- * and at `/__telemetry` answers the finished spans (name, kind, attributes,
- * events, status) and every metric's attribute sets as JSON. Every request
+ * and at `/__telemetry` answers the finished spans (name, kind, ids,
+ * attributes, events, status) and every metric's attribute sets as JSON. Every request
  * goes to that object, so one handler and one SDK see them all.
  * scripts/workerd_fixture.sh serves it with WORKER_ENTRY set to this file
  * (WORKERD_MODE=durable-object). No context manager: AsyncLocalStorage
@@ -12,7 +12,8 @@
  * @module
  */
 
-import { metrics, trace } from "@opentelemetry/api";
+import { metrics, propagation, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import {
   InMemorySpanExporter,
@@ -58,6 +59,7 @@ function registerSdk(): { exporter: InMemorySpanExporter; reader: ManualReader }
     new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
   );
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   sdk = { exporter, reader };
   return sdk;
 }
@@ -68,6 +70,8 @@ async function telemetry(): Promise<Response> {
   const spans = exporter.getFinishedSpans().map((span) => ({
     name: span.name,
     kind: span.kind,
+    spanId: span.spanContext().spanId,
+    parentSpanId: span.parentSpanContext?.spanId,
     attributes: span.attributes,
     events: span.events.map((event) => ({ name: event.name, attributes: event.attributes ?? {} })),
     status: span.status,

@@ -38,6 +38,8 @@ const bytesOf = (value: string) => new TextEncoder().encode(value).length;
 interface SpanJson {
   name: string;
   kind: number;
+  spanId: string;
+  parentSpanId?: string;
   attributes: Attributes;
   events: { name: string; attributes: Attributes }[];
   status: { code: number; message?: string };
@@ -216,11 +218,17 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
 
   it("a client notification is a SERVER span named by its method, with its attributes and no request id", async () => {
     const sessionId = await rawInitialize(fixture.url); // sends notifications/initialized
+    // A remote caller's span: each notification's span is its child (the W3C propagator).
+    const callerSpanId = "e5".repeat(8);
+    const traceparent = `00-${"e5".repeat(16)}-${callerSpanId}-01`;
     const notify = async (method: string, params?: Record<string, unknown>) => {
-      const response = await rawPost(fixture.url, sessionId, { jsonrpc: "2.0", method, params });
+      const response = await rawPost(fixture.url, sessionId, { jsonrpc: "2.0", method, params }, {
+        headers: { traceparent },
+      });
       await response.body?.cancel();
       assert.equal(response.status, 202, method);
     };
+    await notify("notifications/initialized");
     await notify("notifications/cancelled", { requestId: 99, reason: "changed my mind" });
     await notify("notifications/roots/list_changed");
     await notify(`notifications/${"x".repeat(HUGE)}`);
@@ -234,7 +242,9 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
         "notifications/roots/list_changed",
       ]
     ) {
-      const found = ours.filter((span) => span.name === method);
+      const found = ours.filter((span) =>
+        span.name === method && span.parentSpanId === callerSpanId
+      );
       assert.equal(found.length, 1, method);
       assert.equal(found[0].kind, SERVER, method);
       assert.deepEqual(found[0].attributes, {
@@ -250,6 +260,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
     assert.equal(others.length, 2);
     for (const span of others) {
       assert.equal(span.kind, SERVER);
+      assert.equal(span.parentSpanId, callerSpanId);
       assert.equal(span.attributes["mcp.method.name"], "_OTHER");
       assert.equal(span.attributes["jsonrpc.request.id"], undefined);
     }
@@ -297,10 +308,18 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
       assert.equal(asked[0].attributes["jsonrpc.request.id"], answered[0]);
       assert.equal(asked[0].attributes["mcp.method.name"], "elicitation/create");
       assert.equal(asked[0].attributes["mcp.protocol.version"], "2025-11-25");
-      assert.ok(spans.some((span) =>
+      // A child of the tool's run span, itself the tool call's child, though no context manager
+      // follows the awaits (as on Node: tests/telemetry/tracing_test.ts).
+      const call = spans.filter((span) =>
         span.name === "tools/call ask" && span.kind === SERVER &&
         span.attributes["mcp.session.id"] === connection.sessionId
-      ));
+      );
+      assert.equal(call.length, 1);
+      const run = spans.filter((span) =>
+        span.name === "execute_tool ask" && span.parentSpanId === call[0].spanId
+      );
+      assert.equal(run.length, 1);
+      assert.equal(asked[0].parentSpanId, run[0].spanId);
       await connection.transport.terminateSession();
     } finally {
       await connection.close();
