@@ -106,7 +106,15 @@ function createServer(): McpHandler {
         },
       }),
     ],
-    prompts: [definePrompt({ name: "greet", handler: () => "hello" })],
+    prompts: [definePrompt({
+      name: "greet",
+      arguments: [{ name: "who" }],
+      handler: ({ who }) => {
+        // A failure that repeats the client's input (recorded on the run span, bounded).
+        if (who !== undefined && who.length > 1000) throw new Error(`cannot greet ${who}`);
+        return "hello";
+      },
+    })],
     resources: [defineResource({ uri: "test://fixed", name: "fixed", read: () => "fixed" })],
     resourceTemplates: [
       defineResourceTemplate({

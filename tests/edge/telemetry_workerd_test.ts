@@ -5,7 +5,8 @@
  * `/__telemetry` route: names a client chooses (unknown methods, tools,
  * prompts, resource URIs, notifications; 64 KiB ones) become `_OTHER` and
  * leave the metric attribute sets unchanged, the server's own names appear
- * as themselves, every span name and attribute value stays within 256 bytes;
+ * as themselves, every span name, attribute value, status and exception
+ * message stays within 256 bytes (a stack trace 4 KiB);
  * a client notification is a SERVER span with its attributes and no request
  * id (both eras); the CLIENT span of `elicitation/create`, answered by the
  * official SDK client, carries the `jsonrpc.request.id` it was sent under.
@@ -104,6 +105,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
     await send(sessionId, `x/unknown-${name}`);
     await send(sessionId, "tools/call", { name: `missing-${name}`, arguments: {} });
     await send(sessionId, "prompts/get", { name: `missing-${name}` });
+    await send(sessionId, "prompts/get", { name: "greet", arguments: { who: name } });
     await send(sessionId, "resources/read", { uri: `test://missing/${name}` });
     await send(sessionId, "resources/read", { uri: `test://items/${name}` });
   }
@@ -203,6 +205,19 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
     );
     assert.ok(reads.some((span) => span.attributes["mcp.resource.uri"] === "test://items/42"));
     assert.ok(reads.some((span) => bytesOf(String(span.attributes["mcp.resource.uri"])) > 200));
+
+    // The prompt fails repeating the client's input: its run span records the exception, cut.
+    const thrown = all.spans.flatMap((span) =>
+      span.name === "get_prompt greet"
+        ? span.events.filter((event) => event.name === "exception").map((event) => event.attributes)
+        : []
+    );
+    assert.equal(thrown.length, 3, "one exception per greeting of a huge name");
+    for (const attributes of thrown) {
+      const message = String(attributes["exception.message"]);
+      assert.ok(message.startsWith("cannot greet "), message);
+      assert.ok(bytesOf(message) > 200, `exception.message of ${bytesOf(message)} bytes`);
+    }
 
     for (const [name, points] of Object.entries(all.metrics)) {
       for (const attributes of points) assertBounded(`metric ${name}`, attributes);
