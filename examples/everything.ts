@@ -52,7 +52,6 @@
 
 import * as z from "zod";
 import {
-  type AccessTokenVerifier,
   AuthenticationError,
   createMcpHandler,
   definePrompt,
@@ -60,7 +59,6 @@ import {
   defineResourceTemplate,
   defineTool,
   type ElicitResult,
-  InvalidTokenError,
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
@@ -68,7 +66,7 @@ import {
   tokenBucket,
 } from "../mod.ts";
 import type { TaskStore } from "../src/tasks/mod.ts";
-import { jwtVerifier } from "../src/oauth/mod.ts";
+import { anyVerifier, jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";
 import { fixtureSkills } from "./everything_skills.ts";
@@ -773,30 +771,9 @@ function authFromEnv(
       authorizationServers: issuers,
       scopesSupported: ["mcp:read", "mcp:admin"],
       resourceName: "tether everything fixture",
-      verifyAccessToken: verifiers.length === 1 ? verifiers[0] : firstAccepting(verifiers),
+      verifyAccessToken: anyVerifier(verifiers),
     },
     extraTools: [adminReport],
-  };
-}
-
-/**
- * Several issuers' verifiers as one: the first that accepts the token. Each
- * refuses another issuer's token before any request (its `iss` is checked
- * first), so only the token's own issuer is ever asked.
- */
-function firstAccepting(verifiers: AccessTokenVerifier[]): AccessTokenVerifier {
-  return async (token, request) => {
-    let refusal: unknown = new InvalidTokenError();
-    for (const verify of verifiers) {
-      try {
-        const principal = await verify(token, request);
-        if (principal !== null && principal !== undefined) return principal;
-      } catch (error) {
-        if (!(error instanceof InvalidTokenError)) throw error;
-        refusal = error;
-      }
-    }
-    throw refusal;
   };
 }
 

@@ -1,11 +1,37 @@
 /**
  * The request context `initialize` runs with: no session exists yet, so
- * nothing can be streamed, subscribed or logged, and nothing cancels it.
+ * nothing can be streamed, subscribed or logged, and nothing cancels it;
+ * and the bound on the client metadata it carries.
  * @module
  */
 
+import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
+
+/** Client metadata an `initialize` may carry: its capabilities and clientInfo, as JSON. */
+const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
+
+/**
+ * The 400 for an `initialize` whose `capabilities` and `clientInfo`
+ * together exceed 8 KiB of JSON (a session keeps them for its life);
+ * undefined when they fit.
+ */
+export function oversizedClientMetadata(
+  request: JsonRpcRequest,
+  capabilities: unknown,
+  clientInfo: unknown,
+): Refusal | undefined {
+  if (JSON.stringify([capabilities, clientInfo]).length <= MAX_CLIENT_METADATA_BYTES) {
+    return undefined;
+  }
+  return refuse(400, "Invalid params: client capabilities and info are too large", {
+    id: request.id,
+    code: ErrorCode.InvalidParams,
+    step: "jsonrpc",
+  });
+}
 
 /** A signal nothing aborts: `initialize` is answered at once. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;

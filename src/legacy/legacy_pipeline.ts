@@ -22,7 +22,7 @@ import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Principal } from "../protocol/context.ts";
-import { initializeContext } from "./initialize_context.ts";
+import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
@@ -48,9 +48,6 @@ import { ListeningNotifications } from "./listening_notifications.ts";
 import { SessionEndReports } from "./session_end_reports.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-
-/** initialize cannot be cancelled: its context shares one signal that never aborts. */
-const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 
 /** A step's outcome: a response to send, or a refusal for the entry to render. */
 export type Answer = Response | Refusal;
@@ -422,13 +419,8 @@ export class LegacyPipeline {
     const params = request.params ?? {};
     const capabilities = (asPlainObject(params.capabilities) ?? {}) as ClientCapabilities;
     const clientInfo = asPlainObject(params.clientInfo) as Implementation | undefined;
-    if (JSON.stringify([capabilities, clientInfo ?? null]).length > MAX_CLIENT_METADATA_BYTES) {
-      return refuse(400, "Invalid params: client capabilities and info are too large", {
-        id: request.id,
-        code: ErrorCode.InvalidParams,
-        step: "jsonrpc",
-      });
-    }
+    const oversized = oversizedClientMetadata(request, capabilities, clientInfo ?? null);
+    if (oversized !== undefined) return oversized;
     const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     if ("error" in response) {

@@ -32,7 +32,7 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-import { initializeContext } from "./initialize_context.ts";
+import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
@@ -41,9 +41,6 @@ import { MemoryEventLog } from "./memory_event_log.ts";
 import { answerRequests, type ExchangeDependencies } from "./request_exchange.ts";
 import type { SessionOperations } from "./exchange_request_context.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
-
-/** Client metadata an `initialize` may carry (as the sessionful pipeline allows). */
-const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
 const DEFAULT_VERSION = "2025-03-26";
@@ -288,16 +285,12 @@ export class StatelessLegacy {
     post: Request,
   ): Promise<Response | Refusal> {
     const params = request.params ?? {};
-    if (
-      JSON.stringify([params.capabilities ?? null, params.clientInfo ?? null]).length >
-        MAX_CLIENT_METADATA_BYTES
-    ) {
-      return refuse(400, "Invalid params: client capabilities and info are too large", {
-        id: request.id,
-        code: ErrorCode.InvalidParams,
-        step: "jsonrpc",
-      });
-    }
+    const oversized = oversizedClientMetadata(
+      request,
+      params.capabilities ?? null,
+      params.clientInfo ?? null,
+    );
+    if (oversized !== undefined) return oversized;
     const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
     const response = await this.#dispatcher.handle(request, initializeContext(principal));
     observed?.end(

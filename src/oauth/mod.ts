@@ -2,7 +2,8 @@
  * `@tether/mcp/oauth`: token verifiers for the `oauth` option of
  * `createMcpHandler`. {@linkcode jwtVerifier} checks JWT access tokens
  * against an issuer's published keys (on `jose`); {@linkcode introspectionVerifier}
- * asks the issuer about opaque tokens (RFC 7662). Kept apart from
+ * asks the issuer about opaque tokens (RFC 7662); {@linkcode anyVerifier}
+ * trusts several issuers at once. Kept apart from
  * `@tether/mcp` so a server without OAuth loads no JOSE code.
  *
  * @example
@@ -23,6 +24,7 @@
  */
 
 export { jwtVerifier, type JwtVerifierOptions } from "./jwt_verifier.ts";
+export { anyVerifier } from "./any_verifier.ts";
 export {
   introspectionVerifier,
   type IntrospectionVerifierOptions,

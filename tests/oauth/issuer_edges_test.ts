@@ -15,11 +15,10 @@ import {
   type AccessTokenVerifier,
   createMcpHandler,
   defineTool,
-  InvalidTokenError,
   type McpHandler,
 } from "../../mod.ts";
 import { createEverythingHandler } from "../../examples/everything.ts";
-import { introspectionVerifier, jwtVerifier } from "../../src/oauth/mod.ts";
+import { anyVerifier, introspectionVerifier, jwtVerifier } from "../../src/oauth/mod.ts";
 import { tasksExtension } from "../../src/tasks/mod.ts";
 import {
   assertHttpError,
@@ -48,23 +47,6 @@ const tools = [
   defineTool({ name: "whoami", handler: (_input, ctx) => ctx.principal.id }),
   defineTool({ name: "quick", task: "optional", handler: () => "quick result" }),
 ];
-
-/** Trusts several verifiers: the first that does not refuse the token (each refuses another issuer's at once). */
-function anyOf(verifiers: AccessTokenVerifier[]): AccessTokenVerifier {
-  return async (token, request) => {
-    let refusal: unknown = new InvalidTokenError();
-    for (const verify of verifiers) {
-      try {
-        const principal = await verify(token, request);
-        if (principal !== null && principal !== undefined) return principal;
-      } catch (error) {
-        if (!(error instanceof InvalidTokenError)) throw error;
-        refusal = error;
-      }
-    }
-    throw refusal;
-  };
-}
 
 function handlerFor(verifier: AccessTokenVerifier, onError: (error: unknown) => void = () => {}) {
   return createMcpHandler({
@@ -115,7 +97,7 @@ function recordingFetch() {
 
 describe("oauth: the principal is (issuer, subject)", () => {
   it("issuer B's alice can neither use nor delete issuer A's alice session, nor see her tasks", async () => {
-    const handler = handlerFor(anyOf([
+    const handler = handlerFor(anyVerifier([
       jwtVerifier({ issuer: issuers.a, audience: RESOURCE }),
       jwtVerifier({ issuer: issuers.b, audience: RESOURCE }),
     ]));
