@@ -418,7 +418,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   let failed = false;
   console.log(
-    `\n| runtime | requests (per s) | statuses | RSS first → last (MiB) | 2nd-half growth | OAuth server RSS | verdict |`,
+    `\n| runtime | requests (per s) | statuses | RSS first → last (MiB) | peak growth, last third | OAuth server RSS | verdict |`,
   );
   console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
   for (const run of runs) {
