@@ -32,6 +32,7 @@ const CHECKING_THIS_REPOSITORY = process.argv[2] === undefined;
 const ALLOWED: Record<string, readonly string[]> = {
   "jsonrpc": [],
   "runtime.ts": [],
+  "hex.ts": [],
   "storage_unavailable.ts": [],
   "protocol": ["jsonrpc"],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
@@ -39,6 +40,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "telemetry": ["protocol", "jsonrpc"],
   "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
   "legacy": [
+    "hex.ts",
     "telemetry",
     "legacy/sessions",
     "protocol",
@@ -62,6 +64,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "entry": [
+    "hex.ts",
     "telemetry",
     "legacy",
     "legacy/sessions",
@@ -77,10 +80,11 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   // The tasks extension: built on protocol/'s extension surface, below the eras.
-  "tasks": ["protocol", "jsonrpc", "runtime.ts"],
+  "tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
   // The skills extension: likewise on protocol/'s extension surface.
-  "skills": ["protocol", "jsonrpc"],
+  "skills": ["protocol", "jsonrpc", "hex.ts"],
   "redis": [
+    "hex.ts",
     "tasks",
     "http",
     "legacy",

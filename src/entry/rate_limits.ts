@@ -13,6 +13,7 @@
  * @module
  */
 
+import { hexDigest } from "../hex.ts";
 import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
 import {
   MemoryRateLimitStore,
@@ -181,12 +182,7 @@ function countsAsRequest(messages: readonly ClassifiedMessage[]): boolean {
 /** `kind:text`, or `kind#` and text's SHA-256 when it is long (a principal id or tool name is not ours to bound). */
 async function boundedKey(kind: string, text: string): Promise<string> {
   if (text.length <= MAX_RAW_KEY_LENGTH) return `${kind}:${text}`;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return `${kind}#${hex}`;
+  return `${kind}#${await hexDigest("SHA-256", text)}`;
 }
 
 /** The 429 of a spent budget, with its standard headers. */

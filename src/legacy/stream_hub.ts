@@ -33,6 +33,7 @@ import {
   stringifyJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
+import { toHex } from "../hex.ts";
 import { httpError } from "../http/error_response.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
@@ -429,9 +430,5 @@ export class StreamHub {
 }
 
 function randomHex(byteCount: number): string {
-  let out = "";
-  for (const byte of crypto.getRandomValues(new Uint8Array(byteCount))) {
-    out += byte.toString(16).padStart(2, "0");
-  }
-  return out + "-";
+  return toHex(crypto.getRandomValues(new Uint8Array(byteCount))) + "-";
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hexDigest } from "../hex.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 /** One script: its source and, once computed, its SHA-1. */
@@ -40,11 +41,6 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
 }
 
-async function sha1Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)),
-  );
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+function sha1Hex(text: string): Promise<string> {
+  return hexDigest("SHA-1", text);
 }

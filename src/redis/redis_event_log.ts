@@ -38,6 +38,7 @@
  * @module
  */
 
+import { toHex } from "../hex.ts";
 import {
   type AppendOptions,
   type EventLog,
@@ -332,9 +333,5 @@ export class RedisEventLog implements EventLog {
 }
 
 function randomId(): string {
-  let out = "";
-  for (const byte of crypto.getRandomValues(new Uint8Array(8))) {
-    out += byte.toString(16).padStart(2, "0");
-  }
-  return out;
+  return toHex(crypto.getRandomValues(new Uint8Array(8)));
 }

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { hexDigest } from "../hex.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { encodeBase64 } from "../protocol/base64.ts";
 import { type CacheHint, checkCacheHint, DEFAULT_CACHE_HINT } from "../protocol/cache_hint.ts";
@@ -230,10 +231,7 @@ async function entryOf(catalog: SkillCatalog, skill: CatalogSkill): Promise<Skil
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return `sha256:${Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await hexDigest("SHA-256", bytes)}`;
 }
 
 function utf8(bytes: Uint8Array): string | undefined {

@@ -31,6 +31,7 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
+import { hexDigest } from "../hex.ts";
 import { isAnonymous, ownerKeyOf, type RequestContext } from "../protocol/context.ts";
 import {
   eraOf,
@@ -255,10 +256,7 @@ export function tasksExtension(options: TasksOptions = {}): Extension {
 async function ownerOf(ctx: RequestContext): Promise<string> {
   const key = ownerKeyOf(ctx.principal);
   if (ctx.ownerScope === undefined) return key;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ctx.ownerScope));
-  let hex = "";
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
-  return `${key}:${hex}`;
+  return `${key}:${await hexDigest("SHA-256", ctx.ownerScope)}`;
 }
 
 /** What a tool declared of tasks. */
