@@ -58,7 +58,7 @@ function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
 }
 
 /** An HTTP refusal as the error to throw (the JSON-RPC error of its body when it has one). */
-async function refusal(response: Response): Promise<McpClientError> {
+export async function refusal(response: Response): Promise<McpClientError> {
   const text = await response.text();
   try {
     const body = JSON.parse(text);
@@ -116,7 +116,7 @@ export async function exchange(
     const first = await Promise.race([answer, aborted]);
     if (first === "aborted") {
       await cancelled;
-      answer.then((late) => late.body?.cancel(), () => {});
+      answer.then((late) => late.body?.cancel().catch(() => {}), () => {});
       throw signal!.reason;
     }
     return await read(first, hooks, () => cancelled);

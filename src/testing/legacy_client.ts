@@ -19,7 +19,13 @@ import {
   UnansweredRequestError,
 } from "./client_handlers.ts";
 import type { CallOptions, CallOutcome, SessionStateReader, TestClient } from "./client_types.ts";
-import { type Capture, exchange, type ExchangeHooks, type FetchHandler } from "./exchange.ts";
+import {
+  type Capture,
+  exchange,
+  type ExchangeHooks,
+  type FetchHandler,
+  refusal,
+} from "./exchange.ts";
 
 /** How many times one call may resume its stream before the client gives up. */
 const MAX_RESUMES = 16;
@@ -248,16 +254,7 @@ export class LegacyClient implements TestClient {
       ? { jsonrpc: "2.0", method }
       : { jsonrpc: "2.0", method, params };
     const response = await this.#handler(this.#post(message));
-    if (response.status !== 202) {
-      const text = await response.text();
-      let error;
-      try {
-        error = JSON.parse(text).error;
-      } catch {
-        // The status says it.
-      }
-      throw new McpClientError(response.status, error, text);
-    }
+    if (response.status !== 202) throw await refusal(response);
     await response.body?.cancel();
   }
 

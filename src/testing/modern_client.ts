@@ -10,15 +10,16 @@
  */
 
 import type { RequestId } from "../jsonrpc/messages.ts";
+import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
 import type { CallToolResult, ClientCapabilities } from "../protocol/types.ts";
 import { withDeadline } from "./call_deadline.ts";
 import { McpClientError } from "./client_error.ts";
 import { answerServerRequest, capabilitiesOf, type ClientHandlers } from "./client_handlers.ts";
 import type { CallOptions, CallOutcome, SessionStateReader, TestClient } from "./client_types.ts";
-import { type Capture, exchange, type FetchHandler } from "./exchange.ts";
+import { type Capture, exchange, type FetchHandler, refusal } from "./exchange.ts";
 
 /** The revision this client speaks. */
-export const MODERN_VERSION = "2026-07-28";
+export const MODERN_VERSION = FIRST_MODERN_PROTOCOL_VERSION;
 
 /** How many `input_required` rounds one call may take before the client gives up. */
 const MAX_ROUNDS = 16;
@@ -196,16 +197,8 @@ export class ModernClient implements TestClient {
     const response = await this.#handler(
       this.#post(method, { jsonrpc: "2.0", method, params: sent }, sent),
     );
-    const text = await response.text();
-    if (response.status !== 202) {
-      let error;
-      try {
-        error = JSON.parse(text).error;
-      } catch {
-        // The status says it.
-      }
-      throw new McpClientError(response.status, error, text);
-    }
+    if (response.status !== 202) throw await refusal(response);
+    await response.body?.cancel();
   }
 
   async listTools(
