@@ -14,6 +14,7 @@
  */
 
 import { hexDigest } from "../hex.ts";
+import { startsWork } from "./read_post.ts";
 import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
 import {
   MemoryRateLimitStore,
@@ -150,7 +151,7 @@ export class Standing {
   /** The standing of the budget `name` (`quota`) after `take`. */
   static of(name: string, quota: RateQuota, take: RateTake): Standing {
     return new Standing(
-      `"${name}";q=${quota.limit};w=${quota.windowSeconds}`,
+      policyHeader(name, quota),
       `"${name}";r=${take.remaining};t=${Math.ceil(take.resetMs / 1000)}`,
     );
   }
@@ -174,9 +175,12 @@ export class Standing {
 
 /** True unless a POST carries only replies and notifications (they must reach the work they answer). */
 function countsAsRequest(messages: readonly ClassifiedMessage[]): boolean {
-  if (messages.length === 0) return true;
-  for (const message of messages) if (message.kind === "request") return true;
-  return false;
+  return messages.length === 0 || startsWork(messages);
+}
+
+/** The `RateLimit-Policy` value of the budget `name` (`quota`). */
+function policyHeader(name: string, quota: RateQuota): string {
+  return `"${name}";q=${quota.limit};w=${quota.windowSeconds}`;
 }
 
 /** `kind:text`, or `kind#` and text's SHA-256 when it is long (a principal id or tool name is not ours to bound). */
@@ -199,7 +203,7 @@ function limited(
     ...(id === undefined ? {} : { id }),
     headers: {
       "retry-after": String(seconds),
-      "ratelimit-policy": `"${policy}";q=${quota.limit};w=${quota.windowSeconds}`,
+      "ratelimit-policy": policyHeader(policy, quota),
       "ratelimit": `"${policy}";r=0;t=${seconds}`,
     },
     step,

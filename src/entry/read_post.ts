@@ -140,7 +140,7 @@ function notJsonRpc(value: unknown, maxIdBytes: number): Refusal {
 }
 
 /** True when one of `messages` is a request. A loop, not `some()`: no closure per POST. */
-function startsWork(messages: readonly ClassifiedMessage[]): boolean {
+export function startsWork(messages: readonly ClassifiedMessage[]): boolean {
   for (const message of messages) if (message.kind === "request") return true;
   return false;
 }
