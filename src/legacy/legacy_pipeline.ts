@@ -23,6 +23,7 @@ import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Principal } from "../protocol/context.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
+import { batchRefusal, findInitialize, initializeInBatch } from "./post_shape.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import { isSupportedProtocolVersion } from "../protocol/versions.ts";
@@ -70,14 +71,6 @@ export interface LegacyPipelineOptions {
 }
 
 /** The `initialize` request among `messages`, if any. */
-function findInitialize(messages: readonly ClassifiedMessage[]): ClassifiedMessage | undefined {
-  // A loop, not find(): every sessionful POST asks this twice, and a closure each time costs.
-  for (const message of messages) {
-    if (message.kind === "request" && message.message.method === "initialize") return message;
-  }
-  return undefined;
-}
-
 /** Sessions, streams and in-flight work of the sessionful revisions. */
 export class LegacyPipeline {
   readonly sessions: SessionManager;
@@ -195,11 +188,7 @@ export class LegacyPipeline {
   ): MaybePromise<Answer> {
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
-      if (isBatch) {
-        return refuse(400, "Invalid Request: initialize must not be part of a batch", {
-          step: "jsonrpc",
-        });
-      }
+      if (isBatch) return initializeInBatch();
       return this.#initialize(initialize.message as JsonRpcRequest, principal, request);
     }
     const resolved = this.sessions.resolve(request, principal, headers);
@@ -229,13 +218,8 @@ export class LegacyPipeline {
   ): MaybePromise<Answer> {
     if (!resolved.ok) return this.#unresolved(request, resolved.refusal);
     const session = resolved.session;
-    if (isBatch && session.protocolVersion !== "2025-03-26") {
-      return refuse(
-        400,
-        "Invalid Request: batches are only allowed for protocol version 2025-03-26",
-        { step: "jsonrpc" },
-      );
-    }
+    const batchRefused = isBatch ? batchRefusal(session.protocolVersion) : undefined;
+    if (batchRefused !== undefined) return batchRefused;
     if (messages.length === 1 && messages[0].kind === "request") {
       return this.#answer(request, [messages[0].message], isBatch, session, principal);
     }

@@ -33,6 +33,7 @@ import type { KeepAlive } from "../http/keep_alive.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
+import { batchRefusal, findInitialize, initializeInBatch } from "./post_shape.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
@@ -163,31 +164,20 @@ export class StatelessLegacy {
     principal: Principal,
     headers: Headers = request.headers,
   ): Promise<Response | Refusal> {
-    const requests: JsonRpcRequest[] = [];
-    for (const message of messages) {
-      if (message.kind === "request") requests.push(message.message as JsonRpcRequest);
-    }
-    const initialize = requests.find((r) => r.method === "initialize");
+    const initialize = findInitialize(messages);
     if (initialize !== undefined) {
-      if (isBatch) {
-        return refuse(400, "Invalid Request: initialize must not be part of a batch", {
-          step: "jsonrpc",
-        });
-      }
-      return await this.#initialize(initialize, principal, request);
+      if (isBatch) return initializeInBatch();
+      return await this.#initialize(initialize.message as JsonRpcRequest, principal, request);
     }
     const version = headers.get("mcp-protocol-version") ?? DEFAULT_VERSION;
-    if (isBatch && version !== DEFAULT_VERSION) {
-      return refuse(
-        400,
-        "Invalid Request: batches are only allowed for protocol version 2025-03-26",
-        { step: "jsonrpc" },
-      );
-    }
+    const batchRefused = isBatch ? batchRefusal(version) : undefined;
+    if (batchRefused !== undefined) return batchRefused;
     // Replies settle this process's waits by id; notifications have no session to reach.
     const ownerKey = ownerKeyOf(principal);
+    const requests: JsonRpcRequest[] = [];
     for (const message of messages) {
       if (message.kind === "response") this.#pending.deliverById(ownerKey, message.message);
+      else if (message.kind === "request") requests.push(message.message as JsonRpcRequest);
     }
     if (requests.length === 0) return accepted();
     const key = `stateless-${++this.#nextKey}`;
