@@ -158,9 +158,9 @@ export type {
 export {
   AuthenticationError,
   type AuthenticationErrorOptions,
-} from "./src/http/authentication_error.ts";
-export { InvalidTokenError } from "./src/http/invalid_token_error.ts";
-export { IssuerUnavailableError } from "./src/http/issuer_unavailable_error.ts";
+} from "./src/auth/authentication_error.ts";
+export { InvalidTokenError } from "./src/auth/invalid_token_error.ts";
+export { IssuerUnavailableError } from "./src/auth/issuer_unavailable_error.ts";
 export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
@@ -172,7 +172,7 @@ export {
   type RateTake,
 } from "./src/http/rate_limit_store.ts";
 export type { RateLimitsOptions, ToolRateLimits } from "./src/http/rate_limits_options.ts";
-export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
+export { attachedPrincipal, attachPrincipal } from "./src/auth/principal_attachment.ts";
 export { MemorySessionStore } from "./src/legacy/sessions/memory_session_store.ts";
 export type { LoggingLevel } from "./src/protocol/logging.ts";
 export type {

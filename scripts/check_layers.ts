@@ -5,7 +5,8 @@
  *
  *   handler.ts → entry/ → legacy/, modern/ → protocol/, http/, bus/ → jsonrpc/
  *
- * with `redis/` beside the eras (it implements their storage and the bus),
+ * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
+ * between the entry and the rooms below (authentication, OAuth scopes and challenges),
  * `adapters/` beside the handler, and a few root modules every room may use
  * (`runtime.ts`, `storage_unavailable.ts`) or that describe configuration
  * (`options.ts`, `option_checks.ts`, `events.ts`). Each room's allowed imports are listed in
@@ -78,6 +79,17 @@ const ALLOWED: Record<string, readonly string[]> = {
     "options.ts",
     "oauth_options.ts",
     "events.ts",
+    "auth",
+  ],
+  // Authentication and the OAuth resource-server duties: who calls, the RFC 9728 metadata, scope
+  // checks, bearer challenges and their errors. Below the entry, beside the eras (neither imports it).
+  "auth": [
+    "http",
+    "protocol",
+    "jsonrpc",
+    "options.ts",
+    "oauth_options.ts",
+    "events.ts",
   ],
   // The tasks extension: built on protocol/'s extension surface, below the eras.
   "tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
@@ -114,7 +126,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   "option_checks.ts": ["modern", "http"],
   // The sessions option with its defaults (options.ts spreads it into the resolved options).
   "session_settings.ts": ["option_checks.ts", "legacy/sessions"],
-  "principal_attachment.ts": ["protocol"],
   // The oauth option's types (the verifier and the principal it returns).
   "oauth_options.ts": ["protocol"],
   "handler.ts": [
@@ -131,12 +142,13 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "options.ts",
     "events.ts",
+    "auth",
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
-  "oauth": ["oauth_options.ts", "http"],
+  "oauth": ["oauth_options.ts", "auth"],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
-  "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
+  "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
 };
 
 /** Modules may not grow past this many lines: a larger one has more than one job. */
