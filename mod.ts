@@ -133,18 +133,6 @@ export {
   type UrlElicitation,
   UrlElicitationRequiredError,
 } from "./src/protocol/url_elicitation.ts";
-export {
-  APP_MIME_TYPE,
-  type AppResourceDefinition,
-  type AppResourceUi,
-  APPS_EXTENSION_ID,
-  appsExtension,
-  type AppToolDefinition,
-  type AppToolUi,
-  clientSupportsApps,
-  defineAppResource,
-  defineAppTool,
-} from "./src/protocol/apps.ts";
 export type {
   JsonRpcErrorObject,
   JsonRpcErrorResponse,

@@ -65,7 +65,7 @@ import {
   type RateLimitStore,
   tokenBucket,
 } from "../mod.ts";
-import type { TaskStore } from "../src/tasks/mod.ts";
+import type { TaskStore } from "../src/extensions/tasks/mod.ts";
 import { anyVerifier, jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";

@@ -7,7 +7,7 @@
  */
 
 import { defineTool, type ElicitResult, ErrorCode, McpError } from "../mod.ts";
-import { runAsTask, tasksExtension, type TasksOptions } from "../src/tasks/mod.ts";
+import { runAsTask, tasksExtension, type TasksOptions } from "../src/extensions/tasks/mod.ts";
 
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

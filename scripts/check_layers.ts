@@ -91,13 +91,16 @@ const ALLOWED: Record<string, readonly string[]> = {
     "oauth_options.ts",
     "events.ts",
   ],
-  // The tasks extension: built on protocol/'s extension surface, below the eras.
-  "tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
-  // The skills extension: likewise on protocol/'s extension surface.
-  "skills": ["protocol", "jsonrpc", "hex.ts"],
+  // The extensions, each its own room and subpath, built on protocol/'s extension surface, below
+  // the eras; none imports another. tasks/: io.modelcontextprotocol/tasks.
+  "extensions/tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
+  // skills/: io.modelcontextprotocol/skills (SEP-2640).
+  "extensions/skills": ["protocol", "jsonrpc", "hex.ts"],
+  // apps/: MCP Apps (io.modelcontextprotocol/ui); definitions only.
+  "extensions/apps": ["protocol"],
   "redis": [
     "hex.ts",
-    "tasks",
+    "extensions/tasks",
     "http",
     "legacy",
     "legacy/sessions",
@@ -161,13 +164,17 @@ const MAX_LINES = 500;
  */
 const OVERSIZED: Record<string, number> = {};
 
-/** The room of a file under src/: its folder (legacy/sessions counts apart), or its own name at the root. */
+/**
+ * The room of a file under src/: its folder (legacy/sessions and each extensions/<name> count
+ * apart), or its own name at the root.
+ */
 function roomOf(file: string): string {
   const parts = file.split("/");
   if (parts.length === 1) return parts[0];
   if (parts[0] === "legacy" && parts[1] === "sessions" && parts.length > 2) {
     return "legacy/sessions";
   }
+  if (parts[0] === "extensions" && parts.length > 2) return `extensions/${parts[1]}`;
   return parts[0];
 }
 
