@@ -149,6 +149,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
   "oauth": ["oauth_options.ts", "auth"],
+  // @tether/mcp/types: the wire vocabulary (re-exports only; nothing in src/ imports it).
+  "types": ["protocol", "jsonrpc", "http", "modern"],
+  // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).
+  "storage": [
+    "storage_unavailable.ts",
+    "legacy",
+    "legacy/sessions",
+    "bus",
+    "http",
+    "extensions/tasks",
+  ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
   "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
