@@ -41,6 +41,11 @@
  * const server = serve(handler, { hostname: "127.0.0.1", port: 8787 });
  * console.log(`MCP on ${await server.url}/mcp`);
  * ```
+ * This entry point holds the core API: the handler, the `define*` helpers,
+ * the context and error types and the option types. The wire vocabulary
+ * (MCP and JSON-RPC shapes, protocol revisions) is `@tether/mcp/types`; the
+ * storage seams with their memory implementations are `@tether/mcp/storage`.
+ *
  * @module
  */
 
@@ -63,7 +68,6 @@ export {
   defineResourceTemplate,
   defineTool,
   type InferInput,
-  type InferPromptArguments,
   type PromptArgument,
   type PromptDefinition,
   type PromptReturn,
@@ -73,136 +77,34 @@ export {
   type StructuredToolReturn,
   type ToolDefinition,
   type ToolReturn,
-  type ToolReturnFor,
 } from "./src/protocol/definitions.ts";
-export type { TemplateVariableName, TemplateVariables } from "./src/protocol/template_variables.ts";
 export {
   ANONYMOUS_PRINCIPAL,
-  type ElicitContent,
-  type ElicitParams,
-  type ElicitResult,
-  type ElicitSchema,
   type HandlerContext,
   isAnonymous,
   type OutboundRequestOptions,
-  ownerKeyOf,
   type Principal,
-  type RequestContext,
-  type RequestTrace,
-  type SessionState,
-  type TraceContext,
 } from "./src/protocol/context.ts";
-export type * from "./src/protocol/types.ts";
-export type {
-  JsonSchema,
-  SchemaAccepted,
-  SchemaInput,
-  SchemaOutput,
-  ZodSchemaLike,
-} from "./src/protocol/schema.ts";
-export type {
-  StandardInput,
-  StandardIssue,
-  StandardJsonSchemaConverter,
-  StandardJsonSchemaOptions,
-  StandardOutput,
-  StandardResult,
-  StandardSchemaProps,
-  StandardSchemaV1,
-} from "./src/protocol/standard_schema.ts";
-export type { JsonSchemaCheck, JsonSchemaValidator } from "./src/protocol/json_schema_validator.ts";
-export type { ChangeListener } from "./src/protocol/tools.ts";
-export type { ToolRegistry } from "./src/protocol/tools.ts";
-export type { ResourceRegistry } from "./src/protocol/resources.ts";
-export type { PromptRegistry } from "./src/protocol/prompts.ts";
-export { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "./src/protocol/versions.ts";
-export {
-  type EraOptions,
-  FIRST_MODERN_PROTOCOL_VERSION,
-  isModernProtocolVersion,
-  type ProtocolEra,
-  SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
-  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
-} from "./src/protocol/eras.ts";
-export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
-export type { RequestStateOptions, RequestStateRefusalReason } from "./src/modern/request_state.ts";
-export type { HeaderParameter } from "./src/protocol/header_parameters.ts";
-export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";
+export type { JsonSchemaValidator } from "./src/protocol/json_schema_validator.ts";
+export type { EraOptions } from "./src/protocol/eras.ts";
+export type { CacheHint } from "./src/protocol/cache_hint.ts";
+export type { RequestStateOptions } from "./src/modern/request_state.ts";
+export { ErrorCode, McpError } from "./src/jsonrpc/error_codes.ts";
 export {
   supportsUrlElicitation,
-  type UrlElicitation,
   UrlElicitationRequiredError,
 } from "./src/protocol/url_elicitation.ts";
 export {
-  APP_MIME_TYPE,
-  type AppResourceDefinition,
-  type AppResourceUi,
-  APPS_EXTENSION_ID,
-  appsExtension,
-  type AppToolDefinition,
-  type AppToolUi,
-  clientSupportsApps,
-  defineAppResource,
-  defineAppTool,
-} from "./src/protocol/apps.ts";
-export type {
-  JsonRpcErrorObject,
-  JsonRpcErrorResponse,
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-  JsonRpcResponse,
-  JsonRpcResultResponse,
-  RequestId,
-} from "./src/jsonrpc/messages.ts";
-export {
   AuthenticationError,
   type AuthenticationErrorOptions,
-} from "./src/http/authentication_error.ts";
-export { InvalidTokenError } from "./src/http/invalid_token_error.ts";
-export { IssuerUnavailableError } from "./src/http/issuer_unavailable_error.ts";
-export type { RateDecision, RateLimiter, SyncRateLimiter } from "./src/http/rate_limit.ts";
+} from "./src/auth/authentication_error.ts";
+export { InvalidTokenError } from "./src/auth/invalid_token_error.ts";
+export { IssuerUnavailableError } from "./src/auth/issuer_unavailable_error.ts";
+export { attachedPrincipal, attachPrincipal } from "./src/auth/principal_attachment.ts";
+export type { RateLimiter } from "./src/http/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
-export {
-  MemoryRateLimitStore,
-  type MemoryRateLimitStoreOptions,
-  type RateLimitStore,
-  type RateQuota,
-  type RateTake,
-} from "./src/http/rate_limit_store.ts";
 export type { RateLimitsOptions, ToolRateLimits } from "./src/http/rate_limits_options.ts";
-export { attachedPrincipal, attachPrincipal } from "./src/principal_attachment.ts";
-export { MemorySessionStore } from "./src/legacy/sessions/memory_session_store.ts";
-export type { LoggingLevel } from "./src/protocol/logging.ts";
-export type {
-  ExpiredSession,
-  SessionChanges,
-  SessionRecord,
-  SessionStore,
-  SessionUse,
-} from "./src/legacy/sessions/session_store.ts";
-export { generateSessionId } from "./src/legacy/sessions/session_id.ts";
-export {
-  type AppendOptions,
-  type EventLog,
-  MemoryEventLog,
-  type MemoryEventLogOptions,
-  type Replay,
-  type StoredEvent,
-  type StreamInfo,
-  type WaitOptions,
-} from "./src/legacy/event_log.ts";
-export { defaultEventLogBudget } from "./src/legacy/memory_budget.ts";
-export { type SseMessage, stringifySseMessage } from "./src/http/sse.ts";
-export {
-  type BusListener,
-  type BusMessage,
-  BusMessageTooLargeError,
-  type BusNotification,
-  MemoryBus,
-  type MessageBus,
-} from "./src/bus/message_bus.ts";
 export { StorageUnavailableError } from "./src/storage_unavailable.ts";
 export {
   type DeferredResult,

@@ -58,14 +58,14 @@ import {
   defineResource,
   defineResourceTemplate,
   defineTool,
-  type ElicitResult,
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
-  type RateLimitStore,
   tokenBucket,
 } from "../mod.ts";
-import type { TaskStore } from "../src/tasks/mod.ts";
+import type { ElicitResult } from "../src/types/mod.ts";
+import type { RateLimitStore } from "../src/storage/mod.ts";
+import type { TaskStore } from "../src/extensions/tasks/mod.ts";
 import { anyVerifier, jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Extension } from "../mod.ts";
-import { type SkillDefinition, skillsExtension } from "../src/skills/mod.ts";
+import { type SkillDefinition, skillsExtension } from "../src/extensions/skills/mod.ts";
 
 /** The fixture's skills. */
 export const fixtureSkillDefinitions: readonly SkillDefinition[] = [

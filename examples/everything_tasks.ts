@@ -6,8 +6,9 @@
  * @module
  */
 
-import { defineTool, type ElicitResult, ErrorCode, McpError } from "../mod.ts";
-import { runAsTask, tasksExtension, type TasksOptions } from "../src/tasks/mod.ts";
+import { defineTool, ErrorCode, McpError } from "../mod.ts";
+import type { ElicitResult } from "../src/types/mod.ts";
+import { runAsTask, tasksExtension, type TasksOptions } from "../src/extensions/tasks/mod.ts";
 
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

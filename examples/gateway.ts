@@ -19,7 +19,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { type CallToolResult, createMcpHandler, defineTool, type McpHandler } from "../mod.ts";
+import { createMcpHandler, defineTool, type McpHandler } from "../mod.ts";
+import type { CallToolResult } from "../src/types/mod.ts";
 import { serveHandler } from "./serve.ts";
 
 /** The upstream: a session counter, as in seed 004. */

@@ -8,8 +8,8 @@
 
 // #region readme
 import { createMcpHandler } from "../mod.ts";
-import { skillsExtension } from "../src/skills/mod.ts";
-import { loadSkillDirectory } from "../src/skills/skill_directory.ts";
+import { skillsExtension } from "../src/extensions/skills/mod.ts";
+import { loadSkillDirectory } from "../src/extensions/skills/skill_directory.ts";
 
 /** A skill in code: its files by path, SKILL.md (with name and description) at the root. */
 const refunds = {

@@ -9,7 +9,7 @@
 
 // #region readme
 import { createMcpHandler, defineTool } from "../mod.ts";
-import { tasksExtension } from "../src/tasks/mod.ts";
+import { tasksExtension } from "../src/extensions/tasks/mod.ts";
 
 /** One month of work (here: a moment); stops when `signal` aborts. */
 const buildMonth = (month: number, signal: AbortSignal) =>

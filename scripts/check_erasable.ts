@@ -25,9 +25,12 @@ const ENTRY_POINTS = [
   "src/adapters/hono.ts",
   "src/adapters/cloudflare.ts",
   "src/oauth/mod.ts",
-  "src/tasks/mod.ts",
-  "src/skills/mod.ts",
-  "src/skills/skill_directory.ts",
+  "src/extensions/tasks/mod.ts",
+  "src/extensions/skills/mod.ts",
+  "src/extensions/skills/skill_directory.ts",
+  "src/extensions/apps/mod.ts",
+  "src/types/mod.ts",
+  "src/storage/mod.ts",
   "src/testing/mod.ts",
 ];
 

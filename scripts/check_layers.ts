@@ -5,7 +5,8 @@
  *
  *   handler.ts → entry/ → legacy/, modern/ → protocol/, http/, bus/ → jsonrpc/
  *
- * with `redis/` beside the eras (it implements their storage and the bus),
+ * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
+ * between the entry and the rooms below (authentication, OAuth scopes and challenges),
  * `adapters/` beside the handler, and a few root modules every room may use
  * (`runtime.ts`, `storage_unavailable.ts`) or that describe configuration
  * (`options.ts`, `option_checks.ts`, `events.ts`). Each room's allowed imports are listed in
@@ -78,14 +79,28 @@ const ALLOWED: Record<string, readonly string[]> = {
     "options.ts",
     "oauth_options.ts",
     "events.ts",
+    "auth",
   ],
-  // The tasks extension: built on protocol/'s extension surface, below the eras.
-  "tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
-  // The skills extension: likewise on protocol/'s extension surface.
-  "skills": ["protocol", "jsonrpc", "hex.ts"],
+  // Authentication and the OAuth resource-server duties: who calls, the RFC 9728 metadata, scope
+  // checks, bearer challenges and their errors. Below the entry, beside the eras (neither imports it).
+  "auth": [
+    "http",
+    "protocol",
+    "jsonrpc",
+    "options.ts",
+    "oauth_options.ts",
+    "events.ts",
+  ],
+  // The extensions, each its own room and subpath, built on protocol/'s extension surface, below
+  // the eras; none imports another. tasks/: io.modelcontextprotocol/tasks.
+  "extensions/tasks": ["protocol", "jsonrpc", "runtime.ts", "hex.ts"],
+  // skills/: io.modelcontextprotocol/skills (SEP-2640).
+  "extensions/skills": ["protocol", "jsonrpc", "hex.ts"],
+  // apps/: MCP Apps (io.modelcontextprotocol/ui); definitions only.
+  "extensions/apps": ["protocol"],
   "redis": [
     "hex.ts",
-    "tasks",
+    "extensions/tasks",
     "http",
     "legacy",
     "legacy/sessions",
@@ -114,7 +129,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   "option_checks.ts": ["modern", "http"],
   // The sessions option with its defaults (options.ts spreads it into the resolved options).
   "session_settings.ts": ["option_checks.ts", "legacy/sessions"],
-  "principal_attachment.ts": ["protocol"],
   // The oauth option's types (the verifier and the principal it returns).
   "oauth_options.ts": ["protocol"],
   "handler.ts": [
@@ -131,12 +145,24 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "options.ts",
     "events.ts",
+    "auth",
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
-  "oauth": ["oauth_options.ts", "http"],
+  "oauth": ["oauth_options.ts", "auth"],
+  // @tether/mcp/types: the wire vocabulary (re-exports only; nothing in src/ imports it).
+  "types": ["protocol", "jsonrpc", "http", "modern"],
+  // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).
+  "storage": [
+    "storage_unavailable.ts",
+    "legacy",
+    "legacy/sessions",
+    "bus",
+    "http",
+    "extensions/tasks",
+  ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
-  "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],
+  "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
 };
 
 /** Modules may not grow past this many lines: a larger one has more than one job. */
@@ -149,13 +175,17 @@ const MAX_LINES = 500;
  */
 const OVERSIZED: Record<string, number> = {};
 
-/** The room of a file under src/: its folder (legacy/sessions counts apart), or its own name at the root. */
+/**
+ * The room of a file under src/: its folder (legacy/sessions and each extensions/<name> count
+ * apart), or its own name at the root.
+ */
 function roomOf(file: string): string {
   const parts = file.split("/");
   if (parts.length === 1) return parts[0];
   if (parts[0] === "legacy" && parts[1] === "sessions" && parts.length > 2) {
     return "legacy/sessions";
   }
+  if (parts[0] === "extensions" && parts.length > 2) return `extensions/${parts[1]}`;
   return parts[0];
 }
 

@@ -13,7 +13,7 @@ import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
 import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
-import { Authentication } from "./entry/authenticate.ts";
+import { Authentication } from "./auth/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
 import {
   announceListChanges,
@@ -22,7 +22,7 @@ import {
   createOriginRules,
   describeServer,
 } from "./entry/handler_parts.ts";
-import { ProtectedResource } from "./entry/protected_resource.ts";
+import { ProtectedResource } from "./auth/protected_resource.ts";
 import { createRateLimits } from "./entry/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";

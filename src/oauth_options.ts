@@ -2,7 +2,7 @@
  * The `oauth` option's vocabulary: what makes the handler an OAuth 2.1
  * protected resource (its resource URI, authorization servers, scopes) and
  * the token verifier it calls, with the principal a verifier returns. Types
- * only; protected_resource.ts in src/entry/ acts on them, and
+ * only; protected_resource.ts in src/auth/ acts on them, and
  * `@tether/mcp/oauth` (src/oauth/) builds verifiers.
  * @module
  */

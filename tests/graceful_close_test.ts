@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, MemoryEventLog } from "../mod.ts";
+import { defineTool } from "../mod.ts";
+import { MemoryEventLog } from "../src/storage/mod.ts";
 import { Faults, faulty } from "./faulty_storage.ts";
 import {
   abortReason,

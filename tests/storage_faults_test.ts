@@ -11,13 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import {
-  defineTool,
-  type McpHandler,
-  MemoryBus,
-  MemoryEventLog,
-  MemorySessionStore,
-} from "../mod.ts";
+import { defineTool, type McpHandler } from "../mod.ts";
+import { MemoryBus, MemoryEventLog, MemorySessionStore } from "../src/storage/mod.ts";
 import {
   bodilessRequest,
   initializeMessage,

@@ -38,7 +38,7 @@ describe("exceedsUtf8Bytes", () => {
 
 describe("byte limits count UTF-8 bytes", () => {
   it("session state of multi-byte characters hits maxStateBytes by bytes, not string length", async () => {
-    const { MemorySessionStore } = await import("../mod.ts");
+    const { MemorySessionStore } = await import("../src/storage/mod.ts");
     const store = new MemorySessionStore();
     await store.create(
       {

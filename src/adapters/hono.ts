@@ -6,7 +6,7 @@
  */
 
 import type { Principal } from "../protocol/context.ts";
-import { attachPrincipal } from "../principal_attachment.ts";
+import { attachPrincipal } from "../auth/principal_attachment.ts";
 
 /**
  * The part of a Hono `Context` this adapter uses: the raw Request.

@@ -22,7 +22,7 @@ import type { JsonRpcResponse, RequestId } from "../jsonrpc/messages.ts";
  *
  * @example
  * ```ts
- * import type { BusNotification } from "@tether/mcp";
+ * import type { BusNotification } from "@tether/mcp/storage";
  * const changed: BusNotification = { method: "notifications/tools/list_changed" };
  * ```
  */
@@ -52,7 +52,7 @@ export interface BusNotification {
  *
  * @example
  * ```ts
- * import type { BusMessage } from "@tether/mcp";
+ * import type { BusMessage } from "@tether/mcp/storage";
  * const message: BusMessage = { type: "cancel", sessionId: "3f9c…", requestId: 7 };
  * ```
  */
@@ -73,7 +73,7 @@ export type BusMessage =
  *
  * @example
  * ```ts
- * import type { BusListener } from "@tether/mcp";
+ * import type { BusListener } from "@tether/mcp/storage";
  * const log: BusListener = (message) => console.log(message.type);
  * ```
  */
@@ -89,7 +89,8 @@ export type BusListener = (message: BusMessage) => void;
  *
  * @example
  * ```ts
- * import { createMcpHandler, MemoryBus, type MessageBus } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { MemoryBus, type MessageBus } from "@tether/mcp/storage";
  * const bus: MessageBus = new MemoryBus();
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus });
  * ```
@@ -108,7 +109,7 @@ export interface MessageBus {
  *
  * @example
  * ```ts
- * import { BusMessageTooLargeError } from "@tether/mcp";
+ * import { BusMessageTooLargeError } from "@tether/mcp/storage";
  * const error = new BusMessageTooLargeError(2_000_000, 1_048_576);
  * console.log(error.bytes > error.limit); // true
  * ```
@@ -142,7 +143,8 @@ interface Network {
  *
  * @example
  * ```ts
- * import { createMcpHandler, MemoryBus } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { MemoryBus } from "@tether/mcp/storage";
  * const busA = new MemoryBus();
  * const a = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus: busA });
  * const b = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus: busA.peer() });

@@ -52,14 +52,14 @@ import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { type Authentication, Refused } from "./authenticate.ts";
+import { type Authentication, Refused } from "../auth/authenticate.ts";
 import { classifyPost, namesModernVersion } from "./classify_era.ts";
 import { legacyOnly, modernOnly } from "./era_fallback.ts";
 import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
-import type { ProtectedResource } from "./protected_resource.ts";
+import type { ProtectedResource } from "../auth/protected_resource.ts";
 import type { RateLimits } from "./rate_limits.ts";
-import { checkScopes } from "./scope_check.ts";
+import { checkScopes } from "../auth/scope_check.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 
 /** A GET or DELETE carries no messages: only the `oauth` option's required scopes apply. */

@@ -21,7 +21,7 @@ import { type Refusal, refuse } from "./refusal.ts";
  *
  * @example
  * ```ts
- * import type { RateDecision } from "@tether/mcp";
+ * import type { RateDecision } from "@tether/mcp/types";
  * const later: RateDecision = { ok: false, retryAfterSeconds: 30 };
  * ```
  */
@@ -49,7 +49,8 @@ export interface RateLimiter {
  *
  * @example
  * ```ts
- * import { type SyncRateLimiter, tokenBucket } from "@tether/mcp";
+ * import { tokenBucket } from "@tether/mcp";
+ * import type { SyncRateLimiter } from "@tether/mcp/types";
  * const limiter: SyncRateLimiter = tokenBucket({ perMinute: 60, key: () => "everyone" });
  * const decision = limiter.take(new Request("http://127.0.0.1/mcp")); // answered at once
  * ```

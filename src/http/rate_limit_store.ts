@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import type { RateQuota } from "@tether/mcp";
+ * import type { RateQuota } from "@tether/mcp/storage";
  * const hundredPerMinute: RateQuota = { limit: 100, windowSeconds: 60 };
  * ```
  */
@@ -30,7 +30,7 @@ export interface RateQuota {
  *
  * @example
  * ```ts
- * import type { RateTake } from "@tether/mcp";
+ * import type { RateTake } from "@tether/mcp/storage";
  * const refused: RateTake = { ok: false, remaining: 0, resetMs: 60_000, retryAfterMs: 600 };
  * ```
  */
@@ -51,7 +51,7 @@ export interface RateTake {
  *
  * @example
  * ```ts
- * import { MemoryRateLimitStore, type RateLimitStore } from "@tether/mcp";
+ * import { MemoryRateLimitStore, type RateLimitStore } from "@tether/mcp/storage";
  * const store: RateLimitStore = new MemoryRateLimitStore();
  * const take = await store.take("user:alice", { limit: 10, windowSeconds: 60 }, Date.now());
  * take.ok; // true
@@ -113,7 +113,7 @@ export function gcraStep(full: number | undefined, quota: RateQuota, now: number
  *
  * @example
  * ```ts
- * import { MemoryRateLimitStore } from "@tether/mcp";
+ * import { MemoryRateLimitStore } from "@tether/mcp/storage";
  * const store = new MemoryRateLimitStore({ maxKeys: 50_000 });
  * ```
  */
@@ -129,7 +129,8 @@ export interface MemoryRateLimitStoreOptions {
  *
  * @example
  * ```ts
- * import { createMcpHandler, MemoryRateLimitStore } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { MemoryRateLimitStore } from "@tether/mcp/storage";
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",

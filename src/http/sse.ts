@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { type SseMessage, stringifySseMessage } from "@tether/mcp";
+ * import { type SseMessage, stringifySseMessage } from "./sse.ts";
  * const message: SseMessage = { id: "s1:1", data: '{"jsonrpc":"2.0","method":"ping"}' };
  * const text = stringifySseMessage(message);
  * ```

@@ -53,7 +53,8 @@ export const ErrorCode = {
  *
  * @example
  * ```ts
- * import { ErrorCode, type ErrorCodeValue } from "@tether/mcp";
+ * import { ErrorCode } from "@tether/mcp";
+ * import type { ErrorCodeValue } from "@tether/mcp/types";
  * const code: ErrorCodeValue = ErrorCode.InvalidParams;
  * ```
  */

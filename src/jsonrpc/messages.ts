@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { RequestId } from "@tether/mcp";
+ * import type { RequestId } from "@tether/mcp/types";
  * const ids: RequestId[] = [1, "call-2"];
  * ```
  */
@@ -21,7 +21,7 @@ export type RequestId = string | number;
  *
  * @example
  * ```ts
- * import type { JsonRpcRequest } from "@tether/mcp";
+ * import type { JsonRpcRequest } from "@tether/mcp/types";
  * const request: JsonRpcRequest = { jsonrpc: "2.0", id: 1, method: "tools/list" };
  * ```
  */
@@ -41,7 +41,7 @@ export interface JsonRpcRequest {
  *
  * @example
  * ```ts
- * import type { JsonRpcNotification } from "@tether/mcp";
+ * import type { JsonRpcNotification } from "@tether/mcp/types";
  * const changed: JsonRpcNotification = { jsonrpc: "2.0", method: "notifications/tools/list_changed" };
  * ```
  */
@@ -59,7 +59,8 @@ export interface JsonRpcNotification {
  *
  * @example
  * ```ts
- * import { ErrorCode, type JsonRpcErrorObject } from "@tether/mcp";
+ * import { ErrorCode } from "@tether/mcp";
+ * import type { JsonRpcErrorObject } from "@tether/mcp/types";
  * const error: JsonRpcErrorObject = { code: ErrorCode.MethodNotFound, message: "Method not found" };
  * ```
  */
@@ -77,7 +78,7 @@ export interface JsonRpcErrorObject {
  *
  * @example
  * ```ts
- * import type { JsonRpcResultResponse } from "@tether/mcp";
+ * import type { JsonRpcResultResponse } from "@tether/mcp/types";
  * const response: JsonRpcResultResponse = { jsonrpc: "2.0", id: 1, result: {} };
  * ```
  */
@@ -95,7 +96,7 @@ export interface JsonRpcResultResponse {
  *
  * @example
  * ```ts
- * import type { JsonRpcErrorResponse } from "@tether/mcp";
+ * import type { JsonRpcErrorResponse } from "@tether/mcp/types";
  * const response: JsonRpcErrorResponse = { jsonrpc: "2.0", id: 1, error: { code: -32601, message: "Method not found" } };
  * ```
  */
@@ -113,7 +114,7 @@ export interface JsonRpcErrorResponse {
  *
  * @example
  * ```ts
- * import type { JsonRpcResponse } from "@tether/mcp";
+ * import type { JsonRpcResponse } from "@tether/mcp/types";
  * const failed = (response: JsonRpcResponse): boolean => "error" in response;
  * ```
  */
@@ -124,7 +125,7 @@ export type JsonRpcResponse = JsonRpcResultResponse | JsonRpcErrorResponse;
  *
  * @example
  * ```ts
- * import type { JsonRpcMessage } from "@tether/mcp";
+ * import type { JsonRpcMessage } from "@tether/mcp/types";
  * const isRequest = (message: JsonRpcMessage): boolean => "method" in message && "id" in message;
  * ```
  */

@@ -18,7 +18,7 @@ import type { RequestId } from "../jsonrpc/messages.ts";
  *
  * @example
  * ```ts
- * import type { StoredEvent } from "@tether/mcp";
+ * import type { StoredEvent } from "@tether/mcp/storage";
  * const event: StoredEvent = { id: "s1:3", data: '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":3}}' };
  * ```
  */
@@ -34,7 +34,7 @@ export interface StoredEvent {
  *
  * @example
  * ```ts
- * import { MemoryEventLog, type Replay } from "@tether/mcp";
+ * import { MemoryEventLog, type Replay } from "@tether/mcp/storage";
  * const log = new MemoryEventLog();
  * const first = await log.append("session", "stream", "one");
  * await log.append("session", "stream", "two");
@@ -63,7 +63,7 @@ export interface Replay {
  *
  * @example
  * ```ts
- * import { MemoryEventLog, type StreamInfo } from "@tether/mcp";
+ * import { MemoryEventLog, type StreamInfo } from "@tether/mcp/storage";
  * const info: StreamInfo = { requestIds: [7] };
  * await new MemoryEventLog().open("session", "stream", info);
  * ```
@@ -78,7 +78,7 @@ export interface StreamInfo {
  *
  * @example
  * ```ts
- * import { MemoryEventLog } from "@tether/mcp";
+ * import { MemoryEventLog } from "@tether/mcp/storage";
  * const log = new MemoryEventLog();
  * const ids = await log.appendMany("session", "stream", ["last event"], { complete: true });
  * ```
@@ -93,7 +93,7 @@ export interface AppendOptions {
  *
  * @example
  * ```ts
- * import type { WaitOptions } from "@tether/mcp";
+ * import type { WaitOptions } from "@tether/mcp/storage";
  * const options: WaitOptions = { timeoutMs: 5_000, signal: AbortSignal.timeout(10_000) };
  * ```
  */
@@ -109,7 +109,8 @@ export interface WaitOptions {
  *
  * @example
  * ```ts
- * import { createMcpHandler, type EventLog, MemoryEventLog } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { type EventLog, MemoryEventLog } from "@tether/mcp/storage";
  * const eventLog: EventLog = new MemoryEventLog({ maxEventsPerStream: 200 });
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], eventLog });
  * ```

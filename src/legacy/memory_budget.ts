@@ -66,7 +66,7 @@ export function heapLimitBytes(): number | undefined {
  *
  * @example
  * ```ts
- * import { defaultEventLogBudget } from "@tether/mcp";
+ * import { defaultEventLogBudget } from "./memory_budget.ts";
  * console.log(`event log budget: ${defaultEventLogBudget() / 2 ** 20} MiB`);
  * ```
  */

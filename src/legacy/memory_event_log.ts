@@ -28,7 +28,7 @@ import {
  *
  * @example
  * ```ts
- * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp";
+ * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp/storage";
  * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
  * const log = new MemoryEventLog(options);
  * ```
@@ -79,7 +79,8 @@ interface SessionLog {
  *
  * @example
  * ```ts
- * import { createMcpHandler, MemoryEventLog } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { MemoryEventLog } from "@tether/mcp/storage";
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",

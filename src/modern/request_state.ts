@@ -52,7 +52,7 @@ export interface RequestStateOptions {
  *
  * @example
  * ```ts
- * import type { RequestStateRefusalReason } from "@tether/mcp";
+ * import type { RequestStateRefusalReason } from "@tether/mcp/types";
  * const worthAnAlert: RequestStateRefusalReason[] = ["unknown-key", "bad-seal"];
  * ```
  */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import { InvalidTokenError } from "../auth/invalid_token_error.ts";
 import type { AccessTokenVerifier } from "../oauth_options.ts";
 
 /**

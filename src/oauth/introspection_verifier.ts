@@ -13,7 +13,7 @@
  * @module
  */
 
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import { InvalidTokenError } from "../auth/invalid_token_error.ts";
 import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { fetchJson, type FetchOptions } from "./issuer_metadata.ts";

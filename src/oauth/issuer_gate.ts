@@ -11,8 +11,8 @@
  * @module
  */
 
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
-import { IssuerUnavailableError } from "../http/issuer_unavailable_error.ts";
+import { InvalidTokenError } from "../auth/invalid_token_error.ts";
+import { IssuerUnavailableError } from "../auth/issuer_unavailable_error.ts";
 
 /** Options of {@linkcode IssuerGate}. */
 export interface IssuerGateOptions {

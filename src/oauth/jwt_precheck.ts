@@ -10,7 +10,7 @@
  */
 
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import { InvalidTokenError } from "../auth/invalid_token_error.ts";
 
 /** A JWS in compact serialization: header, payload and signature, base64url. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

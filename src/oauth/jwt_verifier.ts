@@ -16,7 +16,7 @@
  */
 
 import { errors, jwtVerify } from "jose";
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import { InvalidTokenError } from "../auth/invalid_token_error.ts";
 import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { discoverIssuer, type FetchOptions } from "./issuer_metadata.ts";

@@ -30,6 +30,6 @@ export {
   type IntrospectionVerifierOptions,
 } from "./introspection_verifier.ts";
 export { discoverIssuer, type FetchOptions, type IssuerMetadata } from "./issuer_metadata.ts";
-export { InvalidTokenError } from "../http/invalid_token_error.ts";
-export { IssuerUnavailableError } from "../http/issuer_unavailable_error.ts";
+export { InvalidTokenError } from "../auth/invalid_token_error.ts";
+export { IssuerUnavailableError } from "../auth/issuer_unavailable_error.ts";
 export type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";

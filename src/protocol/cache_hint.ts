@@ -27,7 +27,7 @@ export interface CacheHint {
  *
  * @example
  * ```ts
- * import { DEFAULT_CACHE_HINT } from "@tether/mcp";
+ * import { DEFAULT_CACHE_HINT } from "@tether/mcp/types";
  * console.log(DEFAULT_CACHE_HINT.ttlMs, DEFAULT_CACHE_HINT.cacheScope); // 0 "private"
  * ```
  */

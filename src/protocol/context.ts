@@ -86,7 +86,8 @@ export function isAnonymous(principal: Principal): boolean {
  *
  * @example
  * ```ts
- * import { ANONYMOUS_PRINCIPAL, ownerKeyOf } from "@tether/mcp";
+ * import { ANONYMOUS_PRINCIPAL } from "@tether/mcp";
+ * import { ownerKeyOf } from "./context.ts";
  * ownerKeyOf({ id: "alice" }); // "user:alice"
  * ownerKeyOf({ id: "alice", issuer: "https://a.example" }); // "issuer:https%3A%2F%2Fa.example:alice"
  * ownerKeyOf(ANONYMOUS_PRINCIPAL); // "anonymous"
@@ -191,7 +192,7 @@ export interface OutboundRequestOptions {
  *
  * @example
  * ```ts
- * import type { TraceContext } from "@tether/mcp";
+ * import type { TraceContext } from "@tether/mcp/types";
  * const traced = (context: TraceContext | undefined): boolean => context !== undefined;
  * ```
  */
@@ -211,7 +212,7 @@ export interface TraceContext {
  *
  * @example
  * ```ts
- * import type { RequestTrace } from "@tether/mcp";
+ * import type { RequestTrace } from "@tether/mcp/types";
  * const run = (trace: RequestTrace) => trace.run("tool", "echo", () => Promise.resolve("done"));
  * ```
  */
@@ -245,7 +246,7 @@ export interface RequestTrace {
  *
  * @example
  * ```ts
- * import type { RequestContext } from "@tether/mcp";
+ * import type { RequestContext } from "@tether/mcp/types";
  * const era = (ctx: RequestContext): string => ctx.protocolVersion >= "2026-07-28" ? "stateless" : "session";
  * ```
  */
@@ -394,7 +395,7 @@ export interface HandlerContext {
  *
  * @example
  * ```ts
- * import type { ElicitParams } from "@tether/mcp";
+ * import type { ElicitParams } from "@tether/mcp/types";
  * const ask: ElicitParams = {
  *   message: "Which region?",
  *   requestedSchema: { type: "object", properties: { region: { type: "string" } }, required: ["region"] },
@@ -418,7 +419,7 @@ export interface ElicitParams<S extends ElicitSchema = Record<string, unknown>> 
  *
  * @example
  * ```ts
- * import type { ElicitSchema } from "@tether/mcp";
+ * import type { ElicitSchema } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schemas: ElicitSchema[] = [{ type: "object", properties: {} }, z.object({ ok: z.boolean() })];
  * ```
@@ -430,7 +431,7 @@ export type ElicitSchema = Record<string, unknown> | StandardSchemaV1;
  *
  * @example
  * ```ts
- * import type { ElicitContent } from "@tether/mcp";
+ * import type { ElicitContent } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema = z.object({ region: z.string() });
  * const content: ElicitContent<typeof schema> = { region: "eu" };
@@ -444,7 +445,7 @@ export type ElicitContent<S> = S extends StandardSchemaV1 ? StandardOutput<S>
  *
  * @example
  * ```ts
- * import type { ElicitResult } from "@tether/mcp";
+ * import type { ElicitResult } from "@tether/mcp/types";
  * const answer = (result: ElicitResult): string => result.action === "accept" ? String(result.content?.region) : "none";
  * ```
  */

@@ -70,7 +70,7 @@ export type StructuredToolReturn<T> =
  *
  * @example
  * ```ts
- * import type { ToolReturnFor } from "@tether/mcp";
+ * import type { ToolReturnFor } from "@tether/mcp/types";
  * import * as z from "zod";
  * const output = z.object({ sum: z.number() });
  * const result: ToolReturnFor<typeof output> = { content: [], structuredContent: { sum: 3 } };
@@ -400,7 +400,7 @@ export type PromptReturn = string | GetPromptResult;
  *
  * @example
  * ```ts
- * import type { InferPromptArguments } from "@tether/mcp";
+ * import type { InferPromptArguments } from "@tether/mcp/types";
  * type Plain = InferPromptArguments<undefined>; // Record<string, string>
  * const args: Plain = { topic: "owls" };
  * ```

@@ -1,20 +1,18 @@
 /**
  * The two protocol eras tether serves on one endpoint, with their version
  * lists kept apart: the legacy (sessionful) revisions are negotiated by
- * `initialize`, the modern (stateless) ones are named on every request. A
+ * `initialize` (their list: versions.ts), the modern (stateless) ones are named on every request. A
  * modern version string can never reach a 2025 `initialize` answer, and
  * `server/discover` never lists a legacy one.
  * @module
  */
-
-import { SUPPORTED_PROTOCOL_VERSIONS } from "./versions.ts";
 
 /**
  * `legacy`: 2025-03-26 … 2025-11-25, sessions; `modern`: 2026-07-28 and later, stateless.
  *
  * @example
  * ```ts
- * import { isModernProtocolVersion, type ProtocolEra } from "@tether/mcp";
+ * import { isModernProtocolVersion, type ProtocolEra } from "@tether/mcp/types";
  * const eraOf = (version: string): ProtocolEra => isModernProtocolVersion(version) ? "modern" : "legacy";
  * ```
  */
@@ -25,7 +23,7 @@ export type ProtocolEra = "legacy" | "modern";
  *
  * @example
  * ```ts
- * import { FIRST_MODERN_PROTOCOL_VERSION } from "@tether/mcp";
+ * import { FIRST_MODERN_PROTOCOL_VERSION } from "@tether/mcp/types";
  * console.log(FIRST_MODERN_PROTOCOL_VERSION); // "2026-07-28"
  * ```
  */
@@ -36,7 +34,7 @@ export const FIRST_MODERN_PROTOCOL_VERSION = "2026-07-28";
  *
  * @example
  * ```ts
- * import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "@tether/mcp";
+ * import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "@tether/mcp/types";
  * console.log(SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes("2026-07-28")); // true
  * ```
  */
@@ -45,15 +43,16 @@ export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [
 ];
 
 /**
- * Legacy revisions tether serves, newest first (the `initialize` list).
+ * The newest revision tether serves, of either era (the legacy ones are all older; the newest
+ * legacy one is `LATEST_LEGACY_PROTOCOL_VERSION`).
  *
  * @example
  * ```ts
- * import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS } from "@tether/mcp";
- * console.log(SUPPORTED_LEGACY_PROTOCOL_VERSIONS[0]); // "2025-11-25"
+ * import { LATEST_PROTOCOL_VERSION } from "@tether/mcp/types";
+ * console.log(LATEST_PROTOCOL_VERSION); // "2026-07-28"
  * ```
  */
-export const SUPPORTED_LEGACY_PROTOCOL_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
+export const LATEST_PROTOCOL_VERSION: string = SUPPORTED_MODERN_PROTOCOL_VERSIONS[0];
 
 /**
  * True when `version` names a modern-era revision (served or not): 2026-07-28
@@ -61,7 +60,7 @@ export const SUPPORTED_LEGACY_PROTOCOL_VERSIONS: readonly string[] = SUPPORTED_P
  *
  * @example
  * ```ts
- * import { isModernProtocolVersion } from "@tether/mcp";
+ * import { isModernProtocolVersion } from "@tether/mcp/types";
  * isModernProtocolVersion("2026-07-28"); // true
  * isModernProtocolVersion("2025-11-25"); // false
  * ```

@@ -14,7 +14,7 @@ import { isPlainObject } from "../jsonrpc/messages.ts";
  *
  * @example
  * ```ts
- * import type { HeaderParameter } from "@tether/mcp";
+ * import type { HeaderParameter } from "@tether/mcp/types";
  * const region: HeaderParameter = { header: "mcp-param-region", path: ["region"], type: "string" };
  * ```
  */

@@ -16,7 +16,7 @@ import { echoInput } from "../jsonrpc/echo.ts";
  *
  * @example
  * ```ts
- * import type { JsonSchemaCheck } from "@tether/mcp";
+ * import type { JsonSchemaCheck } from "@tether/mcp/types";
  * const positive: JsonSchemaCheck = (value) => typeof value === "number" && value > 0 ? undefined : "input: not positive";
  * ```
  */

@@ -8,7 +8,8 @@
  *
  * @example
  * ```ts
- * import { defineTool, type LoggingLevel } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import type { LoggingLevel } from "@tether/mcp/types";
  * const level: LoggingLevel = "warning";
  * export const check = defineTool({ name: "check", handler: async (_input, ctx) => {
  *   await ctx.log(level, "disk almost full");

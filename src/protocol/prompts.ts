@@ -94,7 +94,8 @@ function compilePrompt(definition: AnyPromptDefinition): CompiledPrompt {
  *
  * @example
  * ```ts
- * import { createMcpHandler, definePrompt, type PromptRegistry } from "@tether/mcp";
+ * import { createMcpHandler, definePrompt } from "@tether/mcp";
+ * import type { PromptRegistry } from "@tether/mcp/types";
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", prompts: [] });
  * const prompts: PromptRegistry = handler.prompts;
  * prompts.add(definePrompt({ name: "greet", handler: () => "Say hello." })); // listeners get prompts/list_changed

@@ -81,7 +81,8 @@ export function toResourceContents(
  *
  * @example
  * ```ts
- * import { createMcpHandler, defineResource, type ResourceRegistry } from "@tether/mcp";
+ * import { createMcpHandler, defineResource } from "@tether/mcp";
+ * import type { ResourceRegistry } from "@tether/mcp/types";
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", resources: [] });
  * const resources: ResourceRegistry = handler.resources;
  * resources.add(defineResource({ uri: "docs://news", name: "news", read: () => "nothing yet" }));

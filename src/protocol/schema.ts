@@ -25,7 +25,8 @@ import {
  *
  * @example
  * ```ts
- * import { defineTool, type JsonSchema } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import type { JsonSchema } from "@tether/mcp/types";
  * const input: JsonSchema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
  * const weather = defineTool({ name: "weather", input, handler: (args) => `Sunny in ${String(args.city)}` });
  * ```
@@ -39,7 +40,7 @@ export type JsonSchema = { [key: string]: unknown };
  * @deprecated Use {@linkcode StandardSchemaV1}.
  * @example
  * ```ts
- * import type { ZodSchemaLike } from "@tether/mcp";
+ * import type { ZodSchemaLike } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema: ZodSchemaLike<{ city: string }> = z.object({ city: z.string() });
  * ```
@@ -51,7 +52,7 @@ export type ZodSchemaLike<Output = unknown> = StandardSchemaV1<unknown, Output>;
  *
  * @example
  * ```ts
- * import type { SchemaInput } from "@tether/mcp";
+ * import type { SchemaInput } from "@tether/mcp/types";
  * import * as z from "zod";
  * const either: SchemaInput[] = [z.object({ n: z.number() }), { type: "object", properties: { n: { type: "number" } } }];
  * ```
@@ -63,7 +64,7 @@ export type SchemaInput = StandardSchemaV1 | JsonSchema;
  *
  * @example
  * ```ts
- * import type { SchemaOutput } from "@tether/mcp";
+ * import type { SchemaOutput } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema = z.object({ n: z.number() });
  * const parsed: SchemaOutput<typeof schema> = { n: 1 };
@@ -78,7 +79,7 @@ export type SchemaOutput<S> = S extends StandardSchemaV1 ? StandardOutput<S>
  *
  * @example
  * ```ts
- * import type { SchemaAccepted } from "@tether/mcp";
+ * import type { SchemaAccepted } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema = z.object({ n: z.number() });
  * const value: SchemaAccepted<typeof schema> = { n: 1 };

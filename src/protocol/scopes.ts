@@ -3,7 +3,7 @@
  * their check at definition time, and which of them a caller lacks. A
  * scope is an RFC 6749 §3.3 scope token, so it can be written into a
  * `WWW-Authenticate` header as it is. It does not build the 403 challenge
- * (src/http/bearer_challenge.ts) nor decide when to ask (src/entry/).
+ * (src/auth/bearer_challenge.ts) nor decide when to ask (src/auth/scope_check.ts).
  * @module
  */
 

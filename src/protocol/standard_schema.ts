@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { StandardSchemaV1 } from "@tether/mcp";
+ * import type { StandardSchemaV1 } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema: StandardSchemaV1<{ city: string }> = z.object({ city: z.string() });
  * ```
@@ -27,7 +27,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
  *
  * @example
  * ```ts
- * import type { StandardSchemaProps } from "@tether/mcp";
+ * import type { StandardSchemaProps } from "@tether/mcp/types";
  * const props: StandardSchemaProps<string> = {
  *   version: 1,
  *   vendor: "mine",
@@ -55,7 +55,7 @@ export interface StandardSchemaProps<Input = unknown, Output = Input> {
  *
  * @example
  * ```ts
- * import type { StandardResult } from "@tether/mcp";
+ * import type { StandardResult } from "@tether/mcp/types";
  * const bad: StandardResult<number> = { issues: [{ message: "too small", path: ["n"] }] };
  * ```
  */
@@ -68,7 +68,7 @@ export type StandardResult<Output> =
  *
  * @example
  * ```ts
- * import type { StandardIssue } from "@tether/mcp";
+ * import type { StandardIssue } from "@tether/mcp/types";
  * const issue: StandardIssue = { message: "Expected a string", path: ["user", { key: "name" }] };
  * ```
  */
@@ -84,7 +84,7 @@ export interface StandardIssue {
  *
  * @example
  * ```ts
- * import type { StandardJsonSchemaConverter } from "@tether/mcp";
+ * import type { StandardJsonSchemaConverter } from "@tether/mcp/types";
  * const converter: StandardJsonSchemaConverter = {
  *   input: () => ({ type: "string" }),
  *   output: () => ({ type: "string" }),
@@ -103,7 +103,7 @@ export interface StandardJsonSchemaConverter {
  *
  * @example
  * ```ts
- * import type { StandardJsonSchemaOptions } from "@tether/mcp";
+ * import type { StandardJsonSchemaOptions } from "@tether/mcp/types";
  * const options: StandardJsonSchemaOptions = { target: "draft-2020-12" };
  * ```
  */
@@ -119,7 +119,7 @@ export interface StandardJsonSchemaOptions {
  *
  * @example
  * ```ts
- * import type { StandardOutput } from "@tether/mcp";
+ * import type { StandardOutput } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema = z.object({ n: z.coerce.number() });
  * const parsed: StandardOutput<typeof schema> = { n: 1 };
@@ -134,7 +134,7 @@ export type StandardOutput<S extends StandardSchemaV1> = NonNullable<
  *
  * @example
  * ```ts
- * import type { StandardInput } from "@tether/mcp";
+ * import type { StandardInput } from "@tether/mcp/types";
  * import * as z from "zod";
  * const schema = z.object({ n: z.coerce.number() });
  * const given: StandardInput<typeof schema> = { n: "1" };

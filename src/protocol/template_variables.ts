@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import type { TemplateVariableName } from "@tether/mcp";
+ * import type { TemplateVariableName } from "@tether/mcp/types";
  * const name: TemplateVariableName<"users://{id}{?page}"> = "page";
  * const required: TemplateVariableName<"users://{id}{?page}", "required"> = "id";
  * ```
@@ -44,7 +44,7 @@ export type TemplateVariableName<T extends string, Which extends "all" | "requir
  *
  * @example
  * ```ts
- * import type { TemplateVariables } from "@tether/mcp";
+ * import type { TemplateVariables } from "@tether/mcp/types";
  * const variables: TemplateVariables<"users://{id}/posts{?page}"> = { id: "7" }; // page?: string
  * ```
  */

@@ -152,7 +152,7 @@ export interface ToolDefinitions {
  *
  * @example
  * ```ts
- * import type { ChangeListener } from "@tether/mcp";
+ * import type { ChangeListener } from "@tether/mcp/types";
  * const onChange: ChangeListener = () => console.log("the tool list changed");
  * ```
  */
@@ -164,7 +164,8 @@ export type ChangeListener = () => void;
  *
  * @example
  * ```ts
- * import { createMcpHandler, defineTool, type ToolRegistry } from "@tether/mcp";
+ * import { createMcpHandler, defineTool } from "@tether/mcp";
+ * import type { ToolRegistry } from "@tether/mcp/types";
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
  * const tools: ToolRegistry = handler.tools;
  * tools.add(defineTool({ name: "late", handler: () => "added at runtime" })); // listeners get tools/list_changed

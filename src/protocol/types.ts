@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { Implementation } from "@tether/mcp";
+ * import type { Implementation } from "@tether/mcp/types";
  * const server: Implementation = { name: "weather", version: "2.1.0", title: "Weather" };
  * ```
  */
@@ -36,7 +36,7 @@ export interface Implementation {
  *
  * @example
  * ```ts
- * import type { Icon } from "@tether/mcp";
+ * import type { Icon } from "@tether/mcp/types";
  * const logo: Icon = { src: "https://example.com/logo.png", mimeType: "image/png", sizes: ["48x48"] };
  * ```
  */
@@ -56,7 +56,7 @@ export interface Icon {
  *
  * @example
  * ```ts
- * import type { ClientCapabilities } from "@tether/mcp";
+ * import type { ClientCapabilities } from "@tether/mcp/types";
  * const canAsk = (capabilities: ClientCapabilities): boolean => capabilities.elicitation !== undefined;
  * ```
  */
@@ -78,7 +78,7 @@ export interface ClientCapabilities {
  *
  * @example
  * ```ts
- * import type { ContentAnnotations } from "@tether/mcp";
+ * import type { ContentAnnotations } from "@tether/mcp/types";
  * const forTheUser: ContentAnnotations = { audience: ["user"], priority: 0.8 };
  * ```
  */
@@ -96,7 +96,7 @@ export interface ContentAnnotations {
  *
  * @example
  * ```ts
- * import type { TextContent } from "@tether/mcp";
+ * import type { TextContent } from "@tether/mcp/types";
  * const text: TextContent = { type: "text", text: "Hello" };
  * ```
  */
@@ -116,7 +116,7 @@ export interface TextContent {
  *
  * @example
  * ```ts
- * import type { ImageContent } from "@tether/mcp";
+ * import type { ImageContent } from "@tether/mcp/types";
  * const image: ImageContent = { type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" };
  * ```
  */
@@ -138,7 +138,7 @@ export interface ImageContent {
  *
  * @example
  * ```ts
- * import type { AudioContent } from "@tether/mcp";
+ * import type { AudioContent } from "@tether/mcp/types";
  * const audio: AudioContent = { type: "audio", data: "UklGRg==", mimeType: "audio/wav" };
  * ```
  */
@@ -160,7 +160,7 @@ export interface AudioContent {
  *
  * @example
  * ```ts
- * import type { ResourceLink } from "@tether/mcp";
+ * import type { ResourceLink } from "@tether/mcp/types";
  * const link: ResourceLink = { type: "resource_link", uri: "docs://readme", name: "readme" };
  * ```
  */
@@ -188,7 +188,7 @@ export interface ResourceLink {
  *
  * @example
  * ```ts
- * import type { ResourceContents } from "@tether/mcp";
+ * import type { ResourceContents } from "@tether/mcp/types";
  * const text: ResourceContents = { uri: "docs://readme", mimeType: "text/markdown", text: "# Hi" };
  * ```
  */
@@ -201,7 +201,7 @@ export type ResourceContents =
  *
  * @example
  * ```ts
- * import type { EmbeddedResource } from "@tether/mcp";
+ * import type { EmbeddedResource } from "@tether/mcp/types";
  * const embedded: EmbeddedResource = { type: "resource", resource: { uri: "docs://readme", text: "# Hi" } };
  * ```
  */
@@ -221,7 +221,7 @@ export interface EmbeddedResource {
  *
  * @example
  * ```ts
- * import type { ContentBlock } from "@tether/mcp";
+ * import type { ContentBlock } from "@tether/mcp/types";
  * const blocks: ContentBlock[] = [{ type: "text", text: "Here is the chart:" }, { type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" }];
  * ```
  */
@@ -237,7 +237,8 @@ export type ContentBlock =
  *
  * @example
  * ```ts
- * import { type CallToolResult, defineTool } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import type { CallToolResult } from "@tether/mcp/types";
  * export const sum = defineTool({
  *   name: "sum",
  *   handler: (): CallToolResult => ({ content: [{ type: "text", text: "3" }], structuredContent: { sum: 3 } }),
@@ -263,7 +264,8 @@ export interface CallToolResult {
  *
  * @example
  * ```ts
- * import { defineTool, type ToolAnnotations } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import type { ToolAnnotations } from "@tether/mcp/types";
  * const annotations: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
  * const status = defineTool({ name: "status", annotations, handler: () => "ok" });
  * ```
@@ -286,7 +288,7 @@ export interface ToolAnnotations {
  *
  * @example
  * ```ts
- * import type { PromptMessage } from "@tether/mcp";
+ * import type { PromptMessage } from "@tether/mcp/types";
  * const message: PromptMessage = { role: "user", content: { type: "text", text: "Summarise this." } };
  * ```
  */
@@ -302,7 +304,8 @@ export interface PromptMessage {
  *
  * @example
  * ```ts
- * import { definePrompt, type GetPromptResult } from "@tether/mcp";
+ * import { definePrompt } from "@tether/mcp";
+ * import type { GetPromptResult } from "@tether/mcp/types";
  * export const review = definePrompt({
  *   name: "review",
  *   handler: (): GetPromptResult => ({ description: "A code review", messages: [{ role: "user", content: { type: "text", text: "Review this." } }] }),
@@ -323,7 +326,7 @@ export interface GetPromptResult {
  *
  * @example
  * ```ts
- * import type { ResourceEntry } from "@tether/mcp";
+ * import type { ResourceEntry } from "@tether/mcp/types";
  * const entry: ResourceEntry = { uri: "users://7/profile", name: "user 7", mimeType: "application/json" };
  * ```
  */

@@ -19,7 +19,7 @@ import type { ClientCapabilities } from "./types.ts";
  *
  * @example
  * ```ts
- * import type { UrlElicitation } from "@tether/mcp";
+ * import type { UrlElicitation } from "@tether/mcp/types";
  * const connect: UrlElicitation = {
  *   elicitationId: "c0ffee",
  *   url: "https://mcp.example.com/connect?elicitation=c0ffee",

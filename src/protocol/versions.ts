@@ -5,30 +5,31 @@
  */
 
 /**
- * Sessionful protocol versions, newest first.
+ * Legacy (sessionful) revisions tether serves, newest first: the `initialize` list.
  *
  * @example
  * ```ts
- * import { SUPPORTED_PROTOCOL_VERSIONS } from "@tether/mcp";
- * console.log(SUPPORTED_PROTOCOL_VERSIONS.join(", ")); // the sessionful revisions, newest first
+ * import { SUPPORTED_LEGACY_PROTOCOL_VERSIONS } from "@tether/mcp/types";
+ * console.log(SUPPORTED_LEGACY_PROTOCOL_VERSIONS[0]); // "2025-11-25"
  * ```
  */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
+export const SUPPORTED_LEGACY_PROTOCOL_VERSIONS: readonly string[] = [
   "2025-11-25",
   "2025-06-18",
   "2025-03-26",
 ];
 
 /**
- * The newest version tether speaks; offered when a client asks for one it does not know.
+ * The newest legacy (sessionful) revision; `initialize` offers it when a client asks for one it
+ * does not know. Not the newest revision tether serves: that is `LATEST_PROTOCOL_VERSION`.
  *
  * @example
  * ```ts
- * import { LATEST_PROTOCOL_VERSION } from "@tether/mcp";
- * console.log(LATEST_PROTOCOL_VERSION); // "2025-11-25": offered to initialize when a client asks for an unknown one
+ * import { LATEST_LEGACY_PROTOCOL_VERSION } from "@tether/mcp/types";
+ * console.log(LATEST_LEGACY_PROTOCOL_VERSION); // "2025-11-25": offered to initialize when a client asks for an unknown one
  * ```
  */
-export const LATEST_PROTOCOL_VERSION = "2025-11-25";
+export const LATEST_LEGACY_PROTOCOL_VERSION = "2025-11-25";
 
 /**
  * Picks the version to answer `initialize` with: the client's when supported,
@@ -42,12 +43,12 @@ export const LATEST_PROTOCOL_VERSION = "2025-11-25";
  * ```
  */
 export function negotiateProtocolVersion(requested: unknown): string {
-  return typeof requested === "string" && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+  return typeof requested === "string" && SUPPORTED_LEGACY_PROTOCOL_VERSIONS.includes(requested)
     ? requested
-    : LATEST_PROTOCOL_VERSION;
+    : LATEST_LEGACY_PROTOCOL_VERSION;
 }
 
 /** True when `version` is one tether accepts in the `MCP-Protocol-Version` header. */
 export function isSupportedProtocolVersion(version: string): boolean {
-  return SUPPORTED_PROTOCOL_VERSIONS.includes(version);
+  return SUPPORTED_LEGACY_PROTOCOL_VERSIONS.includes(version);
 }

@@ -29,7 +29,7 @@ import {
   type StoredTask,
   type TaskChange,
   type TaskStore,
-} from "../tasks/task_store.ts";
+} from "../extensions/tasks/task_store.ts";
 import { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { ClientCapabilities } from "../protocol/types.ts";
-import { LATEST_PROTOCOL_VERSION } from "../protocol/versions.ts";
+import { LATEST_LEGACY_PROTOCOL_VERSION } from "../protocol/versions.ts";
 import type { ClientHandlers } from "./client_handlers.ts";
 import type { TestClient, TestEra } from "./client_types.ts";
 import type { FetchHandler } from "./exchange.ts";
@@ -93,6 +93,6 @@ export async function connect(
   if (options.era === "2026") return new ModernClient(handler, common);
   return await LegacyClient.open(handler, {
     ...common,
-    protocolVersion: options.protocolVersion ?? LATEST_PROTOCOL_VERSION,
+    protocolVersion: options.protocolVersion ?? LATEST_LEGACY_PROTOCOL_VERSION,
   });
 }

@@ -5,16 +5,13 @@
  * Not a test file itself.
  * @module
  */
+import { defineResource, defineTool, type McpHandler, type Principal } from "../../mod.ts";
 import {
-  defineResource,
-  defineTool,
-  type McpHandler,
   MemoryBus,
   MemoryEventLog,
   MemorySessionStore,
   type MessageBus,
-  type Principal,
-} from "../../mod.ts";
+} from "../../src/storage/mod.ts";
 import {
   deferred,
   makeHandler,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryBus } from "../../mod.ts";
+import { MemoryBus } from "../../src/storage/mod.ts";
 import {
   ACCEPT_BOTH,
   bodilessRequest,

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BusMessage, MemoryBus, type MessageBus } from "../../mod.ts";
+import { type BusMessage, MemoryBus, type MessageBus } from "../../src/storage/mod.ts";
 import {
   type BusReceiver,
   createDelivery,

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type McpHandler, MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+import { defineTool, type McpHandler } from "../../mod.ts";
+import { MemoryEventLog, MemorySessionStore } from "../../src/storage/mod.ts";
 import {
   initialize,
   makeHandler,

@@ -21,7 +21,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EventLog } from "../../mod.ts";
+import type { EventLog } from "../../src/storage/mod.ts";
 
 /** Makes a fresh, empty log for one test. */
 export type EventLogFactory = () => EventLog | Promise<EventLog>;

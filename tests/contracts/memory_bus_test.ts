@@ -1,7 +1,7 @@
 /** The in-memory MessageBus meets the bus contract; alone, it connects nothing. */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { type BusMessage, MemoryBus } from "../../mod.ts";
+import { type BusMessage, MemoryBus } from "../../src/storage/mod.ts";
 import { describeMessageBus } from "./message_bus_contract.ts";
 
 describeMessageBus("MemoryBus", {

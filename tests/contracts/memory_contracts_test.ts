@@ -1,6 +1,6 @@
 /** The in-memory SessionStore, EventLog and TaskStore meet their contracts. */
-import { MemoryEventLog, MemorySessionStore } from "../../mod.ts";
-import { MemoryTaskStore } from "../../src/tasks/mod.ts";
+import { MemoryEventLog, MemorySessionStore } from "../../src/storage/mod.ts";
+import { MemoryTaskStore } from "../../src/extensions/tasks/mod.ts";
 import { describeEventLog } from "./event_log_contract.ts";
 import { describeSessionStore } from "./session_store_contract.ts";
 import { describeTaskStore } from "./task_store_contract.ts";

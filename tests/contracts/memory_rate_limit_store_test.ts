@@ -1,7 +1,7 @@
 /** The in-memory RateLimitStore meets its contract, and forgets the least recently used key past maxKeys. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryRateLimitStore } from "../../mod.ts";
+import { MemoryRateLimitStore } from "../../src/storage/mod.ts";
 import { describeRateLimitStore } from "./rate_limit_store_contract.ts";
 
 describeRateLimitStore("MemoryRateLimitStore", () => new MemoryRateLimitStore());

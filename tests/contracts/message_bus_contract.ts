@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BusMessage, MessageBus } from "../../mod.ts";
+import type { BusMessage, MessageBus } from "../../src/storage/mod.ts";
 import { until } from "../helpers.ts";
 
 /** What a contract run needs from an implementation. */

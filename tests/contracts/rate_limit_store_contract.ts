@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { RateLimitStore } from "../../mod.ts";
+import type { RateLimitStore } from "../../src/storage/mod.ts";
 
 /** The suite for stores made by `make` (a fresh, empty store per test). */
 export function describeRateLimitStore(name: string, make: () => RateLimitStore): void {

@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SessionRecord, SessionStore } from "../../mod.ts";
+import type { SessionRecord, SessionStore } from "../../src/storage/mod.ts";
 
 /** Makes a fresh, empty store for one test (and disposes it after). */
 export type SessionStoreFactory = () => SessionStore | Promise<SessionStore>;

@@ -13,7 +13,11 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RESULT_BUDGET_FULL, type StoredTask, type TaskStore } from "../../src/tasks/mod.ts";
+import {
+  RESULT_BUDGET_FULL,
+  type StoredTask,
+  type TaskStore,
+} from "../../src/extensions/tasks/mod.ts";
 
 /** The bounds a test asks of the store it makes. */
 export interface TaskStoreBounds {

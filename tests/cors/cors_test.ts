@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AuthenticationError, defineTool, MemorySessionStore } from "../../mod.ts";
+import { AuthenticationError, defineTool } from "../../mod.ts";
+import { MemorySessionStore } from "../../src/storage/mod.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {
   assertHttpError,

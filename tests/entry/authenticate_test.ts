@@ -1,5 +1,5 @@
 /**
- * The entry's authentication step (src/entry/authenticate.ts), without a
+ * The entry's authentication step (src/auth/authenticate.ts), without a
  * handler: the principal, the refusals (an AuthenticationError, a response
  * of one's own, a bad principal), and the share claim that only requests
  * starting work make.
@@ -7,9 +7,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Authentication, Refused } from "../../src/entry/authenticate.ts";
+import { Authentication, Refused } from "../../src/auth/authenticate.ts";
 import { Events } from "../../src/events.ts";
-import { AuthenticationError } from "../../src/http/authentication_error.ts";
+import { AuthenticationError } from "../../src/auth/authentication_error.ts";
 import { ConcurrencyLimit } from "../../src/http/concurrency_limit.ts";
 import { isRefusal } from "../../src/http/refusal.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../../src/protocol/context.ts";

@@ -8,13 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  defineTool,
-  type McpEvent,
-  type McpHandler,
-  type McpHandlerOptions,
-  type RateLimitStore,
-} from "../../mod.ts";
+import { defineTool, type McpEvent, type McpHandler, type McpHandlerOptions } from "../../mod.ts";
+import type { RateLimitStore } from "../../src/storage/mod.ts";
 import {
   assertHttpError,
   bodilessRequest,

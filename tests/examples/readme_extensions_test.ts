@@ -27,7 +27,7 @@ function regionOf(file: string): string {
   assert.ok(start !== -1 && end > start, `${file} has a readme region`);
   return text.slice(start + "// #region readme\n".length, end)
     .replaceAll('"../mod.ts"', '"@tether/mcp"')
-    .replaceAll('"../src/tasks/mod.ts"', '"@tether/mcp/tasks"');
+    .replaceAll('"../src/extensions/tasks/mod.ts"', '"@tether/mcp/tasks"');
 }
 
 /** The first ts block of a README section. */

@@ -34,6 +34,7 @@ import { connectClient, deferred, type SdkConnection, withTimeout } from "../int
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 const MOD = pathToFileURL(join(ROOT, "mod.ts")).href;
+const APPS = pathToFileURL(join(ROOT, "src/extensions/apps/mod.ts")).href;
 const WORK = mkdtempSync(join(tmpdir(), "tether-readme-extras-"));
 after(() => rmSync(WORK, { recursive: true, force: true }));
 
@@ -52,7 +53,9 @@ let loads = 0;
 
 /** Imports the example as a fresh module (its own handler and state), `@tether/mcp` being this checkout. */
 async function load<T>(title: string): Promise<T & { handler: McpHandler }> {
-  const code = exampleOf(title).replaceAll('from "@tether/mcp"', `from ${JSON.stringify(MOD)}`);
+  const code = exampleOf(title)
+    .replaceAll('from "@tether/mcp"', `from ${JSON.stringify(MOD)}`)
+    .replaceAll('from "@tether/mcp/apps"', `from ${JSON.stringify(APPS)}`);
   assert.ok(code.includes(MOD), "the example imports @tether/mcp");
   const file = join(WORK, `${title.toLowerCase().replaceAll(" ", "_")}_${++loads}.ts`);
   writeFileSync(file, code);

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type McpHandler, type RateDecision, tokenBucket } from "../../mod.ts";
+import { defineTool, type McpHandler, tokenBucket } from "../../mod.ts";
+import type { RateDecision } from "../../src/types/mod.ts";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import {
   abortReason,

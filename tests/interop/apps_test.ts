@@ -31,7 +31,7 @@ import {
   clientSupportsApps,
   defineAppResource,
   defineAppTool,
-} from "../../mod.ts";
+} from "../../src/extensions/apps/mod.ts";
 import { withServer } from "./helpers.ts";
 import { initialize, makeHandler } from "../helpers.ts";
 import { modernRpc } from "../modern/helpers.ts";

@@ -5,7 +5,8 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineTool, type HandlerContext, type RequestId } from "../../mod.ts";
+import { defineTool, type HandlerContext } from "../../mod.ts";
+import type { RequestId } from "../../src/types/mod.ts";
 import { aborted, deferred, sleep, WAIT_MS, waitFor, withServer } from "./helpers.ts";
 
 /** A tool that runs until its signal aborts (or WAIT_MS passes) and records what happened. */

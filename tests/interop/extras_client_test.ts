@@ -22,7 +22,8 @@ import {
   ElicitationCompleteNotificationSchema,
   UrlElicitationRequiredError as UrlErrorV1,
 } from "@modelcontextprotocol/sdk/types.js";
-import { defineTool, type Icon, UrlElicitationRequiredError } from "../../mod.ts";
+import { defineTool, UrlElicitationRequiredError } from "../../mod.ts";
+import type { Icon } from "../../src/types/mod.ts";
 import { deferred, waitFor, withServer, withTimeout } from "./helpers.ts";
 
 const ICON: Icon = { src: "https://example.com/icon.png", mimeType: "image/png", sizes: ["48x48"] };

@@ -21,14 +21,8 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import {
-  createMcpHandler,
-  type EventLog,
-  type McpHandler,
-  type McpHandlerOptions,
-  MemoryEventLog,
-  type Replay,
-} from "../../mod.ts";
+import { createMcpHandler, type McpHandler, type McpHandlerOptions } from "../../mod.ts";
+import { type EventLog, MemoryEventLog, type Replay } from "../../src/storage/mod.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { deferred, parseSse, until, within } from "../helpers.ts";
 

@@ -6,7 +6,8 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineResource, MemoryEventLog } from "../../mod.ts";
+import { defineResource } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {
   DelayedEventLog,

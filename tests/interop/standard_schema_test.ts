@@ -12,7 +12,8 @@ import * as z from "zod";
 import * as v from "valibot";
 import { toStandardJsonSchema } from "@valibot/to-json-schema";
 import { type } from "arktype";
-import { definePrompt, defineTool, type StandardSchemaV1 } from "../../mod.ts";
+import { definePrompt, defineTool } from "../../mod.ts";
+import type { StandardSchemaV1 } from "../../src/types/mod.ts";
 import { makeHandler } from "../helpers.ts";
 import { ElicitRequestSchema, withServer } from "./helpers.ts";
 

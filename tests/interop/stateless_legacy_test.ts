@@ -12,7 +12,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from "@modelcontextprotocol/client";
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
-import { tasksExtension } from "../../src/tasks/mod.ts";
+import { tasksExtension } from "../../src/extensions/tasks/mod.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import {
   abortReason,

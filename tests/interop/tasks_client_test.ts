@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import * as z from "zod";
 import { Client as ClientV2, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { defineTool } from "../../mod.ts";
-import { tasksExtension } from "../../src/tasks/mod.ts";
+import { tasksExtension } from "../../src/extensions/tasks/mod.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { aborted, CallToolResultSchema, withServer, withTimeout } from "./helpers.ts";
 

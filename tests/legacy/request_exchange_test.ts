@@ -8,7 +8,8 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineTool, MemoryEventLog } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
 import { SlowCalls } from "../../src/http/slow_calls.ts";
 import type { JsonRpcRequest } from "../../src/jsonrpc/messages.ts";
 import { InFlightRegistry } from "../../src/legacy/in_flight.ts";

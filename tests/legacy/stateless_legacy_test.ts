@@ -6,7 +6,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defineTool, type MemoryEventLog } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import type { MemoryEventLog } from "../../src/storage/mod.ts";
 import { KeepAlive } from "../../src/http/keep_alive.ts";
 import type { ClassifiedMessage } from "../../src/jsonrpc/messages.ts";
 import { StatelessLegacy } from "../../src/legacy/stateless_legacy.ts";

@@ -109,6 +109,9 @@ Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")) }, handle
 const TYPED = `import { createMcpHandler, defineTool, type McpHandler } from "@tether/mcp";
 import { serve } from "@tether/mcp/node";
 import { MemoryTaskStore } from "@tether/mcp/tasks";
+import { defineAppTool } from "@tether/mcp/apps";
+import { type CallToolResult, LATEST_PROTOCOL_VERSION } from "@tether/mcp/types";
+import { MemorySessionStore, type SessionStore } from "@tether/mcp/storage";
 import * as z from "zod";
 
 const handler: McpHandler = createMcpHandler({
@@ -121,7 +124,10 @@ const handler: McpHandler = createMcpHandler({
   })],
 });
 const answer: Promise<Response> = handler(new Request("http://127.0.0.1/mcp"));
-export { answer, MemoryTaskStore, serve };
+const store: SessionStore = new MemorySessionStore();
+const result: CallToolResult = { content: [{ type: "text", text: LATEST_PROTOCOL_VERSION }] };
+const app = defineAppTool({ name: "view", ui: { resourceUri: "ui://a/b.html" }, handler: () => "" });
+export { answer, app, MemoryTaskStore, result, serve, store };
 `;
 
 let project = "";

@@ -19,7 +19,7 @@ import {
 } from "../../mod.ts";
 import { createEverythingHandler } from "../../examples/everything.ts";
 import { anyVerifier, introspectionVerifier, jwtVerifier } from "../../src/oauth/mod.ts";
-import { tasksExtension } from "../../src/tasks/mod.ts";
+import { tasksExtension } from "../../src/extensions/tasks/mod.ts";
 import {
   assertHttpError,
   bodilessRequest,

@@ -13,7 +13,8 @@ import * as z from "zod";
 import * as v from "valibot";
 import { toStandardJsonSchema } from "@valibot/to-json-schema";
 import { type } from "arktype";
-import { defineAppTool, definePrompt, defineTool, type HandlerContext } from "../../mod.ts";
+import { definePrompt, defineTool, type HandlerContext } from "../../mod.ts";
+import { defineAppTool } from "../../src/extensions/apps/mod.ts";
 import { makeHandler } from "../helpers.ts";
 
 const zodTool = defineTool({

@@ -12,8 +12,8 @@ import {
   createMcpHandler,
   defineResourceTemplate,
   type ResourceTemplateDefinition,
-  type TemplateVariables,
 } from "../../mod.ts";
+import type { TemplateVariables } from "../../src/types/mod.ts";
 import { connect } from "../../src/testing/mod.ts";
 
 const posts = defineResourceTemplate({

@@ -4,21 +4,21 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   isSupportedProtocolVersion,
-  LATEST_PROTOCOL_VERSION,
+  LATEST_LEGACY_PROTOCOL_VERSION,
   negotiateProtocolVersion,
-  SUPPORTED_PROTOCOL_VERSIONS,
+  SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
 } from "../../src/protocol/versions.ts";
 import { isLoggingLevel, passesThreshold } from "../../src/protocol/logging.ts";
 
 describe("negotiateProtocolVersion", () => {
   it("echoes a supported version", () => {
-    for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
+    for (const version of SUPPORTED_LEGACY_PROTOCOL_VERSIONS) {
       assert.equal(negotiateProtocolVersion(version), version);
     }
   });
 
   it("answers anything else with the latest, 2025-11-25", () => {
-    assert.equal(LATEST_PROTOCOL_VERSION, "2025-11-25");
+    assert.equal(LATEST_LEGACY_PROTOCOL_VERSION, "2025-11-25");
     for (const requested of ["2024-11-05", "1999-01-01", "", 20250618, undefined]) {
       assert.equal(negotiateProtocolVersion(requested), "2025-11-25");
     }

@@ -10,13 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import {
-  type BusMessage,
-  defineTool,
-  type McpHandler,
-  MemorySessionStore,
-  type MessageBus,
-} from "../../mod.ts";
+import { defineTool, type McpHandler } from "../../mod.ts";
+import { type BusMessage, MemorySessionStore, type MessageBus } from "../../src/storage/mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {

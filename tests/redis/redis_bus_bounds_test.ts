@@ -7,7 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { type BusMessage, BusMessageTooLargeError, MemorySessionStore } from "../../mod.ts";
+import {
+  type BusMessage,
+  BusMessageTooLargeError,
+  MemorySessionStore,
+} from "../../src/storage/mod.ts";
 import { RedisBus } from "../../src/redis/redis_bus.ts";
 import { entriesOf } from "../../src/redis/stream_entries.ts";
 import { AWAITED_REPLIES_KEY } from "../../src/legacy/sessions/awaited_replies.ts";

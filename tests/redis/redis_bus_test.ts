@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import type { BusMessage, MessageBus } from "../../mod.ts";
+import type { BusMessage, MessageBus } from "../../src/storage/mod.ts";
 import type { RedisConnection } from "../../src/redis/redis_commands.ts";
 import { RedisBus } from "../../src/redis/redis_bus.ts";
 import { describeMessageBus } from "../contracts/message_bus_contract.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { createClient } from "redis";
 import { defineTool, type McpHandler } from "../../mod.ts";
-import { tasksExtension } from "../../src/tasks/mod.ts";
+import { tasksExtension } from "../../src/extensions/tasks/mod.ts";
 import { createRedisBackend } from "../../src/redis/redis_backend.ts";
 import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../blocking_tool.ts";

@@ -91,6 +91,33 @@ describe("check_layers", () => {
     }
   });
 
+  it("counts each extension as a room of its own, and auth/ below the entry", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "extensions/tasks/store.ts":
+        'import { b } from "../../protocol/dispatcher.ts";\nexport const t = b;\n',
+      // An extension is built on protocol/, never on another extension.
+      "extensions/skills/catalog.ts":
+        'import { t } from "../tasks/store.ts";\nexport const s = t;\n',
+      "auth/scope_check.ts":
+        'import { b } from "../protocol/dispatcher.ts";\nexport const u = b;\n',
+      // The eras never reach up into auth/ (the entry calls it for both).
+      "legacy/scopes.ts": 'import { u } from "../auth/scope_check.ts";\nexport const v = u;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /src\/extensions\/skills\/catalog\.ts: extensions\/skills may not import extensions\/tasks/,
+      );
+      assert.match(output, /src\/legacy\/scopes\.ts: legacy may not import auth/);
+      assert.match(output, /check_layers: 2 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("passes on this repository", async () => {
     const { code, output } = await runCheck();
     assert.equal(code, 0, output);

@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineResourceTemplate, MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+import { defineResourceTemplate } from "../../mod.ts";
+import { MemoryEventLog, MemorySessionStore } from "../../src/storage/mod.ts";
 import { assertHttpError, initialize, makeHandler, postRequest, rpc } from "../helpers.ts";
 
 const KIB = 1024;

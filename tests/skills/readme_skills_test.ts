@@ -25,8 +25,11 @@ describe("README Skills example", () => {
     const text = readFileSync(join(ROOT, "examples/skills.ts"), "utf8");
     const region = text.split("// #region readme\n")[1].split("// #endregion readme")[0]
       .replaceAll('"../mod.ts"', '"@tether/mcp"')
-      .replaceAll('"../src/skills/mod.ts"', '"@tether/mcp/skills"')
-      .replaceAll('"../src/skills/skill_directory.ts"', '"@tether/mcp/skills/directory"');
+      .replaceAll('"../src/extensions/skills/mod.ts"', '"@tether/mcp/skills"')
+      .replaceAll(
+        '"../src/extensions/skills/skill_directory.ts"',
+        '"@tether/mcp/skills/directory"',
+      );
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const at = readme.indexOf("\n## Skills\n");
     assert.ok(at !== -1, "the README has a Skills section");

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type AppendOptions, defineTool, MemoryEventLog } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { type AppendOptions, MemoryEventLog } from "../../src/storage/mod.ts";
 import {
   bodilessRequest,
   deferred,

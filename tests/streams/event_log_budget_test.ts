@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { defaultEventLogBudget, MemoryEventLog } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
+import { defaultEventLogBudget } from "../../src/legacy/memory_budget.ts";
 
 describe("MemoryEventLog byte budget", () => {
   it("drops the oldest events once a session's data passes maxBytesPerSession", async () => {

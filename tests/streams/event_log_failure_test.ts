@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, ErrorCode, type EventLog, MemoryEventLog } from "../../mod.ts";
+import { defineTool, ErrorCode } from "../../mod.ts";
+import { type EventLog, MemoryEventLog } from "../../src/storage/mod.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {
   abortReason,

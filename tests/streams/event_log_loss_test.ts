@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryEventLog } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
 import {
   bodilessRequest,
   deferred,

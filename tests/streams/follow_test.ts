@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, MemoryEventLog, MemorySessionStore } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { MemoryEventLog, MemorySessionStore } from "../../src/storage/mod.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import {
   bodilessRequest,

@@ -8,7 +8,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryEventLog } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
 import { formatEventId, parseEventId } from "../../src/legacy/event_log.ts";
 import { OrphanWatch } from "../../src/legacy/orphan_watch.ts";
 import { KeepAlive } from "../../src/http/keep_alive.ts";

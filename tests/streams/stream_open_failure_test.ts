@@ -10,7 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { defineTool, type HandlerContext, type McpHandler, MemoryEventLog } from "../../mod.ts";
+import { defineTool, type HandlerContext, type McpHandler } from "../../mod.ts";
+import { MemoryEventLog } from "../../src/storage/mod.ts";
 import type { ResponseMode } from "../../src/options.ts";
 import {
   abortReason,

@@ -9,8 +9,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as z from "zod";
-import { defineTool, MemorySessionStore, StorageUnavailableError } from "../../mod.ts";
-import type { McpHandler, SessionRecord, SessionUse } from "../../mod.ts";
+import { defineTool, StorageUnavailableError } from "../../mod.ts";
+import { MemorySessionStore } from "../../src/storage/mod.ts";
+import type { McpHandler } from "../../mod.ts";
+import type { SessionRecord, SessionUse } from "../../src/storage/mod.ts";
 import {
   assertHttpError,
   initialize,

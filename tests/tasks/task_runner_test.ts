@@ -8,9 +8,10 @@
 
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { ANONYMOUS_PRINCIPAL, type RequestContext } from "../../mod.ts";
-import { MemoryTaskStore } from "../../src/tasks/mod.ts";
-import { TaskRunner, TaskStoreRecoveredError } from "../../src/tasks/task_runner.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../mod.ts";
+import type { RequestContext } from "../../src/types/mod.ts";
+import { MemoryTaskStore } from "../../src/extensions/tasks/mod.ts";
+import { TaskRunner, TaskStoreRecoveredError } from "../../src/extensions/tasks/task_runner.ts";
 import { Faults, faulty } from "../faulty_storage.ts";
 import { until, within } from "../helpers.ts";
 

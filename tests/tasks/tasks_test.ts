@@ -16,7 +16,7 @@ import {
   tasksExtension,
   type TasksOptions,
   type TaskStore,
-} from "../../src/tasks/mod.ts";
+} from "../../src/extensions/tasks/mod.ts";
 import { RedisTaskStore } from "../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../blocking_tool.ts";
 import { Faults, faulty } from "../faulty_storage.ts";

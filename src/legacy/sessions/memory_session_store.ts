@@ -29,7 +29,7 @@ interface Entry {
  *
  * @example
  * ```ts
- * import { MemorySessionStore } from "@tether/mcp";
+ * import { MemorySessionStore } from "@tether/mcp/storage";
  * const store = new MemorySessionStore();
  * ```
  */

@@ -14,7 +14,7 @@ import type { LoggingLevel } from "../../protocol/logging.ts";
  *
  * @example
  * ```ts
- * import type { SessionRecord } from "@tether/mcp";
+ * import type { SessionRecord } from "@tether/mcp/storage";
  * const expired = (session: SessionRecord, now: number): boolean => session.expiresAt <= now;
  * ```
  */
@@ -49,7 +49,7 @@ export interface SessionRecord {
  *
  * @example
  * ```ts
- * import type { ExpiredSession } from "@tether/mcp";
+ * import type { ExpiredSession } from "@tether/mcp/storage";
  * const swept: ExpiredSession = { id: "abc", createdAt: 0, expiresAt: 1_800_000 };
  * ```
  */
@@ -67,7 +67,7 @@ export interface ExpiredSession {
  *
  * @example
  * ```ts
- * import type { SessionChanges } from "@tether/mcp";
+ * import type { SessionChanges } from "@tether/mcp/storage";
  * const changes: SessionChanges = { logLevel: "info", subscribe: "docs://readme" };
  * ```
  */
@@ -86,7 +86,7 @@ export interface SessionChanges {
  *
  * @example
  * ```ts
- * import type { SessionUse } from "@tether/mcp";
+ * import type { SessionUse } from "@tether/mcp/storage";
  * const use: SessionUse = { ownerKey: "user:alice", idleTtlMs: 1_800_000, absoluteTtlMs: 86_400_000 };
  * ```
  */
@@ -106,7 +106,8 @@ export interface SessionUse {
  *
  * @example
  * ```ts
- * import { MemorySessionStore, createMcpHandler } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { MemorySessionStore } from "@tether/mcp/storage";
  * const handler = createMcpHandler({
  *   name: "demo", version: "1.0.0",
  *   sessions: { store: new MemorySessionStore() },

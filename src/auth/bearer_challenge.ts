@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type Refusal, refuse } from "./refusal.ts";
+import { type Refusal, refuse } from "../http/refusal.ts";
 
 /** RFC 6750 §2.1 `b64token`: the characters a bearer token may hold. */
 const B64_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;

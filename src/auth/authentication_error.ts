@@ -4,7 +4,7 @@
  * @module
  */
 
-import { httpError } from "./error_response.ts";
+import { httpError } from "../http/error_response.ts";
 
 /**
  * Options of {@linkcode AuthenticationError}.

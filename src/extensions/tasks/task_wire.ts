@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isPlainObject } from "../jsonrpc/messages.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { StoredTask } from "./task_store.ts";
 
 /** The `_meta` key 2025-11-25 puts on a task's result. */

@@ -29,10 +29,10 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import { hexDigest } from "../hex.ts";
-import { isAnonymous, ownerKeyOf, type RequestContext } from "../protocol/context.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import { hexDigest } from "../../hex.ts";
+import { isAnonymous, ownerKeyOf, type RequestContext } from "../../protocol/context.ts";
 import {
   eraOf,
   type Extension,
@@ -40,9 +40,9 @@ import {
   missingExtension,
   negotiated,
   type ToolCall,
-} from "../protocol/extensions.ts";
-import { createHandlerContext } from "../protocol/handler_context.ts";
-import { answerProblem } from "../protocol/input_answers.ts";
+} from "../../protocol/extensions.ts";
+import { createHandlerContext } from "../../protocol/handler_context.ts";
+import { answerProblem } from "../../protocol/input_answers.ts";
 import { MemoryTaskStore } from "./memory_task_store.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";
 import { TaskRunner, type TaskWork } from "./task_runner.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import {
   applyTaskChange,
   isExpired,

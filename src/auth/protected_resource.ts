@@ -8,9 +8,9 @@
  * @module
  */
 
-import { bearerTokenOf, unauthorized } from "../http/bearer_challenge.ts";
+import { bearerTokenOf, unauthorized } from "./bearer_challenge.ts";
 import { jsonResponse } from "../http/error_response.ts";
-import { InvalidTokenError } from "../http/invalid_token_error.ts";
+import { InvalidTokenError } from "./invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import type { OAuthOptions } from "../oauth_options.ts";
 import type { Principal } from "../protocol/context.ts";

@@ -13,20 +13,20 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
-import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import type { JsonRpcNotification } from "../../jsonrpc/messages.ts";
+import { exceedsUtf8Bytes } from "../../jsonrpc/utf8_length.ts";
 import type {
   OutboundRequestOptions,
   Principal,
   RequestContext,
   SessionState,
-} from "../protocol/context.ts";
-import { isModernProtocolVersion } from "../protocol/eras.ts";
-import { CAPABILITY_OF } from "../protocol/handler_context.ts";
-import type { LoggingLevel } from "../protocol/logging.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import { unrefTimer } from "../runtime.ts";
+} from "../../protocol/context.ts";
+import { isModernProtocolVersion } from "../../protocol/eras.ts";
+import { CAPABILITY_OF } from "../../protocol/handler_context.ts";
+import type { LoggingLevel } from "../../protocol/logging.ts";
+import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
+import { unrefTimer } from "../../runtime.ts";
 import { isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";
 
 /** The work of one task: the tool call, run with the task's context. */

@@ -8,10 +8,10 @@
  * @module
  */
 
-import { AuthenticationError } from "../http/authentication_error.ts";
+import { AuthenticationError } from "./authentication_error.ts";
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import { httpError } from "../http/error_response.ts";
-import { IssuerUnavailableError } from "../http/issuer_unavailable_error.ts";
+import { IssuerUnavailableError } from "./issuer_unavailable_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { McpHandlerOptions } from "../options.ts";

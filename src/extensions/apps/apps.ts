@@ -13,18 +13,22 @@
  * @module
  */
 
-import type { JsonSchema, SchemaInput } from "./schema.ts";
-import type { ResourceDefinition, ResourceReadReturn, ToolDefinition } from "./definitions.ts";
-import type { HandlerContext } from "./context.ts";
-import type { Extension } from "./extensions.ts";
-import type { ClientCapabilities, ResourceContents } from "./types.ts";
+import type { JsonSchema, SchemaInput } from "../../protocol/schema.ts";
+import type {
+  ResourceDefinition,
+  ResourceReadReturn,
+  ToolDefinition,
+} from "../../protocol/definitions.ts";
+import type { HandlerContext } from "../../protocol/context.ts";
+import type { Extension } from "../../protocol/extensions.ts";
+import type { ClientCapabilities, ResourceContents } from "../../protocol/types.ts";
 
 /**
  * The MIME type of an MCP App's HTML view.
  *
  * @example
  * ```ts
- * import { APP_MIME_TYPE } from "@tether/mcp";
+ * import { APP_MIME_TYPE } from "@tether/mcp/apps";
  * const isApp = (mimeType?: string): boolean => mimeType === APP_MIME_TYPE;
  * ```
  */
@@ -35,7 +39,7 @@ export const APP_MIME_TYPE = "text/html;profile=mcp-app";
  *
  * @example
  * ```ts
- * import { APPS_EXTENSION_ID } from "@tether/mcp";
+ * import { APPS_EXTENSION_ID } from "@tether/mcp/apps";
  * const declared = (extensions: Record<string, unknown>): boolean => APPS_EXTENSION_ID in extensions;
  * ```
  */
@@ -49,7 +53,7 @@ const LEGACY_RESOURCE_URI_KEY = "ui/resourceUri";
  *
  * @example
  * ```ts
- * import type { AppResourceUi } from "@tether/mcp";
+ * import type { AppResourceUi } from "@tether/mcp/apps";
  * const ui: AppResourceUi = { csp: { connectDomains: ["https://api.example.com"] }, prefersBorder: true };
  * ```
  */
@@ -90,7 +94,7 @@ export interface AppResourceUi {
  *
  * @example
  * ```ts
- * import type { AppResourceDefinition } from "@tether/mcp";
+ * import type { AppResourceDefinition } from "@tether/mcp/apps";
  * const view: AppResourceDefinition = { uri: "ui://weather/view.html", name: "weather view", html: "<p>Sunny</p>" };
  * ```
  */
@@ -123,7 +127,7 @@ function checkUiUri(uri: unknown, owner: string): string {
  *
  * @example
  * ```ts
- * import { defineAppResource } from "@tether/mcp";
+ * import { defineAppResource } from "@tether/mcp/apps";
  * export const view = defineAppResource({
  *   uri: "ui://weather/view.html",
  *   name: "weather view",
@@ -161,7 +165,7 @@ export function defineAppResource(definition: AppResourceDefinition): ResourceDe
  *
  * @example
  * ```ts
- * import type { AppToolUi } from "@tether/mcp";
+ * import type { AppToolUi } from "@tether/mcp/apps";
  * const ui: AppToolUi = { resourceUri: "ui://shop/cart.html", visibility: ["app"] };
  * ```
  */
@@ -179,7 +183,7 @@ export interface AppToolUi {
  *
  * @example
  * ```ts
- * import type { AppToolDefinition } from "@tether/mcp";
+ * import type { AppToolDefinition } from "@tether/mcp/apps";
  * const tool: AppToolDefinition = { name: "cart", ui: { resourceUri: "ui://shop/cart.html" }, handler: () => "2 items" };
  * ```
  */
@@ -200,7 +204,7 @@ export interface AppToolDefinition<
  *
  * @example
  * ```ts
- * import { defineAppTool } from "@tether/mcp";
+ * import { defineAppTool } from "@tether/mcp/apps";
  * import * as z from "zod";
  * export const forecast = defineAppTool({
  *   name: "forecast",
@@ -235,7 +239,8 @@ export function defineAppTool<
  *
  * @example
  * ```ts
- * import { appsExtension, createMcpHandler } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { appsExtension } from "@tether/mcp/apps";
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], extensions: [appsExtension()] });
  * ```
  */
@@ -251,7 +256,8 @@ export function appsExtension(): Extension {
  *
  * @example
  * ```ts
- * import { clientSupportsApps, defineTool } from "@tether/mcp";
+ * import { defineTool } from "@tether/mcp";
+ * import { clientSupportsApps } from "@tether/mcp/apps";
  * export const chart = defineTool({
  *   name: "chart",
  *   handler: (_input, ctx) => clientSupportsApps(ctx.clientCapabilities) ? "see the chart" : "1, 2, 3",

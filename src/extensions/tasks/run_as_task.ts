@@ -7,9 +7,13 @@
  * @module
  */
 
-import type { HandlerContext } from "../protocol/context.ts";
-import { type DeferredResult, deferResult, isDeferredResult } from "../protocol/deferred_result.ts";
-import type { CallToolResult } from "../protocol/types.ts";
+import type { HandlerContext } from "../../protocol/context.ts";
+import {
+  type DeferredResult,
+  deferResult,
+  isDeferredResult,
+} from "../../protocol/deferred_result.ts";
+import type { CallToolResult } from "../../protocol/types.ts";
 
 /**
  * The rest of a tool's work, run as a task. Its `ctx` is the task's: its

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { insufficientScope } from "../http/bearer_challenge.ts";
+import { insufficientScope } from "./bearer_challenge.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { type ClassifiedMessage, isPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Principal } from "../protocol/context.ts";

@@ -1,0 +1,79 @@
+/**
+ * `@tether/mcp/types`: the wire vocabulary, for code that reads or builds
+ * MCP messages itself (extensions, tests, gateways): the MCP data shapes,
+ * the JSON-RPC message shapes, the schema and Standard Schema types, the
+ * registries a handler exposes, and the protocol revisions with their era
+ * rule. Types and constants only: importing it runs no server code.
+ *
+ * @example
+ * ```ts
+ * import { type CallToolResult, LATEST_PROTOCOL_VERSION } from "@tether/mcp/types";
+ *
+ * const result: CallToolResult = { content: [{ type: "text", text: "hi" }] };
+ * console.log(LATEST_PROTOCOL_VERSION, result.content.length); // "2026-07-28" 1
+ * ```
+ * @module
+ */
+
+export type * from "../protocol/types.ts";
+export type {
+  JsonRpcErrorObject,
+  JsonRpcErrorResponse,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  JsonRpcResultResponse,
+  RequestId,
+} from "../jsonrpc/messages.ts";
+export type { ErrorCodeValue } from "../jsonrpc/error_codes.ts";
+export type { InferPromptArguments, ToolReturnFor } from "../protocol/definitions.ts";
+export type { TemplateVariableName, TemplateVariables } from "../protocol/template_variables.ts";
+export type {
+  ElicitContent,
+  ElicitParams,
+  ElicitResult,
+  ElicitSchema,
+  RequestContext,
+  RequestTrace,
+  SessionState,
+  TraceContext,
+} from "../protocol/context.ts";
+export type {
+  JsonSchema,
+  SchemaAccepted,
+  SchemaInput,
+  SchemaOutput,
+  ZodSchemaLike,
+} from "../protocol/schema.ts";
+export type {
+  StandardInput,
+  StandardIssue,
+  StandardJsonSchemaConverter,
+  StandardJsonSchemaOptions,
+  StandardOutput,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+} from "../protocol/standard_schema.ts";
+export type { JsonSchemaCheck } from "../protocol/json_schema_validator.ts";
+export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
+export type { ResourceRegistry } from "../protocol/resources.ts";
+export type { PromptRegistry } from "../protocol/prompts.ts";
+export type { HeaderParameter } from "../protocol/header_parameters.ts";
+export type { LoggingLevel } from "../protocol/logging.ts";
+export type { UrlElicitation } from "../protocol/url_elicitation.ts";
+export { DEFAULT_CACHE_HINT } from "../protocol/cache_hint.ts";
+export type { RequestStateRefusalReason } from "../modern/request_state.ts";
+export type { RateDecision, SyncRateLimiter } from "../http/rate_limit.ts";
+export {
+  LATEST_LEGACY_PROTOCOL_VERSION,
+  SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
+} from "../protocol/versions.ts";
+export {
+  FIRST_MODERN_PROTOCOL_VERSION,
+  isModernProtocolVersion,
+  LATEST_PROTOCOL_VERSION,
+  type ProtocolEra,
+  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+} from "../protocol/eras.ts";
