@@ -2,14 +2,14 @@
  * The benchmark harness. One Node driver starts every server of every
  * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
  * sessions, drives it and prints one set of tables; a full run also
- * regenerates bench/RESULTS.md and the performance table of README.md.
+ * regenerates bench/RESULTS.md and the performance table of docs/performance.md.
  * Single-request workloads and session creation are driven with wrk
  * (bench/lib/wrk.ts) where it is installed, MRTR rounds and everything when
  * wrk is missing with autocannon 9 (bench/lib/load.ts); every row names its
  * generator. Peers (mcp-lite, tmcp, @hono/mcp, fastmcp, SDK v1 and v2) and
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
- *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~20 min on 2 cores), writes bench/RESULTS.md and README.md's table
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~20 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~3 min), exits 1 on any wrong answer
  *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
@@ -1756,9 +1756,9 @@ function readmeTable(runtimes: Runtime[], settings: Settings): string {
   ].join("\n");
 }
 
-/** Replaces the README's performance table (between its markers) with `table`; false when the markers are missing. */
+/** Replaces docs/performance.md's table (between its markers) with `table`; false when the markers are missing. */
 function writeReadmeTable(table: string): boolean {
-  const file = resolve(ROOT, "README.md");
+  const file = resolve(ROOT, "docs/performance.md");
   const text = readFileSync(file, "utf8");
   const start = text.indexOf(README_START);
   const end = text.indexOf(README_END);
@@ -1990,7 +1990,7 @@ function report(runtimes: Runtime[], settings: Settings, command: string, second
     "",
     "## README table",
     "",
-    "What a full run writes into README.md's performance section.",
+    "What a full run writes into docs/performance.md (the README links it).",
     "",
     readmeTable(runtimes, settings),
     "",
@@ -2092,11 +2092,11 @@ async function main(): Promise<void> {
       const wrote = writeReadmeTable(readmeTable(cli.runtimes, settings));
       console.log(
         wrote
-          ? "rewrote README.md's performance table"
-          : `README.md has no ${README_START} … ${README_END} markers: its table is unchanged`,
+          ? "rewrote docs/performance.md's table"
+          : `docs/performance.md has no ${README_START} … ${README_END} markers: its table is unchanged`,
       );
       try {
-        execFileSync(BINARIES.deno, ["fmt", "--quiet", resolve(ROOT, "README.md")], {
+        execFileSync(BINARIES.deno, ["fmt", "--quiet", resolve(ROOT, "docs/performance.md")], {
           cwd: ROOT,
           stdio: "ignore",
         });
