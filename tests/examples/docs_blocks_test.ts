@@ -84,6 +84,7 @@ describe("docs: runnable blocks", () => {
   });
 
   it("every runnable block type-checks with deno check", async () => {
+    assert.ok(files.length > 0, "runnable blocks to check");
     const { code, output } = await denoCheck(files);
     assert.equal(code, 0, output);
   });

@@ -3,7 +3,8 @@
  * any code that imports `@tether/mcp`, names tether and zod for every
  * runtime, and each runtime's blocks (server.ts + main.ts) then run as
  * written with the README's own command, printing the MCP endpoint's URL and
- * answering the official SDK client there.
+ * answering the official SDK client there and the README's client command
+ * (the MCP Inspector's CLI, from this checkout's node_modules rather than npx).
  * JSR is not reachable here, so the install is simulated from this checkout:
  * for Node and Bun `node_modules/@tether/mcp` exports the sources (links, so
  * Node strips their types outside node_modules) and `node_modules/zod` is
@@ -121,6 +122,49 @@ const BINARIES: Record<string, string> = {
   node22: `${ROOT}node_modules/node22/bin/node`,
 };
 
+/** The Inspector's launcher, which `npx -y @modelcontextprotocol/inspector@2` runs. */
+const INSPECTOR =
+  `${ROOT}node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js`;
+const NPX_INSPECTOR = "npx -y @modelcontextprotocol/inspector@2 ";
+
+/** The README's client command: the Inspector's arguments, and what its `# …` comment says it prints. */
+function clientCommand(): { args: string[]; prints: string } {
+  const block = blocks.find((b) => b.lang === "sh" && b.code.includes("inspector"));
+  assert.ok(block !== undefined, "the Quickstart shows a command that connects a client");
+  const [command, comment] = block.code.replaceAll("\\\n", " ").split(/\s#\s/);
+  assert.ok(command.startsWith(NPX_INSPECTOR), command);
+  const prints = /"([^"]+)"/.exec(comment ?? "")?.[1];
+  assert.ok(prints !== undefined, "the command's comment says what it prints");
+  return { args: command.slice(NPX_INSPECTOR.length).trim().split(/\s+/), prints };
+}
+
+/** Runs the README's client command against `port` (temp HOME); resolves with its exit code and stdout. */
+async function inspect(port: number): Promise<{ code: number | null; stdout: string }> {
+  const home = mkdtempSync(join(tmpdir(), "tether-quickstart-inspector-"));
+  dirs.push(home);
+  const args = clientCommand().args.map((arg) => arg.replace(":8787/", `:${port}/`));
+  const child = spawn(BINARIES.node24, [INSPECTOR, ...args], {
+    env: {
+      ...process.env,
+      HOME: home,
+      USERPROFILE: home,
+      MCP_CATALOG_PATH: join(home, "catalog.json"),
+      MCP_CLIENT_CONFIG_PATH: join(home, "client.json"),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let stdout = "";
+  child.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk));
+  child.stderr!.on("data", (chunk: Buffer) => void (stdout += chunk));
+  const code = await withTimeout(
+    new Promise<number | null>((resolve) => child.once("close", resolve)),
+    30_000,
+    "the Inspector command did not end",
+  );
+  return { code, stdout };
+}
+
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -142,6 +186,8 @@ interface Walked {
   printed: string | undefined;
   /** The MCP endpoint the client connected to. */
   url: string;
+  /** What the README's client command printed, and its exit code. */
+  inspector: { code: number | null; stdout: string };
 }
 
 /** Runs `runtime`'s Quickstart with `binary` in a fresh directory; resolves with what it printed and answered. */
@@ -180,7 +226,7 @@ async function walk(runtime: Runtime, binary: string): Promise<Walked> {
         const answer = (result.content as { text: string }[])[0].text;
         // The process printed its URL when it started listening, before it answered.
         const printed = /http:\/\/\S+/.exec(output)?.[0];
-        return { answer, printed, url };
+        return { answer, printed, url, inspector: await inspect(port) };
       } finally {
         await connection.close();
       }
@@ -227,6 +273,8 @@ describe("README Quickstart", () => {
       const walked = await walk(runtime, BINARIES[binary]);
       assert.equal(walked.answer, "Hello, Ada!");
       assert.equal(walked.printed, walked.url, "main.ts prints the MCP endpoint's URL");
+      assert.equal(walked.inspector.code, 0, walked.inspector.stdout);
+      assert.ok(walked.inspector.stdout.includes(clientCommand().prints), walked.inspector.stdout);
     });
   }
 });
