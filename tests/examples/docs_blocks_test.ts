@@ -6,7 +6,8 @@
  * imported, served on a free port and answered the official SDK client's
  * initialize and list. Also: every MCP Inspector command the README, the
  * guides and the examples show passes `-y` (without it npx asks, and refuses
- * when there is no terminal to ask on).
+ * when there is no terminal to ask on), and the Cloudflare guide says how to
+ * install and run wrangler.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -17,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import type { McpHandler } from "../../mod.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
-import { page, ROOT } from "./docs_text.ts";
+import { page, ROOT, sectionOf } from "./docs_text.ts";
 
 /** One runnable block: the page and line it starts on, and its code. */
 interface Runnable {
@@ -119,6 +120,15 @@ describe("docs: runnable blocks", () => {
       }
     });
   }
+});
+
+describe("docs: Cloudflare Workers", () => {
+  it("the Durable Object setup says how to install wrangler and run it, after its files", () => {
+    const section = sectionOf("docs/hosts.md", "## Cloudflare Workers");
+    const run = section.indexOf("```sh\nnpm i -D wrangler && npx wrangler dev\n```");
+    assert.ok(run !== -1, "an install and run step");
+    assert.ok(run > section.indexOf("// wrangler.jsonc"), "after the files it runs");
+  });
 });
 
 describe("docs: Inspector commands", () => {
