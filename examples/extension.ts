@@ -1,8 +1,9 @@
 /**
- * The README's "Extensions" example: a small extension of one's own, declared
- * under `capabilities.extensions`, with two methods (one only for clients that
- * declared it), a client notification and a step around every `tools/call`.
- * tests/examples/readme_extensions_test.ts checks the README shows this code
+ * The "Writing an extension" example of docs/extensions.md: a small
+ * extension of one's own, declared under `capabilities.extensions`, with two
+ * methods (one only for clients that declared it), a client notification and
+ * a step around every `tools/call`.
+ * tests/examples/readme_extensions_test.ts checks the guide shows this code
  * and drives it.
  * @module
  */

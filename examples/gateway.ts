@@ -11,7 +11,7 @@
  *   node_modules/.bin/deno run -A examples/gateway.ts
  *   node_modules/.bin/bun examples/gateway.ts
  *   node_modules/node24/bin/node examples/gateway.ts
- * Inspector: npx @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name increment
+ * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name increment
  * Environment: PORT (default 8787), UPSTREAM_URL.
  */
 

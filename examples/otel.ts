@@ -188,7 +188,7 @@ export interface Metrics {
  * OTEL_METRIC_EXPORT_INTERVAL ms (default 60,000), when `env` names an
  * endpoint; undefined (nothing registered) otherwise. tether's metrics then
  * flow: `mcp.server.operation.duration`, `mcp.server.session.duration` and
- * `tether.server.active_requests` (README, Metrics).
+ * `tether.server.active_requests` (docs/observability.md, Metrics).
  */
 export function startMetrics(env: OtelEnv): Metrics | undefined {
   const url = metricsUrl(env);

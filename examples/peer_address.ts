@@ -18,7 +18,7 @@ export function recordPeerAddress(request: Request, address: string): void {
  * The IP address of the peer `request` came from, as examples/serve.ts's
  * server saw it (Deno: `info.remoteAddr`, Bun: `server.requestIP()`, Node:
  * the socket); undefined for a request it did not serve. Behind a proxy this
- * is the proxy's address: see the README on keying a rate limit there.
+ * is the proxy's address: see docs/sessions-and-security.md on keying a rate limit there.
  */
 export function peerAddress(request: Request): string | undefined {
   return peers.get(request);

@@ -14,7 +14,7 @@
  * Worker's bindings arrive with its first request; `import { env } from
  * "cloudflare:workers"` reads them at module scope). That serves single
  * requests of both eras, not what one request must write to another's
- * stream: see the README's "Cloudflare Workers". Tasks run on past the
+ * stream: see docs/hosts.md, "Cloudflare Workers". Tasks run on past the
  * call that created them through `waitUntil` (up to Cloudflare's 30 s past
  * the response), polled in the same isolate.
  *

@@ -6,8 +6,8 @@
  * Start it (from the repository root):
  *   npm run example:deno                 (= node_modules/.bin/deno run -A examples/deno/server.ts)
  * Connect the MCP Inspector (Node >= 22.19 on PATH), in another terminal:
- *   npx @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name countdown --tool-arg from=3
- *   npx @modelcontextprotocol/inspector@2   (the web UI: transport "Streamable HTTP", the URL above)
+ *   npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name countdown --tool-arg from=3
+ *   npx -y @modelcontextprotocol/inspector@2   (the web UI: transport "Streamable HTTP", the URL above)
  * The Inspector CLI declares no elicitation, so the tool runs unconfirmed there.
  *
  * Environment: PORT (default 8787; 0 picks a free port). Listens on 127.0.0.1

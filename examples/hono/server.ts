@@ -9,7 +9,7 @@
  *   npm run example:hono                 (= node_modules/node24/bin/node examples/hono/server.ts)
  *   node_modules/.bin/bun examples/hono/server.ts
  * Connect the MCP Inspector (Node >= 22.19 on PATH), in another terminal:
- *   npx @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/api/mcp --method tools/call --tool-name whoami --header "Authorization: Bearer alice-token"
+ *   npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/api/mcp --method tools/call --tool-name whoami --header "Authorization: Bearer alice-token"
  * Without a known token, everything under /api answers 401.
  *
  * Environment: PORT (default 8787; 0 picks a free port). Listens on 127.0.0.1

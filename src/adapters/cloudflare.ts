@@ -16,8 +16,8 @@
  * one server over several objects by session (the object is chosen by
  * `name(request)`: one for everything by default; shard by tenant only when
  * no request of one tenant needs another's state). A Worker without the
- * object can still serve the stateless 2026-07-28 era per request (see the
- * README's "Cloudflare Workers").
+ * object can still serve the stateless 2026-07-28 era per request (see
+ * docs/hosts.md, "Cloudflare Workers").
  * @module
  */
 

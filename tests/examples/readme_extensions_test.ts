@@ -1,23 +1,20 @@
 /**
- * The README's "Tasks" and "Extensions" examples: the README shows exactly
- * the code of examples/tasks.ts and examples/extension.ts (their `readme`
- * regions, imported from `@tether/mcp`), and that code does what the
- * sections say, in both eras.
+ * The "Tasks" and "Writing an extension" examples of docs/extensions.md
+ * (once the README's): the guide shows exactly the code of examples/tasks.ts
+ * and examples/extension.ts (their `readme` regions, imported from
+ * `@tether/mcp`), and that code does what the sections say, in both eras.
  */
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { handler as clockHandler } from "../../examples/extension.ts";
 import { handler as reportHandler } from "../../examples/tasks.ts";
 import { initialize, rpc, within } from "../helpers.ts";
 import { modernNotification, modernRpc } from "../modern/helpers.ts";
 import { pollTask, TASK_CLIENT } from "../tasks/helpers.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+import { ROOT, sectionOf, tsBlocks } from "./docs_text.ts";
 
 /** The `readme` region of an example, as a user writes it (importing `@tether/mcp`). */
 function regionOf(file: string): string {
@@ -30,17 +27,14 @@ function regionOf(file: string): string {
     .replaceAll('"../src/extensions/tasks/mod.ts"', '"@tether/mcp/tasks"');
 }
 
-/** The first ts block of a README section. */
+/** The first ts block of a section of docs/extensions.md. */
 function blockOf(heading: string): string {
-  const at = README.indexOf(`\n## ${heading}\n`);
-  assert.ok(at !== -1, `the README has a ${heading} section`);
-  const end = README.indexOf("\n## ", at + 1);
-  const match = README.slice(at, end).match(/```ts\n([\s\S]*?)```/);
-  assert.ok(match, `the ${heading} section shows code`);
-  return match[1];
+  const [block] = tsBlocks(sectionOf("docs/extensions.md", `## ${heading}`));
+  assert.ok(block !== undefined, `the ${heading} section shows code`);
+  return block;
 }
 
-describe("README: Tasks", () => {
+describe("docs/extensions.md: Tasks", () => {
   it("shows the code of examples/tasks.ts", () => {
     assert.equal(blockOf("Tasks"), regionOf("examples/tasks.ts"));
   });
@@ -96,9 +90,9 @@ describe("README: Tasks", () => {
   });
 });
 
-describe("README: Extensions", () => {
+describe("docs/extensions.md: Writing an extension", () => {
   it("shows the code of examples/extension.ts", () => {
-    assert.equal(blockOf("Extensions"), regionOf("examples/extension.ts"));
+    assert.equal(blockOf("Writing an extension"), regionOf("examples/extension.ts"));
   });
 
   it("declares the extension, serves its methods, gates the alarm and times every tool call", async () => {

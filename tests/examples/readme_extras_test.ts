@@ -1,18 +1,19 @@
 /**
- * The README's "Icons, output schemas, URL elicitation and MCP Apps"
- * examples, run as written: each subsection's one `ts` block is written to a
+ * The "Icons", "Output schemas" and "URL elicitation" examples of
+ * docs/schemas.md and the "MCP Apps" one of docs/extensions.md (once the
+ * README's), run as written: each section's one `ts` block is written to a
  * temporary module (its `@tether/mcp` import pointed at this checkout's
  * mod.ts, nothing else changed), imported, served on a free port, and
  * driven by the official SDK clients: SDK v1 on 2025-11-25 and SDK v2
- * pinned to 2026-07-28. What each test checks is what the README's text
+ * pinned to 2026-07-28. What each test checks is what the guide's text
  * promises for that example.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import {
   Client as ClientV2,
   StreamableHTTPClientTransport as TransportV2,
@@ -30,21 +31,17 @@ import {
 import type { McpHandler } from "../../mod.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { connectClient, deferred, type SdkConnection, withTimeout } from "../interop/helpers.ts";
+import { ROOT, sectionOf, tsBlocks } from "./docs_text.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
 const MOD = pathToFileURL(join(ROOT, "mod.ts")).href;
 const APPS = pathToFileURL(join(ROOT, "src/extensions/apps/mod.ts")).href;
 const WORK = mkdtempSync(join(tmpdir(), "tether-readme-extras-"));
 after(() => rmSync(WORK, { recursive: true, force: true }));
 
-/** The one `ts` block of the README subsection `### title` (up to the next heading). */
+/** The one `ts` block of the section `## title` of its guide (up to the next heading). */
 function exampleOf(title: string): string {
-  const at = README.indexOf(`\n### ${title}\n`);
-  assert.ok(at !== -1, `the README has a "${title}" subsection`);
-  const end = README.slice(at + 1).search(/\n#{2,3} /);
-  const text = README.slice(at, end === -1 ? undefined : at + 1 + end);
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+  const path = title === "MCP Apps" ? "docs/extensions.md" : "docs/schemas.md";
+  const blocks = tsBlocks(sectionOf(path, `## ${title}`));
   assert.equal(blocks.length, 1, `one ts block under "${title}"`);
   return blocks[0];
 }
@@ -99,7 +96,7 @@ async function v2Modern(
   return client;
 }
 
-describe("README: icons, output schemas, URL elicitation, MCP Apps", () => {
+describe("docs: icons, output schemas, URL elicitation, MCP Apps", () => {
   it("Icons: on serverInfo with websiteUrl, and on the tool, in both eras", async () => {
     const { handler } = await load("Icons");
     await served(handler, async (url, closeLater) => {

@@ -2,7 +2,9 @@
  * The README's Quickstart, walked literally: its install step comes before
  * any code that imports `@tether/mcp`, names tether and zod for every
  * runtime, and each runtime's blocks (server.ts + main.ts) then run as
- * written with the README's own command, answering the official SDK client.
+ * written with the README's own command, printing the MCP endpoint's URL and
+ * answering the official SDK client there and the README's client command
+ * (the MCP Inspector's CLI, from this checkout's node_modules rather than npx).
  * JSR is not reachable here, so the install is simulated from this checkout:
  * for Node and Bun `node_modules/@tether/mcp` exports the sources (links, so
  * Node strips their types outside node_modules) and `node_modules/zod` is
@@ -120,6 +122,49 @@ const BINARIES: Record<string, string> = {
   node22: `${ROOT}node_modules/node22/bin/node`,
 };
 
+/** The Inspector's launcher, which `npx -y @modelcontextprotocol/inspector@2` runs. */
+const INSPECTOR =
+  `${ROOT}node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js`;
+const NPX_INSPECTOR = "npx -y @modelcontextprotocol/inspector@2 ";
+
+/** The README's client command: the Inspector's arguments, and what its `# …` comment says it prints. */
+function clientCommand(): { args: string[]; prints: string } {
+  const block = blocks.find((b) => b.lang === "sh" && b.code.includes("inspector"));
+  assert.ok(block !== undefined, "the Quickstart shows a command that connects a client");
+  const [command, comment] = block.code.replaceAll("\\\n", " ").split(/\s#\s/);
+  assert.ok(command.startsWith(NPX_INSPECTOR), command);
+  const prints = /"([^"]+)"/.exec(comment ?? "")?.[1];
+  assert.ok(prints !== undefined, "the command's comment says what it prints");
+  return { args: command.slice(NPX_INSPECTOR.length).trim().split(/\s+/), prints };
+}
+
+/** Runs the README's client command against `port` (temp HOME); resolves with its exit code and stdout. */
+async function inspect(port: number): Promise<{ code: number | null; stdout: string }> {
+  const home = mkdtempSync(join(tmpdir(), "tether-quickstart-inspector-"));
+  dirs.push(home);
+  const args = clientCommand().args.map((arg) => arg.replace(":8787/", `:${port}/`));
+  const child = spawn(BINARIES.node24, [INSPECTOR, ...args], {
+    env: {
+      ...process.env,
+      HOME: home,
+      USERPROFILE: home,
+      MCP_CATALOG_PATH: join(home, "catalog.json"),
+      MCP_CLIENT_CONFIG_PATH: join(home, "client.json"),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let stdout = "";
+  child.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk));
+  child.stderr!.on("data", (chunk: Buffer) => void (stdout += chunk));
+  const code = await withTimeout(
+    new Promise<number | null>((resolve) => child.once("close", resolve)),
+    30_000,
+    "the Inspector command did not end",
+  );
+  return { code, stdout };
+}
+
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -133,8 +178,20 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs `runtime`'s Quickstart with `binary` in a fresh directory; resolves with the greet answer. */
-async function walk(runtime: Runtime, binary: string): Promise<string> {
+/** What a Quickstart run printed and answered. */
+interface Walked {
+  /** The greet tool's answer to the SDK client. */
+  answer: string;
+  /** The URL the process printed (the first `http://` URL in its output). */
+  printed: string | undefined;
+  /** The MCP endpoint the client connected to. */
+  url: string;
+  /** What the README's client command printed, and its exit code. */
+  inspector: { code: number | null; stdout: string };
+}
+
+/** Runs `runtime`'s Quickstart with `binary` in a fresh directory; resolves with what it printed and answered. */
+async function walk(runtime: Runtime, binary: string): Promise<Walked> {
   assert.ok(server !== undefined, "a server.ts block");
   const dir = mkdtempSync(join(tmpdir(), `tether-quickstart-${runtime.toLowerCase()}-`));
   dirs.push(dir);
@@ -166,7 +223,10 @@ async function walk(runtime: Runtime, binary: string): Promise<string> {
           undefined,
           { timeout: WAIT_MS },
         );
-        return (result.content as { text: string }[])[0].text;
+        const answer = (result.content as { text: string }[])[0].text;
+        // The process printed its URL when it started listening, before it answered.
+        const printed = /http:\/\/\S+/.exec(output)?.[0];
+        return { answer, printed, url, inspector: await inspect(port) };
       } finally {
         await connection.close();
       }
@@ -189,6 +249,17 @@ describe("README Quickstart", () => {
     }
   });
 
+  it("a newcomer reaches the client command within the first 100 lines: the Inspector, with -y, at the endpoint", () => {
+    const connect = blocks.find((b) => b.lang === "sh" && b.code.includes("inspector"));
+    assert.ok(connect !== undefined, "the Quickstart shows a command that connects a client");
+    assert.match(
+      connect.code,
+      /^npx -y @modelcontextprotocol\/inspector@2 --cli http:\/\/127\.0\.0\.1:8787\/mcp /,
+    );
+    const line = README.slice(0, connect.at).split("\n").length;
+    assert.ok(line <= 100, `the client command starts on line ${line}`);
+  });
+
   for (
     const [runtime, binary] of [
       ["Deno", "deno"],
@@ -199,7 +270,11 @@ describe("README Quickstart", () => {
   ) {
     it(`runs as written on ${binary}`, async () => {
       assert.equal(serveOf(runtime).command[0], binary.startsWith("node") ? "node" : binary);
-      assert.equal(await walk(runtime, BINARIES[binary]), "Hello, Ada!");
+      const walked = await walk(runtime, BINARIES[binary]);
+      assert.equal(walked.answer, "Hello, Ada!");
+      assert.equal(walked.printed, walked.url, "main.ts prints the MCP endpoint's URL");
+      assert.equal(walked.inspector.code, 0, walked.inspector.stdout);
+      assert.ok(walked.inspector.stdout.includes(clientCommand().prints), walked.inspector.stdout);
     });
   }
 });

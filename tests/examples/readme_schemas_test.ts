@@ -1,5 +1,6 @@
 /**
- * The README's "Schemas: zod, Valibot, ArkType or raw JSON Schema" example,
+ * The "Schemas: zod, Valibot, ArkType or raw JSON Schema" example of
+ * docs/schemas.md (once the README's),
  * run as written: its `ts` block is written to a temporary module inside the
  * checkout (so `valibot` and `arktype` resolve; its `@tether/mcp` import
  * pointed at this checkout's mod.ts), imported, and called in process: the
@@ -7,15 +8,14 @@
  * bad input, good input runs, and the Valibot schema is listed as JSON Schema.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { McpHandler } from "../../mod.ts";
 import { modernRpc } from "../modern/helpers.ts";
+import { ROOT, sectionOf, tsBlocks } from "./docs_text.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
 const MOD = pathToFileURL(join(ROOT, "mod.ts")).href;
 const TITLE = "Schemas: zod, Valibot, ArkType or raw JSON Schema";
 const WORK = mkdtempSync(join(ROOT, "tests", "examples", ".readme-schemas-"));
@@ -23,11 +23,7 @@ after(() => rmSync(WORK, { recursive: true, force: true }));
 
 /** The one `ts` block of the subsection, up to the next heading. */
 function example(): string {
-  const at = README.indexOf(`\n### ${TITLE}\n`);
-  assert.ok(at !== -1, `the README has a "${TITLE}" subsection`);
-  const end = README.slice(at + 1).search(/\n#{2,3} /);
-  const text = README.slice(at, end === -1 ? undefined : at + 1 + end);
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+  const blocks = tsBlocks(sectionOf("docs/schemas.md", `## ${TITLE}`));
   assert.equal(blocks.length, 1);
   return blocks[0].replaceAll('from "@tether/mcp"', `from ${JSON.stringify(MOD)}`);
 }
@@ -36,7 +32,7 @@ async function call(handler: McpHandler, name: string, args: Record<string, unkn
   return (await modernRpc(handler, "tools/call", { name, arguments: args })).message.result;
 }
 
-describe("README: Schemas", () => {
+describe("docs/schemas.md: Schemas", () => {
   it("the Valibot, ArkType and raw schemas validate and list as the text says", async () => {
     const file = join(WORK, "schemas.ts");
     writeFileSync(file, example());

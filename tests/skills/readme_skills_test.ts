@@ -1,7 +1,7 @@
 /**
- * The README's "Skills" example: the README shows exactly the code of
- * examples/skills.ts (its `readme` region, imported from `@tether/mcp`), and
- * that server, with a folder of skills, serves what the section says to the
+ * The "Skills" example of docs/extensions.md (once the README's): the guide
+ * shows exactly the code of examples/skills.ts (its `readme` region,
+ * imported from `@tether/mcp`), and that server, with a folder of skills, serves what the section says to the
  * official SDK client over HTTP: the declaration, skills/list, skills/get,
  * resources/directory/read, and every file through resources/read.
  */
@@ -17,11 +17,12 @@ import * as z from "zod";
 import { createSkillsHandler } from "../../examples/skills.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { connectClient } from "../interop/helpers.ts";
+import { sectionOf, tsBlocks } from "../examples/docs_text.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-describe("README Skills example", () => {
-  it("the README shows the example's code", () => {
+describe("docs/extensions.md: Skills example", () => {
+  it("the guide shows the example's code", () => {
     const text = readFileSync(join(ROOT, "examples/skills.ts"), "utf8");
     const region = text.split("// #region readme\n")[1].split("// #endregion readme")[0]
       .replaceAll('"../mod.ts"', '"@tether/mcp"')
@@ -30,11 +31,8 @@ describe("README Skills example", () => {
         '"../src/extensions/skills/skill_directory.ts"',
         '"@tether/mcp/skills/directory"',
       );
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const at = readme.indexOf("\n## Skills\n");
-    assert.ok(at !== -1, "the README has a Skills section");
-    const block = readme.slice(at, readme.indexOf("\n## ", at + 1)).match(/```ts\n([\s\S]*?)```/);
-    assert.equal(block?.[1], region);
+    const [block] = tsBlocks(sectionOf("docs/extensions.md", "## Skills"));
+    assert.equal(block, region);
   });
 
   it("serves skills from code and from a folder to the SDK client", async () => {

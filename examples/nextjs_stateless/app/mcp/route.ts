@@ -6,7 +6,7 @@
  * every POST is served by whichever instance gets it, and GET and DELETE
  * answer `405`; 2026-07-28 clients are stateless anyway. What this gives up
  * (resumption, the listening stream, subscriptions, `ctx.session`) is listed
- * in the README's "Stateless 2025 clients".
+ * in docs/eras.md, "Stateless 2025 clients".
  *
  * tests/examples/nextjs_stateless_route_test.ts imports this module and calls
  * its exports as Next.js does. In your app: import from "@tether/mcp" and put
