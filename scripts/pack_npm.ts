@@ -9,7 +9,15 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -128,6 +136,8 @@ export function packNpm(): PackReport & { tarball: string } {
   );
   writeFileSync(join(PACKAGE, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   for (const file of COPIED) copyFileSync(join(ROOT, file), join(PACKAGE, file));
+  // The README links into docs/: the guides travel with it, so the links resolve on npmjs.com too.
+  cpSync(join(ROOT, "docs"), join(PACKAGE, "docs"), { recursive: true });
   const npm = process.env.NPM ?? "npm";
   const output = run(
     npm,

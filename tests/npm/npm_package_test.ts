@@ -180,10 +180,15 @@ describe("the npm package @tether/mcp", { skip }, () => {
     const listing = await run("tar", ["-tzf", tarball], ROOT);
     const files = listing.trim().split("\n").map((line) => line.replace(/^package\//, ""));
     const strays = files.filter((file) =>
-      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file) &&
+      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|docs\/[A-Za-z0-9-]+\.md)$/.test(file) &&
       !/^(mod|src\/[a-z0-9_/]+)\.(js|d\.ts)$/.test(file)
     );
     assert.deepEqual(strays, []);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const linked = [...readme.matchAll(/\]\((docs\/[A-Za-z0-9-]+\.md)\)/g)].map((match) => match[1]);
+    assert.ok(linked.length > 5, "the README links its guides");
+    const missing = linked.filter((page) => !files.includes(page));
+    assert.deepEqual(missing, [], "every guide the README links is in the package");
     const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
     const manifest = JSON.parse(
       readFileSync(join(project, "node_modules", "@tether", "mcp", "package.json"), "utf8"),
