@@ -1,0 +1,149 @@
+/**
+ * What the gateway knows of an upstream MCP server before it talks to it: a
+ * name, and a `connect` that opens one fresh transport for one principal.
+ * This module keeps no state: opening, reusing and closing upstream
+ * sessions is upstream_slot.ts's job, stdio subprocesses stdio_upstream.ts's.
+ * @module
+ */
+
+// The SDK's "./*" export maps types to `*.js.d.ts`, which does not exist; Deno's type
+// checker needs the declaration files named (Node and Bun ignore these comments).
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Principal } from "../protocol/context.ts";
+
+/** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
+const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Credentials for one upstream, chosen for the downstream caller: headers
+ * for an HTTP upstream (e.g. from a token exchange), environment variables
+ * for a stdio one. Given the principal only, never the downstream request
+ * or its token: MCP forbids passing a client's token through.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamCredentials } from "@tether/mcp/gateway";
+ * const credentials: UpstreamCredentials = (principal) => ({ "x-user": principal.id });
+ * ```
+ */
+export type UpstreamCredentials = (
+  principal: Principal,
+) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
+
+/**
+ * A transport just opened to an upstream, not yet started (the SDK client
+ * starts it), with how to end it by force when a graceful close overruns.
+ *
+ * @example
+ * ```ts ignore
+ * const opened: OpenedTransport = { transport, kill: () => child.kill("SIGKILL") };
+ * ```
+ */
+export interface OpenedTransport {
+  /** The SDK transport (`@modelcontextprotocol/sdk/shared/transport.js`). */
+  transport: Transport;
+  /** Ends the upstream at once (stdio: kills the process group); after the grace. */
+  kill?(): void;
+  /** Ends the upstream session politely (HTTP: DELETE); raced against the grace. */
+  end?(): Promise<void>;
+}
+
+/**
+ * An upstream MCP server the gateway serves from: build one with
+ * {@linkcode httpUpstream} or `stdioUpstream`, or write `connect` yourself.
+ *
+ * @example
+ * ```ts
+ * import { httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" });
+ * console.log(files.name); // "files"
+ * ```
+ */
+export interface Upstream {
+  /** 1-64 of `[A-Za-z0-9_-]`, unique within the gateway: the default namespace of its names. */
+  readonly name: string;
+  /** Opens one fresh transport (one upstream session) for `principal`. */
+  connect(principal: Principal): Promise<OpenedTransport>;
+}
+
+/** Throws when `name` is not an upstream name. */
+export function checkUpstreamName(name: unknown): string {
+  if (typeof name !== "string" || !UPSTREAM_NAME.test(name)) {
+    throw new TypeError(
+      `Invalid upstream name ${JSON.stringify(name)}: use 1-64 of [A-Za-z0-9_-]`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Options of {@linkcode httpUpstream}.
+ *
+ * @example
+ * ```ts
+ * import type { HttpUpstreamOptions } from "@tether/mcp/gateway";
+ * const options: HttpUpstreamOptions = { name: "files", url: "http://127.0.0.1:9000/mcp" };
+ * ```
+ */
+export interface HttpUpstreamOptions {
+  /** The upstream's name (see {@linkcode Upstream.name}). */
+  name: string;
+  /** Its Streamable HTTP endpoint. */
+  url: string | URL;
+  /** Headers for the caller, e.g. an exchanged token. Default: none. */
+  credentials?: UpstreamCredentials;
+  /** The fetch used for the upstream. Default: the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Header names a credentials hook may not set: the transport owns them. */
+const TRANSPORT_HEADERS = new Set(["mcp-session-id", "mcp-protocol-version", "content-type"]);
+
+/**
+ * A Streamable HTTP upstream, spoken to through the official SDK client
+ * (`StreamableHTTPClientTransport`): it negotiates the newest revision both
+ * sides know. Each upstream session ends with a `DELETE`.
+ *
+ * @example
+ * ```ts
+ * import { httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({
+ *   name: "files",
+ *   url: "https://files.internal/mcp",
+ *   credentials: (principal) => ({ authorization: `Bearer service-token-for-${principal.id}` }),
+ * });
+ * ```
+ */
+export function httpUpstream(options: HttpUpstreamOptions): Upstream {
+  const name = checkUpstreamName(options.name);
+  const url = new URL(options.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`Upstream "${name}": url must be http(s), got ${url.protocol}`);
+  }
+  const credentials = options.credentials;
+  return {
+    name,
+    async connect(principal) {
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries((await credentials?.(principal)) ?? {})) {
+        if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
+        headers[key] = value;
+      }
+      const transport = new StreamableHTTPClientTransport(url, {
+        requestInit: { headers },
+        fetch: options.fetch,
+        // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
+        reconnectionOptions: {
+          maxReconnectionDelay: 30_000,
+          initialReconnectionDelay: 1_000,
+          reconnectionDelayGrowFactor: 1.5,
+          maxRetries: 2,
+        },
+      });
+      return { transport, end: () => transport.terminateSession() };
+    },
+  };
+}
