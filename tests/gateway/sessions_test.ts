@@ -1,0 +1,133 @@
+/**
+ * The life of upstream sessions, on an in-memory SDK upstream and an
+ * injected clock (no sockets, no sleeping): probed only after the idle
+ * period, recreated when the probe fails, closed when the downstream
+ * session ends; caps per principal and in all; session-less (2026-07-28)
+ * callers share one upstream session per principal until its TTL.
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TestClock } from "../helpers.ts";
+import { createGateway, type GatewayOptions } from "../../src/gateway/mod.ts";
+import { contextFor, memorySession, memoryUpstream } from "./memory_upstream.ts";
+import type { CallToolResult, HandlerContext } from "../../mod.ts";
+
+async function setup(options: Partial<GatewayOptions> = {}) {
+  const clock = new TestClock();
+  const upstream = memoryUpstream();
+  const gateway = await createGateway({
+    upstreams: [upstream],
+    now: clock.now,
+    idleProbeMs: 60_000,
+    probeTimeoutMs: 50,
+    graceMs: 100,
+    ...options,
+  });
+  const whoami = gateway.definitions().tools.find((tool) => tool.name === "mem_whoami")!;
+  const call = async (ctx: HandlerContext) => {
+    try {
+      const result = await whoami.handler({}, ctx) as CallToolResult;
+      return (result.content[0] as { text: string }).text;
+    } catch (error) {
+      return `error: ${(error as Error).message}`;
+    }
+  };
+  return { clock, upstream, gateway, call };
+}
+
+describe("gateway upstream sessions", () => {
+  it("reuses without a probe while fresh, pings after idle, recreates when the ping fails", async () => {
+    const { clock, upstream, gateway, call } = await setup();
+    try {
+      const ctx = contextFor({ id: "alice" }, memorySession("s1"));
+      assert.equal(await call(ctx), "2", "session 1 is the discovery session");
+      clock.advance(59_999);
+      assert.equal(await call(ctx), "2");
+      assert.equal(upstream.pings, 0, "no probe within the idle period");
+      clock.advance(60_000);
+      assert.equal(await call(ctx), "2", "a probe answered: reused");
+      assert.equal(upstream.pings, 1);
+      clock.advance(60_000);
+      upstream.mute = true;
+      const recreated = call(ctx);
+      // The probe times out (50 ms), the mute upstream is dropped; the new session must answer.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      upstream.mute = false;
+      assert.equal(await recreated, "3", "recreated after a failed probe");
+      assert.equal(upstream.sessions[1].closed, true, "the unanswering session was closed");
+      assert.equal(gateway.stats().upstreamSessions, 1);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it("the downstream session's end closes its upstream session and gives its place back", async () => {
+    const { upstream, gateway, call } = await setup();
+    try {
+      const session = memorySession("s1");
+      assert.equal(await call(contextFor({ id: "alice" }, session)), "2");
+      assert.equal(gateway.stats().upstreamSessions, 1);
+      await session.end();
+      assert.equal(upstream.sessions[1].closed, true);
+      assert.equal(gateway.stats().upstreamSessions, 0);
+    } finally {
+      await gateway.close();
+    }
+    assert.equal(upstream.sessions[0].closed, true, "close() ended the discovery session");
+  });
+
+  it("caps upstream sessions per principal and in all, with a retry hint", async () => {
+    const { gateway, call } = await setup({ maxSessionsPerPrincipal: 1, maxSessions: 2 });
+    try {
+      assert.equal(await call(contextFor({ id: "alice" }, memorySession("a1"))), "2");
+      assert.match(
+        await call(contextFor({ id: "alice" }, memorySession("a2"))),
+        /Too many upstream sessions for this caller \(limit 1\); retry after 5s/,
+      );
+      assert.equal(await call(contextFor({ id: "bob" }, memorySession("b1"))), "3");
+      assert.match(
+        await call(contextFor({ id: "carol" }, memorySession("c1"))),
+        /limit of 2 upstream sessions; retry after 5s/,
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it("without a session: one upstream session per principal, closed after its TTL unused", async () => {
+    const { clock, upstream, gateway, call } = await setup({ statelessTtlMs: 300_000 });
+    try {
+      assert.equal(await call(contextFor({ id: "alice" })), "2");
+      assert.equal(
+        await call(contextFor({ id: "alice" })),
+        "2",
+        "shared by the principal's requests",
+      );
+      assert.equal(await call(contextFor({ id: "bob" })), "3", "never across principals");
+      clock.advance(299_999);
+      assert.equal(await call(contextFor({ id: "bob" })), "3");
+      clock.advance(1);
+      assert.equal(await call(contextFor({ id: "bob" })), "3", "bob's was used at 299,999");
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.equal(upstream.sessions[1].closed, true, "alice's, unused for the TTL, was closed");
+      assert.equal(await call(contextFor({ id: "alice" })), "4", "and a new one opens for her");
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it("refuses at startup two upstreams that offer one name, and two upstreams of one name", async () => {
+    await assert.rejects(
+      createGateway({ upstreams: [memoryUpstream("a"), memoryUpstream("a")] }),
+      /two upstreams are named "a"/,
+    );
+    await assert.rejects(
+      createGateway({
+        upstreams: [memoryUpstream("a"), memoryUpstream("b")],
+        namespace: (_upstream, name) => name,
+      }),
+      /upstreams "a" and "b" both offer tool whoami/,
+    );
+  });
+});
