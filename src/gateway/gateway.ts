@@ -216,6 +216,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         principal: GATEWAY_PRINCIPAL,
         capabilities: {},
         maxRelayBytes,
+        probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
         onListChanged: (kind) => refresher.changed(upstream.name, kind),
       });
       discovery.set(upstream.name, connection);

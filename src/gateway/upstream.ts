@@ -49,6 +49,12 @@ export interface OpenedTransport {
   kill?(): void;
   /** Ends the upstream session politely (HTTP: DELETE); raced against the grace. */
   end?(): Promise<void>;
+  /**
+   * Registers who is told when a response stream from the upstream ends or
+   * breaks (HTTP: an SSE body), so calls waiting on a dead upstream are
+   * found by a probe instead of waiting for their timeout.
+   */
+  onStreamEnd?(listener: () => void): void;
 }
 
 /**
@@ -132,9 +138,10 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
         if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
         headers[key] = value;
       }
+      let streamEnded: (() => void) | undefined;
       const transport = new StreamableHTTPClientTransport(url, {
         requestInit: { headers },
-        fetch: options.fetch,
+        fetch: watchStreams(options.fetch ?? fetch, () => streamEnded?.()),
         // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
         reconnectionOptions: {
           maxReconnectionDelay: 30_000,
@@ -143,7 +150,43 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
           maxRetries: 2,
         },
       });
-      return { transport, end: () => transport.terminateSession() };
+      return {
+        transport,
+        end: () => transport.terminateSession(),
+        onStreamEnd: (listener) => streamEnded = listener,
+      };
     },
+  };
+}
+
+/** A fetch whose SSE response bodies call `ended` when they end or break (not when cancelled). */
+function watchStreams(base: typeof fetch, ended: () => void): typeof fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    const body = response.body;
+    if (body === null || !response.headers.get("content-type")?.includes("text/event-stream")) {
+      return response;
+    }
+    const reader = body.getReader();
+    const watched = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            ended();
+          } else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+          ended();
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(watched, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }

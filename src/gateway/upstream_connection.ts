@@ -37,6 +37,8 @@ export interface ConnectionSettings {
   capabilities: ClientCapabilities;
   /** The largest message relayed either way, bytes. */
   maxRelayBytes: number;
+  /** How long a probe may take, ms (after a response stream of a running call broke). */
+  probeTimeoutMs: number;
   /** Told when the upstream announces a list changed. */
   onListChanged?(kind: ListKind): void;
   /** Told once when the transport ends, whoever ended it. */
@@ -147,6 +149,12 @@ export class UpstreamConnection {
     return ctx;
   }
 
+  /** Probes when calls are waiting; a failed probe ends the session, failing them now. */
+  async #checkAlive(): Promise<void> {
+    if (this.#calls.length === 0 || this.#dead || this.#closing !== undefined) return;
+    if (!await this.probe(this.#settings.probeTimeoutMs)) await this.close(0);
+  }
+
   #ended(): void {
     if (this.#dead) return;
     this.#dead = true;
@@ -163,6 +171,10 @@ export class UpstreamConnection {
       if (this.#closing === undefined) this.#opened.kill?.();
     };
     client.onerror = () => {}; // failures surface on the calls; nothing of them is relayed
+    this.#opened.onStreamEnd?.(() => {
+      // After the answers the stream carried are taken: calls still waiting may wait on a dead upstream.
+      setTimeout(() => void this.#checkAlive(), 0);
+    });
     if (capabilities.elicitation !== undefined) {
       client.setRequestHandler(ElicitRequestSchema, async (request) => {
         checkRelayed(request.params, limit, "elicitation request");

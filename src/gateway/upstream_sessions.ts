@@ -140,6 +140,7 @@ export class UpstreamSessions {
         principal: who.principal,
         capabilities: who.capabilities,
         maxRelayBytes: this.#settings.maxRelayBytes,
+        probeTimeoutMs: this.#settings.probeTimeoutMs,
         onListChanged: (kind) => this.#settings.onListChanged(upstream.name, kind),
         onClosed: release,
       });

@@ -95,4 +95,23 @@ describe("gateway isolation", () => {
       await fixture.close();
     }
   });
+
+  it("an HTTP upstream killed mid-call fails the call and closes that upstream session", async () => {
+    const fixture = await startGateway();
+    try {
+      const a = await fixture.connect("alice");
+      const started = new Promise<void>((resolve) =>
+        fixture.upstream.record.slowStarted.push(resolve)
+      );
+      const call = a.client.callTool({ name: "up_slow", arguments: {} });
+      await started;
+      await fixture.upstream.close();
+      const result = await call;
+      assert.equal(result.isError, true, JSON.stringify(result));
+      assert.match(textOf(result), /^Upstream "up"/);
+      await waitFor(() => fixture.gateway.stats().upstreamSessions === 0, "its place given back");
+    } finally {
+      await fixture.close();
+    }
+  });
 });

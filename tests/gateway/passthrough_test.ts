@@ -8,7 +8,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ListRootsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -96,6 +99,33 @@ describe("gateway passthrough (2025 sessions)", () => {
       const a = await fixture.connect("alice");
       const result = await a.client.callTool({ name: "up_ask", arguments: {} });
       assert.equal(result.isError, true, JSON.stringify(result));
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it("an upstream's tools/list_changed reaches the downstream client with the new list", async () => {
+    const fixture = await startGateway();
+    try {
+      let changes = 0;
+      const a = await fixture.connect("alice", {
+        setup: (client) =>
+          client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+            changes++;
+          }),
+      });
+      const before = (await a.client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(!before.includes("up_late"));
+      fixture.upstream.addTool("late");
+      await waitFor(() => changes > 0, "tools/list_changed relayed downstream");
+      await waitFor(
+        async () => (await a.client.listTools()).tools.some((tool) => tool.name === "up_late"),
+        "the new tool listed",
+      );
+      assert.equal(
+        (await a.client.callTool({ name: "up_late", arguments: {} })).isError,
+        undefined,
+      );
     } finally {
       await fixture.close();
     }
