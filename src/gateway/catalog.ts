@@ -31,8 +31,18 @@ import type { ListKind } from "./upstream_connection.ts";
  */
 export type Namespace = (upstream: string, name: string) => string;
 
-/** The default {@linkcode Namespace}. */
-export const defaultNamespace: Namespace = (upstream, name) => `${upstream}_${name}`;
+/**
+ * The default {@linkcode Namespace}: `${upstream}_${name}`.
+ *
+ * @example
+ * ```ts
+ * import { defaultNamespace } from "@tether/mcp/gateway";
+ * defaultNamespace("files", "read"); // "files_read"
+ * ```
+ */
+export function defaultNamespace(upstream: string, name: string): string {
+  return `${upstream}_${name}`;
+}
 
 /** Calls into the caller's upstream session (gateway.ts binds them). */
 export interface UpstreamCalls {
@@ -49,11 +59,23 @@ export interface UpstreamCalls {
   readResource(uri: string, ctx: HandlerContext): Promise<ResourceContents[]>;
 }
 
-/** One upstream's offer as tether definitions. */
+/**
+ * Upstream offers as tether definitions, spread into `createMcpHandler`'s options.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamCatalog } from "@tether/mcp/gateway";
+ * const empty: UpstreamCatalog = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+ * ```
+ */
 export interface UpstreamCatalog {
+  /** The tools, namespaced; each calls the caller's upstream session. */
   tools: AnyToolDefinition[];
+  /** The prompts, namespaced. */
   prompts: AnyPromptDefinition[];
+  /** The resources: URIs as the upstream lists them, names namespaced. */
   resources: ResourceDefinition[];
+  /** The resource templates: URI templates as listed, names namespaced. */
   resourceTemplates: ResourceTemplateDefinition[];
 }
 

@@ -78,10 +78,20 @@ export interface GatewayOptions {
   now?: () => number;
 }
 
-/** The registries a gateway keeps up to date: an `McpHandler` has them. */
+/**
+ * The registries a gateway keeps up to date: an `McpHandler` has them.
+ *
+ * @example
+ * ```ts ignore
+ * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
+ * ```
+ */
 export interface GatewayTarget {
+  /** The tools (an upstream's changes are removed and added here). */
   readonly tools: ToolRegistry;
+  /** The resources and templates. */
   readonly resources: ResourceRegistry;
+  /** The prompts. */
   readonly prompts: PromptRegistry;
 }
 

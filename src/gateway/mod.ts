@@ -31,5 +31,23 @@ export {
   type OpenedTransport,
   type Upstream,
   type UpstreamCredentials,
+  type UpstreamTransport,
 } from "./upstream.ts";
 export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio_upstream.ts";
+// The core types the gateway's signatures name (definitions, registries, ctx), so this entry
+// point documents them too; they are the same types as @tether/mcp's.
+export type * from "../protocol/definitions.ts";
+export type * from "../protocol/deferred_result.ts";
+export type * from "../protocol/context.ts";
+export type * from "../protocol/types.ts";
+export type * from "../protocol/cache_hint.ts";
+export type * from "../protocol/template_variables.ts";
+export type * from "../protocol/header_parameters.ts";
+export type * from "../protocol/schema.ts";
+export type * from "../protocol/standard_schema.ts";
+export type * from "../protocol/json_schema_validator.ts";
+export type * from "../protocol/logging.ts";
+export type * from "../jsonrpc/messages.ts";
+export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
+export type { ResourceRegistry } from "../protocol/resources.ts";
+export type { PromptRegistry } from "../protocol/prompts.ts";

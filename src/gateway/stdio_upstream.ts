@@ -7,8 +7,6 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { checkUpstreamName, type Upstream, type UpstreamCredentials } from "./upstream.ts";
@@ -103,7 +101,7 @@ interface SpawnSettings {
 }
 
 /** An SDK transport over a subprocess in a process group of its own. */
-class ProcessGroupTransport implements Transport {
+class ProcessGroupTransport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;

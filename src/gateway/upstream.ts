@@ -8,8 +8,6 @@
 
 // The SDK's "./*" export maps types to `*.js.d.ts`, which does not exist; Deno's type
 // checker needs the declaration files named (Node and Bun ignore these comments).
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Principal } from "../protocol/context.ts";
@@ -34,6 +32,30 @@ export type UpstreamCredentials = (
 ) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 
 /**
+ * The transport shape the official SDK client speaks over (its `Transport`,
+ * `@modelcontextprotocol/sdk/shared/transport.js`): any SDK client transport fits.
+ *
+ * @example
+ * ```ts ignore
+ * const transport: UpstreamTransport = new StreamableHTTPClientTransport(url);
+ * ```
+ */
+export interface UpstreamTransport {
+  /** Starts it (the client calls this once). */
+  start(): Promise<void>;
+  /** Sends one JSON-RPC message. */
+  send(message: object, options?: object): Promise<void>;
+  /** Closes it. */
+  close(): Promise<void>;
+  /** Set by the client: told when it closed. */
+  onclose?(): void;
+  /** Set by the client: told of errors. */
+  onerror?(error: Error): void;
+  /** Set by the client: told of each JSON-RPC message received. */
+  onmessage?(message: object, extra?: object): void;
+}
+
+/**
  * A transport just opened to an upstream, not yet started (the SDK client
  * starts it), with how to end it by force when a graceful close overruns.
  *
@@ -43,8 +65,8 @@ export type UpstreamCredentials = (
  * ```
  */
 export interface OpenedTransport {
-  /** The SDK transport (`@modelcontextprotocol/sdk/shared/transport.js`). */
-  transport: Transport;
+  /** The transport, not yet started. */
+  transport: UpstreamTransport;
   /** Ends the upstream at once (stdio: kills the process group); after the grace. */
   kill?(): void;
   /** Ends the upstream session politely (HTTP: DELETE); raced against the grace. */

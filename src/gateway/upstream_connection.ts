@@ -9,6 +9,8 @@
 
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
   CreateMessageRequestSchema,
@@ -84,7 +86,7 @@ export class UpstreamConnection {
     const connection = new UpstreamConnection(upstream.name, opened, settings);
     connection.#relay();
     try {
-      await connection.client.connect(opened.transport);
+      await connection.client.connect(opened.transport as unknown as Transport);
     } catch (error) {
       await connection.close(0);
       throw error;

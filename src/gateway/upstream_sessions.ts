@@ -35,6 +35,7 @@ export interface SessionSettings extends SlotSettings {
 export class GatewayBusyError extends Error {
   /** When a place is likely free, seconds. */
   readonly retryAfterSeconds: number;
+  /** A refusal worded `message`, retryable after `retryAfterSeconds`. */
   constructor(message: string, retryAfterSeconds: number) {
     super(`${message}; retry after ${retryAfterSeconds}s`);
     this.name = "GatewayBusyError";
