@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HandlerContext, Principal } from "../protocol/context.ts";
+import { type HandlerContext, ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { PromptRegistry } from "../protocol/prompts.ts";
 import type { ResourceRegistry } from "../protocol/resources.ts";
 import type { ToolRegistry } from "../protocol/tools.ts";
@@ -110,6 +110,14 @@ export interface Gateway {
   definitions(): UpstreamCatalog;
   /** Keeps `target`'s lists in step with the upstreams' `list_changed` from now on. */
   attach(target: GatewayTarget): void;
+  /**
+   * For `authenticate`: throws an error whose `response` refuses a request
+   * that may open upstream sessions (a POST without `Mcp-Session-Id`: an
+   * `initialize` or a 2026-07-28 request) while the caps are full: `503` when
+   * the process holds `maxSessions`, `429` when the principal holds its
+   * share, both with `Retry-After`. Other requests pass.
+   */
+  admit(request: Request, principal: Principal): void;
   /** Live upstream sessions, and how many were opened so far. */
   stats(): { upstreamSessions: number; upstreamSessionsOpened: number };
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
@@ -280,6 +288,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     attach(target) {
       refresher.attach(target);
+    },
+    admit(request, principal) {
+      if (request.method !== "POST" || request.headers.has("mcp-session-id")) return;
+      const full = sessions.full(ownerKeyOf(principal));
+      if (full === undefined) return;
+      const status = full === "all" ? 503 : 429;
+      const message = full === "all"
+        ? "The gateway holds all the upstream sessions it may"
+        : "Too many upstream sessions for this caller";
+      const error = new Error(message) as Error & { response: Response };
+      error.response = new Response(
+        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }),
+        { status, headers: { "content-type": "application/json", "retry-after": "5" } },
+      );
+      throw error;
     },
     stats() {
       return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };

@@ -80,6 +80,15 @@ export class UpstreamSessions {
     return { slot, connection: await slot.acquire() };
   }
 
+  /** Which cap a new upstream session of `owner` would meet now, if any. */
+  full(owner: string): "all" | "principal" | undefined {
+    if (this.#live >= this.#settings.maxSessions) return "all";
+    if ((this.#heldBy.get(owner) ?? 0) >= this.#settings.maxSessionsPerPrincipal) {
+      return "principal";
+    }
+    return undefined;
+  }
+
   /** Closes every upstream session: `graceMs` each, then force. */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;

@@ -8,7 +8,15 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TestClock } from "../helpers.ts";
+import {
+  assertHttpError,
+  initialize,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  rpc,
+  TestClock,
+} from "../helpers.ts";
 import { createGateway, type GatewayOptions } from "../../src/gateway/mod.ts";
 import { contextFor, memorySession, memoryUpstream } from "./memory_upstream.ts";
 import type { CallToolResult, HandlerContext } from "../../mod.ts";
@@ -129,5 +137,38 @@ describe("gateway upstream sessions", () => {
       }),
       /upstreams "a" and "b" both offer tool whoami/,
     );
+  });
+
+  it("admit() in authenticate answers new sessions 429, then 503, with Retry-After while caps are full", async () => {
+    const { gateway } = await setup({ maxSessionsPerPrincipal: 1, maxSessions: 2 });
+    const handler = makeHandler({
+      ...gateway.definitions(),
+      authenticate: (request) => {
+        const principal = { id: request.headers.get("x-user") ?? "nobody" };
+        gateway.admit(request, principal);
+        return principal;
+      },
+    });
+    const open = (user: string) =>
+      handler(postRequest(initializeMessage(), { headers: { "x-user": user } }));
+    try {
+      const alice = await initialize(handler, { headers: { "x-user": "alice" } });
+      await rpc(handler, alice, "tools/call", { name: "mem_whoami" });
+      const refused = await open("alice");
+      assert.equal(refused.headers.get("retry-after"), "5");
+      await assertHttpError(refused, 429, {
+        message: /Too many upstream sessions for this caller/,
+      });
+      const again = await rpc(handler, alice, "tools/call", { name: "mem_whoami" });
+      assert.equal(again.message.result.content[0].text, "2", "her own session still served");
+      const bob = await initialize(handler, { headers: { "x-user": "bob" } });
+      await rpc(handler, bob, "tools/call", { name: "mem_whoami" });
+      const full = await open("carol");
+      assert.equal(full.headers.get("retry-after"), "5");
+      await assertHttpError(full, 503, { message: /all the upstream sessions/ });
+    } finally {
+      await handler.close();
+      await gateway.close();
+    }
   });
 });
