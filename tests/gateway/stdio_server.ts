@@ -2,7 +2,8 @@
  * A small MCP server over stdio for the gateway tests: the official SDK's
  * McpServer on its StdioServerTransport. `whoami` answers its process id,
  * `grandchild` starts a long `sleep` and answers its pid (ending the process
- * group must end it too), `die` exits mid-call, `slow` waits for cancellation.
+ * group must end it too), `die` exits mid-call. With STUBBORN=1 it ignores
+ * stdin's end and SIGTERM.
  */
 
 import { spawn } from "node:child_process";
@@ -26,4 +27,9 @@ server.registerTool("die", { description: "Exits mid-call" }, () => {
 server.registerTool("token", { description: "The UPSTREAM_TOKEN it was given" }, () => ({
   content: [{ type: "text", text: process.env.UPSTREAM_TOKEN ?? "" }],
 }));
+if (process.env.STUBBORN === "1") {
+  // Ignores the polite close: stdin's end and SIGTERM; only SIGKILL ends it.
+  process.on("SIGTERM", () => {});
+  setInterval(() => {}, 60_000);
+}
 await server.connect(new StdioServerTransport());

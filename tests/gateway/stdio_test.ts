@@ -17,7 +17,7 @@ import { alive, runtimeCommand } from "./runtime_command.ts";
 
 const SERVER = fileURLToPath(new URL("./stdio_server.ts", import.meta.url));
 
-async function startStdioGateway() {
+async function startStdioGateway(env: Record<string, string> = {}) {
   const { command, args } = runtimeCommand(SERVER);
   const gateway = await createGateway({
     upstreams: [stdioUpstream({
@@ -25,6 +25,7 @@ async function startStdioGateway() {
       command,
       args,
       stderr: "ignore",
+      env,
       credentials: (principal) => ({ UPSTREAM_TOKEN: `up-${principal.id}` }),
     })],
     graceMs: 2_000,
@@ -100,6 +101,38 @@ describe("gateway stdio upstreams", () => {
       assert.equal(fixture.gateway.stats().upstreamSessionsOpened, 2);
     } finally {
       await fixture.close();
+    }
+  });
+
+  it("a process that ignores the polite close is killed when the grace runs out", async () => {
+    const fixture = await startStdioGateway({ STUBBORN: "1" });
+    let pid = 0;
+    try {
+      const a = await fixture.connect("alice");
+      pid = Number(await call(a, "local_whoami"));
+      assert.ok(alive(pid));
+    } finally {
+      // The client's DELETE ends the session; the process ignores the polite close, so
+      // the grace (graceMs: 2,000) runs out and its group is killed.
+      await fixture.close();
+    }
+    await waitFor(() => !alive(pid), "the stubborn process killed after the grace");
+  });
+
+  it("is refused when it is defined where there are no subprocesses (workerd)", () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+    Object.defineProperty(globalThis, "navigator", {
+      value: { userAgent: "Cloudflare-Workers" },
+      configurable: true,
+    });
+    try {
+      assert.throws(
+        () => stdioUpstream({ name: "local", command: "node" }),
+        /stdio upstreams need subprocesses \(Node, Deno or Bun\); this runtime has none/,
+      );
+    } finally {
+      if (descriptor === undefined) delete (globalThis as { navigator?: unknown }).navigator;
+      else Object.defineProperty(globalThis, "navigator", descriptor);
     }
   });
 });
