@@ -29,6 +29,7 @@ const ENTRY_POINTS = [
   "src/skills/mod.ts",
   "src/skills/skill_directory.ts",
   "src/testing/mod.ts",
+  "src/gateway/mod.ts",
 ];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.
