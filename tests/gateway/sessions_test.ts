@@ -16,6 +16,7 @@ import {
   postRequest,
   rpc,
   TestClock,
+  until,
 } from "../helpers.ts";
 import { createGateway, type GatewayOptions } from "../../src/gateway/mod.ts";
 import { contextFor, memorySession, memoryUpstream } from "./memory_upstream.ts";
@@ -166,6 +167,31 @@ describe("gateway upstream sessions", () => {
       const full = await open("carol");
       assert.equal(full.headers.get("retry-after"), "5");
       await assertHttpError(full, 503, { message: /all the upstream sessions/ });
+    } finally {
+      await handler.close();
+      await gateway.close();
+    }
+  });
+
+  it("a downstream session's idle expiry closes its upstream session (handler clock injected)", async () => {
+    const { clock, upstream, gateway } = await setup({ idleProbeMs: 10_000_000 });
+    const handler = makeHandler({
+      ...gateway.definitions(),
+      now: clock.now,
+      sessions: { idleTtlMs: 1_000, sweepIntervalMs: 5 },
+    });
+    try {
+      const kept = await initialize(handler);
+      const idle = await initialize(handler);
+      await rpc(handler, idle, "tools/call", { name: "mem_whoami" });
+      await rpc(handler, kept, "tools/call", { name: "mem_whoami" });
+      assert.equal(gateway.stats().upstreamSessions, 2);
+      clock.advance(800);
+      await rpc(handler, kept, "tools/call", { name: "mem_whoami" });
+      clock.advance(300);
+      await until(() => upstream.sessions[1].closed, "the idle session's upstream session closed");
+      assert.equal(upstream.sessions[2].closed, false, "the live session's stays");
+      assert.equal(gateway.stats().upstreamSessions, 1);
     } finally {
       await handler.close();
       await gateway.close();
