@@ -228,16 +228,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Discovery: one session per upstream, kept for its list_changed notifications.
   const discovery = new Map<string, UpstreamConnection>();
   const catalogs = new Map<string, Partial<UpstreamCatalog>>();
+  let closed = false;
+  const openDiscovery = async (upstream: Upstream) => {
+    const connection = await UpstreamConnection.open(upstream, {
+      principal: GATEWAY_PRINCIPAL,
+      capabilities: {},
+      maxRelayBytes,
+      probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+      onListChanged: (kind) => refresher.changed(upstream.name, kind),
+    });
+    if (closed) await connection.close(0);
+    discovery.set(upstream.name, connection);
+    return connection;
+  };
   try {
     for (const upstream of upstreams.values()) {
-      const connection = await UpstreamConnection.open(upstream, {
-        principal: GATEWAY_PRINCIPAL,
-        capabilities: {},
-        maxRelayBytes,
-        probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
-        onListChanged: (kind) => refresher.changed(upstream.name, kind),
-      });
-      discovery.set(upstream.name, connection);
+      const connection = await openDiscovery(upstream);
       catalogs.set(
         upstream.name,
         await readCatalog(upstream.name, connection.client, namespace, callsFor(upstream)),
@@ -250,8 +256,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   refresher.bind(async (upstreamName, kind) => {
     const upstream = upstreams.get(upstreamName)!;
-    const connection = discovery.get(upstreamName);
-    if (connection === undefined || connection.dead) return;
+    let connection = discovery.get(upstreamName);
+    if (closed) return;
+    // A discovery session that died (the upstream restarted) is opened again to reread.
+    if (connection === undefined || connection.dead) connection = await openDiscovery(upstream);
     const fresh = await readCatalog(
       upstreamName,
       connection.client,
@@ -308,6 +316,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };
     },
     async close(closeOptions = {}) {
+      closed = true;
       clearInterval(sweeper);
       const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
       await Promise.all([

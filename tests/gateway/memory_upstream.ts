@@ -20,15 +20,30 @@ export interface MemoryUpstream extends Upstream {
   pings: number;
   /** While true, every session drops what it receives. */
   mute: boolean;
+  /** Adds a tool on every live session (each tells its client `tools/list_changed`). */
+  addTool(name: string): void;
+  /** Ends session `id` from the upstream's side (the upstream lost it). */
+  drop(id: number): Promise<void>;
 }
 
 /** An in-memory upstream named `name` with a `whoami` tool answering its session number. */
 export function memoryUpstream(name = "mem"): MemoryUpstream {
+  const servers = new Map<number, McpServer>();
+  const extraTools: string[] = [];
   const upstream: MemoryUpstream = {
     name,
     sessions: [],
     pings: 0,
     mute: false,
+    addTool(tool) {
+      extraTools.push(tool);
+      for (const server of servers.values()) {
+        server.registerTool(tool, { description: "added later" }, () => ({ content: [] }));
+      }
+    },
+    async drop(id) {
+      await servers.get(id)?.close();
+    },
     async connect(principal) {
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       const session = { id: upstream.sessions.length + 1, principal, closed: false };
@@ -37,6 +52,10 @@ export function memoryUpstream(name = "mem"): MemoryUpstream {
       server.registerTool("whoami", { description: "The session number" }, () => ({
         content: [{ type: "text", text: String(session.id) }],
       }));
+      for (const tool of extraTools) {
+        server.registerTool(tool, { description: "added later" }, () => ({ content: [] }));
+      }
+      servers.set(session.id, server);
       await server.connect(serverSide);
       const deliver = serverSide.onmessage!;
       serverSide.onmessage = (message, extra) => {
@@ -44,7 +63,10 @@ export function memoryUpstream(name = "mem"): MemoryUpstream {
         if ((message as { method?: string }).method === "ping") upstream.pings++;
         deliver(message, extra);
       };
-      serverSide.onclose = () => session.closed = true;
+      serverSide.onclose = () => {
+        session.closed = true;
+        servers.delete(session.id);
+      };
       return { transport: clientSide };
     },
   };

@@ -197,4 +197,20 @@ describe("gateway upstream sessions", () => {
       await gateway.close();
     }
   });
+
+  it("a list change reread after the discovery session died opens a new discovery session", async () => {
+    const { upstream, gateway, call } = await setup();
+    const handler = makeHandler(gateway.definitions());
+    gateway.attach(handler);
+    try {
+      assert.equal(await call(contextFor({ id: "alice" }, memorySession("s1"))), "2");
+      await upstream.drop(1); // the discovery session
+      upstream.addTool("late"); // session 2 tells its client; the gateway rereads
+      await until(() => handler.tools.definition("mem_late") !== undefined, "mem_late listed");
+      assert.equal(upstream.sessions.length, 3, "a new discovery session (3) read the list");
+    } finally {
+      await handler.close();
+      await gateway.close();
+    }
+  });
 });
