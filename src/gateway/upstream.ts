@@ -74,9 +74,10 @@ export interface OpenedTransport {
   /**
    * Registers who is told when a response stream from the upstream ends or
    * breaks (HTTP: an SSE body), so calls waiting on a dead upstream are
-   * found by a probe instead of waiting for their timeout.
+   * found by a probe instead of waiting for their timeout; `oversized` when
+   * it broke on a message over the limit (the session is then ended).
    */
-  onStreamEnd?(listener: () => void): void;
+  onStreamEnd?(listener: (oversized: boolean) => void): void;
 }
 
 /**
@@ -125,6 +126,11 @@ export interface HttpUpstreamOptions {
   credentials?: UpstreamCredentials;
   /** The fetch used for the upstream. Default: the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The largest message read from the upstream (a JSON body, or one SSE
+   * event), bytes; past it the response fails (and so the call). @default {4194304}
+   */
+  maxMessageBytes?: number;
 }
 
 /** Header names a credentials hook may not set: the transport owns them. */
@@ -160,10 +166,14 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
         if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
         headers[key] = value;
       }
-      let streamEnded: (() => void) | undefined;
+      let streamEnded: ((oversized: boolean) => void) | undefined;
       const transport = new StreamableHTTPClientTransport(url, {
         requestInit: { headers },
-        fetch: watchStreams(options.fetch ?? fetch, () => streamEnded?.()),
+        fetch: watchStreams(
+          options.fetch ?? fetch,
+          options.maxMessageBytes ?? 4 * 1024 * 1024,
+          (oversized) => streamEnded?.(oversized),
+        ),
         // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
         reconnectionOptions: {
           maxReconnectionDelay: 30_000,
@@ -181,26 +191,42 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
   };
 }
 
-/** A fetch whose SSE response bodies call `ended` when they end or break (not when cancelled). */
-function watchStreams(base: typeof fetch, ended: () => void): typeof fetch {
+/**
+ * A fetch whose response bodies fail past `maxBytes` per message (a JSON
+ * body, or one SSE event), and whose SSE bodies call `ended` when they end
+ * or break (not when cancelled).
+ */
+function watchStreams(
+  base: typeof fetch,
+  maxBytes: number,
+  ended: (oversized: boolean) => void,
+): typeof fetch {
   return async (input, init) => {
     const response = await base(input, init);
     const body = response.body;
-    if (body === null || !response.headers.get("content-type")?.includes("text/event-stream")) {
-      return response;
-    }
+    if (body === null) return response;
+    const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
     const reader = body.getReader();
+    const sizes = new MessageSizes(sse);
+    let oversized = false;
     const watched = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
           if (done) {
             controller.close();
-            ended();
-          } else controller.enqueue(value);
+            if (sse) ended(false);
+            return;
+          }
+          if (sizes.add(value) > maxBytes) {
+            oversized = true;
+            throw new Error(`An upstream message is over ${maxBytes} bytes`);
+          }
+          controller.enqueue(value);
         } catch (error) {
           controller.error(error);
-          ended();
+          void reader.cancel().catch(() => {});
+          if (sse) ended(oversized);
         }
       },
       cancel: (reason) => reader.cancel(reason),
@@ -211,4 +237,40 @@ function watchStreams(base: typeof fetch, ended: () => void): typeof fetch {
       headers: response.headers,
     });
   };
+}
+
+/**
+ * The size of the largest message in each chunk read: a JSON body is one
+ * message; an SSE body's events end at a blank line (`\n\n` or `\n\r\n`),
+ * found across chunk boundaries too.
+ */
+class MessageSizes {
+  readonly #sse: boolean;
+  /** Bytes of the message still open. */
+  #open = 0;
+  /** The last two bytes seen. */
+  #last = 0;
+  #beforeLast = 0;
+
+  constructor(sse: boolean) {
+    this.#sse = sse;
+  }
+
+  /** Counts `chunk`; returns the largest message size it ended or extended. */
+  add(chunk: Uint8Array): number {
+    if (!this.#sse) return this.#open += chunk.length;
+    let largest = 0;
+    for (const byte of chunk) {
+      this.#open++;
+      const blankLine = byte === 10 &&
+        (this.#last === 10 || (this.#last === 13 && this.#beforeLast === 10));
+      this.#beforeLast = this.#last;
+      this.#last = byte;
+      if (blankLine) {
+        if (this.#open > largest) largest = this.#open;
+        this.#open = 0;
+      }
+    }
+    return Math.max(largest, this.#open);
+  }
 }

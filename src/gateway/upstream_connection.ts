@@ -173,7 +173,9 @@ export class UpstreamConnection {
       if (this.#closing === undefined) this.#opened.kill?.();
     };
     client.onerror = () => {}; // failures surface on the calls; nothing of them is relayed
-    this.#opened.onStreamEnd?.(() => {
+    this.#opened.onStreamEnd?.((oversized) => {
+      // An upstream over the size limit broke the protocol: the session ends, failing its calls.
+      if (oversized) return void this.close(0);
       // After the answers the stream carried are taken: calls still waiting may wait on a dead upstream.
       setTimeout(() => void this.#checkAlive(), 0);
     });

@@ -12,6 +12,7 @@ import {
   GATEWAY_PRINCIPAL,
   type GatewayOptions,
   httpUpstream,
+  type HttpUpstreamOptions,
 } from "../../src/gateway/mod.ts";
 import { type RunningServer, serveHandler } from "../../examples/serve.ts";
 import { connectClient, type ConnectOptions, type SdkConnection } from "../interop/helpers.ts";
@@ -32,6 +33,7 @@ export interface GatewayFixture {
 export async function startGateway(
   options: Partial<GatewayOptions> = {},
   handlerOptions: Partial<McpHandlerOptions> = {},
+  upstreamOptions: Partial<HttpUpstreamOptions> = {},
 ): Promise<GatewayFixture> {
   const upstream = await startSdkUpstream();
   const connections: SdkConnection[] = [];
@@ -48,6 +50,7 @@ export async function startGateway(
             ? "Bearer up-gateway"
             : `Bearer up-${principal.id}`,
         }),
+        ...upstreamOptions,
       })],
       graceMs: 1_000,
       ...options,

@@ -114,4 +114,27 @@ describe("gateway isolation", () => {
       await fixture.close();
     }
   });
+
+  it("an upstream message over maxMessageBytes fails the call and ends that upstream session", async () => {
+    const fixture = await startGateway({}, {}, { maxMessageBytes: 8_192 });
+    try {
+      const a = await fixture.connect("alice");
+      const first = textOf(await a.client.callTool({ name: "up_whoami", arguments: {} }));
+      const small = await a.client.callTool({
+        name: "up_echo",
+        arguments: { text: "x".repeat(4_000) },
+      });
+      assert.equal(textOf(small), "x".repeat(4_000), "under the limit: relayed");
+      const big = await a.client.callTool({
+        name: "up_echo",
+        arguments: { text: "x".repeat(10_000) },
+      });
+      assert.equal(big.isError, true, JSON.stringify(big).slice(0, 200));
+      assert.match(textOf(big), /^Upstream "up"/);
+      const after = textOf(await a.client.callTool({ name: "up_whoami", arguments: {} }));
+      assert.notEqual(after, first, "the upstream session was ended and a new one opened");
+    } finally {
+      await fixture.close();
+    }
+  });
 });
