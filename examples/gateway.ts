@@ -1,29 +1,36 @@
 /**
- * A gateway (seed 004): a tether server whose tools forward to an upstream
- * MCP server through one upstream client per downstream session, kept with
- * `ctx.session.resource()`. Each downstream session has its own upstream
- * session, so upstream state follows the downstream client; when the
- * downstream session ends (DELETE, expiry, close), its upstream client ends
- * its upstream session too.
+ * A gateway on `@tether/mcp/gateway`: a tether endpoint in front of an
+ * upstream MCP server, each downstream session with its own upstream
+ * session (ContextForge's rule), the upstream's tools, prompts and
+ * resources listed as `<upstream>_<name>`. See docs/gateway.md.
  *
- * Run (any runtime): it starts a small upstream (a tether server with a
- * session counter) on a free port unless UPSTREAM_URL names one.
+ * Run (any runtime):
  *   node_modules/.bin/deno run -A examples/gateway.ts
  *   node_modules/.bin/bun examples/gateway.ts
  *   node_modules/node24/bin/node examples/gateway.ts
- * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/call --tool-name increment
- * Environment: PORT (default 8787), UPSTREAM_URL.
+ * Environment:
+ *   PORT          where the gateway listens (default 8787)
+ *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
+ *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
+ *                 subprocess (examples/everything_stdio.ts), one per session
+ *   REDIS_URL     run as one of several instances (sessions, streams and bus in Redis;
+ *                 each instance opens its own upstream session for a session it serves)
+ * With neither upstream variable it starts a small counter upstream itself.
+ * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/list
  */
 
-// @ts-types="../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { createMcpHandler, defineTool, type McpHandler } from "../mod.ts";
-import type { CallToolResult } from "../src/types/mod.ts";
+import { fileURLToPath } from "node:url";
+import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../mod.ts";
+import {
+  createGateway,
+  type Gateway,
+  httpUpstream,
+  stdioUpstream,
+  type Upstream,
+} from "../src/gateway/mod.ts";
 import { serveHandler } from "./serve.ts";
 
-/** The upstream: a session counter, as in seed 004. */
+/** A small upstream: a counter per (upstream) session. */
 export function createUpstreamHandler(): McpHandler {
   return createMcpHandler({
     name: "upstream",
@@ -37,49 +44,37 @@ export function createUpstreamHandler(): McpHandler {
   });
 }
 
-/** One upstream session, owned by one downstream session. */
-interface Upstream {
-  client: Client;
-  transport: StreamableHTTPClientTransport;
-  [Symbol.asyncDispose](): Promise<void>;
+/** The upstream the environment names. */
+export function upstreamFromEnv(env: Record<string, string | undefined>): Upstream {
+  if (env.UPSTREAM_STDIO === "1") {
+    const file = fileURLToPath(new URL("./everything_stdio.ts", import.meta.url));
+    const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+    const runtime = (globalThis as { process?: { execPath: string } }).process?.execPath;
+    return stdioUpstream({
+      name: "everything",
+      command: deno?.execPath() ?? runtime!,
+      args: deno === undefined ? [file] : ["run", "-A", file],
+      stderr: "ignore",
+    });
+  }
+  if (env.UPSTREAM_URL === undefined) throw new TypeError("Set UPSTREAM_URL or UPSTREAM_STDIO=1");
+  return httpUpstream({ name: "upstream", url: env.UPSTREAM_URL });
 }
 
-async function openUpstream(url: string): Promise<Upstream> {
-  const client = new Client({ name: "tether-gateway", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(url));
-  await client.connect(transport);
-  return {
-    client,
-    transport,
-    async [Symbol.asyncDispose]() {
-      await transport.terminateSession().catch(() => {}); // DELETE upstream: its session ends with ours
-      await client.close();
-    },
-  };
-}
-
-/** The gateway: `increment` forwards to the upstream session of the caller's session. */
-export function createGatewayHandler(upstreamUrl: string): McpHandler {
-  return createMcpHandler({
+/** The gateway's handler in front of `upstream`, with its gateway (close both). */
+export async function createGatewayHandler(
+  upstream: Upstream,
+  options: Partial<McpHandlerOptions> = {},
+): Promise<{ handler: McpHandler; gateway: Gateway }> {
+  const gateway = await createGateway({ upstreams: [upstream] });
+  const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",
-    tools: [defineTool({
-      name: "increment",
-      description: "Forwards to the upstream counter of this session",
-      handler: async (_input, ctx) => {
-        if (ctx.session === undefined) {
-          throw new Error(
-            "The gateway keeps one upstream session per session: connect with initialize",
-          );
-        }
-        const upstream = await ctx.session.resource("upstream", () => openUpstream(upstreamUrl));
-        return await upstream.client.callTool({
-          name: "increment",
-          arguments: {},
-        }) as CallToolResult;
-      },
-    })],
+    ...gateway.definitions(),
+    ...options,
   });
+  gateway.attach(handler);
+  return { handler, gateway };
 }
 
 if (
@@ -88,12 +83,30 @@ if (
 ) {
   const env =
     (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-  let upstreamUrl = env.UPSTREAM_URL;
-  if (upstreamUrl === undefined) {
+  if (env.UPSTREAM_URL === undefined && env.UPSTREAM_STDIO !== "1") {
     const upstream = await serveHandler(createUpstreamHandler(), 0);
-    upstreamUrl = `${upstream.url}/mcp`;
-    console.log(`upstream on ${upstreamUrl}`);
+    env.UPSTREAM_URL = `${upstream.url}/mcp`;
   }
-  const gateway = await serveHandler(createGatewayHandler(upstreamUrl), Number(env.PORT ?? 8787));
-  console.log(`gateway on ${gateway.url}/mcp`);
+  let shared: Partial<McpHandlerOptions> = {};
+  if (env.REDIS_URL !== undefined && env.REDIS_URL !== "") {
+    const { createRedisBackend } = await import("../src/redis/mod.ts");
+    const backend = await createRedisBackend({ url: env.REDIS_URL });
+    shared = {
+      sessions: { store: backend.sessionStore },
+      eventLog: backend.eventLog,
+      bus: backend.bus,
+    };
+  }
+  const { handler, gateway } = await createGatewayHandler(upstreamFromEnv(env), shared);
+  const server = await serveHandler(
+    Object.assign((request: Request) => handler(request), {
+      close: async () => {
+        await handler.close();
+        await gateway.close({ graceMs: 5_000 });
+      },
+    }),
+    Number(env.PORT ?? 8787),
+  );
+  const behind = env.UPSTREAM_STDIO === "1" ? "a stdio subprocess" : env.UPSTREAM_URL;
+  console.log(`gateway on ${server.url}/mcp (upstream: ${behind})`);
 }

@@ -32,6 +32,7 @@ const ENTRY_POINTS = [
   "src/types/mod.ts",
   "src/storage/mod.ts",
   "src/testing/mod.ts",
+  "src/gateway/mod.ts",
 ];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.

@@ -162,6 +162,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
+  // @tether/mcp/gateway: upstream MCP servers behind a handler, on the public surface (definitions, ctx).
+  "gateway": ["protocol", "jsonrpc", "runtime.ts"],
   "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
 };
 

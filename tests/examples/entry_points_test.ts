@@ -117,8 +117,8 @@ describe("example entry points with PORT=0", () => {
     assert.deepEqual(structured, { sum: 5 });
   });
 
-  it("gateway.ts: increment reaches its own upstream and counts", async () => {
-    const { text } = await callTool("examples/gateway.ts", "increment");
+  it("gateway.ts: the upstream's increment, listed as upstream_increment, counts", async () => {
+    const { text } = await callTool("examples/gateway.ts", "upstream_increment");
     assert.equal(text, "1");
   });
 });

@@ -1,12 +1,18 @@
 /**
- * examples/gateway.ts end to end (seed 004's counter test): two downstream
- * sessions of one principal each get their own upstream session (5 and 3);
- * after a downstream DELETE its upstream session is closed, and a new
- * downstream session starts again at 1. Real HTTP on the test's runtime.
+ * examples/gateway.ts end to end (seed 004's counter test) on the gateway
+ * API: two downstream sessions of one principal each get their own upstream
+ * session (5 and 3); after a downstream DELETE its upstream session is
+ * closed, and a new downstream session starts again at 1. With
+ * UPSTREAM_STDIO=1 the upstream is examples/everything.ts's server run as a
+ * stdio subprocess. Real HTTP on the test's runtime.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createGatewayHandler, createUpstreamHandler } from "../../examples/gateway.ts";
+import {
+  createGatewayHandler,
+  createUpstreamHandler,
+  upstreamFromEnv,
+} from "../../examples/gateway.ts";
 import { serveHandler } from "../../examples/serve.ts";
 import { connectClient, waitFor } from "../interop/helpers.ts";
 
@@ -14,8 +20,11 @@ describe("examples/gateway.ts", () => {
   it("one upstream session per downstream session: 5 and 3, then DELETE closes it and a new one starts at 1", async () => {
     const upstreamHandler = createUpstreamHandler();
     const upstream = await serveHandler(upstreamHandler, 0);
-    const gateway = await serveHandler(createGatewayHandler(`${upstream.url}/mcp`), 0);
-    const url = `${gateway.url}/mcp`;
+    const { handler, gateway } = await createGatewayHandler(
+      upstreamFromEnv({ UPSTREAM_URL: `${upstream.url}/mcp` }),
+    );
+    const served = await serveHandler(handler, 0);
+    const url = `${served.url}/mcp`;
     try {
       const a = await connectClient(url);
       const b = await connectClient(url);
@@ -25,7 +34,10 @@ describe("examples/gateway.ts", () => {
       ) => {
         let last = "";
         for (let i = 0; i < times; i++) {
-          const result = await connection.client.callTool({ name: "increment", arguments: {} });
+          const result = await connection.client.callTool({
+            name: "upstream_increment",
+            arguments: {},
+          });
           last = (result.content as { text: string }[])[0].text;
         }
         return last;
@@ -34,14 +46,14 @@ describe("examples/gateway.ts", () => {
       assert.equal(await count(b, 3), "3");
       assert.equal(
         (await upstreamHandler.stats()).sessions,
-        2,
-        "one upstream session per downstream session",
+        3,
+        "one upstream session per downstream session, and the gateway's discovery session",
       );
 
       await a.transport.terminateSession();
       await a.close();
       await waitFor(
-        async () => (await upstreamHandler.stats()).sessions === 1,
+        async () => (await upstreamHandler.stats()).sessions === 2,
         "the upstream session of A to be closed",
       );
 
@@ -55,8 +67,30 @@ describe("examples/gateway.ts", () => {
       await b.close();
       await c.close();
     } finally {
+      await served.close();
       await gateway.close();
       await upstream.close();
+    }
+  });
+
+  it("UPSTREAM_STDIO=1: examples/everything.ts's server as a stdio subprocess", async () => {
+    const { handler, gateway } = await createGatewayHandler(
+      upstreamFromEnv({ UPSTREAM_STDIO: "1" }),
+    );
+    const served = await serveHandler(handler, 0);
+    try {
+      const a = await connectClient(`${served.url}/mcp`);
+      const tools = (await a.client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(tools.includes("everything_test_simple_text"), String(tools.slice(0, 5)));
+      const result = await a.client.callTool({
+        name: "everything_test_simple_text",
+        arguments: {},
+      });
+      assert.equal(result.isError, undefined, JSON.stringify(result));
+      await a.close();
+    } finally {
+      await served.close();
+      await gateway.close();
     }
   });
 });

@@ -185,7 +185,9 @@ describe("the npm package @tether/mcp", { skip }, () => {
     );
     assert.deepEqual(strays, []);
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const linked = [...readme.matchAll(/\]\((docs\/[A-Za-z0-9-]+\.md)\)/g)].map((match) => match[1]);
+    const linked = [...readme.matchAll(/\]\((docs\/[A-Za-z0-9-]+\.md)\)/g)].map((match) =>
+      match[1]
+    );
     assert.ok(linked.length > 5, "the README links its guides");
     const missing = linked.filter((page) => !files.includes(page));
     assert.deepEqual(missing, [], "every guide the README links is in the package");

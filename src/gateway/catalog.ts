@@ -1,0 +1,206 @@
+/**
+ * What the upstreams offer, listed under the gateway's namespace: every page
+ * of each upstream's tools, prompts, resources and resource templates, read
+ * over one discovery session per upstream, turned into tether definitions
+ * whose handlers call through the caller's own upstream session. Names that
+ * collide are refused. It does not call anything itself (gateway.ts does).
+ * @module
+ */
+
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type {
+  AnyPromptDefinition,
+  AnyToolDefinition,
+  ResourceDefinition,
+  ResourceTemplateDefinition,
+} from "../protocol/definitions.ts";
+import type { HandlerContext } from "../protocol/context.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import type { ListKind } from "./upstream_connection.ts";
+
+/**
+ * How an upstream's tool or prompt is named downstream, given the upstream's
+ * name and the name it lists. Default: `${upstream}_${name}`.
+ *
+ * @example
+ * ```ts
+ * import type { Namespace } from "@tether/mcp/gateway";
+ * const dotted: Namespace = (upstream, name) => `${upstream}.${name}`;
+ * ```
+ */
+export type Namespace = (upstream: string, name: string) => string;
+
+/**
+ * The default {@linkcode Namespace}: `${upstream}_${name}`.
+ *
+ * @example
+ * ```ts
+ * import { defaultNamespace } from "@tether/mcp/gateway";
+ * defaultNamespace("files", "read"); // "files_read"
+ * ```
+ */
+export function defaultNamespace(upstream: string, name: string): string {
+  return `${upstream}_${name}`;
+}
+
+/** Calls into the caller's upstream session (gateway.ts binds them). */
+export interface UpstreamCalls {
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    ctx: HandlerContext,
+  ): Promise<CallToolResult>;
+  getPrompt(
+    name: string,
+    args: Record<string, string>,
+    ctx: HandlerContext,
+  ): Promise<GetPromptResult>;
+  readResource(uri: string, ctx: HandlerContext): Promise<ResourceContents[]>;
+}
+
+/**
+ * Upstream offers as tether definitions, spread into `createMcpHandler`'s options.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamCatalog } from "@tether/mcp/gateway";
+ * const empty: UpstreamCatalog = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+ * ```
+ */
+export interface UpstreamCatalog {
+  /** The tools, namespaced; each calls the caller's upstream session. */
+  tools: AnyToolDefinition[];
+  /** The prompts, namespaced. */
+  prompts: AnyPromptDefinition[];
+  /** The resources: URIs as the upstream lists them, names namespaced. */
+  resources: ResourceDefinition[];
+  /** The resource templates: URI templates as listed, names namespaced. */
+  resourceTemplates: ResourceTemplateDefinition[];
+}
+
+/** The most pages read from one upstream list (a guard against a cursor that never ends). */
+const MAX_PAGES = 1_000;
+
+/** Every page of one list. */
+async function allPages<T>(
+  list: (cursor: string | undefined) => Promise<{ nextCursor?: string; items: T[] }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const answer = await list(cursor);
+    items.push(...answer.items);
+    if (typeof answer.nextCursor !== "string" || answer.nextCursor === "") return items;
+    cursor = answer.nextCursor;
+  }
+  throw new Error(`The upstream listed more than ${MAX_PAGES} pages`);
+}
+
+/** Copies the optional listing fields tether definitions take. */
+function listed(entry: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) if (entry[key] !== undefined) copy[key] = entry[key];
+  return copy;
+}
+
+/**
+ * Reads the lists `kinds` of one upstream through `client` (a discovery
+ * session) and turns them into definitions named by `namespace`.
+ */
+export async function readCatalog(
+  upstream: string,
+  client: Client,
+  namespace: Namespace,
+  calls: UpstreamCalls,
+  kinds: readonly ListKind[] = ["tools", "prompts", "resources"],
+): Promise<Partial<UpstreamCatalog>> {
+  const capabilities = client.getServerCapabilities() ?? {};
+  const catalog: Partial<UpstreamCatalog> = {};
+  if (kinds.includes("tools")) {
+    const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor });
+      return { nextCursor: page.nextCursor, items: page.tools };
+    });
+    catalog.tools = tools.map((tool) =>
+      ({
+        ...listed(tool, ["title", "description", "annotations", "icons", "_meta"]),
+        name: namespace(upstream, tool.name),
+        input: tool.inputSchema,
+        ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
+        handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
+          calls.callTool(tool.name, args, ctx),
+      }) as AnyToolDefinition
+    );
+  }
+  if (kinds.includes("prompts")) {
+    const prompts = capabilities.prompts === undefined ? [] : await allPages(async (cursor) => {
+      const page = await client.listPrompts(cursor === undefined ? {} : { cursor });
+      return { nextCursor: page.nextCursor, items: page.prompts };
+    });
+    catalog.prompts = prompts.map((prompt) =>
+      ({
+        ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
+        name: namespace(upstream, prompt.name),
+        handler: (args: Record<string, string>, ctx: HandlerContext) =>
+          calls.getPrompt(prompt.name, args, ctx),
+      }) as AnyPromptDefinition
+    );
+  }
+  if (kinds.includes("resources")) {
+    const has = capabilities.resources !== undefined;
+    const resources = !has ? [] : await allPages(async (cursor) => {
+      const page = await client.listResources(cursor === undefined ? {} : { cursor });
+      return { nextCursor: page.nextCursor, items: page.resources };
+    });
+    const templates = !has ? [] : await allPages(async (cursor) => {
+      const page = await client.listResourceTemplates(cursor === undefined ? {} : { cursor });
+      return { nextCursor: page.nextCursor, items: page.resourceTemplates };
+    });
+    const fields = ["title", "description", "mimeType", "annotations", "icons", "_meta"];
+    catalog.resources = resources.map((resource) =>
+      ({
+        ...listed(resource, [...fields, "size"]),
+        uri: resource.uri,
+        name: namespace(upstream, resource.name),
+        read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
+      }) as ResourceDefinition
+    );
+    catalog.resourceTemplates = templates.map((template) =>
+      ({
+        ...listed(template, fields),
+        uriTemplate: template.uriTemplate,
+        name: namespace(upstream, template.name),
+        read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
+          calls.readResource(uri, ctx),
+      }) as ResourceTemplateDefinition
+    );
+  }
+  return catalog;
+}
+
+/** The key a definition is known by in its list (tool and prompt names, resource URIs). */
+export function keysOf(catalog: Partial<UpstreamCatalog>): string[] {
+  return [
+    ...(catalog.tools ?? []).map((tool) => `tool ${tool.name}`),
+    ...(catalog.prompts ?? []).map((prompt) => `prompt ${prompt.name}`),
+    ...(catalog.resources ?? []).map((resource) => `resource ${resource.uri}`),
+    ...(catalog.resourceTemplates ?? []).map((template) => `resource ${template.uriTemplate}`),
+  ];
+}
+
+/** Throws naming the first key two upstreams share. */
+export function refuseCollisions(catalogs: ReadonlyMap<string, Partial<UpstreamCatalog>>): void {
+  const owners = new Map<string, string>();
+  for (const [upstream, catalog] of catalogs) {
+    for (const key of keysOf(catalog)) {
+      const owner = owners.get(key);
+      if (owner !== undefined) {
+        throw new TypeError(
+          `Gateway: upstreams "${owner}" and "${upstream}" both offer ${key}; choose another namespace`,
+        );
+      }
+      owners.set(key, upstream);
+    }
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * `createGateway`: upstream MCP servers served beside a handler's own tools.
+ * It reads each upstream's lists once at startup (refusing collisions),
+ * hands out definitions for `createMcpHandler`, and runs every call through
+ * the caller's own upstream session (upstream_sessions.ts). Once attached to
+ * the handler, an upstream's `list_changed` updates the handler's lists.
+ * @module
+ */
+
+import { type HandlerContext, ownerKeyOf, type Principal } from "../protocol/context.ts";
+import type { PromptRegistry } from "../protocol/prompts.ts";
+import type { ResourceRegistry } from "../protocol/resources.ts";
+import type { ToolRegistry } from "../protocol/tools.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import { unrefTimer } from "../runtime.ts";
+import {
+  defaultNamespace,
+  type Namespace,
+  readCatalog,
+  refuseCollisions,
+  type UpstreamCalls,
+  type UpstreamCatalog,
+} from "./catalog.ts";
+import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
+import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
+import type { Upstream } from "./upstream.ts";
+
+/**
+ * The principal the gateway reads upstream lists as (its discovery
+ * sessions): the credentials hooks receive it, told apart by identity.
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_PRINCIPAL, httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({
+ *   name: "files",
+ *   url: "http://127.0.0.1:9000/mcp",
+ *   credentials: (principal) => ({ "x-user": principal === GATEWAY_PRINCIPAL ? "gateway" : principal.id }),
+ * });
+ * ```
+ */
+export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ id: "tether-gateway" });
+
+/**
+ * Options of {@linkcode createGateway}.
+ *
+ * @example
+ * ```ts
+ * import { type GatewayOptions, httpUpstream } from "@tether/mcp/gateway";
+ * const options: GatewayOptions = { upstreams: [httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" })] };
+ * ```
+ */
+export interface GatewayOptions {
+  /** The upstreams, with distinct names. */
+  upstreams: readonly Upstream[];
+  /** How upstream tool, prompt, resource and template names are listed. @default {(upstream, name) => `${upstream}_${name}`} */
+  namespace?: Namespace;
+  /** Idle time after which an upstream session is pinged before reuse, ms. @default {60_000} */
+  idleProbeMs?: number;
+  /** How long that ping may take before the session is recreated, ms. @default {5_000} */
+  probeTimeoutMs?: number;
+  /** The grace of an upstream session's close before it is forced, ms. @default {5_000} */
+  graceMs?: number;
+  /** How long one upstream call may run without progress, ms. @default {300_000} */
+  callTimeoutMs?: number;
+  /** Live upstream sessions in this process. @default {1_000} */
+  maxSessions?: number;
+  /** Live upstream sessions of one principal. @default {32} */
+  maxSessionsPerPrincipal?: number;
+  /** How long a 2026-07-28 (session-less) principal's upstream session lives unused, ms. @default {300_000} */
+  statelessTtlMs?: number;
+  /** The largest message relayed either way (results, elicitations, logs), bytes. @default {4_194_304} */
+  maxRelayBytes?: number;
+  /** Told of failures no caller sees (a list refresh that failed). @default {console.error} */
+  onError?: (error: unknown) => void;
+  /** The clock. @default {Date.now} */
+  now?: () => number;
+}
+
+/**
+ * The registries a gateway keeps up to date: an `McpHandler` has them.
+ *
+ * @example
+ * ```ts ignore
+ * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
+ * ```
+ */
+export interface GatewayTarget {
+  /** The tools (an upstream's changes are removed and added here). */
+  readonly tools: ToolRegistry;
+  /** The resources and templates. */
+  readonly resources: ResourceRegistry;
+  /** The prompts. */
+  readonly prompts: PromptRegistry;
+}
+
+/**
+ * A running gateway: definitions to serve, and the upstream sessions behind them.
+ *
+ * @example
+ * ```ts ignore
+ * const gateway = await createGateway({ upstreams: [files] });
+ * const handler = createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions() });
+ * gateway.attach(handler);
+ * ```
+ */
+export interface Gateway {
+  /** The upstreams' tools, prompts, resources and templates, namespaced, for `createMcpHandler`. */
+  definitions(): UpstreamCatalog;
+  /** Keeps `target`'s lists in step with the upstreams' `list_changed` from now on. */
+  attach(target: GatewayTarget): void;
+  /**
+   * For `authenticate`: throws an error whose `response` refuses a request
+   * that may open upstream sessions (a POST without `Mcp-Session-Id`: an
+   * `initialize` or a 2026-07-28 request) while the caps are full: `503` when
+   * the process holds `maxSessions`, `429` when the principal holds its
+   * share, both with `Retry-After`. Other requests pass.
+   */
+  admit(request: Request, principal: Principal): void;
+  /** Live upstream sessions, and how many were opened so far. */
+  stats(): { upstreamSessions: number; upstreamSessionsOpened: number };
+  /** Closes every upstream session (grace, then force) and the discovery sessions. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/**
+ * Connects to each upstream once to read what it offers, and returns the
+ * gateway. Rejects when an upstream cannot be read or two offer one name.
+ *
+ * @example
+ * ```ts ignore
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
+ * const gateway = await createGateway({
+ *   upstreams: [httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" })],
+ * });
+ * const catalog = gateway.definitions();
+ * const handler = createMcpHandler({ name: "gateway", version: "1.0.0", ...catalog });
+ * gateway.attach(handler);
+ * ```
+ */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const upstreams = new Map<string, Upstream>();
+  for (const upstream of options.upstreams) {
+    if (upstreams.has(upstream.name)) {
+      throw new TypeError(`Gateway: two upstreams are named "${upstream.name}"`);
+    }
+    upstreams.set(upstream.name, upstream);
+  }
+  const namespace = options.namespace ?? defaultNamespace;
+  const maxRelayBytes = options.maxRelayBytes ?? 4 * 1024 * 1024;
+  const callTimeoutMs = options.callTimeoutMs ?? 300_000;
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const refresher = new Refresher(onError);
+  const sessions = new UpstreamSessions({
+    idleProbeMs: options.idleProbeMs ?? 60_000,
+    probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+    graceMs: options.graceMs ?? 5_000,
+    maxSessions: options.maxSessions ?? 1_000,
+    maxSessionsPerPrincipal: options.maxSessionsPerPrincipal ?? 32,
+    statelessTtlMs: options.statelessTtlMs ?? 300_000,
+    maxRelayBytes,
+    now: options.now ?? Date.now,
+    onListChanged: (upstream, kind) => refresher.changed(upstream, kind),
+  });
+
+  const callsFor = (upstream: Upstream): UpstreamCalls => {
+    const through = async <T>(ctx: HandlerContext, call: (c: UpstreamConnection) => Promise<T>) => {
+      let held;
+      try {
+        held = await sessions.connection(upstream, ctx);
+      } catch (error) {
+        if (error instanceof GatewayBusyError) throw error;
+        throw upstreamFailure(upstream.name, error);
+      }
+      const { slot, connection } = held;
+      try {
+        const answer = await connection.track(ctx, () => call(connection));
+        checkRelayed(answer, maxRelayBytes, "answer");
+        return answer;
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw upstreamFailure(upstream.name, error);
+      } finally {
+        slot.touch();
+      }
+    };
+    const requestOptions = (ctx: HandlerContext) => ({
+      signal: ctx.signal,
+      timeout: callTimeoutMs,
+      resetTimeoutOnProgress: true,
+      onprogress: (progress: { progress: number; total?: number; message?: string }) => {
+        ctx.progress(progress.progress, progress.total, progress.message?.slice(0, 4_096))
+          .catch(() => {});
+      },
+    });
+    return {
+      callTool: (name, args, ctx) =>
+        through(
+          ctx,
+          async (c) =>
+            await c.client.callTool(
+              { name, arguments: args },
+              undefined,
+              requestOptions(ctx),
+            ) as CallToolResult,
+        ),
+      getPrompt: (name, args, ctx) =>
+        through(
+          ctx,
+          async (c) =>
+            await c.client.getPrompt(
+              { name, arguments: args },
+              requestOptions(ctx),
+            ) as GetPromptResult,
+        ),
+      readResource: (uri, ctx) =>
+        through(
+          ctx,
+          async (c) =>
+            (await c.client.readResource({ uri }, requestOptions(ctx)))
+              .contents as ResourceContents[],
+        ),
+    };
+  };
+
+  // Discovery: one session per upstream, kept for its list_changed notifications.
+  const discovery = new Map<string, UpstreamConnection>();
+  const catalogs = new Map<string, Partial<UpstreamCatalog>>();
+  let closed = false;
+  const openDiscovery = async (upstream: Upstream) => {
+    const connection = await UpstreamConnection.open(upstream, {
+      principal: GATEWAY_PRINCIPAL,
+      capabilities: {},
+      maxRelayBytes,
+      probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+      onListChanged: (kind) => refresher.changed(upstream.name, kind),
+    });
+    if (closed) await connection.close(0);
+    discovery.set(upstream.name, connection);
+    return connection;
+  };
+  try {
+    for (const upstream of upstreams.values()) {
+      const connection = await openDiscovery(upstream);
+      catalogs.set(
+        upstream.name,
+        await readCatalog(upstream.name, connection.client, namespace, callsFor(upstream)),
+      );
+    }
+    refuseCollisions(catalogs);
+  } catch (error) {
+    await Promise.all([...discovery.values()].map((connection) => connection.close(0)));
+    throw error;
+  }
+  refresher.bind(async (upstreamName, kind) => {
+    const upstream = upstreams.get(upstreamName)!;
+    let connection = discovery.get(upstreamName);
+    if (closed) return;
+    // A discovery session that died (the upstream restarted) is opened again to reread.
+    if (connection === undefined || connection.dead) connection = await openDiscovery(upstream);
+    const fresh = await readCatalog(
+      upstreamName,
+      connection.client,
+      namespace,
+      callsFor(upstream),
+      [
+        kind,
+      ],
+    );
+    const previous = catalogs.get(upstreamName) ?? {};
+    const next = { ...previous, ...fresh };
+    const trial = new Map(catalogs).set(upstreamName, next);
+    refuseCollisions(trial);
+    catalogs.set(upstreamName, next);
+    return { previous, next };
+  });
+
+  const sweeper = setInterval(
+    () => sessions.sweep(),
+    Math.max(1_000, (options.statelessTtlMs ?? 300_000) / 2),
+  );
+  unrefTimer(sweeper);
+
+  return {
+    definitions() {
+      const all: UpstreamCatalog = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+      for (const catalog of catalogs.values()) {
+        all.tools.push(...(catalog.tools ?? []));
+        all.prompts.push(...(catalog.prompts ?? []));
+        all.resources.push(...(catalog.resources ?? []));
+        all.resourceTemplates.push(...(catalog.resourceTemplates ?? []));
+      }
+      return all;
+    },
+    attach(target) {
+      refresher.attach(target);
+    },
+    admit(request, principal) {
+      if (request.method !== "POST" || request.headers.has("mcp-session-id")) return;
+      const full = sessions.full(ownerKeyOf(principal));
+      if (full === undefined) return;
+      const status = full === "all" ? 503 : 429;
+      const message = full === "all"
+        ? "The gateway holds all the upstream sessions it may"
+        : "Too many upstream sessions for this caller";
+      const error = new Error(message) as Error & { response: Response };
+      error.response = new Response(
+        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }),
+        { status, headers: { "content-type": "application/json", "retry-after": "5" } },
+      );
+      throw error;
+    },
+    stats() {
+      return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };
+    },
+    async close(closeOptions = {}) {
+      closed = true;
+      clearInterval(sweeper);
+      const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
+      await Promise.all([
+        sessions.close(graceMs),
+        ...[...discovery.values()].map((connection) => connection.close(graceMs)),
+      ]);
+    },
+  };
+}
+
+type Reread = (
+  upstream: string,
+  kind: ListKind,
+) => Promise<{ previous: Partial<UpstreamCatalog>; next: Partial<UpstreamCatalog> } | undefined>;
+
+/** Rereads an upstream's list when it says it changed, one reread at a time per list. */
+class Refresher {
+  readonly #onError: (error: unknown) => void;
+  #reread: Reread | undefined;
+  #target: GatewayTarget | undefined;
+  #running = new Map<string, Promise<void>>();
+  #again = new Set<string>();
+
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  bind(reread: Reread): void {
+    this.#reread = reread;
+  }
+
+  attach(target: GatewayTarget): void {
+    this.#target = target;
+  }
+
+  /** Notes a change; a change during a reread rereads once more after it. */
+  changed(upstream: string, kind: ListKind): void {
+    const key = `${upstream}\n${kind}`;
+    if (this.#running.has(key)) {
+      this.#again.add(key);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.#again.delete(key);
+        try {
+          const change = await this.#reread?.(upstream, kind);
+          if (change !== undefined) this.#apply(change.previous, change.next);
+        } catch (error) {
+          this.#onError(error);
+        }
+      } while (this.#again.has(key));
+      this.#running.delete(key);
+    })();
+    this.#running.set(key, run);
+  }
+
+  #apply(previous: Partial<UpstreamCatalog>, next: Partial<UpstreamCatalog>): void {
+    const target = this.#target;
+    if (target === undefined) return;
+    if (next.tools !== previous.tools) {
+      for (const tool of previous.tools ?? []) target.tools.remove(tool.name);
+      for (const tool of next.tools ?? []) target.tools.add(tool);
+    }
+    if (next.prompts !== previous.prompts) {
+      for (const prompt of previous.prompts ?? []) target.prompts.remove(prompt.name);
+      for (const prompt of next.prompts ?? []) target.prompts.add(prompt);
+    }
+    if (next.resources !== previous.resources) {
+      for (const resource of previous.resources ?? []) target.resources.remove(resource.uri);
+      for (const template of previous.resourceTemplates ?? []) {
+        target.resources.remove(template.uriTemplate);
+      }
+      for (const resource of next.resources ?? []) target.resources.add(resource);
+      for (const template of next.resourceTemplates ?? []) target.resources.addTemplate(template);
+    }
+  }
+}

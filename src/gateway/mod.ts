@@ -1,0 +1,53 @@
+/**
+ * `@tether/mcp/gateway`: upstream MCP servers (Streamable HTTP or stdio
+ * subprocesses) served behind one tether endpoint, each downstream session
+ * with its own upstream sessions. See docs/gateway.md.
+ *
+ * @example
+ * ```ts ignore
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
+ * const gateway = await createGateway({
+ *   upstreams: [httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" })],
+ * });
+ * const handler = createMcpHandler({ name: "gateway", version: "1.0.0", ...gateway.definitions() });
+ * gateway.attach(handler);
+ * ```
+ * @module
+ */
+
+export {
+  createGateway,
+  type Gateway,
+  GATEWAY_PRINCIPAL,
+  type GatewayOptions,
+  type GatewayTarget,
+} from "./gateway.ts";
+export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
+export { GatewayBusyError } from "./upstream_sessions.ts";
+export {
+  httpUpstream,
+  type HttpUpstreamOptions,
+  type OpenedTransport,
+  type Upstream,
+  type UpstreamCredentials,
+  type UpstreamTransport,
+} from "./upstream.ts";
+export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio_upstream.ts";
+// The core types the gateway's signatures name (definitions, registries, ctx), so this entry
+// point documents them too; they are the same types as @tether/mcp's.
+export type * from "../protocol/definitions.ts";
+export type * from "../protocol/deferred_result.ts";
+export type * from "../protocol/context.ts";
+export type * from "../protocol/types.ts";
+export type * from "../protocol/cache_hint.ts";
+export type * from "../protocol/template_variables.ts";
+export type * from "../protocol/header_parameters.ts";
+export type * from "../protocol/schema.ts";
+export type * from "../protocol/standard_schema.ts";
+export type * from "../protocol/json_schema_validator.ts";
+export type * from "../protocol/logging.ts";
+export type * from "../jsonrpc/messages.ts";
+export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
+export type { ResourceRegistry } from "../protocol/resources.ts";
+export type { PromptRegistry } from "../protocol/prompts.ts";

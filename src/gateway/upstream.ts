@@ -1,0 +1,276 @@
+/**
+ * What the gateway knows of an upstream MCP server before it talks to it: a
+ * name, and a `connect` that opens one fresh transport for one principal.
+ * This module keeps no state: opening, reusing and closing upstream
+ * sessions is upstream_slot.ts's job, stdio subprocesses stdio_upstream.ts's.
+ * @module
+ */
+
+// The SDK's "./*" export maps types to `*.js.d.ts`, which does not exist; Deno's type
+// checker needs the declaration files named (Node and Bun ignore these comments).
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Principal } from "../protocol/context.ts";
+
+/** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
+const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Credentials for one upstream, chosen for the downstream caller: headers
+ * for an HTTP upstream (e.g. from a token exchange), environment variables
+ * for a stdio one. Given the principal only, never the downstream request
+ * or its token: MCP forbids passing a client's token through.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamCredentials } from "@tether/mcp/gateway";
+ * const credentials: UpstreamCredentials = (principal) => ({ "x-user": principal.id });
+ * ```
+ */
+export type UpstreamCredentials = (
+  principal: Principal,
+) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
+
+/**
+ * The transport shape the official SDK client speaks over (its `Transport`,
+ * `@modelcontextprotocol/sdk/shared/transport.js`): any SDK client transport fits.
+ *
+ * @example
+ * ```ts ignore
+ * const transport: UpstreamTransport = new StreamableHTTPClientTransport(url);
+ * ```
+ */
+export interface UpstreamTransport {
+  /** Starts it (the client calls this once). */
+  start(): Promise<void>;
+  /** Sends one JSON-RPC message. */
+  send(message: object, options?: object): Promise<void>;
+  /** Closes it. */
+  close(): Promise<void>;
+  /** Set by the client: told when it closed. */
+  onclose?(): void;
+  /** Set by the client: told of errors. */
+  onerror?(error: Error): void;
+  /** Set by the client: told of each JSON-RPC message received. */
+  onmessage?(message: object, extra?: object): void;
+}
+
+/**
+ * A transport just opened to an upstream, not yet started (the SDK client
+ * starts it), with how to end it by force when a graceful close overruns.
+ *
+ * @example
+ * ```ts ignore
+ * const opened: OpenedTransport = { transport, kill: () => child.kill("SIGKILL") };
+ * ```
+ */
+export interface OpenedTransport {
+  /** The transport, not yet started. */
+  transport: UpstreamTransport;
+  /** Ends the upstream at once (stdio: kills the process group); after the grace. */
+  kill?(): void;
+  /** Ends the upstream session politely (HTTP: DELETE); raced against the grace. */
+  end?(): Promise<void>;
+  /**
+   * Registers who is told when a response stream from the upstream ends or
+   * breaks (HTTP: an SSE body), so calls waiting on a dead upstream are
+   * found by a probe instead of waiting for their timeout; `oversized` when
+   * it broke on a message over the limit (the session is then ended).
+   */
+  onStreamEnd?(listener: (oversized: boolean) => void): void;
+}
+
+/**
+ * An upstream MCP server the gateway serves from: build one with
+ * {@linkcode httpUpstream} or `stdioUpstream`, or write `connect` yourself.
+ *
+ * @example
+ * ```ts
+ * import { httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" });
+ * console.log(files.name); // "files"
+ * ```
+ */
+export interface Upstream {
+  /** 1-64 of `[A-Za-z0-9_-]`, unique within the gateway: the default namespace of its names. */
+  readonly name: string;
+  /** Opens one fresh transport (one upstream session) for `principal`. */
+  connect(principal: Principal): Promise<OpenedTransport>;
+}
+
+/** Throws when `name` is not an upstream name. */
+export function checkUpstreamName(name: unknown): string {
+  if (typeof name !== "string" || !UPSTREAM_NAME.test(name)) {
+    throw new TypeError(
+      `Invalid upstream name ${JSON.stringify(name)}: use 1-64 of [A-Za-z0-9_-]`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Options of {@linkcode httpUpstream}.
+ *
+ * @example
+ * ```ts
+ * import type { HttpUpstreamOptions } from "@tether/mcp/gateway";
+ * const options: HttpUpstreamOptions = { name: "files", url: "http://127.0.0.1:9000/mcp" };
+ * ```
+ */
+export interface HttpUpstreamOptions {
+  /** The upstream's name (see {@linkcode Upstream.name}). */
+  name: string;
+  /** Its Streamable HTTP endpoint. */
+  url: string | URL;
+  /** Headers for the caller, e.g. an exchanged token. Default: none. */
+  credentials?: UpstreamCredentials;
+  /** The fetch used for the upstream. Default: the global fetch. */
+  fetch?: typeof fetch;
+  /**
+   * The largest message read from the upstream (a JSON body, or one SSE
+   * event), bytes; past it the response fails (and so the call). @default {4194304}
+   */
+  maxMessageBytes?: number;
+}
+
+/** Header names a credentials hook may not set: the transport owns them. */
+const TRANSPORT_HEADERS = new Set(["mcp-session-id", "mcp-protocol-version", "content-type"]);
+
+/**
+ * A Streamable HTTP upstream, spoken to through the official SDK client
+ * (`StreamableHTTPClientTransport`): it negotiates the newest revision both
+ * sides know. Each upstream session ends with a `DELETE`.
+ *
+ * @example
+ * ```ts
+ * import { httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({
+ *   name: "files",
+ *   url: "https://files.internal/mcp",
+ *   credentials: (principal) => ({ authorization: `Bearer service-token-for-${principal.id}` }),
+ * });
+ * ```
+ */
+export function httpUpstream(options: HttpUpstreamOptions): Upstream {
+  const name = checkUpstreamName(options.name);
+  const url = new URL(options.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`Upstream "${name}": url must be http(s), got ${url.protocol}`);
+  }
+  const credentials = options.credentials;
+  return {
+    name,
+    async connect(principal) {
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries((await credentials?.(principal)) ?? {})) {
+        if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
+        headers[key] = value;
+      }
+      let streamEnded: ((oversized: boolean) => void) | undefined;
+      const transport = new StreamableHTTPClientTransport(url, {
+        requestInit: { headers },
+        fetch: watchStreams(
+          options.fetch ?? fetch,
+          options.maxMessageBytes ?? 4 * 1024 * 1024,
+          (oversized) => streamEnded?.(oversized),
+        ),
+        // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
+        reconnectionOptions: {
+          maxReconnectionDelay: 30_000,
+          initialReconnectionDelay: 1_000,
+          reconnectionDelayGrowFactor: 1.5,
+          maxRetries: 2,
+        },
+      });
+      return {
+        transport,
+        end: () => transport.terminateSession(),
+        onStreamEnd: (listener) => streamEnded = listener,
+      };
+    },
+  };
+}
+
+/**
+ * A fetch whose response bodies fail past `maxBytes` per message (a JSON
+ * body, or one SSE event), and whose SSE bodies call `ended` when they end
+ * or break (not when cancelled).
+ */
+function watchStreams(
+  base: typeof fetch,
+  maxBytes: number,
+  ended: (oversized: boolean) => void,
+): typeof fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    const body = response.body;
+    if (body === null) return response;
+    const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
+    const reader = body.getReader();
+    const sizes = new MessageSizes(sse);
+    let oversized = false;
+    const watched = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            if (sse) ended(false);
+            return;
+          }
+          if (sizes.add(value) > maxBytes) {
+            oversized = true;
+            throw new Error(`An upstream message is over ${maxBytes} bytes`);
+          }
+          controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+          void reader.cancel().catch(() => {});
+          if (sse) ended(oversized);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(watched, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+/**
+ * The size of the largest message in each chunk read: a JSON body is one
+ * message; an SSE body's events end at a blank line (`\n\n` or `\n\r\n`),
+ * found across chunk boundaries too.
+ */
+class MessageSizes {
+  readonly #sse: boolean;
+  /** Bytes of the message still open. */
+  #open = 0;
+  /** The last two bytes seen. */
+  #last = 0;
+  #beforeLast = 0;
+
+  constructor(sse: boolean) {
+    this.#sse = sse;
+  }
+
+  /** Counts `chunk`; returns the largest message size it ended or extended. */
+  add(chunk: Uint8Array): number {
+    if (!this.#sse) return this.#open += chunk.length;
+    let largest = 0;
+    for (const byte of chunk) {
+      this.#open++;
+      const blankLine = byte === 10 &&
+        (this.#last === 10 || (this.#last === 13 && this.#beforeLast === 10));
+      this.#beforeLast = this.#last;
+      this.#last = byte;
+      if (blankLine) {
+        if (this.#open > largest) largest = this.#open;
+        this.#open = 0;
+      }
+    }
+    return Math.max(largest, this.#open);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * One upstream MCP session: an SDK client over one transport, opened for
+ * one downstream session (or one principal, statelessly), with the relay of
+ * what the upstream asks or tells while a downstream call runs (logging,
+ * elicitation, sampling, roots) to that call's `ctx`. It does not decide
+ * when to open, reuse or close: upstream_slot.ts does.
+ * @module
+ */
+
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode as SdkErrorCode,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError as SdkMcpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { ElicitParams, HandlerContext, Principal } from "../protocol/context.ts";
+import type { ClientCapabilities } from "../protocol/types.ts";
+import { checkRelayed } from "./relay_limits.ts";
+import type { OpenedTransport, Upstream } from "./upstream.ts";
+
+/** The lists an upstream may announce as changed. */
+export type ListKind = "tools" | "prompts" | "resources";
+
+/** What an upstream connection needs besides its upstream. */
+export interface ConnectionSettings {
+  /** Who the upstream session is for (given to the credentials hook). */
+  principal: Principal;
+  /** The downstream client's capabilities: the upstream sees those it can relay. */
+  capabilities: ClientCapabilities;
+  /** The largest message relayed either way, bytes. */
+  maxRelayBytes: number;
+  /** How long a probe may take, ms (after a response stream of a running call broke). */
+  probeTimeoutMs: number;
+  /** Told when the upstream announces a list changed. */
+  onListChanged?(kind: ListKind): void;
+  /** Told once when the transport ends, whoever ended it. */
+  onClosed?(): void;
+}
+
+/** The client capabilities a gateway relays: the downstream's, no more. */
+function relayedCapabilities(capabilities: ClientCapabilities): Record<string, unknown> {
+  const relayed: Record<string, unknown> = {};
+  for (const key of ["elicitation", "sampling", "roots"]) {
+    const value = (capabilities as Record<string, unknown>)[key];
+    if (typeof value === "object" && value !== null) relayed[key] = value;
+  }
+  return relayed;
+}
+
+/** A live upstream session. */
+export class UpstreamConnection {
+  /** The SDK client bound to the upstream session. */
+  readonly client: Client;
+  /** The upstream's name. */
+  readonly upstream: string;
+  readonly #opened: OpenedTransport;
+  readonly #settings: ConnectionSettings;
+  /** The downstream calls running on this session, oldest first. */
+  #calls: HandlerContext[] = [];
+  #dead = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(upstream: string, opened: OpenedTransport, settings: ConnectionSettings) {
+    this.upstream = upstream;
+    this.#opened = opened;
+    this.#settings = settings;
+    this.client = new Client(
+      { name: "tether-gateway", version: "1.0.0" },
+      { capabilities: relayedCapabilities(settings.capabilities) },
+    );
+  }
+
+  /** Opens an upstream session (`initialize`) for `settings.principal`. */
+  static async open(upstream: Upstream, settings: ConnectionSettings): Promise<UpstreamConnection> {
+    const opened = await upstream.connect(settings.principal);
+    const connection = new UpstreamConnection(upstream.name, opened, settings);
+    connection.#relay();
+    try {
+      await connection.client.connect(opened.transport as unknown as Transport);
+    } catch (error) {
+      await connection.close(0);
+      throw error;
+    }
+    return connection;
+  }
+
+  /** True once the transport has ended (the upstream died or the session was closed). */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Runs `call` with `ctx` as the target of what the upstream relays meanwhile. */
+  async track<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
+    this.#calls.push(ctx);
+    try {
+      return await call();
+    } finally {
+      this.#calls.splice(this.#calls.indexOf(ctx), 1);
+    }
+  }
+
+  /** True when the upstream answers `ping` within `timeoutMs`. */
+  async probe(timeoutMs: number): Promise<boolean> {
+    if (this.#dead) return false;
+    try {
+      await this.client.ping({ timeout: timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Ends the upstream session: politely (HTTP `DELETE`, stdio stdin closed
+   * and SIGTERM) for up to `graceMs`, then by force (stdio: the process
+   * group killed). Idempotent; resolves once ended.
+   */
+  close(graceMs: number): Promise<void> {
+    return this.#closing ??= this.#close(graceMs);
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    const polite = (async () => {
+      if (!this.#dead) await this.#opened.end?.().catch(() => {});
+      await this.client.close().catch(() => {});
+    })();
+    await Promise.race([polite, grace]);
+    clearTimeout(timer);
+    this.#opened.kill?.();
+    this.#ended();
+  }
+
+  /** The call the upstream's messages go to: the newest running one (all are this session's). */
+  #target(): HandlerContext {
+    const ctx = this.#calls.at(-1);
+    if (ctx === undefined) {
+      throw new SdkMcpError(SdkErrorCode.InvalidRequest, "No downstream request is in progress");
+    }
+    return ctx;
+  }
+
+  /** Probes when calls are waiting; a failed probe ends the session, failing them now. */
+  async #checkAlive(): Promise<void> {
+    if (this.#calls.length === 0 || this.#dead || this.#closing !== undefined) return;
+    if (!await this.probe(this.#settings.probeTimeoutMs)) await this.close(0);
+  }
+
+  #ended(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#settings.onClosed?.();
+  }
+
+  #relay(): void {
+    const client = this.client;
+    const limit = this.#settings.maxRelayBytes;
+    const capabilities = relayedCapabilities(this.#settings.capabilities);
+    client.onclose = () => {
+      this.#ended();
+      // The upstream died under us: end the rest (stdio: the process group) at once.
+      if (this.#closing === undefined) this.#opened.kill?.();
+    };
+    client.onerror = () => {}; // failures surface on the calls; nothing of them is relayed
+    this.#opened.onStreamEnd?.((oversized) => {
+      // An upstream over the size limit broke the protocol: the session ends, failing its calls.
+      if (oversized) return void this.close(0);
+      // After the answers the stream carried are taken: calls still waiting may wait on a dead upstream.
+      setTimeout(() => void this.#checkAlive(), 0);
+    });
+    if (capabilities.elicitation !== undefined) {
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        checkRelayed(request.params, limit, "elicitation request");
+        const ctx = this.#target();
+        const params = request.params as unknown as ElicitParams;
+        return await ctx.elicit(params, { signal: ctx.signal }) as never;
+      });
+    }
+    if (capabilities.sampling !== undefined) {
+      client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+        checkRelayed(request.params, limit, "sampling request");
+        const ctx = this.#target();
+        return await ctx.sample(request.params as Record<string, unknown>) as never;
+      });
+    }
+    if (capabilities.roots !== undefined) {
+      client.setRequestHandler(ListRootsRequestSchema, async () => {
+        return await this.#target().listRoots() as never;
+      });
+    }
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+      const ctx = this.#calls.at(-1);
+      if (ctx === undefined) return; // a log between calls has no downstream request to ride
+      const { level, data, logger } = notification.params;
+      try {
+        checkRelayed(data, limit, "log message");
+        await ctx.log(level, data, logger);
+      } catch {
+        // dropped: a log the downstream cannot take is not worth failing the call for
+      }
+    });
+    const changed = (kind: ListKind) => () => this.#settings.onListChanged?.(kind);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, changed("tools"));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, changed("prompts"));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, changed("resources"));
+  }
+}

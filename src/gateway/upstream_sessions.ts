@@ -1,0 +1,193 @@
+/**
+ * Who owns which upstream session. In a downstream session (the 2025
+ * revisions), one slot per (downstream session, upstream), kept with
+ * `ctx.session.resource`, so it ends on every path that ends the session
+ * (DELETE, expiry, `handler.close()`). Without one (2026-07-28), one slot per
+ * (principal, upstream), dropped after `statelessTtlMs` unused. Caps count
+ * live upstream sessions, per principal and in all. Per process: another
+ * instance serving the same downstream session opens its own.
+ * @module
+ */
+
+import { type HandlerContext, ownerKeyOf } from "../protocol/context.ts";
+import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";
+import type { Upstream } from "./upstream.ts";
+
+/** Limits and timings of the upstream sessions. */
+export interface SessionSettings extends SlotSettings {
+  /** Live upstream sessions in this process. */
+  maxSessions: number;
+  /** Live upstream sessions of one principal. */
+  maxSessionsPerPrincipal: number;
+  /** How long a session-less (2026-07-28) upstream session lives unused, ms. */
+  statelessTtlMs: number;
+  /** The largest message relayed either way, bytes. */
+  maxRelayBytes: number;
+  /** Told when an upstream announces a list changed. */
+  onListChanged(upstream: string, kind: ListKind): void;
+}
+
+/**
+ * Thrown when a cap is reached: the call fails (a tool result with
+ * `isError`) with the seconds after which to try again.
+ */
+export class GatewayBusyError extends Error {
+  /** When a place is likely free, seconds. */
+  readonly retryAfterSeconds: number;
+  /** A refusal worded `message`, retryable after `retryAfterSeconds`. */
+  constructor(message: string, retryAfterSeconds: number) {
+    super(`${message}; retry after ${retryAfterSeconds}s`);
+    this.name = "GatewayBusyError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The key of a session's slot among its `ctx.session` resources. */
+const resourceKey = (upstream: string) => `tether.gateway:${upstream}`;
+
+/** The upstream sessions of one gateway in this process. */
+export class UpstreamSessions {
+  readonly #settings: SessionSettings;
+  readonly #slots = new Set<UpstreamSlot>();
+  readonly #stateless = new Map<string, UpstreamSlot>();
+  readonly #heldBy = new Map<string, number>();
+  #live = 0;
+  #closed = false;
+  /** Upstream sessions opened so far (for stats and tests). */
+  opened = 0;
+
+  constructor(settings: SessionSettings) {
+    this.#settings = settings;
+  }
+
+  /** Live upstream sessions now. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** The live connection of `ctx`'s (session or principal) to `upstream`. */
+  async connection(upstream: Upstream, ctx: HandlerContext): Promise<{
+    slot: UpstreamSlot;
+    connection: UpstreamConnection;
+  }> {
+    if (this.#closed) throw new Error("The gateway is closed");
+    const slot = ctx.session === undefined
+      ? this.#statelessSlot(upstream, ctx)
+      : await ctx.session.resource(resourceKey(upstream.name), () => this.#slot(upstream, ctx), {
+        dispose: (slot) => this.#drop(slot),
+      });
+    return { slot, connection: await slot.acquire() };
+  }
+
+  /** Which cap a new upstream session of `owner` would meet now, if any. */
+  full(owner: string): "all" | "principal" | undefined {
+    if (this.#live >= this.#settings.maxSessions) return "all";
+    if ((this.#heldBy.get(owner) ?? 0) >= this.#settings.maxSessionsPerPrincipal) {
+      return "principal";
+    }
+    return undefined;
+  }
+
+  /** Closes every upstream session: `graceMs` each, then force. */
+  async close(graceMs: number): Promise<void> {
+    this.#closed = true;
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    this.#stateless.clear();
+    await Promise.all(slots.map((slot) => slot.close(graceMs)));
+  }
+
+  /** Drops session-less slots unused for `statelessTtlMs`. */
+  sweep(): void {
+    const cutoff = this.#settings.now() - this.#settings.statelessTtlMs;
+    for (const [key, slot] of this.#stateless) {
+      if (slot.lastUsed <= cutoff) {
+        this.#stateless.delete(key);
+        void this.#drop(slot);
+      }
+    }
+  }
+
+  #statelessSlot(upstream: Upstream, ctx: HandlerContext): UpstreamSlot {
+    this.sweep();
+    const key = `${ownerKeyOf(ctx.principal)}\n${upstream.name}`;
+    let slot = this.#stateless.get(key);
+    if (slot === undefined) {
+      slot = this.#slot(upstream, ctx);
+      this.#stateless.set(key, slot);
+    }
+    return slot;
+  }
+
+  #slot(upstream: Upstream, ctx: HandlerContext): UpstreamSlot {
+    const owner = ownerKeyOf(ctx.principal);
+    const principal = ctx.principal;
+    const capabilities = ctx.clientCapabilities;
+    const slot = new UpstreamSlot(() => this.#open(upstream, owner, { principal, capabilities }), {
+      idleProbeMs: this.#settings.idleProbeMs,
+      probeTimeoutMs: this.#settings.probeTimeoutMs,
+      graceMs: this.#settings.graceMs,
+      now: this.#settings.now,
+    });
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  #drop(slot: UpstreamSlot): Promise<void> {
+    this.#slots.delete(slot);
+    return slot.close(this.#settings.graceMs);
+  }
+
+  async #open(
+    upstream: Upstream,
+    owner: string,
+    who: Pick<HandlerContext, "principal"> & { capabilities: HandlerContext["clientCapabilities"] },
+  ): Promise<UpstreamConnection> {
+    const release = this.#reserve(owner);
+    try {
+      const connection = await UpstreamConnection.open(upstream, {
+        principal: who.principal,
+        capabilities: who.capabilities,
+        maxRelayBytes: this.#settings.maxRelayBytes,
+        probeTimeoutMs: this.#settings.probeTimeoutMs,
+        onListChanged: (kind) => this.#settings.onListChanged(upstream.name, kind),
+        onClosed: release,
+      });
+      this.opened++;
+      return connection;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Takes a place for `owner`; the returned function gives it back (once). */
+  #reserve(owner: string): () => void {
+    const { maxSessions, maxSessionsPerPrincipal } = this.#settings;
+    if (this.#live >= maxSessions) {
+      throw new GatewayBusyError(
+        `The gateway holds its limit of ${maxSessions} upstream sessions`,
+        5,
+      );
+    }
+    const held = this.#heldBy.get(owner) ?? 0;
+    if (held >= maxSessionsPerPrincipal) {
+      throw new GatewayBusyError(
+        `Too many upstream sessions for this caller (limit ${maxSessionsPerPrincipal})`,
+        5,
+      );
+    }
+    this.#live++;
+    this.#heldBy.set(owner, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#live--;
+      const now = (this.#heldBy.get(owner) ?? 1) - 1;
+      if (now === 0) this.#heldBy.delete(owner);
+      else this.#heldBy.set(owner, now);
+    };
+  }
+}
