@@ -52,8 +52,19 @@ export {
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
-export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
-export type { AccessTokenVerifier, OAuthOptions, TokenPrincipal } from "./src/oauth_options.ts";
+export type {
+  AuthOptions,
+  HttpOptions,
+  LimitOptions,
+  McpHandlerOptions,
+  ObserveOptions,
+  ResponseMode,
+  SecurityOptions,
+  SessionOptions,
+  StatelessOptions,
+  StreamOptions,
+} from "./src/config/options.ts";
+export type { AccessTokenVerifier, OAuthOptions, TokenPrincipal } from "./src/config/oauth_options.ts";
 export {
   type AnyPromptDefinition,
   type AnyToolDefinition,
@@ -124,7 +135,7 @@ export {
   SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "./src/protocol/eras.ts";
-export { type CacheHint, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
+export { type CacheHint, type CacheHints, DEFAULT_CACHE_HINT } from "./src/protocol/cache_hint.ts";
 export type { RequestStateOptions, RequestStateRefusalReason } from "./src/modern/request_state.ts";
 export type { HeaderParameter } from "./src/protocol/header_parameters.ts";
 export { ErrorCode, type ErrorCodeValue, McpError } from "./src/jsonrpc/error_codes.ts";

@@ -7,8 +7,9 @@
  *
  * with `redis/` beside the eras (it implements their storage and the bus),
  * `adapters/` beside the handler, and a few root modules every room may use
- * (`runtime.ts`, `storage_unavailable.ts`) or that describe configuration
- * (`options.ts`, `option_checks.ts`, `events.ts`). Each room's allowed imports are listed in
+ * (`runtime.ts`, `storage_unavailable.ts`, `events.ts`), and `config/` (the
+ * options, their defaults, resolution and checks) between the handler and the
+ * rooms it configures. Each room's allowed imports are listed in
  * {@linkcode ALLOWED}; a room not listed there is an error, so a new folder
  * must be placed in the plan before it lands.
  *
@@ -49,7 +50,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
+    // Upward: legacy_pipeline.ts and stateless_legacy.ts still read ResolvedOptions (to go with era settings).
+    "config",
     "events.ts",
   ],
   "modern": [
@@ -60,7 +62,6 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
     "events.ts",
   ],
   "entry": [
@@ -75,8 +76,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
-    "oauth_options.ts",
+    "config",
     "events.ts",
   ],
   // The tasks extension: built on protocol/'s extension surface, below the eras.
@@ -93,30 +93,21 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
   ],
   // Configuration vocabulary: the option and event types name the parts they configure.
   "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
-  "options.ts": [
-    "option_checks.ts",
-    "session_settings.ts",
-    "oauth_options.ts",
+  // The options (types naming the parts they configure), the defaults table, resolution, checks.
+  "config": [
     "events.ts",
+    "runtime.ts",
     "http",
-    "jsonrpc",
     "protocol",
     "bus",
     "modern",
     "legacy",
     "legacy/sessions",
   ],
-  // The range checks of option values (options.ts applies them with its defaults).
-  "option_checks.ts": ["modern", "http"],
-  // The sessions option with its defaults (options.ts spreads it into the resolved options).
-  "session_settings.ts": ["option_checks.ts", "legacy/sessions"],
   "principal_attachment.ts": ["protocol"],
-  // The oauth option's types (the verifier and the principal it returns).
-  "oauth_options.ts": ["protocol"],
   "handler.ts": [
     "telemetry",
     "entry",
@@ -129,11 +120,11 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
+    "config",
     "events.ts",
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
-  "oauth": ["oauth_options.ts", "http"],
+  "oauth": ["config", "http"],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
   "adapters": ["handler.ts", "principal_attachment.ts", "protocol", "http", "jsonrpc"],

@@ -14,7 +14,7 @@
  */
 
 import { InvalidTokenError } from "../http/invalid_token_error.ts";
-import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { fetchJson, type FetchOptions } from "./issuer_metadata.ts";
 import { principalOfClaims } from "./token_principal.ts";

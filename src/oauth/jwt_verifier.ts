@@ -17,7 +17,7 @@
 
 import { errors, jwtVerify } from "jose";
 import { InvalidTokenError } from "../http/invalid_token_error.ts";
-import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { discoverIssuer, type FetchOptions } from "./issuer_metadata.ts";
 import { precheckJwt } from "./jwt_precheck.ts";

@@ -32,4 +32,4 @@ export {
 export { discoverIssuer, type FetchOptions, type IssuerMetadata } from "./issuer_metadata.ts";
 export { InvalidTokenError } from "../http/invalid_token_error.ts";
 export { IssuerUnavailableError } from "../http/issuer_unavailable_error.ts";
-export type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+export type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";

@@ -7,7 +7,7 @@
 import { createClient, ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { CommandDeadline } from "./command_deadline.ts";
-import { MAX_TIMER_MS } from "../options.ts";
+import { MAX_TIMER_MS } from "../runtime.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";

@@ -10,7 +10,7 @@ import { defineTool, type MemoryEventLog } from "../../mod.ts";
 import { KeepAlive } from "../../src/http/keep_alive.ts";
 import type { ClassifiedMessage } from "../../src/jsonrpc/messages.ts";
 import { StatelessLegacy } from "../../src/legacy/stateless_legacy.ts";
-import { resolveOptions } from "../../src/options.ts";
+import { resolveOptions } from "../../src/config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { Telemetry } from "../../src/telemetry/telemetry.ts";

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { defineTool, type HandlerContext, type McpHandler, MemoryEventLog } from "../../mod.ts";
-import type { ResponseMode } from "../../src/options.ts";
+import type { ResponseMode } from "../../src/http/response_mode.ts";
 import {
   abortReason,
   assertHttpError,
