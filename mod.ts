@@ -64,7 +64,11 @@ export type {
   StatelessOptions,
   StreamOptions,
 } from "./src/config/options.ts";
-export type { AccessTokenVerifier, OAuthOptions, TokenPrincipal } from "./src/config/oauth_options.ts";
+export type {
+  AccessTokenVerifier,
+  OAuthOptions,
+  TokenPrincipal,
+} from "./src/config/oauth_options.ts";
 export {
   type AnyPromptDefinition,
   type AnyToolDefinition,

@@ -120,7 +120,9 @@ export function checkRateLimits(rateLimits: RateLimitsOptions | undefined): void
   if (rateLimits === undefined) return;
   const { perPrincipal, perTool, store } = rateLimits;
   if (perPrincipal !== undefined) checkQuota("limits.rateLimits.perPrincipal", perPrincipal);
-  if (perTool?.default !== undefined) checkQuota("limits.rateLimits.perTool.default", perTool.default);
+  if (perTool?.default !== undefined) {
+    checkQuota("limits.rateLimits.perTool.default", perTool.default);
+  }
   for (const [name, quota] of Object.entries(perTool?.tools ?? {})) {
     if (quota !== null) checkQuota(`limits.rateLimits.perTool.tools["${name}"]`, quota);
   }
@@ -230,7 +232,12 @@ export function checkCorsOptions(
       }
     },
     credentials,
-    maxAgeSeconds: wholeNumber("security.cors.maxAgeSeconds", cors.maxAgeSeconds, DEFAULTS.cors.maxAgeSeconds, true),
+    maxAgeSeconds: wholeNumber(
+      "security.cors.maxAgeSeconds",
+      cors.maxAgeSeconds,
+      DEFAULTS.cors.maxAgeSeconds,
+      true,
+    ),
     allowHeaders: allowHeaders.map((name) => name.toLowerCase()),
   };
 }

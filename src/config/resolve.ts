@@ -137,7 +137,12 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     maxUriBytes: limit("limits.maxUriBytes", limits.maxUriBytes, DEFAULTS.limits.maxUriBytes),
     maxIdBytes: limit("http.maxIdBytes", http.maxIdBytes, DEFAULTS.http.maxIdBytes),
     responseMode: mode,
-    heartbeatMs: delay("streams.heartbeatMs", streams.heartbeatMs, DEFAULTS.streams.heartbeatMs, true),
+    heartbeatMs: delay(
+      "streams.heartbeatMs",
+      streams.heartbeatMs,
+      DEFAULTS.streams.heartbeatMs,
+      true,
+    ),
     retryMs: wholeNumber("streams.retryMs", streams.retryMs, DEFAULTS.streams.retryMs, true),
     maxStreamBufferBytes: limit(
       "streams.maxStreamBufferBytes",

@@ -45,7 +45,11 @@ export function resolveSessionSettings(
   const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, DEFAULT.maxSessions);
   return {
     idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, DEFAULT.idleTtlMs),
-    absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, DEFAULT.absoluteTtlMs),
+    absoluteTtlMs: positive(
+      "sessions.absoluteTtlMs",
+      sessions.absoluteTtlMs,
+      DEFAULT.absoluteTtlMs,
+    ),
     maxSessions,
     maxSessionsPerPrincipal: limit(
       "sessions.maxSessionsPerPrincipal",
@@ -55,17 +59,31 @@ export function resolveSessionSettings(
     maxAnonymousSessions: limit(
       "sessions.maxAnonymousSessions",
       sessions.maxAnonymousSessions,
-      authenticates ? shareOf(maxSessions, SHARES["sessions.maxAnonymousSessions"].parts) : maxSessions,
+      authenticates
+        ? shareOf(maxSessions, SHARES["sessions.maxAnonymousSessions"].parts)
+        : maxSessions,
     ),
-    sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, DEFAULT.sweepIntervalMs),
+    sweepIntervalMs: delay(
+      "sessions.sweepIntervalMs",
+      sessions.sweepIntervalMs,
+      DEFAULT.sweepIntervalMs,
+    ),
     maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, DEFAULT.maxStateBytes),
-    maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, DEFAULT.maxSubscriptions),
+    maxSubscriptions: limit(
+      "sessions.maxSubscriptions",
+      sessions.maxSubscriptions,
+      DEFAULT.maxSubscriptions,
+    ),
     maxSubscriptionBytes: limit(
       "sessions.maxSubscriptionBytes",
       sessions.maxSubscriptionBytes,
       DEFAULT.maxSubscriptionBytes,
     ),
-    retryAfterSeconds: wholeNumber("sessions.retryAfterSeconds", sessions.retryAfterSeconds, DEFAULT.retryAfterSeconds),
+    retryAfterSeconds: wholeNumber(
+      "sessions.retryAfterSeconds",
+      sessions.retryAfterSeconds,
+      DEFAULT.retryAfterSeconds,
+    ),
     maxRequestsPerSession: limit(
       "sessions.maxRequestsPerSession",
       sessions.maxRequestsPerSession,

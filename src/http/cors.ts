@@ -27,8 +27,10 @@ import { checkHostAndOrigin, type OriginPolicy } from "./guards.ts";
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   allowedHosts: ["mcp.example.com"],
- *   cors,
+ *   security: {
+ *     allowedHosts: ["mcp.example.com"],
+ *     cors,
+ *   },
  * });
  * ```
  */

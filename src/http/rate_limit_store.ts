@@ -133,7 +133,9 @@ export interface MemoryRateLimitStoreOptions {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimits: { perPrincipal: { limit: 100, windowSeconds: 60 }, store: new MemoryRateLimitStore() },
+ *   limits: {
+ *     rateLimits: { perPrincipal: { limit: 100, windowSeconds: 60 }, store: new MemoryRateLimitStore() },
+ *   },
  * });
  * ```
  */

@@ -41,7 +41,7 @@ export interface ToolRateLimits {
  *   perPrincipal: { limit: 600, windowSeconds: 60 },
  *   perTool: { default: { limit: 60, windowSeconds: 60 } },
  * };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", rateLimits });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", limits: { rateLimits } });
  * ```
  */
 export interface RateLimitsOptions {

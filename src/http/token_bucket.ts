@@ -56,10 +56,12 @@ interface Bucket {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimit: tokenBucket({
- *     perMinute: 120,
- *     key: (request) => request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "direct",
- *   }),
+ *   limits: {
+ *     rateLimit: tokenBucket({
+ *       perMinute: 120,
+ *       key: (request) => request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "direct",
+ *     }),
+ *   },
  * });
  * ```
  */

@@ -111,7 +111,7 @@ export interface WaitOptions {
  * ```ts
  * import { createMcpHandler, type EventLog, MemoryEventLog } from "@tether/mcp";
  * const eventLog: EventLog = new MemoryEventLog({ maxEventsPerStream: 200 });
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], eventLog });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], streams: { eventLog } });
  * ```
  */
 export interface EventLog {

@@ -32,7 +32,7 @@ export interface RequestStateBinding {
  * ```ts
  * import { createMcpHandler, type RequestStateOptions } from "@tether/mcp";
  * const requestState: RequestStateOptions = { keys: ["a secret of at least thirty-two bytes!"], ttlMs: 5 * 60_000 };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], requestState });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], stateless: { requestState } });
  * ```
  */
 export interface RequestStateOptions {

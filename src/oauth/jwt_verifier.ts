@@ -103,10 +103,12 @@ export interface JwtVerifierOptions extends FetchOptions {
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   oauth: {
- *     resource,
- *     authorizationServers: [issuer],
- *     verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+ *   auth: {
+ *     oauth: {
+ *       resource,
+ *       authorizationServers: [issuer],
+ *       verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+ *     },
  *   },
  * });
  * ```

@@ -17,7 +17,9 @@
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   oauth: { resource, authorizationServers: [issuer], verifyAccessToken: jwtVerifier({ issuer, audience: resource }) },
+ *   auth: {
+ *     oauth: { resource, authorizationServers: [issuer], verifyAccessToken: jwtVerifier({ issuer, audience: resource }) },
+ *   },
  * });
  * ```
  * @module

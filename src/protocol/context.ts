@@ -21,9 +21,11 @@ import type { StandardOutput, StandardSchemaV1 } from "./standard_schema.ts";
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   authenticate: (request): Principal | undefined => {
- *     const user = request.headers.get("x-user");
- *     return user === null ? undefined : { id: user, scopes: ["read"] };
+ *   auth: {
+ *     authenticate: (request): Principal | undefined => {
+ *       const user = request.headers.get("x-user");
+ *       return user === null ? undefined : { id: user, scopes: ["read"] };
+ *     },
  *   },
  * });
  * ```

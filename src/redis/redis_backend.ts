@@ -103,7 +103,9 @@ export interface RedisBackendOptions {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
- *   eventLog: backend.eventLog,
+ *   streams: {
+ *     eventLog: backend.eventLog,
+ *   },
  *   bus: backend.bus,
  * });
  * // on shutdown:
@@ -149,7 +151,9 @@ export interface RedisBackend {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: redis.sessionStore },
- *   eventLog: redis.eventLog,
+ *   streams: {
+ *     eventLog: redis.eventLog,
+ *   },
  *   bus: redis.bus,
  * });
  * ```

@@ -33,7 +33,9 @@ function setup() {
     version: "1.0.0",
     tools,
     eras: { legacy: "stateless" },
-    onError: () => {},
+    observe: {
+      onError: () => {},
+    },
   });
   const stateless = new StatelessLegacy({
     config,

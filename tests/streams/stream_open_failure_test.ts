@@ -65,10 +65,14 @@ const CASES: Case[] = [
 function setup(mode: ResponseMode, start: Switch, faults: Faults) {
   const signals: AbortSignal[] = [];
   const handler = makeHandler({
-    eventLog: faulty(new MemoryEventLog(), faults),
-    responseMode: mode,
-    heartbeatMs: 0,
-    maxConcurrentRequests: 8,
+    streams: {
+      eventLog: faulty(new MemoryEventLog(), faults),
+      responseMode: mode,
+      heartbeatMs: 0,
+    },
+    limits: {
+      maxConcurrentRequests: 8,
+    },
     tools: [
       defineTool({
         name: "wait",
@@ -164,9 +168,13 @@ describe("the event log fails to open a POST's stream", () => {
     const faults = new Faults();
     const gate = deferred();
     const handler = makeHandler({
-      eventLog: faulty(new MemoryEventLog(), faults),
-      heartbeatMs: 0,
-      maxConcurrentRequests: 8,
+      streams: {
+        eventLog: faulty(new MemoryEventLog(), faults),
+        heartbeatMs: 0,
+      },
+      limits: {
+        maxConcurrentRequests: 8,
+      },
       tools: [defineTool({
         name: "notify-and-return",
         handler: async (_input, ctx) => {

@@ -160,7 +160,9 @@ describe("synchronous session store, sessionful", () => {
     const handler = makeHandler({
       tools: TOOLS,
       sessions: { store },
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
     });
     try {
       const session = await initialize(handler);
@@ -193,8 +195,12 @@ describe("synchronous session store, sessionful", () => {
     const handler = makeHandler({
       tools: TOOLS,
       sessions: { store },
-      maxConcurrentRequests: 1,
-      onError: (error) => errors.push(error),
+      limits: {
+        maxConcurrentRequests: 1,
+      },
+      observe: {
+        onError: (error) => errors.push(error),
+      },
     });
     try {
       const session = await initialize(handler);
