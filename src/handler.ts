@@ -204,7 +204,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     responseMode: config.responseMode,
     maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
-    requestState: () => codec ??= RequestStateCodec.create(options.stateless?.requestState),
+    requestState: () => codec ??= RequestStateCodec.create(config.requestState),
     cacheHints: config.cacheHints,
     work: modernWork,
     onError: config.onError,

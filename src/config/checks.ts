@@ -199,7 +199,13 @@ export function checkCorsOptions(
   if (typeof cors !== "object" || cors === null) {
     throw new TypeError("Option security.cors must be an object");
   }
-  const { origins = [], allowOrigin, credentials = false, allowHeaders = [] } = cors;
+  const fallback = DEFAULTS["security.cors"];
+  const {
+    origins = fallback.origins,
+    allowOrigin,
+    credentials = fallback.credentials,
+    allowHeaders = fallback.allowHeaders,
+  } = cors;
   if (!Array.isArray(origins)) throw new TypeError("Option security.cors.origins must be an array");
   const normalised = origins.map((origin, index) => corsOrigin(origin, index));
   if (allowOrigin !== undefined && typeof allowOrigin !== "function") {
@@ -235,7 +241,7 @@ export function checkCorsOptions(
     maxAgeSeconds: wholeNumber(
       "security.cors.maxAgeSeconds",
       cors.maxAgeSeconds,
-      DEFAULTS.cors.maxAgeSeconds,
+      DEFAULTS["security.cors"].maxAgeSeconds,
       true,
     ),
     allowHeaders: allowHeaders.map((name) => name.toLowerCase()),

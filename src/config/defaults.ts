@@ -65,7 +65,8 @@ export const DEFAULTS = {
     maxListenSubscriptionBytes: 32 * KiB,
     maxRequestsPerPrincipal: 128,
   },
-  cors: { maxAgeSeconds: 600 },
+  "security.cors": { origins: [], credentials: false, maxAgeSeconds: 600, allowHeaders: [] },
+  "stateless.requestState": { ttlMs: 10 * MINUTE, maxBytes: 64 * KiB },
 } as const;
 
 /**

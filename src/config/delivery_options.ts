@@ -51,7 +51,7 @@ export interface StreamOptions {
   listeningStream?: boolean;
   /**
    * Where SSE events are kept for resumption.
-   * @default {a new {@linkcode MemoryEventLog}}
+   * @default {a new `MemoryEventLog`}
    */
   eventLog?: EventLog;
   /**
@@ -94,7 +94,7 @@ export interface StatelessOptions {
   /**
    * Cache hints sent with 2026-07-28 results of `server/discover`, the four
    * list methods and `resources/read` (a resource's own `cache` wins).
-   * @default {{ ttlMs: 0, cacheScope: "private" } for every method}
+   * @default {`ttlMs: 0`, `cacheScope: "private"` for every method}
    */
   cacheHints?: CacheHints;
   /**

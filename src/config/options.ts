@@ -131,7 +131,7 @@ export interface McpHandlerOptions {
    * to `initialize`; modern-only answers `initialize` with `400` + `-32022`
    * and GET/DELETE with `405`. `{ legacy: "stateless" }` serves 2025 clients
    * without sessions (serverless hosts without a shared store).
-   * @default {{ legacy: true, modern: true }}
+   * @default {both eras (`legacy: true`, `modern: true`)}
    */
   eras?: EraOptions;
 

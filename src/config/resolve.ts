@@ -11,6 +11,7 @@ import type { CorsSettings } from "../http/cors.ts";
 import { requiredHeaderName } from "../http/require_header.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import { type CacheHints, checkCacheHint } from "../protocol/cache_hint.ts";
+import type { RequestStateOptions } from "../modern/request_state.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import { checkIcons } from "../protocol/icons.ts";
 import { cfworkerValidator, type JsonSchemaValidator } from "../protocol/json_schema_validator.ts";
@@ -62,6 +63,8 @@ export interface ResolvedOptions extends SessionSettings {
   orphanTimeoutMs: number;
   eras: Required<EraOptions>;
   cacheHints: CacheHints;
+  /** `stateless.requestState` with its `ttlMs` and `maxBytes` defaults (checked; the codec is made on first use). */
+  requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
   maxListenStreams: number;
   maxListenStreamsPerPrincipal: number;
   maxListenSubscriptionBytes: number;
@@ -162,6 +165,11 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     ),
     eras,
     cacheHints,
+    requestState: {
+      ...stateless.requestState,
+      ttlMs: stateless.requestState?.ttlMs ?? DEFAULTS["stateless.requestState"].ttlMs,
+      maxBytes: stateless.requestState?.maxBytes ?? DEFAULTS["stateless.requestState"].maxBytes,
+    },
     maxListenStreams: limit(
       "stateless.maxListenStreams",
       stateless.maxListenStreams,

@@ -20,7 +20,7 @@ import type { SessionStore } from "../legacy/sessions/session_store.ts";
 export interface SessionOptions {
   /**
    * Where sessions live.
-   * @default {a new {@linkcode MemorySessionStore}}
+   * @default {a new `MemorySessionStore`}
    */
   store?: SessionStore;
   /**

@@ -74,7 +74,7 @@ export interface CorsOptions {
   allowHeaders?: readonly string[];
 }
 
-/** The `cors` option checked and normalised at startup (option_checks.ts). */
+/** The `cors` option checked and normalised at startup (config/checks.ts). */
 export interface CorsSettings {
   /** Lower-case origins, no trailing slash; `"*"` for any. */
   origins: readonly string[];

@@ -36,13 +36,25 @@ export interface RequestStateBinding {
  * ```
  */
 export interface RequestStateOptions {
-  /** Secrets of at least 32 bytes (strings count in UTF-8); the first seals, all open. Default: one random key per process. */
+  /**
+   * Secrets of at least 32 bytes (strings count in UTF-8); the first seals, all open.
+   * @default {one random key per process}
+   */
   keys?: readonly (string | Uint8Array)[];
-  /** How long a state stays valid, ms. Default 10 minutes. */
+  /**
+   * How long a state stays valid, ms.
+   * @default {600_000}
+   */
   ttlMs?: number;
-  /** The longest state accepted or produced, characters. Default 64 KiB. */
+  /**
+   * The longest state accepted or produced, characters.
+   * @default {65_536}
+   */
   maxBytes?: number;
-  /** The clock, ms since the epoch. Default `Date.now`. */
+  /**
+   * The clock, ms since the epoch.
+   * @default {`Date.now`}
+   */
   now?: () => number;
 }
 

@@ -24,7 +24,7 @@ describe("config: grouped options", () => {
       );
     }
     assert.throws(
-      () => createMcpHandler({ ...IDENTITY, maxBodyBytes: 1024 } as never),
+      () => createMcpHandler({ ...IDENTITY, ["maxBodyBytes"]: 1024 } as never),
       /Option maxBodyBytes moved: write http: \{ maxBodyBytes \}/,
     );
   });
