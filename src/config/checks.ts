@@ -115,7 +115,7 @@ export function checkRequestStateOptions(requestState: RequestStateOptions | und
   }
 }
 
-/** The `rateLimits` option: whole-number quotas, tool budgets by name, a store with `take`. */
+/** The `limits.rateLimits` option: whole-number quotas, tool budgets by name, a store with `take`. */
 export function checkRateLimits(rateLimits: RateLimitsOptions | undefined): void {
   if (rateLimits === undefined) return;
   const { perPrincipal, perTool, store } = rateLimits;

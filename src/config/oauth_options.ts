@@ -1,5 +1,5 @@
 /**
- * The `oauth` option's vocabulary: what makes the handler an OAuth 2.1
+ * The `auth.oauth` option's vocabulary: what makes the handler an OAuth 2.1
  * protected resource (its resource URI, authorization servers, scopes) and
  * the token verifier it calls, with the principal a verifier returns. Types
  * only (the `auth.oauth` option); protected_resource.ts in src/entry/ acts on them, and

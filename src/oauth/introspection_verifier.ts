@@ -54,7 +54,7 @@ export interface IntrospectionVerifierOptions extends FetchOptions {
 }
 
 /**
- * A token verifier for the `oauth` option that asks the issuer about each token.
+ * A token verifier for the `auth.oauth` option that asks the issuer about each token.
  *
  * @example
  * ```ts

@@ -89,7 +89,7 @@ export interface JwtVerifierOptions extends FetchOptions {
 }
 
 /**
- * A token verifier for the `oauth` option: JWT access tokens of `issuer`
+ * A token verifier for the `auth.oauth` option: JWT access tokens of `issuer`
  * for `audience`.
  *
  * @example

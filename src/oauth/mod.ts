@@ -1,5 +1,5 @@
 /**
- * `@tether/mcp/oauth`: token verifiers for the `oauth` option of
+ * `@tether/mcp/oauth`: token verifiers for the `auth.oauth` option of
  * `createMcpHandler`. {@linkcode jwtVerifier} checks JWT access tokens
  * against an issuer's published keys (on `jose`); {@linkcode introspectionVerifier}
  * asks the issuer about opaque tokens (RFC 7662); {@linkcode anyVerifier}

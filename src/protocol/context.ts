@@ -44,7 +44,7 @@ export interface Principal {
 }
 
 /**
- * The principal of callers when no `authenticate` option is set, or it
+ * The principal of callers when no `auth.authenticate` option is set, or it
  * returns undefined. It is a kind of its own, told apart by identity, not by
  * its `id`: a principal that `authenticate` returns with the id
  * `"anonymous"` is an authenticated user like any other, and a session opened
