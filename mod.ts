@@ -57,8 +57,23 @@ export {
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
-export type { McpHandlerOptions, ResponseMode, SessionOptions } from "./src/options.ts";
-export type { AccessTokenVerifier, OAuthOptions, TokenPrincipal } from "./src/oauth_options.ts";
+export type {
+  AuthOptions,
+  HttpOptions,
+  LimitOptions,
+  McpHandlerOptions,
+  ObserveOptions,
+  ResponseMode,
+  SecurityOptions,
+  SessionOptions,
+  StatelessOptions,
+  StreamOptions,
+} from "./src/config/options.ts";
+export type {
+  AccessTokenVerifier,
+  OAuthOptions,
+  TokenPrincipal,
+} from "./src/config/oauth_options.ts";
 export {
   type AnyPromptDefinition,
   type AnyToolDefinition,
@@ -87,7 +102,7 @@ export {
 } from "./src/protocol/context.ts";
 export type { JsonSchemaValidator } from "./src/protocol/json_schema_validator.ts";
 export type { EraOptions } from "./src/protocol/eras.ts";
-export type { CacheHint } from "./src/protocol/cache_hint.ts";
+export type { CacheHint, CacheHints } from "./src/protocol/cache_hint.ts";
 export type { RequestStateOptions } from "./src/modern/request_state.ts";
 export { ErrorCode, McpError } from "./src/jsonrpc/error_codes.ts";
 export {

@@ -53,14 +53,18 @@
 import * as z from "zod";
 import {
   AuthenticationError,
+  type AuthOptions,
   createMcpHandler,
   definePrompt,
   defineResource,
   defineResourceTemplate,
   defineTool,
+  type LimitOptions,
   type McpHandler,
   type McpHandlerOptions,
   type Principal,
+  type SecurityOptions,
+  type StreamOptions,
   tokenBucket,
 } from "../mod.ts";
 import type { ElicitResult } from "../src/types/mod.ts";
@@ -757,21 +761,23 @@ const adminReport = defineTool({
  */
 function authFromEnv(
   env: EverythingEnv,
-): Pick<McpHandlerOptions, "oauth" | "authenticate"> & { extraTools: typeof tools } {
+): { auth: AuthOptions; extraTools: typeof tools } {
   const issuers = (env.OAUTH_ISSUER ?? "").split(",").map((issuer) => issuer.trim())
     .filter((issuer) => issuer !== "");
   if (issuers.length === 0) {
-    return { authenticate: demoAuthenticate, extraTools: [] };
+    return { auth: { authenticate: demoAuthenticate }, extraTools: [] };
   }
   const resource = env.OAUTH_RESOURCE || `http://127.0.0.1:${env.PORT || 8787}/mcp`;
   const verifiers = issuers.map((issuer) => jwtVerifier({ issuer, audience: resource }));
   return {
-    oauth: {
-      resource,
-      authorizationServers: issuers,
-      scopesSupported: ["mcp:read", "mcp:admin"],
-      resourceName: "tether everything fixture",
-      verifyAccessToken: anyVerifier(verifiers),
+    auth: {
+      oauth: {
+        resource,
+        authorizationServers: issuers,
+        scopesSupported: ["mcp:read", "mcp:admin"],
+        resourceName: "tether everything fixture",
+        verifyAccessToken: anyVerifier(verifiers),
+      },
     },
     extraTools: [adminReport],
   };
@@ -794,10 +800,7 @@ function integerFromEnv(env: EverythingEnv, name: string, min: number): number |
  */
 function operatorGuards(
   env: EverythingEnv,
-): Pick<
-  McpHandlerOptions,
-  "rateLimit" | "requireHeader" | "maxConcurrentRequests" | "maxConcurrentRequestsPerPrincipal"
-> {
+): { limits: LimitOptions; security: SecurityOptions } {
   const perMinute = integerFromEnv(env, "RATE_LIMIT_PER_MINUTE", 1);
   const maxConcurrentRequests = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS", 1);
   const perPrincipal = integerFromEnv(env, "MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL", 1);
@@ -805,43 +808,45 @@ function operatorGuards(
     ? undefined
     : env.REQUIRE_HEADER;
   return {
-    ...(perMinute === undefined ? {} : {
-      rateLimit: tokenBucket({
-        perMinute,
-        // Keyed on what a client cannot choose: the peer address the fixture's own server saw
-        // (X-Forwarded-For is whatever the client writes; the demo's bearer token is unverified).
-        // In process (no server) every request shares one bucket.
-        key: (request) => peerAddress(request) ?? "in-process",
+    limits: {
+      ...(perMinute === undefined ? {} : {
+        rateLimit: tokenBucket({
+          perMinute,
+          // Keyed on what a client cannot choose: the peer address the fixture's own server saw
+          // (X-Forwarded-For is whatever the client writes; the demo's bearer token is unverified).
+          // In process (no server) every request shares one bucket.
+          key: (request) => peerAddress(request) ?? "in-process",
+        }),
       }),
-    }),
-    ...(requireHeader === undefined ? {} : { requireHeader }),
-    ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
-    ...(perPrincipal === undefined ? {} : { maxConcurrentRequestsPerPrincipal: perPrincipal }),
+      ...(maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests }),
+      ...(perPrincipal === undefined ? {} : { maxConcurrentRequestsPerPrincipal: perPrincipal }),
+    },
+    security: requireHeader === undefined ? {} : { requireHeader },
   };
 }
 
-/** RATE_LIMIT_PER_PRINCIPAL requests per minute per principal (the `rateLimits` option), in `store` when shared. */
+/** RATE_LIMIT_PER_PRINCIPAL requests per minute per principal (the `limits.rateLimits` option), in `store` when shared. */
 function principalRateLimits(
   env: EverythingEnv,
   store: RateLimitStore | undefined,
-): Pick<McpHandlerOptions, "rateLimits"> {
+): LimitOptions {
   const limit = integerFromEnv(env, "RATE_LIMIT_PER_PRINCIPAL", 1);
   if (limit === undefined) return {};
   return { rateLimits: { perPrincipal: { limit, windowSeconds: 60 }, ...(store && { store }) } };
 }
 
 /**
- * The `cors` option from CORS_ORIGINS (comma-separated origins, e.g.
+ * The `security.cors` option from CORS_ORIGINS (comma-separated origins, e.g.
  * `http://localhost:5173,https://app.example.com`); none when it is unset or empty.
  */
-function corsFromEnv(env: EverythingEnv): Pick<McpHandlerOptions, "cors"> {
+function corsFromEnv(env: EverythingEnv): SecurityOptions {
   const origins = (env.CORS_ORIGINS ?? "").split(",").map((origin) => origin.trim())
     .filter((origin) => origin !== "");
   return origins.length === 0 ? {} : { cors: { origins } };
 }
 
 /** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
-export type SharedParts = Pick<McpHandlerOptions, "eventLog" | "bus"> & {
+export type SharedParts = Pick<StreamOptions, "eventLog"> & Pick<McpHandlerOptions, "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
   /** Tasks (the tasks extension's store). */
   taskStore?: TaskStore;
@@ -865,7 +870,8 @@ export function createEverythingHandler(
   const stateKey = env.MCP_STATE_KEY === undefined || env.MCP_STATE_KEY === ""
     ? undefined
     : env.MCP_STATE_KEY;
-  const { extraTools, ...auth } = authFromEnv(env);
+  const { extraTools, auth } = authFromEnv(env);
+  const guards = operatorGuards(env);
   const handler: McpHandler = createMcpHandler({
     name: "tether-everything",
     version: "1.0.0",
@@ -887,11 +893,12 @@ export function createEverythingHandler(
     resources,
     resourceTemplates,
     prompts,
-    ...auth,
-    bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
-    ...operatorGuards(env),
-    ...principalRateLimits(env, shared.rateLimitStore),
-    ...corsFromEnv(env),
+    auth,
+    http: {
+      bodyTimeoutMs: integerFromEnv(env, "BODY_TIMEOUT_MS", 1),
+    },
+    limits: { ...guards.limits, ...principalRateLimits(env, shared.rateLimitStore) },
+    security: { ...guards.security, ...corsFromEnv(env) },
     sessions: {
       idleTtlMs: integerFromEnv(env, "SESSION_IDLE_MS", 1),
       maxSessions: integerFromEnv(env, "SESSION_MAX", 1),
@@ -899,9 +906,9 @@ export function createEverythingHandler(
       maxAnonymousSessions: integerFromEnv(env, "MAX_ANONYMOUS_SESSIONS", 1),
       ...(shared.sessionStore === undefined ? {} : { store: shared.sessionStore }),
     },
-    ...(shared.eventLog === undefined ? {} : { eventLog: shared.eventLog }),
+    ...(shared.eventLog === undefined ? {} : { streams: { eventLog: shared.eventLog } }),
     ...(shared.bus === undefined ? {} : { bus: shared.bus }),
-    ...(stateKey === undefined ? {} : { requestState: { keys: [stateKey] } }),
+    ...(stateKey === undefined ? {} : { stateless: { requestState: { keys: [stateKey] } } }),
     ...(env.LEGACY_STATELESS === "1" ? { eras: { legacy: "stateless" } } : {}),
   });
   return handler;

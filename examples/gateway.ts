@@ -93,7 +93,9 @@ if (
     const backend = await createRedisBackend({ url: env.REDIS_URL });
     shared = {
       sessions: { store: backend.sessionStore },
-      eventLog: backend.eventLog,
+      streams: {
+        eventLog: backend.eventLog,
+      },
       bus: backend.bus,
     };
   }

@@ -137,7 +137,9 @@ export function createMetricsServer(): ((request: Request) => Promise<Response>)
   const mcp = createMcpHandler({
     name: "metrics-demo",
     version: "1.0.0",
-    onEvent: requests.listener,
+    observe: {
+      onEvent: requests.listener,
+    },
     tools: [defineTool({ name: "ping", description: "Answers pong", handler: () => "pong" })],
   });
   const fetch = async (request: Request): Promise<Response> => {

@@ -8,8 +8,9 @@
  * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
  * between the entry and the rooms below (authentication, OAuth scopes and challenges),
  * `adapters/` beside the handler, and a few root modules every room may use
- * (`runtime.ts`, `storage_unavailable.ts`) or that describe configuration
- * (`options.ts`, `option_checks.ts`, `events.ts`). Each room's allowed imports are listed in
+ * (`runtime.ts`, `storage_unavailable.ts`, `events.ts`), and `config/` (the
+ * options, their defaults, resolution and checks) between the handler and the
+ * rooms it configures. Each room's allowed imports are listed in
  * {@linkcode ALLOWED}; a room not listed there is an error, so a new folder
  * must be placed in the plan before it lands.
  *
@@ -50,7 +51,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
+    // Upward: legacy_pipeline.ts and stateless_legacy.ts still read ResolvedOptions (to go with era settings).
+    "config",
     "events.ts",
   ],
   "modern": [
@@ -61,7 +63,6 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
     "events.ts",
   ],
   "entry": [
@@ -76,8 +77,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
-    "oauth_options.ts",
+    "config",
     "events.ts",
     "auth",
   ],
@@ -87,8 +87,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "http",
     "protocol",
     "jsonrpc",
-    "options.ts",
-    "oauth_options.ts",
+    "config",
     "events.ts",
   ],
   // The extensions, each its own room and subpath, built on protocol/'s extension surface, below
@@ -108,29 +107,20 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
   ],
   // Configuration vocabulary: the option and event types name the parts they configure.
   "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
-  "options.ts": [
-    "option_checks.ts",
-    "session_settings.ts",
-    "oauth_options.ts",
+  // The options (types naming the parts they configure), the defaults table, resolution, checks.
+  "config": [
     "events.ts",
+    "runtime.ts",
     "http",
-    "jsonrpc",
     "protocol",
     "bus",
     "modern",
     "legacy",
     "legacy/sessions",
   ],
-  // The range checks of option values (options.ts applies them with its defaults).
-  "option_checks.ts": ["modern", "http"],
-  // The sessions option with its defaults (options.ts spreads it into the resolved options).
-  "session_settings.ts": ["option_checks.ts", "legacy/sessions"],
-  // The oauth option's types (the verifier and the principal it returns).
-  "oauth_options.ts": ["protocol"],
   "handler.ts": [
     "telemetry",
     "entry",
@@ -143,12 +133,12 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "options.ts",
+    "config",
     "events.ts",
     "auth",
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
-  "oauth": ["oauth_options.ts", "auth"],
+  "oauth": ["config", "auth"],
   // @tether/mcp/types: the wire vocabulary (re-exports only; nothing in src/ imports it).
   "types": ["protocol", "jsonrpc", "http", "modern"],
   // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).

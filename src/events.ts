@@ -154,7 +154,7 @@ export type McpEvent =
  * ```ts
  * import { createMcpHandler, type McpEventListener } from "@tether/mcp";
  * const log: McpEventListener = (event) => console.log(JSON.stringify(event));
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], onEvent: log });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], observe: { onEvent: log } });
  * ```
  */
 export type McpEventListener = (event: McpEvent) => void;

@@ -34,7 +34,8 @@ import { Telemetry } from "./telemetry/telemetry.ts";
 import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
 import { ModernWork } from "./modern/modern_work.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
-import { type McpHandlerOptions, resolveOptions } from "./options.ts";
+import type { McpHandlerOptions } from "./config/options.ts";
+import { resolveOptions } from "./config/resolve.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
@@ -142,7 +143,8 @@ export interface McpHandler {
  */
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
-  const resource = options.oauth === undefined ? undefined : new ProtectedResource(options.oauth);
+  const { auth = {}, limits = {}, streams = {}, sessions = {} } = options;
+  const resource = auth.oauth === undefined ? undefined : new ProtectedResource(auth.oauth);
   const serverInfo = describeServer(options);
   const dispatcher = new Dispatcher({
     info: serverInfo,
@@ -157,12 +159,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     maxUriBytes: config.maxUriBytes,
     onError: config.onError,
   });
-  const ownsStore = options.sessions?.store === undefined;
-  const store = options.sessions?.store ?? new MemorySessionStore();
+  const ownsStore = sessions.store === undefined;
+  const store = sessions.store ?? new MemorySessionStore();
   // OpenTelemetry through the API only: a no-op until the application registers a provider.
   // Its names are the dispatcher's: what a client sends is recorded only when the server defines it.
   const telemetry = new Telemetry(knownNamesOf(dispatcher, config.maxUriBytes));
-  const events = new Events(options.onEvent, config.onError, telemetry);
+  const events = new Events(options.observe?.onEvent, config.onError, telemetry);
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const delivery = createDelivery(
     options.bus,
@@ -177,8 +179,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     config,
     dispatcher,
     store,
-    eventLog: options.eventLog ?? new MemoryEventLog(),
-    generateSessionId: options.generateSessionId ?? generateSessionId,
+    eventLog: streams.eventLog ?? new MemoryEventLog(),
+    generateSessionId: sessions.generateSessionId ?? generateSessionId,
     telemetry,
   });
   const stateless = config.eras.legacy === "stateless"
@@ -202,7 +204,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     responseMode: config.responseMode,
     maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
-    requestState: () => codec ??= RequestStateCodec.create(options.requestState),
+    requestState: () => codec ??= RequestStateCodec.create(config.requestState),
     cacheHints: config.cacheHints,
     work: modernWork,
     onError: config.onError,
@@ -234,15 +236,15 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   });
   const handle = createRoute({
     config,
-    rateLimit: options.rateLimit,
-    rateLimits: createRateLimits(options.rateLimits, dispatcher.tools, config),
+    rateLimit: limits.rateLimit,
+    rateLimits: createRateLimits(limits.rateLimits, dispatcher.tools, config),
     ...createOriginRules(options, config),
     events,
     legacy,
     stateless,
     modern,
     authentication: new Authentication({
-      authenticate: options.authenticate,
+      authenticate: auth.authenticate,
       resource,
       concurrency,
       events,

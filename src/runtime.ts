@@ -7,6 +7,9 @@
  * @module
  */
 
+/** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Schedules a callback. */
 type Schedule = (callback: () => void) => unknown;
 

@@ -46,7 +46,9 @@ describe("close({ graceMs })", () => {
   it("work of both eras that finishes within the grace is answered normally; new requests and health get 503", async () => {
     const release = deferred();
     const handler = makeHandler({
-      healthPath: "/health",
+      http: {
+        healthPath: "/health",
+      },
       tools: [waitingTool("finish", release.promise, "finished in time")],
     });
     const session = await initialize(handler);
@@ -82,8 +84,10 @@ describe("close({ graceMs })", () => {
     const step = deferred();
     const finish = deferred();
     const handler = makeHandler({
-      responseMode: "sse",
-      heartbeatMs: 0,
+      streams: {
+        responseMode: "sse",
+        heartbeatMs: 0,
+      },
       tools: [defineTool({
         name: "steps",
         handler: async (_input, ctx) => {
@@ -136,9 +140,11 @@ describe("close({ graceMs })", () => {
     // store held by a latch, for as long as the test needs, not a delay one hopes is long enough.
     const faults = new Faults();
     const handler = makeHandler({
-      responseMode: "sse",
-      heartbeatMs: 0,
-      eventLog: faulty(new MemoryEventLog(), faults),
+      streams: {
+        responseMode: "sse",
+        heartbeatMs: 0,
+        eventLog: faulty(new MemoryEventLog(), faults),
+      },
       tools: [waitingTool("slow-log", finish.promise, "logged")],
     });
     const session = await initialize(handler);
@@ -209,7 +215,10 @@ describe("close({ graceMs })", () => {
         return "never";
       },
     });
-    const handler = makeHandler({ onError: (error) => errors.push(error), tools: [stubborn] });
+    const handler = makeHandler({
+      observe: { onError: (error) => errors.push(error) },
+      tools: [stubborn],
+    });
     try {
       const session = await initialize(handler);
       const sessionful = handler(postRequest(
@@ -247,7 +256,7 @@ describe("close({ graceMs })", () => {
   });
 
   it("listening streams end at once; close() without options still aborts at once and reports nothing", async () => {
-    const handler = makeHandler({ heartbeatMs: 0 });
+    const handler = makeHandler({ streams: { heartbeatMs: 0 } });
     const session = await initialize(handler);
     const stream = await handler(
       bodilessRequest("GET", { sessionId: session.id, protocolVersion: session.protocolVersion }),
@@ -263,7 +272,9 @@ describe("close({ graceMs })", () => {
     const never = deferred();
     let reason: Promise<unknown> | undefined;
     const other = makeHandler({
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
       tools: [defineTool({
         name: "stubborn",
         handler: async (_input, ctx) => {
@@ -312,8 +323,10 @@ describe("close({ graceMs }): calls still running when the grace runs out", () =
     it(`a sessionful call ${kind} gets a JSON-RPC error on its stream before it ends`, async () => {
       const never = deferred();
       const handler = makeHandler({
-        responseMode: "sse",
-        heartbeatMs: 0,
+        streams: {
+          responseMode: "sse",
+          heartbeatMs: 0,
+        },
         tools: [longTool("long", never.promise, cooperative)],
       });
       try {
@@ -345,7 +358,9 @@ describe("close({ graceMs }): calls still running when the grace runs out", () =
   it("a sessionful call answered with JSON gets a JSON-RPC error answer", async () => {
     const never = deferred();
     const handler = makeHandler({
-      responseMode: "json",
+      streams: {
+        responseMode: "json",
+      },
       tools: [longTool("long", never.promise, false)],
     });
     try {

@@ -36,7 +36,7 @@ describe("options", () => {
 
   it("an out-of-range option throws a RangeError naming it", () => {
     assert.throws(
-      () => createMcpHandler({ name: "x", version: "1", maxBodyBytes: 0 }),
+      () => createMcpHandler({ name: "x", version: "1", http: { maxBodyBytes: 0 } }),
       /maxBodyBytes/,
     );
     assert.throws(
@@ -44,7 +44,8 @@ describe("options", () => {
       /sessions\.idleTtlMs/,
     );
     assert.throws(
-      () => createMcpHandler({ name: "x", version: "1", responseMode: "xml" as "json" }),
+      () =>
+        createMcpHandler({ name: "x", version: "1", streams: { responseMode: "xml" as "json" } }),
       RangeError,
     );
   });
@@ -53,16 +54,22 @@ describe("options", () => {
     const make = (options: Partial<McpHandlerOptions>) => () =>
       createMcpHandler({ name: "x", version: "1", ...options });
     assert.throws(make({ sessions: { sweepIntervalMs: Infinity } }), /sessions\.sweepIntervalMs/);
-    assert.throws(make({ bodyTimeoutMs: 2 ** 31 }), /bodyTimeoutMs must be at most 2147483647/);
-    assert.throws(make({ heartbeatMs: Infinity }), /heartbeatMs/);
-    assert.throws(make({ orphanTimeoutMs: 40 * 24 * 3_600_000 }), /orphanTimeoutMs/);
-    assert.throws(make({ clientRequestTimeoutMs: Infinity }), /clientRequestTimeoutMs/);
+    assert.throws(
+      make({ http: { bodyTimeoutMs: 2 ** 31 } }),
+      /bodyTimeoutMs must be at most 2147483647/,
+    );
+    assert.throws(make({ streams: { heartbeatMs: Infinity } }), /heartbeatMs/);
+    assert.throws(make({ streams: { orphanTimeoutMs: 40 * 24 * 3_600_000 } }), /orphanTimeoutMs/);
+    assert.throws(
+      make({ streams: { clientRequestTimeoutMs: Infinity } }),
+      /clientRequestTimeoutMs/,
+    );
     // Positive controls: the largest timer delay, zero where it means "off", and lifetimes
     // (compared with the clock, never waited on by a timer) may still be unbounded.
     for (
       const options of [
-        { bodyTimeoutMs: 2 ** 31 - 1 },
-        { heartbeatMs: 0 },
+        { http: { bodyTimeoutMs: 2 ** 31 - 1 } },
+        { streams: { heartbeatMs: 0 } },
         { sessions: { idleTtlMs: Infinity, absoluteTtlMs: Infinity } },
       ]
     ) await make(options)().close();
@@ -75,16 +82,16 @@ describe("options", () => {
       make({ sessions: { maxSessions: 2.5 } }),
       /sessions\.maxSessions must be a whole/,
     );
-    assert.throws(make({ maxConcurrentRequests: 1.5 }), /maxConcurrentRequests/);
-    assert.throws(make({ maxBodyBytes: 1024.5 }), /maxBodyBytes/);
-    assert.throws(make({ retryMs: 1.5 }), /retryMs must be a finite whole number/);
-    assert.throws(make({ retryMs: Infinity }), /retryMs/);
+    assert.throws(make({ limits: { maxConcurrentRequests: 1.5 } }), /maxConcurrentRequests/);
+    assert.throws(make({ http: { maxBodyBytes: 1024.5 } }), /maxBodyBytes/);
+    assert.throws(make({ streams: { retryMs: 1.5 } }), /retryMs must be a finite whole number/);
+    assert.throws(make({ streams: { retryMs: Infinity } }), /retryMs/);
     assert.throws(make({ sessions: { retryAfterSeconds: 0.5 } }), /sessions\.retryAfterSeconds/);
     for (
       const options of [
-        { maxConcurrentRequests: Infinity },
+        { limits: { maxConcurrentRequests: Infinity } },
         { sessions: { maxSessions: Infinity } },
-        { retryMs: 0 },
+        { streams: { retryMs: 0 } },
       ]
     ) await make(options)().close();
   });
@@ -301,7 +308,7 @@ describe("response modes", () => {
   });
 
   it('"json" forces JSON even when progress is emitted', async () => {
-    const handler = makeHandler({ tools: [progressTool], responseMode: "json" });
+    const handler = makeHandler({ tools: [progressTool], streams: { responseMode: "json" } });
     try {
       const session = await initialize(handler);
       const outcome = await rpc(handler, session, "tools/call", {
@@ -318,7 +325,7 @@ describe("response modes", () => {
   });
 
   it('"sse" forces SSE with a priming event (id + empty data + retry) for 2025-11-25 sessions', async () => {
-    const handler = makeHandler({ responseMode: "sse", retryMs: 2500 });
+    const handler = makeHandler({ streams: { responseMode: "sse", retryMs: 2500 } });
     try {
       const session = await initialize(handler);
       const outcome = await rpc(handler, session, "ping", undefined, { id: 5 });
@@ -339,7 +346,7 @@ describe("response modes", () => {
   });
 
   it('"sse" sends no priming event for 2025-06-18 sessions', async () => {
-    const handler = makeHandler({ responseMode: "sse" });
+    const handler = makeHandler({ streams: { responseMode: "sse" } });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-06-18" });
       const outcome = await rpc(handler, session, "ping", undefined, { id: 6 });
@@ -353,7 +360,7 @@ describe("response modes", () => {
   });
 
   it("event ids are unique across the streams of one session", async () => {
-    const handler = makeHandler({ responseMode: "sse" });
+    const handler = makeHandler({ streams: { responseMode: "sse" } });
     try {
       const session = await initialize(handler);
       const ids: string[] = [];
@@ -368,7 +375,7 @@ describe("response modes", () => {
   });
 
   it("initialize is answered with JSON even in sse mode", async () => {
-    const handler = makeHandler({ responseMode: "sse" });
+    const handler = makeHandler({ streams: { responseMode: "sse" } });
     try {
       const response = await handler(postRequest(initializeMessage()));
       assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
@@ -461,7 +468,9 @@ describe("close()", () => {
   it("ends an open SSE answer", async () => {
     const gate = deferred();
     const handler = makeHandler({
-      responseMode: "sse",
+      streams: {
+        responseMode: "sse",
+      },
       tools: [defineTool({ name: "wait", handler: async () => (await gate.promise, "late") })],
     });
     const session = await initialize(handler);

@@ -15,7 +15,12 @@ export const ACCEPT_BOTH = "application/json, text/event-stream";
 
 /** A handler with test-friendly defaults (quiet onError unless given). */
 export function makeHandler(options: Partial<McpHandlerOptions> = {}): McpHandler {
-  return createMcpHandler({ name: "test-server", version: "1.0.0", onError: () => {}, ...options });
+  return createMcpHandler({
+    name: "test-server",
+    version: "1.0.0",
+    ...options,
+    observe: { onError: () => {}, ...options?.observe },
+  });
 }
 
 /** Headers to send; `undefined` removes a default header. */

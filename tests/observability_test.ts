@@ -40,7 +40,9 @@ describe("onEvent: sessions", () => {
     const events = recorder();
     const clock = new TestClock();
     const handler = makeHandler({
-      onEvent: events.listener,
+      observe: {
+        onEvent: events.listener,
+      },
       now: clock.now,
       sessions: { idleTtlMs: 1_000, absoluteTtlMs: 3_000, sweepIntervalMs: 5 },
     });
@@ -92,7 +94,10 @@ describe("onEvent: sessions", () => {
 
   it("close() ends the sessions it holds streams of, once each, as close", async () => {
     const events = recorder();
-    const handler = makeHandler({ onEvent: events.listener, heartbeatMs: 0 });
+    const handler = makeHandler({
+      observe: { onEvent: events.listener },
+      streams: { heartbeatMs: 0 },
+    });
     const listening = await initialize(handler);
     const quiet = await initialize(handler);
     const stream = await handler(bodilessRequest("GET", {
@@ -112,7 +117,7 @@ describe("onEvent: sessions", () => {
 describe("onEvent: requests and refusals", () => {
   it("request events carry method, era, status and duration in both eras", async () => {
     const events = recorder();
-    const handler = makeHandler({ onEvent: events.listener, tools: [] });
+    const handler = makeHandler({ observe: { onEvent: events.listener }, tools: [] });
     try {
       const session = await initialize(handler);
       await rpc(handler, session, "tools/list");
@@ -139,14 +144,20 @@ describe("onEvent: requests and refusals", () => {
   it("refusal events name the guard or step that refused, with status, code and message", async () => {
     const events = recorder();
     const handler = makeHandler({
-      onEvent: events.listener,
-      requireHeader: "x-mcp-client",
+      observe: {
+        onEvent: events.listener,
+      },
+      security: {
+        requireHeader: "x-mcp-client",
+      },
       sessions: { maxSessions: 1 },
-      authenticate: (request) => {
-        if (request.headers.get("authorization") === "Bearer bad") {
-          throw new AuthenticationError("Invalid token");
-        }
-        return undefined;
+      auth: {
+        authenticate: (request) => {
+          if (request.headers.get("authorization") === "Bearer bad") {
+            throw new AuthenticationError("Invalid token");
+          }
+          return undefined;
+        },
       },
     });
     const headers = { "x-mcp-client": "test" };
@@ -215,9 +226,13 @@ describe("onEvent: streams and client requests", () => {
   it("dropped streams (both eras) and client-request timeouts are reported", async () => {
     const events = recorder();
     const handler = makeHandler({
-      onEvent: events.listener,
-      clientRequestTimeoutMs: 50,
-      heartbeatMs: 0,
+      observe: {
+        onEvent: events.listener,
+      },
+      streams: {
+        clientRequestTimeoutMs: 50,
+        heartbeatMs: 0,
+      },
       tools: [defineTool({
         name: "ask",
         handler: async (_input, ctx) => {
@@ -266,10 +281,12 @@ describe("onEvent: listeners that fail, and no listener", () => {
   it("a throwing listener breaks no request; its error goes to onError", async () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
-      onEvent: () => {
-        throw new Error("listener bug");
+      observe: {
+        onEvent: () => {
+          throw new Error("listener bug");
+        },
+        onError: (error) => errors.push(error),
       },
-      onError: (error) => errors.push(error),
       tools: [],
     });
     try {

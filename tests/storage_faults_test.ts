@@ -57,10 +57,14 @@ const STEPS: { target: "store" | "log" | "bus"; methods: string[] }[] = [
 function setup(faults: Record<"store" | "log" | "bus", Faults>, errors: unknown[]) {
   const handler = makeHandler({
     sessions: { store: faulty(new MemorySessionStore(), faults.store), sweepIntervalMs: 20 },
-    eventLog: faulty(new MemoryEventLog(), faults.log),
+    streams: {
+      eventLog: faulty(new MemoryEventLog(), faults.log),
+      heartbeatMs: 20,
+    },
     bus: faulty(new MemoryBus(), faults.bus),
-    heartbeatMs: 20,
-    onError: (error) => errors.push(error),
+    observe: {
+      onError: (error) => errors.push(error),
+    },
     tools: [
       defineTool({
         name: "notify",

@@ -25,9 +25,11 @@ const maxListenStreams = args["max-listen-streams"] === undefined
 const handler = createMcpHandler({
   name: "bench-tether",
   version: "1.0.0",
-  responseMode: mode,
+  streams: {
+    responseMode: mode,
+  },
   ...(maxSessions === undefined ? {} : { sessions: { maxSessions } }),
-  ...(maxListenStreams === undefined ? {} : { maxListenStreams }),
+  ...(maxListenStreams === undefined ? {} : { stateless: { maxListenStreams } }),
   tools: [
     echoTool,
     defineTool({

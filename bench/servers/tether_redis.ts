@@ -17,7 +17,9 @@ if (args.redis !== undefined) {
   const backend = await createRedisBackend({ url: args.redis }, { prefix: args.prefix });
   shared = {
     sessions: { store: backend.sessionStore, maxSessions: 1_000_000 },
-    eventLog: backend.eventLog,
+    streams: {
+      eventLog: backend.eventLog,
+    },
     bus: backend.bus,
   };
 }

@@ -41,10 +41,14 @@ const USERS_BY_TOKEN = new Map<string, User>([
 const mcp = createMcpHandler({
   name: "hono-example",
   version: "1.0.0",
-  // Hono routes; tether serves whatever path it is mounted at.
-  path: null,
-  // The principal comes from the middleware below, through mcpRoute.
-  authenticate: attachedPrincipal,
+  http: {
+    // Hono routes; tether serves whatever path it is mounted at.
+    path: null,
+  },
+  auth: {
+    // The principal comes from the middleware below, through mcpRoute.
+    authenticate: attachedPrincipal,
+  },
   tools: [
     defineTool({
       name: "whoami",

@@ -36,8 +36,10 @@ function createOAuthExample({ issuer, resource }: OAuthExampleOptions): McpHandl
   return createMcpHandler({
     name: "oauth-example",
     version: "1.0.0",
-    // The public host (behind a proxy) and the loopback one.
-    allowedHosts: [new URL(resource).hostname, "127.0.0.1", "localhost"],
+    security: {
+      // The public host (behind a proxy) and the loopback one.
+      allowedHosts: [new URL(resource).hostname, "127.0.0.1", "localhost"],
+    },
     tools: [
       defineTool({
         name: "whoami",
@@ -51,12 +53,14 @@ function createOAuthExample({ issuer, resource }: OAuthExampleOptions): McpHandl
         handler: (_input, ctx) => `Admin report for ${ctx.principal.id}`,
       }),
     ],
-    oauth: {
-      resource,
-      authorizationServers: [issuer],
-      scopesSupported: ["mcp:read", "mcp:admin"],
-      resourceName: "tether OAuth example",
-      verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+    auth: {
+      oauth: {
+        resource,
+        authorizationServers: [issuer],
+        scopesSupported: ["mcp:read", "mcp:admin"],
+        resourceName: "tether OAuth example",
+        verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+      },
     },
   });
 }

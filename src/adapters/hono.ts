@@ -50,7 +50,7 @@ export interface McpRouteOptions<C extends HonoContextLike = HonoContextLike> {
  * import { mcpRoute } from "@tether/mcp/hono";
  *
  * type Env = { Variables: { userId: string } };
- * const mcp = createMcpHandler({ name: "app", version: "1.0.0", path: null, authenticate: attachedPrincipal });
+ * const mcp = createMcpHandler({ name: "app", version: "1.0.0", http: { path: null }, auth: { authenticate: attachedPrincipal } });
  * const app = new Hono<Env>();
  * // app.use("/api/*", yourAuthMiddleware) sets c.set("userId", ...)
  * app.all("/api/mcp", mcpRoute(mcp, { principal: (c: Context<Env>) => ({ id: c.get("userId") }) }));

@@ -14,7 +14,7 @@ import { httpError } from "../http/error_response.ts";
 import { IssuerUnavailableError } from "./issuer_unavailable_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { McpHandlerOptions } from "../options.ts";
+import type { AuthOptions } from "../config/options.ts";
 import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
@@ -33,7 +33,7 @@ export class Refused {
 /** What authentication needs. */
 export interface AuthenticationParts {
   /** The `authenticate` option; without it every caller is anonymous. */
-  authenticate: McpHandlerOptions["authenticate"];
+  authenticate: AuthOptions["authenticate"];
   /** The `oauth` option's protected resource; it authenticates instead of `authenticate` (never both). */
   resource?: ProtectedResource;
   /** The concurrency pool, when `maxConcurrentRequests` is set. */

@@ -30,13 +30,16 @@ export interface AuthenticationErrorOptions {
  * ```ts
  * import { AuthenticationError, createMcpHandler } from "@tether/mcp";
  * const handler = createMcpHandler({
- *   name: "demo", version: "1.0.0",
- *   authenticate(request) {
- *     const token = request.headers.get("authorization");
- *     if (token !== "Bearer s3cret") {
- *       throw new AuthenticationError("Invalid token", { wwwAuthenticate: 'Bearer error="invalid_token"' });
- *     }
- *     return { id: "alice" };
+ *   name: "demo",
+ *   version: "1.0.0",
+ *   auth: {
+ *     authenticate(request) {
+ *       const token = request.headers.get("authorization");
+ *       if (token !== "Bearer s3cret") {
+ *         throw new AuthenticationError("Invalid token", { wwwAuthenticate: 'Bearer error="invalid_token"' });
+ *       }
+ *       return { id: "alice" };
+ *     },
  *   },
  * });
  * ```

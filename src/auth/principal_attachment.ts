@@ -31,7 +31,7 @@ export function attachPrincipal(request: Request, principal: Principal): void {
  * @example
  * ```ts
  * import { attachedPrincipal, createMcpHandler } from "@tether/mcp";
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", authenticate: attachedPrincipal });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", auth: { authenticate: attachedPrincipal } });
  * ```
  */
 export function attachedPrincipal(request: Request): Principal | undefined {

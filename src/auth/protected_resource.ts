@@ -12,7 +12,7 @@ import { bearerTokenOf, unauthorized } from "./bearer_challenge.ts";
 import { jsonResponse } from "../http/error_response.ts";
 import { InvalidTokenError } from "./invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
-import type { OAuthOptions } from "../oauth_options.ts";
+import type { OAuthOptions } from "../config/oauth_options.ts";
 import type { Principal } from "../protocol/context.ts";
 import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
 

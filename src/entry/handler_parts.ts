@@ -14,7 +14,9 @@ import { Cors } from "../http/cors.ts";
 import { compileOriginPolicy, type OriginPolicy } from "../http/guards.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { ListenStreams } from "../modern/listen_streams.ts";
-import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import type { McpHandlerOptions } from "../config/options.ts";
+import type { ResolvedOptions } from "../config/resolve.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 
@@ -64,16 +66,16 @@ export function createListenStreams(
 }
 
 /**
- * The `maxConcurrentRequests` cap, or undefined without one. Its share per
- * principal applies only when callers are told apart (`authenticate` or
- * `oauth`): without them every caller is the one anonymous principal.
+ * The `limits.maxConcurrentRequests` cap, or undefined without one. Its share per
+ * principal applies only when callers are told apart (the `auth` option): without them every caller is the one anonymous principal.
  */
 export function createConcurrencyLimit(
   options: McpHandlerOptions,
   config: ResolvedOptions,
 ): ConcurrencyLimit | undefined {
   if (config.maxConcurrentRequests === undefined) return undefined;
-  const principals = options.authenticate !== undefined || options.oauth !== undefined;
+  const principals = options.auth?.authenticate !== undefined ||
+    options.auth?.oauth !== undefined;
   return new ConcurrencyLimit(
     config.maxConcurrentRequests,
     principals ? config.maxConcurrentRequestsPerPrincipal : undefined,
@@ -95,8 +97,11 @@ export function createOriginRules(
   config: ResolvedOptions,
 ): OriginRules {
   const originPolicy = compileOriginPolicy(
-    options.allowedHosts,
-    [...(options.allowedOrigins ?? []), ...(config.cors?.origins ?? [])],
+    options.security?.allowedHosts ?? DEFAULTS.security.allowedHosts,
+    [
+      ...(options.security?.allowedOrigins ?? DEFAULTS.security.allowedOrigins),
+      ...(config.cors?.origins ?? []),
+    ],
     config.cors?.allowOrigin,
   );
   const cors = config.cors === undefined

@@ -24,7 +24,7 @@ import {
   type RequestId,
 } from "../jsonrpc/messages.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
-import type { ResolvedOptions } from "../options.ts";
+import type { ResolvedOptions } from "../config/resolve.ts";
 import { closingRefusal } from "./shutdown.ts";
 
 /** A 2025-03-26 batch runs its requests concurrently: bound it so one body cannot start thousands of calls. */

@@ -48,7 +48,8 @@ type LegacyDoor = Pick<
   "checkPost" | "post" | "checkGet" | "get" | "checkDelete" | "delete"
 >;
 import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
-import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
+import type { LimitOptions } from "../config/options.ts";
+import type { ResolvedOptions } from "../config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
@@ -70,7 +71,7 @@ const ALLOW = "GET, POST, DELETE";
 /** The parts the request path uses. */
 export interface RouteParts {
   config: ResolvedOptions;
-  rateLimit: McpHandlerOptions["rateLimit"];
+  rateLimit: LimitOptions["rateLimit"];
   /** The `rateLimits` budgets (after authentication), when the option is set. */
   rateLimits: RateLimits | undefined;
   originPolicy: OriginPolicy;

@@ -17,7 +17,7 @@ import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
 import type { ModernWork } from "../modern/modern_work.ts";
-import { MAX_TIMER_MS } from "../options.ts";
+import { MAX_TIMER_MS } from "../runtime.ts";
 import { afterThisTask } from "../runtime.ts";
 
 /**

@@ -27,8 +27,10 @@ import { checkHostAndOrigin, type OriginPolicy } from "./guards.ts";
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   allowedHosts: ["mcp.example.com"],
- *   cors,
+ *   security: {
+ *     allowedHosts: ["mcp.example.com"],
+ *     cors,
+ *   },
  * });
  * ```
  */
@@ -72,7 +74,7 @@ export interface CorsOptions {
   allowHeaders?: readonly string[];
 }
 
-/** The `cors` option checked and normalised at startup (option_checks.ts). */
+/** The `cors` option checked and normalised at startup (config/checks.ts). */
 export interface CorsSettings {
   /** Lower-case origins, no trailing slash; `"*"` for any. */
   origins: readonly string[];

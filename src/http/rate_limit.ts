@@ -36,7 +36,7 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
  * const onlyLocal: RateLimiter = {
  *   take: (request) => request.headers.get("x-forwarded-for") === null ? { ok: true } : { ok: false, retryAfterSeconds: 60 },
  * };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], rateLimit: onlyLocal });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], limits: { rateLimit: onlyLocal } });
  * ```
  */
 export interface RateLimiter {

@@ -1,5 +1,5 @@
 /**
- * The counters of the `rateLimits` option behind one async seam: a
+ * The counters of the `limits.rateLimits` option behind one async seam: a
  * {@linkcode RateLimitStore} spends one unit of a key's budget, atomically,
  * by GCRA (the generic cell rate algorithm: one number per key, the time its
  * budget is next full). {@linkcode MemoryRateLimitStore} is the per-process
@@ -134,7 +134,9 @@ export interface MemoryRateLimitStoreOptions {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimits: { perPrincipal: { limit: 100, windowSeconds: 60 }, store: new MemoryRateLimitStore() },
+ *   limits: {
+ *     rateLimits: { perPrincipal: { limit: 100, windowSeconds: 60 }, store: new MemoryRateLimitStore() },
+ *   },
  * });
  * ```
  */

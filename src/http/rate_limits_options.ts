@@ -1,5 +1,5 @@
 /**
- * The `rateLimits` option's shape: budgets per principal (every request,
+ * The `limits.rateLimits` option's shape: budgets per principal (every request,
  * after authentication) and per (principal, tool) at `tools/call`, kept in
  * a {@linkcode RateLimitStore}. Types only; entry/rate_limits.ts applies them.
  * @module
@@ -22,14 +22,20 @@ import type { RateLimitStore, RateQuota } from "./rate_limit_store.ts";
  * ```
  */
 export interface ToolRateLimits {
-  /** The budget of a tool not named in `tools`. Default: none. */
+  /**
+   * The budget of a tool not named in `tools`.
+   * @default {none}
+   */
   default?: RateQuota;
-  /** Budgets by tool name; `null` exempts a tool from `default`. */
+  /**
+   * Budgets by tool name; `null` exempts a tool from `default`.
+   * @default {none}
+   */
   tools?: Record<string, RateQuota | null>;
 }
 
 /**
- * The `rateLimits` option. Each principal (all anonymous callers are one)
+ * The `limits.rateLimits` option. Each principal (all anonymous callers are one)
  * has a budget of requests, and of calls of each tool; past it a request
  * is answered `429` with `Retry-After` and the `RateLimit` /
  * `RateLimit-Policy` headers, and runs nothing.
@@ -41,14 +47,23 @@ export interface ToolRateLimits {
  *   perPrincipal: { limit: 600, windowSeconds: 60 },
  *   perTool: { default: { limit: 60, windowSeconds: 60 } },
  * };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", rateLimits });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", limits: { rateLimits } });
  * ```
  */
 export interface RateLimitsOptions {
-  /** Requests one principal may make (GET and DELETE too; a POST of only replies and notifications is free). Default: none. */
+  /**
+   * Requests one principal may make (GET and DELETE too; a POST of only replies and notifications is free).
+   * @default {none}
+   */
   perPrincipal?: RateQuota;
-  /** `tools/call`s one principal may make of one tool. Default: none. */
+  /**
+   * `tools/call`s one principal may make of one tool.
+   * @default {none}
+   */
   perTool?: ToolRateLimits;
-  /** Where the budgets are kept. Default: a `MemoryRateLimitStore` (per process). */
+  /**
+   * Where the budgets are kept.
+   * @default {a `MemoryRateLimitStore` (per process)}
+   */
   store?: RateLimitStore;
 }

@@ -1,5 +1,5 @@
 /**
- * An in-memory rate limiter for the `rateLimit` option (rate_limit.ts: a
+ * An in-memory rate limiter for the `limits.rateLimit` option (rate_limit.ts: a
  * flood of bad tokens must not become a flood of credential look-ups).
  * {@linkcode tokenBucket} keeps a bucket per caller-chosen key, refilled
  * continuously, bounded in the number of keys it remembers (the least
@@ -46,7 +46,7 @@ interface Bucket {
 }
 
 /**
- * An in-memory token bucket per key, usable as the `rateLimit` option. Key
+ * An in-memory token bucket per key, usable as the `limits.rateLimit` option. Key
  * on what a client cannot choose: the peer address, or behind one proxy of
  * yours the right-most `X-Forwarded-For` hop (the one it appended).
  *
@@ -56,10 +56,12 @@ interface Bucket {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimit: tokenBucket({
- *     perMinute: 120,
- *     key: (request) => request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "direct",
- *   }),
+ *   limits: {
+ *     rateLimit: tokenBucket({
+ *       perMinute: 120,
+ *       key: (request) => request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim() ?? "direct",
+ *     }),
+ *   },
  * });
  * ```
  */

@@ -112,7 +112,7 @@ export interface WaitOptions {
  * import { createMcpHandler } from "@tether/mcp";
  * import { type EventLog, MemoryEventLog } from "@tether/mcp/storage";
  * const eventLog: EventLog = new MemoryEventLog({ maxEventsPerStream: 200 });
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], eventLog });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], streams: { eventLog } });
  * ```
  */
 export interface EventLog {

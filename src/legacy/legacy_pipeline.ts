@@ -20,7 +20,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
-import type { ResolvedOptions } from "../options.ts";
+import type { ResolvedOptions } from "../config/resolve.ts";
 import type { Principal } from "../protocol/context.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
 import { batchRefusal, findInitialize, initializeInBatch } from "./post_shape.ts";

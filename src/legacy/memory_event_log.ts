@@ -84,7 +84,9 @@ interface SessionLog {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   eventLog: new MemoryEventLog({ maxEventsPerStream: 200, maxTotalBytes: 64 * 1024 * 1024 }),
+ *   streams: {
+ *     eventLog: new MemoryEventLog({ maxEventsPerStream: 200, maxTotalBytes: 64 * 1024 * 1024 }),
+ *   },
  * });
  * ```
  */

@@ -36,7 +36,7 @@ import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
-import type { ResponseMode } from "../options.ts";
+import type { ResponseMode } from "../http/response_mode.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import {
   type AbortCause,

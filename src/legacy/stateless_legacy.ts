@@ -26,7 +26,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
-import type { ResolvedOptions } from "../options.ts";
+import type { ResolvedOptions } from "../config/resolve.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";

@@ -23,7 +23,7 @@ import {
   type JsonRpcResponse,
   serializeMessage,
 } from "../jsonrpc/messages.ts";
-import type { ResponseMode } from "../options.ts";
+import type { ResponseMode } from "../http/response_mode.ts";
 import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
@@ -33,7 +33,7 @@ import type { ModernEnvelope } from "./envelope.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { collectAnswers, InputRound } from "./input_requests.ts";
-import type { ResolvedOptions } from "../options.ts";
+import type { CacheHints } from "../protocol/cache_hint.ts";
 import type { ModernWork, RunningRequest } from "./modern_work.ts";
 import { ModernRequestContext } from "./modern_request_context.ts";
 import { NAMED_BY } from "./param_headers.ts";
@@ -57,7 +57,7 @@ export interface ModernExchangeDependencies {
   /** The requestState codec (created once, on first use). */
   requestState: () => Promise<RequestStateCodec>;
   /** The `cacheHints` option: the hint of each cacheable method (a resource's own hint comes first). */
-  cacheHints: ResolvedOptions["cacheHints"];
+  cacheHints: CacheHints;
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
   work: ModernWork;
   onError: (error: unknown) => void;
@@ -80,7 +80,7 @@ export function cacheHintOf(
 ): CacheHint | undefined {
   return method === "resources/read" && typeof params.uri === "string"
     ? deps.dispatcher.resources.cacheHint(params.uri) ?? deps.cacheHints["resources/read"]
-    : deps.cacheHints[method as keyof ResolvedOptions["cacheHints"]];
+    : deps.cacheHints[method as keyof CacheHints];
 }
 
 /** Why a modern request's answer is an HTTP error status rather than 200. */

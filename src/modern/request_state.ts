@@ -32,17 +32,29 @@ export interface RequestStateBinding {
  * ```ts
  * import { createMcpHandler, type RequestStateOptions } from "@tether/mcp";
  * const requestState: RequestStateOptions = { keys: ["a secret of at least thirty-two bytes!"], ttlMs: 5 * 60_000 };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], requestState });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], stateless: { requestState } });
  * ```
  */
 export interface RequestStateOptions {
-  /** Secrets of at least 32 bytes (strings count in UTF-8); the first seals, all open. Default: one random key per process. */
+  /**
+   * Secrets of at least 32 bytes (strings count in UTF-8); the first seals, all open.
+   * @default {one random key per process}
+   */
   keys?: readonly (string | Uint8Array)[];
-  /** How long a state stays valid, ms. Default 10 minutes. */
+  /**
+   * How long a state stays valid, ms.
+   * @default {600_000}
+   */
   ttlMs?: number;
-  /** The longest state accepted or produced, characters. Default 64 KiB. */
+  /**
+   * The longest state accepted or produced, characters.
+   * @default {65_536}
+   */
   maxBytes?: number;
-  /** The clock, ms since the epoch. Default `Date.now`. */
+  /**
+   * The clock, ms since the epoch.
+   * @default {`Date.now`}
+   */
   now?: () => number;
 }
 

@@ -9,7 +9,7 @@
  */
 
 import { InvalidTokenError } from "../auth/invalid_token_error.ts";
-import type { AccessTokenVerifier } from "../oauth_options.ts";
+import type { AccessTokenVerifier } from "../config/oauth_options.ts";
 
 /**
  * One verifier over several: the principal of the first that accepts the

@@ -14,7 +14,7 @@
  */
 
 import { InvalidTokenError } from "../auth/invalid_token_error.ts";
-import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { fetchJson, type FetchOptions } from "./issuer_metadata.ts";
 import { principalOfClaims } from "./token_principal.ts";
@@ -54,7 +54,7 @@ export interface IntrospectionVerifierOptions extends FetchOptions {
 }
 
 /**
- * A token verifier for the `oauth` option that asks the issuer about each token.
+ * A token verifier for the `auth.oauth` option that asks the issuer about each token.
  *
  * @example
  * ```ts

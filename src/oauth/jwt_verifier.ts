@@ -17,7 +17,7 @@
 
 import { errors, jwtVerify } from "jose";
 import { InvalidTokenError } from "../auth/invalid_token_error.ts";
-import type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+import type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";
 import { IssuerGate } from "./issuer_gate.ts";
 import { discoverIssuer, type FetchOptions } from "./issuer_metadata.ts";
 import { precheckJwt } from "./jwt_precheck.ts";
@@ -89,7 +89,7 @@ export interface JwtVerifierOptions extends FetchOptions {
 }
 
 /**
- * A token verifier for the `oauth` option: JWT access tokens of `issuer`
+ * A token verifier for the `auth.oauth` option: JWT access tokens of `issuer`
  * for `audience`.
  *
  * @example
@@ -103,10 +103,12 @@ export interface JwtVerifierOptions extends FetchOptions {
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   oauth: {
- *     resource,
- *     authorizationServers: [issuer],
- *     verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+ *   auth: {
+ *     oauth: {
+ *       resource,
+ *       authorizationServers: [issuer],
+ *       verifyAccessToken: jwtVerifier({ issuer, audience: resource }),
+ *     },
  *   },
  * });
  * ```

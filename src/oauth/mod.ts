@@ -1,5 +1,5 @@
 /**
- * `@tether/mcp/oauth`: token verifiers for the `oauth` option of
+ * `@tether/mcp/oauth`: token verifiers for the `auth.oauth` option of
  * `createMcpHandler`. {@linkcode jwtVerifier} checks JWT access tokens
  * against an issuer's published keys (on `jose`); {@linkcode introspectionVerifier}
  * asks the issuer about opaque tokens (RFC 7662); {@linkcode anyVerifier}
@@ -17,7 +17,9 @@
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   oauth: { resource, authorizationServers: [issuer], verifyAccessToken: jwtVerifier({ issuer, audience: resource }) },
+ *   auth: {
+ *     oauth: { resource, authorizationServers: [issuer], verifyAccessToken: jwtVerifier({ issuer, audience: resource }) },
+ *   },
  * });
  * ```
  * @module
@@ -32,4 +34,4 @@ export {
 export { discoverIssuer, type FetchOptions, type IssuerMetadata } from "./issuer_metadata.ts";
 export { InvalidTokenError } from "../auth/invalid_token_error.ts";
 export { IssuerUnavailableError } from "../auth/issuer_unavailable_error.ts";
-export type { AccessTokenVerifier, TokenPrincipal } from "../oauth_options.ts";
+export type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";

@@ -9,7 +9,7 @@
  */
 
 import { InvalidTokenError } from "../auth/invalid_token_error.ts";
-import type { TokenPrincipal } from "../oauth_options.ts";
+import type { TokenPrincipal } from "../config/oauth_options.ts";
 
 /** The scopes a token's claims grant. */
 export function scopesOfClaims(claims: Record<string, unknown>): string[] {

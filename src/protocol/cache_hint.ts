@@ -12,7 +12,7 @@
  * ```ts
  * import { type CacheHint, createMcpHandler } from "@tether/mcp";
  * const aMinute: CacheHint = { ttlMs: 60_000, cacheScope: "public" };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], cacheHints: { "tools/list": aMinute } });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], stateless: { cacheHints: { "tools/list": aMinute } } });
  * ```
  */
 export interface CacheHint {
@@ -21,6 +21,28 @@ export interface CacheHint {
   /** `public`: identical for every caller; `private`: only for the caller who asked. */
   cacheScope: "public" | "private";
 }
+
+/**
+ * The cache hint of each cacheable 2026-07-28 method (the `stateless.cacheHints`
+ * option); a method without one gets {@linkcode DEFAULT_CACHE_HINT}.
+ *
+ * @example
+ * ```ts
+ * import type { CacheHints } from "@tether/mcp";
+ * const hints: CacheHints = { "tools/list": { ttlMs: 60_000, cacheScope: "public" } };
+ * ```
+ */
+export type CacheHints = Partial<
+  Record<
+    | "server/discover"
+    | "tools/list"
+    | "prompts/list"
+    | "resources/list"
+    | "resources/templates/list"
+    | "resources/read",
+    CacheHint
+  >
+>;
 
 /**
  * `{ ttlMs: 0, cacheScope: "private" }`: never reuse, never share.

@@ -21,9 +21,11 @@ import type { StandardOutput, StandardSchemaV1 } from "./standard_schema.ts";
  *   name: "app",
  *   version: "1.0.0",
  *   tools: [],
- *   authenticate: (request): Principal | undefined => {
- *     const user = request.headers.get("x-user");
- *     return user === null ? undefined : { id: user, scopes: ["read"] };
+ *   auth: {
+ *     authenticate: (request): Principal | undefined => {
+ *       const user = request.headers.get("x-user");
+ *       return user === null ? undefined : { id: user, scopes: ["read"] };
+ *     },
  *   },
  * });
  * ```
@@ -42,7 +44,7 @@ export interface Principal {
 }
 
 /**
- * The principal of callers when no `authenticate` option is set, or it
+ * The principal of callers when no `auth.authenticate` option is set, or it
  * returns undefined. It is a kind of its own, told apart by identity, not by
  * its `id`: a principal that `authenticate` returns with the id
  * `"anonymous"` is an authenticated user like any other, and a session opened

@@ -85,9 +85,12 @@ export interface EraOptions {
    * (for hosts that keep no state between requests: `initialize` issues no
    * `Mcp-Session-Id`, every POST stands alone, GET and DELETE answer `405`;
    * what that loses is listed in the README's "Stateless 2025 clients").
-   * Default true.
+   * @default {true}
    */
   legacy?: boolean | "stateless";
-  /** Serve the stateless 2026-07-28 revision. Default true. */
+  /**
+   * Serve the stateless 2026-07-28 revision.
+   * @default {true}
+   */
   modern?: boolean;
 }

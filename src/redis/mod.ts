@@ -22,9 +22,13 @@
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: redis.sessionStore },
- *   eventLog: redis.eventLog,
+ *   streams: {
+ *     eventLog: redis.eventLog,
+ *   },
  *   bus: redis.bus,
- *   requestState: { keys: [Deno.env.get("MCP_STATE_KEY")!] }, // the same key on every instance
+ *   stateless: {
+ *     requestState: { keys: [Deno.env.get("MCP_STATE_KEY")!] }, // the same key on every instance
+ *   },
  * });
  * ```
  * @module

@@ -7,7 +7,7 @@
 import { createClient, ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { CommandDeadline } from "./command_deadline.ts";
-import { MAX_TIMER_MS } from "../options.ts";
+import { MAX_TIMER_MS } from "../runtime.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
@@ -103,7 +103,9 @@ export interface RedisBackendOptions {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
- *   eventLog: backend.eventLog,
+ *   streams: {
+ *     eventLog: backend.eventLog,
+ *   },
  *   bus: backend.bus,
  * });
  * // on shutdown:
@@ -149,7 +151,9 @@ export interface RedisBackend {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: redis.sessionStore },
- *   eventLog: redis.eventLog,
+ *   streams: {
+ *     eventLog: redis.eventLog,
+ *   },
  *   bus: redis.bus,
  * });
  * ```

@@ -114,7 +114,7 @@ export interface RedisEventLogOptions {
  * import { RedisEventLog } from "@tether/mcp/redis";
  *
  * const redis = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", eventLog: new RedisEventLog(redis) });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", streams: { eventLog: new RedisEventLog(redis) } });
  * ```
  */
 export class RedisEventLog implements EventLog {

@@ -65,7 +65,9 @@ return { 1, stored }`);
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: redis.rateLimitStore },
+ *   limits: {
+ *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: redis.rateLimitStore },
+ *   },
  * });
  * ```
  */

@@ -53,7 +53,9 @@ describe("node adapter", () => {
     const handler = createMcpHandler({
       name: "n",
       version: "1",
-      heartbeatMs: 0,
+      streams: {
+        heartbeatMs: 0,
+      },
       tools: [defineTool({
         name: "ticker",
         description: "emits progress until the test releases it",
@@ -109,8 +111,12 @@ describe("hono adapter", () => {
     const mcp = createMcpHandler({
       name: "h",
       version: "1",
-      path: null,
-      authenticate: attachedPrincipal,
+      http: {
+        path: null,
+      },
+      auth: {
+        authenticate: attachedPrincipal,
+      },
       tools: [
         defineTool({
           name: "whoami",

@@ -47,9 +47,12 @@ async function startTether(options: Partial<McpHandlerOptions>): Promise<Recorde
     name: "browser-test",
     version: "1.0.0",
     tools: [count],
-    onError: () => {},
-    onEvent: (event) => events.push(event),
     ...options,
+    observe: {
+      onError: () => {},
+      onEvent: (event) => events.push(event),
+      ...options?.observe,
+    },
   });
   const recorded = Object.assign(async (request: Request) => {
     const response = await handler(request);
@@ -96,7 +99,7 @@ describe("the SDK client in Chromium, from another origin", () => {
 
   it("with cors: connects, lists, calls with progress and DELETEs; without: fails at the preflight", async () => {
     const pageOrigin = pageServer!.url;
-    const open = await startTether({ cors: { origins: [pageOrigin] } });
+    const open = await startTether({ security: { cors: { origins: [pageOrigin] } } });
     const closed = await startTether({});
     try {
       assert.notEqual(new URL(open.server.url).origin, pageOrigin, "the page is cross-origin");

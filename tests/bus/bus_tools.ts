@@ -97,12 +97,16 @@ export function pair(options: { bus?: boolean | [MessageBus, MessageBus] } = {})
       resources: [
         defineResource({ uri: "test://doc", name: "doc", read: () => "text" }),
       ],
-      authenticate: (request): Principal | undefined => {
-        const user = request.headers.get("x-user");
-        return user === null ? undefined : { id: user };
+      auth: {
+        authenticate: (request): Principal | undefined => {
+          const user = request.headers.get("x-user");
+          return user === null ? undefined : { id: user };
+        },
       },
       sessions: { store },
-      eventLog,
+      streams: {
+        eventLog,
+      },
       ...(bus === undefined ? {} : { bus }),
     });
   return { a: make(buses?.[0]), b: make(buses?.[1]), probe };

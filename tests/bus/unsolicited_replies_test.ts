@@ -37,8 +37,13 @@ function pair() {
   const sessions = { store: new MemorySessionStore() };
   const eventLog = new MemoryEventLog();
   const bus = new RecordingBus();
-  const a = makeHandler({ tools: [ask], sessions, eventLog, bus: new RecordingBus() });
-  const b = makeHandler({ tools: [ask], sessions, eventLog, bus });
+  const a = makeHandler({
+    tools: [ask],
+    sessions: sessions,
+    streams: { eventLog },
+    bus: new RecordingBus(),
+  });
+  const b = makeHandler({ tools: [ask], sessions: sessions, streams: { eventLog }, bus });
   return { a, b, bus };
 }
 

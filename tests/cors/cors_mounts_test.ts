@@ -43,9 +43,15 @@ describe("cors over real HTTP", () => {
     const handler = createMcpHandler({
       name: "cors-http",
       version: "1.0.0",
-      onError: () => {},
-      responseMode: "sse",
-      cors: { origins: [PAGE] },
+      observe: {
+        onError: () => {},
+      },
+      streams: {
+        responseMode: "sse",
+      },
+      security: {
+        cors: { origins: [PAGE] },
+      },
       tools: [defineTool({ name: "hello", description: "says hello", handler: () => "hello" })],
     });
     const server = await serveHandler(handler);
@@ -101,7 +107,11 @@ describe("cors over real HTTP", () => {
 
 describe("cors behind path: null and in Hono", () => {
   it("path: null: a preflight and a POST at any path get the grant", async () => {
-    const handler = makeHandler({ tools: [], path: null, cors: { origins: [PAGE] } });
+    const handler = makeHandler({
+      tools: [],
+      http: { path: null },
+      security: { cors: { origins: [PAGE] } },
+    });
     const url = "http://127.0.0.1:8787/some/mount";
     const preflight = await handler(preflightRequest(PAGE, { url, headers: REQUESTED }));
     assert.equal(preflight.status, 204);
@@ -117,7 +127,11 @@ describe("cors behind path: null and in Hono", () => {
   });
 
   it("mcpRoute: the app's preflight, POST and refusal go through the handler's CORS", async () => {
-    const handler = makeHandler({ tools: [], path: null, cors: { origins: [PAGE] } });
+    const handler = makeHandler({
+      tools: [],
+      http: { path: null },
+      security: { cors: { origins: [PAGE] } },
+    });
     const app = new Hono();
     app.all("/api/mcp", mcpRoute(handler));
     const url = "http://127.0.0.1/api/mcp";

@@ -35,7 +35,7 @@ const SDK_HEADERS = "content-type, mcp-protocol-version, mcp-session-id, authori
 
 describe("cors: preflight", () => {
   it("an allowed origin's preflight is 204 with the methods, the requested MCP headers, max age and the grant", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const requested =
       "content-type, mcp-protocol-version, mcp-session-id, authorization, accept, mcp-method, " +
       "mcp-name, mcp-param-city, last-event-id";
@@ -56,7 +56,7 @@ describe("cors: preflight", () => {
   });
 
   it("echoes only the requested headers it allows: an unknown one is left out", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(
       preflightRequest(PAGE, { headers: "content-type,x-unknown,mcp-param-,MCP-Param-Units" }),
     );
@@ -71,8 +71,10 @@ describe("cors: preflight", () => {
   it("allows requireHeader's header and the option's own allowHeaders", async () => {
     const handler = makeHandler({
       tools: [],
-      requireHeader: "X-MCP-Client",
-      cors: { origins: [PAGE], allowHeaders: ["X-Api-Key"] },
+      security: {
+        requireHeader: "X-MCP-Client",
+        cors: { origins: [PAGE], allowHeaders: ["X-Api-Key"] },
+      },
     });
     const response = await handler(
       preflightRequest(PAGE, { headers: "x-mcp-client, x-api-key, content-type" }),
@@ -88,7 +90,7 @@ describe("cors: preflight", () => {
   });
 
   it("a disallowed origin's preflight is refused 403 by the Origin guard, with no grant", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(preflightRequest(STRANGER, { headers: SDK_HEADERS }));
     await assertHttpError(response.clone(), 403, { message: /Origin not allowed/ });
     assertNotGranted(response);
@@ -97,7 +99,7 @@ describe("cors: preflight", () => {
   });
 
   it("a preflight with an allowed origin but a Host outside allowedHosts is 403 with no grant", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(preflightRequest(PAGE, { host: "attacker.example" }));
     await assertHttpError(response.clone(), 403, { message: /Host not allowed/ });
     assertNotGranted(response);
@@ -105,7 +107,7 @@ describe("cors: preflight", () => {
   });
 
   it("without the cors option a preflight is 405 and nothing is granted (today's behaviour)", async () => {
-    const handler = makeHandler({ tools: [], allowedOrigins: [PAGE] });
+    const handler = makeHandler({ tools: [], security: { allowedOrigins: [PAGE] } });
     const response = await handler(preflightRequest(PAGE, { headers: SDK_HEADERS }));
     await assertHttpError(response.clone(), 405);
     assertNotGranted(response);
@@ -114,7 +116,7 @@ describe("cors: preflight", () => {
   });
 
   it("an OPTIONS that is not a preflight is still 405, with the grant", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(bodilessRequest("OPTIONS", { headers: { origin: PAGE } }));
     await assertHttpError(response.clone(), 405);
     assertGranted(response, PAGE);
@@ -123,7 +125,10 @@ describe("cors: preflight", () => {
 
   it("maxAgeSeconds sets Access-Control-Max-Age (0 included)", async () => {
     for (const maxAgeSeconds of [0, 7200]) {
-      const handler = makeHandler({ tools: [], cors: { origins: [PAGE], maxAgeSeconds } });
+      const handler = makeHandler({
+        tools: [],
+        security: { cors: { origins: [PAGE], maxAgeSeconds } },
+      });
       const response = await handler(preflightRequest(PAGE));
       assert.equal(response.headers.get("access-control-max-age"), String(maxAgeSeconds));
       await handler.close();
@@ -143,7 +148,7 @@ describe("cors: every answer carries the grant", () => {
   });
 
   it("initialize: 200 with Mcp-Session-Id readable by the page", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(
       postRequest(initializeMessage(), { headers: { origin: PAGE } }),
     );
@@ -155,7 +160,7 @@ describe("cors: every answer carries the grant", () => {
   });
 
   it("an SSE answer with progress, and the GET listening stream", async () => {
-    const handler = makeHandler({ tools: [progressTool], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [progressTool], security: { cors: { origins: [PAGE] } } });
     const session = await initialize(handler, { headers: { origin: PAGE } });
     const call = await handler(postRequest({
       jsonrpc: "2.0",
@@ -189,7 +194,7 @@ describe("cors: every answer carries the grant", () => {
   });
 
   it("a 2026-07-28 request, and a DELETE", async () => {
-    const handler = makeHandler({ tools: [progressTool], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [progressTool], security: { cors: { origins: [PAGE] } } });
     const modern = await handler(modernRequest("tools/list", {}, { headers: { origin: PAGE } }));
     assert.equal(modern.status, 200);
     assertGranted(modern, PAGE);
@@ -206,7 +211,7 @@ describe("cors: every answer carries the grant", () => {
   });
 
   it("refusals: bad JSON (400), an unknown session (404), a wrong path (404)", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const badJson = await handler(postRequest("{", { headers: { origin: PAGE } }));
     assertGranted(badJson, PAGE);
     await assertHttpError(badJson, 400);
@@ -231,17 +236,21 @@ describe("cors: every answer carries the grant", () => {
     let own = false;
     const handler = makeHandler({
       tools: [],
-      cors: { origins: [PAGE] },
-      authenticate: () => {
-        if (own) {
-          // Response.redirect's headers are immutable: the grant must still get onto it.
-          throw Object.assign(new Error("go log in"), {
-            response: Response.redirect("https://login.example/", 302),
+      security: {
+        cors: { origins: [PAGE] },
+      },
+      auth: {
+        authenticate: () => {
+          if (own) {
+            // Response.redirect's headers are immutable: the grant must still get onto it.
+            throw Object.assign(new Error("go log in"), {
+              response: Response.redirect("https://login.example/", 302),
+            });
+          }
+          throw new AuthenticationError("Unauthorized", {
+            wwwAuthenticate: 'Bearer resource_metadata="https://mcp.example/.well-known/x"',
           });
-        }
-        throw new AuthenticationError("Unauthorized", {
-          wwwAuthenticate: 'Bearer resource_metadata="https://mcp.example/.well-known/x"',
-        });
+        },
       },
     });
     const refused = await handler(postRequest(initializeMessage(), { headers: { origin: PAGE } }));
@@ -261,8 +270,12 @@ describe("cors: every answer carries the grant", () => {
   it("the rate limit's 429 exposes Retry-After", async () => {
     const handler = makeHandler({
       tools: [],
-      cors: { origins: [PAGE] },
-      rateLimit: { take: () => ({ ok: false, retryAfterSeconds: 7 }) },
+      security: {
+        cors: { origins: [PAGE] },
+      },
+      limits: {
+        rateLimit: { take: () => ({ ok: false, retryAfterSeconds: 7 }) },
+      },
     });
     const response = await handler(postRequest(initializeMessage(), { headers: { origin: PAGE } }));
     assert.equal(response.headers.get("retry-after"), "7");
@@ -275,7 +288,9 @@ describe("cors: every answer carries the grant", () => {
     const faults = new Faults();
     const handler = makeHandler({
       tools: [],
-      cors: { origins: [PAGE] },
+      security: {
+        cors: { origins: [PAGE] },
+      },
       sessions: { store: faulty(new MemorySessionStore(), faults) },
     });
     faults.set("create", "reject");
@@ -289,7 +304,7 @@ describe("cors: every answer carries the grant", () => {
   });
 
   it("an answer to a request without Origin carries only Vary: Origin", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const response = await handler(postRequest(initializeMessage()));
     assert.equal(response.status, 200);
     assertNotGranted(response);
@@ -305,7 +320,7 @@ describe("cors: one decision with the Origin guard", () => {
     const refused = await plain(postRequest(initializeMessage(), { headers: { origin: PAGE } }));
     await assertHttpError(refused, 403, { message: /Origin not allowed/ });
     await plain.close();
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE + "/"] } });
+    const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE + "/"] } } });
     const response = await handler(postRequest(initializeMessage(), { headers: { origin: PAGE } }));
     assert.equal(response.status, 200);
     await response.body?.cancel();
@@ -316,10 +331,14 @@ describe("cors: one decision with the Origin guard", () => {
     let ran = 0;
     const handler = makeHandler({
       tools: [],
-      cors: { origins: [PAGE] },
-      authenticate: () => {
-        ran++;
-        return undefined;
+      security: {
+        cors: { origins: [PAGE] },
+      },
+      auth: {
+        authenticate: () => {
+          ran++;
+          return undefined;
+        },
       },
     });
     for (const origin of [STRANGER, "http://127.0.0.1:5174", "null", "not a url"]) {
@@ -335,11 +354,15 @@ describe("cors: one decision with the Origin guard", () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: [],
-      onError: (error) => errors.push(error),
-      cors: {
-        allowOrigin: (origin) => {
-          if (origin === "https://boom.example") throw new Error("predicate failed");
-          return origin.endsWith(".apps.example");
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      security: {
+        cors: {
+          allowOrigin: (origin) => {
+            if (origin === "https://boom.example") throw new Error("predicate failed");
+            return origin.endsWith(".apps.example");
+          },
         },
       },
     });
@@ -366,8 +389,10 @@ describe("cors: one decision with the Origin guard", () => {
   it("allowedOrigins and the server's own host are granted too; a wildcard grants every origin", async () => {
     const handler = makeHandler({
       tools: [],
-      allowedOrigins: ["https://admin.example"],
-      cors: { origins: [PAGE] },
+      security: {
+        allowedOrigins: ["https://admin.example"],
+        cors: { origins: [PAGE] },
+      },
     });
     for (const origin of ["https://admin.example", "http://127.0.0.1:8787"]) {
       const response = await handler(postRequest(initializeMessage(), { headers: { origin } }));
@@ -376,7 +401,7 @@ describe("cors: one decision with the Origin guard", () => {
       await response.body?.cancel();
     }
     await handler.close();
-    const open = makeHandler({ tools: [], cors: { origins: ["*"] } });
+    const open = makeHandler({ tools: [], security: { cors: { origins: ["*"] } } });
     const response = await open(
       postRequest(initializeMessage(), { headers: { origin: STRANGER } }),
     );
@@ -389,7 +414,10 @@ describe("cors: one decision with the Origin guard", () => {
 
 describe("cors: credentials", () => {
   it("credentials: true sends Access-Control-Allow-Credentials on preflights and answers", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE], credentials: true } });
+    const handler = makeHandler({
+      tools: [],
+      security: { cors: { origins: [PAGE], credentials: true } },
+    });
     const preflight = await handler(preflightRequest(PAGE, { headers: SDK_HEADERS }));
     assert.equal(preflight.status, 204);
     assertGranted(preflight, PAGE, true);
@@ -403,7 +431,10 @@ describe("cors: credentials", () => {
   });
 
   it("with credentials, the server's own host is granted only on its own scheme (or https), never another", async () => {
-    const handler = makeHandler({ tools: [], cors: { origins: [PAGE], credentials: true } });
+    const handler = makeHandler({
+      tools: [],
+      security: { cors: { origins: [PAGE], credentials: true } },
+    });
     const send = (url: string, origin: string) =>
       handler(postRequest(initializeMessage(), { url, headers: { origin } }));
     // Positive controls: the own origin of a plain-http request, and an https page in front (a TLS proxy).
@@ -431,8 +462,10 @@ describe("cors: credentials", () => {
   it("a listed origin matches by scheme, host and port, however the list writes it", async () => {
     const handler = makeHandler({
       tools: [],
-      allowedOrigins: ["https://Admin.example:443/"],
-      cors: { origins: ["http://app.example:80"], credentials: true },
+      security: {
+        allowedOrigins: ["https://Admin.example:443/"],
+        cors: { origins: ["http://app.example:80"], credentials: true },
+      },
     });
     const send = (origin: string) =>
       handler(postRequest(initializeMessage(), { headers: { origin } }));
@@ -459,11 +492,15 @@ describe("cors: credentials", () => {
 
   it("credentials with any origin is refused at startup", () => {
     assert.throws(
-      () => makeHandler({ tools: [], cors: { origins: ["*"], credentials: true } }),
+      () => makeHandler({ tools: [], security: { cors: { origins: ["*"], credentials: true } } }),
       /credentials cannot be used with any origin/,
     );
     assert.throws(
-      () => makeHandler({ tools: [], allowedOrigins: ["*"], cors: { credentials: true } }),
+      () =>
+        makeHandler({
+          tools: [],
+          security: { allowedOrigins: ["*"], cors: { credentials: true } },
+        }),
       /credentials cannot be used with any origin/,
     );
   });
@@ -487,14 +524,16 @@ describe("cors: option checks", () => {
   for (const [what, cors, message] of bad) {
     it(`refuses ${what}`, () => {
       // deno-lint-ignore no-explicit-any
-      assert.throws(() => makeHandler({ tools: [], cors: cors as any }), message);
+      assert.throws(() => makeHandler({ tools: [], security: { cors: cors as any } }), message);
     });
   }
 
   it("normalises origins as browsers send them (case, default port, trailing slash)", async () => {
     const handler = makeHandler({
       tools: [],
-      cors: { origins: ["HTTPS://App.Example:443/", "chrome-extension://AbCdEf"] },
+      security: {
+        cors: { origins: ["HTTPS://App.Example:443/", "chrome-extension://AbCdEf"] },
+      },
     });
     for (const origin of ["https://app.example", "chrome-extension://abcdef"]) {
       const response = await handler(preflightRequest(origin));

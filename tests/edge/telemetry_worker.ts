@@ -92,7 +92,9 @@ function createServer(): McpHandler {
   return createMcpHandler({
     name: "telemetry-worker",
     version: "1.0.0",
-    onError: () => {},
+    observe: {
+      onError: () => {},
+    },
     tools: [
       defineTool({ name: "echo", handler: ({ text }: { text?: string }) => text ?? "" }),
       defineTool({

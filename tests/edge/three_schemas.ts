@@ -107,5 +107,5 @@ export function createThreeSchemasServer(library: Library, path = "/mcp"): McpHa
     : library === "valibot"
     ? valibotTools()
     : arktypeTools();
-  return createMcpHandler({ name: "three-schemas", version: "1.0.0", path, tools });
+  return createMcpHandler({ name: "three-schemas", version: "1.0.0", http: { path }, tools });
 }

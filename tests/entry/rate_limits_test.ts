@@ -41,16 +41,22 @@ const authenticate = (request: Request) => {
 };
 
 function handlerWith(
-  rateLimits: McpHandlerOptions["rateLimits"],
+  rateLimits: NonNullable<McpHandlerOptions["limits"]>["rateLimits"],
   extra: Partial<McpHandlerOptions> = {},
 ) {
   const clock = new TestClock(1_700_000_000_000);
   const handler = makeHandler({
     tools: [tool("search"), tool("fetch"), tool("ping")],
-    authenticate,
     now: clock.now,
-    rateLimits,
     ...extra,
+    auth: {
+      authenticate,
+      ...extra?.auth,
+    },
+    limits: {
+      rateLimits,
+      ...extra?.limits,
+    },
   });
   return { handler, clock };
 }
@@ -167,8 +173,12 @@ describe("rateLimits.perPrincipal", () => {
   it("without authenticate, every anonymous caller spends one budget; refusals are counted by step", async () => {
     const events: McpEvent[] = [];
     const { handler } = handlerWith({ perPrincipal: { limit: 1, windowSeconds: 60 } }, {
-      authenticate: undefined,
-      onEvent: (event) => events.push(event),
+      auth: {
+        authenticate: undefined,
+      },
+      observe: {
+        onEvent: (event) => events.push(event),
+      },
     });
     try {
       assert.equal((await modernCall(handler, "alice", "search")).status, 200);
@@ -297,7 +307,9 @@ describe("rateLimits: headers on a served answer", () => {
   it("with the cors option, a page can read them (exposed)", async () => {
     const page = "https://app.example";
     const { handler } = handlerWith({ perPrincipal: { limit: 1, windowSeconds: 60 } }, {
-      cors: { origins: [page] },
+      security: {
+        cors: { origins: [page] },
+      },
     });
     try {
       for (const status of [200, 429]) {
@@ -345,7 +357,7 @@ describe("rateLimits: a failing store", () => {
     const errors: unknown[] = [];
     const { handler } = handlerWith(
       { perPrincipal: { limit: 10, windowSeconds: 60 }, perTool: perToolDefault(), store },
-      { onError: (error) => errors.push(error) },
+      { observe: { onError: (error) => errors.push(error) } },
     );
     try {
       assert.equal((await modernCall(handler, "alice", "search")).status, 200);
@@ -403,7 +415,12 @@ describe("rateLimits: option checks", () => {
   ) {
     it(`refuses ${label} at startup`, () => {
       assert.throws(
-        () => makeHandler({ rateLimits: rateLimits as McpHandlerOptions["rateLimits"] }),
+        () =>
+          makeHandler({
+            limits: {
+              rateLimits: rateLimits as NonNullable<McpHandlerOptions["limits"]>["rateLimits"],
+            },
+          }),
         RangeError,
       );
     });
@@ -413,7 +430,12 @@ describe("rateLimits: option checks", () => {
     assert.throws(
       () =>
         makeHandler({
-          rateLimits: { perPrincipal: { limit: 1, windowSeconds: 1 }, store: {} as RateLimitStore },
+          limits: {
+            rateLimits: {
+              perPrincipal: { limit: 1, windowSeconds: 1 },
+              store: {} as RateLimitStore,
+            },
+          },
         }),
       TypeError,
     );

@@ -43,14 +43,20 @@ async function startInstance(upstream: SdkUpstream, prefix: string): Promise<Ins
   const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",
-    onError: () => {},
+    observe: {
+      onError: () => {},
+    },
     ...gateway.definitions(),
-    authenticate: (request): Principal | undefined => {
-      const match = /^Bearer down-(\S+)$/.exec(request.headers.get("authorization") ?? "");
-      return match === null ? undefined : { id: match[1] };
+    auth: {
+      authenticate: (request): Principal | undefined => {
+        const match = /^Bearer down-(\S+)$/.exec(request.headers.get("authorization") ?? "");
+        return match === null ? undefined : { id: match[1] };
+      },
     },
     sessions: { store: backend.sessionStore },
-    eventLog: backend.eventLog,
+    streams: {
+      eventLog: backend.eventLog,
+    },
     bus: backend.bus,
   });
   gateway.attach(handler);

@@ -59,11 +59,14 @@ export async function startGateway(
       name: "gateway",
       version: "1.0.0",
       ...gateway.definitions(),
-      authenticate: (request) => {
-        const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
-        return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
-      },
       ...handlerOptions,
+      auth: {
+        authenticate: (request) => {
+          const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
+          return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
+        },
+        ...handlerOptions?.auth,
+      },
     });
     gateway.attach(handler);
     server = await serveHandler(handler, 0);

@@ -145,10 +145,12 @@ describe("gateway upstream sessions", () => {
     const { gateway } = await setup({ maxSessionsPerPrincipal: 1, maxSessions: 2 });
     const handler = makeHandler({
       ...gateway.definitions(),
-      authenticate: (request) => {
-        const principal = { id: request.headers.get("x-user") ?? "nobody" };
-        gateway.admit(request, principal);
-        return principal;
+      auth: {
+        authenticate: (request) => {
+          const principal = { id: request.headers.get("x-user") ?? "nobody" };
+          gateway.admit(request, principal);
+          return principal;
+        },
       },
     });
     const open = (user: string) =>

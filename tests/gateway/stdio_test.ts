@@ -34,9 +34,11 @@ async function startStdioGateway(env: Record<string, string> = {}) {
     name: "gateway",
     version: "1.0.0",
     ...gateway.definitions(),
-    authenticate: (request) => {
-      const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
-      return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
+    auth: {
+      authenticate: (request) => {
+        const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
+        return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
+      },
     },
   });
   const server = await serveHandler(handler, 0);

@@ -63,7 +63,7 @@ const HALF = new TextEncoder().encode(JSON.stringify(initializeMessage()).slice(
 
 describe("bodyTimeoutMs (in process)", () => {
   it("a streamed body that never ends answers 408 with a JSON-RPC error, and the body is cancelled", async () => {
-    const handler = makeHandler({ bodyTimeoutMs: 100 });
+    const handler = makeHandler({ http: { bodyTimeoutMs: 100 } });
     try {
       const body = stalledBody(HALF);
       const response = await within(
@@ -82,7 +82,7 @@ describe("bodyTimeoutMs (in process)", () => {
   });
 
   it("a body with a Content-Length that never completes answers 408", async () => {
-    const handler = makeHandler({ bodyTimeoutMs: 100 });
+    const handler = makeHandler({ http: { bodyTimeoutMs: 100 } });
     try {
       const body = stalledBody(HALF);
       const response = await within(
@@ -97,7 +97,7 @@ describe("bodyTimeoutMs (in process)", () => {
   });
 
   it("a body that arrives within the deadline is read (positive control)", async () => {
-    const handler = makeHandler({ bodyTimeoutMs: 2_000 });
+    const handler = makeHandler({ http: { bodyTimeoutMs: 2_000 } });
     try {
       const bytes = new TextEncoder().encode(JSON.stringify(initializeMessage()));
       let step = 0;
@@ -154,8 +154,8 @@ describe("bodyTimeoutMs (in process)", () => {
   });
 
   it("bodyTimeoutMs must be a positive number", () => {
-    assert.throws(() => makeHandler({ bodyTimeoutMs: 0 }), /bodyTimeoutMs/);
-    assert.throws(() => makeHandler({ bodyTimeoutMs: -1 }), /bodyTimeoutMs/);
+    assert.throws(() => makeHandler({ http: { bodyTimeoutMs: 0 } }), /bodyTimeoutMs/);
+    assert.throws(() => makeHandler({ http: { bodyTimeoutMs: -1 } }), /bodyTimeoutMs/);
   });
 });
 
@@ -211,7 +211,7 @@ function halfBody(framing: "content-length" | "chunked"): string {
 describe("half-sent bodies on a real server", () => {
   for (const framing of ["content-length", "chunked"] as const) {
     it(`a ${framing} body that stops halfway gets 408 after bodyTimeoutMs`, async () => {
-      const handler = makeHandler({ bodyTimeoutMs: 300 });
+      const handler = makeHandler({ http: { bodyTimeoutMs: 300 } });
       const server = await serveHandler(handler, 0);
       const exchange = rawRequest(server.port, headOf(server.port, framing), halfBody(framing));
       try {

@@ -60,7 +60,7 @@ async function concurrent(handler: McpHandler): Promise<number> {
 
 describe("requireHeader", () => {
   it("a request without the header is 403 (any method); with it, served", async () => {
-    const handler = makeHandler({ requireHeader: "X-MCP-Client" });
+    const handler = makeHandler({ security: { requireHeader: "X-MCP-Client" } });
     try {
       await assertHttpError(await handler(postRequest(initializeMessage())), 403, {
         message: /x-mcp-client/,
@@ -76,7 +76,10 @@ describe("requireHeader", () => {
   });
 
   it("GET and DELETE need it too; the health path does not", async () => {
-    const handler = makeHandler({ requireHeader: "x-mcp-client", healthPath: "/healthz" });
+    const handler = makeHandler({
+      security: { requireHeader: "x-mcp-client" },
+      http: { healthPath: "/healthz" },
+    });
     try {
       const session = await initialize(handler, { headers: { "x-mcp-client": "1" } });
       for (const method of ["GET", "DELETE"]) {
@@ -105,7 +108,7 @@ describe("requireHeader", () => {
   });
 
   it("a name that is not a header name is refused at startup", () => {
-    assert.throws(() => makeHandler({ requireHeader: "bad header" }), TypeError);
+    assert.throws(() => makeHandler({ security: { requireHeader: "bad header" } }), TypeError);
   });
 });
 
@@ -114,10 +117,19 @@ describe("rateLimit", () => {
     let authentications = 0;
     const clock = { time: 0 };
     const handler = makeHandler({
-      rateLimit: tokenBucket({ perMinute: 60, burst: 2, key: () => "one", now: () => clock.time }),
-      authenticate: () => {
-        authentications++;
-        return { id: "alice" };
+      limits: {
+        rateLimit: tokenBucket({
+          perMinute: 60,
+          burst: 2,
+          key: () => "one",
+          now: () => clock.time,
+        }),
+      },
+      auth: {
+        authenticate: () => {
+          authentications++;
+          return { id: "alice" };
+        },
       },
     });
     try {
@@ -141,7 +153,9 @@ describe("rateLimit", () => {
 
   it("is consulted before the body is read: a limited request whose body never comes is 429 at once", async () => {
     const handler = makeHandler({
-      rateLimit: { take: () => ({ ok: false, retryAfterSeconds: 7 }) },
+      limits: {
+        rateLimit: { take: () => ({ ok: false, retryAfterSeconds: 7 }) },
+      },
     });
     try {
       const limited = await within(handler(stalledPost()), 2_000, "the 429");
@@ -160,7 +174,9 @@ describe("rateLimit", () => {
       { ok: false, retryAfterSeconds: Number.NaN },
     ];
     const handler = makeHandler({
-      rateLimit: { take: () => Promise.resolve(answers.shift()!) },
+      limits: {
+        rateLimit: { take: () => Promise.resolve(answers.shift()!) },
+      },
     });
     try {
       const served = await handler(postRequest(initializeMessage()));
@@ -233,8 +249,12 @@ describe("maxConcurrentRequests", () => {
   it("refuses past the cap with 503 + Retry-After; a streamed call counts until its work is done", async () => {
     const release = deferred();
     const handler = makeHandler({
-      maxConcurrentRequests: 2,
-      heartbeatMs: 0,
+      limits: {
+        maxConcurrentRequests: 2,
+      },
+      streams: {
+        heartbeatMs: 0,
+      },
       tools: [defineTool({
         name: "hold",
         handler: async (_input, ctx) => {
@@ -303,8 +323,12 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
   it("2025: a streamed call whose client hangs up keeps its place until its handler returns", async () => {
     const latch = deferred();
     const handler = makeHandler({
-      maxConcurrentRequests: 4,
-      heartbeatMs: 0,
+      limits: {
+        maxConcurrentRequests: 4,
+      },
+      streams: {
+        heartbeatMs: 0,
+      },
       tools: [holdTool(latch.promise)],
     });
     try {
@@ -343,9 +367,13 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
     // when the tool returns, else when the orphan deadline aborts it ("abandoned").
     const blocking = blockingTool({ announce: true });
     const handler = makeHandler({
-      maxConcurrentRequests: 9,
-      orphanTimeoutMs: 100,
-      heartbeatMs: 0,
+      limits: {
+        maxConcurrentRequests: 9,
+      },
+      streams: {
+        orphanTimeoutMs: 100,
+        heartbeatMs: 0,
+      },
       tools: [blocking.tool],
     });
     try {
@@ -384,8 +412,12 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
     const latch = deferred();
     const signal = deferred<AbortSignal>();
     const handler = makeHandler({
-      maxConcurrentRequests: 4,
-      heartbeatMs: 0,
+      limits: {
+        maxConcurrentRequests: 4,
+      },
+      streams: {
+        heartbeatMs: 0,
+      },
       tools: [holdTool(latch.promise, signal.resolve)],
     });
     try {
@@ -410,7 +442,10 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
   });
 
   it("listening streams (GET, subscriptions/listen) hold no place while open", async () => {
-    const handler = makeHandler({ maxConcurrentRequests: 1, heartbeatMs: 0 });
+    const handler = makeHandler({
+      limits: { maxConcurrentRequests: 1 },
+      streams: { heartbeatMs: 0 },
+    });
     const stalled: Promise<Response>[] = [];
     try {
       const session = await initialize(handler);

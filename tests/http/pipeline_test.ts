@@ -26,10 +26,14 @@ describe("health path", () => {
   it("answers 200 {status: ok} without calling authenticate, even when it would throw", async () => {
     let authCalls = 0;
     const handler = makeHandler({
-      healthPath: "/healthz",
-      authenticate: () => {
-        authCalls++;
-        throw new Error("auth backend down");
+      http: {
+        healthPath: "/healthz",
+      },
+      auth: {
+        authenticate: () => {
+          authCalls++;
+          throw new Error("auth backend down");
+        },
       },
     });
     try {
@@ -76,7 +80,7 @@ describe("path guard", () => {
   });
 
   it("path: null serves every path", async () => {
-    const handler = makeHandler({ path: null });
+    const handler = makeHandler({ http: { path: null } });
     try {
       const response = await handler(
         postRequest(initializeMessage(), { url: "http://127.0.0.1:8787/any/where" }),
@@ -142,7 +146,9 @@ describe("Host guard", () => {
   });
 
   it("allowedHosts replaces the loopback default; name and name:port entries both work", async () => {
-    const handler = makeHandler({ allowedHosts: ["mcp.example.com", "api.example.com:8443"] });
+    const handler = makeHandler({
+      security: { allowedHosts: ["mcp.example.com", "api.example.com:8443"] },
+    });
     try {
       const ok = async (host: string) =>
         (await handler(postRequest(initializeMessage(), { headers: { host } }))).status;
@@ -157,7 +163,7 @@ describe("Host guard", () => {
   });
 
   it('allowedHosts ["*"] accepts any Host', async () => {
-    const handler = makeHandler({ allowedHosts: ["*"] });
+    const handler = makeHandler({ security: { allowedHosts: ["*"] } });
     try {
       const response = await handler(
         postRequest(initializeMessage(), { headers: { host: "anything.example.org" } }),
@@ -219,7 +225,7 @@ describe("Origin guard", () => {
   });
 
   it("allowedOrigins admits the listed origins (trailing slash and case ignored) and nothing else", async () => {
-    const handler = makeHandler({ allowedOrigins: ["https://App.example.com/"] });
+    const handler = makeHandler({ security: { allowedOrigins: ["https://App.example.com/"] } });
     try {
       const send = async (origin: string) =>
         (await handler(postRequest(initializeMessage(), { headers: { origin } }))).status;
@@ -232,7 +238,7 @@ describe("Origin guard", () => {
   });
 
   it('with allowedHosts ["*"], a same-origin browser request passes and a cross-origin one gets 403', async () => {
-    const handler = makeHandler({ allowedHosts: ["*"] });
+    const handler = makeHandler({ security: { allowedHosts: ["*"] } });
     try {
       const same = await handler(postRequest(initializeMessage(), {
         headers: { host: "mcp.example.com", origin: "https://mcp.example.com" },
@@ -270,7 +276,7 @@ describe("method guard", () => {
   });
 
   it("GET answers 405 without GET in Allow when the listening stream is off", async () => {
-    const handler = makeHandler({ listeningStream: false });
+    const handler = makeHandler({ streams: { listeningStream: false } });
     try {
       const response = await handler(
         new Request(ENDPOINT, { headers: { accept: "text/event-stream" } }),
@@ -328,7 +334,7 @@ describe("Accept guard", () => {
   });
 
   it("strictAccept: false lets a missing Accept through", async () => {
-    const handler = makeHandler({ strictAccept: false });
+    const handler = makeHandler({ http: { strictAccept: false } });
     try {
       const response = await handler(
         postRequest(initializeMessage(), { headers: { accept: undefined } }),
@@ -340,7 +346,7 @@ describe("Accept guard", () => {
   });
 
   it("strictAccept: false still refuses an Accept of only text/html with 406", async () => {
-    const handler = makeHandler({ strictAccept: false });
+    const handler = makeHandler({ http: { strictAccept: false } });
     try {
       const response = await handler(
         postRequest(initializeMessage(), { headers: { accept: "text/html" } }),
@@ -439,7 +445,7 @@ function streamingPost(body: ReadableStream<Uint8Array>): Request {
 
 describe("body size guard", () => {
   it("a declared Content-Length over the limit answers 413", async () => {
-    const handler = makeHandler({ maxBodyBytes: 1024 });
+    const handler = makeHandler({ http: { maxBodyBytes: 1024 } });
     try {
       const body = JSON.stringify({ ...PING, params: { pad: "x".repeat(2000) } });
       const response = await handler(postRequest(body));
@@ -451,7 +457,9 @@ describe("body size guard", () => {
 
   it("a body exactly at the limit is read", async () => {
     const body = JSON.stringify(initializeMessage());
-    const handler = makeHandler({ maxBodyBytes: new TextEncoder().encode(body).byteLength });
+    const handler = makeHandler({
+      http: { maxBodyBytes: new TextEncoder().encode(body).byteLength },
+    });
     try {
       assert.equal((await handler(postRequest(body))).status, 200);
     } finally {
@@ -460,7 +468,7 @@ describe("body size guard", () => {
   });
 
   it("a chunked body without Content-Length that exceeds the limit answers 413", async () => {
-    const handler = makeHandler({ maxBodyBytes: 4096 });
+    const handler = makeHandler({ http: { maxBodyBytes: 4096 } });
     try {
       const { stream } = countingStream(1024, 8);
       const request = streamingPost(stream);
@@ -472,7 +480,7 @@ describe("body size guard", () => {
   });
 
   it("reading an oversized stream stops early and cancels it", async () => {
-    const handler = makeHandler({ maxBodyBytes: 4096 });
+    const handler = makeHandler({ http: { maxBodyBytes: 4096 } });
     try {
       const { stream, counter } = countingStream(1024, 100_000);
       await assertHttpError(await handler(streamingPost(stream)), 413);
@@ -485,7 +493,7 @@ describe("body size guard", () => {
   });
 
   it("a small chunked body within the limit is accepted", async () => {
-    const handler = makeHandler({ maxBodyBytes: 4096 });
+    const handler = makeHandler({ http: { maxBodyBytes: 4096 } });
     try {
       const bytes = new TextEncoder().encode(JSON.stringify(initializeMessage()));
       const stream = new ReadableStream<Uint8Array>({
@@ -541,7 +549,7 @@ describe("JSON guard", () => {
   });
 
   it("JSON nested 100 deep answers 400 -32700 when the limit is 64", async () => {
-    const handler = makeHandler({ maxJsonDepth: 64 });
+    const handler = makeHandler({ http: { maxJsonDepth: 64 } });
     try {
       const deep = "[".repeat(100) + "]".repeat(100);
       const body = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"x":${deep}}}`;
@@ -555,7 +563,7 @@ describe("JSON guard", () => {
   });
 
   it("JSON nested 10 deep is accepted", async () => {
-    const handler = makeHandler({ maxJsonDepth: 64 });
+    const handler = makeHandler({ http: { maxJsonDepth: 64 } });
     try {
       const message = initializeMessage();
       const deep = JSON.parse("[".repeat(10) + "]".repeat(10));
@@ -695,11 +703,13 @@ describe("MCP-Protocol-Version guard", () => {
 describe("authenticate", () => {
   it("AuthenticationError answers 401 with WWW-Authenticate", async () => {
     const handler = makeHandler({
-      authenticate: () => {
-        throw new AuthenticationError("Invalid token", {
-          wwwAuthenticate:
-            'Bearer resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource"',
-        });
+      auth: {
+        authenticate: () => {
+          throw new AuthenticationError("Invalid token", {
+            wwwAuthenticate:
+              'Bearer resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource"',
+          });
+        },
       },
     });
     try {
@@ -713,11 +723,13 @@ describe("authenticate", () => {
 
   it("AuthenticationError with status 403 answers 403", async () => {
     const handler = makeHandler({
-      authenticate: () => {
-        throw new AuthenticationError("insufficient scope", {
-          status: 403,
-          wwwAuthenticate: 'Bearer error="insufficient_scope"',
-        });
+      auth: {
+        authenticate: () => {
+          throw new AuthenticationError("insufficient scope", {
+            status: 403,
+            wwwAuthenticate: 'Bearer error="insufficient_scope"',
+          });
+        },
       },
     });
     try {
@@ -732,7 +744,9 @@ describe("authenticate", () => {
   it("returning undefined makes the caller anonymous", async () => {
     let seen: unknown;
     const handler = makeHandler({
-      authenticate: () => undefined,
+      auth: {
+        authenticate: () => undefined,
+      },
       tools: [{ name: "whoami", handler: (_input, ctx) => ctx.principal.id }],
     });
     try {
@@ -748,9 +762,13 @@ describe("authenticate", () => {
   it("a plain error answers 500 without leaking its message, and reaches onError", async () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
-      onError: (error) => errors.push(error),
-      authenticate: () => {
-        throw new Error("db password is hunter2");
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      auth: {
+        authenticate: () => {
+          throw new Error("db password is hunter2");
+        },
       },
     });
     try {
@@ -766,7 +784,7 @@ describe("authenticate", () => {
   });
 
   it("a principal without a string id answers 500", async () => {
-    const handler = makeHandler({ authenticate: () => ({ id: "" }) });
+    const handler = makeHandler({ auth: { authenticate: () => ({ id: "" }) } });
     try {
       await assertHttpError(await handler(postRequest(initializeMessage())), 500);
     } finally {
@@ -777,9 +795,11 @@ describe("authenticate", () => {
   it("guards GET and DELETE too", async () => {
     let refuse = false;
     const handler = makeHandler({
-      authenticate: () => {
-        if (refuse) throw new AuthenticationError();
-        return { id: "alice" };
+      auth: {
+        authenticate: () => {
+          if (refuse) throw new AuthenticationError();
+          return { id: "alice" };
+        },
       },
     });
     try {
@@ -857,7 +877,7 @@ describe("guard order", () => {
   });
 
   it("Content-Type is checked before the body is read (an oversized body with a bad type gets 415)", async () => {
-    const handler = makeHandler({ maxBodyBytes: 16 });
+    const handler = makeHandler({ http: { maxBodyBytes: 16 } });
     try {
       const response = await handler(
         postRequest("x".repeat(100), { headers: { "content-type": "text/plain" } }),
@@ -869,7 +889,7 @@ describe("guard order", () => {
   });
 
   it("body size is checked before JSON (an oversized invalid body gets 413)", async () => {
-    const handler = makeHandler({ maxBodyBytes: 16 });
+    const handler = makeHandler({ http: { maxBodyBytes: 16 } });
     try {
       await assertHttpError(await handler(postRequest("{".repeat(100))), 413);
     } finally {
@@ -880,9 +900,11 @@ describe("guard order", () => {
   it("bad JSON with bad auth gets the JSON error: parsing comes before authentication", async () => {
     let authCalls = 0;
     const handler = makeHandler({
-      authenticate: () => {
-        authCalls++;
-        throw new AuthenticationError();
+      auth: {
+        authenticate: () => {
+          authCalls++;
+          throw new AuthenticationError();
+        },
       },
     });
     try {
@@ -895,8 +917,10 @@ describe("guard order", () => {
 
   it("a bad envelope with bad auth gets the envelope error", async () => {
     const handler = makeHandler({
-      authenticate: () => {
-        throw new AuthenticationError();
+      auth: {
+        authenticate: () => {
+          throw new AuthenticationError();
+        },
       },
     });
     try {
@@ -908,8 +932,10 @@ describe("guard order", () => {
 
   it("a bad protocol version with bad auth gets the 400", async () => {
     const handler = makeHandler({
-      authenticate: () => {
-        throw new AuthenticationError();
+      auth: {
+        authenticate: () => {
+          throw new AuthenticationError();
+        },
       },
     });
     try {
@@ -925,8 +951,10 @@ describe("guard order", () => {
 
   it("authentication comes before the session check (bad auth and no session id gets 401)", async () => {
     const handler = makeHandler({
-      authenticate: () => {
-        throw new AuthenticationError();
+      auth: {
+        authenticate: () => {
+          throw new AuthenticationError();
+        },
       },
     });
     try {

@@ -23,12 +23,18 @@ describe("rateLimit: a failing limiter", () => {
       const events: McpEvent[] = [];
       let authenticated = 0;
       const handler = makeHandler({
-        rateLimit: { take },
-        onError: (error) => errors.push(error),
-        onEvent: (event) => events.push(event),
-        authenticate: () => {
-          authenticated++;
-          return undefined;
+        limits: {
+          rateLimit: { take },
+        },
+        observe: {
+          onError: (error) => errors.push(error),
+          onEvent: (event) => events.push(event),
+        },
+        auth: {
+          authenticate: () => {
+            authenticated++;
+            return undefined;
+          },
         },
       });
       try {

@@ -183,65 +183,68 @@ describe("abuse", () => {
       },
     });
     const ping = defineTool({ name: "ping_tool", handler: () => "pong" });
-    await withServer({ tools: [flood, ping], maxStreamBufferBytes: 64 * 1024 }, async (server) => {
-      const sessionId = await rawInitialize(server.url);
-      const response = await rawPost(server.url, sessionId, {
-        jsonrpc: "2.0",
-        id: 12,
-        method: "tools/call",
-        params: { name: "flood", arguments: {} },
-      });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get("content-type"), "text/event-stream");
-      // The body is never read while the tool runs.
-      await waitFor(() => state.finished, "the tool finishes despite the stalled reader");
-      assert.equal(state.sent, 2_000);
-      await waitFor(async () => {
-        const stats = await server.handler.stats();
-        return stats.openStreams === 0 && stats.inFlight === 0;
-      }, "the stalled connection is released");
+    await withServer(
+      { tools: [flood, ping], streams: { maxStreamBufferBytes: 64 * 1024 } },
+      async (server) => {
+        const sessionId = await rawInitialize(server.url);
+        const response = await rawPost(server.url, sessionId, {
+          jsonrpc: "2.0",
+          id: 12,
+          method: "tools/call",
+          params: { name: "flood", arguments: {} },
+        });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("content-type"), "text/event-stream");
+        // The body is never read while the tool runs.
+        await waitFor(() => state.finished, "the tool finishes despite the stalled reader");
+        assert.equal(state.sent, 2_000);
+        await waitFor(async () => {
+          const stats = await server.handler.stats();
+          return stats.openStreams === 0 && stats.inFlight === 0;
+        }, "the stalled connection is released");
 
-      // What reached the client: a truncated stream, not the 20 MB and the result.
-      let received = "";
-      let failed = false;
-      try {
-        const reader = response.body!.getReader();
-        const decoder = new TextDecoder();
-        while (true) {
-          const chunk = await withTimeout(
-            reader.read(),
-            WAIT_MS,
-            "the dropped stream neither ends nor fails",
-          );
-          if (chunk.done) break;
-          received += decoder.decode(chunk.value, { stream: true });
+        // What reached the client: a truncated stream, not the 20 MB and the result.
+        let received = "";
+        let failed = false;
+        try {
+          const reader = response.body!.getReader();
+          const decoder = new TextDecoder();
+          while (true) {
+            const chunk = await withTimeout(
+              reader.read(),
+              WAIT_MS,
+              "the dropped stream neither ends nor fails",
+            );
+            if (chunk.done) break;
+            received += decoder.decode(chunk.value, { stream: true });
+          }
+        } catch {
+          failed = true;
         }
-      } catch {
-        failed = true;
-      }
-      const events = received.split("\n\n").filter((block) => block.includes("data: {"));
-      assert.ok(
-        events.length < 2_000,
-        `the connection was dropped (${events.length} events got through, failed: ${failed})`,
-      );
-      assert.ok(!received.includes('"id":12'), "the result did not go to the dropped connection");
+        const events = received.split("\n\n").filter((block) => block.includes("data: {"));
+        assert.ok(
+          events.length < 2_000,
+          `the connection was dropped (${events.length} events got through, failed: ${failed})`,
+        );
+        assert.ok(!received.includes('"id":12'), "the result did not go to the dropped connection");
 
-      // The handler is healthy: the same session still answers.
-      const after = await rawPost(server.url, sessionId, {
-        jsonrpc: "2.0",
-        id: 13,
-        method: "tools/call",
-        params: { name: "ping_tool", arguments: {} },
-      });
-      assert.equal(after.status, 200);
-      assert.equal(
-        ((await after.json()) as { result: { content: { text: string }[] } }).result.content[0]
-          .text,
-        "pong",
-      );
-      const stats = await server.handler.stats();
-      assert.equal(stats.openStreams, 0);
-      assert.equal(stats.inFlight, 0);
-    });
+        // The handler is healthy: the same session still answers.
+        const after = await rawPost(server.url, sessionId, {
+          jsonrpc: "2.0",
+          id: 13,
+          method: "tools/call",
+          params: { name: "ping_tool", arguments: {} },
+        });
+        assert.equal(after.status, 200);
+        assert.equal(
+          ((await after.json()) as { result: { content: { text: string }[] } }).result.content[0]
+            .text,
+          "pong",
+        );
+        const stats = await server.handler.stats();
+        assert.equal(stats.openStreams, 0);
+        assert.equal(stats.inFlight, 0);
+      },
+    );
   });
 });

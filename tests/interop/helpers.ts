@@ -110,8 +110,11 @@ export async function withServer(
   const handler = createMcpHandler({
     name: "interop",
     version: "1.0.0",
-    onError: () => {},
     ...options,
+    observe: {
+      onError: () => {},
+      ...options?.observe,
+    },
   });
   const running = await serveHandler(handler, 0);
   const url = `${running.url}/mcp`;

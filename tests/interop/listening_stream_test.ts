@@ -101,7 +101,7 @@ describe("listening stream", () => {
   it("concurrent GETs on one session leave exactly one listening connection open, even with an asynchronous event log", async () => {
     // The log's open() answers after 2-6 ms, so the GETs overlap inside the server.
     const eventLog = new DelayedEventLog({ open: [2, 6] });
-    await withServer({ tools: [], eventLog }, async (server) => {
+    await withServer({ tools: [], streams: { eventLog } }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const responses = await Promise.all(
         Array.from({ length: 5 }, () => rawGet(server.url, sessionId)),
@@ -136,7 +136,7 @@ describe("listening stream", () => {
 
   it("concurrent resumes of the listening stream (GET + Last-Event-ID) each replay, and one connection stays", async () => {
     const eventLog = new DelayedEventLog({ replayAfter: [2, 6], open: [2, 6] });
-    await withServer({ tools: [], eventLog }, async (server) => {
+    await withServer({ tools: [], streams: { eventLog } }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const first = await rawGet(server.url, sessionId);
       const firstReader = new SseReader(first.body);
@@ -177,7 +177,9 @@ describe("listening stream", () => {
   it("a resume of the listening stream while its old connection is open takes it over: the replay, then later notifications, go to the new one; another principal gets 403", async () => {
     await withServer({
       tools: [],
-      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      auth: {
+        authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      },
     }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const first = new SseReader((await rawGet(server.url, sessionId)).body);
@@ -212,7 +214,7 @@ describe("listening stream", () => {
     // takes over; the append itself takes effect at once. Only the five required methods.
     const faults = new Faults();
     const eventLog = faulty(new MemoryEventLog(), faults, { without: ["appendMany", "waitAfter"] });
-    await withServer({ tools: [], eventLog }, async (server) => {
+    await withServer({ tools: [], streams: { eventLog } }, async (server) => {
       const sessionId = await rawInitialize(server.url);
       const first = new SseReader((await rawGet(server.url, sessionId)).body);
       server.defer(() => first.cancel());

@@ -29,7 +29,7 @@ describe("2026-07-28, responseMode json", () => {
         return "done";
       },
     });
-    await withServer({ tools: [waiting], responseMode: "json" }, async (server) => {
+    await withServer({ tools: [waiting], streams: { responseMode: "json" } }, async (server) => {
       server.defer(() => never.resolve());
       const shape = modernRequest("tools/call", { name: "wait", arguments: {} });
       const client = new AbortController();

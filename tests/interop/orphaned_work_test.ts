@@ -37,7 +37,7 @@ describe("abandoned calls over HTTP", () => {
   it("a JSON-mode call whose client aborts is abandoned within orphanTimeoutMs", async () => {
     const waiting = blockingTool({ name: "wait" });
     await withServer(
-      { tools: [waiting.tool], responseMode: "json", orphanTimeoutMs: 200 },
+      { tools: [waiting.tool], streams: { responseMode: "json", orphanTimeoutMs: 200 } },
       async (server) => {
         server.defer(waiting.release);
         const sessionId = await rawInitialize(server.url);
@@ -62,22 +62,25 @@ describe("abandoned calls over HTTP", () => {
 
   it("an SSE call whose client drops the stream is abandoned within orphanTimeoutMs", async () => {
     const waiting = blockingTool({ name: "wait", announce: true });
-    await withServer({ tools: [waiting.tool], orphanTimeoutMs: 200 }, async (server) => {
-      server.defer(waiting.release);
-      const sessionId = await rawInitialize(server.url);
-      const client = new AbortController();
-      const response = await rawPost(server.url, sessionId, call(1), { signal: client.signal });
-      assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
-      const reader = new SseReader(response.body);
-      await reader.next(); // the priming event
-      await reader.next(); // "started"
-      client.abort();
-      await reader.cancel();
-      await waitFor(() => waiting.calls.length === 1, "the tool to wait");
-      const ctx = waiting.calls[0].ctx;
-      await aborted(ctx.signal);
-      assert.equal(ctx.signal.reason, "abandoned");
-    });
+    await withServer(
+      { tools: [waiting.tool], streams: { orphanTimeoutMs: 200 } },
+      async (server) => {
+        server.defer(waiting.release);
+        const sessionId = await rawInitialize(server.url);
+        const client = new AbortController();
+        const response = await rawPost(server.url, sessionId, call(1), { signal: client.signal });
+        assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+        const reader = new SseReader(response.body);
+        await reader.next(); // the priming event
+        await reader.next(); // "started"
+        client.abort();
+        await reader.cancel();
+        await waitFor(() => waiting.calls.length === 1, "the tool to wait");
+        const ctx = waiting.calls[0].ctx;
+        await aborted(ctx.signal);
+        assert.equal(ctx.signal.reason, "abandoned");
+      },
+    );
   });
 
   it("100 dropped calls whose work runs on do not keep their connections open", async (t) => {

@@ -21,11 +21,15 @@ describe("rateLimits with the SDK client", () => {
   it("a call past its tool budget is refused (429); another tool and another principal are served", async () => {
     await withServer({
       tools: [tool("search"), tool("fetch")],
-      authenticate: (request) => {
-        const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
-        return token === undefined ? undefined : { id: token };
+      auth: {
+        authenticate: (request) => {
+          const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
+          return token === undefined ? undefined : { id: token };
+        },
       },
-      rateLimits: { perTool: { tools: { search: { limit: 1, windowSeconds: 3600 } } } },
+      limits: {
+        rateLimits: { perTool: { tools: { search: { limit: 1, windowSeconds: 3600 } } } },
+      },
     }, async (server) => {
       const alice = await server.connect({ token: "alice" });
       const bob = await server.connect({ token: "bob" });

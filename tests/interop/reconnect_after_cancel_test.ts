@@ -69,10 +69,14 @@ async function serveCounting() {
     name: "reconnect",
     version: "1.0.0",
     tools: [slow],
-    // Every answer on a resumable stream: the call's answer has started when it is cancelled.
-    responseMode: "sse",
-    retryMs: RETRY_MS,
-    onError: () => {},
+    streams: {
+      // Every answer on a resumable stream: the call's answer has started when it is cancelled.
+      responseMode: "sse",
+      retryMs: RETRY_MS,
+    },
+    observe: {
+      onError: () => {},
+    },
   });
   const seen: Seen[] = [];
   const counting = Object.assign(async (request: Request) => {

@@ -142,7 +142,7 @@ describe("resumption", () => {
         complete: [0, 1],
         replayAfter: [5, 9],
       });
-      await disconnectAndResume({ eventLog }, 0, 600);
+      await disconnectAndResume({ streams: { eventLog } }, 0, 600);
     }
   });
 
@@ -158,42 +158,45 @@ describe("resumption", () => {
         return "burst done";
       },
     });
-    await withServer({ tools: [burst], maxStreamBufferBytes: 64 * 1024 }, async (server) => {
-      const sessionId = await rawInitialize(server.url);
-      const response = await rawPost(server.url, sessionId, {
-        jsonrpc: "2.0",
-        id: "burst-1",
-        method: "tools/call",
-        params: { name: "burst", arguments: {} },
-      });
-      const stalled = new SseReader(response.body);
-      const priming = await stalled.next();
-      assert.ok(priming?.id);
-      // Stop reading: the server drops the connection once its buffer overflows.
-      await waitFor(() => state.finished, "the tool finishes");
-      await waitFor(
-        async () => (await server.handler.stats()).openStreams === 0,
-        "the stalled connection is dropped",
-      );
-      await stalled.cancel();
+    await withServer(
+      { tools: [burst], streams: { maxStreamBufferBytes: 64 * 1024 } },
+      async (server) => {
+        const sessionId = await rawInitialize(server.url);
+        const response = await rawPost(server.url, sessionId, {
+          jsonrpc: "2.0",
+          id: "burst-1",
+          method: "tools/call",
+          params: { name: "burst", arguments: {} },
+        });
+        const stalled = new SseReader(response.body);
+        const priming = await stalled.next();
+        assert.ok(priming?.id);
+        // Stop reading: the server drops the connection once its buffer overflows.
+        await waitFor(() => state.finished, "the tool finishes");
+        await waitFor(
+          async () => (await server.handler.stats()).openStreams === 0,
+          "the stalled connection is dropped",
+        );
+        await stalled.cancel();
 
-      const resumed = await rawGet(server.url, sessionId, { lastEventId: priming.id });
-      assert.equal(resumed.status, 200);
-      const messages = (await new SseReader(resumed.body).rest()).map(messageOf);
-      const logged = messages.filter((m) => m?.method === "notifications/message")
-        .map((m) => ((m!.params as { data: { i: number } }).data.i));
-      assert.deepEqual(
-        logged,
-        Array.from({ length: COUNT }, (_, i) => i),
-        "every notification exactly once",
-      );
-      const results = messages.filter((m) => m?.id === "burst-1");
-      assert.equal(results.length, 1, "the result arrives exactly once");
-      assert.deepEqual((results[0]!.result as { content: unknown }).content, [{
-        type: "text",
-        text: "burst done",
-      }]);
-    });
+        const resumed = await rawGet(server.url, sessionId, { lastEventId: priming.id });
+        assert.equal(resumed.status, 200);
+        const messages = (await new SseReader(resumed.body).rest()).map(messageOf);
+        const logged = messages.filter((m) => m?.method === "notifications/message")
+          .map((m) => ((m!.params as { data: { i: number } }).data.i));
+        assert.deepEqual(
+          logged,
+          Array.from({ length: COUNT }, (_, i) => i),
+          "every notification exactly once",
+        );
+        const results = messages.filter((m) => m?.id === "burst-1");
+        assert.equal(results.length, 1, "the result arrives exactly once");
+        assert.deepEqual((results[0]!.result as { content: unknown }).content, [{
+          type: "text",
+          text: "burst done",
+        }]);
+      },
+    );
   });
 
   it("resuming after the tool finished replays the rest and ends the stream", async () => {

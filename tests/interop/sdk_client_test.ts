@@ -167,7 +167,7 @@ describe("SDK client basics", () => {
       },
     });
     await withServer(
-      { tools: [burst], maxStreamBufferBytes: 64 * 1024, retryMs: 20 },
+      { tools: [burst], streams: { maxStreamBufferBytes: 64 * 1024, retryMs: 20 } },
       async (server) => {
         const seen: number[] = [];
         const { client } = await server.connect({
@@ -259,15 +259,18 @@ describe("SDK client basics", () => {
       },
     });
     // A long client-request timeout: if elicit waited for the client instead of failing, the test would time out.
-    await withServer({ tools: [ask], clientRequestTimeoutMs: 10 * 60_000 }, async (server) => {
-      const { client } = await server.connect({ capabilities: {} });
-      const result = await client.callTool({ name: "ask", arguments: {} });
-      assert.equal(result.isError, true);
-      const text = (result.content as { type: string; text: string }[])[0].text;
-      assert.match(text, /elicitation/);
-      const stats = await server.handler.stats();
-      assert.equal(stats.pendingClientRequests, 0);
-      assert.equal(stats.inFlight, 0);
-    });
+    await withServer(
+      { tools: [ask], streams: { clientRequestTimeoutMs: 10 * 60_000 } },
+      async (server) => {
+        const { client } = await server.connect({ capabilities: {} });
+        const result = await client.callTool({ name: "ask", arguments: {} });
+        assert.equal(result.isError, true);
+        const text = (result.content as { type: string; text: string }[])[0].text;
+        assert.match(text, /elicitation/);
+        const stats = await server.handler.stats();
+        assert.equal(stats.pendingClientRequests, 0);
+        assert.equal(stats.inFlight, 0);
+      },
+    );
   });
 });

@@ -67,7 +67,7 @@ describe("sessions", () => {
   });
 
   it("a session used with another principal's token answers 403 on POST, GET and DELETE and stays usable by its owner", async () => {
-    await withServer({ tools: [whoami], authenticate: bearer }, async (server) => {
+    await withServer({ tools: [whoami], auth: { authenticate: bearer } }, async (server) => {
       const alice = await server.connect({ token: "alice" });
       assert.equal(textOf(await alice.client.callTool({ name: "whoami", arguments: {} })), "alice");
       const mallory = { authorization: "Bearer mallory" };

@@ -65,7 +65,9 @@ const tools = [
 const OPTIONS: Omit<McpHandlerOptions, "name" | "version"> = {
   tools,
   eras: { legacy: "stateless" },
-  onError: () => {},
+  observe: {
+    onError: () => {},
+  },
 };
 
 function handler() {
@@ -194,7 +196,9 @@ describe("eras.legacy stateless: raw requests", () => {
       name: "stateless",
       version: "1.0.0",
       ...OPTIONS,
-      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      auth: {
+        authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      },
     });
     try {
       const response = await mcp(postRequest(call(1, "greet"), { protocolVersion: "2025-11-25" }));
@@ -241,7 +245,9 @@ describe("eras.legacy stateless: raw requests", () => {
       name: "stateless",
       version: "1.0.0",
       ...OPTIONS,
-      responseMode: "json",
+      streams: {
+        responseMode: "json",
+      },
     });
     try {
       const answer = await readAnswer(await mcp(postRequest(call(1, "greet"))));
@@ -290,7 +296,9 @@ describe("eras.legacy stateless: raw requests", () => {
       ...OPTIONS,
       tools: [quick],
       extensions: [tasksExtension({ watchIntervalMs: 10 })],
-      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      auth: {
+        authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      },
     });
     const ask = async (
       id: number,
@@ -324,9 +332,11 @@ describe("eras.legacy stateless: raw requests", () => {
       ...OPTIONS,
       tools: [quick],
       extensions: [tasksExtension({ watchIntervalMs: 10 })],
-      authenticate: (request) => {
-        const user = request.headers.get("x-user");
-        return user === null ? undefined : { id: user };
+      auth: {
+        authenticate: (request) => {
+          const user = request.headers.get("x-user");
+          return user === null ? undefined : { id: user };
+        },
       },
     });
     const ask = async (

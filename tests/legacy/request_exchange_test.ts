@@ -21,7 +21,7 @@ import {
 } from "../../src/legacy/request_exchange.ts";
 import type { SessionRecord } from "../../src/legacy/sessions/session_store.ts";
 import { StreamHub } from "../../src/legacy/stream_hub.ts";
-import type { ResponseMode } from "../../src/options.ts";
+import type { ResponseMode } from "../../src/http/response_mode.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { blockingTool } from "../blocking_tool.ts";

@@ -11,7 +11,7 @@ import type { MemoryEventLog } from "../../src/storage/mod.ts";
 import { KeepAlive } from "../../src/http/keep_alive.ts";
 import type { ClassifiedMessage } from "../../src/jsonrpc/messages.ts";
 import { StatelessLegacy } from "../../src/legacy/stateless_legacy.ts";
-import { resolveOptions } from "../../src/options.ts";
+import { resolveOptions } from "../../src/config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import { Telemetry } from "../../src/telemetry/telemetry.ts";
@@ -34,7 +34,9 @@ function setup() {
     version: "1.0.0",
     tools,
     eras: { legacy: "stateless" },
-    onError: () => {},
+    observe: {
+      onError: () => {},
+    },
   });
   const stateless = new StatelessLegacy({
     config,

@@ -23,7 +23,7 @@ import {
   RequestStateCodec,
   type RequestStateRefusalReason,
 } from "../../src/modern/request_state.ts";
-import type { ResponseMode } from "../../src/options.ts";
+import type { ResponseMode } from "../../src/http/response_mode.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../src/protocol/context.ts";
 import { Dispatcher } from "../../src/protocol/dispatcher.ts";
 import type { ClientCapabilities } from "../../src/protocol/types.ts";

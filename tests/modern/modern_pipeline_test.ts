@@ -336,7 +336,9 @@ describe("2026-07-28: the envelope and header ladder", () => {
 describe("2026-07-28: results", () => {
   it("lists and reads carry resultType, cache hints (a resource's own wins) and serverInfo", async () => {
     const handler = fixture({
-      cacheHints: { "tools/list": { ttlMs: 5_000, cacheScope: "public" } },
+      stateless: {
+        cacheHints: { "tools/list": { ttlMs: 5_000, cacheScope: "public" } },
+      },
     });
     try {
       const tools = (await modernRpc(handler, "tools/list")).message.result;
@@ -423,7 +425,9 @@ describe("2026-07-28: results", () => {
   it("a tool that emits before its first await still answers on its stream, in auto and sse mode", async () => {
     for (const responseMode of ["auto", "sse"] as const) {
       const handler = makeHandler({
-        responseMode,
+        streams: {
+          responseMode,
+        },
         tools: [defineTool({
           name: "eager",
           // Not async: the notification goes out while the call is still being started.
@@ -537,7 +541,7 @@ describe("2026-07-28: multi-round-trip requests", () => {
 
   it("a tampered, foreign or misplaced requestState answers one fixed -32602", async () => {
     const errors: unknown[] = [];
-    const handler = fixture({ onError: (error) => errors.push(error) });
+    const handler = fixture({ observe: { onError: (error) => errors.push(error) } });
     try {
       const state = (await modernRpc(handler, "tools/call", { name: "ask", arguments: {} }, {
         capabilities: CAPS,
@@ -663,7 +667,7 @@ describe("2026-07-28: subscriptions/listen", () => {
   });
 
   it("a malformed filter is -32602 and the number of listen streams is bounded", async () => {
-    const handler = fixture({ maxListenStreams: 1 });
+    const handler = fixture({ stateless: { maxListenStreams: 1 } });
     try {
       const bad = await modernRpc(handler, "subscriptions/listen", { notifications: "all" });
       assert.equal(bad.message.error.code, -32602);
@@ -720,18 +724,23 @@ describe("2026-07-28: one era only", () => {
 describe("2026-07-28: requestState options", () => {
   it("a short key or a bad TTL fails at startup, not on the first call", () => {
     assert.throws(
-      () => makeHandler({ requestState: { keys: ["too short"] } }),
+      () => makeHandler({ stateless: { requestState: { keys: ["too short"] } } }),
       /keys\[0\] is shorter than 32 bytes/,
     );
-    assert.throws(() => makeHandler({ requestState: { ttlMs: Infinity } }), RangeError);
-    assert.throws(() => makeHandler({ requestState: { maxBytes: 0 } }), RangeError);
+    assert.throws(
+      () => makeHandler({ stateless: { requestState: { ttlMs: Infinity } } }),
+      RangeError,
+    );
+    assert.throws(() => makeHandler({ stateless: { requestState: { maxBytes: 0 } } }), RangeError);
   });
 
   it("states sealed with a shared key open on another instance; a different key is refused", async () => {
     const key = "a shared secret of at least thirty-two bytes!";
-    const a = fixture({ requestState: { keys: [key] } });
-    const b = fixture({ requestState: { keys: [key] } });
-    const c = fixture({ requestState: { keys: ["another secret of at least thirty-two bytes"] } });
+    const a = fixture({ stateless: { requestState: { keys: [key] } } });
+    const b = fixture({ stateless: { requestState: { keys: [key] } } });
+    const c = fixture({
+      stateless: { requestState: { keys: ["another secret of at least thirty-two bytes"] } },
+    });
     try {
       const CAPS = { elicitation: {} };
       const first =

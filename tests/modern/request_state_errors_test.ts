@@ -35,8 +35,10 @@ describe("requestState failures", () => {
     const events: McpEvent[] = [];
     const handler = makeHandler({
       tools: [twoRounds],
-      onError: (error) => errors.push(error),
-      onEvent: (event) => events.push(event),
+      observe: {
+        onError: (error) => errors.push(error),
+        onEvent: (event) => events.push(event),
+      },
     });
     try {
       const state = (await modernRpc(handler, "tools/call", { name: "two_rounds", arguments: {} }, {
@@ -68,8 +70,12 @@ describe("requestState failures", () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: [twoRounds],
-      onError: (error) => errors.push(error),
-      requestState: { maxBytes: 4096 },
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      stateless: {
+        requestState: { maxBytes: 4096 },
+      },
     });
     try {
       const first = await modernRpc(handler, "tools/call", { name: "two_rounds", arguments: {} }, {

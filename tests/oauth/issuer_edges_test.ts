@@ -53,9 +53,13 @@ function handlerFor(verifier: AccessTokenVerifier, onError: (error: unknown) => 
     name: "oauth-edges",
     version: "1.0.0",
     tools,
-    onError,
+    observe: {
+      onError,
+    },
     extensions: [tasksExtension({ watchIntervalMs: 10 })],
-    oauth: { resource: RESOURCE, authorizationServers: [issuers.a], verifyAccessToken: verifier },
+    auth: {
+      oauth: { resource: RESOURCE, authorizationServers: [issuers.a], verifyAccessToken: verifier },
+    },
   });
 }
 

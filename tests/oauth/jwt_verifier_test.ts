@@ -70,12 +70,16 @@ function handlerFor(verifier: AccessTokenVerifier): McpHandler {
     name: "oauth-test",
     version: "1.0.0",
     tools,
-    onError: () => {},
-    oauth: {
-      resource: RESOURCE,
-      authorizationServers: [as.issuer],
-      scopesSupported: ["mcp:read", "mcp:admin"],
-      verifyAccessToken: verifier,
+    observe: {
+      onError: () => {},
+    },
+    auth: {
+      oauth: {
+        resource: RESOURCE,
+        authorizationServers: [as.issuer],
+        scopesSupported: ["mcp:read", "mcp:admin"],
+        verifyAccessToken: verifier,
+      },
     },
   });
 }
@@ -287,15 +291,19 @@ describe("oauth with oidc-provider: JWT access tokens", () => {
       name: "oauth-test",
       version: "1.0.0",
       tools,
-      onError: (error) => errors.push(error),
-      oauth: {
-        resource: RESOURCE,
-        authorizationServers: [unreachable],
-        verifyAccessToken: jwtVerifier({
-          issuer: unreachable,
-          audience: RESOURCE,
-          timeoutMs: 2_000,
-        }),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      auth: {
+        oauth: {
+          resource: RESOURCE,
+          authorizationServers: [unreachable],
+          verifyAccessToken: jwtVerifier({
+            issuer: unreachable,
+            audience: RESOURCE,
+            timeoutMs: 2_000,
+          }),
+        },
       },
     });
     const now = seconds();
@@ -325,19 +333,25 @@ describe("oauth with oidc-provider: opaque tokens through introspection (RFC 766
     const handler = createMcpHandler({
       name: "oauth-test",
       version: "1.0.0",
-      path: "/opaque",
+      http: {
+        path: "/opaque",
+      },
       tools,
-      onError: () => {},
-      oauth: {
-        resource: OPAQUE,
-        authorizationServers: [as.issuer],
-        verifyAccessToken: introspectionVerifier({
-          endpoint: `${as.issuer}/token/introspection`,
-          clientId: "resource-server",
-          clientSecret: "resource-server-secret",
-          audience: OPAQUE,
-          issuer: as.issuer,
-        }),
+      observe: {
+        onError: () => {},
+      },
+      auth: {
+        oauth: {
+          resource: OPAQUE,
+          authorizationServers: [as.issuer],
+          verifyAccessToken: introspectionVerifier({
+            endpoint: `${as.issuer}/token/introspection`,
+            clientId: "resource-server",
+            clientSecret: "resource-server-secret",
+            audience: OPAQUE,
+            issuer: as.issuer,
+          }),
+        },
       },
     });
     const token = await as.clientCredentials("service", OPAQUE);

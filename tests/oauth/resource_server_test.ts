@@ -62,7 +62,6 @@ const adminReport = defineTool({
 
 function oauthHandler(options: Partial<McpHandlerOptions> = {}) {
   return makeHandler({
-    oauth: OAUTH,
     tools: [whoami, adminReport],
     prompts: [definePrompt({ name: "audit", scopes: ["mcp:audit"], handler: () => "Audit." })],
     resourceTemplates: [defineResourceTemplate({
@@ -72,6 +71,10 @@ function oauthHandler(options: Partial<McpHandlerOptions> = {}) {
       read: (_uri, { name }) => `secret ${name}`,
     })],
     ...options,
+    auth: {
+      oauth: OAUTH,
+      ...options?.auth,
+    },
   });
 }
 
@@ -110,7 +113,7 @@ describe("oauth: protected-resource metadata (RFC 9728)", () => {
     assert.equal(stranger.headers.get("access-control-allow-origin"), "*");
     await stranger.body?.cancel();
     await handler.close();
-    const withCors = oauthHandler({ cors: { origins: ["https://app.example"] } });
+    const withCors = oauthHandler({ security: { cors: { origins: ["https://app.example"] } } });
     const stranger2 = await withCors(
       new Request(METADATA, { headers: { origin: "https://elsewhere.example" } }),
     );
@@ -143,8 +146,12 @@ describe("oauth: protected-resource metadata (RFC 9728)", () => {
 
   it("follows the resource's path behind path: null, also through Hono's mcpRoute", async () => {
     const handler = oauthHandler({
-      path: null,
-      oauth: { ...OAUTH, resource: "http://127.0.0.1:8787/api/mcp" },
+      http: {
+        path: null,
+      },
+      auth: {
+        oauth: { ...OAUTH, resource: "http://127.0.0.1:8787/api/mcp" },
+      },
     });
     const app = new Hono();
     app.get("/.well-known/oauth-protected-resource/*", mcpRoute(handler));
@@ -225,7 +232,7 @@ describe("oauth: 401 challenges", () => {
 
   it("answers 500 and reports a verifier that fails (not a 401 that sends the client to log in)", async () => {
     const errors: unknown[] = [];
-    const handler = oauthHandler({ onError: (error) => errors.push(error) });
+    const handler = oauthHandler({ observe: { onError: (error) => errors.push(error) } });
     const response = await handler(postRequest(initializeMessage(), { headers: bearer("broken") }));
     assert.equal(response.headers.get("www-authenticate"), null);
     await assertHttpError(response, 500);
@@ -288,7 +295,7 @@ describe("oauth: 403 insufficient_scope", () => {
 
   it("a tool declaring scopes that is added at runtime is checked from then on", async () => {
     // Until some definition declares scopes the check is skipped: adding one must turn it on.
-    const handler = makeHandler({ oauth: OAUTH, tools: [whoami] });
+    const handler = makeHandler({ auth: { oauth: OAUTH }, tools: [whoami] });
     const session = await initialize(handler, { headers: bearer("alice-read") });
     handler.tools.add(
       defineTool({ name: "late_admin", scopes: ["mcp:admin"], handler: () => "secret" }),
@@ -363,8 +370,10 @@ describe("oauth: 403 insufficient_scope", () => {
   it("reports its refusals to onEvent at the steps authenticate and scope", async () => {
     const steps: string[] = [];
     const handler = oauthHandler({
-      onEvent: (event) => {
-        if (event.type === "refusal") steps.push(`${event.step} ${event.status}`);
+      observe: {
+        onEvent: (event) => {
+          if (event.type === "refusal") steps.push(`${event.step} ${event.status}`);
+        },
       },
     });
     await (await handler(modernRequest("tools/list"))).body?.cancel();
@@ -379,7 +388,9 @@ describe("oauth: 403 insufficient_scope", () => {
   it("applies to a principal from authenticate too, without resource_metadata", async () => {
     const handler = makeHandler({
       tools: [adminReport],
-      authenticate: () => ({ id: "alice", scopes: ["mcp:read"] }),
+      auth: {
+        authenticate: () => ({ id: "alice", scopes: ["mcp:read"] }),
+      },
     });
     const refused = await handler(modernRequest("tools/call", { name: "admin_report" }));
     assert.equal(
@@ -393,7 +404,7 @@ describe("oauth: 403 insufficient_scope", () => {
 
 describe("oauth: requiredScopes", () => {
   it("names them in the 401 and answers a token without them 403, in both eras and on GET", async () => {
-    const handler = oauthHandler({ oauth: { ...OAUTH, requiredScopes: ["mcp:read"] } });
+    const handler = oauthHandler({ auth: { oauth: { ...OAUTH, requiredScopes: ["mcp:read"] } } });
     const anonymous = await handler(postRequest(initializeMessage()));
     assert.equal(
       anonymous.headers.get("www-authenticate"),
@@ -444,24 +455,27 @@ describe("oauth: requiredScopes", () => {
 describe("oauth: option checks", () => {
   it("refuses oauth with authenticate, a bad resource, no authorization server, a bad scope", () => {
     assert.throws(
-      () => makeHandler({ oauth: OAUTH, authenticate: () => undefined }),
-      /oauth and authenticate cannot both be set/,
+      () => makeHandler({ auth: { oauth: OAUTH, authenticate: () => undefined } }),
+      /auth.oauth and auth.authenticate cannot both be set/,
     );
-    assert.throws(() => makeHandler({ oauth: { ...OAUTH, resource: "mcp" } }), /oauth.resource/);
     assert.throws(
-      () => makeHandler({ oauth: { ...OAUTH, resource: `${RESOURCE}#x` } }),
+      () => makeHandler({ auth: { oauth: { ...OAUTH, resource: "mcp" } } }),
+      /oauth.resource/,
+    );
+    assert.throws(
+      () => makeHandler({ auth: { oauth: { ...OAUTH, resource: `${RESOURCE}#x` } } }),
       /fragment/,
     );
     assert.throws(
-      () => makeHandler({ oauth: { ...OAUTH, authorizationServers: [] } }),
+      () => makeHandler({ auth: { oauth: { ...OAUTH, authorizationServers: [] } } }),
       /authorizationServers/,
     );
     assert.throws(
-      () => makeHandler({ oauth: { ...OAUTH, scopesSupported: ["a b"] } }),
+      () => makeHandler({ auth: { oauth: { ...OAUTH, scopesSupported: ["a b"] } } }),
       /scopesSupported/,
     );
     assert.throws(
-      () => makeHandler({ oauth: { ...OAUTH, requiredScopes: ['a"'] } }),
+      () => makeHandler({ auth: { oauth: { ...OAUTH, requiredScopes: ['a"'] } } }),
       /requiredScopes/,
     );
     assert.throws(

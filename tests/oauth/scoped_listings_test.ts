@@ -23,7 +23,9 @@ let listed = 0;
 
 function scopedHandler() {
   return makeHandler({
-    authenticate: (request) => PRINCIPALS[request.headers.get("x-user") ?? ""],
+    auth: {
+      authenticate: (request) => PRINCIPALS[request.headers.get("x-user") ?? ""],
+    },
     resources: [defineResource({ uri: "public://readme", name: "readme", read: () => "hello" })],
     resourceTemplates: [defineResourceTemplate({
       uriTemplate: "secret://{name}",

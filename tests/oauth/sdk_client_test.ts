@@ -139,20 +139,24 @@ before(async () => {
   made.inner = handler = createMcpHandler({
     name: "oauth-e2e",
     version: "1.0.0",
-    onError: () => {},
-    onEvent: (event) => {
-      if (event.type === "request" && event.era !== undefined) eras.push(event.era);
+    observe: {
+      onError: () => {},
+      onEvent: (event) => {
+        if (event.type === "request" && event.era !== undefined) eras.push(event.era);
+      },
     },
     tools: [
       defineTool({ name: "whoami", handler: (_input, ctx) => ctx.principal.id }),
       defineTool({ name: "admin_report", scopes: ["mcp:admin"], handler: () => "the report" }),
     ],
-    oauth: {
-      resource: url,
-      authorizationServers: [as.issuer],
-      scopesSupported: ["mcp:read", "mcp:admin"],
-      requiredScopes: ["mcp:read"],
-      verifyAccessToken: jwtVerifier({ issuer: as.issuer, audience: url }),
+    auth: {
+      oauth: {
+        resource: url,
+        authorizationServers: [as.issuer],
+        scopesSupported: ["mcp:read", "mcp:admin"],
+        requiredScopes: ["mcp:read"],
+        verifyAccessToken: jwtVerifier({ issuer: as.issuer, audience: url }),
+      },
     },
   });
 });

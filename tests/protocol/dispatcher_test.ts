@@ -164,7 +164,7 @@ describe("ping and unknown methods", () => {
 
 describe("tools/list", () => {
   it("pages with pageSize and an opaque cursor until nextCursor is absent", async () => {
-    const handler = makeHandler({ tools: numberedTools(5), pageSize: 2 });
+    const handler = makeHandler({ tools: numberedTools(5), limits: { pageSize: 2 } });
     try {
       const session = await initialize(handler);
       const names: string[] = [];
@@ -195,7 +195,7 @@ describe("tools/list", () => {
   });
 
   it("a list that fits in one page has no nextCursor", async () => {
-    const handler = makeHandler({ tools: numberedTools(2), pageSize: 2 });
+    const handler = makeHandler({ tools: numberedTools(2), limits: { pageSize: 2 } });
     try {
       const session = await initialize(handler);
       const result = (await rpc(handler, session, "tools/list")).message.result;
@@ -207,7 +207,7 @@ describe("tools/list", () => {
   });
 
   it("a bad cursor answers -32602", async () => {
-    const handler = makeHandler({ tools: numberedTools(5), pageSize: 2, prompts: [] });
+    const handler = makeHandler({ tools: numberedTools(5), limits: { pageSize: 2 }, prompts: [] });
     try {
       const session = await initialize(handler);
       for (
@@ -855,7 +855,7 @@ describe("logging", () => {
   });
 
   it("without a level every ctx.log message is sent; after setLevel warning, lower ones are not", async () => {
-    const handler = makeHandler({ tools: [chatty], responseMode: "sse" });
+    const handler = makeHandler({ tools: [chatty], streams: { responseMode: "sse" } });
     try {
       const session = await initialize(handler);
       const levels = async () => {
@@ -878,7 +878,7 @@ describe("logging", () => {
   });
 
   it("notifications/message carries level, logger and data", async () => {
-    const handler = makeHandler({ tools: [chatty], responseMode: "sse" });
+    const handler = makeHandler({ tools: [chatty], streams: { responseMode: "sse" } });
     try {
       const session = await initialize(handler);
       await rpc(handler, session, "logging/setLevel", { level: "warning" });
@@ -895,7 +895,7 @@ describe("logging", () => {
   });
 
   it("the log level is per session", async () => {
-    const handler = makeHandler({ tools: [chatty], responseMode: "sse" });
+    const handler = makeHandler({ tools: [chatty], streams: { responseMode: "sse" } });
     try {
       const a = await initialize(handler);
       const b = await initialize(handler);

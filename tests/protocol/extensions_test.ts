@@ -107,7 +107,9 @@ describe("extension surface", () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: [],
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
       extensions: [echoExtension({
         notifications: {
           "notifications/echo/heard": (params, ctx) => {

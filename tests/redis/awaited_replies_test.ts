@@ -81,10 +81,12 @@ async function instances(count: number, faults?: Faults): Promise<Instance[]> {
     const handler = makeHandler({
       tools: [ask],
       sessions: { store },
-      eventLog: backend.eventLog,
+      streams: {
+        eventLog: backend.eventLog,
+        // Without the fix, test 4's elicitation goes out unanswered: it ends instead of hanging.
+        clientRequestTimeoutMs: 2_000,
+      },
       bus,
-      // Without the fix, test 4's elicitation goes out unanswered: it ends instead of hanging.
-      clientRequestTimeoutMs: 2_000,
     });
     made.push({ handler, backend, published });
   }

@@ -58,7 +58,7 @@ describe("one path for a message, on a Redis bus", () => {
       });
       const probe = newProbe();
       let stopped = false;
-      const handler = makeHandler({ tools: tools(probe), bus, onError: () => {} });
+      const handler = makeHandler({ tools: tools(probe), bus, observe: { onError: () => {} } });
       try {
         const session = await initialize(handler, { capabilities: { elicitation: {} } });
         const reader = await listen(handler, session); // subscribed by now
@@ -142,9 +142,13 @@ describe("one path for a message, on a Redis bus", () => {
           name: "once",
           version: "1.0.0",
           tools: [],
-          onError: () => {},
+          observe: {
+            onError: () => {},
+          },
           sessions: { store: backend.sessionStore },
-          eventLog: backend.eventLog,
+          streams: {
+            eventLog: backend.eventLog,
+          },
           bus: backend.bus,
         }));
       }

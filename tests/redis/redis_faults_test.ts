@@ -92,11 +92,17 @@ async function instance(url: string, held: Held, errors: unknown[]): Promise<Ins
   const handler = createMcpHandler({
     name: "faults",
     version: "1.0.0",
-    onError: (error) => errors.push(error),
-    authenticate: (request): Principal | undefined =>
-      request.headers.get("authorization") === null ? undefined : { id: "alice" },
+    observe: {
+      onError: (error) => errors.push(error),
+    },
+    auth: {
+      authenticate: (request): Principal | undefined =>
+        request.headers.get("authorization") === null ? undefined : { id: "alice" },
+    },
     sessions: { store: backend.sessionStore },
-    eventLog: backend.eventLog,
+    streams: {
+      eventLog: backend.eventLog,
+    },
     bus: backend.bus,
     tools: [
       defineTool({

@@ -43,7 +43,7 @@ const echo = defineTool({
 });
 
 function instance(options: Parameters<typeof createMcpHandler>[0]): McpHandler {
-  return createMcpHandler({ onError: () => {}, ...options });
+  return createMcpHandler({ ...options, observe: { onError: () => {}, ...options?.observe } });
 }
 
 /** A 2026-07-28 tools/call of `echo` as `user` (id 7). */
@@ -68,9 +68,13 @@ itRedis(
       name: "app",
       version: "1.0.0",
       tools: [echo],
-      authenticate,
+      auth: {
+        authenticate,
+      },
       now: clock.now,
-      rateLimits: { perPrincipal: { limit: 2, windowSeconds: 60 }, store },
+      limits: {
+        rateLimits: { perPrincipal: { limit: 2, windowSeconds: 60 }, store },
+      },
     };
     const first = instance(options);
     const second = instance(options);
@@ -111,8 +115,12 @@ itRedis(
       name: "app",
       version: "1.0.0",
       tools: [echo],
-      authenticate,
-      rateLimits: { perPrincipal: { limit: 5, windowSeconds: 60 }, store },
+      auth: {
+        authenticate,
+      },
+      limits: {
+        rateLimits: { perPrincipal: { limit: 5, windowSeconds: 60 }, store },
+      },
     });
     try {
       assert.equal((await handler(call("x".repeat(5_000)))).status, 200);
@@ -150,11 +158,17 @@ itRedis(
       name: "app",
       version: "1.0.0",
       tools: [counted],
-      authenticate,
-      onError: (error) => errors.push(error),
-      rateLimits: {
-        perTool: { default: { limit: 100, windowSeconds: 60 } },
-        store: backend.rateLimitStore,
+      auth: {
+        authenticate,
+      },
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      limits: {
+        rateLimits: {
+          perTool: { default: { limit: 100, windowSeconds: 60 } },
+          store: backend.rateLimitStore,
+        },
       },
     });
     try {

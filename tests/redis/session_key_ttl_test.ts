@@ -127,7 +127,9 @@ describeRedis("Redis session keys expire by themselves", () => {
       name: "ttl",
       version: "1.0.0",
       sessions: { store: backend.sessionStore, idleTtlMs: 1_500 },
-      eventLog: backend.eventLog,
+      streams: {
+        eventLog: backend.eventLog,
+      },
       bus: backend.bus,
     });
     for (let i = 0; i < 3; i++) {

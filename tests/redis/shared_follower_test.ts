@@ -170,9 +170,11 @@ describeRedis("repeated Last-Event-ID GETs on another instance", () => {
         buses.push(bus);
         return makeHandler({
           tools: [hold],
-          heartbeatMs: 0,
+          streams: {
+            heartbeatMs: 0,
+            eventLog: log,
+          },
           sessions: { store: new RedisSessionStore(redis.client, { prefix }) },
-          eventLog: log,
           bus,
         });
       };

@@ -38,9 +38,11 @@ const increment = defineTool({
 function instance(prefix: string) {
   return makeHandler({
     tools: [increment],
-    authenticate: (request): Principal | undefined => {
-      const user = request.headers.get("x-user");
-      return user === null ? undefined : { id: user };
+    auth: {
+      authenticate: (request): Principal | undefined => {
+        const user = request.headers.get("x-user");
+        return user === null ? undefined : { id: user };
+      },
     },
     sessions: { store: new RedisSessionStore(redis.client, { prefix }) },
   });
@@ -117,9 +119,11 @@ describeRedis("streams logged in Redis", () => {
     const make = () =>
       makeHandler({
         tools: [tool],
-        heartbeatMs: 0,
+        streams: {
+          heartbeatMs: 0,
+          eventLog: new RedisEventLog(redis.client, { prefix: "streams:" }),
+        },
         sessions: { store: new RedisSessionStore(redis.client, { prefix: "streams:" }) },
-        eventLog: new RedisEventLog(redis.client, { prefix: "streams:" }),
       });
     const a = make();
     const b = make();

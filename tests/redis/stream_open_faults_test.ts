@@ -107,12 +107,18 @@ async function setup(
   const handler = createMcpHandler({
     name: "open-faults",
     version: "1.0.0",
-    onError: () => {},
-    heartbeatMs: 0,
-    maxConcurrentRequests: 8,
-    responseMode: moment.mode,
+    observe: {
+      onError: () => {},
+    },
+    streams: {
+      heartbeatMs: 0,
+      responseMode: moment.mode,
+      eventLog: backend.eventLog,
+    },
+    limits: {
+      maxConcurrentRequests: 8,
+    },
     sessions: { store: backend.sessionStore },
-    eventLog: backend.eventLog,
     bus: backend.bus,
     tools: [
       defineTool({

@@ -48,7 +48,9 @@ const ask = defineTool({
 function instance(prefix: string, client = redis.client) {
   const blocking = blockingTool();
   const handler: McpHandler = makeHandler({
-    authenticate: userFromHeader,
+    auth: {
+      authenticate: userFromHeader,
+    },
     tools: [{ ...blocking.tool, task: "optional" }, ask],
     extensions: [
       tasksExtension({ store: new RedisTaskStore(client, { prefix }), watchIntervalMs: 10 }),
@@ -132,7 +134,9 @@ describeRedis("tasks across instances (Redis)", () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
       tools: [{ ...blocking.tool, task: "optional" }],
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
       extensions: [tasksExtension({ store: backend.taskStore, watchIntervalMs: 10 })],
     });
     try {

@@ -71,14 +71,20 @@ async function startInstances(
     const handler: McpHandler = createMcpHandler({
       name: "three",
       version: "1.0.0",
-      onError: () => {},
-      orphanTimeoutMs: options.orphanTimeoutMs,
-      authenticate: (request): Principal | undefined => {
-        const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
-        return match === null ? undefined : { id: match[1] };
+      observe: {
+        onError: () => {},
+      },
+      streams: {
+        orphanTimeoutMs: options.orphanTimeoutMs,
+        eventLog: backend.eventLog,
+      },
+      auth: {
+        authenticate: (request): Principal | undefined => {
+          const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
+          return match === null ? undefined : { id: match[1] };
+        },
       },
       sessions: { store: backend.sessionStore },
-      eventLog: backend.eventLog,
       bus: backend.bus,
       tools: [
         defineTool({

@@ -20,7 +20,9 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
     const eventLog = new MemoryEventLog({ maxTotalBytes: budget });
     const chunk = "x".repeat(8 * KIB);
     const handler = makeHandler({
-      eventLog,
+      streams: {
+        eventLog,
+      },
       tools: [{
         name: "chatty",
         handler: async (_input, ctx) => {
@@ -60,7 +62,10 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
   });
 
   it("a request id longer than maxIdBytes is refused with -32600 and not echoed", async () => {
-    const handler = makeHandler({ maxIdBytes: 64, tools: [{ name: "noop", handler: () => "ok" }] });
+    const handler = makeHandler({
+      http: { maxIdBytes: 64 },
+      tools: [{ name: "noop", handler: () => "ok" }],
+    });
     try {
       const session = await initialize(handler);
       const longId = "i".repeat(65);
@@ -89,7 +94,9 @@ describe("exhaustion: the event log is bounded for the whole process", () => {
   it("a progress token longer than maxIdBytes is refused with -32602 before the tool runs", async () => {
     let runs = 0;
     const handler = makeHandler({
-      maxIdBytes: 64,
+      http: {
+        maxIdBytes: 64,
+      },
       tools: [{
         name: "slow",
         handler: async (_input, ctx) => {
@@ -129,7 +136,10 @@ describe("exhaustion: URIs are bounded in length and subscriptions in bytes", ()
   });
 
   it("read, subscribe, unsubscribe and completion refuse a URI over maxUriBytes with -32602", async () => {
-    const handler = makeHandler({ maxUriBytes: 1 * KIB, resourceTemplates: [template] });
+    const handler = makeHandler({
+      limits: { maxUriBytes: 1 * KIB },
+      resourceTemplates: [template],
+    });
     try {
       const session = await initialize(handler);
       const long = `test://template/${"a".repeat(KIB)}/data`;

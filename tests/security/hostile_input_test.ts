@@ -154,7 +154,9 @@ describe("Object.prototype names are not definitions", () => {
 
   it("a 2026-07-28 _meta key __proto__ cannot smuggle an oversized progress token past maxIdBytes", async () => {
     const handler = makeHandler({
-      maxIdBytes: 64,
+      http: {
+        maxIdBytes: 64,
+      },
       tools: [{
         name: "steps",
         handler: async (
@@ -363,7 +365,7 @@ describe("cursors are strictly decimal", () => {
 
   it("tools/list with the cursor tools:0x10 answers -32602", async () => {
     const tools = Array.from({ length: 20 }, (_, i) => ({ name: `t${i}`, handler: () => "ok" }));
-    const handler = makeHandler({ tools, pageSize: 2 });
+    const handler = makeHandler({ tools, limits: { pageSize: 2 } });
     try {
       const session = await initialize(handler);
       const outcome = await rpc(handler, session, "tools/list", { cursor: cursor("tools:0x10") });
@@ -381,7 +383,9 @@ describe("cursors are strictly decimal", () => {
 describe("errors repeat at most a bounded prefix of client input", () => {
   it("resources/read of a 3 MB unknown URI echoes at most 256 characters of it", async () => {
     const handler = makeHandler({
-      maxUriBytes: 4 * 1024 * 1024,
+      limits: {
+        maxUriBytes: 4 * 1024 * 1024,
+      },
       resources: [{ uri: "test://known", name: "k", read: () => "x" }],
     });
     try {

@@ -103,7 +103,7 @@ describe("request ids are bounded wherever they enter", () => {
 
   it("the bound is maxIdBytes, counted in UTF-8 bytes", async () => {
     const bus = new RecordingBus();
-    const handler = makeHandler({ bus, maxIdBytes: 8 });
+    const handler = makeHandler({ bus, http: { maxIdBytes: 8 } });
     try {
       const session = await initialize(handler);
       const fits = await notify(handler, session, "notifications/cancelled", {

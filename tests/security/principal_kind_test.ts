@@ -49,7 +49,7 @@ describe("the anonymous principal is a kind of its own", () => {
   });
 
   it('a user whose id is "anonymous" cannot use an anonymous session (403, untouched)', async () => {
-    const handler = makeHandler({ authenticate: bearerOrAnonymous, tools: [whoami] });
+    const handler = makeHandler({ auth: { authenticate: bearerOrAnonymous }, tools: [whoami] });
     try {
       const session = await initialize(handler);
       // Positive control: the anonymous owner itself is served.
@@ -83,7 +83,7 @@ describe("the anonymous principal is a kind of its own", () => {
   });
 
   it('an anonymous caller cannot use the session of a user whose id is "anonymous"', async () => {
-    const handler = makeHandler({ authenticate: bearerOrAnonymous, tools: [whoami] });
+    const handler = makeHandler({ auth: { authenticate: bearerOrAnonymous }, tools: [whoami] });
     try {
       const session = await initialize(handler, { headers: AS_ANONYMOUS_USER });
       assert.equal((await rpc(handler, session, "ping")).status, 200);
@@ -107,7 +107,9 @@ describe("the anonymous principal is a kind of its own", () => {
   it('authenticate returning the id "anonymous" is a user, distinct from callers without credentials', async () => {
     // Both callers go through authenticate: one gets { id: "anonymous" }, one gets undefined.
     const handler = makeHandler({
-      authenticate: (request) => request.headers.has("x-user") ? { id: "anonymous" } : undefined,
+      auth: {
+        authenticate: (request) => request.headers.has("x-user") ? { id: "anonymous" } : undefined,
+      },
       tools: [whoami],
     });
     try {

@@ -41,8 +41,6 @@ function fixture(
   signals: AbortSignal[] = [],
 ): McpHandler {
   return makeHandler({
-    heartbeatMs: 0,
-    authenticate: byHeader,
     resources: [defineResource({ uri: "test://watched", name: "watched", read: () => "w" })],
     tools: [defineTool({
       name: "hold",
@@ -54,6 +52,14 @@ function fixture(
       },
     })],
     ...extra,
+    streams: {
+      heartbeatMs: 0,
+      ...extra?.streams,
+    },
+    auth: {
+      authenticate: byHeader,
+      ...extra?.auth,
+    },
   });
 }
 
@@ -101,8 +107,10 @@ async function send(handler: McpHandler, request: Request) {
 describe("fair shares: subscriptions/listen", () => {
   it("one principal filling its listen share leaves room for another principal", async () => {
     const handler = fixture(Promise.resolve(), {
-      maxListenStreams: 8,
-      maxListenStreamsPerPrincipal: 2,
+      stateless: {
+        maxListenStreams: 8,
+        maxListenStreamsPerPrincipal: 2,
+      },
     });
     const open: Response[] = [];
     try {
@@ -130,8 +138,10 @@ describe("fair shares: subscriptions/listen", () => {
 
   it("anonymous callers are capped together, and apart from a user whose id is 'anonymous'", async () => {
     const handler = fixture(Promise.resolve(), {
-      maxListenStreams: 8,
-      maxListenStreamsPerPrincipal: 2,
+      stateless: {
+        maxListenStreams: 8,
+        maxListenStreamsPerPrincipal: 2,
+      },
     });
     const open: Response[] = [];
     try {
@@ -203,7 +213,9 @@ describe("fair shares: subscriptions/listen", () => {
   });
 
   it("a listen's resource URIs are bounded in bytes (-32602), duplicates counted once", async () => {
-    const handler = fixture(Promise.resolve(), { maxListenSubscriptionBytes: 1_024 });
+    const handler = fixture(Promise.resolve(), {
+      stateless: { maxListenSubscriptionBytes: 1_024 },
+    });
     const open: Response[] = [];
     try {
       // 8 URIs of 128 bytes (some of them twice): exactly at the cap.
@@ -230,7 +242,7 @@ describe("fair shares: subscriptions/listen", () => {
   });
 
   it("an acknowledgement larger than the stream buffer is delivered, and the stream stays open", async () => {
-    const handler = fixture(Promise.resolve(), { maxStreamBufferBytes: 4_096 });
+    const handler = fixture(Promise.resolve(), { streams: { maxStreamBufferBytes: 4_096 } });
     try {
       const uris = Array.from({ length: 100 }, (_, i) => `test://${i}/${"u".repeat(100)}`);
       uris.push("test://watched");
@@ -255,7 +267,7 @@ describe("fair shares: subscriptions/listen", () => {
 describe("fair shares: 2026-07-28 calls in flight", () => {
   it("one principal's calls in flight are capped (429, -32004); another principal is still served", async () => {
     const latch = deferred();
-    const handler = fixture(latch.promise, { maxRequestsPerPrincipal: 3 });
+    const handler = fixture(latch.promise, { stateless: { maxRequestsPerPrincipal: 3 } });
     const streams: Response[] = [];
     try {
       for (let i = 0; i < 3; i++) {
@@ -291,7 +303,7 @@ describe("fair shares: 2026-07-28 calls in flight", () => {
 describe("fair shares: maxConcurrentRequests", () => {
   it("a principal whose slow calls outlive their hung-up clients holds at most its share; others are served", async () => {
     const latch = deferred();
-    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 });
+    const handler = fixture(latch.promise, { limits: { maxConcurrentRequests: 8 } });
     try {
       // Alice starts slow calls and hangs up; her tools ignore their signal and keep running.
       const held: Response[] = [];
@@ -337,7 +349,7 @@ describe("fair shares: maxConcurrentRequests", () => {
     // Before: each share was half the pool, so anonymous plus one account held all of it and
     // everyone else got 503 until their abandoned work ended (orphanTimeoutMs, 60 s).
     const latch = deferred();
-    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 });
+    const handler = fixture(latch.promise, { limits: { maxConcurrentRequests: 8 } });
     try {
       for (const user of [undefined, "alice"]) {
         let served = 0;
@@ -365,7 +377,7 @@ describe("fair shares: maxConcurrentRequests", () => {
   it("a principal at its share can still cancel its own work: only requests count against it", async () => {
     const latch = deferred();
     const signals: AbortSignal[] = [];
-    const handler = fixture(latch.promise, { maxConcurrentRequests: 8 }, signals);
+    const handler = fixture(latch.promise, { limits: { maxConcurrentRequests: 8 } }, signals);
     const streams: Response[] = [];
     try {
       for (const id of ["c-1", "c-2"]) {
@@ -390,18 +402,21 @@ describe("fair shares: maxConcurrentRequests", () => {
 
   it("the share is validated: a whole number, and only with maxConcurrentRequests", () => {
     assert.throws(
-      () => makeHandler({ maxConcurrentRequests: 4, maxConcurrentRequestsPerPrincipal: 1.5 }),
+      () =>
+        makeHandler({
+          limits: { maxConcurrentRequests: 4, maxConcurrentRequestsPerPrincipal: 1.5 },
+        }),
       /maxConcurrentRequestsPerPrincipal/,
     );
     assert.throws(
-      () => makeHandler({ maxConcurrentRequestsPerPrincipal: 2 }),
-      /maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests/,
+      () => makeHandler({ limits: { maxConcurrentRequestsPerPrincipal: 2 } }),
+      /limits.maxConcurrentRequestsPerPrincipal needs limits.maxConcurrentRequests/,
     );
     for (const name of ["maxListenStreamsPerPrincipal", "maxRequestsPerPrincipal"] as const) {
       assert.throws(() => makeHandler({ [name]: 0 }), new RegExp(name));
     }
     assert.throws(
-      () => makeHandler({ maxListenSubscriptionBytes: -1 }),
+      () => makeHandler({ stateless: { maxListenSubscriptionBytes: -1 } }),
       /maxListenSubscriptionBytes/,
     );
   });

@@ -37,7 +37,7 @@ function as(user: string | undefined): Record<string, string> {
 
 /** A handler that authenticates by header. */
 function fixture(extra: Partial<McpHandlerOptions> = {}): McpHandler {
-  return makeHandler({ authenticate: byHeader, tools: [], ...extra });
+  return makeHandler({ tools: [], ...extra, auth: { authenticate: byHeader, ...extra?.auth } });
 }
 
 /** `initialize` as `user`; the raw answer. */

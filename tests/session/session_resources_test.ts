@@ -137,8 +137,10 @@ describe("per-session resources", () => {
     const ended: [string, string][] = [];
     const { handler, probe } = setup({
       now: clock.now,
-      onEvent: (event: McpEvent) => {
-        if (event.type === "session-ended") ended.push([event.sessionId, event.reason]);
+      observe: {
+        onEvent: (event: McpEvent) => {
+          if (event.type === "session-ended") ended.push([event.sessionId, event.reason]);
+        },
       },
       sessions: { idleTtlMs: 1_000, absoluteTtlMs: 1_500, sweepIntervalMs: 5 },
     });
@@ -199,7 +201,9 @@ describe("per-session resources", () => {
   it("close() disposes everything; a failing disposal is reported, a hanging one does not block", async () => {
     const errors: unknown[] = [];
     const handler = makeHandler({
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
       tools: [defineTool({
         name: "bad",
         handler: async (_input, ctx) => {

@@ -46,8 +46,10 @@ describe("session ids", () => {
 
   it("a custom generateSessionId is used, and one returning invalid ids fails initialize with 500", async () => {
     let n = 0;
-    const good = makeHandler({ generateSessionId: () => `custom-${++n}-${"x".repeat(24)}` });
-    const bad = makeHandler({ generateSessionId: () => "has space" });
+    const good = makeHandler({
+      sessions: { generateSessionId: () => `custom-${++n}-${"x".repeat(24)}` },
+    });
+    const bad = makeHandler({ sessions: { generateSessionId: () => "has space" } });
     try {
       assert.match((await initialize(good)).id, /^custom-1-x+$/);
       await assertHttpError(await bad(postRequest(initializeMessage())), 500);
@@ -323,9 +325,11 @@ describe("owner binding", () => {
     return makeHandler({
       now: clock.now,
       sessions: { idleTtlMs: 1000 },
-      authenticate: (request) => {
-        const user = request.headers.get("x-user");
-        return user === null ? undefined : { id: user };
+      auth: {
+        authenticate: (request) => {
+          const user = request.headers.get("x-user");
+          return user === null ? undefined : { id: user };
+        },
       },
     });
   }

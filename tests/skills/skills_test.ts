@@ -37,10 +37,12 @@ const SKILLS: SkillDefinition[] = [
 /** A handler whose caller holds the scopes named in the `x-scopes` header. */
 function handlerFor(options: { pageSize?: number } = {}) {
   return makeHandler({
-    authenticate: (request): Principal => ({
-      id: "user",
-      scopes: (request.headers.get("x-scopes") ?? "").split(" ").filter(Boolean),
-    }),
+    auth: {
+      authenticate: (request): Principal => ({
+        id: "user",
+        scopes: (request.headers.get("x-scopes") ?? "").split(" ").filter(Boolean),
+      }),
+    },
     extensions: [skillsExtension({ skills: SKILLS, ...options })],
   });
 }

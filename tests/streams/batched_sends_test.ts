@@ -79,7 +79,7 @@ describe("batched sends on a request stream", () => {
     const log = new SlowLog();
     log.delayMs = 20;
     const sent = { n: 0 };
-    const handler = makeHandler({ tools: [progressTool(10, sent)], eventLog: log });
+    const handler = makeHandler({ tools: [progressTool(10, sent)], streams: { eventLog: log } });
     try {
       const response = await call(handler);
       const read = await readSseUntil(
@@ -106,7 +106,7 @@ describe("batched sends on a request stream", () => {
   it("what a tool sends in one task, with the log in memory, goes out as one chunk after the priming event", async () => {
     const sent = { n: 0 };
     const log = new SlowLog(); // no delay: counts log calls only
-    const handler = makeHandler({ tools: [progressTool(10, sent)], eventLog: log });
+    const handler = makeHandler({ tools: [progressTool(10, sent)], streams: { eventLog: log } });
     try {
       const response = await call(handler);
       const reader = response.body!.getReader();
@@ -208,7 +208,7 @@ describe("batched sends on a request stream", () => {
     const log = new SlowLog();
     const release = deferred();
     const sent = { n: 0 };
-    const handler = makeHandler({ tools: [progressTool(400, sent)], eventLog: log });
+    const handler = makeHandler({ tools: [progressTool(400, sent)], streams: { eventLog: log } });
     try {
       log.gate = release.promise; // the log takes nothing until released
       const answer = call(handler);

@@ -27,7 +27,7 @@ describe("a POST whose requests were all cancelled", () => {
   for (const { mode, protocolVersion } of cases) {
     it(`${mode} mode, ${protocolVersion}: answers 200 text/event-stream with no JSON-RPC message`, async () => {
       const { tool, started } = blockingTool();
-      const handler = makeHandler({ tools: [tool], responseMode: mode });
+      const handler = makeHandler({ tools: [tool], streams: { responseMode: mode } });
       try {
         const session = await initialize(handler, { protocolVersion });
         const pending = handler(postRequest(

@@ -42,9 +42,13 @@ function setup(log: EventLog, errors: unknown[], keepWorking = false) {
   const release = deferred();
   let signal: AbortSignal | undefined;
   const handler = makeHandler({
-    eventLog: log,
-    heartbeatMs: 0,
-    onError: (error) => errors.push(error),
+    streams: {
+      eventLog: log,
+      heartbeatMs: 0,
+    },
+    observe: {
+      onError: (error) => errors.push(error),
+    },
     tools: [defineTool({
       name: "steps",
       handler: async (_input, ctx) => {

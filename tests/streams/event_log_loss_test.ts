@@ -23,8 +23,10 @@ function setup() {
   const release = deferred();
   const finished = deferred<string>();
   const handler = makeHandler({
-    heartbeatMs: 0,
-    eventLog: new MemoryEventLog({ maxTotalBytes: 2_000 }),
+    streams: {
+      heartbeatMs: 0,
+      eventLog: new MemoryEventLog({ maxTotalBytes: 2_000 }),
+    },
     tools: [
       {
         name: "waiter",

@@ -41,10 +41,14 @@ describe("following a stream another instance writes", () => {
     const make = () =>
       makeHandler({
         tools: [steps],
-        heartbeatMs: 0,
+        streams: {
+          heartbeatMs: 0,
+          eventLog: log,
+        },
         sessions: { store },
-        eventLog: log,
-        onError: (error) => errors.push(error),
+        observe: {
+          onError: (error) => errors.push(error),
+        },
       });
     const a = make();
     const b = make();
@@ -114,7 +118,11 @@ describe("following a stream another instance writes", () => {
       },
     });
     const make = () =>
-      makeHandler({ tools: [forever], heartbeatMs: 0, sessions: { store }, eventLog: log });
+      makeHandler({
+        tools: [forever],
+        streams: { heartbeatMs: 0, eventLog: log },
+        sessions: { store },
+      });
     const a = make();
     const b = make();
     try {

@@ -53,7 +53,7 @@ async function readBeats(response: Response, count: number, timeoutMs = 3_000): 
 
 describe("heartbeatMs on both eras", () => {
   it("a sessionful and a 2026-07-28 listen stream open together each carry heartbeats", async () => {
-    const handler = makeHandler({ heartbeatMs: 20, tools: [] });
+    const handler = makeHandler({ streams: { heartbeatMs: 20 }, tools: [] });
     try {
       const legacy = await legacyStream(handler);
       const modern = await modernStream(handler);
@@ -71,8 +71,10 @@ describe("heartbeatMs on both eras", () => {
   it("a 2026-07-28 call answered over SSE carries heartbeats while it runs", async () => {
     const release = deferred();
     const handler = makeHandler({
-      heartbeatMs: 20,
-      responseMode: "sse",
+      streams: {
+        heartbeatMs: 20,
+        responseMode: "sse",
+      },
       tools: [defineTool({ name: "wait", handler: () => release.promise.then(() => "done") })],
     });
     try {
@@ -92,8 +94,8 @@ describe("heartbeatMs on both eras", () => {
   });
 
   it("heartbeatMs 0 sends none on either era's streams (a 20 ms control in the same window does)", async () => {
-    const silent = makeHandler({ heartbeatMs: 0, tools: [] });
-    const control = makeHandler({ heartbeatMs: 20, tools: [] });
+    const silent = makeHandler({ streams: { heartbeatMs: 0 }, tools: [] });
+    const control = makeHandler({ streams: { heartbeatMs: 20 }, tools: [] });
     try {
       const streams = [
         await legacyStream(silent),
@@ -118,7 +120,9 @@ describe("heartbeatMs on both eras", () => {
   it("the heartbeats of an open sessionful stream keep its session from idling out (a session without one expires)", async () => {
     const clock = new TestClock();
     const handler = makeHandler({
-      heartbeatMs: 10,
+      streams: {
+        heartbeatMs: 10,
+      },
       now: clock.now,
       sessions: { idleTtlMs: 1_000, sweepIntervalMs: 3_600_000 },
       tools: [],

@@ -48,7 +48,7 @@ async function readUntil(
 
 describe("heartbeats", () => {
   it("an idle listening stream carries keepalive comments every heartbeatMs", async () => {
-    const handler = handlerWith({ heartbeatMs: 20, tools: [] });
+    const handler = handlerWith({ streams: { heartbeatMs: 20 }, tools: [] });
     const sessionId = await initialize(handler);
     const stream = await listen(handler, sessionId);
     assert.equal(stream.status, 200);
@@ -62,8 +62,8 @@ describe("heartbeats", () => {
   });
 
   it("heartbeatMs 0 sends no heartbeats (a 20 ms control in the same window does)", async () => {
-    const silent = handlerWith({ heartbeatMs: 0, tools: [] });
-    const control = handlerWith({ heartbeatMs: 20, tools: [] });
+    const silent = handlerWith({ streams: { heartbeatMs: 0 }, tools: [] });
+    const control = handlerWith({ streams: { heartbeatMs: 20 }, tools: [] });
     try {
       const silentStream = await listen(silent, await initialize(silent));
       const controlStream = await listen(control, await initialize(control));
@@ -86,7 +86,7 @@ describe("heartbeats", () => {
 
 describe("list_changed at runtime", () => {
   it("adding and removing a tool notifies listening streams, and tools/list reflects it", async () => {
-    const handler = handlerWith({ heartbeatMs: 0, tools: [] });
+    const handler = handlerWith({ streams: { heartbeatMs: 0 }, tools: [] });
     const sessionId = await initialize(handler);
     const stream = await listen(handler, sessionId);
     handler.tools.add(
@@ -111,7 +111,7 @@ describe("list_changed at runtime", () => {
   });
 
   it("prompt and resource changes send their own list_changed notifications", async () => {
-    const handler = handlerWith({ heartbeatMs: 0, prompts: [], resources: [] });
+    const handler = handlerWith({ streams: { heartbeatMs: 0 }, prompts: [], resources: [] });
     const sessionId = await initialize(handler);
     const stream = await listen(handler, sessionId);
     handler.prompts.add({ name: "p", handler: () => "x" });
@@ -184,7 +184,9 @@ describe("session expiry ends in-flight work", () => {
     let now = 1_000_000;
     const handler = handlerWith({
       now: () => now,
-      heartbeatMs: 5,
+      streams: {
+        heartbeatMs: 5,
+      },
       sessions: { idleTtlMs: 60_000, absoluteTtlMs: 1_000, sweepIntervalMs: 20 },
       tools: [],
     });
@@ -245,7 +247,7 @@ describe("session expiry ends in-flight work", () => {
   });
 
   it("the health path answers 200 while open and 503 once closed", async () => {
-    const handler = handlerWith({ healthPath: "/health", tools: [] });
+    const handler = handlerWith({ http: { healthPath: "/health" }, tools: [] });
     const health = () => handler(new Request("http://127.0.0.1:8787/health"));
     assert.equal((await health()).status, 200);
     await handler.close();

@@ -49,32 +49,43 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
   for (const responseMode of ["json", "auto", "sse"] as const) {
     it(`${responseMode} mode: the POST returns when the client leaves, and the work is abandoned after the timeout`, async () => {
       const { tool, calls } = blockingTool({ name: "gate" });
-      await withHandler({ tools: [tool], responseMode, orphanTimeoutMs: 100 }, async (handler) => {
-        const session = await initialize(handler);
-        const client = new AbortController();
-        const answer = handler(callRequest(session, 1, client.signal));
-        await until(() => calls.length === 1, "the call to start");
-        client.abort();
-        // json mode returns when the client leaves; auto and sse modes answered on a stream before it
-        // left (auto: once the call ran a moment), and the runtime cancels that body when it goes.
-        const response = await within(answer, 2_000, "the handler to return once the client left");
-        await response.body?.cancel();
-        assert.equal(calls[0].signal.aborted, false, "a dropped connection is not a cancellation");
-        assert.equal((await handler.stats()).inFlight, 1, "the work still runs");
-        assert.equal(await abortReason(calls[0].signal), "abandoned");
-        await until(
-          async () => (await handler.stats()).inFlight === 0,
-          "the abandoned call to return",
-        );
-        assert.equal((await handler.stats()).abandoned, 1);
-      });
+      await withHandler(
+        { tools: [tool], streams: { responseMode, orphanTimeoutMs: 100 } },
+        async (handler) => {
+          const session = await initialize(handler);
+          const client = new AbortController();
+          const answer = handler(callRequest(session, 1, client.signal));
+          await until(() => calls.length === 1, "the call to start");
+          client.abort();
+          // json mode returns when the client leaves; auto and sse modes answered on a stream before it
+          // left (auto: once the call ran a moment), and the runtime cancels that body when it goes.
+          const response = await within(
+            answer,
+            2_000,
+            "the handler to return once the client left",
+          );
+          await response.body?.cancel();
+          assert.equal(
+            calls[0].signal.aborted,
+            false,
+            "a dropped connection is not a cancellation",
+          );
+          assert.equal((await handler.stats()).inFlight, 1, "the work still runs");
+          assert.equal(await abortReason(calls[0].signal), "abandoned");
+          await until(
+            async () => (await handler.stats()).inFlight === 0,
+            "the abandoned call to return",
+          );
+          assert.equal((await handler.stats()).abandoned, 1);
+        },
+      );
     });
   }
 
   it("a call whose client stays connected runs past the timeout and is answered", async () => {
     const { tool, calls } = blockingTool({ name: "gate" });
     await withHandler(
-      { tools: [tool], responseMode: "json", orphanTimeoutMs: 50 },
+      { tools: [tool], streams: { responseMode: "json", orphanTimeoutMs: 50 } },
       async (handler) => {
         const session = await initialize(handler);
         const client = new AbortController();
@@ -92,7 +103,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
 
   it("a call that finishes within the timeout after its client left is not counted as abandoned", async () => {
     const { tool, calls } = blockingTool({ name: "gate" });
-    await withHandler({ tools: [tool], orphanTimeoutMs: 200 }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 200 } }, async (handler) => {
       const session = await initialize(handler);
       const client = new AbortController();
       const answer = handler(callRequest(session, 1, client.signal));
@@ -108,15 +119,15 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
   });
 
   it("refuses a non-positive orphanTimeoutMs", () => {
-    assert.throws(() => makeHandler({ orphanTimeoutMs: 0 }), RangeError);
-    assert.throws(() => makeHandler({ orphanTimeoutMs: -1 }), RangeError);
+    assert.throws(() => makeHandler({ streams: { orphanTimeoutMs: 0 } }), RangeError);
+    assert.throws(() => makeHandler({ streams: { orphanTimeoutMs: -1 } }), RangeError);
   });
 });
 
 describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
   it("a dropped stream that no one resumes has its work abandoned", async () => {
     const { tool, calls } = blockingTool({ name: "gate", announce: true });
-    await withHandler({ tools: [tool], orphanTimeoutMs: 100 }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 100 } }, async (handler) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
@@ -136,7 +147,7 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
 
   it("a resume with Last-Event-ID within the timeout keeps the work running, and the client gets its result", async () => {
     const { tool, calls } = blockingTool({ name: "gate", announce: true });
-    await withHandler({ tools: [tool], orphanTimeoutMs: 150 }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 150 } }, async (handler) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       const reader = response.body!.getReader();
@@ -175,7 +186,7 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
         );
       },
     });
-    await withHandler({ tools: [tool], orphanTimeoutMs: 100 }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 100 } }, async (handler) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       const text = await within(response.text(), 2_000, "the server to close the connection");

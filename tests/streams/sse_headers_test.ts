@@ -60,7 +60,7 @@ async function rawInitialize(url: string, protocolVersion: string): Promise<stri
 describe("SSE bodies start with bytes at once (in process)", () => {
   for (const protocolVersion of ["2025-03-26", "2025-06-18"]) {
     it(`the listening stream of a ${protocolVersion} session has a first chunk before any event`, async () => {
-      const handler = makeHandler({ heartbeatMs: HEARTBEAT_MS });
+      const handler = makeHandler({ streams: { heartbeatMs: HEARTBEAT_MS } });
       try {
         const session = await initialize(handler, { protocolVersion });
         const response = await handler(
@@ -93,8 +93,10 @@ describe("SSE bodies start with bytes at once (in process)", () => {
   it("a silent call answered as SSE on a 2025-06-18 session has a first chunk before its result", async () => {
     const release = deferred();
     const handler = makeHandler({
-      heartbeatMs: HEARTBEAT_MS,
-      responseMode: "sse",
+      streams: {
+        heartbeatMs: HEARTBEAT_MS,
+        responseMode: "sse",
+      },
       tools: [silentTool(release.promise)],
     });
     try {
@@ -127,7 +129,7 @@ describe("SSE bodies start with bytes at once (in process)", () => {
   });
 
   it("a 2025-11-25 stream still starts with its priming event, not a comment", async () => {
-    const handler = makeHandler({ heartbeatMs: HEARTBEAT_MS });
+    const handler = makeHandler({ streams: { heartbeatMs: HEARTBEAT_MS } });
     try {
       const session = await initialize(handler, { protocolVersion: "2025-11-25" });
       const response = await handler(
@@ -150,7 +152,7 @@ describe("SSE bodies start with bytes at once (in process)", () => {
 describe("SSE response headers arrive at once (real server)", () => {
   for (const protocolVersion of ["2025-03-26", "2025-06-18"]) {
     it(`GET listening stream of a ${protocolVersion} session: headers before the first heartbeat`, async () => {
-      await withServer({ heartbeatMs: HEARTBEAT_MS }, async ({ url }) => {
+      await withServer({ streams: { heartbeatMs: HEARTBEAT_MS } }, async ({ url }) => {
         const sessionId = await rawInitialize(url, protocolVersion);
         const controller = new AbortController();
         try {
@@ -178,8 +180,10 @@ describe("SSE response headers arrive at once (real server)", () => {
   it("a silent call answered as SSE (2025-06-18): headers before the result", async () => {
     const release = deferred();
     await withServer({
-      heartbeatMs: HEARTBEAT_MS,
-      responseMode: "sse",
+      streams: {
+        heartbeatMs: HEARTBEAT_MS,
+        responseMode: "sse",
+      },
       tools: [silentTool(release.promise)],
     }, async ({ url }) => {
       const sessionId = await rawInitialize(url, "2025-06-18");
@@ -218,8 +222,10 @@ describe("SSE response headers arrive at once (real server)", () => {
   it("a silent 2026-07-28 call answered as SSE: headers before the result", async () => {
     const release = deferred();
     await withServer({
-      heartbeatMs: HEARTBEAT_MS,
-      responseMode: "sse",
+      streams: {
+        heartbeatMs: HEARTBEAT_MS,
+        responseMode: "sse",
+      },
       tools: [silentTool(release.promise)],
     }, async ({ url }) => {
       try {

@@ -12,7 +12,7 @@ const quick = defineTool({ name: "quick", description: "answers at once", handle
 
 describe("responseMode sse", () => {
   it("a handler that finishes at once gets a complete SSE body whose events can be replayed", async () => {
-    const handler = makeHandler({ responseMode: "sse", tools: [quick] });
+    const handler = makeHandler({ streams: { responseMode: "sse" }, tools: [quick] });
     const { id: sessionId } = await initialize(handler);
     const response = await handler(postRequest(
       { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "quick" } },
@@ -52,7 +52,7 @@ describe("responseMode sse", () => {
       description: "waits",
       handler: async () => (await gate, "late"),
     });
-    const handler = makeHandler({ responseMode: "sse", tools: [slow] });
+    const handler = makeHandler({ streams: { responseMode: "sse" }, tools: [slow] });
     const { id: sessionId } = await initialize(handler);
     const response = await within(
       handler(postRequest(

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { defineTool, type HandlerContext, type McpHandler } from "../../mod.ts";
 import { MemoryEventLog } from "../../src/storage/mod.ts";
-import type { ResponseMode } from "../../src/options.ts";
+import type { ResponseMode } from "../../src/http/response_mode.ts";
 import {
   abortReason,
   assertHttpError,
@@ -66,10 +66,14 @@ const CASES: Case[] = [
 function setup(mode: ResponseMode, start: Switch, faults: Faults) {
   const signals: AbortSignal[] = [];
   const handler = makeHandler({
-    eventLog: faulty(new MemoryEventLog(), faults),
-    responseMode: mode,
-    heartbeatMs: 0,
-    maxConcurrentRequests: 8,
+    streams: {
+      eventLog: faulty(new MemoryEventLog(), faults),
+      responseMode: mode,
+      heartbeatMs: 0,
+    },
+    limits: {
+      maxConcurrentRequests: 8,
+    },
     tools: [
       defineTool({
         name: "wait",
@@ -165,9 +169,13 @@ describe("the event log fails to open a POST's stream", () => {
     const faults = new Faults();
     const gate = deferred();
     const handler = makeHandler({
-      eventLog: faulty(new MemoryEventLog(), faults),
-      heartbeatMs: 0,
-      maxConcurrentRequests: 8,
+      streams: {
+        eventLog: faulty(new MemoryEventLog(), faults),
+        heartbeatMs: 0,
+      },
+      limits: {
+        maxConcurrentRequests: 8,
+      },
       tools: [defineTool({
         name: "notify-and-return",
         handler: async (_input, ctx) => {

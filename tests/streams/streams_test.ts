@@ -34,7 +34,7 @@ function listen(
 
 describe("listening stream (GET)", () => {
   it("opens an SSE stream that starts with a priming event for 2025-11-25 sessions", async () => {
-    const handler = makeHandler({ retryMs: 3000 });
+    const handler = makeHandler({ streams: { retryMs: 3000 } });
     try {
       const session = await initialize(handler);
       const response = await listen(handler, session);
@@ -51,7 +51,9 @@ describe("listening stream (GET)", () => {
 
   it("a second GET of the owner takes the listening stream over (the first connection ends); another principal gets 403", async () => {
     const handler = makeHandler({
-      authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      auth: {
+        authenticate: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+      },
     });
     try {
       const session = await initialize(handler);
@@ -186,7 +188,7 @@ describe("server→client requests", () => {
   });
 
   it('ctx.elicit in responseMode "json" fails with an isError result instead of hanging', async () => {
-    const handler = makeHandler({ tools: [ask], responseMode: "json" });
+    const handler = makeHandler({ tools: [ask], streams: { responseMode: "json" } });
     try {
       const session = await initialize(handler, { capabilities: { elicitation: {} } });
       const outcome = await rpc(handler, session, "tools/call", { name: "ask" });

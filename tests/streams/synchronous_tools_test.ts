@@ -162,7 +162,9 @@ describe("synchronous session store, sessionful", () => {
     const handler = makeHandler({
       tools: TOOLS,
       sessions: { store },
-      onError: (error) => errors.push(error),
+      observe: {
+        onError: (error) => errors.push(error),
+      },
     });
     try {
       const session = await initialize(handler);
@@ -195,8 +197,12 @@ describe("synchronous session store, sessionful", () => {
     const handler = makeHandler({
       tools: TOOLS,
       sessions: { store },
-      maxConcurrentRequests: 1,
-      onError: (error) => errors.push(error),
+      limits: {
+        maxConcurrentRequests: 1,
+      },
+      observe: {
+        onError: (error) => errors.push(error),
+      },
     });
     try {
       const session = await initialize(handler);

@@ -29,10 +29,13 @@ const plain = defineTool({ name: "plain", handler: () => "plain result" });
 function tasksHandler(options: TasksOptions = {}, extra: Parameters<typeof makeHandler>[0] = {}) {
   const blocking = blockingTool();
   const handler = makeHandler({
-    authenticate: userFromHeader,
     tools: [{ ...blocking.tool, task: "optional" }, quick, plain],
     extensions: [tasksExtension({ watchIntervalMs: 10, ...options })],
     ...extra,
+    auth: {
+      authenticate: userFromHeader,
+      ...extra?.auth,
+    },
   });
   return { handler, blocking };
 }
@@ -238,7 +241,9 @@ describe("tasks extension (2026-07-28)", () => {
     const faults = new Faults();
     const store = faulty<TaskStore>(new MemoryTaskStore(), faults);
     const errors: unknown[] = [];
-    const { handler, blocking } = tasksHandler({ store }, { onError: (e) => errors.push(e) });
+    const { handler, blocking } = tasksHandler({ store }, {
+      observe: { onError: (e) => errors.push(e) },
+    });
     faults.set("create", "reject");
     const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
     assert.equal(refused.status, 200);
@@ -358,7 +363,7 @@ describe("tasks extension (2026-07-28)", () => {
         kept.push(work);
         if (fail) throw new Error("no request to keep alive");
       },
-    }, { onError: (error: unknown) => void errors.push(error) });
+    }, { observe: { onError: (error: unknown) => void errors.push(error) } });
     const created = await asUser(handler, "tools/call", { name: "block" }, "alice");
     assert.equal(kept.length, 1);
     let settled = false;

@@ -16,8 +16,12 @@ describe("onEvent: names and sessions", () => {
   it("request events carry the tool, prompt or resource and the session id", async () => {
     const seen: McpEvent[] = [];
     const handler = makeHandler({
-      onEvent: (event) => void seen.push(event),
-      clientRequestTimeoutMs: 20,
+      observe: {
+        onEvent: (event) => void seen.push(event),
+      },
+      streams: {
+        clientRequestTimeoutMs: 20,
+      },
       tools: [
         defineTool({ name: "echo", handler: () => "hi" }),
         defineTool({

@@ -114,7 +114,9 @@ describe("OpenTelemetry: client notifications", () => {
 describe("OpenTelemetry: server→client requests", () => {
   it("each CLIENT span carries the jsonrpc.request.id it was sent under", async () => {
     const handler = makeHandler({
-      clientRequestTimeoutMs: 50,
+      streams: {
+        clientRequestTimeoutMs: 50,
+      },
       tools: [defineTool({
         name: "ask",
         handler: async (_input, ctx) => {

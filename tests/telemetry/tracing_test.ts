@@ -203,7 +203,9 @@ describe("OpenTelemetry: the sessionful era", () => {
 
   it("a server→client request is a CLIENT span under the tool's span, with its error", async () => {
     const handler = makeHandler({
-      clientRequestTimeoutMs: 50,
+      streams: {
+        clientRequestTimeoutMs: 50,
+      },
       tools: [defineTool({
         name: "ask",
         handler: async (_input, ctx) => {

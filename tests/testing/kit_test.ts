@@ -253,7 +253,7 @@ for (const era of ERAS) {
     });
 
     it("works on a handler that answers JSON (responseMode json)", async () => {
-      const handler = makeHandler({ tools: tools(), responseMode: "json" });
+      const handler = makeHandler({ tools: tools(), streams: { responseMode: "json" } });
       try {
         const client = await connect(handler, { era });
         const { result, progress } = await client.callTool("echo", { text: "json" });
@@ -435,7 +435,7 @@ describe("@tether/mcp/testing, 2025 era only", () => {
   });
 
   it("a refused initialize rejects connect with the HTTP status", async () => {
-    const handler = makeHandler({ tools: tools(), allowedHosts: ["example.com"] });
+    const handler = makeHandler({ tools: tools(), security: { allowedHosts: ["example.com"] } });
     try {
       await assert.rejects(connect(handler), (error) => {
         assert.ok(error instanceof McpClientError);

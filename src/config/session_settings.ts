@@ -3,12 +3,16 @@
  * limit with its default applied and its range checked (a RangeError names
  * a bad one). The shares' defaults follow from the cap and from whether the
  * handler authenticates. It keeps nothing and starts nothing: the session
- * manager (legacy/sessions/) runs on what it returns.
+ * manager (legacy/sessions/) runs on what it returns. Its defaults come from defaults.ts.
  * @module
  */
 
-import type { SessionOptions } from "./legacy/sessions/session_options.ts";
-import { delay, limit, positive, shareOf, wholeNumber } from "./option_checks.ts";
+import { DEFAULT_SHARES, DEFAULTS } from "./defaults.ts";
+import type { SessionOptions } from "./session_options.ts";
+import { delay, limit, positive, shareOf, wholeNumber } from "./checks.ts";
+
+const DEFAULT = DEFAULTS.sessions;
+const SHARES = DEFAULT_SHARES;
 
 /** What the sessionful era runs on: {@linkcode SessionOptions} with every default applied. */
 export interface SessionSettings {
@@ -26,8 +30,7 @@ export interface SessionSettings {
 }
 
 /**
- * `sessions` with its defaults. With `authenticates` (an `authenticate` or
- * `oauth` option) the anonymous callers share a sixteenth of the cap;
+ * `sessions` with its defaults. With `authenticates` (the `auth` option) the anonymous callers share a sixteenth of the cap;
  * without, every caller is anonymous and they share all of it.
  *
  * @example
@@ -39,34 +42,52 @@ export function resolveSessionSettings(
   sessions: SessionOptions,
   authenticates: boolean,
 ): SessionSettings {
-  const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, 10_000);
+  const maxSessions = limit("sessions.maxSessions", sessions.maxSessions, DEFAULT.maxSessions);
   return {
-    idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, 30 * 60_000),
-    absoluteTtlMs: positive("sessions.absoluteTtlMs", sessions.absoluteTtlMs, 4 * 60 * 60_000),
+    idleTtlMs: positive("sessions.idleTtlMs", sessions.idleTtlMs, DEFAULT.idleTtlMs),
+    absoluteTtlMs: positive(
+      "sessions.absoluteTtlMs",
+      sessions.absoluteTtlMs,
+      DEFAULT.absoluteTtlMs,
+    ),
     maxSessions,
     maxSessionsPerPrincipal: limit(
       "sessions.maxSessionsPerPrincipal",
       sessions.maxSessionsPerPrincipal,
-      shareOf(maxSessions, 4),
+      shareOf(maxSessions, SHARES["sessions.maxSessionsPerPrincipal"].parts),
     ),
     maxAnonymousSessions: limit(
       "sessions.maxAnonymousSessions",
       sessions.maxAnonymousSessions,
-      authenticates ? shareOf(maxSessions, 16) : maxSessions,
+      authenticates
+        ? shareOf(maxSessions, SHARES["sessions.maxAnonymousSessions"].parts)
+        : maxSessions,
     ),
-    sweepIntervalMs: delay("sessions.sweepIntervalMs", sessions.sweepIntervalMs, 60_000),
-    maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, 64 * 1024),
-    maxSubscriptions: limit("sessions.maxSubscriptions", sessions.maxSubscriptions, 1_000),
+    sweepIntervalMs: delay(
+      "sessions.sweepIntervalMs",
+      sessions.sweepIntervalMs,
+      DEFAULT.sweepIntervalMs,
+    ),
+    maxStateBytes: limit("sessions.maxStateBytes", sessions.maxStateBytes, DEFAULT.maxStateBytes),
+    maxSubscriptions: limit(
+      "sessions.maxSubscriptions",
+      sessions.maxSubscriptions,
+      DEFAULT.maxSubscriptions,
+    ),
     maxSubscriptionBytes: limit(
       "sessions.maxSubscriptionBytes",
       sessions.maxSubscriptionBytes,
-      32 * 1024,
+      DEFAULT.maxSubscriptionBytes,
     ),
-    retryAfterSeconds: wholeNumber("sessions.retryAfterSeconds", sessions.retryAfterSeconds, 30),
+    retryAfterSeconds: wholeNumber(
+      "sessions.retryAfterSeconds",
+      sessions.retryAfterSeconds,
+      DEFAULT.retryAfterSeconds,
+    ),
     maxRequestsPerSession: limit(
       "sessions.maxRequestsPerSession",
       sessions.maxRequestsPerSession,
-      64,
+      DEFAULT.maxRequestsPerSession,
     ),
   };
 }

@@ -1,13 +1,13 @@
 /**
- * The `oauth` option's vocabulary: what makes the handler an OAuth 2.1
+ * The `auth.oauth` option's vocabulary: what makes the handler an OAuth 2.1
  * protected resource (its resource URI, authorization servers, scopes) and
  * the token verifier it calls, with the principal a verifier returns. Types
- * only; protected_resource.ts in src/auth/ acts on them, and
+ * only (the `auth.oauth` option); protected_resource.ts in src/auth/ acts on them, and
  * `@tether/mcp/oauth` (src/oauth/) builds verifiers.
  * @module
  */
 
-import type { Principal } from "./protocol/context.ts";
+import type { Principal } from "../protocol/context.ts";
 
 /**
  * The caller an access token stands for, as a token verifier returns it:
@@ -67,7 +67,7 @@ export type AccessTokenVerifier = (
  *   scopesSupported: ["mcp:read", "mcp:admin"],
  *   verifyAccessToken: (token) => token === "s3cret" ? { id: "alice", scopes: ["mcp:read"], claims: {} } : null,
  * };
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], oauth });
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], auth: { oauth } });
  * ```
  */
 export interface OAuthOptions {
@@ -76,24 +76,41 @@ export interface OAuthOptions {
    * `https://mcp.example.com/mcp`: the audience its tokens must name. An
    * absolute http(s) URL without a fragment. Its metadata is served at
    * `/.well-known/oauth-protected-resource` plus its path (and at the bare
-   * `/.well-known/oauth-protected-resource`), on the handler's host.
+   * `/.well-known/oauth-protected-resource`), on the handler's host. Required.
+   * @default {none}
    */
   resource: string;
-  /** The issuer URLs of the authorization servers that issue tokens for it (at least one). */
+  /**
+   * The issuer URLs of the authorization servers that issue tokens for it (at least one). Required.
+   * @default {none}
+   */
   authorizationServers: readonly string[];
-  /** The scopes this server knows, advertised in its metadata (`scopes_supported`). Default: not advertised. */
+  /**
+   * The scopes this server knows, advertised in its metadata (`scopes_supported`).
+   * @default {none (not advertised)}
+   */
   scopesSupported?: readonly string[];
   /**
    * Scopes every MCP request's token must hold (e.g. `["mcp:read"]`). They
    * are named in the 401's `scope` parameter, so clients ask for them
    * first rather than for every scope in `scopesSupported`, and a token
-   * without them is answered 403 `insufficient_scope`. Default: none.
+   * without them is answered 403 `insufficient_scope`.
+   * @default {none}
    */
   requiredScopes?: readonly string[];
-  /** Checks a bearer token; `jwtVerifier` or `introspectionVerifier` from `@tether/mcp/oauth`, or your own. */
+  /**
+   * Checks a bearer token; `jwtVerifier` or `introspectionVerifier` from `@tether/mcp/oauth`, or your own. Required.
+   * @default {none}
+   */
   verifyAccessToken: AccessTokenVerifier;
-  /** A human-readable name in the metadata (`resource_name`). Default: none. */
+  /**
+   * A human-readable name in the metadata (`resource_name`).
+   * @default {none}
+   */
   resourceName?: string;
-  /** A page documenting this server, in the metadata (`resource_documentation`). Default: none. */
+  /**
+   * A page documenting this server, in the metadata (`resource_documentation`).
+   * @default {none}
+   */
   resourceDocumentation?: string;
 }

@@ -5,15 +5,17 @@
  * concurrency share and the `cors` option. Each throws a RangeError naming the option and the
  * value, at startup.
  *
- * It holds no defaults and no option names of its own: options.ts applies
- * these checks with the defaults it documents.
+ * It holds no defaults of its own (they are in defaults.ts) and is told each
+ * option's name: resolve.ts applies these checks.
  * @module
  */
 
-import type { CorsOptions, CorsSettings } from "./http/cors.ts";
-import type { RateQuota } from "./http/rate_limit_store.ts";
-import type { RateLimitsOptions } from "./http/rate_limits_options.ts";
-import type { RequestStateOptions } from "./modern/request_state.ts";
+import type { CorsOptions, CorsSettings } from "../http/cors.ts";
+import type { RateQuota } from "../http/rate_limit_store.ts";
+import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
+import type { RequestStateOptions } from "../modern/request_state.ts";
+import { MAX_TIMER_MS } from "../runtime.ts";
+import { DEFAULT_SHARES, DEFAULTS } from "./defaults.ts";
 
 /**
  * `value`, or `fallback` when it is undefined; a RangeError unless it is a
@@ -35,9 +37,6 @@ export function positive(
   }
   return value;
 }
-
-/** The longest delay a timer takes (about 24.8 days): runtimes fire a longer one after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `checked`, or a RangeError saying what option `name` must be. */
 function refined(name: string, checked: number, ok: boolean, what: string): number {
@@ -102,31 +101,33 @@ export function checkRequestStateOptions(requestState: RequestStateOptions | und
   if (requestState === undefined) return;
   const { ttlMs, maxBytes, keys } = requestState;
   if (ttlMs !== undefined && (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
-    throw new RangeError("Option requestState.ttlMs must be a finite positive number");
+    throw new RangeError("Option stateless.requestState.ttlMs must be a finite positive number");
   }
   if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
-    throw new RangeError("Option requestState.maxBytes must be a positive integer");
+    throw new RangeError("Option stateless.requestState.maxBytes must be a positive integer");
   }
   const encoder = new TextEncoder();
   for (const [index, key] of (keys ?? []).entries()) {
     const length = typeof key === "string" ? encoder.encode(key).byteLength : key?.byteLength;
     if (!(length >= 32)) {
-      throw new RangeError(`Option requestState.keys[${index}] is shorter than 32 bytes`);
+      throw new RangeError(`Option stateless.requestState.keys[${index}] is shorter than 32 bytes`);
     }
   }
 }
 
-/** The `rateLimits` option: whole-number quotas, tool budgets by name, a store with `take`. */
+/** The `limits.rateLimits` option: whole-number quotas, tool budgets by name, a store with `take`. */
 export function checkRateLimits(rateLimits: RateLimitsOptions | undefined): void {
   if (rateLimits === undefined) return;
   const { perPrincipal, perTool, store } = rateLimits;
-  if (perPrincipal !== undefined) checkQuota("rateLimits.perPrincipal", perPrincipal);
-  if (perTool?.default !== undefined) checkQuota("rateLimits.perTool.default", perTool.default);
+  if (perPrincipal !== undefined) checkQuota("limits.rateLimits.perPrincipal", perPrincipal);
+  if (perTool?.default !== undefined) {
+    checkQuota("limits.rateLimits.perTool.default", perTool.default);
+  }
   for (const [name, quota] of Object.entries(perTool?.tools ?? {})) {
-    if (quota !== null) checkQuota(`rateLimits.perTool.tools["${name}"]`, quota);
+    if (quota !== null) checkQuota(`limits.rateLimits.perTool.tools["${name}"]`, quota);
   }
   if (store !== undefined && typeof store?.take !== "function") {
-    throw new TypeError("Option rateLimits.store must have a take() method");
+    throw new TypeError("Option limits.rateLimits.store must have a take() method");
   }
 }
 
@@ -173,10 +174,11 @@ export function concurrencyShare(
   if (pool === undefined) {
     if (share === undefined) return undefined;
     throw new RangeError(
-      "Option maxConcurrentRequestsPerPrincipal needs maxConcurrentRequests (the pool it shares)",
+      "Option limits.maxConcurrentRequestsPerPrincipal needs limits.maxConcurrentRequests (the pool it shares)",
     );
   }
-  return limit("maxConcurrentRequestsPerPrincipal", share, shareOf(pool, 4));
+  const { parts } = DEFAULT_SHARES["limits.maxConcurrentRequestsPerPrincipal"];
+  return limit("limits.maxConcurrentRequestsPerPrincipal", share, shareOf(pool, parts));
 }
 
 /**
@@ -185,7 +187,7 @@ export function concurrencyShare(
  * function, wrapped so that one that throws refuses the origin and is
  * reported to `onError`; `maxAgeSeconds` a finite whole number (default
  * 600); `allowHeaders` header names. `credentials` together with any origin
- * (`"*"` here or in `allowedOrigins`) is refused: every site could act as
+ * (`"*"` here or in `security.allowedOrigins`) is refused: every site could act as
  * the signed-in user.
  */
 export function checkCorsOptions(
@@ -195,28 +197,34 @@ export function checkCorsOptions(
 ): CorsSettings | undefined {
   if (cors === undefined) return undefined;
   if (typeof cors !== "object" || cors === null) {
-    throw new TypeError("Option cors must be an object");
+    throw new TypeError("Option security.cors must be an object");
   }
-  const { origins = [], allowOrigin, credentials = false, allowHeaders = [] } = cors;
-  if (!Array.isArray(origins)) throw new TypeError("Option cors.origins must be an array");
+  const fallback = DEFAULTS["security.cors"];
+  const {
+    origins = fallback.origins,
+    allowOrigin,
+    credentials = fallback.credentials,
+    allowHeaders = fallback.allowHeaders,
+  } = cors;
+  if (!Array.isArray(origins)) throw new TypeError("Option security.cors.origins must be an array");
   const normalised = origins.map((origin, index) => corsOrigin(origin, index));
   if (allowOrigin !== undefined && typeof allowOrigin !== "function") {
-    throw new TypeError("Option cors.allowOrigin must be a function");
+    throw new TypeError("Option security.cors.allowOrigin must be a function");
   }
   if (typeof credentials !== "boolean") {
-    throw new TypeError("Option cors.credentials must be a boolean");
+    throw new TypeError("Option security.cors.credentials must be a boolean");
   }
   if (credentials && (normalised.includes("*") || (allowedOrigins ?? []).includes("*"))) {
     throw new RangeError(
-      'Option cors.credentials cannot be used with any origin ("*"): every site could act as the signed-in user',
+      'Option security.cors.credentials cannot be used with any origin ("*"): every site could act as the signed-in user',
     );
   }
   if (!Array.isArray(allowHeaders)) {
-    throw new TypeError("Option cors.allowHeaders must be an array");
+    throw new TypeError("Option security.cors.allowHeaders must be an array");
   }
   for (const name of allowHeaders) {
     if (typeof name !== "string" || !HEADER_NAME.test(name)) {
-      throw new TypeError(`Option cors.allowHeaders must hold header names, got ${name}`);
+      throw new TypeError(`Option security.cors.allowHeaders must hold header names, got ${name}`);
     }
   }
   return {
@@ -230,7 +238,12 @@ export function checkCorsOptions(
       }
     },
     credentials,
-    maxAgeSeconds: wholeNumber("cors.maxAgeSeconds", cors.maxAgeSeconds, 600, true),
+    maxAgeSeconds: wholeNumber(
+      "security.cors.maxAgeSeconds",
+      cors.maxAgeSeconds,
+      DEFAULTS["security.cors"].maxAgeSeconds,
+      true,
+    ),
     allowHeaders: allowHeaders.map((name) => name.toLowerCase()),
   };
 }
@@ -243,7 +256,7 @@ function corsOrigin(origin: unknown, index: number): string {
   if (origin === "*") return "*";
   const bad = () =>
     new TypeError(
-      `Option cors.origins[${index}] must be an origin like https://app.example.com, got ${origin}`,
+      `Option security.cors.origins[${index}] must be an origin like https://app.example.com, got ${origin}`,
     );
   if (typeof origin !== "string") throw bad();
   let url: URL;

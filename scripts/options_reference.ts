@@ -1,0 +1,276 @@
+/**
+ * Writes docs/options.md, the reference of every option of `createMcpHandler`, from the option
+ * types' doc comments (`deno doc --json` over src/config/ and the nested option types) and the
+ * one defaults table (src/config/defaults.ts). With `--check` it writes nothing and fails when the
+ * committed page drifts, a field has no `@default` tag, or a tag disagrees with the table.
+ *   node_modules/node24/bin/node scripts/options_reference.ts [--check]   (npm run docs:options)
+ * It reads types and tags only: what a value does at run time is the doc comment's word.
+ */
+
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_SHARES, DEFAULTS } from "../src/config/defaults.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PAGE = join(ROOT, "docs", "options.md");
+
+/** Each documented type, the path of the option that holds it, and its file. */
+const SECTIONS: readonly { type: string; path: string; file: string }[] = [
+  { type: "McpHandlerOptions", path: "", file: "src/config/options.ts" },
+  { type: "EraOptions", path: "eras", file: "src/protocol/eras.ts" },
+  { type: "HttpOptions", path: "http", file: "src/config/group_options.ts" },
+  { type: "SecurityOptions", path: "security", file: "src/config/group_options.ts" },
+  { type: "CorsOptions", path: "security.cors", file: "src/http/cors.ts" },
+  { type: "AuthOptions", path: "auth", file: "src/config/group_options.ts" },
+  { type: "OAuthOptions", path: "auth.oauth", file: "src/config/oauth_options.ts" },
+  { type: "LimitOptions", path: "limits", file: "src/config/group_options.ts" },
+  { type: "RateLimitsOptions", path: "limits.rateLimits", file: "src/http/rate_limits_options.ts" },
+  {
+    type: "ToolRateLimits",
+    path: "limits.rateLimits.perTool",
+    file: "src/http/rate_limits_options.ts",
+  },
+  { type: "SessionOptions", path: "sessions", file: "src/config/session_options.ts" },
+  { type: "StreamOptions", path: "streams", file: "src/config/delivery_options.ts" },
+  { type: "StatelessOptions", path: "stateless", file: "src/config/delivery_options.ts" },
+  {
+    type: "RequestStateOptions",
+    path: "stateless.requestState",
+    file: "src/modern/request_state.ts",
+  },
+  { type: "ObserveOptions", path: "observe", file: "src/config/group_options.ts" },
+];
+
+/** One option field as documented. */
+export interface OptionField {
+  path: string;
+  type: string;
+  required: boolean;
+  doc: string;
+  /** The `@default` tag's text, or undefined without one. */
+  tag: string | undefined;
+}
+
+interface DocType {
+  kind: string;
+  repr?: string;
+  value?: unknown;
+}
+
+interface DocProperty {
+  name: string;
+  optional: boolean;
+  jsDoc?: { doc?: string; tags?: { kind: string; value?: string }[] };
+  tsType?: DocType;
+}
+
+/** A type as a reader would write it, from deno doc's tree (approximate for the unusual ones). */
+function typeText(type: DocType | undefined): string {
+  if (type === undefined) return "unknown";
+  const value = type.value as Record<string, unknown> | DocType[] | string | undefined;
+  switch (type.kind) {
+    case "keyword":
+      return String(value);
+    case "literal":
+      return type.repr === "" || type.repr === undefined ? "literal" : JSON.stringify(type.repr);
+    case "union":
+      return (value as DocType[]).map(typeText).join(" | ");
+    case "array":
+      return `${typeText(value as unknown as DocType)}[]`;
+    case "typeOperator": {
+      const operator = value as { operator: string; tsType: DocType };
+      return `${operator.operator} ${typeText(operator.tsType)}`;
+    }
+    case "typeRef": {
+      const ref = value as { typeName: string; typeParams?: DocType[] | null };
+      const params = ref.typeParams?.length ? `<${ref.typeParams.map(typeText).join(", ")}>` : "";
+      return `${ref.typeName}${params}`;
+    }
+    case "fnOrConstructor":
+      return "function";
+    default:
+      return type.repr !== undefined && type.repr !== "" ? type.repr : type.kind;
+  }
+}
+
+/** Every option field, in the order of {@linkcode SECTIONS}, read with `deno doc --json`. */
+export function readOptionFields(): OptionField[] {
+  const files = [...new Set(SECTIONS.map((section) => section.file))];
+  const result = spawnSync(
+    process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
+    ["doc", "--json", ...files],
+    { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`deno doc failed: ${result.stderr}`);
+  const modules = (JSON.parse(result.stdout) as {
+    nodes: Record<
+      string,
+      { symbols: { name: string; declarations: { kind: string; def: unknown }[] }[] }
+    >;
+  }).nodes;
+  const fields: OptionField[] = [];
+  for (const section of SECTIONS) {
+    const module = modules[new URL(section.file, `file://${ROOT}`).href];
+    const symbol = module?.symbols.find((candidate) => candidate.name === section.type);
+    const declaration = symbol?.declarations.find((candidate) => candidate.kind === "interface");
+    if (declaration === undefined) {
+      throw new Error(`${section.type} is not an interface in ${section.file}`);
+    }
+    for (const property of (declaration.def as { properties: DocProperty[] }).properties) {
+      fields.push({
+        path: section.path === "" ? property.name : `${section.path}.${property.name}`,
+        type: typeText(property.tsType),
+        required: !property.optional,
+        doc: (property.jsDoc?.doc ?? "").trim(),
+        tag: property.jsDoc?.tags?.find((tag) => tag.kind === "default")?.value?.trim(),
+      });
+    }
+  }
+  return fields;
+}
+
+/** The table's default of option `path`, or undefined when the table has none. */
+export function tableDefault(path: string): unknown {
+  const cut = path.lastIndexOf(".");
+  if (cut === -1) return undefined;
+  const holder = (DEFAULTS as Record<string, Record<string, unknown>>)[path.slice(0, cut)];
+  return holder === undefined ? undefined : holder[path.slice(cut + 1)];
+}
+
+/** A default as a tag writes it: JSON, numbers with `_` between thousands. */
+export function renderDefault(value: unknown): string {
+  if (typeof value === "number") {
+    return Number.isInteger(value) && Math.abs(value) >= 1000
+      ? String(value).replace(/\B(?=(\d{3})+(?!\d))/g, "_")
+      : String(value);
+  }
+  return JSON.stringify(value).replaceAll(",", ", ");
+}
+
+/** The same quantity for people: 4 MiB, 30 s, 5 min. */
+function readable(path: string, value: unknown): string {
+  if (typeof value !== "number" || value === 0) return "";
+  if (/Bytes$/.test(path)) {
+    if (value % (1024 * 1024) === 0) return ` (${value / (1024 * 1024)} MiB)`;
+    if (value % 1024 === 0) return ` (${value / 1024} KiB)`;
+  }
+  if (/Ms$/.test(path) && value >= 1000) {
+    if (value % 3_600_000 === 0) return ` (${value / 3_600_000} h)`;
+    if (value % 60_000 === 0) return ` (${value / 60_000} min)`;
+    if (value % 1000 === 0) return ` (${value / 1000} s)`;
+  }
+  return "";
+}
+
+/** What is wrong with the tags: a field without `@default`, or one that disagrees with the table. */
+export function tagProblems(fields: readonly OptionField[]): string[] {
+  const problems: string[] = [];
+  for (const field of fields) {
+    if (field.tag === undefined) {
+      // A group's own key is documented by its section.
+      if (!SECTIONS.some((section) => section.path === field.path)) {
+        problems.push(`${field.path}: no @default tag`);
+      }
+      continue;
+    }
+    const value = tableDefault(field.path);
+    if (value !== undefined && field.tag !== renderDefault(value)) {
+      problems.push(
+        `${field.path}: @default {${field.tag}} but the table says ${renderDefault(value)}`,
+      );
+    }
+  }
+  for (const path of Object.keys(DEFAULT_SHARES)) {
+    if (!fields.some((field) => field.path === path)) {
+      problems.push(`${path}: in DEFAULT_SHARES, no such option`);
+    }
+  }
+  return problems;
+}
+
+/** docs/options.md from the fields. */
+export function renderPage(fields: readonly OptionField[]): string {
+  const lines = [
+    "# Options of `createMcpHandler`",
+    "",
+    "<!-- Generated by `npm run docs:options` (scripts/options_reference.ts) from the option types'",
+    "doc comments and src/config/defaults.ts; CI fails when this page drifts. Do not edit by hand. -->",
+    "",
+    "Identity and definitions sit at the top level; everything else is in a group:",
+    "`createMcpHandler({ name, version, tools, http: { bodyTimeoutMs: 10_000 } })`. An option given at",
+    "its 0.x top-level place is refused at startup with an error naming its group.",
+  ];
+  for (const section of SECTIONS) {
+    const own = fields.filter((field) =>
+      section.path === "" ? !field.path.includes(".") : field.path.startsWith(`${section.path}.`) &&
+        !field.path.slice(section.path.length + 1).includes(".")
+    );
+    lines.push(
+      "",
+      section.path === ""
+        ? "## Top level (`McpHandlerOptions`)"
+        : `## \`${section.path}\` (\`${section.type}\`)`,
+      "",
+    );
+    for (const field of own) {
+      const value = tableDefault(field.path);
+      const shown = field.required
+        ? "required"
+        : value !== undefined
+        ? `default \`${renderDefault(value)}\`${readable(field.path, value)}`
+        : field.tag === undefined
+        ? `see \`${field.path}\` below`
+        : `default: ${field.tag}`;
+      lines.push(
+        `- **\`${field.path}\`** (\`${field.type}\`; ${shown}): ${
+          field.doc.replace(/\s*\n\s*/g, " ")
+        }`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** `markdown` as `deno fmt` leaves it (the page is checked by deno fmt too, so it is written formatted). */
+function formatted(markdown: string): string {
+  const result = spawnSync(
+    process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
+    ["fmt", "--ext=md", "-"],
+    { cwd: ROOT, encoding: "utf8", input: markdown, maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`deno fmt failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Runs the script: writes the page (docs/options.md unless told), or with `--check` compares it; returns the exit code. */
+export function main(args: readonly string[], pagePath: string = PAGE): number {
+  const fields = readOptionFields();
+  const problems = tagProblems(fields);
+  for (const problem of problems) console.error(`options_reference: ${problem}`);
+  const page = formatted(renderPage(fields));
+  if (args.includes("--check")) {
+    let committed = "";
+    try {
+      committed = readFileSync(pagePath, "utf8");
+    } catch {
+      // A missing page drifts like a stale one.
+    }
+    if (committed !== page) {
+      console.error(
+        "options_reference: docs/options.md is not what the types and defaults give; run npm run docs:options",
+      );
+      return 1;
+    }
+    return problems.length === 0 ? 0 : 1;
+  }
+  writeFileSync(pagePath, page);
+  console.log(`options_reference: wrote docs/options.md (${fields.length} options)`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,208 @@
+/**
+ * The options resolved: an old top-level key refused, defaults applied from
+ * the one table (defaults.ts), each value checked (checks.ts). What it
+ * returns keeps the flat field names the parts read; objects and functions
+ * given as options (stores, the bus, `authenticate`) are passed on by
+ * handler.ts as given.
+ * @module
+ */
+
+import type { CorsSettings } from "../http/cors.ts";
+import { requiredHeaderName } from "../http/require_header.ts";
+import type { ResponseMode } from "../http/response_mode.ts";
+import { type CacheHints, checkCacheHint } from "../protocol/cache_hint.ts";
+import type { RequestStateOptions } from "../modern/request_state.ts";
+import type { EraOptions } from "../protocol/eras.ts";
+import { checkIcons } from "../protocol/icons.ts";
+import { cfworkerValidator, type JsonSchemaValidator } from "../protocol/json_schema_validator.ts";
+import {
+  checkCorsOptions,
+  checkRateLimits,
+  checkRequestStateOptions,
+  checkServerIdentity,
+  concurrencyShare,
+  delay,
+  limit,
+  optionalFunction,
+  wholeNumber,
+} from "./checks.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { refuseMovedOptions } from "./moved_options.ts";
+import type { McpHandlerOptions } from "./options.ts";
+import { resolveSessionSettings, type SessionSettings } from "./session_settings.ts";
+
+/** The groups whose fields resolution reads (`bus` is passed on as given). */
+const GROUPS = [
+  "http",
+  "security",
+  "auth",
+  "limits",
+  "sessions",
+  "streams",
+  "stateless",
+  "observe",
+] as const;
+
+/** The options with every default applied. */
+export interface ResolvedOptions extends SessionSettings {
+  path: string | null;
+  healthPath: string | undefined;
+  strictAccept: boolean;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  maxJsonDepth: number;
+  pageSize: number;
+  maxUriBytes: number;
+  maxIdBytes: number;
+  responseMode: ResponseMode;
+  heartbeatMs: number;
+  retryMs: number;
+  maxStreamBufferBytes: number;
+  listeningStream: boolean;
+  clientRequestTimeoutMs: number;
+  orphanTimeoutMs: number;
+  eras: Required<EraOptions>;
+  cacheHints: CacheHints;
+  /** `stateless.requestState` with its `ttlMs` and `maxBytes` defaults (checked; the codec is made on first use). */
+  requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
+  maxListenStreams: number;
+  maxListenStreamsPerPrincipal: number;
+  maxListenSubscriptionBytes: number;
+  maxRequestsPerPrincipal: number;
+  requireHeader: string | undefined;
+  cors: CorsSettings | undefined;
+  maxConcurrentRequests: number | undefined;
+  maxConcurrentRequestsPerPrincipal: number | undefined;
+  now: () => number;
+  onError: (error: unknown) => void;
+  jsonSchemaValidator: JsonSchemaValidator;
+}
+
+/**
+ * Applies defaults and checks ranges; throws a RangeError or TypeError naming a bad option.
+ *
+ * @example
+ * ```ts ignore
+ * resolveOptions({ name: "app", version: "1.0.0", http: { bodyTimeoutMs: 5_000 } }).bodyTimeoutMs; // 5_000
+ * ```
+ */
+export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
+  refuseMovedOptions(options);
+  checkServerIdentity(options);
+  for (const group of GROUPS) {
+    const value = options[group];
+    if (value !== undefined && (typeof value !== "object" || value === null)) {
+      throw new TypeError(`Option ${group} must be an object`);
+    }
+  }
+  checkIcons(options.icons, "Option icons");
+  const { http = {}, security = {}, auth = {}, limits = {}, streams = {} } = options;
+  const { stateless = {}, observe = {} } = options;
+  const mode = streams.responseMode ?? DEFAULTS.streams.responseMode;
+  const eras = {
+    legacy: options.eras?.legacy ?? DEFAULTS.eras.legacy,
+    modern: options.eras?.modern ?? DEFAULTS.eras.modern,
+  };
+  checkRequestStateOptions(stateless.requestState);
+  checkRateLimits(limits.rateLimits);
+  if (auth.oauth !== undefined && auth.authenticate !== undefined) {
+    throw new TypeError(
+      "Options auth.oauth and auth.authenticate cannot both be set: oauth authenticates with oauth.verifyAccessToken",
+    );
+  }
+  if (typeof eras.legacy !== "boolean" && eras.legacy !== "stateless") {
+    throw new RangeError('Option eras.legacy must be true, false or "stateless"');
+  }
+  if (!eras.legacy && !eras.modern) {
+    throw new RangeError("Option eras must leave at least one era on");
+  }
+  const cacheHints = { ...stateless.cacheHints };
+  for (const [method, hint] of Object.entries(cacheHints)) {
+    checkCacheHint(hint, `Option stateless.cacheHints["${method}"]`);
+  }
+  if (mode !== "auto" && mode !== "json" && mode !== "sse") {
+    throw new RangeError(`Unknown streams.responseMode: ${mode}`);
+  }
+  const onError = observe.onError ?? ((error: unknown) => console.error("[tether]", error));
+  const authenticates = auth.authenticate !== undefined || auth.oauth !== undefined;
+  const maxConcurrentRequests = limits.maxConcurrentRequests === undefined
+    ? undefined
+    : limit("limits.maxConcurrentRequests", limits.maxConcurrentRequests, 1);
+  return {
+    path: http.path === undefined ? DEFAULTS.http.path : http.path,
+    healthPath: http.healthPath,
+    strictAccept: http.strictAccept ?? DEFAULTS.http.strictAccept,
+    maxBodyBytes: limit("http.maxBodyBytes", http.maxBodyBytes, DEFAULTS.http.maxBodyBytes),
+    bodyTimeoutMs: delay("http.bodyTimeoutMs", http.bodyTimeoutMs, DEFAULTS.http.bodyTimeoutMs),
+    maxJsonDepth: limit("http.maxJsonDepth", http.maxJsonDepth, DEFAULTS.http.maxJsonDepth),
+    pageSize: limit("limits.pageSize", limits.pageSize, DEFAULTS.limits.pageSize),
+    ...resolveSessionSettings(options.sessions ?? {}, authenticates),
+    maxUriBytes: limit("limits.maxUriBytes", limits.maxUriBytes, DEFAULTS.limits.maxUriBytes),
+    maxIdBytes: limit("http.maxIdBytes", http.maxIdBytes, DEFAULTS.http.maxIdBytes),
+    responseMode: mode,
+    heartbeatMs: delay(
+      "streams.heartbeatMs",
+      streams.heartbeatMs,
+      DEFAULTS.streams.heartbeatMs,
+      true,
+    ),
+    retryMs: wholeNumber("streams.retryMs", streams.retryMs, DEFAULTS.streams.retryMs, true),
+    maxStreamBufferBytes: limit(
+      "streams.maxStreamBufferBytes",
+      streams.maxStreamBufferBytes,
+      DEFAULTS.streams.maxStreamBufferBytes,
+    ),
+    listeningStream: streams.listeningStream ?? DEFAULTS.streams.listeningStream,
+    clientRequestTimeoutMs: delay(
+      "streams.clientRequestTimeoutMs",
+      streams.clientRequestTimeoutMs,
+      DEFAULTS.streams.clientRequestTimeoutMs,
+    ),
+    orphanTimeoutMs: delay(
+      "streams.orphanTimeoutMs",
+      streams.orphanTimeoutMs,
+      DEFAULTS.streams.orphanTimeoutMs,
+    ),
+    eras,
+    cacheHints,
+    requestState: {
+      ...stateless.requestState,
+      ttlMs: stateless.requestState?.ttlMs ?? DEFAULTS["stateless.requestState"].ttlMs,
+      maxBytes: stateless.requestState?.maxBytes ?? DEFAULTS["stateless.requestState"].maxBytes,
+    },
+    maxListenStreams: limit(
+      "stateless.maxListenStreams",
+      stateless.maxListenStreams,
+      DEFAULTS.stateless.maxListenStreams,
+    ),
+    maxListenStreamsPerPrincipal: limit(
+      "stateless.maxListenStreamsPerPrincipal",
+      stateless.maxListenStreamsPerPrincipal,
+      DEFAULTS.stateless.maxListenStreamsPerPrincipal,
+    ),
+    maxListenSubscriptionBytes: limit(
+      "stateless.maxListenSubscriptionBytes",
+      stateless.maxListenSubscriptionBytes,
+      DEFAULTS.stateless.maxListenSubscriptionBytes,
+    ),
+    maxRequestsPerPrincipal: limit(
+      "stateless.maxRequestsPerPrincipal",
+      stateless.maxRequestsPerPrincipal,
+      DEFAULTS.stateless.maxRequestsPerPrincipal,
+    ),
+    requireHeader: requiredHeaderName(security.requireHeader),
+    cors: checkCorsOptions(security.cors, security.allowedOrigins, onError),
+    maxConcurrentRequests,
+    maxConcurrentRequestsPerPrincipal: concurrencyShare(
+      maxConcurrentRequests,
+      limits.maxConcurrentRequestsPerPrincipal,
+    ),
+    now: options.now ?? Date.now,
+    onError,
+    jsonSchemaValidator: optionalFunction(
+      "jsonSchemaValidator",
+      options.jsonSchemaValidator,
+      cfworkerValidator,
+    ),
+  };
+}
