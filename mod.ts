@@ -44,7 +44,8 @@
  * This entry point holds the core API: the handler, the `define*` helpers,
  * the context and error types and the option types. The wire vocabulary
  * (MCP and JSON-RPC shapes, protocol revisions) is `@tether/mcp/types`; the
- * storage seams with their memory implementations are `@tether/mcp/storage`.
+ * storage seams with their memory implementations are `@tether/mcp/storage`;
+ * the surface for writing an extension is `@tether/mcp/extensions`.
  *
  * @module
  */
@@ -121,15 +122,3 @@ export type { CorsOptions } from "./src/http/cors.ts";
 export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
 export type { RateLimitsOptions, ToolRateLimits } from "./src/http/rate_limits_options.ts";
 export { StorageUnavailableError } from "./src/storage_unavailable.ts";
-export {
-  type DeferredResult,
-  deferResult,
-  type Extension,
-  type ExtensionHost,
-  type ExtensionMethod,
-  type ExtensionNotificationContext,
-  isDeferredResult,
-  missingExtension,
-  negotiated,
-  type ToolCall,
-} from "./src/protocol/extensions.ts";

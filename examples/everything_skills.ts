@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Extension } from "../mod.ts";
+import type { Extension } from "../src/extensions/mod.ts";
 import { type SkillDefinition, skillsExtension } from "../src/extensions/skills/mod.ts";
 
 /** The fixture's skills. */

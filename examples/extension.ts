@@ -9,7 +9,8 @@
  */
 
 // #region readme
-import { createMcpHandler, defineTool, type Extension } from "../mod.ts";
+import { createMcpHandler, defineTool } from "../mod.ts";
+import type { Extension } from "../src/extensions/mod.ts";
 
 const clock: Extension = {
   id: "com.example/clock",

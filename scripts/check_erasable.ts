@@ -29,6 +29,7 @@ const ENTRY_POINTS = [
   "src/extensions/skills/mod.ts",
   "src/extensions/skills/skill_directory.ts",
   "src/extensions/apps/mod.ts",
+  "src/extensions/mod.ts",
   "src/types/mod.ts",
   "src/storage/mod.ts",
   "src/testing/mod.ts",

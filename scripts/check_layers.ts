@@ -97,6 +97,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   "extensions/skills": ["protocol", "jsonrpc", "hex.ts"],
   // apps/: MCP Apps (io.modelcontextprotocol/ui); definitions only.
   "extensions/apps": ["protocol"],
+  // extensions/mod.ts: @tether/mcp/extensions, the surface for writing one (re-exports only).
+  "extensions": ["protocol"],
   "redis": [
     "hex.ts",
     "extensions/tasks",

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import * as root from "../mod.ts";
 import * as apps from "../src/extensions/apps/mod.ts";
+import * as extensions from "../src/extensions/mod.ts";
 import * as storage from "../src/storage/mod.ts";
 import * as types from "../src/types/mod.ts";
 import type {
@@ -90,6 +91,14 @@ describe("the public surface", () => {
       assert.equal(name in types, false, `@tether/mcp/types: ${name}`);
       assert.equal(name in storage, false, `@tether/mcp/storage: ${name}`);
     }
+  });
+
+  it("puts the surface for writing an extension on @tether/mcp/extensions", () => {
+    for (const name of ["deferResult", "isDeferredResult", "missingExtension", "negotiated"]) {
+      assert.equal(name in root, false, `@tether/mcp: ${name}`);
+      assert.equal(typeof (extensions as Record<string, unknown>)[name], "function", name);
+    }
+    assert.equal(extensions.negotiated({ extensions: { "a/b": {} } }, "a/b"), true);
   });
 
   it("moves the wire vocabulary to @tether/mcp/types", () => {
@@ -183,5 +192,6 @@ describe("the public surface", () => {
     assert.equal(deno.exports["./storage"], "./src/storage/mod.ts");
     assert.equal(deno.exports["./apps"], "./src/extensions/apps/mod.ts");
     assert.equal(deno.exports["./tasks"], "./src/extensions/tasks/mod.ts");
+    assert.equal(deno.exports["./extensions"], "./src/extensions/mod.ts");
   });
 });

@@ -14,7 +14,7 @@ const DEFERRED = Symbol.for("tether.deferredResult");
  *
  * @example
  * ```ts
- * import { deferResult, isDeferredResult } from "@tether/mcp";
+ * import { deferResult, isDeferredResult } from "@tether/mcp/extensions";
  * isDeferredResult(deferResult({ work: 1 })); // true
  * ```
  */

@@ -25,7 +25,7 @@ export { type DeferredResult, deferResult, isDeferredResult } from "./deferred_r
  *
  * @example
  * ```ts
- * import type { ExtensionMethod } from "@tether/mcp";
+ * import type { ExtensionMethod } from "@tether/mcp/extensions";
  * const echo: ExtensionMethod = { handle: (params) => ({ echoed: params.text ?? null }) };
  * ```
  */
@@ -59,7 +59,7 @@ export interface ExtensionMethod {
  *
  * @example
  * ```ts
- * import type { ExtensionNotificationContext } from "@tether/mcp";
+ * import type { ExtensionNotificationContext } from "@tether/mcp/extensions";
  * const who = (ctx: ExtensionNotificationContext): string => ctx.principal.id;
  * ```
  */
@@ -75,7 +75,7 @@ export interface ExtensionNotificationContext {
  *
  * @example
  * ```ts
- * import type { ToolCall } from "@tether/mcp";
+ * import type { ToolCall } from "@tether/mcp/extensions";
  * const nameOf = (call: ToolCall): string => call.tool?.name ?? "(unknown)";
  * ```
  */
@@ -102,7 +102,8 @@ export interface ToolCall {
  *
  * @example A tiny extension with one method, in both eras
  * ```ts
- * import { createMcpHandler, type Extension } from "@tether/mcp";
+ * import { createMcpHandler } from "@tether/mcp";
+ * import type { Extension } from "@tether/mcp/extensions";
  * const clock: Extension = {
  *   id: "com.example/clock",
  *   methods: { "clock/now": { handle: () => ({ now: new Date(0).toISOString() }) } },
@@ -158,7 +159,7 @@ export interface Extension {
  *
  * @example
  * ```ts
- * import type { ExtensionHost } from "@tether/mcp";
+ * import type { ExtensionHost } from "@tether/mcp/extensions";
  * const report = (host: ExtensionHost) => host.onError(new Error("lost"));
  * ```
  */
@@ -186,7 +187,7 @@ export function servedIn(extension: Extension, protocolVersion: string, method?:
  *
  * @example
  * ```ts
- * import { negotiated } from "@tether/mcp";
+ * import { negotiated } from "@tether/mcp/extensions";
  * negotiated({ extensions: { "io.modelcontextprotocol/tasks": {} } }, "io.modelcontextprotocol/tasks"); // true
  * ```
  */
@@ -201,7 +202,7 @@ export function negotiated(capabilities: ClientCapabilities, id: string): boolea
  *
  * @example
  * ```ts
- * import { missingExtension } from "@tether/mcp";
+ * import { missingExtension } from "@tether/mcp/extensions";
  * const error = missingExtension("io.modelcontextprotocol/tasks");
  * console.log(error.code); // -32021
  * ```

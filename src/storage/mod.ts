@@ -18,7 +18,9 @@
  *   version: "1.0.0",
  *   tools: [],
  *   sessions: { store: new MemorySessionStore() },
- *   eventLog: new MemoryEventLog(),
+ *   streams: {
+ *     eventLog: new MemoryEventLog(),
+ *   },
  * });
  * ```
  * @module

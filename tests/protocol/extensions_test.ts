@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool, type Extension, negotiated } from "../../mod.ts";
+import { defineTool } from "../../mod.ts";
+import { type Extension, negotiated } from "../../src/extensions/mod.ts";
 import { initialize, makeHandler, notify, rpc } from "../helpers.ts";
 import { MODERN, modernNotification, modernRpc } from "../modern/helpers.ts";
 
