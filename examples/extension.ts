@@ -2,7 +2,7 @@
  * The README's "Extensions" example: a small extension of one's own, declared
  * under `capabilities.extensions`, with two methods (one only for clients that
  * declared it), a client notification and a step around every `tools/call`.
- * tests/examples/readme_extensions_test.ts checks the README shows this code
+ * tests/e2e/examples/readme_extensions_test.ts checks the README shows this code
  * and drives it.
  * @module
  */

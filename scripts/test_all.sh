@@ -3,7 +3,8 @@
 # oldest supported), both stripping types natively (no tsx), then on Deno and
 # Bun, one after the other; prints one line per runtime and a total, and fails
 # if any runtime fails.
-# Usage: npm test   (or: bash scripts/test_all.sh [test files...])
+# Usage: npm test   (or: bash scripts/test_all.sh [test files or folders...]);
+# npm run test:unit runs tests/unit and tests/contracts (no sockets, no child processes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -14,7 +15,12 @@ NODE22="${NODE22:-$PWD/node_modules/node22/bin/node}"
 for needed in "$NODE24" "$NODE22" node_modules/.bin/deno node_modules/.bin/bun; do
   if [ ! -x "$needed" ]; then echo "test_all: missing $needed (run npm ci)" >&2; exit 2; fi
 done
-if [ "$#" -gt 0 ]; then files=("$@"); else mapfile -t files < <(find tests -name '*_test.ts' | sort); fi
+if [ "$#" -eq 0 ]; then set -- tests; fi
+files=()
+for target in "$@"; do
+  if [ -d "$target" ]; then mapfile -t -O "${#files[@]}" files < <(find "$target" -name '*_test.ts' | sort)
+  else files+=("$target"); fi
+done
 logs=$(mktemp -d)
 status=0
 
