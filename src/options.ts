@@ -347,6 +347,15 @@ export interface McpHandlerOptions {
 
   /** The clock, ms since the epoch. Default `Date.now`. Inject for tests. */
   now?: () => number;
+  /**
+   * Internal, for tests: the clock and timers of close()'s wait for aborted work and of a
+   * session resource's disposal bound. Default the runtime's (`performance.now`, `setTimeout`).
+   */
+  scheduler?: {
+    now(): number;
+    setTimeout(callback: () => void, ms: number): unknown;
+    clearTimeout(handle: unknown): void;
+  };
   /** Mints session ids. Default: 192 random bits, base64url. Must return visible ASCII. */
   generateSessionId?: () => string;
   /** Told about unexpected errors (bugs in handlers, store failures). Default: `console.error`. */
@@ -382,6 +391,8 @@ export interface ResolvedOptions extends SessionSettings {
   maxConcurrentRequests: number | undefined;
   maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
+  /** Undefined: the runtime's timers. */
+  scheduler: McpHandlerOptions["scheduler"];
   onError: (error: unknown) => void;
   jsonSchemaValidator: JsonSchemaValidator;
 }
@@ -466,6 +477,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
       options.maxConcurrentRequestsPerPrincipal,
     ),
     now: options.now ?? Date.now,
+    scheduler: options.scheduler,
     onError,
     jsonSchemaValidator: optionalFunction(
       "jsonSchemaValidator",

@@ -26,6 +26,7 @@ import {
   readTextUntil,
   stateOf,
   until,
+  VirtualScheduler,
   within,
 } from "../../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
@@ -208,7 +209,13 @@ describe("close({ graceMs })", () => {
         return "never";
       },
     });
-    const handler = makeHandler({ onError: (error) => errors.push(error), tools: [stubborn] });
+    // The grace and the wait for aborted work elapse on this clock, not in real time.
+    const scheduler = new VirtualScheduler();
+    const handler = makeHandler({
+      scheduler,
+      onError: (error) => errors.push(error),
+      tools: [stubborn],
+    });
     try {
       const session = await initialize(handler);
       const sessionful = handler(postRequest(
@@ -238,6 +245,7 @@ describe("close({ graceMs })", () => {
       assert.match(reports[0], /2 request\(s\) still running/);
       assert.match(reports[0], /1 in sessions, 1 in 2026-07-28/);
       assert.match(reports[0], /tools\/call id 2/);
+      assert.ok(scheduler.time >= 1_200, "reported once the grace and the 1 s after it were over");
       assert.match(reports[0], /tools\/call id "m-1" \(2026-07-28\)/);
       assert.equal((await handler.stats()).inFlight, 2, "still counted until they return");
     } finally {
@@ -313,6 +321,7 @@ describe("close({ graceMs }): calls still running when the grace runs out", () =
       const handler = makeHandler({
         responseMode: "sse",
         heartbeatMs: 0,
+        scheduler: new VirtualScheduler(),
         tools: [longTool("long", never.promise, cooperative)],
       });
       try {
@@ -345,6 +354,7 @@ describe("close({ graceMs }): calls still running when the grace runs out", () =
     const never = deferred();
     const handler = makeHandler({
       responseMode: "json",
+      scheduler: new VirtualScheduler(),
       tools: [longTool("long", never.promise, false)],
     });
     try {

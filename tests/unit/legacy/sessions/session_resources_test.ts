@@ -19,6 +19,7 @@ import {
   TestClock,
   type TestSession,
   until,
+  VirtualScheduler,
   within,
 } from "../../../helpers.ts";
 
@@ -199,7 +200,10 @@ describe("per-session resources", () => {
 
   it("close() disposes everything; a failing disposal is reported, a hanging one does not block", async () => {
     const errors: unknown[] = [];
+    // The disposal bound (5 s) elapses on this clock, not in real time.
+    const scheduler = new VirtualScheduler();
     const handler = makeHandler({
+      scheduler,
       onError: (error) => errors.push(error),
       tools: [defineTool({
         name: "bad",
@@ -230,6 +234,7 @@ describe("per-session resources", () => {
       "the hang is reported",
     );
     assert.ok(Date.now() - started < 15_000, "close() is bounded");
+    assert.ok(scheduler.time >= 5_000, "the hanging disposal was given up at its bound");
   });
 
   it("a session that has ended gets no new resource", async () => {
