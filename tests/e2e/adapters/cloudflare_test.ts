@@ -2,7 +2,7 @@
  * @tether/mcp/cloudflare without workerd: routeToDurableObject picks the
  * object by name (one for everything by default) and forwards the Request
  * unchanged; mcpDurableObject builds one handler per object from the
- * Worker's environment. tests/edge/workerd_test.ts runs both on workerd.
+ * Worker's environment. tests/e2e/edge/workerd_test.ts runs both on workerd.
  */
 
 import { describe, it } from "node:test";

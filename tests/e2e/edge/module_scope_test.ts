@@ -4,7 +4,7 @@
  * request ("Disallowed operation called within global scope"), so
  * `createMcpHandler` must draw, schedule and connect only once it serves.
  * Here those globals throw while the handler (the everything fixture, every
- * kind of definition) is built, as workerd's would; tests/edge/workerd_test.ts
+ * kind of definition) is built, as workerd's would; tests/e2e/edge/workerd_test.ts
  * checks the same on workerd itself. And the core path imports no `node:`
  * module (a Worker without `nodejs_compat` has none).
  */

@@ -1,6 +1,6 @@
 /**
  * tether's telemetry on workerd, with the OpenTelemetry SDK registered in a
- * Worker's Durable Object (tests/edge/telemetry_worker.ts, served by
+ * Worker's Durable Object (tests/e2e/edge/telemetry_worker.ts, served by
  * scripts/workerd_fixture.sh without nodejs_compat), read back through its
  * `/__telemetry` route: names a client chooses (unknown methods, tools,
  * prompts, resource URIs, notifications; 64 KiB ones) become `_OTHER` and
@@ -88,7 +88,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
     return response.status;
   }
 
-  /** A request built for the in-process handler (tests/modern/helpers.ts), sent to the fixture. */
+  /** A request built for the in-process handler (tests/unit/modern/helpers.ts), sent to the fixture. */
   async function forward(request: Request): Promise<number> {
     const response = await fetch(fixture.url, {
       method: "POST",
@@ -324,7 +324,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
       assert.equal(asked[0].attributes["mcp.method.name"], "elicitation/create");
       assert.equal(asked[0].attributes["mcp.protocol.version"], "2025-11-25");
       // A child of the tool's run span, itself the tool call's child, though no context manager
-      // follows the awaits (as on Node: tests/telemetry/tracing_test.ts).
+      // follows the awaits (as on Node: tests/unit/telemetry/tracing_test.ts).
       const call = spans.filter((span) =>
         span.name === "tools/call ask" && span.kind === SERVER &&
         span.attributes["mcp.session.id"] === connection.sessionId

@@ -1,7 +1,7 @@
 /**
  * The same server written three times, with zod v4, Valibot and ArkType:
  * the same tools, names, descriptions, constraints and answers, so what a
- * client sees must not tell the libraries apart (tests/edge/three_schemas_test.ts
+ * client sees must not tell the libraries apart (tests/e2e/edge/three_schemas_test.ts
  * compares them on Node, Deno, Bun and workerd). Not a test file itself.
  * @module
  */

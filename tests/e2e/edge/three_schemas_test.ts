@@ -1,10 +1,10 @@
 /**
  * The same server written with zod v4, Valibot and ArkType
- * (tests/edge/three_schemas.ts), in both eras through @tether/mcp/testing:
+ * (tests/e2e/edge/three_schemas.ts), in both eras through @tether/mcp/testing:
  * on the runtime running this file (Node, Deno or Bun) the three list equal
  * JSON Schemas and answer the same calls alike, and a wrong argument is an
  * `isError` result of the same shape carrying each library's own message;
- * on workerd (tests/edge/three_schemas_worker.ts, bundled and served by
+ * on workerd (tests/e2e/edge/three_schemas_worker.ts, bundled and served by
  * scripts/workerd_fixture.sh) each answers exactly as it does here, so no
  * library needs what a Worker forbids (code generation: ArkType falls back
  * to its interpreted mode there by itself).

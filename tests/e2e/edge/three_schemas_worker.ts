@@ -1,5 +1,5 @@
 /**
- * tests/edge/three_schemas.ts's three servers as one Cloudflare Worker, each
+ * tests/e2e/edge/three_schemas.ts's three servers as one Cloudflare Worker, each
  * created at module scope and served in the isolate at `/<library>/mcp`
  * (`/zod/mcp`, `/valibot/mcp`, `/arktype/mcp`); any other path is a 404.
  * scripts/workerd_fixture.sh serves it with WORKER_ENTRY set to this file

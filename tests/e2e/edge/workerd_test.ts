@@ -35,7 +35,7 @@ import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd
 
 const PING = { jsonrpc: "2.0", id: 1, method: "ping" };
 
-/** A 2026-07-28 request (tests/modern/helpers.ts builds it) sent to `url`. */
+/** A 2026-07-28 request (tests/unit/modern/helpers.ts builds it) sent to `url`. */
 async function modernPost(
   url: string,
   method: string,

@@ -6,7 +6,7 @@
  * for a few 20 KB bodies. A bare `Deno.serve` reading `await
  * request.arrayBuffer()` grows a few MB under the same load.
  *
- * The test runs both servers (tests/http/deno_body_server.ts) as Deno child
+ * The test runs both servers (tests/e2e/http/deno_body_server.ts) as Deno child
  * processes, whichever runtime runs the test, sends each a warm-up body and
  * then several 20 KB `initialize` bodies as chunked HTTP/1.1 with one byte
  * per chunk over a raw loopback socket, and compares how far each one's

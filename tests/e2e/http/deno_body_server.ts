@@ -1,5 +1,5 @@
 /**
- * A `Deno.serve` child for tests/http/deno_body_memory_test.ts (Deno only;
+ * A `Deno.serve` child for tests/e2e/http/deno_body_memory_test.ts (Deno only;
  * the test starts it with node_modules/.bin/deno whichever runtime runs the
  * tests). `tether` serves `createMcpHandler` with default options; `bare`
  * answers with the size of `await request.arrayBuffer()`, the yardstick.

@@ -1,7 +1,7 @@
 /**
  * A real OAuth 2.1 / OpenID Connect authorization server for the OAuth
  * tests: oidc-provider (OpenID certified) on a free loopback port, always
- * run in a Node 24 child process (tests/oauth/authorization_server_process.ts
+ * run in a Node 24 child process (tests/e2e/oauth/authorization_server_process.ts
  * starts it) so the tests run the same on every runtime, whatever
  * oidc-provider's Koa stack needs.
  *

@@ -1,5 +1,5 @@
 /**
- * Starts tests/oauth/authorization_server.ts (oidc-provider) in a Node 24
+ * Starts tests/e2e/oauth/authorization_server.ts (oidc-provider) in a Node 24
  * child process on a free loopback port, whatever runtime runs the test, and
  * gives the test what it needs from it: its issuer, a token by client
  * credentials, its current private key (to sign tokens it would never

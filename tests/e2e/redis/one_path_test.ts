@@ -3,7 +3,7 @@
  * no Redis (with the redis-server stopped, a cancellation, a client's reply
  * and a notify whose target this instance holds still work, in both eras),
  * and a broadcast published to Redis is acted on once by the instance that
- * sent it. The in-process version is tests/bus/one_path_test.ts.
+ * sent it. The in-process version is tests/unit/bus/one_path_test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";

@@ -2,7 +2,7 @@
  * The `oauth` option with a verifier of the test's own (no authorization
  * server): RFC 9728 metadata, the 401 and 403 challenges in both eras, the
  * principal handlers see, and the same behind `path: null` and Hono.
- * tests/oauth/authorization_server_test.ts does it with real tokens.
+ * tests/e2e/oauth/ does it with real tokens.
  */
 
 import { describe, it } from "node:test";

@@ -4,7 +4,7 @@
  * receives reaches the work the other holds: cancellations, client replies,
  * DELETE, notify/broadcast/resourceUpdated, listening takeover, 2026-07-28
  * cancellation. Without a bus (the control), none of it does. The same
- * behaviour through Redis is in tests/redis/three_instances_test.ts.
+ * behaviour through Redis is in tests/e2e/redis/three_instances_test.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

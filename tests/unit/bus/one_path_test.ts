@@ -4,7 +4,7 @@
  * target received them or another instance passed them over the bus; and
  * a broadcast reaches the sending instance's own streams exactly once (its
  * own message never comes back to it). The same through Redis is in
- * tests/redis/one_path_test.ts.
+ * tests/e2e/redis/one_path_test.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

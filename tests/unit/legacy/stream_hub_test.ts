@@ -3,7 +3,7 @@
  * stream (primed or not), sending on it, resuming after an event id while
  * it runs, finishing it, the complete-body answer, the listening stream, and
  * the end of a session. Resumes of streams that already ended are in
- * tests/streams/stream_hub_resume_test.ts.
+ * tests/unit/legacy/stream_hub_resume_test.ts.
  */
 
 import { afterEach, describe, it } from "node:test";

@@ -1,6 +1,6 @@
 /**
  * A deliberately failing vitest file (the positive control of
- * tests/examples/vitest_example_test.ts): the kit's answer is right, the
+ * tests/e2e/examples/vitest_example_test.ts): the kit's answer is right, the
  * expectation is not, so vitest must report a failure.
  */
 import { expect, it } from "vitest";
