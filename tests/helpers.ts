@@ -215,6 +215,20 @@ export async function rpc(
   return await readAnswer(response);
 }
 
+/** Opens the session's listening stream (GET) on `handler`, checks it answered 200, and returns its reader. */
+export async function openListening(
+  handler: McpHandler,
+  session: TestSession,
+): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+  const response = await handler(bodilessRequest("GET", {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: session.headers,
+  }));
+  assert.equal(response.status, 200);
+  return response.body!.getReader();
+}
+
 /** Sends one notification on a session; returns the HTTP response. */
 export function notify(
   handler: McpHandler,

@@ -11,15 +11,14 @@ import { createMcpHandler, type McpHandler } from "../../../mod.ts";
 import { RedisBus } from "../../../src/redis/redis_bus.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
 import {
-  bodilessRequest,
   deferred,
   initialize,
   makeHandler,
   messagesOf,
   notify,
+  openListening,
   postRequest,
   readSseUntil,
-  type TestSession,
   until,
 } from "../../helpers.ts";
 import { modernNotification, modernRequest } from "../../unit/modern/helpers.ts";
@@ -33,17 +32,6 @@ before(async () => {
 after(async () => {
   await shared?.stop();
 });
-
-/** Opens the session's listening stream on `handler`. */
-async function listen(handler: McpHandler, session: TestSession) {
-  const response = await handler(bodilessRequest("GET", {
-    sessionId: session.id,
-    protocolVersion: session.protocolVersion,
-    headers: session.headers,
-  }));
-  assert.equal(response.status, 200);
-  return response.body!.getReader();
-}
 
 describe("one path for a message, on a Redis bus", () => {
   itRedis(
@@ -61,7 +49,7 @@ describe("one path for a message, on a Redis bus", () => {
       const handler = makeHandler({ tools: tools(probe), bus, onError: () => {} });
       try {
         const session = await initialize(handler, { capabilities: { elicitation: {} } });
-        const reader = await listen(handler, session); // subscribed by now
+        const reader = await openListening(handler, session); // subscribed by now
         const hold = handler(callRequest(session, 7, "hold"));
         await probe.started.promise;
         const { reader: asking, elicit } = await callAsk(handler, session);
@@ -150,8 +138,8 @@ describe("one path for a message, on a Redis bus", () => {
       }
       const [a, b] = handlers;
       try {
-        const readerA = await listen(a, await initialize(a));
-        const readerB = await listen(b, await initialize(b));
+        const readerA = await openListening(a, await initialize(a));
+        const readerB = await openListening(b, await initialize(b));
         const first = { method: "notifications/message", params: { level: "info", data: "first" } };
         const second = {
           method: "notifications/message",

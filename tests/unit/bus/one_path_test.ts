@@ -8,29 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { McpHandler } from "../../../mod.ts";
 import {
-  bodilessRequest,
   initialize,
   messagesOf,
   notify,
+  openListening,
   postRequest,
   readSseUntil,
-  type TestSession,
   until,
 } from "../../helpers.ts";
 import { alice, callAsk, callRequest, pair } from "./bus_tools.ts";
-
-/** Opens the session's listening stream on `handler`. */
-async function listen(handler: McpHandler, session: TestSession) {
-  const response = await handler(bodilessRequest("GET", {
-    sessionId: session.id,
-    protocolVersion: session.protocolVersion,
-    headers: session.headers,
-  }));
-  assert.equal(response.status, 200);
-  return response.body!.getReader();
-}
 
 describe("one path for a message, from this instance or another", () => {
   for (const from of ["A (here)", "B (over the bus)"]) {
@@ -75,7 +62,7 @@ describe("one path for a message, from this instance or another", () => {
   it("notify called on A and on B puts the same message on the listening stream A holds", async () => {
     const { a, b } = pair();
     const session = await initialize(a, { headers: alice });
-    const reader = await listen(a, session);
+    const reader = await openListening(a, session);
     const notification = { method: "notifications/message", params: { level: "info", data: 1 } };
     assert.equal(await a.notify(session.id, notification), true);
     assert.equal(await b.notify(session.id, notification), true);
@@ -91,8 +78,8 @@ describe("one path for a message, from this instance or another", () => {
     const { a, b } = pair();
     const onA = await initialize(a, { headers: alice });
     const onB = await initialize(b, { headers: alice });
-    const readerA = await listen(a, onA);
-    const readerB = await listen(b, onB);
+    const readerA = await openListening(a, onA);
+    const readerB = await openListening(b, onB);
     const first = { method: "notifications/message", params: { level: "info", data: "first" } };
     const second = { method: "notifications/message", params: { level: "info", data: "second" } };
     assert.equal(await a.broadcast(first), 1, "A's own stream");
