@@ -85,10 +85,13 @@ describe("OpenTelemetry metrics", () => {
   it("mcp.server.session.duration when a session ends", async () => {
     const handler = makeHandler();
     try {
-      const before = await countOf("mcp.server.session.duration", {
-        "tether.session.end_reason": "delete",
-      });
       const session = await initialize(handler);
+      // Counted with the same attributes as after: other sessions may have ended before this one.
+      const ended = {
+        "tether.session.end_reason": "delete",
+        "mcp.protocol.version": session.protocolVersion,
+      };
+      const before = await countOf("mcp.server.session.duration", ended);
       await rpc(handler, session, "ping");
       await handler(bodilessRequest("DELETE", {
         sessionId: session.id,
@@ -96,13 +99,7 @@ describe("OpenTelemetry metrics", () => {
       }));
       const metric = await histogram("mcp.server.session.duration");
       assert.equal(metric?.descriptor.unit, "s");
-      assert.equal(
-        await countOf("mcp.server.session.duration", {
-          "tether.session.end_reason": "delete",
-          "mcp.protocol.version": session.protocolVersion,
-        }),
-        before + 1,
-      );
+      assert.equal(await countOf("mcp.server.session.duration", ended), before + 1);
     } finally {
       await handler.close();
     }
