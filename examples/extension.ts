@@ -3,7 +3,7 @@
  * extension of one's own, declared under `capabilities.extensions`, with two
  * methods (one only for clients that declared it), a client notification and
  * a step around every `tools/call`.
- * tests/examples/readme_extensions_test.ts checks the guide shows this code
+ * tests/e2e/examples/readme_extensions_test.ts checks the guide shows this code
  * and drives it.
  * @module
  */

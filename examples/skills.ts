@@ -1,7 +1,7 @@
 /**
  * The "Skills" example of docs/extensions.md: two skills served with the Skills extension
  * (SEP-2640), one defined in code and the others read from a folder when the
- * runtime has a file system. tests/skills/readme_skills_test.ts checks the
+ * runtime has a file system. tests/e2e/examples/readme_skills_test.ts checks the
  * guide shows this code and drives it with the official SDK client.
  * @module
  */

@@ -2,7 +2,7 @@
  * The "Tasks" example of docs/extensions.md: a report tool that runs as a task when the
  * client can take one (2026-07-28 clients that declare the tasks extension,
  * 2025-11-25 clients that send `params.task`), and as a plain call otherwise.
- * tests/examples/readme_extensions_test.ts checks the guide shows this code
+ * tests/e2e/examples/readme_extensions_test.ts checks the guide shows this code
  * and drives it.
  * @module
  */

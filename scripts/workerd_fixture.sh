@@ -26,8 +26,8 @@
 #                  not passed: a Worker has no Redis client (node-redis needs
 #                  TCP sockets); the Durable Object is the shared state.
 #   WORKER_ENTRY   the Worker module to bundle (default examples/cloudflare/worker.ts; another
-#                  one, such as tests/edge/three_schemas_worker.ts, runs with WORKERD_MODE=isolate,
-#                  or exports McpObject and runs with durable-object, as tests/edge/telemetry_worker.ts)
+#                  one, such as tests/e2e/edge/three_schemas_worker.ts, runs with WORKERD_MODE=isolate,
+#                  or exports McpObject and runs with durable-object, as tests/e2e/edge/telemetry_worker.ts)
 #   WORKERD, ESBUILD  the binaries (default: workerd from npm's @cloudflare/workerd-linux-64 or
 #                     -linux-arm64 package, an optional dependency; node_modules/.bin/esbuild)
 #   NODE24         the Node that picks a free port for PORT=0 (default: node_modules/node24/bin/node)

@@ -233,6 +233,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),
+    scheduler: config.scheduler,
   });
   const handle = createRoute({
     config,

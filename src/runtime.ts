@@ -31,6 +31,27 @@ export function afterThisTask(): Promise<void> {
 }
 
 /**
+ * The clock and timers of a handler's bounded waits (close()'s wait for aborted work, a session
+ * resource's disposal bound): the runtime's by default; a test passes one whose clock advances
+ * without waiting. Nothing on the request path runs on it.
+ */
+export interface Scheduler {
+  /** Milliseconds on this scheduler's clock. */
+  now(): number;
+  /** Runs `callback` after `ms` on this clock; the handle is for {@linkcode Scheduler.clearTimeout}. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a callback not yet run. */
+  clearTimeout(handle: unknown): void;
+}
+
+/** The runtime's clock (`performance.now()`) and timers. */
+export const realScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
  * Lets the process exit while only this timer is pending (Node, Bun and Deno).
  *
  * @example

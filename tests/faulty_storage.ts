@@ -13,6 +13,7 @@
  */
 
 import { StorageUnavailableError } from "../mod.ts";
+import { sleep } from "./helpers.ts";
 
 /**
  * How a method misbehaves: `reject` rejects at once; `held` waits for
@@ -126,5 +127,5 @@ export function trapUnhandledRejections(): RejectionTrap {
 
 /** Lets pending rejections surface: unhandled ones are reported after a macrotask or two. */
 export async function settleRejections(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 3; i++) await sleep(10);
 }

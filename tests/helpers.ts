@@ -220,6 +220,20 @@ export async function rpc(
   return await readAnswer(response);
 }
 
+/** Opens the session's listening stream (GET) on `handler`, checks it answered 200, and returns its reader. */
+export async function openListening(
+  handler: McpHandler,
+  session: TestSession,
+): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+  const response = await handler(bodilessRequest("GET", {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: session.headers,
+  }));
+  assert.equal(response.status, 200);
+  return response.body!.getReader();
+}
+
 /** Sends one notification on a session; returns the HTTP response. */
 export function notify(
   handler: McpHandler,
@@ -274,6 +288,53 @@ export class TestClock {
   now = (): number => this.time;
   advance(ms: number): void {
     this.time += ms;
+  }
+}
+
+/**
+ * A clock that advances without waiting, for the handler's `scheduler` option: each timer set on
+ * it fires a real millisecond later (so promise chains, writes and stream reads run in between),
+ * with the clock moved on to its due time. A wait of seconds (close()'s wait for aborted work, a
+ * resource's disposal bound) takes a few real milliseconds, and a test still sees it elapse.
+ */
+export class VirtualScheduler {
+  /** The clock, ms; starts at 0 and only moves when a timer fires. */
+  time = 0;
+  #timers = new Set<{ at: number; order: number; callback: () => void }>();
+  #order = 0;
+  #pump: ReturnType<typeof setTimeout> | undefined;
+
+  now = (): number => this.time;
+
+  setTimeout = (callback: () => void, ms: number): unknown => {
+    const timer = { at: this.time + Math.max(0, ms), order: this.#order++, callback };
+    this.#timers.add(timer);
+    this.#schedule();
+    return timer;
+  };
+
+  clearTimeout = (handle: unknown): void => {
+    this.#timers.delete(handle as { at: number; order: number; callback: () => void });
+  };
+
+  #schedule(): void {
+    if (this.#pump !== undefined || this.#timers.size === 0) return;
+    this.#pump = setTimeout(() => {
+      this.#pump = undefined;
+      let next: { at: number; order: number; callback: () => void } | undefined;
+      for (const timer of this.#timers) {
+        if (
+          next === undefined || timer.at < next.at ||
+          (timer.at === next.at && timer.order < next.order)
+        ) next = timer;
+      }
+      if (next !== undefined) {
+        this.#timers.delete(next);
+        this.time = Math.max(this.time, next.at);
+        next.callback();
+      }
+      this.#schedule();
+    }, 1);
   }
 }
 
@@ -339,6 +400,26 @@ export function messagesOf(events: SseEvent[]): any[] {
   );
 }
 
+/**
+ * Resolves after `ms` (rejects with the signal's reason if `signal` aborts first): the one
+ * real-time wait of the suite, for a negative check's window ("nothing happened meanwhile") or a
+ * client's pause; waiting for something to happen is {@linkcode until} or {@linkcode within}.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** Polls until `condition` holds; fails after `timeoutMs`. */
 export async function until(
   condition: () => boolean | Promise<boolean>,
@@ -348,7 +429,7 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await sleep(2);
   }
 }
 

@@ -15,7 +15,7 @@
  * 8787; 0 picks a free port). Behind a TLS proxy, set OAUTH_RESOURCE to the
  * public `https://…/mcp` URL: its host is then accepted in `Host`.
  * Listens on 127.0.0.1 and prints the MCP endpoint. Tested by
- * tests/oauth/example_test.ts against a real authorization server.
+ * tests/e2e/oauth/example_test.ts against a real authorization server.
  * @module
  */
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Scheduler } from "../runtime.ts";
 import type { MessageBus } from "../bus/message_bus.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import type { Icon } from "../protocol/types.ts";
@@ -165,4 +166,11 @@ export interface McpHandlerOptions {
    * @default {`Date.now`}
    */
   now?: () => number;
+  /**
+   * For tests: the clock and timers of `close()`'s grace and wait for aborted
+   * work and of a session resource's disposal bound, so a test advances them
+   * instead of waiting. Nothing on the request path runs on it.
+   * @default {the runtime's (`performance.now`, `setTimeout`)}
+   */
+  scheduler?: Scheduler;
 }

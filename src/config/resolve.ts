@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Scheduler } from "../runtime.ts";
 import type { CorsSettings } from "../http/cors.ts";
 import { requiredHeaderName } from "../http/require_header.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
@@ -74,6 +75,8 @@ export interface ResolvedOptions extends SessionSettings {
   maxConcurrentRequests: number | undefined;
   maxConcurrentRequestsPerPrincipal: number | undefined;
   now: () => number;
+  /** Undefined: the runtime's timers. */
+  scheduler: Scheduler | undefined;
   onError: (error: unknown) => void;
   jsonSchemaValidator: JsonSchemaValidator;
 }
@@ -198,6 +201,7 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
       limits.maxConcurrentRequestsPerPrincipal,
     ),
     now: options.now ?? Date.now,
+    scheduler: options.scheduler,
     onError,
     jsonSchemaValidator: optionalFunction(
       "jsonSchemaValidator",

@@ -17,8 +17,7 @@ import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
 import type { ModernWork } from "../modern/modern_work.ts";
-import { MAX_TIMER_MS } from "../runtime.ts";
-import { afterThisTask } from "../runtime.ts";
+import { afterThisTask, MAX_TIMER_MS, realScheduler, type Scheduler } from "../runtime.ts";
 
 /**
  * Options of `McpHandler.close()`.
@@ -72,6 +71,8 @@ export interface ShutdownParts {
   onError: (error: unknown) => void;
   /** Called first, when the handler starts closing (it stops hearing the other instances). */
   onClosing: () => void;
+  /** The clock and timers of the grace and of the wait for aborted work (tests advance them); default the runtime's. */
+  scheduler?: Scheduler;
 }
 
 /** One handler's shutdown: its state (closed, draining) and `close()`. */
@@ -115,6 +116,7 @@ export class Shutdown {
    */
   async #shutDown(graceMs: number, graceful: boolean): Promise<void> {
     const { legacy, modernWork, listen, keepAlive, bodyReads, store } = this.#parts;
+    const scheduler = this.#parts.scheduler ?? realScheduler;
     this.closed = true; // from now on: 503 for new requests, health 503
     this.#parts.onClosing();
     this.draining = graceMs > 0;
@@ -125,11 +127,11 @@ export class Shutdown {
     legacy.hub.closeListening();
     // The grace ends early only when every answer is out: a finished call's last batch may still be
     // waiting for the event log (a Redis round trip), and ending its stream now would lose it.
-    if (this.draining) await drained(graceMs, this.#unsettled);
+    if (this.draining) await drained(scheduler, graceMs, this.#unsettled);
     this.draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
     bodyReads.cancelAll();
-    const abortedAt = performance.now();
+    const abortedAt = scheduler.now();
     // Sessionful calls still running are answered now with an error (the server is shutting
     // down); a graceful close lets those answers be logged and written before the streams end.
     legacy.inFlight.cancelAll("server-closed");
@@ -138,7 +140,7 @@ export class Shutdown {
     const extensionsClosed = this.#parts.closeExtensions();
     if (graceful) {
       await afterThisTask();
-      await drained(AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
+      await drained(scheduler, AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
     }
     legacy.close(heldAtStart);
     this.#parts.stateless?.close();
@@ -147,10 +149,10 @@ export class Shutdown {
     if (!graceful) {
       await disposed;
     } else {
-      const left = Math.max(0, AFTER_ABORT_MS - (performance.now() - abortedAt));
+      const left = Math.max(0, AFTER_ABORT_MS - (scheduler.now() - abortedAt));
       const [, done] = await Promise.all([
-        settledWithin(disposed, left),
-        drained(left, this.#running),
+        settledWithin(scheduler, disposed, left),
+        drained(scheduler, left, this.#running),
       ]);
       if (!done) this.#parts.onError(this.#stillRunning());
     }
@@ -179,22 +181,26 @@ export class Shutdown {
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first (it never rejects). */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+async function settledWithin(
+  scheduler: Scheduler,
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<void> {
+  let timer: unknown;
+  const late = new Promise<void>((resolve) => (timer = scheduler.setTimeout(resolve, ms)));
   await Promise.race([promise.then(() => {}, () => {}), late]);
-  clearTimeout(timer);
+  scheduler.clearTimeout(timer);
 }
 
 /**
  * Resolves once `count` is 0, or after `ms` (polling: shutdown only, never
  * the hot path); true when it reached 0.
  */
-async function drained(ms: number, count: () => number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (count() > 0 && performance.now() < deadline) {
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(10, Math.max(1, deadline - performance.now())))
+async function drained(scheduler: Scheduler, ms: number, count: () => number): Promise<boolean> {
+  const deadline = scheduler.now() + ms;
+  while (count() > 0 && scheduler.now() < deadline) {
+    await new Promise<void>((resolve) =>
+      scheduler.setTimeout(resolve, Math.min(10, Math.max(1, deadline - scheduler.now())))
     );
   }
   return count() === 0;

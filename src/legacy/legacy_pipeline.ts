@@ -112,7 +112,7 @@ export class LegacyPipeline {
         onError: config.onError,
       })
       : undefined;
-    this.resources = new SessionResources(config.onError);
+    this.resources = new SessionResources(config.onError, { scheduler: config.scheduler });
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.sessions = new SessionManager(store, {
       idleTtlMs: config.idleTtlMs,

@@ -22,6 +22,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { EventLog } from "../../src/storage/mod.ts";
+import { sleep } from "../helpers.ts";
 
 /** Makes a fresh, empty log for one test. */
 export type EventLogFactory = () => EventLog | Promise<EventLog>;
@@ -187,7 +188,7 @@ function describeTailing(name: string, factory: EventLogFactory): void {
         const first = await log.append("s", "a", "one");
         let settled = false;
         const waiting = tail(log)("s", first, { timeoutMs: 20_000 }).finally(() => settled = true);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         assert.equal(settled, false, "nothing new yet: still waiting");
         const second = await log.append("s", "a", "two");
         const got = await waiting;
@@ -217,7 +218,7 @@ function describeTailing(name: string, factory: EventLogFactory): void {
         await log.open("s", "a");
         const last = await log.append("s", "a", "one");
         const waiting = tail(log)("s", last, { timeoutMs: 20_000 });
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await sleep(30);
         await log.complete("s", "a");
         const got = await waiting;
         assert.deepEqual(got?.events, []);
@@ -238,7 +239,7 @@ function describeTailing(name: string, factory: EventLogFactory): void {
             written.push(`e${i}`);
             await log.append("s", "a", `e${i}`);
             await log.append("s", "other", `noise${i}`);
-            if (i % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+            if (i % 7 === 0) await sleep(5);
           }
           await log.complete("s", "a");
         })();
@@ -282,7 +283,7 @@ function describeTailing(name: string, factory: EventLogFactory): void {
         assert.equal(await tail(log)("s", "nope:1", { timeoutMs: 30 }), undefined);
         assert.equal(await tail(log)("other", last, { timeoutMs: 30 }), undefined);
         const waiting = tail(log)("s", last, { timeoutMs: 20_000 });
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await sleep(30);
         await log.deleteSession("s");
         assert.equal(await waiting, undefined);
       } finally {

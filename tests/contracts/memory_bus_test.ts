@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { type BusMessage, MemoryBus } from "../../src/storage/mod.ts";
 import { describeMessageBus } from "./message_bus_contract.ts";
+import { sleep } from "../helpers.ts";
 
 describeMessageBus("MemoryBus", {
   connected(count) {
@@ -22,7 +23,7 @@ it("MemoryBus: two buses made with new MemoryBus() are not connected", async () 
   await b.subscribe((message) => void atB.push(message));
   await peerOfA.subscribe((message) => void atPeer.push(message));
   await a.publish({ type: "session-ended", sessionId: "s1" });
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  await sleep(10);
   assert.equal(atPeer.length, 1, "a positive control: the peer got it");
   assert.equal(atB.length, 0);
 });

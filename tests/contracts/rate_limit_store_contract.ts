@@ -1,6 +1,6 @@
 /**
  * The contract every RateLimitStore meets (memory here, Redis in
- * tests/redis/): a budget of `limit` per window spent unit by unit, a
+ * tests/e2e/redis/): a budget of `limit` per window spent unit by unit, a
  * refusal that says when to retry, refill by the caller's clock (injected,
  * never slept), keys and quotas independent. Not a test file itself.
  * @module

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { realScheduler, type Scheduler } from "../../runtime.ts";
+
 /** How a resource is disposed. */
 export interface ResourceOptions<T> {
   /** Called once when the session ends, instead of the resource's own dispose or close method. */
@@ -52,17 +54,19 @@ export class SessionResources {
   #bySession = new Map<string, Map<string, Held>>();
   #onError: (error: unknown) => void;
   #disposeTimeoutMs: number;
+  #scheduler: Scheduler;
 
   /**
    * Failures of `open` go to the caller; failures of disposal go to `onError`.
-   * `disposeTimeoutMs` bounds each disposal (tests shorten it).
+   * `disposeTimeoutMs` bounds each disposal (tests shorten it), on `scheduler`'s timers.
    */
   constructor(
     onError: (error: unknown) => void,
-    options: { disposeTimeoutMs?: number } = {},
+    options: { disposeTimeoutMs?: number; scheduler?: Scheduler } = {},
   ) {
     this.#onError = onError;
     this.#disposeTimeoutMs = options.disposeTimeoutMs ?? DISPOSE_TIMEOUT_MS;
+    this.#scheduler = options.scheduler ?? realScheduler;
   }
 
   /** Sessions holding resources here. */
@@ -124,9 +128,9 @@ export class SessionResources {
       (value) => disposeOf(value, entry.dispose),
       () => undefined, // a failed creation holds nothing (its caller got the error)
     );
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: unknown;
     const giveUp = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.#disposeTimeoutMs);
+      timer = this.#scheduler.setTimeout(() => resolve("timeout"), this.#disposeTimeoutMs);
     });
     try {
       if (await Promise.race([disposal, giveUp]) === "timeout") {
@@ -143,7 +147,7 @@ export class SessionResources {
     } catch (error) {
       this.#onError(error);
     } finally {
-      clearTimeout(timer);
+      this.#scheduler.clearTimeout(timer);
     }
   }
 }

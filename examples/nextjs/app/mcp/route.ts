@@ -2,7 +2,7 @@
  * tether as a Next.js App Router route handler (`app/mcp/route.ts`): the
  * handler is the route's `POST`, `GET` and `DELETE` export, as it is, so the
  * MCP endpoint is `/mcp` of the Next.js app. No Next.js is installed here:
- * tests/examples/nextjs_route_test.ts imports this module and calls its
+ * tests/e2e/examples/nextjs_route_test.ts imports this module and calls its
  * exports with Requests, as Next.js does (with a second, context argument
  * the handler ignores).
  *

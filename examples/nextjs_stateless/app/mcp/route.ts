@@ -8,7 +8,7 @@
  * (resumption, the listening stream, subscriptions, `ctx.session`) is listed
  * in docs/eras.md, "Stateless 2025 clients".
  *
- * tests/examples/nextjs_stateless_route_test.ts imports this module and calls
+ * tests/e2e/examples/nextjs_stateless_route_test.ts imports this module and calls
  * its exports as Next.js does. In your app: import from "@tether/mcp" and put
  * this file at `app/mcp/route.ts`.
  */

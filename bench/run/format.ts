@@ -1,0 +1,155 @@
+/**
+ * Formatting and lookups the report shares: numbers, ratios, per-round spreads, verdicts against
+ * a target, and finding a row of results.ts.
+ * @module
+ */
+
+import { execFileSync } from "node:child_process";
+import type { LoadResult } from "../lib/load.ts";
+import { ROOT, type Runtime } from "../lib/proc.ts";
+import type { Generator, ServerKey } from "./plans.ts";
+import { type LoadRow, loadRows, type PairRow, pairRows } from "./results.ts";
+
+export function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a";
+}
+export function fmtMs(n: number): string {
+  return Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : "n/a";
+}
+export function fmtRatio(n: number | undefined): string {
+  return n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : "n/a";
+}
+export function fmtMicros(seconds: number): string {
+  return Number.isFinite(seconds) ? `${(seconds * 1e6).toFixed(1)} µs` : "n/a";
+}
+export function fmtBytes(n: number): string {
+  return Number.isFinite(n) ? `${Math.round(n).toLocaleString("en-US")} B` : "n/a";
+}
+
+export function findRow(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  server: ServerKey,
+  sessions?: number,
+): LoadRow | undefined {
+  return loadRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.server === server &&
+    (sessions === undefined || r.sessions === sessions)
+  );
+}
+
+export function find(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  server: ServerKey,
+  sessions?: number,
+): LoadResult | undefined {
+  return findRow(runtime, workload, server, sessions)?.result;
+}
+
+/** " [wrk]", " [autocannon]" or " [wrk + autocannon]": the generators behind a headline figure. */
+export function generatorTag(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  servers: readonly ServerKey[],
+  sessions?: readonly number[],
+): string {
+  const used = new Set<Generator>();
+  servers.forEach((server, i) => {
+    const row = findRow(runtime, workload, server, sessions?.[i]);
+    if (row !== undefined) used.add(row.generator);
+  });
+  return used.size === 0 ? "" : ` [${[...used].join(" + ")}]`;
+}
+
+export function ratio(
+  a: LoadResult | undefined,
+  b: LoadResult | undefined,
+  cpu = false,
+): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  return cpu ? a.okPerCpuSecond / b.okPerCpuSecond : a.okPerSecond / b.okPerSecond;
+}
+
+/** a's rate ÷ b's in each round of one interleaved run (their slices of a round ran in it). */
+export function perRoundRatios(
+  a: LoadResult | undefined,
+  b: LoadResult | undefined,
+  cpu = false,
+): number[] {
+  if (a === undefined || b === undefined) return [];
+  const as = cpu ? a.sliceCpuRates : a.sliceRates;
+  const bs = cpu ? b.sliceCpuRates : b.sliceRates;
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
+    if (bs[i] > 0 && Number.isFinite(as[i])) ratios.push(as[i] / bs[i]);
+  }
+  return ratios;
+}
+
+/** Min–max of the per-round ratios (slices of one round ran back to back), e.g. "rounds 1.60–2.30, ". */
+export function roundRange(
+  a: LoadResult | undefined,
+  b: LoadResult | undefined,
+  cpu = false,
+): string {
+  const ratios = perRoundRatios(a, b, cpu);
+  return ratios.length < 2 ? "" : `rounds ${spread(ratios)}, `;
+}
+
+/** How a paired figure was taken, e.g. "median of 12 rounds, 0.82–0.88". */
+export function roundsSummary(ratios: readonly number[]): string {
+  return `median of ${ratios.length} rounds, ${spread(ratios)}`;
+}
+
+/** "min–max" of some ratios, e.g. "0.84–0.97". */
+export function spread(ratios: readonly number[]): string {
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+}
+
+/** The pair's run of its own, when {@linkcode pairedRuns} measured it. */
+export function findPair(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  a: ServerKey,
+  b: ServerKey,
+): PairRow | undefined {
+  return pairRows.find((r) =>
+    r.runtime === runtime && r.workload === workload && r.a === a && r.b === b
+  );
+}
+
+/**
+ * A judged ratio and its verdict, e.g. "0.93× met"; with three decimals when
+ * two would round it onto a target it misses ("0.898× **short**", not "0.90×").
+ */
+export function judgedRatio(value: number | undefined, target: number | undefined): string {
+  if (target === undefined) return fmtRatio(value);
+  const shown = value !== undefined && Number.isFinite(value) && value < target &&
+      Number(value.toFixed(2)) >= target
+    ? `${value.toFixed(3)}×`
+    : fmtRatio(value);
+  return `${shown} ${verdict(value, target)}`;
+}
+
+export function verdict(value: number | undefined, target: number, atMost = false): string {
+  if (value === undefined || !Number.isFinite(value)) return "n/a";
+  return (atMost ? value <= target : value >= target) ? "met" : "**short**";
+}
+
+/** The tether commit measured (read-only git), flagged when src/ or mod.ts has uncommitted changes. */
+export function commit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "mod.ts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    return dirty.trim() === "" ? head : `${head} + uncommitted changes in src/`;
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The memory-and-scaling and the concurrent-streams phases: sessions created in bulk and the
+ * server's memory read, then many streams held open from the driver. Adds rows to results.ts.
+ * @module
+ */
+
+import { openStreams } from "../lib/streams.ts";
+import { cpuSeconds, type Runtime } from "../lib/proc.ts";
+import { fmtInt, fmtMicros } from "./format.ts";
+import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
+import { fail, type MemoryRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
+import { interleaved, type Running, start, warm } from "./throughput.ts";
+import {
+  adminCreate,
+  adminMemory,
+  createSessionsOverHttp,
+  echoTemplate,
+  echoTraffic,
+  elapsed,
+  probe,
+  takeIds,
+} from "./traffic.ts";
+
+/**
+ * Memory and scaling phase of one runtime, per server: a "few" process keeps
+ * `memoryBase` sessions; a "many" process grows to each memory step (memory
+ * read after forced GC at each), then both are measured interleaved with
+ * tools/call rotated across all of their sessions.
+ */
+export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  for (const plan of MEMORY_PLANS) {
+    if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const few = await start(runtime, plan, true);
+    const many = few && await start(runtime, plan, true);
+    let scaled: Running | undefined;
+    try {
+      if (few === undefined || many === undefined) continue;
+      const fewIds = (await adminCreate(few.base, settings.memoryBase)).ids;
+      let ids = (await adminCreate(many.base, settings.memoryBase)).ids;
+      await probe(few.base, echoTemplate(fewIds));
+      await probe(many.base, echoTemplate(ids));
+      // Warm the "many" process the same way before its baseline, so compiled code is not counted per session.
+      await warm(many, echoTraffic(ids), settings);
+      const baseline = await adminMemory(many.base);
+      for (const step of settings.memorySteps) {
+        const created = await adminCreate(many.base, step - ids.length);
+        ids = ids.concat(created.ids);
+        const m = await adminMemory(many.base);
+        if (m.sessions !== null && m.sessions !== ids.length) {
+          fail(
+            `${runtime} memory ${plan.server}: server reports ${m.sessions} sessions, expected ${ids.length}`,
+          );
+        }
+        const n = ids.length - settings.memoryBase;
+        const row: MemoryRow = {
+          runtime,
+          server: plan.server,
+          sessions: ids.length,
+          rssPerSession: (m.rss - baseline.rss) / n,
+          heapPerSession: (m.heapUsed - baseline.heapUsed) / n,
+          createRate: created.ids.length / (created.ms / 1000),
+          gc: m.gc,
+        };
+        memoryRows.push(row);
+        console.log(
+          `${elapsed()} ${runtime.padEnd(4)} memory       ${plan.server.padEnd(10)} ${
+            String(ids.length).padStart(7)
+          } sessions` +
+            `  rss ${fmtInt(row.rssPerSession)} B/session  heap ${
+              fmtInt(row.heapPerSession)
+            } B/session` +
+            `  created in-process at ${fmtInt(row.createRate)}/s`,
+        );
+      }
+      // The scale pair is timed on a third process, grown the same way but never made to
+      // collect garbage: a forced gc() can leave Node's own process.nextTick on a slow path
+      // for the rest of the process (bench/README.md, "Forced GC and the scale pair"), and
+      // the few process is never forced either.
+      await many.server.stop();
+      scaled = await start(runtime, plan, true);
+      if (scaled === undefined) continue;
+      let scaledIds = (await adminCreate(scaled.base, settings.memoryBase)).ids;
+      await probe(scaled.base, echoTemplate(scaledIds));
+      scaledIds = scaledIds.concat(
+        (await adminCreate(scaled.base, ids.length - scaledIds.length)).ids,
+      );
+      await interleaved(
+        [
+          {
+            running: few,
+            row: { runtime, workload: "scale", server: plan.server, sessions: fewIds.length },
+            traffic: echoTraffic(fewIds),
+          },
+          {
+            running: scaled,
+            row: { runtime, workload: "scale", server: plan.server, sessions: scaledIds.length },
+            traffic: echoTraffic(scaledIds),
+          },
+        ],
+        "scale",
+        settings,
+      );
+    } catch (error) {
+      fail(
+        `${runtime} memory ${plan.server}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    } finally {
+      await Promise.all([few?.server.stop(), many?.server.stop(), scaled?.server.stop()]);
+    }
+  }
+}
+
+/**
+ * Concurrent-streams phase of one runtime, per server: a fresh process gets
+ * its sessions and a short warm-up batch, then a memory baseline (forced GC);
+ * `streams.count` ticker calls are opened at once from the driver. Server CPU
+ * is read over the window in which all are open, memory (forced GC) at its
+ * end while they still are, and again once all have ended.
+ */
+export async function streamsPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  const { count, seconds, perSession } = settings.streams;
+  for (const plan of STREAM_PLANS) {
+    if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const running = await start(runtime, plan);
+    if (running === undefined) continue;
+    const what = `${runtime} streams ${plan.server}`;
+    try {
+      const { ids: sessions } = await createSessionsOverHttp(
+        running.base,
+        Math.ceil(count / perSession),
+        plan.sessionful,
+      );
+      const open = (streams: number, length: number) => {
+        const firstId = takeIds(streams);
+        return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
+      };
+      const warmup = await open(Math.min(count, 50), 2).finished;
+      if (warmup.ok !== Math.min(count, 50)) {
+        throw new Error(
+          `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
+        );
+      }
+      const before = await adminMemory(running.base);
+      const started = performance.now();
+      const streams = open(count, seconds);
+      const openSeconds = await streams.opened;
+      const cpuOpen = cpuSeconds(running.server.pid);
+      const windowStart = performance.now();
+      // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
+      const windowEnd = started + (seconds - 1.5) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
+      const cpu = cpuSeconds(running.server.pid) - cpuOpen;
+      const window = (performance.now() - windowStart) / 1000;
+      const during = await adminMemory(running.base);
+      const readAt = (performance.now() - started) / 1000;
+      const outcome = await streams.finished;
+      const after = await adminMemory(running.base);
+      if (window < 0.5 || readAt >= seconds) {
+        fail(
+          `${what}: the streams took ${
+            openSeconds.toFixed(1)
+          } s to open; no window while all were open`,
+        );
+      }
+      const row: StreamRow = {
+        runtime,
+        server: plan.server,
+        streams: count,
+        seconds,
+        openSeconds,
+        rssPerStream: (during.rss - before.rss) / count,
+        heapPerStream: (during.heapUsed - before.heapUsed) / count,
+        rssAfterPerStream: (after.rss - before.rss) / count,
+        heapAfterPerStream: (after.heapUsed - before.heapUsed) / count,
+        cpuPerStreamSecond: cpu / window / count,
+        serverCores: cpu / window,
+        window,
+        ok: outcome.ok,
+        bad: outcome.bad,
+        errors: outcome.errors,
+      };
+      streamRows.push(row);
+      console.log(
+        `${elapsed()} ${runtime.padEnd(4)} streams      ${
+          plan.server.padEnd(10)
+        } ${count} open in ${openSeconds.toFixed(2)} s  rss ${
+          fmtInt(row.rssPerStream)
+        } B/stream  heap ${fmtInt(row.heapPerStream)} B/stream` +
+          `  cpu ${fmtMicros(row.cpuPerStreamSecond)}/stream-s  after: rss ${
+            fmtInt(row.rssAfterPerStream)
+          } B/stream${
+            outcome.bad + outcome.errors > 0 ? `  BAD ${outcome.bad} ERR ${outcome.errors}` : ""
+          }`,
+      );
+      if (outcome.bad + outcome.errors > 0 || outcome.ok !== count) {
+        fail(
+          `${what}: ${outcome.ok} of ${count} streams right, ${outcome.bad} wrong, ${outcome.errors} failed (first: ${outcome.badSample})`,
+        );
+      }
+      if (running.server.exited()) {
+        fail(`${what}: server exited: ${running.server.stderr().slice(-500)}`);
+      }
+    } catch (error) {
+      fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await running.server.stop();
+    }
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The bench's plans: the workloads, the servers (tether, its peers, the floors) and which process
+ * serves which workloads in each phase, and the timings of a full and a smoke run. Data only.
+ * @module
+ */
+
+export type Workload =
+  | "steady"
+  | "progress"
+  | "large"
+  | "init"
+  | "stateless"
+  | "mrtr"
+  | "memory"
+  | "streams";
+export const WORKLOADS: readonly Workload[] = [
+  "steady",
+  "progress",
+  "large",
+  "init",
+  "stateless",
+  "mrtr",
+  "memory",
+  "streams",
+];
+
+export type ServerKey =
+  | "ceiling"
+  | "ceiling-sse"
+  | "tether"
+  | "tether-sse"
+  | "sdk"
+  | "sdk-json"
+  | "sdk-v2"
+  | "floor"
+  | "floor-legacy"
+  | "mcp-lite"
+  | "mcp-lite-json"
+  | "tmcp"
+  | "hono-mcp"
+  | "fastmcp";
+
+export const SERVER_LABELS: Record<ServerKey, string> = {
+  ceiling: "ceiling (bare fetch handler)",
+  "ceiling-sse": "ceiling (bare fetch handler, SSE answer)",
+  tether: "tether (default: auto → JSON)",
+  "tether-sse": "tether (responseMode sse)",
+  sdk: "SDK v1 (default: SSE)",
+  "sdk-json": "SDK v1 (enableJsonResponse)",
+  "sdk-v2": "SDK v2 createMcpHandler (stateless)",
+  floor: "floor (the checks, one function)",
+  "floor-legacy": "legacy floor (the checks + session, one function)",
+  "mcp-lite": "mcp-lite 0.10 (sessions; SSE, as clients call it)",
+  "mcp-lite-json": "mcp-lite 0.10 (sessions; JSON: Accept application/json only)",
+  tmcp: "tmcp 1.20 (transport-http 0.9; SSE)",
+  "hono-mcp": "@hono/mcp 0.3.2 (SDK v1 server; SSE)",
+  fastmcp: "fastmcp 4.20 (httpStream; SSE)",
+};
+
+/** The peers (libraries a user could pick instead), for the "fastest peer" targets. */
+export const PEERS: readonly ServerKey[] = [
+  "mcp-lite",
+  "mcp-lite-json",
+  "tmcp",
+  "hono-mcp",
+  "fastmcp",
+  "sdk",
+  "sdk-json",
+  "sdk-v2",
+];
+
+/** One server process of the throughput phase and the workloads it serves. */
+export interface ProcessPlan {
+  server: ServerKey;
+  entry: string;
+  args: string[];
+  workloads: Workload[];
+  /** Whether initialize issues a session id (SDK v2 serves 2025 traffic statelessly). */
+  sessionful: boolean;
+  /** `json`: the client's Accept names application/json only (mcp-lite's JSON path). */
+  accept?: "json";
+  /** The shortest wrk slice of its init workload, seconds (fastmcp: about 1 s per initialize). */
+  initMinSlice?: number;
+}
+
+/**
+ * Throughput phase: all of a runtime's processes run side by side and are measured interleaved.
+ * The stateless (2026-07-28) rows are each served by a process that has served nothing before,
+ * like the floor's: a process that answered SSE progress streams or 256 KiB results serves later
+ * requests slower on Bun and Deno (bench/README.md, "A process's history"), so a server judged
+ * against the floor or a peer there is not handicapped by the workloads it ran earlier.
+ */
+export const PLANS: readonly ProcessPlan[] = [
+  {
+    server: "ceiling",
+    entry: "ceiling.ts",
+    args: [],
+    workloads: ["steady", "progress", "large", "init"],
+    sessionful: true,
+  },
+  {
+    server: "ceiling",
+    entry: "ceiling.ts",
+    args: [],
+    workloads: ["stateless"],
+    sessionful: true,
+  },
+  {
+    server: "ceiling-sse",
+    entry: "ceiling.ts",
+    args: ["--mode", "sse"],
+    workloads: ["large"],
+    sessionful: true,
+  },
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["steady", "progress", "large"],
+    sessionful: true,
+  },
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["stateless", "mrtr"],
+    sessionful: true,
+  },
+  {
+    server: "tether-sse",
+    entry: "tether.ts",
+    args: ["--mode", "sse"],
+    workloads: ["steady", "large"],
+    sessionful: true,
+  },
+  // Session creation only: the default cap (10,000 sessions) would be reached within a second.
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: ["--max-sessions", "10000000"],
+    workloads: ["init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk",
+    entry: "sdk.ts",
+    args: [],
+    workloads: ["steady", "progress", "large", "init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-json",
+    entry: "sdk.ts",
+    args: ["--mode", "json"],
+    workloads: ["steady", "large", "init"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-v2",
+    entry: "sdk_v2.ts",
+    args: [],
+    workloads: ["steady", "progress", "init"],
+    sessionful: false,
+  },
+  {
+    server: "sdk-v2",
+    entry: "sdk_v2.ts",
+    args: [],
+    workloads: ["stateless"],
+    sessionful: false,
+  },
+  // Yardsticks, not libraries: the checks tether makes, written in one function.
+  {
+    server: "floor",
+    entry: "floor.ts",
+    args: [],
+    workloads: ["stateless"],
+    sessionful: false,
+  },
+  {
+    server: "floor-legacy",
+    entry: "floor.ts",
+    args: ["--era", "legacy"],
+    workloads: ["steady"],
+    sessionful: true,
+  },
+  // Peers (bench/servers/*.ts name their versions and wiring).
+  {
+    server: "mcp-lite",
+    entry: "mcp_lite.ts",
+    args: [],
+    workloads: ["steady", "init"],
+    sessionful: true,
+  },
+  {
+    server: "mcp-lite-json",
+    entry: "mcp_lite.ts",
+    args: [],
+    workloads: ["steady"],
+    sessionful: true,
+    accept: "json",
+  },
+  {
+    server: "tmcp",
+    entry: "tmcp.ts",
+    args: [],
+    workloads: ["steady", "init"],
+    sessionful: true,
+  },
+  {
+    server: "tmcp",
+    entry: "tmcp.ts",
+    args: [],
+    workloads: ["stateless"],
+    sessionful: true,
+  },
+  {
+    server: "hono-mcp",
+    entry: "hono_mcp.ts",
+    args: [],
+    workloads: ["steady", "init"],
+    sessionful: true,
+  },
+  {
+    server: "fastmcp",
+    entry: "fastmcp.ts",
+    args: [],
+    workloads: ["steady", "init"],
+    sessionful: true,
+    initMinSlice: 3,
+  },
+];
+
+/** Memory and scaling phase: per server a few-sessions, a many-sessions (memory) and a scaled (timing) process. */
+export const MEMORY_PLANS: readonly ProcessPlan[] = [
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: ["--max-sessions", "10000000"],
+    workloads: ["memory"],
+    sessionful: true,
+  },
+  {
+    server: "sdk-json",
+    entry: "sdk.ts",
+    args: ["--mode", "json"],
+    workloads: ["memory"],
+    sessionful: true,
+  },
+];
+
+/** Concurrent-streams phase: a fresh process per server, the streams opened from the driver. */
+export const STREAM_PLANS: readonly ProcessPlan[] = [
+  {
+    server: "tether",
+    entry: "tether.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+  {
+    server: "sdk",
+    entry: "sdk.ts",
+    args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+];
+
+export interface Timing {
+  /** Warm-up per server, seconds. */
+  warmup: number;
+  /** Rounds of interleaved slices. */
+  rounds: number;
+  /** Seconds per server per round. */
+  slice: number;
+}
+
+/** Which timing of {@linkcode Settings} a measurement uses. */
+export type TimingKind = "steady" | "short" | "scale";
+
+/** The load generator of a measurement. */
+export type Generator = "wrk" | "autocannon";
+
+export interface Settings {
+  smoke: boolean;
+  connections: number;
+  /** Sessions in the steady/progress pool. */
+  pool: number;
+  /** autocannon timings. */
+  steady: Timing;
+  short: Timing;
+  /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
+  scale: Timing;
+  /** wrk timings (whole seconds: wrk's unit; one process per slice). */
+  wrk: Record<TimingKind, Timing>;
+  /**
+   * wrk timing of a target pair measured again on its own (see
+   * {@linkcode pairedRuns}): its rounds are the pair's per-round ratios.
+   */
+  pairs: Timing;
+  memoryBase: number;
+  memorySteps: number[];
+  /** Concurrent SSE streams: how many, how long each lasts, streams per session. */
+  streams: { count: number; seconds: number; perSession: number };
+  /** wrk where installed (and not overridden by --generator), else autocannon. */
+  generator: Generator;
+}
+
+export const FULL: Omit<Settings, "generator"> = {
+  smoke: false,
+  connections: 32,
+  pool: 64,
+  steady: { warmup: 2, rounds: 8, slice: 0.6 },
+  short: { warmup: 1, rounds: 6, slice: 0.5 },
+  scale: { warmup: 1, rounds: 10, slice: 0.5 },
+  wrk: {
+    steady: { warmup: 2, rounds: 5, slice: 1 },
+    short: { warmup: 1, rounds: 4, slice: 1 },
+    scale: { warmup: 1, rounds: 6, slice: 1 },
+  },
+  pairs: { warmup: 0, rounds: 12, slice: 1 },
+  memoryBase: 100,
+  memorySteps: [1_000, 10_000, 100_000],
+  // 16 per session: under tether's default maxRequestsPerSession (64).
+  streams: { count: 1_000, seconds: 10, perSession: 16 },
+};
+
+export const SMOKE: Omit<Settings, "generator"> = {
+  smoke: true,
+  connections: 8,
+  pool: 4,
+  steady: { warmup: 0, rounds: 1, slice: 1 },
+  short: { warmup: 0, rounds: 1, slice: 0.75 },
+  scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  wrk: {
+    steady: { warmup: 0, rounds: 1, slice: 1 },
+    short: { warmup: 0, rounds: 1, slice: 1 },
+    scale: { warmup: 0, rounds: 1, slice: 1 },
+  },
+  pairs: { warmup: 0, rounds: 2, slice: 1 },
+  memoryBase: 10,
+  memorySteps: [50, 200],
+  streams: { count: 50, seconds: 3, perSession: 16 },
+};

@@ -1,0 +1,84 @@
+/**
+ * What a run has measured so far: the rows of each phase, the failures, each runtime's version and
+ * server command. Shared by the phases (which add rows) and the report (which reads them).
+ * @module
+ */
+
+import type { LoadResult } from "../lib/load.ts";
+import type { ServerRefusals } from "../lib/refusals.ts";
+import type { Runtime } from "../lib/proc.ts";
+import type { Generator, ServerKey, Workload } from "./plans.ts";
+
+export interface LoadRow {
+  runtime: Runtime;
+  workload: Exclude<Workload, "memory" | "streams"> | "scale";
+  server: ServerKey;
+  /** For scaling rows: live sessions. */
+  sessions?: number;
+  result: LoadResult;
+  /** The load generator that produced the figures. */
+  generator: Generator;
+}
+
+export interface MemoryRow {
+  runtime: Runtime;
+  server: ServerKey;
+  sessions: number;
+  rssPerSession: number;
+  heapPerSession: number;
+  /** Sessions created per second by the in-process admin route for this step. */
+  createRate: number;
+  gc: boolean;
+}
+
+/** One server's figures of the concurrent-streams phase. */
+export interface StreamRow {
+  runtime: Runtime;
+  server: ServerKey;
+  streams: number;
+  seconds: number;
+  /** Seconds until every stream had its first event. */
+  openSeconds: number;
+  /** Memory Δ per stream while all are open, from a baseline before (forced GC both times). */
+  rssPerStream: number;
+  heapPerStream: number;
+  /** RSS and heap Δ per stream once all have ended. */
+  rssAfterPerStream: number;
+  heapAfterPerStream: number;
+  /** Server CPU-seconds per stream per second of holding them all open. */
+  cpuPerStreamSecond: number;
+  /** Server CPU in cores over that window. */
+  serverCores: number;
+  /** Seconds of the CPU window. */
+  window: number;
+  ok: number;
+  bad: number;
+  errors: number;
+}
+
+/**
+ * A target pair of one workload measured on its own, in adjacent slices
+ * (see {@linkcode pairedRuns}); `results` are a's and b's, slice by slice.
+ */
+export interface PairRow {
+  runtime: Runtime;
+  workload: LoadRow["workload"];
+  a: ServerKey;
+  b: ServerKey;
+  results: [LoadResult, LoadResult];
+}
+
+export const loadRows: LoadRow[] = [];
+export const pairRows: PairRow[] = [];
+/** What each server of the steady workload answered to the requests the spec says to refuse. */
+export const refusalRows: { runtime: Runtime; server: ServerKey; refusals: ServerRefusals }[] = [];
+export const streamRows: StreamRow[] = [];
+export const memoryRows: MemoryRow[] = [];
+export const failures: string[] = [];
+export const versions = new Map<Runtime, string>();
+export const commands = new Map<Runtime, string>();
+
+export function fail(message: string): void {
+  failures.push(message);
+  console.error(`FAIL ${message}`);
+}

@@ -1,0 +1,369 @@
+/**
+ * The throughput phase: each workload measured interleaved across servers (wrk or autocannon),
+ * paired runs of the close pairs, the refusal probes and the warm-up. Adds rows to results.ts.
+ * @module
+ */
+
+import { join } from "node:path";
+import { type LoadResult, measureInterleaved, median } from "../lib/load.ts";
+import { probeRefusals, type ServerRefusals } from "../lib/refusals.ts";
+import { measureWithWrk } from "../lib/wrk.ts";
+import { allocatePort, type Runtime, type ServerProcess, startServer } from "../lib/proc.ts";
+import { MCP_PATH, POST_HEADERS } from "../lib/protocol.ts";
+import { findRow, fmtInt, fmtMs, fmtRatio, perRoundRatios, roundsSummary } from "./format.ts";
+import {
+  type Generator,
+  PEERS,
+  PLANS,
+  type ProcessPlan,
+  type ServerKey,
+  type Settings,
+  type TimingKind,
+  type Workload,
+} from "./plans.ts";
+import {
+  commands,
+  fail,
+  type LoadRow,
+  loadRows,
+  type PairRow,
+  pairRows,
+  refusalRows,
+  versions,
+} from "./results.ts";
+import {
+  createSessionsOverHttp,
+  echoTraffic,
+  elapsed,
+  initTraffic,
+  JSON_ONLY_HEADERS,
+  largeTraffic,
+  mrtrSequence,
+  probe,
+  progressTraffic,
+  statelessTraffic,
+  type Traffic,
+  withVersion,
+} from "./traffic.ts";
+
+export function check(label: string, result: LoadResult, server: ServerProcess): void {
+  const problems: string[] = [];
+  if (result.ok === 0) problems.push("no correct response");
+  if (result.bad > 0) problems.push(`${result.bad} wrong responses (first: ${result.badSample})`);
+  if (result.errors > 0) problems.push(`${result.errors} connection errors`);
+  if (result.timeouts > 0) problems.push(`${result.timeouts} timeouts`);
+  if (server.exited()) problems.push(`server exited: ${server.stderr().slice(-500)}`);
+  if (problems.length > 0) fail(`${label}: ${problems.join("; ")}`);
+}
+
+/**
+ * Above this many cores the load generator is taken to be the bottleneck: wrk
+ * runs one thread, autocannon runs on the driver's main thread, so neither
+ * can use more than one core.
+ */
+export const GENERATOR_BOUND_CORES = 0.85;
+
+/** Whether the load generator, not the server, limited `result`. */
+export function generatorBound(result: LoadResult): boolean {
+  return result.generatorCores >= GENERATOR_BOUND_CORES;
+}
+
+/** The load generator's share of the CPU the server and it used together, e.g. "18%". */
+export function generatorShare(result: LoadResult): string {
+  const total = result.generatorCores + result.serverCores;
+  return total > 0 ? `${Math.round((100 * result.generatorCores) / total)}%` : "n/a";
+}
+
+export function logLoad(row: LoadRow): void {
+  const r = row.result;
+  const what = row.workload === "scale" ? `scale@${row.sessions}` : row.workload;
+  console.log(
+    `${elapsed()} ${row.runtime.padEnd(4)} ${what.padEnd(12)} ${row.server.padEnd(10)} ${
+      fmtInt(r.okPerSecond).padStart(7)
+    }/s` +
+      `  p50 ${fmtMs(r.p50)}  p99 ${fmtMs(r.p99)}  ${fmtInt(r.okPerCpuSecond)}/cpu-s  srv ${
+        r.serverCores.toFixed(2)
+      } cores` +
+      `  ${row.generator} ${r.generatorCores.toFixed(2)} cores (${generatorShare(r)})${
+        generatorBound(r) ? "  GENERATOR-BOUND" : ""
+      }${r.bad + r.errors > 0 ? `  BAD ${r.bad} ERR ${r.errors}` : ""}`,
+  );
+}
+
+export interface Running {
+  plan: ProcessPlan;
+  server: ServerProcess;
+  base: string;
+}
+
+export async function start(
+  runtime: Runtime,
+  plan: ProcessPlan,
+  bigHeap = false,
+): Promise<Running | undefined> {
+  try {
+    const server = await startServer(runtime, join("bench/servers", plan.entry), plan.args, {
+      port: allocatePort(),
+      bigHeap,
+    });
+    console.log(
+      `${elapsed()} ${runtime} ${plan.server} ${
+        plan.args.join(" ")
+      } ready on :${server.port} (pid ${server.pid})`,
+    );
+    versions.set(runtime, server.version);
+    if (!commands.has(runtime)) commands.set(runtime, server.command);
+    return { plan, server, base: `http://127.0.0.1:${server.port}` };
+  } catch (error) {
+    fail(`${runtime} ${plan.server}: ${String(error)}`);
+    return undefined;
+  }
+}
+
+/** One measured target of an interleaved run. */
+export interface Entry {
+  running: Running;
+  row: Omit<LoadRow, "result" | "generator">;
+  traffic: Traffic;
+}
+
+/**
+ * Measures the entries side by side (interleaved slices), records and checks
+ * the rows. wrk drives them when it is the chosen generator and every entry
+ * is a single-request workload; autocannon otherwise.
+ */
+export async function interleaved(
+  entries: Entry[],
+  kind: TimingKind,
+  settings: Settings,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const generator: Generator =
+    settings.generator === "wrk" && entries.every((e) => e.traffic.wrk !== undefined)
+      ? "wrk"
+      : "autocannon";
+  const onError = (i: number, error: unknown) =>
+    fail(`${label(entries[i].row)}: ${generator} run failed: ${String(error)}`);
+  const results = generator === "wrk"
+    ? await measureWithWrk(
+      entries.map((e) => wrkTarget(e, settings)),
+      settings.wrk[kind],
+      onError,
+    )
+    : await measureInterleaved(
+      entries.map((e) => ({
+        port: e.running.server.port,
+        pid: e.running.server.pid,
+        path: MCP_PATH,
+        sequence: e.traffic.sequence,
+        connections: settings.connections,
+      })),
+      settings[kind],
+      onError,
+    );
+  entries.forEach((entry, i) => {
+    const row: LoadRow = { ...entry.row, result: results[i], generator };
+    loadRows.push(row);
+    logLoad(row);
+    check(label(entry.row), results[i], entry.running.server);
+  });
+}
+
+/** What wrk drives for an entry whose traffic it can send. */
+export function wrkTarget(entry: Entry, settings: Settings) {
+  return {
+    port: entry.running.server.port,
+    pid: entry.running.server.pid,
+    path: MCP_PATH,
+    connections: settings.connections,
+    ...entry.traffic.wrk!,
+  };
+}
+
+/**
+ * The target pairs of a workload judged by a ratio near its threshold:
+ * tether against its floor and against the fastest peer (by the rows just
+ * measured side by side with every server); and, sessionful, the legacy
+ * floor against that peer: the bound on tether's ratio to it (tether makes
+ * every check the floor makes, and more).
+ */
+export function closePairs(
+  runtime: Runtime,
+  workload: "steady" | "stateless",
+): [ServerKey, ServerKey][] {
+  const floor = workload === "steady" ? "floor-legacy" : "floor";
+  const pairs: [ServerKey, ServerKey][] = [["tether", floor]];
+  const peer = fastestPeerOf(runtime, workload);
+  if (peer !== undefined) pairs.push(["tether", peer]);
+  if (peer !== undefined && workload === "steady") pairs.push([floor, peer]);
+  return pairs;
+}
+
+/** The peer whose row of `workload` has the most answers per server CPU-second. */
+export function fastestPeerOf(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+): ServerKey | undefined {
+  let best: LoadRow | undefined;
+  for (const peer of PEERS) {
+    const row = findRow(runtime, workload, peer);
+    if (row === undefined || !Number.isFinite(row.result.okPerCpuSecond)) continue;
+    if (best === undefined || row.result.okPerCpuSecond > best.result.okPerCpuSecond) best = row;
+  }
+  return best?.server;
+}
+
+/**
+ * Measures each of the workload's close target pairs again, the two servers
+ * alone in adjacent slices (a b, b a, a b, …). Side by side with a dozen
+ * servers, a pair's slices of one round are up to a dozen seconds apart, and
+ * on a shared host one server's rate moves by half within a minute (a
+ * neighbour's load, the clock): adjacent slices share most of that drift,
+ * so the median of their per-round ratios is the pair's figure.
+ */
+export async function pairedRuns(
+  entries: Entry[],
+  workload: "steady" | "stateless",
+  settings: Settings,
+): Promise<void> {
+  if (settings.generator !== "wrk" || entries.length === 0) return;
+  const runtime = entries[0].row.runtime;
+  for (const [a, b] of closePairs(runtime, workload)) {
+    const x = entries.find((e) => e.row.server === a);
+    const y = entries.find((e) => e.row.server === b);
+    if (x?.traffic.wrk === undefined || y?.traffic.wrk === undefined) continue;
+    const [ra, rb] = await measureWithWrk(
+      [wrkTarget(x, settings), wrkTarget(y, settings)],
+      settings.pairs,
+      (i, error) => fail(`${label(i === 0 ? x.row : y.row)} (paired): wrk run failed: ${error}`),
+    );
+    check(`${label(x.row)} (paired)`, ra, x.running.server);
+    check(`${label(y.row)} (paired)`, rb, y.running.server);
+    const row: PairRow = { runtime, workload, a, b, results: [ra, rb] };
+    pairRows.push(row);
+    const ratios = perRoundRatios(ra, rb, true);
+    if (ratios.length === 0) continue; // a failed run, reported above
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
+        fmtRatio(median(ratios))
+      } per CPU-s (${roundsSummary(ratios)})`,
+    );
+  }
+}
+
+export function label(row: Omit<LoadRow, "result" | "generator">): string {
+  return `${row.runtime} ${
+    row.workload === "scale" ? `scale@${row.sessions}` : row.workload
+  } ${row.server}`;
+}
+
+/** Throughput phase of one runtime: steady, progress, init, each measured interleaved across servers. */
+export async function throughputPhase(
+  runtime: Runtime,
+  workloads: Workload[],
+  servers: ServerKey[],
+  settings: Settings,
+) {
+  const plans = PLANS.filter((p) =>
+    (servers.length === 0 || servers.includes(p.server)) &&
+    p.workloads.some((w) => workloads.includes(w))
+  );
+  const running: Running[] = [];
+  for (const plan of plans) {
+    const r = await start(runtime, plan);
+    if (r !== undefined) running.push(r);
+  }
+  try {
+    for (const workload of ["steady", "progress", "large", "init", "stateless", "mrtr"] as const) {
+      if (!workloads.includes(workload)) continue;
+      const entries: Entry[] = [];
+      for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
+        const row = { runtime, workload, server: r.plan.server };
+        try {
+          let traffic: Traffic;
+          if (workload === "init") {
+            const { version } = await createSessionsOverHttp(r.base, 1, r.plan.sessionful);
+            traffic = initTraffic(r.plan.sessionful, version, r.plan.initMinSlice);
+          } else if (workload === "stateless") {
+            traffic = statelessTraffic();
+          } else if (workload === "mrtr") {
+            traffic = { sequence: mrtrSequence() };
+          } else {
+            const { ids: pool, version } = await createSessionsOverHttp(
+              r.base,
+              settings.pool,
+              r.plan.sessionful,
+            );
+            const headers = r.plan.accept === "json" ? JSON_ONLY_HEADERS : POST_HEADERS;
+            traffic = workload === "steady"
+              ? echoTraffic(pool, withVersion(headers, version))
+              : workload === "large"
+              ? largeTraffic(pool)
+              : progressTraffic(pool);
+          }
+          await probe(r.base, traffic.sequence[0]);
+          entries.push({ running: r, row, traffic });
+        } catch (error) {
+          fail(`${label(row)}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (workload === "steady" || workload === "stateless") {
+        await interleaved(entries, "steady", settings);
+        await pairedRuns(entries, workload, settings);
+      } else {
+        await interleaved(entries, "short", settings);
+      }
+    }
+    // After every timed run: the probes open sessions and send an 8 MiB body.
+    if (workloads.includes("steady")) await probeRefusalsOf(runtime, running);
+  } finally {
+    await Promise.all(running.map((r) => r.server.stop()));
+  }
+}
+
+/** The refusal probes (bench/lib/refusals.ts) of each running server of the steady workload. */
+export async function probeRefusalsOf(
+  runtime: Runtime,
+  running: readonly Running[],
+): Promise<void> {
+  for (const r of running.filter((r) => r.plan.workloads.includes("steady"))) {
+    const accept = r.plan.accept === "json" ? JSON_ONLY_HEADERS.accept : POST_HEADERS.accept;
+    let refusals: ServerRefusals;
+    try {
+      refusals = await probeRefusals(r.server.port, accept);
+    } catch (error) {
+      // A failure of the probes is reported like any other, without ending the run's figures.
+      fail(`${runtime} ${r.plan.server}: the refusal probes failed: ${String(error)}`);
+      continue;
+    }
+    refusalRows.push({ runtime, server: r.plan.server, refusals });
+    const summary = refusals.outcomes.map((o) => `${o.probe} ${o.answer}`).join(", ");
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} refusals     ${r.plan.server}: control ${
+        refusals.control ? "ok" : "FAILED"
+      }; ${summary}`,
+    );
+    if (!refusals.control) {
+      fail(`${runtime} ${r.plan.server}: the refusal probes' control call failed`);
+    }
+  }
+}
+
+/** Drives one server for about a second, figures discarded (so compiled code is in a baseline). */
+export async function warm(running: Running, traffic: Traffic, settings: Settings): Promise<void> {
+  const target = {
+    port: running.server.port,
+    pid: running.server.pid,
+    path: MCP_PATH,
+    connections: settings.connections,
+  };
+  const once = { warmup: 0, rounds: 1, slice: 1 };
+  const onError = (_: number, error: unknown) => {
+    throw error;
+  };
+  if (settings.generator === "wrk" && traffic.wrk !== undefined) {
+    await measureWithWrk([{ ...target, ...traffic.wrk }], once, onError);
+  } else {
+    await measureInterleaved([{ ...target, sequence: traffic.sequence }], once, onError);
+  }
+}

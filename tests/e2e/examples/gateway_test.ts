@@ -1,0 +1,96 @@
+/**
+ * examples/gateway.ts end to end (seed 004's counter test) on the gateway
+ * API: two downstream sessions of one principal each get their own upstream
+ * session (5 and 3); after a downstream DELETE its upstream session is
+ * closed, and a new downstream session starts again at 1. With
+ * UPSTREAM_STDIO=1 the upstream is examples/everything.ts's server run as a
+ * stdio subprocess. Real HTTP on the test's runtime.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  createGatewayHandler,
+  createUpstreamHandler,
+  upstreamFromEnv,
+} from "../../../examples/gateway.ts";
+import { serveHandler } from "../../../examples/serve.ts";
+import { connectClient, waitFor } from "../interop/helpers.ts";
+
+describe("examples/gateway.ts", () => {
+  it("one upstream session per downstream session: 5 and 3, then DELETE closes it and a new one starts at 1", async () => {
+    const upstreamHandler = createUpstreamHandler();
+    const upstream = await serveHandler(upstreamHandler, 0);
+    const { handler, gateway } = await createGatewayHandler(
+      upstreamFromEnv({ UPSTREAM_URL: `${upstream.url}/mcp` }),
+    );
+    const served = await serveHandler(handler, 0);
+    const url = `${served.url}/mcp`;
+    try {
+      const a = await connectClient(url);
+      const b = await connectClient(url);
+      const count = async (
+        connection: Awaited<ReturnType<typeof connectClient>>,
+        times: number,
+      ) => {
+        let last = "";
+        for (let i = 0; i < times; i++) {
+          const result = await connection.client.callTool({
+            name: "upstream_increment",
+            arguments: {},
+          });
+          last = (result.content as { text: string }[])[0].text;
+        }
+        return last;
+      };
+      assert.equal(await count(a, 5), "5");
+      assert.equal(await count(b, 3), "3");
+      assert.equal(
+        (await upstreamHandler.stats()).sessions,
+        3,
+        "one upstream session per downstream session, and the gateway's discovery session",
+      );
+
+      await a.transport.terminateSession();
+      await a.close();
+      await waitFor(
+        async () => (await upstreamHandler.stats()).sessions === 2,
+        "the upstream session of A to be closed",
+      );
+
+      const c = await connectClient(url);
+      assert.equal(
+        await count(c, 1),
+        "1",
+        "a new downstream session starts a new upstream session",
+      );
+      assert.equal(await count(b, 1), "4", "B's upstream session is untouched");
+      await b.close();
+      await c.close();
+    } finally {
+      await served.close();
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+
+  it("UPSTREAM_STDIO=1: examples/everything.ts's server as a stdio subprocess", async () => {
+    const { handler, gateway } = await createGatewayHandler(
+      upstreamFromEnv({ UPSTREAM_STDIO: "1" }),
+    );
+    const served = await serveHandler(handler, 0);
+    try {
+      const a = await connectClient(`${served.url}/mcp`);
+      const tools = (await a.client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(tools.includes("everything_test_simple_text"), String(tools.slice(0, 5)));
+      const result = await a.client.callTool({
+        name: "everything_test_simple_text",
+        arguments: {},
+      });
+      assert.equal(result.isError, undefined, JSON.stringify(result));
+      await a.close();
+    } finally {
+      await served.close();
+      await gateway.close();
+    }
+  });
+});

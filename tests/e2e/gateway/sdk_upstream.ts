@@ -1,0 +1,167 @@
+/**
+ * An upstream for the gateway tests: the official SDK's McpServer, one per
+ * upstream session, over its web-standard Streamable HTTP server transport,
+ * served on a free port of the test's runtime. It records what the tests
+ * assert: `initialize` per session, live sessions, every Authorization
+ * header it received, and the signals of its tools.
+ */
+
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.d.ts"
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/webStandardStreamableHttp.d.ts"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import * as z from "zod";
+import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
+
+/** What the upstream saw. */
+export interface UpstreamRecord {
+  /** `initialize` requests answered. */
+  initializes: number;
+  /** Upstream sessions open now. */
+  live: Set<string>;
+  /** Every Authorization header value received (empty string when absent). */
+  authorizations: string[];
+  /** Calls of `slow` whose signal aborted. */
+  aborted: number;
+  /** Resolves the next `slow` call's start. */
+  slowStarted: (() => void)[];
+}
+
+/** A running SDK upstream. */
+export interface SdkUpstream extends RunningServer {
+  record: UpstreamRecord;
+  /** Adds a tool on every upstream session (each tells its client `tools/list_changed`). */
+  addTool(name: string): void;
+}
+
+function register(server: McpServer, record: UpstreamRecord, extraTools: string[]): void {
+  let count = 0;
+  server.registerTool("whoami", { description: "The upstream session id" }, (extra) => ({
+    content: [{ type: "text", text: extra.sessionId ?? "none" }],
+  }));
+  server.registerTool("increment", { description: "Counts in this upstream session" }, () => ({
+    content: [{ type: "text", text: String(++count) }],
+  }));
+  server.registerTool(
+    "slow",
+    { description: "Reports progress, then waits for cancellation" },
+    async (extra) => {
+      const token = extra._meta?.progressToken;
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress: 1, total: 2, message: "halfway" },
+        });
+      }
+      await extra.sendNotification({
+        method: "notifications/message",
+        params: { level: "info", data: "slow started" },
+      });
+      record.slowStarted.shift()?.();
+      await new Promise<void>((resolve) => {
+        if (extra.signal.aborted) resolve();
+        extra.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      record.aborted++;
+      return { content: [{ type: "text", text: "cancelled" }] };
+    },
+  );
+  server.registerTool("ask", { description: "Elicits a name" }, async () => {
+    const answer = await server.server.elicitInput({
+      message: "Your name?",
+      requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+    });
+    return { content: [{ type: "text", text: `${answer.action}:${answer.content?.name}` }] };
+  });
+  server.registerTool("sample", { description: "Asks the client's model" }, async () => {
+    const answer = await server.server.createMessage({
+      messages: [{ role: "user", content: { type: "text", text: "hi" } }],
+      maxTokens: 10,
+    });
+    return { content: [{ type: "text", text: (answer.content as { text: string }).text }] };
+  });
+  server.registerTool("roots", { description: "Lists the client's roots" }, async () => {
+    const answer = await server.server.listRoots();
+    return { content: [{ type: "text", text: answer.roots.map((root) => root.uri).join(",") }] };
+  });
+  server.registerTool(
+    "echo",
+    { description: "Echoes", inputSchema: { text: z.string() } },
+    ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerPrompt("greet", { description: "Greets", argsSchema: { name: z.string() } }, (
+    { name },
+  ) => ({ messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }] }));
+  server.registerResource("motd", "memo://motd", { description: "Message of the day" }, () => ({
+    contents: [{ uri: "memo://motd", text: "be kind" }],
+  }));
+  for (const name of extraTools) {
+    server.registerTool(name, { description: "added later" }, () => ({ content: [] }));
+  }
+}
+
+/** Serves an SDK upstream on a free port. */
+export async function startSdkUpstream(): Promise<SdkUpstream> {
+  const record: UpstreamRecord = {
+    initializes: 0,
+    live: new Set(),
+    authorizations: [],
+    aborted: 0,
+    slowStarted: [],
+  };
+  const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
+  const servers = new Set<McpServer>();
+  const extraTools: string[] = [];
+  const handler = async (request: Request): Promise<Response> => {
+    record.authorizations.push(request.headers.get("authorization") ?? "");
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId !== null) {
+      const transport = transports.get(sessionId);
+      if (transport === undefined) return new Response("unknown session", { status: 404 });
+      return await transport.handleRequest(request);
+    }
+    record.initializes++;
+    const server = new McpServer({ name: "sdk-upstream", version: "1.0.0" }, {
+      capabilities: { logging: {}, tools: { listChanged: true } },
+    });
+    register(server, record, extraTools);
+    servers.add(server);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      onsessioninitialized: (id) => {
+        transports.set(id, transport);
+        record.live.add(id);
+      },
+      onsessionclosed: (id) => {
+        transports.delete(id);
+        record.live.delete(id);
+        servers.delete(server);
+      },
+    });
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id !== undefined) {
+        transports.delete(id);
+        record.live.delete(id);
+      }
+      servers.delete(server);
+    };
+    await server.connect(transport);
+    return await transport.handleRequest(request);
+  };
+  const running = await serveHandler(handler, 0);
+  return {
+    ...running,
+    record,
+    addTool(name) {
+      extraTools.push(name);
+      for (const server of servers) {
+        server.registerTool(name, { description: "added later" }, () => ({ content: [] }));
+      }
+    },
+    async close() {
+      for (const transport of transports.values()) await transport.close().catch(() => {});
+      await running.close();
+    },
+  };
+}

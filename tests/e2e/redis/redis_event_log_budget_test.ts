@@ -1,0 +1,153 @@
+/**
+ * The Redis event log's byte bookkeeping, against a real redis-server (the
+ * budget behaviours themselves are in the EventLog contract, for both logs):
+ * the totals it keeps always equal the data its streams hold, deleting every
+ * session leaves nothing of them, and a stream whose keys expired (the TTL
+ * safety net) gives its bytes back, when the global trim meets it or when
+ * the next stream opens after its TTL.
+ */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
+import { entriesOf } from "../../../src/redis/stream_entries.ts";
+import { until } from "../../helpers.ts";
+import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+
+let redis: TestRedis;
+let n = 0;
+before(async () => {
+  if (redisSkip === false) redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+async function keysOf(pattern: string): Promise<string[]> {
+  return (await redis.client.sendCommand(["KEYS", pattern])) as string[];
+}
+
+/** UTF-8 bytes of event data in every stream under `prefix`. */
+async function heldBytes(prefix: string): Promise<number> {
+  let bytes = 0;
+  for (const key of await keysOf(`${prefix}ev:*`)) {
+    for (const entry of entriesOf(await redis.client.sendCommand(["XRANGE", key, "-", "+"]))) {
+      if (entry.fields.d !== undefined) bytes += new TextEncoder().encode(entry.fields.d).length;
+    }
+  }
+  return bytes;
+}
+
+/** The highest score in sorted set `key` (0 when empty). */
+async function newestScore(key: string): Promise<number> {
+  const reply = await redis.client.sendCommand(["ZRANGE", key, "-1", "-1", "WITHSCORES"]);
+  return Number((reply as string[])[1] ?? 0);
+}
+
+async function totalOf(prefix: string): Promise<number> {
+  return Number(await redis.client.sendCommand(["GET", `${prefix}eg:bytes`]) ?? 0);
+}
+
+describeRedis("RedisEventLog byte bookkeeping", () => {
+  itRedis(
+    "what the TTL removed leaves the orders and totals when the next stream opens",
+    async () => {
+      const prefix = `lb${++n}:`;
+      const log = new RedisEventLog(redis.client, { prefix, ttlSeconds: 1 });
+      await log.append("gone", "a", "g".repeat(500));
+      await log.complete("gone", "a");
+      await log.append("gone", "b", "h".repeat(300));
+      // A session no instance deleted: its keys expire after the TTL (a deadline, not a timing claim).
+      await until(
+        async () => (await keysOf(`${prefix}e[msv]:gone*`)).length === 0,
+        "the TTL removes the session's keys",
+        10_000,
+      );
+      assert.equal(await totalOf(prefix), 800, "the totals still count them");
+      // Collected once Redis's clock is a TTL past their last write (their scores, in microseconds).
+      const lastWrite = Math.max(
+        await newestScore(`${prefix}eg:f`),
+        await newestScore(`${prefix}eg:r`),
+      );
+      await until(
+        async () => {
+          const [seconds, micros] = (await redis.client.sendCommand(["TIME"])) as string[];
+          return Number(seconds) * 1_000_000 + Number(micros) > lastWrite + 1_000_000;
+        },
+        "Redis's clock passes the last write by the TTL",
+        10_000,
+      );
+      await log.append("live", "a", "x".repeat(100));
+      assert.equal(await totalOf(prefix), 100, "opening a stream forgot the expired ones");
+      assert.equal(await redis.client.sendCommand(["HGET", `${prefix}eg:sizes`, "gone a"]), null);
+      assert.deepEqual(
+        await redis.client.sendCommand(["ZRANGE", `${prefix}eg:r`, "0", "-1"]),
+        ["live a"],
+      );
+      assert.deepEqual(await redis.client.sendCommand(["ZRANGE", `${prefix}eg:f`, "0", "-1"]), []);
+      await log.close();
+    },
+  );
+
+  itRedis(
+    "the totals equal the data held, through trims, losses, completions and deletes",
+    async () => {
+      const prefix = `lb${++n}:`;
+      const log = new RedisEventLog(redis.client, {
+        prefix,
+        maxEventsPerStream: 5,
+        maxStreamsPerSession: 3,
+        maxBytesPerSession: 2_000,
+        maxTotalBytes: 6_000,
+      });
+      let seed = 20_261_123;
+      const random = (below: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed % below;
+      };
+      console.log(`seed 20261123`);
+      for (let step = 0; step < 300; step++) {
+        const session = `s${random(6)}`;
+        const stream = `st${random(5)}`;
+        const action = random(10);
+        if (action < 6) await log.append(session, stream, "é".repeat(random(400)) + "x");
+        else if (action < 8) {
+          await log.appendMany(session, stream, ["a".repeat(random(300)), "b"], {
+            complete: action === 7,
+          });
+        } else if (action < 9) await log.complete(session, stream);
+        else await log.deleteSession(session);
+        const total = await totalOf(prefix);
+        assert.equal(total, await heldBytes(prefix), `step ${step}: the total matches the streams`);
+        assert.ok(total <= 6_000, `step ${step}: ${total} bytes held`);
+      }
+      for (let s = 0; s < 6; s++) await log.deleteSession(`s${s}`);
+      assert.equal(await totalOf(prefix), 0);
+      assert.deepEqual(
+        (await keysOf(`${prefix}*`)).sort(),
+        [`${prefix}eg:bytes`, `${prefix}eg:clock`],
+        "only the deployment's two counters are left",
+      );
+      await log.close();
+    },
+  );
+
+  itRedis("a stream whose keys expired gives its bytes back to the global budget", async () => {
+    const prefix = `lb${++n}:`;
+    const log = new RedisEventLog(redis.client, { prefix, maxTotalBytes: 1_000 });
+    await log.append("gone", "a", "g".repeat(500));
+    // What the TTL does to a session no instance deleted: its keys vanish, the totals stay.
+    for (const key of await keysOf(`${prefix}e[msv]:gone*`)) {
+      await redis.client.sendCommand(["DEL", key]);
+    }
+    assert.equal(await totalOf(prefix), 500, "the expired stream still counts");
+    await log.append("live", "a", "x".repeat(300));
+    await log.append("live", "a", "y".repeat(300));
+    assert.equal(
+      (await log.replayAfter("live", "a:0"))?.events.length,
+      2,
+      "the expired stream's bytes made room, not the live stream's first event",
+    );
+    assert.equal(await totalOf(prefix), 600);
+    await log.close();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * A real `redis-server` (Debian's package) on a free loopback port for the
+ * tests that need Redis, never a mock: started per test file, with no
+ * persistence, and stopped at the end. Not a test file itself.
+ * @module
+ */
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { createServer } from "node:net";
+import { createClient } from "redis";
+import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
+import { sleep } from "../../helpers.ts";
+
+/**
+ * Why the Redis suites cannot run here, or false. Without `redis-server` on
+ * the PATH they are skipped with a loud warning on a developer's machine;
+ * in CI (`CI` set) a missing `redis-server` fails instead (.ci/run installs it).
+ */
+export const redisSkip: string | false = (() => {
+  const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+  if (probe.error === undefined && probe.status === 0) return false;
+  const reason = "redis-server is not installed (Debian: apt-get install redis-server)";
+  if (process.env.CI) throw new Error(`${reason}: the Redis suites cannot run in CI`);
+  console.warn(`\n*** SKIPPING the Redis suites: ${reason} ***\n`);
+  return reason;
+})();
+
+/** `describe`, skipped (loudly) where redis-server is missing. */
+export function describeRedis(name: string, body: () => void): void {
+  describe(name, { skip: redisSkip }, body);
+}
+
+/** `it`, skipped (loudly) where redis-server is missing. */
+export function itRedis(name: string, body: () => Promise<void> | void): void {
+  it(name, { skip: redisSkip }, body);
+}
+
+/** The client surface the tests use. */
+export type TestClient = RedisCommands & { quit(): Promise<unknown> };
+
+/** A running Redis and a connected client. */
+export interface TestRedis {
+  url: string;
+  client: TestClient;
+  /** A connection of its own (for blocking reads), as createRedisBackend opens them. */
+  openConnection(): Promise<RedisConnection>;
+  /** Stops the client and the server. */
+  stop(): Promise<void>;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server on a free port and connects a client (deadline 10 s). */
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--protected-mode",
+    "yes",
+  ], { stdio: "ignore" });
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  let client: TestClient | undefined;
+  while (client === undefined) {
+    try {
+      const candidate = createClient({ url, socket: { reconnectStrategy: false } });
+      candidate.on("error", () => {});
+      await candidate.connect();
+      client = candidate as unknown as TestClient;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
+      }
+      await sleep(50);
+    }
+  }
+  return {
+    url,
+    client,
+    async openConnection() {
+      const own = createClient({ url });
+      own.on("error", () => {});
+      await own.connect();
+      return {
+        sendCommand: (args) => own.sendCommand(args),
+        close: () => {
+          try {
+            own.destroy();
+          } catch { /* closed already */ }
+          return Promise.resolve();
+        },
+      };
+    },
+    async stop() {
+      try {
+        await client!.quit();
+      } catch { /* already closed */ }
+      child.kill("SIGTERM");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve();
+        }, 3_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** A redis-server the test can kill and start again on the same port (no persistence). */
+export interface RestartableRedis {
+  url: string;
+  /** SIGKILLs the server (an instance loss: no goodbye to its clients). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (deadline 10 s). */
+  restart(): Promise<void>;
+  /** Stops the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
+export async function startRestartableRedis(): Promise<RestartableRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = await spawnRedis(port, url);
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  return {
+    url,
+    kill,
+    async restart() {
+      await kill();
+      child = await spawnRedis(port, url);
+    },
+    stop: kill,
+  };
+}
+
+/** Spawns redis-server on `port` and waits until it answers PING. */
+async function spawnRedis(port: number, url: string): Promise<ChildProcess> {
+  const child = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ], { stdio: "ignore" });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = createClient({ url, socket: { reconnectStrategy: false } });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      await probe.sendCommand(["PING"]);
+      probe.destroy();
+      return child;
+    } catch (error) {
+      try {
+        probe.destroy();
+      } catch { /* not connected */ }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
+      }
+      await sleep(50);
+    }
+  }
+}

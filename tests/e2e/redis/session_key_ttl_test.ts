@@ -1,0 +1,160 @@
+/**
+ * Session keys expire in Redis by themselves: with every instance gone and
+ * no sweep, nothing of a session (record, state, the index keys) outlives its
+ * deadline plus `expiryGraceMs`; and a record Redis dropped first still gives
+ * its owner's place back on the next sweep. Short real TTLs (Redis expires
+ * by its own clock), every wait bounded.
+ */
+
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import type { SessionRecord } from "../../../src/storage/mod.ts";
+import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
+import { createMcpHandler } from "../../../mod.ts";
+import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
+import { initialize, rpc, sleep } from "../../helpers.ts";
+
+/** Every key under `prefix` (SCAN, not KEYS). */
+async function keysUnder(redis: TestRedis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.client.sendCommand([
+      "SCAN",
+      cursor,
+      "MATCH",
+      `${prefix}*`,
+      "COUNT",
+      "1000",
+    ]) as [string, string[]];
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0");
+  return keys.sort();
+}
+
+/** Polls until no key is left under `prefix`; the keys still there after `timeoutMs`. */
+async function waitUntilEmpty(redis: TestRedis, prefix: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await keysUnder(redis, prefix);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(100);
+  }
+}
+
+function record(id: string, ownerKey: string, now: number, ttlMs: number): SessionRecord {
+  return {
+    id,
+    ownerKey,
+    protocolVersion: "2025-11-25",
+    clientCapabilities: {},
+    createdAt: now,
+    expiresAt: now + ttlMs,
+  };
+}
+
+describeRedis("Redis session keys expire by themselves", () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  itRedis("with no instance left and no sweep, no session key outlives the TTL", async () => {
+    const prefix = "ttl1:";
+    const store = new RedisSessionStore(redis.client, { prefix, expiryGraceMs: 0 });
+    const now = Date.now();
+    for (const id of ["a", "b", "c"]) {
+      assert.equal(await store.create(record(id, "user:alice", now, 1_500), 10, now), true);
+    }
+    await store.writeState("a", "k", { v: 1 }, 1_000);
+    const use = { ownerKey: "user:alice", idleTtlMs: 1_500, absoluteTtlMs: 60_000 };
+    assert.ok(await store.getAndTouch("b", Date.now(), use));
+    await store.writeState("b", "k", "x", 1_000);
+    await store.touch("c", Date.now() + 1_500);
+    await store.close();
+
+    const before = await keysUnder(redis, prefix);
+    assert.ok(before.includes("ttl1:s:a") && before.includes("ttl1:st:a"), "positive control");
+    assert.ok(before.includes("ttl1:st:b") && before.includes("ttl1:sessions"));
+    for (const key of before) {
+      const left = Number(await redis.client.sendCommand(["PTTL", key]));
+      assert.ok(left > 0 && left <= 1_600, `${key} has a TTL near the idle TTL (${left})`);
+    }
+    assert.deepEqual(await waitUntilEmpty(redis, prefix, 15_000), [], "nothing outlived the TTL");
+  });
+
+  itRedis("a record Redis dropped first still gives its owner's place back", async () => {
+    const prefix = "ttl2:";
+    const store = new RedisSessionStore(redis.client, { prefix, expiryGraceMs: 0 });
+    const now = Date.now();
+    assert.equal(await store.create(record("short", "user:alice", now, 300), 10, now, 1), true);
+    assert.equal(await store.create(record("long", "user:bob", now, 60_000), 10, now, 1), true);
+    assert.equal(
+      await store.create(record("other", "user:alice", now, 300), 10, now, 1),
+      "owner-full",
+      "positive control: alice holds her share",
+    );
+    const deadline = Date.now() + 10_000;
+    while (Number(await redis.client.sendCommand(["EXISTS", `${prefix}s:short`])) === 1) {
+      assert.ok(Date.now() < deadline, "the record expired in Redis");
+      await sleep(50);
+    }
+    const swept = await store.sweep(Date.now());
+    assert.deepEqual(swept.map(({ id }) => id), ["short"], "the sweep still reports it");
+    const later = Date.now();
+    assert.equal(
+      await store.create(record("again", "user:alice", later, 300), 10, later, 1),
+      true,
+      "alice's place was given back",
+    );
+    await store.delete("again");
+    await store.delete("long");
+    assert.deepEqual(await keysUnder(redis, prefix), [], "delete leaves nothing behind");
+  });
+
+  itRedis("through the handler: sessions of stopped instances leave no key", async () => {
+    const prefix = "ttl3:";
+    const backend = await createRedisBackend({ url: redis.url }, {
+      prefix,
+      sessionStore: { expiryGraceMs: 0 },
+    });
+    const handler = createMcpHandler({
+      name: "ttl",
+      version: "1.0.0",
+      sessions: { store: backend.sessionStore, idleTtlMs: 1_500 },
+      streams: {
+        eventLog: backend.eventLog,
+      },
+      bus: backend.bus,
+    });
+    for (let i = 0; i < 3; i++) {
+      const session = await initialize(handler);
+      assert.equal((await rpc(handler, session, "ping")).status, 200);
+    }
+    // The instance stops (its sweep never runs again); the sessions stay in Redis, as they must.
+    await handler.close({ graceMs: 0 });
+    await backend.close();
+    const records = (await keysUnder(redis, prefix)).filter((key) => key.startsWith(`${prefix}s:`));
+    assert.equal(records.length, 3, `positive control: ${records}`);
+    const left = await waitUntilEmpty(redis, `${prefix}s`, 15_000);
+    assert.deepEqual(left, [], "no session record, state or index key outlived the idle TTL");
+  });
+});
+
+describeRedis("Redis session keys: expiryGraceMs", () => {
+  itRedis("a bad expiryGraceMs is a RangeError, before createRedisBackend connects", async () => {
+    const client = { sendCommand: () => Promise.resolve(null) };
+    for (const expiryGraceMs of [-1, Number.NaN, 1e20]) {
+      assert.throws(() => new RedisSessionStore(client, { expiryGraceMs }), RangeError);
+      await assert.rejects(
+        createRedisBackend({ url: "redis://127.0.0.1:1" }, { sessionStore: { expiryGraceMs } }),
+        RangeError,
+      );
+    }
+  });
+});

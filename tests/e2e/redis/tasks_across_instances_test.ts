@@ -1,0 +1,171 @@
+/**
+ * Tasks shared through Redis by several instances (a real redis-server): any
+ * instance answers for a task another one runs (status, cancel reaching the
+ * running tool's signal, answers resuming it), and a task outlives the
+ * instance that created it (a new instance, with a new client, answers).
+ */
+
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { createClient } from "redis";
+import { defineTool, type McpHandler } from "../../../mod.ts";
+import { tasksExtension } from "../../../src/extensions/tasks/mod.ts";
+import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
+import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
+import { blockingTool } from "../../blocking_tool.ts";
+import { abortReason, makeHandler, until } from "../../helpers.ts";
+import { asUser, pollTask, userFromHeader } from "../../unit/tasks/helpers.ts";
+import {
+  describeRedis,
+  redisSkip,
+  startRedis,
+  startRestartableRedis,
+  type TestRedis,
+} from "./redis_server.ts";
+
+let redis: TestRedis;
+let n = 0;
+before(async () => {
+  if (redisSkip === false) redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+const ask = defineTool({
+  name: "ask",
+  task: "optional",
+  handler: async (_input, ctx) => {
+    const answer = await ctx.elicit({
+      message: "Name?",
+      requestedSchema: { type: "object", properties: {} },
+    });
+    return `hello ${answer.content?.name}`;
+  },
+});
+
+/** An instance on the shared Redis, with `client` (the shared test client by default). */
+function instance(prefix: string, client = redis.client) {
+  const blocking = blockingTool();
+  const handler: McpHandler = makeHandler({
+    auth: {
+      authenticate: userFromHeader,
+    },
+    tools: [{ ...blocking.tool, task: "optional" }, ask],
+    extensions: [
+      tasksExtension({ store: new RedisTaskStore(client, { prefix }), watchIntervalMs: 10 }),
+    ],
+  });
+  return { handler, blocking };
+}
+
+describeRedis("tasks across instances (Redis)", () => {
+  it("another instance reports a running task and its cancel reaches the tool's signal", async () => {
+    const prefix = `x${++n}:`;
+    const a = instance(prefix);
+    const b = instance(prefix);
+    const { message } = await asUser(a.handler, "tools/call", { name: "block" }, "alice");
+    const taskId = message.result.taskId;
+    const call = await a.blocking.call(1);
+    const seen = await asUser(b.handler, "tasks/get", { taskId }, "alice");
+    assert.equal(seen.message.result.status, "working");
+    const stranger = await asUser(b.handler, "tasks/get", { taskId }, "mallory");
+    assert.equal(stranger.message.error.code, -32602);
+    await asUser(b.handler, "tasks/cancel", { taskId }, "alice");
+    assert.equal(await abortReason(call.signal), "cancelled");
+    assert.equal((await pollTask(a.handler, taskId, () => true, "alice")).status, "cancelled");
+    await a.handler.close();
+    await b.handler.close();
+  });
+
+  it("an answer given to another instance resumes the task where it runs", async () => {
+    const prefix = `x${++n}:`;
+    const a = instance(prefix);
+    const b = instance(prefix);
+    const { message } = await asUser(a.handler, "tools/call", { name: "ask" }, "alice");
+    const taskId = message.result.taskId;
+    const waiting = await pollTask(
+      b.handler,
+      taskId,
+      (t) => t.status === "input_required",
+      "alice",
+    );
+    const [key] = Object.keys(waiting.inputRequests);
+    await asUser(b.handler, "tasks/update", {
+      taskId,
+      inputResponses: { [key]: { action: "accept", content: { name: "Ada" } } },
+    }, "alice");
+    const done = await pollTask(b.handler, taskId, (t) => t.status === "completed", "alice");
+    assert.equal(done.result.content[0].text, "hello Ada");
+    await a.handler.close();
+    await b.handler.close();
+  });
+
+  it("a task outlives its instance: after a restart a new instance answers with its result", async () => {
+    const prefix = `x${++n}:`;
+    const first = instance(prefix);
+    const { message } = await asUser(first.handler, "tools/call", { name: "block" }, "alice");
+    const taskId = message.result.taskId;
+    (await first.blocking.call(1)).finish();
+    await pollTask(first.handler, taskId, (t) => t.status === "completed", "alice");
+    await first.handler.close();
+    // The restarted instance: a new process's handler, with a Redis client of its own.
+    const client = createClient({ url: redis.url });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const restarted = instance(prefix, client as unknown as typeof redis.client);
+      const answered = await asUser(restarted.handler, "tasks/get", { taskId }, "alice");
+      assert.equal(answered.message.result.status, "completed");
+      assert.deepEqual(answered.message.result.result.content, [{ type: "text", text: "done" }]);
+      await restarted.handler.close();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("Redis down: tools/call and tasks/get answer -32603 at once, nothing runs; back up, tasks serve again", async () => {
+    const down = await startRestartableRedis();
+    const backend = await createRedisBackend({ url: down.url }, {
+      prefix: `x${++n}:`,
+      onError: () => {}, // the client's own connection errors: expected here
+    });
+    const blocking = blockingTool();
+    const errors: unknown[] = [];
+    const handler = makeHandler({
+      tools: [{ ...blocking.tool, task: "optional" }],
+      observe: {
+        onError: (error) => errors.push(error),
+      },
+      extensions: [tasksExtension({ store: backend.taskStore, watchIntervalMs: 10 })],
+    });
+    try {
+      const { message } = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      const taskId = message.result.taskId;
+      (await blocking.call(1)).finish();
+      await pollTask(handler, taskId, (t) => t.status === "completed", "alice");
+      await down.kill();
+      const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      assert.equal(refused.message.error?.code, -32603);
+      assert.equal(refused.message.error?.message, "Task storage unavailable");
+      assert.equal(blocking.calls.length, 1, "the refused call never ran");
+      const get = await asUser(handler, "tasks/get", { taskId }, "alice");
+      assert.equal(get.message.error?.code, -32603);
+      assert.ok(errors.length >= 2, "each failure is reported to onError");
+      await down.restart();
+      await until(
+        async () => {
+          const again = await asUser(handler, "tools/call", { name: "block" }, "alice");
+          return again.message.result?.resultType === "task";
+        },
+        "tasks to be served again once Redis is back",
+        10_000,
+      );
+    } finally {
+      blocking.release();
+      await handler.close();
+      await backend.close();
+      await down.stop();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * scripts/check_layers.ts, run on made-up trees: an import against the plan,
+ * an import circle, a room the plan does not know and an oversized module
+ * each fail the check by name; a tree along the plan passes, and so does
+ * this repository.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPOSITORY = fileURLToPath(new URL("../../..", import.meta.url));
+const NODE = join(REPOSITORY, "node_modules", "node24", "bin", "node");
+const SCRIPT = join(REPOSITORY, "scripts", "check_layers.ts");
+
+interface Outcome {
+  code: number;
+  output: string;
+}
+
+/** Runs the check on `root` (this repository when undefined), within 20 s. */
+function runCheck(root?: string): Promise<Outcome> {
+  const args = root === undefined ? [SCRIPT] : [SCRIPT, root];
+  return new Promise((resolve, reject) => {
+    execFile(NODE, args, { timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : (error as { code?: unknown }).code;
+      if (typeof code !== "number") return reject(error);
+      resolve({ code, output: stdout + stderr });
+    });
+  });
+}
+
+/** A temporary repository whose src/ holds `files` (path → text). */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "check-layers-"));
+  for (const [path, text] of Object.entries(files)) {
+    const file = join(root, "src", path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  return root;
+}
+
+const ALONG_THE_PLAN = {
+  "jsonrpc/messages.ts": "export const a = 1;\n",
+  "protocol/dispatcher.ts": 'import { a } from "../jsonrpc/messages.ts";\nexport const b = a;\n',
+  "legacy/sessions/store.ts":
+    'import { b } from "../../protocol/dispatcher.ts";\nexport const c = b;\n',
+  "legacy/pipeline.ts": 'import { c } from "./sessions/store.ts";\nexport const d = c;\n',
+  "handler.ts": 'export { d } from "./legacy/pipeline.ts";\n',
+};
+
+describe("check_layers", () => {
+  it("passes a tree whose imports point down the plan", async () => {
+    const root = tree(ALONG_THE_PLAN);
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 0, output);
+      assert.match(output, /5 modules of src\/ import along the plan, no circles/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("names an upward import, a circle, an unknown room and an oversized module", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      // protocol/ is the era-free core: it may not reach into an era.
+      "protocol/tools.ts": 'import { d } from "../legacy/pipeline.ts";\nexport const e = d;\n',
+      "http/one.ts": 'import { two } from "./two.ts";\nexport const one = () => two;\n',
+      "http/two.ts": 'import { one } from "./one.ts";\nexport const two = () => one;\n',
+      "misc/helper.ts": "export const f = 1;\n",
+      "modern/big.ts": "export const g = 1;\n".repeat(501),
+      "bus/dynamic.ts": 'export const h = () => import("../modern/big.ts");\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(output, /src\/protocol\/tools\.ts: protocol may not import legacy/);
+      assert.match(output, /import circle: src\/http\/one\.ts ↔ src\/http\/two\.ts/);
+      assert.match(output, /src\/misc\/helper\.ts: room "misc" is not in the plan/);
+      assert.match(output, /src\/modern\/big\.ts: 501 lines, over 500/);
+      assert.match(output, /src\/bus\/dynamic\.ts: bus may not import modern/);
+      assert.match(output, /check_layers: 5 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("counts each extension as a room of its own, and auth/ below the entry", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "extensions/tasks/store.ts":
+        'import { b } from "../../protocol/dispatcher.ts";\nexport const t = b;\n',
+      // An extension is built on protocol/, never on another extension.
+      "extensions/skills/catalog.ts":
+        'import { t } from "../tasks/store.ts";\nexport const s = t;\n',
+      "auth/scope_check.ts":
+        'import { b } from "../protocol/dispatcher.ts";\nexport const u = b;\n',
+      // The eras never reach up into auth/ (the entry calls it for both).
+      "legacy/scopes.ts": 'import { u } from "../auth/scope_check.ts";\nexport const v = u;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /src\/extensions\/skills\/catalog\.ts: extensions\/skills may not import extensions\/tasks/,
+      );
+      assert.match(output, /src\/legacy\/scopes\.ts: legacy may not import auth/);
+      assert.match(output, /check_layers: 2 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("passes on this repository", async () => {
+    const { code, output } = await runCheck();
+    assert.equal(code, 0, output);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * `initialize` bounds the client metadata a session keeps for its life: its
+ * `capabilities` and `clientInfo` together over 8 KiB of JSON are refused
+ * 400 with -32602 for the request's id, in the sessionful era and in the
+ * stateless mode for 2025 clients alike; just under it is served.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertHttpError, initializeMessage, makeHandler, postRequest } from "../../helpers.ts";
+
+/** An initialize whose clientInfo carries `bytes` of padding. */
+function initializeWith(bytes: number): Record<string, unknown> {
+  const message = initializeMessage() as { params: Record<string, unknown> };
+  message.params.clientInfo = { name: "big", version: "1.0.0", padding: "x".repeat(bytes) };
+  return message;
+}
+
+for (const legacy of [true, "stateless"] as const) {
+  describe(`initialize client metadata (eras.legacy: ${legacy})`, () => {
+    it("over 8 KiB of capabilities and clientInfo is 400 -32602; under it is served", async () => {
+      const handler = makeHandler({ eras: { legacy } });
+      try {
+        const refused = await handler(postRequest(initializeWith(9 * 1024)));
+        await assertHttpError(refused, 400, { code: -32602, id: 0, message: /too large/ });
+        const served = await handler(postRequest(initializeWith(7 * 1024)));
+        assert.equal(served.status, 200);
+        await served.body?.cancel();
+      } finally {
+        await handler.close();
+      }
+    });
+  });
+}
