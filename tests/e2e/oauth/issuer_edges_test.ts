@@ -30,7 +30,7 @@ import {
   TestClock,
 } from "../../helpers.ts";
 import { modernRpc } from "../../unit/modern/helpers.ts";
-import { TASK_CLIENT } from "../../unit/tasks/helpers.ts";
+import { TASK_CLIENT } from "../../unit/extensions/tasks/helpers.ts";
 import { startTwoIssuers, type TwoIssuers } from "./two_issuers.ts";
 
 const RESOURCE = "http://127.0.0.1:8787/mcp";

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseFrontmatter, skillsExtension } from "../../../src/extensions/skills/mod.ts";
-import { buildSkillCatalog } from "../../../src/extensions/skills/skill_catalog.ts";
-import { loadSkillDirectory } from "../../../src/extensions/skills/skill_directory.ts";
+import { parseFrontmatter, skillsExtension } from "../../../../src/extensions/skills/mod.ts";
+import { buildSkillCatalog } from "../../../../src/extensions/skills/skill_catalog.ts";
+import { loadSkillDirectory } from "../../../../src/extensions/skills/skill_directory.ts";
 
 const manifest = (name: string, description = "Does things") =>
   `---\nname: ${name}\ndescription: ${description}\n---\nBody\n`;

@@ -7,10 +7,10 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Principal } from "../../../mod.ts";
-import { connect, McpClientError, type TestEra } from "../../../src/testing/mod.ts";
-import { type SkillDefinition, skillsExtension } from "../../../src/extensions/skills/mod.ts";
-import { makeHandler } from "../../helpers.ts";
+import type { Principal } from "../../../../mod.ts";
+import { connect, McpClientError, type TestEra } from "../../../../src/testing/mod.ts";
+import { type SkillDefinition, skillsExtension } from "../../../../src/extensions/skills/mod.ts";
+import { makeHandler } from "../../../helpers.ts";
 
 const ERAS: readonly TestEra[] = ["2025", "2026"];
 

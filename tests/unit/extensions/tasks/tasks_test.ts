@@ -10,16 +10,16 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineTool } from "../../../mod.ts";
+import { defineTool } from "../../../../mod.ts";
 import {
   MemoryTaskStore,
   tasksExtension,
   type TasksOptions,
   type TaskStore,
-} from "../../../src/extensions/tasks/mod.ts";
-import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
-import { blockingTool } from "../../blocking_tool.ts";
-import { Faults, faulty } from "../../faulty_storage.ts";
+} from "../../../../src/extensions/tasks/mod.ts";
+import { RedisTaskStore } from "../../../../src/redis/redis_task_store.ts";
+import { blockingTool } from "../../../blocking_tool.ts";
+import { Faults, faulty } from "../../../faulty_storage.ts";
 import {
   abortReason,
   initialize,
@@ -28,7 +28,7 @@ import {
   TestClock,
   until,
   within,
-} from "../../helpers.ts";
+} from "../../../helpers.ts";
 import { asUser, pollTask, TASK_CLIENT, userFromHeader } from "./helpers.ts";
 
 const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });

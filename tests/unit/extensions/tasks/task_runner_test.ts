@@ -8,12 +8,15 @@
 
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { ANONYMOUS_PRINCIPAL } from "../../../mod.ts";
-import type { RequestContext } from "../../../src/types/mod.ts";
-import { MemoryTaskStore } from "../../../src/extensions/tasks/mod.ts";
-import { TaskRunner, TaskStoreRecoveredError } from "../../../src/extensions/tasks/task_runner.ts";
-import { Faults, faulty } from "../../faulty_storage.ts";
-import { sleep, until, within } from "../../helpers.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../../mod.ts";
+import type { RequestContext } from "../../../../src/types/mod.ts";
+import { MemoryTaskStore } from "../../../../src/extensions/tasks/mod.ts";
+import {
+  TaskRunner,
+  TaskStoreRecoveredError,
+} from "../../../../src/extensions/tasks/task_runner.ts";
+import { Faults, faulty } from "../../../faulty_storage.ts";
+import { sleep, until, within } from "../../../helpers.ts";
 
 const base: RequestContext = {
   protocolVersion: "2026-07-28",
