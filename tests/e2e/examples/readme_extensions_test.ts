@@ -24,7 +24,8 @@ function regionOf(file: string): string {
   assert.ok(start !== -1 && end > start, `${file} has a readme region`);
   return text.slice(start + "// #region readme\n".length, end)
     .replaceAll('"../mod.ts"', '"@tether/mcp"')
-    .replaceAll('"../src/extensions/tasks/mod.ts"', '"@tether/mcp/tasks"');
+    .replaceAll('"../src/extensions/tasks/mod.ts"', '"@tether/mcp/tasks"')
+    .replaceAll('"../src/extensions/mod.ts"', '"@tether/mcp/extensions"');
 }
 
 /** The first ts block of a section of docs/extensions.md. */
