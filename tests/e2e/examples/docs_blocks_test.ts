@@ -53,7 +53,7 @@ function pointed(code: string): string {
 
 const blocks = runnableBlocks();
 // Inside the checkout, so bare imports (zod, valibot, arktype) resolve from its node_modules.
-const WORK = mkdtempSync(join(ROOT, "tests", "examples", ".docs-blocks-"));
+const WORK = mkdtempSync(join(ROOT, "tests", "e2e", "examples", ".docs-blocks-"));
 after(() => rmSync(WORK, { recursive: true, force: true }));
 const files = blocks.map((block) => {
   const file = join(WORK, `${block.page.slice(5, -3).replaceAll("-", "_")}_${block.line}.ts`);
