@@ -43,14 +43,26 @@ export interface RedisBackendOptions {
    * @default {2000}
    */
   commandTimeoutMs?: number;
+  /**
+   * When set, a session's creation, its state writes (`ctx.session`) and a
+   * task's creation wait until one replica has the write (`WAIT 1 <ms>`, on
+   * the master that took it), so what a client was told exists survives a
+   * failover; a replica that does not acknowledge within this many ms fails
+   * the request closed (`503` + `Retry-After`). Cost: each of those writes
+   * takes one more round trip plus the replication delay (about a
+   * master→replica round trip on a healthy link). Off by default: without
+   * it, a write acknowledged just before a failover can be lost.
+   * @default undefined
+   */
+  waitForReplicaMs?: number;
   /** Options of the session store (its prefix is `prefix`). */
-  sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
+  sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica">;
   /** Options of the event log (its prefix is `prefix`). */
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
   /** Options of the task store (its prefix is `prefix`): `maxTasks`, `maxTotalResultBytes`, `now`. */
-  taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose">;
+  taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose" | "waitForReplica">;
   /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -159,10 +171,29 @@ export async function createRedisBackend(
     throw error;
   }
 
-  const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
+  const waitMs = options.waitForReplicaMs === undefined
+    ? undefined
+    : timerOption("waitForReplicaMs", options.waitForReplicaMs, 0);
+  // WAIT names no key; on a Cluster the key after it routes it to the master that took the write.
+  const waitForReplica = waitMs === undefined ? undefined : async (key: string) => {
+    const args = ["WAIT", "1", String(waitMs)];
+    const acknowledged = await shared.sendCommand(
+      source.kind === "cluster" ? [...args, key] : args,
+    );
+    if (Number(acknowledged) < 1) {
+      throw new StorageUnavailableError(
+        `no Redis replica acknowledged the write within ${waitMs} ms`,
+      );
+    }
+  };
+  const sessionStore = new RedisSessionStore(shared, {
+    ...options.sessionStore,
+    prefix,
+    waitForReplica,
+  });
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
-  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix });
+  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix, waitForReplica });
   const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
   let closing: Promise<void> | undefined;
   return {

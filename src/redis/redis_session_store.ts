@@ -68,6 +68,13 @@ export interface RedisSessionStoreOptions {
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
   /**
+   * Called with a key just written when a session is created or its state
+   * written; resolves once a replica has the write (`createRedisBackend`'s
+   * `waitForReplicaMs` passes one that sends `WAIT`), rejects to fail the
+   * request closed. Default: none (no wait).
+   */
+  waitForReplica?: (key: string) => Promise<void>;
+  /**
    * How long past a session's deadline its keys stay in Redis, ms: the
    * sweep of a live instance reports the expiry (with the record) within
    * that time, and Redis drops the keys by itself when no instance is left.
@@ -115,6 +122,7 @@ export class RedisSessionStore implements SessionStore {
   #prefix: string;
   #onClose: (() => Promise<void> | void) | undefined;
   #graceMs: number;
+  #waitForReplica: ((key: string) => Promise<void>) | undefined;
 
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
@@ -122,6 +130,7 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = options.prefix ?? "tether:";
     this.#onClose = options.onClose;
     this.#graceMs = expiryGraceOf(options);
+    this.#waitForReplica = options.waitForReplica;
   }
 
   /** Bucket `k` of the session index. */
@@ -193,6 +202,7 @@ export class RedisSessionStore implements SessionStore {
       } finally {
         if (!created) await this.#redis.sendCommand(["ZREM", bucket, member]);
       }
+      if (created) await this.#waitForReplica?.(this.#keys(session.id)[0]);
       return created;
     } finally {
       if (!created && ownerPlace === 1) {
@@ -301,6 +311,7 @@ export class RedisSessionStore implements SessionStore {
     if (result < 0) {
       throw new RangeError(`Session state would grow to ${-result} bytes (limit ${maxBytes})`);
     }
+    if (result === 1) await this.#waitForReplica?.(state);
     return result === 1;
   }
 

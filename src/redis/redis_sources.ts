@@ -175,7 +175,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
       kind: "cluster",
       where: "the client's Cluster",
       fresh: () => clusterCommands(cluster.duplicate()),
-      own: { sendCommand: (args) => cluster.sendCommand(firstKeyOf(args), false, args) },
+      own: { sendCommand: (args) => clusterSend(cluster, args) },
     };
   }
   const plain = source.client;
@@ -198,8 +198,20 @@ function clusterCommands(cluster: ClusterClient): NodeRedisLikeClient {
     connect: () => cluster.connect(),
     destroy: () => cluster.destroy(),
     on: (event, listener) => cluster.on(event, listener),
-    sendCommand: (args) => cluster.sendCommand(firstKeyOf(args), false, args),
+    sendCommand: (args) => clusterSend(cluster, args),
   };
+}
+
+/**
+ * Sends `args` to its first key's master. `["WAIT", n, ms, key]` (the
+ * backend's form) is `WAIT n ms` sent to `key`'s master, the one that took
+ * the write it waits for.
+ */
+function clusterSend(cluster: ClusterClient, args: string[]): Promise<unknown> {
+  if (args[0] === "WAIT" && args.length === 4) {
+    return cluster.sendCommand(args[3], false, args.slice(0, 3));
+  }
+  return cluster.sendCommand(firstKeyOf(args), false, args);
 }
 
 /** A Sentinel client as a raw-command client: every command goes to the current master. */

@@ -71,6 +71,12 @@ export interface RedisTaskStoreOptions {
   now?: () => number;
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
+  /**
+   * Called with a task's key once it is created; resolves once a replica
+   * has it (`createRedisBackend`'s `waitForReplicaMs` passes one that sends
+   * `WAIT`), rejects to fail the request closed. Default: none (no wait).
+   */
+  waitForReplica?: (key: string) => Promise<void>;
 }
 
 // KEYS[1] owner zset, KEYS[2] owner's unfinished zset; ARGV[1] now, ARGV[2] max unfinished per
@@ -156,6 +162,7 @@ export class RedisTaskStore implements TaskStore {
   readonly #maxResultBytes: number;
   readonly #now: () => number;
   readonly #onClose: (() => Promise<void> | void) | undefined;
+  readonly #waitForReplica: ((key: string) => Promise<void>) | undefined;
 
   /** A store on `redis`; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(redis: RedisCommands, options: RedisTaskStoreOptions = {}) {
@@ -171,6 +178,7 @@ export class RedisTaskStore implements TaskStore {
     );
     this.#now = options.now ?? Date.now;
     this.#onClose = options.onClose;
+    this.#waitForReplica = options.waitForReplica;
   }
 
   /** Stores a new task unless its owner has `maxPerOwner` unfinished ones (or the store is full). */
@@ -210,6 +218,7 @@ export class RedisTaskStore implements TaskStore {
       } finally {
         if (!created) await this.#redis.sendCommand(["ZREM", this.#global("all"), id]);
       }
+      if (created) await this.#waitForReplica?.(this.#taskKey(id));
       return created;
     } finally {
       if (!created) {

@@ -153,3 +153,62 @@ describeRedis("Redis failover mid-traffic", () => {
     assert.ok(backAfterMs < 30_000, `service returned (${backAfterMs} ms after the kill)`);
   });
 });
+
+describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
+  let sentinel: TestRedisSentinel;
+  before(async () => {
+    if (redisSkip !== false) return;
+    sentinel = await startRedisSentinel();
+  });
+  after(async () => {
+    sentinel?.replica.pause(false);
+    await sentinel?.stop();
+  });
+
+  /** Initializes a session on a backend made with `waitForReplicaMs`; status, Retry-After, ms. */
+  async function initialize(waitForReplicaMs: number | undefined): Promise<Outcome> {
+    const backend = await createRedisBackend({
+      sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes },
+    }, { prefix: "wait:", onError: () => {}, waitForReplicaMs });
+    const server = await serveHandler(createEverythingHandler({}, backend), 0);
+    const started = Date.now();
+    try {
+      const response = await rawPost(`${server.url}/mcp`, undefined, {
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "wait", version: "1" },
+        },
+      }, { headers: bearer });
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        retryAfter: response.headers.get("retry-after"),
+        ms: Date.now() - started,
+      };
+    } finally {
+      await server.close();
+      await backend.close();
+    }
+  }
+
+  itRedis("a session is issued once a replica has it; with none answering, 503 fast", async () => {
+    assert.equal((await initialize(500)).status, 200, "the replica acknowledges: 200");
+    sentinel.replica.pause(true);
+    try {
+      const refused = await initialize(500);
+      assert.equal(refused.status, 503, "no replica acknowledged: fail closed");
+      assert.notEqual(refused.retryAfter, null);
+      assert.ok(
+        refused.ms < 2_000,
+        `answered after the wait, not the command deadline (${refused.ms} ms)`,
+      );
+      assert.equal((await initialize(undefined)).status, 200, "positive control: no wait, 200");
+    } finally {
+      sentinel.replica.pause(false);
+    }
+  });
+});
