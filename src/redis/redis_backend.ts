@@ -19,6 +19,7 @@ import {
   type RedisSessionStoreOptions,
 } from "./redis_session_store.ts";
 import { checkTarget, refuseClusterNode } from "./source_checks.ts";
+import { dropOnDemotion } from "./demoted_node.ts";
 import { type NodeRedisLikeClient, type RedisSource, sourceFactory } from "./redis_sources.ts";
 
 /**
@@ -151,7 +152,8 @@ export async function createRedisBackend(
 
   const openConnection: OpenRedisConnection = async () => {
     const client = await connectWithin(source.fresh(), timeoutMs, where, onError);
-    return connectionOf(client, deadline);
+    // One node given by address: a demoted node's connection is dropped to resolve it again.
+    return connectionOf(client, deadline, source.kind === "node" ? dropOnDemotion(client) : client);
   };
   const opened: RedisConnection[] = [];
   let first: RedisCommands;
@@ -299,9 +301,13 @@ async function connectWithin(
 }
 
 /** A connection of its own (blocking reads), its commands bounded by `deadline`. */
-function connectionOf(client: NodeRedisLikeClient, deadline: CommandDeadline): RedisConnection {
+function connectionOf(
+  client: NodeRedisLikeClient,
+  deadline: CommandDeadline,
+  commands: RedisCommands = client,
+): RedisConnection {
   return {
-    sendCommand: deadline.wrap(client).sendCommand,
+    sendCommand: deadline.wrap(commands).sendCommand,
     close: () => {
       try {
         client.destroy();
