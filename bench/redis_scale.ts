@@ -13,7 +13,10 @@
  * - first byte of a `Last-Event-ID` resume on the other instance, and the
  *   latency of a `notifications/cancelled` or an elicitation reply posted to
  *   the instance that is not running the tool (p50/p99);
- * - Redis memory per idle session (INFO memory, 2,000 sessions).
+ * - Redis memory per idle session (INFO memory, 2,000 sessions);
+ * - Redis bytes out and commands per request at 2, 4 and 8 instances on one
+ *   Redis (bench/lib/redis_fanout.ts): a JSON call, and a cancel posted to
+ *   another instance than the holder's (one bus message).
  *
  * The load generator is a closed loop of `fetch` calls in this Node process
  * (wrk cannot rotate hosts per request); it shares the two cores with the
@@ -31,6 +34,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createClient } from "redis";
 import { cpuSeconds, type Runtime, RUNTIMES, type ServerProcess, startServer } from "./lib/proc.ts";
+import { type FanoutRow, measureFanout } from "./lib/redis_fanout.ts";
 import {
   ECHO_TEXT,
   INIT_HEADERS,
@@ -51,6 +55,8 @@ let LATENCY_SAMPLES = 500;
 /** Samples taken first and dropped (JIT, script loading, connection pools). */
 let WARMUP_SAMPLES = 20;
 let IDLE_SESSIONS = 2_000;
+/** Requests per workload and instance count in the fan-out table. */
+let FANOUT_REQUESTS = 300;
 
 interface Cli {
   runtimes: Runtime[];
@@ -82,6 +88,7 @@ function parseCli(argv: string[]): Cli {
         LATENCY_SAMPLES = 10;
         WARMUP_SAMPLES = 2;
         IDLE_SESSIONS = 100;
+        FANOUT_REQUESTS = 10;
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
@@ -386,6 +393,7 @@ interface RuntimeReport {
   cancel: Latency;
   reply: Latency;
   bytesPerSession: number;
+  fanout: FanoutRow[];
 }
 
 const isEcho = (text: string, id: number) =>
@@ -472,6 +480,11 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     });
     await created.text();
     const bytesPerSession = (await usedMemory(redis) - before) / IDLE_SESSIONS;
+    const fanout = await measureFanout(runtime, SERVER, redis, {
+      counts: [2, 4, 8],
+      requests: FANOUT_REQUESTS,
+      freePort,
+    });
 
     for (const load of [json.memory, json.redis, progressLoads.memory, progressLoads.redis]) {
       if (load.bad > 0) throw new Error(`${runtime}: ${load.bad} wrong answers`);
@@ -487,6 +500,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
       cancel,
       reply,
       bytesPerSession,
+      fanout,
     } satisfies RuntimeReport;
   } finally {
     for (const server of started) await server.stop();
@@ -554,6 +568,22 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
         mark(r.bytesPerSession <= 2_048)
       } |`,
     );
+  }
+  lines.push(
+    "",
+    "Redis bytes out and commands per request, by instances on one Redis (bench/lib/redis_fanout.ts; idle traffic subtracted). Flat in N is the goal (≤ 1.3× from 2 to 8):",
+    "",
+    "| runtime | instances | JSON call: bytes / commands | cancel via another instance: bytes / commands |",
+    "| --- | --- | --- | --- |",
+  );
+  for (const r of reports) {
+    for (const row of r.fanout) {
+      lines.push(
+        `| ${r.runtime} | ${row.instances} | ${fmt(row.call.bytes)} / ${
+          fmt(row.call.commands, 1)
+        } | ${fmt(row.cancel.bytes)} / ${fmt(row.cancel.commands, 1)} |`,
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -25,7 +25,9 @@
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
  * pages on those origins call from a browser (the `cors` option; off).
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
- * through Redis, so several copies on different PORTs serve one client; give
+ * through Redis, so several copies on different PORTs serve one client (or a
+ * Redis Cluster: REDIS_CLUSTER_NODES=host:port,host:port,...; or Sentinel:
+ * REDIS_SENTINELS=host:port,... with REDIS_SENTINEL_MASTER=<name>); give
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
@@ -70,6 +72,7 @@ import {
 import type { ElicitResult } from "../src/types/mod.ts";
 import type { RateLimitStore } from "../src/storage/mod.ts";
 import type { TaskStore } from "../src/extensions/tasks/mod.ts";
+import type { RedisSource } from "../src/redis/mod.ts";
 import { anyVerifier, jwtVerifier } from "../src/oauth/mod.ts";
 import { peerAddress } from "./peer_address.ts";
 import { fixtureTasks, taskTools } from "./everything_tasks.ts";
@@ -925,13 +928,64 @@ function isMainModule(): boolean {
   return strip(entry) === strip(self);
 }
 
+/**
+ * The Redis source the environment names: a Cluster (`REDIS_CLUSTER_NODES`,
+ * `host:port,host:port,...` root nodes), Sentinel (`REDIS_SENTINELS`,
+ * `host:port,...`, with `REDIS_SENTINEL_MASTER`, the master's name), or one
+ * node (`REDIS_URL`); undefined for none. More than one, or a Sentinel list
+ * without its master's name, throws: the fixture refuses to guess.
+ *
+ * @example
+ * ```ts
+ * import { redisSourceFromEnv } from "./everything.ts";
+ * redisSourceFromEnv({ REDIS_CLUSTER_NODES: "10.0.0.1:7000,10.0.0.2:7000" });
+ * // { cluster: { rootNodes: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"] } }
+ * ```
+ */
+export function redisSourceFromEnv(env: EverythingEnv): RedisSource | undefined {
+  const given = (name: string) => env[name] !== undefined && env[name] !== "";
+  const named = ["REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS"].filter(given);
+  if (named.length > 1) {
+    throw new Error(`tether fixture: set one of ${named.join(", ")}, not several`);
+  }
+  const addresses = (name: string) =>
+    env[name]!.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(
+      (entry) => {
+        const at = entry.lastIndexOf(":");
+        const port = Number(entry.slice(at + 1));
+        if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65_535) {
+          throw new Error(`tether fixture: ${name} wants host:port entries, got "${entry}"`);
+        }
+        return { host: entry.slice(0, at), port };
+      },
+    );
+  if (given("REDIS_CLUSTER_NODES")) {
+    const rootNodes = addresses("REDIS_CLUSTER_NODES").map(({ host, port }) =>
+      `redis://${host}:${port}`
+    );
+    return { cluster: { rootNodes } };
+  }
+  if (given("REDIS_SENTINELS")) {
+    if (!given("REDIS_SENTINEL_MASTER")) {
+      throw new Error(
+        "tether fixture: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name)",
+      );
+    }
+    return {
+      sentinel: { name: env.REDIS_SENTINEL_MASTER!, sentinels: addresses("REDIS_SENTINELS") },
+    };
+  }
+  return given("REDIS_URL") ? { url: env.REDIS_URL! } : undefined;
+}
+
 if (isMainModule()) {
   const env = processLike?.env ?? {};
   let shared: SharedParts = {};
-  if (env.REDIS_URL !== undefined && env.REDIS_URL !== "") {
+  const redisSource = redisSourceFromEnv(env);
+  if (redisSource !== undefined) {
     // Loaded only when asked for: the in-memory fixture needs no Redis client.
     const { createRedisBackend } = await import("../src/redis/mod.ts");
-    shared = await createRedisBackend({ url: env.REDIS_URL }, {
+    shared = await createRedisBackend(redisSource, {
       prefix: env.REDIS_PREFIX || undefined,
       eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
     });

@@ -4,7 +4,8 @@
  * is appended to the event log first, then written to the connection if one
  * is attached. Messages sent together are logged in one call and written as
  * one chunk; an event log failure ends the stream (fail closed) and answers
- * its open requests with an error. While its work runs without a
+ * its open requests with an error, recorded in the log too once it answers
+ * again (stream_end_retry.ts). While its work runs without a
  * connection, the orphan clock runs (see orphan_watch.ts).
  *
  * It does not create, index, resume or heartbeat streams: the
@@ -25,6 +26,7 @@ import {
 import type { EventLog } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { afterThisTask } from "../runtime.ts";
+import { recordEndLater } from "./stream_end_retry.ts";
 
 /** What a {@linkcode LogicalStream} needs from the hub that made it (stream_hub.ts). */
 export interface StreamOwner {
@@ -272,16 +274,19 @@ export class LogicalStream {
   #failClosed(error: unknown): void {
     this.#hub.reportError(error);
     const connection = this.#connection;
-    if (connection !== undefined) {
-      for (const id of this.requestIds) {
-        if (this.#answered?.has(requestIdKey(id))) continue;
-        const failed = errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED);
-        connection.write({ data: JSON.stringify(failed) });
-      }
+    const errors: string[] = [];
+    for (const id of this.requestIds) {
+      if (this.#answered?.has(requestIdKey(id))) continue;
+      errors.push(JSON.stringify(errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED)));
     }
+    for (const data of errors) connection?.write({ data });
     const onAbandoned = this.#onAbandoned;
-    this.#stop(); // the log is failing: no end marker either
+    this.#stop(); // the log is failing: its end is recorded once it answers again
     onAbandoned?.("storage-unavailable");
+    if (!isListeningStreamId(this.streamId)) {
+      const report = (failure: unknown) => this.#hub.reportError(failure);
+      recordEndLater(this.#hub.eventLog, this.sessionId, this.streamId, errors, report);
+    }
   }
 
   /** Closes the HTTP connection but keeps the stream: the client can resume it. */

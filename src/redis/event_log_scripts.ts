@@ -1,74 +1,82 @@
 /**
- * The Lua scripts of the Redis event log (`RedisEventLog`): each write is one script,
- * so a sequence number, its entry and the byte totals change together, and
- * the bounds (events per stream, bytes per session, bytes for the whole
- * deployment) are applied in the same step, exactly and in the memory log's
- * order. Internal to the Redis backend; the key layout is described below.
+ * The Lua scripts of the Redis event log (`RedisEventLog`). Each runs on one
+ * slot: a session's scripts on its keys (one hash tag, the session id), a
+ * budget book's on that book's keys. A session script writes a sequence
+ * number, its entry and the session's byte totals together and applies the
+ * per-stream and per-session bounds exactly; it reports what it changed
+ * (bytes per stream, running/finished/forgotten), and the log then books
+ * that in the session's budget book (BOOK), which names the streams to
+ * evict when the book is over its share (EVICT runs on each victim's own
+ * session). Internal to the Redis backend; the key layout is described below.
  * @module
  */
 
 import { LuaScript } from "./lua_script.ts";
 
-// Every script but STATE starts with LIBRARY: ARGV[1] prefix, ARGV[2] max events per stream,
-// ARGV[3] max streams per session, ARGV[4] max bytes per session, ARGV[5] max total bytes,
-// ARGV[6] ttl, ARGV[7] session id, ARGV[8] stream id; a script's own arguments follow.
-//
-// Keys of a stream: <p>em:<s>:<st> (hash: next, complete, c = events held, lost = the last
-// sequence number lost to the global budget, w/r = writer and request ids), <p>ev:<s>:<st>
-// (entries 0-<seq>, 'd' = data or 'e' = the end). Of a session: <p>es:<s> (its streams by
-// creation), <p>es:<s>:order, <p>es:<s>:bytes. Of the deployment: <p>eg:bytes (data bytes held),
-// <p>eg:sizes (hash '<s> <st>' -> its bytes, so a stream whose keys expired still gives its
-// bytes back), <p>eg:f and <p>eg:r (finished and running streams by last write, scored by
-// <p>eg:clock, microseconds of Redis's clock). Session ids are visible ASCII (no space), so
-// '<s> <st>' splits at its first space.
+// Every session script starts with LIBRARY. KEYS: [1] <p>es:{s} (the session's streams by
+// creation), [2] <p>es:{s}:order, [3] <p>es:{s}:bytes (data bytes held), [4] <p>es:{s}:sizes
+// (hash: stream -> its bytes), [5] <p>em:{s}:<st> (hash: next, complete, c = events held, lost =
+// the last sequence number lost to the budget, w/r = writer and request ids), [6] <p>ev:{s}:<st>
+// (entries 0-<seq>, 'd' = data or 'e' = the end). ARGV: [1] max events per stream, [2] max
+// streams per session, [3] max bytes per session, [4] ttl, [5] stream id; a script's own follow.
+// The session's other streams' keys are KEYS[5]/KEYS[6] with another stream id at the end: the
+// same hash tag, so the same slot. Scripts return {result, changes...}: changes are triples
+// (stream id, bytes added, 'r' running / 'f' finished / 'x' forgotten / '' bytes only).
 const LIBRARY = `
-local P = ARGV[1]
-local MAX_EVENTS, MAX_STREAMS = tonumber(ARGV[2]), tonumber(ARGV[3])
-local MAX_SESSION, MAX_TOTAL, TTL = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = P .. 'eg:bytes', P .. 'eg:sizes', P .. 'eg:f', P .. 'eg:r', P .. 'eg:clock'
+local MAX_EVENTS, MAX_STREAMS = tonumber(ARGV[1]), tonumber(ARGV[2])
+local MAX_SESSION, TTL, ST = tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local ZSET, ORDER, SBYTES, SIZES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local META_BASE = string.sub(KEYS[5], 1, #KEYS[5] - #ST)
+local EVENTS_BASE = string.sub(KEYS[6], 1, #KEYS[6] - #ST)
 
-local function keys(s, st)
-  return P .. 'es:' .. s, P .. 'em:' .. s .. ':' .. st, P .. 'ev:' .. s .. ':' .. st
+local changed, order = {}, {}
+local function note(st, delta, state)
+  local c = changed[st]
+  if not c then
+    c = { 0, '' }
+    changed[st] = c
+    order[#order + 1] = st
+  end
+  c[1] = c[1] + delta
+  if state ~= '' and c[2] ~= 'x' then c[2] = state end
+end
+local function reply(result)
+  local out = { result }
+  for _, st in ipairs(order) do
+    out[#out + 1] = st
+    out[#out + 1] = changed[st][1]
+    out[#out + 1] = changed[st][2]
+  end
+  return out
 end
 
--- A score for "written now": Redis's clock in microseconds, strictly increasing (ties are one
--- microsecond apart), so the orders are by last write and a member older than the TTL is gone.
-local function stamp()
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-  local last = tonumber(redis.call('GET', CLOCK) or '0')
-  if now <= last then now = last + 1 end
-  redis.call('SET', CLOCK, now)
-  return now
+local function keys(st)
+  return META_BASE .. st, EVENTS_BASE .. st
 end
 
--- Adds delta bytes to the stream's, its session's and the deployment's totals.
-local function account(s, st, delta)
+-- Adds delta bytes to the stream's and the session's totals.
+local function account(st, delta)
   if delta == 0 then return end
-  local member = s .. ' ' .. st
-  if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
-  redis.call('INCRBY', TOTAL, delta)
-  local session = P .. 'es:' .. s .. ':bytes'
-  if delta > 0 or redis.call('EXISTS', session) == 1 then redis.call('INCRBY', session, delta) end
+  if redis.call('HINCRBY', SIZES, st, delta) <= 0 then redis.call('HDEL', SIZES, st) end
+  if delta > 0 or redis.call('EXISTS', SBYTES) == 1 then redis.call('INCRBY', SBYTES, delta) end
+  note(st, delta, '')
 end
 
--- Forgets a whole stream and gives its bytes back.
-local function forget(s, st)
-  local zset, meta, events = keys(s, st)
-  local member = s .. ' ' .. st
-  local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
+-- Forgets a whole stream of the session and gives its bytes back.
+local function forget(st)
+  local meta, events = keys(st)
+  local bytes = tonumber(redis.call('HGET', SIZES, st) or '0')
   redis.call('DEL', meta, events)
-  redis.call('ZREM', zset, st)
-  redis.call('ZREM', FINISHED, member)
-  redis.call('ZREM', RUNNING, member)
-  account(s, st, -bytes)
+  redis.call('ZREM', ZSET, st)
+  account(st, -bytes)
+  note(st, 0, 'x')
   return bytes
 end
 
 -- Drops a stream's oldest events until want_bytes and want_count are freed, keeping at least
 -- keep events; returns the bytes freed and the last sequence number dropped (0 for none).
-local function shed(s, st, want_bytes, want_count, keep)
-  local _, meta, events = keys(s, st)
+local function shed(st, want_bytes, want_count, keep)
+  local meta, events = keys(st)
   local held = tonumber(redis.call('HGET', meta, 'c') or '0')
   local freed, count, last = 0, 0, 0
   while (freed < want_bytes or count < want_count) and held - count > keep do
@@ -88,181 +96,200 @@ local function shed(s, st, want_bytes, want_count, keep)
   end
   if count > 0 then
     redis.call('HINCRBY', meta, 'c', -count)
-    account(s, st, -freed)
+    account(st, -freed)
   end
   return freed, last
 end
 
--- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
--- most then): forget a few of them, so the orders and the totals do not keep what the TTL
--- removed for sessions no instance deleted. Run with every new stream, it keeps pace with them.
-local function collect()
-  local time = redis.call('TIME')
-  local before = (tonumber(time[1]) - tonumber(TTL)) * 1000000 + tonumber(time[2])
-  for _, order in ipairs({ FINISHED, RUNNING }) do
-    for _, member in ipairs(redis.call('ZRANGEBYSCORE', order, '-inf', before, 'LIMIT', 0, 8)) do
-      local space = string.find(member, ' ', 1, true)
-      forget(string.sub(member, 1, space - 1), string.sub(member, space + 1))
-    end
-  end
+local function expire_session()
+  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do redis.call('EXPIRE', key, TTL) end
 end
 
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
-local function register(s, st)
-  local zset, meta = keys(s, st)
-  if redis.call('ZSCORE', zset, st) == false then
-    collect()
-    local order = redis.call('INCR', zset .. ':order')
-    redis.call('ZADD', zset, order, st)
+local function register(st)
+  local meta = keys(st)
+  if redis.call('ZSCORE', ZSET, st) == false then
+    local n = redis.call('INCR', ORDER)
+    redis.call('ZADD', ZSET, n, st)
     redis.call('HSETNX', meta, 'next', 0)
-    redis.call('ZADD', RUNNING, stamp(), s .. ' ' .. st)
-    redis.call('SET', zset .. ':bytes', 0, 'NX', 'EX', TTL)
-    local extra = redis.call('ZCARD', zset) - MAX_STREAMS
+    redis.call('SET', SBYTES, 0, 'NX', 'EX', TTL)
+    note(st, 0, 'r')
+    local extra = redis.call('ZCARD', ZSET) - MAX_STREAMS
     if extra > 0 then
-      for _, id in ipairs(redis.call('ZRANGE', zset, 0, extra - 1)) do forget(s, id) end
+      for _, id in ipairs(redis.call('ZRANGE', ZSET, 0, extra - 1)) do forget(id) end
     end
   end
-  redis.call('EXPIRE', zset, TTL)
-  redis.call('EXPIRE', zset .. ':order', TTL)
-  redis.call('EXPIRE', zset .. ':bytes', TTL)
+  expire_session()
   redis.call('EXPIRE', meta, TTL)
 end
 
 -- The session's oldest events go, oldest streams first, until it fits MAX_SESSION.
-local function fit_session(s)
-  local zset = P .. 'es:' .. s
-  local over = tonumber(redis.call('GET', zset .. ':bytes') or '0') - MAX_SESSION
+local function fit_session()
+  local over = tonumber(redis.call('GET', SBYTES) or '0') - MAX_SESSION
   if over <= 0 then return end
-  for _, st in ipairs(redis.call('ZRANGE', zset, 0, -1)) do
-    over = over - shed(s, st, over, 0, 0)
+  for _, st in ipairs(redis.call('ZRANGE', ZSET, 0, -1)) do
+    over = over - shed(st, over, 0, 0)
     if over <= 0 then return end
   end
 end
 
--- The deployment fits MAX_TOTAL again: streams written least recently go first, finished ones
--- (whole) before running ones (their events, marked lost), the current stream last.
-local function fit_total(s, st)
-  local over = tonumber(redis.call('GET', TOTAL) or '0') - MAX_TOTAL
-  if over <= 0 then return end
-  local current = s .. ' ' .. st
-  for _, order in ipairs({ FINISHED, RUNNING }) do
-    local start = 0
-    while over > 0 do
-      local batch = redis.call('ZRANGE', order, start, start + 63)
-      if #batch == 0 then break end
-      for _, member in ipairs(batch) do
-        if over <= 0 then break end
-        if member == current then
-          start = start + 1
-        else
-          local space = string.find(member, ' ', 1, true)
-          local ms, mst = string.sub(member, 1, space - 1), string.sub(member, space + 1)
-          local _, meta = keys(ms, mst)
-          local state = redis.call('HMGET', meta, 'next', 'complete')
-          if not state[1] or state[2] == '1' then
-            over = over - forget(ms, mst)
-          else
-            local freed, last = shed(ms, mst, math.huge, 0, 0)
-            if last > 0 then redis.call('HSET', meta, 'lost', last) end
-            over = over - freed
-            start = start + 1
-          end
-        end
-      end
-    end
-  end
-  if over > 0 then
-    local freed, last = shed(s, st, over, 0, 1)
-    if last > 0 then
-      local _, meta = keys(s, st)
-      redis.call('HSET', meta, 'lost', last)
-    end
-  end
-end
-
 -- Ends a stream: the terminal entry wakes followers, and it counts as finished.
-local function finish(s, st)
-  local _, meta, events = keys(s, st)
+local function finish(st)
+  local meta, events = keys(st)
   if redis.call('EXISTS', meta) == 0 or redis.call('HGET', meta, 'complete') == '1' then return 0 end
   redis.call('HSET', meta, 'complete', 1)
   local seq = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
-  local member = s .. ' ' .. st
-  redis.call('ZREM', RUNNING, member)
-  redis.call('ZADD', FINISHED, stamp(), member)
+  note(st, 0, 'f')
   redis.call('EXPIRE', events, TTL)
   redis.call('EXPIRE', meta, TTL)
   return 1
 end
-
-local S, ST = ARGV[7], ARGV[8]
 `;
 
-/** Registers a stream with its writer and request ids: ARGV[9] writer instance id, ARGV[10] request ids (JSON). */
+/** Registers a stream with its writer and request ids: ARGV[6] writer instance id, ARGV[7] request ids (JSON). */
 export const OPEN = new LuaScript(
   LIBRARY + `
-register(S, ST)
-local _, meta = keys(S, ST)
-redis.call('HSET', meta, 'w', ARGV[9], 'r', ARGV[10])
-return 1`,
+register(ST)
+redis.call('HSET', KEYS[5], 'w', ARGV[6], 'r', ARGV[7])
+return reply(1)`,
 );
 
-// ARGV[9] '1' to end the stream after the events, ARGV[10..] the events' data. Returns the first
-// sequence number; the others follow it. Then the bounds, in the memory log's order: events per
-// stream, the session's bytes, the deployment's bytes. TTLs are renewed every 256 events.
-/** Appends events (and with ARGV[9] '1' ends the stream); returns the first sequence number. */
+// ARGV[6] '1' to end the stream after the events, ARGV[7..] the events' data. The bounds, in the
+// memory log's order: events per stream, the session's bytes (the deployment's are booked after).
+// TTLs are renewed every 256 events.
+/** Appends events (and with ARGV[6] '1' ends the stream); its result is the first sequence number. */
 export const APPEND = new LuaScript(
   LIBRARY + `
-local zset, meta, events = keys(S, ST)
-if redis.call('EXISTS', meta) == 0 then register(S, ST) end
-local count = #ARGV - 9
+local meta, events = KEYS[5], KEYS[6]
+if redis.call('EXISTS', meta) == 0 then register(ST) end
+local count = #ARGV - 6
 local first = redis.call('HINCRBY', meta, 'next', count) - count + 1
 local last = first + count - 1
 if count > 0 then
   local bytes = 0
   for i = 1, count do
-    local data = ARGV[9 + i]
+    local data = ARGV[6 + i]
     redis.call('XADD', events, '0-' .. (first + i - 1), 'd', data)
     bytes = bytes + string.len(data)
   end
   local held = redis.call('HINCRBY', meta, 'c', count)
-  account(S, ST, bytes)
-  local ended = redis.call('HGET', meta, 'complete') == '1'
-  redis.call('ZADD', ended and FINISHED or RUNNING, stamp(), S .. ' ' .. ST)
-  if held > MAX_EVENTS then shed(S, ST, 0, held - MAX_EVENTS, 0) end
-  fit_session(S)
-  fit_total(S, ST)
+  account(ST, bytes)
+  note(ST, 0, redis.call('HGET', meta, 'complete') == '1' and 'f' or 'r')
+  if held > MAX_EVENTS then shed(ST, 0, held - MAX_EVENTS, 0) end
+  fit_session()
 end
-if ARGV[9] == '1' then finish(S, ST) end
+if ARGV[6] == '1' then finish(ST) end
 if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
   redis.call('EXPIRE', events, TTL)
   redis.call('EXPIRE', meta, TTL)
-  redis.call('EXPIRE', zset, TTL)
-  redis.call('EXPIRE', zset .. ':order', TTL)
-  redis.call('EXPIRE', zset .. ':bytes', TTL)
+  expire_session()
 end
-return first`,
+return reply(first)`,
 );
 
-/** Ends a stream (the terminal entry wakes followers); returns 1 when it ended it now. */
-export const COMPLETE = new LuaScript(LIBRARY + `return finish(S, ST)`);
+/** Ends a stream (the terminal entry wakes followers); its result is 1 when it ended it now. */
+export const COMPLETE = new LuaScript(LIBRARY + `return reply(finish(ST))`);
 
-// KEYS[1] meta hash; ARGV[1] prefix .. 'hb:'. {exists, complete, writer alive, request ids, lost}
-/** A stream's state for its followers. */
-export const STATE = new LuaScript(`
-local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r', 'lost')
-if not f[1] then return {0, 0, 0, '', 0} end
-if f[2] == '1' then return {1, 1, 1, '', 0} end
-local lost = tonumber(f[5] or '0')
-if not f[3] or f[3] == '' or redis.call('EXISTS', ARGV[1] .. f[3]) == 1 then return {1, 0, 1, '', lost} end
-return {1, 0, 0, f[4] or '', lost}`);
+// ARGV[6] 'victim' (a finished or vanished stream goes whole, a running one loses every event)
+// or 'self' (the stream being written loses its oldest events but one), ARGV[7] bytes wanted.
+/** Frees a stream's bytes for the deployment's budget; a running stream records what it lost. */
+export const EVICT = new LuaScript(
+  LIBRARY + `
+local meta = KEYS[5]
+local state = redis.call('HMGET', meta, 'next', 'complete')
+if ARGV[6] == 'victim' and (not state[1] or state[2] == '1') then return reply(forget(ST)) end
+local want = ARGV[6] == 'victim' and math.huge or tonumber(ARGV[7])
+local freed, last = shed(ST, want, 0, ARGV[6] == 'victim' and 0 or 1)
+if last > 0 then redis.call('HSET', meta, 'lost', last) end
+return reply(freed)`,
+);
 
-/** Forgets every stream of session S (ST unused), giving their bytes back. */
+/** Forgets every stream of the session (ARGV[5] unused), giving their bytes back. */
 export const DELETE_SESSION = new LuaScript(
   LIBRARY + `
-local zset = P .. 'es:' .. S
-local ids = redis.call('ZRANGE', zset, 0, -1)
-for _, id in ipairs(ids) do forget(S, id) end
-redis.call('DEL', zset, zset .. ':order', zset .. ':bytes')
-return #ids`,
+local ids = redis.call('ZRANGE', ZSET, 0, -1)
+for _, id in ipairs(ids) do forget(id) end
+redis.call('DEL', ZSET, ORDER, SBYTES, SIZES)
+return reply(#ids)`,
 );
+
+// KEYS: [1] <p>eg:{k}:bytes (data bytes booked), [2] <p>eg:{k}:sizes (hash '<s> <st>' -> bytes,
+// so a stream whose keys expired still gives its bytes back), [3] <p>eg:{k}:f and [4]
+// <p>eg:{k}:r (finished and running streams by last write, scored by [5] <p>eg:{k}:clock,
+// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] session
+// id, [4] the member being written ('' for none), [5..] change triples as the session scripts
+// return them. Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+// Returns {bytes over the share, victims...}: streams to evict, least recently written first,
+// finished before running, never the member being written, enough to cover the excess.
+/** Books a session script's changes in a budget book; names the streams to evict when over. */
+export const BOOK = new LuaScript(`
+local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local TTL, SHARE, S, CURRENT = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+
+local function stamp()
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  local last = tonumber(redis.call('GET', CLOCK) or '0')
+  if now <= last then now = last + 1 end
+  redis.call('SET', CLOCK, now)
+  return now
+end
+local function drop(member)
+  local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
+  redis.call('HDEL', SIZES, member)
+  redis.call('ZREM', FINISHED, member)
+  redis.call('ZREM', RUNNING, member)
+  if bytes ~= 0 then redis.call('DECRBY', TOTAL, bytes) end
+end
+
+for i = 5, #ARGV - 2, 3 do
+  local member, delta, state = S .. ' ' .. ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  if state == 'x' then
+    drop(member)
+  else
+    if delta ~= 0 then
+      if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
+      redis.call('INCRBY', TOTAL, delta)
+    end
+    if state == 'r' then
+      redis.call('ZADD', RUNNING, stamp(), member)
+    elseif state == 'f' then
+      redis.call('ZREM', RUNNING, member)
+      redis.call('ZADD', FINISHED, stamp(), member)
+    end
+  end
+end
+
+-- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
+-- most then): forget a few, so the book does not keep what the TTL removed.
+local time = redis.call('TIME')
+local before = (tonumber(time[1]) - TTL) * 1000000 + tonumber(time[2])
+for _, book in ipairs({ FINISHED, RUNNING }) do
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do
+    drop(member)
+  end
+end
+
+local over = tonumber(redis.call('GET', TOTAL) or '0') - SHARE
+local out = { over }
+if over <= 0 then return out end
+local covered = 0
+for _, book in ipairs({ FINISHED, RUNNING }) do
+  for _, member in ipairs(redis.call('ZRANGE', book, 0, 63)) do
+    if covered >= over or #out > 64 then return out end
+    if member ~= CURRENT then
+      out[#out + 1] = member
+      covered = covered + tonumber(redis.call('HGET', SIZES, member) or '0')
+    end
+  end
+end
+return out`);
+
+// KEYS[1] meta hash. {exists, complete, writer id ('' when none), request ids, lost}
+/** A stream's state for its followers (the writer's heartbeat is checked apart: its own slot). */
+export const STATE = new LuaScript(`
+local f = redis.call('HMGET', KEYS[1], 'next', 'complete', 'w', 'r', 'lost')
+if not f[1] then return {0, 0, '', '', 0} end
+if f[2] == '1' then return {1, 1, '', '', 0} end
+return {1, 0, f[3] or '', f[4] or '', tonumber(f[5] or '0')}`);

@@ -186,7 +186,7 @@ export class EventLogTails {
           expire();
           continue;
         }
-        const state = await STATE.run(this.#redis, [meta], [`${this.#prefix}hb:`]) as unknown[];
+        const state = await STATE.run(this.#redis, [meta], []) as unknown[];
         if (Number(state[0]) !== 1) {
           settleAll(undefined);
           break;
@@ -199,7 +199,11 @@ export class EventLogTails {
           );
           continue;
         }
-        if (Number(state[2]) !== 1) {
+        // The writer's heartbeat is its own key (its own slot on a Cluster): read apart.
+        const writer = String(state[2] ?? "");
+        const alive = writer === "" ||
+          Number(await this.#redis.sendCommand(["EXISTS", `${this.#prefix}hb:${writer}`])) === 1;
+        if (!alive) {
           const requestIds = requestIdsOf(String(state[3]));
           settleAll({ streamId, events: [], complete: false, writerLost: { requestIds } });
           break;

@@ -42,8 +42,7 @@ export { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.t
 export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./redis_rate_limit_store.ts";
 export {
   createRedisBackend,
-  type DuplicableRedisClient,
-  type NodeRedisLikeClient,
   type RedisBackend,
   type RedisBackendOptions,
 } from "./redis_backend.ts";
+export type { DuplicableRedisClient, NodeRedisLikeClient, RedisSource } from "./redis_sources.ts";

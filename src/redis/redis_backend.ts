@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createClient, ErrorReply } from "redis";
+import { ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { CommandDeadline } from "./command_deadline.ts";
 import { MAX_TIMER_MS } from "../runtime.ts";
@@ -19,41 +19,8 @@ import {
   type RedisSessionStoreOptions,
 } from "./redis_session_store.ts";
 import { checkTarget, refuseClusterNode } from "./source_checks.ts";
-
-/**
- * A client the backend can use as is and open connections from: node-redis's
- * `createClient()` result fits.
- *
- * @example
- * ```ts
- * import { createClient } from "redis";
- * import type { DuplicableRedisClient } from "@tether/mcp/redis";
- * const client: DuplicableRedisClient = createClient({ url: "redis://127.0.0.1:6379" });
- * ```
- */
-export interface DuplicableRedisClient extends RedisCommands {
-  /** A new, unconnected client to the same server with the same options. */
-  duplicate(): NodeRedisLikeClient;
-}
-
-/**
- * The parts of a node-redis client the backend drives on connections it opens.
- *
- * @example
- * ```ts
- * import { createClient } from "redis";
- * import type { NodeRedisLikeClient } from "@tether/mcp/redis";
- * const client: NodeRedisLikeClient = createClient();
- * ```
- */
-export interface NodeRedisLikeClient extends RedisCommands {
-  /** Connects; resolves when ready. */
-  connect(): Promise<unknown>;
-  /** Closes at once; commands in progress reject. */
-  destroy(): void;
-  /** Listens for connection errors (node-redis throws on an `error` event without a listener). */
-  on(event: "error", listener: (error: unknown) => void): unknown;
-}
+import { dropOnDemotion } from "./demoted_node.ts";
+import { type NodeRedisLikeClient, type RedisSource, sourceFactory } from "./redis_sources.ts";
 
 /**
  * Options of {@linkcode createRedisBackend}.
@@ -77,14 +44,26 @@ export interface RedisBackendOptions {
    * @default {2000}
    */
   commandTimeoutMs?: number;
+  /**
+   * When set, a session's creation, its state writes (`ctx.session`) and a
+   * task's creation wait until one replica has the write (`WAIT 1 <ms>`, on
+   * the master that took it), so what a client was told exists survives a
+   * failover; a replica that does not acknowledge within this many ms fails
+   * the request closed (`503` + `Retry-After`). Cost: each of those writes
+   * takes one more round trip plus the replication delay (about a
+   * master→replica round trip on a healthy link). Off by default: without
+   * it, a write acknowledged just before a failover can be lost.
+   * @default undefined
+   */
+  waitForReplicaMs?: number;
   /** Options of the session store (its prefix is `prefix`). */
-  sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
+  sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica">;
   /** Options of the event log (its prefix is `prefix`). */
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
   /** Options of the task store (its prefix is `prefix`): `maxTasks`, `maxTotalResultBytes`, `now`. */
-  taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose">;
+  taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose" | "waitForReplica">;
   /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -130,16 +109,18 @@ export interface RedisBackend {
 
 /**
  * Connects to Redis and builds the three shared parts of a multi-instance
- * server. `{ url }`: the backend opens (and closes) its own clients.
- * `{ client }`: a node-redis client of yours, connected; the backend opens
- * its blocking connections with `client.duplicate()` and never closes yours.
+ * server, on one node (`{ url }`), a Redis Cluster
+ * (`{ cluster: { rootNodes } }`) or a master under Sentinel
+ * (`{ sentinel: { name, sentinels } }`): the backend opens (and closes) its
+ * own clients. `{ client }`: a node-redis client of yours, connected
+ * (`createClient`, `createCluster` or `createSentinel`); the backend opens its
+ * blocking connections with `client.duplicate()` and never closes yours.
  * Fails with a clear error when Redis cannot be reached within
  * `connectTimeoutMs`. Every command has a deadline (`commandTimeoutMs`): a
  * Redis that stops answering fails requests with `503`, never hangs them.
  * Refused at startup, with an error that says what to pass: a server in
- * cluster mode (`INFO cluster` answers `cluster_enabled:1`), and a `client`
- * that is not a `createClient()` client (node-redis's cluster or Sentinel
- * client, or an object without `sendCommand` and `duplicate`).
+ * cluster mode given as one node (`INFO cluster` answers `cluster_enabled:1`),
+ * and a `client` of another shape (without `sendCommand` and `duplicate`).
  *
  * @example
  * ```ts
@@ -159,7 +140,7 @@ export interface RedisBackend {
  * ```
  */
 export async function createRedisBackend(
-  target: { url: string } | { client: DuplicableRedisClient },
+  target: RedisSource,
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
   checkTarget(target);
@@ -170,44 +151,55 @@ export async function createRedisBackend(
   );
   const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
   expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
-  const fresh = "url" in target
-    // Without the offline queue a command fails at once while Redis is away (503), never waits.
-    // node-redis's default 5 s command timeout only bounds the wait to be *written* (which,
-    // offline queue off, never lasts), at the cost of a timer signal per command: off. The
-    // wait for the reply is bounded by `commandTimeoutMs` (command_deadline.ts).
-    ? () =>
-      createClient({
-        url: target.url,
-        disableOfflineQueue: true,
-        commandOptions: { timeout: 0 },
-      }) as unknown as NodeRedisLikeClient
-    : () => target.client.duplicate();
-  const where = "url" in target ? redact(target.url) : "the client's server";
+  const source = sourceFactory(target);
+  const where = source.where;
 
   const openConnection: OpenRedisConnection = async () => {
-    const client = await connectWithin(fresh(), timeoutMs, where, onError);
-    return connectionOf(client, deadline);
+    const client = await connectWithin(source.fresh(), timeoutMs, where, onError);
+    // One node given by address: a demoted node's connection is dropped to resolve it again.
+    return connectionOf(client, deadline, source.kind === "node" ? dropOnDemotion(client) : client);
   };
   const opened: RedisConnection[] = [];
-  let shared: RedisCommands;
-  if ("url" in target) {
+  let first: RedisCommands;
+  if (source.own === undefined) {
     const connection = await openConnection();
     opened.push(connection);
-    shared = failingClosed(deadline.wrap(connection));
+    first = connection;
   } else {
-    shared = failingClosed(deadline.wrap(target.client));
+    first = deadline.wrap(source.own);
   }
+  const shared = failingClosed(first);
   try {
-    await refuseClusterNode("url" in target ? opened[0] : deadline.wrap(target.client), where);
+    // A Cluster node given as one node would answer most keys MOVED: refused (source_checks.ts).
+    if (source.kind !== "cluster") await refuseClusterNode(first, where);
   } catch (error) {
     await Promise.all(opened.map((connection) => connection.close()));
     throw error;
   }
 
-  const sessionStore = new RedisSessionStore(shared, { ...options.sessionStore, prefix });
+  const waitMs = options.waitForReplicaMs === undefined
+    ? undefined
+    : timerOption("waitForReplicaMs", options.waitForReplicaMs, 0);
+  // WAIT names no key; on a Cluster the key after it routes it to the master that took the write.
+  const waitForReplica = waitMs === undefined ? undefined : async (key: string) => {
+    const args = ["WAIT", "1", String(waitMs)];
+    const acknowledged = await shared.sendCommand(
+      source.kind === "cluster" ? [...args, key] : args,
+    );
+    if (Number(acknowledged) < 1) {
+      throw new StorageUnavailableError(
+        `no Redis replica acknowledged the write within ${waitMs} ms`,
+      );
+    }
+  };
+  const sessionStore = new RedisSessionStore(shared, {
+    ...options.sessionStore,
+    prefix,
+    waitForReplica,
+  });
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
   const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
-  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix });
+  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix, waitForReplica });
   const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
   let closing: Promise<void> | undefined;
   return {
@@ -313,9 +305,13 @@ async function connectWithin(
 }
 
 /** A connection of its own (blocking reads), its commands bounded by `deadline`. */
-function connectionOf(client: NodeRedisLikeClient, deadline: CommandDeadline): RedisConnection {
+function connectionOf(
+  client: NodeRedisLikeClient,
+  deadline: CommandDeadline,
+  commands: RedisCommands = client,
+): RedisConnection {
   return {
-    sendCommand: deadline.wrap(client).sendCommand,
+    sendCommand: deadline.wrap(commands).sendCommand,
     close: () => {
       try {
         client.destroy();
@@ -323,15 +319,4 @@ function connectionOf(client: NodeRedisLikeClient, deadline: CommandDeadline): R
       return Promise.resolve();
     },
   };
-}
-
-/** The URL without its password, for error messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the given URL";
-  }
 }

@@ -1,5 +1,6 @@
 /**
- * A {@linkcode MessageBus} on one Redis stream (`<prefix>bus`). Publishing is
+ * A {@linkcode MessageBus} on one Redis stream (`<prefix>{bus}`, one slot
+ * on a Cluster). Publishing is
  * one script (`EVALSHA`) that appends the entry and trims the stream; each
  * instance follows the stream with `XREAD BLOCK` on a connection of its own,
  * from the last entry it has read. Unlike pub/sub, nothing published while a
@@ -11,7 +12,7 @@
  * 10,000 entries of a few megabytes each once made a gigabyte. Here a
  * message larger than `maxMessageBytes` is refused before it is sent
  * ({@linkcode BusMessageTooLargeError}), and the append script keeps a
- * running total of the stream's payload bytes in `<prefix>bus:bytes`: after
+ * running total of the stream's payload bytes in `<prefix>{bus}:bytes`: after
  * each `XADD` it drops the oldest entries (exactly, not `~`) until the
  * stream holds at most `maxLength` entries and `maxBytes` bytes. Each entry
  * is weighed once when added and once when dropped, so a publish costs
@@ -155,7 +156,8 @@ export class RedisBus implements MessageBus {
   ) {
     this.#redis = redis;
     this.#open = openConnection;
-    this.#key = `${options.prefix ?? "tether:"}bus`;
+    // One hash tag for the stream and its byte total: the publishing script's two keys share a slot.
+    this.#key = `${options.prefix ?? "tether:"}{bus}`;
     this.#bytesKey = `${this.#key}:bytes`;
     const maxLength = options.maxLength ?? 10_000;
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;

@@ -1,26 +1,33 @@
 /**
  * An {@linkcode EventLog} in Redis, so a stream logged by one instance can be
- * replayed by another. Each logical stream is a Redis stream
- * (`<prefix>ev:<session>:<stream>`) whose entry ids are `0-<seq>`, so a
- * replay is one `XRANGE` from an exclusive start; a small hash beside it
- * holds the next sequence number and the completion flag, and a sorted set
- * per session lists its streams (oldest dropped past `maxStreamsPerSession`,
- * everything dropped with the session). Appends are Lua scripts: the
- * sequence number and the entry are written together.
+ * replayed by another, on one node, under Sentinel or on a Redis Cluster.
+ * Each logical stream is a Redis stream (`<prefix>ev:{<session>}:<stream>`)
+ * whose entry ids are `0-<seq>`, so a replay is one `XRANGE` from an
+ * exclusive start; a small hash beside it holds the next sequence number
+ * and the completion flag, and a sorted set per session lists its streams
+ * (oldest dropped past `maxStreamsPerSession`, everything dropped with the
+ * session). Every key of a session carries its id as hash tag: one slot.
+ * Appends are Lua scripts on that slot: the sequence number, the entry and
+ * the session's byte totals are written together.
  *
  * Bounds, with the memory log's semantics: events per stream, streams per
- * session, bytes of event data per session (`maxBytesPerSession`: the
- * session's oldest events go, oldest streams first) and for the whole
- * deployment (`maxTotalBytes`: streams written least recently lose their
- * events first, finished streams whole before running ones; a running
- * stream records the last sequence number it lost, and a resume from
- * before it replays nothing rather than a gap). The appending script keeps
- * the byte totals (per session, and per stream in `<prefix>eg:sizes` so a
- * stream whose keys expired still gives its bytes back when the global
- * trim meets it) and trims exactly, so a write costs O(events dropped).
- * A TTL on every key is the safety net for sessions no instance ever
- * deletes. The totals count event data, not Redis's overhead per entry:
- * bound Redis itself with `maxmemory`.
+ * session and bytes of event data per session (`maxBytesPerSession`: the
+ * session's oldest events go, oldest streams first) exactly, in the writing
+ * script. Bytes for the whole deployment (`maxTotalBytes`) are kept per
+ * budget book: `floor(maxTotalBytes / 16 MiB)` books (1 to 16), each session
+ * in one by a hash of its id, each book holding `maxTotalBytes / books`
+ * (`<prefix>eg:{<k>}:*`, one slot each). After a write changes a session's
+ * bytes the log books them (one more command, on the book's slot); past its
+ * share, the book's streams written least recently lose their events first,
+ * finished streams whole before running ones (each evicted by a script on
+ * its own session), the stream being written last; a running stream
+ * records the last sequence number it lost, and a resume from before it
+ * replays nothing rather than a gap. The bound: below 32 MiB the budget is
+ * one book and exact; above, the data held never exceeds `maxTotalBytes`
+ * (plus the writes in flight), and a book may evict while others have room.
+ * A TTL on every key is the safety net for sessions no instance deletes.
+ * The totals count event data, not Redis's overhead per entry: bound Redis
+ * itself with `maxmemory`.
  *
  * Live tailing (`waitAfter`, event_log_tails.ts): `complete` appends a
  * terminal entry, so a follower blocked in `XREAD BLOCK` wakes for every
@@ -48,7 +55,8 @@ import {
   type StreamInfo,
   type WaitOptions,
 } from "../legacy/event_log.ts";
-import { APPEND, COMPLETE, DELETE_SESSION, OPEN } from "./event_log_scripts.ts";
+import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scripts.ts";
+import { EventLogBudget } from "./event_log_budget.ts";
 import type { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands } from "./redis_commands.ts";
 import { unrefTimer } from "../runtime.ts";
@@ -125,6 +133,8 @@ export class RedisEventLog implements EventLog {
   #maxBytes: number;
   #maxTotalBytes: number;
   #ttl: number;
+  /** The deployment's byte budget, in books. */
+  #budget: EventLogBudget;
   #instanceTimeoutMs: number;
   /** This log's writer id, recorded on every stream it opens. */
   readonly #instance = randomId();
@@ -162,6 +172,18 @@ export class RedisEventLog implements EventLog {
         throw new RangeError(`RedisEventLog option ${name} must be a positive integer`);
       }
     }
+    this.#budget = new EventLogBudget({
+      redis,
+      prefix: this.#prefix,
+      maxTotalBytes: this.#maxTotalBytes,
+      ttlSeconds: this.#ttl,
+      evict: (sessionId, streamId, mode, want) =>
+        EVICT.run(this.#redis, this.#keys(sessionId, streamId), [
+          ...this.#args(streamId),
+          mode,
+          want,
+        ]) as Promise<unknown[]>,
+    });
     this.#connections = new TailConnections(options.openConnection, maxTailConnections);
     this.#tails = new EventLogTails({
       redis,
@@ -170,30 +192,47 @@ export class RedisEventLog implements EventLog {
     });
   }
 
+  /** A session script's keys (one hash tag: the session): see event_log_scripts.ts. */
   #keys(sessionId: string, streamId: string): string[] {
+    const session = `${this.#prefix}es:{${sessionId}}`;
     return [
-      `${this.#prefix}es:${sessionId}`,
-      `${this.#prefix}em:${sessionId}:${streamId}`,
-      `${this.#prefix}ev:${sessionId}:${streamId}`,
+      session,
+      `${session}:order`,
+      `${session}:bytes`,
+      `${session}:sizes`,
+      `${this.#prefix}em:{${sessionId}}:${streamId}`,
+      `${this.#prefix}ev:{${sessionId}}:${streamId}`,
     ];
   }
 
-  /** The arguments every script but STATE starts with (see LIBRARY). */
-  #args(sessionId: string, streamId: string): string[] {
+  /** The arguments every session script starts with (see LIBRARY). */
+  #args(streamId: string): string[] {
     return [
-      this.#prefix,
       String(this.#maxEvents),
       String(this.#maxStreams),
       String(this.#maxBytes),
-      String(this.#maxTotalBytes),
       String(this.#ttl),
-      sessionId,
       streamId,
     ];
   }
 
-  #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    return script.run(this.#redis, keys, args);
+  /**
+   * Runs a session script, then books what it changed in the deployment's
+   * budget (event_log_budget.ts); the script's result.
+   */
+  async #run(
+    script: LuaScript,
+    sessionId: string,
+    streamId: string,
+    args: string[],
+  ): Promise<unknown> {
+    const reply = await script.run(this.#redis, this.#keys(sessionId, streamId), [
+      ...this.#args(streamId),
+      ...args,
+    ]) as unknown[];
+    const changes = reply.slice(1).map(String);
+    if (changes.length > 0) await this.#budget.fit(sessionId, streamId, changes);
+    return reply[0];
   }
 
   /**
@@ -202,8 +241,7 @@ export class RedisEventLog implements EventLog {
    */
   async open(sessionId: string, streamId: string, info?: StreamInfo): Promise<void> {
     await this.#keepAlive();
-    await this.#eval(OPEN, this.#keys(sessionId, streamId), [
-      ...this.#args(sessionId, streamId),
+    await this.#run(OPEN, sessionId, streamId, [
       this.#instance,
       JSON.stringify(info?.requestIds ?? []),
     ]);
@@ -235,11 +273,7 @@ export class RedisEventLog implements EventLog {
 
   /** Appends an event and returns its id. */
   async append(sessionId: string, streamId: string, data: string): Promise<string> {
-    const seq = await this.#eval(APPEND, this.#keys(sessionId, streamId), [
-      ...this.#args(sessionId, streamId),
-      "0",
-      data,
-    ]);
+    const seq = await this.#run(APPEND, sessionId, streamId, ["0", data]);
     return formatEventId(streamId, Number(seq));
   }
 
@@ -253,18 +287,14 @@ export class RedisEventLog implements EventLog {
     const complete = options?.complete === true;
     if (data.length === 0 && !complete) return [];
     const first = Number(
-      await this.#eval(APPEND, this.#keys(sessionId, streamId), [
-        ...this.#args(sessionId, streamId),
-        complete ? "1" : "0",
-        ...data,
-      ]),
+      await this.#run(APPEND, sessionId, streamId, [complete ? "1" : "0", ...data]),
     );
     return data.map((_, i) => formatEventId(streamId, first + i));
   }
 
   /** Marks a stream as ended (followers wake and see the end). */
   async complete(sessionId: string, streamId: string): Promise<void> {
-    await this.#eval(COMPLETE, this.#keys(sessionId, streamId), this.#args(sessionId, streamId));
+    await this.#run(COMPLETE, sessionId, streamId, []);
   }
 
   /**
@@ -275,7 +305,7 @@ export class RedisEventLog implements EventLog {
   async replayAfter(sessionId: string, lastEventId: string): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
-    const [, meta, stream] = this.#keys(sessionId, parsed.streamId);
+    const [, , , , meta, stream] = this.#keys(sessionId, parsed.streamId);
     const fields = await this.#redis.sendCommand([
       "HMGET",
       meta,
@@ -306,7 +336,7 @@ export class RedisEventLog implements EventLog {
   ): Promise<Replay | undefined> {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return undefined;
-    const [, meta, stream] = this.#keys(sessionId, parsed.streamId);
+    const [, , , , meta, stream] = this.#keys(sessionId, parsed.streamId);
     return await this.#tails.wait(parsed.streamId, parsed.seq, meta, stream, options);
   }
 
@@ -328,7 +358,7 @@ export class RedisEventLog implements EventLog {
 
   /** Forgets every stream of a session. */
   async deleteSession(sessionId: string): Promise<void> {
-    await this.#eval(DELETE_SESSION, [`${this.#prefix}es:${sessionId}`], this.#args(sessionId, ""));
+    await this.#run(DELETE_SESSION, sessionId, "", []);
   }
 }
 

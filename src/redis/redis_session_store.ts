@@ -1,23 +1,33 @@
 /**
  * A {@linkcode SessionStore} in Redis, so several tether instances share
- * sessions. Each session is one JSON record (`<prefix>s:<id>`) and one hash of
- * its state (`<prefix>st:<id>`); a sorted set (`<prefix>sessions`) scores
- * every session by its deadline, which makes the cap, expiry and the sweep
- * one command each; a hash (`<prefix>owners`) counts the sessions of each
- * owner, for the share per principal, in the same scripts that create and
- * remove them (`<prefix>sessionOwners` names each session's owner, so the
- * count is given back even when the record already expired). Every
- * multi-key step is a Lua script, so two instances never both create past
- * the cap or both report one expired session. Records and state carry key
- * TTLs (the deadline plus `expiryGraceMs`, moved on touch) and the three
- * index keys live as long as their latest session, so when every instance
- * dies nothing outlives the sessions' deadlines by more than the grace.
- * `updateState` is a compare-and-set retried on conflict (the update
- * function is JavaScript and runs here, not in Redis).
+ * sessions, on one node, under Sentinel or on a Redis Cluster. Each session's
+ * keys share one hash tag, its id: the JSON record (`<prefix>s:{<id>}`), a
+ * meta hash (`<prefix>sm:{<id>}`: deadline, index bucket, owner) and its state
+ * (`<prefix>st:{<id>}`), so a request's read-and-touch is one script on one
+ * slot, and sessions spread over the Cluster's masters. All three carry key
+ * TTLs (the deadline plus `expiryGraceMs`, moved on touch): when every
+ * instance dies nothing outlives the sessions' deadlines by more than the
+ * grace. Off the request path, two kinds of index key, each its own slot,
+ * count sessions: the session index in up to 16 buckets
+ * (`<prefix>sessions:{<k>}`, scored by deadline, for the cap and the sweep)
+ * and each owner's sessions (`<prefix>so:{<owner>}`, the share per
+ * principal). A create takes a place in the owner's key, then in its bucket,
+ * then writes the session, giving places back when a later step refuses.
+ *
+ * The cap (`maxSessions`) is exact up to 2,047 sessions (one bucket); from
+ * 2,048 it is kept per bucket (`floor(max / 1024)` buckets, at most 16, each
+ * holding `ceil(max / buckets)`): never more than `max + 15` sessions in all,
+ * and a create may be refused once its bucket is full a little before the
+ * total reaches the cap (by a few square roots of the bucket's size with
+ * random ids). Index scores are deadlines as last seen by a create or a
+ * sweep; the sweep re-reads each due session and moves it or reports it
+ * (each expiry by one instance). `updateState` is a compare-and-set retried
+ * on conflict (the update function is JavaScript and runs here, not in Redis).
  *
  * Scope: records and state only; streams, in-flight work and server→client
  * requests are not shared by this store. It talks to Redis through the
- * small {@linkcode RedisCommands} interface (node-redis fits it as is).
+ * small {@linkcode RedisCommands} interface (node-redis fits it as is). A key
+ * prefix with a `{…}` in it puts every key in one slot.
  * @module
  */
 
@@ -28,8 +38,20 @@ import type {
   SessionStore,
   SessionUse,
 } from "../legacy/sessions/session_store.ts";
-import { LuaScript } from "./lua_script.ts";
+import type { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
+import { bucketOf, bucketsFor } from "./key_buckets.ts";
+import { sweepIndex } from "./session_sweep.ts";
+import {
+  CREATE,
+  DELETE,
+  GET_AND_TOUCH,
+  MAX_KEY_TTL_MS,
+  RESERVE,
+  TOUCH,
+  UPDATE,
+  WRITE_STATE,
+} from "./session_store_scripts.ts";
 
 /**
  * Options of {@linkcode RedisSessionStore}.
@@ -46,6 +68,13 @@ export interface RedisSessionStoreOptions {
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
   /**
+   * Called with a key just written when a session is created or its state
+   * written; resolves once a replica has the write (`createRedisBackend`'s
+   * `waitForReplicaMs` passes one that sends `WAIT`), rejects to fail the
+   * request closed. Default: none (no wait).
+   */
+  waitForReplica?: (key: string) => Promise<void>;
+  /**
    * How long past a session's deadline its keys stay in Redis, ms: the
    * sweep of a live instance reports the expiry (with the record) within
    * that time, and Redis drops the keys by itself when no instance is left.
@@ -57,158 +86,6 @@ export interface RedisSessionStoreOptions {
   expiryGraceMs?: number;
 }
 
-/** The longest key TTL set (100 years): Redis refuses an expiry past its own clock's range. */
-const MAX_KEY_TTL_MS = 3_155_760_000_000;
-
-// Gives back the place of a removed session's owner (named in the sessionOwners hash, else in the
-// record's json): the count drops by one, and the owner's field goes at 0.
-const RELEASE_OWNER = `
-local function releaseOwner(owners, sessionOwners, id, json)
-  local owner = redis.call('HGET', sessionOwners, id)
-  redis.call('HDEL', sessionOwners, id)
-  if not owner and json then
-    local ok, record = pcall(cjson.decode, json)
-    if ok and type(record) == 'table' and type(record.ownerKey) == 'string' then owner = record.ownerKey end
-  end
-  if not owner then return end
-  if redis.call('HINCRBY', owners, owner, -1) <= 0 then
-    redis.call('HDEL', owners, owner)
-  end
-end`;
-
-// Key TTLs. expire(keys, ms) sets a session's record and state TTL (ms: integer digits); keepFor
-// makes an index key live at least ms (never shortened; an index left without TTL gets one).
-const KEY_TTLS = `
-local function keepFor(key, ms)
-  local left = redis.call('PTTL', key)
-  if left == -1 or (left >= 0 and left < tonumber(ms)) then redis.call('PEXPIRE', key, ms) end
-end
-local function ttlOf(ms)
-  return string.format('%d', math.max(1, math.min(ms, ${MAX_KEY_TTL_MS})))
-end`;
-
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] owners hash, KEYS[4] sessionOwners hash; ARGV[1] max,
-// ARGV[2] record json, ARGV[3] expiresAt, ARGV[4] id, ARGV[5] owner key, ARGV[6] max per owner,
-// ARGV[7] key TTL ms. 1 created, 0 full, 2 the owner holds its share.
-const CREATE = new LuaScript(`${KEY_TTLS}
-if tonumber(redis.call('HGET', KEYS[3], ARGV[5]) or '0') >= tonumber(ARGV[6]) then return 2 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-local ttl = ttlOf(tonumber(ARGV[7]))
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ttl) == false then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
-redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
-keepFor(KEYS[1], ttl) keepFor(KEYS[3], ttl) keepFor(KEYS[4], ttl)
-return 1`);
-
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners, KEYS[5] sessionOwners;
-// ARGV[1] expiresAt, ARGV[2] id. The key TTLs move by as much as the deadline (on Redis's clock).
-const TOUCH = new LuaScript(`${KEY_TTLS}
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-local old = redis.call('ZSCORE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2])
-local left = redis.call('PTTL', KEYS[2])
-if old and left >= 0 then
-  local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
-  redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
-  keepFor(KEYS[1], ttl) keepFor(KEYS[4], ttl) keepFor(KEYS[5], ttl)
-end
-return 1`);
-
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners, KEYS[5] sessionOwners;
-// ARGV[1] id, ARGV[2] now, ARGV[3] owner key, ARGV[4] idle ttl, ARGV[5] absolute ttl, ARGV[6] grace.
-// {record json, deadline}, the deadline (and the key TTLs) moved when the owner matches; nil when gone.
-const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}
-local json = redis.call('GET', KEYS[2])
-if not json then return false end
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= tonumber(ARGV[2]) then return false end
-local record = cjson.decode(json)
-if record.ownerKey == ARGV[3] then
-  local deadline = math.min(tonumber(ARGV[2]) + tonumber(ARGV[4]), record.createdAt + tonumber(ARGV[5]))
-  score = string.format('%d', deadline)
-  redis.call('ZADD', KEYS[1], 'XX', score, ARGV[1])
-  local ttl = ttlOf(deadline - tonumber(ARGV[2]) + tonumber(ARGV[6]))
-  redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
-  keepFor(KEYS[1], ttl) keepFor(KEYS[4], ttl) keepFor(KEYS[5], ttl)
-end
-return {json, score}`);
-
-// KEYS[1] record; ARGV[1] changes json
-const UPDATE = new LuaScript(`
-local json = redis.call('GET', KEYS[1])
-if not json then return 0 end
-local record = cjson.decode(json)
-local changes = cjson.decode(ARGV[1])
-if changes.logLevel then record.logLevel = changes.logLevel end
-local list = record.subscriptions
-if type(list) ~= 'table' then list = {} end
-if changes.subscribe then
-  local found = false
-  for _, uri in ipairs(list) do if uri == changes.subscribe then found = true end end
-  if not found then table.insert(list, changes.subscribe) end
-end
-if changes.unsubscribe then
-  local kept = {}
-  for _, uri in ipairs(list) do if uri ~= changes.unsubscribe then table.insert(kept, uri) end end
-  list = kept
-end
-if #list > 0 then record.subscriptions = list else record.subscriptions = nil end
-redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
-return 1`);
-
-// KEYS[1] record, KEYS[2] state; ARGV[1] field, ARGV[2] new json ('' deletes), ARGV[3] maxBytes,
-// ARGV[4] expected current json (only with ARGV[5] == '1'; '' = absent)
-const WRITE_STATE = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if ARGV[5] == '1' then
-  local expected = ARGV[4]
-  if (current or '') ~= expected then return 0 end
-end
-if ARGV[2] == '' then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-local bytes = 0
-local all = redis.call('HGETALL', KEYS[2])
-for i = 1, #all, 2 do
-  if all[i] ~= ARGV[1] then bytes = bytes + #all[i] + #all[i + 1] end
-end
-bytes = bytes + #ARGV[1] + #ARGV[2]
-if bytes > tonumber(ARGV[3]) then return -bytes end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-local left = redis.call('PTTL', KEYS[1])
-if left > 0 then redis.call('PEXPIRE', KEYS[2], left) end
-return 1`);
-
-// KEYS[1] sessions zset, KEYS[2] owners hash, KEYS[3] sessionOwners hash; ARGV[1] now, ARGV[2] prefix.
-// Returns id, deadline, record json (or '', when its key TTL removed it first) per session.
-const SWEEP = new LuaScript(`${RELEASE_OWNER}
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
-local out = {}
-for i = 1, #expired, 2 do
-  local id = expired[i]
-  local json = redis.call('GET', ARGV[2] .. 's:' .. id)
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'st:' .. id)
-  releaseOwner(KEYS[2], KEYS[3], id, json)
-  table.insert(out, id)
-  table.insert(out, expired[i + 1])
-  table.insert(out, json or '')
-end
-return out`);
-
-// KEYS[1] sessions zset, KEYS[2] record, KEYS[3] state, KEYS[4] owners hash, KEYS[5] sessionOwners;
-// ARGV[1] id
-const DELETE = new LuaScript(`${RELEASE_OWNER}
-local json = redis.call('GET', KEYS[2])
-local existed = redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('ZREM', KEYS[1], ARGV[1])
-releaseOwner(KEYS[4], KEYS[5], ARGV[1], json)
-if existed > 0 then return 1 end
-return 0`);
-
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
 const MAX_TTL_MS = 8.64e15;
 
@@ -217,6 +94,10 @@ const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 /** How often a conflicting `updateState` is retried before it gives up. */
 const MAX_CAS_ATTEMPTS = 100;
+
+/** Most buckets of the session index, and sessions of the cap per bucket before another is added. */
+const MAX_BUCKETS = 16;
+const SESSIONS_PER_BUCKET = 1024;
 
 /**
  * Sessions in Redis, shared by every instance that uses the same Redis and
@@ -241,6 +122,7 @@ export class RedisSessionStore implements SessionStore {
   #prefix: string;
   #onClose: (() => Promise<void> | void) | undefined;
   #graceMs: number;
+  #waitForReplica: ((key: string) => Promise<void>) | undefined;
 
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
@@ -248,20 +130,17 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = options.prefix ?? "tether:";
     this.#onClose = options.onClose;
     this.#graceMs = expiryGraceOf(options);
+    this.#waitForReplica = options.waitForReplica;
   }
 
-  get #index(): string {
-    return `${this.#prefix}sessions`;
+  /** Bucket `k` of the session index. */
+  #bucket(k: number | string): string {
+    return `${this.#prefix}sessions:{${k}}`;
   }
 
-  /** Sessions held per owner key (the share per principal), counted by the scripts that create and remove. */
-  get #owners(): string {
-    return `${this.#prefix}owners`;
-  }
-
-  /** Each session's owner key, so a record removed by its key TTL still gives its owner's place back. */
-  get #sessionOwners(): string {
-    return `${this.#prefix}sessionOwners`;
+  /** The sessions an owner holds (the share per principal). */
+  #owner(ownerKey: string): string {
+    return `${this.#prefix}so:{${ownerKey}}`;
   }
 
   /** The key TTL of a session whose deadline is `expiresAt` at `now` (a duration on Redis's clock). */
@@ -269,12 +148,9 @@ export class RedisSessionStore implements SessionStore {
     return Math.ceil(Math.min(expiresAt - now, MAX_KEY_TTL_MS) + this.#graceMs);
   }
 
-  #record(id: string): string {
-    return `${this.#prefix}s:${id}`;
-  }
-
-  #state(id: string): string {
-    return `${this.#prefix}st:${id}`;
+  /** The session's keys, one hash tag: record, meta, state. */
+  #keys(id: string): string[] {
+    return [`${this.#prefix}s:{${id}}`, `${this.#prefix}sm:{${id}}`, `${this.#prefix}st:{${id}}`];
   }
 
   #eval(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -283,7 +159,8 @@ export class RedisSessionStore implements SessionStore {
 
   /**
    * Inserts the session unless its owner holds `maxPerOwner` (`"owner-full"`)
-   * or `maxSessions` are held in all (false); expired ones count until swept.
+   * or `maxSessions` are held (false; per bucket from 2,048, see the module
+   * doc); expired ones count until swept.
    */
   async create(
     session: SessionRecord,
@@ -292,26 +169,54 @@ export class RedisSessionStore implements SessionStore {
     maxPerOwner = Infinity,
   ): Promise<boolean | "owner-full"> {
     const { expiresAt: _deadline, ...rest } = session;
-    const keys = [this.#index, this.#record(session.id), this.#owners, this.#sessionOwners];
-    const created = Number(
-      await this.#eval(CREATE, keys, [
-        Math.min(maxSessions, MAX_COUNT),
-        JSON.stringify(rest),
+    const ttl = this.#keyTtl(session.expiresAt, now);
+    const buckets = bucketsFor(maxSessions, SESSIONS_PER_BUCKET, MAX_BUCKETS);
+    const bucket = this.#bucket(bucketOf(session.id, buckets));
+    const owner = this.#owner(session.ownerKey);
+    // A bucket's member names the owner too, so the sweep gives the owner's place back even
+    // when Redis dropped the session's keys first. Session ids hold no space.
+    const member = `${session.id} ${session.ownerKey}`;
+    const reserve = (key: string, max: number, score: number, name: string) =>
+      this.#eval(RESERVE, [key], [Math.min(max, MAX_COUNT), name, score, ttl]).then(Number);
+    const ownerPlace = await reserve(owner, maxPerOwner, now, session.id);
+    if (ownerPlace === 0) return "owner-full";
+    let created = false;
+    try {
+      const place = await reserve(
+        bucket,
+        Math.ceil(maxSessions / buckets),
         session.expiresAt,
-        session.id,
-        session.ownerKey,
-        Math.min(maxPerOwner, MAX_COUNT),
-        this.#keyTtl(session.expiresAt, now),
-      ]),
-    );
-    return created === 2 ? "owner-full" : created === 1;
+        member,
+      );
+      if (place !== 1) return false;
+      try {
+        created = Number(
+          await this.#eval(CREATE, this.#keys(session.id).slice(0, 2), [
+            JSON.stringify(rest),
+            session.expiresAt,
+            bucketOf(session.id, buckets),
+            session.ownerKey,
+            ttl,
+          ]),
+        ) === 1;
+      } finally {
+        if (!created) await this.#redis.sendCommand(["ZREM", bucket, member]);
+      }
+      if (created) await this.#waitForReplica?.(this.#keys(session.id)[0]);
+      return created;
+    } finally {
+      if (!created && ownerPlace === 1) {
+        await this.#redis.sendCommand(["ZREM", owner, session.id]);
+      }
+    }
   }
 
   /** The live record; undefined when unknown or expired. */
   async get(id: string, now: number): Promise<SessionRecord | undefined> {
+    const [record, meta] = this.#keys(id);
     const [json, score] = await Promise.all([
-      this.#redis.sendCommand(["GET", this.#record(id)]),
-      this.#redis.sendCommand(["ZSCORE", this.#index, id]),
+      this.#redis.sendCommand(["GET", record]),
+      this.#redis.sendCommand(["HGET", meta, "d"]),
     ]);
     if (typeof json !== "string" || score === null || score === undefined) return undefined;
     const expiresAt = Number(score);
@@ -319,14 +224,13 @@ export class RedisSessionStore implements SessionStore {
     return { ...JSON.parse(json), expiresAt } as SessionRecord;
   }
 
-  /** `get` and, for the owner, `touch`, in one script (one round trip). */
+  /** `get` and, for the owner, `touch`, in one script on the session's slot (one round trip). */
   async getAndTouch(
     id: string,
     now: number,
     use: SessionUse,
   ): Promise<SessionRecord | undefined> {
-    const reply = await this.#eval(GET_AND_TOUCH, this.#touchKeys(id), [
-      id,
+    const reply = await this.#eval(GET_AND_TOUCH, this.#keys(id), [
       now,
       use.ownerKey,
       Math.min(use.idleTtlMs, MAX_TTL_MS),
@@ -339,22 +243,17 @@ export class RedisSessionStore implements SessionStore {
 
   /** Moves the session's deadline. */
   async touch(id: string, expiresAt: number): Promise<void> {
-    await this.#eval(TOUCH, this.#touchKeys(id), [expiresAt, id]);
-  }
-
-  /** The keys a touch moves: index, record, state, owners, sessionOwners. */
-  #touchKeys(id: string): string[] {
-    return [this.#index, this.#record(id), this.#state(id), this.#owners, this.#sessionOwners];
+    await this.#eval(TOUCH, this.#keys(id), [expiresAt]);
   }
 
   /** Applies log-level and subscription changes atomically. */
   async update(id: string, changes: SessionChanges): Promise<void> {
-    await this.#eval(UPDATE, [this.#record(id)], [JSON.stringify(changes)]);
+    await this.#eval(UPDATE, [this.#keys(id)[0]], [JSON.stringify(changes)]);
   }
 
   /** Reads one key of the session's state. */
   async readState(id: string, key: string): Promise<unknown> {
-    const json = await this.#redis.sendCommand(["HGET", this.#state(id), key]);
+    const json = await this.#redis.sendCommand(["HGET", this.#keys(id)[2], key]);
     return typeof json === "string" ? JSON.parse(json) : undefined;
   }
 
@@ -371,7 +270,7 @@ export class RedisSessionStore implements SessionStore {
     maxBytes: number,
   ): Promise<unknown> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const raw = await this.#redis.sendCommand(["HGET", this.#state(id), key]);
+      const raw = await this.#redis.sendCommand(["HGET", this.#keys(id)[2], key]);
       const current = typeof raw === "string" ? raw : "";
       const next = update(current === "" ? undefined : JSON.parse(current));
       if (await this.#write(id, key, next, maxBytes, current)) {
@@ -399,8 +298,9 @@ export class RedisSessionStore implements SessionStore {
       }
       json = encoded;
     }
+    const [record, , state] = this.#keys(id);
     const result = Number(
-      await this.#eval(WRITE_STATE, [this.#record(id), this.#state(id)], [
+      await this.#eval(WRITE_STATE, [record, state], [
         key,
         json,
         maxBytes,
@@ -411,43 +311,43 @@ export class RedisSessionStore implements SessionStore {
     if (result < 0) {
       throw new RangeError(`Session state would grow to ${-result} bytes (limit ${maxBytes})`);
     }
+    if (result === 1) await this.#waitForReplica?.(state);
     return result === 1;
   }
 
-  /** Removes a session and its state. */
+  /** Removes a session and its state, and gives its places in the index keys back. */
   async delete(id: string): Promise<boolean> {
-    return Number(
-      await this.#eval(DELETE, [
-        this.#index,
-        this.#record(id),
-        this.#state(id),
-        this.#owners,
-        this.#sessionOwners,
-      ], [id]),
-    ) === 1;
+    const [existed, bucket, owner] = await this.#eval(DELETE, this.#keys(id), []) as unknown[];
+    if (String(owner) === "") return Number(existed) === 1; // swept already, or never created
+    await this.#redis.sendCommand(["ZREM", this.#bucket(String(bucket)), `${id} ${owner}`]);
+    await this.#redis.sendCommand(["ZREM", this.#owner(String(owner)), id]);
+    return Number(existed) === 1;
   }
 
-  /** Removes every expired session (atomically: each is reported by one instance only). */
-  async sweep(now: number): Promise<ExpiredSession[]> {
-    const reply = await this.#eval(SWEEP, [this.#index, this.#owners, this.#sessionOwners], [
-      now,
-      this.#prefix,
-    ]);
-    const expired: ExpiredSession[] = [];
-    if (!Array.isArray(reply)) return expired;
-    for (let i = 0; i + 2 < reply.length; i += 3) {
-      expired.push({
-        id: String(reply[i]),
-        expiresAt: Number(reply[i + 1]),
-        createdAt: createdAtOf(String(reply[i + 2])),
-      });
-    }
-    return expired;
+  /**
+   * Removes every expired session: each due member of the index is re-read
+   * on its own slot, moved when it lives on, else removed and reported by
+   * the one instance whose `ZREM` took it out of the index.
+   */
+  sweep(now: number): Promise<ExpiredSession[]> {
+    return sweepIndex({
+      redis: this.#redis,
+      buckets: Array.from({ length: MAX_BUCKETS }, (_, k) => this.#bucket(k)),
+      owner: (ownerKey) => this.#owner(ownerKey),
+      keys: (id) => this.#keys(id),
+      keyTtl: (expiresAt) => this.#keyTtl(expiresAt, now),
+    }, now);
   }
 
-  /** The number of sessions held. */
+  /** The number of sessions held (expired ones until swept). */
   async size(): Promise<number> {
-    return Number(await this.#redis.sendCommand(["ZCARD", this.#index]));
+    const counts = await Promise.all(
+      Array.from(
+        { length: MAX_BUCKETS },
+        (_, k) => this.#redis.sendCommand(["ZCARD", this.#bucket(k)]),
+      ),
+    );
+    return counts.reduce((sum: number, count) => sum + Number(count), 0);
   }
 
   /** Runs `onClose` (the store does not own the client unless told). */
@@ -474,13 +374,4 @@ export function expiryGraceOf(options: Pick<RedisSessionStoreOptions, "expiryGra
     );
   }
   return grace;
-}
-
-/** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */
-function createdAtOf(json: string): number {
-  try {
-    return Number((JSON.parse(json) as Partial<SessionRecord>).createdAt);
-  } catch {
-    return NaN;
-  }
 }

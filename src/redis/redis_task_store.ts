@@ -1,22 +1,25 @@
 /**
  * A {@linkcode TaskStore} in Redis, so any tether instance answers
  * `tasks/get` (and `tasks/update`, `tasks/cancel`, `tasks/result`) for a task
- * another one runs, and a task outlives the instance that created it. Each
- * task is one JSON record (`<prefix>task:<id>`, expiring with the task) and,
- * once completed, its result apart (`<prefix>task-result:<id>`), so listing
- * reads records only. Sorted sets score task ids by expiry: per owner
- * (`<prefix>task-owner:<ownerKey>`, for listing), per owner while unfinished
- * (`<prefix>task-active:<ownerKey>`, the per-owner cap), all tasks
- * (`<prefix>task-all`, `maxTasks`), and all kept results
- * (`<prefix>task-results`, with their sizes in `<prefix>task-result-sizes`
- * and their sum in `<prefix>task-result-bytes`: the result budget, kept in
- * the same script that writes a result; a result that does not fit is
- * refused and its task stored `failed`). A change is a compare-and-set of
- * the record, retried on conflict: the status machine (`applyTaskChange`)
- * runs here in JavaScript, the same as the memory store's. Expiry follows
- * the injected clock (records also carry a Redis TTL, so nothing is left
- * behind). The keys of one operation are not under one hash tag: not for
- * Redis Cluster. Not here: running the work.
+ * another one runs, and a task outlives the instance that created it; on one
+ * node, under Sentinel or on a Redis Cluster. Keys, each group under one hash
+ * tag: a task's JSON record and, once completed, its result apart
+ * (`<prefix>task:{t:<id>}`, `<prefix>task-result:{t:<id>}`: reading a task
+ * is one slot, listing reads records only); an owner's tasks by expiry, all
+ * and unfinished (`<prefix>task-owner:{o:<owner>}`,
+ * `<prefix>task-active:{o:<owner>}`: listing, and the per-owner cap); and,
+ * for the deployment, all tasks (`<prefix>{tasks}:all`, `maxTasks`) and the
+ * result budget (`<prefix>{tasks}:results`, `:result-sizes`, `:result-bytes`),
+ * touched only when a task is created or a result written, never by a read.
+ * A create takes a place in the owner's keys, then in the deployment's, then
+ * writes the record, giving places back when a later step refuses. A change
+ * is a compare-and-set of the record, retried on conflict: the status
+ * machine (`applyTaskChange`) runs here in JavaScript, the same as the memory
+ * store's; a result first reserves its bytes in the budget (given back when
+ * the compare-and-set loses), and a task that finishes then leaves its
+ * owner's unfinished set. A result that does not fit is refused and its task
+ * stored `failed`. Expiry follows the injected clock (records also carry a
+ * Redis TTL, so nothing is left behind). Not here: running the work.
  * @module
  */
 
@@ -30,6 +33,7 @@ import {
   type TaskChange,
   type TaskStore,
 } from "../extensions/tasks/task_store.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
@@ -67,67 +71,85 @@ export interface RedisTaskStoreOptions {
   now?: () => number;
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
+  /**
+   * Called with a task's key once it is created; resolves once a replica
+   * has it (`createRedisBackend`'s `waitForReplicaMs` passes one that sends
+   * `WAIT`), rejects to fail the request closed. Default: none (no wait).
+   */
+  waitForReplica?: (key: string) => Promise<void>;
 }
 
-// KEYS[1] owner zset, KEYS[2] owner's unfinished zset, KEYS[3] record, KEYS[4] all tasks zset;
-// ARGV[1] now, ARGV[2] max unfinished per owner, ARGV[3] json, ARGV[4] expiresAt, ARGV[5] id,
-// ARGV[6] record TTL ms, ARGV[7] max tasks
-const CREATE = new LuaScript(`
+// KEYS[1] owner zset, KEYS[2] owner's unfinished zset; ARGV[1] now, ARGV[2] max unfinished per
+// owner, ARGV[3] expiresAt, ARGV[4] id, ARGV[5] key TTL ms. 1 taken, 0 the owner is full.
+const RESERVE_OWNER = new LuaScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
-if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[7]) then return 0 end
-if redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[6]) == false then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[5])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 for i = 1, 2 do
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 end
 return 1`);
 
-// KEYS[1] record, KEYS[2] owner's unfinished zset, KEYS[3] result, KEYS[4] results zset,
-// KEYS[5] result sizes hash, KEYS[6] result bytes counter;
-// ARGV[1] the JSON read, ARGV[2] the JSON to write, ARGV[3] '1' when the task just finished,
-// ARGV[4] id, ARGV[5] the result's JSON ('' for none), ARGV[6] the task's expiresAt,
-// ARGV[7] now, ARGV[8] the result budget, ARGV[9] the JSON to write when the result does not fit.
-// 0 on conflict, 1 when written, 2 when written without the result (it did not fit).
-// Every result written first forgets up to 100 expired ones (so the sizes stay bounded by the
+// KEYS[1] all tasks zset; ARGV[1] now, ARGV[2] max tasks, ARGV[3] expiresAt, ARGV[4] id.
+// 1 taken, 0 full.
+const RESERVE_ALL = new LuaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+return 1`);
+
+// KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id,
+// ARGV[2] size, ARGV[3] the task's expiresAt, ARGV[4] now, ARGV[5] the budget. 1 reserved, 0 full.
+// Every reservation first forgets up to 100 expired results (so the sizes stay bounded by the
 // live results), and as many as it takes when the budget looks full.
-const CHANGE = new LuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+const RESERVE_RESULT = new LuaScript(`
 local function forget(limit)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[7], 'LIMIT', 0, limit)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, limit)
   local freed = 0
   for _, id in ipairs(expired) do
-    freed = freed + tonumber(redis.call('HGET', KEYS[5], id) or '0')
-    redis.call('HDEL', KEYS[5], id)
-    redis.call('ZREM', KEYS[4], id)
+    freed = freed + tonumber(redis.call('HGET', KEYS[2], id) or '0')
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('ZREM', KEYS[1], id)
   end
-  if freed > 0 then redis.call('DECRBY', KEYS[6], freed) end
+  if freed > 0 then redis.call('DECRBY', KEYS[3], freed) end
 end
-local record = ARGV[2]
-local written = 1
-if ARGV[5] ~= '' then
-  local size = string.len(ARGV[5])
-  forget(100)
-  if tonumber(redis.call('GET', KEYS[6]) or '0') + size > tonumber(ARGV[8]) then forget(-1) end
-  if tonumber(redis.call('GET', KEYS[6]) or '0') + size > tonumber(ARGV[8]) then
-    record = ARGV[9]
-    written = 2
-  else
-    local ttl = redis.call('PTTL', KEYS[1])
-    if ttl < 1 then ttl = 1 end
-    redis.call('SET', KEYS[3], ARGV[5], 'PX', ttl)
-    redis.call('ZADD', KEYS[4], ARGV[6], ARGV[4])
-    redis.call('HSET', KEYS[5], ARGV[4], size)
-    redis.call('INCRBY', KEYS[6], size)
-  end
+local size = tonumber(ARGV[2])
+forget(100)
+if tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[5]) then forget(-1) end
+if tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[5]) then return 0 end
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], size)
+redis.call('INCRBY', KEYS[3], size - held)
+return 1`);
+
+// KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id.
+// Gives a reservation back (its compare-and-set lost).
+const RELEASE_RESULT = new LuaScript(`
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if held > 0 then redis.call('DECRBY', KEYS[3], held) end
+return 1`);
+
+// KEYS[1] record; ARGV[1] json, ARGV[2] record TTL ms. 1 created, 0 the id exists.
+const CREATE = new LuaScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) == false then return 0 end
+return 1`);
+
+// KEYS[1] record, KEYS[2] result; ARGV[1] the JSON read, ARGV[2] the JSON to write, ARGV[3] the
+// result's JSON ('' for none). 0 on conflict, 1 when written.
+const CHANGE = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 1 then ttl = 1 end
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 end
-redis.call('SET', KEYS[1], record, 'KEEPTTL')
-if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[4]) end
-return written`);
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1`);
 
 /** How many times a change is tried against concurrent writers before it gives up. */
 const MAX_ATTEMPTS = 16;
@@ -140,6 +162,7 @@ export class RedisTaskStore implements TaskStore {
   readonly #maxResultBytes: number;
   readonly #now: () => number;
   readonly #onClose: (() => Promise<void> | void) | undefined;
+  readonly #waitForReplica: ((key: string) => Promise<void>) | undefined;
 
   /** A store on `redis`; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(redis: RedisCommands, options: RedisTaskStoreOptions = {}) {
@@ -155,6 +178,7 @@ export class RedisTaskStore implements TaskStore {
     );
     this.#now = options.now ?? Date.now;
     this.#onClose = options.onClose;
+    this.#waitForReplica = options.waitForReplica;
   }
 
   /** Stores a new task unless its owner has `maxPerOwner` unfinished ones (or the store is full). */
@@ -165,25 +189,42 @@ export class RedisTaskStore implements TaskStore {
     const expiresAt = task.createdAt + task.ttlMs;
     // The Redis TTL is a backstop for the injected clock: a little longer, never shorter.
     const recordTtl = Math.max(1, expiresAt - now) + 1_000;
-    const created = await CREATE.run(
-      this.#redis,
-      [
-        this.#ownerKey(task.ownerKey),
-        this.#activeKey(task.ownerKey),
-        this.#taskKey(task.taskId),
-        `${this.#prefix}task-all`,
-      ],
-      [
+    const owner = [this.#ownerKey(task.ownerKey), this.#activeKey(task.ownerKey)];
+    const id = task.taskId;
+    const ownerPlace = await RESERVE_OWNER.run(this.#redis, owner, [
+      String(now),
+      String(maxPerOwner),
+      String(expiresAt),
+      id,
+      String(recordTtl),
+    ]);
+    if (Number(ownerPlace) !== 1) return false;
+    let created = false;
+    try {
+      const all = await RESERVE_ALL.run(this.#redis, [this.#global("all")], [
         String(now),
-        String(maxPerOwner),
-        JSON.stringify(record),
-        String(expiresAt),
-        task.taskId,
-        String(recordTtl),
         String(this.#maxTasks),
-      ],
-    );
-    return Number(created) === 1;
+        String(expiresAt),
+        id,
+      ]);
+      if (Number(all) !== 1) return false;
+      try {
+        created = Number(
+          await CREATE.run(this.#redis, [this.#taskKey(id)], [
+            JSON.stringify(record),
+            String(recordTtl),
+          ]),
+        ) === 1;
+      } finally {
+        if (!created) await this.#redis.sendCommand(["ZREM", this.#global("all"), id]);
+      }
+      if (created) await this.#waitForReplica?.(this.#taskKey(id));
+      return created;
+    } finally {
+      if (!created) {
+        await Promise.all(owner.map((key) => this.#redis.sendCommand(["ZREM", key, id])));
+      }
+    }
   }
 
   /** The task (with its result); undefined when unknown or expired. */
@@ -200,33 +241,44 @@ export class RedisTaskStore implements TaskStore {
 
   /** Applies `change` atomically; the task as it then is (failed when its result does not fit). */
   async change(taskId: string, change: TaskChange): Promise<StoredTask | undefined> {
+    const budget = ["results", "result-sizes", "result-bytes"].map((name) => this.#global(name));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const json = await this.#redis.sendCommand(["GET", this.#taskKey(taskId)]);
       const task = this.#parse(json);
       if (task === undefined) return undefined;
       const next = applyTaskChange(task, change, this.#now());
       if (next === undefined) return await this.get(taskId);
-      const { result, ...record } = next;
-      const written = await CHANGE.run(this.#redis, [
-        this.#taskKey(taskId),
-        this.#activeKey(task.ownerKey),
-        this.#resultKey(taskId),
-        `${this.#prefix}task-results`,
-        `${this.#prefix}task-result-sizes`,
-        `${this.#prefix}task-result-bytes`,
-      ], [
-        json as string,
-        JSON.stringify(record),
-        isTerminal(next.status) && !isTerminal(task.status) ? "1" : "0",
-        taskId,
-        result === undefined ? "" : JSON.stringify(result),
-        String(task.createdAt + task.ttlMs),
-        String(this.#now()),
-        String(this.#maxResultBytes),
-        JSON.stringify(refuseResult(record)),
-      ]);
-      if (Number(written) === 1) return next;
-      if (Number(written) === 2) return refuseResult(record);
+      const { result, ...changed } = next;
+      let record: StoredTask = changed;
+      const resultJson = result === undefined ? "" : JSON.stringify(result);
+      let reserved = false;
+      if (resultJson !== "") {
+        reserved = Number(
+          await RESERVE_RESULT.run(this.#redis, budget, [
+            taskId,
+            String(utf8Length(resultJson)),
+            String(task.createdAt + task.ttlMs),
+            String(this.#now()),
+            String(this.#maxResultBytes),
+          ]),
+        ) === 1;
+        if (!reserved) record = refuseResult(changed);
+      }
+      const written = Number(
+        await CHANGE.run(this.#redis, [this.#taskKey(taskId), this.#resultKey(taskId)], [
+          json as string,
+          JSON.stringify(record),
+          reserved ? resultJson : "",
+        ]),
+      ) === 1;
+      if (!written) {
+        if (reserved) await RELEASE_RESULT.run(this.#redis, budget, [taskId]);
+        continue;
+      }
+      if (isTerminal(record.status) && !isTerminal(task.status)) {
+        await this.#redis.sendCommand(["ZREM", this.#activeKey(task.ownerKey), taskId]);
+      }
+      return reserved || resultJson === "" ? next : record;
     }
     throw new Error(`Task ${taskId}: too many concurrent changes`);
   }
@@ -241,10 +293,10 @@ export class RedisTaskStore implements TaskStore {
       "+inf",
     ]) as string[];
     if (ids.length === 0) return [];
-    const records = await this.#redis.sendCommand([
-      "MGET",
-      ...ids.map((id) => this.#taskKey(id)),
-    ]) as (string | null)[];
+    // One GET per task (each its own slot on a Cluster), sent together.
+    const records = await Promise.all(
+      ids.map((id) => this.#redis.sendCommand(["GET", this.#taskKey(id)])),
+    );
     const tasks: StoredTask[] = [];
     for (const json of records) {
       if (typeof json !== "string") continue;
@@ -267,18 +319,23 @@ export class RedisTaskStore implements TaskStore {
   }
 
   #taskKey(taskId: string): string {
-    return `${this.#prefix}task:${taskId}`;
+    return `${this.#prefix}task:{t:${taskId}}`;
   }
 
   #resultKey(taskId: string): string {
-    return `${this.#prefix}task-result:${taskId}`;
+    return `${this.#prefix}task-result:{t:${taskId}}`;
   }
 
   #ownerKey(ownerKey: string): string {
-    return `${this.#prefix}task-owner:${ownerKey}`;
+    return `${this.#prefix}task-owner:{o:${ownerKey}}`;
   }
 
   #activeKey(ownerKey: string): string {
-    return `${this.#prefix}task-active:${ownerKey}`;
+    return `${this.#prefix}task-active:{o:${ownerKey}}`;
+  }
+
+  /** A key of the deployment's task books (`all`, the result budget's). */
+  #global(name: string): string {
+    return `${this.#prefix}{tasks}:${name}`;
   }
 }

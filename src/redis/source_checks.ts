@@ -1,6 +1,7 @@
 /**
  * Startup refusals of `createRedisBackend`: a source tether cannot run on
- * (a Redis Cluster node given as one node, a client of the wrong shape) is
+ * (a Redis Cluster node given as one node, a client of the wrong shape, a
+ * Cluster or Sentinel source without its addresses) is
  * refused with an error that says what to pass, instead of answering every
  * request 503. Checks only; it connects nothing and closes nothing.
  * @module
@@ -10,13 +11,15 @@ import { ErrorReply } from "redis";
 import type { RedisCommands } from "./redis_commands.ts";
 
 /** What to pass, for the messages below. */
-const PASS_INSTEAD = "pass a standalone Redis (or a Sentinel-managed master) as { url } " +
-  "or as a connected createClient() client";
+const PASS_INSTEAD = "pass { url } (one node), { cluster: { rootNodes } } (Redis Cluster), " +
+  "{ sentinel: { name, sentinels } } (Sentinel), or a connected node-redis client as { client } " +
+  "(createClient, createCluster or createSentinel)";
 
 /**
- * Throws unless `target` is `{ url }` or `{ client }` (checked by
- * {@linkcode checkClientShape}): the Cluster and Sentinel sources the errors
- * below name (`{ cluster }`, `{ sentinel }`) are refused as not supported yet.
+ * Throws unless `target` is one of the sources `createRedisBackend` takes:
+ * `{ url }` with a string, `{ cluster: { rootNodes } }` with at least one
+ * URL, `{ sentinel: { name, sentinels } }` with a name and at least one
+ * `{ host, port }`, or `{ client }` (checked by {@linkcode checkClientShape}).
  *
  * @example
  * ```ts
@@ -25,27 +28,49 @@ const PASS_INSTEAD = "pass a standalone Redis (or a Sentinel-managed master) as 
  * ```
  */
 export function checkTarget(target: unknown): void {
-  if (typeof target === "object" && target !== null && "url" in target) {
-    if (typeof target.url === "string") return;
-    throw new TypeError(`tether: createRedisBackend({ url }) needs a string URL; ${PASS_INSTEAD}`);
+  const refuse = (what: string) => {
+    throw new TypeError(`tether: createRedisBackend(${what}; ${PASS_INSTEAD}`);
+  };
+  if (typeof target !== "object" || target === null) {
+    return refuse(`) got ${target === null ? "null" : typeof target}`);
   }
-  for (const source of ["cluster", "sentinel"]) {
-    if (typeof target === "object" && target !== null && source in target) {
-      throw new TypeError(
-        `tether: createRedisBackend({ ${source} }): ${
-          source === "cluster" ? "Redis Cluster" : "Sentinel"
-        } is not supported by this version yet; ${PASS_INSTEAD}`,
+  const given = target as Record<string, unknown>;
+  if ("url" in given) {
+    if (typeof given.url !== "string") refuse("{ url }) needs a string URL");
+    return;
+  }
+  if ("cluster" in given) {
+    const rootNodes = (given.cluster as { rootNodes?: unknown } | null)?.rootNodes;
+    const urls = Array.isArray(rootNodes) &&
+      rootNodes.every((node) =>
+        typeof node === "string" || typeof (node as { url?: unknown })?.url === "string"
+      );
+    if (!urls || (rootNodes as unknown[]).length === 0) {
+      refuse("{ cluster }) needs rootNodes: a non-empty list of URLs (or { url })");
+    }
+    return;
+  }
+  if ("sentinel" in given) {
+    const sentinel = given.sentinel as { name?: unknown; sentinels?: unknown } | null;
+    const nodes = sentinel?.sentinels;
+    const addresses = Array.isArray(nodes) && nodes.length > 0 &&
+      nodes.every((node) =>
+        typeof node?.host === "string" && Number.isInteger(node?.port) && node.port > 0
+      );
+    if (typeof sentinel?.name !== "string" || sentinel.name === "" || !addresses) {
+      refuse(
+        "{ sentinel }) needs name (the master's name) and sentinels: a non-empty list of { host, port }",
       );
     }
+    return;
   }
-  checkClientShape((target as { client?: unknown } | null | undefined)?.client);
+  checkClientShape(given.client);
 }
 
 /**
- * Throws unless `client` has the shape tether drives: node-redis's
- * `createClient()` result (`sendCommand(args)` and `duplicate()`). node-redis's
- * cluster client (`createCluster`) and Sentinel client (`createSentinel`) are
- * named in the error: their `sendCommand` takes other arguments.
+ * Throws unless `client` has a shape tether drives: node-redis's
+ * `createClient()` result (`sendCommand(args)` and `duplicate()`), its cluster
+ * client (`createCluster`) or its Sentinel client (`createSentinel`).
  *
  * @example
  * ```ts
@@ -62,23 +87,8 @@ export function checkClientShape(client: unknown): void {
       }: ${PASS_INSTEAD}`,
     );
   }
-  const candidate = client as Record<string, unknown>;
-  if (typeof candidate.getMasterNode === "function") {
-    throw new TypeError(
-      "tether: createRedisBackend({ client }) got node-redis's Sentinel client (createSentinel), " +
-        "whose sendCommand takes (isReadonly, args): Sentinel ({ sentinel: { name, sentinels } }) " +
-        `is not supported by this version yet; ${PASS_INSTEAD}`,
-    );
-  }
-  if ("masters" in candidate && "slots" in candidate) {
-    throw new TypeError(
-      "tether: createRedisBackend({ client }) got node-redis's cluster client (createCluster), " +
-        "whose sendCommand takes (firstKey, isReadonly, args): Redis Cluster " +
-        `({ cluster: { rootNodes } }) is not supported by this version yet; ${PASS_INSTEAD}`,
-    );
-  }
   const missing = ["sendCommand", "duplicate"].filter((name) =>
-    typeof candidate[name] !== "function"
+    typeof (client as Record<string, unknown>)[name] !== "function"
   );
   if (missing.length > 0) {
     throw new TypeError(
@@ -114,8 +124,8 @@ export async function refuseClusterNode(commands: RedisCommands, where: string):
   if (typeof info === "string" && /^cluster_enabled:1\b/m.test(info)) {
     throw new Error(
       `tether: Redis at ${where} runs in cluster mode (cluster_enabled:1), which one node's ` +
-        "connection cannot serve (keys on other nodes answer MOVED): Redis Cluster " +
-        `({ cluster: { rootNodes } }) is not supported by this version yet; ${PASS_INSTEAD}`,
+        "connection cannot serve (keys on other nodes answer MOVED): pass it as " +
+        "{ cluster: { rootNodes: [...] } } (or a createCluster() client as { client })",
     );
   }
 }

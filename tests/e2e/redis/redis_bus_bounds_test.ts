@@ -37,7 +37,7 @@ function notifyOf(size: number, tag = "x"): BusMessage {
 
 /** The stream's entries: count, payload bytes (field values, as the bus weighs them), last message. */
 async function streamOf(prefix: string) {
-  const entries = entriesOf(await redis.client.sendCommand(["XRANGE", `${prefix}bus`, "-", "+"]));
+  const entries = entriesOf(await redis.client.sendCommand(["XRANGE", `${prefix}{bus}`, "-", "+"]));
   let bytes = 0;
   for (const entry of entries) {
     for (const value of Object.values(entry.fields)) {
@@ -84,7 +84,7 @@ describeRedis("RedisBus byte bounds", () => {
       "the newest message is kept",
     );
     assert.equal(
-      Number(await redis.client.sendCommand(["GET", `${prefix}bus:bytes`])),
+      Number(await redis.client.sendCommand(["GET", `${prefix}{bus}:bytes`])),
       bytes,
       "the running total matches the stream",
     );
@@ -106,7 +106,7 @@ describeRedis("RedisBus byte bounds", () => {
       for (let i = 0; i < 5; i++) {
         await redis.client.sendCommand([
           "XADD",
-          `${prefix}bus`,
+          `${prefix}{bus}`,
           "*",
           "o",
           "old",

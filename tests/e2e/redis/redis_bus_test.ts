@@ -83,7 +83,7 @@ itRedis("RedisBus: the stream stays bounded by maxLength", async () => {
   const prefix = `bus${++n}:`;
   const bus = new RedisBus(redis.client, openConnection, { prefix, maxLength: 100 });
   for (let i = 0; i < 1_000; i++) await bus.publish({ type: "resource-updated", uri: `u${i}` });
-  const length = Number(await redis.client.sendCommand(["XLEN", `${prefix}bus`]));
+  const length = Number(await redis.client.sendCommand(["XLEN", `${prefix}{bus}`]));
   assert.ok(length >= 100 && length < 400, `about 100 entries kept, got ${length}`);
   await bus.close();
 });

@@ -114,13 +114,13 @@ describeRedis("RedisTaskStore result budget", () => {
         });
       };
       for (let i = 0; i < 150; i++) await settle(`old${i}`);
-      const sizes = `${prefix}task-result-sizes`;
+      const sizes = `${prefix}{tasks}:result-sizes`;
       assert.equal(await redis.client.sendCommand(["HLEN", sizes]), 150);
       clock.now += 60_000;
       await settle("new");
       assert.equal(await redis.client.sendCommand(["HLEN", sizes]), 51, "100 expired forgotten");
       const one = JSON.stringify({ content: [{ type: "text", text: "small" }] }).length;
-      const used = await redis.client.sendCommand(["GET", `${prefix}task-result-bytes`]);
+      const used = await redis.client.sendCommand(["GET", `${prefix}{tasks}:result-bytes`]);
       assert.equal(Number(used), 51 * one, "the counter is the sum of the sizes kept");
     },
   );

@@ -44,7 +44,7 @@ async function newestScore(key: string): Promise<number> {
 }
 
 async function totalOf(prefix: string): Promise<number> {
-  return Number(await redis.client.sendCommand(["GET", `${prefix}eg:bytes`]) ?? 0);
+  return Number(await redis.client.sendCommand(["GET", `${prefix}eg:{0}:bytes`]) ?? 0);
 }
 
 describeRedis("RedisEventLog byte bookkeeping", () => {
@@ -52,21 +52,26 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
     "what the TTL removed leaves the orders and totals when the next stream opens",
     async () => {
       const prefix = `lb${++n}:`;
-      const log = new RedisEventLog(redis.client, { prefix, ttlSeconds: 1 });
+      // Under 32 MiB the budget is one book (eg:{0}:*).
+      const log = new RedisEventLog(redis.client, {
+        prefix,
+        ttlSeconds: 1,
+        maxTotalBytes: 1 << 20,
+      });
       await log.append("gone", "a", "g".repeat(500));
       await log.complete("gone", "a");
       await log.append("gone", "b", "h".repeat(300));
       // A session no instance deleted: its keys expire after the TTL (a deadline, not a timing claim).
       await until(
-        async () => (await keysOf(`${prefix}e[msv]:gone*`)).length === 0,
+        async () => (await keysOf(`${prefix}e[msv]:{gone}*`)).length === 0,
         "the TTL removes the session's keys",
         10_000,
       );
       assert.equal(await totalOf(prefix), 800, "the totals still count them");
       // Collected once Redis's clock is a TTL past their last write (their scores, in microseconds).
       const lastWrite = Math.max(
-        await newestScore(`${prefix}eg:f`),
-        await newestScore(`${prefix}eg:r`),
+        await newestScore(`${prefix}eg:{0}:f`),
+        await newestScore(`${prefix}eg:{0}:r`),
       );
       await until(
         async () => {
@@ -78,12 +83,18 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
       );
       await log.append("live", "a", "x".repeat(100));
       assert.equal(await totalOf(prefix), 100, "opening a stream forgot the expired ones");
-      assert.equal(await redis.client.sendCommand(["HGET", `${prefix}eg:sizes`, "gone a"]), null);
+      assert.equal(
+        await redis.client.sendCommand(["HGET", `${prefix}eg:{0}:sizes`, "gone a"]),
+        null,
+      );
       assert.deepEqual(
-        await redis.client.sendCommand(["ZRANGE", `${prefix}eg:r`, "0", "-1"]),
+        await redis.client.sendCommand(["ZRANGE", `${prefix}eg:{0}:r`, "0", "-1"]),
         ["live a"],
       );
-      assert.deepEqual(await redis.client.sendCommand(["ZRANGE", `${prefix}eg:f`, "0", "-1"]), []);
+      assert.deepEqual(
+        await redis.client.sendCommand(["ZRANGE", `${prefix}eg:{0}:f`, "0", "-1"]),
+        [],
+      );
       await log.close();
     },
   );
@@ -124,7 +135,7 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
       assert.equal(await totalOf(prefix), 0);
       assert.deepEqual(
         (await keysOf(`${prefix}*`)).sort(),
-        [`${prefix}eg:bytes`, `${prefix}eg:clock`],
+        [`${prefix}eg:{0}:bytes`, `${prefix}eg:{0}:clock`],
         "only the deployment's two counters are left",
       );
       await log.close();
@@ -136,7 +147,7 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
     const log = new RedisEventLog(redis.client, { prefix, maxTotalBytes: 1_000 });
     await log.append("gone", "a", "g".repeat(500));
     // What the TTL does to a session no instance deleted: its keys vanish, the totals stay.
-    for (const key of await keysOf(`${prefix}e[msv]:gone*`)) {
+    for (const key of await keysOf(`${prefix}e[msv]:{gone}*`)) {
       await redis.client.sendCommand(["DEL", key]);
     }
     assert.equal(await totalOf(prefix), 500, "the expired stream still counts");

@@ -20,6 +20,8 @@ export interface RigNode {
   readonly port: number;
   /** SIGKILLs the process (no goodbye to its clients); resolves once it exited. */
   kill(): Promise<void>;
+  /** SIGSTOPs (true) or SIGCONTs (false) the process: it stays connected and answers nothing. */
+  pause(paused: boolean): void;
 }
 
 /** A running Redis Cluster: 3 masters, each with 1 replica. */
@@ -117,6 +119,7 @@ async function spawnNode(port: number, args: string[]): Promise<RigNode> {
         child.once("exit", () => resolve());
         child.kill("SIGKILL");
       }),
+    pause: (paused) => void child.kill(paused ? "SIGSTOP" : "SIGCONT"),
   };
   try {
     await waitFor(

@@ -79,8 +79,8 @@ describeRedis("Redis session keys expire by themselves", () => {
     await store.close();
 
     const before = await keysUnder(redis, prefix);
-    assert.ok(before.includes("ttl1:s:a") && before.includes("ttl1:st:a"), "positive control");
-    assert.ok(before.includes("ttl1:st:b") && before.includes("ttl1:sessions"));
+    assert.ok(before.includes("ttl1:s:{a}") && before.includes("ttl1:st:{a}"), "positive control");
+    assert.ok(before.includes("ttl1:st:{b}") && before.includes("ttl1:sessions:{0}"));
     for (const key of before) {
       const left = Number(await redis.client.sendCommand(["PTTL", key]));
       assert.ok(left > 0 && left <= 1_600, `${key} has a TTL near the idle TTL (${left})`);
@@ -100,7 +100,7 @@ describeRedis("Redis session keys expire by themselves", () => {
       "positive control: alice holds her share",
     );
     const deadline = Date.now() + 10_000;
-    while (Number(await redis.client.sendCommand(["EXISTS", `${prefix}s:short`])) === 1) {
+    while (Number(await redis.client.sendCommand(["EXISTS", `${prefix}s:{short}`])) === 1) {
       assert.ok(Date.now() < deadline, "the record expired in Redis");
       await sleep(50);
     }

@@ -445,7 +445,12 @@ describeRedis("three instances on one Redis", () => {
       ((await redis.client.sendCommand(["KEYS", `${prefix}*`])) as string[])
         // The bus stream, its byte total and the event log's global totals are the deployment's.
         .filter((key) =>
-          ![`${prefix}bus`, `${prefix}bus:bytes`, `${prefix}eg:bytes`, `${prefix}eg:clock`]
+          ![
+            `${prefix}{bus}`,
+            `${prefix}{bus}:bytes`,
+            `${prefix}eg:{0}:bytes`,
+            `${prefix}eg:{0}:clock`,
+          ]
             .includes(key)
         );
     try {

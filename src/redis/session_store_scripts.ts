@@ -1,0 +1,168 @@
+/**
+ * The Lua scripts of the Redis session store (`RedisSessionStore`), each on
+ * the keys of one slot: a session's record `s:{id}`, its meta hash `sm:{id}`
+ * (`d` deadline, `b` index bucket, `o` owner key) and its state `st:{id}`
+ * (one hash tag: the session id), or one index key (an index bucket
+ * `sessions:{k}`, an owner's sessions `so:{owner}`). No script builds a key
+ * name or reaches another session; the store chains them. Internal.
+ * @module
+ */
+
+import { LuaScript } from "./lua_script.ts";
+
+/** The longest key TTL set (100 years): Redis refuses an expiry past its own clock's range. */
+export const MAX_KEY_TTL_MS = 3_155_760_000_000;
+
+// keepFor makes an index key live at least ms (never shortened; an index left without TTL gets
+// one). ttlOf clamps a TTL to what Redis takes, as integer digits.
+const KEY_TTLS = `
+local function keepFor(key, ms)
+  local left = redis.call('PTTL', key)
+  if left == -1 or (left >= 0 and left < tonumber(ms)) then redis.call('PEXPIRE', key, ms) end
+end
+local function ttlOf(ms)
+  return string.format('%d', math.max(1, math.min(ms, ${MAX_KEY_TTL_MS})))
+end`;
+
+/**
+ * Takes a place in an index key (a bucket of the session index, or an
+ * owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
+ * ARGV[3] score, ARGV[4] key TTL ms. 1 taken, 0 full, 2 held already.
+ */
+export const RESERVE = new LuaScript(`${KEY_TTLS}
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 2 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+keepFor(KEYS[1], ttlOf(tonumber(ARGV[4])))
+return 1`);
+
+/**
+ * Creates a session: KEYS[1] record, KEYS[2] meta; ARGV[1] record json,
+ * ARGV[2] deadline, ARGV[3] bucket, ARGV[4] owner key, ARGV[5] key TTL ms.
+ * 1 created, 0 the id exists.
+ */
+export const CREATE = new LuaScript(`${KEY_TTLS}
+local ttl = ttlOf(tonumber(ARGV[5]))
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
+redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1`);
+
+/**
+ * Moves a session's deadline: KEYS[1] record, KEYS[2] meta, KEYS[3] state;
+ * ARGV[1] the new deadline. The key TTLs move by as much (on Redis's clock).
+ */
+export const TOUCH = new LuaScript(`${KEY_TTLS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[2], 'd')
+redis.call('HSET', KEYS[2], 'd', ARGV[1])
+local left = redis.call('PTTL', KEYS[1])
+if old and left >= 0 then
+  local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
+  redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+end
+return 1`);
+
+/**
+ * `get` and, for the owner, `touch`: KEYS[1] record, KEYS[2] meta, KEYS[3]
+ * state; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle ttl, ARGV[4] absolute
+ * ttl, ARGV[5] grace. {record json, deadline}; nil when gone or expired.
+ */
+export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}
+local json = redis.call('GET', KEYS[1])
+if not json then return false end
+local score = redis.call('HGET', KEYS[2], 'd')
+if not score or tonumber(score) <= tonumber(ARGV[1]) then return false end
+local record = cjson.decode(json)
+if record.ownerKey == ARGV[2] then
+  local deadline = math.min(tonumber(ARGV[1]) + tonumber(ARGV[3]), record.createdAt + tonumber(ARGV[4]))
+  score = string.format('%d', deadline)
+  redis.call('HSET', KEYS[2], 'd', score)
+  local ttl = ttlOf(deadline - tonumber(ARGV[1]) + tonumber(ARGV[5]))
+  redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+end
+return {json, score}`);
+
+/** Applies log-level and subscription changes: KEYS[1] record; ARGV[1] changes json. */
+export const UPDATE = new LuaScript(`
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+local record = cjson.decode(json)
+local changes = cjson.decode(ARGV[1])
+if changes.logLevel then record.logLevel = changes.logLevel end
+local list = record.subscriptions
+if type(list) ~= 'table' then list = {} end
+if changes.subscribe then
+  local found = false
+  for _, uri in ipairs(list) do if uri == changes.subscribe then found = true end end
+  if not found then table.insert(list, changes.subscribe) end
+end
+if changes.unsubscribe then
+  local kept = {}
+  for _, uri in ipairs(list) do if uri ~= changes.unsubscribe then table.insert(kept, uri) end end
+  list = kept
+end
+if #list > 0 then record.subscriptions = list else record.subscriptions = nil end
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return 1`);
+
+/**
+ * Writes one state field: KEYS[1] record, KEYS[2] state; ARGV[1] field,
+ * ARGV[2] new json ('' deletes), ARGV[3] maxBytes, ARGV[4] expected current
+ * json (only with ARGV[5] == '1'; '' = absent). 1 written, 0 conflict,
+ * -bytes past the bound.
+ */
+export const WRITE_STATE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if ARGV[5] == '1' then
+  local expected = ARGV[4]
+  if (current or '') ~= expected then return 0 end
+end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+local bytes = 0
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  if all[i] ~= ARGV[1] then bytes = bytes + #all[i] + #all[i + 1] end
+end
+bytes = bytes + #ARGV[1] + #ARGV[2]
+if bytes > tonumber(ARGV[3]) then return -bytes end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+if left > 0 then redis.call('PEXPIRE', KEYS[2], left) end
+return 1`);
+
+/**
+ * Expires a session whose deadline passed, or says it lives on: KEYS[1]
+ * record, KEYS[2] meta, KEYS[3] state; ARGV[1] now. {1, deadline} alive;
+ * {0, deadline or '', record json or ''} removed now (or gone already).
+ */
+export const EXPIRE = new LuaScript(`
+local deadline = redis.call('HGET', KEYS[2], 'd')
+if deadline and tonumber(deadline) > tonumber(ARGV[1]) then return {1, deadline} end
+local json = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return {0, deadline or '', json or ''}`);
+
+/**
+ * Removes a session: KEYS[1] record, KEYS[2] meta, KEYS[3] state.
+ * {existed (1/0), bucket or '', owner or ''}.
+ */
+export const DELETE = new LuaScript(`
+local meta = redis.call('HMGET', KEYS[2], 'b', 'o')
+local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+if existed > 0 then existed = 1 end
+return {existed, meta[1] or '', meta[2] or ''}`);
+
+/**
+ * Moves an index member's score to a live session's deadline and keeps the
+ * index key at least as long as it: KEYS[1] the zset; ARGV[1] id, ARGV[2]
+ * score, ARGV[3] key TTL ms.
+ */
+export const RESCORE = new LuaScript(`${KEY_TTLS}
+redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
+keepFor(KEYS[1], ttlOf(tonumber(ARGV[3])))
+return 1`);

@@ -1,0 +1,91 @@
+/**
+ * The sweep of the Redis session store: reads each bucket of the session
+ * index for members whose score (the deadline last seen) has passed, asks
+ * each such session on its own slot (EXPIRE) whether it lives on, moves the
+ * live ones' scores, and reports the expired ones, each by the one instance
+ * whose `ZREM` took it out of its bucket, giving its owner's place back.
+ * It neither creates nor touches sessions. Internal to the Redis backend.
+ * @module
+ */
+
+import type { ExpiredSession, SessionRecord } from "../legacy/sessions/session_store.ts";
+import type { RedisCommands } from "./redis_commands.ts";
+import { EXPIRE, RESCORE } from "./session_store_scripts.ts";
+
+/** Due sessions one sweep reads per bucket (the rest wait for the next sweep). */
+const SWEEP_BATCH = 256;
+
+/** The store's keys and clock, as the sweep needs them. */
+export interface SweepTarget {
+  redis: RedisCommands;
+  /** Every bucket key of the session index. */
+  buckets: readonly string[];
+  /** The key of an owner's sessions. */
+  owner(ownerKey: string): string;
+  /** A session's keys: record, meta, state. */
+  keys(id: string): string[];
+  /** The key TTL of a session whose deadline is `expiresAt` now. */
+  keyTtl(expiresAt: number): number;
+}
+
+/**
+ * Sweeps every bucket of `target` at `now`; the sessions this call removed.
+ *
+ * @example
+ * ```ts ignore
+ * const expired = await sweepIndex(target, Date.now());
+ * ```
+ */
+export async function sweepIndex(target: SweepTarget, now: number): Promise<ExpiredSession[]> {
+  const swept = await Promise.all(target.buckets.map((bucket) => sweepBucket(target, bucket, now)));
+  return swept.flat();
+}
+
+async function sweepBucket(
+  target: SweepTarget,
+  bucket: string,
+  now: number,
+): Promise<ExpiredSession[]> {
+  const { redis } = target;
+  const due = await redis.sendCommand([
+    "ZRANGEBYSCORE",
+    bucket,
+    "-inf",
+    String(now),
+    "LIMIT",
+    "0",
+    String(SWEEP_BATCH),
+  ]) as string[];
+  const expired: ExpiredSession[] = [];
+  // A member is "<id> <owner key>": session ids hold no space.
+  for (const member of due ?? []) {
+    const space = member.indexOf(" ");
+    const id = member.slice(0, space);
+    const owner = target.owner(member.slice(space + 1));
+    const reply = await EXPIRE.run(redis, target.keys(id), [String(now)]) as unknown[];
+    const deadline = String(reply[1]);
+    if (Number(reply[0]) === 1) {
+      const ttl = String(target.keyTtl(Number(deadline)));
+      await RESCORE.run(redis, [bucket], [member, deadline, ttl]);
+      await RESCORE.run(redis, [owner], [id, String(now), ttl]);
+      continue;
+    }
+    if (Number(await redis.sendCommand(["ZREM", bucket, member])) !== 1) continue;
+    await redis.sendCommand(["ZREM", owner, id]);
+    expired.push({
+      id,
+      expiresAt: deadline === "" ? now : Number(deadline),
+      createdAt: createdAtOf(String(reply[2] ?? "")),
+    });
+  }
+  return expired;
+}
+
+/** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */
+function createdAtOf(json: string): number {
+  try {
+    return Number((JSON.parse(json) as Partial<SessionRecord>).createdAt);
+  } catch {
+    return NaN;
+  }
+}
