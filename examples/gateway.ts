@@ -67,11 +67,14 @@ export async function createGatewayHandler(
   options: Partial<McpHandlerOptions> = {},
 ): Promise<{ handler: McpHandler; gateway: Gateway }> {
   const gateway = await createGateway({ upstreams: [upstream] });
+  const { authenticate, ...rest } = options;
   const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",
     ...gateway.definitions(),
-    ...options,
+    ...rest,
+    // Yours (anonymous callers without one), then the gateway's caps: 429/503 at the door.
+    authenticate: gateway.authenticate(authenticate),
   });
   gateway.attach(handler);
   return { handler, gateway };

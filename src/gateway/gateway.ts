@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type HandlerContext, ownerKeyOf, type Principal } from "../protocol/context.ts";
+import type { HandlerContext, Principal } from "../protocol/context.ts";
 import type { PromptRegistry } from "../protocol/prompts.ts";
 import type { ResourceRegistry } from "../protocol/resources.ts";
 import type { ToolRegistry } from "../protocol/tools.ts";
@@ -21,8 +21,10 @@ import {
   type UpstreamCalls,
   type UpstreamCatalog,
 } from "./catalog.ts";
+import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
+import { Refresher } from "./list_refresher.ts";
 import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
-import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -111,11 +113,22 @@ export interface Gateway {
   /** Keeps `target`'s lists in step with the upstreams' `list_changed` from now on. */
   attach(target: GatewayTarget): void;
   /**
-   * For `authenticate`: throws an error whose `response` refuses a request
-   * that may open upstream sessions (a POST without `Mcp-Session-Id`: an
-   * `initialize` or a 2026-07-28 request) while the caps are full: `503` when
-   * the process holds `maxSessions`, `429` when the principal holds its
-   * share, both with `Retry-After`. Other requests pass.
+   * The handler's `authenticate`: `yours` (every caller anonymous without
+   * it), then the caps at the door. A request that would open upstream
+   * sessions (an `initialize`; a 2026-07-28 request of a principal that does
+   * not hold its upstream sessions yet) is answered `503` while the process
+   * holds `maxSessions`, `429` while the principal holds its share, both
+   * with `Retry-After: 5` and a JSON-RPC error body. Other requests pass.
+   *
+   * @example
+   * ```ts ignore
+   * createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions(), authenticate: gateway.authenticate(yours) });
+   * ```
+   */
+  authenticate(yours?: Authenticate): Authenticate;
+  /**
+   * The check `authenticate` makes, for an `authenticate` of your own:
+   * throws an error whose `response` is the 503 or 429; returns otherwise.
    */
   admit(request: Request, principal: Principal): void;
   /** Live upstream sessions, and how many were opened so far. */
@@ -277,6 +290,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return { previous, next };
   });
 
+  const caps: CapState = {
+    full: (owner) => sessions.full(owner),
+    holdsStateless: (owner) => sessions.holdsStateless(owner, upstreams.keys()),
+    maxSessions: sessions.maxSessions,
+    maxSessionsPerPrincipal: sessions.maxSessionsPerPrincipal,
+  };
   const sweeper = setInterval(
     () => sessions.sweep(),
     Math.max(1_000, (options.statelessTtlMs ?? 300_000) / 2),
@@ -297,20 +316,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     attach(target) {
       refresher.attach(target);
     },
+    authenticate(yours) {
+      return guardedAuthenticate(caps, yours);
+    },
     admit(request, principal) {
-      if (request.method !== "POST" || request.headers.has("mcp-session-id")) return;
-      const full = sessions.full(ownerKeyOf(principal));
-      if (full === undefined) return;
-      const status = full === "all" ? 503 : 429;
-      const message = full === "all"
-        ? "The gateway holds all the upstream sessions it may"
-        : "Too many upstream sessions for this caller";
-      const error = new Error(message) as Error & { response: Response };
-      error.response = new Response(
-        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }),
-        { status, headers: { "content-type": "application/json", "retry-after": "5" } },
-      );
-      throw error;
+      admit(caps, request, principal);
     },
     stats() {
       return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };
@@ -325,73 +335,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ]);
     },
   };
-}
-
-type Reread = (
-  upstream: string,
-  kind: ListKind,
-) => Promise<{ previous: Partial<UpstreamCatalog>; next: Partial<UpstreamCatalog> } | undefined>;
-
-/** Rereads an upstream's list when it says it changed, one reread at a time per list. */
-class Refresher {
-  readonly #onError: (error: unknown) => void;
-  #reread: Reread | undefined;
-  #target: GatewayTarget | undefined;
-  #running = new Map<string, Promise<void>>();
-  #again = new Set<string>();
-
-  constructor(onError: (error: unknown) => void) {
-    this.#onError = onError;
-  }
-
-  bind(reread: Reread): void {
-    this.#reread = reread;
-  }
-
-  attach(target: GatewayTarget): void {
-    this.#target = target;
-  }
-
-  /** Notes a change; a change during a reread rereads once more after it. */
-  changed(upstream: string, kind: ListKind): void {
-    const key = `${upstream}\n${kind}`;
-    if (this.#running.has(key)) {
-      this.#again.add(key);
-      return;
-    }
-    const run = (async () => {
-      do {
-        this.#again.delete(key);
-        try {
-          const change = await this.#reread?.(upstream, kind);
-          if (change !== undefined) this.#apply(change.previous, change.next);
-        } catch (error) {
-          this.#onError(error);
-        }
-      } while (this.#again.has(key));
-      this.#running.delete(key);
-    })();
-    this.#running.set(key, run);
-  }
-
-  #apply(previous: Partial<UpstreamCatalog>, next: Partial<UpstreamCatalog>): void {
-    const target = this.#target;
-    if (target === undefined) return;
-    if (next.tools !== previous.tools) {
-      for (const tool of previous.tools ?? []) target.tools.remove(tool.name);
-      for (const tool of next.tools ?? []) target.tools.add(tool);
-    }
-    if (next.prompts !== previous.prompts) {
-      for (const prompt of previous.prompts ?? []) target.prompts.remove(prompt.name);
-      for (const prompt of next.prompts ?? []) target.prompts.add(prompt);
-    }
-    if (next.resources !== previous.resources) {
-      for (const resource of previous.resources ?? []) target.resources.remove(resource.uri);
-      for (const template of previous.resourceTemplates ?? []) {
-        target.resources.remove(template.uriTemplate);
-      }
-      for (const resource of next.resources ?? []) target.resources.add(resource);
-      for (const template of next.resourceTemplates ?? []) target.resources.addTemplate(template);
-    }
-  }
 }

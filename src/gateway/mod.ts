@@ -23,6 +23,7 @@ export {
   type GatewayOptions,
   type GatewayTarget,
 } from "./gateway.ts";
+export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
 export {

@@ -89,6 +89,24 @@ export class UpstreamSessions {
     return undefined;
   }
 
+  /** The process-wide cap. */
+  get maxSessions(): number {
+    return this.#settings.maxSessions;
+  }
+
+  /** The cap of one principal. */
+  get maxSessionsPerPrincipal(): number {
+    return this.#settings.maxSessionsPerPrincipal;
+  }
+
+  /** True when `owner` holds a session-less slot of each of `upstreams`. */
+  holdsStateless(owner: string, upstreams: Iterable<string>): boolean {
+    for (const upstream of upstreams) {
+      if (!this.#stateless.has(`${owner}\n${upstream}`)) return false;
+    }
+    return true;
+  }
+
   /** Closes every upstream session: `graceMs` each, then force. */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;

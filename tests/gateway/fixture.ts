@@ -24,6 +24,8 @@ export interface GatewayFixture {
   gateway: Gateway;
   handler: McpHandler;
   server: RunningServer;
+  /** The gateway's MCP endpoint. */
+  url: string;
   /** Connects an SDK client as `user` (token `down-<user>`). */
   connect(user: string, options?: ConnectOptions): Promise<SdkConnection>;
   close(): Promise<void>;
@@ -59,10 +61,11 @@ export async function startGateway(
       name: "gateway",
       version: "1.0.0",
       ...gateway.definitions(),
-      authenticate: (request) => {
+      // The documented way: the gateway's caps answered at the door.
+      authenticate: gateway.authenticate((request) => {
         const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
         return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
-      },
+      }),
       ...handlerOptions,
     });
     gateway.attach(handler);
@@ -78,6 +81,7 @@ export async function startGateway(
     gateway,
     handler,
     server,
+    url,
     async connect(user, connectOptions = {}) {
       const connection = await connectClient(url, { token: `down-${user}`, ...connectOptions });
       connections.push(connection);
