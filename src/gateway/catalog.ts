@@ -12,11 +12,13 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
+  Completer,
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "../protocol/definitions.ts";
 import type { HandlerContext } from "../protocol/context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import { compileUriTemplate } from "../protocol/uri_template.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
 /**
@@ -57,6 +59,36 @@ export interface UpstreamCalls {
     ctx: HandlerContext,
   ): Promise<GetPromptResult>;
   readResource(uri: string, ctx: HandlerContext): Promise<ResourceContents[]>;
+  /** Subscribes the caller's upstream session to `uri` (its updates reach the caller's session). */
+  subscribe(uri: string, ctx: HandlerContext): Promise<void>;
+  /** Ends that subscription. */
+  unsubscribe(uri: string, ctx: HandlerContext): Promise<void>;
+  /** `completion/complete` of an upstream prompt's argument or template's variable. */
+  complete(request: CompletionRequest, ctx: HandlerContext): Promise<string[]>;
+}
+
+/** What an upstream is asked to complete (`completion/complete` params, the upstream's names). */
+export interface CompletionRequest {
+  /** The upstream prompt (its own name) or resource template. */
+  ref: { type: "ref/prompt"; name: string } | { type: "ref/resource"; uri: string };
+  /** The argument or variable, and what the user typed so far. */
+  argument: { name: string; value: string };
+  /** The other arguments already given. */
+  context: { arguments: Record<string, string> };
+}
+
+/** Completers for `names` that ask the upstream about `ref`. */
+function completersFor(
+  names: readonly string[],
+  ref: CompletionRequest["ref"],
+  calls: UpstreamCalls,
+): Record<string, Completer> {
+  const table: Record<string, Completer> = {};
+  for (const name of names) {
+    table[name] = (value, context, ctx) =>
+      calls.complete({ ref, argument: { name, value }, context }, ctx);
+  }
+  return table;
 }
 
 /**
@@ -116,6 +148,14 @@ export async function readCatalog(
   kinds: readonly ListKind[] = ["tools", "prompts", "resources"],
 ): Promise<Partial<UpstreamCatalog>> {
   const capabilities = client.getServerCapabilities() ?? {};
+  const completes = capabilities.completions !== undefined;
+  const subscribes = capabilities.resources?.subscribe === true;
+  const subscription = subscribes
+    ? {
+      subscribe: (uri: string, ctx: HandlerContext) => calls.subscribe(uri, ctx),
+      unsubscribe: (uri: string, ctx: HandlerContext) => calls.unsubscribe(uri, ctx),
+    }
+    : {};
   const catalog: Partial<UpstreamCatalog> = {};
   if (kinds.includes("tools")) {
     const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {
@@ -142,6 +182,15 @@ export async function readCatalog(
       ({
         ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
         name: namespace(upstream, prompt.name),
+        ...(completes && prompt.arguments !== undefined
+          ? {
+            complete: completersFor(
+              prompt.arguments.map((argument) => argument.name),
+              { type: "ref/prompt", name: prompt.name },
+              calls,
+            ),
+          }
+          : {}),
         handler: (args: Record<string, string>, ctx: HandlerContext) =>
           calls.getPrompt(prompt.name, args, ctx),
       }) as AnyPromptDefinition
@@ -163,6 +212,7 @@ export async function readCatalog(
         ...listed(resource, [...fields, "size"]),
         uri: resource.uri,
         name: namespace(upstream, resource.name),
+        ...subscription,
         read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
       }) as ResourceDefinition
     );
@@ -171,6 +221,16 @@ export async function readCatalog(
         ...listed(template, fields),
         uriTemplate: template.uriTemplate,
         name: namespace(upstream, template.name),
+        ...subscription,
+        ...(completes
+          ? {
+            complete: completersFor(
+              compileUriTemplate(template.uriTemplate).variables,
+              { type: "ref/resource", uri: template.uriTemplate },
+              calls,
+            ),
+          }
+          : {}),
         read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
           calls.readResource(uri, ctx),
       }) as ResourceTemplateDefinition

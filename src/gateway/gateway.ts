@@ -95,6 +95,11 @@ export interface GatewayTarget {
   readonly resources: ResourceRegistry;
   /** The prompts. */
   readonly prompts: PromptRegistry;
+  /** Sends a notification to one downstream session (a subscribed resource's update). */
+  notify?(
+    sessionId: string,
+    notification: { method: string; params?: Record<string, unknown> },
+  ): Promise<boolean>;
 }
 
 /**
@@ -176,7 +181,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxRelayBytes,
     now: options.now ?? Date.now,
     onListChanged: (upstream, kind) => refresher.changed(upstream, kind),
+    onResourceUpdated: (sessionId, uri) => {
+      const notification = { method: "notifications/resources/updated", params: { uri } };
+      void target?.notify?.(sessionId, notification).catch(onError);
+    },
   });
+  let target: GatewayTarget | undefined;
 
   const callsFor = (upstream: Upstream): UpstreamCalls => {
     const through = async <T>(ctx: HandlerContext, call: (c: UpstreamConnection) => Promise<T>) => {
@@ -235,6 +245,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             (await c.client.readResource({ uri }, requestOptions(ctx)))
               .contents as ResourceContents[],
         ),
+      subscribe: (uri, ctx) =>
+        through(ctx, async (c) => {
+          // (Only sessions subscribe: the 2026-07-28 revision has no resources/subscribe.)
+          await c.client.subscribeResource({ uri }, requestOptions(ctx));
+          c.subscriptions?.add(uri);
+        }),
+      unsubscribe: (uri, ctx) =>
+        through(ctx, async (c) => {
+          c.subscriptions?.delete(uri);
+          await c.client.unsubscribeResource({ uri }, requestOptions(ctx));
+        }),
+      complete: (request, ctx) =>
+        through(ctx, async (c) => {
+          const answer = await c.client.complete(request, requestOptions(ctx));
+          // At most 100 values, as the spec bounds a completion.
+          return answer.completion.values.slice(0, 100);
+        }),
     };
   };
 
@@ -313,8 +340,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
       return all;
     },
-    attach(target) {
-      refresher.attach(target);
+    attach(handler) {
+      target = handler;
+      refresher.attach(handler);
     },
     authenticate(yours) {
       return guardedAuthenticate(caps, yours);

@@ -242,6 +242,14 @@ export interface ResourceDefinition {
   scopes?: readonly string[];
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
+  /**
+   * Told when a session subscribes to `uri` (`resources/subscribe`), once
+   * tether has recorded it; a rejection undoes it and fails the request.
+   * Default: nothing (a gateway relays the subscription upstream).
+   */
+  subscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
+  /** Told when a session unsubscribes from `uri`, once tether has removed it. Default: nothing. */
+  unsubscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
 }
 
 /**
@@ -342,6 +350,14 @@ export interface ResourceTemplateDefinition<T extends string = string> {
     variables: TemplateVariables<T>,
     ctx: HandlerContext,
   ): ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
+  /**
+   * Told when a session subscribes to `uri` (`resources/subscribe`), once
+   * tether has recorded it; a rejection undoes it and fails the request.
+   * Default: nothing (a gateway relays the subscription upstream).
+   */
+  subscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
+  /** Told when a session unsubscribes from `uri`, once tether has removed it. Default: nothing. */
+  unsubscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
 }
 
 /**

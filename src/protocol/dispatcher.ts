@@ -196,15 +196,31 @@ export class Dispatcher {
           );
         return { contents };
       });
-      methods.set("resources/subscribe", async (params, ctx) => {
-        await ctx.subscribe(
-          requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes),
-        );
+      methods.set("resources/subscribe", async (params, ctx, request) => {
+        const uri = requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes);
+        await ctx.subscribe(uri);
+        const hook = this.resources.subscriptionHooks(uri).subscribe;
+        if (hook !== undefined) {
+          try {
+            await hook(uri, createHandlerContext(ctx, request));
+          } catch (error) {
+            await ctx.unsubscribe(uri).catch(() => {});
+            throw error;
+          }
+        }
         return {};
       });
-      methods.set("resources/unsubscribe", async (params, ctx) => {
-        await ctx.unsubscribe(
-          requireUri(params, "uri", "resources/unsubscribe", this.#definition.maxUriBytes),
+      methods.set("resources/unsubscribe", async (params, ctx, request) => {
+        const uri = requireUri(
+          params,
+          "uri",
+          "resources/unsubscribe",
+          this.#definition.maxUriBytes,
+        );
+        await ctx.unsubscribe(uri);
+        await this.resources.subscriptionHooks(uri).unsubscribe?.(
+          uri,
+          createHandlerContext(ctx, request),
         );
         return {};
       });

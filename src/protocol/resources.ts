@@ -263,6 +263,12 @@ export class ResourceRegistry {
       this.#templates.some((t) => t.matcher.match(uri) !== undefined);
   }
 
+  /** The `subscribe`/`unsubscribe` hooks of what serves `uri`: its resource's, or its first matching template's. */
+  subscriptionHooks(uri: string): Pick<ResourceDefinition, "subscribe" | "unsubscribe"> {
+    return this.#resources.get(uri) ??
+      this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition ?? {};
+  }
+
   /** The completer for a template variable; undefined when the template or completer is unknown. */
   completer(uri: string, variable: string): { known: boolean; completer?: Completer } {
     const template = this.#templates.find((t) => t.definition.uriTemplate === uri);

@@ -7,7 +7,14 @@
  */
 
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.d.ts"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/completable.d.ts"
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import {
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/webStandardStreamableHttp.d.ts"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod";
@@ -25,6 +32,8 @@ export interface UpstreamRecord {
   aborted: number;
   /** Resolves the next `slow` call's start. */
   slowStarted: (() => void)[];
+  /** The resource URIs each upstream session subscribed to. */
+  subscriptions: Map<string, Set<string>>;
 }
 
 /** A running SDK upstream. */
@@ -32,10 +41,55 @@ export interface SdkUpstream extends RunningServer {
   record: UpstreamRecord;
   /** Adds a tool on every upstream session (each tells its client `tools/list_changed`). */
   addTool(name: string): void;
+  /** Tells the upstream sessions subscribed to `uri` that it changed; how many were told. */
+  touch(uri: string): Promise<number>;
 }
 
-function register(server: McpServer, record: UpstreamRecord, extraTools: string[]): void {
+function register(
+  server: McpServer,
+  record: UpstreamRecord,
+  extraTools: string[],
+  sessionId: () => string | undefined,
+): void {
   let count = 0;
+  const subscribed = () => {
+    const id = sessionId() ?? "none";
+    let set = record.subscriptions.get(id);
+    if (set === undefined) record.subscriptions.set(id, set = new Set());
+    return set;
+  };
+  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    subscribed().add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    subscribed().delete(request.params.uri);
+    return {};
+  });
+  server.registerResource(
+    "city",
+    new ResourceTemplate("weather://{city}", {
+      list: undefined,
+      complete: {
+        city: (value) => ["Paris", "Prague", "Porto"].filter((c) => c.startsWith(value)),
+      },
+    }),
+    { description: "Weather of a city" },
+    (uri) => ({ contents: [{ uri: uri.href, text: "sunny" }] }),
+  );
+  server.registerPrompt(
+    "travel",
+    {
+      description: "Plans a trip",
+      argsSchema: {
+        to: completable(
+          z.string(),
+          (value) => ["Lisbon", "London"].filter((c) => c.startsWith(value)),
+        ),
+      },
+    },
+    ({ to }) => ({ messages: [{ role: "user", content: { type: "text", text: `Go to ${to}` } }] }),
+  );
   server.registerTool("whoami", { description: "The upstream session id" }, (extra) => ({
     content: [{ type: "text", text: extra.sessionId ?? "none" }],
   }));
@@ -108,9 +162,11 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     authorizations: [],
     aborted: 0,
     slowStarted: [],
+    subscriptions: new Map(),
   };
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const servers = new Set<McpServer>();
+  const sessionServers = new Map<string, McpServer>();
   const extraTools: string[] = [];
   const handler = async (request: Request): Promise<Response> => {
     record.authorizations.push(request.headers.get("authorization") ?? "");
@@ -122,22 +178,24 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     }
     record.initializes++;
     const server = new McpServer({ name: "sdk-upstream", version: "1.0.0" }, {
-      capabilities: { logging: {}, tools: { listChanged: true } },
+      capabilities: { logging: {}, tools: { listChanged: true }, resources: { subscribe: true } },
     });
-    register(server, record, extraTools);
+    register(server, record, extraTools, () => transport.sessionId);
     servers.add(server);
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => {
-        transports.set(id, transport);
-        record.live.add(id);
-      },
-      onsessionclosed: (id) => {
-        transports.delete(id);
-        record.live.delete(id);
-        servers.delete(server);
-      },
-    });
+    const transport: WebStandardStreamableHTTPServerTransport =
+      new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        onsessioninitialized: (id) => {
+          transports.set(id, transport);
+          sessionServers.set(id, server);
+          record.live.add(id);
+        },
+        onsessionclosed: (id) => {
+          transports.delete(id);
+          record.live.delete(id);
+          servers.delete(server);
+        },
+      });
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id !== undefined) {
@@ -158,6 +216,16 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
       for (const server of servers) {
         server.registerTool(name, { description: "added later" }, () => ({ content: [] }));
       }
+    },
+    async touch(uri) {
+      let told = 0;
+      for (const [id, uris] of record.subscriptions) {
+        const server = sessionServers.get(id);
+        if (!uris.has(uri) || server === undefined) continue;
+        await server.server.sendResourceUpdated({ uri });
+        told++;
+      }
+      return told;
     },
     async close() {
       for (const transport of transports.values()) await transport.close().catch(() => {});
