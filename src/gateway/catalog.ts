@@ -48,10 +48,12 @@ export function defaultNamespace(upstream: string, name: string): string {
 
 /** Calls into the caller's upstream session (gateway.ts binds them). */
 export interface UpstreamCalls {
+  /** `taskSupport`: the upstream listing's `execution.taskSupport` (an upstream task when it can be one). */
   callTool(
     name: string,
     args: Record<string, unknown>,
     ctx: HandlerContext,
+    taskSupport: unknown,
   ): Promise<CallToolResult>;
   getPrompt(
     name: string,
@@ -136,17 +138,27 @@ function listed(entry: Record<string, unknown>, keys: readonly string[]): Record
   return copy;
 }
 
+/** How a catalog's definitions are made. */
+export interface CatalogSettings {
+  /** Downstream names. */
+  namespace: Namespace;
+  /** The calls the definitions make. */
+  calls: UpstreamCalls;
+  /** True: every tool may run as a downstream task (`task: "optional"`, the tasks extension). */
+  tasks: boolean;
+}
+
 /**
  * Reads the lists `kinds` of one upstream through `client` (a discovery
- * session) and turns them into definitions named by `namespace`.
+ * session) and turns them into definitions named by `settings.namespace`.
  */
 export async function readCatalog(
   upstream: string,
   client: Client,
-  namespace: Namespace,
-  calls: UpstreamCalls,
+  settings: CatalogSettings,
   kinds: readonly ListKind[] = ["tools", "prompts", "resources"],
 ): Promise<Partial<UpstreamCatalog>> {
+  const { namespace, calls } = settings;
   const capabilities = client.getServerCapabilities() ?? {};
   const completes = capabilities.completions !== undefined;
   const subscribes = capabilities.resources?.subscribe === true;
@@ -168,8 +180,9 @@ export async function readCatalog(
         name: namespace(upstream, tool.name),
         input: tool.inputSchema,
         ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
+        ...(settings.tasks ? { task: "optional" } : {}),
         handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
-          calls.callTool(tool.name, args, ctx),
+          calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
       }) as AnyToolDefinition
     );
   }

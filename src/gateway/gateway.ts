@@ -23,6 +23,7 @@ import {
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { Refresher } from "./list_refresher.ts";
+import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
 import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
@@ -76,6 +77,14 @@ export interface GatewayOptions {
   maxRelayBytes?: number;
   /** Told of failures no caller sees (a list refresh that failed). @default {console.error} */
   onError?: (error: unknown) => void;
+  /**
+   * Every upstream tool may run as a downstream task (`task: "optional"`;
+   * serve the handler with `tasksExtension()` from `@tether/mcp/tasks`):
+   * a long upstream call becomes a task the client polls. Independently, a
+   * tool the upstream runs as a task is always called as an upstream task.
+   * @default {false}
+   */
+  tasks?: boolean;
   /** The clock. @default {Date.now} */
   now?: () => number;
 }
@@ -219,16 +228,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     return {
-      callTool: (name, args, ctx) =>
-        through(
-          ctx,
-          async (c) =>
-            await c.client.callTool(
-              { name, arguments: args },
-              undefined,
-              requestOptions(ctx),
-            ) as CallToolResult,
-        ),
+      callTool: (name, args, ctx, taskSupport) =>
+        through(ctx, async (c) => {
+          const params = { name, arguments: args };
+          if (runsAsUpstreamTask(c.client, taskSupport)) {
+            return await callAsUpstreamTask(c.client, params, requestOptions(ctx));
+          }
+          return await c.client.callTool(params, undefined, requestOptions(ctx)) as CallToolResult;
+        }),
       getPrompt: (name, args, ctx) =>
         through(
           ctx,
@@ -265,6 +272,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     };
   };
 
+  const catalogSettings = (upstream: Upstream) => ({
+    namespace,
+    calls: callsFor(upstream),
+    tasks: options.tasks ?? false,
+  });
+
   // Discovery: one session per upstream, kept for its list_changed notifications.
   const discovery = new Map<string, UpstreamConnection>();
   const catalogs = new Map<string, Partial<UpstreamCatalog>>();
@@ -286,7 +299,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const connection = await openDiscovery(upstream);
       catalogs.set(
         upstream.name,
-        await readCatalog(upstream.name, connection.client, namespace, callsFor(upstream)),
+        await readCatalog(upstream.name, connection.client, catalogSettings(upstream)),
       );
     }
     refuseCollisions(catalogs);
@@ -300,15 +313,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (closed) return;
     // A discovery session that died (the upstream restarted) is opened again to reread.
     if (connection === undefined || connection.dead) connection = await openDiscovery(upstream);
-    const fresh = await readCatalog(
-      upstreamName,
-      connection.client,
-      namespace,
-      callsFor(upstream),
-      [
-        kind,
-      ],
-    );
+    const fresh = await readCatalog(upstreamName, connection.client, catalogSettings(upstream), [
+      kind,
+    ]);
     const previous = catalogs.get(upstreamName) ?? {};
     const next = { ...previous, ...fresh };
     const trial = new Map(catalogs).set(upstreamName, next);

@@ -10,6 +10,8 @@
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/completable.d.ts"
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/experimental/tasks/stores/in-memory.d.ts"
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
   SubscribeRequestSchema,
@@ -34,6 +36,12 @@ export interface UpstreamRecord {
   slowStarted: (() => void)[];
   /** The resource URIs each upstream session subscribed to. */
   subscriptions: Map<string, Set<string>>;
+  /** Upstream tasks created (`brew` called with `params.task`). */
+  tasksCreated: number;
+  /** Their ids, in order. */
+  taskIds: string[];
+  /** Releases the waiting `brew` tasks and `long` calls, oldest first. */
+  release: (() => void)[];
 }
 
 /** A running SDK upstream. */
@@ -41,6 +49,8 @@ export interface SdkUpstream extends RunningServer {
   record: UpstreamRecord;
   /** Adds a tool on every upstream session (each tells its client `tools/list_changed`). */
   addTool(name: string): void;
+  /** The status of upstream task `taskId`. */
+  taskStatus(taskId: string): Promise<string | undefined>;
   /** Tells the upstream sessions subscribed to `uri` that it changed; how many were told. */
   touch(uri: string): Promise<number>;
 }
@@ -65,6 +75,30 @@ function register(
   server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
     subscribed().delete(request.params.uri);
     return {};
+  });
+  server.experimental.tasks.registerToolTask("brew", {
+    description: "Brews as an upstream task until released",
+    execution: { taskSupport: "optional" },
+  }, {
+    async createTask({ taskStore, taskRequestedTtl }) {
+      const task = await taskStore.createTask({ ttl: taskRequestedTtl, pollInterval: 20 });
+      record.tasksCreated++;
+      record.taskIds.push(task.taskId);
+      void (async () => {
+        await new Promise<void>((resolve) => record.release.push(resolve));
+        await taskStore.storeTaskResult(task.taskId, "completed", {
+          content: [{ type: "text", text: `brewed in ${sessionId()}` }],
+        }).catch(() => {}); // cancelled meanwhile
+      })();
+      return { task };
+    },
+    getTask: async (extra) => (await extra.taskStore.getTask(extra.taskId))!,
+    getTaskResult: async (extra) =>
+      await extra.taskStore.getTaskResult(extra.taskId) as { content: [] },
+  });
+  server.registerTool("long", { description: "Waits until released" }, async () => {
+    await new Promise<void>((resolve) => record.release.push(resolve));
+    return { content: [{ type: "text", text: `long done in ${sessionId()}` }] };
   });
   server.registerResource(
     "city",
@@ -163,7 +197,11 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     aborted: 0,
     slowStarted: [],
     subscriptions: new Map(),
+    tasksCreated: 0,
+    taskIds: [],
+    release: [],
   };
+  const taskStore = new InMemoryTaskStore();
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const servers = new Set<McpServer>();
   const sessionServers = new Map<string, McpServer>();
@@ -178,7 +216,13 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     }
     record.initializes++;
     const server = new McpServer({ name: "sdk-upstream", version: "1.0.0" }, {
-      capabilities: { logging: {}, tools: { listChanged: true }, resources: { subscribe: true } },
+      capabilities: {
+        logging: {},
+        tools: { listChanged: true },
+        resources: { subscribe: true },
+        tasks: { requests: { tools: { call: {} } }, cancel: {} },
+      },
+      taskStore,
     });
     register(server, record, extraTools, () => transport.sessionId);
     servers.add(server);
@@ -217,6 +261,14 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
         server.registerTool(name, { description: "added later" }, () => ({ content: [] }));
       }
     },
+    async taskStatus(taskId) {
+      const sessionId = [...record.live].find(() => true);
+      for (const id of [undefined, sessionId, ...record.live]) {
+        const task = await taskStore.getTask(taskId, id).catch(() => null);
+        if (task !== null) return task.status;
+      }
+      return undefined;
+    },
     async touch(uri) {
       let told = 0;
       for (const [id, uris] of record.subscriptions) {
@@ -228,6 +280,7 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
       return told;
     },
     async close() {
+      taskStore.cleanup();
       for (const transport of transports.values()) await transport.close().catch(() => {});
       await running.close();
     },
