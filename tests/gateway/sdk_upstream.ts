@@ -236,6 +236,7 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
         },
         onsessionclosed: (id) => {
           transports.delete(id);
+          sessionServers.delete(id);
           record.live.delete(id);
           servers.delete(server);
         },
@@ -244,6 +245,7 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
       const id = transport.sessionId;
       if (id !== undefined) {
         transports.delete(id);
+        sessionServers.delete(id);
         record.live.delete(id);
       }
       servers.delete(server);
