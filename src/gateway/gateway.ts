@@ -8,9 +8,6 @@
  */
 
 import type { HandlerContext, Principal } from "../protocol/context.ts";
-import type { PromptRegistry } from "../protocol/prompts.ts";
-import type { ResourceRegistry } from "../protocol/resources.ts";
-import type { ToolRegistry } from "../protocol/tools.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import { unrefTimer } from "../runtime.ts";
 import {
@@ -22,7 +19,7 @@ import {
   type UpstreamCatalog,
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
-import { Refresher } from "./list_refresher.ts";
+import { type GatewayTarget, Refresher } from "./list_refresher.ts";
 import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
 import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
@@ -89,27 +86,7 @@ export interface GatewayOptions {
   now?: () => number;
 }
 
-/**
- * The registries a gateway keeps up to date: an `McpHandler` has them.
- *
- * @example
- * ```ts ignore
- * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
- * ```
- */
-export interface GatewayTarget {
-  /** The tools (an upstream's changes are removed and added here). */
-  readonly tools: ToolRegistry;
-  /** The resources and templates. */
-  readonly resources: ResourceRegistry;
-  /** The prompts. */
-  readonly prompts: PromptRegistry;
-  /** Sends a notification to one downstream session (a subscribed resource's update). */
-  notify?(
-    sessionId: string,
-    notification: { method: string; params?: Record<string, unknown> },
-  ): Promise<boolean>;
-}
+export type { GatewayTarget } from "./list_refresher.ts";
 
 /**
  * A running gateway: definitions to serve, and the upstream sessions behind them.

@@ -7,8 +7,32 @@
  */
 
 import type { UpstreamCatalog } from "./catalog.ts";
-import type { GatewayTarget } from "./gateway.ts";
+import type { PromptRegistry } from "../protocol/prompts.ts";
+import type { ResourceRegistry } from "../protocol/resources.ts";
+import type { ToolRegistry } from "../protocol/tools.ts";
 import type { ListKind } from "./upstream_connection.ts";
+
+/**
+ * The registries a gateway keeps up to date: an `McpHandler` has them.
+ *
+ * @example
+ * ```ts ignore
+ * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
+ * ```
+ */
+export interface GatewayTarget {
+  /** The tools (an upstream's changes are removed and added here). */
+  readonly tools: ToolRegistry;
+  /** The resources and templates. */
+  readonly resources: ResourceRegistry;
+  /** The prompts. */
+  readonly prompts: PromptRegistry;
+  /** Sends a notification to one downstream session (a subscribed resource's update). */
+  notify?(
+    sessionId: string,
+    notification: { method: string; params?: Record<string, unknown> },
+  ): Promise<boolean>;
+}
 
 /** Rereads one upstream list: the entries before and after, or undefined when nothing is to apply. */
 export type Reread = (

@@ -242,14 +242,10 @@ export interface ResourceDefinition {
   scopes?: readonly string[];
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
-  /**
-   * Told when a session subscribes to `uri` (`resources/subscribe`), once
-   * tether has recorded it; a rejection undoes it and fails the request.
-   * Default: nothing (a gateway relays the subscription upstream).
-   */
-  subscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
-  /** Told when a session unsubscribes from `uri`, once tether has removed it. Default: nothing. */
-  unsubscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
+  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  subscribe?: SubscriptionHook;
+  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  unsubscribe?: SubscriptionHook;
 }
 
 /**
@@ -267,6 +263,9 @@ export interface ResourceDefinition {
 export function defineResource(definition: ResourceDefinition): ResourceDefinition {
   return definition;
 }
+
+/** A resource's hook on a session's `resources/subscribe` or `unsubscribe` (a gateway relays it upstream). */
+export type SubscriptionHook = (uri: string, ctx: HandlerContext) => void | Promise<void>;
 
 /**
  * Suggests completions for one argument or template variable.
@@ -350,14 +349,10 @@ export interface ResourceTemplateDefinition<T extends string = string> {
     variables: TemplateVariables<T>,
     ctx: HandlerContext,
   ): ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
-  /**
-   * Told when a session subscribes to `uri` (`resources/subscribe`), once
-   * tether has recorded it; a rejection undoes it and fails the request.
-   * Default: nothing (a gateway relays the subscription upstream).
-   */
-  subscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
-  /** Told when a session unsubscribes from `uri`, once tether has removed it. Default: nothing. */
-  unsubscribe?: (uri: string, ctx: HandlerContext) => void | Promise<void>;
+  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  subscribe?: SubscriptionHook;
+  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  unsubscribe?: SubscriptionHook;
 }
 
 /**

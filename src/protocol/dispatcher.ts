@@ -196,34 +196,19 @@ export class Dispatcher {
           );
         return { contents };
       });
-      methods.set("resources/subscribe", async (params, ctx, request) => {
-        const uri = requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes);
-        await ctx.subscribe(uri);
-        const hook = this.resources.subscriptionHooks(uri).subscribe;
-        if (hook !== undefined) {
-          try {
-            await hook(uri, createHandlerContext(ctx, request));
-          } catch (error) {
-            await ctx.unsubscribe(uri).catch(() => {});
-            throw error;
-          }
-        }
-        return {};
-      });
-      methods.set("resources/unsubscribe", async (params, ctx, request) => {
-        const uri = requireUri(
-          params,
-          "uri",
-          "resources/unsubscribe",
-          this.#definition.maxUriBytes,
-        );
-        await ctx.unsubscribe(uri);
-        await this.resources.subscriptionHooks(uri).unsubscribe?.(
-          uri,
-          createHandlerContext(ctx, request),
-        );
-        return {};
-      });
+      // Recorded for the session, then told to the resource's hook (resources.ts).
+      for (const method of ["subscribe", "unsubscribe"] as const) {
+        methods.set(`resources/${method}`, async (params, ctx, request) => {
+          const uri = requireUri(
+            params,
+            "uri",
+            `resources/${method}`,
+            this.#definition.maxUriBytes,
+          );
+          await this.resources[method](uri, ctx, () => createHandlerContext(ctx, request));
+          return {};
+        });
+      }
     }
     if (hasPrompts) {
       methods.set(
