@@ -63,6 +63,27 @@ describe("gateway subscriptions and completions", () => {
     }
   });
 
+  it("a recreated upstream session subscribes again to what the downstream session subscribed to", async () => {
+    const fixture = await startGateway({}, {}, { maxMessageBytes: 8_192 });
+    try {
+      const a = await subscriber(fixture, "alice");
+      await a.connection.client.subscribeResource({ uri: "memo://motd" });
+      // An answer over maxMessageBytes ends the upstream session; the next call opens another.
+      const big = await a.connection.client.callTool({
+        name: "up_echo",
+        arguments: { text: "x".repeat(10_000) },
+      });
+      assert.equal(big.isError, true);
+      const next = textOf(await a.connection.client.callTool({ name: "up_whoami", arguments: {} }));
+      assert.notEqual(next, a.upstreamSession, "a new upstream session");
+      assert.deepEqual(subscribedUpstream(fixture, next), ["memo://motd"]);
+      assert.equal(await fixture.upstream.touch("memo://motd"), 1);
+      await waitFor(() => a.updates.length === 1, "A told through the new upstream session");
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it("completion/complete of an upstream prompt argument and template variable is the upstream's", async () => {
     const fixture = await startGateway();
     try {
