@@ -94,8 +94,8 @@ describe("gateway caps at the door", () => {
     }
   });
 
-  it("a 2026-07-28 principal holding its upstream sessions is served; another is refused 429", async () => {
-    const fixture = await startGateway({ maxSessionsPerPrincipal: 1 });
+  it("a 2026-07-28 principal holding its upstream sessions is served; others are refused", async () => {
+    const fixture = await startGateway({ maxSessionsPerPrincipal: 1, maxSessions: 1 });
     try {
       const alice = await connect(fixture.handler, {
         era: "2026",
@@ -113,7 +113,16 @@ describe("gateway caps at the door", () => {
         headers: { authorization: "Bearer down-alice" },
       });
       await refused.body?.cancel();
-      assert.equal(refused.status, 429);
+      assert.equal(refused.status, 503, "the process holds its one upstream session");
+      // Another principal's 2026-07-28 request would open one: refused at the door too.
+      const bob = await connect(fixture.handler, {
+        era: "2026",
+        headers: { authorization: "Bearer down-bob" },
+      }).then((client) => client.callTool("up_whoami")).then(
+        () => "served",
+        (error: Error) => error.message,
+      );
+      assert.match(bob, /holds all the upstream sessions it may/);
       await alice.close();
     } finally {
       await fixture.close();
