@@ -34,29 +34,41 @@ export function runsAsUpstreamTask(client: Client, taskSupport: unknown): boolea
     (taskSupport === "optional" || taskSupport === "required");
 }
 
-/** Calls `name` as an upstream task and resolves with its result; rejects with its error. */
+/**
+ * Calls `name` as an upstream task and resolves with its result; rejects
+ * with its error. A cancellation before the upstream named the task waits
+ * for its id (the creation is not abandoned, or the task would run on
+ * unseen), then cancels it.
+ */
 export async function callAsUpstreamTask(
   client: Client,
   params: { name: string; arguments: Record<string, unknown> },
   options: TaskCallOptions,
 ): Promise<CallToolResult> {
+  const outer = options.signal;
+  const polling = new AbortController();
   let taskId: string | undefined;
   const cancel = () => {
-    if (taskId !== undefined) void client.experimental.tasks.cancelTask(taskId).catch(() => {});
+    if (taskId === undefined) return; // sent once the id is known
+    void client.experimental.tasks.cancelTask(taskId).catch(() => {});
+    polling.abort(outer.reason);
   };
-  options.signal.addEventListener("abort", cancel, { once: true });
+  outer.addEventListener("abort", cancel, { once: true });
   try {
     const stream = client.experimental.tasks.callToolStream(params, CallToolResultSchema, {
       ...options,
+      signal: polling.signal,
       task: {},
     });
     for await (const message of stream) {
-      if (message.type === "taskCreated") taskId = message.task.taskId;
-      else if (message.type === "result") return message.result as CallToolResult;
+      if (message.type === "taskCreated") {
+        taskId = message.task.taskId;
+        if (outer.aborted) cancel();
+      } else if (message.type === "result") return message.result as CallToolResult;
       else if (message.type === "error") throw message.error;
     }
     throw new Error("The upstream task ended without a result");
   } finally {
-    options.signal.removeEventListener("abort", cancel);
+    outer.removeEventListener("abort", cancel);
   }
 }
