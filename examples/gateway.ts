@@ -72,6 +72,11 @@ export async function createGatewayHandler(
     version: "1.0.0",
     ...gateway.definitions(),
     ...options,
+    auth: {
+      ...options.auth,
+      // Yours (anonymous callers without one), then the gateway's caps: 429/503 at the door.
+      authenticate: gateway.authenticate(options.auth?.authenticate),
+    },
   });
   gateway.attach(handler);
   return { handler, gateway };

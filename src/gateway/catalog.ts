@@ -12,11 +12,13 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
+  Completer,
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "../protocol/definitions.ts";
 import type { HandlerContext } from "../protocol/context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import { compileUriTemplate } from "../protocol/uri_template.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
 /**
@@ -46,10 +48,12 @@ export function defaultNamespace(upstream: string, name: string): string {
 
 /** Calls into the caller's upstream session (gateway.ts binds them). */
 export interface UpstreamCalls {
+  /** `taskSupport`: the upstream listing's `execution.taskSupport` (an upstream task when it can be one). */
   callTool(
     name: string,
     args: Record<string, unknown>,
     ctx: HandlerContext,
+    taskSupport: unknown,
   ): Promise<CallToolResult>;
   getPrompt(
     name: string,
@@ -57,6 +61,36 @@ export interface UpstreamCalls {
     ctx: HandlerContext,
   ): Promise<GetPromptResult>;
   readResource(uri: string, ctx: HandlerContext): Promise<ResourceContents[]>;
+  /** Subscribes the caller's upstream session to `uri` (its updates reach the caller's session). */
+  subscribe(uri: string, ctx: HandlerContext): Promise<void>;
+  /** Ends that subscription. */
+  unsubscribe(uri: string, ctx: HandlerContext): Promise<void>;
+  /** `completion/complete` of an upstream prompt's argument or template's variable. */
+  complete(request: CompletionRequest, ctx: HandlerContext): Promise<string[]>;
+}
+
+/** What an upstream is asked to complete (`completion/complete` params, the upstream's names). */
+export interface CompletionRequest {
+  /** The upstream prompt (its own name) or resource template. */
+  ref: { type: "ref/prompt"; name: string } | { type: "ref/resource"; uri: string };
+  /** The argument or variable, and what the user typed so far. */
+  argument: { name: string; value: string };
+  /** The other arguments already given. */
+  context: { arguments: Record<string, string> };
+}
+
+/** Completers for `names` that ask the upstream about `ref`. */
+function completersFor(
+  names: readonly string[],
+  ref: CompletionRequest["ref"],
+  calls: UpstreamCalls,
+): Record<string, Completer> {
+  const table: Record<string, Completer> = {};
+  for (const name of names) {
+    table[name] = (value, context, ctx) =>
+      calls.complete({ ref, argument: { name, value }, context }, ctx);
+  }
+  return table;
 }
 
 /**
@@ -104,18 +138,36 @@ function listed(entry: Record<string, unknown>, keys: readonly string[]): Record
   return copy;
 }
 
+/** How a catalog's definitions are made. */
+export interface CatalogSettings {
+  /** Downstream names. */
+  namespace: Namespace;
+  /** The calls the definitions make. */
+  calls: UpstreamCalls;
+  /** True: every tool may run as a downstream task (`task: "optional"`, the tasks extension). */
+  tasks: boolean;
+}
+
 /**
  * Reads the lists `kinds` of one upstream through `client` (a discovery
- * session) and turns them into definitions named by `namespace`.
+ * session) and turns them into definitions named by `settings.namespace`.
  */
 export async function readCatalog(
   upstream: string,
   client: Client,
-  namespace: Namespace,
-  calls: UpstreamCalls,
+  settings: CatalogSettings,
   kinds: readonly ListKind[] = ["tools", "prompts", "resources"],
 ): Promise<Partial<UpstreamCatalog>> {
+  const { namespace, calls } = settings;
   const capabilities = client.getServerCapabilities() ?? {};
+  const completes = capabilities.completions !== undefined;
+  const subscribes = capabilities.resources?.subscribe === true;
+  const subscription = subscribes
+    ? {
+      subscribe: (uri: string, ctx: HandlerContext) => calls.subscribe(uri, ctx),
+      unsubscribe: (uri: string, ctx: HandlerContext) => calls.unsubscribe(uri, ctx),
+    }
+    : {};
   const catalog: Partial<UpstreamCatalog> = {};
   if (kinds.includes("tools")) {
     const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {
@@ -128,8 +180,9 @@ export async function readCatalog(
         name: namespace(upstream, tool.name),
         input: tool.inputSchema,
         ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
+        ...(settings.tasks ? { task: "optional" } : {}),
         handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
-          calls.callTool(tool.name, args, ctx),
+          calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
       }) as AnyToolDefinition
     );
   }
@@ -142,6 +195,15 @@ export async function readCatalog(
       ({
         ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
         name: namespace(upstream, prompt.name),
+        ...(completes && prompt.arguments !== undefined
+          ? {
+            complete: completersFor(
+              prompt.arguments.map((argument) => argument.name),
+              { type: "ref/prompt", name: prompt.name },
+              calls,
+            ),
+          }
+          : {}),
         handler: (args: Record<string, string>, ctx: HandlerContext) =>
           calls.getPrompt(prompt.name, args, ctx),
       }) as AnyPromptDefinition
@@ -163,6 +225,7 @@ export async function readCatalog(
         ...listed(resource, [...fields, "size"]),
         uri: resource.uri,
         name: namespace(upstream, resource.name),
+        ...subscription,
         read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
       }) as ResourceDefinition
     );
@@ -171,6 +234,16 @@ export async function readCatalog(
         ...listed(template, fields),
         uriTemplate: template.uriTemplate,
         name: namespace(upstream, template.name),
+        ...subscription,
+        ...(completes
+          ? {
+            complete: completersFor(
+              compileUriTemplate(template.uriTemplate).variables,
+              { type: "ref/resource", uri: template.uriTemplate },
+              calls,
+            ),
+          }
+          : {}),
         read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
           calls.readResource(uri, ctx),
       }) as ResourceTemplateDefinition

@@ -7,10 +7,7 @@
  * @module
  */
 
-import { type HandlerContext, ownerKeyOf, type Principal } from "../protocol/context.ts";
-import type { PromptRegistry } from "../protocol/prompts.ts";
-import type { ResourceRegistry } from "../protocol/resources.ts";
-import type { ToolRegistry } from "../protocol/tools.ts";
+import type { HandlerContext, Principal } from "../protocol/context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import { unrefTimer } from "../runtime.ts";
 import {
@@ -21,8 +18,11 @@ import {
   type UpstreamCalls,
   type UpstreamCatalog,
 } from "./catalog.ts";
+import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
+import { type GatewayTarget, Refresher } from "./list_refresher.ts";
+import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
 import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
-import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -74,26 +74,19 @@ export interface GatewayOptions {
   maxRelayBytes?: number;
   /** Told of failures no caller sees (a list refresh that failed). @default {console.error} */
   onError?: (error: unknown) => void;
+  /**
+   * Every upstream tool may run as a downstream task (`task: "optional"`;
+   * serve the handler with `tasksExtension()` from `@tether/mcp/tasks`):
+   * a long upstream call becomes a task the client polls. Independently, a
+   * tool the upstream runs as a task is always called as an upstream task.
+   * @default {false}
+   */
+  tasks?: boolean;
   /** The clock. @default {Date.now} */
   now?: () => number;
 }
 
-/**
- * The registries a gateway keeps up to date: an `McpHandler` has them.
- *
- * @example
- * ```ts ignore
- * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
- * ```
- */
-export interface GatewayTarget {
-  /** The tools (an upstream's changes are removed and added here). */
-  readonly tools: ToolRegistry;
-  /** The resources and templates. */
-  readonly resources: ResourceRegistry;
-  /** The prompts. */
-  readonly prompts: PromptRegistry;
-}
+export type { GatewayTarget } from "./list_refresher.ts";
 
 /**
  * A running gateway: definitions to serve, and the upstream sessions behind them.
@@ -111,11 +104,22 @@ export interface Gateway {
   /** Keeps `target`'s lists in step with the upstreams' `list_changed` from now on. */
   attach(target: GatewayTarget): void;
   /**
-   * For `authenticate`: throws an error whose `response` refuses a request
-   * that may open upstream sessions (a POST without `Mcp-Session-Id`: an
-   * `initialize` or a 2026-07-28 request) while the caps are full: `503` when
-   * the process holds `maxSessions`, `429` when the principal holds its
-   * share, both with `Retry-After`. Other requests pass.
+   * The handler's `authenticate`: `yours` (every caller anonymous without
+   * it), then the caps at the door. A request that would open upstream
+   * sessions (an `initialize`; a 2026-07-28 request of a principal that does
+   * not hold its upstream sessions yet) is answered `503` while the process
+   * holds `maxSessions`, `429` while the principal holds its share, both
+   * with `Retry-After: 5` and a JSON-RPC error body. Other requests pass.
+   *
+   * @example
+   * ```ts ignore
+   * createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions(), authenticate: gateway.authenticate(yours) });
+   * ```
+   */
+  authenticate(yours?: Authenticate): Authenticate;
+  /**
+   * The check `authenticate` makes, for an `authenticate` of your own:
+   * throws an error whose `response` is the 503 or 429; returns otherwise.
    */
   admit(request: Request, principal: Principal): void;
   /** Live upstream sessions, and how many were opened so far. */
@@ -163,7 +167,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxRelayBytes,
     now: options.now ?? Date.now,
     onListChanged: (upstream, kind) => refresher.changed(upstream, kind),
+    onResourceUpdated: (sessionId, uri) => {
+      const notification = { method: "notifications/resources/updated", params: { uri } };
+      void target?.notify?.(sessionId, notification).catch(onError);
+    },
   });
+  let target: GatewayTarget | undefined;
 
   const callsFor = (upstream: Upstream): UpstreamCalls => {
     const through = async <T>(ctx: HandlerContext, call: (c: UpstreamConnection) => Promise<T>) => {
@@ -196,16 +205,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     return {
-      callTool: (name, args, ctx) =>
-        through(
-          ctx,
-          async (c) =>
-            await c.client.callTool(
-              { name, arguments: args },
-              undefined,
-              requestOptions(ctx),
-            ) as CallToolResult,
-        ),
+      callTool: (name, args, ctx, taskSupport) =>
+        through(ctx, async (c) => {
+          const params = { name, arguments: args };
+          if (runsAsUpstreamTask(c.client, taskSupport)) {
+            return await callAsUpstreamTask(c.client, params, requestOptions(ctx));
+          }
+          return await c.client.callTool(params, undefined, requestOptions(ctx)) as CallToolResult;
+        }),
       getPrompt: (name, args, ctx) =>
         through(
           ctx,
@@ -222,8 +229,31 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             (await c.client.readResource({ uri }, requestOptions(ctx)))
               .contents as ResourceContents[],
         ),
+      subscribe: (uri, ctx) =>
+        through(ctx, async (c) => {
+          // (Only sessions subscribe: the 2026-07-28 revision has no resources/subscribe.)
+          await c.client.subscribeResource({ uri }, requestOptions(ctx));
+          c.subscriptions?.add(uri);
+        }),
+      unsubscribe: (uri, ctx) =>
+        through(ctx, async (c) => {
+          c.subscriptions?.delete(uri);
+          await c.client.unsubscribeResource({ uri }, requestOptions(ctx));
+        }),
+      complete: (request, ctx) =>
+        through(ctx, async (c) => {
+          const answer = await c.client.complete(request, requestOptions(ctx));
+          // At most 100 values, as the spec bounds a completion.
+          return answer.completion.values.slice(0, 100);
+        }),
     };
   };
+
+  const catalogSettings = (upstream: Upstream) => ({
+    namespace,
+    calls: callsFor(upstream),
+    tasks: options.tasks ?? false,
+  });
 
   // Discovery: one session per upstream, kept for its list_changed notifications.
   const discovery = new Map<string, UpstreamConnection>();
@@ -246,7 +276,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const connection = await openDiscovery(upstream);
       catalogs.set(
         upstream.name,
-        await readCatalog(upstream.name, connection.client, namespace, callsFor(upstream)),
+        await readCatalog(upstream.name, connection.client, catalogSettings(upstream)),
       );
     }
     refuseCollisions(catalogs);
@@ -260,15 +290,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (closed) return;
     // A discovery session that died (the upstream restarted) is opened again to reread.
     if (connection === undefined || connection.dead) connection = await openDiscovery(upstream);
-    const fresh = await readCatalog(
-      upstreamName,
-      connection.client,
-      namespace,
-      callsFor(upstream),
-      [
-        kind,
-      ],
-    );
+    const fresh = await readCatalog(upstreamName, connection.client, catalogSettings(upstream), [
+      kind,
+    ]);
     const previous = catalogs.get(upstreamName) ?? {};
     const next = { ...previous, ...fresh };
     const trial = new Map(catalogs).set(upstreamName, next);
@@ -277,6 +301,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return { previous, next };
   });
 
+  const caps: CapState = {
+    full: (owner) => sessions.full(owner),
+    holdsStateless: (owner) => sessions.holdsStateless(owner, upstreams.keys()),
+    maxSessions: sessions.maxSessions,
+    maxSessionsPerPrincipal: sessions.maxSessionsPerPrincipal,
+  };
   const sweeper = setInterval(
     () => sessions.sweep(),
     Math.max(1_000, (options.statelessTtlMs ?? 300_000) / 2),
@@ -294,23 +324,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
       return all;
     },
-    attach(target) {
-      refresher.attach(target);
+    attach(handler) {
+      target = handler;
+      refresher.attach(handler);
+    },
+    authenticate(yours) {
+      return guardedAuthenticate(caps, yours);
     },
     admit(request, principal) {
-      if (request.method !== "POST" || request.headers.has("mcp-session-id")) return;
-      const full = sessions.full(ownerKeyOf(principal));
-      if (full === undefined) return;
-      const status = full === "all" ? 503 : 429;
-      const message = full === "all"
-        ? "The gateway holds all the upstream sessions it may"
-        : "Too many upstream sessions for this caller";
-      const error = new Error(message) as Error & { response: Response };
-      error.response = new Response(
-        JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }),
-        { status, headers: { "content-type": "application/json", "retry-after": "5" } },
-      );
-      throw error;
+      admit(caps, request, principal);
     },
     stats() {
       return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };
@@ -325,73 +347,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ]);
     },
   };
-}
-
-type Reread = (
-  upstream: string,
-  kind: ListKind,
-) => Promise<{ previous: Partial<UpstreamCatalog>; next: Partial<UpstreamCatalog> } | undefined>;
-
-/** Rereads an upstream's list when it says it changed, one reread at a time per list. */
-class Refresher {
-  readonly #onError: (error: unknown) => void;
-  #reread: Reread | undefined;
-  #target: GatewayTarget | undefined;
-  #running = new Map<string, Promise<void>>();
-  #again = new Set<string>();
-
-  constructor(onError: (error: unknown) => void) {
-    this.#onError = onError;
-  }
-
-  bind(reread: Reread): void {
-    this.#reread = reread;
-  }
-
-  attach(target: GatewayTarget): void {
-    this.#target = target;
-  }
-
-  /** Notes a change; a change during a reread rereads once more after it. */
-  changed(upstream: string, kind: ListKind): void {
-    const key = `${upstream}\n${kind}`;
-    if (this.#running.has(key)) {
-      this.#again.add(key);
-      return;
-    }
-    const run = (async () => {
-      do {
-        this.#again.delete(key);
-        try {
-          const change = await this.#reread?.(upstream, kind);
-          if (change !== undefined) this.#apply(change.previous, change.next);
-        } catch (error) {
-          this.#onError(error);
-        }
-      } while (this.#again.has(key));
-      this.#running.delete(key);
-    })();
-    this.#running.set(key, run);
-  }
-
-  #apply(previous: Partial<UpstreamCatalog>, next: Partial<UpstreamCatalog>): void {
-    const target = this.#target;
-    if (target === undefined) return;
-    if (next.tools !== previous.tools) {
-      for (const tool of previous.tools ?? []) target.tools.remove(tool.name);
-      for (const tool of next.tools ?? []) target.tools.add(tool);
-    }
-    if (next.prompts !== previous.prompts) {
-      for (const prompt of previous.prompts ?? []) target.prompts.remove(prompt.name);
-      for (const prompt of next.prompts ?? []) target.prompts.add(prompt);
-    }
-    if (next.resources !== previous.resources) {
-      for (const resource of previous.resources ?? []) target.resources.remove(resource.uri);
-      for (const template of previous.resourceTemplates ?? []) {
-        target.resources.remove(template.uriTemplate);
-      }
-      for (const resource of next.resources ?? []) target.resources.add(resource);
-      for (const template of next.resourceTemplates ?? []) target.resources.addTemplate(template);
-    }
-  }
 }

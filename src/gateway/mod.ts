@@ -10,7 +10,12 @@
  * const gateway = await createGateway({
  *   upstreams: [httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" })],
  * });
- * const handler = createMcpHandler({ name: "gateway", version: "1.0.0", ...gateway.definitions() });
+ * const handler = createMcpHandler({
+ *   name: "gateway",
+ *   version: "1.0.0",
+ *   ...gateway.definitions(),
+ *   authenticate: gateway.authenticate(), // the caps answered 429/503 at the door
+ * });
  * gateway.attach(handler);
  * ```
  * @module
@@ -23,6 +28,7 @@ export {
   type GatewayOptions,
   type GatewayTarget,
 } from "./gateway.ts";
+export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
 export {

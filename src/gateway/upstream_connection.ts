@@ -21,6 +21,7 @@ import {
   McpError as SdkMcpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ElicitParams, HandlerContext, Principal } from "../protocol/context.ts";
@@ -45,6 +46,13 @@ export interface ConnectionSettings {
   onListChanged?(kind: ListKind): void;
   /** Told once when the transport ends, whoever ended it. */
   onClosed?(): void;
+  /**
+   * The resource URIs the downstream session subscribed to, kept across the
+   * upstream sessions of one slot: a new session subscribes to them again.
+   */
+  subscriptions?: Set<string>;
+  /** Told when the upstream says a subscribed resource changed. */
+  onResourceUpdated?(uri: string): void;
 }
 
 /** The client capabilities a gateway relays: the downstream's, no more. */
@@ -87,11 +95,20 @@ export class UpstreamConnection {
     connection.#relay();
     try {
       await connection.client.connect(opened.transport as unknown as Transport);
+      // A recreated session takes over the subscriptions of the one it replaces.
+      for (const uri of settings.subscriptions ?? []) {
+        await connection.client.subscribeResource({ uri });
+      }
     } catch (error) {
       await connection.close(0);
       throw error;
     }
     return connection;
+  }
+
+  /** The subscriptions of this session's slot (kept across recreations), if it relays them. */
+  get subscriptions(): Set<string> | undefined {
+    return this.#settings.subscriptions;
   }
 
   /** True once the transport has ended (the upstream died or the session was closed). */
@@ -209,6 +226,11 @@ export class UpstreamConnection {
       } catch {
         // dropped: a log the downstream cannot take is not worth failing the call for
       }
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+      const uri = notification.params.uri;
+      // Only what this downstream session subscribed to: an upstream cannot push other URIs.
+      if (this.#settings.subscriptions?.has(uri)) this.#settings.onResourceUpdated?.(uri);
     });
     const changed = (kind: ListKind) => () => this.#settings.onListChanged?.(kind);
     client.setNotificationHandler(ToolListChangedNotificationSchema, changed("tools"));

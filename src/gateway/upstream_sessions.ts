@@ -26,6 +26,8 @@ export interface SessionSettings extends SlotSettings {
   maxRelayBytes: number;
   /** Told when an upstream announces a list changed. */
   onListChanged(upstream: string, kind: ListKind): void;
+  /** Told when a resource a downstream session (`sessionId`) subscribed to changed upstream. */
+  onResourceUpdated(sessionId: string, uri: string): void;
 }
 
 /**
@@ -89,6 +91,24 @@ export class UpstreamSessions {
     return undefined;
   }
 
+  /** The process-wide cap. */
+  get maxSessions(): number {
+    return this.#settings.maxSessions;
+  }
+
+  /** The cap of one principal. */
+  get maxSessionsPerPrincipal(): number {
+    return this.#settings.maxSessionsPerPrincipal;
+  }
+
+  /** True when `owner` holds a session-less slot of each of `upstreams`. */
+  holdsStateless(owner: string, upstreams: Iterable<string>): boolean {
+    for (const upstream of upstreams) {
+      if (!this.#stateless.has(`${owner}\n${upstream}`)) return false;
+    }
+    return true;
+  }
+
   /** Closes every upstream session: `graceMs` each, then force. */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
@@ -124,7 +144,11 @@ export class UpstreamSessions {
     const owner = ownerKeyOf(ctx.principal);
     const principal = ctx.principal;
     const capabilities = ctx.clientCapabilities;
-    const slot = new UpstreamSlot(() => this.#open(upstream, owner, { principal, capabilities }), {
+    const sessionId = ctx.session?.id;
+    // Subscriptions belong to the downstream session: kept by the slot, across recreations.
+    const subscriptions = sessionId === undefined ? undefined : new Set<string>();
+    const who = { principal, capabilities, sessionId, subscriptions };
+    const slot = new UpstreamSlot(() => this.#open(upstream, owner, who), {
       idleProbeMs: this.#settings.idleProbeMs,
       probeTimeoutMs: this.#settings.probeTimeoutMs,
       graceMs: this.#settings.graceMs,
@@ -142,8 +166,13 @@ export class UpstreamSessions {
   async #open(
     upstream: Upstream,
     owner: string,
-    who: Pick<HandlerContext, "principal"> & { capabilities: HandlerContext["clientCapabilities"] },
+    who: Pick<HandlerContext, "principal"> & {
+      capabilities: HandlerContext["clientCapabilities"];
+      sessionId: string | undefined;
+      subscriptions: Set<string> | undefined;
+    },
   ): Promise<UpstreamConnection> {
+    const { sessionId, subscriptions } = who;
     const release = this.#reserve(owner);
     try {
       const connection = await UpstreamConnection.open(upstream, {
@@ -153,6 +182,10 @@ export class UpstreamSessions {
         probeTimeoutMs: this.#settings.probeTimeoutMs,
         onListChanged: (kind) => this.#settings.onListChanged(upstream.name, kind),
         onClosed: release,
+        subscriptions,
+        onResourceUpdated: sessionId === undefined
+          ? undefined
+          : (uri) => this.#settings.onResourceUpdated(sessionId, uri),
       });
       this.opened++;
       return connection;

@@ -242,6 +242,10 @@ export interface ResourceDefinition {
   scopes?: readonly string[];
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
+  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  subscribe?: SubscriptionHook;
+  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  unsubscribe?: SubscriptionHook;
 }
 
 /**
@@ -259,6 +263,9 @@ export interface ResourceDefinition {
 export function defineResource(definition: ResourceDefinition): ResourceDefinition {
   return definition;
 }
+
+/** A resource's hook on a session's `resources/subscribe` or `unsubscribe` (a gateway relays it upstream). */
+export type SubscriptionHook = (uri: string, ctx: HandlerContext) => void | Promise<void>;
 
 /**
  * Suggests completions for one argument or template variable.
@@ -342,6 +349,10 @@ export interface ResourceTemplateDefinition<T extends string = string> {
     variables: TemplateVariables<T>,
     ctx: HandlerContext,
   ): ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
+  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  subscribe?: SubscriptionHook;
+  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  unsubscribe?: SubscriptionHook;
 }
 
 /**

@@ -196,18 +196,19 @@ export class Dispatcher {
           );
         return { contents };
       });
-      methods.set("resources/subscribe", async (params, ctx) => {
-        await ctx.subscribe(
-          requireUri(params, "uri", "resources/subscribe", this.#definition.maxUriBytes),
-        );
-        return {};
-      });
-      methods.set("resources/unsubscribe", async (params, ctx) => {
-        await ctx.unsubscribe(
-          requireUri(params, "uri", "resources/unsubscribe", this.#definition.maxUriBytes),
-        );
-        return {};
-      });
+      // Recorded for the session, then told to the resource's hook (resources.ts).
+      for (const method of ["subscribe", "unsubscribe"] as const) {
+        methods.set(`resources/${method}`, async (params, ctx, request) => {
+          const uri = requireUri(
+            params,
+            "uri",
+            `resources/${method}`,
+            this.#definition.maxUriBytes,
+          );
+          await this.resources[method](uri, ctx, () => createHandlerContext(ctx, request));
+          return {};
+        });
+      }
     }
     if (hasPrompts) {
       methods.set(

@@ -8,7 +8,7 @@
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { encodeBase64 } from "./base64.ts";
-import type { HandlerContext } from "./context.ts";
+import type { HandlerContext, RequestContext } from "./context.ts";
 import {
   type Completer,
   ownCompleter,
@@ -75,6 +75,9 @@ export function toResourceContents(
   }
   return Array.isArray(value) ? value : [value];
 }
+
+/** Where a session's subscriptions are recorded (the request's context). */
+type Subscriber = Pick<RequestContext, "subscribe" | "unsubscribe">;
 
 /**
  * The server's resources and resource templates.
@@ -261,6 +264,42 @@ export class ResourceRegistry {
   has(uri: string): boolean {
     return this.#resources.has(uri) ||
       this.#templates.some((t) => t.matcher.match(uri) !== undefined);
+  }
+
+  /**
+   * Records `ctx`'s session's subscription to `uri`, then tells the
+   * `subscribe` hook of what serves it (its resource's, or its first
+   * matching template's); the hook's rejection undoes the subscription.
+   */
+  async subscribe(
+    uri: string,
+    ctx: Subscriber,
+    handlerContext: () => HandlerContext,
+  ): Promise<void> {
+    await ctx.subscribe(uri);
+    const hook = this.#hooksOf(uri).subscribe;
+    if (hook === undefined) return;
+    try {
+      await hook(uri, handlerContext());
+    } catch (error) {
+      await ctx.unsubscribe(uri).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Removes that subscription, then tells the `unsubscribe` hook. */
+  async unsubscribe(
+    uri: string,
+    ctx: Subscriber,
+    handlerContext: () => HandlerContext,
+  ): Promise<void> {
+    await ctx.unsubscribe(uri);
+    await this.#hooksOf(uri).unsubscribe?.(uri, handlerContext());
+  }
+
+  #hooksOf(uri: string): Pick<ResourceDefinition, "subscribe" | "unsubscribe"> {
+    return this.#resources.get(uri) ??
+      this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition ?? {};
   }
 
   /** The completer for a template variable; undefined when the template or completer is unknown. */

@@ -2,12 +2,18 @@
  * Nothing leaks across many downstream sessions: 1,000 sessions (tether's
  * testing client, in process) each open an upstream session on an SDK
  * upstream over HTTP and end it with DELETE; afterwards no upstream session
- * is live and this process's open file descriptors are back near where they
- * started. Likewise 20 sessions of a stdio upstream leave no process.
+ * is live, this process's open file descriptors are back near where they
+ * started, and its resident memory grew by less than a generous bound after
+ * a warm-up (a leaked upstream session, with its SDK client, transport and
+ * the upstream's McpServer in this process, would pass it within a few
+ * hundred sessions). Likewise 20 sessions of a stdio upstream leave no process.
  */
 
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import process from "node:process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { createMcpHandler } from "../../../mod.ts";
@@ -16,6 +22,43 @@ import { connect } from "../../../src/testing/mod.ts";
 import { waitFor } from "../interop/helpers.ts";
 import { startGateway } from "./fixture.ts";
 import { alive, runtimeCommand } from "./runtime_command.ts";
+
+/** A full collection, where the runtime lets a test ask for one (Node, Bun); undefined elsewhere. */
+function collector(): (() => void) | undefined {
+  const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
+  if (bun !== undefined) return () => bun.gc(true);
+  if ((globalThis as { Deno?: unknown }).Deno !== undefined) return undefined;
+  try {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Memory in use after a collection (where one can be asked for), bytes. */
+async function memory(gc: (() => void) | undefined): Promise<{ rss: number; heap: number }> {
+  for (let pass = 0; pass < 3; pass++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, heap: usage.heapUsed };
+}
+
+const MiB = 1024 * 1024;
+/**
+ * Resident memory 1,000 sessions may add after the warm-up. Generous: the
+ * allocators keep pages they freed (Node's RSS grew ~150 MiB with no leak),
+ * so only a gross leak shows in it; the heap bound below is the sharp one.
+ */
+const RSS_GROWTH_BOUND = 512 * MiB;
+/**
+ * Live heap 1,000 sessions may add, after a collection: a leaked upstream
+ * session (SDK client and transport here, McpServer and its transport in
+ * the in-process upstream) retained ~43 KiB each, 42 MiB in all.
+ */
+const HEAP_GROWTH_BOUND = 16 * MiB;
 
 /** Open file descriptors of this process (Linux), or undefined elsewhere. */
 function openFds(): number | undefined {
@@ -27,13 +70,17 @@ function openFds(): number | undefined {
 }
 
 describe("gateway churn", () => {
-  it("1,000 downstream sessions opened and closed leave no upstream session and no fds behind", async () => {
+  it("1,000 downstream sessions opened and closed leave no upstream session, no fds behind, memory bounded", async () => {
     const fixture = await startGateway();
     try {
       const before = openFds();
-      const rounds = 100;
+      const rounds = 110;
       const width = 10;
+      const gc = collector();
+      let before1k = { rss: 0, heap: 0 };
       for (let round = 0; round < rounds; round++) {
+        // The first 100 sessions warm up (JIT, pools, caches); the next 1,000 are measured.
+        if (round === 10) before1k = await memory(gc);
         await Promise.all(Array.from({ length: width }, async () => {
           const client = await connect(fixture.handler, {
             headers: { authorization: "Bearer down-alice" },
@@ -46,6 +93,13 @@ describe("gateway churn", () => {
       await waitFor(() => fixture.gateway.stats().upstreamSessions === 0, "every place given back");
       assert.equal(fixture.gateway.stats().upstreamSessionsOpened, rounds * width);
       await waitFor(() => fixture.upstream.record.live.size === 1, "only discovery left upstream");
+      const after1k = await memory(gc);
+      const growth = (key: "rss" | "heap") =>
+        `${key} ${Math.round(before1k[key] / MiB)} MiB -> ${Math.round(after1k[key] / MiB)} MiB`;
+      assert.ok(after1k.rss - before1k.rss < RSS_GROWTH_BOUND, growth("rss"));
+      if (gc !== undefined) {
+        assert.ok(after1k.heap - before1k.heap < HEAP_GROWTH_BOUND, growth("heap"));
+      }
       const after = openFds();
       if (before !== undefined && after !== undefined) {
         // Keep-alive sockets of the fetch pool may stay; sessions must not.

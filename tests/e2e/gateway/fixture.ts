@@ -24,6 +24,8 @@ export interface GatewayFixture {
   gateway: Gateway;
   handler: McpHandler;
   server: RunningServer;
+  /** The gateway's MCP endpoint. */
+  url: string;
   /** Connects an SDK client as `user` (token `down-<user>`). */
   connect(user: string, options?: ConnectOptions): Promise<SdkConnection>;
   close(): Promise<void>;
@@ -61,10 +63,11 @@ export async function startGateway(
       ...gateway.definitions(),
       ...handlerOptions,
       auth: {
-        authenticate: (request) => {
+        // The documented way: the gateway's caps answered at the door.
+        authenticate: gateway.authenticate((request) => {
           const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
           return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
-        },
+        }),
         ...handlerOptions?.auth,
       },
     });
@@ -81,6 +84,7 @@ export async function startGateway(
     gateway,
     handler,
     server,
+    url,
     async connect(user, connectOptions = {}) {
       const connection = await connectClient(url, { token: `down-${user}`, ...connectOptions });
       connections.push(connection);

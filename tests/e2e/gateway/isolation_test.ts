@@ -82,7 +82,7 @@ describe("gateway isolation", () => {
         "hi",
       );
       const prompts = (await a.client.listPrompts()).prompts.map((prompt) => prompt.name);
-      assert.deepEqual(prompts, ["up_greet"]);
+      assert.deepEqual(prompts.sort(), ["up_greet", "up_travel"]);
       const prompt = await a.client.getPrompt({ name: "up_greet", arguments: { name: "Ada" } });
       assert.deepEqual(prompt.messages[0].content, { type: "text", text: "Hello Ada" });
       const resources = (await a.client.listResources()).resources;

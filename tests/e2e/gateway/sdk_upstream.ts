@@ -7,7 +7,16 @@
  */
 
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.d.ts"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/completable.d.ts"
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/experimental/tasks/stores/in-memory.d.ts"
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import {
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/webStandardStreamableHttp.d.ts"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod";
@@ -25,6 +34,14 @@ export interface UpstreamRecord {
   aborted: number;
   /** Resolves the next `slow` call's start. */
   slowStarted: (() => void)[];
+  /** The resource URIs each upstream session subscribed to. */
+  subscriptions: Map<string, Set<string>>;
+  /** Upstream tasks created (`brew` called with `params.task`). */
+  tasksCreated: number;
+  /** Their ids, in order. */
+  taskIds: string[];
+  /** Releases the waiting `brew` tasks and `long` calls, oldest first. */
+  release: (() => void)[];
 }
 
 /** A running SDK upstream. */
@@ -32,10 +49,81 @@ export interface SdkUpstream extends RunningServer {
   record: UpstreamRecord;
   /** Adds a tool on every upstream session (each tells its client `tools/list_changed`). */
   addTool(name: string): void;
+  /** The status of upstream task `taskId`. */
+  taskStatus(taskId: string): Promise<string | undefined>;
+  /** Tells the upstream sessions subscribed to `uri` that it changed; how many were told. */
+  touch(uri: string): Promise<number>;
 }
 
-function register(server: McpServer, record: UpstreamRecord, extraTools: string[]): void {
+function register(
+  server: McpServer,
+  record: UpstreamRecord,
+  extraTools: string[],
+  sessionId: () => string | undefined,
+): void {
   let count = 0;
+  const subscribed = () => {
+    const id = sessionId() ?? "none";
+    let set = record.subscriptions.get(id);
+    if (set === undefined) record.subscriptions.set(id, set = new Set());
+    return set;
+  };
+  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    subscribed().add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    subscribed().delete(request.params.uri);
+    return {};
+  });
+  server.experimental.tasks.registerToolTask("brew", {
+    description: "Brews as an upstream task until released",
+    execution: { taskSupport: "optional" },
+  }, {
+    async createTask({ taskStore, taskRequestedTtl }) {
+      const task = await taskStore.createTask({ ttl: taskRequestedTtl, pollInterval: 20 });
+      record.tasksCreated++;
+      record.taskIds.push(task.taskId);
+      void (async () => {
+        await new Promise<void>((resolve) => record.release.push(resolve));
+        await taskStore.storeTaskResult(task.taskId, "completed", {
+          content: [{ type: "text", text: `brewed in ${sessionId()}` }],
+        }).catch(() => {}); // cancelled meanwhile
+      })();
+      return { task };
+    },
+    getTask: async (extra) => (await extra.taskStore.getTask(extra.taskId))!,
+    getTaskResult: async (extra) =>
+      await extra.taskStore.getTaskResult(extra.taskId) as { content: [] },
+  });
+  server.registerTool("long", { description: "Waits until released" }, async () => {
+    await new Promise<void>((resolve) => record.release.push(resolve));
+    return { content: [{ type: "text", text: `long done in ${sessionId()}` }] };
+  });
+  server.registerResource(
+    "city",
+    new ResourceTemplate("weather://{city}", {
+      list: undefined,
+      complete: {
+        city: (value) => ["Paris", "Prague", "Porto"].filter((c) => c.startsWith(value)),
+      },
+    }),
+    { description: "Weather of a city" },
+    (uri) => ({ contents: [{ uri: uri.href, text: "sunny" }] }),
+  );
+  server.registerPrompt(
+    "travel",
+    {
+      description: "Plans a trip",
+      argsSchema: {
+        to: completable(
+          z.string(),
+          (value) => ["Lisbon", "London"].filter((c) => c.startsWith(value)),
+        ),
+      },
+    },
+    ({ to }) => ({ messages: [{ role: "user", content: { type: "text", text: `Go to ${to}` } }] }),
+  );
   server.registerTool("whoami", { description: "The upstream session id" }, (extra) => ({
     content: [{ type: "text", text: extra.sessionId ?? "none" }],
   }));
@@ -108,9 +196,15 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     authorizations: [],
     aborted: 0,
     slowStarted: [],
+    subscriptions: new Map(),
+    tasksCreated: 0,
+    taskIds: [],
+    release: [],
   };
+  const taskStore = new InMemoryTaskStore();
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const servers = new Set<McpServer>();
+  const sessionServers = new Map<string, McpServer>();
   const extraTools: string[] = [];
   const handler = async (request: Request): Promise<Response> => {
     record.authorizations.push(request.headers.get("authorization") ?? "");
@@ -122,26 +216,36 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
     }
     record.initializes++;
     const server = new McpServer({ name: "sdk-upstream", version: "1.0.0" }, {
-      capabilities: { logging: {}, tools: { listChanged: true } },
+      capabilities: {
+        logging: {},
+        tools: { listChanged: true },
+        resources: { subscribe: true },
+        tasks: { requests: { tools: { call: {} } }, cancel: {} },
+      },
+      taskStore,
     });
-    register(server, record, extraTools);
+    register(server, record, extraTools, () => transport.sessionId);
     servers.add(server);
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => {
-        transports.set(id, transport);
-        record.live.add(id);
-      },
-      onsessionclosed: (id) => {
-        transports.delete(id);
-        record.live.delete(id);
-        servers.delete(server);
-      },
-    });
+    const transport: WebStandardStreamableHTTPServerTransport =
+      new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        onsessioninitialized: (id) => {
+          transports.set(id, transport);
+          sessionServers.set(id, server);
+          record.live.add(id);
+        },
+        onsessionclosed: (id) => {
+          transports.delete(id);
+          sessionServers.delete(id);
+          record.live.delete(id);
+          servers.delete(server);
+        },
+      });
     transport.onclose = () => {
       const id = transport.sessionId;
       if (id !== undefined) {
         transports.delete(id);
+        sessionServers.delete(id);
         record.live.delete(id);
       }
       servers.delete(server);
@@ -159,7 +263,26 @@ export async function startSdkUpstream(): Promise<SdkUpstream> {
         server.registerTool(name, { description: "added later" }, () => ({ content: [] }));
       }
     },
+    async taskStatus(taskId) {
+      const sessionId = [...record.live].find(() => true);
+      for (const id of [undefined, sessionId, ...record.live]) {
+        const task = await taskStore.getTask(taskId, id).catch(() => null);
+        if (task !== null) return task.status;
+      }
+      return undefined;
+    },
+    async touch(uri) {
+      let told = 0;
+      for (const [id, uris] of record.subscriptions) {
+        const server = sessionServers.get(id);
+        if (!uris.has(uri) || server === undefined) continue;
+        await server.server.sendResourceUpdated({ uri });
+        told++;
+      }
+      return told;
+    },
     async close() {
+      taskStore.cleanup();
       for (const transport of transports.values()) await transport.close().catch(() => {});
       await running.close();
     },

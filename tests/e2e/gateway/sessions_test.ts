@@ -161,7 +161,7 @@ describe("gateway upstream sessions", () => {
       const refused = await open("alice");
       assert.equal(refused.headers.get("retry-after"), "5");
       await assertHttpError(refused, 429, {
-        message: /Too many upstream sessions for this caller/,
+        message: /too many upstream sessions for this caller/,
       });
       const again = await rpc(handler, alice, "tools/call", { name: "mem_whoami" });
       assert.equal(again.message.result.content[0].text, "2", "her own session still served");

@@ -1,0 +1,74 @@
+/**
+ * A tool call run as an upstream task (the 2025-11-25 experimental tasks,
+ * through the official SDK client's `experimental.tasks.callToolStream`):
+ * created with `params.task`, polled with `tasks/get` at the upstream's
+ * `pollInterval`, its result read with `tasks/result`; a downstream
+ * cancellation sends `tasks/cancel`. Used for upstream tools that declare
+ * task support on an upstream that advertises `tasks.requests.tools.call`.
+ * @module
+ */
+
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "../protocol/types.ts";
+
+/** What `callToolStream` takes besides the call (the SDK's `RequestOptions`, as the gateway sets them). */
+export interface TaskCallOptions {
+  signal: AbortSignal;
+  timeout: number;
+  resetTimeoutOnProgress: boolean;
+  onprogress: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/**
+ * True when `client`'s upstream runs tool calls as tasks and the tool's
+ * listing (`execution.taskSupport`) says it may run as one.
+ */
+export function runsAsUpstreamTask(client: Client, taskSupport: unknown): boolean {
+  const tasks = client.getServerCapabilities()?.tasks as
+    | { requests?: { tools?: { call?: unknown } } }
+    | undefined;
+  return tasks?.requests?.tools?.call !== undefined &&
+    (taskSupport === "optional" || taskSupport === "required");
+}
+
+/**
+ * Calls `name` as an upstream task and resolves with its result; rejects
+ * with its error. A cancellation before the upstream named the task waits
+ * for its id (the creation is not abandoned, or the task would run on
+ * unseen), then cancels it.
+ */
+export async function callAsUpstreamTask(
+  client: Client,
+  params: { name: string; arguments: Record<string, unknown> },
+  options: TaskCallOptions,
+): Promise<CallToolResult> {
+  const outer = options.signal;
+  const polling = new AbortController();
+  let taskId: string | undefined;
+  const cancel = () => {
+    if (taskId === undefined) return; // sent once the id is known
+    void client.experimental.tasks.cancelTask(taskId).catch(() => {});
+    polling.abort(outer.reason);
+  };
+  outer.addEventListener("abort", cancel, { once: true });
+  try {
+    const stream = client.experimental.tasks.callToolStream(params, CallToolResultSchema, {
+      ...options,
+      signal: polling.signal,
+      task: {},
+    });
+    for await (const message of stream) {
+      if (message.type === "taskCreated") {
+        taskId = message.task.taskId;
+        if (outer.aborted) cancel();
+      } else if (message.type === "result") return message.result as CallToolResult;
+      else if (message.type === "error") throw message.error;
+    }
+    throw new Error("The upstream task ended without a result");
+  } finally {
+    outer.removeEventListener("abort", cancel);
+  }
+}
