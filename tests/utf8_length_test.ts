@@ -27,6 +27,7 @@ describe("utf8Length", () => {
     const texts = [
       "a".repeat(64),
       "é".repeat(63) + "a",
+      "€".repeat(1023) + "a",
       "a".repeat(4096),
       "a".repeat(300_000),
       "é".repeat(5000),

@@ -11,10 +11,12 @@ const NON_ASCII = /[\u0080-\uffff]/;
  * From this many UTF-16 units on, a string is counted by the runtime's
  * encoder (see `encodedLength`): valgrind counts about 1.75k instructions for
  * the regex scan of a 110-character progress event on Node 24, 915 for
- * `encodeInto` (on Deno 1.46k and 1.61k), and 2.7M for the scan of a 256 KiB
- * result, where the encoder's pass is a small fraction of that.
+ * `encodeInto`, and 2.7M for the scan of a 256 KiB result, where the
+ * encoder's pass is a small fraction of that. On Deno a call of `encodeInto`
+ * (WebIDL checks, then an op) costs more than the scan of a short event
+ * (1.61k against 1.46k), so only longer strings go to it there.
  */
-const LONG_TEXT = 64;
+const LONG_TEXT = "Deno" in globalThis ? 1024 : 64;
 /** UTF-16 units encoded per call: their UTF-8 (at most 3 bytes a unit) fits the scratch buffer. */
 const CHUNK = 16_384;
 let scratch: Uint8Array | undefined;
