@@ -31,9 +31,17 @@
  * They count what the in-process cases cannot: the runtime's HTTP server and
  * its `Request`, whose header reads cost far more on Deno.serve than on a
  * built one, and, at a concurrency above 1, what overlapping calls cost.
+ * The heavy workloads' cases call, in sessions, the large tool (256 KiB;
+ * `-1m`: 1 MiB) answered as JSON or, `-sse`, as one SSE event, or the
+ * 100-progress tool: `http-ceiling-<w>` (fixed bytes; no 1 MiB tool),
+ * `http-floor-<w>` (floor.ts: encode the fresh result and each notification,
+ * frame, write) and `http-<w>` (tether), each row with its rate against the
+ * one before it (floor against ceiling, tether against floor). Use a short
+ * `--requests`, e.g. 100,500: a 1 MiB call is slow under valgrind.
  *
  *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
- *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy]
+ *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
+ *                 http-{ceiling-,floor-,}{large,large-sse,progress},http-{floor-,}{large-1m,large-1m-sse}]
  *        [--requests 2000,10000] [--concurrency 1]
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
@@ -85,13 +93,55 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
 
 const CASE = join(ROOT, "bench/lib/instruction_case.ts");
 /** The HTTP cases: the bench server each one runs, its arguments and the calls it gets. */
-const SERVERS: Record<string, { file: string; args: string[]; era: Drive["era"] }> = {
-  "http-ceiling": { file: "bench/servers/ceiling.ts", args: [], era: "2026" },
-  "http-floor": { file: "bench/servers/floor.ts", args: [], era: "2026" },
-  "http-2026": { file: "bench/servers/tether.ts", args: [], era: "2026" },
-  "http-floor-legacy": { file: "bench/servers/floor.ts", args: ["--era", "legacy"], era: "legacy" },
-  "http-legacy": { file: "bench/servers/tether.ts", args: [], era: "legacy" },
+interface ServerCase {
+  file: string;
+  args: string[];
+  era: Drive["era"];
+  /** The tool called (the heavy workloads' tools: legacy era). @default "echo" */
+  tool?: Drive["tool"];
+  /** The case this one is compared with (measured first when both are asked for). @default "http-ceiling" */
+  reference?: string;
+}
+const CEILING = "bench/servers/ceiling.ts";
+const FLOOR = "bench/servers/floor.ts";
+const TETHER = "bench/servers/tether.ts";
+const SERVERS: Record<string, ServerCase> = {
+  "http-ceiling": { file: CEILING, args: [], era: "2026" },
+  "http-floor": { file: FLOOR, args: [], era: "2026" },
+  "http-2026": { file: TETHER, args: [], era: "2026" },
+  "http-floor-legacy": { file: FLOOR, args: ["--era", "legacy"], era: "legacy" },
+  "http-legacy": { file: TETHER, args: [], era: "legacy" },
 };
+/**
+ * The heavy workloads, in sessions (2025-11-25): per workload a ceiling (where
+ * ceiling.ts has the tool), a floor (floor.ts --era legacy: encode, frame,
+ * write) and tether, each compared with the one before it.
+ */
+const HEAVY: Record<string, { tool: Drive["tool"]; sse: boolean; ceiling: boolean }> = {
+  large: { tool: "large", sse: false, ceiling: true },
+  "large-sse": { tool: "large", sse: true, ceiling: true },
+  "large-1m": { tool: "large-1m", sse: false, ceiling: false },
+  "large-1m-sse": { tool: "large-1m", sse: true, ceiling: false },
+  progress: { tool: "progress", sse: true, ceiling: true },
+};
+for (const [name, { tool, sse, ceiling }] of Object.entries(HEAVY)) {
+  const mode = sse && tool !== "progress" ? ["--mode", "sse"] : [];
+  if (ceiling) SERVERS[`http-ceiling-${name}`] = { file: CEILING, args: mode, era: "legacy", tool };
+  SERVERS[`http-floor-${name}`] = {
+    file: FLOOR,
+    args: ["--era", "legacy", ...mode],
+    era: "legacy",
+    tool,
+    reference: ceiling ? `http-ceiling-${name}` : undefined,
+  };
+  SERVERS[`http-${name}`] = {
+    file: TETHER,
+    args: mode,
+    era: "legacy",
+    tool,
+    reference: `http-floor-${name}`,
+  };
+}
 for (const mode of cases) {
   if (!["bare", "legacy", "2026"].includes(mode) && SERVERS[mode] === undefined) {
     throw new Error(`--cases: unknown case ${mode}`);
@@ -147,6 +197,7 @@ async function instructions(
       await runDrivenServer(command, tree, allocatePort(), count, {
         era: server.era,
         concurrency,
+        tool: server.tool,
       }),
       `${runtime} ${mode}`,
     );
@@ -180,7 +231,7 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
       tree,
       allocatePort(),
       10,
-      { era: server.era, concurrency },
+      { era: server.era, concurrency, tool: server.tool },
     );
   } else {
     const [binary, ...args] = command(runtime, tree, mode, 10);
@@ -277,8 +328,12 @@ try {
     const reference: Record<string, number> = {};
     for (const mode of cases) {
       const server = SERVERS[mode];
-      const referenceMode = server === undefined ? "bare" : "http-ceiling";
-      const above = server === undefined ? "above bare" : "above ceiling";
+      const referenceMode = server === undefined ? "bare" : server.reference ?? "http-ceiling";
+      const above = server === undefined
+        ? "above bare"
+        : server.reference === undefined
+        ? "above ceiling"
+        : `above ${referenceMode.slice("http-".length)}`;
       const baseHasIt = baseTree !== undefined && mode !== referenceMode &&
         (server === undefined || existsSync(join(baseTree, server.file)));
       // Alternating rounds: both trees see the machine in the same states.
@@ -289,11 +344,16 @@ try {
         if (baseHasIt) bases.push(await perRequest(runtime, baseTree!, mode));
       }
       const now = median(heads.map((count) => count.total));
-      if (mode === referenceMode) reference[mode] = now;
+      reference[mode] = now; // each case may be another's reference
       const bare = reference[referenceMode];
       let row = `${runtime.padEnd(5)} ${mode.padEnd(12)} ${k(now).padStart(7)}`;
       if (rounds > 1) row += ` [${heads.map((count) => k(count.total)).join(", ")}]`;
-      if (bare !== undefined && mode !== referenceMode) row += `  (${above} ${k(now - bare)})`;
+      if (bare !== undefined && mode !== referenceMode) {
+        row += `  (${above} ${k(now - bare)}`;
+        // A heavy case's throughput per CPU-second against its reference's, as the counts predict.
+        if (server?.reference !== undefined) row += `; ${(bare / now).toFixed(2)}× its rate`;
+        row += ")";
+      }
       const steadyNow = steady(heads);
       if (steadyNow !== undefined) row += `  (${k(now - steadyNow)} of it compiling)`;
       if (baseTree !== undefined && mode !== referenceMode) {

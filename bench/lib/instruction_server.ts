@@ -1,6 +1,7 @@
 /**
  * The HTTP cases of bench/instructions.ts: a bench server (bench/servers/)
- * runs under valgrind and is sent `count` echo calls, stateless (2026-07-28)
+ * runs under valgrind and is sent `count` calls of one tool (echo; for the
+ * heavy workloads, in sessions, `large`, `large-1m` or `progress`), stateless (2026-07-28)
  * or, for the `legacy` era, in sessions (2025-11-25; one session per
  * connection, made over HTTP first), over `concurrency` keep-alive
  * connections, each connection sending its next call when its previous
@@ -23,9 +24,14 @@ import {
   INIT_HEADERS,
   initializeBody,
   INITIALIZED_BODY,
+  isLargeResult,
+  isProgressResult,
+  LARGE_1M_TEXT_BYTES,
+  largeCallBody,
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
+  progressCallBody,
 } from "./protocol.ts";
 
 /** How a case is driven: which era's calls, over how many connections at once. */
@@ -33,11 +39,32 @@ export interface Drive {
   era: "2026" | "legacy";
   /** Connections, each with one call in flight. @default 1 */
   concurrency?: number;
+  /** The tool called: a heavy workload's (legacy era only) or the echo tool. @default "echo" */
+  tool?: "echo" | "large" | "large-1m" | "progress";
 }
+
+/** The body of call `id` and the check of its answer, per tool of the legacy era. */
+const LEGACY_CALLS = {
+  echo: {
+    body: echoCallBody,
+    right: (text: string, _id: number) => text.includes(`"text":"${ECHO_TEXT}"`),
+  },
+  large: { body: (id: number) => largeCallBody(id), right: isLargeResult },
+  "large-1m": {
+    body: (id: number) => largeCallBody(id, "large-1m"),
+    right: (text: string, id: number) =>
+      text.length >= LARGE_1M_TEXT_BYTES && isLargeResult(text, id),
+  },
+  progress: { body: progressCallBody, right: isProgressResult },
+};
 
 /** Sends `count` calls to `port`; throws on the first wrong answer. */
 async function drive(port: number, count: number, how: Drive): Promise<void> {
   const concurrency = how.concurrency ?? 1;
+  const call = LEGACY_CALLS[how.tool ?? "echo"];
+  if (how.era === "2026" && call !== LEGACY_CALLS.echo) {
+    throw new Error("the heavy tools are driven in the legacy era only");
+  }
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const modern = { ...POST_HEADERS, ...modernCallHeaders("echo") };
   const post = (path: string, body: string, headers: Record<string, string> = modern) =>
@@ -87,11 +114,11 @@ async function drive(port: number, count: number, how: Drive): Promise<void> {
   const worker = async (connection: number) => {
     while (next < count) {
       const id = ++next;
-      const body = how.era === "2026" ? modernEchoCallBody(id) : echoCallBody(id);
+      const body = how.era === "2026" ? modernEchoCallBody(id) : call.body(id);
       const [status, text] = await post("/mcp", body, callHeaders[connection]);
       const right = how.era === "2026"
         ? text.includes(`"resultType":"complete"`)
-        : text.includes(`"text":"${ECHO_TEXT}"`);
+        : call.right(text, id);
       if (status !== 200 || !text.includes(`"id":${id}`) || !right) {
         throw new Error(`unexpected answer ${status} ${text.slice(0, 300)}`);
       }

@@ -137,9 +137,16 @@ const LARGE_END = "0123456789-END--";
 export const LARGE_TEXT = LARGE_BLOCK.repeat(LARGE_TEXT_BYTES / LARGE_BLOCK.length - 1) +
   LARGE_END;
 
-/** A tools/call of the large tool (a 256 KiB text result). */
-export function largeCallBody(id: IdOrSlot): string {
-  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"large","arguments":{}}}`;
+/** Bytes of the `large-1m` tool's text result (the 1 MiB rows). */
+export const LARGE_1M_TEXT_BYTES = 1024 * 1024;
+
+/** The `large-1m` tool's result text: {@linkcode LARGE_TEXT}'s shape, four times as long. */
+export const LARGE_1M_TEXT = LARGE_BLOCK.repeat(LARGE_1M_TEXT_BYTES / LARGE_BLOCK.length - 1) +
+  LARGE_END;
+
+/** A tools/call of the large tool (a 256 KiB text result), or of `large-1m` (1 MiB). */
+export function largeCallBody(id: IdOrSlot, tool: "large" | "large-1m" = "large"): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":{}}}`;
 }
 
 /** Checks a large-tool response (JSON or SSE): the id, the whole text's start and end, the size. */

@@ -23,11 +23,25 @@
  *                  a minimal InitializeResult), `notifications/initialized`
  *                  answers 202, so the harness makes its session pool over
  *                  HTTP as for any server.
+ *                  The heavy workloads' tools too, each as little as a
+ *                  spec-complete server can do: `large` and `large-1m`
+ *                  JSON-encode their fresh 256 KiB / 1 MiB text result;
+ *                  `progress` encodes each of its 100 notifications with
+ *                  the request's progress token, then the result, as SSE
+ *                  events written in one piece (all happen in one turn).
+ *   --mode sse     (legacy) answers `large` and `large-1m` as one SSE event
+ *                  (the floor of the large workload's SSE rows).
  */
 
 import * as z from "zod";
 import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
-import { MODERN_PROTOCOL_VERSION, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import {
+  LARGE_1M_TEXT,
+  LARGE_TEXT,
+  MODERN_PROTOCOL_VERSION,
+  PROGRESS_COUNT,
+  PROTOCOL_VERSION,
+} from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -38,6 +52,11 @@ const SERVER_INFO = { name: "floor", version: "1.0.0" };
 const echoInput = z.object({ text: z.string() });
 const lenient = new TextDecoder();
 const JSON_HEADERS = { "content-type": "application/json" };
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+const sseLarge = serverArgs().mode === "sse";
+const progressInput = z.object({});
+/** The large tools' texts, returned fresh by each call (the floor encodes them every time). */
+const LARGE_TEXTS: Record<string, string> = { large: LARGE_TEXT, "large-1m": LARGE_1M_TEXT };
 
 const refused = (status: number) => new Response(null, { status });
 
@@ -155,12 +174,28 @@ async function legacy(request: Request): Promise<Response> {
   if (typeof id !== "number" && typeof id !== "string") return refused(400);
   const params = message.params;
   if (!isObject(params)) return refused(400);
-  if (message.method !== "tools/call" || params.name !== "echo") return refused(404);
+  const tool = params.name;
+  if (
+    message.method !== "tools/call" ||
+    (tool !== "echo" && tool !== "progress" && LARGE_TEXTS[tool as string] === undefined)
+  ) return refused(404);
   let running = inFlight.get(sessionId!);
   if (running === undefined) inFlight.set(sessionId!, running = new Map());
   if (running.has(id)) return refused(400); // a duplicate id of a running request
   running.set(id, new AbortController());
   try {
+    if (tool === "progress") return await progress(id, params);
+    if (tool !== "echo") {
+      const text = await Promise.resolve(LARGE_TEXTS[tool as string]); // a tool is awaited
+      const json = JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        result: { content: [{ type: "text", text }] },
+      });
+      return sseLarge
+        ? new Response(`event: message\ndata: ${json}\n\n`, { headers: SSE_HEADERS })
+        : new Response(json, { headers: JSON_HEADERS });
+    }
     const input = echoInput.safeParse(params.arguments ?? {});
     if (!input.success) return refused(400);
     const output = await Promise.resolve(input.data.text); // a tool is awaited
@@ -170,6 +205,34 @@ async function legacy(request: Request): Promise<Response> {
     running.delete(id);
     if (running.size === 0) inFlight.delete(sessionId!);
   }
+}
+
+/**
+ * The progress tool's answer: each notification JSON-encoded with the
+ * request's token and framed as an SSE event as it is emitted (awaited, as a
+ * tool's `progress` call is), then the result; one write, since all of it
+ * happens within one turn.
+ */
+async function progress(id: unknown, params: Record<string, unknown>): Promise<Response> {
+  const input = progressInput.safeParse(params.arguments ?? {});
+  if (!input.success) return refused(400);
+  const meta = params._meta;
+  const progressToken = isObject(meta) ? meta.progressToken : undefined;
+  let body = "";
+  for (let progress = 1; progress <= PROGRESS_COUNT; progress++) {
+    if (progressToken !== undefined) {
+      const notification = {
+        jsonrpc: "2.0",
+        method: "notifications/progress",
+        params: { progressToken, progress, total: PROGRESS_COUNT },
+      };
+      body += `event: message\ndata: ${JSON.stringify(notification)}\n\n`;
+    }
+    await Promise.resolve(); // the tool awaits each emit
+  }
+  const result = { content: [{ type: "text", text: "done" }] };
+  body += `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result })}\n\n`;
+  return new Response(body, { headers: SSE_HEADERS });
 }
 
 await startBenchServer({

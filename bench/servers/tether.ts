@@ -1,6 +1,6 @@
 /**
  * tether: `createMcpHandler` with the echo tool (zod schema), the progress
- * tool, the large tool (a 256 KiB text result) and the ticker tool (one
+ * tool, the large tools (a 256 KiB text result; `large-1m`, 1 MiB) and the ticker tool (one
  * progress notification a second). Default options (owner binding on, Host/Origin checks on,
  * responseMode auto) unless the driver passes:
  *   --mode sse|json|auto    responseMode
@@ -12,7 +12,7 @@
 import * as z from "zod";
 import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";
 import { echoTool } from "../lib/echo_tool.ts";
-import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
+import { LARGE_1M_TEXT, LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const args = serverArgs();
@@ -69,6 +69,11 @@ const handler = createMcpHandler({
       name: "large",
       description: "Answers with a 256 KiB text",
       handler: () => LARGE_TEXT,
+    }),
+    defineTool({
+      name: "large-1m",
+      description: "Answers with a 1 MiB text",
+      handler: () => LARGE_1M_TEXT,
     }),
   ],
 });

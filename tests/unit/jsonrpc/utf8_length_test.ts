@@ -21,6 +21,28 @@ describe("utf8Length", () => {
       assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
     }
   });
+
+  it("counts long strings (a large tool result) alike, whatever falls on a chunk's edge", () => {
+    const encoder = new TextEncoder();
+    const texts = [
+      "a".repeat(64),
+      "é".repeat(63) + "a",
+      "€".repeat(1023) + "a",
+      "a".repeat(4096),
+      "a".repeat(300_000),
+      "é".repeat(5000),
+      "日本語".repeat(20_000),
+      "😀".repeat(40_000),
+      "a".repeat(16_383) + "😀" + "b".repeat(20_000), // a pair across the first chunk's edge
+      "a".repeat(16_383) + "\uD800" + "b".repeat(20_000), // a lone high surrogate there
+      "a".repeat(16_384) + "\uDC00" + "\uD800".repeat(3) + "x".repeat(5000),
+      "x".repeat(5000) + "\uD800", // a lone surrogate at the very end
+      JSON.stringify({ text: "ü€😀".repeat(10_000) }),
+    ];
+    for (const text of texts) {
+      assert.equal(utf8Length(text), encoder.encode(text).length, `${text.length} units`);
+    }
+  });
 });
 
 describe("exceedsUtf8Bytes", () => {
