@@ -33,8 +33,8 @@ describe("workerd: a gateway in a Durable Object in front of an HTTP upstream", 
     });
   });
   after(async () => {
-    // Each session ended with DELETE first: workerd waits about 10 s to drain a gateway session
-    // whose client left without one.
+    // Each session ended with DELETE first: on SIGTERM workerd takes 10 s or more to drain a
+    // session whose SDK client left without one (the everything fixture does the same).
     for (const connection of connections) {
       await connection.transport.terminateSession().catch(() => {});
       await connection.close().catch(() => {});
