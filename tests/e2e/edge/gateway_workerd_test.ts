@@ -4,11 +4,12 @@
  * nodejs_compat) in front of an HTTP upstream the test serves on a loopback
  * port (tests/e2e/gateway/sdk_upstream.ts, the official SDK server), driven
  * by the official SDK client: the upstream's tools listed under its
- * namespace, progress relayed and a cancellation reaching the upstream tool,
- * one upstream session per downstream session (reused within it), no
- * downstream token upstream, DELETE closing the upstream session; defining a
- * stdio upstream there throws a clear error. The same behaviour on Node,
- * Deno and Bun: tests/e2e/gateway/.
+ * namespace (one with an output schema, which the gateway's SDK client must
+ * not compile with code generation), progress relayed and a cancellation
+ * reaching the upstream tool, one upstream session per downstream session
+ * (reused within it), no downstream token upstream, DELETE closing the
+ * upstream session; defining a stdio upstream there throws a clear error.
+ * The same behaviour on Node, Deno and Bun: tests/e2e/gateway/.
  */
 
 import { after, before, describe, it } from "node:test";
@@ -61,6 +62,9 @@ describe("workerd: a gateway in a Durable Object in front of an HTTP upstream", 
     }
     const echoed = await a.client.callTool({ name: "up_echo", arguments: { text: "hi" } });
     assert.equal(textOf(echoed), "hi");
+    // A tool with an output schema: the upstream client validates without code generation.
+    const forecast = await a.client.callTool({ name: "up_forecast", arguments: { city: "Oslo" } });
+    assert.deepEqual(forecast.structuredContent, { city: "Oslo", sky: "sunny" });
   });
 
   it("relays progress, and a cancellation reaches the upstream tool's signal", async () => {
