@@ -25,6 +25,13 @@
 #   REDIS_URL, REDIS_PREFIX, INSTANCE_TIMEOUT_MS
 #                  not passed: a Worker has no Redis client (node-redis needs
 #                  TCP sockets); the Durable Object is the shared state.
+#   UPSTREAM_URL   passed as a text binding too (durable-object), for a gateway Worker such as
+#                  tests/e2e/edge/gateway_worker.ts.
+#   ALLOW_LOOPBACK 1: the Worker's fetches may reach loopback and private addresses (workerd's
+#                  default outbound network is public addresses only), e.g. an upstream the
+#                  test serves on 127.0.0.1. Default: public only.
+#   WORKER_CONDITIONS  extra esbuild export conditions, comma-separated (wrangler bundles with
+#                  workerd,worker,browser; the SDK client's pkce-challenge needs browser). Default: none.
 #   WORKER_ENTRY   the Worker module to bundle (default examples/cloudflare/worker.ts; another
 #                  one, such as tests/e2e/edge/three_schemas_worker.ts, runs with WORKERD_MODE=isolate,
 #                  or exports McpObject and runs with durable-object, as tests/e2e/edge/telemetry_worker.ts)
@@ -76,6 +83,7 @@ trap 'exit 130' INT
 "$ESBUILD" "$ENTRY" --bundle --format=esm --platform=neutral \
   --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts \
   --external:./otel.ts --external:cloudflare:workers \
+  ${WORKER_CONDITIONS:+--conditions="$WORKER_CONDITIONS"} \
   --outfile="$dir/worker.js" --log-level=warning
 
 capnp_string() { # value → a capnp string literal
@@ -91,7 +99,7 @@ if [ "$MODE" = durable-object ]; then
   durableObjectStorage = (inMemory = void),'
   for name in SESSION_IDLE_MS SESSION_MAX BODY_TIMEOUT_MS RATE_LIMIT_PER_MINUTE REQUIRE_HEADER \
     MAX_CONCURRENT_REQUESTS MAX_CONCURRENT_REQUESTS_PER_PRINCIPAL MAX_SESSIONS_PER_PRINCIPAL \
-    MAX_ANONYMOUS_SESSIONS RATE_LIMIT_PER_PRINCIPAL MCP_STATE_KEY; do
+    MAX_ANONYMOUS_SESSIONS RATE_LIMIT_PER_PRINCIPAL MCP_STATE_KEY UPSTREAM_URL; do
     value="${!name:-}"
     [ -n "$value" ] && bindings+=("(name = \"$name\", text = $(capnp_string "$value"))")
   done
@@ -101,10 +109,16 @@ for binding in "${bindings[@]+"${bindings[@]}"}"; do
   binding_list="${binding_list:+$binding_list, }$binding"
 done
 
+services='(name = "main", worker = .worker)'
+if [ "${ALLOW_LOOPBACK:-}" = 1 ]; then
+  # Replaces workerd's default "internet" service (the Worker's global outbound).
+  services="$services, (name = \"internet\", network = (allow = [\"public\", \"private\", \"local\"]))"
+fi
+
 cat >"$dir/config.capnp" <<EOF
 using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [ $services ],
   sockets = [ (name = "http", address = "127.0.0.1:$port", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (

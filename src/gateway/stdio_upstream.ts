@@ -3,10 +3,12 @@
  * (newline-delimited JSON-RPC on its stdin/stdout), in its own process group
  * so that ending it ends whatever it started. Node, Deno and Bun only: on
  * workerd (no subprocesses) `stdioUpstream` throws when it is defined.
+ * `node:child_process` is reached through `process.getBuiltinModule` when a
+ * process starts, never imported, so a Worker bundles this module without it.
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess, spawn as Spawn } from "node:child_process";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { checkUpstreamName, type Upstream, type UpstreamCredentials } from "./upstream.ts";
@@ -44,6 +46,7 @@ interface ProcessLike {
   platform?: string;
   env?: Record<string, string | undefined>;
   kill?(pid: number, signal: string): void;
+  getBuiltinModule?(id: string): unknown;
 }
 
 const host = (globalThis as { process?: ProcessLike }).process;
@@ -51,7 +54,8 @@ const host = (globalThis as { process?: ProcessLike }).process;
 /** True where subprocesses can run (Node, Deno, Bun), false on workerd. */
 export function canSpawn(): boolean {
   const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
-  return agent !== "Cloudflare-Workers" && typeof host?.versions?.node === "string";
+  return agent !== "Cloudflare-Workers" && typeof host?.versions?.node === "string" &&
+    typeof host.getBuiltinModule === "function";
 }
 
 /**
@@ -117,6 +121,7 @@ class ProcessGroupTransport {
 
   start(): Promise<void> {
     const settings = this.#settings;
+    const { spawn } = host!.getBuiltinModule!("node:child_process") as { spawn: typeof Spawn };
     const child = spawn(settings.command, [...(settings.args ?? [])], {
       cwd: settings.cwd,
       env: settings.env,

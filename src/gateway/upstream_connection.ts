@@ -9,6 +9,9 @@
 
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// The SDK client's default validator (Ajv) compiles schemas with `new Function`, which workerd
+// forbids; @cfworker/json-schema, tether's own validator, generates no code.
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
@@ -84,7 +87,10 @@ export class UpstreamConnection {
     this.#settings = settings;
     this.client = new Client(
       { name: "tether-gateway", version: "1.0.0" },
-      { capabilities: relayedCapabilities(settings.capabilities) },
+      {
+        capabilities: relayedCapabilities(settings.capabilities),
+        jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+      },
     );
   }
 

@@ -177,6 +177,14 @@ function register(
     { description: "Echoes", inputSchema: { text: z.string() } },
     ({ text }) => ({ content: [{ type: "text", text }] }),
   );
+  server.registerTool("forecast", {
+    description: "A forecast, as structured content",
+    inputSchema: { city: z.string() },
+    outputSchema: { city: z.string(), sky: z.string() },
+  }, ({ city }) => ({
+    content: [{ type: "text", text: `${city}: sunny` }],
+    structuredContent: { city, sky: "sunny" },
+  }));
   server.registerPrompt("greet", { description: "Greets", argsSchema: { name: z.string() } }, (
     { name },
   ) => ({ messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }] }));
