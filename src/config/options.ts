@@ -7,7 +7,6 @@
  * @module
  */
 
-import type { Scheduler } from "../runtime.ts";
 import type { MessageBus } from "../bus/message_bus.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import type { Icon } from "../protocol/types.ts";
@@ -172,5 +171,12 @@ export interface McpHandlerOptions {
    * instead of waiting. Nothing on the request path runs on it.
    * @default {the runtime's (`performance.now`, `setTimeout`)}
    */
-  scheduler?: Scheduler;
+  scheduler?: {
+    /** Milliseconds on this scheduler's clock. */
+    now(): number;
+    /** Runs `callback` after `ms` on this clock. */
+    setTimeout(callback: () => void, ms: number): unknown;
+    /** Cancels a callback not yet run. */
+    clearTimeout(handle: unknown): void;
+  };
 }

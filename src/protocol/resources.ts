@@ -76,9 +76,6 @@ export function toResourceContents(
   return Array.isArray(value) ? value : [value];
 }
 
-/** Where a session's subscriptions are recorded (the request's context). */
-type Subscriber = Pick<RequestContext, "subscribe" | "unsubscribe">;
-
 /**
  * The server's resources and resource templates.
  *
@@ -273,7 +270,7 @@ export class ResourceRegistry {
    */
   async subscribe(
     uri: string,
-    ctx: Subscriber,
+    ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
   ): Promise<void> {
     await ctx.subscribe(uri);
@@ -290,7 +287,7 @@ export class ResourceRegistry {
   /** Removes that subscription, then tells the `unsubscribe` hook. */
   async unsubscribe(
     uri: string,
-    ctx: Subscriber,
+    ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
   ): Promise<void> {
     await ctx.unsubscribe(uri);
