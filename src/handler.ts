@@ -26,13 +26,13 @@ import { ProtectedResource } from "./entry/protected_resource.ts";
 import { createRateLimits } from "./entry/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
-import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
+import { LegacyPipeline } from "./legacy/pipeline.ts";
 import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
 import { Events } from "./events.ts";
 import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
-import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
-import { ModernWork } from "./modern/modern_work.ts";
+import type { ModernPipelineDependencies } from "./modern/pipeline.ts";
+import { ModernInFlight } from "./modern/in_flight.ts";
 import { RequestStateCodec } from "./modern/request_state.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
@@ -193,7 +193,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const onDropped = (reason: "client-gone" | "overflow") => events.streamDropped(reason, "modern");
   const listen = createListenStreams(config, dispatcher, serverInfo, keepAlive, onDropped);
   let codec: Promise<RequestStateCodec> | undefined;
-  const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
+  const modernWork = new ModernInFlight(config.maxRequestsPerPrincipal);
   const targets: BusTargets = { legacy, listen, modernWork };
   const modern: ModernPipelineDependencies = {
     delivery,

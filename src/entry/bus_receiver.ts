@@ -12,9 +12,9 @@
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { LegacyPipeline } from "../legacy/pipeline.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
-import type { ModernWork } from "../modern/modern_work.ts";
+import type { ModernInFlight } from "../modern/in_flight.ts";
 
 /** What the messages act on in this process. */
 export interface BusTargets {
@@ -23,7 +23,7 @@ export interface BusTargets {
   /** The 2026-07-28 listen streams. */
   listen: ListenStreams;
   /** The 2026-07-28 work in flight. */
-  modernWork: ModernWork;
+  modernWork: ModernInFlight;
 }
 
 /**
@@ -36,7 +36,7 @@ export async function receiveBusMessage(targets: BusTargets, message: BusMessage
     case "cancel":
       return legacy.inFlight.cancel(message.sessionId, message.requestId) ? 1 : 0;
     case "reply":
-      // The pipeline sends a reply on only when another instance awaits it (legacy_pipeline.ts):
+      // The pipeline sends a reply on only when another instance awaits it (pipeline.ts):
       // not settled here, it goes to the bus; from the bus, whoever waits for it settles it.
       return legacy.pending.deliver(message.sessionId, message.ownerKey, message.response) ? 1 : 0;
     case "notify":

@@ -39,7 +39,7 @@ import type { LazyInterval } from "../http/lazy_interval.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { LegacyPipeline } from "../legacy/pipeline.ts";
 import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 
 /** What the route asks of the 2025 era, with sessions or without. */
@@ -47,7 +47,7 @@ type LegacyDoor = Pick<
   LegacyPipeline,
   "checkPost" | "post" | "checkGet" | "get" | "checkDelete" | "delete"
 >;
-import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
+import { type ModernPipelineDependencies, serveModernMessage } from "../modern/pipeline.ts";
 import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";

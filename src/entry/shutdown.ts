@@ -12,11 +12,11 @@ import type { KeepAlive } from "../http/keep_alive.ts";
 import type { LazyInterval } from "../http/lazy_interval.ts";
 import type { BodyReads } from "../http/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { LegacyPipeline } from "../legacy/pipeline.ts";
 import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
-import type { ModernWork } from "../modern/modern_work.ts";
+import type { ModernInFlight } from "../modern/in_flight.ts";
 import { MAX_TIMER_MS } from "../options.ts";
 import { afterThisTask } from "../runtime.ts";
 
@@ -59,7 +59,7 @@ export interface ShutdownParts {
   legacy: LegacyPipeline;
   /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
   stateless?: StatelessLegacy;
-  modernWork: ModernWork;
+  modernWork: ModernInFlight;
   listen: ListenStreams;
   keepAlive: KeepAlive;
   bodyReads: BodyReads;

@@ -6,11 +6,11 @@
 
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import type { RefusalStep } from "../http/refusal.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
+import type { LegacyPipeline } from "../legacy/pipeline.ts";
 import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
 import type { SessionStore } from "../legacy/sessions/session_store.ts";
 import type { ListenStreams } from "../modern/listen_streams.ts";
-import type { ModernWork } from "../modern/modern_work.ts";
+import type { ModernInFlight } from "../modern/in_flight.ts";
 import type { Events, SessionEndReason } from "../events.ts";
 
 /**
@@ -63,7 +63,7 @@ export interface StatsParts {
   legacy: LegacyPipeline;
   /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
   stateless?: StatelessLegacy;
-  modernWork: ModernWork;
+  modernWork: ModernInFlight;
   listen: ListenStreams;
   concurrency: ConcurrencyLimit | undefined;
   events: Events;

@@ -39,8 +39,8 @@ import { StatelessReplies } from "./stateless_replies.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { MemoryEventLog } from "./memory_event_log.ts";
-import { answerRequests, type ExchangeDependencies } from "./request_exchange.ts";
-import type { SessionOperations } from "./exchange_request_context.ts";
+import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
+import type { SessionOperations } from "./request_context.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
@@ -120,7 +120,7 @@ export class StatelessLegacy {
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
   readonly #telemetry: Telemetry;
-  readonly #exchange: ExchangeDependencies;
+  readonly #exchange: LegacyExchangeDependencies;
   /** Checks a POST's MCP-Protocol-Version header (before the entry authenticates it). */
   readonly checkPost: StatelessLegacyOptions["checkPost"];
   #nextKey = 0;
@@ -190,7 +190,7 @@ export class StatelessLegacy {
       expiresAt: Number.POSITIVE_INFINITY,
     };
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
-    const response = await answerRequests(
+    const response = await answerLegacyRequests(
       this.#exchange,
       requests,
       isBatch,

@@ -39,7 +39,7 @@ import { OrphanWatch } from "./orphan_watch.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import { answerRequests, type ExchangeDependencies, usesPriming } from "./request_exchange.ts";
+import { answerLegacyRequests, type LegacyExchangeDependencies, usesPriming } from "./exchange.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { parseEventId } from "./event_log.ts";
 import type { Events } from "../events.ts";
@@ -84,7 +84,7 @@ export class LegacyPipeline {
   readonly #store: SessionStore;
   readonly #config: ResolvedOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #exchange: ExchangeDependencies;
+  readonly #exchange: LegacyExchangeDependencies;
   readonly #clientMessages: ClientMessageDependencies;
   readonly #events: Events;
   readonly #delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
@@ -256,7 +256,7 @@ export class LegacyPipeline {
   ): MaybePromise<Response> {
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
     const connection = this.#config.responseMode === "json" ? request.signal : undefined;
-    return answerRequests(
+    return answerLegacyRequests(
       this.#exchange,
       requests,
       isBatch,

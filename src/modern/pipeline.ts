@@ -39,7 +39,7 @@ import {
   answerModernRequest,
   cacheHintOf,
   type ModernExchangeDependencies,
-} from "./modern_exchange.ts";
+} from "./exchange.ts";
 import {
   checkNameHeader,
   checkParameterHeaders,

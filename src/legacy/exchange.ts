@@ -17,12 +17,12 @@
  * resume, for at most the orphan timeout without a connection; then its
  * signal aborts with `abandoned`.
  *
- * This is the hot path: one {@linkcode Exchange} per POST and one
- * {@linkcode ExchangeRequestContext} per request, with methods on their
+ * This is the hot path: one {@linkcode LegacyExchange} per POST and one
+ * {@linkcode LegacyRequestContext} per request, with methods on their
  * prototypes rather than fresh closures per call.
  *
  * What a handler sees of its request (`ctx`: notifications, server→client
- * requests, session state) is exchange_request_context.ts.
+ * requests, session state) is request_context.ts.
  * @module
  */
 
@@ -50,12 +50,12 @@ import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 import {
   type ContextExchange,
-  ExchangeRequestContext,
+  LegacyRequestContext,
   type RequestContextDependencies,
-} from "./exchange_request_context.ts";
+} from "./request_context.ts";
 
-/** What {@linkcode answerRequests} works with: what its requests' contexts use, and more. */
-export interface ExchangeDependencies extends RequestContextDependencies {
+/** What {@linkcode answerLegacyRequests} works with: what its requests' contexts use, and more. */
+export interface LegacyExchangeDependencies extends RequestContextDependencies {
   dispatcher: Dispatcher;
   hub: StreamHub;
   inFlight: InFlightRegistry;
@@ -79,8 +79,8 @@ const CLIENT_GONE_STATUS = 499;
  * once and its work runs on as an orphan. `telemetry`: given when an
  * OpenTelemetry provider is registered.
  */
-export function answerRequests(
-  deps: ExchangeDependencies,
+export function answerLegacyRequests(
+  deps: LegacyExchangeDependencies,
   requests: readonly JsonRpcRequest[],
   isBatch: boolean,
   session: SessionRecord,
@@ -88,7 +88,7 @@ export function answerRequests(
   connection?: AbortSignal,
   telemetry?: PostTelemetry,
 ): MaybePromise<Response> {
-  return new Exchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
+  return new LegacyExchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
 }
 
 /**
@@ -130,8 +130,8 @@ function withoutGaps(settled: (JsonRpcResponse | undefined)[]): JsonRpcResponse[
 }
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class Exchange implements SlowCall, ContextExchange {
-  readonly deps: ExchangeDependencies;
+class LegacyExchange implements SlowCall, ContextExchange {
+  readonly deps: LegacyExchangeDependencies;
   readonly session: SessionRecord;
   readonly principal: Principal;
   readonly mode: ResponseMode;
@@ -170,7 +170,7 @@ class Exchange implements SlowCall, ContextExchange {
   readonly telemetry: PostTelemetry | undefined;
 
   constructor(
-    deps: ExchangeDependencies,
+    deps: LegacyExchangeDependencies,
     session: SessionRecord,
     principal: Principal,
     telemetry: PostTelemetry | undefined,
@@ -450,7 +450,7 @@ class Exchange implements SlowCall, ContextExchange {
     handle: InFlightHandle | JsonRpcResponse,
   ): MaybePromise<JsonRpcResponse | undefined> {
     if ("jsonrpc" in handle) return handle;
-    const ctx: RequestContext = new ExchangeRequestContext(this, handle);
+    const ctx: RequestContext = new LegacyRequestContext(this, handle);
     const observed = this.telemetry?.start(
       request,
       this.session.protocolVersion,

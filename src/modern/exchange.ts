@@ -34,8 +34,8 @@ import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { collectAnswers, InputRound } from "./input_requests.ts";
 import type { ResolvedOptions } from "../options.ts";
-import type { ModernWork, RunningRequest } from "./modern_work.ts";
-import { ModernRequestContext } from "./modern_request_context.ts";
+import type { ModernInFlight, RunningRequest } from "./in_flight.ts";
+import { ModernRequestContext } from "./request_context.ts";
 import { NAMED_BY } from "./param_headers.ts";
 import { urlElicitationsOf } from "../protocol/url_elicitation.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
@@ -59,7 +59,7 @@ export interface ModernExchangeDependencies {
   /** The `cacheHints` option: the hint of each cacheable method (a resource's own hint comes first). */
   cacheHints: ResolvedOptions["cacheHints"];
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
-  work: ModernWork;
+  work: ModernInFlight;
   onError: (error: unknown) => void;
   /**
    * Told when a presented requestState does not open (a client's doing, not a
@@ -119,7 +119,7 @@ class ModernExchange implements RunningRequest {
   readonly request: JsonRpcRequest;
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
-  /** Its place in the slow-call watch (slow_calls.ts, through ModernWork). */
+  /** Its place in the slow-call watch (slow_calls.ts, through ModernInFlight). */
   slowWatch: unknown = undefined;
   /** Created when the signal is first read or the call aborted: most calls never need one. */
   #controller: AbortController | undefined;
