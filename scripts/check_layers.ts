@@ -38,8 +38,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc"],
   "telemetry": ["protocol", "jsonrpc"],
+  // The one face both eras implement (types only): below the eras, above what they share.
+  "era.ts": ["bus", "http", "jsonrpc", "protocol"],
   "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
   "legacy": [
+    "era.ts",
     "hex.ts",
     "telemetry",
     "legacy/sessions",
@@ -53,6 +56,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "modern": [
+    "era.ts",
     "telemetry",
     "protocol",
     "http",
@@ -64,6 +68,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "entry": [
+    "era.ts",
     "hex.ts",
     "telemetry",
     "legacy",
@@ -118,6 +123,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The oauth option's types (the verifier and the principal it returns).
   "oauth_options.ts": ["protocol"],
   "handler.ts": [
+    "era.ts",
     "telemetry",
     "entry",
     "legacy",

@@ -12,13 +12,13 @@
 import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
-import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
+import { notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
+import type { Era, LegacyEra } from "./era.ts";
 import { Authentication } from "./entry/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
 import {
   announceListChanges,
   createConcurrencyLimit,
-  createListenStreams,
   createOriginRules,
   describeServer,
 } from "./entry/handler_parts.ts";
@@ -31,9 +31,7 @@ import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
 import { Events } from "./events.ts";
 import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
-import type { ModernPipelineDependencies } from "./modern/pipeline.ts";
-import { ModernInFlight } from "./modern/in_flight.ts";
-import { RequestStateCodec } from "./modern/request_state.ts";
+import { ModernPipeline } from "./modern/pipeline.ts";
 import { type McpHandlerOptions, resolveOptions } from "./options.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
@@ -166,68 +164,49 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const delivery = createDelivery(
     options.bus,
-    (message) => receiveBusMessage(targets, message),
+    (message) => receiveBusMessage(eras, message),
     config.onError,
   );
   const keepAlive = new KeepAlive(config.heartbeatMs);
-  const legacy = new LegacyPipeline({
+  // The 2025 era: sessionful, or without sessions (`eras: { legacy: "stateless" }`).
+  const sessionful = config.eras.legacy === "stateless" ? undefined : new LegacyPipeline({
     delivery,
     keepAlive,
     events,
-    config,
+    settings: config,
     dispatcher,
     store,
     eventLog: options.eventLog ?? new MemoryEventLog(),
     generateSessionId: options.generateSessionId ?? generateSessionId,
     telemetry,
   });
-  const stateless = config.eras.legacy === "stateless"
-    ? new StatelessLegacy({
-      config,
-      dispatcher,
-      keepAlive,
-      telemetry,
-      checkPost: (messages, isBatch, version) => legacy.checkPost(messages, isBatch, version),
-    })
-    : undefined;
-  const onDropped = (reason: "client-gone" | "overflow") => events.streamDropped(reason, "modern");
-  const listen = createListenStreams(config, dispatcher, serverInfo, keepAlive, onDropped);
-  let codec: Promise<RequestStateCodec> | undefined;
-  const modernWork = new ModernInFlight(config.maxRequestsPerPrincipal);
-  const targets: BusTargets = { legacy, listen, modernWork };
-  const modern: ModernPipelineDependencies = {
-    delivery,
+  const legacy: LegacyEra = sessionful ??
+    new StatelessLegacy({ settings: config, dispatcher, keepAlive, telemetry });
+  const modern = new ModernPipeline({
+    settings: config,
     dispatcher,
     serverInfo,
-    responseMode: config.responseMode,
-    maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
-    requestState: () => codec ??= RequestStateCodec.create(options.requestState),
-    cacheHints: config.cacheHints,
-    work: modernWork,
-    onError: config.onError,
+    delivery,
+    requestState: options.requestState,
     onStateRefused: (reason) => events.requestStateRefused(reason),
-    onDropped,
-    listen,
+    onDropped: (reason) => events.streamDropped(reason, "modern"),
     telemetry,
-  };
+  });
+  const eras: readonly Era[] = [legacy, modern];
   const concurrency = createConcurrencyLimit(options, config);
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
   // Started by the first request: construction sets no timer (Workers forbid it at module scope).
-  const sweepTimer = new LazyInterval(
-    () => void legacy.sweep().catch(config.onError),
+  const sweepTimer = sessionful === undefined ? undefined : new LazyInterval(
+    () => void sessionful.sweep().catch(config.onError),
     config.sweepIntervalMs,
   );
   const shutdown = new Shutdown({
-    legacy,
-    stateless,
-    modernWork,
-    listen,
+    eras,
     keepAlive,
     bodyReads,
     sweepTimer,
-    store,
-    ownsStore,
+    closeStore: ownsStore ? () => store.close() : undefined,
     closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),
@@ -239,8 +218,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     ...createOriginRules(options, config),
     events,
     legacy,
-    stateless,
     modern,
+    definitions: dispatcher,
     authentication: new Authentication({
       authenticate: options.authenticate,
       resource,
@@ -259,8 +238,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),
-    stats: () =>
-      collectStats({ store, legacy, stateless, modernWork, listen, concurrency, events }),
+    stats: () => collectStats({ eras, concurrency, events }),
     notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
       notifySession(delivery, sessionId, notification),
     broadcast: (notification: Omit<JsonRpcNotification, "jsonrpc">) =>

@@ -39,15 +39,7 @@ import type { LazyInterval } from "../http/lazy_interval.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { LegacyPipeline } from "../legacy/pipeline.ts";
-import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
-
-/** What the route asks of the 2025 era, with sessions or without. */
-type LegacyDoor = Pick<
-  LegacyPipeline,
-  "checkPost" | "post" | "checkGet" | "get" | "checkDelete" | "delete"
->;
-import { type ModernPipelineDependencies, serveModernMessage } from "../modern/pipeline.ts";
+import type { Era, LegacyEra } from "../era.ts";
 import type { McpHandlerOptions, ResolvedOptions } from "../options.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import type { Events } from "../events.ts";
@@ -59,7 +51,7 @@ import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
 import { closingRefusal, type Shutdown } from "./shutdown.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 import type { RateLimits } from "./rate_limits.ts";
-import { checkScopes } from "./scope_check.ts";
+import { checkScopes, type ScopedDefinitions } from "./scope_check.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 
 /** A GET or DELETE carries no messages: only the `oauth` option's required scopes apply. */
@@ -77,10 +69,12 @@ export interface RouteParts {
   /** CORS, when the `cors` option is set: preflights, and the grant on every answer. */
   cors: Cors | undefined;
   events: Events;
-  legacy: LegacyPipeline;
-  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions (GET, DELETE: 405). */
-  stateless?: StatelessLegacy;
-  modern: ModernPipelineDependencies;
+  /** The 2025 era: with sessions, or without (`eras: { legacy: "stateless" }`: GET, DELETE 405). */
+  legacy: LegacyEra;
+  /** The 2026-07-28 era. */
+  modern: Era;
+  /** The definitions whose declared scopes the scope step checks, in both eras. */
+  definitions: ScopedDefinitions;
   authentication: Authentication;
   /** The `oauth` option's protected resource: its metadata is served here, its challenges sent. */
   resource: ProtectedResource | undefined;
@@ -90,15 +84,16 @@ export interface RouteParts {
   shutdown: Shutdown;
   /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
   subscribed: () => Promise<void> | undefined;
-  /** The session sweep: started by the first request, so construction sets no timer. */
-  sweepTimer: LazyInterval;
+  /** The session sweep (with sessions): started by the first request, so construction sets no timer. */
+  sweepTimer: LazyInterval | undefined;
 }
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
 export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
   const { config, events, authentication, concurrency, shutdown } = parts;
   /** Where 2025 requests go: the sessionful pipeline, or the stateless one. */
-  const legacy: LegacyDoor = parts.stateless ?? parts.legacy;
+  const legacy = parts.legacy;
+  const modern = parts.modern;
   /** What a request event tells of a request in progress, kept only while a listener wants them. */
   const described = new WeakMap<Request, Described>();
   /** How every body is read: with the one deadline watch (one object for the handler, not one per POST). */
@@ -172,7 +167,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
    * straight to {@linkcode admit}, without a layer of its own.
    */
   function route(request: Request): Response | Promise<Response> {
-    parts.sweepTimer.start();
+    parts.sweepTimer?.start();
     // A preflight on any path (a metadata document too); one from an origin the guard refuses goes on to be refused.
     if (cors !== undefined && request.method === "OPTIONS") {
       const preflight = cors.preflight(request);
@@ -312,34 +307,17 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     }
     if (era === "modern") {
       if (!config.eras.modern) return legacyOnly();
-      // In json mode no stream can tell that a client left: the request's signal does.
-      const connection = config.responseMode === "json" ? request.signal : undefined;
       if (!authentication.required && parts.rateLimits === undefined) {
         // The common case, with no closure: the anonymous caller, checked for scopes, served now.
         return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
-          serveModernMessage(
-            parts.modern,
-            headers,
-            messages[0],
-            ANONYMOUS_PRINCIPAL,
-            versionHeader,
-            connection,
-          );
+          modern.serve(request, headers, messages, isBatch, ANONYMOUS_PRINCIPAL, versionHeader);
       }
       return asCaller(
         request,
         read.startsWork,
         messages,
         era,
-        (principal) =>
-          serveModernMessage(
-            parts.modern,
-            headers,
-            messages[0],
-            principal,
-            versionHeader,
-            connection,
-          ),
+        (principal) => modern.serve(request, headers, messages, isBatch, principal, versionHeader),
       );
     }
     if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
@@ -347,14 +325,14 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     if (badVersion !== undefined) return badVersion;
     if (!authentication.required && parts.rateLimits === undefined) {
       return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
-        legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL, headers);
+        legacy.serve(request, headers, messages, isBatch, ANONYMOUS_PRINCIPAL, versionHeader);
     }
     return asCaller(
       request,
       read.startsWork,
       messages,
       era,
-      (principal) => legacy.post(request, messages, isBatch, principal, headers),
+      (principal) => legacy.serve(request, headers, messages, isBatch, principal, versionHeader),
     );
   }
 
@@ -404,7 +382,7 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
     messages: readonly ClassifiedMessage[],
     era: "legacy" | "modern",
   ): Refusal | undefined {
-    return checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
+    return checkScopes(parts.definitions, messages, principal, era, parts.resource);
   }
 
   /**

@@ -88,7 +88,11 @@ export function answerLegacyRequests(
   connection?: AbortSignal,
   telemetry?: PostTelemetry,
 ): MaybePromise<Response> {
-  return new LegacyExchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
+  return new LegacyExchange(deps, session, principal, telemetry).answer(
+    requests,
+    isBatch,
+    connection,
+  );
 }
 
 /**

@@ -13,20 +13,23 @@
  * @module
  */
 
-import { jsonResponse } from "../http/error_response.ts";
 import { checkGetAccept } from "../http/guards.ts";
+import { drained } from "../http/drained.ts";
 import { accepted, noContent } from "../http/responses.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import { asPlainObject } from "../jsonrpc/messages.ts";
+import type { EraAnswer, EraStats, SessionfulEra } from "../era.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { Principal } from "../protocol/context.ts";
-import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
-import { batchRefusal, findInitialize, initializeInBatch } from "./post_shape.ts";
+import {
+  batchRefusal,
+  checkLegacyPost,
+  checkProtocolVersion,
+  findInitialize,
+  initializeInBatch,
+} from "./post_shape.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import { isSupportedProtocolVersion } from "../protocol/versions.ts";
 import { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import { SessionManager, type SessionResolution } from "./sessions/session_manager.ts";
 import type { SessionRecord, SessionStore } from "./sessions/session_store.ts";
@@ -45,17 +48,41 @@ import { parseEventId } from "./event_log.ts";
 import type { Events } from "../events.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
+import { initializeSession } from "./initialize_session.ts";
 import { ListeningNotifications } from "./listening_notifications.ts";
-import { SessionEndReports } from "./session_end_reports.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { subscribe } from "./resource_subscriptions.ts";
+import { SessionEnds } from "./session_ends.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 
 /** A step's outcome: a response to send, or a refusal for the entry to render. */
-export type Answer = Response | Refusal;
+export type Answer = EraAnswer;
+
+/** The settings of the sessionful era, built by the handler from its resolved options. */
+export type LegacySettings = Pick<
+  ResolvedOptions,
+  | "maxRequestsPerSession"
+  | "maxStateBytes"
+  | "now"
+  | "onError"
+  | "idleTtlMs"
+  | "absoluteTtlMs"
+  | "maxSessions"
+  | "maxSessionsPerPrincipal"
+  | "maxAnonymousSessions"
+  | "retryAfterSeconds"
+  | "maxStreamBufferBytes"
+  | "retryMs"
+  | "orphanTimeoutMs"
+  | "responseMode"
+  | "clientRequestTimeoutMs"
+  | "listeningStream"
+  | "maxSubscriptions"
+  | "maxSubscriptionBytes"
+>;
 
 /** What the legacy pipeline is built from. */
 export interface LegacyPipelineOptions {
-  config: ResolvedOptions;
+  settings: LegacySettings;
   dispatcher: Dispatcher;
   store: SessionStore;
   eventLog: EventLog;
@@ -70,19 +97,19 @@ export interface LegacyPipelineOptions {
   telemetry: Telemetry;
 }
 
-/** The `initialize` request among `messages`, if any. */
 /** Sessions, streams and in-flight work of the sessionful revisions. */
-export class LegacyPipeline {
-  readonly sessions: SessionManager;
-  readonly hub: StreamHub;
-  readonly inFlight: InFlightRegistry;
-  readonly pending = new PendingRequests();
+export class LegacyPipeline implements SessionfulEra {
+  /** How close()'s report names this era's work. */
+  readonly label = "in sessions";
+  readonly #sessions: SessionManager;
+  readonly #hub: StreamHub;
+  readonly #inFlight: InFlightRegistry;
+  readonly #pending = new PendingRequests();
   /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
-  readonly resources: SessionResources;
+  readonly #resources: SessionResources;
   /** Notifications for the listening streams of this process. */
-  readonly notifications: ListeningNotifications;
-  readonly #store: SessionStore;
-  readonly #config: ResolvedOptions;
+  readonly #notifications: ListeningNotifications;
+  readonly #settings: LegacySettings;
   readonly #dispatcher: Dispatcher;
   readonly #exchange: LegacyExchangeDependencies;
   readonly #clientMessages: ClientMessageDependencies;
@@ -91,113 +118,135 @@ export class LegacyPipeline {
   /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
   readonly #awaited: AwaitedReplies | undefined;
   readonly #slowCalls = new SlowCalls();
-  readonly #endReports: SessionEndReports;
+  readonly #ends: SessionEnds;
   readonly #telemetry: Telemetry;
+  /** The sessions held when close() began (their listening streams and finished work end before it ends them). */
+  #heldAtClose: Set<string> = new Set();
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
-    const { config, dispatcher, store } = options;
-    this.#store = store;
-    this.#config = config;
+    const { settings, dispatcher, store } = options;
+    this.#settings = settings;
     this.#dispatcher = dispatcher;
     this.#events = options.events;
     this.#delivery = options.delivery;
     this.#telemetry = options.telemetry;
-    this.#endReports = new SessionEndReports(options.events, (id) => this.#holds(id));
     this.#awaited = options.delivery.shared
       ? new AwaitedReplies(store, {
-        maxPerSession: config.maxRequestsPerSession,
-        maxStateBytes: config.maxStateBytes,
-        now: config.now,
-        onError: config.onError,
+        maxPerSession: settings.maxRequestsPerSession,
+        maxStateBytes: settings.maxStateBytes,
+        now: settings.now,
+        onError: settings.onError,
       })
       : undefined;
-    this.resources = new SessionResources(config.onError);
-    this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
-    this.sessions = new SessionManager(store, {
-      idleTtlMs: config.idleTtlMs,
-      absoluteTtlMs: config.absoluteTtlMs,
-      maxSessions: config.maxSessions,
-      maxSessionsPerPrincipal: config.maxSessionsPerPrincipal,
-      maxAnonymousSessions: config.maxAnonymousSessions,
-      retryAfterSeconds: config.retryAfterSeconds,
-      now: config.now,
+    this.#resources = new SessionResources(settings.onError);
+    this.#inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
+    const sessions = this.#sessions = new SessionManager(store, {
+      idleTtlMs: settings.idleTtlMs,
+      absoluteTtlMs: settings.absoluteTtlMs,
+      maxSessions: settings.maxSessions,
+      maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
+      maxAnonymousSessions: settings.maxAnonymousSessions,
+      retryAfterSeconds: settings.retryAfterSeconds,
+      now: settings.now,
       generateId: options.generateSessionId,
       sweepWhenFull: () => this.sweep(),
     });
-    this.hub = new StreamHub({
+    this.#hub = new StreamHub({
       eventLog: options.eventLog,
       keepAlive: options.keepAlive,
-      maxBufferedBytes: config.maxStreamBufferBytes,
-      retryMs: config.retryMs,
-      orphans: new OrphanWatch(config.orphanTimeoutMs),
+      maxBufferedBytes: settings.maxStreamBufferBytes,
+      retryMs: settings.retryMs,
+      orphans: new OrphanWatch(settings.orphanTimeoutMs),
       onHeartbeat: (ids) => {
-        for (const id of ids) this.sessions.keepAlive(id).catch(config.onError);
+        for (const id of ids) sessions.keepAlive(id).catch(settings.onError);
       },
-      onError: config.onError,
+      onError: settings.onError,
       onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
       onFollow: (sessionId, streamId) =>
         this.#delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
     });
-    this.notifications = new ListeningNotifications(this.hub, store, config.now);
+    this.#ends = new SessionEnds({
+      sessions,
+      inFlight: this.#inFlight,
+      pending: this.#pending,
+      hub: this.#hub,
+      resources: this.#resources,
+      events: options.events,
+      delivery: options.delivery,
+    });
+    this.#notifications = new ListeningNotifications(this.#hub, (id) => sessions.get(id));
     this.#clientMessages = {
       dispatcher,
-      pending: this.pending,
+      pending: this.#pending,
       delivery: options.delivery,
       awaited: this.#awaited,
-      onError: config.onError,
+      onError: settings.onError,
     };
     this.#exchange = {
       dispatcher,
-      hub: this.hub,
-      inFlight: this.inFlight,
-      pending: this.pending,
-      responseMode: config.responseMode,
-      clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+      hub: this.#hub,
+      inFlight: this.#inFlight,
+      pending: this.#pending,
+      responseMode: settings.responseMode,
+      clientRequestTimeoutMs: settings.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
       onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
       awaited: this.#awaited,
       sessions: {
         state: (id) =>
-          new StoreSessionState(store, id, config.maxStateBytes, this.resources, config.now),
-        setLogLevel: (id, level) => store.update(id, { logLevel: level }),
-        subscribe: (id, uri) => this.#subscribe(id, uri),
-        unsubscribe: (id, uri) => store.update(id, { unsubscribe: uri }),
+          new StoreSessionState(store, id, settings.maxStateBytes, this.#resources, settings.now),
+        setLogLevel: (id, level) => sessions.update(id, { logLevel: level }),
+        subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, settings, id, uri),
+        unsubscribe: (id, uri) => sessions.update(id, { unsubscribe: uri }),
       },
     };
   }
 
   /** A legacy POST's checks before the entry authenticates it: its MCP-Protocol-Version header. */
-  checkPost(messages: readonly ClassifiedMessage[], isBatch: boolean, version: string | null) {
-    // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
-    return isBatch || !findInitialize(messages) ? checkProtocolVersion(version) : undefined;
+  checkPost(
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    versionHeader: string | null,
+  ): Refusal | undefined {
+    return checkLegacyPost(messages, isBatch, versionHeader);
   }
 
   /**
-   * A POST classified as legacy, past {@linkcode checkPost}: its messages,
+   * A POST classified as legacy, past {@linkcode checkPost}: its messages (`headers` read once),
    * already checked as JSON-RPC, and its caller. Not an async function: a
    * POST of requests in a session the store resolves at once goes straight to
    * its exchange, and a synchronous tool's answer comes back in the same turn.
    */
-  post(
+  serve(
     request: Request,
+    headers: Headers,
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-    headers: Headers = request.headers,
   ): MaybePromise<Answer> {
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) return initializeInBatch();
-      return this.#initialize(initialize.message as JsonRpcRequest, principal, request);
+      return initializeSession(
+        {
+          dispatcher: this.#dispatcher,
+          sessions: this.#sessions,
+          events: this.#events,
+          telemetry: this.#telemetry,
+        },
+        initialize.message as JsonRpcRequest,
+        principal,
+        request,
+      );
     }
-    const resolved = this.sessions.resolve(request, principal, headers);
+    const resolved = this.#sessions.resolve(request, principal, headers);
     return isPromiseLike(resolved)
       ? this.#postResolving(resolved, request, messages, isBatch, principal)
       : this.#postIn(resolved, request, messages, isBatch, principal);
   }
 
-  /** {@linkcode post} once a store that answers with a promise has resolved the session. */
+  /** {@linkcode serve} once a store that answers with a promise has resolved the session. */
   async #postResolving(
     resolving: PromiseLike<SessionResolution>,
     request: Request,
@@ -208,7 +257,7 @@ export class LegacyPipeline {
     return await this.#postIn(await resolving, request, messages, isBatch, principal);
   }
 
-  /** {@linkcode post} in its resolved session: requests alone are answered now, anything else is delivered first. */
+  /** {@linkcode serve} in its resolved session: requests alone are answered now, anything else is delivered first. */
   #postIn(
     resolved: SessionResolution,
     request: Request,
@@ -216,7 +265,7 @@ export class LegacyPipeline {
     isBatch: boolean,
     principal: Principal,
   ): MaybePromise<Answer> {
-    if (!resolved.ok) return this.#unresolved(request, resolved.refusal);
+    if (!resolved.ok) return this.#ends.unresolved(request, resolved.refusal);
     const session = resolved.session;
     const batchRefused = isBatch ? batchRefusal(session.protocolVersion) : undefined;
     if (batchRefused !== undefined) return batchRefused;
@@ -255,7 +304,7 @@ export class LegacyPipeline {
     principal: Principal,
   ): MaybePromise<Response> {
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
-    const connection = this.#config.responseMode === "json" ? request.signal : undefined;
+    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
     return answerLegacyRequests(
       this.#exchange,
       requests,
@@ -269,7 +318,7 @@ export class LegacyPipeline {
 
   /** A GET's checks before the entry authenticates it: the stream is offered, Accept, MCP-Protocol-Version. */
   checkGet(request: Request): Refusal | undefined {
-    if (!this.#config.listeningStream) {
+    if (!this.#settings.listeningStream) {
       return refuse(405, "Method Not Allowed", {
         headers: { allow: "POST, DELETE" },
         step: "method",
@@ -281,17 +330,17 @@ export class LegacyPipeline {
 
   /** GET, past {@linkcode checkGet}: the session's listening stream, or a resume with Last-Event-ID. */
   async get(request: Request, principal: Principal): Promise<Answer> {
-    const resolved = await this.sessions.resolve(request, principal);
-    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
+    const resolved = await this.#sessions.resolve(request, principal);
+    if (!resolved.ok) return await this.#ends.unresolved(request, resolved.refusal);
     const session = resolved.session;
 
     const lastEventId = request.headers.get("last-event-id");
     if (lastEventId !== null) {
-      const resumed = await this.hub.resume(session.id, lastEventId);
+      const resumed = await this.#hub.resume(session.id, lastEventId);
       if (resumed !== undefined) {
         // The listening stream moved here: another instance holding it closes its connection.
         const streamId = parseEventId(lastEventId)?.streamId;
-        if (streamId !== undefined && this.hub.listening(session.id)?.streamId === streamId) {
+        if (streamId !== undefined && this.#hub.listening(session.id)?.streamId === streamId) {
           this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
         }
         return resumed;
@@ -300,9 +349,9 @@ export class LegacyPipeline {
     }
     // A new listening GET of the owner replaces the old stream (never 409): a half-open connection
     // would otherwise lock the client out until a heartbeat write fails.
-    const opened = await this.hub.openListening(session.id, usesPriming(session.protocolVersion));
+    const opened = await this.#hub.openListening(session.id, usesPriming(session.protocolVersion));
     // Across instances too: one that holds this session's listening stream ends it.
-    const streamId = this.hub.listening(session.id)?.streamId;
+    const streamId = this.#hub.listening(session.id)?.streamId;
     this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
     return opened;
   }
@@ -313,164 +362,108 @@ export class LegacyPipeline {
 
   /** DELETE, past {@linkcode checkDelete}: ends the session and everything it has running. */
   async delete(request: Request, principal: Principal): Promise<Answer> {
-    const resolved = await this.sessions.resolve(request, principal);
-    if (!resolved.ok) return await this.#unresolved(request, resolved.refusal);
-    const existed = await this.#store.delete(resolved.session.id);
-    await this.endSession(resolved.session.id);
-    // Streams, work and resources the other instances hold end too (their sweeps would, later).
-    if (existed) {
-      this.#delivery.tellOthers({ type: "session-ended", sessionId: resolved.session.id });
-    }
-    // Two DELETEs racing both get 204; the one that removed the record reports the end.
-    if (existed) this.#endReports.report(resolved.session.id, "delete");
+    const resolved = await this.#sessions.resolve(request, principal);
+    if (!resolved.ok) return await this.#ends.unresolved(request, resolved.refusal);
+    await this.#ends.delete(resolved.session.id);
     return noContent();
   }
 
-  /** Another instance ended the session (and reported it): end what this process holds of it. */
-  async endedElsewhere(id: string): Promise<void> {
-    if (!this.#holds(id)) return;
-    await this.endSession(id);
-    this.#endReports.reportedElsewhere(id);
-  }
-
   /** Removes expired sessions and ends what they had running here. */
-  async sweep(): Promise<void> {
-    for (const { id, reason } of await this.sessions.sweep()) {
-      await this.endSession(id);
-      this.#endReports.report(id, reason);
-      this.#delivery.tellOthers({ type: "session-ended", sessionId: id });
-    }
-    // Stores that expire records themselves (a TTL in Redis) report nothing:
-    // end the work and streams this process holds for sessions that are gone.
-    for (const id of this.heldSessions()) {
-      if (this.#endReports.has(id)) {
-        // Ended already: only a tool ignoring its signal is left, and any resource it opened
-        // while the session was ending (nothing else would dispose that one).
-        if (this.resources.holds(id)) void this.resources.disposeSession(id);
-        continue;
+  sweep(): Promise<void> {
+    return this.#ends.sweep();
+  }
+
+  /** Acts on a bus message for the sessions this process holds. */
+  async receive(message: BusMessage): Promise<number> {
+    switch (message.type) {
+      case "cancel":
+        return this.#inFlight.cancel(message.sessionId, message.requestId) ? 1 : 0;
+      case "reply":
+        // serve() sends a reply on only when another instance awaits it (client_messages.ts):
+        // not settled here, it goes to the bus; from the bus, whoever waits for it settles it.
+        return this.#pending.deliver(message.sessionId, message.ownerKey, message.response) ? 1 : 0;
+      case "notify":
+        return await this.#notifications.notify(message.sessionId, message.notification) ? 1 : 0;
+      case "broadcast":
+        return await this.#notifications.broadcast(message.notification);
+      case "resource-updated":
+        return await this.#notifications.resourceUpdated(message.uri);
+      case "session-ended":
+        await this.#ends.endedElsewhere(message.sessionId);
+        return 0;
+      case "listening-taken": {
+        const stream = this.#hub.listening(message.sessionId);
+        // The same stream resumed elsewhere moves (it goes on there); another one replaces it.
+        if (message.streamId === undefined || message.streamId === stream?.streamId) {
+          stream?.abort();
+        } else void stream?.supersede();
+        return 0;
       }
-      if (!await this.sessions.exists(id)) {
-        await this.endSession(id);
-        this.#endReports.report(id, "gone");
-      }
+      case "stream-followed":
+        this.#hub.followed(message.sessionId, message.streamId);
+        return 0;
+      default:
+        return 0;
     }
-    this.#endReports.forgetReleased();
   }
 
-  /** Sessions with work, streams or resources in this process. */
-  heldSessions(): Set<string> {
-    return new Set([
-      ...this.inFlight.sessionKeys(),
-      ...this.hub.sessionIds(),
-      ...this.resources.sessionIds(),
-    ]);
+  /** Sessions in the store, and what this process holds of them. */
+  async stats(): Promise<EraStats> {
+    return {
+      sessions: await this.#sessions.count(),
+      inFlight: this.#inFlight.size,
+      openStreams: this.#hub.connectionCount,
+      pendingClientRequests: this.#pending.size,
+      refusedAtSessionCap: this.#inFlight.refusedAtCap,
+      abandoned: this.#inFlight.abandoned,
+    };
   }
 
-  #holds(id: string): boolean {
-    return this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id);
+  /** Listening streams end now; then up to `graceMs` for the work running and its answers' writes. */
+  async drain(graceMs: number): Promise<void> {
+    this.#heldAtClose = this.#ends.held();
+    this.#hub.closeListening();
+    // A finished call's last batch may still be waiting for the event log (a Redis round trip):
+    // ending its stream now would lose it.
+    if (graceMs > 0) {
+      await drained(graceMs, () => this.#inFlight.size + this.#hub.pendingWrites);
+    }
   }
 
-  /** Ends a session's work, replies, streams and events in this process. */
-  async endSession(id: string): Promise<void> {
-    this.inFlight.cancelSession(id);
-    this.pending.rejectSession(id, "The session ended");
-    this.hub.endSession(id);
-    // Never waits on a resource: disposal is bounded and reports its own failures.
-    void this.resources.disposeSession(id);
-    await this.hub.eventLog.deleteSession(id);
+  /** Aborts every call; each is answered at once with an error before its stream ends. */
+  abort(reason: "server-closed"): void {
+    this.#inFlight.cancelAll(reason);
   }
 
   /**
-   * Aborts in-flight work, rejects pending client requests and ends every
-   * stream. `heldAtStart`: the sessions held when a graceful close began
-   * (their listening streams and finished work are gone by now).
+   * Waits up to `writesMs` for aborted calls' answers to be logged and
+   * written, then rejects pending client requests and ends every stream.
    */
-  close(heldAtStart: Iterable<string> = []): void {
+  async close(writesMs: number): Promise<void> {
+    if (writesMs > 0) await drained(writesMs, () => this.#hub.pendingWrites);
     // Sessions with work or streams here end with the process (their records stay in the store).
-    this.#endReports.reportClose(new Set([...heldAtStart, ...this.heldSessions()]));
-    this.inFlight.cancelAll("server-closed");
-    this.pending.rejectAll("The server is closing");
-    this.hub.closeAll();
-    this.hub.orphans.close();
+    this.#ends.reportClose(this.#heldAtClose);
+    this.#inFlight.cancelAll("server-closed");
+    this.#pending.rejectAll("The server is closing");
+    this.#hub.closeAll();
+    this.#hub.orphans.close();
     this.#slowCalls.stop();
   }
 
-  async #initialize(
-    request: JsonRpcRequest,
-    principal: Principal,
-    post: Request,
-  ): Promise<Answer> {
-    const params = request.params ?? {};
-    const capabilities = (asPlainObject(params.capabilities) ?? {}) as ClientCapabilities;
-    const clientInfo = asPlainObject(params.clientInfo) as Implementation | undefined;
-    const oversized = oversizedClientMetadata(request, capabilities, clientInfo ?? null);
-    if (oversized !== undefined) return oversized;
-    const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
-    const response = await this.#dispatcher.handle(request, initializeContext(principal));
-    if ("error" in response) {
-      observed?.end(response);
-      return jsonResponse(JSON.stringify(response), undefined, 400);
-    }
-    const version = response.result.protocolVersion as string;
-    const created = await this.sessions.create(principal, version, capabilities, clientInfo)
-      .catch((error) => {
-        observed?.failed(error);
-        throw error;
-      });
-    observed?.end(response, created.ok ? created.session.id : undefined, version);
-    if (!created.ok) return created.refusal;
-    const session = created.session;
-    this.#events.sessionCreated(session.id, version);
-    return jsonResponse(JSON.stringify(response), { "mcp-session-id": session.id });
+  /** Disposes every session resource of this process (bounded per resource). */
+  dispose(): Promise<void> {
+    return this.#resources.disposeAll();
   }
 
-  async #subscribe(id: string, uri: string): Promise<void> {
-    const config = this.#config;
-    if (!this.#dispatcher.resources.has(uri)) {
-      throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri });
-    }
-    const current = await this.#store.get(id, config.now());
-    const subscriptions = current?.subscriptions ?? [];
-    if (subscriptions.includes(uri)) return;
-    if (subscriptions.length >= config.maxSubscriptions) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Too many subscriptions (limit ${config.maxSubscriptions})`,
-      );
-    }
-    let bytes = utf8Length(uri);
-    for (const held of subscriptions) bytes += utf8Length(held);
-    if (bytes > config.maxSubscriptionBytes) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Subscriptions would exceed ${config.maxSubscriptionBytes} bytes`,
-      );
-    }
-    await this.#store.update(id, { subscribe: uri });
+  /** Calls running in sessions. */
+  running(): number {
+    return this.#inFlight.size;
   }
 
-  /**
-   * A request whose session did not resolve gets `refusal`; a session that
-   * expired lazily (404) may still have work or streams here, ended now.
-   * (Not a layer around every resolve: an async step per request costs.)
-   */
-  async #unresolved(request: Request, refusal: Refusal): Promise<Refusal> {
-    if (refusal.status === 404) {
-      const id = request.headers.get("mcp-session-id");
-      if (
-        id !== null && (this.inFlight.has(id) || this.hub.holds(id) || this.resources.holds(id))
-      ) await this.endSession(id);
-    }
-    return refusal;
+  /** Each call still running, by method and id. */
+  describeRunning(): string[] {
+    return this.#inFlight.describe().map(({ id, method }) =>
+      `${method ?? "request"} id ${JSON.stringify(id)}`
+    );
   }
-}
-
-/** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
-function checkProtocolVersion(versionHeader: string | null): Refusal | undefined {
-  if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
-    return refuse(400, "Bad Request: unsupported MCP-Protocol-Version", {
-      step: "protocol-version",
-    });
-  }
-  return undefined;
 }

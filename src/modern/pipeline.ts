@@ -34,12 +34,22 @@ import {
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
-import type { ListenStreams } from "./listen_streams.ts";
+import { ListenStreams } from "./listen_streams.ts";
+import { ModernInFlight } from "./in_flight.ts";
 import {
-  answerModernRequest,
-  cacheHintOf,
-  type ModernExchangeDependencies,
-} from "./exchange.ts";
+  RequestStateCodec,
+  type RequestStateOptions,
+  type RequestStateRefusalReason,
+} from "./request_state.ts";
+import type { BusMessage } from "../bus/message_bus.ts";
+import type { Era, EraStats } from "../era.ts";
+import { drained } from "../http/drained.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import type { ResolvedOptions } from "../options.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Implementation } from "../protocol/types.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import { answerModernRequest, cacheHintOf, type ModernExchangeDependencies } from "./exchange.ts";
 import {
   checkNameHeader,
   checkParameterHeaders,
@@ -50,10 +60,205 @@ import { encodeCompleteResult } from "./result_encoding.ts";
 import type { MaybePromise } from "../protocol/maybe_async.ts";
 
 /** What the modern pipeline needs beyond the exchange's dependencies. */
-export interface ModernPipelineDependencies extends ModernExchangeDependencies {
+interface ModernPipelineDependencies extends ModernExchangeDependencies {
   listen: ListenStreams;
   /** Where a cancellation goes: to the work here, or through the bus to another instance. */
   delivery: Pick<Delivery, "deliver">;
+}
+
+/** The settings of the 2026-07-28 era, built by the handler from its resolved options. */
+export type ModernSettings = Pick<
+  ResolvedOptions,
+  | "responseMode"
+  | "maxStreamBufferBytes"
+  | "cacheHints"
+  | "maxRequestsPerPrincipal"
+  | "onError"
+  | "maxListenStreams"
+  | "maxListenStreamsPerPrincipal"
+  | "maxSubscriptions"
+  | "maxListenSubscriptionBytes"
+  | "maxUriBytes"
+>;
+
+/** What the 2026-07-28 era is built from. */
+export interface ModernPipelineOptions {
+  settings: ModernSettings;
+  dispatcher: Dispatcher;
+  serverInfo: Implementation;
+  /** The handler's heartbeat timer, shared with the sessionful streams. */
+  keepAlive: KeepAlive;
+  /** Where a cancellation goes: to the work here, or through the bus to another instance. */
+  delivery: Pick<Delivery, "deliver">;
+  /** The `requestState` option: how input rounds' state is sealed (the codec is made on first use). */
+  requestState: RequestStateOptions | undefined;
+  /** Told when a presented requestState does not open. */
+  onStateRefused: (reason: RequestStateRefusalReason) => void;
+  /** Told when a stream ends because its client went away or stopped reading. */
+  onDropped: (reason: "client-gone" | "overflow") => void;
+  telemetry: Telemetry;
+}
+
+/**
+ * The 2026-07-28 era: its work in flight, its listen streams and its
+ * requestState codec, behind the face every era shows (src/era.ts).
+ */
+export class ModernPipeline implements Era {
+  /** How close()'s report names this era's work. */
+  readonly label = "in 2026-07-28";
+  readonly #deps: ModernPipelineDependencies;
+  readonly #work: ModernInFlight;
+  readonly #listen: ListenStreams;
+  readonly #settings: ModernSettings;
+  #codec: Promise<RequestStateCodec> | undefined;
+
+  /** The era over `options`; it sets no timer until a request needs one. */
+  constructor(options: ModernPipelineOptions) {
+    const { settings, dispatcher, serverInfo, keepAlive } = options;
+    this.#settings = settings;
+    this.#work = new ModernInFlight(settings.maxRequestsPerPrincipal);
+    this.#listen = createListenStreams(
+      settings,
+      dispatcher,
+      serverInfo,
+      keepAlive,
+      options.onDropped,
+    );
+    this.#deps = {
+      delivery: options.delivery,
+      dispatcher,
+      serverInfo,
+      responseMode: settings.responseMode,
+      maxBufferedBytes: settings.maxStreamBufferBytes,
+      keepAlive,
+      requestState: () => this.#codec ??= RequestStateCodec.create(options.requestState),
+      cacheHints: settings.cacheHints,
+      work: this.#work,
+      onError: settings.onError,
+      onStateRefused: options.onStateRefused,
+      onDropped: options.onDropped,
+      listen: this.#listen,
+      telemetry: options.telemetry,
+    };
+  }
+
+  /**
+   * Serves one POSTed 2026-07-28 message (the entry classified the POST as
+   * this era: one message). Not an async function: a synchronous tool's
+   * answer comes back at once (maybe_async.ts).
+   */
+  serve(
+    request: Request,
+    headers: Headers,
+    messages: readonly ClassifiedMessage[],
+    _isBatch: boolean,
+    principal: Principal,
+    versionHeader: string | null,
+  ): MaybePromise<Response | Refusal> {
+    // In json mode no stream can tell that a client left: the request's signal does.
+    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
+    return serveModernMessage(
+      this.#deps,
+      headers,
+      messages[0],
+      principal,
+      versionHeader,
+      connection,
+    );
+  }
+
+  /** Acts on a bus message for the listen streams and work of this process. */
+  receive(message: BusMessage): number {
+    switch (message.type) {
+      case "broadcast":
+        return this.#listen.publish({ jsonrpc: "2.0", ...message.notification });
+      case "resource-updated":
+        return this.#listen.resourceUpdated(message.uri);
+      case "stateless-cancel":
+        return this.#work.cancel(message.ownerKey, message.requestId);
+      default:
+        return 0;
+    }
+  }
+
+  /** Requests running and listen streams open (no sessions, no client requests in this era). */
+  stats(): EraStats {
+    return {
+      sessions: 0,
+      inFlight: this.#work.size,
+      openStreams: this.#listen.size,
+      pendingClientRequests: 0,
+      refusedAtSessionCap: 0,
+      abandoned: 0,
+    };
+  }
+
+  /** Listen streams end now (with their result); then up to `graceMs` for the work running. */
+  async drain(graceMs: number): Promise<void> {
+    this.#listen.closeAll();
+    if (graceMs > 0) await drained(graceMs, () => this.#work.size);
+  }
+
+  /** Aborts every request; the slow-call timer stops (no stream opens from now on). */
+  abort(reason: "server-closed"): void {
+    this.#work.abortAll(reason);
+  }
+
+  /** Nothing is left to end: each request's answer ends with its work. */
+  close(_writesMs: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Nothing to dispose: the era keeps no resources between requests. */
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Requests running. */
+  running(): number {
+    return this.#work.size;
+  }
+
+  /** Each request still running, by method and id. */
+  describeRunning(): string[] {
+    return this.#work.describe().map(({ id, method }) =>
+      `${method} id ${JSON.stringify(id)} (2026-07-28)`
+    );
+  }
+}
+
+/**
+ * The 2026-07-28 listen streams, bounded by the settings and able to deliver
+ * what `dispatcher` advertises.
+ */
+function createListenStreams(
+  settings: ModernSettings,
+  dispatcher: Dispatcher,
+  serverInfo: Implementation,
+  keepAlive: KeepAlive,
+  onDropped: (reason: "client-gone" | "overflow") => void,
+): ListenStreams {
+  const capabilities = dispatcher.capabilities as Record<
+    string,
+    { listChanged?: boolean; subscribe?: boolean } | undefined
+  >;
+  return new ListenStreams({
+    maxStreams: settings.maxListenStreams,
+    maxStreamsPerPrincipal: settings.maxListenStreamsPerPrincipal,
+    maxResourceSubscriptions: settings.maxSubscriptions,
+    maxResourceSubscriptionBytes: settings.maxListenSubscriptionBytes,
+    maxUriBytes: settings.maxUriBytes,
+    maxBufferedBytes: settings.maxStreamBufferBytes,
+    keepAlive,
+    serverInfo,
+    onDropped,
+    support: {
+      toolsListChanged: capabilities.tools?.listChanged === true,
+      promptsListChanged: capabilities.prompts?.listChanged === true,
+      resourcesListChanged: capabilities.resources?.listChanged === true,
+      resourceSubscriptions: capabilities.resources?.subscribe === true,
+    },
+  });
 }
 
 /** Methods of the sessionful revisions that do not exist in 2026-07-28. */
@@ -71,7 +276,7 @@ const REMOVED_METHODS = new Set([
  * an async function: a request's answer is the exchange's own, with no layer
  * around it, and a synchronous tool's comes back at once (maybe_async.ts).
  */
-export function serveModernMessage(
+function serveModernMessage(
   deps: ModernPipelineDependencies,
   headers: Headers,
   message: ClassifiedMessage,

@@ -36,7 +36,7 @@ function setup() {
     onError: () => {},
   });
   const stateless = new StatelessLegacy({
-    config,
+    settings: config,
     dispatcher: new Dispatcher({
       info: { name: "unit", version: "1.0.0" },
       tools,
@@ -46,7 +46,6 @@ function setup() {
     }),
     keepAlive: new KeepAlive(0),
     telemetry: new Telemetry(),
-    checkPost: () => undefined,
   });
   return { stateless, blocking };
 }
@@ -65,8 +64,10 @@ function callOf(id: number, name: string): ClassifiedMessage[] {
 
 async function post(stateless: StatelessLegacy, id: number, name: string): Promise<Response> {
   const body = callOf(id, name)[0].message;
-  const answer = await stateless.post(
-    postRequest(body, { protocolVersion: "2025-11-25" }),
+  const request = postRequest(body, { protocolVersion: "2025-11-25" });
+  const answer = await stateless.serve(
+    request,
+    request.headers,
     callOf(id, name),
     false,
     ANONYMOUS_PRINCIPAL,
