@@ -46,6 +46,7 @@ import {
 } from "./in_flight.ts";
 import { answerStillRunning, closedAnswers, streamFailedAnswer } from "./unfinished_answers.ts";
 import { nextTask } from "../runtime.ts";
+import { MAX_UNWRITTEN, RESOLVED, sendOn, withoutGaps } from "./stream_writes.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 import {
@@ -95,23 +96,6 @@ export function answerLegacyRequests(
   );
 }
 
-/**
- * Notifications a tool may send ahead of the log before `emit` waits for
- * them; also how many a POST holds before its stream opens.
- */
-const MAX_UNWRITTEN = 128;
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
-function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
-  try {
-    const sent = stream.send(message);
-    return "id" in message || stream.backlog > MAX_UNWRITTEN ? sent : RESOLVED;
-  } catch (error) {
-    return Promise.reject(error); // a message JSON cannot encode
-  }
-}
-
 /** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
 function ignore(): void {}
 
@@ -124,14 +108,6 @@ const NO_HANDLES: InFlightHandle[] = [];
 
 /** `#early` while nothing is held: shared, never written (the first held message replaces it). */
 const NOTHING_HELD: JsonRpcMessage[] = [];
-
-/** The responses of `settled`, without the requests that have none (cancelled, session ended). */
-function withoutGaps(settled: (JsonRpcResponse | undefined)[]): JsonRpcResponse[] {
-  for (const response of settled) {
-    if (response === undefined) return settled.filter((r) => r !== undefined);
-  }
-  return settled as JsonRpcResponse[];
-}
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
 class LegacyExchange implements SlowCall, ContextExchange {

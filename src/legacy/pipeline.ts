@@ -20,7 +20,6 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { EraAnswer, EraStats, SessionfulEra } from "../era.ts";
-import type { ResolvedOptions } from "../options.ts";
 import type { Principal } from "../protocol/context.ts";
 import {
   batchRefusal,
@@ -37,14 +36,14 @@ import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import { SessionResources } from "./sessions/session_resources.ts";
 import { StoreSessionState } from "./sessions/store_session_state.ts";
 import type { EventLog } from "./event_log.ts";
+import type { LegacySettings } from "./settings.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import { answerLegacyRequests, type LegacyExchangeDependencies, usesPriming } from "./exchange.ts";
+import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
 import { StreamHub } from "./stream_hub.ts";
-import { parseEventId } from "./event_log.ts";
 import type { Events } from "../events.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
@@ -52,33 +51,9 @@ import { initializeSession } from "./initialize_session.ts";
 import { ListeningNotifications } from "./listening_notifications.ts";
 import { subscribe } from "./resource_subscriptions.ts";
 import { SessionEnds } from "./session_ends.ts";
+import { openListening } from "./listening_stream.ts";
+import { type HeldSessions, receiveInSessions } from "./bus_messages.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-
-/** A step's outcome: a response to send, or a refusal for the entry to render. */
-export type Answer = EraAnswer;
-
-/** The settings of the sessionful era, built by the handler from its resolved options. */
-export type LegacySettings = Pick<
-  ResolvedOptions,
-  | "maxRequestsPerSession"
-  | "maxStateBytes"
-  | "now"
-  | "onError"
-  | "idleTtlMs"
-  | "absoluteTtlMs"
-  | "maxSessions"
-  | "maxSessionsPerPrincipal"
-  | "maxAnonymousSessions"
-  | "retryAfterSeconds"
-  | "maxStreamBufferBytes"
-  | "retryMs"
-  | "orphanTimeoutMs"
-  | "responseMode"
-  | "clientRequestTimeoutMs"
-  | "listeningStream"
-  | "maxSubscriptions"
-  | "maxSubscriptionBytes"
->;
 
 /** What the legacy pipeline is built from. */
 export interface LegacyPipelineOptions {
@@ -107,8 +82,6 @@ export class LegacyPipeline implements SessionfulEra {
   readonly #pending = new PendingRequests();
   /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
   readonly #resources: SessionResources;
-  /** Notifications for the listening streams of this process. */
-  readonly #notifications: ListeningNotifications;
   readonly #settings: LegacySettings;
   readonly #dispatcher: Dispatcher;
   readonly #exchange: LegacyExchangeDependencies;
@@ -119,6 +92,8 @@ export class LegacyPipeline implements SessionfulEra {
   readonly #awaited: AwaitedReplies | undefined;
   readonly #slowCalls = new SlowCalls();
   readonly #ends: SessionEnds;
+  /** What bus messages act on (bus_messages.ts). */
+  readonly #held: HeldSessions;
   readonly #telemetry: Telemetry;
   /** The sessions held when close() began (their listening streams and finished work end before it ends them). */
   #heldAtClose: Set<string> = new Set();
@@ -175,7 +150,14 @@ export class LegacyPipeline implements SessionfulEra {
       events: options.events,
       delivery: options.delivery,
     });
-    this.#notifications = new ListeningNotifications(this.#hub, (id) => sessions.get(id));
+    this.#held = {
+      inFlight: this.#inFlight,
+      pending: this.#pending,
+      // Notifications for the listening streams of this process.
+      notifications: new ListeningNotifications(this.#hub, (id) => sessions.get(id)),
+      hub: this.#hub,
+      ends: this.#ends,
+    };
     this.#clientMessages = {
       dispatcher,
       pending: this.#pending,
@@ -204,13 +186,7 @@ export class LegacyPipeline implements SessionfulEra {
   }
 
   /** A legacy POST's checks before the entry authenticates it: its MCP-Protocol-Version header. */
-  checkPost(
-    messages: readonly ClassifiedMessage[],
-    isBatch: boolean,
-    versionHeader: string | null,
-  ): Refusal | undefined {
-    return checkLegacyPost(messages, isBatch, versionHeader);
-  }
+  readonly checkPost = checkLegacyPost;
 
   /**
    * A POST classified as legacy, past {@linkcode checkPost}: its messages (`headers` read once),
@@ -224,7 +200,7 @@ export class LegacyPipeline implements SessionfulEra {
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-  ): MaybePromise<Answer> {
+  ): MaybePromise<EraAnswer> {
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) return initializeInBatch();
@@ -253,7 +229,7 @@ export class LegacyPipeline implements SessionfulEra {
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-  ): Promise<Answer> {
+  ): Promise<EraAnswer> {
     return await this.#postIn(await resolving, request, messages, isBatch, principal);
   }
 
@@ -264,7 +240,7 @@ export class LegacyPipeline implements SessionfulEra {
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-  ): MaybePromise<Answer> {
+  ): MaybePromise<EraAnswer> {
     if (!resolved.ok) return this.#ends.unresolved(request, resolved.refusal);
     const session = resolved.session;
     const batchRefused = isBatch ? batchRefusal(session.protocolVersion) : undefined;
@@ -282,7 +258,7 @@ export class LegacyPipeline implements SessionfulEra {
     isBatch: boolean,
     session: SessionRecord,
     principal: Principal,
-  ): Promise<Answer> {
+  ): Promise<EraAnswer> {
     const delivered = await deliverClientMessages(
       this.#clientMessages,
       session,
@@ -329,31 +305,10 @@ export class LegacyPipeline implements SessionfulEra {
   }
 
   /** GET, past {@linkcode checkGet}: the session's listening stream, or a resume with Last-Event-ID. */
-  async get(request: Request, principal: Principal): Promise<Answer> {
+  async get(request: Request, principal: Principal): Promise<EraAnswer> {
     const resolved = await this.#sessions.resolve(request, principal);
     if (!resolved.ok) return await this.#ends.unresolved(request, resolved.refusal);
-    const session = resolved.session;
-
-    const lastEventId = request.headers.get("last-event-id");
-    if (lastEventId !== null) {
-      const resumed = await this.#hub.resume(session.id, lastEventId);
-      if (resumed !== undefined) {
-        // The listening stream moved here: another instance holding it closes its connection.
-        const streamId = parseEventId(lastEventId)?.streamId;
-        if (streamId !== undefined && this.#hub.listening(session.id)?.streamId === streamId) {
-          this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
-        }
-        return resumed;
-      }
-      // An id that names nothing of this session replays nothing: serve a fresh listening stream.
-    }
-    // A new listening GET of the owner replaces the old stream (never 409): a half-open connection
-    // would otherwise lock the client out until a heartbeat write fails.
-    const opened = await this.#hub.openListening(session.id, usesPriming(session.protocolVersion));
-    // Across instances too: one that holds this session's listening stream ends it.
-    const streamId = this.#hub.listening(session.id)?.streamId;
-    this.#delivery.tellOthers({ type: "listening-taken", sessionId: session.id, streamId });
-    return opened;
+    return await openListening(this.#hub, this.#delivery, resolved.session, request.headers);
   }
 
   /** A DELETE's check before the entry authenticates it: MCP-Protocol-Version. */
@@ -361,7 +316,7 @@ export class LegacyPipeline implements SessionfulEra {
     checkProtocolVersion(request.headers.get("mcp-protocol-version"));
 
   /** DELETE, past {@linkcode checkDelete}: ends the session and everything it has running. */
-  async delete(request: Request, principal: Principal): Promise<Answer> {
+  async delete(request: Request, principal: Principal): Promise<EraAnswer> {
     const resolved = await this.#sessions.resolve(request, principal);
     if (!resolved.ok) return await this.#ends.unresolved(request, resolved.refusal);
     await this.#ends.delete(resolved.session.id);
@@ -374,37 +329,8 @@ export class LegacyPipeline implements SessionfulEra {
   }
 
   /** Acts on a bus message for the sessions this process holds. */
-  async receive(message: BusMessage): Promise<number> {
-    switch (message.type) {
-      case "cancel":
-        return this.#inFlight.cancel(message.sessionId, message.requestId) ? 1 : 0;
-      case "reply":
-        // serve() sends a reply on only when another instance awaits it (client_messages.ts):
-        // not settled here, it goes to the bus; from the bus, whoever waits for it settles it.
-        return this.#pending.deliver(message.sessionId, message.ownerKey, message.response) ? 1 : 0;
-      case "notify":
-        return await this.#notifications.notify(message.sessionId, message.notification) ? 1 : 0;
-      case "broadcast":
-        return await this.#notifications.broadcast(message.notification);
-      case "resource-updated":
-        return await this.#notifications.resourceUpdated(message.uri);
-      case "session-ended":
-        await this.#ends.endedElsewhere(message.sessionId);
-        return 0;
-      case "listening-taken": {
-        const stream = this.#hub.listening(message.sessionId);
-        // The same stream resumed elsewhere moves (it goes on there); another one replaces it.
-        if (message.streamId === undefined || message.streamId === stream?.streamId) {
-          stream?.abort();
-        } else void stream?.supersede();
-        return 0;
-      }
-      case "stream-followed":
-        this.#hub.followed(message.sessionId, message.streamId);
-        return 0;
-      default:
-        return 0;
-    }
+  receive(message: BusMessage): Promise<number> {
+    return receiveInSessions(this.#held, message);
   }
 
   /** Sessions in the store, and what this process holds of them. */

@@ -1,17 +1,12 @@
 /**
- * The 2026-07-28 (stateless) pipeline for one POSTed message that claims the
- * modern era. The shared steps (Host/Origin, Accept, Content-Type, body,
- * JSON, JSON-RPC envelope, authentication) have run. This module runs the
- * era's own checks in the spec's order, each returning a refusal:
- *
- *   `_meta` envelope (-32602) → MCP-Protocol-Version vs. claim (-32020) →
- *   Mcp-Method vs. body (-32020) → supported version (-32022) → required
- *   headers and Mcp-Name (-32020) → method exists (404, -32601) →
- *   Mcp-Param-* (-32020) → dispatch
- *
- * then answers `server/discover` and `subscriptions/listen` itself and hands
- * everything else to the exchange, unless its principal has its share of
- * requests in flight already (429). No session is looked at or created:
+ * The 2026-07-28 era (`ModernPipeline`, the face of src/era.ts) for one
+ * POSTed message that claims it: its work in flight, listen streams and
+ * requestState codec. The shared steps (Host/Origin, Accept, Content-Type,
+ * body, JSON, JSON-RPC envelope, authentication) have run. It runs the
+ * era's own checks in the spec's order (request_checks.ts), then answers
+ * `server/discover` and `subscriptions/listen` itself and hands everything
+ * else to the exchange, unless its principal has its share of requests in
+ * flight already (429). No session is looked at or created:
  * `Mcp-Session-Id` and `Last-Event-ID` are ignored.
  * @module
  */
@@ -20,8 +15,6 @@ import { jsonResponse } from "../http/error_response.ts";
 import { shareFull } from "../http/principal_shares.ts";
 import { accepted } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
-import { echoInput } from "../jsonrpc/echo.ts";
-import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import type {
   ClassifiedMessage,
@@ -33,9 +26,11 @@ import {
   FIRST_MODERN_PROTOCOL_VERSION,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "../protocol/eras.ts";
-import { type ModernEnvelope, readEnvelope, withoutEnvelope } from "./envelope.ts";
+import { withoutEnvelope } from "./envelope.ts";
+import { checkModernRequest } from "./request_checks.ts";
 import { ListenStreams } from "./listen_streams.ts";
 import { ModernInFlight } from "./in_flight.ts";
+import type { ModernSettings } from "./settings.ts";
 import {
   RequestStateCodec,
   type RequestStateOptions,
@@ -45,17 +40,10 @@ import type { BusMessage } from "../bus/message_bus.ts";
 import type { Era, EraStats } from "../era.ts";
 import { drained } from "../http/drained.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import type { ResolvedOptions } from "../options.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { answerModernRequest, cacheHintOf, type ModernExchangeDependencies } from "./exchange.ts";
-import {
-  checkNameHeader,
-  checkParameterHeaders,
-  methodHeaderMatches,
-  NAMED_BY,
-} from "./param_headers.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 import type { MaybePromise } from "../protocol/maybe_async.ts";
 
@@ -65,21 +53,6 @@ interface ModernPipelineDependencies extends ModernExchangeDependencies {
   /** Where a cancellation goes: to the work here, or through the bus to another instance. */
   delivery: Pick<Delivery, "deliver">;
 }
-
-/** The settings of the 2026-07-28 era, built by the handler from its resolved options. */
-export type ModernSettings = Pick<
-  ResolvedOptions,
-  | "responseMode"
-  | "maxStreamBufferBytes"
-  | "cacheHints"
-  | "maxRequestsPerPrincipal"
-  | "onError"
-  | "maxListenStreams"
-  | "maxListenStreamsPerPrincipal"
-  | "maxSubscriptions"
-  | "maxListenSubscriptionBytes"
-  | "maxUriBytes"
->;
 
 /** What the 2026-07-28 era is built from. */
 export interface ModernPipelineOptions {
@@ -261,15 +234,6 @@ function createListenStreams(
   });
 }
 
-/** Methods of the sessionful revisions that do not exist in 2026-07-28. */
-const REMOVED_METHODS = new Set([
-  "initialize",
-  "ping",
-  "logging/setLevel",
-  "resources/subscribe",
-  "resources/unsubscribe",
-]);
-
 /**
  * Serves one modern message (a request or a notification) posted with
  * `headers`; `versionHeader` is their MCP-Protocol-Version, already read. Not
@@ -295,7 +259,7 @@ function serveModernMessage(
     return receiveNotification(deps, message.message, principal, headers, versionHeader);
   }
   const request = message.message;
-  const checked = checkModernRequest(deps, headers, request, versionHeader);
+  const checked = checkModernRequest(deps.dispatcher, headers, request, versionHeader);
   if ("status" in checked) return checked;
   // The request as the code that serves it sees it.
   const seen = needsNoCopy(deps, request) ? request : withoutEnvelope(request);
@@ -395,78 +359,4 @@ async function receiveNotification(
   }
   span?.end();
   return accepted();
-}
-
-/** The era's checks, in the spec's order; the envelope when every one passes. */
-function checkModernRequest(
-  deps: ModernPipelineDependencies,
-  headers: Headers,
-  request: JsonRpcRequest,
-  versionHeader: string | null,
-): { envelope: ModernEnvelope } | Refusal {
-  const id = request.id;
-  const read = readEnvelope(request);
-  if (!read.ok) {
-    return refuse(400, read.message, { code: ErrorCode.InvalidParams, id, step: "modern" });
-  }
-  const { envelope } = read;
-  const headerVersion = versionHeader?.trim();
-  if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
-    return mismatch("MCP-Protocol-Version does not match _meta", id);
-  }
-  const methodHeader = headers.get("mcp-method");
-  if (methodHeader !== null && !methodHeaderMatches(methodHeader, request.method)) {
-    return mismatch("Mcp-Method does not match the body", id);
-  }
-  if (!SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(envelope.protocolVersion)) {
-    return refuse(400, "Unsupported protocol version", {
-      code: ErrorCode.UnsupportedProtocolVersion,
-      id,
-      step: "modern",
-      data: {
-        supported: [...SUPPORTED_MODERN_PROTOCOL_VERSIONS],
-        requested: echoInput(envelope.protocolVersion),
-      },
-    });
-  }
-  if (headerVersion === undefined) return mismatch("MCP-Protocol-Version header is required", id);
-  if (methodHeader === null) return mismatch("Mcp-Method header is required", id);
-  const params = request.params ?? {};
-  const nameKey = NAMED_BY.get(request.method) ?? deps.dispatcher.nameParamOf(request.method);
-  if (
-    nameKey !== undefined && typeof params[nameKey] === "string" &&
-    !checkNameHeader(headers, params[nameKey] as string).ok
-  ) {
-    return mismatch("Mcp-Name does not match the body", id);
-  }
-  const known = request.method === "server/discover" || request.method === "subscriptions/listen" ||
-    (!REMOVED_METHODS.has(request.method) &&
-      deps.dispatcher.serves(request.method, envelope.protocolVersion));
-  if (!known) {
-    return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id, step: "modern" });
-  }
-  if (request.method === "tools/call" && typeof params.name === "string") {
-    const parameters = deps.dispatcher.tools.headerParameters(params.name);
-    const args = params.arguments;
-    if (
-      parameters !== undefined && parameters.length > 0 && typeof args === "object" &&
-      args !== null && !Array.isArray(args)
-    ) {
-      const result = checkParameterHeaders(
-        headers,
-        parameters,
-        args as Record<string, unknown>,
-      );
-      if (!result.ok) return mismatch(result.message, id);
-    }
-  }
-  return { envelope };
-}
-
-function mismatch(message: string, id: JsonRpcRequest["id"]): Refusal {
-  return refuse(400, `Header mismatch: ${message}`, {
-    code: ErrorCode.HeaderMismatch,
-    id,
-    step: "modern",
-  });
 }
