@@ -229,7 +229,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }),
     resource,
     concurrency,
-    bodyReads,
+    bodyReadControl: { reads: bodyReads },
     shutdown,
     subscribed: () => delivery.ready(),
     sweepTimer,
