@@ -19,7 +19,7 @@ import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import type { Post } from "./read_post.ts";
-import { type Door, type StepAnswer, Visit, walk } from "./steps.ts";
+import { type Door, type PlacedStep, type StepAnswer, stepsOf, Visit, walk } from "./steps.ts";
 
 /** The parts the request path uses: the door's, and the session sweep. */
 export interface RouteParts extends Door {
@@ -40,11 +40,14 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
 /** One handler's request path: runs the door's table and renders what comes out. */
 class Route {
   readonly #parts: RouteParts;
+  /** The door's steps that are on in this handler. */
+  readonly #steps: readonly PlacedStep[];
   /** Answers a failure: bound once, not a closure per request. */
   readonly #failed = (error: unknown): Response => this.failed(error);
 
   constructor(parts: RouteParts) {
     this.#parts = parts;
+    this.#steps = stepsOf(parts);
   }
 
   /**
@@ -116,7 +119,7 @@ class Route {
     this.#parts.sweepTimer?.start();
     let walked: MaybePromise<StepAnswer>;
     try {
-      walked = walk(this.#parts, visit, 0, serve);
+      walked = walk(this.#parts, this.#steps, visit, 0, serve);
     } catch (error) {
       this.#leave(visit);
       throw error;

@@ -49,6 +49,8 @@ export interface Step {
   readonly eras: readonly StepEra[] | "any";
   /** The refusal steps its answers report (`stats().refusalsByStep`). */
   readonly reports: readonly RefusalStep[];
+  /** Whether the step is on in a handler (the option it needs is set); absent: always. */
+  readonly on?: (door: Door) => boolean;
   /** An answer, or undefined to go on; a promise when the step waits (a body, a token). */
   check(door: Door, visit: Visit): StepAnswer | undefined | Promise<StepAnswer | undefined>;
 }
@@ -68,6 +70,7 @@ export const STEPS = [
     eras: "any",
     reports: [],
     // On any path (a metadata document too); one from an origin the guard refuses goes on to be refused.
+    on: (door) => door.cors !== undefined,
     check: (door, visit) => door.cors?.preflight(visit.request),
   },
   {
@@ -75,6 +78,7 @@ export const STEPS = [
     methods: ["GET"],
     eras: "any",
     reports: ["closing"],
+    on: (door) => door.config.healthPath !== undefined,
     check: ({ config, shutdown }, visit) => {
       if (config.healthPath === undefined || visit.path !== config.healthPath) return undefined;
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
@@ -87,6 +91,7 @@ export const STEPS = [
     eras: "any",
     reports: [],
     // Public, like the health path: clients read it before they hold a token (RFC 9728).
+    on: (door) => door.resource !== undefined,
     check: ({ resource }, visit) =>
       resource !== undefined && resource.servesMetadataAt(visit.path)
         ? resource.metadata()
@@ -126,6 +131,7 @@ export const STEPS = [
     methods: "any",
     eras: "any",
     reports: ["require-header"],
+    on: (door) => door.config.requireHeader !== undefined,
     check: ({ config }, visit) => {
       if (config.requireHeader === undefined) return undefined;
       const missing = checkRequiredHeader(visit.request, config.requireHeader);
@@ -137,6 +143,7 @@ export const STEPS = [
     methods: "any",
     eras: "any",
     reports: ["rate-limit"],
+    on: (door) => door.rateLimit !== undefined,
     check: ({ rateLimit, config }, visit) =>
       rateLimit === undefined
         ? undefined
@@ -163,6 +170,7 @@ export const STEPS = [
     methods: "any",
     eras: "any",
     reports: ["concurrency-limit"],
+    on: (door) => door.concurrency !== undefined,
     check: ({ concurrency }, visit) => {
       if (concurrency === undefined) return undefined;
       if (!concurrency.enter()) return atStep(concurrency.full(), "concurrency-limit");
@@ -258,6 +266,7 @@ export const STEPS = [
     methods: SESSION_METHODS,
     eras: "any",
     reports: ["authenticate", "principal-share"],
+    on: (door) => door.authentication.required,
     check: ({ authentication }, visit) => {
       if (!authentication.required) return undefined;
       // A request that starts work takes a place in its caller's share; GET and DELETE start none.
@@ -284,6 +293,7 @@ export const STEPS = [
     methods: SESSION_METHODS,
     eras: "any",
     reports: ["principal-rate-limit", "tool-rate-limit"],
+    on: (door) => door.rateLimits !== undefined,
     check: ({ rateLimits }, visit) =>
       rateLimits?.check(visit.principal, visit.messages).then((checked) => {
         if (checked === undefined || isRefusal(checked)) return checked;
@@ -299,8 +309,15 @@ export type StepName = (typeof STEPS)[number]["name"];
 /** The refusal steps the door reports, derived from the table (the eras report the rest). */
 export type DoorRefusalStep = (typeof STEPS)[number]["reports"][number];
 
+/** A step as a handler runs it: with its method and era masks. */
+export interface PlacedStep {
+  readonly step: Step;
+  readonly methods: number;
+  readonly eras: number;
+}
+
 /** Each step's method and era masks, in the table's order (computed once). */
-const MASKS = STEPS.map((step: Step) => ({
+const PLACED: readonly PlacedStep[] = STEPS.map((step: Step) => ({
   step,
   methods: step.methods === "any"
     ? ~0
@@ -308,31 +325,36 @@ const MASKS = STEPS.map((step: Step) => ({
   eras: step.eras === "any" ? ~0 : step.eras.reduce((bits, era) => bits | ERA_BITS[era], 0),
 }));
 
-/** True when `step` (by its index in {@linkcode STEPS}) applies to `visit` as far as it is known. */
-function applies(index: number, visit: Visit): boolean {
-  const masks = MASKS[index];
-  return (masks.methods & visit.methodBit) !== 0 &&
-    (masks.eras === ~0 || (masks.eras & visit.eraBit) !== 0);
+/**
+ * The steps `door` runs, in the table's order: those whose option is off
+ * in this handler are left out once, not skipped on every request.
+ */
+export function stepsOf(door: Door): readonly PlacedStep[] {
+  return PLACED.filter(({ step }) => step.on?.(door) ?? true);
 }
 
 /**
- * Runs the steps from `index` on: the first answer ends the walk, else
+ * Runs `steps` from `index` on: the first answer ends the walk, else
  * `serve` answers. Not an async function: a walk that waits for nothing
  * answers in the same turn (only waiting steps add one).
  */
 export function walk(
   door: Door,
+  steps: readonly PlacedStep[],
   visit: Visit,
   index: number,
   serve: (door: Door, visit: Visit) => MaybePromise<StepAnswer>,
 ): MaybePromise<StepAnswer> {
-  for (let i = index; i < STEPS.length; i++) {
-    if (!applies(i, visit)) continue;
-    const checked = (STEPS[i] as Step).check(door, visit);
+  for (let i = index; i < steps.length; i++) {
+    const placed = steps[i];
+    // Past its method, or the era is known and it is not the step's.
+    if ((placed.methods & visit.methodBit) === 0) continue;
+    if (placed.eras !== ~0 && (placed.eras & visit.eraBit) === 0) continue;
+    const checked = placed.step.check(door, visit);
     if (checked === undefined) continue;
     if (isPromiseLike(checked)) {
       const next = i + 1;
-      return checked.then((answer) => answer ?? walk(door, visit, next, serve));
+      return checked.then((answer) => answer ?? walk(door, steps, visit, next, serve));
     }
     return checked;
   }
