@@ -40,8 +40,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc"],
   "telemetry": ["protocol", "jsonrpc"],
+  // The one face both eras implement (types only): below the eras, above what they share.
+  "era.ts": ["bus", "http", "jsonrpc", "protocol"],
   "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
   "legacy": [
+    "era.ts",
     "hex.ts",
     "telemetry",
     "legacy/sessions",
@@ -51,11 +54,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    // Upward: legacy_pipeline.ts and stateless_legacy.ts still read ResolvedOptions (to go with era settings).
-    "config",
     "events.ts",
   ],
   "modern": [
+    "era.ts",
     "telemetry",
     "protocol",
     "http",
@@ -66,6 +68,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "events.ts",
   ],
   "entry": [
+    "era.ts",
     "hex.ts",
     "telemetry",
     "legacy",
@@ -111,7 +114,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
   ],
   // Configuration vocabulary: the option and event types name the parts they configure.
-  "events.ts": ["http", "jsonrpc", "protocol", "modern", "legacy", "legacy/sessions"],
+  "events.ts": ["http", "jsonrpc", "protocol"],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
     "events.ts",
@@ -124,6 +127,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "legacy/sessions",
   ],
   "handler.ts": [
+    "era.ts",
     "telemetry",
     "entry",
     "legacy",

@@ -12,7 +12,7 @@
  */
 
 import type { RefusalStep } from "./http/refusal.ts";
-import type { RequestStateRefusalReason } from "./modern/request_state.ts";
+import type { RequestStateRefusalReason } from "./protocol/request_state_refusal.ts";
 
 /**
  * Why a session ended:

@@ -12,13 +12,13 @@
 import { BodyReads } from "./http/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
-import { type BusTargets, notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
+import { notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
+import type { Era, LegacyEra } from "./era.ts";
 import { Authentication } from "./auth/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
 import {
   announceListChanges,
   createConcurrencyLimit,
-  createListenStreams,
   createOriginRules,
   describeServer,
 } from "./entry/handler_parts.ts";
@@ -26,14 +26,12 @@ import { ProtectedResource } from "./auth/protected_resource.ts";
 import { createRateLimits } from "./entry/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./entry/stats.ts";
-import { LegacyPipeline } from "./legacy/legacy_pipeline.ts";
+import { LegacyPipeline } from "./legacy/pipeline.ts";
 import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
 import { Events } from "./events.ts";
 import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
-import type { ModernPipelineDependencies } from "./modern/modern_pipeline.ts";
-import { ModernWork } from "./modern/modern_work.ts";
-import { RequestStateCodec } from "./modern/request_state.ts";
+import { ModernPipeline } from "./modern/pipeline.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
 import { Dispatcher } from "./protocol/dispatcher.ts";
@@ -168,68 +166,49 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const delivery = createDelivery(
     options.bus,
-    (message) => receiveBusMessage(targets, message),
+    (message) => receiveBusMessage(eras, message),
     config.onError,
   );
   const keepAlive = new KeepAlive(config.heartbeatMs);
-  const legacy = new LegacyPipeline({
+  // The 2025 era: sessionful, or without sessions (`eras: { legacy: "stateless" }`).
+  const sessionful = config.eras.legacy === "stateless" ? undefined : new LegacyPipeline({
     delivery,
     keepAlive,
     events,
-    config,
+    settings: config,
     dispatcher,
     store,
     eventLog: streams.eventLog ?? new MemoryEventLog(),
     generateSessionId: sessions.generateSessionId ?? generateSessionId,
     telemetry,
   });
-  const stateless = config.eras.legacy === "stateless"
-    ? new StatelessLegacy({
-      config,
-      dispatcher,
-      keepAlive,
-      telemetry,
-      checkPost: (messages, isBatch, version) => legacy.checkPost(messages, isBatch, version),
-    })
-    : undefined;
-  const onDropped = (reason: "client-gone" | "overflow") => events.streamDropped(reason, "modern");
-  const listen = createListenStreams(config, dispatcher, serverInfo, keepAlive, onDropped);
-  let codec: Promise<RequestStateCodec> | undefined;
-  const modernWork = new ModernWork(config.maxRequestsPerPrincipal);
-  const targets: BusTargets = { legacy, listen, modernWork };
-  const modern: ModernPipelineDependencies = {
-    delivery,
+  const legacy: LegacyEra = sessionful ??
+    new StatelessLegacy({ settings: config, dispatcher, keepAlive, telemetry });
+  const modern = new ModernPipeline({
+    settings: config,
     dispatcher,
     serverInfo,
-    responseMode: config.responseMode,
-    maxBufferedBytes: config.maxStreamBufferBytes,
     keepAlive,
-    requestState: () => codec ??= RequestStateCodec.create(config.requestState),
-    cacheHints: config.cacheHints,
-    work: modernWork,
-    onError: config.onError,
+    delivery,
+    requestState: config.requestState,
     onStateRefused: (reason) => events.requestStateRefused(reason),
-    onDropped,
-    listen,
+    onDropped: (reason) => events.streamDropped(reason, "modern"),
     telemetry,
-  };
+  });
+  const eras: readonly Era[] = [legacy, modern];
   const concurrency = createConcurrencyLimit(options, config);
   const bodyReads = new BodyReads(config.bodyTimeoutMs);
   // Started by the first request: construction sets no timer (Workers forbid it at module scope).
-  const sweepTimer = new LazyInterval(
-    () => void legacy.sweep().catch(config.onError),
+  const sweepTimer = sessionful === undefined ? undefined : new LazyInterval(
+    () => void sessionful.sweep().catch(config.onError),
     config.sweepIntervalMs,
   );
   const shutdown = new Shutdown({
-    legacy,
-    stateless,
-    modernWork,
-    listen,
+    eras,
     keepAlive,
     bodyReads,
     sweepTimer,
-    store,
-    ownsStore,
+    closeStore: ownsStore ? () => store.close() : undefined,
     closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),
@@ -242,8 +221,8 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     ...createOriginRules(options, config),
     events,
     legacy,
-    stateless,
     modern,
+    definitions: dispatcher,
     authentication: new Authentication({
       authenticate: auth.authenticate,
       resource,
@@ -253,7 +232,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     }),
     resource,
     concurrency,
-    bodyReads,
+    bodyReadControl: { reads: bodyReads },
     shutdown,
     subscribed: () => delivery.ready(),
     sweepTimer,
@@ -262,8 +241,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),
-    stats: () =>
-      collectStats({ store, legacy, stateless, modernWork, listen, concurrency, events }),
+    stats: () => collectStats({ eras, concurrency, events }),
     notify: (sessionId: string, notification: Omit<JsonRpcNotification, "jsonrpc">) =>
       notifySession(delivery, sessionId, notification),
     broadcast: (notification: Omit<JsonRpcNotification, "jsonrpc">) =>

@@ -1,8 +1,8 @@
 /**
  * The parts of a handler that are made from its options in more than one
- * step: the server's identity, the 2026-07-28 listen streams, the
- * concurrency cap, the origin rules (the Origin guard and CORS), and the
- * list-changed announcements of the registries. `createMcpHandler`
+ * step: the server's identity, the concurrency cap, the origin rules (the
+ * Origin guard and CORS), and the list-changed announcements of the
+ * registries. `createMcpHandler`
  * (src/handler.ts) calls these and wires what they return; nothing here
  * serves a request or holds state of its own.
  * @module
@@ -12,8 +12,6 @@ import type { Delivery } from "../bus/delivery.ts";
 import { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import { Cors } from "../http/cors.ts";
 import { compileOriginPolicy, type OriginPolicy } from "../http/guards.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
-import { ListenStreams } from "../modern/listen_streams.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { McpHandlerOptions } from "../config/options.ts";
 import type { ResolvedOptions } from "../config/resolve.ts";
@@ -29,40 +27,6 @@ export function describeServer(options: McpHandlerOptions): Implementation {
     ...(options.icons === undefined ? {} : { icons: [...options.icons] }),
     ...(options.websiteUrl === undefined ? {} : { websiteUrl: options.websiteUrl }),
   };
-}
-
-/**
- * The 2026-07-28 listen streams, bounded by the options and able to deliver
- * what `dispatcher` advertises.
- */
-export function createListenStreams(
-  config: ResolvedOptions,
-  dispatcher: Dispatcher,
-  serverInfo: Implementation,
-  keepAlive: KeepAlive,
-  onDropped: (reason: "client-gone" | "overflow") => void,
-): ListenStreams {
-  const capabilities = dispatcher.capabilities as Record<
-    string,
-    { listChanged?: boolean; subscribe?: boolean } | undefined
-  >;
-  return new ListenStreams({
-    maxStreams: config.maxListenStreams,
-    maxStreamsPerPrincipal: config.maxListenStreamsPerPrincipal,
-    maxResourceSubscriptions: config.maxSubscriptions,
-    maxResourceSubscriptionBytes: config.maxListenSubscriptionBytes,
-    maxUriBytes: config.maxUriBytes,
-    maxBufferedBytes: config.maxStreamBufferBytes,
-    keepAlive,
-    serverInfo,
-    onDropped,
-    support: {
-      toolsListChanged: capabilities.tools?.listChanged === true,
-      promptsListChanged: capabilities.prompts?.listChanged === true,
-      resourcesListChanged: capabilities.resources?.listChanged === true,
-      resourceSubscriptions: capabilities.resources?.subscribe === true,
-    },
-  });
 }
 
 /**

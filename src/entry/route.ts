@@ -1,164 +1,107 @@
 /**
- * The request path of one handler: the guards every request shares, in
- * order, then the era's pipeline, and the one place where a refusal becomes
- * a response.
- *
- *   [CORS preflight] → health → OAuth metadata (GET, with the `oauth` option) →
- *   path → Host/Origin → closing → requireHeader → rateLimit → bus
- *   subscription → concurrency cap (the operator guards, off by default) →
- *   method →
- *   POST: Accept → Content-Type → body → messages (read_post.ts) → era →
- *         [legacy: MCP-Protocol-Version] → authenticate → scopes →
- *         rateLimits → era pipeline
- *   GET, DELETE: legacy checks → authenticate → [oauth: required scopes] →
- *         rateLimits → legacy pipeline (405 for a modern MCP-Protocol-Version)
- *
- * Every step returns a refusal or a response; the single request's id is
- * put on a POST's refusal once, and {@linkcode createRoute}'s `render`
- * reports and renders it; with the `cors` option every answer, whatever
- * made it, passes {@linkcode Cors.grant} on its way out. It builds no part
- * and holds no state besides what it is given.
+ * The request path of one handler: the door's steps in their order
+ * (steps.ts, the table), then the era that serves the request, and the one
+ * place where a refusal becomes a response. A POST's refusal about its
+ * single request carries that request's id; the `rateLimits` budgets' state
+ * goes on the answer; a place under the concurrency cap is given back with
+ * the answer (or when its stream ends); with the `cors` option every answer,
+ * whatever made it, passes {@linkcode Cors.grant} on its way out. It builds
+ * no part and holds no state besides what it is given.
  * @module
  */
 
-import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import type { Cors } from "../http/cors.ts";
-import { httpError, jsonResponse } from "../http/error_response.ts";
-import { checkHostAndOrigin, type OriginPolicy } from "../http/guards.ts";
-import { checkRateLimit } from "../http/rate_limit.ts";
-import { type BodyReads, readBodyText } from "../http/read_body.ts";
-import {
-  atStep,
-  busUnavailable,
-  isRefusal,
-  type Refusal,
-  refuse,
-  renderRefusal,
-} from "../http/refusal.ts";
+import { httpError } from "../http/error_response.ts";
 import type { LazyInterval } from "../http/lazy_interval.ts";
-import { checkRequiredHeader } from "../http/require_header.ts";
+import { isRefusal, type Refusal, renderRefusal } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
-import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
-
-/** What the route asks of the 2025 era, with sessions or without. */
-type LegacyDoor = Pick<
-  LegacyPipeline,
-  "checkPost" | "post" | "checkGet" | "get" | "checkDelete" | "delete"
->;
-import { type ModernPipelineDependencies, serveModernMessage } from "../modern/modern_pipeline.ts";
-import type { LimitOptions } from "../config/options.ts";
-import type { ResolvedOptions } from "../config/resolve.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
-import type { Events } from "../events.ts";
-import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { type Authentication, Refused } from "../auth/authenticate.ts";
-import { classifyPost, namesModernVersion } from "./classify_era.ts";
-import { legacyOnly, modernOnly } from "./era_fallback.ts";
-import { checkPostHeaders, type Post, readPostMessages } from "./read_post.ts";
-import { closingRefusal, type Shutdown } from "./shutdown.ts";
-import type { ProtectedResource } from "../auth/protected_resource.ts";
-import type { RateLimits } from "./rate_limits.ts";
-import { checkScopes } from "../auth/scope_check.ts";
+import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
+import { StorageUnavailableError } from "../storage_unavailable.ts";
+import type { Post } from "./read_post.ts";
+import { type Door, type PlacedStep, type StepAnswer, stepsOf, Visit, walk } from "./steps.ts";
 
-/** A GET or DELETE carries no messages: only the `oauth` option's required scopes apply. */
-const NO_MESSAGES: readonly ClassifiedMessage[] = [];
-
-const ALLOW = "GET, POST, DELETE";
-
-/** The parts the request path uses. */
-export interface RouteParts {
-  config: ResolvedOptions;
-  rateLimit: LimitOptions["rateLimit"];
-  /** The `rateLimits` budgets (after authentication), when the option is set. */
-  rateLimits: RateLimits | undefined;
-  originPolicy: OriginPolicy;
-  /** CORS, when the `cors` option is set: preflights, and the grant on every answer. */
-  cors: Cors | undefined;
-  events: Events;
-  legacy: LegacyPipeline;
-  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions (GET, DELETE: 405). */
-  stateless?: StatelessLegacy;
-  modern: ModernPipelineDependencies;
-  authentication: Authentication;
-  /** The `oauth` option's protected resource: its metadata is served here, its challenges sent. */
-  resource: ProtectedResource | undefined;
-  concurrency: ConcurrencyLimit | undefined;
-  /** Body reads in progress: one timer for their deadline; `close()` ends them (503). */
-  bodyReads: BodyReads;
-  shutdown: Shutdown;
-  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
-  subscribed: () => Promise<void> | undefined;
-  /** The session sweep: started by the first request, so construction sets no timer. */
-  sweepTimer: LazyInterval;
+/** The parts the request path uses: the door's, and the session sweep. */
+export interface RouteParts extends Door {
+  /** The session sweep (with sessions): started by the first request, so construction sets no timer. */
+  sweepTimer: LazyInterval | undefined;
 }
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
 export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
-  const { config, events, authentication, concurrency, shutdown } = parts;
-  /** Where 2025 requests go: the sessionful pipeline, or the stateless one. */
-  const legacy: LegacyDoor = parts.stateless ?? parts.legacy;
-  /** What a request event tells of a request in progress, kept only while a listener wants them. */
-  const described = new WeakMap<Request, Described>();
-  /** How every body is read: with the one deadline watch (one object for the handler, not one per POST). */
-  const bodyReadControl = { reads: parts.bodyReads };
+  const route = new Route(parts);
+  const cors: Cors | undefined = parts.cors;
+  // Every answer, from the steps to a failure, with the CORS grant when there is CORS.
+  return cors === undefined
+    ? (request) => route.answer(request)
+    : async (request) => cors.grant(request, await route.answer(request));
+}
 
-  /** Every answer, from the guards to the catch below, with the CORS grant when there is CORS. */
-  const cors = parts.cors;
-  const handle = cors === undefined
-    ? answer
-    : async (request: Request) => cors.grant(request, await answer(request));
+/** One handler's request path: runs the door's table and renders what comes out. */
+class Route {
+  readonly #parts: RouteParts;
+  /** The door's steps that are on in this handler. */
+  readonly #steps: readonly PlacedStep[];
+  /** Answers a failure: bound once, not a closure per request. */
+  readonly #failed = (error: unknown): Response => this.failed(error);
+
+  constructor(parts: RouteParts) {
+    this.#parts = parts;
+    this.#steps = stepsOf(parts);
+  }
 
   /**
    * A request's answer; a throw or rejection on the way becomes a 500 (a 503
    * when storage is unreachable). Not an async function: without a request
-   * listener the route's own promise is answered with no layer of its own.
+   * listener the answer's own promise is returned with no layer of its own.
    */
-  function answer(request: Request): Promise<Response> {
+  answer(request: Request): Promise<Response> {
+    const events = this.#parts.events;
     events.counters.requests++;
-    if (events.listener !== undefined) return answerObserved(request);
+    const visit = new Visit(request, pathOf(request.url));
+    if (events.listener !== undefined) return this.#answerObserved(visit);
     let routed: Response | Promise<Response>;
     try {
-      routed = route(request);
+      routed = this.#route(visit);
     } catch (error) {
-      return Promise.resolve(failed(error));
+      return Promise.resolve(this.failed(error));
     }
-    return isPromiseLike(routed) ? routed.then(undefined, failed) : Promise.resolve(routed);
+    return isPromiseLike(routed) ? routed.then(undefined, this.#failed) : Promise.resolve(routed);
   }
 
   /** {@linkcode answer} when a listener wants request events: timed, and described once answered. */
-  async function answerObserved(request: Request): Promise<Response> {
+  async #answerObserved(visit: Visit): Promise<Response> {
+    const request = visit.request;
     try {
       const started = performance.now();
-      const response = await route(request);
-      const what = described.get(request);
+      const response = await this.#route(visit);
+      const era = visit.era;
       // `initialize` names its new session on the response only.
-      const sessionId = what?.era === "legacy"
+      const sessionId = era === "legacy"
         ? request.headers.get("mcp-session-id") ?? response.headers.get("mcp-session-id")
         : null;
-      events.emit({
+      const post = visit.post;
+      this.#parts.events.emit({
         type: "request",
-        method: what?.method ?? request.method,
-        ...(what === undefined ? {} : { era: what.era }),
+        method: era !== undefined && post !== undefined ? methodOf(post) : request.method,
+        ...(era === undefined ? {} : { era }),
         ...(sessionId === null ? {} : { sessionId }),
-        ...what?.target,
+        ...(era !== undefined && post !== undefined ? targetOf(post) : undefined),
         status: response.status,
         durationMs: performance.now() - started,
       });
       return response;
     } catch (error) {
-      return failed(error);
+      return this.failed(error);
     }
   }
 
   /** What a throw or rejection on a request's way is answered with. */
-  function failed(error: unknown): Response {
-    config.onError(error);
+  failed(error: unknown): Response {
+    this.#parts.config.onError(error);
     if (error instanceof StorageUnavailableError) {
       // Fail closed, and say so in a way clients and load balancers retry.
-      events.refused("storage", 503);
+      this.#parts.events.refused("storage", 503);
       return httpError(503, "Service Unavailable: session storage is unreachable", {
         code: ErrorCode.InternalError,
         headers: { "retry-after": String(error.retryAfterSeconds) },
@@ -168,290 +111,78 @@ export function createRoute(parts: RouteParts): (request: Request) => Promise<Re
   }
 
   /**
-   * The entry's guards, then the era's pipeline. Not an async function: a
-   * request that waits for nothing (no rate limit, no bus to join) goes
-   * straight to {@linkcode admit}, without a layer of its own.
+   * The door's steps, then the era. Not an async function: a request that
+   * waits for nothing (no body, no rate limit, no bus to join) is answered
+   * without a layer of its own.
    */
-  function route(request: Request): Response | Promise<Response> {
-    parts.sweepTimer.start();
-    // A preflight on any path (a metadata document too); one from an origin the guard refuses goes on to be refused.
-    if (cors !== undefined && request.method === "OPTIONS") {
-      const preflight = cors.preflight(request);
-      if (preflight !== undefined) return preflight;
+  #route(visit: Visit): Response | Promise<Response> {
+    this.#parts.sweepTimer?.start();
+    let walked: MaybePromise<StepAnswer>;
+    try {
+      walked = walk(this.#parts, this.#steps, visit, 0, serve);
+    } catch (error) {
+      this.#leave(visit);
+      throw error;
     }
-    const path = pathOf(request.url);
-    if (config.healthPath !== undefined && path === config.healthPath && request.method === "GET") {
-      // A closed handler reports itself unhealthy so load balancers stop sending traffic.
-      return shutdown.closed ? render(closingRefusal()) : jsonResponse('{"status":"ok"}');
-    }
-    // Public, like the health path: clients read it before they hold a token (RFC 9728).
-    if (
-      parts.resource !== undefined && request.method === "GET" &&
-      parts.resource.servesMetadataAt(path)
-    ) {
-      return render(parts.resource.metadata());
-    }
-    if (config.path !== null && path !== config.path) {
-      return render(refuse(404, "Not Found", { step: "path" }));
-    }
-    // Read once: on Deno.serve every `request.headers` read goes through the runtime's accessor.
-    const headers = request.headers;
-    const forbidden = checkHostAndOrigin(request, parts.originPolicy, headers);
-    if (forbidden !== undefined) return render(forbidden);
-    // While draining, a POST may still carry replies or a cancellation for work in flight (post() checks).
-    if (shutdown.closed && !(shutdown.draining && request.method === "POST")) {
-      return render(closingRefusal());
-    }
-    // Operator guards, all off by default, before anything reads the body or asks authenticate.
-    if (config.requireHeader !== undefined) {
-      const missing = checkRequiredHeader(request, config.requireHeader);
-      if (missing !== undefined) return render(atStep(missing, "require-header"));
-    }
-    if (parts.rateLimit !== undefined || parts.subscribed() !== undefined) {
-      return routeAfterWaits(request, headers);
-    }
-    return admit(request, headers);
+    if (!isPromiseLike(walked)) return this.#finish(visit, walked);
+    return walked.then((answer) => this.#finish(visit, answer), (error) => {
+      this.#leave(visit);
+      throw error;
+    });
   }
 
-  /** The rate limit, then the bus subscription, either of which may be waited for; then {@linkcode admit}. */
-  async function routeAfterWaits(request: Request, headers: Headers): Promise<Response> {
-    if (parts.rateLimit !== undefined) {
-      const limited = await checkRateLimit(parts.rateLimit, request, config.onError);
-      if (limited !== undefined) return render(atStep(limited, "rate-limit"));
-    }
-    // A refused request above never starts a subscription attempt.
-    const subscribing = parts.subscribed();
-    if (subscribing !== undefined) {
-      // Until this instance hears the others, it could miss a cancellation meant for its work.
-      try {
-        await subscribing;
-      } catch (error) {
-        config.onError(error);
-        return render(busUnavailable());
-      }
-    }
-    return await admit(request, headers);
-  }
-
-  /** Dispatches within the concurrency limit, when there is one. */
-  function admit(request: Request, headers: Headers): Promise<Response> {
-    if (concurrency === undefined) return dispatch(request, headers);
-    if (!concurrency.enter()) {
-      return Promise.resolve(render(atStep(concurrency.full(), "concurrency-limit")));
-    }
-    return dispatch(request, headers).then(
-      // Streamed work keeps its place until it is done.
-      (response) => concurrency.release(request, response),
-      (error) => {
-        concurrency.leave(request);
-        throw error;
-      },
+  /** The answer rendered: a POST's refusal carries its request's id; a place under the cap is given back. */
+  #finish(visit: Visit, answer: StepAnswer): Response {
+    const id = visit.post?.id;
+    const response = this.render(
+      id !== undefined && isRefusal(answer) && answer.id === undefined ? { ...answer, id } : answer,
     );
+    // Streamed work keeps its place until it is done.
+    return visit.entered ? this.#parts.concurrency!.release(visit.request, response) : response;
   }
 
-  /** The method's path. Not an async function: a POST renders its own answer, with no layer around it. */
-  function dispatch(request: Request, headers: Headers): Promise<Response> {
-    switch (request.method) {
-      case "POST":
-        return post(request, headers);
-      case "GET":
-      case "DELETE": {
-        // Neither exists in 2026-07-28; a modern-only handler has no sessions to serve.
-        if (namesModernVersion(headers) || !config.eras.legacy) {
-          return Promise.resolve(render(
-            refuse(405, "Method Not Allowed", { headers: { allow: "POST" }, step: "method" }),
-          ));
-        }
-        if (events.listener !== undefined) {
-          described.set(request, { method: request.method, era: "legacy" });
-        }
-        return getOrDelete(request);
-      }
-      default:
-        return Promise.resolve(render(
-          refuse(405, "Method Not Allowed", { headers: { allow: ALLOW }, step: "method" }),
-        ));
-    }
-  }
-
-  /** A POST: its messages, then their era's pipeline; a refusal about a single request carries its id. */
-  async function post(request: Request, headers: Headers): Promise<Response> {
-    const refused = checkPostHeaders(request, headers, config.strictAccept);
-    if (refused !== undefined) return render(refused);
-    const body = await readBodyText(request, config.maxBodyBytes, bodyReadControl, headers);
-    const read = readPostMessages(body, config);
-    if (isRefusal(read)) return render(read);
-    // A closing handler starts nothing new; replies and notifications still reach the work in flight.
-    if (shutdown.closed && read.startsWork) return render(closingRefusal());
-    // A synchronous tool's answer is here already: awaiting it would cost a turn.
-    const served = serve(request, headers, read);
-    const answer = isPromiseLike(served) ? await served : served;
-    return render(
-      read.id !== undefined && isRefusal(answer) && answer.id === undefined
-        ? { ...answer, id: read.id }
-        : answer,
-    );
-  }
-
-  /**
-   * The messages of a POST, in their era: its checks before authentication,
-   * then its pipeline. Not an async function: without an `authenticate`
-   * option nothing is waited for before the pipeline.
-   */
-  function serve(
-    request: Request,
-    headers: Headers,
-    read: Post,
-  ): MaybePromise<Response | Refusal> {
-    const { messages, isBatch } = read;
-    // Read once: the era's classification and both pipelines' version checks use it.
-    const versionHeader = headers.get("mcp-protocol-version");
-    const era = classifyPost(versionHeader, read.values, messages, isBatch);
-    if (isRefusal(era)) return era;
-    if (events.listener !== undefined) {
-      described.set(request, { method: methodOf(read), era, target: targetOf(read) });
-    }
-    if (era === "modern") {
-      if (!config.eras.modern) return legacyOnly();
-      // In json mode no stream can tell that a client left: the request's signal does.
-      const connection = config.responseMode === "json" ? request.signal : undefined;
-      if (!authentication.required && parts.rateLimits === undefined) {
-        // The common case, with no closure: the anonymous caller, checked for scopes, served now.
-        return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
-          serveModernMessage(
-            parts.modern,
-            headers,
-            messages[0],
-            ANONYMOUS_PRINCIPAL,
-            versionHeader,
-            connection,
-          );
-      }
-      return asCaller(
-        request,
-        read.startsWork,
-        messages,
-        era,
-        (principal) =>
-          serveModernMessage(
-            parts.modern,
-            headers,
-            messages[0],
-            principal,
-            versionHeader,
-            connection,
-          ),
-      );
-    }
-    if (!config.eras.legacy) return modernOnly(request, messages, isBatch);
-    const badVersion = legacy.checkPost(messages, isBatch, versionHeader);
-    if (badVersion !== undefined) return badVersion;
-    if (!authentication.required && parts.rateLimits === undefined) {
-      return scopeRefusal(ANONYMOUS_PRINCIPAL, messages, era) ??
-        legacy.post(request, messages, isBatch, ANONYMOUS_PRINCIPAL, headers);
-    }
-    return asCaller(
-      request,
-      read.startsWork,
-      messages,
-      era,
-      (principal) => legacy.post(request, messages, isBatch, principal, headers),
-    );
-  }
-
-  /** A sessionful GET (listening stream) or DELETE: the era's checks, authentication, the pipeline. */
-  async function getOrDelete(request: Request): Promise<Response> {
-    const isGet = request.method === "GET";
-    const refused = isGet ? legacy.checkGet(request) : legacy.checkDelete(request);
-    if (refused !== undefined) return render(refused);
-    // Neither starts work that counts against a principal's share.
-    // With the oauth option's requiredScopes, those apply to GET and DELETE too.
-    return render(
-      await asCaller(
-        request,
-        false,
-        NO_MESSAGES,
-        "legacy",
-        (principal) => isGet ? legacy.get(request, principal) : legacy.delete(request, principal),
-      ),
-    );
-  }
-
-  /**
-   * `serveAs` the caller, once authenticated (`claimsShare`: the request
-   * starts work, so it takes a place in the caller's share) and checked for
-   * the scopes `messages` need; a refused caller's answer instead. Without
-   * an `authenticate` (or `oauth`) option every caller is anonymous, and
-   * nothing is waited for.
-   */
-  function asCaller(
-    request: Request,
-    claimsShare: boolean,
-    messages: readonly ClassifiedMessage[],
-    era: "legacy" | "modern",
-    serveAs: (principal: Principal) => MaybePromise<Response | Refusal>,
-  ): MaybePromise<Response | Refusal> {
-    if (!authentication.required) return withScopes(ANONYMOUS_PRINCIPAL, messages, era, serveAs);
-    return authentication.authenticate(request, claimsShare).then((principal) =>
-      principal instanceof Refused
-        ? principal.answer
-        : withScopes(principal, messages, era, serveAs)
-    );
-  }
-
-  /** The principal's 403 insufficient_scope when `messages` need a scope it lacks. */
-  function scopeRefusal(
-    principal: Principal,
-    messages: readonly ClassifiedMessage[],
-    era: "legacy" | "modern",
-  ): Refusal | undefined {
-    return checkScopes(parts.modern.dispatcher, messages, principal, era, parts.resource);
-  }
-
-  /**
-   * `serveAs` the principal, unless it lacks a scope `messages` need (403
-   * insufficient_scope) or has spent a `rateLimits` budget (429); what is
-   * left of a budget goes on the answer.
-   */
-  function withScopes(
-    principal: Principal,
-    messages: readonly ClassifiedMessage[],
-    era: "legacy" | "modern",
-    serveAs: (principal: Principal) => MaybePromise<Response | Refusal>,
-  ): MaybePromise<Response | Refusal> {
-    const refused = scopeRefusal(principal, messages, era);
-    if (refused !== undefined) return refused;
-    const limits = parts.rateLimits;
-    if (limits === undefined) return serveAs(principal);
-    return limits.check(principal, messages).then((checked) =>
-      checked === undefined
-        ? serveAs(principal)
-        : isRefusal(checked)
-        ? checked
-        : checked.stamp(serveAs(principal))
-    );
+  /** Gives back a place under the cap of a request that failed on its way. */
+  #leave(visit: Visit): void {
+    if (visit.entered) this.#parts.concurrency!.leave(visit.request);
   }
 
   /** The one place a refusal becomes a response (and is reported); a response passes through. */
-  function render(answer: Response | Refusal): Response {
+  render(answer: Response | Refusal): Response {
     if (!isRefusal(answer)) return answer as Response;
-    events.refused(answer.step ?? "other", answer.status, answer.code, answer.message);
+    this.#parts.events.refused(answer.step ?? "other", answer.status, answer.code, answer.message);
     return renderRefusal(answer);
   }
-
-  return handle;
 }
 
-/** What a request event tells of a request beyond its status and timing. */
-interface Described {
-  method: string;
-  era: "legacy" | "modern";
-  /** The tool, prompt or resource a single request names. */
-  target?: { tool: string } | { prompt: string } | { resource: string };
+/**
+ * What serves a request that passed the door: its era, as its caller; what
+ * is left of a `rateLimits` budget goes on the answer.
+ */
+function serve(door: Door, visit: Visit): MaybePromise<StepAnswer> {
+  const { request, post, principal } = visit;
+  let served: MaybePromise<StepAnswer>;
+  if (post !== undefined) {
+    const era = visit.era === "modern" ? door.modern : door.legacy;
+    served = era.serve(
+      request,
+      visit.headers,
+      post.messages,
+      post.isBatch,
+      principal,
+      visit.versionHeader,
+    );
+  } else {
+    served = request.method === "GET"
+      ? door.legacy.get(request, principal)
+      : door.legacy.delete(request, principal);
+  }
+  return visit.standing === undefined ? served : visit.standing.stamp(served);
 }
 
 /** The tool, prompt or resource a single request names, for its request event. */
-function targetOf(read: Post): Described["target"] {
+function targetOf(
+  read: Post,
+): { tool: string } | { prompt: string } | { resource: string } | undefined {
   const first = read.messages[0];
   if (read.isBatch || first.kind !== "request") return undefined;
   const { method, params } = first.message as JsonRpcRequest;

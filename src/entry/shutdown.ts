@@ -12,11 +12,8 @@ import type { KeepAlive } from "../http/keep_alive.ts";
 import type { LazyInterval } from "../http/lazy_interval.ts";
 import type { BodyReads } from "../http/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
-import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
-import type { SessionStore } from "../legacy/sessions/session_store.ts";
-import type { ListenStreams } from "../modern/listen_streams.ts";
-import type { ModernWork } from "../modern/modern_work.ts";
+import type { Era } from "../era.ts";
+import { drained, settledWithin } from "../http/drained.ts";
 import { afterThisTask, MAX_TIMER_MS, realScheduler, type Scheduler } from "../runtime.ts";
 
 /**
@@ -55,17 +52,14 @@ export function closingRefusal(): Refusal {
 
 /** What a shutdown ends. */
 export interface ShutdownParts {
-  legacy: LegacyPipeline;
-  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
-  stateless?: StatelessLegacy;
-  modernWork: ModernWork;
-  listen: ListenStreams;
+  /** The handler's eras: each drains, aborts, closes and disposes its own. */
+  eras: readonly Era[];
   keepAlive: KeepAlive;
   bodyReads: BodyReads;
-  sweepTimer: LazyInterval;
-  store: SessionStore;
-  /** True when the handler created the store (and so closes it). */
-  ownsStore: boolean;
+  /** The session sweep (with sessions). */
+  sweepTimer: LazyInterval | undefined;
+  /** Closes the session store when the handler created it. */
+  closeStore: (() => Promise<void>) | undefined;
   /** Closes the extensions (their background work: tasks). */
   closeExtensions: () => Promise<void>;
   onError: (error: unknown) => void;
@@ -100,108 +94,70 @@ export class Shutdown {
     return this.#closing ??= this.#shutDown(graceMs, options.graceMs !== undefined);
   }
 
-  /** Work still running in either era. */
-  #running = (): number =>
-    this.#parts.legacy.inFlight.size + (this.#parts.stateless?.inFlight.size ?? 0) +
-    this.#parts.modernWork.size;
-
-  /** Running work, and the answers of finished work still being logged and written to streams. */
-  #unsettled = (): number =>
-    this.#running() + this.#parts.legacy.hub.pendingWrites +
-    (this.#parts.stateless?.hub.pendingWrites ?? 0);
+  /** Work still running in the eras. */
+  #running = (): number => {
+    let count = 0;
+    for (const era of this.#parts.eras) count += era.running();
+    return count;
+  };
 
   /**
    * `graceful`: close({ graceMs }) was asked for, so aborted work is waited
    * for (at most AFTER_ABORT_MS, resource disposal included) and reported.
    */
   async #shutDown(graceMs: number, graceful: boolean): Promise<void> {
-    const { legacy, modernWork, listen, keepAlive, bodyReads, store } = this.#parts;
+    const { eras, keepAlive, bodyReads } = this.#parts;
     const scheduler = this.#parts.scheduler ?? realScheduler;
     this.closed = true; // from now on: 503 for new requests, health 503
     this.#parts.onClosing();
     this.draining = graceMs > 0;
-    this.#parts.sweepTimer.stop();
-    const heldAtStart = legacy.heldSessions();
+    this.#parts.sweepTimer?.stop();
     // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
-    listen.closeAll();
-    legacy.hub.closeListening();
-    // The grace ends early only when every answer is out: a finished call's last batch may still be
-    // waiting for the event log (a Redis round trip), and ending its stream now would lose it.
-    if (this.draining) await drained(scheduler, graceMs, this.#unsettled);
+    // The grace ends early only when every era's answers are out.
+    await Promise.all(eras.map((era) => era.drain(this.draining ? graceMs : 0)));
     this.draining = false;
     // Bodies still arriving (a reply the grace did not need after all) are answered 503.
     bodyReads.cancelAll();
     const abortedAt = scheduler.now();
     // Sessionful calls still running are answered now with an error (the server is shutting
     // down); a graceful close lets those answers be logged and written before the streams end.
-    legacy.inFlight.cancelAll("server-closed");
-    this.#parts.stateless?.inFlight.cancelAll("server-closed");
-    modernWork.abortAll("server-closed");
+    for (const era of eras) era.abort("server-closed");
     const extensionsClosed = this.#parts.closeExtensions();
-    if (graceful) {
-      await afterThisTask();
-      await drained(scheduler, AFTER_ABORT_MS, () => legacy.hub.pendingWrites);
-    }
-    legacy.close(heldAtStart);
-    this.#parts.stateless?.close();
+    if (graceful) await afterThisTask();
+    await Promise.all(eras.map((era) => era.close(graceful ? AFTER_ABORT_MS : 0)));
     keepAlive.stop();
-    const disposed = legacy.resources.disposeAll(); // bounded per resource; failures go to onError
+    // Bounded per resource; failures go to onError.
+    const disposed = Promise.all(eras.map((era) => era.dispose()));
     if (!graceful) {
       await disposed;
     } else {
       const left = Math.max(0, AFTER_ABORT_MS - (scheduler.now() - abortedAt));
       const [, done] = await Promise.all([
-        settledWithin(scheduler, disposed, left),
-        drained(scheduler, left, this.#running),
+        settledWithin(disposed, left, scheduler),
+        drained(left, this.#running, scheduler),
       ]);
       if (!done) this.#parts.onError(this.#stillRunning());
     }
     await extensionsClosed;
-    if (this.#parts.ownsStore) await store.close();
+    await this.#parts.closeStore?.();
   }
 
   /** What close() reports when aborted work has not returned: how many, and each one's method and id. */
   #stillRunning(): Error {
-    const inSessions = this.#parts.legacy.inFlight.describe();
-    const stateless = this.#parts.modernWork.describe();
-    const named = [
-      ...inSessions.map(({ id, method }) => `${method ?? "request"} id ${JSON.stringify(id)}`),
-      ...stateless.map(({ id, method }) => `${method} id ${JSON.stringify(id)} (2026-07-28)`),
-    ];
+    const named: string[] = [];
+    const counts: string[] = [];
+    for (const era of this.#parts.eras) {
+      const running = era.describeRunning();
+      named.push(...running);
+      counts.push(`${running.length} ${era.label}`);
+    }
     const listed = named.slice(0, MAX_REPORTED_REQUESTS).join(", ");
     const more = named.length > MAX_REPORTED_REQUESTS
       ? `, and ${named.length - MAX_REPORTED_REQUESTS} more`
       : "";
     return new Error(
       `close(): ${named.length} request(s) still running ${AFTER_ABORT_MS} ms after they were ` +
-        `aborted (${inSessions.length} in sessions, ${stateless.length} in 2026-07-28; their ` +
-        `tools ignore ctx.signal): ${listed}${more}`,
+        `aborted (${counts.join(", ")}; their tools ignore ctx.signal): ${listed}${more}`,
     );
   }
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first (it never rejects). */
-async function settledWithin(
-  scheduler: Scheduler,
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<void> {
-  let timer: unknown;
-  const late = new Promise<void>((resolve) => (timer = scheduler.setTimeout(resolve, ms)));
-  await Promise.race([promise.then(() => {}, () => {}), late]);
-  scheduler.clearTimeout(timer);
-}
-
-/**
- * Resolves once `count` is 0, or after `ms` (polling: shutdown only, never
- * the hot path); true when it reached 0.
- */
-async function drained(scheduler: Scheduler, ms: number, count: () => number): Promise<boolean> {
-  const deadline = scheduler.now() + ms;
-  while (count() > 0 && scheduler.now() < deadline) {
-    await new Promise<void>((resolve) =>
-      scheduler.setTimeout(resolve, Math.min(10, Math.max(1, deadline - scheduler.now())))
-    );
-  }
-  return count() === 0;
 }

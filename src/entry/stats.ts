@@ -1,16 +1,13 @@
 /**
  * `stats()`: the handler's current load and its counters since start, read
- * from the parts that hold them. It counts nothing itself.
+ * from the parts that hold them: a sum over the eras, the concurrency cap,
+ * the event counters. It counts nothing itself.
  * @module
  */
 
 import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
 import type { RefusalStep } from "../http/refusal.ts";
-import type { LegacyPipeline } from "../legacy/legacy_pipeline.ts";
-import type { StatelessLegacy } from "../legacy/stateless_legacy.ts";
-import type { SessionStore } from "../legacy/sessions/session_store.ts";
-import type { ListenStreams } from "../modern/listen_streams.ts";
-import type { ModernWork } from "../modern/modern_work.ts";
+import type { Era } from "../era.ts";
 import type { Events, SessionEndReason } from "../events.ts";
 
 /**
@@ -59,26 +56,34 @@ export interface HandlerStats {
 
 /** The parts whose counts make up the stats. */
 export interface StatsParts {
-  store: SessionStore;
-  legacy: LegacyPipeline;
-  /** With `eras: { legacy: "stateless" }`: the 2025 POSTs without sessions. */
-  stateless?: StatelessLegacy;
-  modernWork: ModernWork;
-  listen: ListenStreams;
+  /** The handler's eras: each counts its own sessions, work and streams. */
+  eras: readonly Era[];
   concurrency: ConcurrencyLimit | undefined;
   events: Events;
 }
 
-/** The handler's stats now (the store's size is the one read that may wait). */
+/** The handler's stats now (an era's session count is the one read that may wait). */
 export async function collectStats(parts: StatsParts): Promise<HandlerStats> {
-  const { store, legacy, stateless, modernWork, listen, concurrency, events } = parts;
+  const { eras, concurrency, events } = parts;
+  const load = {
+    sessions: 0,
+    inFlight: 0,
+    openStreams: 0,
+    pendingClientRequests: 0,
+    refusedAtSessionCap: 0,
+    abandoned: 0,
+  };
+  for (const era of eras) {
+    const counted = await era.stats();
+    load.sessions += counted.sessions;
+    load.inFlight += counted.inFlight;
+    load.openStreams += counted.openStreams;
+    load.pendingClientRequests += counted.pendingClientRequests;
+    load.refusedAtSessionCap += counted.refusedAtSessionCap;
+    load.abandoned += counted.abandoned;
+  }
   return {
-    sessions: await store.size(),
-    inFlight: legacy.inFlight.size + (stateless?.inFlight.size ?? 0) + modernWork.size,
-    openStreams: legacy.hub.connectionCount + (stateless?.hub.connectionCount ?? 0) + listen.size,
-    pendingClientRequests: legacy.pending.size,
-    refusedAtSessionCap: legacy.inFlight.refusedAtCap,
-    abandoned: legacy.inFlight.abandoned,
+    ...load,
     concurrentRequests: concurrency?.active ?? 0,
     maxConcurrentRequests: concurrency?.max,
     sessionsCreated: events.counters.sessionsCreated,

@@ -8,20 +8,18 @@
  */
 
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
-import type { SessionStore } from "./sessions/session_store.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
 import type { StreamHub } from "./stream_hub.ts";
 
 /** Sends notifications on the listening streams of this process. */
 export class ListeningNotifications {
   readonly #hub: StreamHub;
-  readonly #store: SessionStore;
-  readonly #now: () => number;
+  readonly #session: (id: string) => Promise<SessionRecord | undefined>;
 
-  /** Notifications on `hub`'s listening streams; `store` knows each session's resource subscriptions. */
-  constructor(hub: StreamHub, store: SessionStore, now: () => number) {
+  /** Notifications on `hub`'s listening streams; `session` looks up a session's resource subscriptions. */
+  constructor(hub: StreamHub, session: (id: string) => Promise<SessionRecord | undefined>) {
     this.#hub = hub;
-    this.#store = store;
-    this.#now = now;
+    this.#session = session;
   }
 
   /** Sends `notification` on the session's listening stream if it is here; false when it is not. */
@@ -48,7 +46,7 @@ export class ListeningNotifications {
   async resourceUpdated(uri: string): Promise<number> {
     let sent = 0;
     for (const id of this.#hub.listeningSessions()) {
-      const session = await this.#store.get(id, this.#now());
+      const session = await this.#session(id);
       if (
         session?.subscriptions?.includes(uri) &&
         await this.notify(id, { method: "notifications/resources/updated", params: { uri } })

@@ -26,21 +26,25 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import { asPlainObject } from "../jsonrpc/messages.ts";
-import type { ResolvedOptions } from "../config/resolve.ts";
+import type { ResponseMode } from "../http/response_mode.ts";
+import type { Scheduler } from "../runtime.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
-import { batchRefusal, findInitialize, initializeInBatch } from "./post_shape.ts";
+import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "./post_shape.ts";
+import type { BusMessage } from "../bus/message_bus.ts";
+import type { EraStats, LegacyEra } from "../era.ts";
+import { drained } from "../http/drained.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { MemoryEventLog } from "./memory_event_log.ts";
-import { answerRequests, type ExchangeDependencies } from "./request_exchange.ts";
-import type { SessionOperations } from "./exchange_request_context.ts";
+import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
+import type { SessionOperations } from "./request_context.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
@@ -50,19 +54,31 @@ const DEFAULT_VERSION = "2025-03-26";
 export const STATELESS_NOTE =
   'this server serves 2025 clients without sessions (eras: { legacy: "stateless" })';
 
+/** The settings of the 2025 revisions without sessions, built by the handler from its resolved options. */
+export interface StatelessSettings {
+  /** Requests one POST may carry in flight. */
+  maxRequestsPerSession: number;
+  /** Bytes a stream may buffer for a slow reader before it is dropped. */
+  maxStreamBufferBytes: number;
+  /** The SSE `retry:` a stream advertises. */
+  retryMs: number;
+  /** Told about unexpected errors. */
+  onError: (error: unknown) => void;
+  /** How a call is answered: JSON, SSE, or SSE once it emits. */
+  responseMode: ResponseMode;
+  /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client. */
+  clientRequestTimeoutMs: number;
+  /** The timers of the bounded waits at close (undefined: the runtime's). */
+  scheduler: Scheduler | undefined;
+}
+
 /** What the stateless POSTs are built from. */
 export interface StatelessLegacyOptions {
-  config: ResolvedOptions;
+  settings: StatelessSettings;
   dispatcher: Dispatcher;
   /** The handler's heartbeat timer, shared with the other streams. */
   keepAlive: KeepAlive;
   telemetry: Telemetry;
-  /** The sessionful pipeline's POST checks (MCP-Protocol-Version), shared. */
-  checkPost: (
-    messages: readonly ClassifiedMessage[],
-    isBatch: boolean,
-    version: string | null,
-  ) => Refusal | undefined;
 }
 
 /** Session operations where there is no session: subscriptions refused, the logging level kept nowhere. */
@@ -110,28 +126,27 @@ function withoutSessionCapabilities(result: Record<string, unknown>): Record<str
 }
 
 /** The 2025 revisions without sessions: `initialize`, then POSTs that each stand alone. */
-export class StatelessLegacy {
+export class StatelessLegacy implements LegacyEra {
+  /** How close()'s report names this era's work. */
+  readonly label = "without sessions";
   /** The work of every POST in flight, each under its POST's own key. */
   readonly inFlight: InFlightRegistry;
   /** Streams of the POSTs answering now; their events live as long as the POST. */
   readonly hub: StreamHub;
   readonly #pending = new StatelessReplies();
   readonly #slowCalls = new SlowCalls();
-  readonly #config: ResolvedOptions;
+  readonly #settings: StatelessSettings;
   readonly #dispatcher: Dispatcher;
   readonly #telemetry: Telemetry;
-  readonly #exchange: ExchangeDependencies;
-  /** Checks a POST's MCP-Protocol-Version header (before the entry authenticates it). */
-  readonly checkPost: StatelessLegacyOptions["checkPost"];
+  readonly #exchange: LegacyExchangeDependencies;
   #nextKey = 0;
 
   /** The stateless POST path over `options`. */
   constructor(options: StatelessLegacyOptions) {
-    const { config, dispatcher } = options;
-    this.#config = config;
+    const { settings: config, dispatcher } = options;
+    this.#settings = config;
     this.#dispatcher = dispatcher;
     this.#telemetry = options.telemetry;
-    this.checkPost = options.checkPost;
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.hub = new StreamHub({
       // Nothing is resumed: the log only carries a POST's events to its own connection.
@@ -157,12 +172,12 @@ export class StatelessLegacy {
   }
 
   /** A legacy POST: `initialize` answered without a session; requests answered on their own; the rest `202`. */
-  async post(
+  async serve(
     request: Request,
+    headers: Headers,
     messages: readonly ClassifiedMessage[],
     isBatch: boolean,
     principal: Principal,
-    headers: Headers = request.headers,
   ): Promise<Response | Refusal> {
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
@@ -189,8 +204,8 @@ export class StatelessLegacy {
       createdAt: 0,
       expiresAt: Number.POSITIVE_INFINITY,
     };
-    const connection = this.#config.responseMode === "json" ? request.signal : undefined;
-    const response = await answerRequests(
+    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
+    const response = await answerLegacyRequests(
       this.#exchange,
       requests,
       isBatch,
@@ -200,6 +215,15 @@ export class StatelessLegacy {
       this.#telemetry.begin(request),
     );
     return this.#endingWith(response, key);
+  }
+
+  /** A POST's checks before the entry authenticates it: its MCP-Protocol-Version header. */
+  checkPost(
+    messages: readonly ClassifiedMessage[],
+    isBatch: boolean,
+    versionHeader: string | null,
+  ): Refusal | undefined {
+    return checkLegacyPost(messages, isBatch, versionHeader);
   }
 
   /** GET: there is no listening stream and nothing to resume. */
@@ -222,8 +246,64 @@ export class StatelessLegacy {
     return Promise.resolve(notAllowed());
   }
 
+  /** Nothing of another instance's reaches a POST without a session. */
+  receive(_message: BusMessage): number {
+    return 0;
+  }
+
+  /** The POSTs answering now (no sessions; none waits for a client's reply across POSTs). */
+  stats(): EraStats {
+    return {
+      sessions: 0,
+      inFlight: this.inFlight.size,
+      openStreams: this.hub.connectionCount,
+      pendingClientRequests: 0,
+      refusedAtSessionCap: 0,
+      abandoned: 0,
+    };
+  }
+
+  /** No listening stream to end; up to `graceMs` for the work running and its answers' writes. */
+  async drain(graceMs: number): Promise<void> {
+    if (graceMs > 0) {
+      await drained(
+        graceMs,
+        () => this.inFlight.size + this.hub.pendingWrites,
+        this.#settings.scheduler,
+      );
+    }
+  }
+
+  /** Aborts the work in flight. */
+  abort(reason: "server-closed"): void {
+    this.inFlight.cancelAll(reason);
+  }
+
+  /** Ends every stream now (a POST's answer is its own: nothing is logged for later). */
+  close(_writesMs = 0): Promise<void> {
+    this.#close();
+    return Promise.resolve();
+  }
+
+  /** Nothing to dispose: no session holds resources. */
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Requests running in POSTs. */
+  running(): number {
+    return this.inFlight.size;
+  }
+
+  /** Each request still running, by method and id. */
+  describeRunning(): string[] {
+    return this.inFlight.describe().map(({ id, method }) =>
+      `${method ?? "request"} id ${JSON.stringify(id)}`
+    );
+  }
+
   /** Aborts the work in flight and ends every stream (the handler is closing). */
-  close(): void {
+  #close(): void {
     this.inFlight.cancelAll("server-closed");
     this.#pending.rejectAll("The server is closing");
     this.hub.closeAll();
@@ -266,7 +346,7 @@ export class StatelessLegacy {
     this.inFlight.cancelSession(key, "abandoned");
     this.#pending.rejectSession(key, "The request ended");
     this.hub.endSession(key);
-    this.hub.eventLog.deleteSession(key).catch(this.#config.onError);
+    this.hub.eventLog.deleteSession(key).catch(this.#settings.onError);
   }
 
   async #initialize(

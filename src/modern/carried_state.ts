@@ -4,7 +4,7 @@
  * state an `input_required` answer hands out. Each turns what can go wrong
  * into the JSON-RPC answer the client gets; neither keeps anything between
  * requests (the state travels with the client). The exchange decides when a
- * round starts or ends (modern_exchange.ts); the codec does the cryptography
+ * round starts or ends (exchange.ts); the codec does the cryptography
  * (request_state.ts).
  * @module
  */

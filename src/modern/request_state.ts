@@ -58,23 +58,8 @@ export interface RequestStateOptions {
   now?: () => number;
 }
 
-/**
- * Why a presented `requestState` did not open: for logs and events, never
- * sent to the client (except `too-large`, whose limit the client must know).
- *
- * @example
- * ```ts
- * import type { RequestStateRefusalReason } from "@tether/mcp/types";
- * const worthAnAlert: RequestStateRefusalReason[] = ["unknown-key", "bad-seal"];
- * ```
- */
-export type RequestStateRefusalReason =
-  | "malformed"
-  | "too-large"
-  | "unknown-key"
-  | "bad-seal"
-  | "expired"
-  | "binding";
+export type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
+import type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
 
 /** The outcome of opening a state; the reason is for logs only, never for the client. */
 export type OpenResult =

@@ -1,9 +1,10 @@
 /**
  * The MCP dispatcher: a method table from JSON-RPC method names to handlers.
- * It knows the protocol (lifecycle, version negotiation, tools, resources,
- * prompts, logging, completion) and nothing of HTTP or sessions: everything
- * per-request arrives in a {@linkcode RequestContext}. It never throws; every
- * outcome is a JSON-RPC response.
+ * It knows the protocol (lifecycle, tools, resources, prompts, logging,
+ * extension methods) and nothing of HTTP or sessions: everything per-request
+ * arrives in a {@linkcode RequestContext}. `initialize`'s result is
+ * initialize.ts, completion completion.ts, a tool's run tool_calls.ts. It
+ * never throws; every outcome is a JSON-RPC response.
  * @module
  */
 
@@ -28,19 +29,20 @@ import {
   missingExtension,
   negotiated,
   servedIn,
-  type ToolCall,
   withTemplatesOf,
 } from "./extensions.ts";
 import { createHandlerContext } from "./handler_context.ts";
 import { isLoggingLevel } from "./logging.ts";
-import { paginate } from "./pagination.ts";
+import { pageResult } from "./pagination.ts";
+import { callThrough, callTool } from "./tool_calls.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { type ToolDefinitions, ToolRegistry } from "./tools.ts";
-import { isPromiseLike, type MaybePromise, settled } from "./maybe_async.ts";
-import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
+import { isPromiseLike, type MaybePromise } from "./maybe_async.ts";
 import type { Implementation } from "./types.ts";
-import { negotiateProtocolVersion } from "./versions.ts";
+import { complete } from "./completion.ts";
+import { capabilitiesIn, initializeResult } from "./initialize.ts";
+import { requireUri } from "./method_params.ts";
 
 /** What the dispatcher serves: server identity and definitions. */
 export interface ServerDefinition extends ToolDefinitions {
@@ -71,32 +73,6 @@ type MethodHandler = (
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 const EMPTY_PARAMS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-const MAX_COMPLETIONS = 100;
-
-function requireString(params: Record<string, unknown>, key: string, method: string): string {
-  const value = params[key];
-  if (typeof value !== "string") {
-    throw new McpError(ErrorCode.InvalidParams, `${method} requires a string ${key}`);
-  }
-  return value;
-}
-
-/** A `uri` parameter within the size limit: longer ones are refused before any lookup or store write. */
-function requireUri(
-  params: Record<string, unknown>,
-  key: string,
-  method: string,
-  maxBytes: number,
-): string {
-  const uri = requireString(params, key, method);
-  if (exceedsUtf8Bytes(uri, maxBytes)) {
-    throw new McpError(
-      ErrorCode.InvalidParams,
-      `${method}: ${key} is longer than ${maxBytes} bytes`,
-    );
-  }
-  return uri;
-}
 
 /** Routes JSON-RPC requests to the MCP method implementations. */
 export class Dispatcher {
@@ -144,11 +120,20 @@ export class Dispatcher {
     const extensions = this.extensions = definition.extensions ?? [];
     const steps = extensions.filter((extension) => extension.aroundToolCall !== undefined);
     this.wrapsToolCalls = steps.length > 0;
-    this.modernCapabilities = withExtensions(capabilities, extensions, "modern");
-    this.capabilities = withExtensions(capabilities, extensions, "legacy");
+    this.modernCapabilities = capabilitiesIn(capabilities, extensions, "modern");
+    this.capabilities = capabilitiesIn(capabilities, extensions, "legacy");
 
     const methods = new Map<string, MethodHandler>();
-    methods.set("initialize", (params) => this.#initialize(params));
+    methods.set(
+      "initialize",
+      (params) =>
+        initializeResult(
+          params,
+          this.capabilities,
+          this.#definition.info,
+          this.#definition.instructions,
+        ),
+    );
     methods.set("ping", () => ({}));
     methods.set("logging/setLevel", async (params, ctx) => {
       if (!isLoggingLevel(params.level)) {
@@ -160,7 +145,14 @@ export class Dispatcher {
     if (hasTools) {
       methods.set(
         "tools/list",
-        (params, ctx) => this.#page("tools", "tools", this.tools.list(ctx.protocolVersion), params),
+        (params, ctx) =>
+          pageResult(
+            this.#definition.pageSize,
+            "tools",
+            "tools",
+            this.tools.list(ctx.protocolVersion),
+            params,
+          ),
       );
       // Not async: the call's own promise, with no layer around it. The result may be the tool's
       // own object, which nothing downstream changes (the modern encoding copies it); a
@@ -168,13 +160,14 @@ export class Dispatcher {
       methods.set(
         "tools/call",
         steps.length === 0
-          ? (params, ctx, request) => this.#callTool(params, ctx, request)
-          : (params, ctx, request) => this.#callThrough(steps, params, ctx, request),
+          ? (params, ctx, request) => callTool(this.tools, params, ctx, request)
+          : (params, ctx, request) => callThrough(this.tools, steps, params, ctx, request),
       );
     }
     if (hasResources) {
       methods.set("resources/list", async (params, ctx, request) => {
-        return this.#page(
+        return pageResult(
+          this.#definition.pageSize,
           "resources",
           "resources",
           await this.resources.list(createHandlerContext(ctx, request)),
@@ -182,7 +175,13 @@ export class Dispatcher {
         );
       });
       methods.set("resources/templates/list", (params) => {
-        return this.#page("templates", "resourceTemplates", this.resources.listTemplates(), params);
+        return pageResult(
+          this.#definition.pageSize,
+          "templates",
+          "resourceTemplates",
+          this.resources.listTemplates(),
+          params,
+        );
       });
       methods.set("resources/read", async (params, ctx, request) => {
         const uri = requireUri(params, "uri", "resources/read", this.#definition.maxUriBytes);
@@ -213,7 +212,8 @@ export class Dispatcher {
     if (hasPrompts) {
       methods.set(
         "prompts/list",
-        (params) => this.#page("prompts", "prompts", this.prompts.list(), params),
+        (params) =>
+          pageResult(this.#definition.pageSize, "prompts", "prompts", this.prompts.list(), params),
       );
       methods.set("prompts/get", async (params, ctx, request) => {
         const trace = ctx.trace;
@@ -232,7 +232,15 @@ export class Dispatcher {
     if (hasCompletions) {
       methods.set(
         "completion/complete",
-        (params, ctx, request) => this.#complete(params, ctx, request),
+        (params, ctx, request) =>
+          complete(
+            params,
+            ctx,
+            request,
+            this.prompts,
+            this.resources,
+            this.#definition.maxUriBytes,
+          ),
       );
     }
     checkExtensions(extensions, (method) => methods.has(method));
@@ -249,56 +257,6 @@ export class Dispatcher {
       }
     }
     this.#methods = methods;
-  }
-
-  /**
-   * Runs a tool, inside its span when the request is traced. A synchronous
-   * tool's result comes back as it is (no promise), and so does a protocol
-   * error's throw.
-   */
-  #callTool(
-    params: Record<string, unknown>,
-    ctx: RequestContext,
-    request: JsonRpcRequest,
-  ): MaybePromise<Record<string, unknown>> {
-    const trace = ctx.trace;
-    if (trace === undefined) {
-      return this.tools.run(params, createHandlerContext(ctx, request)) as unknown as MaybePromise<
-        Record<string, unknown>
-      >;
-    }
-    return trace.run(
-      "tool",
-      String(params.name),
-      (context) => this.tools.call(params, createHandlerContext(ctx, request, context)),
-    ) as unknown as Promise<Record<string, unknown>>;
-  }
-
-  /** Runs `tools/call` through the extensions' steps, the first given outermost. */
-  #callThrough(
-    steps: readonly Extension[],
-    params: Record<string, unknown>,
-    ctx: RequestContext,
-    request: JsonRpcRequest,
-  ): Promise<Record<string, unknown>> {
-    const tool = typeof params.name === "string" ? this.tools.definition(params.name) : undefined;
-    // The steps were promised a promise.
-    const runCore = (runCtx: RequestContext) =>
-      settled(() => this.#callTool(params, runCtx, request));
-    const step = (index: number, stepCtx: RequestContext): Promise<Record<string, unknown>> => {
-      if (index >= steps.length) return runCore(stepCtx);
-      const extension = steps[index];
-      if (!servedIn(extension, stepCtx.protocolVersion)) return step(index + 1, stepCtx);
-      const call: ToolCall = {
-        params,
-        tool,
-        ctx: stepCtx,
-        request,
-        run: (runCtx = stepCtx) => step(index + 1, runCtx),
-      };
-      return extension.aroundToolCall!(call);
-    };
-    return step(0, ctx);
   }
 
   /** The param an extension method is routed by (`Mcp-Name`), if it names one. */
@@ -403,97 +361,4 @@ export class Dispatcher {
       }
     }
   }
-
-  #initialize(params: Record<string, unknown>): Record<string, unknown> {
-    if (typeof params.protocolVersion !== "string") {
-      throw new McpError(ErrorCode.InvalidParams, "initialize requires a string protocolVersion");
-    }
-    if (
-      typeof params.capabilities !== "object" || params.capabilities === null ||
-      Array.isArray(params.capabilities)
-    ) {
-      throw new McpError(ErrorCode.InvalidParams, "initialize requires a capabilities object");
-    }
-    const result: Record<string, unknown> = {
-      protocolVersion: negotiateProtocolVersion(params.protocolVersion),
-      capabilities: this.capabilities,
-      serverInfo: this.#definition.info,
-    };
-    if (this.#definition.instructions !== undefined) {
-      result.instructions = this.#definition.instructions;
-    }
-    return result;
-  }
-
-  #page(
-    list: string,
-    key: string,
-    items: readonly Record<string, unknown>[],
-    params: Record<string, unknown>,
-  ): Record<string, unknown> {
-    const page = paginate(list, items, params.cursor, this.#definition.pageSize);
-    const result: Record<string, unknown> = { [key]: page.items };
-    if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
-    return result;
-  }
-
-  async #complete(
-    params: Record<string, unknown>,
-    ctx: RequestContext,
-    request: JsonRpcRequest,
-  ): Promise<Record<string, unknown>> {
-    const ref = params.ref as Record<string, unknown> | undefined;
-    const argument = params.argument as Record<string, unknown> | undefined;
-    if (
-      typeof ref !== "object" || ref === null || typeof argument !== "object" || argument === null
-    ) {
-      throw new McpError(ErrorCode.InvalidParams, "completion/complete requires ref and argument");
-    }
-    const name = requireString(argument, "name", "completion/complete argument");
-    const value = requireString(argument, "value", "completion/complete argument");
-    let completer;
-    if (ref.type === "ref/prompt") {
-      completer = this.prompts.completer(ref.name, name);
-    } else if (ref.type === "ref/resource") {
-      const found = this.resources.completer(
-        requireUri(ref, "uri", "completion/complete ref", this.#definition.maxUriBytes),
-        name,
-      );
-      if (!found.known) throw new McpError(ErrorCode.InvalidParams, "Unknown resource reference");
-      completer = found.completer;
-    } else {
-      throw new McpError(ErrorCode.InvalidParams, "Unknown completion reference type");
-    }
-    const context = params.context as { arguments?: Record<string, string> } | undefined;
-    const values = completer === undefined ? [] : await completer(
-      value,
-      { arguments: context?.arguments ?? {} },
-      createHandlerContext(ctx, request),
-    );
-    return {
-      completion: {
-        values: values.slice(0, MAX_COMPLETIONS),
-        total: values.length,
-        hasMore: values.length > MAX_COMPLETIONS,
-      },
-    };
-  }
-}
-
-/** The core capabilities plus the `extensions` (and legacy capabilities) of those served in `era`. */
-function withExtensions(
-  core: Record<string, unknown>,
-  extensions: readonly Extension[],
-  era: "legacy" | "modern",
-): Record<string, unknown> {
-  const served = extensions.filter((extension) => (extension.eras ?? [era]).includes(era));
-  if (served.length === 0) return core;
-  const capabilities: Record<string, unknown> = { ...core };
-  const entries: Record<string, unknown> = {};
-  for (const extension of served) {
-    entries[extension.id] = extension.settings ?? {};
-    if (era === "legacy") Object.assign(capabilities, extension.legacyCapabilities);
-  }
-  capabilities.extensions = entries;
-  return capabilities;
 }

@@ -64,3 +64,17 @@ export function paginate<T>(
   if (end < items.length) page.nextCursor = encodeCursor(list, end);
   return page;
 }
+
+/** A list method's result: one page of `items` under `key`, and the next cursor when there is more. */
+export function pageResult(
+  pageSize: number,
+  list: string,
+  key: string,
+  items: readonly Record<string, unknown>[],
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  const page = paginate(list, items, params.cursor, pageSize);
+  const result: Record<string, unknown> = { [key]: page.items };
+  if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+  return result;
+}

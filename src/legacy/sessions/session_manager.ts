@@ -13,7 +13,12 @@ import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context.
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
-import type { ExpiredSession, SessionRecord, SessionStore } from "./session_store.ts";
+import type {
+  ExpiredSession,
+  SessionChanges,
+  SessionRecord,
+  SessionStore,
+} from "./session_store.ts";
 
 /** Settings of the {@linkcode SessionManager}. */
 export interface SessionManagerOptions {
@@ -190,6 +195,26 @@ export class SessionManager {
   /** True when the session exists and has not expired. */
   async exists(id: string): Promise<boolean> {
     return await this.store.get(id, this.#options.now()) !== undefined;
+  }
+
+  /** The session's record, unless it is gone or expired. */
+  get(id: string): Promise<SessionRecord | undefined> {
+    return this.store.get(id, this.#options.now());
+  }
+
+  /** Applies protocol-level changes to a session (its log level, its resource subscriptions). */
+  update(id: string, changes: SessionChanges): Promise<void> {
+    return this.store.update(id, changes);
+  }
+
+  /** Removes a session's record; true when it existed (of two racing ends, the one that removed it). */
+  end(id: string): Promise<boolean> {
+    return this.store.delete(id);
+  }
+
+  /** Sessions in the store. */
+  count(): Promise<number> {
+    return this.store.size();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The sessionful request exchange on its own (`answerRequests`), wired to a
+ * The sessionful request exchange on its own (`answerLegacyRequests`), wired to a
  * real dispatcher, stream hub and in-flight registry but no handler, no
  * session manager, no HTTP server: a JSON answer, the switch to SSE on a
  * notification and on the slow-call timer, cancellation, `sse` mode, and a
@@ -16,9 +16,9 @@ import { InFlightRegistry } from "../../../src/legacy/in_flight.ts";
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
 import { PendingRequests } from "../../../src/legacy/pending_requests.ts";
 import {
-  answerRequests as answerAtOnceOrLater,
-  type ExchangeDependencies,
-} from "../../../src/legacy/request_exchange.ts";
+  answerLegacyRequests as answerAtOnceOrLater,
+  type LegacyExchangeDependencies,
+} from "../../../src/legacy/exchange.ts";
 import type { SessionRecord } from "../../../src/legacy/sessions/session_store.ts";
 import { StreamHub } from "../../../src/legacy/stream_hub.ts";
 import type { ResponseMode } from "../../../src/http/response_mode.ts";
@@ -29,7 +29,7 @@ import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from ".
 import { KeepAlive } from "../../../src/http/keep_alive.ts";
 
 /** The exchange's answer as a promise (a synchronous handler's comes back at once). */
-const answerRequests = (
+const answerLegacyRequests = (
   ...args: Parameters<typeof answerAtOnceOrLater>
 ): Promise<Response> => Promise.resolve(answerAtOnceOrLater(...args));
 
@@ -70,7 +70,7 @@ function exchangeParts(
   });
   const slowCalls = new SlowCalls(options.slowAfterMs ?? 60_000);
   const inFlight = new InFlightRegistry();
-  const deps: ExchangeDependencies = {
+  const deps: LegacyExchangeDependencies = {
     dispatcher: new Dispatcher({
       info: { name: "unit", version: "1.0.0" },
       tools: [echo, ...(options.tools ?? [])],
@@ -119,7 +119,7 @@ function parts(options: Parameters<typeof exchangeParts>[0] = {}) {
 describe("request exchange: JSON answers", () => {
   it("a call that finishes without emitting is answered with one JSON response", async () => {
     const { deps, inFlight } = parts();
-    const response = await answerRequests(
+    const response = await answerLegacyRequests(
       deps,
       [toolCall(1, "echo", { a: 1 })],
       false,
@@ -136,7 +136,7 @@ describe("request exchange: JSON answers", () => {
 
   it("a batch is answered with a JSON array, one response per request", async () => {
     const { deps } = parts();
-    const response = await answerRequests(
+    const response = await answerLegacyRequests(
       deps,
       [toolCall(1, "echo", { n: 1 }), { jsonrpc: "2.0", id: 2, method: "ping" }],
       true,
@@ -151,7 +151,7 @@ describe("request exchange: JSON answers", () => {
   it("a request whose id is already in flight is refused -32600 and does not run", async () => {
     const blocking = blockingTool();
     const { deps } = parts({ tools: [blocking.tool] });
-    const first = answerRequests(
+    const first = answerLegacyRequests(
       deps,
       [toolCall(5, "block")],
       false,
@@ -159,7 +159,7 @@ describe("request exchange: JSON answers", () => {
       ANONYMOUS_PRINCIPAL,
     );
     await within(blocking.started, 3_000, "the first call to start");
-    const second = await answerRequests(
+    const second = await answerLegacyRequests(
       deps,
       [toolCall(5, "block")],
       false,
@@ -178,7 +178,7 @@ describe("request exchange: the switch to SSE", () => {
     const blocking = blockingTool({ announce: true });
     const { deps } = parts({ tools: [blocking.tool] });
     const response = await within(
-      answerRequests(deps, [toolCall(3, "block")], false, session(), ANONYMOUS_PRINCIPAL),
+      answerLegacyRequests(deps, [toolCall(3, "block")], false, session(), ANONYMOUS_PRINCIPAL),
       3_000,
       "the answer to open as a stream while the call runs",
     );
@@ -201,7 +201,7 @@ describe("request exchange: the switch to SSE", () => {
     const blocking = blockingTool({ announce: true });
     const { deps } = parts({ tools: [blocking.tool] });
     const response = await within(
-      answerRequests(
+      answerLegacyRequests(
         deps,
         [toolCall(3, "block")],
         false,
@@ -229,7 +229,7 @@ describe("request exchange: the switch to SSE", () => {
     const blocking = blockingTool();
     const { deps } = parts({ tools: [blocking.tool], slowAfterMs: 10 });
     const response = await within(
-      answerRequests(deps, [toolCall(4, "block")], false, session(), ANONYMOUS_PRINCIPAL),
+      answerLegacyRequests(deps, [toolCall(4, "block")], false, session(), ANONYMOUS_PRINCIPAL),
       3_000,
       "the slow timer to open the stream",
     );
@@ -247,7 +247,7 @@ describe("request exchange: the switch to SSE", () => {
   it("control: before the slow timer fires, a silent running call holds its answer back, then gets JSON", async () => {
     const blocking = blockingTool();
     const { deps } = parts({ tools: [blocking.tool], slowAfterMs: 60_000 });
-    const answer = answerRequests(
+    const answer = answerLegacyRequests(
       deps,
       [toolCall(4, "block")],
       false,
@@ -264,7 +264,7 @@ describe("request exchange: the switch to SSE", () => {
 
   it("sse mode answers even a quick call as a complete SSE body", async () => {
     const { deps } = parts({ mode: "sse" });
-    const response = await answerRequests(
+    const response = await answerLegacyRequests(
       deps,
       [toolCall(6, "echo")],
       false,
@@ -282,7 +282,7 @@ describe("request exchange: cancellation", () => {
   it("a cancelled call gets no response: its only request gone, the answer is an SSE body without events", async () => {
     const blocking = blockingTool();
     const { deps, inFlight } = parts({ tools: [blocking.tool] });
-    const answer = answerRequests(
+    const answer = answerLegacyRequests(
       deps,
       [toolCall(7, "block")],
       false,
@@ -302,7 +302,7 @@ describe("request exchange: cancellation", () => {
   it("in a batch of two, the cancelled call is left out and the other is answered", async () => {
     const blocking = blockingTool();
     const { deps, inFlight } = parts({ tools: [blocking.tool] });
-    const answer = answerRequests(
+    const answer = answerLegacyRequests(
       deps,
       [toolCall(1, "block"), toolCall(2, "echo")],
       true,
@@ -321,7 +321,7 @@ describe("request exchange: a client that left (json mode)", () => {
     const blocking = blockingTool();
     const { deps, orphans, inFlight } = parts({ mode: "json", tools: [blocking.tool] });
     const connection = new AbortController();
-    const answer = answerRequests(
+    const answer = answerLegacyRequests(
       deps,
       [toolCall(8, "block")],
       false,
@@ -343,7 +343,7 @@ describe("request exchange: a client that left (json mode)", () => {
     const blocking = blockingTool();
     const { deps, inFlight } = parts({ mode: "json", tools: [blocking.tool], orphanTimeoutMs: 20 });
     const connection = new AbortController();
-    const answer = answerRequests(
+    const answer = answerLegacyRequests(
       deps,
       [toolCall(9, "block")],
       false,

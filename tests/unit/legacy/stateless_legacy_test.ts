@@ -39,7 +39,7 @@ function setup() {
     },
   });
   const stateless = new StatelessLegacy({
-    config,
+    settings: config,
     dispatcher: new Dispatcher({
       info: { name: "unit", version: "1.0.0" },
       tools,
@@ -49,7 +49,6 @@ function setup() {
     }),
     keepAlive: new KeepAlive(0),
     telemetry: new Telemetry(),
-    checkPost: () => undefined,
   });
   return { stateless, blocking };
 }
@@ -68,8 +67,10 @@ function callOf(id: number, name: string): ClassifiedMessage[] {
 
 async function post(stateless: StatelessLegacy, id: number, name: string): Promise<Response> {
   const body = callOf(id, name)[0].message;
-  const answer = await stateless.post(
-    postRequest(body, { protocolVersion: "2025-11-25" }),
+  const request = postRequest(body, { protocolVersion: "2025-11-25" });
+  const answer = await stateless.serve(
+    request,
+    request.headers,
     callOf(id, name),
     false,
     ANONYMOUS_PRINCIPAL,

@@ -17,8 +17,8 @@ import type { ModernEnvelope } from "../../../src/modern/envelope.ts";
 import {
   answerModernRequest as answerAtOnceOrLater,
   type ModernExchangeDependencies,
-} from "../../../src/modern/modern_exchange.ts";
-import { ModernWork } from "../../../src/modern/modern_work.ts";
+} from "../../../src/modern/exchange.ts";
+import { ModernInFlight } from "../../../src/modern/in_flight.ts";
 import {
   RequestStateCodec,
   type RequestStateRefusalReason,
@@ -64,7 +64,7 @@ function exchangeParts(options: { mode?: ResponseMode; tools?: AnyToolDefinition
   const errors: unknown[] = [];
   const refused: RequestStateRefusalReason[] = [];
   const dropped: string[] = [];
-  const work = new ModernWork(100);
+  const work = new ModernInFlight(100);
   const keepAlive = new KeepAlive(0);
   let codec: Promise<RequestStateCodec> | undefined;
   const deps: ModernExchangeDependencies = {

@@ -17,19 +17,18 @@
  * resume, for at most the orphan timeout without a connection; then its
  * signal aborts with `abandoned`.
  *
- * This is the hot path: one {@linkcode Exchange} per POST and one
- * {@linkcode ExchangeRequestContext} per request, with methods on their
+ * This is the hot path: one {@linkcode LegacyExchange} per POST and one
+ * {@linkcode LegacyRequestContext} per request, with methods on their
  * prototypes rather than fresh closures per call.
  *
  * What a handler sees of its request (`ctx`: notifications, server→client
- * requests, session state) is exchange_request_context.ts.
+ * requests, session state) is request_context.ts; the wait for the answer's
+ * form and the answer itself, answer_loop.ts.
  * @module
  */
 
-import { httpError, jsonResponse } from "../http/error_response.ts";
+import { jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
-import { workGoesOn } from "../http/work_after_response.ts";
-import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
 import type { PostTelemetry } from "../telemetry/telemetry.ts";
@@ -44,18 +43,20 @@ import {
   inFlightRefusal,
   type InFlightRegistry,
 } from "./in_flight.ts";
-import { answerStillRunning, closedAnswers, streamFailedAnswer } from "./unfinished_answers.ts";
+import { answerStillRunning, streamFailedAnswer } from "./unfinished_answers.ts";
 import { nextTask } from "../runtime.ts";
+import { MAX_UNWRITTEN, RESOLVED, sendOn } from "./stream_writes.ts";
+import { answerAll, type LoopExchange, NOTHING_HELD } from "./answer_loop.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
 import {
   type ContextExchange,
-  ExchangeRequestContext,
+  LegacyRequestContext,
   type RequestContextDependencies,
-} from "./exchange_request_context.ts";
+} from "./request_context.ts";
 
-/** What {@linkcode answerRequests} works with: what its requests' contexts use, and more. */
-export interface ExchangeDependencies extends RequestContextDependencies {
+/** What {@linkcode answerLegacyRequests} works with: what its requests' contexts use, and more. */
+export interface LegacyExchangeDependencies extends RequestContextDependencies {
   dispatcher: Dispatcher;
   hub: StreamHub;
   inFlight: InFlightRegistry;
@@ -69,9 +70,6 @@ export function usesPriming(protocolVersion: string): boolean {
   return protocolVersion >= "2025-11-25";
 }
 
-/** Answered, with no body, to a POST whose client left before its answer was known; no one reads it. */
-const CLIENT_GONE_STATUS = 499;
-
 /**
  * Runs the requests of one POST and builds its HTTP response. `connection`
  * (`json` mode only, where no stream can tell) is the POST's
@@ -79,8 +77,8 @@ const CLIENT_GONE_STATUS = 499;
  * once and its work runs on as an orphan. `telemetry`: given when an
  * OpenTelemetry provider is registered.
  */
-export function answerRequests(
-  deps: ExchangeDependencies,
+export function answerLegacyRequests(
+  deps: LegacyExchangeDependencies,
   requests: readonly JsonRpcRequest[],
   isBatch: boolean,
   session: SessionRecord,
@@ -88,24 +86,11 @@ export function answerRequests(
   connection?: AbortSignal,
   telemetry?: PostTelemetry,
 ): MaybePromise<Response> {
-  return new Exchange(deps, session, principal, telemetry).answer(requests, isBatch, connection);
-}
-
-/**
- * Notifications a tool may send ahead of the log before `emit` waits for
- * them; also how many a POST holds before its stream opens.
- */
-const MAX_UNWRITTEN = 128;
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/** Sends `message`; the promise waits for the write only for a request or past `MAX_UNWRITTEN`. */
-function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<void> {
-  try {
-    const sent = stream.send(message);
-    return "id" in message || stream.backlog > MAX_UNWRITTEN ? sent : RESOLVED;
-  } catch (error) {
-    return Promise.reject(error); // a message JSON cannot encode
-  }
+  return new LegacyExchange(deps, session, principal, telemetry).answer(
+    requests,
+    isBatch,
+    connection,
+  );
 }
 
 /** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
@@ -118,20 +103,9 @@ const NO_RUNS: readonly Promise<JsonRpcResponse | undefined>[] = [];
 /** `#handles` before the first registration, shared (`[]` then `push` allocates room for 17). */
 const NO_HANDLES: InFlightHandle[] = [];
 
-/** `#early` while nothing is held: shared, never written (the first held message replaces it). */
-const NOTHING_HELD: JsonRpcMessage[] = [];
-
-/** The responses of `settled`, without the requests that have none (cancelled, session ended). */
-function withoutGaps(settled: (JsonRpcResponse | undefined)[]): JsonRpcResponse[] {
-  for (const response of settled) {
-    if (response === undefined) return settled.filter((r) => r !== undefined);
-  }
-  return settled as JsonRpcResponse[];
-}
-
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class Exchange implements SlowCall, ContextExchange {
-  readonly deps: ExchangeDependencies;
+class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
+  readonly deps: LegacyExchangeDependencies;
   readonly session: SessionRecord;
   readonly principal: Principal;
   readonly mode: ResponseMode;
@@ -140,7 +114,7 @@ class Exchange implements SlowCall, ContextExchange {
   slowWatch: unknown = undefined;
   /** Set once the answer was built from finished results: later emits have nowhere to go. */
   answered = false;
-  #opening: Promise<LogicalStream> | undefined;
+  opening: Promise<LogicalStream> | undefined;
   /** The stream, once open. */
   #stream: LogicalStream | undefined;
   /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
@@ -151,26 +125,26 @@ class Exchange implements SlowCall, ContextExchange {
    * responses as one complete body (no live stream); else they are the
    * stream's first batch.
    */
-  #early: JsonRpcMessage[] = NOTHING_HELD;
-  #sse: Response | undefined;
-  #decide: (() => void) | undefined;
-  #remaining = 0;
+  early: JsonRpcMessage[] = NOTHING_HELD;
+  sse: Response | undefined;
+  decide: (() => void) | undefined;
+  remaining = 0;
   /** The registrations of this POST's requests, to abort them when abandoned. */
   #handles: InFlightHandle[] = NO_HANDLES;
-  #clientGone = false;
+  clientGone = false;
   /** Why the stream could not be opened, once that happened. */
   #openFailure: unknown;
   /** This POST's requests and their runs, for answering what still runs when `close()` aborts it. */
-  #requests: readonly JsonRpcRequest[] = NO_REQUESTS;
-  #runs: readonly Promise<JsonRpcResponse | undefined>[] = NO_RUNS;
+  requests: readonly JsonRpcRequest[] = NO_REQUESTS;
+  runs: readonly Promise<JsonRpcResponse | undefined>[] = NO_RUNS;
   /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
-  #closedByServer = false;
+  closedByServer = false;
   #closedOnStream = false;
   /** Starts each request's span and timing; undefined while no OpenTelemetry provider is registered. */
   readonly telemetry: PostTelemetry | undefined;
 
   constructor(
-    deps: ExchangeDependencies,
+    deps: LegacyExchangeDependencies,
     session: SessionRecord,
     principal: Principal,
     telemetry: PostTelemetry | undefined,
@@ -195,39 +169,39 @@ class Exchange implements SlowCall, ContextExchange {
    * (see `answer`); the promise still rejects, for an emit that waits on it.
    */
   openStream(): Promise<LogicalStream> {
-    this.#opening ??= this.deps.hub.openRequestStream(
+    this.opening ??= this.deps.hub.openRequestStream(
       this.session.id,
       this.prime,
-      this.#requests.map((request) => request.id),
+      this.requests.map((request) => request.id),
     ).then(
       (opened) => {
         this.#stream = opened.stream;
         // What was held comes first, before any send queued behind the opening.
-        for (const message of this.#early) void opened.stream.send(message);
-        this.#early = NOTHING_HELD;
-        this.#sse = opened.response;
-        this.#decide?.();
+        for (const message of this.early) void opened.stream.send(message);
+        this.early = NOTHING_HELD;
+        this.sse = opened.response;
+        this.decide?.();
         return opened.stream;
       },
       (error) => {
         this.#openFailure = error;
-        this.#early = NOTHING_HELD;
+        this.early = NOTHING_HELD;
         for (const handle of this.#handles) handle.abort("storage-unavailable");
-        this.#decide?.();
+        this.decide?.();
         throw error;
       },
     );
-    return this.#opening;
+    return this.opening;
   }
 
   /** Opens the stream where no one waits for it: a failure is handled by `openStream`, never left unhandled. */
-  #startStream(): void {
+  startStream(): void {
     this.openStream().catch(ignore);
   }
 
   /** Still running after a moment: answer on the stream (resumable, and a gone client is noticed). */
   slow(): void {
-    if (this.canEmit) this.#startStream();
+    if (this.canEmit) this.startStream();
   }
 
   /**
@@ -235,21 +209,21 @@ class Exchange implements SlowCall, ContextExchange {
    * be logged and written (later ones join its batch; order is kept) unless
    * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
    * Before the stream is open, notifications are held to the end of the task
-   * (see `#early`). A server→client request opens the stream and waits, so
+   * (see `early`). A server→client request opens the stream and waits, so
    * its reply cannot overtake it.
    */
   emit(message: JsonRpcMessage): Promise<void> {
     if (!this.canEmit) return RESOLVED;
     const stream = this.#stream;
     if (stream !== undefined && this.#waitingForOpen === 0) return sendOn(stream, message);
-    if (this.#opening === undefined && !("id" in message) && this.#early.length < MAX_UNWRITTEN) {
-      if (this.#early.length === 0) {
+    if (this.opening === undefined && !("id" in message) && this.early.length < MAX_UNWRITTEN) {
+      if (this.early.length === 0) {
         nextTask(() => {
-          if (!this.answered && this.#early.length > 0) this.#startStream();
+          if (!this.answered && this.early.length > 0) this.startStream();
         });
       }
-      if (this.#early === NOTHING_HELD) this.#early = [];
-      this.#early.push(message);
+      if (this.early === NOTHING_HELD) this.early = [];
+      this.early.push(message);
       return RESOLVED;
     }
     this.#waitingForOpen++;
@@ -270,12 +244,13 @@ class Exchange implements SlowCall, ContextExchange {
     isBatch: boolean,
     connection?: AbortSignal,
   ): MaybePromise<Response> {
-    this.#remaining = requests.length;
+    this.remaining = requests.length;
     // Every request is known before the first handler runs: one may open the stream at once.
-    this.#requests = requests;
+    this.requests = requests;
     if (requests.length !== 1 || this.mode !== "auto" || connection !== undefined) {
       const handles = requests.map((request) => this.#register(request));
-      return this.#answerAll(
+      return answerAll(
+        this,
         // Promise.resolve hands a promise back as it is.
         requests.map((request, i) => Promise.resolve(this.#run(request, handles[i]))),
         isBatch,
@@ -283,8 +258,8 @@ class Exchange implements SlowCall, ContextExchange {
       );
     }
     const ran = this.#run(requests[0], this.#register(requests[0]));
-    if (isPromiseLike(ran) || this.#opening !== undefined || this.#early.length > 0) {
-      return this.#answerAll([Promise.resolve(ran)], isBatch);
+    if (isPromiseLike(ran) || this.opening !== undefined || this.early.length > 0) {
+      return answerAll(this, [Promise.resolve(ran)], isBatch);
     }
     this.answered = true;
     // Cancelled while it ran, or its session ended: nothing to answer (see #answerAll).
@@ -292,110 +267,22 @@ class Exchange implements SlowCall, ContextExchange {
     return jsonResponse(JSON.stringify(isBatch ? [ran] : ran));
   }
 
-  /** {@linkcode answer} for runs that may still be going: JSON once all are done, or a stream. */
-  async #answerAll(
-    runs: Promise<JsonRpcResponse | undefined>[],
-    isBatch: boolean,
-    connection?: AbortSignal,
-  ): Promise<Response> {
-    // Resolved when every handler has finished, the answer became a stream, or the client left.
-    const decided = this.#remaining === 0
-      ? RESOLVED
-      : new Promise<void>((resolve) => (this.#decide = resolve));
-    this.#runs = runs;
-    if (this.mode === "sse") {
-      // Handlers that finish within the task are answered in one body; slower
-      // ones get their stream (and its priming event id) then, so a silent
-      // long-running call stays resumable.
-      nextTask(() => {
-        if (!this.answered && !this.#clientGone) this.#startStream();
-      });
-    } else if (this.mode === "auto" && this.#remaining > 0) this.deps.slowCalls.add(this);
-    if (connection === undefined) await decided;
-    else {
-      const onGone = () => {
-        this.#clientGone = true;
-        this.#decide?.();
-      };
-      if (connection.aborted) onGone();
-      else connection.addEventListener("abort", onGone, { once: true });
-      await decided;
-      connection.removeEventListener("abort", onGone);
-    }
-    this.deps.slowCalls.delete(this);
-
-    if (this.#opening === undefined) {
-      this.answered = true;
-      if (this.#clientGone && this.#remaining > 0) {
-        // No one can receive this answer: return now, and let the work run for the orphan timeout.
-        const adopt = this.deps.hub.orphans.watch(() => this.#abandon());
-        const work = Promise.all(runs);
-        void work.then(adopt);
-        return workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), work);
-      }
-      // Every handler finished without emitting (or close() answers for the ones still running):
-      // the whole answer is known.
-      const responses = withoutGaps(
-        this.#closedByServer && this.#remaining > 0
-          ? await closedAnswers(this.#runs, this.#requests)
-          : runs.length === 1
-          ? [await runs[0]]
-          : await Promise.all(runs),
-      );
-      // Nothing left to answer (every request was cancelled or its session ended): a stream
-      // without events. No priming event: it would invite a resume with nothing to replay
-      // (the official client reconnects after a primed stream that ends without a response).
-      if (responses.length === 0) return new Response(null, { status: 200, headers: SSE_HEADERS });
-      const early = this.#early;
-      if (this.mode === "sse" || early.length > 0) {
-        // Notifications emitted on the way, then the responses: one body, logged in one call.
-        this.#early = NOTHING_HELD;
-        const messages = early.length === 0 ? responses : [...early, ...responses];
-        return await this.deps.hub.completeRequestStream(this.session.id, this.prime, messages);
-      }
-      return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
-    }
-    let live: LogicalStream;
-    try {
-      live = await this.#opening;
-    } catch {
-      return this.#failClosed(runs);
-    }
-    live.guardWork((reason) => this.#abandon(reason));
-    if (this.#closedByServer) void this.#answerStillRunning(live);
-    // Each response is queued as its handler finishes; the end is queued right after the last,
-    // so it joins that message's log write when it can.
-    const sent: Promise<void>[] = [];
-    const work = Promise.all(runs.map((run) =>
-      run.then((response) => {
-        if (response !== undefined) sent.push(live.send(response));
-      })
-    )).then(() => {
-      const finished = live.finish();
-      return Promise.all([...sent, finished]);
-    });
-    // The client may drop the stream, or a tool close it (closeStream): the work still runs.
-    return this.#sse === undefined
-      ? httpError(500, "Internal error", { code: ErrorCode.InternalError })
-      : workGoesOn(this.#sse, work);
-  }
-
   /**
    * The event log could not open the stream, so nothing was sent yet: the
    * POST answers `503` + `Retry-After` with a JSON-RPC error, its work is
    * aborted already (see `openStream`) and counts until its handlers return.
    */
-  #failClosed(runs: Promise<unknown>[]): Response {
+  failClosed(runs: Promise<unknown>[]): Response {
     this.answered = true;
     this.deps.hub.reportError(this.#openFailure);
-    return streamFailedAnswer(this.#openFailure, this.#requests, runs);
+    return streamFailedAnswer(this.#openFailure, this.requests, runs);
   }
 
   /**
    * The client is gone and did not come back within the orphan timeout, or
    * the stream's event log failed: abort what still runs.
    */
-  #abandon(reason: AbortCause = "abandoned"): void {
+  abandon(reason: AbortCause = "abandoned"): void {
     for (const handle of this.#handles) handle.abort(reason);
   }
 
@@ -406,17 +293,17 @@ class Exchange implements SlowCall, ContextExchange {
    * its handler keeps its in-flight place until it returns.
    */
   serverClosed(): void {
-    if (this.#closedByServer) return;
-    this.#closedByServer = true;
-    if (this.#stream !== undefined) void this.#answerStillRunning(this.#stream);
-    else this.#decide?.(); // a JSON answer waiting for its handlers is decided now
+    if (this.closedByServer) return;
+    this.closedByServer = true;
+    if (this.#stream !== undefined) void this.answerStillRunning(this.#stream);
+    else this.decide?.(); // a JSON answer waiting for its handlers is decided now
   }
 
   /** Sends the shutdown error for each request still running on `live` (once), then ends it. */
-  #answerStillRunning(live: LogicalStream): Promise<void> {
+  answerStillRunning(live: LogicalStream): Promise<void> {
     if (this.#closedOnStream) return RESOLVED;
     this.#closedOnStream = true;
-    return answerStillRunning(live, this.#runs, this.#requests);
+    return answerStillRunning(live, this.runs, this.requests);
   }
 
   /**
@@ -429,7 +316,7 @@ class Exchange implements SlowCall, ContextExchange {
     const { inFlight } = this.deps;
     const handle = inFlight.register(this.session.id, request.id, request.method);
     if (typeof handle === "string") {
-      if (--this.#remaining === 0) this.#decide?.();
+      if (--this.remaining === 0) this.decide?.();
       return inFlightRefusal(request, handle, inFlight.maxPerSession);
     }
     if (this.#handles === NO_HANDLES) this.#handles = [handle];
@@ -450,7 +337,7 @@ class Exchange implements SlowCall, ContextExchange {
     handle: InFlightHandle | JsonRpcResponse,
   ): MaybePromise<JsonRpcResponse | undefined> {
     if ("jsonrpc" in handle) return handle;
-    const ctx: RequestContext = new ExchangeRequestContext(this, handle);
+    const ctx: RequestContext = new LegacyRequestContext(this, handle);
     const observed = this.telemetry?.start(
       request,
       this.session.protocolVersion,
@@ -494,7 +381,7 @@ class Exchange implements SlowCall, ContextExchange {
     const answer = handle.aborted || response === undefined ? undefined : response;
     if (response !== undefined) observed?.end(answer);
     handle.release();
-    if (--this.#remaining === 0) this.#decide?.();
+    if (--this.remaining === 0) this.decide?.();
     return answer;
   }
 }

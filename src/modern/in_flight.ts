@@ -24,7 +24,7 @@ export interface RunningRequest extends SlowCall {
 }
 
 /** In-flight modern requests. */
-export class ModernWork extends SlowCalls<RunningRequest> {
+export class ModernInFlight extends SlowCalls<RunningRequest> {
   #shares: PrincipalShares;
 
   /** An empty registry; one principal may have `maxPerPrincipal` requests in it. */

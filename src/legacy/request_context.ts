@@ -91,7 +91,7 @@ function needsStream(): McpError {
 }
 
 /** The {@linkcode RequestContext} of one request of an exchange. */
-export class ExchangeRequestContext implements RequestContext {
+export class LegacyRequestContext implements RequestContext {
   #exchange: ContextExchange;
   #handle: InFlightHandle;
   #state: SessionState | undefined;

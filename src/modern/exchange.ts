@@ -14,9 +14,8 @@
 import { jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
-  errorResponse,
   type JsonRpcErrorObject,
   type JsonRpcMessage,
   type JsonRpcRequest,
@@ -24,6 +23,7 @@ import {
   serializeMessage,
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
+import type { CacheHints } from "../protocol/cache_hint.ts";
 import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
@@ -33,22 +33,22 @@ import type { ModernEnvelope } from "./envelope.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { collectAnswers, InputRound } from "./input_requests.ts";
-import type { CacheHints } from "../protocol/cache_hint.ts";
-import type { ModernWork, RunningRequest } from "./modern_work.ts";
-import { ModernRequestContext } from "./modern_request_context.ts";
+import type { ModernInFlight, RunningRequest } from "./in_flight.ts";
+import { ModernRequestContext } from "./request_context.ts";
 import { NAMED_BY } from "./param_headers.ts";
-import { urlElicitationsOf } from "../protocol/url_elicitation.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type {
   RequestStateBinding,
   RequestStateCodec,
   RequestStateRefusalReason,
 } from "./request_state.ts";
-import { type CacheHint, encodeCompleteResult, encodeError } from "./result_encoding.ts";
-import { askForInput, openCarriedState } from "./carried_state.ts";
+import { openCarriedState } from "./carried_state.ts";
+import { encodeAnswer, failedAnswer, type WireDependencies, type WireRun } from "./wire_answer.ts";
+
+export { cacheHintOf } from "./wire_answer.ts";
 
 /** What every modern exchange shares. */
-export interface ModernExchangeDependencies {
+export interface ModernExchangeDependencies extends WireDependencies {
   dispatcher: Dispatcher;
   serverInfo: Implementation;
   responseMode: ResponseMode;
@@ -59,7 +59,7 @@ export interface ModernExchangeDependencies {
   /** The `cacheHints` option: the hint of each cacheable method (a resource's own hint comes first). */
   cacheHints: CacheHints;
   /** In-flight modern work, so `close()` can abort it, `stats()` count it and a cancellation reach it. */
-  work: ModernWork;
+  work: ModernInFlight;
   onError: (error: unknown) => void;
   /**
    * Told when a presented requestState does not open (a client's doing, not a
@@ -70,17 +70,6 @@ export interface ModernExchangeDependencies {
   onDropped?: (reason: "client-gone" | "overflow") => void;
   /** Traces and measures requests when an OpenTelemetry provider is registered. */
   telemetry?: Telemetry;
-}
-
-/** The cache hint of a cacheable result: a read resource's own hint, else the option's for `method`. */
-export function cacheHintOf(
-  deps: Pick<ModernExchangeDependencies, "dispatcher" | "cacheHints">,
-  method: string,
-  params: Record<string, unknown>,
-): CacheHint | undefined {
-  return method === "resources/read" && typeof params.uri === "string"
-    ? deps.dispatcher.resources.cacheHint(params.uri) ?? deps.cacheHints["resources/read"]
-    : deps.cacheHints[method as keyof CacheHints];
 }
 
 /** Why a modern request's answer is an HTTP error status rather than 200. */
@@ -114,12 +103,12 @@ export function answerModernRequest(
   return new ModernExchange(deps, request, envelope, principal, observed).answer(hangUp);
 }
 
-class ModernExchange implements RunningRequest {
+class ModernExchange implements RunningRequest, WireRun {
   readonly deps: ModernExchangeDependencies;
   readonly request: JsonRpcRequest;
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
-  /** Its place in the slow-call watch (slow_calls.ts, through ModernWork). */
+  /** Its place in the slow-call watch (slow_calls.ts, through ModernInFlight). */
   slowWatch: unknown = undefined;
   /** Created when the signal is first read or the call aborted: most calls never need one. */
   #controller: AbortController | undefined;
@@ -133,7 +122,8 @@ class ModernExchange implements RunningRequest {
   #resolve: ((response: Response) => void) | undefined;
   /** The param naming the target, for the methods that may answer `input_required`. */
   readonly #inputTarget: string | undefined;
-  #round: InputRound | undefined;
+  /** The input requests of this run, once the handler asked (see {@linkcode inputRound}). */
+  round: InputRound | undefined;
   /** The request's span and timing; undefined while no OpenTelemetry provider is registered. */
   readonly #observed: RequestTelemetry | undefined;
 
@@ -354,15 +344,15 @@ class ModernExchange implements RunningRequest {
         this.deps,
         id,
         params.requestState,
-        this.#binding(params),
+        this.binding(params),
       );
       if (carried !== undefined && "jsonrpc" in carried) return carried;
-      this.#round = new InputRound(
+      this.round = new InputRound(
         collectAnswers(params.inputResponses, carried),
         this.envelope.clientCapabilities,
       );
     } catch (error) {
-      return this.#failed(error);
+      return failedAnswer(this, error);
     }
     return await this.#dispatch(params);
   }
@@ -375,83 +365,12 @@ class ModernExchange implements RunningRequest {
       if (this.#observed !== undefined) ctx.trace = this.#observed;
       response = this.deps.dispatcher.handle(this.request, ctx);
     } catch (error) {
-      return this.#failed(error);
+      return failedAnswer(this, error);
     }
-    if (!isPromiseLike(response)) return this.#encode(response, params);
+    if (!isPromiseLike(response)) return encodeAnswer(this, response, params);
     return response.then(
-      (answered) => this.#encode(answered, params),
-      (error) => this.#failed(error),
-    );
-  }
-
-  /** The dispatcher's response for the modern wire: an error, a complete result or an input round. */
-  #encode(
-    response: JsonRpcResponse,
-    params: Record<string, unknown>,
-  ): MaybePromise<JsonRpcResponse> {
-    const { request } = this;
-    const id = request.id;
-    try {
-      const refused = this.#askUrlElicitations(response);
-      if (refused !== undefined) return refused;
-      const round = this.#round;
-      if (round?.missingCapabilities !== undefined) {
-        return errorResponse(
-          id,
-          ErrorCode.MissingRequiredClientCapability,
-          "The request needs a client capability it did not declare",
-          { requiredCapabilities: round.missingCapabilities },
-        );
-      }
-      if (round !== undefined && Object.keys(round.pending).length > 0) {
-        return this.#askInput(round, params);
-      }
-      if ("error" in response) return { jsonrpc: "2.0", id, error: encodeError(response.error) };
-      const hint = cacheHintOf(this.deps, request.method, params);
-      return {
-        jsonrpc: "2.0",
-        id,
-        result: encodeCompleteResult(request.method, response.result, this.deps.serverInfo, hint),
-      };
-    } catch (error) {
-      return this.#failed(error);
-    }
-  }
-
-  /** The `input_required` answer: the round's pending requests and the sealed state to retry with. */
-  #askInput(round: InputRound, params: Record<string, unknown>): Promise<JsonRpcResponse> {
-    return askForInput(this.deps, this.request.id, round, this.#binding(params)).catch((error) =>
-      this.#failed(error)
-    );
-  }
-
-  /** What a throw on the way becomes: an {@linkcode McpError} keeps its code, anything else is -32603. */
-  #failed(error: unknown): JsonRpcResponse {
-    const id = this.request.id;
-    if (error instanceof McpError) return errorResponse(id, error.code, error.message, error.data);
-    this.deps.onError(error);
-    return errorResponse(id, ErrorCode.InternalError, "Internal error");
-  }
-
-  /**
-   * A handler's `-32042` (URL elicitation required, which 2026-07-28 does not
-   * have) becomes this run's URL-mode input requests; the answer when the
-   * client already declined or cancelled one of them.
-   */
-  #askUrlElicitations(response: JsonRpcResponse): JsonRpcResponse | undefined {
-    if (!("error" in response) || response.error.code !== ErrorCode.UrlElicitationRequired) {
-      return undefined;
-    }
-    const elicitations = urlElicitationsOf(response.error.data);
-    const round = elicitations === undefined ? undefined : this.inputRound();
-    if (round === undefined) return undefined;
-    const refused = round.requireUrl(elicitations!);
-    if (refused.length === 0) return undefined;
-    return errorResponse(
-      this.request.id,
-      ErrorCode.RequestFailed,
-      "The user did not complete a required URL elicitation",
-      { elicitationIds: refused },
+      (answered) => encodeAnswer(this, answered, params),
+      (error) => failedAnswer(this, error),
     );
   }
 
@@ -461,11 +380,11 @@ class ModernExchange implements RunningRequest {
    */
   inputRound(): InputRound | undefined {
     if (this.#inputTarget === undefined) return undefined;
-    return this.#round ??= new InputRound({}, this.envelope.clientCapabilities);
+    return this.round ??= new InputRound({}, this.envelope.clientCapabilities);
   }
 
   /** What a sealed `requestState` is bound to: the principal, the method and its target. */
-  #binding(params: Record<string, unknown>): RequestStateBinding {
+  binding(params: Record<string, unknown>): RequestStateBinding {
     return {
       ownerKey: this.ownerKey,
       method: this.request.method,

@@ -1,0 +1,154 @@
+/**
+ * The answer loop of a sessionful POST whose requests may still be running:
+ * it waits until every handler has finished, the answer became a stream, or
+ * the client left; then answers JSON (or an empty stream when nothing is
+ * left to answer), or sends each response on the stream as its handler
+ * finishes. It runs no request and opens no stream itself (exchange.ts).
+ * @module
+ */
+
+import { httpError, jsonResponse } from "../http/error_response.ts";
+import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
+import { SSE_HEADERS } from "../http/sse.ts";
+import { workGoesOn } from "../http/work_after_response.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
+import type { ResponseMode } from "../http/response_mode.ts";
+import { nextTask } from "../runtime.ts";
+import type { AbortCause } from "./in_flight.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
+import type { LogicalStream, StreamHub } from "./stream_hub.ts";
+import { RESOLVED, withoutGaps } from "./stream_writes.ts";
+import { closedAnswers } from "./unfinished_answers.ts";
+
+/** Answered, with no body, to a POST whose client left before its answer was known; no one reads it. */
+const CLIENT_GONE_STATUS = 499;
+
+/** `early` while nothing is held: shared, never written (the first held message replaces it). */
+export const NOTHING_HELD: JsonRpcMessage[] = [];
+
+/** The exchange as its answer loop reads and settles it (exchange.ts's LegacyExchange). */
+export interface LoopExchange extends SlowCall {
+  readonly deps: { hub: StreamHub; slowCalls: SlowCalls };
+  readonly session: SessionRecord;
+  readonly mode: ResponseMode;
+  readonly prime: boolean;
+  /** Set once the answer was built from finished results. */
+  answered: boolean;
+  /** Requests whose handlers have not returned. */
+  readonly remaining: number;
+  /** Settles the wait for the answer's form (all finished, a stream, or the client gone). */
+  decide: (() => void) | undefined;
+  requests: readonly JsonRpcRequest[];
+  runs: readonly Promise<JsonRpcResponse | undefined>[];
+  clientGone: boolean;
+  readonly opening: Promise<LogicalStream> | undefined;
+  /** Notifications held until the answer's form is known. */
+  early: JsonRpcMessage[];
+  readonly closedByServer: boolean;
+  readonly sse: Response | undefined;
+  startStream(): void;
+  abandon(reason: AbortCause): void;
+  answerStillRunning(live: LogicalStream): Promise<void>;
+  failClosed(runs: Promise<unknown>[]): Response;
+}
+
+/**
+ * The answer of `exchange`'s `runs` that may still be going: JSON once all
+ * are done (or an empty stream when none has a response left), or the
+ * stream the first emit or a slow call opened, each response sent as its
+ * handler finishes.
+ */
+export async function answerAll(
+  exchange: LoopExchange,
+  runs: Promise<JsonRpcResponse | undefined>[],
+  isBatch: boolean,
+  connection?: AbortSignal,
+): Promise<Response> {
+  // Resolved when every handler has finished, the answer became a stream, or the client left.
+  const decided = exchange.remaining === 0
+    ? RESOLVED
+    : new Promise<void>((resolve) => (exchange.decide = resolve));
+  exchange.runs = runs;
+  if (exchange.mode === "sse") {
+    // Handlers that finish within the task are answered in one body; slower
+    // ones get their stream (and its priming event id) then, so a silent
+    // long-running call stays resumable.
+    nextTask(() => {
+      if (!exchange.answered && !exchange.clientGone) exchange.startStream();
+    });
+  } else if (exchange.mode === "auto" && exchange.remaining > 0) {
+    exchange.deps.slowCalls.add(exchange);
+  }
+  if (connection === undefined) await decided;
+  else {
+    const onGone = () => {
+      exchange.clientGone = true;
+      exchange.decide?.();
+    };
+    if (connection.aborted) onGone();
+    else connection.addEventListener("abort", onGone, { once: true });
+    await decided;
+    connection.removeEventListener("abort", onGone);
+  }
+  exchange.deps.slowCalls.delete(exchange);
+
+  if (exchange.opening === undefined) {
+    exchange.answered = true;
+    if (exchange.clientGone && exchange.remaining > 0) {
+      // No one can receive this answer: return now, and let the work run for the orphan timeout.
+      const adopt = exchange.deps.hub.orphans.watch(() => exchange.abandon("abandoned"));
+      const work = Promise.all(runs);
+      void work.then(adopt);
+      return workGoesOn(new Response(null, { status: CLIENT_GONE_STATUS }), work);
+    }
+    // Every handler finished without emitting (or close() answers for the ones still running):
+    // the whole answer is known.
+    const responses = withoutGaps(
+      exchange.closedByServer && exchange.remaining > 0
+        ? await closedAnswers(exchange.runs, exchange.requests)
+        : runs.length === 1
+        ? [await runs[0]]
+        : await Promise.all(runs),
+    );
+    // Nothing left to answer (every request was cancelled or its session ended): a stream
+    // without events. No priming event: it would invite a resume with nothing to replay
+    // (the official client reconnects after a primed stream that ends without a response).
+    if (responses.length === 0) return new Response(null, { status: 200, headers: SSE_HEADERS });
+    const early = exchange.early;
+    if (exchange.mode === "sse" || early.length > 0) {
+      // Notifications emitted on the way, then the responses: one body, logged in one call.
+      exchange.early = NOTHING_HELD;
+      const messages = early.length === 0 ? responses : [...early, ...responses];
+      return await exchange.deps.hub.completeRequestStream(
+        exchange.session.id,
+        exchange.prime,
+        messages,
+      );
+    }
+    return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
+  }
+  let live: LogicalStream;
+  try {
+    live = await exchange.opening;
+  } catch {
+    return exchange.failClosed(runs);
+  }
+  live.guardWork((reason) => exchange.abandon(reason));
+  if (exchange.closedByServer) void exchange.answerStillRunning(live);
+  // Each response is queued as its handler finishes; the end is queued right after the last,
+  // so it joins that message's log write when it can.
+  const sent: Promise<void>[] = [];
+  const work = Promise.all(runs.map((run) =>
+    run.then((response) => {
+      if (response !== undefined) sent.push(live.send(response));
+    })
+  )).then(() => {
+    const finished = live.finish();
+    return Promise.all([...sent, finished]);
+  });
+  // The client may drop the stream, or a tool close it (closeStream): the work still runs.
+  return exchange.sse === undefined
+    ? httpError(500, "Internal error", { code: ErrorCode.InternalError })
+    : workGoesOn(exchange.sse, work);
+}
