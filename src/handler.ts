@@ -170,6 +170,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     options.bus,
     (message) => receiveBusMessage(targets, message),
     config.onError,
+    (sessionId) => legacy.hub.holds(sessionId) || legacy.inFlight.has(sessionId),
   );
   const keepAlive = new KeepAlive(config.heartbeatMs);
   const legacy = new LegacyPipeline({
