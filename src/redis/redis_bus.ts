@@ -297,6 +297,8 @@ export class RedisBus implements MessageBus {
       try {
         this.#connection ??= await this.#open();
         if (this.#stopped) break;
+        // Back after an outage (maybe a Redis restarted empty): alive again now, not at the next beat.
+        if (failing) this.#refresh().catch(() => {});
         const reply = await this.#connection.sendCommand([
           "XREAD",
           "COUNT",
