@@ -183,22 +183,26 @@ export class RedisBus implements MessageBus {
       }
     }
     const sessionId = sessionOf(message);
-    const from = sessionId === undefined ? this.#instancesKey : holdersKeyOf(this.#prefix, sessionId);
+    const from = sessionId === undefined
+      ? this.#instancesKey
+      : holdersKeyOf(this.#prefix, sessionId);
     const min = sessionId === undefined ? String(Date.now() - this.#aliveMs) : "-inf";
     const found = await this.#redis.sendCommand(["ZRANGEBYSCORE", from, min, "+inf"]);
     const targets = (Array.isArray(found) ? found.map(String) : []).filter((id) =>
       id !== this.instanceId
     );
     // Issued together, in this call's turn: each inbox gets one publisher's messages in order.
-    const sent = await Promise.all(targets.map((id) =>
-      DELIVER.run(this.#redis, this.inboxKeys(id), [
-        this.instanceId,
-        text,
-        this.#maxLength,
-        this.#maxBytes,
-        String(this.#aliveMs * 4),
-      ])
-    ));
+    const sent = await Promise.all(
+      targets.map((id) =>
+        DELIVER.run(this.#redis, this.inboxKeys(id), [
+          this.instanceId,
+          text,
+          this.#maxLength,
+          this.#maxBytes,
+          String(this.#aliveMs * 4),
+        ])
+      ),
+    );
     // A session that ended has no holders left to find.
     if (message.type === "session-ended") await this.#redis.sendCommand(["DEL", from]);
     const dead = targets.filter((_, i) => Number(sent[i]) !== 1);

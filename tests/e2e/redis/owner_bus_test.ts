@@ -49,7 +49,12 @@ async function lengthOf(key: string): Promise<number> {
 }
 
 async function holders(prefix: string, sessionId: string): Promise<string[]> {
-  const ids = await redis.client.sendCommand(["ZRANGE", holdersKeyOf(prefix, sessionId), "0", "-1"]);
+  const ids = await redis.client.sendCommand([
+    "ZRANGE",
+    holdersKeyOf(prefix, sessionId),
+    "0",
+    "-1",
+  ]);
   return (ids as unknown[]).map(String);
 }
 
@@ -96,68 +101,72 @@ describeRedis("RedisBus addressed to owners", () => {
     assert.deepEqual(await holders(prefix, "s"), [], "not used since: removed");
   });
 
-  itRedis("instances that hold nothing of a session release it: the next cancel goes to the owner alone", async () => {
-    const prefix = `owner${++n}:`;
-    const started: string[] = [];
-    const hold = defineTool({
-      name: "hold",
-      handler: async (_input, ctx) => {
-        started.push("started");
-        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-        return "cancelled";
-      },
-    });
-    const backends: RedisBackend[] = [];
-    const handlers: McpHandler[] = [];
-    for (let i = 0; i < 4; i++) {
-      const backend = await createRedisBackend({ url: redis.url }, {
-        prefix,
-        onError: () => {},
-        bus: { blockMs: 200 },
+  itRedis(
+    "instances that hold nothing of a session release it: the next cancel goes to the owner alone",
+    async () => {
+      const prefix = `owner${++n}:`;
+      const started: string[] = [];
+      const hold = defineTool({
+        name: "hold",
+        handler: async (_input, ctx) => {
+          started.push("started");
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          return "cancelled";
+        },
       });
-      const handler = makeHandler({
-        tools: [hold],
-        bus: backend.bus,
-        sessions: { store: backend.sessionStore },
-        streams: { eventLog: backend.eventLog },
-      });
-      backends.push(backend);
-      handlers.push(handler);
-      opened.push(backend, { close: () => handler.close() });
-    }
-    const session = await initialize(handlers[0]);
-    const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
-    const call = (method: string, params: Record<string, unknown>, id: number) =>
-      postRequest({ jsonrpc: "2.0", id, method, params }, headers);
-    // Every instance serves a request of the session: each one is a holder.
-    for (const handler of handlers) {
-      const pong = await handler(call("ping", {}, 9));
-      assert.equal(pong.status, 200);
-      await pong.text();
-    }
-    const inboxes = backends.map((backend) => backend.bus.inboxKeys()[0]);
-    const roundTrip = async (id: number) => {
-      const held = handlers[0](call("tools/call", { name: "hold", arguments: {} }, id));
-      await until(() => started.length === id, "the call runs on instance 0");
-      const cancel = await handlers[1](postRequest({
-        jsonrpc: "2.0",
-        method: "notifications/cancelled",
-        params: { requestId: id },
-      }, headers));
-      assert.equal(cancel.status, 202);
-      await (await held).text();
-    };
-    await roundTrip(1);
-    const first = await Promise.all(inboxes.map(lengthOf));
-    assert.deepEqual(first, [1, 0, 1, 1], "the first cancel reaches every other holder");
-    const ids = backends.map((backend) => backend.bus.instanceId);
-    await until(
-      async () => !(await holders(prefix, session.id)).some((id) => id === ids[2] || id === ids[3]),
-      "instances 2 and 3, which hold nothing of it, released the session",
-      10_000,
-    );
-    await roundTrip(2);
-    const second = await Promise.all(inboxes.map(lengthOf));
-    assert.deepEqual(second, [2, 0, 1, 1], "the second reaches the owner alone");
-  });
+      const backends: RedisBackend[] = [];
+      const handlers: McpHandler[] = [];
+      for (let i = 0; i < 4; i++) {
+        const backend = await createRedisBackend({ url: redis.url }, {
+          prefix,
+          onError: () => {},
+          bus: { blockMs: 200 },
+        });
+        const handler = makeHandler({
+          tools: [hold],
+          bus: backend.bus,
+          sessions: { store: backend.sessionStore },
+          streams: { eventLog: backend.eventLog },
+        });
+        backends.push(backend);
+        handlers.push(handler);
+        opened.push(backend, { close: () => handler.close() });
+      }
+      const session = await initialize(handlers[0]);
+      const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
+      const call = (method: string, params: Record<string, unknown>, id: number) =>
+        postRequest({ jsonrpc: "2.0", id, method, params }, headers);
+      // Every instance serves a request of the session: each one is a holder.
+      for (const handler of handlers) {
+        const pong = await handler(call("ping", {}, 9));
+        assert.equal(pong.status, 200);
+        await pong.text();
+      }
+      const inboxes = backends.map((backend) => backend.bus.inboxKeys()[0]);
+      const roundTrip = async (id: number) => {
+        const held = handlers[0](call("tools/call", { name: "hold", arguments: {} }, id));
+        await until(() => started.length === id, "the call runs on instance 0");
+        const cancel = await handlers[1](postRequest({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: id },
+        }, headers));
+        assert.equal(cancel.status, 202);
+        await (await held).text();
+      };
+      await roundTrip(1);
+      const first = await Promise.all(inboxes.map(lengthOf));
+      assert.deepEqual(first, [1, 0, 1, 1], "the first cancel reaches every other holder");
+      const ids = backends.map((backend) => backend.bus.instanceId);
+      await until(
+        async () =>
+          !(await holders(prefix, session.id)).some((id) => id === ids[2] || id === ids[3]),
+        "instances 2 and 3, which hold nothing of it, released the session",
+        10_000,
+      );
+      await roundTrip(2);
+      const second = await Promise.all(inboxes.map(lengthOf));
+      assert.deepEqual(second, [2, 0, 1, 1], "the second reaches the owner alone");
+    },
+  );
 });

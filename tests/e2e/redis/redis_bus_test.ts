@@ -62,7 +62,9 @@ itRedis(
     try {
       const received: BusMessage[] = [];
       await b.subscribe((message) => void received.push(message));
-      for (const id of ["before", 0, 1, 2, 3, 4].map((i) => typeof i === "string" ? i : `during${i}`)) {
+      for (
+        const id of ["before", 0, 1, 2, 3, 4].map((i) => typeof i === "string" ? i : `during${i}`)
+      ) {
         await b.hold(id, 60_000);
       }
       await a.publish({ type: "session-ended", sessionId: "before" });
