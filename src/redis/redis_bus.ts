@@ -23,7 +23,8 @@
  * `maxBytes` bytes. Redis's own overhead per entry is not counted (bound
  * Redis with `maxmemory`). A reader further behind than its inbox holds
  * skips what was trimmed. An inbox and its total expire `4 × aliveMs` after
- * their instance last refreshed them.
+ * their instance last refreshed them, the live list after the last instance
+ * did.
  * @module
  */
 
@@ -289,6 +290,8 @@ export class RedisBus implements MessageBus {
         "-inf",
         String(now - this.#aliveMs * 4),
       ]),
+      // Gone with the last instance, as its inbox is.
+      this.#redis.sendCommand(["PEXPIRE", this.#instancesKey, String(this.#aliveMs * 4)]),
     ]);
   }
 
