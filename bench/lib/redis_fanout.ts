@@ -6,8 +6,9 @@
  * after, less the idle traffic of N instances (bus readers, heartbeats)
  * over as long. Two workloads: a JSON `tools/call` (no bus message) and a
  * `notifications/cancelled` posted to another instance than the one holding
- * the call (one bus message). Flat in N is the goal; a bus every instance
- * reads grows with N. Measures only; it judges nothing.
+ * the call (one bus message), on a session those two instances serve. Flat
+ * in N is the goal; a bus every instance reads grows with N. Measures only;
+ * it judges nothing.
  * @module
  */
 
@@ -104,18 +105,21 @@ export async function measureFanout(
         const text = await response.text();
         if (!text.includes(ECHO_TEXT)) throw new Error(`echo answered ${response.status}`);
       });
-      // A held call on instance 0, its cancel posted to instance 1: one bus message each.
+      // A held call on instance 0, its cancel posted to instance 1: one bus message each. The
+      // session is one only these two serve (the first one's calls went to every instance, so
+      // every instance would get its first message, and release it 2 s later).
+      const owned = await initialize(urls[0]);
       const cancel = await perRequest(redis, options.requests, async (i) => {
         const id = 1_000_000 + i;
         const held = await post(
           urls[0],
-          sessionId,
+          owned,
           `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"hold","arguments":{}}}`,
         );
         const reader = held.body!.getReader();
         const cancelled = await post(
           urls[1],
-          sessionId,
+          owned,
           `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${id}}}`,
         );
         await cancelled.text();

@@ -16,9 +16,14 @@
  *   tells the others what this instance has already done; it is not acted on
  *   here again.
  *
+ * On a bus addressed to owners (one with `release`), an instance that gets a
+ * session's message but holds nothing of that session a moment later
+ * (`RELEASE_AFTER_MS`, so a request that just came in has registered its
+ * work) says so, and the session's messages stop coming here.
+ *
  * The bus never returns a message to the instance that published it, so each
  * is acted on once per instance. This module knows neither era: the receiver
- * is a parameter. Without a configured bus, {@linkcode LocalDelivery} serves
+ * and `holds` are parameters. Without a configured bus, {@linkcode LocalDelivery} serves
  * alone.
  * @module
  */
@@ -47,6 +52,12 @@ export type Announcement = Extract<
  * targeted message, 0 means "look elsewhere".
  */
 export type BusReceiver = (message: BusMessage) => Promise<number>;
+
+/** True when this process holds something of the session (work in flight, a stream). */
+export type SessionHolds = (sessionId: string) => boolean;
+
+/** How long after a session's message an instance holding nothing of it releases it, ms. */
+export const RELEASE_AFTER_MS = 2_000;
 
 /** How messages reach their targets, here and in the other instances. */
 export interface Delivery {
@@ -113,12 +124,25 @@ export class SharedDelivery implements Delivery {
   #unsubscribe: (() => void) | undefined;
   #subscribing: Promise<void> | undefined;
   #closed = false;
+  readonly #holds: SessionHolds | undefined;
+  /** Sessions whose release is being considered, and the timers that will. */
+  readonly #releasing = new Map<string, ReturnType<typeof setTimeout>>();
 
-  /** A delivery over `bus`; `onError` gets what the receiver and announcements fail with. */
-  constructor(bus: MessageBus, receive: BusReceiver, onError: (error: unknown) => void) {
+  /**
+   * A delivery over `bus`; `onError` gets what the receiver and announcements
+   * fail with; `holds` (with a bus that has `release`) lets it release the
+   * sessions this process no longer holds.
+   */
+  constructor(
+    bus: MessageBus,
+    receive: BusReceiver,
+    onError: (error: unknown) => void,
+    holds?: SessionHolds,
+  ) {
     this.#bus = bus;
     this.#receive = receive;
     this.#onError = onError;
+    this.#holds = holds;
   }
 
   /** Here first for a targeted message, the bus first for one for everyone. */
@@ -161,11 +185,31 @@ export class SharedDelivery implements Delivery {
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
+    for (const timer of this.#releasing.values()) clearTimeout(timer);
+    this.#releasing.clear();
   }
 
   /** Another instance's message: the same receiver as this instance's own. */
   #heard(message: BusMessage): void {
-    this.#receive(message).catch(this.#onError);
+    this.#receive(message).then(() => this.#maybeRelease(message)).catch(this.#onError);
+  }
+
+  /** A session's message came here: unless this process holds the session soon after, release it. */
+  #maybeRelease(message: BusMessage): void {
+    const holds = this.#holds;
+    if (holds === undefined || this.#bus.release === undefined || this.#closed) return;
+    if (!("sessionId" in message) || message.type === "session-ended") return;
+    const { sessionId } = message;
+    if (this.#releasing.has(sessionId) || holds(sessionId)) return;
+    const since = Date.now();
+    const timer = setTimeout(() => {
+      this.#releasing.delete(sessionId);
+      if (this.#closed || holds(sessionId)) return;
+      this.#bus.release?.(sessionId, since).catch(this.#onError);
+    }, RELEASE_AFTER_MS);
+    // A pending release never keeps the process up (Node and Bun timers are objects).
+    (timer as { unref?: () => void }).unref?.();
+    this.#releasing.set(sessionId, timer);
   }
 }
 
@@ -178,6 +222,9 @@ export function createDelivery(
   bus: MessageBus | undefined,
   receive: BusReceiver,
   onError: (error: unknown) => void,
+  holds?: SessionHolds,
 ): Delivery {
-  return bus === undefined ? new LocalDelivery(receive) : new SharedDelivery(bus, receive, onError);
+  return bus === undefined
+    ? new LocalDelivery(receive)
+    : new SharedDelivery(bus, receive, onError, holds);
 }

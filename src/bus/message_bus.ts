@@ -6,8 +6,9 @@
  * called anywhere reach the listening streams wherever they are; a new
  * listening `GET` on B takes over the one A holds.
  *
- * Every message goes to every other instance, and each one acts on what it
- * holds (an instance that holds nothing of the session ignores it). The
+ * A message goes to every other instance, or (a bus that implements
+ * `release`) only to those that hold something of its session; each one
+ * acts on what it holds (an instance that holds nothing of it ignores it). The
  * publishing instance acts on its own part itself, by the same receiver
  * (src/bus/delivery.ts), and never receives its own messages. The in-memory
  * default connects nothing: one process needs no bus. `@tether/mcp/redis`
@@ -100,6 +101,14 @@ export interface MessageBus {
   publish(message: BusMessage): Promise<void>;
   /** Starts delivering the other instances' messages to `listener`. */
   subscribe(listener: BusListener): Promise<() => void>;
+  /**
+   * Optional, for a bus addressed to owners (a session's messages go only to
+   * the instances that used the session): this instance holds nothing of
+   * `sessionId` (no request, stream or awaited reply) and has not used it
+   * since `unusedSince` (ms, `Date.now()`), so its messages need not come
+   * here until it uses the session again.
+   */
+  release?(sessionId: string, unusedSince: number): Promise<void>;
 }
 
 /**

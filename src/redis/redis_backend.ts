@@ -57,7 +57,7 @@ export interface RedisBackendOptions {
    */
   waitForReplicaMs?: number;
   /** Options of the session store (its prefix is `prefix`). */
-  sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica">;
+  sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica" | "holder">;
   /** Options of the event log (its prefix is `prefix`). */
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
   /** Options of the bus (its prefix is `prefix`). */
@@ -192,13 +192,15 @@ export async function createRedisBackend(
       );
     }
   };
+  const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
+  // Each read-and-touch records this instance as a holder of the session: its bus messages come here.
   const sessionStore = new RedisSessionStore(shared, {
     ...options.sessionStore,
     prefix,
     waitForReplica,
+    holder: bus.instanceId,
   });
   const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
-  const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
   const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix, waitForReplica });
   const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
   let closing: Promise<void> | undefined;

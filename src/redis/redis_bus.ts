@@ -1,27 +1,30 @@
 /**
- * A {@linkcode MessageBus} on one Redis stream (`<prefix>{bus}`, one slot
- * on a Cluster). Publishing is
- * one script (`EVALSHA`) that appends the entry and trims the stream; each
- * instance follows the stream with `XREAD BLOCK` on a connection of its own,
- * from the last entry it has read. Unlike pub/sub, nothing published while a
- * reader reconnects is lost: it goes on from where it stopped (as long as
- * the stream still holds the entries). Entries name the instance that wrote
- * them, so an instance skips its own.
+ * A {@linkcode MessageBus} on Redis, addressed to owners: each instance has
+ * an inbox stream of its own (`<prefix>{bus:<id>}`, one hash tag per
+ * instance) that only it reads (`XREAD BLOCK`, on a connection of its own,
+ * from the last entry it read: nothing published while it reconnects is
+ * lost), and a liveness key beside it (`…:alive`, refreshed every third of
+ * `aliveMs`; deleted by `close()`). A session's message goes only to the
+ * instances that served a request of it (`<prefix>bh:{<session id>}`,
+ * written by the session store's read-and-touch, under the session's tag,
+ * expiring with its keys), less those that have since said they hold
+ * nothing of it (`release`); a message for everyone (`broadcast`,
+ * `resource-updated`, and `stateless-cancel`, which names no session) goes
+ * to every live instance (`<prefix>{bus}:instances`). So a cancel, a reply
+ * or a notification costs O(holders of its session), not O(instances).
+ * Each append checks the target's liveness key in the same script: a dead
+ * instance gets nothing (and leaves the session's holders).
  *
- * Bounds, in bytes as well as entries: `MAXLEN` alone counts entries, so
- * 10,000 entries of a few megabytes each once made a gigabyte. Here a
- * message larger than `maxMessageBytes` is refused before it is sent
- * ({@linkcode BusMessageTooLargeError}), and the append script keeps a
- * running total of the stream's payload bytes in `<prefix>{bus}:bytes`: after
- * each `XADD` it drops the oldest entries (exactly, not `~`) until the
- * stream holds at most `maxLength` entries and `maxBytes` bytes. Each entry
- * is weighed once when added and once when dropped, so a publish costs
- * O(entries dropped), and the stream's payload never exceeds `maxBytes`. The
- * total is rebuilt from the stream when its key is missing (evicted, or a
- * stream written before this bound existed). What it does not count is
- * Redis's own overhead per entry (tens of bytes); bound Redis itself with
- * `maxmemory`. A reader further behind than the stream holds skips what
- * was trimmed, as with `MAXLEN`.
+ * Bounds, in bytes as well as entries, per inbox: a message larger than
+ * `maxMessageBytes` is refused before it is sent
+ * ({@linkcode BusMessageTooLargeError}); the append script keeps a running
+ * total of the inbox's payload bytes in `…:bytes` and drops the oldest
+ * entries (exactly) until the inbox holds at most `maxLength` entries and
+ * `maxBytes` bytes. Redis's own overhead per entry is not counted (bound
+ * Redis with `maxmemory`). A reader further behind than its inbox holds
+ * skips what was trimmed. An inbox and its total expire `4 × aliveMs` after
+ * their instance last refreshed them, the live list after the last instance
+ * did.
  * @module
  */
 
@@ -32,9 +35,10 @@ import {
   type MessageBus,
 } from "../bus/message_bus.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import { LuaScript } from "./lua_script.ts";
+import { unrefTimer } from "../runtime.ts";
+import { DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-import { entriesOf, streamEntriesOf } from "./stream_entries.ts";
+import { streamEntriesOf } from "./stream_entries.ts";
 
 /**
  * Options of {@linkcode RedisBus}.
@@ -46,9 +50,9 @@ import { entriesOf, streamEntriesOf } from "./stream_entries.ts";
  * ```
  */
 export interface RedisBusOptions {
-  /** Prefix of the stream's key. Default `"tether:"`. */
+  /** Prefix of the bus's keys. Default `"tether:"`. */
   prefix?: string;
-  /** Entries the stream keeps (oldest trimmed). Default 10,000. */
+  /** Entries each inbox keeps (oldest trimmed). Default 10,000. */
   maxLength?: number;
   /**
    * Largest message published, UTF-8 bytes of its JSON; a larger one is
@@ -58,13 +62,19 @@ export interface RedisBusOptions {
    */
   maxMessageBytes?: number;
   /**
-   * Payload bytes the stream keeps for all instances together (oldest
-   * entries trimmed first, together with `maxLength`).
+   * Payload bytes each instance's inbox keeps (oldest entries trimmed first,
+   * together with `maxLength`).
    * @default 64 MiB
    */
   maxBytes?: number;
   /** How long one `XREAD` blocks before it asks again, ms. Default 5,000. */
   blockMs?: number;
+  /**
+   * How long an instance counts as alive after its last refresh (every third
+   * of it), ms: a process killed without `close()` stops getting messages
+   * this long after. Default 15,000.
+   */
+  aliveMs?: number;
   /** Reports a reader failure (it retries on its own) or a listener that threw. */
   onError?: (error: unknown) => void;
 }
@@ -72,48 +82,10 @@ export interface RedisBusOptions {
 /** The longest wait between two attempts to reconnect the reader, ms. */
 const MAX_RETRY_MS = 2_000;
 
-// KEYS[1] the stream, KEYS[2] its payload byte total; ARGV[1] origin, ARGV[2] message,
-// ARGV[3] max entries, ARGV[4] max bytes. Appends, then drops the oldest entries until both hold.
-const PUBLISH = new LuaScript(`
-local function weigh(fields)
-  local bytes = 0
-  for i = 2, #fields, 2 do bytes = bytes + string.len(fields[i]) end
-  return bytes
-end
-local length = redis.call('XLEN', KEYS[1])
-local total = redis.call('GET', KEYS[2])
-if length == 0 then
-  total = 0
-elseif not total then
-  total = 0
-  local from = '-'
-  repeat
-    local batch = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 256)
-    for _, entry in ipairs(batch) do total = total + weigh(entry[2]) end
-    if #batch > 0 then from = '(' .. batch[#batch][1] end
-  until #batch < 256
-else
-  total = tonumber(total)
-end
-redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'm', ARGV[2])
-length = length + 1
-total = total + string.len(ARGV[1]) + string.len(ARGV[2])
-local maxLength = tonumber(ARGV[3])
-local maxBytes = tonumber(ARGV[4])
-while length > 1 and (length > maxLength or total > maxBytes) do
-  local batch = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 64)
-  local drop = {}
-  for _, entry in ipairs(batch) do
-    if length <= 1 or (length <= maxLength and total <= maxBytes) then break end
-    drop[#drop + 1] = entry[1]
-    total = total - weigh(entry[2])
-    length = length - 1
-  end
-  if #drop == 0 then break end
-  redis.call('XDEL', KEYS[1], unpack(drop))
-end
-redis.call('SET', KEYS[2], total)
-return total`);
+/** The session a message is about, or undefined for a message for everyone. */
+function sessionOf(message: BusMessage): string | undefined {
+  return "sessionId" in message ? message.sessionId : undefined;
+}
 
 /**
  * The bus of every instance that uses the same Redis and prefix.
@@ -133,19 +105,22 @@ return total`);
  * ```
  */
 export class RedisBus implements MessageBus {
+  /** This instance's id: its inbox is `<prefix>{bus:<id>}`, its holds name it. */
+  readonly instanceId: string = crypto.randomUUID();
   #redis: RedisCommands;
   #open: OpenRedisConnection;
-  #key: string;
-  #bytesKey: string;
+  #prefix: string;
+  #instancesKey: string;
   #maxLength: string;
   #maxMessageBytes: number;
   #maxBytes: string;
   #blockMs: string;
+  #aliveMs: number;
   #onError: (error: unknown) => void;
-  #origin = crypto.randomUUID();
   #listeners = new Set<BusListener>();
   #reader: Promise<void> | undefined;
   #connection: RedisConnection | undefined;
+  #refresher: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
 
   /** A bus on `redis` (publishing), reading through connections from `openConnection`. */
@@ -156,15 +131,21 @@ export class RedisBus implements MessageBus {
   ) {
     this.#redis = redis;
     this.#open = openConnection;
-    // One hash tag for the stream and its byte total: the publishing script's two keys share a slot.
-    this.#key = `${options.prefix ?? "tether:"}{bus}`;
-    this.#bytesKey = `${this.#key}:bytes`;
+    this.#prefix = options.prefix ?? "tether:";
+    this.#instancesKey = `${this.#prefix}{bus}:instances`;
     const maxLength = options.maxLength ?? 10_000;
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     const maxMessageBytes = options.maxMessageBytes ?? Math.min(1024 * 1024, maxBytes);
     const blockMs = options.blockMs ?? 5_000;
+    const aliveMs = options.aliveMs ?? 15_000;
     for (
-      const [name, value] of Object.entries({ maxLength, maxMessageBytes, maxBytes, blockMs })
+      const [name, value] of Object.entries({
+        maxLength,
+        maxMessageBytes,
+        maxBytes,
+        blockMs,
+        aliveMs,
+      })
     ) {
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new RangeError(`RedisBus option ${name} must be a positive integer`);
@@ -177,13 +158,21 @@ export class RedisBus implements MessageBus {
     this.#maxMessageBytes = maxMessageBytes;
     this.#maxBytes = String(maxBytes);
     this.#blockMs = String(blockMs);
+    this.#aliveMs = aliveMs;
     this.#onError = options.onError ?? ((error) => console.error("tether: Redis bus:", error));
   }
 
+  /** The inbox of instance `id`, with its byte total and liveness key (one hash tag). */
+  inboxKeys(id: string = this.instanceId): [inbox: string, bytes: string, alive: string] {
+    const inbox = `${this.#prefix}{bus:${id}}`;
+    return [inbox, `${inbox}:bytes`, `${inbox}:alive`];
+  }
+
   /**
-   * Appends `message` to the stream, trimming the oldest entries past the
-   * bounds; rejects with {@linkcode BusMessageTooLargeError} (nothing sent)
-   * when it is larger than `maxMessageBytes`, or when Redis does not take it.
+   * Appends `message` to the inbox of each instance it is for (see the
+   * module doc), trimming past the bounds; rejects with
+   * {@linkcode BusMessageTooLargeError} (nothing sent) when it is larger
+   * than `maxMessageBytes`, or when Redis does not take it.
    */
   async publish(message: BusMessage): Promise<void> {
     const text = JSON.stringify(message);
@@ -194,46 +183,120 @@ export class RedisBus implements MessageBus {
         throw new BusMessageTooLargeError(bytes, this.#maxMessageBytes);
       }
     }
-    await PUBLISH.run(this.#redis, [this.#key, this.#bytesKey], [
-      this.#origin,
-      text,
-      this.#maxLength,
-      this.#maxBytes,
+    const sessionId = sessionOf(message);
+    const from = sessionId === undefined
+      ? this.#instancesKey
+      : holdersKeyOf(this.#prefix, sessionId);
+    const min = sessionId === undefined ? String(Date.now() - this.#aliveMs) : "-inf";
+    const found = await this.#redis.sendCommand(["ZRANGEBYSCORE", from, min, "+inf"]);
+    const targets = (Array.isArray(found) ? found.map(String) : []).filter((id) =>
+      id !== this.instanceId
+    );
+    // Issued together, in this call's turn: each inbox gets one publisher's messages in order.
+    const sent = await Promise.all(
+      targets.map((id) =>
+        DELIVER.run(this.#redis, this.inboxKeys(id), [
+          this.instanceId,
+          text,
+          this.#maxLength,
+          this.#maxBytes,
+          String(this.#aliveMs * 4),
+        ])
+      ),
+    );
+    // A session that ended has no holders left to find.
+    if (message.type === "session-ended") await this.#redis.sendCommand(["DEL", from]);
+    const dead = targets.filter((_, i) => Number(sent[i]) !== 1);
+    if (dead.length > 0 && message.type !== "session-ended") {
+      this.#redis.sendCommand(["ZREM", from, ...dead]).catch(this.#onError);
+    }
+  }
+
+  /**
+   * Records that this instance uses `sessionId` (what the session store's
+   * read-and-touch does in its own script), for `ttlMs`: the session's
+   * messages come here from now on.
+   */
+  async hold(sessionId: string, ttlMs: number): Promise<void> {
+    const key = holdersKeyOf(this.#prefix, sessionId);
+    await this.#redis.sendCommand(["ZADD", key, String(Date.now()), this.instanceId]);
+    await this.#redis.sendCommand(["PEXPIRE", key, String(Math.ceil(ttlMs))]);
+  }
+
+  /**
+   * This instance holds nothing of `sessionId` and has not used it since
+   * `unusedSince` (ms, this clock): its messages stop coming here.
+   */
+  async release(sessionId: string, unusedSince: number): Promise<void> {
+    await RELEASE.run(this.#redis, [holdersKeyOf(this.#prefix, sessionId)], [
+      this.instanceId,
+      String(unusedSince),
     ]);
   }
 
   /**
-   * Starts following the stream (once, for every listener) from its current
-   * end; resolves when the position is known, so nothing published later is
+   * Starts following this instance's inbox (once, for every listener) and
+   * marks it alive; resolves when it is, so nothing published later is
    * missed.
    */
   async subscribe(listener: BusListener): Promise<() => void> {
     if (this.#stopped) throw new Error("RedisBus: closed");
     this.#listeners.add(listener);
     if (this.#reader === undefined) {
-      const start = await this.#lastId();
-      this.#reader = this.#follow(start);
+      await this.#refresh();
+      if (this.#reader === undefined) {
+        this.#reader = this.#follow("0-0");
+        this.#refresher = setInterval(
+          () => void this.#refresh().catch(() => {/* the reader reports the outage */}),
+          Math.max(1, Math.floor(this.#aliveMs / 3)),
+        );
+        unrefTimer(this.#refresher);
+      }
     }
     return () => void this.#listeners.delete(listener);
   }
 
-  /** Stops reading and closes the reader's connection (publishing needs no closing). */
+  /** Stops reading, leaves the live instances, and closes the reader's connection. */
   async close(): Promise<void> {
+    const subscribed = this.#reader !== undefined && !this.#stopped;
     this.#stopped = true;
     this.#listeners.clear();
+    clearInterval(this.#refresher);
     const connection = this.#connection;
     this.#connection = undefined;
     await connection?.close().catch(() => {});
     await this.#reader;
+    if (subscribed) {
+      // Gone at once, not when the liveness key lapses: a message for this instance is not sent.
+      await Promise.all([
+        this.#redis.sendCommand(["DEL", this.inboxKeys()[2]]),
+        this.#redis.sendCommand(["ZREM", this.#instancesKey, this.instanceId]),
+      ]).catch(() => {});
+    }
   }
 
-  async #lastId(): Promise<string> {
-    const reply = await this.#redis.sendCommand(["XREVRANGE", this.#key, "+", "-", "COUNT", "1"]);
-    const entries = entriesOf(reply);
-    return entries.length === 0 ? "0-0" : entries[0].id;
+  /** Marks this instance alive for `aliveMs` and listed among the live ones. */
+  async #refresh(): Promise<void> {
+    const now = Date.now();
+    await REFRESH.run(this.#redis, this.inboxKeys(), [
+      String(this.#aliveMs),
+      String(this.#aliveMs * 4),
+    ]);
+    await Promise.all([
+      this.#redis.sendCommand(["ZADD", this.#instancesKey, String(now), this.instanceId]),
+      this.#redis.sendCommand([
+        "ZREMRANGEBYSCORE",
+        this.#instancesKey,
+        "-inf",
+        String(now - this.#aliveMs * 4),
+      ]),
+      // Gone with the last instance, as its inbox is.
+      this.#redis.sendCommand(["PEXPIRE", this.#instancesKey, String(this.#aliveMs * 4)]),
+    ]);
   }
 
   async #follow(from: string): Promise<void> {
+    const [inbox] = this.inboxKeys();
     let lastId = from;
     let retryMs = 50;
     let failing = false;
@@ -241,6 +304,8 @@ export class RedisBus implements MessageBus {
       try {
         this.#connection ??= await this.#open();
         if (this.#stopped) break;
+        // Back after an outage (maybe a Redis restarted empty): alive again now, not at the next beat.
+        if (failing) this.#refresh().catch(() => {});
         const reply = await this.#connection.sendCommand([
           "XREAD",
           "COUNT",
@@ -248,14 +313,14 @@ export class RedisBus implements MessageBus {
           "BLOCK",
           this.#blockMs,
           "STREAMS",
-          this.#key,
+          inbox,
           lastId,
         ]);
         retryMs = 50;
         failing = false;
         for (const entry of streamEntriesOf(reply)) {
           lastId = entry.id;
-          if (entry.fields.o === this.#origin || entry.fields.m === undefined) continue;
+          if (entry.fields.o === this.instanceId || entry.fields.m === undefined) continue;
           this.#deliver(entry.fields.m);
         }
       } catch (error) {

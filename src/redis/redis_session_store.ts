@@ -40,6 +40,7 @@ import type {
 } from "../legacy/sessions/session_store.ts";
 import type { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
+import { holdersKeyOf } from "./bus_scripts.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
 import { sweepIndex } from "./session_sweep.ts";
 import {
@@ -84,6 +85,13 @@ export interface RedisSessionStoreOptions {
    * @default {60000}
    */
   expiryGraceMs?: number;
+  /**
+   * The id of this instance on the bus ({@linkcode RedisBus}'s
+   * `instanceId`): each read-and-touch records, in the same script, that
+   * this instance uses the session, so the session's bus messages come here.
+   * Default: none (nothing recorded). `createRedisBackend` sets it.
+   */
+  holder?: string;
 }
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
@@ -123,6 +131,7 @@ export class RedisSessionStore implements SessionStore {
   #onClose: (() => Promise<void> | void) | undefined;
   #graceMs: number;
   #waitForReplica: ((key: string) => Promise<void>) | undefined;
+  #holder: string | undefined;
 
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
@@ -131,6 +140,7 @@ export class RedisSessionStore implements SessionStore {
     this.#onClose = options.onClose;
     this.#graceMs = expiryGraceOf(options);
     this.#waitForReplica = options.waitForReplica;
+    this.#holder = options.holder;
   }
 
   /** Bucket `k` of the session index. */
@@ -230,13 +240,21 @@ export class RedisSessionStore implements SessionStore {
     now: number,
     use: SessionUse,
   ): Promise<SessionRecord | undefined> {
-    const reply = await this.#eval(GET_AND_TOUCH, this.#keys(id), [
+    const holder = this.#holder;
+    const args = [
       now,
       use.ownerKey,
       Math.min(use.idleTtlMs, MAX_TTL_MS),
       Math.min(use.absoluteTtlMs, MAX_TTL_MS),
       this.#graceMs,
-    ]);
+    ];
+    const reply = holder === undefined
+      ? await this.#eval(GET_AND_TOUCH, this.#keys(id), args)
+      : await this.#eval(
+        GET_AND_TOUCH,
+        [...this.#keys(id), holdersKeyOf(this.#prefix, id)],
+        [...args, holder, Date.now()],
+      );
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
     return { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
   }

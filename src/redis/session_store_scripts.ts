@@ -65,8 +65,10 @@ return 1`);
 
 /**
  * `get` and, for the owner, `touch`: KEYS[1] record, KEYS[2] meta, KEYS[3]
- * state; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle ttl, ARGV[4] absolute
- * ttl, ARGV[5] grace. {record json, deadline}; nil when gone or expired.
+ * state, KEYS[4] (optional) the session's bus holders; ARGV[1] now, ARGV[2]
+ * owner key, ARGV[3] idle ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6]
+ * and ARGV[7] (with KEYS[4]) the instance and its clock. {record json,
+ * deadline}; nil when gone or expired.
  */
 export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}
 local json = redis.call('GET', KEYS[1])
@@ -80,6 +82,9 @@ if record.ownerKey == ARGV[2] then
   redis.call('HSET', KEYS[2], 'd', score)
   local ttl = ttlOf(deadline - tonumber(ARGV[1]) + tonumber(ARGV[5]))
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+  if KEYS[4] then
+    redis.call('ZADD', KEYS[4], ARGV[7], ARGV[6]) redis.call('PEXPIRE', KEYS[4], ttl)
+  end
 end
 return {json, score}`);
 

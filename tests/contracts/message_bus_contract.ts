@@ -18,6 +18,14 @@ export interface BusFactory {
   failing?(): Promise<MessageBus> | MessageBus;
   /** Releases what `connected` made. */
   cleanup?(): Promise<void>;
+  /**
+   * Makes `bus`'s instance use a session (what a request of it does: the
+   * Redis session store's read-and-touch); a bus that sends every message
+   * everywhere needs nothing.
+   */
+  use?(bus: MessageBus, sessionId: string): Promise<void>;
+  /** True for a bus addressed to owners: a session's message reaches only its users. */
+  addressed?: boolean;
 }
 
 function collector() {
@@ -28,6 +36,9 @@ function collector() {
 /** Registers the MessageBus contract for `name`. */
 export function describeMessageBus(name: string, factory: BusFactory): void {
   describe(`MessageBus contract: ${name}`, () => {
+    const use = async (bus: MessageBus, ...sessionIds: string[]) => {
+      for (const id of sessionIds) await factory.use?.(bus, id);
+    };
     async function withBuses(count: number, body: (buses: MessageBus[]) => Promise<void>) {
       const buses = await factory.connected(count);
       try {
@@ -41,6 +52,7 @@ export function describeMessageBus(name: string, factory: BusFactory): void {
       await withBuses(2, async ([a, b]) => {
         const got = collector();
         await b.subscribe(got.listener);
+        await use(b, "s1");
         const messages: BusMessage[] = [
           { type: "cancel", sessionId: "s1", requestId: 7 },
           { type: "cancel", sessionId: "s1", requestId: "7" },
@@ -69,6 +81,8 @@ export function describeMessageBus(name: string, factory: BusFactory): void {
         const other = collector();
         await a.subscribe(own.listener);
         await b.subscribe(other.listener);
+        await use(a, "s-own", "s-marker");
+        await use(b, "s-own", "s-marker");
         await a.publish({ type: "session-ended", sessionId: "s-own" });
         await b.publish({ type: "session-ended", sessionId: "s-marker" });
         await until(() => other.received.length === 1 && own.received.length === 1, "delivered");
@@ -100,6 +114,7 @@ export function describeMessageBus(name: string, factory: BusFactory): void {
         const second = collector();
         const stop = await b.subscribe(first.listener);
         await b.subscribe(second.listener);
+        await use(b, "s1", "s2");
         await a.publish({ type: "listening-taken", sessionId: "s1" });
         await until(() => first.received.length === 1 && second.received.length === 1, "both");
         stop();
@@ -108,6 +123,32 @@ export function describeMessageBus(name: string, factory: BusFactory): void {
         assert.equal(first.received.length, 1);
       });
     });
+
+    if (factory.addressed === true) {
+      it("sends a session's message only to the instances that use it, the rest to all", async () => {
+        await withBuses(3, async ([a, b, c]) => {
+          const atB = collector();
+          const atC = collector();
+          await b.subscribe(atB.listener);
+          await c.subscribe(atC.listener);
+          await use(b, "s-b");
+          await use(c, "s-c");
+          await a.publish({ type: "cancel", sessionId: "s-b", requestId: 1 });
+          await a.publish({ type: "notify", sessionId: "s-c", notification: { method: "n" } });
+          await a.publish({ type: "cancel", sessionId: "s-nobody", requestId: 2 });
+          await a.publish({ type: "resource-updated", uri: "test://everyone" });
+          await until(() => atB.received.length === 2 && atC.received.length === 2, "delivered");
+          assert.deepEqual(atB.received, [
+            { type: "cancel", sessionId: "s-b", requestId: 1 },
+            { type: "resource-updated", uri: "test://everyone" },
+          ]);
+          assert.deepEqual(atC.received, [
+            { type: "notify", sessionId: "s-c", notification: { method: "n" } },
+            { type: "resource-updated", uri: "test://everyone" },
+          ]);
+        });
+      });
+    }
 
     if (factory.failing !== undefined) {
       it("rejects a publish its transport cannot take (never drops it silently)", async () => {

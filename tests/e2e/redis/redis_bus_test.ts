@@ -45,6 +45,8 @@ describeRedis("Redis contracts", () =>
     async cleanup() {
       await Promise.all(made.map((bus) => bus.close()));
     },
+    use: (bus, sessionId) => (bus as RedisBus).hold(sessionId, 60_000),
+    addressed: true,
   }));
 
 itRedis(
@@ -60,6 +62,11 @@ itRedis(
     try {
       const received: BusMessage[] = [];
       await b.subscribe((message) => void received.push(message));
+      for (
+        const id of ["before", 0, 1, 2, 3, 4].map((i) => typeof i === "string" ? i : `during${i}`)
+      ) {
+        await b.hold(id, 60_000);
+      }
       await a.publish({ type: "session-ended", sessionId: "before" });
       await until(() => received.length === 1, "first message");
       // Kill every other client (the reader's blocking connection among them).
@@ -79,13 +86,19 @@ itRedis(
   },
 );
 
-itRedis("RedisBus: the stream stays bounded by maxLength", async () => {
+itRedis("RedisBus: an inbox stays bounded by maxLength", async () => {
   const prefix = `bus${++n}:`;
   const bus = new RedisBus(redis.client, openConnection, { prefix, maxLength: 100 });
-  for (let i = 0; i < 1_000; i++) await bus.publish({ type: "resource-updated", uri: `u${i}` });
-  const length = Number(await redis.client.sendCommand(["XLEN", `${prefix}{bus}`]));
-  assert.ok(length >= 100 && length < 400, `about 100 entries kept, got ${length}`);
-  await bus.close();
+  const peer = new RedisBus(redis.client, openConnection, { prefix });
+  try {
+    await peer.subscribe(() => {});
+    for (let i = 0; i < 1_000; i++) await bus.publish({ type: "resource-updated", uri: `u${i}` });
+    const length = Number(await redis.client.sendCommand(["XLEN", peer.inboxKeys()[0]]));
+    assert.equal(length, 100);
+  } finally {
+    await peer.close();
+    await bus.close();
+  }
 });
 
 itRedis("RedisBus: options are checked", () => {

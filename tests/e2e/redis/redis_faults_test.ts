@@ -216,6 +216,7 @@ describeRedis("Redis faults", () => {
       assert.deepEqual(tail?.events, [], "the tail waited its 1.5 s and found nothing");
       await sleep(1_000); // the bus reader blocks as well
       assert.deepEqual(errors, [], "no blocking read failed on the 400 ms deadline");
+      await backend.bus.hold("probe", 60_000); // the session's messages go to the instances using it
       await other.bus.publish({ type: "session-ended", sessionId: "probe" });
       await until(() => heard.length === 1, "the bus reader to hear the other instance");
       stop();

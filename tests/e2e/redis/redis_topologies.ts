@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -119,7 +119,9 @@ async function spawnNode(port: number, args: string[]): Promise<RigNode> {
         child.once("exit", () => resolve());
         child.kill("SIGKILL");
       }),
-    pause: (paused) => void child.kill(paused ? "SIGSTOP" : "SIGCONT"),
+    // kill(1), not child.kill: Deno's child.kill does not send SIGCONT, so a paused node stayed paused.
+    pause: (paused) =>
+      void execFileSync("kill", ["-s", paused ? "STOP" : "CONT", String(child.pid)]),
   };
   try {
     await waitFor(

@@ -168,7 +168,7 @@ async function servesAgain(handler: McpHandler): Promise<void> {
 async function hearsOthersAgain(redis: RestartableRedis, backend: RedisBackend): Promise<void> {
   const heard = new Set<string>();
   const stop = await backend.bus.subscribe((message) => {
-    if (message.type === "session-ended") heard.add(message.sessionId);
+    if (message.type === "resource-updated") heard.add(message.uri);
   });
   const other = await createRedisBackend({ url: redis.url }, {
     prefix: "open-faults:",
@@ -178,8 +178,9 @@ async function hearsOthersAgain(redis: RestartableRedis, backend: RedisBackend):
     let probe = 0;
     await until(
       async () => {
-        const id = `probe-${++probe}`;
-        await other.bus.publish({ type: "session-ended", sessionId: id }).catch(() => {});
+        // A message for every live instance (a session's goes only to the instances using it).
+        const uri = `test://probe-${++probe}`;
+        await other.bus.publish({ type: "resource-updated", uri }).catch(() => {});
         await sleep(50);
         return heard.size > 0;
       },

@@ -137,6 +137,8 @@ for (const topology of ["cluster", "sentinel"] as const) {
       async cleanup() {
         await Promise.all(made.map((bus) => bus.close()));
       },
+      use: (bus, sessionId) => (bus as RedisBus).hold(sessionId, 60_000),
+      addressed: true,
     });
   });
 }
