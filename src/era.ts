@@ -106,6 +106,12 @@ export interface LegacyEra extends Era {
   checkDelete(request: Request): Refusal | undefined;
   /** A DELETE past its checks: ends the session. */
   delete(request: Request, principal: Principal): Promise<EraAnswer>;
+  /**
+   * Whether this instance holds anything of `sessionId` (a stream or a
+   * request in flight): the bus keeps addressing the session's messages to
+   * it while it does.
+   */
+  holds(sessionId: string): boolean;
 }
 
 /** The sessionful era: besides its door, what only sessions have. */

@@ -168,7 +168,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     options.bus,
     (message) => receiveBusMessage(eras, message),
     config.onError,
-    (sessionId) => legacy.hub.holds(sessionId) || legacy.inFlight.has(sessionId),
+    (sessionId) => legacy.holds(sessionId),
   );
   const keepAlive = new KeepAlive(config.heartbeatMs);
   // The 2025 era: sessionful, or without sessions (`eras: { legacy: "stateless" }`).

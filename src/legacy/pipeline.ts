@@ -315,6 +315,11 @@ export class LegacyPipeline implements SessionfulEra {
   checkDelete = (request: Request): Refusal | undefined =>
     checkProtocolVersion(request.headers.get("mcp-protocol-version"));
 
+  /** Whether a stream or a request of `sessionId` is here (the bus addresses the session to us). */
+  holds(sessionId: string): boolean {
+    return this.#hub.holds(sessionId) || this.#inFlight.has(sessionId);
+  }
+
   /** DELETE, past {@linkcode checkDelete}: ends the session and everything it has running. */
   async delete(request: Request, principal: Principal): Promise<EraAnswer> {
     const resolved = await this.#sessions.resolve(request, principal);

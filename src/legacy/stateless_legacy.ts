@@ -232,6 +232,11 @@ export class StatelessLegacy implements LegacyEra {
   }
 
   /** DELETE: there is no session to end. */
+  /** Nothing here belongs to a session: the bus never addresses one to this era. */
+  holds(): boolean {
+    return false;
+  }
+
   checkDelete(): Refusal {
     return notAllowed();
   }
