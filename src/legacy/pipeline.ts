@@ -9,7 +9,8 @@
  * It owns everything that lives between requests: sessions (TTLs, cap,
  * owner binding), resumable SSE streams, in-flight work and server→client
  * requests. Each step answers a refusal value or goes on; the entry renders
- * refusals. The 2026-07-28 era never reaches this module.
+ * refusals. Its parts are wired in pipeline_parts.ts. The 2026-07-28 era
+ * never reaches this module.
  * @module
  */
 
@@ -29,48 +30,28 @@ import {
   initializeInBatch,
 } from "./post_shape.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
-import { AwaitedReplies } from "./sessions/awaited_replies.ts";
-import { SessionManager, type SessionResolution } from "./sessions/session_manager.ts";
-import type { SessionRecord, SessionStore } from "./sessions/session_store.ts";
+import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
+import type { SessionManager, SessionResolution } from "./sessions/session_manager.ts";
+import type { SessionRecord } from "./sessions/session_store.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
-import { SessionResources } from "./sessions/session_resources.ts";
-import { StoreSessionState } from "./sessions/store_session_state.ts";
-import type { EventLog } from "./event_log.ts";
+import type { SessionResources } from "./sessions/session_resources.ts";
 import type { LegacySettings } from "./settings.ts";
-import { InFlightRegistry } from "./in_flight.ts";
-import { OrphanWatch } from "./orphan_watch.ts";
-import { PendingRequests } from "./pending_requests.ts";
-import { SlowCalls } from "../http/slow_calls.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
+import type { InFlightRegistry } from "./in_flight.ts";
+import type { PendingRequests } from "./pending_requests.ts";
+import type { SlowCalls } from "../http/slow_calls.ts";
 import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
-import { StreamHub } from "./stream_hub.ts";
+import type { StreamHub } from "./stream_hub.ts";
 import type { Events } from "../events.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
 import { initializeSession } from "./initialize_session.ts";
-import { ListeningNotifications } from "./listening_notifications.ts";
-import { subscribe } from "./resource_subscriptions.ts";
-import { SessionEnds } from "./session_ends.ts";
+import type { SessionEnds } from "./session_ends.ts";
 import { openListening } from "./listening_stream.ts";
 import { type HeldSessions, receiveInSessions } from "./bus_messages.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
+import { type LegacyPipelineOptions, wireLegacyParts } from "./pipeline_parts.ts";
 
-/** What the legacy pipeline is built from. */
-export interface LegacyPipelineOptions {
-  settings: LegacySettings;
-  dispatcher: Dispatcher;
-  store: SessionStore;
-  eventLog: EventLog;
-  /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
-  keepAlive: KeepAlive;
-  generateSessionId: () => string;
-  /** Where session, stream and client-request events go. */
-  events: Events;
-  /** Where cancellations and client replies go (here, or another instance), and announcements to the others. */
-  delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
-  /** Traces and measures requests when an OpenTelemetry provider is registered. */
-  telemetry: Telemetry;
-}
+export type { LegacyPipelineOptions } from "./pipeline_parts.ts";
 
 /** Sessions, streams and in-flight work of the sessionful revisions. */
 export class LegacyPipeline implements SessionfulEra {
@@ -79,7 +60,7 @@ export class LegacyPipeline implements SessionfulEra {
   readonly #sessions: SessionManager;
   readonly #hub: StreamHub;
   readonly #inFlight: InFlightRegistry;
-  readonly #pending = new PendingRequests();
+  readonly #pending: PendingRequests;
   /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
   readonly #resources: SessionResources;
   readonly #settings: LegacySettings;
@@ -90,7 +71,7 @@ export class LegacyPipeline implements SessionfulEra {
   readonly #delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
   /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
   readonly #awaited: AwaitedReplies | undefined;
-  readonly #slowCalls = new SlowCalls();
+  readonly #slowCalls: SlowCalls;
   readonly #ends: SessionEnds;
   /** What bus messages act on (bus_messages.ts). */
   readonly #held: HeldSessions;
@@ -100,89 +81,23 @@ export class LegacyPipeline implements SessionfulEra {
 
   /** Wires sessions, the stream hub and the exchange together. */
   constructor(options: LegacyPipelineOptions) {
-    const { settings, dispatcher, store } = options;
-    this.#settings = settings;
-    this.#dispatcher = dispatcher;
+    this.#settings = options.settings;
+    this.#dispatcher = options.dispatcher;
     this.#events = options.events;
     this.#delivery = options.delivery;
     this.#telemetry = options.telemetry;
-    this.#awaited = options.delivery.shared
-      ? new AwaitedReplies(store, {
-        maxPerSession: settings.maxRequestsPerSession,
-        maxStateBytes: settings.maxStateBytes,
-        now: settings.now,
-        onError: settings.onError,
-      })
-      : undefined;
-    this.#resources = new SessionResources(settings.onError, { scheduler: settings.scheduler });
-    this.#inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
-    const sessions = this.#sessions = new SessionManager(store, {
-      idleTtlMs: settings.idleTtlMs,
-      absoluteTtlMs: settings.absoluteTtlMs,
-      maxSessions: settings.maxSessions,
-      maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
-      maxAnonymousSessions: settings.maxAnonymousSessions,
-      retryAfterSeconds: settings.retryAfterSeconds,
-      now: settings.now,
-      generateId: options.generateSessionId,
-      sweepWhenFull: () => this.sweep(),
-    });
-    this.#hub = new StreamHub({
-      eventLog: options.eventLog,
-      keepAlive: options.keepAlive,
-      maxBufferedBytes: settings.maxStreamBufferBytes,
-      retryMs: settings.retryMs,
-      orphans: new OrphanWatch(settings.orphanTimeoutMs),
-      onHeartbeat: (ids) => {
-        for (const id of ids) sessions.keepAlive(id).catch(settings.onError);
-      },
-      onError: settings.onError,
-      onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
-      onFollow: (sessionId, streamId) =>
-        this.#delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
-    });
-    this.#ends = new SessionEnds({
-      sessions,
-      inFlight: this.#inFlight,
-      pending: this.#pending,
-      hub: this.#hub,
-      resources: this.#resources,
-      events: options.events,
-      delivery: options.delivery,
-    });
-    this.#held = {
-      inFlight: this.#inFlight,
-      pending: this.#pending,
-      // Notifications for the listening streams of this process.
-      notifications: new ListeningNotifications(this.#hub, (id) => sessions.get(id)),
-      hub: this.#hub,
-      ends: this.#ends,
-    };
-    this.#clientMessages = {
-      dispatcher,
-      pending: this.#pending,
-      delivery: options.delivery,
-      awaited: this.#awaited,
-      onError: settings.onError,
-    };
-    this.#exchange = {
-      dispatcher,
-      hub: this.#hub,
-      inFlight: this.#inFlight,
-      pending: this.#pending,
-      responseMode: settings.responseMode,
-      clientRequestTimeoutMs: settings.clientRequestTimeoutMs,
-      slowCalls: this.#slowCalls,
-      onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
-      awaited: this.#awaited,
-      sessions: {
-        state: (id) =>
-          new StoreSessionState(store, id, settings.maxStateBytes, this.#resources, settings.now),
-        setLogLevel: (id, level) => sessions.update(id, { logLevel: level }),
-        subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, settings, id, uri),
-        unsubscribe: (id, uri) => sessions.update(id, { unsubscribe: uri }),
-      },
-    };
+    const parts = wireLegacyParts(options, () => this.sweep());
+    this.#sessions = parts.sessions;
+    this.#hub = parts.hub;
+    this.#inFlight = parts.inFlight;
+    this.#pending = parts.pending;
+    this.#resources = parts.resources;
+    this.#awaited = parts.awaited;
+    this.#slowCalls = parts.slowCalls;
+    this.#ends = parts.ends;
+    this.#held = parts.held;
+    this.#clientMessages = parts.clientMessages;
+    this.#exchange = parts.exchange;
   }
 
   /** A legacy POST's checks before the entry authenticates it: its MCP-Protocol-Version header. */

@@ -1,7 +1,7 @@
 /**
  * The live SSE streams of this process, by session: opens them (the SSE
  * answer to one POST, a session's listening GET stream), indexes them,
- * resumes them from `Last-Event-ID`; its open connections join the
+ * resumes them from `Last-Event-ID` (stream_resume.ts); its open connections join the
  * handler's keep-alive, one heartbeat timer for both eras. A logical stream outlives its HTTP connection
  * (logical_stream.ts): every message is logged first, so a client that
  * drops and comes back gets exactly what it missed; the work behind a
@@ -34,9 +34,8 @@ import {
   stringifySseMessage,
 } from "../http/sse.ts";
 import { toHex } from "../hex.ts";
-import { httpError } from "../http/error_response.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
-import { type EventLog, formatEventId, parseEventId, type Replay } from "./event_log.ts";
+import { type EventLog, formatEventId } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
@@ -46,8 +45,8 @@ import {
   LISTENING_STREAM_ID,
   LogicalStream,
 } from "./logical_stream.ts";
-import { MAX_PARKED_PER_SESSION, ParkedConnections } from "./parked_connections.ts";
-import { followStream, responseIdOf } from "./stream_follower.ts";
+import { ParkedConnections } from "./parked_connections.ts";
+import { resumeStream } from "./stream_resume.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
 export interface StreamHubOptions {
@@ -222,116 +221,31 @@ export class StreamHub {
   }
 
   /**
-   * Resumes a stream from `lastEventId`: replays what came after it, then
-   * continues live when the stream is still running here (or, with a log
-   * that tails, on another instance). A resume of the current listening
-   * stream takes over its connection. A stream that has ended closes after
-   * the replay when the replay carries an answer; otherwise (a cancelled
-   * call, a replaced listening stream) the connection stays open quietly,
-   * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
-   * (`409`). Undefined when the id names nothing of this session.
+   * Resumes a stream from `lastEventId` (see {@linkcode resumeStream}):
+   * replays what came after it, then continues live, follows it, or parks
+   * the connection. Undefined when the id names nothing of this session.
    */
   async resume(sessionId: string, lastEventId: string): Promise<Response | undefined> {
-    const parsed = parseEventId(lastEventId);
-    if (parsed === undefined) return undefined;
-    const isListening = isListeningStreamId(parsed.streamId);
-    let stream = this.#streams.get(sessionId)?.get(parsed.streamId);
-    let following: AbortController | undefined;
-    const connection = new SseConnection({
-      maxBufferedBytes: this.#options.maxBufferedBytes,
-      onEnd: (reason) => {
-        this.#connections.delete(connection);
-        this.#options.keepAlive.remove(connection);
-        this.#parked.unpark(sessionId, connection);
-        stream?.detach(connection);
-        following?.abort();
-        if (reason !== "closed") this.#options.onDropped?.(reason);
+    const options = this.#options;
+    return await resumeStream(
+      {
+        eventLog: this.eventLog,
+        orphanTimeoutMs: this.orphans.timeoutMs,
+        keepAlive: options.keepAlive,
+        maxBufferedBytes: options.maxBufferedBytes,
+        parked: this.#parked,
+        onDropped: options.onDropped,
+        onFollow: options.onFollow,
+        onError: options.onError,
+        stream: (streamId) => this.#streams.get(sessionId)?.get(streamId),
+        listening: () => this.listening(sessionId),
+        register: (streamId) => this.#register(sessionId, streamId),
+        track: (connection) => void this.#connections.set(connection, sessionId),
+        untrack: (connection) => void this.#connections.delete(connection),
       },
-    });
-    const replayInto = async (): Promise<Replay | undefined> => {
-      const replay = await this.eventLog.replayAfter(sessionId, lastEventId);
-      if (replay === undefined) return undefined;
-      let text = "";
-      for (const event of replay.events) {
-        text += stringifySseMessage({ id: event.id, data: event.data });
-      }
-      if (text !== "") connection.writeBacklog(text);
-      return replay;
-    };
-    let replay: Replay | undefined;
-    /** The stream has ended: after the replay there is nothing more to send. */
-    let ended = false;
-    if (stream !== undefined) {
-      // Inside the stream's send queue: no live event can slip between the replay and the attach.
-      replay = await stream.exclusive(async () => {
-        const found = await replayInto();
-        if (found !== undefined && !stream!.finished) stream!.attach(connection);
-        return found;
-      });
-      ended = stream.finished;
-    } else {
-      replay = await replayInto();
-      if (replay === undefined) {
-        // Nothing to resume: closed below.
-      } else if (isListening && !replay.complete) {
-        // Look again after the await: a GET may have opened a new listening stream meanwhile. If one
-        // is here, this one was replaced (its end may not be logged yet) and must not take it back.
-        const current = this.listening(sessionId);
-        if (current === undefined) {
-          // The listening stream moves here from another instance (or this process restarted).
-          stream = this.#register(sessionId, parsed.streamId);
-          stream.attach(connection);
-        } else if (current.streamId === parsed.streamId) {
-          stream = current;
-          stream.attach(connection);
-        } else {
-          ended = true;
-        }
-      } else if (!replay.complete && this.eventLog.waitAfter) {
-        // Running on another instance: follow it live.
-        following = new AbortController();
-        const events = replay.events;
-        const from = events.length > 0 ? events[events.length - 1].id : lastEventId;
-        void followStream(
-          {
-            eventLog: this.eventLog,
-            orphanTimeoutMs: this.orphans.timeoutMs,
-            onFollow: this.#options.onFollow,
-            onError: this.#options.onError,
-          },
-          sessionId,
-          parsed.streamId,
-          from,
-          connection,
-          following.signal,
-        );
-      } else if (replay.complete) {
-        ended = true;
-      } else {
-        // Running elsewhere with a log that cannot tail: the client has what the log holds.
-        connection.close();
-      }
-    }
-    if (replay === undefined) {
-      connection.close();
-      return undefined;
-    }
-    if (ended) {
-      // With its answer the client is done and leaves; without one (a cancelled call, a replaced
-      // listening stream) it would come straight back, and again: it is kept open, quietly, instead.
-      if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
-      else if (!this.#parked.park(sessionId, connection)) {
-        connection.close();
-        return httpError(
-          409,
-          `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
-        );
-      }
-    }
-    // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
-    if (!connection.ended) this.#connections.set(connection, sessionId);
-    this.#options.keepAlive.add(connection);
-    return sseResponse(connection.body);
+      sessionId,
+      lastEventId,
+    );
   }
 
   /** Another instance follows `streamId` of this process: renew its work's lease. */

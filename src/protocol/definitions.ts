@@ -1,12 +1,13 @@
 /**
- * How server authors describe tools, resources, resource templates and
- * prompts. The `define*` helpers only return their argument; they exist so
- * TypeScript infers each handler's input (and a tool's return) from its
- * Standard Schema (zod, Valibot, ArkType, ...).
+ * How server authors describe tools, resources and resource templates (the
+ * prompt definitions live in `prompt_definitions.ts`, re-exported here). The
+ * `define*` helpers only return their argument; they exist so TypeScript
+ * infers each handler's input (and a tool's return) from its Standard Schema.
  * @module
  */
 
 import type { CacheHint } from "./cache_hint.ts";
+import type { Completer } from "./completer.ts";
 import type { DeferredResult } from "./deferred_result.ts";
 import type { HandlerContext } from "./context.ts";
 import type { JsonSchema, SchemaInput, SchemaOutput } from "./schema.ts";
@@ -15,12 +16,22 @@ import type { TemplateVariableName, TemplateVariables } from "./template_variabl
 import type {
   CallToolResult,
   ContentAnnotations,
-  GetPromptResult,
   Icon,
   ResourceContents,
   ResourceEntry,
   ToolAnnotations,
 } from "./types.ts";
+
+export { type Completer, ownCompleter } from "./completer.ts";
+
+export {
+  type AnyPromptDefinition,
+  definePrompt,
+  type InferPromptArguments,
+  type PromptArgument,
+  type PromptDefinition,
+  type PromptReturn,
+} from "./prompt_definitions.ts";
 
 /**
  * The input type a handler receives for a given schema: the Standard Schema's output type, or a plain object for raw JSON Schema.
@@ -268,33 +279,6 @@ export function defineResource(definition: ResourceDefinition): ResourceDefiniti
 export type SubscriptionHook = (uri: string, ctx: HandlerContext) => void | Promise<void>;
 
 /**
- * Suggests completions for one argument or template variable.
- *
- * @example
- * ```ts
- * import type { Completer } from "@tether/mcp";
- * const cities: Completer = (value) => ["Paris", "Prague", "Porto"].filter((city) => city.startsWith(value));
- * ```
- */
-export type Completer = (
-  value: string,
-  context: { arguments: Record<string, string> },
-  ctx: HandlerContext,
-) => string[] | Promise<string[]>;
-
-/**
- * The completer a definition's `complete` table names for `argument` (a
- * client-chosen name): own entries only, never `toString` or `constructor`
- * from Object.prototype.
- */
-export function ownCompleter(
-  table: Readonly<Record<string, Completer>> | undefined,
-  argument: string,
-): Completer | undefined {
-  return table !== undefined && Object.hasOwn(table, argument) ? table[argument] : undefined;
-}
-
-/**
  * A family of resources described by an RFC 6570 URI template. `T`, the
  * template's string literal type, types the variables `read` gets
  * ({@linkcode TemplateVariables}) and the names `complete` may have.
@@ -370,129 +354,5 @@ export interface ResourceTemplateDefinition<T extends string = string> {
 export function defineResourceTemplate<const T extends string>(
   definition: ResourceTemplateDefinition<T>,
 ): ResourceTemplateDefinition<T> {
-  return definition;
-}
-
-/**
- * One prompt argument as advertised by `prompts/list`.
- *
- * @example
- * ```ts
- * import { definePrompt, type PromptArgument } from "@tether/mcp";
- * const topic: PromptArgument = { name: "topic", description: "What to write about", required: true };
- * const essay = definePrompt({ name: "essay", arguments: [topic], handler: ({ topic }) => `Write about ${topic}.` });
- * ```
- */
-export interface PromptArgument {
-  /** The argument's name. */
-  name: string;
-  /** Human-friendly display name. */
-  title?: string;
-  /** What the argument means. */
-  description?: string;
-  /** True when `prompts/get` must supply it. */
-  required?: boolean;
-}
-
-/**
- * What a prompt handler may return: a string (one user text message) or a full result.
- *
- * @example
- * ```ts
- * import type { PromptReturn } from "@tether/mcp";
- * const simple: PromptReturn = "Summarise the report.";
- * const full: PromptReturn = { messages: [{ role: "user", content: { type: "text", text: "Summarise the report." } }] };
- * ```
- */
-export type PromptReturn = string | GetPromptResult;
-
-/**
- * The arguments a prompt handler receives: a Standard Schema's output, else strings.
- *
- * @example
- * ```ts
- * import type { InferPromptArguments } from "@tether/mcp/types";
- * type Plain = InferPromptArguments<undefined>; // Record<string, string>
- * const args: Plain = { topic: "owls" };
- * ```
- */
-export type InferPromptArguments<A> = A extends StandardSchemaV1 ? SchemaOutput<A>
-  : Record<string, string>;
-
-/**
- * A prompt template.
- *
- * @example
- * ```ts
- * import { definePrompt, type PromptDefinition } from "@tether/mcp";
- * const greet: PromptDefinition = definePrompt({ name: "greet", handler: () => "Say hello." });
- * ```
- */
-export interface PromptDefinition<
-  A extends StandardSchemaV1 | PromptArgument[] = PromptArgument[],
-> {
-  /** Unique prompt name. */
-  name: string;
-  /** Human-friendly display name. */
-  title?: string;
-  /** What the prompt is for. */
-  description?: string;
-  /**
-   * Arguments: a Standard Schema of an object of strings (validated; listed
-   * from its JSON Schema), or a plain list (only `required` is checked).
-   */
-  arguments?: A;
-  /** The JSON Schema the argument list is read from, for a Standard Schema with no converter of its own. */
-  argumentsJsonSchema?: JsonSchema;
-  /** Completers for arguments, by argument name. */
-  complete?: Record<string, Completer>;
-  /** Icons a client may show for the prompt. */
-  icons?: Icon[];
-  /** Extra metadata advertised in `prompts/list`. */
-  _meta?: Record<string, unknown>;
-  /**
-   * OAuth scopes a caller's token must hold to get it; without them the
-   * request is answered `403` with a `WWW-Authenticate: Bearer
-   * error="insufficient_scope"` challenge naming them, and does not run.
-   * Default: none (any caller the handler admits).
-   */
-  scopes?: readonly string[];
-  /** Builds the prompt's messages. */
-  handler: (
-    args: InferPromptArguments<A>,
-    ctx: HandlerContext,
-  ) => PromptReturn | Promise<PromptReturn>;
-}
-
-/**
- * Any prompt definition, whatever its argument type.
- *
- * @example
- * ```ts
- * import { type AnyPromptDefinition, createMcpHandler, definePrompt } from "@tether/mcp";
- * const prompts: AnyPromptDefinition[] = [definePrompt({ name: "greet", handler: () => "Say hello." })];
- * const handler = createMcpHandler({ name: "app", version: "1.0.0", prompts });
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export type AnyPromptDefinition = PromptDefinition<any>;
-
-/**
- * Declares a prompt with its argument type inferred from its Standard Schema.
- *
- * @example
- * ```ts
- * import { definePrompt } from "@tether/mcp";
- * import * as z from "zod";
- * export const review = definePrompt({
- *   name: "review",
- *   arguments: z.object({ code: z.string() }),
- *   handler: ({ code }) => `Please review:\n${code}`,
- * });
- * ```
- */
-export function definePrompt<A extends StandardSchemaV1 | PromptArgument[] = PromptArgument[]>(
-  definition: PromptDefinition<A>,
-): PromptDefinition<A> {
   return definition;
 }

@@ -1,0 +1,165 @@
+/**
+ * The parts of the sessionful pipeline, wired together once: sessions, the
+ * stream hub, in-flight work, server→client requests and what the exchange
+ * and bus messages act on. Serving requests with them is pipeline.ts.
+ * @module
+ */
+
+import type { Delivery } from "../bus/delivery.ts";
+import type { Events } from "../events.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { SlowCalls } from "../http/slow_calls.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { HeldSessions } from "./bus_messages.ts";
+import type { ClientMessageDependencies } from "./client_messages.ts";
+import type { EventLog } from "./event_log.ts";
+import type { LegacyExchangeDependencies } from "./exchange.ts";
+import { InFlightRegistry } from "./in_flight.ts";
+import { ListeningNotifications } from "./listening_notifications.ts";
+import { OrphanWatch } from "./orphan_watch.ts";
+import { PendingRequests } from "./pending_requests.ts";
+import { subscribe } from "./resource_subscriptions.ts";
+import { SessionEnds } from "./session_ends.ts";
+import { AwaitedReplies } from "./sessions/awaited_replies.ts";
+import { SessionManager } from "./sessions/session_manager.ts";
+import { SessionResources } from "./sessions/session_resources.ts";
+import type { SessionStore } from "./sessions/session_store.ts";
+import { StoreSessionState } from "./sessions/store_session_state.ts";
+import type { LegacySettings } from "./settings.ts";
+import { StreamHub } from "./stream_hub.ts";
+
+/** What the legacy pipeline is built from. */
+export interface LegacyPipelineOptions {
+  settings: LegacySettings;
+  dispatcher: Dispatcher;
+  store: SessionStore;
+  eventLog: EventLog;
+  /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
+  keepAlive: KeepAlive;
+  generateSessionId: () => string;
+  /** Where session, stream and client-request events go. */
+  events: Events;
+  /** Where cancellations and client replies go (here, or another instance), and announcements to the others. */
+  delivery: Pick<Delivery, "deliver" | "tellOthers" | "shared">;
+  /** Traces and measures requests when an OpenTelemetry provider is registered. */
+  telemetry: Telemetry;
+}
+
+/** The pipeline's parts, wired. */
+export interface LegacyParts {
+  sessions: SessionManager;
+  hub: StreamHub;
+  inFlight: InFlightRegistry;
+  pending: PendingRequests;
+  /** Per-session resources of this process (`ctx.session.resource`), disposed on every path that ends a session. */
+  resources: SessionResources;
+  /** With a bus: the server→client requests some instance awaits, in the sessions' shared state. */
+  awaited: AwaitedReplies | undefined;
+  slowCalls: SlowCalls;
+  ends: SessionEnds;
+  /** What bus messages act on (bus_messages.ts). */
+  held: HeldSessions;
+  clientMessages: ClientMessageDependencies;
+  exchange: LegacyExchangeDependencies;
+}
+
+/** Wires sessions, the stream hub and the exchange together; `sweep` runs when the sessions are full. */
+export function wireLegacyParts(
+  options: LegacyPipelineOptions,
+  sweep: () => Promise<void>,
+): LegacyParts {
+  const { settings, dispatcher, store } = options;
+  const awaited = options.delivery.shared
+    ? new AwaitedReplies(store, {
+      maxPerSession: settings.maxRequestsPerSession,
+      maxStateBytes: settings.maxStateBytes,
+      now: settings.now,
+      onError: settings.onError,
+    })
+    : undefined;
+  const resources = new SessionResources(settings.onError, { scheduler: settings.scheduler });
+  const inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
+  const pending = new PendingRequests();
+  const slowCalls = new SlowCalls();
+  const sessions = new SessionManager(store, {
+    idleTtlMs: settings.idleTtlMs,
+    absoluteTtlMs: settings.absoluteTtlMs,
+    maxSessions: settings.maxSessions,
+    maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
+    maxAnonymousSessions: settings.maxAnonymousSessions,
+    retryAfterSeconds: settings.retryAfterSeconds,
+    now: settings.now,
+    generateId: options.generateSessionId,
+    sweepWhenFull: sweep,
+  });
+  const hub = new StreamHub({
+    eventLog: options.eventLog,
+    keepAlive: options.keepAlive,
+    maxBufferedBytes: settings.maxStreamBufferBytes,
+    retryMs: settings.retryMs,
+    orphans: new OrphanWatch(settings.orphanTimeoutMs),
+    onHeartbeat: (ids) => {
+      for (const id of ids) sessions.keepAlive(id).catch(settings.onError);
+    },
+    onError: settings.onError,
+    onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
+    onFollow: (sessionId, streamId) =>
+      options.delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
+  });
+  const ends = new SessionEnds({
+    sessions,
+    inFlight,
+    pending,
+    hub,
+    resources,
+    events: options.events,
+    delivery: options.delivery,
+  });
+  const held: HeldSessions = {
+    inFlight,
+    pending,
+    // Notifications for the listening streams of this process.
+    notifications: new ListeningNotifications(hub, (id) => sessions.get(id)),
+    hub,
+    ends,
+  };
+  const clientMessages: ClientMessageDependencies = {
+    dispatcher,
+    pending,
+    delivery: options.delivery,
+    awaited,
+    onError: settings.onError,
+  };
+  const exchange: LegacyExchangeDependencies = {
+    dispatcher,
+    hub,
+    inFlight,
+    pending,
+    responseMode: settings.responseMode,
+    clientRequestTimeoutMs: settings.clientRequestTimeoutMs,
+    slowCalls,
+    onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
+    awaited,
+    sessions: {
+      state: (id) =>
+        new StoreSessionState(store, id, settings.maxStateBytes, resources, settings.now),
+      setLogLevel: (id, level) => sessions.update(id, { logLevel: level }),
+      subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, settings, id, uri),
+      unsubscribe: (id, uri) => sessions.update(id, { unsubscribe: uri }),
+    },
+  };
+  return {
+    sessions,
+    hub,
+    inFlight,
+    pending,
+    resources,
+    awaited,
+    slowCalls,
+    ends,
+    held,
+    clientMessages,
+    exchange,
+  };
+}

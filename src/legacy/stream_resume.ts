@@ -1,0 +1,162 @@
+/**
+ * The resume of a session's stream from `Last-Event-ID`: replay what came
+ * after it, then continue live here, follow it on another instance, or keep
+ * the connection parked. The hub (stream_hub.ts) owns the index it works on.
+ * @module
+ */
+
+import { sseResponse, stringifySseMessage } from "../http/sse.ts";
+import { httpError } from "../http/error_response.ts";
+import type { KeepAlive } from "../http/keep_alive.ts";
+import { SseConnection } from "../http/sse_connection.ts";
+import { type EventLog, parseEventId, type Replay } from "./event_log.ts";
+import { isListeningStreamId, type LogicalStream } from "./logical_stream.ts";
+import { MAX_PARKED_PER_SESSION, type ParkedConnections } from "./parked_connections.ts";
+import { followStream, responseIdOf } from "./stream_follower.ts";
+
+/** What {@linkcode resumeStream} works with: the hub's settings and its index, for one session. */
+export interface ResumeHost {
+  /** The event log every stream writes to. */
+  eventLog: EventLog;
+  /** The orphan timeout, ms (a follower renews its lease every third of it). */
+  orphanTimeoutMs: number;
+  /** The heartbeats the connection joins. */
+  keepAlive: KeepAlive;
+  /** Bytes the connection may queue before it is dropped. */
+  maxBufferedBytes: number;
+  /** Quiet connections of resumes of streams that ended without an answer. */
+  parked: ParkedConnections;
+  /** Told when the connection ends because its client went away or stopped reading. */
+  onDropped?: (reason: "client-gone" | "overflow") => void;
+  /** Renews the lease of a stream followed on another instance. */
+  onFollow?: (sessionId: string, streamId: string) => void;
+  /** Told about failures of the event log. */
+  onError: (error: unknown) => void;
+  /** The session's stream `streamId` running here, if any. */
+  stream(streamId: string): LogicalStream | undefined;
+  /** The session's current listening stream here, if any. */
+  listening(): LogicalStream | undefined;
+  /** Indexes a new stream `streamId` of the session (a listening stream moving here). */
+  register(streamId: string): LogicalStream;
+  /** Counts the connection as open in the session. */
+  track(connection: SseConnection): void;
+  /** Stops counting the connection. */
+  untrack(connection: SseConnection): void;
+}
+
+/**
+ * Resumes a stream from `lastEventId`: replays what came after it, then
+ * continues live when the stream is still running here (or, with a log
+ * that tails, on another instance). A resume of the current listening
+ * stream takes over its connection. A stream that has ended closes after
+ * the replay when the replay carries an answer; otherwise (a cancelled
+ * call, a replaced listening stream) the connection stays open quietly,
+ * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
+ * (`409`). Undefined when the id names nothing of this session.
+ */
+export async function resumeStream(
+  host: ResumeHost,
+  sessionId: string,
+  lastEventId: string,
+): Promise<Response | undefined> {
+  const parsed = parseEventId(lastEventId);
+  if (parsed === undefined) return undefined;
+  const isListening = isListeningStreamId(parsed.streamId);
+  let stream = host.stream(parsed.streamId);
+  let following: AbortController | undefined;
+  const connection = new SseConnection({
+    maxBufferedBytes: host.maxBufferedBytes,
+    onEnd: (reason) => {
+      host.untrack(connection);
+      host.keepAlive.remove(connection);
+      host.parked.unpark(sessionId, connection);
+      stream?.detach(connection);
+      following?.abort();
+      if (reason !== "closed") host.onDropped?.(reason);
+    },
+  });
+  const replayInto = async (): Promise<Replay | undefined> => {
+    const replay = await host.eventLog.replayAfter(sessionId, lastEventId);
+    if (replay === undefined) return undefined;
+    let text = "";
+    for (const event of replay.events) {
+      text += stringifySseMessage({ id: event.id, data: event.data });
+    }
+    if (text !== "") connection.writeBacklog(text);
+    return replay;
+  };
+  let replay: Replay | undefined;
+  /** The stream has ended: after the replay there is nothing more to send. */
+  let ended = false;
+  if (stream !== undefined) {
+    // Inside the stream's send queue: no live event can slip between the replay and the attach.
+    replay = await stream.exclusive(async () => {
+      const found = await replayInto();
+      if (found !== undefined && !stream!.finished) stream!.attach(connection);
+      return found;
+    });
+    ended = stream.finished;
+  } else {
+    replay = await replayInto();
+    if (replay === undefined) {
+      // Nothing to resume: closed below.
+    } else if (isListening && !replay.complete) {
+      // Look again after the await: a GET may have opened a new listening stream meanwhile. If one
+      // is here, this one was replaced (its end may not be logged yet) and must not take it back.
+      const current = host.listening();
+      if (current === undefined) {
+        // The listening stream moves here from another instance (or this process restarted).
+        stream = host.register(parsed.streamId);
+        stream.attach(connection);
+      } else if (current.streamId === parsed.streamId) {
+        stream = current;
+        stream.attach(connection);
+      } else {
+        ended = true;
+      }
+    } else if (!replay.complete && host.eventLog.waitAfter) {
+      // Running on another instance: follow it live.
+      following = new AbortController();
+      const events = replay.events;
+      const from = events.length > 0 ? events[events.length - 1].id : lastEventId;
+      void followStream(
+        {
+          eventLog: host.eventLog,
+          orphanTimeoutMs: host.orphanTimeoutMs,
+          onFollow: host.onFollow,
+          onError: host.onError,
+        },
+        sessionId,
+        parsed.streamId,
+        from,
+        connection,
+        following.signal,
+      );
+    } else if (replay.complete) {
+      ended = true;
+    } else {
+      // Running elsewhere with a log that cannot tail: the client has what the log holds.
+      connection.close();
+    }
+  }
+  if (replay === undefined) {
+    connection.close();
+    return undefined;
+  }
+  if (ended) {
+    // With its answer the client is done and leaves; without one (a cancelled call, a replaced
+    // listening stream) it would come straight back, and again: it is kept open, quietly, instead.
+    if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
+    else if (!host.parked.park(sessionId, connection)) {
+      connection.close();
+      return httpError(
+        409,
+        `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
+      );
+    }
+  }
+  // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
+  if (!connection.ended) host.track(connection);
+  host.keepAlive.add(connection);
+  return sseResponse(connection.body);
+}
