@@ -102,8 +102,10 @@ describe("gateway churn", () => {
       }
       const after = openFds();
       if (before !== undefined && after !== undefined) {
-        // Keep-alive sockets of the fetch pool may stay; sessions must not.
-        assert.ok(after - before < 100, `fds ${before} -> ${after}`);
+        // Keep-alive sockets of the fetch pool may stay; sessions must not: one fd kept per
+        // session would be 1,100 more. The count is the process's, and under `deno test
+        // --parallel` other test files run in this process too, so the bound leaves them room.
+        assert.ok(after - before < (rounds * width) / 2, `fds ${before} -> ${after}`);
       }
     } finally {
       await fixture.close();
