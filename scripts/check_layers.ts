@@ -146,7 +146,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
   "oauth": ["config", "auth"],
   // @tether/mcp/types: the wire vocabulary (re-exports only; nothing in src/ imports it).
-  "types": ["protocol", "jsonrpc", "http", "modern"],
+  "types": ["protocol", "jsonrpc", "http", "modern", "runtime.ts"],
   // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).
   "storage": [
     "storage_unavailable.ts",

@@ -8,6 +8,7 @@
  */
 
 import type { MessageBus } from "../bus/message_bus.ts";
+import type { Scheduler } from "../runtime.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import type { Icon } from "../protocol/types.ts";
 import type { Extension } from "../protocol/extensions.ts";
@@ -171,12 +172,5 @@ export interface McpHandlerOptions {
    * instead of waiting. Nothing on the request path runs on it.
    * @default {the runtime's (`performance.now`, `setTimeout`)}
    */
-  scheduler?: {
-    /** Milliseconds on this scheduler's clock. */
-    now(): number;
-    /** Runs `callback` after `ms` on this clock. */
-    setTimeout(callback: () => void, ms: number): unknown;
-    /** Cancels a callback not yet run. */
-    clearTimeout(handle: unknown): void;
-  };
+  scheduler?: Scheduler;
 }

@@ -77,3 +77,4 @@ export {
   type ProtocolEra,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "../protocol/eras.ts";
+export type { Scheduler } from "../runtime.ts";
