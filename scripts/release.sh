@@ -19,6 +19,7 @@ echo "== one version: deno.json, CHANGELOG.md, the npm package.json"
 echo "== erasable syntax, layer rules"
 "$NODE" scripts/check_erasable.ts
 "$NODE" scripts/check_layers.ts
+"$NODE" scripts/check_store_callers.ts
 echo "== format, lint, types, docs"
 "$DENO" fmt --check
 "$DENO" lint

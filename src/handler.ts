@@ -38,7 +38,6 @@ import { Dispatcher } from "./protocol/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/prompts.ts";
 import type { ResourceRegistry } from "./protocol/resources.ts";
 import type { ToolRegistry } from "./protocol/tools.ts";
-import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";
 import { generateSessionId } from "./legacy/sessions/session_id.ts";
 import { MemoryEventLog } from "./legacy/event_log.ts";
 import { KeepAlive } from "./http/keep_alive.ts";
@@ -157,8 +156,6 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     maxUriBytes: config.maxUriBytes,
     onError: config.onError,
   });
-  const ownsStore = sessions.store === undefined;
-  const store = sessions.store ?? new MemorySessionStore();
   // OpenTelemetry through the API only: a no-op until the application registers a provider.
   // Its names are the dispatcher's: what a client sends is recorded only when the server defines it.
   const telemetry = new Telemetry(knownNamesOf(dispatcher, config.maxUriBytes));
@@ -178,7 +175,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     events,
     settings: config,
     dispatcher,
-    store,
+    store: sessions.store,
     eventLog: streams.eventLog ?? new MemoryEventLog(),
     generateSessionId: sessions.generateSessionId ?? generateSessionId,
     telemetry,
@@ -209,7 +206,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     keepAlive,
     bodyReads,
     sweepTimer,
-    closeStore: ownsStore ? () => store.close() : undefined,
+    closeStore: sessionful === undefined ? undefined : () => sessionful.closeStore(),
     closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),

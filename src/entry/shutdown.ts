@@ -58,7 +58,7 @@ export interface ShutdownParts {
   bodyReads: BodyReads;
   /** The session sweep (with sessions). */
   sweepTimer: LazyInterval | undefined;
-  /** Closes the session store when the handler created it. */
+  /** Closes the session store (the sessionful era's manager closes it when it made it). */
   closeStore: (() => Promise<void>) | undefined;
   /** Closes the extensions (their background work: tasks). */
   closeExtensions: () => Promise<void>;

@@ -302,6 +302,11 @@ export class LegacyPipeline implements SessionfulEra {
     this.#slowCalls.stop();
   }
 
+  /** Closes the session store when the pipeline made it (close()'s last step; an application's store stays open). */
+  closeStore(): Promise<void> {
+    return this.#sessions.close();
+  }
+
   /** Disposes every session resource of this process (bounded per resource). */
   dispose(): Promise<void> {
     return this.#resources.disposeAll();

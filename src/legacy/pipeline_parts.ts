@@ -33,7 +33,8 @@ import { StreamHub } from "./stream_hub.ts";
 export interface LegacyPipelineOptions {
   settings: LegacySettings;
   dispatcher: Dispatcher;
-  store: SessionStore;
+  /** Where the sessions live (the session manager is its only caller); undefined: a memory store of the manager's own. */
+  store: SessionStore | undefined;
   eventLog: EventLog;
   /** The handler's heartbeat timer, shared with the 2026-07-28 streams. */
   keepAlive: KeepAlive;
@@ -69,11 +70,22 @@ export function wireLegacyParts(
   options: LegacyPipelineOptions,
   sweep: () => Promise<void>,
 ): LegacyParts {
-  const { settings, dispatcher, store } = options;
+  const { settings, dispatcher } = options;
+  const sessions = new SessionManager(options.store, {
+    idleTtlMs: settings.idleTtlMs,
+    absoluteTtlMs: settings.absoluteTtlMs,
+    maxSessions: settings.maxSessions,
+    maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
+    maxAnonymousSessions: settings.maxAnonymousSessions,
+    retryAfterSeconds: settings.retryAfterSeconds,
+    maxStateBytes: settings.maxStateBytes,
+    now: settings.now,
+    generateId: options.generateSessionId,
+    sweepWhenFull: sweep,
+  });
   const awaited = options.delivery.shared
-    ? new AwaitedReplies(store, {
+    ? new AwaitedReplies(sessions, {
       maxPerSession: settings.maxRequestsPerSession,
-      maxStateBytes: settings.maxStateBytes,
       now: settings.now,
       onError: settings.onError,
     })
@@ -82,17 +94,6 @@ export function wireLegacyParts(
   const inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
   const pending = new PendingRequests();
   const slowCalls = new SlowCalls();
-  const sessions = new SessionManager(store, {
-    idleTtlMs: settings.idleTtlMs,
-    absoluteTtlMs: settings.absoluteTtlMs,
-    maxSessions: settings.maxSessions,
-    maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
-    maxAnonymousSessions: settings.maxAnonymousSessions,
-    retryAfterSeconds: settings.retryAfterSeconds,
-    now: settings.now,
-    generateId: options.generateSessionId,
-    sweepWhenFull: sweep,
-  });
   const hub = new StreamHub({
     eventLog: options.eventLog,
     keepAlive: options.keepAlive,
@@ -142,8 +143,7 @@ export function wireLegacyParts(
     onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
     awaited,
     sessions: {
-      state: (id) =>
-        new StoreSessionState(store, id, settings.maxStateBytes, resources, settings.now),
+      state: (id) => new StoreSessionState(sessions, id, resources),
       setLogLevel: (id, level) => sessions.update(id, { logLevel: level }),
       subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, settings, id, uri),
       unsubscribe: (id, uri) => sessions.update(id, { unsubscribe: uri }),

@@ -33,7 +33,7 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SlowCalls } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
+import { answerInitialize } from "./initialize_answer.ts";
 import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "./post_shape.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { EraStats, LegacyEra } from "../era.ts";
@@ -354,29 +354,19 @@ export class StatelessLegacy implements LegacyEra {
     this.hub.eventLog.deleteSession(key).catch(this.#settings.onError);
   }
 
-  async #initialize(
+  /** An `initialize`, answered without a session and without what needs one. */
+  #initialize(
     request: JsonRpcRequest,
     principal: Principal,
     post: Request,
   ): Promise<Response | Refusal> {
-    const params = request.params ?? {};
-    const oversized = oversizedClientMetadata(
-      request,
-      params.capabilities ?? null,
-      params.clientInfo ?? null,
-    );
-    if (oversized !== undefined) return oversized;
-    const observed = this.#telemetry.begin(post)?.start(request, "", undefined, false);
-    const response = await this.#dispatcher.handle(request, initializeContext(principal));
-    observed?.end(
-      response,
-      undefined,
-      "result" in response ? String(response.result.protocolVersion) : undefined,
-    );
-    if ("error" in response) return jsonResponse(JSON.stringify(response), undefined, 400);
+    const parts = { dispatcher: this.#dispatcher, telemetry: this.#telemetry };
     // No Mcp-Session-Id: the client sends none, and every later POST is served on its own.
-    return jsonResponse(
-      JSON.stringify({ ...response, result: withoutSessionCapabilities(response.result) }),
-    );
+    return answerInitialize(parts, request, principal, post, (response) =>
+      Promise.resolve({
+        answer: jsonResponse(
+          JSON.stringify({ ...response, result: withoutSessionCapabilities(response.result) }),
+        ),
+      }));
   }
 }

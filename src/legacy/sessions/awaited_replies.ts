@@ -7,7 +7,8 @@
  * only for an id recorded here, so forged or late replies never cross it.
  *
  * Used only with a bus: a single instance settles its replies itself and
- * never reaches the store for them. It does not settle anything: the
+ * never reaches the store for them. It reaches the store only through the
+ * session manager. It does not settle anything: the
  * in-process waits are {@linkcode PendingRequests}. Bounded: at most
  * `maxPerSession` ids a session, and an id past its deadline (its wait timed
  * out, or its instance died) no longer counts and is pruned on the next write.
@@ -15,17 +16,18 @@
  */
 
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
-import type { SessionStore } from "./session_store.ts";
+import type { SessionManager } from "./session_manager.ts";
 
 /** The session-state key of the awaited ids (shares the session's `maxStateBytes`). */
 export const AWAITED_REPLIES_KEY = "tether:awaited-replies";
+
+/** What {@linkcode AwaitedReplies} asks of the sessions: their state's values. */
+export type AwaitedRepliesAccess = Pick<SessionManager, "stateValue" | "changeStateValue">;
 
 /** Settings of {@linkcode AwaitedReplies}. */
 export interface AwaitedRepliesOptions {
   /** Ids one session may await at once. */
   maxPerSession: number;
-  /** The session state's size limit (`sessions.maxStateBytes`). */
-  maxStateBytes: number;
   /** The clock deadlines are on. */
   now: () => number;
   /** Where a failure to forget an id goes (the id then lapses at its deadline). */
@@ -44,14 +46,14 @@ function live(stored: unknown, now: number): Awaited {
   return held;
 }
 
-/** The awaited server→client request ids of each session, in the session store. */
+/** The awaited server→client request ids of each session, in the session state (through the session manager). */
 export class AwaitedReplies {
-  #store: SessionStore;
+  #sessions: AwaitedRepliesAccess;
   #options: AwaitedRepliesOptions;
 
-  /** Keeps the ids in `store`'s session state. */
-  constructor(store: SessionStore, options: AwaitedRepliesOptions) {
-    this.#store = store;
+  /** Keeps the ids in the session state of `sessions` (the session manager). */
+  constructor(sessions: AwaitedRepliesAccess, options: AwaitedRepliesOptions) {
+    this.#sessions = sessions;
     this.#options = options;
   }
 
@@ -61,16 +63,16 @@ export class AwaitedReplies {
    * or the store fails: then the request must not be sent.
    */
   async record(sessionId: string, id: string, timeoutMs: number): Promise<void> {
-    const { maxPerSession, maxStateBytes, now } = this.#options;
+    const { maxPerSession, now } = this.#options;
     let full = false;
     try {
-      await this.#store.updateState(sessionId, AWAITED_REPLIES_KEY, (stored) => {
+      await this.#sessions.changeStateValue(sessionId, AWAITED_REPLIES_KEY, (stored) => {
         const at = now();
         const held = live(stored, at);
         full = Object.keys(held).length >= maxPerSession;
         if (!full) held[id] = at + timeoutMs;
         return held;
-      }, maxStateBytes);
+      });
     } catch (error) {
       this.#options.onError(error);
       throw new McpError(
@@ -88,18 +90,18 @@ export class AwaitedReplies {
 
   /** True when some instance awaits `id` in the session; rejects when the store fails. */
   async has(sessionId: string, id: string): Promise<boolean> {
-    const stored = await this.#store.readState(sessionId, AWAITED_REPLIES_KEY);
+    const stored = await this.#sessions.stateValue(sessionId, AWAITED_REPLIES_KEY);
     return live(stored, this.#options.now())[id] !== undefined;
   }
 
   /** Forgets `id` (its wait ended); a store failure goes to `onError`, never to the caller. */
   async forget(sessionId: string, id: string): Promise<void> {
     try {
-      await this.#store.updateState(sessionId, AWAITED_REPLIES_KEY, (stored) => {
+      await this.#sessions.changeStateValue(sessionId, AWAITED_REPLIES_KEY, (stored) => {
         const held = live(stored, this.#options.now());
         delete held[id];
         return Object.keys(held).length === 0 ? undefined : held;
-      }, this.#options.maxStateBytes);
+      });
     } catch (error) {
       this.#options.onError(error);
     }

@@ -1,9 +1,12 @@
 /**
- * Session lifecycle on top of a {@linkcode SessionStore}: minting ids,
- * computing deadlines (idle TTL bounded by the absolute TTL), the cap, and
- * resolving the `Mcp-Session-Id` header of a request to a session the caller
- * owns. It answers every refusal with a refusal value (rendered by the
- * transport); it does not know what runs inside a session.
+ * Session lifecycle on top of a {@linkcode SessionStore}, and the store's only
+ * caller: minting ids, computing deadlines (idle TTL bounded by the absolute
+ * TTL), the cap, resolving the `Mcp-Session-Id` header of a request to a
+ * session the caller owns, and the session state's values (`ctx.session`,
+ * awaited replies) within `maxStateBytes`. It answers every refusal with a
+ * refusal value (rendered by the transport); a store's failure is thrown to
+ * the caller (fail closed); it does not know what runs inside a session.
+ * `scripts/check_store_callers.ts` keeps every other module off the store.
  * @module
  */
 
@@ -12,6 +15,7 @@ import { type Refusal, refuse } from "../../http/refusal.ts";
 import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
+import { MemorySessionStore } from "./memory_session_store.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type {
   ExpiredSession,
@@ -30,6 +34,8 @@ export interface SessionManagerOptions {
   /** Sessions the anonymous principal (every anonymous caller together) may hold. */
   maxAnonymousSessions: number;
   retryAfterSeconds: number;
+  /** The size limit of one session's state, bytes of JSON (`sessions.maxStateBytes`). */
+  maxStateBytes: number;
   now: () => number;
   generateId: () => string;
   /** Sweeps expired sessions (ending their work); called when the store is full. */
@@ -47,16 +53,19 @@ export type SessionResolution = { ok: true; session: SessionRecord } | {
 
 const SESSION_HEADER = "mcp-session-id";
 
-/** Creates, resolves and ends sessions. */
+/** Creates, resolves and ends sessions, and reads and writes their state. */
 export class SessionManager {
-  /** The store the sessions live in. */
-  readonly store: SessionStore;
+  /** The store the sessions live in: called by this class only. */
+  readonly #store: SessionStore;
+  /** True when this manager made the store (a {@linkcode MemorySessionStore}), so {@linkcode close} closes it. */
+  readonly #ownsStore: boolean;
   #options: SessionManagerOptions;
   #lastFullSweep = -Infinity;
 
-  /** Wraps a store with lifecycle rules. */
-  constructor(store: SessionStore, options: SessionManagerOptions) {
-    this.store = store;
+  /** Wraps `store` with lifecycle rules; without one, a {@linkcode MemorySessionStore} of its own. */
+  constructor(store: SessionStore | undefined, options: SessionManagerOptions) {
+    this.#ownsStore = store === undefined;
+    this.#store = store ?? new MemorySessionStore();
     this.#options = options;
   }
 
@@ -99,12 +108,12 @@ export class SessionManager {
       : this.#options.maxSessionsPerPrincipal;
     // A share as large as the pool is none: past the pool the answer is the pool's 503.
     const share = ownShare >= maxSessions ? Infinity : ownShare;
-    let created = await this.store.create(record, maxSessions, now, share);
+    let created = await this.#store.create(record, maxSessions, now, share);
     // The owner's or the server's expired sessions count until swept: sweep (at most once a second), retry.
     if (created !== true && now - this.#lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
       this.#lastFullSweep = now;
       await this.#options.sweepWhenFull();
-      created = await this.store.create(record, maxSessions, now, share);
+      created = await this.#store.create(record, maxSessions, now, share);
     }
     if (created === true) return { ok: true, session: record };
     return {
@@ -147,9 +156,9 @@ export class SessionManager {
     if (!isWellFormedSessionId(id)) return { ok: false, refusal: sessionNotFound() };
     const now = this.#options.now();
     const ownerKey = ownerKeyOf(principal);
-    if (this.store.getAndTouch === undefined) return this.#resolveInSteps(id, now, ownerKey);
+    if (this.#store.getAndTouch === undefined) return this.#resolveInSteps(id, now, ownerKey);
     // One step when the store can (a shared store: one round trip); it touches the owner's only.
-    const found = this.store.getAndTouch(id, now, {
+    const found = this.#store.getAndTouch(id, now, {
       ownerKey,
       idleTtlMs: this.#options.idleTtlMs,
       absoluteTtlMs: this.#options.absoluteTtlMs,
@@ -169,23 +178,23 @@ export class SessionManager {
 
   /** {@linkcode resolve} over a store without `getAndTouch`: `get`, then `touch` for the owner. */
   async #resolveInSteps(id: string, now: number, ownerKey: string): Promise<SessionResolution> {
-    const session = await this.store.get(id, now);
+    const session = await this.#store.get(id, now);
     const resolution = ownedResolution(session, ownerKey);
-    if (resolution.ok) await this.store.touch(id, this.deadline(session!.createdAt, now));
+    if (resolution.ok) await this.#store.touch(id, this.deadline(session!.createdAt, now));
     return resolution;
   }
 
   /** Moves a session's deadline as if it had just been used (open streams keep sessions alive). */
   async keepAlive(id: string): Promise<void> {
     const now = this.#options.now();
-    const session = await this.store.get(id, now);
-    if (session !== undefined) await this.store.touch(id, this.deadline(session.createdAt, now));
+    const session = await this.#store.get(id, now);
+    if (session !== undefined) await this.#store.touch(id, this.deadline(session.createdAt, now));
   }
 
   /** Removes expired sessions; returns their ids and which deadline ended each. */
   async sweep(): Promise<{ id: string; reason: "idle" | "absolute" }[]> {
     const absoluteTtlMs = this.#options.absoluteTtlMs;
-    return (await this.store.sweep(this.#options.now())).map((session: ExpiredSession) => ({
+    return (await this.#store.sweep(this.#options.now())).map((session: ExpiredSession) => ({
       id: session.id,
       // A deadline is min(last use + idle TTL, creation + absolute TTL): it equals the latter when that bound applied.
       reason: session.expiresAt >= session.createdAt + absoluteTtlMs ? "absolute" : "idle",
@@ -194,27 +203,59 @@ export class SessionManager {
 
   /** True when the session exists and has not expired. */
   async exists(id: string): Promise<boolean> {
-    return await this.store.get(id, this.#options.now()) !== undefined;
+    return await this.#store.get(id, this.#options.now()) !== undefined;
   }
 
   /** The session's record, unless it is gone or expired. */
   get(id: string): Promise<SessionRecord | undefined> {
-    return this.store.get(id, this.#options.now());
+    return this.#store.get(id, this.#options.now());
   }
 
   /** Applies protocol-level changes to a session (its log level, its resource subscriptions). */
   update(id: string, changes: SessionChanges): Promise<void> {
-    return this.store.update(id, changes);
+    return this.#store.update(id, changes);
   }
 
   /** Removes a session's record; true when it existed (of two racing ends, the one that removed it). */
   end(id: string): Promise<boolean> {
-    return this.store.delete(id);
+    return this.#store.delete(id);
   }
 
   /** Sessions in the store. */
   count(): Promise<number> {
-    return this.store.size();
+    return this.#store.size();
+  }
+
+  /** The value under `key` in the session's state; undefined when absent. Rejects when the store fails. */
+  stateValue(id: string, key: string): Promise<unknown> {
+    return this.#store.readState(id, key);
+  }
+
+  /**
+   * Sets the value under `key` in the session's state (`undefined` removes
+   * it). Rejects with a RangeError when the state would outgrow
+   * `maxStateBytes`, and when the store fails.
+   */
+  setStateValue(id: string, key: string, value: unknown): Promise<void> {
+    return this.#store.writeState(id, key, value, this.#options.maxStateBytes);
+  }
+
+  /**
+   * Replaces the value under `key` with `change(current)`, atomically across
+   * the instances sharing the store, and returns the new value. Same limits
+   * as {@linkcode setStateValue}.
+   */
+  changeStateValue(
+    id: string,
+    key: string,
+    change: (current: unknown) => unknown,
+  ): Promise<unknown> {
+    return this.#store.updateState(id, key, change, this.#options.maxStateBytes);
+  }
+
+  /** Closes the store when this manager made it; a store the application gave stays open (it is the application's). */
+  close(): Promise<void> {
+    return this.#ownsStore ? this.#store.close() : Promise.resolve();
   }
 }
 

@@ -2,7 +2,10 @@
  * `initialize` bounds the client metadata a session keeps for its life: its
  * `capabilities` and `clientInfo` together over 8 KiB of JSON are refused
  * 400 with -32602 for the request's id, in the sessionful era and in the
- * stateless mode for 2025 clients alike; just under it is served.
+ * stateless mode for 2025 clients alike; just under it is served. Both
+ * modes measure the metadata as a session would keep it: a `clientInfo`
+ * that is not an object is dropped, not measured, and a `capabilities`
+ * that is not one is refused as such, however large.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -25,6 +28,27 @@ for (const legacy of [true, "stateless"] as const) {
         const served = await handler(postRequest(initializeWith(7 * 1024)));
         assert.equal(served.status, 200);
         await served.body?.cancel();
+      } finally {
+        await handler.close();
+      }
+    });
+
+    it("measures the metadata as kept: a non-object clientInfo is dropped, a non-object capabilities refused as such", async () => {
+      const handler = makeHandler({ eras: { legacy } });
+      try {
+        const stringInfo = initializeMessage() as { params: Record<string, unknown> };
+        stringInfo.params.clientInfo = "x".repeat(9 * 1024);
+        const served = await handler(postRequest(stringInfo));
+        assert.equal(served.status, 200, await served.clone().text());
+        await served.body?.cancel();
+        const stringCapabilities = initializeMessage() as { params: Record<string, unknown> };
+        stringCapabilities.params.capabilities = "x".repeat(9 * 1024);
+        const refused = await handler(postRequest(stringCapabilities));
+        await assertHttpError(refused, 400, {
+          code: -32602,
+          id: 0,
+          message: /capabilities object/,
+        });
       } finally {
         await handler.close();
       }
