@@ -6,6 +6,8 @@
  * (no scripts run) makes the tarball. Prints the file list and sizes; the last line is the
  * tarball's path. Does not publish (scripts/release.sh dry-runs that).
  *   node_modules/node24/bin/node scripts/pack_npm.ts     (or: npm run pack:npm)
+ * TETHER_NPM_OUT=<dir> builds and packs there instead of dist/npm (the package test does, so
+ * two runtimes running it at once do not share one directory).
  */
 
 import { spawnSync } from "node:child_process";
@@ -24,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { type DenoConfig, npmManifest } from "./npm_manifest.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const OUT = join(ROOT, "dist", "npm");
+const OUT = process.env.TETHER_NPM_OUT ?? join(ROOT, "dist", "npm");
 const PACKAGE = join(OUT, "package");
 const COPIED = ["README.md", "LICENSE", "CHANGELOG.md"];
 

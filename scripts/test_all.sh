@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on Node 24 (the current LTS) and Node 22 (the
-# oldest supported), both stripping types natively (no tsx), then on Deno and
-# Bun, one after the other; prints one line per runtime and a total, and fails
-# if any runtime fails.
+# oldest supported), both stripping types natively (no tsx), on Deno and on
+# Bun; prints one line per runtime and a total, and fails if any runtime fails.
+# The suite mostly waits (sockets, child processes, Redis rigs), so two runtimes
+# run at once (TEST_LANES=2, the default: Node 24 then Bun beside Node 22 then
+# Deno), each printing its whole log when it ends; TEST_LANES=1 runs them one
+# after the other with live output.
 # Usage: npm test   (or: bash scripts/test_all.sh [test files or folders...]);
 # npm run test:unit runs tests/unit and tests/contracts (no sockets, no child processes) with
 # TEST_MODE=unit: each Node runs every file in one process (no per-file process start-up) and
@@ -29,26 +32,64 @@ status=0
 unit=false
 [ "${TEST_MODE:-}" = unit ] && unit=true
 run_node() { # label binary
-  echo "== $1 $("$2" --version)"
   local isolation=()
   if $unit; then # Node 22 has the flag under its experimental name
     if [ "$1" = node22 ]; then isolation=(--experimental-test-isolation=none)
     else isolation=(--test-isolation=none); fi
   fi
-  "$2" --test "${isolation[@]}" --test-concurrency=2 --test-reporter=spec "${files[@]}" 2>&1 |
-    tee "$logs/$1" || status=1
+  "$2" --test "${isolation[@]}" --test-concurrency=2 --test-reporter=spec "${files[@]}"
 }
-run_node node24 "$NODE24"
-run_node node22 "$NODE22"
-echo "== deno $(deno --version | head -1)"
 # Two test files at a time on every runtime, as Node's --test-concurrency=2: the suite mostly
-# waits (sockets, child processes, Redis), so two files overlap their waits on two cores.
-deno_check=()
-$unit && deno_check=(--no-check)
-DENO_JOBS="${DENO_JOBS:-2}" NO_COLOR=1 deno test -A --parallel "${deno_check[@]}" "${files[@]}" 2>&1 |
-  tee "$logs/deno" || status=1
-echo "== bun $(bun --version)"
-bun test --parallel=2 --timeout 30000 "${files[@]/#/./}" 2>&1 | tee "$logs/bun" || status=1
+# waits (sockets, child processes, Redis), so two files overlap their waits.
+run_deno() {
+  local deno_check=()
+  $unit && deno_check=(--no-check)
+  DENO_JOBS="${DENO_JOBS:-2}" NO_COLOR=1 deno test -A --parallel "${deno_check[@]}" "${files[@]}"
+}
+run_bun() { bun test --parallel=2 --timeout 30000 "${files[@]/#/./}"; }
+version_of() {
+  case "$1" in
+    node24) "$NODE24" --version ;;
+    node22) "$NODE22" --version ;;
+    deno) deno --version | head -1 ;;
+    bun) bun --version ;;
+  esac
+}
+run_runtime() { # label: runs that runtime's suite, its output on stdout
+  case "$1" in
+    node24) run_node node24 "$NODE24" ;;
+    node22) run_node node22 "$NODE22" ;;
+    deno) run_deno ;;
+    bun) run_bun ;;
+  esac
+}
+lanes="${TEST_LANES:-2}"
+if [ "$lanes" = 1 ]; then
+  for runtime in node24 node22 deno bun; do
+    echo "== $runtime $(version_of "$runtime")"
+    start=$SECONDS
+    run_runtime "$runtime" 2>&1 | tee "$logs/$runtime" || status=1
+    echo "== $runtime took $((SECONDS - start)) s"
+  done
+else
+  lane() { # runtimes...: one after the other; each log printed whole when it ends
+    for runtime in "$@"; do
+      local start=$SECONDS code=0
+      run_runtime "$runtime" >"$logs/$runtime" 2>&1 || code=$?
+      [ "$code" -ne 0 ] && echo "$runtime" >>"$logs/failed"
+      {
+        flock 9
+        echo "== $runtime $(version_of "$runtime")"
+        cat "$logs/$runtime"
+        echo "== $runtime took $((SECONDS - start)) s (exit $code)"
+      } 9>"$logs/print.lock"
+    done
+  }
+  lane node24 bun &
+  lane node22 deno &
+  wait
+  [ -s "$logs/failed" ] && status=1
+fi
 
 count() { grep -Eo "$2" "$logs/$1" | tail -1 | grep -Eo '[0-9]+' | head -1 || echo 0; }
 declare -A pass fail

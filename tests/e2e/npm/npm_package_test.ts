@@ -43,11 +43,23 @@ const skip = "Deno" in globalThis || process.versions.bun !== undefined
   : false;
 
 /** Runs a command to completion within `ms`; resolves with its output, rejects on failure. */
-function run(command: string, args: string[], cwd: string, ms = 45_000): Promise<string> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  ms = 45_000,
+  env: Record<string, string> = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
-      env: { ...process.env, NO_COLOR: "1", npm_config_fund: "false", npm_config_audit: "false" },
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        npm_config_fund: "false",
+        npm_config_audit: "false",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -133,11 +145,16 @@ export { answer, app, MemoryTaskStore, result, serve, store };
 let project = "";
 let packOutput = "";
 let tarball = "";
+let packDir = "";
 const running: ChildProcess[] = [];
 
 describe("the npm package @tether/mcp", { skip }, () => {
   before(async () => {
-    packOutput = await run(NODE24, [join(ROOT, "scripts", "pack_npm.ts")], ROOT, 60_000);
+    // Packed into a directory of its own: the suite runs this file on two runtimes at once.
+    packDir = mkdtempSync(join(tmpdir(), "tether-pack-"));
+    packOutput = await run(NODE24, [join(ROOT, "scripts", "pack_npm.ts")], ROOT, 60_000, {
+      TETHER_NPM_OUT: packDir,
+    });
     tarball = packOutput.trimEnd().split("\n").at(-1)!;
     project = mkdtempSync(join(tmpdir(), "tether-npm-"));
     writeFileSync(
@@ -164,11 +181,13 @@ describe("the npm package @tether/mcp", { skip }, () => {
       await withTimeout(exited, 10_000, "a quickstart did not exit");
     }
     if (project !== "") rmSync(project, { recursive: true, force: true });
+    if (packDir !== "") rmSync(packDir, { recursive: true, force: true });
   });
 
   it("pack:npm prints the file list and sizes, and the tarball's path last", () => {
     console.log(packOutput.trimEnd().split("\n").slice(-2).join("\n"));
-    assert.match(tarball, /\/dist\/npm\/tether-mcp-\d+\.\d+\.\d+\S*\.tgz$/);
+    assert.ok(tarball.startsWith(packDir), tarball);
+    assert.match(tarball, /\/tether-mcp-\d+\.\d+\.\d+\S*\.tgz$/);
     const summary = /(\d+) files, (\d+) kB packed, (\d+) kB unpacked/.exec(packOutput);
     assert.ok(summary !== null, packOutput.slice(-500));
     assert.ok(Number(summary[1]) <= MAX_FILES, `${summary[1]} files`);
