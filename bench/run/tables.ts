@@ -126,6 +126,7 @@ export const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
   progress: "tool emitting 100 progress notifications before its result (SSE)",
   large: "tool answering a 256 KiB text result (JSON and SSE answers)",
+  "large-1m": "tool answering a 1 MiB text result (JSON and SSE answers)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
   stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
   mrtr:
