@@ -10,9 +10,9 @@
  * generator. Peers (mcp-lite, tmcp, @hono/mcp, fastmcp, SDK v1 and v2) and
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
- *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~20 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~30 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~3 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,streams,<server key>,...
+ *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
