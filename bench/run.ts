@@ -2,16 +2,17 @@
  * The benchmark harness. One Node driver starts every server of every
  * runtime as a child process on 127.0.0.1 (ports 18801-18899), pre-creates
  * sessions, drives it and prints one set of tables; a full run also
- * regenerates bench/RESULTS.md and the performance table of docs/performance.md.
+ * regenerates bench/RESULTS.md, then (scripts/performance_table.ts) the performance table of
+ * docs/performance.md and the README's summary from it.
  * Single-request workloads and session creation are driven with wrk
  * (bench/lib/wrk.ts) where it is installed, MRTR rounds and everything when
  * wrk is missing with autocannon 9 (bench/lib/load.ts); every row names its
  * generator. Peers (mcp-lite, tmcp, @hono/mcp, fastmcp, SDK v1 and v2) and
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
- *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~20 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~30 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~3 min), exits 1 on any wrong answer
- *   options: --runtime deno,bun,node   --only steady,progress,large,init,stateless,mrtr,memory,streams,<server key>,...
+ *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *
  * See bench/README.md for what each workload does.
@@ -27,7 +28,7 @@ import { memoryPhase, streamsPhase } from "./run/memory_streams.ts";
 import { FULL, type Settings, SMOKE, WORKLOADS } from "./run/plans.ts";
 import { calibrate, conditions, machine, report } from "./run/report.ts";
 import { failures } from "./run/results.ts";
-import { README_END, README_START, readmeTable, writeReadmeTable } from "./run/tables.ts";
+import { main as writePerformancePages } from "../scripts/performance_table.ts";
 import { throughputPhase } from "./run/throughput.ts";
 
 // ---------------------------------------------------------------- main
@@ -78,20 +79,8 @@ async function main(): Promise<void> {
       execFileSync(BINARIES.deno, ["fmt", "--quiet", file], { cwd: ROOT, stdio: "ignore" });
     } catch { /* unformatted is fine */ }
     console.log(`wrote ${cli.out}`);
-    if (cli.out === "bench/RESULTS.md" && !settings.smoke) {
-      const wrote = writeReadmeTable(readmeTable(cli.runtimes, settings));
-      console.log(
-        wrote
-          ? "rewrote docs/performance.md's table"
-          : `docs/performance.md has no ${README_START} … ${README_END} markers: its table is unchanged`,
-      );
-      try {
-        execFileSync(BINARIES.deno, ["fmt", "--quiet", resolve(ROOT, "docs/performance.md")], {
-          cwd: ROOT,
-          stdio: "ignore",
-        });
-      } catch { /* unformatted is fine */ }
-    }
+    // docs/performance.md's table and the README's summary, from the RESULTS.md just written.
+    if (cli.out === "bench/RESULTS.md" && !settings.smoke) writePerformancePages([]);
   }
   console.log(
     `${failures.length === 0 ? "OK" : `${failures.length} FAILURE(S)`} in ${seconds.toFixed(1)} s`,

@@ -149,9 +149,12 @@ export function largeCallBody(id: IdOrSlot, tool: "large" | "large-1m" = "large"
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":{}}}`;
 }
 
-/** Checks a large-tool response (JSON or SSE): the id, the whole text's start and end, the size. */
-export function isLargeResult(body: string, id: number): boolean {
-  return body.length >= LARGE_TEXT_BYTES && body.includes(`"id":${id}`) &&
+/**
+ * Checks a large-tool response (JSON or SSE): the id, the whole text's start and end, the size
+ * (`bytes`: {@linkcode LARGE_1M_TEXT_BYTES} for `large-1m`).
+ */
+export function isLargeResult(body: string, id: number, bytes = LARGE_TEXT_BYTES): boolean {
+  return body.length >= bytes && body.includes(`"id":${id}`) &&
     body.includes(`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`) && body.includes(`${LARGE_END}"`) &&
     body.includes(`"result"`) && !body.includes(`"isError":true`);
 }
@@ -162,6 +165,9 @@ export const LARGE_CHECK: WrkCheck = {
   contains: [`"text":"${LARGE_BLOCK}${LARGE_BLOCK}`, `${LARGE_END}"`, `"result"`],
   excludes: [`"isError":true`],
 };
+
+/** {@linkcode LARGE_CHECK} for the `large-1m` tool (a 1 MiB text). */
+export const LARGE_1M_CHECK: WrkCheck = { ...LARGE_CHECK, minBytes: LARGE_1M_TEXT_BYTES };
 
 // ---------------------------------------------------------------------------
 // 2026-07-28 (stateless): no session, an envelope in every request's _meta,

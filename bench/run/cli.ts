@@ -39,7 +39,7 @@ export function parseCli(argv: string[]) {
       generator = v;
     } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);

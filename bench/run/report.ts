@@ -112,7 +112,11 @@ export function report(
     "- The servers compared in a table run side by side (idle unless driven) and are measured **interleaved**: after a warm-up per server, short slices, the order rotated each round, so drifts in machine load hit every server alike. " +
     "Every 2026-07-28 row is served by a process that has served nothing before, as the floor's is (one that answered SSE progress streams and 256 KiB results first serves later calls slower on Bun and Deno). " +
     'Each row\'s rates are the medians of its rounds; "rounds a–b" is the range of the per-round ratios (a measure of the noise). ' +
-    `**Close targets are judged on paired runs:** with a dozen servers in the rotation, a pair's slices of one round are up to a dozen seconds apart, and on a shared host one server's rate can move by half within a minute. So tether and its floor, tether and the fastest peer (steady and stateless), and the legacy floor and that peer (steady), are measured again on their own right after, in adjacent slices (a b, b a, …; ${settings.pairs.rounds} rounds × ${settings.pairs.slice} s), and judged on the median of their per-round ratios ("paired"); the ratio of the medians among all servers is printed beside it. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
+    `**Close targets are judged on paired runs:** with a dozen servers in the rotation, a pair's slices of one round are up to a dozen seconds apart, and on a shared host one server's rate can move by half within a minute. So each target pair is measured again on its own right after its workload, in adjacent slices (a b, b a, …; ${settings.pairs.rounds} rounds × ${settings.pairs.slice} s), and judged on the median of its per-round ratios ("paired"); the ratio of the medians among all servers is printed beside it. The pairs: tether and its floor, and tether and the fastest peer as spec-following clients call it (steady and stateless); ${
+      settings.heavyPairs
+        ? "tether and the progress floor, and SDK v1 (progress); tether and the large-result floor, JSON and SSE (256 KiB and 1 MiB)"
+        : "in this smoke run the heavy workloads' rows are judged side by side"
+    }. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +
@@ -132,11 +136,10 @@ export function report(
     "",
     "## All figures",
     "",
-    ...(["steady", "progress", "large", "init", "stateless", "mrtr", "scale"] as const).map((w) =>
-      loadTable(runtimes, w)
-    ).filter(
-      (s) => s !== "",
-    )
+    ...(["steady", "progress", "large", "large-1m", "init", "stateless", "mrtr", "scale"] as const)
+      .map((w) => loadTable(runtimes, w)).filter(
+        (s) => s !== "",
+      )
       .flatMap((s) => [s, ""]),
     memoryTable(runtimes, settings),
     "",
@@ -144,11 +147,11 @@ export function report(
     ...[streamsTable(runtimes)].filter((t) => t !== "").flatMap((t) => [t, ""]),
     "## Method",
     "",
-    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes (the 256 KiB answer precomputed behind a per-request head; \`--mode sse\` frames it as one SSE event); **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod), a \`progress\` tool, a \`large\` tool (256 KiB text) and a \`ticker\` tool (one progress notification a second), default options; ` +
+    `- Servers (bench/servers/): **ceiling** parses the body and returns fixed bytes (the 256 KiB and 1 MiB answers precomputed behind a per-request head; \`--mode sse\` frames them as one SSE event; its ticker stream, one timer per stream, is the bare server of the streams rows); **tether** is \`createMcpHandler\` with an \`echo {text}\` tool (zod), a \`progress\` tool, \`large\` and \`large-1m\` tools (256 KiB and 1 MiB texts) and a \`ticker\` tool (one progress notification a second), default options; ` +
     "**SDK v1** is `@modelcontextprotocol/sdk` `WebStandardStreamableHTTPServerTransport` wired like its sessionful examples (one transport + one `McpServer` per session, session map, `onsessioninitialized`/`onclose`), defaults otherwise; " +
     "**SDK v2** is `@modelcontextprotocol/server` `createMcpHandler` with defaults (2025 traffic served statelessly: no session id, so requests to it carry none). " +
     "**floor** (stateless workload only) is the 2026-07-28 checks tether makes (Host, Origin, Accept, Content-Type, size, UTF-8, depth, JSON-RPC shape, the version, method and name headers against the body, the zod schema) and the stateless result, written in one function: a yardstick for what the checks alone cost, not a server. " +
-    "**legacy floor** (steady workload only) is the same for a sessionful 2025-11-25 call: the same guards, then the session lookup, its owner check, its touch, the in-flight entry, zod and the awaited tool, in one function. " +
+    "**legacy floor** is the same for a sessionful 2025-11-25 call: the same guards, then the session lookup, its owner check, its touch, the in-flight entry, zod and the awaited tool, in one function; for the heavy workloads it JSON-encodes the tool's fresh result (and each of the 100 progress notifications with its token, as SSE events), the large results as one SSE event with `--mode sse` (the floor of the SSE rows): what any spec-complete server must do per request. " +
     "All are served the same way per runtime: `Deno.serve`, `Bun.serve`, or `@hono/node-server` on Node (examples/serve.ts).",
     "- Peers, each at its pinned version with the same echo tool, sessionful as its documentation shows, its defaults otherwise (bench/servers/*.ts; bench/README.md): **mcp-lite** 0.10.0 (`InMemorySessionAdapter`; SSE answers to a client whose Accept names both types, and its JSON path, `mcp-lite-json`, for a client naming `application/json` only); **tmcp** 1.20.0 with @tmcp/transport-http 0.9.0 and @tmcp/adapter-zod 0.1.7 (SSE; it also serves 2026-07-28, the stateless rows); **@hono/mcp** 0.3.2 (SDK v1's server behind Hono's transport, one per session; SSE); **fastmcp** 4.20.16 (`httpStream` on its own node:http server; SSE; each initialize waits about a second for the client's capabilities, so its session rate is latency-bound). " +
     "The client negotiates like a real one: after initialize it sends the protocol version the server answered (mcp-lite: 2025-03-26).",
@@ -161,11 +164,13 @@ export function report(
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
     'reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. The scaling pair is the "few" process and a third, grown to the same count through the same route but never forced to collect garbage (on Node a forced gc() can leave `process.nextTick` slow for the rest of the process; bench/README.md), driven with tools/call, interleaved, requests rotated across all of their live sessions. ' +
     "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
-    "- Large results: tools/call of a tool answering a 256 KiB ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the ceiling with `--mode sse`). " +
+    "- Large results: tools/call of a tool answering a 256 KiB (and, the `large-1m` rows, 1 MiB) ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the legacy floor, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the legacy floor and the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
-    `- Concurrent streams: a fresh process per server; ${
+    `- Concurrent streams: a fresh process per server (tether, SDK v1, and the ceiling as the bare server holding the same streams); ${
       Math.ceil(settings.streams.count / settings.streams.perSession)
-    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 two-second calls, then a baseline (forced GC), ` +
+    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 ${
+      settings.smoke ? "one" : "two"
+    }-second calls, then a baseline (forced GC), ` +
     `then ${
       fmtInt(settings.streams.count)
     } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end); memory (forced GC) at the end of that window and again after all have ended. ` +

@@ -1,14 +1,12 @@
 /**
- * The report's tables: per-workload load tables, memory, streams, and the README's performance
- * table (generated between its markers on a full run).
+ * The report's tables: per-workload load tables, memory, streams, and the README table (which
+ * scripts/performance_table.ts copies from RESULTS.md into docs/performance.md).
  * @module
  */
 
 import os from "node:os";
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { median } from "../lib/load.ts";
-import { ROOT, type Runtime } from "../lib/proc.ts";
+import type { Runtime } from "../lib/proc.ts";
 import {
   commit,
   find,
@@ -51,10 +49,6 @@ export const README_ROWS: readonly {
   { workload: "stateless", server: "sdk-v2", name: "official SDK v2 2.4, 2026-07-28" },
   { workload: "stateless", server: "ceiling", name: "bare fetch handler, 2026-07-28 body" },
 ];
-
-/** Where the README's performance table sits (bench/run.ts rewrites what is between, on a full run). */
-export const README_START = "<!-- bench:readme-table:start -->";
-export const README_END = "<!-- bench:readme-table:end -->";
 
 /**
  * The README's performance table: `tools/call` answers per server
@@ -108,24 +102,11 @@ export function readmeTable(runtimes: Runtime[], settings: Settings): string {
   ].join("\n");
 }
 
-/** Replaces the README's performance table (between its markers) with `table`; false when the markers are missing. */
-export function writeReadmeTable(table: string): boolean {
-  const file = resolve(ROOT, "docs/performance.md");
-  const text = readFileSync(file, "utf8");
-  const start = text.indexOf(README_START);
-  const end = text.indexOf(README_END);
-  if (start === -1 || end < start) return false;
-  writeFileSync(
-    file,
-    text.slice(0, start + README_START.length) + "\n\n" + table + "\n\n" + text.slice(end),
-  );
-  return true;
-}
-
 export const WORKLOAD_TITLES: Record<LoadRow["workload"], string> = {
   steady: "tools/call steady state (echo tool, pool of pre-initialized sessions)",
   progress: "tool emitting 100 progress notifications before its result (SSE)",
   large: "tool answering a 256 KiB text result (JSON and SSE answers)",
+  "large-1m": "tool answering a 1 MiB text result (JSON and SSE answers)",
   init: "initialize + notifications/initialized (session creation; figures are sessions/s)",
   stateless: "stateless tools/call, protocol 2026-07-28 (echo tool; no session, envelope in _meta)",
   mrtr:

@@ -18,8 +18,10 @@ import {
   type ProcessPlan,
   type ServerKey,
   type Settings,
+  SPEC_PEERS,
   type TimingKind,
   type Workload,
+  workloadsOf,
 } from "./plans.ts";
 import {
   commands,
@@ -180,32 +182,42 @@ export function wrkTarget(entry: Entry, settings: Settings) {
   };
 }
 
+/** The workloads whose target pairs are measured again on their own (see {@linkcode pairedRuns}). */
+export type PairedWorkload = "steady" | "stateless" | "progress" | "large" | "large-1m";
+
 /**
- * The target pairs of a workload judged by a ratio near its threshold:
- * tether against its floor and against the fastest peer (by the rows just
- * measured side by side with every server); and, sessionful, the legacy
- * floor against that peer: the bound on tether's ratio to it (tether makes
- * every check the floor makes, and more).
+ * The target pairs of a workload, each judged on its own paired run:
+ * steady and stateless, tether against its floor and against the fastest
+ * peer as spec-following clients call it (by the rows just measured side by
+ * side: ≥ 1.2× it is ≥ 1.2× every peer); progress, tether against the
+ * progress floor and SDK v1; the large results, tether against the
+ * large-result floor, JSON and SSE.
  */
-export function closePairs(
-  runtime: Runtime,
-  workload: "steady" | "stateless",
-): [ServerKey, ServerKey][] {
-  const floor = workload === "steady" ? "floor-legacy" : "floor";
-  const pairs: [ServerKey, ServerKey][] = [["tether", floor]];
-  const peer = fastestPeerOf(runtime, workload);
+export function closePairs(runtime: Runtime, workload: PairedWorkload): [ServerKey, ServerKey][] {
+  if (workload === "progress") return [["tether", "floor-legacy"], ["tether", "sdk"]];
+  if (workload === "large" || workload === "large-1m") {
+    return [["tether", "floor-legacy"], ["tether-sse", "floor-legacy-sse"]];
+  }
+  const pairs: [ServerKey, ServerKey][] = [[
+    "tether",
+    workload === "steady" ? "floor-legacy" : "floor",
+  ]];
+  const peer = fastestPeerOf(runtime, workload, SPEC_PEERS);
   if (peer !== undefined) pairs.push(["tether", peer]);
-  if (peer !== undefined && workload === "steady") pairs.push([floor, peer]);
   return pairs;
 }
 
-/** The peer whose row of `workload` has the most answers per server CPU-second. */
+/**
+ * The peer (of `peers`: every peer row unless told) whose row of `workload`
+ * has the most answers per server CPU-second.
+ */
 export function fastestPeerOf(
   runtime: Runtime,
   workload: LoadRow["workload"],
+  peers: readonly ServerKey[] = PEERS,
 ): ServerKey | undefined {
   let best: LoadRow | undefined;
-  for (const peer of PEERS) {
+  for (const peer of peers) {
     const row = findRow(runtime, workload, peer);
     if (row === undefined || !Number.isFinite(row.result.okPerCpuSecond)) continue;
     if (best === undefined || row.result.okPerCpuSecond > best.result.okPerCpuSecond) best = row;
@@ -223,10 +235,11 @@ export function fastestPeerOf(
  */
 export async function pairedRuns(
   entries: Entry[],
-  workload: "steady" | "stateless",
+  workload: PairedWorkload,
   settings: Settings,
 ): Promise<void> {
   if (settings.generator !== "wrk" || entries.length === 0) return;
+  if (!settings.heavyPairs && workload !== "steady" && workload !== "stateless") return;
   const runtime = entries[0].row.runtime;
   for (const [a, b] of closePairs(runtime, workload)) {
     const x = entries.find((e) => e.row.server === a);
@@ -266,7 +279,7 @@ export async function throughputPhase(
 ) {
   const plans = PLANS.filter((p) =>
     (servers.length === 0 || servers.includes(p.server)) &&
-    p.workloads.some((w) => workloads.includes(w))
+    workloadsOf(p, settings).some((w) => workloads.includes(w))
   );
   const running: Running[] = [];
   for (const plan of plans) {
@@ -274,10 +287,20 @@ export async function throughputPhase(
     if (r !== undefined) running.push(r);
   }
   try {
-    for (const workload of ["steady", "progress", "large", "init", "stateless", "mrtr"] as const) {
+    for (
+      const workload of [
+        "steady",
+        "progress",
+        "large",
+        "large-1m",
+        "init",
+        "stateless",
+        "mrtr",
+      ] as const
+    ) {
       if (!workloads.includes(workload)) continue;
       const entries: Entry[] = [];
-      for (const r of running.filter((r) => r.plan.workloads.includes(workload))) {
+      for (const r of running.filter((r) => workloadsOf(r.plan, settings).includes(workload))) {
         const row = { runtime, workload, server: r.plan.server };
         try {
           let traffic: Traffic;
@@ -297,8 +320,8 @@ export async function throughputPhase(
             const headers = r.plan.accept === "json" ? JSON_ONLY_HEADERS : POST_HEADERS;
             traffic = workload === "steady"
               ? echoTraffic(pool, withVersion(headers, version))
-              : workload === "large"
-              ? largeTraffic(pool)
+              : workload === "large" || workload === "large-1m"
+              ? largeTraffic(pool, workload)
               : progressTraffic(pool);
           }
           await probe(r.base, traffic.sequence[0]);
@@ -309,6 +332,9 @@ export async function throughputPhase(
       }
       if (workload === "steady" || workload === "stateless") {
         await interleaved(entries, "steady", settings);
+        await pairedRuns(entries, workload, settings);
+      } else if (workload === "progress" || workload === "large" || workload === "large-1m") {
+        await interleaved(entries, "short", settings);
         await pairedRuns(entries, workload, settings);
       } else {
         await interleaved(entries, "short", settings);

@@ -18,7 +18,10 @@ import {
   isLargeResult,
   isModernEchoResult,
   isProgressResult,
+  LARGE_1M_CHECK,
+  LARGE_1M_TEXT_BYTES,
   LARGE_CHECK,
+  LARGE_TEXT_BYTES,
   largeCallBody,
   MCP_PATH,
   MODERN_ECHO_CHECK,
@@ -123,15 +126,28 @@ export function progressTraffic(pool: readonly string[]): Traffic {
   };
 }
 
-/** tools/call of the large tool (a 256 KiB text result), session rotated across the pool. */
-export function largeTraffic(pool: readonly string[]): Traffic {
+/**
+ * tools/call of the large tool (a 256 KiB text result) or of `large-1m` (1 MiB), session rotated
+ * across the pool.
+ */
+export function largeTraffic(
+  pool: readonly string[],
+  tool: "large" | "large-1m" = "large",
+): Traffic {
+  const bytes = tool === "large" ? LARGE_TEXT_BYTES : LARGE_1M_TEXT_BYTES;
   return {
-    sequence: [pooledTemplate(pool, largeCallBody, isLargeResult)],
+    sequence: [
+      pooledTemplate(
+        pool,
+        (id) => largeCallBody(id, tool),
+        (body, id) => isLargeResult(body, id, bytes),
+      ),
+    ],
     wrk: {
       headers: POST_HEADERS,
       sessions: pool,
-      body: largeCallBody(ID_SLOT),
-      check: LARGE_CHECK,
+      body: largeCallBody(ID_SLOT, tool),
+      check: tool === "large" ? LARGE_CHECK : LARGE_1M_CHECK,
     },
   };
 }

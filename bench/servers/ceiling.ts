@@ -5,14 +5,17 @@
  * progress events and the result), a fixed InitializeResult with a random
  * session id for initialize, 202 for notifications. No MCP library at all:
  * it is the most any server on this runtime + adapter can do. The large
- * tool's 256 KiB answer is precomputed bytes behind a per-request head with
- * the id.
- *   --mode sse   answers tools/call of the large tool as one SSE event
- *                (the "ceiling-sse" row of the large-result workload)
+ * tools' 256 KiB and 1 MiB answers are precomputed bytes behind a per-request
+ * head with the id. The ticker tool is the bare server of the streams phase:
+ * an SSE stream with one fixed progress event a second (the first at once),
+ * then the result, one timer per stream, nothing logged or resumable.
+ *   --mode sse   answers tools/call of the large tools as one SSE event
+ *                (the "ceiling-sse" rows of the large-result workloads)
  */
 
 import {
   echoResultJson,
+  LARGE_1M_TEXT,
   LARGE_TEXT,
   modernEchoResultJson,
   PROGRESS_COUNT,
@@ -40,26 +43,79 @@ function progressSse(id: unknown, token: unknown): string {
 }
 
 const encoder = new TextEncoder();
-const LARGE_TAIL = encoder.encode(`${LARGE_TEXT}"}]}}${sse ? "\n\n" : ""}`);
+const LARGE_TAILS: Record<string, Uint8Array> = {
+  large: encoder.encode(`${LARGE_TEXT}"}]}}${sse ? "\n\n" : ""}`),
+  "large-1m": encoder.encode(`${LARGE_1M_TEXT}"}]}}${sse ? "\n\n" : ""}`),
+};
 
-/** The large tool's answer: a small head with the id, then the precomputed 256 KiB tail. */
-function largeAnswer(id: unknown): Response {
+/** A large tool's answer: a small head with the id, then the precomputed 256 KiB or 1 MiB tail. */
+function largeAnswer(id: unknown, tail: Uint8Array): Response {
   const head = encoder.encode(
     `${sse ? "event: message\ndata: " : ""}{"jsonrpc":"2.0","id":${
       JSON.stringify(id)
     },"result":{"content":[{"type":"text","text":"`,
   );
-  const body = new Uint8Array(head.length + LARGE_TAIL.length);
+  const body = new Uint8Array(head.length + tail.length);
   body.set(head);
-  body.set(LARGE_TAIL, head.length);
+  body.set(tail, head.length);
   return new Response(body, { headers: sse ? SSE_HEADERS : JSON_HEADERS });
+}
+
+/**
+ * The ticker tool held open as bare as a stream can be: one progress event
+ * a second for `seconds` seconds (the first at once), then the result, from
+ * one timer per stream; the stream ends early if the client goes away.
+ */
+function tickerAnswer(id: unknown, token: unknown, seconds: number): Response {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const tick = () => {
+        if (sent === seconds) {
+          clearInterval(timer);
+          controller.enqueue(
+            encoder.encode(
+              `event: message\ndata: {"jsonrpc":"2.0","id":${
+                JSON.stringify(id)
+              },"result":{"content":[{"type":"text","text":"ticked"}]}}\n\n`,
+            ),
+          );
+          controller.close();
+          return;
+        }
+        sent++;
+        controller.enqueue(
+          encoder.encode(
+            `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
+              JSON.stringify(token)
+            },"progress":${sent},"total":${seconds}}}\n\n`,
+          ),
+        );
+      };
+      tick();
+      timer = setInterval(tick, 1000);
+    },
+    cancel() {
+      clearInterval(timer);
+    },
+  });
+  return new Response(body, { headers: SSE_HEADERS });
 }
 
 async function fetch(request: Request): Promise<Response> {
   const message = JSON.parse(await request.text());
   if (message.id === undefined) return new Response(null, { status: 202 });
   if (message.method === "tools/call") {
-    if (message.params?.name === "large") return largeAnswer(message.id);
+    const tail = LARGE_TAILS[message.params?.name];
+    if (tail !== undefined) return largeAnswer(message.id, tail);
+    if (message.params?.name === "ticker") {
+      return tickerAnswer(
+        message.id,
+        message.params._meta?.progressToken,
+        Number(message.params.arguments?.seconds),
+      );
+    }
     if (message.params?.name === "progress") {
       return new Response(progressSse(message.id, message.params._meta?.progressToken), {
         headers: SSE_HEADERS,

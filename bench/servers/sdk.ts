@@ -18,7 +18,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
+import { LARGE_1M_TEXT, LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const enableJsonResponse = serverArgs().mode === "json";
@@ -74,6 +74,11 @@ function getServer(): McpServer {
     "large",
     { description: "Answers with a 256 KiB text", inputSchema: {} },
     () => ({ content: [{ type: "text", text: LARGE_TEXT }] }),
+  );
+  server.registerTool(
+    "large-1m",
+    { description: "Answers with a 1 MiB text", inputSchema: {} },
+    () => ({ content: [{ type: "text", text: LARGE_1M_TEXT }] }),
   );
   return server;
 }

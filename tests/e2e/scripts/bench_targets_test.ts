@@ -1,0 +1,218 @@
+/**
+ * The bench's target rows (bench/run/headline.ts) judged on made-up rows: the peer target against
+ * the fastest peer as spec-following clients call it (not mcp-lite's JSON path), the floors at
+ * 0.85, the heavy workloads against their floors, the retired rows unjudged, the idle streams'
+ * RSS against the bare server; and the pairs each workload measures again on its own.
+ */
+
+import { beforeEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { LoadResult } from "../../../bench/lib/load.ts";
+import { headline, streamRssRatio } from "../../../bench/run/headline.ts";
+import { type ServerKey, SMOKE, SPEC_PEERS, workloadsOf } from "../../../bench/run/plans.ts";
+import {
+  type LoadRow,
+  loadRows,
+  pairRows,
+  type StreamRow,
+  streamRows,
+} from "../../../bench/run/results.ts";
+import { closePairs, fastestPeerOf } from "../../../bench/run/throughput.ts";
+
+const settings = { ...SMOKE, generator: "wrk" as const };
+
+/** A result whose every slice served `perCpu` answers per server CPU-second. */
+function result(perCpu: number, slices = 1): LoadResult {
+  return {
+    okPerSecond: perCpu,
+    requestsPerSecond: perCpu,
+    p50: 1,
+    p99: 2,
+    okPerCpuSecond: perCpu,
+    serverCores: 1,
+    generatorCores: 0.2,
+    ok: perCpu,
+    bad: 0,
+    errors: 0,
+    timeouts: 0,
+    seconds: slices,
+    sliceRates: Array(slices).fill(perCpu),
+    sliceCpuRates: Array(slices).fill(perCpu),
+  };
+}
+
+function load(workload: LoadRow["workload"], server: ServerKey, perCpu: number): void {
+  loadRows.push({ runtime: "node", workload, server, result: result(perCpu), generator: "wrk" });
+}
+
+function pair(workload: LoadRow["workload"], a: ServerKey, b: ServerKey, ratios: number[]): void {
+  const ra = result(1);
+  const rb = result(1);
+  ra.sliceCpuRates = ratios.map((r) => r * 1000);
+  rb.sliceCpuRates = ratios.map(() => 1000);
+  pairRows.push({ runtime: "node", workload, a, b, results: [ra, rb] });
+}
+
+function stream(server: ServerKey, rssPerStream: number): void {
+  const row: StreamRow = {
+    runtime: "node",
+    server,
+    streams: 1000,
+    seconds: 10,
+    openSeconds: 0.5,
+    rssPerStream,
+    heapPerStream: 1000,
+    rssAfterPerStream: rssPerStream,
+    heapAfterPerStream: 1000,
+    cpuPerStreamSecond: 1e-5,
+    serverCores: 0.01,
+    window: 8,
+    ok: 1000,
+    bad: 0,
+    errors: 0,
+  };
+  streamRows.push(row);
+}
+
+/** The cell of the headline row whose name starts with `start`. */
+function cell(text: string, start: string): string {
+  const line = text.split("\n").find((l) => l.startsWith(`| ${start}`));
+  assert.ok(line !== undefined, `no row starting ${start}`);
+  return line.split(" | ").at(-1)!.replace(/ \|$/, "");
+}
+
+describe("bench targets (bench/run/headline.ts)", () => {
+  beforeEach(() => {
+    loadRows.length = 0;
+    pairRows.length = 0;
+    streamRows.length = 0;
+  });
+
+  it("judges the peers as spec-following clients call them, not mcp-lite's JSON path", () => {
+    load("steady", "tether", 30_000);
+    load("steady", "mcp-lite-json", 40_000); // the fastest path: retired
+    load("steady", "mcp-lite", 20_000);
+    load("steady", "tmcp", 24_000);
+    load("steady", "floor-legacy", 33_000);
+    assert.equal(fastestPeerOf("node", "steady"), "mcp-lite-json");
+    assert.equal(fastestPeerOf("node", "steady", SPEC_PEERS), "tmcp");
+    assert.deepEqual(closePairs("node", "steady"), [["tether", "floor-legacy"], [
+      "tether",
+      "tmcp",
+    ]]);
+    const text = headline(["node"], settings);
+    assert.match(
+      cell(text, "sessionful tools/call: tether (auto → JSON) ÷ every peer"),
+      /^1\.25× met.*fastest: tmcp/,
+    );
+    // 30k ÷ 33k = 0.91: met at 0.85 (it was short at the old 0.9 only below that).
+    assert.match(
+      cell(text, "sessionful tools/call: tether (auto → JSON) ÷ the legacy floor"),
+      /^0\.91× met/,
+    );
+    const retired = text.split("\n").find((l) => l.includes("fastest peer's fastest path"))!;
+    assert.match(retired, /no target, retired: .*never issued/);
+    assert.match(retired, /0\.75× \[wrk\]/);
+    assert.doesNotMatch(retired, /short|met/);
+  });
+
+  it("judges a paired target on the median of its per-round ratios", () => {
+    load("steady", "tether", 30_000);
+    load("steady", "tmcp", 20_000);
+    pair("steady", "tether", "tmcp", [1.1, 1.15, 1.3]);
+    load("stateless", "tether", 30_000);
+    load("stateless", "floor", 40_000);
+    pair("stateless", "tether", "floor", [0.84, 0.86, 0.9]);
+    const text = headline(["node"], settings);
+    assert.match(
+      cell(text, "sessionful tools/call: tether (auto → JSON) ÷ every peer"),
+      /^1\.15× \*\*short\*\* \(paired: median of 3 rounds/,
+    );
+    assert.match(
+      cell(text, "stateless tools/call (2026-07-28): tether ÷ the floor"),
+      /^0\.86× met \(paired/,
+    );
+  });
+
+  it("holds the heavy workloads to their floors (0.8×) and the progress tool to 5× SDK v1", () => {
+    load("large", "tether", 800);
+    load("large", "floor-legacy", 1000);
+    load("large", "tether-sse", 700);
+    load("large", "floor-legacy-sse", 1000);
+    load("large", "ceiling", 2000);
+    load("large", "ceiling-sse", 2000);
+    load("large-1m", "tether", 200);
+    load("large-1m", "floor-legacy", 300);
+    load("progress", "tether", 4000);
+    load("progress", "floor-legacy", 8000);
+    load("progress", "sdk", 700);
+    load("progress", "ceiling", 16_000);
+    const text = headline(["node"], settings);
+    assert.match(
+      cell(text, "256 KiB result, JSON: tether (auto) ÷ the large-result floor"),
+      /^0\.80× met/,
+    );
+    assert.match(
+      cell(text, "256 KiB result, SSE: tether (sse) ÷ the large-result floor"),
+      /^0\.70× \*\*short\*\*/,
+    );
+    assert.match(
+      cell(text, "1 MiB result, JSON: tether (auto) ÷ the large-result floor"),
+      /^0\.67× \*\*short\*\*/,
+    );
+    assert.match(cell(text, "1 MiB result, SSE"), /^n\/a/);
+    assert.match(
+      cell(text, "100-progress tool: tether ÷ the progress floor"),
+      /^0\.50× \*\*short\*\*/,
+    );
+    assert.match(cell(text, "100-progress tool: tether ÷ SDK v1"), /^5\.71× met/);
+    const ceiling = text.split("\n").find((l) =>
+      l.includes("tether ÷ ceiling per server CPU-s ≥ 0.25")
+    )!;
+    assert.match(ceiling, /no target, retired/);
+    assert.match(
+      cell(text, "(no target) where the difference goes"),
+      /^progress 0\.50× \[wrk\]; 256 KiB 0\.50× \[wrk\], 0\.50× \[wrk\]; 1 MiB n\/a \[wrk\], n\/a$/,
+    );
+    assert.deepEqual(closePairs("node", "progress"), [["tether", "floor-legacy"], [
+      "tether",
+      "sdk",
+    ]]);
+    assert.deepEqual(closePairs("node", "large-1m"), [
+      ["tether", "floor-legacy"],
+      ["tether-sse", "floor-legacy-sse"],
+    ]);
+  });
+
+  it("holds tether's RSS per idle stream to 1.5× the bare server's", () => {
+    stream("tether", 30_000);
+    stream("ceiling", 20_000);
+    assert.match(
+      cell(headline(["node"], settings), "RSS per idle SSE stream"),
+      /^1\.50× met \(tether 30,000 B, bare 20,000 B\)/,
+    );
+    streamRows.length = 0;
+    stream("tether", 30_000);
+    stream("ceiling", 10_000);
+    assert.match(
+      cell(headline(["node"], settings), "RSS per idle SSE stream"),
+      /^3\.00× \*\*short\*\*/,
+    );
+    assert.equal(streamRssRatio(30_000, 0), undefined); // a bare server that grew by nothing
+    assert.equal(streamRssRatio(30_000, -5), undefined);
+    assert.equal(streamRssRatio(undefined, 10), undefined);
+  });
+
+  it("a smoke run drops each process's full-only workloads", () => {
+    const plan = {
+      server: "ceiling" as const,
+      entry: "ceiling.ts",
+      args: [],
+      workloads: ["large" as const, "large-1m" as const],
+      sessionful: true,
+      fullOnly: ["large-1m" as const],
+    };
+    assert.deepEqual(workloadsOf(plan, { smoke: true }), ["large"]);
+    assert.deepEqual(workloadsOf(plan, { smoke: false }), ["large", "large-1m"]);
+  });
+});
