@@ -61,10 +61,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server on a free port and connects a client (deadline 10 s). */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Starts redis-server (or `binary`, e.g. `valkey-server`, which takes the
+ * same flags) on a free port and connects a client (deadline 10 s).
+ */
+export async function startRedis(
+  { binary = "redis-server" }: { binary?: string } = {},
+): Promise<TestRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn("redis-server", [
+  const child: ChildProcess = spawn(binary, [
     "--port",
     String(port),
     "--bind",
@@ -88,7 +93,7 @@ export async function startRedis(): Promise<TestRedis> {
     } catch (error) {
       if (Date.now() > deadline) {
         child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
+        throw new Error(`${binary} did not start on ${port}: ${String(error)}`);
       }
       await sleep(50);
     }
