@@ -263,7 +263,10 @@ export class RedisSessionStore implements SessionStore {
 
   /** Moves the session's deadline. */
   async touch(id: string, expiresAt: number): Promise<void> {
-    await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [expiresAt, Math.floor(this.#graceMs / 4)]);
+    await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [
+      expiresAt,
+      Math.floor(this.#graceMs / 4),
+    ]);
   }
 
   /** Applies log-level and subscription changes atomically. */

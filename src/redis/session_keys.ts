@@ -57,5 +57,8 @@ export function eventLogKeysOf(prefix: string, sessionId: string, streamId: stri
  * ```
  */
 export function touchedKeysOf(prefix: string, sessionId: string): string[] {
-  return [...sessionKeysOf(prefix, sessionId), ...eventLogKeysOf(prefix, sessionId, "").slice(0, 6)];
+  return [
+    ...sessionKeysOf(prefix, sessionId),
+    ...eventLogKeysOf(prefix, sessionId, "").slice(0, 6),
+  ];
 }

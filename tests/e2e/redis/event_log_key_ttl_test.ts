@@ -45,7 +45,11 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
   async function sessionWithStream(prefix: string, id: string) {
     const store = new RedisSessionStore(redis.client, { prefix, expiryGraceMs: GRACE_MS });
     // Under 32 MiB the budget is one book, eg:{0}.
-    const log = new RedisEventLog(redis.client, { prefix, ttlSeconds: DAY_S, maxTotalBytes: 1 << 20 });
+    const log = new RedisEventLog(redis.client, {
+      prefix,
+      ttlSeconds: DAY_S,
+      maxTotalBytes: 1 << 20,
+    });
     const now = Date.now();
     const record = {
       id,
@@ -87,38 +91,41 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
     await log.close();
   });
 
-  itRedis("a touch moves lagging log keys on with the session; within the slack it leaves them", async () => {
-    const prefix = "elt2:";
-    const { store, log, touch } = await sessionWithStream(prefix, "b");
-    // The log's keys lag far behind (as after a long idle stretch of writes).
-    for (const key of logKeys(prefix, "b")) {
-      await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
-    }
-    assert.ok(await touch());
-    for (const key of logKeys(prefix, "b")) {
-      const left = await pttl(key);
-      assert.ok(left > SESSION_TTL - SLACK && left <= SESSION_TTL, `${key}: ${left} ms`);
-    }
-    // Lagging by less than the slack: left as they are (renewed at most once per slack).
-    const within = SESSION_TTL - SLACK / 2;
-    for (const key of logKeys(prefix, "b")) {
-      await redis.client.sendCommand(["PEXPIRE", key, String(within)]);
-    }
-    assert.ok(await touch());
-    for (const key of logKeys(prefix, "b")) {
-      assert.ok((await pttl(key)) <= within, `${key} was not renewed`);
-    }
-    // Another principal's read moves nothing.
-    for (const key of logKeys(prefix, "b")) {
-      await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
-    }
-    const other = { ownerKey: "user:mallory", idleTtlMs: IDLE_MS, absoluteTtlMs: 10 * IDLE_MS };
-    assert.ok(await store.getAndTouch("b", Date.now(), other));
-    for (const key of logKeys(prefix, "b")) {
-      assert.ok((await pttl(key)) <= 1_000, `${key} was not renewed by another principal`);
-    }
-    await log.close();
-  });
+  itRedis(
+    "a touch moves lagging log keys on with the session; within the slack it leaves them",
+    async () => {
+      const prefix = "elt2:";
+      const { store, log, touch } = await sessionWithStream(prefix, "b");
+      // The log's keys lag far behind (as after a long idle stretch of writes).
+      for (const key of logKeys(prefix, "b")) {
+        await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
+      }
+      assert.ok(await touch());
+      for (const key of logKeys(prefix, "b")) {
+        const left = await pttl(key);
+        assert.ok(left > SESSION_TTL - SLACK && left <= SESSION_TTL, `${key}: ${left} ms`);
+      }
+      // Lagging by less than the slack: left as they are (renewed at most once per slack).
+      const within = SESSION_TTL - SLACK / 2;
+      for (const key of logKeys(prefix, "b")) {
+        await redis.client.sendCommand(["PEXPIRE", key, String(within)]);
+      }
+      assert.ok(await touch());
+      for (const key of logKeys(prefix, "b")) {
+        assert.ok((await pttl(key)) <= within, `${key} was not renewed`);
+      }
+      // Another principal's read moves nothing.
+      for (const key of logKeys(prefix, "b")) {
+        await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
+      }
+      const other = { ownerKey: "user:mallory", idleTtlMs: IDLE_MS, absoluteTtlMs: 10 * IDLE_MS };
+      assert.ok(await store.getAndTouch("b", Date.now(), other));
+      for (const key of logKeys(prefix, "b")) {
+        assert.ok((await pttl(key)) <= 1_000, `${key} was not renewed by another principal`);
+      }
+      await log.close();
+    },
+  );
 
   itRedis("touch() moves lagging log keys on too", async () => {
     const prefix = "elt3:";

@@ -84,8 +84,7 @@ describe("Valkey contracts", { skip: valkeySkip }, () => {
       const prefix = `v${++n}:`;
       buses = Array.from(
         { length: count },
-        () =>
-          new RedisBus(valkey.client, () => valkey.openConnection(), { prefix, blockMs: 200 }),
+        () => new RedisBus(valkey.client, () => valkey.openConnection(), { prefix, blockMs: 200 }),
       );
       return buses;
     },
