@@ -28,9 +28,10 @@ end`;
 // KEYS[first..first+3] its streams (`es:{id}`, `:order`, `:bytes`, `:sizes`), KEYS[first+4] and
 // KEYS[first+5] the bases of a stream's state and events keys (`em:{id}:`, `ev:{id}:`: a
 // stream id appended, same hash tag). Only when the streams' key would lapse more than slack ms
-// before ttl: a session's every stream is renewed at most once per slack, and its keys never
-// lapse before the session's deadline while slack is at most half the grace (a write gives the
-// streams it touches the record's TTL, so the others lag it by at most slack).
+// before ttl: a session's streams are renewed at most once per slack. A write gives the keys it
+// touches the record's TTL (`es:{id}` among them), so a stream not written since lags the
+// record by at most twice the slack: with slack a quarter of the grace, its keys never lapse
+// before the session's deadline.
 const FOLLOW_LOG = `
 local function followLog(first, ttl, slack)
   local left = redis.call('PTTL', KEYS[first])
