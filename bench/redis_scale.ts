@@ -24,15 +24,20 @@
  * the ones to compare.
  *
  *   node_modules/node24/bin/node bench/redis_scale.ts [--runtime node,deno,bun] [--seconds 8]
+ *     [--redis node|cluster]        one redis-server (default), or a local Redis Cluster of 3
+ *                                   masters + 3 replicas (scripts/redis_topologies.ts) for the
+ *                                   throughput and latency rows (its own section; no MONITOR
+ *                                   round trips, idle-session memory or fan-out table there)
  *     [--append bench/RESULTS.md]   replace (or add) this report's section in a results file
  *     [--smoke]                     tiny loads and samples: checks that it runs and answers right (CI)
  * `npm run bench` runs it after bench/run.ts, appending to bench/RESULTS.md.
  */
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createClient } from "redis";
+import { redisNodeArgs, startRedisCluster, startRedisNode } from "../scripts/redis_topologies.ts";
 import { cpuSeconds, type Runtime, RUNTIMES, type ServerProcess, startServer } from "./lib/proc.ts";
 import { type FanoutRow, measureFanout } from "./lib/redis_fanout.ts";
 import {
@@ -47,6 +52,9 @@ import {
 const SERVER = "bench/servers/tether_redis.ts";
 /** The heading of this report's section (it replaces everything from there on with --append). */
 const SECTION = "## Scale-out: 2 instances + Redis against 1 in memory";
+/** The heading of the same report on a Redis Cluster (`--redis cluster`). */
+const CLUSTER_SECTION =
+  "## Scale-out on a Redis Cluster: 2 instances + 3 masters and 3 replicas against 1 in memory";
 const WORKERS = 32;
 /** Alternating slices per comparison (drifts in machine load hit both sides alike). */
 const ROUNDS = 4;
@@ -63,10 +71,18 @@ interface Cli {
   seconds: number;
   append: string | undefined;
   smoke: boolean;
+  /** A local Redis Cluster instead of one redis-server. */
+  cluster: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
-  const cli: Cli = { runtimes: [...RUNTIMES], seconds: 8, append: undefined, smoke: false };
+  const cli: Cli = {
+    runtimes: [...RUNTIMES],
+    seconds: 8,
+    append: undefined,
+    smoke: false,
+    cluster: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
@@ -80,6 +96,13 @@ function parseCli(argv: string[]): Cli {
         break;
       case "--append":
         cli.append = value;
+        i++;
+        break;
+      case "--redis":
+        if (value !== "node" && value !== "cluster") {
+          throw new Error("--redis takes node or cluster");
+        }
+        cli.cluster = value === "cluster";
         i++;
         break;
       case "--smoke":
@@ -111,7 +134,12 @@ function freePort(): Promise<number> {
 
 interface Redis {
   url: string;
-  pid: number;
+  /** The processes that serve it (CPU accounting): the node, or every node of the Cluster. */
+  pids: number[];
+  /** The flags that point bench/servers/tether_redis.ts at it. */
+  serverArgs: string[];
+  /** True for a Cluster: only the throughput and latency rows are measured on it. */
+  cluster: boolean;
   /** Sends one command on the bench's own connection. */
   command(args: string[]): Promise<unknown>;
   /** Counts the commands Redis runs from now: sent by clients, and run inside scripts. */
@@ -124,32 +152,16 @@ interface Redis {
 
 async function startRedis(): Promise<Redis> {
   const port = await freePort();
-  const child: ChildProcess = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: "ignore" });
+  const node = await startRedisNode(port, redisNodeArgs(port));
   const url = `redis://127.0.0.1:${port}`;
   const client = createClient({ url, socket: { reconnectStrategy: false } });
   client.on("error", () => {});
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await client.connect();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await client.connect();
   return {
     url,
-    pid: child.pid!,
+    pids: [node.pid],
+    serverArgs: ["--redis", url],
+    cluster: false,
     command: (args) => client.sendCommand(args),
     async monitor() {
       const watcher = createClient({ url });
@@ -179,9 +191,28 @@ async function startRedis(): Promise<Redis> {
     },
     async stop() {
       client.destroy();
-      child.kill("SIGKILL");
-      await new Promise((resolve) => child.once("exit", resolve));
+      await node.kill();
     },
+  };
+}
+
+/** A local Redis Cluster (3 masters + 3 replicas): served to the instances by its root nodes. */
+async function startCluster(): Promise<Redis> {
+  const cluster = await startRedisCluster();
+  const refuse = () => {
+    throw new Error("not measured on a Cluster (MONITOR and INFO are per node)");
+  };
+  return {
+    url: cluster.url,
+    pids: cluster.nodes.map((node) => node.pid),
+    serverArgs: [
+      "--cluster",
+      cluster.rootNodes.map((node) => node.url.replace("redis://", "")).join(","),
+    ],
+    cluster: true,
+    command: refuse,
+    monitor: refuse,
+    stop: () => cluster.stop(),
   };
 }
 
@@ -408,7 +439,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
   try {
     const memory = await startServer(runtime, SERVER, [], { port: await freePort() });
     started.push(memory);
-    const redisArgs = ["--redis", redis.url, "--prefix", prefix];
+    const redisArgs = [...redis.serverArgs, "--prefix", prefix];
     const a = await startServer(runtime, SERVER, redisArgs, { port: await freePort() });
     started.push(a);
     const b = await startServer(runtime, SERVER, redisArgs, { port: await freePort() });
@@ -427,7 +458,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     const progress = (id: number) => call(id, "progress10", {}, `p${id}`);
     const warm = Math.max(1, seconds / 5);
     await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
-    await drive(redisTargets, [a.pid, b.pid, redis.pid], warm, echo, isEcho);
+    await drive(redisTargets, [a.pid, b.pid, ...redis.pids], warm, echo, isEcho);
     /** Memory and Redis measured in alternating slices (order swapped each round), then summed. */
     const compare = async (body: (id: number) => string, check: typeof isEcho) => {
       const totals = {
@@ -440,7 +471,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
         for (const side of order) {
           const load = side === "memory"
             ? await drive(memoryTargets, [memory.pid], slice, body, check)
-            : await drive(redisTargets, [a.pid, b.pid, redis.pid], slice, body, check);
+            : await drive(redisTargets, [a.pid, b.pid, ...redis.pids], slice, body, check);
           const total = totals[side];
           total.ok += load.ok;
           total.bad += load.bad;
@@ -452,6 +483,25 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     };
     const json = await compare(echo, isEcho);
     const progressLoads = await compare(progress, isDone);
+
+    for (const load of [json.memory, json.redis, progressLoads.memory, progressLoads.redis]) {
+      if (load.bad > 0) throw new Error(`${runtime}: ${load.bad} wrong answers`);
+    }
+    const measured = { runtime, version: memory.version, json, progress: progressLoads };
+    const [ta, tb] = [redisTargets[0], redisTargets[1]];
+    if (redis.cluster) {
+      // The throughput and latency rows only: MONITOR and INFO would be per node.
+      return {
+        ...measured,
+        roundTripsPerCall: NaN,
+        scriptCommandsPerCall: NaN,
+        resume: await resumeLatency(ta, tb),
+        cancel: await cancelLatency(ta, tb),
+        reply: await replyLatency(ta, tb),
+        bytesPerSession: NaN,
+        fanout: [],
+      } satisfies RuntimeReport;
+    }
 
     // Round trips to Redis per JSON tools/call: commands from clients (MONITOR lines not
     // from Lua) over N calls, less the idle traffic (bus reads, heartbeats) over as long.
@@ -469,7 +519,6 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     const roundTripsPerCall = (busy.clients - idlePerMs * busy.ms) / calls;
     const scriptCommandsPerCall = busy.scripted / calls;
 
-    const [ta, tb] = [redisTargets[0], redisTargets[1]];
     const resume = await resumeLatency(ta, tb);
     const cancel = await cancelLatency(ta, tb);
     const reply = await replyLatency(ta, tb);
@@ -485,15 +534,8 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
       requests: FANOUT_REQUESTS,
       freePort,
     });
-
-    for (const load of [json.memory, json.redis, progressLoads.memory, progressLoads.redis]) {
-      if (load.bad > 0) throw new Error(`${runtime}: ${load.bad} wrong answers`);
-    }
     return {
-      runtime,
-      version: memory.version,
-      json,
-      progress: progressLoads,
+      ...measured,
       roundTripsPerCall,
       scriptCommandsPerCall,
       resume,
@@ -515,7 +557,7 @@ const mark = (ok: boolean) => (ok ? "✓" : "✗");
 
 function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
   const lines: string[] = [
-    SECTION,
+    cli.cluster ? CLUSTER_SECTION : SECTION,
     "",
     `- Date: ${new Date().toISOString()}; machine: ${
       execFileSync("nproc").toString().trim()
@@ -524,10 +566,14 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
     }.`,
     `- Generated by \`node_modules/node24/bin/node bench/redis_scale.ts --runtime ${
       cli.runtimes.join(",")
-    } --seconds ${cli.seconds}${cli.smoke ? " --smoke" : ""}\` (${
-      fmt(seconds)
-    } s in all); do not edit.`,
-    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions, ${ROUNDS} alternating slices per side (order swapped each round), summed; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server.`,
+    } --seconds ${cli.seconds}${cli.cluster ? " --redis cluster" : ""}${
+      cli.smoke ? " --smoke" : ""
+    }\` (${fmt(seconds)} s in all); do not edit.`,
+    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions, ${ROUNDS} alternating slices per side (order swapped each round), summed; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server${
+      cli.cluster
+        ? " (here every node of a local Cluster of 3 masters and 3 replicas, scripts/redis_topologies.ts, the instances given its root nodes)"
+        : ""
+    }.`,
     `- Latencies: ${LATENCY_SAMPLES} sequential samples each (after ${WARMUP_SAMPLES} dropped), from the driver; resume = \`Last-Event-ID\` GET on B of a stream A is writing, to its first body byte (the replay of 100 events of 1 KB); cancel = \`notifications/cancelled\` posted to B until A's stream of the call ends; reply = an elicitation answer posted to B until the tool's result arrives on A's stream.`,
     "",
     "| runtime | workload | 1 instance, memory (req/s, per CPU-s) | 2 instances + Redis (req/s, per CPU-s) | ratio (throughput) | ratio per CPU-s | target (throughput) |",
@@ -556,19 +602,30 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
     "| runtime | Redis round trips per JSON tools/call (≤ 2; commands run inside its scripts) | resume first byte p50 / p99 ms (p99 ≤ 20) | cancel p50 / p99 ms (p99 ≤ 10) | reply p50 / p99 ms (p99 ≤ 10) | Redis bytes per idle session (≤ 2,048) |",
     "| --- | --- | --- | --- | --- | --- |",
   );
+  /** A figure not measured on a Cluster (NaN) reads "n/a". */
+  const measured = (n: number, text: string) => (Number.isNaN(n) ? "n/a on a Cluster" : text);
   for (const r of reports) {
     lines.push(
-      `| ${r.runtime} (${r.version}) | ${fmt(r.roundTripsPerCall, 2)} ${
-        mark(r.roundTripsPerCall <= 2)
-      } (${fmt(r.scriptCommandsPerCall, 1)}) | ${fmt(r.resume.p50, 1)} / ${fmt(r.resume.p99, 1)} ${
-        mark(r.resume.p99 <= 20)
-      } | ${fmt(r.cancel.p50, 1)} / ${fmt(r.cancel.p99, 1)} ${mark(r.cancel.p99 <= 10)} | ${
-        fmt(r.reply.p50, 1)
-      } / ${fmt(r.reply.p99, 1)} ${mark(r.reply.p99 <= 10)} | ${fmt(r.bytesPerSession)} ${
-        mark(r.bytesPerSession <= 2_048)
+      `| ${r.runtime} (${r.version}) | ${
+        measured(
+          r.roundTripsPerCall,
+          `${fmt(r.roundTripsPerCall, 2)} ${mark(r.roundTripsPerCall <= 2)} (${
+            fmt(r.scriptCommandsPerCall, 1)
+          })`,
+        )
+      } | ${fmt(r.resume.p50, 1)} / ${fmt(r.resume.p99, 1)} ${mark(r.resume.p99 <= 20)} | ${
+        fmt(r.cancel.p50, 1)
+      } / ${fmt(r.cancel.p99, 1)} ${mark(r.cancel.p99 <= 10)} | ${fmt(r.reply.p50, 1)} / ${
+        fmt(r.reply.p99, 1)
+      } ${mark(r.reply.p99 <= 10)} | ${
+        measured(
+          r.bytesPerSession,
+          `${fmt(r.bytesPerSession)} ${mark(r.bytesPerSession <= 2_048)}`,
+        )
       } |`,
     );
   }
+  if (cli.cluster) return lines.join("\n") + "\n"; // the fan-out table is about one Redis
   lines.push(
     "",
     "Redis bytes out and commands per request, by instances on one Redis (bench/lib/redis_fanout.ts; idle traffic subtracted). Flat in N is the goal (≤ 1.3× from 2 to 8):",
@@ -591,7 +648,7 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   const started = performance.now();
-  const redis = await startRedis();
+  const redis = cli.cluster ? await startCluster() : await startRedis();
   const reports: RuntimeReport[] = [];
   try {
     for (const runtime of cli.runtimes) {
@@ -604,10 +661,13 @@ async function main(): Promise<void> {
   const text = report(reports, cli, (performance.now() - started) / 1_000);
   console.log(text);
   if (cli.append !== undefined) {
+    // This report's section is replaced up to the next section (the other topology's stays).
     const before = existsSync(cli.append) ? readFileSync(cli.append, "utf8") : "";
-    const at = before.indexOf(SECTION);
+    const at = before.indexOf(cli.cluster ? CLUSTER_SECTION : SECTION);
+    const next = at === -1 ? -1 : before.indexOf("\n## ", at + 1);
     const kept = (at === -1 ? before : before.slice(0, at)).trimEnd();
-    writeFileSync(cli.append, `${kept === "" ? "" : kept + "\n\n"}${text}`);
+    const rest = next === -1 ? "" : `\n${before.slice(next + 1)}`;
+    writeFileSync(cli.append, `${kept === "" ? "" : kept + "\n\n"}${text}${rest}`);
   }
 }
 

@@ -3,7 +3,8 @@
  * 10-progress tool, `tick` (101 progress events of 1 KB, then waits to be
  * cancelled), `hold` (waits to be cancelled) and `ask` (one elicitation).
  * With `--redis URL` (and `--prefix P`) sessions, streams and the bus live
- * in Redis through `createRedisBackend`; without it, in memory.
+ * in Redis through `createRedisBackend`; with `--cluster host:port,...` on a
+ * Redis Cluster (those root nodes); without either, in memory.
  */
 
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
@@ -13,8 +14,11 @@ import { serverArgs, startBenchServer } from "./common.ts";
 
 const args = serverArgs();
 let shared: Partial<McpHandlerOptions> = {};
-if (args.redis !== undefined) {
-  const backend = await createRedisBackend({ url: args.redis }, { prefix: args.prefix });
+if (args.redis !== undefined || args.cluster !== undefined) {
+  const source = args.cluster === undefined
+    ? { url: args.redis }
+    : { cluster: { rootNodes: args.cluster.split(",").map((node) => `redis://${node}`) } };
+  const backend = await createRedisBackend(source, { prefix: args.prefix });
   shared = {
     sessions: { store: backend.sessionStore, maxSessions: 1_000_000 },
     streams: {

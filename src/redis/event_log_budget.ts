@@ -26,7 +26,8 @@ export interface EventLogBudgetOptions {
   ttlSeconds: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
-   * `want` bytes for "self"); its reply (result, then change triples).
+   * `want` bytes for "self"); its reply (result, the TTL of its keys in ms,
+   * then change triples).
    */
   evict(sessionId: string, streamId: string, mode: string, want: string): Promise<unknown[]>;
 }
@@ -52,16 +53,18 @@ export class EventLogBudget {
 
   /**
    * Books `changes` (triples from a session script) of `sessionId`, written
-   * on `streamId`, and evicts while the book is over its share.
+   * on `streamId` with keys that live `keepMs`, and evicts while the book is
+   * over its share. The book's keys live at least `keepMs` from now.
    */
-  async fit(sessionId: string, streamId: string, changes: string[]): Promise<void> {
+  async fit(sessionId: string, streamId: string, changes: string[], keepMs: string): Promise<void> {
     const current = `${sessionId} ${streamId}`;
-    const book = (session: string, pending: string[]) =>
+    const book = (session: string, pending: string[], keep = keepMs) =>
       BOOK.run(this.#options.redis, this.#book(session), [
         String(this.#options.ttlSeconds),
         this.#share,
         session,
         current, // never a victim, whichever session the changes are of
+        keep,
         ...pending,
       ]) as Promise<unknown[]>;
     let reply = await book(sessionId, changes);
@@ -70,7 +73,7 @@ export class EventLogBudget {
       if (victims.length === 0) {
         // Only the stream being written is left: it keeps its newest event.
         const freed = await this.#options.evict(sessionId, streamId, "self", String(reply[0]));
-        await book(sessionId, freed.slice(1).map(String));
+        await book(sessionId, freed.slice(2).map(String));
         return;
       }
       for (const member of victims) {
@@ -78,7 +81,7 @@ export class EventLogBudget {
         const [session, stream] = [member.slice(0, space), member.slice(space + 1)];
         const freed = await this.#options.evict(session, stream, "victim", "0");
         // A victim's session sits in this same book (the book named it).
-        reply = await book(session, freed.slice(1).map(String));
+        reply = await book(session, freed.slice(2).map(String), String(freed[1]));
         if (Number(reply[0]) <= 0) return;
       }
     }

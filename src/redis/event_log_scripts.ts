@@ -17,15 +17,21 @@ import { LuaScript } from "./lua_script.ts";
 // creation), [2] <p>es:{s}:order, [3] <p>es:{s}:bytes (data bytes held), [4] <p>es:{s}:sizes
 // (hash: stream -> its bytes), [5] <p>em:{s}:<st> (hash: next, complete, c = events held, lost =
 // the last sequence number lost to the budget, w/r = writer and request ids), [6] <p>ev:{s}:<st>
-// (entries 0-<seq>, 'd' = data or 'e' = the end). ARGV: [1] max events per stream, [2] max
-// streams per session, [3] max bytes per session, [4] ttl, [5] stream id; a script's own follow.
+// (entries 0-<seq>, 'd' = data or 'e' = the end), [7] <p>s:{s} (the session's record, read for
+// its TTL only). ARGV: [1] max events per stream, [2] max streams per session, [3] max bytes per
+// session, [4] ttl seconds, [5] stream id; a script's own follow. Keys written get the record's
+// TTL (its deadline plus the store's grace) when it has one shorter than ttl: nothing of the
+// session's log outlives the session; the store's read-and-touch moves them on (FOLLOW_LOG).
 // The session's other streams' keys are KEYS[5]/KEYS[6] with another stream id at the end: the
-// same hash tag, so the same slot. Scripts return {result, changes...}: changes are triples
+// same hash tag, so the same slot. Scripts return {result, ttl ms, changes...}: changes are triples
 // (stream id, bytes added, 'r' running / 'f' finished / 'x' forgotten / '' bytes only).
 const LIBRARY = `
 local MAX_EVENTS, MAX_STREAMS = tonumber(ARGV[1]), tonumber(ARGV[2])
-local MAX_SESSION, TTL, ST = tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local MAX_SESSION, ST = tonumber(ARGV[3]), ARGV[5]
 local ZSET, ORDER, SBYTES, SIZES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local TTL = tonumber(ARGV[4]) * 1000
+local RECORD_LEFT = redis.call('PTTL', KEYS[7])
+if RECORD_LEFT > 0 and RECORD_LEFT < TTL then TTL = RECORD_LEFT end
 local META_BASE = string.sub(KEYS[5], 1, #KEYS[5] - #ST)
 local EVENTS_BASE = string.sub(KEYS[6], 1, #KEYS[6] - #ST)
 
@@ -41,7 +47,7 @@ local function note(st, delta, state)
   if state ~= '' and c[2] ~= 'x' then c[2] = state end
 end
 local function reply(result)
-  local out = { result }
+  local out = { result, TTL }
   for _, st in ipairs(order) do
     out[#out + 1] = st
     out[#out + 1] = changed[st][1]
@@ -102,7 +108,7 @@ local function shed(st, want_bytes, want_count, keep)
 end
 
 local function expire_session()
-  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do redis.call('EXPIRE', key, TTL) end
+  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do redis.call('PEXPIRE', key, TTL) end
 end
 
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
@@ -112,7 +118,7 @@ local function register(st)
     local n = redis.call('INCR', ORDER)
     redis.call('ZADD', ZSET, n, st)
     redis.call('HSETNX', meta, 'next', 0)
-    redis.call('SET', SBYTES, 0, 'NX', 'EX', TTL)
+    redis.call('SET', SBYTES, 0, 'NX', 'PX', TTL)
     note(st, 0, 'r')
     local extra = redis.call('ZCARD', ZSET) - MAX_STREAMS
     if extra > 0 then
@@ -120,7 +126,7 @@ local function register(st)
     end
   end
   expire_session()
-  redis.call('EXPIRE', meta, TTL)
+  redis.call('PEXPIRE', meta, TTL)
 end
 
 -- The session's oldest events go, oldest streams first, until it fits MAX_SESSION.
@@ -141,8 +147,8 @@ local function finish(st)
   local seq = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
   note(st, 0, 'f')
-  redis.call('EXPIRE', events, TTL)
-  redis.call('EXPIRE', meta, TTL)
+  redis.call('PEXPIRE', events, TTL)
+  redis.call('PEXPIRE', meta, TTL)
   return 1
 end
 `;
@@ -181,8 +187,8 @@ if count > 0 then
 end
 if ARGV[6] == '1' then finish(ST) end
 if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
-  redis.call('EXPIRE', events, TTL)
-  redis.call('EXPIRE', meta, TTL)
+  redis.call('PEXPIRE', events, TTL)
+  redis.call('PEXPIRE', meta, TTL)
   expire_session()
 end
 return reply(first)`,
@@ -218,21 +224,23 @@ return reply(#ids)`,
 // so a stream whose keys expired still gives its bytes back), [3] <p>eg:{k}:f and [4]
 // <p>eg:{k}:r (finished and running streams by last write, scored by [5] <p>eg:{k}:clock,
 // microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] session
-// id, [4] the member being written ('' for none), [5..] change triples as the session scripts
-// return them. Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+// id, [4] the member being written ('' for none), [5] ms the book's keys live at least (the TTL
+// the session script gave its keys: a book outlives no stream's last write by more), [6..]
+// change triples as the session scripts return them. Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
 // Returns {bytes over the share, victims...}: streams to evict, least recently written first,
 // finished before running, never the member being written, enough to cover the excess.
 /** Books a session script's changes in a budget book; names the streams to evict when over. */
 export const BOOK = new LuaScript(`
 local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local TTL, SHARE, S, CURRENT = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local KEEP = math.max(1, tonumber(ARGV[5]))
 
 local function stamp()
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
   local last = tonumber(redis.call('GET', CLOCK) or '0')
   if now <= last then now = last + 1 end
-  redis.call('SET', CLOCK, now)
+  redis.call('SET', CLOCK, now, 'KEEPTTL')
   return now
 end
 local function drop(member)
@@ -243,7 +251,7 @@ local function drop(member)
   if bytes ~= 0 then redis.call('DECRBY', TOTAL, bytes) end
 end
 
-for i = 5, #ARGV - 2, 3 do
+for i = 6, #ARGV - 2, 3 do
   local member, delta, state = S .. ' ' .. ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   if state == 'x' then
     drop(member)
@@ -269,6 +277,13 @@ for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do
     drop(member)
   end
+end
+
+-- The book's keys live at least KEEP ms (never shortened): with every instance gone they go
+-- after the last stream written.
+for _, key in ipairs({ TOTAL, SIZES, FINISHED, RUNNING, CLOCK }) do
+  local left = redis.call('PTTL', key)
+  if left == -1 or (left >= 0 and left < KEEP) then redis.call('PEXPIRE', key, KEEP) end
 end
 
 local over = tonumber(redis.call('GET', TOTAL) or '0') - SHARE

@@ -25,7 +25,12 @@
  * replays nothing rather than a gap. The bound: below 32 MiB the budget is
  * one book and exact; above, the data held never exceeds `maxTotalBytes`
  * (plus the writes in flight), and a book may evict while others have room.
- * A TTL on every key is the safety net for sessions no instance deletes.
+ * Every key has a TTL, the safety net for sessions no instance deletes: a
+ * session's keys get its record's TTL (`<prefix>s:{<session>}`, the deadline
+ * plus the store's grace) when that is shorter than `ttlSeconds`, and the
+ * session store's read-and-touch moves them on with the session's, so when
+ * every instance dies nothing of the log outlives its session; a budget book
+ * lives as long as the last stream written to it.
  * The totals count event data, not Redis's overhead per entry: bound Redis
  * itself with `maxmemory`.
  *
@@ -61,6 +66,7 @@ import type { LuaScript } from "./lua_script.ts";
 import type { OpenRedisConnection, RedisCommands } from "./redis_commands.ts";
 import { unrefTimer } from "../runtime.ts";
 import { entriesOf } from "./stream_entries.ts";
+import { eventLogKeysOf } from "./session_keys.ts";
 import { EventLogTails, eventsOf } from "./event_log_tails.ts";
 import { TailConnections } from "./tail_connections.ts";
 
@@ -95,7 +101,14 @@ export interface RedisEventLogOptions {
    * @default 256 MiB
    */
   maxTotalBytes?: number;
-  /** Seconds every key lives after its last write. Default 24 hours. */
+  /**
+   * Seconds a stream's keys live after its last write. A stream of a
+   * session whose record a `RedisSessionStore` keeps on the same prefix
+   * lives as long as the session's keys instead (its deadline plus
+   * `expiryGraceMs`; a write gives the shorter of the two, and each touch of
+   * the session moves them on with the session's), so nothing of the log
+   * outlives its session when every instance dies. Default 24 hours.
+   */
   ttlSeconds?: number;
   /**
    * Opens a connection for blocking reads (live tailing). Without it a
@@ -194,15 +207,7 @@ export class RedisEventLog implements EventLog {
 
   /** A session script's keys (one hash tag: the session): see event_log_scripts.ts. */
   #keys(sessionId: string, streamId: string): string[] {
-    const session = `${this.#prefix}es:{${sessionId}}`;
-    return [
-      session,
-      `${session}:order`,
-      `${session}:bytes`,
-      `${session}:sizes`,
-      `${this.#prefix}em:{${sessionId}}:${streamId}`,
-      `${this.#prefix}ev:{${sessionId}}:${streamId}`,
-    ];
+    return eventLogKeysOf(this.#prefix, sessionId, streamId);
   }
 
   /** The arguments every session script starts with (see LIBRARY). */
@@ -230,8 +235,8 @@ export class RedisEventLog implements EventLog {
       ...this.#args(streamId),
       ...args,
     ]) as unknown[];
-    const changes = reply.slice(1).map(String);
-    if (changes.length > 0) await this.#budget.fit(sessionId, streamId, changes);
+    const changes = reply.slice(2).map(String);
+    if (changes.length > 0) await this.#budget.fit(sessionId, streamId, changes, String(reply[1]));
     return reply[0];
   }
 

@@ -43,6 +43,7 @@ import type { RedisCommands } from "./redis_commands.ts";
 import { holdersKeyOf } from "./bus_scripts.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
 import { sweepIndex } from "./session_sweep.ts";
+import { sessionKeysOf, touchedKeysOf } from "./session_keys.ts";
 import {
   CREATE,
   DELETE,
@@ -160,7 +161,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The session's keys, one hash tag: record, meta, state. */
   #keys(id: string): string[] {
-    return [`${this.#prefix}s:{${id}}`, `${this.#prefix}sm:{${id}}`, `${this.#prefix}st:{${id}}`];
+    return sessionKeysOf(this.#prefix, id);
   }
 
   #eval(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -247,12 +248,13 @@ export class RedisSessionStore implements SessionStore {
       Math.min(use.idleTtlMs, MAX_TTL_MS),
       Math.min(use.absoluteTtlMs, MAX_TTL_MS),
       this.#graceMs,
+      Math.floor(this.#graceMs / 4), // how far the log's keys may lag the session's (FOLLOW_LOG)
     ];
     const reply = holder === undefined
-      ? await this.#eval(GET_AND_TOUCH, this.#keys(id), args)
+      ? await this.#eval(GET_AND_TOUCH, touchedKeysOf(this.#prefix, id), args)
       : await this.#eval(
         GET_AND_TOUCH,
-        [...this.#keys(id), holdersKeyOf(this.#prefix, id)],
+        [...touchedKeysOf(this.#prefix, id), holdersKeyOf(this.#prefix, id)],
         [...args, holder, Date.now()],
       );
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
@@ -261,7 +263,10 @@ export class RedisSessionStore implements SessionStore {
 
   /** Moves the session's deadline. */
   async touch(id: string, expiresAt: number): Promise<void> {
-    await this.#eval(TOUCH, this.#keys(id), [expiresAt]);
+    await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [
+      expiresAt,
+      Math.floor(this.#graceMs / 4),
+    ]);
   }
 
   /** Applies log-level and subscription changes atomically. */

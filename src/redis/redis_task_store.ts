@@ -92,16 +92,19 @@ for i = 1, 2 do
 end
 return 1`);
 
-// KEYS[1] all tasks zset; ARGV[1] now, ARGV[2] max tasks, ARGV[3] expiresAt, ARGV[4] id.
+// KEYS[1] all tasks zset; ARGV[1] now, ARGV[2] max tasks, ARGV[3] expiresAt, ARGV[4] id,
+// ARGV[5] key TTL ms (the zset lives at least as long as its newest task, never shortened).
 // 1 taken, 0 full.
 const RESERVE_ALL = new LuaScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1`);
 
 // KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id,
-// ARGV[2] size, ARGV[3] the task's expiresAt, ARGV[4] now, ARGV[5] the budget. 1 reserved, 0 full.
+// ARGV[2] size, ARGV[3] the task's expiresAt, ARGV[4] now, ARGV[5] the budget, ARGV[6] key TTL
+// ms (the three keys live at least as long as the task, never shortened). 1 reserved, 0 full.
 // Every reservation first forgets up to 100 expired results (so the sizes stay bounded by the
 // live results), and as many as it takes when the budget looks full.
 const RESERVE_RESULT = new LuaScript(`
@@ -123,6 +126,9 @@ local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], size)
 redis.call('INCRBY', KEYS[3], size - held)
+for i = 1, 3 do
+  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+end
 return 1`);
 
 // KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id.
@@ -206,6 +212,7 @@ export class RedisTaskStore implements TaskStore {
         String(this.#maxTasks),
         String(expiresAt),
         id,
+        String(recordTtl),
       ]);
       if (Number(all) !== 1) return false;
       try {
@@ -260,6 +267,7 @@ export class RedisTaskStore implements TaskStore {
             String(task.createdAt + task.ttlMs),
             String(this.#now()),
             String(this.#maxResultBytes),
+            String(Math.max(1, task.createdAt + task.ttlMs - this.#now()) + 1_000),
           ]),
         ) === 1;
         if (!reserved) record = refuseResult(changed);

@@ -24,6 +24,25 @@ local function ttlOf(ms)
   return string.format('%d', math.max(1, math.min(ms, ${MAX_KEY_TTL_MS})))
 end`;
 
+// followLog(first, ttl, slack) moves the session's event-log keys on with the session's keys:
+// KEYS[first..first+3] its streams (`es:{id}`, `:order`, `:bytes`, `:sizes`), KEYS[first+4] and
+// KEYS[first+5] the bases of a stream's state and events keys (`em:{id}:`, `ev:{id}:`: a
+// stream id appended, same hash tag). Only when the streams' key would lapse more than slack ms
+// before ttl: a session's streams are renewed at most once per slack. A write gives the keys it
+// touches the record's TTL (`es:{id}` among them), so a stream not written since lags the
+// record by at most twice the slack: with slack a quarter of the grace, its keys never lapse
+// before the session's deadline.
+const FOLLOW_LOG = `
+local function followLog(first, ttl, slack)
+  local left = redis.call('PTTL', KEYS[first])
+  if left == -2 or (left >= 0 and left >= tonumber(ttl) - slack) then return end
+  for i = first, first + 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for _, st in ipairs(redis.call('ZRANGE', KEYS[first], 0, -1)) do
+    redis.call('PEXPIRE', KEYS[first + 4] .. st, ttl)
+    redis.call('PEXPIRE', KEYS[first + 5] .. st, ttl)
+  end
+end`;
+
 /**
  * Takes a place in an index key (a bucket of the session index, or an
  * owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
@@ -49,10 +68,12 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return 1`);
 
 /**
- * Moves a session's deadline: KEYS[1] record, KEYS[2] meta, KEYS[3] state;
- * ARGV[1] the new deadline. The key TTLs move by as much (on Redis's clock).
+ * Moves a session's deadline: KEYS[1] record, KEYS[2] meta, KEYS[3] state,
+ * KEYS[4..9] its event-log keys (see FOLLOW_LOG); ARGV[1] the new deadline,
+ * ARGV[2] the slack of the log's keys. The key TTLs move by as much (on
+ * Redis's clock).
  */
-export const TOUCH = new LuaScript(`${KEY_TTLS}
+export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local old = redis.call('HGET', KEYS[2], 'd')
 redis.call('HSET', KEYS[2], 'd', ARGV[1])
@@ -60,17 +81,19 @@ local left = redis.call('PTTL', KEYS[1])
 if old and left >= 0 then
   local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+  followLog(4, ttl, tonumber(ARGV[2]))
 end
 return 1`);
 
 /**
  * `get` and, for the owner, `touch`: KEYS[1] record, KEYS[2] meta, KEYS[3]
- * state, KEYS[4] (optional) the session's bus holders; ARGV[1] now, ARGV[2]
- * owner key, ARGV[3] idle ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6]
- * and ARGV[7] (with KEYS[4]) the instance and its clock. {record json,
- * deadline}; nil when gone or expired.
+ * state, KEYS[4..9] its event-log keys (see FOLLOW_LOG), KEYS[10] (optional)
+ * the session's bus holders; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle
+ * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the log keys' slack,
+ * ARGV[7] and ARGV[8] (with KEYS[10]) the instance and its clock. {record
+ * json, deadline}; nil when gone or expired.
  */
-export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}
+export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
 local score = redis.call('HGET', KEYS[2], 'd')
@@ -82,8 +105,9 @@ if record.ownerKey == ARGV[2] then
   redis.call('HSET', KEYS[2], 'd', score)
   local ttl = ttlOf(deadline - tonumber(ARGV[1]) + tonumber(ARGV[5]))
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
-  if KEYS[4] then
-    redis.call('ZADD', KEYS[4], ARGV[7], ARGV[6]) redis.call('PEXPIRE', KEYS[4], ttl)
+  followLog(4, ttl, tonumber(ARGV[6]))
+  if KEYS[10] then
+    redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7]) redis.call('PEXPIRE', KEYS[10], ttl)
   end
 end
 return {json, score}`);

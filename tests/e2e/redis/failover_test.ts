@@ -21,7 +21,7 @@ import {
   startRedisSentinel,
   type TestRedisCluster,
   type TestRedisSentinel,
-} from "./redis_topologies.ts";
+} from "../../../scripts/redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
 /** Every request's answer must come within this long. */

@@ -20,7 +20,7 @@ import {
   startRedisSentinel,
   type TestRedisCluster,
   type TestRedisSentinel,
-} from "./redis_topologies.ts";
+} from "../../../scripts/redis_topologies.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NODE = `${ROOT}node_modules/node24/bin/node`;

@@ -1,16 +1,18 @@
 /**
  * A real `redis-server` (Debian's package) on a free loopback port for the
  * tests that need Redis, never a mock: started per test file, with no
- * persistence, and stopped at the end. Not a test file itself.
+ * persistence, and stopped at the end (the process is started by
+ * scripts/redis_topologies.ts, which the benchmarks share). Not a test file
+ * itself.
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { createServer } from "node:net";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
-import { sleep } from "../../helpers.ts";
+import { redisNodeArgs, startRedisNode } from "../../../scripts/redis_topologies.ts";
 
 /**
  * Why the Redis suites cannot run here, or false. Without `redis-server` on
@@ -61,37 +63,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server on a free port and connects a client (deadline 10 s). */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Starts redis-server (or `binary`, e.g. `valkey-server`, which takes the
+ * same flags) on a free port and connects a client (deadline 10 s).
+ */
+export async function startRedis(
+  { binary = "redis-server" }: { binary?: string } = {},
+): Promise<TestRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--protected-mode",
-    "yes",
-  ], { stdio: "ignore" });
+  const node = await startRedisNode(
+    port,
+    [...redisNodeArgs(port), "--protected-mode", "yes"],
+    binary,
+  );
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  let client: TestClient | undefined;
-  while (client === undefined) {
-    try {
-      const candidate = createClient({ url, socket: { reconnectStrategy: false } });
-      candidate.on("error", () => {});
-      await candidate.connect();
-      client = candidate as unknown as TestClient;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
-      }
-      await sleep(50);
-    }
+  let client: TestClient;
+  try {
+    const candidate = createClient({ url, socket: { reconnectStrategy: false } });
+    candidate.on("error", () => {});
+    await candidate.connect();
+    client = candidate as unknown as TestClient;
+  } catch (error) {
+    await node.kill();
+    throw error;
   }
   return {
     url,
@@ -112,19 +106,9 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async stop() {
       try {
-        await client!.quit();
+        await client.quit();
       } catch { /* already closed */ }
-      child.kill("SIGTERM");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 3_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await node.kill(); // no persistence: nothing to flush
     },
   };
 }
@@ -144,54 +128,14 @@ export interface RestartableRedis {
 export async function startRestartableRedis(): Promise<RestartableRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let child = await spawnRedis(port, url);
-  const kill = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
+  let node = await startRedisNode(port, redisNodeArgs(port));
   return {
     url,
-    kill,
+    kill: () => node.kill(),
     async restart() {
-      await kill();
-      child = await spawnRedis(port, url);
+      await node.kill();
+      node = await startRedisNode(port, redisNodeArgs(port));
     },
-    stop: kill,
+    stop: () => node.kill(),
   };
-}
-
-/** Spawns redis-server on `port` and waits until it answers PING. */
-async function spawnRedis(port: number, url: string): Promise<ChildProcess> {
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: "ignore" });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = createClient({ url, socket: { reconnectStrategy: false } });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.sendCommand(["PING"]);
-      probe.destroy();
-      return child;
-    } catch (error) {
-      try {
-        probe.destroy();
-      } catch { /* not connected */ }
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
-      }
-      await sleep(50);
-    }
-  }
 }

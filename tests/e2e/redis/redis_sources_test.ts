@@ -19,7 +19,7 @@ import {
   startRedisSentinel,
   type TestRedisCluster,
   type TestRedisSentinel,
-} from "./redis_topologies.ts";
+} from "../../../scripts/redis_topologies.ts";
 
 const asClient = (client: unknown) => ({ client: client as DuplicableRedisClient });
 

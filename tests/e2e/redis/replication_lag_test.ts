@@ -15,7 +15,7 @@ import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { describeRedis, itRedis } from "./redis_server.ts";
-import { redisCli, startRedisSentinel } from "./redis_topologies.ts";
+import { redisCli, startRedisSentinel } from "../../../scripts/redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
 

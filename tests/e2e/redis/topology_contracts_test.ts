@@ -27,7 +27,7 @@ import {
   startRedisSentinel,
   type TestRedisCluster,
   type TestRedisSentinel,
-} from "./redis_topologies.ts";
+} from "../../../scripts/redis_topologies.ts";
 
 /** A topology under test: a client to it and connections of their own. */
 interface Rig {

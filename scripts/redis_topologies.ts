@@ -1,10 +1,12 @@
 /**
- * Real Redis topologies for the tests, never mocks: a local Redis Cluster
- * (3 masters + 3 replicas, made by `redis-cli --cluster create`) and a
- * Sentinel rig (1 master, 1 replica, 3 `redis-server --sentinel`), each on
- * free loopback ports, without persistence, in a temp dir removed on stop.
- * Every wait has a deadline. Not a test file itself; no failover is driven
- * here beyond killing a process (the tests do that).
+ * Real Redis servers for the tests and the benchmarks, never mocks: one
+ * node (`startRedisNode`, redis-server or a compatible `binary` such as
+ * valkey-server), a local Redis Cluster (3 masters + 3 replicas, made by
+ * `redis-cli --cluster create`) and a Sentinel rig (1 master, 1 replica, 3
+ * `redis-server --sentinel`), each on free loopback ports, without
+ * persistence, in a temp dir removed on stop. Every wait has a deadline.
+ * Imported by tests/e2e/redis/ and bench/; no failover is driven here beyond
+ * killing a process (the tests do that).
  * @module
  */
 
@@ -13,11 +15,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sleep } from "../../helpers.ts";
 
 /** One redis-server process of a rig. */
 export interface RigNode {
   readonly port: number;
+  /** The process id (CPU accounting in the benchmarks). */
+  readonly pid: number;
   /** SIGKILLs the process (no goodbye to its clients); resolves once it exited. */
   kill(): Promise<void>;
   /** SIGSTOPs (true) or SIGCONTs (false) the process: it stays connected and answers nothing. */
@@ -56,6 +59,9 @@ export interface TestRedisSentinel {
 const HOST = "127.0.0.1";
 
 /** Resolves after `ms`. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
 function portFree(port: number): Promise<boolean> {
@@ -108,11 +114,25 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   }
 }
 
-/** Spawns a redis-server with `args` and waits until it answers PING (deadline 10 s). */
-async function spawnNode(port: number, args: string[]): Promise<RigNode> {
-  const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
+/**
+ * Spawns a redis-server (or `binary`, which takes the same flags) with
+ * `args` and waits until it answers PING on `port` (deadline 10 s).
+ *
+ * @example
+ * ```ts
+ * const node = await startRedisNode(6390, redisNodeArgs(6390));
+ * await node.kill();
+ * ```
+ */
+export async function startRedisNode(
+  port: number,
+  args: string[],
+  binary = "redis-server",
+): Promise<RigNode> {
+  const child: ChildProcess = spawn(binary, args, { stdio: "ignore" });
   const node: RigNode = {
     port,
+    pid: child.pid ?? 0,
     kill: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -125,7 +145,7 @@ async function spawnNode(port: number, args: string[]): Promise<RigNode> {
   };
   try {
     await waitFor(
-      `redis-server on ${port}`,
+      `${binary} on ${port}`,
       10_000,
       async () => (await redisCli(["-p", String(port), "PING"], 2_000)).trim() === "PONG",
     );
@@ -136,8 +156,16 @@ async function spawnNode(port: number, args: string[]): Promise<RigNode> {
   return node;
 }
 
-/** Options shared by every data node: loopback, no persistence, files in `dir`. */
-function dataNodeArgs(port: number, dir: string): string[] {
+/**
+ * The flags of every data node: `port` on loopback, no persistence (and its
+ * files in `dir` when given).
+ *
+ * @example
+ * ```ts
+ * redisNodeArgs(6390); // ["--port", "6390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+ * ```
+ */
+export function redisNodeArgs(port: number, dir?: string): string[] {
   return [
     "--port",
     String(port),
@@ -147,8 +175,7 @@ function dataNodeArgs(port: number, dir: string): string[] {
     "",
     "--appendonly",
     "no",
-    "--dir",
-    dir,
+    ...(dir === undefined ? [] : ["--dir", dir]),
   ];
 }
 
@@ -178,8 +205,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     const ports = await freeClusterPorts(6);
     for (const port of ports) {
       nodes.push(
-        await spawnNode(port, [
-          ...dataNodeArgs(port, dir),
+        await startRedisNode(port, [
+          ...redisNodeArgs(port, dir),
           "--cluster-enabled",
           "yes",
           "--cluster-config-file",
@@ -246,10 +273,10 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
   };
   try {
     const [masterPort, replicaPort, ...sentinelPorts] = await freeClusterPorts(5);
-    const master = await spawnNode(masterPort, dataNodeArgs(masterPort, dir));
+    const master = await startRedisNode(masterPort, redisNodeArgs(masterPort, dir));
     started.push(master);
-    const replica = await spawnNode(replicaPort, [
-      ...dataNodeArgs(replicaPort, dir),
+    const replica = await startRedisNode(replicaPort, [
+      ...redisNodeArgs(replicaPort, dir),
       "--replicaof",
       HOST,
       String(masterPort),
@@ -277,7 +304,7 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
           "",
         ].join("\n"),
       );
-      const node = await spawnNode(port, [config, "--sentinel"]);
+      const node = await startRedisNode(port, [config, "--sentinel"]);
       started.push(node);
       sentinels.push(node);
     }

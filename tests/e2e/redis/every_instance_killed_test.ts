@@ -1,0 +1,160 @@
+/**
+ * Every instance `kill -9`ed: two fixtures (examples/everything.ts) run as
+ * processes of their own on one Redis, with a short idle TTL, grace and bus
+ * liveness injected through their environment; sessions with resumable
+ * streams (streamed tool calls, so the event log holds entries) and a task
+ * are made on both, then both are killed. With no instance left to sweep,
+ * Redis alone must drop every key of the prefix (sessions, event log, budget
+ * books, bus inboxes, liveness, tasks) within the idle TTL plus the grace
+ * (and the bus's four liveness periods). Polls SCAN, with a deadline.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+import { rawInitialize, rawPost, SseReader, withTimeout } from "../interop/helpers.ts";
+import { sleep } from "../../helpers.ts";
+import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const NODE = `${ROOT}node_modules/node24/bin/node`;
+const IDLE_MS = 3_000;
+const GRACE_MS = 1_000;
+const ALIVE_MS = 1_000;
+const TASK_TTL_MS = 2_000;
+/** The longest any key may live after the kill: the session's, or the bus's 4 liveness periods. */
+const LONGEST_MS = Math.max(IDLE_MS + GRACE_MS, 4 * ALIVE_MS, TASK_TTL_MS);
+const bearer = { authorization: "Bearer alice" };
+
+let redis: TestRedis;
+const children: ChildProcess[] = [];
+before(async () => {
+  if (redisSkip === false) redis = await startRedis();
+});
+after(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await redis?.stop();
+});
+
+/** Starts the fixture on Redis as a process of its own; resolves with it and its endpoint. */
+function startFixture(prefix: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(NODE, ["examples/everything.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: "0",
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: prefix,
+      SESSION_IDLE_MS: String(IDLE_MS),
+      SESSION_EXPIRY_GRACE_MS: String(GRACE_MS),
+      BUS_ALIVE_MS: String(ALIVE_MS),
+      INSTANCE_TIMEOUT_MS: String(ALIVE_MS),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  const started = new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
+    const collect = (chunk: Uint8Array) => {
+      output += new TextDecoder().decode(chunk);
+      const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
+      if (url !== undefined) resolve({ child, url });
+    };
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    child.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
+  });
+  return withTimeout(started, 20_000, "the fixture printed no URL");
+}
+
+/** Every key under `prefix` (SCAN, not KEYS). */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.client.sendCommand([
+      "SCAN",
+      cursor,
+      "MATCH",
+      `${prefix}*`,
+      "COUNT",
+      "1000",
+    ]) as [string, string[]];
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0");
+  return keys.sort();
+}
+
+/** Starts a streamed call of `slow` on `url` and reads its first progress events (logged). */
+async function streamedCall(url: string, session: string, id: number): Promise<SseReader> {
+  const call = await rawPost(url, session, {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: {
+      name: "slow",
+      arguments: { steps: 10_000, intervalMs: 20 },
+      _meta: { progressToken: `p${id}` },
+    },
+  }, { headers: bearer });
+  assert.equal(call.status, 200);
+  const reader = new SseReader(call.body);
+  for (let seen = 0; seen < 3;) {
+    const event = await reader.next();
+    assert.ok(event !== undefined, "the stream ended early");
+    if (event.data !== "") seen++;
+  }
+  return reader;
+}
+
+itRedis(
+  "every instance kill -9ed: no key of the prefix outlives the idle TTL plus the grace",
+  async () => {
+    const prefix = "gone:";
+    const [a, b] = await Promise.all([startFixture(prefix), startFixture(prefix)]);
+    const onA = await rawInitialize(a.url, { headers: bearer });
+    const onB = await rawInitialize(b.url, { headers: bearer });
+    // Streams on both instances, one of them on the other instance's session.
+    const readers = [
+      await streamedCall(a.url, onA, 1),
+      await streamedCall(b.url, onB, 2),
+      await streamedCall(b.url, onA, 3),
+    ];
+    // Tasks: one running, one finished (its result counts in the result budget's keys).
+    for (const [id, seconds] of [[4, 60], [5, 0]]) {
+      const task = await rawPost(a.url, onA, {
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "slow_compute", arguments: { seconds }, task: { ttl: TASK_TTL_MS } },
+      }, { headers: bearer });
+      assert.equal(task.status, 200);
+      assert.match(await task.text(), /"taskId"/);
+    }
+
+    const before = await keysUnder(prefix);
+    for (const family of ["s:", "ev:", "em:", "es:", "eg:", "{bus:", "hb:", "task", "{tasks}:"]) {
+      assert.ok(
+        before.some((key) => key.startsWith(prefix + family)),
+        `a ${family} key exists before the kill: ${before.join(" ")}`,
+      );
+    }
+    for (const { child } of [a, b]) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await withTimeout(exited, 10_000, "the fixture did not die");
+    }
+    for (const reader of readers) await reader.cancel();
+
+    // Each key lapses by Redis's own clock: poll until none is left, up to the longest TTL
+    // plus room for a loaded machine.
+    const deadline = Date.now() + LONGEST_MS + 10_000;
+    let left = await keysUnder(prefix);
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(200);
+      left = await keysUnder(prefix);
+    }
+    assert.deepEqual(left, [], "keys left after every instance died");
+  },
+);
