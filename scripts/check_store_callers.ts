@@ -17,9 +17,10 @@
 
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
-const ROOT = process.argv[2] ?? join(import.meta.dirname, "..");
+const ROOT = process.argv[2] ?? fileURLToPath(new URL("..", import.meta.url));
 const SOURCE = join(ROOT, "src");
 /** The seam, and the one module that may call it. */
 const SEAM_FILE = "legacy/sessions/session_store.ts";
