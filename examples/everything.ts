@@ -31,7 +31,9 @@
  * them one MCP_STATE_KEY (32+ characters) so 2026-07-28 request states open
  * on every copy. REDIS_PREFIX (default `tether:`) separates deployments on one
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
- * unfinished calls are answered with an error by the others.
+ * unfinished calls are answered with an error by the others, BUS_ALIVE_MS
+ * (default 15,000) how long a killed copy still counts as alive on the bus
+ * (its streams' followers end with an error by the sooner of the two).
  * OAUTH_ISSUER (an issuer URL, or several separated by commas) makes the
  * fixture an OAuth 2.1 protected resource trusting those issuers' JWT access
  * tokens (each its own keys, from its own metadata; a caller is the pair
@@ -988,6 +990,7 @@ if (isMainModule()) {
     shared = await createRedisBackend(redisSource, {
       prefix: env.REDIS_PREFIX || undefined,
       eventLog: { instanceTimeoutMs: integerFromEnv(env, "INSTANCE_TIMEOUT_MS", 1) },
+      bus: { aliveMs: integerFromEnv(env, "BUS_ALIVE_MS", 1) },
     });
     console.log("tether everything fixture: sessions, streams, bus and tasks in Redis");
   }

@@ -86,3 +86,11 @@ return 0`);
 export function holdersKeyOf(prefix: string, sessionId: string): string {
   return `${prefix}bh:{${sessionId}}`;
 }
+
+/**
+ * The liveness key of bus instance `id` (beside its inbox, under its tag):
+ * present while the instance refreshes it, deleted by its `close()`.
+ */
+export function aliveKeyOf(prefix: string, id: string): string {
+  return `${prefix}{bus:${id}}:alive`;
+}

@@ -36,7 +36,7 @@ import {
 } from "../bus/message_bus.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../runtime.ts";
-import { DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
+import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { streamEntriesOf } from "./stream_entries.ts";
 
@@ -165,7 +165,16 @@ export class RedisBus implements MessageBus {
   /** The inbox of instance `id`, with its byte total and liveness key (one hash tag). */
   inboxKeys(id: string = this.instanceId): [inbox: string, bytes: string, alive: string] {
     const inbox = `${this.#prefix}{bus:${id}}`;
-    return [inbox, `${inbox}:bytes`, `${inbox}:alive`];
+    return [inbox, `${inbox}:bytes`, aliveKeyOf(this.#prefix, id)];
+  }
+
+  /**
+   * This instance's id while it is subscribed (its liveness key is kept),
+   * else undefined: the event log records it on the streams it writes, so
+   * their followers elsewhere notice at once when this instance is gone.
+   */
+  liveId(): string | undefined {
+    return this.#reader !== undefined && !this.#stopped ? this.instanceId : undefined;
   }
 
   /**
