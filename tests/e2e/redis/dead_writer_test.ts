@@ -6,7 +6,10 @@
  * (`BUS_ALIVE_MS`, 1.5 s); it is killed (`kill -9`), the client resumes on an
  * instance in this process, and the resumed stream ends with the call's
  * `-32603` well before the heartbeat could lapse; so does a second resume
- * of it, once the writer's liveness key is gone.
+ * of it, once the writer's liveness key is gone. And on the log alone: a
+ * follower of a stream whose writer's bus liveness key is gone (its
+ * heartbeat alive) gets `writerLost` at its first check, not at its
+ * deadline; with the key there, it waits (the positive control).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -15,6 +18,8 @@ import { after, before } from "node:test";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
+import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
+import { within } from "../../helpers.ts";
 import {
   rawGet,
   rawInitialize,
@@ -144,6 +149,44 @@ itRedis(
       await handler.close();
       await server.close();
       await backend.close();
+    }
+  },
+);
+
+itRedis(
+  "a follower of a stream whose writer's bus liveness key is gone gets writerLost at once, its heartbeat alive",
+  async () => {
+    const prefix = "deadwriterlog:";
+    const logs: RedisEventLog[] = [];
+    const logOf = (busInstance?: () => string | undefined) => {
+      const log = new RedisEventLog(redis.client, {
+        prefix,
+        instanceTimeoutMs: INSTANCE_TIMEOUT_MS,
+        openConnection: () => redis.openConnection(),
+        busInstance,
+      });
+      logs.push(log);
+      return log;
+    };
+    try {
+      const follower = logOf();
+      for (const [bus, alive] of [["live-bus", true], ["gone-bus", false]] as const) {
+        if (alive) await redis.client.sendCommand(["SET", `${prefix}{bus:${bus}}:alive`, "1"]);
+        const writer = logOf(() => bus);
+        await writer.open("s", bus, { requestIds: [7] });
+        const first = await writer.append("s", bus, "event");
+        // A deadline far off: only a writer found gone ends the wait before it.
+        const waited = follower.waitAfter("s", first, { timeoutMs: alive ? 1_500 : 60_000 });
+        const reply = await within(waited, 10_000, "the follower's wait to end");
+        if (alive) {
+          assert.equal(reply?.writerLost, undefined, "a live writer: still running");
+          assert.equal(reply?.complete, false);
+        } else {
+          assert.deepEqual(reply?.writerLost, { requestIds: [7] });
+        }
+      }
+    } finally {
+      for (const log of logs) await log.close();
     }
   },
 );
