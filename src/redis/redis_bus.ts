@@ -227,7 +227,9 @@ export class RedisBus implements MessageBus {
     // A session that ended has no holders left to find.
     if (message.type === "session-ended") await this.#redis.sendCommand(["DEL", from]);
     const dead = targets.filter((_, i) => Number(sent[i]) !== 1);
-    if (dead.length > 0 && sessionId !== undefined && message.type !== "session-ended") {
+    // The dead leave the holders or the live list (a request's record lapses by its TTL).
+    const prune = message.type !== "session-ended" && message.type !== "stateless-cancel";
+    if (dead.length > 0 && prune) {
       this.#redis.sendCommand(["ZREM", from, ...dead]).catch(this.#onError);
     }
   }
