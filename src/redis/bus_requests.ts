@@ -17,11 +17,13 @@ import type { RedisCommands } from "./redis_commands.ts";
 
 /**
  * How long a `stateless-cancel` that found no instance running its request
- * is remembered, ms: a request that outlives its grace (a few hundred ms)
- * within it is cancelled as it would be recorded. A new request of the same
- * owner reusing that id within it is cancelled too.
+ * is remembered, ms: a request that outlives its grace (200–300 ms, more on
+ * a stalled event loop) within it is cancelled as it would be recorded. A
+ * new request of the same owner reusing that id within it, and running past
+ * its grace, is cancelled too (callers sharing the anonymous principal are
+ * one owner): kept short.
  */
-export const CANCEL_MARK_MS = 5_000;
+export const CANCEL_MARK_MS = 2_000;
 
 /** The running-request records of one bus instance. */
 export class BusRequests {
