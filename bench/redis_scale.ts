@@ -15,8 +15,10 @@
  *   the instance that is not running the tool (p50/p99);
  * - Redis memory per idle session (INFO memory, 2,000 sessions);
  * - Redis bytes out and commands per request at 2, 4 and 8 instances on one
- *   Redis (bench/lib/redis_fanout.ts): a JSON call, and a cancel posted to
- *   another instance than the holder's (one bus message).
+ *   Redis (bench/lib/redis_fanout.ts): a JSON call, a cancel posted to
+ *   another instance than the holder's (one bus message), and a 2026-07-28
+ *   cancel posted to another instance than the call's; with the idle traffic
+ *   per instance (subtracted from those) as its own column.
  *
  * The load generator is a closed loop of `fetch` calls in this Node process
  * (wrk cannot rotate hosts per request); it shares the two cores with the
@@ -65,6 +67,8 @@ let WARMUP_SAMPLES = 20;
 let IDLE_SESSIONS = 2_000;
 /** Requests per workload and instance count in the fan-out table. */
 let FANOUT_REQUESTS = 300;
+/** The idle window before each fan-out workload, ms (past the longest idle period, 5 s). */
+let FANOUT_IDLE_MS = 6_000;
 
 interface Cli {
   runtimes: Runtime[];
@@ -112,6 +116,7 @@ function parseCli(argv: string[]): Cli {
         WARMUP_SAMPLES = 2;
         IDLE_SESSIONS = 100;
         FANOUT_REQUESTS = 10;
+        FANOUT_IDLE_MS = 1_000;
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
@@ -529,9 +534,12 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
     });
     await created.text();
     const bytesPerSession = (await usedMemory(redis) - before) / IDLE_SESSIONS;
+    // Stopped first: their idle traffic (heartbeats of their streams) is not the fan-out's.
+    for (const server of started.splice(0)) await server.stop();
     const fanout = await measureFanout(runtime, SERVER, redis, {
       counts: [2, 4, 8],
       requests: FANOUT_REQUESTS,
+      idleMs: FANOUT_IDLE_MS,
       freePort,
     });
     return {
@@ -628,17 +636,31 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
   if (cli.cluster) return lines.join("\n") + "\n"; // the fan-out table is about one Redis
   lines.push(
     "",
-    "Redis bytes out and commands per request, by instances on one Redis (bench/lib/redis_fanout.ts; idle traffic subtracted). Flat in N is the goal (≤ 1.3× from 2 to 8):",
+    `Redis bytes out and commands per request, by instances on one Redis (bench/lib/redis_fanout.ts; every instance served once first; the idle traffic, read over ${
+      fmt(FANOUT_IDLE_MS / 1_000, 0)
+    } s before each workload, subtracted, and shown per instance and second). Flat in N is the goal (≤ 1.3× from 2 to 8):`,
     "",
-    "| runtime | instances | JSON call: bytes / commands | cancel via another instance: bytes / commands |",
-    "| --- | --- | --- | --- |",
+    "| runtime | instances | idle, per instance-second: bytes / commands | JSON call: bytes / commands | cancel via another instance: bytes / commands | 2026-07-28 cancel via another instance: bytes / commands |",
+    "| --- | --- | --- | --- | --- | --- |",
   );
+  const pair = (traffic: { bytes: number; commands: number }) =>
+    `${fmt(traffic.bytes)} / ${fmt(traffic.commands, 1)}`;
   for (const r of reports) {
     for (const row of r.fanout) {
       lines.push(
-        `| ${r.runtime} | ${row.instances} | ${fmt(row.call.bytes)} / ${
-          fmt(row.call.commands, 1)
-        } | ${fmt(row.cancel.bytes)} / ${fmt(row.cancel.commands, 1)} |`,
+        `| ${r.runtime} | ${row.instances} | ${pair(row.idle)} | ${pair(row.call)} | ${
+          pair(row.cancel)
+        } | ${pair(row.statelessCancel)} |`,
+      );
+    }
+    const [first, last] = [r.fanout[0], r.fanout.at(-1)];
+    if (first !== undefined && last !== undefined && first !== last) {
+      const growth = (key: "call" | "cancel" | "statelessCancel") =>
+        `${fmt(last[key].bytes / first[key].bytes, 2)}×`;
+      lines.push(
+        `| ${r.runtime} | ${last.instances} / ${first.instances} | | ${growth("call")} | ${
+          growth("cancel")
+        } | ${growth("statelessCancel")} |`,
       );
     }
   }

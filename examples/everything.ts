@@ -33,8 +33,9 @@
  * Redis; INSTANCE_TIMEOUT_MS (default 6,000) is how soon a killed copy's
  * unfinished calls are answered with an error by the others;
  * SESSION_EXPIRY_GRACE_MS (default 60,000) how long a session's keys stay
- * past its deadline, and BUS_ALIVE_MS (default 15,000) how long a copy
- * counts as alive on the bus after its last refresh.
+ * past its deadline, and BUS_ALIVE_MS (default 15,000) how long a killed
+ * copy still counts as alive on the bus (its streams' followers end with an
+ * error by the sooner of INSTANCE_TIMEOUT_MS and BUS_ALIVE_MS).
  * OAUTH_ISSUER (an issuer URL, or several separated by commas) makes the
  * fixture an OAuth 2.1 protected resource trusting those issuers' JWT access
  * tokens (each its own keys, from its own metadata; a caller is the pair

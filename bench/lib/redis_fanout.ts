@@ -3,23 +3,39 @@
  * (bench/redis_scale.ts's fan-out table): N instances of the bench server,
  * requests spread round-robin, and Redis's own counters (`INFO stats`:
  * `total_net_output_bytes`, `total_commands_processed`) read before and
- * after, less the idle traffic of N instances (bus readers, heartbeats)
- * over as long. Two workloads: a JSON `tools/call` (no bus message) and a
+ * after, less the idle traffic of N instances (bus readers, liveness
+ * refreshes, heartbeats) over as long: every instance serves a request
+ * first (its bus subscribes then), and the idle rate is read over
+ * `idleMs` (longer than the longest idle period, 5 s, in a full run) just
+ * before each workload; the idle traffic per instance is its own column.
+ * Three workloads: a JSON `tools/call` (no bus message), a
  * `notifications/cancelled` posted to another instance than the one holding
- * the call (one bus message), on a session those two instances serve. Flat
- * in N is the goal; a bus every instance reads grows with N. Measures only;
- * it judges nothing.
+ * the call (one bus message), on a session those two instances serve, and a
+ * 2026-07-28 `notifications/cancelled` (no session) posted to another
+ * instance than the one running the call, once the call outlived its grace
+ * (its stream opened). Flat in N is the goal; a bus every instance reads
+ * grows with N. Measures only; it judges nothing.
  * @module
  */
 
 import { type Runtime, type ServerProcess, startServer } from "./proc.ts";
 import { ECHO_TEXT, INIT_HEADERS, initializeBody, MCP_PATH, POST_HEADERS } from "./protocol.ts";
 
-/** One row: instances, then bytes out of Redis and commands per request, per workload. */
+/** Bytes out of Redis and commands: per request in a workload, per instance-second when idle. */
+export interface Traffic {
+  bytes: number;
+  commands: number;
+}
+
+/** One row: instances, the idle traffic per instance, then the traffic per request, per workload. */
 export interface FanoutRow {
   instances: number;
-  call: { bytes: number; commands: number };
-  cancel: { bytes: number; commands: number };
+  /** Per instance and second, with nothing asked (subtracted from the workloads). */
+  idle: Traffic;
+  call: Traffic;
+  cancel: Traffic;
+  /** A 2026-07-28 cancellation posted to another instance than the call's. */
+  statelessCancel: Traffic;
 }
 
 /** What the measurement needs from the bench's Redis. */
@@ -28,12 +44,30 @@ export interface FanoutRedis {
   command(args: string[]): Promise<unknown>;
 }
 
-async function counters(redis: FanoutRedis): Promise<{ bytes: number; commands: number }> {
+/** Redis's totals at one reading, and that reading's own reply (bytes). */
+interface Reading extends Traffic {
+  reply: number;
+}
+
+/** Redis's totals now (`INFO stats`). */
+async function counters(redis: FanoutRedis): Promise<Reading> {
   const info = String(await redis.command(["INFO", "stats"]));
+  const length = new TextEncoder().encode(info).length;
   return {
     bytes: Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1]),
     commands: Number(/total_commands_processed:(\d+)/.exec(info)?.[1]),
+    // A bulk string reply: `$<length>\r\n<info>\r\n`.
+    reply: length + String(length).length + 5,
   };
+}
+
+/**
+ * The traffic from one reading to a later one, less the first reading's
+ * own: a reading's totals leave out its own `INFO` (command and reply,
+ * about 1.3 KB), the next one's include them.
+ */
+function between(from: Reading, to: Reading): Traffic {
+  return { bytes: to.bytes - from.bytes - from.reply, commands: to.commands - from.commands - 1 };
 }
 
 async function initialize(url: string): Promise<string> {
@@ -52,28 +86,49 @@ function post(url: string, sessionId: string, body: string): Promise<Response> {
   });
 }
 
+/** The 2026-07-28 envelope of a bench client (no session: every request carries it). */
+const MODERN_META =
+  `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1.0.0"}}`;
+
+/** A 2026-07-28 POST of `body` (method `method`, naming `name`). */
+function postModern(url: string, method: string, body: string, name?: string): Promise<Response> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": method,
+  };
+  if (name !== undefined) headers["mcp-name"] = name;
+  return fetch(url, { method: "POST", headers, body });
+}
+
 /**
  * Per-request Redis traffic of `requests` requests (each `send(i)`, spread
- * over the instances by the caller), less `instances`' idle traffic over as long.
+ * over the instances by the caller), less the idle traffic read over
+ * `idleMs` just before, scaled to as long; and that idle traffic per second.
  */
 async function perRequest(
   redis: FanoutRedis,
   requests: number,
+  idleMs: number,
   send: (i: number) => Promise<void>,
-): Promise<{ bytes: number; commands: number }> {
+): Promise<{ request: Traffic; idlePerSecond: Traffic }> {
   const idleStart = await counters(redis);
-  const idleMs = 1_000;
+  const idleStarted = performance.now();
   await new Promise((resolve) => setTimeout(resolve, idleMs));
-  const idleEnd = await counters(redis);
+  const idle = between(idleStart, await counters(redis));
+  const idleSeconds = (performance.now() - idleStarted) / 1_000;
   const started = performance.now();
   const before = await counters(redis);
   for (let i = 0; i < requests; i++) await send(i);
-  const after = await counters(redis);
-  const scale = (performance.now() - started) / idleMs;
+  const busy = between(before, await counters(redis));
+  const scale = (performance.now() - started) / 1_000 / idleSeconds;
   return {
-    bytes: (after.bytes - before.bytes - (idleEnd.bytes - idleStart.bytes) * scale) / requests,
-    commands: (after.commands - before.commands - (idleEnd.commands - idleStart.commands) * scale) /
-      requests,
+    request: {
+      bytes: (busy.bytes - idle.bytes * scale) / requests,
+      commands: (busy.commands - idle.commands * scale) / requests,
+    },
+    idlePerSecond: { bytes: idle.bytes / idleSeconds, commands: idle.commands / idleSeconds },
   };
 }
 
@@ -82,7 +137,13 @@ export async function measureFanout(
   runtime: Runtime,
   server: string,
   redis: FanoutRedis,
-  options: { counts: readonly number[]; requests: number; freePort: () => Promise<number> },
+  options: {
+    counts: readonly number[];
+    requests: number;
+    /** The idle window before each workload, ms. */
+    idleMs: number;
+    freePort: () => Promise<number>;
+  },
 ): Promise<FanoutRow[]> {
   const rows: FanoutRow[] = [];
   for (const count of options.counts) {
@@ -100,33 +161,81 @@ export async function measureFanout(
       const sessionId = await initialize(urls[0]);
       const echo = (id: number) =>
         `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${ECHO_TEXT}"}}}`;
-      const call = await perRequest(redis, options.requests, async (i) => {
-        const response = await post(urls[i % count], sessionId, echo(i + 1));
-        const text = await response.text();
-        if (!text.includes(ECHO_TEXT)) throw new Error(`echo answered ${response.status}`);
-      });
+      // Every instance serves once before anything is measured: its bus subscribes (and starts
+      // its idle traffic) with its first request, a cost per instance, not per request.
+      for (const url of urls) {
+        const response = await post(url, sessionId, echo(0));
+        if (!(await response.text()).includes(ECHO_TEXT)) throw new Error("warm-up failed");
+      }
+      const { request: call, idlePerSecond } = await perRequest(
+        redis,
+        options.requests,
+        options.idleMs,
+        async (i) => {
+          const response = await post(urls[i % count], sessionId, echo(i + 1));
+          const text = await response.text();
+          if (!text.includes(ECHO_TEXT)) throw new Error(`echo answered ${response.status}`);
+        },
+      );
       // A held call on instance 0, its cancel posted to instance 1: one bus message each. The
       // session is one only these two serve (the first one's calls went to every instance, so
       // every instance would get its first message, and release it 2 s later).
       const owned = await initialize(urls[0]);
-      const cancel = await perRequest(redis, options.requests, async (i) => {
-        const id = 1_000_000 + i;
-        const held = await post(
-          urls[0],
-          owned,
-          `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"hold","arguments":{}}}`,
-        );
-        const reader = held.body!.getReader();
-        const cancelled = await post(
-          urls[1],
-          owned,
-          `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${id}}}`,
-        );
-        await cancelled.text();
-        while (!(await reader.read()).done) { /* until instance 0 ends the stream */ }
-      });
+      const { request: cancel } = await perRequest(
+        redis,
+        options.requests,
+        options.idleMs,
+        async (i) => {
+          const id = 1_000_000 + i;
+          const held = await post(
+            urls[0],
+            owned,
+            `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"hold","arguments":{}}}`,
+          );
+          const reader = held.body!.getReader();
+          const cancelled = await post(
+            urls[1],
+            owned,
+            `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${id}}}`,
+          );
+          await cancelled.text();
+          while (!(await reader.read()).done) { /* until instance 0 ends the stream */ }
+        },
+      );
+      // A 2026-07-28 call held on instance 0, cancelled through instance 1 once its stream opened
+      // (it outlived its grace: recorded where it runs). Each waits the grace: fewer samples.
+      const { request: statelessCancel } = await perRequest(
+        redis,
+        Math.min(options.requests, 50),
+        options.idleMs,
+        async (i) => {
+          const id = 2_000_000 + i;
+          const held = await postModern(
+            urls[0],
+            "tools/call",
+            `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"hold","arguments":{},${MODERN_META}}}`,
+            "hold",
+          );
+          if (held.status !== 200) throw new Error(`2026-07-28 hold answered ${held.status}`);
+          const reader = held.body!.getReader();
+          const cancelled = await postModern(
+            urls[1],
+            "notifications/cancelled",
+            `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${id},${MODERN_META}}}`,
+          );
+          await cancelled.text();
+          if (cancelled.status !== 202) throw new Error(`2026-07-28 cancel: ${cancelled.status}`);
+          while (!(await reader.read()).done) { /* until instance 0 ends the stream */ }
+        },
+      );
       // The held call's own traffic is in `cancel`: it is the request the cancel targets.
-      rows.push({ instances: count, call, cancel });
+      rows.push({
+        instances: count,
+        idle: { bytes: idlePerSecond.bytes / count, commands: idlePerSecond.commands / count },
+        call,
+        cancel,
+        statelessCancel,
+      });
     } finally {
       await Promise.all(started.map((instance) => instance.stop()));
     }

@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { RequestId } from "../jsonrpc/messages.ts";
 import type { BusMessage, MessageBus } from "./message_bus.ts";
 
 /** A message the first instance holding its target acts on. */
@@ -59,10 +60,23 @@ export type SessionHolds = (sessionId: string) => boolean;
 /** How long after a session's message an instance holding nothing of it releases it, ms. */
 export const RELEASE_AFTER_MS = 2_000;
 
+/**
+ * Where this instance records the 2026-07-28 requests it runs, on a bus
+ * addressed to owners (its `trackRequest`), so their cancellations come here.
+ */
+export interface RequestTracker {
+  /** Records the request as running here; false when a cancellation for it came first. */
+  track(ownerKey: string, requestId: RequestId): Promise<boolean>;
+  /** The request is done here. */
+  untrack(ownerKey: string, requestId: RequestId): Promise<void>;
+}
+
 /** How messages reach their targets, here and in the other instances. */
 export interface Delivery {
   /** True when a bus connects other instances (a message not acted on here may be acted on there). */
   readonly shared: boolean;
+  /** Where long 2026-07-28 requests are recorded; undefined when their cancellations go to everyone. */
+  readonly requests: RequestTracker | undefined;
   /**
    * Delivers a message by its kind (see the module doc); resolves with how
    * many targets here acted on it, and rejects when a message that must
@@ -82,6 +96,7 @@ export interface Delivery {
 /** The delivery of a process with no bus: every message is for this process alone. */
 export class LocalDelivery implements Delivery {
   readonly shared = false;
+  readonly requests = undefined;
   readonly #receive: BusReceiver;
 
   /** A delivery that hands every message to `receive`. */
@@ -117,6 +132,7 @@ export class LocalDelivery implements Delivery {
  */
 export class SharedDelivery implements Delivery {
   readonly shared = true;
+  readonly requests: RequestTracker | undefined;
   readonly #bus: MessageBus;
   readonly #receive: BusReceiver;
   readonly #onError: (error: unknown) => void;
@@ -143,6 +159,11 @@ export class SharedDelivery implements Delivery {
     this.#receive = receive;
     this.#onError = onError;
     this.#holds = holds;
+    const { trackRequest, untrackRequest } = bus;
+    this.requests = trackRequest === undefined || untrackRequest === undefined ? undefined : {
+      track: (ownerKey, requestId) => trackRequest.call(bus, ownerKey, requestId),
+      untrack: (ownerKey, requestId) => untrackRequest.call(bus, ownerKey, requestId),
+    };
   }
 
   /** Here first for a targeted message, the bus first for one for everyone. */

@@ -49,7 +49,8 @@ export interface BusNotification {
  *   (and end it, when it is another stream).
  * - `stream-followed`: a client follows this stream from another instance; its work is attended
  *   (a lease, renewed every third of the orphan timeout).
- * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id.
+ * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id
+ *   (on a bus with `trackRequest`, sent only where the request runs).
  *
  * @example
  * ```ts
@@ -109,6 +110,16 @@ export interface MessageBus {
    * here until it uses the session again.
    */
   release?(sessionId: string, unusedSince: number): Promise<void>;
+  /**
+   * Optional, for a bus addressed to owners: this instance runs the
+   * 2026-07-28 request `requestId` of `ownerKey` (it outlived a short grace),
+   * so a `stateless-cancel` for it comes here rather than to every instance.
+   * Resolves false when a cancellation for it was published first (found no
+   * instance running it): the caller aborts the request.
+   */
+  trackRequest?(ownerKey: string, requestId: RequestId): Promise<boolean>;
+  /** Optional, with `trackRequest`: the request tracked here is done. */
+  untrackRequest?(ownerKey: string, requestId: RequestId): Promise<void>;
 }
 
 /**

@@ -165,9 +165,10 @@ class ModernExchange implements RunningRequest, WireRun {
     (this.#controller ??= new AbortController()).abort(reason);
   }
 
-  /** Still running after a moment: answer on a stream, so a client that goes away is noticed (slow_calls.ts). */
+  /** Still running after a moment: a stream (slow_calls.ts), and findable by cancellations from elsewhere. */
   slow(): void {
     if (this.deps.responseMode === "auto") this.#openStream();
+    this.deps.work.outlived(this);
   }
 
   /** True while notifications can still reach the client. */

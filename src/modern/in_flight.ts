@@ -6,10 +6,14 @@
  * cancellation is matched by the principal's owner key and the request id,
  * so one principal can never cancel another's work (callers that share the
  * anonymous principal are one principal). It also counts each principal's
- * requests, so the pipeline can hold one principal to its share.
+ * requests, so the pipeline can hold one principal to its share. On a bus
+ * addressed to owners, a request that outlives the slow-call delay is
+ * recorded where it runs (`outlived`), so a cancellation posted to another
+ * instance comes here alone; a shorter one costs Redis nothing.
  * @module
  */
 
+import type { RequestTracker } from "../bus/delivery.ts";
 import { PrincipalShares } from "../http/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type SlowCall, SlowCalls } from "../http/slow_calls.ts";
@@ -26,11 +30,26 @@ export interface RunningRequest extends SlowCall {
 /** In-flight modern requests. */
 export class ModernInFlight extends SlowCalls<RunningRequest> {
   #shares: PrincipalShares;
+  readonly #requests: RequestTracker | undefined;
+  readonly #onError: (error: unknown) => void;
+  /** The requests recorded with `#requests`, each with its recording (true once recorded). */
+  readonly #tracked = new Map<RunningRequest, Promise<boolean>>();
 
-  /** An empty registry; one principal may have `maxPerPrincipal` requests in it. */
-  constructor(maxPerPrincipal: number) {
+  /**
+   * An empty registry; one principal may have `maxPerPrincipal` requests in
+   * it. `requests` (a bus addressed to owners) records the long ones;
+   * `onError` gets what recording fails with (the request runs on, reached
+   * by cancellations posted here only).
+   */
+  constructor(
+    maxPerPrincipal: number,
+    requests?: RequestTracker,
+    onError: (error: unknown) => void = () => {},
+  ) {
     super();
     this.#shares = new PrincipalShares(maxPerPrincipal);
+    this.#requests = requests;
+    this.#onError = onError;
   }
 
   /** Requests one principal may have in flight. */
@@ -53,6 +72,36 @@ export class ModernInFlight extends SlowCalls<RunningRequest> {
   override delete(request: RunningRequest): void {
     if (this.has(request)) this.#shares.give(request.ownerKey);
     super.delete(request);
+    const tracked = this.#tracked.get(request);
+    if (tracked !== undefined) {
+      this.#tracked.delete(request);
+      const requests = this.#requests!;
+      // After its recording, so the record never outlives the request (but by its TTL).
+      tracked.then((recorded) =>
+        recorded ? requests.untrack(request.ownerKey, request.id) : undefined
+      ).catch(this.#onError);
+    }
+  }
+
+  /**
+   * The request outlived the slow-call delay (its `slow()`; idempotent): on
+   * a bus addressed to owners it is recorded as running here. A
+   * cancellation posted elsewhere before that left a mark instead, and the
+   * request is cancelled now, as if it had come now.
+   */
+  outlived(request: RunningRequest): void {
+    const requests = this.#requests;
+    if (requests === undefined || this.#tracked.has(request) || !this.has(request)) return;
+    this.#tracked.set(
+      request,
+      requests.track(request.ownerKey, request.id).then((recorded) => {
+        if (!recorded) request.abort("cancelled");
+        return recorded;
+      }, (error) => {
+        this.#onError(error);
+        return false;
+      }),
+    );
   }
 
   /** Aborts the owner's requests with this id (a rare event: a scan is fine); returns how many. */

@@ -61,8 +61,11 @@ export interface ModernPipelineOptions {
   serverInfo: Implementation;
   /** The handler's heartbeat timer, shared with the sessionful streams. */
   keepAlive: KeepAlive;
-  /** Where a cancellation goes: to the work here, or through the bus to another instance. */
-  delivery: Pick<Delivery, "deliver">;
+  /**
+   * Where a cancellation goes: to the work here, or through the bus to
+   * another instance; and where long requests are recorded for it.
+   */
+  delivery: Pick<Delivery, "deliver" | "requests">;
   /** The `requestState` option: how input rounds' state is sealed (the codec is made on first use). */
   requestState: RequestStateOptions | undefined;
   /** Told when a presented requestState does not open. */
@@ -89,7 +92,11 @@ export class ModernPipeline implements Era {
   constructor(options: ModernPipelineOptions) {
     const { settings, dispatcher, serverInfo, keepAlive } = options;
     this.#settings = settings;
-    this.#work = new ModernInFlight(settings.maxRequestsPerPrincipal);
+    this.#work = new ModernInFlight(
+      settings.maxRequestsPerPrincipal,
+      options.delivery.requests,
+      settings.onError,
+    );
     this.#listen = createListenStreams(
       settings,
       dispatcher,

@@ -1,8 +1,9 @@
 /**
  * The Lua scripts of the owner-addressed Redis bus (redis_bus.ts): append to
  * one instance's inbox when that instance is alive, trimmed in entries and
- * bytes; and refresh an instance's liveness. Each touches only the keys of
- * one instance (one hash tag, one slot on a Cluster).
+ * bytes; refresh an instance's liveness; and record or find where a
+ * 2026-07-28 request runs. Each touches only the keys of one instance, one
+ * session or one request (one hash tag, one slot on a Cluster).
  * @module
  */
 
@@ -80,9 +81,56 @@ if used and tonumber(used) < tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], 
 return 0`);
 
 /**
+ * KEYS[1] the instances running a 2026-07-28 request (a set), KEYS[2] its
+ * cancellation mark; ARGV[1] this instance, ARGV[2] the set's TTL, ms.
+ * Returns 0 (nothing recorded) when a cancellation came first (the mark);
+ * else records the instance and returns 1.
+ */
+export const TRACK = new LuaScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`);
+
+/**
+ * KEYS[1] the instances running a 2026-07-28 request, KEYS[2] its
+ * cancellation mark; ARGV[1] the mark's TTL, ms. Returns the instances;
+ * when there are none (the request is younger than the grace, or done),
+ * leaves the mark, so the request, if it runs on, is cancelled when it
+ * would be recorded.
+ */
+export const LOCATE = new LuaScript(`
+local found = redis.call('SMEMBERS', KEYS[1])
+if #found == 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[1]) end
+return found`);
+
+/**
+ * The keys of a running 2026-07-28 request of `ownerKey` (`requestKey`: its
+ * id as `requestIdKey` writes it): the instances running it, and its
+ * cancellation mark, under one hash tag of the pair. Owner keys and request
+ * id keys start with a letter, so the tag is never empty.
+ */
+export function requestKeysOf(
+  prefix: string,
+  ownerKey: string,
+  requestKey: string,
+): [running: string, cancelled: string] {
+  const running = `${prefix}rq:{${ownerKey}|${requestKey}}`;
+  return [running, `${running}:cancelled`];
+}
+
+/**
  * The key of a session's holders: the instances that served a request of
  * it, scored by when (under the session's hash tag, beside its record).
  */
 export function holdersKeyOf(prefix: string, sessionId: string): string {
   return `${prefix}bh:{${sessionId}}`;
+}
+
+/**
+ * The liveness key of bus instance `id` (beside its inbox, under its tag):
+ * present while the instance refreshes it, deleted by its `close()`.
+ */
+export function aliveKeyOf(prefix: string, id: string): string {
+  return `${prefix}{bus:${id}}:alive`;
 }

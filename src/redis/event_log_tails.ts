@@ -1,12 +1,13 @@
 /**
  * Live tailing of the Redis event log (`waitAfter`): the followers of one
  * stream in this process share one read loop, one blocking read or poll at
- * a time from the lowest follower's position, and one state check per
- * idle second (the stream still exists, it has not ended, its writer's
- * heartbeat is alive, how far the global budget evicted). Each follower
- * gets what follows its own position, "still running" at its deadline,
- * nothing when events after it were evicted, and `writerLost` with the
- * requests the stream answered when its writer's heartbeat lapsed.
+ * a time from the lowest follower's position, and one state check when it
+ * starts and per idle second (the stream still exists, it has not ended,
+ * its writer lives: its heartbeat and, when recorded, its bus liveness key;
+ * how far the global budget evicted). Each follower gets what follows its
+ * own position, "still running" at its deadline, nothing when events after
+ * it were evicted, and `writerLost` with the requests the stream answered
+ * when its writer is gone.
  * Internal to the Redis backends.
  *
  * It does not write, replay from scratch or keep heartbeats
@@ -22,6 +23,7 @@ import {
   type StoredEvent,
   type WaitOptions,
 } from "../legacy/event_log.ts";
+import { aliveKeyOf } from "./bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
@@ -154,11 +156,12 @@ export class EventLogTails {
   /**
    * The read loop of one stream's followers, while it has any: reads from
    * the lowest follower's position, hands each follower what follows its
-   * own, and checks the stream's state when nothing came. A Redis failure
-   * rejects every follower waiting (each asks again).
+   * own, and checks the stream's state before the first read and whenever
+   * nothing came. A Redis failure rejects every follower waiting (each asks
+   * again).
    */
   async #follow(tail: Tail): Promise<void> {
-    const { streamId, stream, meta, followers } = tail;
+    const { streamId, stream, followers } = tail;
     const settleAll = (reply: Replay | undefined | Error) => {
       for (const follower of [...followers]) follower.settle(reply);
     };
@@ -170,7 +173,11 @@ export class EventLogTails {
       }
     };
     try {
+      // Before the first read: a writer already gone ends its followers at once, not a read later.
+      let check = true;
       while (followers.size > 0) {
+        if (check && await this.#checkState(tail) === "stop") break;
+        check = true;
         let from = Number.MAX_SAFE_INTEGER;
         let deadline = Number.MAX_SAFE_INTEGER;
         for (const follower of followers) {
@@ -184,35 +191,8 @@ export class EventLogTails {
         if (entries.length > 0) {
           await this.#hand(tail, entries);
           expire();
-          continue;
+          check = false;
         }
-        const state = await STATE.run(this.#redis, [meta], []) as unknown[];
-        if (Number(state[0]) !== 1) {
-          settleAll(undefined);
-          break;
-        }
-        if (Number(state[1]) === 1) {
-          // Completed since the read: the terminal entry is there now, and so is every event.
-          await this.#hand(
-            tail,
-            entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
-          );
-          continue;
-        }
-        // The writer's heartbeat is its own key (its own slot on a Cluster): read apart.
-        const writer = String(state[2] ?? "");
-        const alive = writer === "" ||
-          Number(await this.#redis.sendCommand(["EXISTS", `${this.#prefix}hb:${writer}`])) === 1;
-        if (!alive) {
-          const requestIds = requestIdsOf(String(state[3]));
-          settleAll({ streamId, events: [], complete: false, writerLost: { requestIds } });
-          break;
-        }
-        const lost = Number(state[4] ?? 0);
-        for (const follower of [...followers]) {
-          if (follower.seq < lost) follower.settle(undefined);
-        }
-        expire();
       }
     } catch (error) {
       settleAll(error instanceof Error ? error : new Error(String(error)));
@@ -220,6 +200,62 @@ export class EventLogTails {
       if (this.#tails.get(stream) === tail && followers.size === 0) this.#tails.delete(stream);
       else if (this.#tails.get(stream) === tail) void this.#follow(tail); // joined while it ended
     }
+  }
+
+  /**
+   * The stream's state, for its followers: gone (each gets nothing), ended
+   * (each gets the rest), its writer gone (each gets `writerLost`), or
+   * evicted past some (they get nothing); "stop" when no follower is left
+   * to read for. The rest wait on, past their deadlines answered.
+   */
+  async #checkState(tail: Tail): Promise<"stop" | "go"> {
+    const { streamId, stream, meta, followers } = tail;
+    const state = await STATE.run(this.#redis, [meta], []) as unknown[];
+    if (Number(state[0]) !== 1) {
+      for (const follower of [...followers]) follower.settle(undefined);
+      return "stop";
+    }
+    if (Number(state[1]) === 1) {
+      // Completed since the read: the terminal entry is there now, and so is every event.
+      const from = Math.min(...[...followers].map((follower) => follower.seq));
+      await this.#hand(
+        tail,
+        entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
+      );
+      return followers.size === 0 ? "stop" : "go";
+    }
+    if (!await this.#writerAlive(String(state[2] ?? ""))) {
+      const requestIds = requestIdsOf(String(state[3]));
+      const lost: Replay = { streamId, events: [], complete: false, writerLost: { requestIds } };
+      for (const follower of [...followers]) follower.settle(lost);
+      return "stop";
+    }
+    const evicted = Number(state[4] ?? 0);
+    const now = Date.now();
+    for (const follower of [...followers]) {
+      if (follower.seq < evicted) follower.settle(undefined);
+      else if (follower.deadline <= now) {
+        follower.settle({ streamId, events: [], complete: false }); // still running: ask again
+      }
+    }
+    return followers.size === 0 ? "stop" : "go";
+  }
+
+  /**
+   * True while the writer recorded on a stream lives: its event-log
+   * heartbeat, and (`<log>@<bus>`, a writer whose bus was live) its bus
+   * liveness key, which its `close()` deletes at once and which lapses
+   * `bus.aliveMs` after a killed process's last refresh. Each is its own
+   * key (its own slot on a Cluster): read apart, together.
+   */
+  async #writerAlive(writer: string): Promise<boolean> {
+    if (writer === "") return true;
+    const at = writer.indexOf("@");
+    const log = at === -1 ? writer : writer.slice(0, at);
+    const keys = [`${this.#prefix}hb:${log}`];
+    if (at !== -1) keys.push(aliveKeyOf(this.#prefix, writer.slice(at + 1)));
+    const found = await Promise.all(keys.map((key) => this.#redis.sendCommand(["EXISTS", key])));
+    return found.every((exists) => Number(exists) === 1);
   }
 
   /** Settles each follower that `entries` (read from the lowest position) have something for. */

@@ -59,7 +59,7 @@ export interface RedisBackendOptions {
   /** Options of the session store (its prefix is `prefix`). */
   sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica" | "holder">;
   /** Options of the event log (its prefix is `prefix`). */
-  eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection">;
+  eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection" | "busInstance">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
   /** Options of the task store (its prefix is `prefix`): `maxTasks`, `maxTotalResultBytes`, `now`. */
@@ -200,7 +200,13 @@ export async function createRedisBackend(
     waitForReplica,
     holder: bus.instanceId,
   });
-  const eventLog = new RedisEventLog(shared, { ...options.eventLog, prefix, openConnection });
+  // Its streams name this instance's bus too: a follower elsewhere ends once the bus is gone.
+  const eventLog = new RedisEventLog(shared, {
+    ...options.eventLog,
+    prefix,
+    openConnection,
+    busInstance: () => bus.liveId(),
+  });
   const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix, waitForReplica });
   const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
   let closing: Promise<void> | undefined;

@@ -8,10 +8,14 @@
  * instances that served a request of it (`<prefix>bh:{<session id>}`,
  * written by the session store's read-and-touch, under the session's tag,
  * expiring with its keys), less those that have since said they hold
- * nothing of it (`release`); a message for everyone (`broadcast`,
- * `resource-updated`, and `stateless-cancel`, which names no session) goes
- * to every live instance (`<prefix>{bus}:instances`). So a cancel, a reply
- * or a notification costs O(holders of its session), not O(instances).
+ * nothing of it (`release`); a 2026-07-28 cancellation (`stateless-cancel`,
+ * which names no session) goes to the instances running its request
+ * (`<prefix>rq:{<owner>|<id>}`, recorded by `trackRequest` once a request
+ * outlives a short grace; see bus_requests.ts); a
+ * message for everyone (`broadcast`, `resource-updated`) goes to every live
+ * instance (`<prefix>{bus}:instances`). So a cancel, a reply or a
+ * notification costs O(holders of its session, or runners of its request),
+ * not O(instances).
  * Each append checks the target's liveness key in the same script: a dead
  * instance gets nothing (and leaves the session's holders).
  *
@@ -36,7 +40,9 @@ import {
 } from "../bus/message_bus.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../runtime.ts";
-import { DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
+import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
+import { BusRequests } from "./bus_requests.ts";
+import type { RequestId } from "../jsonrpc/messages.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
 import { streamEntriesOf } from "./stream_entries.ts";
 
@@ -122,6 +128,8 @@ export class RedisBus implements MessageBus {
   #connection: RedisConnection | undefined;
   #refresher: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
+  /** Where this instance's long 2026-07-28 requests are recorded (see bus_requests.ts). */
+  #requests: BusRequests;
 
   /** A bus on `redis` (publishing), reading through connections from `openConnection`. */
   constructor(
@@ -159,13 +167,23 @@ export class RedisBus implements MessageBus {
     this.#maxBytes = String(maxBytes);
     this.#blockMs = String(blockMs);
     this.#aliveMs = aliveMs;
+    this.#requests = new BusRequests(redis, this.#prefix, this.instanceId, aliveMs * 4);
     this.#onError = options.onError ?? ((error) => console.error("tether: Redis bus:", error));
   }
 
   /** The inbox of instance `id`, with its byte total and liveness key (one hash tag). */
   inboxKeys(id: string = this.instanceId): [inbox: string, bytes: string, alive: string] {
     const inbox = `${this.#prefix}{bus:${id}}`;
-    return [inbox, `${inbox}:bytes`, `${inbox}:alive`];
+    return [inbox, `${inbox}:bytes`, aliveKeyOf(this.#prefix, id)];
+  }
+
+  /**
+   * This instance's id while it is subscribed (its liveness key is kept),
+   * else undefined: the event log records it on the streams it writes, so
+   * their followers elsewhere notice at once when this instance is gone.
+   */
+  liveId(): string | undefined {
+    return this.#reader !== undefined && !this.#stopped ? this.instanceId : undefined;
   }
 
   /**
@@ -188,7 +206,9 @@ export class RedisBus implements MessageBus {
       ? this.#instancesKey
       : holdersKeyOf(this.#prefix, sessionId);
     const min = sessionId === undefined ? String(Date.now() - this.#aliveMs) : "-inf";
-    const found = await this.#redis.sendCommand(["ZRANGEBYSCORE", from, min, "+inf"]);
+    const found = message.type === "stateless-cancel"
+      ? await this.#requests.locate(message.ownerKey, message.requestId)
+      : await this.#redis.sendCommand(["ZRANGEBYSCORE", from, min, "+inf"]);
     const targets = (Array.isArray(found) ? found.map(String) : []).filter((id) =>
       id !== this.instanceId
     );
@@ -207,9 +227,26 @@ export class RedisBus implements MessageBus {
     // A session that ended has no holders left to find.
     if (message.type === "session-ended") await this.#redis.sendCommand(["DEL", from]);
     const dead = targets.filter((_, i) => Number(sent[i]) !== 1);
-    if (dead.length > 0 && message.type !== "session-ended") {
+    // The dead leave the holders or the live list (a request's record lapses by its TTL).
+    const prune = message.type !== "session-ended" && message.type !== "stateless-cancel";
+    if (dead.length > 0 && prune) {
       this.#redis.sendCommand(["ZREM", from, ...dead]).catch(this.#onError);
     }
+  }
+
+  /**
+   * Records that this instance runs the 2026-07-28 request `requestId` of
+   * `ownerKey` (until {@linkcode untrackRequest}, or `4 × aliveMs` after this
+   * instance last refreshed it): its `stateless-cancel` comes here. Resolves
+   * false, recording nothing, when a cancellation for it came first.
+   */
+  trackRequest(ownerKey: string, requestId: RequestId): Promise<boolean> {
+    return this.#requests.track(ownerKey, requestId);
+  }
+
+  /** The request recorded by {@linkcode trackRequest} is done here. */
+  untrackRequest(ownerKey: string, requestId: RequestId): Promise<void> {
+    return this.#requests.untrack(ownerKey, requestId);
   }
 
   /**
@@ -292,6 +329,8 @@ export class RedisBus implements MessageBus {
       ]),
       // Gone with the last instance, as its inbox is.
       this.#redis.sendCommand(["PEXPIRE", this.#instancesKey, String(this.#aliveMs * 4)]),
+      // The requests running here stay findable while they run (a killed instance's lapse).
+      ...this.#requests.refresh(),
     ]);
   }
 

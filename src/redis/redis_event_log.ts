@@ -122,6 +122,16 @@ export interface RedisEventLogOptions {
    * count as lost, ms (heartbeats go every third of it). Default 6,000.
    */
   instanceTimeoutMs?: number;
+  /**
+   * This process's bus instance id while its bus is live (`RedisBus`'s
+   * `liveId()`, on the same Redis and prefix;
+   * `createRedisBackend` passes its bus's). Recorded with each stream this
+   * log opens, so a follower elsewhere also checks the writer's bus
+   * liveness key (`bus.aliveMs`) and ends as soon as it is gone (a
+   * `close()`, or a process killed, within `aliveMs`), not only when
+   * `instanceTimeoutMs` lapses.
+   */
+  busInstance?: () => string | undefined;
 }
 
 /**
@@ -158,6 +168,7 @@ export class RedisEventLog implements EventLog {
   /** The followers of this log's streams in this process. */
   #tails: EventLogTails;
   #closed = false;
+  #busInstance: (() => string | undefined) | undefined;
 
   /** A log on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisEventLogOptions = {}) {
@@ -170,6 +181,7 @@ export class RedisEventLog implements EventLog {
     this.#ttl = options.ttlSeconds ?? 24 * 60 * 60;
     const maxTailConnections = options.maxTailConnections ?? 32;
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? 6_000;
+    this.#busInstance = options.busInstance;
     for (
       const [name, value] of Object.entries({
         maxEventsPerStream: this.#maxEvents,
@@ -246,8 +258,10 @@ export class RedisEventLog implements EventLog {
    */
   async open(sessionId: string, streamId: string, info?: StreamInfo): Promise<void> {
     await this.#keepAlive();
+    // `<log>@<bus>` while the bus is live: followers check both liveness keys (event_log_tails.ts).
+    const bus = this.#busInstance?.();
     await this.#run(OPEN, sessionId, streamId, [
-      this.#instance,
+      bus === undefined ? this.#instance : `${this.#instance}@${bus}`,
       JSON.stringify(info?.requestIds ?? []),
     ]);
   }

@@ -1,0 +1,192 @@
+/**
+ * A follower of a dead writer ends on the writer's bus liveness, not on the
+ * event log's heartbeat lapse: the fixture (examples/everything.ts) runs a
+ * streamed call as its own process on Redis, with a heartbeat lapse
+ * (`INSTANCE_TIMEOUT_MS`, 60 s) far longer than its bus liveness
+ * (`BUS_ALIVE_MS`, 1.5 s); it is killed (`kill -9`), the client resumes on an
+ * instance in this process, and the resumed stream ends with the call's
+ * `-32603` well before the heartbeat could lapse; so does a second resume
+ * of it, once the writer's liveness key is gone. And on the log alone: a
+ * follower of a stream whose writer's bus liveness key is gone (its
+ * heartbeat alive) gets `writerLost` at its first check, not at its
+ * deadline; with the key there, it waits (the positive control).
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+import { createEverythingHandler } from "../../../examples/everything.ts";
+import { serveHandler } from "../../../examples/serve.ts";
+import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
+import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
+import { within } from "../../helpers.ts";
+import {
+  rawGet,
+  rawInitialize,
+  rawPost,
+  type SseEvent,
+  SseReader,
+  withTimeout,
+} from "../interop/helpers.ts";
+import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const NODE = `${ROOT}node_modules/node24/bin/node`;
+/** The event log's heartbeat lapse: the old wait, which the follower must not wait out. */
+const INSTANCE_TIMEOUT_MS = 60_000;
+/** The writer's bus liveness: the follower ends within it (plus a state check's second). */
+const BUS_ALIVE_MS = 1_500;
+/** The deadline of a resumed stream's end: well under the heartbeat lapse. */
+const END_WITHIN_MS = 20_000;
+const bearer = { authorization: "Bearer alice" };
+
+let redis: TestRedis;
+let child: ChildProcess | undefined;
+before(async () => {
+  if (redisSkip === false) redis = await startRedis();
+});
+after(async () => {
+  child?.kill("SIGKILL");
+  await redis?.stop();
+});
+
+/** Starts the fixture on Redis as a process of its own; resolves with its endpoint. */
+function startFixture(prefix: string): Promise<string> {
+  child = spawn(NODE, ["examples/everything.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: "0",
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: prefix,
+      INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
+      BUS_ALIVE_MS: String(BUS_ALIVE_MS),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const started = new Promise<string>((resolve, reject) => {
+    const collect = (chunk: Uint8Array) => {
+      output += new TextDecoder().decode(chunk);
+      const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
+      if (url !== undefined) resolve(url);
+    };
+    child!.stdout!.on("data", collect);
+    child!.stderr!.on("data", collect);
+    child!.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
+  });
+  return withTimeout(started, 20_000, "the fixture printed no URL");
+}
+
+/** The messages of a resumed stream up to its end, which must come within `END_WITHIN_MS`. */
+async function resumeToEnd(
+  endpoint: string,
+  session: string,
+  lastEventId: string,
+): Promise<Record<string, unknown>[]> {
+  const resumed = await rawGet(endpoint, session, { headers: bearer, lastEventId });
+  assert.equal(resumed.status, 200);
+  const rest: SseEvent[] = await withTimeout(
+    new SseReader(resumed.body).rest(END_WITHIN_MS),
+    END_WITHIN_MS,
+    `the resumed stream did not end within ${END_WITHIN_MS} ms (the heartbeat lapse is ${INSTANCE_TIMEOUT_MS} ms)`,
+  );
+  return rest.map((event) => JSON.parse(event.data));
+}
+
+itRedis(
+  "kill -9 of a stream's writer: its follower ends with the call's -32603 on the writer's bus liveness, not the heartbeat lapse",
+  async () => {
+    const prefix = "deadwriter:";
+    const doomed = await startFixture(prefix);
+    const backend = await createRedisBackend({ url: redis.url }, {
+      prefix,
+      onError: () => {},
+      eventLog: { instanceTimeoutMs: INSTANCE_TIMEOUT_MS },
+      bus: { aliveMs: BUS_ALIVE_MS },
+    });
+    const handler = createEverythingHandler({}, backend);
+    const server = await serveHandler(handler, 0);
+    const survivor = `${server.url}/mcp`;
+    try {
+      const session = await rawInitialize(doomed, { headers: bearer });
+      const call = await rawPost(doomed, session, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: {
+          name: "slow",
+          arguments: { steps: 10_000, intervalMs: 20 },
+          _meta: { progressToken: "p" },
+        },
+      }, { headers: bearer });
+      const first = new SseReader(call.body);
+      let lastId: string | undefined;
+      let progressed = 0;
+      while (progressed < 3) {
+        const event = await first.next();
+        assert.ok(event !== undefined);
+        lastId = event.id ?? lastId;
+        if (event.data !== "") progressed++;
+      }
+      child!.kill("SIGKILL");
+      await new Promise((resolve) => child!.once("exit", resolve));
+      await first.cancel();
+
+      // Followed while the writer still counts as alive: ended once its liveness key lapses.
+      const messages = await resumeToEnd(survivor, session, lastId!);
+      const error = messages.pop() as { id: number; error: { code: number; message: string } };
+      assert.equal(error.id, 7, "the error answers the call");
+      assert.equal(error.error.code, -32603);
+      assert.match(error.error.message, /stopped before answering/);
+      for (const message of messages) assert.equal(message.method, "notifications/progress");
+
+      // Followed once the writer's liveness key is gone: ended too (at its first state check).
+      const again = await resumeToEnd(survivor, session, lastId!);
+      assert.equal((again.at(-1) as { id: number }).id, 7);
+      assert.equal((again.at(-1) as { error: { code: number } }).error.code, -32603);
+    } finally {
+      await handler.close();
+      await server.close();
+      await backend.close();
+    }
+  },
+);
+
+itRedis(
+  "a follower of a stream whose writer's bus liveness key is gone gets writerLost at once, its heartbeat alive",
+  async () => {
+    const prefix = "deadwriterlog:";
+    const logs: RedisEventLog[] = [];
+    const logOf = (busInstance?: () => string | undefined) => {
+      const log = new RedisEventLog(redis.client, {
+        prefix,
+        instanceTimeoutMs: INSTANCE_TIMEOUT_MS,
+        openConnection: () => redis.openConnection(),
+        busInstance,
+      });
+      logs.push(log);
+      return log;
+    };
+    try {
+      const follower = logOf();
+      for (const [bus, alive] of [["live-bus", true], ["gone-bus", false]] as const) {
+        if (alive) await redis.client.sendCommand(["SET", `${prefix}{bus:${bus}}:alive`, "1"]);
+        const writer = logOf(() => bus);
+        await writer.open("s", bus, { requestIds: [7] });
+        const first = await writer.append("s", bus, "event");
+        // A deadline far off: only a writer found gone ends the wait before it.
+        const waited = follower.waitAfter("s", first, { timeoutMs: alive ? 1_500 : 60_000 });
+        const reply = await within(waited, 10_000, "the follower's wait to end");
+        if (alive) {
+          assert.equal(reply?.writerLost, undefined, "a live writer: still running");
+          assert.equal(reply?.complete, false);
+        } else {
+          assert.deepEqual(reply?.writerLost, { requestIds: [7] });
+        }
+      }
+    } finally {
+      for (const log of logs) await log.close();
+    }
+  },
+);
