@@ -144,10 +144,10 @@ export class SharedDelivery implements Delivery {
     scheduler: Scheduler = realScheduler,
   ) {
     this.#bus = bus;
+    this.#scheduler = scheduler;
     this.#receive = receive;
     this.#onError = onError;
     this.#holds = holds;
-    this.#scheduler = scheduler;
   }
 
   /** Here first for a targeted message, the bus first for one for everyone. */

@@ -237,6 +237,7 @@ export class StreamHub {
       {
         eventLog: this.eventLog,
         orphanTimeoutMs: this.orphans.timeoutMs,
+        scheduler: this.scheduler,
         keepAlive: options.keepAlive,
         maxBufferedBytes: options.maxBufferedBytes,
         parked: this.#parked,
