@@ -308,16 +308,15 @@ interface VirtualTimer {
  * deadline ("a call that finishes within the timeout is not abandoned").
  */
 export class VirtualScheduler {
-  /** The clock, ms; starts at `start` (0) and only moves when a timer fires or on advance(). */
-  time: number;
+  /** The clock, ms; starts at 0 and only moves when a timer fires or on advance(). */
+  time = 0;
   #timers = new Set<VirtualTimer>();
   #order = 0;
   #manual: boolean;
   #pump: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: { manual?: boolean; start?: number } = {}) {
+  constructor(options: { manual?: boolean } = {}) {
     this.#manual = options.manual ?? false;
-    this.time = options.start ?? 0;
   }
 
   now = (): number => this.time;
