@@ -166,6 +166,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     (message) => receiveBusMessage(eras, message),
     config.onError,
     (sessionId) => legacy.holds(sessionId),
+    config.scheduler,
   );
   const keepAlive = new KeepAlive(config.heartbeatMs);
   // The 2025 era: sessionful, or without sessions (`eras: { legacy: "stateless" }`).

@@ -291,18 +291,33 @@ export class TestClock {
   }
 }
 
+/** A timer set on a {@linkcode VirtualScheduler}. */
+interface VirtualTimer {
+  at: number;
+  order: number;
+  callback: () => void;
+}
+
 /**
- * A clock that advances without waiting, for the handler's `scheduler` option: each timer set on
- * it fires a real millisecond later (so promise chains, writes and stream reads run in between),
- * with the clock moved on to its due time. A wait of seconds (close()'s wait for aborted work, a
- * resource's disposal bound) takes a few real milliseconds, and a test still sees it elapse.
+ * A clock that advances without waiting, for the `scheduler` option (and the parts that take a
+ * `Scheduler`). By default each timer set on it fires a real millisecond later (so promise chains,
+ * writes and stream reads run in between), with the clock moved on to its due time: a wait of
+ * seconds (close()'s wait for aborted work, a resource's disposal bound) takes a few real
+ * milliseconds, and a test still sees it elapse. With `{ manual: true }` the clock moves only
+ * when the test calls {@linkcode VirtualScheduler.advance}: for a test that must act before a
+ * deadline ("a call that finishes within the timeout is not abandoned").
  */
 export class VirtualScheduler {
-  /** The clock, ms; starts at 0 and only moves when a timer fires. */
+  /** The clock, ms; starts at 0 and only moves when a timer fires or on advance(). */
   time = 0;
-  #timers = new Set<{ at: number; order: number; callback: () => void }>();
+  #timers = new Set<VirtualTimer>();
   #order = 0;
+  #manual: boolean;
   #pump: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: { manual?: boolean } = {}) {
+    this.#manual = options.manual ?? false;
+  }
 
   now = (): number => this.time;
 
@@ -314,25 +329,56 @@ export class VirtualScheduler {
   };
 
   clearTimeout = (handle: unknown): void => {
-    this.#timers.delete(handle as { at: number; order: number; callback: () => void });
+    this.#timers.delete(handle as VirtualTimer);
   };
 
+  /** Timers set and not yet fired. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /**
+   * Resolves once the clock has moved `ms` on, every timer due by then fired in order (with a
+   * real turn of the event loop after each, so the work it starts runs): a wait on this clock.
+   * Automatic clocks move on their own; a manual one moves here.
+   */
+  async advance(ms: number): Promise<void> {
+    if (!this.#manual) {
+      await new Promise<void>((resolve) => this.setTimeout(resolve, ms));
+      return;
+    }
+    const target = this.time + Math.max(0, ms);
+    for (let next = this.#next(); next !== undefined && next.at <= target; next = this.#next()) {
+      this.#fire(next);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    this.time = Math.max(this.time, target);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  #next(): VirtualTimer | undefined {
+    let next: VirtualTimer | undefined;
+    for (const timer of this.#timers) {
+      if (
+        next === undefined || timer.at < next.at ||
+        (timer.at === next.at && timer.order < next.order)
+      ) next = timer;
+    }
+    return next;
+  }
+
+  #fire(timer: VirtualTimer): void {
+    this.#timers.delete(timer);
+    this.time = Math.max(this.time, timer.at);
+    timer.callback();
+  }
+
   #schedule(): void {
-    if (this.#pump !== undefined || this.#timers.size === 0) return;
+    if (this.#manual || this.#pump !== undefined || this.#timers.size === 0) return;
     this.#pump = setTimeout(() => {
       this.#pump = undefined;
-      let next: { at: number; order: number; callback: () => void } | undefined;
-      for (const timer of this.#timers) {
-        if (
-          next === undefined || timer.at < next.at ||
-          (timer.at === next.at && timer.order < next.order)
-        ) next = timer;
-      }
-      if (next !== undefined) {
-        this.#timers.delete(next);
-        this.time = Math.max(this.time, next.at);
-        next.callback();
-      }
+      const next = this.#next();
+      if (next !== undefined) this.#fire(next);
       this.#schedule();
     }, 1);
   }

@@ -18,8 +18,9 @@
  *
  * On a bus addressed to owners (one with `release`), an instance that gets a
  * session's message but holds nothing of that session a moment later
- * (`RELEASE_AFTER_MS`, so a request that just came in has registered its
- * work) says so, and the session's messages stop coming here.
+ * (`RELEASE_AFTER_MS` on the handler's `scheduler`, so a request that just
+ * came in has registered its work) says so, and the session's messages stop
+ * coming here.
  *
  * The bus never returns a message to the instance that published it, so each
  * is acted on once per instance. This module knows neither era: the receiver
@@ -30,6 +31,7 @@
 
 import type { RequestId } from "../jsonrpc/messages.ts";
 import type { BusMessage, MessageBus } from "./message_bus.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../runtime.ts";
 
 /** A message the first instance holding its target acts on. */
 export type TargetedMessage = Extract<
@@ -142,20 +144,23 @@ export class SharedDelivery implements Delivery {
   #closed = false;
   readonly #holds: SessionHolds | undefined;
   /** Sessions whose release is being considered, and the timers that will. */
-  readonly #releasing = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #releasing = new Map<string, unknown>();
+  readonly #scheduler: Scheduler;
 
   /**
    * A delivery over `bus`; `onError` gets what the receiver and announcements
    * fail with; `holds` (with a bus that has `release`) lets it release the
-   * sessions this process no longer holds.
+   * sessions this process no longer holds, after `RELEASE_AFTER_MS` on `scheduler`.
    */
   constructor(
     bus: MessageBus,
     receive: BusReceiver,
     onError: (error: unknown) => void,
     holds?: SessionHolds,
+    scheduler: Scheduler = realScheduler,
   ) {
     this.#bus = bus;
+    this.#scheduler = scheduler;
     this.#receive = receive;
     this.#onError = onError;
     this.#holds = holds;
@@ -206,7 +211,7 @@ export class SharedDelivery implements Delivery {
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
-    for (const timer of this.#releasing.values()) clearTimeout(timer);
+    for (const timer of this.#releasing.values()) this.#scheduler.clearTimeout(timer);
     this.#releasing.clear();
   }
 
@@ -223,13 +228,12 @@ export class SharedDelivery implements Delivery {
     const { sessionId } = message;
     if (this.#releasing.has(sessionId) || holds(sessionId)) return;
     const since = Date.now();
-    const timer = setTimeout(() => {
+    const timer = this.#scheduler.setTimeout(() => {
       this.#releasing.delete(sessionId);
       if (this.#closed || holds(sessionId)) return;
       this.#bus.release?.(sessionId, since).catch(this.#onError);
     }, RELEASE_AFTER_MS);
-    // A pending release never keeps the process up (Node and Bun timers are objects).
-    (timer as { unref?: () => void }).unref?.();
+    unrefTimer(timer); // a pending release never keeps the process up
     this.#releasing.set(sessionId, timer);
   }
 }
@@ -244,8 +248,9 @@ export function createDelivery(
   receive: BusReceiver,
   onError: (error: unknown) => void,
   holds?: SessionHolds,
+  scheduler?: Scheduler,
 ): Delivery {
   return bus === undefined
     ? new LocalDelivery(receive)
-    : new SharedDelivery(bus, receive, onError, holds);
+    : new SharedDelivery(bus, receive, onError, holds, scheduler);
 }

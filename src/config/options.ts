@@ -168,8 +168,10 @@ export interface McpHandlerOptions {
   now?: () => number;
   /**
    * For tests: the clock and timers of `close()`'s grace and wait for aborted
-   * work and of a session resource's disposal bound, so a test advances them
-   * instead of waiting. Nothing on the request path runs on it.
+   * work, a session resource's disposal bound, the orphan deadline
+   * (`streams.orphanTimeoutMs`), the retried end of a stream the event log
+   * failed under, a follower's retries while it fails, and the bus's release
+   * of a session held elsewhere, so a test advances them instead of waiting.
    * @default {the runtime's (`performance.now`, `setTimeout`)}
    */
   scheduler?: Scheduler;

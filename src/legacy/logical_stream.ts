@@ -25,7 +25,7 @@ import {
 } from "../jsonrpc/messages.ts";
 import type { EventLog } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { afterThisTask } from "../runtime.ts";
+import { afterThisTask, type Scheduler } from "../runtime.ts";
 import { recordEndLater } from "./stream_end_retry.ts";
 
 /** What a {@linkcode LogicalStream} needs from the hub that made it (stream_hub.ts). */
@@ -34,6 +34,8 @@ export interface StreamOwner {
   readonly eventLog: EventLog;
   /** The deadlines of work whose connection is gone. */
   readonly orphans: OrphanWatch;
+  /** The clock and timers of a failed stream's retried end (the runtime's when undefined). */
+  readonly scheduler?: Scheduler;
   /** Reports an event-log failure. */
   reportError(error: unknown): void;
   /** Removes a finished stream from the index. */
@@ -285,7 +287,8 @@ export class LogicalStream {
     onAbandoned?.("storage-unavailable");
     if (!isListeningStreamId(this.streamId)) {
       const report = (failure: unknown) => this.#hub.reportError(failure);
-      recordEndLater(this.#hub.eventLog, this.sessionId, this.streamId, errors, report);
+      const { eventLog, scheduler } = this.#hub;
+      recordEndLater(eventLog, this.sessionId, this.streamId, errors, report, scheduler);
     }
   }
 

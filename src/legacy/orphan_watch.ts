@@ -4,11 +4,12 @@
  * is abandoned. Every orphan waits the same time, so deadlines fall in the
  * order orphans were watched: one insertion-ordered set and one timer serve
  * them all, however many there are. It only calls back; it does not know
- * what the work is or how to abort it.
+ * what the work is or how to abort it. Its clock and timer are the
+ * handler's `scheduler` (the runtime's by default).
  * @module
  */
 
-import { unrefTimer } from "../runtime.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../runtime.ts";
 
 interface Orphan {
   deadline: number;
@@ -19,15 +20,15 @@ interface Orphan {
 export class OrphanWatch {
   /** How long an orphan may wait to be adopted, ms. */
   readonly timeoutMs: number;
-  #now: () => number;
+  #scheduler: Scheduler;
   /** Insertion order is deadline order (every orphan waits `timeoutMs`). */
   #orphans = new Set<Orphan>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
 
-  /** A watch whose orphans are abandoned after `timeoutMs`; `now` is injectable for tests. */
-  constructor(timeoutMs: number, now: () => number = () => performance.now()) {
+  /** A watch whose orphans are abandoned after `timeoutMs` on `scheduler`'s clock. */
+  constructor(timeoutMs: number, scheduler: Scheduler = realScheduler) {
     this.timeoutMs = timeoutMs;
-    this.#now = now;
+    this.#scheduler = scheduler;
   }
 
   /** Orphans waiting now. */
@@ -40,7 +41,7 @@ export class OrphanWatch {
    * unless the returned function (adopt; idempotent) is called first.
    */
   watch(onAbandoned: () => void): () => void {
-    const orphan: Orphan = { deadline: this.#now() + this.timeoutMs, onAbandoned };
+    const orphan: Orphan = { deadline: this.#scheduler.now() + this.timeoutMs, onAbandoned };
     this.#orphans.add(orphan);
     if (this.#timer === undefined) this.#arm(this.timeoutMs);
     return () => void this.#orphans.delete(orphan);
@@ -49,18 +50,18 @@ export class OrphanWatch {
   /** Forgets every orphan without calling back and stops the timer. */
   close(): void {
     this.#orphans.clear();
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #arm(delayMs: number): void {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(1, delayMs));
+    this.#timer = this.#scheduler.setTimeout(() => this.#expire(), Math.max(1, delayMs));
     unrefTimer(this.#timer);
   }
 
   #expire(): void {
     this.#timer = undefined;
-    const now = this.#now();
+    const now = this.#scheduler.now();
     const due: Orphan[] = [];
     for (const orphan of this.#orphans) {
       if (orphan.deadline > now) break;

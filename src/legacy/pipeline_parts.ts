@@ -99,7 +99,8 @@ export function wireLegacyParts(
     keepAlive: options.keepAlive,
     maxBufferedBytes: settings.maxStreamBufferBytes,
     retryMs: settings.retryMs,
-    orphans: new OrphanWatch(settings.orphanTimeoutMs),
+    orphans: new OrphanWatch(settings.orphanTimeoutMs, settings.scheduler),
+    scheduler: settings.scheduler,
     onHeartbeat: (ids) => {
       for (const id of ids) sessions.keepAlive(id).catch(settings.onError);
     },

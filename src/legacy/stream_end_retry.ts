@@ -5,13 +5,14 @@
  * writer lives. This records those errors and the end once storage answers
  * again: retried with backoff (0.25 s doubling to 5 s) for at most
  * `MAX_RETRY_MS`, only while the failure is a storage outage; any other
- * failure is reported and ends the retries. Timers are unref'd. It does not
+ * failure is reported and ends the retries. Its clock and timers are the
+ * handler's `scheduler` (the runtime's by default), unref'd. It does not
  * write to connections or decide what failed (logical_stream.ts does).
  * @module
  */
 
 import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { unrefTimer } from "../runtime.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../runtime.ts";
 import type { EventLog } from "./event_log.ts";
 
 /** How long an end is retried, ms: within the event log's key TTL, past any failover. */
@@ -34,9 +35,9 @@ export function recordEndLater(
   streamId: string,
   data: readonly string[],
   reportError: (error: unknown) => void,
-  now: () => number = Date.now,
+  scheduler: Scheduler = realScheduler,
 ): void {
-  const giveUpAt = now() + MAX_RETRY_MS;
+  const giveUpAt = scheduler.now() + MAX_RETRY_MS;
   const attempt = async (delayMs: number): Promise<void> => {
     try {
       if (log.appendMany !== undefined) {
@@ -46,14 +47,14 @@ export function recordEndLater(
         await log.complete(sessionId, streamId);
       }
     } catch (error) {
-      if (!(error instanceof StorageUnavailableError) || now() + delayMs > giveUpAt) {
+      if (!(error instanceof StorageUnavailableError) || scheduler.now() + delayMs > giveUpAt) {
         reportError(error);
         return;
       }
-      const timer = setTimeout(() => void attempt(Math.min(delayMs * 2, MAX_DELAY_MS)), delayMs);
-      unrefTimer(timer);
+      unrefTimer(
+        scheduler.setTimeout(() => void attempt(Math.min(delayMs * 2, MAX_DELAY_MS)), delayMs),
+      );
     }
   };
-  const timer = setTimeout(() => void attempt(FIRST_DELAY_MS), FIRST_DELAY_MS);
-  unrefTimer(timer);
+  unrefTimer(scheduler.setTimeout(() => void attempt(FIRST_DELAY_MS), FIRST_DELAY_MS));
 }

@@ -5,7 +5,7 @@
  * a lease meanwhile (`onFollow`, through the bus) so the writer keeps the
  * work. When the writer's process is lost, each request it had not answered
  * gets an error and the connection closes; while the log fails, the follower
- * retries for a while, then closes.
+ * retries for a while (on the handler's `scheduler`), then closes.
  *
  * It does not replay the events before `from` (the hub's resume does), nor
  * hold the connection in the hub's index.
@@ -17,7 +17,7 @@ import type { SseConnection } from "../http/sse_connection.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { errorResponse, type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, type Replay } from "./event_log.ts";
-import { unrefTimer } from "../runtime.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../runtime.ts";
 
 /** Longest single wait of a follower for the next event (it waits again after). */
 const FOLLOW_WAIT_MS = 10_000;
@@ -32,6 +32,8 @@ export interface FollowerOptions {
   eventLog: EventLog;
   /** The orphan timeout, ms: the lease is renewed every third of it. */
   orphanTimeoutMs: number;
+  /** The clock and timers of the retries while the log fails (the runtime's by default). */
+  scheduler?: Scheduler;
   /** Renews the lease of the followed stream's work (at the start, then every third of the orphan timeout). */
   onFollow?: (sessionId: string, streamId: string) => void;
   /** Told about failures of the event log. */
@@ -52,6 +54,7 @@ export async function followStream(
   signal: AbortSignal,
 ): Promise<void> {
   const log = options.eventLog;
+  const scheduler = options.scheduler ?? realScheduler;
   const renew = () => options.onFollow?.(sessionId, streamId);
   renew();
   const lease = setInterval(renew, Math.max(1, Math.floor(options.orphanTimeoutMs / 3)));
@@ -66,13 +69,13 @@ export async function followStream(
         failingSince = undefined;
       } catch (error) {
         // The log is unreachable (a Redis restart): keep the connection and try again, for a while.
-        const now = Date.now();
+        const now = scheduler.now();
         if (failingSince === undefined) {
           failingSince = now;
           options.onError(error);
         }
         if (now - failingSince >= FOLLOW_RETRY_MS) break;
-        await pause(FOLLOW_RETRY_PAUSE_MS, signal);
+        await pause(FOLLOW_RETRY_PAUSE_MS, signal, scheduler);
         continue;
       }
       if (tail === undefined || signal.aborted) break;
@@ -127,15 +130,15 @@ async function answerLost(
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms` on `scheduler`'s clock, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal, scheduler: Scheduler): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      scheduler.clearTimeout(timer);
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = scheduler.setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
 }

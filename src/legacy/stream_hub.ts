@@ -39,6 +39,7 @@ import { type EventLog, formatEventId } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
+import type { Scheduler } from "../runtime.ts";
 import {
   appendAll,
   isListeningStreamId,
@@ -61,6 +62,8 @@ export interface StreamHubOptions {
   orphans: OrphanWatch;
   /** Told, each heartbeat, which sessions have open connections (to keep them alive). */
   onHeartbeat?: (sessionIds: Iterable<string>) => void;
+  /** The clock and timers of the retried end of a stream the log failed under (the runtime's by default). */
+  scheduler?: Scheduler;
   /** Told about failures of the event log. */
   onError: (error: unknown) => void;
   /** Told when a connection ends because its client went away or stopped reading. */
@@ -89,6 +92,8 @@ export class StreamHub {
   readonly eventLog: EventLog;
   /** The deadlines of work whose connection is gone. */
   readonly orphans: OrphanWatch;
+  /** The handler's scheduler, if it was given one. */
+  readonly scheduler: Scheduler | undefined;
   #options: StreamHubOptions;
   #streams = new Map<string, Map<string, LogicalStream>>();
   /** The current listening stream of each session that has one here. */
@@ -106,6 +111,7 @@ export class StreamHub {
     this.#options = options;
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
+    this.scheduler = options.scheduler;
     options.keepAlive.onBeat((written) => this.#heartbeat(written));
   }
 
@@ -231,6 +237,7 @@ export class StreamHub {
       {
         eventLog: this.eventLog,
         orphanTimeoutMs: this.orphans.timeoutMs,
+        scheduler: this.scheduler,
         keepAlive: options.keepAlive,
         maxBufferedBytes: options.maxBufferedBytes,
         parked: this.#parked,

@@ -9,6 +9,7 @@ import { sseResponse, stringifySseMessage } from "../http/sse.ts";
 import { httpError } from "../http/error_response.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import { SseConnection } from "../http/sse_connection.ts";
+import type { Scheduler } from "../runtime.ts";
 import { type EventLog, parseEventId, type Replay } from "./event_log.ts";
 import { isListeningStreamId, type LogicalStream } from "./logical_stream.ts";
 import { MAX_PARKED_PER_SESSION, type ParkedConnections } from "./parked_connections.ts";
@@ -20,6 +21,8 @@ export interface ResumeHost {
   eventLog: EventLog;
   /** The orphan timeout, ms (a follower renews its lease every third of it). */
   orphanTimeoutMs: number;
+  /** The clock and timers of a follower's retries (the runtime's when undefined). */
+  scheduler?: Scheduler;
   /** The heartbeats the connection joins. */
   keepAlive: KeepAlive;
   /** Bytes the connection may queue before it is dropped. */
@@ -123,6 +126,7 @@ export async function resumeStream(
         {
           eventLog: host.eventLog,
           orphanTimeoutMs: host.orphanTimeoutMs,
+          scheduler: host.scheduler,
           onFollow: host.onFollow,
           onError: host.onError,
         },

@@ -15,11 +15,11 @@ import { defineTool, type McpHandler } from "../../mod.ts";
 import { MemoryBus, MemoryEventLog, MemorySessionStore } from "../../src/storage/mod.ts";
 import {
   bodilessRequest,
+  deferred,
   initializeMessage,
   makeHandler,
   postRequest,
   readTextUntil,
-  sleep,
   type TestSession,
   until,
   within,
@@ -55,12 +55,24 @@ const STEPS: { target: "store" | "log" | "bus"; methods: string[] }[] = [
   { target: "bus", methods: ["publish", "subscribe"] },
 ];
 
-function setup(faults: Record<"store" | "log" | "bus", Faults>, errors: unknown[]) {
+/** Resolves once `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+function setup(
+  faults: Record<"store" | "log" | "bus", Faults>,
+  errors: unknown[],
+  finishSlow: () => Promise<void>,
+) {
   const handler = makeHandler({
-    sessions: { store: faulty(new MemorySessionStore(), faults.store), sweepIntervalMs: 20 },
+    sessions: { store: faulty(new MemorySessionStore(), faults.store), sweepIntervalMs: 5 },
     streams: {
       eventLog: faulty(new MemoryEventLog(), faults.log),
-      heartbeatMs: 20,
+      heartbeatMs: 5,
     },
     bus: faulty(new MemoryBus(), faults.bus),
     observe: {
@@ -80,8 +92,9 @@ function setup(faults: Record<"store" | "log" | "bus", Faults>, errors: unknown[
         name: "slow",
         handler: async (_input, ctx) => {
           await ctx.progress(1, 2);
-          // Past auto mode's 200 ms switch, unless aborted (a stream that failed closed).
-          await sleep(300, ctx.signal).catch(() => {});
+          // Until the test lets it go (its session's DELETE is answered), unless aborted (a stream
+          // that failed closed, or the DELETE).
+          await Promise.race([finishSlow(), aborted(ctx.signal)]);
           await ctx.progress(2, 2);
           return "slow";
         },
@@ -116,8 +129,14 @@ function call(session: TestSession, id: number, name: string): Request {
   }, { sessionId: session.id, protocolVersion: session.protocolVersion });
 }
 
-/** One whole session; steps after a failed initialize are skipped (there is no session). */
-async function runSession(handler: McpHandler): Promise<TestSession | undefined> {
+/**
+ * One whole session; steps after a failed initialize are skipped (there is no session).
+ * `finishSlow` lets the long call return once the DELETE is answered (if it did not end it).
+ */
+async function runSession(
+  handler: McpHandler,
+  finishSlow: () => void,
+): Promise<TestSession | undefined> {
   const initialized = await handler(postRequest(initializeMessage()));
   const sessionId = initialized.headers.get("mcp-session-id");
   await assertFailsClosed(initialized, "initialize");
@@ -165,6 +184,7 @@ async function runSession(handler: McpHandler): Promise<TestSession | undefined>
   }
   // DELETE while the long call still runs: its stream ends (and is marked complete in the log).
   await assertFailsClosed(await handler(bodilessRequest("DELETE", options)), "DELETE");
+  finishSlow();
   if (resumed !== undefined) {
     await assertFailsClosed(await within(resumed, 5_000, "the resume"), "the resume");
   }
@@ -181,12 +201,17 @@ describe("storage fails at each step: the handler fails closed", () => {
       it(`${target}.${method} rejects: 503 or success, no unhandled rejection, served again after`, async () => {
         const faults = { store: new Faults(), log: new Faults(), bus: new Faults() };
         const errors: unknown[] = [];
-        const handler = setup(faults, errors);
+        let slowCalls = deferred();
+        const handler = setup(faults, errors, () => slowCalls.promise);
         try {
           faults[target].set(method, "reject");
-          await runSession(handler);
-          // Timers (sweep, heartbeat) and late failures get their turn.
-          await sleep(60);
+          await runSession(handler, () => slowCalls.resolve());
+          // The sweep timer ticks again while storage fails, and late failures get their turn.
+          const sweeps = () => faults.store.calls.filter((called) => called === "sweep").length;
+          const before = sweeps();
+          await until(() => sweeps() > before, "the sweep to tick while storage fails");
+          slowCalls.resolve(); // also when the session ended early
+          slowCalls = deferred();
           await settleRejections();
           assert.deepEqual(trap.reasons, [], "no unhandled rejection");
           assert.ok(
@@ -194,13 +219,14 @@ describe("storage fails at each step: the handler fails closed", () => {
             `positive control: ${target}.${method} was called`,
           );
           faults[target].clear();
-          const again = await runSession(handler);
+          const again = await runSession(handler, () => slowCalls.resolve());
           assert.ok(again !== undefined, "a fresh session works again");
           await until(async () => {
             const stats = await handler.stats();
             return stats.inFlight === 0 && stats.openStreams === 0;
           }, "no work or stream left");
         } finally {
+          slowCalls.resolve();
           await within(handler.close(), 5_000, "close()");
         }
         await settleRejections();

@@ -29,7 +29,7 @@ import {
   SseReader,
   textOf,
 } from "../interop/helpers.ts";
-import { initializeMessage } from "../../helpers.ts";
+import { initializeMessage, until } from "../../helpers.ts";
 import { modernRequest } from "../../unit/modern/helpers.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
@@ -182,24 +182,25 @@ describe("workerd: the handler created at a Worker's module scope, served in the
     const task = (await created.json()).result;
     assert.equal(task.resultType, "task");
     assert.equal(task.status, "working");
-    const deadline = Date.now() + 15_000;
-    let status = "working";
     // deno-lint-ignore no-explicit-any
     let last: any;
-    while (status === "working") {
-      assert.ok(Date.now() < deadline, `the task stayed working for 15 s: ${fixture.output()}`);
-      await sleep(100);
-      const polled = await modernPost(
-        fixture.url,
-        "tasks/get",
-        { taskId: task.taskId },
-        undefined,
-        tasks,
-      );
-      last = (await polled.json()).result;
-      status = last.status;
-    }
-    assert.equal(status, "completed");
+    await until(
+      async () => {
+        await sleep(100); // the client's pause between polls
+        const polled = await modernPost(
+          fixture.url,
+          "tasks/get",
+          { taskId: task.taskId },
+          undefined,
+          tasks,
+        );
+        last = (await polled.json()).result;
+        return last.status !== "working";
+      },
+      "the task to leave working",
+      15_000,
+    ).catch((error) => assert.fail(`${error.message}: ${fixture.output()}`));
+    assert.equal(last.status, "completed");
     assert.deepEqual(last.result.content, [
       { type: "text", text: "Computed in the isolate after 1s" },
     ]);

@@ -19,7 +19,7 @@ import { describe, it } from "node:test";
 import { createMcpHandler } from "../../../mod.ts";
 import { createGateway, stdioUpstream } from "../../../src/gateway/mod.ts";
 import { connect } from "../../../src/testing/mod.ts";
-import { waitFor } from "../interop/helpers.ts";
+import { sleep, waitFor } from "../interop/helpers.ts";
 import { startGateway } from "./fixture.ts";
 import { alive, runtimeCommand } from "./runtime_command.ts";
 
@@ -40,7 +40,7 @@ function collector(): (() => void) | undefined {
 async function memory(gc: (() => void) | undefined): Promise<{ rss: number; heap: number }> {
   for (let pass = 0; pass < 3; pass++) {
     gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   const usage = process.memoryUsage();
   return { rss: usage.rss, heap: usage.heapUsed };

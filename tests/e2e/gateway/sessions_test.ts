@@ -15,6 +15,7 @@ import {
   makeHandler,
   postRequest,
   rpc,
+  sleep,
   TestClock,
   until,
 } from "../../helpers.ts";
@@ -62,7 +63,7 @@ describe("gateway upstream sessions", () => {
       upstream.mute = true;
       const recreated = call(ctx);
       // The probe times out (50 ms), the mute upstream is dropped; the new session must answer.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sleep(0);
       upstream.mute = false;
       assert.equal(await recreated, "3", "recreated after a failed probe");
       assert.equal(upstream.sessions[1].closed, true, "the unanswering session was closed");
@@ -119,7 +120,7 @@ describe("gateway upstream sessions", () => {
       assert.equal(await call(contextFor({ id: "bob" })), "3");
       clock.advance(1);
       assert.equal(await call(contextFor({ id: "bob" })), "3", "bob's was used at 299,999");
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sleep(0);
       assert.equal(upstream.sessions[1].closed, true, "alice's, unused for the TTL, was closed");
       assert.equal(await call(contextFor({ id: "alice" })), "4", "and a new one opens for her");
     } finally {

@@ -17,7 +17,8 @@ import { alive, runtimeCommand } from "./runtime_command.ts";
 
 const SERVER = fileURLToPath(new URL("./stdio_server.ts", import.meta.url));
 
-async function startStdioGateway(env: Record<string, string> = {}) {
+/** A gateway over the stdio server; `graceMs` is how long a process gets to exit when asked. */
+async function startStdioGateway(env: Record<string, string> = {}, graceMs = 2_000) {
   const { command, args } = runtimeCommand(SERVER);
   const gateway = await createGateway({
     upstreams: [stdioUpstream({
@@ -28,7 +29,7 @@ async function startStdioGateway(env: Record<string, string> = {}) {
       env,
       credentials: (principal) => ({ UPSTREAM_TOKEN: `up-${principal.id}` }),
     })],
-    graceMs: 2_000,
+    graceMs,
   });
   const handler = createMcpHandler({
     name: "gateway",
@@ -53,7 +54,7 @@ async function startStdioGateway(env: Record<string, string> = {}) {
     async close() {
       for (const connection of connections) await connection.close();
       await server.close();
-      await gateway.close({ graceMs: 2_000 });
+      await gateway.close({ graceMs });
     },
   };
 }
@@ -107,7 +108,7 @@ describe("gateway stdio upstreams", () => {
   });
 
   it("a process that ignores the polite close is killed when the grace runs out", async () => {
-    const fixture = await startStdioGateway({ STUBBORN: "1" });
+    const fixture = await startStdioGateway({ STUBBORN: "1" }, 300);
     let pid = 0;
     try {
       const a = await fixture.connect("alice");
@@ -115,7 +116,7 @@ describe("gateway stdio upstreams", () => {
       assert.ok(alive(pid));
     } finally {
       // The client's DELETE ends the session; the process ignores the polite close, so
-      // the grace (graceMs: 2,000) runs out and its group is killed.
+      // the grace (graceMs: 300) runs out and its group is killed.
       await fixture.close();
     }
     await waitFor(() => !alive(pid), "the stubborn process killed after the grace");

@@ -34,8 +34,8 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 
 /** Notifications sent after the cancel. */
 const N = 20;
-/** The `retry:` the server sends: official clients reconnect after it. */
-const RETRY_MS = 100;
+/** The `retry:` the server sends: official clients reconnect after it (short: the idle window is 15 of it). */
+const RETRY_MS = 25;
 /** How long no request may arrive once the notifications are in: many reconnect periods. */
 const IDLE_WINDOW_MS = 15 * RETRY_MS;
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as z from "zod";
 import { defineTool, type McpHandlerOptions } from "../../../mod.ts";
 import {
+  deferred,
   DelayedEventLog,
   messageOf,
   rawGet,
@@ -23,9 +24,13 @@ import {
 
 const STEPS = 10;
 
-/** A tool emitting `steps` progress notifications `gapMs` apart, recording whether its signal aborted. */
-function tickingTool() {
+/**
+ * A tool emitting `steps` progress notifications `gapMs` apart, recording whether its signal
+ * aborted; with `hold`, it waits after its second notification until `release()`.
+ */
+function tickingTool(hold = false) {
   const state = { finished: false, abortedDuringRun: false };
+  const held = deferred();
   const tool = defineTool({
     name: "tick",
     input: z.object({ gapMs: z.number(), steps: z.number().int().default(STEPS) }),
@@ -33,13 +38,14 @@ function tickingTool() {
       ctx.signal.addEventListener("abort", () => (state.abortedDuringRun = true), { once: true });
       for (let i = 1; i <= steps; i++) {
         await ctx.progress(i, steps);
+        if (hold && i === 2) await held.promise;
         if (gapMs > 0) await sleep(gapMs);
       }
       state.finished = true;
       return `ticked ${steps} times`;
     },
   });
-  return { tool, state };
+  return { tool, state, release: () => held.resolve() };
 }
 
 interface Seen {
@@ -61,13 +67,17 @@ function record(seen: Seen, event: SseEvent, requestId: string): void {
   }
 }
 
-/** Runs the disconnect-and-resume scenario against a server built from `options`. */
+/**
+ * Runs the disconnect-and-resume scenario against a server built from `options`; with `hold`
+ * the tool waits after its second notification until the client has gone, then goes on.
+ */
 async function disconnectAndResume(
   options: Partial<McpHandlerOptions>,
   gapMs: number,
   steps = STEPS,
+  hold = false,
 ): Promise<void> {
-  const ticking = tickingTool();
+  const ticking = tickingTool(hold);
   await withServer({ tools: [ticking.tool], ...options }, async (server) => {
     const sessionId = await rawInitialize(server.url);
     const requestId = "resume-me";
@@ -100,6 +110,7 @@ async function disconnectAndResume(
     disconnect.abort();
     await first.cancel();
     assert.equal(ticking.state.finished, false, "the tool is still running at the disconnect");
+    ticking.release(); // its next events are logged while no connection takes them
 
     const resumed = await rawGet(server.url, sessionId, { lastEventId: lastSeen });
     assert.equal(resumed.status, 200);
@@ -128,7 +139,7 @@ async function disconnectAndResume(
 
 describe("resumption", () => {
   it("a client that disconnects mid-tool resumes with Last-Event-ID and gets the remaining events and the result exactly once", async () => {
-    await disconnectAndResume({}, 100);
+    await disconnectAndResume({}, 10, STEPS, true);
   });
 
   it("resuming while events are being appended to an asynchronous event log loses and repeats nothing", async () => {

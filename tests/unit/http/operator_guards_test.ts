@@ -26,6 +26,7 @@ import {
   readSseUntil,
   readTextUntil,
   until,
+  VirtualScheduler,
   within,
 } from "../../helpers.ts";
 import { modernRequest } from "../modern/helpers.ts";
@@ -366,6 +367,8 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
     // orphanTimeoutMs (default 60 s) waiting for a resume. The place goes with the work: at once
     // when the tool returns, else when the orphan deadline aborts it ("abandoned").
     const blocking = blockingTool({ announce: true });
+    // The orphan deadline on a manual clock: it passes only when the test says so.
+    const scheduler = new VirtualScheduler({ manual: true });
     const handler = makeHandler({
       limits: {
         maxConcurrentRequests: 9,
@@ -375,6 +378,7 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
         heartbeatMs: 0,
       },
       tools: [blocking.tool],
+      scheduler,
     });
     try {
       const session = await initialize(handler);
@@ -398,6 +402,7 @@ describe("maxConcurrentRequests: work that outlives its connection", () => {
       for (let n = 1; n <= 4; n++) (await blocking.call(n)).finish();
       await until(async () => (await concurrent(handler)) === 4, "four places back");
       // The other four are abandoned at the orphan deadline, and their places come back.
+      await scheduler.advance(100);
       await within(blocking.aborted, 3_000, "the orphan deadline");
       await until(async () => (await concurrent(handler)) === 0, "every place back");
       for (let n = 5; n <= 8; n++) assert.equal(blocking.calls[n - 1].signal.reason, "abandoned");

@@ -2,7 +2,8 @@
  * Following a stream another instance writes, in process: two handlers
  * share a session store and an event log; a client cut off from A resumes
  * on B, which replays and then follows A's stream live. While the log fails
- * the follower keeps the connection and retries.
+ * the follower keeps the connection and retries (its pauses on B's
+ * `scheduler`, a clock that advances without waiting).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -18,6 +19,7 @@ import {
   postRequest,
   readSseUntil,
   until,
+  VirtualScheduler,
 } from "../../helpers.ts";
 
 describe("following a stream another instance writes", () => {
@@ -38,8 +40,9 @@ describe("following a stream another instance writes", () => {
         return "stepped";
       },
     });
-    const make = () =>
+    const make = (scheduler?: VirtualScheduler) =>
       makeHandler({
+        scheduler,
         tools: [steps],
         streams: {
           heartbeatMs: 0,
@@ -51,7 +54,8 @@ describe("following a stream another instance writes", () => {
         },
       });
     const a = make();
-    const b = make();
+    const scheduler = new VirtualScheduler();
+    const b = make(scheduler);
     try {
       const session = await initialize(a);
       const cut = new AbortController();
@@ -83,6 +87,7 @@ describe("following a stream another instance writes", () => {
         "the follower to retry through the failures",
         5_000,
       );
+      assert.ok(scheduler.time >= 500, "it paused between its retries (on B's clock)");
       gate.resolve();
       const live = await readSseUntil(
         follower,

@@ -2,10 +2,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
-import { deferred, sleep, within } from "../../helpers.ts";
+import { deferred, VirtualScheduler, within } from "../../helpers.ts";
 
 describe("OrphanWatch", () => {
-  it("abandons an orphan that is not adopted within the timeout", async () => {
+  it("abandons an orphan that is not adopted within the timeout (on the runtime's timers)", async () => {
     const watch = new OrphanWatch(20);
     const abandoned = deferred();
     watch.watch(() => abandoned.resolve());
@@ -15,58 +15,84 @@ describe("OrphanWatch", () => {
     watch.close();
   });
 
-  it("an orphan adopted before its deadline is never abandoned; adopting twice is harmless", async () => {
-    const watch = new OrphanWatch(30);
+  it("abandons an orphan at its deadline on the scheduler's clock, not before", async () => {
+    const scheduler = new VirtualScheduler({ manual: true });
+    const watch = new OrphanWatch(20, scheduler);
     let abandoned = 0;
-    const control = deferred();
+    watch.watch(() => abandoned++);
+    await scheduler.advance(19);
+    assert.equal(abandoned, 0, "not before its timeout");
+    await scheduler.advance(1);
+    assert.equal(abandoned, 1);
+    assert.equal(watch.size, 0);
+    watch.close();
+  });
+
+  it("an orphan adopted before its deadline is never abandoned; adopting twice is harmless", async () => {
+    const scheduler = new VirtualScheduler({ manual: true });
+    const watch = new OrphanWatch(30, scheduler);
+    let abandoned = 0;
+    let control = 0;
     const adopt = watch.watch(() => abandoned++);
-    watch.watch(() => control.resolve()); // the positive control, watched at the same time
+    watch.watch(() => control++); // the positive control, watched at the same time
     adopt();
     adopt();
     assert.equal(watch.size, 1);
-    await within(control.promise, 2_000, "the control orphan to be abandoned");
-    await sleep(30);
+    await scheduler.advance(30);
+    assert.equal(control, 1, "the control orphan was abandoned");
+    await scheduler.advance(30);
     assert.equal(abandoned, 0);
     watch.close();
   });
 
   it("abandons orphans in the order they were watched, each after its own full timeout", async () => {
-    let clock = 0;
-    const watch = new OrphanWatch(20, () => clock);
+    const scheduler = new VirtualScheduler({ manual: true });
+    const watch = new OrphanWatch(20, scheduler);
     const order: string[] = [];
-    const done = deferred();
     watch.watch(() => order.push("a"));
-    clock = 10;
+    await scheduler.advance(10);
     watch.watch(() => order.push("b"));
-    clock = 25; // a is due, b is not
-    await sleep(40);
+    await scheduler.advance(15); // a is due, b is not
     assert.deepEqual(order, ["a"]);
-    watch.watch(() => {
-      order.push("c");
-      done.resolve();
-    });
-    clock = 100; // everything is due
-    await within(done.promise, 2_000, "the last orphan to be abandoned");
+    watch.watch(() => order.push("c"));
+    await scheduler.advance(4); // 29: b is due at 30
+    assert.deepEqual(order, ["a"]);
+    await scheduler.advance(1);
+    assert.deepEqual(order, ["a", "b"]);
+    await scheduler.advance(75); // everything is due
     assert.deepEqual(order, ["a", "b", "c"]);
     watch.close();
   });
 
   it("a callback may watch again: the new orphan waits its own timeout", async () => {
-    const watch = new OrphanWatch(15);
+    const scheduler = new VirtualScheduler({ manual: true });
+    const watch = new OrphanWatch(15, scheduler);
     const second = deferred();
-    watch.watch(() => watch.watch(() => second.resolve()));
+    let secondAt: number | undefined;
+    watch.watch(() =>
+      watch.watch(() => {
+        secondAt = scheduler.now();
+        second.resolve();
+      })
+    );
+    await scheduler.advance(29);
+    assert.equal(secondAt, undefined, "not before its own timeout");
+    await scheduler.advance(1);
     await within(second.promise, 2_000, "the second orphan to be abandoned");
+    assert.equal(secondAt, 30);
     assert.equal(watch.size, 0);
     watch.close();
   });
 
   it("close() forgets every orphan without calling back", async () => {
-    const watch = new OrphanWatch(10);
+    const scheduler = new VirtualScheduler({ manual: true });
+    const watch = new OrphanWatch(10, scheduler);
     let abandoned = 0;
     for (let i = 0; i < 3; i++) watch.watch(() => abandoned++);
     watch.close();
     assert.equal(watch.size, 0);
-    await sleep(40);
+    assert.equal(scheduler.pending, 0, "its timer is cleared");
+    await scheduler.advance(40);
     assert.equal(abandoned, 0);
   });
 });

@@ -3,6 +3,7 @@
  * as the client leaves (Deno holds the socket until then), and the work runs
  * on for at most `orphanTimeoutMs` without a connection, then its signal
  * aborts with "abandoned". A resume within the bound keeps it running.
+ * The bound elapses on a manual clock (the handler's `scheduler`), not in real time.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -15,9 +16,9 @@ import {
   messagesOf,
   postRequest,
   readSseUntil,
-  sleep,
   type TestSession,
   until,
+  VirtualScheduler,
   within,
 } from "../../helpers.ts";
 import { blockingTool } from "../../blocking_tool.ts";
@@ -32,15 +33,17 @@ function callRequest(session: TestSession, id: number, signal?: AbortSignal): Re
   });
 }
 
+/** Runs `body` with a handler whose orphan deadlines are on a manual clock (`scheduler`). */
 async function withHandler(
   options: Parameters<typeof makeHandler>[0],
-  body: (handler: McpHandler) => Promise<void>,
+  body: (handler: McpHandler, scheduler: VirtualScheduler) => Promise<void>,
 ) {
-  const handler = makeHandler(options);
+  const scheduler = new VirtualScheduler({ manual: true });
+  const handler = makeHandler({ ...options, scheduler });
   try {
-    await body(handler);
+    await body(handler, scheduler);
   } finally {
-    await handler.close();
+    await within(handler.close(), 5_000, "close()");
   }
 }
 
@@ -50,7 +53,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
       const { tool, calls } = blockingTool({ name: "gate" });
       await withHandler(
         { tools: [tool], streams: { responseMode, orphanTimeoutMs: 100 } },
-        async (handler) => {
+        async (handler, scheduler) => {
           const session = await initialize(handler);
           const client = new AbortController();
           const answer = handler(callRequest(session, 1, client.signal));
@@ -70,6 +73,9 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
             "a dropped connection is not a cancellation",
           );
           assert.equal((await handler.stats()).inFlight, 1, "the work still runs");
+          await scheduler.advance(99);
+          assert.equal(calls[0].signal.aborted, false, "not before the timeout");
+          await scheduler.advance(1);
           assert.equal(await abortReason(calls[0].signal), "abandoned");
           await until(
             async () => (await handler.stats()).inFlight === 0,
@@ -85,12 +91,12 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
     const { tool, calls } = blockingTool({ name: "gate" });
     await withHandler(
       { tools: [tool], streams: { responseMode: "json", orphanTimeoutMs: 50 } },
-      async (handler) => {
+      async (handler, scheduler) => {
         const session = await initialize(handler);
         const client = new AbortController();
         const answer = handler(callRequest(session, 1, client.signal));
         await until(() => calls.length === 1, "the call to start");
-        await sleep(250);
+        await scheduler.advance(250);
         assert.equal(calls[0].signal.aborted, false);
         calls[0].finish();
         const response = await within(answer, 2_000, "the answer");
@@ -102,7 +108,10 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
 
   it("a call that finishes within the timeout after its client left is not counted as abandoned", async () => {
     const { tool, calls } = blockingTool({ name: "gate" });
-    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 200 } }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 200 } }, async (
+      handler,
+      scheduler,
+    ) => {
       const session = await initialize(handler);
       const client = new AbortController();
       const answer = handler(callRequest(session, 1, client.signal));
@@ -111,7 +120,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
       await within(answer, 2_000, "the handler to return");
       calls[0].finish();
       await until(async () => (await handler.stats()).inFlight === 0, "the call to return");
-      await sleep(300);
+      await scheduler.advance(300);
       assert.equal(calls[0].signal.aborted, false);
       assert.equal((await handler.stats()).abandoned, 0);
     });
@@ -124,9 +133,12 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
 });
 
 describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
-  it("a dropped stream that no one resumes has its work abandoned", async () => {
+  it("a dropped stream that no one resumes has its work abandoned (a minute on the handler's clock)", async () => {
     const { tool, calls } = blockingTool({ name: "gate", announce: true });
-    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 100 } }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 60_000 } }, async (
+      handler,
+      scheduler,
+    ) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
@@ -135,6 +147,9 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
       await until(() => calls.length === 1, "the call to wait");
       await reader.cancel();
       assert.equal(calls[0].signal.aborted, false, "a dropped connection is not a cancellation");
+      await scheduler.advance(59_999);
+      assert.equal(calls[0].signal.aborted, false, "not before the timeout");
+      await scheduler.advance(1);
       assert.equal(await abortReason(calls[0].signal), "abandoned");
       await until(
         async () => (await handler.stats()).inFlight === 0,
@@ -146,7 +161,10 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
 
   it("a resume with Last-Event-ID within the timeout keeps the work running, and the client gets its result", async () => {
     const { tool, calls } = blockingTool({ name: "gate", announce: true });
-    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 150 } }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 150 } }, async (
+      handler,
+      scheduler,
+    ) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       const reader = response.body!.getReader();
@@ -160,7 +178,7 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
         headers: { "last-event-id": lastEventId },
       }));
       assert.equal(resumed.status, 200);
-      await sleep(500); // more than three timeouts
+      await scheduler.advance(500); // more than three timeouts
       assert.equal(calls[0].signal.aborted, false, "the resumed stream's work keeps running");
       calls[0].finish();
       const rest = await readSseUntil(
@@ -185,12 +203,18 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
         );
       },
     });
-    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 100 } }, async (handler) => {
+    await withHandler({ tools: [tool], streams: { orphanTimeoutMs: 100 } }, async (
+      handler,
+      scheduler,
+    ) => {
       const session = await initialize(handler);
       const response = await handler(callRequest(session, 1));
       const text = await within(response.text(), 2_000, "the server to close the connection");
       assert.match(text, /closing/);
       await until(() => signals.length === 1, "the call to wait");
+      await scheduler.advance(99);
+      assert.equal(signals[0].aborted, false, "not before the timeout");
+      await scheduler.advance(1);
       assert.equal(await abortReason(signals[0]), "abandoned");
     });
   });
