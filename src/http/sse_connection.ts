@@ -45,17 +45,23 @@ export class SseConnection {
   #backlog = new WeakSet<Uint8Array>();
   /** The first message, until the first write (which carries it) or two task turns. */
   #head: string | undefined;
+  /** {@linkcode SseConnectionOptions.maxBufferedBytes}, checked against the queue's size on each write. */
+  #maxBufferedBytes: number;
 
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
     this.#onEnd = options.onEnd;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
       },
       cancel: () => this.#end("client-gone"),
     }, {
-      highWaterMark: options.maxBufferedBytes,
+      // 0, not the bound: Bun sizes each response's native buffer from the high-water mark (1 MiB
+      // cost ~7 KB of RSS per open stream there); the bound is checked in writeRaw instead, where
+      // desiredSize is minus the bytes queued.
+      highWaterMark: 0,
       // A backlog chunk (one per resume or acknowledgement) counts as one byte, not zero: workerd
       // truncates sizes to integers and never hands a reader a chunk whose queue size is 0.
       size: (chunk) => (this.#backlog.has(chunk) ? 1 : chunk.byteLength),
@@ -94,7 +100,7 @@ export class SseConnection {
   /** Writes pre-encoded SSE text. */
   writeRaw(text: string): boolean {
     if (!this.#enqueue(encoder.encode(this.#withHead(text)))) return false;
-    if ((this.#controller.desiredSize ?? 0) < 0) {
+    if ((this.#controller.desiredSize ?? 0) < -this.#maxBufferedBytes) {
       // The reader is not keeping up: drop the connection and free its queue.
       this.#end("overflow");
       try {
