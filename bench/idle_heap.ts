@@ -6,6 +6,8 @@
  * stream as a bare `ReadableStream` answer, for the comparison. Needs `--expose-gc`:
  *
  *   node --expose-gc bench/idle_heap.ts [--server tether|bare] [--from 100] [--to 1000] [--top 40]
+ *     [--wait seconds] (held and read that long before the second census: their events logged)
+ *     [--depth 1] (unnamed kinds are listed under that many holders)
  *
  * @module
  */
@@ -123,7 +125,8 @@ type Census = Map<string, { count: number; bytes: number }>;
 
 /** heapUsed after forced GC. */
 async function heapUsed(): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const bun = (globalThis as { Bun?: { gc(full: boolean): void } }).Bun;
+  const gc = bun ? () => bun.gc(true) : (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("run with --expose-gc");
   for (let i = 0; i < 3; i++) {
     gc();
@@ -133,6 +136,7 @@ async function heapUsed(): Promise<number> {
 }
 
 async function census(): Promise<Census> {
+  if ("Bun" in globalThis) return await bunCensus();
   let text = "";
   for await (const chunk of getHeapSnapshot()) text += chunk;
   const snapshot = JSON.parse(text) as {
@@ -185,6 +189,20 @@ async function census(): Promise<Census> {
   return out;
 }
 
+/** Bun (JavaScriptCore): object counts by type, no sizes (`bun:jsc` heapStats). */
+async function bunCensus(): Promise<Census> {
+  const jsc = await import("bun:jsc" as string) as {
+    heapStats(): { objectTypeCounts: Record<string, number>; extraMemorySize: number };
+  };
+  const stats = jsc.heapStats();
+  const out: Census = new Map();
+  for (const [key, count] of Object.entries(stats.objectTypeCounts)) {
+    out.set(key, { count, bytes: count });
+  }
+  out.set("extraMemorySize (bytes)", { count: 0, bytes: stats.extraMemorySize });
+  return out;
+}
+
 async function main(): Promise<void> {
   const server = argument("server", "tether");
   const from = Number(argument("from", "100"));
@@ -192,7 +210,9 @@ async function main(): Promise<void> {
   const top = Number(argument("top", "40"));
   const handler = server === "bare" ? bareHandler : tetherHandler();
   const sessions: (string | undefined)[] = [];
-  for (let i = 0; i < Math.ceil(to / 16); i++) sessions.push(await session(handler, i));
+  if (server !== "bare") {
+    for (let i = 0; i < Math.ceil(to / 16); i++) sessions.push(await session(handler, i));
+  }
   const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
   const openUpTo = async (n: number) => {
     while (readers.length < n) {
@@ -207,6 +227,15 @@ async function main(): Promise<void> {
   const heapFirst = await heapUsed();
   const first = await census();
   await openUpTo(to);
+  const wait = Number(argument("wait", "0"));
+  if (wait > 0) {
+    // Held and read for `wait` seconds: the tool ticks, its events go to the log and are read.
+    const drains = readers.map(async (reader) => {
+      while (!(await reader.read()).done);
+    });
+    void Promise.allSettled(drains);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
   const heapSecond = await heapUsed();
   const second = await census();
   const n = to - from;

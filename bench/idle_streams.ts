@@ -6,7 +6,9 @@
  * forced GC after a warm-up batch and again while all streams are open; a figure is that Δ ÷ N.
  * Not judged here: bench/run may import {@linkcode measureIdleStreams} for a row.
  *
- *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1]
+ *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable]
+ *
+ * (`--resumable` adds the bare server keeping what a resumable stream must: the floor under tether.)
  *
  * @module
  */
@@ -15,8 +17,11 @@ import { openStreams } from "./lib/streams.ts";
 import { type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
 import { adminMemory, createSessionsOverHttp } from "./run/traffic.ts";
 
-/** The two servers compared: bench/servers/tether.ts and bench/servers/bare_sse.ts. */
-export type IdleServer = "tether" | "bare";
+/**
+ * The servers compared: bench/servers/tether.ts, bench/servers/bare_sse.ts, and the bare server
+ * keeping what a resumable stream must (`--resumable`: event ids, each event's data until the end).
+ */
+export type IdleServer = "tether" | "bare" | "bare-resumable";
 
 /** What {@linkcode measureIdleStreams} opens. */
 export interface IdleStreamsOptions {
@@ -41,9 +46,10 @@ export interface IdleStreamsFigure {
   heapPerStream: number;
 }
 
-const ENTRIES: Readonly<Record<IdleServer, string>> = {
-  tether: "bench/servers/tether.ts",
-  bare: "bench/servers/bare_sse.ts",
+const ENTRIES: Readonly<Record<IdleServer, [string, ...string[]]>> = {
+  tether: ["bench/servers/tether.ts"],
+  bare: ["bench/servers/bare_sse.ts"],
+  "bare-resumable": ["bench/servers/bare_sse.ts", "--resumable"],
 };
 
 /**
@@ -56,7 +62,8 @@ const ENTRIES: Readonly<Record<IdleServer, string>> = {
  */
 export async function measureIdleStreams(options: IdleStreamsOptions): Promise<IdleStreamsFigure> {
   const { runtime, server, streams, seconds } = options;
-  const running = await startServer(runtime, options.entry ?? ENTRIES[server], [], { port: 0 });
+  const [entry, ...args] = ENTRIES[server];
+  const running = await startServer(runtime, options.entry ?? entry, args, { port: 0 });
   const base = `http://127.0.0.1:${running.port}`;
   try {
     const sessions = server === "tether"
@@ -113,11 +120,15 @@ async function main(): Promise<void> {
   const streams = Number(argument("streams", "1000"));
   const seconds = Number(argument("seconds", "10"));
   const rounds = Number(argument("rounds", "1"));
+  const resumable = process.argv.includes("--resumable");
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   for (const runtime of runtimes) {
     for (let round = 1; round <= rounds; round++) {
       const bare = await measureIdleStreams({ runtime, server: "bare", streams, seconds });
       const tether = await measureIdleStreams({ runtime, server: "tether", streams, seconds });
+      const floor = resumable
+        ? await measureIdleStreams({ runtime, server: "bare-resumable", streams, seconds })
+        : undefined;
       console.log(
         `${runtime.padEnd(4)} ${streams} streams  rss/stream: tether ${
           kb(tether.rssPerStream)
@@ -125,6 +136,10 @@ async function main(): Promise<void> {
           (tether.rssPerStream / bare.rssPerStream).toFixed(2)
         }  heap/stream: tether ${kb(tether.heapPerStream)}, bare ${kb(bare.heapPerStream)}, ratio ${
           (tether.heapPerStream / bare.heapPerStream).toFixed(2)
+        }${
+          floor === undefined
+            ? ""
+            : `  bare-resumable: rss ${kb(floor.rssPerStream)}, heap ${kb(floor.heapPerStream)}`
         }`,
       );
     }

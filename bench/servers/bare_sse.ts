@@ -4,11 +4,18 @@
  * notification a second as an SSE event, then the result. The yardstick of bench/idle_streams.ts:
  * what holding an idle SSE stream costs a runtime's own HTTP server, per stream. It checks
  * nothing and keeps no sessions; every other request gets a bare 404. Not a server to run.
+ *
+ *   --resumable   also what a resumable stream must keep: each event gets an id and its data is
+ *                 kept (a per-stream array in a Map) until the stream ends, as a server answering
+ *                 `Last-Event-ID` must; a priming event first, as tether sends (2025-11-25).
  */
 
 import { serverArgs, startBenchServer } from "./common.ts";
 
-serverArgs(); // takes --port only (read by startBenchServer)
+const resumable = serverArgs().resumable === "true";
+/** The events kept per stream (--resumable): what a `Last-Event-ID` resume would replay. */
+const kept = new Map<number, string[]>();
+let streamCount = 0;
 
 const encoder = new TextEncoder();
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -37,21 +44,36 @@ function tickerCall(body: unknown): { id: number; token: string; seconds: number
 function tickerStream(id: number, token: string, seconds: number): ReadableStream<Uint8Array> {
   let sent = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const stream = ++streamCount;
+  const events: string[] = [];
+  if (resumable) kept.set(stream, events);
+  /** One event: with an id and kept when resumable. */
+  const event = (data: string) => {
+    if (!resumable) return `event: message\ndata: ${data}\n\n`;
+    events.push(data);
+    return `id: ${stream}:${events.length}\ndata: ${data}\n\n`;
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      if (resumable) controller.enqueue(encoder.encode(`id: ${stream}:0\ndata: \n\n`));
       const tick = () => {
         if (sent === seconds) {
           controller.enqueue(encoder.encode(
-            `event: message\ndata: {"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"ticked"}]}}\n\n`,
+            event(
+              `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"ticked"}]}}`,
+            ),
           ));
           controller.close();
+          kept.delete(stream);
           return;
         }
         sent++;
         controller.enqueue(encoder.encode(
-          `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
-            JSON.stringify(token)
-          },"progress":${sent},"total":${seconds}}}\n\n`,
+          event(
+            `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
+              JSON.stringify(token)
+            },"progress":${sent},"total":${seconds}}}`,
+          ),
         ));
         timer = setTimeout(tick, 1000);
       };
@@ -59,6 +81,7 @@ function tickerStream(id: number, token: string, seconds: number): ReadableStrea
     },
     cancel() {
       clearTimeout(timer);
+      kept.delete(stream);
     },
   });
 }
