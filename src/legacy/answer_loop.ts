@@ -134,7 +134,7 @@ export async function answerAll(
   } catch {
     return exchange.failClosed(runs);
   }
-  live.guardWork((reason) => exchange.abandon(reason));
+  live.guardWork(exchange);
   if (exchange.closedByServer) void exchange.answerStillRunning(live);
   // Each response is queued as its handler finishes; the end is queued right after the last,
   // so it joins that message's log write when it can.
