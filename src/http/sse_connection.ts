@@ -16,6 +16,14 @@ import { nextTask } from "../runtime.ts";
 const encoder = new TextEncoder();
 /** The first bytes of a body that has no priming event. */
 const CONNECTED: SseMessage = { comment: "connected" };
+/**
+ * Chunks written by {@linkcode SseConnection.writeBacklog}, of every connection: they count as
+ * one byte against the buffer bound. One set and one size function for all connections, not one
+ * of each per open stream (an idle stream's memory, issue 46).
+ */
+const BACKLOG = new WeakSet<Uint8Array>();
+/** A backlog chunk counts as one byte, not zero: workerd truncates sizes to integers and never hands a reader a chunk whose queue size is 0. */
+const chunkSize = (chunk: Uint8Array): number => (BACKLOG.has(chunk) ? 1 : chunk.byteLength);
 
 /** Why a connection ended. */
 export type ConnectionEnd = "closed" | "client-gone" | "overflow";
@@ -41,24 +49,26 @@ export class SseConnection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #ended = false;
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
-  /** Chunks written by {@linkcode writeBacklog}: they count as one byte against the buffer bound. */
-  #backlog = new WeakSet<Uint8Array>();
   /** The first message, until the first write (which carries it) or two task turns. */
   #head: string | undefined;
+  /** {@linkcode SseConnectionOptions.maxBufferedBytes}, checked against the queue's size on each write. */
+  #maxBufferedBytes: number;
 
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
     this.#onEnd = options.onEnd;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
       },
       cancel: () => this.#end("client-gone"),
     }, {
-      highWaterMark: options.maxBufferedBytes,
-      // A backlog chunk (one per resume or acknowledgement) counts as one byte, not zero: workerd
-      // truncates sizes to integers and never hands a reader a chunk whose queue size is 0.
-      size: (chunk) => (this.#backlog.has(chunk) ? 1 : chunk.byteLength),
+      // 0, not the bound: Bun sizes each response's native buffer from the high-water mark (1 MiB
+      // cost ~7 KB of RSS per open stream there); the bound is checked in writeRaw instead, where
+      // desiredSize is minus the bytes queued.
+      highWaterMark: 0,
+      size: chunkSize,
     });
     this.#head = stringifySseMessage(options.first ?? CONNECTED);
     // Two task turns: a batch of events written at the end of this task (a stream's flush) still joins it.
@@ -94,7 +104,7 @@ export class SseConnection {
   /** Writes pre-encoded SSE text. */
   writeRaw(text: string): boolean {
     if (!this.#enqueue(encoder.encode(this.#withHead(text)))) return false;
-    if ((this.#controller.desiredSize ?? 0) < 0) {
+    if ((this.#controller.desiredSize ?? 0) < -this.#maxBufferedBytes) {
       // The reader is not keeping up: drop the connection and free its queue.
       this.#end("overflow");
       try {
@@ -113,7 +123,7 @@ export class SseConnection {
    */
   writeBacklog(text: string): boolean {
     const chunk = encoder.encode(this.#withHead(text));
-    this.#backlog.add(chunk);
+    BACKLOG.add(chunk);
     return this.#enqueue(chunk);
   }
 

@@ -134,12 +134,29 @@ export async function answerAll(
   } catch {
     return exchange.failClosed(runs);
   }
-  live.guardWork((reason) => exchange.abandon(reason));
+  live.guardWork(exchange);
   if (exchange.closedByServer) void exchange.answerStillRunning(live);
   // Each response is queued as its handler finishes; the end is queued right after the last,
   // so it joins that message's log write when it can.
+  // One request (nearly every POST): no arrays and no Promise.all held for as long as it runs.
+  const work = runs.length === 1
+    ? runs[0].then((response): Promise<unknown> =>
+      response === undefined ? live.finish() : Promise.all([live.send(response), live.finish()])
+    )
+    : allSent(live, runs);
+  // The client may drop the stream, or a tool close it (closeStream): the work still runs.
+  return exchange.sse === undefined
+    ? httpError(500, "Internal error", { code: ErrorCode.InternalError })
+    : workGoesOn(exchange.sse, work);
+}
+
+/** Queues each response on `live` as its handler finishes, then the end: a batch's work. */
+function allSent(
+  live: LogicalStream,
+  runs: Promise<JsonRpcResponse | undefined>[],
+): Promise<unknown> {
   const sent: Promise<void>[] = [];
-  const work = Promise.all(runs.map((run) =>
+  return Promise.all(runs.map((run) =>
     run.then((response) => {
       if (response !== undefined) sent.push(live.send(response));
     })
@@ -147,8 +164,4 @@ export async function answerAll(
     const finished = live.finish();
     return Promise.all([...sent, finished]);
   });
-  // The client may drop the stream, or a tool close it (closeStream): the work still runs.
-  return exchange.sse === undefined
-    ? httpError(500, "Internal error", { code: ErrorCode.InternalError })
-    : workGoesOn(exchange.sse, work);
 }

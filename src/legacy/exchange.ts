@@ -356,20 +356,23 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
     return this.#ran(handle, response, observed);
   }
 
-  /** {@linkcode #run} for a handler still running: its response once it returns. */
-  async #runOn(
+  /**
+   * {@linkcode #run} for a handler still running: its response once it returns. A `then`, not
+   * an async function: a call held open (an idle stream) then keeps two closures, not a
+   * suspended generator with its registers and a promise of its own (issue 46, item 5).
+   */
+  #runOn(
     response: Promise<JsonRpcResponse>,
     handle: InFlightHandle,
     observed: RequestTelemetry | undefined,
   ): Promise<JsonRpcResponse | undefined> {
-    let answered: JsonRpcResponse;
-    try {
-      answered = await response;
-    } catch (error) {
-      this.#ran(handle);
-      throw error;
-    }
-    return this.#ran(handle, answered, observed);
+    return response.then(
+      (answered) => this.#ran(handle, answered, observed),
+      (error) => {
+        this.#ran(handle);
+        throw error;
+      },
+    );
   }
 
   /** A run is over: its place is released, and its response is kept unless it was aborted. */

@@ -85,6 +85,15 @@ export const LISTENING_STREAM_ID = "listen";
  */
 export type GiveUpReason = "abandoned" | "storage-unavailable";
 
+/**
+ * The work behind a stream ({@linkcode LogicalStream.guardWork}): an object, not a callback, so a
+ * held stream keeps no closure for it (the POST's exchange is one).
+ */
+export interface GuardedWork {
+  /** Aborts the work: its connection stayed gone for the orphan timeout, or the log failed. */
+  abandon(reason: GiveUpReason): void;
+}
+
 /** True when `streamId` names a listening stream (any generation, or the unsuffixed id of earlier versions). */
 export function isListeningStreamId(streamId: string): boolean {
   return streamId === LISTENING_STREAM_ID || streamId.startsWith(`${LISTENING_STREAM_ID}.`);
@@ -108,8 +117,8 @@ export class LogicalStream {
   #open: Batch | undefined;
   /** Messages sent and not yet flushed. */
   #unwritten = 0;
-  /** Called when the stream's work has had no connection for the orphan timeout, or the log failed. */
-  #onAbandoned: ((reason: GiveUpReason) => void) | undefined;
+  /** Given up when the stream's work has had no connection for the orphan timeout, or the log failed. */
+  #work: GuardedWork | undefined;
   /** Stops the orphan clock; set while the clock runs. */
   #adopt: (() => void) | undefined;
 
@@ -153,21 +162,21 @@ export class LogicalStream {
 
   /**
    * Guards the work that writes to this stream: once the unfinished stream
-   * has had no connection for the hub's orphan timeout, `onAbandoned` runs
+   * has had no connection for the hub's orphan timeout, `work.abandon` runs
    * (the caller aborts the work). A resume that attaches a connection in
    * time stops the clock; a later loss starts it again. It also runs, with
    * `storage-unavailable`, when the event log fails (the stream ends).
    */
-  guardWork(onAbandoned: (reason: GiveUpReason) => void): void {
-    this.#onAbandoned = onAbandoned;
+  guardWork(work: GuardedWork): void {
+    this.#work = work;
     if (!this.connected) this.#startOrphanClock();
   }
 
   #startOrphanClock(): void {
-    if (this.#finished || this.#onAbandoned === undefined || this.#adopt !== undefined) return;
+    if (this.#finished || this.#work === undefined || this.#adopt !== undefined) return;
     this.#adopt = this.#hub.orphans.watch(() => {
       this.#adopt = undefined;
-      if (!this.#finished) this.#onAbandoned?.("abandoned");
+      if (!this.#finished) this.#work?.abandon("abandoned");
     });
   }
 
@@ -282,9 +291,9 @@ export class LogicalStream {
       errors.push(JSON.stringify(errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED)));
     }
     for (const data of errors) connection?.write({ data });
-    const onAbandoned = this.#onAbandoned;
+    const work = this.#work;
     this.#stop(); // the log is failing: its end is recorded once it answers again
-    onAbandoned?.("storage-unavailable");
+    work?.abandon("storage-unavailable");
     if (!isListeningStreamId(this.streamId)) {
       const report = (failure: unknown) => this.#hub.reportError(failure);
       const { eventLog, scheduler } = this.#hub;
