@@ -19,7 +19,9 @@ import {
   type RigNode,
   startRedisCluster,
   startRedisSentinel,
+  startRigs,
   type TestRedisCluster,
+  waitForReplicas,
   type TestRedisSentinel,
 } from "./redis_topologies.ts";
 
@@ -62,6 +64,7 @@ async function call(url: string, session: string, id: number): Promise<Outcome> 
  */
 async function trafficThroughKill(
   source: RedisSource,
+  masterPorts: readonly number[],
   kill: () => Promise<void>,
   backWithinMs: number,
 ): Promise<{ outcomes: Outcome[]; backAfterMs: number }> {
@@ -77,7 +80,7 @@ async function trafficThroughKill(
     const outcomes: Outcome[] = [];
     for (let i = 0; i < 5; i++) outcomes.push(await call(url, session, i));
     assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 200, 200, 200], "before the kill");
-    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the replica has it all
+    await waitForReplicas(masterPorts); // the replica has it all
     const killedAt = Date.now();
     await kill();
     let id = 100;
@@ -114,7 +117,7 @@ describeRedis("Redis failover mid-traffic", () => {
   let sentinel: TestRedisSentinel;
   before(async () => {
     if (redisSkip !== false) return;
-    [cluster, sentinel] = await Promise.all([startRedisCluster(), startRedisSentinel()]);
+    [cluster, sentinel] = await startRigs(startRedisCluster, startRedisSentinel);
   });
   after(async () => {
     await Promise.all([cluster?.stop(), sentinel?.stop()]);
@@ -123,6 +126,7 @@ describeRedis("Redis failover mid-traffic", () => {
   itRedis("Sentinel: kill -9 the master; answers stay fast, service returns", async () => {
     const { outcomes, backAfterMs } = await trafficThroughKill(
       { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } },
+      [sentinel.master.port],
       () => sentinel.master.kill(),
       30_000,
     );
@@ -136,6 +140,7 @@ describeRedis("Redis failover mid-traffic", () => {
     let victim: RigNode | undefined;
     const { outcomes, backAfterMs } = await trafficThroughKill(
       { cluster: { rootNodes: cluster.rootNodes } },
+      cluster.nodes.map((node) => node.port),
       async () => {
         // The master owning the session's keys: the one holding an `s:{…}` key under the prefix.
         for (const node of cluster.nodes) {

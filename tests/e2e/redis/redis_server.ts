@@ -5,12 +5,12 @@
  * @module
  */
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { createServer } from "node:net";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
-import { sleep } from "../../helpers.ts";
+import { spawnRedisNode } from "./rig_processes.ts";
 
 /**
  * Why the Redis suites cannot run here, or false. Without `redis-server` on
@@ -63,8 +63,7 @@ export function freePort(): Promise<number> {
 
 /** Starts redis-server on a free port and connects a client (deadline 10 s). */
 export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
-  const child: ChildProcess = spawn("redis-server", [
+  const node = await spawnRedisNode((port) => [
     "--port",
     String(port),
     "--bind",
@@ -75,23 +74,17 @@ export async function startRedis(): Promise<TestRedis> {
     "no",
     "--protected-mode",
     "yes",
-  ], { stdio: "ignore" });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  let client: TestClient | undefined;
-  while (client === undefined) {
-    try {
-      const candidate = createClient({ url, socket: { reconnectStrategy: false } });
-      candidate.on("error", () => {});
-      await candidate.connect();
-      client = candidate as unknown as TestClient;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
-      }
-      await sleep(50);
-    }
+  ]);
+  const url = `redis://127.0.0.1:${node.port}`;
+  let client: TestClient;
+  try {
+    const candidate = createClient({ url, socket: { reconnectStrategy: false } });
+    candidate.on("error", () => {});
+    await candidate.connect();
+    client = candidate as unknown as TestClient;
+  } catch (error) {
+    await node.kill();
+    throw error;
   }
   return {
     url,
@@ -114,17 +107,7 @@ export async function startRedis(): Promise<TestRedis> {
       try {
         await client!.quit();
       } catch { /* already closed */ }
-      child.kill("SIGTERM");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 3_000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await node.kill();
     },
   };
 }
@@ -142,56 +125,20 @@ export interface RestartableRedis {
 
 /** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child = await spawnRedis(port, url);
-  const kill = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
+  let node = await spawnRedisNode(restartableArgs);
+  const url = `redis://127.0.0.1:${node.port}`;
   return {
     url,
-    kill,
+    kill: () => node.kill(),
     async restart() {
-      await kill();
-      child = await spawnRedis(port, url);
+      await node.kill();
+      node = await spawnRedisNode(restartableArgs, node.port);
     },
-    stop: kill,
+    stop: () => node.kill(),
   };
 }
 
-/** Spawns redis-server on `port` and waits until it answers PING. */
-async function spawnRedis(port: number, url: string): Promise<ChildProcess> {
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: "ignore" });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = createClient({ url, socket: { reconnectStrategy: false } });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.sendCommand(["PING"]);
-      probe.destroy();
-      return child;
-    } catch (error) {
-      try {
-        probe.destroy();
-      } catch { /* not connected */ }
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`redis-server did not start on ${port}: ${String(error)}`);
-      }
-      await sleep(50);
-    }
-  }
+/** A restartable redis-server's options on `port`. */
+function restartableArgs(port: number): string[] {
+  return ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
 }

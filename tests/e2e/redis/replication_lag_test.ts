@@ -15,7 +15,7 @@ import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { describeRedis, itRedis } from "./redis_server.ts";
-import { redisCli, startRedisSentinel } from "./redis_topologies.ts";
+import { redisCli, startRedisSentinel, waitForReplicas } from "./redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
 
@@ -60,7 +60,7 @@ async function lagThenFailover(waitForReplicaMs: number | undefined) {
     const counted = await increment(url, before.session!, 1);
     assert.equal(counted.status, 200, counted.body);
     if (waitForReplicaMs === undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // no wait: let the replica catch up
+      await waitForReplicas([sentinel.master.port]); // no wait: let the replica catch up
     }
     // The lag: the replica stops reading; a 32 MiB write overflows its link and the master drops it.
     await redisCli([
