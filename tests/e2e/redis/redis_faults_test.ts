@@ -201,7 +201,7 @@ describeRedis("Redis faults", () => {
     const errors: unknown[] = [];
     // A deadline short against the block times, yet long enough that a loaded machine does not
     // miss it for an ordinary command (100 ms did, once, with the load average at 12).
-    const options = { prefix: "deadline:", commandTimeoutMs: 400, bus: { blockMs: 2_000 } };
+    const options = { prefix: "deadline:", commandTimeoutMs: 400, bus: { blockMs: 1_000 } };
     const backend = await createRedisBackend({ url: redis.url }, {
       ...options,
       onError: (error) => errors.push(error),
@@ -221,7 +221,8 @@ describeRedis("Redis faults", () => {
       await until(() => heard.length === 1, "the bus reader to hear the other instance");
       stop();
       // Positive control: the same reads, Redis paused: the deadline (plus the block time) fires.
-      await redis.client.sendCommand(["CLIENT", "PAUSE", "4000", "ALL"]);
+      // Longer than a block plus the deadline (1.4 s), so that a read sent in the pause fails.
+      await redis.client.sendCommand(["CLIENT", "PAUSE", "2500", "ALL"]);
       await until(() => errors.length > 0, "the paused Redis to be reported", 7_000);
     } finally {
       await backend.close();
