@@ -112,16 +112,25 @@ function assertAnswered(outcomes: Outcome[]): void {
   }
 }
 
+// The rigs of both suites, started at once: the failovers' own (they kill masters) and one
+// for waitForReplicaMs (its replica is paused, then resumed).
+let cluster: TestRedisCluster;
+let sentinel: TestRedisSentinel;
+let waitRig: TestRedisSentinel;
+before(async () => {
+  if (redisSkip !== false) return;
+  [cluster, sentinel, waitRig] = await startRigs(
+    startRedisCluster,
+    startRedisSentinel,
+    startRedisSentinel,
+  );
+});
+after(async () => {
+  waitRig?.replica.pause(false);
+  await Promise.all([cluster?.stop(), sentinel?.stop(), waitRig?.stop()]);
+});
+
 describeRedis("Redis failover mid-traffic", () => {
-  let cluster: TestRedisCluster;
-  let sentinel: TestRedisSentinel;
-  before(async () => {
-    if (redisSkip !== false) return;
-    [cluster, sentinel] = await startRigs(startRedisCluster, startRedisSentinel);
-  });
-  after(async () => {
-    await Promise.all([cluster?.stop(), sentinel?.stop()]);
-  });
 
   itRedis("Sentinel: kill -9 the master; answers stay fast, service returns", async () => {
     const { outcomes, backAfterMs } = await trafficThroughKill(
@@ -160,20 +169,10 @@ describeRedis("Redis failover mid-traffic", () => {
 });
 
 describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
-  let sentinel: TestRedisSentinel;
-  before(async () => {
-    if (redisSkip !== false) return;
-    sentinel = await startRedisSentinel();
-  });
-  after(async () => {
-    sentinel?.replica.pause(false);
-    await sentinel?.stop();
-  });
-
   /** Initializes a session on a backend made with `waitForReplicaMs`; status, Retry-After, ms. */
   async function initialize(waitForReplicaMs: number | undefined): Promise<Outcome> {
     const backend = await createRedisBackend({
-      sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes },
+      sentinel: { name: waitRig.name, sentinels: waitRig.sentinelRootNodes },
     }, { prefix: "wait:", onError: () => {}, waitForReplicaMs });
     const server = await serveHandler(createEverythingHandler({}, backend), 0);
     const started = Date.now();
@@ -202,7 +201,7 @@ describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
 
   itRedis("a session is issued once a replica has it; with none answering, 503 fast", async () => {
     assert.equal((await initialize(500)).status, 200, "the replica acknowledges: 200");
-    sentinel.replica.pause(true);
+    waitRig.replica.pause(true);
     try {
       const refused = await initialize(500);
       assert.equal(refused.status, 503, "no replica acknowledged: fail closed");
@@ -213,7 +212,7 @@ describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
       );
       assert.equal((await initialize(undefined)).status, 200, "positive control: no wait, 200");
     } finally {
-      sentinel.replica.pause(false);
+      waitRig.replica.pause(false);
     }
   });
 });
