@@ -21,8 +21,8 @@ import {
   startRedisSentinel,
   startRigs,
   type TestRedisCluster,
-  waitForReplicas,
   type TestRedisSentinel,
+  waitForReplicas,
 } from "./redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
@@ -131,7 +131,6 @@ after(async () => {
 });
 
 describeRedis("Redis failover mid-traffic", () => {
-
   itRedis("Sentinel: kill -9 the master; answers stay fast, service returns", async () => {
     const { outcomes, backAfterMs } = await trafficThroughKill(
       { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } },

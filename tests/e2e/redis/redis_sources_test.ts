@@ -86,7 +86,11 @@ describeRedis("createRedisBackend: sources", () => {
   const toClose: { destroy(): void }[] = [];
 
   before(async () => {
-    [single, cluster, sentinel] = await startRigs(startRedis, startRedisCluster, startRedisSentinel);
+    [single, cluster, sentinel] = await startRigs(
+      startRedis,
+      startRedisCluster,
+      startRedisSentinel,
+    );
   });
   after(async () => {
     for (const client of toClose) {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  allStarted,
   redisCli,
   type RigNode,
   spawnRedisNode,
@@ -130,7 +131,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const started = await Promise.allSettled(
+    await allStarted(
       Array.from({ length: 6 }, () =>
         spawnRedisNode((port) => [
           ...dataNodeArgs(port, dir),
@@ -141,9 +142,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
           "--cluster-node-timeout",
           String(CLUSTER_NODE_TIMEOUT_MS),
         ])),
+      nodes,
     );
-    for (const outcome of started) if (outcome.status === "fulfilled") nodes.push(outcome.value);
-    for (const outcome of started) if (outcome.status === "rejected") throw outcome.reason;
     const ports = nodes.map((node) => node.port);
     await redisCli(
       [
@@ -202,12 +202,10 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
   };
   try {
     // Master and replica at once; the replica follows the master once both run.
-    const data = await Promise.allSettled([
+    await allStarted([
       spawnRedisNode((port) => dataNodeArgs(port, dir)),
       spawnRedisNode((port) => dataNodeArgs(port, dir)),
-    ]);
-    for (const outcome of data) if (outcome.status === "fulfilled") started.push(outcome.value);
-    for (const outcome of data) if (outcome.status === "rejected") throw outcome.reason;
+    ], started);
     const [master, replica] = started;
     const masterPort = master.port;
     const replicaPort = replica.port;
@@ -217,7 +215,7 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
       const info = await redisCli(["-p", String(replicaPort), "INFO", "replication"], 2_000);
       return info.includes("master_link_status:up");
     });
-    const sentinels = await Promise.allSettled(
+    await allStarted(
       [0, 1, 2].map(() =>
         spawnRedisNode((port) => {
           const config = join(dir, `sentinel-${port}.conf`);
@@ -238,9 +236,8 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
           return [config, "--sentinel"];
         })
       ),
+      started,
     );
-    for (const outcome of sentinels) if (outcome.status === "fulfilled") started.push(outcome.value);
-    for (const outcome of sentinels) if (outcome.status === "rejected") throw outcome.reason;
     const sentinelPorts = started.slice(2).map((node) => node.port);
     await waitFor("the Sentinels to know each other and the replica", 30_000, async () => {
       for (const port of sentinelPorts) {

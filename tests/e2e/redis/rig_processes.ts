@@ -165,11 +165,23 @@ export async function spawnRedisNode(
       kill: () => killChild(child),
       // kill(1), not child.kill: Deno's child.kill does not send SIGCONT, so a paused node stayed paused.
       pause: (paused) => {
-        if (!exited(child)) execFileSync("kill", ["-s", paused ? "STOP" : "CONT", String(child.pid)]);
+        if (!exited(child)) {
+          execFileSync("kill", ["-s", paused ? "STOP" : "CONT", String(child.pid)]);
+        }
       },
     };
   }
   throw lastError;
+}
+
+/**
+ * Waits for every one of `starting`; pushes those that started onto
+ * `started` (for the caller to stop), then rethrows the first failure.
+ */
+export async function allStarted<T>(starting: Promise<T>[], started: T[]): Promise<void> {
+  const settled = await Promise.allSettled(starting);
+  for (const outcome of settled) if (outcome.status === "fulfilled") started.push(outcome.value);
+  for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
 }
 
 /**
