@@ -39,7 +39,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createClient } from "redis";
-import { redisNodeArgs, startRedisCluster, startRedisNode } from "../scripts/redis_topologies.ts";
+import { redisNodeArgs, spawnRedisNode, startRedisCluster } from "../scripts/redis_topologies.ts";
 import { cpuSeconds, type Runtime, RUNTIMES, type ServerProcess, startServer } from "./lib/proc.ts";
 import { type FanoutRow, measureFanout } from "./lib/redis_fanout.ts";
 import {
@@ -156,9 +156,8 @@ interface Redis {
 }
 
 async function startRedis(): Promise<Redis> {
-  const port = await freePort();
-  const node = await startRedisNode(port, redisNodeArgs(port));
-  const url = `redis://127.0.0.1:${port}`;
+  const node = await spawnRedisNode((port) => redisNodeArgs(port));
+  const url = `redis://127.0.0.1:${node.port}`;
   const client = createClient({ url, socket: { reconnectStrategy: false } });
   client.on("error", () => {});
   await client.connect();

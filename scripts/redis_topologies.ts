@@ -1,31 +1,26 @@
 /**
- * Real Redis servers for the tests and the benchmarks, never mocks: one
- * node (`startRedisNode`, redis-server or a compatible `binary` such as
- * valkey-server), a local Redis Cluster (3 masters + 3 replicas, made by
- * `redis-cli --cluster create`) and a Sentinel rig (1 master, 1 replica, 3
- * `redis-server --sentinel`), each on free loopback ports, without
- * persistence, in a temp dir removed on stop. Every wait has a deadline.
- * Imported by tests/e2e/redis/ and bench/; no failover is driven here beyond
- * killing a process (the tests do that).
+ * Real Redis topologies for the tests, never mocks: a local Redis Cluster
+ * (3 masters + 3 replicas, made by `redis-cli --cluster create`) and a
+ * Sentinel rig (1 master, 1 replica, 3 `redis-server --sentinel`), each on
+ * free loopback ports, without persistence, in a temp dir removed on stop.
+ * Every wait has a deadline. Not a test file itself; no failover is driven
+ * here beyond killing a process (the tests do that).
  * @module
  */
 
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  allStarted,
+  redisCli,
+  type RigNode,
+  spawnRedisNode,
+  startRigs,
+  waitFor,
+} from "./rig_processes.ts";
 
-/** One redis-server process of a rig. */
-export interface RigNode {
-  readonly port: number;
-  /** The process id (CPU accounting in the benchmarks). */
-  readonly pid: number;
-  /** SIGKILLs the process (no goodbye to its clients); resolves once it exited. */
-  kill(): Promise<void>;
-  /** SIGSTOPs (true) or SIGCONTs (false) the process: it stays connected and answers nothing. */
-  pause(paused: boolean): void;
-}
+export { redisCli, type RigNode, spawnRedisNode, startRigs };
 
 /** A running Redis Cluster: 3 masters, each with 1 replica. */
 export interface TestRedisCluster {
@@ -57,112 +52,51 @@ export interface TestRedisSentinel {
 }
 
 const HOST = "127.0.0.1";
+/** How long a Cluster node may not answer before it is failing (and its replica promoted). */
+const CLUSTER_NODE_TIMEOUT_MS = 1_000;
+/** How long a Sentinel waits on a silent master before it counts it down. */
+const DOWN_AFTER_MS = 1_000;
+/** Sentinel's failover timeout (also how long an election that found no leader waits, twice). */
+const FAILOVER_TIMEOUT_MS = 3_000;
 
-/** Resolves after `ms`. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether `port` can be bound on 127.0.0.1 right now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
+/** `field` of an `INFO` reply as a number (NaN when absent). */
+function infoNumber(info: string, field: string): number {
+  return Number(new RegExp(`^${field}:(\\d+)`, "m").exec(info)?.[1] ?? Number.NaN);
 }
 
 /**
- * `count` distinct ports free on 127.0.0.1, each with `port + 10000` free too
- * (a Cluster node's bus port), below the ephemeral range.
+ * Waits until each master among `ports` has a replica online and every
+ * replica of it has applied all that master had taken when this was called
+ * (deadline `timeoutMs` each): a failover after it loses nothing
+ * acknowledged before it.
  */
-export async function freeClusterPorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let attempt = 0; ports.length < count; attempt++) {
-    if (attempt > 500) throw new Error("no free port pairs (port, port + 10000) on 127.0.0.1");
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if (ports.includes(port)) continue;
-    if (await portFree(port) && await portFree(port + 10_000)) ports.push(port);
-  }
-  return ports;
-}
-
-/** Runs `redis-cli` with `args` (deadline `timeoutMs`); its stdout. */
-export function redisCli(args: string[], timeoutMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("redis-cli", args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`redis-cli ${args.join(" ")}: ${error.message} ${stderr}`));
-      else resolve(String(stdout));
+export async function waitForReplicas(ports: readonly number[], timeoutMs = 10_000) {
+  for (const port of ports) {
+    let info = "";
+    await waitFor(`a replica of ${port} online`, timeoutMs, async () => {
+      info = await redisCli(["-p", String(port), "INFO", "replication"], 2_000);
+      return !/^role:master/m.test(info) || /^slave\d+:.*state=online/m.test(info);
     });
-  });
-}
-
-/** Polls `check` every 100 ms until it is true; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      last = error;
+    if (!/^role:master/m.test(info)) continue;
+    const offset = infoNumber(info, "master_repl_offset");
+    const replicas = [...info.matchAll(/^slave\d+:ip=[^,]+,port=(\d+),/gm)].map((m) => m[1]);
+    for (const replica of replicas) {
+      await waitFor(`the replica on ${replica} to catch up`, timeoutMs, async () => {
+        const own = await redisCli(["-p", replica, "INFO", "replication"], 2_000);
+        return infoNumber(own, "slave_repl_offset") >= offset;
+      });
     }
-    if (Date.now() > deadline) {
-      throw new Error(`${what} not within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-    }
-    await sleep(100);
   }
 }
 
 /**
- * Spawns a redis-server (or `binary`, which takes the same flags) with
- * `args` and waits until it answers PING on `port` (deadline 10 s).
+ * The flags of every data node: `port` on loopback, no persistence (its
+ * files in `dir` when given), a replica's first sync at once.
  *
  * @example
  * ```ts
- * const node = await startRedisNode(6390, redisNodeArgs(6390));
+ * const node = await spawnRedisNode((port) => redisNodeArgs(port));
  * await node.kill();
- * ```
- */
-export async function startRedisNode(
-  port: number,
-  args: string[],
-  binary = "redis-server",
-): Promise<RigNode> {
-  const child: ChildProcess = spawn(binary, args, { stdio: "ignore" });
-  const node: RigNode = {
-    port,
-    pid: child.pid ?? 0,
-    kill: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGKILL");
-      }),
-    // kill(1), not child.kill: Deno's child.kill does not send SIGCONT, so a paused node stayed paused.
-    pause: (paused) =>
-      void execFileSync("kill", ["-s", paused ? "STOP" : "CONT", String(child.pid)]),
-  };
-  try {
-    await waitFor(
-      `${binary} on ${port}`,
-      10_000,
-      async () => (await redisCli(["-p", String(port), "PING"], 2_000)).trim() === "PONG",
-    );
-  } catch (error) {
-    await node.kill();
-    throw error;
-  }
-  return node;
-}
-
-/**
- * The flags of every data node: `port` on loopback, no persistence (and its
- * files in `dir` when given).
- *
- * @example
- * ```ts
- * redisNodeArgs(6390); // ["--port", "6390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
  * ```
  */
 export function redisNodeArgs(port: number, dir?: string): string[] {
@@ -176,6 +110,9 @@ export function redisNodeArgs(port: number, dir?: string): string[] {
     "--appendonly",
     "no",
     ...(dir === undefined ? [] : ["--dir", dir]),
+    // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
+    "--repl-diskless-sync-delay",
+    "0",
   ];
 }
 
@@ -202,20 +139,20 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const ports = await freeClusterPorts(6);
-    for (const port of ports) {
-      nodes.push(
-        await startRedisNode(port, [
+    await allStarted(
+      Array.from({ length: 6 }, () =>
+        spawnRedisNode((port) => [
           ...redisNodeArgs(port, dir),
           "--cluster-enabled",
           "yes",
           "--cluster-config-file",
           join(dir, `nodes-${port}.conf`),
           "--cluster-node-timeout",
-          "2000",
-        ]),
-      );
-    }
+          String(CLUSTER_NODE_TIMEOUT_MS),
+        ])),
+      nodes,
+    );
+    const ports = nodes.map((node) => node.port);
     await redisCli(
       [
         "--cluster",
@@ -250,7 +187,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
 
 /**
  * Starts a master, a replica of it and three Sentinels monitoring it as
- * `name` (quorum 2, down after 1 s, failover timeout 5 s), on free loopback
+ * `name` (quorum 2, down after 1 s, failover timeout 3 s), on free loopback
  * ports, and waits until every Sentinel knows the master, the replica and
  * the two other Sentinels (deadline 30 s). Stop it in `after()`.
  *
@@ -272,42 +209,44 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const [masterPort, replicaPort, ...sentinelPorts] = await freeClusterPorts(5);
-    const master = await startRedisNode(masterPort, redisNodeArgs(masterPort, dir));
-    started.push(master);
-    const replica = await startRedisNode(replicaPort, [
-      ...redisNodeArgs(replicaPort, dir),
-      "--replicaof",
-      HOST,
-      String(masterPort),
-    ]);
-    started.push(replica);
+    // Master and replica at once; the replica follows the master once both run.
+    await allStarted([
+      spawnRedisNode((port) => redisNodeArgs(port, dir)),
+      spawnRedisNode((port) => redisNodeArgs(port, dir)),
+    ], started);
+    const [master, replica] = started;
+    const masterPort = master.port;
+    const replicaPort = replica.port;
+    await redisCli(["-p", String(replicaPort), "REPLICAOF", HOST, String(masterPort)]);
     // A Sentinel finds replicas through the master's INFO, read at once on start: link them first.
     await waitFor("the replica to sync", 15_000, async () => {
       const info = await redisCli(["-p", String(replicaPort), "INFO", "replication"], 2_000);
       return info.includes("master_link_status:up");
     });
-    const sentinels: RigNode[] = [];
-    for (const port of sentinelPorts) {
-      const config = join(dir, `sentinel-${port}.conf`);
-      // Sentinel rewrites its config file: one writable file each.
-      writeFileSync(
-        config,
-        [
-          `port ${port}`,
-          `bind ${HOST}`,
-          "protected-mode no",
-          `dir ${dir}`,
-          `sentinel monitor ${name} ${HOST} ${masterPort} 2`,
-          `sentinel down-after-milliseconds ${name} 1000`,
-          `sentinel failover-timeout ${name} 5000`,
-          "",
-        ].join("\n"),
-      );
-      const node = await startRedisNode(port, [config, "--sentinel"]);
-      started.push(node);
-      sentinels.push(node);
-    }
+    await allStarted(
+      [0, 1, 2].map(() =>
+        spawnRedisNode((port) => {
+          const config = join(dir, `sentinel-${port}.conf`);
+          // Sentinel rewrites its config file: one writable file each.
+          writeFileSync(
+            config,
+            [
+              `port ${port}`,
+              `bind ${HOST}`,
+              "protected-mode no",
+              `dir ${dir}`,
+              `sentinel monitor ${name} ${HOST} ${masterPort} 2`,
+              `sentinel down-after-milliseconds ${name} ${DOWN_AFTER_MS}`,
+              `sentinel failover-timeout ${name} ${FAILOVER_TIMEOUT_MS}`,
+              "",
+            ].join("\n"),
+          );
+          return [config, "--sentinel"];
+        })
+      ),
+      started,
+    );
+    const sentinelPorts = started.slice(2).map((node) => node.port);
     await waitFor("the Sentinels to know each other and the replica", 30_000, async () => {
       for (const port of sentinelPorts) {
         const p = String(port);
@@ -338,7 +277,7 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
       name,
       master,
       replica,
-      sentinels,
+      sentinels: started.slice(2),
       sentinelRootNodes: sentinelPorts.map((port) => ({ host: HOST, port })),
       masterPort: currentMaster,
       async waitForNewMaster(port, timeoutMs = 30_000) {

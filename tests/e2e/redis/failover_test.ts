@@ -19,8 +19,10 @@ import {
   type RigNode,
   startRedisCluster,
   startRedisSentinel,
+  startRigs,
   type TestRedisCluster,
   type TestRedisSentinel,
+  waitForReplicas,
 } from "../../../scripts/redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
@@ -62,6 +64,7 @@ async function call(url: string, session: string, id: number): Promise<Outcome> 
  */
 async function trafficThroughKill(
   source: RedisSource,
+  masterPorts: readonly number[],
   kill: () => Promise<void>,
   backWithinMs: number,
 ): Promise<{ outcomes: Outcome[]; backAfterMs: number }> {
@@ -77,7 +80,7 @@ async function trafficThroughKill(
     const outcomes: Outcome[] = [];
     for (let i = 0; i < 5; i++) outcomes.push(await call(url, session, i));
     assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 200, 200, 200], "before the kill");
-    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the replica has it all
+    await waitForReplicas(masterPorts); // the replica has it all
     const killedAt = Date.now();
     await kill();
     let id = 100;
@@ -109,20 +112,29 @@ function assertAnswered(outcomes: Outcome[]): void {
   }
 }
 
-describeRedis("Redis failover mid-traffic", () => {
-  let cluster: TestRedisCluster;
-  let sentinel: TestRedisSentinel;
-  before(async () => {
-    if (redisSkip !== false) return;
-    [cluster, sentinel] = await Promise.all([startRedisCluster(), startRedisSentinel()]);
-  });
-  after(async () => {
-    await Promise.all([cluster?.stop(), sentinel?.stop()]);
-  });
+// The rigs of both suites, started at once: the failovers' own (they kill masters) and one
+// for waitForReplicaMs (its replica is paused, then resumed).
+let cluster: TestRedisCluster;
+let sentinel: TestRedisSentinel;
+let waitRig: TestRedisSentinel;
+before(async () => {
+  if (redisSkip !== false) return;
+  [cluster, sentinel, waitRig] = await startRigs(
+    startRedisCluster,
+    startRedisSentinel,
+    startRedisSentinel,
+  );
+});
+after(async () => {
+  waitRig?.replica.pause(false);
+  await Promise.all([cluster?.stop(), sentinel?.stop(), waitRig?.stop()]);
+});
 
+describeRedis("Redis failover mid-traffic", () => {
   itRedis("Sentinel: kill -9 the master; answers stay fast, service returns", async () => {
     const { outcomes, backAfterMs } = await trafficThroughKill(
       { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } },
+      [sentinel.master.port],
       () => sentinel.master.kill(),
       30_000,
     );
@@ -136,6 +148,7 @@ describeRedis("Redis failover mid-traffic", () => {
     let victim: RigNode | undefined;
     const { outcomes, backAfterMs } = await trafficThroughKill(
       { cluster: { rootNodes: cluster.rootNodes } },
+      cluster.nodes.map((node) => node.port),
       async () => {
         // The master owning the session's keys: the one holding an `s:{…}` key under the prefix.
         for (const node of cluster.nodes) {
@@ -155,20 +168,10 @@ describeRedis("Redis failover mid-traffic", () => {
 });
 
 describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
-  let sentinel: TestRedisSentinel;
-  before(async () => {
-    if (redisSkip !== false) return;
-    sentinel = await startRedisSentinel();
-  });
-  after(async () => {
-    sentinel?.replica.pause(false);
-    await sentinel?.stop();
-  });
-
   /** Initializes a session on a backend made with `waitForReplicaMs`; status, Retry-After, ms. */
   async function initialize(waitForReplicaMs: number | undefined): Promise<Outcome> {
     const backend = await createRedisBackend({
-      sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes },
+      sentinel: { name: waitRig.name, sentinels: waitRig.sentinelRootNodes },
     }, { prefix: "wait:", onError: () => {}, waitForReplicaMs });
     const server = await serveHandler(createEverythingHandler({}, backend), 0);
     const started = Date.now();
@@ -197,7 +200,7 @@ describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
 
   itRedis("a session is issued once a replica has it; with none answering, 503 fast", async () => {
     assert.equal((await initialize(500)).status, 200, "the replica acknowledges: 200");
-    sentinel.replica.pause(true);
+    waitRig.replica.pause(true);
     try {
       const refused = await initialize(500);
       assert.equal(refused.status, 503, "no replica acknowledged: fail closed");
@@ -208,7 +211,7 @@ describeRedis("waitForReplicaMs: acknowledged writes are on a replica", () => {
       );
       assert.equal((await initialize(undefined)).status, 200, "positive control: no wait, 200");
     } finally {
-      sentinel.replica.pause(false);
+      waitRig.replica.pause(false);
     }
   });
 });

@@ -18,6 +18,7 @@ import { describeRedis, itRedis, redisSkip } from "./redis_server.ts";
 import {
   startRedisCluster,
   startRedisSentinel,
+  startRigs,
   type TestRedisCluster,
   type TestRedisSentinel,
 } from "../../../scripts/redis_topologies.ts";
@@ -55,7 +56,7 @@ describeRedis("the fixture on a Cluster and under Sentinel", () => {
   const children: ChildProcess[] = [];
   before(async () => {
     if (redisSkip !== false) return;
-    [cluster, sentinel] = await Promise.all([startRedisCluster(), startRedisSentinel()]);
+    [cluster, sentinel] = await startRigs(startRedisCluster, startRedisSentinel);
   });
   after(async () => {
     for (const child of children) child.kill("SIGKILL");

@@ -6,7 +6,7 @@
  * the bus carries cancellations between instances again.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +18,11 @@ import { serveHandler } from "../../../examples/serve.ts";
 import { deferred, readAnswer, sleep, until } from "../../helpers.ts";
 import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
 import { describeRedis, freePort, startRedis } from "./redis_server.ts";
+import { freeRigPort, spawnTracked } from "../../../scripts/rig_processes.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn("redis-server", [
+  const child = spawnTracked("redis-server", [
     "--port",
     String(port),
     "--bind",
@@ -34,7 +35,7 @@ async function startServer(port: number, dir: string): Promise<ChildProcess> {
     "yes",
     "--appendfsync",
     "always",
-  ], { stdio: "ignore" });
+  ]);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = createClient({
@@ -60,10 +61,15 @@ async function startServer(port: number, dir: string): Promise<ChildProcess> {
   }
 }
 
+/** SIGKILLs `child`; resolves once it exited (deadline 5 s; the timer keeps the loop alive meanwhile). */
 function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
+    const timer = setTimeout(resolve, 5_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill("SIGKILL");
   });
 }
@@ -201,7 +207,7 @@ describeRedis("Redis faults", () => {
     const errors: unknown[] = [];
     // A deadline short against the block times, yet long enough that a loaded machine does not
     // miss it for an ordinary command (100 ms did, once, with the load average at 12).
-    const options = { prefix: "deadline:", commandTimeoutMs: 400, bus: { blockMs: 2_000 } };
+    const options = { prefix: "deadline:", commandTimeoutMs: 400, bus: { blockMs: 1_000 } };
     const backend = await createRedisBackend({ url: redis.url }, {
       ...options,
       onError: (error) => errors.push(error),
@@ -221,7 +227,8 @@ describeRedis("Redis faults", () => {
       await until(() => heard.length === 1, "the bus reader to hear the other instance");
       stop();
       // Positive control: the same reads, Redis paused: the deadline (plus the block time) fires.
-      await redis.client.sendCommand(["CLIENT", "PAUSE", "4000", "ALL"]);
+      // Longer than a block plus the deadline (1.4 s), so that a read sent in the pause fails.
+      await redis.client.sendCommand(["CLIENT", "PAUSE", "2500", "ALL"]);
       await until(() => errors.length > 0, "the paused Redis to be reported", 7_000);
     } finally {
       await backend.close();
@@ -231,7 +238,7 @@ describeRedis("Redis faults", () => {
   });
 
   it("a Redis restart: 503 + Retry-After while it is down, then the sessions and the bus work again", async () => {
-    const port = await freePort();
+    const port = await freeRigPort();
     const dir = mkdtempSync(join(tmpdir(), "tether-redis-"));
     let server = await startServer(port, dir);
     const url = `redis://127.0.0.1:${port}`;
@@ -304,7 +311,7 @@ describeRedis("Redis faults", () => {
   });
 
   it("a Redis restart: a client following A's stream from B keeps its connection and gets what A writes after", async () => {
-    const port = await freePort();
+    const port = await freeRigPort();
     const dir = mkdtempSync(join(tmpdir(), "tether-redis-"));
     let server = await startServer(port, dir);
     const url = `redis://127.0.0.1:${port}`;

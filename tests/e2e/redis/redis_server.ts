@@ -1,9 +1,7 @@
 /**
  * A real `redis-server` (Debian's package) on a free loopback port for the
  * tests that need Redis, never a mock: started per test file, with no
- * persistence, and stopped at the end (the process is started by
- * scripts/redis_topologies.ts, which the benchmarks share). Not a test file
- * itself.
+ * persistence, and stopped at the end. Not a test file itself.
  * @module
  */
 
@@ -12,7 +10,7 @@ import { describe, it } from "node:test";
 import { createServer } from "node:net";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
-import { redisNodeArgs, startRedisNode } from "../../../scripts/redis_topologies.ts";
+import { redisNodeArgs, spawnRedisNode } from "../../../scripts/redis_topologies.ts";
 
 /**
  * Why the Redis suites cannot run here, or false. Without `redis-server` on
@@ -70,13 +68,12 @@ export function freePort(): Promise<number> {
 export async function startRedis(
   { binary = "redis-server" }: { binary?: string } = {},
 ): Promise<TestRedis> {
-  const port = await freePort();
-  const node = await startRedisNode(
-    port,
-    [...redisNodeArgs(port), "--protected-mode", "yes"],
+  const node = await spawnRedisNode(
+    (port) => [...redisNodeArgs(port), "--protected-mode", "yes"],
+    undefined,
     binary,
   );
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://127.0.0.1:${node.port}`;
   let client: TestClient;
   try {
     const candidate = createClient({ url, socket: { reconnectStrategy: false } });
@@ -106,9 +103,9 @@ export async function startRedis(
     },
     async stop() {
       try {
-        await client.quit();
+        await client!.quit();
       } catch { /* already closed */ }
-      await node.kill(); // no persistence: nothing to flush
+      await node.kill();
     },
   };
 }
@@ -126,15 +123,14 @@ export interface RestartableRedis {
 
 /** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let node = await startRedisNode(port, redisNodeArgs(port));
+  let node = await spawnRedisNode((port) => redisNodeArgs(port));
+  const url = `redis://127.0.0.1:${node.port}`;
   return {
     url,
     kill: () => node.kill(),
     async restart() {
       await node.kill();
-      node = await startRedisNode(port, redisNodeArgs(port));
+      node = await spawnRedisNode((port) => redisNodeArgs(port), node.port);
     },
     stop: () => node.kill(),
   };

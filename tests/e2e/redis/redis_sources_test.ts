@@ -17,6 +17,7 @@ import {
   redisCli,
   startRedisCluster,
   startRedisSentinel,
+  startRigs,
   type TestRedisCluster,
   type TestRedisSentinel,
 } from "../../../scripts/redis_topologies.ts";
@@ -85,9 +86,11 @@ describeRedis("createRedisBackend: sources", () => {
   const toClose: { destroy(): void }[] = [];
 
   before(async () => {
-    single = await startRedis();
-    cluster = await startRedisCluster();
-    sentinel = await startRedisSentinel();
+    [single, cluster, sentinel] = await startRigs(
+      startRedis,
+      startRedisCluster,
+      startRedisSentinel,
+    );
   });
   after(async () => {
     for (const client of toClose) {

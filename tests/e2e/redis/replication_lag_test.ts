@@ -10,12 +10,19 @@
  * lag (a session and its `ctx.session` counter) is there after the failover.
  */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
-import { describeRedis, itRedis } from "./redis_server.ts";
-import { redisCli, startRedisSentinel } from "../../../scripts/redis_topologies.ts";
+import { describeRedis, itRedis, redisSkip } from "./redis_server.ts";
+import {
+  redisCli,
+  startRedisSentinel,
+  startRigs,
+  type TestRedisSentinel,
+  waitForReplicas,
+} from "../../../scripts/redis_topologies.ts";
 
 const bearer = { authorization: "Bearer alice" };
 
@@ -45,8 +52,7 @@ async function initialize(url: string): Promise<{ status: number; session?: stri
  * Issues a session before the lag (and counts once in it), one during it,
  * then fails over; what each answers after.
  */
-async function lagThenFailover(waitForReplicaMs: number | undefined) {
-  const sentinel = await startRedisSentinel();
+async function lagThenFailover(sentinel: TestRedisSentinel, waitForReplicaMs: number | undefined) {
   const backend = await createRedisBackend(
     { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } },
     { prefix: "lag:", onError: () => {}, connectTimeoutMs: 5_000, waitForReplicaMs },
@@ -60,7 +66,7 @@ async function lagThenFailover(waitForReplicaMs: number | undefined) {
     const counted = await increment(url, before.session!, 1);
     assert.equal(counted.status, 200, counted.body);
     if (waitForReplicaMs === undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // no wait: let the replica catch up
+      await waitForReplicas([sentinel.master.port]); // no wait: let the replica catch up
     }
     // The lag: the replica stops reading; a 32 MiB write overflows its link and the master drops it.
     await redisCli([
@@ -115,15 +121,24 @@ async function lagThenFailover(waitForReplicaMs: number | undefined) {
 }
 
 describeRedis("Failover under forced replication lag", () => {
+  // One rig per test (each kills its master), both started at once.
+  let rigs: TestRedisSentinel[] = [];
+  before(async () => {
+    if (redisSkip === false) rigs = await startRigs(startRedisSentinel, startRedisSentinel);
+  });
+  after(async () => {
+    await Promise.all(rigs.map((rig) => rig.stop()));
+  });
+
   itRedis("without waitForReplicaMs: a session acknowledged during the lag is lost", async () => {
-    const { during, after, lagged } = await lagThenFailover(undefined);
+    const { during, after, lagged } = await lagThenFailover(rigs[0], undefined);
     assert.equal(during.status, 200, "acknowledged during the lag");
     assert.equal(after.status, 200, `service returned: ${after.body}`);
     assert.equal(lagged?.status, 404, "the acknowledged session did not survive the failover");
   });
 
   itRedis("with waitForReplicaMs: nothing acknowledged is lost", async () => {
-    const { during, after, counter } = await lagThenFailover(500);
+    const { during, after, counter } = await lagThenFailover(rigs[1], 500);
     assert.equal(during.status, 503, "not acknowledged: no replica took it");
     // Served (not 404); the promoted master has no replica left, so the counter's write now
     // fails closed as a tool error, as documented.

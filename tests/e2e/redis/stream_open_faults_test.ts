@@ -29,7 +29,8 @@ import {
 import { describeRedis, type RestartableRedis, startRestartableRedis } from "./redis_server.ts";
 
 const COMMAND_TIMEOUT_MS = 500;
-const PAUSE_MS = 5_000;
+/** Just past the deadline (three times it, for a loaded machine): the deadline answers, not Redis waking. */
+const PAUSE_MS = 3 * COMMAND_TIMEOUT_MS;
 
 /** A fault: `cause` breaks Redis, `cure` (if any) ends it; after both, Redis serves again. */
 interface Fault {
@@ -67,7 +68,8 @@ const FAULTS: Fault[] = [
     },
     // The pause ends by itself (CLIENT UNPAUSE would wait for it too).
     cure: () => Promise.resolve(),
-    // Well before the pause ends: the command deadline answers, not Redis waking up.
+    // The command deadline answers, not Redis waking up: a woken Redis would open the stream
+    // (200) and the tool would wait on its signal, unanswered past this bound.
     boundMs: COMMAND_TIMEOUT_MS + 3_000,
   },
 ];

@@ -25,6 +25,7 @@ import {
   redisCli,
   startRedisCluster,
   startRedisSentinel,
+  startRigs,
   type TestRedisCluster,
   type TestRedisSentinel,
 } from "../../../scripts/redis_topologies.ts";
@@ -64,7 +65,7 @@ function newSentinel() {
 
 before(async () => {
   if (redisSkip !== false) return;
-  [cluster, sentinel] = await Promise.all([startRedisCluster(), startRedisSentinel()]);
+  [cluster, sentinel] = await startRigs(startRedisCluster, startRedisSentinel);
   const onCluster = await connected(newCluster());
   rigs.cluster = {
     commands: { sendCommand: (args) => onCluster.sendCommand(firstKeyOf(args), false, args) },
