@@ -91,7 +91,7 @@ export async function waitForReplicas(ports: readonly number[], timeoutMs = 10_0
 
 /**
  * The flags of every data node: `port` on loopback, no persistence (its
- * files in `dir` when given), a replica's first sync at once.
+ * files in `dir` when given).
  *
  * @example
  * ```ts
@@ -110,10 +110,12 @@ export function redisNodeArgs(port: number, dir?: string): string[] {
     "--appendonly",
     "no",
     ...(dir === undefined ? [] : ["--dir", dir]),
-    // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
-    "--repl-diskless-sync-delay",
-    "0",
   ];
+}
+
+/** A rig's data node: {@linkcode redisNodeArgs}, and a replica's first sync at once (not after 5 s). */
+function rigNodeArgs(port: number, dir: string): string[] {
+  return [...redisNodeArgs(port, dir), "--repl-diskless-sync-delay", "0"];
 }
 
 /**
@@ -142,7 +144,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     await allStarted(
       Array.from({ length: 6 }, () =>
         spawnRedisNode((port) => [
-          ...redisNodeArgs(port, dir),
+          ...rigNodeArgs(port, dir),
           "--cluster-enabled",
           "yes",
           "--cluster-config-file",
@@ -211,8 +213,8 @@ export async function startRedisSentinel(name = "tether-master"): Promise<TestRe
   try {
     // Master and replica at once; the replica follows the master once both run.
     await allStarted([
-      spawnRedisNode((port) => redisNodeArgs(port, dir)),
-      spawnRedisNode((port) => redisNodeArgs(port, dir)),
+      spawnRedisNode((port) => rigNodeArgs(port, dir)),
+      spawnRedisNode((port) => rigNodeArgs(port, dir)),
     ], started);
     const [master, replica] = started;
     const masterPort = master.port;
