@@ -20,7 +20,10 @@
  * compiles shows there, and is not a cost a warm server pays per request.
  *
  * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
- * `Request`s (bench/lib/instruction_case.ts). The HTTP cases run a bench
+ * `Request`s (bench/lib/instruction_case.ts). `scale-100` and `scale-100k`
+ * send the legacy call to each of 100 or 100,000 sessions in turn (the
+ * scaling pair; making 100,000 sessions under valgrind takes minutes, and
+ * both runs pay it, so the difference per request leaves it out). The HTTP cases run a bench
  * server and send it real requests (bench/lib/instruction_server.ts), one at
  * a time or, with `--concurrency N`, over N connections with one call in
  * flight each, all `tools/call`s of the echo tool: stateless ones to
@@ -40,7 +43,7 @@
  * `--requests`, e.g. 100,500: a 1 MiB call is slow under valgrind.
  *
  *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
- *        [--cases bare,legacy,2026,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
+ *        [--cases bare,legacy,2026,scale-100,scale-100k,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
  *                 http-{ceiling-,floor-,}{large,large-sse,progress},http-{floor-,}{large-1m,large-1m-sse}]
  *        [--requests 2000,10000] [--concurrency 1]
  *
@@ -92,6 +95,8 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
 }
 
 const CASE = join(ROOT, "bench/lib/instruction_case.ts");
+/** The cases run in process by instruction_case.ts. */
+const IN_PROCESS = ["bare", "legacy", "2026", "scale-100", "scale-100k"];
 /** The HTTP cases: the bench server each one runs, its arguments and the calls it gets. */
 interface ServerCase {
   file: string;
@@ -143,7 +148,7 @@ for (const [name, { tool, sse, ceiling }] of Object.entries(HEAVY)) {
   };
 }
 for (const mode of cases) {
-  if (!["bare", "legacy", "2026"].includes(mode) && SERVERS[mode] === undefined) {
+  if (!IN_PROCESS.includes(mode) && SERVERS[mode] === undefined) {
     throw new Error(`--cases: unknown case ${mode}`);
   }
 }

@@ -189,6 +189,17 @@ describe("MemorySessionStore: state", () => {
     await assert.rejects(store.writeState("a", "k", 10n, 1000), TypeError);
   });
 
+  it("a swept session's state goes with it: the id made again starts empty, with its whole budget", async () => {
+    const store = new MemorySessionStore();
+    await store.create(record("a", 100), 10, 0);
+    await store.writeState("a", "k", "x".repeat(40), 50);
+    assert.deepEqual(ids(await store.sweep(100)), ["a"]);
+    await store.create(record("a", 1_000), 10, 100);
+    assert.equal(await store.readState("a", "k"), undefined);
+    await store.writeState("a", "j", "y".repeat(40), 50); // would not fit beside the old key
+    assert.equal(await store.readState("a", "j"), "y".repeat(40));
+  });
+
   it("state of a different or unknown session is separate", async () => {
     const store = await storeWith();
     await store.create(record("b", 1_000_000), 10, 0);

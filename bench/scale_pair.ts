@@ -1,0 +1,138 @@
+/**
+ * The scaling pair alone: tether's tools/call rate per server CPU-second with
+ * 100,000 idle sessions held ÷ the same with 100, as `bench/run.ts` measures
+ * it in its memory phase (two processes, the big one grown like the small one
+ * and never forced to collect garbage; wrk rotating the session id over all
+ * of a process's sessions; alternating slices; the median of the per-round
+ * ratios). A ratio of two processes measured side by side, so it holds on a
+ * loaded machine as long as the rounds alternate. Optionally the heap per
+ * idle session (a third process, forced GC).
+ *
+ *   node_modules/node24/bin/node bench/scale_pair.ts [--runtime bun,deno,node] [--rounds 8]
+ *        [--slice 1] [--sessions 100000] [--base 100] [--connections 32] [--tree DIR] [--memory]
+ *        [--server tether|floor-legacy]
+ *
+ * `--tree` serves another checkout's `bench/servers/tether.ts` (a worktree of
+ * another commit, for a before/after). `--server floor-legacy` measures the
+ * legacy floor instead (bench/servers/floor.ts --era legacy: a session is one
+ * small object in a Map, looked up, owner-checked and touched per call): the
+ * bound on what holding 100,000 sessions costs any sessionful server, since
+ * it does only what each call must do with its session. `BENCH_V8_FLAGS` adds V8 flags to the
+ * Deno and Node servers as in run.ts (e.g. `--trace-gc`; their output is discarded).
+ */
+
+import { join } from "node:path";
+import { median } from "./lib/load.ts";
+import { allocatePort, ROOT, type Runtime, startServer } from "./lib/proc.ts";
+import { measureWithWrk } from "./lib/wrk.ts";
+import {
+  adminCreate,
+  adminMemory,
+  createSessionsOverHttp,
+  echoTemplate,
+  echoTraffic,
+  probe,
+} from "./run/traffic.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : argv[i + 1];
+};
+const runtimes = opt("runtime", "bun,deno,node").split(",") as Runtime[];
+const rounds = Number(opt("rounds", "8"));
+const slice = Number(opt("slice", "1"));
+const sessions = Number(opt("sessions", "100000"));
+const baseSessions = Number(opt("base", "100"));
+const connections = Number(opt("connections", "32"));
+const tree = opt("tree", ROOT);
+const floor = opt("server", "tether") === "floor-legacy";
+const entry = join(tree, floor ? "bench/servers/floor.ts" : "bench/servers/tether.ts");
+const args = floor ? ["--era", "legacy"] : ["--max-sessions", "10000000"];
+
+/**
+ * `count` sessions made in the server at `base`: through the in-process admin
+ * route, or over HTTP for the floor (its Host check refuses the admin route's
+ * built requests, which carry no Host header).
+ */
+async function create(base: string, count: number): Promise<string[]> {
+  return floor
+    ? (await createSessionsOverHttp(base, count, true)).ids
+    : (await adminCreate(base, count)).ids;
+}
+
+/** A server process holding `count` sessions, grown as run.ts grows its scale processes. */
+async function grown(runtime: Runtime, count: number) {
+  const server = await startServer(runtime, entry, args, { port: allocatePort(), bigHeap: true });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    let ids = await create(base, Math.min(baseSessions, count));
+    await probe(base, echoTemplate(ids));
+    if (count > ids.length) ids = ids.concat(await create(base, count - ids.length));
+    return { server, base, ids };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+for (const runtime of runtimes) {
+  const few = await grown(runtime, baseSessions);
+  const many = await grown(runtime, sessions).catch(async (error) => {
+    await few.server.stop();
+    throw error;
+  });
+  try {
+    const target = (p: typeof few) => ({
+      port: p.server.port,
+      pid: p.server.pid,
+      path: "/mcp",
+      connections,
+      ...echoTraffic(p.ids).wrk!,
+    });
+    const [a, b] = await measureWithWrk(
+      [target(few), target(many)],
+      { warmup: 1, rounds, slice },
+      (index, error) => {
+        throw new Error(`target ${index}: ${String(error)}`);
+      },
+    );
+    for (const [name, result] of [["few", a], ["many", b]] as const) {
+      if (result.bad + result.errors + result.timeouts > 0) {
+        throw new Error(`${name}: ${result.bad} bad, ${result.errors} errors: ${result.badSample}`);
+      }
+    }
+    const ratios = a.sliceCpuRates.map((rate, i) => b.sliceCpuRates[i] / rate);
+    const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+    console.log(
+      `${runtime.padEnd(4)} ${
+        floor ? "floor-legacy" : "tether"
+      } ${sessions} ÷ ${baseSessions} sessions per server CPU-s: ${
+        median(ratios).toFixed(2)
+      }× (rounds ${ratios.map((r) => r.toFixed(2)).join(" ")}); ${k(b.okPerCpuSecond)} vs ${
+        k(a.okPerCpuSecond)
+      } per CPU-s, ${k(b.okPerSecond)} vs ${k(a.okPerSecond)} per s`,
+    );
+  } finally {
+    await Promise.all([few.server.stop(), many.server.stop()]);
+  }
+  if (argv.includes("--memory")) {
+    const server = await startServer(runtime, entry, args, { port: allocatePort(), bigHeap: true });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const ids = (await adminCreate(base, baseSessions)).ids;
+      await probe(base, echoTemplate(ids));
+      const before = await adminMemory(base);
+      await adminCreate(base, sessions - baseSessions);
+      const after = await adminMemory(base);
+      const n = sessions - baseSessions;
+      console.log(
+        `${runtime.padEnd(4)} heap per idle session at ${sessions}: ${
+          Math.round((after.heapUsed - before.heapUsed) / n)
+        } B, rss ${Math.round((after.rss - before.rss) / n)} B`,
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+}
