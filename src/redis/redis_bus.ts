@@ -32,14 +32,11 @@
  * @module
  */
 
-import {
-  type BusListener,
-  type BusMessage,
-  BusMessageTooLargeError,
-  type MessageBus,
-} from "../bus/message_bus.ts";
+import { type BusListener, type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
+import type { MessageBus } from "../bus/message_bus.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../runtime.ts";
+import { settledWithin } from "../http/drained.ts";
 import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
 import { BusRequests } from "./bus_requests.ts";
 import type { RequestId } from "../jsonrpc/messages.ts";
@@ -87,6 +84,9 @@ export interface RedisBusOptions {
 
 /** The longest wait between two attempts to reconnect the reader, ms. */
 const MAX_RETRY_MS = 2_000;
+
+/** close()'s wait for the reader, ms: one opening a connection while Redis is down closes it itself. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** The session a message is about, or undefined for a message for everyone. */
 function sessionOf(message: BusMessage): string | undefined {
@@ -302,7 +302,7 @@ export class RedisBus implements MessageBus {
     const connection = this.#connection;
     this.#connection = undefined;
     await connection?.close().catch(() => {});
-    await this.#reader;
+    if (this.#reader !== undefined) await settledWithin(this.#reader, CLOSE_WAIT_MS);
     if (subscribed) {
       // Gone at once, not when the liveness key lapses: a message for this instance is not sent.
       await Promise.all([

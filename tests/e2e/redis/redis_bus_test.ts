@@ -9,7 +9,7 @@ import type { BusMessage, MessageBus } from "../../../src/storage/mod.ts";
 import type { RedisConnection } from "../../../src/redis/redis_commands.ts";
 import { RedisBus } from "../../../src/redis/redis_bus.ts";
 import { describeMessageBus } from "../../contracts/message_bus_contract.ts";
-import { until } from "../../helpers.ts";
+import { until, within } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;
@@ -105,3 +105,18 @@ itRedis("RedisBus: options are checked", () => {
   assert.throws(() => new RedisBus(redis.client, openConnection, { maxLength: 0 }), RangeError);
   assert.throws(() => new RedisBus(redis.client, openConnection, { blockMs: 1.5 }), RangeError);
 });
+
+itRedis(
+  "RedisBus: close() does not wait for a reader stuck opening its connection",
+  async () => {
+    // An opener that never gives up (a client reconnecting forever while Redis is down).
+    let opening = 0;
+    const bus = new RedisBus(redis.client, () => {
+      opening++;
+      return new Promise<RedisConnection>(() => {});
+    }, { prefix: `stuck${++n}:`, blockMs: 200 });
+    await bus.subscribe(() => {});
+    await until(() => opening === 1, "the reader to start opening its connection");
+    await within(bus.close(), 10_000, "close() while the reader is stuck opening its connection");
+  },
+);

@@ -88,7 +88,9 @@ export async function startRedis(
     url,
     client,
     async openConnection() {
-      const own = createClient({ url });
+      // No reconnecting: a connect while the server is down fails at once (the bus retries), as
+      // createRedisBackend's opener gives up after its connect timeout.
+      const own = createClient({ url, socket: { reconnectStrategy: false } });
       own.on("error", () => {});
       await own.connect();
       return {
