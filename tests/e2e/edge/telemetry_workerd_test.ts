@@ -23,7 +23,7 @@ import {
   rawPost,
   textOf,
 } from "../interop/helpers.ts";
-import { modernNotification, modernRequest } from "../../unit/modern/helpers.ts";
+import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
 const MAX_BYTES = 256;
@@ -88,7 +88,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
     return response.status;
   }
 
-  /** A request built for the in-process handler (tests/unit/modern/helpers.ts), sent to the fixture. */
+  /** A request built for the in-process handler (tests/support/modern_helpers.ts), sent to the fixture. */
   async function forward(request: Request): Promise<number> {
     const response = await fetch(fixture.url, {
       method: "POST",

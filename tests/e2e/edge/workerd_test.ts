@@ -30,12 +30,12 @@ import {
   textOf,
 } from "../interop/helpers.ts";
 import { initializeMessage, until } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
 const PING = { jsonrpc: "2.0", id: 1, method: "ping" };
 
-/** A 2026-07-28 request (tests/unit/modern/helpers.ts builds it) sent to `url`. */
+/** A 2026-07-28 request (tests/support/modern_helpers.ts builds it) sent to `url`. */
 async function modernPost(
   url: string,
   method: string,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createEverythingHandler } from "../../../examples/everything.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 function whoami(token: string): Request {
   return modernRequest("tools/call", { name: "whoami", arguments: {} }, {

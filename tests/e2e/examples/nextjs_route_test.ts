@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as route from "../../../examples/nextjs/app/mcp/route.ts";
 import { bodilessRequest, initializeMessage, postRequest, readAnswer } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 /** A route export as Next.js calls it: the Request, then the route's context. */
 type RouteExport = (request: Request, context: { params: Promise<object> }) => Promise<Response>;

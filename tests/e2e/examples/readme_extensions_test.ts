@@ -12,8 +12,8 @@ import { describe, it } from "node:test";
 import { handler as clockHandler } from "../../../examples/extension.ts";
 import { handler as reportHandler } from "../../../examples/tasks.ts";
 import { initialize, rpc, within } from "../../helpers.ts";
-import { modernNotification, modernRpc } from "../../unit/modern/helpers.ts";
-import { pollTask, TASK_CLIENT } from "../../unit/extensions/tasks/helpers.ts";
+import { modernNotification, modernRpc } from "../../support/modern_helpers.ts";
+import { pollTask, TASK_CLIENT } from "../../support/task_helpers.ts";
 import { ROOT, sectionOf, tsBlocks } from "./docs_text.ts";
 
 /** The `readme` region of an example, as a user writes it (importing `@tether/mcp`). */

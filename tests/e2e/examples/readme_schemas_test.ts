@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import type { McpHandler } from "../../../mod.ts";
-import { modernRpc } from "../../unit/modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 import { ROOT, sectionOf, tsBlocks } from "./docs_text.ts";
 
 const MOD = pathToFileURL(join(ROOT, "mod.ts")).href;

@@ -20,7 +20,7 @@ import {
   PAGE,
   preflightRequest,
   STRANGER,
-} from "../../unit/http/cors/helpers.ts";
+} from "../../support/cors_helpers.ts";
 
 const REQUESTED = "content-type, mcp-protocol-version";
 

@@ -20,7 +20,7 @@ import {
   postRequest,
   readTextUntil,
 } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 import { withServer, withTimeout } from "../interop/helpers.ts";
 
 /** Long enough that a response waiting for the first heartbeat fails the deadline below. */

@@ -34,7 +34,7 @@ import {
 } from "../../../src/extensions/apps/mod.ts";
 import { withServer } from "./helpers.ts";
 import { initialize, makeHandler } from "../../helpers.ts";
-import { modernRpc } from "../../unit/modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 const VIEW_URI = "ui://weather/view.html";
 const HTML = "<!doctype html><p id=forecast>…</p>";

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, type HandlerContext } from "../../../mod.ts";
 import { abortReason, deferred, until } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 import { withServer } from "./helpers.ts";
 
 describe("2026-07-28, responseMode json", () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { readAnswer } from "../../helpers.ts";
-import { MODERN, modernRpc } from "../../unit/modern/helpers.ts";
+import { MODERN, modernRpc } from "../../support/modern_helpers.ts";
 import {
   type AuthorizationServer,
   startAuthorizationServer,

@@ -29,8 +29,8 @@ import {
   rpc,
   TestClock,
 } from "../../helpers.ts";
-import { modernRpc } from "../../unit/modern/helpers.ts";
-import { TASK_CLIENT } from "../../unit/extensions/tasks/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
+import { TASK_CLIENT } from "../../support/task_helpers.ts";
 import { startTwoIssuers, type TwoIssuers } from "./two_issuers.ts";
 
 const RESOURCE = "http://127.0.0.1:8787/mcp";

@@ -26,7 +26,7 @@ import {
   rpc,
   TestClock,
 } from "../../helpers.ts";
-import { modernRequest, modernRpc } from "../../unit/modern/helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 import {
   type AuthorizationServer,
   signToken,

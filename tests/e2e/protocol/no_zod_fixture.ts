@@ -26,7 +26,7 @@ registerHooks({
 });
 
 const { createMcpHandler, defineTool } = await import("../../../mod.ts");
-const { modernRpc } = await import("../../unit/modern/helpers.ts");
+const { modernRpc } = await import("../../support/modern_helpers.ts");
 
 const useZod = process.argv[2] === "zod";
 const input = useZod

@@ -11,7 +11,7 @@ import { createEverythingHandler } from "../../../examples/everything.ts";
 import type { McpHandler } from "../../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
 import { messagesOf, readSseUntil } from "../../helpers.ts";
-import { modernRequest, modernRpc } from "../../unit/modern/helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let redis: TestRedis;

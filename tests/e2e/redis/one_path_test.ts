@@ -21,8 +21,8 @@ import {
   readSseUntil,
   until,
 } from "../../helpers.ts";
-import { modernNotification, modernRequest } from "../../unit/modern/helpers.ts";
-import { callAsk, callRequest, newProbe, tools } from "../../unit/bus/bus_tools.ts";
+import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";
+import { callAsk, callRequest, newProbe, tools } from "../../support/bus_tools.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 let shared: TestRedis;

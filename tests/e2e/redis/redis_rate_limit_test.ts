@@ -11,7 +11,7 @@ import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisRateLimitStore } from "../../../src/redis/redis_rate_limit_store.ts";
 import { describeRateLimitStore } from "../../contracts/rate_limit_store_contract.ts";
 import { assertHttpError, readAnswer, TestClock } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 import {
   describeRedis,
   itRedis,

@@ -17,7 +17,7 @@ import type { RedisCommands } from "../../../src/redis/redis_commands.ts";
 import type { RedisSource } from "../../../src/redis/redis_sources.ts";
 import { firstKeyOf } from "../../../src/redis/redis_sources.ts";
 import { abortReason, makeHandler, until } from "../../helpers.ts";
-import { modernNotification, modernRequest } from "../../unit/modern/helpers.ts";
+import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 import { startRedisCluster, type TestRedisCluster } from "../../../scripts/redis_topologies.ts";
 

@@ -14,7 +14,7 @@ import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, makeHandler, until } from "../../helpers.ts";
-import { asUser, pollTask, userFromHeader } from "../../unit/extensions/tasks/helpers.ts";
+import { asUser, pollTask, userFromHeader } from "../../support/task_helpers.ts";
 import {
   describeRedis,
   redisSkip,

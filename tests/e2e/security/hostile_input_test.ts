@@ -20,7 +20,7 @@ import {
   postRequest,
   rpc,
 } from "../../helpers.ts";
-import { modernRpc } from "../../unit/modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 const PROTOTYPE_NAMES = [
   "toString",

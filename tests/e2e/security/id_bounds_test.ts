@@ -16,8 +16,8 @@ import {
   notify,
   postRequest,
 } from "../../helpers.ts";
-import { MODERN } from "../../unit/modern/helpers.ts";
-import { RecordingBus } from "../../unit/bus/recording_bus.ts";
+import { MODERN } from "../../support/modern_helpers.ts";
+import { RecordingBus } from "../../support/recording_bus.ts";
 
 const LONG = "x".repeat(4 * 1024);
 

@@ -28,7 +28,7 @@ import {
   until,
   within,
 } from "../../helpers.ts";
-import { modernNotification, modernRequest } from "../../unit/modern/helpers.ts";
+import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";
 
 /** `x-user: <id>` authenticates as that user; no header (or `x-user: ""`) is anonymous. */
 function byHeader(request: Request): { id: string } | undefined {

@@ -13,7 +13,7 @@ import {
   postRequest,
   readAnswer,
 } from "../../helpers.ts";
-import { modernRequest } from "../../unit/modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 const TOO_BIG = "9007199254740993"; // 2^53 + 1: JSON.parse gives 9007199254740992
 

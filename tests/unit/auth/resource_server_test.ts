@@ -24,7 +24,7 @@ import {
   postRequest,
   rpc,
 } from "../../helpers.ts";
-import { MODERN, modernRequest, modernRpc } from "../modern/helpers.ts";
+import { MODERN, modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 
 const RESOURCE = "http://127.0.0.1:8787/mcp";
 const METADATA = "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp";

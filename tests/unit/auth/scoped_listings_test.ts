@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { definePrompt, defineResource, defineResourceTemplate } from "../../../mod.ts";
 import type { Principal } from "../../../mod.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 /** Who each test token is: "admin" holds mcp:admin, "reader" does not. */
 const PRINCIPALS: Record<string, Principal> = {

@@ -23,8 +23,8 @@ import {
   sleep,
   until,
 } from "../../helpers.ts";
-import { MODERN, modernRequest } from "../modern/helpers.ts";
-import { alice, callAsk, callRequest, pair } from "./bus_tools.ts";
+import { MODERN, modernRequest } from "../../support/modern_helpers.ts";
+import { alice, callAsk, callRequest, pair } from "../../support/bus_tools.ts";
 import { Faults, faulty } from "../../faulty_storage.ts";
 
 describe("the bus between instances (in-process peers)", () => {

@@ -18,7 +18,7 @@ import {
   SharedDelivery,
 } from "../../../src/bus/delivery.ts";
 import { until } from "../../helpers.ts";
-import { RecordingBus } from "./recording_bus.ts";
+import { RecordingBus } from "../../support/recording_bus.ts";
 
 /** A receiver that records each message (as JSON) and answers `here` targets for each. */
 function recorder(here: (message: BusMessage) => number = () => 0) {

@@ -17,7 +17,7 @@ import {
   readSseUntil,
   until,
 } from "../../helpers.ts";
-import { alice, callAsk, callRequest, pair } from "./bus_tools.ts";
+import { alice, callAsk, callRequest, pair } from "../../support/bus_tools.ts";
 
 describe("one path for a message, from this instance or another", () => {
   for (const from of ["A (here)", "B (over the bus)"]) {

@@ -19,7 +19,7 @@ import {
   readSseUntil,
   type TestSession,
 } from "../../helpers.ts";
-import { RecordingBus } from "./recording_bus.ts";
+import { RecordingBus } from "../../support/recording_bus.ts";
 
 const ask = defineTool({
   name: "ask",

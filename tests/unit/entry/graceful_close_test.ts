@@ -30,7 +30,7 @@ import {
   VirtualScheduler,
   within,
 } from "../../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 /** A tool that waits for `release` and then answers `text`. */
 function waitingTool(name: string, release: Promise<void>, text: string) {

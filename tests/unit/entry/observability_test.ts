@@ -20,7 +20,7 @@ import {
   TestClock,
   until,
 } from "../../helpers.ts";
-import { modernRequest, modernRpc } from "../modern/helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 
 type EventOf<T extends McpEvent["type"]> = Extract<McpEvent, { type: T }>;
 

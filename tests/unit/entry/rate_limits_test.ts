@@ -26,7 +26,7 @@ import {
   TestClock,
   type TestSession,
 } from "../../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 const runs: string[] = [];
 function tool(name: string) {

@@ -15,7 +15,7 @@ import type { RefusalStep } from "../../../src/http/refusal.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { Faults, faulty } from "../../faulty_storage.ts";
 import { bodilessRequest, ENDPOINT, makeHandler, postRequest, within } from "../../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 /** One step's refusal: the handler, what runs first, the crafted request, and what it is answered. */
 interface Case {

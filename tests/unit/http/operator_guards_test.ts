@@ -29,7 +29,7 @@ import {
   VirtualScheduler,
   within,
 } from "../../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 
 /** A POST whose body never arrives: it holds its place in the entry until close() ends the read. */

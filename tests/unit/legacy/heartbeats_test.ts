@@ -16,7 +16,7 @@ import {
   readTextUntil,
   TestClock,
 } from "../../helpers.ts";
-import { modernRequest } from "../modern/helpers.ts";
+import { modernRequest } from "../../support/modern_helpers.ts";
 
 /** The number of heartbeat comments in `text`. */
 function beats(text: string): number {

@@ -22,7 +22,7 @@ import {
   type RpcOutcome,
   type TestSession,
 } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 /** Tools whose handlers are plain functions: nothing awaited, no promise returned. */
 const TOOLS = [

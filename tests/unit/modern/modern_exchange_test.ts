@@ -29,7 +29,7 @@ import { Dispatcher } from "../../../src/protocol/dispatcher.ts";
 import type { ClientCapabilities } from "../../../src/protocol/types.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, until, within } from "../../helpers.ts";
-import { MODERN } from "./helpers.ts";
+import { MODERN } from "../../support/modern_helpers.ts";
 
 /** The exchange's answer as a promise (a synchronous handler's comes back at once). */
 const answerModernRequest = (

@@ -21,7 +21,7 @@ import {
   rpc,
   within,
 } from "../../helpers.ts";
-import { MODERN, modernRequest, modernRpc } from "./helpers.ts";
+import { MODERN, modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 
 const SERVER_INFO = "io.modelcontextprotocol/serverInfo";
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool, type McpEvent } from "../../../mod.ts";
 import { makeHandler } from "../../helpers.ts";
-import { modernRpc } from "./helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 const CAPS = { elicitation: {} };
 

@@ -16,7 +16,7 @@ import {
   McpError,
 } from "../../../mod.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 function numberedTools(count: number) {
   return Array.from(

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { defineTool } from "../../../mod.ts";
 import { type Extension, negotiated } from "../../../src/extensions/mod.ts";
 import { initialize, makeHandler, notify, rpc } from "../../helpers.ts";
-import { MODERN, modernNotification, modernRpc } from "../modern/helpers.ts";
+import { MODERN, modernNotification, modernRpc } from "../../support/modern_helpers.ts";
 
 const ID = "com.example/echo";
 

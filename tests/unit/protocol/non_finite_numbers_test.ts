@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineTool } from "../../../mod.ts";
 import { initialize, makeHandler, postRequest, readAnswer, rpc } from "../../helpers.ts";
-import { modernRequest, modernRpc } from "../modern/helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 
 const seen: unknown[] = [];
 

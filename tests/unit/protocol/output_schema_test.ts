@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import * as z from "zod";
 import { defineTool } from "../../../mod.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 /** The `list_users` example of the 2026-07-28 tools page, verbatim. */
 const LIST_USERS_OUTPUT = {

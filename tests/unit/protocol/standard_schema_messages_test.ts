@@ -12,7 +12,7 @@ import * as v from "valibot";
 import { toStandardJsonSchema } from "@valibot/to-json-schema";
 import { defineTool } from "../../../mod.ts";
 import { makeHandler } from "../../helpers.ts";
-import { modernRequest, modernRpc } from "../modern/helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 import { readAnswer } from "../../helpers.ts";
 
 const tools = [

@@ -18,7 +18,7 @@ import {
   UrlElicitationRequiredError,
 } from "../../../mod.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 const STEP = {
   elicitationId: "link-7",

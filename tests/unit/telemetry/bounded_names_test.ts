@@ -17,7 +17,7 @@ import {
   type McpHandler,
 } from "../../../mod.ts";
 import { initialize, makeHandler, rpc, type TestSession } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 import { exporter, metricPoints, registerSdk, unregisterSdk } from "./otel_sdk.ts";
 
 before(registerSdk);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defineResource, defineTool, type McpEvent } from "../../../mod.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 
 type RequestEvent = Extract<McpEvent, { type: "request" }>;
 

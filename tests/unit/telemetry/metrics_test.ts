@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import type { Attributes } from "@opentelemetry/api";
 import { defineTool } from "../../../mod.ts";
 import { bodilessRequest, initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 import { histogram, registerSdk, unregisterSdk } from "./otel_sdk.ts";
 
 before(registerSdk);

@@ -10,7 +10,7 @@ import { trace } from "@opentelemetry/api";
 import { defineTool } from "../../../mod.ts";
 import { Telemetry } from "../../../src/telemetry/telemetry.ts";
 import { initialize, makeHandler, rpc } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 import { exporter, registerSdk, remoteCaller, unregisterSdk } from "./otel_sdk.ts";
 
 before(registerSdk);

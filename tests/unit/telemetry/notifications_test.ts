@@ -12,7 +12,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { defineTool } from "../../../mod.ts";
 import { initialize, makeHandler, postRequest, rpc } from "../../helpers.ts";
-import { modernNotification } from "../modern/helpers.ts";
+import { modernNotification } from "../../support/modern_helpers.ts";
 import {
   exporter,
   parentIdOf,

@@ -12,7 +12,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { definePrompt, defineTool, type HandlerContext } from "../../../mod.ts";
 import { initialize, makeHandler, postRequest, readAnswer, rpc, sleep } from "../../helpers.ts";
-import { modernRpc } from "../modern/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
 import {
   exporter,
   parentIdOf,

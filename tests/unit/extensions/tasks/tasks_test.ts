@@ -29,7 +29,7 @@ import {
   until,
   within,
 } from "../../../helpers.ts";
-import { asUser, pollTask, TASK_CLIENT, userFromHeader } from "./helpers.ts";
+import { asUser, pollTask, TASK_CLIENT, userFromHeader } from "../../../support/task_helpers.ts";
 
 const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });
 const plain = defineTool({ name: "plain", handler: () => "plain result" });

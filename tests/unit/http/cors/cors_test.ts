@@ -21,7 +21,7 @@ import {
   postRequest,
   readSseUntil,
 } from "../../../helpers.ts";
-import { modernRequest } from "../../modern/helpers.ts";
+import { modernRequest } from "../../../support/modern_helpers.ts";
 import {
   assertGranted,
   assertNotGranted,
@@ -29,7 +29,7 @@ import {
   PAGE,
   preflightRequest,
   STRANGER,
-} from "./helpers.ts";
+} from "../../../support/cors_helpers.ts";
 
 const SDK_HEADERS = "content-type, mcp-protocol-version, mcp-session-id, authorization";
 

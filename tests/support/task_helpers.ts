@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { McpHandler, Principal } from "../../../../mod.ts";
-import type { RpcOutcome } from "../../../helpers.ts";
-import { modernRpc } from "../../modern/helpers.ts";
-import { sleep } from "../../../helpers.ts";
+import type { McpHandler, Principal } from "../../mod.ts";
+import type { RpcOutcome } from "../helpers.ts";
+import { modernRpc } from "./modern_helpers.ts";
+import { sleep } from "../helpers.ts";
 
 /** Capabilities of a client that takes tasks (and answers elicitations). */
 export const TASK_CLIENT = {

@@ -3,7 +3,7 @@
  * show that a message never reached the bus. Not a test file itself.
  * @module
  */
-import type { BusListener, BusMessage, MessageBus } from "../../../src/storage/mod.ts";
+import type { BusListener, BusMessage, MessageBus } from "../../src/storage/mod.ts";
 
 /** Records every published message; `subscribe` never delivers. */
 export class RecordingBus implements MessageBus {

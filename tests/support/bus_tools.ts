@@ -5,13 +5,13 @@
  * Not a test file itself.
  * @module
  */
-import { defineResource, defineTool, type McpHandler, type Principal } from "../../../mod.ts";
+import { defineResource, defineTool, type McpHandler, type Principal } from "../../mod.ts";
 import {
   MemoryBus,
   MemoryEventLog,
   MemorySessionStore,
   type MessageBus,
-} from "../../../src/storage/mod.ts";
+} from "../../src/storage/mod.ts";
 import {
   deferred,
   makeHandler,
@@ -19,7 +19,7 @@ import {
   postRequest,
   readSseUntil,
   type TestSession,
-} from "../../helpers.ts";
+} from "../helpers.ts";
 
 /** What the tools report: `hold` started, and why each `hold` ended. */
 export interface Probe {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ENDPOINT } from "../../../helpers.ts";
+import { ENDPOINT } from "../helpers.ts";
 
 /** The page origin the CORS tests allow. */
 export const PAGE = "http://127.0.0.1:5173";

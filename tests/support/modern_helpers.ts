@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { McpHandler } from "../../../mod.ts";
-import { ACCEPT_BOTH, ENDPOINT, readAnswer, type RpcOutcome } from "../../helpers.ts";
+import type { McpHandler } from "../../mod.ts";
+import { ACCEPT_BOTH, ENDPOINT, readAnswer, type RpcOutcome } from "../helpers.ts";
 
 /** The modern revision. */
 export const MODERN = "2026-07-28";
