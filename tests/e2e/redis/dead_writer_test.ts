@@ -12,9 +12,12 @@
  * deadline; with the key there, it waits (the positive control).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
+import {
+  type FixtureProcess,
+  killFixtureProcesses,
+  startFixtureProcess,
+} from "./fixture_process.ts";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
@@ -30,8 +33,6 @@ import {
 } from "../interop/helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
 /** The event log's heartbeat lapse: the old wait, which the follower must not wait out. */
 const INSTANCE_TIMEOUT_MS = 60_000;
 /** The writer's bus liveness: the follower ends within it (plus a state check's second). */
@@ -41,41 +42,24 @@ const END_WITHIN_MS = 20_000;
 const bearer = { authorization: "Bearer alice" };
 
 let redis: TestRedis;
-let child: ChildProcess | undefined;
+let fixture: FixtureProcess | undefined;
 before(async () => {
   if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
-  child?.kill("SIGKILL");
+  await killFixtureProcesses();
   await redis?.stop();
 });
 
 /** Starts the fixture on Redis as a process of its own; resolves with its endpoint. */
-function startFixture(prefix: string): Promise<string> {
-  child = spawn(NODE, ["examples/everything.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: prefix,
-      INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
-      BUS_ALIVE_MS: String(BUS_ALIVE_MS),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startFixture(prefix: string): Promise<string> {
+  fixture = await startFixtureProcess({
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
+    BUS_ALIVE_MS: String(BUS_ALIVE_MS),
   });
-  let output = "";
-  const started = new Promise<string>((resolve, reject) => {
-    const collect = (chunk: Uint8Array) => {
-      output += new TextDecoder().decode(chunk);
-      const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
-      if (url !== undefined) resolve(url);
-    };
-    child!.stdout!.on("data", collect);
-    child!.stderr!.on("data", collect);
-    child!.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
-  });
-  return withTimeout(started, 20_000, "the fixture printed no URL");
+  return fixture.url;
 }
 
 /** The messages of a resumed stream up to its end, which must come within `END_WITHIN_MS`. */
@@ -129,8 +113,7 @@ itRedis(
         lastId = event.id ?? lastId;
         if (event.data !== "") progressed++;
       }
-      child!.kill("SIGKILL");
-      await new Promise((resolve) => child!.once("exit", resolve));
+      await fixture!.kill();
       await first.cancel();
 
       // Followed while the writer still counts as alive: ended once its liveness key lapses.

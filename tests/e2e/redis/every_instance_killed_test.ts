@@ -9,15 +9,16 @@
  * (and the bus's four liveness periods). Polls SCAN, with a deadline.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
-import { rawInitialize, rawPost, SseReader, withTimeout } from "../interop/helpers.ts";
+import {
+  type FixtureProcess,
+  killFixtureProcesses,
+  startFixtureProcess,
+} from "./fixture_process.ts";
+import { rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
 import { sleep } from "../../helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
 const IDLE_MS = 3_000;
 const GRACE_MS = 1_000;
 const ALIVE_MS = 1_000;
@@ -27,44 +28,24 @@ const LONGEST_MS = Math.max(IDLE_MS + GRACE_MS, 4 * ALIVE_MS, TASK_TTL_MS);
 const bearer = { authorization: "Bearer alice" };
 
 let redis: TestRedis;
-const children: ChildProcess[] = [];
 before(async () => {
   if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  await killFixtureProcesses();
   await redis?.stop();
 });
 
 /** Starts the fixture on Redis as a process of its own; resolves with it and its endpoint. */
-function startFixture(prefix: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(NODE, ["examples/everything.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: prefix,
-      SESSION_IDLE_MS: String(IDLE_MS),
-      SESSION_EXPIRY_GRACE_MS: String(GRACE_MS),
-      BUS_ALIVE_MS: String(ALIVE_MS),
-      INSTANCE_TIMEOUT_MS: String(ALIVE_MS),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+function startFixture(prefix: string): Promise<FixtureProcess> {
+  return startFixtureProcess({
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    SESSION_IDLE_MS: String(IDLE_MS),
+    SESSION_EXPIRY_GRACE_MS: String(GRACE_MS),
+    BUS_ALIVE_MS: String(ALIVE_MS),
+    INSTANCE_TIMEOUT_MS: String(ALIVE_MS),
   });
-  children.push(child);
-  let output = "";
-  const started = new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
-    const collect = (chunk: Uint8Array) => {
-      output += new TextDecoder().decode(chunk);
-      const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
-      if (url !== undefined) resolve({ child, url });
-    };
-    child.stdout!.on("data", collect);
-    child.stderr!.on("data", collect);
-    child.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
-  });
-  return withTimeout(started, 20_000, "the fixture printed no URL");
 }
 
 /** Every key under `prefix` (SCAN, not KEYS). */
@@ -140,11 +121,7 @@ itRedis(
         `a ${family} key exists before the kill: ${before.join(" ")}`,
       );
     }
-    for (const { child } of [a, b]) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGKILL");
-      await withTimeout(exited, 10_000, "the fixture did not die");
-    }
+    await Promise.all([a.kill(), b.kill()]);
     for (const reader of readers) await reader.cancel();
 
     // Each key lapses by Redis's own clock: poll until none is left, up to the longest TTL

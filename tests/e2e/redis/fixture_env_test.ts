@@ -6,14 +6,13 @@
  * another instance (in this process) on the same topology.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before, it } from "node:test";
+import { killFixtureProcesses, startFixtureProcess } from "./fixture_process.ts";
 import { createEverythingHandler, redisSourceFromEnv } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import type { RedisSource } from "../../../src/redis/redis_sources.ts";
-import { rawInitialize, rawPost, withTimeout } from "../interop/helpers.ts";
+import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { describeRedis, itRedis, redisSkip } from "./redis_server.ts";
 import {
   startRedisCluster,
@@ -23,8 +22,6 @@ import {
   type TestRedisSentinel,
 } from "../../../scripts/redis_topologies.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
 const bearer = { authorization: "Bearer alice" };
 
 it("the fixture's Redis source from the environment", () => {
@@ -53,36 +50,18 @@ it("the fixture's Redis source from the environment", () => {
 describeRedis("the fixture on a Cluster and under Sentinel", () => {
   let cluster: TestRedisCluster;
   let sentinel: TestRedisSentinel;
-  const children: ChildProcess[] = [];
   before(async () => {
     if (redisSkip !== false) return;
     [cluster, sentinel] = await startRigs(startRedisCluster, startRedisSentinel);
   });
   after(async () => {
-    for (const child of children) child.kill("SIGKILL");
+    await killFixtureProcesses();
     await Promise.all([cluster?.stop(), sentinel?.stop()]);
   });
 
   /** Starts the fixture with `env` as a process of its own; its endpoint. */
-  function startFixture(env: Record<string, string>): Promise<string> {
-    const child = spawn(NODE, ["examples/everything.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let output = "";
-    const started = new Promise<string>((resolve, reject) => {
-      const collect = (chunk: Uint8Array) => {
-        output += new TextDecoder().decode(chunk);
-        const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
-        if (url !== undefined) resolve(url);
-      };
-      child.stdout!.on("data", collect);
-      child.stderr!.on("data", collect);
-      child.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
-    });
-    return withTimeout(started, 20_000, "the fixture printed no URL");
+  async function startFixture(env: Record<string, string>): Promise<string> {
+    return (await startFixtureProcess(env)).url;
   }
 
   /** A session issued by the fixture at `fixture` is served by an instance here on `source`. */

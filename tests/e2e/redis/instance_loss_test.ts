@@ -6,9 +6,12 @@
  * heartbeat lapses, never a hang; the session itself lives on.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
+import {
+  type FixtureProcess,
+  killFixtureProcesses,
+  startFixtureProcess,
+} from "./fixture_process.ts";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
@@ -19,50 +22,30 @@ import {
   type SseEvent,
   SseReader,
   WAIT_MS,
-  withTimeout,
 } from "../interop/helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
 const INSTANCE_TIMEOUT_MS = 1_500;
 const bearer = { authorization: "Bearer alice" };
 
 let redis: TestRedis;
-let child: ChildProcess | undefined;
+let fixture: FixtureProcess | undefined;
 before(async () => {
   if (redisSkip === false) redis = await startRedis();
 });
 after(async () => {
-  child?.kill("SIGKILL");
+  await killFixtureProcesses();
   await redis?.stop();
 });
 
 /** Starts the fixture on Redis as a process of its own; resolves with its endpoint. */
-function startFixture(prefix: string): Promise<string> {
-  child = spawn(NODE, ["examples/everything.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: "0",
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: prefix,
-      INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startFixture(prefix: string): Promise<string> {
+  fixture = await startFixtureProcess({
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
   });
-  let output = "";
-  const started = new Promise<string>((resolve, reject) => {
-    const collect = (chunk: Uint8Array) => {
-      output += new TextDecoder().decode(chunk);
-      const url = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/.exec(output)?.[0];
-      if (url !== undefined) resolve(url);
-    };
-    child!.stdout!.on("data", collect);
-    child!.stderr!.on("data", collect);
-    child!.once("exit", (code) => reject(new Error(`fixture exited (${code}):\n${output}`)));
-  });
-  return withTimeout(started, 20_000, "the fixture printed no URL");
+  return fixture.url;
 }
 
 itRedis(
@@ -99,8 +82,7 @@ itRedis(
         lastId = event.id ?? lastId;
         if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
       }
-      child!.kill("SIGKILL");
-      await new Promise((resolve) => child!.once("exit", resolve));
+      await fixture!.kill();
       await first.cancel();
 
       const resumed = await rawGet(survivor, session, { headers: bearer, lastEventId: lastId! });
