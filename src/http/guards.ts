@@ -7,9 +7,6 @@
 
 import { type Refusal, refuse } from "./refusal.ts";
 
-/** The Host names accepted by default: loopback only, with any port. */
-export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
-
 /**
  * A compiled Host/Origin policy. `hosts` holds lower-case host names (no port)
  * or `host:port` pairs; `"*"` disables the Host check. `origins` holds full
@@ -28,7 +25,8 @@ export interface OriginPolicy {
 
 /**
  * Compiles the allow-lists once at startup; `allowOrigin` decides an Origin
- * they do not list (it must not throw).
+ * they do not list (it must not throw). The handler passes `security.allowedHosts`
+ * or its default from `config/defaults.ts` (loopback only).
  *
  * @example
  * ```ts
@@ -37,7 +35,7 @@ export interface OriginPolicy {
  * ```
  */
 export function compileOriginPolicy(
-  allowedHosts: readonly string[] = DEFAULT_ALLOWED_HOSTS,
+  allowedHosts: readonly string[],
   allowedOrigins: readonly string[] = [],
   allowOrigin?: (origin: string) => boolean,
 ): OriginPolicy {

@@ -2,13 +2,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { DEFAULTS } from "../../../src/config/defaults.ts";
 import {
   checkContentType,
   checkGetAccept,
   checkHostAndOrigin,
   checkPostAccept,
   compileOriginPolicy,
-  DEFAULT_ALLOWED_HOSTS,
   hostName,
 } from "../../../src/http/guards.ts";
 
@@ -26,10 +26,10 @@ describe("hostName", () => {
 });
 
 describe("checkHostAndOrigin", () => {
-  const defaults = compileOriginPolicy();
+  const defaults = compileOriginPolicy(DEFAULTS.security.allowedHosts);
 
   it("allows the loopback names by default, with any port", () => {
-    assert.deepEqual([...DEFAULT_ALLOWED_HOSTS], ["localhost", "127.0.0.1", "[::1]"]);
+    assert.deepEqual([...DEFAULTS.security.allowedHosts], ["localhost", "127.0.0.1", "[::1]"]);
     for (const host of ["localhost", "localhost:1", "127.0.0.1:65535", "[::1]:8080"]) {
       assert.equal(checkHostAndOrigin(request({ host }), defaults), undefined, host);
     }
@@ -72,7 +72,7 @@ describe("checkHostAndOrigin", () => {
   });
 
   it("allows a missing Origin, the server's own origin and listed origins; refuses the rest", () => {
-    const policy = compileOriginPolicy(undefined, ["https://app.example.com"]);
+    const policy = compileOriginPolicy(DEFAULTS.security.allowedHosts, ["https://app.example.com"]);
     const host = "localhost:8787";
     assert.equal(checkHostAndOrigin(request({ host }), policy), undefined);
     assert.equal(
