@@ -2,10 +2,11 @@
 # Runs the whole test suite on Node 24 (the current LTS) and Node 22 (the
 # oldest supported), both stripping types natively (no tsx), on Deno and on
 # Bun; prints one line per runtime and a total, and fails if any runtime fails.
-# The suite mostly waits (sockets, child processes, Redis rigs), so two runtimes
-# run at once (TEST_LANES=2, the default: Node 24 then Bun beside Node 22 then
-# Deno), each printing its whole log when it ends; TEST_LANES=1 runs them one
-# after the other with live output.
+# The suite mostly waits (sockets, child processes, Redis rigs), so runtimes run
+# at once in lanes, each printing its whole log when it ends: TEST_LANES=3 (the
+# default: Node 24, Node 22, and Deno then Bun), 2 (Node 24 then Bun beside
+# Node 22 then Deno), 4 (all at once); TEST_LANES=1 runs them one after the
+# other with live output.
 # Usage: npm test   (or: bash scripts/test_all.sh [test files or folders...]);
 # npm run test:unit runs tests/unit and tests/contracts (no sockets, no child processes) with
 # TEST_MODE=unit: each Node runs every file in one process (no per-file process start-up), Deno
@@ -77,7 +78,7 @@ run_runtime() { # label: runs that runtime's suite, its output on stdout
     bun) run_bun ;;
   esac
 }
-lanes="${TEST_LANES:-2}"
+lanes="${TEST_LANES:-3}"
 if [ "$lanes" = 1 ]; then
   for runtime in node24 node22 deno bun; do
     echo "== $runtime $(version_of "$runtime")"
@@ -99,8 +100,11 @@ else
       } 9>"$logs/print.lock"
     done
   }
-  lane node24 bun &
-  lane node22 deno &
+  case "$lanes" in
+    2) lane node24 bun & lane node22 deno & ;;
+    3) lane node24 & lane node22 & lane deno bun & ;;
+    *) lane node24 & lane node22 & lane deno & lane bun & ;;
+  esac
   wait
   [ -s "$logs/failed" ] && status=1
 fi
@@ -124,5 +128,5 @@ for runtime in node24 node22 deno bun; do
 done
 rm -rf "$logs"
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-echo "total: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed, in $SECONDS s"
 exit "$status"
