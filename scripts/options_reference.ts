@@ -235,7 +235,7 @@ export function renderPage(fields: readonly OptionField[]): string {
 }
 
 /** `markdown` as `deno fmt` leaves it (the page is checked by deno fmt too, so it is written formatted). */
-function formatted(markdown: string): string {
+export function formatted(markdown: string): string {
   const result = spawnSync(
     process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
     ["fmt", "--ext=md", "-"],

@@ -8,11 +8,11 @@
  *   node_modules/node24/bin/node scripts/performance_table.ts [--check]   (npm run docs:performance)
  */
 
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { README_ROWS } from "../bench/run/tables.ts";
+import { formatted } from "./options_reference.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -133,16 +133,6 @@ export function between(text: string, start: string, end: string, content: strin
   const to = text.indexOf(end);
   if (from === -1 || to < from) throw new Error(`no ${start} … ${end} markers`);
   return text.slice(0, from + start.length) + "\n\n" + content + "\n\n" + text.slice(to);
-}
-
-function formatted(markdown: string): string {
-  const result = spawnSync(
-    process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
-    ["fmt", "--ext=md", "-"],
-    { cwd: ROOT, encoding: "utf8", input: markdown, maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (result.status !== 0) throw new Error(`deno fmt failed: ${result.stderr}`);
-  return result.stdout;
 }
 
 /** docs/performance.md and README.md as RESULTS.md gives them (formatted as deno fmt writes). */
