@@ -169,6 +169,31 @@ describeRedis("Redis session keys expire by themselves", () => {
     });
   }
 
+  itRedis("a use within a quarter grace of the last renewal stays one command", async () => {
+    const prefix = "ttl5:";
+    const sent: string[][] = [];
+    const counting = {
+      sendCommand: (args: string[]) => {
+        sent.push(args);
+        return redis.client.sendCommand(args);
+      },
+    };
+    const store = new RedisSessionStore(counting, { prefix }); // grace 60 s: a quarter is 15 s
+    const use = { ownerKey: "user:alice", idleTtlMs: 1_000, absoluteTtlMs: 60_000 };
+    const now = Date.now();
+    assert.equal(await store.create(record("s", "user:alice", now, 1_000), 10, now), true);
+    sent.length = 0;
+    for (let i = 0; i < 10; i++) assert.ok(await store.getAndTouch("s", Date.now(), use));
+    const scripts = sent.filter(([command]) => command === "EVALSHA");
+    assert.equal(scripts.length, 10, "one script per use (after a first load of it)");
+    assert.deepEqual(
+      sent.filter((args) => args.some((arg) => /sessions:\{|so:\{/.test(arg))),
+      [],
+      "no index key renewed: the create set them as long as the touches need",
+    );
+    await store.delete("s");
+  });
+
   itRedis("through the handler: sessions of stopped instances leave no key", async () => {
     const prefix = "ttl3:";
     const backend = await createRedisBackend({ url: redis.url }, {
