@@ -37,9 +37,9 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { createClient } from "redis";
 import { redisNodeArgs, spawnRedisNode, startRedisCluster } from "../scripts/redis_topologies.ts";
+import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
 import { cpuSeconds, type Runtime, RUNTIMES, type ServerProcess, startServer } from "./lib/proc.ts";
 import { type FanoutRow, measureFanout } from "./lib/redis_fanout.ts";
 import {
@@ -123,18 +123,6 @@ function parseCli(argv: string[]): Cli {
     }
   }
   return cli;
-}
-
-/** A free loopback port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Redis {

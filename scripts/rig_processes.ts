@@ -66,6 +66,8 @@ const handedOut = new Set<number>();
  * A port free on 127.0.0.1 right now, with `port + 10000` free too (a
  * Cluster node's bus port), both below the ephemeral range (32768+), where
  * an outgoing connection cannot take them between the check and the bind.
+ * The one free-port helper of the tests and benchmarks (a server of any
+ * kind, not only Redis).
  */
 export async function freeRigPort(): Promise<number> {
   for (let attempt = 0; attempt < 500; attempt++) {

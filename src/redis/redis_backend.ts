@@ -13,11 +13,8 @@ import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
-import {
-  expiryGraceOf,
-  RedisSessionStore,
-  type RedisSessionStoreOptions,
-} from "./redis_session_store.ts";
+import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
+import { expiryGraceOf } from "./session_grace.ts";
 import { checkTarget, refuseClusterNode } from "./source_checks.ts";
 import { dropOnDemotion } from "./demoted_node.ts";
 import { type NodeRedisLikeClient, type RedisSource, sourceFactory } from "./redis_sources.ts";

@@ -21,7 +21,11 @@
  * total reaches the cap (by a few square roots of the bucket's size with
  * random ids). Index scores are deadlines as last seen by a create or a
  * sweep; the sweep re-reads each due session and moves it or reports it
- * (each expiry by one instance). `updateState` is a compare-and-set retried
+ * (each expiry by one instance). A touch renews the session's index keys
+ * when they would lapse over a quarter grace before its keys (a second
+ * round trip, at most once per quarter grace per session): an index key
+ * outlives its sessions' deadlines by at least 3/4 of the grace, sweep or
+ * no sweep. `updateState` is a compare-and-set retried
  * on conflict (the update function is JavaScript and runs here, not in Redis).
  *
  * Scope: records and state only; streams, in-flight work and server→client
@@ -42,7 +46,8 @@ import type { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 import { holdersKeyOf } from "./bus_scripts.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
-import { sweepIndex } from "./session_sweep.ts";
+import { expiryGraceOf } from "./session_grace.ts";
+import { keepIndex, sweepIndex } from "./session_sweep.ts";
 import { sessionKeysOf, touchedKeysOf } from "./session_keys.ts";
 import {
   CREATE,
@@ -258,15 +263,22 @@ export class RedisSessionStore implements SessionStore {
         [...args, holder, Date.now()],
       );
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
+    if (reply.length > 2) await this.#keepIndex(`${reply[3]}`, use.ownerKey, `${reply[2]}`);
     return { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
   }
 
   /** Moves the session's deadline. */
   async touch(id: string, expiresAt: number): Promise<void> {
-    await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [
+    const reply = await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [
       expiresAt,
       Math.floor(this.#graceMs / 4),
     ]);
+    if (Array.isArray(reply)) await this.#keepIndex(`${reply[1]}`, `${reply[2]}`, `${reply[0]}`);
+  }
+
+  /** Renews a touched session's bucket and owner keys to `ttl` ms (see {@linkcode keepIndex}). */
+  #keepIndex(bucket: string, ownerKey: string, ttl: string): Promise<void> {
+    return keepIndex(this.#redis, [this.#bucket(bucket), this.#owner(ownerKey)], ttl);
   }
 
   /** Applies log-level and subscription changes atomically. */
@@ -377,24 +389,4 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.#onClose?.();
   }
-}
-
-/**
- * The `expiryGraceMs` of `options` (default 60,000); a RangeError unless it
- * is a number from 0 to 100 years.
- *
- * @example
- * ```ts
- * import { expiryGraceOf } from "./redis_session_store.ts";
- * expiryGraceOf({}); // 60000
- * ```
- */
-export function expiryGraceOf(options: Pick<RedisSessionStoreOptions, "expiryGraceMs">): number {
-  const grace = options.expiryGraceMs ?? 60_000;
-  if (!(grace >= 0) || grace > MAX_KEY_TTL_MS) {
-    throw new RangeError(
-      `RedisSessionStore option expiryGraceMs must be a number from 0 to ${MAX_KEY_TTL_MS}`,
-    );
-  }
-  return grace;
 }

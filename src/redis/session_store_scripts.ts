@@ -43,6 +43,24 @@ local function followLog(first, ttl, slack)
   end
 end`;
 
+// indexLags(ttl, slack): whether the session's index keys (its bucket and its owner's key, other
+// slots) must be renewed to ttl by the caller (KEEP), the session's keys having just been given
+// ttl. The meta field `i` holds when (Redis's clock, ms) the index keys were last renewed to
+// lapse; true, moving it on, when they would lapse more than slack ms before the session's keys.
+// So an index key outlives each touched session's keys by no less than -slack, and its deadline
+// by the grace minus the slack, whether or not a sweep runs.
+const INDEX_LAGS = `
+local function lapseAt(ttl)
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ttl)
+end
+local function indexLags(ttl, slack)
+  local at = lapseAt(ttl)
+  if at - tonumber(redis.call('HGET', KEYS[2], 'i') or '0') <= slack then return false end
+  redis.call('HSET', KEYS[2], 'i', string.format('%d', at))
+  return true
+end`;
+
 /**
  * Takes a place in an index key (a bucket of the session index, or an
  * owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
@@ -57,23 +75,25 @@ return 1`);
 
 /**
  * Creates a session: KEYS[1] record, KEYS[2] meta; ARGV[1] record json,
- * ARGV[2] deadline, ARGV[3] bucket, ARGV[4] owner key, ARGV[5] key TTL ms.
+ * ARGV[2] deadline, ARGV[3] bucket, ARGV[4] owner key, ARGV[5] key TTL ms
+ * (the index keys were just kept as long: meta `i`, see INDEX_LAGS).
  * 1 created, 0 the id exists.
  */
-export const CREATE = new LuaScript(`${KEY_TTLS}
+export const CREATE = new LuaScript(`${KEY_TTLS}${INDEX_LAGS}
 local ttl = ttlOf(tonumber(ARGV[5]))
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
-redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4])
+redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4], 'i', string.format('%d', lapseAt(ttl)))
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 1`);
 
 /**
  * Moves a session's deadline: KEYS[1] record, KEYS[2] meta, KEYS[3] state,
  * KEYS[4..9] its event-log keys (see FOLLOW_LOG); ARGV[1] the new deadline,
- * ARGV[2] the slack of the log's keys. The key TTLs move by as much (on
- * Redis's clock).
+ * ARGV[2] the slack of the log's and the index's keys. The key TTLs move by
+ * as much (on Redis's clock). 0 gone, 1 touched, or {key TTL, bucket, owner
+ * key} when the index keys are to be renewed (INDEX_LAGS).
  */
-export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}
+export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local old = redis.call('HGET', KEYS[2], 'd')
 redis.call('HSET', KEYS[2], 'd', ARGV[1])
@@ -82,6 +102,10 @@ if old and left >= 0 then
   local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
   followLog(4, ttl, tonumber(ARGV[2]))
+  if indexLags(ttl, tonumber(ARGV[2])) then
+    local meta = redis.call('HMGET', KEYS[2], 'b', 'o')
+    if meta[1] and meta[2] then return {ttl, meta[1], meta[2]} end
+  end
 end
 return 1`);
 
@@ -89,11 +113,12 @@ return 1`);
  * `get` and, for the owner, `touch`: KEYS[1] record, KEYS[2] meta, KEYS[3]
  * state, KEYS[4..9] its event-log keys (see FOLLOW_LOG), KEYS[10] (optional)
  * the session's bus holders; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle
- * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the log keys' slack,
- * ARGV[7] and ARGV[8] (with KEYS[10]) the instance and its clock. {record
- * json, deadline}; nil when gone or expired.
+ * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the slack of the log's
+ * and the index's keys, ARGV[7] and ARGV[8] (with KEYS[10]) the instance
+ * and its clock. {record json, deadline}, then {key TTL, bucket} when the
+ * index keys are to be renewed (INDEX_LAGS); nil when gone or expired.
  */
-export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}
+export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
 local score = redis.call('HGET', KEYS[2], 'd')
@@ -108,6 +133,10 @@ if record.ownerKey == ARGV[2] then
   followLog(4, ttl, tonumber(ARGV[6]))
   if KEYS[10] then
     redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7]) redis.call('PEXPIRE', KEYS[10], ttl)
+  end
+  if indexLags(ttl, tonumber(ARGV[6])) then
+    local bucket = redis.call('HGET', KEYS[2], 'b')
+    if bucket then return {json, score, ttl, bucket} end
   end
 end
 return {json, score}`);
@@ -194,4 +223,13 @@ return {existed, meta[1] or '', meta[2] or ''}`);
 export const RESCORE = new LuaScript(`${KEY_TTLS}
 redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
 keepFor(KEYS[1], ttlOf(tonumber(ARGV[3])))
+return 1`);
+
+/**
+ * Keeps an index key (a bucket of the session index, or an owner's
+ * sessions) at least ARGV[1] ms, when it exists (a lapsed key is not
+ * brought back): KEYS[1] the zset.
+ */
+export const KEEP = new LuaScript(`${KEY_TTLS}
+keepFor(KEYS[1], ttlOf(tonumber(ARGV[1])))
 return 1`);

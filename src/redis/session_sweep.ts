@@ -1,16 +1,18 @@
 /**
- * The sweep of the Redis session store: reads each bucket of the session
+ * The upkeep of the Redis session store's index. The sweep: reads each bucket of the session
  * index for members whose score (the deadline last seen) has passed, asks
  * each such session on its own slot (EXPIRE) whether it lives on, moves the
  * live ones' scores, and reports the expired ones, each by the one instance
  * whose `ZREM` took it out of its bucket, giving its owner's place back.
- * It neither creates nor touches sessions. Internal to the Redis backend.
+ * And the renewal of a touched session's index keys, which the sweep alone
+ * might let lapse when it runs late. Neither creates nor touches sessions.
+ * Internal to the Redis backend.
  * @module
  */
 
 import type { ExpiredSession, SessionRecord } from "../legacy/sessions/session_store.ts";
 import type { RedisCommands } from "./redis_commands.ts";
-import { EXPIRE, RESCORE } from "./session_store_scripts.ts";
+import { EXPIRE, KEEP, RESCORE } from "./session_store_scripts.ts";
 
 /** Due sessions one sweep reads per bucket (the rest wait for the next sweep). */
 const SWEEP_BATCH = 256;
@@ -79,6 +81,19 @@ async function sweepBucket(
     });
   }
   return expired;
+}
+
+/**
+ * Keeps each index key of `keys` (each its own slot) at least `ttl` ms,
+ * when it exists; rejects when Redis does.
+ *
+ * @example
+ * ```ts ignore
+ * await keepIndex(redis, ["tether:sessions:{0}", "tether:so:{user:alice}"], "120000");
+ * ```
+ */
+export async function keepIndex(redis: RedisCommands, keys: string[], ttl: string): Promise<void> {
+  await Promise.all(keys.map((key) => KEEP.run(redis, [key], [ttl])));
 }
 
 /** The creation time in a stored record's JSON; NaN when it cannot be read (the record was gone). */

@@ -14,7 +14,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -22,6 +21,7 @@ import { afterEach, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
 import { sleep } from "../../helpers.ts";
+import { freeRigPort } from "../../../scripts/rig_processes.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -72,18 +72,6 @@ function serveOf(runtime: Runtime): { command: string[]; main: string } {
 }
 
 const server = blocks.find((b) => b.code.startsWith("// server.ts"));
-
-/** A port free right now (the README's 8787 may be taken on a shared machine). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** What `npx jsr add @tether/mcp && npm install zod` (or bun's) would leave, from this checkout. */
 function installForNodeOrBun(dir: string): void {
@@ -198,7 +186,7 @@ async function walk(runtime: Runtime, binary: string): Promise<Walked> {
   dirs.push(dir);
   if (runtime === "Deno") installForDeno(dir);
   else installForNodeOrBun(dir);
-  const port = await freePort();
+  const port = await freeRigPort();
   const { command, main } = serveOf(runtime);
   writeFileSync(join(dir, "server.ts"), server.code);
   writeFileSync(join(dir, "main.ts"), main.replaceAll("8787", String(port)));

@@ -11,7 +11,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -19,6 +18,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { sleep, until } from "../../helpers.ts";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
+import { freeRigPort } from "../../../scripts/rig_processes.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NODE24 = join(ROOT, "node_modules", "node24", "bin", "node");
@@ -71,18 +71,6 @@ function run(
       clearTimeout(timer);
       if (code === 0) resolve(output);
       else reject(new Error(`${command} ${args.join(" ")}: ${code ?? signal}\n${output}`));
-    });
-  });
-}
-
-/** A port free right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
     });
   });
 }
@@ -269,7 +257,7 @@ describe("the npm package @tether/mcp", { skip }, () => {
     ] as const
   ) {
     it(`the quickstart runs on ${binary} from node_modules and answers the SDK client`, async () => {
-      const port = await freePort();
+      const port = await freeRigPort();
       const child = spawn(BINARIES[binary], args, {
         cwd: project,
         env: { ...process.env, PORT: String(port), NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },

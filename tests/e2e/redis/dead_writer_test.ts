@@ -13,24 +13,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import {
-  type FixtureProcess,
-  killFixtureProcesses,
-  startFixtureProcess,
-} from "./fixture_process.ts";
-import { createEverythingHandler } from "../../../examples/everything.ts";
-import { serveHandler } from "../../../examples/serve.ts";
-import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
+import { killFixtureProcesses } from "./fixture_process.ts";
+import { bearer, CALL_ID, killWriterMidStream } from "./killed_writer.ts";
 import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
 import { within } from "../../helpers.ts";
-import {
-  rawGet,
-  rawInitialize,
-  rawPost,
-  type SseEvent,
-  SseReader,
-  withTimeout,
-} from "../interop/helpers.ts";
+import { rawGet, type SseEvent, SseReader, withTimeout } from "../interop/helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 /** The event log's heartbeat lapse: the old wait, which the follower must not wait out. */
@@ -39,10 +26,8 @@ const INSTANCE_TIMEOUT_MS = 60_000;
 const BUS_ALIVE_MS = 1_500;
 /** The deadline of a resumed stream's end: well under the heartbeat lapse. */
 const END_WITHIN_MS = 20_000;
-const bearer = { authorization: "Bearer alice" };
 
 let redis: TestRedis;
-let fixture: FixtureProcess | undefined;
 before(async () => {
   if (redisSkip === false) redis = await startRedis();
 });
@@ -50,17 +35,6 @@ after(async () => {
   await killFixtureProcesses();
   await redis?.stop();
 });
-
-/** Starts the fixture on Redis as a process of its own; resolves with its endpoint. */
-async function startFixture(prefix: string): Promise<string> {
-  fixture = await startFixtureProcess({
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
-    INSTANCE_TIMEOUT_MS: String(INSTANCE_TIMEOUT_MS),
-    BUS_ALIVE_MS: String(BUS_ALIVE_MS),
-  });
-  return fixture.url;
-}
 
 /** The messages of a resumed stream up to its end, which must come within `END_WITHIN_MS`. */
 async function resumeToEnd(
@@ -81,57 +55,26 @@ async function resumeToEnd(
 itRedis(
   "kill -9 of a stream's writer: its follower ends with the call's -32603 on the writer's bus liveness, not the heartbeat lapse",
   async () => {
-    const prefix = "deadwriter:";
-    const doomed = await startFixture(prefix);
-    const backend = await createRedisBackend({ url: redis.url }, {
-      prefix,
-      onError: () => {},
-      eventLog: { instanceTimeoutMs: INSTANCE_TIMEOUT_MS },
-      bus: { aliveMs: BUS_ALIVE_MS },
+    const { survivor, session, lastEventId, close } = await killWriterMidStream(redis, {
+      prefix: "deadwriter:",
+      instanceTimeoutMs: INSTANCE_TIMEOUT_MS,
+      busAliveMs: BUS_ALIVE_MS,
     });
-    const handler = createEverythingHandler({}, backend);
-    const server = await serveHandler(handler, 0);
-    const survivor = `${server.url}/mcp`;
     try {
-      const session = await rawInitialize(doomed, { headers: bearer });
-      const call = await rawPost(doomed, session, {
-        jsonrpc: "2.0",
-        id: 7,
-        method: "tools/call",
-        params: {
-          name: "slow",
-          arguments: { steps: 10_000, intervalMs: 20 },
-          _meta: { progressToken: "p" },
-        },
-      }, { headers: bearer });
-      const first = new SseReader(call.body);
-      let lastId: string | undefined;
-      let progressed = 0;
-      while (progressed < 3) {
-        const event = await first.next();
-        assert.ok(event !== undefined);
-        lastId = event.id ?? lastId;
-        if (event.data !== "") progressed++;
-      }
-      await fixture!.kill();
-      await first.cancel();
-
       // Followed while the writer still counts as alive: ended once its liveness key lapses.
-      const messages = await resumeToEnd(survivor, session, lastId!);
+      const messages = await resumeToEnd(survivor, session, lastEventId);
       const error = messages.pop() as { id: number; error: { code: number; message: string } };
-      assert.equal(error.id, 7, "the error answers the call");
+      assert.equal(error.id, CALL_ID, "the error answers the call");
       assert.equal(error.error.code, -32603);
       assert.match(error.error.message, /stopped before answering/);
       for (const message of messages) assert.equal(message.method, "notifications/progress");
 
       // Followed once the writer's liveness key is gone: ended too (at its first state check).
-      const again = await resumeToEnd(survivor, session, lastId!);
-      assert.equal((again.at(-1) as { id: number }).id, 7);
+      const again = await resumeToEnd(survivor, session, lastEventId);
+      assert.equal((again.at(-1) as { id: number }).id, CALL_ID);
       assert.equal((again.at(-1) as { error: { code: number } }).error.code, -32603);
     } finally {
-      await handler.close();
-      await server.close();
-      await backend.close();
+      await close();
     }
   },
 );

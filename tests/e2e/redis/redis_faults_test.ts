@@ -17,7 +17,7 @@ import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_
 import { serveHandler } from "../../../examples/serve.ts";
 import { deferred, readAnswer, sleep, until } from "../../helpers.ts";
 import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
-import { describeRedis, freePort, startRedis } from "./redis_server.ts";
+import { describeRedis, startRedis } from "./redis_server.ts";
 import { freeRigPort, spawnTracked } from "../../../scripts/rig_processes.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
@@ -164,7 +164,7 @@ async function counted(response: Response): Promise<string> {
 
 describeRedis("Redis faults", () => {
   it("Redis unreachable at startup: createRedisBackend fails with a clear error", async () => {
-    const port = await freePort();
+    const port = await freeRigPort();
     await assert.rejects(
       createRedisBackend({ url: `redis://user:secret@127.0.0.1:${port}` }, {
         connectTimeoutMs: 300,
@@ -181,7 +181,7 @@ describeRedis("Redis faults", () => {
   });
 
   it("a connect timeout that is not a usable timer delay is refused before connecting", async () => {
-    const port = await freePort();
+    const port = await freeRigPort();
     for (const connectTimeoutMs of [Number.NaN, 0, 0.5, -5, Infinity, 2 ** 31]) {
       await assert.rejects(
         createRedisBackend({ url: `redis://127.0.0.1:${port}` }, { connectTimeoutMs }),
@@ -192,7 +192,7 @@ describeRedis("Redis faults", () => {
   });
 
   it("a command timeout that is not a usable timer delay is refused before connecting", async () => {
-    const port = await freePort();
+    const port = await freeRigPort();
     for (const commandTimeoutMs of [Number.NaN, 0, 0.5, -5, Infinity, 2 ** 31]) {
       await assert.rejects(
         createRedisBackend({ url: `redis://127.0.0.1:${port}` }, { commandTimeoutMs }),

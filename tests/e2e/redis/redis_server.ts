@@ -7,7 +7,6 @@
 
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { createServer } from "node:net";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
 import { redisNodeArgs, spawnRedisNode } from "../../../scripts/redis_topologies.ts";
@@ -47,18 +46,6 @@ export interface TestRedis {
   openConnection(): Promise<RedisConnection>;
   /** Stops the client and the server. */
   stop(): Promise<void>;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Session keys expire in Redis by themselves: with every instance gone and
  * no sweep, nothing of a session (record, state, the index keys) outlives its
- * deadline plus `expiryGraceMs`; and a record Redis dropped first still gives
- * its owner's place back on the next sweep. Short real TTLs (Redis expires
+ * deadline plus `expiryGraceMs`; a record Redis dropped first still gives
+ * its owner's place back on the next sweep; and the index keys do not lapse
+ * under a session kept alive while no sweep runs. Short real TTLs (Redis expires
  * by its own clock), every wait bounded.
  */
 
@@ -130,6 +131,67 @@ describeRedis("Redis session keys expire by themselves", () => {
     await store.delete("again");
     await store.delete("long");
     assert.deepEqual(await keysUnder(redis, prefix), [], "delete leaves nothing behind");
+  });
+
+  for (const via of ["getAndTouch", "touch"] as const) {
+    itRedis(`a session kept alive by ${via} keeps its index keys, with no sweep`, async () => {
+      const prefix = `ttl4${via}:`;
+      const store = new RedisSessionStore(redis.client, { prefix, expiryGraceMs: 1_000 });
+      const use = { ownerKey: "user:alice", idleTtlMs: 1_000, absoluteTtlMs: 60_000 };
+      const createdAt = Date.now();
+      assert.equal(
+        await store.create(record("live", "user:alice", createdAt, 1_000), 1, createdAt, 1),
+        true,
+      );
+      // The index keys were created to live 2 s (idle TTL + grace); the session is used every
+      // 100 ms for 3 s and the sweep never runs (a late or paused sweep).
+      while (Date.now() < createdAt + 3_000) {
+        const now = Date.now();
+        if (via === "touch") await store.touch("live", now + use.idleTtlMs);
+        else assert.ok(await store.getAndTouch("live", now, use), "the session lives on");
+        await sleep(100);
+      }
+      assert.ok(await store.get("live", Date.now()), "positive control: the session lives");
+      assert.equal(await store.size(), 1, "the session index still counts it");
+      const now = Date.now();
+      assert.equal(
+        await store.create(record("other", "user:bob", now, 1_000), 1, now),
+        false,
+        "the global cap still counts it",
+      );
+      assert.equal(
+        await store.create(record("again", "user:alice", now, 1_000), 10, now, 1),
+        "owner-full",
+        "its owner's share still counts it",
+      );
+      await store.delete("live");
+      assert.deepEqual(await keysUnder(redis, prefix), [], "delete leaves nothing behind");
+    });
+  }
+
+  itRedis("a use within a quarter grace of the last renewal stays one command", async () => {
+    const prefix = "ttl5:";
+    const sent: string[][] = [];
+    const counting = {
+      sendCommand: (args: string[]) => {
+        sent.push(args);
+        return redis.client.sendCommand(args);
+      },
+    };
+    const store = new RedisSessionStore(counting, { prefix }); // grace 60 s: a quarter is 15 s
+    const use = { ownerKey: "user:alice", idleTtlMs: 1_000, absoluteTtlMs: 60_000 };
+    const now = Date.now();
+    assert.equal(await store.create(record("s", "user:alice", now, 1_000), 10, now), true);
+    sent.length = 0;
+    for (let i = 0; i < 10; i++) assert.ok(await store.getAndTouch("s", Date.now(), use));
+    const scripts = sent.filter(([command]) => command === "EVALSHA");
+    assert.equal(scripts.length, 10, "one script per use (after a first load of it)");
+    assert.deepEqual(
+      sent.filter((args) => args.some((arg) => /sessions:\{|so:\{/.test(arg))),
+      [],
+      "no index key renewed: the create set them as long as the touches need",
+    );
+    await store.delete("s");
   });
 
   itRedis("through the handler: sessions of stopped instances leave no key", async () => {
