@@ -44,6 +44,19 @@ import { complete } from "./completion.ts";
 import { capabilitiesIn, initializeResult } from "./initialize.ts";
 import { requireUri } from "./method_params.ts";
 
+/**
+ * Where a request's response goes when its method still runs as {@linkcode Dispatcher.handle}
+ * returns: handed on in the dispatcher's own `then`, not one per layer (idle streams, issue 46).
+ */
+export interface RunEnd<T> {
+  /**
+   * The request's response once its method settled (the promise resolves to
+   * what this returns); undefined when answering failed (`onError` threw):
+   * the promise then rejects with that.
+   */
+  responded(response: JsonRpcResponse | undefined): T;
+}
+
 /** What the dispatcher serves: server identity and definitions. */
 export interface ServerDefinition extends ToolDefinitions {
   /** Server name and version (plus optional title, websiteUrl, icons). */
@@ -313,9 +326,14 @@ export class Dispatcher {
    * answers synchronously (a synchronous tool), else a promise of it. Unknown
    * methods get -32601; {@linkcode McpError}s keep their code; anything else
    * thrown is reported to `onError` and answered with a generic -32603.
-   * Never throws, and its promise never rejects.
+   * Never throws, and its promise never rejects. With `end`, a method still
+   * running hands its response to `end` and the promise is what that returns.
    */
-  handle(request: JsonRpcRequest, ctx: RequestContext): MaybePromise<JsonRpcResponse> {
+  handle<T = JsonRpcResponse>(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    end?: RunEnd<T>,
+  ): JsonRpcResponse | Promise<T> {
     const extension = this.#extensionOf.get(request.method);
     const method = extension !== undefined &&
         !servedIn(extension, ctx.protocolVersion, request.method)
@@ -335,10 +353,28 @@ export class Dispatcher {
       return this.#failed(request.id, error);
     }
     if (!isPromiseLike(result)) return resultResponse(request.id, result);
+    if (end !== undefined) {
+      return result.then(
+        (value) => end.responded(resultResponse(request.id, value)),
+        (error) => this.#failedOn(end, request.id, error),
+      );
+    }
     return result.then(
       (value) => resultResponse(request.id, value),
       (error) => this.#failed(request.id, error),
-    );
+    ) as Promise<T>; // T is JsonRpcResponse without `end`
+  }
+
+  /** A running method's failure, handed to `end` as its response. */
+  #failedOn<T>(end: RunEnd<T>, id: JsonRpcRequest["id"], error: unknown): T {
+    let response: JsonRpcResponse;
+    try {
+      response = this.#failed(id, error);
+    } catch (thrown) {
+      end.responded(undefined);
+      throw thrown;
+    }
+    return end.responded(response);
   }
 
   /** A method's throw as its response; anything but an {@linkcode McpError} also goes to `onError`. */
