@@ -58,12 +58,8 @@ export class SseConnection {
   constructor(options: SseConnectionOptions) {
     this.#onEnd = options.onEnd;
     this.#maxBufferedBytes = options.maxBufferedBytes;
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      cancel: () => this.#end("client-gone"),
-    }, {
+    // The connection is the body's source (`start`, `cancel`): no closures of its own per stream.
+    this.body = new ReadableStream<Uint8Array>(this, {
       // 0, not the bound: Bun sizes each response's native buffer from the high-water mark (1 MiB
       // cost ~7 KB of RSS per open stream there); the bound is checked in writeRaw instead, where
       // desiredSize is minus the bytes queued.
@@ -73,6 +69,16 @@ export class SseConnection {
     this.#head = stringifySseMessage(options.first ?? CONNECTED);
     // Two task turns: a batch of events written at the end of this task (a stream's flush) still joins it.
     nextTask(() => nextTask(() => this.#flushHead()));
+  }
+
+  /** The body's source starts (the ReadableStream calls this once, at construction). */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  /** The body's source is cancelled: the client went away (the ReadableStream calls this). */
+  cancel(): void {
+    this.#end("client-gone");
   }
 
   /** Queues the first message alone: nothing joined it in time. */

@@ -94,6 +94,7 @@ export async function answerAll(
     connection.removeEventListener("abort", onGone);
   }
   exchange.deps.slowCalls.delete(exchange);
+  exchange.decide = undefined; // decided: a later call has nothing to settle (and holds nothing)
 
   if (exchange.opening === undefined) {
     exchange.answered = true;
