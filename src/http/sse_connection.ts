@@ -40,6 +40,14 @@ export interface SseConnectionOptions {
   first?: SseMessage;
   /** Called once when the connection ends, whoever ended it. */
   onEnd?: (reason: ConnectionEnd) => void;
+  /** Like `onEnd`, an object rather than a closure per connection (an idle stream's memory). */
+  watcher?: ConnectionWatcher;
+}
+
+/** Told once when a connection ends, whoever ended it ({@linkcode SseConnectionOptions.watcher}). */
+export interface ConnectionWatcher {
+  /** `connection` ended, for `reason`. */
+  connectionEnded(connection: SseConnection, reason: ConnectionEnd): void;
 }
 
 /** A live SSE response body. */
@@ -49,6 +57,7 @@ export class SseConnection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #ended = false;
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
+  #watcher: ConnectionWatcher | undefined;
   /** The first message, until the first write (which carries it) or two task turns. */
   #head: string | undefined;
   /** {@linkcode SseConnectionOptions.maxBufferedBytes}, checked against the queue's size on each write. */
@@ -57,6 +66,7 @@ export class SseConnection {
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
     this.#onEnd = options.onEnd;
+    this.#watcher = options.watcher;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     // The connection is the body's source (`start`, `cancel`): no closures of its own per stream.
     this.body = new ReadableStream<Uint8Array>(this, {
@@ -159,7 +169,9 @@ export class SseConnection {
     if (this.#ended) return;
     this.#ended = true;
     const onEnd = this.#onEnd;
-    this.#onEnd = undefined;
+    const watcher = this.#watcher;
+    this.#onEnd = this.#watcher = undefined;
     onEnd?.(reason);
+    watcher?.connectionEnded(this, reason);
   }
 }
