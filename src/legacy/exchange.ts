@@ -34,7 +34,8 @@ import type { Principal, RequestContext } from "../protocol/context.ts";
 import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
-import type { Dispatcher, RunEnd } from "../protocol/dispatcher.ts";
+import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { RunEnd } from "../protocol/run_end.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import {

@@ -10,7 +10,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { definePrompt, defineResource, defineResourceTemplate, defineTool } from "../../../mod.ts";
+import {
+  definePrompt,
+  defineResource,
+  defineResourceTemplate,
+  defineTool,
+  UrlElicitationRequiredError,
+} from "../../../mod.ts";
 import { Dispatcher, type ServerDefinition } from "../../../src/protocol/dispatcher.ts";
 import type { RequestContext } from "../../../src/protocol/context.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
@@ -454,6 +460,36 @@ describe("Dispatcher: a running method's continuation (RunEnd)", () => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0]?.id, 2);
     assert.deepEqual(resultOf(seen[0]!).content, [{ type: "text", text: "late" }]);
+  });
+
+  it("hands `end` a running tool's failure as its response: a throw as an isError result, a URL elicitation as its error", async () => {
+    const fails: ((error: Error) => void)[] = [];
+    const pending = () => new Promise<string>((_, reject) => fails.push(reject));
+    const dispatcher = new Dispatcher(fullDefinition({
+      tools: [defineTool({ name: "fails", handler: pending })],
+    }));
+    const seen: (JsonRpcResponse | undefined)[] = [];
+    const end = { responded: (response: JsonRpcResponse | undefined) => void seen.push(response) };
+    const runs = [4, 5].map((id) =>
+      dispatcher.handle(
+        { jsonrpc: "2.0", id, method: "tools/call", params: { name: "fails" } },
+        recordingContext().ctx,
+        end,
+      )
+    );
+    fails[0](new Error("tool broke"));
+    fails[1](
+      new UrlElicitationRequiredError({
+        elicitationId: "e1",
+        url: "https://example.com/link",
+        message: "Link first",
+      }),
+    );
+    await Promise.all(runs);
+    assert.equal(seen[0]?.id, 4);
+    assert.equal(resultOf(seen[0]!).isError, true);
+    assert.equal(seen[1]?.id, 5);
+    assert.equal(errorCodeOf(seen[1]!), ErrorCode.UrlElicitationRequired);
   });
 
   it("hands `end` no response and rejects when answering a running method's failure throws (onError)", async () => {
