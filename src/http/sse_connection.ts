@@ -40,6 +40,14 @@ export interface SseConnectionOptions {
   first?: SseMessage;
   /** Called once when the connection ends, whoever ended it. */
   onEnd?: (reason: ConnectionEnd) => void;
+  /** Like `onEnd`, an object rather than a closure per connection (an idle stream's memory). */
+  watcher?: ConnectionWatcher;
+}
+
+/** Told once when a connection ends, whoever ended it ({@linkcode SseConnectionOptions.watcher}). */
+export interface ConnectionWatcher {
+  /** `connection` ended, for `reason`. */
+  connectionEnded(connection: SseConnection, reason: ConnectionEnd): void;
 }
 
 /** A live SSE response body. */
@@ -49,6 +57,7 @@ export class SseConnection {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #ended = false;
   #onEnd: ((reason: ConnectionEnd) => void) | undefined;
+  #watcher: ConnectionWatcher | undefined;
   /** The first message, until the first write (which carries it) or two task turns. */
   #head: string | undefined;
   /** {@linkcode SseConnectionOptions.maxBufferedBytes}, checked against the queue's size on each write. */
@@ -57,13 +66,10 @@ export class SseConnection {
   /** Opens a connection. */
   constructor(options: SseConnectionOptions) {
     this.#onEnd = options.onEnd;
+    this.#watcher = options.watcher;
     this.#maxBufferedBytes = options.maxBufferedBytes;
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      cancel: () => this.#end("client-gone"),
-    }, {
+    // The connection is the body's source (`start`, `cancel`): no closures of its own per stream.
+    this.body = new ReadableStream<Uint8Array>(this, {
       // 0, not the bound: Bun sizes each response's native buffer from the high-water mark (1 MiB
       // cost ~7 KB of RSS per open stream there); the bound is checked in writeRaw instead, where
       // desiredSize is minus the bytes queued.
@@ -73,6 +79,16 @@ export class SseConnection {
     this.#head = stringifySseMessage(options.first ?? CONNECTED);
     // Two task turns: a batch of events written at the end of this task (a stream's flush) still joins it.
     nextTask(() => nextTask(() => this.#flushHead()));
+  }
+
+  /** The body's source starts (the ReadableStream calls this once, at construction). */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  /** The body's source is cancelled: the client went away (the ReadableStream calls this). */
+  cancel(): void {
+    this.#end("client-gone");
   }
 
   /** Queues the first message alone: nothing joined it in time. */
@@ -153,7 +169,9 @@ export class SseConnection {
     if (this.#ended) return;
     this.#ended = true;
     const onEnd = this.#onEnd;
-    this.#onEnd = undefined;
+    const watcher = this.#watcher;
+    this.#onEnd = this.#watcher = undefined;
     onEnd?.(reason);
+    watcher?.connectionEnded(this, reason);
   }
 }

@@ -10,15 +10,26 @@
  * @module
  */
 
-const running = new WeakMap<Response, Promise<unknown>>();
+/**
+ * Work that makes its promise only when someone asks for it: a held stream
+ * whose request no one counts keeps no promise, reaction or closure for it
+ * (an idle stream's memory, issue 46).
+ */
+export interface PendingWork {
+  /** Settles once the work is done (rejects as its last step does). */
+  whenDone(): Promise<unknown>;
+}
+
+const running = new WeakMap<Response, Promise<unknown> | PendingWork>();
 
 /** Notes that `work` still runs behind `response`; returns `response`. */
-export function workGoesOn(response: Response, work: Promise<unknown>): Response {
+export function workGoesOn(response: Response, work: Promise<unknown> | PendingWork): Response {
   running.set(response, work);
   return response;
 }
 
 /** The work still running behind `response` when it was returned, if any. */
 export function workBehind(response: Response): Promise<unknown> | undefined {
-  return running.get(response);
+  const work = running.get(response);
+  return work !== undefined && "whenDone" in work ? work.whenDone() : work;
 }

@@ -10,7 +10,7 @@
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
-import { workGoesOn } from "../http/work_after_response.ts";
+import { type PendingWork, workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
@@ -51,6 +51,8 @@ export interface LoopExchange extends SlowCall {
   abandon(reason: AbortCause): void;
   answerStillRunning(live: LogicalStream): Promise<void>;
   failClosed(runs: Promise<unknown>[]): Response;
+  /** The work of its one request answered on `live`: the response sent, then the end. */
+  finishOn(live: LogicalStream): Promise<unknown> | PendingWork;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function answerAll(
     connection.removeEventListener("abort", onGone);
   }
   exchange.deps.slowCalls.delete(exchange);
+  exchange.decide = undefined; // decided: a later call has nothing to settle (and holds nothing)
 
   if (exchange.opening === undefined) {
     exchange.answered = true;
@@ -138,12 +141,9 @@ export async function answerAll(
   if (exchange.closedByServer) void exchange.answerStillRunning(live);
   // Each response is queued as its handler finishes; the end is queued right after the last,
   // so it joins that message's log write when it can.
-  // One request (nearly every POST): no arrays and no Promise.all held for as long as it runs.
-  const work = runs.length === 1
-    ? runs[0].then((response): Promise<unknown> =>
-      response === undefined ? live.finish() : Promise.all([live.send(response), live.finish()])
-    )
-    : allSent(live, runs);
+  // One request (nearly every POST): its run's own continuation ends the stream; nothing of the
+  // loop is held for as long as it runs.
+  const work = runs.length === 1 ? exchange.finishOn(live) : allSent(live, runs);
   // The client may drop the stream, or a tool close it (closeStream): the work still runs.
   return exchange.sse === undefined
     ? httpError(500, "Internal error", { code: ErrorCode.InternalError })

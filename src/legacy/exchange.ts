@@ -35,6 +35,7 @@ import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { RunEnd } from "../protocol/run_end.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import {
@@ -46,6 +47,7 @@ import {
 import { answerStillRunning, streamFailedAnswer } from "./unfinished_answers.ts";
 import { nextTask } from "../runtime.ts";
 import { MAX_UNWRITTEN, RESOLVED, sendOn } from "./stream_writes.ts";
+import { LastStep } from "./last_step.ts";
 import { answerAll, type LoopExchange, NOTHING_HELD } from "./answer_loop.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "./stream_hub.ts";
@@ -96,15 +98,15 @@ export function answerLegacyRequests(
 /** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
 function ignore(): void {}
 
-/** Before `answer` sets them: shared, never written. */
+/** Before `answer` sets it: shared, never written. */
 const NO_REQUESTS: readonly JsonRpcRequest[] = [];
-const NO_RUNS: readonly Promise<JsonRpcResponse | undefined>[] = [];
 
 /** `#handles` before the first registration, shared (`[]` then `push` allocates room for 17). */
 const NO_HANDLES: InFlightHandle[] = [];
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
+class LegacyExchange extends LastStep
+  implements SlowCall, ContextExchange, LoopExchange, RunEnd<JsonRpcResponse | undefined> {
   readonly deps: LegacyExchangeDependencies;
   readonly session: SessionRecord;
   readonly principal: Principal;
@@ -128,20 +130,21 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
   early: JsonRpcMessage[] = NOTHING_HELD;
   sse: Response | undefined;
   decide: (() => void) | undefined;
-  remaining = 0;
   /** The registrations of this POST's requests, to abort them when abandoned. */
   #handles: InFlightHandle[] = NO_HANDLES;
   clientGone = false;
   /** Why the stream could not be opened, once that happened. */
   #openFailure: unknown;
-  /** This POST's requests and their runs, for answering what still runs when `close()` aborts it. */
+  /** This POST's requests (and `runs`), for answering what still runs when `close()` aborts it. */
   requests: readonly JsonRpcRequest[] = NO_REQUESTS;
-  runs: readonly Promise<JsonRpcResponse | undefined>[] = NO_RUNS;
   /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
   closedByServer = false;
-  #closedOnStream = false;
+  /** The shutdown errors' sending and the stream's end, once `close()` took it over. */
+  #closing: Promise<void> | undefined = undefined;
   /** Starts each request's span and timing; undefined while no OpenTelemetry provider is registered. */
   readonly telemetry: PostTelemetry | undefined;
+  /** The one request's telemetry, for `responded`. */
+  #observed: RequestTelemetry | undefined = undefined;
 
   constructor(
     deps: LegacyExchangeDependencies,
@@ -149,6 +152,7 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
     principal: Principal,
     telemetry: PostTelemetry | undefined,
   ) {
+    super();
     this.deps = deps;
     this.session = session;
     this.principal = principal;
@@ -301,9 +305,7 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
 
   /** Sends the shutdown error for each request still running on `live` (once), then ends it. */
   answerStillRunning(live: LogicalStream): Promise<void> {
-    if (this.#closedOnStream) return RESOLVED;
-    this.#closedOnStream = true;
-    return answerStillRunning(live, this.runs, this.requests);
+    return this.#closing ??= answerStillRunning(live, this.runs, this.requests);
   }
 
   /**
@@ -345,24 +347,28 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
       false,
     );
     if (observed !== undefined) ctx.trace = observed;
-    let response: MaybePromise<JsonRpcResponse>;
+    // One request (nearly every POST): the dispatcher's own `then` ends its run (`responded`).
+    const end = this.requests.length === 1 ? this : undefined;
+    if (end !== undefined) this.#observed = observed;
+    let response: MaybePromise<JsonRpcResponse | undefined>;
     try {
-      response = this.deps.dispatcher.handle(request, ctx);
+      response = this.deps.dispatcher.handle(request, ctx, end);
     } catch (error) {
       this.#ran(handle); // the dispatcher answers its failures; this is only for safety's sake
       throw error;
     }
-    if (isPromiseLike(response)) return this.#runOn(response, handle, observed);
-    return this.#ran(handle, response, observed);
+    if (!isPromiseLike(response)) return this.#ran(handle, response, observed);
+    return end !== undefined ? response : this.#runOn(response, handle, observed);
   }
 
-  /**
-   * {@linkcode #run} for a handler still running: its response once it returns. A `then`, not
-   * an async function: a call held open (an idle stream) then keeps two closures, not a
-   * suspended generator with its registers and a promise of its own (issue 46, item 5).
-   */
+  /** The one request's handler returned: its response (none when answering failed), see {@linkcode RunEnd}. */
+  responded(response: JsonRpcResponse | undefined): JsonRpcResponse | undefined {
+    return this.#ran(this.#handles[0], response, this.#observed);
+  }
+
+  /** {@linkcode #run} for a batch's handler still running: its response once it returns. */
   #runOn(
-    response: Promise<JsonRpcResponse>,
+    response: Promise<JsonRpcResponse | undefined>,
     handle: InFlightHandle,
     observed: RequestTelemetry | undefined,
   ): Promise<JsonRpcResponse | undefined> {
@@ -385,6 +391,7 @@ class LegacyExchange implements SlowCall, ContextExchange, LoopExchange {
     if (response !== undefined) observed?.end(answer);
     handle.release();
     if (--this.remaining === 0) this.decide?.();
+    if (this.requests.length === 1) this.ranOne(answer, this.#closing);
     return answer;
   }
 }

@@ -37,7 +37,11 @@ import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId } from "./event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { SseConnection } from "../http/sse_connection.ts";
+import {
+  type ConnectionEnd,
+  type ConnectionWatcher,
+  SseConnection,
+} from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import type { Scheduler } from "../runtime.ts";
 import {
@@ -299,6 +303,14 @@ export class StreamHub {
     for (const connection of [...this.#connections.keys()]) connection.close();
   }
 
+  /** A connection of `stream` ended: it leaves the index, the keep-alive and the stream. */
+  connectionEnded(stream: LogicalStream, connection: SseConnection, reason: ConnectionEnd): void {
+    this.#connections.delete(connection);
+    this.#options.keepAlive.remove(connection);
+    stream.detach(connection);
+    if (reason !== "closed") this.#options.onDropped?.(reason);
+  }
+
   /** Removes a finished stream from the index. */
   forget(stream: LogicalStream): void {
     if (this.#listening.get(stream.sessionId) === stream) this.#listening.delete(stream.sessionId);
@@ -326,12 +338,7 @@ export class StreamHub {
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       first,
-      onEnd: (reason) => {
-        this.#connections.delete(connection);
-        this.#options.keepAlive.remove(connection);
-        stream.detach(connection);
-        if (reason !== "closed") this.#options.onDropped?.(reason);
-      },
+      watcher: new StreamConnectionWatcher(this, stream),
     });
     this.#connections.set(connection, stream.sessionId);
     stream.attach(connection);
@@ -347,6 +354,21 @@ export class StreamHub {
       if (sessionId !== undefined) sessions.add(sessionId);
     }
     if (sessions.size > 0) this.#options.onHeartbeat?.(sessions);
+  }
+}
+
+/** Tells the hub a stream's connection ended: two fields, not a closure and its context (issue 46). */
+class StreamConnectionWatcher implements ConnectionWatcher {
+  readonly hub: StreamHub;
+  readonly stream: LogicalStream;
+
+  constructor(hub: StreamHub, stream: LogicalStream) {
+    this.hub = hub;
+    this.stream = stream;
+  }
+
+  connectionEnded(connection: SseConnection, reason: ConnectionEnd): void {
+    this.hub.connectionEnded(this.stream, connection, reason);
   }
 }
 

@@ -27,6 +27,19 @@ export function sendOn(stream: LogicalStream, message: JsonRpcMessage): Promise<
   }
 }
 
+/**
+ * A request stream's last step: `response` (none when its request was cancelled or aborted)
+ * queued, then the end, which joins that message's log write when it can.
+ */
+export function finishWith(
+  stream: LogicalStream,
+  response: JsonRpcResponse | undefined,
+): Promise<unknown> {
+  return response === undefined
+    ? stream.finish()
+    : Promise.all([stream.send(response), stream.finish()]);
+}
+
 /** The responses of `settled`, without the requests that have none (cancelled, session ended). */
 export function withoutGaps(settled: (JsonRpcResponse | undefined)[]): JsonRpcResponse[] {
   for (const response of settled) {

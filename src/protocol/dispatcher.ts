@@ -3,8 +3,9 @@
  * It knows the protocol (lifecycle, tools, resources, prompts, logging,
  * extension methods) and nothing of HTTP or sessions: everything per-request
  * arrives in a {@linkcode RequestContext}. `initialize`'s result is
- * initialize.ts, completion completion.ts, a tool's run tool_calls.ts. It
- * never throws; every outcome is a JSON-RPC response.
+ * initialize.ts, completion completion.ts, a tool's run tool_calls.ts, a
+ * running request's continuation run_end.ts. It never throws; every outcome
+ * is a JSON-RPC response.
  * @module
  */
 
@@ -35,6 +36,7 @@ import { createHandlerContext } from "./handler_context.ts";
 import { isLoggingLevel } from "./logging.ts";
 import { pageResult } from "./pagination.ts";
 import { callThrough, callTool } from "./tool_calls.ts";
+import { type AnswerFailure, respondFailure, type RunEnd, ToolRunEnd } from "./run_end.ts";
 import { PromptRegistry } from "./prompts.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { type ToolDefinitions, ToolRegistry } from "./tools.ts";
@@ -70,6 +72,7 @@ type MethodHandler = (
   params: Record<string, unknown>,
   ctx: RequestContext,
   request: JsonRpcRequest,
+  then?: ToolRunEnd<unknown>, // tools/call's own continuation (run_end.ts)
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 const EMPTY_PARAMS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -160,7 +163,7 @@ export class Dispatcher {
       methods.set(
         "tools/call",
         steps.length === 0
-          ? (params, ctx, request) => callTool(this.tools, params, ctx, request)
+          ? (params, ctx, request, then) => callTool(this.tools, params, ctx, request, then)
           : (params, ctx, request) => callThrough(this.tools, steps, params, ctx, request),
       );
     }
@@ -313,9 +316,14 @@ export class Dispatcher {
    * answers synchronously (a synchronous tool), else a promise of it. Unknown
    * methods get -32601; {@linkcode McpError}s keep their code; anything else
    * thrown is reported to `onError` and answered with a generic -32603.
-   * Never throws, and its promise never rejects.
+   * Never throws, and its promise never rejects. With `end`, a method still
+   * running hands its response to `end` and the promise is what that returns.
    */
-  handle(request: JsonRpcRequest, ctx: RequestContext): MaybePromise<JsonRpcResponse> {
+  handle<T = JsonRpcResponse>(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    end?: RunEnd<T>,
+  ): JsonRpcResponse | Promise<T> {
     const extension = this.#extensionOf.get(request.method);
     const method = extension !== undefined &&
         !servedIn(extension, ctx.protocolVersion, request.method)
@@ -329,17 +337,31 @@ export class Dispatcher {
       );
     }
     let result: MaybePromise<Record<string, unknown>>;
+    // A running tool's result goes to `end` from the tool's own promise: one `then` for the call.
+    const then = end !== undefined && request.method === "tools/call"
+      ? new ToolRunEnd(request.id, end, this.#answerFailure)
+      : undefined;
     try {
-      result = method(request.params ?? EMPTY_PARAMS, ctx, request);
+      result = method(request.params ?? EMPTY_PARAMS, ctx, request, then);
     } catch (error) {
       return this.#failed(request.id, error);
     }
     if (!isPromiseLike(result)) return resultResponse(request.id, result);
+    if (then?.taken) return result as unknown as Promise<T>;
+    if (end !== undefined) {
+      return result.then(
+        (value) => end.responded(resultResponse(request.id, value)),
+        (error) => respondFailure(end, this.#answerFailure, request.id, error),
+      );
+    }
     return result.then(
       (value) => resultResponse(request.id, value),
       (error) => this.#failed(request.id, error),
-    );
+    ) as Promise<T>; // T is JsonRpcResponse without `end`
   }
+
+  /** {@linkcode Dispatcher.#failed}, for a running method's continuation. */
+  readonly #answerFailure: AnswerFailure = (id, error) => this.#failed(id, error);
 
   /** A method's throw as its response; anything but an {@linkcode McpError} also goes to `onError`. */
   #failed(id: JsonRpcRequest["id"], error: unknown): JsonRpcResponse {

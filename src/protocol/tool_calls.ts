@@ -11,21 +11,24 @@ import { type Extension, servedIn, type ToolCall } from "./extensions.ts";
 import { createHandlerContext } from "./handler_context.ts";
 import { type MaybePromise, settled } from "./maybe_async.ts";
 import type { ToolRegistry } from "./tools.ts";
+import type { ToolRunEnd } from "./run_end.ts";
 
 /**
  * Runs a tool, inside its span when the request is traced. A synchronous
  * tool's result comes back as it is (no promise), and so does a protocol
- * error's throw.
+ * error's throw. `then`: untraced, a tool still running settles there (see
+ * {@linkcode ToolRegistry.run}).
  */
 export function callTool(
   tools: ToolRegistry,
   params: Record<string, unknown>,
   ctx: RequestContext,
   request: JsonRpcRequest,
+  then?: ToolRunEnd<unknown>,
 ): MaybePromise<Record<string, unknown>> {
   const trace = ctx.trace;
   if (trace === undefined) {
-    return tools.run(params, createHandlerContext(ctx, request)) as unknown as MaybePromise<
+    return tools.run(params, createHandlerContext(ctx, request), then) as unknown as MaybePromise<
       Record<string, unknown>
     >;
   }

@@ -16,6 +16,7 @@ import { UrlElicitationRequiredError } from "./url_elicitation.ts";
 import type { ValidationResult } from "./schema.ts";
 import { cfworkerValidator, type JsonSchemaValidator } from "./json_schema_validator.ts";
 import type { CallToolResult } from "./types.ts";
+import type { ToolRunEnd } from "./run_end.ts";
 import type { HeaderParameter } from "./header_parameters.ts";
 import { NO_SCOPES } from "./scopes.ts";
 import { isPromiseLike, settled } from "./maybe_async.ts";
@@ -172,6 +173,7 @@ export class ToolRegistry {
   run(
     params: Record<string, unknown>,
     ctx: HandlerContext,
+    then?: ToolRunEnd<unknown>,
   ): CallToolResult | Promise<CallToolResult> {
     const name = params.name;
     if (typeof name !== "string") {
@@ -185,10 +187,10 @@ export class ToolRegistry {
     if (!isPlainObject(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
     }
-    if (tool.input === undefined) return this.#invoke(tool, args, ctx);
+    if (tool.input === undefined) return this.#invoke(tool, args, ctx, then);
     const checked = tool.input.validate(args);
     // A synchronous schema (the usual case) keeps a synchronous tool in the same turn.
-    if (!isPromiseLike(checked)) return this.#checkedInput(tool, checked, ctx);
+    if (!isPromiseLike(checked)) return this.#checkedInput(tool, checked, ctx, then);
     return checked.then((outcome) => this.#checkedInput(tool, outcome, ctx));
   }
 
@@ -196,19 +198,21 @@ export class ToolRegistry {
     tool: CompiledTool,
     checked: ValidationResult,
     ctx: HandlerContext,
+    then?: ToolRunEnd<unknown>,
   ): CallToolResult | Promise<CallToolResult> {
     if (!checked.ok) {
       return errorResult(
         `Invalid arguments for tool ${tool.definition.name}: ${checked.message}`,
       );
     }
-    return this.#invoke(tool, checked.value, ctx);
+    return this.#invoke(tool, checked.value, ctx, then);
   }
 
   #invoke(
     tool: CompiledTool,
     input: unknown,
     ctx: HandlerContext,
+    then?: ToolRunEnd<unknown>,
   ): CallToolResult | Promise<CallToolResult> {
     const { definition } = tool;
     let returned: ToolReturn | PromiseLike<ToolReturn>;
@@ -219,10 +223,45 @@ export class ToolRegistry {
     }
     // A synchronous tool's value is taken as it is: no turn of the microtask queue.
     if (!isPromiseLike(returned)) return this.#finish(tool, returned, ctx);
+    if (then !== undefined) return this.#runOn(tool, returned, ctx, then);
     return Promise.resolve(returned).then(
       (output) => this.#finish(tool, output, ctx),
       (error) => this.#thrown(error),
     );
+  }
+
+  /**
+   * A tool still running, continued in `then` from its own promise: the
+   * promise settles as `then` does (what the caller asked for, not a result;
+   * `then.taken` tells it), so a call held open keeps one `then` (issue 46).
+   */
+  #runOn(
+    tool: CompiledTool,
+    returned: PromiseLike<ToolReturn>,
+    ctx: HandlerContext,
+    then: ToolRunEnd<unknown>,
+  ): Promise<CallToolResult> {
+    then.taken = true;
+    return Promise.resolve(returned).then(
+      (output) => {
+        let result: CallToolResult | Promise<CallToolResult>;
+        try {
+          result = this.#finish(tool, output, ctx);
+        } catch (error) {
+          return then.failure(error);
+        }
+        return then.result(result);
+      },
+      (error) => {
+        let result: CallToolResult;
+        try {
+          result = this.#thrown(error);
+        } catch (thrown) {
+          return then.failure(thrown);
+        }
+        return then.result(result);
+      },
+    ) as Promise<never>;
   }
 
   /** What a tool's throw becomes: a result with `isError`, but for the one the eras answer. */

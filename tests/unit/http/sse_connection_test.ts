@@ -2,7 +2,8 @@
  * SseConnection's buffer bound: unread bytes up to `maxBufferedBytes` are kept, the write that
  * passes it drops the connection ("overflow"), and a resume's backlog is not held against it.
  * The body's stream keeps a high-water mark of 0 (Bun sizes a response's buffer from it), so the
- * bound is the connection's own arithmetic: these pin it to the byte.
+ * bound is the connection's own arithmetic: these pin it to the byte. Its end is told to `onEnd`
+ * and to its watcher (an object, the hub's way: no closure per connection).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -46,6 +47,27 @@ describe("SseConnection buffer bound", () => {
     assert.equal(read.writeRaw("y".repeat(100)), true);
     assert.equal(read.ended, false);
     read.close();
+    assert.deepEqual(ends, ["closed"]);
+  });
+});
+
+describe("SseConnection watcher", () => {
+  it("tells its watcher once, with the connection and why it ended, as it tells onEnd", async () => {
+    const told: [SseConnection, ConnectionEnd][] = [];
+    const ends: ConnectionEnd[] = [];
+    const watcher = {
+      connectionEnded: (c: SseConnection, r: ConnectionEnd) => void told.push([c, r]),
+    };
+    const closed = new SseConnection({
+      maxBufferedBytes: 100,
+      watcher,
+      onEnd: (r) => ends.push(r),
+    });
+    closed.close();
+    closed.close();
+    const gone = new SseConnection({ maxBufferedBytes: 100, watcher });
+    await gone.body.cancel();
+    assert.deepEqual(told, [[closed, "closed"], [gone, "client-gone"]]);
     assert.deepEqual(ends, ["closed"]);
   });
 });

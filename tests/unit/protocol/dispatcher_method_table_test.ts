@@ -3,12 +3,20 @@
  * {@linkcode RequestContext}, no handler, no HTTP, no session. Each method's
  * happy path and its answer to bad params, what an unknown method gets, and
  * that a handler's crash becomes -32603 (reported to `onError`), never a throw.
- * The same methods through the whole handler are in dispatcher_test.ts.
+ * A method still running hands its response to the caller's continuation
+ * (`RunEnd`) when given one. The same methods through the whole handler are in
+ * dispatcher_test.ts.
  */
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { definePrompt, defineResource, defineResourceTemplate, defineTool } from "../../../mod.ts";
+import {
+  definePrompt,
+  defineResource,
+  defineResourceTemplate,
+  defineTool,
+  UrlElicitationRequiredError,
+} from "../../../mod.ts";
 import { Dispatcher, type ServerDefinition } from "../../../src/protocol/dispatcher.ts";
 import type { RequestContext } from "../../../src/protocol/context.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
@@ -418,5 +426,94 @@ describe("Dispatcher: prompts and completion", () => {
         JSON.stringify(params),
       );
     }
+  });
+});
+
+describe("Dispatcher: a running method's continuation (RunEnd)", () => {
+  it("hands a running method's response to `end` and resolves to what it returns; a synchronous one is returned as it is", async () => {
+    let finish!: (value: string) => void;
+    const dispatcher = new Dispatcher(fullDefinition({
+      tools: [
+        defineTool({ name: "slow", handler: () => new Promise<string>((r) => (finish = r)) }),
+        defineTool({ name: "quick", handler: () => "now" }),
+      ],
+    }));
+    const seen: (JsonRpcResponse | undefined)[] = [];
+    const end = { responded: (response: JsonRpcResponse | undefined) => (seen.push(response), 42) };
+    const ctx = recordingContext().ctx;
+    const quick = dispatcher.handle(
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "quick" } },
+      ctx,
+      end,
+    );
+    assert.ok(!(quick instanceof Promise), "a synchronous tool is answered at once");
+    assert.deepEqual(resultOf(quick as JsonRpcResponse).content, [{ type: "text", text: "now" }]);
+    assert.equal(seen.length, 0, "`end` is for a method still running");
+    const running = dispatcher.handle(
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "slow" } },
+      ctx,
+      end,
+    );
+    assert.ok(running instanceof Promise);
+    finish("late");
+    assert.equal(await running, 42);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.id, 2);
+    assert.deepEqual(resultOf(seen[0]!).content, [{ type: "text", text: "late" }]);
+  });
+
+  it("hands `end` a running tool's failure as its response: a throw as an isError result, a URL elicitation as its error", async () => {
+    const fails: ((error: Error) => void)[] = [];
+    const pending = () => new Promise<string>((_, reject) => fails.push(reject));
+    const dispatcher = new Dispatcher(fullDefinition({
+      tools: [defineTool({ name: "fails", handler: pending })],
+    }));
+    const seen: (JsonRpcResponse | undefined)[] = [];
+    const end = { responded: (response: JsonRpcResponse | undefined) => void seen.push(response) };
+    const runs = [4, 5].map((id) =>
+      dispatcher.handle(
+        { jsonrpc: "2.0", id, method: "tools/call", params: { name: "fails" } },
+        recordingContext().ctx,
+        end,
+      )
+    );
+    fails[0](new Error("tool broke"));
+    fails[1](
+      new UrlElicitationRequiredError({
+        elicitationId: "e1",
+        url: "https://example.com/link",
+        message: "Link first",
+      }),
+    );
+    await Promise.all(runs);
+    assert.equal(seen[0]?.id, 4);
+    assert.equal(resultOf(seen[0]!).isError, true);
+    assert.equal(seen[1]?.id, 5);
+    assert.equal(errorCodeOf(seen[1]!), ErrorCode.UrlElicitationRequired);
+  });
+
+  it("hands `end` no response and rejects when answering a running method's failure throws (onError)", async () => {
+    let fail!: (error: Error) => void;
+    // A method outside the tools' own error handling: resources/read of a reader that rejects.
+    const broken = new Dispatcher(fullDefinition({
+      resources: [defineResource({
+        uri: "docs://late",
+        name: "late",
+        read: () => new Promise<string>((_, reject) => (fail = reject)),
+      })],
+      onError: () => {
+        throw new Error("onError broke");
+      },
+    }));
+    const seen: (JsonRpcResponse | undefined)[] = [];
+    const running = broken.handle(
+      { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "docs://late" } },
+      recordingContext().ctx,
+      { responded: (response) => void seen.push(response) },
+    );
+    assert.ok(running instanceof Promise);
+    fail(new Error("read failed"));
+    await assert.rejects(running, /onError broke/);
+    assert.deepEqual(seen, [undefined]);
   });
 });
