@@ -5,7 +5,7 @@
  */
 
 import { openStreams } from "../lib/streams.ts";
-import { cpuSeconds, type Runtime } from "../lib/proc.ts";
+import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { fmtInt, fmtMicros } from "./format.ts";
 import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
 import { fail, type MemoryRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
@@ -147,12 +147,14 @@ export async function streamsPhase(runtime: Runtime, servers: ServerKey[], setti
       const started = performance.now();
       const streams = open(count, seconds);
       const openSeconds = await streams.opened;
-      const cpuOpen = cpuSeconds(running.server.pid);
+      // To the nanosecond: a smoke run's window (about a second, 50 streams) holds less than one
+      // clock tick of a quiet server's CPU, which /proc/<pid>/stat would read as 0.
+      const cpuOpen = cpuSecondsPrecise(running.server.pid);
       const windowStart = performance.now();
       // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
       const windowEnd = started + (seconds - 1.5) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
-      const cpu = cpuSeconds(running.server.pid) - cpuOpen;
+      const cpu = cpuSecondsPrecise(running.server.pid) - cpuOpen;
       const window = (performance.now() - windowStart) / 1000;
       const during = await adminMemory(running.base);
       const readAt = (performance.now() - started) / 1000;

@@ -173,7 +173,7 @@ export function report(
     }-second calls, then a baseline (forced GC), ` +
     `then ${
       fmtInt(settings.streams.count)
-    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end); memory (forced GC) at the end of that window and again after all have ended. ` +
+    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end), from its threads' /proc/<pid>/task/*/schedstat (nanoseconds: the window holds too few clock ticks for /proc/<pid>/stat); memory (forced GC) at the end of that window and again after all have ended. ` +
     "RSS rarely shrinks after a burst (allocators keep their pages), so the after-RSS column is an upper bound on what is retained; heapUsed after is the retained JS memory.",
     "",
   ];
