@@ -5,10 +5,18 @@
  */
 
 import { openStreams } from "../lib/streams.ts";
+import { measureScalePair } from "../scale_pair.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { fmtInt, fmtMicros } from "./format.ts";
 import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
-import { fail, type MemoryRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
+import {
+  fail,
+  loadRows,
+  type MemoryRow,
+  memoryRows,
+  type StreamRow,
+  streamRows,
+} from "./results.ts";
 import { interleaved, type Running, start, warm } from "./throughput.ts";
 import {
   adminCreate,
@@ -109,6 +117,53 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
     } finally {
       await Promise.all([few?.server.stop(), many?.server.stop(), scaled?.server.stop()]);
     }
+  }
+}
+
+/**
+ * The legacy floor's scale pair (bench/scale_pair.ts, wrk only): tools/call per server CPU-second
+ * at the last memory step ÷ at `memoryBase` sessions, the bound tether's scaling target is judged
+ * against where it is below 0.9 (bench/run/headline.ts). Adds two "scale" rows for "floor-legacy".
+ */
+export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  if (servers.length > 0 && !servers.includes("floor-legacy")) return;
+  const big = settings.memorySteps[settings.memorySteps.length - 1];
+  if (settings.generator !== "wrk") {
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy: needs wrk, not measured`,
+    );
+    return;
+  }
+  try {
+    const pair = await measureScalePair({
+      runtime,
+      server: "floor-legacy",
+      sessions: big,
+      base: settings.memoryBase,
+      connections: settings.connections,
+      timing: settings.wrk.scale,
+    });
+    for (const [sessions, result] of [[settings.memoryBase, pair.few], [big, pair.many]] as const) {
+      loadRows.push({
+        runtime,
+        workload: "scale",
+        server: "floor-legacy",
+        sessions,
+        result,
+        generator: "wrk",
+      });
+    }
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy ${
+        fmtInt(big)
+      } ÷ ${settings.memoryBase} sessions per server CPU-s: rounds ${
+        pair.ratios.map((r) => r.toFixed(2)).join(" ")
+      }`,
+    );
+  } catch (error) {
+    fail(
+      `${runtime} scale floor-legacy: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
