@@ -23,6 +23,7 @@ import {
   POST_HEADERS,
   tickerCallBody,
 } from "./lib/protocol.ts";
+import { createTicker } from "./lib/ticker_sse.ts";
 
 type Handler = (request: Request) => Promise<Response>;
 
@@ -55,33 +56,15 @@ function tetherHandler(): Handler & { close(): Promise<void> } {
   });
 }
 
-const encoder = new TextEncoder();
+const bareTicker = createTicker();
 
-/** The bare answer of bench/servers/bare_sse.ts, in process. */
+/** The bare server's ticker answer (bench/lib/ticker_sse.ts, as bench/servers/ceiling.ts serves it), in process. */
 const bareHandler: Handler = async (request) => {
   const call = await request.json() as {
     id: number;
     params: { arguments: { seconds: number }; _meta: { progressToken: string } };
   };
-  const token = JSON.stringify(call.params._meta.progressToken);
-  const seconds = call.params.arguments.seconds;
-  let sent = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const tick = () => {
-        sent++;
-        controller.enqueue(encoder.encode(
-          `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${token},"progress":${sent},"total":${seconds}}}\n\n`,
-        ));
-        if (sent < seconds) timer = setTimeout(tick, 1000);
-        else controller.close();
-      };
-      tick();
-    },
-    cancel: () => clearTimeout(timer),
-  });
-  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  return bareTicker(call.id, call.params._meta.progressToken, call.params.arguments.seconds);
 };
 
 async function session(handler: Handler, n: number): Promise<string | undefined> {

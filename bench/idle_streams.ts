@@ -18,8 +18,9 @@ import { type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
 import { adminMemory, createSessionsOverHttp } from "./run/traffic.ts";
 
 /**
- * The servers compared: bench/servers/tether.ts, bench/servers/bare_sse.ts, and the bare server
- * keeping what a resumable stream must (`--resumable`: event ids, each event's data until the end).
+ * The servers compared: bench/servers/tether.ts, the bare server (bench/servers/ceiling.ts's
+ * ticker: the same yardstick as bench/run.ts's streams rows), and the bare server keeping what a
+ * resumable stream must (`ceiling.ts --resumable`: event ids, each event's data until the end).
  */
 export type IdleServer = "tether" | "bare" | "bare-resumable";
 
@@ -48,8 +49,8 @@ export interface IdleStreamsFigure {
 
 const ENTRIES: Readonly<Record<IdleServer, [string, ...string[]]>> = {
   tether: ["bench/servers/tether.ts"],
-  bare: ["bench/servers/bare_sse.ts"],
-  "bare-resumable": ["bench/servers/bare_sse.ts", "--resumable"],
+  bare: ["bench/servers/ceiling.ts"],
+  "bare-resumable": ["bench/servers/ceiling.ts", "--resumable"],
 };
 
 /**
@@ -114,7 +115,18 @@ function argument(name: string, fallback: string): string {
   return at === -1 ? fallback : process.argv[at + 1];
 }
 
+const USAGE =
+  `node bench/idle_streams.ts [--runtime all|deno|bun|node] [--streams 1000] [--seconds 10]
+  [--rounds 1] [--resumable]
+RSS and heapUsed per held SSE stream: tether against the bare server (bench/servers/ceiling.ts's
+ticker, the streams rows' yardstick); --resumable adds the bare server keeping what a resumable
+stream must (ceiling.ts --resumable).`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const which = argument("runtime", "all");
   const runtimes = which === "all" ? RUNTIMES : [which as Runtime];
   const streams = Number(argument("streams", "1000"));

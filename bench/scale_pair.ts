@@ -19,10 +19,15 @@
  * bound on what holding 100,000 sessions costs any sessionful server, since
  * it does only what each call must do with its session. `BENCH_V8_FLAGS` adds V8 flags to the
  * Deno and Node servers as in run.ts (e.g. `--trace-gc`; their output is discarded).
+ *
+ * bench/run.ts measures the legacy floor's pair with {@linkcode measureScalePair} in its memory
+ * phase, the bound its tether scaling target is judged against (bench/README.md).
+ *
+ * @module
  */
 
 import { join } from "node:path";
-import { median } from "./lib/load.ts";
+import { type Interleaving, type LoadResult, median } from "./lib/load.ts";
 import { allocatePort, ROOT, type Runtime, startServer } from "./lib/proc.ts";
 import { measureWithWrk } from "./lib/wrk.ts";
 import {
@@ -34,41 +39,65 @@ import {
   probe,
 } from "./run/traffic.ts";
 
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : argv[i + 1];
-};
-const runtimes = opt("runtime", "bun,deno,node").split(",") as Runtime[];
-const rounds = Number(opt("rounds", "8"));
-const slice = Number(opt("slice", "1"));
-const sessions = Number(opt("sessions", "100000"));
-const baseSessions = Number(opt("base", "100"));
-const connections = Number(opt("connections", "32"));
-const tree = opt("tree", ROOT);
-const floor = opt("server", "tether") === "floor-legacy";
-const entry = join(tree, floor ? "bench/servers/floor.ts" : "bench/servers/tether.ts");
-const args = floor ? ["--era", "legacy"] : ["--max-sessions", "10000000"];
+/** The servers a scale pair can be measured on. */
+export type ScaleServer = "tether" | "floor-legacy";
+
+/** What {@linkcode measureScalePair} measures. */
+export interface ScalePairOptions {
+  runtime: Runtime;
+  server: ScaleServer;
+  /** Sessions the big process holds. */
+  sessions: number;
+  /** Sessions the small process holds (the big one starts from as many). */
+  base: number;
+  /** wrk connections per target. */
+  connections: number;
+  /** wrk's warm-up, rounds and slice (whole seconds). */
+  timing: Interleaving;
+  /** The checkout whose bench/servers/ it serves. @default the repository's */
+  tree?: string;
+}
+
+/** The pair: each process's result (slice by slice) and the per-round ratios, big ÷ small. */
+export interface ScalePair {
+  few: LoadResult;
+  many: LoadResult;
+  /** Per server CPU-second, round by round: the big process's rate ÷ the small one's. */
+  ratios: number[];
+}
+
+/** The server entry and arguments of `server` in `tree`. */
+function entryOf(server: ScaleServer, tree: string): { entry: string; args: string[] } {
+  return server === "floor-legacy"
+    ? { entry: join(tree, "bench/servers/floor.ts"), args: ["--era", "legacy"] }
+    : { entry: join(tree, "bench/servers/tether.ts"), args: ["--max-sessions", "10000000"] };
+}
 
 /**
  * `count` sessions made in the server at `base`: through the in-process admin
  * route, or over HTTP for the floor (its Host check refuses the admin route's
  * built requests, which carry no Host header).
  */
-async function create(base: string, count: number): Promise<string[]> {
-  return floor
+async function create(server: ScaleServer, base: string, count: number): Promise<string[]> {
+  return server === "floor-legacy"
     ? (await createSessionsOverHttp(base, count, true)).ids
     : (await adminCreate(base, count)).ids;
 }
 
 /** A server process holding `count` sessions, grown as run.ts grows its scale processes. */
-async function grown(runtime: Runtime, count: number) {
-  const server = await startServer(runtime, entry, args, { port: allocatePort(), bigHeap: true });
+async function grown(options: ScalePairOptions, count: number) {
+  const { entry, args } = entryOf(options.server, options.tree ?? ROOT);
+  const server = await startServer(options.runtime, entry, args, {
+    port: allocatePort(),
+    bigHeap: true,
+  });
   try {
     const base = `http://127.0.0.1:${server.port}`;
-    let ids = await create(base, Math.min(baseSessions, count));
+    let ids = await create(options.server, base, Math.min(options.base, count));
     await probe(base, echoTemplate(ids));
-    if (count > ids.length) ids = ids.concat(await create(base, count - ids.length));
+    if (count > ids.length) {
+      ids = ids.concat(await create(options.server, base, count - ids.length));
+    }
     return { server, base, ids };
   } catch (error) {
     await server.stop();
@@ -76,9 +105,22 @@ async function grown(runtime: Runtime, count: number) {
   }
 }
 
-for (const runtime of runtimes) {
-  const few = await grown(runtime, baseSessions);
-  const many = await grown(runtime, sessions).catch(async (error) => {
+/**
+ * tools/call per server CPU-second with `sessions` idle sessions held ÷ with `base`, two fresh
+ * processes driven by wrk in alternating slices, requests rotated over all of a process's
+ * sessions; throws on a wrong or failed answer (wrk must be installed).
+ * @example
+ * ```ts ignore
+ * const pair = await measureScalePair({
+ *   runtime: "node", server: "floor-legacy", sessions: 100_000, base: 100, connections: 32,
+ *   timing: { warmup: 1, rounds: 8, slice: 1 },
+ * });
+ * console.log(median(pair.ratios));
+ * ```
+ */
+export async function measureScalePair(options: ScalePairOptions): Promise<ScalePair> {
+  const few = await grown(options, options.base);
+  const many = await grown(options, options.sessions).catch(async (error) => {
     await few.server.stop();
     throw error;
   });
@@ -87,12 +129,12 @@ for (const runtime of runtimes) {
       port: p.server.port,
       pid: p.server.pid,
       path: "/mcp",
-      connections,
+      connections: options.connections,
       ...echoTraffic(p.ids).wrk!,
     });
     const [a, b] = await measureWithWrk(
       [target(few), target(many)],
-      { warmup: 1, rounds, slice },
+      options.timing,
       (index, error) => {
         throw new Error(`target ${index}: ${String(error)}`);
       },
@@ -102,37 +144,67 @@ for (const runtime of runtimes) {
         throw new Error(`${name}: ${result.bad} bad, ${result.errors} errors: ${result.badSample}`);
       }
     }
-    const ratios = a.sliceCpuRates.map((rate, i) => b.sliceCpuRates[i] / rate);
+    return { few: a, many: b, ratios: a.sliceCpuRates.map((rate, i) => b.sliceCpuRates[i] / rate) };
+  } finally {
+    await Promise.all([few.server.stop(), many.server.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opt = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i === -1 ? fallback : argv[i + 1];
+  };
+  const runtimes = opt("runtime", "bun,deno,node").split(",") as Runtime[];
+  const sessions = Number(opt("sessions", "100000"));
+  const baseSessions = Number(opt("base", "100"));
+  const tree = opt("tree", ROOT);
+  const server: ScaleServer = opt("server", "tether") === "floor-legacy"
+    ? "floor-legacy"
+    : "tether";
+  for (const runtime of runtimes) {
+    const { few: a, many: b, ratios } = await measureScalePair({
+      runtime,
+      server,
+      sessions,
+      base: baseSessions,
+      connections: Number(opt("connections", "32")),
+      timing: { warmup: 1, rounds: Number(opt("rounds", "8")), slice: Number(opt("slice", "1")) },
+      tree,
+    });
     const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
     console.log(
-      `${runtime.padEnd(4)} ${
-        floor ? "floor-legacy" : "tether"
-      } ${sessions} ÷ ${baseSessions} sessions per server CPU-s: ${
+      `${runtime.padEnd(4)} ${server} ${sessions} ÷ ${baseSessions} sessions per server CPU-s: ${
         median(ratios).toFixed(2)
       }× (rounds ${ratios.map((r) => r.toFixed(2)).join(" ")}); ${k(b.okPerCpuSecond)} vs ${
         k(a.okPerCpuSecond)
       } per CPU-s, ${k(b.okPerSecond)} vs ${k(a.okPerSecond)} per s`,
     );
-  } finally {
-    await Promise.all([few.server.stop(), many.server.stop()]);
-  }
-  if (argv.includes("--memory")) {
-    const server = await startServer(runtime, entry, args, { port: allocatePort(), bigHeap: true });
-    try {
-      const base = `http://127.0.0.1:${server.port}`;
-      const ids = (await adminCreate(base, baseSessions)).ids;
-      await probe(base, echoTemplate(ids));
-      const before = await adminMemory(base);
-      await adminCreate(base, sessions - baseSessions);
-      const after = await adminMemory(base);
-      const n = sessions - baseSessions;
-      console.log(
-        `${runtime.padEnd(4)} heap per idle session at ${sessions}: ${
-          Math.round((after.heapUsed - before.heapUsed) / n)
-        } B, rss ${Math.round((after.rss - before.rss) / n)} B`,
-      );
-    } finally {
-      await server.stop();
+    if (argv.includes("--memory")) {
+      const { entry, args } = entryOf(server, tree);
+      const running = await startServer(runtime, entry, args, {
+        port: allocatePort(),
+        bigHeap: true,
+      });
+      try {
+        const base = `http://127.0.0.1:${running.port}`;
+        const ids = (await adminCreate(base, baseSessions)).ids;
+        await probe(base, echoTemplate(ids));
+        const before = await adminMemory(base);
+        await adminCreate(base, sessions - baseSessions);
+        const after = await adminMemory(base);
+        const n = sessions - baseSessions;
+        console.log(
+          `${runtime.padEnd(4)} heap per idle session at ${sessions}: ${
+            Math.round((after.heapUsed - before.heapUsed) / n)
+          } B, rss ${Math.round((after.rss - before.rss) / n)} B`,
+        );
+      } finally {
+        await running.stop();
+      }
     }
   }
 }
+
+if (import.meta.main ?? process.argv[1]?.endsWith("scale_pair.ts")) await main();

@@ -15,9 +15,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ROOTS = ["mod.ts", "src", "examples", "tests", "bench", "scripts"];
 const ENTRY_POINTS = [
   "mod.ts",

@@ -25,8 +25,9 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const ROOT = process.argv[2] ?? join(import.meta.dirname, "..");
+const ROOT = process.argv[2] ?? fileURLToPath(new URL("..", import.meta.url));
 /** True when checking this repository (not a tree given on the command line). */
 const CHECKING_THIS_REPOSITORY = process.argv[2] === undefined;
 

@@ -196,7 +196,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   });
   const eras: readonly Era[] = [legacy, modern];
   const concurrency = createConcurrencyLimit(options, config);
-  const bodyReads = new BodyReads(config.bodyTimeoutMs);
+  const bodyReads = new BodyReads(config.bodyTimeoutMs, config.scheduler);
   // Started by the first request: construction sets no timer (Workers forbid it at module scope).
   const sweepTimer = sessionful === undefined ? undefined : new LazyInterval(
     () => void sessionful.sweep().catch(config.onError),

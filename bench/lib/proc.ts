@@ -4,7 +4,7 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The runtimes the harness drives. */
@@ -192,6 +192,30 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * CPU time of a process's live threads in seconds, to the nanosecond: the sum of
+ * each `/proc/<pid>/task/<tid>/schedstat`'s run time. utime + stime
+ * ({@linkcode cpuSeconds}) count whole clock ticks (10 ms): a quiet server over
+ * a window of a second or two (the streams phase's) reads 0 there. Falls back to
+ * {@linkcode cpuSeconds} where the kernel keeps no schedstat. Threads that end
+ * inside a window take their time with them: read it over long-lived servers.
+ */
+export function cpuSecondsPrecise(pid: number): number {
+  let nanoseconds = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        nanoseconds += Number(
+          readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0],
+        );
+      } catch { /* the thread ended between the listing and the read */ }
+    }
+  } catch {
+    return cpuSeconds(pid);
+  }
+  return Number.isFinite(nanoseconds) && nanoseconds > 0 ? nanoseconds / 1e9 : cpuSeconds(pid);
+}
+
+/**
  * utime + stime of this process's waited-for children (cutime + cstime in
  * /proc/self/stat), in seconds: read around a wrk run, the growth is wrk's CPU.
  */
@@ -202,13 +226,35 @@ export function childrenCpuSeconds(): number {
   return (Number(rest[13]) + Number(rest[14])) / clockTicks;
 }
 
+/** How many ports the allocator cycles through: 18801-18899 by default. */
+export const PORT_SPAN = 99;
+
 /**
- * Port allocator over 18801-18899, from `BENCH_FIRST_PORT` when set (so two
- * bench scripts can run side by side, e.g. two instruction counts).
+ * The port after `port` in the range of {@linkcode PORT_SPAN} ports from `first`
+ * (back to `first` after its last), for any first port.
+ * @example
+ * ```ts
+ * nextPortAfter(18899, 18801); // 18801
+ * nextPortAfter(18950, 18950); // 18951
+ * ```
  */
-let nextPort = Number(process.env.BENCH_FIRST_PORT ?? 18801);
+export function nextPortAfter(port: number, first: number): number {
+  return port >= first + PORT_SPAN - 1 ? first : port + 1;
+}
+
+/**
+ * Port allocator over 18801-18899, or the {@linkcode PORT_SPAN} ports from
+ * `BENCH_FIRST_PORT` when set (so two bench scripts can run side by side, e.g.
+ * two instruction counts).
+ */
+const firstPort = Number(process.env.BENCH_FIRST_PORT ?? 18801);
+if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + PORT_SPAN - 1 > 65535) {
+  throw new Error(`BENCH_FIRST_PORT must be a port from 1 to ${65536 - PORT_SPAN}`);
+}
+let nextPort = firstPort;
+/** The next port of the range (see {@linkcode nextPortAfter}). */
 export function allocatePort(): number {
   const port = nextPort;
-  nextPort = nextPort >= 18899 ? 18801 : nextPort + 1;
+  nextPort = nextPortAfter(port, firstPort);
   return port;
 }

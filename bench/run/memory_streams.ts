@@ -5,10 +5,18 @@
  */
 
 import { openStreams } from "../lib/streams.ts";
-import { cpuSeconds, type Runtime } from "../lib/proc.ts";
+import { measureScalePair } from "../scale_pair.ts";
+import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { fmtInt, fmtMicros } from "./format.ts";
 import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
-import { fail, type MemoryRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
+import {
+  fail,
+  loadRows,
+  type MemoryRow,
+  memoryRows,
+  type StreamRow,
+  streamRows,
+} from "./results.ts";
 import { interleaved, type Running, start, warm } from "./throughput.ts";
 import {
   adminCreate,
@@ -113,6 +121,53 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
 }
 
 /**
+ * The legacy floor's scale pair (bench/scale_pair.ts, wrk only): tools/call per server CPU-second
+ * at the last memory step ÷ at `memoryBase` sessions, the bound tether's scaling target is judged
+ * against where it is below 0.9 (bench/run/headline.ts). Adds two "scale" rows for "floor-legacy".
+ */
+export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+  if (servers.length > 0 && !servers.includes("floor-legacy")) return;
+  const big = settings.memorySteps[settings.memorySteps.length - 1];
+  if (settings.generator !== "wrk") {
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy: needs wrk, not measured`,
+    );
+    return;
+  }
+  try {
+    const pair = await measureScalePair({
+      runtime,
+      server: "floor-legacy",
+      sessions: big,
+      base: settings.memoryBase,
+      connections: settings.connections,
+      timing: settings.wrk.scale,
+    });
+    for (const [sessions, result] of [[settings.memoryBase, pair.few], [big, pair.many]] as const) {
+      loadRows.push({
+        runtime,
+        workload: "scale",
+        server: "floor-legacy",
+        sessions,
+        result,
+        generator: "wrk",
+      });
+    }
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy ${
+        fmtInt(big)
+      } ÷ ${settings.memoryBase} sessions per server CPU-s: rounds ${
+        pair.ratios.map((r) => r.toFixed(2)).join(" ")
+      }`,
+    );
+  } catch (error) {
+    fail(
+      `${runtime} scale floor-legacy: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/**
  * Concurrent-streams phase of one runtime, per server: a fresh process gets
  * its sessions and a short warm-up batch, then a memory baseline (forced GC);
  * `streams.count` ticker calls are opened at once from the driver. Server CPU
@@ -147,12 +202,14 @@ export async function streamsPhase(runtime: Runtime, servers: ServerKey[], setti
       const started = performance.now();
       const streams = open(count, seconds);
       const openSeconds = await streams.opened;
-      const cpuOpen = cpuSeconds(running.server.pid);
+      // To the nanosecond: a smoke run's window (about a second, 50 streams) holds less than one
+      // clock tick of a quiet server's CPU, which /proc/<pid>/stat would read as 0.
+      const cpuOpen = cpuSecondsPrecise(running.server.pid);
       const windowStart = performance.now();
       // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
       const windowEnd = started + (seconds - 1.5) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
-      const cpu = cpuSeconds(running.server.pid) - cpuOpen;
+      const cpu = cpuSecondsPrecise(running.server.pid) - cpuOpen;
       const window = (performance.now() - windowStart) / 1000;
       const during = await adminMemory(running.base);
       const readAt = (performance.now() - started) / 1000;

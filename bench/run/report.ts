@@ -163,7 +163,8 @@ export function report(
       settings.memorySteps.map(fmtInt).join(" / ")
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
     'reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. The scaling pair is the "few" process and a third, grown to the same count through the same route but never forced to collect garbage (on Node a forced gc() can leave `process.nextTick` slow for the rest of the process; bench/README.md), driven with tools/call, interleaved, requests rotated across all of their live sessions. ' +
-    "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000.",
+    "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000. " +
+    "The legacy floor's scaling pair (bench/scale_pair.ts's code: two fresh processes, sessions made over HTTP, wrk in alternating slices) is the bound of tether's scaling target where it is below 0.9.",
     "- Large results: tools/call of a tool answering a 256 KiB (and, the `large-1m` rows, 1 MiB) ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the legacy floor, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the legacy floor and the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
     `- Concurrent streams: a fresh process per server (tether, SDK v1, and the ceiling as the bare server holding the same streams); ${
@@ -173,7 +174,7 @@ export function report(
     }-second calls, then a baseline (forced GC), ` +
     `then ${
       fmtInt(settings.streams.count)
-    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end); memory (forced GC) at the end of that window and again after all have ended. ` +
+    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end), from its threads' /proc/<pid>/task/*/schedstat (nanoseconds: the window holds too few clock ticks for /proc/<pid>/stat); memory (forced GC) at the end of that window and again after all have ended. ` +
     "RSS rarely shrinks after a burst (allocators keep their pages), so the after-RSS column is an upper bound on what is retained; heapUsed after is the retained JS memory.",
     "",
   ];

@@ -6,11 +6,15 @@
  * session id for initialize, 202 for notifications. No MCP library at all:
  * it is the most any server on this runtime + adapter can do. The large
  * tools' 256 KiB and 1 MiB answers are precomputed bytes behind a per-request
- * head with the id. The ticker tool is the bare server of the streams phase:
- * an SSE stream with one fixed progress event a second (the first at once),
- * then the result, one timer per stream, nothing logged or resumable.
- *   --mode sse   answers tools/call of the large tools as one SSE event
- *                (the "ceiling-sse" rows of the large-result workloads)
+ * head with the id. The ticker tool (bench/lib/ticker_sse.ts) is the bare
+ * server holding idle streams, the one yardstick of the streams phase and
+ * bench/idle_streams.ts: an SSE stream with one fixed progress event a second
+ * (the first at once), then the result, one timer per stream.
+ *   --mode sse    answers tools/call of the large tools as one SSE event
+ *                 (the "ceiling-sse" rows of the large-result workloads)
+ *   --resumable   its ticker streams also keep what a resumable stream must
+ *                 (event ids, each event's data until the end, a priming
+ *                 event): the bare floor under tether's streams
  */
 
 import {
@@ -21,9 +25,11 @@ import {
   PROGRESS_COUNT,
   PROTOCOL_VERSION,
 } from "../lib/protocol.ts";
+import { createTicker } from "../lib/ticker_sse.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const sse = serverArgs().mode === "sse";
+const ticker = createTicker({ resumable: serverArgs().resumable === "true" });
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -61,48 +67,6 @@ function largeAnswer(id: unknown, tail: Uint8Array): Response {
   return new Response(body, { headers: sse ? SSE_HEADERS : JSON_HEADERS });
 }
 
-/**
- * The ticker tool held open as bare as a stream can be: one progress event
- * a second for `seconds` seconds (the first at once), then the result, from
- * one timer per stream; the stream ends early if the client goes away.
- */
-function tickerAnswer(id: unknown, token: unknown, seconds: number): Response {
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let sent = 0;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const tick = () => {
-        if (sent === seconds) {
-          clearInterval(timer);
-          controller.enqueue(
-            encoder.encode(
-              `event: message\ndata: {"jsonrpc":"2.0","id":${
-                JSON.stringify(id)
-              },"result":{"content":[{"type":"text","text":"ticked"}]}}\n\n`,
-            ),
-          );
-          controller.close();
-          return;
-        }
-        sent++;
-        controller.enqueue(
-          encoder.encode(
-            `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
-              JSON.stringify(token)
-            },"progress":${sent},"total":${seconds}}}\n\n`,
-          ),
-        );
-      };
-      tick();
-      timer = setInterval(tick, 1000);
-    },
-    cancel() {
-      clearInterval(timer);
-    },
-  });
-  return new Response(body, { headers: SSE_HEADERS });
-}
-
 async function fetch(request: Request): Promise<Response> {
   const message = JSON.parse(await request.text());
   if (message.id === undefined) return new Response(null, { status: 202 });
@@ -110,7 +74,7 @@ async function fetch(request: Request): Promise<Response> {
     const tail = LARGE_TAILS[message.params?.name];
     if (tail !== undefined) return largeAnswer(message.id, tail);
     if (message.params?.name === "ticker") {
-      return tickerAnswer(
+      return ticker(
         message.id,
         message.params._meta?.progressToken,
         Number(message.params.arguments?.seconds),

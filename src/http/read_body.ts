@@ -20,6 +20,7 @@
  * @module
  */
 
+import type { Scheduler } from "../runtime.ts";
 import { SlowCalls } from "./slow_calls.ts";
 import { ByteAccumulator } from "./byte_accumulator.ts";
 
@@ -61,9 +62,9 @@ export interface BodyReadControl {
  * ```
  */
 export class BodyReads extends SlowCalls<BodyRead> {
-  /** Reads that must finish within `timeoutMs`. */
-  constructor(timeoutMs: number) {
-    super(timeoutMs, 4);
+  /** Reads that must finish within `timeoutMs` on `scheduler`'s clock (the runtime's by default). */
+  constructor(timeoutMs: number, scheduler?: Scheduler) {
+    super(timeoutMs, 4, scheduler);
   }
 
   /** Ends every read in progress as `"cancelled"`, and stops the timer. */

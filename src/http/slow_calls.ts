@@ -8,7 +8,9 @@
  * at the tick after the `ticksPerDelay`-th since it was added, so between
  * `delayMs` and (1 + 1 / `ticksPerDelay`) × `delayMs` after it started, and no
  * call reads a clock (`performance.now()` costs up to 0.16 µs on Deno). The
- * same watch gives request bodies their deadline (see read_body.ts).
+ * same watch gives request bodies their deadline (see read_body.ts). Its
+ * timer runs on the handler's `scheduler` (the runtime's by default), so a
+ * test advances the delay instead of waiting for it.
  * `request.signal` is deliberately not
  * used: Deno does not always abort it while no response has started (seen
  * with requests of a few hundred bytes), and reading it costs about 10 µs per
@@ -16,7 +18,7 @@
  * @module
  */
 
-import { unrefTimer } from "../runtime.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../runtime.ts";
 
 /** A call the watch can tell it has run long. */
 export interface SlowCall {
@@ -29,6 +31,9 @@ export interface SlowCall {
    */
   slowWatch?: unknown;
 }
+
+/** The timer's handle while its tick runs (an add() then sets none; the tick sets the next). */
+const TICKING: unique symbol = Symbol("ticking");
 
 /** The delay after which a running call is answered on a stream, ms. */
 export const STREAM_AFTER_MS = 200;
@@ -60,17 +65,25 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
   #size = 0;
   #delayMs: number;
   #ticksPerDelay: number;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #scheduler: Scheduler;
+  /** The pending tick's handle on {@linkcode Scheduler}, undefined while none is set. */
+  #timer: unknown = undefined;
   /** Ticks so far (it never resets: a call added between two timers waits as long). */
   #ticks = 0;
 
   /**
    * `delayMs`: how long a call runs before it is told; `ticksPerDelay`: the
-   * timer's resolution (a call is told at most `delayMs / ticksPerDelay` late).
+   * timer's resolution (a call is told at most `delayMs / ticksPerDelay` late);
+   * `scheduler`: the clock and timers the ticks run on.
    */
-  constructor(delayMs: number = STREAM_AFTER_MS, ticksPerDelay = 2) {
+  constructor(
+    delayMs: number = STREAM_AFTER_MS,
+    ticksPerDelay = 2,
+    scheduler: Scheduler = realScheduler,
+  ) {
     this.#delayMs = delayMs;
     this.#ticksPerDelay = ticksPerDelay;
+    this.#scheduler = scheduler;
   }
 
   /** Calls running now. */
@@ -87,13 +100,7 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
   add(call: T): void {
     if (call.slowWatch !== undefined) return;
     this.#link(call, this.#ticks);
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(
-        () => this.#check(),
-        Math.max(1, this.#delayMs / this.#ticksPerDelay),
-      );
-      unrefTimer(this.#timer);
-    }
+    if (this.#timer === undefined) this.#arm();
   }
 
   /** Stops watching a call (it finished or was answered); one not watched here is left alone. */
@@ -121,9 +128,29 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
 
   /** Stops the timer and keeps the calls (they still count); a later {@linkcode add} starts it again. */
   protected stopTimer(): void {
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined && this.#timer !== TICKING) {
+      this.#scheduler.clearTimeout(this.#timer);
+    }
     this.#timer = undefined;
   }
+
+  /** Sets the next tick (one timer for every call, set again after each tick while any runs). */
+  #arm(): void {
+    this.#timer = this.#scheduler.setTimeout(
+      this.#tick,
+      Math.max(1, this.#delayMs / this.#ticksPerDelay),
+    );
+    unrefTimer(this.#timer);
+  }
+
+  #tick = (): void => {
+    this.#timer = TICKING;
+    this.#check();
+    // Set again unless a call told above stopped the timer (or stopped it and set it anew).
+    if (this.#timer !== TICKING) return;
+    this.#timer = undefined;
+    if (this.#size > 0) this.#arm();
+  };
 
   /** The calls watched now, in the order they were added (a copy). */
   protected calls(): T[] {
@@ -146,10 +173,7 @@ export class SlowCalls<T extends SlowCall = SlowCall> {
   }
 
   #check(): void {
-    if (this.#size === 0) {
-      this.stopTimer();
-      return;
-    }
+    if (this.#size === 0) return;
     // The first tick can come at once after a call is added: it waits one more than a delay's worth.
     const due = ++this.#ticks - (this.#ticksPerDelay + 1);
     // In the order added, so in tick order: the first one not yet due ends the walk. The next is

@@ -8,7 +8,7 @@
 import type { Delivery } from "../bus/delivery.ts";
 import type { Events } from "../events.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import { SlowCalls } from "../http/slow_calls.ts";
+import { SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { HeldSessions } from "./bus_messages.ts";
@@ -93,7 +93,7 @@ export function wireLegacyParts(
   const resources = new SessionResources(settings.onError, { scheduler: settings.scheduler });
   const inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
   const pending = new PendingRequests();
-  const slowCalls = new SlowCalls();
+  const slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, settings.scheduler);
   const hub = new StreamHub({
     eventLog: options.eventLog,
     keepAlive: options.keepAlive,

@@ -31,7 +31,7 @@ import type { Scheduler } from "../runtime.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import { SlowCalls } from "../http/slow_calls.ts";
+import { SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { answerInitialize } from "./initialize_answer.ts";
 import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "./post_shape.ts";
@@ -134,7 +134,7 @@ export class StatelessLegacy implements LegacyEra {
   /** Streams of the POSTs answering now; their events live as long as the POST. */
   readonly hub: StreamHub;
   readonly #pending = new StatelessReplies();
-  readonly #slowCalls = new SlowCalls();
+  readonly #slowCalls: SlowCalls;
   readonly #settings: StatelessSettings;
   readonly #dispatcher: Dispatcher;
   readonly #telemetry: Telemetry;
@@ -147,6 +147,7 @@ export class StatelessLegacy implements LegacyEra {
     this.#settings = config;
     this.#dispatcher = dispatcher;
     this.#telemetry = options.telemetry;
+    this.#slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, config.scheduler);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
     this.hub = new StreamHub({
       // Nothing is resumed: the log only carries a POST's events to its own connection.

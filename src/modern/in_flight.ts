@@ -16,7 +16,8 @@
 import type { RequestTracker } from "../bus/delivery.ts";
 import { PrincipalShares } from "../http/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
-import { type SlowCall, SlowCalls } from "../http/slow_calls.ts";
+import { type SlowCall, SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
+import type { Scheduler } from "../runtime.ts";
 
 /** What the registry needs of a running request. */
 export interface RunningRequest extends SlowCall {
@@ -45,8 +46,9 @@ export class ModernInFlight extends SlowCalls<RunningRequest> {
     maxPerPrincipal: number,
     requests?: RequestTracker,
     onError: (error: unknown) => void = () => {},
+    scheduler?: Scheduler,
   ) {
-    super();
+    super(STREAM_AFTER_MS, 2, scheduler);
     this.#shares = new PrincipalShares(maxPerPrincipal);
     this.#requests = requests;
     this.#onError = onError;

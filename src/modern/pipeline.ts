@@ -96,6 +96,7 @@ export class ModernPipeline implements Era {
       settings.maxRequestsPerPrincipal,
       options.delivery.requests,
       settings.onError,
+      settings.scheduler,
     );
     this.#listen = createListenStreams(
       settings,

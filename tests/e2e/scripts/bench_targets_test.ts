@@ -2,13 +2,19 @@
  * The bench's target rows (bench/run/headline.ts) judged on made-up rows: the peer target against
  * the fastest peer as spec-following clients call it (not mcp-lite's JSON path), the floors at
  * 0.85, the heavy workloads against their floors, the retired rows unjudged, the idle streams'
- * RSS against the bare server; and the pairs each workload measures again on its own.
+ * RSS against the bare server, tether's 100k ÷ 100 scaling against 0.9 or the legacy floor's own
+ * ratio below it; and the pairs each workload measures again on its own.
  */
 
 import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LoadResult } from "../../../bench/lib/load.ts";
-import { headline, streamRssRatio } from "../../../bench/run/headline.ts";
+import {
+  headline,
+  SCALE_TARGET,
+  scaleTarget,
+  streamRssRatio,
+} from "../../../bench/run/headline.ts";
 import { type ServerKey, SMOKE, SPEC_PEERS, workloadsOf } from "../../../bench/run/plans.ts";
 import {
   type LoadRow,
@@ -201,6 +207,51 @@ describe("bench targets (bench/run/headline.ts)", () => {
     assert.equal(streamRssRatio(30_000, 0), undefined); // a bare server that grew by nothing
     assert.equal(streamRssRatio(30_000, -5), undefined);
     assert.equal(streamRssRatio(undefined, 10), undefined);
+  });
+
+  it("holds tether's 100k ÷ 100 scaling to 0.9, or to the legacy floor's own ratio below it", () => {
+    const big = settings.memorySteps.at(-1)!;
+    const base = settings.memoryBase;
+    /** A scale row whose slices served `rates` per server CPU-second. */
+    const scale = (server: ServerKey, sessions: number, rates: number[]) => {
+      const r = result(rates[0], rates.length);
+      r.sliceCpuRates = rates;
+      r.okPerCpuSecond = rates[Math.floor(rates.length / 2)]; // the median, as measured
+      loadRows.push({
+        runtime: "node",
+        workload: "scale",
+        server,
+        sessions,
+        result: r,
+        generator: "wrk",
+      });
+    };
+    const row = () => cell(headline(["node"], settings), "tether tools/call at");
+    scale("tether", base, [10_000, 10_000, 10_000]);
+    scale("tether", big, [8_400, 8_500, 8_600]);
+    // No floor measured: the plain 0.9.
+    assert.match(row(), /^0\.85× \*\*short\*\*.*legacy floor n\/a/);
+    // The floor scales 0.80 (its fixed cost per call is 5 µs less): tether's 0.85 meets that bound.
+    scale("floor-legacy", base, [20_000, 20_000, 20_000]);
+    scale("floor-legacy", big, [16_000, 16_000, 16_000]);
+    assert.match(
+      row(),
+      /^0\.85× met \(paired: median of 3 rounds.*legacy floor 0\.80× \(median of 3 rounds, 0\.80–0\.80\), so the bound is 0\.80×; CPU added per call at 200: tether 17\.6 µs, floor 12\.5 µs\) \[wrk\]$/,
+    );
+    // A floor that scales 0.95: tether is held to 0.9 again.
+    loadRows.length = 0;
+    scale("tether", base, [10_000]);
+    scale("tether", big, [8_500]);
+    scale("floor-legacy", base, [20_000]);
+    scale("floor-legacy", big, [19_000]);
+    assert.match(
+      row(),
+      /^0\.85× \*\*short\*\*.*legacy floor 0\.95× \(median of 1 rounds, 0\.95–0\.95\); CPU/,
+    );
+    assert.equal(scaleTarget(0.81), 0.81);
+    assert.equal(scaleTarget(0.97), SCALE_TARGET);
+    assert.equal(scaleTarget(undefined), SCALE_TARGET);
+    assert.equal(scaleTarget(NaN), SCALE_TARGET);
   });
 
   it("a smoke run drops each process's full-only workloads", () => {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BodyReads, readBodyText } from "../../../src/http/read_body.ts";
 import { httpError, jsonResponse } from "../../../src/http/error_response.ts";
-import { sleep, until, within } from "../../helpers.ts";
+import { sleep, stateOf, until, VirtualScheduler, within } from "../../helpers.ts";
 
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
   return new Request(
@@ -277,16 +277,25 @@ describe("BodyReads (the handler's shared deadline and close)", () => {
   }
 
   it("a read still going after the timeout gives up as timeout, never before it", async () => {
-    const reads = new BodyReads(60);
+    // On the handler's scheduler, here a manual clock: four ticks per timeout, the read told at
+    // the fifth after it started (between the timeout and 1.25 × it).
+    const clock = new VirtualScheduler({ manual: true });
+    const reads = new BodyReads(60, clock);
     const { request, cancelled } = stalled();
-    const started = performance.now();
     try {
-      const result = await within(readBodyText(request, 100, { reads }), 2_000, "the read");
-      const waited = performance.now() - started;
-      assert.deepEqual(result, { ok: false, failure: "timeout" });
-      assert.ok(waited >= 58, `gave up after ${waited} ms`); // timers may fire a millisecond early
+      const read = readBodyText(request, 100, { reads });
+      await clock.advance(60);
+      assert.equal(await stateOf(read), "pending", "not before the timeout");
+      await clock.advance(15);
+      assert.equal(
+        await stateOf(read),
+        "settled",
+        "at the tick after the timeout, waiting for nothing",
+      );
+      assert.deepEqual(await within(read, 2_000, "the read"), { ok: false, failure: "timeout" });
       assert.equal(reads.size, 0, "the finished read is forgotten");
       await until(cancelled, "the body's cancel");
+      assert.equal(clock.pending, 0, "no timer once no read is left");
     } finally {
       reads.stop();
     }

@@ -33,7 +33,10 @@ function callRequest(session: TestSession, id: number, signal?: AbortSignal): Re
   });
 }
 
-/** Runs `body` with a handler whose orphan deadlines are on a manual clock (`scheduler`). */
+/**
+ * Runs `body` with a handler whose orphan deadlines (and auto mode's switch to a stream) are on a
+ * manual clock (`scheduler`).
+ */
 async function withHandler(
   options: Parameters<typeof makeHandler>[0],
   body: (handler: McpHandler, scheduler: VirtualScheduler) => Promise<void>,
@@ -58,9 +61,11 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
           const client = new AbortController();
           const answer = handler(callRequest(session, 1, client.signal));
           await until(() => calls.length === 1, "the call to start");
+          // auto mode answers on a stream once the call ran a moment (200 ms on the handler's clock).
+          if (responseMode === "auto") await scheduler.advance(300);
           client.abort();
           // json mode returns when the client leaves; auto and sse modes answered on a stream before it
-          // left (auto: once the call ran a moment), and the runtime cancels that body when it goes.
+          // left, and the runtime cancels that body when it goes.
           const response = await within(
             answer,
             2_000,
@@ -116,6 +121,7 @@ describe("orphanTimeoutMs: work whose client left before its answer", () => {
       const client = new AbortController();
       const answer = handler(callRequest(session, 1, client.signal));
       await until(() => calls.length === 1, "the call to start");
+      await scheduler.advance(300); // auto mode's switch to a stream, on the handler's clock
       client.abort();
       await within(answer, 2_000, "the handler to return");
       calls[0].finish();
