@@ -60,12 +60,25 @@ local function keys(st)
   return META_BASE .. st, EVENTS_BASE .. st
 end
 
--- Adds delta bytes to the stream's and the session's totals.
+-- Keys this script already gave the TTL (once each): a key is marked only when it exists, and
+-- unmarked when the script deletes it, so a key (re)created later is renewed again.
+local renewed = {}
+local function renew(key)
+  if not renewed[key] and redis.call('PEXPIRE', key, TTL) == 1 then renewed[key] = true end
+end
+
+-- Adds delta bytes to the stream's and the session's totals; the session's new total when it
+-- counted them (nil otherwise).
 local function account(st, delta)
-  if delta == 0 then return end
-  if redis.call('HINCRBY', SIZES, st, delta) <= 0 then redis.call('HDEL', SIZES, st) end
-  if delta > 0 or redis.call('EXISTS', SBYTES) == 1 then redis.call('INCRBY', SBYTES, delta) end
+  if delta == 0 then return nil end
+  if redis.call('HINCRBY', SIZES, st, delta) <= 0 then
+    redis.call('HDEL', SIZES, st)
+    renewed[SIZES] = nil
+  end
+  local total = nil
+  if delta > 0 or redis.call('EXISTS', SBYTES) == 1 then total = redis.call('INCRBY', SBYTES, delta) end
   note(st, delta, '')
+  return total
 end
 
 -- Forgets a whole stream of the session and gives its bytes back.
@@ -74,6 +87,7 @@ local function forget(st)
   local bytes = tonumber(redis.call('HGET', SIZES, st) or '0')
   redis.call('DEL', meta, events)
   redis.call('ZREM', ZSET, st)
+  renewed[meta], renewed[events], renewed[ZSET] = nil, nil, nil
   account(st, -bytes)
   note(st, 0, 'x')
   return bytes
@@ -108,7 +122,7 @@ local function shed(st, want_bytes, want_count, keep)
 end
 
 local function expire_session()
-  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do redis.call('PEXPIRE', key, TTL) end
+  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do renew(key) end
 end
 
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
@@ -126,12 +140,13 @@ local function register(st)
     end
   end
   expire_session()
-  redis.call('PEXPIRE', meta, TTL)
+  renew(meta)
 end
 
--- The session's oldest events go, oldest streams first, until it fits MAX_SESSION.
-local function fit_session()
-  local over = tonumber(redis.call('GET', SBYTES) or '0') - MAX_SESSION
+-- The session's oldest events go, oldest streams first, until it fits MAX_SESSION (total: its
+-- bytes when known, else read).
+local function fit_session(total)
+  local over = tonumber(total or redis.call('GET', SBYTES) or '0') - MAX_SESSION
   if over <= 0 then return end
   for _, st in ipairs(redis.call('ZRANGE', ZSET, 0, -1)) do
     over = over - shed(st, over, 0, 0)
@@ -147,8 +162,8 @@ local function finish(st)
   local seq = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
   note(st, 0, 'f')
-  redis.call('PEXPIRE', events, TTL)
-  redis.call('PEXPIRE', meta, TTL)
+  renew(events)
+  renew(meta)
   return 1
 end
 `;
@@ -163,14 +178,19 @@ return reply(1)`,
 
 // ARGV[6] '1' to end the stream after the events, ARGV[7..] the events' data. The bounds, in the
 // memory log's order: events per stream, the session's bytes (the deployment's are booked after).
-// TTLs are renewed every 256 events.
+// TTLs are renewed every 256 events (each key once per script). A stream opened, written and
+// ended in one call (a short streamed call) reads its state once and bumps its sequence once.
 /** Appends events (and with ARGV[6] '1' ends the stream); its result is the first sequence number. */
 export const APPEND = new LuaScript(
   LIBRARY + `
 local meta, events = KEYS[5], KEYS[6]
 if redis.call('EXISTS', meta) == 0 then register(ST) end
 local count = #ARGV - 6
-local first = redis.call('HINCRBY', meta, 'next', count) - count + 1
+local done = redis.call('HGET', meta, 'complete') == '1'
+local ending = ARGV[6] == '1' and not done
+-- The end entry takes the sequence number after the events.
+local step = ending and count + 1 or count
+local first = redis.call('HINCRBY', meta, 'next', step) - step + 1
 local last = first + count - 1
 if count > 0 then
   local bytes = 0
@@ -180,15 +200,25 @@ if count > 0 then
     bytes = bytes + string.len(data)
   end
   local held = redis.call('HINCRBY', meta, 'c', count)
-  account(ST, bytes)
-  note(ST, 0, redis.call('HGET', meta, 'complete') == '1' and 'f' or 'r')
-  if held > MAX_EVENTS then shed(ST, 0, held - MAX_EVENTS, 0) end
-  fit_session()
+  local total = account(ST, bytes)
+  note(ST, 0, done and 'f' or 'r')
+  if held > MAX_EVENTS then
+    shed(ST, 0, held - MAX_EVENTS, 0)
+    total = nil
+  end
+  fit_session(total)
 end
-if ARGV[6] == '1' then finish(ST) end
+if ending then
+  -- As finish(): the terminal entry wakes followers, and the stream counts as finished.
+  redis.call('HSET', meta, 'complete', 1)
+  redis.call('XADD', events, '0-' .. (last + 1), 'e', 1)
+  note(ST, 0, 'f')
+  renew(events)
+  renew(meta)
+end
 if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
-  redis.call('PEXPIRE', events, TTL)
-  redis.call('PEXPIRE', meta, TTL)
+  renew(events)
+  renew(meta)
   expire_session()
 end
 return reply(first)`,
@@ -234,21 +264,24 @@ export const BOOK = new LuaScript(`
 local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local TTL, SHARE, S, CURRENT = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local KEEP = math.max(1, tonumber(ARGV[5]))
+-- Redis's clock, read once: stamps within one call follow it one microsecond apart.
+local time = redis.call('TIME')
+local NOW = tonumber(time[1]) * 1000000 + tonumber(time[2])
+-- The book's total when a command here returned it (else read at the end).
+local total = nil
 
+local clock = nil
 local function stamp()
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-  local last = tonumber(redis.call('GET', CLOCK) or '0')
-  if now <= last then now = last + 1 end
-  redis.call('SET', CLOCK, now, 'KEEPTTL')
-  return now
+  clock = math.max(NOW, (clock or tonumber(redis.call('GET', CLOCK) or '0')) + 1)
+  redis.call('SET', CLOCK, clock, 'KEEPTTL')
+  return clock
 end
 local function drop(member)
   local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
   redis.call('HDEL', SIZES, member)
   redis.call('ZREM', FINISHED, member)
   redis.call('ZREM', RUNNING, member)
-  if bytes ~= 0 then redis.call('DECRBY', TOTAL, bytes) end
+  if bytes ~= 0 then total = redis.call('DECRBY', TOTAL, bytes) end
 end
 
 for i = 6, #ARGV - 2, 3 do
@@ -258,7 +291,7 @@ for i = 6, #ARGV - 2, 3 do
   else
     if delta ~= 0 then
       if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
-      redis.call('INCRBY', TOTAL, delta)
+      total = redis.call('INCRBY', TOTAL, delta)
     end
     if state == 'r' then
       redis.call('ZADD', RUNNING, stamp(), member)
@@ -271,8 +304,7 @@ end
 
 -- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
 -- most then): forget a few, so the book does not keep what the TTL removed.
-local time = redis.call('TIME')
-local before = (tonumber(time[1]) - TTL) * 1000000 + tonumber(time[2])
+local before = NOW - TTL * 1000000
 for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do
     drop(member)
@@ -280,13 +312,15 @@ for _, book in ipairs({ FINISHED, RUNNING }) do
 end
 
 -- The book's keys live at least KEEP ms (never shortened): with every instance gone they go
--- after the last stream written.
+-- after the last stream written. A renewal gives an eighth more (at most a minute, never past the
+-- TTL), so a busy book renews its keys once per that slack, not on every write.
+local RENEWED = math.max(KEEP, math.min(KEEP + math.min(math.floor(KEEP / 8), 60000), TTL * 1000))
 for _, key in ipairs({ TOTAL, SIZES, FINISHED, RUNNING, CLOCK }) do
   local left = redis.call('PTTL', key)
-  if left == -1 or (left >= 0 and left < KEEP) then redis.call('PEXPIRE', key, KEEP) end
+  if left == -1 or (left >= 0 and left < KEEP) then redis.call('PEXPIRE', key, RENEWED) end
 end
 
-local over = tonumber(redis.call('GET', TOTAL) or '0') - SHARE
+local over = tonumber(total or redis.call('GET', TOTAL) or '0') - SHARE
 local out = { over }
 if over <= 0 then return out end
 local covered = 0

@@ -30,7 +30,8 @@
  * plus the store's grace) when that is shorter than `ttlSeconds`, and the
  * session store's read-and-touch moves them on with the session's, so when
  * every instance dies nothing of the log outlives its session; a budget book
- * lives as long as the last stream written to it.
+ * lives as long as the last stream written to it (an eighth longer at most,
+ * and at most a minute: its keys are renewed once per that slack).
  * The totals count event data, not Redis's overhead per entry: bound Redis
  * itself with `maxmemory`.
  *
