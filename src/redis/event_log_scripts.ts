@@ -253,17 +253,21 @@ return reply(#ids)`,
 // KEYS: [1] <p>eg:{k}:bytes (data bytes booked), [2] <p>eg:{k}:sizes (hash '<s> <st>' -> bytes,
 // so a stream whose keys expired still gives its bytes back), [3] <p>eg:{k}:f and [4]
 // <p>eg:{k}:r (finished and running streams by last write, scored by [5] <p>eg:{k}:clock,
-// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] session
-// id, [4] the member being written ('' for none), [5] ms the book's keys live at least (the TTL
-// the session script gave its keys: a book outlives no stream's last write by more), [6..]
-// change triples as the session scripts return them. Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] ms the
+// book's keys live at least (the longest TTL the session scripts gave their keys: a book outlives
+// no stream's last write by more), [4] n, [5..4+n] the members being written (never victims),
+// then change triples (member '<s> <st>', bytes added, state) as the session scripts return them
+// with the session prepended: several writes of the book's sessions are booked in one call.
+// Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
 // Returns {bytes over the share, victims...}: streams to evict, least recently written first,
-// finished before running, never the member being written, enough to cover the excess.
-/** Books a session script's changes in a budget book; names the streams to evict when over. */
+// finished before running, never a member being written, enough to cover the excess.
+/** Books session scripts' changes in a budget book; names the streams to evict when over. */
 export const BOOK = new LuaScript(`
 local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local TTL, SHARE, S, CURRENT = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local KEEP = math.max(1, tonumber(ARGV[5]))
+local TTL, SHARE = tonumber(ARGV[1]), tonumber(ARGV[2])
+local KEEP = math.max(1, tonumber(ARGV[3]))
+local CURRENT, FIRST = {}, 5 + tonumber(ARGV[4])
+for i = 5, FIRST - 1 do CURRENT[ARGV[i]] = true end
 -- Redis's clock, read once: stamps within one call follow it one microsecond apart.
 local time = redis.call('TIME')
 local NOW = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -284,8 +288,8 @@ local function drop(member)
   if bytes ~= 0 then total = redis.call('DECRBY', TOTAL, bytes) end
 end
 
-for i = 6, #ARGV - 2, 3 do
-  local member, delta, state = S .. ' ' .. ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+for i = FIRST, #ARGV - 2, 3 do
+  local member, delta, state = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   if state == 'x' then
     drop(member)
   else
@@ -327,7 +331,7 @@ local covered = 0
 for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGE', book, 0, 63)) do
     if covered >= over or #out > 64 then return out end
-    if member ~= CURRENT then
+    if not CURRENT[member] then
       out[#out + 1] = member
       covered = covered + tonumber(redis.call('HGET', SIZES, member) or '0')
     end

@@ -4,7 +4,10 @@
  * the totals it keeps always equal the data its streams hold, deleting every
  * session leaves nothing of them, and a stream whose keys expired (the TTL
  * safety net) gives its bytes back, when the global trim meets it or when
- * the next stream opens after its TTL.
+ * the next stream opens after its TTL. Writes to one book booked while its
+ * previous booking is in flight share the next booking (one round trip),
+ * each resolving once its own bytes are booked, and over budget the totals
+ * still hold.
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
@@ -166,4 +169,59 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
     assert.equal(await totalOf(prefix), 600);
     await log.close();
   });
+
+  itRedis(
+    "writes booked while a booking is in flight share the next one; totals hold",
+    async () => {
+      const prefix = `lb${++n}:`;
+      let bookings = 0;
+      // Counts the BOOK scripts: the ones on a budget book's keys.
+      const counting = {
+        sendCommand: (args: string[]) => {
+          if (args[0] === "EVALSHA" && args[3]?.startsWith(`${prefix}eg:`)) bookings++;
+          return redis.client.sendCommand(args);
+        },
+      };
+      const log = new RedisEventLog(counting, { prefix, maxTotalBytes: 1 << 20 });
+      const writes = 12;
+      await Promise.all(
+        Array.from(
+          { length: writes },
+          (_, i) =>
+            log.appendMany(`g${i}`, "st", ["a".repeat(100), "b".repeat(100)], { complete: true }),
+        ),
+      );
+      // Each write resolved after its bytes were booked: all of them are in the total now.
+      assert.equal(await totalOf(prefix), writes * 200);
+      assert.equal(await heldBytes(prefix), writes * 200);
+      assert.ok(bookings >= 1 && bookings <= 2, `${bookings} bookings for ${writes} writes`);
+      assert.equal((await keysOf(`${prefix}eg:{0}:sizes`)).length, 1);
+      assert.equal(
+        Number(await redis.client.sendCommand(["ZCARD", `${prefix}eg:{0}:f`])),
+        writes,
+        "every stream booked as finished",
+      );
+      await log.close();
+
+      // Over budget, writes booked together still leave the totals right and within it.
+      const small = `lb${++n}:`;
+      const tight = new RedisEventLog(redis.client, { prefix: small, maxTotalBytes: 1_000 });
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: writes },
+            (_, i) => tight.append(`t${i}`, `r${round}`, "x".repeat(150)),
+          ),
+        );
+        const total = await totalOf(small);
+        assert.equal(
+          total,
+          await heldBytes(small),
+          `round ${round}: the total matches the streams`,
+        );
+        assert.ok(total <= 1_000, `round ${round}: ${total} bytes held`);
+      }
+      await tight.close();
+    },
+  );
 });
