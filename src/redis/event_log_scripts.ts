@@ -88,7 +88,13 @@ local function forget(st)
   redis.call('DEL', meta, events)
   redis.call('ZREM', ZSET, st)
   renewed[meta], renewed[events], renewed[ZSET] = nil, nil, nil
-  account(st, -bytes)
+  if bytes ~= 0 then
+    -- As account(st, -bytes): the stream's size goes whole.
+    redis.call('HDEL', SIZES, st)
+    renewed[SIZES] = nil
+    if redis.call('EXISTS', SBYTES) == 1 then redis.call('INCRBY', SBYTES, -bytes) end
+    note(st, -bytes, '')
+  end
   note(st, 0, 'x')
   return bytes
 end
@@ -126,12 +132,13 @@ local function expire_session()
 end
 
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
-local function register(st)
+-- With writing, the caller sets its sequence number itself (no 'next' seeded here).
+local function register(st, writing)
   local meta = keys(st)
   if redis.call('ZSCORE', ZSET, st) == false then
     local n = redis.call('INCR', ORDER)
     redis.call('ZADD', ZSET, n, st)
-    redis.call('HSETNX', meta, 'next', 0)
+    if not writing then redis.call('HSETNX', meta, 'next', 0) end
     redis.call('SET', SBYTES, 0, 'NX', 'PX', TTL)
     note(st, 0, 'r')
     local extra = redis.call('ZCARD', ZSET) - MAX_STREAMS
@@ -184,7 +191,7 @@ return reply(1)`,
 export const APPEND = new LuaScript(
   LIBRARY + `
 local meta, events = KEYS[5], KEYS[6]
-if redis.call('EXISTS', meta) == 0 then register(ST) end
+if redis.call('EXISTS', meta) == 0 then register(ST, true) end
 local count = #ARGV - 6
 local done = redis.call('HGET', meta, 'complete') == '1'
 local ending = ARGV[6] == '1' and not done
