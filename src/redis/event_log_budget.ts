@@ -1,6 +1,6 @@
 /**
  * The Redis event log's deployment budget (`maxTotalBytes`), kept in budget
- * books: `floor(maxTotalBytes / 16 MiB)` of them (1 to 16), each session in
+ * books: `books`, else `floor(maxTotalBytes / 16 MiB)` of them (1 to 16), each session in
  * one by a hash of its id, each book (`<prefix>eg:{<k>}:*`, one slot) holding
  * its share. After a session script changed bytes, `fit` books the changes
  * (BOOK) and, while the book is over its share, evicts the streams it names
@@ -26,6 +26,8 @@ export interface EventLogBudgetOptions {
   redis: RedisCommands;
   prefix: string;
   maxTotalBytes: number;
+  /** Books (default `floor(maxTotalBytes / 16 MiB)`, 1 to 16). */
+  books?: number;
   ttlSeconds: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
@@ -57,7 +59,7 @@ export class EventLogBudget {
   /** Books for `options.maxTotalBytes`. */
   constructor(options: EventLogBudgetOptions) {
     this.#options = options;
-    this.#books = bucketsFor(options.maxTotalBytes, 16 * 1024 * 1024, 16);
+    this.#books = options.books ?? bucketsFor(options.maxTotalBytes, 16 * 1024 * 1024, 16);
     this.#share = String(Math.floor(options.maxTotalBytes / this.#books));
   }
 

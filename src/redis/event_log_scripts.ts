@@ -275,17 +275,16 @@ local TTL, SHARE = tonumber(ARGV[1]), tonumber(ARGV[2])
 local KEEP = math.max(1, tonumber(ARGV[3]))
 local CURRENT, FIRST = {}, 5 + tonumber(ARGV[4])
 for i = 5, FIRST - 1 do CURRENT[ARGV[i]] = true end
--- Redis's clock, read once: stamps within one call follow it one microsecond apart.
-local time = redis.call('TIME')
-local NOW = tonumber(time[1]) * 1000000 + tonumber(time[2])
 -- The book's total when a command here returned it (else read at the end).
 local total = nil
 
-local clock = nil
 local function stamp()
-  clock = math.max(NOW, (clock or tonumber(redis.call('GET', CLOCK) or '0')) + 1)
-  redis.call('SET', CLOCK, clock, 'KEEPTTL')
-  return clock
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  local last = tonumber(redis.call('GET', CLOCK) or '0')
+  if now <= last then now = last + 1 end
+  redis.call('SET', CLOCK, now, 'KEEPTTL')
+  return now
 end
 local function drop(member)
   local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
@@ -315,7 +314,8 @@ end
 
 -- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
 -- most then): forget a few, so the book does not keep what the TTL removed.
-local before = NOW - TTL * 1000000
+local time = redis.call('TIME')
+local before = (tonumber(time[1]) - TTL) * 1000000 + tonumber(time[2])
 for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do
     drop(member)

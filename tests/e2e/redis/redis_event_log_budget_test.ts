@@ -7,10 +7,12 @@
  * the next stream opens after its TTL. Writes to one book booked while its
  * previous booking is in flight share the next booking (one round trip),
  * each resolving once its own bytes are booked, and over budget the totals
- * still hold.
+ * still hold. On one node createRedisBackend keeps the budget in one book
+ * (exact) whatever its size; a log alone spreads a large one over books.
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
+import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
 import { entriesOf } from "../../../src/redis/stream_entries.ts";
 import { until } from "../../helpers.ts";
@@ -222,6 +224,39 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
         assert.ok(total <= 1_000, `round ${round}: ${total} bytes held`);
       }
       await tight.close();
+    },
+  );
+
+  itRedis(
+    "on one node the backend keeps a large budget in one book; a log alone spreads it",
+    async () => {
+      const big = 64 * 1024 * 1024; // four books of 16 MiB by default
+      const prefix = `lb${++n}:`;
+      const backend = await createRedisBackend({ url: redis.url }, {
+        prefix,
+        eventLog: { maxTotalBytes: big },
+      });
+      const alone = `lb${++n}:`;
+      const log = new RedisEventLog(redis.client, { prefix: alone, maxTotalBytes: big });
+      try {
+        for (let i = 0; i < 16; i++) {
+          await backend.eventLog.append(`b${i}`, "st", "x");
+          await log.append(`b${i}`, "st", "x");
+        }
+        const books = async (p: string) =>
+          new Set((await keysOf(`${p}eg:*`)).map((key) => /eg:\{(\d+)\}/.exec(key)![1]));
+        assert.deepEqual([...await books(prefix)], ["0"], "one book on one node");
+        assert.equal(await totalOf(prefix), 16);
+        // Positive control: the same budget on a log alone spreads over its books.
+        assert.ok((await books(alone)).size > 1, "a log alone spreads its books");
+        assert.throws(
+          () => new RedisEventLog(redis.client, { budgetBooks: 0 }),
+          /budgetBooks must be a positive integer/,
+        );
+      } finally {
+        await log.close();
+        await backend.close();
+      }
     },
   );
 });
