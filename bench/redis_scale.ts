@@ -9,7 +9,8 @@
  *   the Redis rows, redis-server too), as a ratio to the memory instance;
  * - Redis round trips per JSON `tools/call` (commands sent by clients, seen
  *   with MONITOR, idle traffic of the bus readers subtracted), and the
- *   commands its scripts run;
+ *   commands its scripts run; the same per 10-progress call, with `WORKERS`
+ *   callers (writes to one budget book share a booking under load);
  * - first byte of a `Last-Event-ID` resume on the other instance, and the
  *   latency of a `notifications/cancelled` or an elicitation reply posted to
  *   the instance that is not running the tool (p50/p99);
@@ -412,6 +413,9 @@ interface RuntimeReport {
   progress: { memory: Load; redis: Load };
   roundTripsPerCall: number;
   scriptCommandsPerCall: number;
+  /** The same per 10-progress call, with WORKERS callers. */
+  progressRoundTrips: number;
+  progressScriptCommands: number;
   resume: Latency;
   cancel: Latency;
   reply: Latency;
@@ -487,6 +491,8 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
         ...measured,
         roundTripsPerCall: NaN,
         scriptCommandsPerCall: NaN,
+        progressRoundTrips: NaN,
+        progressScriptCommands: NaN,
         resume: await resumeLatency(ta, tb),
         cancel: await cancelLatency(ta, tb),
         reply: await replyLatency(ta, tb),
@@ -507,9 +513,20 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
       if (!isEcho(await response.text(), i)) throw new Error("echo answered wrongly");
     }
     const busy = monitor.take();
+    let next = 0;
+    await Promise.all(Array.from({ length: WORKERS }, async () => {
+      while (next < calls) {
+        const id = next++;
+        const response = await post(redisTargets[id % redisTargets.length], progress(id));
+        if (!isDone(await response.text(), id)) throw new Error("progress10 answered wrongly");
+      }
+    }));
+    const streamed = monitor.take();
     await monitor.stop();
     const roundTripsPerCall = (busy.clients - idlePerMs * busy.ms) / calls;
     const scriptCommandsPerCall = busy.scripted / calls;
+    const progressRoundTrips = (streamed.clients - idlePerMs * streamed.ms) / calls;
+    const progressScriptCommands = streamed.scripted / calls;
 
     const resume = await resumeLatency(ta, tb);
     const cancel = await cancelLatency(ta, tb);
@@ -533,6 +550,8 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number) {
       ...measured,
       roundTripsPerCall,
       scriptCommandsPerCall,
+      progressRoundTrips,
+      progressScriptCommands,
       resume,
       cancel,
       reply,
@@ -594,8 +613,8 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
   }
   lines.push(
     "",
-    "| runtime | Redis round trips per JSON tools/call (≤ 2; commands run inside its scripts) | resume first byte p50 / p99 ms (p99 ≤ 20) | cancel p50 / p99 ms (p99 ≤ 10) | reply p50 / p99 ms (p99 ≤ 10) | Redis bytes per idle session (≤ 2,048) |",
-    "| --- | --- | --- | --- | --- | --- |",
+    `| runtime | Redis round trips per JSON tools/call (≤ 2; commands run inside its scripts) | per 10-progress call, ${WORKERS} callers (commands in scripts) | resume first byte p50 / p99 ms (p99 ≤ 20) | cancel p50 / p99 ms (p99 ≤ 10) | reply p50 / p99 ms (p99 ≤ 10) | Redis bytes per idle session (≤ 2,048) |`,
+    "| --- | --- | --- | --- | --- | --- | --- |",
   );
   /** A figure not measured on a Cluster (NaN) reads "n/a". */
   const measured = (n: number, text: string) => (Number.isNaN(n) ? "n/a on a Cluster" : text);
@@ -607,6 +626,11 @@ function report(reports: RuntimeReport[], cli: Cli, seconds: number): string {
           `${fmt(r.roundTripsPerCall, 2)} ${mark(r.roundTripsPerCall <= 2)} (${
             fmt(r.scriptCommandsPerCall, 1)
           })`,
+        )
+      } | ${
+        measured(
+          r.progressRoundTrips,
+          `${fmt(r.progressRoundTrips, 2)} (${fmt(r.progressScriptCommands, 1)})`,
         )
       } | ${fmt(r.resume.p50, 1)} / ${fmt(r.resume.p99, 1)} ${mark(r.resume.p99 <= 20)} | ${
         fmt(r.cancel.p50, 1)

@@ -93,12 +93,16 @@ export class CommandDeadline {
 /**
  * The block time of a blocking read (`XREAD … BLOCK <ms>`) or of a
  * `WAIT <replicas> <ms>`, or 0. `BLOCK 0` (forever) gets no extra time: never sent.
+ * Only `XREAD`/`XREADGROUP` take `BLOCK`: other commands' arguments (a
+ * script's events, say) are not scanned.
  */
 function blockMsOf(args: readonly string[]): number {
-  if (args[0] === "WAIT") {
+  const command = args[0].toUpperCase();
+  if (command === "WAIT") {
     const ms = Number(args[2]);
     return Number.isFinite(ms) && ms > 0 ? ms : 0;
   }
+  if (command !== "XREAD" && command !== "XREADGROUP") return 0;
   for (let i = 1; i < args.length - 1; i++) {
     if (args[i].toUpperCase() === "BLOCK") {
       const ms = Number(args[i + 1]);

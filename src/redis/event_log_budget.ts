@@ -1,11 +1,14 @@
 /**
  * The Redis event log's deployment budget (`maxTotalBytes`), kept in budget
- * books: `floor(maxTotalBytes / 16 MiB)` of them (1 to 16), each session in
+ * books: `books`, else `floor(maxTotalBytes / 16 MiB)` of them (1 to 16), each session in
  * one by a hash of its id, each book (`<prefix>eg:{<k>}:*`, one slot) holding
  * its share. After a session script changed bytes, `fit` books the changes
  * (BOOK) and, while the book is over its share, evicts the streams it names
  * (least recently written first, finished before running, each by a script
  * on its own session), then the oldest events of the stream being written.
+ * Writes to one book booked while its previous BOOK is in flight wait and
+ * are booked together in the next one (one round trip for all of them);
+ * each write still resolves only once its changes are booked.
  * It neither writes events nor applies the per-session bounds (the session
  * scripts do, exactly). Internal to the Redis backend.
  * @module
@@ -23,6 +26,8 @@ export interface EventLogBudgetOptions {
   redis: RedisCommands;
   prefix: string;
   maxTotalBytes: number;
+  /** Books (default `floor(maxTotalBytes / 16 MiB)`, 1 to 16). */
+  books?: number;
   ttlSeconds: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
@@ -32,23 +37,101 @@ export interface EventLogBudgetOptions {
   evict(sessionId: string, streamId: string, mode: string, want: string): Promise<unknown[]>;
 }
 
+/** One write waiting for its book's next BOOK. */
+interface Waiting {
+  /** The member being written, `<session> <stream>`. */
+  current: string;
+  /** Its change triples, members spelled out. */
+  triples: string[];
+  keepMs: string;
+  resolve(reply: unknown[], lead: boolean): void;
+  reject(error: unknown): void;
+}
+
 /** The books of one log's deployment budget. */
 export class EventLogBudget {
   readonly #options: EventLogBudgetOptions;
   readonly #books: number;
   readonly #share: string;
+  /** Per book with a BOOK in flight: the writes waiting for the next one. */
+  readonly #waiting = new Map<number, Waiting[]>();
 
   /** Books for `options.maxTotalBytes`. */
   constructor(options: EventLogBudgetOptions) {
     this.#options = options;
-    this.#books = bucketsFor(options.maxTotalBytes, 16 * 1024 * 1024, 16);
+    this.#books = options.books ?? bucketsFor(options.maxTotalBytes, 16 * 1024 * 1024, 16);
     this.#share = String(Math.floor(options.maxTotalBytes / this.#books));
   }
 
-  /** The keys of the budget book of `sessionId`. */
-  #book(sessionId: string): string[] {
-    const book = `${this.#options.prefix}eg:{${bucketOf(sessionId, this.#books)}}`;
+  /** The keys of budget book `k`. */
+  #book(k: number): string[] {
+    const book = `${this.#options.prefix}eg:{${k}}`;
     return [`${book}:bytes`, `${book}:sizes`, `${book}:f`, `${book}:r`, `${book}:clock`];
+  }
+
+  /** One BOOK on book `k`: `triples` booked, `current` never named as victims. */
+  #call(k: number, keepMs: string, current: string[], triples: string[]): Promise<unknown[]> {
+    return BOOK.run(this.#options.redis, this.#book(k), [
+      String(this.#options.ttlSeconds),
+      this.#share,
+      keepMs,
+      String(current.length),
+      ...current,
+      ...triples,
+    ]) as Promise<unknown[]>;
+  }
+
+  /**
+   * Books one write's triples on book `k` now, or, while a BOOK is in flight
+   * there, with every write waiting for the next; the BOOK's reply, and
+   * whether this write leads its group (booked alone, or first).
+   */
+  #grouped(
+    k: number,
+    current: string,
+    triples: string[],
+    keepMs: string,
+  ): Promise<{ reply: unknown[]; lead: boolean }> {
+    const waiting = this.#waiting.get(k);
+    if (waiting !== undefined) {
+      return new Promise((resolve, reject) =>
+        waiting.push({
+          current,
+          triples,
+          keepMs,
+          resolve: (reply, lead) => resolve({ reply, lead }),
+          reject,
+        })
+      );
+    }
+    this.#waiting.set(k, []);
+    const reply = this.#call(k, keepMs, [current], triples);
+    const next = () => this.#next(k);
+    reply.then(next, next);
+    return reply.then((reply) => ({ reply, lead: true }));
+  }
+
+  /** Books the writes that waited on book `k` in one BOOK (or ends its turn when none did). */
+  #next(k: number): void {
+    const waiting = this.#waiting.get(k)!;
+    if (waiting.length === 0) {
+      this.#waiting.delete(k);
+      return;
+    }
+    this.#waiting.set(k, []);
+    const keepMs = String(Math.max(...waiting.map((w) => Number(w.keepMs))));
+    const reply = this.#call(
+      k,
+      keepMs,
+      waiting.map((w) => w.current),
+      waiting.flatMap((w) => w.triples),
+    );
+    reply.then(
+      (value) => waiting.forEach((w, i) => w.resolve(value, i === 0)),
+      (error) => waiting.forEach((w) => w.reject(error)),
+    );
+    const next = () => this.#next(k);
+    reply.then(next, next);
   }
 
   /**
@@ -57,17 +140,15 @@ export class EventLogBudget {
    * over its share. The book's keys live at least `keepMs` from now.
    */
   async fit(sessionId: string, streamId: string, changes: string[], keepMs: string): Promise<void> {
+    const k = bucketOf(sessionId, this.#books);
     const current = `${sessionId} ${streamId}`;
     const book = (session: string, pending: string[], keep = keepMs) =>
-      BOOK.run(this.#options.redis, this.#book(session), [
-        String(this.#options.ttlSeconds),
-        this.#share,
-        session,
-        current, // never a victim, whichever session the changes are of
-        keep,
-        ...pending,
-      ]) as Promise<unknown[]>;
-    let reply = await book(sessionId, changes);
+      // never a victim, whichever session the changes are of
+      this.#call(k, keep, [current], members(session, pending));
+    const first = await this.#grouped(k, current, members(sessionId, changes), keepMs);
+    let reply = first.reply;
+    // The victims named for a group are its first write's to evict; the others look again.
+    if (!first.lead && Number(reply[0]) > 0) reply = await book(sessionId, []);
     for (let round = 0; round < MAX_ROUNDS && Number(reply[0]) > 0; round++) {
       const victims = reply.slice(1).map(String);
       if (victims.length === 0) {
@@ -86,4 +167,11 @@ export class EventLogBudget {
       }
     }
   }
+}
+
+/** Change triples (stream, bytes, state) of `sessionId` with the member spelled out. */
+function members(sessionId: string, triples: string[]): string[] {
+  const out = triples.slice();
+  for (let i = 0; i < out.length; i += 3) out[i] = `${sessionId} ${out[i]}`;
+  return out;
 }

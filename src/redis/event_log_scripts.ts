@@ -60,12 +60,25 @@ local function keys(st)
   return META_BASE .. st, EVENTS_BASE .. st
 end
 
--- Adds delta bytes to the stream's and the session's totals.
+-- Keys this script already gave the TTL (once each): a key is marked only when it exists, and
+-- unmarked when the script deletes it, so a key (re)created later is renewed again.
+local renewed = {}
+local function renew(key)
+  if not renewed[key] and redis.call('PEXPIRE', key, TTL) == 1 then renewed[key] = true end
+end
+
+-- Adds delta bytes to the stream's and the session's totals; the session's new total when it
+-- counted them (nil otherwise).
 local function account(st, delta)
-  if delta == 0 then return end
-  if redis.call('HINCRBY', SIZES, st, delta) <= 0 then redis.call('HDEL', SIZES, st) end
-  if delta > 0 or redis.call('EXISTS', SBYTES) == 1 then redis.call('INCRBY', SBYTES, delta) end
+  if delta == 0 then return nil end
+  if redis.call('HINCRBY', SIZES, st, delta) <= 0 then
+    redis.call('HDEL', SIZES, st)
+    renewed[SIZES] = nil
+  end
+  local total = nil
+  if delta > 0 or redis.call('EXISTS', SBYTES) == 1 then total = redis.call('INCRBY', SBYTES, delta) end
   note(st, delta, '')
+  return total
 end
 
 -- Forgets a whole stream of the session and gives its bytes back.
@@ -74,7 +87,14 @@ local function forget(st)
   local bytes = tonumber(redis.call('HGET', SIZES, st) or '0')
   redis.call('DEL', meta, events)
   redis.call('ZREM', ZSET, st)
-  account(st, -bytes)
+  renewed[meta], renewed[events], renewed[ZSET] = nil, nil, nil
+  if bytes ~= 0 then
+    -- As account(st, -bytes): the stream's size goes whole.
+    redis.call('HDEL', SIZES, st)
+    renewed[SIZES] = nil
+    if redis.call('EXISTS', SBYTES) == 1 then redis.call('INCRBY', SBYTES, -bytes) end
+    note(st, -bytes, '')
+  end
   note(st, 0, 'x')
   return bytes
 end
@@ -108,16 +128,17 @@ local function shed(st, want_bytes, want_count, keep)
 end
 
 local function expire_session()
-  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do redis.call('PEXPIRE', key, TTL) end
+  for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do renew(key) end
 end
 
 -- Registers a stream (once): it runs, and the session's oldest streams go past MAX_STREAMS.
-local function register(st)
+-- With writing, the caller sets its sequence number itself (no 'next' seeded here).
+local function register(st, writing)
   local meta = keys(st)
   if redis.call('ZSCORE', ZSET, st) == false then
     local n = redis.call('INCR', ORDER)
     redis.call('ZADD', ZSET, n, st)
-    redis.call('HSETNX', meta, 'next', 0)
+    if not writing then redis.call('HSETNX', meta, 'next', 0) end
     redis.call('SET', SBYTES, 0, 'NX', 'PX', TTL)
     note(st, 0, 'r')
     local extra = redis.call('ZCARD', ZSET) - MAX_STREAMS
@@ -126,12 +147,13 @@ local function register(st)
     end
   end
   expire_session()
-  redis.call('PEXPIRE', meta, TTL)
+  renew(meta)
 end
 
--- The session's oldest events go, oldest streams first, until it fits MAX_SESSION.
-local function fit_session()
-  local over = tonumber(redis.call('GET', SBYTES) or '0') - MAX_SESSION
+-- The session's oldest events go, oldest streams first, until it fits MAX_SESSION (total: its
+-- bytes when known, else read).
+local function fit_session(total)
+  local over = tonumber(total or redis.call('GET', SBYTES) or '0') - MAX_SESSION
   if over <= 0 then return end
   for _, st in ipairs(redis.call('ZRANGE', ZSET, 0, -1)) do
     over = over - shed(st, over, 0, 0)
@@ -147,8 +169,8 @@ local function finish(st)
   local seq = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
   note(st, 0, 'f')
-  redis.call('PEXPIRE', events, TTL)
-  redis.call('PEXPIRE', meta, TTL)
+  renew(events)
+  renew(meta)
   return 1
 end
 `;
@@ -163,14 +185,19 @@ return reply(1)`,
 
 // ARGV[6] '1' to end the stream after the events, ARGV[7..] the events' data. The bounds, in the
 // memory log's order: events per stream, the session's bytes (the deployment's are booked after).
-// TTLs are renewed every 256 events.
+// TTLs are renewed every 256 events (each key once per script). A stream opened, written and
+// ended in one call (a short streamed call) reads its state once and bumps its sequence once.
 /** Appends events (and with ARGV[6] '1' ends the stream); its result is the first sequence number. */
 export const APPEND = new LuaScript(
   LIBRARY + `
 local meta, events = KEYS[5], KEYS[6]
-if redis.call('EXISTS', meta) == 0 then register(ST) end
+if redis.call('EXISTS', meta) == 0 then register(ST, true) end
 local count = #ARGV - 6
-local first = redis.call('HINCRBY', meta, 'next', count) - count + 1
+local done = redis.call('HGET', meta, 'complete') == '1'
+local ending = ARGV[6] == '1' and not done
+-- The end entry takes the sequence number after the events.
+local step = ending and count + 1 or count
+local first = redis.call('HINCRBY', meta, 'next', step) - step + 1
 local last = first + count - 1
 if count > 0 then
   local bytes = 0
@@ -180,15 +207,25 @@ if count > 0 then
     bytes = bytes + string.len(data)
   end
   local held = redis.call('HINCRBY', meta, 'c', count)
-  account(ST, bytes)
-  note(ST, 0, redis.call('HGET', meta, 'complete') == '1' and 'f' or 'r')
-  if held > MAX_EVENTS then shed(ST, 0, held - MAX_EVENTS, 0) end
-  fit_session()
+  local total = account(ST, bytes)
+  note(ST, 0, done and 'f' or 'r')
+  if held > MAX_EVENTS then
+    shed(ST, 0, held - MAX_EVENTS, 0)
+    total = nil
+  end
+  fit_session(total)
 end
-if ARGV[6] == '1' then finish(ST) end
+if ending then
+  -- As finish(): the terminal entry wakes followers, and the stream counts as finished.
+  redis.call('HSET', meta, 'complete', 1)
+  redis.call('XADD', events, '0-' .. (last + 1), 'e', 1)
+  note(ST, 0, 'f')
+  renew(events)
+  renew(meta)
+end
 if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
-  redis.call('PEXPIRE', events, TTL)
-  redis.call('PEXPIRE', meta, TTL)
+  renew(events)
+  renew(meta)
   expire_session()
 end
 return reply(first)`,
@@ -223,17 +260,23 @@ return reply(#ids)`,
 // KEYS: [1] <p>eg:{k}:bytes (data bytes booked), [2] <p>eg:{k}:sizes (hash '<s> <st>' -> bytes,
 // so a stream whose keys expired still gives its bytes back), [3] <p>eg:{k}:f and [4]
 // <p>eg:{k}:r (finished and running streams by last write, scored by [5] <p>eg:{k}:clock,
-// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] session
-// id, [4] the member being written ('' for none), [5] ms the book's keys live at least (the TTL
-// the session script gave its keys: a book outlives no stream's last write by more), [6..]
-// change triples as the session scripts return them. Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
+// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] ms the
+// book's keys live at least (the longest TTL the session scripts gave their keys: a book outlives
+// no stream's last write by more), [4] n, [5..4+n] the members being written (never victims),
+// then change triples (member '<s> <st>', bytes added, state) as the session scripts return them
+// with the session prepended: several writes of the book's sessions are booked in one call.
+// Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
 // Returns {bytes over the share, victims...}: streams to evict, least recently written first,
-// finished before running, never the member being written, enough to cover the excess.
-/** Books a session script's changes in a budget book; names the streams to evict when over. */
+// finished before running, never a member being written, enough to cover the excess.
+/** Books session scripts' changes in a budget book; names the streams to evict when over. */
 export const BOOK = new LuaScript(`
 local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local TTL, SHARE, S, CURRENT = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local KEEP = math.max(1, tonumber(ARGV[5]))
+local TTL, SHARE = tonumber(ARGV[1]), tonumber(ARGV[2])
+local KEEP = math.max(1, tonumber(ARGV[3]))
+local CURRENT, FIRST = {}, 5 + tonumber(ARGV[4])
+for i = 5, FIRST - 1 do CURRENT[ARGV[i]] = true end
+-- The book's total when a command here returned it (else read at the end).
+local total = nil
 
 local function stamp()
   local time = redis.call('TIME')
@@ -248,17 +291,17 @@ local function drop(member)
   redis.call('HDEL', SIZES, member)
   redis.call('ZREM', FINISHED, member)
   redis.call('ZREM', RUNNING, member)
-  if bytes ~= 0 then redis.call('DECRBY', TOTAL, bytes) end
+  if bytes ~= 0 then total = redis.call('DECRBY', TOTAL, bytes) end
 end
 
-for i = 6, #ARGV - 2, 3 do
-  local member, delta, state = S .. ' ' .. ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+for i = FIRST, #ARGV - 2, 3 do
+  local member, delta, state = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   if state == 'x' then
     drop(member)
   else
     if delta ~= 0 then
       if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
-      redis.call('INCRBY', TOTAL, delta)
+      total = redis.call('INCRBY', TOTAL, delta)
     end
     if state == 'r' then
       redis.call('ZADD', RUNNING, stamp(), member)
@@ -280,20 +323,22 @@ for _, book in ipairs({ FINISHED, RUNNING }) do
 end
 
 -- The book's keys live at least KEEP ms (never shortened): with every instance gone they go
--- after the last stream written.
+-- after the last stream written. A renewal gives an eighth more (at most a minute, never past the
+-- TTL), so a busy book renews its keys once per that slack, not on every write.
+local RENEWED = math.max(KEEP, math.min(KEEP + math.min(math.floor(KEEP / 8), 60000), TTL * 1000))
 for _, key in ipairs({ TOTAL, SIZES, FINISHED, RUNNING, CLOCK }) do
   local left = redis.call('PTTL', key)
-  if left == -1 or (left >= 0 and left < KEEP) then redis.call('PEXPIRE', key, KEEP) end
+  if left == -1 or (left >= 0 and left < KEEP) then redis.call('PEXPIRE', key, RENEWED) end
 end
 
-local over = tonumber(redis.call('GET', TOTAL) or '0') - SHARE
+local over = tonumber(total or redis.call('GET', TOTAL) or '0') - SHARE
 local out = { over }
 if over <= 0 then return out end
 local covered = 0
 for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGE', book, 0, 63)) do
     if covered >= over or #out > 64 then return out end
-    if member ~= CURRENT then
+    if not CURRENT[member] then
       out[#out + 1] = member
       covered = covered + tonumber(redis.call('HGET', SIZES, member) or '0')
     end

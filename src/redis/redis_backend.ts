@@ -199,6 +199,8 @@ export async function createRedisBackend(
   });
   // Its streams name this instance's bus too: a follower elsewhere ends once the bus is gone.
   const eventLog = new RedisEventLog(shared, {
+    // One master holds every budget book off a Cluster: one book, exact and shared by more writes.
+    ...(source.kind === "cluster" ? {} : { budgetBooks: 1 }),
     ...options.eventLog,
     prefix,
     openConnection,

@@ -14,23 +14,25 @@
  * session and bytes of event data per session (`maxBytesPerSession`: the
  * session's oldest events go, oldest streams first) exactly, in the writing
  * script. Bytes for the whole deployment (`maxTotalBytes`) are kept per
- * budget book: `floor(maxTotalBytes / 16 MiB)` books (1 to 16), each session
- * in one by a hash of its id, each book holding `maxTotalBytes / books`
- * (`<prefix>eg:{<k>}:*`, one slot each). After a write changes a session's
- * bytes the log books them (one more command, on the book's slot); past its
- * share, the book's streams written least recently lose their events first,
+ * budget book (`budgetBooks`: 1 to 16 by `maxTotalBytes`, one on one node
+ * under `createRedisBackend`), each session in one by a hash of its id,
+ * each holding `maxTotalBytes / books` (`<prefix>eg:{<k>}:*`, one slot
+ * each). After a write changes a session's bytes the log books them (one
+ * more script on the book's slot, shared by the writes made meanwhile); past
+ * its share, the book's streams written least recently lose their events first,
  * finished streams whole before running ones (each evicted by a script on
  * its own session), the stream being written last; a running stream
  * records the last sequence number it lost, and a resume from before it
- * replays nothing rather than a gap. The bound: below 32 MiB the budget is
- * one book and exact; above, the data held never exceeds `maxTotalBytes`
- * (plus the writes in flight), and a book may evict while others have room.
+ * replays nothing rather than a gap. The bound: in one book (below 32 MiB,
+ * or on one node) the budget is exact; in more, the data held never exceeds
+ * `maxTotalBytes` (plus the writes in flight), and a book may evict while others have room.
  * Every key has a TTL, the safety net for sessions no instance deletes: a
  * session's keys get its record's TTL (`<prefix>s:{<session>}`, the deadline
  * plus the store's grace) when that is shorter than `ttlSeconds`, and the
  * session store's read-and-touch moves them on with the session's, so when
  * every instance dies nothing of the log outlives its session; a budget book
- * lives as long as the last stream written to it.
+ * lives as long as the last stream written to it (an eighth longer at most,
+ * and at most a minute: its keys are renewed once per that slack).
  * The totals count event data, not Redis's overhead per entry: bound Redis
  * itself with `maxmemory`.
  *
@@ -101,6 +103,15 @@ export interface RedisEventLogOptions {
    * @default 256 MiB
    */
   maxTotalBytes?: number;
+  /**
+   * Budget books `maxTotalBytes` is kept in, each on its own slot (spread
+   * over a Cluster's masters), each session's bytes in one; every instance
+   * on the prefix must use the same number. One book keeps the budget
+   * exact. `createRedisBackend` passes 1 on one node and under Sentinel
+   * (one master holds every book).
+   * @default floor(maxTotalBytes / 16 MiB), 1 to 16
+   */
+  budgetBooks?: number;
   /**
    * Seconds a stream's keys live after its last write. A stream of a
    * session whose record a `RedisSessionStore` keeps on the same prefix
@@ -188,6 +199,7 @@ export class RedisEventLog implements EventLog {
         maxStreamsPerSession: this.#maxStreams,
         maxBytesPerSession: this.#maxBytes,
         maxTotalBytes: this.#maxTotalBytes,
+        budgetBooks: options.budgetBooks ?? 1,
         ttlSeconds: this.#ttl,
         maxTailConnections,
         instanceTimeoutMs: this.#instanceTimeoutMs,
@@ -201,6 +213,7 @@ export class RedisEventLog implements EventLog {
       redis,
       prefix: this.#prefix,
       maxTotalBytes: this.#maxTotalBytes,
+      books: options.budgetBooks,
       ttlSeconds: this.#ttl,
       evict: (sessionId, streamId, mode, want) =>
         EVICT.run(this.#redis, this.#keys(sessionId, streamId), [

@@ -4,10 +4,15 @@
  * the totals it keeps always equal the data its streams hold, deleting every
  * session leaves nothing of them, and a stream whose keys expired (the TTL
  * safety net) gives its bytes back, when the global trim meets it or when
- * the next stream opens after its TTL.
+ * the next stream opens after its TTL. Writes to one book booked while its
+ * previous booking is in flight share the next booking (one round trip),
+ * each resolving once its own bytes are booked, and over budget the totals
+ * still hold. On one node createRedisBackend keeps the budget in one book
+ * (exact) whatever its size; a log alone spreads a large one over books.
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
+import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
 import { entriesOf } from "../../../src/redis/stream_entries.ts";
 import { until } from "../../helpers.ts";
@@ -166,4 +171,92 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
     assert.equal(await totalOf(prefix), 600);
     await log.close();
   });
+
+  itRedis(
+    "writes booked while a booking is in flight share the next one; totals hold",
+    async () => {
+      const prefix = `lb${++n}:`;
+      let bookings = 0;
+      // Counts the BOOK scripts: the ones on a budget book's keys.
+      const counting = {
+        sendCommand: (args: string[]) => {
+          if (args[0] === "EVALSHA" && args[3]?.startsWith(`${prefix}eg:`)) bookings++;
+          return redis.client.sendCommand(args);
+        },
+      };
+      const log = new RedisEventLog(counting, { prefix, maxTotalBytes: 1 << 20 });
+      const writes = 12;
+      await Promise.all(
+        Array.from(
+          { length: writes },
+          (_, i) =>
+            log.appendMany(`g${i}`, "st", ["a".repeat(100), "b".repeat(100)], { complete: true }),
+        ),
+      );
+      // Each write resolved after its bytes were booked: all of them are in the total now.
+      assert.equal(await totalOf(prefix), writes * 200);
+      assert.equal(await heldBytes(prefix), writes * 200);
+      assert.ok(bookings >= 1 && bookings <= 2, `${bookings} bookings for ${writes} writes`);
+      assert.equal((await keysOf(`${prefix}eg:{0}:sizes`)).length, 1);
+      assert.equal(
+        Number(await redis.client.sendCommand(["ZCARD", `${prefix}eg:{0}:f`])),
+        writes,
+        "every stream booked as finished",
+      );
+      await log.close();
+
+      // Over budget, writes booked together still leave the totals right and within it.
+      const small = `lb${++n}:`;
+      const tight = new RedisEventLog(redis.client, { prefix: small, maxTotalBytes: 1_000 });
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: writes },
+            (_, i) => tight.append(`t${i}`, `r${round}`, "x".repeat(150)),
+          ),
+        );
+        const total = await totalOf(small);
+        assert.equal(
+          total,
+          await heldBytes(small),
+          `round ${round}: the total matches the streams`,
+        );
+        assert.ok(total <= 1_000, `round ${round}: ${total} bytes held`);
+      }
+      await tight.close();
+    },
+  );
+
+  itRedis(
+    "on one node the backend keeps a large budget in one book; a log alone spreads it",
+    async () => {
+      const big = 64 * 1024 * 1024; // four books of 16 MiB by default
+      const prefix = `lb${++n}:`;
+      const backend = await createRedisBackend({ url: redis.url }, {
+        prefix,
+        eventLog: { maxTotalBytes: big },
+      });
+      const alone = `lb${++n}:`;
+      const log = new RedisEventLog(redis.client, { prefix: alone, maxTotalBytes: big });
+      try {
+        for (let i = 0; i < 16; i++) {
+          await backend.eventLog.append(`b${i}`, "st", "x");
+          await log.append(`b${i}`, "st", "x");
+        }
+        const books = async (p: string) =>
+          new Set((await keysOf(`${p}eg:*`)).map((key) => /eg:\{(\d+)\}/.exec(key)![1]));
+        assert.deepEqual([...await books(prefix)], ["0"], "one book on one node");
+        assert.equal(await totalOf(prefix), 16);
+        // Positive control: the same budget on a log alone spreads over its books.
+        assert.ok((await books(alone)).size > 1, "a log alone spreads its books");
+        assert.throws(
+          () => new RedisEventLog(redis.client, { budgetBooks: 0 }),
+          /budgetBooks must be a positive integer/,
+        );
+      } finally {
+        await log.close();
+        await backend.close();
+      }
+    },
+  );
 });
