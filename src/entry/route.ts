@@ -42,8 +42,6 @@ class Route {
   readonly #parts: RouteParts;
   /** The door's steps that are on in this handler. */
   readonly #steps: readonly PlacedStep[];
-  /** Answers a failure: bound once, not a closure per request. */
-  readonly #failed = (error: unknown): Response => this.failed(error);
 
   constructor(parts: RouteParts) {
     this.#parts = parts;
@@ -60,13 +58,29 @@ class Route {
     events.counters.requests++;
     const visit = new Visit(request, pathOf(request.url));
     if (events.listener !== undefined) return this.#answerObserved(visit);
-    let routed: Response | Promise<Response>;
+    this.#parts.sweepTimer?.start();
+    let walked: MaybePromise<StepAnswer>;
     try {
-      routed = this.#route(visit);
+      walked = walk(this.#parts, this.#steps, visit, 0, serve);
     } catch (error) {
+      this.#leave(visit);
       return Promise.resolve(this.failed(error));
     }
-    return isPromiseLike(routed) ? routed.then(undefined, this.#failed) : Promise.resolve(routed);
+    if (!isPromiseLike(walked)) return Promise.resolve(this.#finishOrFail(visit, walked));
+    // One reaction for the answer and its failure alike: no second promise to catch the first.
+    return walked.then((answer) => this.#finishOrFail(visit, answer), (error) => {
+      this.#leave(visit);
+      return this.failed(error);
+    });
+  }
+
+  /** {@linkcode #finish}, a throw in it answered as {@linkcode failed} (the place was given back or kept by it). */
+  #finishOrFail(visit: Visit, answer: StepAnswer): Response {
+    try {
+      return this.#finish(visit, answer);
+    } catch (error) {
+      return this.failed(error);
+    }
   }
 
   /** {@linkcode answer} when a listener wants request events: timed, and described once answered. */

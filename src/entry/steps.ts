@@ -12,7 +12,7 @@
 import { jsonResponse } from "../http/error_response.ts";
 import { checkHostAndOrigin } from "../http/guards.ts";
 import { checkRateLimit } from "../http/rate_limit.ts";
-import { readBodyText } from "../http/read_body.ts";
+import { type BodyResult, readBodyText } from "../http/read_body.ts";
 import { atStep, busUnavailable, isRefusal, type Refusal, refuse } from "../http/refusal.ts";
 import type { RefusalStep } from "../http/refusal.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
@@ -51,8 +51,16 @@ export interface Step {
   readonly reports: readonly RefusalStep[];
   /** Whether the step is on in a handler (the option it needs is set); absent: always. */
   readonly on?: (door: Door) => boolean;
-  /** An answer, or undefined to go on; a promise when the step waits (a body, a token). */
-  check(door: Door, visit: Visit): StepAnswer | undefined | Promise<StepAnswer | undefined>;
+  /**
+   * An answer, or undefined to go on; a promise when the step waits (a body, a
+   * token). With `settle`, the promise's value is what `settle` judges.
+   */
+  check(door: Door, visit: Visit): StepAnswer | undefined | Promise<unknown>;
+  /**
+   * For a step that waits: its answer from what `check`'s promise gave, in
+   * the walk's own reaction (no promise and turn of its own per request).
+   */
+  readonly settle?: (door: Door, visit: Visit, value: never) => StepAnswer | undefined;
 }
 
 const SESSION_METHODS: readonly StepMethod[] = ["GET", "POST", "DELETE"];
@@ -212,13 +220,13 @@ export const STEPS = [
     eras: "any",
     reports: ["body", "json", "jsonrpc", "closing"],
     check: (door, visit) =>
-      readBodyText(visit.request, door.config.maxBodyBytes, door.bodyReadControl, visit.headers)
-        .then((body) => {
-          const read = readPostMessages(body, door.config);
-          if (isRefusal(read)) return read;
-          visit.post = read;
-          return undefined;
-        }),
+      readBodyText(visit.request, door.config.maxBodyBytes, door.bodyReadControl, visit.headers),
+    settle: (door, visit, body: BodyResult) => {
+      const read = readPostMessages(body, door.config);
+      if (isRefusal(read)) return read;
+      visit.post = read;
+      return undefined;
+    },
   },
   {
     name: "starts-work",
@@ -350,13 +358,20 @@ export function walk(
     // Past its method, or the era is known and it is not the step's.
     if ((placed.methods & visit.methodBit) === 0) continue;
     if (placed.eras !== ~0 && (placed.eras & visit.eraBit) === 0) continue;
-    const checked = placed.step.check(door, visit);
+    const step = placed.step;
+    const checked = step.check(door, visit);
     if (checked === undefined) continue;
     if (isPromiseLike(checked)) {
       const next = i + 1;
-      return checked.then((answer) => answer ?? walk(door, steps, visit, next, serve));
+      const settle = step.settle;
+      return checked.then((value) => {
+        const answer = settle === undefined
+          ? value as StepAnswer | undefined
+          : settle(door, visit, value as never);
+        return answer ?? walk(door, steps, visit, next, serve);
+      });
     }
-    return checked;
+    return checked as StepAnswer;
   }
   return serve(door, visit);
 }

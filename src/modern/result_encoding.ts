@@ -44,6 +44,17 @@ export function isCacheable(method: string): boolean {
   return CACHEABLE.has(method);
 }
 
+/** The `_meta` of a result that sets none, made once per server identity (frozen: it is shared). */
+let sharedMeta: { info: Implementation; meta: Readonly<Record<string, unknown>> } | undefined;
+
+/** `{ [SERVER_INFO_META_KEY]: serverInfo }`, the same frozen object for every result of one server. */
+function serverInfoMeta(serverInfo: Implementation): Readonly<Record<string, unknown>> {
+  if (sharedMeta?.info !== serverInfo) {
+    sharedMeta = { info: serverInfo, meta: Object.freeze({ [SERVER_INFO_META_KEY]: serverInfo }) };
+  }
+  return sharedMeta.meta;
+}
+
 /**
  * Stamps a complete result for the modern wire: `resultType: "complete"`,
  * the server's identity in `_meta` (a value the handler set wins), and, for
@@ -57,13 +68,19 @@ export function encodeCompleteResult(
 ): Record<string, unknown> {
   const meta = typeof result._meta === "object" && result._meta !== null
     ? result._meta as Record<string, unknown>
-    : {};
+    : undefined;
   // "task" is the one other value a method's result may set (the tasks extension's CreateTaskResult).
   const resultType = result.resultType === "task" ? "task" : "complete";
-  const encoded: Record<string, unknown> = { ...result, resultType };
-  encoded._meta = Object.hasOwn(meta, SERVER_INFO_META_KEY)
-    ? meta
-    : { ...meta, [SERVER_INFO_META_KEY]: serverInfo };
+  // One literal: a key the result has keeps its place, as assigning it would.
+  const encoded: Record<string, unknown> = {
+    ...result,
+    resultType,
+    _meta: meta === undefined
+      ? serverInfoMeta(serverInfo)
+      : Object.hasOwn(meta, SERVER_INFO_META_KEY)
+      ? meta
+      : { ...meta, [SERVER_INFO_META_KEY]: serverInfo },
+  };
   if (isCacheable(method)) {
     const chosen = hint ?? DEFAULT_CACHE_HINT;
     if (!Object.hasOwn(result, "ttlMs")) encoded.ttlMs = chosen.ttlMs;
