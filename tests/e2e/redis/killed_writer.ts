@@ -71,30 +71,56 @@ export async function killWriterMidStream(
   };
   try {
     const session = await rawInitialize(fixture.url, { headers: bearer });
-    const call = await rawPost(fixture.url, session, {
-      jsonrpc: "2.0",
-      id: CALL_ID,
-      method: "tools/call",
-      params: {
-        name: "slow",
-        arguments: { steps: 10_000, intervalMs: 20 },
-        _meta: { progressToken: "p" },
-      },
-    }, { headers: bearer });
-    const first = new SseReader(call.body);
-    const progress: number[] = [];
-    let lastEventId: string | undefined;
-    while (progress.length < 3) {
-      const event = await first.next();
-      assert.ok(event !== undefined);
-      lastEventId = event.id ?? lastEventId;
-      if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
-    }
+    const { reader: first, progress, lastEventId } = await startSlowCall(
+      fixture.url,
+      session,
+      10_000,
+    );
     await fixture.kill();
     await first.cancel();
-    return { survivor: `${server.url}/mcp`, session, lastEventId: lastEventId!, progress, close };
+    return { survivor: `${server.url}/mcp`, session, lastEventId, progress, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** A streamed call of the `slow` tool, read up to its third progress event. */
+export interface StartedSlowCall {
+  /** The call's SSE body, positioned after the third progress event. */
+  reader: SseReader;
+  /** The progress values read (three, in order). */
+  progress: number[];
+  /** The id of the last event read. */
+  lastEventId: string;
+}
+
+/**
+ * Posts the `slow` tool (`steps` steps of 20 ms, progress token `p`, id
+ * {@linkcode CALL_ID}) as {@linkcode bearer} in `session` at `url`, checks
+ * it answers 200 with a stream, and reads that stream up to its third
+ * progress event. What is done with the stream then is the caller's.
+ */
+export async function startSlowCall(
+  url: string,
+  session: string,
+  steps: number,
+): Promise<StartedSlowCall> {
+  const call = await rawPost(url, session, {
+    jsonrpc: "2.0",
+    id: CALL_ID,
+    method: "tools/call",
+    params: { name: "slow", arguments: { steps, intervalMs: 20 }, _meta: { progressToken: "p" } },
+  }, { headers: bearer });
+  assert.equal(call.status, 200);
+  const reader = new SseReader(call.body);
+  const progress: number[] = [];
+  let lastEventId: string | undefined;
+  while (progress.length < 3) {
+    const event = await reader.next();
+    assert.ok(event !== undefined, "the stream ended before its third progress event");
+    lastEventId = event.id ?? lastEventId;
+    if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
+  }
+  return { reader, progress, lastEventId: lastEventId! };
 }

@@ -21,14 +21,8 @@ import { describeEventLog } from "../../contracts/event_log_contract.ts";
 import { describeMessageBus } from "../../contracts/message_bus_contract.ts";
 import { describeSessionStore } from "../../contracts/session_store_contract.ts";
 import { describeTaskStore } from "../../contracts/task_store_contract.ts";
-import {
-  rawGet,
-  rawInitialize,
-  rawPost,
-  type SseEvent,
-  SseReader,
-  WAIT_MS,
-} from "../interop/helpers.ts";
+import { rawGet, rawInitialize, type SseEvent, SseReader, WAIT_MS } from "../interop/helpers.ts";
+import { bearer, CALL_ID, startSlowCall } from "./killed_writer.ts";
 import { startRedis, type TestRedis } from "./redis_server.ts";
 
 /** Why the Valkey suites cannot run here, or false (in CI a missing valkey-server throws). */
@@ -103,7 +97,6 @@ describe("Valkey contracts", { skip: valkeySkip }, () => {
 
 describe("Valkey across instances", { skip: valkeySkip }, () => {
   it("a session issued on A, its streamed call resumed on B, ends with the call's result", async () => {
-    const bearer = { authorization: "Bearer alice" };
     const prefix = `v${++n}:`;
     const instances = await Promise.all([0, 1].map(async () => {
       const backend = await createRedisBackend({ url: valkey.url }, { prefix, onError: () => {} });
@@ -114,36 +107,21 @@ describe("Valkey across instances", { skip: valkeySkip }, () => {
     const [a, b] = instances;
     try {
       const session = await rawInitialize(a.url, { headers: bearer });
-      const call = await rawPost(a.url, session, {
-        jsonrpc: "2.0",
-        id: 7,
-        method: "tools/call",
-        params: {
-          name: "slow",
-          arguments: { steps: 30, intervalMs: 20 },
-          _meta: { progressToken: "p" },
-        },
-      }, { headers: bearer });
-      assert.equal(call.status, 200);
-      const first = new SseReader(call.body);
-      const progress: number[] = [];
-      let lastId: string | undefined;
-      while (progress.length < 3) {
-        const event = await first.next();
-        assert.ok(event !== undefined, "the stream ended early");
-        lastId = event.id ?? lastId;
-        if (event.data !== "") progress.push(JSON.parse(event.data).params.progress);
-      }
+      const { reader: first, progress, lastEventId: lastId } = await startSlowCall(
+        a.url,
+        session,
+        30,
+      );
       await first.cancel(); // the client's connection to A drops
 
-      const resumed = await rawGet(b.url, session, { headers: bearer, lastEventId: lastId! });
+      const resumed = await rawGet(b.url, session, { headers: bearer, lastEventId: lastId });
       assert.equal(resumed.status, 200);
       const rest: SseEvent[] = await new SseReader(resumed.body).rest(WAIT_MS);
       const messages = rest.filter((event) => event.data !== "").map((event) =>
         JSON.parse(event.data)
       );
       const answer = messages.pop();
-      assert.equal(answer.id, 7, "the resumed stream ends with the call's answer");
+      assert.equal(answer.id, CALL_ID, "the resumed stream ends with the call's answer");
       assert.ok(answer.result !== undefined, JSON.stringify(answer));
       for (const message of messages) progress.push(message.params.progress);
       assert.deepEqual(
