@@ -105,6 +105,33 @@ export function stringifyJsonEvents(
   return text;
 }
 
+/**
+ * {@linkcode stringifyJsonEvents} for events numbered in order: event `i`'s
+ * id is `idPrefix` followed by `first + i`. The prefix is checked once (a
+ * number never breaks framing), and no array of ids is made.
+ *
+ * @example
+ * ```ts
+ * import { stringifyNumberedJsonEvents } from "./sse.ts";
+ * stringifyNumberedJsonEvents("s1:", 1, ["{}", "[]"]); // "id: s1:1\ndata: {}\n\nid: s1:2\ndata: []\n\n"
+ * ```
+ */
+export function stringifyNumberedJsonEvents(
+  idPrefix: string,
+  first: number,
+  data: readonly string[],
+  head = "",
+): string {
+  if (UNSAFE_ID.test(idPrefix)) {
+    throw new RangeError(
+      `SSE id must not contain a line break or NUL: ${JSON.stringify(idPrefix)}`,
+    );
+  }
+  let text = head;
+  for (let i = 0; i < data.length; i++) text += `id: ${idPrefix}${first + i}\ndata: ${data[i]}\n\n`;
+  return text;
+}
+
 /** Response headers every SSE response carries. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "text/event-stream",

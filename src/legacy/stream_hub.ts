@@ -31,11 +31,13 @@ import {
   type SseMessage,
   sseResponse,
   stringifyJsonEvents,
+  stringifyNumberedJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
 import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId } from "./event_log.ts";
+import { wholeStreamAppender } from "./memory_event_log.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
@@ -105,6 +107,8 @@ export class StreamHub {
   // Drawn at the first stream, not at construction (Workers forbid random values at module scope).
   #streamPrefix: string | undefined;
   #streamCounter = 0;
+  /** The memory log's way to store a whole stream at once (undefined for other logs). */
+  #appendWhole: ReturnType<typeof wholeStreamAppender>;
 
   /** Creates a hub; its connections join `options.keepAlive`. */
   constructor(options: StreamHubOptions) {
@@ -112,6 +116,7 @@ export class StreamHub {
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
     this.scheduler = options.scheduler;
+    this.#appendWhole = wholeStreamAppender(options.eventLog);
     options.keepAlive.onBeat((written) => this.#heartbeat(written));
   }
 
@@ -157,6 +162,19 @@ export class StreamHub {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
     const data = messages.map(serializeMessage);
+    const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
+    if (this.#appendWhole !== undefined) {
+      // The memory log numbers the events from `first` on: framed without an array of ids.
+      let first: number;
+      try {
+        first = this.#appendWhole(sessionId, streamId, data);
+      } catch (error) {
+        this.reportError(error);
+        return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
+      }
+      // The ids are formatEventId's `<stream>:<seq>`; the stream id is ours (hex and base 36).
+      return sseResponse(stringifyNumberedJsonEvents(`${streamId}:`, first, data, head));
+    }
     let ids: string[] | undefined;
     try {
       if (log.appendMany !== undefined) {
@@ -173,7 +191,6 @@ export class StreamHub {
     if (ids === undefined) {
       return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
     }
-    const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     return sseResponse(stringifyJsonEvents(ids, data, head));
   }
 
