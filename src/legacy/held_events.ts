@@ -64,8 +64,14 @@ export function dataAt(held: HeldEvents, i: number): string {
  */
 export function holdEvents(held: HeldEvents, data: readonly string[], pack: boolean): number {
   const text = data.length === 1 ? data[0] : data.join("");
-  const bytes = utf8Length(text);
-  const sizes = bytes === text.length ? undefined : data.map(utf8Length);
+  let bytes = utf8Length(text);
+  let sizes: number[] | undefined;
+  if (bytes !== text.length && data.length > 1) {
+    // Not ASCII: each event on its own (halves of a surrogate pair in two events count apart).
+    sizes = data.map(utf8Length);
+    bytes = 0;
+    for (const size of sizes) bytes += size;
+  } else if (bytes !== text.length) sizes = [bytes];
   if (pack && heldCount(held) === 0) {
     const ends = new Array<number>(data.length);
     let end = 0;
