@@ -86,6 +86,8 @@ describe("stringifyJsonEvents and stringifyNumberedJsonEvents", () => {
     const expected = 'retry: 5\n\nid: s-1:7\ndata: {"a":1}\n\nid: s-1:8\ndata: {"b":"é"}\n\n';
     assert.equal(stringifyJsonEvents(["s-1:7", "s-1:8"], data, "retry: 5\n\n"), expected);
     assert.equal(stringifyNumberedJsonEvents("s-1:", 7, data, "retry: 5\n\n"), expected);
+    assert.equal(stringifyNumberedJsonEvents("s-1:", 7, [], "retry: 5\n\n"), "retry: 5\n\n");
+    assert.equal(stringifyNumberedJsonEvents("s-1:", 1, ["{}"]), "id: s-1:1\ndata: {}\n\n");
   });
 
   it("refuse an id, or an id prefix, that would break framing", () => {
