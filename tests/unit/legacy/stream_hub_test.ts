@@ -25,7 +25,7 @@ afterEach(() => {
   }
 });
 
-function makeHub(eventLog = new MemoryEventLog()): StreamHub {
+function makeHub(eventLog: EventLog = new MemoryEventLog()): StreamHub {
   const hub = new StreamHub({
     eventLog,
     keepAlive: new KeepAlive(0),
