@@ -151,7 +151,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * A `200` SSE answer: a live connection's body, or events known already as
- * one string.
+ * one string or their UTF-8 bytes.
  *
  * @example
  * ```ts
@@ -159,6 +159,8 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
  * sseResponse("data: {}\n\n").headers.get("content-type"); // "text/event-stream"
  * ```
  */
-export function sseResponse(body: ReadableStream<Uint8Array> | string): Response {
+export function sseResponse(
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | string,
+): Response {
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 }

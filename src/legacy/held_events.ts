@@ -3,7 +3,8 @@
  * UTF-8 sizes. A batch is counted in one pass (joined once; when ASCII, each
  * event's size is its length). A stream written whole is held packed: one
  * string and the end of each event in it, so a finished stream of a hundred
- * events is two objects for the garbage collector, not two hundred; it is
+ * events is three objects for the garbage collector, not two hundred (the
+ * string may be the stream's whole SSE body, whole_stream.ts); it is
  * unpacked only when it must change.
  *
  * It applies no bound and knows no sequence numbers (memory_event_log.ts does).
@@ -13,11 +14,12 @@
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 
 /**
- * Packed events: event `i` is `text.slice(ends[i - 1] ?? 0, ends[i])`; its
- * UTF-8 size is `sizes[i]`, or its length when `sizes` is undefined (ASCII).
+ * Packed events: event `i` is `text.slice(starts[i], ends[i])`; its UTF-8
+ * size is `sizes[i]`, or its length when `sizes` is undefined (ASCII).
  */
-interface PackedEvents {
+export interface PackedEvents {
   text: string;
+  starts: number[];
   ends: number[];
   sizes: number[] | undefined;
 }
@@ -38,14 +40,14 @@ export function heldCount(held: HeldEvents): number {
 export function sizeAt(held: HeldEvents, i: number): number {
   const packed = held.packed;
   if (packed === undefined) return held.sizes[i];
-  return packed.sizes?.[i] ?? packed.ends[i] - (i === 0 ? 0 : packed.ends[i - 1]);
+  return packed.sizes?.[i] ?? packed.ends[i] - packed.starts[i];
 }
 
 /** The data of event `i`. */
 export function dataAt(held: HeldEvents, i: number): string {
   const packed = held.packed;
   if (packed === undefined) return held.data[i];
-  const start = i === 0 ? 0 : packed.ends[i - 1];
+  const start = packed.starts[i];
   const end = packed.ends[i];
   return start === 0 && end === packed.text.length ? packed.text : packed.text.slice(start, end);
 }
@@ -73,10 +75,14 @@ export function holdEvents(held: HeldEvents, data: readonly string[], pack: bool
     for (const size of sizes) bytes += size;
   } else if (bytes !== text.length) sizes = [bytes];
   if (pack && heldCount(held) === 0) {
+    const starts = new Array<number>(data.length);
     const ends = new Array<number>(data.length);
     let end = 0;
-    for (let i = 0; i < data.length; i++) ends[i] = end += data[i].length;
-    held.packed = { text, ends, sizes };
+    for (let i = 0; i < data.length; i++) {
+      starts[i] = end;
+      ends[i] = end += data[i].length;
+    }
+    held.packed = { text, starts, ends, sizes };
     return bytes;
   }
   if (held.packed !== undefined) unpack(held);
@@ -85,6 +91,13 @@ export function holdEvents(held: HeldEvents, data: readonly string[], pack: bool
     held.sizes.push(sizes === undefined ? data[i].length : sizes[i]);
   }
   return bytes;
+}
+
+/** Holds events already packed (sizes counted by the caller), when nothing is held; false otherwise. */
+export function holdPacked(held: HeldEvents, packed: PackedEvents): boolean {
+  if (heldCount(held) > 0) return false;
+  held.packed = packed;
+  return true;
 }
 
 /** Holds one more event; returns its UTF-8 size. */

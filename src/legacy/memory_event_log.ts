@@ -10,13 +10,15 @@
  * @module
  */
 
-import { defaultEventLogBudget } from "./memory_budget.ts";
+import { defaultEventLogBudget, type MemoryEventLogOptions } from "./memory_budget.ts";
 import {
   dataAt,
   heldCount,
   type HeldEvents,
   holdEvent,
   holdEvents,
+  holdPacked,
+  type PackedEvents,
   releaseOldest,
   sizeAt,
 } from "./held_events.ts";
@@ -31,32 +33,7 @@ import {
   type WaitOptions,
 } from "./event_log_interface.ts";
 
-/**
- * Bounds of the {@linkcode MemoryEventLog}.
- *
- * @example
- * ```ts
- * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp/storage";
- * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
- * const log = new MemoryEventLog(options);
- * ```
- */
-export interface MemoryEventLogOptions {
-  /** Events kept per stream (oldest dropped). Default 1,000. */
-  maxEventsPerStream?: number;
-  /** Streams kept per session (oldest dropped). Default 64. */
-  maxStreamsPerSession?: number;
-  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
-  maxBytesPerSession?: number;
-  /**
-   * Bytes of event data kept for all sessions together. Past it, the streams
-   * written least recently lose their events, finished streams first; a
-   * running stream that loses events can no longer be resumed from before
-   * the loss. Default: {@linkcode defaultEventLogBudget}, an eighth of the
-   * heap limit.
-   */
-  maxTotalBytes?: number;
-}
+export type { MemoryEventLogOptions } from "./memory_budget.ts";
 
 /** A stream: its events (held_events.ts), oldest first; event `i` has sequence number `firstSeq + i`. */
 interface StreamLog extends HeldEvents {
@@ -72,10 +49,15 @@ interface StreamLog extends HeldEvents {
   waiters: Set<() => void> | undefined;
 }
 
-/** Stores a whole stream, returns its first seq (see {@linkcode wholeStreamAppender}). */
-type AppendWhole = (sessionId: string, streamId: string, data: readonly string[]) => number;
+/** Stores a whole new stream, ended (see {@linkcode wholeStreamAppender}). */
+type AppendWhole = (
+  sessionId: string,
+  streamId: string,
+  events: PackedEvents,
+  bytes: number,
+) => boolean;
 /** Set by MemoryEventLog's static block, where its private members are in reach. */
-let appendWhole: (log: MemoryEventLog, ...args: Parameters<AppendWhole>) => number;
+let appendWhole: (log: MemoryEventLog, ...args: Parameters<AppendWhole>) => boolean;
 
 interface SessionLog {
   streams: Map<string, StreamLog>;
@@ -264,8 +246,8 @@ export class MemoryEventLog implements EventLog {
   }
 
   static {
-    appendWhole = (log, sessionId, streamId, data) =>
-      log.#pushAll(log.#stream(sessionId, streamId), data, true);
+    appendWhole = (log, sessionId, streamId, events, bytes) =>
+      log.#pushWhole(log.#stream(sessionId, streamId), events, bytes);
   }
 
   /** Stores one event at the end of `stream`; {@linkcode MemoryEventLog.#written} applies the bounds after. */
@@ -275,6 +257,19 @@ export class MemoryEventLog implements EventLog {
     stream.session.bytes += size;
     this.#totalBytes += size;
     return id;
+  }
+
+  /** Stores the events of a stream that has numbered none yet, and ends it; false (nothing stored) otherwise. */
+  #pushWhole(stream: StreamLog, events: PackedEvents, bytes: number): boolean {
+    if (stream.nextSeq !== 1 || !holdPacked(stream, events)) return false;
+    if (events.ends.length > 0) {
+      stream.nextSeq += events.ends.length;
+      stream.session.bytes += bytes;
+      this.#totalBytes += bytes;
+      this.#written(stream);
+    }
+    this.#complete(stream);
+    return true;
   }
 
   /** Stores `data` at the end of `stream`, applies the bounds, ends it when `complete`; returns the first seq. */
@@ -386,13 +381,15 @@ export class MemoryEventLog implements EventLog {
 
 /**
  * For the stream hub: when `log` is a {@linkcode MemoryEventLog} whose
- * `appendMany` is its own, a function that stores a whole stream (its
- * events, then its end) synchronously and returns its first event's
- * sequence number: the ids are `formatEventId(streamId, first + i)`, framed
- * without an array of ids. Undefined for any other log.
+ * `appendMany` is its own, a function that stores a whole new stream at
+ * once, synchronously, and ends it: its events packed in one string (their
+ * UTF-8 `bytes` counted by the caller), numbered from 1, so their ids are
+ * `formatEventId(streamId, 1 + i)`. It returns false, storing nothing, when
+ * the stream has numbered events already. Undefined for any other log.
  */
 export function wholeStreamAppender(log: EventLog): AppendWhole | undefined {
   if (!(log instanceof MemoryEventLog)) return undefined;
   if (log.appendMany !== MemoryEventLog.prototype.appendMany) return undefined;
-  return (sessionId, streamId, data) => appendWhole(log, sessionId, streamId, data);
+  return (sessionId, streamId, events, bytes) =>
+    appendWhole(log, sessionId, streamId, events, bytes);
 }

@@ -31,13 +31,13 @@ import {
   type SseMessage,
   sseResponse,
   stringifyJsonEvents,
-  stringifyNumberedJsonEvents,
   stringifySseMessage,
 } from "../http/sse.ts";
 import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId } from "./event_log.ts";
 import { wholeStreamAppender } from "./memory_event_log.ts";
+import { frameWholeStream } from "./whole_stream.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { SseConnection } from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
@@ -164,16 +164,18 @@ export class StreamHub {
     const data = messages.map(serializeMessage);
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
-      // The memory log numbers the events from `first` on: framed without an array of ids.
-      let first: number;
+      // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
+      // framed and encoded once (whole_stream.ts). The ids are formatEventId's `<stream>:<seq>`;
+      // the stream id is ours (hex and base 36) and the head ours: ASCII.
+      const body = frameWholeStream(`${streamId}:`, 1, data, head);
+      let stored = false;
       try {
-        first = this.#appendWhole(sessionId, streamId, data);
+        stored = this.#appendWhole(sessionId, streamId, body, body.dataBytes);
       } catch (error) {
         this.reportError(error);
         return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
       }
-      // The ids are formatEventId's `<stream>:<seq>`; the stream id is ours (hex and base 36).
-      return sseResponse(stringifyNumberedJsonEvents(`${streamId}:`, first, data, head));
+      if (stored) return sseResponse(body.bytes);
     }
     let ids: string[] | undefined;
     try {
