@@ -151,7 +151,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * A `200` SSE answer: a live connection's body, or events known already as
- * one string or their UTF-8 bytes.
+ * one string.
  *
  * @example
  * ```ts
@@ -159,8 +159,6 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
  * sseResponse("data: {}\n\n").headers.get("content-type"); // "text/event-stream"
  * ```
  */
-export function sseResponse(
-  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | string,
-): Response {
+export function sseResponse(body: ReadableStream<Uint8Array> | string): Response {
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 }

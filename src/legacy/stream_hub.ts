@@ -165,7 +165,7 @@ export class StreamHub {
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
-      // framed and encoded once (whole_stream.ts). The ids are formatEventId's `<stream>:<seq>`;
+      // framed and counted once (whole_stream.ts). The ids are formatEventId's `<stream>:<seq>`;
       // the stream id is ours (hex and base 36) and the head ours: ASCII.
       const body = frameWholeStream(`${streamId}:`, 1, data, head);
       let stored = false;
@@ -175,7 +175,7 @@ export class StreamHub {
         this.reportError(error);
         return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
       }
-      if (stored) return sseResponse(body.bytes);
+      if (stored) return sseResponse(body.text);
     }
     let ids: string[] | undefined;
     try {

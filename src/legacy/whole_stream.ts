@@ -1,10 +1,12 @@
 /**
  * The SSE body of a stream known whole (every message of a POST's answer is
- * known at once), framed once and encoded to UTF-8 once: the bytes are the
- * response body, and the encoding tells each event's UTF-8 size for free
- * (ASCII when the bytes are as many as the characters), so nothing counts
- * them again. The events' data stay in the body's text, at `starts[i]` to
- * `ends[i]`, for the memory log to keep the stream in that one string.
+ * known at once), framed once into one flat string and counted in UTF-8 in
+ * one pass, which tells each event's size too when the body is ASCII (its
+ * bytes are as many as its characters). The events' data stay in the
+ * body's text, at `starts[i]` to `ends[i]`, for the memory log to keep the
+ * stream in that one string. The body stays text: Deno's `TextEncoder.encode`
+ * of a large string costs many times the count (a fresh buffer each call),
+ * and every runtime copies a byte body into its `Response`.
  *
  * It logs nothing and decides no ids: the caller numbers the events, and
  * its id prefix and `head` must be ASCII (the stream hub's stream ids and
@@ -19,8 +21,6 @@ import { utf8Length } from "../jsonrpc/utf8_length.ts";
 export interface WholeStreamBody {
   /** The body as text. */
   text: string;
-  /** The body in UTF-8. */
-  bytes: Uint8Array<ArrayBuffer>;
   /** Where event `i`'s data starts and ends in `text`. */
   starts: number[];
   ends: number[];
@@ -30,11 +30,9 @@ export interface WholeStreamBody {
   dataBytes: number;
 }
 
-let encoder: TextEncoder | undefined;
-
 /**
  * Frames `data` (serialized JSON) as events numbered `first` on, with ids
- * `idPrefix` + number, after `head`, and encodes it.
+ * `idPrefix` + number, after `head`, and measures it.
  *
  * @example
  * ```ts
@@ -64,16 +62,15 @@ export function frameWholeStream(
     at += 2;
     dataLength += data[i].length;
   }
-  const bytes = (encoder ??= new TextEncoder()).encode(text);
   // The framing is ASCII: whatever the body has beyond its characters is the data's.
-  let dataBytes = dataLength + bytes.length - text.length;
+  let dataBytes = dataLength + utf8Length(text) - text.length;
   let sizes: number[] | undefined;
   if (dataBytes !== dataLength) {
     sizes = data.map(utf8Length);
     dataBytes = 0;
     for (const size of sizes) dataBytes += size;
   }
-  return { text, bytes, starts, ends, sizes, dataBytes };
+  return { text, starts, ends, sizes, dataBytes };
 }
 
 /** Decimal digits of a positive integer. */
