@@ -2,10 +2,10 @@
  * The events one stream of the memory log holds, oldest first, with their
  * UTF-8 sizes. A batch is counted in one pass (joined once; when ASCII, each
  * event's size is its length). A stream written whole is held packed: one
- * string and the end of each event in it, so a finished stream of a hundred
- * events is three objects for the garbage collector, not two hundred (the
- * string may be the stream's whole SSE body, whole_stream.ts); it is
- * unpacked only when it must change.
+ * string and where each event starts and ends in it, so a finished stream
+ * of a hundred events is a few objects for the garbage collector, not two
+ * hundred (the string may be the stream's whole SSE body, whole_stream.ts);
+ * it is unpacked only when it must change.
  *
  * It applies no bound and knows no sequence numbers (memory_event_log.ts does).
  * @module
