@@ -128,6 +128,8 @@ export function stringifyNumberedJsonEvents(
     );
   }
   if (data.length === 0) return head;
+  // One event (a large result, maybe): left a rope, not copied here; the runtime writes it as is.
+  if (data.length === 1) return `${head}id: ${idPrefix}${first}\ndata: ${data[0]}\n\n`;
   // Joined once: one flat string, where `+=` would leave a rope of a few strings an event for
   // the runtime to flatten when it writes the body. Nothing is concatenated per event.
   const parts = new Array<string | number>(4 * data.length + 1);

@@ -62,8 +62,10 @@ export function frameWholeStream(
     at += 2;
     dataLength += data[i].length;
   }
-  // The framing is ASCII: whatever the body has beyond its characters is the data's.
-  let dataBytes = dataLength + utf8Length(text) - text.length;
+  // The framing is ASCII: whatever the body has beyond its characters is the data's. One event's
+  // body is a rope (see stringifyNumberedJsonEvents): its data, already flat, is counted instead.
+  const counted = data.length === 1 ? data[0] : text;
+  let dataBytes = dataLength + utf8Length(counted) - counted.length;
   let sizes: number[] | undefined;
   if (dataBytes !== dataLength) {
     sizes = data.map(utf8Length);

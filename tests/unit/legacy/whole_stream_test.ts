@@ -14,9 +14,18 @@ import { stringifyJsonEvents } from "../../../src/http/sse.ts";
 
 const ASCII = ['{"a":1}', '{"b":"two"}', "[]"];
 const MIXED = ['{"a":"é"}', '{"b":"😀"}', '{"c":"日本"}'];
+const ONE = ['{"large":"' + "x".repeat(70_000) + '"}'];
+const ONE_MIXED = ['{"large":"' + "é".repeat(70_000) + '"}'];
 
 describe("frameWholeStream", () => {
-  for (const [name, data] of [["ASCII", ASCII], ["not ASCII", MIXED]] as const) {
+  for (
+    const [name, data] of [
+      ["ASCII", ASCII],
+      ["not ASCII", MIXED],
+      ["one event", ONE],
+      ["one event, not ASCII", ONE_MIXED],
+    ] as const
+  ) {
     it(`frames, encodes and finds each event's data (${name})`, () => {
       for (const first of [1, 9, 99, 12345]) {
         const head = "id: s-1:0\nretry: 5\ndata: \n\n";
