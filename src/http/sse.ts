@@ -105,6 +105,45 @@ export function stringifyJsonEvents(
   return text;
 }
 
+/**
+ * {@linkcode stringifyJsonEvents} for events numbered in order: event `i`'s
+ * id is `idPrefix` followed by `first + i`. The prefix is checked once (a
+ * number never breaks framing), and no array of ids is made.
+ *
+ * @example
+ * ```ts
+ * import { stringifyNumberedJsonEvents } from "./sse.ts";
+ * stringifyNumberedJsonEvents("s1:", 1, ["{}", "[]"]); // "id: s1:1\ndata: {}\n\nid: s1:2\ndata: []\n\n"
+ * ```
+ */
+export function stringifyNumberedJsonEvents(
+  idPrefix: string,
+  first: number,
+  data: readonly string[],
+  head = "",
+): string {
+  if (UNSAFE_ID.test(idPrefix)) {
+    throw new RangeError(
+      `SSE id must not contain a line break or NUL: ${JSON.stringify(idPrefix)}`,
+    );
+  }
+  if (data.length === 0) return head;
+  // One event (a large result, maybe): left a rope, not copied here; the runtime writes it as is.
+  if (data.length === 1) return `${head}id: ${idPrefix}${first}\ndata: ${data[0]}\n\n`;
+  // Joined once: one flat string, where `+=` would leave a rope of a few strings an event for
+  // the runtime to flatten when it writes the body. Nothing is concatenated per event.
+  const parts = new Array<string | number>(4 * data.length + 1);
+  const between = `\n\nid: ${idPrefix}`;
+  for (let i = 0; i < data.length; i++) {
+    parts[4 * i] = i === 0 ? `${head}id: ${idPrefix}` : between;
+    parts[4 * i + 1] = first + i;
+    parts[4 * i + 2] = "\ndata: ";
+    parts[4 * i + 3] = data[i];
+  }
+  parts[4 * data.length] = "\n\n";
+  return parts.join("");
+}
+
 /** Response headers every SSE response carries. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "text/event-stream",

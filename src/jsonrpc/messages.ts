@@ -257,6 +257,26 @@ export function withSerialized<T extends object>(message: T, json: string): T {
   return message;
 }
 
+/**
+ * A notification with its JSON text attached, as {@linkcode withSerialized}
+ * attaches it, made in one object literal (no property added later). `json`
+ * must equal `JSON.stringify` of the notification.
+ *
+ * @example
+ * ```ts
+ * import { serializedNotification, serializeMessage } from "./messages.ts";
+ * const note = serializedNotification("notifications/x", { a: 1 }, '{"jsonrpc":"2.0","method":"notifications/x","params":{"a":1}}');
+ * serializeMessage(note); // the text given, without encoding
+ * ```
+ */
+export function serializedNotification(
+  method: string,
+  params: Record<string, unknown>,
+  json: string,
+): JsonRpcNotification {
+  return { jsonrpc: "2.0", method, params, [SERIALIZED]: json } as JsonRpcNotification;
+}
+
 /** The JSON text of `message`: the one attached by {@linkcode withSerialized}, else `JSON.stringify`. */
 export function serializeMessage(message: JsonRpcMessage): string {
   return (message as { [SERIALIZED]?: string })[SERIALIZED] ?? JSON.stringify(message);

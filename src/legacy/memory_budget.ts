@@ -6,7 +6,8 @@
  * 4 GiB, V8's usual default) stands in for it. The probes are Node built-ins
  * reached through `process.getBuiltinModule` when this runs, never imported:
  * a runtime without them (Cloudflare Workers, whose isolates have 128 MB)
- * loads this module all the same and gets the floor.
+ * loads this module all the same and gets the floor. The memory log's
+ * bounds (its options' type) are declared here too.
  * @module
  */
 
@@ -73,4 +74,31 @@ export function heapLimitBytes(): number | undefined {
 export function defaultEventLogBudget(): number {
   const heap = heapLimitBytes();
   return heap === undefined ? MIN_BUDGET_BYTES : Math.max(MIN_BUDGET_BYTES, Math.floor(heap / 8));
+}
+
+/**
+ * Bounds of the {@linkcode MemoryEventLog}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp/storage";
+ * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+ * const log = new MemoryEventLog(options);
+ * ```
+ */
+export interface MemoryEventLogOptions {
+  /** Events kept per stream (oldest dropped). Default 1,000. */
+  maxEventsPerStream?: number;
+  /** Streams kept per session (oldest dropped). Default 64. */
+  maxStreamsPerSession?: number;
+  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
+  maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions together. Past it, the streams
+   * written least recently lose their events, finished streams first; a
+   * running stream that loses events can no longer be resumed from before
+   * the loss. Default: {@linkcode defaultEventLogBudget}, an eighth of the
+   * heap limit.
+   */
+  maxTotalBytes?: number;
 }

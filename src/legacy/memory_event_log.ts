@@ -10,8 +10,18 @@
  * @module
  */
 
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import { defaultEventLogBudget } from "./memory_budget.ts";
+import { defaultEventLogBudget, type MemoryEventLogOptions } from "./memory_budget.ts";
+import {
+  dataAt,
+  heldCount,
+  type HeldEvents,
+  holdEvent,
+  holdEvents,
+  holdPacked,
+  type PackedEvents,
+  releaseOldest,
+  sizeAt,
+} from "./held_events.ts";
 import {
   type AppendOptions,
   type EventLog,
@@ -23,41 +33,13 @@ import {
   type WaitOptions,
 } from "./event_log_interface.ts";
 
-/**
- * Bounds of the {@linkcode MemoryEventLog}.
- *
- * @example
- * ```ts
- * import { MemoryEventLog, type MemoryEventLogOptions } from "@tether/mcp/storage";
- * const options: MemoryEventLogOptions = { maxBytesPerSession: 256 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
- * const log = new MemoryEventLog(options);
- * ```
- */
-export interface MemoryEventLogOptions {
-  /** Events kept per stream (oldest dropped). Default 1,000. */
-  maxEventsPerStream?: number;
-  /** Streams kept per session (oldest dropped). Default 64. */
-  maxStreamsPerSession?: number;
-  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
-  maxBytesPerSession?: number;
-  /**
-   * Bytes of event data kept for all sessions together. Past it, the streams
-   * written least recently lose their events, finished streams first; a
-   * running stream that loses events can no longer be resumed from before
-   * the loss. Default: {@linkcode defaultEventLogBudget}, an eighth of the
-   * heap limit.
-   */
-  maxTotalBytes?: number;
-}
+export type { MemoryEventLogOptions } from "./memory_budget.ts";
 
-interface StreamLog {
+/** A stream: its events (held_events.ts), oldest first; event `i` has sequence number `firstSeq + i`. */
+interface StreamLog extends HeldEvents {
   readonly sessionId: string;
   readonly streamId: string;
   readonly session: SessionLog;
-  /** The data of the events kept, oldest first; `data[i]` has sequence number `firstSeq + i`. */
-  data: string[];
-  /** Their UTF-8 sizes. */
-  sizes: number[];
   firstSeq: number;
   nextSeq: number;
   complete: boolean;
@@ -66,6 +48,16 @@ interface StreamLog {
   /** Wakes followers waiting in `waitAfter` (set while some wait). */
   waiters: Set<() => void> | undefined;
 }
+
+/** Stores a whole new stream, ended (see {@linkcode wholeStreamAppender}). */
+type AppendWhole = (
+  sessionId: string,
+  streamId: string,
+  events: PackedEvents,
+  bytes: number,
+) => boolean;
+/** Set by MemoryEventLog's static block, where its private members are in reach. */
+let appendWhole: (log: MemoryEventLog, ...args: Parameters<AppendWhole>) => boolean;
 
 interface SessionLog {
   streams: Map<string, StreamLog>;
@@ -153,6 +145,7 @@ export class MemoryEventLog implements EventLog {
         session,
         data: [],
         sizes: [],
+        packed: undefined,
         firstSeq: 1,
         nextSeq: 1,
         complete: false,
@@ -168,7 +161,7 @@ export class MemoryEventLog implements EventLog {
   /** Forgets a whole stream. */
   #drop(stream: StreamLog): void {
     this.#wake(stream);
-    this.#release(stream, stream.data.length);
+    this.#release(stream, heldCount(stream));
     stream.session.streams.delete(stream.streamId);
     this.#finished.delete(stream);
     this.#running.delete(stream);
@@ -176,11 +169,8 @@ export class MemoryEventLog implements EventLog {
 
   /** Drops a stream's `count` oldest events. */
   #release(stream: StreamLog, count: number): void {
-    let bytes = 0;
-    for (let i = 0; i < count; i++) bytes += stream.sizes[i];
-    stream.data.splice(0, count);
+    const bytes = releaseOldest(stream, count);
     stream.firstSeq += count;
-    stream.sizes.splice(0, count);
     stream.session.bytes -= bytes;
     this.#totalBytes -= bytes;
   }
@@ -190,7 +180,8 @@ export class MemoryEventLog implements EventLog {
     for (const stream of session.streams.values()) {
       let count = 0;
       let bytes = session.bytes;
-      while (bytes > this.#maxBytes && count < stream.data.length) bytes -= stream.sizes[count++];
+      const held = heldCount(stream);
+      while (bytes > this.#maxBytes && count < held) bytes -= sizeAt(stream, count++);
       if (count > 0) this.#release(stream, count);
       if (session.bytes <= this.#maxBytes) return;
     }
@@ -208,16 +199,13 @@ export class MemoryEventLog implements EventLog {
         if (stream === current) continue;
         if (stream.complete) {
           this.#drop(stream);
-        } else if (stream.data.length > 0) {
-          this.#lose(stream, stream.data.length);
-        }
+        } else if (heldCount(stream) > 0) this.#lose(stream, heldCount(stream));
       }
     }
     let count = 0;
     let bytes = this.#totalBytes;
-    while (bytes > this.#maxTotalBytes && count < current.data.length - 1) {
-      bytes -= current.sizes[count++];
-    }
+    const held = heldCount(current);
+    while (bytes > this.#maxTotalBytes && count < held - 1) bytes -= sizeAt(current, count++);
     if (count > 0) this.#lose(current, count);
   }
 
@@ -239,7 +227,11 @@ export class MemoryEventLog implements EventLog {
     return Promise.resolve(id);
   }
 
-  /** Appends several events in order (synchronously: one bookkeeping pass for all). */
+  /**
+   * Appends several events in order (synchronously: one bookkeeping pass
+   * for all, their sizes counted in one pass; a stream written whole is
+   * held packed, see held_events.ts).
+   */
   appendMany(
     sessionId: string,
     streamId: string,
@@ -247,23 +239,51 @@ export class MemoryEventLog implements EventLog {
     options?: AppendOptions,
   ): Promise<string[]> {
     const stream = this.#stream(sessionId, streamId);
+    const first = this.#pushAll(stream, data, options?.complete === true);
     const ids = new Array<string>(data.length);
-    for (let i = 0; i < data.length; i++) ids[i] = this.#push(stream, data[i]);
-    if (data.length > 0) this.#written(stream);
-    if (options?.complete === true) this.#complete(stream);
+    for (let i = 0; i < data.length; i++) ids[i] = formatEventId(streamId, first + i);
     return Promise.resolve(ids);
+  }
+
+  static {
+    appendWhole = (log, sessionId, streamId, events, bytes) =>
+      log.#pushWhole(log.#stream(sessionId, streamId), events, bytes);
   }
 
   /** Stores one event at the end of `stream`; {@linkcode MemoryEventLog.#written} applies the bounds after. */
   #push(stream: StreamLog, data: string): string {
-    const seq = stream.nextSeq++;
-    const id = formatEventId(stream.streamId, seq);
-    const size = utf8Length(data);
-    stream.data.push(data);
-    stream.sizes.push(size);
+    const id = formatEventId(stream.streamId, stream.nextSeq++);
+    const size = holdEvent(stream, data);
     stream.session.bytes += size;
     this.#totalBytes += size;
     return id;
+  }
+
+  /** Stores the events of a stream that has numbered none yet, and ends it; false (nothing stored) otherwise. */
+  #pushWhole(stream: StreamLog, events: PackedEvents, bytes: number): boolean {
+    if (stream.nextSeq !== 1 || !holdPacked(stream, events)) return false;
+    if (events.ends.length > 0) {
+      stream.nextSeq += events.ends.length;
+      stream.session.bytes += bytes;
+      this.#totalBytes += bytes;
+      this.#written(stream);
+    }
+    this.#complete(stream);
+    return true;
+  }
+
+  /** Stores `data` at the end of `stream`, applies the bounds, ends it when `complete`; returns the first seq. */
+  #pushAll(stream: StreamLog, data: readonly string[], complete: boolean): number {
+    const first = stream.nextSeq;
+    if (data.length > 0) {
+      const bytes = holdEvents(stream, data, complete);
+      stream.nextSeq += data.length;
+      stream.session.bytes += bytes;
+      this.#totalBytes += bytes;
+      this.#written(stream);
+    }
+    if (complete) this.#complete(stream);
+    return first;
   }
 
   /** After writes to `stream`: it becomes the most recently written, the bounds hold again, followers wake. */
@@ -271,7 +291,7 @@ export class MemoryEventLog implements EventLog {
     const order = stream.complete ? this.#finished : this.#running;
     order.delete(stream);
     order.add(stream);
-    const excess = stream.data.length - this.#maxEvents;
+    const excess = heldCount(stream) - this.#maxEvents;
     if (excess > 0) this.#release(stream, excess);
     if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream.session);
     if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
@@ -342,7 +362,7 @@ export class MemoryEventLog implements EventLog {
     for (let seq = Math.max(parsed.seq + 1, stream.firstSeq); seq < stream.nextSeq; seq++) {
       events.push({
         id: formatEventId(parsed.streamId, seq),
-        data: stream.data[seq - stream.firstSeq],
+        data: dataAt(stream, seq - stream.firstSeq),
       });
     }
     return Promise.resolve({ streamId: parsed.streamId, events, complete: stream.complete });
@@ -357,4 +377,19 @@ export class MemoryEventLog implements EventLog {
     }
     return Promise.resolve();
   }
+}
+
+/**
+ * For the stream hub: when `log` is a {@linkcode MemoryEventLog} whose
+ * `appendMany` is its own, a function that stores a whole new stream at
+ * once, synchronously, and ends it: its events packed in one string (their
+ * UTF-8 `bytes` counted by the caller), numbered from 1, so their ids are
+ * `formatEventId(streamId, 1 + i)`. It returns false, storing nothing, when
+ * the stream has numbered events already. Undefined for any other log.
+ */
+export function wholeStreamAppender(log: EventLog): AppendWhole | undefined {
+  if (!(log instanceof MemoryEventLog)) return undefined;
+  if (log.appendMany !== MemoryEventLog.prototype.appendMany) return undefined;
+  return (sessionId, streamId, events, bytes) =>
+    appendWhole(log, sessionId, streamId, events, bytes);
 }

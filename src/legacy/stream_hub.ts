@@ -36,6 +36,8 @@ import {
 import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId } from "./event_log.ts";
+import { wholeStreamAppender } from "./memory_event_log.ts";
+import { frameWholeStream } from "./whole_stream.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import {
   type ConnectionEnd,
@@ -109,6 +111,8 @@ export class StreamHub {
   // Drawn at the first stream, not at construction (Workers forbid random values at module scope).
   #streamPrefix: string | undefined;
   #streamCounter = 0;
+  /** The memory log's way to store a whole stream at once (undefined for other logs). */
+  #appendWhole: ReturnType<typeof wholeStreamAppender>;
 
   /** Creates a hub; its connections join `options.keepAlive`. */
   constructor(options: StreamHubOptions) {
@@ -116,6 +120,7 @@ export class StreamHub {
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
     this.scheduler = options.scheduler;
+    this.#appendWhole = wholeStreamAppender(options.eventLog);
     options.keepAlive.onBeat((written) => this.#heartbeat(written));
   }
 
@@ -161,6 +166,21 @@ export class StreamHub {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
     const data = messages.map(serializeMessage);
+    const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
+    if (this.#appendWhole !== undefined) {
+      // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
+      // framed and counted once (whole_stream.ts). The ids are formatEventId's `<stream>:<seq>`;
+      // the stream id is ours (hex and base 36) and the head ours: ASCII.
+      const body = frameWholeStream(`${streamId}:`, 1, data, head);
+      let stored = false;
+      try {
+        stored = this.#appendWhole(sessionId, streamId, body, body.dataBytes);
+      } catch (error) {
+        this.reportError(error);
+        return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
+      }
+      if (stored) return sseResponse(body.text);
+    }
     let ids: string[] | undefined;
     try {
       if (log.appendMany !== undefined) {
@@ -177,7 +197,6 @@ export class StreamHub {
     if (ids === undefined) {
       return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
     }
-    const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     return sseResponse(stringifyJsonEvents(ids, data, head));
   }
 

@@ -8,10 +8,9 @@
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import {
   isPlainObject,
-  type JsonRpcNotification,
   type JsonRpcRequest,
   type RequestId,
-  withSerialized,
+  serializedNotification,
 } from "../jsonrpc/messages.ts";
 import { isModernProtocolVersion } from "./eras.ts";
 import { elicitWithSchema } from "./elicit_schema.ts";
@@ -106,7 +105,11 @@ class RequestHandlerContext implements HandlerContext {
   #request: JsonRpcRequest;
   #lastProgress = -Infinity;
   /** The progress token, JSON-encoded once. */
-  #tokenJson: string | undefined;
+  /** The start of this request's progress notifications' JSON, up to the progress value. */
+  #progressHead: string | undefined;
+  /** The end of the last one's JSON after the progress value, and the total it was made for. */
+  #progressTail: string | undefined;
+  #progressTotal: number | undefined;
   #traceContext: TraceContext | undefined;
 
   constructor(
@@ -175,28 +178,33 @@ class RequestHandlerContext implements HandlerContext {
     this.#lastProgress = progress;
     const progressToken = progressTokenOf(this.#request);
     if (progressToken === undefined) return Promise.resolve();
-    const params: Record<string, unknown> = { progressToken, progress };
-    if (total !== undefined) params.total = total;
+    // Made with all their properties at once: none is added to an object later.
+    const params: Record<string, unknown> = total === undefined
+      ? { progressToken, progress }
+      : { progressToken, progress, total };
     if (message !== undefined) params.message = message;
-    const notification: JsonRpcNotification = {
-      jsonrpc: "2.0",
-      method: "notifications/progress",
-      params,
-    };
     // The usual shape is encoded here, by hand: most of a progress event's cost otherwise.
     if (
       Number.isFinite(progress) && (total === undefined || Number.isFinite(total)) &&
       (message === undefined || typeof message === "string")
     ) {
-      const token = this.#tokenJson ??= JSON.stringify(progressToken);
-      withSerialized(
-        notification,
-        `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${token},"progress":${progress}${
-          total === undefined ? "" : `,"total":${total}`
-        }${message === undefined ? "" : `,"message":${JSON.stringify(message)}`}}}`,
-      );
+      // What comes before the progress value is the same for every call of a request.
+      const head = this.#progressHead ??=
+        `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${
+          JSON.stringify(progressToken)
+        },"progress":`;
+      if (total !== this.#progressTotal || this.#progressTail === undefined) {
+        this.#progressTotal = total;
+        this.#progressTail = total === undefined ? "}}" : `,"total":${total}}}`;
+      }
+      const json = message === undefined
+        ? `${head}${progress}${this.#progressTail}`
+        : `${head}${progress}${this.#progressTail.slice(0, -2)},"message":${
+          JSON.stringify(message)
+        }}}`;
+      return this.#ctx.notify(serializedNotification("notifications/progress", params, json));
     }
-    return this.#ctx.notify(notification);
+    return this.#ctx.notify({ jsonrpc: "2.0", method: "notifications/progress", params });
   }
 
   elicit<S extends ElicitSchema = Record<string, unknown>>(

@@ -2,7 +2,12 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SSE_HEADERS, stringifySseMessage } from "../../../src/http/sse.ts";
+import {
+  SSE_HEADERS,
+  stringifyJsonEvents,
+  stringifyNumberedJsonEvents,
+  stringifySseMessage,
+} from "../../../src/http/sse.ts";
 import { parseSse } from "../../helpers.ts";
 
 describe("stringifySseMessage", () => {
@@ -72,6 +77,24 @@ describe("stringifySseMessage", () => {
 
   it("an empty message is a blank line", () => {
     assert.equal(stringifySseMessage({}), "\n");
+  });
+});
+
+describe("stringifyJsonEvents and stringifyNumberedJsonEvents", () => {
+  it("frame the same events, after the head", () => {
+    const data = ['{"a":1}', '{"b":"é"}'];
+    const expected = 'retry: 5\n\nid: s-1:7\ndata: {"a":1}\n\nid: s-1:8\ndata: {"b":"é"}\n\n';
+    assert.equal(stringifyJsonEvents(["s-1:7", "s-1:8"], data, "retry: 5\n\n"), expected);
+    assert.equal(stringifyNumberedJsonEvents("s-1:", 7, data, "retry: 5\n\n"), expected);
+    assert.equal(stringifyNumberedJsonEvents("s-1:", 7, [], "retry: 5\n\n"), "retry: 5\n\n");
+    assert.equal(stringifyNumberedJsonEvents("s-1:", 1, ["{}"]), "id: s-1:1\ndata: {}\n\n");
+  });
+
+  it("refuse an id, or an id prefix, that would break framing", () => {
+    for (const unsafe of ["a\nb:", "a\rb:", "a\0b:"]) {
+      assert.throws(() => stringifyJsonEvents(["ok:1", `${unsafe}2`], ["{}", "{}"]), RangeError);
+      assert.throws(() => stringifyNumberedJsonEvents(unsafe, 1, ["{}"]), RangeError);
+    }
   });
 });
 

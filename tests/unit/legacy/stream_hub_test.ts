@@ -9,7 +9,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
-import { formatEventId, parseEventId } from "../../../src/legacy/event_log.ts";
+import { type EventLog, formatEventId, parseEventId } from "../../../src/legacy/event_log.ts";
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
 import { StreamHub } from "../../../src/legacy/stream_hub.ts";
 import { messagesOf, parseSse, readSseUntil, type SseEvent, until } from "../../helpers.ts";
@@ -25,7 +25,7 @@ afterEach(() => {
   }
 });
 
-function makeHub(eventLog = new MemoryEventLog()): StreamHub {
+function makeHub(eventLog: EventLog = new MemoryEventLog()): StreamHub {
   const hub = new StreamHub({
     eventLog,
     keepAlive: new KeepAlive(0),
@@ -137,6 +137,53 @@ describe("stream hub: complete bodies, listening streams and session ends", () =
     const replayed = await hub.resume(SESSION, early);
     assert.deepEqual(labelsOf(parseSse(await replayed!.text())), ["#4"]);
     assert.equal(hub.connectionCount, 0, "nothing stays connected");
+  });
+
+  it("completeRequestStream goes through appendMany of a log that is not the memory log's own", async () => {
+    const calls: string[][] = [];
+    class Counted extends MemoryEventLog {
+      override appendMany(...args: Parameters<MemoryEventLog["appendMany"]>): Promise<string[]> {
+        calls.push([...args[2]]);
+        return super.appendMany(...args);
+      }
+    }
+    const hub = makeHub(new Counted());
+    const response = await hub.completeRequestStream(SESSION, false, [note("a"), note("b")]);
+    assert.deepEqual(labelsOf(parseSse(await response.text())), ["a", "b"]);
+    assert.equal(calls.length, 1, "the subclass's appendMany was called");
+  });
+
+  it("completeRequestStream refuses an event id from a custom log that would break framing", async () => {
+    const log = new MemoryEventLog();
+    const custom: EventLog = {
+      open: (s, id, info) => log.open(s, id, info),
+      append: (s, id, data) => log.append(s, id, data),
+      appendMany: async (s, id, data, options) => {
+        const ids = await log.appendMany(s, id, data, options);
+        return ids.map((eventId, i) => i === 1 ? `${eventId}\ndata: forged` : eventId);
+      },
+      complete: (s, id) => log.complete(s, id),
+      replayAfter: (s, id) => log.replayAfter(s, id),
+      deleteSession: (s) => log.deleteSession(s),
+    };
+    const hub = makeHub(custom);
+    await assert.rejects(
+      hub.completeRequestStream(SESSION, false, [note("a"), note("b")]),
+      RangeError,
+    );
+  });
+
+  it("completeRequestStream's ids from the memory log are the log's own, in order", async () => {
+    const log = new MemoryEventLog();
+    const hub = makeHub(log);
+    const response = await hub.completeRequestStream(SESSION, true, [note("a"), note("b")]);
+    const events = parseSse(await response.text()).filter((event) => event.data !== "");
+    const parsed = events.map((event) => parseEventId(event.id!)!);
+    assert.deepEqual(parsed.map((id) => id.seq), [1, 2]);
+    assert.equal(events[0].id, formatEventId(parsed[0].streamId, 1));
+    const replay = await log.replayAfter(SESSION, events[0].id!);
+    assert.deepEqual(replay?.events.map((event) => event.id), [events[1].id]);
+    assert.equal(replay?.complete, true);
   });
 
   it("the listening stream carries what is sent on it; a new one supersedes the old one's connection", async () => {

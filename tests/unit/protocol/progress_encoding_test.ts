@@ -15,6 +15,12 @@ const CALLS: [number, number | undefined, string | undefined][] = [
   [0, 3, "é ü 漢字 😀 \u2028 \u0000"],
   [0.1 + 0.2, 100, ""],
   [1, Number.MAX_SAFE_INTEGER, undefined],
+  // The same total again, with and without a message, then none, then it again.
+  [2, 100, undefined],
+  [3, 100, "same total"],
+  [4, 100, undefined],
+  [5, undefined, undefined],
+  [6, 100, undefined],
   [2 ** 53 + 2, undefined, "</script>"],
   [1e21, 1.5e300, "last"],
 ];
