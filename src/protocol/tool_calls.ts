@@ -10,7 +10,7 @@ import type { RequestContext } from "./context.ts";
 import { type Extension, servedIn, type ToolCall } from "./extensions.ts";
 import { createHandlerContext } from "./handler_context.ts";
 import { type MaybePromise, settled } from "./maybe_async.ts";
-import type { ToolRegistry } from "./tools.ts";
+import { runTool, type ToolRegistry } from "./tools.ts";
 import type { ToolRunEnd } from "./run_end.ts";
 
 /**
@@ -28,7 +28,12 @@ export function callTool(
 ): MaybePromise<Record<string, unknown>> {
   const trace = ctx.trace;
   if (trace === undefined) {
-    return tools.run(params, createHandlerContext(ctx, request), then) as unknown as MaybePromise<
+    return runTool(
+      tools,
+      params,
+      createHandlerContext(ctx, request),
+      then,
+    ) as unknown as MaybePromise<
       Record<string, unknown>
     >;
   }

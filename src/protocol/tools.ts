@@ -49,6 +49,34 @@ export interface ToolDefinitions {
  */
 export type ChangeListener = () => void;
 
+/** {@linkcode runTool}'s way into the registry (set by its static block). */
+let runWithEnd: (
+  registry: ToolRegistry,
+  params: Record<string, unknown>,
+  ctx: HandlerContext,
+  then: ToolRunEnd<unknown> | undefined,
+) => CallToolResult | Promise<CallToolResult>;
+
+/**
+ * {@linkcode ToolRegistry.run} for the dispatcher: a tool still running
+ * settles in `then` (its own promise's continuation, run_end.ts), not in a
+ * promise of its own. Not part of the public surface (the registry's
+ * methods are).
+ *
+ * @example
+ * ```ts ignore
+ * const result = runTool(tools, params, ctx, new ToolRunEnd(id, end, answer));
+ * ```
+ */
+export function runTool(
+  registry: ToolRegistry,
+  params: Record<string, unknown>,
+  ctx: HandlerContext,
+  then: ToolRunEnd<unknown> | undefined,
+): CallToolResult | Promise<CallToolResult> {
+  return runWithEnd(registry, params, ctx, then);
+}
+
 /**
  * The server's tools. Definitions are checked when added: a bad name, a
  * duplicate, or a non-object schema throws at startup, not at call time.
@@ -173,7 +201,19 @@ export class ToolRegistry {
   run(
     params: Record<string, unknown>,
     ctx: HandlerContext,
-    then?: ToolRunEnd<unknown>,
+  ): CallToolResult | Promise<CallToolResult> {
+    return this.#run(params, ctx, undefined);
+  }
+
+  static {
+    runWithEnd = (registry, params, ctx, then) => registry.#run(params, ctx, then);
+  }
+
+  /** {@linkcode ToolRegistry.run}; a tool still running settles in `then` (see {@linkcode runTool}). */
+  #run(
+    params: Record<string, unknown>,
+    ctx: HandlerContext,
+    then: ToolRunEnd<unknown> | undefined,
   ): CallToolResult | Promise<CallToolResult> {
     const name = params.name;
     if (typeof name !== "string") {
