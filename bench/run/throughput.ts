@@ -191,14 +191,28 @@ export type PairedWorkload = "steady" | "stateless" | "progress" | "large" | "la
  * peer as spec-following clients call it (by the rows just measured side by
  * side: ≥ 1.2× it is ≥ 1.2× every peer); progress, tether against the
  * progress floor and SDK v1; the large results, tether against the
- * large-result floor, JSON and SSE.
+ * large-result floor, JSON and SSE. A run of three (progress, and the large
+ * results' SSE) is measured in one rotation and judged on each adjacent
+ * pair: tether ÷ the resumable floor, the resumable floor ÷ the floor (the
+ * bound: what keeping what a resume needs costs), three slices a round
+ * rather than the four of two pairs.
  */
-export function closePairs(runtime: Runtime, workload: PairedWorkload): [ServerKey, ServerKey][] {
-  if (workload === "progress") return [["tether", "floor-legacy"], ["tether", "sdk"]];
-  if (workload === "large" || workload === "large-1m") {
-    return [["tether", "floor-legacy"], ["tether-sse", "floor-legacy-sse"]];
+export function closePairs(runtime: Runtime, workload: PairedWorkload): ServerKey[][] {
+  if (workload === "progress") {
+    return [
+      ["tether", "floor-legacy"],
+      ["tether", "sdk"],
+      ["tether", "floor-legacy-resumable", "floor-legacy"],
+    ];
   }
-  const pairs: [ServerKey, ServerKey][] = [[
+  if (workload === "large" || workload === "large-1m") {
+    return [
+      ["tether", "floor-legacy"],
+      ["tether-sse", "floor-legacy-sse"],
+      ["tether-sse", "floor-legacy-sse-resumable", "floor-legacy-sse"],
+    ];
+  }
+  const pairs: ServerKey[][] = [[
     "tether",
     workload === "steady" ? "floor-legacy" : "floor",
   ]];
@@ -226,8 +240,9 @@ export function fastestPeerOf(
 }
 
 /**
- * Measures each of the workload's close target pairs again, the two servers
- * alone in adjacent slices (a b, b a, a b, …). Side by side with a dozen
+ * Measures each of the workload's close target pairs (or runs of three)
+ * again, those servers alone in adjacent slices (a b, b a, a b, …; a b c,
+ * b c a, c a b, …). Side by side with a dozen
  * servers, a pair's slices of one round are up to a dozen seconds apart, and
  * on a shared host one server's rate moves by half within a minute (a
  * neighbour's load, the clock): adjacent slices share most of that drift,
@@ -241,26 +256,28 @@ export async function pairedRuns(
   if (settings.generator !== "wrk" || entries.length === 0) return;
   if (!settings.heavyPairs && workload !== "steady" && workload !== "stateless") return;
   const runtime = entries[0].row.runtime;
-  for (const [a, b] of closePairs(runtime, workload)) {
-    const x = entries.find((e) => e.row.server === a);
-    const y = entries.find((e) => e.row.server === b);
-    if (x?.traffic.wrk === undefined || y?.traffic.wrk === undefined) continue;
-    const [ra, rb] = await measureWithWrk(
-      [wrkTarget(x, settings), wrkTarget(y, settings)],
+  for (const run of closePairs(runtime, workload)) {
+    const picked = run.map((server) => entries.find((e) => e.row.server === server));
+    if (picked.some((e) => e?.traffic.wrk === undefined)) continue;
+    const chosen = picked as Entry[];
+    const results = await measureWithWrk(
+      chosen.map((e) => wrkTarget(e, settings)),
       settings.pairs,
-      (i, error) => fail(`${label(i === 0 ? x.row : y.row)} (paired): wrk run failed: ${error}`),
+      (i, error) => fail(`${label(chosen[i].row)} (paired): wrk run failed: ${error}`),
     );
-    check(`${label(x.row)} (paired)`, ra, x.running.server);
-    check(`${label(y.row)} (paired)`, rb, y.running.server);
-    const row: PairRow = { runtime, workload, a, b, results: [ra, rb] };
-    pairRows.push(row);
-    const ratios = perRoundRatios(ra, rb, true);
-    if (ratios.length === 0) continue; // a failed run, reported above
-    console.log(
-      `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
-        fmtRatio(median(ratios))
-      } per CPU-s (${roundsSummary(ratios)})`,
-    );
+    chosen.forEach((e, i) => check(`${label(e.row)} (paired)`, results[i], e.running.server));
+    for (let i = 0; i + 1 < run.length; i++) {
+      const [a, b] = [run[i], run[i + 1]];
+      const row: PairRow = { runtime, workload, a, b, results: [results[i], results[i + 1]] };
+      pairRows.push(row);
+      const ratios = perRoundRatios(results[i], results[i + 1], true);
+      if (ratios.length === 0) continue; // a failed run, reported above
+      console.log(
+        `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
+          fmtRatio(median(ratios))
+        } per CPU-s (${roundsSummary(ratios)})`,
+      );
+    }
   }
 }
 
