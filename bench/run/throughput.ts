@@ -28,7 +28,6 @@ import {
   fail,
   type LoadRow,
   loadRows,
-  type PairRow,
   pairRows,
   refusalRows,
   versions,
@@ -191,24 +190,19 @@ export type PairedWorkload = "steady" | "stateless" | "progress" | "large" | "la
  * peer as spec-following clients call it (by the rows just measured side by
  * side: ≥ 1.2× it is ≥ 1.2× every peer); progress, tether against the
  * progress floor and SDK v1; the large results, tether against the
- * large-result floor, JSON and SSE. A run of three (progress, and the large
- * results' SSE) is measured in one rotation and judged on each adjacent
- * pair: tether ÷ the resumable floor, the resumable floor ÷ the floor (the
- * bound: what keeping what a resume needs costs), three slices a round
- * rather than the four of two pairs.
+ * large-result floor, JSON and SSE. The SSE rows' floors come in a run of
+ * three measured in one rotation (a b c, b c a, c a b, …), judged on each
+ * of its pairs: tether ÷ the resumable floor, tether ÷ the floor, and the
+ * resumable floor ÷ the floor (the bound: what keeping what a resume needs
+ * costs); three slices a round rather than the six of three pairs.
  */
 export function closePairs(runtime: Runtime, workload: PairedWorkload): ServerKey[][] {
   if (workload === "progress") {
-    return [
-      ["tether", "floor-legacy"],
-      ["tether", "sdk"],
-      ["tether", "floor-legacy-resumable", "floor-legacy"],
-    ];
+    return [["tether", "floor-legacy-resumable", "floor-legacy"], ["tether", "sdk"]];
   }
   if (workload === "large" || workload === "large-1m") {
     return [
       ["tether", "floor-legacy"],
-      ["tether-sse", "floor-legacy-sse"],
       ["tether-sse", "floor-legacy-sse-resumable", "floor-legacy-sse"],
     ];
   }
@@ -266,17 +260,18 @@ export async function pairedRuns(
       (i, error) => fail(`${label(chosen[i].row)} (paired): wrk run failed: ${error}`),
     );
     chosen.forEach((e, i) => check(`${label(e.row)} (paired)`, results[i], e.running.server));
-    for (let i = 0; i + 1 < run.length; i++) {
-      const [a, b] = [run[i], run[i + 1]];
-      const row: PairRow = { runtime, workload, a, b, results: [results[i], results[i + 1]] };
-      pairRows.push(row);
-      const ratios = perRoundRatios(results[i], results[i + 1], true);
-      if (ratios.length === 0) continue; // a failed run, reported above
-      console.log(
-        `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
-          fmtRatio(median(ratios))
-        } per CPU-s (${roundsSummary(ratios)})`,
-      );
+    for (let i = 0; i < run.length; i++) {
+      for (let j = i + 1; j < run.length; j++) {
+        const [a, b] = [run[i], run[j]];
+        pairRows.push({ runtime, workload, a, b, results: [results[i], results[j]] });
+        const ratios = perRoundRatios(results[i], results[j], true);
+        if (ratios.length === 0) continue; // a failed run, reported above
+        console.log(
+          `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
+            fmtRatio(median(ratios))
+          } per CPU-s (${roundsSummary(ratios)})`,
+        );
+      }
     }
   }
 }
