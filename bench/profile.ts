@@ -2,7 +2,7 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|mcp-lite|tmcp|hono-mcp]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|floor-legacy-resumable|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
  *                                              [--workload steady|init|progress|stateless] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
@@ -51,6 +51,8 @@ const ENTRIES: Record<string, [string, string[]]> = {
   "sdk-json": ["sdk.ts", ["--mode", "json"]],
   floor: ["floor.ts", []],
   "floor-legacy": ["floor.ts", ["--era", "legacy"]],
+  "floor-legacy-resumable": ["floor.ts", ["--era", "legacy", "--resumable"]],
+  "floor-legacy-sse-resumable": ["floor.ts", ["--era", "legacy", "--mode", "sse", "--resumable"]],
   "mcp-lite": ["mcp_lite.ts", []],
   tmcp: ["tmcp.ts", []],
   "hono-mcp": ["hono_mcp.ts", []],

@@ -173,10 +173,26 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
       `${size} result, SSE: tether (sse) ÷ the large-result floor (one SSE event) per server CPU-s ≥ 0.8`,
       (rt) => pair(rt, workload, "tether-sse", "floor-legacy-sse", 0.8),
     );
+    row(
+      `(bound) ${size} result, SSE: the resumable large-result floor (the event with an id, kept for a resume) ÷ the large-result floor per server CPU-s`,
+      (rt) => pair(rt, workload, "floor-legacy-sse-resumable", "floor-legacy-sse", undefined),
+    );
+    row(
+      `${size} result, SSE: tether (sse) ÷ the resumable large-result floor per server CPU-s ≥ 0.8`,
+      (rt) => pair(rt, workload, "tether-sse", "floor-legacy-sse-resumable", 0.8),
+    );
   }
   row(
     "100-progress tool: tether ÷ the progress floor per server CPU-s ≥ 0.8",
     (rt) => pair(rt, "progress", "tether", "floor-legacy", 0.8),
+  );
+  row(
+    "(bound) 100-progress tool: the resumable progress floor (events with ids, kept for a resume) ÷ the progress floor per server CPU-s",
+    (rt) => pair(rt, "progress", "floor-legacy-resumable", "floor-legacy", undefined),
+  );
+  row(
+    "100-progress tool: tether ÷ the resumable progress floor per server CPU-s ≥ 0.8",
+    (rt) => pair(rt, "progress", "tether", "floor-legacy-resumable", 0.8),
   );
   row(
     "100-progress tool: tether ÷ SDK v1 default per server CPU-s ≥ 5×",

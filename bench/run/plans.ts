@@ -37,6 +37,8 @@ export type ServerKey =
   | "floor"
   | "floor-legacy"
   | "floor-legacy-sse"
+  | "floor-legacy-resumable"
+  | "floor-legacy-sse-resumable"
   | "mcp-lite"
   | "mcp-lite-json"
   | "tmcp"
@@ -54,6 +56,9 @@ export const SERVER_LABELS: Record<ServerKey, string> = {
   floor: "floor (the checks, one function)",
   "floor-legacy": "legacy floor (the checks + session, one function)",
   "floor-legacy-sse": "legacy floor (large results as one SSE event)",
+  "floor-legacy-resumable": "legacy floor, resumable (SSE events with ids, kept for a resume)",
+  "floor-legacy-sse-resumable":
+    "legacy floor, resumable (large results as one SSE event with an id, kept for a resume)",
   "mcp-lite": "mcp-lite 0.10 (sessions; SSE, as clients call it)",
   "mcp-lite-json": "mcp-lite 0.10 (sessions; JSON: Accept application/json only)",
   tmcp: "tmcp 1.20 (transport-http 0.9; SSE)",
@@ -208,6 +213,23 @@ export const PLANS: readonly ProcessPlan[] = [
     args: ["--era", "legacy", "--mode", "sse"],
     workloads: ["large", "large-1m"],
     sessionful: true,
+  },
+  // The same floors keeping what a `Last-Event-ID` resume needs, as tether's default memory log
+  // bounds it (the bound of tether's SSE rows: retention is work the floors above skip).
+  {
+    server: "floor-legacy-resumable",
+    entry: "floor.ts",
+    args: ["--era", "legacy", "--resumable"],
+    workloads: ["progress"],
+    sessionful: true,
+  },
+  {
+    server: "floor-legacy-sse-resumable",
+    entry: "floor.ts",
+    args: ["--era", "legacy", "--mode", "sse", "--resumable"],
+    workloads: ["large", "large-1m"],
+    sessionful: true,
+    fullOnly: ["large-1m"],
   },
   // Peers (bench/servers/*.ts name their versions and wiring).
   {

@@ -28,7 +28,6 @@ import {
   fail,
   type LoadRow,
   loadRows,
-  type PairRow,
   pairRows,
   refusalRows,
   versions,
@@ -186,19 +185,21 @@ export function wrkTarget(entry: Entry, settings: Settings) {
 export type PairedWorkload = "steady" | "stateless" | "progress" | "large" | "large-1m";
 
 /**
- * The target pairs of a workload, each judged on its own paired run:
- * steady and stateless, tether against its floor and against the fastest
- * peer as spec-following clients call it (by the rows just measured side by
- * side: ≥ 1.2× it is ≥ 1.2× every peer); progress, tether against the
- * progress floor and SDK v1; the large results, tether against the
- * large-result floor, JSON and SSE.
+ * The target pairs of a workload, each judged on its own paired run: steady and stateless, tether
+ * against its floor and against the fastest peer as spec-following clients call it (by the rows
+ * just measured side by side: ≥ 1.2× it is ≥ 1.2× every peer); progress, tether against the
+ * progress floor and SDK v1; the large results, tether against the large-result floor, JSON and
+ * SSE. The SSE rows' floors come in a run of three (tether, the resumable floor, the floor), judged
+ * on each of its pairs (the resumable floor ÷ the floor: what keeping what a resume needs costs);
+ * three slices a round rather than the six of three pairs.
  */
-export function closePairs(runtime: Runtime, workload: PairedWorkload): [ServerKey, ServerKey][] {
-  if (workload === "progress") return [["tether", "floor-legacy"], ["tether", "sdk"]];
-  if (workload === "large" || workload === "large-1m") {
-    return [["tether", "floor-legacy"], ["tether-sse", "floor-legacy-sse"]];
+export function closePairs(runtime: Runtime, workload: PairedWorkload): ServerKey[][] {
+  if (workload === "progress") {
+    return [["tether", "floor-legacy-resumable", "floor-legacy"], ["tether", "sdk"]];
   }
-  const pairs: [ServerKey, ServerKey][] = [[
+  const sse: ServerKey[] = ["tether-sse", "floor-legacy-sse-resumable", "floor-legacy-sse"];
+  if (workload === "large" || workload === "large-1m") return [["tether", "floor-legacy"], sse];
+  const pairs: ServerKey[][] = [[
     "tether",
     workload === "steady" ? "floor-legacy" : "floor",
   ]];
@@ -226,12 +227,11 @@ export function fastestPeerOf(
 }
 
 /**
- * Measures each of the workload's close target pairs again, the two servers
- * alone in adjacent slices (a b, b a, a b, …). Side by side with a dozen
- * servers, a pair's slices of one round are up to a dozen seconds apart, and
- * on a shared host one server's rate moves by half within a minute (a
- * neighbour's load, the clock): adjacent slices share most of that drift,
- * so the median of their per-round ratios is the pair's figure.
+ * Measures each of the workload's close target pairs (or runs of three) again, alone in adjacent
+ * slices (a b, b a, …; a b c, b c a, …). Side by side with a dozen servers, a pair's slices of one
+ * round are up to a dozen seconds apart, and on a shared host one server's rate moves by half
+ * within a minute (a neighbour's load, the clock): adjacent slices share most of that drift, so
+ * the median of their per-round ratios is the pair's figure.
  */
 export async function pairedRuns(
   entries: Entry[],
@@ -241,26 +241,30 @@ export async function pairedRuns(
   if (settings.generator !== "wrk" || entries.length === 0) return;
   if (!settings.heavyPairs && workload !== "steady" && workload !== "stateless") return;
   const runtime = entries[0].row.runtime;
-  for (const [a, b] of closePairs(runtime, workload)) {
-    const x = entries.find((e) => e.row.server === a);
-    const y = entries.find((e) => e.row.server === b);
-    if (x?.traffic.wrk === undefined || y?.traffic.wrk === undefined) continue;
-    const [ra, rb] = await measureWithWrk(
-      [wrkTarget(x, settings), wrkTarget(y, settings)],
+  for (const servers of closePairs(runtime, workload)) {
+    // A server left out of this run (--only) leaves its run's other pairs measured.
+    const run = servers.map((server) => entries.find((e) => e.row.server === server))
+      .filter((e): e is Entry => e?.traffic.wrk !== undefined);
+    if (run.length < 2) continue;
+    const results = await measureWithWrk(
+      run.map((e) => wrkTarget(e, settings)),
       settings.pairs,
-      (i, error) => fail(`${label(i === 0 ? x.row : y.row)} (paired): wrk run failed: ${error}`),
+      (i, error) => fail(`${label(run[i].row)} (paired): wrk run failed: ${error}`),
     );
-    check(`${label(x.row)} (paired)`, ra, x.running.server);
-    check(`${label(y.row)} (paired)`, rb, y.running.server);
-    const row: PairRow = { runtime, workload, a, b, results: [ra, rb] };
-    pairRows.push(row);
-    const ratios = perRoundRatios(ra, rb, true);
-    if (ratios.length === 0) continue; // a failed run, reported above
-    console.log(
-      `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
-        fmtRatio(median(ratios))
-      } per CPU-s (${roundsSummary(ratios)})`,
-    );
+    run.forEach((e, i) => check(`${label(e.row)} (paired)`, results[i], e.running.server));
+    for (let i = 0; i < run.length; i++) {
+      for (let j = i + 1; j < run.length; j++) {
+        const [a, b] = [run[i].row.server, run[j].row.server];
+        pairRows.push({ runtime, workload, a, b, results: [results[i], results[j]] });
+        const ratios = perRoundRatios(results[i], results[j], true);
+        if (ratios.length === 0) continue; // a failed run, reported above
+        console.log(
+          `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
+            fmtRatio(median(ratios))
+          } per CPU-s (${roundsSummary(ratios)})`,
+        );
+      }
+    }
   }
 }
 

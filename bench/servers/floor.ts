@@ -31,6 +31,19 @@
  *                  events written in one piece (all happen in one turn).
  *   --mode sse     (legacy) answers `large` and `large-1m` as one SSE event
  *                  (the floor of the large workload's SSE rows).
+ *   --resumable    (legacy) what a server answering `Last-Event-ID` must also
+ *                  do for its SSE answers (progress; large with `--mode sse`):
+ *                  a priming event first (`id: <stream>:0`, `retry:`, empty
+ *                  data, as tether sends on 2025-11-25), an id on each event,
+ *                  and, per session, the last 64 answered streams' event data
+ *                  kept, at most 1 MiB (oldest streams evicted first; a
+ *                  stream over 1 MiB alone is not kept): tether's default
+ *                  memory log bounds. Each stream is kept as tether keeps a
+ *                  stream written whole: its SSE body string and where each
+ *                  event's data starts and ends in it. No resume endpoint
+ *                  (nothing asks); JSON answers are not kept (tether keeps
+ *                  none); no process-wide budget (the bench's 64 sessions
+ *                  hold 64 MiB at most, under tether's default).
  */
 
 import * as z from "zod";
@@ -54,6 +67,12 @@ const lenient = new TextDecoder();
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 const sseLarge = serverArgs().mode === "sse";
+const resumable = serverArgs().resumable === "true";
+/** tether's default memory log bounds: streams and bytes of event data kept per session. */
+const KEEP_STREAMS = 64;
+const KEEP_BYTES = 1024 * 1024;
+/** The priming event's `retry:` (tether's default `retryMs`). */
+const RETRY_MS = 1_000;
 const progressInput = z.object({});
 /** The large tools' texts, returned fresh by each call (the floor encodes them every time). */
 const LARGE_TEXTS: Record<string, string> = { large: LARGE_TEXT, "large-1m": LARGE_1M_TEXT };
@@ -110,10 +129,70 @@ async function modern(request: Request): Promise<Response> {
   return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }), { headers: JSON_HEADERS });
 }
 
-/** A session of the legacy floor: its owner and idle deadline, nothing else. */
+/** A kept stream (`--resumable`): event `i`'s data is `text.slice(starts[i], ends[i])`. */
+interface KeptStream {
+  text: string;
+  starts: number[];
+  ends: number[];
+  bytes: number;
+}
+
+/**
+ * A session of the legacy floor: its owner and idle deadline; with
+ * `--resumable`, its streams' count and the streams it keeps, oldest first.
+ */
 interface FloorSession {
   owner: string | undefined;
   expiresAt: number;
+  streams: number;
+  kept: Map<number, KeptStream> | undefined;
+  keptBytes: number;
+}
+
+/**
+ * An SSE answer's body, event by event: plain (`event: message`), or with
+ * `--resumable` primed, each event numbered `<stream>:<n>`, and kept for the
+ * session when done (see {@linkcode keep}).
+ */
+function sseBody(session: FloorSession) {
+  const stream = resumable ? ++session.streams : 0;
+  let text = resumable ? `id: ${stream}:0\nretry: ${RETRY_MS}\ndata: \n\n` : "";
+  const starts: number[] = [];
+  const ends: number[] = [];
+  return {
+    add(data: string): void {
+      if (!resumable) {
+        text += `event: message\ndata: ${data}\n\n`;
+        return;
+      }
+      text += `id: ${stream}:${starts.length + 1}\ndata: `;
+      starts.push(text.length);
+      text += data;
+      ends.push(text.length);
+      text += "\n\n";
+    },
+    done(): Response {
+      if (resumable) keep(session, stream, { text, starts, ends, bytes: 0 });
+      return new Response(text, { headers: SSE_HEADERS });
+    },
+  };
+}
+
+/**
+ * Keeps a finished stream for a resume, evicting the session's oldest
+ * streams past 64 or 1 MiB of event data (this one too when it alone is
+ * over). Sizes are string lengths: the bench's data is ASCII.
+ */
+function keep(session: FloorSession, stream: number, kept: KeptStream): void {
+  for (let i = 0; i < kept.ends.length; i++) kept.bytes += kept.ends[i] - kept.starts[i];
+  const streams = session.kept ??= new Map();
+  streams.set(stream, kept);
+  session.keptBytes += kept.bytes;
+  for (const [n, old] of streams) {
+    if (streams.size <= KEEP_STREAMS && session.keptBytes <= KEEP_BYTES) return;
+    streams.delete(n);
+    session.keptBytes -= old.bytes;
+  }
 }
 
 const IDLE_MS = 30 * 60_000;
@@ -154,7 +233,13 @@ async function legacy(request: Request): Promise<Response> {
   const sessionId = headers.get("mcp-session-id");
   if (message.method === "initialize" && sessionId === null) {
     const id = crypto.randomUUID();
-    sessions.set(id, { owner, expiresAt: Date.now() + IDLE_MS });
+    sessions.set(id, {
+      owner,
+      expiresAt: Date.now() + IDLE_MS,
+      streams: 0,
+      kept: undefined,
+      keptBytes: 0,
+    });
     const body = JSON.stringify({ jsonrpc: "2.0", id: message.id, result: INIT_RESULT });
     return new Response(body, { headers: { ...JSON_HEADERS, "mcp-session-id": id } });
   }
@@ -184,7 +269,7 @@ async function legacy(request: Request): Promise<Response> {
   if (running.has(id)) return refused(400); // a duplicate id of a running request
   running.set(id, new AbortController());
   try {
-    if (tool === "progress") return await progress(id, params);
+    if (tool === "progress") return await progress(id, params, session);
     if (tool !== "echo") {
       const text = await Promise.resolve(LARGE_TEXTS[tool as string]); // a tool is awaited
       const json = JSON.stringify({
@@ -192,9 +277,10 @@ async function legacy(request: Request): Promise<Response> {
         id,
         result: { content: [{ type: "text", text }] },
       });
-      return sseLarge
-        ? new Response(`event: message\ndata: ${json}\n\n`, { headers: SSE_HEADERS })
-        : new Response(json, { headers: JSON_HEADERS });
+      if (!sseLarge) return new Response(json, { headers: JSON_HEADERS });
+      const body = sseBody(session);
+      body.add(json);
+      return body.done();
     }
     const input = echoInput.safeParse(params.arguments ?? {});
     if (!input.success) return refused(400);
@@ -213,12 +299,16 @@ async function legacy(request: Request): Promise<Response> {
  * tool's `progress` call is), then the result; one write, since all of it
  * happens within one turn.
  */
-async function progress(id: unknown, params: Record<string, unknown>): Promise<Response> {
+async function progress(
+  id: unknown,
+  params: Record<string, unknown>,
+  session: FloorSession,
+): Promise<Response> {
   const input = progressInput.safeParse(params.arguments ?? {});
   if (!input.success) return refused(400);
   const meta = params._meta;
   const progressToken = isObject(meta) ? meta.progressToken : undefined;
-  let body = "";
+  const body = sseBody(session);
   for (let progress = 1; progress <= PROGRESS_COUNT; progress++) {
     if (progressToken !== undefined) {
       const notification = {
@@ -226,13 +316,13 @@ async function progress(id: unknown, params: Record<string, unknown>): Promise<R
         method: "notifications/progress",
         params: { progressToken, progress, total: PROGRESS_COUNT },
       };
-      body += `event: message\ndata: ${JSON.stringify(notification)}\n\n`;
+      body.add(JSON.stringify(notification));
     }
     await Promise.resolve(); // the tool awaits each emit
   }
   const result = { content: [{ type: "text", text: "done" }] };
-  body += `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result })}\n\n`;
-  return new Response(body, { headers: SSE_HEADERS });
+  body.add(JSON.stringify({ jsonrpc: "2.0", id, result }));
+  return body.done();
 }
 
 await startBenchServer({

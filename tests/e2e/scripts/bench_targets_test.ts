@@ -180,14 +180,56 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(text, "(no target) where the difference goes"),
       /^progress 0\.50× \[wrk\]; 256 KiB 0\.50× \[wrk\], 0\.50× \[wrk\]; 1 MiB n\/a \[wrk\], n\/a$/,
     );
-    assert.deepEqual(closePairs("node", "progress"), [["tether", "floor-legacy"], [
-      "tether",
-      "sdk",
-    ]]);
+    // The SSE rows' floors in one run of three: its every pair judged (bench/run/throughput.ts).
+    assert.deepEqual(closePairs("node", "progress"), [
+      ["tether", "floor-legacy-resumable", "floor-legacy"],
+      ["tether", "sdk"],
+    ]);
     assert.deepEqual(closePairs("node", "large-1m"), [
       ["tether", "floor-legacy"],
-      ["tether-sse", "floor-legacy-sse"],
+      ["tether-sse", "floor-legacy-sse-resumable", "floor-legacy-sse"],
     ]);
+  });
+
+  it("bounds the SSE rows by the resumable floors: tether ÷ them at 0.8×, their cost over the floors unjudged", () => {
+    load("large", "tether-sse", 700);
+    load("large", "floor-legacy-sse", 1000);
+    load("large", "floor-legacy-sse-resumable", 850);
+    load("progress", "tether", 4000);
+    load("progress", "floor-legacy", 8000);
+    load("progress", "floor-legacy-resumable", 5000);
+    // Paired runs of three: tether ÷ the resumable floor, the resumable floor ÷ the floor.
+    pair("progress", "tether", "floor-legacy-resumable", [0.78, 0.82, 0.9]);
+    pair("progress", "floor-legacy-resumable", "floor-legacy", [0.6, 0.62, 0.64]);
+    const text = headline(["node"], settings);
+    // The rows judged against the floors that keep nothing stay as they are.
+    assert.match(
+      cell(text, "256 KiB result, SSE: tether (sse) ÷ the large-result floor"),
+      /^0\.70× \*\*short\*\*/,
+    );
+    assert.match(
+      cell(text, "100-progress tool: tether ÷ the progress floor"),
+      /^0\.50× \*\*short\*\*/,
+    );
+    assert.match(
+      cell(text, "256 KiB result, SSE: tether (sse) ÷ the resumable large-result floor"),
+      /^0\.82× met \(raw 0\.82×\) \[wrk\]$/,
+    );
+    assert.match(
+      cell(text, "(bound) 256 KiB result, SSE: the resumable large-result floor"),
+      /^0\.85× \(/,
+    );
+    assert.match(cell(text, "1 MiB result, SSE: tether (sse) ÷ the resumable"), /^n\/a/);
+    assert.match(
+      cell(text, "100-progress tool: tether ÷ the resumable progress floor"),
+      /^0\.82× met \(paired: median of 3 rounds, 0\.78–0\.90; among all servers 0\.80×/,
+    );
+    assert.match(
+      cell(text, "(bound) 100-progress tool: the resumable progress floor"),
+      /^0\.62× \(paired: median of 3 rounds, 0\.60–0\.64; among all servers 0\.63×/,
+    );
+    // The bound rows carry no verdict.
+    assert.doesNotMatch(cell(text, "(bound) 100-progress tool"), /met|short/);
   });
 
   it("holds tether's RSS per idle stream to 1.5× the bare server's", () => {
