@@ -8,14 +8,19 @@
  * on its own session), then the oldest events of the stream being written.
  * Writes to one book booked while its previous BOOK is in flight wait and
  * are booked together in the next one (one round trip for all of them);
- * each write still resolves only once its changes are booked.
- * It neither writes events nor applies the per-session bounds (the session
- * scripts do, exactly). Internal to the Redis backend.
+ * each write still resolves only once its changes are booked. Where every
+ * key is on one node (one node, Sentinel), `write` runs a session script and
+ * its BOOK as one script instead: one round trip per write, no waiting.
+ * It runs the session scripts it is given (`write`) but neither writes
+ * events nor applies the per-session bounds itself (the session scripts
+ * do, exactly). Internal to the Redis backend.
  * @module
  */
 
+import { bookedScript } from "./booked_scripts.ts";
 import { BOOK } from "./event_log_scripts.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
+import type { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 /** Rounds of eviction one write may run before it leaves the rest to the next write. */
@@ -28,6 +33,8 @@ export interface EventLogBudgetOptions {
   maxTotalBytes: number;
   /** Books (default `floor(maxTotalBytes / 16 MiB)`, 1 to 16). */
   books?: number;
+  /** Every key on one node (not a Cluster): `write` books in the writing script. */
+  singleNode?: boolean;
   ttlSeconds: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
@@ -142,13 +149,63 @@ export class EventLogBudget {
   async fit(sessionId: string, streamId: string, changes: string[], keepMs: string): Promise<void> {
     const k = bucketOf(sessionId, this.#books);
     const current = `${sessionId} ${streamId}`;
-    const book = (session: string, pending: string[], keep = keepMs) =>
-      // never a victim, whichever session the changes are of
-      this.#call(k, keep, [current], members(session, pending));
     const first = await this.#grouped(k, current, members(sessionId, changes), keepMs);
     let reply = first.reply;
     // The victims named for a group are its first write's to evict; the others look again.
-    if (!first.lead && Number(reply[0]) > 0) reply = await book(sessionId, []);
+    if (!first.lead && Number(reply[0]) > 0) {
+      reply = await this.#call(k, keepMs, [current], []);
+    }
+    await this.#evict(k, sessionId, streamId, reply, keepMs);
+  }
+
+  /**
+   * Runs session script `script` on `keys` and `args` (of `sessionId`'s
+   * `streamId`) and books its changes with `fit`, or with `singleNode` in the
+   * same script (booked_scripts.ts), evicting while the book is over its
+   * share; the session script's result, once its changes are booked.
+   */
+  async write(
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+    sessionId: string,
+    streamId: string,
+  ): Promise<unknown> {
+    if (this.#options.singleNode !== true) {
+      const reply = await script.run(this.#options.redis, keys, args) as unknown[];
+      const changes = reply.slice(2).map(String);
+      if (changes.length > 0) await this.fit(sessionId, streamId, changes, String(reply[1]));
+      return reply[0];
+    }
+    const k = bucketOf(sessionId, this.#books);
+    const reply = await bookedScript(script).run(this.#options.redis, [...keys, ...this.#book(k)], [
+      String(keys.length),
+      String(args.length),
+      sessionId,
+      ...args,
+      String(this.#options.ttlSeconds),
+      this.#share,
+    ]) as unknown[];
+    await this.#evict(k, sessionId, streamId, reply.slice(2), String(reply[1]));
+    return reply[0];
+  }
+
+  /**
+   * While BOOK's `reply` (bytes over, victims...) says book `k` is over its
+   * share: evicts the victims (at most MAX_ROUNDS rounds), then the oldest
+   * events of the stream being written.
+   */
+  async #evict(
+    k: number,
+    sessionId: string,
+    streamId: string,
+    reply: unknown[],
+    keepMs: string,
+  ): Promise<void> {
+    const current = `${sessionId} ${streamId}`;
+    const book = (session: string, pending: string[], keep = keepMs) =>
+      // never a victim, whichever session the changes are of
+      this.#call(k, keep, [current], members(session, pending));
     for (let round = 0; round < MAX_ROUNDS && Number(reply[0]) > 0; round++) {
       const victims = reply.slice(1).map(String);
       if (victims.length === 0) {

@@ -147,7 +147,8 @@ local function register(st, writing)
     end
   end
   expire_session()
-  renew(meta)
+  -- A writing caller registers only a stream with no meta yet: it renews the meta it creates.
+  if not writing then renew(meta) end
 end
 
 -- The session's oldest events go, oldest streams first, until it fits MAX_SESSION (total: its
@@ -277,9 +278,11 @@ local CURRENT, FIRST = {}, 5 + tonumber(ARGV[4])
 for i = 5, FIRST - 1 do CURRENT[ARGV[i]] = true end
 -- The book's total when a command here returned it (else read at the end).
 local total = nil
+-- Redis's clock as a stamp last read it (the expiry sweep below reads it again only without one).
+local time = nil
 
 local function stamp()
-  local time = redis.call('TIME')
+  time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
   local last = tonumber(redis.call('GET', CLOCK) or '0')
   if now <= last then now = last + 1 end
@@ -314,7 +317,7 @@ end
 
 -- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
 -- most then): forget a few, so the book does not keep what the TTL removed.
-local time = redis.call('TIME')
+time = time or redis.call('TIME')
 local before = (tonumber(time[1]) - TTL) * 1000000 + tonumber(time[2])
 for _, book in ipairs({ FINISHED, RUNNING }) do
   for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do

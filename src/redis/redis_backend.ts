@@ -199,8 +199,9 @@ export async function createRedisBackend(
   });
   // Its streams name this instance's bus too: a follower elsewhere ends once the bus is gone.
   const eventLog = new RedisEventLog(shared, {
-    // One master holds every budget book off a Cluster: one book, exact and shared by more writes.
-    ...(source.kind === "cluster" ? {} : { budgetBooks: 1 }),
+    // One master holds every budget book off a Cluster: one book, exact and shared by more writes,
+    // booked by the writing script itself (one round trip per write).
+    ...(source.kind === "cluster" ? {} : { budgetBooks: 1, singleNode: true }),
     ...options.eventLog,
     prefix,
     openConnection,

@@ -18,7 +18,8 @@
  * under `createRedisBackend`), each session in one by a hash of its id,
  * each holding `maxTotalBytes / books` (`<prefix>eg:{<k>}:*`, one slot
  * each). After a write changes a session's bytes the log books them (one
- * more script on the book's slot, shared by the writes made meanwhile); past
+ * more script on the book's slot, shared by the writes made meanwhile; on
+ * one node or under Sentinel, `singleNode`, in the writing script); past
  * its share, the book's streams written least recently lose their events first,
  * finished streams whole before running ones (each evicted by a script on
  * its own session), the stream being written last; a running stream
@@ -112,6 +113,11 @@ export interface RedisEventLogOptions {
    * @default floor(maxTotalBytes / 16 MiB), 1 to 16
    */
   budgetBooks?: number;
+  /**
+   * Every key is on one node (one node, Sentinel; never a Cluster): a write books its bytes in
+   * its own script (one round trip, not two). `createRedisBackend` passes true off a Cluster.
+   */
+  singleNode?: boolean;
   /**
    * Seconds a stream's keys live after its last write. A stream of a
    * session whose record a `RedisSessionStore` keeps on the same prefix
@@ -214,6 +220,7 @@ export class RedisEventLog implements EventLog {
       prefix: this.#prefix,
       maxTotalBytes: this.#maxTotalBytes,
       books: options.budgetBooks,
+      singleNode: options.singleNode,
       ttlSeconds: this.#ttl,
       evict: (sessionId, streamId, mode, want) =>
         EVICT.run(this.#redis, this.#keys(sessionId, streamId), [
@@ -247,22 +254,13 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * Runs a session script, then books what it changed in the deployment's
+   * Runs a session script and books what it changed in the deployment's
    * budget (event_log_budget.ts); the script's result.
    */
-  async #run(
-    script: LuaScript,
-    sessionId: string,
-    streamId: string,
-    args: string[],
-  ): Promise<unknown> {
-    const reply = await script.run(this.#redis, this.#keys(sessionId, streamId), [
-      ...this.#args(streamId),
-      ...args,
-    ]) as unknown[];
-    const changes = reply.slice(2).map(String);
-    if (changes.length > 0) await this.#budget.fit(sessionId, streamId, changes, String(reply[1]));
-    return reply[0];
+  async #run(script: LuaScript, sessionId: string, streamId: string, args: string[]) {
+    const keys = this.#keys(sessionId, streamId);
+    const all = [...this.#args(streamId), ...args];
+    return await this.#budget.write(script, keys, all, sessionId, streamId);
   }
 
   /**

@@ -112,48 +112,57 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
     },
   );
 
-  itRedis(
-    "the totals equal the data held, through trims, losses, completions and deletes",
-    async () => {
-      const prefix = `lb${++n}:`;
-      const log = new RedisEventLog(redis.client, {
-        prefix,
-        maxEventsPerStream: 5,
-        maxStreamsPerSession: 3,
-        maxBytesPerSession: 2_000,
-        maxTotalBytes: 6_000,
-      });
-      let seed = 20_261_123;
-      const random = (below: number) => {
-        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-        return seed % below;
-      };
-      console.log(`seed 20261123`);
-      for (let step = 0; step < 300; step++) {
-        const session = `s${random(6)}`;
-        const stream = `st${random(5)}`;
-        const action = random(10);
-        if (action < 6) await log.append(session, stream, "é".repeat(random(400)) + "x");
-        else if (action < 8) {
-          await log.appendMany(session, stream, ["a".repeat(random(300)), "b"], {
-            complete: action === 7,
-          });
-        } else if (action < 9) await log.complete(session, stream);
-        else await log.deleteSession(session);
-        const total = await totalOf(prefix);
-        assert.equal(total, await heldBytes(prefix), `step ${step}: the total matches the streams`);
-        assert.ok(total <= 6_000, `step ${step}: ${total} bytes held`);
-      }
-      for (let s = 0; s < 6; s++) await log.deleteSession(`s${s}`);
-      assert.equal(await totalOf(prefix), 0);
-      assert.deepEqual(
-        (await keysOf(`${prefix}*`)).sort(),
-        [`${prefix}eg:{0}:bytes`, `${prefix}eg:{0}:clock`],
-        "only the deployment's two counters are left",
-      );
-      await log.close();
-    },
-  );
+  for (const singleNode of [false, true]) {
+    itRedis(
+      `the totals equal the data held, through trims, losses, completions and deletes${
+        singleNode ? " (booked in the writing script)" : ""
+      }`,
+      async () => {
+        const prefix = `lb${++n}:`;
+        const log = new RedisEventLog(redis.client, {
+          singleNode,
+          prefix,
+          maxEventsPerStream: 5,
+          maxStreamsPerSession: 3,
+          maxBytesPerSession: 2_000,
+          maxTotalBytes: 6_000,
+        });
+        let seed = 20_261_123;
+        const random = (below: number) => {
+          seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+          return seed % below;
+        };
+        console.log(`seed 20261123`);
+        for (let step = 0; step < 300; step++) {
+          const session = `s${random(6)}`;
+          const stream = `st${random(5)}`;
+          const action = random(10);
+          if (action < 6) await log.append(session, stream, "é".repeat(random(400)) + "x");
+          else if (action < 8) {
+            await log.appendMany(session, stream, ["a".repeat(random(300)), "b"], {
+              complete: action === 7,
+            });
+          } else if (action < 9) await log.complete(session, stream);
+          else await log.deleteSession(session);
+          const total = await totalOf(prefix);
+          assert.equal(
+            total,
+            await heldBytes(prefix),
+            `step ${step}: the total matches the streams`,
+          );
+          assert.ok(total <= 6_000, `step ${step}: ${total} bytes held`);
+        }
+        for (let s = 0; s < 6; s++) await log.deleteSession(`s${s}`);
+        assert.equal(await totalOf(prefix), 0);
+        assert.deepEqual(
+          (await keysOf(`${prefix}*`)).sort(),
+          [`${prefix}eg:{0}:bytes`, `${prefix}eg:{0}:clock`],
+          "only the deployment's two counters are left",
+        );
+        await log.close();
+      },
+    );
+  }
 
   itRedis("a stream whose keys expired gives its bytes back to the global budget", async () => {
     const prefix = `lb${++n}:`;
@@ -227,6 +236,54 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
         assert.ok(total <= 1_000, `round ${round}: ${total} bytes held`);
       }
       await tight.close();
+    },
+  );
+
+  itRedis(
+    "on one node a write books its bytes in its own script: one round trip, totals hold",
+    async () => {
+      const prefix = `lb${++n}:`;
+      let scripts = 0;
+      const counting = {
+        sendCommand: (args: string[]) => {
+          if (args[0] === "EVALSHA" || args[0] === "EVAL") scripts++;
+          return redis.client.sendCommand(args);
+        },
+      };
+      const log = new RedisEventLog(counting, { prefix, singleNode: true, maxTotalBytes: 1_000 });
+      const writes = 12;
+      await Promise.all(
+        Array.from(
+          { length: writes },
+          (_, i) =>
+            log.appendMany(`o${i}`, "st", ["a".repeat(20), "b".repeat(30)], { complete: true }),
+        ),
+      );
+      // Each write resolved once its bytes were booked, in its own script.
+      assert.equal(scripts, writes, "one script per write, no booking apart");
+      assert.equal(await totalOf(prefix), writes * 50);
+      assert.equal(
+        Number(await redis.client.sendCommand(["ZCARD", `${prefix}eg:{0}:f`])),
+        writes,
+        "every stream booked as finished",
+      );
+      // Over budget the book names victims and the log evicts them: within the budget, totals right.
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: writes },
+            (_, i) => log.append(`o${i}`, `r${round}`, "x".repeat(150)),
+          ),
+        );
+        const total = await totalOf(prefix);
+        assert.equal(
+          total,
+          await heldBytes(prefix),
+          `round ${round}: the total matches the streams`,
+        );
+        assert.ok(total <= 1_000, `round ${round}: ${total} bytes held`);
+      }
+      await log.close();
     },
   );
 
