@@ -123,7 +123,12 @@ export async function answerAll(
     if (exchange.mode === "sse" || early.length > 0) {
       // Notifications emitted on the way, then the responses: one body, logged in one call.
       exchange.early = NOTHING_HELD;
-      const messages = early.length === 0 ? responses : [...early, ...responses];
+      // `early` is this POST's own array, taken above: the responses join it, not a copy of it.
+      let messages: readonly JsonRpcMessage[] = responses;
+      if (early.length > 0) {
+        for (const response of responses) early.push(response);
+        messages = early;
+      }
       return await exchange.deps.hub.completeRequestStream(
         exchange.session.id,
         exchange.prime,
