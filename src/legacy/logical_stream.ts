@@ -205,7 +205,22 @@ export class LogicalStream {
    */
   send(message: JsonRpcMessage): Promise<void> {
     if (this.#finished) return RESOLVED;
-    const data = serializeMessage(message);
+    const batch = this.#batchFor(serializeMessage(message));
+    if (
+      this.requestIds.length > 0 && "id" in message && message.id !== null &&
+      !("method" in message)
+    ) (batch.responseIds ??= []).push(message.id);
+    return batch.done;
+  }
+
+  /** {@linkcode LogicalStream.send} for a notification already serialized (`data` is its JSON). */
+  sendSerialized(data: string): Promise<void> {
+    if (this.#finished) return RESOLVED;
+    return this.#batchFor(data).done;
+  }
+
+  /** Queues `data` in the open batch, opening one (flushed after this task) when none is. */
+  #batchFor(data: string): Batch {
     let batch = this.#open;
     if (batch === undefined) {
       const fresh = newBatch();
@@ -214,12 +229,8 @@ export class LogicalStream {
       void this.#enqueue(() => afterThisTask().then(() => this.#flush(fresh)));
     }
     batch.items.push(data);
-    if (
-      this.requestIds.length > 0 && "id" in message && message.id !== null &&
-      !("method" in message)
-    ) (batch.responseIds ??= []).push(message.id);
     this.#unwritten++;
-    return batch.done;
+    return batch;
   }
 
   /** Messages sent and not yet logged. */

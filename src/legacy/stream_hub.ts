@@ -156,16 +156,24 @@ export class StreamHub {
    * as one string body, without a stream object or a connection to track.
    * When the log fails the messages still go out, without event ids (there
    * is nothing to resume), and the failure is reported; a failed end marker
-   * only is reported.
+   * only is reported. `early` (taken over) holds the JSON of notifications
+   * that come before `messages`.
    */
   async completeRequestStream(
     sessionId: string,
     prime: boolean,
     messages: readonly JsonRpcMessage[],
+    early: string[] = [],
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
-    const data = messages.map(serializeMessage);
+    let data: string[];
+    if (early.length === 0) data = messages.map(serializeMessage);
+    else {
+      // The caller's own array, let go of after this: the messages join it rather than a copy.
+      data = early;
+      for (const message of messages) data.push(serializeMessage(message));
+    }
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
