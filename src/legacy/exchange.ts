@@ -29,12 +29,8 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
-import {
-  type JsonRpcMessage,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  serializeMessage,
-} from "../jsonrpc/messages.ts";
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
+import { serializeMessage } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
 import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
@@ -127,9 +123,9 @@ class LegacyExchange extends LastStep
   /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
   #waitingForOpen = 0;
   /**
-   * Notifications emitted before the stream opened, as their JSON (the
-   * message objects are let go at once), held until the end of the task: if every handler has finished by then, they go out with the
-   * responses as one complete body (no live stream); else they are the
+   * Notifications emitted before the stream opened, as JSON, held until the
+   * end of the task: if every handler has finished by then, they go out with
+   * the responses as one complete body (no live stream); else they are the
    * stream's first batch.
    */
   early: string[] = NOTHING_HELD;
@@ -186,7 +182,7 @@ class LegacyExchange extends LastStep
       (opened) => {
         this.#stream = opened.stream;
         // What was held comes first, before any send queued behind the opening.
-        for (const data of this.early) void opened.stream.sendSerialized(data);
+        for (const data of this.early) void opened.stream.send(data);
         this.early = NOTHING_HELD;
         this.sse = opened.response;
         this.decide?.();

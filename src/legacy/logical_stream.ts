@@ -201,26 +201,11 @@ export class LogicalStream {
    * together: one event log call (`appendMany` when the log has it) and one
    * chunk on the connection. The batch is written once the current task is
    * over (a tool emitting progress in a loop fills one batch, not one per
-   * event). Resolves once the message is logged and written.
+   * event). Resolves once the message is logged and written. A string is a notification's JSON.
    */
-  send(message: JsonRpcMessage): Promise<void> {
+  send(message: JsonRpcMessage | string): Promise<void> {
     if (this.#finished) return RESOLVED;
-    const batch = this.#batchFor(serializeMessage(message));
-    if (
-      this.requestIds.length > 0 && "id" in message && message.id !== null &&
-      !("method" in message)
-    ) (batch.responseIds ??= []).push(message.id);
-    return batch.done;
-  }
-
-  /** {@linkcode LogicalStream.send} for a notification already serialized (`data` is its JSON). */
-  sendSerialized(data: string): Promise<void> {
-    if (this.#finished) return RESOLVED;
-    return this.#batchFor(data).done;
-  }
-
-  /** Queues `data` in the open batch, opening one (flushed after this task) when none is. */
-  #batchFor(data: string): Batch {
+    const data = typeof message === "string" ? message : serializeMessage(message);
     let batch = this.#open;
     if (batch === undefined) {
       const fresh = newBatch();
@@ -229,8 +214,12 @@ export class LogicalStream {
       void this.#enqueue(() => afterThisTask().then(() => this.#flush(fresh)));
     }
     batch.items.push(data);
+    if (
+      this.requestIds.length > 0 && typeof message !== "string" && "id" in message &&
+      message.id !== null && !("method" in message)
+    ) (batch.responseIds ??= []).push(message.id);
     this.#unwritten++;
-    return batch;
+    return batch.done;
   }
 
   /** Messages sent and not yet logged. */

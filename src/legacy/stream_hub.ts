@@ -156,8 +156,7 @@ export class StreamHub {
    * as one string body, without a stream object or a connection to track.
    * When the log fails the messages still go out, without event ids (there
    * is nothing to resume), and the failure is reported; a failed end marker
-   * only is reported. `early` (taken over) holds the JSON of notifications
-   * that come before `messages`.
+   * only is reported. `early` (taken over): notifications' JSON, sent first.
    */
   async completeRequestStream(
     sessionId: string,
@@ -167,13 +166,8 @@ export class StreamHub {
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
-    let data: string[];
-    if (early.length === 0) data = messages.map(serializeMessage);
-    else {
-      // The caller's own array, let go of after this: the messages join it rather than a copy.
-      data = early;
-      for (const message of messages) data.push(serializeMessage(message));
-    }
+    const data = early.length === 0 ? messages.map(serializeMessage) : early; // joined, not copied
+    if (data === early) { for (const message of messages) data.push(serializeMessage(message)); }
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
