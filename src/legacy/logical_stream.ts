@@ -13,7 +13,6 @@
  * @module
  */
 
-import { stringifyJsonEvents } from "../http/sse.ts";
 import type { SseConnection } from "../http/sse_connection.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
@@ -24,6 +23,7 @@ import {
   serializeMessage,
 } from "../jsonrpc/messages.ts";
 import type { EventLog } from "./event_log.ts";
+import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { afterThisTask, type Scheduler } from "../runtime.ts";
 import { recordEndLater } from "./stream_end_retry.ts";
@@ -249,7 +249,7 @@ export class LogicalStream {
       }
       const connection = this.#connection;
       if (connection !== undefined) {
-        connection.writeRaw(stringifyJsonEvents(ids, items));
+        connection.writeRaw(frameBatch(log, this.streamId, ids, items));
       }
       if (batch.responseIds !== undefined) {
         const answered = this.#answered ??= new Set();
