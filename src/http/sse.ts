@@ -145,7 +145,7 @@ export function stringifyNumberedJsonEvents(
 }
 
 /** Event numbers whose lead is kept made: the first events of every stream. */
-const LEADS_KEPT = 4_096;
+const LEADS_KEPT = 1_024;
 /** `${n}\ndata: ` at index `n`, filled in order as numbers are first needed (never sparse). */
 const leads: string[] = ["0\ndata: "];
 

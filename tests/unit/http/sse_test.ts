@@ -93,11 +93,11 @@ describe("stringifyJsonEvents and stringifyNumberedJsonEvents", () => {
 
   it("number events past the kept leads, and from any first number, as explicit ids do", () => {
     const data = ["{}", "[]", "1", '"x"', "null"];
-    for (const first of [4_094, 1, 250, 99_998, 3]) {
+    for (const first of [1_022, 1, 250, 99_998, 3]) {
       const ids = data.map((_, i) => `p:${first + i}`);
       assert.equal(stringifyNumberedJsonEvents("p:", first, data), stringifyJsonEvents(ids, data));
     }
-    assert.equal(numberedDataLead(4_095), "4095\ndata: ");
+    assert.equal(numberedDataLead(1_023), "1023\ndata: ");
     assert.equal(numberedDataLead(123_456), "123456\ndata: ");
   });
 
