@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
+import { until } from "../../helpers.ts";
 import { createClient, createCluster, createSentinel } from "redis";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
 import type { DuplicableRedisClient } from "../../../src/redis/redis_sources.ts";
@@ -129,12 +130,11 @@ describeRedis("createRedisBackend: sources", () => {
     await client.connect();
     toClose.push(client);
     assert.equal(client.masters.length, 3, "positive control: three masters");
-    const nodes = await redisCli(["-p", String(cluster.nodes[0].port), "CLUSTER", "NODES"]);
-    assert.equal(
-      nodes.split("\n").filter((line) => line.includes("slave")).length,
-      3,
-      "three replicas",
-    );
+    // The replicas' roles reach node 0 by gossip: wait for them (a deadline, not a timing claim).
+    const replicas = async () =>
+      (await redisCli(["-p", String(cluster.nodes[0].port), "CLUSTER", "NODES"]))
+        .split("\n").filter((line) => line.includes("slave")).length;
+    await until(async () => (await replicas()) === 3, "node 0 sees three replicas", 10_000);
     await servesEverySlot(await createRedisBackend(asClient(client), { prefix: "cc:" }));
   });
 
