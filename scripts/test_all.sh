@@ -118,6 +118,23 @@ done
 pass[deno]=$(grep -Eo '[0-9]+ passed( \([0-9]+ steps\))?' "$logs/deno" | tail -1 | grep -Eo '[0-9]+' | tail -1)
 fail[deno]=$(grep -Eo '[0-9]+ failed( \([0-9]+ steps\))?' "$logs/deno" | tail -1 | grep -Eo '[0-9]+' | tail -1)
 pass[bun]=$(count bun '^ *[0-9]+ pass'); fail[bun]=$(count bun '^ *[0-9]+ fail')
+# The failures again, just above the totals (a CI log may keep only its tail): each runtime's
+# failing tests by name, with the first lines of their errors.
+failures() { # runtime: its failing tests, from its own reporter's summary
+  case "$1" in
+    node24 | node22) sed -n '/^✖ failing tests:/,$p' "$logs/$1" | grep -v '^ℹ ' ;;
+    deno) sed -n '/^ *ERRORS *$/,/^ *FAILURES *$/p' "$logs/$1" | head -n 40
+      sed -n '/^ *FAILURES *$/,/^FAILED/p' "$logs/$1" | grep -F '=>' ;;
+    bun) grep -B 16 '^(fail) ' "$logs/$1" | grep -Ev '^\(pass\) |^ +[a-zA-Z]+: .*,$|^ *code: ' ;;
+  esac | grep -Ev '^ +at (async |.*node:(internal|async_hooks|test)|Test\.|Suite\.)'
+}
+for runtime in node24 node22 deno bun; do
+  if [ "${fail[$runtime]:-0}" != 0 ] || grep -qx "$runtime" "$logs/failed" 2>/dev/null; then
+    echo
+    echo "== failed on $runtime:"
+    failures "$runtime" | head -n 60
+  fi
+done
 echo
 passed=0
 failed=0
