@@ -392,6 +392,16 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 /**
+ * A read a timed-out {@linkcode readTextUntil} left pending, per reader: the
+ * next call takes it over, so a chunk that arrives after a deadline is read,
+ * not lost to a read nobody awaits any more.
+ */
+const pendingReads = new WeakMap<
+  ReadableStreamDefaultReader<Uint8Array>,
+  Promise<ReadableStreamReadResult<Uint8Array>>
+>();
+
+/**
  * Reads a live body as text until `done(text)` holds, the body ends, or
  * `timeoutMs` passes; returns the text read. The reader stays open.
  */
@@ -411,9 +421,12 @@ export async function readTextUntil(
     const timeout = new Promise<"timeout">((
       resolve,
     ) => (timer = setTimeout(() => resolve("timeout"), remaining)));
-    const next = await Promise.race([reader.read(), timeout]);
+    const read = pendingReads.get(reader) ?? reader.read();
+    pendingReads.set(reader, read);
+    const next = await Promise.race([read, timeout]);
     clearTimeout(timer);
-    if (next === "timeout") break;
+    if (next === "timeout") break; // the read stays pending for the next call on this reader
+    pendingReads.delete(reader);
     if (next.done) {
       ended = true;
       break;
