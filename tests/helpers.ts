@@ -479,16 +479,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Polls until `condition` holds; fails after `timeoutMs`. */
+/** Polls until `condition` holds, every `intervalMs`; fails after `timeoutMs`. */
 export async function until(
   condition: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 3_000,
+  intervalMs = 2,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(2);
+    await sleep(intervalMs);
   }
 }
 

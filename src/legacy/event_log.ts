@@ -11,6 +11,7 @@
 
 export {
   type AppendOptions,
+  eventIdPrefix,
   type EventLog,
   formatEventId,
   parseEventId,

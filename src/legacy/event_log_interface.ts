@@ -166,5 +166,19 @@ export function parseEventId(eventId: string): { streamId: string; seq: number }
 
 /** Builds an event id. Sequence 0 is the priming event, which is never stored. */
 export function formatEventId(streamId: string, seq: number): string {
-  return `${streamId}:${seq}`;
+  return `${eventIdPrefix(streamId)}${seq}`;
+}
+
+/**
+ * What every event id of `streamId` starts with: `formatEventId(streamId, n)`
+ * is this followed by `n`, for a framer that numbers a stream's events itself.
+ *
+ * @example
+ * ```ts
+ * import { eventIdPrefix, formatEventId } from "./event_log_interface.ts";
+ * eventIdPrefix("s1") + 7 === formatEventId("s1", 7); // true
+ * ```
+ */
+export function eventIdPrefix(streamId: string): string {
+  return `${streamId}:`;
 }

@@ -35,7 +35,7 @@ import {
 } from "../http/sse.ts";
 import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
-import { type EventLog, formatEventId } from "./event_log.ts";
+import { eventIdPrefix, type EventLog, formatEventId } from "./event_log.ts";
 import { wholeStreamAppender } from "./memory_event_log.ts";
 import { frameWholeStream } from "./whole_stream.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
@@ -169,9 +169,9 @@ export class StreamHub {
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
-      // framed and counted once (whole_stream.ts). The ids are formatEventId's `<stream>:<seq>`;
-      // the stream id is ours (hex and base 36) and the head ours: ASCII.
-      const body = frameWholeStream(`${streamId}:`, 1, data, head);
+      // framed and counted once (whole_stream.ts), its ids numbered after eventIdPrefix; the
+      // stream id is ours (hex and base 36) and the head ours: ASCII.
+      const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
       let stored = false;
       try {
         stored = this.#appendWhole(sessionId, streamId, body, body.dataBytes);

@@ -134,7 +134,8 @@ describeRedis("createRedisBackend: sources", () => {
     const replicas = async () =>
       (await redisCli(["-p", String(cluster.nodes[0].port), "CLUSTER", "NODES"]))
         .split("\n").filter((line) => line.includes("slave")).length;
-    await until(async () => (await replicas()) === 3, "node 0 sees three replicas", 10_000);
+    // Each check spawns redis-cli: every 100 ms, not the default 2.
+    await until(async () => (await replicas()) === 3, "node 0 sees three replicas", 10_000, 100);
     await servesEverySlot(await createRedisBackend(asClient(client), { prefix: "cc:" }));
   });
 

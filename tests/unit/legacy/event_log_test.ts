@@ -2,13 +2,25 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatEventId, MemoryEventLog, parseEventId } from "../../../src/legacy/event_log.ts";
+import {
+  eventIdPrefix,
+  formatEventId,
+  MemoryEventLog,
+  parseEventId,
+} from "../../../src/legacy/event_log.ts";
 
 describe("event ids", () => {
   it("format and parse <stream>:<seq>", () => {
     assert.equal(formatEventId("abc", 3), "abc:3");
     assert.deepEqual(parseEventId("abc:3"), { streamId: "abc", seq: 3 });
     assert.deepEqual(parseEventId("a:b:4"), { streamId: "a:b", seq: 4 });
+  });
+
+  it("a stream's id prefix followed by a number is that event's id", () => {
+    for (const [stream, seq] of [["abc", 0], ["x.y-1", 42], ["a:b", 7]] as const) {
+      assert.equal(`${eventIdPrefix(stream)}${seq}`, formatEventId(stream, seq));
+      assert.deepEqual(parseEventId(`${eventIdPrefix(stream)}${seq}`), { streamId: stream, seq });
+    }
   });
 
   it("malformed ids parse to undefined", () => {
