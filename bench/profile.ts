@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { measure, type RequestTemplate } from "./lib/load.ts";
 import { BINARIES, ROOT } from "./lib/proc.ts";
+import { freeRigPort } from "../scripts/rig_processes.ts";
 import {
   echoCallBody,
   INIT_HEADERS,
@@ -41,7 +42,9 @@ const serverKey = opt("server", "tether");
 const workload = opt("workload", "steady");
 const seconds = Number(opt("seconds", "10"));
 const top = Number(opt("top", "25"));
-const port = 18890;
+// A free port outside the bench's own range (18801-18899): a profile server left running never
+// makes a bench run fail on EADDRINUSE, nor the other way round.
+const port = await freeRigPort();
 
 const ENTRIES: Record<string, [string, string[]]> = {
   ceiling: ["ceiling.ts", []],
