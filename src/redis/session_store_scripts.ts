@@ -43,10 +43,11 @@ local function followLog(first, ttl, slack)
   end
 end`;
 
-// indexLags(ttl, slack): whether the session's index keys (its bucket and its owner's key, other
-// slots) must be renewed to ttl by the caller (KEEP), the session's keys having just been given
-// ttl. The meta field `i` holds when (Redis's clock, ms) the index keys were last renewed to
-// lapse; true, moving it on, when they would lapse more than slack ms before the session's keys.
+// indexLags(ttl, slack, renewed): whether the session's index keys (its bucket and its owner's
+// key, other slots) must be renewed to ttl by the caller (KEEP), the session's keys having just
+// been given ttl. The meta field `i` (read by the caller with `d`, one HMGET: `renewed`) holds
+// when (Redis's clock, ms) the index keys were last renewed to lapse; true, moving it on, when
+// they would lapse more than slack ms before the session's keys.
 // So an index key outlives each touched session's keys by no less than -slack, and its deadline
 // by the grace minus the slack, whether or not a sweep runs.
 const INDEX_LAGS = `
@@ -54,9 +55,9 @@ local function lapseAt(ttl)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ttl)
 end
-local function indexLags(ttl, slack)
+local function indexLags(ttl, slack, renewed)
   local at = lapseAt(ttl)
-  if at - tonumber(redis.call('HGET', KEYS[2], 'i') or '0') <= slack then return false end
+  if at - tonumber(renewed or '0') <= slack then return false end
   redis.call('HSET', KEYS[2], 'i', string.format('%d', at))
   return true
 end`;
@@ -95,16 +96,17 @@ return 1`);
  */
 export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local old = redis.call('HGET', KEYS[2], 'd')
+local meta = redis.call('HMGET', KEYS[2], 'd', 'i')
+local old = meta[1]
 redis.call('HSET', KEYS[2], 'd', ARGV[1])
 local left = redis.call('PTTL', KEYS[1])
 if old and left >= 0 then
   local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
   followLog(4, ttl, tonumber(ARGV[2]))
-  if indexLags(ttl, tonumber(ARGV[2])) then
-    local meta = redis.call('HMGET', KEYS[2], 'b', 'o')
-    if meta[1] and meta[2] then return {ttl, meta[1], meta[2]} end
+  if indexLags(ttl, tonumber(ARGV[2]), meta[2]) then
+    local index = redis.call('HMGET', KEYS[2], 'b', 'o')
+    if index[1] and index[2] then return {ttl, index[1], index[2]} end
   end
 end
 return 1`);
@@ -121,7 +123,8 @@ return 1`);
 export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
-local score = redis.call('HGET', KEYS[2], 'd')
+local meta = redis.call('HMGET', KEYS[2], 'd', 'i')
+local score = meta[1]
 if not score or tonumber(score) <= tonumber(ARGV[1]) then return false end
 local record = cjson.decode(json)
 if record.ownerKey == ARGV[2] then
@@ -134,7 +137,7 @@ if record.ownerKey == ARGV[2] then
   if KEYS[10] then
     redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7]) redis.call('PEXPIRE', KEYS[10], ttl)
   end
-  if indexLags(ttl, tonumber(ARGV[6])) then
+  if indexLags(ttl, tonumber(ARGV[6]), meta[2]) then
     local bucket = redis.call('HGET', KEYS[2], 'b')
     if bucket then return {json, score, ttl, bucket} end
   end
