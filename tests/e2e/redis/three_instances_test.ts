@@ -1,8 +1,10 @@
 /**
  * Three instances of one server, each on its own port with its own Redis
- * backend (createRedisBackend) on one real redis-server, and clients that
- * rotate their requests across them: the official SDK client over real
- * HTTP, and raw requests where a test must choose the instance.
+ * backend (createRedisBackend), and clients that rotate their requests
+ * across them: the official SDK client over real HTTP, and raw requests
+ * where a test must choose the instance. Every cross-instance flow runs on
+ * each topology createRedisBackend takes: one real redis-server, a real
+ * Redis Cluster (3 masters + 3 replicas) and a real Sentinel rig.
  */
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
@@ -26,6 +28,13 @@ import {
   WAIT_MS,
 } from "../interop/helpers.ts";
 import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import {
+  startRedisCluster,
+  startRedisSentinel,
+  type TestRedisCluster,
+  type TestRedisSentinel,
+} from "../../../scripts/redis_topologies.ts";
 
 let redis: TestRedis;
 before(async () => {
@@ -54,6 +63,8 @@ interface Probe {
 }
 
 let prefixes = 0;
+/** Where the instances of the topology under test keep their state (each describe sets it). */
+let source: RedisSource;
 
 async function startInstances(
   probe: Probe,
@@ -63,7 +74,7 @@ async function startInstances(
   const prefix = `three${++prefixes}:`;
   const instances: Instance[] = [];
   for (const name of ["A", "B", "C"].slice(0, count)) {
-    const backend = await createRedisBackend({ url: redis.url }, {
+    const backend = await createRedisBackend(source, {
       prefix,
       onError: () => {},
       bus: { blockMs: 1_000 },
@@ -184,295 +195,338 @@ function textOf(result: unknown): string {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-describeRedis("three instances on one Redis", () => {
-  it("any instance serves any session: the counter test, owner binding and forged ids on every instance", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const instances = await startInstances(probe);
-    try {
-      const first = await rotatingClient(instances, "alice");
-      const second = await rotatingClient(instances, "alice");
-      for (let i = 0; i < 5; i++) {
-        const counted = textOf(await first.client.callTool({ name: "increment", arguments: {} }));
-        assert.equal(counted, String(i + 1));
-      }
-      for (let i = 0; i < 3; i++) {
-        const counted = textOf(await second.client.callTool({ name: "increment", arguments: {} }));
-        assert.equal(counted, String(i + 1));
-      }
-      assert.equal(textOf(await first.client.callTool({ name: "increment" })), "6");
-      assert.equal(textOf(await second.client.callTool({ name: "increment" })), "4");
+const TOPOLOGIES = ["one Redis", "a Redis Cluster", "Sentinel"] as const;
 
-      const session = await rawInitialize(instances[0].url, { headers: bearer("alice") });
-      for (const instance of instances) {
-        const stolen = await rawPost(instance.url, session, {
+for (const topology of TOPOLOGIES) {
+  describeRedis(`three instances on ${topology}`, () => {
+    let rig: TestRedisCluster | TestRedisSentinel | undefined;
+    before(async () => {
+      if (topology === "one Redis") {
+        source = { url: redis.url };
+      } else if (topology === "a Redis Cluster") {
+        const cluster = await startRedisCluster();
+        rig = cluster;
+        source = { cluster: { rootNodes: cluster.rootNodes } };
+      } else {
+        const sentinel = await startRedisSentinel();
+        rig = sentinel;
+        source = { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } };
+      }
+    });
+    after(async () => {
+      await rig?.stop();
+    });
+
+    it("any instance serves any session: the counter test, owner binding and forged ids on every instance", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const instances = await startInstances(probe);
+      try {
+        const first = await rotatingClient(instances, "alice");
+        const second = await rotatingClient(instances, "alice");
+        for (let i = 0; i < 5; i++) {
+          const counted = textOf(await first.client.callTool({ name: "increment", arguments: {} }));
+          assert.equal(counted, String(i + 1));
+        }
+        for (let i = 0; i < 3; i++) {
+          const counted = textOf(
+            await second.client.callTool({ name: "increment", arguments: {} }),
+          );
+          assert.equal(counted, String(i + 1));
+        }
+        assert.equal(textOf(await first.client.callTool({ name: "increment" })), "6");
+        assert.equal(textOf(await second.client.callTool({ name: "increment" })), "4");
+
+        const session = await rawInitialize(instances[0].url, { headers: bearer("alice") });
+        for (const instance of instances) {
+          const stolen = await rawPost(instance.url, session, {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/list",
+          }, { headers: bearer("mallory") });
+          assert.equal(stolen.status, 403, `owner binding on ${instance.name}`);
+          await stolen.body?.cancel();
+          const forged = await rawPost(instance.url, "f".repeat(43), {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/list",
+          }, { headers: bearer("alice") });
+          assert.equal(forged.status, 404, `forged id on ${instance.name}`);
+          await forged.body?.cancel();
+        }
+        await first.close();
+        await second.close();
+      } finally {
+        for (const instance of instances) await instance.close();
+      }
+    });
+
+    it("notifications/cancelled posted to B aborts the tool running on A", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const [a, b, c] = await startInstances(probe);
+      try {
+        const session = await rawInitialize(a.url, { headers: bearer("alice") });
+        const call = await rawPost(a.url, session, {
           jsonrpc: "2.0",
-          id: 1,
-          method: "tools/list",
-        }, { headers: bearer("mallory") });
-        assert.equal(stolen.status, 403, `owner binding on ${instance.name}`);
-        await stolen.body?.cancel();
-        const forged = await rawPost(instance.url, "f".repeat(43), {
-          jsonrpc: "2.0",
-          id: 1,
-          method: "tools/list",
-        }, { headers: bearer("alice") });
-        assert.equal(forged.status, 404, `forged id on ${instance.name}`);
-        await forged.body?.cancel();
-      }
-      await first.close();
-      await second.close();
-    } finally {
-      for (const instance of instances) await instance.close();
-    }
-  });
-
-  it("notifications/cancelled posted to B aborts the tool running on A", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const [a, b, c] = await startInstances(probe);
-    try {
-      const session = await rawInitialize(a.url, { headers: bearer("alice") });
-      const call = await rawPost(a.url, session, {
-        jsonrpc: "2.0",
-        id: 41,
-        method: "tools/call",
-        params: { name: "hold", arguments: {} },
-      }, { headers: bearer("alice") });
-      await probe.held.promise;
-      const cancel = await rawPost(b.url, session, {
-        jsonrpc: "2.0",
-        method: "notifications/cancelled",
-        params: { requestId: 41, reason: "user" },
-      }, { headers: bearer("alice") });
-      assert.equal(cancel.status, 202);
-      await until(() => probe.ends.length === 1, "the tool on A saw the cancellation", WAIT_MS);
-      assert.deepEqual(probe.ends, ["A:cancelled"]);
-      await call.body?.cancel();
-    } finally {
-      for (const instance of [a, b, c]) await instance.close();
-    }
-  });
-
-  it("DELETE on B aborts A's work and ends A's listening stream", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const [a, b, c] = await startInstances(probe);
-    try {
-      const session = await rawInitialize(a.url, { headers: bearer("alice") });
-      const listening = await rawGet(a.url, session, { headers: bearer("alice") });
-      assert.equal(listening.status, 200);
-      const call = await rawPost(a.url, session, {
-        jsonrpc: "2.0",
-        id: 5,
-        method: "tools/call",
-        params: { name: "hold", arguments: {} },
-      }, { headers: bearer("alice") });
-      await probe.held.promise;
-      assert.equal(await rawDelete(b.url, session, bearer("alice")), 204);
-      await until(() => probe.ends.length === 1, "the tool on A was aborted", WAIT_MS);
-      assert.deepEqual(probe.ends, ["A:session-ended"]);
-      const reader = new SseReader(listening.body);
-      while (await reader.next() !== undefined) { /* until A's listening stream ends */ }
-      await call.body?.cancel();
-      const after = await rawPost(c.url, session, { jsonrpc: "2.0", id: 6, method: "tools/list" }, {
-        headers: bearer("alice"),
-      });
-      assert.equal(after.status, 404, "the session is gone on C too");
-      await after.body?.cancel();
-    } finally {
-      for (const instance of [a, b, c]) await instance.close();
-    }
-  });
-
-  it("an elicitation reply posted to another instance resumes the tool waiting where it runs (SDK client, rotating)", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const instances = await startInstances(probe);
-    try {
-      const rotating = await rotatingClient(instances, "alice", (client) => {
-        client.setRequestHandler(ElicitRequestSchema, () => ({
-          action: "accept",
-          content: { name: "Ada" },
-        }));
-      });
-      for (let i = 0; i < 3; i++) {
-        const text = textOf(await rotating.client.callTool({ name: "ask", arguments: {} }));
-        assert.match(text, /^[ABC] heard accept:Ada$/);
-        const call = rotating.posts.findLast((post) => post.body.includes('"tools/call"'))!;
-        const reply = rotating.posts.findLast((post) => post.body.includes('"action":"accept"'))!;
-        assert.equal(text[0], call.instance, "the tool ran where the call was posted");
-        assert.notEqual(reply.instance, call.instance, "the reply went to another instance");
-      }
-      await rotating.close();
-    } finally {
-      for (const instance of instances) await instance.close();
-    }
-  });
-
-  it("notify, broadcast and resourceUpdated on any instance reach the listening stream on A; a GET on C takes it over", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const [a, b, c] = await startInstances(probe);
-    try {
-      const session = await rawInitialize(a.url, { headers: bearer("alice") });
-      const onA = await rawGet(a.url, session, { headers: bearer("alice") });
-      const readerA = new SseReader(onA.body);
-      const messages: string[] = [];
-      // The bus needs no warm-up: each instance subscribed before serving its first request.
-      assert.equal(
-        await b.handler.notify(session, { method: "notifications/message", params: { data: "B" } }),
-        true,
-      );
-      await c.handler.broadcast({ method: "notifications/message", params: { data: "C" } });
-      while (messages.length < 2) {
-        const event = await readerA.next();
-        assert.ok(event !== undefined, "A's stream stays open");
-        if (event.data !== "") messages.push(JSON.parse(event.data).params.data);
-      }
-      assert.deepEqual(messages, ["B", "C"]);
-
-      const onC = await rawGet(c.url, session, { headers: bearer("alice") });
-      assert.equal(onC.status, 200);
-      while (await readerA.next() !== undefined) { /* A's connection closes: taken over */ }
-      const readerC = new SseReader(onC.body);
-      await a.handler.notify(session, { method: "notifications/message", params: { data: "A" } });
-      let data: string | undefined;
-      while (data === undefined) {
-        const event = await readerC.next();
-        assert.ok(event !== undefined);
-        if (event.data !== "") data = JSON.parse(event.data).params.data;
-      }
-      assert.equal(data, "A");
-      await readerC.cancel();
-    } finally {
-      for (const instance of [a, b, c]) await instance.close();
-    }
-  });
-
-  it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [], gates: [deferred(), deferred()] };
-    // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
-    const [a, b, c] = await startInstances(probe, 3, { orphanTimeoutMs: 1_200 });
-    try {
-      const session = await rawInitialize(a.url, { headers: bearer("alice") });
-      const call = await rawPost(a.url, session, {
-        jsonrpc: "2.0",
-        id: 9,
-        method: "tools/call",
-        params: { name: "count", arguments: {}, _meta: { progressToken: "p" } },
-      }, { headers: bearer("alice") });
-      const events: SseEvent[] = [];
-      const first = new SseReader(call.body);
-      let lastId: string | undefined;
-      while (events.filter((e) => e.data !== "").length < 3) {
-        const event = await first.next();
-        assert.ok(event !== undefined);
-        events.push(event);
-        lastId = event.id ?? lastId;
-      }
-      await first.cancel(); // the client drops; A writes on without a connection
-      probe.gates![0].resolve();
-      await until(() => probe.counted === 6, "A wrote three more events", WAIT_MS);
-
-      const resumed = await rawGet(c.url, session, {
-        headers: bearer("alice"),
-        lastEventId: lastId!,
-      });
-      assert.equal(resumed.status, 200);
-      const second = new SseReader(resumed.body);
-      for (let i = 0; i < 3; i++) {
-        const event = await second.next();
-        assert.ok(event !== undefined, "the replay of 4..6");
-        events.push(event);
-      }
-      // Live from here: A writes 7..10 and the result, which reach C's connection as they happen.
-      probe.gates![1].resolve();
-      events.push(...await second.rest());
-
-      const messages = events.filter((e) => e.data !== "").map((e) => JSON.parse(e.data));
-      const progress = messages.filter((m) => m.method === "notifications/progress")
-        .map((m) => m.params.progress);
-      assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "every event exactly once");
-      const results = messages.filter((m) => m.id === 9);
-      assert.equal(results.length, 1);
-      assert.equal(results[0].result.content[0].text, "A counted to 10");
-      const ids = events.map((e) => e.id).filter((id) => id !== undefined);
-      assert.equal(new Set(ids).size, ids.length, "no event id twice");
-      assert.deepEqual(probe.ends, ["A:done"], "A was not told the work was abandoned");
-      void b;
-    } finally {
-      for (const instance of [a, b, c]) await instance.close();
-    }
-  });
-
-  it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const [a, b, c] = await startInstances(probe);
-    try {
-      const session = await rawInitialize(a.url, { headers: bearer("alice") });
-      const onA = await rawGet(a.url, session, { headers: bearer("alice") });
-      const readerA = new SseReader(onA.body);
-      await b.handler.notify(session, { method: "notifications/message", params: { data: "one" } });
-      let lastId: string | undefined;
-      while (lastId === undefined) {
-        const event = await readerA.next();
-        assert.ok(event !== undefined);
-        if (event.data !== "") lastId = event.id;
-      }
-      await a.handler.notify(session, { method: "notifications/message", params: { data: "two" } });
-      const onC = await rawGet(c.url, session, { headers: bearer("alice"), lastEventId: lastId });
-      assert.equal(onC.status, 200);
-      while (await readerA.next() !== undefined) { /* A's connection closes: taken over */ }
-      const readerC = new SseReader(onC.body);
-      await b.handler.notify(session, {
-        method: "notifications/message",
-        params: { data: "three" },
-      });
-      const seen: string[] = [];
-      while (seen.length < 2) {
-        const event = await readerC.next();
-        assert.ok(event !== undefined, "C's listening stream stays open");
-        if (event.data !== "") seen.push(JSON.parse(event.data).params.data);
-      }
-      assert.deepEqual(seen, ["two", "three"], "the replay, then live on C");
-      await readerC.cancel();
-    } finally {
-      for (const instance of [a, b, c]) await instance.close();
-    }
-  });
-
-  it("Redis keys of ended sessions are gone: the key count returns to its baseline after churn", async () => {
-    const probe: Probe = { held: deferred<void>(), ends: [] };
-    const instances = await startInstances(probe);
-    const prefix = `three${prefixes}:`;
-    const keys = async () =>
-      ((await redis.client.sendCommand(["KEYS", `${prefix}*`])) as string[])
-        // The bus's inboxes and live list and the event log's global totals are the deployment's.
-        .filter((key) =>
-          !key.startsWith(`${prefix}{bus`) &&
-          ![
-            `${prefix}eg:{0}:bytes`,
-            `${prefix}eg:{0}:clock`,
-          ]
-            .includes(key)
-        );
-    try {
-      const baseline = (await keys()).length;
-      for (let i = 0; i < 12; i++) {
-        const [x, y] = [instances[i % 3], instances[(i + 1) % 3]];
-        const session = await rawInitialize(x.url, { headers: bearer(`user${i}`) });
-        const call = await rawPost(y.url, session, {
-          jsonrpc: "2.0",
-          id: 1,
+          id: 41,
           method: "tools/call",
-          params: { name: "increment", arguments: {} },
-        }, { headers: bearer(`user${i}`) });
-        await call.text();
-        assert.ok((await keys()).length > baseline, "a live session has keys (positive control)");
-        assert.equal(await rawDelete(instances[(i + 2) % 3].url, session, bearer(`user${i}`)), 204);
+          params: { name: "hold", arguments: {} },
+        }, { headers: bearer("alice") });
+        await probe.held.promise;
+        const cancel = await rawPost(b.url, session, {
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: 41, reason: "user" },
+        }, { headers: bearer("alice") });
+        assert.equal(cancel.status, 202);
+        await until(() => probe.ends.length === 1, "the tool on A saw the cancellation", WAIT_MS);
+        assert.deepEqual(probe.ends, ["A:cancelled"]);
+        await call.body?.cancel();
+      } finally {
+        for (const instance of [a, b, c]) await instance.close();
       }
-      // The session's bus holders go when the end is announced, just after the DELETE's answer.
-      await until(async () => (await keys()).length <= baseline, "the last session's keys gone")
-        .catch(() => {});
-      assert.equal((await keys()).length, baseline, `left: ${(await keys()).join(", ")}`);
-    } finally {
-      for (const instance of instances) await instance.close();
-    }
+    });
+
+    it("DELETE on B aborts A's work and ends A's listening stream", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const [a, b, c] = await startInstances(probe);
+      try {
+        const session = await rawInitialize(a.url, { headers: bearer("alice") });
+        const listening = await rawGet(a.url, session, { headers: bearer("alice") });
+        assert.equal(listening.status, 200);
+        const call = await rawPost(a.url, session, {
+          jsonrpc: "2.0",
+          id: 5,
+          method: "tools/call",
+          params: { name: "hold", arguments: {} },
+        }, { headers: bearer("alice") });
+        await probe.held.promise;
+        assert.equal(await rawDelete(b.url, session, bearer("alice")), 204);
+        await until(() => probe.ends.length === 1, "the tool on A was aborted", WAIT_MS);
+        assert.deepEqual(probe.ends, ["A:session-ended"]);
+        const reader = new SseReader(listening.body);
+        while (await reader.next() !== undefined) { /* until A's listening stream ends */ }
+        await call.body?.cancel();
+        const after = await rawPost(
+          c.url,
+          session,
+          { jsonrpc: "2.0", id: 6, method: "tools/list" },
+          {
+            headers: bearer("alice"),
+          },
+        );
+        assert.equal(after.status, 404, "the session is gone on C too");
+        await after.body?.cancel();
+      } finally {
+        for (const instance of [a, b, c]) await instance.close();
+      }
+    });
+
+    it("an elicitation reply posted to another instance resumes the tool waiting where it runs (SDK client, rotating)", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const instances = await startInstances(probe);
+      try {
+        const rotating = await rotatingClient(instances, "alice", (client) => {
+          client.setRequestHandler(ElicitRequestSchema, () => ({
+            action: "accept",
+            content: { name: "Ada" },
+          }));
+        });
+        for (let i = 0; i < 3; i++) {
+          const text = textOf(await rotating.client.callTool({ name: "ask", arguments: {} }));
+          assert.match(text, /^[ABC] heard accept:Ada$/);
+          const call = rotating.posts.findLast((post) => post.body.includes('"tools/call"'))!;
+          const reply = rotating.posts.findLast((post) => post.body.includes('"action":"accept"'))!;
+          assert.equal(text[0], call.instance, "the tool ran where the call was posted");
+          assert.notEqual(reply.instance, call.instance, "the reply went to another instance");
+        }
+        await rotating.close();
+      } finally {
+        for (const instance of instances) await instance.close();
+      }
+    });
+
+    it("notify, broadcast and resourceUpdated on any instance reach the listening stream on A; a GET on C takes it over", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const [a, b, c] = await startInstances(probe);
+      try {
+        const session = await rawInitialize(a.url, { headers: bearer("alice") });
+        const onA = await rawGet(a.url, session, { headers: bearer("alice") });
+        const readerA = new SseReader(onA.body);
+        const messages: string[] = [];
+        // The bus needs no warm-up: each instance subscribed before serving its first request.
+        assert.equal(
+          await b.handler.notify(session, {
+            method: "notifications/message",
+            params: { data: "B" },
+          }),
+          true,
+        );
+        await c.handler.broadcast({ method: "notifications/message", params: { data: "C" } });
+        while (messages.length < 2) {
+          const event = await readerA.next();
+          assert.ok(event !== undefined, "A's stream stays open");
+          if (event.data !== "") messages.push(JSON.parse(event.data).params.data);
+        }
+        assert.deepEqual(messages, ["B", "C"]);
+
+        const onC = await rawGet(c.url, session, { headers: bearer("alice") });
+        assert.equal(onC.status, 200);
+        while (await readerA.next() !== undefined) { /* A's connection closes: taken over */ }
+        const readerC = new SseReader(onC.body);
+        await a.handler.notify(session, { method: "notifications/message", params: { data: "A" } });
+        let data: string | undefined;
+        while (data === undefined) {
+          const event = await readerC.next();
+          assert.ok(event !== undefined);
+          if (event.data !== "") data = JSON.parse(event.data).params.data;
+        }
+        assert.equal(data, "A");
+        await readerC.cancel();
+      } finally {
+        for (const instance of [a, b, c]) await instance.close();
+      }
+    });
+
+    it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [], gates: [deferred(), deferred()] };
+      // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
+      const [a, b, c] = await startInstances(probe, 3, { orphanTimeoutMs: 1_200 });
+      try {
+        const session = await rawInitialize(a.url, { headers: bearer("alice") });
+        const call = await rawPost(a.url, session, {
+          jsonrpc: "2.0",
+          id: 9,
+          method: "tools/call",
+          params: { name: "count", arguments: {}, _meta: { progressToken: "p" } },
+        }, { headers: bearer("alice") });
+        const events: SseEvent[] = [];
+        const first = new SseReader(call.body);
+        let lastId: string | undefined;
+        while (events.filter((e) => e.data !== "").length < 3) {
+          const event = await first.next();
+          assert.ok(event !== undefined);
+          events.push(event);
+          lastId = event.id ?? lastId;
+        }
+        await first.cancel(); // the client drops; A writes on without a connection
+        probe.gates![0].resolve();
+        await until(() => probe.counted === 6, "A wrote three more events", WAIT_MS);
+
+        const resumed = await rawGet(c.url, session, {
+          headers: bearer("alice"),
+          lastEventId: lastId!,
+        });
+        assert.equal(resumed.status, 200);
+        const second = new SseReader(resumed.body);
+        for (let i = 0; i < 3; i++) {
+          const event = await second.next();
+          assert.ok(event !== undefined, "the replay of 4..6");
+          events.push(event);
+        }
+        // Live from here: A writes 7..10 and the result, which reach C's connection as they happen.
+        probe.gates![1].resolve();
+        events.push(...await second.rest());
+
+        const messages = events.filter((e) => e.data !== "").map((e) => JSON.parse(e.data));
+        const progress = messages.filter((m) => m.method === "notifications/progress")
+          .map((m) => m.params.progress);
+        assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "every event exactly once");
+        const results = messages.filter((m) => m.id === 9);
+        assert.equal(results.length, 1);
+        assert.equal(results[0].result.content[0].text, "A counted to 10");
+        const ids = events.map((e) => e.id).filter((id) => id !== undefined);
+        assert.equal(new Set(ids).size, ids.length, "no event id twice");
+        assert.deepEqual(probe.ends, ["A:done"], "A was not told the work was abandoned");
+        void b;
+      } finally {
+        for (const instance of [a, b, c]) await instance.close();
+      }
+    });
+
+    it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const [a, b, c] = await startInstances(probe);
+      try {
+        const session = await rawInitialize(a.url, { headers: bearer("alice") });
+        const onA = await rawGet(a.url, session, { headers: bearer("alice") });
+        const readerA = new SseReader(onA.body);
+        await b.handler.notify(session, {
+          method: "notifications/message",
+          params: { data: "one" },
+        });
+        let lastId: string | undefined;
+        while (lastId === undefined) {
+          const event = await readerA.next();
+          assert.ok(event !== undefined);
+          if (event.data !== "") lastId = event.id;
+        }
+        await a.handler.notify(session, {
+          method: "notifications/message",
+          params: { data: "two" },
+        });
+        const onC = await rawGet(c.url, session, { headers: bearer("alice"), lastEventId: lastId });
+        assert.equal(onC.status, 200);
+        while (await readerA.next() !== undefined) { /* A's connection closes: taken over */ }
+        const readerC = new SseReader(onC.body);
+        await b.handler.notify(session, {
+          method: "notifications/message",
+          params: { data: "three" },
+        });
+        const seen: string[] = [];
+        while (seen.length < 2) {
+          const event = await readerC.next();
+          assert.ok(event !== undefined, "C's listening stream stays open");
+          if (event.data !== "") seen.push(JSON.parse(event.data).params.data);
+        }
+        assert.deepEqual(seen, ["two", "three"], "the replay, then live on C");
+        await readerC.cancel();
+      } finally {
+        for (const instance of [a, b, c]) await instance.close();
+      }
+    });
+
+    // KEYS answers for one node: the count is taken where every key is on one.
+    if (topology !== "one Redis") return;
+    it("Redis keys of ended sessions are gone: the key count returns to its baseline after churn", async () => {
+      const probe: Probe = { held: deferred<void>(), ends: [] };
+      const instances = await startInstances(probe);
+      const prefix = `three${prefixes}:`;
+      const keys = async () =>
+        ((await redis.client.sendCommand(["KEYS", `${prefix}*`])) as string[])
+          // The bus's inboxes and live list and the event log's global totals are the deployment's.
+          .filter((key) =>
+            !key.startsWith(`${prefix}{bus`) &&
+            ![
+              `${prefix}eg:{0}:bytes`,
+              `${prefix}eg:{0}:clock`,
+            ]
+              .includes(key)
+          );
+      try {
+        const baseline = (await keys()).length;
+        for (let i = 0; i < 12; i++) {
+          const [x, y] = [instances[i % 3], instances[(i + 1) % 3]];
+          const session = await rawInitialize(x.url, { headers: bearer(`user${i}`) });
+          const call = await rawPost(y.url, session, {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "tools/call",
+            params: { name: "increment", arguments: {} },
+          }, { headers: bearer(`user${i}`) });
+          await call.text();
+          assert.ok((await keys()).length > baseline, "a live session has keys (positive control)");
+          assert.equal(
+            await rawDelete(instances[(i + 2) % 3].url, session, bearer(`user${i}`)),
+            204,
+          );
+        }
+        // The session's bus holders go when the end is announced, just after the DELETE's answer.
+        await until(async () => (await keys()).length <= baseline, "the last session's keys gone")
+          .catch(() => {});
+        assert.equal((await keys()).length, baseline, `left: ${(await keys()).join(", ")}`);
+      } finally {
+        for (const instance of instances) await instance.close();
+      }
+    });
   });
-});
+}
