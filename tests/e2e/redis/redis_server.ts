@@ -9,7 +9,13 @@ import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
-import { redisNodeArgs, spawnRedisNode } from "../../../scripts/redis_topologies.ts";
+import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import {
+  redisNodeArgs,
+  spawnRedisNode,
+  startRedisCluster,
+  startRedisSentinel,
+} from "../../../scripts/redis_topologies.ts";
 
 /**
  * Why the Redis suites cannot run here, or false. Without `redis-server` on
@@ -122,5 +128,26 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
       node = await spawnRedisNode((port) => redisNodeArgs(port), node.port);
     },
     stop: () => node.kill(),
+  };
+}
+
+/** A Redis topology beyond one node that the cross-instance tests also run on. */
+export type RigTopology = "a Redis Cluster" | "Sentinel";
+
+/**
+ * Starts a real Redis Cluster (3 masters + 3 replicas) or Sentinel rig and
+ * names it as createRedisBackend takes it; `stop` ends every process.
+ */
+export async function startTopology(
+  topology: RigTopology,
+): Promise<{ source: RedisSource; stop(): Promise<void> }> {
+  if (topology === "a Redis Cluster") {
+    const cluster = await startRedisCluster();
+    return { source: { cluster: { rootNodes: cluster.rootNodes } }, stop: () => cluster.stop() };
+  }
+  const sentinel = await startRedisSentinel();
+  return {
+    source: { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } },
+    stop: () => sentinel.stop(),
   };
 }

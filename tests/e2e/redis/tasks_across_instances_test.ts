@@ -3,6 +3,8 @@
  * instance answers for a task another one runs (status, cancel reaching the
  * running tool's signal, answers resuming it), and a task outlives the
  * instance that created it (a new instance, with a new client, answers).
+ * The cross-instance flows run on a real Redis Cluster and under a real
+ * Sentinel rig too, each instance with a backend of its own.
  */
 
 import assert from "node:assert/strict";
@@ -12,6 +14,8 @@ import { defineTool, type McpHandler } from "../../../mod.ts";
 import { tasksExtension } from "../../../src/extensions/tasks/mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
+import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import type { TaskStore } from "../../../src/storage/mod.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, makeHandler, until } from "../../helpers.ts";
 import { asUser, pollTask, userFromHeader } from "../../support/task_helpers.ts";
@@ -20,6 +24,7 @@ import {
   redisSkip,
   startRedis,
   startRestartableRedis,
+  startTopology,
   type TestRedis,
 } from "./redis_server.ts";
 
@@ -44,61 +49,79 @@ const ask = defineTool({
   },
 });
 
-/** An instance on the shared Redis, with `client` (the shared test client by default). */
-function instance(prefix: string, client = redis.client) {
+/** An instance whose tasks live in `store`. */
+function instanceWith(store: TaskStore) {
   const blocking = blockingTool();
   const handler: McpHandler = makeHandler({
     auth: {
       authenticate: userFromHeader,
     },
     tools: [{ ...blocking.tool, task: "optional" }, ask],
-    extensions: [
-      tasksExtension({ store: new RedisTaskStore(client, { prefix }), watchIntervalMs: 10 }),
-    ],
+    extensions: [tasksExtension({ store, watchIntervalMs: 10 })],
   });
   return { handler, blocking };
 }
 
-describeRedis("tasks across instances (Redis)", () => {
-  it("another instance reports a running task and its cancel reaches the tool's signal", async () => {
-    const prefix = `x${++n}:`;
-    const a = instance(prefix);
-    const b = instance(prefix);
-    const { message } = await asUser(a.handler, "tools/call", { name: "block" }, "alice");
-    const taskId = message.result.taskId;
-    const call = await a.blocking.call(1);
-    const seen = await asUser(b.handler, "tasks/get", { taskId }, "alice");
-    assert.equal(seen.message.result.status, "working");
-    const stranger = await asUser(b.handler, "tasks/get", { taskId }, "mallory");
-    assert.equal(stranger.message.error.code, -32602);
-    await asUser(b.handler, "tasks/cancel", { taskId }, "alice");
-    assert.equal(await abortReason(call.signal), "cancelled");
-    assert.equal((await pollTask(a.handler, taskId, () => true, "alice")).status, "cancelled");
+/** An instance on the shared Redis, with `client` (the shared test client by default). */
+function instance(prefix: string, client = redis.client) {
+  return instanceWith(new RedisTaskStore(client, { prefix }));
+}
+
+type Instance = ReturnType<typeof instance>;
+
+/** A runs a task; B reports it, refuses a stranger, and its cancel reaches A's tool. */
+async function cancelAcross(a: Instance, b: Instance) {
+  const { message } = await asUser(a.handler, "tools/call", { name: "block" }, "alice");
+  const taskId = message.result.taskId;
+  const call = await a.blocking.call(1);
+  const seen = await asUser(b.handler, "tasks/get", { taskId }, "alice");
+  assert.equal(seen.message.result.status, "working");
+  const stranger = await asUser(b.handler, "tasks/get", { taskId }, "mallory");
+  assert.equal(stranger.message.error.code, -32602);
+  await asUser(b.handler, "tasks/cancel", { taskId }, "alice");
+  assert.equal(await abortReason(call.signal), "cancelled");
+  assert.equal((await pollTask(a.handler, taskId, () => true, "alice")).status, "cancelled");
+}
+
+/** A's task waits for input; the answer given to B resumes it on A. */
+async function answerAcross(a: Instance, b: Instance) {
+  const { message } = await asUser(a.handler, "tools/call", { name: "ask" }, "alice");
+  const taskId = message.result.taskId;
+  const waiting = await pollTask(
+    b.handler,
+    taskId,
+    (t) => t.status === "input_required",
+    "alice",
+  );
+  const [key] = Object.keys(waiting.inputRequests);
+  await asUser(b.handler, "tasks/update", {
+    taskId,
+    inputResponses: { [key]: { action: "accept", content: { name: "Ada" } } },
+  }, "alice");
+  const done = await pollTask(b.handler, taskId, (t) => t.status === "completed", "alice");
+  assert.equal(done.result.content[0].text, "hello Ada");
+}
+
+/** Two instances on one prefix, on the shared Redis; closed after `flow`. */
+async function onSharedRedis(flow: (a: Instance, b: Instance) => Promise<void>) {
+  const prefix = `x${++n}:`;
+  const a = instance(prefix);
+  const b = instance(prefix);
+  try {
+    await flow(a, b);
+  } finally {
     await a.handler.close();
     await b.handler.close();
+  }
+}
+
+describeRedis("tasks across instances (Redis)", () => {
+  it("another instance reports a running task and its cancel reaches the tool's signal", async () => {
+    await onSharedRedis(cancelAcross);
   });
 
   it("an answer given to another instance resumes the task where it runs", async () => {
-    const prefix = `x${++n}:`;
-    const a = instance(prefix);
-    const b = instance(prefix);
-    const { message } = await asUser(a.handler, "tools/call", { name: "ask" }, "alice");
-    const taskId = message.result.taskId;
-    const waiting = await pollTask(
-      b.handler,
-      taskId,
-      (t) => t.status === "input_required",
-      "alice",
-    );
-    const [key] = Object.keys(waiting.inputRequests);
-    await asUser(b.handler, "tasks/update", {
-      taskId,
-      inputResponses: { [key]: { action: "accept", content: { name: "Ada" } } },
-    }, "alice");
-    const done = await pollTask(b.handler, taskId, (t) => t.status === "completed", "alice");
-    assert.equal(done.result.content[0].text, "hello Ada");
-    await a.handler.close();
-    await b.handler.close();
+    await onSharedRedis(answerAcross);
   });
 
   it("a task outlives its instance: after a restart a new instance answers with its result", async () => {
@@ -169,3 +192,40 @@ describeRedis("tasks across instances (Redis)", () => {
     }
   });
 });
+
+for (const topology of ["a Redis Cluster", "Sentinel"] as const) {
+  describeRedis(`tasks across instances on ${topology}`, () => {
+    let rig: { source: RedisSource; stop(): Promise<void> } | undefined;
+    before(async () => {
+      rig = await startTopology(topology);
+    });
+    after(async () => {
+      await rig?.stop();
+    });
+
+    /** Two instances, each with a backend of its own on `source`; closed after `flow`. */
+    async function onTopology(flow: (a: Instance, b: Instance) => Promise<void>) {
+      const prefix = `t${++n}:`;
+      const backends = [
+        await createRedisBackend(rig!.source, { prefix, onError: () => {} }),
+        await createRedisBackend(rig!.source, { prefix, onError: () => {} }),
+      ];
+      const [a, b] = backends.map((backend) => instanceWith(backend.taskStore));
+      try {
+        await flow(a, b);
+      } finally {
+        await a.handler.close();
+        await b.handler.close();
+        for (const backend of backends) await backend.close();
+      }
+    }
+
+    it("another instance reports a running task and its cancel reaches the tool's signal", async () => {
+      await onTopology(cancelAcross);
+    });
+
+    it("an answer given to another instance resumes the task where it runs", async () => {
+      await onTopology(answerAcross);
+    });
+  });
+}

@@ -27,14 +27,14 @@ import {
   SseReader,
   WAIT_MS,
 } from "../interop/helpers.ts";
-import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
-import type { RedisSource } from "../../../src/redis/redis_sources.ts";
 import {
-  startRedisCluster,
-  startRedisSentinel,
-  type TestRedisCluster,
-  type TestRedisSentinel,
-} from "../../../scripts/redis_topologies.ts";
+  describeRedis,
+  redisSkip,
+  startRedis,
+  startTopology,
+  type TestRedis,
+} from "./redis_server.ts";
+import type { RedisSource } from "../../../src/redis/redis_sources.ts";
 
 let redis: TestRedis;
 before(async () => {
@@ -199,18 +199,13 @@ const TOPOLOGIES = ["one Redis", "a Redis Cluster", "Sentinel"] as const;
 
 for (const topology of TOPOLOGIES) {
   describeRedis(`three instances on ${topology}`, () => {
-    let rig: TestRedisCluster | TestRedisSentinel | undefined;
+    let rig: Awaited<ReturnType<typeof startTopology>> | undefined;
     before(async () => {
       if (topology === "one Redis") {
         source = { url: redis.url };
-      } else if (topology === "a Redis Cluster") {
-        const cluster = await startRedisCluster();
-        rig = cluster;
-        source = { cluster: { rootNodes: cluster.rootNodes } };
       } else {
-        const sentinel = await startRedisSentinel();
-        rig = sentinel;
-        source = { sentinel: { name: sentinel.name, sentinels: sentinel.sentinelRootNodes } };
+        rig = await startTopology(topology);
+        source = rig.source;
       }
     });
     after(async () => {
