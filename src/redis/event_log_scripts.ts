@@ -187,8 +187,8 @@ return reply(1)`,
 // ARGV[6] '1' to end the stream after the events, ARGV[7..] the events' data. The bounds, in the
 // memory log's order: events per stream, the session's bytes (the deployment's are booked after).
 // TTLs are renewed every 256 events (each key once per script). A stream opened, written and
-// ended in one call (a short streamed call) has no meta yet: its fields (next, c, complete) are
-// set by one HSET, none read or bumped (each call from Lua costs more than most commands do).
+// ended in one call (a short streamed call) has no meta yet, so nothing to read. The meta is read
+// once and written once (each call from Lua costs more than most commands do).
 /** Appends events (and with ARGV[6] '1' ends the stream); its result is the first sequence number. */
 export const APPEND = new LuaScript(
   LIBRARY + `
@@ -196,20 +196,18 @@ local meta, events = KEYS[5], KEYS[6]
 local new = redis.call('EXISTS', meta) == 0
 if new then register(ST, true) end
 local count = #ARGV - 6
-local done = not new and redis.call('HGET', meta, 'complete') == '1'
+local state = new and {} or redis.call('HMGET', meta, 'next', 'complete', 'c')
+local done = state[2] == '1'
 local ending = ARGV[6] == '1' and not done
 -- The end entry takes the sequence number after the events.
 local step = ending and count + 1 or count
-local first = 1
-if new then
-  local fields = { 'next', step }
-  if count > 0 then fields[3], fields[4] = 'c', count end
-  if ending then fields[#fields + 1], fields[#fields + 2] = 'complete', 1 end
-  redis.call('HSET', meta, unpack(fields))
-else
-  first = redis.call('HINCRBY', meta, 'next', step) - step + 1
-end
+local first = tonumber(state[1] or '0') + 1
 local last = first + count - 1
+local held = tonumber(state[3] or '0') + count
+local fields = { 'next', string.format('%d', first + step - 1) }
+if count > 0 then fields[3], fields[4] = 'c', string.format('%d', held) end
+if ending then fields[#fields + 1], fields[#fields + 2] = 'complete', 1 end
+redis.call('HSET', meta, unpack(fields))
 if count > 0 then
   local bytes = 0
   for i = 1, count do
@@ -217,8 +215,6 @@ if count > 0 then
     redis.call('XADD', events, '0-' .. (first + i - 1), 'd', data)
     bytes = bytes + string.len(data)
   end
-  local held = count
-  if not new then held = redis.call('HINCRBY', meta, 'c', count) end
   local total = account(ST, bytes)
   note(ST, 0, done and 'f' or 'r')
   if held > MAX_EVENTS then
@@ -229,7 +225,6 @@ if count > 0 then
 end
 if ending then
   -- As finish(): the terminal entry wakes followers, and the stream counts as finished.
-  if not new then redis.call('HSET', meta, 'complete', 1) end
   redis.call('XADD', events, '0-' .. (last + 1), 'e', 1)
   note(ST, 0, 'f')
   renew(events)
