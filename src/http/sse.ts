@@ -129,19 +129,41 @@ export function stringifyNumberedJsonEvents(
   }
   if (data.length === 0) return head;
   // One event (a large result, maybe): left a rope, not copied here; the runtime writes it as is.
-  if (data.length === 1) return `${head}id: ${idPrefix}${first}\ndata: ${data[0]}\n\n`;
+  if (data.length === 1) return `${head}id: ${idPrefix}${numberedDataLead(first)}${data[0]}\n\n`;
   // Joined once: one flat string, where `+=` would leave a rope of a few strings an event for
-  // the runtime to flatten when it writes the body. Nothing is concatenated per event.
-  const parts = new Array<string | number>(4 * data.length + 1);
+  // the runtime to flatten when it writes the body. Nothing is concatenated per event, and no
+  // number converted: each event's number and `data:` come made (numberedDataLead).
+  const parts = new Array<string>(3 * data.length + 1);
   const between = `\n\nid: ${idPrefix}`;
   for (let i = 0; i < data.length; i++) {
-    parts[4 * i] = i === 0 ? `${head}id: ${idPrefix}` : between;
-    parts[4 * i + 1] = first + i;
-    parts[4 * i + 2] = "\ndata: ";
-    parts[4 * i + 3] = data[i];
+    parts[3 * i] = i === 0 ? `${head}id: ${idPrefix}` : between;
+    parts[3 * i + 1] = numberedDataLead(first + i);
+    parts[3 * i + 2] = data[i];
   }
-  parts[4 * data.length] = "\n\n";
+  parts[3 * data.length] = "\n\n";
   return parts.join("");
+}
+
+/** Event numbers whose lead is kept made: the first events of every stream. */
+const LEADS_KEPT = 1_024;
+/** `${n}\ndata: ` at index `n`, filled in order as numbers are first needed (never sparse). */
+const leads: string[] = ["0\ndata: "];
+
+/**
+ * `${n}\ndata: `: what follows an event's id prefix, up to its data, in
+ * {@linkcode stringifyNumberedJsonEvents}. Made once for the first
+ * {@linkcode LEADS_KEPT} numbers (a short flat string each), fresh beyond.
+ *
+ * @example
+ * ```ts
+ * import { numberedDataLead } from "./sse.ts";
+ * numberedDataLead(12); // "12\ndata: "
+ * ```
+ */
+export function numberedDataLead(n: number): string {
+  if (n >= LEADS_KEPT || n < 0 || !Number.isInteger(n)) return `${n}\ndata: `;
+  while (leads.length <= n) leads.push(`${leads.length}\ndata: `);
+  return leads[n];
 }
 
 /** Response headers every SSE response carries. */

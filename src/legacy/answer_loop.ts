@@ -12,7 +12,7 @@ import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import { type PendingWork, workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
+import type { JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import { nextTask } from "../runtime.ts";
 import type { AbortCause } from "./in_flight.ts";
@@ -25,7 +25,7 @@ import { closedAnswers } from "./unfinished_answers.ts";
 const CLIENT_GONE_STATUS = 499;
 
 /** `early` while nothing is held: shared, never written (the first held message replaces it). */
-export const NOTHING_HELD: JsonRpcMessage[] = [];
+export const NOTHING_HELD: string[] = [];
 
 /** The exchange as its answer loop reads and settles it (exchange.ts's LegacyExchange). */
 export interface LoopExchange extends SlowCall {
@@ -43,8 +43,8 @@ export interface LoopExchange extends SlowCall {
   runs: readonly Promise<JsonRpcResponse | undefined>[];
   clientGone: boolean;
   readonly opening: Promise<LogicalStream> | undefined;
-  /** Notifications held until the answer's form is known. */
-  early: JsonRpcMessage[];
+  /** Notifications held until the answer's form is known, as their JSON. */
+  early: string[];
   readonly closedByServer: boolean;
   /** The stream's Response until the answer loop takes it (nothing keeps it after). */
   sse: Response | undefined;
@@ -123,11 +123,11 @@ export async function answerAll(
     if (exchange.mode === "sse" || early.length > 0) {
       // Notifications emitted on the way, then the responses: one body, logged in one call.
       exchange.early = NOTHING_HELD;
-      const messages = early.length === 0 ? responses : [...early, ...responses];
       return await exchange.deps.hub.completeRequestStream(
         exchange.session.id,
         exchange.prime,
-        messages,
+        responses,
+        early,
       );
     }
     return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));

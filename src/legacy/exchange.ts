@@ -30,6 +30,7 @@
 import { jsonResponse } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse.ts";
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
+import { serializeMessage } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
 import type { PostTelemetry } from "../telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
@@ -122,12 +123,12 @@ class LegacyExchange extends LastStep
   /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
   #waitingForOpen = 0;
   /**
-   * Notifications emitted before the stream opened, held until the end of
-   * the task: if every handler has finished by then, they go out with the
-   * responses as one complete body (no live stream); else they are the
+   * Notifications emitted before the stream opened, as JSON, held until the
+   * end of the task: if every handler has finished by then, they go out with
+   * the responses as one complete body (no live stream); else they are the
    * stream's first batch.
    */
-  early: JsonRpcMessage[] = NOTHING_HELD;
+  early: string[] = NOTHING_HELD;
   sse: Response | undefined;
   decide: (() => void) | undefined;
   /** The registrations of this POST's requests, to abort them when abandoned. */
@@ -181,7 +182,7 @@ class LegacyExchange extends LastStep
       (opened) => {
         this.#stream = opened.stream;
         // What was held comes first, before any send queued behind the opening.
-        for (const message of this.early) void opened.stream.send(message);
+        for (const data of this.early) void opened.stream.send(data);
         this.early = NOTHING_HELD;
         this.sse = opened.response;
         this.decide?.();
@@ -227,7 +228,7 @@ class LegacyExchange extends LastStep
         });
       }
       if (this.early === NOTHING_HELD) this.early = [];
-      this.early.push(message);
+      this.early.push(serializeMessage(message));
       return RESOLVED;
     }
     this.#waitingForOpen++;

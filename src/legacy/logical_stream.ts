@@ -13,7 +13,6 @@
  * @module
  */
 
-import { stringifyJsonEvents } from "../http/sse.ts";
 import type { SseConnection } from "../http/sse_connection.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
@@ -24,6 +23,7 @@ import {
   serializeMessage,
 } from "../jsonrpc/messages.ts";
 import type { EventLog } from "./event_log.ts";
+import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { afterThisTask, type Scheduler } from "../runtime.ts";
 import { recordEndLater } from "./stream_end_retry.ts";
@@ -201,11 +201,11 @@ export class LogicalStream {
    * together: one event log call (`appendMany` when the log has it) and one
    * chunk on the connection. The batch is written once the current task is
    * over (a tool emitting progress in a loop fills one batch, not one per
-   * event). Resolves once the message is logged and written.
+   * event). Resolves once the message is logged and written. A string is a notification's JSON.
    */
-  send(message: JsonRpcMessage): Promise<void> {
+  send(message: JsonRpcMessage | string): Promise<void> {
     if (this.#finished) return RESOLVED;
-    const data = serializeMessage(message);
+    const data = typeof message === "string" ? message : serializeMessage(message);
     let batch = this.#open;
     if (batch === undefined) {
       const fresh = newBatch();
@@ -215,8 +215,8 @@ export class LogicalStream {
     }
     batch.items.push(data);
     if (
-      this.requestIds.length > 0 && "id" in message && message.id !== null &&
-      !("method" in message)
+      this.requestIds.length > 0 && typeof message !== "string" && "id" in message &&
+      message.id !== null && !("method" in message)
     ) (batch.responseIds ??= []).push(message.id);
     this.#unwritten++;
     return batch.done;
@@ -249,7 +249,7 @@ export class LogicalStream {
       }
       const connection = this.#connection;
       if (connection !== undefined) {
-        connection.writeRaw(stringifyJsonEvents(ids, items));
+        connection.writeRaw(frameBatch(log, this.streamId, ids, items));
       }
       if (batch.responseIds !== undefined) {
         const answered = this.#answered ??= new Set();

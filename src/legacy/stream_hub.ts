@@ -156,16 +156,18 @@ export class StreamHub {
    * as one string body, without a stream object or a connection to track.
    * When the log fails the messages still go out, without event ids (there
    * is nothing to resume), and the failure is reported; a failed end marker
-   * only is reported.
+   * only is reported. `early` (taken over): notifications' JSON, sent first.
    */
   async completeRequestStream(
     sessionId: string,
     prime: boolean,
     messages: readonly JsonRpcMessage[],
+    early: string[] = [],
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
-    const data = messages.map(serializeMessage);
+    const data = early.length === 0 ? messages.map(serializeMessage) : early; // joined, not copied
+    if (data === early) { for (const message of messages) data.push(serializeMessage(message)); }
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:

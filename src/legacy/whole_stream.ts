@@ -14,7 +14,7 @@
  * @module
  */
 
-import { stringifyNumberedJsonEvents } from "../http/sse.ts";
+import { numberedDataLead, stringifyNumberedJsonEvents } from "../http/sse.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 
 /** A whole stream's SSE body. */
@@ -55,7 +55,7 @@ export function frameWholeStream(
   let at = head.length;
   let dataLength = 0;
   for (let i = 0; i < data.length; i++) {
-    at += 4 + idPrefix.length + digits(first + i) + 7;
+    at += 4 + idPrefix.length + numberedDataLead(first + i).length;
     starts[i] = at;
     at += data[i].length;
     ends[i] = at;
@@ -73,14 +73,4 @@ export function frameWholeStream(
     for (const size of sizes) dataBytes += size;
   }
   return { text, starts, ends, sizes, dataBytes };
-}
-
-/** Decimal digits of a positive integer. */
-function digits(n: number): number {
-  let count = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    count++;
-  }
-  return count;
 }

@@ -104,7 +104,8 @@ class RequestHandlerContext implements HandlerContext {
   #ctx: RequestContext;
   #request: JsonRpcRequest;
   #lastProgress = -Infinity;
-  /** The progress token, JSON-encoded once. */
+  /** The request's progress token, looked up at the first progress call (null until then). */
+  #progressToken: string | number | undefined | null = null;
   /** The start of this request's progress notifications' JSON, up to the progress value. */
   #progressHead: string | undefined;
   /** The end of the last one's JSON after the progress value, and the total it was made for. */
@@ -176,7 +177,10 @@ class RequestHandlerContext implements HandlerContext {
       );
     }
     this.#lastProgress = progress;
-    const progressToken = progressTokenOf(this.#request);
+    let progressToken = this.#progressToken;
+    if (progressToken === null) {
+      progressToken = this.#progressToken = progressTokenOf(this.#request);
+    }
     if (progressToken === undefined) return Promise.resolve();
     // Made with all their properties at once: none is added to an object later.
     const params: Record<string, unknown> = total === undefined

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  numberedDataLead,
   SSE_HEADERS,
   stringifyJsonEvents,
   stringifyNumberedJsonEvents,
@@ -88,6 +89,16 @@ describe("stringifyJsonEvents and stringifyNumberedJsonEvents", () => {
     assert.equal(stringifyNumberedJsonEvents("s-1:", 7, data, "retry: 5\n\n"), expected);
     assert.equal(stringifyNumberedJsonEvents("s-1:", 7, [], "retry: 5\n\n"), "retry: 5\n\n");
     assert.equal(stringifyNumberedJsonEvents("s-1:", 1, ["{}"]), "id: s-1:1\ndata: {}\n\n");
+  });
+
+  it("number events past the kept leads, and from any first number, as explicit ids do", () => {
+    const data = ["{}", "[]", "1", '"x"', "null"];
+    for (const first of [1_022, 1, 250, 99_998, 3]) {
+      const ids = data.map((_, i) => `p:${first + i}`);
+      assert.equal(stringifyNumberedJsonEvents("p:", first, data), stringifyJsonEvents(ids, data));
+    }
+    assert.equal(numberedDataLead(1_023), "1023\ndata: ");
+    assert.equal(numberedDataLead(123_456), "123456\ndata: ");
   });
 
   it("refuse an id, or an id prefix, that would break framing", () => {

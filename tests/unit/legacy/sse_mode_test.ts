@@ -82,4 +82,28 @@ describe("responseMode sse", () => {
     assert.equal(JSON.parse(parseSse(rest)[0].data!).result.content[0].text, "late");
     await handler.close();
   });
+
+  it("a notification in a complete body is the one emitted, not its data as changed after", async () => {
+    const logs = defineTool({
+      name: "logs",
+      description: "logs an object, then changes it",
+      handler: async (_args, ctx) => {
+        const data = { step: 1 };
+        await ctx.log("info", data);
+        data.step = 2;
+        return "done";
+      },
+    });
+    const handler = makeHandler({ tools: [logs] });
+    const { id: sessionId } = await initialize(handler);
+    const response = await handler(postRequest(
+      { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "logs" } },
+      { sessionId, protocolVersion: "2025-11-25" },
+    ));
+    const events = parseSse(await response.text()).filter((event) => event.data);
+    assert.equal(events.length, 2, "the log message, then the response");
+    assert.deepEqual(JSON.parse(events[0].data!).params.data, { step: 1 });
+    assert.equal(JSON.parse(events[1].data!).result.content[0].text, "done");
+    await handler.close();
+  });
 });
