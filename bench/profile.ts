@@ -2,8 +2,8 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|floor-legacy-resumable|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
- *                                              [--workload steady|init|progress|stateless] [--seconds 10] [--top 25]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|floor-legacy-resumable|floor-legacy-sse|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
+ *                                              [--workload steady|init|progress|stateless|large|large-1m] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
  * `deno run --cpu-prof`, `bun --cpu-prof`), is driven by autocannon exactly as in bench/run.ts,
@@ -26,6 +26,7 @@ import {
   INITIALIZED_BODY,
   isEchoResult,
   isModernEchoResult,
+  largeCallBody,
   MCP_PATH,
   modernCallHeaders,
   modernEchoCallBody,
@@ -55,6 +56,7 @@ const ENTRIES: Record<string, [string, string[]]> = {
   floor: ["floor.ts", []],
   "floor-legacy": ["floor.ts", ["--era", "legacy"]],
   "floor-legacy-resumable": ["floor.ts", ["--era", "legacy", "--resumable"]],
+  "floor-legacy-sse": ["floor.ts", ["--era", "legacy", "--mode", "sse"]],
   "floor-legacy-sse-resumable": ["floor.ts", ["--era", "legacy", "--mode", "sse", "--resumable"]],
   "mcp-lite": ["mcp_lite.ts", []],
   tmcp: ["tmcp.ts", []],
@@ -155,9 +157,27 @@ const stateless: RequestTemplate = {
   },
   check: (status, body, _h, ctx) => status === 200 && isModernEchoResult(body, ctx.id as number),
 };
-const single: Record<string, RequestTemplate> = { steady, progress, stateless };
+/** A tools/call of the large tool: a 256 KiB text result (`large-1m`: 1 MiB). */
+const large = (tool: "large" | "large-1m"): RequestTemplate => ({
+  setup(ctx) {
+    const id = ++seq;
+    ctx.id = id;
+    return {
+      body: largeCallBody(id, tool),
+      headers: { ...POST_HEADERS, "mcp-session-id": pool[id % pool.length] },
+    };
+  },
+  check: (status) => status === 200,
+});
+const single: Record<string, RequestTemplate> = {
+  steady,
+  progress,
+  stateless,
+  large: large("large"),
+  "large-1m": large("large-1m"),
+};
 if (workload !== "init" && single[workload] === undefined) {
-  throw new Error(`unknown workload ${workload}: steady, init, progress or stateless`);
+  throw new Error(`unknown workload ${workload}: steady, init, progress, stateless, large or large-1m`);
 }
 const sequence = workload === "init" ? init : [single[workload]];
 const result = await measure(
