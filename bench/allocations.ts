@@ -9,7 +9,7 @@
  * per `--interval` bytes, 512 by default): quote sites above a few hundred
  * bytes per request.
  *
- *   node_modules/node24/bin/node bench/allocations.ts [--case legacy|2026] [--requests 20000] [--top 25] [--interval 512]
+ *   node_modules/node24/bin/node bench/allocations.ts [--case legacy|2026|progress] [--requests 20000] [--top 25] [--interval 512]
  *
  * A built-in (Map, Promise, Map.delete, …) is listed with its caller.
  */
@@ -25,8 +25,9 @@ import {
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
+  PROGRESS_COUNT,
 } from "./lib/protocol.ts";
-import { createMcpHandler } from "../mod.ts";
+import { createMcpHandler, defineTool } from "../mod.ts";
 import { echoTool } from "./lib/echo_tool.ts";
 
 const argv = process.argv.slice(2);
@@ -38,13 +39,28 @@ const mode = opt("case", "legacy");
 const requests = Number(opt("requests", "20000"));
 const top = Number(opt("top", "25"));
 const interval = Number(opt("interval", "512"));
-if (!["legacy", "2026"].includes(mode)) throw new Error(`--case: legacy or 2026, not ${mode}`);
+if (!["legacy", "2026", "progress"].includes(mode)) {
+  throw new Error(`--case: legacy, 2026 or progress, not ${mode}`);
+}
 
 const URL_ = `http://127.0.0.1${MCP_PATH}`;
-const tether = createMcpHandler({ name: "bench-allocations", version: "1.0.0", tools: [echoTool] });
+/** The bench's progress tool (bench/servers/tether.ts): 100 notifications, then its answer. */
+const progressTool = defineTool({
+  name: "progress",
+  description: `Emits ${PROGRESS_COUNT} progress notifications, then answers`,
+  handler: async (_input, ctx) => {
+    for (let i = 1; i <= PROGRESS_COUNT; i++) await ctx.progress(i, PROGRESS_COUNT);
+    return "done";
+  },
+});
+const tether = createMcpHandler({
+  name: "bench-allocations",
+  version: "1.0.0",
+  tools: [echoTool, progressTool],
+});
 let headers: Record<string, string> = { ...POST_HEADERS, ...modernCallHeaders("echo") };
 let body = (id: number) => modernEchoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
-if (mode === "legacy") {
+if (mode !== "2026") {
   const init = await tether(
     new Request(URL_, { method: "POST", headers: INIT_HEADERS, body: initializeBody(1) }),
   );
@@ -52,7 +68,10 @@ if (mode === "legacy") {
   headers = { ...POST_HEADERS, "mcp-session-id": init.headers.get("mcp-session-id")! };
   await (await tether(new Request(URL_, { method: "POST", headers, body: INITIALIZED_BODY })))
     .text();
-  body = (id: number) => echoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
+  body = mode === "progress"
+    ? (id: number) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"p${id}"}}}`
+    : (id: number) => echoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
 }
 
 async function run(from: number, count: number): Promise<void> {

@@ -177,7 +177,9 @@ const single: Record<string, RequestTemplate> = {
   "large-1m": large("large-1m"),
 };
 if (workload !== "init" && single[workload] === undefined) {
-  throw new Error(`unknown workload ${workload}: steady, init, progress, stateless, large or large-1m`);
+  throw new Error(
+    `unknown workload ${workload}: steady, init, progress, stateless, large or large-1m`,
+  );
 }
 const sequence = workload === "init" ? init : [single[workload]];
 const result = await measure(
