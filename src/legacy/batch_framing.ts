@@ -8,7 +8,7 @@
 
 import { stringifyJsonEvents, stringifyNumberedJsonEvents } from "../http/sse.ts";
 import type { EventLog } from "./event_log_interface.ts";
-import { MemoryEventLog } from "./memory_event_log.ts";
+import { numbersInOrder } from "./memory_event_log.ts";
 
 /**
  * Frames `data` with the `ids` that `log` gave them in `streamId`.
@@ -27,10 +27,7 @@ export function frameBatch(
   data: readonly string[],
 ): string {
   // One id came from `append` (maybe a subclass's): checked as it is.
-  if (
-    ids.length > 1 && log instanceof MemoryEventLog &&
-    log.appendMany === MemoryEventLog.prototype.appendMany
-  ) {
+  if (ids.length > 1 && numbersInOrder(log)) {
     const first = Number(ids[0].slice(streamId.length + 1));
     if (ids[0] === `${streamId}:${first}`) {
       return stringifyNumberedJsonEvents(`${streamId}:`, first, data);

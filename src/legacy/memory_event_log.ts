@@ -380,16 +380,20 @@ export class MemoryEventLog implements EventLog {
 }
 
 /**
- * For the stream hub: when `log` is a {@linkcode MemoryEventLog} whose
- * `appendMany` is its own, a function that stores a whole new stream at
- * once, synchronously, and ends it: its events packed in one string (their
- * UTF-8 `bytes` counted by the caller), numbered from 1, so their ids are
- * `formatEventId(streamId, 1 + i)`. It returns false, storing nothing, when
- * the stream has numbered events already. Undefined for any other log.
+ * For the stream hub: when {@linkcode numbersInOrder} holds of `log`, a
+ * function that stores a whole new stream at once, synchronously, and ends
+ * it: its events packed in one string (their UTF-8 `bytes` counted by the
+ * caller), numbered from 1, so their ids are `formatEventId(streamId, 1 + i)`.
+ * It returns false, storing nothing, when the stream has numbered events
+ * already. Undefined for any other log.
  */
 export function wholeStreamAppender(log: EventLog): AppendWhole | undefined {
-  if (!(log instanceof MemoryEventLog)) return undefined;
-  if (log.appendMany !== MemoryEventLog.prototype.appendMany) return undefined;
+  if (!numbersInOrder(log)) return undefined;
   return (sessionId, streamId, events, bytes) =>
     appendWhole(log, sessionId, streamId, events, bytes);
+}
+
+/** A {@linkcode MemoryEventLog} with its own `appendMany` (ids `<stream>:<n>` in order). */
+export function numbersInOrder(log: EventLog): log is MemoryEventLog {
+  return log instanceof MemoryEventLog && log.appendMany === MemoryEventLog.prototype.appendMany;
 }

@@ -166,8 +166,9 @@ export class StreamHub {
   ): Promise<Response> {
     const streamId = this.#nextStreamId();
     const log = this.eventLog;
-    const data = early.length === 0 ? messages.map(serializeMessage) : early; // joined, not copied
-    if (data === early) { for (const message of messages) data.push(serializeMessage(message)); }
+    // `early` empty may be a shared constant (never written): the responses then go in their own.
+    const data = early.length === 0 ? [] : early;
+    for (const message of messages) data.push(serializeMessage(message));
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
