@@ -68,12 +68,11 @@ let source: RedisSource;
 
 async function startInstances(
   probe: Probe,
-  count = 3,
   options: { orphanTimeoutMs?: number } = {},
 ): Promise<Instance[]> {
   const prefix = `three${++prefixes}:`;
   const instances: Instance[] = [];
-  for (const name of ["A", "B", "C"].slice(0, count)) {
+  for (const name of ["A", "B", "C"]) {
     const backend = await createRedisBackend(source, {
       prefix,
       onError: () => {},
@@ -154,6 +153,28 @@ async function startInstances(
   return instances;
 }
 
+/**
+ * Runs `body` on fresh instances (see {@linkcode startInstances}) and their probe, and closes
+ * every instance after, whatever `body` does. `gates` gives the probe the `count` tool's two
+ * pauses.
+ */
+async function withInstances(
+  body: (instances: Instance[], probe: Probe) => Promise<void>,
+  options: { gates?: boolean; orphanTimeoutMs?: number } = {},
+): Promise<void> {
+  const probe: Probe = {
+    held: deferred<void>(),
+    ends: [],
+    ...(options.gates ? { gates: [deferred<void>(), deferred<void>()] } : {}),
+  };
+  const instances = await startInstances(probe, options);
+  try {
+    await body(instances, probe);
+  } finally {
+    for (const instance of instances) await instance.close();
+  }
+}
+
 /** An SDK client whose every request goes to the next instance in turn. */
 async function rotatingClient(
   instances: Instance[],
@@ -212,10 +233,8 @@ for (const topology of TOPOLOGIES) {
       await rig?.stop();
     });
 
-    it("any instance serves any session: the counter test, owner binding and forged ids on every instance", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const instances = await startInstances(probe);
-      try {
+    it("any instance serves any session: the counter test, owner binding and forged ids on every instance", () =>
+      withInstances(async (instances) => {
         const first = await rotatingClient(instances, "alice");
         const second = await rotatingClient(instances, "alice");
         for (let i = 0; i < 5; i++) {
@@ -250,15 +269,10 @@ for (const topology of TOPOLOGIES) {
         }
         await first.close();
         await second.close();
-      } finally {
-        for (const instance of instances) await instance.close();
-      }
-    });
+      }));
 
-    it("notifications/cancelled posted to B aborts the tool running on A", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const [a, b, c] = await startInstances(probe);
-      try {
+    it("notifications/cancelled posted to B aborts the tool running on A", () =>
+      withInstances(async ([a, b], probe) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const call = await rawPost(a.url, session, {
           jsonrpc: "2.0",
@@ -276,15 +290,10 @@ for (const topology of TOPOLOGIES) {
         await until(() => probe.ends.length === 1, "the tool on A saw the cancellation", WAIT_MS);
         assert.deepEqual(probe.ends, ["A:cancelled"]);
         await call.body?.cancel();
-      } finally {
-        for (const instance of [a, b, c]) await instance.close();
-      }
-    });
+      }));
 
-    it("DELETE on B aborts A's work and ends A's listening stream", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const [a, b, c] = await startInstances(probe);
-      try {
+    it("DELETE on B aborts A's work and ends A's listening stream", () =>
+      withInstances(async ([a, b, c], probe) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const listening = await rawGet(a.url, session, { headers: bearer("alice") });
         assert.equal(listening.status, 200);
@@ -311,15 +320,10 @@ for (const topology of TOPOLOGIES) {
         );
         assert.equal(after.status, 404, "the session is gone on C too");
         await after.body?.cancel();
-      } finally {
-        for (const instance of [a, b, c]) await instance.close();
-      }
-    });
+      }));
 
-    it("an elicitation reply posted to another instance resumes the tool waiting where it runs (SDK client, rotating)", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const instances = await startInstances(probe);
-      try {
+    it("an elicitation reply posted to another instance resumes the tool waiting where it runs (SDK client, rotating)", () =>
+      withInstances(async (instances) => {
         const rotating = await rotatingClient(instances, "alice", (client) => {
           client.setRequestHandler(ElicitRequestSchema, () => ({
             action: "accept",
@@ -335,15 +339,10 @@ for (const topology of TOPOLOGIES) {
           assert.notEqual(reply.instance, call.instance, "the reply went to another instance");
         }
         await rotating.close();
-      } finally {
-        for (const instance of instances) await instance.close();
-      }
-    });
+      }));
 
-    it("notify, broadcast and resourceUpdated on any instance reach the listening stream on A; a GET on C takes it over", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const [a, b, c] = await startInstances(probe);
-      try {
+    it("notify, broadcast and resourceUpdated on any instance reach the listening stream on A; a GET on C takes it over", () =>
+      withInstances(async ([a, b, c]) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const onA = await rawGet(a.url, session, { headers: bearer("alice") });
         const readerA = new SseReader(onA.body);
@@ -377,16 +376,11 @@ for (const topology of TOPOLOGIES) {
         }
         assert.equal(data, "A");
         await readerC.cancel();
-      } finally {
-        for (const instance of [a, b, c]) await instance.close();
-      }
-    });
+      }));
 
-    it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [], gates: [deferred(), deferred()] };
-      // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
-      const [a, b, c] = await startInstances(probe, 3, { orphanTimeoutMs: 1_200 });
-      try {
+    // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
+    it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", () =>
+      withInstances(async ([a, b, c], probe) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const call = await rawPost(a.url, session, {
           jsonrpc: "2.0",
@@ -433,15 +427,10 @@ for (const topology of TOPOLOGIES) {
         assert.equal(new Set(ids).size, ids.length, "no event id twice");
         assert.deepEqual(probe.ends, ["A:done"], "A was not told the work was abandoned");
         void b;
-      } finally {
-        for (const instance of [a, b, c]) await instance.close();
-      }
-    });
+      }, { gates: true, orphanTimeoutMs: 1_200 }));
 
-    it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const [a, b, c] = await startInstances(probe);
-      try {
+    it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", () =>
+      withInstances(async ([a, b, c]) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const onA = await rawGet(a.url, session, { headers: bearer("alice") });
         const readerA = new SseReader(onA.body);
@@ -475,29 +464,24 @@ for (const topology of TOPOLOGIES) {
         }
         assert.deepEqual(seen, ["two", "three"], "the replay, then live on C");
         await readerC.cancel();
-      } finally {
-        for (const instance of [a, b, c]) await instance.close();
-      }
-    });
+      }));
 
     // KEYS answers for one node: the count is taken where every key is on one.
     if (topology !== "one Redis") return;
-    it("Redis keys of ended sessions are gone: the key count returns to its baseline after churn", async () => {
-      const probe: Probe = { held: deferred<void>(), ends: [] };
-      const instances = await startInstances(probe);
-      const prefix = `three${prefixes}:`;
-      const keys = async () =>
-        ((await redis.client.sendCommand(["KEYS", `${prefix}*`])) as string[])
-          // The bus's inboxes and live list and the event log's global totals are the deployment's.
-          .filter((key) =>
-            !key.startsWith(`${prefix}{bus`) &&
-            ![
-              `${prefix}eg:{0}:bytes`,
-              `${prefix}eg:{0}:clock`,
-            ]
-              .includes(key)
-          );
-      try {
+    it("Redis keys of ended sessions are gone: the key count returns to its baseline after churn", () =>
+      withInstances(async (instances) => {
+        const prefix = `three${prefixes}:`;
+        const keys = async () =>
+          ((await redis.client.sendCommand(["KEYS", `${prefix}*`])) as string[])
+            // The bus's inboxes and live list and the event log's global totals are the deployment's.
+            .filter((key) =>
+              !key.startsWith(`${prefix}{bus`) &&
+              ![
+                `${prefix}eg:{0}:bytes`,
+                `${prefix}eg:{0}:clock`,
+              ]
+                .includes(key)
+            );
         const baseline = (await keys()).length;
         for (let i = 0; i < 12; i++) {
           const [x, y] = [instances[i % 3], instances[(i + 1) % 3]];
@@ -519,9 +503,6 @@ for (const topology of TOPOLOGIES) {
         await until(async () => (await keys()).length <= baseline, "the last session's keys gone")
           .catch(() => {});
         assert.equal((await keys()).length, baseline, `left: ${(await keys()).join(", ")}`);
-      } finally {
-        for (const instance of instances) await instance.close();
-      }
-    });
+      }));
   });
 }
