@@ -45,6 +45,10 @@ export interface IdleStreamsFigure {
   streams: number;
   rssPerStream: number;
   heapPerStream: number;
+  /** V8/JSC heap capacity Δ per stream: heapUsed plus what the heap keeps committed empty. */
+  heapTotalPerStream: number;
+  /** Memory the engine counts outside its heap (ArrayBuffers, external strings) Δ per stream. */
+  externalPerStream: number;
 }
 
 const ENTRIES: Readonly<Record<IdleServer, [string, ...string[]]>> = {
@@ -104,6 +108,8 @@ export async function measureIdleStreams(options: IdleStreamsOptions): Promise<I
       streams,
       rssPerStream: (during.rss - before.rss) / streams,
       heapPerStream: (during.heapUsed - before.heapUsed) / streams,
+      heapTotalPerStream: (during.heapTotal - before.heapTotal) / streams,
+      externalPerStream: (during.external - before.external) / streams,
     };
   } finally {
     await running.stop();
@@ -148,6 +154,10 @@ async function main(): Promise<void> {
           (tether.rssPerStream / bare.rssPerStream).toFixed(2)
         }  heap/stream: tether ${kb(tether.heapPerStream)}, bare ${kb(bare.heapPerStream)}, ratio ${
           (tether.heapPerStream / bare.heapPerStream).toFixed(2)
+        }  heapTotal/stream: tether ${kb(tether.heapTotalPerStream)}, bare ${
+          kb(bare.heapTotalPerStream)
+        }  external/stream: tether ${kb(tether.externalPerStream)}, bare ${
+          kb(bare.externalPerStream)
         }${
           floor === undefined
             ? ""

@@ -321,6 +321,8 @@ export async function probe(base: string, template: RequestTemplate): Promise<vo
 export interface MemoryReport {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
   sessions: number | null;
   gc: boolean;
 }
