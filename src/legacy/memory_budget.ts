@@ -91,7 +91,11 @@ export interface MemoryEventLogOptions {
   maxEventsPerStream?: number;
   /** Streams kept per session (oldest dropped). Default 64. */
   maxStreamsPerSession?: number;
-  /** Bytes of event data kept per session (oldest events dropped). Default 1 MiB. */
+  /**
+   * Bytes of event data kept per session. A stream over it alone sheds its own
+   * oldest events first (it cannot take the session's other streams with it);
+   * then the session's oldest events go, oldest streams first. Default 1 MiB.
+   */
   maxBytesPerSession?: number;
   /**
    * Bytes of event data kept for all sessions together. Past it, the streams
@@ -101,4 +105,31 @@ export interface MemoryEventLogOptions {
    * heap limit.
    */
   maxTotalBytes?: number;
+}
+
+/**
+ * `options` with their defaults filled in (1,000 events per stream, 64
+ * streams and 1 MiB per session, {@linkcode defaultEventLogBudget} in all);
+ * throws a RangeError naming the first bound that is not a positive number.
+ *
+ * @example
+ * ```ts
+ * import { resolveBounds } from "./memory_budget.ts";
+ * const bounds = resolveBounds({ maxBytesPerSession: 256 * 1024 });
+ * console.log(bounds.maxEventsPerStream); // 1000
+ * ```
+ */
+export function resolveBounds(options: MemoryEventLogOptions): Required<MemoryEventLogOptions> {
+  const bounds = {
+    maxEventsPerStream: options.maxEventsPerStream ?? 1_000,
+    maxStreamsPerSession: options.maxStreamsPerSession ?? 64,
+    maxBytesPerSession: options.maxBytesPerSession ?? 1024 * 1024,
+    maxTotalBytes: options.maxTotalBytes ?? defaultEventLogBudget(),
+  };
+  for (const [name, value] of Object.entries(bounds)) {
+    if (!(value > 0)) {
+      throw new RangeError(`MemoryEventLog option ${name} must be a positive number, got ${value}`);
+    }
+  }
+  return bounds;
 }

@@ -1,6 +1,7 @@
 /**
  * The default {@linkcode EventLog}, in process memory. Bounds: events per
- * stream, streams per session, bytes per session (oldest go first) and
+ * stream, streams per session, bytes per session (a stream over it alone
+ * sheds its own first, then the oldest go first) and
  * bytes for the whole process (`maxTotalBytes`: the streams written least
  * recently go first, finished ones before running ones). Followers wait in
  * `waitAfter` for the next event of a stream written in this process.
@@ -10,7 +11,7 @@
  * @module
  */
 
-import { defaultEventLogBudget, type MemoryEventLogOptions } from "./memory_budget.ts";
+import { type MemoryEventLogOptions, resolveBounds } from "./memory_budget.ts";
 import {
   dataAt,
   heldCount,
@@ -42,6 +43,8 @@ interface StreamLog extends HeldEvents {
   readonly session: SessionLog;
   firstSeq: number;
   nextSeq: number;
+  /** UTF-8 bytes of the events held. */
+  bytes: number;
   complete: boolean;
   /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
   lostThrough: number;
@@ -95,24 +98,11 @@ export class MemoryEventLog implements EventLog {
 
   /** Creates an empty log with the given bounds. */
   constructor(options: MemoryEventLogOptions = {}) {
-    this.#maxEvents = options.maxEventsPerStream ?? 1_000;
-    this.#maxStreams = options.maxStreamsPerSession ?? 64;
-    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
-    this.#maxTotalBytes = options.maxTotalBytes ?? defaultEventLogBudget();
-    for (
-      const [name, value] of Object.entries({
-        maxEventsPerStream: this.#maxEvents,
-        maxStreamsPerSession: this.#maxStreams,
-        maxBytesPerSession: this.#maxBytes,
-        maxTotalBytes: this.#maxTotalBytes,
-      })
-    ) {
-      if (!(value > 0)) {
-        throw new RangeError(
-          `MemoryEventLog option ${name} must be a positive number, got ${value}`,
-        );
-      }
-    }
+    const bounds = resolveBounds(options);
+    this.#maxEvents = bounds.maxEventsPerStream;
+    this.#maxStreams = bounds.maxStreamsPerSession;
+    this.#maxBytes = bounds.maxBytesPerSession;
+    this.#maxTotalBytes = bounds.maxTotalBytes;
   }
 
   /** Bytes of event data held for all sessions. */
@@ -148,6 +138,7 @@ export class MemoryEventLog implements EventLog {
         packed: undefined,
         firstSeq: 1,
         nextSeq: 1,
+        bytes: 0,
         complete: false,
         lostThrough: 0,
         waiters: undefined,
@@ -169,22 +160,37 @@ export class MemoryEventLog implements EventLog {
 
   /** Drops a stream's `count` oldest events. */
   #release(stream: StreamLog, count: number): void {
-    const bytes = releaseOldest(stream, count);
+    this.#account(stream, -releaseOldest(stream, count));
     stream.firstSeq += count;
-    stream.session.bytes -= bytes;
-    this.#totalBytes -= bytes;
   }
 
-  /** Drops oldest events, oldest streams first, until the session fits its byte budget. */
-  #trimSession(session: SessionLog): void {
+  /** Books `bytes` (negative when freed) to the stream, its session and the process. */
+  #account(stream: StreamLog, bytes: number): void {
+    stream.bytes += bytes;
+    stream.session.bytes += bytes;
+    this.#totalBytes += bytes;
+  }
+
+  /**
+   * Drops oldest events until the session fits its byte budget: first of
+   * `current` while it alone is over it (it cannot be kept whole, and must
+   * not take the session's other streams with it), then oldest streams first.
+   */
+  #trimSession(current: StreamLog): void {
+    const session = current.session;
+    if (current.bytes > this.#maxBytes) this.#shed(current, current.bytes - this.#maxBytes);
     for (const stream of session.streams.values()) {
-      let count = 0;
-      let bytes = session.bytes;
-      const held = heldCount(stream);
-      while (bytes > this.#maxBytes && count < held) bytes -= sizeAt(stream, count++);
-      if (count > 0) this.#release(stream, count);
       if (session.bytes <= this.#maxBytes) return;
+      this.#shed(stream, session.bytes - this.#maxBytes);
     }
+  }
+
+  /** Drops `stream`'s oldest events until `excess` bytes are freed or none are left. */
+  #shed(stream: StreamLog, excess: number): void {
+    let count = 0;
+    const held = heldCount(stream);
+    for (let freed = 0; freed < excess && count < held;) freed += sizeAt(stream, count++);
+    if (count > 0) this.#release(stream, count);
   }
 
   /**
@@ -253,9 +259,7 @@ export class MemoryEventLog implements EventLog {
   /** Stores one event at the end of `stream`; {@linkcode MemoryEventLog.#written} applies the bounds after. */
   #push(stream: StreamLog, data: string): string {
     const id = formatEventId(stream.streamId, stream.nextSeq++);
-    const size = holdEvent(stream, data);
-    stream.session.bytes += size;
-    this.#totalBytes += size;
+    this.#account(stream, holdEvent(stream, data));
     return id;
   }
 
@@ -264,8 +268,7 @@ export class MemoryEventLog implements EventLog {
     if (stream.nextSeq !== 1 || !holdPacked(stream, events)) return false;
     if (events.ends.length > 0) {
       stream.nextSeq += events.ends.length;
-      stream.session.bytes += bytes;
-      this.#totalBytes += bytes;
+      this.#account(stream, bytes);
       this.#written(stream);
     }
     this.#complete(stream);
@@ -276,10 +279,8 @@ export class MemoryEventLog implements EventLog {
   #pushAll(stream: StreamLog, data: readonly string[], complete: boolean): number {
     const first = stream.nextSeq;
     if (data.length > 0) {
-      const bytes = holdEvents(stream, data, complete);
+      this.#account(stream, holdEvents(stream, data, complete));
       stream.nextSeq += data.length;
-      stream.session.bytes += bytes;
-      this.#totalBytes += bytes;
       this.#written(stream);
     }
     if (complete) this.#complete(stream);
@@ -293,7 +294,7 @@ export class MemoryEventLog implements EventLog {
     order.add(stream);
     const excess = heldCount(stream) - this.#maxEvents;
     if (excess > 0) this.#release(stream, excess);
-    if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream.session);
+    if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream);
     if (this.#totalBytes > this.#maxTotalBytes) this.#trimGlobal(stream);
     this.#wake(stream);
   }

@@ -151,10 +151,14 @@ local function register(st, writing)
   if not writing then renew(meta) end
 end
 
--- The session's oldest events go, oldest streams first, until it fits MAX_SESSION (total: its
--- bytes when known, else read).
+-- The session's oldest events go until it fits MAX_SESSION (total: its bytes when known, else
+-- read): first of the stream being written while it alone is over (it cannot be kept whole, and
+-- must not take the session's other streams with it), then oldest streams first.
 local function fit_session(total)
   local over = tonumber(total or redis.call('GET', SBYTES) or '0') - MAX_SESSION
+  if over <= 0 then return end
+  local own = tonumber(redis.call('HGET', SIZES, ST) or '0') - MAX_SESSION
+  if own > 0 then over = over - shed(ST, own, 0, 0) end
   if over <= 0 then return end
   for _, st in ipairs(redis.call('ZRANGE', ZSET, 0, -1)) do
     over = over - shed(st, over, 0, 0)

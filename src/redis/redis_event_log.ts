@@ -11,8 +11,9 @@
  * the session's byte totals are written together.
  *
  * Bounds, with the memory log's semantics: events per stream, streams per
- * session and bytes of event data per session (`maxBytesPerSession`: the
- * session's oldest events go, oldest streams first) exactly, in the writing
+ * session and bytes of event data per session (`maxBytesPerSession`: a
+ * stream over it alone sheds its own oldest events first, then the session's
+ * oldest events go, oldest streams first) exactly, in the writing
  * script. Bytes for the whole deployment (`maxTotalBytes`) are kept per
  * budget book (`budgetBooks`: 1 to 16 by `maxTotalBytes`, one on one node
  * under `createRedisBackend`), each session in one by a hash of its id,
@@ -90,8 +91,9 @@ export interface RedisEventLogOptions {
   /** Streams kept per session (oldest dropped). Default 64. */
   maxStreamsPerSession?: number;
   /**
-   * Bytes of event data kept per session (its oldest events dropped, oldest
-   * streams first), as the memory log's `maxBytesPerSession`.
+   * Bytes of event data kept per session (a stream over it alone sheds its
+   * own oldest events first, then the session's oldest go, oldest streams
+   * first), as the memory log's `maxBytesPerSession`.
    * @default 1 MiB
    */
   maxBytesPerSession?: number;

@@ -312,6 +312,16 @@ async function held(log: EventLog, session: string, stream: string): Promise<num
   return (await log.replayAfter(session, `${stream}:0`))?.events.length;
 }
 
+/** Writes a stream whole and ends it, as the hub writes an answered POST: in one call where the log can. */
+async function writeWhole(log: EventLog, session: string, stream: string, data: string[]) {
+  if (log.appendMany !== undefined) {
+    await log.appendMany(session, stream, data, { complete: true });
+    return;
+  }
+  for (const one of data) await log.append(session, stream, one);
+  await log.complete(session, stream);
+}
+
 function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
   describe(`EventLog contract (budgets): ${name}`, () => {
     it("keeps at most maxEventsPerStream events per stream, the newest", async () => {
@@ -348,6 +358,35 @@ function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
         await log.append("s", "new", "n".repeat(600));
         assert.deepEqual((await log.replayAfter("s", "old:0"))?.events, []);
         assert.equal(await held(log, "s", "new"), 1);
+      });
+    });
+
+    it("an answer over the session budget alone takes none of the session's other streams' events", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await writeWhole(log, "s", "old", ["o".repeat(300)]);
+        // One answer bigger than the whole budget: it cannot be kept, and takes nothing with it.
+        await writeWhole(log, "s", "big", ["b".repeat(1_200)]);
+        assert.deepEqual((await log.replayAfter("s", "old:0"))?.events.map((e) => e.data.length), [
+          300,
+        ]);
+        assert.deepEqual(await log.replayAfter("s", "big:0"), {
+          streamId: "big",
+          events: [],
+          complete: true,
+        });
+      });
+    });
+
+    it("a running stream over the session budget alone sheds its own oldest events first", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await writeWhole(log, "s", "old", ["o".repeat(100)]);
+        for (const letter of ["x", "y", "z"]) await log.append("s", "new", letter.repeat(400));
+        // "new" alone holds 1,200 bytes: its first event goes, and then the session fits.
+        assert.deepEqual((await log.replayAfter("s", "new:0"))?.events.map((e) => e.data[0]), [
+          "y",
+          "z",
+        ]);
+        assert.equal(await held(log, "s", "old"), 1);
       });
     });
 

@@ -70,6 +70,17 @@ describe("the memory log's whole streams", () => {
     assert.equal(log.totalBytes, 5);
   });
 
+  it("a whole stream over the session budget takes none of the session's other streams' events", async () => {
+    const log = new MemoryEventLog({ maxBytesPerSession: 100_000 });
+    await log.append("s", "progress", '{"progress":1}');
+    const body = frameWholeStream("big:", 1, [...ONE, ...ONE], "");
+    assert.equal(wholeStreamAppender(log)!("s", "big", body, body.dataBytes), true);
+    // 140 KB alone: its first event goes (70 KB then fits), the other stream keeps its one.
+    assert.deepEqual((await log.replayAfter("s", "progress:0"))?.events.length, 1);
+    assert.deepEqual((await log.replayAfter("s", "big:0"))?.events.map((e) => e.id), ["big:2"]);
+    assert.equal(log.totalBytes, 14 + ONE[0].length);
+  });
+
   it("is only offered by the memory log's own appendMany", () => {
     class Custom extends MemoryEventLog {
       override appendMany(...args: Parameters<MemoryEventLog["appendMany"]>) {
