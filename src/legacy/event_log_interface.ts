@@ -49,6 +49,12 @@ export interface Replay {
   /** True when the stream has ended (its final response is among the stored events). */
   complete: boolean;
   /**
+   * True when the log's budgets dropped events that came after the given id:
+   * `events` skips them, and an ended stream's answer may have been among
+   * them (the resume then answers the request with an error, never a hang).
+   */
+  gap?: boolean;
+  /**
    * Set by {@linkcode EventLog.waitAfter} when the instance writing the
    * stream stopped (its heartbeat lapsed) before ending it: nothing more
    * will come. The requests it was answering are listed, so the follower

@@ -1,10 +1,10 @@
 /**
  * The default {@linkcode EventLog}, in process memory. Bounds: events per
  * stream, streams per session, bytes per session (a stream over it alone
- * sheds its own first, then the oldest go first) and
- * bytes for the whole process (`maxTotalBytes`: the streams written least
- * recently go first, finished ones before running ones). Followers wait in
- * `waitAfter` for the next event of a stream written in this process.
+ * sheds its own first, then the oldest go first) and bytes for the whole
+ * process (`maxTotalBytes`: the streams written least recently go first,
+ * finished ones before running ones). Followers wait in `waitAfter` for the
+ * next event of a stream written in this process.
  *
  * It is not shared between processes (redis/redis_event_log.ts is), and it
  * never reports a lost writer: a writer in this process is never lost.
@@ -361,12 +361,12 @@ export class MemoryEventLog implements EventLog {
     }
     const events: StoredEvent[] = [];
     for (let seq = Math.max(parsed.seq + 1, stream.firstSeq); seq < stream.nextSeq; seq++) {
-      events.push({
-        id: formatEventId(parsed.streamId, seq),
-        data: dataAt(stream, seq - stream.firstSeq),
-      });
+      const data = dataAt(stream, seq - stream.firstSeq);
+      events.push({ id: formatEventId(parsed.streamId, seq), data });
     }
-    return Promise.resolve({ streamId: parsed.streamId, events, complete: stream.complete });
+    const replay: Replay = { streamId: parsed.streamId, events, complete: stream.complete };
+    if (parsed.seq + 1 < stream.firstSeq) replay.gap = true; // events after it were dropped
+    return Promise.resolve(replay);
   }
 
   /** Forgets a session's streams. */

@@ -54,6 +54,7 @@ import {
 } from "./logical_stream.ts";
 import { ParkedConnections } from "./parked_connections.ts";
 import { resumeStream } from "./stream_resume.ts";
+import { answerStreamId, requestStreamId } from "./request_stream_id.ts";
 
 /** Settings of the {@linkcode StreamHub}. */
 export interface StreamHubOptions {
@@ -143,7 +144,7 @@ export class StreamHub {
     prime: boolean,
     requestIds: readonly RequestId[] = [],
   ): Promise<{ stream: LogicalStream; response: Response }> {
-    const streamId = this.#nextStreamId();
+    const streamId = requestStreamId(this.#nextStreamId(), sessionId, requestIds);
     await this.eventLog.open(sessionId, streamId, { requestIds });
     const stream = this.#register(sessionId, streamId, requestIds);
     const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
@@ -164,7 +165,7 @@ export class StreamHub {
     messages: readonly JsonRpcMessage[],
     early: string[] = [],
   ): Promise<Response> {
-    const streamId = this.#nextStreamId();
+    const streamId = answerStreamId(this.#nextStreamId(), sessionId, messages);
     const log = this.eventLog;
     // `early` empty may be a shared constant (never written): the responses then go in their own.
     const data = early.length === 0 ? [] : early;
@@ -173,7 +174,7 @@ export class StreamHub {
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
       // framed and counted once (whole_stream.ts), its ids numbered after eventIdPrefix; the
-      // stream id is ours (hex and base 36) and the head ours: ASCII.
+      // stream id is ours (hex, base 36, a request id in decimal or base64url), the head ours: ASCII.
       const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
       let stored = false;
       try {

@@ -14,6 +14,9 @@ import { type EventLog, parseEventId, type Replay } from "./event_log.ts";
 import { isListeningStreamId, type LogicalStream } from "./logical_stream.ts";
 import { MAX_PARKED_PER_SESSION, type ParkedConnections } from "./parked_connections.ts";
 import { followStream, responseIdOf } from "./stream_follower.ts";
+import { requestIdOfStream } from "./request_stream_id.ts";
+import { ErrorCode } from "../jsonrpc/error_codes.ts";
+import { errorResponse, type RequestId } from "../jsonrpc/messages.ts";
 
 /** What {@linkcode resumeStream} works with: the hub's settings and its index, for one session. */
 export interface ResumeHost {
@@ -55,7 +58,10 @@ export interface ResumeHost {
  * the replay when the replay carries an answer; otherwise (a cancelled
  * call, a replaced listening stream) the connection stays open quietly,
  * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
- * (`409`). Undefined when the id names nothing of this session.
+ * (`409`). A request stream whose answer the log no longer keeps (its
+ * budgets dropped it, or the whole stream) gets an error answer for the
+ * request its id names, then stays open quietly the same way. Undefined
+ * when the id names nothing of this session.
  */
 export async function resumeStream(
   host: ResumeHost,
@@ -143,24 +149,49 @@ export async function resumeStream(
       connection.close();
     }
   }
+  // The request the stream answers, when its id names one (request_stream_id.ts).
+  const requestId = isListening ? undefined : requestIdOfStream(parsed.streamId, sessionId);
+  /** Kept open quietly after what it got: the stream has ended without an answer to replay. */
+  let quiet = false;
   if (replay === undefined) {
-    connection.close();
-    return undefined;
-  }
-  if (ended) {
-    // With its answer the client is done and leaves; without one (a cancelled call, a replaced
-    // listening stream) it would come straight back, and again: it is kept open, quietly, instead.
-    if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
-    else if (!host.parked.park(sessionId, connection)) {
+    if (requestId === undefined) {
       connection.close();
-      return httpError(
-        409,
-        `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
-      );
+      return undefined;
     }
+    // Nothing of it from this id on (the log dropped the stream, or cut it before the id).
+    connection.write({ data: droppedAnswer(requestId) });
+    quiet = true;
+  } else if (ended) {
+    // With its answer the client is done and leaves; without one (a cancelled call, a replaced
+    // listening stream, an answer the budgets dropped, which gets an error instead) it would come
+    // straight back, and again (the SDK v1 client takes only a result as an answer): it is kept
+    // open, quietly, instead.
+    if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
+    else {
+      if (replay.gap === true && requestId !== undefined) {
+        connection.write({ data: droppedAnswer(requestId) });
+      }
+      quiet = true;
+    }
+  }
+  if (quiet && !host.parked.park(sessionId, connection)) {
+    connection.close();
+    return httpError(
+      409,
+      `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
+    );
   }
   // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
   if (!connection.ended) host.track(connection);
   host.keepAlive.add(connection);
   return sseResponse(connection.body);
+}
+
+/** The error answering `requestId` when its answer is no longer kept for a resume. */
+function droppedAnswer(requestId: RequestId): string {
+  return JSON.stringify(errorResponse(
+    requestId,
+    ErrorCode.InternalError,
+    "The answer to this request is no longer kept for a resume (the server's event log dropped it); send the request again",
+  ));
 }

@@ -76,6 +76,25 @@ export function eventsOf(
   return { events, ended };
 }
 
+/**
+ * The replay after sequence number `after` of a stream whose entries after it
+ * (`XRANGE`) are `entries`. `gap` when the first of them (the end's included),
+ * or with none the next to come (`next` + 1), is not the one right after
+ * `after`: the budgets dropped what was between.
+ */
+export function replayOf(
+  streamId: string,
+  after: number,
+  entries: StreamEntry[],
+  next: number,
+  complete: boolean,
+): Replay {
+  const replay: Replay = { streamId, events: eventsOf(streamId, entries).events, complete };
+  const first = entries.length > 0 ? Number(entries[0].id.slice(2)) : next + 1;
+  if (first > after + 1) replay.gap = true;
+  return replay;
+}
+
 /** What {@linkcode EventLogTails} works with. */
 export interface EventLogTailsOptions {
   /** The log's client (non-blocking commands). */

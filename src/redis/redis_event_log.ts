@@ -71,7 +71,7 @@ import type { OpenRedisConnection, RedisCommands } from "./redis_commands.ts";
 import { unrefTimer } from "../runtime.ts";
 import { entriesOf } from "./stream_entries.ts";
 import { eventLogKeysOf } from "./session_keys.ts";
-import { EventLogTails, eventsOf } from "./event_log_tails.ts";
+import { EventLogTails, replayOf } from "./event_log_tails.ts";
 import { TailConnections } from "./tail_connections.ts";
 
 /**
@@ -348,9 +348,10 @@ export class RedisEventLog implements EventLog {
     const next = fields?.[0];
     if (next === null || next === undefined || parsed.seq > Number(next)) return undefined;
     if (parsed.seq < Number(fields[2] ?? 0)) return undefined;
-    const entries = await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]);
-    const { events } = eventsOf(parsed.streamId, entriesOf(entries));
-    return { streamId: parsed.streamId, events, complete: fields[1] === "1" };
+    const entries = entriesOf(
+      await this.#redis.sendCommand(["XRANGE", stream, `(0-${parsed.seq}`, "+"]),
+    );
+    return replayOf(parsed.streamId, parsed.seq, entries, Number(next), fields[1] === "1");
   }
 
   /**

@@ -373,6 +373,7 @@ function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
           streamId: "big",
           events: [],
           complete: true,
+          gap: true,
         });
       });
     });
@@ -387,6 +388,34 @@ function describeBudgets(name: string, factory: BoundedEventLogFactory): void {
           "z",
         ]);
         assert.equal(await held(log, "s", "old"), 1);
+      });
+    });
+
+    it("a replay says when the budgets dropped events after its id (gap), and only then", async () => {
+      await withLog(factory, { maxBytesPerSession: 1_000 }, async (log) => {
+        await log.open("s", "a");
+        const first = await log.append("s", "a", "x".repeat(600));
+        const second = await log.append("s", "a", "y".repeat(600)); // the first goes
+        const fromStart = await log.replayAfter("s", "a:0");
+        assert.deepEqual(fromStart?.events.map((e) => e.id), [second]);
+        assert.equal(fromStart?.gap, true);
+        assert.equal(
+          (await log.replayAfter("s", first))?.gap,
+          undefined,
+          "nothing missing after it",
+        );
+        await writeWhole(log, "s", "kept", ["k"]);
+        assert.equal((await log.replayAfter("s", "kept:0"))?.gap, undefined);
+        await writeWhole(log, "s", "gone", ["g".repeat(1_100)]); // over the budget alone
+        const gone = await log.replayAfter("s", "gone:0");
+        assert.deepEqual([gone?.events, gone?.complete, gone?.gap], [[], true, true]);
+        await log.open("s", "quiet");
+        await log.complete("s", "quiet");
+        assert.equal(
+          (await log.replayAfter("s", "quiet:0"))?.gap,
+          undefined,
+          "ended without events",
+        );
       });
     });
 

@@ -18,6 +18,7 @@ import {
   postRequest,
   readSseUntil,
   rpc,
+  until,
 } from "../../helpers.ts";
 import { describeRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
@@ -161,6 +162,64 @@ describeRedis("streams logged in Redis", () => {
         true,
         "the stream ended on the other instance: it holds nothing live",
       );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("a call whose answer the Redis log dropped gets an error when resumed on another instance", async () => {
+    const budget = 4_096;
+    const tool = defineTool({
+      name: "report",
+      handler: (_input, ctx) => {
+        ctx.closeStream(); // the client must resume, possibly elsewhere
+        return "r".repeat(2 * budget); // over the session's budget alone: dropped as it is logged
+      },
+    });
+    const make = () =>
+      makeHandler({
+        tools: [tool],
+        streams: {
+          heartbeatMs: 0,
+          eventLog: new RedisEventLog(redis.client, {
+            prefix: "dropped:",
+            maxBytesPerSession: budget,
+          }),
+        },
+        sessions: { store: new RedisSessionStore(redis.client, { prefix: "dropped:" }) },
+      });
+    const a = make();
+    const b = make();
+    try {
+      const session = await initialize(a);
+      const response = await a(postRequest(
+        { jsonrpc: "2.0", id: "call-9", method: "tools/call", params: { name: "report" } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      const first = await readSseUntil(response.body!.getReader(), () => false, 2_000);
+      assert.equal(first.ended, true, "the first connection was closed by the tool");
+      assert.deepEqual(messagesOf(first.events), [], "the answer went to the log only");
+      const primingId = first.events[0].id!;
+      await until(async () => {
+        const replay = await new RedisEventLog(redis.client, { prefix: "dropped:" })
+          .replayAfter(session.id, primingId);
+        return replay?.complete === true;
+      }, "the call to end in the log");
+      const resumed = await b(bodilessRequest("GET", {
+        sessionId: session.id,
+        protocolVersion: session.protocolVersion,
+        headers: { "last-event-id": primingId },
+      }));
+      assert.equal(resumed.status, 200);
+      const reader = resumed.body!.getReader();
+      const got = await readSseUntil(reader, (events) => messagesOf(events).length > 0, 2_000);
+      assert.deepEqual(messagesOf(got.events).map((m) => [m.id, m.error?.code, m.result]), [[
+        "call-9",
+        -32603,
+        undefined,
+      ]]);
+      await reader.cancel();
     } finally {
       await a.close();
       await b.close();

@@ -121,6 +121,29 @@ describe("stream hub: a request stream", () => {
       "a stream is resumed only in its own session",
     );
   });
+
+  it("a request stream's id names its one request: a resume the log has nothing for answers it with an error", async () => {
+    const log = new MemoryEventLog();
+    const hub = makeHub(log);
+    const { stream } = await hub.openRequestStream(SESSION, true, ["call-7"]);
+    await stream.send({ jsonrpc: "2.0", method: "notifications/message", params: { data: "a" } });
+    const primingId = formatEventId(stream.streamId, 0);
+    // Another session's resume of it names nothing there.
+    assert.equal(await hub.resume("another-session", primingId), undefined);
+    // Once the log has dropped it, the request the id names gets an error, and the connection
+    // stays open, quietly.
+    await log.deleteSession(SESSION);
+    const resumed = await hub.resume(SESSION, primingId);
+    assert.ok(resumed !== undefined);
+    const got = await readSseUntil(readerOf(resumed), () => false, 200);
+    assert.equal(got.ended, false, "kept open: a client would come straight back");
+    assert.deepEqual(messagesOf(got.events).map((m) => [m.id, m.error?.code, m.params]), [[
+      "call-7",
+      -32603,
+      undefined,
+    ]]);
+    assert.equal(got.events[0].id, undefined, "nothing to resume after the error");
+  });
 });
 
 describe("stream hub: complete bodies, listening streams and session ends", () => {

@@ -1,0 +1,140 @@
+/**
+ * A resume of a request stream whose answer the event log no longer keeps
+ * (its session budget dropped it, or the whole stream went) answers the
+ * request with an error, never leaves the client waiting; an answer still
+ * kept is replayed, and a call cancelled before its answer gets nothing.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MemoryEventLog } from "../../../src/storage/mod.ts";
+import {
+  bodilessRequest,
+  initialize,
+  makeHandler,
+  messagesOf,
+  postRequest,
+  readSseUntil,
+  type SseEvent,
+} from "../../helpers.ts";
+
+const BUDGET = 4_000;
+
+function setup(log: MemoryEventLog) {
+  return makeHandler({
+    streams: { responseMode: "sse", heartbeatMs: 0, eventLog: log },
+    tools: [
+      { name: "big", handler: () => "b".repeat(2 * BUDGET) },
+      { name: "small", handler: () => "kept" },
+    ],
+  });
+}
+
+type Session = Awaited<ReturnType<typeof initialize>>;
+
+/** Calls `tool` with request `id`, reads its whole SSE answer; returns its events. */
+async function call(
+  handler: ReturnType<typeof setup>,
+  session: Session,
+  id: number | string,
+  tool: string,
+): Promise<SseEvent[]> {
+  const response = await handler(postRequest(
+    { jsonrpc: "2.0", id, method: "tools/call", params: { name: tool } },
+    { sessionId: session.id, protocolVersion: session.protocolVersion },
+  ));
+  assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+  const { events, ended } = await readSseUntil(response.body!.getReader(), () => false);
+  assert.equal(ended, true);
+  return events;
+}
+
+/** Resumes from `lastEventId`; returns what came within `ms` and whether the connection ended. */
+async function resume(
+  handler: ReturnType<typeof setup>,
+  session: Session,
+  lastEventId: string,
+  ms = 300,
+) {
+  const response = await handler(bodilessRequest("GET", {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: { "last-event-id": lastEventId },
+  }));
+  assert.equal(response.status, 200);
+  const reader = response.body!.getReader();
+  const got = await readSseUntil(reader, (events) => messagesOf(events).length > 0, ms);
+  const rest = got.ended ? got : await readSseUntil(reader, () => false, 100);
+  await reader.cancel();
+  return { messages: messagesOf(got.events), events: got.events, ended: rest.ended };
+}
+
+describe("a resume whose answer the event log no longer keeps", () => {
+  it("an answer over the session budget: its request gets an error, and the connection stays open", async () => {
+    const handler = setup(new MemoryEventLog({ maxBytesPerSession: BUDGET }));
+    try {
+      const session = await initialize(handler);
+      const answered = await call(handler, session, 7, "big");
+      assert.equal(messagesOf(answered)[0].result.content[0].text.length, 2 * BUDGET);
+      const priming = answered[0].id!;
+      const resumed = await resume(handler, session, priming);
+      assert.deepEqual(
+        resumed.messages.map((m) => [m.id, m.error?.code, m.result]),
+        [[7, -32603, undefined]],
+      );
+      assert.match(resumed.messages[0].error.message, /no longer kept/);
+      assert.equal(resumed.events.at(-1)?.id, undefined, "no event id: nothing to resume after it");
+      assert.equal(resumed.ended, false, "kept open quietly: a client would come straight back");
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("an answer still kept is replayed, and the stream ends", async () => {
+    const handler = setup(new MemoryEventLog({ maxBytesPerSession: BUDGET }));
+    try {
+      const session = await initialize(handler);
+      const answered = await call(handler, session, "call-1", "small");
+      const resumed = await resume(handler, session, answered[0].id!);
+      assert.deepEqual(resumed.messages.map((m) => [m.id, m.result?.content[0].text]), [[
+        "call-1",
+        "kept",
+      ]]);
+      assert.equal(resumed.ended, true);
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a stream the log dropped whole (past maxStreamsPerSession): its request gets an error", async () => {
+    const handler = setup(new MemoryEventLog({ maxStreamsPerSession: 1 }));
+    try {
+      const session = await initialize(handler);
+      const first = await call(handler, session, "first", "small");
+      await call(handler, session, "second", "small"); // the first stream goes
+      const resumed = await resume(handler, session, first[0].id!);
+      assert.deepEqual(resumed.messages.map((m) => [m.id, m.error?.code]), [["first", -32603]]);
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a batch's stream names no one request: its resume gets no error, and stays quiet", async () => {
+    const handler = setup(new MemoryEventLog({ maxBytesPerSession: BUDGET }));
+    try {
+      // Batches exist on 2025-03-26 only.
+      const session = await initialize(handler, { protocolVersion: "2025-03-26" });
+      const response = await handler(postRequest([
+        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "big" } },
+        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "big" } },
+      ], { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const { events } = await readSseUntil(response.body!.getReader(), () => false);
+      const ids = events.map((e) => e.id).filter((id) => id !== undefined);
+      assert.ok(ids.length > 0, "a resumable answer");
+      const resumed = await resume(handler, session, ids[0]!);
+      assert.deepEqual(resumed.messages, [], "no error for requests it cannot name");
+      assert.equal(resumed.ended, false);
+    } finally {
+      await handler.close();
+    }
+  });
+});
