@@ -62,6 +62,24 @@ export function postRequest(body: unknown, options: PostOptions = {}): Request {
   });
 }
 
+/**
+ * A resume: the GET of session `session` with `Last-Event-ID: lastEventId`.
+ * @example
+ * ```ts ignore
+ * const resumed = await handler(resumeRequest(session, events[0].id!));
+ * ```
+ */
+export function resumeRequest(
+  session: { id: string; protocolVersion?: string },
+  lastEventId: string,
+): Request {
+  return bodilessRequest("GET", {
+    sessionId: session.id,
+    protocolVersion: session.protocolVersion,
+    headers: { "last-event-id": lastEventId },
+  });
+}
+
 /** A GET or DELETE (or any bodiless method) for a session. */
 export function bodilessRequest(method: string, options: PostOptions = {}): Request {
   const headers = buildHeaders({

@@ -12,10 +12,14 @@
  */
 
 import type { JsonRpcMessage, RequestId } from "../jsonrpc/messages.ts";
+import { decodeBase64Url, encodeBase64Url } from "../protocol/base64.ts";
 import { isListeningStreamId } from "./logical_stream.ts";
 
 /** The longest encoded request id a stream id carries (`n`/`s` and the id). */
 export const MAX_ENCODED_ID = 48;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * The id of a stream of session `sessionId` answering `requestIds`: `base`
@@ -42,7 +46,7 @@ export function requestStreamId(
   }
   // Empty, or too long whatever its UTF-8 (at most 3 bytes a UTF-16 unit, 4 base64 characters a 3).
   if (id.length === 0 || id.length * 4 > MAX_ENCODED_ID * 3) return base;
-  const encoded = `s${base64Url(new TextEncoder().encode(id))}`;
+  const encoded = `s${encodeBase64Url(encoder.encode(id))}`;
   return encoded.length > MAX_ENCODED_ID ? base : `${base}.${sessionTag(sessionId)}.${encoded}`;
 }
 
@@ -90,13 +94,12 @@ export function requestIdOfStream(streamId: string, sessionId: string): RequestI
     const id = Number(encoded);
     return Number.isSafeInteger(id) && String(id) === encoded ? id : undefined;
   }
-  if (kind !== "s" || !/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+  const bytes = kind === "s" ? decodeBase64Url(encoded) : undefined;
+  if (bytes === undefined) return undefined;
   try {
-    const binary = atob(encoded.replaceAll("-", "+").replaceAll("_", "/"));
-    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return decoder.decode(bytes);
   } catch {
-    return undefined;
+    return undefined; // not UTF-8
   }
 }
 
@@ -107,11 +110,4 @@ function sessionTag(sessionId: string): string {
     hash = Math.imul(hash ^ sessionId.charCodeAt(i), 0x01000193);
   }
   return (hash >>> 0).toString(36);
-}
-
-/** `bytes` in base64url, without padding. */
-function base64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

@@ -60,6 +60,7 @@ export interface RequestStateOptions {
 
 export type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
 import type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
+import { decodeBase64Url, encodeBase64Url } from "../protocol/base64.ts";
 
 /** The outcome of opening a state; the reason is for logs only, never for the client. */
 export type OpenResult =
@@ -87,29 +88,7 @@ interface SealingKey {
 const VERSION = "v1";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const DIGEST_EXCLUDED = new Set(["_meta", "inputResponses", "requestState"]);
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  try {
-    const binary = atob(
-      text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4),
-    );
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    // Only the canonical encoding of these bytes is accepted.
-    return toBase64Url(bytes) === text ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** JSON with object keys sorted at every level, so equal params digest equally. */
 function canonicalJson(value: unknown): string {
@@ -146,7 +125,7 @@ async function deriveKey(secret: Uint8Array<ArrayBuffer>): Promise<SealingKey> {
     material,
     64,
   );
-  return { id: toBase64Url(new Uint8Array(idBits)), key };
+  return { id: encodeBase64Url(new Uint8Array(idBits)), key };
 }
 
 /**
@@ -217,7 +196,7 @@ export class RequestStateCodec {
     const salient = Object.fromEntries(
       Object.entries(binding.params).filter(([key]) => !DIGEST_EXCLUDED.has(key)),
     );
-    const digest = toBase64Url(await sha256(canonicalJson(salient)));
+    const digest = encodeBase64Url(await sha256(canonicalJson(salient)));
     return encoder.encode(
       canonicalJson([VERSION, keyId, binding.ownerKey, binding.method, binding.target, digest]),
     );
@@ -241,7 +220,9 @@ export class RequestStateCodec {
       key,
       plain,
     );
-    const token = `${VERSION}.${id}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+    const token = `${VERSION}.${id}.${encodeBase64Url(iv)}.${
+      encodeBase64Url(new Uint8Array(sealed))
+    }`;
     if (token.length > this.#maxBytes) {
       throw new RequestStateTooLargeError(token.length, this.#maxBytes);
     }
@@ -255,8 +236,8 @@ export class RequestStateCodec {
     const parts = token.split(".");
     if (parts.length !== 4 || parts[0] !== VERSION) return { ok: false, reason: "malformed" };
     const [, keyId, ivText, sealedText] = parts;
-    const iv = fromBase64Url(ivText);
-    const sealed = fromBase64Url(sealedText);
+    const iv = decodeBase64Url(ivText);
+    const sealed = decodeBase64Url(sealedText);
     if (
       iv === undefined || iv.byteLength !== 12 || sealed === undefined || sealed.byteLength < 16
     ) return { ok: false, reason: "malformed" };

@@ -15,13 +15,13 @@ import type { RedisCommands } from "../../../src/redis/redis_commands.ts";
 import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
 import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
 import {
-  bodilessRequest,
   deferred,
   initialize,
   makeHandler,
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   until,
 } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
@@ -201,11 +201,7 @@ describeRedis("repeated Last-Event-ID GETs on another instance", () => {
         tally.reads = 0;
         await first.cancel(); // the client left, and resumes on B, again and again
         for (let i = 0; i < 20; i++) {
-          const resumed = await b(bodilessRequest("GET", {
-            sessionId: session.id,
-            protocolVersion: session.protocolVersion,
-            headers: { "last-event-id": lastEventId },
-          }));
+          const resumed = await b(resumeRequest(session, lastEventId));
           assert.equal(resumed.status, 200);
           readers.push(resumed.body!.getReader());
         }

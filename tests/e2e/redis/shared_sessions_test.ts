@@ -17,6 +17,7 @@ import {
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   rpc,
   until,
 } from "../../helpers.ts";
@@ -144,11 +145,7 @@ describeRedis("streams logged in Redis", () => {
       const lastEventId = first.events.filter((event) => event.id !== undefined).at(-1)!.id!;
       assert.deepEqual(messagesOf(first.events).map((m) => m.params?.progress), [1]);
       await finished.promise;
-      const resumed = await b(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": lastEventId },
-      }));
+      const resumed = await b(resumeRequest(session, lastEventId));
       assert.equal(resumed.status, 200);
       const rest = await readSseUntil(resumed.body!.getReader(), () => false, 2_000);
       const messages = messagesOf(rest.events);
@@ -206,11 +203,7 @@ describeRedis("streams logged in Redis", () => {
           .replayAfter(session.id, primingId);
         return replay?.complete === true;
       }, "the call to end in the log");
-      const resumed = await b(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": primingId },
-      }));
+      const resumed = await b(resumeRequest(session, primingId));
       assert.equal(resumed.status, 200);
       const reader = resumed.body!.getReader();
       const got = await readSseUntil(reader, (events) => messagesOf(events).length > 0, 2_000);

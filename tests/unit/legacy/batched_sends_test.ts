@@ -9,13 +9,13 @@ import { describe, it } from "node:test";
 import { defineTool } from "../../../mod.ts";
 import { type AppendOptions, MemoryEventLog } from "../../../src/storage/mod.ts";
 import {
-  bodilessRequest,
   deferred,
   initialize,
   makeHandler,
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   sleep,
   until,
 } from "../../helpers.ts";
@@ -149,11 +149,7 @@ describe("batched sends on a request stream", () => {
       );
       // A client cut off after the first progress event resumes and gets the rest, once.
       const firstProgress = events.find((e) => e.data?.includes('"progress":1'))!;
-      const resumed = await handler(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": firstProgress.id! },
-      }));
+      const resumed = await handler(resumeRequest(session, firstProgress.id!));
       assert.equal(resumed.status, 200);
       const replay = await readSseUntil(resumed.body!.getReader(), () => false, 1_000);
       assert.deepEqual(

@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import {
-  bodilessRequest,
   deferred,
   initialize,
   makeHandler,
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   rpc,
   within,
 } from "../../helpers.ts";
@@ -75,11 +75,7 @@ describe("event log loss under the global budget", () => {
       await within(finished.promise, 2_000, "the tool finishes");
 
       // Resuming from the priming id would need the evicted log event: nothing of the stream comes back.
-      const resumed = await handler(bodilessRequest("GET", {
-        sessionId: victim.id,
-        protocolVersion: victim.protocolVersion,
-        headers: { "last-event-id": primingId },
-      }));
+      const resumed = await handler(resumeRequest(victim, primingId));
       assert.equal(resumed.status, 200);
       const resumedReader = resumed.body!.getReader();
       const replay = await readSseUntil(resumedReader, (events) => messagesOf(events).length > 0);
@@ -91,11 +87,7 @@ describe("event log loss under the global budget", () => {
       await resumedReader.cancel();
 
       // A client that had received the evicted event resumes after it and gets the result.
-      const after = await handler(bodilessRequest("GET", {
-        sessionId: victim.id,
-        protocolVersion: victim.protocolVersion,
-        headers: { "last-event-id": lastEventId },
-      }));
+      const after = await handler(resumeRequest(victim, lastEventId));
       const afterReader = after.body!.getReader();
       const rest = await readSseUntil(
         afterReader,

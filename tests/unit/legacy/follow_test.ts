@@ -18,6 +18,7 @@ import {
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   until,
   VirtualScheduler,
 } from "../../helpers.ts";
@@ -72,11 +73,7 @@ describe("following a stream another instance writes", () => {
       cut.abort();
 
       faults.set("waitAfter", "reject", 3); // B's first waits fail: it keeps the connection and tries again
-      const resumed = await b(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": firstEvent.id! },
-      }));
+      const resumed = await b(resumeRequest(session, firstEvent.id!));
       assert.equal(resumed.status, 200);
       const follower = resumed.body!.getReader();
       const replayed = await readSseUntil(follower, (events) => messagesOf(events).length >= 1);
@@ -145,11 +142,7 @@ describe("following a stream another instance writes", () => {
       await reader.cancel();
       await a.close(); // ends A's streams; the tool never answers
 
-      const resumed = await b(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": lastId },
-      }));
+      const resumed = await b(resumeRequest(session, lastId));
       assert.equal(resumed.status, 200);
       // Nothing answered the call: the connection stays open, quietly (a closed one would only
       // bring the client straight back), holds no stream, and ends with the session.

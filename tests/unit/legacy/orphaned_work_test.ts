@@ -10,12 +10,12 @@ import assert from "node:assert/strict";
 import { defineTool, type McpHandler } from "../../../mod.ts";
 import {
   abortReason,
-  bodilessRequest,
   initialize,
   makeHandler,
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   type TestSession,
   until,
   VirtualScheduler,
@@ -178,11 +178,7 @@ describe("orphanTimeoutMs: work whose SSE stream lost its connection", () => {
       const lastEventId = seen.events.at(-1)!.id!;
       await until(() => calls.length === 1, "the call to wait");
       await reader.cancel();
-      const resumed = await handler(bodilessRequest("GET", {
-        sessionId: session.id,
-        protocolVersion: session.protocolVersion,
-        headers: { "last-event-id": lastEventId },
-      }));
+      const resumed = await handler(resumeRequest(session, lastEventId));
       assert.equal(resumed.status, 200);
       await scheduler.advance(500); // more than three timeouts
       assert.equal(calls[0].signal.aborted, false, "the resumed stream's work keeps running");

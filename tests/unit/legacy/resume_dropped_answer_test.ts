@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import {
-  bodilessRequest,
   initialize,
   makeHandler,
   messagesOf,
   postRequest,
   readSseUntil,
+  resumeRequest,
   type SseEvent,
 } from "../../helpers.ts";
 
@@ -55,11 +55,7 @@ async function resume(
   lastEventId: string,
   ms = 300,
 ) {
-  const response = await handler(bodilessRequest("GET", {
-    sessionId: session.id,
-    protocolVersion: session.protocolVersion,
-    headers: { "last-event-id": lastEventId },
-  }));
+  const response = await handler(resumeRequest(session, lastEventId));
   assert.equal(response.status, 200);
   const reader = response.body!.getReader();
   const got = await readSseUntil(reader, (events) => messagesOf(events).length > 0, ms);
