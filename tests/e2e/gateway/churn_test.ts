@@ -133,7 +133,12 @@ describe("gateway churn", () => {
       }
       assert.equal(new Set(pids).size, 20);
       await waitFor(() => pids.every((pid) => !alive(pid)), "every upstream process ended", 20_000);
-      assert.equal(gateway.stats().upstreamSessions, 0);
+      // The place is given back on the child's exit event, which the runtime may deliver a turn
+      // after the pid is reaped (seen on Deno under CI load: 2 still held at the first look).
+      await waitFor(
+        () => gateway.stats().upstreamSessions === 0,
+        "every upstream place given back",
+      );
     } finally {
       await handler.close();
       await gateway.close();
