@@ -9,7 +9,10 @@
  * per `--interval` bytes, 512 by default): quote sites above a few hundred
  * bytes per request.
  *
- *   node_modules/node24/bin/node bench/allocations.ts [--case legacy|2026|progress] [--requests 20000] [--top 25] [--interval 512]
+ *   node_modules/node24/bin/node bench/allocations.ts [--case legacy|2026|progress|ticker] [--requests 20000] [--top 25] [--interval 512]
+ *
+ * `--case ticker` opens the idle streams' call (one progress event a second) and holds each
+ * after its first event: what opening a stream allocates (use `--requests 2000`).
  *
  * A built-in (Map, Promise, Map.delete, …) is listed with its caller.
  */
@@ -26,7 +29,9 @@ import {
   modernEchoCallBody,
   POST_HEADERS,
   PROGRESS_COUNT,
+  tickerCallBody,
 } from "./lib/protocol.ts";
+import * as z from "zod";
 import { createMcpHandler, defineTool } from "../mod.ts";
 import { echoTool } from "./lib/echo_tool.ts";
 
@@ -39,8 +44,8 @@ const mode = opt("case", "legacy");
 const requests = Number(opt("requests", "20000"));
 const top = Number(opt("top", "25"));
 const interval = Number(opt("interval", "512"));
-if (!["legacy", "2026", "progress"].includes(mode)) {
-  throw new Error(`--case: legacy, 2026 or progress, not ${mode}`);
+if (!["legacy", "2026", "progress", "ticker"].includes(mode)) {
+  throw new Error(`--case: legacy, 2026, progress or ticker, not ${mode}`);
 }
 
 const URL_ = `http://127.0.0.1${MCP_PATH}`;
@@ -53,36 +58,75 @@ const progressTool = defineTool({
     return "done";
   },
 });
+/** The idle streams' tool (bench/servers/tether.ts): one progress notification a second. */
+const tickerTool = defineTool({
+  name: "ticker",
+  description: "One progress notification a second for `seconds` seconds, then answers",
+  input: z.object({ seconds: z.number().int().positive() }),
+  handler: async ({ seconds }, ctx) => {
+    for (let i = 1; i <= seconds; i++) {
+      await ctx.progress(i, seconds);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return "ticked";
+  },
+});
 const tether = createMcpHandler({
   name: "bench-allocations",
   version: "1.0.0",
-  tools: [echoTool, progressTool],
+  tools: [echoTool, progressTool, tickerTool],
 });
+/** `--case ticker`: the streams held open after their first event (read with the stream's reader). */
+const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
 let headers: Record<string, string> = { ...POST_HEADERS, ...modernCallHeaders("echo") };
 let body = (id: number) => modernEchoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
-if (mode !== "2026") {
+/** A new legacy session's request headers. */
+async function legacySession(n: number): Promise<Record<string, string>> {
   const init = await tether(
-    new Request(URL_, { method: "POST", headers: INIT_HEADERS, body: initializeBody(1) }),
+    new Request(URL_, { method: "POST", headers: INIT_HEADERS, body: initializeBody(n) }),
   );
   await init.text();
-  headers = { ...POST_HEADERS, "mcp-session-id": init.headers.get("mcp-session-id")! };
-  await (await tether(new Request(URL_, { method: "POST", headers, body: INITIALIZED_BODY })))
-    .text();
+  const sessionHeaders = { ...POST_HEADERS, "mcp-session-id": init.headers.get("mcp-session-id")! };
+  await (await tether(
+    new Request(URL_, { method: "POST", headers: sessionHeaders, body: INITIALIZED_BODY }),
+  )).text();
+  return sessionHeaders;
+}
+/** `--case ticker`: the sessions its streams use, 16 each (as bench/idle_streams.ts opens them). */
+const tickerSessions: Record<string, string>[] = [];
+if (mode !== "2026") {
+  headers = await legacySession(1);
+  if (mode === "ticker") {
+    for (let i = 0; i < Math.ceil((10_000 + requests) / 16); i++) {
+      tickerSessions.push(await legacySession(i + 2));
+    }
+  }
   body = mode === "progress"
     ? (id: number) =>
       `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"progress","arguments":{},"_meta":{"progressToken":"p${id}"}}}`
+    : mode === "ticker"
+    ? (id: number) => tickerCallBody(id, 3600)
     : (id: number) => echoCallBody(ID_SLOT).replace(ID_SLOT, String(id));
 }
 
 async function run(from: number, count: number): Promise<void> {
   for (let id = from; id < from + count; id++) {
     const text = body(id);
+    const sessionHeaders = mode === "ticker" ? tickerSessions[Math.floor(id / 16)] : headers;
     const request = new Request(URL_, {
       method: "POST",
-      headers: { ...headers, host: "127.0.0.1", "content-length": String(text.length) },
+      headers: { ...sessionHeaders, host: "127.0.0.1", "content-length": String(text.length) },
       body: text,
     });
     const response = await tether(request);
+    if (mode === "ticker") {
+      // Up to its first event, and held: what opening an idle stream allocates.
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      if (response.status !== 200 || first.done) throw new Error(`ticker: ${response.status}`);
+      held.push(reader);
+      continue;
+    }
     const answer = await response.text();
     if (response.status !== 200 || !answer.includes(`"id":${id}`)) {
       throw new Error(`${mode}: unexpected answer ${response.status} ${answer.slice(0, 300)}`);
@@ -96,7 +140,7 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-await run(10, 2_000); // warm: compiled code, caches
+await run(10, mode === "ticker" ? 500 : 2_000); // warm: compiled code, caches
 const session = new Session();
 session.connect();
 await session.post("HeapProfiler.startSampling", {

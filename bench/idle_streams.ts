@@ -6,9 +6,10 @@
  * forced GC after a warm-up batch and again while all streams are open; a figure is that Δ ÷ N.
  * Not judged here: bench/run may import {@linkcode measureIdleStreams} for a row.
  *
- *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable]
+ *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable] [--floor]
  *
- * (`--resumable` adds the bare server keeping what a resumable stream must: the floor under tether.)
+ * (`--resumable` adds the bare server keeping what a resumable stream must; `--floor` the legacy
+ * resumable floor: what a spec-complete server does per call, and keeps per stream.)
  *
  * @module
  */
@@ -20,9 +21,11 @@ import { adminMemory, createSessionsOverHttp } from "./run/traffic.ts";
 /**
  * The servers compared: bench/servers/tether.ts, the bare server (bench/servers/ceiling.ts's
  * ticker: the same yardstick as bench/run.ts's streams rows), and the bare server keeping what a
- * resumable stream must (`ceiling.ts --resumable`: event ids, each event's data until the end).
+ * resumable stream must (`ceiling.ts --resumable`: event ids, each event's data until the end),
+ * and the legacy resumable floor (`floor.ts --era legacy --resumable`: the checks, session and
+ * in-flight entry, schema and awaited tool of a spec-complete server, each event kept).
  */
-export type IdleServer = "tether" | "bare" | "bare-resumable";
+export type IdleServer = "tether" | "bare" | "bare-resumable" | "floor";
 
 /** What {@linkcode measureIdleStreams} opens. */
 export interface IdleStreamsOptions {
@@ -32,7 +35,7 @@ export interface IdleStreamsOptions {
   streams: number;
   /** Seconds each stream lasts (one event a second); memory is read 1.5 s before the first ends. */
   seconds: number;
-  /** Streams per session (tether only; the bare server has none). @default {16} */
+  /** Streams per session (tether and the floor; the bare servers have none). @default {16} */
   perSession?: number;
   /** Another entry serving `server`'s protocol (an experiment's variant). @default the server's */
   entry?: string;
@@ -55,6 +58,7 @@ const ENTRIES: Readonly<Record<IdleServer, [string, ...string[]]>> = {
   tether: ["bench/servers/tether.ts"],
   bare: ["bench/servers/ceiling.ts"],
   "bare-resumable": ["bench/servers/ceiling.ts", "--resumable"],
+  floor: ["bench/servers/floor.ts", "--era", "legacy", "--resumable"],
 };
 
 /**
@@ -71,7 +75,7 @@ export async function measureIdleStreams(options: IdleStreamsOptions): Promise<I
   const running = await startServer(runtime, options.entry ?? entry, args, { port: 0 });
   const base = `http://127.0.0.1:${running.port}`;
   try {
-    const sessions = server === "tether"
+    const sessions = server === "tether" || server === "floor"
       ? (await createSessionsOverHttp(base, Math.ceil(streams / (options.perSession ?? 16)), true))
         .ids
       : [];
@@ -123,10 +127,12 @@ function argument(name: string, fallback: string): string {
 
 const USAGE =
   `node bench/idle_streams.ts [--runtime all|deno|bun|node] [--streams 1000] [--seconds 10]
-  [--rounds 1] [--resumable]
+  [--rounds 1] [--resumable] [--floor]
 RSS and heapUsed per held SSE stream: tether against the bare server (bench/servers/ceiling.ts's
 ticker, the streams rows' yardstick); --resumable adds the bare server keeping what a resumable
-stream must (ceiling.ts --resumable).`;
+stream must (ceiling.ts --resumable); --floor adds the legacy resumable floor (floor.ts --era
+legacy --resumable: a spec-complete server's checks, session, in-flight entry, schema and awaited
+tool, each event kept).`;
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
   const seconds = Number(argument("seconds", "10"));
   const rounds = Number(argument("rounds", "1"));
   const resumable = process.argv.includes("--resumable");
+  const withFloor = process.argv.includes("--floor");
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   for (const runtime of runtimes) {
     for (let round = 1; round <= rounds; round++) {
@@ -146,6 +153,9 @@ async function main(): Promise<void> {
       const tether = await measureIdleStreams({ runtime, server: "tether", streams, seconds });
       const floor = resumable
         ? await measureIdleStreams({ runtime, server: "bare-resumable", streams, seconds })
+        : undefined;
+      const legacyFloor = withFloor
+        ? await measureIdleStreams({ runtime, server: "floor", streams, seconds })
         : undefined;
       console.log(
         `${runtime.padEnd(4)} ${streams} streams  rss/stream: tether ${
@@ -162,6 +172,16 @@ async function main(): Promise<void> {
           floor === undefined
             ? ""
             : `  bare-resumable: rss ${kb(floor.rssPerStream)}, heap ${kb(floor.heapPerStream)}`
+        }${
+          legacyFloor === undefined
+            ? ""
+            : `  floor: rss ${kb(legacyFloor.rssPerStream)} (${
+              (legacyFloor.rssPerStream / bare.rssPerStream).toFixed(2)
+            }× bare; tether ÷ floor ${
+              (tether.rssPerStream / legacyFloor.rssPerStream).toFixed(2)
+            }), heap ${kb(legacyFloor.heapPerStream)}, heapTotal ${
+              kb(legacyFloor.heapTotalPerStream)
+            }, external ${kb(legacyFloor.externalPerStream)}`
         }`,
       );
     }

@@ -329,6 +329,18 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
     },
   );
   row(
+    "(no target) RSS per idle SSE stream, the same streams: the resumable legacy floor (a spec-complete server's checks, session, in-flight entry and awaited tool, each event kept) ÷ the bare server; tether ÷ that floor",
+    (rt) => {
+      const t = streamOf(rt, "tether");
+      const bare = streamOf(rt, "ceiling");
+      const floor = streamOf(rt, "floor-legacy-resumable");
+      if (floor === undefined || bare === undefined) return "n/a";
+      return `${fmtRatio(streamRssRatio(floor.rssPerStream, bare.rssPerStream))}; ${
+        fmtRatio(streamRssRatio(t?.rssPerStream, floor.rssPerStream))
+      } (floor ${fmtBytes(floor.rssPerStream)}) [fetch]`;
+    },
+  );
+  row(
     `(no target) ${
       fmtInt(settings.streams.count)
     } concurrent SSE streams, one event/s: RSS / heap per stream, server CPU per stream-second`,
@@ -341,8 +353,12 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
             fmtMicros(r.cpuPerStreamSecond)
           }`;
       };
-      const cells = [cell("tether", "tether"), cell("sdk", "SDK v1"), cell("ceiling", "bare")]
-        .filter((c) => c !== undefined);
+      const cells = [
+        cell("tether", "tether"),
+        cell("sdk", "SDK v1"),
+        cell("ceiling", "bare"),
+        cell("floor-legacy-resumable", "resumable floor"),
+      ].filter((c) => c !== undefined);
       return cells.length === 0 ? "n/a" : `${cells.join("; ")} [fetch]`;
     },
   );

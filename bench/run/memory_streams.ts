@@ -191,7 +191,7 @@ export async function streamsPhase(runtime: Runtime, servers: ServerKey[], setti
         const firstId = takeIds(streams);
         return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
       };
-      // Two-second calls (one in a smoke run, which has three servers to hold streams on).
+      // Two-second calls (one in a smoke run, which has four servers to hold streams on).
       const warmup = await open(Math.min(count, 50), settings.smoke ? 1 : 2).finished;
       if (warmup.ok !== Math.min(count, 50)) {
         throw new Error(

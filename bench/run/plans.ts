@@ -305,7 +305,9 @@ export const MEMORY_PLANS: readonly ProcessPlan[] = [
 
 /**
  * Concurrent-streams phase: a fresh process per server, the streams opened from the driver; the
- * ceiling is the bare server holding the same streams (the idle-stream target's yardstick).
+ * ceiling is the bare server holding the same streams (the idle-stream target's yardstick), the
+ * resumable legacy floor what a spec-complete server must do and keep per streamed call (its
+ * checks, session, in-flight entry, schema, the tool awaited as it runs, each event kept).
  */
 export const STREAM_PLANS: readonly ProcessPlan[] = [
   {
@@ -326,6 +328,13 @@ export const STREAM_PLANS: readonly ProcessPlan[] = [
     server: "ceiling",
     entry: "ceiling.ts",
     args: [],
+    workloads: ["streams"],
+    sessionful: true,
+  },
+  {
+    server: "floor-legacy-resumable",
+    entry: "floor.ts",
+    args: ["--era", "legacy", "--resumable"],
     workloads: ["streams"],
     sessionful: true,
   },

@@ -168,7 +168,7 @@ export function report(
     "The legacy floor's scaling pair (bench/scale_pair.ts's code: two fresh processes, sessions made over HTTP, wrk in alternating slices) is the bound of tether's scaling target where it is below 0.9.",
     "- Large results: tools/call of a tool answering a 256 KiB (and, the `large-1m` rows, 1 MiB) ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the legacy floor, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the legacy floor and the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
-    `- Concurrent streams: a fresh process per server (tether, SDK v1, and the ceiling as the bare server holding the same streams); ${
+    `- Concurrent streams: a fresh process per server (tether, SDK v1, the ceiling as the bare server holding the same streams, and the resumable legacy floor serving the ticker as a spec-complete server must at least: its checks, session, in-flight entry and schema, the tool awaited as it runs, each event kept); ${
       Math.ceil(settings.streams.count / settings.streams.perSession)
     } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 ${
       settings.smoke ? "one" : "two"

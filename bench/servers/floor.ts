@@ -29,6 +29,11 @@
  *                  `progress` encodes each of its 100 notifications with
  *                  the request's progress token, then the result, as SSE
  *                  events written in one piece (all happen in one turn).
+ *                  `ticker` (the idle streams' call: one progress event a
+ *                  second for `seconds`, then the result) is a tool awaited
+ *                  as it runs: its SSE body a stream written event by event,
+ *                  its in-flight entry held until it ends, and aborted when
+ *                  the client goes away.
  *   --mode sse     (legacy) answers `large` and `large-1m` as one SSE event
  *                  (the floor of the large workload's SSE rows).
  *   --resumable    (legacy) what a server answering `Last-Event-ID` must also
@@ -43,7 +48,10 @@
  *                  event's data starts and ends in it. No resume endpoint
  *                  (nothing asks); JSON answers are not kept (tether keeps
  *                  none); no process-wide budget (the bench's 64 sessions
- *                  hold 64 MiB at most, under tether's default).
+ *                  hold 64 MiB at most, under tether's default). A running
+ *                  ticker stream keeps each event's data as it is written
+ *                  (its own array), and joins the session's kept streams
+ *                  when it ends.
  */
 
 import * as z from "zod";
@@ -74,6 +82,8 @@ const KEEP_BYTES = 1024 * 1024;
 /** The priming event's `retry:` (tether's default `retryMs`). */
 const RETRY_MS = 1_000;
 const progressInput = z.object({});
+const tickerInput = z.object({ seconds: z.number().int().positive() });
+const encoder = new TextEncoder();
 /** The large tools' texts, returned fresh by each call (the floor encodes them every time). */
 const LARGE_TEXTS: Record<string, string> = { large: LARGE_TEXT, "large-1m": LARGE_1M_TEXT };
 
@@ -262,12 +272,19 @@ async function legacy(request: Request): Promise<Response> {
   const tool = params.name;
   if (
     message.method !== "tools/call" ||
-    (tool !== "echo" && tool !== "progress" && LARGE_TEXTS[tool as string] === undefined)
+    (tool !== "echo" && tool !== "progress" && tool !== "ticker" &&
+      LARGE_TEXTS[tool as string] === undefined)
   ) return refused(404);
   let running = inFlight.get(sessionId!);
   if (running === undefined) inFlight.set(sessionId!, running = new Map());
   if (running.has(id)) return refused(400); // a duplicate id of a running request
-  running.set(id, new AbortController());
+  const abort = new AbortController();
+  running.set(id, abort);
+  const finished = () => {
+    running.delete(id);
+    if (running.size === 0) inFlight.delete(sessionId!);
+  };
+  if (tool === "ticker") return ticker(id, params, session, abort, finished);
   try {
     if (tool === "progress") return await progress(id, params, session);
     if (tool !== "echo") {
@@ -288,9 +305,87 @@ async function legacy(request: Request): Promise<Response> {
     const result = { content: [{ type: "text", text: output }] };
     return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }), { headers: JSON_HEADERS });
   } finally {
-    running.delete(id);
-    if (running.size === 0) inFlight.delete(sessionId!);
+    finished();
   }
+}
+
+/**
+ * The ticker's answer, a stream written as the tool runs: the tool (one
+ * progress notification a second, then the result) is an async function
+ * awaited event by event, each event JSON-encoded with the request's token,
+ * framed (`--resumable`: primed, numbered, its data kept for the session) and
+ * written; the in-flight entry is held until the tool ends, and a client that
+ * goes away aborts it.
+ */
+function ticker(
+  id: unknown,
+  params: Record<string, unknown>,
+  session: FloorSession,
+  abort: AbortController,
+  finished: () => void,
+): Response {
+  const input = tickerInput.safeParse(params.arguments ?? {});
+  if (!input.success) {
+    finished();
+    return refused(400);
+  }
+  const meta = params._meta;
+  const progressToken = isObject(meta) ? meta.progressToken : undefined;
+  const stream = resumable ? ++session.streams : 0;
+  const kept: string[] = [];
+  const frame = (data: string) => {
+    if (!resumable) return encoder.encode(`event: message\ndata: ${data}\n\n`);
+    kept.push(data);
+    return encoder.encode(`id: ${stream}:${kept.length}\ndata: ${data}\n\n`);
+  };
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      if (resumable) c.enqueue(encoder.encode(`id: ${stream}:0\nretry: ${RETRY_MS}\ndata: \n\n`));
+    },
+    cancel: () => abort.abort(),
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  abort.signal.addEventListener("abort", () => {
+    clearTimeout(timer);
+    wake?.();
+  }, { once: true });
+  const run = async (seconds: number, signal: AbortSignal) => {
+    for (let progress = 1; progress <= seconds; progress++) {
+      if (progressToken !== undefined) {
+        const notification = {
+          jsonrpc: "2.0",
+          method: "notifications/progress",
+          params: { progressToken, progress, total: seconds },
+        };
+        controller.enqueue(frame(JSON.stringify(notification)));
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, 1000);
+      });
+      if (signal.aborted) return;
+    }
+    const result = { content: [{ type: "text", text: "ticked" }] };
+    controller.enqueue(frame(JSON.stringify({ jsonrpc: "2.0", id, result })));
+    controller.close();
+  };
+  run(input.data.seconds, abort.signal).catch(() => {}).finally(() => {
+    finished();
+    if (resumable && !abort.signal.aborted) {
+      const text = kept.join("");
+      const starts: number[] = [];
+      const ends: number[] = [];
+      for (let i = 0, at = 0; i < kept.length; at += kept[i].length, i++) {
+        starts.push(at);
+        ends.push(at + kept[i].length);
+      }
+      keep(session, stream, { text, starts, ends, bytes: 0 });
+    }
+  });
+  return new Response(body, { headers: SSE_HEADERS });
 }
 
 /**

@@ -246,6 +246,12 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(headline(["node"], settings), "RSS per idle SSE stream"),
       /^3\.00× \*\*short\*\*/,
     );
+    // Beside it, unjudged: the resumable floor ÷ the bare server, and tether ÷ that floor.
+    assert.match(cell(headline(["node"], settings), "(no target) RSS per idle"), /^n\/a$/);
+    stream("floor-legacy-resumable", 12_000);
+    const bound = cell(headline(["node"], settings), "(no target) RSS per idle");
+    assert.match(bound, /^1\.20×; 2\.50× \(floor 12,000 B\)/);
+    assert.doesNotMatch(bound, /met|short/);
     assert.equal(streamRssRatio(30_000, 0), undefined); // a bare server that grew by nothing
     assert.equal(streamRssRatio(30_000, -5), undefined);
     assert.equal(streamRssRatio(undefined, 10), undefined);
