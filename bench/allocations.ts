@@ -28,12 +28,11 @@ import {
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
-  PROGRESS_COUNT,
   tickerCallBody,
 } from "./lib/protocol.ts";
-import * as z from "zod";
-import { createMcpHandler, defineTool } from "../mod.ts";
+import { createMcpHandler } from "../mod.ts";
 import { echoTool } from "./lib/echo_tool.ts";
+import { progressTool, tickerTool } from "./lib/stream_tools.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -49,28 +48,6 @@ if (!["legacy", "2026", "progress", "ticker"].includes(mode)) {
 }
 
 const URL_ = `http://127.0.0.1${MCP_PATH}`;
-/** The bench's progress tool (bench/servers/tether.ts): 100 notifications, then its answer. */
-const progressTool = defineTool({
-  name: "progress",
-  description: `Emits ${PROGRESS_COUNT} progress notifications, then answers`,
-  handler: async (_input, ctx) => {
-    for (let i = 1; i <= PROGRESS_COUNT; i++) await ctx.progress(i, PROGRESS_COUNT);
-    return "done";
-  },
-});
-/** The idle streams' tool (bench/servers/tether.ts): one progress notification a second. */
-const tickerTool = defineTool({
-  name: "ticker",
-  description: "One progress notification a second for `seconds` seconds, then answers",
-  input: z.object({ seconds: z.number().int().positive() }),
-  handler: async ({ seconds }, ctx) => {
-    for (let i = 1; i <= seconds; i++) {
-      await ctx.progress(i, seconds);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    return "ticked";
-  },
-});
 const tether = createMcpHandler({
   name: "bench-allocations",
   version: "1.0.0",

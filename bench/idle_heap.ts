@@ -13,8 +13,7 @@
  */
 
 import { getHeapSnapshot } from "node:v8";
-import * as z from "zod";
-import { createMcpHandler, defineTool } from "../mod.ts";
+import { createMcpHandler } from "../mod.ts";
 import {
   INIT_HEADERS,
   initializeBody,
@@ -23,6 +22,7 @@ import {
   POST_HEADERS,
   tickerCallBody,
 } from "./lib/protocol.ts";
+import { tickerTool } from "./lib/stream_tools.ts";
 import { createTicker } from "./lib/ticker_sse.ts";
 
 type Handler = (request: Request) => Promise<Response>;
@@ -40,18 +40,7 @@ function tetherHandler(): Handler & { close(): Promise<void> } {
     name: "bench-tether",
     version: "1.0.0",
     tools: [
-      defineTool({
-        name: "ticker",
-        description: "One progress notification a second for `seconds` seconds, then answers",
-        input: z.object({ seconds: z.number().int().positive() }),
-        handler: async ({ seconds }, ctx) => {
-          for (let i = 1; i <= seconds; i++) {
-            await ctx.progress(i, seconds);
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-          }
-          return "ticked";
-        },
-      }),
+      tickerTool,
     ],
   });
 }

@@ -309,6 +309,15 @@ async function legacy(request: Request): Promise<Response> {
   }
 }
 
+/** A progress notification, JSON-encoded fresh (as a tool's `progress` call makes it). */
+function progressJson(progressToken: unknown, progress: number, total: number): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    method: "notifications/progress",
+    params: { progressToken, progress, total },
+  });
+}
+
 /**
  * The ticker's answer, a stream written as the tool runs: the tool (one
  * progress notification a second, then the result) is an async function
@@ -355,12 +364,7 @@ function ticker(
   const run = async (seconds: number, signal: AbortSignal) => {
     for (let progress = 1; progress <= seconds; progress++) {
       if (progressToken !== undefined) {
-        const notification = {
-          jsonrpc: "2.0",
-          method: "notifications/progress",
-          params: { progressToken, progress, total: seconds },
-        };
-        controller.enqueue(frame(JSON.stringify(notification)));
+        controller.enqueue(frame(progressJson(progressToken, progress, seconds)));
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -406,12 +410,7 @@ async function progress(
   const body = sseBody(session);
   for (let progress = 1; progress <= PROGRESS_COUNT; progress++) {
     if (progressToken !== undefined) {
-      const notification = {
-        jsonrpc: "2.0",
-        method: "notifications/progress",
-        params: { progressToken, progress, total: PROGRESS_COUNT },
-      };
-      body.add(JSON.stringify(notification));
+      body.add(progressJson(progressToken, progress, PROGRESS_COUNT));
     }
     await Promise.resolve(); // the tool awaits each emit
   }

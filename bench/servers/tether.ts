@@ -9,10 +9,10 @@
  *   --max-listen-streams N  maxListenStreams (bench/fd_limit.ts)
  */
 
-import * as z from "zod";
 import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";
 import { echoTool } from "../lib/echo_tool.ts";
-import { LARGE_1M_TEXT, LARGE_TEXT, PROGRESS_COUNT } from "../lib/protocol.ts";
+import { progressTool, tickerTool } from "../lib/stream_tools.ts";
+import { LARGE_1M_TEXT, LARGE_TEXT } from "../lib/protocol.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
 
 const args = serverArgs();
@@ -44,27 +44,8 @@ const handler = createMcpHandler({
         return answer.action === "accept" ? "confirmed" : "declined";
       },
     }),
-    defineTool({
-      name: "progress",
-      description: `Emits ${PROGRESS_COUNT} progress notifications, then answers`,
-      input: z.object({}),
-      handler: async (_input, ctx) => {
-        for (let i = 1; i <= PROGRESS_COUNT; i++) await ctx.progress(i, PROGRESS_COUNT);
-        return "done";
-      },
-    }),
-    defineTool({
-      name: "ticker",
-      description: "One progress notification a second for `seconds` seconds, then answers",
-      input: z.object({ seconds: z.number().int().positive() }),
-      handler: async ({ seconds }, ctx) => {
-        for (let i = 1; i <= seconds; i++) {
-          await ctx.progress(i, seconds);
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
-        return "ticked";
-      },
-    }),
+    progressTool,
+    tickerTool,
     defineTool({
       name: "large",
       description: "Answers with a 256 KiB text",
