@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const bare = await measureIdleStreams({ runtime, server: "bare", streams, seconds });
       const tether = await measureIdleStreams({ runtime, server: "tether", streams, seconds });
-      const floor = resumable
+      const bareResumable = resumable
         ? await measureIdleStreams({ runtime, server: "bare-resumable", streams, seconds })
         : undefined;
       const legacyFloor = withFloor
@@ -169,9 +169,11 @@ async function main(): Promise<void> {
         }  external/stream: tether ${kb(tether.externalPerStream)}, bare ${
           kb(bare.externalPerStream)
         }${
-          floor === undefined
+          bareResumable === undefined
             ? ""
-            : `  bare-resumable: rss ${kb(floor.rssPerStream)}, heap ${kb(floor.heapPerStream)}`
+            : `  bare-resumable: rss ${kb(bareResumable.rssPerStream)}, heap ${
+              kb(bareResumable.heapPerStream)
+            }`
         }${
           legacyFloor === undefined
             ? ""

@@ -159,6 +159,13 @@ interface FloorSession {
   keptBytes: number;
 }
 
+/** The priming event of stream `stream` (`--resumable`), as tether sends it on 2025-11-25. */
+const primingEvent = (stream: number) => `id: ${stream}:0\nretry: ${RETRY_MS}\ndata: \n\n`;
+/** What comes before event `n`'s data on stream `stream` (`--resumable`): its id. */
+const idHead = (stream: number, n: number) => `id: ${stream}:${n}\ndata: `;
+/** What comes before an event's data when nothing is resumable. */
+const MESSAGE_HEAD = "event: message\ndata: ";
+
 /**
  * An SSE answer's body, event by event: plain (`event: message`), or with
  * `--resumable` primed, each event numbered `<stream>:<n>`, and kept for the
@@ -166,16 +173,16 @@ interface FloorSession {
  */
 function sseBody(session: FloorSession) {
   const stream = resumable ? ++session.streams : 0;
-  let text = resumable ? `id: ${stream}:0\nretry: ${RETRY_MS}\ndata: \n\n` : "";
+  let text = resumable ? primingEvent(stream) : "";
   const starts: number[] = [];
   const ends: number[] = [];
   return {
     add(data: string): void {
       if (!resumable) {
-        text += `event: message\ndata: ${data}\n\n`;
+        text += `${MESSAGE_HEAD}${data}\n\n`;
         return;
       }
-      text += `id: ${stream}:${starts.length + 1}\ndata: `;
+      text += idHead(stream, starts.length + 1);
       starts.push(text.length);
       text += data;
       ends.push(text.length);
@@ -343,15 +350,15 @@ function ticker(
   const stream = resumable ? ++session.streams : 0;
   const kept: string[] = [];
   const frame = (data: string) => {
-    if (!resumable) return encoder.encode(`event: message\ndata: ${data}\n\n`);
+    if (!resumable) return encoder.encode(`${MESSAGE_HEAD}${data}\n\n`);
     kept.push(data);
-    return encoder.encode(`id: ${stream}:${kept.length}\ndata: ${data}\n\n`);
+    return encoder.encode(`${idHead(stream, kept.length)}${data}\n\n`);
   };
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      if (resumable) c.enqueue(encoder.encode(`id: ${stream}:0\nretry: ${RETRY_MS}\ndata: \n\n`));
+      if (resumable) c.enqueue(encoder.encode(primingEvent(stream)));
     },
     cancel: () => abort.abort(),
   });
