@@ -133,16 +133,32 @@ export const LARGE_TEXT_BYTES = 256 * 1024;
 const LARGE_BLOCK = "abcdefghijklmnop";
 const LARGE_END = "0123456789-END--";
 
+/**
+ * `bytes` of text: {@linkcode LARGE_BLOCK} repeated, then {@linkcode LARGE_END},
+ * made one flat string by a single `join`. Not `repeat(n) + end`: V8 makes that a
+ * rope (a ConsString), and V8's fast `JSON.stringify` (13.8 on, so Deno's V8, not
+ * Node 24's) serializes only flat strings; a rope sends the whole call down its slow
+ * path (a buffer grown by doubling and copied, 3.5 MiB of malloc for a 1 MiB text).
+ * Whether a process still held the rope depended on its garbage collector's history:
+ * a scavenge shortcuts a flattened rope to its flat string only while it is young.
+ * The floor's process got the flat string and tether's kept the rope, so on Deno
+ * the large rows compared two different strings (tether 1 MiB JSON 1,349 µs a call
+ * against the floor's 665; with both flat 856 against 776).
+ */
+function largeText(bytes: number): string {
+  const blocks = new Array<string>(bytes / LARGE_BLOCK.length - 1).fill(LARGE_BLOCK);
+  blocks.push(LARGE_END);
+  return blocks.join("");
+}
+
 /** The large tool's result text: a repeated block, then an end marker found once. */
-export const LARGE_TEXT = LARGE_BLOCK.repeat(LARGE_TEXT_BYTES / LARGE_BLOCK.length - 1) +
-  LARGE_END;
+export const LARGE_TEXT: string = largeText(LARGE_TEXT_BYTES);
 
 /** Bytes of the `large-1m` tool's text result (the 1 MiB rows). */
 export const LARGE_1M_TEXT_BYTES = 1024 * 1024;
 
 /** The `large-1m` tool's result text: {@linkcode LARGE_TEXT}'s shape, four times as long. */
-export const LARGE_1M_TEXT = LARGE_BLOCK.repeat(LARGE_1M_TEXT_BYTES / LARGE_BLOCK.length - 1) +
-  LARGE_END;
+export const LARGE_1M_TEXT: string = largeText(LARGE_1M_TEXT_BYTES);
 
 /** A tools/call of the large tool (a 256 KiB text result), or of `large-1m` (1 MiB). */
 export function largeCallBody(id: IdOrSlot, tool: "large" | "large-1m" = "large"): string {

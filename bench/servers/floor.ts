@@ -197,11 +197,14 @@ function sseBody(session: FloorSession) {
 
 /**
  * Keeps a finished stream for a resume, evicting the session's oldest
- * streams past 64 or 1 MiB of event data (this one too when it alone is
- * over). Sizes are string lengths: the bench's data is ASCII.
+ * streams past 64 or 1 MiB of event data. A stream over 1 MiB alone is not
+ * kept and takes no other stream with it, as tether's memory log sheds such
+ * a stream first (the session's older streams stay). Sizes are string
+ * lengths: the bench's data is ASCII.
  */
 function keep(session: FloorSession, stream: number, kept: KeptStream): void {
   for (let i = 0; i < kept.ends.length; i++) kept.bytes += kept.ends[i] - kept.starts[i];
+  if (kept.bytes > KEEP_BYTES) return;
   const streams = session.kept ??= new Map();
   streams.set(stream, kept);
   session.keptBytes += kept.bytes;
