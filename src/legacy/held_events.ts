@@ -16,6 +16,7 @@ import { utf8Length } from "../jsonrpc/utf8_length.ts";
 /**
  * Packed events: event `i` is `text.slice(starts[i], ends[i])`; its UTF-8
  * size is `sizes[i]`, or its length when `sizes` is undefined (ASCII).
+ * Once all of them are let go ({@linkcode releaseOldest}), `text` is emptied.
  */
 export interface PackedEvents {
   text: string;
@@ -116,8 +117,14 @@ export function releaseOldest(held: HeldEvents, count: number): number {
   if (packed !== undefined && count < packed.ends.length) unpack(held);
   let bytes = 0;
   for (let i = 0; i < count; i++) bytes += sizeAt(held, i);
-  if (held.packed !== undefined) held.packed = undefined; // all of them
-  else {
+  const dropped = held.packed;
+  if (dropped !== undefined) {
+    // All of them, and the text with them: the packed record may outlive this hold (V8 can
+    // place records like it straight in the old generation once many were kept), and a dead old
+    // object keeps what it points to through every young collection until the next full one.
+    dropped.text = "";
+    held.packed = undefined;
+  } else {
     held.data.splice(0, count);
     held.sizes.splice(0, count);
   }

@@ -1,12 +1,10 @@
 /**
- * The live SSE streams of this process, by session: opens them (the SSE
- * answer to one POST, a session's listening GET stream), indexes them,
- * resumes them from `Last-Event-ID` (stream_resume.ts); its open connections join the
- * handler's keep-alive, one heartbeat timer for both eras. A logical stream outlives its HTTP connection
- * (logical_stream.ts): every message is logged first, so a client that
- * drops and comes back gets exactly what it missed; the work behind a
- * stream may run without a connection only for the orphan timeout (see
- * orphan_watch.ts).
+ * The live SSE streams of this process, by session: opens them (the SSE answer to one POST, a
+ * session's listening GET stream), indexes them, resumes them from `Last-Event-ID`
+ * (stream_resume.ts); its open connections join the handler's keep-alive, one heartbeat timer for
+ * both eras. A logical stream outlives its HTTP connection (logical_stream.ts): every message is
+ * logged first, so a client that drops and comes back gets exactly what it missed; the work behind
+ * a stream may run without a connection only for the orphan timeout (see orphan_watch.ts).
  *
  * A resume of a stream that ended without answering (a cancelled call) is
  * kept open quietly, heartbeats only, instead of closed; past a bound per
@@ -172,10 +170,11 @@ export class StreamHub {
     for (const message of messages) data.push(serializeMessage(message));
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
-      // The memory log numbers a new stream's events from 1 and keeps them in the body's text:
-      // framed and counted once (whole_stream.ts), its ids numbered after eventIdPrefix; the
-      // stream id is ours (hex, base 36, a request id in decimal or base64url), the head ours: ASCII.
+      // The memory log numbers a new stream's events from 1 and keeps them in the body's text,
+      // framed and counted once (whole_stream.ts; stream id and head are ours: ASCII). The text is
+      // taken first: a log that drops the stream at once (over its budgets) empties it.
       const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
+      const text = body.text;
       let stored = false;
       try {
         stored = this.#appendWhole(sessionId, streamId, body, body.dataBytes);
@@ -183,7 +182,7 @@ export class StreamHub {
         this.reportError(error);
         return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
       }
-      if (stored) return sseResponse(body.text);
+      if (stored) return sseResponse(text);
     }
     let ids: string[] | undefined;
     try {

@@ -13,6 +13,8 @@ import {
   type HeldEvents,
   holdEvent,
   holdEvents,
+  holdPacked,
+  type PackedEvents,
   releaseOldest,
   sizeAt,
 } from "../../../src/legacy/held_events.ts";
@@ -35,6 +37,21 @@ describe("held events", () => {
       assert.deepEqual(MIXED.map((_, i) => dataAt(held, i)), MIXED);
     });
   }
+
+  it("lets go of a packed stream's text with its last event, and keeps it while one is held", () => {
+    const packed: PackedEvents = { text: "abcdef", starts: [0, 3], ends: [3, 6], sizes: undefined };
+    const held = empty();
+    assert.equal(holdPacked(held, packed), true);
+    assert.equal(releaseOldest(held, 1), 3);
+    assert.equal(dataAt(held, 0), "def");
+    assert.equal(packed.text, "abcdef");
+    const whole: PackedEvents = { text: "abcdef", starts: [0, 3], ends: [3, 6], sizes: undefined };
+    const other = empty();
+    holdPacked(other, whole);
+    assert.equal(releaseOldest(other, 2), 6);
+    assert.equal(heldCount(other), 0);
+    assert.equal(whole.text, "");
+  });
 
   it("the halves of a surrogate pair in two events count apart, as stored alone", () => {
     const held = empty();
