@@ -60,8 +60,9 @@ export interface ResumeHost {
  * or, past {@linkcode MAX_PARKED_PER_SESSION}, the resume is refused
  * (`409`). A request stream whose answer the log no longer keeps (its
  * budgets dropped it, or the whole stream) gets an error answer for the
- * request its id names, then stays open quietly the same way. Undefined
- * when the id names nothing of this session.
+ * request its id names, then stays open quietly the same way (past the
+ * bound it ends after the error instead: the client still learns its
+ * request failed). Undefined when the id names nothing of this session.
  */
 export async function resumeStream(
   host: ResumeHost,
@@ -153,13 +154,15 @@ export async function resumeStream(
   const requestId = isListening ? undefined : requestIdOfStream(parsed.streamId, sessionId);
   /** Kept open quietly after what it got: the stream has ended without an answer to replay. */
   let quiet = false;
+  /** The client got an error answer for the request (its answer is no longer kept). */
+  let answered = false;
   if (replay === undefined) {
     if (requestId === undefined) {
       connection.close();
       return undefined;
     }
     // Nothing of it from this id on (the log dropped the stream, or cut it before the id).
-    connection.write({ data: droppedAnswer(requestId) });
+    answered = connection.write({ data: droppedAnswer(requestId) });
     quiet = true;
   } else if (ended) {
     // With its answer the client is done and leaves; without one (a cancelled call, a replaced
@@ -169,21 +172,26 @@ export async function resumeStream(
     if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
     else {
       if (replay.gap === true && requestId !== undefined) {
-        connection.write({ data: droppedAnswer(requestId) });
+        answered = connection.write({ data: droppedAnswer(requestId) });
       }
       quiet = true;
     }
   }
   if (quiet && !host.parked.park(sessionId, connection)) {
     connection.close();
-    return httpError(
-      409,
-      `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
-    );
+    // Past the bound, an error answer still reaches the client, on a connection that then ends.
+    if (!answered) {
+      return httpError(
+        409,
+        `Too many idle resumed streams in this session (limit ${MAX_PARKED_PER_SESSION})`,
+      );
+    }
   }
-  // A connection closed above (stream finished) already ran its onEnd: counting it now would leak it.
-  if (!connection.ended) host.track(connection);
-  host.keepAlive.add(connection);
+  // A connection closed above already ran its onEnd: counting it now would leak it.
+  if (!connection.ended) {
+    host.track(connection);
+    host.keepAlive.add(connection);
+  }
   return sseResponse(connection.body);
 }
 

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import { formatEventId, parseEventId } from "../../../src/legacy/event_log.ts";
+import { requestStreamId } from "../../../src/legacy/request_stream_id.ts";
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
 import { KeepAlive } from "../../../src/http/keep_alive.ts";
 import { MAX_PARKED_PER_SESSION, StreamHub } from "../../../src/legacy/stream_hub.ts";
@@ -142,6 +143,33 @@ describe("stream hub: resuming finished streams", () => {
         assert.equal((await readTextUntil(reader, () => false)).ended, true);
       }
       assert.equal(hub.connectionCount, 0);
+    } finally {
+      hub.closeAll();
+    }
+  });
+  it("past the bound, a resume of an answer no longer kept still gets its error, then ends", async () => {
+    const hub = makeHub(0);
+    try {
+      for (let i = 0; i < MAX_PARKED_PER_SESSION; i++) {
+        const { stream, response } = await hub.openRequestStream(SESSION, true, [i]);
+        const live = readerOf(response);
+        const id = (await readSseUntil(live, (events) => events.length >= 1)).events[0].id!;
+        await stream.finish(); // cancelled: its resume stays open quietly
+        await live.cancel();
+        readerOf((await hub.resume(SESSION, id))!);
+      }
+      assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION);
+      // A stream of request 42 that the log no longer has (never had, here).
+      const gone = formatEventId(requestStreamId("a1b2c3", SESSION, [42]), 0);
+      const resumed = (await hub.resume(SESSION, gone))!;
+      assert.equal(resumed.status, 200, "not refused: there is an answer to give");
+      const rest = await readSseUntil(readerOf(resumed), () => false, 3_000);
+      assert.equal(rest.ended, true, "the connection ends after the error: it is not parked");
+      assert.deepEqual(
+        messagesOf(rest.events).map((message) => [message.id, message.error?.code]),
+        [[42, -32603]],
+      );
+      assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION, "nothing counted, none closed");
     } finally {
       hub.closeAll();
     }
