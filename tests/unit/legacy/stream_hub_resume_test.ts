@@ -59,6 +59,23 @@ function labelsOf(events: SseEvent[]): string[] {
   return messagesOf(events).map((message) => message.params.data);
 }
 
+/**
+ * Opens a request stream of `sessionId` answering `requestId`, reads its priming event, then
+ * ends it without an answer (a cancelled call) and drops its connection; returns the priming id.
+ */
+async function cancelledStreamId(
+  hub: StreamHub,
+  sessionId: string,
+  requestId: number,
+): Promise<string> {
+  const { stream, response } = await hub.openRequestStream(sessionId, true, [requestId]);
+  const live = readerOf(response);
+  const id = (await readSseUntil(live, (events) => events.length >= 1)).events[0].id!;
+  await stream.finish();
+  await live.cancel();
+  return id;
+}
+
 describe("stream hub: resuming finished streams", () => {
   it("a resume of a stream that ended without an answer replays, then stays open with heartbeats only until the session ends", async () => {
     const hub = makeHub();
@@ -111,30 +128,20 @@ describe("stream hub: resuming finished streams", () => {
   it("quiet connections are bounded per session: one more resume is refused with 409 and closes none, and close() ends them", async () => {
     const hub = makeHub(0);
     try {
-      const finishedStream = async (requestId: number) => {
-        const { stream, response } = await hub.openRequestStream(SESSION, true, [requestId]);
-        const live = readerOf(response);
-        const id = (await readSseUntil(live, (events) => events.length >= 1)).events[0].id!;
-        await stream.finish();
-        await live.cancel();
-        return id;
-      };
       const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
       for (let i = 0; i < MAX_PARKED_PER_SESSION; i++) {
-        readers.push(readerOf((await hub.resume(SESSION, await finishedStream(i)))!));
+        readers.push(
+          readerOf((await hub.resume(SESSION, await cancelledStreamId(hub, SESSION, i)))!),
+        );
       }
       assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION);
-      const refused = (await hub.resume(SESSION, await finishedStream(99)))!;
+      const refused = (await hub.resume(SESSION, await cancelledStreamId(hub, SESSION, 99)))!;
       assert.equal(refused.status, 409);
       const body = await refused.json() as { error?: { code?: number } };
       assert.equal(body.error?.code, -32600);
       assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION, "no quiet connection closed");
       // Another session has its own bound.
-      const { stream, response } = await hub.openRequestStream("s2", true, [1]);
-      const live = readerOf(response);
-      const other = (await readSseUntil(live, (events) => events.length >= 1)).events[0].id!;
-      await stream.finish();
-      await live.cancel();
+      const other = await cancelledStreamId(hub, "s2", 1);
       assert.equal((await hub.resume("s2", other))!.status, 200);
       assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION + 1);
 
@@ -147,16 +154,13 @@ describe("stream hub: resuming finished streams", () => {
       hub.closeAll();
     }
   });
+
   it("past the bound, a resume of an answer no longer kept still gets its error, then ends", async () => {
     const hub = makeHub(0);
     try {
+      // Cancelled calls: each resume stays open quietly, up to the bound.
       for (let i = 0; i < MAX_PARKED_PER_SESSION; i++) {
-        const { stream, response } = await hub.openRequestStream(SESSION, true, [i]);
-        const live = readerOf(response);
-        const id = (await readSseUntil(live, (events) => events.length >= 1)).events[0].id!;
-        await stream.finish(); // cancelled: its resume stays open quietly
-        await live.cancel();
-        readerOf((await hub.resume(SESSION, id))!);
+        readerOf((await hub.resume(SESSION, await cancelledStreamId(hub, SESSION, i)))!);
       }
       assert.equal(hub.connectionCount, MAX_PARKED_PER_SESSION);
       // A stream of request 42 that the log no longer has (never had, here).
