@@ -6,6 +6,7 @@
  * the same handler serves without a restart.
  */
 import assert from "node:assert/strict";
+import { realpathSync } from "node:fs";
 import { after, before } from "node:test";
 import { createMcpHandler, defineTool } from "../../../mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
@@ -59,6 +60,10 @@ describeRedis("a { url } node demoted to a replica", () => {
         assert.equal((await rpc(handler, session, "tools/call", { name: "quick" })).status, 200);
         const before = await connections();
         assert.ok(before.length > 0, "positive control: the command connection is listed");
+        // A replica writes its master's snapshot into its directory: the node's own, not the tests'.
+        const reply = await node.client.sendCommand(["CONFIG", "GET", "dir"]);
+        const directory = String(Array.isArray(reply) ? reply[1] : (reply as { dir: string }).dir);
+        assert.notEqual(realpathSync(directory), realpathSync(process.cwd()));
         const otherPort = new URL(other.url).port;
         await node.client.sendCommand(["REPLICAOF", "127.0.0.1", otherPort]);
         const refused = await handler(

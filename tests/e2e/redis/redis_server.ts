@@ -6,6 +6,9 @@
  */
 
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createClient } from "redis";
 import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_commands.ts";
@@ -61,11 +64,18 @@ export interface TestRedis {
 export async function startRedis(
   { binary = "redis-server" }: { binary?: string } = {},
 ): Promise<TestRedis> {
-  const node = await spawnRedisNode(
-    (port) => [...redisNodeArgs(port), "--protected-mode", "yes"],
-    undefined,
-    binary,
-  );
+  const dir = nodeDirectory();
+  let node: Awaited<ReturnType<typeof spawnRedisNode>>;
+  try {
+    node = await spawnRedisNode(
+      (port) => [...redisNodeArgs(port, dir.path), "--protected-mode", "yes"],
+      undefined,
+      binary,
+    );
+  } catch (error) {
+    dir.remove();
+    throw error;
+  }
   const url = `redis://127.0.0.1:${node.port}`;
   let client: TestClient;
   try {
@@ -75,6 +85,7 @@ export async function startRedis(
     client = candidate as unknown as TestClient;
   } catch (error) {
     await node.kill();
+    dir.remove();
     throw error;
   }
   return {
@@ -101,6 +112,7 @@ export async function startRedis(
         await client!.quit();
       } catch { /* already closed */ }
       await node.kill();
+      dir.remove();
     },
   };
 }
@@ -118,17 +130,37 @@ export interface RestartableRedis {
 
 /** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
-  let node = await spawnRedisNode((port) => redisNodeArgs(port));
+  const dir = nodeDirectory();
+  let node: Awaited<ReturnType<typeof spawnRedisNode>>;
+  try {
+    node = await spawnRedisNode((port) => redisNodeArgs(port, dir.path));
+  } catch (error) {
+    dir.remove();
+    throw error;
+  }
   const url = `redis://127.0.0.1:${node.port}`;
   return {
     url,
     kill: () => node.kill(),
     async restart() {
       await node.kill();
-      node = await spawnRedisNode((port) => redisNodeArgs(port), node.port);
+      node = await spawnRedisNode((port) => redisNodeArgs(port, dir.path), node.port);
     },
-    stop: () => node.kill(),
+    async stop() {
+      await node.kill();
+      dir.remove();
+    },
   };
+}
+
+/**
+ * A node's own working directory: a node made a replica (`REPLICAOF`)
+ * writes the master's snapshot there (`dump.rdb`), never into the
+ * directory the tests run in.
+ */
+function nodeDirectory(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), "tether-redis-"));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /** A Redis topology beyond one node that the cross-instance tests also run on. */
