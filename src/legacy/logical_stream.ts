@@ -27,6 +27,7 @@ import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { afterThisTask, type Scheduler } from "../runtime.ts";
 import { recordEndLater } from "./stream_end_retry.ts";
+import { appendAll } from "./append_all.ts";
 
 /** What a {@linkcode LogicalStream} needs from the hub that made it (stream_hub.ts). */
 export interface StreamOwner {
@@ -174,10 +175,16 @@ export class LogicalStream {
 
   #startOrphanClock(): void {
     if (this.#finished || this.#work === undefined || this.#adopt !== undefined) return;
-    this.#adopt = this.#hub.orphans.watch(() => {
-      this.#adopt = undefined;
-      if (!this.#finished) this.#work?.abandon("abandoned");
-    });
+    this.#adopt = this.#hub.orphans.watch(() => this.giveUp());
+  }
+
+  /**
+   * Aborts the unfinished stream's work now: it had no connection for the orphan timeout, or its
+   * client was told the request failed (a resume found its events gone).
+   */
+  giveUp(): void {
+    this.#stopOrphanClock();
+    if (!this.#finished) this.#work?.abandon("abandoned");
   }
 
   #stopOrphanClock(): void {
@@ -376,20 +383,4 @@ export class LogicalStream {
     const settled = () => hub.writeSettled();
     return this.exclusive(step).then(settled, settled);
   }
-}
-
-/** Appends `data` in order, in one call when the log can. */
-export function appendAll(
-  log: EventLog,
-  sessionId: string,
-  streamId: string,
-  data: readonly string[],
-): Promise<string[]> {
-  if (data.length === 1) return log.append(sessionId, streamId, data[0]).then((id) => [id]);
-  if (log.appendMany !== undefined) return log.appendMany(sessionId, streamId, data);
-  return (async () => {
-    const ids: string[] = [];
-    for (const item of data) ids.push(await log.append(sessionId, streamId, item));
-    return ids;
-  })();
 }

@@ -44,12 +44,8 @@ import {
 } from "../http/sse_connection.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import type { Scheduler } from "../runtime.ts";
-import {
-  appendAll,
-  isListeningStreamId,
-  LISTENING_STREAM_ID,
-  LogicalStream,
-} from "./logical_stream.ts";
+import { isListeningStreamId, LISTENING_STREAM_ID, LogicalStream } from "./logical_stream.ts";
+import { appendAll } from "./append_all.ts";
 import { ParkedConnections } from "./parked_connections.ts";
 import { resumeStream } from "./stream_resume.ts";
 import { answerStreamId, requestStreamId } from "./request_stream_id.ts";

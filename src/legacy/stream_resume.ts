@@ -62,7 +62,8 @@ export interface ResumeHost {
  * budgets dropped it, or the whole stream) gets an error answer for the
  * request its id names, then stays open quietly the same way (past the
  * bound it ends after the error instead: the client still learns its
- * request failed). Undefined when the id names nothing of this session.
+ * request failed); a run of it still going here is aborted, as the client
+ * sends it again. Undefined when the id names nothing of this session.
  */
 export async function resumeStream(
   host: ResumeHost,
@@ -164,6 +165,8 @@ export async function resumeStream(
     // Nothing of it from this id on (the log dropped the stream, or cut it before the id).
     answered = connection.write({ data: droppedAnswer(requestId) });
     quiet = true;
+    // Told to send the request again: a run still going here must not answer it twice.
+    stream?.giveUp();
   } else if (ended) {
     // With its answer the client is done and leaves; without one (a cancelled call, a replaced
     // listening stream, an answer the budgets dropped, which gets an error instead) it would come

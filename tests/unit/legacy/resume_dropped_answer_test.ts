@@ -114,6 +114,54 @@ describe("a resume whose answer the event log no longer keeps", () => {
     }
   });
 
+  it("a call still running whose stream the log dropped whole: the error, and its work stops at once", async () => {
+    let stopped: (reason: unknown) => void = () => {};
+    const abortReason = new Promise<unknown>((resolve) => (stopped = resolve));
+    const handler = makeHandler({
+      // The orphan timeout is far off: only the resume's error can stop the work in time.
+      streams: {
+        responseMode: "sse",
+        heartbeatMs: 0,
+        orphanTimeoutMs: 60_000,
+        eventLog: new MemoryEventLog({ maxStreamsPerSession: 1 }),
+      },
+      tools: [
+        {
+          name: "waits",
+          handler: (_input, ctx) =>
+            new Promise<string>((resolve) =>
+              ctx.signal.addEventListener("abort", () => {
+                stopped(ctx.signal.reason);
+                resolve("stopped");
+              })
+            ),
+        },
+        { name: "small", handler: () => "kept" },
+      ],
+    });
+    try {
+      const session = await initialize(handler);
+      const running = await handler(postRequest(
+        { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "waits" } },
+        { sessionId: session.id, protocolVersion: session.protocolVersion },
+      ));
+      const reader = running.body!.getReader();
+      const { events } = await readSseUntil(reader, (got) => got.some((e) => e.id), 1_000);
+      const priming = events.find((e) => e.id !== undefined)!.id!;
+      await reader.cancel(); // the client lost its connection; the call runs on
+      await call(handler, session, "next", "small"); // the log keeps one stream: the running one goes
+      const resumed = await resume(handler, session, priming);
+      assert.deepEqual(resumed.messages.map((m) => [m.id, m.error?.code]), [["long", -32603]]);
+      const reason = await Promise.race([
+        abortReason,
+        new Promise((resolve) => setTimeout(() => resolve("still running after 2 s"), 2_000)),
+      ]);
+      assert.equal(reason, "abandoned", "told to send it again, so this run stops now");
+    } finally {
+      await handler.close();
+    }
+  });
+
   it("a batch's stream names no one request: its resume gets no error, and stays quiet", async () => {
     const handler = setup(new MemoryEventLog({ maxBytesPerSession: BUDGET }));
     try {
