@@ -1,0 +1,78 @@
+/**
+ * The 2026-07-28 guard row for several checkouts at once: the stateless
+ * `tools/call` of the echo tool served by `bench/servers/tether.ts` of each
+ * tree and by this repository's floor (`bench/servers/floor.ts`), each its own
+ * server process, driven by wrk in alternating slices; each slice's rate per
+ * server CPU-second is divided by the floor's slice of the same round, and
+ * the median of those ratios is printed per tree with every round's ratio.
+ * A before/after of a change to the request path (a worktree of the other
+ * commit), or the price of one step (a tree with that step changed): the
+ * ratios of one run share the machine's load, so they hold on a busy one.
+ *
+ *   node_modules/node24/bin/node bench/tree_pair.ts [--runtime bun] [--trees DIR,DIR]
+ *        [--rounds 16] [--slice 1] [--connections 32]
+ *
+ * `--trees` defaults to this repository alone. The first line names the
+ * runtime, the generator and the rounds; each tree's line reads
+ * `<tree> <rate>/CPU-s ÷floor median <m> [<ratio of each round>]`. Two runs
+ * of one tree on the 2-core CI machine differed by up to 0.035 in that median
+ * (bench/README.md, "The guards on Deno and Bun"), so a smaller difference is
+ * not a result.
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { median } from "./lib/load.ts";
+import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
+import { measureWithWrk, type WrkTarget, wrkVersion } from "./lib/wrk.ts";
+import { statelessTraffic } from "./run/traffic.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : argv[i + 1];
+};
+const runtime = opt("runtime", "bun") as Runtime;
+if (!RUNTIMES.includes(runtime)) throw new Error(`--runtime: one of ${RUNTIMES.join(", ")}`);
+const trees = opt("trees", ROOT).split(",").map((tree) => resolve(tree));
+const timing = { warmup: 2, rounds: Number(opt("rounds", "16")), slice: Number(opt("slice", "1")) };
+const connections = Number(opt("connections", "32"));
+
+const entries = [
+  ...trees.map((tree) => ({ name: tree, entry: `${tree}/bench/servers/tether.ts` })),
+  { name: "floor", entry: `${ROOT}/bench/servers/floor.ts` },
+];
+const servers = [];
+try {
+  for (const { entry } of entries) {
+    servers.push(await startServer(runtime, entry, [], { port: allocatePort() }));
+  }
+  const traffic = statelessTraffic().wrk!;
+  const targets: WrkTarget[] = servers.map((server) => ({
+    ...traffic,
+    port: server.port,
+    pid: server.pid,
+    path: "/mcp",
+    connections,
+  }));
+  console.log(
+    `stateless tools/call on ${runtime}, ${wrkVersion()}, ${connections} connections, ` +
+      `${timing.rounds} rounds of ${timing.slice} s`,
+  );
+  const results = await measureWithWrk(targets, timing, (index, error) => {
+    throw new Error(`${entries[index].name}: ${error}`);
+  });
+  const floor = results[results.length - 1];
+  results.forEach((result, index) => {
+    if (result.bad > 0 || result.errors > 0) {
+      throw new Error(`${entries[index].name}: ${result.bad} wrong, ${result.errors} errors`);
+    }
+    const ratios = result.sliceCpuRates.map((rate, round) => rate / floor.sliceCpuRates[round]);
+    console.log(
+      `${entries[index].name} ${Math.round(result.okPerCpuSecond)}/CPU-s ÷floor median ` +
+        `${median(ratios).toFixed(3)} [${ratios.map((ratio) => ratio.toFixed(2)).join(" ")}]`,
+    );
+  });
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+}
