@@ -175,16 +175,10 @@ export class LogicalStream {
 
   #startOrphanClock(): void {
     if (this.#finished || this.#work === undefined || this.#adopt !== undefined) return;
-    this.#adopt = this.#hub.orphans.watch(() => this.giveUp());
-  }
-
-  /**
-   * Aborts the unfinished stream's work now: it had no connection for the orphan timeout, or its
-   * client was told the request failed (a resume found its events gone).
-   */
-  giveUp(): void {
-    this.#stopOrphanClock();
-    if (!this.#finished) this.#work?.abandon("abandoned");
+    this.#adopt = this.#hub.orphans.watch(() => {
+      this.#adopt = undefined;
+      if (!this.#finished) this.#work?.abandon("abandoned");
+    });
   }
 
   #stopOrphanClock(): void {

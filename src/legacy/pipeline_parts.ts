@@ -108,6 +108,11 @@ export function wireLegacyParts(
     onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
     onFollow: (sessionId, streamId) =>
       options.delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
+    // As if the client had cancelled it: the run stops wherever it is.
+    onAnswerLost: (sessionId, requestId) =>
+      void options.delivery.deliver({ type: "cancel", sessionId, requestId }).catch(
+        settings.onError,
+      ),
   });
   const ends = new SessionEnds({
     sessions,

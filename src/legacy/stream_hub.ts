@@ -76,6 +76,8 @@ export interface StreamHubOptions {
    * its work ({@linkcode StreamHub.followed}).
    */
   onFollow?: (sessionId: string, streamId: string) => void;
+  /** A resume told a client to send a request again (its answer is lost): cancel its run anywhere. */
+  onAnswerLost?: (sessionId: string, requestId: RequestId) => void;
 }
 
 // Moved to modules of their own; still importable from here.
@@ -265,6 +267,7 @@ export class StreamHub {
         parked: this.#parked,
         onDropped: options.onDropped,
         onFollow: options.onFollow,
+        onAnswerLost: options.onAnswerLost,
         onError: options.onError,
         stream: (streamId) => this.#streams.get(sessionId)?.get(streamId),
         listening: () => this.listening(sessionId),

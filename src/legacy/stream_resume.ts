@@ -36,6 +36,8 @@ export interface ResumeHost {
   onDropped?: (reason: "client-gone" | "overflow") => void;
   /** Renews the lease of a stream followed on another instance. */
   onFollow?: (sessionId: string, streamId: string) => void;
+  /** Cancels the run of a request whose client was told to send it again, wherever it runs. */
+  onAnswerLost?: (sessionId: string, requestId: RequestId) => void;
   /** Told about failures of the event log. */
   onError: (error: unknown) => void;
   /** The session's stream `streamId` running here, if any. */
@@ -62,8 +64,9 @@ export interface ResumeHost {
  * budgets dropped it, or the whole stream) gets an error answer for the
  * request its id names, then stays open quietly the same way (past the
  * bound it ends after the error instead: the client still learns its
- * request failed); a run of it still going here is aborted, as the client
- * sends it again. Undefined when the id names nothing of this session.
+ * request failed); a run of it still going, here or on another instance,
+ * is cancelled, as the client sends it again. Undefined when the id names
+ * nothing of this session.
  */
 export async function resumeStream(
   host: ResumeHost,
@@ -165,8 +168,8 @@ export async function resumeStream(
     // Nothing of it from this id on (the log dropped the stream, or cut it before the id).
     answered = connection.write({ data: droppedAnswer(requestId) });
     quiet = true;
-    // Told to send the request again: a run still going here must not answer it twice.
-    stream?.giveUp();
+    // Told to send the request again: a run of it still going, here or elsewhere, is cancelled.
+    host.onAnswerLost?.(sessionId, requestId);
   } else if (ended) {
     // With its answer the client is done and leaves; without one (a cancelled call, a replaced
     // listening stream, an answer the budgets dropped, which gets an error instead) it would come

@@ -156,7 +156,7 @@ describe("a resume whose answer the event log no longer keeps", () => {
         abortReason,
         new Promise((resolve) => setTimeout(() => resolve("still running after 2 s"), 2_000)),
       ]);
-      assert.equal(reason, "abandoned", "told to send it again, so this run stops now");
+      assert.equal(reason, "cancelled", "told to send it again, so this run is cancelled now");
     } finally {
       await handler.close();
     }

@@ -1,0 +1,104 @@
+/**
+ * A call still running on instance A whose stream the shared event log no
+ * longer holds (the session keeps one stream; a later call pushed it out),
+ * resumed from `Last-Event-ID` on instance B: B answers the call's id with
+ * the "send the request again" error, and the run on A is cancelled through
+ * the bus at once, not after A's orphan timeout, so the resent request does
+ * not run beside it. Real redis-server, two handlers on one backend each.
+ */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
+import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
+import { initialize, messagesOf, postRequest, readSseUntil, resumeRequest } from "../../helpers.ts";
+import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
+
+describeRedis("a lost answer resumed on another instance", () => {
+  let redis: TestRedis;
+  before(async () => {
+    if (redisSkip === false) redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  itRedis("B answers the error and the run on A is cancelled at once", async () => {
+    let stopped: (reason: unknown) => void = () => {};
+    const abortReason = new Promise<unknown>((resolve) => (stopped = resolve));
+    const instance = async (): Promise<{ handler: McpHandler; backend: RedisBackend }> => {
+      const backend = await createRedisBackend({ url: redis.url }, {
+        prefix: "lost-answer:",
+        onError: () => {},
+        bus: { blockMs: 200 },
+        eventLog: { maxStreamsPerSession: 1 },
+      });
+      const handler = createMcpHandler({
+        name: "lost-answer",
+        version: "1.0.0",
+        observe: { onError: () => {} },
+        // The orphan timeout is far off: only the cancellation can stop the run in time.
+        streams: {
+          heartbeatMs: 0,
+          responseMode: "sse",
+          orphanTimeoutMs: 60_000,
+          eventLog: backend.eventLog,
+        },
+        sessions: { store: backend.sessionStore },
+        bus: backend.bus,
+        tools: [
+          defineTool({
+            name: "waits",
+            handler: (_input, ctx) =>
+              new Promise<string>((resolve) =>
+                ctx.signal.addEventListener("abort", () => {
+                  stopped(ctx.signal.reason);
+                  resolve("stopped");
+                })
+              ),
+          }),
+          defineTool({ name: "small", handler: () => "kept" }),
+        ],
+      });
+      return { handler, backend };
+    };
+    const [a, b] = [await instance(), await instance()];
+    try {
+      const session = await initialize(a.handler);
+      const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
+      const running = await a.handler(postRequest(
+        { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "waits" } },
+        headers,
+      ));
+      const reader = running.body!.getReader();
+      const opened = await readSseUntil(reader, (got) => got.some((e) => e.id), 5_000);
+      const priming = opened.events.find((e) => e.id !== undefined)!.id!;
+      await reader.cancel(); // the client lost its connection; the call runs on, on A
+      const next = await a.handler(postRequest(
+        { jsonrpc: "2.0", id: "next", method: "tools/call", params: { name: "small" } },
+        headers,
+      ));
+      const answered = await readSseUntil(next.body!.getReader(), () => false, 5_000);
+      assert.equal(messagesOf(answered.events)[0]?.result?.content[0].text, "kept");
+
+      const resumed = await b.handler(resumeRequest(session, priming));
+      assert.equal(resumed.status, 200);
+      const resumedReader = resumed.body!.getReader();
+      const got = await readSseUntil(resumedReader, (e) => messagesOf(e).length > 0, 5_000);
+      await resumedReader.cancel();
+      assert.deepEqual(messagesOf(got.events).map((m) => [m.id, m.error?.code]), [[
+        "long",
+        -32603,
+      ]]);
+      const reason = await Promise.race([
+        abortReason,
+        new Promise((resolve) => setTimeout(() => resolve("still running after 5 s"), 5_000)),
+      ]);
+      assert.equal(reason, "cancelled", "the run on A stops: the client sends the request again");
+    } finally {
+      for (const { handler, backend } of [a, b]) {
+        await handler.close();
+        await backend.close();
+      }
+    }
+  });
+});
