@@ -6,7 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { createMcpHandler, type McpHandler, type McpHandlerOptions } from "../mod.ts";
+import {
+  createMcpHandler,
+  defineTool,
+  type McpHandler,
+  type McpHandlerOptions,
+  type ToolDefinition,
+} from "../mod.ts";
 
 /** The endpoint every in-process request targets. */
 export const ENDPOINT = "http://127.0.0.1:8787/mcp";
@@ -400,6 +406,24 @@ export class VirtualScheduler {
       this.#schedule();
     }, 1);
   }
+}
+
+/**
+ * A tool that runs until its call's signal aborts (then returns "stopped"),
+ * and the signal of its first call: for the tests of what stops a call.
+ */
+export function untilAborted(name: string): { tool: ToolDefinition; signal: Promise<AbortSignal> } {
+  const first = deferred<AbortSignal>();
+  const tool = defineTool({
+    name,
+    handler: (_input, ctx) => {
+      first.resolve(ctx.signal);
+      return new Promise<string>((resolve) =>
+        ctx.signal.addEventListener("abort", () => resolve("stopped"), { once: true })
+      );
+    },
+  });
+  return { tool, signal: first.promise };
 }
 
 /** A promise with its resolve function exposed. */

@@ -10,7 +10,15 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import { initialize, messagesOf, postRequest, readSseUntil, resumeRequest } from "../../helpers.ts";
+import {
+  abortReason,
+  initialize,
+  messagesOf,
+  postRequest,
+  readSseUntil,
+  resumeRequest,
+  untilAborted,
+} from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 describeRedis("a lost answer resumed on another instance", () => {
@@ -23,8 +31,7 @@ describeRedis("a lost answer resumed on another instance", () => {
   });
 
   itRedis("B answers the error and the run on A is cancelled at once", async () => {
-    let stopped: (reason: unknown) => void = () => {};
-    const abortReason = new Promise<unknown>((resolve) => (stopped = resolve));
+    const waits = untilAborted("waits");
     const instance = async (): Promise<{ handler: McpHandler; backend: RedisBackend }> => {
       const backend = await createRedisBackend({ url: redis.url }, {
         prefix: "lost-answer:",
@@ -45,19 +52,7 @@ describeRedis("a lost answer resumed on another instance", () => {
         },
         sessions: { store: backend.sessionStore },
         bus: backend.bus,
-        tools: [
-          defineTool({
-            name: "waits",
-            handler: (_input, ctx) =>
-              new Promise<string>((resolve) =>
-                ctx.signal.addEventListener("abort", () => {
-                  stopped(ctx.signal.reason);
-                  resolve("stopped");
-                })
-              ),
-          }),
-          defineTool({ name: "small", handler: () => "kept" }),
-        ],
+        tools: [waits.tool, defineTool({ name: "small", handler: () => "kept" })],
       });
       return { handler, backend };
     };
@@ -89,11 +84,8 @@ describeRedis("a lost answer resumed on another instance", () => {
         "long",
         -32603,
       ]]);
-      const reason = await Promise.race([
-        abortReason,
-        new Promise((resolve) => setTimeout(() => resolve("still running after 5 s"), 5_000)),
-      ]);
-      assert.equal(reason, "cancelled", "the run on A stops: the client sends the request again");
+      // The run on A stops: the client sends the request again.
+      assert.equal(await abortReason(await waits.signal, 5_000), "cancelled");
     } finally {
       for (const { handler, backend } of [a, b]) {
         await handler.close();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import {
+  abortReason,
   initialize,
   makeHandler,
   messagesOf,
@@ -15,6 +16,7 @@ import {
   readSseUntil,
   resumeRequest,
   type SseEvent,
+  untilAborted,
 } from "../../helpers.ts";
 
 const BUDGET = 4_000;
@@ -115,8 +117,7 @@ describe("a resume whose answer the event log no longer keeps", () => {
   });
 
   it("a call still running whose stream the log dropped whole: the error, and its work stops at once", async () => {
-    let stopped: (reason: unknown) => void = () => {};
-    const abortReason = new Promise<unknown>((resolve) => (stopped = resolve));
+    const waits = untilAborted("waits");
     const handler = makeHandler({
       // The orphan timeout is far off: only the resume's error can stop the work in time.
       streams: {
@@ -125,19 +126,7 @@ describe("a resume whose answer the event log no longer keeps", () => {
         orphanTimeoutMs: 60_000,
         eventLog: new MemoryEventLog({ maxStreamsPerSession: 1 }),
       },
-      tools: [
-        {
-          name: "waits",
-          handler: (_input, ctx) =>
-            new Promise<string>((resolve) =>
-              ctx.signal.addEventListener("abort", () => {
-                stopped(ctx.signal.reason);
-                resolve("stopped");
-              })
-            ),
-        },
-        { name: "small", handler: () => "kept" },
-      ],
+      tools: [waits.tool, { name: "small", handler: () => "kept" }],
     });
     try {
       const session = await initialize(handler);
@@ -152,11 +141,8 @@ describe("a resume whose answer the event log no longer keeps", () => {
       await call(handler, session, "next", "small"); // the log keeps one stream: the running one goes
       const resumed = await resume(handler, session, priming);
       assert.deepEqual(resumed.messages.map((m) => [m.id, m.error?.code]), [["long", -32603]]);
-      const reason = await Promise.race([
-        abortReason,
-        new Promise((resolve) => setTimeout(() => resolve("still running after 2 s"), 2_000)),
-      ]);
-      assert.equal(reason, "cancelled", "told to send it again, so this run is cancelled now");
+      // Told to send it again, so this run is cancelled now (not after the orphan timeout).
+      assert.equal(await abortReason(await waits.signal, 2_000), "cancelled");
     } finally {
       await handler.close();
     }
