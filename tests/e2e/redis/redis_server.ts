@@ -15,6 +15,7 @@ import type { RedisCommands, RedisConnection } from "../../../src/redis/redis_co
 import type { RedisSource } from "../../../src/redis/redis_sources.ts";
 import {
   redisNodeArgs,
+  type RigNode,
   spawnRedisNode,
   startRedisCluster,
   startRedisSentinel,
@@ -65,7 +66,7 @@ export async function startRedis(
   { binary = "redis-server" }: { binary?: string } = {},
 ): Promise<TestRedis> {
   const dir = nodeDirectory();
-  let node: Awaited<ReturnType<typeof spawnRedisNode>>;
+  let node: RigNode;
   try {
     node = await spawnRedisNode(
       (port) => [...redisNodeArgs(port, dir.path), "--protected-mode", "yes"],
@@ -131,7 +132,7 @@ export interface RestartableRedis {
 /** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
   const dir = nodeDirectory();
-  let node: Awaited<ReturnType<typeof spawnRedisNode>>;
+  let node: RigNode;
   try {
     node = await spawnRedisNode((port) => redisNodeArgs(port, dir.path));
   } catch (error) {
