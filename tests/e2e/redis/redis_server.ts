@@ -65,18 +65,10 @@ export interface TestRedis {
 export async function startRedis(
   { binary = "redis-server" }: { binary?: string } = {},
 ): Promise<TestRedis> {
-  const dir = nodeDirectory();
-  let node: RigNode;
-  try {
-    node = await spawnRedisNode(
-      (port) => [...redisNodeArgs(port, dir.path), "--protected-mode", "yes"],
-      undefined,
-      binary,
-    );
-  } catch (error) {
-    dir.remove();
-    throw error;
-  }
+  const { node, dir } = await spawnInOwnDirectory(
+    (port, path) => [...redisNodeArgs(port, path), "--protected-mode", "yes"],
+    binary,
+  );
   const url = `redis://127.0.0.1:${node.port}`;
   let client: TestClient;
   try {
@@ -131,14 +123,9 @@ export interface RestartableRedis {
 
 /** Starts a redis-server on a free port that {@linkcode RestartableRedis.kill} can kill and `restart` bring back. */
 export async function startRestartableRedis(): Promise<RestartableRedis> {
-  const dir = nodeDirectory();
-  let node: RigNode;
-  try {
-    node = await spawnRedisNode((port) => redisNodeArgs(port, dir.path));
-  } catch (error) {
-    dir.remove();
-    throw error;
-  }
+  const spawned = await spawnInOwnDirectory((port, path) => redisNodeArgs(port, path));
+  const dir = spawned.dir;
+  let node = spawned.node;
   const url = `redis://127.0.0.1:${node.port}`;
   return {
     url,
@@ -154,14 +141,30 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
   };
 }
 
+/** A node's own working directory, removed with it. */
+interface NodeDirectory {
+  path: string;
+  remove(): void;
+}
+
 /**
- * A node's own working directory: a node made a replica (`REPLICAOF`)
- * writes the master's snapshot there (`dump.rdb`), never into the
- * directory the tests run in.
+ * Spawns a node (`argsFor` its port and directory) in a working directory
+ * of its own: a node made a replica (`REPLICAOF`) writes the master's
+ * snapshot there (`dump.rdb`), never into the directory the tests run in.
+ * The directory is removed when the node does not start.
  */
-function nodeDirectory(): { path: string; remove(): void } {
+async function spawnInOwnDirectory(
+  argsFor: (port: number, path: string) => string[],
+  binary?: string,
+): Promise<{ node: RigNode; dir: NodeDirectory }> {
   const path = mkdtempSync(join(tmpdir(), "tether-redis-"));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  const dir = { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  try {
+    return { node: await spawnRedisNode((port) => argsFor(port, path), undefined, binary), dir };
+  } catch (error) {
+    dir.remove();
+    throw error;
+  }
 }
 
 /** A Redis topology beyond one node that the cross-instance tests also run on. */
