@@ -2,8 +2,9 @@
  * Idle SSE streams, tether against a bare server (issue 46, item 5): RSS and heapUsed per held
  * stream on one runtime, each server in its own fresh process, the same ticker calls opened from
  * this process with the same client (bench/lib/streams.ts: Node's fetch, one connection each), as
- * the bench's concurrent-streams phase opens them (16 per session for tether). Memory is read with
- * forced GC after a warm-up batch and again while all streams are open; a figure is that Δ ÷ N.
+ * the bench's concurrent-streams phase opens them (16 per session for tether). Memory is read after
+ * the memory-reducing GC (as the streams phase reads it) after a warm-up batch and again while all
+ * streams are open; a figure is that Δ ÷ N.
  * Not judged here: bench/run may import {@linkcode measureIdleStreams} for a row.
  *
  *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable] [--floor]
@@ -93,13 +94,13 @@ export async function measureIdleStreams(options: IdleStreamsOptions): Promise<I
     };
     const warm = await open(Math.min(streams, 50), 2).finished;
     if (warm.ok !== Math.min(streams, 50)) throw new Error(`warm-up: ${warm.badSample}`);
-    const before = await adminMemory(base);
+    const before = await adminMemory(base, true);
     const started = performance.now();
     const held = open(streams, seconds);
     await held.opened;
     const readAt = started + (seconds - 1.5) * 1000;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, readAt - performance.now())));
-    const during = await adminMemory(base);
+    const during = await adminMemory(base, true);
     const outcome = await held.finished;
     if (outcome.ok !== streams) {
       throw new Error(

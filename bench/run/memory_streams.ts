@@ -6,6 +6,7 @@
 
 import { openStreams } from "../lib/streams.ts";
 import { measureScalePair } from "../scale_pair.ts";
+import { median } from "../lib/load.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { fmtInt, fmtMicros } from "./format.ts";
 import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
@@ -168,102 +169,161 @@ export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], se
 }
 
 /**
- * Concurrent-streams phase of one runtime, per server: a fresh process gets
- * its sessions and a short warm-up batch, then a memory baseline (forced GC);
- * `streams.count` ticker calls are opened at once from the driver. Server CPU
- * is read over the window in which all are open, memory (forced GC) at its
- * end while they still are, and again once all have ended.
+ * Concurrent-streams phase of one runtime: `streams.rounds` rounds, each
+ * server once a round in a fresh process, the order rotated from round to
+ * round (a drift in the machine's memory or load hits every server alike).
+ * One row per server: the medians of its rounds, with each round's RSS per
+ * stream (`rssRounds`, in round order, so a ratio can be taken round by round).
  */
 export async function streamsPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
-  const { count, seconds, perSession } = settings.streams;
-  for (const plan of STREAM_PLANS) {
-    if (servers.length > 0 && !servers.includes(plan.server)) continue;
-    const running = await start(runtime, plan);
-    if (running === undefined) continue;
-    const what = `${runtime} streams ${plan.server}`;
-    try {
-      const { ids: sessions } = await createSessionsOverHttp(
-        running.base,
-        Math.ceil(count / perSession),
-        plan.sessionful,
-      );
-      const open = (streams: number, length: number) => {
-        const firstId = takeIds(streams);
-        return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
-      };
-      // Two-second calls (one in a smoke run, which has four servers to hold streams on).
-      const warmup = await open(Math.min(count, 50), settings.smoke ? 1 : 2).finished;
-      if (warmup.ok !== Math.min(count, 50)) {
-        throw new Error(
-          `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
-        );
-      }
-      const before = await adminMemory(running.base);
-      const started = performance.now();
-      const streams = open(count, seconds);
-      const openSeconds = await streams.opened;
-      // To the nanosecond: a smoke run's window (about a second, 50 streams) holds less than one
-      // clock tick of a quiet server's CPU, which /proc/<pid>/stat would read as 0.
-      const cpuOpen = cpuSecondsPrecise(running.server.pid);
-      const windowStart = performance.now();
-      // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
-      const windowEnd = started + (seconds - 1.5) * 1000;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
-      const cpu = cpuSecondsPrecise(running.server.pid) - cpuOpen;
-      const window = (performance.now() - windowStart) / 1000;
-      const during = await adminMemory(running.base);
-      const readAt = (performance.now() - started) / 1000;
-      const outcome = await streams.finished;
-      const after = await adminMemory(running.base);
-      if (window < 0.5 || readAt >= seconds) {
-        fail(
-          `${what}: the streams took ${
-            openSeconds.toFixed(1)
-          } s to open; no window while all were open`,
-        );
-      }
-      const row: StreamRow = {
-        runtime,
-        server: plan.server,
-        streams: count,
-        seconds,
-        openSeconds,
-        rssPerStream: (during.rss - before.rss) / count,
-        heapPerStream: (during.heapUsed - before.heapUsed) / count,
-        rssAfterPerStream: (after.rss - before.rss) / count,
-        heapAfterPerStream: (after.heapUsed - before.heapUsed) / count,
-        cpuPerStreamSecond: cpu / window / count,
-        serverCores: cpu / window,
-        window,
-        ok: outcome.ok,
-        bad: outcome.bad,
-        errors: outcome.errors,
-      };
-      streamRows.push(row);
-      console.log(
-        `${elapsed()} ${runtime.padEnd(4)} streams      ${
-          plan.server.padEnd(10)
-        } ${count} open in ${openSeconds.toFixed(2)} s  rss ${
-          fmtInt(row.rssPerStream)
-        } B/stream  heap ${fmtInt(row.heapPerStream)} B/stream` +
-          `  cpu ${fmtMicros(row.cpuPerStreamSecond)}/stream-s  after: rss ${
-            fmtInt(row.rssAfterPerStream)
-          } B/stream${
-            outcome.bad + outcome.errors > 0 ? `  BAD ${outcome.bad} ERR ${outcome.errors}` : ""
-          }`,
-      );
-      if (outcome.bad + outcome.errors > 0 || outcome.ok !== count) {
-        fail(
-          `${what}: ${outcome.ok} of ${count} streams right, ${outcome.bad} wrong, ${outcome.errors} failed (first: ${outcome.badSample})`,
-        );
-      }
-      if (running.server.exited()) {
-        fail(`${what}: server exited: ${running.server.stderr().slice(-500)}`);
-      }
-    } catch (error) {
-      fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      await running.server.stop();
+  const plans = STREAM_PLANS.filter((plan) =>
+    servers.length === 0 || servers.includes(plan.server)
+  );
+  const rounds = new Map<ServerKey, StreamRow[]>(plans.map((plan) => [plan.server, []]));
+  for (let round = 0; round < settings.streams.rounds; round++) {
+    for (let i = 0; i < plans.length; i++) {
+      const plan = plans[(i + round) % plans.length];
+      const row = await measureStreams(runtime, plan, settings);
+      if (row !== undefined) rounds.get(plan.server)!.push(row);
     }
+  }
+  for (const [server, rows] of rounds) {
+    if (rows.length === settings.streams.rounds) streamRows.push(medianRow(rows));
+    else if (rows.length > 0) {
+      fail(
+        `${runtime} streams ${server}: ${rows.length} of ${settings.streams.rounds} rounds measured`,
+      );
+    }
+  }
+}
+
+/** One row of the medians of `rows` (one server's rounds), each round's RSS per stream kept. */
+function medianRow(rows: StreamRow[]): StreamRow {
+  const of = (field: (row: StreamRow) => number) => median(rows.map(field));
+  return {
+    ...rows[0],
+    openSeconds: of((r) => r.openSeconds),
+    rssPerStream: of((r) => r.rssPerStream),
+    rssOrdinaryGcPerStream: of((r) => r.rssOrdinaryGcPerStream),
+    heapPerStream: of((r) => r.heapPerStream),
+    rssAfterPerStream: of((r) => r.rssAfterPerStream),
+    heapAfterPerStream: of((r) => r.heapAfterPerStream),
+    cpuPerStreamSecond: of((r) => r.cpuPerStreamSecond),
+    serverCores: of((r) => r.serverCores),
+    window: of((r) => r.window),
+    ok: Math.min(...rows.map((r) => r.ok)),
+    bad: rows.reduce((sum, r) => sum + r.bad, 0),
+    errors: rows.reduce((sum, r) => sum + r.errors, 0),
+    rssRounds: rows.map((r) => r.rssPerStream),
+  };
+}
+
+/**
+ * One server's round of the streams phase: a fresh process gets its
+ * sessions and a short warm-up batch, then a memory baseline; `streams.count`
+ * ticker calls are opened at once from the driver. Server CPU is read over the
+ * window in which all are open, memory at its end while they still are, and
+ * again once all have ended. Each memory reading follows the memory-reducing
+ * GC (V8), so the young generation's pages, which hold garbage, not streams,
+ * are not counted as the streams'; the open streams' RSS is also read after
+ * an ordinary forced GC (`rssOrdinaryGcPerStream`), as earlier runs read it. Undefined when the
+ * round failed (reported with `fail`).
+ */
+async function measureStreams(
+  runtime: Runtime,
+  plan: (typeof STREAM_PLANS)[number],
+  settings: Settings,
+): Promise<StreamRow | undefined> {
+  const { count, seconds, perSession } = settings.streams;
+  const running = await start(runtime, plan);
+  if (running === undefined) return undefined;
+  const what = `${runtime} streams ${plan.server}`;
+  try {
+    const { ids: sessions } = await createSessionsOverHttp(
+      running.base,
+      Math.ceil(count / perSession),
+      plan.sessionful,
+    );
+    const open = (streams: number, length: number) => {
+      const firstId = takeIds(streams);
+      return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
+    };
+    // Two-second calls (one in a smoke run, which has four servers to hold streams on).
+    const warmup = await open(Math.min(count, 50), settings.smoke ? 1 : 2).finished;
+    if (warmup.ok !== Math.min(count, 50)) {
+      throw new Error(
+        `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
+      );
+    }
+    // The ordinary forced GC first: the memory-reducing one would shrink what it reads.
+    const beforeOrdinary = await adminMemory(running.base);
+    const before = await adminMemory(running.base, true);
+    const started = performance.now();
+    const streams = open(count, seconds);
+    const openSeconds = await streams.opened;
+    // To the nanosecond: a smoke run's window (about a second, 50 streams) holds less than one
+    // clock tick of a quiet server's CPU, which /proc/<pid>/stat would read as 0.
+    const cpuOpen = cpuSecondsPrecise(running.server.pid);
+    const windowStart = performance.now();
+    // Hold until 1.5 s before the first stream ends, leaving time to read memory while all are open.
+    const windowEnd = started + (seconds - 1.5) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - windowStart)));
+    const cpu = cpuSecondsPrecise(running.server.pid) - cpuOpen;
+    const window = (performance.now() - windowStart) / 1000;
+    const duringOrdinary = await adminMemory(running.base);
+    const during = await adminMemory(running.base, true);
+    const readAt = (performance.now() - started) / 1000;
+    const outcome = await streams.finished;
+    const after = await adminMemory(running.base, true);
+    if (window < 0.5 || readAt >= seconds) {
+      fail(
+        `${what}: the streams took ${
+          openSeconds.toFixed(1)
+        } s to open; no window while all were open`,
+      );
+    }
+    const row: StreamRow = {
+      runtime,
+      server: plan.server,
+      streams: count,
+      seconds,
+      openSeconds,
+      rssPerStream: (during.rss - before.rss) / count,
+      rssOrdinaryGcPerStream: (duringOrdinary.rss - beforeOrdinary.rss) / count,
+      heapPerStream: (during.heapUsed - before.heapUsed) / count,
+      rssAfterPerStream: (after.rss - before.rss) / count,
+      heapAfterPerStream: (after.heapUsed - before.heapUsed) / count,
+      cpuPerStreamSecond: cpu / window / count,
+      serverCores: cpu / window,
+      window,
+      ok: outcome.ok,
+      bad: outcome.bad,
+      errors: outcome.errors,
+      rssRounds: [],
+    };
+    console.log(
+      `${elapsed()} ${runtime.padEnd(4)} streams      ${plan.server.padEnd(10)} ${count} open in ${
+        openSeconds.toFixed(2)
+      } s  rss ${fmtInt(row.rssPerStream)} B/stream  heap ${fmtInt(row.heapPerStream)} B/stream` +
+        `  cpu ${fmtMicros(row.cpuPerStreamSecond)}/stream-s  after: rss ${
+          fmtInt(row.rssAfterPerStream)
+        } B/stream${
+          outcome.bad + outcome.errors > 0 ? `  BAD ${outcome.bad} ERR ${outcome.errors}` : ""
+        }`,
+    );
+    if (outcome.bad + outcome.errors > 0 || outcome.ok !== count) {
+      fail(
+        `${what}: ${outcome.ok} of ${count} streams right, ${outcome.bad} wrong, ${outcome.errors} failed (first: ${outcome.badSample})`,
+      );
+    }
+    if (running.server.exited()) {
+      fail(`${what}: server exited: ${running.server.stderr().slice(-500)}`);
+    }
+    return row;
+  } catch (error) {
+    fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  } finally {
+    await running.server.stop();
   }
 }

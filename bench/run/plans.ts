@@ -379,8 +379,11 @@ export interface Settings {
   heavyPairs: boolean;
   memoryBase: number;
   memorySteps: number[];
-  /** Concurrent SSE streams: how many, how long each lasts, streams per session. */
-  streams: { count: number; seconds: number; perSession: number };
+  /**
+   * Concurrent SSE streams: how many, how long each lasts, streams per session, and rounds (each
+   * server once a round, in a fresh process; its row is the rounds' medians).
+   */
+  streams: { count: number; seconds: number; perSession: number; rounds: number };
   /** wrk where installed (and not overridden by --generator), else autocannon. */
   generator: Generator;
 }
@@ -402,7 +405,7 @@ export const FULL: Omit<Settings, "generator"> = {
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
   // 16 per session: under tether's default maxRequestsPerSession (64).
-  streams: { count: 1_000, seconds: 10, perSession: 16 },
+  streams: { count: 1_000, seconds: 10, perSession: 16, rounds: 3 },
 };
 
 export const SMOKE: Omit<Settings, "generator"> = {
@@ -422,5 +425,5 @@ export const SMOKE: Omit<Settings, "generator"> = {
   heavyPairs: false,
   memoryBase: 10,
   memorySteps: [50, 200],
-  streams: { count: 50, seconds: 3, perSession: 16 },
+  streams: { count: 50, seconds: 3, perSession: 16, rounds: 1 },
 };

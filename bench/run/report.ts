@@ -168,14 +168,16 @@ export function report(
     "The legacy floor's scaling pair (bench/scale_pair.ts's code: two fresh processes, sessions made over HTTP, wrk in alternating slices) is the bound of tether's scaling target where it is below 0.9.",
     "- Large results: tools/call of a tool answering a 256 KiB (and, the `large-1m` rows, 1 MiB) ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the legacy floor, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the legacy floor and the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
-    `- Concurrent streams: a fresh process per server (tether, SDK v1, the ceiling as the bare server holding the same streams, and the resumable legacy floor serving the ticker as a spec-complete server must at least: its checks, session, in-flight entry and schema, the tool awaited as it runs, each event kept); ${
+    `- Concurrent streams: ${settings.streams.rounds} ${
+      settings.streams.rounds === 1 ? "round" : "rounds"
+    }, each with a fresh process per server, the order rotated from round to round (tether, SDK v1, the ceiling as the bare server holding the same streams, and the resumable legacy floor serving the ticker as a spec-complete server must at least: its checks, session, in-flight entry and schema, the tool awaited as it runs, each event kept); ${
       Math.ceil(settings.streams.count / settings.streams.perSession)
     } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 ${
       settings.smoke ? "one" : "two"
-    }-second calls, then a baseline (forced GC), ` +
+    }-second calls, then a baseline (forced GC: on Node and Deno V8's memory-reducing GC, which also releases the young generation's pages; otherwise those stay resident in proportion to the garbage made since the space last grew, up to 64 MiB a process, and the per-stream figure flipped between runs of one tree), ` +
     `then ${
       fmtInt(settings.streams.count)
-    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end), from its threads' /proc/<pid>/task/*/schedstat (nanoseconds: the window holds too few clock ticks for /proc/<pid>/stat); memory (forced GC) at the end of that window and again after all have ended. ` +
+    } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end), from its threads' /proc/<pid>/task/*/schedstat (nanoseconds: the window holds too few clock ticks for /proc/<pid>/stat); memory (forced GC) at the end of that window and again after all have ended. A server's figures are the medians of its rounds; the RSS ratios are the medians of the per-round ratios. ` +
     "RSS rarely shrinks after a burst (allocators keep their pages), so the after-RSS column is an upper bound on what is retained; heapUsed after is the retained JS memory.",
     "",
   ];

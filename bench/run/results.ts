@@ -39,8 +39,13 @@ export interface StreamRow {
   seconds: number;
   /** Seconds until every stream had its first event. */
   openSeconds: number;
-  /** Memory Δ per stream while all are open, from a baseline before (forced GC both times). */
+  /**
+   * Memory Δ per stream while all are open, from a baseline before (forced GC both times: on V8
+   * the memory-reducing GC, which releases the young generation's pages).
+   */
   rssPerStream: number;
+  /** The same RSS Δ read after an ordinary forced GC (V8's young generation left as it is). */
+  rssOrdinaryGcPerStream: number;
   heapPerStream: number;
   /** RSS and heap Δ per stream once all have ended. */
   rssAfterPerStream: number;
@@ -54,6 +59,8 @@ export interface StreamRow {
   ok: number;
   bad: number;
   errors: number;
+  /** Each round's RSS Δ per stream, in round order (the other fields are the rounds' medians). */
+  rssRounds: number[];
 }
 
 /**

@@ -180,11 +180,11 @@ export function streamsTable(runtimes: Runtime[]): string {
   const lines = [
     `### concurrent SSE streams (ticker tool: one progress notification a second, then the result)`,
     "",
-    "Memory Δ from a baseline taken after the sessions and a warm-up batch, forced GC each time; server CPU over the window in which all streams are open. " +
+    "Memory Δ from a baseline taken after the sessions and a warm-up batch, each reading after the memory-reducing GC on V8 (the young generation's pages hold garbage, not streams), `Bun.gc(true)` on Bun; server CPU over the window in which all streams are open. Each server ran in each round in a fresh process, the order rotated; a row is the medians of its rounds, with each round's RSS Δ per stream, and the open streams' RSS Δ read after an ordinary forced GC as well (as runs before 2026-11-26 read it). " +
     "Streams opened at once from the driver with Node's fetch (undici, one connection each), 16 per session; every stream's body is checked (all its progress notifications with its token, then the result).",
     "",
-    "| runtime | server | streams × seconds | all open after | RSS Δ / stream (open) | heapUsed Δ / stream (open) | server CPU / stream-second | server CPU (cores) | RSS Δ / stream (after) | heapUsed Δ / stream (after) | generator | wrong / errors |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| runtime | server | streams × seconds | all open after | RSS Δ / stream (open) | heapUsed Δ / stream (open) | server CPU / stream-second | server CPU (cores) | RSS Δ / stream (after) | heapUsed Δ / stream (after) | RSS Δ / stream (open), each round | RSS Δ / stream (open), ordinary forced GC | generator | wrong / errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
@@ -194,6 +194,8 @@ export function streamsTable(runtimes: Runtime[]): string {
         fmtMicros(r.cpuPerStreamSecond)
       } | ${r.serverCores.toFixed(3)} | ${fmtBytes(r.rssAfterPerStream)} | ${
         fmtBytes(r.heapAfterPerStream)
+      } | ${
+        r.rssRounds.map(fmtBytes).join(", ")
       } | fetch (undici, in the driver) | ${r.bad} / ${r.errors} |`,
     );
   }

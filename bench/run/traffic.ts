@@ -327,8 +327,12 @@ export interface MemoryReport {
   gc: boolean;
 }
 
-export async function adminMemory(base: string): Promise<MemoryReport> {
-  const response = await fetch(base + "/__bench/mem");
+/**
+ * The server's memory after a forced GC (`GET /__bench/mem`); `reduce` asks V8 for its
+ * memory-reducing GC, which also releases the young generation's pages (bench/servers/common.ts).
+ */
+export async function adminMemory(base: string, reduce = false): Promise<MemoryReport> {
+  const response = await fetch(base + (reduce ? "/__bench/mem?reduce=1" : "/__bench/mem"));
   if (response.status !== 200) throw new Error(`/__bench/mem answered ${response.status}`);
   return await response.json() as MemoryReport;
 }

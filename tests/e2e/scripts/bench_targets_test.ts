@@ -14,6 +14,7 @@ import {
   SCALE_TARGET,
   scaleTarget,
   streamRssRatio,
+  streamRssRounds,
 } from "../../../bench/run/headline.ts";
 import { type ServerKey, SMOKE, SPEC_PEERS, workloadsOf } from "../../../bench/run/plans.ts";
 import {
@@ -59,7 +60,7 @@ function pair(workload: LoadRow["workload"], a: ServerKey, b: ServerKey, ratios:
   pairRows.push({ runtime: "node", workload, a, b, results: [ra, rb] });
 }
 
-function stream(server: ServerKey, rssPerStream: number): void {
+function stream(server: ServerKey, rssPerStream: number, rssRounds: number[] = []): void {
   const row: StreamRow = {
     runtime: "node",
     server,
@@ -67,6 +68,7 @@ function stream(server: ServerKey, rssPerStream: number): void {
     seconds: 10,
     openSeconds: 0.5,
     rssPerStream,
+    rssOrdinaryGcPerStream: rssPerStream,
     heapPerStream: 1000,
     rssAfterPerStream: rssPerStream,
     heapAfterPerStream: 1000,
@@ -76,6 +78,7 @@ function stream(server: ServerKey, rssPerStream: number): void {
     ok: 1000,
     bad: 0,
     errors: 0,
+    rssRounds,
   };
   streamRows.push(row);
 }
@@ -246,15 +249,64 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(headline(["node"], settings), "RSS per idle SSE stream"),
       /^3\.00× \*\*short\*\*/,
     );
-    // Beside it, unjudged: the resumable floor ÷ the bare server, and tether ÷ that floor.
-    assert.match(cell(headline(["node"], settings), "(no target) RSS per idle"), /^n\/a$/);
+    // Beside it: the resumable floor ÷ the bare server (unjudged), and tether ÷ that floor.
+    assert.match(cell(headline(["node"], settings), "(bound) RSS per idle"), /^n\/a$/);
+    assert.match(cell(headline(["node"], settings), "RSS per idle SSE stream, the same"), /^n\/a$/);
     stream("floor-legacy-resumable", 12_000);
-    const bound = cell(headline(["node"], settings), "(no target) RSS per idle");
-    assert.match(bound, /^1\.20×; 2\.50× \(floor 12,000 B\)/);
+    const bound = cell(headline(["node"], settings), "(bound) RSS per idle");
+    assert.match(bound, /^1\.20× \(floor 12,000 B\)/);
     assert.doesNotMatch(bound, /met|short/);
+    assert.match(
+      cell(headline(["node"], settings), "RSS per idle SSE stream, the same"),
+      /^2\.50× \*\*short\*\* \(tether 30,000 B, floor 12,000 B\)/,
+    );
+    streamRows.pop();
+    stream("floor-legacy-resumable", 20_000);
+    assert.match(
+      cell(headline(["node"], settings), "RSS per idle SSE stream, the same"),
+      /^1\.50× met/,
+    );
     assert.equal(streamRssRatio(30_000, 0), undefined); // a bare server that grew by nothing
     assert.equal(streamRssRatio(30_000, -5), undefined);
     assert.equal(streamRssRatio(undefined, 10), undefined);
+    assert.equal(streamRssRatio(-1_720, 6_963), undefined); // fell below its baseline
+    assert.equal(streamRssRatio(Number.POSITIVE_INFINITY, 10), undefined);
+    assert.equal(streamRssRatio(0, 10), 0);
+  });
+
+  it("judges the idle streams on the median of the per-round ratios when the rows have rounds", () => {
+    // The rounds' medians would read 31,000 ÷ 20,000 = 1.55 (short); round by round the ratios
+    // are 1.00, 1.55 and 1.45, whose median is met.
+    stream("tether", 31_000, [20_000, 31_000, 43_500]);
+    stream("ceiling", 20_000, [20_000, 20_000, 30_000]);
+    stream("floor-legacy-resumable", 25_000, [10_000, 25_000, 30_000]);
+    const text = headline(["node"], settings);
+    assert.match(
+      cell(text, "RSS per idle SSE stream"),
+      /^1\.45× met \(by round: median of 3 rounds, 1\.00–1\.55; tether 31,000 B, bare 20,000 B\)/,
+    );
+    // The floor ÷ bare: 0.50, 1.25, 1.00; tether ÷ the floor: 2.00, 1.24, 1.45.
+    assert.match(
+      cell(text, "(bound) RSS per idle"),
+      /^1\.00× \(by round: median of 3 rounds, 0\.50–1\.25; floor 25,000 B\)/,
+    );
+    assert.match(
+      cell(text, "RSS per idle SSE stream, the same"),
+      /^1\.45× met \(by round: median of 3 rounds, 1\.24–2\.00; tether 31,000 B, floor 25,000 B\)/,
+    );
+    assert.deepEqual(
+      streamRssRounds(streamRows[0], streamRows[1]).map((r) => Number(r.toFixed(3))),
+      [1, 1.55, 1.45],
+    );
+    // A round whose bare server grew by nothing says nothing, and is left out.
+    streamRows.length = 0;
+    stream("tether", 30_000, [30_000, 30_000]);
+    stream("ceiling", 20_000, [0, 20_000]);
+    assert.deepEqual(streamRssRounds(streamRows[0], streamRows[1]), [1.5]);
+    assert.match(
+      cell(headline(["node"], settings), "RSS per idle SSE stream"),
+      /^1\.50× met \(one round;/,
+    );
   });
 
   it("holds tether's 100k ÷ 100 scaling to 0.9, or to the legacy floor's own ratio below it", () => {
