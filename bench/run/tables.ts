@@ -194,8 +194,8 @@ export function streamsTable(runtimes: Runtime[]): string {
         fmtMicros(r.cpuPerStreamSecond)
       } | ${r.serverCores.toFixed(3)} | ${fmtBytes(r.rssAfterPerStream)} | ${
         fmtBytes(r.heapAfterPerStream)
-      } | ${
-        r.rssRounds.map(fmtBytes).join(", ")
+      } | ${r.rssRounds.map(fmtBytes).join(", ")} | ${
+        fmtBytes(r.rssOrdinaryGcPerStream)
       } | fetch (undici, in the driver) | ${r.bad} / ${r.errors} |`,
     );
   }

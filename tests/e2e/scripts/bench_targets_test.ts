@@ -24,6 +24,7 @@ import {
   type StreamRow,
   streamRows,
 } from "../../../bench/run/results.ts";
+import { streamsTable } from "../../../bench/run/tables.ts";
 import { closePairs, fastestPeerOf } from "../../../bench/run/throughput.ts";
 
 const settings = { ...SMOKE, generator: "wrk" as const };
@@ -307,6 +308,23 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(headline(["node"], settings), "RSS per idle SSE stream"),
       /^1\.50× met \(one round;/,
     );
+  });
+
+  it("prints the streams table with a cell under every column: the rounds and the ordinary-GC RSS", () => {
+    stream("tether", 31_000, [20_000, 31_000, 43_500]);
+    streamRows[0].rssOrdinaryGcPerStream = 77_000;
+    stream("ceiling", 20_000, [20_000, 20_000, 30_000]);
+    const lines = streamsTable(["node"]).split("\n").filter((line) => line.startsWith("|"));
+    const cells = (line: string) => line.split(" | ").length;
+    assert.equal(lines.length, 4); // header, rule, two servers
+    for (const line of lines.slice(2)) assert.equal(cells(line), cells(lines[0]), line);
+    const header = lines[0].split(" | ");
+    const tether = lines[2].split(" | ");
+    assert.equal(
+      tether[header.indexOf("RSS Δ / stream (open), each round")],
+      "20,000 B, 31,000 B, 43,500 B",
+    );
+    assert.equal(tether[header.indexOf("RSS Δ / stream (open), ordinary forced GC")], "77,000 B");
   });
 
   it("holds tether's 100k ÷ 100 scaling to 0.9, or to the legacy floor's own ratio below it", () => {
