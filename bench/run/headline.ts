@@ -64,20 +64,21 @@ export function streamRssRounds(
 }
 
 /**
- * The RSS-per-stream ratio of `a` to `b` and how it was taken: the median of the per-round
- * ratios, their range beside it, when both have rounds; else the ratio of the rows' figures.
+ * The RSS-per-stream ratio of `a` to `b` and how it was taken, as the lead of its cell's
+ * parenthesis: the median of the per-round ratios, "by round: " their count and range, when both
+ * have rounds; else the ratio of the rows' figures, with no lead.
  */
 function pairedStreamRss(
   a: StreamRow | undefined,
   b: StreamRow | undefined,
-): { value: number | undefined; how: string } {
+): { value: number | undefined; lead: string } {
   const rounds = streamRssRounds(a, b);
   if (rounds.length === 0) {
-    return { value: streamRssRatio(a?.rssPerStream, b?.rssPerStream), how: "" };
+    return { value: streamRssRatio(a?.rssPerStream, b?.rssPerStream), lead: "" };
   }
   return {
     value: median(rounds),
-    how: rounds.length === 1 ? "one round" : `by round: ${roundsSummary(rounds)}`,
+    lead: rounds.length === 1 ? "one round; " : `by round: ${roundsSummary(rounds)}; `,
   };
 }
 
@@ -352,20 +353,21 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
   }
   const streamOf = (rt: Runtime, server: ServerKey) =>
     streamRows.find((x) => x.runtime === rt && x.server === server);
+  /** tether's RSS per idle stream ÷ `over`'s, judged at 1.5×. */
+  const idleRss = (rt: Runtime, over: ServerKey, name: string) => {
+    const t = streamOf(rt, "tether");
+    const other = streamOf(rt, over);
+    if (t === undefined || other === undefined) return "n/a";
+    const { value, lead } = pairedStreamRss(t, other);
+    return `${fmtRatio(value)} ${
+      value === undefined ? "n/a" : verdict(value, 1.5, true)
+    } (${lead}tether ${fmtBytes(t.rssPerStream)}, ${name} ${fmtBytes(other.rssPerStream)}) [fetch]`;
+  };
   row(
     `RSS per idle SSE stream at ${
       fmtInt(settings.streams.count)
     } streams (one event/s): tether ÷ a bare server holding the same streams ≤ 1.5×`,
-    (rt) => {
-      const t = streamOf(rt, "tether");
-      const bare = streamOf(rt, "ceiling");
-      const { value, how } = pairedStreamRss(t, bare);
-      return t === undefined || bare === undefined
-        ? "n/a"
-        : `${fmtRatio(value)} ${value === undefined ? "n/a" : verdict(value, 1.5, true)} (${
-          how === "" ? "" : `${how}; `
-        }tether ${fmtBytes(t.rssPerStream)}, bare ${fmtBytes(bare.rssPerStream)}) [fetch]`;
-    },
+    (rt) => idleRss(rt, "ceiling", "bare"),
   );
   row(
     "(bound) RSS per idle SSE stream, the same streams: the resumable legacy floor (a spec-complete server's checks, session, in-flight entry and awaited tool, each event kept) ÷ the bare server",
@@ -373,23 +375,13 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
       const floor = streamOf(rt, "floor-legacy-resumable");
       const bare = streamOf(rt, "ceiling");
       if (floor === undefined || bare === undefined) return "n/a";
-      const { value, how } = pairedStreamRss(floor, bare);
-      return `${fmtRatio(value)} (${how === "" ? "" : `${how}; `}floor ${
-        fmtBytes(floor.rssPerStream)
-      }) [fetch]`;
+      const { value, lead } = pairedStreamRss(floor, bare);
+      return `${fmtRatio(value)} (${lead}floor ${fmtBytes(floor.rssPerStream)}) [fetch]`;
     },
   );
   row(
     "RSS per idle SSE stream, the same streams: tether ÷ the resumable legacy floor ≤ 1.5×",
-    (rt) => {
-      const t = streamOf(rt, "tether");
-      const floor = streamOf(rt, "floor-legacy-resumable");
-      if (t === undefined || floor === undefined) return "n/a";
-      const { value, how } = pairedStreamRss(t, floor);
-      return `${fmtRatio(value)} ${value === undefined ? "n/a" : verdict(value, 1.5, true)} (${
-        how === "" ? "" : `${how}; `
-      }tether ${fmtBytes(t.rssPerStream)}, floor ${fmtBytes(floor.rssPerStream)}) [fetch]`;
-    },
+    (rt) => idleRss(rt, "floor-legacy-resumable", "floor"),
   );
   row(
     `(no target) ${
