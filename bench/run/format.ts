@@ -38,13 +38,31 @@ export function findRow(
   );
 }
 
+/** A row's figures, for a ratio: none when the row is missing or void (see {@linkcode LoadRow.void}). */
 export function find(
   runtime: Runtime,
   workload: LoadRow["workload"],
   server: ServerKey,
   sessions?: number,
 ): LoadResult | undefined {
-  return findRow(runtime, workload, server, sessions)?.result;
+  const row = findRow(runtime, workload, server, sessions);
+  return row?.void === undefined ? row?.result : undefined;
+}
+
+/**
+ * Why no ratio of `servers`' rows of `workload` is taken, e.g. "not judged: sdk-json's server
+ * exited during the run: out of memory"; undefined when every row that exists has figures.
+ */
+export function voidReason(
+  runtime: Runtime,
+  workload: LoadRow["workload"],
+  servers: readonly ServerKey[],
+): string | undefined {
+  for (const server of servers) {
+    const voided = findRow(runtime, workload, server)?.void;
+    if (voided !== undefined) return `not judged: ${server}: ${voided}`;
+  }
+  return undefined;
 }
 
 /** " [wrk]", " [autocannon]" or " [wrk + autocannon]": the generators behind a headline figure. */

@@ -21,6 +21,7 @@ import {
   roundRange,
   roundsSummary,
   verdict,
+  voidReason,
 } from "./format.ts";
 import { type ServerKey, type Settings, SPEC_PEERS } from "./plans.ts";
 import { type LoadRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
@@ -127,11 +128,14 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
     target: number | undefined,
     judged: "throughput" | "per CPU-s" = "per CPU-s",
   ) => {
+    const paired = findPair(rt, workload, a, b);
+    const voided = voidReason(rt, workload, [a, b]) ??
+      (paired?.void === undefined ? undefined : `not judged: ${paired.void} (paired)`);
+    if (voided !== undefined) return `n/a (${voided})${generatorTag(rt, workload, [a, b])}`;
     const x = find(rt, workload, a);
     const y = find(rt, workload, b);
     const raw = ratio(x, y);
     const cpu = ratio(x, y, true);
-    const paired = findPair(rt, workload, a, b);
     const pairedRatios = paired === undefined
       ? []
       : perRoundRatios(...paired.results, judged === "per CPU-s");

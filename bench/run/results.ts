@@ -18,6 +18,11 @@ export interface LoadRow {
   result: LoadResult;
   /** The load generator that produced the figures. */
   generator: Generator;
+  /**
+   * Why the row's figures mean nothing (its server exited during the run, or answered nothing
+   * correctly): set, the row is printed as failed and no ratio is taken from it.
+   */
+  void?: string;
 }
 
 export interface MemoryRow {
@@ -73,6 +78,8 @@ export interface PairRow {
   a: ServerKey;
   b: ServerKey;
   results: [LoadResult, LoadResult];
+  /** As {@linkcode LoadRow.void}: set when either server's run failed so; nothing is judged on it. */
+  void?: string;
 }
 
 export const loadRows: LoadRow[] = [];

@@ -68,7 +68,9 @@ export function readmeTable(runtimes: Runtime[], settings: Settings): string {
       if (server === "tether") return k(r.okPerCpuSecond);
       // A pair measured again on its own is quoted from that run (its median of per-round ratios).
       const paired = findPair(rt, workload, "tether", server);
-      const rounds = paired === undefined ? [] : perRoundRatios(...paired.results, true);
+      const rounds = paired === undefined || paired.void !== undefined
+        ? []
+        : perRoundRatios(...paired.results, true);
       return rounds.length > 0
         ? `${k(r.okPerCpuSecond)} (paired ${fmtRatio(median(rounds))})`
         : `${k(r.okPerCpuSecond)} (${fmtRatio(ratio(find(rt, workload, "tether"), r, true))})`;
@@ -128,6 +130,15 @@ export function loadTable(runtimes: Runtime[], workload: LoadRow["workload"]): s
   ];
   for (const row of rows) {
     const r = row.result;
+    if (row.void !== undefined) {
+      // The figures' eight cells: the reason in the first, the rest left empty.
+      lines.push(
+        `| ${row.runtime} | ${SERVER_LABELS[row.server]} |${
+          workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""
+        } failed: ${row.void} |${" |".repeat(7)}`,
+      );
+      continue;
+    }
     lines.push(
       `| ${row.runtime} | ${SERVER_LABELS[row.server]} |${
         workload === "scale" ? ` ${fmtInt(row.sessions!)} |` : ""

@@ -28,6 +28,7 @@ import {
   fail,
   type LoadRow,
   loadRows,
+  type PairRow,
   pairRows,
   refusalRows,
   versions,
@@ -47,14 +48,39 @@ import {
   withVersion,
 } from "./traffic.ts";
 
-export function check(label: string, result: LoadResult, server: ServerProcess): void {
+/**
+ * Records what went wrong in `server`'s run of `result` as a failure of the bench, and returns why
+ * its figures are void, if they are: the server exited during the run (a crash, say out of memory,
+ * leaves partial rates that read as anything) or no answer was correct. Wrong answers, errors and
+ * timeouts alone fail the bench but leave the correct answers' figures standing.
+ */
+export function check(
+  label: string,
+  result: LoadResult,
+  server: ServerProcess,
+): string | undefined {
   const problems: string[] = [];
-  if (result.ok === 0) problems.push("no correct response");
+  let voided: string | undefined;
+  if (result.ok === 0) problems.push(voided = "no correct response");
   if (result.bad > 0) problems.push(`${result.bad} wrong responses (first: ${result.badSample})`);
   if (result.errors > 0) problems.push(`${result.errors} connection errors`);
   if (result.timeouts > 0) problems.push(`${result.timeouts} timeouts`);
-  if (server.exited()) problems.push(`server exited: ${server.stderr().slice(-500)}`);
+  if (server.exited()) {
+    voided = `its server exited during the run: ${exitReason(server.stderr())}`;
+    problems.push(`server exited: ${server.stderr().slice(-500)}`);
+  }
   if (problems.length > 0) fail(`${label}: ${problems.join("; ")}`);
+  return voided;
+}
+
+/** The last line of a dead server's stderr that says something, shortened for a table cell. */
+export function exitReason(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const last =
+    lines.findLast((line) => /out of memory|heap limit|allocation failure/i.test(line)) ??
+      lines.at(-1) ?? "no output";
+  const said = /heap|allocation failure|out of memory/i.test(last) ? "out of memory" : last;
+  return said.length > 80 ? `${said.slice(0, 77)}...` : said;
 }
 
 /**
@@ -166,7 +192,8 @@ export async function interleaved(
     const row: LoadRow = { ...entry.row, result: results[i], generator };
     loadRows.push(row);
     logLoad(row);
-    check(label(entry.row), results[i], entry.running.server);
+    const voided = check(label(entry.row), results[i], entry.running.server);
+    if (voided !== undefined) row.void = voided;
   });
 }
 
@@ -220,7 +247,11 @@ export function fastestPeerOf(
   let best: LoadRow | undefined;
   for (const peer of peers) {
     const row = findRow(runtime, workload, peer);
-    if (row === undefined || !Number.isFinite(row.result.okPerCpuSecond)) continue;
+    if (
+      row === undefined || row.void !== undefined || !Number.isFinite(row.result.okPerCpuSecond)
+    ) {
+      continue;
+    }
     if (best === undefined || row.result.okPerCpuSecond > best.result.okPerCpuSecond) best = row;
   }
   return best?.server;
@@ -251,13 +282,18 @@ export async function pairedRuns(
       settings.pairs,
       (i, error) => fail(`${label(run[i].row)} (paired): wrk run failed: ${error}`),
     );
-    run.forEach((e, i) => check(`${label(e.row)} (paired)`, results[i], e.running.server));
+    const voids = run.map((e, i) =>
+      check(`${label(e.row)} (paired)`, results[i], e.running.server)
+    );
     for (let i = 0; i < run.length; i++) {
       for (let j = i + 1; j < run.length; j++) {
         const [a, b] = [run[i].row.server, run[j].row.server];
-        pairRows.push({ runtime, workload, a, b, results: [results[i], results[j]] });
+        const pairRow: PairRow = { runtime, workload, a, b, results: [results[i], results[j]] };
+        const voided = voids[i] === undefined ? voids[j] : voids[i];
+        if (voided !== undefined) pairRow.void = `${voids[i] === undefined ? b : a}: ${voided}`;
+        pairRows.push(pairRow);
         const ratios = perRoundRatios(results[i], results[j], true);
-        if (ratios.length === 0) continue; // a failed run, reported above
+        if (ratios.length === 0 || voided !== undefined) continue; // a failed run, reported above
         console.log(
           `${elapsed()} ${runtime.padEnd(4)} paired       ${a} ÷ ${b}: ${
             fmtRatio(median(ratios))

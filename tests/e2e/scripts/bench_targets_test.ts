@@ -24,8 +24,8 @@ import {
   type StreamRow,
   streamRows,
 } from "../../../bench/run/results.ts";
-import { streamsTable } from "../../../bench/run/tables.ts";
-import { closePairs, fastestPeerOf } from "../../../bench/run/throughput.ts";
+import { loadTable, streamsTable } from "../../../bench/run/tables.ts";
+import { closePairs, exitReason, fastestPeerOf } from "../../../bench/run/throughput.ts";
 
 const settings = { ...SMOKE, generator: "wrk" as const };
 
@@ -308,6 +308,49 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(headline(["node"], settings), "RSS per idle SSE stream"),
       /^1\.50× met \(one round;/,
     );
+  });
+
+  it("takes no ratio from a row whose server died in its workload, and says why", () => {
+    const oom = "its server exited during the run: out of memory";
+    load("init", "tether", 4_000);
+    load("init", "sdk", 600);
+    load("init", "sdk-json", 25); // partial rates of a process that ran out of heap
+    loadRows.at(-1)!.void = oom;
+    const text = headline(["node"], settings);
+    assert.equal(
+      cell(text, "initialize + initialized: tether ÷ SDK v1 enableJsonResponse"),
+      `n/a (not judged: sdk-json: ${oom}) [wrk]`,
+    );
+    assert.match(cell(text, "initialize + initialized: tether ÷ SDK v1 default"), /^6\.67× met/);
+    const table = loadTable(["node"], "init").split("\n").filter((l) => l.startsWith("|"));
+    const dead = table.find((l) => l.includes(`failed: ${oom}`))!;
+    assert.ok(dead, table.join("\n"));
+    const pipes = (line: string) => line.split("|").length;
+    assert.equal(pipes(dead), pipes(table[0]), dead);
+    // A voided peer is not the fastest, and a voided paired run judges nothing.
+    load("steady", "tether", 30_000);
+    load("steady", "tmcp", 20_000);
+    load("steady", "mcp-lite", 50_000);
+    loadRows.at(-1)!.void = oom;
+    assert.equal(fastestPeerOf("node", "steady", SPEC_PEERS), "tmcp");
+    load("stateless", "tether", 30_000);
+    load("stateless", "floor", 40_000);
+    pair("stateless", "tether", "floor", [0.9, 0.9, 0.9]);
+    pairRows.at(-1)!.void = `floor: ${oom}`;
+    assert.equal(
+      cell(headline(["node"], settings), "stateless tools/call (2026-07-28): tether ÷ the floor"),
+      `n/a (not judged: floor: ${oom} (paired)) [wrk]`,
+    );
+  });
+
+  it("names a dead server's reason in a few words", () => {
+    const v8 =
+      "<--- Last few GCs --->\n[1:0x1]  5000 ms: Mark-Compact 4000 (4100) -> 3990 (4090) MB, " +
+      "(average mu = 0.067, current mu = 0.017) allocation failure; scavenge might not succeed\n\n";
+    assert.equal(exitReason(v8), "out of memory");
+    assert.equal(exitReason("listening\nError: boom\n"), "Error: boom");
+    assert.equal(exitReason(""), "no output");
+    assert.equal(exitReason("x".repeat(200)).length, 80);
   });
 
   it("prints the streams table with a cell under every column: the rounds and the ordinary-GC RSS", () => {
