@@ -10,7 +10,12 @@
  * ratios of one run share the machine's load, so they hold on a busy one.
  *
  *   node_modules/node24/bin/node bench/tree_pair.ts [--runtime bun] [--trees DIR,DIR]
- *        [--rounds 16] [--slice 1] [--connections 32]
+ *        [--rounds 16] [--slice 1] [--connections 32] [--era legacy] [--guarded]
+ *
+ * `--era legacy`: the sessionful 2025-11-25 call (the steady workload) beside
+ * the legacy floor. `--guarded`: the guarded floor (`floor.ts --guarded`: the
+ * plain floor plus tether's guards against abuse) runs too, each tree's and
+ * its own ratio to the floor are printed, and each tree's to it.
  *
  * `--trees` defaults to this repository alone. The first line names the
  * runtime, the generator and the rounds; each tree's line reads
@@ -25,7 +30,13 @@ import { resolve } from "node:path";
 import { median } from "./lib/load.ts";
 import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
 import { measureWithWrk, type WrkTarget, wrkVersion } from "./lib/wrk.ts";
-import { statelessTraffic } from "./run/traffic.ts";
+import { POST_HEADERS } from "./lib/protocol.ts";
+import {
+  createSessionsOverHttp,
+  echoTraffic,
+  statelessTraffic,
+  withVersion,
+} from "./run/traffic.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -37,40 +48,62 @@ if (!RUNTIMES.includes(runtime)) throw new Error(`--runtime: one of ${RUNTIMES.j
 const trees = opt("trees", ROOT).split(",").map((tree) => resolve(tree));
 const timing = { warmup: 2, rounds: Number(opt("rounds", "16")), slice: Number(opt("slice", "1")) };
 const connections = Number(opt("connections", "32"));
+const legacy = opt("era", "modern") === "legacy";
+const guarded = argv.includes("--guarded");
+const floorArgs = legacy ? ["--era", "legacy"] : [];
 
 const entries = [
-  ...trees.map((tree) => ({ name: tree, entry: `${tree}/bench/servers/tether.ts` })),
-  { name: "floor", entry: `${ROOT}/bench/servers/floor.ts` },
+  ...trees.map((tree) => ({ name: tree, entry: `${tree}/bench/servers/tether.ts`, args: [] })),
+  ...(guarded
+    ? [{
+      name: "guarded floor",
+      entry: `${ROOT}/bench/servers/floor.ts`,
+      args: [...floorArgs, "--guarded"],
+    }]
+    : []),
+  { name: "floor", entry: `${ROOT}/bench/servers/floor.ts`, args: floorArgs },
 ];
 const servers = [];
 try {
-  for (const { entry } of entries) {
-    servers.push(await startServer(runtime, entry, [], { port: allocatePort() }));
+  for (const { entry, args } of entries) {
+    servers.push(await startServer(runtime, entry, args, { port: allocatePort() }));
   }
-  const traffic = statelessTraffic().wrk!;
-  const targets: WrkTarget[] = servers.map((server) => ({
-    ...traffic,
-    port: server.port,
-    pid: server.pid,
-    path: "/mcp",
-    connections,
-  }));
+  const targets: WrkTarget[] = [];
+  for (const server of servers) {
+    // A legacy call rotates over a pool of sessions made over HTTP, as bench/run.ts makes them.
+    const base = `http://127.0.0.1:${server.port}`;
+    let traffic = statelessTraffic().wrk!;
+    if (legacy) {
+      const { ids, version } = await createSessionsOverHttp(base, 64, true);
+      traffic = echoTraffic(ids, withVersion(POST_HEADERS, version)).wrk!;
+    }
+    targets.push({ ...traffic, port: server.port, pid: server.pid, path: "/mcp", connections });
+  }
   console.log(
-    `stateless tools/call on ${runtime}, ${wrkVersion()}, ${connections} connections, ` +
-      `${timing.rounds} rounds of ${timing.slice} s`,
+    `${legacy ? "sessionful" : "stateless"} tools/call on ${runtime}, ${wrkVersion()}, ` +
+      `${connections} connections, ${timing.rounds} rounds of ${timing.slice} s`,
   );
   const results = await measureWithWrk(targets, timing, (index, error) => {
     throw new Error(`${entries[index].name}: ${error}`);
   });
   const floor = results[results.length - 1];
+  const guardedFloor = guarded ? results[results.length - 2] : undefined;
+  const over = (result: (typeof results)[number], under: (typeof results)[number]) => {
+    const ratios = result.sliceCpuRates.map((rate, round) => rate / under.sliceCpuRates[round]);
+    return `median ${median(ratios).toFixed(3)} [${ratios.map((r) => r.toFixed(2)).join(" ")}]`;
+  };
   results.forEach((result, index) => {
     if (result.bad > 0 || result.errors > 0) {
       throw new Error(`${entries[index].name}: ${result.bad} wrong, ${result.errors} errors`);
     }
-    const ratios = result.sliceCpuRates.map((rate, round) => rate / floor.sliceCpuRates[round]);
+    const tree = index < trees.length;
     console.log(
-      `${entries[index].name} ${Math.round(result.okPerCpuSecond)}/CPU-s ÷floor median ` +
-        `${median(ratios).toFixed(3)} [${ratios.map((ratio) => ratio.toFixed(2)).join(" ")}]`,
+      `${entries[index].name} ${Math.round(result.okPerCpuSecond)}/CPU-s ÷floor ${
+        over(result, floor)
+      }` +
+        (tree && guardedFloor !== undefined
+          ? `; ÷guarded floor ${over(result, guardedFloor)}`
+          : ""),
     );
   });
 } finally {

@@ -205,8 +205,24 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
     (rt) => pair(rt, "steady", "tether", "floor-legacy", 0.85),
   );
   row(
+    "(bound) sessionful tools/call: the guarded legacy floor (+ a body deadline, id sizes, the session's share of requests in flight) ÷ the legacy floor per server CPU-s",
+    (rt) => pair(rt, "steady", "floor-legacy-guarded", "floor-legacy", undefined),
+  );
+  row(
+    "sessionful tools/call: tether (auto → JSON) ÷ the guarded legacy floor per server CPU-s ≥ 0.85",
+    (rt) => pair(rt, "steady", "tether", "floor-legacy-guarded", 0.85),
+  );
+  row(
     "stateless tools/call (2026-07-28): tether ÷ the floor per server CPU-s ≥ 0.85",
     (rt) => pair(rt, "stateless", "tether", "floor", 0.85),
+  );
+  row(
+    "(bound) stateless tools/call (2026-07-28): the guarded floor (+ a body deadline, id sizes, the caller's share of requests in flight) ÷ the floor per server CPU-s",
+    (rt) => pair(rt, "stateless", "floor-guarded", "floor", undefined),
+  );
+  row(
+    "stateless tools/call (2026-07-28): tether ÷ the guarded floor per server CPU-s ≥ 0.85",
+    (rt) => pair(rt, "stateless", "tether", "floor-guarded", 0.85),
   );
   for (const [workload, size] of [["large", "256 KiB"], ["large-1m", "1 MiB"]] as const) {
     row(

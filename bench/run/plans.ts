@@ -35,7 +35,9 @@ export type ServerKey =
   | "sdk-json"
   | "sdk-v2"
   | "floor"
+  | "floor-guarded"
   | "floor-legacy"
+  | "floor-legacy-guarded"
   | "floor-legacy-sse"
   | "floor-legacy-resumable"
   | "floor-legacy-sse-resumable"
@@ -54,7 +56,10 @@ export const SERVER_LABELS: Record<ServerKey, string> = {
   "sdk-json": "SDK v1 (enableJsonResponse)",
   "sdk-v2": "SDK v2 createMcpHandler (stateless)",
   floor: "floor (the checks, one function)",
+  "floor-guarded": "guarded floor (the checks + tether's guards against abuse, one function)",
   "floor-legacy": "legacy floor (the checks + session, one function)",
+  "floor-legacy-guarded":
+    "guarded legacy floor (the checks + session + tether's guards against abuse, one function)",
   "floor-legacy-sse": "legacy floor (large results as one SSE event)",
   "floor-legacy-resumable": "legacy floor, resumable (SSE events with ids, kept for a resume)",
   "floor-legacy-sse-resumable":
@@ -197,6 +202,22 @@ export const PLANS: readonly ProcessPlan[] = [
     args: [],
     workloads: ["stateless"],
     sessionful: false,
+  },
+  // The guard rows' bounds: the floors plus the guards against abuse tether keeps on by default
+  // (a body deadline, id sizes, shares of requests in flight), in one function.
+  {
+    server: "floor-guarded",
+    entry: "floor.ts",
+    args: ["--guarded"],
+    workloads: ["stateless"],
+    sessionful: false,
+  },
+  {
+    server: "floor-legacy-guarded",
+    entry: "floor.ts",
+    args: ["--era", "legacy", "--guarded"],
+    workloads: ["steady"],
+    sessionful: true,
   },
   // The heavy workloads' floors: what a spec-complete server must do for them, in one function
   // (steady first, so the steady rows come from a process that has served nothing heavier).

@@ -218,7 +218,8 @@ export type PairedWorkload = "steady" | "stateless" | "progress" | "large" | "la
  * progress floor and SDK v1; the large results, tether against the large-result floor, JSON and
  * SSE. The SSE rows' floors come in a run of three (tether, the resumable floor, the floor), judged
  * on each of its pairs (the resumable floor ÷ the floor: what keeping what a resume needs costs);
- * three slices a round rather than the six of three pairs.
+ * three slices a round rather than the six of three pairs. The guard rows (steady, stateless) are
+ * such a run too: tether, the guarded floor, the floor.
  */
 export function closePairs(runtime: Runtime, workload: PairedWorkload): ServerKey[][] {
   if (workload === "progress") {
@@ -226,10 +227,12 @@ export function closePairs(runtime: Runtime, workload: PairedWorkload): ServerKe
   }
   const sse: ServerKey[] = ["tether-sse", "floor-legacy-sse-resumable", "floor-legacy-sse"];
   if (workload === "large" || workload === "large-1m") return [["tether", "floor-legacy"], sse];
-  const pairs: ServerKey[][] = [[
-    "tether",
-    workload === "steady" ? "floor-legacy" : "floor",
-  ]];
+  // The guard rows: tether, the guarded floor, the floor (their bound: what the guards cost).
+  const pairs: ServerKey[][] = [
+    workload === "steady"
+      ? ["tether", "floor-legacy-guarded", "floor-legacy"]
+      : ["tether", "floor-guarded", "floor"],
+  ];
   const peer = fastestPeerOf(runtime, workload, SPEC_PEERS);
   if (peer !== undefined) pairs.push(["tether", peer]);
   return pairs;

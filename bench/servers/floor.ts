@@ -36,6 +36,18 @@
  *                  the client goes away.
  *   --mode sse     (legacy) answers `large` and `large-1m` as one SSE event
  *                  (the floor of the large workload's SSE rows).
+ *   --guarded      either era: what tether's guards against abuse add to the
+ *                  checks the spec asks for (the seeds' guards, on by default in
+ *                  tether, all of them cheap enough to be): the body read with
+ *                  a deadline (a stalled sender is answered 408 after 30 s, not
+ *                  held forever), as tether reads it (`readBodyText` with one
+ *                  deadline watch for all reads: its cheapest known form), a
+ *                  request id or progress token of at most 256 UTF-8 bytes and
+ *                  a numeric id that is a safe integer, and the share of
+ *                  requests in flight checked before a call runs (2026-07-28:
+ *                  the caller's, 128; legacy: the session's, 64). The bound
+ *                  of the guard rows: the plain floor skips them.
+ *                  `--body-timeout-ms N` shortens the deadline (its test).
  *   --resumable    (legacy) what a server answering `Last-Event-ID` must also
  *                  do for its SSE answers (progress; large with `--mode sse`):
  *                  a priming event first (`id: <stream>:0`, `retry:`, empty
@@ -56,6 +68,7 @@
 
 import * as z from "zod";
 import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
+import { type BodyFailure, BodyReads, readBodyText } from "../../src/http/read_body.ts";
 import {
   LARGE_1M_TEXT,
   LARGE_TEXT,
@@ -89,8 +102,42 @@ const LARGE_TEXTS: Record<string, string> = { large: LARGE_TEXT, "large-1m": LAR
 
 const refused = (status: number) => new Response(null, { status });
 
+/** `--guarded`: the deadline watch of every body read (tether's default `bodyTimeoutMs`). */
+const bodyReads = serverArgs().guarded === "true"
+  ? new BodyReads(Number(serverArgs()["body-timeout-ms"] ?? 30_000))
+  : undefined;
+/** `--guarded`: tether's default `maxIdBytes`, `maxRequestsPerPrincipal` and `maxRequestsPerSession`. */
+const MAX_ID_BYTES = 256;
+const MAX_IN_FLIGHT_PER_PRINCIPAL = 128;
+const MAX_IN_FLIGHT_PER_SESSION = 64;
+/** `--guarded`, 2026-07-28: requests in flight per principal (the bench's tools finish in their turn). */
+const inFlightByPrincipal = new Map<string, number>();
+const BODY_REFUSALS: Record<BodyFailure, number> = {
+  "too-large": 413,
+  "invalid-utf8": 400,
+  aborted: 400,
+  timeout: 408,
+  cancelled: 503,
+};
+const utf8 = new TextEncoder();
+
+/** `--guarded`: the body read with its deadline, as tether reads it; a number is the refusal's status. */
+async function guardedBody(request: Request, headers: Headers): Promise<string | number> {
+  const read = await readBodyText(request, MAX_BODY_BYTES, { reads: bodyReads }, headers);
+  return read.ok ? read.text : BODY_REFUSALS[read.failure];
+}
+
+/** `--guarded`: whether a request id or progress token is over the size tether allows. */
+function oversized(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isSafeInteger(value);
+  return typeof value === "string" && value.length > MAX_ID_BYTES / 3 &&
+    utf8.encode(value).length > MAX_ID_BYTES;
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+const asMeta = (params: Record<string, unknown>) =>
+  isObject(params._meta) ? params._meta : undefined;
 
 async function modern(request: Request): Promise<Response> {
   if (request.method !== "POST") return refused(405);
@@ -108,8 +155,15 @@ async function modern(request: Request): Promise<Response> {
   if (!(headers.get("content-type") ?? "").startsWith("application/json")) return refused(415);
   const length = headers.get("content-length");
   if (length === null || Number(length) > MAX_BODY_BYTES) return refused(413);
-  const text = lenient.decode(await request.arrayBuffer());
-  if (text.includes("\uFFFD")) return refused(400);
+  let text: string;
+  if (bodyReads === undefined) {
+    text = lenient.decode(await request.arrayBuffer());
+    if (text.includes("\uFFFD")) return refused(400);
+  } else {
+    const read = await guardedBody(request, headers);
+    if (typeof read === "number") return refused(read);
+    text = read;
+  }
   const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH); // the depth check, as tether makes it
   if (!parsed.ok) return refused(400);
   const message = parsed.value;
@@ -120,6 +174,9 @@ async function modern(request: Request): Promise<Response> {
   if (typeof id !== "number" && typeof id !== "string") return refused(400);
   const params = message.params;
   if (!isObject(params) || !isObject(params._meta)) return refused(400);
+  if (bodyReads !== undefined && (oversized(id) || oversized(params._meta.progressToken))) {
+    return refused(400);
+  }
   const version = params._meta[VERSION_KEY];
   if (version !== MODERN_PROTOCOL_VERSION) return refused(400);
   if (headers.get("mcp-protocol-version") !== version) return refused(400);
@@ -130,6 +187,12 @@ async function modern(request: Request): Promise<Response> {
   if (headers.get("mcp-name") !== params.name) return refused(400);
   const input = echoInput.safeParse(params.arguments ?? {});
   if (!input.success) return refused(400);
+  // The caller's share (the bench has no authentication: one anonymous principal).
+  if (
+    bodyReads !== undefined && (inFlightByPrincipal.get("") ?? 0) >= MAX_IN_FLIGHT_PER_PRINCIPAL
+  ) {
+    return refused(429);
+  }
   const output = await Promise.resolve(input.data.text); // a tool is awaited
   const result = {
     content: [{ type: "text", text: output }],
@@ -241,8 +304,15 @@ async function legacy(request: Request): Promise<Response> {
   if (!(headers.get("content-type") ?? "").startsWith("application/json")) return refused(415);
   const length = headers.get("content-length");
   if (length === null || Number(length) > MAX_BODY_BYTES) return refused(413);
-  const text = lenient.decode(await request.arrayBuffer());
-  if (text.includes("\uFFFD")) return refused(400);
+  let text: string;
+  if (bodyReads === undefined) {
+    text = lenient.decode(await request.arrayBuffer());
+    if (text.includes("\uFFFD")) return refused(400);
+  } else {
+    const read = await guardedBody(request, headers);
+    if (typeof read === "number") return refused(read);
+    text = read;
+  }
   const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH);
   if (!parsed.ok) return refused(400);
   const message = parsed.value;
@@ -279,6 +349,9 @@ async function legacy(request: Request): Promise<Response> {
   if (typeof id !== "number" && typeof id !== "string") return refused(400);
   const params = message.params;
   if (!isObject(params)) return refused(400);
+  if (bodyReads !== undefined && (oversized(id) || oversized(asMeta(params)?.progressToken))) {
+    return refused(400);
+  }
   const tool = params.name;
   if (
     message.method !== "tools/call" ||
@@ -288,6 +361,8 @@ async function legacy(request: Request): Promise<Response> {
   let running = inFlight.get(sessionId!);
   if (running === undefined) inFlight.set(sessionId!, running = new Map());
   if (running.has(id)) return refused(400); // a duplicate id of a running request
+  // `--guarded`: the session's share of requests in flight (tether's default `maxRequestsPerSession`).
+  if (bodyReads !== undefined && running.size >= MAX_IN_FLIGHT_PER_SESSION) return refused(429);
   const abort = new AbortController();
   running.set(id, abort);
   const finished = () => {
