@@ -50,7 +50,7 @@ export function find(
 }
 
 /**
- * Why no ratio of `servers`' rows of `workload` is taken, e.g. "not judged: sdk-json's server
+ * Why no ratio of `servers`' rows of `workload` is taken, e.g. "not judged: sdk-json: its server
  * exited during the run: out of memory"; undefined when every row that exists has figures.
  */
 export function voidReason(
