@@ -121,12 +121,6 @@ const BODY_REFUSALS: Record<BodyFailure, number> = {
 };
 const utf8 = new TextEncoder();
 
-/** `--guarded`: the body read with its deadline, as tether reads it; a number is the refusal's status. */
-async function guardedBody(request: Request, headers: Headers): Promise<string | number> {
-  const read = await readBodyText(request, MAX_BODY_BYTES, { reads: bodyReads }, headers);
-  return read.ok ? read.text : BODY_REFUSALS[read.failure];
-}
-
 /** `--guarded`: whether a request id or progress token is over the size tether allows. */
 function oversized(value: unknown): boolean {
   if (typeof value === "number") return !Number.isSafeInteger(value);
@@ -160,9 +154,10 @@ async function modern(request: Request): Promise<Response> {
     text = lenient.decode(await request.arrayBuffer());
     if (text.includes("\uFFFD")) return refused(400);
   } else {
-    const read = await guardedBody(request, headers);
-    if (typeof read === "number") return refused(read);
-    text = read;
+    // The body read with its deadline, as tether reads it (awaited here: no async layer of its own).
+    const read = await readBodyText(request, MAX_BODY_BYTES, { reads: bodyReads }, headers);
+    if (!read.ok) return refused(BODY_REFUSALS[read.failure]);
+    text = read.text;
   }
   const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH); // the depth check, as tether makes it
   if (!parsed.ok) return refused(400);
@@ -309,9 +304,10 @@ async function legacy(request: Request): Promise<Response> {
     text = lenient.decode(await request.arrayBuffer());
     if (text.includes("\uFFFD")) return refused(400);
   } else {
-    const read = await guardedBody(request, headers);
-    if (typeof read === "number") return refused(read);
-    text = read;
+    // The body read with its deadline, as tether reads it (awaited here: no async layer of its own).
+    const read = await readBodyText(request, MAX_BODY_BYTES, { reads: bodyReads }, headers);
+    if (!read.ok) return refused(BODY_REFUSALS[read.failure]);
+    text = read.text;
   }
   const parsed = parseJsonWithDepthLimit(text, MAX_DEPTH);
   if (!parsed.ok) return refused(400);
