@@ -31,6 +31,7 @@ import { median } from "./lib/load.ts";
 import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
 import { measureWithWrk, type WrkTarget, wrkVersion } from "./lib/wrk.ts";
 import { POST_HEADERS } from "./lib/protocol.ts";
+import { perRoundRatios } from "./run/format.ts";
 import {
   createSessionsOverHttp,
   echoTraffic,
@@ -89,7 +90,7 @@ try {
   const floor = results[results.length - 1];
   const guardedFloor = guarded ? results[results.length - 2] : undefined;
   const over = (result: (typeof results)[number], under: (typeof results)[number]) => {
-    const ratios = result.sliceCpuRates.map((rate, round) => rate / under.sliceCpuRates[round]);
+    const ratios = perRoundRatios(result, under, true);
     return `median ${median(ratios).toFixed(3)} [${ratios.map((r) => r.toFixed(2)).join(" ")}]`;
   };
   results.forEach((result, index) => {

@@ -73,14 +73,15 @@ export function check(
   return voided;
 }
 
-/** The last line of a dead server's stderr that says something, shortened for a table cell. */
+/** What V8 prints when a process dies at its heap limit. */
+const OUT_OF_MEMORY = /out of memory|heap limit|allocation failure/i;
+
+/** Why a dead server died, from its stderr: "out of memory", or its last line, shortened for a table cell. */
 export function exitReason(stderr: string): string {
-  const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  const last =
-    lines.findLast((line) => /out of memory|heap limit|allocation failure/i.test(line)) ??
-      lines.at(-1) ?? "no output";
-  const said = /heap|allocation failure|out of memory/i.test(last) ? "out of memory" : last;
-  return said.length > 80 ? `${said.slice(0, 77)}...` : said;
+  if (OUT_OF_MEMORY.test(stderr)) return "out of memory";
+  const last = stderr.split("\n").map((line) => line.trim()).findLast((line) => line !== "");
+  if (last === undefined) return "no output";
+  return last.length > 80 ? `${last.slice(0, 77)}...` : last;
 }
 
 /**

@@ -69,6 +69,7 @@
 import * as z from "zod";
 import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
 import { type BodyFailure, BodyReads, readBodyText } from "../../src/http/read_body.ts";
+import { exceedsUtf8Bytes } from "../../src/jsonrpc/utf8_length.ts";
 import {
   LARGE_1M_TEXT,
   LARGE_TEXT,
@@ -119,13 +120,11 @@ const BODY_REFUSALS: Record<BodyFailure, number> = {
   timeout: 408,
   cancelled: 503,
 };
-const utf8 = new TextEncoder();
 
-/** `--guarded`: whether a request id or progress token is over the size tether allows. */
+/** `--guarded`: whether a request id or progress token is over the size tether allows (its check). */
 function oversized(value: unknown): boolean {
   if (typeof value === "number") return !Number.isSafeInteger(value);
-  return typeof value === "string" && value.length > MAX_ID_BYTES / 3 &&
-    utf8.encode(value).length > MAX_ID_BYTES;
+  return typeof value === "string" && exceedsUtf8Bytes(value, MAX_ID_BYTES);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -10,11 +10,10 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { type ServerProcess, startServer } from "../../../bench/lib/proc.ts";
 import { freeRigPort } from "../../../scripts/rig_processes.ts";
+import { createSessionsOverHttp, withVersion } from "../../../bench/run/traffic.ts";
 import {
   echoCallBody,
   ID_SLOT,
-  INIT_HEADERS,
-  initializeBody,
   MCP_PATH,
   modernCallHeaders,
   modernEchoCallBody,
@@ -23,10 +22,17 @@ import {
 
 const LONG_ID = JSON.stringify("x".repeat(300));
 
+/** How long a stalled POST waits for the floor's answer (its deadline there is 200 ms). */
+const ANSWER_WITHIN_MS = 5_000;
+
 /** Sends the head of a POST whose body never arrives in full; resolves with the status line. */
 function stalledPost(port: number, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
+    socket.setTimeout(ANSWER_WITHIN_MS, () => {
+      socket.destroy();
+      reject(new Error(`no answer to a stalled body within ${ANSWER_WITHIN_MS} ms`));
+    });
     let answer = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
@@ -44,15 +50,10 @@ function stalledPost(port: number, headers: Record<string, string>): Promise<str
   });
 }
 
-/** A session of the legacy floor at `base`, as a client opens one. */
+/** The headers of a call in a new session of the legacy floor at `base`, as the bench opens one. */
 async function session(base: string): Promise<Record<string, string>> {
-  const response = await fetch(base + MCP_PATH, {
-    method: "POST",
-    headers: INIT_HEADERS,
-    body: initializeBody(1),
-  });
-  await response.text();
-  return { ...POST_HEADERS, "mcp-session-id": response.headers.get("mcp-session-id")! };
+  const { ids, version } = await createSessionsOverHttp(base, 1, true);
+  return { ...withVersion(POST_HEADERS, version), "mcp-session-id": ids[0] };
 }
 
 /** The status of a call whose id is `id` (a JSON value), 2026-07-28 or legacy. */
