@@ -24,7 +24,12 @@ import { relative, resolve } from "node:path";
 import { wrkBinary } from "./lib/wrk.ts";
 import { BINARIES, ROOT } from "./lib/proc.ts";
 import { parseCli } from "./run/cli.ts";
-import { floorScalePhase, memoryPhase, streamsPhase } from "./run/memory_streams.ts";
+import {
+  floorScalePhase,
+  memoryPhase,
+  scaleRecheckPhase,
+  streamsPhase,
+} from "./run/memory_streams.ts";
 import { FULL, type Settings, SMOKE, WORKLOADS } from "./run/plans.ts";
 import { calibrate, conditions, machine, report } from "./run/report.ts";
 import { failures } from "./run/results.ts";
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
     if (workloads.includes("memory")) {
       await memoryPhase(runtime, cli.onlyServers, settings);
       await floorScalePhase(runtime, cli.onlyServers, settings);
+      await scaleRecheckPhase(runtime, cli.onlyServers, settings);
     }
     if (workloads.includes("streams")) await streamsPhase(runtime, cli.onlyServers, settings);
   }

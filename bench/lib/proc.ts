@@ -128,9 +128,11 @@ export function startServer(
   child.stderr!.on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
+  livePorts.add(options.port);
   const exit = new Promise<void>((resolve) =>
     child.on("exit", () => {
       exited = true;
+      livePorts.delete(options.port);
       resolve();
     })
   );
@@ -252,9 +254,18 @@ if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + PORT_SPAN - 1 >
   throw new Error(`BENCH_FIRST_PORT must be a port from 1 to ${65536 - PORT_SPAN}`);
 }
 let nextPort = firstPort;
-/** The next port of the range (see {@linkcode nextPortAfter}). */
+/** Ports of this process's servers that have not exited (never handed out again until they do). */
+const livePorts = new Set<number>();
+/**
+ * The next port of the range (see {@linkcode nextPortAfter}) that no server started here still
+ * holds: a run that starts more servers than the range has ports while others are up (fresh
+ * processes for a paired run measured again) never lands on a live one.
+ */
 export function allocatePort(): number {
-  const port = nextPort;
-  nextPort = nextPortAfter(port, firstPort);
-  return port;
+  for (let tried = 0; tried < PORT_SPAN; tried++) {
+    const port = nextPort;
+    nextPort = nextPortAfter(port, firstPort);
+    if (!livePorts.has(port)) return port;
+  }
+  throw new Error(`all ${PORT_SPAN} bench ports from ${firstPort} are held by running servers`);
 }

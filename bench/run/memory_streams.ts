@@ -8,16 +8,18 @@ import { openStreams } from "../lib/streams.ts";
 import { measureScalePair } from "../scale_pair.ts";
 import { median } from "../lib/load.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
-import { fmtInt, fmtMicros } from "./format.ts";
+import { find, fmtInt, fmtMicros, fmtRatio, perRoundRatios } from "./format.ts";
 import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
 import {
   fail,
   loadRows,
   type MemoryRow,
   memoryRows,
+  scaleRechecks,
   type StreamRow,
   streamRows,
 } from "./results.ts";
+import { isClose, scaleTarget } from "./targets.ts";
 import { interleaved, type Running, start, warm } from "./throughput.ts";
 import {
   adminCreate,
@@ -165,6 +167,63 @@ export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], se
     fail(
       `${runtime} scale floor-legacy: ${error instanceof Error ? error.message : String(error)}`,
     );
+  }
+}
+
+/**
+ * When tether's scale pair landed near its line (`scaleTarget` of the floor's ratio; targets.ts,
+ * `isClose`), one run has not settled it: both scale pairs, tether's and the legacy floor's, are
+ * measured `settings.rechecks` times more, each in two fresh processes (bench/scale_pair.ts), and
+ * the row is judged on the median of each pair's runs' medians (`scaleRechecks`).
+ */
+export async function scaleRecheckPhase(
+  runtime: Runtime,
+  servers: ServerKey[],
+  settings: Settings,
+): Promise<void> {
+  if (settings.rechecks === 0 || settings.generator !== "wrk") return;
+  if (servers.length > 0 && !(servers.includes("tether") && servers.includes("floor-legacy"))) {
+    return;
+  }
+  const big = settings.memorySteps[settings.memorySteps.length - 1];
+  const rounds = (server: ServerKey) =>
+    perRoundRatios(
+      find(runtime, "scale", server, big),
+      find(runtime, "scale", server, settings.memoryBase),
+      true,
+    );
+  const tether = rounds("tether");
+  const floor = rounds("floor-legacy");
+  if (tether.length === 0 || floor.length === 0) return;
+  if (!isClose(median(tether), [scaleTarget(median(floor))])) return;
+  for (let k = 0; k < settings.rechecks; k++) {
+    for (const server of ["tether", "floor-legacy"] as const) {
+      try {
+        const pair = await measureScalePair({
+          runtime,
+          server,
+          sessions: big,
+          base: settings.memoryBase,
+          connections: settings.connections,
+          timing: settings.wrk.scale,
+        });
+        scaleRechecks.push({ runtime, server, ratios: pair.ratios });
+        console.log(
+          `${elapsed()} ${runtime.padEnd(4)} scale again  ${server} ${
+            fmtInt(big)
+          } ÷ ${settings.memoryBase} sessions per server CPU-s, fresh processes: ${
+            fmtRatio(median(pair.ratios))
+          } (rounds ${pair.ratios.map((r) => r.toFixed(2)).join(" ")})`,
+        );
+      } catch (error) {
+        fail(
+          `${runtime} scale ${server} (again): ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+        return;
+      }
+    }
   }
 }
 

@@ -398,6 +398,12 @@ export interface Settings {
    * their own too; not in a smoke run (half a minute more), which judges them side by side.
    */
   heavyPairs: boolean;
+  /**
+   * Times a paired run whose median landed near a line it is judged against is measured again,
+   * each time in fresh processes (see `recheckedRun` in throughput.ts); the row is then judged on
+   * the median of its runs' medians. 0: none (a smoke run, which judges nothing).
+   */
+  rechecks: number;
   memoryBase: number;
   memorySteps: number[];
   /**
@@ -423,6 +429,7 @@ export const FULL: Omit<Settings, "generator"> = {
   },
   pairs: { warmup: 0, rounds: 12, slice: 1 },
   heavyPairs: true,
+  rechecks: 2,
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
   // 16 per session: under tether's default maxRequestsPerSession (64).
@@ -444,6 +451,7 @@ export const SMOKE: Omit<Settings, "generator"> = {
   // One round: the smoke checks that a pair runs and answers right, not its ratio.
   pairs: { warmup: 0, rounds: 1, slice: 1 },
   heavyPairs: false,
+  rechecks: 0,
   memoryBase: 10,
   memorySteps: [50, 200],
   streams: { count: 50, seconds: 3, perSession: 16, rounds: 1 },

@@ -13,6 +13,7 @@ import { commit, fmtInt } from "./format.ts";
 import { headline } from "./headline.ts";
 import { SERVER_LABELS, type Settings } from "./plans.ts";
 import { commands, failures, refusalRows, versions } from "./results.ts";
+import { RECHECK_MARGIN } from "./targets.ts";
 import { loadTable, memoryTable, readmeTable, streamsTable } from "./tables.ts";
 import { GENERATOR_BOUND_CORES } from "./throughput.ts";
 
@@ -116,7 +117,15 @@ export function report(
       settings.heavyPairs
         ? "tether and the progress floor, and SDK v1 (progress); tether and the large-result floor, JSON and SSE (256 KiB and 1 MiB); the SSE rows' floors (progress, large SSE) in a run of three in one rotation (a b c, b c a, …: tether, the resumable floor, the floor), judged on each of its pairs"
         : "in this smoke run the heavy workloads' rows are judged side by side"
-    }. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ` +
+    }. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ${
+      settings.rechecks > 0
+        ? `**Rows near their line are measured in ${
+          settings.rechecks + 1
+        } runs:** a paired run with a pair whose median lies within ${
+          RECHECK_MARGIN * 100
+        }% of a line it is judged against (met or short) is measured ${settings.rechecks} more times, each in fresh processes, and each of its pairs is judged on the median of its runs' medians ("again in fresh processes"); the scaling pair likewise, with the legacy floor's pair that bounds it (bench/README.md, "Rows near their line"). `
+        : ""
+    }` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,
     `- **The load generator and the server share the same ${os.cpus().length} cores.** Absolute figures are bounded by that; ` +
     'quote ratios. "per server CPU-s" divides the correct responses by the server process\'s utime+stime (/proc/<pid>/stat) over the measured run, ' +

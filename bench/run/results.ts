@@ -78,12 +78,29 @@ export interface PairRow {
   a: ServerKey;
   b: ServerKey;
   results: [LoadResult, LoadResult];
+  /**
+   * The same run measured again, each time in fresh processes, when its median landed near a line
+   * the pair is judged against (bench/run/targets.ts, `isClose`): a's and b's results per run.
+   */
+  rechecks?: [LoadResult, LoadResult][];
   /** As {@linkcode LoadRow.void}: set when either server's run failed so; nothing is judged on it. */
   void?: string;
 }
 
+/**
+ * A scale pair (tools/call at the last memory step ÷ at the base, per server CPU-second) measured
+ * again in fresh processes because tether's first one landed near its line: the per-round ratios
+ * of one such run.
+ */
+export interface ScaleRecheck {
+  runtime: Runtime;
+  server: "tether" | "floor-legacy";
+  ratios: number[];
+}
+
 export const loadRows: LoadRow[] = [];
 export const pairRows: PairRow[] = [];
+export const scaleRechecks: ScaleRecheck[] = [];
 /** What each server of the steady workload answered to the requests the spec says to refuse. */
 export const refusalRows: { runtime: Runtime; server: ServerKey; refusals: ServerRefusals }[] = [];
 export const streamRows: StreamRow[] = [];

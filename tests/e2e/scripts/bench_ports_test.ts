@@ -1,11 +1,12 @@
 /**
  * The bench's port allocator (bench/lib/proc.ts): the range follows `BENCH_FIRST_PORT`, whatever
- * first port it names, and wraps back to that first port, not to the default's.
+ * first port it names, and wraps back to that first port, not to the default's; it never hands
+ * out the port of a server it started that is still running.
  */
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { nextPortAfter, PORT_SPAN } from "../../../bench/lib/proc.ts";
+import { allocatePort, nextPortAfter, PORT_SPAN, startServer } from "../../../bench/lib/proc.ts";
 
 describe("bench port allocator", () => {
   it("cycles through the default range 18801-18899", () => {
@@ -26,5 +27,20 @@ describe("bench port allocator", () => {
     assert.equal(Math.min(...seen), first);
     assert.equal(Math.max(...seen), first + PORT_SPAN - 1);
     assert.equal(seen[PORT_SPAN], first, "wraps back to the first port");
+  });
+
+  it("skips the port of a server still running when it wraps around, and frees it once it exits", async () => {
+    const port = allocatePort();
+    const server = await startServer("node", "bench/servers/ceiling.ts", [], { port });
+    let handed: number[];
+    try {
+      handed = Array.from({ length: 2 * PORT_SPAN }, () => allocatePort());
+    } finally {
+      await server.stop();
+    }
+    assert.equal(handed.includes(port), false, "a live server's port is never handed out");
+    assert.equal(new Set(handed).size, PORT_SPAN - 1, "every other port of the range is");
+    const after = Array.from({ length: PORT_SPAN }, () => allocatePort());
+    assert.equal(after.includes(port), true, "free again once its server exited");
   });
 });

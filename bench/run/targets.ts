@@ -1,0 +1,90 @@
+/**
+ * The lines the headline holds its paired rows to (bench/run/headline.ts), in one place, so the
+ * throughput phase can tell which of its paired runs landed too close to a line for one run to
+ * settle (see {@linkcode isClose}) and measure those again in fresh processes.
+ * @module
+ */
+
+import { PEERS, type ServerKey } from "./plans.ts";
+import type { LoadRow } from "./results.ts";
+
+/** tether ÷ each floor and each guarded floor, both eras (issue 46: a guard). */
+export const GUARD_LINE = 0.85;
+/** tether ÷ the fastest peer as spec-following clients call it, both eras. */
+export const PEER_LINE = 1.2;
+/** The heavy workloads: tether ÷ the large-result and progress floors, plain and resumable. */
+export const HEAVY_LINE = 0.8;
+/** The 100-progress tool: tether ÷ SDK v1. */
+export const PROGRESS_SDK_LINE = 5;
+/** Steady tools/call: tether ÷ SDK v1, JSON and SSE (an earlier target). */
+export const STEADY_SDK_LINE = 2;
+
+/** The scaling target of issue 46: tools/call at 100,000 ÷ at 100 sessions per server CPU-s. */
+export const SCALE_TARGET = 0.9;
+
+/**
+ * The scaling target tether is judged against: {@linkcode SCALE_TARGET}, or the legacy floor's
+ * own ratio where that is below it (a server doing only what each call must do with its session
+ * cannot reach more on that runtime); the plain target when the floor was not measured.
+ * @example
+ * ```ts
+ * scaleTarget(0.81); // 0.81
+ * scaleTarget(0.97); // 0.9
+ * ```
+ */
+export function scaleTarget(floorRatio: number | undefined): number {
+  return floorRatio !== undefined && Number.isFinite(floorRatio) && floorRatio < SCALE_TARGET
+    ? floorRatio
+    : SCALE_TARGET;
+}
+
+/**
+ * How near its line a paired row's median may be before one run is not taken to settle it, as a
+ * share of the line: on this 2-core machine the same tree's close rows move by 0.05–0.15 from run
+ * to run (bench/README.md, "Rows near their line").
+ */
+export const RECHECK_MARGIN = 0.1;
+
+/**
+ * The lines the headline judges `a ÷ b` of `workload` against, when they were measured as a
+ * paired run (bench/run/throughput.ts, `closePairs`); none for the bounds (a floor ÷ a floor).
+ * @example
+ * ```ts
+ * pairLines("stateless", "tether", "floor-guarded"); // [0.85]
+ * pairLines("progress", "tether", "sdk"); // [5]
+ * pairLines("large", "floor-legacy-sse-resumable", "floor-legacy-sse"); // []
+ * ```
+ */
+export function pairLines(workload: LoadRow["workload"], a: ServerKey, b: ServerKey): number[] {
+  if (a !== "tether" && a !== "tether-sse") return [];
+  switch (workload) {
+    case "steady":
+    case "stateless":
+      if (a !== "tether") return [];
+      if (!PEERS.includes(b)) return [GUARD_LINE];
+      return workload === "steady" && b === "sdk-json" ? [PEER_LINE, STEADY_SDK_LINE] : [PEER_LINE];
+    case "progress":
+      if (a !== "tether") return [];
+      return b === "sdk" ? [PROGRESS_SDK_LINE] : [HEAVY_LINE];
+    case "large":
+    case "large-1m":
+      return [HEAVY_LINE];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Whether `value` lies within {@linkcode RECHECK_MARGIN} of any of `lines` (above or below): one
+ * run does not settle which side it is on.
+ * @example
+ * ```ts
+ * isClose(0.82, [0.85]); // true
+ * isClose(0.95, [0.85]); // false: met by more than 10%
+ * isClose(0.70, [0.85]); // false: short by more than 10%
+ * ```
+ */
+export function isClose(value: number, lines: readonly number[]): boolean {
+  return Number.isFinite(value) &&
+    lines.some((line) => Math.abs(value - line) < RECHECK_MARGIN * line);
+}
