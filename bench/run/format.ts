@@ -5,7 +5,7 @@
  */
 
 import { execFileSync } from "node:child_process";
-import type { LoadResult } from "../lib/load.ts";
+import { type LoadResult, median } from "../lib/load.ts";
 import { ROOT, type Runtime } from "../lib/proc.ts";
 import type { Generator, ServerKey } from "./plans.ts";
 import { type LoadRow, loadRows, type PairRow, pairRows } from "./results.ts";
@@ -123,6 +123,38 @@ export function roundsSummary(ratios: readonly number[]): string {
 /** "min–max" of some ratios, e.g. "0.84–0.97". */
 export function spread(ratios: readonly number[]): string {
   return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+}
+
+/**
+ * A paired run measured again in fresh processes (bench/run/throughput.ts, `recheckNearLines`):
+ * the median of all its runs' medians, and the lead of its cell's detail naming the runs; undefined
+ * when it was measured once.
+ * @example
+ * ```ts ignore
+ * rechecked(row, true); // { value: 0.86, detail: "again in fresh processes: 0.88×, 0.86×; judged on the median of 3 runs; " }
+ * ```
+ */
+export function rechecked(
+  row: PairRow,
+  perCpu: boolean,
+): { value: number; detail: string } | undefined {
+  if (row.rechecks === undefined || row.rechecks.length === 0) return undefined;
+  const again = row.rechecks.map((results) => median(perRoundRatios(...results, perCpu)));
+  const runs = [median(perRoundRatios(...row.results, perCpu)), ...again];
+  return {
+    value: median(runs),
+    detail: `again in fresh processes: ${
+      again.map(fmtRatio).join(", ")
+    }; judged on the median of ${runs.length} runs; `,
+  };
+}
+
+/**
+ * The figure a paired row is judged on: the median of its runs' medians when it was measured again
+ * in fresh processes ({@linkcode rechecked}), else the median of its per-round ratios.
+ */
+export function pairedFigure(row: PairRow, perCpu: boolean): number {
+  return rechecked(row, perCpu)?.value ?? median(perRoundRatios(...row.results, perCpu));
 }
 
 /** The pair's run of its own, when {@linkcode pairedRuns} measured it. */

@@ -18,6 +18,7 @@ import {
   judgedRatio,
   perRoundRatios,
   ratio,
+  rechecked,
   roundRange,
   roundsSummary,
   verdict,
@@ -35,14 +36,7 @@ import {
 } from "./targets.ts";
 
 export { SCALE_TARGET, scaleTarget };
-import {
-  type LoadRow,
-  memoryRows,
-  type PairRow,
-  scaleRechecks,
-  type StreamRow,
-  streamRows,
-} from "./results.ts";
+import { type LoadRow, memoryRows, scaleRechecks, type StreamRow, streamRows } from "./results.ts";
 import { fastestPeerOf, generatorBound } from "./throughput.ts";
 
 /** Why the fastest-path peer target is retired (the refusal table in RESULTS.md shows it). */
@@ -98,30 +92,6 @@ function pairedStreamRss(
   return {
     value: median(rounds),
     lead: rounds.length === 1 ? "one round; " : `by round: ${roundsSummary(rounds)}; `,
-  };
-}
-
-/**
- * A paired run measured again in fresh processes (bench/run/throughput.ts, `recheckNearLines`):
- * the median of all its runs' medians, and the lead of its cell's detail naming the runs; undefined
- * when it was measured once.
- * @example
- * ```ts ignore
- * rechecked(row, true); // { value: 0.86, detail: "again in fresh processes: 0.88×, 0.86×; judged on the median of 3 runs; " }
- * ```
- */
-export function rechecked(
-  row: PairRow,
-  perCpu: boolean,
-): { value: number; detail: string } | undefined {
-  if (row.rechecks === undefined || row.rechecks.length === 0) return undefined;
-  const again = row.rechecks.map((results) => median(perRoundRatios(...results, perCpu)));
-  const runs = [median(perRoundRatios(...row.results, perCpu)), ...again];
-  return {
-    value: median(runs),
-    detail: `again in fresh processes: ${
-      again.map(fmtRatio).join(", ")
-    }; judged on the median of ${runs.length} runs; `,
   };
 }
 
