@@ -21,6 +21,7 @@ import {
   rechecked,
   roundRange,
   roundsSummary,
+  runsDetail,
   verdict,
   voidReason,
 } from "./format.ts";
@@ -301,11 +302,7 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
       const r = rounds.length === 0 ? ratio(a, b, true) : median([median(rounds), ...tetherAgain]);
       const detail = rounds.length > 0
         ? `paired: ${roundsSummary(rounds)}; ${
-          tetherAgain.length === 0
-            ? ""
-            : `again in fresh processes: ${
-              tetherAgain.map(fmtRatio).join(", ")
-            }; judged on the median of ${tetherAgain.length + 1} runs; `
+          tetherAgain.length === 0 ? "" : runsDetail(median(rounds), tetherAgain)
         }medians ${fmtRatio(ratio(a, b, true))}, raw ${fmtRatio(ratio(a, b))}`
         : `raw ${fmtRatio(ratio(a, b))}`;
       const fa = find(rt, "scale", "floor-legacy", big);
@@ -320,9 +317,9 @@ export function headline(runtimes: Runtime[], settings: Settings): string {
         : `; legacy floor ${fmtRatio(floor)} (${roundsSummary(floorRounds)}${
           floorAgain.length === 0
             ? ""
-            : `; again: ${floorAgain.map(fmtRatio).join(", ")}; the median of ${
-              floorAgain.length + 1
-            } runs`
+            : `; first run ${fmtRatio(median(floorRounds))}; again: ${
+              floorAgain.map(fmtRatio).join(", ")
+            }; the median of ${floorAgain.length + 1} runs`
         })${
           target < SCALE_TARGET ? `, so the bound is ${fmtRatio(target)}` : ""
         }; CPU added per call at ${fmtInt(big)}: tether ${fmtMicros(addedCpu(a, b))}, floor ${
