@@ -35,8 +35,6 @@ import {
   scaleTarget,
   STEADY_SDK_LINE,
 } from "./targets.ts";
-
-export { SCALE_TARGET, scaleTarget };
 import { type LoadRow, memoryRows, scaleRechecks, type StreamRow, streamRows } from "./results.ts";
 import { fastestPeerOf, generatorBound } from "./throughput.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { openStreams } from "../lib/streams.ts";
-import { measureScalePair } from "../scale_pair.ts";
+import { measureScalePair, type ScalePair, type ScaleServer } from "../scale_pair.ts";
 import { median } from "../lib/load.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { find, fmtInt, fmtMicros, fmtRatio, perRoundRatios } from "./format.ts";
@@ -123,6 +123,18 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
   }
 }
 
+/** A scale pair in two fresh processes (bench/scale_pair.ts): the last memory step ÷ the base. */
+function scalePair(runtime: Runtime, server: ScaleServer, settings: Settings): Promise<ScalePair> {
+  return measureScalePair({
+    runtime,
+    server,
+    sessions: settings.memorySteps[settings.memorySteps.length - 1],
+    base: settings.memoryBase,
+    connections: settings.connections,
+    timing: settings.wrk.scale,
+  });
+}
+
 /**
  * The legacy floor's scale pair (bench/scale_pair.ts, wrk only): tools/call per server CPU-second
  * at the last memory step ÷ at `memoryBase` sessions, the bound tether's scaling target is judged
@@ -138,14 +150,7 @@ export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], se
     return;
   }
   try {
-    const pair = await measureScalePair({
-      runtime,
-      server: "floor-legacy",
-      sessions: big,
-      base: settings.memoryBase,
-      connections: settings.connections,
-      timing: settings.wrk.scale,
-    });
+    const pair = await scalePair(runtime, "floor-legacy", settings);
     for (const [sessions, result] of [[settings.memoryBase, pair.few], [big, pair.many]] as const) {
       loadRows.push({
         runtime,
@@ -199,14 +204,7 @@ export async function scaleRecheckPhase(
   for (let k = 0; k < settings.rechecks; k++) {
     for (const server of ["tether", "floor-legacy"] as const) {
       try {
-        const pair = await measureScalePair({
-          runtime,
-          server,
-          sessions: big,
-          base: settings.memoryBase,
-          connections: settings.connections,
-          timing: settings.wrk.scale,
-        });
+        const pair = await scalePair(runtime, server, settings);
         scaleRechecks.push({ runtime, server, ratios: pair.ratios });
         console.log(
           `${elapsed()} ${runtime.padEnd(4)} scale again  ${server} ${

@@ -328,7 +328,7 @@ async function recheckNearLines(
   const near = rows.some((row) =>
     isClose(median(perRoundRatios(...row.results, true)), pairLines(workload, row.a, row.b))
   );
-  if (!near || rows.length === 0) return;
+  if (!near) return;
   const index = (server: ServerKey) => run.findIndex((e) => e.row.server === server);
   for (let k = 0; k < settings.rechecks; k++) {
     const fresh = await freshRun(run, workload, settings);
@@ -336,10 +336,11 @@ async function recheckNearLines(
     for (const row of rows) {
       const results: [LoadResult, LoadResult] = [fresh[index(row.a)], fresh[index(row.b)]];
       (row.rechecks ??= []).push(results);
+      const ratios = perRoundRatios(...results, true);
       console.log(
         `${elapsed()} ${row.runtime.padEnd(4)} paired again ${row.a} ÷ ${row.b}: ${
-          fmtRatio(median(perRoundRatios(...results, true)))
-        } per CPU-s in fresh processes (${roundsSummary(perRoundRatios(...results, true))})`,
+          fmtRatio(median(ratios))
+        } per CPU-s in fresh processes (${roundsSummary(ratios)})`,
       );
     }
   }

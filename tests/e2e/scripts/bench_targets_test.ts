@@ -9,13 +9,7 @@
 import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LoadResult } from "../../../bench/lib/load.ts";
-import {
-  headline,
-  SCALE_TARGET,
-  scaleTarget,
-  streamRssRatio,
-  streamRssRounds,
-} from "../../../bench/run/headline.ts";
+import { headline, streamRssRatio, streamRssRounds } from "../../../bench/run/headline.ts";
 import { type ServerKey, SMOKE, SPEC_PEERS, workloadsOf } from "../../../bench/run/plans.ts";
 import {
   type LoadRow,
@@ -25,7 +19,14 @@ import {
   type StreamRow,
   streamRows,
 } from "../../../bench/run/results.ts";
-import { GUARD_LINE, isClose, pairLines, RECHECK_MARGIN } from "../../../bench/run/targets.ts";
+import {
+  GUARD_LINE,
+  isClose,
+  pairLines,
+  RECHECK_MARGIN,
+  SCALE_TARGET,
+  scaleTarget,
+} from "../../../bench/run/targets.ts";
 import { loadTable, readmeTable, streamsTable } from "../../../bench/run/tables.ts";
 import { closePairs, exitReason, fastestPeerOf } from "../../../bench/run/throughput.ts";
 
