@@ -15,7 +15,6 @@ import { type MemoryEventLogOptions, resolveBounds } from "./memory_budget.ts";
 import {
   dataAt,
   heldCount,
-  type HeldEvents,
   holdEvent,
   holdEvents,
   holdPacked,
@@ -33,24 +32,14 @@ import {
   type StreamInfo,
   type WaitOptions,
 } from "./event_log_interface.ts";
+import {
+  newSessionLog,
+  newStreamLog,
+  type SessionLog,
+  type StreamLog,
+} from "./memory_log_records.ts";
 
 export type { MemoryEventLogOptions } from "./memory_budget.ts";
-
-/** A stream: its events (held_events.ts), oldest first; event `i` has sequence number `firstSeq + i`. */
-interface StreamLog extends HeldEvents {
-  readonly sessionId: string;
-  readonly streamId: string;
-  readonly session: SessionLog;
-  firstSeq: number;
-  nextSeq: number;
-  /** UTF-8 bytes of the events held. */
-  bytes: number;
-  complete: boolean;
-  /** The highest sequence number evicted by the global budget: resuming from before it would skip events. */
-  lostThrough: number;
-  /** Wakes followers waiting in `waitAfter` (set while some wait). */
-  waiters: Set<() => void> | undefined;
-}
 
 /** Stores a whole new stream, ended (see {@linkcode wholeStreamAppender}). */
 type AppendWhole = (
@@ -61,11 +50,6 @@ type AppendWhole = (
 ) => boolean;
 /** Set by MemoryEventLog's static block, where its private members are in reach. */
 let appendWhole: (log: MemoryEventLog, ...args: Parameters<AppendWhole>) => boolean;
-
-interface SessionLog {
-  streams: Map<string, StreamLog>;
-  bytes: number;
-}
 
 /**
  * The default event log, in process memory. Memory is bounded per stream,
@@ -122,28 +106,16 @@ export class MemoryEventLog implements EventLog {
   #stream(sessionId: string, streamId: string): StreamLog {
     let session = this.#sessions.get(sessionId);
     if (session === undefined) {
-      this.#sessions.set(sessionId, session = { streams: new Map(), bytes: 0 });
+      this.#sessions.set(sessionId, session = newSessionLog());
     }
     let stream = session.streams.get(streamId);
     if (stream === undefined) {
       if (session.streams.size >= this.#maxStreams) {
         this.#drop(session.streams.values().next().value!);
       }
-      stream = {
-        sessionId,
-        streamId,
-        session,
-        data: [],
-        sizes: [],
-        packed: undefined,
-        firstSeq: 1,
-        nextSeq: 1,
-        bytes: 0,
-        complete: false,
-        lostThrough: 0,
-        waiters: undefined,
-      };
+      stream = newStreamLog(session, sessionId, streamId);
       session.streams.set(streamId, stream);
+      session.holding.add(stream);
       this.#running.add(stream);
     }
     return stream;
@@ -154,14 +126,27 @@ export class MemoryEventLog implements EventLog {
     this.#wake(stream);
     this.#release(stream, heldCount(stream));
     stream.session.streams.delete(stream.streamId);
+    stream.session.holding.delete(stream);
     this.#finished.delete(stream);
     this.#running.delete(stream);
   }
 
-  /** Drops a stream's `count` oldest events. */
+  /** Drops a stream's `count` oldest events; a finished stream left with none leaves the walks. */
   #release(stream: StreamLog, count: number): void {
     this.#account(stream, -releaseOldest(stream, count));
     stream.firstSeq += count;
+    if (stream.complete) this.#settle(stream);
+  }
+
+  /**
+   * A finished stream holding no events stays on record (a resume from it is
+   * answered as one whose events were dropped) but leaves the budgets' walks:
+   * they have nothing to take from it.
+   */
+  #settle(stream: StreamLog): void {
+    if (heldCount(stream) > 0) return;
+    stream.session.holding.delete(stream);
+    this.#finished.delete(stream);
   }
 
   /** Books `bytes` (negative when freed) to the stream, its session and the process. */
@@ -179,7 +164,7 @@ export class MemoryEventLog implements EventLog {
   #trimSession(current: StreamLog): void {
     const session = current.session;
     if (current.bytes > this.#maxBytes) this.#shed(current, current.bytes - this.#maxBytes);
-    for (const stream of session.streams.values()) {
+    for (const stream of session.holding) {
       if (session.bytes <= this.#maxBytes) return;
       this.#shed(stream, session.bytes - this.#maxBytes);
     }
@@ -292,6 +277,7 @@ export class MemoryEventLog implements EventLog {
     const order = stream.complete ? this.#finished : this.#running;
     order.delete(stream);
     order.add(stream);
+    stream.session.holding.add(stream); // a no-op, unless a finished stream is written again
     const excess = heldCount(stream) - this.#maxEvents;
     if (excess > 0) this.#release(stream, excess);
     if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream);
@@ -311,6 +297,7 @@ export class MemoryEventLog implements EventLog {
     stream.complete = true;
     this.#running.delete(stream);
     this.#finished.add(stream);
+    this.#settle(stream);
     this.#wake(stream);
   }
 

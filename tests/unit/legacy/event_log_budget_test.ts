@@ -24,6 +24,36 @@ describe("MemoryEventLog byte budget", () => {
     assert.equal((await log.replayAfter("s", "new:0"))?.events.length, 1);
   });
 
+  it("with finished streams emptied before them, the oldest stream holding events goes first", async () => {
+    const log = new MemoryEventLog({ maxBytesPerSession: 1_000 });
+    for (let i = 0; i < 10; i++) {
+      await log.append("s", `old${i}`, "o".repeat(600)); // each empties the one before
+      await log.complete("s", `old${i}`);
+    }
+    await log.append("s", "x", "x".repeat(300));
+    await log.append("s", "y", "y".repeat(300)); // 1,200 bytes: old9 goes
+    assert.deepEqual((await log.replayAfter("s", "old9:0"))?.events, []);
+    await log.append("s", "z", "z".repeat(500)); // 1,100 bytes: x, the oldest left, goes
+    assert.deepEqual((await log.replayAfter("s", "x:0"))?.events, []);
+    assert.equal((await log.replayAfter("s", "y:0"))?.events.length, 1);
+    assert.equal((await log.replayAfter("s", "z:0"))?.events.length, 1);
+  });
+
+  it("a finished stream written again counts, and is trimmed, like any other", async () => {
+    const log = new MemoryEventLog({ maxBytesPerSession: 1_000 });
+    await log.append("s", "a", "a".repeat(600));
+    await log.complete("s", "a");
+    await log.append("s", "b", "b".repeat(600)); // a is emptied
+    await log.complete("s", "b");
+    await log.append("s", "a", "A".repeat(300)); // a holds again: 900 bytes
+    await log.append("s", "c", "c".repeat(300)); // 1,200 bytes: b's event, the oldest, goes
+    assert.deepEqual((await log.replayAfter("s", "b:0"))?.events, []);
+    assert.deepEqual((await log.replayAfter("s", "a:1"))?.events.map((e) => e.data[0]), ["A"]);
+    await log.append("s", "c", "c".repeat(500)); // 1,100 bytes: a's event goes before c's
+    assert.deepEqual((await log.replayAfter("s", "a:1"))?.events, []);
+    assert.equal((await log.replayAfter("s", "c:0"))?.events.length, 2);
+  });
+
   it("budgets are per session: one session's traffic never evicts another's events", async () => {
     const log = new MemoryEventLog({ maxBytesPerSession: 1_000 });
     await log.append("quiet", "a", "q".repeat(500));
@@ -71,6 +101,24 @@ describe("MemoryEventLog global budget (maxTotalBytes)", () => {
     );
     assert.equal((await log.replayAfter("s3", "done-new:0"))?.events.length, 1);
     assert.equal(log.totalBytes, 900);
+  });
+
+  it("a finished stream the session budget emptied stays on record as ended", async () => {
+    const log = new MemoryEventLog({ maxBytesPerSession: 1_000, maxTotalBytes: 1_000 });
+    await log.append("s1", "a", "a".repeat(600));
+    await log.complete("s1", "a");
+    await log.append("s1", "b", "b".repeat(600)); // the session is over: a's event goes
+    await log.complete("s1", "b");
+    await log.append("s2", "c", "c".repeat(600)); // the process is over: b, finished, goes
+    assert.equal(await log.replayAfter("s1", "b:0"), undefined);
+    // A client that had all of a is told it has ended; one that had less, that events are gone.
+    assert.deepEqual(await log.replayAfter("s1", "a:1"), {
+      streamId: "a",
+      events: [],
+      complete: true,
+    });
+    assert.equal((await log.replayAfter("s1", "a:0"))?.gap, true);
+    assert.equal(log.totalBytes, 600);
   });
 
   it("a running stream that loses events cannot be resumed from before them", async () => {
