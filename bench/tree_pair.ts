@@ -11,11 +11,17 @@
  *
  *   node_modules/node24/bin/node bench/tree_pair.ts [--runtime bun] [--trees DIR,DIR]
  *        [--rounds 16] [--slice 1] [--connections 32] [--era legacy] [--guarded]
+ *        [--workload large-sse]
  *
  * `--era legacy`: the sessionful 2025-11-25 call (the steady workload) beside
  * the legacy floor. `--guarded`: the guarded floor (`floor.ts --guarded`: the
  * plain floor plus tether's guards against abuse) runs too, each tree's and
  * its own ratio to the floor are printed, and each tree's to it.
+ *
+ * `--workload large-sse`: the large workload's SSE row instead (sessionful:
+ * the 256 KiB result answered as one SSE event by each tree's tether with
+ * `--mode sse`, beside the resumable legacy floor, which keeps the event for
+ * a resume as tether does); `--era` and `--guarded` do not apply.
  *
  * `--trees` defaults to this repository alone. The first line names the
  * runtime, the generator and the rounds; each tree's line reads
@@ -35,6 +41,7 @@ import { perRoundRatios } from "./run/format.ts";
 import {
   createSessionsOverHttp,
   echoTraffic,
+  largeTraffic,
   statelessTraffic,
   withVersion,
 } from "./run/traffic.ts";
@@ -49,12 +56,22 @@ if (!RUNTIMES.includes(runtime)) throw new Error(`--runtime: one of ${RUNTIMES.j
 const trees = opt("trees", ROOT).split(",").map((tree) => resolve(tree));
 const timing = { warmup: 2, rounds: Number(opt("rounds", "16")), slice: Number(opt("slice", "1")) };
 const connections = Number(opt("connections", "32"));
-const legacy = opt("era", "modern") === "legacy";
-const guarded = argv.includes("--guarded");
-const floorArgs = legacy ? ["--era", "legacy"] : [];
+const largeSse = opt("workload", "echo") === "large-sse";
+const legacy = largeSse || opt("era", "modern") === "legacy";
+const guarded = !largeSse && argv.includes("--guarded");
+const floorArgs = largeSse
+  ? ["--era", "legacy", "--mode", "sse", "--resumable"]
+  : legacy
+  ? ["--era", "legacy"]
+  : [];
+const tetherArgs = largeSse ? ["--mode", "sse"] : [];
 
 const entries = [
-  ...trees.map((tree) => ({ name: tree, entry: `${tree}/bench/servers/tether.ts`, args: [] })),
+  ...trees.map((tree) => ({
+    name: tree,
+    entry: `${tree}/bench/servers/tether.ts`,
+    args: tetherArgs,
+  })),
   ...(guarded
     ? [{
       name: "guarded floor",
@@ -76,12 +93,15 @@ try {
     let traffic = statelessTraffic().wrk!;
     if (legacy) {
       const { ids, version } = await createSessionsOverHttp(base, 64, true);
-      traffic = echoTraffic(ids, withVersion(POST_HEADERS, version)).wrk!;
+      traffic = largeSse
+        ? largeTraffic(ids).wrk!
+        : echoTraffic(ids, withVersion(POST_HEADERS, version)).wrk!;
     }
     targets.push({ ...traffic, port: server.port, pid: server.pid, path: "/mcp", connections });
   }
   console.log(
-    `${legacy ? "sessionful" : "stateless"} tools/call on ${runtime}, ${wrkVersion()}, ` +
+    `${largeSse ? "256 KiB SSE" : legacy ? "sessionful" : "stateless"} tools/call on ${runtime}, ` +
+      `${wrkVersion()}, ` +
       `${connections} connections, ${timing.rounds} rounds of ${timing.slice} s`,
   );
   const results = await measureWithWrk(targets, timing, (index, error) => {

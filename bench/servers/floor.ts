@@ -226,11 +226,15 @@ const MESSAGE_HEAD = "event: message\ndata: ";
 /**
  * An SSE answer's body, event by event: plain (`event: message`), or with
  * `--resumable` primed, each event numbered `<stream>:<n>`, and kept for the
- * session when done (see {@linkcode keep}).
+ * session when done (see {@linkcode keep}): the body's text with each event's
+ * offsets, or one event's data alone, as tether keeps it (the body, a rope,
+ * is flattened into a copy as it is written; kept, that copy would outlive
+ * the answer instead of the data).
  */
 function sseBody(session: FloorSession) {
   const stream = resumable ? ++session.streams : 0;
   let text = resumable ? primingEvent(stream) : "";
+  let first: string | undefined;
   const starts: number[] = [];
   const ends: number[] = [];
   return {
@@ -239,6 +243,7 @@ function sseBody(session: FloorSession) {
         text += `${MESSAGE_HEAD}${data}\n\n`;
         return;
       }
+      first ??= data;
       text += idHead(stream, starts.length + 1);
       starts.push(text.length);
       text += data;
@@ -246,7 +251,15 @@ function sseBody(session: FloorSession) {
       text += "\n\n";
     },
     done(): Response {
-      if (resumable) keep(session, stream, { text, starts, ends, bytes: 0 });
+      if (resumable) {
+        keep(
+          session,
+          stream,
+          starts.length === 1
+            ? { text: first!, starts: [0], ends: [first!.length], bytes: 0 }
+            : { text, starts, ends, bytes: 0 },
+        );
+      }
       return new Response(text, { headers: SSE_HEADERS });
     },
   };

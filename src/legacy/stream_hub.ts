@@ -168,14 +168,15 @@ export class StreamHub {
     for (const message of messages) data.push(serializeMessage(message));
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
-      // The memory log numbers a new stream's events from 1 and keeps them in the body's text,
+      // The memory log numbers a new stream's events from 1 and keeps their data in one string,
       // framed and counted once (whole_stream.ts; stream id and head are ours: ASCII). The text is
-      // taken first: a log that drops the stream at once (over its budgets) empties it.
+      // taken first: a log that drops the stream at once (over its budgets) empties the string
+      // it keeps, which may be the body's.
       const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
       const text = body.text;
       let stored = false;
       try {
-        stored = this.#appendWhole(sessionId, streamId, body, body.dataBytes);
+        stored = this.#appendWhole(sessionId, streamId, body.events, body.dataBytes);
       } catch (error) {
         this.reportError(error);
         return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));

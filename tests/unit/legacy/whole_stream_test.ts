@@ -32,17 +32,37 @@ describe("frameWholeStream", () => {
         const ids = data.map((_, i) => `s-1:${first + i}`);
         const body = frameWholeStream("s-1:", first, data, head);
         assert.equal(body.text, stringifyJsonEvents(ids, data, head));
-        assert.deepEqual(data.map((_, i) => body.text.slice(body.starts[i], body.ends[i])), data);
+        const { events } = body;
+        assert.deepEqual(
+          data.map((_, i) => events.text.slice(events.starts[i], events.ends[i])),
+          data,
+        );
         const sizes = data.map((item) => new TextEncoder().encode(item).length);
-        assert.deepEqual(body.sizes ?? data.map((item) => item.length), sizes);
+        assert.deepEqual(events.sizes ?? data.map((item) => item.length), sizes);
         assert.equal(body.dataBytes, sizes.reduce((sum, size) => sum + size, 0));
       }
     });
   }
 
   it("an ASCII stream's sizes are its events' lengths, without a list", () => {
-    assert.equal(frameWholeStream("s:", 1, ASCII, "").sizes, undefined);
-    assert.deepEqual(frameWholeStream("s:", 1, MIXED, "").sizes, [10, 12, 14]);
+    assert.equal(frameWholeStream("s:", 1, ASCII, "").events.sizes, undefined);
+    assert.deepEqual(frameWholeStream("s:", 1, MIXED, "").events.sizes, [10, 12, 14]);
+    assert.deepEqual(frameWholeStream("s:", 1, ONE_MIXED, "").events.sizes, [140_012]);
+  });
+
+  it("keeps several events' data in the body's text, and one event's data as itself", () => {
+    const head = "id: s:0\nretry: 5\ndata: \n\n";
+    const several = frameWholeStream("s:", 1, ASCII, head);
+    assert.equal(several.events.text, several.text);
+    const one = frameWholeStream("s:", 1, ONE, head);
+    assert.equal(one.events.text, ONE[0]);
+    assert.deepEqual([one.events.starts, one.events.ends], [[0], [ONE[0].length]]);
+    assert.ok(one.text.length > ONE[0].length);
+    assert.deepEqual(frameWholeStream("s:", 1, [], head), {
+      text: head,
+      events: { text: head, starts: [], ends: [], sizes: undefined },
+      dataBytes: 0,
+    });
   });
 });
 
@@ -51,7 +71,7 @@ describe("the memory log's whole streams", () => {
     const log = new MemoryEventLog();
     const appendWhole = wholeStreamAppender(log)!;
     const body = frameWholeStream("a:", 1, MIXED, "");
-    assert.equal(appendWhole("s", "a", body, body.dataBytes), true);
+    assert.equal(appendWhole("s", "a", body.events, body.dataBytes), true);
     assert.equal(log.totalBytes, 36);
     const replay = await log.replayAfter("s", "a:1");
     assert.deepEqual(replay?.events, [{ id: "a:2", data: MIXED[1] }, {
@@ -65,7 +85,7 @@ describe("the memory log's whole streams", () => {
     const log = new MemoryEventLog();
     await log.append("s", "a", "first");
     const body = frameWholeStream("a:", 1, ASCII, "");
-    assert.equal(wholeStreamAppender(log)!("s", "a", body, body.dataBytes), false);
+    assert.equal(wholeStreamAppender(log)!("s", "a", body.events, body.dataBytes), false);
     assert.deepEqual((await log.replayAfter("s", "a:0"))?.events, [{ id: "a:1", data: "first" }]);
     assert.equal(log.totalBytes, 5);
   });
@@ -74,7 +94,7 @@ describe("the memory log's whole streams", () => {
     const log = new MemoryEventLog({ maxBytesPerSession: 100_000 });
     await log.append("s", "progress", '{"progress":1}');
     const body = frameWholeStream("big:", 1, [...ONE, ...ONE], "");
-    assert.equal(wholeStreamAppender(log)!("s", "big", body, body.dataBytes), true);
+    assert.equal(wholeStreamAppender(log)!("s", "big", body.events, body.dataBytes), true);
     // 140 KB alone: its first event goes (70 KB then fits), the other stream keeps its one.
     assert.deepEqual((await log.replayAfter("s", "progress:0"))?.events.length, 1);
     assert.deepEqual((await log.replayAfter("s", "big:0"))?.events.map((e) => e.id), ["big:2"]);
