@@ -169,11 +169,9 @@ export class StreamHub {
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
     if (this.#appendWhole !== undefined) {
       // The memory log numbers a new stream's events from 1 and keeps their data in one string,
-      // framed and counted once (whole_stream.ts; stream id and head are ours: ASCII). The text is
-      // taken first: a log that drops the stream at once (over its budgets) empties the string
-      // it keeps, which may be the body's.
+      // framed and counted once (whole_stream.ts; stream id and head are ours: ASCII). A log that
+      // drops the stream at once (over its budgets) empties `body.events`, never `body.text`.
       const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
-      const text = body.text;
       let stored = false;
       try {
         stored = this.#appendWhole(sessionId, streamId, body.events, body.dataBytes);
@@ -181,7 +179,7 @@ export class StreamHub {
         this.reportError(error);
         return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
       }
-      if (stored) return sseResponse(text);
+      if (stored) return sseResponse(body.text);
     }
     let ids: string[] | undefined;
     try {

@@ -209,6 +209,20 @@ describe("stream hub: complete bodies, listening streams and session ends", () =
     assert.equal(replay?.complete, true);
   });
 
+  for (const count of [1, 3]) {
+    it(`completeRequestStream answers ${count} message(s) whole when the log drops them at once`, async () => {
+      const log = new MemoryEventLog({ maxBytesPerSession: 64 });
+      const hub = makeHub(log);
+      const big = Array.from({ length: count }, (_, i) => note(`${i}:${"x".repeat(200)}`));
+      const response = await hub.completeRequestStream(SESSION, true, big);
+      const events = parseSse(await response.text());
+      assert.deepEqual(labelsOf(events), big.map((message) => message.params.data));
+      assert.equal(log.totalBytes, 0, "the log kept none of it");
+      const last = events[events.length - 1].id!;
+      assert.deepEqual((await log.replayAfter(SESSION, last))?.events, []);
+    });
+  }
+
   it("the listening stream carries what is sent on it; a new one supersedes the old one's connection", async () => {
     const hub = makeHub();
     const old = readerOf(await hub.openListening(SESSION, false));
