@@ -277,7 +277,8 @@ export class MemoryEventLog implements EventLog {
     const order = stream.complete ? this.#finished : this.#running;
     order.delete(stream);
     order.add(stream);
-    stream.session.holding.add(stream); // a no-op, unless a finished stream is written again
+    // A running stream is always held; a finished one written again is held again.
+    if (stream.complete) stream.session.holding.add(stream);
     const excess = heldCount(stream) - this.#maxEvents;
     if (excess > 0) this.#release(stream, excess);
     if (stream.session.bytes > this.#maxBytes) this.#trimSession(stream);

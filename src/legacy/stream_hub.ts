@@ -89,6 +89,11 @@ export {
   LogicalStream,
 } from "./logical_stream.ts";
 
+/** An answer the event log failed to keep: its events without ids (nothing to resume from). */
+function unloggedAnswer(data: readonly string[]): Response {
+  return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
+}
+
 /** Creates, finds, resumes and heartbeats the streams of this process. */
 export class StreamHub {
   /** The event log every stream writes to. */
@@ -177,7 +182,7 @@ export class StreamHub {
         stored = this.#appendWhole(sessionId, streamId, body.events, body.dataBytes);
       } catch (error) {
         this.reportError(error);
-        return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
+        return unloggedAnswer(data);
       }
       if (stored) return sseResponse(body.text);
     }
@@ -194,9 +199,7 @@ export class StreamHub {
     } catch (error) {
       this.reportError(error);
     }
-    if (ids === undefined) {
-      return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
-    }
+    if (ids === undefined) return unloggedAnswer(data);
     return sseResponse(stringifyJsonEvents(ids, data, head));
   }
 
