@@ -123,7 +123,7 @@ export function report(
           settings.rechecks + 1
         } runs:** a paired run with a pair whose median lies within ${
           RECHECK_MARGIN * 100
-        }% of a line it is judged against (met or short) is measured ${settings.rechecks} more times, each in fresh processes, and each of its pairs is judged on the median of its runs' medians ("again in fresh processes"); the scaling pair likewise, with the legacy floor's pair that bounds it (bench/README.md, "Rows near their line"). `
+        }% of a line it is judged against (met or short) is measured ${settings.rechecks} more times, each in fresh processes, and each of its pairs is judged on the median of its runs' medians ("again in fresh processes"); the scaling pair, whose rounds spread too widely for one run to settle it anywhere, is always measured so, with the legacy floor's pair that bounds it (bench/README.md, "Rows near their line"). `
         : ""
     }` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,

@@ -89,7 +89,7 @@ export interface PairRow {
 
 /**
  * A scale pair (tools/call at the last memory step ÷ at the base, per server CPU-second) measured
- * again in fresh processes because tether's first one landed near its line: the per-round ratios
+ * again in fresh processes (the scale row is always judged on three runs): the per-round ratios
  * of one such run.
  */
 export interface ScaleRecheck {
