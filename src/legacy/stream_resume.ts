@@ -177,7 +177,9 @@ export async function resumeStream(
     // open, quietly, instead.
     if (replay.events.some((event) => responseIdOf(event.data) !== undefined)) connection.close();
     else {
-      if (replay.gap === true && requestId !== undefined) {
+      // The budgets drop a stream's oldest events first, so its answer (its last event) was lost
+      // only when nothing of it is left; events still kept after a gap end a call that had none.
+      if (replay.gap === true && replay.events.length === 0 && requestId !== undefined) {
         answered = connection.write({ data: droppedAnswer(requestId) });
       }
       quiet = true;

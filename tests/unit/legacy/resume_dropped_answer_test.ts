@@ -2,21 +2,25 @@
  * A resume of a request stream whose answer the event log no longer keeps
  * (its session budget dropped it, or the whole stream went) answers the
  * request with an error, never leaves the client waiting; an answer still
- * kept is replayed, and a call cancelled before its answer gets nothing.
+ * kept is replayed, and a call cancelled before its answer gets nothing, even
+ * when the log dropped its oldest events (`maxEventsPerStream`).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import {
   abortReason,
+  deferred,
   initialize,
   makeHandler,
   messagesOf,
+  notify,
   postRequest,
   readSseUntil,
   resumeRequest,
   type SseEvent,
   untilAborted,
+  within,
 } from "../../helpers.ts";
 
 const BUDGET = 4_000;
@@ -143,6 +147,60 @@ describe("a resume whose answer the event log no longer keeps", () => {
       assert.deepEqual(resumed.messages.map((m) => [m.id, m.error?.code]), [["long", -32603]]);
       // Told to send it again, so this run is cancelled now (not after the orphan timeout).
       assert.equal(await abortReason(await waits.signal, 2_000), "cancelled");
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a cancelled call whose oldest events were dropped (maxEventsPerStream): replayed, no error", async () => {
+    const cancelled = deferred();
+    const handler = makeHandler({
+      streams: {
+        responseMode: "sse",
+        heartbeatMs: 0,
+        eventLog: new MemoryEventLog({ maxEventsPerStream: 3 }),
+      },
+      tools: [{
+        name: "chatty",
+        handler: async (_input, ctx) => {
+          for (let i = 1; i <= 5; i++) await ctx.progress(i, 5);
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          cancelled.resolve();
+          return "never sent";
+        },
+      }],
+    });
+    try {
+      const session = await initialize(handler);
+      const response = await handler(postRequest({
+        jsonrpc: "2.0",
+        id: "chat",
+        method: "tools/call",
+        params: { name: "chatty", _meta: { progressToken: "p" } },
+      }, { sessionId: session.id, protocolVersion: session.protocolVersion }));
+      const reader = response.body!.getReader();
+      const progressed = await readSseUntil(reader, (got) => messagesOf(got).length === 5, 2_000);
+      const priming = progressed.events.find((e) => e.id !== undefined)!.id!;
+      assert.equal(
+        (await notify(handler, session, "notifications/cancelled", { requestId: "chat" })).status,
+        202,
+      );
+      await within(cancelled.promise, 2_000, "the call to see its cancellation");
+      assert.equal((await readSseUntil(reader, () => false, 2_000)).ended, true);
+      const resumed = await handler(resumeRequest(session, priming));
+      assert.equal(resumed.status, 200);
+      const resumedReader = resumed.body!.getReader();
+      // Everything the resume writes within 300 ms, not only its first chunk.
+      const got = await readSseUntil(resumedReader, () => false, 300);
+      await resumedReader.cancel();
+      // Events 1 and 2 went: the last three progress notifications come back, and nothing else:
+      // the call had no answer to lose, so its client is not told to send it again.
+      assert.deepEqual(messagesOf(got.events).map((m) => [m.method, m.params?.progress]), [
+        ["notifications/progress", 3],
+        ["notifications/progress", 4],
+        ["notifications/progress", 5],
+      ]);
+      assert.equal(got.ended, false, "kept open quietly, as any resume of a cancelled call");
     } finally {
       await handler.close();
     }
