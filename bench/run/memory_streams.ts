@@ -175,9 +175,9 @@ export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], se
 }
 
 /**
- * The scale row is never settled by one run: its six rounds spread by up to half their median
- * (0.64–1.12 on Node, 2026-11-27), so a single run lands on either side of its line wherever the
- * row truly lies. Both scale pairs, tether's and the legacy floor's, are measured
+ * The scale row is never settled by one run: its six rounds spread widely (0.64–1.12 around a
+ * median of 0.77 on Node, 2026-11-27), so a single run lands on either side of its line wherever
+ * the row truly lies. Both scale pairs, tether's and the legacy floor's, are measured
  * `settings.rechecks` times more, each in two fresh processes (bench/scale_pair.ts), and the row
  * is judged on the median of each pair's runs' medians (`scaleRechecks`). Always, not only near
  * the line, so the rule favours neither side.
