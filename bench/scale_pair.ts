@@ -189,10 +189,10 @@ async function main(): Promise<void> {
       });
       try {
         const base = `http://127.0.0.1:${running.port}`;
-        const ids = (await adminCreate(base, baseSessions)).ids;
+        const ids = await create(server, base, baseSessions);
         await probe(base, echoTemplate(ids));
         const before = await adminMemory(base);
-        await adminCreate(base, sessions - baseSessions);
+        await create(server, base, sessions - baseSessions);
         const after = await adminMemory(base);
         const n = sessions - baseSessions;
         console.log(

@@ -1,7 +1,8 @@
 /**
  * One `initialize` answer for both 2025 modes (sessionful and stateless):
  * the client metadata normalised (a `capabilities` or `clientInfo` that is
- * not a plain object counts as absent) and bounded, the span, the dispatch,
+ * not a plain object counts as absent) and bounded (its JSON is handed to
+ * `open`, which keys a session's shared copy by it), the span, the dispatch,
  * the 400 of a refused initialize. What a success opens (a session, or
  * nothing) is the caller's `open`; it serves only a lone `initialize`.
  * @module
@@ -19,14 +20,7 @@ import type { Dispatcher } from "../protocol/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
-
-/** An `initialize`'s client metadata, normalised: what a session keeps, and what the bound measures. */
-export interface ClientMetadata {
-  /** The client's capabilities (`{}` when it sent no plain object). */
-  capabilities: ClientCapabilities;
-  /** The client's identity, when it sent a plain object. */
-  clientInfo: Implementation | undefined;
-}
+import { type ClientMetadata, clientMetadataJson } from "./sessions/client_metadata_pool.ts";
 
 /** What `open` made of a served `initialize`: the answer, and the new session's id when there is one. */
 export interface Opened {
@@ -70,15 +64,13 @@ export async function answerInitialize(
   open: (
     response: JsonRpcResultResponse,
     version: string,
-    metadata: ClientMetadata,
+    clientMetadataJson: string,
   ) => Promise<Opened>,
 ): Promise<Response | Refusal> {
   const metadata = clientMetadataOf(request);
-  const oversized = oversizedClientMetadata(
-    request,
-    metadata.capabilities,
-    metadata.clientInfo ?? null,
-  );
+  // Measured once: the bound's text is also what a session's shared copy is keyed by.
+  const metadataJson = clientMetadataJson(metadata);
+  const oversized = oversizedClientMetadata(request, metadataJson);
   if (oversized !== undefined) return oversized;
   const observed = parts.telemetry.begin(post)?.start(request, "", undefined, false);
   const response = await parts.dispatcher.handle(request, initializeContext(principal));
@@ -87,7 +79,7 @@ export async function answerInitialize(
     return jsonResponse(JSON.stringify(response), undefined, 400);
   }
   const version = String(response.result.protocolVersion);
-  const opened = await open(response, version, metadata).catch((error) => {
+  const opened = await open(response, version, metadataJson).catch((error) => {
     observed?.failed(error);
     throw error;
   });

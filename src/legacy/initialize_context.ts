@@ -16,16 +16,14 @@ const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 /**
  * The 400 for an `initialize` whose `capabilities` and `clientInfo`
  * together exceed 8 KiB of JSON (a session keeps them for its life);
- * undefined when they fit.
+ * undefined when they fit. `metadataJson`: `[capabilities, clientInfo or
+ * null]` as JSON (`clientMetadataJson`).
  */
 export function oversizedClientMetadata(
   request: JsonRpcRequest,
-  capabilities: unknown,
-  clientInfo: unknown,
+  metadataJson: string,
 ): Refusal | undefined {
-  if (JSON.stringify([capabilities, clientInfo]).length <= MAX_CLIENT_METADATA_BYTES) {
-    return undefined;
-  }
+  if (metadataJson.length <= MAX_CLIENT_METADATA_BYTES) return undefined;
   return refuse(400, "Invalid params: client capabilities and info are too large", {
     id: request.id,
     code: ErrorCode.InvalidParams,

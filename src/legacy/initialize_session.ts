@@ -33,12 +33,7 @@ export function initializeSession(
   post: Request,
 ): Promise<Response | Refusal> {
   return answerInitialize(parts, request, principal, post, async (response, version, metadata) => {
-    const created = await parts.sessions.create(
-      principal,
-      version,
-      metadata.capabilities,
-      metadata.clientInfo,
-    );
+    const created = await parts.sessions.create(principal, version, metadata);
     if (!created.ok) return { answer: created.refusal };
     const sessionId = created.session.id;
     parts.events.sessionCreated(sessionId, version);

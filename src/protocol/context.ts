@@ -167,9 +167,13 @@ export interface RequestTrace {
 export interface RequestContext {
   /** The negotiated protocol version. */
   readonly protocolVersion: string;
-  /** Capabilities the client declared. */
+  /**
+   * Capabilities the client declared: read them, never change them (a 2025
+   * session held in memory shares one frozen copy with every session whose
+   * client declared the same).
+   */
   readonly clientCapabilities: ClientCapabilities;
-  /** The client's implementation info, when known. */
+  /** The client's implementation info, when known (shared and frozen likewise). */
   readonly clientInfo?: Implementation;
   /** The authenticated caller. */
   readonly principal: Principal;
@@ -251,9 +255,13 @@ export interface HandlerContext {
   readonly traceContext: TraceContext | undefined;
   /** The negotiated protocol version. */
   readonly protocolVersion: string;
-  /** Capabilities the client declared. */
+  /**
+   * Capabilities the client declared: read them, never change them (a 2025
+   * session held in memory shares one frozen copy with every session whose
+   * client declared the same).
+   */
   readonly clientCapabilities: ClientCapabilities;
-  /** The client's implementation info, when known. */
+  /** The client's implementation info, when known (shared and frozen likewise). */
   readonly clientInfo?: Implementation;
   /**
    * Sends `notifications/message` to the client, unless `level` is below the

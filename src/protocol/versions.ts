@@ -43,9 +43,9 @@ export const LATEST_LEGACY_PROTOCOL_VERSION = "2025-11-25";
  * ```
  */
 export function negotiateProtocolVersion(requested: unknown): string {
-  return typeof requested === "string" && SUPPORTED_LEGACY_PROTOCOL_VERSIONS.includes(requested)
-    ? requested
-    : LATEST_LEGACY_PROTOCOL_VERSION;
+  // The list's own string, not the request's copy: every session of a version keeps the same one.
+  return SUPPORTED_LEGACY_PROTOCOL_VERSIONS.find((version) => version === requested) ??
+    LATEST_LEGACY_PROTOCOL_VERSION;
 }
 
 /** True when `version` is one tether accepts in the `MCP-Protocol-Version` header. */

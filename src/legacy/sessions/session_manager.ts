@@ -14,7 +14,7 @@ import { shareFull } from "../../http/principal_shares.ts";
 import { type Refusal, refuse } from "../../http/refusal.ts";
 import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
-import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
+import { ClientMetadataPool } from "./client_metadata_pool.ts";
 import { MemorySessionStore } from "./memory_session_store.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type {
@@ -61,6 +61,8 @@ export class SessionManager {
   readonly #ownsStore: boolean;
   #options: SessionManagerOptions;
   #lastFullSweep = -Infinity;
+  /** One frozen copy of each client's metadata, shared by its sessions. */
+  readonly #clientMetadata = new ClientMetadataPool();
 
   /** Wraps `store` with lifecycle rules; without one, a {@linkcode MemorySessionStore} of its own. */
   constructor(store: SessionStore | undefined, options: SessionManagerOptions) {
@@ -78,13 +80,15 @@ export class SessionManager {
    * Creates a session owned by `principal`. Refused with `429` when that
    * principal holds its share of sessions already (`maxSessionsPerPrincipal`,
    * or `maxAnonymousSessions` for the anonymous principal), with `503` when
-   * the server holds `maxSessions` live sessions.
+   * the server holds `maxSessions` live sessions. `clientMetadataJson`: the
+   * client's `[capabilities, clientInfo or null]` as JSON
+   * (`clientMetadataJson`); the record keeps a frozen copy shared with every
+   * session whose client sent the same.
    */
   async create(
     principal: Principal,
     protocolVersion: string,
-    clientCapabilities: ClientCapabilities,
-    clientInfo: Implementation | undefined,
+    clientMetadataJson: string,
   ): Promise<SessionResolution> {
     const now = this.#options.now();
     const id = this.#options.generateId();
@@ -93,11 +97,12 @@ export class SessionManager {
         "generateSessionId returned an id that is not 1-256 visible ASCII characters",
       );
     }
+    const { capabilities, clientInfo } = this.#clientMetadata.share(clientMetadataJson);
     const record: SessionRecord = {
       id,
       ownerKey: ownerKeyOf(principal),
       protocolVersion,
-      clientCapabilities,
+      clientCapabilities: capabilities,
       createdAt: now,
       expiresAt: this.deadline(now, now),
       ...(clientInfo === undefined ? {} : { clientInfo }),
