@@ -30,7 +30,9 @@
  * `http-ceiling` (bench/servers/ceiling.ts), `http-floor`
  * (bench/servers/floor.ts, the checks in one function) and `http-2026`
  * (bench/servers/tether.ts); sessionful ones (one session per connection) to
- * `http-floor-legacy` (floor.ts --era legacy) and `http-legacy` (tether.ts).
+ * `http-floor-legacy` (floor.ts --era legacy) and `http-legacy` (tether.ts); `http-floor-guarded`
+ * and `http-floor-legacy-guarded` are the floors with `--guarded true`, the bounds the guard rows
+ * are judged on.
  * They count what the in-process cases cannot: the runtime's HTTP server and
  * its `Request`, whose header reads cost far more on Deno.serve than on a
  * built one, and, at a concurrency above 1, what overlapping calls cost.
@@ -44,6 +46,7 @@
  *
  *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
  *        [--cases bare,legacy,2026,scale-100,scale-100k,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
+ *                 http-floor-guarded,http-floor-legacy-guarded,
  *                 http-{ceiling-,floor-,}{large,large-sse,progress},http-{floor-,}{large-1m,large-1m-sse}]
  *        [--requests 2000,10000] [--concurrency 1]
  *
@@ -116,6 +119,13 @@ const SERVERS: Record<string, ServerCase> = {
   "http-2026": { file: TETHER, args: [], era: "2026" },
   "http-floor-legacy": { file: FLOOR, args: ["--era", "legacy"], era: "legacy" },
   "http-legacy": { file: TETHER, args: [], era: "legacy" },
+  // The guarded floors (bench/README.md, "The guard rows' bound"): the bounds the guard rows are judged on.
+  "http-floor-guarded": { file: FLOOR, args: ["--guarded", "true"], era: "2026" },
+  "http-floor-legacy-guarded": {
+    file: FLOOR,
+    args: ["--era", "legacy", "--guarded", "true"],
+    era: "legacy",
+  },
 };
 /**
  * The heavy workloads, in sessions (2025-11-25): per workload a ceiling (where
