@@ -32,14 +32,20 @@ export function initializeSession(
   principal: Principal,
   post: Request,
 ): Promise<Response | Refusal> {
-  return answerInitialize(parts, request, principal, post, async (response, version, metadata) => {
-    const created = await parts.sessions.create(principal, version, metadata);
-    if (!created.ok) return { answer: created.refusal };
-    const sessionId = created.session.id;
-    parts.events.sessionCreated(sessionId, version);
-    return {
-      answer: jsonResponse(JSON.stringify(response), { "mcp-session-id": sessionId }),
-      sessionId,
-    };
-  });
+  return answerInitialize(
+    parts,
+    request,
+    principal,
+    post,
+    async (response, version, metadataJson) => {
+      const created = await parts.sessions.create(principal, version, metadataJson);
+      if (!created.ok) return { answer: created.refusal };
+      const sessionId = created.session.id;
+      parts.events.sessionCreated(sessionId, version);
+      return {
+        answer: jsonResponse(JSON.stringify(response), { "mcp-session-id": sessionId }),
+        sessionId,
+      };
+    },
+  );
 }

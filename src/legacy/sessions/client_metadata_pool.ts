@@ -66,7 +66,7 @@ export class ClientMetadataPool {
     return metadata;
   }
 
-  /** Distinct values held now (for tests and stats). */
+  /** Distinct values held now (the tests read it). */
   get size(): number {
     return this.#shared.size;
   }
