@@ -126,7 +126,7 @@ export function spread(ratios: readonly number[]): string {
 }
 
 /**
- * A paired run measured again in fresh processes (bench/run/throughput.ts, `recheckNearLines`):
+ * A paired run measured again in fresh processes (bench/run/paired.ts, `recheckNearLines`):
  * the median of all its runs' medians, and the lead of its cell's detail naming the runs; undefined
  * when it was measured once.
  * @example

@@ -36,7 +36,8 @@ import {
   STEADY_SDK_LINE,
 } from "./targets.ts";
 import { type LoadRow, memoryRows, scaleRechecks, type StreamRow, streamRows } from "./results.ts";
-import { fastestPeerOf, generatorBound } from "./throughput.ts";
+import { generatorBound } from "./measure.ts";
+import { fastestPeerOf } from "./paired.ts";
 
 /** Why the fastest-path peer target is retired (the refusal table in RESULTS.md shows it). */
 export const FASTEST_PATH_RETIRED =

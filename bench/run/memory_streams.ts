@@ -19,7 +19,7 @@ import {
   type StreamRow,
   streamRows,
 } from "./results.ts";
-import { interleaved, type Running, start, warm } from "./throughput.ts";
+import { interleaved, type Running, start, warm } from "./measure.ts";
 import {
   adminCreate,
   adminMemory,

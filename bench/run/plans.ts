@@ -400,7 +400,7 @@ export interface Settings {
   heavyPairs: boolean;
   /**
    * Times a paired run whose median landed near a line it is judged against is measured again,
-   * each time in fresh processes (see `recheckNearLines` in throughput.ts); the row is then judged on
+   * each time in fresh processes (see `recheckNearLines` in paired.ts); the row is then judged on
    * the median of its runs' medians. 0: none (a smoke run, which judges nothing).
    */
   rechecks: number;

@@ -15,7 +15,7 @@ import { SERVER_LABELS, type Settings } from "./plans.ts";
 import { commands, failures, refusalRows, versions } from "./results.ts";
 import { RECHECK_MARGIN } from "./targets.ts";
 import { loadTable, memoryTable, readmeTable, streamsTable } from "./tables.ts";
-import { GENERATOR_BOUND_CORES } from "./throughput.ts";
+import { GENERATOR_BOUND_CORES } from "./measure.ts";
 
 /**
  * How many cores' worth of work the machine delivers with two busy threads:

@@ -21,7 +21,7 @@ import {
 } from "./format.ts";
 import { SERVER_LABELS, type ServerKey, type Settings } from "./plans.ts";
 import { type LoadRow, loadRows, memoryRows, pairRows, streamRows } from "./results.ts";
-import { GENERATOR_BOUND_CORES, generatorBound, generatorShare } from "./throughput.ts";
+import { GENERATOR_BOUND_CORES, generatorBound, generatorShare } from "./measure.ts";
 
 /** The rows of the README's performance table: one workload's server, per server CPU-second. */
 export const README_ROWS: readonly {

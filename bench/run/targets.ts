@@ -48,7 +48,7 @@ export const RECHECK_MARGIN = 0.2;
 
 /**
  * The lines the headline judges `a ÷ b` of `workload` against, when they were measured as a
- * paired run (bench/run/throughput.ts, `closePairs`); none for the bounds (a floor ÷ a floor).
+ * paired run (bench/run/paired.ts, `closePairs`); none for the bounds (a floor ÷ a floor).
  * @example
  * ```ts
  * pairLines("stateless", "tether", "floor-guarded"); // [0.85]

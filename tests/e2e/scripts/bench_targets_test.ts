@@ -28,7 +28,8 @@ import {
   scaleTarget,
 } from "../../../bench/run/targets.ts";
 import { loadTable, readmeTable, streamsTable } from "../../../bench/run/tables.ts";
-import { closePairs, exitReason, fastestPeerOf } from "../../../bench/run/throughput.ts";
+import { exitReason } from "../../../bench/run/measure.ts";
+import { closePairs, fastestPeerOf } from "../../../bench/run/paired.ts";
 
 const settings = { ...SMOKE, generator: "wrk" as const };
 
@@ -288,7 +289,7 @@ describe("bench targets (bench/run/headline.ts)", () => {
       cell(text, "(no target) where the difference goes"),
       /^progress 0\.50× \[wrk\]; 256 KiB 0\.50× \[wrk\], 0\.50× \[wrk\]; 1 MiB n\/a \[wrk\], n\/a$/,
     );
-    // The SSE rows' floors in one run of three: its every pair judged (bench/run/throughput.ts).
+    // The SSE rows' floors in one run of three: its every pair judged (bench/run/paired.ts).
     assert.deepEqual(closePairs("node", "progress"), [
       ["tether", "floor-legacy-resumable", "floor-legacy"],
       ["tether", "sdk"],
