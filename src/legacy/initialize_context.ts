@@ -9,21 +9,28 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
+import { utf8Length } from "../jsonrpc/utf8_length.ts";
 
-/** Client metadata an `initialize` may carry: its capabilities and clientInfo, as JSON. */
+/** Client metadata an `initialize` may carry: its capabilities and clientInfo, as JSON in UTF-8. */
 const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
 
 /**
  * The 400 for an `initialize` whose `capabilities` and `clientInfo`
- * together exceed 8 KiB of JSON (a session keeps them for its life);
- * undefined when they fit. `metadataJson`: `[capabilities, clientInfo or
- * null]` as JSON (`clientMetadataJson`).
+ * together exceed 8 KiB of JSON in UTF-8 (a session keeps them for its
+ * life); undefined when they fit. `metadataJson`: `[capabilities,
+ * clientInfo or null]` as JSON (`clientMetadataJson`).
  */
 export function oversizedClientMetadata(
   request: JsonRpcRequest,
   metadataJson: string,
 ): Refusal | undefined {
-  if (metadataJson.length <= MAX_CLIENT_METADATA_BYTES) return undefined;
+  // A UTF-16 unit is 1 to 3 bytes in UTF-8 (a surrogate pair 4), so only text
+  // between a third of the bound and the bound in units needs counting.
+  const units = metadataJson.length;
+  if (units * 3 <= MAX_CLIENT_METADATA_BYTES) return undefined;
+  if (units <= MAX_CLIENT_METADATA_BYTES && utf8Length(metadataJson) <= MAX_CLIENT_METADATA_BYTES) {
+    return undefined;
+  }
   return refuse(400, "Invalid params: client capabilities and info are too large", {
     id: request.id,
     code: ErrorCode.InvalidParams,
