@@ -81,6 +81,7 @@ export function generatorShare(result: LoadResult): string {
   return total > 0 ? `${Math.round((100 * result.generatorCores) / total)}%` : "n/a";
 }
 
+/** Prints one measured row: rate, latency, rate per server CPU-second, and both processes' cores. */
 export function logLoad(row: LoadRow): void {
   const r = row.result;
   const what = row.workload === "scale" ? `scale@${row.sessions}` : row.workload;
@@ -97,12 +98,17 @@ export function logLoad(row: LoadRow): void {
   );
 }
 
+/** A started server process, the plan it was started from, and its base URL. */
 export interface Running {
   plan: ProcessPlan;
   server: ServerProcess;
   base: string;
 }
 
+/**
+ * Starts `plan`'s server on `runtime` at a free port; undefined (and a failure of the bench) when it
+ * does not come up.
+ */
 export async function start(
   runtime: Runtime,
   plan: ProcessPlan,
@@ -188,6 +194,7 @@ export function wrkTarget(entry: Entry, settings: Settings) {
   };
 }
 
+/** A row's name in logs and failures, e.g. "deno steady tether" or "bun scale@100000 tether". */
 export function label(row: Omit<LoadRow, "result" | "generator">): string {
   return `${row.runtime} ${
     row.workload === "scale" ? `scale@${row.sessions}` : row.workload

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 
 /** Throws when `value`, as JSON, is over `maxBytes`. */
 export function checkRelayed(value: unknown, maxBytes: number, what: string): void {
   const text = JSON.stringify(value) ?? "";
-  if (text.length > maxBytes || utf8Length(text) > maxBytes) {
+  if (exceedsUtf8Bytes(text, maxBytes)) {
     throw new Error(`The upstream's ${what} is over the gateway's limit (${maxBytes} bytes)`);
   }
 }

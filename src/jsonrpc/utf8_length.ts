@@ -77,8 +77,8 @@ function encodedLength(text: string): number {
 
 /**
  * True when `text` takes more than `limit` bytes in UTF-8. The UTF-16 length
- * is a lower bound, so a string far over the limit is refused without being
- * counted.
+ * is a lower bound and three times it an upper one (a unit is 1 to 3 bytes, a
+ * surrogate pair 4), so only a string between the two is counted.
  *
  * @example
  * ```ts
@@ -87,5 +87,6 @@ function encodedLength(text: string): number {
  * ```
  */
 export function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return false;
   return text.length > limit || utf8Length(text) > limit;
 }

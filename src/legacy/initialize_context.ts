@@ -9,7 +9,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
+import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 
 /** Client metadata an `initialize` may carry: its capabilities and clientInfo, as JSON in UTF-8. */
 const MAX_CLIENT_METADATA_BYTES = 8 * 1024;
@@ -24,13 +24,7 @@ export function oversizedClientMetadata(
   request: JsonRpcRequest,
   metadataJson: string,
 ): Refusal | undefined {
-  // A UTF-16 unit is 1 to 3 bytes in UTF-8 (a surrogate pair 4), so only text
-  // between a third of the bound and the bound in units needs counting.
-  const units = metadataJson.length;
-  if (units * 3 <= MAX_CLIENT_METADATA_BYTES) return undefined;
-  if (units <= MAX_CLIENT_METADATA_BYTES && utf8Length(metadataJson) <= MAX_CLIENT_METADATA_BYTES) {
-    return undefined;
-  }
+  if (!exceedsUtf8Bytes(metadataJson, MAX_CLIENT_METADATA_BYTES)) return undefined;
   return refuse(400, "Invalid params: client capabilities and info are too large", {
     id: request.id,
     code: ErrorCode.InvalidParams,

@@ -55,6 +55,9 @@ describe("exceedsUtf8Bytes", () => {
     assert.equal(exceedsUtf8Bytes("😀", 4), false);
     assert.equal(exceedsUtf8Bytes("x".repeat(10_000), 256), true, "far over the limit");
     assert.equal(exceedsUtf8Bytes("", 0), false);
+    // Within three bytes a unit of the limit, decided without counting: exact at the edge.
+    assert.equal(exceedsUtf8Bytes("€€", 6), false, "two units, six bytes, at the limit");
+    assert.equal(exceedsUtf8Bytes("€€", 5), true, "two units, six bytes, one past it");
   });
 });
 
