@@ -2,7 +2,7 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-legacy|floor-legacy-resumable|floor-legacy-sse|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
+ *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-guarded|floor-legacy|floor-legacy-guarded|floor-legacy-resumable|floor-legacy-sse|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
  *                                              [--workload steady|init|progress|stateless|large|large-1m] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
@@ -54,7 +54,9 @@ const ENTRIES: Record<string, [string, string[]]> = {
   sdk: ["sdk.ts", []],
   "sdk-json": ["sdk.ts", ["--mode", "json"]],
   floor: ["floor.ts", []],
+  "floor-guarded": ["floor.ts", ["--guarded", "true"]],
   "floor-legacy": ["floor.ts", ["--era", "legacy"]],
+  "floor-legacy-guarded": ["floor.ts", ["--era", "legacy", "--guarded", "true"]],
   "floor-legacy-resumable": ["floor.ts", ["--era", "legacy", "--resumable"]],
   "floor-legacy-sse": ["floor.ts", ["--era", "legacy", "--mode", "sse"]],
   "floor-legacy-sse-resumable": ["floor.ts", ["--era", "legacy", "--mode", "sse", "--resumable"]],

@@ -1,0 +1,143 @@
+/**
+ * When a bench server reaches its steady state: V8's optimizing compilers
+ * traced (`--trace-opt --trace-deopt`) while one connection sends echo calls
+ * one after another, reported per window of calls. A row says how many
+ * functions Maglev and TurboFan finished compiling in that window, how many
+ * deoptimizations there were, and which functions TurboFan compiled (after the
+ * first window, where nearly everything is). A server is warm once its
+ * windows stay empty; instruction counts (bench/instructions.ts) and timed
+ * slices taken before that include the compiling and the slower code.
+ *
+ *   node_modules/node24/bin/node bench/tier_up.ts [--runtime deno|node] [--server tether|floor-legacy-guarded|…]
+ *        [--calls 60000] [--window 5000]
+ *
+ * Legacy servers (`tether`, `floor-legacy*`) get one session and its calls;
+ * the 2026-07-28 ones (`tether-2026`, `floor`, `floor-guarded`) stateless calls.
+ * Bun (JavaScriptCore) has no such trace.
+ */
+
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { join } from "node:path";
+import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
+import { summarizeTrace } from "./lib/tier_trace.ts";
+import {
+  echoCallBody,
+  INIT_HEADERS,
+  initializeBody,
+  INITIALIZED_BODY,
+  MCP_PATH,
+  modernCallHeaders,
+  modernEchoCallBody,
+  POST_HEADERS,
+} from "./lib/protocol.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : argv[i + 1];
+};
+const runtime = opt("runtime", "deno");
+const serverKey = opt("server", "tether");
+const calls = Number(opt("calls", "60000"));
+const window = Number(opt("window", "5000"));
+if (runtime !== "deno" && runtime !== "node") throw new Error("--runtime: deno or node");
+
+/** The servers: entry, arguments, and whether their calls are the 2026-07-28 era's. */
+const SERVERS: Record<string, [string, string[], boolean]> = {
+  tether: ["tether.ts", [], false],
+  "tether-2026": ["tether.ts", [], true],
+  floor: ["floor.ts", [], true],
+  "floor-guarded": ["floor.ts", ["--guarded", "true"], true],
+  "floor-legacy": ["floor.ts", ["--era", "legacy"], false],
+  "floor-legacy-guarded": ["floor.ts", ["--era", "legacy", "--guarded", "true"], false],
+};
+const server = SERVERS[serverKey];
+if (server === undefined) throw new Error(`--server: one of ${Object.keys(SERVERS).join(", ")}`);
+const [entry, extra, modern] = server;
+
+const TRACE = ["--trace-opt", "--trace-deopt"];
+const port = allocatePort();
+const args = [join("bench/servers", entry), ...extra, "--port", String(port)];
+const command = runtime === "deno"
+  ? [BINARIES.deno, "run", "-A", `--v8-flags=${TRACE.join(",")}`, ...args]
+  : [BINARIES.node, ...TRACE, ...args];
+const child = spawn(command[0], command.slice(1), {
+  cwd: ROOT,
+  stdio: ["ignore", "pipe", "inherit"],
+});
+let trace = "";
+await new Promise<void>((resolve, reject) => {
+  child.stdout.on("data", (chunk) => {
+    trace += chunk;
+    if (trace.includes("READY ")) resolve();
+  });
+  child.on("exit", (code) => reject(new Error(`server exited (${code}) before READY`)));
+});
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** One POST over the kept connection: its status, body and session header. */
+const post = (body: string, headers: Record<string, string>) =>
+  new Promise<[number, string, string | undefined]>((resolve, reject) => {
+    const request = http.request({
+      host: "127.0.0.1",
+      port,
+      path: MCP_PATH,
+      method: "POST",
+      agent,
+      headers: { ...headers, "content-length": Buffer.byteLength(body) },
+    }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => {
+        const session = response.headers["mcp-session-id"];
+        resolve([
+          response.statusCode ?? 0,
+          text,
+          typeof session === "string" ? session : undefined,
+        ]);
+      });
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+
+let headers: Record<string, string> = { ...POST_HEADERS, ...modernCallHeaders("echo") };
+let body = (id: number) => modernEchoCallBody(id);
+if (!modern) {
+  const [status, , session] = await post(initializeBody("tier-up"), { ...INIT_HEADERS });
+  if (status !== 200 || session === undefined) throw new Error(`initialize answered ${status}`);
+  headers = { ...POST_HEADERS, "mcp-session-id": session };
+  await post(INITIALIZED_BODY, headers);
+  body = echoCallBody;
+}
+
+console.log(`${runtime} ${serverKey}: ${calls} calls over one connection, windows of ${window}`);
+console.log("calls      ms  maglev  turbofan  deopts");
+const started = performance.now();
+let mark = trace.length;
+try {
+  for (let i = 1; i <= calls; i++) {
+    const [status, text] = await post(body(i), headers);
+    if (status !== 200 || !text.includes(`"id":${i}`)) {
+      throw new Error(`call ${i} answered ${status} ${text.slice(0, 200)}`);
+    }
+    if (i % window !== 0) continue;
+    const { maglev, turbofan, deopts, turbofanNames: names } = summarizeTrace(
+      trace.slice(mark).split("\n"),
+    );
+    mark = trace.length;
+    const ms = Math.round(performance.now() - started);
+    console.log(
+      `${String(i).padStart(6)} ${String(ms).padStart(6)} ${String(maglev).padStart(7)} ${
+        String(turbofan).padStart(9)
+      } ${String(deopts).padStart(7)}${
+        i > window && names.length > 0 ? `  ${names.join(" ")}` : ""
+      }`,
+    );
+  }
+} finally {
+  child.kill("SIGKILL");
+  agent.destroy();
+}
