@@ -18,6 +18,9 @@
  * and a comparison with `--base` gives the change without it too
  * (bench/lib/cachegrind.ts): a change that only moves when and how much V8
  * compiles shows there, and is not a cost a warm server pays per request.
+ * A served call on Deno reaches its final code only by about the 30,000th
+ * call (bench/tier_up.ts traces it): count served cases in the steady state
+ * with `--requests 30000,40000`.
  *
  * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
  * `Request`s (bench/lib/instruction_case.ts). `scale-100` and `scale-100k`
