@@ -19,18 +19,10 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { join } from "node:path";
+import { keepAlivePost } from "./lib/keep_alive_post.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 import { summarizeTrace } from "./lib/tier_trace.ts";
-import {
-  echoCallBody,
-  INIT_HEADERS,
-  initializeBody,
-  INITIALIZED_BODY,
-  MCP_PATH,
-  modernCallHeaders,
-  modernEchoCallBody,
-  POST_HEADERS,
-} from "./lib/protocol.ts";
+import * as protocol from "./lib/protocol.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -76,41 +68,22 @@ await new Promise<void>((resolve, reject) => {
 });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-/** One POST over the kept connection: its status, body and session header. */
 const post = (body: string, headers: Record<string, string>) =>
-  new Promise<[number, string, string | undefined]>((resolve, reject) => {
-    const request = http.request({
-      host: "127.0.0.1",
-      port,
-      path: MCP_PATH,
-      method: "POST",
-      agent,
-      headers: { ...headers, "content-length": Buffer.byteLength(body) },
-    }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () => {
-        const session = response.headers["mcp-session-id"];
-        resolve([
-          response.statusCode ?? 0,
-          text,
-          typeof session === "string" ? session : undefined,
-        ]);
-      });
-    });
-    request.on("error", reject);
-    request.end(body);
-  });
+  keepAlivePost(agent, port, protocol.MCP_PATH, body, headers);
 
-let headers: Record<string, string> = { ...POST_HEADERS, ...modernCallHeaders("echo") };
-let body = (id: number) => modernEchoCallBody(id);
+let headers: Record<string, string> = {
+  ...protocol.POST_HEADERS,
+  ...protocol.modernCallHeaders("echo"),
+};
+let body = (id: number) => protocol.modernEchoCallBody(id);
 if (!modern) {
-  const [status, , session] = await post(initializeBody("tier-up"), { ...INIT_HEADERS });
+  const [status, , session] = await post(protocol.initializeBody("tier-up"), {
+    ...protocol.INIT_HEADERS,
+  });
   if (status !== 200 || session === undefined) throw new Error(`initialize answered ${status}`);
-  headers = { ...POST_HEADERS, "mcp-session-id": session };
-  await post(INITIALIZED_BODY, headers);
-  body = echoCallBody;
+  headers = { ...protocol.POST_HEADERS, "mcp-session-id": session };
+  await post(protocol.INITIALIZED_BODY, headers);
+  body = protocol.echoCallBody;
 }
 
 console.log(`${runtime} ${serverKey}: ${calls} calls over one connection, windows of ${window}`);

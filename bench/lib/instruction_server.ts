@@ -18,6 +18,7 @@
 
 import { spawn } from "node:child_process";
 import http from "node:http";
+import { keepAlivePost } from "./keep_alive_post.ts";
 import {
   ECHO_TEXT,
   echoCallBody,
@@ -68,30 +69,7 @@ async function drive(port: number, count: number, how: Drive): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const modern = { ...POST_HEADERS, ...modernCallHeaders("echo") };
   const post = (path: string, body: string, headers: Record<string, string> = modern) =>
-    new Promise<[number, string, string | undefined]>((resolve, reject) => {
-      const request = http.request({
-        host: "127.0.0.1",
-        port,
-        path,
-        method: "POST",
-        agent,
-        headers: { ...headers, "content-length": Buffer.byteLength(body) },
-      }, (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => {
-          const session = response.headers["mcp-session-id"];
-          resolve([
-            response.statusCode ?? 0,
-            text,
-            typeof session === "string" ? session : undefined,
-          ]);
-        });
-      });
-      request.on("error", reject);
-      request.end(body);
-    });
+    keepAlivePost(agent, port, path, body, headers);
   /** The headers each connection's calls carry: its own session for the legacy era. */
   const callHeaders: Record<string, string>[] = [];
   for (let i = 0; i < concurrency; i++) {
