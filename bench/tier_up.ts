@@ -21,7 +21,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { keepAlivePost } from "./lib/keep_alive_post.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
-import { summarizeTrace } from "./lib/tier_trace.ts";
+import { completeLines, summarizeTrace } from "./lib/tier_trace.ts";
 import * as protocol from "./lib/protocol.ts";
 
 const argv = process.argv.slice(2);
@@ -97,10 +97,9 @@ try {
       throw new Error(`call ${i} answered ${status} ${text.slice(0, 200)}`);
     }
     if (i % window !== 0) continue;
-    const { maglev, turbofan, deopts, turbofanNames: names } = summarizeTrace(
-      trace.slice(mark).split("\n"),
-    );
-    mark = trace.length;
+    const { lines, next } = completeLines(trace, mark);
+    mark = next;
+    const { maglev, turbofan, deopts, turbofanNames: names } = summarizeTrace(lines);
     const ms = Math.round(performance.now() - started);
     console.log(
       `${String(i).padStart(6)} ${String(ms).padStart(6)} ${String(maglev).padStart(7)} ${

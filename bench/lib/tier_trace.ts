@@ -45,3 +45,19 @@ export function summarizeTrace(lines: readonly string[]): TierWindow {
   }
   return window;
 }
+
+/**
+ * The complete lines of `trace` from offset `from` on, and the offset after
+ * them: a line still arriving (no newline yet) is left for the next call, so
+ * a window never counts half a line and the next one never loses its start.
+ *
+ * @example
+ * ```ts
+ * import { completeLines } from "./tier_trace.ts";
+ * completeLines("[bailout a]\n[completed comp", 0); // { lines: ["[bailout a]"], next: 12 }
+ * ```
+ */
+export function completeLines(trace: string, from: number): { lines: string[]; next: number } {
+  const next = Math.max(from, trace.lastIndexOf("\n") + 1);
+  return { lines: next === from ? [] : trace.slice(from, next - 1).split("\n"), next };
+}

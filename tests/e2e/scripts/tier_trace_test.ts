@@ -8,7 +8,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { summarizeTrace } from "../../../bench/lib/tier_trace.ts";
+import { completeLines, summarizeTrace } from "../../../bench/lib/tier_trace.ts";
 
 const TRACE = [
   "[compiling method 0x3a6901f8ff91 <JSFunction f (sfi = 0x32ab1c6a0849)> (target MAGLEV), mode: ConcurrencyMode::kConcurrent]",
@@ -47,5 +47,29 @@ describe("summarizeTrace", () => {
         turbofanNames: [],
       },
     );
+  });
+});
+
+describe("completeLines", () => {
+  const first = "[bailout (kind: deopt-eager): begin. deoptimizing <JSFunction g (sfi = 0x2)>]\n";
+  const turbofan =
+    "[completed compiling 0x5 <JSFunction h (sfi = 0x6)> (target TURBOFAN_JS) - took 0.1 ms]\n";
+
+  it("leaves a line still arriving for the next window, which then counts it whole", () => {
+    const arriving = first + turbofan.slice(0, 40);
+    const window1 = completeLines(arriving, 0);
+    assert.deepEqual(window1.lines, [first.trimEnd()]);
+    assert.equal(window1.next, first.length);
+    const window2 = completeLines(first + turbofan, window1.next);
+    assert.deepEqual(window2.lines, [turbofan.trimEnd()]);
+    assert.equal(summarizeTrace(window2.lines).turbofan, 1);
+  });
+
+  it("gives nothing, and stays put, until a line ends", () => {
+    assert.deepEqual(completeLines(first + "[completed", first.length), {
+      lines: [],
+      next: first.length,
+    });
+    assert.deepEqual(completeLines("", 0), { lines: [], next: 0 });
   });
 });
