@@ -17,12 +17,10 @@
  */
 
 import { spawn } from "node:child_process";
-import http from "node:http";
 import { join } from "node:path";
-import { keepAlivePost } from "./lib/keep_alive_post.ts";
+import { echoCaller, echoServer } from "./lib/echo_caller.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 import { completeLines, summarizeTrace } from "./lib/tier_trace.ts";
-import * as protocol from "./lib/protocol.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -35,22 +33,11 @@ const calls = Number(opt("calls", "60000"));
 const window = Number(opt("window", "5000"));
 if (runtime !== "deno" && runtime !== "node") throw new Error("--runtime: deno or node");
 
-/** The servers: entry, arguments, and whether their calls are the 2026-07-28 era's. */
-const SERVERS: Record<string, [string, string[], boolean]> = {
-  tether: ["tether.ts", [], false],
-  "tether-2026": ["tether.ts", [], true],
-  floor: ["floor.ts", [], true],
-  "floor-guarded": ["floor.ts", ["--guarded", "true"], true],
-  "floor-legacy": ["floor.ts", ["--era", "legacy"], false],
-  "floor-legacy-guarded": ["floor.ts", ["--era", "legacy", "--guarded", "true"], false],
-};
-const server = SERVERS[serverKey];
-if (server === undefined) throw new Error(`--server: one of ${Object.keys(SERVERS).join(", ")}`);
-const [entry, extra, modern] = server;
+const server = echoServer(serverKey);
 
 const TRACE = ["--trace-opt", "--trace-deopt"];
 const port = allocatePort();
-const args = [join("bench/servers", entry), ...extra, "--port", String(port)];
+const args = [join("bench/servers", server.file), ...server.args, "--port", String(port)];
 const command = runtime === "deno"
   ? [BINARIES.deno, "run", "-A", `--v8-flags=${TRACE.join(",")}`, ...args]
   : [BINARIES.node, ...TRACE, ...args];
@@ -67,24 +54,7 @@ await new Promise<void>((resolve, reject) => {
   child.on("exit", (code) => reject(new Error(`server exited (${code}) before READY`)));
 });
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const post = (body: string, headers: Record<string, string>) =>
-  keepAlivePost(agent, port, protocol.MCP_PATH, body, headers);
-
-let headers: Record<string, string> = {
-  ...protocol.POST_HEADERS,
-  ...protocol.modernCallHeaders("echo"),
-};
-let body = (id: number) => protocol.modernEchoCallBody(id);
-if (!modern) {
-  const [status, , session] = await post(protocol.initializeBody("tier-up"), {
-    ...protocol.INIT_HEADERS,
-  });
-  if (status !== 200 || session === undefined) throw new Error(`initialize answered ${status}`);
-  headers = { ...protocol.POST_HEADERS, "mcp-session-id": session };
-  await post(protocol.INITIALIZED_BODY, headers);
-  body = protocol.echoCallBody;
-}
+const { call, close } = await echoCaller(port, server);
 
 console.log(`${runtime} ${serverKey}: ${calls} calls over one connection, windows of ${window}`);
 console.log("calls      ms  maglev  turbofan  deopts");
@@ -92,10 +62,7 @@ const started = performance.now();
 let mark = trace.length;
 try {
   for (let i = 1; i <= calls; i++) {
-    const [status, text] = await post(body(i), headers);
-    if (status !== 200 || !text.includes(`"id":${i}`)) {
-      throw new Error(`call ${i} answered ${status} ${text.slice(0, 200)}`);
-    }
+    await call(i);
     if (i % window !== 0) continue;
     const { lines, next } = completeLines(trace, mark);
     mark = next;
@@ -111,5 +78,5 @@ try {
   }
 } finally {
   child.kill("SIGKILL");
-  agent.destroy();
+  close();
 }
