@@ -51,7 +51,17 @@
  *        [--cases bare,legacy,2026,scale-100,scale-100k,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
  *                 http-floor-guarded,http-floor-legacy-guarded,
  *                 http-{ceiling-,floor-,}{large,large-sse,progress},http-{floor-,}{large-1m,large-1m-sse}]
- *        [--requests 2000,10000] [--concurrency 1]
+ *        [--requests 2000,10000] [--concurrency 1] [--cache-sim]
+ *
+ * `--cache-sim` adds cachegrind's cache and branch simulation (first-level
+ * 32 KiB instruction and data caches as CPUID reports them here, a last
+ * level, a simple branch predictor; about twice as slow): each row then
+ * gives the simulated misses per request and a cycle estimate (one per
+ * instruction, 10 per first-level miss or misprediction, 100 per last-level
+ * miss). Served on Deno, the estimate tracks the timed ratios where the
+ * count does not: the 2026-07-28 call counts 0.876 of the guarded floor's
+ * instructions and estimates 0.826 of its cycles, against 0.81 timed
+ * (bench/README.md, "Instructions are not cycles").
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
  * the difference, for a before/after of one change. `--rounds N` measures
@@ -66,7 +76,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerInstructions } from "./lib/cachegrind.ts";
+import { compilerInstructions, type SimulatedEvents, simulatedEvents } from "./lib/cachegrind.ts";
 import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 
@@ -81,6 +91,8 @@ const [short, long] = opt("requests", "2000,10000").split(",").map(Number);
 const baseRef = opt("base", "");
 /** V8's deterministic mode (`--predictable`): on Node it makes the count repeat within about 1%. */
 const predictable = argv.includes("--predictable");
+/** cachegrind's cache and branch simulation: misses per request beside the count (about 2× slower). */
+const cacheSim = argv.includes("--cache-sim");
 const rounds = Number(opt("rounds", "1"));
 /** Connections of the HTTP cases, one call in flight on each. */
 const concurrency = Number(opt("concurrency", "1"));
@@ -182,7 +194,7 @@ const OUTPUT = join(OUTPUT_DIR, "out");
 const VALGRIND = [
   "valgrind",
   "--tool=cachegrind",
-  "--cache-sim=no",
+  ...(cacheSim ? ["--cache-sim=yes", "--branch-sim=yes"] : ["--cache-sim=no"]),
   "--smc-check=all-non-file",
   `--cachegrind-out-file=${OUTPUT}`,
 ];
@@ -191,6 +203,8 @@ const VALGRIND = [
 interface Count {
   total: number;
   compiling: number | undefined;
+  /** With `--cache-sim`: the simulated misses. */
+  sim?: SimulatedEvents;
 }
 
 function countOf(stderr: string, what: string): Count {
@@ -198,7 +212,7 @@ function countOf(stderr: string, what: string): Count {
   if (refs === null) throw new Error(`${what}: no count from valgrind:\n${stderr.slice(-2000)}`);
   const compiling = compilerInstructions(OUTPUT);
   rmSync(OUTPUT, { force: true });
-  return { total: Number(refs[1].replaceAll(",", "")), compiling };
+  return { total: Number(refs[1].replaceAll(",", "")), compiling, sim: simulatedEvents(stderr) };
 }
 
 /** Instructions executed by one run of a case, start-up included. */
@@ -261,7 +275,39 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
   const compiling = longRun.compiling === undefined || shortRun.compiling === undefined
     ? undefined
     : (longRun.compiling - shortRun.compiling) / (long - short);
-  return { total: (longRun.total - shortRun.total) / (long - short), compiling };
+  const extra = long - short;
+  const { sim: longSim } = longRun;
+  const { sim: shortSim } = shortRun;
+  const sim = longSim === undefined || shortSim === undefined ? undefined : {
+    i1: (longSim.i1 - shortSim.i1) / extra,
+    d1: (longSim.d1 - shortSim.d1) / extra,
+    ll: (longSim.ll - shortSim.ll) / extra,
+    mispredicts: (longSim.mispredicts - shortSim.mispredicts) / extra,
+  };
+  return { total: (longRun.total - shortRun.total) / extra, compiling, sim };
+}
+
+/**
+ * A cycle estimate from a count and its simulated misses: each instruction
+ * one cycle, each first-level miss and misprediction 10 more, each
+ * last-level miss 100 more (KCachegrind's weights). A model that ranks
+ * paths by how they use the caches, not a cycle count.
+ */
+function estimatedCycles(count: Count): number | undefined {
+  const sim = count.sim;
+  if (sim === undefined) return undefined;
+  return count.total + 10 * (sim.i1 + sim.d1 + sim.mispredicts) + 100 * sim.ll;
+}
+
+/** The simulated misses per request of `counts` (medians), and the cycle estimate. */
+function simulatedRow(counts: readonly Count[]): string {
+  if (counts.some((count) => count.sim === undefined)) return "";
+  const mid = (pick: (sim: SimulatedEvents) => number) =>
+    median(counts.map((count) => pick(count.sim!))).toFixed(0);
+  const cycles = median(counts.map((count) => estimatedCycles(count)!));
+  return `  (misses: I1 ${mid((sim) => sim.i1)}, D1 ${mid((sim) => sim.d1)}, LL ${
+    mid((sim) => sim.ll)
+  }, branches ${mid((sim) => sim.mispredicts)}; cycle estimate ${(cycles / 1000).toFixed(1)}k)`;
 }
 
 /** The median per-request count without the compilers' part; undefined when a binary is stripped. */
@@ -374,6 +420,7 @@ try {
       }
       const steadyNow = steady(heads);
       if (steadyNow !== undefined) row += `  (${k(now - steadyNow)} of it compiling)`;
+      row += simulatedRow(heads);
       if (baseTree !== undefined && mode !== referenceMode) {
         if (!baseHasIt) {
           row += "  (the base has no such server)";

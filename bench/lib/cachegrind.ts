@@ -17,8 +17,8 @@ const COMPILER = /v8::internal::(compiler|maglev)::|turboshaft/;
 
 /**
  * Instructions counted in functions of V8's optimizing compilers, from the
- * cachegrind output `file` (`--cache-sim=no`, so each cost line is
- * `<line> <Ir>`); undefined when the file names no such function (a
+ * cachegrind output `file` (each cost line is `<line> <Ir>`, followed by the
+ * simulated misses when the run simulated caches); undefined when the file names no such function (a
  * stripped binary).
  *
  * @example
@@ -36,11 +36,56 @@ export function compilerInstructions(file: string): number | undefined {
       inCompiler = COMPILER.test(line);
       seen ||= inCompiler;
     } else if (inCompiler && line.charCodeAt(0) >= 48 && line.charCodeAt(0) <= 57) {
-      // A cost line: the source line, then the count.
-      total += Number(line.slice(line.indexOf(" ") + 1));
+      // A cost line: the source line, then the instruction count (then, with a cache
+      // simulation, the misses: only the first count is read).
+      const start = line.indexOf(" ") + 1;
+      const end = line.indexOf(" ", start);
+      total += Number(end === -1 ? line.slice(start) : line.slice(start, end));
     } else if (line.startsWith("fl=")) {
       inCompiler = false;
     }
   }
   return seen ? total : undefined;
+}
+
+/** What a cachegrind run with `--cache-sim=yes --branch-sim=yes` simulated, summed over the run. */
+export interface SimulatedEvents {
+  /** First-level instruction cache misses. */
+  i1: number;
+  /** First-level data cache misses (reads and writes). */
+  d1: number;
+  /** Last-level cache misses (instructions and data). */
+  ll: number;
+  /** Conditional and indirect branches mispredicted. */
+  mispredicts: number;
+}
+
+/**
+ * The simulated events of a cachegrind run, read from its summary on
+ * stderr; undefined when the run simulated no caches. A model of the host's
+ * caches (first level and last level, as CPUID reports them) and of a
+ * simple branch predictor, not the hardware: compare servers and commits
+ * with it, not machines.
+ *
+ * @example
+ * ```ts
+ * import { simulatedEvents } from "./cachegrind.ts";
+ * simulatedEvents("==1== I1  misses:  10\n==1== D1  misses:  20 (15 rd + 5 wr)\n" +
+ *   "==1== LL misses:  3 (2 rd + 1 wr)\n==1== Mispredicts:  7 (6 cond + 1 ind)");
+ * // { i1: 10, d1: 20, ll: 3, mispredicts: 7 }
+ * ```
+ */
+export function simulatedEvents(stderr: string): SimulatedEvents | undefined {
+  const read = (label: RegExp) => {
+    const found = label.exec(stderr);
+    return found === null ? undefined : Number(found[1].replaceAll(",", ""));
+  };
+  const i1 = read(/I1\s+misses:\s+([\d,]+)/);
+  const d1 = read(/D1\s+misses:\s+([\d,]+)/);
+  const ll = read(/LL misses:\s+([\d,]+)/);
+  const mispredicts = read(/Mispredicts:\s+([\d,]+)/);
+  if (i1 === undefined || d1 === undefined || ll === undefined || mispredicts === undefined) {
+    return undefined;
+  }
+  return { i1, d1, ll, mispredicts };
 }
