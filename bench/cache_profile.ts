@@ -31,6 +31,7 @@ import {
   nameAt,
   parsePerfMap,
   selfCosts,
+  totalCost,
 } from "./lib/callgrind.ts";
 import { echoCaller, echoServer } from "./lib/echo_caller.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
@@ -90,6 +91,8 @@ const child = spawn(command[0], command.slice(1), { cwd: dir, stdio: ["ignore", 
 let stderr = "";
 child.stderr.on("data", (chunk) => (stderr += chunk));
 const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+/** Where V8 writes its perf map: named by the process, which valgrind runs as itself. */
+const perfMap = `/tmp/perf-${child.pid}.map`;
 
 try {
   await new Promise<void>((resolve, reject) => {
@@ -115,7 +118,7 @@ try {
   child.kill("SIGTERM");
   await exited;
 
-  const map = parsePerfMap(readFileSync(`/tmp/perf-${child.pid}.map`, "utf8"));
+  const map = parsePerfMap(readFileSync(perfMap, "utf8"));
   // The window's dump is the first part (callgrind.out.1); the rest of the run is in callgrind.out.
   const costs = selfCosts(readFileSync(`${dump}.1`, "utf8"), (object, symbol, address) => {
     const jit = nameAt(map, address);
@@ -127,22 +130,13 @@ try {
   printRows(costs);
 } finally {
   child.kill("SIGKILL");
-  rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+  rmSync(perfMap, { force: true });
   rmSync(dir, { recursive: true, force: true });
 }
 
 /** The window's rows per call, the costliest (by cycle estimate) first, under their total. */
 function printRows(costs: Map<string, FunctionCost>): void {
-  const total: FunctionCost = {
-    instructions: 0,
-    i1Misses: 0,
-    d1Misses: 0,
-    llMisses: 0,
-    mispredicts: 0,
-  };
-  for (const cost of costs.values()) {
-    for (const field of Object.keys(total) as (keyof FunctionCost)[]) total[field] += cost[field];
-  }
+  const total = totalCost(costs.values());
   const rows = [...costs].sort(([, a], [, b]) => cycleEstimate(b) - cycleEstimate(a));
   const per = (value: number) => (value / calls).toFixed(0).padStart(9);
   const row = (name: string, cost: FunctionCost) =>

@@ -60,7 +60,7 @@
  * instruction, 10 per first-level miss or misprediction, 100 per last-level
  * miss). Served on Deno, the estimate tracks the timed ratios where the
  * count does not: the 2026-07-28 call counts 0.876 of the guarded floor's
- * instructions and estimates 0.826 of its cycles, against 0.81 timed
+ * instructions and estimates 0.826 of its cycles, against about 0.79 timed
  * (bench/README.md, "Instructions are not cycles").
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
@@ -77,6 +77,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compilerInstructions, type SimulatedEvents, simulatedEvents } from "./lib/cachegrind.ts";
+import { cycleEstimate } from "./lib/callgrind.ts";
 import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
 import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
 
@@ -278,25 +279,14 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
   const extra = long - short;
   const { sim: longSim } = longRun;
   const { sim: shortSim } = shortRun;
-  const sim = longSim === undefined || shortSim === undefined ? undefined : {
-    i1: (longSim.i1 - shortSim.i1) / extra,
-    d1: (longSim.d1 - shortSim.d1) / extra,
-    ll: (longSim.ll - shortSim.ll) / extra,
-    mispredicts: (longSim.mispredicts - shortSim.mispredicts) / extra,
-  };
+  let sim: SimulatedEvents | undefined;
+  if (longSim !== undefined && shortSim !== undefined) {
+    sim = { ...longSim };
+    for (const field of Object.keys(sim) as (keyof SimulatedEvents)[]) {
+      sim[field] = (longSim[field] - shortSim[field]) / extra;
+    }
+  }
   return { total: (longRun.total - shortRun.total) / extra, compiling, sim };
-}
-
-/**
- * A cycle estimate from a count and its simulated misses: each instruction
- * one cycle, each first-level miss and misprediction 10 more, each
- * last-level miss 100 more (KCachegrind's weights). A model that ranks
- * paths by how they use the caches, not a cycle count.
- */
-function estimatedCycles(count: Count): number | undefined {
-  const sim = count.sim;
-  if (sim === undefined) return undefined;
-  return count.total + 10 * (sim.i1 + sim.d1 + sim.mispredicts) + 100 * sim.ll;
 }
 
 /** The simulated misses per request of `counts` (medians), and the cycle estimate. */
@@ -304,9 +294,12 @@ function simulatedRow(counts: readonly Count[]): string {
   if (counts.some((count) => count.sim === undefined)) return "";
   const mid = (pick: (sim: SimulatedEvents) => number) =>
     median(counts.map((count) => pick(count.sim!))).toFixed(0);
-  const cycles = median(counts.map((count) => estimatedCycles(count)!));
-  return `  (misses: I1 ${mid((sim) => sim.i1)}, D1 ${mid((sim) => sim.d1)}, LL ${
-    mid((sim) => sim.ll)
+  // bench/lib/callgrind.ts's estimate, from this count's instructions and misses.
+  const cycles = median(
+    counts.map((count) => cycleEstimate({ instructions: count.total, ...count.sim! })),
+  );
+  return `  (misses: I1 ${mid((sim) => sim.i1Misses)}, D1 ${mid((sim) => sim.d1Misses)}, LL ${
+    mid((sim) => sim.llMisses)
   }, branches ${mid((sim) => sim.mispredicts)}; cycle estimate ${(cycles / 1000).toFixed(1)}k)`;
 }
 

@@ -11,6 +11,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import type { FunctionCost } from "./callgrind.ts";
 
 /** Symbols of V8's optimizing compilers (its interpreter and baseline code are not counted here). */
 const COMPILER = /v8::internal::(compiler|maglev)::|turboshaft/;
@@ -48,17 +49,12 @@ export function compilerInstructions(file: string): number | undefined {
   return seen ? total : undefined;
 }
 
-/** What a cachegrind run with `--cache-sim=yes --branch-sim=yes` simulated, summed over the run. */
-export interface SimulatedEvents {
-  /** First-level instruction cache misses. */
-  i1: number;
-  /** First-level data cache misses (reads and writes). */
-  d1: number;
-  /** Last-level cache misses (instructions and data). */
-  ll: number;
-  /** Conditional and indirect branches mispredicted. */
-  mispredicts: number;
-}
+/**
+ * What a cachegrind run with `--cache-sim=yes --branch-sim=yes` simulated,
+ * summed over the run: a {@linkcode FunctionCost} without the instructions
+ * (its summary gives those apart).
+ */
+export type SimulatedEvents = Omit<FunctionCost, "instructions">;
 
 /**
  * The simulated events of a cachegrind run, read from its summary on
@@ -72,7 +68,7 @@ export interface SimulatedEvents {
  * import { simulatedEvents } from "./cachegrind.ts";
  * simulatedEvents("==1== I1  misses:  10\n==1== D1  misses:  20 (15 rd + 5 wr)\n" +
  *   "==1== LL misses:  3 (2 rd + 1 wr)\n==1== Mispredicts:  7 (6 cond + 1 ind)");
- * // { i1: 10, d1: 20, ll: 3, mispredicts: 7 }
+ * // { i1Misses: 10, d1Misses: 20, llMisses: 3, mispredicts: 7 }
  * ```
  */
 export function simulatedEvents(stderr: string): SimulatedEvents | undefined {
@@ -80,12 +76,15 @@ export function simulatedEvents(stderr: string): SimulatedEvents | undefined {
     const found = label.exec(stderr);
     return found === null ? undefined : Number(found[1].replaceAll(",", ""));
   };
-  const i1 = read(/I1\s+misses:\s+([\d,]+)/);
-  const d1 = read(/D1\s+misses:\s+([\d,]+)/);
-  const ll = read(/LL misses:\s+([\d,]+)/);
+  const i1Misses = read(/I1\s+misses:\s+([\d,]+)/);
+  const d1Misses = read(/D1\s+misses:\s+([\d,]+)/);
+  const llMisses = read(/LL misses:\s+([\d,]+)/);
   const mispredicts = read(/Mispredicts:\s+([\d,]+)/);
-  if (i1 === undefined || d1 === undefined || ll === undefined || mispredicts === undefined) {
+  if (
+    i1Misses === undefined || d1Misses === undefined || llMisses === undefined ||
+    mispredicts === undefined
+  ) {
     return undefined;
   }
-  return { i1, d1, ll, mispredicts };
+  return { i1Misses, d1Misses, llMisses, mispredicts };
 }

@@ -8,7 +8,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cycleEstimate, nameAt, parsePerfMap, selfCosts } from "../../../bench/lib/callgrind.ts";
+import {
+  cycleEstimate,
+  nameAt,
+  parsePerfMap,
+  selfCosts,
+  totalCost,
+} from "../../../bench/lib/callgrind.ts";
 
 const DUMP = [
   "# callgrind format",
@@ -87,6 +93,22 @@ describe("selfCosts", () => {
       mispredicts: 0,
     });
     assert.equal(costs.size, 3);
+  });
+});
+
+describe("totalCost", () => {
+  it("adds every function's own cost, field by field, to the dump's whole", () => {
+    const costs = selfCosts(
+      DUMP,
+      (object, symbol, address) => nameAt(MAP, address) ?? `${object} ${symbol}`,
+    );
+    assert.deepEqual(totalCost(costs.values()), {
+      instructions: 4528,
+      i1Misses: 202,
+      d1Misses: 1,
+      llMisses: 1,
+      mispredicts: 2,
+    });
   });
 });
 
