@@ -1,10 +1,11 @@
 /**
  * The `rateLimits` step, after authentication and the scope check, before
  * the era's pipeline (both eras): one unit of the principal's budget per
- * request, then one of its budget for each tool a `tools/call` names. A
- * spent budget is a `429` with `Retry-After`, `RateLimit-Policy` and
- * `RateLimit` (draft-ietf-httpapi-ratelimit-headers) and runs nothing (in a
- * batch, the whole POST, the error naming the refused call's id). A store
+ * request (a 2025-03-26 batch takes one per request in it, all at once),
+ * then one of its budget for each tool a `tools/call` names. A spent
+ * budget is a `429` with `Retry-After`, `RateLimit-Policy` and `RateLimit`
+ * (draft-ietf-httpapi-ratelimit-headers) and runs nothing (in a batch, the
+ * whole POST, the error naming the refused call's id). A store
  * that fails is a `503` + `Retry-After: 1` (fail closed), reported to
  * `onError` once per outage. An answer served carries the same two
  * headers with what is left (the principal's budget, and the first tool's
@@ -14,7 +15,6 @@
  */
 
 import { hexDigest } from "../hex.ts";
-import { startsWork } from "./read_post.ts";
 import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
 import {
   MemoryRateLimitStore,
@@ -87,8 +87,10 @@ export class RateLimits {
     let standing: Standing | undefined;
     try {
       const perPrincipal = this.#perPrincipal;
-      if (perPrincipal !== undefined && countsAsRequest(messages)) {
-        const take = await this.#take(await boundedKey("p", owner), perPrincipal);
+      const units = requestUnits(messages);
+      if (perPrincipal !== undefined && units > 0) {
+        if (units > perPrincipal.limit) return overWholeBudget(perPrincipal, units);
+        const take = await this.#take(await boundedKey("p", owner), perPrincipal, units);
         if (!take.ok) return limited("principal", perPrincipal, take, step, undefined);
         standing = Standing.of("principal", perPrincipal, take);
       }
@@ -126,9 +128,9 @@ export class RateLimits {
     return named === null ? undefined : named ?? this.#toolDefault;
   }
 
-  /** One unit of `key`'s budget; a take that succeeds ends an outage. */
-  async #take(key: string, quota: RateQuota): Promise<RateTake> {
-    const take = await this.#store.take(key, quota, this.#parts.now());
+  /** `units` of `key`'s budget (one by default), all or none; a take that succeeds ends an outage. */
+  async #take(key: string, quota: RateQuota, units = 1): Promise<RateTake> {
+    const take = await this.#store.take(key, quota, this.#parts.now(), units);
     this.#down = false;
     return take;
   }
@@ -173,9 +175,17 @@ export class Standing {
   }
 }
 
-/** True unless a POST carries only replies and notifications (they must reach the work they answer). */
-function countsAsRequest(messages: readonly ClassifiedMessage[]): boolean {
-  return messages.length === 0 || startsWork(messages);
+/**
+ * The units of the principal's budget a request spends: one for a GET or
+ * DELETE (no messages), one per request a POST carries (a 2025-03-26 batch
+ * holds several), none for a POST of only replies and notifications (they
+ * must reach the work they answer).
+ */
+function requestUnits(messages: readonly ClassifiedMessage[]): number {
+  if (messages.length === 0) return 1;
+  let units = 0;
+  for (const message of messages) if (message.kind === "request") units++;
+  return units;
 }
 
 /** The `RateLimit-Policy` value of the budget `name` (`quota`). */
@@ -187,6 +197,22 @@ function policyHeader(name: string, quota: RateQuota): string {
 async function boundedKey(kind: string, text: string): Promise<string> {
   if (text.length <= MAX_RAW_KEY_LENGTH) return `${kind}:${text}`;
   return `${kind}#${await hexDigest("SHA-256", text)}`;
+}
+
+/**
+ * The 429 of a batch with more requests than the principal's whole budget:
+ * it never fits, so no `Retry-After` (a smaller batch would).
+ */
+function overWholeBudget(quota: RateQuota, units: number): Refusal {
+  return refuse(
+    429,
+    `Too Many Requests: the batch holds ${units} requests, over the caller's principal rate limit of ${quota.limit}`,
+    {
+      code: ErrorCode.TooManyRequests,
+      headers: { "ratelimit-policy": policyHeader("principal", quota) },
+      step: "principal-rate-limit",
+    },
+  );
 }
 
 /** The 429 of a spent budget, with its standard headers. */

@@ -26,7 +26,7 @@ export interface RateQuota {
 }
 
 /**
- * What spending one unit said: allowed or not, what is left, and when.
+ * What spending units said: allowed or not, what is left, and when.
  *
  * @example
  * ```ts
@@ -35,19 +35,21 @@ export interface RateQuota {
  * ```
  */
 export interface RateTake {
-  /** True when the unit was spent (the request may go on). */
+  /** True when the units were spent (the request may go on). */
   ok: boolean;
   /** Units left after this one. */
   remaining: number;
   /** Milliseconds until the whole budget is back. */
   resetMs: number;
-  /** Milliseconds until one unit is back (0 when `ok`). */
+  /** Milliseconds until the units asked for are back (0 when `ok`). */
   retryAfterMs: number;
 }
 
 /**
- * Where the budgets are kept. `take` is atomic per key; it rejects when the
- * store cannot be reached, and the handler then fails closed (503).
+ * Where the budgets are kept. `take` is atomic per key and spends all the
+ * units it is asked for or none (a 2025-03-26 batch asks for one per
+ * request); it rejects when the store cannot be reached, and the handler
+ * then fails closed (503).
  *
  * @example
  * ```ts
@@ -58,8 +60,11 @@ export interface RateTake {
  * ```
  */
 export interface RateLimitStore {
-  /** Spends one unit of `key`'s budget under `quota` at `now` (ms since the epoch), if there is one. */
-  take(key: string, quota: RateQuota, now: number): Promise<RateTake>;
+  /**
+   * Spends `units` (a whole number from 1 to `quota.limit`; 1 when absent) of
+   * `key`'s budget under `quota` at `now` (ms since the epoch), all or none.
+   */
+  take(key: string, quota: RateQuota, now: number, units?: number): Promise<RateTake>;
 }
 
 /**
@@ -77,9 +82,9 @@ export interface GcraStep extends RateTake {
 }
 
 /**
- * One GCRA step, pure: `full` is the stored time the key's budget is next
- * full (undefined for a key never seen or expired). A Redis script runs the
- * same arithmetic; keep them in step.
+ * One GCRA step of `units` units (1 by default), pure: `full` is the stored
+ * time the key's budget is next full (undefined for a key never seen or
+ * expired). A Redis script runs the same arithmetic; keep them in step.
  *
  * @example
  * ```ts
@@ -88,12 +93,17 @@ export interface GcraStep extends RateTake {
  * first.ok; // true; first.remaining: 1; first.full: 30_000
  * ```
  */
-export function gcraStep(full: number | undefined, quota: RateQuota, now: number): GcraStep {
+export function gcraStep(
+  full: number | undefined,
+  quota: RateQuota,
+  now: number,
+  units = 1,
+): GcraStep {
   const windowMs = quota.windowSeconds * 1000;
   const interval = windowMs / quota.limit;
   // A key seen long ago (or a clock that stepped back past it) starts from now.
   const base = full === undefined || full < now ? now : full;
-  const next = base + interval;
+  const next = base + units * interval;
   const allowedAt = next - windowMs;
   if (allowedAt - now > TOLERANCE_MS) {
     return {
@@ -155,10 +165,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.#maxKeys = maxKeys;
   }
 
-  /** Spends one unit of `key`'s budget, if there is one. */
-  take(key: string, quota: RateQuota, now: number): Promise<RateTake> {
+  /** Spends `units` of `key`'s budget (one by default), if they are there; all or none. */
+  take(key: string, quota: RateQuota, now: number, units = 1): Promise<RateTake> {
     const known = this.#full.get(key);
-    const step = gcraStep(known, quota, now);
+    const step = gcraStep(known, quota, now, units);
     if (known !== undefined) this.#full.delete(key); // re-inserted below: Map order is recency order
     else if (this.#full.size >= this.#maxKeys) this.#full.delete(this.#full.keys().next().value!);
     this.#full.set(key, step.full);

@@ -52,7 +52,8 @@ export interface ToolRateLimits {
  */
 export interface RateLimitsOptions {
   /**
-   * Requests one principal may make (GET and DELETE too; a POST of only replies and notifications is free).
+   * Requests one principal may make (GET and DELETE too; a 2025-03-26 batch spends one per request
+   * in it, all or none; a POST of only replies and notifications is free).
    * @default {none}
    */
   perPrincipal?: RateQuota;

@@ -35,7 +35,7 @@ export interface RedisRateLimitStoreOptions {
   prefix?: string;
 }
 
-// KEYS[1] the budget; ARGV[1] now (ms), ARGV[2] interval (ms per unit), ARGV[3] window (ms),
+// KEYS[1] the budget; ARGV[1] now (ms), ARGV[2] the cost (ms: interval per unit × units), ARGV[3] window (ms),
 // ARGV[4] the tolerance (ms).
 // Returns { 1 when spent else 0, the stored time the budget was full (or false) }.
 const TAKE = new LuaScript(`
@@ -81,17 +81,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#prefix = options.prefix ?? "tether:";
   }
 
-  /** Spends one unit of `key`'s budget, if there is one, in one script. */
-  async take(key: string, quota: RateQuota, now: number): Promise<RateTake> {
+  /** Spends `units` of `key`'s budget (one by default), if they are there, all or none, in one script. */
+  async take(key: string, quota: RateQuota, now: number, units = 1): Promise<RateTake> {
     const windowMs = quota.windowSeconds * 1000;
     const reply = await TAKE.run(
       this.#redis,
       [`${this.#prefix}rate:{${key}}`],
-      [String(now), String(windowMs / quota.limit), String(windowMs), String(TOLERANCE_MS)],
+      [String(now), String(units * windowMs / quota.limit), String(windowMs), String(TOLERANCE_MS)],
     );
     if (!Array.isArray(reply)) throw new TypeError("RedisRateLimitStore: unexpected script reply");
     const stored = reply[1] == null ? undefined : Number(reply[1]);
-    const step = gcraStep(stored, quota, now);
+    const step = gcraStep(stored, quota, now, units);
     // The script decided; the step only measures what is left and when.
     const ok = Number(reply[0]) === 1;
     return {

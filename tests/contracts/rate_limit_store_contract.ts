@@ -1,8 +1,9 @@
 /**
  * The contract every RateLimitStore meets (memory here, Redis in
  * tests/e2e/redis/): a budget of `limit` per window spent unit by unit, a
- * refusal that says when to retry, refill by the caller's clock (injected,
- * never slept), keys and quotas independent. Not a test file itself.
+ * refusal that says when to retry, several units at once all or none (a
+ * batch), refill by the caller's clock (injected, never slept), keys and
+ * quotas independent. Not a test file itself.
  * @module
  */
 
@@ -69,6 +70,19 @@ export function describeRateLimitStore(name: string, make: () => RateLimitStore)
       let allowed = 0;
       for (let i = 0; i < 10; i++) if ((await store.take("k", seven, start)).ok) allowed++;
       assert.equal(allowed, 7);
+    });
+
+    it("spends several units at once, all or none (a batch)", async () => {
+      const store = make();
+      const four = { limit: 4, windowSeconds: 60 };
+      const three = await store.take("k", four, start, 3);
+      assert.deepEqual([three.ok, three.remaining, three.resetMs], [true, 1, 45_000]);
+      const two = await store.take("k", four, start, 2);
+      assert.deepEqual([two.ok, two.remaining, two.retryAfterMs], [false, 0, 15_000]);
+      const one = await store.take("k", four, start);
+      assert.deepEqual([one.ok, one.remaining], [true, 0], "the refusal spent nothing");
+      const back = await store.take("k", four, start + 30_000, 2);
+      assert.deepEqual([back.ok, back.remaining], [true, 0], "two units back after 2 × 15 s");
     });
 
     it("a clock that steps back refills nothing", async () => {
