@@ -50,6 +50,11 @@ async function ownerOf(ctx: RequestContext): Promise<string> {
   return `${key}:${await hexDigest("SHA-256", ctx.ownerScope)}`;
 }
 
+/** The 2025-11-25 answer to a `task: "required"` tool called without `params.task` (that revision's -32601). */
+function mustBeTask(): McpError {
+  return new McpError(ErrorCode.MethodNotFound, "This tool must be called as a task");
+}
+
 /** What a tool declared of tasks. */
 function declarationOf(call: ToolCall): { support: string; start: string } | undefined {
   const task = call.tool?.task;
@@ -83,6 +88,9 @@ export class Tasks {
     const wanted = modern
       ? negotiated(call.ctx.clientCapabilities, TASKS_EXTENSION_ID)
       : isPlainObject(call.params.task);
+    // 2025-11-25 lists `execution.taskSupport` as declared: a required tool without
+    // `params.task` is -32601 there, whatever its start (a 2026 client is asked at the end).
+    if (!modern && !wanted && declared.support === "required") throw mustBeTask();
     if (declared.start === "handler") {
       const result = await call.run();
       const work = taskWorkOf(result);
@@ -91,11 +99,7 @@ export class Tasks {
       return wanted ? this.#create(call, run, modern) : run(call.ctx);
     }
     if (!wanted) {
-      if (declared.support === "required") {
-        throw modern
-          ? missingExtension(TASKS_EXTENSION_ID)
-          : new McpError(ErrorCode.MethodNotFound, "This tool must be called as a task");
-      }
+      if (declared.support === "required") throw missingExtension(TASKS_EXTENSION_ID);
       return this.#inline(call);
     }
     return this.#create(call, (ctx) => this.#inlineWith(call, ctx), modern);
