@@ -59,7 +59,10 @@ export interface RedisBackendOptions {
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection" | "busInstance">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
-  /** Options of the task store (its prefix is `prefix`): `maxTasks`, `maxTotalResultBytes`, `now`. */
+  /**
+   * Options of the task store (its prefix is `prefix`): `maxTasks`,
+   * `maxTotalResultBytes`, `maxResultBytesPerPrincipal`, `now`.
+   */
   taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose" | "waitForReplica">;
   /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
   onError?: (error: unknown) => void;

@@ -9,16 +9,19 @@
  * and unfinished (`<prefix>task-owner:{o:<owner>}`,
  * `<prefix>task-active:{o:<owner>}`: listing, and the per-owner cap); and,
  * for the deployment, all tasks (`<prefix>{tasks}:all`, `maxTasks`) and the
- * result budget (`<prefix>{tasks}:results`, `:result-sizes`, `:result-bytes`),
+ * result budget (`<prefix>{tasks}:results`, `:result-sizes`, `:result-bytes`)
+ * with each principal's share of it (`:result-principals`, `:principal-bytes`),
  * touched only when a task is created or a result written, never by a read.
  * A create takes a place in the owner's keys, then in the deployment's, then
  * writes the record, giving places back when a later step refuses. A change
  * is a compare-and-set of the record, retried on conflict: the status
  * machine (`applyTaskChange`) runs here in JavaScript, the same as the memory
- * store's; a result first reserves its bytes in the budget (given back when
- * the compare-and-set loses), and a task that finishes then leaves its
- * owner's unfinished set. A result that does not fit is refused and its task
- * stored `failed`. Expiry follows the injected clock (records also carry a
+ * store's; a result first reserves its bytes in the budget and in its
+ * principal's share, in one script (a reservation per attempt, given back
+ * when that attempt's compare-and-set loses, never the winner's; both
+ * come back when the result expires), and a task that finishes then
+ * leaves its owner's unfinished set. A result that does not fit is refused
+ * and its task stored `failed`. Expiry follows the injected clock (records also carry a
  * Redis TTL, so nothing is left behind). Not here: running the work.
  * @module
  */
@@ -28,14 +31,24 @@ import {
   isExpired,
   isTerminal,
   positiveStoreOption,
+  principalOfOwner,
   refuseResult,
+  type ResultBudget,
+  resultBudgetOf,
   type StoredTask,
   type TaskChange,
   type TaskStore,
 } from "../extensions/tasks/task_store.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import { LuaScript } from "./lua_script.ts";
 import type { RedisCommands } from "./redis_commands.ts";
+import {
+  CHANGE,
+  CREATE,
+  RELEASE_RESULT,
+  RESERVE_ALL,
+  RESERVE_OWNER,
+  RESERVE_RESULT,
+} from "./task_store_scripts.ts";
 
 /**
  * Options of {@linkcode RedisTaskStore}.
@@ -65,6 +78,15 @@ export interface RedisTaskStoreOptions {
    */
   maxTotalResultBytes?: number;
   /**
+   * Most bytes of results one principal's tasks keep at once, all
+   * instances together (every anonymous caller together is one principal):
+   * past it that principal's results fail as a full `maxTotalResultBytes`
+   * does, until its older results expire, while other principals' are still
+   * kept. Set it to `maxTotalResultBytes` to turn the share off.
+   * @default a quarter of maxTotalResultBytes (64 MiB)
+   */
+  maxResultBytesPerPrincipal?: number;
+  /**
    * The clock (ms), for expiry; the same on every instance.
    * @default Date.now
    */
@@ -79,84 +101,6 @@ export interface RedisTaskStoreOptions {
   waitForReplica?: (key: string) => Promise<void>;
 }
 
-// KEYS[1] owner zset, KEYS[2] owner's unfinished zset; ARGV[1] now, ARGV[2] max unfinished per
-// owner, ARGV[3] expiresAt, ARGV[4] id, ARGV[5] key TTL ms. 1 taken, 0 the owner is full.
-const RESERVE_OWNER = new LuaScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-for i = 1, 2 do
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-end
-return 1`);
-
-// KEYS[1] all tasks zset; ARGV[1] now, ARGV[2] max tasks, ARGV[3] expiresAt, ARGV[4] id,
-// ARGV[5] key TTL ms (the zset lives at least as long as its newest task, never shortened).
-// 1 taken, 0 full.
-const RESERVE_ALL = new LuaScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
-return 1`);
-
-// KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id,
-// ARGV[2] size, ARGV[3] the task's expiresAt, ARGV[4] now, ARGV[5] the budget, ARGV[6] key TTL
-// ms (the three keys live at least as long as the task, never shortened). 1 reserved, 0 full.
-// Every reservation first forgets up to 100 expired results (so the sizes stay bounded by the
-// live results), and as many as it takes when the budget looks full.
-const RESERVE_RESULT = new LuaScript(`
-local function forget(limit)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, limit)
-  local freed = 0
-  for _, id in ipairs(expired) do
-    freed = freed + tonumber(redis.call('HGET', KEYS[2], id) or '0')
-    redis.call('HDEL', KEYS[2], id)
-    redis.call('ZREM', KEYS[1], id)
-  end
-  if freed > 0 then redis.call('DECRBY', KEYS[3], freed) end
-end
-local size = tonumber(ARGV[2])
-forget(100)
-if tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[5]) then forget(-1) end
-if tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[5]) then return 0 end
-local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], size)
-redis.call('INCRBY', KEYS[3], size - held)
-for i = 1, 3 do
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
-end
-return 1`);
-
-// KEYS[1] results zset, KEYS[2] result sizes hash, KEYS[3] result bytes counter; ARGV[1] id.
-// Gives a reservation back (its compare-and-set lost).
-const RELEASE_RESULT = new LuaScript(`
-local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[1], ARGV[1])
-if held > 0 then redis.call('DECRBY', KEYS[3], held) end
-return 1`);
-
-// KEYS[1] record; ARGV[1] json, ARGV[2] record TTL ms. 1 created, 0 the id exists.
-const CREATE = new LuaScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) == false then return 0 end
-return 1`);
-
-// KEYS[1] record, KEYS[2] result; ARGV[1] the JSON read, ARGV[2] the JSON to write, ARGV[3] the
-// result's JSON ('' for none). 0 on conflict, 1 when written.
-const CHANGE = new LuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 1 then ttl = 1 end
-  redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
-end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-return 1`);
-
 /** How many times a change is tried against concurrent writers before it gives up. */
 const MAX_ATTEMPTS = 16;
 
@@ -165,7 +109,7 @@ export class RedisTaskStore implements TaskStore {
   readonly #redis: RedisCommands;
   readonly #prefix: string;
   readonly #maxTasks: number;
-  readonly #maxResultBytes: number;
+  readonly #budget: ResultBudget;
   readonly #now: () => number;
   readonly #onClose: (() => Promise<void> | void) | undefined;
   readonly #waitForReplica: ((key: string) => Promise<void>) | undefined;
@@ -176,12 +120,7 @@ export class RedisTaskStore implements TaskStore {
     this.#prefix = options.prefix ?? "tether:";
     const name = "RedisTaskStore";
     this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 100_000);
-    this.#maxResultBytes = positiveStoreOption(
-      name,
-      "maxTotalResultBytes",
-      options.maxTotalResultBytes,
-      256 * 1024 * 1024,
-    );
+    this.#budget = resultBudgetOf(name, options);
     this.#now = options.now ?? Date.now;
     this.#onClose = options.onClose;
     this.#waitForReplica = options.waitForReplica;
@@ -248,7 +187,14 @@ export class RedisTaskStore implements TaskStore {
 
   /** Applies `change` atomically; the task as it then is (failed when its result does not fit). */
   async change(taskId: string, change: TaskChange): Promise<StoredTask | undefined> {
-    const budget = ["results", "result-sizes", "result-bytes"].map((name) => this.#global(name));
+    const budget = [
+      "results",
+      "result-sizes",
+      "result-bytes",
+      "result-principals",
+      "principal-bytes",
+    ]
+      .map((name) => this.#global(name));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const json = await this.#redis.sendCommand(["GET", this.#taskKey(taskId)]);
       const task = this.#parse(json);
@@ -259,15 +205,18 @@ export class RedisTaskStore implements TaskStore {
       let record: StoredTask = changed;
       const resultJson = result === undefined ? "" : JSON.stringify(result);
       let reserved = false;
+      const reservation = `${taskId}/${crypto.randomUUID()}`;
       if (resultJson !== "") {
         reserved = Number(
           await RESERVE_RESULT.run(this.#redis, budget, [
-            taskId,
+            reservation,
             String(utf8Length(resultJson)),
             String(task.createdAt + task.ttlMs),
             String(this.#now()),
-            String(this.#maxResultBytes),
+            String(this.#budget.total),
             String(Math.max(1, task.createdAt + task.ttlMs - this.#now()) + 1_000),
+            principalOfOwner(task.ownerKey),
+            String(this.#budget.perPrincipal),
           ]),
         ) === 1;
         if (!reserved) record = refuseResult(changed);
@@ -280,7 +229,7 @@ export class RedisTaskStore implements TaskStore {
         ]),
       ) === 1;
       if (!written) {
-        if (reserved) await RELEASE_RESULT.run(this.#redis, budget, [taskId]);
+        if (reserved) await RELEASE_RESULT.run(this.#redis, budget, [reservation]);
         continue;
       }
       if (isTerminal(record.status) && !isTerminal(task.status)) {

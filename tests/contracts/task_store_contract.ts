@@ -5,8 +5,11 @@
  * storage), expiry by the injected clock, the status machine (ask, answer in
  * parts, take, settle once; a terminal task never changes), atomic
  * concurrent changes, listing by owner (without results), finished tasks
- * free their place under the per-owner cap, and the total result budget
- * (a result that does not fit fails its task; kept ones stay). Not a test
+ * free their place under the per-owner cap, the total result budget
+ * (a result that does not fit fails its task; kept ones stay), and each
+ * principal's share of it (a quarter by default; every anonymous owner is
+ * one principal; a full share fails only that principal's results, and its
+ * bytes come back when they expire or a racing writer loses). Not a test
  * file itself.
  * @module
  */
@@ -25,6 +28,8 @@ export interface TaskStoreBounds {
   maxTotalResultBytes?: number;
   /** The store's total cap on tasks. */
   maxTasks?: number;
+  /** One principal's share of the result budget, bytes. */
+  maxResultBytesPerPrincipal?: number;
 }
 
 /**
@@ -284,7 +289,7 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         });
         assert.equal(later?.status, "completed");
         assert.equal((await store.get("d"))?.result !== undefined, true);
-      }, { maxTotalResultBytes: 1_000 }));
+      }, { maxTotalResultBytes: 1_000, maxResultBytesPerPrincipal: 1_000 }));
 
     it("keeps the result budget under concurrent settles: never more than fits", () =>
       withStore(async (store) => {
@@ -297,6 +302,85 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         );
         assert.equal(settled.filter((t) => t?.status === "completed").length, 3);
         assert.equal(settled.filter((t) => t?.status === "failed").length, 3);
-      }, { maxTotalResultBytes: 1_000 }));
+      }, { maxTotalResultBytes: 1_000, maxResultBytesPerPrincipal: 1_000 }));
+
+    /** Settles `taskId` completed with a result of `bytes`; the status it ends in. */
+    async function settle(store: TaskStore, taskId: string, bytes: number) {
+      const settled = await store.change(taskId, {
+        type: "settle",
+        status: "completed",
+        result: resultOf(bytes),
+      });
+      return settled?.status;
+    }
+
+    it("gives each principal a quarter of the result budget: past it only its results fail", () =>
+      withStore(async (store) => {
+        for (const id of ["a1", "a2", "a3"]) await store.create(task(id), 10);
+        await store.create(task("b1", "user:bob"), 10);
+        assert.equal(await settle(store, "a1", 600), "completed");
+        // 2,800 bytes of the 4,000 are free, but alice's share (1,000) is not.
+        const refused = await store.change("a2", {
+          type: "settle",
+          status: "completed",
+          result: resultOf(600),
+        });
+        assert.equal(refused?.status, "failed");
+        assert.equal(refused?.result, undefined);
+        assert.deepEqual(refused?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        const stored = await store.get("a2");
+        assert.equal(stored?.status, "failed");
+        assert.deepEqual(stored?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        assert.equal(await settle(store, "b1", 600), "completed", "bob still stores");
+        assert.equal(await settle(store, "a3", 400), "completed", "alice's share is whole: 1,000");
+        assert.deepEqual((await store.get("a1"))?.result, resultOf(600), "kept ones stay");
+        assert.deepEqual((await store.get("b1"))?.result, resultOf(600));
+      }, { maxTotalResultBytes: 4_000 }));
+
+    it("gives a principal's share back when its results expire", () =>
+      withStore(async (store, clock) => {
+        await store.create(task("a1"), 10);
+        await store.create(task("a2", "user:alice", 30_000), 10);
+        assert.equal(await settle(store, "a1", 1_000), "completed");
+        clock.now = 30_000;
+        assert.equal(await settle(store, "a2", 100), "failed", "the share is full");
+        clock.now = 1_000 + 60_000;
+        await store.create(task("a3", "user:alice", clock.now), 10);
+        assert.equal(await settle(store, "a3", 900), "completed", "a1's 1,000 bytes came back");
+        await store.create(task("a4", "user:alice", clock.now), 10);
+        assert.equal(await settle(store, "a4", 200), "failed", "a3's 900 bytes count");
+      }, { maxTotalResultBytes: 100_000, maxResultBytesPerPrincipal: 1_000 }));
+
+    it("counts every anonymous owner (each anonymous session) as one principal", () =>
+      withStore(async (store) => {
+        const owners = ["anonymous:aa", "anonymous:bb", "anonymous", "user:bob"];
+        for (const [i, owner] of owners.entries()) await store.create(task(`t${i}`, owner), 10);
+        assert.equal(await settle(store, "t0", 600), "completed");
+        assert.equal(await settle(store, "t1", 600), "failed", "another anonymous session");
+        assert.equal(await settle(store, "t2", 600), "failed", "a stateless anonymous caller");
+        assert.equal(await settle(store, "t3", 600), "completed", "an account still stores");
+      }, { maxTotalResultBytes: 100_000, maxResultBytesPerPrincipal: 1_000 }));
+
+    it("keeps a principal's share under concurrent settles: never more than fits", () =>
+      withStore(async (store) => {
+        const ids = Array.from({ length: 6 }, (_, i) => `t${i}`);
+        for (const id of ids) await store.create(task(id), 10);
+        const settled = await Promise.all(ids.map((id) => settle(store, id, 300)));
+        assert.equal(settled.filter((status) => status === "completed").length, 3);
+        assert.equal(settled.filter((status) => status === "failed").length, 3);
+        await store.create(task("b", "user:bob"), 10);
+        assert.equal(await settle(store, "b", 900), "completed");
+      }, { maxTotalResultBytes: 100_000, maxResultBytesPerPrincipal: 1_000 }));
+
+    it("counts one result once when settles of its task race: the losers give theirs back", () =>
+      withStore(async (store) => {
+        await store.create(task("a"), 10);
+        const raced = await Promise.all(Array.from({ length: 6 }, () => settle(store, "a", 300)));
+        assert.deepEqual(raced, Array(6).fill("completed"), "one wins; the rest see it settled");
+        await store.create(task("fits"), 10);
+        assert.equal(await settle(store, "fits", 100), "completed", "300 + 100 fit in 400");
+        await store.create(task("over"), 10);
+        assert.equal(await settle(store, "over", 50), "failed", "the winner's 300 still count");
+      }, { maxTotalResultBytes: 100_000, maxResultBytesPerPrincipal: 400 }));
   });
 }

@@ -1,9 +1,9 @@
 /**
  * The in-process {@linkcode TaskStore}: the default, for one instance. Bounded
  * by a per-owner cap on unfinished tasks (given by the caller), a total cap
- * on tasks, and a total byte budget on results: a result that does not fit
- * is refused and its task stored `failed` (results already kept are never
- * pushed out). Results are kept as JSON text, apart from the records, so
+ * on tasks, and a total byte budget on results with a share per principal:
+ * a result that does not fit either is refused and its task stored
+ * `failed` (results already kept are never pushed out). Results are kept as JSON text, apart from the records, so
  * listing never touches them. Expired tasks are dropped when met and when
  * room is needed. Not shared between instances: use the Redis store
  * (`@tether/mcp/redis`) for that.
@@ -16,7 +16,10 @@ import {
   isExpired,
   isUnfinished,
   positiveStoreOption,
+  principalOfOwner,
   refuseResult,
+  type ResultBudget,
+  resultBudgetOf,
   type StoredTask,
   type TaskChange,
   type TaskStore,
@@ -45,16 +48,27 @@ export interface MemoryTaskStoreOptions {
    */
   maxTotalResultBytes?: number;
   /**
+   * Most bytes of results one principal's tasks keep at once (every
+   * anonymous caller together is one principal): past it that principal's
+   * results fail as a full `maxTotalResultBytes` does, until its older
+   * results expire, while other principals' are still kept. Set it to
+   * `maxTotalResultBytes` to turn the share off (a server without
+   * authentication, whose callers are all the anonymous principal).
+   * @default a quarter of maxTotalResultBytes (64 MiB)
+   */
+  maxResultBytesPerPrincipal?: number;
+  /**
    * The clock (ms), for expiry.
    * @default Date.now
    */
   now?: () => number;
 }
 
-/** A kept result: its JSON and that JSON's UTF-8 size. */
+/** A kept result: its JSON, that JSON's UTF-8 size, and whose share it counts against. */
 interface KeptResult {
   json: string;
   bytes: number;
+  principal: string;
 }
 
 /** Tasks in a `Map`, with an index by owner; results in another `Map`. */
@@ -62,8 +76,10 @@ export class MemoryTaskStore implements TaskStore {
   readonly #tasks = new Map<string, StoredTask>();
   readonly #results = new Map<string, KeptResult>();
   readonly #byOwner = new Map<string, Set<string>>();
+  /** Bytes of kept results by principal; a principal holding none has no entry. */
+  readonly #bytesByPrincipal = new Map<string, number>();
   readonly #maxTasks: number;
-  readonly #maxResultBytes: number;
+  readonly #budget: ResultBudget;
   readonly #now: () => number;
   #resultBytes = 0;
 
@@ -71,12 +87,7 @@ export class MemoryTaskStore implements TaskStore {
   constructor(options: MemoryTaskStoreOptions = {}) {
     const name = "MemoryTaskStore";
     this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 10_000);
-    this.#maxResultBytes = positiveStoreOption(
-      name,
-      "maxTotalResultBytes",
-      options.maxTotalResultBytes,
-      256 * 1024 * 1024,
-    );
+    this.#budget = resultBudgetOf(name, options);
     this.#now = options.now ?? Date.now;
   }
 
@@ -88,7 +99,7 @@ export class MemoryTaskStore implements TaskStore {
     if (this.#tasks.size >= this.#maxTasks) return Promise.resolve(false);
     const { result, ...record } = structuredClone(task);
     this.#tasks.set(task.taskId, record);
-    if (result !== undefined) this.#keep(task.taskId, result);
+    if (result !== undefined) this.#keep(record, result);
     let ids = this.#byOwner.get(task.ownerKey);
     if (ids === undefined) this.#byOwner.set(task.ownerKey, ids = new Set());
     ids.add(task.taskId);
@@ -108,7 +119,7 @@ export class MemoryTaskStore implements TaskStore {
     const next = applyTaskChange(task, structuredClone(change), this.#now());
     if (next === undefined) return Promise.resolve(this.#withResult(task));
     const { result, ...record } = next;
-    const stored = result === undefined || this.#keep(taskId, result)
+    const stored = result === undefined || this.#keep(record, result)
       ? record
       : refuseResult(record);
     this.#tasks.set(taskId, stored);
@@ -125,6 +136,7 @@ export class MemoryTaskStore implements TaskStore {
     this.#tasks.clear();
     this.#results.clear();
     this.#byOwner.clear();
+    this.#bytesByPrincipal.clear();
     this.#resultBytes = 0;
     return Promise.resolve();
   }
@@ -137,15 +149,27 @@ export class MemoryTaskStore implements TaskStore {
     return copy;
   }
 
-  /** Keeps `result` for `taskId` when it fits in the budget (expired results are dropped first); false when not. */
-  #keep(taskId: string, result: Record<string, unknown>): boolean {
+  /**
+   * Keeps `result` for `task` when it fits in the budget and in its
+   * principal's share (expired results are dropped first); false when not.
+   */
+  #keep(task: StoredTask, result: Record<string, unknown>): boolean {
     const json = JSON.stringify(result);
     const bytes = utf8Length(json);
-    if (this.#resultBytes + bytes > this.#maxResultBytes) this.#sweep();
-    if (this.#resultBytes + bytes > this.#maxResultBytes) return false;
-    this.#results.set(taskId, { json, bytes });
+    const principal = principalOfOwner(task.ownerKey);
+    if (!this.#fits(principal, bytes)) this.#sweep();
+    if (!this.#fits(principal, bytes)) return false;
+    this.#results.set(task.taskId, { json, bytes, principal });
     this.#resultBytes += bytes;
+    this.#bytesByPrincipal.set(principal, (this.#bytesByPrincipal.get(principal) ?? 0) + bytes);
     return true;
+  }
+
+  /** True when `bytes` more of `principal`'s fit in the total and in its share. */
+  #fits(principal: string, bytes: number): boolean {
+    const held = this.#bytesByPrincipal.get(principal) ?? 0;
+    return this.#resultBytes + bytes <= this.#budget.total &&
+      held + bytes <= this.#budget.perPrincipal;
   }
 
   /** The task, unless expired (then it is dropped). */
@@ -178,6 +202,9 @@ export class MemoryTaskStore implements TaskStore {
     if (kept !== undefined) {
       this.#results.delete(task.taskId);
       this.#resultBytes -= kept.bytes;
+      const held = (this.#bytesByPrincipal.get(kept.principal) ?? 0) - kept.bytes;
+      if (held > 0) this.#bytesByPrincipal.set(kept.principal, held);
+      else this.#bytesByPrincipal.delete(kept.principal);
     }
     const ids = this.#byOwner.get(task.ownerKey);
     ids?.delete(task.taskId);

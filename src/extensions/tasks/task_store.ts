@@ -6,9 +6,11 @@
  * atomic), so the status machine is the same whatever the store. Expiry
  * is by the injected clock: a task is gone `ttlMs` after its creation.
  * Stores keep a result apart from its task's record, within a total byte
- * budget: a result that does not fit is refused, and its task is stored
+ * budget and each principal's share of it ({@linkcode resultBudgetOf}): a
+ * result that does not fit either is refused, and its task is stored
  * `failed` instead ({@linkcode refuseResult}), so no finished task pushes
- * another one's result out. Listing reads records only, never results.
+ * another one's result out and no principal fills everyone's budget.
+ * Listing reads records only, never results.
  * Not here: running the work (task_runner.ts) and the wire (tasks_extension.ts).
  * @module
  */
@@ -199,8 +201,9 @@ export function isUnfinished(task: StoredTask): boolean {
 }
 
 /**
- * The message of a task whose result did not fit in the store's
- * result budget (its `error`, code `-32603`).
+ * The message of a task whose result did not fit in the store's result
+ * budget, or in its principal's share of it (its `error`, code `-32603`;
+ * the same words either way, so a refusal tells nothing of others' results).
  */
 export const RESULT_BUDGET_FULL =
   "The task finished, but its result could not be kept: the task store's result budget is full";
@@ -225,6 +228,84 @@ export function refuseResult(task: StoredTask): StoredTask {
   };
   delete refused.result;
   return refused;
+}
+
+/**
+ * The principal whose share of the result budget `ownerKey`'s results count
+ * against: the owner key itself, except that every anonymous owner
+ * (`anonymous`, and `anonymous:<digest>`, one per anonymous session) is the
+ * one anonymous principal, since an anonymous caller can open sessions at will.
+ *
+ * @example
+ * ```ts
+ * import { principalOfOwner } from "@tether/mcp/tasks";
+ * principalOfOwner("anonymous:5f3a"); // "anonymous"
+ * principalOfOwner("user:alice"); // "user:alice"
+ * ```
+ */
+export function principalOfOwner(ownerKey: string): string {
+  return ownerKey.startsWith("anonymous:") ? "anonymous" : ownerKey;
+}
+
+/**
+ * The result bounds of a task store: all results together, and one
+ * principal's ({@linkcode principalOfOwner}) results together.
+ *
+ * @example
+ * ```ts
+ * import type { ResultBudget } from "@tether/mcp/tasks";
+ * const budget: ResultBudget = { total: 1024 ** 2, perPrincipal: 256 * 1024 };
+ * ```
+ */
+export interface ResultBudget {
+  /** Most bytes of results kept at once, all tasks together. */
+  total: number;
+  /** Most bytes of results one principal's tasks keep at once. */
+  perPrincipal: number;
+}
+
+/** The stores' default total result budget: 256 MiB. */
+const DEFAULT_MAX_TOTAL_RESULT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A principal's default share of the total result budget, `1/parts` of it:
+ * a quarter, as a principal's share of the sessions and of the calls in
+ * flight, so one account, or the anonymous callers and one account
+ * together, never hold the whole budget, while one result as large as a
+ * quarter of it still fits.
+ */
+const DEFAULT_RESULT_SHARE_PARTS = 4;
+
+/**
+ * A store's {@linkcode ResultBudget} from its options (`maxTotalResultBytes`,
+ * default 256 MiB; `maxResultBytesPerPrincipal`, default a quarter of the
+ * total, at least 1); throws a `RangeError` naming the store and option on
+ * one that is not a positive integer. A share above the total is allowed:
+ * the total then binds (a share equal to the total turns the share off).
+ *
+ * @example
+ * ```ts
+ * import { resultBudgetOf } from "@tether/mcp/tasks";
+ * resultBudgetOf("MyTaskStore", { maxTotalResultBytes: 1_000 }).perPrincipal; // 250
+ * ```
+ */
+export function resultBudgetOf(
+  store: string,
+  options: { maxTotalResultBytes?: number; maxResultBytesPerPrincipal?: number },
+): ResultBudget {
+  const total = positiveStoreOption(
+    store,
+    "maxTotalResultBytes",
+    options.maxTotalResultBytes,
+    DEFAULT_MAX_TOTAL_RESULT_BYTES,
+  );
+  const perPrincipal = positiveStoreOption(
+    store,
+    "maxResultBytesPerPrincipal",
+    options.maxResultBytesPerPrincipal,
+    Math.max(1, Math.floor(total / DEFAULT_RESULT_SHARE_PARTS)),
+  );
+  return { total, perPrincipal };
 }
 
 /**
@@ -269,7 +350,9 @@ export interface TaskStore {
    * Applies `change` atomically ({@linkcode applyTaskChange}) and returns the
    * task as it then is (unchanged when the change did not apply); undefined
    * when unknown or expired. A result that does not fit in the store's
-   * result budget is not kept: the task is stored {@linkcode refuseResult}.
+   * result budget, or in its owner's principal's share of it
+   * ({@linkcode resultBudgetOf}), is not kept: the task is stored
+   * {@linkcode refuseResult}.
    */
   change(taskId: string, change: TaskChange): Promise<StoredTask | undefined>;
   /** The owner's live tasks, oldest first, without their results (listing reads no result). */

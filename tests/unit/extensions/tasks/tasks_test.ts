@@ -190,7 +190,10 @@ describe("tasks extension (2026-07-28)", () => {
     const handler = makeHandler({
       tools: [big],
       extensions: [tasksExtension({
-        store: new MemoryTaskStore({ maxTotalResultBytes: 1_000 }),
+        store: new MemoryTaskStore({
+          maxTotalResultBytes: 1_000,
+          maxResultBytesPerPrincipal: 1_000,
+        }),
         watchIntervalMs: 10,
       })],
     });
@@ -540,4 +543,9 @@ it("task store bounds must be positive integers: a RangeError names the store an
     /RedisTaskStore option maxTotalResultBytes must be a positive integer/,
   );
   assert.throws(() => new RedisTaskStore(unused, { maxTasks: Number.NaN }), RangeError);
+  assert.throws(
+    () => new MemoryTaskStore({ maxResultBytesPerPrincipal: 0 }),
+    /MemoryTaskStore option maxResultBytesPerPrincipal must be a positive integer/,
+  );
+  assert.throws(() => new RedisTaskStore(unused, { maxResultBytesPerPrincipal: 0.5 }), RangeError);
 });
