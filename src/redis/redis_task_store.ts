@@ -21,8 +21,9 @@
  * when that attempt's compare-and-set loses, never the winner's; both
  * come back when the result expires), and a task that finishes then
  * leaves its owner's unfinished set. A result that does not fit is refused
- * and its task stored `failed`. Expiry follows the injected clock (records also carry a
- * Redis TTL, so nothing is left behind). Not here: running the work.
+ * and its task stored `failed`. Expiry follows the injected clock (records
+ * also carry a Redis TTL, so nothing is left behind). Not here: running the
+ * work.
  * @module
  */
 

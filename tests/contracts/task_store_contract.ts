@@ -61,6 +61,34 @@ function task(taskId: string, ownerKey = "user:alice", createdAt = 1_000): Store
 
 const ASK = { method: "elicitation/create", params: { message: "Sure?" } };
 
+/** Settles `taskId` completed with a result of `bytes`; the status it ends in. */
+async function settle(store: TaskStore, taskId: string, bytes: number) {
+  const settled = await store.change(taskId, {
+    type: "settle",
+    status: "completed",
+    result: resultOf(bytes),
+  });
+  return settled?.status;
+}
+
+/**
+ * Settles `taskId` completed with a result of `bytes` and checks that the
+ * result is refused: the task is failed with {@linkcode RESULT_BUDGET_FULL}
+ * and no result, as the change returns it and as it is stored.
+ */
+async function assertRefused(store: TaskStore, taskId: string, bytes: number): Promise<void> {
+  const refused = await store.change(taskId, {
+    type: "settle",
+    status: "completed",
+    result: resultOf(bytes),
+  });
+  for (const seen of [refused, await store.get(taskId)]) {
+    assert.equal(seen?.status, "failed");
+    assert.equal(seen?.result, undefined);
+    assert.deepEqual(seen?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+  }
+}
+
 /** Runs the TaskStore contract against stores made by `factory`. */
 export function describeTaskStore(name: string, factory: TaskStoreFactory): void {
   describe(`TaskStore contract: ${name}`, () => {
@@ -255,18 +283,7 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
           result: first,
         });
         assert.equal(kept?.status, "completed");
-        const refused = await store.change("b", {
-          type: "settle",
-          status: "completed",
-          result: resultOf(600),
-        });
-        assert.equal(refused?.status, "failed");
-        assert.equal(refused?.result, undefined);
-        assert.deepEqual(refused?.error, { code: -32603, message: RESULT_BUDGET_FULL });
-        const stored = await store.get("b");
-        assert.equal(stored?.status, "failed");
-        assert.equal(stored?.result, undefined);
-        assert.deepEqual(stored?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        await assertRefused(store, "b", 600);
         assert.deepEqual(
           (await store.get("a"))?.result,
           first,
@@ -304,33 +321,13 @@ export function describeTaskStore(name: string, factory: TaskStoreFactory): void
         assert.equal(settled.filter((t) => t?.status === "failed").length, 3);
       }, { maxTotalResultBytes: 1_000, maxResultBytesPerPrincipal: 1_000 }));
 
-    /** Settles `taskId` completed with a result of `bytes`; the status it ends in. */
-    async function settle(store: TaskStore, taskId: string, bytes: number) {
-      const settled = await store.change(taskId, {
-        type: "settle",
-        status: "completed",
-        result: resultOf(bytes),
-      });
-      return settled?.status;
-    }
-
     it("gives each principal a quarter of the result budget: past it only its results fail", () =>
       withStore(async (store) => {
         for (const id of ["a1", "a2", "a3"]) await store.create(task(id), 10);
         await store.create(task("b1", "user:bob"), 10);
         assert.equal(await settle(store, "a1", 600), "completed");
         // 2,800 bytes of the 4,000 are free, but alice's share (1,000) is not.
-        const refused = await store.change("a2", {
-          type: "settle",
-          status: "completed",
-          result: resultOf(600),
-        });
-        assert.equal(refused?.status, "failed");
-        assert.equal(refused?.result, undefined);
-        assert.deepEqual(refused?.error, { code: -32603, message: RESULT_BUDGET_FULL });
-        const stored = await store.get("a2");
-        assert.equal(stored?.status, "failed");
-        assert.deepEqual(stored?.error, { code: -32603, message: RESULT_BUDGET_FULL });
+        await assertRefused(store, "a2", 600);
         assert.equal(await settle(store, "b1", 600), "completed", "bob still stores");
         assert.equal(await settle(store, "a3", 400), "completed", "alice's share is whole: 1,000");
         assert.deepEqual((await store.get("a1"))?.result, resultOf(600), "kept ones stay");

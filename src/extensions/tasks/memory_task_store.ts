@@ -3,10 +3,10 @@
  * by a per-owner cap on unfinished tasks (given by the caller), a total cap
  * on tasks, and a total byte budget on results with a share per principal:
  * a result that does not fit either is refused and its task stored
- * `failed` (results already kept are never pushed out). Results are kept as JSON text, apart from the records, so
- * listing never touches them. Expired tasks are dropped when met and when
- * room is needed. Not shared between instances: use the Redis store
- * (`@tether/mcp/redis`) for that.
+ * `failed` (results already kept are never pushed out). Results are kept
+ * as JSON text, apart from the records, so listing never touches them.
+ * Expired tasks are dropped when met and when room is needed. Not shared
+ * between instances: use the Redis store (`@tether/mcp/redis`) for that.
  * @module
  */
 
