@@ -69,8 +69,8 @@ async function runReport(connection: SdkConnection, bytes: number): Promise<Outc
 }
 
 /**
- * Three principals each run two 900 KB tasks on a server whose store keeps
- * 4 MB of results (1 MB, a quarter, each): one result fits a share, two do
+ * Three principals each run two 200 KB tasks on a server whose store keeps
+ * 1 MB of results (250 KB, a quarter, each): one result fits a share, two do
  * not. Then principal B runs one.
  */
 async function fillSharesThenB(store: TaskStore): Promise<void> {
@@ -83,14 +83,14 @@ async function fillSharesThenB(store: TaskStore): Promise<void> {
     for (const name of ["a1", "a2", "a3"]) {
       const connection = await server.connect({ token: name });
       await connection.client.listTools(); // the client learns which tools take tasks
-      outcomes[name] = [await runReport(connection, 900_000), await runReport(connection, 900_000)];
+      outcomes[name] = [await runReport(connection, 200_000), await runReport(connection, 200_000)];
     }
     const b = await server.connect({ token: "b" });
     await b.client.listTools();
-    assert.deepEqual(await runReport(b, 900_000), { text: 900_000 }, "B's result is kept");
+    assert.deepEqual(await runReport(b, 200_000), { text: 200_000 }, "B's result is kept");
     for (const name of ["a1", "a2", "a3"]) {
       const [first, second] = outcomes[name];
-      assert.deepEqual(first, { text: 900_000 }, `${name}'s first result fits its share`);
+      assert.deepEqual(first, { text: 200_000 }, `${name}'s first result fits its share`);
       assert.deepEqual(
         second,
         { status: "failed", why: `MCP error -32603: ${RESULT_BUDGET_FULL}` },
@@ -102,7 +102,7 @@ async function fillSharesThenB(store: TaskStore): Promise<void> {
 
 describe("task result shares through SDK v1's tasks client", () => {
   it("principal B's large result is kept after principals A1-A3 fill their shares", async () => {
-    const store = new MemoryTaskStore({ maxTotalResultBytes: 4_000_000 });
+    const store = new MemoryTaskStore({ maxTotalResultBytes: 1_000_000 });
     try {
       await fillSharesThenB(store);
     } finally {
@@ -122,6 +122,6 @@ after(async () => {
 describeRedis("task result shares on Redis through SDK v1's tasks client", () => {
   itRedis(
     "principal B's large result is kept after principals A1-A3 fill their shares",
-    () => fillSharesThenB(new RedisTaskStore(redis!.client, { maxTotalResultBytes: 4_000_000 })),
+    () => fillSharesThenB(new RedisTaskStore(redis!.client, { maxTotalResultBytes: 1_000_000 })),
   );
 });
