@@ -37,6 +37,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   "runtime.ts": [],
   "hex.ts": [],
   "storage_unavailable.ts": [],
+  // Storage faults told once per outage (the Redis backend's watch; the handler's onError filter).
+  "storage_outages.ts": [],
   "protocol": ["jsonrpc"],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc", "runtime.ts"],
@@ -113,12 +115,14 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
+    "storage_outages.ts",
   ],
   // Configuration vocabulary: the option and event types name the parts they configure.
   "events.ts": ["http", "jsonrpc", "protocol"],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
     "events.ts",
+    "storage_outages.ts",
     "runtime.ts",
     "http",
     "protocol",
@@ -151,6 +155,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).
   "storage": [
     "storage_unavailable.ts",
+    "storage_outages.ts",
     "legacy",
     "legacy/sessions",
     "bus",

@@ -228,7 +228,9 @@ export interface ObserveOptions {
    */
   onEvent?: McpEventListener;
   /**
-   * Told about unexpected errors (bugs in handlers, store failures).
+   * Told about unexpected errors (bugs in handlers, store failures). A
+   * storage failure its store reports once per outage (the Redis backend's
+   * `onError`) is not told here again for each refused request.
    * @default {`console.error`, prefixed `[tether]`}
    */
   onError?: (error: unknown) => void;

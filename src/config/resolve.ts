@@ -28,6 +28,7 @@ import {
   wholeNumber,
 } from "./checks.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { toldInOutage } from "../storage_outages.ts";
 import { refuseMovedOptions } from "./moved_options.ts";
 import type { McpHandlerOptions } from "./options.ts";
 import { resolveSessionSettings, type SessionSettings } from "./session_settings.ts";
@@ -126,7 +127,11 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   if (mode !== "auto" && mode !== "json" && mode !== "sse") {
     throw new RangeError(`Unknown streams.responseMode: ${mode}`);
   }
-  const onError = observe.onError ?? ((error: unknown) => console.error("[tether]", error));
+  const report = observe.onError ?? ((error: unknown) => console.error("[tether]", error));
+  // A storage fault its store told once for its whole outage (the Redis backend) is not told again.
+  const onError = (error: unknown) => {
+    if (!toldInOutage(error)) report(error);
+  };
   const authenticates = auth.authenticate !== undefined || auth.oauth !== undefined;
   const maxConcurrentRequests = limits.maxConcurrentRequests === undefined
     ? undefined

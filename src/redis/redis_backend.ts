@@ -4,8 +4,9 @@
  * @module
  */
 
-import { ErrorReply } from "redis";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
+import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
+import { OutageWatch } from "./outage_watch.ts";
 import { CommandDeadline } from "./command_deadline.ts";
 import { MAX_TIMER_MS } from "../runtime.ts";
 import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
@@ -17,7 +18,7 @@ import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_sessio
 import { expiryGraceOf } from "./session_grace.ts";
 import { checkTarget, refuseClusterNode } from "./source_checks.ts";
 import { dropOnDemotion } from "./demoted_node.ts";
-import { type NodeRedisLikeClient, type RedisSource, sourceFactory } from "./redis_sources.ts";
+import { type RedisSource, type SourceClient, sourceFactory } from "./redis_sources.ts";
 
 /**
  * Options of {@linkcode createRedisBackend}.
@@ -64,7 +65,12 @@ export interface RedisBackendOptions {
    * `maxTotalResultBytes`, `maxResultBytesPerPrincipal`, `now`.
    */
   taskStore?: Omit<RedisTaskStoreOptions, "prefix" | "onClose" | "waitForReplica">;
-  /** Reports connection trouble (once per outage) and bus failures. Default: `console.error`. */
+  /**
+   * Reports storage faults once per outage (a short `StorageOutageError`
+   * naming the server or Cluster master and the seam, then one
+   * `StorageRecoveredError` at its first success), and bus failures that
+   * are not part of an outage. Default: `console.error`, a notice on one line.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -149,13 +155,17 @@ export async function createRedisBackend(
   const deadline = new CommandDeadline(
     timerOption("commandTimeoutMs", options.commandTimeoutMs, 2_000),
   );
-  const onError = options.onError ?? ((error) => console.error("tether: Redis:", error));
+  const onError = options.onError ?? defaultOnError;
   expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
   const source = sourceFactory(target);
   const where = source.where;
+  // Every seam's commands pass it: a storage fault is told once per outage, not per request.
+  const watch = new OutageWatch(where, onError);
+  const report = watch.filtered(onError);
 
   const openConnection: OpenRedisConnection = async () => {
-    const client = await connectWithin(source.fresh(), timeoutMs, where, onError);
+    const client = await connectWithin(source.fresh(), timeoutMs, where, watch);
+    watch.learn(client.places);
     // One node given by address: a demoted node's connection is dropped to resolve it again.
     return connectionOf(client, deadline, source.kind === "node" ? dropOnDemotion(client) : client);
   };
@@ -166,9 +176,9 @@ export async function createRedisBackend(
     opened.push(connection);
     first = connection;
   } else {
+    watch.learn(source.own.places);
     first = deadline.wrap(source.own);
   }
-  const shared = failingClosed(first);
   try {
     // A Cluster node given as one node would answer most keys MOVED: refused (source_checks.ts).
     if (source.kind !== "cluster") await refuseClusterNode(first, where);
@@ -176,6 +186,7 @@ export async function createRedisBackend(
     await Promise.all(opened.map((connection) => connection.close()));
     throw error;
   }
+  const sessionCommands = watch.failingClosed(first, "session store");
 
   const waitMs = options.waitForReplicaMs === undefined
     ? undefined
@@ -183,35 +194,44 @@ export async function createRedisBackend(
   // WAIT names no key; on a Cluster the key after it routes it to the master that took the write.
   const waitForReplica = waitMs === undefined ? undefined : async (key: string) => {
     const args = ["WAIT", "1", String(waitMs)];
-    const acknowledged = await shared.sendCommand(
-      source.kind === "cluster" ? [...args, key] : args,
-    );
-    if (Number(acknowledged) < 1) {
-      throw new StorageUnavailableError(
-        `no Redis replica acknowledged the write within ${waitMs} ms`,
-      );
-    }
+    const sent = source.kind === "cluster" ? [...args, key] : args;
+    const acknowledged = await sessionCommands.sendCommand(sent);
+    const lagging = Number(acknowledged) < 1
+      ? new StorageUnavailableError(`no Redis replica acknowledged the write within ${waitMs} ms`)
+      : undefined;
+    watch.replicas(sent, lagging); // told once until a replica acknowledges again
+    if (lagging !== undefined) throw lagging;
   };
-  const bus = new RedisBus(shared, openConnection, { ...options.bus, prefix, onError });
+  const bus = new RedisBus(
+    watch.failingClosed(first, "bus"),
+    watch.watchedOpener(openConnection, "bus"),
+    { ...options.bus, prefix, onError: report },
+  );
   // Each read-and-touch records this instance as a holder of the session: its bus messages come here.
-  const sessionStore = new RedisSessionStore(shared, {
+  const sessionStore = new RedisSessionStore(sessionCommands, {
     ...options.sessionStore,
     prefix,
     waitForReplica,
     holder: bus.instanceId,
   });
   // Its streams name this instance's bus too: a follower elsewhere ends once the bus is gone.
-  const eventLog = new RedisEventLog(shared, {
+  const eventLog = new RedisEventLog(watch.failingClosed(first, "event log"), {
     // One master holds every budget book off a Cluster: one book, exact and shared by more writes,
     // booked by the writing script itself (one round trip per write).
     ...(source.kind === "cluster" ? {} : { budgetBooks: 1, singleNode: true }),
     ...options.eventLog,
     prefix,
-    openConnection,
+    openConnection: watch.watchedOpener(openConnection, "event log"),
     busInstance: () => bus.liveId(),
   });
-  const taskStore = new RedisTaskStore(shared, { ...options.taskStore, prefix, waitForReplica });
-  const rateLimitStore = new RedisRateLimitStore(shared, { prefix });
+  const taskStore = new RedisTaskStore(watch.failingClosed(first, "task store"), {
+    ...options.taskStore,
+    prefix,
+    waitForReplica,
+  });
+  const rateLimitStore = new RedisRateLimitStore(watch.failingClosed(first, "rate-limit store"), {
+    prefix,
+  });
   let closing: Promise<void> | undefined;
   return {
     sessionStore,
@@ -239,49 +259,19 @@ function timerOption(name: string, value: number | undefined, fallback: number):
   return ms;
 }
 
-/**
- * Reply errors that mean "not now" rather than "wrong command": a Redis
- * loading, failing over, read-only, busy, or full (`OOM` under
- * `maxmemory-policy noeviction`).
- */
-const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|READONLY|MISCONF|BUSY|TRYAGAIN|CLUSTERDOWN|OOM)\b/;
-
-/**
- * `commands`, with every failure to reach Redis (closed, offline, timed out,
- * loading after a restart) turned into a {@linkcode StorageUnavailableError},
- * which the handler answers with 503 + Retry-After. A reply error to a
- * command Redis did run stays as it is: that is a bug, not an outage.
- */
-function failingClosed(commands: RedisCommands): RedisCommands {
-  return {
-    sendCommand: async (args) => {
-      try {
-        return await commands.sendCommand(args);
-      } catch (error) {
-        if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) throw error;
-        throw new StorageUnavailableError(`Redis is unreachable (${args[0]})`, { cause: error });
-      }
-    },
-  };
-}
-
 /** Connects `client`, or fails after `timeoutMs` with an error that names the server. */
 async function connectWithin(
-  client: NodeRedisLikeClient,
+  client: SourceClient,
   timeoutMs: number,
   where: string,
-  onError: (error: unknown) => void,
-): Promise<NodeRedisLikeClient> {
+  watch: OutageWatch,
+): Promise<SourceClient> {
   let lastError: unknown;
   let ready = false;
-  let reported = false;
   client.on("error", (error) => {
     lastError = error;
-    // Once per outage: node-redis reconnects on its own and reports every attempt.
-    if (ready && !reported) {
-      reported = true;
-      onError(error);
-    }
+    // node-redis reconnects on its own and reports every attempt: the watch tells one per outage.
+    if (ready) watch.connectionFailed(error);
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -301,23 +291,22 @@ async function connectWithin(
     clearTimeout(timer);
   }
   ready = true;
-  const reportAgain = () => (reported = false);
-  // A command that succeeds after an outage re-arms the report.
-  return {
-    connect: () => client.connect(),
-    destroy: () => client.destroy(),
-    on: (event, listener) => client.on(event, listener),
-    sendCommand: async (args) => {
-      const reply = await client.sendCommand(args);
-      if (reported) reportAgain();
-      return reply;
-    },
-  };
+  return client;
+}
+
+/**
+ * `console.error`, an outage's notice on one line (its message), anything
+ * else with its stack.
+ */
+function defaultOnError(error: unknown): void {
+  if (error instanceof StorageOutageError || error instanceof StorageRecoveredError) {
+    console.error(`tether: Redis: ${error.message}`);
+  } else console.error("tether: Redis:", error);
 }
 
 /** A connection of its own (blocking reads), its commands bounded by `deadline`. */
 function connectionOf(
-  client: NodeRedisLikeClient,
+  client: SourceClient,
   deadline: CommandDeadline,
   commands: RedisCommands = client,
 ): RedisConnection {

@@ -11,6 +11,7 @@
 
 import { createClient, createCluster, createSentinel } from "redis";
 import type { RedisCommands } from "./redis_commands.ts";
+import { slotOf } from "./cluster_slot.ts";
 
 /**
  * The parts of a node-redis client the backend drives on connections it opens.
@@ -50,6 +51,9 @@ export interface DuplicableRedisClient extends RedisCommands {
 /** node-redis's cluster client (`createCluster`), as far as the backend drives it. */
 interface ClusterClient {
   sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
+  /** Each slot's shard (empty until connected). */
+  readonly slots: readonly ({ master: { address: string } } | undefined)[];
+  readonly masters: readonly { address: string }[];
   duplicate(): ClusterClient;
   connect(): Promise<unknown>;
   destroy(): unknown;
@@ -91,6 +95,20 @@ export type RedisSource =
     sentinel: { name: string; sentinels: readonly { host: string; port: number }[] };
   };
 
+/**
+ * Which master of a Cluster a command goes to, as `host:port`: what the
+ * outage reports name (outage_watch.ts).
+ */
+export interface ClusterPlaces {
+  /** The master owning `args`' key's slot; undefined for a command that names no key. */
+  masterOf(args: readonly string[]): string | undefined;
+  /** The masters the client knows now. */
+  masters(): readonly string[];
+}
+
+/** A client the backend connects, with the Cluster's places when it is a Cluster client. */
+export type SourceClient = NodeRedisLikeClient & { places?: ClusterPlaces };
+
 /** The topology of a source, for messages and for the single-node check. */
 export type SourceKind = "node" | "cluster" | "sentinel";
 
@@ -100,9 +118,9 @@ export interface SourceFactory {
   /** Where it points, without secrets, for error messages. */
   readonly where: string;
   /** A new, unconnected client (a whole cluster or Sentinel client for those topologies). */
-  fresh(): NodeRedisLikeClient;
+  fresh(): SourceClient;
   /** The caller's own connected client, used as the shared one (never closed by the backend). */
-  readonly own?: RedisCommands;
+  readonly own?: RedisCommands & { places?: ClusterPlaces };
 }
 
 // Without the offline queue a command fails at once while Redis is away (503), never waits.
@@ -175,7 +193,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
       kind: "cluster",
       where: "the client's Cluster",
       fresh: () => clusterCommands(cluster.duplicate()),
-      own: { sendCommand: (args) => clusterSend(cluster, args) },
+      own: { sendCommand: (args) => clusterSend(cluster, args), places: placesOf(cluster) },
     };
   }
   const plain = source.client;
@@ -193,12 +211,24 @@ export function isClusterClient(client: Record<string, unknown>): boolean {
 }
 
 /** A cluster client as a raw-command client: each command goes to its first key's master. */
-function clusterCommands(cluster: ClusterClient): NodeRedisLikeClient {
+function clusterCommands(cluster: ClusterClient): SourceClient {
   return {
     connect: () => cluster.connect(),
     destroy: () => cluster.destroy(),
     on: (event, listener) => cluster.on(event, listener),
     sendCommand: (args) => clusterSend(cluster, args),
+    places: placesOf(cluster),
+  };
+}
+
+/** Where `cluster` sends each command, as {@linkcode clusterSend} routes it. */
+function placesOf(cluster: ClusterClient): ClusterPlaces {
+  return {
+    masterOf: (args) => {
+      const key = args[0] === "WAIT" && args.length === 4 ? args[3] : firstKeyOf(args);
+      return key === undefined ? undefined : cluster.slots[slotOf(key)]?.master.address;
+    },
+    masters: () => cluster.masters.map((master) => master.address),
   };
 }
 

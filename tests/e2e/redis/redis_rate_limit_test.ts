@@ -139,12 +139,12 @@ itRedis(
   "Redis down: 503 + Retry-After, reported to onError once per outage, the tool never runs",
   async () => {
     const server = await startRestartableRedis();
+    const errors: unknown[] = [];
     const backend = await createRedisBackend({ url: server.url }, {
       prefix: `rl${++n}:`,
       commandTimeoutMs: 1_000,
-      onError: () => {},
+      onError: (error) => errors.push(error), // the outage is told here, once
     });
-    const errors: unknown[] = [];
     let runs = 0;
     const counted = defineTool({
       name: "echo",
@@ -181,7 +181,11 @@ itRedis(
         await assertHttpError(refused, 503, { code: -32603, id: 7, message: /rate limit store/ });
       }
       assert.equal(runs, 1, "no call ran while the store was down");
-      assert.equal(errors.length, 1, "one report per outage");
+      assert.deepEqual(
+        errors.map((error) => (error as Error).name),
+        ["StorageOutageError"],
+        "one report per outage, to the backend's onError (the handler's is not told it again)",
+      );
     } finally {
       await handler.close();
       await backend.close();

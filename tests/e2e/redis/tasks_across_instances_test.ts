@@ -149,12 +149,12 @@ describeRedis("tasks across instances (Redis)", () => {
 
   it("Redis down: tools/call and tasks/get answer -32603 at once, nothing runs; back up, tasks serve again", async () => {
     const down = await startRestartableRedis();
+    const errors: unknown[] = [];
     const backend = await createRedisBackend({ url: down.url }, {
       prefix: `x${++n}:`,
-      onError: () => {}, // the client's own connection errors: expected here
+      onError: (error) => errors.push(error), // the outage is told here, once
     });
     const blocking = blockingTool();
-    const errors: unknown[] = [];
     const handler = makeHandler({
       tools: [{ ...blocking.tool, task: "optional" }],
       observe: {
@@ -174,7 +174,11 @@ describeRedis("tasks across instances (Redis)", () => {
       assert.equal(blocking.calls.length, 1, "the refused call never ran");
       const get = await asUser(handler, "tasks/get", { taskId }, "alice");
       assert.equal(get.message.error?.code, -32603);
-      assert.ok(errors.length >= 2, "each failure is reported to onError");
+      assert.deepEqual(
+        errors.map((error) => (error as Error).name),
+        ["StorageOutageError"],
+        "the outage is reported once, not each failure",
+      );
       await down.restart();
       await until(
         async () => {
