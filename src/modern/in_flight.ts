@@ -14,6 +14,7 @@
  */
 
 import type { RequestTracker } from "../bus/delivery.ts";
+import { RequestRecords } from "../bus/request_records.ts";
 import { PrincipalShares } from "../http/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type SlowCall, SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
@@ -31,10 +32,8 @@ export interface RunningRequest extends SlowCall {
 /** In-flight modern requests. */
 export class ModernInFlight extends SlowCalls<RunningRequest> {
   #shares: PrincipalShares;
-  readonly #requests: RequestTracker | undefined;
-  readonly #onError: (error: unknown) => void;
-  /** The requests recorded with `#requests`, each with its recording (true once recorded). */
-  readonly #tracked = new Map<RunningRequest, Promise<boolean>>();
+  /** Where the long requests are recorded, on a bus addressed to owners. */
+  readonly #records: RequestRecords | undefined;
 
   /**
    * An empty registry; one principal may have `maxPerPrincipal` requests in
@@ -50,8 +49,7 @@ export class ModernInFlight extends SlowCalls<RunningRequest> {
   ) {
     super(STREAM_AFTER_MS, 2, scheduler);
     this.#shares = new PrincipalShares(maxPerPrincipal);
-    this.#requests = requests;
-    this.#onError = onError;
+    this.#records = requests === undefined ? undefined : new RequestRecords(requests, onError);
   }
 
   /** Requests one principal may have in flight. */
@@ -74,15 +72,7 @@ export class ModernInFlight extends SlowCalls<RunningRequest> {
   override delete(request: RunningRequest): void {
     if (this.has(request)) this.#shares.give(request.ownerKey);
     super.delete(request);
-    const tracked = this.#tracked.get(request);
-    if (tracked !== undefined) {
-      this.#tracked.delete(request);
-      const requests = this.#requests!;
-      // After its recording, so the record never outlives the request (but by its TTL).
-      tracked.then((recorded) =>
-        recorded ? requests.untrack(request.ownerKey, request.id) : undefined
-      ).catch(this.#onError);
-    }
+    this.#records?.forget(request);
   }
 
   /**
@@ -92,18 +82,7 @@ export class ModernInFlight extends SlowCalls<RunningRequest> {
    * request is cancelled now, as if it had come now.
    */
   outlived(request: RunningRequest): void {
-    const requests = this.#requests;
-    if (requests === undefined || this.#tracked.has(request) || !this.has(request)) return;
-    this.#tracked.set(
-      request,
-      requests.track(request.ownerKey, request.id).then((recorded) => {
-        if (!recorded) request.abort("cancelled");
-        return recorded;
-      }, (error) => {
-        this.#onError(error);
-        return false;
-      }),
-    );
+    if (this.has(request)) this.#records?.record(request);
   }
 
   /** Aborts the owner's requests with this id (a rare event: a scan is fine); returns how many. */
