@@ -182,7 +182,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     telemetry,
   });
   const legacy: LegacyEra = sessionful ??
-    new StatelessLegacy({ settings: config, dispatcher, keepAlive, telemetry });
+    new StatelessLegacy({ settings: config, dispatcher, keepAlive, telemetry, delivery });
   const modern = new ModernPipeline({
     settings: config,
     dispatcher,

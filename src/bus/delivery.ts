@@ -63,8 +63,9 @@ export type SessionHolds = (sessionId: string) => boolean;
 export const RELEASE_AFTER_MS = 2_000;
 
 /**
- * Where this instance records the 2026-07-28 requests it runs, on a bus
- * addressed to owners (its `trackRequest`), so their cancellations come here.
+ * Where this instance records the requests without a session it runs
+ * (2026-07-28, and 2025 calls served without sessions), on a bus addressed
+ * to owners (its `trackRequest`), so their cancellations come here.
  */
 export interface RequestTracker {
   /** Records the request as running here; false when a cancellation for it came first. */
@@ -77,7 +78,7 @@ export interface RequestTracker {
 export interface Delivery {
   /** True when a bus connects other instances (a message not acted on here may be acted on there). */
   readonly shared: boolean;
-  /** Where long 2026-07-28 requests are recorded; undefined when their cancellations go to everyone. */
+  /** Where long requests without a session are recorded; undefined when their cancellations go to everyone. */
   readonly requests: RequestTracker | undefined;
   /**
    * Delivers a message by its kind (see the module doc); resolves with how

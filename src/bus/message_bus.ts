@@ -49,8 +49,9 @@ export interface BusNotification {
  *   (and end it, when it is another stream).
  * - `stream-followed`: a client follows this stream from another instance; its work is attended
  *   (a lease, renewed every third of the orphan timeout).
- * - `stateless-cancel`: `notifications/cancelled` in 2026-07-28, matched by owner key and request id
- *   (on a bus with `trackRequest`, sent only where the request runs).
+ * - `stateless-cancel`: `notifications/cancelled` without a session (2026-07-28, and the 2025
+ *   revisions served without sessions, whose owner keys start `2025:`), matched by owner key and
+ *   request id (on a bus with `trackRequest`, sent only where the request runs).
  *
  * @example
  * ```ts
@@ -112,7 +113,8 @@ export interface MessageBus {
   release?(sessionId: string, unusedSince: number): Promise<void>;
   /**
    * Optional, for a bus addressed to owners: this instance runs the
-   * 2026-07-28 request `requestId` of `ownerKey` (it outlived a short grace),
+   * request without a session `requestId` of `ownerKey` (a 2026-07-28
+   * request, or a 2025 call served without sessions, that outlived a short grace),
    * so a `stateless-cancel` for it comes here rather than to every instance.
    * Resolves false when a cancellation for it was published first (found no
    * instance running it): the caller aborts the request.

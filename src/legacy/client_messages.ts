@@ -16,6 +16,7 @@ import type {
   JsonRpcNotification,
   JsonRpcRequest,
   JsonRpcResponse,
+  RequestId,
 } from "../jsonrpc/messages.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
@@ -90,7 +91,7 @@ export async function deliverClientMessages(
       ) continue;
       message = { type: "reply", sessionId: session.id, ownerKey, response };
     }
-    const failed = message === undefined ? undefined : await deliver(deps, message);
+    const failed = message === undefined ? undefined : await deliverOrRefuse(deps, message);
     span?.end(failed === undefined ? undefined : String(failed.code));
     if (failed !== undefined) return failed;
   }
@@ -107,9 +108,18 @@ async function awaitedElsewhere(
     await deps.awaited.has(sessionId, response.id as string);
 }
 
-/** Delivers a cancellation or a reply; a refusal when it must cross a bus that cannot take it. */
-async function deliver(
-  deps: ClientMessageDependencies,
+/**
+ * Delivers a cancellation or a reply; the refusal that ends the POST when it
+ * must cross a bus that cannot take it (413 when too large for the bus, else 503).
+ *
+ * @example
+ * ```ts ignore
+ * const refused = await deliverOrRefuse(deps, { type: "cancel", sessionId, requestId: 7 });
+ * if (refused !== undefined) return refused;
+ * ```
+ */
+export async function deliverOrRefuse(
+  deps: Pick<ClientMessageDependencies, "delivery" | "onError">,
   message: TargetedMessage,
 ): Promise<Refusal | undefined> {
   try {
@@ -132,10 +142,23 @@ function cancellationOf(
   sessionId: string,
   notification: JsonRpcNotification,
 ): TargetedMessage | undefined {
+  const requestId = cancelledRequestId(notification);
+  // Only this session's requests can be reached: the caller owns the session (checked above).
+  return requestId === undefined ? undefined : { type: "cancel", sessionId, requestId };
+}
+
+/**
+ * The request id a `notifications/cancelled` names; undefined for any other
+ * notification, or one whose `requestId` is not a string or a number.
+ *
+ * @example
+ * ```ts
+ * import { cancelledRequestId } from "./client_messages.ts";
+ * cancelledRequestId({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }); // 7
+ * ```
+ */
+export function cancelledRequestId(notification: JsonRpcNotification): RequestId | undefined {
   if (notification.method !== "notifications/cancelled") return undefined;
   const requestId = notification.params?.requestId;
-  // Only this session's requests can be reached: the caller owns the session (checked above).
-  return typeof requestId === "string" || typeof requestId === "number"
-    ? { type: "cancel", sessionId, requestId }
-    : undefined;
+  return typeof requestId === "string" || typeof requestId === "number" ? requestId : undefined;
 }

@@ -11,9 +11,13 @@
  * process by its id (stateless_replies.ts), so with several instances it must
  * reach the one that asked (else the request times out there).
  *
+ * A `notifications/cancelled` (a POST of its own) reaches the calls of the
+ * same principal with its request id, here or, through the bus, on the
+ * instance running them (stateless_cancels.ts); an anonymous caller's is
+ * ignored. Closing a call's response cancels its work too.
+ *
  * What it does NOT do, because each needs a session: resumable streams (no
- * priming event, and a resume GET is `405`), a listening stream, cancellation
- * from another POST (closing the POST's response cancels its work),
+ * priming event, and a resume GET is `405`), a listening stream,
  * `ctx.session` (undefined), resource subscriptions and `listChanged`
  * announcements (not advertised). `logging/setLevel` succeeds and changes
  * nothing: every POST logs at the default level.
@@ -22,10 +26,8 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { accepted } from "../http/responses.ts";
-import { type Refusal, refuse } from "../http/refusal.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { Refusal } from "../http/refusal.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import { asPlainObject } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { Scheduler } from "../runtime.ts";
 import { ownerKeyOf, type Principal } from "../protocol/context.ts";
@@ -36,23 +38,31 @@ import type { Telemetry } from "../telemetry/telemetry.ts";
 import { answerInitialize } from "./initialize_answer.ts";
 import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "./post_shape.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
+import { type Delivery, LocalDelivery } from "../bus/delivery.ts";
 import type { EraStats, LegacyEra } from "../era.ts";
 import { drained } from "../http/drained.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
+import {
+  cancellationOwnerOf,
+  statelessCancellationOf,
+  StatelessCancels,
+} from "./stateless_cancels.ts";
+import { deliverOrRefuse } from "./client_messages.ts";
 import { OrphanWatch } from "./orphan_watch.ts";
 import { StreamHub } from "./stream_hub.ts";
 import { MemoryEventLog } from "./memory_event_log.ts";
 import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
-import type { SessionOperations } from "./request_context.ts";
+import {
+  NO_SESSION,
+  notAllowed,
+  STATELESS_NOTE,
+  withoutSessionCapabilities,
+} from "./without_session.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
 const DEFAULT_VERSION = "2025-03-26";
-
-/** Said by every refusal of something that needs a session. */
-export const STATELESS_NOTE =
-  'this server serves 2025 clients without sessions (eras: { legacy: "stateless" })';
 
 /** The settings of the 2025 revisions without sessions, built by the handler from its resolved options. */
 export interface StatelessSettings {
@@ -79,50 +89,12 @@ export interface StatelessLegacyOptions {
   /** The handler's heartbeat timer, shared with the other streams. */
   keepAlive: KeepAlive;
   telemetry: Telemetry;
-}
-
-/** Session operations where there is no session: subscriptions refused, the logging level kept nowhere. */
-const NO_SESSION: SessionOperations = {
-  state: () => {
-    throw new McpError(ErrorCode.InternalError, `No session state: ${STATELESS_NOTE}`);
-  },
-  setLogLevel: () => Promise.resolve(),
-  subscribe: () =>
-    Promise.reject(
-      new McpError(
-        ErrorCode.MethodNotFound,
-        `resources/subscribe needs a session: ${STATELESS_NOTE}`,
-      ),
-    ),
-  unsubscribe: () =>
-    Promise.reject(
-      new McpError(
-        ErrorCode.MethodNotFound,
-        `resources/unsubscribe needs a session: ${STATELESS_NOTE}`,
-      ),
-    ),
-};
-
-/** 405 for GET and DELETE: no listening stream, no session to end. */
-function notAllowed(): Refusal {
-  return refuse(405, "Method Not Allowed: this server keeps no sessions", {
-    headers: { allow: "POST" },
-    step: "method",
-  });
-}
-
-/** An `initialize` result without what needs a session: resource subscriptions and `listChanged`. */
-function withoutSessionCapabilities(result: Record<string, unknown>): Record<string, unknown> {
-  const capabilities = asPlainObject(result.capabilities);
-  if (capabilities === undefined) return result;
-  const trimmed: Record<string, unknown> = { ...capabilities };
-  for (const kind of ["tools", "resources", "prompts"]) {
-    const entry = asPlainObject(trimmed[kind]);
-    if (entry === undefined) continue;
-    const { listChanged: _listChanged, subscribe: _subscribe, ...rest } = entry;
-    trimmed[kind] = rest;
-  }
-  return { ...result, capabilities: trimmed };
+  /**
+   * Where a cancellation goes: to the calls here, or through the bus to
+   * another instance; and where long calls are recorded for it. Default:
+   * this era alone.
+   */
+  delivery?: Pick<Delivery, "deliver" | "requests">;
 }
 
 /** The 2025 revisions without sessions: `initialize`, then POSTs that each stand alone. */
@@ -139,6 +111,8 @@ export class StatelessLegacy implements LegacyEra {
   readonly #dispatcher: Dispatcher;
   readonly #telemetry: Telemetry;
   readonly #exchange: LegacyExchangeDependencies;
+  readonly #cancels: StatelessCancels;
+  readonly #delivery: Pick<Delivery, "deliver" | "requests">;
   #nextKey = 0;
 
   /** The stateless POST path over `options`. */
@@ -149,6 +123,14 @@ export class StatelessLegacy implements LegacyEra {
     this.#telemetry = options.telemetry;
     this.#slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, config.scheduler);
     this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
+    this.#delivery = options.delivery ??
+      new LocalDelivery((message) => Promise.resolve(this.receive(message)));
+    this.#cancels = new StatelessCancels(
+      this.inFlight,
+      this.#delivery.requests,
+      this.#slowCalls,
+      config.onError,
+    );
     this.hub = new StreamHub({
       // Nothing is resumed: the log only carries a POST's events to its own connection.
       eventLog: new MemoryEventLog(),
@@ -188,15 +170,26 @@ export class StatelessLegacy implements LegacyEra {
     const version = headers.get("mcp-protocol-version") ?? DEFAULT_VERSION;
     const batchRefused = isBatch ? batchRefusal(version) : undefined;
     if (batchRefused !== undefined) return batchRefused;
-    // Replies settle this process's waits by id; notifications have no session to reach.
+    // Replies settle this process's waits by id; a cancellation reaches the principal's calls
+    // wherever they run; other notifications have no session to reach.
     const ownerKey = ownerKeyOf(principal);
     const requests: JsonRpcRequest[] = [];
     for (const message of messages) {
       if (message.kind === "response") this.#pending.deliverById(ownerKey, message.message);
       else if (message.kind === "request") requests.push(message.message as JsonRpcRequest);
+      else {
+        const cancel = statelessCancellationOf(message.message, principal);
+        const refused = cancel === undefined ? undefined : await deliverOrRefuse(
+          { delivery: this.#delivery, onError: this.#settings.onError },
+          cancel,
+        );
+        if (refused !== undefined) return refused;
+      }
     }
     if (requests.length === 0) return accepted();
     const key = `stateless-${++this.#nextKey}`;
+    const cancelledBy = cancellationOwnerOf(principal);
+    if (cancelledBy !== undefined) this.#cancels.begin(key, cancelledBy, requests);
     const record: SessionRecord = {
       id: key,
       ownerKey,
@@ -206,15 +199,21 @@ export class StatelessLegacy implements LegacyEra {
       expiresAt: Number.POSITIVE_INFINITY,
     };
     const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
-    const response = await answerLegacyRequests(
-      this.#exchange,
-      requests,
-      isBatch,
-      record,
-      principal,
-      connection,
-      this.#telemetry.begin(request),
-    );
+    let response: Response;
+    try {
+      response = await answerLegacyRequests(
+        this.#exchange,
+        requests,
+        isBatch,
+        record,
+        principal,
+        connection,
+        this.#telemetry.begin(request),
+      );
+    } catch (error) {
+      this.#end(key); // nothing of the POST outlives it
+      throw error;
+    }
     return this.#endingWith(response, key);
   }
 
@@ -232,12 +231,12 @@ export class StatelessLegacy implements LegacyEra {
     return notAllowed();
   }
 
-  /** DELETE: there is no session to end. */
   /** Nothing here belongs to a session: the bus never addresses one to this era. */
   holds(): boolean {
     return false;
   }
 
+  /** DELETE: there is no session to end. */
   checkDelete(): Refusal {
     return notAllowed();
   }
@@ -252,9 +251,11 @@ export class StatelessLegacy implements LegacyEra {
     return Promise.resolve(notAllowed());
   }
 
-  /** Nothing of another instance's reaches a POST without a session. */
-  receive(_message: BusMessage): number {
-    return 0;
+  /** A cancellation, from this instance or another, reaches the calls it names here. */
+  receive(message: BusMessage): number {
+    return message.type === "stateless-cancel"
+      ? this.#cancels.cancel(message.ownerKey, message.requestId)
+      : 0;
   }
 
   /** The POSTs answering now (no sessions; none waits for a client's reply across POSTs). */
@@ -349,6 +350,7 @@ export class StatelessLegacy implements LegacyEra {
 
   /** Ends what the POST under `key` still holds: its work, its streams, its events. */
   #end(key: string): void {
+    this.#cancels.end(key);
     this.inFlight.cancelSession(key, "abandoned");
     this.#pending.rejectSession(key, "The request ended");
     this.hub.endSession(key);

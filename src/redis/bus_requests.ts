@@ -1,5 +1,6 @@
 /**
- * Where the 2026-07-28 requests run, for the owner-addressed Redis bus
+ * Where the requests without a session run (2026-07-28, and 2025 calls
+ * served without sessions), for the owner-addressed Redis bus
  * (redis_bus.ts): a request that outlives a short grace records its
  * instance under `<prefix>rq:{<owner>|<id>}` (a set, TTL `4 × aliveMs`,
  * refreshed with the instance's liveness while it runs), so a

@@ -8,8 +8,9 @@
  * instances that served a request of it (`<prefix>bh:{<session id>}`,
  * written by the session store's read-and-touch, under the session's tag,
  * expiring with its keys), less those that have since said they hold
- * nothing of it (`release`); a 2026-07-28 cancellation (`stateless-cancel`,
- * which names no session) goes to the instances running its request
+ * nothing of it (`release`); a cancellation without a session
+ * (`stateless-cancel`: 2026-07-28, or a 2025 call served without sessions)
+ * goes to the instances running its request
  * (`<prefix>rq:{<owner>|<id>}`, recorded by `trackRequest` once a request
  * outlives a short grace; see bus_requests.ts); a
  * message for everyone (`broadcast`, `resource-updated`) goes to every live
@@ -235,7 +236,7 @@ export class RedisBus implements MessageBus {
   }
 
   /**
-   * Records that this instance runs the 2026-07-28 request `requestId` of
+   * Records that this instance runs the request without a session `requestId` of
    * `ownerKey` (until {@linkcode untrackRequest}, or `4 × aliveMs` after this
    * instance last refreshed it): its `stateless-cancel` comes here. Resolves
    * false, recording nothing, when a cancellation for it came first.
