@@ -21,7 +21,8 @@ import {
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { type GatewayTarget, Refresher } from "./list_refresher.ts";
 import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
-import { checkRelayed, upstreamFailure } from "./relay_limits.ts";
+import { checkRelayed } from "./relay_limits.ts";
+import { upstreamFailure } from "./upstream_failure.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
 import type { Upstream } from "./upstream.ts";

@@ -11,6 +11,8 @@
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Principal } from "../protocol/context.ts";
+import { watchStreams } from "./upstream_fetch.ts";
+import { unansweredResponse } from "./upstream_failure.ts";
 
 /** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
 const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -75,9 +77,10 @@ export interface OpenedTransport {
    * Registers who is told when a response stream from the upstream ends or
    * breaks (HTTP: an SSE body), so calls waiting on a dead upstream are
    * found by a probe instead of waiting for their timeout; `oversized` when
-   * it broke on a message over the limit (the session is then ended).
+   * it broke on a message over the limit (the session is then ended),
+   * `unanswered` when calls it carried were failed for want of their answer.
    */
-  onStreamEnd?(listener: (oversized: boolean) => void): void;
+  onStreamEnd?(listener: (oversized: boolean, unanswered: boolean) => void): void;
 }
 
 /**
@@ -131,6 +134,13 @@ export interface HttpUpstreamOptions {
    * event), bytes; past it the response fails (and so the call). @default {4194304}
    */
   maxMessageBytes?: number;
+  /**
+   * Follows a redirect (`307`, `308`; `301`-`303` of a `GET`) to the same
+   * origin as `url`, with the call's body and credentials. Otherwise, and
+   * always to another origin, a redirect fails the call as the upstream
+   * being unavailable. @default {false}
+   */
+  followSameOriginRedirects?: boolean;
 }
 
 /** Header names a credentials hook may not set: the transport owns them. */
@@ -139,7 +149,8 @@ const TRANSPORT_HEADERS = new Set(["mcp-session-id", "mcp-protocol-version", "co
 /**
  * A Streamable HTTP upstream, spoken to through the official SDK client
  * (`StreamableHTTPClientTransport`): it negotiates the newest revision both
- * sides know. Each upstream session ends with a `DELETE`.
+ * sides know. Each upstream session ends with a `DELETE`. Redirects are not
+ * followed (see {@linkcode HttpUpstreamOptions.followSameOriginRedirects}).
  *
  * @example
  * ```ts
@@ -166,14 +177,19 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
         if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
         headers[key] = value;
       }
-      let streamEnded: ((oversized: boolean) => void) | undefined;
-      const transport = new StreamableHTTPClientTransport(url, {
+      let streamEnded: ((oversized: boolean, unanswered: boolean) => void) | undefined;
+      const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(url, {
         requestInit: { headers },
-        fetch: watchStreams(
-          options.fetch ?? fetch,
-          options.maxMessageBytes ?? 4 * 1024 * 1024,
-          (oversized) => streamEnded?.(oversized),
-        ),
+        fetch: watchStreams(options.fetch ?? fetch, {
+          origin: url.origin,
+          followSameOriginRedirects: options.followSameOriginRedirects ?? false,
+          maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+          unansweredResponse: (id) => unansweredResponse(name, id),
+          fail: (ids) => {
+            for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
+          },
+          ended: (oversized, unanswered) => streamEnded?.(oversized, unanswered),
+        }),
         // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
         reconnectionOptions: {
           maxReconnectionDelay: 30_000,
@@ -189,88 +205,4 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
       };
     },
   };
-}
-
-/**
- * A fetch whose response bodies fail past `maxBytes` per message (a JSON
- * body, or one SSE event), and whose SSE bodies call `ended` when they end
- * or break (not when cancelled).
- */
-function watchStreams(
-  base: typeof fetch,
-  maxBytes: number,
-  ended: (oversized: boolean) => void,
-): typeof fetch {
-  return async (input, init) => {
-    const response = await base(input, init);
-    const body = response.body;
-    if (body === null) return response;
-    const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
-    const reader = body.getReader();
-    const sizes = new MessageSizes(sse);
-    let oversized = false;
-    const watched = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            if (sse) ended(false);
-            return;
-          }
-          if (sizes.add(value) > maxBytes) {
-            oversized = true;
-            throw new Error(`An upstream message is over ${maxBytes} bytes`);
-          }
-          controller.enqueue(value);
-        } catch (error) {
-          controller.error(error);
-          void reader.cancel().catch(() => {});
-          if (sse) ended(oversized);
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
-    return new Response(watched, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
-}
-
-/**
- * The size of the largest message in each chunk read: a JSON body is one
- * message; an SSE body's events end at a blank line (`\n\n` or `\n\r\n`),
- * found across chunk boundaries too.
- */
-class MessageSizes {
-  readonly #sse: boolean;
-  /** Bytes of the message still open. */
-  #open = 0;
-  /** The last two bytes seen. */
-  #last = 0;
-  #beforeLast = 0;
-
-  constructor(sse: boolean) {
-    this.#sse = sse;
-  }
-
-  /** Counts `chunk`; returns the largest message size it ended or extended. */
-  add(chunk: Uint8Array): number {
-    if (!this.#sse) return this.#open += chunk.length;
-    let largest = 0;
-    for (const byte of chunk) {
-      this.#open++;
-      const blankLine = byte === 10 &&
-        (this.#last === 10 || (this.#last === 13 && this.#beforeLast === 10));
-      this.#beforeLast = this.#last;
-      this.#last = byte;
-      if (blankLine) {
-        if (this.#open > largest) largest = this.#open;
-        this.#open = 0;
-      }
-    }
-    return Math.max(largest, this.#open);
-  }
 }

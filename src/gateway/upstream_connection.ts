@@ -30,6 +30,7 @@ import {
 import type { ElicitParams, HandlerContext, Principal } from "../protocol/context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
 import { checkRelayed } from "./relay_limits.ts";
+import { tagUpstreamErrors } from "./upstream_failure.ts";
 import type { OpenedTransport, Upstream } from "./upstream.ts";
 
 /** The lists an upstream may announce as changed. */
@@ -174,9 +175,9 @@ export class UpstreamConnection {
     return ctx;
   }
 
-  /** Probes when calls are waiting; a failed probe ends the session, failing them now. */
-  async #checkAlive(): Promise<void> {
-    if (this.#calls.length === 0 || this.#dead || this.#closing !== undefined) return;
+  /** Probes when calls are waiting (or `anyway`); a failed probe ends the session, failing them now. */
+  async #checkAlive(anyway: boolean): Promise<void> {
+    if ((this.#calls.length === 0 && !anyway) || this.#dead || this.#closing !== undefined) return;
     if (!await this.probe(this.#settings.probeTimeoutMs)) await this.close(0);
   }
 
@@ -196,11 +197,14 @@ export class UpstreamConnection {
       if (this.#closing === undefined) this.#opened.kill?.();
     };
     client.onerror = () => {}; // failures surface on the calls; nothing of them is relayed
-    this.#opened.onStreamEnd?.((oversized) => {
+    // Only error responses the upstream sent are passed on downstream (upstream_failure.ts).
+    tagUpstreamErrors(this.#opened.transport);
+    this.#opened.onStreamEnd?.((oversized, unanswered) => {
       // An upstream over the size limit broke the protocol: the session ends, failing its calls.
       if (oversized) return void this.close(0);
-      // After the answers the stream carried are taken: calls still waiting may wait on a dead upstream.
-      setTimeout(() => void this.#checkAlive(), 0);
+      // After the answers the stream carried are taken: calls still waiting may wait on a dead
+      // upstream; calls failed for want of an answer may have been cut off by one.
+      setTimeout(() => void this.#checkAlive(unanswered), 0);
     });
     if (capabilities.elicitation !== undefined) {
       client.setRequestHandler(ElicitRequestSchema, async (request) => {

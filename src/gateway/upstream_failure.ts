@@ -1,0 +1,130 @@
+/**
+ * How an upstream's failure reads downstream. Only the upstream's own
+ * JSON-RPC error responses are passed on, known by identity: each error
+ * response is tagged as its transport hands it to the SDK client. Any other
+ * failure (a transport's error may name hosts, headers, a body or a
+ * redirect target) is one fixed sentence. It bounds no sizes (relay_limits.ts).
+ * @module
+ */
+
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import { McpError as SdkMcpError } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import type { RequestId } from "../jsonrpc/messages.ts";
+
+/** The longest upstream error message passed on. */
+const MAX_ERROR_MESSAGE = 1_024;
+
+/** The `data` of an error response the upstream sent without an object there. */
+const SENT_BY_UPSTREAM: object = Object.freeze({});
+/** The `data` objects of error responses the upstream sent. */
+const sentByUpstream = new WeakSet<object>([SENT_BY_UPSTREAM]);
+/** The `data` objects of the gateway's own "ended without an answer" responses. */
+const unanswered = new WeakSet<object>();
+/**
+ * Marks the gateway's own responses: they may travel in an upstream's SSE
+ * stream (so they are parsed again on the way), where an upstream cannot
+ * guess this. Drawn on first use: workerd allows no random values at
+ * startup.
+ */
+let unansweredMark: string | undefined;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** The sentence of a call whose response stream ended without its answer. */
+function unansweredSentence(upstream: string): string {
+  return `Upstream "${upstream}" ended the response without an answer`;
+}
+
+/**
+ * The JSON-RPC error (`-32603`) the gateway answers request `id` with when
+ * the upstream's response stream ended without its answer: handed to the
+ * SDK client as if the upstream had sent it.
+ *
+ * @example
+ * ```ts
+ * import { unansweredResponse } from "./upstream_failure.ts";
+ * console.log(unansweredResponse("files", 7).error.code); // -32603
+ * ```
+ */
+export function unansweredResponse(
+  upstream: string,
+  id: RequestId,
+): { jsonrpc: "2.0"; id: RequestId; error: { code: number; message: string; data: object } } {
+  return {
+    jsonrpc: "2.0",
+    id,
+    error: {
+      code: ErrorCode.InternalError,
+      message: unansweredSentence(upstream),
+      data: { unanswered: unansweredMark ??= crypto.randomUUID() },
+    },
+  };
+}
+
+/**
+ * Tags every error response `transport` receives as the upstream's own (or
+ * as the gateway's "ended without an answer"), before the SDK client reads
+ * it: the client's error carries the response's `data`, by which
+ * {@linkcode upstreamFailure} knows it. Call it before the client connects
+ * (the client keeps a handler set before it and calls it first).
+ *
+ * @example
+ * ```ts ignore
+ * tagUpstreamErrors(opened.transport);
+ * await client.connect(opened.transport);
+ * ```
+ */
+export function tagUpstreamErrors(
+  transport: { onmessage?(message: object, extra?: object): void },
+): void {
+  const previous = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    tag(message);
+    previous?.call(transport, message, extra);
+  };
+}
+
+function tag(message: object): void {
+  const error = (message as { error?: unknown }).error;
+  if (!isObject(error) || !("id" in message)) return;
+  const data = error.data;
+  if (!isObject(data)) {
+    // The gateway relays no `data`: one object of its own stands in for a missing or plain one.
+    error.data = SENT_BY_UPSTREAM;
+  } else if (unansweredMark !== undefined && data.unanswered === unansweredMark) {
+    unanswered.add(data);
+  } else {
+    sentByUpstream.add(data);
+  }
+}
+
+/**
+ * An upstream failure as the downstream caller sees it. A JSON-RPC error
+ * response of the caller's own upstream session is passed on (shortened):
+ * that session served no one else. A response stream that ended without
+ * the answer is a `-32603` naming the upstream. Anything else (a transport
+ * failure, a redirect, an error the SDK client raised itself) reads
+ * `Upstream "<name>" is unavailable`.
+ *
+ * @example
+ * ```ts
+ * import { upstreamFailure } from "./upstream_failure.ts";
+ * const failure = upstreamFailure("files", new TypeError("fetch failed: db01.internal"));
+ * console.log(failure.message); // Upstream "files" is unavailable
+ * ```
+ */
+export function upstreamFailure(upstream: string, error: unknown): Error {
+  if (error instanceof SdkMcpError && isObject(error.data)) {
+    if (unanswered.has(error.data)) {
+      return new McpError(ErrorCode.InternalError, unansweredSentence(upstream));
+    }
+    if (sentByUpstream.has(error.data)) {
+      const message = error.message.slice(0, MAX_ERROR_MESSAGE);
+      return new Error(`Upstream "${upstream}": ${message}`);
+    }
+  }
+  return new Error(`Upstream "${upstream}" is unavailable`);
+}

@@ -1,0 +1,158 @@
+/**
+ * The fetch an HTTP upstream's SDK transport speaks through: it follows no
+ * redirect (within the upstream's origin only when asked), bounds each
+ * message it reads, and fails at once the requests whose SSE response ended
+ * without their answer and cannot be resumed. It does not word failures for
+ * the downstream caller: upstream_failure.ts does.
+ * @module
+ */
+
+import type { RequestId } from "../jsonrpc/messages.ts";
+import { MessageSizes, SseAnswers } from "./upstream_stream.ts";
+
+/** What {@linkcode watchStreams} needs besides the fetch it wraps. */
+export interface WatchSettings {
+  /** The upstream's origin: the only one a redirect may lead to, when followed. */
+  origin: string;
+  /** Returns a redirect within `origin` to the SDK transport, which follows it. */
+  followSameOriginRedirects: boolean;
+  /** The largest message read (a JSON body, or one SSE event), bytes. */
+  maxMessageBytes: number;
+  /** The error response that fails request `id` (handed to the SDK client as the upstream's). */
+  unansweredResponse(id: RequestId): object;
+  /** Fails requests at once, outside any stream (their resume was refused). */
+  fail(ids: readonly RequestId[]): void;
+  /**
+   * Told when an SSE body ends or breaks (not when cancelled): `oversized`
+   * when it broke on a message over the limit, `unanswered` when requests
+   * it carried were failed for want of their answer.
+   */
+  ended(oversized: boolean, unanswered: boolean): void;
+}
+
+/** The ids of the requests in a POST body the SDK transport wrote (one message or a batch). */
+function requestIds(body: unknown): RequestId[] {
+  if (typeof body !== "string") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  const ids: RequestId[] = [];
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const { id, method } = (message ?? {}) as { id?: unknown; method?: unknown };
+    if (typeof method !== "string") continue;
+    if (typeof id === "number" || typeof id === "string") ids.push(id);
+  }
+  return ids;
+}
+
+function urlOf(input: RequestInfo | URL): string {
+  return input instanceof Request ? input.url : String(input);
+}
+
+/** True for a redirect the gateway may return to the SDK transport to follow. */
+function followable(
+  response: Response,
+  input: RequestInfo | URL,
+  settings: WatchSettings,
+): boolean {
+  if (!settings.followSameOriginRedirects) return false;
+  const location = response.headers.get("location");
+  if (location === null) return false;
+  try {
+    return new URL(location, urlOf(input)).origin === settings.origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A fetch over `base` for one SDK transport: `redirect: "manual"` always,
+ * a 3xx a failure (unless followable); response bodies fail past
+ * `maxMessageBytes` per message; an SSE body that answers requests (a
+ * POST's, or a resume's) ends, when it cannot be resumed, with an error
+ * response for each request it left unanswered.
+ *
+ * @example
+ * ```ts ignore
+ * const transport = new StreamableHTTPClientTransport(url, { fetch: watchStreams(fetch, settings) });
+ * ```
+ */
+export function watchStreams(base: typeof fetch, settings: WatchSettings): typeof fetch {
+  /** Requests whose stream the SDK transport will resume, by the event id it resumes from. */
+  const resumable = new Map<string, RequestId[]>();
+  return async (input, init) => {
+    const method = (init?.method ?? "GET").toUpperCase();
+    const lastEventId = method === "GET" ? new Headers(init?.headers).get("last-event-id") : null;
+    const resumed = lastEventId === null ? undefined : resumable.get(lastEventId);
+    if (lastEventId !== null) resumable.delete(lastEventId);
+    const refused = () => {
+      if (resumed === undefined) return;
+      settings.fail(resumed);
+      settings.ended(false, true);
+    };
+    let response: Response;
+    try {
+      response = await base(input, { ...init, redirect: "manual" });
+    } catch (error) {
+      refused();
+      throw error;
+    }
+    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+      if (followable(response, input, settings)) {
+        if (resumed !== undefined) resumable.set(lastEventId!, resumed); // the next hop resumes
+        return response;
+      }
+      await response.body?.cancel().catch(() => {});
+      refused();
+      throw new Error("The upstream answered with a redirect, which is not followed");
+    }
+    const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
+    if (resumed !== undefined && !(response.ok && sse)) refused();
+    const body = response.body;
+    if (body === null) return response;
+    const ids = !sse || !response.ok
+      ? []
+      : resumed ?? (method === "POST" ? requestIds(init?.body) : []);
+    const answers = ids.length === 0 ? undefined : new SseAnswers(ids);
+    const reader = body.getReader();
+    const sizes = new MessageSizes(sse);
+    const maxBytes = settings.maxMessageBytes;
+    let oversized = false;
+    const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      const end = answers?.end((id) => settings.unansweredResponse(id));
+      if (end?.text) controller.enqueue(new TextEncoder().encode(end.text));
+      if (end?.resumed !== undefined) resumable.set(end.resumed.eventId, end.resumed.ids);
+      controller.close();
+      if (sse) settings.ended(false, (end?.unanswered.length ?? 0) > 0);
+    };
+    const watched = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) return finish(controller);
+          if (sizes.add(value) > maxBytes) {
+            oversized = true;
+            throw new Error(`An upstream message is over ${maxBytes} bytes`);
+          }
+          answers?.add(value);
+          controller.enqueue(value);
+        } catch (error) {
+          void reader.cancel().catch(() => {});
+          // A broken SSE stream ends as one that ended: what it carried is read, the rest failed.
+          if (sse && !oversized) return finish(controller);
+          controller.error(error);
+          if (sse) settings.ended(oversized, false);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(watched, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
