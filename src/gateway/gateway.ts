@@ -25,6 +25,8 @@ import { checkRelayed } from "./relay_limits.ts";
 import { upstreamFailure } from "./upstream_failure.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
+import { ProcessPool } from "./process_pool.ts";
+import { pooledUpstream } from "./stdio_upstream.ts";
 import type { Upstream } from "./upstream.ts";
 
 /**
@@ -69,6 +71,20 @@ export interface GatewayOptions {
   maxSessions?: number;
   /** Live upstream sessions of one principal. @default {32} */
   maxSessionsPerPrincipal?: number;
+  /**
+   * stdio upstream processes run for callers at once, across every stdio
+   * upstream (each discovery session's process besides); a call that would
+   * start one more fails with a retry hint. @default {64}
+   */
+  maxProcesses?: number;
+  /** stdio upstream processes of one principal at once (anonymous callers together). @default {16} */
+  maxProcessesPerPrincipal?: number;
+  /**
+   * Time a stdio upstream process may sit unused (no call in flight, no
+   * resource subscription) before it is ended, ms; the next call opens a
+   * new upstream session. `Infinity`: only the session's end ends it. @default {60_000}
+   */
+  stdioIdleCloseMs?: number;
   /** How long a 2026-07-28 (session-less) principal's upstream session lives unused, ms. @default {300_000} */
   statelessTtlMs?: number;
   /** The largest message relayed either way (results, elicitations, logs), bytes. @default {4_194_304} */
@@ -123,8 +139,8 @@ export interface Gateway {
    * throws an error whose `response` is the 503 or 429; returns otherwise.
    */
   admit(request: Request, principal: Principal): void;
-  /** Live upstream sessions, and how many were opened so far. */
-  stats(): { upstreamSessions: number; upstreamSessionsOpened: number };
+  /** Live upstream sessions, how many were opened so far, and the stdio processes run for callers. */
+  stats(): { upstreamSessions: number; upstreamSessionsOpened: number; upstreamProcesses: number };
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -146,12 +162,20 @@ export interface Gateway {
  * ```
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const processes = new ProcessPool({
+    maxProcesses: options.maxProcesses ?? 64,
+    maxProcessesPerPrincipal: options.maxProcessesPerPrincipal ?? 16,
+    idleCloseMs: options.stdioIdleCloseMs ?? 60_000,
+    graceMs: options.graceMs ?? 5_000,
+    exempt: GATEWAY_PRINCIPAL,
+    now: options.now ?? Date.now,
+  });
   const upstreams = new Map<string, Upstream>();
   for (const upstream of options.upstreams) {
     if (upstreams.has(upstream.name)) {
       throw new TypeError(`Gateway: two upstreams are named "${upstream.name}"`);
     }
-    upstreams.set(upstream.name, upstream);
+    upstreams.set(upstream.name, pooledUpstream(upstream, processes));
   }
   const namespace = options.namespace ?? defaultNamespace;
   const maxRelayBytes = options.maxRelayBytes ?? 4 * 1024 * 1024;
@@ -336,11 +360,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       admit(caps, request, principal);
     },
     stats() {
-      return { upstreamSessions: sessions.live, upstreamSessionsOpened: sessions.opened };
+      return {
+        upstreamSessions: sessions.live,
+        upstreamSessionsOpened: sessions.opened,
+        upstreamProcesses: processes.live,
+      };
     },
     async close(closeOptions = {}) {
       closed = true;
       clearInterval(sweeper);
+      processes.close();
       const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
       await Promise.all([
         sessions.close(graceMs),

@@ -42,7 +42,11 @@ describe("gateway isolation", () => {
       assert.equal(await increment(a), "1");
       assert.equal(await increment(a), "2");
       assert.equal(await increment(b), "1", "B does not see A's upstream state");
-      assert.deepEqual(fixture.gateway.stats(), { upstreamSessions: 3, upstreamSessionsOpened: 3 });
+      assert.deepEqual(fixture.gateway.stats(), {
+        upstreamSessions: 3,
+        upstreamSessionsOpened: 3,
+        upstreamProcesses: 0,
+      });
 
       const authorizations = new Set(fixture.upstream.record.authorizations);
       for (const value of authorizations) {
