@@ -61,6 +61,8 @@ export class ProcessGroupTransport {
   #lastActive: number;
   #child: ChildProcess | undefined;
   #exited = false;
+  /** Started, the first message (`initialize`) not yet sent: busy, however long the start takes. */
+  #opening = true;
   #retiring = false;
   #closeReported = false;
   #release: (() => void) | undefined;
@@ -86,9 +88,9 @@ export class ProcessGroupTransport {
     });
   }
 
-  /** True while a request either way awaits its answer, or a subscription is held. */
+  /** True while it starts, a request either way awaits its answer, or a subscription is held. */
   get busy(): boolean {
-    return this.#ledger.busy;
+    return this.#opening || this.#ledger.busy;
   }
 
   /** When a message last passed either way. */
@@ -137,6 +139,7 @@ export class ProcessGroupTransport {
       return Promise.reject(new Error("The upstream process has ended"));
     }
     this.#ledger.sent(message);
+    this.#opening = false;
     this.#lastActive = this.#now();
     return new Promise((resolve) => {
       if (stdin.write(JSON.stringify(message) + "\n")) resolve();

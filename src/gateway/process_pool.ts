@@ -31,7 +31,7 @@ export interface ProcessPoolSettings {
 
 /** What the pool needs of a live process. */
 export interface PooledProcess {
-  /** True while a request either way awaits its answer, or a resource subscription is held. */
+  /** True while it starts, a request either way awaits its answer, or a subscription is held. */
   readonly busy: boolean;
   /** When a message last passed either way (the pool's clock). */
   readonly lastActive: number;

@@ -6,6 +6,7 @@
  * close, waits until none of those processes is left.
  */
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createMcpHandler } from "../../../mod.ts";
 import { createGateway, type GatewayOptions, stdioUpstream } from "../../../src/gateway/mod.ts";
@@ -48,7 +49,9 @@ export async function startStdioGateway(options: Partial<GatewayOptions> = {}) {
     },
     /** The pid `tool` answers in `connection`'s session (noted for the end check). */
     async pid(connection: SdkConnection, tool = "local_pid", args: Record<string, unknown> = {}) {
-      const pid = Number(textOf(await connection.client.callTool({ name: tool, arguments: args })));
+      const result = await connection.client.callTool({ name: tool, arguments: args });
+      assert.equal(result.isError, undefined, `${tool} answered ${JSON.stringify(result)}`);
+      const pid = Number(textOf(result));
       pids.push(pid);
       return pid;
     },
