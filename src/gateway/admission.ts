@@ -4,13 +4,16 @@
  * its upstream sessions yet) is refused while a cap is full, `503` (all) or
  * `429` (the principal's share) with `Retry-After` and a JSON-RPC error body,
  * through the handler's `authenticate` (wrapped by `gateway.authenticate`).
- * It cannot see the body: a first call inside an open session still meets
- * the caps as a tool error (`GatewayBusyError`).
+ * Anonymous callers are counted as upstream_sessions.ts counts them: each
+ * session (or 2026-07-28 request) holds its own places, all of them within
+ * one share of every anonymous caller together. It cannot see the body: a
+ * first call inside an open session still meets the caps as a tool error
+ * (`GatewayBusyError`).
  * @module
  */
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
 import { isModernProtocolVersion } from "../protocol/eras.ts";
 
 /** `Retry-After` of a refusal at a cap, seconds. */
@@ -23,14 +26,16 @@ export type Authenticate = (
 
 /** What the door asks of the upstream sessions. */
 export interface CapState {
-  /** Which cap a new upstream session of `owner` would meet now, if any. */
-  full(owner: string): "all" | "principal" | undefined;
+  /** Which cap a new upstream session of `principal` would meet now, if any. */
+  full(principal: Principal): "all" | "principal" | "anonymous" | undefined;
   /** The process-wide cap (named in the 503). */
   readonly maxSessions: number;
-  /** The cap of one principal (named in the 429). */
+  /** The cap of one authenticated principal (named in the 429). */
   readonly maxSessionsPerPrincipal: number;
-  /** True when `owner` holds a session-less upstream session of every upstream. */
-  holdsStateless(owner: string): boolean;
+  /** The cap of every anonymous caller together (named in their 429). */
+  readonly maxAnonymousSessions: number;
+  /** True when `principal` holds a session-less upstream session of every upstream (never anonymous). */
+  holdsStateless(principal: Principal): boolean;
 }
 
 /** The error an `authenticate` throws to answer with `response` (tether answers it as it is). */
@@ -61,13 +66,14 @@ export class GatewayRefusal extends Error {
  */
 export function admit(state: CapState, request: Request, principal: Principal): void {
   if (request.method !== "POST" || request.headers.has("mcp-session-id")) return;
-  const owner = ownerKeyOf(principal);
   const version = request.headers.get("mcp-protocol-version")?.trim();
   // A 2026-07-28 request reuses its principal's upstream sessions when it holds them.
-  if (version !== undefined && isModernProtocolVersion(version) && state.holdsStateless(owner)) {
+  if (
+    version !== undefined && isModernProtocolVersion(version) && state.holdsStateless(principal)
+  ) {
     return;
   }
-  const full = state.full(owner);
+  const full = state.full(principal);
   if (full === "all") {
     throw new GatewayRefusal(
       503,
@@ -75,12 +81,18 @@ export function admit(state: CapState, request: Request, principal: Principal): 
       `Service Unavailable: the gateway holds all the upstream sessions it may (limit ${state.maxSessions}), retry later`,
     );
   }
-  // Anonymous callers of a session each own it alone: their share is counted per session.
-  if (full === "principal" && principal !== ANONYMOUS_PRINCIPAL) {
+  if (full === "principal") {
     throw new GatewayRefusal(
       429,
       ErrorCode.TooManyRequests,
       `Too Many Requests: too many upstream sessions for this caller (limit ${state.maxSessionsPerPrincipal})`,
+    );
+  }
+  if (full === "anonymous") {
+    throw new GatewayRefusal(
+      429,
+      ErrorCode.TooManyRequests,
+      `Too Many Requests: too many upstream sessions for callers without credentials (limit ${state.maxAnonymousSessions})`,
     );
   }
 }

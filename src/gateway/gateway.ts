@@ -2,13 +2,12 @@
  * `createGateway`: upstream MCP servers served beside a handler's own tools.
  * It reads each upstream's lists once at startup (refusing collisions),
  * hands out definitions for `createMcpHandler`, and runs every call through
- * the caller's own upstream session (upstream_sessions.ts). Once attached to
+ * the caller's own upstream session (upstream_calls.ts). Once attached to
  * the handler, an upstream's `list_changed` updates the handler's lists.
  * @module
  */
 
-import type { HandlerContext, Principal } from "../protocol/context.ts";
-import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import type { Principal } from "../protocol/context.ts";
 import { unrefTimer } from "../runtime.ts";
 import {
   defaultNamespace,
@@ -20,11 +19,9 @@ import {
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { type GatewayTarget, Refresher } from "./list_refresher.ts";
-import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
-import { checkRelayed } from "./relay_limits.ts";
-import { upstreamFailure } from "./upstream_failure.ts";
+import { upstreamCalls } from "./upstream_calls.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
-import { GatewayBusyError, UpstreamSessions } from "./upstream_sessions.ts";
+import { UpstreamSessions } from "./upstream_sessions.ts";
 import { ProcessPool } from "./process_pool.ts";
 import { pooledUpstream } from "./stdio_upstream.ts";
 import type { Upstream } from "./upstream.ts";
@@ -69,8 +66,29 @@ export interface GatewayOptions {
   callTimeoutMs?: number;
   /** Live upstream sessions in this process. @default {1_000} */
   maxSessions?: number;
-  /** Live upstream sessions of one principal. @default {32} */
+  /** Live upstream sessions of one authenticated principal. @default {32} */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Live upstream sessions of every anonymous caller together (callers
+   * without credentials: each session, or 2026-07-28 request, holds its own
+   * places within this share, so no anonymous caller locks out another
+   * before the share is spent, and anonymous callers never take the places
+   * of authenticated ones). Bound one address's share with the handler's
+   * `limits.rateLimit`.
+   * @default {half of maxSessions (at least 1)}
+   */
+  maxAnonymousSessions?: number;
+  /** Progress notifications relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */
+  maxRelayedProgress?: number;
+  /** Log messages relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */
+  maxRelayedLogs?: number;
+  /**
+   * Elicitation, sampling and roots requests of one call in flight at once;
+   * the upstream's further requests are refused with a JSON-RPC error
+   * (counted in `stats()`).
+   * @default {4}
+   */
+  maxRelayedRequests?: number;
   /**
    * stdio upstream processes run for callers at once, across every stdio
    * upstream (each discovery session's process besides); a call that would
@@ -139,8 +157,17 @@ export interface Gateway {
    * throws an error whose `response` is the 503 or 429; returns otherwise.
    */
   admit(request: Request, principal: Principal): void;
-  /** Live upstream sessions, how many were opened so far, and the stdio processes run for callers. */
-  stats(): { upstreamSessions: number; upstreamSessionsOpened: number; upstreamProcesses: number };
+  /**
+   * Live upstream sessions, how many were opened so far, the stdio
+   * processes run for callers, and how many upstream messages were dropped
+   * or refused (no running call of theirs, or past a call's relay bound).
+   */
+  stats(): {
+    upstreamSessions: number;
+    upstreamSessionsOpened: number;
+    upstreamProcesses: number;
+    relaysDropped: number;
+  };
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -182,12 +209,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const callTimeoutMs = options.callTimeoutMs ?? 300_000;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const refresher = new Refresher(onError);
+  const maxSessions = options.maxSessions ?? 1_000;
+  let relaysDropped = 0;
   const sessions = new UpstreamSessions({
     idleProbeMs: options.idleProbeMs ?? 60_000,
     probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
     graceMs: options.graceMs ?? 5_000,
-    maxSessions: options.maxSessions ?? 1_000,
+    maxSessions,
     maxSessionsPerPrincipal: options.maxSessionsPerPrincipal ?? 32,
+    maxAnonymousSessions: options.maxAnonymousSessions ?? Math.max(1, Math.floor(maxSessions / 2)),
+    relayBounds: {
+      maxProgress: options.maxRelayedProgress ?? 1_000,
+      maxLogs: options.maxRelayedLogs ?? 1_000,
+      maxOutstanding: options.maxRelayedRequests ?? 4,
+    },
+    onDropped: () => relaysDropped++,
     statelessTtlMs: options.statelessTtlMs ?? 300_000,
     maxRelayBytes,
     now: options.now ?? Date.now,
@@ -199,80 +235,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   let target: GatewayTarget | undefined;
 
-  const callsFor = (upstream: Upstream): UpstreamCalls => {
-    const through = async <T>(ctx: HandlerContext, call: (c: UpstreamConnection) => Promise<T>) => {
-      let held;
-      try {
-        held = await sessions.connection(upstream, ctx);
-      } catch (error) {
-        if (error instanceof GatewayBusyError) throw error;
-        throw upstreamFailure(upstream.name, error);
-      }
-      const { slot, connection } = held;
-      try {
-        const answer = await connection.track(ctx, () => call(connection));
-        checkRelayed(answer, maxRelayBytes, "answer");
-        return answer;
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw upstreamFailure(upstream.name, error);
-      } finally {
-        slot.touch();
-      }
-    };
-    const requestOptions = (ctx: HandlerContext) => ({
-      signal: ctx.signal,
-      timeout: callTimeoutMs,
-      resetTimeoutOnProgress: true,
-      onprogress: (progress: { progress: number; total?: number; message?: string }) => {
-        ctx.progress(progress.progress, progress.total, progress.message?.slice(0, 4_096))
-          .catch(() => {});
-      },
-    });
-    return {
-      callTool: (name, args, ctx, taskSupport) =>
-        through(ctx, async (c) => {
-          const params = { name, arguments: args };
-          if (runsAsUpstreamTask(c.client, taskSupport)) {
-            return await callAsUpstreamTask(c.client, params, requestOptions(ctx));
-          }
-          return await c.client.callTool(params, undefined, requestOptions(ctx)) as CallToolResult;
-        }),
-      getPrompt: (name, args, ctx) =>
-        through(
-          ctx,
-          async (c) =>
-            await c.client.getPrompt(
-              { name, arguments: args },
-              requestOptions(ctx),
-            ) as GetPromptResult,
-        ),
-      readResource: (uri, ctx) =>
-        through(
-          ctx,
-          async (c) =>
-            (await c.client.readResource({ uri }, requestOptions(ctx)))
-              .contents as ResourceContents[],
-        ),
-      subscribe: (uri, ctx) =>
-        through(ctx, async (c) => {
-          // (Only sessions subscribe: the 2026-07-28 revision has no resources/subscribe.)
-          await c.client.subscribeResource({ uri }, requestOptions(ctx));
-          c.subscriptions?.add(uri);
-        }),
-      unsubscribe: (uri, ctx) =>
-        through(ctx, async (c) => {
-          c.subscriptions?.delete(uri);
-          await c.client.unsubscribeResource({ uri }, requestOptions(ctx));
-        }),
-      complete: (request, ctx) =>
-        through(ctx, async (c) => {
-          const answer = await c.client.complete(request, requestOptions(ctx));
-          // At most 100 values, as the spec bounds a completion.
-          return answer.completion.values.slice(0, 100);
-        }),
-    };
-  };
+  const callsFor = (upstream: Upstream): UpstreamCalls =>
+    upstreamCalls(upstream, { sessions, maxRelayBytes, callTimeoutMs });
 
   const catalogSettings = (upstream: Upstream) => ({
     namespace,
@@ -327,10 +291,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const caps: CapState = {
-    full: (owner) => sessions.full(owner),
-    holdsStateless: (owner) => sessions.holdsStateless(owner, upstreams.keys()),
+    full: (principal) => sessions.full(principal),
+    holdsStateless: (principal) => sessions.holdsStateless(principal, upstreams.keys()),
     maxSessions: sessions.maxSessions,
     maxSessionsPerPrincipal: sessions.maxSessionsPerPrincipal,
+    maxAnonymousSessions: sessions.maxAnonymousSessions,
   };
   const sweeper = setInterval(
     () => sessions.sweep(),
@@ -364,6 +329,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         upstreamSessions: sessions.live,
         upstreamSessionsOpened: sessions.opened,
         upstreamProcesses: processes.live,
+        relaysDropped,
       };
     },
     async close(closeOptions = {}) {

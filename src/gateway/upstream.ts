@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Principal } from "../protocol/context.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
+import { relatedFetch } from "./related_stream.ts";
 
 /** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
 const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -180,7 +181,9 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
       let streamEnded: ((oversized: boolean, unanswered: boolean) => void) | undefined;
       const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(url, {
         requestInit: { headers },
-        fetch: watchStreams(options.fetch ?? fetch, {
+        // Sizes, redirects and unanswered requests are watched on what the upstream sent; then its
+        // messages are marked with the request they belong to.
+        fetch: relatedFetch(watchStreams(options.fetch ?? fetch, {
           origin: url.origin,
           followSameOriginRedirects: options.followSameOriginRedirects ?? false,
           maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
@@ -189,7 +192,7 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
             for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
           },
           ended: (oversized, unanswered) => streamEnded?.(oversized, unanswered),
-        }),
+        })),
         // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
         reconnectionOptions: {
           maxReconnectionDelay: 30_000,

@@ -2,8 +2,10 @@
  * One upstream MCP session: an SDK client over one transport, opened for
  * one downstream session (or one principal, statelessly), with the relay of
  * what the upstream asks or tells while a downstream call runs (logging,
- * elicitation, sampling, roots) to that call's `ctx`. It does not decide
- * when to open, reuse or close: upstream_slot.ts does.
+ * elicitation, sampling, roots) to the call it belongs to: the call whose
+ * upstream request's stream carried it (related_stream.ts), or the only call
+ * running; anything else is dropped and counted, never given to another
+ * call. It does not decide when to open, reuse or close: upstream_slot.ts does.
  * @module
  */
 
@@ -12,6 +14,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // The SDK client's default validator (Ajv) compiles schemas with `new Function`, which workerd
 // forbids; @cfworker/json-schema, tether's own validator, generates no code.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
@@ -29,6 +33,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ElicitParams, HandlerContext, Principal } from "../protocol/context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
+import { CallRelay, type RelayBounds } from "./call_relay.ts";
+import { takeRelated } from "./related_stream.ts";
 import { checkRelayed } from "./relay_limits.ts";
 import { tagUpstreamErrors } from "./upstream_failure.ts";
 import type { OpenedTransport, Upstream } from "./upstream.ts";
@@ -57,7 +63,38 @@ export interface ConnectionSettings {
   subscriptions?: Set<string>;
   /** Told when the upstream says a subscribed resource changed. */
   onResourceUpdated?(uri: string): void;
+  /** What one call may relay. Default: nothing bounded but sizes (a session that runs no calls). */
+  relayBounds?: RelayBounds;
+  /** Told of each upstream message dropped or refused (unattributable, or past a bound). */
+  onDropped?(): void;
 }
+
+/** No bounds: for sessions that run no downstream calls (discovery). */
+const UNBOUNDED: RelayBounds = {
+  maxProgress: Infinity,
+  maxLogs: Infinity,
+  maxOutstanding: Infinity,
+};
+
+/**
+ * True when `error` says the upstream no longer knows the session (HTTP
+ * `404`, or a "session not found" error): the session is over, and the
+ * request it failed never ran upstream.
+ *
+ * @example
+ * ```ts
+ * import { isSessionGone } from "./upstream_connection.ts";
+ * console.log(isSessionGone(new Error("boom"))); // false
+ * ```
+ */
+export function isSessionGone(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError) return error.code === 404;
+  return error instanceof Error && /session not found/i.test(error.message);
+}
+
+/** True for a JSON-RPC request (not a notification or an answer). */
+const isRequest = (message: object): message is { id: string | number; method: string } =>
+  "method" in message && "id" in message;
 
 /** The client capabilities a gateway relays: the downstream's, no more. */
 function relayedCapabilities(capabilities: ClientCapabilities): Record<string, unknown> {
@@ -69,6 +106,14 @@ function relayedCapabilities(capabilities: ClientCapabilities): Record<string, u
   return relayed;
 }
 
+/** The refusal of an upstream→client request past its call's bound. */
+const tooMany = (): never => {
+  throw new SdkMcpError(
+    SdkErrorCode.InvalidRequest,
+    "Too many requests in flight for this call; answer the ones sent first",
+  );
+};
+
 /** A live upstream session. */
 export class UpstreamConnection {
   /** The SDK client bound to the upstream session. */
@@ -78,7 +123,11 @@ export class UpstreamConnection {
   readonly #opened: OpenedTransport;
   readonly #settings: ConnectionSettings;
   /** The downstream calls running on this session, oldest first. */
-  #calls: HandlerContext[] = [];
+  #calls: CallRelay[] = [];
+  /** The call of each upstream request (JSON-RPC id) of a running call. */
+  readonly #routes = new Map<string | number, CallRelay>();
+  /** The call whose upstream request is being sent now (set synchronously around it). */
+  #sending: CallRelay | undefined;
   #dead = false;
   #closing: Promise<void> | undefined;
 
@@ -99,6 +148,7 @@ export class UpstreamConnection {
   static async open(upstream: Upstream, settings: ConnectionSettings): Promise<UpstreamConnection> {
     const opened = await upstream.connect(settings.principal);
     const connection = new UpstreamConnection(upstream.name, opened, settings);
+    connection.#watchSends();
     connection.#relay();
     try {
       await connection.client.connect(opened.transport as unknown as Transport);
@@ -123,14 +173,38 @@ export class UpstreamConnection {
     return this.#dead;
   }
 
-  /** Runs `call` with `ctx` as the target of what the upstream relays meanwhile. */
-  async track<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
-    this.#calls.push(ctx);
+  /**
+   * Runs `call` for `ctx`: what the upstream relays about the requests
+   * `call` sends (synchronously, as the SDK client's methods do) goes to
+   * `ctx`, within the relay bounds. `call` receives the call's relay (for
+   * progress).
+   */
+  async track<T>(ctx: HandlerContext, call: (relay: CallRelay) => Promise<T>): Promise<T> {
+    const relay = new CallRelay(ctx, this.#settings.relayBounds ?? UNBOUNDED, this.#dropped);
+    this.#calls.push(relay);
+    let running: Promise<T>;
+    this.#sending = relay;
     try {
-      return await call();
+      running = call(relay);
     } finally {
-      this.#calls.splice(this.#calls.indexOf(ctx), 1);
+      this.#sending = undefined;
     }
+    try {
+      return await running;
+    } finally {
+      this.#calls.splice(this.#calls.indexOf(relay), 1);
+      for (const id of relay.requestIds) this.#routes.delete(id);
+    }
+  }
+
+  /**
+   * Ends the session at once because the upstream no longer knows it: it is
+   * dead from now (the slot opens a new one), and closed without a `DELETE`.
+   */
+  gone(): void {
+    this.#ended();
+    // On a later turn: the request the 404 answered fails with it first, not as "closed".
+    setTimeout(() => void this.close(0), 0);
   }
 
   /** True when the upstream answers `ping` within `timeoutMs`. */
@@ -166,13 +240,46 @@ export class UpstreamConnection {
     this.#ended();
   }
 
-  /** The call the upstream's messages go to: the newest running one (all are this session's). */
-  #target(): HandlerContext {
-    const ctx = this.#calls.at(-1);
-    if (ctx === undefined) {
+  readonly #dropped = () => this.#settings.onDropped?.();
+
+  /** Notes which call each upstream request is sent for. */
+  #watchSends(): void {
+    const transport = this.#opened.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      const relay = this.#sending;
+      if (relay !== undefined && isRequest(message)) {
+        relay.requestIds.push(message.id);
+        this.#routes.set(message.id, relay);
+      }
+      return send(message, options);
+    };
+  }
+
+  /**
+   * The call a message of the upstream (its `params`) belongs to: the one
+   * whose request's stream carried it, or, for a message of no request's
+   * stream, the only call running. Undefined (the message dropped, counted)
+   * otherwise: never a guess among calls.
+   */
+  #route(params: unknown): CallRelay | undefined {
+    const related = takeRelated(params);
+    const relay = related !== undefined
+      ? this.#routes.get(related)
+      : this.#calls.length === 1
+      ? this.#calls[0]
+      : undefined;
+    if (relay === undefined) this.#dropped();
+    return relay;
+  }
+
+  /** The call of an upstream→client request, or the JSON-RPC error refusing it. */
+  #target(params: unknown): CallRelay {
+    const relay = this.#route(params);
+    if (relay === undefined) {
       throw new SdkMcpError(SdkErrorCode.InvalidRequest, "No downstream request is in progress");
     }
-    return ctx;
+    return relay;
   }
 
   /** Probes when calls are waiting (or `anyway`); a failed probe ends the session, failing them now. */
@@ -196,7 +303,11 @@ export class UpstreamConnection {
       // The upstream died under us: end the rest (stdio: the process group) at once.
       if (this.#closing === undefined) this.#opened.kill?.();
     };
-    client.onerror = () => {}; // failures surface on the calls; nothing of them is relayed
+    client.onerror = (error) => {
+      // Failures surface on the calls and nothing of them is relayed; a session the upstream
+      // forgot (404) ends now, so the next call opens a new one.
+      if (isSessionGone(error)) this.gone();
+    };
     // Only error responses the upstream sent are passed on downstream (upstream_failure.ts).
     tagUpstreamErrors(this.#opened.transport);
     this.#opened.onStreamEnd?.((oversized, unanswered) => {
@@ -208,34 +319,40 @@ export class UpstreamConnection {
     });
     if (capabilities.elicitation !== undefined) {
       client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        const relay = this.#target(request.params);
         checkRelayed(request.params, limit, "elicitation request");
-        const ctx = this.#target();
         const params = request.params as unknown as ElicitParams;
-        return await ctx.elicit(params, { signal: ctx.signal }) as never;
+        const ctx = relay.ctx;
+        return await relay.request(
+          () => ctx.elicit(params, { signal: ctx.signal }),
+          tooMany,
+        ) as never;
       });
     }
     if (capabilities.sampling !== undefined) {
       client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+        const relay = this.#target(request.params);
         checkRelayed(request.params, limit, "sampling request");
-        const ctx = this.#target();
-        return await ctx.sample(request.params as Record<string, unknown>) as never;
+        const params = request.params as Record<string, unknown>;
+        return await relay.request(() => relay.ctx.sample(params), tooMany) as never;
       });
     }
     if (capabilities.roots !== undefined) {
-      client.setRequestHandler(ListRootsRequestSchema, async () => {
-        return await this.#target().listRoots() as never;
+      client.setRequestHandler(ListRootsRequestSchema, async (request) => {
+        const relay = this.#target(request.params);
+        return await relay.request(() => relay.ctx.listRoots(), tooMany) as never;
       });
     }
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      const ctx = this.#calls.at(-1);
-      if (ctx === undefined) return; // a log between calls has no downstream request to ride
+      const relay = this.#route(notification.params);
+      if (relay === undefined) return;
       const { level, data, logger } = notification.params;
       try {
         checkRelayed(data, limit, "log message");
-        await ctx.log(level, data, logger);
       } catch {
-        // dropped: a log the downstream cannot take is not worth failing the call for
+        return this.#dropped();
       }
+      await relay.log(level, data, logger);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
       const uri = notification.params.uri;

@@ -3,13 +3,23 @@
  * revisions), one slot per (downstream session, upstream), kept with
  * `ctx.session.resource`, so it ends on every path that ends the session
  * (DELETE, expiry, `handler.close()`). Without one (2026-07-28), one slot per
- * (principal, upstream), dropped after `statelessTtlMs` unused. Caps count
- * live upstream sessions, per principal and in all. Per process: another
- * instance serving the same downstream session opens its own.
+ * (authenticated principal, upstream), dropped after `statelessTtlMs`
+ * unused; an anonymous request gets a slot of its own, closed when it ends
+ * (anonymous callers cannot be told apart, so they never share one). Caps
+ * count live upstream sessions: in all, per authenticated principal, and
+ * for every anonymous caller together (each anonymous session or request
+ * holding its own places). Per process: another instance serving the same
+ * downstream session opens its own.
  * @module
  */
 
-import { type HandlerContext, ownerKeyOf } from "../protocol/context.ts";
+import {
+  type HandlerContext,
+  isAnonymous,
+  ownerKeyOf,
+  type Principal,
+} from "../protocol/context.ts";
+import type { RelayBounds } from "./call_relay.ts";
 import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
 import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";
 import type { Upstream } from "./upstream.ts";
@@ -18,8 +28,14 @@ import type { Upstream } from "./upstream.ts";
 export interface SessionSettings extends SlotSettings {
   /** Live upstream sessions in this process. */
   maxSessions: number;
-  /** Live upstream sessions of one principal. */
+  /** Live upstream sessions of one authenticated principal. */
   maxSessionsPerPrincipal: number;
+  /** Live upstream sessions of every anonymous caller together. */
+  maxAnonymousSessions: number;
+  /** What one call may relay. */
+  relayBounds: RelayBounds;
+  /** Told of each upstream message dropped or refused. */
+  onDropped(): void;
   /** How long a session-less (2026-07-28) upstream session lives unused, ms. */
   statelessTtlMs: number;
   /** The largest message relayed either way, bytes. */
@@ -48,6 +64,16 @@ export class GatewayBusyError extends Error {
 /** The key of a session's slot among its `ctx.session` resources. */
 const resourceKey = (upstream: string) => `tether.gateway:${upstream}`;
 
+/** A slot held for one call: the connection, and what to do when the call ends. */
+export interface HeldSession {
+  /** The slot (kept, or the request's own). */
+  slot: UpstreamSlot;
+  /** Its live connection. */
+  connection: UpstreamConnection;
+  /** Tells the slot the call ended: marks it used, or closes it (a request's own). */
+  done(): void;
+}
+
 /** The upstream sessions of one gateway in this process. */
 export class UpstreamSessions {
   readonly #settings: SessionSettings;
@@ -55,6 +81,7 @@ export class UpstreamSessions {
   readonly #stateless = new Map<string, UpstreamSlot>();
   readonly #heldBy = new Map<string, number>();
   #live = 0;
+  #anonymous = 0;
   #closed = false;
   /** Upstream sessions opened so far (for stats and tests). */
   opened = 0;
@@ -68,27 +95,42 @@ export class UpstreamSessions {
     return this.#live;
   }
 
-  /** The live connection of `ctx`'s (session or principal) to `upstream`. */
-  async connection(upstream: Upstream, ctx: HandlerContext): Promise<{
-    slot: UpstreamSlot;
-    connection: UpstreamConnection;
-  }> {
+  /**
+   * The live connection of `ctx`'s session, principal or (anonymous,
+   * without a session) request to `upstream`; call `done` when the call ends.
+   */
+  async connection(upstream: Upstream, ctx: HandlerContext): Promise<HeldSession> {
     if (this.#closed) throw new Error("The gateway is closed");
+    if (ctx.session === undefined && isAnonymous(ctx.principal)) {
+      // The request's own upstream session: opened now, closed when the call ends.
+      const slot = this.#slot(upstream, ctx);
+      try {
+        return { slot, connection: await slot.acquire(), done: () => void this.#drop(slot) };
+      } catch (error) {
+        void this.#drop(slot);
+        throw error;
+      }
+    }
     const slot = ctx.session === undefined
       ? this.#statelessSlot(upstream, ctx)
       : await ctx.session.resource(resourceKey(upstream.name), () => this.#slot(upstream, ctx), {
         dispose: (slot) => this.#drop(slot),
       });
-    return { slot, connection: await slot.acquire() };
+    return { slot, connection: await slot.acquire(), done: () => slot.touch() };
   }
 
-  /** Which cap a new upstream session of `owner` would meet now, if any. */
-  full(owner: string): "all" | "principal" | undefined {
+  /**
+   * Which cap a new upstream session of `principal` would meet now, if any:
+   * the process's, the authenticated principal's share, or the share of
+   * every anonymous caller together.
+   */
+  full(principal: Principal): "all" | "principal" | "anonymous" | undefined {
     if (this.#live >= this.#settings.maxSessions) return "all";
-    if ((this.#heldBy.get(owner) ?? 0) >= this.#settings.maxSessionsPerPrincipal) {
-      return "principal";
+    if (isAnonymous(principal)) {
+      return this.#anonymous >= this.#settings.maxAnonymousSessions ? "anonymous" : undefined;
     }
-    return undefined;
+    const held = this.#heldBy.get(ownerKeyOf(principal)) ?? 0;
+    return held >= this.#settings.maxSessionsPerPrincipal ? "principal" : undefined;
   }
 
   /** The process-wide cap. */
@@ -96,13 +138,23 @@ export class UpstreamSessions {
     return this.#settings.maxSessions;
   }
 
-  /** The cap of one principal. */
+  /** The cap of one authenticated principal. */
   get maxSessionsPerPrincipal(): number {
     return this.#settings.maxSessionsPerPrincipal;
   }
 
-  /** True when `owner` holds a session-less slot of each of `upstreams`. */
-  holdsStateless(owner: string, upstreams: Iterable<string>): boolean {
+  /** The cap of every anonymous caller together. */
+  get maxAnonymousSessions(): number {
+    return this.#settings.maxAnonymousSessions;
+  }
+
+  /**
+   * True when `principal` holds a session-less slot of each of `upstreams`
+   * (never for anonymous callers: each of their requests opens its own).
+   */
+  holdsStateless(principal: Principal, upstreams: Iterable<string>): boolean {
+    if (isAnonymous(principal)) return false;
+    const owner = ownerKeyOf(principal);
     for (const upstream of upstreams) {
       if (!this.#stateless.has(`${owner}\n${upstream}`)) return false;
     }
@@ -141,14 +193,13 @@ export class UpstreamSessions {
   }
 
   #slot(upstream: Upstream, ctx: HandlerContext): UpstreamSlot {
-    const owner = ownerKeyOf(ctx.principal);
     const principal = ctx.principal;
     const capabilities = ctx.clientCapabilities;
     const sessionId = ctx.session?.id;
     // Subscriptions belong to the downstream session: kept by the slot, across recreations.
     const subscriptions = sessionId === undefined ? undefined : new Set<string>();
     const who = { principal, capabilities, sessionId, subscriptions };
-    const slot = new UpstreamSlot(() => this.#open(upstream, owner, who), {
+    const slot = new UpstreamSlot(() => this.#open(upstream, who), {
       idleProbeMs: this.#settings.idleProbeMs,
       probeTimeoutMs: this.#settings.probeTimeoutMs,
       graceMs: this.#settings.graceMs,
@@ -165,7 +216,6 @@ export class UpstreamSessions {
 
   async #open(
     upstream: Upstream,
-    owner: string,
     who: Pick<HandlerContext, "principal"> & {
       capabilities: HandlerContext["clientCapabilities"];
       sessionId: string | undefined;
@@ -173,12 +223,14 @@ export class UpstreamSessions {
     },
   ): Promise<UpstreamConnection> {
     const { sessionId, subscriptions } = who;
-    const release = this.#reserve(owner);
+    const release = this.#reserve(who.principal);
     try {
       const connection = await UpstreamConnection.open(upstream, {
         principal: who.principal,
         capabilities: who.capabilities,
         maxRelayBytes: this.#settings.maxRelayBytes,
+        relayBounds: this.#settings.relayBounds,
+        onDropped: this.#settings.onDropped,
         probeTimeoutMs: this.#settings.probeTimeoutMs,
         onListChanged: (kind) => this.#settings.onListChanged(upstream.name, kind),
         onClosed: release,
@@ -195,29 +247,41 @@ export class UpstreamSessions {
     }
   }
 
-  /** Takes a place for `owner`; the returned function gives it back (once). */
-  #reserve(owner: string): () => void {
-    const { maxSessions, maxSessionsPerPrincipal } = this.#settings;
-    if (this.#live >= maxSessions) {
+  /**
+   * Takes a place for `principal` (the rule of {@linkcode full}); the
+   * returned function gives it back (once).
+   */
+  #reserve(principal: Principal): () => void {
+    const { maxSessions, maxSessionsPerPrincipal, maxAnonymousSessions } = this.#settings;
+    const full = this.full(principal);
+    if (full === "all") {
       throw new GatewayBusyError(
         `The gateway holds its limit of ${maxSessions} upstream sessions`,
         5,
       );
     }
-    const held = this.#heldBy.get(owner) ?? 0;
-    if (held >= maxSessionsPerPrincipal) {
+    if (full === "anonymous") {
+      throw new GatewayBusyError(
+        `Too many upstream sessions for callers without credentials (limit ${maxAnonymousSessions})`,
+        5,
+      );
+    }
+    if (full === "principal") {
       throw new GatewayBusyError(
         `Too many upstream sessions for this caller (limit ${maxSessionsPerPrincipal})`,
         5,
       );
     }
     this.#live++;
-    this.#heldBy.set(owner, held + 1);
+    const owner = isAnonymous(principal) ? undefined : ownerKeyOf(principal);
+    if (owner === undefined) this.#anonymous++;
+    else this.#heldBy.set(owner, (this.#heldBy.get(owner) ?? 0) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#live--;
+      if (owner === undefined) return void this.#anonymous--;
       const now = (this.#heldBy.get(owner) ?? 1) - 1;
       if (now === 0) this.#heldBy.delete(owner);
       else this.#heldBy.set(owner, now);
