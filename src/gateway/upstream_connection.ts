@@ -77,19 +77,20 @@ const UNBOUNDED: RelayBounds = {
 };
 
 /**
- * True when `error` says the upstream no longer knows the session (HTTP
- * `404`, or a "session not found" error): the session is over, and the
- * request it failed never ran upstream.
+ * True when `error` says the upstream no longer knows the session: the
+ * HTTP transport's `404` ("Session not found"), answered before the request
+ * ran, so the session is over and the request safe to send again. A
+ * JSON-RPC error, whatever its words, came from a request that reached the
+ * upstream: never this.
  *
  * @example
  * ```ts
  * import { isSessionGone } from "./upstream_connection.ts";
- * console.log(isSessionGone(new Error("boom"))); // false
+ * console.log(isSessionGone(new Error("Session not found"))); // false
  * ```
  */
 export function isSessionGone(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError) return error.code === 404;
-  return error instanceof Error && /session not found/i.test(error.message);
+  return error instanceof StreamableHTTPError && error.code === 404;
 }
 
 /** True for a JSON-RPC request (not a notification or an answer). */
@@ -258,17 +259,15 @@ export class UpstreamConnection {
 
   /**
    * The call a message of the upstream (its `params`) belongs to: the one
-   * whose request's stream carried it, or, for a message of no request's
-   * stream, the only call running. Undefined (the message dropped, counted)
-   * otherwise: never a guess among calls.
+   * whose request's stream carried it, or, for a message of no known
+   * request's stream, the only call running (the session is one caller's).
+   * Undefined (the message dropped, counted) otherwise: never a guess
+   * among calls.
    */
   #route(params: unknown): CallRelay | undefined {
     const related = takeRelated(params);
-    const relay = related !== undefined
-      ? this.#routes.get(related)
-      : this.#calls.length === 1
-      ? this.#calls[0]
-      : undefined;
+    const relay = (related === undefined ? undefined : this.#routes.get(related)) ??
+      (this.#calls.length === 1 ? this.#calls[0] : undefined);
     if (relay === undefined) this.#dropped();
     return relay;
   }
