@@ -21,6 +21,7 @@ describe("gateway: anonymous callers", () => {
       const client = (who: "a" | "b") =>
         connect(rig.handler, {
           era: "2026",
+          timeoutMs: 60_000,
           handlers: {
             elicitation: (params) => {
               seen[who].push(String(params.message));
@@ -81,10 +82,10 @@ describe("gateway: anonymous callers", () => {
       }
       assert.equal(rig.gateway.stats().upstreamSessions, 40);
       // Through the door (gateway.authenticate) and to a call of its own.
-      const other = await connect(rig.handler, { era: "2025" });
+      const other = await connect(rig.handler, { era: "2025", timeoutMs: 60_000 });
       const called = await other.callTool("up_whoami");
       assert.notEqual(called.result.isError, true, JSON.stringify(called.result));
-      const modern = await connect(rig.handler, { era: "2026" });
+      const modern = await connect(rig.handler, { era: "2026", timeoutMs: 60_000 });
       const modernCall = await modern.callTool("up_whoami");
       assert.notEqual(modernCall.result.isError, true, JSON.stringify(modernCall.result));
       for (const client of [...greedy, other, modern]) await client.close();

@@ -19,6 +19,7 @@ describe("gateway: relays routed by request", () => {
       rig.upstream.waitFor = 2;
       const client = await connect(rig.handler, {
         era: "2025",
+        timeoutMs: 60_000,
         headers: { authorization: "Bearer down-alice" },
         handlers: {
           elicitation: (params) => ({

@@ -56,7 +56,7 @@ function register(server: McpServer, upstream: RelayUpstream): void {
     inputSchema: { secret: z.string() },
   }, async ({ secret }, extra) => {
     record.inside++;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (record.inside < upstream.waitFor && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

@@ -20,7 +20,7 @@ describe("gateway: an upstream that restarted", () => {
       const rig = await startRelayRig({ idleProbeMs: HOUR });
       try {
         const headers = { authorization: "Bearer down-alice" };
-        const client = await connect(rig.handler, { era, headers });
+        const client = await connect(rig.handler, { era, headers, timeoutMs: 60_000 });
         const before = textOf((await client.callTool("up_whoami")).result as never);
         await rig.upstream.restart();
         const after = await client.callTool("up_whoami");
@@ -29,7 +29,7 @@ describe("gateway: an upstream that restarted", () => {
         // And the calls after it, and (2026) another client of the principal.
         const again = await client.callTool("up_whoami");
         assert.equal(textOf(again.result as never), textOf(after.result as never));
-        const other = await connect(rig.handler, { era, headers });
+        const other = await connect(rig.handler, { era, headers, timeoutMs: 60_000 });
         const theirs = await other.callTool("up_whoami");
         assert.notEqual(theirs.result.isError, true, JSON.stringify(theirs.result));
         assert.equal(rig.gateway.stats().upstreamSessions, era === "2025" ? 2 : 1);
@@ -44,7 +44,7 @@ describe("gateway: an upstream that restarted", () => {
   it("a session the upstream forgets again on the retry fails the call as unavailable", async () => {
     const rig = await startRelayRig({ idleProbeMs: HOUR });
     try {
-      const client = await connect(rig.handler, { era: "2025" });
+      const client = await connect(rig.handler, { era: "2025", timeoutMs: 60_000 });
       await client.callTool("up_whoami");
       await rig.upstream.restart();
       rig.upstream.refuseCalls = true;
