@@ -76,7 +76,9 @@ export function createOriginRules(
 
 /**
  * Tells this instance's clients when a registry changes at runtime
- * (`notifications/…/list_changed`, both eras). Definitions are per
+ * (`notifications/…/list_changed`, both eras). Changes made together (in
+ * one turn, before the microtask queue runs) are announced once per list,
+ * however many entries changed: a client re-lists once. Definitions are per
  * instance, so the message goes to this process only, never on the bus.
  */
 export function announceListChanges(
@@ -84,8 +86,15 @@ export function announceListChanges(
   delivery: Delivery,
   onError: (error: unknown) => void,
 ): void {
-  const tellHere = (method: string) =>
-    void delivery.here({ type: "broadcast", notification: { method } }).catch(onError);
+  const pending = new Set<string>();
+  const tellHere = (method: string) => {
+    if (pending.has(method)) return;
+    pending.add(method);
+    queueMicrotask(() => {
+      pending.delete(method);
+      void delivery.here({ type: "broadcast", notification: { method } }).catch(onError);
+    });
+  };
   dispatcher.tools.onChange(() => tellHere("notifications/tools/list_changed"));
   dispatcher.resources.onChange(() => tellHere("notifications/resources/list_changed"));
   dispatcher.prompts.onChange(() => tellHere("notifications/prompts/list_changed"));

@@ -117,12 +117,12 @@ export class PromptRegistry {
     this.#onChange = listener;
   }
 
-  #add(definition: AnyPromptDefinition): void {
+  #add(definition: AnyPromptDefinition, into: Map<string, CompiledPrompt> = this.#prompts): void {
     const compiled = compilePrompt(definition);
-    if (this.#prompts.has(definition.name)) {
+    if (into.has(definition.name)) {
       throw new TypeError(`Duplicate prompt name: ${definition.name}`);
     }
-    this.#prompts.set(definition.name, compiled);
+    into.set(definition.name, compiled);
     if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     this.#listing = undefined;
   }
@@ -131,6 +131,40 @@ export class PromptRegistry {
   add(definition: AnyPromptDefinition): void {
     this.#add(definition);
     this.#onChange?.();
+  }
+
+  /**
+   * Removes the prompts `remove` names and adds `add`, as one change: every
+   * definition is checked first, so a throw leaves the registry as it was;
+   * listeners hear of it once.
+   *
+   * @example
+   * ```ts
+   * import { createMcpHandler, definePrompt } from "@tether/mcp";
+   * const handler = createMcpHandler({ name: "app", version: "1.0.0", prompts: [] });
+   * handler.prompts.replace([], [definePrompt({ name: "greet", handler: () => "Say hello." })]);
+   * ```
+   */
+  replace(remove: Iterable<string>, add: readonly AnyPromptDefinition[]): void {
+    const next = new Map(this.#prompts);
+    let changed = false;
+    for (const name of remove) changed = next.delete(name) || changed;
+    const scoped = this.#scoped;
+    try {
+      for (const definition of add) this.#add(definition, next);
+    } catch (error) {
+      this.#scoped = scoped;
+      throw error;
+    }
+    if (!changed && add.length === 0) return;
+    this.#prompts = next;
+    this.#listing = undefined;
+    this.#onChange?.();
+  }
+
+  /** A prompt's definition; undefined for an unknown name. */
+  definition(name: string): AnyPromptDefinition | undefined {
+    return this.#prompts.get(name)?.definition;
   }
 
   /** Removes a prompt at runtime; true when it existed. */

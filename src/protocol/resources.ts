@@ -110,14 +110,17 @@ export class ResourceRegistry {
     this.#onChange = listener;
   }
 
-  #addResource(definition: ResourceDefinition): void {
+  #addResource(
+    definition: ResourceDefinition,
+    into: Map<string, ResourceDefinition> = this.#resources,
+  ): void {
     if (typeof definition.uri !== "string" || definition.uri === "") {
       throw new TypeError("Resource needs a uri");
     }
     if (typeof definition.read !== "function") {
       throw new TypeError(`Resource ${definition.uri} has no read function`);
     }
-    if (this.#resources.has(definition.uri)) {
+    if (into.has(definition.uri)) {
       throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
     }
     if (definition.cache !== undefined) {
@@ -126,15 +129,18 @@ export class ResourceRegistry {
     checkScopes(definition.scopes, `Resource ${definition.uri}`);
     if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     checkIcons(definition.icons, `Resource ${definition.uri}`);
-    this.#resources.set(definition.uri, definition);
+    into.set(definition.uri, definition);
     this.#resourceListing = undefined;
   }
 
-  #addTemplate(definition: ResourceTemplateDefinition): void {
+  #addTemplate(
+    definition: ResourceTemplateDefinition,
+    into: CompiledTemplate[] = this.#templates,
+  ): void {
     if (typeof definition.read !== "function") {
       throw new TypeError(`Resource template ${definition.uriTemplate} has no read function`);
     }
-    if (this.#templates.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
+    if (into.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
       throw new TypeError(`Duplicate resource template: ${definition.uriTemplate}`);
     }
     if (definition.cache !== undefined) {
@@ -144,7 +150,7 @@ export class ResourceRegistry {
     if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
-    this.#templates.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
+    into.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
     this.#templateListing = undefined;
   }
 
@@ -158,6 +164,55 @@ export class ResourceRegistry {
   addTemplate(definition: ResourceTemplateDefinition): void {
     this.#addTemplate(definition);
     this.#onChange?.();
+  }
+
+  /**
+   * Removes the fixed resources and templates `remove` names (URIs and
+   * template texts) and adds `resources` and `templates`, as one change:
+   * every definition is checked first, so a throw leaves the registry as it
+   * was; listeners hear of it once.
+   *
+   * @example
+   * ```ts
+   * import { createMcpHandler, defineResource } from "@tether/mcp";
+   * const handler = createMcpHandler({ name: "app", version: "1.0.0", resources: [] });
+   * handler.resources.replace([], [defineResource({ uri: "docs://a", name: "a", read: () => "a" })]);
+   * handler.resources.replace(["docs://a"], []);
+   * ```
+   */
+  replace(
+    remove: Iterable<string>,
+    resources: readonly ResourceDefinition[],
+    templates: readonly ResourceTemplateDefinition[] = [],
+  ): void {
+    const gone = new Set(remove);
+    const nextResources = new Map(this.#resources);
+    let changed = false;
+    for (const uri of gone) changed = nextResources.delete(uri) || changed;
+    const nextTemplates = this.#templates.filter((t) => !gone.has(t.definition.uriTemplate));
+    changed ||= nextTemplates.length !== this.#templates.length;
+    const scoped = this.#scoped;
+    try {
+      for (const resource of resources) this.#addResource(resource, nextResources);
+      for (const template of templates) this.#addTemplate(template, nextTemplates);
+    } catch (error) {
+      this.#scoped = scoped;
+      throw error;
+    }
+    if (!changed && resources.length === 0 && templates.length === 0) return;
+    this.#resources = nextResources;
+    this.#templates = nextTemplates;
+    this.#resourceListing = undefined;
+    this.#templateListing = undefined;
+    this.#onChange?.();
+  }
+
+  /** Every fixed resource's and template's definition, in definition order. */
+  definitions(): { resources: ResourceDefinition[]; templates: ResourceTemplateDefinition[] } {
+    return {
+      resources: [...this.#resources.values()],
+      templates: this.#templates.map((t) => t.definition),
+    };
   }
 
   /** Removes a fixed resource (by URI) or a template (by its template text). */

@@ -115,12 +115,12 @@ export class ToolRegistry {
     this.#onChange = listener;
   }
 
-  #add(definition: AnyToolDefinition): void {
+  #add(definition: AnyToolDefinition, into: Map<string, CompiledTool> = this.#tools): void {
     const compiled = compileTool(definition, this.#validator);
-    if (this.#tools.has(definition.name)) {
+    if (into.has(definition.name)) {
       throw new TypeError(`Duplicate tool name: ${definition.name}`);
     }
-    this.#tools.set(definition.name, compiled);
+    into.set(definition.name, compiled);
     if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
     this.#listing = undefined;
     this.#legacyListing = undefined;
@@ -129,6 +129,35 @@ export class ToolRegistry {
   /** Adds a tool at runtime. */
   add(definition: AnyToolDefinition): void {
     this.#add(definition);
+    this.#onChange?.();
+  }
+
+  /**
+   * Removes the tools `remove` names and adds `add` as one change, heard once:
+   * all is checked first, so a throw (bad or duplicate) changes nothing.
+   *
+   * @example
+   * ```ts
+   * import { createMcpHandler, defineTool } from "@tether/mcp";
+   * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+   * handler.tools.replace([], [defineTool({ name: "a", handler: () => "a" })]);
+   * ```
+   */
+  replace(remove: Iterable<string>, add: readonly AnyToolDefinition[]): void {
+    const next = new Map(this.#tools);
+    let changed = add.length > 0;
+    for (const name of remove) changed = next.delete(name) || changed;
+    const scoped = this.#scoped;
+    try {
+      for (const definition of add) this.#add(definition, next);
+    } catch (error) {
+      this.#scoped = scoped;
+      throw error;
+    }
+    if (!changed) return;
+    this.#tools = next;
+    this.#listing = undefined;
+    this.#legacyListing = undefined;
     this.#onChange?.();
   }
 
