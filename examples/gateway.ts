@@ -66,7 +66,11 @@ export async function createGatewayHandler(
   upstream: Upstream,
   options: Partial<McpHandlerOptions> = {},
 ): Promise<{ handler: McpHandler; gateway: Gateway }> {
-  const gateway = await createGateway({ upstreams: [upstream] });
+  const gateway = await createGateway({
+    upstreams: [upstream],
+    // One line each (an upstream down at startup, a refused reread), not a stack.
+    onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
+  });
   const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",

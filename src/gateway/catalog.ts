@@ -131,6 +131,25 @@ async function allPages<T>(
   throw new Error(`The upstream listed more than ${MAX_PAGES} pages`);
 }
 
+/** What each list read was, as the upstream listed it (JSON), by the definitions array made of it. */
+const listings = new WeakMap<readonly object[], string>();
+
+/** `list`, remembered as made from `raw` (see {@linkcode sameListing}). */
+function madeFrom<T extends object>(list: T[], raw: unknown): T[] {
+  listings.set(list, JSON.stringify(raw));
+  return list;
+}
+
+/** True when `a` and `b` were read from identical upstream listings (a reread that changed nothing). */
+export function sameListing(
+  a: readonly object[] | undefined,
+  b: readonly object[] | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const listing = listings.get(a);
+  return listing !== undefined && listing === listings.get(b);
+}
+
 /** Copies the optional listing fields tether definitions take. */
 function listed(entry: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
@@ -174,16 +193,19 @@ export async function readCatalog(
       const page = await client.listTools(cursor === undefined ? {} : { cursor });
       return { nextCursor: page.nextCursor, items: page.tools };
     });
-    catalog.tools = tools.map((tool) =>
-      ({
-        ...listed(tool, ["title", "description", "annotations", "icons", "_meta"]),
-        name: namespace(upstream, tool.name),
-        input: tool.inputSchema,
-        ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
-        ...(settings.tasks ? { task: "optional" } : {}),
-        handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
-          calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
-      }) as AnyToolDefinition
+    catalog.tools = madeFrom(
+      tools.map((tool) =>
+        ({
+          ...listed(tool, ["title", "description", "annotations", "icons", "_meta"]),
+          name: namespace(upstream, tool.name),
+          input: tool.inputSchema,
+          ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
+          ...(settings.tasks ? { task: "optional" } : {}),
+          handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
+            calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
+        }) as AnyToolDefinition
+      ),
+      tools,
     );
   }
   if (kinds.includes("prompts")) {
@@ -191,22 +213,25 @@ export async function readCatalog(
       const page = await client.listPrompts(cursor === undefined ? {} : { cursor });
       return { nextCursor: page.nextCursor, items: page.prompts };
     });
-    catalog.prompts = prompts.map((prompt) =>
-      ({
-        ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
-        name: namespace(upstream, prompt.name),
-        ...(completes && prompt.arguments !== undefined
-          ? {
-            complete: completersFor(
-              prompt.arguments.map((argument) => argument.name),
-              { type: "ref/prompt", name: prompt.name },
-              calls,
-            ),
-          }
-          : {}),
-        handler: (args: Record<string, string>, ctx: HandlerContext) =>
-          calls.getPrompt(prompt.name, args, ctx),
-      }) as AnyPromptDefinition
+    catalog.prompts = madeFrom(
+      prompts.map((prompt) =>
+        ({
+          ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
+          name: namespace(upstream, prompt.name),
+          ...(completes && prompt.arguments !== undefined
+            ? {
+              complete: completersFor(
+                prompt.arguments.map((argument) => argument.name),
+                { type: "ref/prompt", name: prompt.name },
+                calls,
+              ),
+            }
+            : {}),
+          handler: (args: Record<string, string>, ctx: HandlerContext) =>
+            calls.getPrompt(prompt.name, args, ctx),
+        }) as AnyPromptDefinition
+      ),
+      prompts,
     );
   }
   if (kinds.includes("resources")) {
@@ -220,33 +245,39 @@ export async function readCatalog(
       return { nextCursor: page.nextCursor, items: page.resourceTemplates };
     });
     const fields = ["title", "description", "mimeType", "annotations", "icons", "_meta"];
-    catalog.resources = resources.map((resource) =>
-      ({
-        ...listed(resource, [...fields, "size"]),
-        uri: resource.uri,
-        name: namespace(upstream, resource.name),
-        ...subscription,
-        read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
-      }) as ResourceDefinition
+    catalog.resources = madeFrom(
+      resources.map((resource) =>
+        ({
+          ...listed(resource, [...fields, "size"]),
+          uri: resource.uri,
+          name: namespace(upstream, resource.name),
+          ...subscription,
+          read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
+        }) as ResourceDefinition
+      ),
+      resources,
     );
-    catalog.resourceTemplates = templates.map((template) =>
-      ({
-        ...listed(template, fields),
-        uriTemplate: template.uriTemplate,
-        name: namespace(upstream, template.name),
-        ...subscription,
-        ...(completes
-          ? {
-            complete: completersFor(
-              compileUriTemplate(template.uriTemplate).variables,
-              { type: "ref/resource", uri: template.uriTemplate },
-              calls,
-            ),
-          }
-          : {}),
-        read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
-          calls.readResource(uri, ctx),
-      }) as ResourceTemplateDefinition
+    catalog.resourceTemplates = madeFrom(
+      templates.map((template) =>
+        ({
+          ...listed(template, fields),
+          uriTemplate: template.uriTemplate,
+          name: namespace(upstream, template.name),
+          ...subscription,
+          ...(completes
+            ? {
+              complete: completersFor(
+                compileUriTemplate(template.uriTemplate).variables,
+                { type: "ref/resource", uri: template.uriTemplate },
+                calls,
+              ),
+            }
+            : {}),
+          read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
+            calls.readResource(uri, ctx),
+        }) as ResourceTemplateDefinition
+      ),
+      templates,
     );
   }
   return catalog;

@@ -1,9 +1,9 @@
 /**
  * `createGateway`: upstream MCP servers served beside a handler's own tools.
- * It reads each upstream's lists once at startup (refusing collisions),
- * hands out definitions for `createMcpHandler`, and runs every call through
- * the caller's own upstream session (upstream_calls.ts). Once attached to
- * the handler, an upstream's `list_changed` updates the handler's lists.
+ * Discovery (discovery.ts) reads each upstream's lists, and rereads them on
+ * `list_changed`; the gateway hands out definitions for `createMcpHandler`
+ * and runs every call through the caller's own upstream session
+ * (upstream_calls.ts, upstream_sessions.ts).
  * @module
  */
 
@@ -13,12 +13,12 @@ import {
   defaultNamespace,
   type Namespace,
   readCatalog,
-  refuseCollisions,
   type UpstreamCalls,
   type UpstreamCatalog,
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
-import { type GatewayTarget, Refresher } from "./list_refresher.ts";
+import { Discovery } from "./discovery.ts";
+import type { GatewayTarget } from "./list_refresher.ts";
 import { upstreamCalls } from "./upstream_calls.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
 import { UpstreamSessions } from "./upstream_sessions.ts";
@@ -107,8 +107,16 @@ export interface GatewayOptions {
   statelessTtlMs?: number;
   /** The largest message relayed either way (results, elicitations, logs), bytes. @default {4_194_304} */
   maxRelayBytes?: number;
-  /** Told of failures no caller sees (a list refresh that failed). @default {console.error} */
+  /**
+   * Told of failures no caller sees: an upstream unavailable at startup
+   * (once), a list reread that failed or was refused.
+   * @default {console.error}
+   */
   onError?: (error: unknown) => void;
+  /** The first wait before an upstream unavailable at startup is tried again, ms; it doubles each try. @default {1_000} */
+  retryMs?: number;
+  /** The longest wait between tries of an unavailable upstream, ms. @default {60_000} */
+  maxRetryMs?: number;
   /**
    * Every upstream tool may run as a downstream task (`task: "optional"`;
    * serve the handler with `tasksExtension()` from `@tether/mcp/tasks`):
@@ -136,7 +144,12 @@ export type { GatewayTarget } from "./list_refresher.ts";
 export interface Gateway {
   /** The upstreams' tools, prompts, resources and templates, namespaced, for `createMcpHandler`. */
   definitions(): UpstreamCatalog;
-  /** Keeps `target`'s lists in step with the upstreams' `list_changed` from now on. */
+  /**
+   * Keeps `target`'s lists in step with the upstreams from now on: their
+   * `list_changed`, and an upstream that comes back. Each upstream's
+   * entries are checked first against the others' and against `target`'s
+   * own; one that would collide is refused whole (reported to `onError`).
+   */
   attach(target: GatewayTarget): void;
   /**
    * The handler's `authenticate`: `yours` (every caller anonymous without
@@ -159,22 +172,26 @@ export interface Gateway {
   admit(request: Request, principal: Principal): void;
   /**
    * Live upstream sessions, how many were opened so far, the stdio
-   * processes run for callers, and how many upstream messages were dropped
-   * or refused (no running call of theirs, or past a call's relay bound).
+   * processes run for callers, how many upstream messages were dropped or
+   * refused (no running call of theirs, or past a call's relay bound), and
+   * the upstreams not read yet.
    */
   stats(): {
     upstreamSessions: number;
     upstreamSessionsOpened: number;
     upstreamProcesses: number;
     relaysDropped: number;
+    unavailable: string[];
   };
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
- * Connects to each upstream once to read what it offers, and returns the
- * gateway. Rejects when an upstream cannot be read or two offer one name.
+ * Connects to each upstream to read what it offers, and returns the
+ * gateway. Rejects when two upstreams offer one name; an upstream that
+ * cannot be read is reported to `onError`, left out, and tried again with
+ * backoff (`retryMs`, doubling to `maxRetryMs`) until it answers.
  *
  * @example
  * ```ts ignore
@@ -208,7 +225,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const maxRelayBytes = options.maxRelayBytes ?? 4 * 1024 * 1024;
   const callTimeoutMs = options.callTimeoutMs ?? 300_000;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  const refresher = new Refresher(onError);
   const maxSessions = options.maxSessions ?? 1_000;
   let relaysDropped = 0;
   const sessions = new UpstreamSessions({
@@ -227,7 +243,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     statelessTtlMs: options.statelessTtlMs ?? 300_000,
     maxRelayBytes,
     now: options.now ?? Date.now,
-    onListChanged: (upstream, kind) => refresher.changed(upstream, kind),
+    onListChanged: (upstream, kind) => discovery.changed(upstream, kind),
     onResourceUpdated: (sessionId, uri) => {
       const notification = { method: "notifications/resources/updated", params: { uri } };
       void target?.notify?.(sessionId, notification).catch(onError);
@@ -245,49 +261,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   // Discovery: one session per upstream, kept for its list_changed notifications.
-  const discovery = new Map<string, UpstreamConnection>();
-  const catalogs = new Map<string, Partial<UpstreamCatalog>>();
-  let closed = false;
-  const openDiscovery = async (upstream: Upstream) => {
-    const connection = await UpstreamConnection.open(upstream, {
-      principal: GATEWAY_PRINCIPAL,
-      capabilities: {},
-      maxRelayBytes,
-      probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
-      onListChanged: (kind) => refresher.changed(upstream.name, kind),
-    });
-    if (closed) await connection.close(0);
-    discovery.set(upstream.name, connection);
-    return connection;
-  };
-  try {
-    for (const upstream of upstreams.values()) {
-      const connection = await openDiscovery(upstream);
-      catalogs.set(
-        upstream.name,
-        await readCatalog(upstream.name, connection.client, catalogSettings(upstream)),
-      );
-    }
-    refuseCollisions(catalogs);
-  } catch (error) {
-    await Promise.all([...discovery.values()].map((connection) => connection.close(0)));
-    throw error;
-  }
-  refresher.bind(async (upstreamName, kind) => {
-    const upstream = upstreams.get(upstreamName)!;
-    let connection = discovery.get(upstreamName);
-    if (closed) return;
-    // A discovery session that died (the upstream restarted) is opened again to reread.
-    if (connection === undefined || connection.dead) connection = await openDiscovery(upstream);
-    const fresh = await readCatalog(upstreamName, connection.client, catalogSettings(upstream), [
-      kind,
-    ]);
-    const previous = catalogs.get(upstreamName) ?? {};
-    const next = { ...previous, ...fresh };
-    const trial = new Map(catalogs).set(upstreamName, next);
-    refuseCollisions(trial);
-    catalogs.set(upstreamName, next);
-    return { previous, next };
+  const discovery: Discovery = await Discovery.start({
+    upstreams,
+    open: (upstream, onListChanged) =>
+      UpstreamConnection.open(upstream, {
+        principal: GATEWAY_PRINCIPAL,
+        capabilities: {},
+        maxRelayBytes,
+        probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+        onListChanged,
+      }),
+    read: (upstream, connection, kinds) =>
+      readCatalog(upstream.name, connection.client, catalogSettings(upstream), kinds),
+    retryMs: options.retryMs ?? 1_000,
+    maxRetryMs: options.maxRetryMs ?? 60_000,
+    onError,
   });
 
   const caps: CapState = {
@@ -305,18 +293,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     definitions() {
-      const all: UpstreamCatalog = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
-      for (const catalog of catalogs.values()) {
-        all.tools.push(...(catalog.tools ?? []));
-        all.prompts.push(...(catalog.prompts ?? []));
-        all.resources.push(...(catalog.resources ?? []));
-        all.resourceTemplates.push(...(catalog.resourceTemplates ?? []));
-      }
-      return all;
+      return discovery.definitions();
     },
     attach(handler) {
       target = handler;
-      refresher.attach(handler);
+      discovery.attach(handler);
     },
     authenticate(yours) {
       return guardedAuthenticate(caps, yours);
@@ -330,17 +311,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         upstreamSessionsOpened: sessions.opened,
         upstreamProcesses: processes.live,
         relaysDropped,
+        unavailable: discovery.unavailable,
       };
     },
     async close(closeOptions = {}) {
-      closed = true;
       clearInterval(sweeper);
       processes.close();
       const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
-      await Promise.all([
-        sessions.close(graceMs),
-        ...[...discovery.values()].map((connection) => connection.close(graceMs)),
-      ]);
+      await Promise.all([sessions.close(graceMs), discovery.close(graceMs)]);
     },
   };
 }

@@ -1,12 +1,11 @@
 /**
- * Keeps an attached handler's lists in step with the upstreams: when an
- * upstream says a list changed, the gateway rereads it (one reread at a time
- * per list, once more if it changed meanwhile) and swaps that upstream's
- * entries in the handler's registries. It does not read upstreams itself.
+ * When to reread an upstream's lists: on its `list_changed`, one reread at
+ * a time per upstream, once more if a list changed meanwhile; and what a
+ * gateway serves into (`GatewayTarget`). It neither reads upstreams
+ * (discovery.ts) nor changes registries (served_catalogs.ts).
  * @module
  */
 
-import type { UpstreamCatalog } from "./catalog.ts";
 import type { PromptRegistry } from "../protocol/prompts.ts";
 import type { ResourceRegistry } from "../protocol/resources.ts";
 import type { ToolRegistry } from "../protocol/tools.ts";
@@ -34,19 +33,19 @@ export interface GatewayTarget {
   ): Promise<boolean>;
 }
 
-/** Rereads one upstream list: the entries before and after, or undefined when nothing is to apply. */
-export type Reread = (
-  upstream: string,
-  kind: ListKind,
-) => Promise<{ previous: Partial<UpstreamCatalog>; next: Partial<UpstreamCatalog> } | undefined>;
+/** Rereads the lists `kinds` of one upstream and serves what it read (discovery.ts). */
+export type Reread = (upstream: string, kinds: readonly ListKind[]) => Promise<void>;
 
-/** Rereads an upstream's list when it says it changed, one reread at a time per list. */
+/**
+ * Rereads an upstream's lists when it says they changed: one reread at a
+ * time per upstream; what changes meanwhile is reread once after it, the
+ * lists together.
+ */
 export class Refresher {
   readonly #onError: (error: unknown) => void;
   #reread: Reread | undefined;
-  #target: GatewayTarget | undefined;
-  #running = new Map<string, Promise<void>>();
-  #again = new Set<string>();
+  #pending = new Map<string, Set<ListKind>>();
+  #running = new Set<string>();
 
   constructor(onError: (error: unknown) => void) {
     this.#onError = onError;
@@ -56,50 +55,28 @@ export class Refresher {
     this.#reread = reread;
   }
 
-  attach(target: GatewayTarget): void {
-    this.#target = target;
-  }
-
-  /** Notes a change; a change during a reread rereads once more after it. */
-  changed(upstream: string, kind: ListKind): void {
-    const key = `${upstream}\n${kind}`;
-    if (this.#running.has(key)) {
-      this.#again.add(key);
-      return;
-    }
-    const run = (async () => {
-      do {
-        this.#again.delete(key);
+  /** Notes a change of `kinds`; a change during a reread rereads once more after it. */
+  changed(upstream: string, kinds: readonly ListKind[]): void {
+    const pending = this.#pending.get(upstream) ?? new Set();
+    for (const kind of kinds) pending.add(kind);
+    this.#pending.set(upstream, pending);
+    if (this.#running.has(upstream)) return;
+    this.#running.add(upstream);
+    void (async () => {
+      for (let next = this.#take(upstream); next.length > 0; next = this.#take(upstream)) {
         try {
-          const change = await this.#reread?.(upstream, kind);
-          if (change !== undefined) this.#apply(change.previous, change.next);
+          await this.#reread?.(upstream, next);
         } catch (error) {
           this.#onError(error);
         }
-      } while (this.#again.has(key));
-      this.#running.delete(key);
+      }
+      this.#running.delete(upstream);
     })();
-    this.#running.set(key, run);
   }
 
-  #apply(previous: Partial<UpstreamCatalog>, next: Partial<UpstreamCatalog>): void {
-    const target = this.#target;
-    if (target === undefined) return;
-    if (next.tools !== previous.tools) {
-      for (const tool of previous.tools ?? []) target.tools.remove(tool.name);
-      for (const tool of next.tools ?? []) target.tools.add(tool);
-    }
-    if (next.prompts !== previous.prompts) {
-      for (const prompt of previous.prompts ?? []) target.prompts.remove(prompt.name);
-      for (const prompt of next.prompts ?? []) target.prompts.add(prompt);
-    }
-    if (next.resources !== previous.resources) {
-      for (const resource of previous.resources ?? []) target.resources.remove(resource.uri);
-      for (const template of previous.resourceTemplates ?? []) {
-        target.resources.remove(template.uriTemplate);
-      }
-      for (const resource of next.resources ?? []) target.resources.add(resource);
-      for (const template of next.resourceTemplates ?? []) target.resources.addTemplate(template);
-    }
+  #take(upstream: string): ListKind[] {
+    const kinds = [...this.#pending.get(upstream) ?? []];
+    this.#pending.delete(upstream);
+    return kinds;
   }
 }

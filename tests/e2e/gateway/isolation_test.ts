@@ -47,6 +47,7 @@ describe("gateway isolation", () => {
         upstreamSessionsOpened: 3,
         upstreamProcesses: 0,
         relaysDropped: 0,
+        unavailable: [],
       });
 
       const authorizations = new Set(fixture.upstream.record.authorizations);

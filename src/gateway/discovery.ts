@@ -1,0 +1,162 @@
+/**
+ * The gateway's discovery: one session per upstream (as `GATEWAY_PRINCIPAL`)
+ * that reads its lists at startup and again on `list_changed`. An upstream
+ * that cannot be read at startup is reported once and retried with backoff
+ * until it answers; the others are served meanwhile. What is read is served
+ * through served_catalogs.ts; the calls themselves go elsewhere.
+ * @module
+ */
+
+import { unrefTimer } from "../runtime.ts";
+import type { UpstreamCatalog } from "./catalog.ts";
+import { type GatewayTarget, Refresher } from "./list_refresher.ts";
+import { ALL_KINDS, ServedCatalogs } from "./served_catalogs.ts";
+import type { ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import type { Upstream } from "./upstream.ts";
+
+/** What discovery needs from the gateway. */
+export interface DiscoverySettings {
+  /** The upstreams by name, in order. */
+  upstreams: ReadonlyMap<string, Upstream>;
+  /** Opens a discovery session whose `list_changed` calls `onListChanged`. */
+  open(upstream: Upstream, onListChanged: (kind: ListKind) => void): Promise<UpstreamConnection>;
+  /** Reads the lists `kinds` of `upstream` over `connection`. */
+  read(
+    upstream: Upstream,
+    connection: UpstreamConnection,
+    kinds: readonly ListKind[],
+  ): Promise<Partial<UpstreamCatalog>>;
+  /** The first wait before an unavailable upstream is tried again, ms (doubling each time). */
+  retryMs: number;
+  /** The longest wait between tries, ms. */
+  maxRetryMs: number;
+  /** Told of refused rereads, failed rereads and unavailable upstreams. */
+  onError(error: unknown): void;
+}
+
+/** The discovery sessions, the lists read through them, and the retries of upstreams that are down. */
+export class Discovery {
+  readonly #settings: DiscoverySettings;
+  readonly #catalogs = new ServedCatalogs();
+  readonly #refresher: Refresher;
+  readonly #connections = new Map<string, UpstreamConnection>();
+  /** Upstreams not read yet, with their next wait and pending timer. */
+  readonly #down = new Map<string, { waitMs: number; timer?: ReturnType<typeof setTimeout> }>();
+  #closed = false;
+
+  private constructor(settings: DiscoverySettings) {
+    this.#settings = settings;
+    this.#refresher = new Refresher(settings.onError);
+    this.#refresher.bind((upstream, kinds) => this.#reread(upstream, kinds));
+  }
+
+  /**
+   * Reads every upstream's lists (all at once). Those that fail are
+   * reported and retried; two upstreams offering one name reject.
+   */
+  static async start(settings: DiscoverySettings): Promise<Discovery> {
+    const discovery = new Discovery(settings);
+    const names = [...settings.upstreams.keys()];
+    const reads = await Promise.allSettled(names.map((name) => discovery.#readAll(name)));
+    const read = new Map<string, Partial<UpstreamCatalog>>();
+    reads.forEach((outcome, index) => {
+      if (outcome.status === "fulfilled") read.set(names[index], outcome.value);
+      else discovery.#unavailable(names[index], outcome.reason);
+    });
+    try {
+      discovery.#catalogs.start(read);
+    } catch (error) {
+      await discovery.close(0);
+      throw error;
+    }
+    return discovery;
+  }
+
+  /** Everything served, upstreams in order. */
+  definitions(): UpstreamCatalog {
+    return this.#catalogs.definitions();
+  }
+
+  /** Serves into `target` from now on (refusals reported). */
+  attach(target: GatewayTarget): void {
+    for (const refusal of this.#catalogs.attach(target)) this.#settings.onError(refusal);
+  }
+
+  /** An upstream session said `kind` changed: reread it. */
+  changed(upstream: string, kind: ListKind): void {
+    this.#refresher.changed(upstream, [kind]);
+  }
+
+  /** The upstreams not read yet (down at startup, not back so far). */
+  get unavailable(): string[] {
+    return [...this.#down.keys()];
+  }
+
+  /** Stops the retries and closes the discovery sessions. */
+  async close(graceMs: number): Promise<void> {
+    this.#closed = true;
+    for (const down of this.#down.values()) clearTimeout(down.timer);
+    await Promise.all([...this.#connections.values()].map((c) => c.close(graceMs)));
+  }
+
+  /** The discovery session of `name`, opened again when it died (the upstream restarted). */
+  async #connection(name: string): Promise<UpstreamConnection> {
+    const known = this.#connections.get(name);
+    if (known !== undefined && !known.dead) return known;
+    const upstream = this.#settings.upstreams.get(name)!;
+    const connection = await this.#settings.open(upstream, (kind) => this.changed(name, kind));
+    if (this.#closed) {
+      await connection.close(0);
+      throw new Error("The gateway is closed");
+    }
+    this.#connections.set(name, connection);
+    return connection;
+  }
+
+  async #readAll(name: string): Promise<Partial<UpstreamCatalog>> {
+    const connection = await this.#connection(name);
+    return await this.#settings.read(this.#settings.upstreams.get(name)!, connection, ALL_KINDS);
+  }
+
+  /** Reports `name` down (once) and schedules its next try. */
+  #unavailable(name: string, error: unknown): void {
+    const { retryMs, maxRetryMs } = this.#settings;
+    const down = this.#down.get(name);
+    if (down === undefined) {
+      this.#settings.onError(
+        new Error(
+          `Gateway: upstream "${name}" is unavailable; serving the others, trying it again ` +
+            `after ${retryMs} ms, then doubling up to ${maxRetryMs} ms`,
+          { cause: error },
+        ),
+      );
+    }
+    const waitMs = down?.waitMs ?? retryMs;
+    const timer = setTimeout(() => this.#refresher.changed(name, ALL_KINDS), waitMs);
+    unrefTimer(timer);
+    this.#down.set(name, { waitMs: Math.min(waitMs * 2, maxRetryMs), timer });
+  }
+
+  /** Rereads `kinds` of `name` (every list when it was never read) and serves them. */
+  async #reread(name: string, kinds: readonly ListKind[]): Promise<void> {
+    if (this.#closed) return;
+    const down = this.#down.get(name);
+    if (down !== undefined) {
+      clearTimeout(down.timer);
+      let fresh;
+      try {
+        fresh = await this.#readAll(name);
+      } catch (error) {
+        if (!this.#closed) this.#unavailable(name, error);
+        return;
+      }
+      if (this.#closed) return;
+      this.#down.delete(name);
+      this.#catalogs.update(name, fresh, ALL_KINDS);
+      return;
+    }
+    const connection = await this.#connection(name);
+    const fresh = await this.#settings.read(this.#settings.upstreams.get(name)!, connection, kinds);
+    if (!this.#closed) this.#catalogs.update(name, fresh, kinds);
+  }
+}
