@@ -22,6 +22,7 @@ import { isStandardSchema } from "./standard_schema.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { GetPromptResult } from "./types.ts";
 import { checkScopes, NO_SCOPES } from "./scopes.ts";
+import { declaresScopes, swapped } from "./registry_swap.ts";
 
 interface CompiledPrompt {
   definition: AnyPromptDefinition;
@@ -123,7 +124,7 @@ export class PromptRegistry {
       throw new TypeError(`Duplicate prompt name: ${definition.name}`);
     }
     into.set(definition.name, compiled);
-    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
+    if (into === this.#prompts) this.#scoped ||= declaresScopes(definition);
     this.#listing = undefined;
   }
 
@@ -146,18 +147,10 @@ export class PromptRegistry {
    * ```
    */
   replace(remove: Iterable<string>, add: readonly AnyPromptDefinition[]): void {
-    const next = new Map(this.#prompts);
-    let changed = false;
-    for (const name of remove) changed = next.delete(name) || changed;
-    const scoped = this.#scoped;
-    try {
-      for (const definition of add) this.#add(definition, next);
-    } catch (error) {
-      this.#scoped = scoped;
-      throw error;
-    }
-    if (!changed && add.length === 0) return;
+    const next = swapped(this.#prompts, remove, (into) => add.forEach((d) => this.#add(d, into)));
+    if (next === undefined) return;
     this.#prompts = next;
+    this.#scoped ||= add.some(declaresScopes);
     this.#listing = undefined;
     this.#onChange?.();
   }

@@ -22,6 +22,7 @@ import { type CacheHint, checkCacheHint } from "./cache_hint.ts";
 import { checkIcons } from "./icons.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
 import { checkScopes, missingScopes, NO_SCOPES } from "./scopes.ts";
+import { declaresScopes, swapped } from "./registry_swap.ts";
 
 interface CompiledTemplate {
   definition: ResourceTemplateDefinition;
@@ -127,7 +128,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource ${definition.uri}`);
     }
     checkScopes(definition.scopes, `Resource ${definition.uri}`);
-    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
+    if (into === this.#resources) this.#scoped ||= declaresScopes(definition);
     checkIcons(definition.icons, `Resource ${definition.uri}`);
     into.set(definition.uri, definition);
     this.#resourceListing = undefined;
@@ -147,7 +148,7 @@ export class ResourceRegistry {
       checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
     }
     checkScopes(definition.scopes, `Resource template ${definition.uriTemplate}`);
-    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
+    if (into === this.#templates) this.#scoped ||= declaresScopes(definition);
     checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
     const matcher = compileUriTemplate(definition.uriTemplate);
     into.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
@@ -186,22 +187,16 @@ export class ResourceRegistry {
     templates: readonly ResourceTemplateDefinition[] = [],
   ): void {
     const gone = new Set(remove);
-    const nextResources = new Map(this.#resources);
-    let changed = false;
-    for (const uri of gone) changed = nextResources.delete(uri) || changed;
     const nextTemplates = this.#templates.filter((t) => !gone.has(t.definition.uriTemplate));
-    changed ||= nextTemplates.length !== this.#templates.length;
-    const scoped = this.#scoped;
-    try {
-      for (const resource of resources) this.#addResource(resource, nextResources);
+    const same = nextTemplates.length === this.#templates.length && templates.length === 0;
+    const fixed = swapped(this.#resources, gone, (into) => {
+      for (const resource of resources) this.#addResource(resource, into);
       for (const template of templates) this.#addTemplate(template, nextTemplates);
-    } catch (error) {
-      this.#scoped = scoped;
-      throw error;
-    }
-    if (!changed && resources.length === 0 && templates.length === 0) return;
-    this.#resources = nextResources;
+    });
+    if (fixed === undefined && same) return;
+    this.#resources = fixed ?? this.#resources;
     this.#templates = nextTemplates;
+    this.#scoped ||= [...resources, ...templates].some(declaresScopes);
     this.#resourceListing = undefined;
     this.#templateListing = undefined;
     this.#onChange?.();

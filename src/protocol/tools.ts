@@ -21,6 +21,7 @@ import type { HeaderParameter } from "./header_parameters.ts";
 import { NO_SCOPES } from "./scopes.ts";
 import { isPromiseLike, settled } from "./maybe_async.ts";
 import { type CompiledTool, compileTool } from "./compiled_tool.ts";
+import { declaresScopes, swapped } from "./registry_swap.ts";
 
 function errorResult(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
@@ -121,7 +122,7 @@ export class ToolRegistry {
       throw new TypeError(`Duplicate tool name: ${definition.name}`);
     }
     into.set(definition.name, compiled);
-    if (definition.scopes !== undefined && definition.scopes.length > 0) this.#scoped = true;
+    if (into === this.#tools) this.#scoped ||= declaresScopes(definition);
     this.#listing = undefined;
     this.#legacyListing = undefined;
   }
@@ -144,18 +145,10 @@ export class ToolRegistry {
    * ```
    */
   replace(remove: Iterable<string>, add: readonly AnyToolDefinition[]): void {
-    const next = new Map(this.#tools);
-    let changed = add.length > 0;
-    for (const name of remove) changed = next.delete(name) || changed;
-    const scoped = this.#scoped;
-    try {
-      for (const definition of add) this.#add(definition, next);
-    } catch (error) {
-      this.#scoped = scoped;
-      throw error;
-    }
-    if (!changed) return;
+    const next = swapped(this.#tools, remove, (into) => add.forEach((d) => this.#add(d, into)));
+    if (next === undefined) return;
     this.#tools = next;
+    this.#scoped ||= add.some(declaresScopes);
     this.#listing = undefined;
     this.#legacyListing = undefined;
     this.#onChange?.();

@@ -22,6 +22,12 @@ import {
   httpUpstream,
 } from "../../../src/gateway/mod.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import {
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import {
   connectClient,
   type ConnectOptions,
@@ -208,4 +214,32 @@ export async function changeUntilHeard(
     } catch { /* not heard yet: change again */ }
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** Counts of each list_changed a client received. */
+export interface Heard {
+  tools: number;
+  prompts: number;
+  resources: number;
+}
+
+/** Connects through `connect`, counting the list_changed notifications the client hears. */
+export async function listening<T>(
+  connect: (options: ConnectOptions) => Promise<T>,
+): Promise<{ heard: Heard; connection: T }> {
+  const heard: Heard = { tools: 0, prompts: 0, resources: 0 };
+  const connection = await connect({
+    setup(client) {
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard.tools++);
+      client.setNotificationHandler(
+        PromptListChangedNotificationSchema,
+        () => void heard.prompts++,
+      );
+      client.setNotificationHandler(
+        ResourceListChangedNotificationSchema,
+        () => void heard.resources++,
+      );
+    },
+  });
+  return { heard, connection };
 }

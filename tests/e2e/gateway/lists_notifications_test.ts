@@ -9,47 +9,14 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
 import { definePrompt, defineResource, defineTool } from "../../../mod.ts";
-import { type SdkConnection, waitFor, withServer } from "../interop/helpers.ts";
+import { waitFor, withServer } from "../interop/helpers.ts";
 import {
   changeUntilHeard,
+  listening,
   startHostileUpstream,
   startListsGateway,
 } from "./lists_hostile_upstream.ts";
-
-/** Counts of each list_changed a client received. */
-interface Heard {
-  tools: number;
-  prompts: number;
-  resources: number;
-}
-
-/** Connects through `connect`, counting list_changed notifications. */
-async function listening(
-  connect: (options: { setup: (client: SdkConnection["client"]) => void }) => Promise<unknown>,
-): Promise<Heard> {
-  const heard: Heard = { tools: 0, prompts: 0, resources: 0 };
-  await connect({
-    setup(client) {
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard.tools++);
-      client.setNotificationHandler(
-        PromptListChangedNotificationSchema,
-        () => void heard.prompts++,
-      );
-      client.setNotificationHandler(
-        ResourceListChangedNotificationSchema,
-        () => void heard.resources++,
-      );
-    },
-  });
-  return heard;
-}
 
 describe("gateway lists: one change, one list_changed", () => {
   it("an upstream's swap to 20,000 tools: one tools/list_changed per listening session", async () => {
@@ -57,8 +24,8 @@ describe("gateway lists: one change, one list_changed", () => {
     const gw = await startListsGateway({ up: upstream });
     try {
       const sessions = [
-        await listening((options) => gw.connect(options)),
-        await listening((options) => gw.connect(options)),
+        (await listening((options) => gw.connect(options))).heard,
+        (await listening((options) => gw.connect(options))).heard,
       ];
       // Both listen streams are open once a change has reached them; a change of another
       // list then flushes what is on its way, and the count starts from zero.
@@ -95,7 +62,7 @@ describe("gateway lists: one change, one list_changed", () => {
 
   it("a handler's own changes in one turn: one list_changed per list", async () => {
     await withServer({ tools: [], prompts: [], resources: [] }, async (server) => {
-      const heard = await listening((options) => server.connect(options));
+      const { heard } = await listening((options) => server.connect(options));
       // The client opens its listen stream after `initialize`: change until it hears, then
       // flush what is on its way with a change of another list, and count from zero.
       const warm: string[] = [];

@@ -8,15 +8,11 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import {
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
 import { sleep, textOf, waitFor } from "../interop/helpers.ts";
 import { BINARIES, startExample, stopExamples } from "../examples/example_process.ts";
 import {
   changeUntilHeard,
+  listening,
   startHostileUpstream,
   startListsGateway,
 } from "./lists_hostile_upstream.ts";
@@ -38,16 +34,7 @@ describe("gateway lists: an upstream down at startup", () => {
         gw.errors[0].message,
         /^Gateway: upstream "down" is unavailable; serving the others, trying it again after 20 ms, then doubling up to 80 ms$/,
       );
-      const heard = { tools: 0, resources: 0 };
-      const client = await gw.connect({
-        setup(sdk) {
-          sdk.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard.tools++);
-          sdk.setNotificationHandler(
-            ResourceListChangedNotificationSchema,
-            () => void heard.resources++,
-          );
-        },
-      });
+      const { heard, connection: client } = await listening((options) => gw!.connect(options));
       const names = async () => (await client.client.listTools()).tools.map((t) => t.name);
       assert.deepEqual(await names(), ["good_ping"], "the others are served meanwhile");
       assert.equal(
@@ -66,7 +53,7 @@ describe("gateway lists: an upstream down at startup", () => {
       );
       good.setResources(["good://flush"]);
       await waitFor(() => heard.resources > 0, "the flush heard");
-      Object.assign(heard, { tools: 0, resources: 0 });
+      Object.assign(heard, { tools: 0, prompts: 0, resources: 0 });
 
       down.refusing = false;
       await waitFor(async () => (await names()).includes("down_late"), "served once back");
@@ -81,6 +68,7 @@ describe("gateway lists: an upstream down at startup", () => {
         ["upstream down://r"],
       );
       await waitFor(() => heard.tools === 1 && heard.resources === 1, "one list_changed per list");
+      assert.equal(heard.prompts, 0, "the upstream has no prompts: nothing changed there");
       assert.equal(gw.errors.length, 1, gw.errors.map((error) => error.message).join("\n"));
     } finally {
       await gw?.close();
