@@ -72,6 +72,7 @@ export type {
 } from "./src/config/options.ts";
 export type {
   AccessTokenVerifier,
+  DpopOptions,
   OAuthOptions,
   TokenPrincipal,
 } from "./src/config/oauth_options.ts";

@@ -42,8 +42,10 @@
  * issuer and subject): every request needs one, `whoami` answers its `sub`, and the
  * extra tool `admin_report` needs the scope `mcp:admin`. OAUTH_RESOURCE is
  * the resource URI tokens must name (default `http://127.0.0.1:$PORT/mcp`,
- * the port it listens on). Without OAUTH_ISSUER the demo bearer auth below
- * stays (no OAuth, no admin_report).
+ * the port it listens on). OAUTH_DPOP (`allowed` or `required`) turns on
+ * DPoP (RFC 9449): DPoP-bound tokens need a proof on every request, and
+ * with `required` bearer tokens are refused. Without OAUTH_ISSUER the demo
+ * bearer auth below stays (no OAuth, no admin_report).
  * OTEL_EXPORTER_OTLP_ENDPOINT exports traces and metrics over OTLP/HTTP JSON
  * (see examples/otel.ts: the per-signal OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and
  * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_SERVICE_NAME,
@@ -763,8 +765,8 @@ const adminReport = defineTool({
 
 /**
  * With OAUTH_ISSUER, the oauth option (tokens of those issuers for
- * OAUTH_RESOURCE, by default this port's /mcp) and admin_report; without it,
- * the demo authentication.
+ * OAUTH_RESOURCE, by default this port's /mcp, with DPoP as OAUTH_DPOP
+ * says) and admin_report; without it, the demo authentication.
  */
 function authFromEnv(
   env: EverythingEnv,
@@ -776,6 +778,10 @@ function authFromEnv(
   }
   const resource = env.OAUTH_RESOURCE || `http://127.0.0.1:${env.PORT || 8787}/mcp`;
   const verifiers = issuers.map((issuer) => jwtVerifier({ issuer, audience: resource }));
+  const dpop = env.OAUTH_DPOP || undefined;
+  if (dpop !== undefined && dpop !== "allowed" && dpop !== "required") {
+    throw new RangeError(`OAUTH_DPOP must be allowed or required, got ${dpop}`);
+  }
   return {
     auth: {
       oauth: {
@@ -784,6 +790,7 @@ function authFromEnv(
         scopesSupported: ["mcp:read", "mcp:admin"],
         resourceName: "tether everything fixture",
         verifyAccessToken: anyVerifier(verifiers),
+        ...(dpop === undefined ? {} : { dpop: { mode: dpop } }),
       },
     },
     extraTools: [adminReport],

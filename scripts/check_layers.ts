@@ -156,6 +156,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "storage": [
     "storage_unavailable.ts",
     "storage_outages.ts",
+    "auth",
     "legacy",
     "legacy/sessions",
     "bus",

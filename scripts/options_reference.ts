@@ -26,6 +26,7 @@ const SECTIONS: readonly { type: string; path: string; file: string }[] = [
   { type: "CorsOptions", path: "security.cors", file: "src/http/cors.ts" },
   { type: "AuthOptions", path: "auth", file: "src/config/group_options.ts" },
   { type: "OAuthOptions", path: "auth.oauth", file: "src/config/oauth_options.ts" },
+  { type: "DpopOptions", path: "auth.oauth.dpop", file: "src/config/oauth_options.ts" },
   { type: "LimitOptions", path: "limits", file: "src/config/group_options.ts" },
   { type: "RateLimitsOptions", path: "limits.rateLimits", file: "src/http/rate_limits_options.ts" },
   {

@@ -141,7 +141,9 @@ export interface McpHandler {
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
   const { auth = {}, limits = {}, streams = {}, sessions = {} } = options;
-  const resource = auth.oauth === undefined ? undefined : new ProtectedResource(auth.oauth);
+  const resource = auth.oauth === undefined
+    ? undefined
+    : new ProtectedResource(auth.oauth, config.onError);
   const serverInfo = describeServer(options);
   const dispatcher = new Dispatcher({
     info: serverInfo,

@@ -28,22 +28,51 @@ const B64_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * ```
  */
 export function bearerTokenOf(authorization: string | null): string | undefined | null {
+  return tokenOf(authorization, "bearer");
+}
+
+/**
+ * The token of `authorization` under `scheme` (lower case: `bearer`,
+ * `dpop`; both carry a b64token): undefined for no header or another
+ * scheme, null for a malformed credential.
+ *
+ * @example
+ * ```ts
+ * import { tokenOf } from "./bearer_challenge.ts";
+ * tokenOf("DPoP abc.def", "dpop"); // "abc.def"
+ * ```
+ */
+export function tokenOf(authorization: string | null, scheme: string): string | undefined | null {
   if (authorization === null) return undefined;
   const space = authorization.indexOf(" ");
-  const scheme = space === -1 ? authorization : authorization.slice(0, space);
-  if (scheme.toLowerCase() !== "bearer") return undefined;
+  const sent = space === -1 ? authorization : authorization.slice(0, space);
+  if (sent.toLowerCase() !== scheme) return undefined;
   const token = space === -1 ? "" : authorization.slice(space + 1).trim();
   return B64_TOKEN.test(token) ? token : null;
 }
 
-/** A `Bearer` challenge with the given parameters, in order; values are quoted strings. */
-function challenge(parameters: Record<string, string | undefined>): string {
+/**
+ * A challenge of `scheme` (`Bearer` by default) with the given parameters,
+ * in order, unset ones left out; values are quoted strings.
+ *
+ * @example
+ * ```ts
+ * import { challenge } from "./bearer_challenge.ts";
+ * challenge({ error: "invalid_token", scope: undefined }); // 'Bearer error="invalid_token"'
+ * challenge({ algs: "ES256" }, "DPoP"); // 'DPoP algs="ES256"'
+ * ```
+ */
+export function challenge(
+  parameters: Record<string, string | undefined>,
+  scheme = "Bearer",
+): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(parameters)) {
-    // The values here are URLs tether checked and scope tokens: no quote or backslash to escape.
+    // The values here are URLs tether checked, scope tokens, algorithm names and fixed
+    // texts: no quote or backslash to escape.
     if (value !== undefined) parts.push(`${name}="${value}"`);
   }
-  return parts.length === 0 ? "Bearer" : `Bearer ${parts.join(", ")}`;
+  return parts.length === 0 ? scheme : `${scheme} ${parts.join(", ")}`;
 }
 
 /**
@@ -59,7 +88,7 @@ export function unauthorized(
 ): Refusal {
   const header = challenge({
     resource_metadata: metadataUrl,
-    ...(scope === undefined || scope.length === 0 ? {} : { scope: scope.join(" ") }),
+    scope: scopeParameter(scope),
     ...(presented ? { error: "invalid_token" } : {}),
   });
   return refuse(
@@ -67,6 +96,11 @@ export function unauthorized(
     presented ? "Unauthorized: invalid access token" : "Unauthorized: a bearer token is required",
     { headers: { "www-authenticate": header }, step: "authenticate" },
   );
+}
+
+/** The `scope` parameter of `scope`: unset when there are none. */
+export function scopeParameter(scope: readonly string[] | undefined): string | undefined {
+  return scope === undefined || scope.length === 0 ? undefined : scope.join(" ");
 }
 
 /**

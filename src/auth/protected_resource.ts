@@ -4,11 +4,14 @@
  * step that turns a request's token into its principal or a 401. Built once
  * per handler; the option's values are checked here, at startup. It
  * verifies no token itself (`oauth.verifyAccessToken` does) and decides no
- * scopes (scope_check.ts), though its 401 names the required ones.
+ * scopes (scope_check.ts), though its 401 names the required ones. With
+ * `oauth.dpop`, tokens and their proofs go through the DPoP gate
+ * (dpop_gate.ts) instead of the bearer step.
  * @module
  */
 
 import { bearerTokenOf, unauthorized } from "./bearer_challenge.ts";
+import { DpopGate } from "./dpop_gate.ts";
 import { jsonResponse } from "../http/error_response.ts";
 import { InvalidTokenError } from "./invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
@@ -34,9 +37,13 @@ export class ProtectedResource {
   readonly #paths: ReadonlySet<string>;
   readonly #document: string;
   readonly #verify: OAuthOptions["verifyAccessToken"];
+  readonly #dpop: DpopGate | undefined;
 
-  /** Checks `options` (a TypeError names a bad one) and builds the document. */
-  constructor(options: OAuthOptions) {
+  /**
+   * Checks `options` (a TypeError names a bad one) and builds the document;
+   * `report` hears each cause of a DPoP refusal once.
+   */
+  constructor(options: OAuthOptions, report: (error: unknown) => void = () => {}) {
     const url = absoluteUrl("oauth.resource", options.resource);
     if (url.hash !== "" || options.resource.includes("#")) {
       throw new TypeError("Option oauth.resource must not have a fragment (RFC 8707)");
@@ -61,6 +68,10 @@ export class ProtectedResource {
     this.scopesSupported = supported;
     this.requiredScopes = required;
     this.#verify = options.verifyAccessToken;
+    const dpop = options.dpop === undefined
+      ? undefined
+      : new DpopGate(options.dpop, options.resource, report);
+    this.#dpop = dpop;
     const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
     this.metadataUrl = `${url.origin}${WELL_KNOWN}${path}`;
     this.#paths = new Set([WELL_KNOWN, `${WELL_KNOWN}${path}`]);
@@ -69,6 +80,8 @@ export class ProtectedResource {
       authorization_servers: servers,
       ...(supported === undefined ? {} : { scopes_supported: supported }),
       bearer_methods_supported: ["header"],
+      ...(dpop === undefined ? {} : { dpop_signing_alg_values_supported: dpop.algorithms }),
+      ...(dpop?.required ? { dpop_bound_access_tokens_required: true } : {}),
       ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
       ...(options.resourceDocumentation === undefined
         ? {}
@@ -97,23 +110,31 @@ export class ProtectedResource {
    * verifier failed, which is not the client's fault.
    */
   async authenticate(request: Request): Promise<{ principal: Principal } | { refusal: Refusal }> {
+    if (this.#dpop !== undefined) {
+      const context = { metadataUrl: this.metadataUrl, scope: this.requiredScopes };
+      return await this.#dpop.authenticate(
+        request,
+        context,
+        (token) => this.#verified(token, request),
+      );
+    }
     const token = bearerTokenOf(request.headers.get("authorization"));
     const scope = this.requiredScopes;
     if (token === undefined) return { refusal: unauthorized(this.metadataUrl, false, scope) };
     if (token === null) return { refusal: unauthorized(this.metadataUrl, true, scope) };
-    let principal: Principal | null | undefined;
+    const principal = await this.#verified(token, request);
+    if (principal === undefined) return { refusal: unauthorized(this.metadataUrl, true, scope) };
+    return { principal };
+  }
+
+  /** The principal of `token`, or undefined for a token the verifier refuses; its failures propagate. */
+  async #verified(token: string, request: Request): Promise<Principal | undefined> {
     try {
-      principal = await this.#verify(token, request);
+      return await this.#verify(token, request) ?? undefined;
     } catch (error) {
-      if (error instanceof InvalidTokenError) {
-        return { refusal: unauthorized(this.metadataUrl, true, scope) };
-      }
+      if (error instanceof InvalidTokenError) return undefined;
       throw error;
     }
-    if (principal === null || principal === undefined) {
-      return { refusal: unauthorized(this.metadataUrl, true, scope) };
-    }
-    return { principal };
   }
 }
 

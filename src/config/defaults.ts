@@ -67,6 +67,13 @@ export const DEFAULTS = {
   },
   "security.cors": { origins: [], credentials: false, maxAgeSeconds: 600, allowHeaders: [] },
   "stateless.requestState": { ttlMs: 10 * MINUTE, maxBytes: 64 * KiB },
+  "auth.oauth.dpop": {
+    algorithms: ["ES256", "EdDSA", "RS256", "PS256"],
+    maxAgeSeconds: 60,
+    clockSkewSeconds: 5,
+    maxReplayEntries: 100_000,
+    nonceSlotSeconds: 60,
+  },
 } as const;
 
 /**

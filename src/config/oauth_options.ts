@@ -104,6 +104,13 @@ export interface OAuthOptions {
    */
   verifyAccessToken: AccessTokenVerifier;
   /**
+   * DPoP (RFC 9449): access tokens bound to a key the client proves it
+   * holds on every request, so a stolen token alone is of no use. Off
+   * without it: a DPoP-bound token then works as a bearer token.
+   * @default {none (off)}
+   */
+  dpop?: DpopOptions;
+  /**
    * A human-readable name in the metadata (`resource_name`).
    * @default {none}
    */
@@ -113,4 +120,96 @@ export interface OAuthOptions {
    * @default {none}
    */
   resourceDocumentation?: string;
+}
+
+/**
+ * Where DPoP proofs already used are held, so each is accepted once (the
+ * `oauth.dpop.replayStore` option): `claim` resolves false when `key` is
+ * held and not expired, and rejects when the store cannot answer or is
+ * full (the request is then refused `503`, never let through).
+ * `MemoryDpopReplayStore` (`@tether/mcp/storage`) is per instance;
+ * `createRedisBackend` (`@tether/mcp/redis`) makes one shared by all.
+ *
+ * @example
+ * ```ts
+ * import type { DpopReplayStore } from "@tether/mcp/storage";
+ * const seen = new Set<string>();
+ * const store: DpopReplayStore = {
+ *   claim: (key) => Promise.resolve(seen.has(key) ? false : (seen.add(key), true)),
+ * };
+ * ```
+ */
+export interface DpopReplayStore {
+  /** Holds `key` until `expiresAt` (ms since the epoch); false when it is held already. */
+  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
+/**
+ * DPoP on the protected resource (the `oauth.dpop` option): `Authorization:
+ * DPoP <token>` with a `DPoP` proof on every request, checked against the
+ * request (method and the `oauth.resource` URL), the token (`ath`, and the
+ * proof key's thumbprint against the token's `cnf.jkt`), the time (`iat`)
+ * and replays (`jti`).
+ *
+ * @example
+ * ```ts
+ * import type { DpopOptions } from "@tether/mcp";
+ * const dpop: DpopOptions = { mode: "required", algorithms: ["ES256", "EdDSA"] };
+ * ```
+ */
+export interface DpopOptions {
+  /**
+   * `allowed`: DPoP tokens with proofs, and bearer tokens that are not
+   * DPoP-bound (a bound one sent as `Bearer` is refused); `required`: DPoP
+   * only, and the metadata says `dpop_bound_access_tokens_required`. Required.
+   * @default {none}
+   */
+  mode: "allowed" | "required";
+  /**
+   * The proof signature algorithms accepted (asymmetric only: ES256/384/512,
+   * RS256/384/512, PS256/384/512, EdDSA), advertised in `algs` and the metadata.
+   * @default {["ES256", "EdDSA", "RS256", "PS256"]}
+   */
+  algorithms?: readonly string[];
+  /**
+   * How old a proof's `iat` may be, seconds; it is also how long its `jti` is remembered.
+   * @default {60}
+   */
+  maxAgeSeconds?: number;
+  /**
+   * How far ahead of this server's clock a proof's `iat` may be, seconds.
+   * @default {5}
+   */
+  clockSkewSeconds?: number;
+  /**
+   * Where used proofs are held. Per instance by default; pass the Redis
+   * backend's `dpopReplayStore` so a proof used on one instance is refused
+   * on every other.
+   * @default {a MemoryDpopReplayStore of maxReplayEntries}
+   */
+  replayStore?: DpopReplayStore;
+  /**
+   * The bound of the default in-memory replay store: the most live proofs
+   * held; past it proofs are refused `503` until some expire (fail closed).
+   * @default {100_000}
+   */
+  maxReplayEntries?: number;
+  /**
+   * A secret (at least 32 bytes, the same on every instance) that turns on
+   * server nonces: a proof without a current nonce is answered 401
+   * `use_dpop_nonce` with a `DPoP-Nonce` to sign next time. The nonce is
+   * an HMAC of a time slot, so no state is shared.
+   * @default {none (no nonces)}
+   */
+  nonceSecret?: string;
+  /**
+   * How long a nonce slot lasts, seconds: a nonce is accepted in its slot and the next.
+   * @default {60}
+   */
+  nonceSlotSeconds?: number;
+  /**
+   * The clock, ms since the epoch.
+   * @default {Date.now}
+   */
+  now?: () => number;
 }

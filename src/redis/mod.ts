@@ -41,6 +41,10 @@ export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./redis_rate_limit_store.ts";
 export {
+  RedisDpopReplayStore,
+  type RedisDpopReplayStoreOptions,
+} from "./redis_dpop_replay_store.ts";
+export {
   createRedisBackend,
   type RedisBackend,
   type RedisBackendOptions,

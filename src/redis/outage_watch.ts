@@ -29,6 +29,7 @@ export type RedisSeam =
   | "bus"
   | "task store"
   | "rate-limit store"
+  | "DPoP replay store"
   | "connection"
   | "replication";
 

@@ -14,6 +14,7 @@ import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
 import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
+import { RedisDpopReplayStore } from "./redis_dpop_replay_store.ts";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
 import { expiryGraceOf } from "./session_grace.ts";
 import { checkTarget, refuseClusterNode } from "./source_checks.ts";
@@ -109,6 +110,8 @@ export interface RedisBackend {
   readonly taskStore: RedisTaskStore;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
   readonly rateLimitStore: RedisRateLimitStore;
+  /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is accepted once across instances. */
+  readonly dpopReplayStore: RedisDpopReplayStore;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */
   close(): Promise<void>;
 }
@@ -232,6 +235,12 @@ export async function createRedisBackend(
   const rateLimitStore = new RedisRateLimitStore(watch.failingClosed(first, "rate-limit store"), {
     prefix,
   });
+  const dpopReplayStore = new RedisDpopReplayStore(
+    watch.failingClosed(first, "DPoP replay store"),
+    {
+      prefix,
+    },
+  );
   let closing: Promise<void> | undefined;
   return {
     sessionStore,
@@ -239,6 +248,7 @@ export async function createRedisBackend(
     bus,
     taskStore,
     rateLimitStore,
+    dpopReplayStore,
     close: () =>
       closing ??= (async () => {
         await bus.close();

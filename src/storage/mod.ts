@@ -2,7 +2,7 @@
  * `@tether/mcp/storage`: the seams for state that may live elsewhere, each
  * an async interface with the in-memory implementation the handler uses by
  * default: sessions, the SSE event log, the message bus between instances,
- * rate-limit budgets and tasks. Implement one to keep that state in your own
+ * rate-limit budgets, tasks and used DPoP proofs. Implement one to keep that state in your own
  * store (`@tether/mcp/redis` implements them all on Redis); a store that
  * cannot answer throws {@linkcode StorageUnavailableError}, and the handler
  * fails closed. The contract suites each implementation must pass live in
@@ -61,6 +61,11 @@ export {
   type RateQuota,
   type RateTake,
 } from "../http/rate_limit_store.ts";
+export {
+  type DpopReplayStore,
+  MemoryDpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+} from "../auth/dpop_replay.ts";
 export type { TaskStore } from "../extensions/tasks/task_store.ts";
 export {
   MemoryTaskStore,

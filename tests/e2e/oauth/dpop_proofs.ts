@@ -1,0 +1,84 @@
+/**
+ * DPoP proofs for the tests, signed with `jose` as a client would sign
+ * them (RFC 9449 §4.2): a key pair with its public JWK and thumbprint, and
+ * a proof for a method, URL and access token, with every claim and header
+ * overridable so a test can break exactly one.
+ */
+
+import {
+  base64url,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  SignJWT,
+} from "jose";
+
+/** A client's proof key. */
+export interface ProofKey {
+  alg: string;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+  /** The public key, as the proof's header carries it. */
+  jwk: JWK;
+  /** Its RFC 7638 thumbprint: a bound token's `cnf.jkt`. */
+  jkt: string;
+}
+
+/** A fresh key pair for `alg`. */
+export async function proofKey(alg = "ES256"): Promise<ProofKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return { alg, privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
+}
+
+/** base64url(SHA-256(token)): the proof's `ath`. */
+export async function athOf(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return base64url.encode(new Uint8Array(digest));
+}
+
+/** What a proof says; each field overrides the good value. */
+export interface ProofClaims {
+  htm?: string;
+  htu: string;
+  /** The token `ath` hashes; `ath` overrides the hash itself. */
+  token?: string;
+  ath?: string;
+  iat?: number;
+  jti?: string;
+  nonce?: string;
+  typ?: string;
+  /** The header's `jwk` (another key's, to break the binding or the signature). */
+  jwk?: JWK;
+}
+
+/** A proof signed by `key`. */
+export async function dpopProof(key: ProofKey, claims: ProofClaims): Promise<string> {
+  const payload: Record<string, unknown> = {
+    htm: claims.htm ?? "POST",
+    htu: claims.htu,
+    jti: claims.jti ?? crypto.randomUUID(),
+  };
+  if (claims.token !== undefined || claims.ath !== undefined) {
+    payload.ath = claims.ath ?? await athOf(claims.token!);
+  }
+  if (claims.nonce !== undefined) payload.nonce = claims.nonce;
+  return await new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, typ: claims.typ ?? "dpop+jwt", jwk: claims.jwk ?? key.jwk })
+    .setIssuedAt(claims.iat ?? Math.floor(Date.now() / 1000))
+    .sign(key.privateKey);
+}
+
+/** An unsigned proof (`alg: none`) with `payload`. */
+export function unsignedProof(jwk: JWK, payload: Record<string, unknown>): string {
+  const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+  return `${encode({ alg: "none", typ: "dpop+jwt", jwk })}.${encode(payload)}.AA`;
+}
+
+/** A proof MACed with a shared secret (`HS256`), which a proof may never be. */
+export async function hmacProof(jwk: JWK, payload: Record<string, unknown>): Promise<string> {
+  return await new SignJWT(payload)
+    .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk })
+    .setIssuedAt()
+    .sign(new TextEncoder().encode("a shared secret of thirty-two bytes!"));
+}
