@@ -59,7 +59,14 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
     });
     child.once("exit", (code) => reject(new Error(`authorization server exited (${code})`)));
   });
-  const started = await within(ready, 20_000, "the authorization server to listen");
+  let started: { issuer: string; privateJwk: JWK };
+  try {
+    started = await within(ready, 20_000, "the authorization server to listen");
+  } catch (error) {
+    // A child that never listened would keep the test process alive: end it.
+    child.kill();
+    throw error;
+  }
   const server: AuthorizationServer = {
     issuer: started.issuer,
     privateJwk: started.privateJwk,
