@@ -86,7 +86,7 @@ describe("gateway churn", () => {
             headers: { authorization: "Bearer down-alice" },
           });
           const { result } = await client.callTool("up_whoami");
-          assert.equal(result.isError, undefined);
+          assert.equal(result.isError, undefined, JSON.stringify(result.content));
           await client.close();
         }));
       }
