@@ -18,6 +18,7 @@ import type { Refusal } from "../http/refusal.ts";
 import type { OAuthOptions } from "../config/oauth_options.ts";
 import type { Principal } from "../protocol/context.ts";
 import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
+import { rememberVerifiedToken } from "../protocol/verified_token.ts";
 
 /** The metadata is public: any origin may read it (no credentials are involved). */
 const PUBLIC = { "access-control-allow-origin": "*" };
@@ -127,14 +128,21 @@ export class ProtectedResource {
     return { principal };
   }
 
-  /** The principal of `token`, or undefined for a token the verifier refuses; its failures propagate. */
+  /**
+   * The principal of `token`, or undefined for a token the verifier refuses;
+   * its failures propagate. A verified token is remembered beside its
+   * principal (for a gateway's token exchange; never exported).
+   */
   async #verified(token: string, request: Request): Promise<Principal | undefined> {
+    let principal: Principal | undefined;
     try {
-      return await this.#verify(token, request) ?? undefined;
+      principal = await this.#verify(token, request) ?? undefined;
     } catch (error) {
       if (error instanceof InvalidTokenError) return undefined;
       throw error;
     }
+    if (principal !== undefined) rememberVerifiedToken(principal, token, this.resource);
+    return principal;
   }
 }
 

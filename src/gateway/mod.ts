@@ -57,3 +57,10 @@ export type * from "../jsonrpc/messages.ts";
 export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
 export type { ResourceRegistry } from "../protocol/resources.ts";
 export type { PromptRegistry } from "../protocol/prompts.ts";
+export { staticHeaders } from "./credentials/static_headers.ts";
+export {
+  clientCredentials,
+  type ClientCredentialsOptions,
+} from "./credentials/client_credentials.ts";
+export { tokenExchange, type TokenExchangeOptions } from "./credentials/token_exchange.ts";
+export type { TokenClient } from "./credentials/token_endpoint.ts";
