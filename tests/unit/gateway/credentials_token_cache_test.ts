@@ -55,16 +55,15 @@ describe("gateway credentials: token cache", () => {
 
   it("shares one fetch in flight among concurrent callers of a key", async () => {
     const cache = new TokenCache();
-    let calls = 0;
-    let release!: (value: { token: string; expiresInSeconds: number }) => void;
-    const fetch = () => {
-      calls++;
-      return new Promise<{ token: string; expiresInSeconds: number }>((r) => release = r);
-    };
+    type Issued = { token: string; expiresInSeconds: number };
+    const releases: ((value: Issued) => void)[] = [];
+    const fetch = () => new Promise<Issued>((resolve) => releases.push(resolve));
     const first = cache.get("alice", fetch);
     const second = cache.get("alice", fetch);
-    release({ token: "shared", expiresInSeconds: 300 });
-    assert.deepEqual(await Promise.all([first, second]), ["shared", "shared"]);
+    const calls = releases.length;
+    // Every fetch started is released, so a cache that fetched twice fails here rather than hangs.
+    releases.forEach((release, index) => release({ token: `t-${index}`, expiresInSeconds: 300 }));
+    assert.deepEqual(await Promise.all([first, second]), ["t-0", "t-0"]);
     assert.equal(calls, 1);
   });
 
