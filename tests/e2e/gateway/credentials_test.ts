@@ -101,6 +101,8 @@ describe("gateway credentials: token exchange, client credentials, static header
     url = `${running.url}/mcp`;
     const tokenEndpoint = as.tokenEndpoint;
     const exchangedUrl = exchanged.url;
+    // The gateway's own token, sent as the actor: the exchanged token's `act` names it.
+    const actor = await as.userToken("tether-gateway", `${as.issuer}/actor`);
     const discovery = clientCredentials({ ...CLIENT, tokenEndpoint, resource: exchangedUrl });
     gateway = await createGateway({
       upstreams: [
@@ -114,6 +116,7 @@ describe("gateway credentials: token exchange, client credentials, static header
             scope: "mcp:read",
             gatewayResource: url,
             gatewayCredentials: discovery,
+            actorToken: () => actor,
           }),
         }),
         // No gatewayResource: each exchange refuses the resource the caller's token is for.
@@ -178,6 +181,7 @@ describe("gateway credentials: token exchange, client credentials, static header
     for (const { token, claims } of seen) {
       assert.equal(claims.aud, exchanged.url);
       assert.equal(claims.scope, "mcp:read");
+      assert.deepEqual(claims.act, { sub: "tether-gateway" });
       assert.ok(!downstreamTokens.includes(token));
     }
     for (const upstream of [exchanged, service, keyed]) {
