@@ -12,7 +12,7 @@
  *   PORT          where the gateway listens (default 8787)
  *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
  *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
- *                 subprocess (examples/everything_stdio.ts), one per session
+ *                 subprocess (examples/stdio.ts), one per session
  *   REDIS_URL     run as one of several instances (sessions, streams and bus in Redis;
  *                 each instance opens its own upstream session for a session it serves)
  * With neither upstream variable it starts a small counter upstream itself.
@@ -47,7 +47,7 @@ export function createUpstreamHandler(): McpHandler {
 /** The upstream the environment names. */
 export function upstreamFromEnv(env: Record<string, string | undefined>): Upstream {
   if (env.UPSTREAM_STDIO === "1") {
-    const file = fileURLToPath(new URL("./everything_stdio.ts", import.meta.url));
+    const file = fileURLToPath(new URL("./stdio.ts", import.meta.url));
     const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
     const runtime = (globalThis as { process?: { execPath: string } }).process?.execPath;
     return stdioUpstream({

@@ -34,6 +34,7 @@ const ENTRY_POINTS = [
   "src/storage/mod.ts",
   "src/testing/mod.ts",
   "src/gateway/mod.ts",
+  "src/adapters/stdio.ts",
 ];
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.

@@ -1,0 +1,82 @@
+/**
+ * Turns the handler's HTTP answer to one stdio line back into lines: each
+ * message of a JSON body, each `data:` of an SSE body (as it streams), and,
+ * for a request whose answer is not JSON-RPC (a plain-text 503, say), a
+ * JSON-RPC error naming the status. It writes protocol messages only.
+ * @module
+ */
+
+import { ErrorCode } from "../../jsonrpc/error_codes.ts";
+import { errorResponse, type RequestId } from "../../jsonrpc/messages.ts";
+
+/** Where framed messages go: one call per message, the text without its newline. */
+export type WriteLine = (line: string) => void;
+
+/**
+ * Writes the messages of `response` (the answer to a POSTed line) as lines;
+ * `id` is the request's id, or undefined for a notification or a reply.
+ * Resolves when the body ends (an SSE body streams until then).
+ *
+ * @example
+ * ```ts
+ * import { relayAnswer } from "./answers.ts";
+ * const lines: string[] = [];
+ * await relayAnswer(Response.json({ jsonrpc: "2.0", id: 1, result: {} }), 1, (l) => lines.push(l));
+ * ```
+ */
+export async function relayAnswer(
+  response: Response,
+  id: RequestId | undefined,
+  write: WriteLine,
+): Promise<void> {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.includes("text/event-stream") && response.body !== null) {
+    await relaySse(response.body, write);
+    return;
+  }
+  const text = (await response.text()).trim();
+  if (text !== "" && type.includes("application/json") && isJson(text)) {
+    write(text);
+    return;
+  }
+  if (id !== undefined && (response.status >= 400 || text !== "")) {
+    write(JSON.stringify(errorResponse(
+      id,
+      ErrorCode.InternalError,
+      `Internal error: the server answered HTTP ${response.status}`,
+    )));
+  }
+}
+
+/** Writes each event's `data:` of an SSE body as one line, as the events arrive. */
+export async function relaySse(body: ReadableStream<Uint8Array>, write: WriteLine): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n");
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) !== -1) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = event.split("\n").filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
+        if (data !== "" && isJson(data)) write(data.replaceAll("\n", ""));
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The official SDK clients drive examples/stdio.ts (and the test fixture)
+ * run as a subprocess on the test's runtime through their own stdio
+ * transports: v1 (`@modelcontextprotocol/sdk`, 2025-11-25) through connect,
+ * lists, a call with progress, a cancel that reaches the tool's signal, an
+ * elicitation and a clean close; v2 (`@modelcontextprotocol/client`) pinned
+ * to 2026-07-28, the same over the envelope and `input_required` rounds.
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/stdio.d.ts"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Client as ModernClient } from "@modelcontextprotocol/client";
+import { StdioClientTransport as ModernStdioTransport } from "@modelcontextprotocol/client/stdio";
+import { within } from "../../helpers.ts";
+import { runtimeCommand } from "../gateway/runtime_command.ts";
+import { EXAMPLE, FIXTURE } from "./stdio_process.ts";
+
+function textOf(result: unknown): string {
+  return (result as { content: { text: string }[] }).content[0].text;
+}
+
+/** A stdio transport that keeps the server's stderr, to see what its tools logged. */
+function transportFor(file: string) {
+  const { command, args } = runtimeCommand(file);
+  const transport = new StdioClientTransport({ command, args, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+  return { transport, stderr: () => stderr };
+}
+
+/**
+ * The progress seen, in order. The SDK clients run notification handlers a
+ * microtask late but settle a call at once, so the last progress, read in
+ * the same chunk as the result, may come after the call's handler is gone.
+ */
+function assertProgress(progress: number[]): void {
+  assert.ok(progress.length >= 2, `progress arrives: ${progress}`);
+  assert.deepEqual(progress, [0, 50, 100].slice(0, progress.length));
+}
+
+async function untilText(text: () => string, needle: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!text().includes(needle)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}"`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("SDK v1 client over stdio (2025-11-25)", () => {
+  it("connects, lists, calls with progress, elicits and closes", async () => {
+    const { transport } = transportFor(EXAMPLE);
+    const client = new Client({ name: "stdio-v1", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+    });
+    client.setRequestHandler(ElicitRequestSchema, () => ({
+      action: "accept",
+      content: { username: "ada", email: "ada@example.com" },
+    }));
+    await within(client.connect(transport), 20_000, "connect");
+    try {
+      assert.equal(client.getServerVersion()?.name, "tether-everything");
+      const tools = await client.listTools();
+      assert.ok(tools.tools.some((tool) => tool.name === "test_tool_with_progress"));
+      assert.ok((await client.listPrompts()).prompts.length > 0);
+      assert.ok((await client.listResources()).resources.length > 0);
+      const progress: number[] = [];
+      const stepped = await client.callTool(
+        { name: "test_tool_with_progress", arguments: {} },
+        undefined,
+        { onprogress: (event) => void progress.push(event.progress) },
+      );
+      assert.equal(textOf(stepped), "Tool with progress executed successfully");
+      assertProgress(progress);
+      const elicited = await client.callTool({
+        name: "test_elicitation",
+        arguments: { message: "Who are you?" },
+      });
+      assert.match(textOf(elicited), /accept/);
+      assert.match(textOf(elicited), /ada@example\.com/);
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
+    const { transport, stderr } = transportFor(FIXTURE);
+    const client = new Client({ name: "stdio-v1", version: "1.0.0" });
+    await within(client.connect(transport), 20_000, "connect");
+    try {
+      const controller = new AbortController();
+      const call = client.callTool({ name: "wait", arguments: {} }, undefined, {
+        signal: controller.signal,
+      });
+      call.catch(() => {});
+      await untilText(stderr, "wait started");
+      controller.abort();
+      await assert.rejects(call);
+      await untilText(stderr, "wait aborted");
+      assert.equal(textOf(await client.callTool({ name: "whoami", arguments: {} })), "anonymous");
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+});
+
+describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
+  it("lists, calls with progress, and elicits through an input_required round", async () => {
+    const { command, args } = runtimeCommand(EXAMPLE);
+    const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
+    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+    });
+    client.setRequestHandler(
+      "elicitation/create",
+      () => Promise.resolve({ action: "accept", content: { name: "Ada" } }),
+    );
+    client.onerror = () => {};
+    await within(client.connect(transport), 20_000, "connect");
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+      const tools = await client.listTools();
+      assert.ok(tools.tools.some((tool) => tool.name === "test_streaming_elicitation"));
+      const progress: number[] = [];
+      const stepped = await client.callTool({ name: "test_tool_with_progress", arguments: {} }, {
+        onprogress: (event) => void progress.push(event.progress),
+      });
+      assert.equal(textOf(stepped), "Tool with progress executed successfully");
+      assertProgress(progress);
+      const greeted = await client.callTool({ name: "test_streaming_elicitation", arguments: {} });
+      assert.equal(textOf(greeted), "Hello, Ada");
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+});
