@@ -36,7 +36,7 @@ export async function relayAnswer(
   }
   const text = (await response.text()).trim();
   if (text !== "" && type.includes("application/json") && isJson(text)) {
-    write(text);
+    write(text.includes("\n") ? JSON.stringify(JSON.parse(text)) : text);
     return;
   }
   if (id !== undefined && (response.status >= 400 || text !== "")) {
@@ -64,7 +64,9 @@ export async function relaySse(body: ReadableStream<Uint8Array>, write: WriteLin
         buffer = buffer.slice(end + 2);
         const data = event.split("\n").filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
-        if (data !== "" && isJson(data)) write(data.replaceAll("\n", ""));
+        if (data !== "" && isJson(data)) {
+          write(data.includes("\n") ? JSON.stringify(JSON.parse(data)) : data);
+        }
       }
     }
   } finally {
