@@ -19,6 +19,7 @@ import {
   routeToDurableObject,
 } from "../../../src/adapters/cloudflare.ts";
 import { createGateway, type Gateway, httpUpstream } from "../../../src/gateway/mod.ts";
+import { downstreamUser } from "../gateway/down_tokens.ts";
 
 /** The Worker's bindings. */
 interface Env {
@@ -46,10 +47,7 @@ async function createServer(env: Env): Promise<{ gateway: Gateway; handler: Obje
     version: "1.0.0",
     ...gateway.definitions(),
     auth: {
-      authenticate: gateway.authenticate((request) => {
-        const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
-        return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
-      }),
+      authenticate: gateway.authenticate(downstreamUser),
     },
   });
   gateway.attach(handler);

@@ -8,8 +8,12 @@
  * `Upstream "evil" is unavailable` (or `… ended the response without an
  * answer`), and a redirect's target is never reached; an upstream that
  * restarted (old session ids answer 404) serves the next call of an existing
- * downstream session on a new upstream session. The same on Node, Deno and
- * Bun: tests/e2e/gateway/errors_test.ts, sessions_restart_test.ts.
+ * downstream session on a new upstream session; two anonymous 2026-07-28
+ * callers calling at once each get only what the upstream sent about their
+ * own call (tether's own test client over HTTP: the official SDK client
+ * does not speak 2026-07-28). The same on Node, Deno and Bun:
+ * tests/e2e/gateway/errors_test.ts, sessions_restart_test.ts,
+ * anonymous_test.ts.
  */
 
 import { after, before, describe, it } from "node:test";
@@ -18,6 +22,7 @@ import { connectClient, type SdkConnection, textOf, WAIT_MS } from "../interop/h
 import { within } from "../../helpers.ts";
 import { type HostileUpstream, SECRETS, startHostileUpstream } from "../gateway/errors_upstream.ts";
 import { type RelayUpstream, startRelayUpstream } from "../gateway/relay_upstream.ts";
+import { assertAnonymousCallersApart } from "../gateway/anonymous_callers.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
 /** The gateway Worker in front of `url`, its fragment naming the upstream. */
@@ -121,5 +126,25 @@ describe("workerd: a gateway in front of an HTTP upstream that restarted", {
     assert.equal(textOf(await whoami(connection)), textOf(after), "and the calls after it");
     const stats = await (await fetch(fixture.url.replace(/\/mcp$/, "/__stats"))).json();
     assert.equal(stats.upstreamSessions, 1, JSON.stringify(stats));
+  });
+});
+
+describe("workerd: a gateway's anonymous callers", { skip: workerdSkip }, () => {
+  let upstream: RelayUpstream;
+  let fixture: WorkerdFixture;
+  before(async () => {
+    upstream = await startRelayUpstream();
+    fixture = await startGateway(`${upstream.url}/mcp#up`);
+  });
+  after(async () => {
+    await fixture?.stop();
+    await upstream?.close();
+  });
+
+  it("two anonymous 2026-07-28 clients calling at once each get only their own elicitation, sampling and logs", async () => {
+    await assertAnonymousCallersApart(upstream, (request) => fetch(request), {
+      url: fixture.url,
+      detail: () => fixture.output(),
+    });
   });
 });

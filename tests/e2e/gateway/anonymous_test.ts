@@ -9,56 +9,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { connect } from "../../../src/testing/mod.ts";
-import { textOf } from "../interop/helpers.ts";
 import { startRelayRig as startRig } from "./relay_upstream.ts";
+import { assertAnonymousCallersApart } from "./anonymous_callers.ts";
 
 describe("gateway: anonymous callers", () => {
   it("two anonymous 2026-07-28 clients calling at once each get only their own elicitation, sampling and logs", async () => {
     const rig = await startRig();
     try {
-      rig.upstream.waitFor = 2;
-      const seen = { a: [] as string[], b: [] as string[] };
-      const client = (who: "a" | "b") =>
-        connect(rig.handler, {
-          era: "2026",
-          timeoutMs: 60_000,
-          handlers: {
-            elicitation: (params) => {
-              seen[who].push(String(params.message));
-              return { action: "accept", content: { name: `name-${who}` } };
-            },
-            sampling: (params) => {
-              const text = (params.messages as { content: { text: string } }[])[0].content.text;
-              seen[who].push(text);
-              return { role: "assistant", model: "test", content: { type: "text", text: who } };
-            },
-          },
-        });
-      const logs = { "io.modelcontextprotocol/logLevel": "debug" };
-      const a = await client("a");
-      const b = await client("b");
-      const [outA, outB] = await Promise.all([
-        a.callTool("up_secret", { secret: "A-SECRET" }, { meta: logs }),
-        b.callTool("up_secret", { secret: "B-SECRET" }, { meta: logs }),
-      ]);
-      for (const [who, outcome] of [["a", outA], ["b", outB]] as const) {
-        const logs = outcome.messages.filter((m) =>
-          "method" in m && m.method === "notifications/message"
-        )
-          .map((m) => JSON.stringify((m as { params?: unknown }).params));
-        seen[who].push(...logs);
-      }
-      const all = JSON.stringify(seen);
-      assert.ok(seen.a.every((text) => !text.includes("B-SECRET")), all);
-      assert.ok(seen.b.every((text) => !text.includes("A-SECRET")), all);
-      assert.ok(seen.a.some((text) => text.includes("ELICIT for A-SECRET")), all);
-      assert.ok(seen.b.some((text) => text.includes("PROMPT of B-SECRET")), all);
-      assert.ok(seen.a.some((text) => text.includes("LOG of A-SECRET")), all);
-      assert.ok(seen.b.some((text) => text.includes("GLOBAL of B-SECRET")), all);
-      assert.equal(textOf(outA.result as never), "name-a|a", "the upstream got A's own answers");
-      assert.equal(textOf(outB.result as never), "name-b|b", "the upstream got B's own answers");
-      await a.close();
-      await b.close();
+      await assertAnonymousCallersApart(rig.upstream, rig.handler);
     } finally {
       await rig.close();
     }

@@ -24,6 +24,7 @@ import {
   httpUpstream,
 } from "../../../src/gateway/mod.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
+import { downstreamUser } from "./down_tokens.ts";
 
 /** What the hostile upstream saw. */
 export interface RelayRecord {
@@ -198,10 +199,7 @@ export async function startRelayRig(options: Partial<GatewayOptions> = {}): Prom
     version: "1.0.0",
     ...gateway.definitions(),
     auth: {
-      authenticate: gateway.authenticate((request) => {
-        const token = request.headers.get("authorization")?.replace(/^Bearer /, "");
-        return token?.startsWith("down-") ? { id: token.slice(5) } : undefined;
-      }),
+      authenticate: gateway.authenticate(downstreamUser),
     },
   });
   gateway.attach(handler);
