@@ -15,13 +15,13 @@ const ENDPOINT = "https://auth.example.com/token";
 /** A fetch that records each request and answers `answer`. */
 function recording(answer: () => Response) {
   const requests: { authorization: string | null; body: URLSearchParams }[] = [];
-  const fetch = async (_input: string | URL | Request, init?: RequestInit) => {
+  const fetch = (_input: string | URL | Request, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     requests.push({
       authorization: headers.get("authorization"),
       body: new URLSearchParams(String(init?.body)),
     });
-    return answer();
+    return Promise.resolve(answer());
   };
   return { requests, fetch: fetch as typeof globalThis.fetch };
 }
