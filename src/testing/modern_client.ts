@@ -17,6 +17,9 @@ import { McpClientError } from "./client_error.ts";
 import { answerServerRequest, capabilitiesOf, type ClientHandlers } from "./client_handlers.ts";
 import type { CallOptions, CallOutcome, SessionStateReader, TestClient } from "./client_types.ts";
 import { type Capture, exchange, type FetchHandler, refusal } from "./exchange.ts";
+import { headerValue } from "../protocol/header_value.ts";
+
+export { headerValue };
 
 /** The revision this client speaks. */
 export const MODERN_VERSION = FIRST_MODERN_PROTOCOL_VERSION;
@@ -44,16 +47,6 @@ const TARGET_OF: Record<string, string> = {
   "tasks/update": "taskId",
   "tasks/cancel": "taskId",
 };
-
-/** A header value as a conforming client sends it: as is when header-safe, else `=?base64?…?=` of its UTF-8. */
-export function headerValue(value: string): string {
-  if (/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.startsWith("=?base64?")) {
-    return value;
-  }
-  let binary = "";
-  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
-  return `=?base64?${btoa(binary)}?=`;
-}
 
 /** A 2026-07-28 client: each request stands alone. */
 export class ModernClient implements TestClient {

@@ -9,6 +9,7 @@
 
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { HeaderParameter } from "../../protocol/header_parameters.ts";
+import { headerValue } from "../../protocol/header_value.ts";
 
 /** The `_meta` key whose presence makes a request a 2026-07-28 one. */
 export const VERSION_CLAIM = "io.modelcontextprotocol/protocolVersion";
@@ -77,16 +78,6 @@ export function modernHeaders(
     }
   }
   return headers;
-}
-
-/** A header value as a conforming client sends it: as is when header-safe, else `=?base64?…?=` of its UTF-8. */
-function headerValue(value: string): string {
-  if (/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.startsWith("=?base64?")) {
-    return value;
-  }
-  let binary = "";
-  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
-  return `=?base64?${btoa(binary)}?=`;
 }
 
 function valueAt(args: unknown, path: readonly string[]): unknown {
