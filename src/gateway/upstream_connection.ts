@@ -130,6 +130,10 @@ export class UpstreamConnection {
   /** The call whose upstream request is being sent now (set synchronously around it). */
   #sending: CallRelay | undefined;
   #dead = false;
+  /** True once the upstream said it forgot the session (404). */
+  #forgotten = false;
+  /** Closes a forgotten session whose calls outlast a probe's time. */
+  #forgottenTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(upstream: string, opened: OpenedTransport, settings: ConnectionSettings) {
@@ -195,6 +199,10 @@ export class UpstreamConnection {
     } finally {
       this.#calls.splice(this.#calls.indexOf(relay), 1);
       for (const id of relay.requestIds) this.#routes.delete(id);
+      if (this.#forgottenTimer !== undefined && this.#calls.length === 0) {
+        clearTimeout(this.#forgottenTimer);
+        setTimeout(() => void this.close(0), 0);
+      }
     }
   }
 
@@ -204,8 +212,12 @@ export class UpstreamConnection {
    */
   gone(): void {
     this.#ended();
-    // On a later turn: the request the 404 answered fails with it first, not as "closed".
-    setTimeout(() => void this.close(0), 0);
+    if (this.#forgotten) return;
+    this.#forgotten = true;
+    // Closed on a later turn, once no call runs on it: a request in flight gets its own 404
+    // (and is sent again on a new session), not "closed". At most a probe's time later.
+    if (this.#calls.length === 0) return void setTimeout(() => void this.close(0), 0);
+    this.#forgottenTimer = setTimeout(() => void this.close(0), this.#settings.probeTimeoutMs);
   }
 
   /** True when the upstream answers `ping` within `timeoutMs`. */
@@ -284,7 +296,8 @@ export class UpstreamConnection {
   /** Probes when calls are waiting (or `anyway`); a failed probe ends the session, failing them now. */
   async #checkAlive(anyway: boolean): Promise<void> {
     if ((this.#calls.length === 0 && !anyway) || this.#dead || this.#closing !== undefined) return;
-    if (!await this.probe(this.#settings.probeTimeoutMs)) await this.close(0);
+    // A probe answered 404 ended the session already (gone): its calls get their own answers.
+    if (!await this.probe(this.#settings.probeTimeoutMs) && !this.#forgotten) await this.close(0);
   }
 
   #ended(): void {

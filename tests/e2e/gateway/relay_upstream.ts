@@ -48,6 +48,8 @@ export interface RelayUpstream extends RunningServer {
   restart(): Promise<void>;
   /** While true, every `tools/call` is answered 404, as if its session were forgotten. */
   refuseCalls: boolean;
+  /** How long a `tools/call` of a forgotten session waits for its 404, ms (a slow network). */
+  notFoundDelayMs: number;
 }
 
 function register(server: McpServer, upstream: RelayUpstream): void {
@@ -128,7 +130,10 @@ export async function startRelayUpstream(): Promise<RelayUpstream> {
       const isCall = request.method === "POST" &&
         (await request.clone().text()).includes('"tools/call"');
       if (transport === undefined || (isCall && upstream.refuseCalls)) {
-        if (isCall) upstream.record.callsNotFound++;
+        if (isCall) {
+          upstream.record.callsNotFound++;
+          await new Promise((resolve) => setTimeout(resolve, upstream.notFoundDelayMs));
+        }
         return Response.json({
           jsonrpc: "2.0",
           id: null,
@@ -158,6 +163,7 @@ export async function startRelayUpstream(): Promise<RelayUpstream> {
     record: { initializes: 0, inside: 0, refused: 0, answered: 0, callsNotFound: 0 },
     waitFor: 1,
     refuseCalls: false,
+    notFoundDelayMs: 0,
     async restart() {
       const old = transports;
       transports = new Map();

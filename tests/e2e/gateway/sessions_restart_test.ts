@@ -41,6 +41,26 @@ describe("gateway: an upstream that restarted", () => {
     });
   }
 
+  it("a call whose 404 is slow is sent again, though the session ended under it first", async () => {
+    // The restart ends the upstream's GET stream; the gateway's probe learns of the forgotten
+    // session (404) while the call's own 404 is still on its way: the call is sent again on a
+    // new session, not failed as closed.
+    const rig = await startRelayRig({ idleProbeMs: HOUR });
+    try {
+      const client = await connect(rig.handler, { era: "2025", timeoutMs: 60_000 });
+      const before = textOf((await client.callTool("up_whoami")).result as never);
+      rig.upstream.notFoundDelayMs = 500;
+      await rig.upstream.restart();
+      const after = await client.callTool("up_whoami");
+      assert.notEqual(after.result.isError, true, JSON.stringify(after.result));
+      assert.notEqual(textOf(after.result as never), before, "a new upstream session");
+      assert.equal(rig.upstream.record.callsNotFound, 1);
+      await client.close();
+    } finally {
+      await rig.close();
+    }
+  });
+
   it("a session the upstream forgets again on the retry fails the call as unavailable", async () => {
     const rig = await startRelayRig({ idleProbeMs: HOUR });
     try {
