@@ -99,6 +99,8 @@ export const MCP_REQUEST_HEADERS: readonly string[] = [
   "mcp-method",
   "mcp-name",
   "last-event-id",
+  // RFC 9449: a DPoP-bound token travels with its proof.
+  "dpop",
 ];
 
 /** The 2026-07-28 routing headers that carry a tool's parameters: `Mcp-Param-<name>`. */
@@ -106,7 +108,8 @@ const PARAM_HEADER_PREFIX = "mcp-param-";
 
 /** The response headers a page must be able to read: without them a browser hides them from the client. */
 export const CORS_EXPOSE_HEADERS =
-  "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy";
+  "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy, " +
+  "DPoP-Nonce";
 
 /** A field name as `Headers` accepts it (RFC 9110 token). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

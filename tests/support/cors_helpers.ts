@@ -38,7 +38,13 @@ export function assertGranted(response: Response, origin: string, credentials = 
   assert.ok(headerList(headers.get("vary")).includes("origin"), "Vary names Origin");
   const exposed = headerList(headers.get("access-control-expose-headers"));
   for (
-    const name of ["mcp-session-id", "mcp-protocol-version", "www-authenticate", "retry-after"]
+    const name of [
+      "mcp-session-id",
+      "mcp-protocol-version",
+      "www-authenticate",
+      "retry-after",
+      "dpop-nonce",
+    ]
   ) {
     assert.ok(exposed.includes(name), `${name} is exposed (got ${exposed.join(", ")})`);
   }

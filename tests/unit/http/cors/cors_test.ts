@@ -38,7 +38,7 @@ describe("cors: preflight", () => {
     const handler = makeHandler({ tools: [], security: { cors: { origins: [PAGE] } } });
     const requested =
       "content-type, mcp-protocol-version, mcp-session-id, authorization, accept, mcp-method, " +
-      "mcp-name, mcp-param-city, last-event-id";
+      "mcp-name, mcp-param-city, last-event-id, dpop";
     const response = await handler(preflightRequest(PAGE, { headers: requested }));
     assert.equal(response.status, 204);
     assert.equal(await response.text(), "");
