@@ -100,12 +100,39 @@ else
       } 9>"$logs/print.lock"
     done
   }
+  # Progress while the lanes run (their logs print whole only when each ends): every
+  # TEST_PROGRESS_SECONDS (default 60; 0 for none), the tests (Node: and suites) each runtime has
+  # passed and failed so far.
+  live() { # runtime: "passed failed" so far, from its reporter's per-test lines
+    local log="$logs/$1" ok bad
+    [ -f "$log" ] || { echo "waiting"; return; }
+    case "$1" in
+      node24 | node22) ok='^ *✔ ' bad='^ *✖ ' ;;
+      deno) ok=' \.\.\. ok' bad=' \.\.\. FAILED' ;;
+      bun) ok='^\(pass\) ' bad='^\(fail\) ' ;;
+    esac
+    echo "$(grep -Ec "$ok" "$log") ok, $(grep -Ec "$bad" "$log") failing"
+  }
+  progress() {
+    local every="${TEST_PROGRESS_SECONDS:-60}" line runtime
+    [ "$every" -gt 0 ] || return 0
+    while sleep "$every"; do
+      line="-- $((SECONDS / 60)) min:"
+      for runtime in node24 node22 deno bun; do line="$line $runtime $(live "$runtime");"; done
+      { flock 9; echo "${line%;}"; } 9>"$logs/print.lock"
+    done
+  }
   case "$lanes" in
     2) lane node24 bun & lane node22 deno & ;;
     3) lane node24 & lane node22 & lane deno bun & ;;
     *) lane node24 & lane node22 & lane deno & lane bun & ;;
   esac
-  wait
+  lane_pids=$(jobs -p)
+  progress &
+  ticker=$!
+  for pid in $lane_pids; do wait "$pid"; done
+  kill "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null
   [ -s "$logs/failed" ] && status=1
 fi
 
