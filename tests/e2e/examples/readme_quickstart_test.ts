@@ -73,7 +73,7 @@ function serveOf(runtime: Runtime): { command: string[]; main: string } {
 
 const server = blocks.find((b) => b.code.startsWith("// server.ts"));
 
-/** What `npx jsr add @tether/mcp && npm install zod` (or bun's) would leave, from this checkout. */
+/** What `npx -y jsr add @tether/mcp && npm install zod` (or bun's) would leave, from this checkout. */
 function installForNodeOrBun(dir: string): void {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", type: "module" }));
   const tether = join(dir, "node_modules", "@tether", "mcp");
