@@ -160,8 +160,18 @@ export interface Gateway {
    * with `Retry-After: 5` and a JSON-RPC error body. Other requests pass.
    *
    * @example
-   * ```ts ignore
-   * createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions(), authenticate: gateway.authenticate(yours) });
+   * ```ts
+   * import { createMcpHandler } from "@tether/mcp";
+   * import { type Authenticate, createGateway } from "@tether/mcp/gateway";
+   * const gateway = await createGateway({ upstreams: [] });
+   * const yours: Authenticate = (request) =>
+   *   request.headers.get("authorization") === "Bearer s3cret" ? { id: "alice" } : undefined;
+   * createMcpHandler({
+   *   name: "gw",
+   *   version: "1.0.0",
+   *   ...gateway.definitions(),
+   *   auth: { authenticate: gateway.authenticate(yours) },
+   * });
    * ```
    */
   authenticate(yours?: Authenticate): Authenticate;

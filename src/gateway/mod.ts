@@ -4,7 +4,7 @@
  * with its own upstream sessions. See docs/gateway.md.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createMcpHandler } from "@tether/mcp";
  * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
  * const gateway = await createGateway({
@@ -14,7 +14,7 @@
  *   name: "gateway",
  *   version: "1.0.0",
  *   ...gateway.definitions(),
- *   authenticate: gateway.authenticate(), // the caps answered 429/503 at the door
+ *   auth: { authenticate: gateway.authenticate() }, // the caps answered 429/503 at the door
  * });
  * gateway.attach(handler);
  * ```
