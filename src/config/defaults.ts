@@ -62,6 +62,7 @@ export const DEFAULTS = {
   stateless: {
     maxListenStreams: 512,
     maxListenStreamsPerPrincipal: 32,
+    maxListenSubscriptions: 1_000,
     maxListenSubscriptionBytes: 32 * KiB,
     maxRequestsPerPrincipal: 128,
   },

@@ -121,6 +121,13 @@ export interface StatelessOptions {
    */
   maxListenStreamsPerPrincipal?: number;
   /**
+   * Resource URIs one `subscriptions/listen` request may name (a URI named
+   * twice counts once); more is refused with `-32602` and opens nothing.
+   * The mirror of `sessions.maxSubscriptions`, which bounds a 2025 session.
+   * @default {1_000}
+   */
+  maxListenSubscriptions?: number;
+  /**
    * UTF-8 bytes of the resource URIs one `subscriptions/listen` request may
    * name, all together (a URI named twice counts once); more is refused with
    * `-32602` and opens nothing. The mirror of `sessions.maxSubscriptionBytes`

@@ -69,6 +69,7 @@ export interface ResolvedOptions extends SessionSettings {
   requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
   maxListenStreams: number;
   maxListenStreamsPerPrincipal: number;
+  maxListenSubscriptions: number;
   maxListenSubscriptionBytes: number;
   maxRequestsPerPrincipal: number;
   requireHeader: string | undefined;
@@ -187,6 +188,11 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
       "stateless.maxListenStreamsPerPrincipal",
       stateless.maxListenStreamsPerPrincipal,
       DEFAULTS.stateless.maxListenStreamsPerPrincipal,
+    ),
+    maxListenSubscriptions: limit(
+      "stateless.maxListenSubscriptions",
+      stateless.maxListenSubscriptions,
+      DEFAULTS.stateless.maxListenSubscriptions,
     ),
     maxListenSubscriptionBytes: limit(
       "stateless.maxListenSubscriptionBytes",

@@ -231,16 +231,16 @@ export class ListenStreams {
    */
   #readUris(uris: unknown): string[] {
     const { maxResourceSubscriptions, maxUriBytes, maxResourceSubscriptionBytes } = this.#options;
-    if (
-      !Array.isArray(uris) || uris.length > maxResourceSubscriptions ||
-      !uris.every((u) => typeof u === "string")
-    ) {
+    // Distinct URIs count (a URI named twice is one subscription); the body's bound bounds the array.
+    const distinct = Array.isArray(uris) && uris.every((u) => typeof u === "string")
+      ? [...new Set(uris as string[])]
+      : undefined;
+    if (distinct === undefined || distinct.length > maxResourceSubscriptions) {
       throw new McpError(
         ErrorCode.InvalidParams,
         `notifications.resourceSubscriptions must be at most ${maxResourceSubscriptions} URIs`,
       );
     }
-    const distinct = [...new Set(uris as string[])];
     let bytes = 0;
     for (const uri of distinct) {
       // The UTF-16 length is a lower bound: a huge URI is refused without encoding it.

@@ -226,7 +226,7 @@ function createListenStreams(
   return new ListenStreams({
     maxStreams: settings.maxListenStreams,
     maxStreamsPerPrincipal: settings.maxListenStreamsPerPrincipal,
-    maxResourceSubscriptions: settings.maxSubscriptions,
+    maxResourceSubscriptions: settings.maxListenSubscriptions,
     maxResourceSubscriptionBytes: settings.maxListenSubscriptionBytes,
     maxUriBytes: settings.maxUriBytes,
     maxBufferedBytes: settings.maxStreamBufferBytes,

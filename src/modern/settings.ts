@@ -25,8 +25,8 @@ export interface ModernSettings {
   maxListenStreams: number;
   /** Listen streams one principal may hold. */
   maxListenStreamsPerPrincipal: number;
-  /** Subscriptions per listen stream. */
-  maxSubscriptions: number;
+  /** Resource URIs per listen stream. */
+  maxListenSubscriptions: number;
   /** Bytes of subscribed URIs per listen stream. */
   maxListenSubscriptionBytes: number;
   /** The longest URI taken. */

@@ -246,6 +246,37 @@ describe("fair shares: subscriptions/listen", () => {
     }
   });
 
+  it("a listen's resource URIs are counted by stateless.maxListenSubscriptions, not sessions.maxSubscriptions", async () => {
+    const handler = fixture(Promise.resolve(), {
+      sessions: { maxSubscriptions: 1 },
+      stateless: { maxListenSubscriptions: 3 },
+    });
+    const open: Response[] = [];
+    try {
+      // Three URIs (one named twice): at the listen cap, over the session cap.
+      const atCap = await handler(listen("alice", {
+        resourceSubscriptions: ["test://a", "test://b", "test://c", "test://a"],
+      }));
+      assertOpen(atCap, "positive control: at the listen cap");
+      open.push(atCap);
+      const over = await within(
+        readAnswer(
+          await handler(listen("alice", {
+            resourceSubscriptions: ["test://a", "test://b", "test://c", "test://d"],
+          })),
+        ),
+        3_000,
+        "a JSON answer, not a stream",
+      );
+      assert.equal(over.message.error?.code, -32602, JSON.stringify(over.message));
+      assert.match(over.message.error.message, /at most 3 URIs/);
+      assert.equal((await handler.stats()).openStreams, 1, "the refused listen opened nothing");
+    } finally {
+      await handler.close();
+      await Promise.all(open.map((response) => response.body?.cancel()));
+    }
+  });
+
   it("an acknowledgement larger than the stream buffer is delivered, and the stream stays open", async () => {
     const handler = fixture(Promise.resolve(), { streams: { maxStreamBufferBytes: 4_096 } });
     try {
@@ -423,6 +454,10 @@ describe("fair shares: maxConcurrentRequests", () => {
     assert.throws(
       () => makeHandler({ stateless: { maxListenSubscriptionBytes: -1 } }),
       /maxListenSubscriptionBytes/,
+    );
+    assert.throws(
+      () => makeHandler({ stateless: { maxListenSubscriptions: 0 } }),
+      /stateless.maxListenSubscriptions/,
     );
   });
 });
