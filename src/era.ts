@@ -13,6 +13,27 @@ import type { ClassifiedMessage } from "./jsonrpc/messages.ts";
 import type { Principal } from "./protocol/context.ts";
 import type { MaybePromise } from "./protocol/maybe_async.ts";
 
+/**
+ * A POST the entry routed to an era, past the shared steps and the caller's
+ * authentication: its messages (checked as JSON-RPC), read once with
+ * `headers` and their `MCP-Protocol-Version` (`versionHeader`).
+ *
+ * @example
+ * ```ts
+ * import type { RoutedPost } from "./era.ts";
+ * const ids = (post: RoutedPost) => post.messages.length;
+ * ```
+ */
+export interface RoutedPost {
+  readonly request: Request;
+  readonly headers: Headers;
+  readonly messages: readonly ClassifiedMessage[];
+  /** True when the body was a JSON array. */
+  readonly isBatch: boolean;
+  readonly principal: Principal;
+  readonly versionHeader: string | null;
+}
+
 /** An era's answer to a request: a response, or a refusal for the entry to render. */
 export type EraAnswer = Response | Refusal;
 
@@ -48,19 +69,8 @@ export interface EraStats {
 export interface Era {
   /** How `close()`'s report names this era's work ("in sessions", "in 2026-07-28"). */
   readonly label: string;
-  /**
-   * Serves a POST the entry routed here, past the shared steps and the
-   * caller's authentication: its messages (checked as JSON-RPC), read once
-   * with `headers` and their `MCP-Protocol-Version` (`versionHeader`).
-   */
-  serve(
-    request: Request,
-    headers: Headers,
-    messages: readonly ClassifiedMessage[],
-    isBatch: boolean,
-    principal: Principal,
-    versionHeader: string | null,
-  ): MaybePromise<EraAnswer>;
+  /** Serves a POST the entry routed here. */
+  serve(post: RoutedPost): MaybePromise<EraAnswer>;
   /** Acts on a bus message for what this era holds in this process; how many of its targets are here. */
   receive(message: BusMessage): number | Promise<number>;
   /** The era's counts now. */

@@ -177,14 +177,14 @@ function serve(door: Door, visit: Visit): MaybePromise<StepAnswer> {
   let served: MaybePromise<StepAnswer>;
   if (post !== undefined) {
     const era = visit.era === "modern" ? door.modern : door.legacy;
-    served = era.serve(
+    served = era.serve({
       request,
-      visit.headers,
-      post.messages,
-      post.isBatch,
+      headers: visit.headers,
+      messages: post.messages,
+      isBatch: post.isBatch,
       principal,
-      visit.versionHeader,
-    );
+      versionHeader: visit.versionHeader,
+    });
   } else {
     served = request.method === "GET"
       ? door.legacy.get(request, principal)

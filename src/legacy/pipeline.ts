@@ -20,7 +20,7 @@ import { accepted, noContent } from "../http/responses.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { EraAnswer, EraStats, SessionfulEra } from "../era.ts";
+import type { EraAnswer, EraStats, RoutedPost, SessionfulEra } from "../era.ts";
 import type { Principal } from "../protocol/context.ts";
 import {
   batchRefusal,
@@ -109,13 +109,8 @@ export class LegacyPipeline implements SessionfulEra {
    * POST of requests in a session the store resolves at once goes straight to
    * its exchange, and a synchronous tool's answer comes back in the same turn.
    */
-  serve(
-    request: Request,
-    headers: Headers,
-    messages: readonly ClassifiedMessage[],
-    isBatch: boolean,
-    principal: Principal,
-  ): MaybePromise<EraAnswer> {
+  serve(post: RoutedPost): MaybePromise<EraAnswer> {
+    const { request, headers, messages, isBatch, principal } = post;
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) return initializeInBatch();

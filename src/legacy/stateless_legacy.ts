@@ -39,7 +39,7 @@ import { answerInitialize } from "./initialize_answer.ts";
 import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "./post_shape.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import { type Delivery, LocalDelivery } from "../bus/delivery.ts";
-import type { EraStats, LegacyEra } from "../era.ts";
+import type { EraStats, LegacyEra, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";
 import { InFlightRegistry } from "./in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
@@ -155,13 +155,8 @@ export class StatelessLegacy implements LegacyEra {
   }
 
   /** A legacy POST: `initialize` answered without a session; requests answered on their own; the rest `202`. */
-  async serve(
-    request: Request,
-    headers: Headers,
-    messages: readonly ClassifiedMessage[],
-    isBatch: boolean,
-    principal: Principal,
-  ): Promise<Response | Refusal> {
+  async serve(post: RoutedPost): Promise<Response | Refusal> {
+    const { request, headers, messages, isBatch, principal } = post;
     const initialize = findInitialize(messages);
     if (initialize !== undefined) {
       if (isBatch) return initializeInBatch();

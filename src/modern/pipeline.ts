@@ -37,7 +37,7 @@ import {
   type RequestStateRefusalReason,
 } from "./request_state.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
-import type { Era, EraStats } from "../era.ts";
+import type { Era, EraStats, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
@@ -128,22 +128,15 @@ export class ModernPipeline implements Era {
    * this era: one message). Not an async function: a synchronous tool's
    * answer comes back at once (maybe_async.ts).
    */
-  serve(
-    request: Request,
-    headers: Headers,
-    messages: readonly ClassifiedMessage[],
-    _isBatch: boolean,
-    principal: Principal,
-    versionHeader: string | null,
-  ): MaybePromise<Response | Refusal> {
+  serve(post: RoutedPost): MaybePromise<Response | Refusal> {
     // In json mode no stream can tell that a client left: the request's signal does.
-    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
+    const connection = this.#settings.responseMode === "json" ? post.request.signal : undefined;
     return serveModernMessage(
       this.#deps,
-      headers,
-      messages[0],
-      principal,
-      versionHeader,
+      post.headers,
+      post.messages[0],
+      post.principal,
+      post.versionHeader,
       connection,
     );
   }

@@ -68,13 +68,14 @@ function callOf(id: number, name: string): ClassifiedMessage[] {
 async function post(stateless: StatelessLegacy, id: number, name: string): Promise<Response> {
   const body = callOf(id, name)[0].message;
   const request = postRequest(body, { protocolVersion: "2025-11-25" });
-  const answer = await stateless.serve(
+  const answer = await stateless.serve({
     request,
-    request.headers,
-    callOf(id, name),
-    false,
-    ANONYMOUS_PRINCIPAL,
-  );
+    headers: request.headers,
+    messages: callOf(id, name),
+    isBatch: false,
+    principal: ANONYMOUS_PRINCIPAL,
+    versionHeader: "2025-11-25",
+  });
   assert.ok(answer instanceof Response, "a response, not a refusal");
   return answer;
 }
