@@ -18,7 +18,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { ClassifiedMessage } from "../jsonrpc/messages.ts";
 import { isModernProtocolVersion, type ProtocolEra } from "../protocol/eras.ts";
-import { hasModernClaim, META } from "../modern/envelope.ts";
+import { ENVELOPE_KEYS as META, hasModernClaim } from "../jsonrpc/modern_claim.ts";
 
 /**
  * The era of a POST whose messages are `messages` (raw values alongside,

@@ -13,17 +13,13 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
 } from "../jsonrpc/messages.ts";
+import { ENVELOPE_KEYS } from "../jsonrpc/modern_claim.ts";
 import { isLoggingLevel } from "../protocol/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { LoggingLevel } from "../protocol/logging.ts";
 
-/** The reserved `_meta` keys of the envelope. */
-export const META = {
-  protocolVersion: "io.modelcontextprotocol/protocolVersion",
-  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
-  clientInfo: "io.modelcontextprotocol/clientInfo",
-  logLevel: "io.modelcontextprotocol/logLevel",
-} as const;
+/** The reserved `_meta` keys of the envelope (the door reads the same, src/jsonrpc/modern_claim.ts). */
+const META = ENVELOPE_KEYS;
 
 const RESERVED_PREFIX = "io.modelcontextprotocol/";
 
@@ -37,16 +33,6 @@ export interface ModernEnvelope {
   clientInfo?: Implementation;
   /** The least severe log level the client wants; undefined = no log messages. */
   logLevel?: LoggingLevel;
-}
-
-/**
- * True when a parsed body claims the modern era: its `params._meta` has the
- * protocol-version key, whatever its value (a malformed claim is still a
- * modern request, answered with a modern error).
- */
-export function hasModernClaim(message: unknown): boolean {
-  const meta = asPlainObject(asPlainObject(asPlainObject(message)?.params)?._meta);
-  return meta !== undefined && Object.hasOwn(meta, META.protocolVersion);
 }
 
 /** Reads and checks the envelope; the message names what is missing or malformed. */

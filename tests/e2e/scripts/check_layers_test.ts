@@ -118,6 +118,23 @@ describe("check_layers", () => {
     }
   });
 
+  it("refuses an import from the door (entry/) into an era; era.ts and what is below pass", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "era.ts": 'import { b } from "./protocol/dispatcher.ts";\nexport const face = b;\n',
+      "entry/route.ts": 'import { face } from "../era.ts";\nexport const r = face;\n',
+      "entry/classify.ts": 'import { d } from "../legacy/pipeline.ts";\nexport const k = d;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(output, /src\/entry\/classify\.ts: entry may not import legacy/);
+      assert.match(output, /check_layers: 1 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("passes on this repository", async () => {
     const { code, output } = await runCheck();
     assert.equal(code, 0, output);

@@ -10,7 +10,7 @@ import { classifyPost, namesModernVersion } from "../../../src/entry/classify_er
 import type { Refusal } from "../../../src/http/refusal.ts";
 import { ErrorCode } from "../../../src/jsonrpc/error_codes.ts";
 import { type ClassifiedMessage, classifyMessage } from "../../../src/jsonrpc/messages.ts";
-import { META } from "../../../src/modern/envelope.ts";
+import { ENVELOPE_KEYS as META } from "../../../src/jsonrpc/modern_claim.ts";
 
 const MODERN = "2026-07-28";
 
