@@ -37,7 +37,7 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeSection } from "./lib/results_section.ts";
 import { createClient } from "redis";
 import { redisNodeArgs, spawnRedisNode, startRedisCluster } from "../scripts/redis_topologies.ts";
 import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
@@ -695,12 +695,7 @@ async function main(): Promise<void> {
   console.log(text);
   if (cli.append !== undefined) {
     // This report's section is replaced up to the next section (the other topology's stays).
-    const before = existsSync(cli.append) ? readFileSync(cli.append, "utf8") : "";
-    const at = before.indexOf(cli.cluster ? CLUSTER_SECTION : SECTION);
-    const next = at === -1 ? -1 : before.indexOf("\n## ", at + 1);
-    const kept = (at === -1 ? before : before.slice(0, at)).trimEnd();
-    const rest = next === -1 ? "" : `\n${before.slice(next + 1)}`;
-    writeFileSync(cli.append, `${kept === "" ? "" : kept + "\n\n"}${text}${rest}`);
+    writeSection(cli.append, cli.cluster ? CLUSTER_SECTION : SECTION, text);
   }
 }
 

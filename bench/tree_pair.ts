@@ -33,6 +33,7 @@
  */
 
 import { resolve } from "node:path";
+import { optionReader } from "./lib/args.ts";
 import { median } from "./lib/load.ts";
 import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
 import { measureWithWrk, type WrkTarget, wrkVersion } from "./lib/wrk.ts";
@@ -47,10 +48,7 @@ import {
 } from "./run/traffic.ts";
 
 const argv = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : argv[i + 1];
-};
+const opt = optionReader(argv);
 const runtime = opt("runtime", "bun") as Runtime;
 if (!RUNTIMES.includes(runtime)) throw new Error(`--runtime: one of ${RUNTIMES.join(", ")}`);
 const trees = opt("trees", ROOT).split(",").map((tree) => resolve(tree));

@@ -193,6 +193,29 @@ export function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / clockTicks;
 }
 
+/** {@linkcode cpuSeconds}, or undefined once the process has gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of a process's live children (`/proc/<pid>/task/<tid>/children`); none once it has gone. */
+export function childPids(pid: number): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+        if (text !== "") pids.push(...text.split(" ").map(Number));
+      } catch { /* the thread ended between the listing and the read */ }
+    }
+  } catch { /* the process has gone */ }
+  return pids;
+}
+
 /**
  * CPU time of a process's live threads in seconds, to the nanosecond: the sum of
  * each `/proc/<pid>/task/<tid>/schedstat`'s run time. utime + stime

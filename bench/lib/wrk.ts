@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Interleaving, type LoadResult, median } from "./load.ts";
-import { childrenCpuSeconds, cpuSeconds } from "./proc.ts";
+import { childrenCpuSeconds, cpuSecondsOf } from "./proc.ts";
 
 /** What makes one response right (besides status 200 and a pending id). */
 export interface WrkCheck {
@@ -70,6 +70,12 @@ export interface WrkTraffic {
 export interface WrkTarget extends WrkTraffic {
   port: number;
   pid: number;
+  /**
+   * Every process whose CPU is the server's, read at each slice's start (a gateway and its
+   * upstreams, their subprocesses among them); default `[pid]`. A process that ends inside the
+   * slice counts for nothing.
+   */
+  pids?: () => readonly number[];
   path: string;
   connections: number;
 }
@@ -296,7 +302,8 @@ async function slice(
   scriptPath: string,
   seconds: number,
 ): Promise<SliceResult> {
-  const before = cpuSeconds(target.pid);
+  const pids = target.pids?.() ?? [target.pid];
+  const before = pids.map(cpuSecondsOf);
   const generatorBefore = childrenCpuSeconds();
   const started = performance.now();
   const output = await new Promise<string>((resolve, reject) => {
@@ -320,7 +327,10 @@ async function slice(
     );
   });
   const wall = (performance.now() - started) / 1000;
-  const cpu = cpuSeconds(target.pid) - before;
+  const cpu = pids.reduce((sum, pid, i) => {
+    const after = cpuSecondsOf(pid);
+    return sum + (after === undefined || before[i] === undefined ? 0 : after - before[i]!);
+  }, 0);
   const generatorCpu = childrenCpuSeconds() - generatorBefore;
   const value = (name: string) => {
     const found = new RegExp(`^${name} ([0-9.]+)$`, "m").exec(output);
