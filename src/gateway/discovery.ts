@@ -11,19 +11,31 @@ import { unrefTimer } from "../runtime.ts";
 import type { UpstreamCatalog } from "./catalog.ts";
 import { type GatewayTarget, Refresher } from "./list_refresher.ts";
 import { ALL_KINDS, ServedCatalogs } from "./served_catalogs.ts";
-import type { ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import type { ListKind } from "./upstream_connection.ts";
 import type { Upstream } from "./upstream.ts";
+
+/**
+ * What discovery reads an upstream through: a 2025 session
+ * (`UpstreamConnection`) or a 2026-07-28 upstream's listen stream
+ * (modern_discovery.ts).
+ */
+export interface DiscoverySession {
+  /** True once it ended (it is opened again before the next read). */
+  readonly dead: boolean;
+  /** Ends it: `graceMs`, then force. */
+  close(graceMs: number): Promise<void>;
+}
 
 /** What discovery needs from the gateway. */
 export interface DiscoverySettings {
   /** The upstreams by name, in order. */
   upstreams: ReadonlyMap<string, Upstream>;
   /** Opens a discovery session whose `list_changed` calls `onListChanged`. */
-  open(upstream: Upstream, onListChanged: (kind: ListKind) => void): Promise<UpstreamConnection>;
+  open(upstream: Upstream, onListChanged: (kind: ListKind) => void): Promise<DiscoverySession>;
   /** Reads the lists `kinds` of `upstream` over `connection`. */
   read(
     upstream: Upstream,
-    connection: UpstreamConnection,
+    connection: DiscoverySession,
     kinds: readonly ListKind[],
   ): Promise<Partial<UpstreamCatalog>>;
   /** The first wait before an unavailable upstream is tried again, ms (doubling each time). */
@@ -39,7 +51,7 @@ export class Discovery {
   readonly #settings: DiscoverySettings;
   readonly #catalogs = new ServedCatalogs();
   readonly #refresher: Refresher;
-  readonly #connections = new Map<string, UpstreamConnection>();
+  readonly #connections = new Map<string, DiscoverySession>();
   /** Upstreams not read yet, with their next wait and pending timer. */
   readonly #down = new Map<string, { waitMs: number; timer?: ReturnType<typeof setTimeout> }>();
   #closed = false;
@@ -100,7 +112,7 @@ export class Discovery {
   }
 
   /** The discovery session of `name`, opened again when it died (the upstream restarted). */
-  async #connection(name: string): Promise<UpstreamConnection> {
+  async #connection(name: string): Promise<DiscoverySession> {
     const known = this.#connections.get(name);
     if (known !== undefined && !known.dead) return known;
     const upstream = this.#settings.upstreams.get(name)!;

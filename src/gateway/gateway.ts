@@ -21,6 +21,7 @@ import { Discovery } from "./discovery.ts";
 import type { GatewayTarget } from "./list_refresher.ts";
 import { upstreamCalls } from "./upstream_calls.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
+import { UpstreamEras } from "./upstream_eras.ts";
 import { UpstreamSessions } from "./upstream_sessions.ts";
 import { ProcessPool } from "./process_pool.ts";
 import { pooledUpstream } from "./stdio_upstream.ts";
@@ -237,6 +238,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const maxSessions = options.maxSessions ?? 1_000;
   let relaysDropped = 0;
+  const relayBounds = {
+    maxProgress: options.maxRelayedProgress ?? 1_000,
+    maxLogs: options.maxRelayedLogs ?? 1_000,
+    maxOutstanding: options.maxRelayedRequests ?? 4,
+  };
+  const onDropped = () => void relaysDropped++;
   const sessions = new UpstreamSessions({
     idleProbeMs: options.idleProbeMs ?? 60_000,
     probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
@@ -244,12 +251,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxSessions,
     maxSessionsPerPrincipal: options.maxSessionsPerPrincipal ?? 32,
     maxAnonymousSessions: options.maxAnonymousSessions ?? Math.max(1, Math.floor(maxSessions / 2)),
-    relayBounds: {
-      maxProgress: options.maxRelayedProgress ?? 1_000,
-      maxLogs: options.maxRelayedLogs ?? 1_000,
-      maxOutstanding: options.maxRelayedRequests ?? 4,
-    },
-    onDropped: () => relaysDropped++,
+    relayBounds,
+    onDropped,
     statelessTtlMs: options.statelessTtlMs ?? 300_000,
     maxRelayBytes,
     now: options.now ?? Date.now,
@@ -261,8 +264,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   let target: GatewayTarget | undefined;
 
+  const retryMs = options.retryMs ?? 1_000;
+  const maxRetryMs = options.maxRetryMs ?? 60_000;
+  // 2026-07-28 upstreams (negotiated by discovery) are called in requests of their own.
+  const eras = new UpstreamEras({ principal: GATEWAY_PRINCIPAL, retryMs, maxRetryMs });
   const callsFor = (upstream: Upstream): UpstreamCalls =>
-    upstreamCalls(upstream, { sessions, maxRelayBytes, callTimeoutMs });
+    eras.calls(upstream, upstreamCalls(upstream, { sessions, maxRelayBytes, callTimeoutMs }), {
+      maxRelayBytes,
+      callTimeoutMs,
+      relayBounds,
+      onDropped,
+    });
 
   const catalogSettings = (upstream: Upstream) => ({
     namespace,
@@ -274,23 +286,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const discovery: Discovery = await Discovery.start({
     upstreams,
     open: (upstream, onListChanged) =>
-      UpstreamConnection.open(upstream, {
-        principal: GATEWAY_PRINCIPAL,
-        capabilities: {},
-        maxRelayBytes,
-        probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
-        onListChanged,
-      }),
-    read: (upstream, connection, kinds) =>
-      readCatalog(upstream.name, connection.client, catalogSettings(upstream), kinds),
-    retryMs: options.retryMs ?? 1_000,
-    maxRetryMs: options.maxRetryMs ?? 60_000,
+      eras.open(upstream, onListChanged, () =>
+        UpstreamConnection.open(upstream, {
+          principal: GATEWAY_PRINCIPAL,
+          capabilities: {},
+          maxRelayBytes,
+          probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+          onListChanged,
+        })),
+    read: (upstream, session, kinds) =>
+      readCatalog(upstream.name, eras.lister(session), catalogSettings(upstream), kinds),
+    retryMs,
+    maxRetryMs,
     onError,
   });
 
   const caps: CapState = {
     full: (principal) => sessions.full(principal),
-    holdsStateless: (principal) => sessions.holdsStateless(principal, upstreams.keys()),
+    // Only 2025 upstreams hold sessions; a 2026-07-28 upstream's requests hold none.
+    holdsStateless: (principal) =>
+      sessions.holdsStateless(principal, eras.legacy(upstreams.keys())),
     maxSessions: sessions.maxSessions,
     maxSessionsPerPrincipal: sessions.maxSessionsPerPrincipal,
     maxAnonymousSessions: sessions.maxAnonymousSessions,

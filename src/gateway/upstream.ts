@@ -14,6 +14,7 @@ import type { Principal } from "../protocol/context.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
 import { relatedFetch } from "./related_stream.ts";
+import { type ModernEndpoint, modernEndpoint, type UpstreamProtocol } from "./modern_endpoint.ts";
 
 /** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
 const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -100,6 +101,8 @@ export interface Upstream {
   readonly name: string;
   /** Opens one fresh transport (one upstream session) for `principal`. */
   connect(principal: Principal): Promise<OpenedTransport>;
+  /** Its 2026-07-28 side, when it may serve that revision (HTTP upstreams; see modern_endpoint.ts). */
+  readonly modern?: ModernEndpoint;
 }
 
 /** Throws when `name` is not an upstream name. */
@@ -142,10 +145,23 @@ export interface HttpUpstreamOptions {
    * being unavailable. @default {false}
    */
   followSameOriginRedirects?: boolean;
+  /**
+   * The revision spoken to it: `"auto"` asks `server/discover` and speaks
+   * 2026-07-28 (stateless requests) to an upstream that serves it, else a
+   * 2025 session; `"2026-07-28"` never falls back; `"2025"` never asks.
+   * @default {"auto"}
+   */
+  protocol?: UpstreamProtocol;
 }
 
 /** Header names a credentials hook may not set: the transport owns them. */
-const TRANSPORT_HEADERS = new Set(["mcp-session-id", "mcp-protocol-version", "content-type"]);
+const TRANSPORT_HEADERS = new Set([
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "content-type",
+  "mcp-method",
+  "mcp-name",
+]);
 
 /**
  * A Streamable HTTP upstream, spoken to through the official SDK client
@@ -170,29 +186,51 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
     throw new TypeError(`Upstream "${name}": url must be http(s), got ${url.protocol}`);
   }
   const credentials = options.credentials;
+  const headersFor = async (principal: Principal) => {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries((await credentials?.(principal)) ?? {})) {
+      if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
+      headers[key] = value;
+    }
+    return headers;
+  };
+  const watch = (
+    fail: (ids: readonly (string | number)[]) => void,
+    ended: (oversized: boolean, unanswered: boolean) => void,
+  ) => ({
+    origin: url.origin,
+    followSameOriginRedirects: options.followSameOriginRedirects ?? false,
+    maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+    unansweredResponse: (id: string | number) => unansweredResponse(name, id),
+    fail,
+    ended,
+  });
+  const protocol = options.protocol ?? "auto";
   return {
     name,
+    // 2026-07-28 requests: the same bounds; a stream that ends unanswered is failed in it.
+    modern: protocol === "2025" ? undefined : modernEndpoint(
+      url,
+      protocol,
+      watchStreams(options.fetch ?? fetch, watch(() => {}, () => {})),
+      headersFor,
+    ),
     async connect(principal) {
-      const headers: Record<string, string> = {};
-      for (const [key, value] of Object.entries((await credentials?.(principal)) ?? {})) {
-        if (TRANSPORT_HEADERS.has(key.toLowerCase())) continue;
-        headers[key] = value;
-      }
+      const headers = await headersFor(principal);
       let streamEnded: ((oversized: boolean, unanswered: boolean) => void) | undefined;
       const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(url, {
         requestInit: { headers },
         // Sizes, redirects and unanswered requests are watched on what the upstream sent; then its
         // messages are marked with the request they belong to.
-        fetch: relatedFetch(watchStreams(options.fetch ?? fetch, {
-          origin: url.origin,
-          followSameOriginRedirects: options.followSameOriginRedirects ?? false,
-          maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
-          unansweredResponse: (id) => unansweredResponse(name, id),
-          fail: (ids) => {
-            for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
-          },
-          ended: (oversized, unanswered) => streamEnded?.(oversized, unanswered),
-        })),
+        fetch: relatedFetch(watchStreams(
+          options.fetch ?? fetch,
+          watch(
+            (ids) => {
+              for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
+            },
+            (oversized, unanswered) => streamEnded?.(oversized, unanswered),
+          ),
+        )),
         // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
         reconnectionOptions: {
           maxReconnectionDelay: 30_000,

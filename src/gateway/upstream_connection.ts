@@ -97,8 +97,17 @@ export function isSessionGone(error: unknown): boolean {
 const isRequest = (message: object): message is { id: string | number; method: string } =>
   "method" in message && "id" in message;
 
-/** The client capabilities a gateway relays: the downstream's, no more. */
-function relayedCapabilities(capabilities: ClientCapabilities): Record<string, unknown> {
+/**
+ * The client capabilities a gateway relays: the downstream's elicitation,
+ * sampling and roots, no more (the upstream sees what the caller declared).
+ *
+ * @example
+ * ```ts
+ * import { relayedCapabilities } from "./upstream_connection.ts";
+ * console.log(relayedCapabilities({ roots: {}, experimental: {} })); // { roots: {} }
+ * ```
+ */
+export function relayedCapabilities(capabilities: ClientCapabilities): Record<string, unknown> {
   const relayed: Record<string, unknown> = {};
   for (const key of ["elicitation", "sampling", "roots"]) {
     const value = (capabilities as Record<string, unknown>)[key];

@@ -87,6 +87,25 @@ export function tagUpstreamErrors(
   };
 }
 
+/**
+ * The error of a JSON-RPC error response read outside the SDK client (the
+ * 2026-07-28 requests, modern_wire.ts), tagged as the upstream's own (or as
+ * the gateway's "ended without an answer") so that
+ * {@linkcode upstreamFailure} words it as it words the SDK client's.
+ *
+ * @example
+ * ```ts
+ * import { upstreamError, upstreamFailure } from "./upstream_failure.ts";
+ * const error = upstreamError({ code: -32602, message: "Unknown tool" });
+ * console.log(upstreamFailure("files", error).message); // Upstream "files": MCP error -32602: Unknown tool
+ * ```
+ */
+export function upstreamError(error: { code: number; message: string; data?: unknown }): Error {
+  const response = { id: 0, error: { ...error } };
+  tag(response);
+  return new SdkMcpError(error.code, error.message, response.error.data);
+}
+
 function tag(message: object): void {
   const error = (message as { error?: unknown }).error;
   if (!isObject(error) || !("id" in message)) return;

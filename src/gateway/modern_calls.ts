@@ -1,0 +1,181 @@
+/**
+ * The calls the gateway's definitions make on a 2026-07-28 upstream: each
+ * one independent request (no upstream session, so nothing counts against
+ * `maxSessions`), sent with the caller's credentials (the hook is asked per
+ * request) and the caller's own elicitation, sampling and roots capabilities
+ * mirrored in its envelope. Progress and log messages on its stream are
+ * relayed within the call's bounds (call_relay.ts), `input_required` rounds
+ * carried to the caller (modern_rounds.ts); the caller's abort, or no
+ * progress for `callTimeoutMs`, ends the request (closing it is cancellation
+ * in 2026-07-28). Resource subscriptions are not offered (the revision has
+ * none); completions are relayed.
+ * @module
+ */
+
+import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
+import type { HandlerContext } from "../protocol/context.ts";
+import { isLoggingLevel } from "../protocol/logging.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
+import type { UpstreamCalls } from "./catalog.ts";
+import { CallRelay, type RelayBounds } from "./call_relay.ts";
+import type { ModernEndpoint } from "./modern_endpoint.ts";
+import { answerRound } from "./modern_rounds.ts";
+import { exchangeModern } from "./modern_wire.ts";
+import { checkRelayed } from "./relay_limits.ts";
+import { relayedCapabilities } from "./upstream_connection.ts";
+import { upstreamError, upstreamFailure } from "./upstream_failure.ts";
+
+/** What the calls of one 2026-07-28 upstream need. */
+export interface ModernCallSettings {
+  /** The largest message relayed either way, bytes. */
+  maxRelayBytes: number;
+  /** How long one upstream request may run without progress, ms. */
+  callTimeoutMs: number;
+  /** What one call may relay (`maxOutstanding`: inputs of one round). */
+  relayBounds: RelayBounds;
+  /** Told of each upstream message dropped or refused. */
+  onDropped(): void;
+}
+
+/** The ids of the gateway's 2026-07-28 requests (one counter: ids never repeat in a process). */
+let nextId = 1;
+
+/** `result` without the 2026-07-28 wire's own fields: the gateway's encoder adds its own. */
+function plain(result: Record<string, unknown>): Record<string, unknown> {
+  const { resultType: _type, ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+  if (!isPlainObject(rest._meta)) return rest;
+  const meta: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest._meta)) {
+    if (!key.startsWith("io.modelcontextprotocol/")) meta[key] = value;
+  }
+  return Object.keys(meta).length === 0 ? { ...rest, _meta: undefined } : { ...rest, _meta: meta };
+}
+
+/**
+ * The calls of the 2026-07-28 upstream `name` at `endpoint`.
+ *
+ * @example
+ * ```ts ignore
+ * const calls = modernCalls("files", upstream.modern, { maxRelayBytes, callTimeoutMs, relayBounds, onDropped });
+ * ```
+ */
+export function modernCalls(
+  name: string,
+  endpoint: ModernEndpoint,
+  settings: ModernCallSettings,
+): UpstreamCalls {
+  /** One request and its answer, ended by the caller's abort or a stall. */
+  const send = async (
+    ctx: HandlerContext,
+    relay: CallRelay,
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const id = `tether-gateway-${nextId++}`;
+    const stall = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(new Error("timed out")), settings.callTimeoutMs);
+    };
+    arm();
+    const onNotification = (notification: JsonRpcNotification) => {
+      const given = notification.params ?? {};
+      if (notification.method === "notifications/progress" && given.progressToken === id) {
+        arm();
+        const { progress, total, message } = given;
+        if (typeof progress !== "number") return;
+        relay.progress(
+          progress,
+          typeof total === "number" ? total : undefined,
+          typeof message === "string" ? message : undefined,
+        );
+      } else if (notification.method === "notifications/message" && isLoggingLevel(given.level)) {
+        try {
+          checkRelayed(given.data, settings.maxRelayBytes, "log message");
+        } catch {
+          return settings.onDropped();
+        }
+        const logger = typeof given.logger === "string" ? given.logger : undefined;
+        void relay.log(given.level, given.data, logger);
+      }
+    };
+    const meta = { ...(isPlainObject(params._meta) ? params._meta : {}), progressToken: id };
+    try {
+      const answer = await exchangeModern(
+        (body, headers, signal) => endpoint.post(ctx.principal, body, headers, signal),
+        {
+          id,
+          method,
+          params: { ...params, _meta: meta },
+          capabilities: relayedCapabilities(ctx.clientCapabilities),
+          // Every level: ctx.log filters at the caller's own level.
+          logLevel: "debug",
+        },
+        AbortSignal.any([ctx.signal, stall.signal]),
+        onNotification,
+      );
+      if ("error" in answer) throw upstreamError(answer.error);
+      return answer.result;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** `method` with its `input_required` rounds carried to the caller; its complete result. */
+  const call = async (
+    ctx: HandlerContext,
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const relay = new CallRelay(ctx, settings.relayBounds, settings.onDropped);
+    const bounds = {
+      maxInputs: settings.relayBounds.maxOutstanding,
+      maxRelayBytes: settings.maxRelayBytes,
+      onDropped: settings.onDropped,
+    };
+    let retry: Record<string, unknown> = {};
+    for (let round = 1;; round++) {
+      let result: Record<string, unknown>;
+      try {
+        result = await send(ctx, relay, method, { ...params, ...retry });
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw upstreamFailure(name, error);
+      }
+      if (result.resultType !== "input_required") {
+        const answer = plain(result);
+        checkRelayed(answer, settings.maxRelayBytes, "answer");
+        return answer;
+      }
+      // The caller's refusals (a 2026 client's pending input, a missing capability) and the
+      // bounds' go as they are: they name nothing of the upstream.
+      retry = await answerRound(ctx, round, result, bounds);
+    }
+  };
+
+  const noSubscriptions = () =>
+    Promise.reject(new Error(`Upstream "${name}" offers no resource subscriptions`));
+  return {
+    callTool: async (tool, args, ctx) =>
+      await call(ctx, "tools/call", { name: tool, arguments: args }) as unknown as CallToolResult,
+    getPrompt: async (prompt, args, ctx) =>
+      await call(ctx, "prompts/get", {
+        name: prompt,
+        arguments: args,
+      }) as unknown as GetPromptResult,
+    readResource: async (uri, ctx) =>
+      (await call(ctx, "resources/read", { uri })).contents as ResourceContents[],
+    subscribe: noSubscriptions,
+    unsubscribe: noSubscriptions,
+    complete: async (request, ctx) => {
+      const answer = await call(ctx, "completion/complete", { ...request });
+      const values = isPlainObject(answer.completion) && Array.isArray(answer.completion.values)
+        ? answer.completion.values
+        : [];
+      // At most 100 values, as the spec bounds a completion.
+      return values.filter((value) => typeof value === "string").slice(0, 100);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The gateway's `subscriptions/listen` stream to one 2026-07-28 upstream:
+ * the upstream's list changes (tools, prompts, resources) fanned in to the
+ * gateway's discovery, which rereads the list and tells every downstream
+ * client (legacy sessions and 2026 listen streams alike). A stream that ends
+ * or cannot open is opened again after a wait that doubles up to a ceiling;
+ * once it is back, every list counts as changed (a change may have been
+ * missed meanwhile). It does not subscribe to resources (no
+ * `resourceSubscriptions`): the gateway offers no subscriptions for 2026
+ * upstreams.
+ * @module
+ */
+
+import { isPlainObject } from "../jsonrpc/messages.ts";
+import type { Principal } from "../protocol/context.ts";
+import { unrefTimer } from "../runtime.ts";
+import type { ModernEndpoint } from "./modern_endpoint.ts";
+import { modernMessage, readEvents } from "./modern_wire.ts";
+import type { ListKind } from "./upstream_connection.ts";
+
+/** The list each change notification names. */
+const KIND_OF: Record<string, ListKind> = {
+  "notifications/tools/list_changed": "tools",
+  "notifications/prompts/list_changed": "prompts",
+  "notifications/resources/list_changed": "resources",
+};
+
+/** The listen filter's flag of each list. */
+const FLAG_OF: Record<ListKind, string> = {
+  tools: "toolsListChanged",
+  prompts: "promptsListChanged",
+  resources: "resourcesListChanged",
+};
+
+/** What a listen stream needs. */
+export interface ListenSettings {
+  /** Who listens (the gateway's own principal). */
+  principal: Principal;
+  /** The lists whose changes the upstream announces (its `listChanged` bits). */
+  kinds: readonly ListKind[];
+  /** Told of each list change (and of every list once a broken stream is back). */
+  onListChanged(kind: ListKind): void;
+  /** The first wait before a broken stream is opened again, ms (doubling). */
+  retryMs: number;
+  /** The longest wait, ms. */
+  maxRetryMs: number;
+}
+
+/**
+ * One upstream's listen stream, open until {@linkcode ListenStream.close}.
+ *
+ * @example
+ * ```ts ignore
+ * const listen = ListenStream.open(endpoint, { principal, kinds: ["tools"], onListChanged, retryMs: 1_000, maxRetryMs: 60_000 });
+ * listen.close();
+ * ```
+ */
+export class ListenStream {
+  readonly #endpoint: ModernEndpoint;
+  readonly #settings: ListenSettings;
+  readonly #abort = new AbortController();
+  #waitMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #nextId = 1;
+
+  private constructor(endpoint: ModernEndpoint, settings: ListenSettings) {
+    this.#endpoint = endpoint;
+    this.#settings = settings;
+    this.#waitMs = settings.retryMs;
+  }
+
+  /** Opens the stream (in the background) when the upstream announces any list change. */
+  static open(endpoint: ModernEndpoint, settings: ListenSettings): ListenStream {
+    const stream = new ListenStream(endpoint, settings);
+    if (settings.kinds.length > 0) void stream.#run(false);
+    return stream;
+  }
+
+  /** Ends the stream and its retries. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+  }
+
+  async #run(again: boolean): Promise<void> {
+    const { kinds, principal } = this.#settings;
+    const notifications: Record<string, boolean> = {};
+    for (const kind of kinds) notifications[FLAG_OF[kind]] = true;
+    const id = this.#nextId++;
+    const { body, headers } = modernMessage({
+      id,
+      method: "subscriptions/listen",
+      params: { notifications },
+      capabilities: {},
+    });
+    try {
+      const response = await this.#endpoint.post(principal, body, headers, this.#abort.signal);
+      const type = response.headers.get("content-type") ?? "";
+      if (!response.ok || !type.includes("text/event-stream") || response.body === null) {
+        await response.body?.cancel().catch(() => {});
+        throw new Error(`HTTP ${response.status}`);
+      }
+      await readEvents(response.body, (message) => {
+        if (!isPlainObject(message)) return false;
+        if (message.method === "notifications/subscriptions/acknowledged") {
+          this.#waitMs = this.#settings.retryMs;
+          if (again) { for (const kind of kinds) this.#settings.onListChanged(kind); }
+          again = false;
+          return false;
+        }
+        const kind = typeof message.method === "string" ? KIND_OF[message.method] : undefined;
+        if (kind !== undefined && kinds.includes(kind)) this.#settings.onListChanged(kind);
+        // The listen request's own answer (or error) ends the stream.
+        return message.id === id;
+      });
+    } catch {
+      // A stream that cannot open or broke is opened again below.
+    }
+    if (this.#abort.signal.aborted) return;
+    const waitMs = this.#waitMs;
+    this.#waitMs = Math.min(waitMs * 2, this.#settings.maxRetryMs);
+    this.#timer = setTimeout(() => void this.#run(true), waitMs);
+    unrefTimer(this.#timer);
+  }
+}

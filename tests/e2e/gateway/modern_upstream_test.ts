@@ -1,0 +1,282 @@
+/**
+ * The gateway in front of a 2026-07-28 upstream (tether's own handler over
+ * HTTP, modern_upstream.ts): it negotiates 2026-07-28 with it (and 2025
+ * with an SDK 1.x upstream), calls it in independent requests with the
+ * caller's credentials and mirrored capabilities, carries its
+ * `input_required` rounds to 2025 sessions (the official SDK client over
+ * HTTP: requests on the call's stream) and to 2026-07-28 clients (tether's
+ * test client: rounds of their own), rereads its lists on the list changes
+ * of its `subscriptions/listen` stream, cancels its tool when the caller
+ * drops the call, and passes its JSON-RPC errors on as today.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
+import {
+  createGateway,
+  type Gateway,
+  GATEWAY_PRINCIPAL,
+  httpUpstream,
+  type UpstreamProtocol,
+} from "../../../src/gateway/mod.ts";
+import { connect } from "../../../src/testing/mod.ts";
+import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
+import { connectClient, type SdkConnection, waitFor } from "../interop/helpers.ts";
+import { downstreamUser } from "./down_tokens.ts";
+import { type ModernUpstream, startModernUpstream } from "./modern_upstream.ts";
+import { startGateway } from "./fixture.ts";
+
+const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0].text;
+
+/** A gateway in front of `upstreamUrl`, served on a free port. */
+interface Rig {
+  gateway: Gateway;
+  handler: McpHandler;
+  server: RunningServer;
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startRig(upstreamUrl: string, protocol?: UpstreamProtocol): Promise<Rig> {
+  const gateway = await createGateway({
+    upstreams: [httpUpstream({
+      name: "up",
+      url: upstreamUrl,
+      protocol,
+      credentials: (principal) => ({
+        authorization: principal === GATEWAY_PRINCIPAL
+          ? "Bearer up-gateway"
+          : `Bearer up-${principal.id}`,
+      }),
+    })],
+    graceMs: 1_000,
+    retryMs: 100,
+    onError: () => {},
+  });
+  const handler = createMcpHandler({
+    name: "gateway",
+    version: "1.0.0",
+    ...gateway.definitions(),
+    auth: { authenticate: gateway.authenticate(downstreamUser) },
+    observe: { onError: () => {} },
+  });
+  gateway.attach(handler);
+  const server = await serveHandler(handler, 0);
+  return {
+    gateway,
+    handler,
+    server,
+    url: `${server.url}/mcp`,
+    async close() {
+      await server.close();
+      await gateway.close({ graceMs: 0 });
+      await handler.close();
+    },
+  };
+}
+
+/** An official SDK client (2025-11-25) as `user`, answering elicitations with `name` when given. */
+function sdkClient(rig: Rig, user: string, name?: string): Promise<SdkConnection> {
+  return connectClient(rig.url, {
+    token: `down-${user}`,
+    capabilities: name === undefined ? {} : { elicitation: {} },
+    setup: (client) => {
+      if (name === undefined) return;
+      client.setRequestHandler(ElicitRequestSchema, (request) => {
+        const properties = Object.keys(
+          (request.params as { requestedSchema?: { properties?: object } }).requestedSchema
+            ?.properties ?? {},
+        );
+        return { action: "accept", content: { [properties[0]]: `${name}-${properties[0]}` } };
+      });
+    },
+  });
+}
+
+/** tether's 2026-07-28 test client as `user`, over HTTP. */
+function modernClient(rig: Rig, user: string, name?: string) {
+  return connect((request) => fetch(request), {
+    era: "2026",
+    url: rig.url,
+    headers: { authorization: `Bearer down-${user}` },
+    handlers: name === undefined ? {} : {
+      elicitation: (params) => {
+        const key = Object.keys(params.requestedSchema?.properties ?? {})[0];
+        return { action: "accept", content: { [key]: `${name}-${key}` } };
+      },
+    },
+  });
+}
+
+describe("gateway in front of a 2026-07-28 upstream", () => {
+  let upstream: ModernUpstream;
+  let rig: Rig;
+  before(async () => {
+    upstream = await startModernUpstream();
+    rig = await startRig(`${upstream.url}/mcp`);
+  });
+  after(async () => {
+    await rig?.close();
+    await upstream?.close();
+  });
+
+  it("negotiates 2026-07-28: discover, then requests of their own, never initialize", () => {
+    assert.equal(upstream.record.methods[0], "server/discover");
+    assert.ok(upstream.record.methods.includes("tools/list"), String(upstream.record.methods));
+    assert.ok(
+      upstream.record.versions.every((v) => v === "2026-07-28"),
+      String(upstream.record.versions),
+    );
+    assert.ok(rig.handler.tools.list().some((tool) => tool.name === "up_echo"));
+    assert.equal(rig.gateway.stats().upstreamSessions, 0);
+  });
+
+  it("a tool call from both eras, with the caller's credentials", async () => {
+    const old = await sdkClient(rig, "alice");
+    try {
+      const result = await old.client.callTool({ name: "up_echo", arguments: { text: "hi" } });
+      assert.equal(textOf(result), "echo:hi", JSON.stringify(result));
+      assert.equal((result as Record<string, unknown>).resultType, undefined, "no 2026 fields");
+    } finally {
+      await old.close();
+    }
+    const modern = await modernClient(rig, "bob");
+    const { result } = await modern.callTool("up_echo", { text: "yo" });
+    assert.equal(textOf(result), "echo:yo");
+    const seen = upstream.record.authorizations;
+    assert.ok(seen.includes("Bearer up-alice") && seen.includes("Bearer up-bob"), String(seen));
+    assert.ok(seen.every((value) => !value.includes("down-")), String(seen));
+    assert.equal(rig.gateway.stats().upstreamSessions, 0, "no upstream session held");
+  });
+
+  it("an eliciting tool's rounds reach a 2025 session and the answers the upstream", async () => {
+    const old = await sdkClient(rig, "alice", "Ada");
+    try {
+      const asked = await old.client.callTool({ name: "up_ask", arguments: {} });
+      assert.equal(textOf(asked), "accept:Ada-name", JSON.stringify(asked));
+      const twice = await old.client.callTool({ name: "up_twice", arguments: {} });
+      assert.equal(textOf(twice), "Ada-a+Ada-b", JSON.stringify(twice));
+      assert.ok(upstream.record.answers.includes("Ada-a+Ada-b"));
+    } finally {
+      await old.close();
+    }
+  });
+
+  it("an eliciting tool's rounds become a 2026-07-28 client's own rounds", async () => {
+    const modern = await modernClient(rig, "carol", "Cy");
+    const asked = await modern.callTool("up_ask");
+    assert.equal(textOf(asked.result), "accept:Cy-name");
+    assert.ok(asked.rounds >= 1, "the client answered a round");
+    const twice = await modern.callTool("up_twice");
+    assert.equal(textOf(twice.result), "Cy-a+Cy-b");
+    assert.ok(upstream.record.answers.includes("Cy-a+Cy-b"));
+  });
+
+  it("the caller's capabilities are mirrored: without elicitation, the upstream sees none", async () => {
+    const without = await sdkClient(rig, "dan");
+    const withIt = await sdkClient(rig, "erin", "E");
+    try {
+      upstream.record.capabilities.length = 0;
+      await without.client.callTool({ name: "up_caps", arguments: {} });
+      await withIt.client.callTool({ name: "up_caps", arguments: {} });
+      const modern = await modernClient(rig, "fay");
+      await modern.callTool("up_caps");
+      assert.deepEqual(upstream.record.capabilities, [{}, { elicitation: {} }, {}]);
+      const refused = await without.client.callTool({ name: "up_ask", arguments: {} });
+      assert.equal(refused.isError, true, JSON.stringify(refused));
+    } finally {
+      await without.close();
+      await withIt.close();
+    }
+  });
+
+  it("a list change on the upstream's listen stream reaches the downstream lists", async () => {
+    const old = await sdkClient(rig, "alice");
+    try {
+      upstream.handler.tools.add(defineTool({ name: "added", handler: () => "new" }));
+      await waitFor(
+        () => rig.handler.tools.list().some((tool) => tool.name === "up_added"),
+        "the gateway lists up_added",
+      );
+      const listed = await old.client.listTools();
+      assert.ok(listed.tools.some((tool) => tool.name === "up_added"));
+      const result = await old.client.callTool({ name: "up_added", arguments: {} });
+      assert.equal(textOf(result), "new");
+    } finally {
+      await old.close();
+    }
+  });
+
+  it("a call the caller drops cancels the upstream tool; progress is relayed", async () => {
+    const old = await sdkClient(rig, "alice");
+    try {
+      const controller = new AbortController();
+      const progress: number[] = [];
+      const call = old.client.callTool({ name: "up_slow", arguments: {} }, undefined, {
+        signal: controller.signal,
+        onprogress: (update) => {
+          progress.push(update.progress);
+          controller.abort();
+        },
+      });
+      await assert.rejects(call);
+      assert.deepEqual(progress, [1]);
+      await waitFor(() => upstream.record.aborted === 1, "the upstream tool's signal aborted");
+    } finally {
+      await old.close();
+    }
+  });
+
+  it("the upstream's JSON-RPC error is passed on as today", async () => {
+    const old = await sdkClient(rig, "alice");
+    try {
+      const refused = await old.client.callTool({ name: "up_refuse", arguments: {} });
+      assert.equal(refused.isError, true);
+      assert.equal(textOf(refused), 'Upstream "up": MCP error -32602: No such widget: sprocket');
+    } finally {
+      await old.close();
+    }
+  });
+});
+
+describe("gateway: the revision each upstream is spoken to in", () => {
+  it("an SDK 1.x upstream falls back to a 2025 session", async () => {
+    const fixture = await startGateway();
+    try {
+      const connection = await fixture.connect("alice");
+      const result = await connection.client.callTool({ name: "up_whoami", arguments: {} });
+      assert.equal(result.isError, undefined, JSON.stringify(result));
+      assert.ok(fixture.upstream.record.initializes >= 2, "discovery and the caller initialized");
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('protocol: "2025" speaks 2025 to a tether upstream; "2026-07-28" never falls back', async () => {
+    const upstream = await startModernUpstream();
+    try {
+      const rig = await startRig(`${upstream.url}/mcp`, "2025");
+      try {
+        assert.equal(upstream.record.methods.includes("server/discover"), false);
+        assert.ok(
+          !upstream.record.versions.includes("2026-07-28"),
+          String(upstream.record.versions),
+        );
+        assert.ok(rig.handler.tools.list().some((tool) => tool.name === "up_echo"));
+      } finally {
+        await rig.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+    const fixture = await startGateway({}, {}, { protocol: "2026-07-28" });
+    try {
+      assert.deepEqual(fixture.gateway.stats().unavailable, ["up"]);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
