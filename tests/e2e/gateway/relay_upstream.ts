@@ -142,6 +142,13 @@ export async function startRelayUpstream(): Promise<RelayUpstream> {
       }
       return await transport.handleRequest(request);
     }
+    // As the SDK's own example servers: only an initialize opens a session (a gateway's
+    // 2026-07-28 probe, server/discover, is refused and falls back to one).
+    const { method } = await request.clone().json().catch(() => ({})) as { method?: unknown };
+    if (request.method === "POST" && method !== "initialize") {
+      const error = { code: -32000, message: "Bad Request: No valid session ID provided" };
+      return Response.json({ jsonrpc: "2.0", id: null, error }, { status: 400 });
+    }
     upstream.record.initializes++;
     const server = new McpServer({ name: "relay-upstream", version: "1.0.0" }, {
       capabilities: { logging: {} },
