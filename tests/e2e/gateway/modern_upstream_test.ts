@@ -14,6 +14,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from "@modelcontextprotocol/client";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
 import {
   createGateway,
@@ -230,6 +234,42 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     }
   });
 
+  it("the official v2 client at 2026-07-28: a call, eliciting rounds, a cancelled call", async () => {
+    const client = new V2Client({ name: "v2-downstream", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+    });
+    client.setRequestHandler("elicitation/create", (request) => {
+      const schema = (request.params as { requestedSchema?: { properties?: object } })
+        .requestedSchema;
+      const key = Object.keys(schema?.properties ?? {})[0];
+      return Promise.resolve({ action: "accept", content: { [key]: `V2-${key}` } });
+    });
+    client.onerror = () => {};
+    const headers = { authorization: "Bearer down-gina" };
+    await client.connect(new V2Transport(new URL(rig.url), { requestInit: { headers } }));
+    try {
+      const echoed = await client.callTool({ name: "up_echo", arguments: { text: "v2" } });
+      assert.equal(textOf(echoed), "echo:v2");
+      assert.equal(
+        textOf(await client.callTool({ name: "up_ask", arguments: {} })),
+        "accept:V2-name",
+      );
+      assert.equal(textOf(await client.callTool({ name: "up_twice", arguments: {} })), "V2-a+V2-b");
+      assert.ok(upstream.record.answers.includes("V2-a+V2-b"));
+      const aborted = upstream.record.aborted;
+      const controller = new AbortController();
+      const call = client.callTool({ name: "up_slow", arguments: {} }, {
+        signal: controller.signal,
+        onprogress: () => controller.abort(),
+      });
+      await assert.rejects(call);
+      await waitFor(() => upstream.record.aborted === aborted + 1, "the upstream tool aborted");
+    } finally {
+      await client.close();
+    }
+  });
+
   it("the upstream's JSON-RPC error is passed on as today", async () => {
     const old = await sdkClient(rig, "alice");
     try {
@@ -272,7 +312,7 @@ describe("gateway: the revision each upstream is spoken to in", () => {
     } finally {
       await upstream.close();
     }
-    const fixture = await startGateway({}, {}, { protocol: "2026-07-28" });
+    const fixture = await startGateway({ onError: () => {} }, {}, { protocol: "2026-07-28" });
     try {
       assert.deepEqual(fixture.gateway.stats().unavailable, ["up"]);
     } finally {
