@@ -118,6 +118,12 @@ function modernClient(rig: Rig, user: string, name?: string) {
 describe("gateway in front of a 2026-07-28 upstream", () => {
   let upstream: ModernUpstream;
   let rig: Rig;
+  /** Every request the upstream received was a 2026-07-28 request (no 2025 session). */
+  const assertAllModern = () => {
+    const { versions, methods } = upstream.record;
+    assert.ok(versions.every((v) => v === "2026-07-28"), `${versions}\n${methods}`);
+    assert.ok(!methods.includes("initialize"), String(methods));
+  };
   before(async () => {
     upstream = await startModernUpstream();
     rig = await startRig(`${upstream.url}/mcp`);
@@ -154,6 +160,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     assert.ok(seen.includes("Bearer up-alice") && seen.includes("Bearer up-bob"), String(seen));
     assert.ok(seen.every((value) => !value.includes("down-")), String(seen));
     assert.equal(rig.gateway.stats().upstreamSessions, 0, "no upstream session held");
+    assertAllModern();
   });
 
   it("an eliciting tool's rounds reach a 2025 session and the answers the upstream", async () => {
@@ -164,6 +171,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       const twice = await old.client.callTool({ name: "up_twice", arguments: {} });
       assert.equal(textOf(twice), "Ada-a+Ada-b", JSON.stringify(twice));
       assert.ok(upstream.record.answers.includes("Ada-a+Ada-b"));
+      assertAllModern();
     } finally {
       await old.close();
     }
@@ -177,6 +185,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     const twice = await modern.callTool("up_twice");
     assert.equal(textOf(twice.result), "Cy-a+Cy-b");
     assert.ok(upstream.record.answers.includes("Cy-a+Cy-b"));
+    assertAllModern();
   });
 
   it("the caller's capabilities are mirrored: without elicitation, the upstream sees none", async () => {
@@ -191,6 +200,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       assert.deepEqual(upstream.record.capabilities, [{}, { elicitation: {} }, {}]);
       const refused = await without.client.callTool({ name: "up_ask", arguments: {} });
       assert.equal(refused.isError, true, JSON.stringify(refused));
+      assertAllModern();
     } finally {
       await without.close();
       await withIt.close();
@@ -209,6 +219,8 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       assert.ok(listed.tools.some((tool) => tool.name === "up_added"));
       const result = await old.client.callTool({ name: "up_added", arguments: {} });
       assert.equal(textOf(result), "new");
+      assert.ok(upstream.record.methods.includes("subscriptions/listen"));
+      assertAllModern();
     } finally {
       await old.close();
     }
@@ -229,6 +241,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       await assert.rejects(call);
       assert.deepEqual(progress, [1]);
       await waitFor(() => upstream.record.aborted === 1, "the upstream tool's signal aborted");
+      assertAllModern();
     } finally {
       await old.close();
     }
@@ -265,6 +278,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       });
       await assert.rejects(call);
       await waitFor(() => upstream.record.aborted === aborted + 1, "the upstream tool aborted");
+      assertAllModern();
     } finally {
       await client.close();
     }
