@@ -86,7 +86,8 @@ export interface GatewayOptions {
   /**
    * Elicitation, sampling and roots requests of one call in flight at once;
    * the upstream's further requests are refused with a JSON-RPC error
-   * (counted in `stats()`).
+   * (counted in `stats()`). For a 2026-07-28 upstream: the input requests
+   * of one `input_required` round (more fail the call, counted).
    * @default {4}
    */
   maxRelayedRequests?: number;

@@ -39,7 +39,7 @@ export {
   type UpstreamCredentials,
   type UpstreamTransport,
 } from "./upstream.ts";
-export type { UpstreamProtocol } from "./modern_endpoint.ts";
+export type { ModernEndpoint, UpstreamProtocol } from "./modern_endpoint.ts";
 export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio_upstream.ts";
 // The core types the gateway's signatures name (definitions, registries, ctx), so this entry
 // point documents them too; they are the same types as @tether/mcp's.
