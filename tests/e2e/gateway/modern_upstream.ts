@@ -89,6 +89,15 @@ export async function startModernUpstream(): Promise<ModernUpstream> {
         },
       }),
       defineTool({
+        name: "many",
+        handler: async (_input, ctx) => {
+          const asked = ["a", "b", "c"].map((key) =>
+            ctx.elicit({ message: `${key}?`, requestedSchema: schema(key) })
+          );
+          return (await Promise.all(asked)).map((answer) => answer.action).join(",");
+        },
+      }),
+      defineTool({
         name: "slow",
         handler: async (_input, ctx) => {
           await ctx.progress(1, 2, "halfway");

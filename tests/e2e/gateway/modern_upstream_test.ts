@@ -23,6 +23,7 @@ import {
   createGateway,
   type Gateway,
   GATEWAY_PRINCIPAL,
+  type GatewayOptions,
   httpUpstream,
   type UpstreamProtocol,
 } from "../../../src/gateway/mod.ts";
@@ -44,7 +45,11 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function startRig(upstreamUrl: string, protocol?: UpstreamProtocol): Promise<Rig> {
+async function startRig(
+  upstreamUrl: string,
+  protocol?: UpstreamProtocol,
+  options: Partial<GatewayOptions> = {},
+): Promise<Rig> {
   const gateway = await createGateway({
     upstreams: [httpUpstream({
       name: "up",
@@ -59,6 +64,7 @@ async function startRig(upstreamUrl: string, protocol?: UpstreamProtocol): Promi
     graceMs: 1_000,
     retryMs: 100,
     onError: () => {},
+    ...options,
   });
   const handler = createMcpHandler({
     name: "gateway",
@@ -247,7 +253,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     }
   });
 
-  it("the official v2 client at 2026-07-28: a call, eliciting rounds, a cancelled call", async () => {
+  it("the official v2 client at 2026-07-28: its listen stream, a call, eliciting rounds, a cancelled call", async () => {
     const client = new V2Client({ name: "v2-downstream", version: "1.0.0" }, {
       capabilities: { elicitation: {} },
       versionNegotiation: { mode: { pin: "2026-07-28" } },
@@ -259,9 +265,15 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       return Promise.resolve({ action: "accept", content: { [key]: `V2-${key}` } });
     });
     client.onerror = () => {};
+    let changed = false;
+    client.setNotificationHandler("notifications/tools/list_changed", () => void (changed = true));
     const headers = { authorization: "Bearer down-gina" };
     await client.connect(new V2Transport(new URL(rig.url), { requestInit: { headers } }));
+    const subscription = await client.listen({ toolsListChanged: true });
     try {
+      // The upstream's list change reaches the client's own listen stream, through the gateway's.
+      upstream.handler.tools.add(defineTool({ name: "v2late", handler: () => "late" }));
+      await waitFor(() => changed, "tools/list_changed on the v2 client's listen stream");
       const echoed = await client.callTool({ name: "up_echo", arguments: { text: "v2" } });
       assert.equal(textOf(echoed), "echo:v2");
       assert.equal(
@@ -280,6 +292,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       await waitFor(() => upstream.record.aborted === aborted + 1, "the upstream tool aborted");
       assertAllModern();
     } finally {
+      await subscription.close();
       await client.close();
     }
   });
@@ -292,6 +305,29 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       assert.equal(textOf(refused), 'Upstream "up": MCP error -32602: No such widget: sprocket');
     } finally {
       await old.close();
+    }
+  });
+});
+
+describe("gateway: the bounds of a 2026-07-28 upstream's rounds", () => {
+  it("more inputs in one round than maxRelayedRequests fail the call, counted", async () => {
+    const upstream = await startModernUpstream();
+    try {
+      const rig = await startRig(`${upstream.url}/mcp`, undefined, { maxRelayedRequests: 2 });
+      const old = await sdkClient(rig, "alice", "A");
+      try {
+        const refused = await old.client.callTool({ name: "up_many", arguments: {} });
+        assert.equal(refused.isError, true, JSON.stringify(refused));
+        assert.equal(textOf(refused), "The upstream asked for more than 2 inputs at once");
+        assert.equal(rig.gateway.stats().relaysDropped, 1);
+        const asked = await old.client.callTool({ name: "up_ask", arguments: {} });
+        assert.equal(textOf(asked), "accept:A-name", "one input is within the bound");
+      } finally {
+        await old.close();
+        await rig.close();
+      }
+    } finally {
+      await upstream.close();
     }
   });
 });
