@@ -49,12 +49,14 @@ async function startRig(
   upstreamUrl: string,
   protocol?: UpstreamProtocol,
   options: Partial<GatewayOptions> = {},
+  upstreamFetch?: typeof fetch,
 ): Promise<Rig> {
   const gateway = await createGateway({
     upstreams: [httpUpstream({
       name: "up",
       url: upstreamUrl,
       protocol,
+      fetch: upstreamFetch,
       credentials: (principal) => ({
         authorization: principal === GATEWAY_PRINCIPAL
           ? "Bearer up-gateway"
@@ -324,6 +326,48 @@ describe("gateway: the bounds of a 2026-07-28 upstream's rounds", () => {
         assert.equal(textOf(asked), "accept:A-name", "one input is within the bound");
       } finally {
         await old.close();
+        await rig.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe("gateway: a 2026-07-28 upstream's listen stream that breaks", () => {
+  it("is opened again, and every list reread: a change made meanwhile is listed", async () => {
+    const upstream = await startModernUpstream();
+    let refuse = false;
+    let cut: (() => void) | undefined;
+    let listens = 0;
+    // The gateway's fetch to the upstream: its listen streams can be cut, and refused (503).
+    const through: typeof fetch = async (input, init) => {
+      if (new Headers(init?.headers).get("mcp-method") !== "subscriptions/listen") {
+        return await fetch(input, init);
+      }
+      listens++;
+      if (refuse) return new Response("down", { status: 503 });
+      const response = await fetch(input, init);
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      const abort = new AbortController();
+      response.body!.pipeTo(writable, { signal: abort.signal }).catch(() => {});
+      cut = () => abort.abort();
+      return new Response(readable, { status: response.status, headers: response.headers });
+    };
+    try {
+      const rig = await startRig(`${upstream.url}/mcp`, undefined, { retryMs: 50 }, through);
+      try {
+        await waitFor(() => cut !== undefined, "the listen stream opens");
+        refuse = true;
+        cut!();
+        upstream.handler.tools.add(defineTool({ name: "missed", handler: () => "missed" }));
+        await waitFor(() => listens >= 2, "a refused reopen");
+        refuse = false;
+        await waitFor(
+          () => rig.handler.tools.list().some((tool) => tool.name === "up_missed"),
+          "the change made while the stream was down is listed",
+        );
+      } finally {
         await rig.close();
       }
     } finally {
