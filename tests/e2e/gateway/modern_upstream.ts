@@ -8,7 +8,14 @@
  * answered with a JSON-RPC error (`-32602`). Not a test file itself.
  */
 
-import { createMcpHandler, defineTool, ErrorCode, type McpHandler } from "../../../mod.ts";
+import {
+  createMcpHandler,
+  definePrompt,
+  defineResource,
+  defineTool,
+  ErrorCode,
+  type McpHandler,
+} from "../../../mod.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
 
 /** What the upstream saw. */
@@ -112,6 +119,16 @@ export async function startModernUpstream(): Promise<ModernUpstream> {
       // Listed here; its calls are answered with a JSON-RPC error by the server below.
       defineTool({ name: "refuse", handler: () => "unreachable" }),
     ],
+    prompts: [
+      definePrompt({
+        name: "greeting",
+        handler: async (_args, ctx) => {
+          const answer = await ctx.elicit({ message: "Whom?", requestedSchema: schema("who") });
+          return `Hello, ${String(answer.content?.who)}`;
+        },
+      }),
+    ],
+    resources: [defineResource({ uri: "memo://note", name: "note", read: () => "remember" })],
     auth: {
       authenticate: (request) => {
         record.authorizations.push(request.headers.get("authorization") ?? "");

@@ -299,6 +299,24 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     }
   });
 
+  it("a prompt that elicits and a resource read, from both eras", async () => {
+    const old = await sdkClient(rig, "alice", "Ada");
+    try {
+      const prompt = await old.client.getPrompt({ name: "up_greeting" });
+      assert.deepEqual(prompt.messages[0].content, { type: "text", text: "Hello, Ada-who" });
+      const read = await old.client.readResource({ uri: "memo://note" });
+      assert.equal((read.contents[0] as { text?: string }).text, "remember");
+    } finally {
+      await old.close();
+    }
+    const modern = await modernClient(rig, "hal", "Hal");
+    const prompt = await modern.request<{ messages: { content: unknown }[] }>("prompts/get", {
+      name: "up_greeting",
+    });
+    assert.deepEqual(prompt.result.messages[0].content, { type: "text", text: "Hello, Hal-who" });
+    assertAllModern();
+  });
+
   it("the upstream's JSON-RPC error is passed on as today", async () => {
     const old = await sdkClient(rig, "alice");
     try {
