@@ -1,5 +1,5 @@
 /**
- * The echo tool every tether bench server (and bench/micro.ts) serves: a
+ * The echo tool every tether bench server (and bench/lab/micro.ts) serves: a
  * zod-checked `{ text }` answered as its text, the call the steady and
  * scaling workloads make.
  */

@@ -251,7 +251,7 @@ export function requestStateOf(body: string): string | undefined {
 }
 
 /**
- * The bare in-process handler of bench/micro.ts and bench/instructions.ts:
+ * The bare in-process handler of bench/lab/micro.ts and bench/lab/instructions.ts:
  * parses the body and answers the echo result's bytes.
  */
 export async function bareEchoHandler(request: Request): Promise<Response> {

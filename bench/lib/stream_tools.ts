@@ -1,6 +1,6 @@
 /**
  * The streaming tools the tether bench servers serve (bench/servers/tether.ts, and in process
- * bench/idle_heap.ts and bench/allocations.ts): the progress workload's tool and the idle
+ * bench/lab/idle_heap.ts and bench/lab/allocations.ts): the progress workload's tool and the idle
  * streams' ticker, one definition each.
  */
 

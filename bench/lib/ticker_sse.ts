@@ -3,7 +3,7 @@
  * (bench/lib/protocol.ts `tickerCallBody`) with no MCP in it, as bare as a stream can be: one
  * progress event a second (the first at once), then the result, from one timer per stream; it
  * ends early if the client goes away. Served by bench/servers/ceiling.ts (the streams rows of
- * bench/run.ts, bench/idle_streams.ts) and in process by bench/idle_heap.ts. Checks nothing.
+ * bench/run.ts, bench/lab/idle_streams.ts) and in process by bench/lab/idle_heap.ts. Checks nothing.
  *
  * @module
  */

@@ -8,7 +8,7 @@
  * tools' 256 KiB and 1 MiB answers are precomputed bytes behind a per-request
  * head with the id. The ticker tool (bench/lib/ticker_sse.ts) is the bare
  * server holding idle streams, the one yardstick of the streams phase and
- * bench/idle_streams.ts: an SSE stream with one fixed progress event a second
+ * bench/lab/idle_streams.ts: an SSE stream with one fixed progress event a second
  * (the first at once), then the result, one timer per stream.
  *   --mode sse    answers tools/call of the large tools as one SSE event
  *                 (the "ceiling-sse" rows of the large-result workloads)

@@ -6,7 +6,7 @@
  *   --mode sse|json|auto    responseMode
  *   --max-sessions N        sessions.maxSessions (session-creation, memory and
  *                           scaling workloads only: the default cap is 10,000)
- *   --max-listen-streams N  maxListenStreams (bench/fd_limit.ts)
+ *   --max-listen-streams N  maxListenStreams (bench/lab/fd_limit.ts)
  */
 
 import { createMcpHandler, defineTool, type ResponseMode } from "../../mod.ts";

@@ -101,7 +101,7 @@ export interface StatelessOptions {
    * Open `subscriptions/listen` streams allowed at once; one more is
    * answered `-32603`. Each holds a file descriptor for as long as it is
    * open, and Deno exits when the process runs out of them (a bare
-   * `Deno.serve` too: bench/fd_limit.ts): the default stays below half of
+   * `Deno.serve` too: bench/lab/fd_limit.ts): the default stays below half of
    * the common `ulimit -n 1024`, leaving the rest for calls, the listener
    * and storage. Raise it together with `ulimit -n` (README, "File descriptors").
    * @default {512}

@@ -1,5 +1,5 @@
 /**
- * bench/lib/cachegrind.ts on made-up cachegrind output: only the cost lines
+ * bench/lab/lib/cachegrind.ts on made-up cachegrind output: only the cost lines
  * of V8's optimizing compilers count (TurboFan, Turboshaft, Maglev), not a
  * builtin or the file's summary line, and a file that names none of them
  * (a stripped binary) gives undefined rather than zero.
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerInstructions } from "../../../bench/lib/cachegrind.ts";
+import { compilerInstructions } from "../../../bench/lab/lib/cachegrind.ts";
 
 /** Writes `text` as a cachegrind output file, and returns what the reader makes of it. */
 function read(text: string): number | undefined {

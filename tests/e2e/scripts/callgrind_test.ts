@@ -1,5 +1,5 @@
 /**
- * bench/lib/callgrind.ts on a dump written as callgrind 3.19 writes one with
+ * bench/lab/lib/callgrind.ts on a dump written as callgrind 3.19 writes one with
  * `--cache-sim=yes --branch-sim=yes --dump-instr=yes` (positions `instr
  * line`, compressed names, relative positions, a call's inclusive cost after
  * `calls=`), and on V8 perf map lines: each instruction's cost counted once,
@@ -14,7 +14,7 @@ import {
   parsePerfMap,
   selfCosts,
   totalCost,
-} from "../../../bench/lib/callgrind.ts";
+} from "../../../bench/lab/lib/callgrind.ts";
 
 const DUMP = [
   "# callgrind format",

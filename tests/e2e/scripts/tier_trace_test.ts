@@ -1,5 +1,5 @@
 /**
- * bench/lib/tier_trace.ts on lines of V8's `--trace-opt --trace-deopt`
+ * bench/lab/lib/tier_trace.ts on lines of V8's `--trace-opt --trace-deopt`
  * output as Deno 2.9 prints them: each compile counted once by tier (the
  * TurboFan compile's second, "completed optimizing" line is not a second
  * compile), OSR compiles counted, unnamed functions named `(anonymous)`,
@@ -8,7 +8,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { completeLines, summarizeTrace } from "../../../bench/lib/tier_trace.ts";
+import { completeLines, summarizeTrace } from "../../../bench/lab/lib/tier_trace.ts";
 
 const TRACE = [
   "[compiling method 0x3a6901f8ff91 <JSFunction f (sfi = 0x32ab1c6a0849)> (target MAGLEV), mode: ConcurrencyMode::kConcurrent]",

@@ -191,7 +191,7 @@ describe("fair shares: subscriptions/listen", () => {
   });
 
   it("by default the whole process holds 512 listen streams, well under a 1,024 open-file limit", async () => {
-    // Deno exits when it runs out of file descriptors (bench/fd_limit.ts): at 1,024 streams a
+    // Deno exits when it runs out of file descriptors (bench/lab/fd_limit.ts): at 1,024 streams a
     // default `ulimit -n 1024` was reached first. 16 principals at their share of 32 fill 512.
     const handler = fixture(Promise.resolve());
     const open: Response[] = [];

@@ -22,7 +22,7 @@
  * answered at the limit and after, and whether the process survived (with
  * its exit code or signal and the last line it wrote).
  *
- *   node_modules/node24/bin/node bench/fd_limit.ts [--runtime deno,bun,node]
+ *   node_modules/node24/bin/node bench/lab/fd_limit.ts [--runtime deno,bun,node]
  *        [--servers ceiling,tether] [--kinds idle,slow-headers,listen]
  *        [--ulimit 1024] [--connections 1200] [--batch 100] [--max-listen-streams N]
  *        [--close-refused]
@@ -39,7 +39,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import process from "node:process";
 import { join } from "node:path";
-import { BINARIES, commandFor, ROOT, type Runtime } from "./lib/proc.ts";
+import { BINARIES, commandFor, ROOT, type Runtime } from "../lib/proc.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

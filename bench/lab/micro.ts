@@ -7,18 +7,18 @@
  * that only parses the body and answers fixed bytes; "inline floor" is the
  * same checks as a legacy call written in one function (see `floor`).
  *
- *   node_modules/node24/bin/node bench/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026|floor] [--raw]
+ *   node_modules/node24/bin/node bench/lab/micro.ts [--rounds 8] [--requests 20000] [--only legacy|2026|floor] [--raw]
  *
  * `--raw` serves the echo tool with a raw JSON Schema instead of zod (the
  * JSON Schema validator's cost).
- *   node_modules/.bin/deno run -A bench/micro.ts
- *   node_modules/.bin/bun bench/micro.ts
+ *   node_modules/.bin/deno run -A bench/lab/micro.ts
+ *   node_modules/.bin/bun bench/lab/micro.ts
  */
 
 import * as z from "zod";
-import { createMcpHandler, defineTool } from "../mod.ts";
-import { echoTool } from "./lib/echo_tool.ts";
-import { jsonNestingDepth } from "../src/http/parse_json.ts";
+import { createMcpHandler, defineTool } from "../../mod.ts";
+import { echoTool } from "../lib/echo_tool.ts";
+import { jsonNestingDepth } from "../../src/http/parse_json.ts";
 import {
   bareEchoHandler,
   echoCallBody,
@@ -30,7 +30,7 @@ import {
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
-} from "./lib/protocol.ts";
+} from "../lib/protocol.ts";
 
 const argv = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);
 const option = (name: string, fallback: number) => {

@@ -2,7 +2,7 @@
  * Profiles one bench server under one workload with V8's sampling profiler
  * and prints where its CPU time goes, mapped back to TypeScript file:line.
  *
- *   node_modules/node24/bin/node bench/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-guarded|floor-legacy|floor-legacy-guarded|floor-legacy-resumable|floor-legacy-sse|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
+ *   node_modules/node24/bin/node bench/lab/profile.ts [--runtime node|deno|bun] [--server tether|tether-sse|sdk|sdk-json|ceiling|floor|floor-guarded|floor-legacy|floor-legacy-guarded|floor-legacy-resumable|floor-legacy-sse|floor-legacy-sse-resumable|mcp-lite|tmcp|hono-mcp]
  *                                              [--workload steady|init|progress|stateless|large|large-1m] [--seconds 10] [--top 25]
  *
  * The server runs with `--cpu-prof` (Node 24: `node --cpu-prof`, Deno:
@@ -16,9 +16,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { measure, type RequestTemplate } from "./lib/load.ts";
-import { BINARIES, ROOT } from "./lib/proc.ts";
-import { freeRigPort } from "../scripts/rig_processes.ts";
+import { measure, type RequestTemplate } from "../lib/load.ts";
+import { BINARIES, ROOT } from "../lib/proc.ts";
+import { freeRigPort } from "../../scripts/rig_processes.ts";
 import {
   echoCallBody,
   INIT_HEADERS,
@@ -31,7 +31,7 @@ import {
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
-} from "./lib/protocol.ts";
+} from "../lib/protocol.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

@@ -1,5 +1,5 @@
 /**
- * The HTTP cases of bench/instructions.ts: a bench server (bench/servers/)
+ * The HTTP cases of bench/lab/instructions.ts: a bench server (bench/servers/)
  * runs under valgrind and is sent `count` calls of one tool (echo; for the
  * heavy workloads, in sessions, `large`, `large-1m` or `progress`), stateless (2026-07-28)
  * or, for the `legacy` era, in sessions (2025-11-25; one session per
@@ -33,7 +33,7 @@ import {
   modernEchoCallBody,
   POST_HEADERS,
   progressCallBody,
-} from "./protocol.ts";
+} from "../../lib/protocol.ts";
 
 /** How a case is driven: which era's calls, over how many connections at once. */
 export interface Drive {

@@ -9,7 +9,7 @@
  * per `--interval` bytes, 512 by default): quote sites above a few hundred
  * bytes per request.
  *
- *   node_modules/node24/bin/node bench/allocations.ts [--case legacy|2026|progress|ticker] [--requests 20000] [--top 25] [--interval 512]
+ *   node_modules/node24/bin/node bench/lab/allocations.ts [--case legacy|2026|progress|ticker] [--requests 20000] [--top 25] [--interval 512]
  *
  * `--case ticker` opens the idle streams' call (one progress event a second) and holds each
  * after its first event: what opening a stream allocates (use `--requests 2000`).
@@ -29,10 +29,10 @@ import {
   modernEchoCallBody,
   POST_HEADERS,
   tickerCallBody,
-} from "./lib/protocol.ts";
-import { createMcpHandler } from "../mod.ts";
-import { echoTool } from "./lib/echo_tool.ts";
-import { progressTool, tickerTool } from "./lib/stream_tools.ts";
+} from "../lib/protocol.ts";
+import { createMcpHandler } from "../../mod.ts";
+import { echoTool } from "../lib/echo_tool.ts";
+import { progressTool, tickerTool } from "../lib/stream_tools.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -69,7 +69,7 @@ async function legacySession(n: number): Promise<Record<string, string>> {
   )).text();
   return sessionHeaders;
 }
-/** `--case ticker`: the sessions its streams use, 16 each (as bench/idle_streams.ts opens them). */
+/** `--case ticker`: the sessions its streams use, 16 each (as bench/lab/idle_streams.ts opens them). */
 const tickerSessions: Record<string, string>[] = [];
 if (mode !== "2026") {
   headers = await legacySession(1);
@@ -132,7 +132,7 @@ const { profile } = await session.post("HeapProfiler.stopSampling") as {
 session.disconnect();
 await tether.close();
 
-const root = new URL("..", import.meta.url).href;
+const root = new URL("../..", import.meta.url).href;
 const where = (frame: ProfileNode["callFrame"]) =>
   `${frame.functionName || "(anonymous)"} ${frame.url.replace(root, "")}:${frame.lineNumber + 1}`;
 const bySite = new Map<string, number>();

@@ -5,7 +5,7 @@
  * V8 node type and constructor or function name, largest first. `--server bare` holds the same
  * stream as a bare `ReadableStream` answer, for the comparison. Needs `--expose-gc`:
  *
- *   node --expose-gc bench/idle_heap.ts [--server tether|bare] [--from 100] [--to 1000] [--top 40]
+ *   node --expose-gc bench/lab/idle_heap.ts [--server tether|bare] [--from 100] [--to 1000] [--top 40]
  *     [--wait seconds] (held and read that long before the second census: their events logged)
  *     [--depth 1] (unnamed kinds are listed under that many holders)
  *
@@ -13,7 +13,7 @@
  */
 
 import { getHeapSnapshot } from "node:v8";
-import { createMcpHandler } from "../mod.ts";
+import { createMcpHandler } from "../../mod.ts";
 import {
   INIT_HEADERS,
   initializeBody,
@@ -21,9 +21,9 @@ import {
   MCP_PATH,
   POST_HEADERS,
   tickerCallBody,
-} from "./lib/protocol.ts";
-import { tickerTool } from "./lib/stream_tools.ts";
-import { createTicker } from "./lib/ticker_sse.ts";
+} from "../lib/protocol.ts";
+import { tickerTool } from "../lib/stream_tools.ts";
+import { createTicker } from "../lib/ticker_sse.ts";
 
 type Handler = (request: Request) => Promise<Response>;
 

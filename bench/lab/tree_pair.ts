@@ -9,7 +9,7 @@
  * commit), or the price of one step (a tree with that step changed): the
  * ratios of one run share the machine's load, so they hold on a busy one.
  *
- *   node_modules/node24/bin/node bench/tree_pair.ts [--runtime bun] [--trees DIR,DIR]
+ *   node_modules/node24/bin/node bench/lab/tree_pair.ts [--runtime bun] [--trees DIR,DIR]
  *        [--rounds 16] [--slice 1] [--connections 32] [--era legacy] [--guarded]
  *        [--workload large-sse]
  *
@@ -33,19 +33,19 @@
  */
 
 import { resolve } from "node:path";
-import { optionReader } from "./lib/args.ts";
-import { median } from "./lib/load.ts";
-import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
-import { measureWithWrk, type WrkTarget, wrkVersion } from "./lib/wrk.ts";
-import { POST_HEADERS } from "./lib/protocol.ts";
-import { perRoundRatios } from "./run/format.ts";
+import { optionReader } from "../lib/args.ts";
+import { median } from "../lib/load.ts";
+import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "../lib/proc.ts";
+import { measureWithWrk, type WrkTarget, wrkVersion } from "../lib/wrk.ts";
+import { POST_HEADERS } from "../lib/protocol.ts";
+import { perRoundRatios } from "../run/format.ts";
 import {
   createSessionsOverHttp,
   echoTraffic,
   largeTraffic,
   statelessTraffic,
   withVersion,
-} from "./run/traffic.ts";
+} from "../run/traffic.ts";
 
 const argv = process.argv.slice(2);
 const opt = optionReader(argv);

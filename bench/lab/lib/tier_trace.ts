@@ -1,5 +1,5 @@
 /**
- * Reads V8's `--trace-opt --trace-deopt` output (bench/tier_up.ts): what the
+ * Reads V8's `--trace-opt --trace-deopt` output (bench/lab/tier_up.ts): what the
  * optimizing compilers finished in a stretch of it. A compile is counted once,
  * by its `[completed compiling …]` line (TurboFan also prints `[completed
  * optimizing …]` for it); a deoptimization by its `[bailout …]` line.

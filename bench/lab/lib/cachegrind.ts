@@ -1,5 +1,5 @@
 /**
- * Reads a `valgrind --tool=cachegrind` output file for bench/instructions.ts:
+ * Reads a `valgrind --tool=cachegrind` output file for bench/lab/instructions.ts:
  * the instructions counted in V8's optimizing compilers (TurboFan,
  * Turboshaft, Maglev) as against everything else. A run with `--single-threaded`
  * compiles on the counted thread, so a count over a window of requests holds

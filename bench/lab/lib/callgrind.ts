@@ -1,5 +1,5 @@
 /**
- * Reads what bench/cache_profile.ts records: a `valgrind --tool=callgrind
+ * Reads what bench/lab/cache_profile.ts records: a `valgrind --tool=callgrind
  * --cache-sim=yes --branch-sim=yes --dump-instr=yes` dump, whose costs are
  * per instruction address, and V8's perf map (`--perf-basic-prof`), which
  * names the JIT code at those addresses. Together they give each function's

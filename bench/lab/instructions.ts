@@ -16,18 +16,18 @@
  * 5000,25000`), where two commits compare within ±0.3%. Where the binary has
  * symbols (Node's; Deno's is stripped) each row says how much was compiling,
  * and a comparison with `--base` gives the change without it too
- * (bench/lib/cachegrind.ts): a change that only moves when and how much V8
+ * (bench/lab/lib/cachegrind.ts): a change that only moves when and how much V8
  * compiles shows there, and is not a cost a warm server pays per request.
  * A served call on Deno reaches its final code only by about the 30,000th
- * call (bench/tier_up.ts traces it): count served cases in the steady state
+ * call (bench/lab/tier_up.ts traces it): count served cases in the steady state
  * with `--requests 30000,40000`.
  *
  * The in-process cases (`bare`, `legacy`, `2026`) call a handler with built
- * `Request`s (bench/lib/instruction_case.ts). `scale-100` and `scale-100k`
+ * `Request`s (bench/lab/lib/instruction_case.ts). `scale-100` and `scale-100k`
  * send the legacy call to each of 100 or 100,000 sessions in turn (the
  * scaling pair; making 100,000 sessions under valgrind takes minutes, and
  * both runs pay it, so the difference per request leaves it out). The HTTP cases run a bench
- * server and send it real requests (bench/lib/instruction_server.ts), one at
+ * server and send it real requests (bench/lab/lib/instruction_server.ts), one at
  * a time or, with `--concurrency N`, over N connections with one call in
  * flight each, all `tools/call`s of the echo tool: stateless ones to
  * `http-ceiling` (bench/servers/ceiling.ts), `http-floor`
@@ -47,7 +47,7 @@
  * one before it (floor against ceiling, tether against floor). Use a short
  * `--requests`, e.g. 100,500: a 1 MiB call is slow under valgrind.
  *
- *   node_modules/node24/bin/node bench/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
+ *   node_modules/node24/bin/node bench/lab/instructions.ts [--runtime deno,node] [--base <git ref>] [--predictable] [--rounds 3]
  *        [--cases bare,legacy,2026,scale-100,scale-100k,http-ceiling,http-floor,http-2026,http-floor-legacy,http-legacy,
  *                 http-floor-guarded,http-floor-legacy-guarded,
  *                 http-{ceiling-,floor-,}{large,large-sse,progress},http-{floor-,}{large-1m,large-1m-sse}]
@@ -79,7 +79,7 @@ import { join } from "node:path";
 import { compilerInstructions, type SimulatedEvents, simulatedEvents } from "./lib/cachegrind.ts";
 import { cycleEstimate } from "./lib/callgrind.ts";
 import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
-import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
+import { allocatePort, BINARIES, ROOT } from "../lib/proc.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -113,7 +113,7 @@ if (spawnSync("valgrind", ["--version"]).status !== 0) {
   process.exit(2);
 }
 
-const CASE = join(ROOT, "bench/lib/instruction_case.ts");
+const CASE = join(ROOT, "bench/lab/lib/instruction_case.ts");
 /** The cases run in process by instruction_case.ts. */
 const IN_PROCESS = ["bare", "legacy", "2026", "scale-100", "scale-100k"];
 /** The HTTP cases: the bench server each one runs, its arguments and the calls it gets. */
@@ -294,7 +294,7 @@ function simulatedRow(counts: readonly Count[]): string {
   if (counts.some((count) => count.sim === undefined)) return "";
   const mid = (pick: (sim: SimulatedEvents) => number) =>
     median(counts.map((count) => pick(count.sim!))).toFixed(0);
-  // bench/lib/callgrind.ts's estimate, from this count's instructions and misses.
+  // bench/lab/lib/callgrind.ts's estimate, from this count's instructions and misses.
   const cycles = median(
     counts.map((count) => cycleEstimate({ instructions: count.total, ...count.sim! })),
   );

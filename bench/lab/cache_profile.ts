@@ -3,15 +3,15 @@
  * valgrind's cache and branch simulation sees them: one bench server runs
  * under `valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes
  * --dump-instr=yes` with V8's perf map on (`--perf-basic-prof`); one
- * connection sends `--warm` echo calls (past the tier-up: bench/tier_up.ts),
+ * connection sends `--warm` echo calls (past the tier-up: bench/lab/tier_up.ts),
  * the counters are zeroed, `--calls` more are sent, and the window is dumped.
  * Each row is one function's own cost per call: instructions, first-level
  * instruction and data cache misses, mispredicted branches, and the cycle
- * estimate (bench/lib/callgrind.ts). JIT code is named from the perf map;
+ * estimate (bench/lab/lib/callgrind.ts). JIT code is named from the perf map;
  * the runtime's native code (Deno's binary is stripped) is one row per
  * object. A count, not a timing: the machine's load does not move it.
  *
- *   node_modules/node24/bin/node bench/cache_profile.ts [--runtime deno|node]
+ *   node_modules/node24/bin/node bench/lab/cache_profile.ts [--runtime deno|node]
  *        [--server tether-2026|tether|floor-guarded|floor-legacy-guarded|floor|floor-legacy]
  *        [--warm 30000] [--calls 10000] [--top 30]
  *
@@ -34,7 +34,7 @@ import {
   totalCost,
 } from "./lib/callgrind.ts";
 import { echoCaller, echoServer } from "./lib/echo_caller.ts";
-import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
+import { allocatePort, BINARIES, ROOT } from "../lib/proc.ts";
 
 /** V8's tier marks in a perf map's JavaScript names. */
 const TIERS: Record<string, string> = {

@@ -1,8 +1,8 @@
 /**
- * One case of bench/instructions.ts, run under valgrind: calls a handler in
+ * One case of bench/lab/instructions.ts, run under valgrind: calls a handler in
  * process `count` times with built `Request`s and checks every answer.
  *
- *   <runtime> bench/lib/instruction_case.ts <tree> <bare|legacy|2026|scale-100|scale-100k> <count>
+ *   <runtime> bench/lab/lib/instruction_case.ts <tree> <bare|legacy|2026|scale-100|scale-100k> <count>
  *
  * `scale-100` and `scale-100k` hold 100 or 100,000 sessions (made first, in
  * process, as the bench's admin route makes them) and send the legacy call to
@@ -23,7 +23,7 @@ import {
   modernCallHeaders,
   modernEchoCallBody,
   POST_HEADERS,
-} from "./protocol.ts";
+} from "../../lib/protocol.ts";
 
 const argv = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);
 const [tree, mode, countArg] = argv;

@@ -7,7 +7,7 @@
  * streams are open; a figure is that Δ ÷ N.
  * Not judged here: bench/run may import {@linkcode measureIdleStreams} for a row.
  *
- *   node bench/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable] [--floor]
+ *   node bench/lab/idle_streams.ts --runtime node --streams 1000 [--seconds 10] [--rounds 1] [--resumable] [--floor]
  *
  * (`--resumable` adds the bare server keeping what a resumable stream must; `--floor` the legacy
  * resumable floor: what a spec-complete server does per call, and keeps per stream.)
@@ -15,9 +15,9 @@
  * @module
  */
 
-import { openStreams } from "./lib/streams.ts";
-import { type Runtime, RUNTIMES, startServer } from "./lib/proc.ts";
-import { adminMemory, createSessionsOverHttp } from "./run/traffic.ts";
+import { openStreams } from "../lib/streams.ts";
+import { type Runtime, RUNTIMES, startServer } from "../lib/proc.ts";
+import { adminMemory, createSessionsOverHttp } from "../run/traffic.ts";
 
 /**
  * The servers compared: bench/servers/tether.ts, the bare server (bench/servers/ceiling.ts's
@@ -127,7 +127,7 @@ function argument(name: string, fallback: string): string {
 }
 
 const USAGE =
-  `node bench/idle_streams.ts [--runtime all|deno|bun|node] [--streams 1000] [--seconds 10]
+  `node bench/lab/idle_streams.ts [--runtime all|deno|bun|node] [--streams 1000] [--seconds 10]
   [--rounds 1] [--resumable] [--floor]
 RSS and heapUsed per held SSE stream: tether against the bare server (bench/servers/ceiling.ts's
 ticker, the streams rows' yardstick); --resumable adds the bare server keeping what a resumable

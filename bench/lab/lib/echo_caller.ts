@@ -1,14 +1,14 @@
 /**
  * The echo call one connection sends, one after another, for the scripts
- * that watch a single server warm up or run (bench/tier_up.ts,
- * bench/cache_profile.ts): which bench servers they can start, and a caller
+ * that watch a single server warm up or run (bench/lab/tier_up.ts,
+ * bench/lab/cache_profile.ts): which bench servers they can start, and a caller
  * that opens the session a legacy server needs and checks every answer.
  * @module
  */
 
 import http from "node:http";
 import { keepAlivePost } from "./keep_alive_post.ts";
-import * as protocol from "./protocol.ts";
+import * as protocol from "../../lib/protocol.ts";
 
 /** A bench server these scripts start: its file in bench/servers, its arguments, its era. */
 export interface EchoServer {

@@ -5,10 +5,10 @@
  * functions Maglev and TurboFan finished compiling in that window, how many
  * deoptimizations there were, and which functions TurboFan compiled (after the
  * first window, where nearly everything is). A server is warm once its
- * windows stay empty; instruction counts (bench/instructions.ts) and timed
+ * windows stay empty; instruction counts (bench/lab/instructions.ts) and timed
  * slices taken before that include the compiling and the slower code.
  *
- *   node_modules/node24/bin/node bench/tier_up.ts [--runtime deno|node] [--server tether|floor-legacy-guarded|…]
+ *   node_modules/node24/bin/node bench/lab/tier_up.ts [--runtime deno|node] [--server tether|floor-legacy-guarded|…]
  *        [--calls 60000] [--window 5000]
  *
  * Legacy servers (`tether`, `floor-legacy*`) get one session and its calls;
@@ -19,7 +19,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { echoCaller, echoServer } from "./lib/echo_caller.ts";
-import { allocatePort, BINARIES, ROOT } from "./lib/proc.ts";
+import { allocatePort, BINARIES, ROOT } from "../lib/proc.ts";
 import { completeLines, summarizeTrace } from "./lib/tier_trace.ts";
 
 const argv = process.argv.slice(2);
