@@ -5,7 +5,7 @@
  * sampling heap profiler told to keep the samples of objects the GC has
  * already collected, so the figures are everything allocated, not what is
  * still alive: the work one request leaves to the young generation's
- * scavenges (bench/README.md, "The gap under load"). Sampled (one sample
+ * scavenges (bench/notes/2026-11-24-gap-under-load.md). Sampled (one sample
  * per `--interval` bytes, 512 by default): quote sites above a few hundred
  * bytes per request.
  *

@@ -4,7 +4,7 @@
  * this shared machine swing by tens of percent between runs of the same
  * code). On Node with `--predictable` the count repeats within about 1%;
  * on Deno it falls into two or three levels from run to run (see
- * bench/README.md), so compare medians of alternating rounds. Each case runs twice, with a
+ * bench/notes/2026-11-27-counting-instructions.md), so compare medians of alternating rounds. Each case runs twice, with a
  * short and a long request count, under `valgrind --tool=cachegrind
  * --cache-sim=no`; the difference divided by the extra requests is the cost
  * of one warm request, without start-up. V8 runs `--single-threaded` so that
@@ -61,7 +61,7 @@
  * miss). Served on Deno, the estimate tracks the timed ratios where the
  * count does not: the 2026-07-28 call counts 0.876 of the guarded floor's
  * instructions and estimates 0.826 of its cycles, against about 0.79 timed
- * (bench/README.md, "Instructions are not cycles").
+ * (bench/notes/2026-11-27-instructions-are-not-cycles.md).
  *
  * `--base` measures that commit too (in a temporary git worktree) and prints
  * the difference, for a before/after of one change. `--rounds N` measures
@@ -135,7 +135,7 @@ const SERVERS: Record<string, ServerCase> = {
   "http-2026": { file: TETHER, args: [], era: "2026" },
   "http-floor-legacy": { file: FLOOR, args: ["--era", "legacy"], era: "legacy" },
   "http-legacy": { file: TETHER, args: [], era: "legacy" },
-  // The guarded floors (bench/README.md, "The guard rows' bound"): the bounds the guard rows are judged on.
+  // The guarded floors (bench/notes/2026-11-27-guard-rows-bound.md): the bounds the guard rows are judged on.
   "http-floor-guarded": { file: FLOOR, args: ["--guarded", "true"], era: "2026" },
   "http-floor-legacy-guarded": {
     file: FLOOR,

@@ -27,7 +27,7 @@
  * runtime, the generator and the rounds; each tree's line reads
  * `<tree> <rate>/CPU-s ÷floor median <m> [<ratio of each round>]`. Two runs
  * of one tree on the 2-core CI machine differed by up to 0.035 in that median
- * (bench/README.md, "The guards on Deno and Bun"), so a smaller difference is
+ * (bench/notes/2026-11-26-guards-on-deno-and-bun.md), so a smaller difference is
  * not a result.
  * @module
  */

@@ -6,7 +6,7 @@
  * the transport in `onsessioninitialized`; a known session id goes to its
  * transport; anything else gets 400/404. The transport's defaults otherwise
  * (SSE answers: its `enableJsonResponse` mode leaks per request, see
- * bench/README.md), served through a Hono app's `fetch`. Echo tool only.
+ * bench/notes/2026-11-27-servers-and-workloads.md), served through a Hono app's `fetch`. Echo tool only.
  */
 
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.d.ts"

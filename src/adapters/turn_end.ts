@@ -5,7 +5,7 @@
  * one; when the reader sleeps on the same host (a load generator, or a
  * reverse proxy in front of the server), each of those writes wakes it, and
  * on a virtual machine a wake-up of an idle CPU costs the writer more than
- * serving the request did (bench/README.md, "Wake-ups under load"). Written
+ * serving the request did (bench/notes/2026-11-24-gap-under-load.md, "Wake-ups under load"). Written
  * together, the first write wakes the reader and the others find it awake.
  *
  * One timer serves a whole turn: the first answer of a turn schedules it,

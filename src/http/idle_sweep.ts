@@ -4,7 +4,7 @@
  * every few dozen requests, and a long-lived Map's new table is allocated in
  * the old generation: on Deno that was about 50 bytes of old-generation
  * garbage per sessionful call, and a mark-compact every second or two under
- * load (bench/README.md, "The gap under load"). So an idle key is kept, and
+ * load (bench/notes/2026-11-24-gap-under-load.md). So an idle key is kept, and
  * the idle ones are forgotten together once the Map knows
  * {@linkcode SWEEP_AT} keys, or twice as many as the last sweep kept: the
  * Map stays bounded by the keys in use and that constant.

@@ -3,7 +3,7 @@
  * tool's result travels back through the dispatcher and the exchange in the
  * same turn. Each promise and microtask turn between a tool and its answer
  * costs about as much as one of the spec's checks on the way, under load
- * (bench/README.md, "The gap under load").
+ * (bench/notes/2026-11-24-gap-under-load.md).
  * @module
  */
 

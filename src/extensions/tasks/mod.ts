@@ -5,7 +5,7 @@
  * answers at once with a task id and the client polls for the outcome.
  * Kept apart from `@tether/mcp` so a server without tasks loads none of
  * their code (a Worker bundles less, and a served call on Node counted
- * about 6% more instructions with it loaded: bench/README.md).
+ * about 6% more instructions with it loaded: bench/lab/instructions.ts).
  *
  * @example
  * ```ts
