@@ -55,7 +55,8 @@ import {
 } from "./lib/protocol.ts";
 import { type Slice, startStdio, type StdioServer, stdioSlice } from "./lib/stdio_load.ts";
 import { writeSection } from "./lib/results_section.ts";
-import { measureWithWrk, type WrkTraffic, wrkVersion } from "./lib/wrk.ts";
+import { measureWithWrk, wrkVersion } from "./lib/wrk.ts";
+import type { WrkTraffic } from "./lib/wrk_script.ts";
 import {
   createSessionsOverHttp,
   echoTraffic,

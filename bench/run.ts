@@ -10,10 +10,12 @@
  * generator. Peers (mcp-lite, tmcp, @hono/mcp, fastmcp, SDK v1 and v2) and
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
- *   npm run bench           (node_modules/node24/bin/node bench/run.ts)          full run (~30 min on 2 cores), writes bench/RESULTS.md and docs/performance.md's table
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts, then the scale-out report)  full run, writes bench/RESULTS.md and docs/performance.md's table
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~3 min), exits 1 on any wrong answer
  *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
+ *            --wide (the rows without a target that need servers of their own, plans.ts `wideOnly`)
+ *            --plan (print the run's planned duration, and a full `npm run bench`'s, and exit)
  *
  * See bench/README.md for what each workload does.
  */
@@ -30,17 +32,27 @@ import {
   scaleRecheckPhase,
   streamsPhase,
 } from "./run/memory_streams.ts";
-import { FULL, type Settings, SMOKE, WORKLOADS } from "./run/plans.ts";
+import { WORKLOADS } from "./run/plans.ts";
+import { FULL, type Settings, SMOKE } from "./run/settings.ts";
 import { calibrate, conditions, machine, report } from "./run/report.ts";
 import { failures } from "./run/results.ts";
 import { main as writePerformancePages } from "../scripts/performance_table.ts";
 import { throughputPhase } from "./run/throughput.ts";
+import { describeBench } from "./run/duration.ts";
 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const settings: Settings = { ...(cli.smoke ? SMOKE : FULL), generator: cli.generator };
+  const settings: Settings = {
+    ...(cli.smoke ? SMOKE : FULL),
+    generator: cli.generator,
+    ...(cli.wide ? { wide: true } : {}),
+  };
+  if (cli.plan) {
+    console.log(describeBench(settings, cli.runtimes.length));
+    return;
+  }
   const started = performance.now();
   const script = relative(ROOT, process.argv[1]);
   const command = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)].join(

@@ -30,14 +30,7 @@ import { join } from "node:path";
 import { type Interleaving, type LoadResult, median } from "./lib/load.ts";
 import { allocatePort, ROOT, type Runtime, startServer } from "./lib/proc.ts";
 import { measureWithWrk } from "./lib/wrk.ts";
-import {
-  adminCreate,
-  adminMemory,
-  createSessionsOverHttp,
-  echoTemplate,
-  echoTraffic,
-  probe,
-} from "./run/traffic.ts";
+import { adminCreate, adminMemory, echoTemplate, echoTraffic, probe } from "./run/traffic.ts";
 
 /** The servers a scale pair can be measured on. */
 export type ScaleServer = "tether" | "floor-legacy";
@@ -73,17 +66,6 @@ function entryOf(server: ScaleServer, tree: string): { entry: string; args: stri
     : { entry: join(tree, "bench/servers/tether.ts"), args: ["--max-sessions", "10000000"] };
 }
 
-/**
- * `count` sessions made in the server at `base`: through the in-process admin
- * route, or over HTTP for the floor (its Host check refuses the admin route's
- * built requests, which carry no Host header).
- */
-async function create(server: ScaleServer, base: string, count: number): Promise<string[]> {
-  return server === "floor-legacy"
-    ? (await createSessionsOverHttp(base, count, true)).ids
-    : (await adminCreate(base, count)).ids;
-}
-
 /** A server process holding `count` sessions, grown as run.ts grows its scale processes. */
 async function grown(options: ScalePairOptions, count: number) {
   const { entry, args } = entryOf(options.server, options.tree ?? ROOT);
@@ -93,10 +75,10 @@ async function grown(options: ScalePairOptions, count: number) {
   });
   try {
     const base = `http://127.0.0.1:${server.port}`;
-    let ids = await create(options.server, base, Math.min(options.base, count));
+    let ids = (await adminCreate(base, Math.min(options.base, count))).ids;
     await probe(base, echoTemplate(ids));
     if (count > ids.length) {
-      ids = ids.concat(await create(options.server, base, count - ids.length));
+      ids = ids.concat((await adminCreate(base, count - ids.length)).ids);
     }
     return { server, base, ids };
   } catch (error) {
@@ -189,10 +171,10 @@ async function main(): Promise<void> {
       });
       try {
         const base = `http://127.0.0.1:${running.port}`;
-        const ids = await create(server, base, baseSessions);
+        const { ids } = await adminCreate(base, baseSessions);
         await probe(base, echoTemplate(ids));
         const before = await adminMemory(base);
-        await create(server, base, sessions - baseSessions);
+        await adminCreate(base, sessions - baseSessions);
         const after = await adminMemory(base);
         const n = sessions - baseSessions;
         console.log(

@@ -73,13 +73,21 @@
  */
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compilerInstructions, type SimulatedEvents, simulatedEvents } from "./lib/cachegrind.ts";
-import { cycleEstimate } from "./lib/callgrind.ts";
+import type { SimulatedEvents } from "./lib/cachegrind.ts";
+import {
+  type Count,
+  countOf,
+  median,
+  signed,
+  simulatedRow,
+  steady,
+} from "./lib/instruction_counts.ts";
 import { type Drive, runDrivenServer } from "./lib/instruction_server.ts";
 import { allocatePort, BINARIES, ROOT } from "../lib/proc.ts";
+import { removeTemporaryTrees, temporaryTree } from "./lib/temporary_tree.ts";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -200,22 +208,6 @@ const VALGRIND = [
   `--cachegrind-out-file=${OUTPUT}`,
 ];
 
-/** One run's count, and the part of it V8's optimizing compilers did (undefined: a stripped binary). */
-interface Count {
-  total: number;
-  compiling: number | undefined;
-  /** With `--cache-sim`: the simulated misses. */
-  sim?: SimulatedEvents;
-}
-
-function countOf(stderr: string, what: string): Count {
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
-  if (refs === null) throw new Error(`${what}: no count from valgrind:\n${stderr.slice(-2000)}`);
-  const compiling = compilerInstructions(OUTPUT);
-  rmSync(OUTPUT, { force: true });
-  return { total: Number(refs[1].replaceAll(",", "")), compiling, sim: simulatedEvents(stderr) };
-}
-
 /** Instructions executed by one run of a case, start-up included. */
 async function instructions(
   runtime: string,
@@ -233,6 +225,7 @@ async function instructions(
         tool: server.tool,
       }),
       `${runtime} ${mode}`,
+      OUTPUT,
     );
   }
   const run = spawnSync(
@@ -247,7 +240,7 @@ async function instructions(
   if (run.status !== 0) {
     throw new Error(`${runtime} ${mode} failed (${run.status}):\n${run.stderr.slice(-2000)}`);
   }
-  return countOf(run.stderr, `${runtime} ${mode}`);
+  return countOf(run.stderr, `${runtime} ${mode}`, OUTPUT);
 }
 
 /**
@@ -289,65 +282,6 @@ async function perRequest(runtime: string, tree: string, mode: string): Promise<
   return { total: (longRun.total - shortRun.total) / extra, compiling, sim };
 }
 
-/** The simulated misses per request of `counts` (medians), and the cycle estimate. */
-function simulatedRow(counts: readonly Count[]): string {
-  if (counts.some((count) => count.sim === undefined)) return "";
-  const mid = (pick: (sim: SimulatedEvents) => number) =>
-    median(counts.map((count) => pick(count.sim!))).toFixed(0);
-  // bench/lab/lib/callgrind.ts's estimate, from this count's instructions and misses.
-  const cycles = median(
-    counts.map((count) => cycleEstimate({ instructions: count.total, ...count.sim! })),
-  );
-  return `  (misses: I1 ${mid((sim) => sim.i1Misses)}, D1 ${mid((sim) => sim.d1Misses)}, LL ${
-    mid((sim) => sim.llMisses)
-  }, branches ${mid((sim) => sim.mispredicts)}; cycle estimate ${(cycles / 1000).toFixed(1)}k)`;
-}
-
-/** The median per-request count without the compilers' part; undefined when a binary is stripped. */
-function steady(counts: readonly Count[]): number | undefined {
-  if (counts.some((count) => count.compiling === undefined)) return undefined;
-  return median(counts.map((count) => count.total - count.compiling!));
-}
-
-/** `now` against `before`: the difference and its percentage, signed. */
-function signed(now: number, before: number): string {
-  const change = now - before;
-  const sign = change > 0 ? "+" : "";
-  return `${sign}${(change / 1000).toFixed(1)}k (${sign}${(100 * change / before).toFixed(1)}%)`;
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/**
- * A temporary worktree of `ref` beside the other, named alike. With a base,
- * this tree is measured from one too: V8's warm-up in the counted window
- * depends on where the code lives (the same commit counted 207.1k
- * instructions per legacy call from /tmp/base and /work/main, 195.4k–195.8k
- * from two `tether-instructions-*` directories, 206.2k from a 42-character
- * one), so a base and a head in differently named trees differ by up to 5%
- * with no change at all.
- */
-function temporaryTree(ref: string): string {
-  const tree = mkdtempSync(join(tmpdir(), "tether-instructions-"));
-  execFileSync("git", ["worktree", "add", "--detach", tree, ref], { cwd: ROOT, stdio: "ignore" });
-  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
-  return tree;
-}
-
-/** Removes the worktrees {@linkcode temporaryTree} made for this run. */
-function removeTemporaryTrees(): void {
-  for (const tree of [baseTree, headTree]) {
-    if (tree === undefined || tree === ROOT) continue;
-    execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
-    rmSync(tree, { recursive: true, force: true });
-  }
-}
-
 let baseTree: string | undefined;
 /** Where this tree is measured: itself, or with a base its copy (tracked files and their uncommitted changes). */
 let headTree = ROOT;
@@ -360,7 +294,7 @@ if (baseRef !== "") {
       execFileSync("git", ["apply", "--binary", "-"], { cwd: headTree, input: changes });
     }
   } catch (error) {
-    removeTemporaryTrees(); // a failed set-up leaves no worktree behind
+    removeTemporaryTrees([baseTree, headTree]); // a failed set-up leaves no worktree behind
     throw error;
   }
 }
@@ -441,5 +375,5 @@ try {
   }
 } finally {
   rmSync(OUTPUT_DIR, { recursive: true, force: true });
-  removeTemporaryTrees();
+  removeTemporaryTrees([baseTree, headTree]);
 }

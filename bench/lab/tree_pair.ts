@@ -36,7 +36,8 @@ import { resolve } from "node:path";
 import { optionReader } from "../lib/args.ts";
 import { median } from "../lib/load.ts";
 import { allocatePort, ROOT, type Runtime, RUNTIMES, startServer } from "../lib/proc.ts";
-import { measureWithWrk, type WrkTarget, wrkVersion } from "../lib/wrk.ts";
+import { measureWithWrk, wrkVersion } from "../lib/wrk.ts";
+import type { WrkTarget } from "../lib/wrk_script.ts";
 import { POST_HEADERS } from "../lib/protocol.ts";
 import { perRoundRatios } from "../run/format.ts";
 import {

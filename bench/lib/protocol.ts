@@ -5,7 +5,7 @@
  * (bench/servers/*.ts), so all of them speak exactly the same bytes.
  */
 
-import type { WrkCheck } from "./wrk.ts";
+import type { WrkCheck } from "./wrk_script.ts";
 
 /** The protocol version negotiated by every client in the bench. */
 export const PROTOCOL_VERSION = "2025-11-25";

@@ -1,13 +1,13 @@
 /**
- * Redis bytes and commands per request at 2, 4 and 8 instances on one Redis
+ * Redis bytes and commands per request at N instances on one Redis (2 and 8 in a full run)
  * (bench/redis_scale.ts's fan-out table): N instances of the bench server,
  * requests spread round-robin, and Redis's own counters (`INFO stats`:
  * `total_net_output_bytes`, `total_commands_processed`) read before and
  * after, less the idle traffic of N instances (bus readers, liveness
  * refreshes, heartbeats) over as long: every instance serves a request
  * first (its bus subscribes then), and the idle rate is read over
- * `idleMs` (longer than the longest idle period, 5 s, in a full run) just
- * before each workload; the idle traffic per instance is its own column.
+ * `idleMs` (longer than the longest idle period, 5 s, in a full run) once
+ * before the workloads; the idle traffic per instance is its own column.
  * Three workloads: a JSON `tools/call` (no bus message), a
  * `notifications/cancelled` posted to another instance than the one holding
  * the call (one bus message), on a session those two instances serve, and a
@@ -102,33 +102,35 @@ function postModern(url: string, method: string, body: string, name?: string): P
   return fetch(url, { method: "POST", headers, body });
 }
 
+/** Redis's traffic while the instances idle, read over `idleMs`: per second. */
+async function idleTraffic(redis: FanoutRedis, idleMs: number): Promise<Traffic> {
+  const start = await counters(redis);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const idle = between(start, await counters(redis));
+  const seconds = (performance.now() - started) / 1_000;
+  return { bytes: idle.bytes / seconds, commands: idle.commands / seconds };
+}
+
 /**
- * Per-request Redis traffic of `requests` requests (each `send(i)`, spread
- * over the instances by the caller), less the idle traffic read over
- * `idleMs` just before, scaled to as long; and that idle traffic per second.
+ * Per-request Redis traffic of `requests` requests (each `send(i)`, spread over the instances by
+ * the caller), less the idle traffic per second (`idle`, read once per instance count: the
+ * instances' bus reads and heartbeats, the same before each workload) over as long.
  */
 async function perRequest(
   redis: FanoutRedis,
   requests: number,
-  idleMs: number,
+  idle: Traffic,
   send: (i: number) => Promise<void>,
-): Promise<{ request: Traffic; idlePerSecond: Traffic }> {
-  const idleStart = await counters(redis);
-  const idleStarted = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, idleMs));
-  const idle = between(idleStart, await counters(redis));
-  const idleSeconds = (performance.now() - idleStarted) / 1_000;
+): Promise<Traffic> {
   const started = performance.now();
   const before = await counters(redis);
   for (let i = 0; i < requests; i++) await send(i);
   const busy = between(before, await counters(redis));
-  const scale = (performance.now() - started) / 1_000 / idleSeconds;
+  const seconds = (performance.now() - started) / 1_000;
   return {
-    request: {
-      bytes: (busy.bytes - idle.bytes * scale) / requests,
-      commands: (busy.commands - idle.commands * scale) / requests,
-    },
-    idlePerSecond: { bytes: idle.bytes / idleSeconds, commands: idle.commands / idleSeconds },
+    bytes: (busy.bytes - idle.bytes * seconds) / requests,
+    commands: (busy.commands - idle.commands * seconds) / requests,
   };
 }
 
@@ -140,8 +142,10 @@ export async function measureFanout(
   options: {
     counts: readonly number[];
     requests: number;
-    /** The idle window before each workload, ms. */
+    /** The idle window read once per instance count, before its workloads, ms. */
     idleMs: number;
+    /** Requests of the 2026-07-28 cancel workload (each waits the bus's grace, 200-300 ms). */
+    graceRequests: number;
     freePort: () => Promise<number>;
   },
 ): Promise<FanoutRow[]> {
@@ -167,10 +171,11 @@ export async function measureFanout(
         const response = await post(url, sessionId, echo(0));
         if (!(await response.text()).includes(ECHO_TEXT)) throw new Error("warm-up failed");
       }
-      const { request: call, idlePerSecond } = await perRequest(
+      const idlePerSecond = await idleTraffic(redis, options.idleMs);
+      const call = await perRequest(
         redis,
         options.requests,
-        options.idleMs,
+        idlePerSecond,
         async (i) => {
           const response = await post(urls[i % count], sessionId, echo(i + 1));
           const text = await response.text();
@@ -181,10 +186,10 @@ export async function measureFanout(
       // session is one only these two serve (the first one's calls went to every instance, so
       // every instance would get its first message, and release it 2 s later).
       const owned = await initialize(urls[0]);
-      const { request: cancel } = await perRequest(
+      const cancel = await perRequest(
         redis,
         options.requests,
-        options.idleMs,
+        idlePerSecond,
         async (i) => {
           const id = 1_000_000 + i;
           const held = await post(
@@ -204,10 +209,10 @@ export async function measureFanout(
       );
       // A 2026-07-28 call held on instance 0, cancelled through instance 1 once its stream opened
       // (it outlived its grace: recorded where it runs). Each waits the grace: fewer samples.
-      const { request: statelessCancel } = await perRequest(
+      const statelessCancel = await perRequest(
         redis,
-        Math.min(options.requests, 50),
-        options.idleMs,
+        options.graceRequests,
+        idlePerSecond,
         async (i) => {
           const id = 2_000_000 + i;
           const held = await postModern(

@@ -9,7 +9,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpuSeconds, ROOT } from "./proc.ts";
-import type { WrkCheck } from "./wrk.ts";
+import type { WrkCheck } from "./wrk_script.ts";
 
 /** A stdio server run by the driver. */
 export interface StdioServer {

@@ -1,21 +1,19 @@
 /**
- * The command line of bench/run.ts: runtimes, --only, --generator, --out, --smoke. Parsing only;
+ * The command line of bench/run.ts: runtimes, --only, --generator, --out, --smoke, --wide, --plan.
+ * Parsing only;
  * an unknown flag exits with the usage.
  * @module
  */
 
 import { wrkBinary } from "../lib/wrk.ts";
 import { type Runtime, RUNTIMES } from "../lib/proc.ts";
-import {
-  type Generator,
-  SERVER_LABELS,
-  type ServerKey,
-  type Workload,
-  WORKLOADS,
-} from "./plans.ts";
+import { SERVER_LABELS, type ServerKey, type Workload, WORKLOADS } from "./plans.ts";
+import type { Generator } from "./settings.ts";
 
 export function parseCli(argv: string[]) {
   let smoke = false;
+  let wide = false;
+  let plan = false;
   let runtimes: Runtime[] = [...RUNTIMES];
   let only: string[] = [];
   let out: string | undefined;
@@ -28,6 +26,8 @@ export function parseCli(argv: string[]) {
       return v;
     };
     if (arg === "--smoke") smoke = true;
+    else if (arg === "--wide") wide = true;
+    else if (arg === "--plan") plan = true;
     else if (arg === "--runtime") runtimes = value().split(",").map((r) => r.trim()) as Runtime[];
     else if (arg === "--only") only = value().split(",").map((s) => s.trim());
     else if (arg === "--out") out = value();
@@ -39,7 +39,7 @@ export function parseCli(argv: string[]) {
       generator = v;
     } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--runtime deno,bun,node] [--only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
+        "usage: node_modules/node24/bin/node bench/run.ts [--smoke] [--wide] [--plan] [--runtime deno,bun,node] [--only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server>] [--generator wrk|autocannon] [--out FILE]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -59,6 +59,8 @@ export function parseCli(argv: string[]) {
   const complete = !smoke && only.length === 0 && runtimes.length === RUNTIMES.length;
   return {
     smoke,
+    wide,
+    plan,
     generator,
     runtimes,
     onlyWorkloads,

@@ -7,7 +7,8 @@
 import { execFileSync } from "node:child_process";
 import { type LoadResult, median } from "../lib/load.ts";
 import { ROOT, type Runtime } from "../lib/proc.ts";
-import type { Generator, ServerKey } from "./plans.ts";
+import type { ServerKey } from "./plans.ts";
+import type { Generator } from "./settings.ts";
 import { type LoadRow, loadRows, type PairRow, pairRows } from "./results.ts";
 
 export function fmtInt(n: number): string {

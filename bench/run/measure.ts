@@ -11,7 +11,8 @@ import { measureWithWrk } from "../lib/wrk.ts";
 import { allocatePort, type Runtime, type ServerProcess, startServer } from "../lib/proc.ts";
 import { MCP_PATH, POST_HEADERS } from "../lib/protocol.ts";
 import { fmtInt, fmtMs } from "./format.ts";
-import type { Generator, ProcessPlan, Settings, TimingKind, Workload } from "./plans.ts";
+import type { ProcessPlan, Workload } from "./plans.ts";
+import type { Generator, Settings, TimingKind } from "./settings.ts";
 import { commands, fail, type LoadRow, loadRows, versions } from "./results.ts";
 import {
   createSessionsOverHttp,

@@ -9,7 +9,8 @@ import { measureScalePair, type ScalePair, type ScaleServer } from "../scale_pai
 import { median } from "../lib/load.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
 import { find, fmtInt, fmtMicros, fmtRatio, perRoundRatios } from "./format.ts";
-import { MEMORY_PLANS, type ServerKey, type Settings, STREAM_PLANS } from "./plans.ts";
+import { MEMORY_PLANS, type ProcessPlan, type ServerKey, STREAM_PLANS } from "./plans.ts";
+import type { Settings } from "./settings.ts";
 import {
   fail,
   loadRows,
@@ -52,7 +53,7 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
       // Warm the "many" process the same way before its baseline, so compiled code is not counted per session.
       await warm(many, echoTraffic(ids), settings);
       const baseline = await adminMemory(many.base);
-      for (const step of settings.memorySteps) {
+      for (const step of memoryStepsOf(plan, settings)) {
         const created = await adminCreate(many.base, step - ids.length);
         ids = ids.concat(created.ids);
         const m = await adminMemory(many.base);
@@ -82,9 +83,10 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
             `  created in-process at ${fmtInt(row.createRate)}/s`,
         );
       }
+      if (plan.scalePair === false) continue;
       // The scale pair is timed on a third process, grown the same way but never made to
       // collect garbage: a forced gc() can leave Node's own process.nextTick on a slow path
-      // for the rest of the process (bench/README.md, "Forced GC and the scale pair"), and
+      // for the rest of the process (bench/notes/2026-11-24-gap-under-load.md, "Forced GC and the scale pair"), and
       // the few process is never forced either.
       await many.server.stop();
       scaled = await start(runtime, plan, true);
@@ -120,6 +122,15 @@ export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settin
       await Promise.all([few?.server.stop(), many?.server.stop(), scaled?.server.stop()]);
     }
   }
+}
+
+/** The memory steps `plan`'s "many" process grows through (up to its `memoryMax`). */
+export function memoryStepsOf(
+  plan: ProcessPlan,
+  settings: Pick<Settings, "memorySteps">,
+): number[] {
+  const steps = settings.memorySteps.filter((step) => step <= (plan.memoryMax ?? Infinity));
+  return steps.length > 0 ? steps : settings.memorySteps.slice(0, 1);
 }
 
 /** A scale pair in two fresh processes (bench/scale_pair.ts): the last memory step ÷ the base. */

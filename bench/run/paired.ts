@@ -1,16 +1,17 @@
 /**
  * The paired runs: each close target pair of a workload measured again alone in adjacent slices,
  * and measured in fresh processes again when its median lands near a line it is judged against
- * (bench/README.md, "Rows near their line"). Adds pair rows to results.ts.
+ * (bench/notes/2026-11-27-rows-near-their-line.md). Adds pair rows to results.ts.
  * @module
  */
 
 import { type LoadResult, median } from "../lib/load.ts";
 import { measureWithWrk } from "../lib/wrk.ts";
 import type { Runtime } from "../lib/proc.ts";
-import { findRow, fmtRatio, perRoundRatios, roundsSummary } from "./format.ts";
-import { isClose, pairLines } from "./targets.ts";
-import { PEERS, type ServerKey, type Settings, SPEC_PEERS } from "./plans.ts";
+import { find, findRow, fmtRatio, perRoundRatios, ratio, roundsSummary } from "./format.ts";
+import { isClose, PAIR_MARGIN, pairLines } from "./targets.ts";
+import { PEERS, type ServerKey, SPEC_PEERS } from "./plans.ts";
+import type { Settings } from "./settings.ts";
 import { fail, type LoadRow, type PairRow, pairRows } from "./results.ts";
 import { elapsed, probe } from "./traffic.ts";
 import {
@@ -96,6 +97,13 @@ export async function pairedRuns(
     const run = servers.map((server) => entries.find((e) => e.row.server === server))
       .filter((e): e is Entry => e?.traffic.wrk !== undefined);
     if (run.length < 2) continue;
+    const far = settings.smoke ? undefined : farFromLines(runtime, workload, run);
+    if (far !== undefined) {
+      console.log(
+        `${elapsed()} ${runtime.padEnd(4)} side by side ${far}: far from its line, not paired`,
+      );
+      continue;
+    }
     const results = await measureWithWrk(
       run.map((e) => wrkTarget(e, settings)),
       settings.pairs,
@@ -124,6 +132,32 @@ export async function pairedRuns(
     }
     await recheckNearLines(run, rows, workload, settings);
   }
+}
+
+/**
+ * The run's judged pairs as "a ÷ b 1.84×" when every one of them lay farther than
+ * {@linkcode PAIR_MARGIN} from each line it is held to side by side (it is judged there, as a smoke
+ * run judges the heavy rows); undefined when one lay near, had no figure, or the run has no line.
+ */
+function farFromLines(
+  runtime: Runtime,
+  workload: PairedWorkload,
+  run: Entry[],
+): string | undefined {
+  const judged: string[] = [];
+  for (let i = 0; i < run.length; i++) {
+    for (let j = i + 1; j < run.length; j++) {
+      const [a, b] = [run[i].row.server, run[j].row.server];
+      const lines = pairLines(workload, a, b);
+      if (lines.length === 0) continue;
+      const value = ratio(find(runtime, workload, a), find(runtime, workload, b), true);
+      if (value === undefined || !Number.isFinite(value) || isClose(value, lines, PAIR_MARGIN)) {
+        return undefined;
+      }
+      judged.push(`${a} ÷ ${b} ${fmtRatio(value)}`);
+    }
+  }
+  return judged.length === 0 ? undefined : judged.join(", ");
 }
 
 /**

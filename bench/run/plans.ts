@@ -1,6 +1,6 @@
 /**
  * The bench's plans: the workloads, the servers (tether, its peers, the floors) and which process
- * serves which workloads in each phase, and the timings of a full and a smoke run. Data only.
+ * serves which workloads in each phase. Data only; the timings of a run are in settings.ts.
  * @module
  */
 
@@ -103,13 +103,27 @@ export interface ProcessPlan {
   initMinSlice?: number;
   /** Workloads it serves in a full run only (a smoke run keeps its time: it checks answers). */
   fullOnly?: Workload[];
+  /**
+   * Workloads it serves only in a `--wide` run (and a smoke run, which checks every answer): rows
+   * no target is judged on (where the difference goes: a floor ÷ the ceiling; tether ÷ SDK v1 for
+   * the large results; the peers' session creation), left out of a full run to keep it within its
+   * 30 minutes.
+   */
+  wideOnly?: Workload[];
+  /**
+   * Memory phase: the most sessions it grows to (the memory steps above are skipped), for a
+   * server whose bytes per session are all the phase asks of it. @default the last memory step
+   */
+  memoryMax?: number;
+  /** Memory phase: whether its scale pair (tools/call at the last step ÷ at the base) is timed. @default true */
+  scalePair?: boolean;
 }
 
 /**
  * Throughput phase: all of a runtime's processes run side by side and are measured interleaved.
  * The stateless (2026-07-28) rows are each served by a process that has served nothing before,
  * like the floor's: a process that answered SSE progress streams or 256 KiB results serves later
- * requests slower on Bun and Deno (bench/README.md, "A process's history"), so a server judged
+ * requests slower on Bun and Deno (bench/notes/2026-11-24-gap-under-load.md, "A process's history"), so a server judged
  * against the floor or a peer there is not handicapped by the workloads it ran earlier.
  */
 export const PLANS: readonly ProcessPlan[] = [
@@ -120,6 +134,7 @@ export const PLANS: readonly ProcessPlan[] = [
     workloads: ["steady", "progress", "large", "large-1m", "init"],
     sessionful: true,
     fullOnly: ["large-1m"],
+    wideOnly: ["progress", "large", "large-1m", "init"],
   },
   {
     server: "ceiling",
@@ -135,6 +150,7 @@ export const PLANS: readonly ProcessPlan[] = [
     workloads: ["large", "large-1m"],
     sessionful: true,
     fullOnly: ["large-1m"],
+    wideOnly: ["large", "large-1m"],
   },
   {
     server: "tether",
@@ -172,6 +188,7 @@ export const PLANS: readonly ProcessPlan[] = [
     workloads: ["steady", "progress", "large", "large-1m", "init"],
     sessionful: true,
     fullOnly: ["large-1m"],
+    wideOnly: ["large", "large-1m"],
   },
   {
     server: "sdk-json",
@@ -180,6 +197,7 @@ export const PLANS: readonly ProcessPlan[] = [
     workloads: ["steady", "large", "large-1m", "init"],
     sessionful: true,
     fullOnly: ["large-1m"],
+    wideOnly: ["large", "large-1m"],
   },
   {
     server: "sdk-v2",
@@ -187,6 +205,7 @@ export const PLANS: readonly ProcessPlan[] = [
     args: [],
     workloads: ["steady", "progress", "init"],
     sessionful: false,
+    wideOnly: ["steady", "progress", "init"],
   },
   {
     server: "sdk-v2",
@@ -259,6 +278,7 @@ export const PLANS: readonly ProcessPlan[] = [
     args: [],
     workloads: ["steady", "init"],
     sessionful: true,
+    wideOnly: ["init"],
   },
   {
     server: "mcp-lite-json",
@@ -274,6 +294,7 @@ export const PLANS: readonly ProcessPlan[] = [
     args: [],
     workloads: ["steady", "init"],
     sessionful: true,
+    wideOnly: ["init"],
   },
   {
     server: "tmcp",
@@ -288,6 +309,7 @@ export const PLANS: readonly ProcessPlan[] = [
     args: [],
     workloads: ["steady", "init"],
     sessionful: true,
+    wideOnly: ["init"],
   },
   {
     server: "fastmcp",
@@ -296,17 +318,31 @@ export const PLANS: readonly ProcessPlan[] = [
     workloads: ["steady", "init"],
     sessionful: true,
     initMinSlice: 3,
+    wideOnly: ["init"],
   },
 ];
 
-/** The workloads `plan`'s process serves in this run (a smoke run drops its `fullOnly` ones). */
-export function workloadsOf(plan: ProcessPlan, settings: { smoke: boolean }): Workload[] {
-  return settings.smoke
-    ? plan.workloads.filter((w) => !(plan.fullOnly ?? []).includes(w))
-    : plan.workloads;
+/**
+ * The workloads `plan`'s process serves in this run: a smoke run drops its `fullOnly` ones, a run
+ * that is not `wide` its `wideOnly` ones.
+ */
+export function workloadsOf(
+  plan: ProcessPlan,
+  settings: { smoke: boolean; wide: boolean },
+): Workload[] {
+  return plan.workloads.filter((w) =>
+    !(settings.smoke && (plan.fullOnly ?? []).includes(w)) &&
+    !(!settings.wide && (plan.wideOnly ?? []).includes(w))
+  );
 }
 
-/** Memory and scaling phase: per server a few-sessions, a many-sessions (memory) and a scaled (timing) process. */
+/**
+ * Memory and scaling phase: per server a few-sessions, a many-sessions (memory) and a scaled
+ * (timing) process. SDK v1 is the idle-heap yardstick only (no target is judged on its scaling):
+ * it grows to 10,000 sessions, not 100,000 (its bytes per session are flat past a few thousand, and
+ * its 100,000 sessions, about 4 GiB of heap, took minutes a runtime to make, twice), and no scale
+ * pair of it is timed.
+ */
 export const MEMORY_PLANS: readonly ProcessPlan[] = [
   {
     server: "tether",
@@ -321,6 +357,8 @@ export const MEMORY_PLANS: readonly ProcessPlan[] = [
     args: ["--mode", "json"],
     workloads: ["memory"],
     sessionful: true,
+    memoryMax: 10_000,
+    scalePair: false,
   },
 ];
 
@@ -360,99 +398,3 @@ export const STREAM_PLANS: readonly ProcessPlan[] = [
     sessionful: true,
   },
 ];
-
-export interface Timing {
-  /** Warm-up per server, seconds. */
-  warmup: number;
-  /** Rounds of interleaved slices. */
-  rounds: number;
-  /** Seconds per server per round. */
-  slice: number;
-}
-
-/** Which timing of {@linkcode Settings} a measurement uses. */
-export type TimingKind = "steady" | "short" | "scale";
-
-/** The load generator of a measurement. */
-export type Generator = "wrk" | "autocannon";
-
-export interface Settings {
-  smoke: boolean;
-  connections: number;
-  /** Sessions in the steady/progress pool. */
-  pool: number;
-  /** autocannon timings. */
-  steady: Timing;
-  short: Timing;
-  /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
-  scale: Timing;
-  /** wrk timings (whole seconds: wrk's unit; one process per slice). */
-  wrk: Record<TimingKind, Timing>;
-  /**
-   * wrk timing of a target pair measured again on its own (see
-   * {@linkcode pairedRuns}): its rounds are the pair's per-round ratios.
-   */
-  pairs: Timing;
-  /**
-   * Whether the heavy workloads' target pairs (progress, large, large-1m) are measured again on
-   * their own too; not in a smoke run (half a minute more), which judges them side by side.
-   */
-  heavyPairs: boolean;
-  /**
-   * Times a paired run whose median landed near a line it is judged against is measured again,
-   * each time in fresh processes (see `recheckNearLines` in paired.ts); the row is then judged on
-   * the median of its runs' medians. 0: none (a smoke run, which judges nothing).
-   */
-  rechecks: number;
-  memoryBase: number;
-  memorySteps: number[];
-  /**
-   * Concurrent SSE streams: how many, how long each lasts, streams per session, and rounds (each
-   * server once a round, in a fresh process; its row is the rounds' medians).
-   */
-  streams: { count: number; seconds: number; perSession: number; rounds: number };
-  /** wrk where installed (and not overridden by --generator), else autocannon. */
-  generator: Generator;
-}
-
-export const FULL: Omit<Settings, "generator"> = {
-  smoke: false,
-  connections: 32,
-  pool: 64,
-  steady: { warmup: 2, rounds: 8, slice: 0.6 },
-  short: { warmup: 1, rounds: 6, slice: 0.5 },
-  scale: { warmup: 1, rounds: 10, slice: 0.5 },
-  wrk: {
-    steady: { warmup: 2, rounds: 5, slice: 1 },
-    short: { warmup: 1, rounds: 4, slice: 1 },
-    scale: { warmup: 1, rounds: 6, slice: 1 },
-  },
-  pairs: { warmup: 0, rounds: 12, slice: 1 },
-  heavyPairs: true,
-  rechecks: 2,
-  memoryBase: 100,
-  memorySteps: [1_000, 10_000, 100_000],
-  // 16 per session: under tether's default maxRequestsPerSession (64).
-  streams: { count: 1_000, seconds: 10, perSession: 16, rounds: 3 },
-};
-
-export const SMOKE: Omit<Settings, "generator"> = {
-  smoke: true,
-  connections: 8,
-  pool: 4,
-  steady: { warmup: 0, rounds: 1, slice: 1 },
-  short: { warmup: 0, rounds: 1, slice: 0.75 },
-  scale: { warmup: 0, rounds: 1, slice: 0.75 },
-  wrk: {
-    steady: { warmup: 0, rounds: 1, slice: 1 },
-    short: { warmup: 0, rounds: 1, slice: 1 },
-    scale: { warmup: 0, rounds: 1, slice: 1 },
-  },
-  // One round: the smoke checks that a pair runs and answers right, not its ratio.
-  pairs: { warmup: 0, rounds: 1, slice: 1 },
-  heavyPairs: false,
-  rechecks: 0,
-  memoryBase: 10,
-  memorySteps: [50, 200],
-  streams: { count: 50, seconds: 3, perSession: 16, rounds: 1 },
-};

@@ -11,9 +11,10 @@ import { wrkBinary, wrkVersion } from "../lib/wrk.ts";
 import type { Runtime } from "../lib/proc.ts";
 import { commit, fmtInt } from "./format.ts";
 import { headline } from "./headline.ts";
-import { SERVER_LABELS, type Settings } from "./plans.ts";
+import { SERVER_LABELS } from "./plans.ts";
+import type { Settings } from "./settings.ts";
 import { commands, failures, refusalRows, versions } from "./results.ts";
-import { RECHECK_MARGIN } from "./targets.ts";
+import { PAIR_MARGIN, RECHECK_MARGIN } from "./targets.ts";
 import { loadTable, memoryTable, readmeTable, streamsTable } from "./tables.ts";
 import { GENERATOR_BOUND_CORES } from "./measure.ts";
 
@@ -117,13 +118,19 @@ export function report(
       settings.heavyPairs
         ? "tether and the progress floor, and SDK v1 (progress); tether and the large-result floor, JSON and SSE (256 KiB and 1 MiB); the SSE rows' floors (progress, large SSE) in a run of three in one rotation (a b c, b c a, …: tether, the resumable floor, the floor), judged on each of its pairs"
         : "in this smoke run the heavy workloads' rows are judged side by side"
+    }${
+      settings.smoke
+        ? ""
+        : `; a run whose judged pairs all lie farther than ${
+          PAIR_MARGIN * 100
+        }% from each line they are held to, side by side, is not paired and is judged side by side (far from its line, it is settled there; "paired" is absent from its cell)`
     }. The 100k ÷ 100 scaling pair runs alone anyway and is judged the same way. ${
       settings.rechecks > 0
         ? `**Rows near their line are measured in ${
           settings.rechecks + 1
         } runs:** a paired run with a pair whose median lies within ${
           RECHECK_MARGIN * 100
-        }% of a line it is judged against (met or short) is measured ${settings.rechecks} more times, each in fresh processes, and each of its pairs is judged on the median of its runs' medians ("again in fresh processes"); the scaling pair, whose rounds spread too widely for one run to settle it anywhere, is always measured so, with the legacy floor's pair that bounds it (bench/README.md, "Rows near their line"). `
+        }% of a line it is judged against (met or short) is measured ${settings.rechecks} more times, each in fresh processes, and each of its pairs is judged on the median of its runs' medians ("again in fresh processes"); the scaling pair, whose rounds spread too widely for one run to settle it anywhere, is always measured so, with the legacy floor's pair that bounds it (bench/README.md, "Rows near their line"; bench/notes/2026-11-27-rows-near-their-line.md). `
         : ""
     }` +
     `**Per server CPU-second is the primary figure** (every target is judged on it); the load generator's CPU is printed beside each row with its share, and a row is flagged ⚠ generator-bound when the generator used ≥ ${GENERATOR_BOUND_CORES} of its one core.`,
@@ -172,9 +179,9 @@ export function report(
     `The "many" process runs tools/call briefly (so compiled code is in the baseline), takes a baseline, then grows to ${
       settings.memorySteps.map(fmtInt).join(" / ")
     } sessions through the bench-only in-process route \`POST /__bench/sessions?n=N\` (it calls the server's own fetch handler with synthetic initialize + initialized Requests, 64 concurrent; the "in-process creation rate" column is that route's rate, no sockets involved), ` +
-    'reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. The scaling pair is the "few" process and a third, grown to the same count through the same route but never forced to collect garbage (on Node a forced gc() can leave `process.nextTick` slow for the rest of the process; bench/README.md), driven with tools/call, interleaved, requests rotated across all of their live sessions. ' +
-    "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers. tether runs with `sessions.maxSessions` raised to 10,000,000. " +
-    "The legacy floor's scaling pair (bench/scale_pair.ts's code: two fresh processes, sessions made over HTTP, wrk in alternating slices) is the bound of tether's scaling target where it is below 0.9.",
+    'reading `process.memoryUsage()` / `Deno.memoryUsage()` after forced GC at each step. The scaling pair is the "few" process and a third, grown to the same count through the same route but never forced to collect garbage (on Node a forced gc() can leave `process.nextTick` slow for the rest of the process; bench/notes/2026-11-24-gap-under-load.md), driven with tools/call, interleaved, requests rotated across all of their live sessions. ' +
+    "The SDK is measured in its enableJsonResponse variant there so its load matches tether's JSON answers, up to 10,000 sessions and without a scaling pair (it is the idle-heap yardstick; no target is judged on its scaling). tether runs with `sessions.maxSessions` raised to 10,000,000. " +
+    "The legacy floor's scaling pair (bench/scale_pair.ts's code: two fresh processes, sessions made through the same in-process route, which sends the Host and Content-Length headers the floor checks, wrk in alternating slices) is the bound of tether's scaling target where it is below 0.9.",
     "- Large results: tools/call of a tool answering a 256 KiB (and, the `large-1m` rows, 1 MiB) ASCII text, through the same session pool; JSON answers (tether auto, SDK v1 enableJsonResponse, the legacy floor, the ceiling) and SSE answers (tether responseMode sse, SDK v1 default, the legacy floor and the ceiling with `--mode sse`). " +
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
     `- Concurrent streams: ${settings.streams.rounds} ${

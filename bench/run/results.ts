@@ -7,7 +7,8 @@
 import type { LoadResult } from "../lib/load.ts";
 import type { ServerRefusals } from "../lib/refusals.ts";
 import type { Runtime } from "../lib/proc.ts";
-import type { Generator, ServerKey, Workload } from "./plans.ts";
+import type { ServerKey, Workload } from "./plans.ts";
+import type { Generator } from "./settings.ts";
 
 export interface LoadRow {
   runtime: Runtime;

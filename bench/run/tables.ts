@@ -19,7 +19,8 @@ import {
   perRoundRatios,
   ratio,
 } from "./format.ts";
-import { SERVER_LABELS, type ServerKey, type Settings } from "./plans.ts";
+import { SERVER_LABELS, type ServerKey } from "./plans.ts";
+import type { Settings } from "./settings.ts";
 import { type LoadRow, loadRows, memoryRows, pairRows, streamRows } from "./results.ts";
 import { GENERATOR_BOUND_CORES, generatorBound, generatorShare } from "./measure.ts";
 
@@ -79,13 +80,18 @@ export function readmeTable(runtimes: Runtime[], settings: Settings): string {
     lines.push(`| ${name} | ${cells.join(" | ")} |`);
   }
   const big = settings.memorySteps[settings.memorySteps.length - 1];
+  const sdkSessions = Math.max(
+    0,
+    ...memoryRows.filter((r) => r.server === "sdk-json").map((r) => r.sessions),
+  );
   lines.push(
-    `| heap per idle session at ${fmtInt(big)}: tether (SDK v1) | ${
+    `| heap per idle session at ${fmtInt(big)}: tether (SDK v1 at ${fmtInt(sdkSessions)}) | ${
       runtimes.map((rt) => {
-        const of = (server: ServerKey) =>
-          memoryRows.find((r) => r.runtime === rt && r.server === server && r.sessions === big);
-        const t = of("tether");
-        const s = of("sdk-json");
+        const t = memoryRows.find((r) =>
+          r.runtime === rt && r.server === "tether" && r.sessions === big
+        );
+        // SDK v1 at its largest step (plans.ts, MEMORY_PLANS: 10,000 sessions).
+        const s = memoryRows.findLast((r) => r.runtime === rt && r.server === "sdk-json");
         return t === undefined
           ? "n/a"
           : `${fmtBytes(t.heapPerSession)}${

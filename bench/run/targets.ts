@@ -41,10 +41,19 @@ export function scaleTarget(floorRatio: number | undefined): number {
 /**
  * How near its line a paired row's median may be before one run is not taken to settle it, as a
  * share of the line: on this 2-core machine the same tree's close rows move by 0.05–0.15 from run
- * to run (bench/README.md, "Rows near their line"), up to 18% of the guard rows' 0.85, so the
+ * to run (bench/notes/2026-11-27-rows-near-their-line.md), up to 18% of the guard rows' 0.85, so the
  * margin covers that spread.
  */
 export const RECHECK_MARGIN = 0.2;
+
+/**
+ * How near its line a target pair's side-by-side ratio must lie, as a share of the line, for the
+ * pair to be measured again on its own (bench/run/paired.ts): a side-by-side ratio moves by up to
+ * about a quarter from its paired median here (2026-11-27: tether ÷ the floor, stateless, Deno
+ * 0.91 side by side, 0.82 paired), so a pair farther than this from every line it is held to is
+ * settled side by side, and its time goes to the pairs that are not.
+ */
+export const PAIR_MARGIN = 0.35;
 
 /**
  * The lines the headline judges `a ÷ b` of `workload` against, when they were measured as a
@@ -76,8 +85,8 @@ export function pairLines(workload: LoadRow["workload"], a: ServerKey, b: Server
 }
 
 /**
- * Whether `value` lies within {@linkcode RECHECK_MARGIN} of any of `lines` (above or below): one
- * run does not settle which side it is on.
+ * Whether `value` lies within `margin` ({@linkcode RECHECK_MARGIN} unless told) of any of `lines`
+ * (above or below): one run does not settle which side it is on.
  * @example
  * ```ts
  * isClose(0.73, [0.85]); // true
@@ -85,7 +94,11 @@ export function pairLines(workload: LoadRow["workload"], a: ServerKey, b: Server
  * isClose(0.67, [0.85]); // false: short by more than 20%
  * ```
  */
-export function isClose(value: number, lines: readonly number[]): boolean {
+export function isClose(
+  value: number,
+  lines: readonly number[],
+  margin: number = RECHECK_MARGIN,
+): boolean {
   return Number.isFinite(value) &&
-    lines.some((line) => Math.abs(value - line) < RECHECK_MARGIN * line);
+    lines.some((line) => Math.abs(value - line) < margin * line);
 }

@@ -7,7 +7,8 @@
 import { probeRefusals, type ServerRefusals } from "../lib/refusals.ts";
 import type { Runtime } from "../lib/proc.ts";
 import { POST_HEADERS } from "../lib/protocol.ts";
-import { PLANS, type ServerKey, type Settings, type Workload, workloadsOf } from "./plans.ts";
+import { PLANS, type ServerKey, type Workload, workloadsOf } from "./plans.ts";
+import type { Settings } from "./settings.ts";
 import { fail, refusalRows } from "./results.ts";
 import { elapsed, JSON_ONLY_HEADERS, probe } from "./traffic.ts";
 import { type Entry, interleaved, label, type Running, start, trafficOf } from "./measure.ts";

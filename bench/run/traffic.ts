@@ -5,7 +5,7 @@
  */
 
 import type { RequestTemplate } from "../lib/load.ts";
-import type { WrkTraffic } from "../lib/wrk.ts";
+import type { WrkTraffic } from "../lib/wrk_script.ts";
 import {
   confirmCallBody,
   ECHO_CHECK,

@@ -118,6 +118,10 @@ function json(value: unknown, status = 200): Response {
   });
 }
 
+const utf8 = new TextEncoder();
+/** The UTF-8 length of `text`, bytes. */
+const byteLength = (text: string) => utf8.encode(text).length;
+
 /** Options of {@linkcode startBenchServer}. */
 export interface BenchServer {
   /** The server under test. */
@@ -135,11 +139,14 @@ export async function startBenchServer(server: BenchServer): Promise<void> {
 
   async function createOne(): Promise<string | undefined> {
     const n = ++counter;
+    // The Host and Content-Length headers an HTTP client sends (the floors check both).
+    const host = new URL(base).host;
+    const initBody = initializeBody(`bench-${n}`);
     const init = await server.fetch(
       new Request(base + MCP_PATH, {
         method: "POST",
-        headers: INIT_HEADERS,
-        body: initializeBody(`bench-${n}`),
+        headers: { ...INIT_HEADERS, host, "content-length": String(byteLength(initBody)) },
+        body: initBody,
       }),
     );
     const sessionId = init.headers.get("mcp-session-id") ?? undefined;
@@ -147,7 +154,11 @@ export async function startBenchServer(server: BenchServer): Promise<void> {
     if (init.status !== 200 || !text.includes('"protocolVersion"')) {
       throw new Error(`initialize answered ${init.status}: ${text.slice(0, 200)}`);
     }
-    const headers: Record<string, string> = { ...POST_HEADERS };
+    const headers: Record<string, string> = {
+      ...POST_HEADERS,
+      host,
+      "content-length": String(byteLength(INITIALIZED_BODY)),
+    };
     if (sessionId !== undefined) headers["mcp-session-id"] = sessionId;
     const note = await server.fetch(
       new Request(base + MCP_PATH, { method: "POST", headers, body: INITIALIZED_BODY }),

@@ -9,8 +9,18 @@
 import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LoadResult } from "../../../bench/lib/load.ts";
-import { headline, streamRssRatio, streamRssRounds } from "../../../bench/run/headline.ts";
-import { type ServerKey, SMOKE, SPEC_PEERS, workloadsOf } from "../../../bench/run/plans.ts";
+import { headline } from "../../../bench/run/headline.ts";
+import { streamRssRatio, streamRssRounds } from "../../../bench/run/cells.ts";
+import {
+  MEMORY_PLANS,
+  PLANS,
+  type ServerKey,
+  SPEC_PEERS,
+  workloadsOf,
+} from "../../../bench/run/plans.ts";
+import { FULL, SMOKE } from "../../../bench/run/settings.ts";
+import { describeBench, plannedRuntime } from "../../../bench/run/duration.ts";
+import { memoryStepsOf } from "../../../bench/run/memory_streams.ts";
 import {
   type LoadRow,
   loadRows,
@@ -22,7 +32,9 @@ import {
 import {
   GUARD_LINE,
   isClose,
+  PAIR_MARGIN,
   pairLines,
+  PEER_LINE,
   RECHECK_MARGIN,
   SCALE_TARGET,
   scaleTarget,
@@ -542,7 +554,52 @@ describe("bench targets (bench/run/headline.ts)", () => {
       sessionful: true,
       fullOnly: ["large-1m" as const],
     };
-    assert.deepEqual(workloadsOf(plan, { smoke: true }), ["large"]);
-    assert.deepEqual(workloadsOf(plan, { smoke: false }), ["large", "large-1m"]);
+    assert.deepEqual(workloadsOf(plan, { smoke: true, wide: true }), ["large"]);
+    assert.deepEqual(workloadsOf(plan, { smoke: false, wide: false }), ["large", "large-1m"]);
+  });
+
+  it("a full run drops the workloads only a --wide run (or a smoke run) serves", () => {
+    const plan = {
+      server: "ceiling" as const,
+      entry: "ceiling.ts",
+      args: [],
+      workloads: ["steady" as const, "progress" as const, "init" as const],
+      sessionful: true,
+      wideOnly: ["progress" as const, "init" as const],
+    };
+    assert.deepEqual(workloadsOf(plan, { smoke: false, wide: false }), ["steady"]);
+    assert.deepEqual(workloadsOf(plan, { smoke: false, wide: true }), plan.workloads);
+    assert.deepEqual(workloadsOf(plan, { smoke: true, wide: true }), plan.workloads);
+    // Every target row's servers are in a full run: only rows without a target are left out.
+    for (const p of PLANS) {
+      for (const w of p.wideOnly ?? []) {
+        assert.ok(!["floor", "floor-legacy", "tether", "tether-sse"].includes(p.server), w);
+      }
+    }
+  });
+
+  it("SDK v1's memory process stops at 10,000 sessions and times no scale pair", () => {
+    const sdk = MEMORY_PLANS.find((plan) => plan.server === "sdk-json")!;
+    const tether = MEMORY_PLANS.find((plan) => plan.server === "tether")!;
+    assert.deepEqual(memoryStepsOf(sdk, FULL), [1_000, 10_000]);
+    assert.deepEqual(memoryStepsOf(tether, FULL), FULL.memorySteps);
+    assert.equal(sdk.scalePair, false);
+    // A smoke run's steps are all under the bound.
+    assert.deepEqual(memoryStepsOf(sdk, SMOKE), SMOKE.memorySteps);
+  });
+
+  it("a pair far from its line side by side is not paired; a near one is", () => {
+    assert.ok(isClose(1.5, [PEER_LINE], PAIR_MARGIN)); // 25% above 1.2
+    assert.ok(!isClose(1.7, [PEER_LINE], PAIR_MARGIN)); // 42% above
+    assert.ok(!isClose(0.6, [GUARD_LINE])); // beyond the recheck margin (20%)
+    assert.ok(isClose(0.6, [GUARD_LINE], PAIR_MARGIN)); // still paired (29% under)
+  });
+
+  it("the plan of a full npm run bench is estimated from its settings", () => {
+    const full = plannedRuntime(FULL);
+    const wide = plannedRuntime({ ...FULL, wide: true });
+    assert.ok(wide.throughput > full.throughput); // --wide adds the rows without a target
+    const text = describeBench(FULL, 3);
+    assert.match(text, /a full npm run bench: run\.ts on 3 runtimes [\d.]+ min to [\d.]+ min/);
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * The timings and sizes of a full and a smoke bench run (rounds, slices, paired runs, rechecks,
+ * memory steps, streams). Data only; what each phase runs is in plans.ts, and what a plan costs
+ * in time is in duration.ts (`--plan`).
+ * @module
+ */
+
+export interface Timing {
+  /** Warm-up per server, seconds. */
+  warmup: number;
+  /** Rounds of interleaved slices. */
+  rounds: number;
+  /** Seconds per server per round. */
+  slice: number;
+}
+
+/** Which timing of {@linkcode Settings} a measurement uses. */
+export type TimingKind = "steady" | "short" | "scale";
+
+/** The load generator of a measurement. */
+export type Generator = "wrk" | "autocannon";
+
+export interface Settings {
+  smoke: boolean;
+  connections: number;
+  /** Sessions in the steady/progress pool. */
+  pool: number;
+  /** autocannon timings. */
+  steady: Timing;
+  short: Timing;
+  /** The 100 vs 100k sessions comparison (a 10% target: measured longer). */
+  scale: Timing;
+  /** wrk timings (whole seconds: wrk's unit; one process per slice). */
+  wrk: Record<TimingKind, Timing>;
+  /**
+   * wrk timing of a target pair measured again on its own (see
+   * {@linkcode pairedRuns}): its rounds are the pair's per-round ratios.
+   */
+  pairs: Timing;
+  /**
+   * Whether the heavy workloads' target pairs (progress, large, large-1m) are measured again on
+   * their own too; not in a smoke run (half a minute more), which judges them side by side.
+   */
+  heavyPairs: boolean;
+  /**
+   * Times a paired run whose median landed near a line it is judged against is measured again,
+   * each time in fresh processes (see `recheckNearLines` in paired.ts); the row is then judged on
+   * the median of its runs' medians. 0: none (a smoke run, which judges nothing).
+   */
+  rechecks: number;
+  memoryBase: number;
+  memorySteps: number[];
+  /**
+   * Concurrent SSE streams: how many, how long each lasts, streams per session, and rounds (each
+   * server once a round, in a fresh process; its row is the rounds' medians).
+   */
+  streams: { count: number; seconds: number; perSession: number; rounds: number };
+  /**
+   * Whether the rows no target is judged on that need servers of their own are measured too
+   * (plans.ts, `wideOnly`): `--wide`, and every smoke run (it checks every server's answers).
+   */
+  wide: boolean;
+  /** wrk where installed (and not overridden by --generator), else autocannon. */
+  generator: Generator;
+}
+
+/**
+ * A full run's timings, within the 30 minutes a full `npm run bench` is given on the 2-core machine
+ * (`node_modules/node24/bin/node bench/run.ts --plan` prints the plan's duration; bench/README.md).
+ * Until 2026-11-28 a full run took 81 minutes (and the scale-out report 32 more): 2 s warm-ups, 5
+ * or 4 rounds side by side, 12-round pairs, two rechecks, SDK v1 grown to 100,000 sessions twice,
+ * the floor's 100,000 sessions made over HTTP, 3 × 10 s stream rounds. Fewer rounds in the same
+ * processes cost little precision (a paired median of 12 rounds moved by about 0.03; most of the
+ * spread between runs is the processes', which a recheck in fresh processes samples).
+ */
+export const FULL: Omit<Settings, "generator"> = {
+  smoke: false,
+  wide: false,
+  connections: 32,
+  pool: 64,
+  steady: { warmup: 1, rounds: 6, slice: 0.5 },
+  short: { warmup: 1, rounds: 4, slice: 0.5 },
+  scale: { warmup: 1, rounds: 6, slice: 0.5 },
+  wrk: {
+    steady: { warmup: 1, rounds: 3, slice: 1 },
+    short: { warmup: 1, rounds: 3, slice: 1 },
+    scale: { warmup: 1, rounds: 5, slice: 1 },
+  },
+  pairs: { warmup: 0, rounds: 5, slice: 1 },
+  heavyPairs: true,
+  rechecks: 1,
+  memoryBase: 100,
+  memorySteps: [1_000, 10_000, 100_000],
+  // 16 per session: under tether's default maxRequestsPerSession (64).
+  streams: { count: 1_000, seconds: 6, perSession: 16, rounds: 2 },
+};
+
+export const SMOKE: Omit<Settings, "generator"> = {
+  smoke: true,
+  wide: true,
+  connections: 8,
+  pool: 4,
+  steady: { warmup: 0, rounds: 1, slice: 1 },
+  short: { warmup: 0, rounds: 1, slice: 0.75 },
+  scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  wrk: {
+    steady: { warmup: 0, rounds: 1, slice: 1 },
+    short: { warmup: 0, rounds: 1, slice: 1 },
+    scale: { warmup: 0, rounds: 1, slice: 1 },
+  },
+  // One round: the smoke checks that a pair runs and answers right, not its ratio.
+  pairs: { warmup: 0, rounds: 1, slice: 1 },
+  heavyPairs: false,
+  rechecks: 0,
+  memoryBase: 10,
+  memorySteps: [50, 200],
+  // 4 s: on a loaded host 50 streams can take most of a second to open, and the window while all
+  // are open ends 1.5 s before the first stream does.
+  streams: { count: 50, seconds: 4, perSession: 16, rounds: 1 },
+};

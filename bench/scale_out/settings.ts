@@ -1,0 +1,163 @@
+/**
+ * The scale-out bench's settings: its command line, the load's shape, and the sample counts of a
+ * full and a smoke run. Data and parsing only.
+ * @module
+ */
+
+import { type Runtime, RUNTIMES } from "../lib/proc.ts";
+
+export const SERVER = "bench/servers/tether_redis.ts";
+/** The heading of this report's section (it replaces everything from there on with --append). */
+export const SECTION = "## Scale-out: 2 instances + Redis against 1 in memory";
+/** The heading of the same report on a Redis Cluster (`--redis cluster`). */
+export const CLUSTER_SECTION =
+  "## Scale-out on a Redis Cluster: 2 instances + 3 masters and 3 replicas against 1 in memory";
+export const WORKERS = 32;
+/** Alternating slices per comparison (drifts in machine load hit both sides alike). */
+export const ROUNDS = 4;
+export const SESSIONS = 8;
+
+/** The sample counts of a run (a smoke run takes a few of each). */
+export interface Sizes {
+  /** Sequential samples per latency row. */
+  latencySamples: number;
+  /** Samples taken first and dropped (JIT, script loading, connection pools). */
+  warmupSamples: number;
+  /** Sessions made for the Redis bytes per idle session. */
+  idleSessions: number;
+  /** Calls of the round-trip counts under MONITOR (JSON, then 10-progress). */
+  monitoredCalls: number;
+  /** Requests per workload and instance count in the fan-out table. */
+  fanoutRequests: number;
+  /** Requests of the fan-out's 2026-07-28 cancel (each waits the bus's grace, 200-300 ms). */
+  fanoutGraceRequests: number;
+  /** The idle window read once per instance count, ms (past the longest idle period, 5 s). */
+  fanoutIdleMs: number;
+  /** The instance counts of the fan-out table (flat from the first to the last is the goal). */
+  fanoutCounts: number[];
+}
+
+/**
+ * A full run's samples. The p99 of 60 samples is their largest (stricter than of 500, as the
+ * report ran until 2026-11-28: the three latency rows took about 7 of its 10 minutes a runtime);
+ * the fan-out table's 4 instances sat between 2 and 8, which its target compares.
+ */
+export const FULL_SIZES: Sizes = {
+  latencySamples: 60,
+  warmupSamples: 6,
+  idleSessions: 2_000,
+  monitoredCalls: 500,
+  fanoutRequests: 300,
+  fanoutGraceRequests: 20,
+  fanoutIdleMs: 6_000,
+  fanoutCounts: [2, 8],
+};
+
+/** A smoke run's: enough to check that everything answers right. */
+export const SMOKE_SIZES: Sizes = {
+  latencySamples: 10,
+  warmupSamples: 2,
+  idleSessions: 100,
+  monitoredCalls: 50,
+  fanoutRequests: 10,
+  fanoutGraceRequests: 5,
+  fanoutIdleMs: 1_000,
+  fanoutCounts: [2, 4],
+};
+
+/** Seconds of each throughput comparison (both sides together) in a full run. */
+export const FULL_SECONDS = 4;
+
+export interface Cli {
+  runtimes: Runtime[];
+  seconds: number;
+  append: string | undefined;
+  smoke: boolean;
+  sizes: Sizes;
+  /** A local Redis Cluster instead of one redis-server. */
+  cluster: boolean;
+}
+
+export function parseCli(argv: string[]): Cli {
+  const cli: Cli = {
+    runtimes: [...RUNTIMES],
+    seconds: FULL_SECONDS,
+    sizes: FULL_SIZES,
+    append: undefined,
+    smoke: false,
+    cluster: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case "--runtime":
+        cli.runtimes = value.split(",") as Runtime[];
+        i++;
+        break;
+      case "--seconds":
+        cli.seconds = Number(value);
+        i++;
+        break;
+      case "--append":
+        cli.append = value;
+        i++;
+        break;
+      case "--redis":
+        if (value !== "node" && value !== "cluster") {
+          throw new Error("--redis takes node or cluster");
+        }
+        cli.cluster = value === "cluster";
+        i++;
+        break;
+      case "--smoke":
+        cli.smoke = true;
+        cli.seconds = 0.5;
+        cli.sizes = SMOKE_SIZES;
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  return cli;
+}
+
+/**
+ * Per-step costs of a scale-out run, seconds, from the full runs of 2026-11-27 (1,755 s for three
+ * runtimes on one redis-server, 182 s for Node on the Cluster): an instance started, a latency
+ * sample (a stream of 101 events to resume, a held call to cancel, a question to answer; about
+ * 0.26 s on one redis-server averaged over the runtimes, 0.09 s for Node on the Cluster), a
+ * monitored call, an idle session made, a fan-out request, a fan-out request that waits the
+ * bus's grace, and the Cluster's start.
+ */
+export const STEP_COSTS = {
+  instanceStart: 1.5,
+  sample: 0.26,
+  clusterSample: 0.09,
+  monitoredCall: 0.008,
+  idleSession: 0.0015,
+  fanoutRequest: 0.005,
+  graceRequest: 0.3,
+  clusterStart: 20,
+};
+
+/** The planned seconds of a scale-out run of `runtimes` runtimes (its smoke, or a full one). */
+export function plannedSeconds(
+  runtimes: number,
+  seconds: number,
+  sizes: Sizes,
+  cluster: boolean,
+): number {
+  const c = STEP_COSTS;
+  const samples = 3 * (sizes.warmupSamples + sizes.latencySamples);
+  // Three instances and their sessions, the warm-ups, two compared workloads of `seconds` a side.
+  const throughput = 3 * c.instanceStart + 2 * Math.max(1, seconds / 5) + 4 * seconds;
+  if (cluster) return c.clusterStart + runtimes * (throughput + samples * c.clusterSample);
+  const fanout = sizes.fanoutCounts.reduce(
+    (sum, count) =>
+      sum + count * c.instanceStart + sizes.fanoutIdleMs / 1_000 +
+      2 * sizes.fanoutRequests * c.fanoutRequest + sizes.fanoutGraceRequests * c.graceRequest,
+    0,
+  );
+  return runtimes * (throughput + 1 + sizes.monitoredCalls * c.monitoredCall +
+    samples * c.sample + sizes.idleSessions * c.idleSession + fanout);
+}
