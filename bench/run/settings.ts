@@ -65,8 +65,9 @@ export interface Settings {
 }
 
 /**
- * A full run's timings, within the 30 minutes a full `npm run bench` is given on the 2-core machine
- * (`node_modules/node24/bin/node bench/run.ts --plan` prints the plan's duration; bench/README.md).
+ * A full run's timings, cut toward the 30 minutes a full `npm run bench` is given on the 2-core
+ * machine (`node_modules/node24/bin/node bench/run.ts --plan` prints the plan's duration; the
+ * whole `npm run bench`, 33 to 42 minutes as of 2026-11-28; bench/README.md).
  * Until 2026-11-28 a full run took 81 minutes (and the scale-out report 32 more): 2 s warm-ups, 5
  * or 4 rounds side by side, 12-round pairs, two rechecks, SDK v1 grown to 100,000 sessions twice,
  * the floor's 100,000 sessions made over HTTP, 3 × 10 s stream rounds. Fewer rounds in the same
