@@ -15,16 +15,23 @@
  *                 subprocess (examples/stdio.ts), one per session
  *   REDIS_URL     run as one of several instances (sessions, streams and bus in Redis;
  *                 each instance opens its own upstream session for a session it serves)
+ *   GATEWAY_PINS  a pin file's path: loaded when it exists; otherwise what the upstream
+ *                 lists at startup is pinned and written there (trust on first use).
+ *                 A tool or prompt that differs from its pin is not listed, its calls
+ *                 refused; delete the file to pin again.
  * With neither upstream variable it starts a small counter upstream itself.
  * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/list
  */
 
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../mod.ts";
 import {
   createGateway,
   type Gateway,
   httpUpstream,
+  parsePinSet,
+  type PinSet,
   stdioUpstream,
   type Upstream,
 } from "../src/gateway/mod.ts";
@@ -61,16 +68,49 @@ export function upstreamFromEnv(env: Record<string, string | undefined>): Upstre
   return httpUpstream({ name: "upstream", url: env.UPSTREAM_URL });
 }
 
-/** The gateway's handler in front of `upstream`, with its gateway (close both). */
+/** The pin set in `path`; undefined when there is no such file yet. */
+export async function readPinFile(path: string): Promise<PinSet | undefined> {
+  let text;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return parsePinSet(JSON.parse(text));
+}
+
+/** Writes `set` to `path` whole (a temporary file renamed over it). */
+export async function writePinFile(path: string, set: PinSet): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(set, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * The gateway's handler in front of `upstream`, with its gateway (close
+ * both). With `pinFile`, its pins are loaded from there, or (no file yet)
+ * pinned from the first read and written there.
+ */
 export async function createGatewayHandler(
   upstream: Upstream,
   options: Partial<McpHandlerOptions> = {},
+  pinFile?: string,
 ): Promise<{ handler: McpHandler; gateway: Gateway }> {
+  const pinned = pinFile === undefined ? undefined : await readPinFile(pinFile);
   const gateway = await createGateway({
     upstreams: [upstream],
-    // One line each (an upstream down at startup, a refused reread), not a stack.
+    // One line each (an upstream down at startup, a refused reread, a drift), not a stack.
     onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
+    // No set: trust on first use, what the upstream lists at startup is pinned.
+    ...(pinFile === undefined ? {} : { pins: { set: pinned } }),
   });
+  if (pinFile !== undefined && pinned === undefined) {
+    if (gateway.stats().unavailable.length === 0) {
+      await writePinFile(pinFile, await gateway.pinSet());
+    } else {
+      console.error(`Pins not written to ${pinFile}: an upstream was not read at startup`);
+    }
+  }
   const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",
@@ -108,7 +148,11 @@ if (
       bus: backend.bus,
     };
   }
-  const { handler, gateway } = await createGatewayHandler(upstreamFromEnv(env), shared);
+  const { handler, gateway } = await createGatewayHandler(
+    upstreamFromEnv(env),
+    shared,
+    env.GATEWAY_PINS === "" ? undefined : env.GATEWAY_PINS,
+  );
   const server = await serveHandler(
     Object.assign((request: Request) => handler(request), {
       close: async () => {

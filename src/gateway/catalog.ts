@@ -134,9 +134,27 @@ async function allPages<T>(
 /** What each list read was, as the upstream listed it (JSON), by the definitions array made of it. */
 const listings = new WeakMap<readonly object[], string>();
 
-/** `list`, remembered as made from `raw` (see {@linkcode sameListing}). */
-function madeFrom<T extends object>(list: T[], raw: unknown): T[] {
+/** The entry as the upstream listed it, by the definition made of it (pins.ts digests it). */
+const origins = new WeakMap<object, Record<string, unknown>>();
+
+/** `list`, remembered as made from `raw`, entry by entry (see {@linkcode sameListing}). */
+function madeFrom<T extends object>(list: T[], raw: readonly object[]): T[] {
   listings.set(list, JSON.stringify(raw));
+  list.forEach((definition, index) =>
+    origins.set(definition, raw[index] as Record<string, unknown>)
+  );
+  return list;
+}
+
+/** The entry `definition` was made of, as its upstream listed it (its own name, not namespaced). */
+export function listedEntry(definition: object): Record<string, unknown> | undefined {
+  return origins.get(definition);
+}
+
+/** `list`, a part of `source`, counted as read from `source`'s listing (a filter of it that depends on nothing else). */
+export function sameListingAs<T extends object>(list: T[], source: readonly object[]): T[] {
+  const listing = listings.get(source);
+  if (listing !== undefined) listings.set(list, listing);
   return list;
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { Discovery } from "./discovery.ts";
+import { type PinEvent, type PinOptions, Pins, type PinSet } from "./pins.ts";
 import type { GatewayTarget } from "./list_refresher.ts";
 import { upstreamCalls } from "./upstream_calls.ts";
 import { UpstreamConnection } from "./upstream_connection.ts";
@@ -127,9 +128,34 @@ export interface GatewayOptions {
    * @default {false}
    */
   tasks?: boolean;
+  /**
+   * Pinned definitions: each read of an upstream's lists is checked
+   * against a pin set before it is served; a drifted entry is hidden (or
+   * its calls refused), reported to `onEvent` and `onError`. See
+   * {@linkcode PinOptions}; `pinSet()` gives the pins of what is listed now.
+   * @default {undefined (nothing pinned)}
+   */
+  pins?: PinOptions;
+  /**
+   * Told what the gateway notices that is no failure of a call: today the
+   * pin check's {@linkcode PinEvent}s. A throw is caught and told to `onError`.
+   * @default {undefined}
+   */
+  onEvent?: (event: GatewayEvent) => void;
   /** The clock. @default {Date.now} */
   now?: () => number;
 }
+
+/**
+ * What a gateway reports through its `onEvent` option.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayEvent } from "@tether/mcp/gateway";
+ * const log = (event: GatewayEvent) => console.log(event.type, event.upstream, event.name);
+ * ```
+ */
+export type GatewayEvent = PinEvent;
 
 export type { GatewayTarget } from "./list_refresher.ts";
 
@@ -195,6 +221,17 @@ export interface Gateway {
     relaysDropped: number;
     unavailable: string[];
   };
+  /**
+   * The pin set of what the upstreams list now (their newest reads, drifted
+   * and unpinned entries too; the kinds `pins.kinds` names): write it to a
+   * file and pass it back as `pins.set` on the next start.
+   *
+   * @example
+   * ```ts ignore
+   * await writeFile("pins.json", JSON.stringify(await gateway.pinSet(), null, 2));
+   * ```
+   */
+  pinSet(): Promise<PinSet>;
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -238,6 +275,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const callTimeoutMs = options.callTimeoutMs ?? 300_000;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const maxSessions = options.maxSessions ?? 1_000;
+  const pins = new Pins(options.pins, {
+    onEvent: (event) => {
+      try {
+        options.onEvent?.(event);
+      } catch (error) {
+        onError(error);
+      }
+    },
+    onError,
+  });
   let relaysDropped = 0;
   const relayBounds = {
     maxProgress: options.maxRelayedProgress ?? 1_000,
@@ -295,8 +342,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
           onListChanged,
         })),
-    read: (upstream, session, kinds) =>
-      readCatalog(upstream.name, eras.lister(session), catalogSettings(upstream), kinds),
+    read: async (upstream, session, kinds) =>
+      await pins.check(
+        upstream.name,
+        await readCatalog(upstream.name, eras.lister(session), catalogSettings(upstream), kinds),
+      ),
     retryMs,
     maxRetryMs,
     onError,
@@ -339,6 +389,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         relaysDropped,
         unavailable: discovery.unavailable,
       };
+    },
+    pinSet() {
+      return pins.listed();
     },
     async close(closeOptions = {}) {
       clearInterval(sweeper);

@@ -25,9 +25,18 @@ export {
   createGateway,
   type Gateway,
   GATEWAY_PRINCIPAL,
+  type GatewayEvent,
   type GatewayOptions,
   type GatewayTarget,
 } from "./gateway.ts";
+export {
+  parsePinSet,
+  type PinEvent,
+  type PinOptions,
+  type PinSet,
+  type UpstreamPins,
+} from "./pins.ts";
+export { canonicalJson, pinDigest, type PinKind } from "./pin_digest.ts";
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
