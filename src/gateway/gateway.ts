@@ -112,7 +112,8 @@ export interface GatewayOptions {
   maxRelayBytes?: number;
   /**
    * Told of failures no caller sees: an upstream unavailable at startup
-   * (once), a list reread that failed or was refused.
+   * (once), a list reread that failed or was refused, an entry that
+   * drifted from its pin (once per drift).
    * @default {console.error}
    */
   onError?: (error: unknown) => void;

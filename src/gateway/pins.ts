@@ -253,10 +253,11 @@ export class Pins {
       const table = pins[kind] ?? {};
       const kept: object[] = [];
       let changed = false;
-      for (const definition of list) {
+      const listed = await Promise.all(list.map((definition) => digestOf(kind, definition)));
+      for (const [index, definition] of list.entries()) {
         const name = keyOf(kind, definition);
         const pinned = Object.hasOwn(table, name) ? table[name] : undefined;
-        const entry = await this.#judge(upstream, kind, name, pinned, digestOf(kind, definition));
+        const entry = this.#judge(upstream, kind, name, pinned, listed[index]);
         if (entry === "serve") kept.push(definition);
         else if (entry === "refuse") kept.push(refused(kind, definition));
         changed ||= entry !== "serve";
@@ -290,14 +291,13 @@ export class Pins {
   }
 
   /** What becomes of one entry; a drift or an unpinned entry is reported once per digest. */
-  async #judge(
+  #judge(
     upstream: string,
     kind: PinKind,
     name: string,
     pinned: string | undefined,
-    digest: Promise<string>,
-  ): Promise<"serve" | "hide" | "refuse"> {
-    const listed = await digest;
+    listed: string,
+  ): "serve" | "hide" | "refuse" {
     const key = JSON.stringify([upstream, kind, name]);
     if (pinned === listed) {
       this.#reported.delete(key);

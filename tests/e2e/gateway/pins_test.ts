@@ -207,6 +207,32 @@ for (const [label, start] of UPSTREAMS) {
         await upstream.close();
       }
     });
+
+    it("a reread that lists what was read changes nothing, a drifted entry hidden meanwhile", async () => {
+      const upstream = await start();
+      const gw = await pinnedGateway(upstream, { pins: {} });
+      try {
+        upstream.describe("tool", "shifty", "Adds, then deletes");
+        await waitFor(() => !gw.served().includes("up_shifty"), "the drifted tool hidden");
+        const held = gw.handler.tools.definition("up_stable");
+        const lists = upstream.toolLists;
+        // A list_changed with the same listing (the tether upstream re-adds it last, where it is).
+        upstream.describe("tool", "shifty", "Adds, then deletes");
+        await waitFor(() => upstream.toolLists > lists, "the tools reread");
+        // Rereads of one upstream run one at a time: once the next is in, that one is done.
+        upstream.describe("prompt", "greet", "Greets, differently");
+        await waitFor(() => gw.events.length === 2, "the prompt's drift reported");
+        assert.equal(
+          gw.handler.tools.definition("up_stable"),
+          held,
+          "the same definition: nothing swapped, no list_changed",
+        );
+        assert.deepEqual(gw.events.map((event) => event.name), ["shifty", "greet"]);
+      } finally {
+        await gw.close();
+        await upstream.close();
+      }
+    });
   });
 }
 

@@ -20,6 +20,8 @@ export interface PinUpstream {
   url: string;
   /** Tool calls and prompt gets that reached it, by the upstream's own name. */
   reached: Record<string, number>;
+  /** `tools/list` requests answered. */
+  readonly toolLists: number;
   /** Lists tool or prompt `name` with `description` from now on. */
   describe(kind: "tool" | "prompt", name: string, description: string): void;
   /** Lists one more tool from now on. */
@@ -28,6 +30,20 @@ export interface PinUpstream {
 }
 
 const TOOLS = ["stable", "shifty"];
+
+/** `handler`, counting the `tools/list` requests it is sent. */
+function countingToolLists(handler: (request: Request) => Promise<Response>) {
+  const counted = {
+    count: 0,
+    handler: async (request: Request) => {
+      if (request.method === "POST" && /"tools\/list"/.test(await request.clone().text())) {
+        counted.count++;
+      }
+      return await handler(request);
+    },
+  };
+  return counted;
+}
 
 /** The SDK upstream: one McpServer per upstream session, all changed together. */
 export async function startSdkPinUpstream(): Promise<PinUpstream> {
@@ -81,10 +97,14 @@ export async function startSdkPinUpstream(): Promise<PinUpstream> {
     await server.connect(transport);
     return await transport.handleRequest(request);
   };
-  const running = await serveHandler(handler, 0);
+  const counted = countingToolLists(handler);
+  const running = await serveHandler(counted.handler, 0);
   return {
     url: `${running.url}/mcp`,
     reached,
+    get toolLists() {
+      return counted.count;
+    },
     describe(kind, name, description) {
       descriptions[name] = description;
       for (const mine of handles.values()) mine.get(`${kind} ${name}`)?.update({ description });
@@ -131,10 +151,17 @@ export async function startTetherPinUpstream(): Promise<PinUpstream> {
     prompts: [prompt("Greets")],
     streams: { heartbeatMs: 0 },
   });
-  const running = await serveHandler(handler, 0);
+  const counted = countingToolLists(handler);
+  const running = await serveHandler(
+    Object.assign(counted.handler, { close: () => handler.close() }),
+    0,
+  );
   return {
     url: `${running.url}/mcp`,
     reached,
+    get toolLists() {
+      return counted.count;
+    },
     describe(kind, name, description) {
       if (kind === "tool") {
         handler.tools.remove(name);
