@@ -15,6 +15,7 @@ import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { errorResponse } from "../jsonrpc/messages.ts";
 import type { Principal } from "../protocol/context.ts";
 import { readLines } from "./stdio/lines.ts";
+import { ProgressPacer } from "./stdio/pacing.ts";
 import { StdioSession } from "./stdio/session.ts";
 
 /**
@@ -67,6 +68,15 @@ export interface StdioOptions {
    */
   drainMs?: number;
   /**
+   * How long after a 2026-07-28 call's progress notification was written
+   * its answer may follow (the progress is flushed first): the official SDK
+   * clients drop progress read in the same chunk as the call's answer. In a
+   * 2025 session the answer waits instead for the client's reply to a
+   * `ping` written after the progress (at most 1 s). 0 turns both off.
+   * @default {50}
+   */
+  progressPaceMs?: number;
+  /**
    * The principal every message comes from, attached to each request: the
    * handler reads it with `auth: { authenticate: attachedPrincipal }`.
    * Without it the client is the anonymous principal (whoever started the
@@ -99,7 +109,7 @@ export interface StdioOptions {
 }
 
 /** The defaults of {@linkcode StdioOptions}. */
-const DEFAULTS = { maxLineBytes: 4 * 1024 * 1024, drainMs: 5_000 } as const;
+const DEFAULTS = { maxLineBytes: 4 * 1024 * 1024, drainMs: 5_000, progressPaceMs: 50 } as const;
 
 const CONSOLE_TO_STDERR = ["log", "info", "debug", "dir", "table", "dirxml"] as const;
 
@@ -165,7 +175,15 @@ export async function serveStdio(handler: McpHandler, options: StdioOptions = {}
       stop.abort();
     }
   };
-  const session = new StdioSession(handler, write, { principal: options.principal, onError });
+  const paceMs = options.progressPaceMs ?? DEFAULTS.progressPaceMs;
+  const pacer = paceMs > 0
+    ? new ProgressPacer({ write, flush: onStdout ? flushStdout : () => Promise.resolve(), paceMs })
+    : undefined;
+  const session = new StdioSession(handler, write, {
+    principal: options.principal,
+    onError,
+    pacer,
+  });
   const lines = readLines(options.input ?? process.stdin, maxLineBytes)[Symbol.asyncIterator]();
   try {
     while (!stop.signal.aborted) {

@@ -7,10 +7,18 @@
  */
 
 import { ErrorCode } from "../../jsonrpc/error_codes.ts";
-import { errorResponse, type RequestId } from "../../jsonrpc/messages.ts";
+import { errorResponse, isPlainObject, type RequestId } from "../../jsonrpc/messages.ts";
 
 /** Where framed messages go: one call per message, the text without its newline. */
 export type WriteLine = (line: string) => void;
+
+/**
+ * Awaited before a call's answer is written when a progress notification of
+ * the same call was written just before it (at `writtenAt`, `Date.now()`):
+ * the official SDK clients drop a progress notification they read in the
+ * same chunk as the answer, so the answer must reach the client later.
+ */
+export type Pace = (writtenAt: number) => Promise<void>;
 
 /**
  * Writes the messages of `response` (the answer to a POSTed line) as lines;
@@ -28,10 +36,11 @@ export async function relayAnswer(
   response: Response,
   id: RequestId | undefined,
   write: WriteLine,
+  pace?: Pace,
 ): Promise<void> {
   const type = response.headers.get("content-type") ?? "";
   if (type.includes("text/event-stream") && response.body !== null) {
-    await relaySse(response.body, write);
+    await relaySse(response.body, write, pace);
     return;
   }
   const text = (await response.text()).trim();
@@ -48,10 +57,19 @@ export async function relayAnswer(
   }
 }
 
-/** Writes each event's `data:` of an SSE body as one line, as the events arrive. */
-export async function relaySse(body: ReadableStream<Uint8Array>, write: WriteLine): Promise<void> {
+/**
+ * Writes each event's `data:` of an SSE body as one line, as the events
+ * arrive; an answer that follows a progress notification waits for `pace`.
+ */
+export async function relaySse(
+  body: ReadableStream<Uint8Array>,
+  write: WriteLine,
+  pace?: Pace,
+): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
+  /** When the last line written was a progress notification, when it was written. */
+  let progressAt: number | undefined;
   const reader = body.getReader();
   try {
     while (true) {
@@ -64,14 +82,35 @@ export async function relaySse(body: ReadableStream<Uint8Array>, write: WriteLin
         buffer = buffer.slice(end + 2);
         const data = event.split("\n").filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
-        if (data !== "" && isJson(data)) {
-          write(data.includes("\n") ? JSON.stringify(JSON.parse(data)) : data);
+        const message = data === "" ? undefined : parse(data);
+        if (message === undefined) continue;
+        if (progressAt !== undefined && pace !== undefined && isAnswer(message)) {
+          await pace(progressAt);
         }
+        write(data.includes("\n") ? JSON.stringify(message) : data);
+        progressAt = isProgress(message) ? Date.now() : undefined;
       }
     }
   } finally {
     reader.releaseLock();
   }
+}
+
+/** The parsed JSON of `text`, or undefined when it is not JSON. */
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isProgress(message: unknown): boolean {
+  return isPlainObject(message) && message.method === "notifications/progress";
+}
+
+function isAnswer(message: unknown): boolean {
+  return isPlainObject(message) && "id" in message && !("method" in message);
 }
 
 function isJson(text: string): boolean {

@@ -20,7 +20,8 @@ import {
   requestIdKey,
 } from "../../jsonrpc/messages.ts";
 import type { Principal } from "../../protocol/context.ts";
-import { relayAnswer, type WriteLine } from "./answers.ts";
+import { type Pace, relayAnswer, type WriteLine } from "./answers.ts";
+import type { ProgressPacer } from "./pacing.ts";
 import { claimedVersion, modernHeaders } from "./modern_headers.ts";
 
 const ENDPOINT = "http://localhost/mcp";
@@ -32,6 +33,8 @@ export interface StdioSessionOptions {
   principal?: Principal;
   /** Gets an error nothing else reports (a relay that failed). */
   onError: (error: unknown) => void;
+  /** Paces a call's answer after its progress; without it answers are written at once. */
+  pacer?: ProgressPacer;
 }
 
 /**
@@ -103,6 +106,7 @@ export class StdioSession {
       return this.#error(id, ErrorCode.InvalidRequest, "Invalid Request");
     }
     if (classified.kind === "response") {
+      if (this.#options.pacer?.receive(classified.message) === true) return;
       return this.#post(line, this.#legacyHeaders(), undefined);
     }
     const { method, params } = classified.message;
@@ -124,7 +128,17 @@ export class StdioSession {
     const id = classified.message.id;
     if (claim !== undefined) return this.#postModern(line, claim, method, params, id);
     if (method === "initialize") return await this.#initialize(line, id);
-    return this.#post(line, this.#legacyHeaders(), id);
+    return this.#post(line, this.#legacyHeaders(), id, this.#pace("legacy"));
+  }
+
+  /**
+   * How a call's answer waits after its progress: in a 2025 session for
+   * the client's reply to a ping, in 2026-07-28 for a pause.
+   */
+  #pace(era: "legacy" | "modern"): Pace | undefined {
+    const pacer = this.#options.pacer;
+    if (pacer === undefined) return undefined;
+    return era === "legacy" ? () => pacer.acknowledged() : (at) => pacer.paused(at);
   }
 
   async #initialize(line: string, id: RequestId): Promise<void> {
@@ -149,7 +163,8 @@ export class StdioSession {
     const key = requestIdKey(id);
     const call = { version };
     this.#modernCalls.set(key, call);
-    return this.#post(line, this.#modernHeaders(version, method, params), id, () => {
+    const headers = this.#modernHeaders(version, method, params);
+    return this.#post(line, headers, id, this.#pace("modern"), () => {
       if (this.#modernCalls.get(key) === call) this.#modernCalls.delete(key);
     });
   }
@@ -180,16 +195,18 @@ export class StdioSession {
     line: string,
     headers: Record<string, string>,
     id: RequestId | undefined,
+    pace?: Pace,
     done?: () => void,
   ): Promise<void> {
     const answered = this.#handler(this.#request(line, headers));
     this.#unanswered.add(answered);
     answered.finally(() => this.#unanswered.delete(answered)).catch(() => {});
     this.#track(
-      answered.then((response) => relayAnswer(response, id, this.#write)).catch((error) => {
-        this.#options.onError(error);
-        if (id !== undefined) this.#error(id, ErrorCode.InternalError, "Internal error");
-      }).finally(done),
+      answered.then((response) => relayAnswer(response, id, this.#write, pace))
+        .catch((error) => {
+          this.#options.onError(error);
+          if (id !== undefined) this.#error(id, ErrorCode.InternalError, "Internal error");
+        }).finally(done),
     );
     return Promise.resolve();
   }

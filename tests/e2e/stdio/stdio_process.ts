@@ -104,7 +104,7 @@ export function startStdio(file: string, env: Record<string, string> = {}): Stdi
       waiters.add(waiter);
       waiter();
     });
-    return within(found, 20_000, what).finally(() => waiters.delete(waiter));
+    return within(found, 60_000, what).finally(() => waiters.delete(waiter));
   };
   return {
     child,
@@ -127,11 +127,28 @@ export function startStdio(file: string, env: Record<string, string> = {}): Stdi
   };
 }
 
-/** Resolves when `text()` contains `needle` (checked every 20 ms, up to 20 s). */
+/** Resolves when `text()` contains `needle` (checked every 20 ms, up to 60 s). */
 export async function waitForText(text: () => string, needle: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (!text().includes(needle)) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}" in: ${text()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Connects an SDK client over its stdio transport within 60 s (starting a
+ * server on a loaded machine is slow); when that fails, closes the
+ * transport so its process does not outlive the test.
+ */
+export async function connectWithin<T extends { close(): Promise<void> }>(
+  client: { connect(transport: T): Promise<void> },
+  transport: T,
+): Promise<void> {
+  try {
+    await within(client.connect(transport), 60_000, "connect");
+  } catch (error) {
+    await transport.close().catch(() => {});
+    throw error;
   }
 }
