@@ -56,6 +56,33 @@ function nextSignal() {
   };
 }
 
+/** The calls both SDK clients answer alike. */
+interface ToolClient {
+  listTools(): Promise<{ tools: { name: string }[] }>;
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+}
+
+/**
+ * test_trigger_tool_change adds test_dynamic_tool, then removes it: each
+ * change reaches the client as tools/list_changed, and tools/list shows it.
+ */
+async function assertToolListChanges(
+  client: ToolClient,
+  changed: ReturnType<typeof nextSignal>,
+): Promise<void> {
+  assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
+  const added = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
+  assert.equal(textOf(added), "added test_dynamic_tool");
+  await changed.next("tools/list_changed after the tool is added");
+  assert.ok(toolNames(await client.listTools()).includes("test_dynamic_tool"));
+  const dynamic = await client.callTool({ name: "test_dynamic_tool", arguments: {} });
+  assert.equal(textOf(dynamic), "dynamic");
+  const removed = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
+  assert.equal(textOf(removed), "removed test_dynamic_tool");
+  await changed.next("tools/list_changed after the tool is removed");
+  assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
+}
+
 describe("SDK v1 client over stdio (2025-11-25): sampling, roots, list changes", () => {
   it("a tool samples and lists roots through the client; a tool list change reaches it", async () => {
     const { command, args } = runtimeCommand(EXAMPLE);
@@ -85,17 +112,7 @@ describe("SDK v1 client over stdio (2025-11-25): sampling, roots, list changes",
       });
       assert.equal(textOf(rooted), "roots: file:///work/project");
 
-      assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
-      const added = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
-      assert.equal(textOf(added), "added test_dynamic_tool");
-      await changed.next("tools/list_changed after the tool is added");
-      assert.ok(toolNames(await client.listTools()).includes("test_dynamic_tool"));
-      const dynamic = await client.callTool({ name: "test_dynamic_tool", arguments: {} });
-      assert.equal(textOf(dynamic), "dynamic");
-      const removed = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
-      assert.equal(textOf(removed), "removed test_dynamic_tool");
-      await changed.next("tools/list_changed after the tool is removed");
-      assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
+      await assertToolListChanges(client, changed);
     } finally {
       await within(client.close(), 20_000, "close");
     }
@@ -141,15 +158,7 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28: sampling, roots, list 
       );
       try {
         assert.equal(subscription.honoredFilter.toolsListChanged, true);
-        assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
-        const added = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
-        assert.equal(textOf(added), "added test_dynamic_tool");
-        await changed.next("tools/list_changed on the listen stream");
-        assert.ok(toolNames(await client.listTools()).includes("test_dynamic_tool"));
-        const removed = await client.callTool({ name: "test_trigger_tool_change", arguments: {} });
-        assert.equal(textOf(removed), "removed test_dynamic_tool");
-        await changed.next("tools/list_changed after the tool is removed");
-        assert.ok(!toolNames(await client.listTools()).includes("test_dynamic_tool"));
+        await assertToolListChanges(client, changed);
       } finally {
         await within(subscription.close(), 20_000, "the subscription closes");
       }

@@ -15,39 +15,15 @@ import {
   envelope,
   EXAMPLE,
   FIXTURE,
-  startStdio,
+  initialize,
   type StdioProcess,
   waitForText,
+  withProcess,
 } from "./stdio_process.ts";
 
 const IS_DENO = "Deno" in globalThis;
 
-const INITIALIZE = {
-  protocolVersion: "2025-11-25",
-  capabilities: {},
-  clientInfo: { name: "raw", version: "1.0.0" },
-};
-
 const LOGGED = ["Tool execution started", "Tool processing data", "Tool execution completed"];
-
-async function withProcess(
-  file: string,
-  run: (server: StdioProcess) => Promise<void>,
-  env: Record<string, string> = {},
-) {
-  const server = startStdio(file, env);
-  try {
-    await run(server);
-  } finally {
-    server.kill();
-    await server.exited;
-  }
-}
-
-async function initialize(server: StdioProcess) {
-  await server.request(1, "initialize", INITIALIZE);
-  server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-}
 
 /** The data of the `notifications/message` written before the answer to `id`. */
 function logsBefore(server: StdioProcess, id: number): unknown[] {

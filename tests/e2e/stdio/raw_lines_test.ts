@@ -15,38 +15,13 @@ import {
   envelope,
   EXAMPLE,
   FIXTURE,
-  startStdio,
+  initialize,
   type StdioProcess,
   waitForText,
+  withProcess,
 } from "./stdio_process.ts";
 
 const IS_DENO = "Deno" in globalThis;
-
-const INITIALIZE = {
-  protocolVersion: "2025-11-25",
-  capabilities: { elicitation: {} },
-  clientInfo: { name: "raw", version: "1.0.0" },
-};
-
-async function withProcess(
-  file: string,
-  run: (server: StdioProcess) => Promise<void>,
-  env: Record<string, string> = {},
-) {
-  const server = startStdio(file, env);
-  try {
-    await run(server);
-  } finally {
-    server.kill();
-    await server.exited;
-  }
-}
-
-async function initialize(server: StdioProcess, id = 1) {
-  const answer = await server.request(id, "initialize", INITIALIZE);
-  assert.equal((answer.result as { protocolVersion: string }).protocolVersion, "2025-11-25");
-  server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-}
 
 /** Opens a 2025 session and starts the fixture's `wait` tool (request id 2) in it. */
 async function startWaiting(server: StdioProcess) {

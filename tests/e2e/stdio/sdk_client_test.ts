@@ -5,10 +5,12 @@
  * lists, calls with progress (every notification, the last one too), a
  * cancel that reaches the tool's signal, an elicitation and a clean close;
  * v2 (`@modelcontextprotocol/client`) pinned to 2026-07-28, the same over
- * the envelope and `input_required` rounds.
+ * the envelope and `input_required` rounds (its progress through the test
+ * fixture, which pauses 1 s before a result that follows progress).
  */
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import { describe, it } from "node:test";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -116,7 +118,7 @@ describe("SDK v1 client over stdio (2025-11-25)", () => {
 });
 
 describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
-  it("lists, calls with progress, and elicits through an input_required round", async () => {
+  it("lists and elicits through an input_required round", async () => {
     const { command, args } = runtimeCommand(EXAMPLE);
     const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
     const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
@@ -133,11 +135,33 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
       const tools = await client.listTools();
       assert.ok(tools.tools.some((tool) => tool.name === "test_streaming_elicitation"));
+      const greeted = await client.callTool({ name: "test_streaming_elicitation", arguments: {} });
+      assert.equal(textOf(greeted), "Hello, Ada");
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+
+  it("every progress arrives: the result waits progressPaceMs after the last", async () => {
+    // A 2026-07-28 server sends the client no requests, so nothing tells it that the client has
+    // read the progress: the result waits a pause (50 ms by default). The test machine may run
+    // at a load average of 40, where 50 ms is not always enough; the fixture waits 1 s.
+    const { command, args } = runtimeCommand(FIXTURE);
+    const transport = new ModernStdioTransport({
+      command,
+      args,
+      env: { ...process.env, STDIO_PROGRESS_PACE_MS: "1000" } as Record<string, string>,
+      stderr: "ignore",
+    });
+    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+    });
+    client.onerror = () => {};
+    await connectWithin(client, transport);
+    try {
       await assertEveryProgress((onprogress) =>
         client.callTool({ name: "test_tool_with_progress", arguments: {} }, { onprogress })
       );
-      const greeted = await client.callTool({ name: "test_streaming_elicitation", arguments: {} });
-      assert.equal(textOf(greeted), "Hello, Ada");
     } finally {
       await within(client.close(), 20_000, "close");
     }

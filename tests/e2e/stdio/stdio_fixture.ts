@@ -1,8 +1,11 @@
 /**
  * A small server over stdio for the tests: `chatty` logs to every console
  * method that writes to stdout, `wait` blocks until its signal aborts and
- * then says so on stderr, `whoami` names the principal. Not a test file.
- * STDIO_PRINCIPAL, when set, is the principal every message comes from.
+ * then says so on stderr, `whoami` names the principal,
+ * `test_tool_with_progress` reports 0, 50 and 100 (as examples/everything.ts's
+ * does) and returns at once after the last. Not a test file.
+ * STDIO_PRINCIPAL, when set, is the principal every message comes from;
+ * STDIO_PROGRESS_PACE_MS sets `progressPaceMs`.
  * @module
  */
 
@@ -38,6 +41,16 @@ const handler = createMcpHandler({
         }),
     }),
     defineTool({
+      name: "test_tool_with_progress",
+      handler: async (_input, ctx) => {
+        for (const step of [0, 50, 100]) {
+          if (step > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+          await ctx.progress(step, 100);
+        }
+        return "Tool with progress executed successfully";
+      },
+    }),
+    defineTool({
       name: "whoami",
       handler: (_input, ctx) => isAnonymous(ctx.principal) ? "anonymous" : ctx.principal.id,
     }),
@@ -46,6 +59,9 @@ const handler = createMcpHandler({
 });
 await serveStdio(handler, {
   drainMs: Number(process.env.STDIO_DRAIN_MS ?? 5_000),
+  ...(process.env.STDIO_PROGRESS_PACE_MS === undefined
+    ? {}
+    : { progressPaceMs: Number(process.env.STDIO_PROGRESS_PACE_MS) }),
   ...(principalId === undefined ? {} : { principal: { id: principalId } }),
 });
 console.error("stdio served");

@@ -152,3 +152,30 @@ export async function connectWithin<T extends { close(): Promise<void> }>(
     throw error;
   }
 }
+
+/** Runs `run` with `file` started as a stdio server; kills it afterwards. */
+export async function withProcess(
+  file: string,
+  run: (server: StdioProcess) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const server = startStdio(file, env);
+  try {
+    await run(server);
+  } finally {
+    server.kill();
+    await server.exited;
+  }
+}
+
+/** Opens a 2025-11-25 session (declaring elicitation) with request `id`. */
+export async function initialize(server: StdioProcess, id = 1): Promise<void> {
+  const answer = await server.request(id, "initialize", {
+    protocolVersion: "2025-11-25",
+    capabilities: { elicitation: {} },
+    clientInfo: { name: "raw", version: "1.0.0" },
+  });
+  const version = (answer.result as { protocolVersion?: string } | undefined)?.protocolVersion;
+  if (version !== "2025-11-25") throw new Error(`initialize answered ${JSON.stringify(answer)}`);
+  server.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+}

@@ -17,7 +17,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { within } from "../../helpers.ts";
 import { runtimeCommand } from "../gateway/runtime_command.ts";
-import { connectWithin, envelope, EXAMPLE, startStdio } from "./stdio_process.ts";
+import { connectWithin, envelope, EXAMPLE, withProcess } from "./stdio_process.ts";
 
 const TASKS = { extensions: { "io.modelcontextprotocol/tasks": {} } };
 
@@ -55,8 +55,7 @@ describe("tasks over stdio", () => {
   });
 
   it("a 2026-07-28 call creates a task; tasks/get polls it to its result", async () => {
-    const server = startStdio(EXAMPLE);
-    try {
+    await withProcess(EXAMPLE, async (server) => {
       const created = await server.request(1, "tools/call", {
         name: "slow_compute",
         arguments: { seconds: 0.1, label: "over stdio" },
@@ -81,9 +80,6 @@ describe("tasks over stdio", () => {
         { type: "text", text: "Computed over stdio after 0.1s" },
       ]);
       assert.deepEqual(server.strays, []);
-    } finally {
-      server.kill();
-      await server.exited;
-    }
+    });
   });
 });
