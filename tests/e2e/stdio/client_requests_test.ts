@@ -63,6 +63,25 @@ interface ToolClient {
 }
 
 /**
+ * test_sampling's prompt reaches the client's sampling handler (which
+ * pushes it onto `prompts`) and its answer the tool; the client's roots
+ * reach test_input_required_result_list_roots.
+ */
+async function assertSamplingAndRoots(client: ToolClient, prompts: string[]): Promise<void> {
+  const sampled = await client.callTool({
+    name: "test_sampling",
+    arguments: { prompt: "Capital of France?" },
+  });
+  assert.equal(textOf(sampled), "LLM response: Paris");
+  assert.deepEqual(prompts, ["Capital of France?"]);
+  const rooted = await client.callTool({
+    name: "test_input_required_result_list_roots",
+    arguments: {},
+  });
+  assert.equal(textOf(rooted), "roots: file:///work/project");
+}
+
+/**
  * test_trigger_tool_change adds test_dynamic_tool, then removes it: each
  * change reaches the client as tools/list_changed, and tools/list shows it.
  */
@@ -100,17 +119,7 @@ describe("SDK v1 client over stdio (2025-11-25): sampling, roots, list changes",
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.fire());
     await connectWithin(client, new StdioClientTransport({ command, args, stderr: "ignore" }));
     try {
-      const sampled = await client.callTool({
-        name: "test_sampling",
-        arguments: { prompt: "Capital of France?" },
-      });
-      assert.equal(textOf(sampled), "LLM response: Paris");
-      assert.deepEqual(prompts, ["Capital of France?"]);
-      const rooted = await client.callTool({
-        name: "test_input_required_result_list_roots",
-        arguments: {},
-      });
-      assert.equal(textOf(rooted), "roots: file:///work/project");
+      await assertSamplingAndRoots(client, prompts);
 
       await assertToolListChanges(client, changed);
     } finally {
@@ -139,17 +148,7 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28: sampling, roots, list 
     await connectWithin(client, new ModernStdioTransport({ command, args, stderr: "ignore" }));
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
-      const sampled = await client.callTool({
-        name: "test_sampling",
-        arguments: { prompt: "Capital of France?" },
-      });
-      assert.equal(textOf(sampled), "LLM response: Paris");
-      assert.deepEqual(prompts, ["Capital of France?"]);
-      const rooted = await client.callTool({
-        name: "test_input_required_result_list_roots",
-        arguments: {},
-      });
-      assert.equal(textOf(rooted), "roots: file:///work/project");
+      await assertSamplingAndRoots(client, prompts);
 
       const subscription = await within(
         client.listen({ toolsListChanged: true }),
