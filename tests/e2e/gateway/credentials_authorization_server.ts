@@ -70,7 +70,15 @@ export async function startCredentialsAuthorizationServer(): Promise<
     });
     child.once("exit", (code) => reject(new Error(`authorization server exited (${code})`)));
   });
-  const { issuer } = await within(ready, 20_000, "the authorization server to listen");
+  let issuer: string;
+  try {
+    // A loaded machine starts oidc-provider slowly; a child left running would keep the test
+    // process alive after the failure (its pipes), so it is killed with it.
+    ({ issuer } = await within(ready, 60_000, "the authorization server to listen"));
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
   return {
     issuer,
     tokenEndpoint: `${issuer}/token`,
