@@ -57,8 +57,11 @@ export {
   type McpHandler,
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
+export type { AuditRecord } from "./src/protocol/audit.ts";
+export { redactProperties } from "./src/telemetry/canonical_json.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
 export type {
+  AuditOptions,
   AuthOptions,
   HttpOptions,
   LimitOptions,

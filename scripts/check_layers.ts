@@ -43,7 +43,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "protocol": ["jsonrpc"],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc", "runtime.ts"],
-  "telemetry": ["protocol", "jsonrpc"],
+  "telemetry": ["protocol", "jsonrpc", "hex.ts"],
   // The one face both eras implement (types only): below the eras, above what they share.
   "era.ts": ["bus", "http", "jsonrpc", "protocol"],
   "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],

@@ -43,6 +43,7 @@ const SECTIONS: readonly { type: string; path: string; file: string }[] = [
     file: "src/modern/request_state.ts",
   },
   { type: "ObserveOptions", path: "observe", file: "src/config/group_options.ts" },
+  { type: "AuditOptions", path: "observe.audit", file: "src/config/group_options.ts" },
 ];
 
 /** One option field as documented. */

@@ -12,6 +12,7 @@
  */
 
 import type { RefusalStep } from "./http/refusal.ts";
+import type { AuditRecord } from "./protocol/audit.ts";
 import type { RequestStateRefusalReason } from "./protocol/request_state_refusal.ts";
 
 /**
@@ -143,7 +144,12 @@ export type McpEvent =
      */
     type: "request-state-refused";
     reason: RequestStateRefusalReason;
-  };
+  }
+  /**
+   * The audit record of a `tools/call`, `prompts/get` or `resources/read`
+   * (src/protocol/audit.ts), local or upstream, answered or refused.
+   */
+  | AuditRecord;
 
 /**
  * Receives every {@linkcode McpEvent}. Called synchronously on the request's

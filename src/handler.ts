@@ -31,6 +31,7 @@ import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
 import { Events } from "./events.ts";
 import { knownNamesOf } from "./telemetry/known_names.ts";
 import { Telemetry } from "./telemetry/telemetry.ts";
+import { Auditor } from "./telemetry/auditor.ts";
 import { ModernPipeline } from "./modern/pipeline.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
@@ -145,6 +146,13 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     ? undefined
     : new ProtectedResource(auth.oauth, config.onError);
   const serverInfo = describeServer(options);
+  // Built only while a listener or an OpenTelemetry logger provider takes them.
+  const audit = new Auditor({
+    listening: options.observe?.onEvent !== undefined,
+    emit: (record) => events.emit(record),
+    redact: options.observe?.audit?.redact,
+    onError: config.onError,
+  });
   const dispatcher = new Dispatcher({
     info: serverInfo,
     instructions: options.instructions,
@@ -157,6 +165,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     pageSize: config.pageSize,
     maxUriBytes: config.maxUriBytes,
     onError: config.onError,
+    audit,
   });
   // OpenTelemetry through the API only: a no-op until the application registers a provider.
   // Its names are the dispatcher's: what a client sends is recorded only when the server defines it.
@@ -224,6 +233,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     legacy,
     modern,
     definitions: dispatcher,
+    audit,
     authentication: new Authentication({
       authenticate: auth.authenticate,
       resource,

@@ -11,6 +11,7 @@ import type { CorsOptions } from "../http/cors.ts";
 import type { RateLimiter } from "../http/rate_limit.ts";
 import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
 import type { Principal } from "../protocol/context.ts";
+import type { AuditRedaction } from "../protocol/audit.ts";
 import type { OAuthOptions } from "./oauth_options.ts";
 
 /**
@@ -228,10 +229,45 @@ export interface ObserveOptions {
    */
   onEvent?: McpEventListener;
   /**
+   * The audit record of every `tools/call`, `prompts/get` and
+   * `resources/read` (event type `"audit"` to `onEvent`, and an
+   * OpenTelemetry log record when a logger provider is registered): what
+   * it records of the arguments. Without a listener or a logger provider
+   * no record is built.
+   * @default {arguments recorded as a SHA-256 digest}
+   */
+  audit?: AuditOptions;
+  /**
    * Told about unexpected errors (bugs in handlers, store failures). A
    * storage failure its store reports once per outage (the Redis backend's
    * `onError`) is not told here again for each refused request.
    * @default {`console.error`, prefixed `[tether]`}
    */
   onError?: (error: unknown) => void;
+}
+
+/**
+ * The audit record's options (the `observe.audit` option).
+ *
+ * @example
+ * ```ts
+ * import { type AuditOptions, createMcpHandler, redactProperties } from "@tether/mcp";
+ * const audit: AuditOptions = { redact: redactProperties(["password"]) };
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   tools: [],
+ *   observe: { onEvent: (event) => event.type === "audit" && console.log(event), audit },
+ * });
+ * ```
+ */
+export interface AuditOptions {
+  /**
+   * Records a call's arguments as this policy returns them (canonical
+   * JSON, cut to 4 KiB) instead of their SHA-256 digest; a policy that
+   * throws leaves the digest and is reported to `onError`.
+   * `redactProperties([...])` hides named properties at any depth.
+   * @default {none: the digest only}
+   */
+  redact?: AuditRedaction;
 }

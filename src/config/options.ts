@@ -32,6 +32,7 @@ import type { StatelessOptions, StreamOptions } from "./delivery_options.ts";
 export type { ResponseMode } from "../http/response_mode.ts";
 export type { SessionOptions } from "./session_options.ts";
 export type {
+  AuditOptions,
   AuthOptions,
   HttpOptions,
   LimitOptions,

@@ -21,6 +21,7 @@ import type { RateLimits, Standing } from "./rate_limits.ts";
 import type { Post } from "./read_post.ts";
 import type { ScopedDefinitions } from "../auth/scope_check.ts";
 import type { Shutdown } from "./shutdown.ts";
+import type { Auditor } from "../telemetry/auditor.ts";
 
 /** The methods a step applies to. */
 export type StepMethod = "OPTIONS" | "GET" | "POST" | "DELETE" | "other";
@@ -57,6 +58,8 @@ export interface Door {
   modern: Era;
   /** The definitions whose declared scopes the scope step checks, in both eras. */
   definitions: ScopedDefinitions;
+  /** The audit records: the scope step tells it the calls it refuses. */
+  audit: Auditor;
   authentication: Authentication;
   /** The `oauth` option's protected resource: its metadata is served here, its challenges sent. */
   resource: ProtectedResource | undefined;

@@ -293,8 +293,22 @@ export const STEPS = [
     eras: "any",
     reports: ["scope"],
     // A GET or DELETE carries no messages: only the `oauth` option's required scopes apply.
-    check: (door, visit) =>
-      checkScopes(door.definitions, visit.messages, visit.principal, visit.era!, door.resource),
+    check: (door, visit) => {
+      const refusal = checkScopes(
+        door.definitions,
+        visit.messages,
+        visit.principal,
+        visit.era!,
+        door.resource,
+      );
+      // The calls it turns away are audited as `refused` (2026-07-28 has no session to name).
+      if (refusal !== undefined && door.audit.active()) {
+        const session = visit.era === "modern" ? null : visit.headers.get("mcp-session-id");
+        const version = visit.versionHeader ?? "";
+        door.audit.refused(door.definitions, visit.messages, visit.principal, session, version);
+      }
+      return refusal;
+    },
   },
   {
     name: "rate-limits",

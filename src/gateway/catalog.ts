@@ -19,6 +19,7 @@ import type {
 import type { HandlerContext } from "../protocol/context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import { compileUriTemplate } from "../protocol/uri_template.ts";
+import { UPSTREAM_OF } from "../protocol/audit.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
 /**
@@ -206,6 +207,8 @@ export async function readCatalog(
     }
     : {};
   const catalog: Partial<UpstreamCatalog> = {};
+  // Every definition names its upstream for the audit record (src/protocol/audit.ts).
+  const marked = { [UPSTREAM_OF]: upstream };
   if (kinds.includes("tools")) {
     const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {
       const page = await client.listTools(cursor === undefined ? {} : { cursor });
@@ -216,6 +219,7 @@ export async function readCatalog(
         ({
           ...listed(tool, ["title", "description", "annotations", "icons", "_meta"]),
           name: namespace(upstream, tool.name),
+          ...marked,
           input: tool.inputSchema,
           ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
           ...(settings.tasks ? { task: "optional" } : {}),
@@ -236,6 +240,7 @@ export async function readCatalog(
         ({
           ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
           name: namespace(upstream, prompt.name),
+          ...marked,
           ...(completes && prompt.arguments !== undefined
             ? {
               complete: completersFor(
@@ -269,6 +274,7 @@ export async function readCatalog(
           ...listed(resource, [...fields, "size"]),
           uri: resource.uri,
           name: namespace(upstream, resource.name),
+          ...marked,
           ...subscription,
           read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
         }) as ResourceDefinition
@@ -281,6 +287,7 @@ export async function readCatalog(
           ...listed(template, fields),
           uriTemplate: template.uriTemplate,
           name: namespace(upstream, template.name),
+          ...marked,
           ...subscription,
           ...(completes
             ? {

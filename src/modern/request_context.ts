@@ -20,6 +20,8 @@ export interface ContextSource {
   readonly envelope: ModernEnvelope;
   readonly principal: Principal;
   readonly signal: AbortSignal;
+  /** The run's input round, once a handler asked the client for something. */
+  readonly round: InputRound | undefined;
   /** Sends a notification on the request's own stream (opening it if needed). */
   emit(notification: JsonRpcNotification): Promise<void>;
   /** The run's input round; undefined for a method that cannot ask the client. */
@@ -57,6 +59,11 @@ export class ModernRequestContext implements RequestContext {
 
   get logLevel(): LoggingLevel | undefined {
     return this.#exchange.envelope.logLevel;
+  }
+
+  get inputPending(): boolean {
+    const round = this.#exchange.round;
+    return round !== undefined && Object.keys(round.pending).length > 0;
   }
 
   notify(notification: JsonRpcNotification): Promise<void> {

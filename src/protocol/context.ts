@@ -214,6 +214,11 @@ export interface RequestContext {
   unsubscribe(uri: string): Promise<void>;
   /** The request's tracing; set by the transport only when telemetry is on. */
   trace?: RequestTrace;
+  /**
+   * True when this 2026-07-28 run asked the client for input it has not
+   * given yet: its answer will be `input_required` (read by the audit record).
+   */
+  readonly inputPending?: boolean;
 }
 
 /**

@@ -45,6 +45,8 @@ import type { Implementation } from "./types.ts";
 import { complete } from "./completion.ts";
 import { capabilitiesIn, initializeResult } from "./initialize.ts";
 import { requireUri } from "./method_params.ts";
+import { AUDITED_METHODS, type AuditSink } from "./audit.ts";
+import { auditedAnswer } from "./audited_call.ts";
 
 /** What the dispatcher serves: server identity and definitions. */
 export interface ServerDefinition extends ToolDefinitions {
@@ -66,6 +68,8 @@ export interface ServerDefinition extends ToolDefinitions {
   maxUriBytes: number;
   /** Told about unexpected errors (a bug in a handler, a failing store). */
   onError: (error: unknown) => void;
+  /** Where audited calls are reported (src/protocol/audit.ts); none: no audit. */
+  audit?: AuditSink;
 }
 
 type MethodHandler = (
@@ -287,10 +291,7 @@ export class Dispatcher {
     }
   }
 
-  /**
-   * True when a method of that name is in the table (era rules aside); with
-   * `protocolVersion`, an extension's method counts only in its eras.
-   */
+  /** True when `method` is in the table; with `protocolVersion`, an extension's only in its eras. */
   serves(method: string, protocolVersion?: string): boolean {
     const extension = this.#extensionOf.get(method);
     if (extension !== undefined && protocolVersion !== undefined) {
@@ -320,6 +321,19 @@ export class Dispatcher {
    * running hands its response to `end` and the promise is what that returns.
    */
   handle<T = JsonRpcResponse>(
+    request: JsonRpcRequest,
+    ctx: RequestContext,
+    end?: RunEnd<T>,
+  ): JsonRpcResponse | Promise<T> {
+    const audit = this.#definition.audit;
+    if (audit !== undefined && AUDITED_METHODS.has(request.method) && audit.active()) {
+      return auditedAnswer(audit, this, request, ctx, end, (r, c) => this.#answer(r, c));
+    }
+    return this.#answer(request, ctx, end);
+  }
+
+  /** {@linkcode Dispatcher.handle}, unaudited. */
+  #answer<T>(
     request: JsonRpcRequest,
     ctx: RequestContext,
     end?: RunEnd<T>,

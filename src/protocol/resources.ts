@@ -307,6 +307,12 @@ export class ResourceRegistry {
     return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.uriTemplate;
   }
 
+  /** The definition that serves `uri`: its fixed resource, else its first matching template. */
+  servedBy(uri: string): ResourceDefinition | ResourceTemplateDefinition | undefined {
+    return this.#resources.get(uri) ??
+      this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition;
+  }
+
   /** True when a fixed resource has this URI or a template matches it. */
   has(uri: string): boolean {
     return this.#resources.has(uri) ||

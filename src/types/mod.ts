@@ -62,6 +62,12 @@ export type { ResourceRegistry } from "../protocol/resources.ts";
 export type { PromptRegistry } from "../protocol/prompts.ts";
 export type { HeaderParameter } from "../protocol/header_parameters.ts";
 export type { LoggingLevel } from "../protocol/logging.ts";
+export type {
+  AuditedEntry,
+  AuditedMethod,
+  AuditOutcome,
+  AuditRedaction,
+} from "../protocol/audit.ts";
 export type { UrlElicitation } from "../protocol/url_elicitation.ts";
 export { DEFAULT_CACHE_HINT } from "../protocol/cache_hint.ts";
 export type { RequestStateRefusalReason } from "../modern/request_state.ts";
