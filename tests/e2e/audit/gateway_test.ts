@@ -19,7 +19,8 @@ import {
 } from "../../../mod.ts";
 import { createGateway, type Gateway, httpUpstream } from "../../../src/gateway/mod.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
-import { connectClient, type SdkConnection, waitFor, withTimeout } from "../interop/helpers.ts";
+import { connectClient, type SdkConnection, withTimeout } from "../interop/helpers.ts";
+import { recordOf } from "./audit_records.ts";
 import { type SdkUpstream, startSdkUpstream } from "../gateway/sdk_upstream.ts";
 
 const DOWN_TOKEN = "down-SECRET-7d1e";
@@ -101,12 +102,6 @@ async function startRig(): Promise<Rig> {
       await sdk.close();
     },
   };
-}
-
-/** The record of `entry`, once it arrived. */
-async function recordOf(records: AuditRecord[], entry: string): Promise<AuditRecord> {
-  await waitFor(() => records.some((record) => record.entry === entry), `a record of ${entry}`);
-  return records.find((record) => record.entry === entry)!;
 }
 
 describe("audit records through the gateway", () => {

@@ -19,7 +19,8 @@ import {
   type McpHandlerOptions,
 } from "../../../mod.ts";
 import { tasksExtension } from "../../../src/extensions/tasks/mod.ts";
-import { CallToolResultSchema, waitFor, withServer, withTimeout } from "../interop/helpers.ts";
+import { CallToolResultSchema, withServer, withTimeout } from "../interop/helpers.ts";
+import { recordOf } from "./audit_records.ts";
 
 const TOKEN = "tok_E2E_SECRET_91c4";
 
@@ -68,12 +69,6 @@ function options(records: AuditRecord[], started: { resolve?: () => void }): Mcp
       },
     },
   };
-}
-
-/** The record of `method` on `entry`, once it arrived. */
-async function recordOf(records: AuditRecord[], entry: string): Promise<AuditRecord> {
-  await waitFor(() => records.some((record) => record.entry === entry), `a record of ${entry}`);
-  return records.find((record) => record.entry === entry)!;
 }
 
 describe("audit records of local definitions", () => {

@@ -20,7 +20,7 @@ import {
   type McpHandlerOptions,
   redactProperties,
 } from "../../../mod.ts";
-import { connect } from "../../../src/testing/mod.ts";
+import { connect, type ConnectOptions } from "../../../src/testing/mod.ts";
 import { canonicalDigest, canonicalJson } from "../../../src/telemetry/canonical_json.ts";
 
 /** A token the principal carries among its claims: it must never reach a record. */
@@ -74,6 +74,27 @@ function auditedHandler(records: AuditRecord[], options: Partial<McpHandlerOptio
   });
 }
 
+/** An audited handler and a client of it as alice (her token), in `era`. */
+async function audited(
+  records: AuditRecord[],
+  options: Partial<McpHandlerOptions> = {},
+  connectOptions: Partial<ConnectOptions> = {},
+) {
+  const handler = auditedHandler(records, options);
+  const client = await connect(handler, {
+    era: "2025",
+    headers: { authorization: `Bearer ${TOKEN}` },
+    ...connectOptions,
+  });
+  return {
+    client,
+    async close() {
+      await client.close();
+      await handler.close();
+    },
+  };
+}
+
 /** Waits (bounded) until `records` holds `count` records. */
 async function recorded(records: AuditRecord[], count: number): Promise<void> {
   const deadline = Date.now() + 5_000;
@@ -106,11 +127,7 @@ describe("canonical JSON and its digest", () => {
 describe("the audit record of a handler", () => {
   it("records a 2025 call: principal, session, digest, outcome; never the token", async () => {
     const records: AuditRecord[] = [];
-    const handler = auditedHandler(records);
-    const client = await connect(handler, {
-      era: "2025",
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
+    const { client, close } = await audited(records);
     await client.callTool("echo", { nested: { c: [1, { e: null, d: true }] }, b: 1, a: "x" });
     await recorded(records, 1);
     const [record] = records;
@@ -125,17 +142,12 @@ describe("the audit record of a handler", () => {
     assert.ok(record.durationMs >= 0);
     assert.ok(!Number.isNaN(Date.parse(record.time)));
     assert.ok(!JSON.stringify(records).includes(TOKEN), "no token in the record");
-    await client.close();
-    await handler.close();
+    await close();
   });
 
   it("records failed validation: malformed params as error, bad arguments as tool-error", async () => {
     const records: AuditRecord[] = [];
-    const handler = auditedHandler(records);
-    const client = await connect(handler, {
-      era: "2025",
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
+    const { client, close } = await audited(records);
     await assert.rejects(client.request("tools/call", { name: "echo", arguments: "x" }));
     await recorded(records, 1);
     // Arguments that fail the input schema are a tool result with isError (SEP-1303).
@@ -149,16 +161,13 @@ describe("the audit record of a handler", () => {
     assert.equal(records[1].outcome, "tool-error");
     assert.equal(records[2].entry, "broken");
     assert.equal(records[2].outcome, "tool-error");
-    await client.close();
-    await handler.close();
+    await close();
   });
 
   it("records a 2026-07-28 call without a session, and its input_required round", async () => {
     const records: AuditRecord[] = [];
-    const handler = auditedHandler(records);
-    const client = await connect(handler, {
+    const { client, close } = await audited(records, {}, {
       era: "2026",
-      headers: { authorization: `Bearer ${TOKEN}` },
       handlers: { elicitation: () => ({ action: "accept", content: { name: "Ada" } }) },
     });
     await client.callTool("echo", { a: "x" });
@@ -170,18 +179,13 @@ describe("the audit record of a handler", () => {
     assert.equal(echo.outcome, "ok");
     const asks = records.filter((record) => record.entry === "ask").map((r) => r.outcome);
     assert.deepEqual(asks, ["input-required", "ok"]);
-    await client.close();
-    await handler.close();
+    await close();
   });
 
   it("bounds every string: a long name to 256 bytes, redacted arguments to 4 KiB", async () => {
     const records: AuditRecord[] = [];
-    const handler = auditedHandler(records, {
+    const { client, close } = await audited(records, {
       observe: { audit: { redact: redactProperties(["password"]) } },
-    });
-    const client = await connect(handler, {
-      era: "2025",
-      headers: { authorization: `Bearer ${TOKEN}` },
     });
     await assert.rejects(client.callTool("é".repeat(5_000)));
     await client.callTool("echo", { a: "y".repeat(10_000), password: "hunter2" });
@@ -194,25 +198,19 @@ describe("the audit record of a handler", () => {
     assert.ok(utf8Bytes(long.arguments!) <= 4096);
     assert.equal(long.argumentsTruncated, true);
     assert.ok(!long.arguments!.includes("hunter2"));
-    await client.close();
-    await handler.close();
+    await close();
   });
 
   it("records redacted arguments as canonical JSON", async () => {
     const records: AuditRecord[] = [];
-    const handler = auditedHandler(records, {
+    const { client, close } = await audited(records, {
       observe: { audit: { redact: redactProperties(["password"]) } },
-    });
-    const client = await connect(handler, {
-      era: "2025",
-      headers: { authorization: `Bearer ${TOKEN}` },
     });
     await client.callTool("echo", { password: "hunter2", a: "x" });
     await recorded(records, 1);
     assert.equal(records[0].arguments, '{"a":"x","password":"[redacted]"}');
     assert.equal(records[0].argumentsTruncated, undefined);
-    await client.close();
-    await handler.close();
+    await close();
   });
 
   it("builds no record without a listener or a logger provider", async () => {
