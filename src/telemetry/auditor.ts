@@ -93,7 +93,8 @@ function outcomeOf(
   }
   const result = response.result;
   if (result.isError === true) return { outcome: "tool-error" };
-  const task = result.task;
+  // A CreateTaskResult: `{ task: {...} }` in 2025-11-25, flat with `resultType: "task"` in 2026-07-28.
+  const task = result.resultType === "task" ? result : result.task;
   if (isPlainObject(task) && typeof task.taskId === "string") {
     return { outcome: "task", taskId: bounded(task.taskId) };
   }

@@ -21,6 +21,7 @@ import {
   redactProperties,
 } from "../../../mod.ts";
 import { connect, type ConnectOptions } from "../../../src/testing/mod.ts";
+import { TASKS_EXTENSION_ID, tasksExtension } from "../../../src/extensions/tasks/mod.ts";
 import { canonicalDigest, canonicalJson } from "../../../src/telemetry/canonical_json.ts";
 
 /** A token the principal carries among its claims: it must never reach a record. */
@@ -210,6 +211,23 @@ describe("the audit record of a handler", () => {
     await recorded(records, 1);
     assert.equal(records[0].arguments, '{"a":"x","password":"[redacted]"}');
     assert.equal(records[0].argumentsTruncated, undefined);
+    await close();
+  });
+
+  it("records a call run as a task once, when the task is created (2026-07-28)", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {
+      tools: [defineTool({ name: "crunch", task: "optional", handler: () => "crunched" })],
+      extensions: [tasksExtension()],
+    }, { era: "2026", capabilities: { extensions: { [TASKS_EXTENSION_ID]: {} } } });
+    const { result } = await client.request("tools/call", { name: "crunch", task: {} });
+    assert.equal(result.resultType, "task");
+    await recorded(records, 1);
+    assert.equal(records[0].outcome, "task");
+    assert.equal(records[0].taskId, result.taskId);
+    await client.request("tasks/get", { taskId: result.taskId });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(records.length, 1, "no record for tasks/get");
     await close();
   });
 
