@@ -74,5 +74,9 @@ export function auditedAnswer<T>(
   return answered.then((response) => {
     finished(response);
     return end === undefined ? response as T : end.responded(response);
+  }, (error: unknown) => {
+    // Answering failed (`onError` threw): `end` is told there is no response, as run_end.ts does.
+    end?.responded(undefined);
+    throw error;
   });
 }
