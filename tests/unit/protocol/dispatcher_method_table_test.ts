@@ -492,28 +492,32 @@ describe("Dispatcher: a running method's continuation (RunEnd)", () => {
     assert.equal(errorCodeOf(seen[1]!), ErrorCode.UrlElicitationRequired);
   });
 
-  it("hands `end` no response and rejects when answering a running method's failure throws (onError)", async () => {
-    let fail!: (error: Error) => void;
-    // A method outside the tools' own error handling: resources/read of a reader that rejects.
-    const broken = new Dispatcher(fullDefinition({
-      resources: [defineResource({
-        uri: "docs://late",
-        name: "late",
-        read: () => new Promise<string>((_, reject) => (fail = reject)),
-      })],
-      onError: () => {
-        throw new Error("onError broke");
-      },
-    }));
-    const seen: (JsonRpcResponse | undefined)[] = [];
-    const running = broken.handle(
-      { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "docs://late" } },
-      recordingContext().ctx,
-      { responded: (response) => void seen.push(response) },
-    );
-    assert.ok(running instanceof Promise);
-    fail(new Error("read failed"));
-    await assert.rejects(running, /onError broke/);
-    assert.deepEqual(seen, [undefined]);
+  it("hands `end` no response and rejects when answering a running method's failure throws (onError), audited or not", async () => {
+    // The audited path (audited_call.ts) keeps the same contract.
+    for (const audit of [undefined, { active: () => true, finished: () => {} }]) {
+      let fail!: (error: Error) => void;
+      // A method outside the tools' own error handling: resources/read of a reader that rejects.
+      const broken = new Dispatcher(fullDefinition({
+        resources: [defineResource({
+          uri: "docs://late",
+          name: "late",
+          read: () => new Promise<string>((_, reject) => (fail = reject)),
+        })],
+        onError: () => {
+          throw new Error("onError broke");
+        },
+        audit,
+      }));
+      const seen: (JsonRpcResponse | undefined)[] = [];
+      const running = broken.handle(
+        { jsonrpc: "2.0", id: 3, method: "resources/read", params: { uri: "docs://late" } },
+        recordingContext().ctx,
+        { responded: (response) => void seen.push(response) },
+      );
+      assert.ok(running instanceof Promise);
+      fail(new Error("read failed"));
+      await assert.rejects(running, /onError broke/);
+      assert.deepEqual(seen, [undefined], audit === undefined ? "unaudited" : "audited");
+    }
   });
 });
