@@ -13,12 +13,16 @@
  *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
  *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
  *                 subprocess (examples/stdio.ts), one per session
- *   REDIS_URL     run as one of several instances (sessions, streams and bus in Redis;
+ *   REDIS_URL     run as one of several instances (sessions, streams, bus and tasks in Redis;
  *                 each instance opens its own upstream session for a session it serves)
  *   GATEWAY_PINS  a pin file's path: loaded when it exists; otherwise what the upstream
  *                 lists at startup is pinned and written there (trust on first use).
  *                 A tool or prompt that differs from its pin is not listed, its calls
  *                 refused; delete the file to pin again.
+ *   GATEWAY_NAMESPACE=none  list the upstream's entries under their own names (one
+ *                 upstream only), as the conformance suite calls them; scripts/conformance.sh
+ *                 runs the suite through this gateway in front of examples/everything.ts
+ * The gateway serves the tasks extension: each upstream tool keeps its task support.
  * With neither upstream variable it starts a small counter upstream itself.
  * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/list
  */
@@ -30,11 +34,13 @@ import {
   createGateway,
   type Gateway,
   httpUpstream,
+  type Namespace,
   parsePinSet,
   type PinSet,
   stdioUpstream,
   type Upstream,
 } from "../src/gateway/mod.ts";
+import { tasksExtension } from "../src/extensions/tasks/mod.ts";
 import { serveHandler } from "./serve.ts";
 
 /** A small upstream: a counter per (upstream) session. */
@@ -86,19 +92,34 @@ export async function writePinFile(path: string, set: PinSet): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-/**
- * The gateway's handler in front of `upstream`, with its gateway (close
- * both). With `pinFile`, its pins are loaded from there, or (no file yet)
- * pinned from the first read and written there.
- */
+/** The names the environment asks for: `GATEWAY_NAMESPACE=none` keeps the upstream's own. */
+export function namespaceFromEnv(env: Record<string, string | undefined>): Namespace | undefined {
+  const namespace = env.GATEWAY_NAMESPACE;
+  if (namespace === undefined || namespace === "") return undefined;
+  if (namespace === "none") return (_upstream, name) => name;
+  throw new TypeError(`GATEWAY_NAMESPACE: expected "none", got ${JSON.stringify(namespace)}`);
+}
+
+/** What the example's environment asks of its gateway besides the upstream. */
+export interface GatewaySettings {
+  /** A pin file: loaded, or (no file yet) pinned from the first read and written there. */
+  pinFile?: string;
+  /** The names of upstream entries (`GATEWAY_NAMESPACE`). */
+  namespace?: Namespace;
+}
+
+/** The gateway's handler in front of `upstream`, with its gateway (close both). */
 export async function createGatewayHandler(
   upstream: Upstream,
   options: Partial<McpHandlerOptions> = {},
-  pinFile?: string,
+  { pinFile, namespace }: GatewaySettings = {},
 ): Promise<{ handler: McpHandler; gateway: Gateway }> {
   const pinned = pinFile === undefined ? undefined : await readPinFile(pinFile);
   const gateway = await createGateway({
     upstreams: [upstream],
+    ...(namespace === undefined ? {} : { namespace }),
+    // Served with the tasks extension: each upstream tool keeps its task support.
+    tasks: "mirror",
     // One line each (an upstream down at startup, a refused reread, a drift), not a stack.
     onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
     // No set: trust on first use, what the upstream lists at startup is pinned.
@@ -115,6 +136,7 @@ export async function createGatewayHandler(
     name: "gateway",
     version: "1.0.0",
     ...gateway.definitions(),
+    extensions: [tasksExtension()],
     ...options,
     auth: {
       ...options.auth,
@@ -146,12 +168,17 @@ if (
         eventLog: backend.eventLog,
       },
       bus: backend.bus,
+      // Tasks in Redis too: any instance answers a task's polls (its work runs where it started).
+      extensions: [tasksExtension({ store: backend.taskStore })],
     };
   }
   const { handler, gateway } = await createGatewayHandler(
     upstreamFromEnv(env),
     shared,
-    env.GATEWAY_PINS === "" ? undefined : env.GATEWAY_PINS,
+    {
+      pinFile: env.GATEWAY_PINS === "" ? undefined : env.GATEWAY_PINS,
+      namespace: namespaceFromEnv(env),
+    },
   );
   const server = await serveHandler(
     Object.assign((request: Request) => handler(request), {

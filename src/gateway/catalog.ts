@@ -182,8 +182,17 @@ export interface CatalogSettings {
   namespace: Namespace;
   /** The calls the definitions make. */
   calls: UpstreamCalls;
-  /** True: every tool may run as a downstream task (`task: "optional"`, the tasks extension). */
-  tasks: boolean;
+  /** Downstream task support: see `GatewayOptions.tasks`. */
+  tasks: boolean | "mirror";
+}
+
+/** A tool's downstream `task`: `true` makes every tool optional, `"mirror"` keeps the upstream's. */
+function downstreamTask(tasks: boolean | "mirror", upstream: unknown): { task?: string } {
+  if (tasks === true) return { task: "optional" };
+  if (tasks === "mirror" && (upstream === "optional" || upstream === "required")) {
+    return { task: upstream };
+  }
+  return {};
 }
 
 /**
@@ -222,7 +231,7 @@ export async function readCatalog(
           ...marked,
           input: tool.inputSchema,
           ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
-          ...(settings.tasks ? { task: "optional" } : {}),
+          ...downstreamTask(settings.tasks, tool.execution?.taskSupport),
           handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
             calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
         }) as AnyToolDefinition

@@ -122,13 +122,17 @@ export interface GatewayOptions {
   /** The longest wait between tries of an unavailable upstream, ms. @default {60_000} */
   maxRetryMs?: number;
   /**
-   * Every upstream tool may run as a downstream task (`task: "optional"`;
-   * serve the handler with `tasksExtension()` from `@tether/mcp/tasks`):
-   * a long upstream call becomes a task the client polls. Independently, a
-   * tool the upstream runs as a task is always called as an upstream task.
+   * Downstream tasks (serve the handler with `tasksExtension()` from
+   * `@tether/mcp/tasks`). `"mirror"`: each upstream tool is listed with the
+   * task support the upstream lists for it (`execution.taskSupport`:
+   * `optional`, `required`, or none), so clients see what a direct
+   * connection shows. `true`: every upstream tool may run as a downstream
+   * task (`task: "optional"`): a long upstream call becomes a task the
+   * client polls. Independently, a tool the upstream runs as a task is
+   * always called as an upstream task.
    * @default {false}
    */
-  tasks?: boolean;
+  tasks?: boolean | "mirror";
   /**
    * Pinned definitions: each read of an upstream's lists is checked
    * against a pin set before it is served; a drifted entry is hidden (or

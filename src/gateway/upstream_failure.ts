@@ -14,6 +14,8 @@ import type { RequestId } from "../jsonrpc/messages.ts";
 
 /** The longest upstream error message passed on. */
 const MAX_ERROR_MESSAGE = 1_024;
+/** The largest `data.requiredCapabilities` of an upstream's `-32021` passed on, bytes of JSON. */
+const MAX_REQUIRED_CAPABILITIES = 4_096;
 
 /** The `data` of an error response the upstream sent without an object there. */
 const SENT_BY_UPSTREAM: object = Object.freeze({});
@@ -126,7 +128,10 @@ function tag(message: object): void {
  * that session served no one else. A response stream that ended without
  * the answer is a `-32603` naming the upstream. Anything else (a transport
  * failure, a redirect, an error the SDK client raised itself) reads
- * `Upstream "<name>" is unavailable`.
+ * `Upstream "<name>" is unavailable`. The upstream's refusal of a client
+ * capability the request did not declare (`-32021`) is passed back as it
+ * is: its code, its message and its `data.requiredCapabilities` (nothing
+ * else of its `data`), for the client to declare them and ask again.
  *
  * @example
  * ```ts
@@ -141,9 +146,31 @@ export function upstreamFailure(upstream: string, error: unknown): Error {
       return new McpError(ErrorCode.InternalError, unansweredSentence(upstream));
     }
     if (sentByUpstream.has(error.data)) {
+      const refusal = capabilityRefusal(error);
+      if (refusal !== undefined) return refusal;
       const message = error.message.slice(0, MAX_ERROR_MESSAGE);
       return new Error(`Upstream "${upstream}": ${message}`);
     }
   }
   return new Error(`Upstream "${upstream}" is unavailable`);
+}
+
+/**
+ * The upstream's `-32021` as it was sent: its code, message and
+ * `requiredCapabilities` (an object of at most 4 KiB of JSON; nothing else
+ * of its `data`); undefined for any other error.
+ */
+function capabilityRefusal(error: InstanceType<typeof SdkMcpError>): McpError | undefined {
+  if (error.code !== ErrorCode.MissingRequiredClientCapability) return undefined;
+  const required = (error.data as Record<string, unknown>).requiredCapabilities;
+  if (!isObject(required) || Array.isArray(required)) return undefined;
+  if (JSON.stringify(required).length > MAX_REQUIRED_CAPABILITIES) return undefined;
+  // The SDK client's message is "MCP error <code>: <the upstream's message>".
+  const prefix = `MCP error ${error.code}: `;
+  const message = error.message.startsWith(prefix)
+    ? error.message.slice(prefix.length)
+    : error.message;
+  return new McpError(error.code, message.slice(0, MAX_ERROR_MESSAGE), {
+    requiredCapabilities: structuredClone(required),
+  });
 }

@@ -3,7 +3,8 @@
  * revisions), one slot per (downstream session, upstream), kept with
  * `ctx.session.resource`, so it ends on every path that ends the session
  * (DELETE, expiry, `handler.close()`). Without one (2026-07-28), one slot per
- * (authenticated principal, upstream), dropped after `statelessTtlMs`
+ * (authenticated principal, upstream, client capabilities the request
+ * declares), dropped after `statelessTtlMs`
  * unused; an anonymous request gets a slot of its own, closed when it ends
  * (anonymous callers cannot be told apart, so they never share one). Caps
  * count live upstream sessions: in all, per authenticated principal, and
@@ -20,7 +21,7 @@ import {
   type Principal,
 } from "../protocol/context.ts";
 import type { RelayBounds } from "./call_relay.ts";
-import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { type ListKind, relayedCapabilities, UpstreamConnection } from "./upstream_connection.ts";
 import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -61,6 +62,9 @@ export class GatewayBusyError extends Error {
   }
 }
 
+/** Session-less slots not acquired yet (a first open that fails leaves no slot behind). */
+const fresh = new WeakSet<UpstreamSlot>();
+
 /** The key of a session's slot among its `ctx.session` resources. */
 const resourceKey = (upstream: string) => `tether.gateway:${upstream}`;
 
@@ -78,7 +82,8 @@ export interface HeldSession {
 export class UpstreamSessions {
   readonly #settings: SessionSettings;
   readonly #slots = new Set<UpstreamSlot>();
-  readonly #stateless = new Map<string, UpstreamSlot>();
+  /** Session-less slots by principal and upstream, then by the capabilities the requests declare. */
+  readonly #stateless = new Map<string, Map<string, UpstreamSlot>>();
   readonly #heldBy = new Map<string, number>();
   #live = 0;
   #anonymous = 0;
@@ -116,7 +121,13 @@ export class UpstreamSessions {
       : await ctx.session.resource(resourceKey(upstream.name), () => this.#slot(upstream, ctx), {
         dispose: (slot) => this.#drop(slot),
       });
-    return { slot, connection: await slot.acquire(), done: () => slot.touch() };
+    const first = fresh.delete(slot);
+    try {
+      return { slot, connection: await slot.acquire(), done: () => slot.touch() };
+    } catch (error) {
+      if (first) this.#forget(slot);
+      throw error;
+    }
   }
 
   /**
@@ -173,23 +184,44 @@ export class UpstreamSessions {
   /** Drops session-less slots unused for `statelessTtlMs`. */
   sweep(): void {
     const cutoff = this.#settings.now() - this.#settings.statelessTtlMs;
-    for (const [key, slot] of this.#stateless) {
-      if (slot.lastUsed <= cutoff) {
-        this.#stateless.delete(key);
+    for (const [key, slots] of this.#stateless) {
+      for (const [capabilities, slot] of slots) {
+        if (slot.lastUsed > cutoff) continue;
+        slots.delete(capabilities);
         void this.#drop(slot);
       }
+      if (slots.size === 0) this.#stateless.delete(key);
     }
   }
 
+  /**
+   * The slot of `ctx`'s principal and upstream for the client capabilities
+   * `ctx`'s request declares: the upstream session declares exactly those,
+   * so a request never borrows another's (2026-07-28 declares them per
+   * request). A slot whose first open fails is not kept.
+   */
   #statelessSlot(upstream: Upstream, ctx: HandlerContext): UpstreamSlot {
     this.sweep();
     const key = `${ownerKeyOf(ctx.principal)}\n${upstream.name}`;
-    let slot = this.#stateless.get(key);
+    const capabilities = JSON.stringify(relayedCapabilities(ctx.clientCapabilities));
+    let slots = this.#stateless.get(key);
+    if (slots === undefined) this.#stateless.set(key, slots = new Map());
+    let slot = slots.get(capabilities);
     if (slot === undefined) {
       slot = this.#slot(upstream, ctx);
-      this.#stateless.set(key, slot);
+      slots.set(capabilities, slot);
+      fresh.add(slot);
     }
     return slot;
+  }
+
+  /** Forgets session-less `slot` (its first open failed: a cap, an upstream down). */
+  #forget(slot: UpstreamSlot): void {
+    for (const [key, slots] of this.#stateless) {
+      for (const [capabilities, held] of slots) if (held === slot) slots.delete(capabilities);
+      if (slots.size === 0) this.#stateless.delete(key);
+    }
+    void this.#drop(slot);
   }
 
   #slot(upstream: Upstream, ctx: HandlerContext): UpstreamSlot {

@@ -2,9 +2,11 @@
  * A tool call run as an upstream task (the 2025-11-25 experimental tasks,
  * through the official SDK client's `experimental.tasks.callToolStream`):
  * created with `params.task`, polled with `tasks/get` at the upstream's
- * `pollInterval`, its result read with `tasks/result`; a downstream
- * cancellation sends `tasks/cancel`. Used for upstream tools that declare
- * task support on an upstream that advertises `tasks.requests.tools.call`.
+ * `pollInterval`, its result read with `tasks/result` (without the
+ * upstream's related-task `_meta`: the upstream id means nothing
+ * downstream); a downstream cancellation sends `tasks/cancel`. Used for
+ * upstream tools that declare task support on an upstream that advertises
+ * `tasks.requests.tools.call`.
  * @module
  */
 
@@ -32,6 +34,19 @@ export function runsAsUpstreamTask(client: Client, taskSupport: unknown): boolea
     | undefined;
   return tasks?.requests?.tools?.call !== undefined &&
     (taskSupport === "optional" || taskSupport === "required");
+}
+
+/** The `_meta` key naming the upstream task a result belongs to (its id means nothing downstream). */
+const RELATED_TASK = "io.modelcontextprotocol/related-task";
+
+/** An upstream task's result without the upstream's related-task mark (the rest of `_meta` kept). */
+function withoutRelatedTask(result: Record<string, unknown>): CallToolResult {
+  const meta = result._meta as Record<string, unknown> | undefined;
+  if (meta === undefined || !(RELATED_TASK in meta)) return result as unknown as CallToolResult;
+  const { [RELATED_TASK]: _upstreamTask, ...rest } = meta;
+  const { _meta: _, ...fields } = result;
+  const kept = Object.keys(rest).length === 0 ? fields : { ...fields, _meta: rest };
+  return kept as unknown as CallToolResult;
 }
 
 /**
@@ -64,7 +79,7 @@ export async function callAsUpstreamTask(
       if (message.type === "taskCreated") {
         taskId = message.task.taskId;
         if (outer.aborted) cancel();
-      } else if (message.type === "result") return message.result as CallToolResult;
+      } else if (message.type === "result") return withoutRelatedTask(message.result);
       else if (message.type === "error") throw message.error;
     }
     throw new Error("The upstream task ended without a result");

@@ -155,7 +155,9 @@ export interface ToolDefinition<
   /**
    * Runs the tool. Thrown errors and invalid input become `isError: true`
    * results, so the model sees what went wrong; a thrown
-   * `UrlElicitationRequiredError` is answered as the protocol says instead.
+   * `UrlElicitationRequiredError`, or an `McpError` with code `-32021` (a
+   * client capability the request did not declare, as a gateway passes an
+   * upstream's back), is answered as the protocol says instead.
    */
   handler: (
     input: InferInput<I>,

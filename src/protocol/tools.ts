@@ -326,10 +326,13 @@ export class ToolRegistry {
     ) as Promise<never>;
   }
 
-  /** What a tool's throw becomes: a result with `isError`, but for the one the eras answer. */
+  /** What a tool's throw becomes: a result with `isError`, but for the ones the eras answer. */
   #thrown(error: unknown): CallToolResult {
-    // The one error that is the protocol's business: each era answers it in its own way.
+    // The errors that are the protocol's business: each era answers them in its own way.
     if (error instanceof UrlElicitationRequiredError) throw error;
+    if (error instanceof McpError && error.code === ErrorCode.MissingRequiredClientCapability) {
+      throw error;
+    }
     return errorResult(errorMessage(error));
   }
 

@@ -11,12 +11,37 @@ import { describe, it } from "node:test";
 import {
   createGatewayHandler,
   createUpstreamHandler,
+  namespaceFromEnv,
   upstreamFromEnv,
 } from "../../../examples/gateway.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { connectClient, waitFor } from "../interop/helpers.ts";
 
 describe("examples/gateway.ts", () => {
+  it("GATEWAY_NAMESPACE=none lists the upstream's entries under their own names", async () => {
+    assert.equal(namespaceFromEnv({}), undefined, "the default namespace");
+    assert.throws(() => namespaceFromEnv({ GATEWAY_NAMESPACE: "dotted" }), /expected "none"/);
+    const upstream = await serveHandler(createUpstreamHandler(), 0);
+    const { handler, gateway } = await createGatewayHandler(
+      upstreamFromEnv({ UPSTREAM_URL: `${upstream.url}/mcp` }),
+      {},
+      { namespace: namespaceFromEnv({ GATEWAY_NAMESPACE: "none" }) },
+    );
+    const served = await serveHandler(handler, 0);
+    try {
+      const connection = await connectClient(`${served.url}/mcp`);
+      const tools = (await connection.client.listTools()).tools.map((tool) => tool.name);
+      assert.deepEqual(tools, ["increment"]);
+      const result = await connection.client.callTool({ name: "increment", arguments: {} });
+      assert.deepEqual(result.content, [{ type: "text", text: "1" }]);
+      await connection.close();
+    } finally {
+      await served.close();
+      await gateway.close({ graceMs: 0 });
+      await upstream.close();
+    }
+  });
+
   it("one upstream session per downstream session: 5 and 3, then DELETE closes it and a new one starts at 1", async () => {
     const upstreamHandler = createUpstreamHandler();
     const upstream = await serveHandler(upstreamHandler, 0);

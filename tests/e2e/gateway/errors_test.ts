@@ -12,7 +12,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createMcpHandler } from "../../../mod.ts";
+import { createMcpHandler, type McpHandler } from "../../../mod.ts";
+import { connect, type McpClientError } from "../../../src/testing/mod.ts";
 import {
   createGateway,
   type Gateway,
@@ -30,6 +31,7 @@ const UNANSWERED = 'Upstream "evil" ended the response without an answer';
 interface Rig {
   upstream: HostileUpstream;
   gateway: Gateway;
+  handler: McpHandler;
   server: RunningServer;
   client: SdkConnection;
   /** Calls tool `evil_<name>` within the test's deadline. */
@@ -68,6 +70,7 @@ async function withHostile(
     await body({
       upstream,
       gateway,
+      handler,
       server,
       client,
       call: (name) =>
@@ -129,6 +132,36 @@ describe("gateway: upstream failures downstream", () => {
         content: [{ type: "text", text: "the upstream says no" }],
         isError: true,
       });
+    });
+  });
+
+  it("the upstream's refusal of an undeclared capability (-32021) is passed back as it is", async () => {
+    await withHostile({}, async ({ client, handler }) => {
+      const error = await within(
+        client.client.callTool({ name: "evil_undeclared", arguments: {} }).then(
+          (result) => assert.fail(`expected -32021, got ${JSON.stringify(result)}`),
+          (error: unknown) => error as { code: number; message: string; data: unknown },
+        ),
+        WAIT_MS,
+        "the call of evil_undeclared",
+      );
+      assert.equal(error.code, -32021, error.message);
+      assert.ok(
+        error.message.endsWith("This tool needs sampling, which the client did not declare"),
+        error.message,
+      );
+      // Its requiredCapabilities, and nothing else the upstream put in data.
+      assert.deepEqual(error.data, { requiredCapabilities: { sampling: {} } });
+      // A 2026-07-28 client gets it as that revision answers it: HTTP 400.
+      const modern = await connect(handler, { era: "2026" });
+      const refused = await modern.callTool("evil_undeclared").then(
+        (answer) => assert.fail(`expected -32021, got ${JSON.stringify(answer)}`),
+        (error: unknown) => error as McpClientError,
+      );
+      assert.equal(refused.status, 400);
+      assert.equal(refused.error?.code, -32021);
+      assert.deepEqual(refused.error?.data, { requiredCapabilities: { sampling: {} } });
+      await modern.close();
     });
   });
 

@@ -25,6 +25,8 @@ export const HOSTILE_TOOLS = {
   html: "a wrong content type",
   /** Answers a JSON-RPC error of its own. */
   refused: "a JSON-RPC error response",
+  /** Refuses with `-32021` (a client capability not declared), secrets beside it in `data`. */
+  undeclared: "a refusal of an undeclared client capability",
   /** Answers a result with `isError`. */
   failed: "a tool error result",
   /** Opens an SSE stream, sends a log message, ends it without the answer. */
@@ -90,6 +92,16 @@ function call(id: unknown, name: string, origin: string, primed: Map<string, unk
       });
     case "refused":
       return json({ jsonrpc: "2.0", id, error: { code: -32602, message: "No such region: mars" } });
+    case "undeclared":
+      return json({
+        jsonrpc: "2.0",
+        id,
+        error: {
+          code: -32021,
+          message: "This tool needs sampling, which the client did not declare",
+          data: { requiredCapabilities: { sampling: {} }, host: "db01.corp.internal" },
+        },
+      });
     case "failed":
       return json({
         jsonrpc: "2.0",

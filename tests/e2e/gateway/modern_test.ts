@@ -72,6 +72,38 @@ describe("gateway to 2026-07-28 clients", () => {
     }
   });
 
+  it("each request's own capabilities reach the upstream, never another request's", async () => {
+    const fixture = await startGateway();
+    try {
+      const headers = { authorization: "Bearer down-alice" };
+      const bare = await connect(fixture.handler, { era: "2026", headers });
+      // A request that declares no sampling: the upstream refuses it itself, relayed as sent.
+      const refused = (await bare.callTool("up_sample")).result;
+      assert.equal(refused.isError, true, JSON.stringify(refused));
+      // A request of the same principal that declares it gets an upstream session that does.
+      const sampling = await connect(fixture.handler, {
+        era: "2026",
+        headers,
+        handlers: {
+          sampling: () => ({
+            role: "assistant",
+            model: "test",
+            content: { type: "text", text: "sampled" },
+          }),
+        },
+      });
+      assert.equal(textOf((await sampling.callTool("up_sample")).result), "sampled");
+      // And each kind of request keeps reusing its own.
+      assert.equal((await bare.callTool("up_sample")).result.isError, true);
+      assert.equal(textOf((await sampling.callTool("up_sample")).result), "sampled");
+      assert.equal(fixture.upstream.record.initializes, 3, "discovery + one per capability set");
+      await bare.close();
+      await sampling.close();
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it("progress reaches the client; dropping the call aborts the upstream tool's signal", async () => {
     const fixture = await startGateway();
     try {

@@ -313,7 +313,7 @@ describe("examples/gateway.ts with GATEWAY_PINS", () => {
       const { handler, gateway } = await createGatewayHandler(
         httpUpstream({ name: "upstream", url: `${upstream.url}/mcp` }),
         {},
-        file,
+        { pinFile: file },
       );
       const served = await serveHandler(handler, 0);
       const connection = await connectClient(`${served.url}/mcp`);

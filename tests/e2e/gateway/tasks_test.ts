@@ -95,4 +95,31 @@ describe("gateway tasks", () => {
       await fixture.close();
     }
   });
+
+  it('tasks: "mirror" lists each tool with the upstream\'s task support; results carry no upstream task id', async () => {
+    const fixture = await startGateway({ tasks: "mirror" }, { extensions: [tasksExtension()] });
+    try {
+      const alice = await fixture.connect("alice");
+      const tools = (await alice.client.listTools()).tools;
+      const support = (name: string) =>
+        tools.find((tool) => tool.name === name)?.execution?.taskSupport;
+      assert.equal(support("up_brew"), "optional", "the upstream's own");
+      assert.equal(support("up_long"), undefined, "never a task upstream, never one downstream");
+      // A plain upstream tool called as a task is refused, as the upstream itself would.
+      await assert.rejects(
+        alice.client.request(
+          { method: "tools/call", params: { name: "up_whoami", arguments: {}, task: {} } },
+          CallToolResultSchema,
+        ),
+        (error: { code?: number }) => error.code === -32601,
+      );
+      const brewed = await asTask(fixture, alice, "up_brew");
+      assert.equal(brewed.types[0], "taskCreated");
+      assert.equal(fixture.upstream.record.tasksCreated, 1, "an upstream task");
+      const upstreamId = fixture.upstream.record.taskIds[0];
+      assert.ok(!JSON.stringify(brewed.result).includes(upstreamId), JSON.stringify(brewed.result));
+    } finally {
+      await fixture.close();
+    }
+  });
 });

@@ -98,6 +98,35 @@ describe("upstreamFailure", () => {
     }
   });
 
+  it("passes an upstream's -32021 back as it is: code, message, requiredCapabilities only", async () => {
+    const refusal = (data: unknown) => (id: number) => ({
+      jsonrpc: "2.0",
+      id,
+      error: { code: -32021, message: "Declare sampling", data },
+    });
+    const client = await connected({
+      refused: refusal({ requiredCapabilities: { sampling: {} }, host: "db01.corp.internal" }),
+      huge: refusal({ requiredCapabilities: { sampling: { x: "y".repeat(5_000) } } }),
+      listed: refusal({ requiredCapabilities: ["sampling"] }),
+      bare: refusal(undefined),
+    });
+    try {
+      const failure = await failureOf(client, "refused");
+      assert.ok(failure instanceof McpError);
+      assert.equal(failure.code, -32021);
+      assert.equal(failure.message, "Declare sampling");
+      assert.deepEqual(failure.data, { requiredCapabilities: { sampling: {} } });
+      // Past 4 KiB, not an object, or none: an upstream error like any other.
+      for (const name of ["huge", "listed", "bare"]) {
+        const other = await failureOf(client, name);
+        assert.ok(!(other instanceof McpError), name);
+        assert.equal(other.message, 'Upstream "files": MCP error -32021: Declare sampling', name);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it("words the gateway's own 'ended without an answer' as a -32603 naming only the upstream", async () => {
     const client = await connected({
       // As watchStreams appends it to an SSE stream: serialized and parsed again.
