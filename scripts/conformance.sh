@@ -160,11 +160,13 @@ for runtime in "${runtimes[@]}"; do
   [ "$BASE_PORT" -ne 0 ] && port=$((BASE_PORT + index))
   index=$((index + 1))
   log="$OUT/$runtime-server.log"
-  echo "== $runtime: starting examples/everything.ts${runtime/#gateway-*/ behind examples/gateway.ts}"
+  behind=""
+  [[ "$runtime" == gateway-* ]] && behind=" behind examples/gateway.ts"
+  echo "== $runtime: starting examples/everything.ts$behind"
   url=""
   if ! start_server "$runtime" "$port" "$log"; then
     echo "conformance: the $runtime server did not come up; its log:" >&2
-    cat "$log" >&2
+    cat "$log" >&2 2>/dev/null
     stop_server
     status=1
     summary+=("$runtime: FAILED (server did not start)")
