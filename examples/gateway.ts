@@ -11,6 +11,7 @@
  * Environment:
  *   PORT          where the gateway listens (default 8787)
  *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
+ *   UPSTREAM_PROTOCOL  auto (default: 2026-07-28 when the upstream serves it), 2026-07-28, 2025
  *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
  *                 subprocess (examples/stdio.ts), one per session
  *   REDIS_URL     run as one of several instances (sessions, streams, bus and tasks in Redis;
@@ -39,6 +40,7 @@ import {
   type PinSet,
   stdioUpstream,
   type Upstream,
+  type UpstreamProtocol,
 } from "../src/gateway/mod.ts";
 import { tasksExtension } from "../src/extensions/tasks/mod.ts";
 import { serveHandler } from "./serve.ts";
@@ -71,8 +73,19 @@ export function upstreamFromEnv(env: Record<string, string | undefined>): Upstre
     });
   }
   if (env.UPSTREAM_URL === undefined) throw new TypeError("Set UPSTREAM_URL or UPSTREAM_STDIO=1");
-  return httpUpstream({ name: "upstream", url: env.UPSTREAM_URL });
+  const protocol = env.UPSTREAM_PROTOCOL || "auto";
+  if (!PROTOCOLS.includes(protocol as UpstreamProtocol)) {
+    throw new TypeError(`UPSTREAM_PROTOCOL: one of ${PROTOCOLS.join(", ")}, got ${protocol}`);
+  }
+  return httpUpstream({
+    name: "upstream",
+    url: env.UPSTREAM_URL,
+    protocol: protocol as UpstreamProtocol,
+  });
 }
+
+/** The revisions `UPSTREAM_PROTOCOL` may name. */
+const PROTOCOLS: readonly UpstreamProtocol[] = ["auto", "2026-07-28", "2025"];
 
 /** The pin set in `path`; undefined when there is no such file yet. */
 export async function readPinFile(path: string): Promise<PinSet | undefined> {

@@ -10,11 +10,13 @@
 #
 # gateway-deno, gateway-bun and gateway-node run the same suite through
 # examples/gateway.ts (GATEWAY_NAMESPACE=none) in front of examples/everything.ts,
-# both on that runtime; the checks that cannot pass through it yet are listed,
-# with why, in scripts/conformance_gateway_expected.yml (the CLI's
-# --expected-failures: any other failure, or a listed check that passes, fails).
+# both on that runtime, the gateway speaking 2025-11-25 to it (UPSTREAM_PROTOCOL=2025);
+# gateway-modern-<runtime> lets the gateway negotiate (2026-07-28 with this upstream).
+# The checks that cannot pass through it yet are listed, with why, in
+# scripts/conformance_gateway_expected.yml and conformance_gateway_modern_expected.yml
+# (the CLI's --expected-failures: any other failure, or a listed check that passes, fails).
 #
-# Usage: bash scripts/conformance.sh [deno|bun|node|workerd|gateway-deno|gateway-bun|gateway-node ...]
+# Usage: bash scripts/conformance.sh [deno|bun|node|workerd|gateway-<runtime>|gateway-modern-<runtime> ...]
 #        (default: deno bun node)
 # Environment:
 #   NODE22                  Node >= 22 binary for the CLI (default: node_modules/node22/bin/node)
@@ -104,8 +106,10 @@ start_server() { # runtime port log → sets url once the server answers
   case "$1" in
     gateway-*)
       # examples/everything.ts on a free port, then examples/gateway.ts in front of it (its
-      # entries under their own names), both on the runtime named after `gateway-`.
-      if ! command="$(runtime_command "${1#gateway-}" examples/everything.ts)"; then
+      # entries under their own names), both on the runtime named last.
+      local gateway_runtime="${1##*-}" upstream_protocol=2025
+      [[ "$1" == gateway-modern-* ]] && upstream_protocol=auto
+      if ! command="$(runtime_command "$gateway_runtime" examples/everything.ts)"; then
         echo "conformance: unknown runtime $1" >&2
         return 1
       fi
@@ -116,9 +120,10 @@ start_server() { # runtime port log → sets url once the server answers
         cat "$upstream_log" >&2
         return 1
       fi
-      command="$(runtime_command "${1#gateway-}" examples/gateway.ts)"
+      command="$(runtime_command "$gateway_runtime" examples/gateway.ts)"
       # shellcheck disable=SC2086
-      UPSTREAM_URL="$upstream_url" GATEWAY_NAMESPACE=none start_process "$2" "$3" $command
+      UPSTREAM_URL="$upstream_url" UPSTREAM_PROTOCOL="$upstream_protocol" GATEWAY_NAMESPACE=none \
+        start_process "$2" "$3" $command
       ;;
     workerd) start_process "$2" "$3" bash "$ROOT/scripts/workerd_fixture.sh" ;;
     workerd-isolate)
@@ -176,8 +181,11 @@ for runtime in "${runtimes[@]}"; do
     requirements="${run%%|*}"
     read -r -a selection <<<"${run#*|}"
     baseline=()
-    [[ "$runtime" == gateway-* ]] &&
+    if [[ "$runtime" == gateway-modern-* ]]; then
+      baseline=(--expected-failures "$ROOT/scripts/conformance_gateway_modern_expected.yml")
+    elif [[ "$runtime" == gateway-* ]]; then
       baseline=(--expected-failures "$ROOT/scripts/conformance_gateway_expected.yml")
+    fi
     echo "== $runtime: conformance ${selection[*]} against $url"
     result="$OUT/$runtime-$requirements-conformance.txt"
     timeout --kill-after=10 "$RUN_TIMEOUT" "$NODE22" "$CLI" server --url "$url" "${selection[@]}" \
