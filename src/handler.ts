@@ -161,6 +161,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     resources: options.resources,
     resourceTemplates: options.resourceTemplates,
     prompts: options.prompts,
+    view: options.view,
     extensions: options.extensions,
     pageSize: config.pageSize,
     maxUriBytes: config.maxUriBytes,
@@ -227,7 +228,12 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const handle = createRoute({
     config,
     rateLimit: limits.rateLimit,
-    rateLimits: createRateLimits(limits.rateLimits, dispatcher.tools, config),
+    rateLimits: createRateLimits(
+      limits.rateLimits,
+      dispatcher.tools,
+      config,
+      dispatcher.viewed?.toolKey,
+    ),
     ...createOriginRules(options, config),
     events,
     legacy,

@@ -19,6 +19,7 @@ import type {
   ResourceTemplateDefinition,
 } from "../protocol/definitions.ts";
 import type { JsonSchemaValidator } from "../protocol/json_schema_validator.ts";
+import type { ViewOf } from "../protocol/views.ts";
 import type { SessionOptions } from "./session_options.ts";
 import type {
   AuthOptions,
@@ -112,6 +113,15 @@ export interface McpHandlerOptions {
    * @default {none}
    */
   prompts?: readonly AnyPromptDefinition[];
+  /**
+   * What each principal sees of the tools, prompts, resources and
+   * templates, and under which names: asked for each request that lists or
+   * uses an entry. A hidden entry does not exist for the caller; a denied
+   * one is refused (-32602, `data.reason: "denied"`); neither is listed.
+   * `@tether/mcp/gateway` builds one from plain objects (`definitions({ view })`).
+   * @default {none (every caller sees every entry as defined)}
+   */
+  view?: ViewOf;
   /**
    * Compiles each tool's raw JSON Schema (input and output, draft 2020-12)
    * into a check, once at startup; it throws for a schema it cannot enforce

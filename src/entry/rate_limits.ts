@@ -42,6 +42,8 @@ export interface RateLimitParts {
   /** The handler's clock, ms. */
   now: () => number;
   onError: (error: unknown) => void;
+  /** The tool a caller's name stands for (a view renames); undefined: none. @default {the name} */
+  toolKey?: (principal: Principal, name: string) => string | undefined;
 }
 
 /** The step for the `rateLimits` option; undefined when it sets no budget (nothing on the request path). */
@@ -49,9 +51,10 @@ export function createRateLimits(
   options: RateLimitsOptions | undefined,
   tools: ToolRegistry,
   config: { now: () => number; onError: (error: unknown) => void },
+  toolKey?: RateLimitParts["toolKey"],
 ): RateLimits | undefined {
   if (options?.perPrincipal === undefined && options?.perTool === undefined) return undefined;
-  return new RateLimits(options, { tools, now: config.now, onError: config.onError });
+  return new RateLimits(options, { tools, now: config.now, onError: config.onError, toolKey });
 }
 
 /** One handler's `rateLimits` step. */
@@ -98,8 +101,12 @@ export class RateLimits {
       let toolStanding: Standing | undefined;
       for (const entry of messages) {
         if (entry.kind !== "request" || entry.message.method !== "tools/call") continue;
-        const name = isPlainObject(entry.message.params) ? entry.message.params.name : undefined;
-        if (typeof name !== "string") continue;
+        const called = isPlainObject(entry.message.params) ? entry.message.params.name : undefined;
+        if (typeof called !== "string") continue;
+        const name = this.#parts.toolKey === undefined
+          ? called
+          : this.#parts.toolKey(principal, called);
+        if (name === undefined) continue;
         const quota = this.#quotaOf(name);
         if (quota === undefined) continue;
         const key = await boundedKey("t", `${name.length}:${name}:${owner}`);

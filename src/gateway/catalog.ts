@@ -169,6 +169,33 @@ export function sameListing(
   return listing !== undefined && listing === listings.get(b);
 }
 
+/**
+ * Where a served definition came from: its upstream and the name it lists
+ * there (a resource's and a template's also its URI or URI template).
+ */
+export interface EntryOrigin {
+  /** The upstream's name. */
+  upstream: string;
+  /** The entry's name as the upstream lists it. */
+  name: string;
+  /** A resource's URI, a template's URI template. */
+  uri?: string;
+}
+
+/** The origin of each definition made here (views.ts decides by it). */
+const origins = new WeakMap<object, EntryOrigin>();
+
+/** Where `definition` came from; undefined for one the gateway did not make. */
+export function originOf(definition: object): EntryOrigin | undefined {
+  return origins.get(definition);
+}
+
+/** `definition`, remembered as made from `origin`. */
+function from<T extends object>(definition: T, origin: EntryOrigin): T {
+  origins.set(definition, origin);
+  return definition;
+}
+
 /** Copies the optional listing fields tether definitions take. */
 function listed(entry: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
@@ -225,7 +252,7 @@ export async function readCatalog(
     });
     catalog.tools = madeFrom(
       tools.map((tool) =>
-        ({
+        from({
           ...listed(tool, ["title", "description", "annotations", "icons", "_meta"]),
           name: namespace(upstream, tool.name),
           ...marked,
@@ -234,7 +261,7 @@ export async function readCatalog(
           ...downstreamTask(settings.tasks, tool.execution?.taskSupport),
           handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
             calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
-        }) as AnyToolDefinition
+        } as AnyToolDefinition, { upstream, name: tool.name })
       ),
       tools,
     );
@@ -246,7 +273,7 @@ export async function readCatalog(
     });
     catalog.prompts = madeFrom(
       prompts.map((prompt) =>
-        ({
+        from({
           ...listed(prompt, ["title", "description", "arguments", "icons", "_meta"]),
           name: namespace(upstream, prompt.name),
           ...marked,
@@ -261,7 +288,7 @@ export async function readCatalog(
             : {}),
           handler: (args: Record<string, string>, ctx: HandlerContext) =>
             calls.getPrompt(prompt.name, args, ctx),
-        }) as AnyPromptDefinition
+        } as AnyPromptDefinition, { upstream, name: prompt.name })
       ),
       prompts,
     );
@@ -279,20 +306,20 @@ export async function readCatalog(
     const fields = ["title", "description", "mimeType", "annotations", "icons", "_meta"];
     catalog.resources = madeFrom(
       resources.map((resource) =>
-        ({
+        from({
           ...listed(resource, [...fields, "size"]),
           uri: resource.uri,
           name: namespace(upstream, resource.name),
           ...marked,
           ...subscription,
           read: (uri: string, ctx: HandlerContext) => calls.readResource(uri, ctx),
-        }) as ResourceDefinition
+        } as ResourceDefinition, { upstream, name: resource.name, uri: resource.uri })
       ),
       resources,
     );
     catalog.resourceTemplates = madeFrom(
       templates.map((template) =>
-        ({
+        from({
           ...listed(template, fields),
           uriTemplate: template.uriTemplate,
           name: namespace(upstream, template.name),
@@ -309,7 +336,11 @@ export async function readCatalog(
             : {}),
           read: (uri: string, _variables: unknown, ctx: HandlerContext) =>
             calls.readResource(uri, ctx),
-        }) as ResourceTemplateDefinition
+        } as ResourceTemplateDefinition, {
+          upstream,
+          name: template.name,
+          uri: template.uriTemplate,
+        })
       ),
       templates,
     );

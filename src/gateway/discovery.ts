@@ -49,7 +49,10 @@ export interface DiscoverySettings {
 /** The discovery sessions, the lists read through them, and the retries of upstreams that are down. */
 export class Discovery {
   readonly #settings: DiscoverySettings;
+  /** What is served before any attach, then into the first target. */
   readonly #catalogs = new ServedCatalogs();
+  /** What is served into each attached target (several endpoints: one each). */
+  readonly #targets = new Map<GatewayTarget, ServedCatalogs>();
   readonly #refresher: Refresher;
   readonly #connections = new Map<string, DiscoverySession>();
   /** Upstreams not read yet, with their next wait and pending timer. */
@@ -89,9 +92,29 @@ export class Discovery {
     return this.#catalogs.definitions();
   }
 
-  /** Serves into `target` from now on (refusals reported). */
+  /**
+   * Serves into `target` from now on (refusals reported); a further target
+   * is served the same lists, checked against its own entries.
+   */
   attach(target: GatewayTarget): void {
-    for (const refusal of this.#catalogs.attach(target)) this.#settings.onError(refusal);
+    let catalogs = this.#targets.get(target);
+    if (catalogs === undefined) {
+      catalogs = this.#targets.size === 0 ? this.#catalogs : this.#catalogs.fork();
+      this.#targets.set(target, catalogs);
+    }
+    for (const refusal of catalogs.attach(target)) this.#settings.onError(refusal);
+  }
+
+  /** Serves a fresh read into every target; each one's refusal is reported. */
+  #update(name: string, fresh: Partial<UpstreamCatalog>, kinds: readonly ListKind[]): void {
+    const all = this.#targets.size === 0 ? [this.#catalogs] : this.#targets.values();
+    for (const catalogs of all) {
+      try {
+        catalogs.update(name, fresh, kinds);
+      } catch (error) {
+        this.#settings.onError(error);
+      }
+    }
   }
 
   /** An upstream session said `kind` changed: reread it. */
@@ -164,11 +187,11 @@ export class Discovery {
       }
       if (this.#closed) return;
       this.#down.delete(name);
-      this.#catalogs.update(name, fresh, ALL_KINDS);
+      this.#update(name, fresh, ALL_KINDS);
       return;
     }
     const connection = await this.#connection(name);
     const fresh = await this.#settings.read(this.#settings.upstreams.get(name)!, connection, kinds);
-    if (!this.#closed) this.#catalogs.update(name, fresh, kinds);
+    if (!this.#closed) this.#update(name, fresh, kinds);
   }
 }

@@ -27,6 +27,8 @@ import { UpstreamSessions } from "./upstream_sessions.ts";
 import { ProcessPool } from "./process_pool.ts";
 import { pooledUpstream } from "./stdio_upstream.ts";
 import type { Upstream } from "./upstream.ts";
+import { compileView, type GatewayView } from "./views.ts";
+import type { ViewOf } from "../protocol/views.ts";
 
 /**
  * The principal the gateway reads upstream lists as (its discovery
@@ -175,13 +177,26 @@ export type { GatewayTarget } from "./list_refresher.ts";
  * ```
  */
 export interface Gateway {
-  /** The upstreams' tools, prompts, resources and templates, namespaced, for `createMcpHandler`. */
-  definitions(): UpstreamCatalog;
+  /**
+   * The upstreams' tools, prompts, resources and templates, namespaced, for
+   * `createMcpHandler`; with `view`, also the handler's `view` option that
+   * shows each principal its part of them (views.ts). Each handler built
+   * from one gateway is an endpoint: attach each; they share the upstream
+   * sessions and the caps.
+   *
+   * @example
+   * ```ts ignore
+   * const handler = createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions({ view: { upstreams: { files: { deny: ["delete"] } } } }) });
+   * gateway.attach(handler);
+   * ```
+   */
+  definitions(options?: { view?: GatewayView }): UpstreamCatalog & { view?: ViewOf };
   /**
    * Keeps `target`'s lists in step with the upstreams from now on: their
    * `list_changed`, and an upstream that comes back. Each upstream's
    * entries are checked first against the others' and against `target`'s
    * own; one that would collide is refused whole (reported to `onError`).
+   * Attach every endpoint (handler) built from this gateway.
    */
   attach(target: GatewayTarget): void;
   /**
@@ -239,6 +254,17 @@ export interface Gateway {
   pinSet(): Promise<PinSet>;
   /** Closes every upstream session (grace, then force) and the discovery sessions. */
   close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Sends `notification` to the session `sessionId` of the first target (endpoint) that takes it. */
+async function notifyOne(
+  targets: readonly GatewayTarget[],
+  sessionId: string,
+  notification: { method: string; params?: Record<string, unknown> },
+): Promise<void> {
+  for (const target of targets) {
+    if (await target.notify?.(sessionId, notification)) return;
+  }
 }
 
 /**
@@ -312,10 +338,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onListChanged: (upstream, kind) => discovery.changed(upstream, kind),
     onResourceUpdated: (sessionId, uri) => {
       const notification = { method: "notifications/resources/updated", params: { uri } };
-      void target?.notify?.(sessionId, notification).catch(onError);
+      void notifyOne(targets, sessionId, notification).catch(onError);
     },
   });
-  let target: GatewayTarget | undefined;
+  const targets: GatewayTarget[] = [];
 
   const retryMs = options.retryMs ?? 1_000;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
@@ -373,11 +399,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   unrefTimer(sweeper);
 
   return {
-    definitions() {
-      return discovery.definitions();
+    definitions(definitionsOptions) {
+      const view = definitionsOptions?.view;
+      const catalog = discovery.definitions();
+      return view === undefined ? catalog : { ...catalog, view: compileView(view, onError) };
     },
     attach(handler) {
-      target = handler;
+      if (!targets.includes(handler)) targets.push(handler);
       discovery.attach(handler);
     },
     authenticate(yours) {

@@ -40,6 +40,8 @@ export { canonicalJson, pinDigest, type PinKind } from "./pin_digest.ts";
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
+export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./views.ts";
+export type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/views.ts";
 export {
   httpUpstream,
   type HttpUpstreamOptions,

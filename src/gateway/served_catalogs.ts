@@ -125,6 +125,14 @@ export class ServedCatalogs {
     }
   }
 
+  /** A copy, to serve the same lists into another target (attach it next). */
+  fork(): ServedCatalogs {
+    const copy = new ServedCatalogs();
+    copy.#listed = new Map(this.#listed);
+    copy.#served = new Map(this.#served);
+    return copy;
+  }
+
   /** True once `upstream`'s lists were read. */
   has(upstream: string): boolean {
     return this.#listed.has(upstream);

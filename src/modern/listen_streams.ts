@@ -75,11 +75,19 @@ class ListenStream {
   readonly id: RequestId;
   readonly filter: ListenFilter;
   readonly connection: SseConnection;
+  /** Subscribed URIs whose updates this caller does not get (its view hides them). */
+  readonly unseen: ReadonlySet<string> | undefined;
 
-  constructor(id: RequestId, filter: ListenFilter, connection: SseConnection) {
+  constructor(
+    id: RequestId,
+    filter: ListenFilter,
+    connection: SseConnection,
+    unseen: ReadonlySet<string> | undefined,
+  ) {
     this.id = id;
     this.filter = filter;
     this.connection = connection;
+    this.unseen = unseen;
   }
 
   send(notification: JsonRpcNotification): boolean {
@@ -131,9 +139,16 @@ export class ListenStreams {
    * Opens a listen stream for request `id` of the principal `ownerKey`.
    * Throws `-32602` for a malformed or oversized filter and `-32603` when
    * the pool is full (the caller answers in-band); returns the `429` when
-   * the principal holds its share.
+   * the principal holds its share. `hidden`: the URIs the caller's view
+   * does not show; subscribed, they are acknowledged as any URI is, and
+   * never told of.
    */
-  open(id: RequestId, params: Record<string, unknown>, ownerKey: string): Response | Refusal {
+  open(
+    id: RequestId,
+    params: Record<string, unknown>,
+    ownerKey: string,
+    hidden?: (uri: string) => boolean,
+  ): Response | Refusal {
     const requested = this.#readFilter(params.notifications);
     if (this.#shares.held(ownerKey) >= this.#shares.max) {
       return {
@@ -155,7 +170,10 @@ export class ListenStreams {
         if (reason !== "closed") this.#options.onDropped?.(reason);
       },
     });
-    const stream = new ListenStream(id, honoured, connection);
+    const unseen = hidden === undefined
+      ? undefined
+      : new Set(honoured.resourceSubscriptions?.filter(hidden));
+    const stream = new ListenStream(id, honoured, connection, unseen);
     this.#streams.add(stream);
     stream.acknowledge();
     this.#options.keepAlive.add(connection);
@@ -177,7 +195,7 @@ export class ListenStreams {
     let sent = 0;
     for (const stream of this.#streams) {
       if (
-        stream.filter.resourceSubscriptions?.includes(uri) &&
+        stream.filter.resourceSubscriptions?.includes(uri) && !stream.unseen?.has(uri) &&
         stream.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } })
       ) {
         sent++;

@@ -284,7 +284,13 @@ function serveModernMessage(
     }
     case "subscriptions/listen": {
       try {
-        return deps.listen.open(request.id, params, ownerKeyOf(principal));
+        const viewed = deps.dispatcher.viewed;
+        return deps.listen.open(
+          request.id,
+          params,
+          ownerKeyOf(principal),
+          viewed === undefined ? undefined : (uri) => viewed.unseenResource(principal, uri),
+        );
       } catch (error) {
         const { code, message } = error as { code: number; message: string };
         return jsonResponse(

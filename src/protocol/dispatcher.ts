@@ -47,6 +47,8 @@ import { capabilitiesIn, initializeResult } from "./initialize.ts";
 import { requireUri } from "./method_params.ts";
 import { AUDITED_METHODS, type AuditSink } from "./audit.ts";
 import { auditedAnswer } from "./audited_call.ts";
+import { type MethodHandler, type ViewedLookups, viewMethods } from "./viewed_methods.ts";
+import type { ViewOf } from "./views.ts";
 
 /** What the dispatcher serves: server identity and definitions. */
 export interface ServerDefinition extends ToolDefinitions {
@@ -70,14 +72,9 @@ export interface ServerDefinition extends ToolDefinitions {
   onError: (error: unknown) => void;
   /** Where audited calls are reported (src/protocol/audit.ts); none: no audit. */
   audit?: AuditSink;
+  /** Each principal's view of the entries (viewed_methods.ts); none: every entry as defined. */
+  view?: ViewOf;
 }
-
-type MethodHandler = (
-  params: Record<string, unknown>,
-  ctx: RequestContext,
-  request: JsonRpcRequest,
-  then?: ToolRunEnd<unknown>, // tools/call's own continuation (run_end.ts)
-) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 const EMPTY_PARAMS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
@@ -250,6 +247,11 @@ export class Dispatcher {
           ),
       );
     }
+    const { view, pageSize, maxUriBytes } = definition;
+    this.viewed = view === undefined ? undefined : viewMethods(methods, {
+      ...{ tools: this.tools, prompts: this.prompts, resources: this.resources },
+      ...{ view, pageSize, maxUriBytes },
+    });
     checkExtensions(extensions, (method) => methods.has(method));
     for (const extension of extensions) extension.attach?.({ onError: definition.onError });
     for (const extension of extensions) {
@@ -265,6 +267,9 @@ export class Dispatcher {
     }
     this.#methods = methods;
   }
+
+  /** With a view: who sees which tool and resource, for the steps outside the methods. */
+  readonly viewed: ViewedLookups | undefined;
 
   /** The param an extension method is routed by (`Mcp-Name`), if it names one. */
   nameParamOf(method: string): string | undefined {

@@ -7,13 +7,11 @@
 
 import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { encodeBase64 } from "./base64.ts";
 import type { HandlerContext, RequestContext } from "./context.ts";
 import {
   type Completer,
   ownCompleter,
   type ResourceDefinition,
-  type ResourceReadReturn,
   type ResourceTemplateDefinition,
 } from "./definitions.ts";
 import type { ChangeListener } from "./tools.ts";
@@ -23,58 +21,21 @@ import { checkIcons } from "./icons.ts";
 import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
 import { checkScopes, missingScopes, NO_SCOPES } from "./scopes.ts";
 import { declaresScopes, swapped } from "./registry_swap.ts";
+import { deniedError, type ResourceLens, type ResourceVerdict } from "./views.ts";
+import {
+  NONE,
+  pick,
+  RESOURCE_KEYS,
+  TEMPLATE_KEYS,
+  toResourceContents,
+} from "./resource_listing.ts";
+
+export { toResourceContents } from "./resource_listing.ts";
 
 interface CompiledTemplate {
   definition: ResourceTemplateDefinition;
   matcher: UriTemplate;
   listing: Record<string, unknown>;
-}
-
-function pick(source: object, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = (source as Record<string, unknown>)[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
-}
-
-const RESOURCE_KEYS = [
-  "uri",
-  "name",
-  "title",
-  "description",
-  "mimeType",
-  "size",
-  "annotations",
-  "icons",
-  "_meta",
-] as const;
-const TEMPLATE_KEYS = [
-  "uriTemplate",
-  "name",
-  "title",
-  "description",
-  "mimeType",
-  "annotations",
-  "icons",
-  "_meta",
-] as const;
-
-/** Turns what a reader returned into `contents`. */
-export function toResourceContents(
-  uri: string,
-  mimeType: string | undefined,
-  value: ResourceReadReturn,
-): ResourceContents[] {
-  if (typeof value === "string") {
-    return [mimeType === undefined ? { uri, text: value } : { uri, mimeType, text: value }];
-  }
-  if (value instanceof Uint8Array) {
-    const blob = encodeBase64(value);
-    return [mimeType === undefined ? { uri, blob } : { uri, mimeType, blob }];
-  }
-  return Array.isArray(value) ? value : [value];
 }
 
 /**
@@ -230,33 +191,60 @@ export class ResourceRegistry {
    * the data reading needs those scopes for (the fixed entries and the
    * templates themselves are still listed, so a client learns what to ask for).
    */
-  async list(ctx: HandlerContext): Promise<readonly Record<string, unknown>[]> {
+  async list(
+    ctx: HandlerContext,
+    lens?: ResourceLens,
+  ): Promise<readonly Record<string, unknown>[]> {
     this.#resourceListing ??= [...this.#resources.values()].map((r) => pick(r, RESOURCE_KEYS));
+    let fixed = this.#resourceListing;
+    if (lens !== undefined) {
+      const definitions = [...this.#resources.values()];
+      fixed = fixed.flatMap<Record<string, unknown>>((listing, at) =>
+        lens("resource", definitions[at], listing) ?? NONE
+      );
+    }
     const dynamic: Record<string, unknown>[] = [];
-    for (const { definition } of this.#templates) {
+    for (const { definition, listing } of this.#templates) {
+      // What a template lists is seen as the template is (not listed when it is not).
+      if (lens !== undefined && lens("resourceTemplate", definition, listing) === undefined) {
+        continue;
+      }
       if (definition.list !== undefined) {
         const scopes = definition.scopes ?? NO_SCOPES;
         if (missingScopes(scopes, ctx.principal).length > 0) continue;
         dynamic.push(...(await definition.list(ctx)).map((entry) => ({ ...entry })));
       }
     }
-    return dynamic.length === 0 ? this.#resourceListing : [...this.#resourceListing, ...dynamic];
+    return dynamic.length === 0 ? fixed : [...fixed, ...dynamic];
   }
 
-  /** The `resources/templates/list` entries. */
-  listTemplates(): readonly Record<string, unknown>[] {
-    return this.#templateListing ??= this.#templates.map((t) => t.listing);
+  /** The `resources/templates/list` entries (as `lens` shows them). */
+  listTemplates(lens?: ResourceLens): readonly Record<string, unknown>[] {
+    const listing = this.#templateListing ??= this.#templates.map((t) => t.listing);
+    if (lens === undefined) return listing;
+    return this.#templates.flatMap<Record<string, unknown>>((t) =>
+      lens("resourceTemplate", t.definition, t.listing) ?? NONE
+    );
   }
 
-  /** Reads a URI: an exact resource first, then the first matching template. */
-  async read(uri: string, ctx: HandlerContext): Promise<ResourceContents[]> {
-    const fixed = this.#resources.get(uri);
+  /**
+   * Reads a URI: an exact resource first, then the first matching template.
+   * With `verdict`, what the caller may not see is passed over as absent,
+   * and what it may not use is refused.
+   */
+  async read(
+    uri: string,
+    ctx: HandlerContext,
+    verdict?: ResourceVerdict,
+  ): Promise<ResourceContents[]> {
+    const fixed = this.#seen(this.#resources.get(uri), "resource", uri, verdict);
     if (fixed !== undefined) {
       return toResourceContents(uri, fixed.mimeType, await fixed.read(uri, ctx));
     }
     for (const { definition, matcher } of this.#templates) {
       const variables = matcher.match(uri);
       if (variables === undefined) continue;
+      if (this.#seen(definition, "resourceTemplate", uri, verdict) === undefined) continue;
       const value = await definition.read(uri, variables, ctx);
       if (value === undefined) break;
       return toResourceContents(uri, definition.mimeType, value);
@@ -313,10 +301,26 @@ export class ResourceRegistry {
       this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition;
   }
 
-  /** True when a fixed resource has this URI or a template matches it. */
-  has(uri: string): boolean {
-    return this.#resources.has(uri) ||
-      this.#templates.some((t) => t.matcher.match(uri) !== undefined);
+  /** True when a fixed resource has this URI or a template matches it (that the caller sees, with `verdict`; one it may not use is refused). */
+  has(uri: string, verdict?: ResourceVerdict): boolean {
+    if (verdict === undefined) {
+      return this.#resources.has(uri) ||
+        this.#templates.some((t) => t.matcher.match(uri) !== undefined);
+    }
+    return this.#hooksOf(uri, verdict) !== undefined;
+  }
+
+  /** `definition` when the caller sees it (allowed); undefined when hidden or absent; throws when denied. */
+  #seen<T extends ResourceDefinition | ResourceTemplateDefinition>(
+    definition: T | undefined,
+    kind: "resource" | "resourceTemplate",
+    uri: string,
+    verdict: ResourceVerdict | undefined,
+  ): T | undefined {
+    if (definition === undefined || verdict === undefined) return definition;
+    const seen = verdict(kind, definition);
+    if (seen === "deny") throw deniedError("Resource", uri);
+    return seen === "hide" ? undefined : definition;
   }
 
   /**
@@ -328,9 +332,14 @@ export class ResourceRegistry {
     uri: string,
     ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
+    verdict?: ResourceVerdict,
   ): Promise<void> {
+    const serving = verdict === undefined ? undefined : this.#hooksOf(uri, verdict);
+    if (verdict !== undefined && serving === undefined) {
+      throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri: echoInput(uri) });
+    }
     await ctx.subscribe(uri);
-    const hook = this.#hooksOf(uri).subscribe;
+    const hook = (serving ?? this.#hooksOf(uri) ?? {}).subscribe;
     if (hook === undefined) return;
     try {
       await hook(uri, handlerContext());
@@ -345,22 +354,48 @@ export class ResourceRegistry {
     uri: string,
     ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
+    verdict?: ResourceVerdict,
   ): Promise<void> {
     await ctx.unsubscribe(uri);
-    await this.#hooksOf(uri).unsubscribe?.(uri, handlerContext());
-  }
-
-  #hooksOf(uri: string): Pick<ResourceDefinition, "subscribe" | "unsubscribe"> {
-    return this.#resources.get(uri) ??
-      this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition ?? {};
-  }
-
-  /** The completer for a template variable; undefined when the template or completer is unknown. */
-  completer(uri: string, variable: string): { known: boolean; completer?: Completer } {
-    const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
-    if (template !== undefined) {
-      return { known: true, completer: ownCompleter(template.definition.complete, variable) };
+    // Hidden or denied now: the session's record goes, the hook is not told.
+    let serving;
+    try {
+      serving = this.#hooksOf(uri, verdict);
+    } catch {
+      return;
     }
-    return { known: this.#resources.has(uri) };
+    await serving?.unsubscribe?.(uri, handlerContext());
+  }
+
+  /** What serves `uri` for the caller: the fixed resource, else the first matching template it sees. */
+  #hooksOf(
+    uri: string,
+    verdict?: ResourceVerdict,
+  ): ResourceDefinition | ResourceTemplateDefinition | undefined {
+    const fixed = this.#seen(this.#resources.get(uri), "resource", uri, verdict);
+    if (fixed !== undefined) return fixed;
+    for (const { definition, matcher } of this.#templates) {
+      if (matcher.match(uri) === undefined) continue;
+      const seen = this.#seen(definition, "resourceTemplate", uri, verdict);
+      if (seen !== undefined) return seen;
+    }
+    return undefined;
+  }
+
+  /**
+   * The completer for a template variable; undefined when the template or
+   * completer is unknown. With `verdict`, a hidden one is unknown and a
+   * denied one refused.
+   */
+  completer(
+    uri: string,
+    variable: string,
+    verdict?: ResourceVerdict,
+  ): { known: boolean; completer?: Completer } {
+    const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
+    if (this.#seen(template?.definition, "resourceTemplate", uri, verdict) !== undefined) {
+      return { known: true, completer: ownCompleter(template!.definition.complete, variable) };
+    }
+    return { known: this.#seen(this.#resources.get(uri), "resource", uri, verdict) !== undefined };
   }
 }
