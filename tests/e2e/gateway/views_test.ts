@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { connect, McpClientError, type TestClient } from "../../../src/testing/mod.ts";
 import type { GatewayView } from "../../../src/gateway/mod.ts";
-import { rawPost, textOf, waitFor } from "../interop/helpers.ts";
+import { rawInitialize, textOf, waitFor } from "../interop/helpers.ts";
 import { startViews, type ViewsFixture } from "./views_fixture.ts";
 
 /** The first endpoint's view: alice and bob see different parts; carol is denied `up_whoami`. */
@@ -328,21 +328,11 @@ describe("gateway views", () => {
     try {
       const alice = await fixture.first.connect("alice");
       assert.ok(textOf(await alice.client.callTool({ name: "up_whoami", arguments: {} })) !== "");
-      const initialize = {
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-11-25",
-          capabilities: {},
-          clientInfo: { name: "raw", version: "1.0.0" },
-        },
-      };
-      const refused = await rawPost(fixture.second.url, undefined, initialize, {
-        headers: { authorization: "Bearer down-alice" },
-      });
-      assert.equal(refused.status, 429, "her session on the first endpoint holds her share");
-      await refused.body?.cancel();
+      await assert.rejects(
+        rawInitialize(fixture.second.url, { headers: { authorization: "Bearer down-alice" } }),
+        /initialize failed: 429/,
+        "her session on the first endpoint holds her share",
+      );
       const bob = await fixture.second.connect("bob");
       assert.ok(textOf(await bob.client.callTool({ name: "up_whoami", arguments: {} })) !== "");
       assert.equal(fixture.gateway.stats().upstreamSessions, 2);
