@@ -24,6 +24,8 @@
  *                 upstream only), as the conformance suite calls them; scripts/conformance.sh
  *                 runs the suite through this gateway in front of examples/everything.ts
  * The gateway serves the tasks extension: each upstream tool keeps its task support.
+ *   VIEW          what each principal sees, a GatewayView as JSON (plain objects), e.g.
+ *                 {"upstreams":{"upstream":{"deny":["increment"]}}} (docs/gateway.md, Views)
  * With neither upstream variable it starts a small counter upstream itself.
  * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/list
  */
@@ -34,6 +36,7 @@ import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions }
 import {
   createGateway,
   type Gateway,
+  type GatewayView,
   httpUpstream,
   type Namespace,
   parsePinSet,
@@ -119,13 +122,15 @@ export interface GatewaySettings {
   pinFile?: string;
   /** The names of upstream entries (`GATEWAY_NAMESPACE`). */
   namespace?: Namespace;
+  /** What each principal sees (`VIEW`). */
+  view?: GatewayView;
 }
 
-/** The gateway's handler in front of `upstream`, with its gateway (close both). */
+/** The gateway's handler in front of `upstream` (seen through `view`), with its gateway (close both). */
 export async function createGatewayHandler(
   upstream: Upstream,
   options: Partial<McpHandlerOptions> = {},
-  { pinFile, namespace }: GatewaySettings = {},
+  { pinFile, namespace, view }: GatewaySettings = {},
 ): Promise<{ handler: McpHandler; gateway: Gateway }> {
   const pinned = pinFile === undefined ? undefined : await readPinFile(pinFile);
   const gateway = await createGateway({
@@ -148,7 +153,7 @@ export async function createGatewayHandler(
   const handler = createMcpHandler({
     name: "gateway",
     version: "1.0.0",
-    ...gateway.definitions(),
+    ...gateway.definitions({ view }),
     extensions: [tasksExtension()],
     ...options,
     auth: {
@@ -191,6 +196,7 @@ if (
     {
       pinFile: env.GATEWAY_PINS === "" ? undefined : env.GATEWAY_PINS,
       namespace: namespaceFromEnv(env),
+      view: env.VIEW === undefined ? undefined : JSON.parse(env.VIEW) as GatewayView,
     },
   );
   const server = await serveHandler(

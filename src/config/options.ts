@@ -119,6 +119,7 @@ export interface McpHandlerOptions {
    * uses an entry. A hidden entry does not exist for the caller; a denied
    * one is refused (-32602, `data.reason: "denied"`); neither is listed.
    * `@tether/mcp/gateway` builds one from plain objects (`definitions({ view })`).
+   * With a view, no `stateless.cacheHints` entry may be `public`.
    * @default {none (every caller sees every entry as defined)}
    */
   view?: ViewOf;

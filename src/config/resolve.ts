@@ -124,6 +124,12 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const cacheHints = { ...stateless.cacheHints };
   for (const [method, hint] of Object.entries(cacheHints)) {
     checkCacheHint(hint, `Option stateless.cacheHints["${method}"]`);
+    // A view makes what a list or read answers differ by caller: never shareable.
+    if (options.view !== undefined && hint.cacheScope === "public") {
+      throw new RangeError(
+        `Option stateless.cacheHints["${method}"]: cacheScope "public" with a view (answers differ by caller)`,
+      );
+    }
   }
   if (mode !== "auto" && mode !== "json" && mode !== "sse") {
     throw new RangeError(`Unknown streams.responseMode: ${mode}`);

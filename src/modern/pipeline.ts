@@ -260,7 +260,7 @@ function serveModernMessage(
     return receiveNotification(deps, message.message, principal, headers, versionHeader);
   }
   const request = message.message;
-  const checked = checkModernRequest(deps.dispatcher, headers, request, versionHeader);
+  const checked = checkModernRequest(deps.dispatcher, headers, request, versionHeader, principal);
   if ("status" in checked) return checked;
   // The request as the code that serves it sees it.
   const seen = needsNoCopy(deps, request) ? request : withoutEnvelope(request);

@@ -13,6 +13,7 @@ import { echoInput } from "../jsonrpc/echo.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Principal } from "../protocol/principal.ts";
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope } from "./envelope.ts";
 import {
@@ -37,6 +38,7 @@ export function checkModernRequest(
   headers: Headers,
   request: JsonRpcRequest,
   versionHeader: string | null,
+  principal: Principal,
 ): { envelope: ModernEnvelope } | Refusal {
   const id = request.id;
   const read = readEnvelope(request);
@@ -80,7 +82,10 @@ export function checkModernRequest(
     return refuse(404, "Method not found", { code: ErrorCode.MethodNotFound, id, step: "modern" });
   }
   if (request.method === "tools/call" && typeof params.name === "string") {
-    const parameters = dispatcher.tools.headerParameters(params.name);
+    // A view's renamed tool: its parameters are the tool's own.
+    const viewed = dispatcher.viewed;
+    const tool = viewed === undefined ? params.name : viewed.toolKey(principal, params.name);
+    const parameters = tool === undefined ? undefined : dispatcher.tools.headerParameters(tool);
     const args = params.arguments;
     if (
       parameters !== undefined && parameters.length > 0 && typeof args === "object" &&

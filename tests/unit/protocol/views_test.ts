@@ -19,7 +19,7 @@ import {
 import type { EntryView, ViewOf } from "../../../src/types/mod.ts";
 import { connect, McpClientError } from "../../../src/testing/mod.ts";
 import { messagesOf, readSseUntil } from "../../helpers.ts";
-import { modernRequest } from "../../support/modern_helpers.ts";
+import { modernRequest, modernRpc } from "../../support/modern_helpers.ts";
 
 const named = (definition: object) => (definition as { name?: string; uri?: string }).name;
 
@@ -189,6 +189,51 @@ describe("the view option", () => {
     } finally {
       await handler.close();
     }
+  });
+
+  it("2026-07-28: Mcp-Param-* of a renamed tool are checked as the tool's own", async () => {
+    const routed = defineTool({
+      name: "routed",
+      input: {
+        type: "object",
+        properties: { region: { type: "string", "x-mcp-header": "Region" } },
+      },
+      handler: (input) => `region ${(input as { region: string }).region}`,
+    });
+    const handler = handlerWith(viewOf({ alice: { renames: { routed: "where" } } }), {
+      tools: [routed],
+    });
+    try {
+      const call = (region: string | undefined) =>
+        modernRpc(handler, "tools/call", { name: "where", arguments: { region: "eu" } }, {
+          headers: {
+            "x-user": "alice",
+            ...(region === undefined ? {} : { "mcp-param-region": region }),
+          },
+        });
+      const missing = await call(undefined);
+      assert.deepEqual([missing.status, missing.message.error.code], [400, -32020]);
+      const wrong = await call("us");
+      assert.equal(wrong.message.error.code, -32020);
+      const right = await call("eu");
+      assert.equal(right.message.result.content[0].text, "region eu");
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("a public cache hint with a view is refused at startup (answers differ by caller)", () => {
+    const stateless = {
+      cacheHints: { "tools/list": { ttlMs: 60_000, cacheScope: "public" as const } },
+    };
+    assert.throws(
+      () => handlerWith(viewOf({}), { stateless }),
+      /stateless\.cacheHints\["tools\/list"\]: cacheScope "public" with a view/,
+    );
+    const privately = {
+      cacheHints: { "tools/list": { ttlMs: 60_000, cacheScope: "private" as const } },
+    };
+    return handlerWith(viewOf({}), { stateless: privately }).close();
   });
 
   it("without a view (or a view that answers undefined), every caller sees the same", async () => {
