@@ -136,20 +136,20 @@ async function allPages<T>(
 const listings = new WeakMap<readonly object[], string>();
 
 /** The entry as the upstream listed it, by the definition made of it (pins.ts digests it). */
-const origins = new WeakMap<object, Record<string, unknown>>();
+const listedEntries = new WeakMap<object, Record<string, unknown>>();
 
 /** `list`, remembered as made from `raw`, entry by entry (see {@linkcode sameListing}). */
 function madeFrom<T extends object>(list: T[], raw: readonly object[]): T[] {
   listings.set(list, JSON.stringify(raw));
   list.forEach((definition, index) =>
-    origins.set(definition, raw[index] as Record<string, unknown>)
+    listedEntries.set(definition, raw[index] as Record<string, unknown>)
   );
   return list;
 }
 
 /** The entry `definition` was made of, as its upstream listed it (its own name, not namespaced). */
 export function listedEntry(definition: object): Record<string, unknown> | undefined {
-  return origins.get(definition);
+  return listedEntries.get(definition);
 }
 
 /** `list`, a part of `source`, counted as read from `source`'s listing (a filter of it that depends on nothing else). */

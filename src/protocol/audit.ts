@@ -56,9 +56,11 @@ export type AuditedMethod = "tools/call" | "prompts/get" | "resources/read";
  * ```
  */
 export interface AuditRecord {
+  /** Always `"audit"`: the record's kind among `onEvent`'s events. */
   type: "audit";
   /** When the call was answered (or refused), ISO 8601. */
   time: string;
+  /** `tools/call`, `prompts/get` or `resources/read`. */
   method: AuditedMethod;
   /** The tool or prompt name, or the resource URI, the client named ("" when it named none). */
   entry: string;
@@ -88,6 +90,7 @@ export interface AuditRecord {
   arguments?: string;
   /** True when `arguments` was cut. */
   argumentsTruncated?: true;
+  /** How the call ended (`ok`, `tool-error`, `error`, `refused`, `cancelled`, `task`, `input-required`). */
   outcome: AuditOutcome;
   /** The JSON-RPC error of an `error` outcome (the message as the client got it, bounded). */
   error?: { code: number; message: string };
@@ -162,6 +165,7 @@ export function upstreamOf(definition: object | undefined): string | undefined {
 
 /** What a redaction policy is told of the call whose arguments it redacts. */
 export interface AuditedEntry {
+  /** `tools/call`, `prompts/get` or `resources/read`. */
   method: AuditedMethod;
   /** The tool or prompt name (as the client sent it). */
   entry: string;

@@ -38,6 +38,7 @@ import { pageResult } from "./pagination.ts";
 import { callThrough, callTool } from "./tool_calls.ts";
 import { type AnswerFailure, respondFailure, type RunEnd, ToolRunEnd } from "./run_end.ts";
 import { PromptRegistry } from "./prompts.ts";
+import { promptMethods } from "./prompt_methods.ts";
 import { ResourceRegistry } from "./resources.ts";
 import { type ToolDefinitions, ToolRegistry } from "./tools.ts";
 import { isPromiseLike, type MaybePromise } from "./maybe_async.ts";
@@ -214,24 +215,9 @@ export class Dispatcher {
       }
     }
     if (hasPrompts) {
-      methods.set(
-        "prompts/list",
-        (params) =>
-          pageResult(this.#definition.pageSize, "prompts", "prompts", this.prompts.list(), params),
-      );
-      methods.set("prompts/get", async (params, ctx, request) => {
-        const trace = ctx.trace;
-        if (trace === undefined) {
-          return { ...await this.prompts.get(params, createHandlerContext(ctx, request)) };
-        }
-        return {
-          ...await trace.run(
-            "prompt",
-            String(params.name),
-            (context) => this.prompts.get(params, createHandlerContext(ctx, request, context)),
-          ),
-        };
-      });
+      for (const [name, method] of promptMethods(this.prompts, definition.pageSize)) {
+        methods.set(name, method);
+      }
     }
     if (hasCompletions) {
       methods.set(

@@ -254,9 +254,7 @@ export class ResourceRegistry {
 
   /** The cache hint of what reading `uri` returns: its resource's, or its first matching template's. */
   cacheHint(uri: string): CacheHint | undefined {
-    const fixed = this.#resources.get(uri);
-    if (fixed !== undefined) return fixed.cache;
-    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.cache;
+    return this.servedBy(uri)?.cache;
   }
 
   /** True once a definition that declares scopes was added: until then no call needs checking. */
@@ -266,11 +264,7 @@ export class ResourceRegistry {
 
   /** The scopes reading `uri` needs: its resource's, or its first matching template's (none when nothing matches). */
   scopes(uri: unknown): readonly string[] {
-    if (typeof uri !== "string") return NO_SCOPES;
-    const fixed = this.#resources.get(uri);
-    if (fixed !== undefined) return fixed.scopes ?? NO_SCOPES;
-    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.scopes ??
-      NO_SCOPES;
+    return (typeof uri === "string" ? this.servedBy(uri)?.scopes : undefined) ?? NO_SCOPES;
   }
 
   /**
@@ -291,8 +285,8 @@ export class ResourceRegistry {
    * nothing does (telemetry names a read by it, never by a client's URI).
    */
   definedName(uri: string): string | undefined {
-    if (this.#resources.has(uri)) return uri;
-    return this.#templates.find((t) => t.matcher.match(uri) !== undefined)?.definition.uriTemplate;
+    const served = this.servedBy(uri);
+    return served === undefined ? undefined : "uri" in served ? served.uri : served.uriTemplate;
   }
 
   /** The definition that serves `uri`: its fixed resource, else its first matching template. */

@@ -60,7 +60,15 @@ export type { JsonSchemaCheck } from "../protocol/json_schema_validator.ts";
 export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
 export type { ResourceRegistry } from "../protocol/resources.ts";
 export type { PromptRegistry } from "../protocol/prompts.ts";
-export type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/views.ts";
+export type {
+  EntryKind,
+  EntryOverride,
+  EntryView,
+  ResourceLens,
+  ResourceVerdict,
+  Verdict,
+  ViewOf,
+} from "../protocol/views.ts";
 export type { HeaderParameter } from "../protocol/header_parameters.ts";
 export type { LoggingLevel } from "../protocol/logging.ts";
 export type {
