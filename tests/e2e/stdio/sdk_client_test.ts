@@ -6,7 +6,8 @@
  * cancel that reaches the tool's signal, an elicitation and a clean close;
  * v2 (`@modelcontextprotocol/client`) pinned to 2026-07-28, the same over
  * the envelope and `input_required` rounds (its progress through the test
- * fixture, which pauses 1 s before a result that follows progress).
+ * fixture, which pauses 1 s before a result that follows progress), and
+ * pinned to 2025-11-25, one session with progress and an elicitation.
  */
 
 import assert from "node:assert/strict";
@@ -162,6 +163,61 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
       await assertEveryProgress((onprogress) =>
         client.callTool({ name: "test_tool_with_progress", arguments: {} }, { onprogress })
       );
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
+    const { command, args } = runtimeCommand(FIXTURE);
+    const transport = new ModernStdioTransport({ command, args, stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+      versionNegotiation: { mode: { pin: "2026-07-28" } },
+    });
+    client.onerror = () => {};
+    await connectWithin(client, transport);
+    try {
+      const controller = new AbortController();
+      const call = client.callTool({ name: "wait", arguments: {} }, {
+        signal: controller.signal,
+      });
+      call.catch(() => {});
+      await untilText(() => stderr, "wait started");
+      controller.abort();
+      await assert.rejects(call);
+      await untilText(() => stderr, "wait aborted");
+      assert.equal(textOf(await client.callTool({ name: "whoami", arguments: {} })), "anonymous");
+    } finally {
+      await within(client.close(), 20_000, "close");
+    }
+  });
+});
+
+describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
+  it("connects, lists, calls with progress and elicits in one session", async () => {
+    const { command, args } = runtimeCommand(EXAMPLE);
+    const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
+    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+      versionNegotiation: { mode: "legacy" },
+    });
+    client.setRequestHandler(
+      "elicitation/create",
+      () => Promise.resolve({ action: "accept", content: { name: "Ada" } }),
+    );
+    client.onerror = () => {};
+    await connectWithin(client, transport);
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), "2025-11-25");
+      const tools = await client.listTools();
+      assert.ok(tools.tools.some((tool) => tool.name === "test_tool_with_progress"));
+      await assertEveryProgress((onprogress) =>
+        client.callTool({ name: "test_tool_with_progress", arguments: {} }, { onprogress })
+      );
+      const greeted = await client.callTool({ name: "test_streaming_elicitation", arguments: {} });
+      assert.equal(textOf(greeted), "Hello, Ada");
     } finally {
       await within(client.close(), 20_000, "close");
     }
