@@ -7,7 +7,8 @@
  * v2 (`@modelcontextprotocol/client`) pinned to 2026-07-28, the same over
  * the envelope and `input_required` rounds (its progress through the test
  * fixture, which pauses 1 s before a result that follows progress), and
- * pinned to 2025-11-25, one session with progress and an elicitation.
+ * in its legacy mode (2025-11-25), one session with progress, an elicitation
+ * and a cancel.
  */
 
 import assert from "node:assert/strict";
@@ -61,6 +62,33 @@ async function untilText(text: () => string, needle: string): Promise<void> {
   while (!text().includes(needle)) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}"`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The v2 client (in `negotiation`'s mode) cancels a running call: the tool's signal aborts. */
+async function assertV2CancelReachesTool(
+  negotiation: { mode: "legacy" | { pin: "2026-07-28" } },
+): Promise<void> {
+  const { command, args } = runtimeCommand(FIXTURE);
+  const transport = new ModernStdioTransport({ command, args, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+  const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+    versionNegotiation: negotiation,
+  });
+  client.onerror = () => {};
+  await connectWithin(client, transport);
+  try {
+    const controller = new AbortController();
+    const call = client.callTool({ name: "wait", arguments: {} }, { signal: controller.signal });
+    call.catch(() => {});
+    await untilText(() => stderr, "wait started");
+    controller.abort();
+    await assert.rejects(call);
+    await untilText(() => stderr, "wait aborted");
+    assert.equal(textOf(await client.callTool({ name: "whoami", arguments: {} })), "anonymous");
+  } finally {
+    await within(client.close(), 20_000, "close");
   }
 }
 
@@ -169,29 +197,7 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
   });
 
   it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
-    const { command, args } = runtimeCommand(FIXTURE);
-    const transport = new ModernStdioTransport({ command, args, stderr: "pipe" });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
-    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
-      versionNegotiation: { mode: { pin: "2026-07-28" } },
-    });
-    client.onerror = () => {};
-    await connectWithin(client, transport);
-    try {
-      const controller = new AbortController();
-      const call = client.callTool({ name: "wait", arguments: {} }, {
-        signal: controller.signal,
-      });
-      call.catch(() => {});
-      await untilText(() => stderr, "wait started");
-      controller.abort();
-      await assert.rejects(call);
-      await untilText(() => stderr, "wait aborted");
-      assert.equal(textOf(await client.callTool({ name: "whoami", arguments: {} })), "anonymous");
-    } finally {
-      await within(client.close(), 20_000, "close");
-    }
+    await assertV2CancelReachesTool({ mode: { pin: "2026-07-28" } });
   });
 });
 
@@ -221,5 +227,9 @@ describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
+  });
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
+    await assertV2CancelReachesTool({ mode: "legacy" });
   });
 });
