@@ -171,14 +171,15 @@ export async function readEvents(
   body: ReadableStream<Uint8Array>,
   onMessage: (message: unknown) => boolean,
 ): Promise<void> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = "";
   let data: string[] = [];
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       let end: number;
       while ((end = buffer.search(/\r\n|\r|\n/)) !== -1) {
         // A CR at the end may be half of a CRLF: wait for the next chunk.
