@@ -48,11 +48,15 @@ import {
 import { tasksExtension } from "../src/extensions/tasks/mod.ts";
 import { serveHandler } from "./serve.ts";
 
-/** A small upstream: a counter per (upstream) session. */
+/**
+ * A small upstream: a counter per (upstream) session. Sessions are a 2025
+ * revision's, so it serves only those (the gateway falls back to them).
+ */
 export function createUpstreamHandler(): McpHandler {
   return createMcpHandler({
     name: "upstream",
     version: "1.0.0",
+    eras: { modern: false },
     tools: [defineTool({
       name: "increment",
       description: "Counts calls in this (upstream) session",

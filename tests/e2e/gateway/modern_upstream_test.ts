@@ -206,8 +206,11 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
       const modern = await modernClient(rig, "fay");
       await modern.callTool("up_caps");
       assert.deepEqual(upstream.record.capabilities, [{}, { elicitation: {} }, {}]);
-      const refused = await without.client.callTool({ name: "up_ask", arguments: {} });
-      assert.equal(refused.isError, true, JSON.stringify(refused));
+      // The upstream's refusal of the undeclared capability passes back as it is (-32021).
+      await assert.rejects(
+        without.client.callTool({ name: "up_ask", arguments: {} }),
+        (error: { code?: number }) => error.code === -32021,
+      );
       assertAllModern();
     } finally {
       await without.close();
