@@ -65,6 +65,25 @@ async function untilText(text: () => string, needle: string): Promise<void> {
   }
 }
 
+/** The v2 client (in `negotiation`'s mode) on examples/stdio.ts, accepting elicitations as "Ada". */
+async function elicitingV2Client(
+  negotiation: { mode: "legacy" | { pin: "2026-07-28" } },
+): Promise<ModernClient> {
+  const { command, args } = runtimeCommand(EXAMPLE);
+  const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
+  const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
+    capabilities: { elicitation: {} },
+    versionNegotiation: negotiation,
+  });
+  client.setRequestHandler(
+    "elicitation/create",
+    () => Promise.resolve({ action: "accept", content: { name: "Ada" } }),
+  );
+  client.onerror = () => {};
+  await connectWithin(client, transport);
+  return client;
+}
+
 /** The v2 client (in `negotiation`'s mode) cancels a running call: the tool's signal aborts. */
 async function assertV2CancelReachesTool(
   negotiation: { mode: "legacy" | { pin: "2026-07-28" } },
@@ -148,18 +167,7 @@ describe("SDK v1 client over stdio (2025-11-25)", () => {
 
 describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
   it("lists and elicits through an input_required round", async () => {
-    const { command, args } = runtimeCommand(EXAMPLE);
-    const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
-    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
-      capabilities: { elicitation: {} },
-      versionNegotiation: { mode: { pin: "2026-07-28" } },
-    });
-    client.setRequestHandler(
-      "elicitation/create",
-      () => Promise.resolve({ action: "accept", content: { name: "Ada" } }),
-    );
-    client.onerror = () => {};
-    await connectWithin(client, transport);
+    const client = await elicitingV2Client({ mode: { pin: "2026-07-28" } });
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
       const tools = await client.listTools();
@@ -203,18 +211,7 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
 
 describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
   it("connects, lists, calls with progress and elicits in one session", async () => {
-    const { command, args } = runtimeCommand(EXAMPLE);
-    const transport = new ModernStdioTransport({ command, args, stderr: "ignore" });
-    const client = new ModernClient({ name: "stdio-v2", version: "1.0.0" }, {
-      capabilities: { elicitation: {} },
-      versionNegotiation: { mode: "legacy" },
-    });
-    client.setRequestHandler(
-      "elicitation/create",
-      () => Promise.resolve({ action: "accept", content: { name: "Ada" } }),
-    );
-    client.onerror = () => {};
-    await connectWithin(client, transport);
+    const client = await elicitingV2Client({ mode: "legacy" });
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2025-11-25");
       const tools = await client.listTools();
