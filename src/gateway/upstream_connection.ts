@@ -250,6 +250,8 @@ export class UpstreamConnection {
   }
 
   async #close(graceMs: number): Promise<void> {
+    // Closing now: a forgotten session's pending close has nothing left to do.
+    clearTimeout(this.#forgottenTimer);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
     const polite = (async () => {
