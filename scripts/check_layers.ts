@@ -165,7 +165,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
   // @tether/mcp/gateway: upstream MCP servers behind a handler, on the public surface (definitions, ctx).
-  "gateway": ["protocol", "jsonrpc", "runtime.ts"],
+  // (and the tasks extension's `runAsTask`: an upstream's task becomes one downstream).
+  "gateway": ["protocol", "jsonrpc", "runtime.ts", "extensions/tasks"],
   "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
 };
 

@@ -16,10 +16,13 @@ import type {
   ResourceDefinition,
   ResourceTemplateDefinition,
 } from "../protocol/definitions.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
 import type { HandlerContext } from "../protocol/context.ts";
+import type { DeferredResult } from "../protocol/deferred_result.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import { compileUriTemplate } from "../protocol/uri_template.ts";
 import { UPSTREAM_OF } from "../protocol/audit.ts";
+import { TASKS_EXTENSION } from "./modern_tasks.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
 /**
@@ -55,7 +58,7 @@ export interface UpstreamCalls {
     args: Record<string, unknown>,
     ctx: HandlerContext,
     taskSupport: unknown,
-  ): Promise<CallToolResult>;
+  ): Promise<CallToolResult | DeferredResult>;
   getPrompt(
     name: string,
     args: Record<string, string>,
@@ -211,11 +214,23 @@ export interface CatalogSettings {
   calls: UpstreamCalls;
   /** Downstream task support: see `GatewayOptions.tasks`. */
   tasks: boolean | "mirror";
+  /** True when the upstream is spoken to in 2026-07-28 (where it directs task creation). */
+  modern?: boolean;
 }
 
-/** A tool's downstream `task`: `true` makes every tool optional, `"mirror"` keeps the upstream's. */
-function downstreamTask(tasks: boolean | "mirror", upstream: unknown): { task?: string } {
+/**
+ * A tool's downstream `task`: `true` makes every tool optional, `"mirror"`
+ * keeps the upstream's. An upstream serving the 2026-07-28 tasks extension
+ * (`directed`) decides per call whether a call becomes a task: its tools may
+ * all become one once the upstream answers (`start: "handler"`).
+ */
+function downstreamTask(
+  tasks: boolean | "mirror",
+  upstream: unknown,
+  directed: boolean,
+): Pick<AnyToolDefinition, "task"> {
   if (tasks === true) return { task: "optional" };
+  if (tasks === "mirror" && directed) return { task: { support: "optional", start: "handler" } };
   if (tasks === "mirror" && (upstream === "optional" || upstream === "required")) {
     return { task: upstream };
   }
@@ -236,6 +251,9 @@ export async function readCatalog(
   const capabilities = client.getServerCapabilities() ?? {};
   const completes = capabilities.completions !== undefined;
   const subscribes = capabilities.resources?.subscribe === true;
+  const extensions = (capabilities as { extensions?: unknown }).extensions;
+  const directsTasks = settings.modern === true && isPlainObject(extensions) &&
+    isPlainObject(extensions[TASKS_EXTENSION]);
   const subscription = subscribes
     ? {
       subscribe: (uri: string, ctx: HandlerContext) => calls.subscribe(uri, ctx),
@@ -258,7 +276,7 @@ export async function readCatalog(
           ...marked,
           input: tool.inputSchema,
           ...(tool.outputSchema === undefined ? {} : { output: tool.outputSchema }),
-          ...downstreamTask(settings.tasks, tool.execution?.taskSupport),
+          ...downstreamTask(settings.tasks, tool.execution?.taskSupport, directsTasks),
           handler: (args: Record<string, unknown>, ctx: HandlerContext) =>
             calls.callTool(tool.name, args, ctx, tool.execution?.taskSupport),
         } as AnyToolDefinition, { upstream, name: tool.name })

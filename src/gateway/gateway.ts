@@ -236,12 +236,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       callTimeoutMs,
       relayBounds,
       onDropped,
+      tasks: options.tasks ?? false,
     });
 
   const catalogSettings = (upstream: Upstream) => ({
     namespace,
     calls: callsFor(upstream),
     tasks: options.tasks ?? false,
+    modern: eras.isModern(upstream.name),
   });
 
   // Discovery: one session per upstream, kept for its list_changed notifications.

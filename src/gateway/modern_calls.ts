@@ -7,20 +7,27 @@
  * relayed within the call's bounds (call_relay.ts), `input_required` rounds
  * carried to the caller (modern_rounds.ts); the caller's abort, or no
  * progress for `callTimeoutMs`, ends the request (closing it is cancellation
- * in 2026-07-28). Resource subscriptions are not offered (the revision has
- * none); completions are relayed.
+ * in 2026-07-28). A tool call the upstream makes a task becomes a task
+ * downstream, followed by modern_tasks.ts: the tasks extension is declared
+ * upstream for a 2026 caller that declared it, and for every 2025 session
+ * (whose call runs the task inline unless it asked for one). Resource
+ * subscriptions are not offered (the revision has none); completions are relayed.
  * @module
  */
 
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
+import { runAsTask } from "../extensions/tasks/run_as_task.ts";
 import type { HandlerContext } from "../protocol/context.ts";
+import type { DeferredResult } from "../protocol/deferred_result.ts";
+import { eraOf, negotiated } from "../protocol/extensions.ts";
 import { isLoggingLevel } from "../protocol/logging.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import type { UpstreamCalls } from "./catalog.ts";
 import { CallRelay, type RelayBounds } from "./call_relay.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { answerRound } from "./modern_rounds.ts";
+import { followUpstreamTask, isCreatedTask, TASKS_EXTENSION } from "./modern_tasks.ts";
 import { exchangeModern } from "./modern_wire.ts";
 import { checkRelayed } from "./relay_limits.ts";
 import { relayedCapabilities } from "./upstream_connection.ts";
@@ -36,10 +43,15 @@ export interface ModernCallSettings {
   relayBounds: RelayBounds;
   /** Told of each upstream message dropped or refused. */
   onDropped(): void;
+  /** Downstream task support (`GatewayOptions.tasks`): `false` declares no tasks upstream. */
+  tasks: boolean | "mirror";
 }
 
 /** The ids of the gateway's 2026-07-28 requests (one counter: ids never repeat in a process). */
 let nextId = 1;
+
+/** The tasks extension, as the gateway declares it upstream. */
+const TASKS = { extensions: { [TASKS_EXTENSION]: {} } };
 
 /** `result` without the 2026-07-28 wire's own fields: the gateway's encoder adds its own. */
 function plain(result: Record<string, unknown>): Record<string, unknown> {
@@ -71,6 +83,8 @@ export function modernCalls(
     relay: CallRelay,
     method: string,
     params: Record<string, unknown>,
+    asTask: boolean,
+    signal: AbortSignal = ctx.signal,
   ): Promise<Record<string, unknown>> => {
     const id = `tether-gateway-${nextId++}`;
     const stall = new AbortController();
@@ -109,11 +123,13 @@ export function modernCalls(
           id,
           method,
           params: { ...params, _meta: meta },
-          capabilities: relayedCapabilities(ctx.clientCapabilities),
+          capabilities: asTask
+            ? { ...relayedCapabilities(ctx.clientCapabilities), ...TASKS }
+            : relayedCapabilities(ctx.clientCapabilities),
           // Every level: ctx.log filters at the caller's own level.
           logLevel: "debug",
         },
-        AbortSignal.any([ctx.signal, stall.signal]),
+        AbortSignal.any([signal, stall.signal]),
         onNotification,
       );
       if ("error" in answer) throw upstreamError(answer.error);
@@ -124,26 +140,45 @@ export function modernCalls(
   };
 
   /** `method` with its `input_required` rounds carried to the caller; its complete result. */
+  const bounds = {
+    maxInputs: settings.relayBounds.maxOutstanding,
+    maxRelayBytes: settings.maxRelayBytes,
+    onDropped: settings.onDropped,
+  };
+
+  /** One request of a call or a task, its failure worded for the caller. */
+  const request = async (
+    ctx: HandlerContext,
+    relay: CallRelay,
+    method: string,
+    params: Record<string, unknown>,
+    asTask: boolean,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>> => {
+    try {
+      return await send(ctx, relay, method, params, asTask, signal);
+    } catch (error) {
+      if (ctx.signal.aborted && signal === undefined) throw ctx.signal.reason;
+      throw upstreamFailure(name, error);
+    }
+  };
+
+  /**
+   * `method` with its `input_required` rounds carried to the caller: its
+   * complete result, or (`asTask`) the `CreateTaskResult` the upstream made.
+   */
   const call = async (
     ctx: HandlerContext,
     method: string,
     params: Record<string, unknown>,
+    asTask = false,
   ): Promise<Record<string, unknown>> => {
     const relay = new CallRelay(ctx, settings.relayBounds, settings.onDropped);
-    const bounds = {
-      maxInputs: settings.relayBounds.maxOutstanding,
-      maxRelayBytes: settings.maxRelayBytes,
-      onDropped: settings.onDropped,
-    };
+    const used = new Set<string>();
     let retry: Record<string, unknown> = {};
     for (let round = 1;; round++) {
-      let result: Record<string, unknown>;
-      try {
-        result = await send(ctx, relay, method, { ...params, ...retry });
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw upstreamFailure(name, error);
-      }
+      const result = await request(ctx, relay, method, { ...params, ...retry }, asTask);
+      if (asTask && isCreatedTask(result)) return result;
       if (result.resultType !== "input_required") {
         const answer = plain(result);
         checkRelayed(answer, settings.maxRelayBytes, "answer");
@@ -151,15 +186,49 @@ export function modernCalls(
       }
       // The caller's refusals (a 2026 client's pending input, a missing capability) and the
       // bounds' go as they are: they name nothing of the upstream.
-      retry = await answerRound(ctx, round, result, bounds);
+      retry = await answerRound(ctx, round, result, bounds, used);
     }
+  };
+
+  /** True when `ctx`'s call may become a task upstream (see the module comment). */
+  const takesTask = (ctx: HandlerContext): boolean =>
+    settings.tasks !== false &&
+    (eraOf(ctx.protocolVersion) !== "modern" ||
+      negotiated(ctx.clientCapabilities, TASKS_EXTENSION));
+
+  /** A tool call: its result, or the downstream task that follows the upstream's. */
+  const callTool = async (
+    tool: string,
+    args: Record<string, unknown>,
+    ctx: HandlerContext,
+  ): Promise<CallToolResult | DeferredResult> => {
+    const asTask = takesTask(ctx);
+    const result = await call(ctx, "tools/call", { name: tool, arguments: args }, asTask);
+    if (!asTask || !isCreatedTask(result)) return result as unknown as CallToolResult;
+    return runAsTask((taskCtx) =>
+      followUpstreamTask(result, taskCtx, {
+        upstream: name,
+        request: (ctx, method, params, signal) =>
+          request(
+            ctx,
+            new CallRelay(ctx, settings.relayBounds, settings.onDropped),
+            method,
+            params,
+            true,
+            signal,
+          ),
+        maxInputs: bounds.maxInputs,
+        maxRelayBytes: settings.maxRelayBytes,
+        plain,
+        onDropped: settings.onDropped,
+      })
+    );
   };
 
   const noSubscriptions = () =>
     Promise.reject(new Error(`Upstream "${name}" offers no resource subscriptions`));
   return {
-    callTool: async (tool, args, ctx) =>
-      await call(ctx, "tools/call", { name: tool, arguments: args }) as unknown as CallToolResult,
+    callTool,
     getPrompt: async (prompt, args, ctx) =>
       await call(ctx, "prompts/get", {
         name: prompt,

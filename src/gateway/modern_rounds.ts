@@ -27,8 +27,16 @@ export interface RoundBounds {
   onDropped(): void;
 }
 
-/** Asks the downstream client one input request, keyed `key` for a 2026 client. */
-function ask(
+/**
+ * Asks the downstream client one input request of an upstream (elicitation,
+ * sampling or roots), keyed `key` for a 2026 client; its answer.
+ *
+ * @example
+ * ```ts ignore
+ * const answer = await askCaller(ctx, "user_name", { method: "roots/list", params: {} });
+ * ```
+ */
+export function askCaller(
   ctx: HandlerContext,
   key: string,
   request: unknown,
@@ -53,14 +61,16 @@ function ask(
 /**
  * The retry params answering one `input_required` result of round `round`:
  * every input asked of the caller at once (a 2026 client then sees them all
- * in one round of its own). The keys the caller answers under are the
- * round and position (`gateway-<round>-<n>`): a 2026 client's retry runs the
- * gateway's handler again from the start, which sends the upstream request
- * again, and the answers carried by the caller must meet the same questions.
+ * in one round of its own). The caller answers under the upstream's own
+ * keys, so a client sees the names the upstream gave. A key an earlier round
+ * of the same request used (in `used`, which this fills) is asked as
+ * `<key>-<round>`: a 2026 client's retry runs the gateway's handler again
+ * from the start, which sends the upstream request again, and every round's
+ * answers must meet the same questions.
  *
  * @example
  * ```ts ignore
- * const retry = await answerRound(ctx, 1, result, { maxInputs: 4, maxRelayBytes: 4_194_304, onDropped });
+ * const retry = await answerRound(ctx, 1, result, { maxInputs: 4, maxRelayBytes: 4_194_304, onDropped }, new Set());
  * ```
  */
 export async function answerRound(
@@ -68,6 +78,7 @@ export async function answerRound(
   round: number,
   result: Record<string, unknown>,
   bounds: RoundBounds,
+  used: Set<string>,
 ): Promise<Record<string, unknown>> {
   if (round > MAX_INPUT_ROUNDS) {
     bounds.onDropped();
@@ -79,8 +90,10 @@ export async function answerRound(
     throw new Error(`The upstream asked for more than ${bounds.maxInputs} inputs at once`);
   }
   checkRelayed(result.inputRequests ?? {}, bounds.maxRelayBytes, "input requests");
+  const keys = asked.map(([key]) => used.has(key) ? `${key}-${round}` : key);
+  for (const key of keys) used.add(key);
   const settled = await Promise.allSettled(
-    asked.map(([_key, request], index) => ask(ctx, `gateway-${round}-${index + 1}`, request)),
+    asked.map(([_key, request], index) => askCaller(ctx, keys[index], request)),
   );
   const inputResponses: Record<string, unknown> = {};
   for (const [index, outcome] of settled.entries()) {

@@ -30,6 +30,9 @@ const TARGET_OF: Record<string, string> = {
   "tools/call": "name",
   "prompts/get": "name",
   "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId",
 };
 
 /** Sends one POST to the upstream (credentials and the bounded fetch are the endpoint's). */

@@ -174,3 +174,23 @@ function capabilityRefusal(error: InstanceType<typeof SdkMcpError>): McpError | 
     requiredCapabilities: structuredClone(required),
   });
 }
+
+/**
+ * The error of an upstream task that failed (its `tasks/get` `error`), as
+ * the downstream task fails with it: the upstream's code (a JSON-RPC
+ * integer, else `-32603`) and its message, shortened and naming the
+ * upstream; nothing of its `data`.
+ *
+ * @example
+ * ```ts
+ * import { upstreamTaskError } from "./upstream_failure.ts";
+ * const error = upstreamTaskError("jobs", { code: -32603, message: "disk full" });
+ * console.log(error.message); // Upstream "jobs": disk full
+ * ```
+ */
+export function upstreamTaskError(upstream: string, error: unknown): McpError {
+  const given = isObject(error) ? error : {};
+  const code = Number.isInteger(given.code) ? given.code as number : ErrorCode.InternalError;
+  const message = typeof given.message === "string" ? given.message : "the task failed";
+  return new McpError(code, `Upstream "${upstream}": ${message.slice(0, MAX_ERROR_MESSAGE)}`);
+}
