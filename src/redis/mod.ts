@@ -34,19 +34,19 @@
  * @module
  */
 
-export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-export { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
-export { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
-export { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
-export { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
-export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./redis_rate_limit_store.ts";
+export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./connection/redis_commands.ts";
+export { RedisSessionStore, type RedisSessionStoreOptions } from "./sessions/redis_session_store.ts";
+export { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
+export { RedisBus, type RedisBusOptions } from "./bus/redis_bus.ts";
+export { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./limits/redis_rate_limit_store.ts";
 export {
   RedisDpopReplayStore,
   type RedisDpopReplayStoreOptions,
-} from "./redis_dpop_replay_store.ts";
+} from "./auth/redis_dpop_replay_store.ts";
 export {
   createRedisBackend,
   type RedisBackend,
   type RedisBackendOptions,
 } from "./redis_backend.ts";
-export type { DuplicableRedisClient, NodeRedisLikeClient, RedisSource } from "./redis_sources.ts";
+export type { DuplicableRedisClient, NodeRedisLikeClient, RedisSource } from "./connection/redis_sources.ts";

@@ -6,20 +6,20 @@
 
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
-import { OutageWatch } from "./outage_watch.ts";
-import { CommandDeadline } from "./command_deadline.ts";
+import { OutageWatch } from "./connection/outage_watch.ts";
+import { CommandDeadline } from "./connection/command_deadline.ts";
 import { MAX_TIMER_MS } from "../runtime.ts";
-import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-import { RedisBus, type RedisBusOptions } from "./redis_bus.ts";
-import { RedisEventLog, type RedisEventLogOptions } from "./redis_event_log.ts";
-import { RedisTaskStore, type RedisTaskStoreOptions } from "./redis_task_store.ts";
-import { RedisRateLimitStore } from "./redis_rate_limit_store.ts";
-import { RedisDpopReplayStore } from "./redis_dpop_replay_store.ts";
-import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis_session_store.ts";
-import { expiryGraceOf } from "./session_grace.ts";
-import { checkTarget, refuseClusterNode } from "./source_checks.ts";
-import { dropOnDemotion } from "./demoted_node.ts";
-import { type RedisSource, type SourceClient, sourceFactory } from "./redis_sources.ts";
+import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./connection/redis_commands.ts";
+import { RedisBus, type RedisBusOptions } from "./bus/redis_bus.ts";
+import { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
+import { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
+import { RedisRateLimitStore } from "./limits/redis_rate_limit_store.ts";
+import { RedisDpopReplayStore } from "./auth/redis_dpop_replay_store.ts";
+import { RedisSessionStore, type RedisSessionStoreOptions } from "./sessions/redis_session_store.ts";
+import { expiryGraceOf } from "./sessions/session_grace.ts";
+import { checkTarget, refuseClusterNode } from "./connection/source_checks.ts";
+import { dropOnDemotion } from "./connection/demoted_node.ts";
+import { type RedisSource, type SourceClient, sourceFactory } from "./connection/redis_sources.ts";
 
 /**
  * Options of {@linkcode createRedisBackend}.

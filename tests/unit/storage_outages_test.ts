@@ -19,7 +19,7 @@ import {
   StorageUnavailableError,
 } from "../../src/storage/mod.ts";
 import { toldInOutage } from "../../src/storage_outages.ts";
-import { slotOf } from "../../src/redis/cluster_slot.ts";
+import { slotOf } from "../../src/redis/connection/cluster_slot.ts";
 import { initialize, makeHandler, postRequest } from "../helpers.ts";
 
 describe("StorageOutages: once per outage, once on recovery", () => {

@@ -16,7 +16,7 @@ import {
   tasksExtension,
   type TaskStore,
 } from "../../../src/extensions/tasks/mod.ts";
-import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
+import { RedisTaskStore } from "../../../src/redis/tasks/redis_task_store.ts";
 import {
   describeRedis,
   itRedis,

@@ -9,7 +9,7 @@ import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createMcpHandler, defineTool } from "../../../mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
-import { RedisDpopReplayStore } from "../../../src/redis/redis_dpop_replay_store.ts";
+import { RedisDpopReplayStore } from "../../../src/redis/auth/redis_dpop_replay_store.ts";
 import { describeDpopReplayStore } from "../../contracts/dpop_replay_store_contract.ts";
 import { ENDPOINT, initializeMessage, postRequest } from "../../helpers.ts";
 import {

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { StorageUnavailableError } from "../../../mod.ts";
-import { CommandDeadline } from "../../../src/redis/command_deadline.ts";
-import type { RedisCommands } from "../../../src/redis/redis_commands.ts";
+import { CommandDeadline } from "../../../src/redis/connection/command_deadline.ts";
+import type { RedisCommands } from "../../../src/redis/connection/redis_commands.ts";
 import { within } from "../../helpers.ts";
 
 /** Commands that answer only when the test settles them. */

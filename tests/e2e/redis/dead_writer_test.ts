@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { killFixtureProcesses } from "./fixture_process.ts";
 import { bearer, CALL_ID, killWriterMidStream } from "./killed_writer.ts";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
 import { within } from "../../helpers.ts";
 import { rawGet, type SseEvent, SseReader, withTimeout } from "../interop/helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";

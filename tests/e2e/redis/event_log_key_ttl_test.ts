@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
 import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
 
 const IDLE_MS = 60_000;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { describeRedis, itRedis, redisSkip } from "./redis_server.ts";

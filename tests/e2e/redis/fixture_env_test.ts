@@ -11,7 +11,7 @@ import { killFixtureProcesses, startFixtureProcess } from "./fixture_process.ts"
 import { createEverythingHandler, redisSourceFromEnv } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
-import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { describeRedis, itRedis, redisSkip } from "./redis_server.ts";
 import {

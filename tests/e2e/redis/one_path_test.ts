@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { createMcpHandler, type McpHandler } from "../../../mod.ts";
-import { RedisBus } from "../../../src/redis/redis_bus.ts";
+import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
 import {
   deferred,

@@ -12,8 +12,8 @@ import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
 import { defineTool, type McpHandler } from "../../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import { RedisBus } from "../../../src/redis/redis_bus.ts";
-import { holdersKeyOf } from "../../../src/redis/bus_scripts.ts";
+import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
+import { holdersKeyOf } from "../../../src/redis/bus/bus_scripts.ts";
 import { initialize, makeHandler, postRequest, until } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 

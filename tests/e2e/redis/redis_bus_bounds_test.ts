@@ -12,8 +12,8 @@ import {
   BusMessageTooLargeError,
   MemorySessionStore,
 } from "../../../src/storage/mod.ts";
-import { RedisBus } from "../../../src/redis/redis_bus.ts";
-import { entriesOf } from "../../../src/redis/stream_entries.ts";
+import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
+import { entriesOf } from "../../../src/redis/connection/stream_entries.ts";
 import { AWAITED_REPLIES_KEY } from "../../../src/legacy/sessions/awaited_replies.ts";
 import { initialize, makeHandler, postRequest } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { BusMessage, MessageBus } from "../../../src/storage/mod.ts";
-import type { RedisConnection } from "../../../src/redis/redis_commands.ts";
-import { RedisBus } from "../../../src/redis/redis_bus.ts";
+import type { RedisConnection } from "../../../src/redis/connection/redis_commands.ts";
+import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 import { describeMessageBus } from "../../contracts/message_bus_contract.ts";
 import { until, within } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";

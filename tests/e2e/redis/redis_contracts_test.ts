@@ -1,9 +1,9 @@
 /** The Redis SessionStore, EventLog and TaskStore meet their contracts, against a real redis-server. */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
-import { RedisTaskStore } from "../../../src/redis/redis_task_store.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
+import { RedisTaskStore } from "../../../src/redis/tasks/redis_task_store.ts";
 import { describeTaskStore } from "../../contracts/task_store_contract.ts";
 import { describeEventLog } from "../../contracts/event_log_contract.ts";
 import { describeSessionStore } from "../../contracts/session_store_contract.ts";

@@ -13,8 +13,8 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
-import { entriesOf } from "../../../src/redis/stream_entries.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
+import { entriesOf } from "../../../src/redis/connection/stream_entries.ts";
 import { until } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 

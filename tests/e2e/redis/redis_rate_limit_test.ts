@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
-import { RedisRateLimitStore } from "../../../src/redis/redis_rate_limit_store.ts";
+import { RedisRateLimitStore } from "../../../src/redis/limits/redis_rate_limit_store.ts";
 import { describeRateLimitStore } from "../../contracts/rate_limit_store_contract.ts";
 import { assertHttpError, readAnswer, TestClock } from "../../helpers.ts";
 import { modernRequest } from "../../support/modern_helpers.ts";

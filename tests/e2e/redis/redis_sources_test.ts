@@ -12,7 +12,7 @@ import { after, before } from "node:test";
 import { until } from "../../helpers.ts";
 import { createClient, createCluster, createSentinel } from "redis";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import type { DuplicableRedisClient } from "../../../src/redis/redis_sources.ts";
+import type { DuplicableRedisClient } from "../../../src/redis/connection/redis_sources.ts";
 import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
 import {
   redisCli,

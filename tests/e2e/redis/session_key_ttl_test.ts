@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
 import type { SessionRecord } from "../../../src/storage/mod.ts";
 import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
 import { createMcpHandler } from "../../../mod.ts";

@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { defineTool } from "../../../mod.ts";
-import { RedisBus } from "../../../src/redis/redis_bus.ts";
-import type { RedisCommands } from "../../../src/redis/redis_commands.ts";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
+import type { RedisCommands } from "../../../src/redis/connection/redis_commands.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
 import {
   deferred,
   initialize,

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { defineTool, type Principal } from "../../../mod.ts";
-import { RedisEventLog } from "../../../src/redis/redis_event_log.ts";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
 import {
   bodilessRequest,
   deferred,

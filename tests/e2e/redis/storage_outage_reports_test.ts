@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createMcpHandler, defineTool, type Principal } from "../../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 import { StorageOutageError, StorageRecoveredError } from "../../../src/storage/mod.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { readAnswer, until } from "../../helpers.ts";

@@ -34,7 +34,7 @@ import {
   startTopology,
   type TestRedis,
 } from "./redis_server.ts";
-import type { RedisSource } from "../../../src/redis/redis_sources.ts";
+import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 
 let redis: TestRedis;
 before(async () => {

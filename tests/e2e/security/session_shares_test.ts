@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { McpHandler, McpHandlerOptions } from "../../../mod.ts";
-import { RedisSessionStore } from "../../../src/redis/redis_session_store.ts";
+import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
 import {
   assertHttpError,
   bodilessRequest,

@@ -17,7 +17,7 @@ import {
   type TasksOptions,
   type TaskStore,
 } from "../../../../src/extensions/tasks/mod.ts";
-import { RedisTaskStore } from "../../../../src/redis/redis_task_store.ts";
+import { RedisTaskStore } from "../../../../src/redis/tasks/redis_task_store.ts";
 import { blockingTool } from "../../../blocking_tool.ts";
 import { Faults, faulty } from "../../../faulty_storage.ts";
 import {

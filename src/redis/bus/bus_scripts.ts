@@ -7,7 +7,7 @@
  * @module
  */
 
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../connection/lua_script.ts";
 
 /**
  * KEYS[1] the inbox, KEYS[2] its payload byte total, KEYS[3] the instance's

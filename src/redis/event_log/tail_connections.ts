@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { OpenRedisConnection, RedisConnection } from "./redis_commands.ts";
+import type { OpenRedisConnection, RedisConnection } from "../connection/redis_commands.ts";
 
 /** A pool of blocking connections. */
 export class TailConnections {

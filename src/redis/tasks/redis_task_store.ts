@@ -39,9 +39,9 @@ import {
   type StoredTask,
   type TaskChange,
   type TaskStore,
-} from "../extensions/tasks/task_store.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import type { RedisCommands } from "./redis_commands.ts";
+} from "../../extensions/tasks/task_store.ts";
+import { utf8Length } from "../../jsonrpc/utf8_length.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 import {
   CHANGE,
   CREATE,

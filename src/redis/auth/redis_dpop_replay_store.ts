@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RedisCommands } from "./redis_commands.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
  * Options of {@linkcode RedisDpopReplayStore}.

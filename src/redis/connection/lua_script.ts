@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hexDigest } from "../hex.ts";
+import { hexDigest } from "../../hex.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 /** One script: its source and, once computed, its SHA-1. */

@@ -33,16 +33,16 @@
  * @module
  */
 
-import { type BusListener, type BusMessage, BusMessageTooLargeError } from "../bus/message_bus.ts";
-import type { MessageBus } from "../bus/message_bus.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import { unrefTimer } from "../runtime.ts";
-import { settledWithin } from "../http/drained.ts";
+import { type BusListener, type BusMessage, BusMessageTooLargeError } from "../../bus/message_bus.ts";
+import type { MessageBus } from "../../bus/message_bus.ts";
+import { utf8Length } from "../../jsonrpc/utf8_length.ts";
+import { unrefTimer } from "../../runtime.ts";
+import { settledWithin } from "../../http/drained.ts";
 import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
 import { BusRequests } from "./bus_requests.ts";
-import type { RequestId } from "../jsonrpc/messages.ts";
-import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./redis_commands.ts";
-import { streamEntriesOf } from "./stream_entries.ts";
+import type { RequestId } from "../../jsonrpc/messages.ts";
+import type { OpenRedisConnection, RedisCommands, RedisConnection } from "../connection/redis_commands.ts";
+import { streamEntriesOf } from "../connection/stream_entries.ts";
 
 /**
  * Options of {@linkcode RedisBus}.

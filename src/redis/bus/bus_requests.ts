@@ -12,9 +12,9 @@
  * @module
  */
 
-import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
+import { type RequestId, requestIdKey } from "../../jsonrpc/messages.ts";
 import { LOCATE, requestKeysOf, TRACK } from "./bus_scripts.ts";
-import type { RedisCommands } from "./redis_commands.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
  * How long a `stateless-cancel` that found no instance running its request

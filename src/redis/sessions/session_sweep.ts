@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { ExpiredSession, SessionRecord } from "../legacy/sessions/session_store.ts";
-import type { RedisCommands } from "./redis_commands.ts";
+import type { ExpiredSession, SessionRecord } from "../../legacy/sessions/session_store.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 import { EXPIRE, KEEP, RESCORE } from "./session_store_scripts.ts";
 
 /** Due sessions one sweep reads per bucket (the rest wait for the next sweep). */

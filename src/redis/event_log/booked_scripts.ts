@@ -8,7 +8,7 @@
  */
 
 import { BOOK } from "./event_log_scripts.ts";
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../connection/lua_script.ts";
 
 /** The joined scripts made so far, by session script. */
 const joined = new WeakMap<LuaScript, LuaScript>();

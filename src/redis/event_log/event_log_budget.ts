@@ -19,9 +19,9 @@
 
 import { bookedScript } from "./booked_scripts.ts";
 import { BOOK } from "./event_log_scripts.ts";
-import { bucketOf, bucketsFor } from "./key_buckets.ts";
-import type { LuaScript } from "./lua_script.ts";
-import type { RedisCommands } from "./redis_commands.ts";
+import { bucketOf, bucketsFor } from "../sessions/key_buckets.ts";
+import type { LuaScript } from "../connection/lua_script.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /** Rounds of eviction one write may run before it leaves the rest to the next write. */
 const MAX_ROUNDS = 8;

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { unrefTimer } from "../runtime.ts";
+import { StorageUnavailableError } from "../../storage_unavailable.ts";
+import { unrefTimer } from "../../runtime.ts";
 import type { RedisCommands } from "./redis_commands.ts";
 
 const TICKS_PER_DEADLINE = 4;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../connection/lua_script.ts";
 
 /**
  * KEYS[1] owner zset, KEYS[2] owner's unfinished zset; ARGV[1] now, ARGV[2] max unfinished per

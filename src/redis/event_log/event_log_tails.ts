@@ -16,17 +16,17 @@
  * @module
  */
 
-import type { RequestId } from "../jsonrpc/messages.ts";
+import type { RequestId } from "../../jsonrpc/messages.ts";
 import {
   formatEventId,
   type Replay,
   type StoredEvent,
   type WaitOptions,
-} from "../legacy/event_log.ts";
-import { aliveKeyOf } from "./bus_scripts.ts";
+} from "../../legacy/event_log.ts";
+import { aliveKeyOf } from "../bus/bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
-import type { RedisCommands } from "./redis_commands.ts";
-import { entriesOf, streamEntriesOf, type StreamEntry } from "./stream_entries.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
+import { entriesOf, streamEntriesOf, type StreamEntry } from "../connection/stream_entries.ts";
 import type { TailConnections } from "./tail_connections.ts";
 
 /** Longest single blocking read: the writer's heartbeat is checked between reads. */

@@ -54,7 +54,7 @@
  * @module
  */
 
-import { toHex } from "../hex.ts";
+import { toHex } from "../../hex.ts";
 import {
   type AppendOptions,
   type EventLog,
@@ -63,14 +63,14 @@ import {
   type Replay,
   type StreamInfo,
   type WaitOptions,
-} from "../legacy/event_log.ts";
+} from "../../legacy/event_log.ts";
 import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scripts.ts";
 import { EventLogBudget } from "./event_log_budget.ts";
-import type { LuaScript } from "./lua_script.ts";
-import type { OpenRedisConnection, RedisCommands } from "./redis_commands.ts";
-import { unrefTimer } from "../runtime.ts";
-import { entriesOf } from "./stream_entries.ts";
-import { eventLogKeysOf } from "./session_keys.ts";
+import type { LuaScript } from "../connection/lua_script.ts";
+import type { OpenRedisConnection, RedisCommands } from "../connection/redis_commands.ts";
+import { unrefTimer } from "../../runtime.ts";
+import { entriesOf } from "../connection/stream_entries.ts";
+import { eventLogKeysOf } from "../sessions/session_keys.ts";
 import { EventLogTails, replayOf } from "./event_log_tails.ts";
 import { TailConnections } from "./tail_connections.ts";
 

@@ -41,10 +41,10 @@ import type {
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "../legacy/sessions/session_store.ts";
-import type { LuaScript } from "./lua_script.ts";
-import type { RedisCommands } from "./redis_commands.ts";
-import { holdersKeyOf } from "./bus_scripts.ts";
+} from "../../legacy/sessions/session_store.ts";
+import type { LuaScript } from "../connection/lua_script.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
+import { holdersKeyOf } from "../bus/bus_scripts.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
 import { expiryGraceOf } from "./session_grace.ts";
 import { keepIndex, sweepIndex } from "./session_sweep.ts";

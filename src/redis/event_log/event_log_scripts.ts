@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../connection/lua_script.ts";
 
 // Every session script starts with LIBRARY. KEYS: [1] <p>es:{s} (the session's streams by
 // creation), [2] <p>es:{s}:order, [3] <p>es:{s}:bytes (data bytes held), [4] <p>es:{s}:sizes

@@ -10,8 +10,8 @@
  */
 
 import { ErrorReply } from "redis";
-import { StorageUnavailableError } from "../storage_unavailable.ts";
-import { StorageOutages, toldInOutage } from "../storage_outages.ts";
+import { StorageUnavailableError } from "../../storage_unavailable.ts";
+import { StorageOutages, toldInOutage } from "../../storage_outages.ts";
 import type { OpenRedisConnection, RedisCommands } from "./redis_commands.ts";
 import type { ClusterPlaces } from "./redis_sources.ts";
 

@@ -14,9 +14,9 @@ import {
   type RateQuota,
   type RateTake,
   TOLERANCE_MS,
-} from "../http/rate_limit_store.ts";
-import { LuaScript } from "./lua_script.ts";
-import type { RedisCommands } from "./redis_commands.ts";
+} from "../../http/rate_limit_store.ts";
+import { LuaScript } from "../connection/lua_script.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
  * Options of {@linkcode RedisRateLimitStore}.

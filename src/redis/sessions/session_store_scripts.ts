@@ -8,7 +8,7 @@
  * @module
  */
 
-import { LuaScript } from "./lua_script.ts";
+import { LuaScript } from "../connection/lua_script.ts";
 
 /** The longest key TTL set (100 years): Redis refuses an expiry past its own clock's range. */
 export const MAX_KEY_TTL_MS = 3_155_760_000_000;
