@@ -34,12 +34,23 @@
  * @module
  */
 
-export type { OpenRedisConnection, RedisCommands, RedisConnection } from "./connection/redis_commands.ts";
-export { RedisSessionStore, type RedisSessionStoreOptions } from "./sessions/redis_session_store.ts";
+export type {
+  OpenRedisConnection,
+  RedisCommands,
+  RedisConnection,
+} from "./connection/redis_commands.ts";
+export {
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./sessions/redis_session_store.ts";
 export { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
-export { RedisBus, type RedisBusOptions } from "./bus/redis_bus.ts";
+export { RedisBus } from "./bus/redis_bus.ts";
+export type { RedisBusOptions } from "./bus/bus_options.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
-export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./limits/redis_rate_limit_store.ts";
+export {
+  RedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+} from "./limits/redis_rate_limit_store.ts";
 export {
   RedisDpopReplayStore,
   type RedisDpopReplayStoreOptions,
@@ -49,4 +60,8 @@ export {
   type RedisBackend,
   type RedisBackendOptions,
 } from "./redis_backend.ts";
-export type { DuplicableRedisClient, NodeRedisLikeClient, RedisSource } from "./connection/redis_sources.ts";
+export type {
+  DuplicableRedisClient,
+  NodeRedisLikeClient,
+  RedisSource,
+} from "./connection/redis_sources.ts";

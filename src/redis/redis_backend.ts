@@ -9,13 +9,21 @@ import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts
 import { OutageWatch } from "./connection/outage_watch.ts";
 import { CommandDeadline } from "./connection/command_deadline.ts";
 import { MAX_TIMER_MS } from "../runtime.ts";
-import type { OpenRedisConnection, RedisCommands, RedisConnection } from "./connection/redis_commands.ts";
-import { RedisBus, type RedisBusOptions } from "./bus/redis_bus.ts";
+import type {
+  OpenRedisConnection,
+  RedisCommands,
+  RedisConnection,
+} from "./connection/redis_commands.ts";
+import { RedisBus } from "./bus/redis_bus.ts";
+import type { RedisBusOptions } from "./bus/bus_options.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 import { RedisRateLimitStore } from "./limits/redis_rate_limit_store.ts";
 import { RedisDpopReplayStore } from "./auth/redis_dpop_replay_store.ts";
-import { RedisSessionStore, type RedisSessionStoreOptions } from "./sessions/redis_session_store.ts";
+import {
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from "./sessions/redis_session_store.ts";
 import { expiryGraceOf } from "./sessions/session_grace.ts";
 import { checkTarget, refuseClusterNode } from "./connection/source_checks.ts";
 import { dropOnDemotion } from "./connection/demoted_node.ts";

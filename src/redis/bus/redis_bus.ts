@@ -33,7 +33,11 @@
  * @module
  */
 
-import { type BusListener, type BusMessage, BusMessageTooLargeError } from "../../bus/message_bus.ts";
+import {
+  type BusListener,
+  type BusMessage,
+  BusMessageTooLargeError,
+} from "../../bus/message_bus.ts";
 import type { MessageBus } from "../../bus/message_bus.ts";
 import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../../runtime.ts";
@@ -41,47 +45,13 @@ import { settledWithin } from "../../http/drained.ts";
 import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
 import { BusRequests } from "./bus_requests.ts";
 import type { RequestId } from "../../jsonrpc/messages.ts";
-import type { OpenRedisConnection, RedisCommands, RedisConnection } from "../connection/redis_commands.ts";
+import type {
+  OpenRedisConnection,
+  RedisCommands,
+  RedisConnection,
+} from "../connection/redis_commands.ts";
 import { streamEntriesOf } from "../connection/stream_entries.ts";
-
-/**
- * Options of {@linkcode RedisBus}.
- *
- * @example
- * ```ts
- * import type { RedisBusOptions } from "@tether/mcp/redis";
- * const options: RedisBusOptions = { prefix: "app:", maxLength: 50_000 };
- * ```
- */
-export interface RedisBusOptions {
-  /** Prefix of the bus's keys. Default `"tether:"`. */
-  prefix?: string;
-  /** Entries each inbox keeps (oldest trimmed). Default 10,000. */
-  maxLength?: number;
-  /**
-   * Largest message published, UTF-8 bytes of its JSON; a larger one is
-   * refused with {@linkcode BusMessageTooLargeError} (a client's reply that
-   * large is answered `413`). At most `maxBytes`.
-   * @default 1 MiB
-   */
-  maxMessageBytes?: number;
-  /**
-   * Payload bytes each instance's inbox keeps (oldest entries trimmed first,
-   * together with `maxLength`).
-   * @default 64 MiB
-   */
-  maxBytes?: number;
-  /** How long one `XREAD` blocks before it asks again, ms. Default 5,000. */
-  blockMs?: number;
-  /**
-   * How long an instance counts as alive after its last refresh (every third
-   * of it), ms: a process killed without `close()` stops getting messages
-   * this long after. Default 15,000.
-   */
-  aliveMs?: number;
-  /** Reports a reader failure (it retries on its own) or a listener that threw. */
-  onError?: (error: unknown) => void;
-}
+import type { RedisBusOptions } from "./bus_options.ts";
 
 /** The longest wait between two attempts to reconnect the reader, ms. */
 const MAX_RETRY_MS = 2_000;

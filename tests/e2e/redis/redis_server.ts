@@ -11,7 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createClient } from "redis";
-import type { RedisCommands, RedisConnection } from "../../../src/redis/connection/redis_commands.ts";
+import type {
+  RedisCommands,
+  RedisConnection,
+} from "../../../src/redis/connection/redis_commands.ts";
 import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 import {
   redisNodeArgs,

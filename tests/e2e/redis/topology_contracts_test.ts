@@ -8,7 +8,10 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createCluster, createSentinel } from "redis";
-import type { RedisCommands, RedisConnection } from "../../../src/redis/connection/redis_commands.ts";
+import type {
+  RedisCommands,
+  RedisConnection,
+} from "../../../src/redis/connection/redis_commands.ts";
 import { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
 import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";

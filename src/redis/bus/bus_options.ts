@@ -1,0 +1,46 @@
+/**
+ * The options of the Redis bus (`RedisBus`): its key prefix and its bounds
+ * per inbox (entries, bytes, largest message), how long a read blocks and
+ * how long an instance counts as alive. Types only; the bus applies the
+ * defaults and refuses a value out of range.
+ * @module
+ */
+
+/**
+ * Options of {@linkcode RedisBus}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisBusOptions } from "@tether/mcp/redis";
+ * const options: RedisBusOptions = { prefix: "app:", maxLength: 50_000 };
+ * ```
+ */
+export interface RedisBusOptions {
+  /** Prefix of the bus's keys. Default `"tether:"`. */
+  prefix?: string;
+  /** Entries each inbox keeps (oldest trimmed). Default 10,000. */
+  maxLength?: number;
+  /**
+   * Largest message published, UTF-8 bytes of its JSON; a larger one is
+   * refused with {@linkcode BusMessageTooLargeError} (a client's reply that
+   * large is answered `413`). At most `maxBytes`.
+   * @default 1 MiB
+   */
+  maxMessageBytes?: number;
+  /**
+   * Payload bytes each instance's inbox keeps (oldest entries trimmed first,
+   * together with `maxLength`).
+   * @default 64 MiB
+   */
+  maxBytes?: number;
+  /** How long one `XREAD` blocks before it asks again, ms. Default 5,000. */
+  blockMs?: number;
+  /**
+   * How long an instance counts as alive after its last refresh (every third
+   * of it), ms: a process killed without `close()` stops getting messages
+   * this long after. Default 15,000.
+   */
+  aliveMs?: number;
+  /** Reports a reader failure (it retries on its own) or a listener that threw. */
+  onError?: (error: unknown) => void;
+}
