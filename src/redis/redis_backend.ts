@@ -1,6 +1,9 @@
 /**
  * `createRedisBackend`: the session store, event log and message bus of
  * several instances, on one Redis, from a URL or a node-redis client.
+ * It wires the rooms beside it: one connection (connection/: topology,
+ * deadlines, outage watch) and on it one store per seam (sessions/,
+ * event_log/, bus/, tasks/, limits/, auth/); it implements none of them.
  * @module
  */
 
@@ -191,7 +194,8 @@ export async function createRedisBackend(
     first = deadline.wrap(source.own);
   }
   try {
-    // A Cluster node given as one node would answer most keys MOVED: refused (source_checks.ts).
+    // A Cluster node given as one node would answer most keys MOVED: refused
+    // (connection/source_checks.ts).
     if (source.kind !== "cluster") await refuseClusterNode(first, where);
   } catch (error) {
     await Promise.all(opened.map((connection) => connection.close()));

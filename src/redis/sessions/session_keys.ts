@@ -20,10 +20,10 @@ export function sessionKeysOf(prefix: string, sessionId: string): string[] {
 }
 
 /**
- * The keys an event-log script of one stream declares (event_log_scripts.ts):
- * the session's streams (`es:{id}`, `:order`, `:bytes`, `:sizes`), the
- * stream's state and events (`em:{id}:<stream>`, `ev:{id}:<stream>`) and the
- * session's record (read for its TTL). With `streamId` "" the two stream keys
+ * The keys an event-log script of one stream declares
+ * (event_log/event_log_scripts.ts): the session's streams (`es:{id}`,
+ * `:order`, `:bytes`, `:sizes`), the stream's state and events
+ * (`em:{id}:<stream>`, `ev:{id}:<stream>`) and the session's record (read for its TTL). With `streamId` "" the two stream keys
  * are the bases a script appends a stream id to.
  *
  * @example
