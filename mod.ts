@@ -57,7 +57,7 @@ export {
   type McpHandler,
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
-export type { AuditRecord } from "./src/protocol/audit.ts";
+export type { AuditRecord } from "./src/protocol/dispatch/audit.ts";
 export { redactProperties } from "./src/telemetry/canonical_json.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
 export type {
@@ -97,23 +97,23 @@ export {
   type StructuredToolReturn,
   type ToolDefinition,
   type ToolReturn,
-} from "./src/protocol/definitions.ts";
+} from "./src/protocol/definitions/definitions.ts";
 export {
   ANONYMOUS_PRINCIPAL,
   type HandlerContext,
   isAnonymous,
   type OutboundRequestOptions,
   type Principal,
-} from "./src/protocol/context.ts";
-export type { JsonSchemaValidator } from "./src/protocol/json_schema_validator.ts";
+} from "./src/protocol/context/request_context.ts";
+export type { JsonSchemaValidator } from "./src/protocol/schema/json_schema_validator.ts";
 export type { EraOptions } from "./src/protocol/eras.ts";
-export type { CacheHint, CacheHints } from "./src/protocol/cache_hint.ts";
+export type { CacheHint, CacheHints } from "./src/protocol/definitions/cache_hint.ts";
 export type { RequestStateOptions } from "./src/modern/request_state.ts";
 export { ErrorCode, McpError } from "./src/jsonrpc/error_codes.ts";
 export {
   supportsUrlElicitation,
   UrlElicitationRequiredError,
-} from "./src/protocol/url_elicitation.ts";
+} from "./src/protocol/context/url_elicitation.ts";
 export {
   AuthenticationError,
   type AuthenticationErrorOptions,

@@ -10,7 +10,7 @@
 import type { BusMessage } from "./bus/message_bus.ts";
 import type { Refusal } from "./http/refusal.ts";
 import type { ClassifiedMessage } from "./jsonrpc/messages.ts";
-import type { Principal } from "./protocol/context.ts";
+import type { Principal } from "./protocol/context/request_context.ts";
 import type { MaybePromise } from "./protocol/maybe_async.ts";
 
 /**

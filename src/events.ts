@@ -12,7 +12,7 @@
  */
 
 import type { RefusalStep } from "./http/refusal.ts";
-import type { AuditRecord } from "./protocol/audit.ts";
+import type { AuditRecord } from "./protocol/dispatch/audit.ts";
 import type { RequestStateRefusalReason } from "./protocol/request_state_refusal.ts";
 
 /**
@@ -147,7 +147,7 @@ export type McpEvent =
   }
   /**
    * The audit record of a `tools/call`, `prompts/get` or `resources/read`
-   * (src/protocol/audit.ts), local or upstream, answered or refused.
+   * (src/protocol/dispatch/audit.ts), local or upstream, answered or refused.
    */
   | AuditRecord;
 

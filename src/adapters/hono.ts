@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { attachPrincipal } from "../auth/principal_attachment.ts";
 
 /**

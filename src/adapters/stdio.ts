@@ -13,7 +13,7 @@ import process from "node:process";
 import type { McpHandler } from "../handler.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { errorResponse } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { readLines } from "./stdio/lines.ts";
 import { ProgressPacer } from "./stdio/pacing.ts";
 import { StdioSession } from "./stdio/session.ts";

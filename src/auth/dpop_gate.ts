@@ -24,7 +24,7 @@ import { DpopNonces } from "./dpop_nonce.ts";
 import { type DpopReplayStore, MemoryDpopReplayStore } from "./dpop_replay.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { DpopOptions } from "../config/oauth_options.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 
 /** Why a DPoP request is refused, beyond the proof's own faults. */

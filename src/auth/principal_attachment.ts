@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 
 const principals = new WeakMap<Request, Principal>();
 

@@ -16,9 +16,9 @@ import { jsonResponse } from "../http/error_response.ts";
 import { InvalidTokenError } from "./invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import type { OAuthOptions } from "../config/oauth_options.ts";
-import type { Principal } from "../protocol/context.ts";
-import { isScopeToken, NO_SCOPES } from "../protocol/scopes.ts";
-import { rememberVerifiedToken } from "../protocol/verified_token.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
+import { isScopeToken, NO_SCOPES } from "../protocol/definitions/scopes.ts";
+import { rememberVerifiedToken } from "../protocol/context/verified_token.ts";
 
 /** The metadata is public: any origin may read it (no credentials are involved). */
 const PUBLIC = { "access-control-allow-origin": "*" };

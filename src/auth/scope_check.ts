@@ -25,11 +25,11 @@
 import { insufficientScope } from "./bearer_challenge.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { type ClassifiedMessage, isPlainObject, type JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
-import type { PromptRegistry } from "../protocol/prompts.ts";
-import type { ResourceRegistry } from "../protocol/resources.ts";
-import { isScopeToken, missingScopes, NO_SCOPES, scopesOf } from "../protocol/scopes.ts";
-import type { ToolRegistry } from "../protocol/tools.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
+import type { PromptRegistry } from "../protocol/registries/prompts.ts";
+import type { ResourceRegistry } from "../protocol/registries/resources.ts";
+import { isScopeToken, missingScopes, NO_SCOPES, scopesOf } from "../protocol/definitions/scopes.ts";
+import type { ToolRegistry } from "../protocol/registries/tools.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 
 /** The registries whose definitions may declare scopes. */

@@ -9,7 +9,7 @@
 import type { EventLog } from "../legacy/event_log.ts";
 import type { RequestStateOptions } from "../modern/request_state.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
-import type { CacheHints } from "../protocol/cache_hint.ts";
+import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
 
 /**
  * How answers travel (the `streams` option).

@@ -10,8 +10,8 @@ import type { McpEventListener } from "../events.ts";
 import type { CorsOptions } from "../http/cors.ts";
 import type { RateLimiter } from "../http/rate_limit.ts";
 import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
-import type { Principal } from "../protocol/context.ts";
-import type { AuditRedaction } from "../protocol/audit.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
+import type { AuditRedaction } from "../protocol/dispatch/audit.ts";
 import type { OAuthOptions } from "./oauth_options.ts";
 
 /**

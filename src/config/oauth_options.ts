@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 
 /**
  * The caller an access token stands for, as a token verifier returns it:

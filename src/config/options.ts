@@ -11,15 +11,15 @@ import type { MessageBus } from "../bus/message_bus.ts";
 import type { Scheduler } from "../runtime.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import type { Icon } from "../protocol/types.ts";
-import type { Extension } from "../protocol/extensions.ts";
+import type { Extension } from "../protocol/definitions/extensions.ts";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
   ResourceDefinition,
   ResourceTemplateDefinition,
-} from "../protocol/definitions.ts";
-import type { JsonSchemaValidator } from "../protocol/json_schema_validator.ts";
-import type { ViewOf } from "../protocol/views.ts";
+} from "../protocol/definitions/definitions.ts";
+import type { JsonSchemaValidator } from "../protocol/schema/json_schema_validator.ts";
+import type { ViewOf } from "../protocol/definitions/views.ts";
 import type { SessionOptions } from "./session_options.ts";
 import type {
   AuthOptions,

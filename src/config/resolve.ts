@@ -11,11 +11,11 @@ import type { Scheduler } from "../runtime.ts";
 import type { CorsSettings } from "../http/cors.ts";
 import { requiredHeaderName } from "../http/require_header.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
-import { type CacheHints, checkCacheHint } from "../protocol/cache_hint.ts";
+import { type CacheHints, checkCacheHint } from "../protocol/definitions/cache_hint.ts";
 import type { RequestStateOptions } from "../modern/request_state.ts";
 import type { EraOptions } from "../protocol/eras.ts";
-import { checkIcons } from "../protocol/icons.ts";
-import { cfworkerValidator, type JsonSchemaValidator } from "../protocol/json_schema_validator.ts";
+import { checkIcons } from "../protocol/definitions/icons.ts";
+import { cfworkerValidator, type JsonSchemaValidator } from "../protocol/schema/json_schema_validator.ts";
 import {
   checkCorsOptions,
   checkRateLimits,

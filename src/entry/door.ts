@@ -14,7 +14,7 @@ import type { ClassifiedMessage } from "../jsonrpc/messages.ts";
 import type { Era, LegacyEra } from "../era.ts";
 import type { Events } from "../events.ts";
 import type { ResolvedOptions } from "../config/resolve.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context/request_context.ts";
 import type { Authentication } from "../auth/authenticate.ts";
 import type { ProtectedResource } from "../auth/protected_resource.ts";
 import type { RateLimits, Standing } from "./rate_limits.ts";

@@ -15,7 +15,7 @@ import { compileOriginPolicy, type OriginPolicy } from "../http/guards.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { McpHandlerOptions } from "../config/options.ts";
 import type { ResolvedOptions } from "../config/resolve.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 
 /** The server's identity as `initialize` and `server/discover` give it, from the options. */

@@ -25,9 +25,9 @@ import {
 import { isRefusal, type Refusal, type RefusalStep, refuse } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { type ClassifiedMessage, isPlainObject, type RequestId } from "../jsonrpc/messages.ts";
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
-import type { ToolRegistry } from "../protocol/tools.ts";
+import type { ToolRegistry } from "../protocol/registries/tools.ts";
 
 /** Characters of a key kept as they are; a longer one is hashed (SHA-256), so keys stay small. */
 const MAX_RAW_KEY_LENGTH = 200;

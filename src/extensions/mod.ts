@@ -37,4 +37,4 @@ export {
   missingExtension,
   negotiated,
   type ToolCall,
-} from "../protocol/extensions.ts";
+} from "../protocol/definitions/extensions.ts";

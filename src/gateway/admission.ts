@@ -13,7 +13,7 @@
  */
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context/request_context.ts";
 import { isModernProtocolVersion } from "../protocol/eras.ts";
 
 /** `Retry-After` of a refusal at a cap, seconds. */

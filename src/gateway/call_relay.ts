@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { HandlerContext } from "../protocol/context.ts";
-import type { LoggingLevel } from "../protocol/logging.ts";
+import type { HandlerContext } from "../protocol/context/request_context.ts";
+import type { LoggingLevel } from "../protocol/context/logging.ts";
 
 /** Per-call bounds on what is relayed. */
 export interface RelayBounds {

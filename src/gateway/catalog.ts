@@ -15,13 +15,13 @@ import type {
   Completer,
   ResourceDefinition,
   ResourceTemplateDefinition,
-} from "../protocol/definitions.ts";
+} from "../protocol/definitions/definitions.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { HandlerContext } from "../protocol/context.ts";
-import type { DeferredResult } from "../protocol/deferred_result.ts";
+import type { HandlerContext } from "../protocol/context/request_context.ts";
+import type { DeferredResult } from "../protocol/definitions/deferred_result.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
-import { compileUriTemplate } from "../protocol/uri_template.ts";
-import { UPSTREAM_OF } from "../protocol/audit.ts";
+import { compileUriTemplate } from "../protocol/registries/uri_template.ts";
+import { UPSTREAM_OF } from "../protocol/dispatch/audit.ts";
 import { TASKS_EXTENSION } from "./modern_tasks.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
@@ -261,7 +261,7 @@ export async function readCatalog(
     }
     : {};
   const catalog: Partial<UpstreamCatalog> = {};
-  // Every definition names its upstream for the audit record (src/protocol/audit.ts).
+  // Every definition names its upstream for the audit record (src/protocol/dispatch/audit.ts).
   const marked = { [UPSTREAM_OF]: upstream };
   if (kinds.includes("tools")) {
     const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { unrefTimer } from "../runtime.ts";
 import {
   defaultNamespace,
@@ -28,7 +28,7 @@ import { ProcessPool } from "./process_pool.ts";
 import { pooledUpstream } from "./stdio_upstream.ts";
 import type { Upstream } from "./upstream.ts";
 import { compileView, type GatewayView } from "./views.ts";
-import type { ViewOf } from "../protocol/views.ts";
+import type { ViewOf } from "../protocol/definitions/views.ts";
 
 /**
  * The principal the gateway reads upstream lists as (its discovery

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { PromptRegistry } from "../protocol/prompts.ts";
-import type { ResourceRegistry } from "../protocol/resources.ts";
-import type { ToolRegistry } from "../protocol/tools.ts";
+import type { PromptRegistry } from "../protocol/registries/prompts.ts";
+import type { ResourceRegistry } from "../protocol/registries/resources.ts";
+import type { ToolRegistry } from "../protocol/registries/tools.ts";
 import type { ListKind } from "./upstream_connection.ts";
 
 /**

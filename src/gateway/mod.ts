@@ -41,7 +41,7 @@ export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
 export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./views.ts";
-export type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/views.ts";
+export type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/definitions/views.ts";
 export {
   httpUpstream,
   type HttpUpstreamOptions,
@@ -54,21 +54,21 @@ export type { ModernEndpoint, UpstreamProtocol } from "./modern_endpoint.ts";
 export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio_upstream.ts";
 // The core types the gateway's signatures name (definitions, registries, ctx), so this entry
 // point documents them too; they are the same types as @tether/mcp's.
-export type * from "../protocol/definitions.ts";
-export type * from "../protocol/deferred_result.ts";
-export type * from "../protocol/context.ts";
+export type * from "../protocol/definitions/definitions.ts";
+export type * from "../protocol/definitions/deferred_result.ts";
+export type * from "../protocol/context/request_context.ts";
 export type * from "../protocol/types.ts";
-export type * from "../protocol/cache_hint.ts";
-export type * from "../protocol/template_variables.ts";
-export type * from "../protocol/header_parameters.ts";
-export type * from "../protocol/schema.ts";
-export type * from "../protocol/standard_schema.ts";
-export type * from "../protocol/json_schema_validator.ts";
-export type * from "../protocol/logging.ts";
+export type * from "../protocol/definitions/cache_hint.ts";
+export type * from "../protocol/definitions/template_variables.ts";
+export type * from "../protocol/schema/header_parameters.ts";
+export type * from "../protocol/schema/schema.ts";
+export type * from "../protocol/schema/standard_schema.ts";
+export type * from "../protocol/schema/json_schema_validator.ts";
+export type * from "../protocol/context/logging.ts";
 export type * from "../jsonrpc/messages.ts";
-export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
-export type { ResourceRegistry } from "../protocol/resources.ts";
-export type { PromptRegistry } from "../protocol/prompts.ts";
+export type { ChangeListener, ToolRegistry } from "../protocol/registries/tools.ts";
+export type { ResourceRegistry } from "../protocol/registries/resources.ts";
+export type { PromptRegistry } from "../protocol/registries/prompts.ts";
 export { staticHeaders } from "./credentials/static_headers.ts";
 export {
   clientCredentials,

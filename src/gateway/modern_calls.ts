@@ -18,10 +18,10 @@
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
 import { runAsTask } from "../extensions/tasks/run_as_task.ts";
-import type { HandlerContext } from "../protocol/context.ts";
-import type { DeferredResult } from "../protocol/deferred_result.ts";
-import { eraOf, negotiated } from "../protocol/extensions.ts";
-import { isLoggingLevel } from "../protocol/logging.ts";
+import type { HandlerContext } from "../protocol/context/request_context.ts";
+import type { DeferredResult } from "../protocol/definitions/deferred_result.ts";
+import { eraOf, negotiated } from "../protocol/definitions/extensions.ts";
+import { isLoggingLevel } from "../protocol/context/logging.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import type { UpstreamCalls } from "./catalog.ts";
 import { CallRelay, type RelayBounds } from "./call_relay.ts";

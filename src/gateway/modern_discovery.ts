@@ -12,7 +12,7 @@
  */
 
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { ListenStream } from "./modern_listen.ts";

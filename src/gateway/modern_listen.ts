@@ -12,7 +12,7 @@
  */
 
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { unrefTimer } from "../runtime.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { modernMessage, readEvents } from "./modern_wire.ts";

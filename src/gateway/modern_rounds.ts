@@ -11,7 +11,7 @@
  */
 
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { ElicitParams, HandlerContext } from "../protocol/context.ts";
+import type { ElicitParams, HandlerContext } from "../protocol/context/request_context.ts";
 import { checkRelayed } from "./relay_limits.ts";
 
 /** How many `input_required` rounds one upstream request may take. */

@@ -14,7 +14,7 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { HandlerContext } from "../protocol/context.ts";
+import type { HandlerContext } from "../protocol/context/request_context.ts";
 import type { CallToolResult } from "../protocol/types.ts";
 import { askCaller, MAX_INPUT_ROUNDS } from "./modern_rounds.ts";
 import { checkRelayed } from "./relay_limits.ts";

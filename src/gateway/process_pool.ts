@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
 import { unrefTimer } from "../runtime.ts";
 import { CAP_RETRY_AFTER_SECONDS } from "./admission.ts";
 import { GatewayBusyError } from "./upstream_sessions.ts";

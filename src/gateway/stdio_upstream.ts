@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { host, ProcessGroupTransport } from "./process_group_transport.ts";
 import type { ProcessPool } from "./process_pool.ts";
 import {

@@ -10,7 +10,7 @@
 // checker needs the declaration files named (Node and Bun ignore these comments).
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
 import { relatedFetch } from "./related_stream.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { HandlerContext } from "../protocol/context.ts";
+import type { HandlerContext } from "../protocol/context/request_context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
 import type { UpstreamCalls } from "./catalog.ts";
 import type { CallRelay } from "./call_relay.ts";

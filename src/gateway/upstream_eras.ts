@@ -9,7 +9,7 @@
 
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import type { UpstreamCalls } from "./catalog.ts";
 import type { DiscoverySession } from "./discovery.ts";
 import { modernCalls, type ModernCallSettings } from "./modern_calls.ts";

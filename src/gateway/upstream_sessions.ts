@@ -19,7 +19,7 @@ import {
   isAnonymous,
   ownerKeyOf,
   type Principal,
-} from "../protocol/context.ts";
+} from "../protocol/context/request_context.ts";
 import type { RelayBounds } from "./call_relay.ts";
 import { type ListKind, relayedCapabilities, UpstreamConnection } from "./upstream_connection.ts";
 import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";

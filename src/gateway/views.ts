@@ -3,13 +3,13 @@
  * endpoint, and how, from plain objects (include, exclude and deny per
  * upstream; overrides of name, title, description and annotations;
  * the same per principal) and a policy hook, as the handler's `view`
- * option (src/protocol/views.ts). The handler's own entries are served as
+ * option (src/protocol/definitions/views.ts). The handler's own entries are served as
  * defined. It neither lists nor calls anything (the handler does).
  * @module
  */
 
-import { isAnonymous, type Principal } from "../protocol/principal.ts";
-import type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/views.ts";
+import { isAnonymous, type Principal } from "../protocol/context/principal.ts";
+import type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/definitions/views.ts";
 import { type EntryOrigin, originOf } from "./catalog.ts";
 
 /**

@@ -18,8 +18,8 @@ import type {
   JsonRpcResponse,
   RequestId,
 } from "../jsonrpc/messages.ts";
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import { BusMessageTooLargeError } from "../bus/message_bus.ts";
 import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";

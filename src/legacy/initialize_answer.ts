@@ -15,8 +15,8 @@ import {
   type JsonRpcRequest,
   type JsonRpcResultResponse,
 } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";

@@ -8,7 +8,7 @@
 import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { Principal, RequestContext } from "../protocol/context.ts";
+import type { Principal, RequestContext } from "../protocol/context/request_context.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 
 /** Client metadata an `initialize` may carry: its capabilities and clientInfo, as JSON in UTF-8. */

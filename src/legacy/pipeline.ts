@@ -21,7 +21,7 @@ import { type Refusal, refuse } from "../http/refusal.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { EraAnswer, EraStats, RoutedPost, SessionfulEra } from "../era.ts";
-import type { Principal } from "../protocol/context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import {
   batchRefusal,
   checkLegacyPost,
@@ -29,7 +29,7 @@ import {
   findInitialize,
   initializeInBatch,
 } from "./post_shape.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionManager, SessionResolution } from "./sessions/session_manager.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";

@@ -20,10 +20,10 @@ import {
   type Principal,
   type RequestContext,
   type SessionState,
-} from "../protocol/context.ts";
-import { missingCapability } from "../protocol/handler_context.ts";
+} from "../protocol/context/request_context.ts";
+import { missingCapability } from "../protocol/context/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { LoggingLevel } from "../protocol/logging.ts";
+import type { LoggingLevel } from "../protocol/context/logging.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
 import type { InFlightHandle } from "./in_flight.ts";

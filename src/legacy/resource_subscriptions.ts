@@ -7,7 +7,7 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import type { ResourceRegistry } from "../protocol/resources.ts";
+import type { ResourceRegistry } from "../protocol/registries/resources.ts";
 import type { SessionManager } from "./sessions/session_manager.ts";
 
 /** The bounds of one session's subscriptions. */

@@ -19,7 +19,7 @@ import type { RequestTracker } from "../bus/delivery.ts";
 import { type RecordedRequest, RequestRecords } from "../bus/request_records.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
 import type { JsonRpcNotification, JsonRpcRequest, RequestId } from "../jsonrpc/messages.ts";
-import { isAnonymous, ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { isAnonymous, ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
 import { cancelledRequestId } from "./client_messages.ts";
 import type { InFlightRegistry } from "./in_flight.ts";
 

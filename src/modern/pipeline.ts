@@ -21,7 +21,7 @@ import type {
   JsonRpcNotification,
   JsonRpcRequest,
 } from "../jsonrpc/messages.ts";
-import { ownerKeyOf, type Principal } from "../protocol/context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
 import {
   FIRST_MODERN_PROTOCOL_VERSION,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
@@ -40,7 +40,7 @@ import type { BusMessage } from "../bus/message_bus.ts";
 import type { Era, EraStats, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { answerModernRequest, cacheHintOf, type ModernExchangeDependencies } from "./exchange.ts";

@@ -10,7 +10,7 @@
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcErrorObject } from "../jsonrpc/messages.ts";
-import { type CacheHint, DEFAULT_CACHE_HINT } from "../protocol/cache_hint.ts";
+import { type CacheHint, DEFAULT_CACHE_HINT } from "../protocol/definitions/cache_hint.ts";
 import type { Implementation } from "../protocol/types.ts";
 
 export type { CacheHint };

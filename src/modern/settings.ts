@@ -6,7 +6,7 @@
  */
 
 import type { ResponseMode } from "../http/response_mode.ts";
-import type { CacheHints } from "../protocol/cache_hint.ts";
+import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
 import type { Scheduler } from "../runtime.ts";
 
 /** The settings of the 2026-07-28 era, built by the handler from its resolved options. */

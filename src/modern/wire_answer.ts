@@ -9,10 +9,10 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { errorResponse, type JsonRpcRequest, type JsonRpcResponse } from "../jsonrpc/messages.ts";
-import type { CacheHints } from "../protocol/cache_hint.ts";
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { MaybePromise } from "../protocol/maybe_async.ts";
-import { urlElicitationsOf } from "../protocol/url_elicitation.ts";
+import { urlElicitationsOf } from "../protocol/context/url_elicitation.ts";
 import { askForInput, type CarriedStateDependencies } from "./carried_state.ts";
 import type { InputRound } from "./input_requests.ts";
 import type { RequestStateBinding } from "./request_state.ts";

@@ -11,7 +11,7 @@
  */
 
 import type { Attributes, Context, Logger, LoggerProvider } from "@opentelemetry/api";
-import type { AuditRecord } from "../protocol/audit.ts";
+import type { AuditRecord } from "../protocol/dispatch/audit.ts";
 import { SCOPE } from "./conventions.ts";
 
 /** Where `@opentelemetry/api` 1.x keeps what is registered (shared by every copy of the API). */

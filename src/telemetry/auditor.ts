@@ -29,9 +29,9 @@ import {
   type AuditRecord,
   type AuditRedaction,
   type AuditSink,
-} from "../protocol/audit.ts";
-import { type AuditedRegistries, upstreamServing } from "../protocol/audited_call.ts";
-import { isAnonymous, type Principal } from "../protocol/principal.ts";
+} from "../protocol/dispatch/audit.ts";
+import { type AuditedRegistries, upstreamServing } from "../protocol/dispatch/audited_call.ts";
+import { isAnonymous, type Principal } from "../protocol/context/principal.ts";
 import { AuditLog, registeredLoggerProvider } from "./audit_log.ts";
 import { truncateUtf8 } from "./bounded_values.ts";
 import { canonicalDigest, canonicalJson } from "./canonical_json.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Dispatcher } from "../protocol/dispatcher.ts";
+import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import { exceedsUtf8Bytes } from "../jsonrpc/utf8_length.ts";
 import { MAX_ATTRIBUTE_BYTES, OTHER, truncateUtf8 } from "./bounded_values.ts";
 import { MCP_METHODS, MCP_NOTIFICATIONS } from "./conventions.ts";

@@ -51,7 +51,7 @@ export {
 export { McpClientError } from "./client_error.ts";
 export type { FetchHandler } from "./exchange.ts";
 // The core types the kit's signatures name, so this entry point documents them too.
-export type { ElicitParams, ElicitResult } from "../protocol/context.ts";
+export type { ElicitParams, ElicitResult } from "../protocol/context/request_context.ts";
 export type * from "../protocol/types.ts";
 export type {
   JsonRpcErrorObject,

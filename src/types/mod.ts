@@ -27,8 +27,8 @@ export type {
   RequestId,
 } from "../jsonrpc/messages.ts";
 export type { ErrorCodeValue } from "../jsonrpc/error_codes.ts";
-export type { InferPromptArguments, ToolReturnFor } from "../protocol/definitions.ts";
-export type { TemplateVariableName, TemplateVariables } from "../protocol/template_variables.ts";
+export type { InferPromptArguments, ToolReturnFor } from "../protocol/definitions/definitions.ts";
+export type { TemplateVariableName, TemplateVariables } from "../protocol/definitions/template_variables.ts";
 export type {
   ElicitContent,
   ElicitParams,
@@ -38,14 +38,14 @@ export type {
   RequestTrace,
   SessionState,
   TraceContext,
-} from "../protocol/context.ts";
+} from "../protocol/context/request_context.ts";
 export type {
   JsonSchema,
   SchemaAccepted,
   SchemaInput,
   SchemaOutput,
   ZodSchemaLike,
-} from "../protocol/schema.ts";
+} from "../protocol/schema/schema.ts";
 export type {
   StandardInput,
   StandardIssue,
@@ -55,11 +55,11 @@ export type {
   StandardResult,
   StandardSchemaProps,
   StandardSchemaV1,
-} from "../protocol/standard_schema.ts";
-export type { JsonSchemaCheck } from "../protocol/json_schema_validator.ts";
-export type { ChangeListener, ToolRegistry } from "../protocol/tools.ts";
-export type { ResourceRegistry } from "../protocol/resources.ts";
-export type { PromptRegistry } from "../protocol/prompts.ts";
+} from "../protocol/schema/standard_schema.ts";
+export type { JsonSchemaCheck } from "../protocol/schema/json_schema_validator.ts";
+export type { ChangeListener, ToolRegistry } from "../protocol/registries/tools.ts";
+export type { ResourceRegistry } from "../protocol/registries/resources.ts";
+export type { PromptRegistry } from "../protocol/registries/prompts.ts";
 export type {
   EntryKind,
   EntryOverride,
@@ -68,17 +68,17 @@ export type {
   ResourceVerdict,
   Verdict,
   ViewOf,
-} from "../protocol/views.ts";
-export type { HeaderParameter } from "../protocol/header_parameters.ts";
-export type { LoggingLevel } from "../protocol/logging.ts";
+} from "../protocol/definitions/views.ts";
+export type { HeaderParameter } from "../protocol/schema/header_parameters.ts";
+export type { LoggingLevel } from "../protocol/context/logging.ts";
 export type {
   AuditedEntry,
   AuditedMethod,
   AuditOutcome,
   AuditRedaction,
-} from "../protocol/audit.ts";
-export type { UrlElicitation } from "../protocol/url_elicitation.ts";
-export { DEFAULT_CACHE_HINT } from "../protocol/cache_hint.ts";
+} from "../protocol/dispatch/audit.ts";
+export type { UrlElicitation } from "../protocol/context/url_elicitation.ts";
+export { DEFAULT_CACHE_HINT } from "../protocol/definitions/cache_hint.ts";
 export type { RequestStateRefusalReason } from "../modern/request_state.ts";
 export type { RateDecision, SyncRateLimiter } from "../http/rate_limit.ts";
 export {

@@ -8,7 +8,7 @@
  */
 
 import { isPlainObject } from "../../jsonrpc/messages.ts";
-import type { HeaderParameter } from "../../protocol/header_parameters.ts";
+import type { HeaderParameter } from "../../protocol/schema/header_parameters.ts";
 import { headerValue } from "../../protocol/header_value.ts";
 
 /** The `_meta` key whose presence makes a request a 2026-07-28 one. */

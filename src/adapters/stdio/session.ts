@@ -19,7 +19,7 @@ import {
   type RequestId,
   requestIdKey,
 } from "../../jsonrpc/messages.ts";
-import type { Principal } from "../../protocol/context.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
 import { type Pace, relayAnswer, type WriteLine } from "./answers.ts";
 import type { ProgressPacer } from "./pacing.ts";
 import { claimedVersion, modernHeaders } from "./modern_headers.ts";

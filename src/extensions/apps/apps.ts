@@ -13,14 +13,14 @@
  * @module
  */
 
-import type { JsonSchema, SchemaInput } from "../../protocol/schema.ts";
+import type { JsonSchema, SchemaInput } from "../../protocol/schema/schema.ts";
 import type {
   ResourceDefinition,
   ResourceReadReturn,
   ToolDefinition,
-} from "../../protocol/definitions.ts";
-import type { HandlerContext } from "../../protocol/context.ts";
-import type { Extension } from "../../protocol/extensions.ts";
+} from "../../protocol/definitions/definitions.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { Extension } from "../../protocol/definitions/extensions.ts";
 import type { ClientCapabilities, ResourceContents } from "../../protocol/types.ts";
 
 /**

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { checkScopes } from "../../protocol/scopes.ts";
+import { checkScopes } from "../../protocol/definitions/scopes.ts";
 import { parseFrontmatter } from "./frontmatter.ts";
 
 /**

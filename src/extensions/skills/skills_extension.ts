@@ -18,12 +18,12 @@
 import { hexDigest } from "../../hex.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { encodeBase64 } from "../../protocol/base64.ts";
-import { type CacheHint, checkCacheHint, DEFAULT_CACHE_HINT } from "../../protocol/cache_hint.ts";
-import type { Principal, RequestContext } from "../../protocol/context.ts";
-import type { ResourceTemplateDefinition } from "../../protocol/definitions.ts";
-import { eraOf, type Extension } from "../../protocol/extensions.ts";
-import { paginate } from "../../protocol/pagination.ts";
-import { missingScopes } from "../../protocol/scopes.ts";
+import { type CacheHint, checkCacheHint, DEFAULT_CACHE_HINT } from "../../protocol/definitions/cache_hint.ts";
+import type { Principal, RequestContext } from "../../protocol/context/request_context.ts";
+import type { ResourceTemplateDefinition } from "../../protocol/definitions/definitions.ts";
+import { eraOf, type Extension } from "../../protocol/definitions/extensions.ts";
+import { paginate } from "../../protocol/dispatch/pagination.ts";
+import { missingScopes } from "../../protocol/definitions/scopes.ts";
 import type { ResourceEntry } from "../../protocol/types.ts";
 import {
   buildSkillCatalog,

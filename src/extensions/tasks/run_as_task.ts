@@ -7,12 +7,12 @@
  * @module
  */
 
-import type { HandlerContext } from "../../protocol/context.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import {
   type DeferredResult,
   deferResult,
   isDeferredResult,
-} from "../../protocol/deferred_result.ts";
+} from "../../protocol/definitions/deferred_result.ts";
 import type { CallToolResult } from "../../protocol/types.ts";
 
 /**

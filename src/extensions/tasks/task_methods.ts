@@ -8,10 +8,10 @@
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import { hexDigest } from "../../hex.ts";
-import { isAnonymous, ownerKeyOf, type RequestContext } from "../../protocol/context.ts";
-import { eraOf, missingExtension, negotiated, type ToolCall } from "../../protocol/extensions.ts";
-import { createHandlerContext } from "../../protocol/handler_context.ts";
-import { answerProblem } from "../../protocol/input_answers.ts";
+import { isAnonymous, ownerKeyOf, type RequestContext } from "../../protocol/context/request_context.ts";
+import { eraOf, missingExtension, negotiated, type ToolCall } from "../../protocol/definitions/extensions.ts";
+import { createHandlerContext } from "../../protocol/context/handler_context.ts";
+import { answerProblem } from "../../protocol/schema/input_answers.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";
 import type { TaskRunner, TaskWork } from "./task_runner.ts";
 import { isOrphaned, isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";

@@ -21,10 +21,10 @@ import type {
   Principal,
   RequestContext,
   SessionState,
-} from "../../protocol/context.ts";
+} from "../../protocol/context/request_context.ts";
 import { isModernProtocolVersion } from "../../protocol/eras.ts";
-import { CAPABILITY_OF } from "../../protocol/handler_context.ts";
-import type { LoggingLevel } from "../../protocol/logging.ts";
+import { CAPABILITY_OF } from "../../protocol/context/handler_context.ts";
+import type { LoggingLevel } from "../../protocol/context/logging.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import { unrefTimer } from "../../runtime.ts";
 import { isTerminal, type StoredTask, type TaskStore } from "./task_store.ts";

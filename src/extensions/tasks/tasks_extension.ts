@@ -36,7 +36,7 @@ import {
   type ExtensionMethod,
   missingExtension,
   negotiated,
-} from "../../protocol/extensions.ts";
+} from "../../protocol/definitions/extensions.ts";
 import { MemoryTaskStore } from "./memory_task_store.ts";
 import { TaskRunner } from "./task_runner.ts";
 import type { TaskStore } from "./task_store.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { ownerKeyOf, type Principal } from "../../protocol/principal.ts";
-import { verifiedTokenOf } from "../../protocol/verified_token.ts";
+import { ownerKeyOf, type Principal } from "../../protocol/context/principal.ts";
+import { verifiedTokenOf } from "../../protocol/context/verified_token.ts";
 import { GATEWAY_PRINCIPAL } from "../gateway.ts";
 import type { UpstreamCredentials } from "../upstream.ts";
 import { TokenCache } from "./token_cache.ts";

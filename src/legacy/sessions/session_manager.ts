@@ -12,7 +12,7 @@
 
 import { shareFull } from "../../http/principal_shares.ts";
 import { type Refusal, refuse } from "../../http/refusal.ts";
-import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context.ts";
+import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context/request_context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import { ClientMetadataPool } from "./client_metadata_pool.ts";
 import { MemorySessionStore } from "./memory_session_store.ts";

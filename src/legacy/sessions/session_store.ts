@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { LoggingLevel } from "../../protocol/logging.ts";
+import type { LoggingLevel } from "../../protocol/context/logging.ts";
 
 /**
  * What the store keeps about one session. Treat returned records as read-only.

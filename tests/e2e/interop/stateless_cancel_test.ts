@@ -13,7 +13,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from "@modelcontextprotocol/client";
 import type { McpHandlerOptions } from "../../../mod.ts";
-import type { Principal } from "../../../src/protocol/context.ts";
+import type { Principal } from "../../../src/protocol/context/request_context.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, within } from "../../helpers.ts";
 import { Client, StreamableHTTPClientTransport, WAIT_MS, withServer } from "./helpers.ts";

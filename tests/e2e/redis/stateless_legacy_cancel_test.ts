@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
 import type { McpHandler } from "../../../mod.ts";
 import { serveHandler } from "../../../examples/serve.ts";
-import type { Principal } from "../../../src/protocol/context.ts";
+import type { Principal } from "../../../src/protocol/context/request_context.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { type BlockedCall, blockingTool } from "../../blocking_tool.ts";
 import { abortReason, makeHandler, until, within } from "../../helpers.ts";

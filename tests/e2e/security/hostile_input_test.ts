@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkGetAccept, checkPostAccept } from "../../../src/http/guards.ts";
 import { McpError } from "../../../src/jsonrpc/error_codes.ts";
-import { paginate } from "../../../src/protocol/pagination.ts";
+import { paginate } from "../../../src/protocol/dispatch/pagination.ts";
 import {
   assertHttpError,
   ENDPOINT,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ANONYMOUS_PRINCIPAL, isAnonymous, type Principal } from "../../../mod.ts";
-import { ownerKeyOf } from "../../../src/protocol/context.ts";
+import { ownerKeyOf } from "../../../src/protocol/context/request_context.ts";
 import { assertHttpError, bodilessRequest, initialize, makeHandler, rpc } from "../../helpers.ts";
 
 /** The fixture's rule: a Bearer token is the principal id; no header is anonymous. */

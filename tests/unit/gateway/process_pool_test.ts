@@ -7,7 +7,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
 import { type PooledProcess, ProcessPool } from "../../../src/gateway/process_pool.ts";
 import { GatewayBusyError } from "../../../src/gateway/upstream_sessions.ts";
 

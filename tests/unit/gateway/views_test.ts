@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readCatalog, type UpstreamCalls } from "../../../src/gateway/catalog.ts";
 import { compileView, type GatewayView, type ViewEntry } from "../../../src/gateway/views.ts";
-import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/principal.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/principal.ts";
 
 /** A discovery client's list answers: two tools, a prompt, a resource and a template. */
 const client = {

@@ -22,8 +22,8 @@ import {
 import type { SessionRecord } from "../../../src/legacy/sessions/session_store.ts";
 import { StreamHub } from "../../../src/legacy/stream_hub.ts";
 import type { ResponseMode } from "../../../src/http/response_mode.ts";
-import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
-import { Dispatcher } from "../../../src/protocol/dispatcher.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
+import { Dispatcher } from "../../../src/protocol/dispatch/dispatcher.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from "../../helpers.ts";
 import { KeepAlive } from "../../../src/http/keep_alive.ts";

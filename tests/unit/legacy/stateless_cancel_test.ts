@@ -17,7 +17,7 @@ import { SlowCalls } from "../../../src/http/slow_calls.ts";
 import type { RequestId } from "../../../src/jsonrpc/messages.ts";
 import { InFlightRegistry } from "../../../src/legacy/in_flight.ts";
 import { StatelessCancels } from "../../../src/legacy/stateless_cancels.ts";
-import type { Principal } from "../../../src/protocol/context.ts";
+import type { Principal } from "../../../src/protocol/context/request_context.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, makeHandler, postRequest, VirtualScheduler } from "../../helpers.ts";
 import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";

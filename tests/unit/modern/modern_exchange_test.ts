@@ -24,8 +24,8 @@ import {
   type RequestStateRefusalReason,
 } from "../../../src/modern/request_state.ts";
 import type { ResponseMode } from "../../../src/http/response_mode.ts";
-import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
-import { Dispatcher } from "../../../src/protocol/dispatcher.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
+import { Dispatcher } from "../../../src/protocol/dispatch/dispatcher.ts";
 import type { ClientCapabilities } from "../../../src/protocol/types.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, until, within } from "../../helpers.ts";

@@ -17,7 +17,7 @@ import {
 import {
   type HeaderParameter,
   scanHeaderParameters,
-} from "../../../src/protocol/header_parameters.ts";
+} from "../../../src/protocol/schema/header_parameters.ts";
 
 function base64(text: string): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text)));

@@ -8,7 +8,7 @@ import {
   negotiateProtocolVersion,
   SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
 } from "../../../src/protocol/versions.ts";
-import { isLoggingLevel, passesThreshold } from "../../../src/protocol/logging.ts";
+import { isLoggingLevel, passesThreshold } from "../../../src/protocol/context/logging.ts";
 
 describe("negotiateProtocolVersion", () => {
   it("echoes a supported version", () => {
