@@ -6,6 +6,9 @@
  *   handler.ts → entry/ → legacy/, modern/ → protocol/, http/, bus/ → jsonrpc/
  *
  * where entry/ reaches the eras only through era.ts (no import of an era);
+ * protocol/ is one floor to the rooms above it, and inside it its rooms
+ * run one way: dispatch/ → registries/ → definitions/ → context/ → schema/
+ * → the vocabulary at protocol/'s top;
  * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
  * between the entry and the rooms below (authentication, OAuth scopes and challenges),
  * `adapters/` beside the handler, and a few root modules every room may use
@@ -40,7 +43,39 @@ const ALLOWED: Record<string, readonly string[]> = {
   "storage_unavailable.ts": [],
   // Storage faults told once per outage (the Redis backend's watch; the handler's onError filter).
   "storage_outages.ts": [],
+  // The era-free MCP core. A room that may import "protocol" may import each of its rooms; inside
+  // it they run one way, each listing those below it. Its top: the vocabulary every room speaks
+  // (the MCP shapes, the eras and their versions, base64 and the Mcp-* header value, the call
+  // path's values).
   "protocol": ["jsonrpc"],
+  // Validation: Standard Schema and JSON Schema, a tool input's x-mcp-header declarations, the
+  // shape of a client's answers. Nothing of MCP's methods.
+  "protocol/schema": ["protocol", "jsonrpc"],
+  // The per-request context: RequestContext (the eras build it), ctx and its elicitation, logging
+  // levels, who calls (the principal).
+  "protocol/context": ["protocol/schema", "protocol", "jsonrpc"],
+  // What a server author writes: define*, completers, cache hints, icons, scopes, extensions, views.
+  "protocol/definitions": ["protocol/context", "protocol/schema", "protocol", "jsonrpc"],
+  // The tool, prompt and resource registries built from the definitions at startup.
+  "protocol/registries": [
+    "protocol/definitions",
+    "protocol/context",
+    "protocol/schema",
+    "protocol",
+    "jsonrpc",
+  ],
+  // The dispatcher: the method table and the methods beside it, method params, pagination, audit.
+  // A method only the 2026-07-28 era serves goes here when it answers from the definitions (as
+  // `Dispatcher.discover` does for `server/discover`), in modern/ when it needs the transport
+  // (`subscriptions/listen`), or in an extension that names its eras.
+  "protocol/dispatch": [
+    "protocol/registries",
+    "protocol/definitions",
+    "protocol/context",
+    "protocol/schema",
+    "protocol",
+    "jsonrpc",
+  ],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc", "runtime.ts"],
   "telemetry": ["protocol", "jsonrpc", "hex.ts"],
@@ -181,8 +216,8 @@ const MAX_LINES = 400;
 const OVERSIZED: Record<string, number> = {};
 
 /**
- * The room of a file under src/: its folder (legacy/sessions and each extensions/<name> count
- * apart), or its own name at the root.
+ * The room of a file under src/: its folder (legacy/sessions, each extensions/<name> and each
+ * protocol/<room> count apart), or its own name at the root.
  */
 function roomOf(file: string): string {
   const parts = file.split("/");
@@ -191,7 +226,18 @@ function roomOf(file: string): string {
     return "legacy/sessions";
   }
   if (parts[0] === "extensions" && parts.length > 2) return `extensions/${parts[1]}`;
+  if (parts[0] === "protocol" && parts.length > 2) return `protocol/${parts[1]}`;
   return parts[0];
+}
+
+/**
+ * Whether `room` may import `to`: listed among its allowed rooms, or a room of protocol/ when
+ * `room` lies outside protocol/ and may import it (the core is one floor to the rooms above it).
+ */
+function mayImport(room: string, allowed: readonly string[], to: string): boolean {
+  if (allowed.includes(to)) return true;
+  const inProtocol = (name: string) => name === "protocol" || name.startsWith("protocol/");
+  return inProtocol(to) && !inProtocol(room) && allowed.includes("protocol");
 }
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
@@ -237,7 +283,7 @@ for (const file of files) {
       continue;
     }
     const to = roomOf(target);
-    if (to !== room && allowed !== undefined && !allowed.includes(to)) {
+    if (to !== room && allowed !== undefined && !mayImport(room, allowed, to)) {
       failures.push(`src/${file}: ${room} may not import ${to} (src/${target})`);
     }
   }

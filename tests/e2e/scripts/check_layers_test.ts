@@ -135,6 +135,47 @@ describe("check_layers", () => {
     }
   });
 
+  it("counts each room of protocol/ apart: down its floors only, all of them from above", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "protocol/schema/validate.ts":
+        'import { a } from "../../jsonrpc/messages.ts";\nexport const v = a;\n',
+      "protocol/definitions/define.ts":
+        'import { v } from "../schema/validate.ts";\nexport const w = v;\n',
+      "protocol/dispatch/table.ts":
+        'import { w } from "../definitions/define.ts";\nexport const x = w;\n',
+      // A room above protocol/ may import any of its rooms.
+      "legacy/answer.ts":
+        'import { x } from "../protocol/dispatch/table.ts";\nexport const y = x;\n',
+      // Schemas know nothing of the dispatcher, nor the vocabulary of the definitions.
+      "protocol/schema/upward.ts":
+        'import { x } from "../dispatch/table.ts";\nexport const z = x;\n',
+      "protocol/shapes.ts": 'import { w } from "./definitions/define.ts";\nexport const s = w;\n',
+      // Nor may protocol/ reach an era from one of its rooms.
+      "protocol/registries/era.ts":
+        'import { d } from "../../legacy/pipeline.ts";\nexport const r = d;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /src\/protocol\/schema\/upward\.ts: protocol\/schema may not import protocol\/dispatch/,
+      );
+      assert.match(
+        output,
+        /src\/protocol\/shapes\.ts: protocol may not import protocol\/definitions/,
+      );
+      assert.match(
+        output,
+        /src\/protocol\/registries\/era\.ts: protocol\/registries may not import legacy/,
+      );
+      assert.match(output, /check_layers: 3 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("passes on this repository", async () => {
     const { code, output } = await runCheck();
     assert.equal(code, 0, output);
