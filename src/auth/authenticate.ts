@@ -15,7 +15,11 @@ import { IssuerUnavailableError } from "./issuer_unavailable_error.ts";
 import type { Refusal } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { AuthOptions } from "../config/options.ts";
-import { ANONYMOUS_PRINCIPAL, ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
+import {
+  ANONYMOUS_PRINCIPAL,
+  ownerKeyOf,
+  type Principal,
+} from "../protocol/context/request_context.ts";
 import type { Events } from "../events.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 

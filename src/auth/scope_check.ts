@@ -28,7 +28,12 @@ import { type ClassifiedMessage, isPlainObject, type JsonRpcRequest } from "../j
 import type { Principal } from "../protocol/context/request_context.ts";
 import type { PromptRegistry } from "../protocol/registries/prompts.ts";
 import type { ResourceRegistry } from "../protocol/registries/resources.ts";
-import { isScopeToken, missingScopes, NO_SCOPES, scopesOf } from "../protocol/definitions/scopes.ts";
+import {
+  isScopeToken,
+  missingScopes,
+  NO_SCOPES,
+  scopesOf,
+} from "../protocol/definitions/scopes.ts";
 import type { ToolRegistry } from "../protocol/registries/tools.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 

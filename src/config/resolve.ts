@@ -15,7 +15,10 @@ import { type CacheHints, checkCacheHint } from "../protocol/definitions/cache_h
 import type { RequestStateOptions } from "../modern/request_state.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import { checkIcons } from "../protocol/definitions/icons.ts";
-import { cfworkerValidator, type JsonSchemaValidator } from "../protocol/schema/json_schema_validator.ts";
+import {
+  cfworkerValidator,
+  type JsonSchemaValidator,
+} from "../protocol/schema/json_schema_validator.ts";
 import {
   checkCorsOptions,
   checkRateLimits,

@@ -41,7 +41,13 @@ export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
 export { GatewayBusyError } from "./upstream_sessions.ts";
 export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./views.ts";
-export type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/definitions/views.ts";
+export type {
+  EntryKind,
+  EntryOverride,
+  EntryView,
+  Verdict,
+  ViewOf,
+} from "../protocol/definitions/views.ts";
 export {
   httpUpstream,
   type HttpUpstreamOptions,

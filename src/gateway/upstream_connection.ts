@@ -31,7 +31,11 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { ElicitParams, HandlerContext, Principal } from "../protocol/context/request_context.ts";
+import type {
+  ElicitParams,
+  HandlerContext,
+  Principal,
+} from "../protocol/context/request_context.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
 import { CallRelay, type RelayBounds } from "./call_relay.ts";
 import { takeRelated } from "./related_stream.ts";

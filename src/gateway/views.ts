@@ -9,7 +9,13 @@
  */
 
 import { isAnonymous, type Principal } from "../protocol/context/principal.ts";
-import type { EntryKind, EntryOverride, EntryView, Verdict, ViewOf } from "../protocol/definitions/views.ts";
+import type {
+  EntryKind,
+  EntryOverride,
+  EntryView,
+  Verdict,
+  ViewOf,
+} from "../protocol/definitions/views.ts";
 import { type EntryOrigin, originOf } from "./catalog.ts";
 
 /**

@@ -24,7 +24,11 @@ import {
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
-import { ownerKeyOf, type Principal, type RequestContext } from "../protocol/context/request_context.ts";
+import {
+  ownerKeyOf,
+  type Principal,
+  type RequestContext,
+} from "../protocol/context/request_context.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../http/keep_alive.ts";

@@ -9,7 +9,11 @@
 
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
-import type { OutboundRequestOptions, Principal, RequestContext } from "../protocol/context/request_context.ts";
+import type {
+  OutboundRequestOptions,
+  Principal,
+  RequestContext,
+} from "../protocol/context/request_context.ts";
 import type { LoggingLevel } from "../protocol/context/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
 import type { ModernEnvelope } from "./envelope.ts";

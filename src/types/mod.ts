@@ -28,7 +28,10 @@ export type {
 } from "../jsonrpc/messages.ts";
 export type { ErrorCodeValue } from "../jsonrpc/error_codes.ts";
 export type { InferPromptArguments, ToolReturnFor } from "../protocol/definitions/definitions.ts";
-export type { TemplateVariableName, TemplateVariables } from "../protocol/definitions/template_variables.ts";
+export type {
+  TemplateVariableName,
+  TemplateVariables,
+} from "../protocol/definitions/template_variables.ts";
 export type {
   ElicitContent,
   ElicitParams,

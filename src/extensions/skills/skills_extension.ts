@@ -18,7 +18,11 @@
 import { hexDigest } from "../../hex.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { encodeBase64 } from "../../protocol/base64.ts";
-import { type CacheHint, checkCacheHint, DEFAULT_CACHE_HINT } from "../../protocol/definitions/cache_hint.ts";
+import {
+  type CacheHint,
+  checkCacheHint,
+  DEFAULT_CACHE_HINT,
+} from "../../protocol/definitions/cache_hint.ts";
 import type { Principal, RequestContext } from "../../protocol/context/request_context.ts";
 import type { ResourceTemplateDefinition } from "../../protocol/definitions/definitions.ts";
 import { eraOf, type Extension } from "../../protocol/definitions/extensions.ts";

@@ -8,8 +8,17 @@
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import { hexDigest } from "../../hex.ts";
-import { isAnonymous, ownerKeyOf, type RequestContext } from "../../protocol/context/request_context.ts";
-import { eraOf, missingExtension, negotiated, type ToolCall } from "../../protocol/definitions/extensions.ts";
+import {
+  isAnonymous,
+  ownerKeyOf,
+  type RequestContext,
+} from "../../protocol/context/request_context.ts";
+import {
+  eraOf,
+  missingExtension,
+  negotiated,
+  type ToolCall,
+} from "../../protocol/definitions/extensions.ts";
 import { createHandlerContext } from "../../protocol/context/handler_context.ts";
 import { answerProblem } from "../../protocol/schema/input_answers.ts";
 import { type TaskWorkFunction, taskWorkOf } from "./run_as_task.ts";

@@ -12,7 +12,10 @@ import { Events } from "../../../src/events.ts";
 import { AuthenticationError } from "../../../src/auth/authentication_error.ts";
 import { ConcurrencyLimit } from "../../../src/http/concurrency_limit.ts";
 import { isRefusal } from "../../../src/http/refusal.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "../../../src/protocol/context/request_context.ts";
+import {
+  ANONYMOUS_PRINCIPAL,
+  type Principal,
+} from "../../../src/protocol/context/request_context.ts";
 
 function step(
   authenticate:

@@ -8,7 +8,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { admit, type CapState, GatewayRefusal } from "../../../src/gateway/admission.ts";
-import { ANONYMOUS_PRINCIPAL, type Principal } from "../../../src/protocol/context/request_context.ts";
+import {
+  ANONYMOUS_PRINCIPAL,
+  type Principal,
+} from "../../../src/protocol/context/request_context.ts";
 
 /** A door whose caps answer `full` for every principal, holding stateless sessions for `holds`. */
 function state(full: ReturnType<CapState["full"]>, holds = true): CapState {

@@ -7,7 +7,12 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { definePrompt, defineResource, defineResourceTemplate, defineTool } from "../../../../mod.ts";
+import {
+  definePrompt,
+  defineResource,
+  defineResourceTemplate,
+  defineTool,
+} from "../../../../mod.ts";
 import type { Icon } from "../../../../src/types/mod.ts";
 import { connect, type TestClient } from "../../../../src/testing/mod.ts";
 import { makeHandler } from "../../../helpers.ts";

@@ -10,8 +10,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { definePrompt, defineResource, defineTool } from "../../../../mod.ts";
 import type { JsonRpcResponse } from "../../../../src/jsonrpc/messages.ts";
-import { type AuditedCall, type AuditSink, UPSTREAM_OF } from "../../../../src/protocol/dispatch/audit.ts";
-import { ANONYMOUS_PRINCIPAL, type RequestContext } from "../../../../src/protocol/context/request_context.ts";
+import {
+  type AuditedCall,
+  type AuditSink,
+  UPSTREAM_OF,
+} from "../../../../src/protocol/dispatch/audit.ts";
+import {
+  ANONYMOUS_PRINCIPAL,
+  type RequestContext,
+} from "../../../../src/protocol/context/request_context.ts";
 import { Dispatcher, type ServerDefinition } from "../../../../src/protocol/dispatch/dispatcher.ts";
 
 const ctx: RequestContext = {
