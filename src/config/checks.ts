@@ -288,7 +288,10 @@ export function checkServerIdentity(
   }
 }
 
-/** True for an https: or http: URL (`websiteUrl`, icons' sources are checked in protocol/icons.ts). */
+/**
+ * True for an https: or http: URL (`websiteUrl`; icons' sources are checked in
+ * src/protocol/definitions/icons.ts).
+ */
 export function isWebUrl(value: unknown): boolean {
   if (typeof value !== "string") return false;
   try {

@@ -1,9 +1,9 @@
 /**
  * The variables of an RFC 6570 URI template, read from its string literal
  * type: what a resource template's `read` receives, typed. Types only, the
- * same reading `uri_template.ts` does at run time; a template typed as plain
- * `string` gives `Record<string, string>`. Names are taken as written
- * (modifiers `*` and `:n` removed, no other normalization).
+ * same reading src/protocol/registries/uri_template.ts does at run time; a
+ * template typed as plain `string` gives `Record<string, string>`. Names are
+ * taken as written (modifiers `*` and `:n` removed, no other normalization).
  * @module
  */
 

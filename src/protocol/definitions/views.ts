@@ -3,7 +3,8 @@
  * principal sees of the tools, prompts, resources and templates, under
  * which names, and the refusal of an entry it may not use. This module
  * holds the types, the name index of a view and the refusals; the methods
- * that consult a view are viewed_methods.ts. It decides nothing itself.
+ * that consult a view are src/protocol/dispatch/viewed_methods.ts. It
+ * decides nothing itself.
  * @module
  */
 
@@ -97,8 +98,9 @@ export interface EntryView {
 export type ViewOf = (principal: Principal) => EntryView | undefined;
 
 /**
- * How one caller sees the resources and templates (a view, viewed_methods.ts):
- * the verdict on a definition. Without one, every entry is allowed.
+ * How one caller sees the resources and templates (a view,
+ * src/protocol/dispatch/viewed_methods.ts): the verdict on a definition.
+ * Without one, every entry is allowed.
  */
 export type ResourceVerdict = (
   kind: "resource" | "resourceTemplate",

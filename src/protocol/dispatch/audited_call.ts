@@ -75,7 +75,8 @@ export function auditedAnswer<T>(
     finished(response);
     return end === undefined ? response as T : end.responded(response);
   }, (error: unknown) => {
-    // Answering failed (`onError` threw): `end` is told there is no response, as run_end.ts does.
+    // Answering failed (`onError` threw): `end` is told there is no response, as
+    // src/protocol/run_end.ts does.
     end?.responded(undefined);
     throw error;
   });

@@ -4,8 +4,11 @@
  * extension methods) and nothing of HTTP or sessions: everything per-request
  * arrives in a {@linkcode RequestContext}. `initialize`'s result is
  * initialize.ts, completion completion.ts, a tool's run tool_calls.ts, a
- * running request's continuation run_end.ts. It never throws; every outcome
- * is a JSON-RPC response.
+ * running request's continuation src/protocol/run_end.ts. It never throws;
+ * every outcome is a JSON-RPC response. A method only the 2026-07-28 era
+ * serves is answered here when the definitions answer it (`discover`, for
+ * `server/discover`), in src/modern/ when it needs the transport
+ * (`subscriptions/listen`), or by an extension that names its eras.
  * @module
  */
 
@@ -200,7 +203,8 @@ export class Dispatcher {
           );
         return { contents };
       });
-      // Recorded for the session, then told to the resource's hook (resources.ts).
+      // Recorded for the session, then told to the resource's hook
+      // (src/protocol/registries/resources.ts).
       for (const method of ["subscribe", "unsubscribe"] as const) {
         methods.set(`resources/${method}`, async (params, ctx, request) => {
           const uri = requireUri(

@@ -1,7 +1,8 @@
 /**
- * The list and use methods of a handler served with a `view` (views.ts):
- * each asks the request's view, lists only what it allows (as it shows
- * it), and resolves the caller's names before the registries see them.
+ * The list and use methods of a handler served with a `view`
+ * (src/protocol/definitions/views.ts): each asks the request's view, lists
+ * only what it allows (as it shows it), and resolves the caller's names
+ * before the registries see them.
  * A hidden entry is answered as a name never defined; a denied one with
  * -32602 (`data.reason: "denied"`). Installed only when a view is given,
  * so a handler without one pays nothing. It validates nothing else (the
@@ -37,7 +38,7 @@ export type MethodHandler = (
   params: Record<string, unknown>,
   ctx: RequestContext,
   request: JsonRpcRequest,
-  then?: ToolRunEnd<unknown>, // tools/call's own continuation (run_end.ts)
+  then?: ToolRunEnd<unknown>, // tools/call's own continuation (src/protocol/run_end.ts)
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** What the viewed methods read. */

@@ -60,8 +60,8 @@ let runWithEnd: (
 
 /**
  * {@linkcode ToolRegistry.run} for the dispatcher: a tool still running
- * settles in `then` (its own promise's continuation, run_end.ts), not in a
- * promise of its own. Not part of the public surface (the registry's
+ * settles in `then` (its own promise's continuation, src/protocol/run_end.ts),
+ * not in a promise of its own. Not part of the public surface (the registry's
  * methods are).
  *
  * @example
@@ -344,7 +344,8 @@ export class ToolRegistry {
   ): CallToolResult | Promise<CallToolResult> {
     const { definition } = tool;
     const name = definition.name;
-    // An extension completes it (e.g. a task the handler started); extensions.ts.
+    // An extension completes it (e.g. a task the handler started);
+    // src/protocol/definitions/extensions.ts.
     if (isDeferredResult(output)) return output as unknown as CallToolResult;
     const result: CallToolResult = typeof output === "string"
       ? { content: [{ type: "text", text: output }] }
