@@ -56,9 +56,9 @@ export {
   type HandlerStats,
   type McpHandler,
 } from "./src/handler.ts";
-export type { McpEvent, McpEventListener, SessionEndReason } from "./src/events.ts";
+export type { McpEvent, McpEventListener, SessionEndReason } from "./src/observe/events.ts";
 export type { AuditRecord } from "./src/protocol/dispatch/audit.ts";
-export { redactProperties } from "./src/telemetry/canonical_json.ts";
+export { redactProperties } from "./src/observe/telemetry/canonical_json.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
 export type {
   AuditOptions,
@@ -121,8 +121,8 @@ export {
 export { InvalidTokenError } from "./src/auth/invalid_token_error.ts";
 export { IssuerUnavailableError } from "./src/auth/issuer_unavailable_error.ts";
 export { attachedPrincipal, attachPrincipal } from "./src/auth/principal_attachment.ts";
-export type { RateLimiter } from "./src/http/rate_limit.ts";
+export type { RateLimiter } from "./src/limits/rate_limit.ts";
 export type { CorsOptions } from "./src/http/cors.ts";
-export { tokenBucket, type TokenBucketOptions } from "./src/http/token_bucket.ts";
-export type { RateLimitsOptions, ToolRateLimits } from "./src/http/rate_limits_options.ts";
+export { tokenBucket, type TokenBucketOptions } from "./src/limits/token_bucket.ts";
+export type { RateLimitsOptions, ToolRateLimits } from "./src/limits/rate_limits_options.ts";
 export { StorageUnavailableError } from "./src/storage_unavailable.ts";

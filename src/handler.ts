@@ -5,11 +5,11 @@
  * sessionful pipeline in src/legacy/, the 2026-07-28 pipeline in
  * src/modern/, the entry's steps in src/entry/) and returns the handler.
  * The request path is src/entry/route.ts; shutdown and stats are
- * src/entry/shutdown.ts and src/entry/stats.ts.
+ * src/entry/shutdown.ts and src/observe/stats.ts.
  * @module
  */
 
-import { BodyReads } from "./http/read_body.ts";
+import { BodyReads } from "./http/body/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
 import { notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
@@ -23,15 +23,15 @@ import {
   describeServer,
 } from "./entry/handler_parts.ts";
 import { ProtectedResource } from "./auth/protected_resource.ts";
-import { createRateLimits } from "./entry/rate_limits.ts";
+import { createRateLimits } from "./limits/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
-import { collectStats, type HandlerStats } from "./entry/stats.ts";
+import { collectStats, type HandlerStats } from "./observe/stats.ts";
 import { LegacyPipeline } from "./legacy/pipeline.ts";
 import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
-import { Events } from "./events.ts";
-import { knownNamesOf } from "./telemetry/known_names.ts";
-import { Telemetry } from "./telemetry/telemetry.ts";
-import { Auditor } from "./telemetry/auditor.ts";
+import { Events } from "./observe/events.ts";
+import { knownNamesOf } from "./observe/telemetry/known_names.ts";
+import { Telemetry } from "./observe/telemetry/telemetry.ts";
+import { Auditor } from "./observe/telemetry/auditor.ts";
 import { ModernPipeline } from "./modern/pipeline.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
@@ -41,7 +41,7 @@ import type { ResourceRegistry } from "./protocol/registries/resources.ts";
 import type { ToolRegistry } from "./protocol/registries/tools.ts";
 import { generateSessionId } from "./legacy/sessions/session_id.ts";
 import { MemoryEventLog } from "./legacy/event_log.ts";
-import { KeepAlive } from "./http/keep_alive.ts";
+import { KeepAlive } from "./http/sse/keep_alive.ts";
 import { LazyInterval } from "./http/lazy_interval.ts";
 
 export type { CloseOptions, HandlerStats };

@@ -18,7 +18,7 @@
 import * as z from "zod";
 import { createMcpHandler, defineTool } from "../../mod.ts";
 import { echoTool } from "../lib/echo_tool.ts";
-import { jsonNestingDepth } from "../../src/http/parse_json.ts";
+import { jsonNestingDepth } from "../../src/http/body/parse_json.ts";
 import {
   bareEchoHandler,
   echoCallBody,

@@ -69,8 +69,8 @@
  */
 
 import * as z from "zod";
-import { parseJsonWithDepthLimit } from "../../src/http/parse_json.ts";
-import { type BodyFailure, BodyReads, readBodyText } from "../../src/http/read_body.ts";
+import { parseJsonWithDepthLimit } from "../../src/http/body/parse_json.ts";
+import { type BodyFailure, BodyReads, readBodyText } from "../../src/http/body/read_body.ts";
 import { exceedsUtf8Bytes } from "../../src/jsonrpc/utf8_length.ts";
 import {
   LARGE_1M_TEXT,

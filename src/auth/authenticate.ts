@@ -9,7 +9,7 @@
  */
 
 import { AuthenticationError } from "./authentication_error.ts";
-import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import type { ConcurrencyLimit } from "../limits/concurrency_limit.ts";
 import { httpError } from "../http/error_response.ts";
 import { IssuerUnavailableError } from "./issuer_unavailable_error.ts";
 import type { Refusal } from "../http/refusal.ts";
@@ -20,7 +20,7 @@ import {
   ownerKeyOf,
   type Principal,
 } from "../protocol/context/request_context.ts";
-import type { Events } from "../events.ts";
+import type { Events } from "../observe/events.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
 
 /** A caller turned away: the refusal (or the response of one's own `authenticate`) to answer with. */

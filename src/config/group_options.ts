@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { McpEventListener } from "../events.ts";
+import type { McpEventListener } from "../observe/events.ts";
 import type { CorsOptions } from "../http/cors.ts";
-import type { RateLimiter } from "../http/rate_limit.ts";
-import type { RateLimitsOptions } from "../http/rate_limits_options.ts";
+import type { RateLimiter } from "../limits/rate_limit.ts";
+import type { RateLimitsOptions } from "../limits/rate_limits_options.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
 import type { AuditRedaction } from "../protocol/dispatch/audit.ts";
 import type { OAuthOptions } from "./oauth_options.ts";

@@ -5,23 +5,23 @@
  * @module
  */
 
-import type { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import type { ConcurrencyLimit } from "../limits/concurrency_limit.ts";
 import type { Cors } from "../http/cors.ts";
 import type { OriginPolicy } from "../http/guards.ts";
-import type { RateLimiter } from "../http/rate_limit.ts";
-import type { BodyReadControl } from "../http/read_body.ts";
+import type { RateLimiter } from "../limits/rate_limit.ts";
+import type { BodyReadControl } from "../http/body/read_body.ts";
 import type { ClassifiedMessage } from "../jsonrpc/messages.ts";
 import type { Era, LegacyEra } from "../era.ts";
-import type { Events } from "../events.ts";
+import type { Events } from "../observe/events.ts";
 import type { ResolvedOptions } from "../config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context/request_context.ts";
 import type { Authentication } from "../auth/authenticate.ts";
 import type { ProtectedResource } from "../auth/protected_resource.ts";
-import type { RateLimits, Standing } from "./rate_limits.ts";
+import type { RateLimits, Standing } from "../limits/rate_limits.ts";
 import type { Post } from "./read_post.ts";
 import type { ScopedDefinitions } from "../auth/scope_check.ts";
 import type { Shutdown } from "./shutdown.ts";
-import type { Auditor } from "../telemetry/auditor.ts";
+import type { Auditor } from "../observe/telemetry/auditor.ts";
 
 /** The methods a step applies to. */
 export type StepMethod = "OPTIONS" | "GET" | "POST" | "DELETE" | "other";

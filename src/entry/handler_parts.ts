@@ -9,7 +9,7 @@
  */
 
 import type { Delivery } from "../bus/delivery.ts";
-import { ConcurrencyLimit } from "../http/concurrency_limit.ts";
+import { ConcurrencyLimit } from "../limits/concurrency_limit.ts";
 import { Cors } from "../http/cors.ts";
 import { compileOriginPolicy, type OriginPolicy } from "../http/guards.ts";
 import { DEFAULTS } from "../config/defaults.ts";

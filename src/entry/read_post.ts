@@ -10,8 +10,8 @@
  */
 
 import { checkContentType, checkPostAccept } from "../http/guards.ts";
-import { parseJsonWithDepthLimit } from "../http/parse_json.ts";
-import type { BodyResult } from "../http/read_body.ts";
+import { parseJsonWithDepthLimit } from "../http/body/parse_json.ts";
+import type { BodyResult } from "../http/body/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {

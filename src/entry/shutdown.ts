@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { KeepAlive } from "../http/keep_alive.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import type { LazyInterval } from "../http/lazy_interval.ts";
-import type { BodyReads } from "../http/read_body.ts";
+import type { BodyReads } from "../http/body/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { Era } from "../era.ts";
 import { drained, settledWithin } from "../http/drained.ts";

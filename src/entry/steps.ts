@@ -11,8 +11,8 @@
 
 import { jsonResponse } from "../http/error_response.ts";
 import { checkHostAndOrigin } from "../http/guards.ts";
-import { checkRateLimit } from "../http/rate_limit.ts";
-import { type BodyResult, readBodyText } from "../http/read_body.ts";
+import { checkRateLimit } from "../limits/rate_limit.ts";
+import { type BodyResult, readBodyText } from "../http/body/read_body.ts";
 import { atStep, busUnavailable, isRefusal, type Refusal, refuse } from "../http/refusal.ts";
 import type { RefusalStep } from "../http/refusal.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";

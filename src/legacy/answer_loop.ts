@@ -9,7 +9,7 @@
 
 import { httpError, jsonResponse } from "../http/error_response.ts";
 import type { SlowCall, SlowCalls } from "../http/slow_calls.ts";
-import { SSE_HEADERS } from "../http/sse.ts";
+import { SSE_HEADERS } from "../http/sse/sse.ts";
 import { type PendingWork, workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { stringifyJsonEvents, stringifyNumberedJsonEvents } from "../http/sse.ts";
+import { stringifyJsonEvents, stringifyNumberedJsonEvents } from "../http/sse/sse.ts";
 import type { EventLog } from "./event_log_interface.ts";
 import { numbersInOrder } from "./memory_event_log.ts";
 

@@ -25,8 +25,8 @@ import type { Delivery, TargetedMessage } from "../bus/delivery.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { SessionRecord } from "./sessions/session_store.ts";
-import type { NotificationSpan } from "../telemetry/notification_telemetry.ts";
-import type { PostTelemetry } from "../telemetry/telemetry.ts";
+import type { NotificationSpan } from "../observe/telemetry/notification_telemetry.ts";
+import type { PostTelemetry } from "../observe/telemetry/telemetry.ts";
 
 /** What delivering a POST's notifications and replies needs. */
 export interface ClientMessageDependencies {

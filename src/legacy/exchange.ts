@@ -28,12 +28,12 @@
  */
 
 import { jsonResponse } from "../http/error_response.ts";
-import { SSE_HEADERS } from "../http/sse.ts";
+import { SSE_HEADERS } from "../http/sse/sse.ts";
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../jsonrpc/messages.ts";
 import { serializeMessage } from "../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../protocol/context/request_context.ts";
-import type { PostTelemetry } from "../telemetry/telemetry.ts";
-import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
+import type { PostTelemetry } from "../observe/telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../observe/telemetry/request_telemetry.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { RunEnd } from "../protocol/run_end.ts";

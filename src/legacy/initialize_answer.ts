@@ -18,7 +18,7 @@ import {
 import type { Principal } from "../protocol/context/request_context.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import { initializeContext, oversizedClientMetadata } from "./initialize_context.ts";
 import { type ClientMetadata, clientMetadataJson } from "./sessions/client_metadata_pool.ts";
 

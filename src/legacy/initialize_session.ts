@@ -10,10 +10,10 @@
 import { jsonResponse } from "../http/error_response.ts";
 import type { Refusal } from "../http/refusal.ts";
 import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { Events } from "../events.ts";
+import type { Events } from "../observe/events.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import { answerInitialize } from "./initialize_answer.ts";
 import type { SessionManager } from "./sessions/session_manager.ts";
 

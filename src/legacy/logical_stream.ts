@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { SseConnection } from "../http/sse_connection.ts";
+import type { SseConnection } from "../http/sse/sse_connection.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
   errorResponse,

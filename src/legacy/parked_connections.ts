@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { SseConnection } from "../http/sse_connection.ts";
+import type { SseConnection } from "../http/sse/sse_connection.ts";
 
 /**
  * Quiet connections (resumes of streams that ended without an answer) one

@@ -41,14 +41,14 @@ import type { PendingRequests } from "./pending_requests.ts";
 import type { SlowCalls } from "../http/slow_calls.ts";
 import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
 import type { StreamHub } from "./stream_hub.ts";
-import type { Events } from "../events.ts";
+import type { Events } from "../observe/events.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
 import { initializeSession } from "./initialize_session.ts";
 import type { SessionEnds } from "./session_ends.ts";
 import { openListening } from "./listening_stream.ts";
 import { type HeldSessions, receiveInSessions } from "./bus_messages.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import { type LegacyPipelineOptions, wireLegacyParts } from "./pipeline_parts.ts";
 
 export type { LegacyPipelineOptions } from "./pipeline_parts.ts";

@@ -6,11 +6,11 @@
  */
 
 import type { Delivery } from "../bus/delivery.ts";
-import type { Events } from "../events.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
+import type { Events } from "../observe/events.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import { SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import type { HeldSessions } from "./bus_messages.ts";
 import type { ClientMessageDependencies } from "./client_messages.ts";
 import type { EventLog } from "./event_log.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Events, SessionEndReason } from "../events.ts";
+import type { Events, SessionEndReason } from "../observe/events.ts";
 
 /** The sessions whose end was reported while this process still holds something of theirs. */
 export class SessionEndReports {

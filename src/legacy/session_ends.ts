@@ -9,7 +9,7 @@
  */
 
 import type { Delivery } from "../bus/delivery.ts";
-import type { Events } from "../events.ts";
+import type { Events } from "../observe/events.ts";
 import type { Refusal } from "../http/refusal.ts";
 import type { InFlightRegistry } from "./in_flight.ts";
 import type { PendingRequests } from "./pending_requests.ts";

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { stringifySseMessage } from "../http/sse.ts";
-import type { SseConnection } from "../http/sse_connection.ts";
+import { stringifySseMessage } from "../http/sse/sse.ts";
+import type { SseConnection } from "../http/sse/sse_connection.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { errorResponse, type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type EventLog, formatEventId, type Replay } from "./event_log.ts";

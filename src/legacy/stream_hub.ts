@@ -30,7 +30,7 @@ import {
   sseResponse,
   stringifyJsonEvents,
   stringifySseMessage,
-} from "../http/sse.ts";
+} from "../http/sse/sse.ts";
 import { toHex } from "../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../jsonrpc/messages.ts";
 import { eventIdPrefix, type EventLog, formatEventId } from "./event_log.ts";
@@ -41,8 +41,8 @@ import {
   type ConnectionEnd,
   type ConnectionWatcher,
   SseConnection,
-} from "../http/sse_connection.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
+} from "../http/sse/sse_connection.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import type { Scheduler } from "../runtime.ts";
 import { isListeningStreamId, LISTENING_STREAM_ID, LogicalStream } from "./logical_stream.ts";
 import { appendAll } from "./append_all.ts";

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { sseResponse, stringifySseMessage } from "../http/sse.ts";
+import { sseResponse, stringifySseMessage } from "../http/sse/sse.ts";
 import { httpError } from "../http/error_response.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
-import { SseConnection } from "../http/sse_connection.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
+import { SseConnection } from "../http/sse/sse_connection.ts";
 import type { Scheduler } from "../runtime.ts";
 import { type EventLog, parseEventId, type Replay } from "./event_log.ts";
 import { isListeningStreamId, type LogicalStream } from "./logical_stream.ts";

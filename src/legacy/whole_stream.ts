@@ -19,7 +19,7 @@
  * @module
  */
 
-import { numberedDataLead, stringifyNumberedJsonEvents } from "../http/sse.ts";
+import { numberedDataLead, stringifyNumberedJsonEvents } from "../http/sse/sse.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import type { PackedEvents } from "./held_events.ts";
 

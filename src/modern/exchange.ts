@@ -12,7 +12,7 @@
  */
 
 import { jsonResponse } from "../http/error_response.ts";
-import { SSE_HEADERS } from "../http/sse.ts";
+import { SSE_HEADERS } from "../http/sse/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import {
@@ -31,11 +31,11 @@ import {
 } from "../protocol/context/request_context.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
-import { SseConnection } from "../http/sse_connection.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
+import { SseConnection } from "../http/sse/sse_connection.ts";
 import type { ModernEnvelope } from "./envelope.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
-import type { RequestTelemetry } from "../telemetry/request_telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../observe/telemetry/request_telemetry.ts";
 import { collectAnswers, InputRound } from "./input_requests.ts";
 import type { ModernInFlight, RunningRequest } from "./in_flight.ts";
 import { ModernRequestContext } from "./request_context.ts";

@@ -15,7 +15,7 @@
 
 import type { RequestTracker } from "../bus/delivery.ts";
 import { RequestRecords } from "../bus/request_records.ts";
-import { PrincipalShares } from "../http/principal_shares.ts";
+import { PrincipalShares } from "../limits/principal_shares.ts";
 import { type RequestId, requestIdKey } from "../jsonrpc/messages.ts";
 import { type SlowCall, SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
 import type { Scheduler } from "../runtime.ts";

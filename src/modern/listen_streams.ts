@@ -11,14 +11,14 @@
  * @module
  */
 
-import { PrincipalShares, shareFull } from "../http/principal_shares.ts";
+import { PrincipalShares, shareFull } from "../limits/principal_shares.ts";
 import type { Refusal } from "../http/refusal.ts";
-import { sseResponse, stringifySseMessage } from "../http/sse.ts";
+import { sseResponse, stringifySseMessage } from "../http/sse/sse.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import { isPlainObject, type JsonRpcNotification, type RequestId } from "../jsonrpc/messages.ts";
 import type { Implementation } from "../protocol/types.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
-import { SseConnection } from "../http/sse_connection.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
+import { SseConnection } from "../http/sse/sse_connection.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
 

@@ -12,7 +12,7 @@
  */
 
 import { jsonResponse } from "../http/error_response.ts";
-import { shareFull } from "../http/principal_shares.ts";
+import { shareFull } from "../limits/principal_shares.ts";
 import { accepted } from "../http/responses.ts";
 import { busUnavailable, type Refusal, refuse } from "../http/refusal.ts";
 import type { Delivery } from "../bus/delivery.ts";
@@ -39,10 +39,10 @@ import {
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { Era, EraStats, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";
-import type { KeepAlive } from "../http/keep_alive.ts";
+import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
-import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import { answerModernRequest, cacheHintOf, type ModernExchangeDependencies } from "./exchange.ts";
 import { encodeCompleteResult } from "./result_encoding.ts";
 import type { MaybePromise } from "../protocol/maybe_async.ts";

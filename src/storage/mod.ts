@@ -60,7 +60,7 @@ export {
   type RateLimitStore,
   type RateQuota,
   type RateTake,
-} from "../http/rate_limit_store.ts";
+} from "../limits/rate_limit_store.ts";
 export {
   type DpopReplayStore,
   MemoryDpopReplayStore,

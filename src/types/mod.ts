@@ -83,7 +83,7 @@ export type {
 export type { UrlElicitation } from "../protocol/context/url_elicitation.ts";
 export { DEFAULT_CACHE_HINT } from "../protocol/definitions/cache_hint.ts";
 export type { RequestStateRefusalReason } from "../modern/request_state.ts";
-export type { RateDecision, SyncRateLimiter } from "../http/rate_limit.ts";
+export type { RateDecision, SyncRateLimiter } from "../limits/rate_limit.ts";
 export {
   LATEST_LEGACY_PROTOCOL_VERSION,
   SUPPORTED_LEGACY_PROTOCOL_VERSIONS,

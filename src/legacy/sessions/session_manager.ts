@@ -10,7 +10,7 @@
  * @module
  */
 
-import { shareFull } from "../../http/principal_shares.ts";
+import { shareFull } from "../../limits/principal_shares.ts";
 import { type Refusal, refuse } from "../../http/refusal.ts";
 import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context/request_context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";

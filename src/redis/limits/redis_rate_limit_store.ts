@@ -14,7 +14,7 @@ import {
   type RateQuota,
   type RateTake,
   TOLERANCE_MS,
-} from "../../http/rate_limit_store.ts";
+} from "../../limits/rate_limit_store.ts";
 import { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 

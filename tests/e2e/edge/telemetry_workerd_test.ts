@@ -324,7 +324,7 @@ describe("workerd: telemetry with the OpenTelemetry SDK in a Durable Object", {
       assert.equal(asked[0].attributes["mcp.method.name"], "elicitation/create");
       assert.equal(asked[0].attributes["mcp.protocol.version"], "2025-11-25");
       // A child of the tool's run span, itself the tool call's child, though no context manager
-      // follows the awaits (as on Node: tests/unit/telemetry/tracing_test.ts).
+      // follows the awaits (as on Node: tests/unit/observe/telemetry/tracing_test.ts).
       const call = spans.filter((span) =>
         span.name === "tools/call ask" && span.kind === SERVER &&
         span.attributes["mcp.session.id"] === connection.sessionId

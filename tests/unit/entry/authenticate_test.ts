@@ -8,9 +8,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Authentication, Refused } from "../../../src/auth/authenticate.ts";
-import { Events } from "../../../src/events.ts";
+import { Events } from "../../../src/observe/events.ts";
 import { AuthenticationError } from "../../../src/auth/authentication_error.ts";
-import { ConcurrencyLimit } from "../../../src/http/concurrency_limit.ts";
+import { ConcurrencyLimit } from "../../../src/limits/concurrency_limit.ts";
 import { isRefusal } from "../../../src/http/refusal.ts";
 import {
   ANONYMOUS_PRINCIPAL,

@@ -7,7 +7,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { BodyResult } from "../../../src/http/read_body.ts";
+import type { BodyResult } from "../../../src/http/body/read_body.ts";
 import { isRefusal, type Refusal } from "../../../src/http/refusal.ts";
 import {
   checkPostHeaders,

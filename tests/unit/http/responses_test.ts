@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { accepted, noContent } from "../../../src/http/responses.ts";
 import { jsonResponse } from "../../../src/http/error_response.ts";
-import { SSE_HEADERS, sseResponse } from "../../../src/http/sse.ts";
+import { SSE_HEADERS, sseResponse } from "../../../src/http/sse/sse.ts";
 
 /** Every header of a response, as a plain object. */
 function headersOf(response: Response): Record<string, string> {

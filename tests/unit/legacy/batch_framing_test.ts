@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { frameBatch } from "../../../src/legacy/batch_framing.ts";
 import { MemoryEventLog } from "../../../src/legacy/memory_event_log.ts";
-import { stringifyJsonEvents } from "../../../src/http/sse.ts";
+import { stringifyJsonEvents } from "../../../src/http/sse/sse.ts";
 
 describe("frameBatch", () => {
   it("frames a memory log's batch as its ids say, numbered from the first", async () => {

@@ -26,7 +26,7 @@ import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_conte
 import { Dispatcher } from "../../../src/protocol/dispatch/dispatcher.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, messagesOf, readSseUntil, stateOf, until, within } from "../../helpers.ts";
-import { KeepAlive } from "../../../src/http/keep_alive.ts";
+import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 
 /** The exchange's answer as a promise (a synchronous handler's comes back at once). */
 const answerLegacyRequests = (

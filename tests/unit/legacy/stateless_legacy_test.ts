@@ -8,13 +8,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { defineTool } from "../../../mod.ts";
 import type { MemoryEventLog } from "../../../src/storage/mod.ts";
-import { KeepAlive } from "../../../src/http/keep_alive.ts";
+import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 import type { ClassifiedMessage } from "../../../src/jsonrpc/messages.ts";
 import { StatelessLegacy } from "../../../src/legacy/stateless_legacy.ts";
 import { resolveOptions } from "../../../src/config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
 import { Dispatcher } from "../../../src/protocol/dispatch/dispatcher.ts";
-import { Telemetry } from "../../../src/telemetry/telemetry.ts";
+import { Telemetry } from "../../../src/observe/telemetry/telemetry.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { abortReason, postRequest, within } from "../../helpers.ts";
 

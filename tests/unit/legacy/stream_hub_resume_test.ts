@@ -12,7 +12,7 @@ import { MemoryEventLog } from "../../../src/storage/mod.ts";
 import { formatEventId, parseEventId } from "../../../src/legacy/event_log.ts";
 import { requestStreamId } from "../../../src/legacy/request_stream_id.ts";
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
-import { KeepAlive } from "../../../src/http/keep_alive.ts";
+import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 import { MAX_PARKED_PER_SESSION, StreamHub } from "../../../src/legacy/stream_hub.ts";
 import {
   messagesOf,

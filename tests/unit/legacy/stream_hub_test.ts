@@ -13,7 +13,7 @@ import { type EventLog, formatEventId, parseEventId } from "../../../src/legacy/
 import { OrphanWatch } from "../../../src/legacy/orphan_watch.ts";
 import { StreamHub } from "../../../src/legacy/stream_hub.ts";
 import { messagesOf, parseSse, readSseUntil, type SseEvent, until } from "../../helpers.ts";
-import { KeepAlive } from "../../../src/http/keep_alive.ts";
+import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 
 const SESSION = "s1";
 

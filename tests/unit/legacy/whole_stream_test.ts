@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { frameWholeStream } from "../../../src/legacy/whole_stream.ts";
 import { wholeStreamAppender } from "../../../src/legacy/memory_event_log.ts";
 import { MemoryEventLog } from "../../../src/storage/mod.ts";
-import { stringifyJsonEvents } from "../../../src/http/sse.ts";
+import { stringifyJsonEvents } from "../../../src/http/sse/sse.ts";
 
 const ASCII = ['{"a":1}', '{"b":"two"}', "[]"];
 const MIXED = ['{"a":"é"}', '{"b":"😀"}', '{"c":"日本"}'];

@@ -10,7 +10,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type AnyToolDefinition, defineTool } from "../../../mod.ts";
-import { KeepAlive } from "../../../src/http/keep_alive.ts";
+import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 import { ErrorCode } from "../../../src/jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../../../src/jsonrpc/messages.ts";
 import type { ModernEnvelope } from "../../../src/modern/envelope.ts";

@@ -1,0 +1,291 @@
+/**
+ * The audit record without sockets: canonical JSON and its digest, the
+ * redaction helper, the record of a handler driven in process by
+ * `@tether/mcp/testing` in both eras (principal without its other claims,
+ * bounded strings, outcomes of a validation failure and a tool error, the
+ * `input-required` round), nothing built without a listener or a logger
+ * provider, and the OpenTelemetry log records a real `LoggerProvider` of
+ * `@opentelemetry/sdk-logs` receives (skipped where that SDK is absent).
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { logs } from "@opentelemetry/api";
+import * as z from "zod";
+import {
+  type AuditRecord,
+  createMcpHandler,
+  defineTool,
+  type McpEvent,
+  type McpHandlerOptions,
+  redactProperties,
+} from "../../../../mod.ts";
+import { connect, type ConnectOptions } from "../../../../src/testing/mod.ts";
+import { TASKS_EXTENSION_ID, tasksExtension } from "../../../../src/extensions/tasks/mod.ts";
+import { canonicalDigest, canonicalJson } from "../../../../src/observe/telemetry/canonical_json.ts";
+
+/** A token the principal carries among its claims: it must never reach a record. */
+const TOKEN = "tok_SECRET_3f9a2c";
+
+/** sha256 of `{"a":"x","b":1,"nested":{"c":[1,{"d":true,"e":null}]}}` (computed with sha256sum). */
+const KNOWN_DIGEST = "sha256:751714e640875930b45fd7635d5555cb72492faac445b4e7708af9366d630071";
+
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+
+/** A handler whose audit records land in `records`. */
+function auditedHandler(records: AuditRecord[], options: Partial<McpHandlerOptions> = {}) {
+  return createMcpHandler({
+    name: "audit",
+    version: "1.0.0",
+    tools: [
+      defineTool({
+        name: "echo",
+        input: z.object({ a: z.string() }).passthrough(),
+        handler: ({ a }) => a,
+      }),
+      defineTool({
+        name: "broken",
+        handler: () => ({ content: [{ type: "text", text: "no" }], isError: true }),
+      }),
+      defineTool({
+        name: "ask",
+        handler: async (_input, ctx) => {
+          const answer = await ctx.elicit({
+            message: "Name?",
+            schema: { type: "object", properties: { name: { type: "string" } } },
+          });
+          return answer.action;
+        },
+      }),
+    ],
+    auth: {
+      authenticate: (request) =>
+        request.headers.get("authorization") === `Bearer ${TOKEN}`
+          ? { id: "alice", issuer: "https://issuer.example", token: TOKEN, scopes: ["read"] }
+          : undefined,
+    },
+    ...options,
+    observe: {
+      onError: () => {},
+      onEvent: (event: McpEvent) => {
+        if (event.type === "audit") records.push(event);
+      },
+      ...options.observe,
+    },
+  });
+}
+
+/** An audited handler and a client of it as alice (her token), in `era`. */
+async function audited(
+  records: AuditRecord[],
+  options: Partial<McpHandlerOptions> = {},
+  connectOptions: Partial<ConnectOptions> = {},
+) {
+  const handler = auditedHandler(records, options);
+  const client = await connect(handler, {
+    era: "2025",
+    headers: { authorization: `Bearer ${TOKEN}` },
+    ...connectOptions,
+  });
+  return {
+    client,
+    async close() {
+      await client.close();
+      await handler.close();
+    },
+  };
+}
+
+/** Waits (bounded) until `records` holds `count` records. */
+async function recorded(records: AuditRecord[], count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (records.length < count) {
+    if (Date.now() > deadline) throw new Error(`${records.length} audit records, not ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("canonical JSON and its digest", () => {
+  it("sorts keys at every depth, so key order changes nothing", async () => {
+    const one = { b: 1, a: "x", nested: { c: [1, { e: null, d: true }] } };
+    const two = { nested: { c: [1, { d: true, e: null }] }, a: "x", b: 1 };
+    assert.equal(canonicalJson(one), '{"a":"x","b":1,"nested":{"c":[1,{"d":true,"e":null}]}}');
+    assert.equal(canonicalJson(two), canonicalJson(one));
+    assert.equal(await canonicalDigest(one), KNOWN_DIGEST);
+    assert.equal(await canonicalDigest(two), KNOWN_DIGEST);
+  });
+
+  it("redactProperties hides named properties at any depth, any case", () => {
+    const redact = redactProperties(["password", "apiKey"]);
+    assert.deepEqual(redact({ user: "a", Password: "p", deep: [{ APIKEY: "k", n: 1 }] }), {
+      user: "a",
+      Password: "[redacted]",
+      deep: [{ APIKEY: "[redacted]", n: 1 }],
+    });
+  });
+});
+
+describe("the audit record of a handler", () => {
+  it("records a 2025 call: principal, session, digest, outcome; never the token", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records);
+    await client.callTool("echo", { nested: { c: [1, { e: null, d: true }] }, b: 1, a: "x" });
+    await recorded(records, 1);
+    const [record] = records;
+    assert.equal(record.method, "tools/call");
+    assert.equal(record.entry, "echo");
+    assert.deepEqual(record.principal, { subject: "alice", issuer: "https://issuer.example" });
+    assert.equal(record.sessionId, client.sessionId);
+    assert.equal(record.outcome, "ok");
+    assert.equal(record.argumentsDigest, KNOWN_DIGEST);
+    assert.equal(record.arguments, undefined);
+    assert.equal(record.upstream, undefined);
+    assert.ok(record.durationMs >= 0);
+    assert.ok(!Number.isNaN(Date.parse(record.time)));
+    assert.ok(!JSON.stringify(records).includes(TOKEN), "no token in the record");
+    await close();
+  });
+
+  it("records failed validation: malformed params as error, bad arguments as tool-error", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records);
+    await assert.rejects(client.request("tools/call", { name: "echo", arguments: "x" }));
+    await recorded(records, 1);
+    // Arguments that fail the input schema are a tool result with isError (SEP-1303).
+    const invalid = await client.callTool("echo", { a: 42 });
+    assert.equal(invalid.result.isError, true);
+    await client.callTool("broken");
+    await recorded(records, 3);
+    assert.equal(records[0].outcome, "error");
+    assert.equal(records[0].error?.code, -32602);
+    assert.equal(records[0].error?.message, "tools/call arguments must be an object");
+    assert.equal(records[1].outcome, "tool-error");
+    assert.equal(records[2].entry, "broken");
+    assert.equal(records[2].outcome, "tool-error");
+    await close();
+  });
+
+  it("records a 2026-07-28 call without a session, and its input_required round", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {}, {
+      era: "2026",
+      handlers: { elicitation: () => ({ action: "accept", content: { name: "Ada" } }) },
+    });
+    await client.callTool("echo", { a: "x" });
+    await client.callTool("ask");
+    await recorded(records, 3);
+    const echo = records.find((record) => record.entry === "echo")!;
+    assert.equal(echo.sessionId, null);
+    assert.equal(echo.protocolVersion, "2026-07-28");
+    assert.equal(echo.outcome, "ok");
+    const asks = records.filter((record) => record.entry === "ask").map((r) => r.outcome);
+    assert.deepEqual(asks, ["input-required", "ok"]);
+    await close();
+  });
+
+  it("bounds every string: a long name to 256 bytes, redacted arguments to 4 KiB", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {
+      observe: { audit: { redact: redactProperties(["password"]) } },
+    });
+    await assert.rejects(client.callTool("é".repeat(5_000)));
+    await client.callTool("echo", { a: "y".repeat(10_000), password: "hunter2" });
+    await recorded(records, 2);
+    const [unknown, long] = records;
+    assert.equal(unknown.outcome, "error");
+    assert.ok(utf8Bytes(unknown.entry) <= 256 && unknown.entry.length > 0, unknown.entry);
+    assert.ok(utf8Bytes(unknown.error!.message) <= 256);
+    assert.equal(long.argumentsDigest, undefined, "redacted arguments replace the digest");
+    assert.ok(utf8Bytes(long.arguments!) <= 4096);
+    assert.equal(long.argumentsTruncated, true);
+    assert.ok(!long.arguments!.includes("hunter2"));
+    await close();
+  });
+
+  it("records redacted arguments as canonical JSON", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {
+      observe: { audit: { redact: redactProperties(["password"]) } },
+    });
+    await client.callTool("echo", { password: "hunter2", a: "x" });
+    await recorded(records, 1);
+    assert.equal(records[0].arguments, '{"a":"x","password":"[redacted]"}');
+    assert.equal(records[0].argumentsTruncated, undefined);
+    await close();
+  });
+
+  it("records a call run as a task once, when the task is created (2026-07-28)", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {
+      tools: [defineTool({ name: "crunch", task: "optional", handler: () => "crunched" })],
+      extensions: [tasksExtension()],
+    }, { era: "2026", capabilities: { extensions: { [TASKS_EXTENSION_ID]: {} } } });
+    const { result } = await client.request("tools/call", { name: "crunch", task: {} });
+    assert.equal(result.resultType, "task");
+    await recorded(records, 1);
+    assert.equal(records[0].outcome, "task");
+    assert.equal(records[0].taskId, result.taskId);
+    await client.request("tasks/get", { taskId: result.taskId });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(records.length, 1, "no record for tasks/get");
+    await close();
+  });
+
+  it("builds no record without a listener or a logger provider", async () => {
+    let redactions = 0;
+    const handler = createMcpHandler({
+      name: "quiet",
+      version: "1.0.0",
+      tools: [defineTool({ name: "echo", handler: () => "ok" })],
+      observe: { audit: { redact: () => void redactions++ } },
+    });
+    const client = await connect(handler, { era: "2025" });
+    await client.callTool("echo", { a: 1 });
+    assert.equal(redactions, 0);
+    await client.close();
+    await handler.close();
+  });
+});
+
+/** `@opentelemetry/sdk-logs`, where it is installed (it is not a dependency of tether). */
+const sdkLogs = await import("@opentelemetry/sdk-logs").catch(() => undefined);
+
+describe("audit records as OpenTelemetry log records", { skip: sdkLogs === undefined }, () => {
+  const exporter = sdkLogs === undefined ? undefined : new sdkLogs.InMemoryLogRecordExporter();
+  before(() => {
+    const provider = new sdkLogs!.LoggerProvider({
+      processors: [new sdkLogs!.SimpleLogRecordProcessor({ exporter: exporter! })],
+    });
+    assert.ok(logs.setGlobalLoggerProvider(provider));
+  });
+  after(() => logs.disable());
+
+  it("a registered LoggerProvider receives one log record per call, without a listener", async () => {
+    const handler = createMcpHandler({
+      name: "logged",
+      version: "1.0.0",
+      tools: [defineTool({ name: "echo", handler: () => "ok" })],
+      auth: { authenticate: () => ({ id: "bob", token: TOKEN }) },
+      observe: { onError: () => {} },
+    });
+    const client = await connect(handler, { era: "2025", headers: { authorization: TOKEN } });
+    await client.callTool("echo", { a: "x" });
+    const deadline = Date.now() + 5_000;
+    while (exporter!.getFinishedLogRecords().length === 0) {
+      if (Date.now() > deadline) throw new Error("no log record");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const [log] = exporter!.getFinishedLogRecords();
+    assert.equal(log.eventName, "mcp.server.audit");
+    assert.equal(log.instrumentationScope.name, "@tether/mcp");
+    assert.equal(log.attributes["mcp.method.name"], "tools/call");
+    assert.equal(log.attributes["mcp.audit.entry"], "echo");
+    assert.equal(log.attributes["mcp.audit.outcome"], "ok");
+    assert.equal(log.attributes["mcp.audit.principal.subject"], "bob");
+    assert.equal(log.attributes["mcp.session.id"], client.sessionId);
+    assert.match(String(log.attributes["mcp.audit.arguments.digest"]), /^sha256:[0-9a-f]{64}$/);
+    assert.ok(!JSON.stringify(log.attributes).includes(TOKEN));
+    await client.close();
+    await handler.close();
+  });
+});
