@@ -3,7 +3,7 @@
  * floor plan, there is no import circle, and no module grows past 400
  * lines (`MAX_LINES`; the bench's modules too). The plan, top to bottom:
  *
- *   handler.ts → entry/ → legacy/, modern/ → protocol/, http/, bus/ → jsonrpc/
+ *   handler.ts → entry/ → legacy/, modern/ → observe/ → limits/ → protocol/, http/, bus/ → jsonrpc/
  *
  * where entry/ reaches the eras only through era.ts (no import of an era);
  * protocol/ is one floor to the rooms above it, and inside it its rooms
@@ -11,8 +11,11 @@
  * → the vocabulary at protocol/'s top;
  * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
  * between the entry and the rooms below (authentication, OAuth scopes and challenges),
- * `adapters/` beside the handler, and a few root modules every room may use
- * (`runtime.ts`, `storage_unavailable.ts`, `events.ts`), and `config/` (the
+ * `observe/` (events, `stats()`, telemetry and the audit record) below every room that
+ * reports and above what `stats()` reads (era.ts's face, the concurrency cap), `limits/`
+ * (rate limits, the concurrency cap, per-principal shares) above the transport mechanics it
+ * refuses with, `adapters/` beside the handler, and a few root modules every room may use
+ * (`runtime.ts`, `storage_unavailable.ts`), and `config/` (the
  * options, their defaults, resolution and checks) between the handler and the
  * rooms it configures. Each room's allowed imports are listed in
  * {@linkcode ALLOWED}; a room not listed there is an error, so a new folder
@@ -78,14 +81,26 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   "http": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "bus": ["jsonrpc", "runtime.ts"],
-  "telemetry": ["protocol", "jsonrpc", "hex.ts"],
+  // Rate limits (`rateLimit`, its token bucket; `rateLimits`, its store), the concurrency cap
+  // and the per-principal shares of a pool: asked by the door, the eras and their storage.
+  "limits": ["protocol", "http", "jsonrpc", "hex.ts"],
+  // What a handler tells about itself: events (onEvent), stats() (a sum over the eras' faces and
+  // the concurrency cap), telemetry/ (OpenTelemetry spans, metrics, the audit record).
+  "observe": ["era.ts", "limits", "protocol", "http", "jsonrpc", "hex.ts"],
   // The one face both eras implement (types only): below the eras, above what they share.
   "era.ts": ["bus", "http", "jsonrpc", "protocol"],
-  "legacy/sessions": ["jsonrpc", "protocol", "http", "runtime.ts", "storage_unavailable.ts"],
+  "legacy/sessions": [
+    "jsonrpc",
+    "protocol",
+    "http",
+    "limits",
+    "runtime.ts",
+    "storage_unavailable.ts",
+  ],
   "legacy": [
     "era.ts",
     "hex.ts",
-    "telemetry",
+    "observe",
     "legacy/sessions",
     "protocol",
     "http",
@@ -93,42 +108,42 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "events.ts",
   ],
   "modern": [
     "era.ts",
-    "telemetry",
+    "observe",
     "protocol",
     "http",
+    "limits",
     "bus",
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
-    "events.ts",
   ],
   // The door: it reaches an era only through era.ts's face (handler.ts builds the eras).
   "entry": [
     "era.ts",
     "hex.ts",
-    "telemetry",
+    "observe",
     "protocol",
     "http",
+    "limits",
     "bus",
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
     "config",
-    "events.ts",
     "auth",
   ],
   // Authentication and the OAuth resource-server duties: who calls, the RFC 9728 metadata, scope
   // checks, bearer challenges and their errors. Below the entry, beside the eras (neither imports it).
   "auth": [
     "http",
+    "limits",
     "protocol",
     "jsonrpc",
     "config",
-    "events.ts",
+    "observe",
   ],
   // The extensions, each its own room and subpath, built on protocol/'s extension surface, below
   // the eras; none imports another. tasks/: io.modelcontextprotocol/tasks.
@@ -143,6 +158,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "hex.ts",
     "extensions/tasks",
     "http",
+    "limits",
     "legacy",
     "legacy/sessions",
     "bus",
@@ -151,14 +167,13 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "storage_outages.ts",
   ],
-  // Configuration vocabulary: the option and event types name the parts they configure.
-  "events.ts": ["http", "jsonrpc", "protocol"],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
-    "events.ts",
+    "observe",
     "storage_outages.ts",
     "runtime.ts",
     "http",
+    "limits",
     "protocol",
     "bus",
     "modern",
@@ -167,25 +182,25 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   "handler.ts": [
     "era.ts",
-    "telemetry",
+    "observe",
     "entry",
     "legacy",
     "legacy/sessions",
     "modern",
     "protocol",
     "http",
+    "limits",
     "bus",
     "jsonrpc",
     "runtime.ts",
     "storage_unavailable.ts",
     "config",
-    "events.ts",
     "auth",
   ],
   // @tether/mcp/oauth: token verifiers on jose, beside the handler (mod.ts never imports it).
   "oauth": ["config", "auth"],
   // @tether/mcp/types: the wire vocabulary (re-exports only; nothing in src/ imports it).
-  "types": ["protocol", "jsonrpc", "http", "modern", "runtime.ts"],
+  "types": ["protocol", "jsonrpc", "http", "limits", "modern", "runtime.ts"],
   // @tether/mcp/storage: the storage seams and their memory implementations (re-exports only).
   "storage": [
     "storage_unavailable.ts",
@@ -195,6 +210,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "legacy/sessions",
     "bus",
     "http",
+    "limits",
     "extensions/tasks",
   ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.

@@ -28,7 +28,11 @@ const SECTIONS: readonly { type: string; path: string; file: string }[] = [
   { type: "OAuthOptions", path: "auth.oauth", file: "src/config/oauth_options.ts" },
   { type: "DpopOptions", path: "auth.oauth.dpop", file: "src/config/oauth_options.ts" },
   { type: "LimitOptions", path: "limits", file: "src/config/group_options.ts" },
-  { type: "RateLimitsOptions", path: "limits.rateLimits", file: "src/limits/rate_limits_options.ts" },
+  {
+    type: "RateLimitsOptions",
+    path: "limits.rateLimits",
+    file: "src/limits/rate_limits_options.ts",
+  },
   {
     type: "ToolRateLimits",
     path: "limits.rateLimits.perTool",

@@ -2,7 +2,7 @@
  * The bodiless HTTP answers both eras send: `202 Accepted` for posted
  * notifications and responses, `204 No Content` for a session's DELETE.
  * Error answers are built by error_response.ts, JSON answers by its
- * `jsonResponse`, SSE answers by sse.ts's `sseResponse`; this module decides
+ * `jsonResponse`, SSE answers by sse/sse.ts's `sseResponse`; this module decides
  * no status, it only builds the one it is named for.
  * @module
  */

@@ -8,7 +8,7 @@
  * at the tick after the `ticksPerDelay`-th since it was added, so between
  * `delayMs` and (1 + 1 / `ticksPerDelay`) × `delayMs` after it started, and no
  * call reads a clock (`performance.now()` costs up to 0.16 µs on Deno). The
- * same watch gives request bodies their deadline (see read_body.ts). Its
+ * same watch gives request bodies their deadline (see body/read_body.ts). Its
  * timer runs on the handler's `scheduler` (the runtime's by default), so a
  * test advances the delay instead of waiting for it.
  * `request.signal` is deliberately not

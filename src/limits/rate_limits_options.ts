@@ -1,7 +1,7 @@
 /**
  * The `limits.rateLimits` option's shape: budgets per principal (every request,
  * after authentication) and per (principal, tool) at `tools/call`, kept in
- * a {@linkcode RateLimitStore}. Types only; entry/rate_limits.ts applies them.
+ * a {@linkcode RateLimitStore}. Types only; rate_limits.ts applies them.
  * @module
  */
 

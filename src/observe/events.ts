@@ -6,7 +6,7 @@
  * set, and a throwing listener never breaks a request (its error goes to
  * `onError`). The counters behind `stats()` are kept either way.
  *
- * Not here: tracing and metrics with OpenTelemetry (src/telemetry/, through
+ * Not here: tracing and metrics with OpenTelemetry (telemetry/, through
  * the API), and sessions of other instances (each process reports what it sees).
  * @module
  */
@@ -176,7 +176,7 @@ export interface EventCounters {
   clientRequestTimeouts: number;
 }
 
-/** Told when sessions begin and end (the session metrics of src/telemetry/). */
+/** Told when sessions begin and end (the session metrics of telemetry/). */
 export interface SessionObserver {
   /** A session was created in this process. */
   sessionStarted(sessionId: string, protocolVersion: string): void;

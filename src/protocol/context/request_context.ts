@@ -121,7 +121,7 @@ export interface TraceContext {
 
 /**
  * The tracing of one request, given by the transport when an OpenTelemetry
- * tracer or meter provider is registered (src/telemetry/); absent otherwise,
+ * tracer or meter provider is registered (src/observe/telemetry/); absent otherwise,
  * so the dispatcher does nothing for it.
  *
  * @example

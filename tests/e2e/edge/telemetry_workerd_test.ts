@@ -10,7 +10,7 @@
  * a client notification is a SERVER span with its attributes and no request
  * id (both eras); the CLIENT span of `elicitation/create`, answered by the
  * official SDK client, carries the `jsonrpc.request.id` it was sent under.
- * The same assertions on Node, Deno and Bun: tests/telemetry/.
+ * The same assertions on Node, Deno and Bun: tests/unit/observe/telemetry/.
  */
 
 import { after, before, describe, it } from "node:test";

@@ -176,6 +176,40 @@ describe("check_layers", () => {
     }
   });
 
+
+  it("places limits/ and observe/: the eras and the door use them, neither reaches up", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "http/refusal.ts": 'import { a } from "../jsonrpc/messages.ts";\nexport const r = a;\n',
+      "limits/concurrency_limit.ts":
+        'import { r } from "../http/refusal.ts";\nexport const cap = r;\n',
+      "observe/stats.ts":
+        'import { cap } from "../limits/concurrency_limit.ts";\nexport const s = cap;\n',
+      "observe/telemetry/telemetry.ts":
+        'import { b } from "../../protocol/dispatcher.ts";\nexport const t = b;\n',
+      "legacy/spans.ts":
+        'import { t } from "../observe/telemetry/telemetry.ts";\nexport const l = t;\n',
+      "legacy/sessions/shares.ts":
+        'import { cap } from "../../limits/concurrency_limit.ts";\nexport const m = cap;\n',
+      "entry/door.ts": 'import { s } from "../observe/stats.ts";\nexport const n = s;\n',
+      // The transport mechanics know no limit; a limit reports nothing; observing serves no era.
+      "http/guards.ts":
+        'import { cap } from "../limits/concurrency_limit.ts";\nexport const g = cap;\n',
+      "limits/rate_limit.ts": 'import { s } from "../observe/stats.ts";\nexport const q = s;\n',
+      "observe/events.ts": 'import { d } from "../legacy/pipeline.ts";\nexport const e = d;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(output, /src\/http\/guards\.ts: http may not import limits/);
+      assert.match(output, /src\/limits\/rate_limit\.ts: limits may not import observe/);
+      assert.match(output, /src\/observe\/events\.ts: observe may not import legacy/);
+      assert.match(output, /check_layers: 3 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("passes on this repository", async () => {
     const { code, output } = await runCheck();
     assert.equal(code, 0, output);

@@ -22,7 +22,10 @@ import {
 } from "../../../../mod.ts";
 import { connect, type ConnectOptions } from "../../../../src/testing/mod.ts";
 import { TASKS_EXTENSION_ID, tasksExtension } from "../../../../src/extensions/tasks/mod.ts";
-import { canonicalDigest, canonicalJson } from "../../../../src/observe/telemetry/canonical_json.ts";
+import {
+  canonicalDigest,
+  canonicalJson,
+} from "../../../../src/observe/telemetry/canonical_json.ts";
 
 /** A token the principal carries among its claims: it must never reach a record. */
 const TOKEN = "tok_SECRET_3f9a2c";

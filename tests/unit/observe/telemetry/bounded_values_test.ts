@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_ATTRIBUTE_BYTES, truncateUtf8 } from "../../../../src/observe/telemetry/bounded_values.ts";
+import {
+  MAX_ATTRIBUTE_BYTES,
+  truncateUtf8,
+} from "../../../../src/observe/telemetry/bounded_values.ts";
 
 const bytesOf = (value: string) => new TextEncoder().encode(value).length;
 
