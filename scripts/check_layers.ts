@@ -1,7 +1,10 @@
 /**
  * CI check: the import directions between the rooms of `src/` follow the
- * floor plan, there is no import circle, and no module grows past 400
- * lines (`MAX_LINES`; the bench's modules too). The plan, top to bottom:
+ * floor plan, there is no import circle, no module grows past 400
+ * lines (`MAX_LINES`; the bench's modules too), and no folder of `src/`
+ * holds more than 15 modules at its top level (`MAX_MODULES_PER_FOLDER`:
+ * a flat room is split by job into rooms a reader can guess). The plan,
+ * top to bottom:
  *
  *   handler.ts → entry/ → legacy/, modern/ → observe/ → limits/ → protocol/, http/, bus/ → jsonrpc/
  *
@@ -25,7 +28,7 @@
  *
  * (`root`, the repository to check, defaults to this one; the tests give it
  * a made-up tree.)
- * Exits 1 and names each offending import, circle or module. It reads
+ * Exits 1 and names each offending import, circle, module or folder. It reads
  * relative import specifiers (static, `export … from` and dynamic); it does
  * not type-check or resolve package imports.
  */
@@ -232,6 +235,23 @@ const MAX_LINES = 400;
 const OVERSIZED: Record<string, number> = {};
 
 /**
+ * A folder of src/ may not hold more than this many modules at its top level (15): past that a
+ * reader no longer guesses a module's place from the question, and the room splits by job into
+ * sub-rooms (as http/ did into body/ and sse/).
+ */
+const MAX_MODULES_PER_FOLDER = 15;
+
+/**
+ * Folders (src-relative) over {@linkcode MAX_MODULES_PER_FOLDER} when this bound was introduced,
+ * with their count then: each may shrink but not grow, and leaves this list once it is within
+ * the bound (each is being split by job).
+ */
+const CROWDED: Record<string, number> = {
+  "gateway": 36,
+  "legacy": 43,
+};
+
+/**
  * The room of a file under src/: its folder (legacy/sessions, each extensions/<name> and each
  * protocol/<room> count apart), or its own name at the root.
  */
@@ -309,6 +329,30 @@ for (const [file, bound] of Object.entries(CHECKING_THIS_REPOSITORY ? OVERSIZED 
   else if (bound <= MAX_LINES) failures.push(`OVERSIZED: src/${file} is within the bound`);
 }
 
+/** The modules at each folder's top level, by folder (src-relative; "" is src/ itself). */
+const modulesByFolder = new Map<string, number>();
+for (const file of files) {
+  const folder = dirname(file) === "." ? "" : dirname(file);
+  modulesByFolder.set(folder, (modulesByFolder.get(folder) ?? 0) + 1);
+}
+for (const [folder, count] of modulesByFolder) {
+  const bound = CROWDED[folder] ?? MAX_MODULES_PER_FOLDER;
+  if (count > bound) {
+    failures.push(
+      `src/${folder === "" ? "" : `${folder}/`}: ${count} modules at its top level, over ${bound}${
+        CROWDED[folder] === undefined ? " (split it by job)" : " (its count when the bound began)"
+      }`,
+    );
+  }
+}
+for (const folder of Object.keys(CHECKING_THIS_REPOSITORY ? CROWDED : {})) {
+  const count = modulesByFolder.get(folder);
+  if (count === undefined) failures.push(`CROWDED names src/${folder}/, which holds no module`);
+  else if (count <= MAX_MODULES_PER_FOLDER) {
+    failures.push(`CROWDED: src/${folder}/ holds ${count} modules, within the bound`);
+  }
+}
+
 /** Import circles, as strongly connected components of more than one module (Tarjan). */
 function circles(): string[][] {
   const index = new Map<string, number>();
@@ -373,6 +417,10 @@ console.log(
     `none of them or of bench/'s ${benchFiles.length} over ${MAX_LINES} lines${
       Object.keys(OVERSIZED).length > 0
         ? ` (${Object.keys(OVERSIZED).length} older ones held at their size)`
+        : ""
+    }, no folder over ${MAX_MODULES_PER_FOLDER} modules${
+      Object.keys(CROWDED).length > 0
+        ? ` (${Object.keys(CROWDED).length} older ones held at their count)`
         : ""
     }`,
 );

@@ -210,6 +210,31 @@ describe("check_layers", () => {
     }
   });
 
+  it("bounds a folder's top level to 15 modules; a sub-folder's modules count apart", async () => {
+    const modules = (folder: string, count: number) =>
+      Object.fromEntries(
+        Array.from({ length: count }, (_, index) => [
+          `${folder}/m${index}.ts`,
+          `export const m${index} = ${index};\n`,
+        ]),
+      );
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      ...modules("http", 15),
+      ...modules("http/body", 3),
+      ...modules("bus", 16),
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(output, /src\/bus\/: 16 modules at its top level, over 15 \(split it by job\)/);
+      assert.doesNotMatch(output, /src\/http\//);
+      assert.match(output, /check_layers: 1 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("passes on this repository", async () => {
     const { code, output } = await runCheck();
     assert.equal(code, 0, output);
