@@ -176,7 +176,6 @@ describe("check_layers", () => {
     }
   });
 
-
   it("places limits/ and observe/: the eras and the door use them, neither reaches up", async () => {
     const root = tree({
       ...ALONG_THE_PLAN,
