@@ -27,7 +27,7 @@ import { createRateLimits } from "./limits/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./observe/stats.ts";
 import { LegacyPipeline } from "./legacy/pipeline.ts";
-import { StatelessLegacy } from "./legacy/stateless_legacy.ts";
+import { StatelessLegacy } from "./legacy/stateless/stateless_legacy.ts";
 import { Events } from "./observe/events.ts";
 import { knownNamesOf } from "./observe/telemetry/known_names.ts";
 import { Telemetry } from "./observe/telemetry/telemetry.ts";
@@ -40,7 +40,7 @@ import type { PromptRegistry } from "./protocol/registries/prompts.ts";
 import type { ResourceRegistry } from "./protocol/registries/resources.ts";
 import type { ToolRegistry } from "./protocol/registries/tools.ts";
 import { generateSessionId } from "./legacy/sessions/session_id.ts";
-import { MemoryEventLog } from "./legacy/event_log.ts";
+import { MemoryEventLog } from "./legacy/event_log/event_log.ts";
 import { KeepAlive } from "./http/sse/keep_alive.ts";
 import { LazyInterval } from "./http/lazy_interval.ts";
 

@@ -8,11 +8,11 @@
  */
 
 import type { BusMessage } from "../bus/message_bus.ts";
-import type { InFlightRegistry } from "./in_flight.ts";
-import type { ListeningNotifications } from "./listening_notifications.ts";
-import type { PendingRequests } from "./pending_requests.ts";
+import type { InFlightRegistry } from "./exchange/in_flight.ts";
+import type { ListeningNotifications } from "./streams/listening_notifications.ts";
+import type { PendingRequests } from "./exchange/pending_requests.ts";
 import type { SessionEnds } from "./session_ends.ts";
-import type { StreamHub } from "./stream_hub.ts";
+import type { StreamHub } from "./streams/stream_hub.ts";
 
 /** What the sessionful era holds in this process, as bus messages reach it. */
 export interface HeldSessions {

@@ -28,7 +28,7 @@ import {
   checkProtocolVersion,
   findInitialize,
   initializeInBatch,
-} from "./post_shape.ts";
+} from "./exchange/post_shape.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionManager, SessionResolution } from "./sessions/session_manager.ts";
@@ -36,17 +36,17 @@ import type { SessionRecord } from "./sessions/session_store.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { SessionResources } from "./sessions/session_resources.ts";
 import type { LegacySettings } from "./settings.ts";
-import type { InFlightRegistry } from "./in_flight.ts";
-import type { PendingRequests } from "./pending_requests.ts";
+import type { InFlightRegistry } from "./exchange/in_flight.ts";
+import type { PendingRequests } from "./exchange/pending_requests.ts";
 import type { SlowCalls } from "../http/slow_calls.ts";
-import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange.ts";
-import type { StreamHub } from "./stream_hub.ts";
+import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange/request_exchange.ts";
+import type { StreamHub } from "./streams/stream_hub.ts";
 import type { Events } from "../observe/events.ts";
 import type { Delivery } from "../bus/delivery.ts";
-import { type ClientMessageDependencies, deliverClientMessages } from "./client_messages.ts";
-import { initializeSession } from "./initialize_session.ts";
+import { type ClientMessageDependencies, deliverClientMessages } from "./exchange/client_messages.ts";
+import { initializeSession } from "./exchange/initialize_session.ts";
 import type { SessionEnds } from "./session_ends.ts";
-import { openListening } from "./listening_stream.ts";
+import { openListening } from "./exchange/listening_stream.ts";
 import { type HeldSessions, receiveInSessions } from "./bus_messages.ts";
 import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import { type LegacyPipelineOptions, wireLegacyParts } from "./pipeline_parts.ts";

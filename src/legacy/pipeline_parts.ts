@@ -12,14 +12,14 @@ import { SlowCalls, STREAM_AFTER_MS } from "../http/slow_calls.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import type { HeldSessions } from "./bus_messages.ts";
-import type { ClientMessageDependencies } from "./client_messages.ts";
-import type { EventLog } from "./event_log.ts";
-import type { LegacyExchangeDependencies } from "./exchange.ts";
-import { InFlightRegistry } from "./in_flight.ts";
-import { ListeningNotifications } from "./listening_notifications.ts";
-import { OrphanWatch } from "./orphan_watch.ts";
-import { PendingRequests } from "./pending_requests.ts";
-import { subscribe } from "./resource_subscriptions.ts";
+import type { ClientMessageDependencies } from "./exchange/client_messages.ts";
+import type { EventLog } from "./event_log/event_log.ts";
+import type { LegacyExchangeDependencies } from "./exchange/request_exchange.ts";
+import { InFlightRegistry } from "./exchange/in_flight.ts";
+import { ListeningNotifications } from "./streams/listening_notifications.ts";
+import { OrphanWatch } from "./streams/orphan_watch.ts";
+import { PendingRequests } from "./exchange/pending_requests.ts";
+import { subscribe } from "./sessions/resource_subscriptions.ts";
 import { SessionEnds } from "./session_ends.ts";
 import { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import { SessionManager } from "./sessions/session_manager.ts";
@@ -27,7 +27,7 @@ import { SessionResources } from "./sessions/session_resources.ts";
 import type { SessionStore } from "./sessions/session_store.ts";
 import { StoreSessionState } from "./sessions/store_session_state.ts";
 import type { LegacySettings } from "./settings.ts";
-import { StreamHub } from "./stream_hub.ts";
+import { StreamHub } from "./streams/stream_hub.ts";
 
 /** What the legacy pipeline is built from. */
 export interface LegacyPipelineOptions {

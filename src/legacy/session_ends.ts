@@ -11,12 +11,12 @@
 import type { Delivery } from "../bus/delivery.ts";
 import type { Events } from "../observe/events.ts";
 import type { Refusal } from "../http/refusal.ts";
-import type { InFlightRegistry } from "./in_flight.ts";
-import type { PendingRequests } from "./pending_requests.ts";
+import type { InFlightRegistry } from "./exchange/in_flight.ts";
+import type { PendingRequests } from "./exchange/pending_requests.ts";
 import { SessionEndReports } from "./session_end_reports.ts";
 import type { SessionManager } from "./sessions/session_manager.ts";
 import type { SessionResources } from "./sessions/session_resources.ts";
-import type { StreamHub } from "./stream_hub.ts";
+import type { StreamHub } from "./streams/stream_hub.ts";
 
 /** What a session's end reaches in this process. */
 export interface SessionEndsParts {

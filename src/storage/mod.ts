@@ -45,7 +45,7 @@ export {
   type StoredEvent,
   type StreamInfo,
   type WaitOptions,
-} from "../legacy/event_log.ts";
+} from "../legacy/event_log/event_log.ts";
 export {
   type BusListener,
   type BusMessage,

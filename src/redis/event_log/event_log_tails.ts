@@ -22,7 +22,7 @@ import {
   type Replay,
   type StoredEvent,
   type WaitOptions,
-} from "../../legacy/event_log.ts";
+} from "../../legacy/event_log/event_log.ts";
 import { aliveKeyOf } from "../bus/bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";

@@ -63,7 +63,7 @@ import {
   type Replay,
   type StreamInfo,
   type WaitOptions,
-} from "../../legacy/event_log.ts";
+} from "../../legacy/event_log/event_log.ts";
 import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scripts.ts";
 import { EventLogBudget } from "./event_log_budget.ts";
 import type { LuaScript } from "../connection/lua_script.ts";

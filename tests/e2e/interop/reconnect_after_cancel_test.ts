@@ -28,7 +28,7 @@ import {
   withTimeout,
 } from "./helpers.ts";
 import { startMcpRemote } from "./stdio_bridge.ts";
-import { MAX_PARKED_PER_SESSION } from "../../../src/legacy/stream_hub.ts";
+import { MAX_PARKED_PER_SESSION } from "../../../src/legacy/streams/stream_hub.ts";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 

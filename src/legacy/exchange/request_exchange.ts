@@ -1,0 +1,398 @@
+/**
+ * Answers the requests of one POST. In `auto` mode the answer is JSON when
+ * every handler finishes without emitting; the first notification or
+ * server→client request switches it to an SSE stream that carries the
+ * emitted messages, then the responses, then ends. Every request is
+ * registered in flight so it can be cancelled; a request whose id is in
+ * flight already, or beyond the session's cap, is answered with an error and
+ * does not run. A cancelled request gets no response: when no request of the
+ * POST is left to answer, the answer is an SSE stream without events (a POST
+ * that carries requests is never answered `202`).
+ *
+ * A call still running after a moment is answered on its stream even
+ * before it emits (slow_calls.ts): it gets event ids the client can resume
+ * from, and a client that left is noticed on every runtime (Deno holds a
+ * socket until the handler returns). A dropped connection is not a
+ * cancellation: the work goes on and its events wait in the event log for a
+ * resume, for at most the orphan timeout without a connection; then its
+ * signal aborts with `abandoned`.
+ *
+ * This is the hot path: one {@linkcode LegacyExchange} per POST and one
+ * {@linkcode LegacyRequestContext} per request, with methods on their
+ * prototypes rather than fresh closures per call.
+ *
+ * What a handler sees of its request (`ctx`: notifications, server→client
+ * requests, session state) is request_context.ts; the wait for the answer's
+ * form and the answer itself, answer_loop.ts.
+ * @module
+ */
+
+import { jsonResponse } from "../../http/error_response.ts";
+import { SSE_HEADERS } from "../../http/sse/sse.ts";
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts";
+import { serializeMessage } from "../../jsonrpc/messages.ts";
+import type { Principal, RequestContext } from "../../protocol/context/request_context.ts";
+import type { PostTelemetry } from "../../observe/telemetry/telemetry.ts";
+import type { RequestTelemetry } from "../../observe/telemetry/request_telemetry.ts";
+import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
+import type { Dispatcher } from "../../protocol/dispatch/dispatcher.ts";
+import type { RunEnd } from "../../protocol/run_end.ts";
+import type { ResponseMode } from "../../http/response_mode.ts";
+import type { SessionRecord } from "../sessions/session_store.ts";
+import {
+  type AbortCause,
+  type InFlightHandle,
+  inFlightRefusal,
+  type InFlightRegistry,
+} from "./in_flight.ts";
+import { answerStillRunning, streamFailedAnswer } from "./unfinished_answers.ts";
+import { nextTask } from "../../runtime.ts";
+import { MAX_UNWRITTEN, RESOLVED, sendOn } from "./stream_writes.ts";
+import { LastStep } from "./last_step.ts";
+import { answerAll, type LoopExchange, NOTHING_HELD } from "./answer_loop.ts";
+import type { SlowCall, SlowCalls } from "../../http/slow_calls.ts";
+import type { LogicalStream, StreamHub } from "../streams/stream_hub.ts";
+import {
+  type ContextExchange,
+  LegacyRequestContext,
+  type RequestContextDependencies,
+} from "./request_context.ts";
+
+/** What {@linkcode answerLegacyRequests} works with: what its requests' contexts use, and more. */
+export interface LegacyExchangeDependencies extends RequestContextDependencies {
+  dispatcher: Dispatcher;
+  hub: StreamHub;
+  inFlight: InFlightRegistry;
+  responseMode: ResponseMode;
+  /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
+  slowCalls: SlowCalls;
+}
+
+/** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
+export function usesPriming(protocolVersion: string): boolean {
+  return protocolVersion >= "2025-11-25";
+}
+
+/**
+ * Runs the requests of one POST and builds its HTTP response. `connection`
+ * (`json` mode only, where no stream can tell) is the POST's
+ * `request.signal`: when it aborts before the answer, the POST returns at
+ * once and its work runs on as an orphan. `telemetry`: given when an
+ * OpenTelemetry provider is registered.
+ */
+export function answerLegacyRequests(
+  deps: LegacyExchangeDependencies,
+  requests: readonly JsonRpcRequest[],
+  isBatch: boolean,
+  session: SessionRecord,
+  principal: Principal,
+  connection?: AbortSignal,
+  telemetry?: PostTelemetry,
+): MaybePromise<Response> {
+  return new LegacyExchange(deps, session, principal, telemetry).answer(
+    requests,
+    isBatch,
+    connection,
+  );
+}
+
+/** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
+function ignore(): void {}
+
+/** Before `answer` sets it: shared, never written. */
+const NO_REQUESTS: readonly JsonRpcRequest[] = [];
+
+/** `#handles` before the first registration, shared (`[]` then `push` allocates room for 17). */
+const NO_HANDLES: InFlightHandle[] = [];
+
+/** The state of one POST's answer: JSON until something is emitted, then a stream. */
+class LegacyExchange extends LastStep
+  implements SlowCall, ContextExchange, LoopExchange, RunEnd<JsonRpcResponse | undefined> {
+  readonly deps: LegacyExchangeDependencies;
+  readonly session: SessionRecord;
+  readonly principal: Principal;
+  readonly mode: ResponseMode;
+  readonly prime: boolean;
+  /** Its place in the slow-call watch (slow_calls.ts). */
+  slowWatch: unknown = undefined;
+  /** Set once the answer was built from finished results: later emits have nowhere to go. */
+  answered = false;
+  opening: Promise<LogicalStream> | undefined;
+  /** The stream, once open. */
+  #stream: LogicalStream | undefined;
+  /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
+  #waitingForOpen = 0;
+  /**
+   * Notifications emitted before the stream opened, as JSON, held until the
+   * end of the task: if every handler has finished by then, they go out with
+   * the responses as one complete body (no live stream); else they are the
+   * stream's first batch.
+   */
+  early: string[] = NOTHING_HELD;
+  sse: Response | undefined;
+  decide: (() => void) | undefined;
+  /** The registrations of this POST's requests, to abort them when abandoned. */
+  #handles: InFlightHandle[] = NO_HANDLES;
+  clientGone = false;
+  /** Why the stream could not be opened, once that happened. */
+  #openFailure: unknown;
+  /** This POST's requests (and `runs`), for answering what still runs when `close()` aborts it. */
+  requests: readonly JsonRpcRequest[] = NO_REQUESTS;
+  /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
+  closedByServer = false;
+  /** The shutdown errors' sending and the stream's end, once `close()` took it over. */
+  #closing: Promise<void> | undefined = undefined;
+  /** Starts each request's span and timing; undefined while no OpenTelemetry provider is registered. */
+  readonly telemetry: PostTelemetry | undefined;
+  /** The one request's telemetry, for `responded`. */
+  #observed: RequestTelemetry | undefined = undefined;
+
+  constructor(
+    deps: LegacyExchangeDependencies,
+    session: SessionRecord,
+    principal: Principal,
+    telemetry: PostTelemetry | undefined,
+  ) {
+    super();
+    this.deps = deps;
+    this.session = session;
+    this.principal = principal;
+    this.telemetry = telemetry;
+    this.mode = deps.responseMode;
+    // Without sessions nothing is resumed: no priming event, so no early close either.
+    this.prime = deps.stateless === undefined && usesPriming(session.protocolVersion);
+  }
+
+  /** True while emitted messages can still reach the client. */
+  get canEmit(): boolean {
+    return this.mode !== "json" && !this.answered;
+  }
+
+  /**
+   * Opens the POST's stream (once). When the event log cannot open it, the
+   * failure is handled here: the work is aborted and the POST answers `503`
+   * (see `answer`); the promise still rejects, for an emit that waits on it.
+   */
+  openStream(): Promise<LogicalStream> {
+    this.opening ??= this.deps.hub.openRequestStream(
+      this.session.id,
+      this.prime,
+      this.requests.map((request) => request.id),
+    ).then(
+      (opened) => {
+        this.#stream = opened.stream;
+        // What was held comes first, before any send queued behind the opening.
+        for (const data of this.early) void opened.stream.send(data);
+        this.early = NOTHING_HELD;
+        this.sse = opened.response;
+        this.decide?.();
+        return opened.stream;
+      },
+      (error) => {
+        this.#openFailure = error;
+        this.early = NOTHING_HELD;
+        for (const handle of this.#handles) handle.abort("storage-unavailable");
+        this.decide?.();
+        throw error;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Opens the stream where no one waits for it: a failure is handled by `openStream`, never left unhandled. */
+  startStream(): void {
+    this.openStream().catch(ignore);
+  }
+
+  /** Still running after a moment: answer on the stream (resumable, and a gone client is noticed). */
+  slow(): void {
+    if (this.canEmit) this.startStream();
+  }
+
+  /**
+   * Sends a message on this POST's stream. A notification does not wait to
+   * be logged and written (later ones join its batch; order is kept) unless
+   * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
+   * Before the stream is open, notifications are held to the end of the task
+   * (see `early`). A server→client request opens the stream and waits, so
+   * its reply cannot overtake it.
+   */
+  emit(message: JsonRpcMessage): Promise<void> {
+    if (!this.canEmit) return RESOLVED;
+    const stream = this.#stream;
+    if (stream !== undefined && this.#waitingForOpen === 0) return sendOn(stream, message);
+    if (this.opening === undefined && !("id" in message) && this.early.length < MAX_UNWRITTEN) {
+      if (this.early.length === 0) {
+        nextTask(() => {
+          if (!this.answered && this.early.length > 0) this.startStream();
+        });
+      }
+      if (this.early === NOTHING_HELD) this.early = [];
+      this.early.push(serializeMessage(message));
+      return RESOLVED;
+    }
+    this.#waitingForOpen++;
+    return this.openStream().then((opened) => {
+      this.#waitingForOpen--;
+      return sendOn(opened, message);
+    });
+  }
+
+  /**
+   * The POST's HTTP answer. One request in `auto` mode whose handler returns
+   * at once without emitting (a synchronous tool) is answered at once, with
+   * no promise and no turn between the tool and the response; anything else
+   * goes on in {@linkcode #answerAll}.
+   */
+  answer(
+    requests: readonly JsonRpcRequest[],
+    isBatch: boolean,
+    connection?: AbortSignal,
+  ): MaybePromise<Response> {
+    this.remaining = requests.length;
+    // Every request is known before the first handler runs: one may open the stream at once.
+    this.requests = requests;
+    if (requests.length !== 1 || this.mode !== "auto" || connection !== undefined) {
+      const handles = requests.map((request) => this.#register(request));
+      return answerAll(
+        this,
+        // Promise.resolve hands a promise back as it is.
+        requests.map((request, i) => Promise.resolve(this.#run(request, handles[i]))),
+        isBatch,
+        connection,
+      );
+    }
+    const ran = this.#run(requests[0], this.#register(requests[0]));
+    if (isPromiseLike(ran) || this.opening !== undefined || this.early.length > 0) {
+      return answerAll(this, [Promise.resolve(ran)], isBatch);
+    }
+    this.answered = true;
+    // Cancelled while it ran, or its session ended: nothing to answer (see #answerAll).
+    if (ran === undefined) return new Response(null, { status: 200, headers: SSE_HEADERS });
+    return jsonResponse(JSON.stringify(isBatch ? [ran] : ran));
+  }
+
+  /**
+   * The event log could not open the stream, so nothing was sent yet: the
+   * POST answers `503` + `Retry-After` with a JSON-RPC error, its work is
+   * aborted already (see `openStream`) and counts until its handlers return.
+   */
+  failClosed(runs: Promise<unknown>[]): Response {
+    this.answered = true;
+    this.deps.hub.reportError(this.#openFailure);
+    return streamFailedAnswer(this.#openFailure, this.requests, runs);
+  }
+
+  /**
+   * The client is gone and did not come back within the orphan timeout, or
+   * the stream's event log failed: abort what still runs.
+   */
+  abandon(reason: AbortCause = "abandoned"): void {
+    for (const handle of this.#handles) handle.abort(reason);
+  }
+
+  /**
+   * `close()` aborted this POST's work (see {@linkcode InFlightHandle.owner}):
+   * a request still running is answered now with an error, in the JSON
+   * answer or on the open stream, so no client is left without a response;
+   * its handler keeps its in-flight place until it returns.
+   */
+  serverClosed(): void {
+    if (this.closedByServer) return;
+    this.closedByServer = true;
+    if (this.#stream !== undefined) void this.answerStillRunning(this.#stream);
+    else this.decide?.(); // a JSON answer waiting for its handlers is decided now
+  }
+
+  /** Sends the shutdown error for each request still running on `live` (once), then ends it. */
+  answerStillRunning(live: LogicalStream): Promise<void> {
+    return this.#closing ??= answerStillRunning(live, this.runs, this.requests);
+  }
+
+  /**
+   * Takes `request`'s place in flight: its handle, or the error that answers
+   * it when the registry refuses (a duplicate id, a full session). A batch
+   * takes every place before any of its requests runs, so the cap bounds the
+   * batch whether its handlers return at once or not.
+   */
+  #register(request: JsonRpcRequest): InFlightHandle | JsonRpcResponse {
+    const { inFlight } = this.deps;
+    const handle = inFlight.register(this.session.id, request.id, request.method);
+    if (typeof handle === "string") {
+      if (--this.remaining === 0) this.decide?.();
+      return inFlightRefusal(request, handle, inFlight.maxPerSession);
+    }
+    if (this.#handles === NO_HANDLES) this.#handles = [handle];
+    else this.#handles.push(handle);
+    handle.owner = this;
+    return handle;
+  }
+
+  /**
+   * Runs one registered request (or answers it with its refusal): its
+   * response, at once when the dispatcher answers at once (undefined when it
+   * was cancelled, abandoned or its session ended). No closure or promise of
+   * its own: this is every sessionful call's path (a promise-and-closure
+   * version cost ~70k instructions per call on Deno).
+   */
+  #run(
+    request: JsonRpcRequest,
+    handle: InFlightHandle | JsonRpcResponse,
+  ): MaybePromise<JsonRpcResponse | undefined> {
+    if ("jsonrpc" in handle) return handle;
+    const ctx: RequestContext = new LegacyRequestContext(this, handle);
+    const observed = this.telemetry?.start(
+      request,
+      this.session.protocolVersion,
+      this.session.id,
+      false,
+    );
+    if (observed !== undefined) ctx.trace = observed;
+    // One request (nearly every POST): the dispatcher's own `then` ends its run (`responded`).
+    const end = this.requests.length === 1 ? this : undefined;
+    if (end !== undefined) this.#observed = observed;
+    let response: MaybePromise<JsonRpcResponse | undefined>;
+    try {
+      response = this.deps.dispatcher.handle(request, ctx, end);
+    } catch (error) {
+      this.#ran(handle); // the dispatcher answers its failures; this is only for safety's sake
+      throw error;
+    }
+    if (!isPromiseLike(response)) return this.#ran(handle, response, observed);
+    return end !== undefined ? response : this.#runOn(response, handle, observed);
+  }
+
+  /** The one request's handler returned: its response (none when answering failed), see {@linkcode RunEnd}. */
+  responded(response: JsonRpcResponse | undefined): JsonRpcResponse | undefined {
+    return this.#ran(this.#handles[0], response, this.#observed);
+  }
+
+  /** {@linkcode #run} for a batch's handler still running: its response once it returns. */
+  #runOn(
+    response: Promise<JsonRpcResponse | undefined>,
+    handle: InFlightHandle,
+    observed: RequestTelemetry | undefined,
+  ): Promise<JsonRpcResponse | undefined> {
+    return response.then(
+      (answered) => this.#ran(handle, answered, observed),
+      (error) => {
+        this.#ran(handle);
+        throw error;
+      },
+    );
+  }
+
+  /** A run is over: its place is released, and its response is kept unless it was aborted. */
+  #ran(
+    handle: InFlightHandle,
+    response?: JsonRpcResponse,
+    observed?: RequestTelemetry,
+  ): JsonRpcResponse | undefined {
+    const answer = handle.aborted || response === undefined ? undefined : response;
+    if (response !== undefined) observed?.end(answer);
+    handle.release();
+    if (--this.remaining === 0) this.decide?.();
+    if (this.requests.length === 1) this.ranOne(answer, this.#closing);
+    return answer;
+  }
+}

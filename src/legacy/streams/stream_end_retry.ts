@@ -1,0 +1,60 @@
+/**
+ * The end of a stream the event log failed under: its live connection got a
+ * JSON-RPC error for each unanswered request, but the log has no end, so a
+ * resume (here or on another instance) would follow it for as long as its
+ * writer lives. This records those errors and the end once storage answers
+ * again: retried with backoff (0.25 s doubling to 5 s) for at most
+ * `MAX_RETRY_MS`, only while the failure is a storage outage; any other
+ * failure is reported and ends the retries. Its clock and timers are the
+ * handler's `scheduler` (the runtime's by default), unref'd. It does not
+ * write to connections or decide what failed (logical_stream.ts does).
+ * @module
+ */
+
+import { StorageUnavailableError } from "../../storage_unavailable.ts";
+import { realScheduler, type Scheduler, unrefTimer } from "../../runtime.ts";
+import type { EventLog } from "../event_log/event_log.ts";
+
+/** How long an end is retried, ms: within the event log's key TTL, past any failover. */
+export const MAX_RETRY_MS = 5 * 60_000;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 5_000;
+
+/**
+ * Appends `data` (the errors of the unanswered requests, serialized) to the
+ * stream and ends it, retrying while storage is unavailable.
+ *
+ * @example
+ * ```ts ignore
+ * recordEndLater(log, sessionId, streamId, [JSON.stringify(error)], reportError);
+ * ```
+ */
+export function recordEndLater(
+  log: EventLog,
+  sessionId: string,
+  streamId: string,
+  data: readonly string[],
+  reportError: (error: unknown) => void,
+  scheduler: Scheduler = realScheduler,
+): void {
+  const giveUpAt = scheduler.now() + MAX_RETRY_MS;
+  const attempt = async (delayMs: number): Promise<void> => {
+    try {
+      if (log.appendMany !== undefined) {
+        await log.appendMany(sessionId, streamId, data, { complete: true });
+      } else {
+        for (const item of data) await log.append(sessionId, streamId, item);
+        await log.complete(sessionId, streamId);
+      }
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError) || scheduler.now() + delayMs > giveUpAt) {
+        reportError(error);
+        return;
+      }
+      unrefTimer(
+        scheduler.setTimeout(() => void attempt(Math.min(delayMs * 2, MAX_DELAY_MS)), delayMs),
+      );
+    }
+  };
+  unrefTimer(scheduler.setTimeout(() => void attempt(FIRST_DELAY_MS), FIRST_DELAY_MS));
+}
