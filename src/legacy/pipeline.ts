@@ -39,11 +39,17 @@ import type { LegacySettings } from "./settings.ts";
 import type { InFlightRegistry } from "./exchange/in_flight.ts";
 import type { PendingRequests } from "./exchange/pending_requests.ts";
 import type { SlowCalls } from "../http/slow_calls.ts";
-import { answerLegacyRequests, type LegacyExchangeDependencies } from "./exchange/request_exchange.ts";
+import {
+  answerLegacyRequests,
+  type LegacyExchangeDependencies,
+} from "./exchange/request_exchange.ts";
 import type { StreamHub } from "./streams/stream_hub.ts";
 import type { Events } from "../observe/events.ts";
 import type { Delivery } from "../bus/delivery.ts";
-import { type ClientMessageDependencies, deliverClientMessages } from "./exchange/client_messages.ts";
+import {
+  type ClientMessageDependencies,
+  deliverClientMessages,
+} from "./exchange/client_messages.ts";
 import { initializeSession } from "./exchange/initialize_session.ts";
 import type { SessionEnds } from "./session_ends.ts";
 import { openListening } from "./exchange/listening_stream.ts";

@@ -14,7 +14,11 @@ import { httpError } from "../../http/error_response.ts";
 import { workGoesOn } from "../../http/work_after_response.ts";
 import { ErrorCode } from "../../jsonrpc/error_codes.ts";
 import { StorageUnavailableError } from "../../storage_unavailable.ts";
-import { errorResponse, type JsonRpcRequest, type JsonRpcResponse } from "../../jsonrpc/messages.ts";
+import {
+  errorResponse,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from "../../jsonrpc/messages.ts";
 import type { LogicalStream } from "../streams/stream_hub.ts";
 
 /** The error answering a request `close()` aborted before it returned. */

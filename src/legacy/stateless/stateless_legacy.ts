@@ -36,7 +36,12 @@ import type { KeepAlive } from "../../http/sse/keep_alive.ts";
 import { SlowCalls, STREAM_AFTER_MS } from "../../http/slow_calls.ts";
 import type { Telemetry } from "../../observe/telemetry/telemetry.ts";
 import { answerInitialize } from "../exchange/initialize_answer.ts";
-import { batchRefusal, checkLegacyPost, findInitialize, initializeInBatch } from "../exchange/post_shape.ts";
+import {
+  batchRefusal,
+  checkLegacyPost,
+  findInitialize,
+  initializeInBatch,
+} from "../exchange/post_shape.ts";
 import type { BusMessage } from "../../bus/message_bus.ts";
 import { type Delivery, LocalDelivery } from "../../bus/delivery.ts";
 import type { EraStats, LegacyEra, RoutedPost } from "../../era.ts";
@@ -52,7 +57,10 @@ import { deliverOrRefuse } from "../exchange/client_messages.ts";
 import { OrphanWatch } from "../streams/orphan_watch.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
 import { MemoryEventLog } from "../event_log/memory_event_log.ts";
-import { answerLegacyRequests, type LegacyExchangeDependencies } from "../exchange/request_exchange.ts";
+import {
+  answerLegacyRequests,
+  type LegacyExchangeDependencies,
+} from "../exchange/request_exchange.ts";
 import {
   NO_SESSION,
   notAllowed,

@@ -2,7 +2,10 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type InFlightHandle, InFlightRegistry } from "../../../../src/legacy/exchange/in_flight.ts";
+import {
+  type InFlightHandle,
+  InFlightRegistry,
+} from "../../../../src/legacy/exchange/in_flight.ts";
 
 function isHandle(value: unknown): value is InFlightHandle {
   return typeof value === "object" && value !== null;

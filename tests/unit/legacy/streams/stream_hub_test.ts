@@ -9,7 +9,11 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../../../src/storage/mod.ts";
-import { type EventLog, formatEventId, parseEventId } from "../../../../src/legacy/event_log/event_log.ts";
+import {
+  type EventLog,
+  formatEventId,
+  parseEventId,
+} from "../../../../src/legacy/event_log/event_log.ts";
 import { OrphanWatch } from "../../../../src/legacy/streams/orphan_watch.ts";
 import { StreamHub } from "../../../../src/legacy/streams/stream_hub.ts";
 import { messagesOf, parseSse, readSseUntil, type SseEvent, until } from "../../../helpers.ts";
