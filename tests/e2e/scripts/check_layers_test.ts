@@ -118,6 +118,35 @@ describe("check_layers", () => {
     }
   });
 
+  it("counts each room of legacy/ apart: a stream may not reach up into the exchange", async () => {
+    const root = tree({
+      ...ALONG_THE_PLAN,
+      "legacy/event_log/log.ts":
+        'import { a } from "../../jsonrpc/messages.ts";\nexport const l = a;\n',
+      "legacy/streams/hub.ts": 'import { l } from "../event_log/log.ts";\nexport const h = l;\n',
+      "legacy/exchange/answer.ts": 'import { h } from "../streams/hub.ts";\nexport const x = h;\n',
+      // Streams sit below the exchange that writes to them: this arrow points up.
+      "legacy/streams/priming.ts":
+        'import { x } from "../exchange/answer.ts";\nexport const p = x;\n',
+      "legacy/stateless/post.ts":
+        'import { x } from "../exchange/answer.ts";\nexport const s = x;\n',
+      // The sessionful pipeline and the stateless mode are siblings at the top.
+      "legacy/sessionful.ts": 'import { s } from "./stateless/post.ts";\nexport const q = s;\n',
+    });
+    try {
+      const { code, output } = await runCheck(root);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /src\/legacy\/streams\/priming\.ts: legacy\/streams may not import legacy\/exchange/,
+      );
+      assert.match(output, /src\/legacy\/sessionful\.ts: legacy may not import legacy\/stateless/);
+      assert.match(output, /check_layers: 2 problem\(s\)/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("refuses an import from the door (entry/) into an era; era.ts and what is below pass", async () => {
     const root = tree({
       ...ALONG_THE_PLAN,
