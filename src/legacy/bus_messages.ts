@@ -29,7 +29,7 @@ export async function receiveInSessions(held: HeldSessions, message: BusMessage)
     case "cancel":
       return held.inFlight.cancel(message.sessionId, message.requestId) ? 1 : 0;
     case "reply":
-      // A reply goes on only when another instance awaits it (client_messages.ts):
+      // A reply goes on only when another instance awaits it (exchange/client_messages.ts):
       // not settled here, it goes to the bus; from the bus, whoever waits for it settles it.
       return held.pending.deliver(message.sessionId, message.ownerKey, message.response) ? 1 : 0;
     case "notify":

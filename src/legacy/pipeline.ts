@@ -7,10 +7,12 @@
  *   DELETE: MCP-Protocol-Version → (entry: authenticate) → session → end it
  *
  * It owns everything that lives between requests: sessions (TTLs, cap,
- * owner binding), resumable SSE streams, in-flight work and server→client
- * requests. Each step answers a refusal value or goes on; the entry renders
- * refusals. Its parts are wired in pipeline_parts.ts. The 2026-07-28 era
- * never reaches this module.
+ * owner binding: sessions/), resumable SSE streams (streams/, logged in
+ * event_log/), in-flight work and server→client requests (exchange/, which
+ * answers each request). Each step answers a refusal value or goes on; the
+ * entry renders refusals. Its parts are wired in pipeline_parts.ts. The
+ * 2026-07-28 era never reaches this module, nor the 2025 revisions served
+ * without sessions (stateless/).
  * @module
  */
 
@@ -167,7 +169,7 @@ export class LegacyPipeline implements SessionfulEra {
     return this.#deliverThenAnswer(request, messages, isBatch, session, principal);
   }
 
-  /** A POST's notifications and replies, delivered in order (client_messages.ts); then its requests, answered. */
+  /** A POST's notifications and replies, delivered in order (exchange/client_messages.ts); then its requests, answered. */
   async #deliverThenAnswer(
     request: Request,
     messages: readonly ClassifiedMessage[],

@@ -4,8 +4,9 @@
  * event's size is its length). A stream written whole is held packed: one
  * string and where each event starts and ends in it, so a finished stream
  * of a hundred events is a few objects for the garbage collector, not two
- * hundred (the string may be the stream's whole SSE body, whole_stream.ts);
- * it is unpacked only when it must change.
+ * hundred (the string may be the stream's whole SSE body,
+ * src/legacy/streams/whole_stream.ts); it is unpacked only when it must
+ * change.
  *
  * It applies no bound and knows no sequence numbers (memory_event_log.ts does).
  * @module

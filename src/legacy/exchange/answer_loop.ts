@@ -3,7 +3,7 @@
  * it waits until every handler has finished, the answer became a stream, or
  * the client left; then answers JSON (or an empty stream when nothing is
  * left to answer), or sends each response on the stream as its handler
- * finishes. It runs no request and opens no stream itself (exchange.ts).
+ * finishes. It runs no request and opens no stream itself (request_exchange.ts).
  * @module
  */
 
@@ -27,7 +27,7 @@ const CLIENT_GONE_STATUS = 499;
 /** `early` while nothing is held: shared, never written (the first held message replaces it). */
 export const NOTHING_HELD: string[] = [];
 
-/** The exchange as its answer loop reads and settles it (exchange.ts's LegacyExchange). */
+/** The exchange as its answer loop reads and settles it (request_exchange.ts's LegacyExchange). */
 export interface LoopExchange extends SlowCall {
   readonly deps: { hub: StreamHub; slowCalls: SlowCalls };
   readonly session: SessionRecord;

@@ -17,7 +17,7 @@ import { finishWith } from "./stream_writes.ts";
 /** `runs` before the answer sets them: shared, never written. */
 const NO_RUNS: readonly Promise<JsonRpcResponse | undefined>[] = [];
 
-/** The part of a POST's exchange that ends its one request's stream (exchange.ts). */
+/** The part of a POST's exchange that ends its one request's stream (request_exchange.ts). */
 export class LastStep implements PendingWork {
   /** Requests whose handlers have not returned. */
   remaining = 0;

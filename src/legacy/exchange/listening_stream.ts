@@ -3,7 +3,9 @@
  * the id names one of the session's streams, else a fresh stream that
  * replaces the old one (never 409), and the other instances told that the
  * stream is here now. The session is resolved and owned by the caller
- * already; it checks no header but `Last-Event-ID`.
+ * already; it checks no header but `Last-Event-ID`. It is the GET's answer:
+ * the stream itself, its resume and its notifications are the hub's
+ * (src/legacy/streams/stream_hub.ts, listening_notifications.ts).
  * @module
  */
 

@@ -1,7 +1,8 @@
 /**
  * `resources/subscribe` in a session: the resource must exist, and a
  * session's subscriptions are bounded in count and in bytes. The session
- * keeps them (listening_notifications.ts reads them); it sends nothing.
+ * keeps them (src/legacy/streams/listening_notifications.ts reads them); it
+ * sends nothing.
  * @module
  */
 
