@@ -18,77 +18,14 @@ import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2Transport,
 } from "@modelcontextprotocol/client";
-import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
-import {
-  createGateway,
-  type Gateway,
-  GATEWAY_PRINCIPAL,
-  type GatewayOptions,
-  httpUpstream,
-  type UpstreamProtocol,
-} from "../../../src/gateway/mod.ts";
+import { defineTool } from "../../../mod.ts";
 import { connect } from "../../../src/testing/mod.ts";
-import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
 import { connectClient, type SdkConnection, waitFor } from "../interop/helpers.ts";
-import { downstreamUser } from "./down_tokens.ts";
 import { type ModernUpstream, startModernUpstream } from "./modern_upstream.ts";
 import { startGateway } from "./fixture.ts";
+import { type Rig, startRig } from "./modern_rig.ts";
 
 const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0].text;
-
-/** A gateway in front of `upstreamUrl`, served on a free port. */
-interface Rig {
-  gateway: Gateway;
-  handler: McpHandler;
-  server: RunningServer;
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startRig(
-  upstreamUrl: string,
-  protocol?: UpstreamProtocol,
-  options: Partial<GatewayOptions> = {},
-  upstreamFetch?: typeof fetch,
-): Promise<Rig> {
-  const gateway = await createGateway({
-    upstreams: [httpUpstream({
-      name: "up",
-      url: upstreamUrl,
-      protocol,
-      fetch: upstreamFetch,
-      credentials: (principal) => ({
-        authorization: principal === GATEWAY_PRINCIPAL
-          ? "Bearer up-gateway"
-          : `Bearer up-${principal.id}`,
-      }),
-    })],
-    graceMs: 1_000,
-    retryMs: 100,
-    onError: () => {},
-    ...options,
-  });
-  const handler = createMcpHandler({
-    name: "gateway",
-    version: "1.0.0",
-    ...gateway.definitions(),
-    auth: { authenticate: gateway.authenticate(downstreamUser) },
-    observe: { onError: () => {} },
-  });
-  gateway.attach(handler);
-  const server = await serveHandler(handler, 0);
-  return {
-    gateway,
-    handler,
-    server,
-    url: `${server.url}/mcp`,
-    async close() {
-      await server.close();
-      await gateway.close({ graceMs: 0 });
-      await handler.close();
-    },
-  };
-}
 
 /** An official SDK client (2025-11-25) as `user`, answering elicitations with `name` when given. */
 function sdkClient(rig: Rig, user: string, name?: string): Promise<SdkConnection> {
