@@ -17,6 +17,7 @@ import {
 } from "./catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { Discovery } from "./discovery.ts";
+import { ModernSubscriptions } from "./modern_subscriptions.ts";
 import { Pins, type PinSet } from "./pins.ts";
 import type { GatewayTarget } from "./list_refresher.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
@@ -113,14 +114,16 @@ export interface Gateway {
   admit(request: Request, principal: Principal): void;
   /**
    * Live upstream sessions, how many were opened so far, the stdio
-   * processes run for callers, how many upstream messages were dropped or
-   * refused (no running call of theirs, or past a call's relay bound), and
-   * the upstreams not read yet.
+   * processes run for callers, the listen streams held for subscriptions to
+   * 2026-07-28 upstreams' resources, how many upstream messages were dropped
+   * or refused (no running call of theirs, or past a call's relay bound),
+   * and the upstreams not read yet.
    */
   stats(): {
     upstreamSessions: number;
     upstreamSessionsOpened: number;
     upstreamProcesses: number;
+    subscriptionStreams: number;
     relaysDropped: number;
     unavailable: string[];
   };
@@ -228,6 +231,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const retryMs = options.retryMs ?? 1_000;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
+  // A 2026-07-28 upstream's resource updates come on listen streams of the subscribers' own.
+  const subscriptions = new ModernSubscriptions({
+    maxStreams: options.maxSubscriptionStreams ?? 512,
+    maxStreamsPerPrincipal: options.maxSubscriptionStreamsPerPrincipal ?? 32,
+    timeoutMs: callTimeoutMs,
+    retryMs,
+    maxRetryMs,
+    onResourceUpdated: (sessionId, uri) => {
+      const notification = { method: "notifications/resources/updated", params: { uri } };
+      void notifyOne(targets, sessionId, notification).catch(onError);
+    },
+  });
   // 2026-07-28 upstreams (negotiated by discovery) are called in requests of their own.
   const eras = new UpstreamEras({ principal: GATEWAY_PRINCIPAL, retryMs, maxRetryMs });
   const callsFor = (upstream: Upstream): UpstreamCalls =>
@@ -237,6 +252,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       relayBounds,
       onDropped,
       tasks: options.tasks ?? false,
+      subscriptions,
     });
 
   const catalogSettings = (upstream: Upstream) => ({
@@ -304,6 +320,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         upstreamSessions: sessions.live,
         upstreamSessionsOpened: sessions.opened,
         upstreamProcesses: processes.live,
+        subscriptionStreams: subscriptions.live,
         relaysDropped,
         unavailable: discovery.unavailable,
       };
@@ -314,6 +331,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close(closeOptions = {}) {
       clearInterval(sweeper);
       processes.close();
+      subscriptions.close();
       const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
       await Promise.all([sessions.close(graceMs), discovery.close(graceMs)]);
     },

@@ -44,6 +44,20 @@ export interface GatewayOptions {
    * @default {half of maxSessions (at least 1)}
    */
   maxAnonymousSessions?: number;
+  /**
+   * Upstream `subscriptions/listen` streams held for downstream sessions'
+   * subscriptions to 2026-07-28 upstreams' resources, in this process: one
+   * per (caller, upstream, URI); a subscribe that would open one more is
+   * refused (`-32004`).
+   * @default {512}
+   */
+  maxSubscriptionStreams?: number;
+  /**
+   * Those streams of one authenticated principal (every anonymous caller
+   * together); a subscribe past it is refused (`-32004`).
+   * @default {32}
+   */
+  maxSubscriptionStreamsPerPrincipal?: number;
   /** Progress notifications relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */
   maxRelayedProgress?: number;
   /** Log messages relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */

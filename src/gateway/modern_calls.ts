@@ -11,7 +11,8 @@
  * downstream, followed by modern_tasks.ts: the tasks extension is declared
  * upstream for a 2026 caller that declared it, and for every 2025 session
  * (whose call runs the task inline unless it asked for one). Resource
- * subscriptions are not offered (the revision has none); completions are relayed.
+ * subscriptions go to modern_subscriptions.ts (the revision has no
+ * `resources/subscribe`); completions are relayed.
  * @module
  */
 
@@ -28,6 +29,7 @@ import { CallRelay, type RelayBounds } from "./call_relay.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { answerRound } from "./modern_rounds.ts";
 import { followUpstreamTask, isCreatedTask, TASKS_EXTENSION } from "./modern_tasks.ts";
+import type { ModernSubscriptions } from "./modern_subscriptions.ts";
 import { exchangeModern } from "./modern_wire.ts";
 import { checkRelayed } from "./relay_limits.ts";
 import { relayedCapabilities } from "./upstream_connection.ts";
@@ -45,6 +47,8 @@ export interface ModernCallSettings {
   onDropped(): void;
   /** Downstream task support (`GatewayOptions.tasks`): `false` declares no tasks upstream. */
   tasks: boolean | "mirror";
+  /** The gateway's resource subscriptions to 2026-07-28 upstreams. */
+  subscriptions: ModernSubscriptions;
 }
 
 /** The ids of the gateway's 2026-07-28 requests (one counter: ids never repeat in a process). */
@@ -225,8 +229,6 @@ export function modernCalls(
     );
   };
 
-  const noSubscriptions = () =>
-    Promise.reject(new Error(`Upstream "${name}" offers no resource subscriptions`));
   return {
     callTool,
     getPrompt: async (prompt, args, ctx) =>
@@ -236,8 +238,8 @@ export function modernCalls(
       }) as unknown as GetPromptResult,
     readResource: async (uri, ctx) =>
       (await call(ctx, "resources/read", { uri })).contents as ResourceContents[],
-    subscribe: noSubscriptions,
-    unsubscribe: noSubscriptions,
+    subscribe: (uri, ctx) => settings.subscriptions.subscribe(name, endpoint, uri, ctx),
+    unsubscribe: (uri, ctx) => settings.subscriptions.unsubscribe(name, uri, ctx),
     complete: async (request, ctx) => {
       const answer = await call(ctx, "completion/complete", { ...request });
       const values = isPlainObject(answer.completion) && Array.isArray(answer.completion.values)

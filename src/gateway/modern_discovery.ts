@@ -111,18 +111,16 @@ export class ModernSession {
   ) {
     this.#endpoint = endpoint;
     this.#principal = settings.principal;
-    // No resources/subscribe in 2026-07-28: subscriptions are not offered for these upstreams.
-    const resources = capabilities.resources === undefined
-      ? undefined
-      : { ...capabilities.resources, subscribe: false };
-    this.#capabilities = { ...capabilities, resources };
+    // `resources.subscribe` as discover declared it: subscriptions go over listen streams
+    // (modern_subscriptions.ts).
+    this.#capabilities = capabilities;
     const kinds = (["tools", "prompts", "resources"] as const).filter((kind) =>
       capabilities[kind]?.listChanged === true
     );
     this.#listen = ListenStream.open(endpoint, { ...settings, kinds });
   }
 
-  /** What the upstream declared (resources never subscribable). */
+  /** What the upstream declared. */
   getServerCapabilities(): ServerCapabilities {
     return this.#capabilities;
   }

@@ -5,9 +5,9 @@
  * client (legacy sessions and 2026 listen streams alike). A stream that ends
  * or cannot open is opened again after a wait that doubles up to a ceiling;
  * once it is back, every list counts as changed (a change may have been
- * missed meanwhile). It does not subscribe to resources (no
- * `resourceSubscriptions`): the gateway offers no subscriptions for 2026
- * upstreams.
+ * missed meanwhile). The same stream, given `resourceSubscriptions`, carries
+ * one caller's resource subscriptions (modern_subscriptions.ts keeps those).
+ * It keeps no subscriber and relays nothing itself: its settings' hooks do.
  * @module
  */
 
@@ -40,6 +40,14 @@ export interface ListenSettings {
   kinds: readonly ListKind[];
   /** Told of each list change (and of every list once a broken stream is back). */
   onListChanged(kind: ListKind): void;
+  /** The resource URIs whose updates the stream asks for. Default: none. */
+  resourceSubscriptions?: readonly string[];
+  /** Told of each `notifications/resources/updated` for a URI of `resourceSubscriptions`. */
+  onResourceUpdated?(uri: string): void;
+  /** Told of each acknowledgement: what the upstream honours, and whether the stream was back after a break. */
+  onAcknowledged?(notifications: Record<string, unknown>, again: boolean): void;
+  /** Told each time the stream cannot open or breaks (it is opened again after the wait). */
+  onBroken?(): void;
   /** The first wait before a broken stream is opened again, ms (doubling). */
   retryMs: number;
   /** The longest wait, ms. */
@@ -69,10 +77,11 @@ export class ListenStream {
     this.#waitMs = settings.retryMs;
   }
 
-  /** Opens the stream (in the background) when the upstream announces any list change. */
+  /** Opens the stream (in the background) when it has a list or a resource to listen for. */
   static open(endpoint: ModernEndpoint, settings: ListenSettings): ListenStream {
     const stream = new ListenStream(endpoint, settings);
-    if (settings.kinds.length > 0) void stream.#run(false);
+    const uris = settings.resourceSubscriptions ?? [];
+    if (settings.kinds.length > 0 || uris.length > 0) void stream.#run(false);
     return stream;
   }
 
@@ -83,9 +92,11 @@ export class ListenStream {
   }
 
   async #run(again: boolean): Promise<void> {
-    const { kinds, principal } = this.#settings;
-    const notifications: Record<string, boolean> = {};
+    // Read at each opening: the principal may be updated (modern_subscriptions.ts).
+    const { kinds, principal, resourceSubscriptions: uris = [] } = this.#settings;
+    const notifications: Record<string, unknown> = {};
     for (const kind of kinds) notifications[FLAG_OF[kind]] = true;
+    if (uris.length > 0) notifications.resourceSubscriptions = [...uris];
     const id = this.#nextId++;
     const { body, headers } = modernMessage({
       id,
@@ -105,17 +116,29 @@ export class ListenStream {
         if (message.method === "notifications/subscriptions/acknowledged") {
           this.#waitMs = this.#settings.retryMs;
           if (again) { for (const kind of kinds) this.#settings.onListChanged(kind); }
+          const params = isPlainObject(message.params) ? message.params : {};
+          const honoured = isPlainObject(params.notifications) ? params.notifications : {};
+          this.#settings.onAcknowledged?.(honoured, again);
           again = false;
           return false;
         }
         const kind = typeof message.method === "string" ? KIND_OF[message.method] : undefined;
         if (kind !== undefined && kinds.includes(kind)) this.#settings.onListChanged(kind);
+        if (message.method === "notifications/resources/updated") {
+          const uri = isPlainObject(message.params) ? message.params.uri : undefined;
+          // Only a URI asked for: an upstream cannot push others.
+          if (typeof uri === "string" && uris.includes(uri)) {
+            this.#settings.onResourceUpdated?.(uri);
+          }
+        }
         // The listen request's own answer (or error) ends the stream.
         return message.id === id;
       });
     } catch {
       // A stream that cannot open or broke is opened again below.
     }
+    if (this.#abort.signal.aborted) return;
+    this.#settings.onBroken?.();
     if (this.#abort.signal.aborted) return;
     const waitMs = this.#waitMs;
     this.#waitMs = Math.min(waitMs * 2, this.#settings.maxRetryMs);

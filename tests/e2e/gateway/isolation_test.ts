@@ -46,6 +46,7 @@ describe("gateway isolation", () => {
         upstreamSessions: 3,
         upstreamSessionsOpened: 3,
         upstreamProcesses: 0,
+        subscriptionStreams: 0,
         relaysDropped: 0,
         unavailable: [],
       });
