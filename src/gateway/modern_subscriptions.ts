@@ -18,7 +18,7 @@ import {
   isAnonymous,
   ownerKeyOf,
   type Principal,
-} from "../protocol/context.ts";
+} from "../protocol/context/request_context.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { type ListenSettings, ListenStream } from "./modern_listen.ts";
 import { upstreamFailure } from "./upstream_failure.ts";

@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { HandlerContext, Principal } from "../../../src/protocol/context.ts";
-import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context.ts";
+import type { HandlerContext, Principal } from "../../../src/protocol/context/request_context.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
 import type { ModernEndpoint } from "../../../src/gateway/modern_endpoint.ts";
 import { ModernSubscriptions } from "../../../src/gateway/modern_subscriptions.ts";
 
