@@ -291,9 +291,7 @@ const MAX_MODULES_PER_FOLDER = 15;
  * with their count then: each may shrink but not grow, and leaves this list once it is within
  * the bound (each is being split by job).
  */
-const CROWDED: Record<string, number> = {
-  "gateway": 36,
-};
+const CROWDED: Record<string, number> = {};
 
 /**
  * The room of a file under src/: its folder (each legacy/<room>, extensions/<name> and

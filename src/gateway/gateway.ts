@@ -14,21 +14,21 @@ import {
   readCatalog,
   type UpstreamCalls,
   type UpstreamCatalog,
-} from "./catalog.ts";
+} from "./catalog/catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
-import { Discovery } from "./discovery.ts";
-import { ModernSubscriptions } from "./modern_subscriptions.ts";
-import { Pins, type PinSet } from "./pins.ts";
-import type { GatewayTarget } from "./list_refresher.ts";
+import { Discovery } from "./catalog/discovery.ts";
+import { ModernSubscriptions } from "./modern/modern_subscriptions.ts";
+import { Pins, type PinSet } from "./catalog/pins.ts";
+import type { GatewayTarget } from "./catalog/list_refresher.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
-import { upstreamCalls } from "./upstream_calls.ts";
-import { UpstreamConnection } from "./upstream_connection.ts";
+import { upstreamCalls } from "./sessions/upstream_calls.ts";
+import { UpstreamConnection } from "./sessions/upstream_connection.ts";
 import { UpstreamEras } from "./upstream_eras.ts";
-import { UpstreamSessions } from "./upstream_sessions.ts";
-import { ProcessPool } from "./process_pool.ts";
-import { pooledUpstream } from "./stdio_upstream.ts";
+import { UpstreamSessions } from "./sessions/upstream_sessions.ts";
+import { ProcessPool } from "./stdio/process_pool.ts";
+import { pooledUpstream } from "./stdio/stdio_upstream.ts";
 import type { Upstream } from "./upstream.ts";
-import { compileView, type GatewayView } from "./views.ts";
+import { compileView, type GatewayView } from "./catalog/views.ts";
 import type { ViewOf } from "../protocol/definitions/views.ts";
 
 /**
@@ -47,7 +47,7 @@ import type { ViewOf } from "../protocol/definitions/views.ts";
  */
 export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ id: "tether-gateway" });
 
-export type { GatewayTarget } from "./list_refresher.ts";
+export type { GatewayTarget } from "./catalog/list_refresher.ts";
 export type { GatewayEvent, GatewayOptions } from "./gateway_options.ts";
 
 /**

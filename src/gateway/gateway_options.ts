@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Namespace } from "./catalog.ts";
-import type { PinEvent, PinOptions } from "./pins.ts";
+import type { Namespace } from "./catalog/catalog.ts";
+import type { PinEvent, PinOptions } from "./catalog/pins.ts";
 import type { Upstream } from "./upstream.ts";
 
 /**

@@ -35,12 +35,12 @@ export {
   type PinOptions,
   type PinSet,
   type UpstreamPins,
-} from "./pins.ts";
-export { canonicalJson, pinDigest, type PinKind } from "./pin_digest.ts";
+} from "./catalog/pins.ts";
+export { canonicalJson, pinDigest, type PinKind } from "./catalog/pin_digest.ts";
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
-export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog.ts";
-export { GatewayBusyError } from "./upstream_sessions.ts";
-export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./views.ts";
+export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog/catalog.ts";
+export { GatewayBusyError } from "./sessions/upstream_sessions.ts";
+export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./catalog/views.ts";
 export type {
   EntryKind,
   EntryOverride,
@@ -56,8 +56,8 @@ export {
   type UpstreamCredentials,
   type UpstreamTransport,
 } from "./upstream.ts";
-export type { ModernEndpoint, UpstreamProtocol } from "./modern_endpoint.ts";
-export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio_upstream.ts";
+export type { ModernEndpoint, UpstreamProtocol } from "./modern/modern_endpoint.ts";
+export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio/stdio_upstream.ts";
 // The core types the gateway's signatures name (definitions, registries, ctx), so this entry
 // point documents them too; they are the same types as @tether/mcp's.
 export type * from "../protocol/definitions/definitions.ts";

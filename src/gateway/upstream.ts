@@ -13,8 +13,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Principal } from "../protocol/context/request_context.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
-import { relatedFetch } from "./related_stream.ts";
-import { type ModernEndpoint, modernEndpoint, type UpstreamProtocol } from "./modern_endpoint.ts";
+import { relatedFetch } from "./sessions/related_stream.ts";
+import { type ModernEndpoint, modernEndpoint, type UpstreamProtocol } from "./modern/modern_endpoint.ts";
 
 /** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
 const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;

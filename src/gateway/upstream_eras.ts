@@ -10,11 +10,11 @@
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Principal } from "../protocol/context/request_context.ts";
-import type { UpstreamCalls } from "./catalog.ts";
-import type { DiscoverySession } from "./discovery.ts";
-import { modernCalls, type ModernCallSettings } from "./modern_calls.ts";
-import { ModernSession, negotiate } from "./modern_discovery.ts";
-import type { ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import type { UpstreamCalls } from "./catalog/catalog.ts";
+import type { DiscoverySession } from "./catalog/discovery.ts";
+import { modernCalls, type ModernCallSettings } from "./modern/modern_calls.ts";
+import { ModernSession, negotiate } from "./modern/modern_discovery.ts";
+import type { ListKind, UpstreamConnection } from "./sessions/upstream_connection.ts";
 import type { Upstream } from "./upstream.ts";
 
 /** What opening a discovery session needs besides the upstream. */

@@ -8,7 +8,7 @@
  */
 
 import type { RequestId } from "../jsonrpc/messages.ts";
-import { MessageSizes, SseAnswers } from "./upstream_stream.ts";
+import { MessageSizes, SseAnswers } from "./sessions/upstream_stream.ts";
 
 /** What {@linkcode watchStreams} needs besides the fetch it wraps. */
 export interface WatchSettings {

@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ProcessGroupTransport } from "../../../src/gateway/process_group_transport.ts";
-import { ProcessPool } from "../../../src/gateway/process_pool.ts";
+import { ProcessGroupTransport } from "../../../src/gateway/stdio/process_group_transport.ts";
+import { ProcessPool } from "../../../src/gateway/stdio/process_pool.ts";
 import { waitFor } from "../interop/helpers.ts";
 
 /** A pool of one place on a clock the test moves, and a transport in it running `script`. */

@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HandlerContext, Principal } from "../../../src/protocol/context/request_context.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
-import type { ModernEndpoint } from "../../../src/gateway/modern_endpoint.ts";
-import { ModernSubscriptions } from "../../../src/gateway/modern_subscriptions.ts";
+import type { ModernEndpoint } from "../../../src/gateway/modern/modern_endpoint.ts";
+import { ModernSubscriptions } from "../../../src/gateway/modern/modern_subscriptions.ts";
 
 /** One listen POSTed upstream: who asked, and its stream to write. */
 interface Posted {

@@ -8,8 +8,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
-import { type PooledProcess, ProcessPool } from "../../../src/gateway/process_pool.ts";
-import { GatewayBusyError } from "../../../src/gateway/upstream_sessions.ts";
+import { type PooledProcess, ProcessPool } from "../../../src/gateway/stdio/process_pool.ts";
+import { GatewayBusyError } from "../../../src/gateway/sessions/upstream_sessions.ts";
 
 const GATEWAY = { id: "tether-gateway" };
 

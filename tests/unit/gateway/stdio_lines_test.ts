@@ -7,7 +7,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ExchangeLedger, LineReader } from "../../../src/gateway/stdio_lines.ts";
+import { ExchangeLedger, LineReader } from "../../../src/gateway/stdio/stdio_lines.ts";
 
 function reader(maxBytes = 1_024) {
   const seen: unknown[] = [];

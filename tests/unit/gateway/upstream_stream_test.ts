@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestId } from "../../../src/jsonrpc/messages.ts";
-import { SseAnswers, type StreamEnd } from "../../../src/gateway/upstream_stream.ts";
+import { SseAnswers, type StreamEnd } from "../../../src/gateway/sessions/upstream_stream.ts";
 
 const encoder = new TextEncoder();
 const answer = (id: number | string) => JSON.stringify({ jsonrpc: "2.0", id, result: {} });

@@ -1,5 +1,5 @@
 /**
- * The gateway's views from plain objects (src/gateway/views.ts), without
+ * The gateway's views from plain objects (src/gateway/catalog/views.ts), without
  * sockets: definitions read from a stand-in discovery client, then judged
  * for several principals. Filters layer (endpoint, then principal), a
  * principal's overrides win field by field, anonymous callers get the
@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readCatalog, type UpstreamCalls } from "../../../src/gateway/catalog.ts";
-import { compileView, type GatewayView, type ViewEntry } from "../../../src/gateway/views.ts";
+import { readCatalog, type UpstreamCalls } from "../../../src/gateway/catalog/catalog.ts";
+import { compileView, type GatewayView, type ViewEntry } from "../../../src/gateway/catalog/views.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/principal.ts";
 
 /** A discovery client's list answers: two tools, a prompt, a resource and a template. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context/request_context.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
 
 /**
  * Which revision the gateway speaks to an HTTP upstream: `"auto"` asks

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { listedEntry, sameListingAs, type UpstreamCatalog } from "./catalog.ts";
 import { KEY_FIELD, pinDigest, type PinKind } from "./pin_digest.ts";
 

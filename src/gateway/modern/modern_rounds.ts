@@ -10,9 +10,9 @@
  * @module
  */
 
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { ElicitParams, HandlerContext } from "../protocol/context/request_context.ts";
-import { checkRelayed } from "./relay_limits.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { ElicitParams, HandlerContext } from "../../protocol/context/request_context.ts";
+import { checkRelayed } from "../relay_limits.ts";
 
 /** How many `input_required` rounds one upstream request may take. */
 export const MAX_INPUT_ROUNDS = 8;

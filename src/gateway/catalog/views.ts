@@ -8,14 +8,14 @@
  * @module
  */
 
-import { isAnonymous, type Principal } from "../protocol/context/principal.ts";
+import { isAnonymous, type Principal } from "../../protocol/context/principal.ts";
 import type {
   EntryKind,
   EntryOverride,
   EntryView,
   Verdict,
   ViewOf,
-} from "../protocol/definitions/views.ts";
+} from "../../protocol/definitions/views.ts";
 import { type EntryOrigin, originOf } from "./catalog.ts";
 
 /**

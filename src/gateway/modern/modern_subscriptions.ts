@@ -12,16 +12,16 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import {
   type HandlerContext,
   isAnonymous,
   ownerKeyOf,
   type Principal,
-} from "../protocol/context/request_context.ts";
+} from "../../protocol/context/request_context.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { type ListenSettings, ListenStream } from "./modern_listen.ts";
-import { upstreamFailure } from "./upstream_failure.ts";
+import { upstreamFailure } from "../upstream_failure.ts";
 
 /** What the subscriptions of one gateway need. */
 export interface SubscriptionSettings {

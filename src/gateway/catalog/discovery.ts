@@ -7,12 +7,12 @@
  * @module
  */
 
-import { unrefTimer } from "../runtime.ts";
+import { unrefTimer } from "../../runtime.ts";
 import type { UpstreamCatalog } from "./catalog.ts";
 import { type GatewayTarget, Refresher } from "./list_refresher.ts";
 import { ALL_KINDS, ServedCatalogs } from "./served_catalogs.ts";
-import type { ListKind } from "./upstream_connection.ts";
-import type { Upstream } from "./upstream.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
+import type { Upstream } from "../upstream.ts";
 
 /**
  * What discovery reads an upstream through: a 2025 session

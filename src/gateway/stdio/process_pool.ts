@@ -8,10 +8,10 @@
  * @module
  */
 
-import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
-import { unrefTimer } from "../runtime.ts";
-import { CAP_RETRY_AFTER_SECONDS } from "./admission.ts";
-import { GatewayBusyError } from "./upstream_sessions.ts";
+import { ownerKeyOf, type Principal } from "../../protocol/context/request_context.ts";
+import { unrefTimer } from "../../runtime.ts";
+import { CAP_RETRY_AFTER_SECONDS } from "../admission.ts";
+import { GatewayBusyError } from "../sessions/upstream_sessions.ts";
 
 /** The bounds of a gateway's stdio processes. */
 export interface ProcessPoolSettings {

@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { PromptRegistry } from "../protocol/registries/prompts.ts";
-import type { ResourceRegistry } from "../protocol/registries/resources.ts";
-import type { ToolRegistry } from "../protocol/registries/tools.ts";
-import type { ListKind } from "./upstream_connection.ts";
+import type { PromptRegistry } from "../../protocol/registries/prompts.ts";
+import type { ResourceRegistry } from "../../protocol/registries/resources.ts";
+import type { ToolRegistry } from "../../protocol/registries/tools.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
 
 /**
  * The registries a gateway keeps up to date: an `McpHandler` has them.

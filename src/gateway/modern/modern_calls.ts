@@ -16,24 +16,24 @@
  * @module
  */
 
-import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import { runAsTask } from "../extensions/tasks/run_as_task.ts";
-import type { HandlerContext } from "../protocol/context/request_context.ts";
-import type { DeferredResult } from "../protocol/definitions/deferred_result.ts";
-import { eraOf, negotiated } from "../protocol/definitions/extensions.ts";
-import { isLoggingLevel } from "../protocol/context/logging.ts";
-import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
-import type { UpstreamCalls } from "./catalog.ts";
-import { CallRelay, type RelayBounds } from "./call_relay.ts";
+import type { JsonRpcNotification } from "../../jsonrpc/messages.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import { runAsTask } from "../../extensions/tasks/run_as_task.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { DeferredResult } from "../../protocol/definitions/deferred_result.ts";
+import { eraOf, negotiated } from "../../protocol/definitions/extensions.ts";
+import { isLoggingLevel } from "../../protocol/context/logging.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
+import type { UpstreamCalls } from "../catalog/catalog.ts";
+import { CallRelay, type RelayBounds } from "../call_relay.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { answerRound } from "./modern_rounds.ts";
 import { followUpstreamTask, isCreatedTask, TASKS_EXTENSION } from "./modern_tasks.ts";
 import type { ModernSubscriptions } from "./modern_subscriptions.ts";
 import { exchangeModern } from "./modern_wire.ts";
-import { checkRelayed } from "./relay_limits.ts";
-import { relayedCapabilities } from "./upstream_connection.ts";
-import { upstreamError, upstreamFailure } from "./upstream_failure.ts";
+import { checkRelayed } from "../relay_limits.ts";
+import { relayedCapabilities } from "../sessions/upstream_connection.ts";
+import { upstreamError, upstreamFailure } from "../upstream_failure.ts";
 
 /** What the calls of one 2026-07-28 upstream need. */
 export interface ModernCallSettings {

@@ -12,13 +12,13 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { HandlerContext } from "../protocol/context/request_context.ts";
-import type { CallToolResult } from "../protocol/types.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { CallToolResult } from "../../protocol/types.ts";
 import { askCaller, MAX_INPUT_ROUNDS } from "./modern_rounds.ts";
-import { checkRelayed } from "./relay_limits.ts";
-import { upstreamTaskError } from "./upstream_failure.ts";
+import { checkRelayed } from "../relay_limits.ts";
+import { upstreamTaskError } from "../upstream_failure.ts";
 
 /** The tasks extension's id, declared upstream for the callers that declared it. */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";

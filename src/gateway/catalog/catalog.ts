@@ -7,7 +7,7 @@
  * @module
  */
 
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type {
   AnyPromptDefinition,
@@ -15,15 +15,15 @@ import type {
   Completer,
   ResourceDefinition,
   ResourceTemplateDefinition,
-} from "../protocol/definitions/definitions.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { HandlerContext } from "../protocol/context/request_context.ts";
-import type { DeferredResult } from "../protocol/definitions/deferred_result.ts";
-import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
-import { compileUriTemplate } from "../protocol/registries/uri_template.ts";
-import { UPSTREAM_OF } from "../protocol/dispatch/audit.ts";
-import { TASKS_EXTENSION } from "./modern_tasks.ts";
-import type { ListKind } from "./upstream_connection.ts";
+} from "../../protocol/definitions/definitions.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { DeferredResult } from "../../protocol/definitions/deferred_result.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
+import { compileUriTemplate } from "../../protocol/registries/uri_template.ts";
+import { UPSTREAM_OF } from "../../protocol/dispatch/audit.ts";
+import { TASKS_EXTENSION } from "../modern/modern_tasks.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
 
 /**
  * How an upstream's tool or prompt is named downstream, given the upstream's

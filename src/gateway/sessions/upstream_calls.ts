@@ -9,16 +9,16 @@
  * @module
  */
 
-import type { HandlerContext } from "../protocol/context/request_context.ts";
-import type { CallToolResult, GetPromptResult, ResourceContents } from "../protocol/types.ts";
-import type { UpstreamCalls } from "./catalog.ts";
-import type { CallRelay } from "./call_relay.ts";
-import { checkRelayed } from "./relay_limits.ts";
-import { upstreamFailure } from "./upstream_failure.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
+import type { UpstreamCalls } from "../catalog/catalog.ts";
+import type { CallRelay } from "../call_relay.ts";
+import { checkRelayed } from "../relay_limits.ts";
+import { upstreamFailure } from "../upstream_failure.ts";
 import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
 import { isSessionGone, type UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, type UpstreamSessions } from "./upstream_sessions.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream } from "../upstream.ts";
 
 /** What the calls of one upstream need. */
 export interface CallSettings {

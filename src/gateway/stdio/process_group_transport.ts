@@ -11,9 +11,9 @@
 
 import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import type { setImmediate as SetImmediate } from "node:timers";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import type { Principal } from "../protocol/context/request_context.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
 import type { ProcessPool } from "./process_pool.ts";
 import { ExchangeLedger, LineReader } from "./stdio_lines.ts";
 

@@ -9,16 +9,16 @@
  * @module
  */
 
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // The SDK client's default validator (Ajv) compiles schemas with `new Function`, which workerd
 // forbids; @cfworker/json-schema, tether's own validator, generates no code.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -35,13 +35,13 @@ import type {
   ElicitParams,
   HandlerContext,
   Principal,
-} from "../protocol/context/request_context.ts";
-import type { ClientCapabilities } from "../protocol/types.ts";
-import { CallRelay, type RelayBounds } from "./call_relay.ts";
+} from "../../protocol/context/request_context.ts";
+import type { ClientCapabilities } from "../../protocol/types.ts";
+import { CallRelay, type RelayBounds } from "../call_relay.ts";
 import { takeRelated } from "./related_stream.ts";
-import { checkRelayed } from "./relay_limits.ts";
-import { tagUpstreamErrors } from "./upstream_failure.ts";
-import type { OpenedTransport, Upstream } from "./upstream.ts";
+import { checkRelayed } from "../relay_limits.ts";
+import { tagUpstreamErrors } from "../upstream_failure.ts";
+import type { OpenedTransport, Upstream } from "../upstream.ts";
 
 /** The lists an upstream may announce as changed. */
 export type ListKind = "tools" | "prompts" | "resources";

@@ -11,12 +11,12 @@
  * @module
  */
 
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context/request_context.ts";
-import { unrefTimer } from "../runtime.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
+import { unrefTimer } from "../../runtime.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { modernMessage, readEvents } from "./modern_wire.ts";
-import type { ListKind } from "./upstream_connection.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
 
 /** The list each change notification names. */
 const KIND_OF: Record<string, ListKind> = {

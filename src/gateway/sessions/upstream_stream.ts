@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RequestId } from "../jsonrpc/messages.ts";
+import type { RequestId } from "../../jsonrpc/messages.ts";
 
 /**
  * The size of the largest message in each chunk read: a JSON body is one

@@ -9,7 +9,7 @@
 import { refuseCollisions, sameListing, type UpstreamCatalog } from "./catalog.ts";
 import { refusal } from "./catalog_check.ts";
 import type { GatewayTarget } from "./list_refresher.ts";
-import type { ListKind } from "./upstream_connection.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
 
 /** Every list kind. */
 export const ALL_KINDS: readonly ListKind[] = ["tools", "prompts", "resources"];

@@ -10,11 +10,11 @@
  * @module
  */
 
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { CallToolResult } from "../protocol/types.ts";
+import type { CallToolResult } from "../../protocol/types.ts";
 
 /** What `callToolStream` takes besides the call (the SDK's `RequestOptions`, as the gateway sets them). */
 export interface TaskCallOptions {

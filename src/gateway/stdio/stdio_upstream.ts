@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Principal } from "../protocol/context/request_context.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
 import { host, ProcessGroupTransport } from "./process_group_transport.ts";
 import type { ProcessPool } from "./process_pool.ts";
 import {
@@ -16,7 +16,7 @@ import {
   type OpenedTransport,
   type Upstream,
   type UpstreamCredentials,
-} from "./upstream.ts";
+} from "../upstream.ts";
 
 /**
  * Options of {@linkcode stdioUpstream}.

@@ -11,14 +11,14 @@
  * @module
  */
 
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { Principal } from "../protocol/context/request_context.ts";
-import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { Principal } from "../../protocol/context/request_context.ts";
+import { FIRST_MODERN_PROTOCOL_VERSION } from "../../protocol/eras.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { ListenStream } from "./modern_listen.ts";
 import { exchangeModern, NotAnAnswer } from "./modern_wire.ts";
-import { upstreamError } from "./upstream_failure.ts";
-import type { ListKind } from "./upstream_connection.ts";
+import { upstreamError } from "../upstream_failure.ts";
+import type { ListKind } from "../sessions/upstream_connection.ts";
 
 /** The statuses of a server that does not serve 2026-07-28 requests. */
 const NOT_MODERN = new Set([400, 404, 405, 406, 415]);

@@ -19,11 +19,11 @@ import {
   isAnonymous,
   ownerKeyOf,
   type Principal,
-} from "../protocol/context/request_context.ts";
-import type { RelayBounds } from "./call_relay.ts";
+} from "../../protocol/context/request_context.ts";
+import type { RelayBounds } from "../call_relay.ts";
 import { type ListKind, relayedCapabilities, UpstreamConnection } from "./upstream_connection.ts";
 import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream } from "../upstream.ts";
 
 /** Limits and timings of the upstream sessions. */
 export interface SessionSettings extends SlotSettings {

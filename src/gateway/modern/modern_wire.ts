@@ -8,11 +8,11 @@
  * @module
  */
 
-import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
-import { headerValue } from "../protocol/header_value.ts";
-import type { ClientCapabilities } from "../protocol/types.ts";
+import type { JsonRpcNotification, RequestId } from "../../jsonrpc/messages.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import { FIRST_MODERN_PROTOCOL_VERSION } from "../../protocol/eras.ts";
+import { headerValue } from "../../protocol/header_value.ts";
+import type { ClientCapabilities } from "../../protocol/types.ts";
 
 /** The `_meta` keys of the 2026-07-28 envelope. */
 const ENVELOPE = {
