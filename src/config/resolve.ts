@@ -1,16 +1,15 @@
 /**
- * The options resolved: an old top-level key refused, defaults applied from
- * the one table (defaults.ts), each value checked (checks.ts). What it
- * returns keeps the flat field names the parts read; objects and functions
- * given as options (stores, the bus, `authenticate`) are passed on by
- * handler.ts as given.
+ * The options resolved: an old top-level key refused, each table group
+ * resolved from the one table (resolve_group.ts), the rest checked here
+ * (checks.ts). What it returns keeps the flat field names the parts read;
+ * objects and functions given as options (stores, the bus, `authenticate`)
+ * are passed on by handler.ts as given.
  * @module
  */
 
 import type { Scheduler } from "../runtime.ts";
 import type { CorsSettings } from "../http/cors.ts";
 import { requiredHeaderName } from "../http/require_header.ts";
-import type { ResponseMode } from "../http/response_mode.ts";
 import { type CacheHints, checkCacheHint } from "../protocol/definitions/cache_hint.ts";
 import type { RequestStateOptions } from "../modern/request_state.ts";
 import type { EraOptions } from "../protocol/eras.ts";
@@ -25,16 +24,14 @@ import {
   checkRequestStateOptions,
   checkServerIdentity,
   concurrencyShare,
-  delay,
   limit,
   optionalFunction,
-  wholeNumber,
 } from "./checks.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { toldInOutage } from "../storage_outages.ts";
 import { refuseMovedOptions } from "./moved_options.ts";
 import type { McpHandlerOptions } from "./options.ts";
-import { resolveSessionSettings, type SessionSettings } from "./session_settings.ts";
+import { type ResolvedGroup, resolveGroup } from "./resolve_group.ts";
 
 /** The groups whose fields resolution reads (`bus` is passed on as given). */
 const GROUPS = [
@@ -48,43 +45,35 @@ const GROUPS = [
   "observe",
 ] as const;
 
-/** The options with every default applied. */
-export interface ResolvedOptions extends SessionSettings {
-  path: string | null;
-  healthPath: string | undefined;
-  strictAccept: boolean;
-  maxBodyBytes: number;
-  bodyTimeoutMs: number;
-  maxJsonDepth: number;
-  pageSize: number;
-  maxUriBytes: number;
-  maxIdBytes: number;
-  responseMode: ResponseMode;
-  heartbeatMs: number;
-  retryMs: number;
-  maxStreamBufferBytes: number;
-  listeningStream: boolean;
-  clientRequestTimeoutMs: number;
-  orphanTimeoutMs: number;
-  eras: Required<EraOptions>;
-  cacheHints: CacheHints;
-  /** `stateless.requestState` with its `ttlMs` and `maxBytes` defaults (checked; the codec is made on first use). */
-  requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
-  maxListenStreams: number;
-  maxListenStreamsPerPrincipal: number;
-  maxListenSubscriptions: number;
-  maxListenSubscriptionBytes: number;
-  maxRequestsPerPrincipal: number;
-  requireHeader: string | undefined;
-  cors: CorsSettings | undefined;
-  maxConcurrentRequests: number | undefined;
-  maxConcurrentRequestsPerPrincipal: number | undefined;
-  now: () => number;
-  /** Undefined: the runtime's timers. */
-  scheduler: Scheduler | undefined;
-  onError: (error: unknown) => void;
-  jsonSchemaValidator: JsonSchemaValidator;
-}
+/**
+ * The options with every default applied: each table group's fields as their
+ * option type declares them ({@linkcode ResolvedGroup}, flat), and the options
+ * whose resolution is more than a default. The parts' own settings types
+ * (legacy/settings.ts, modern/settings.ts, …) are checked against it where the
+ * handler hands it to them.
+ */
+export type ResolvedOptions =
+  & ResolvedGroup<"http">
+  & ResolvedGroup<"limits">
+  & ResolvedGroup<"sessions">
+  & ResolvedGroup<"streams">
+  & ResolvedGroup<"stateless">
+  & {
+    healthPath: string | undefined;
+    eras: Required<EraOptions>;
+    cacheHints: CacheHints;
+    /** `stateless.requestState` with its `ttlMs` and `maxBytes` defaults (checked; the codec is made on first use). */
+    requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
+    requireHeader: string | undefined;
+    cors: CorsSettings | undefined;
+    maxConcurrentRequests: number | undefined;
+    maxConcurrentRequestsPerPrincipal: number | undefined;
+    now: () => number;
+    /** Undefined: the runtime's timers. */
+    scheduler: Scheduler | undefined;
+    onError: (error: unknown) => void;
+    jsonSchemaValidator: JsonSchemaValidator;
+  };
 
 /**
  * Applies defaults and checks ranges; throws a RangeError or TypeError naming a bad option.
@@ -104,9 +93,8 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
     }
   }
   checkIcons(options.icons, "Option icons");
-  const { http = {}, security = {}, auth = {}, limits = {}, streams = {} } = options;
-  const { stateless = {}, observe = {} } = options;
-  const mode = streams.responseMode ?? DEFAULTS.streams.responseMode;
+  const { http = {}, security = {}, auth = {}, limits = {}, stateless = {} } = options;
+  const { observe = {} } = options;
   const eras = {
     legacy: options.eras?.legacy ?? DEFAULTS.eras.legacy,
     modern: options.eras?.modern ?? DEFAULTS.eras.modern,
@@ -134,9 +122,6 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
       );
     }
   }
-  if (mode !== "auto" && mode !== "json" && mode !== "sse") {
-    throw new RangeError(`Unknown streams.responseMode: ${mode}`);
-  }
   const report = observe.onError ?? ((error: unknown) => console.error("[tether]", error));
   // A storage fault its store told once for its whole outage (the Redis backend) is not told again.
   const onError = (error: unknown) => {
@@ -146,41 +131,24 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const maxConcurrentRequests = limits.maxConcurrentRequests === undefined
     ? undefined
     : limit("limits.maxConcurrentRequests", limits.maxConcurrentRequests, 1);
+  const groups = {
+    ...resolveGroup("http", options.http),
+    ...resolveGroup("limits", options.limits),
+    ...resolveGroup(
+      "sessions",
+      options.sessions,
+      authenticates ? [] : ["sessions.maxAnonymousSessions"],
+    ),
+    ...resolveGroup("streams", options.streams),
+    ...resolveGroup("stateless", options.stateless),
+  };
+  const mode = groups.responseMode;
+  if (mode !== "auto" && mode !== "json" && mode !== "sse") {
+    throw new RangeError(`Unknown streams.responseMode: ${mode}`);
+  }
   return {
-    path: http.path === undefined ? DEFAULTS.http.path : http.path,
+    ...groups,
     healthPath: http.healthPath,
-    strictAccept: http.strictAccept ?? DEFAULTS.http.strictAccept,
-    maxBodyBytes: limit("http.maxBodyBytes", http.maxBodyBytes, DEFAULTS.http.maxBodyBytes),
-    bodyTimeoutMs: delay("http.bodyTimeoutMs", http.bodyTimeoutMs, DEFAULTS.http.bodyTimeoutMs),
-    maxJsonDepth: limit("http.maxJsonDepth", http.maxJsonDepth, DEFAULTS.http.maxJsonDepth),
-    pageSize: limit("limits.pageSize", limits.pageSize, DEFAULTS.limits.pageSize),
-    ...resolveSessionSettings(options.sessions ?? {}, authenticates),
-    maxUriBytes: limit("limits.maxUriBytes", limits.maxUriBytes, DEFAULTS.limits.maxUriBytes),
-    maxIdBytes: limit("http.maxIdBytes", http.maxIdBytes, DEFAULTS.http.maxIdBytes),
-    responseMode: mode,
-    heartbeatMs: delay(
-      "streams.heartbeatMs",
-      streams.heartbeatMs,
-      DEFAULTS.streams.heartbeatMs,
-      true,
-    ),
-    retryMs: wholeNumber("streams.retryMs", streams.retryMs, DEFAULTS.streams.retryMs, true),
-    maxStreamBufferBytes: limit(
-      "streams.maxStreamBufferBytes",
-      streams.maxStreamBufferBytes,
-      DEFAULTS.streams.maxStreamBufferBytes,
-    ),
-    listeningStream: streams.listeningStream ?? DEFAULTS.streams.listeningStream,
-    clientRequestTimeoutMs: delay(
-      "streams.clientRequestTimeoutMs",
-      streams.clientRequestTimeoutMs,
-      DEFAULTS.streams.clientRequestTimeoutMs,
-    ),
-    orphanTimeoutMs: delay(
-      "streams.orphanTimeoutMs",
-      streams.orphanTimeoutMs,
-      DEFAULTS.streams.orphanTimeoutMs,
-    ),
     eras,
     cacheHints,
     requestState: {
@@ -188,31 +156,6 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
       ttlMs: stateless.requestState?.ttlMs ?? DEFAULTS["stateless.requestState"].ttlMs,
       maxBytes: stateless.requestState?.maxBytes ?? DEFAULTS["stateless.requestState"].maxBytes,
     },
-    maxListenStreams: limit(
-      "stateless.maxListenStreams",
-      stateless.maxListenStreams,
-      DEFAULTS.stateless.maxListenStreams,
-    ),
-    maxListenStreamsPerPrincipal: limit(
-      "stateless.maxListenStreamsPerPrincipal",
-      stateless.maxListenStreamsPerPrincipal,
-      DEFAULTS.stateless.maxListenStreamsPerPrincipal,
-    ),
-    maxListenSubscriptions: limit(
-      "stateless.maxListenSubscriptions",
-      stateless.maxListenSubscriptions,
-      DEFAULTS.stateless.maxListenSubscriptions,
-    ),
-    maxListenSubscriptionBytes: limit(
-      "stateless.maxListenSubscriptionBytes",
-      stateless.maxListenSubscriptionBytes,
-      DEFAULTS.stateless.maxListenSubscriptionBytes,
-    ),
-    maxRequestsPerPrincipal: limit(
-      "stateless.maxRequestsPerPrincipal",
-      stateless.maxRequestsPerPrincipal,
-      DEFAULTS.stateless.maxRequestsPerPrincipal,
-    ),
     requireHeader: requiredHeaderName(security.requireHeader),
     cors: checkCorsOptions(security.cors, security.allowedOrigins, onError),
     maxConcurrentRequests,

@@ -1,7 +1,7 @@
 /**
  * The `sessions` option of the sessionful (2025) era: lifetimes, the cap,
  * the shares, storage, ids and per-session limits. Types only; each
- * `@default` matches the table in defaults.ts (resolved in session_settings.ts).
+ * `@default` matches the table in defaults.ts (resolved in resolve_group.ts).
  * @module
  */
 
