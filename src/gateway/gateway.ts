@@ -21,6 +21,7 @@ import { ModernSubscriptions } from "./modern/modern_subscriptions.ts";
 import { Pins, type PinSet } from "./catalog/pins.ts";
 import type { GatewayTarget } from "./catalog/list_refresher.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
+import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
 import { upstreamCalls } from "./sessions/upstream_calls.ts";
 import { UpstreamConnection } from "./sessions/upstream_connection.ts";
 import { UpstreamEras } from "./upstream_eras.ts";
@@ -49,6 +50,8 @@ export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ id: "tether-gateway"
 
 export type { GatewayTarget } from "./catalog/list_refresher.ts";
 export type { GatewayEvent, GatewayOptions } from "./gateway_options.ts";
+
+const DEFAULT = GATEWAY_DEFAULTS.GatewayOptions;
 
 /**
  * A running gateway: definitions to serve, and the upstream sessions behind them.
@@ -173,10 +176,10 @@ async function notifyOne(
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const processes = new ProcessPool({
-    maxProcesses: options.maxProcesses ?? 64,
-    maxProcessesPerPrincipal: options.maxProcessesPerPrincipal ?? 16,
-    idleCloseMs: options.stdioIdleCloseMs ?? 60_000,
-    graceMs: options.graceMs ?? 5_000,
+    maxProcesses: options.maxProcesses ?? DEFAULT.maxProcesses,
+    maxProcessesPerPrincipal: options.maxProcessesPerPrincipal ?? DEFAULT.maxProcessesPerPrincipal,
+    idleCloseMs: options.stdioIdleCloseMs ?? DEFAULT.stdioIdleCloseMs,
+    graceMs: options.graceMs ?? DEFAULT.graceMs,
     exempt: GATEWAY_PRINCIPAL,
     now: options.now ?? Date.now,
   });
@@ -188,10 +191,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     upstreams.set(upstream.name, pooledUpstream(upstream, processes));
   }
   const namespace = options.namespace ?? defaultNamespace;
-  const maxRelayBytes = options.maxRelayBytes ?? 4 * 1024 * 1024;
-  const callTimeoutMs = options.callTimeoutMs ?? 300_000;
+  const maxRelayBytes = options.maxRelayBytes ?? DEFAULT.maxRelayBytes;
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT.callTimeoutMs;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  const maxSessions = options.maxSessions ?? 1_000;
+  const maxSessions = options.maxSessions ?? DEFAULT.maxSessions;
   const pins = new Pins(options.pins, {
     onEvent: (event) => {
       try {
@@ -204,21 +207,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   let relaysDropped = 0;
   const relayBounds = {
-    maxProgress: options.maxRelayedProgress ?? 1_000,
-    maxLogs: options.maxRelayedLogs ?? 1_000,
-    maxOutstanding: options.maxRelayedRequests ?? 4,
+    maxProgress: options.maxRelayedProgress ?? DEFAULT.maxRelayedProgress,
+    maxLogs: options.maxRelayedLogs ?? DEFAULT.maxRelayedLogs,
+    maxOutstanding: options.maxRelayedRequests ?? DEFAULT.maxRelayedRequests,
   };
   const onDropped = () => void relaysDropped++;
   const sessions = new UpstreamSessions({
-    idleProbeMs: options.idleProbeMs ?? 60_000,
-    probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
-    graceMs: options.graceMs ?? 5_000,
+    idleProbeMs: options.idleProbeMs ?? DEFAULT.idleProbeMs,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT.probeTimeoutMs,
+    graceMs: options.graceMs ?? DEFAULT.graceMs,
     maxSessions,
-    maxSessionsPerPrincipal: options.maxSessionsPerPrincipal ?? 32,
+    maxSessionsPerPrincipal: options.maxSessionsPerPrincipal ?? DEFAULT.maxSessionsPerPrincipal,
     maxAnonymousSessions: options.maxAnonymousSessions ?? Math.max(1, Math.floor(maxSessions / 2)),
     relayBounds,
     onDropped,
-    statelessTtlMs: options.statelessTtlMs ?? 300_000,
+    statelessTtlMs: options.statelessTtlMs ?? DEFAULT.statelessTtlMs,
     maxRelayBytes,
     now: options.now ?? Date.now,
     onListChanged: (upstream, kind) => discovery.changed(upstream, kind),
@@ -229,12 +232,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const targets: GatewayTarget[] = [];
 
-  const retryMs = options.retryMs ?? 1_000;
-  const maxRetryMs = options.maxRetryMs ?? 60_000;
+  const retryMs = options.retryMs ?? DEFAULT.retryMs;
+  const maxRetryMs = options.maxRetryMs ?? DEFAULT.maxRetryMs;
   // A 2026-07-28 upstream's resource updates come on listen streams of the subscribers' own.
   const subscriptions = new ModernSubscriptions({
-    maxStreams: options.maxSubscriptionStreams ?? 512,
-    maxStreamsPerPrincipal: options.maxSubscriptionStreamsPerPrincipal ?? 32,
+    maxStreams: options.maxSubscriptionStreams ?? DEFAULT.maxSubscriptionStreams,
+    maxStreamsPerPrincipal: options.maxSubscriptionStreamsPerPrincipal ??
+      DEFAULT.maxSubscriptionStreamsPerPrincipal,
     timeoutMs: callTimeoutMs,
     retryMs,
     maxRetryMs,
@@ -251,14 +255,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       callTimeoutMs,
       relayBounds,
       onDropped,
-      tasks: options.tasks ?? false,
+      tasks: options.tasks ?? DEFAULT.tasks,
       subscriptions,
     });
 
   const catalogSettings = (upstream: Upstream) => ({
     namespace,
     calls: callsFor(upstream),
-    tasks: options.tasks ?? false,
+    tasks: options.tasks ?? DEFAULT.tasks,
     modern: eras.isModern(upstream.name),
   });
 
@@ -271,7 +275,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           principal: GATEWAY_PRINCIPAL,
           capabilities: {},
           maxRelayBytes,
-          probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+          probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT.probeTimeoutMs,
           onListChanged,
         })),
     read: async (upstream, session, kinds) =>
@@ -295,7 +299,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const sweeper = setInterval(
     () => sessions.sweep(),
-    Math.max(1_000, (options.statelessTtlMs ?? 300_000) / 2),
+    Math.max(1_000, (options.statelessTtlMs ?? DEFAULT.statelessTtlMs) / 2),
   );
   unrefTimer(sweeper);
 
@@ -332,7 +336,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clearInterval(sweeper);
       processes.close();
       subscriptions.close();
-      const graceMs = closeOptions.graceMs ?? options.graceMs ?? 5_000;
+      const graceMs = closeOptions.graceMs ?? options.graceMs ?? DEFAULT.graceMs;
       await Promise.all([sessions.close(graceMs), discovery.close(graceMs)]);
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The options of `createGateway` and the events it reports (`onEvent`),
- * declared apart from the gateway that reads them.
+ * declared apart from the gateway that reads them. Their defaults are the
+ * table in gateway_defaults.ts (scripts/options_reference.ts checks each tag).
  * @module
  */
 
@@ -20,19 +21,40 @@ import type { Upstream } from "./upstream.ts";
 export interface GatewayOptions {
   /** The upstreams, with distinct names. */
   upstreams: readonly Upstream[];
-  /** How upstream tool, prompt, resource and template names are listed. @default {(upstream, name) => `${upstream}_${name}`} */
+  /**
+   * How upstream tool, prompt, resource and template names are listed.
+   * @default {`defaultNamespace`: the upstream's name, `_`, the entry's name (`files_read`)}
+   */
   namespace?: Namespace;
-  /** Idle time after which an upstream session is pinged before reuse, ms. @default {60_000} */
+  /**
+   * Idle time after which an upstream session is pinged before reuse, ms.
+   * @default {60_000}
+   */
   idleProbeMs?: number;
-  /** How long that ping may take before the session is recreated, ms. @default {5_000} */
+  /**
+   * How long that ping may take before the session is recreated, ms.
+   * @default {5_000}
+   */
   probeTimeoutMs?: number;
-  /** The grace of an upstream session's close before it is forced, ms. @default {5_000} */
+  /**
+   * The grace of an upstream session's close before it is forced, ms.
+   * @default {5_000}
+   */
   graceMs?: number;
-  /** How long one upstream call may run without progress, ms. @default {300_000} */
+  /**
+   * How long one upstream call may run without progress, ms.
+   * @default {300_000}
+   */
   callTimeoutMs?: number;
-  /** Live upstream sessions in this process. @default {1_000} */
+  /**
+   * Live upstream sessions in this process.
+   * @default {1_000}
+   */
   maxSessions?: number;
-  /** Live upstream sessions of one authenticated principal. @default {32} */
+  /**
+   * Live upstream sessions of one authenticated principal.
+   * @default {32}
+   */
   maxSessionsPerPrincipal?: number;
   /**
    * Live upstream sessions of every anonymous caller together (callers
@@ -58,9 +80,15 @@ export interface GatewayOptions {
    * @default {32}
    */
   maxSubscriptionStreamsPerPrincipal?: number;
-  /** Progress notifications relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */
+  /**
+   * Progress notifications relayed for one call; the rest are dropped (counted in `stats()`).
+   * @default {1_000}
+   */
   maxRelayedProgress?: number;
-  /** Log messages relayed for one call; the rest are dropped (counted in `stats()`). @default {1_000} */
+  /**
+   * Log messages relayed for one call; the rest are dropped (counted in `stats()`).
+   * @default {1_000}
+   */
   maxRelayedLogs?: number;
   /**
    * Elicitation, sampling and roots requests of one call in flight at once;
@@ -73,20 +101,31 @@ export interface GatewayOptions {
   /**
    * stdio upstream processes run for callers at once, across every stdio
    * upstream (each discovery session's process besides); a call that would
-   * start one more fails with a retry hint. @default {64}
+   * start one more fails with a retry hint.
+   * @default {64}
    */
   maxProcesses?: number;
-  /** stdio upstream processes of one principal at once (anonymous callers together). @default {16} */
+  /**
+   * stdio upstream processes of one principal at once (anonymous callers together).
+   * @default {16}
+   */
   maxProcessesPerPrincipal?: number;
   /**
    * Time a stdio upstream process may sit unused (no call in flight, no
    * resource subscription) before it is ended, ms; the next call opens a
-   * new upstream session. `Infinity`: only the session's end ends it. @default {60_000}
+   * new upstream session. `Infinity`: only the session's end ends it.
+   * @default {60_000}
    */
   stdioIdleCloseMs?: number;
-  /** How long a 2026-07-28 (session-less) principal's upstream session lives unused, ms. @default {300_000} */
+  /**
+   * How long a 2026-07-28 (session-less) principal's upstream session lives unused, ms.
+   * @default {300_000}
+   */
   statelessTtlMs?: number;
-  /** The largest message relayed either way (results, elicitations, logs), bytes. @default {4_194_304} */
+  /**
+   * The largest message relayed either way (results, elicitations, logs), bytes.
+   * @default {4_194_304}
+   */
   maxRelayBytes?: number;
   /**
    * Told of failures no caller sees: an upstream unavailable at startup
@@ -95,9 +134,15 @@ export interface GatewayOptions {
    * @default {console.error}
    */
   onError?: (error: unknown) => void;
-  /** The first wait before an upstream unavailable at startup is tried again, ms; it doubles each try. @default {1_000} */
+  /**
+   * The first wait before an upstream unavailable at startup is tried again, ms; it doubles each try.
+   * @default {1_000}
+   */
   retryMs?: number;
-  /** The longest wait between tries of an unavailable upstream, ms. @default {60_000} */
+  /**
+   * The longest wait between tries of an unavailable upstream, ms.
+   * @default {60_000}
+   */
   maxRetryMs?: number;
   /**
    * Downstream tasks (serve the handler with `tasksExtension()` from
@@ -125,7 +170,10 @@ export interface GatewayOptions {
    * @default {undefined}
    */
   onEvent?: (event: GatewayEvent) => void;
-  /** The clock. @default {Date.now} */
+  /**
+   * The clock.
+   * @default {Date.now}
+   */
   now?: () => number;
 }
 

@@ -40,7 +40,13 @@ export { canonicalJson, pinDigest, type PinKind } from "./catalog/pin_digest.ts"
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog/catalog.ts";
 export { GatewayBusyError } from "./sessions/upstream_sessions.ts";
-export type { GatewayView, UpstreamFilter, ViewEntry, ViewPolicy, ViewRules } from "./catalog/views.ts";
+export type {
+  GatewayView,
+  UpstreamFilter,
+  ViewEntry,
+  ViewPolicy,
+  ViewRules,
+} from "./catalog/views.ts";
 export type {
   EntryKind,
   EntryOverride,

@@ -11,10 +11,15 @@
 // @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Principal } from "../protocol/context/request_context.ts";
+import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
 import { relatedFetch } from "./sessions/related_stream.ts";
-import { type ModernEndpoint, modernEndpoint, type UpstreamProtocol } from "./modern/modern_endpoint.ts";
+import {
+  type ModernEndpoint,
+  modernEndpoint,
+  type UpstreamProtocol,
+} from "./modern/modern_endpoint.ts";
 
 /** Upstream names: they prefix the names the gateway lists, so they stay short and plain. */
 const UPSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -135,14 +140,16 @@ export interface HttpUpstreamOptions {
   fetch?: typeof fetch;
   /**
    * The largest message read from the upstream (a JSON body, or one SSE
-   * event), bytes; past it the response fails (and so the call). @default {4194304}
+   * event), bytes; past it the response fails (and so the call).
+   * @default {4_194_304}
    */
   maxMessageBytes?: number;
   /**
    * Follows a redirect (`307`, `308`; `301`-`303` of a `GET`) to the same
    * origin as `url`, with the call's body and credentials. Otherwise, and
    * always to another origin, a redirect fails the call as the upstream
-   * being unavailable. @default {false}
+   * being unavailable.
+   * @default {false}
    */
   followSameOriginRedirects?: boolean;
   /**
@@ -199,13 +206,15 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
     ended: (oversized: boolean, unanswered: boolean) => void,
   ) => ({
     origin: url.origin,
-    followSameOriginRedirects: options.followSameOriginRedirects ?? false,
-    maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+    followSameOriginRedirects: options.followSameOriginRedirects ??
+      GATEWAY_DEFAULTS.HttpUpstreamOptions.followSameOriginRedirects,
+    maxMessageBytes: options.maxMessageBytes ??
+      GATEWAY_DEFAULTS.HttpUpstreamOptions.maxMessageBytes,
     unansweredResponse: (id: string | number) => unansweredResponse(name, id),
     fail,
     ended,
   });
-  const protocol = options.protocol ?? "auto";
+  const protocol = options.protocol ?? GATEWAY_DEFAULTS.HttpUpstreamOptions.protocol;
   return {
     name,
     // 2026-07-28 requests: the same bounds; a stream that ends unanswered is failed in it.

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "./redis_defaults.ts";
 import { StorageUnavailableError } from "../storage_unavailable.ts";
 import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
 import { OutageWatch } from "./connection/outage_watch.ts";
@@ -32,6 +33,8 @@ import { checkTarget, refuseClusterNode } from "./connection/source_checks.ts";
 import { dropOnDemotion } from "./connection/demoted_node.ts";
 import { type RedisSource, type SourceClient, sourceFactory } from "./connection/redis_sources.ts";
 
+const DEFAULT = REDIS_DEFAULTS.RedisBackendOptions;
+
 /**
  * Options of {@linkcode createRedisBackend}.
  *
@@ -42,16 +45,22 @@ import { type RedisSource, type SourceClient, sourceFactory } from "./connection
  * ```
  */
 export interface RedisBackendOptions {
-  /** Prefix of every key the backend writes. Default `"tether:"`. */
+  /**
+   * Prefix of every key the backend writes.
+   * @default {"tether:"}
+   */
   prefix?: string;
-  /** How long connecting may take before it fails with a clear error, ms. Default 5,000. */
+  /**
+   * How long connecting may take before it fails with a clear error, ms.
+   * @default {5_000}
+   */
   connectTimeoutMs?: number;
   /**
    * How long one command may wait for Redis's answer, ms (a blocking read
    * gets its block time on top). Past it the command fails as storage
    * unavailable, so a paused or partitioned Redis answers requests `503` +
    * `Retry-After` within about this long instead of hanging them.
-   * @default {2000}
+   * @default {2_000}
    */
   commandTimeoutMs?: number;
   /**
@@ -164,10 +173,14 @@ export async function createRedisBackend(
   options: RedisBackendOptions = {},
 ): Promise<RedisBackend> {
   checkTarget(target);
-  const prefix = options.prefix ?? "tether:";
-  const timeoutMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
+  const prefix = options.prefix ?? DEFAULT.prefix;
+  const timeoutMs = timerOption(
+    "connectTimeoutMs",
+    options.connectTimeoutMs,
+    DEFAULT.connectTimeoutMs,
+  );
   const deadline = new CommandDeadline(
-    timerOption("commandTimeoutMs", options.commandTimeoutMs, 2_000),
+    timerOption("commandTimeoutMs", options.commandTimeoutMs, DEFAULT.commandTimeoutMs),
   );
   const onError = options.onError ?? defaultOnError;
   expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
@@ -205,7 +218,7 @@ export async function createRedisBackend(
 
   const waitMs = options.waitForReplicaMs === undefined
     ? undefined
-    : timerOption("waitForReplicaMs", options.waitForReplicaMs, 0);
+    : timerOption("waitForReplicaMs", options.waitForReplicaMs);
   // WAIT names no key; on a Cluster the key after it routes it to the master that took the write.
   const waitForReplica = waitMs === undefined ? undefined : async (key: string) => {
     const args = ["WAIT", "1", String(waitMs)];
@@ -271,8 +284,8 @@ export async function createRedisBackend(
 }
 
 /** A timer option of {@linkcode createRedisBackend}: from 1 ms to {@linkcode MAX_TIMER_MS}. */
-function timerOption(name: string, value: number | undefined, fallback: number): number {
-  const ms = value ?? fallback;
+function timerOption(name: string, value: number | undefined, fallback?: number): number {
+  const ms = value ?? fallback ?? Number.NaN;
   if (!(ms >= 1) || ms > MAX_TIMER_MS) {
     throw new RangeError(
       `createRedisBackend option ${name} must be a number from 1 to ${MAX_TIMER_MS}`,

@@ -11,6 +11,7 @@
  */
 
 import { utf8Length } from "../../jsonrpc/utf8_length.ts";
+import { TASKS_DEFAULTS } from "./tasks_defaults.ts";
 import {
   applyTaskChange,
   isExpired,
@@ -37,14 +38,14 @@ import {
 export interface MemoryTaskStoreOptions {
   /**
    * Most tasks kept at once, all owners together.
-   * @default 10000
+   * @default {10_000}
    */
   maxTasks?: number;
   /**
    * Most bytes of results kept at once, all tasks together (UTF-8 bytes of
    * their JSON). A result that does not fit is not kept: its task ends
    * `failed` ("result budget is full") until older results expire.
-   * @default 268435456 (256 MiB)
+   * @default {268_435_456}
    */
   maxTotalResultBytes?: number;
   /**
@@ -86,7 +87,12 @@ export class MemoryTaskStore implements TaskStore {
   /** An empty store; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(options: MemoryTaskStoreOptions = {}) {
     const name = "MemoryTaskStore";
-    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 10_000);
+    this.#maxTasks = positiveStoreOption(
+      name,
+      "maxTasks",
+      options.maxTasks,
+      TASKS_DEFAULTS.MemoryTaskStoreOptions.maxTasks,
+    );
     this.#budget = resultBudgetOf(name, options);
     this.#now = options.now ?? Date.now;
   }

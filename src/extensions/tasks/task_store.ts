@@ -15,6 +15,8 @@
  * @module
  */
 
+import { TASKS_DEFAULTS } from "./tasks_defaults.ts";
+
 /**
  * Where a task stands. `working` ⇄ `input_required`, then one of the
  * terminal three, which never change again.
@@ -264,8 +266,8 @@ export interface ResultBudget {
   perPrincipal: number;
 }
 
-/** The stores' default total result budget: 256 MiB. */
-const DEFAULT_MAX_TOTAL_RESULT_BYTES = 256 * 1024 * 1024;
+/** The stores' default total result budget (the table's, tasks_defaults.ts). */
+const DEFAULT_MAX_TOTAL_RESULT_BYTES = TASKS_DEFAULTS.MemoryTaskStoreOptions.maxTotalResultBytes;
 
 /**
  * A principal's default share of the total result budget, `1/parts` of it:

@@ -38,6 +38,7 @@ import {
   negotiated,
 } from "../../protocol/definitions/extensions.ts";
 import { MemoryTaskStore } from "./memory_task_store.ts";
+import { TASKS_DEFAULTS } from "./tasks_defaults.ts";
 import { TaskRunner } from "./task_runner.ts";
 import type { TaskStore } from "./task_store.ts";
 import { type Settings, Tasks, TASKS_EXTENSION_ID } from "./task_methods.ts";
@@ -62,36 +63,36 @@ export interface TasksOptions {
   store?: TaskStore;
   /**
    * How long a task is kept after its creation, ms (its result too).
-   * @default 3600000
+   * @default {3_600_000}
    */
   ttlMs?: number;
   /**
    * The polling interval suggested to clients, ms.
-   * @default 1000
+   * @default {1_000}
    */
   pollIntervalMs?: number;
   /**
    * Most unfinished (`working` or `input_required`) tasks per principal; a
    * call over it is refused (`-32603`). Finished tasks do not count: the
    * store's own bounds (total tasks, total result bytes) and `ttlMs` bound them.
-   * @default 100
+   * @default {100}
    */
   maxTasksPerPrincipal?: number;
   /**
    * Largest result kept, UTF-8 bytes of its JSON; a larger one fails the task.
-   * @default 1048576
+   * @default {1_048_576}
    */
   maxResultBytes?: number;
   /**
    * How often a running task's stored record is read for a cancel or an answer given elsewhere, ms.
-   * @default 250
+   * @default {250}
    */
   watchIntervalMs?: number;
   /**
    * How long a running task may go without word from the instance running it
    * (which renews its lease every `watchIntervalMs` when half has passed): after
    * that, the task is answered `failed` (its instance was lost), ms.
-   * @default 30000
+   * @default {30_000}
    */
   leaseMs?: number;
   /**
@@ -116,6 +117,8 @@ export interface TasksOptions {
    */
   generateTaskId?: () => string;
 }
+
+const DEFAULT = TASKS_DEFAULTS.TasksOptions;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -150,15 +153,23 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function tasksExtension(options: TasksOptions = {}): Extension {
   const settings: Settings = {
     store: options.store ?? new MemoryTaskStore({ now: options.now }),
-    ttlMs: positive("ttlMs", options.ttlMs, 3_600_000),
-    leaseMs: positive("leaseMs", options.leaseMs, 30_000),
-    pollIntervalMs: positive("pollIntervalMs", options.pollIntervalMs, 1_000),
-    maxPerOwner: positive("maxTasksPerPrincipal", options.maxTasksPerPrincipal, 100),
+    ttlMs: positive("ttlMs", options.ttlMs, DEFAULT.ttlMs),
+    leaseMs: positive("leaseMs", options.leaseMs, DEFAULT.leaseMs),
+    pollIntervalMs: positive("pollIntervalMs", options.pollIntervalMs, DEFAULT.pollIntervalMs),
+    maxPerOwner: positive(
+      "maxTasksPerPrincipal",
+      options.maxTasksPerPrincipal,
+      DEFAULT.maxTasksPerPrincipal,
+    ),
     now: options.now ?? Date.now,
     newId: options.generateTaskId ?? (() => crypto.randomUUID()),
   };
-  const maxResultBytes = positive("maxResultBytes", options.maxResultBytes, 1_048_576);
-  const watchIntervalMs = positive("watchIntervalMs", options.watchIntervalMs, 250);
+  const maxResultBytes = positive("maxResultBytes", options.maxResultBytes, DEFAULT.maxResultBytes);
+  const watchIntervalMs = positive(
+    "watchIntervalMs",
+    options.watchIntervalMs,
+    DEFAULT.watchIntervalMs,
+  );
   let onError: (error: unknown) => void = (error) => console.error(error);
   const runner = new TaskRunner({
     store: settings.store,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { listedEntry, sameListingAs, type UpstreamCatalog } from "./catalog.ts";
 import { KEY_FIELD, pinDigest, type PinKind } from "./pin_digest.ts";
@@ -69,9 +70,15 @@ export interface PinOptions {
    * @default {"hide"}
    */
   onDrift?: "hide" | "refuse";
-  /** An entry of a pinned kind that is not in the set: served (`"allow"`) or not (`"hide"`). @default {"hide"} */
+  /**
+   * An entry of a pinned kind that is not in the set: served (`"allow"`) or not (`"hide"`).
+   * @default {"hide"}
+   */
   unpinned?: "allow" | "hide";
-  /** The kinds pinned; the others are served unchecked. @default {["tools", "prompts"]} */
+  /**
+   * The kinds pinned; the others are served unchecked.
+   * @default {["tools", "prompts"]}
+   */
   kinds?: readonly PinKind[];
 }
 
@@ -221,8 +228,8 @@ export class Pins {
     this.#enforced = options !== undefined;
     this.#set = options?.set === undefined ? {} : parsePinSet(options.set);
     this.#firstUse = options !== undefined && options.set === undefined;
-    this.#onDrift = options?.onDrift ?? "hide";
-    this.#unpinned = options?.unpinned ?? "hide";
+    this.#onDrift = options?.onDrift ?? GATEWAY_DEFAULTS.PinOptions.onDrift;
+    this.#unpinned = options?.unpinned ?? GATEWAY_DEFAULTS.PinOptions.unpinned;
     this.#kinds = options?.kinds ?? ["tools", "prompts"];
     for (const kind of this.#kinds) {
       if (!KINDS.includes(kind)) throw new TypeError(`Gateway: pins.kinds has an unknown kind`);

@@ -24,15 +24,30 @@ import { type TokenClient, tokenRequester } from "./token_endpoint.ts";
  * ```
  */
 export interface ClientCredentialsOptions extends TokenClient {
-  /** The RFC 8707 resource indicator asked for. @default {undefined} */
+  /**
+   * The RFC 8707 resource indicator asked for.
+   * @default {undefined}
+   */
   resource?: string;
-  /** The `audience` asked for (some authorization servers want it). @default {undefined} */
+  /**
+   * The `audience` asked for (some authorization servers want it).
+   * @default {undefined}
+   */
   audience?: string;
-  /** The scopes asked for, space-separated. @default {undefined} */
+  /**
+   * The scopes asked for, space-separated.
+   * @default {undefined}
+   */
   scope?: string;
-  /** A token is renewed this long before it expires, ms. @default {30_000} */
+  /**
+   * A token is renewed this long before it expires, ms.
+   * @default {30_000}
+   */
   skewMs?: number;
-  /** The clock. @default {Date.now} */
+  /**
+   * The clock.
+   * @default {Date.now}
+   */
   now?: () => number;
 }
 

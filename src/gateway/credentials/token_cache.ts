@@ -6,6 +6,10 @@
  * @module
  */
 
+import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
+
+const DEFAULT = GATEWAY_DEFAULTS.TokenCacheOptions;
+
 /** A token as an authorization server issued it. */
 export interface IssuedToken {
   /** The token. */
@@ -24,11 +28,20 @@ export interface IssuedToken {
  * ```
  */
 export interface TokenCacheOptions {
-  /** A token is renewed this long before it expires, ms. @default {30_000} */
+  /**
+   * A token is renewed this long before it expires, ms.
+   * @default {30_000}
+   */
   skewMs?: number;
-  /** Tokens kept at most; past it the oldest is dropped. @default {10_000} */
+  /**
+   * Tokens kept at most; past it the oldest is dropped.
+   * @default {10_000}
+   */
   maxEntries?: number;
-  /** The clock. @default {Date.now} */
+  /**
+   * The clock.
+   * @default {Date.now}
+   */
   now?: () => number;
 }
 
@@ -53,8 +66,8 @@ export class TokenCache {
 
   /** A cache with `options` (a TypeError names a bad one). */
   constructor(options: TokenCacheOptions = {}) {
-    this.#skewMs = nonNegative("skewMs", options.skewMs ?? 30_000);
-    this.#maxEntries = nonNegative("maxEntries", options.maxEntries ?? 10_000);
+    this.#skewMs = nonNegative("skewMs", options.skewMs ?? DEFAULT.skewMs);
+    this.#maxEntries = nonNegative("maxEntries", options.maxEntries ?? DEFAULT.maxEntries);
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) {
       throw new TypeError("Option maxEntries must be a positive integer");
     }

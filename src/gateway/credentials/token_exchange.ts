@@ -33,11 +33,20 @@ const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
  * ```
  */
 export interface TokenExchangeOptions extends TokenClient {
-  /** The `audience` the exchanged token is for. @default {undefined} */
+  /**
+   * The `audience` the exchanged token is for.
+   * @default {undefined}
+   */
   audience?: string;
-  /** The RFC 8707 resource the exchanged token is for (the upstream's URL). @default {undefined} */
+  /**
+   * The RFC 8707 resource the exchanged token is for (the upstream's URL).
+   * @default {undefined}
+   */
   resource?: string;
-  /** The scopes asked for, space-separated. @default {undefined} */
+  /**
+   * The scopes asked for, space-separated.
+   * @default {undefined}
+   */
   scope?: string;
   /**
    * The gateway's own resource (its `oauth.resource`): an `audience` or
@@ -69,11 +78,20 @@ export interface TokenExchangeOptions extends TokenClient {
    * @default {undefined} (discovery sessions send no credentials)
    */
   gatewayCredentials?: UpstreamCredentials;
-  /** An exchanged token is renewed this long before it expires, ms. @default {30_000} */
+  /**
+   * An exchanged token is renewed this long before it expires, ms.
+   * @default {30_000}
+   */
   skewMs?: number;
-  /** Exchanged tokens kept at most; past it the oldest is dropped. @default {10_000} */
+  /**
+   * Exchanged tokens kept at most; past it the oldest is dropped.
+   * @default {10_000}
+   */
   maxEntries?: number;
-  /** The clock. @default {Date.now} */
+  /**
+   * The clock.
+   * @default {Date.now}
+   */
   now?: () => number;
 }
 

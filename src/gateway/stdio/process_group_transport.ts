@@ -9,6 +9,7 @@
  * @module
  */
 
+import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import type { setImmediate as SetImmediate } from "node:timers";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
@@ -111,7 +112,7 @@ export class ProcessGroupTransport {
       child = spawn(settings.command, [...(settings.args ?? [])], {
         cwd: settings.cwd,
         env: settings.env,
-        stdio: ["pipe", "pipe", settings.stderr ?? "inherit"],
+        stdio: ["pipe", "pipe", settings.stderr ?? GATEWAY_DEFAULTS.StdioUpstreamOptions.stderr],
         // Its own process group (POSIX): ending the group ends what it started too.
         detached: host?.platform !== "win32",
         shell: false,

@@ -11,6 +11,7 @@
 import type { Principal } from "../../protocol/context/request_context.ts";
 import { host, ProcessGroupTransport } from "./process_group_transport.ts";
 import type { ProcessPool } from "./process_pool.ts";
+import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import {
   checkUpstreamName,
   type OpenedTransport,
@@ -40,9 +41,15 @@ export interface StdioUpstreamOptions {
   env?: Record<string, string>;
   /** More environment variables for the caller (e.g. a token). Default: none. */
   credentials?: UpstreamCredentials;
-  /** What becomes of the subprocess's stderr. @default {"inherit"} */
+  /**
+   * What becomes of the subprocess's stderr.
+   * @default {"inherit"}
+   */
   stderr?: "inherit" | "ignore";
-  /** The largest line (one JSON-RPC message) read from it, bytes; past it the process is killed. @default {4194304} */
+  /**
+   * The largest line (one JSON-RPC message) read from it, bytes; past it the process is killed.
+   * @default {4_194_304}
+   */
   maxMessageBytes?: number;
 }
 
@@ -74,7 +81,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): Upstream {
   if (typeof options.command !== "string" || options.command === "") {
     throw new TypeError(`Upstream "${name}": command must be a non-empty string`);
   }
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ??
+    GATEWAY_DEFAULTS.StdioUpstreamOptions.maxMessageBytes;
   const open = async (principal: Principal, pool?: ProcessPool): Promise<OpenedTransport> => {
     const env: Record<string, string> = {};
     for (const key of ["PATH", "HOME", "SYSTEMROOT"]) {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
@@ -21,7 +22,7 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
 export interface RedisDpopReplayStoreOptions {
   /**
    * Prefix of every key.
-   * @default "tether:"
+   * @default {"tether:"}
    */
   prefix?: string;
 }
@@ -59,7 +60,7 @@ export class RedisDpopReplayStore {
   /** A store on `redis`. */
   constructor(redis: RedisCommands, options: RedisDpopReplayStoreOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "tether:";
+    this.#prefix = options.prefix ?? REDIS_DEFAULTS.RedisDpopReplayStoreOptions.prefix;
   }
 
   /** Claims `key` until `expiresAt` (ms): false when another request, on any instance, holds it. */

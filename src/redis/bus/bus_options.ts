@@ -16,29 +16,39 @@
  * ```
  */
 export interface RedisBusOptions {
-  /** Prefix of the bus's keys. Default `"tether:"`. */
+  /**
+   * Prefix of the bus's keys.
+   * @default {"tether:"}
+   */
   prefix?: string;
-  /** Entries each inbox keeps (oldest trimmed). Default 10,000. */
+  /**
+   * Entries each inbox keeps (oldest trimmed).
+   * @default {10_000}
+   */
   maxLength?: number;
   /**
    * Largest message published, UTF-8 bytes of its JSON; a larger one is
    * refused with {@linkcode BusMessageTooLargeError} (a client's reply that
    * large is answered `413`). At most `maxBytes`.
-   * @default 1 MiB
+   * @default {1_048_576}
    */
   maxMessageBytes?: number;
   /**
    * Payload bytes each instance's inbox keeps (oldest entries trimmed first,
    * together with `maxLength`).
-   * @default 64 MiB
+   * @default {67_108_864}
    */
   maxBytes?: number;
-  /** How long one `XREAD` blocks before it asks again, ms. Default 5,000. */
+  /**
+   * How long one `XREAD` blocks before it asks again, ms.
+   * @default {5_000}
+   */
   blockMs?: number;
   /**
    * How long an instance counts as alive after its last refresh (every third
    * of it), ms: a process killed without `close()` stops getting messages
-   * this long after. Default 15,000.
+   * this long after.
+   * @default {15_000}
    */
   aliveMs?: number;
   /** Reports a reader failure (it retries on its own) or a listener that threw. */

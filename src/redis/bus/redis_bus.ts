@@ -33,6 +33,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import {
   type BusListener,
   type BusMessage,
@@ -52,6 +53,8 @@ import type {
 } from "../connection/redis_commands.ts";
 import { streamEntriesOf } from "../connection/stream_entries.ts";
 import type { RedisBusOptions } from "./bus_options.ts";
+
+const DEFAULT = REDIS_DEFAULTS.RedisBusOptions;
 
 /** The longest wait between two attempts to reconnect the reader, ms. */
 const MAX_RETRY_MS = 2_000;
@@ -110,13 +113,13 @@ export class RedisBus implements MessageBus {
   ) {
     this.#redis = redis;
     this.#open = openConnection;
-    this.#prefix = options.prefix ?? "tether:";
+    this.#prefix = options.prefix ?? DEFAULT.prefix;
     this.#instancesKey = `${this.#prefix}{bus}:instances`;
-    const maxLength = options.maxLength ?? 10_000;
-    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    const maxMessageBytes = options.maxMessageBytes ?? Math.min(1024 * 1024, maxBytes);
-    const blockMs = options.blockMs ?? 5_000;
-    const aliveMs = options.aliveMs ?? 15_000;
+    const maxLength = options.maxLength ?? DEFAULT.maxLength;
+    const maxBytes = options.maxBytes ?? DEFAULT.maxBytes;
+    const maxMessageBytes = options.maxMessageBytes ?? Math.min(DEFAULT.maxMessageBytes, maxBytes);
+    const blockMs = options.blockMs ?? DEFAULT.blockMs;
+    const aliveMs = options.aliveMs ?? DEFAULT.aliveMs;
     for (
       const [name, value] of Object.entries({
         maxLength,

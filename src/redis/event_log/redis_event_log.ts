@@ -54,6 +54,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import { toHex } from "../../hex.ts";
 import {
   type AppendOptions,
@@ -67,91 +68,17 @@ import {
 import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scripts.ts";
 import { EventLogBudget } from "./event_log_budget.ts";
 import type { LuaScript } from "../connection/lua_script.ts";
-import type { OpenRedisConnection, RedisCommands } from "../connection/redis_commands.ts";
+import type { RedisCommands } from "../connection/redis_commands.ts";
 import { unrefTimer } from "../../runtime.ts";
 import { entriesOf } from "../connection/stream_entries.ts";
 import { eventLogKeysOf } from "../sessions/session_keys.ts";
 import { EventLogTails, replayOf } from "./event_log_tails.ts";
 import { TailConnections } from "./tail_connections.ts";
+import type { RedisEventLogOptions } from "./event_log_options.ts";
 
-/**
- * Options of {@linkcode RedisEventLog}.
- *
- * @example
- * ```ts
- * import type { RedisEventLogOptions } from "@tether/mcp/redis";
- * const options: RedisEventLogOptions = { prefix: "app:", maxEventsPerStream: 500, ttlSeconds: 3_600 };
- * ```
- */
-export interface RedisEventLogOptions {
-  /** Prefix of every key. Default `"tether:"`. */
-  prefix?: string;
-  /** Events kept per stream (oldest trimmed). Default 1,000. */
-  maxEventsPerStream?: number;
-  /** Streams kept per session (oldest dropped). Default 64. */
-  maxStreamsPerSession?: number;
-  /**
-   * Bytes of event data kept per session (a stream over it alone sheds its
-   * own oldest events first, then the session's oldest go, oldest streams
-   * first), as the memory log's `maxBytesPerSession`.
-   * @default 1 MiB
-   */
-  maxBytesPerSession?: number;
-  /**
-   * Bytes of event data kept for all sessions of every instance on this
-   * Redis and prefix. Past it, the streams written least recently lose
-   * their events, finished streams (whole) first; a running stream that
-   * loses events can no longer be resumed from before the loss. As the
-   * memory log's `maxTotalBytes`.
-   * @default 256 MiB
-   */
-  maxTotalBytes?: number;
-  /**
-   * Budget books `maxTotalBytes` is kept in, each on its own slot (spread
-   * over a Cluster's masters), each session's bytes in one; every instance
-   * on the prefix must use the same number. One book keeps the budget
-   * exact. `createRedisBackend` passes 1 on one node and under Sentinel
-   * (one master holds every book).
-   * @default floor(maxTotalBytes / 16 MiB), 1 to 16
-   */
-  budgetBooks?: number;
-  /**
-   * Every key is on one node (one node, Sentinel; never a Cluster): a write books its bytes in
-   * its own script (one round trip, not two). `createRedisBackend` passes true off a Cluster.
-   */
-  singleNode?: boolean;
-  /**
-   * Seconds a stream's keys live after its last write. A stream of a
-   * session whose record a `RedisSessionStore` keeps on the same prefix
-   * lives as long as the session's keys instead (its deadline plus
-   * `expiryGraceMs`; a write gives the shorter of the two, and each touch of
-   * the session moves them on with the session's), so nothing of the log
-   * outlives its session when every instance dies. Default 24 hours.
-   */
-  ttlSeconds?: number;
-  /**
-   * Opens a connection for blocking reads (live tailing). Without it a
-   * follower polls every 50 ms. `createRedisBackend` passes one.
-   */
-  openConnection?: OpenRedisConnection;
-  /** Blocking connections kept for followers; past it, followers poll. Default 32. */
-  maxTailConnections?: number;
-  /**
-   * How long after this instance's last heartbeat its unfinished streams
-   * count as lost, ms (heartbeats go every third of it). Default 6,000.
-   */
-  instanceTimeoutMs?: number;
-  /**
-   * This process's bus instance id while its bus is live (`RedisBus`'s
-   * `liveId()`, on the same Redis and prefix;
-   * `createRedisBackend` passes its bus's). Recorded with each stream this
-   * log opens, so a follower elsewhere also checks the writer's bus
-   * liveness key (`bus.aliveMs`) and ends as soon as it is gone (a
-   * `close()`, or a process killed, within `aliveMs`), not only when
-   * `instanceTimeoutMs` lapses.
-   */
-  busInstance?: () => string | undefined;
-}
+export type { RedisEventLogOptions } from "./event_log_options.ts";
+
+const DEFAULT = REDIS_DEFAULTS.RedisEventLogOptions;
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
@@ -192,14 +119,14 @@ export class RedisEventLog implements EventLog {
   /** A log on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisEventLogOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "tether:";
-    this.#maxEvents = options.maxEventsPerStream ?? 1_000;
-    this.#maxStreams = options.maxStreamsPerSession ?? 64;
-    this.#maxBytes = options.maxBytesPerSession ?? 1024 * 1024;
-    this.#maxTotalBytes = options.maxTotalBytes ?? 256 * 1024 * 1024;
-    this.#ttl = options.ttlSeconds ?? 24 * 60 * 60;
-    const maxTailConnections = options.maxTailConnections ?? 32;
-    this.#instanceTimeoutMs = options.instanceTimeoutMs ?? 6_000;
+    this.#prefix = options.prefix ?? DEFAULT.prefix;
+    this.#maxEvents = options.maxEventsPerStream ?? DEFAULT.maxEventsPerStream;
+    this.#maxStreams = options.maxStreamsPerSession ?? DEFAULT.maxStreamsPerSession;
+    this.#maxBytes = options.maxBytesPerSession ?? DEFAULT.maxBytesPerSession;
+    this.#maxTotalBytes = options.maxTotalBytes ?? DEFAULT.maxTotalBytes;
+    this.#ttl = options.ttlSeconds ?? DEFAULT.ttlSeconds;
+    const maxTailConnections = options.maxTailConnections ?? DEFAULT.maxTailConnections;
+    this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
     this.#busInstance = options.busInstance;
     for (
       const [name, value] of Object.entries({
@@ -207,7 +134,7 @@ export class RedisEventLog implements EventLog {
         maxStreamsPerSession: this.#maxStreams,
         maxBytesPerSession: this.#maxBytes,
         maxTotalBytes: this.#maxTotalBytes,
-        budgetBooks: options.budgetBooks ?? 1,
+        ...(options.budgetBooks === undefined ? {} : { budgetBooks: options.budgetBooks }),
         ttlSeconds: this.#ttl,
         maxTailConnections,
         instanceTimeoutMs: this.#instanceTimeoutMs,

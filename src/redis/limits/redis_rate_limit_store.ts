@@ -8,6 +8,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import {
   gcraStep,
   type RateLimitStore,
@@ -30,7 +31,7 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
 export interface RedisRateLimitStoreOptions {
   /**
    * Prefix of every key.
-   * @default "tether:"
+   * @default {"tether:"}
    */
   prefix?: string;
 }
@@ -78,7 +79,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** A store on `redis`. */
   constructor(redis: RedisCommands, options: RedisRateLimitStoreOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "tether:";
+    this.#prefix = options.prefix ?? REDIS_DEFAULTS.RedisRateLimitStoreOptions.prefix;
   }
 
   /** Spends `units` of `key`'s budget (one by default), if they are there, all or none, in one script. */

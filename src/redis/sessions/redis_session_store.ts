@@ -35,6 +35,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import type {
   ExpiredSession,
   SessionChanges,
@@ -70,7 +71,10 @@ import {
  * ```
  */
 export interface RedisSessionStoreOptions {
-  /** Prefix of every key. Default `"tether:"`. */
+  /**
+   * Prefix of every key.
+   * @default {"tether:"}
+   */
   prefix?: string;
   /** Called by `close()` (e.g. to quit a client the store owns). */
   onClose?: () => Promise<void> | void;
@@ -88,7 +92,7 @@ export interface RedisSessionStoreOptions {
    * Keep it at or above `sessions.sweepIntervalMs`. Deadlines are mapped onto
    * Redis's clock as durations, so an injected `now` and clock skew between
    * hosts do not shorten it.
-   * @default {60000}
+   * @default {60_000}
    */
   expiryGraceMs?: number;
   /**
@@ -142,7 +146,7 @@ export class RedisSessionStore implements SessionStore {
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "tether:";
+    this.#prefix = options.prefix ?? REDIS_DEFAULTS.RedisSessionStoreOptions.prefix;
     this.#onClose = options.onClose;
     this.#graceMs = expiryGraceOf(options);
     this.#waitForReplica = options.waitForReplica;

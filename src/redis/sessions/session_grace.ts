@@ -6,10 +6,11 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import { MAX_KEY_TTL_MS } from "./session_store_scripts.ts";
 
 /**
- * The `expiryGraceMs` of `options` (default 60,000); a RangeError unless it
+ * The `expiryGraceMs` of `options` (default: the table's, redis_defaults.ts); a RangeError unless it
  * is a number from 0 to 100 years.
  *
  * @example
@@ -19,7 +20,8 @@ import { MAX_KEY_TTL_MS } from "./session_store_scripts.ts";
  * ```
  */
 export function expiryGraceOf(options: { expiryGraceMs?: number }): number {
-  const grace = options.expiryGraceMs ?? 60_000;
+  const grace = options.expiryGraceMs ??
+    REDIS_DEFAULTS.RedisSessionStoreOptions.expiryGraceMs;
   if (!(grace >= 0) || grace > MAX_KEY_TTL_MS) {
     throw new RangeError(
       `RedisSessionStore option expiryGraceMs must be a number from 0 to ${MAX_KEY_TTL_MS}`,

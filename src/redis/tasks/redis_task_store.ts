@@ -27,6 +27,7 @@
  * @module
  */
 
+import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import {
   applyTaskChange,
   isExpired,
@@ -51,6 +52,8 @@ import {
   RESERVE_RESULT,
 } from "./task_store_scripts.ts";
 
+const DEFAULT = REDIS_DEFAULTS.RedisTaskStoreOptions;
+
 /**
  * Options of {@linkcode RedisTaskStore}.
  *
@@ -63,19 +66,19 @@ import {
 export interface RedisTaskStoreOptions {
   /**
    * Prefix of every key.
-   * @default "tether:"
+   * @default {"tether:"}
    */
   prefix?: string;
   /**
    * Most tasks kept at once, all owners and instances together.
-   * @default 100000
+   * @default {100_000}
    */
   maxTasks?: number;
   /**
    * Most bytes of results kept at once, all tasks and instances together
    * (bytes of their JSON). A result that does not fit is not kept: its task
    * ends `failed` ("result budget is full") until older results expire.
-   * @default 268435456 (256 MiB)
+   * @default {268_435_456}
    */
   maxTotalResultBytes?: number;
   /**
@@ -118,9 +121,9 @@ export class RedisTaskStore implements TaskStore {
   /** A store on `redis`; throws a `RangeError` on a bound that is not a positive integer. */
   constructor(redis: RedisCommands, options: RedisTaskStoreOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "tether:";
+    this.#prefix = options.prefix ?? DEFAULT.prefix;
     const name = "RedisTaskStore";
-    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, 100_000);
+    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, DEFAULT.maxTasks);
     this.#budget = resultBudgetOf(name, options);
     this.#now = options.now ?? Date.now;
     this.#onClose = options.onClose;

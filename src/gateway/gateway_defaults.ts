@@ -1,0 +1,56 @@
+/**
+ * The one table of the gateway subpath's defaults (`@tether/mcp/gateway`), by
+ * option type and field: `createGateway`, the upstreams, the pins and the
+ * credential hooks read their defaults here and nowhere else, and every plain
+ * `@default` of those types matches it (scripts/options_reference.ts checks;
+ * docs/options.md lists them). It imports nothing, so every module of the
+ * gateway may read it.
+ * @module
+ */
+
+const KiB = 1024;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/**
+ * The defaults of the gateway subpath, by option type and field.
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
+ * GATEWAY_DEFAULTS.GatewayOptions.maxSessions; // 1_000
+ * ```
+ */
+export const GATEWAY_DEFAULTS = {
+  GatewayOptions: {
+    idleProbeMs: MINUTE,
+    probeTimeoutMs: 5 * SECOND,
+    graceMs: 5 * SECOND,
+    callTimeoutMs: 5 * MINUTE,
+    maxSessions: 1_000,
+    maxSessionsPerPrincipal: 32,
+    maxSubscriptionStreams: 512,
+    maxSubscriptionStreamsPerPrincipal: 32,
+    maxRelayedProgress: 1_000,
+    maxRelayedLogs: 1_000,
+    maxRelayedRequests: 4,
+    maxProcesses: 64,
+    maxProcessesPerPrincipal: 16,
+    stdioIdleCloseMs: MINUTE,
+    statelessTtlMs: 5 * MINUTE,
+    maxRelayBytes: 4 * KiB * KiB,
+    retryMs: SECOND,
+    maxRetryMs: MINUTE,
+    tasks: false,
+  },
+  HttpUpstreamOptions: {
+    maxMessageBytes: 4 * KiB * KiB,
+    followSameOriginRedirects: false,
+    protocol: "auto",
+  },
+  StdioUpstreamOptions: { stderr: "inherit", maxMessageBytes: 4 * KiB * KiB },
+  TokenCacheOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
+  TokenExchangeOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
+  ClientCredentialsOptions: { skewMs: 30 * SECOND },
+  PinOptions: { onDrift: "hide", unpinned: "hide" },
+} as const;

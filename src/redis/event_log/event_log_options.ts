@@ -1,0 +1,102 @@
+/**
+ * The options of the Redis event log (`RedisEventLog`): its key prefix, its
+ * bounds per stream, per session and in all, how long its keys live, and how
+ * followers tail. Types only; the log applies the defaults (redis_defaults.ts)
+ * and refuses a value out of range.
+ * @module
+ */
+
+import type { OpenRedisConnection } from "../connection/redis_commands.ts";
+
+/**
+ * Options of `RedisEventLog`.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLogOptions } from "@tether/mcp/redis";
+ * const options: RedisEventLogOptions = { prefix: "app:", maxEventsPerStream: 500, ttlSeconds: 3_600 };
+ * ```
+ */
+export interface RedisEventLogOptions {
+  /**
+   * Prefix of every key.
+   * @default {"tether:"}
+   */
+  prefix?: string;
+  /**
+   * Events kept per stream (oldest trimmed).
+   * @default {1_000}
+   */
+  maxEventsPerStream?: number;
+  /**
+   * Streams kept per session (oldest dropped).
+   * @default {64}
+   */
+  maxStreamsPerSession?: number;
+  /**
+   * Bytes of event data kept per session (a stream over it alone sheds its
+   * own oldest events first, then the session's oldest go, oldest streams
+   * first), as the memory log's `maxBytesPerSession`.
+   * @default {1_048_576}
+   */
+  maxBytesPerSession?: number;
+  /**
+   * Bytes of event data kept for all sessions of every instance on this
+   * Redis and prefix. Past it, the streams written least recently lose
+   * their events, finished streams (whole) first; a running stream that
+   * loses events can no longer be resumed from before the loss. As the
+   * memory log's `maxTotalBytes`.
+   * @default {268_435_456}
+   */
+  maxTotalBytes?: number;
+  /**
+   * Budget books `maxTotalBytes` is kept in, each on its own slot (spread
+   * over a Cluster's masters), each session's bytes in one; every instance
+   * on the prefix must use the same number. One book keeps the budget
+   * exact. `createRedisBackend` passes 1 on one node and under Sentinel
+   * (one master holds every book).
+   * @default floor(maxTotalBytes / 16 MiB), 1 to 16
+   */
+  budgetBooks?: number;
+  /**
+   * Every key is on one node (one node, Sentinel; never a Cluster): a write books its bytes in
+   * its own script (one round trip, not two). `createRedisBackend` passes true off a Cluster.
+   */
+  singleNode?: boolean;
+  /**
+   * Seconds a stream's keys live after its last write. A stream of a
+   * session whose record a `RedisSessionStore` keeps on the same prefix
+   * lives as long as the session's keys instead (its deadline plus
+   * `expiryGraceMs`; a write gives the shorter of the two, and each touch of
+   * the session moves them on with the session's), so nothing of the log
+   * outlives its session when every instance dies.
+   * @default {86_400}
+   */
+  ttlSeconds?: number;
+  /**
+   * Opens a connection for blocking reads (live tailing). Without it a
+   * follower polls every 50 ms. `createRedisBackend` passes one.
+   */
+  openConnection?: OpenRedisConnection;
+  /**
+   * Blocking connections kept for followers; past it, followers poll.
+   * @default {32}
+   */
+  maxTailConnections?: number;
+  /**
+   * How long after this instance's last heartbeat its unfinished streams
+   * count as lost, ms (heartbeats go every third of it).
+   * @default {6_000}
+   */
+  instanceTimeoutMs?: number;
+  /**
+   * This process's bus instance id while its bus is live (`RedisBus`'s
+   * `liveId()`, on the same Redis and prefix;
+   * `createRedisBackend` passes its bus's). Recorded with each stream this
+   * log opens, so a follower elsewhere also checks the writer's bus
+   * liveness key (`bus.aliveMs`) and ends as soon as it is gone (a
+   * `close()`, or a process killed, within `aliveMs`), not only when
+   * `instanceTimeoutMs` lapses.
+   */
+  busInstance?: () => string | undefined;
+}
