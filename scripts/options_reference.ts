@@ -1,18 +1,24 @@
 /**
- * Writes docs/options.md, the reference of every option of `createMcpHandler`, from the option
- * types' doc comments (`deno doc --json` over src/config/ and the nested option types) and the
- * one defaults table (src/config/defaults.ts). With `--check` it writes nothing and fails when the
- * committed page drifts, a field has no `@default` tag, or a tag disagrees with the table.
+ * Writes docs/options.md, the reference of every option of `createMcpHandler` and of the
+ * gateway, Redis and tasks subpaths, from the option types' doc comments (`deno doc --json`) and
+ * each one's defaults table (src/config/defaults.ts, GATEWAY_DEFAULTS, REDIS_DEFAULTS,
+ * TASKS_DEFAULTS). With `--check` it writes nothing and fails when the committed page drifts, a
+ * handler option has no `@default` tag, a tag disagrees with its table, a table names no option,
+ * a plain default is written in a tag but not in its table, or the code of a table's room writes
+ * a default inline (`options.x ?? 5`) instead of reading the table.
  *   node_modules/node24/bin/node scripts/options_reference.ts [--check]   (npm run docs:options)
- * It reads types and tags only: what a value does at run time is the doc comment's word.
+ * It reads types, tags and source text only: what a value does at run time is the doc's word.
  */
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SHARES, DEFAULTS } from "../src/config/defaults.ts";
+import { GATEWAY_DEFAULTS } from "../src/gateway/gateway_defaults.ts";
+import { REDIS_DEFAULTS } from "../src/redis/redis_defaults.ts";
+import { TASKS_DEFAULTS } from "../src/extensions/tasks/tasks_defaults.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PAGE = join(ROOT, "docs", "options.md");
@@ -49,6 +55,67 @@ const SECTIONS: readonly { type: string; path: string; file: string }[] = [
   { type: "ObserveOptions", path: "observe", file: "src/config/group_options.ts" },
   { type: "AuditOptions", path: "observe.audit", file: "src/config/group_options.ts" },
 ];
+
+/** A subpath's one defaults table (keyed by option type, then field), its option types' files and its rooms. */
+export interface SubpathTable {
+  subpath: string;
+  /** The table's exported name, for messages. */
+  name: string;
+  table: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Each option type the table keys, and the file declaring it. */
+  types: Readonly<Record<string, string>>;
+  /** The folders whose code must read the table rather than write a default inline. */
+  rooms: readonly string[];
+}
+
+/** The subpaths whose defaults live in a table of their own. */
+export const SUBPATH_TABLES: readonly SubpathTable[] = [
+  {
+    subpath: "@tether/mcp/gateway",
+    name: "GATEWAY_DEFAULTS",
+    table: GATEWAY_DEFAULTS,
+    types: {
+      GatewayOptions: "src/gateway/gateway_options.ts",
+      HttpUpstreamOptions: "src/gateway/upstream.ts",
+      StdioUpstreamOptions: "src/gateway/stdio/stdio_upstream.ts",
+      TokenCacheOptions: "src/gateway/credentials/token_cache.ts",
+      TokenExchangeOptions: "src/gateway/credentials/token_exchange.ts",
+      ClientCredentialsOptions: "src/gateway/credentials/client_credentials.ts",
+      PinOptions: "src/gateway/catalog/pins.ts",
+    },
+    rooms: ["src/gateway"],
+  },
+  {
+    subpath: "@tether/mcp/redis",
+    name: "REDIS_DEFAULTS",
+    table: REDIS_DEFAULTS,
+    types: {
+      RedisBackendOptions: "src/redis/redis_backend.ts",
+      RedisBusOptions: "src/redis/bus/bus_options.ts",
+      RedisSessionStoreOptions: "src/redis/sessions/redis_session_store.ts",
+      RedisEventLogOptions: "src/redis/event_log/event_log_options.ts",
+      RedisTaskStoreOptions: "src/redis/tasks/redis_task_store.ts",
+      RedisRateLimitStoreOptions: "src/redis/limits/redis_rate_limit_store.ts",
+      RedisDpopReplayStoreOptions: "src/redis/auth/redis_dpop_replay_store.ts",
+    },
+    rooms: ["src/redis"],
+  },
+  {
+    subpath: "@tether/mcp/tasks",
+    name: "TASKS_DEFAULTS",
+    table: TASKS_DEFAULTS,
+    types: {
+      TasksOptions: "src/extensions/tasks/tasks_extension.ts",
+      MemoryTaskStoreOptions: "src/extensions/tasks/memory_task_store.ts",
+    },
+    rooms: ["src/extensions/tasks"],
+  },
+];
+
+/** The subpaths' sections: each option type under its own name. */
+const SUBPATH_SECTIONS = SUBPATH_TABLES.flatMap((table) =>
+  Object.entries(table.types).map(([type, file]) => ({ type, path: type, file }))
+);
 
 /** One option field as documented. */
 export interface OptionField {
@@ -102,9 +169,10 @@ function typeText(type: DocType | undefined): string {
   }
 }
 
-/** Every option field, in the order of {@linkcode SECTIONS}, read with `deno doc --json`. */
+/** Every option field, in the order of {@linkcode SECTIONS} then the subpaths', read with `deno doc --json`. */
 export function readOptionFields(): OptionField[] {
-  const files = [...new Set(SECTIONS.map((section) => section.file))];
+  const sections = [...SECTIONS, ...SUBPATH_SECTIONS];
+  const files = [...new Set(sections.map((section) => section.file))];
   const result = spawnSync(
     process.env.DENO ?? join(ROOT, "node_modules", ".bin", "deno"),
     ["doc", "--json", ...files],
@@ -118,7 +186,7 @@ export function readOptionFields(): OptionField[] {
     >;
   }).nodes;
   const fields: OptionField[] = [];
-  for (const section of SECTIONS) {
+  for (const section of sections) {
     const module = modules[new URL(section.file, `file://${ROOT}`).href];
     const symbol = module?.symbols.find((candidate) => candidate.name === section.type);
     const declaration = symbol?.declarations.find((candidate) => candidate.kind === "interface");
@@ -138,13 +206,25 @@ export function readOptionFields(): OptionField[] {
   return fields;
 }
 
+/** The table that holds the defaults of the fields under `prefix`, and its name. */
+function holderOf(prefix: string): { name: string; fields: Record<string, unknown> } | undefined {
+  const core = (DEFAULTS as Record<string, Record<string, unknown>>)[prefix];
+  if (core !== undefined) return { name: "DEFAULTS", fields: core };
+  for (const { name, table } of SUBPATH_TABLES) {
+    if (Object.hasOwn(table, prefix)) return { name, fields: table[prefix] };
+  }
+  return undefined;
+}
+
 /** The table's default of option `path`, or undefined when the table has none. */
 export function tableDefault(path: string): unknown {
   const cut = path.lastIndexOf(".");
   if (cut === -1) return undefined;
-  const holder = (DEFAULTS as Record<string, Record<string, unknown>>)[path.slice(0, cut)];
-  return holder === undefined ? undefined : holder[path.slice(cut + 1)];
+  return holderOf(path.slice(0, cut))?.fields[path.slice(cut + 1)];
 }
+
+/** A tag that is a plain value (a number, a string, a boolean): such a default belongs in a table. */
+const PLAIN_TAG = /^(?:-?[\d_]+(?:\.\d+)?|"[^"]*"|true|false)$/;
 
 /** A default as a tag writes it: JSON, numbers with `_` between thousands. */
 export function renderDefault(value: unknown): string {
@@ -175,18 +255,39 @@ function readable(path: string, value: unknown): string {
 export function tagProblems(fields: readonly OptionField[]): string[] {
   const problems: string[] = [];
   for (const field of fields) {
+    const value = tableDefault(field.path);
     if (field.tag === undefined) {
-      // A group's own key is documented by its section.
-      if (!SECTIONS.some((section) => section.path === field.path)) {
+      // A group's own key is documented by its section; a subpath's field without a default says so in words.
+      const subpath = SUBPATH_SECTIONS.some((section) => field.path.startsWith(`${section.path}.`));
+      if (value !== undefined) problems.push(`${field.path}: no @default tag`);
+      else if (!subpath && !SECTIONS.some((section) => section.path === field.path)) {
         problems.push(`${field.path}: no @default tag`);
       }
       continue;
     }
-    const value = tableDefault(field.path);
     if (value !== undefined && field.tag !== renderDefault(value)) {
       problems.push(
         `${field.path}: @default {${field.tag}} but the table says ${renderDefault(value)}`,
       );
+    } else if (value === undefined && PLAIN_TAG.test(field.tag)) {
+      const holder = holderOf(field.path.slice(0, field.path.lastIndexOf(".")))?.name ?? "a table";
+      problems.push(
+        `${field.path}: @default {${field.tag}} is written in the tag only; put it in ${holder}`,
+      );
+    }
+  }
+  const documented = new Set(fields.map((field) => field.path));
+  const tables = [
+    { name: "DEFAULTS", table: DEFAULTS as Record<string, Record<string, unknown>> },
+    ...SUBPATH_TABLES,
+  ];
+  for (const { name, table } of tables) {
+    for (const [prefix, holder] of Object.entries(table)) {
+      for (const field of Object.keys(holder)) {
+        if (!documented.has(`${prefix}.${field}`)) {
+          problems.push(`${prefix}.${field}: in ${name}, no such option`);
+        }
+      }
     }
   }
   for (const path of Object.keys(DEFAULT_SHARES)) {
@@ -203,7 +304,7 @@ export function renderPage(fields: readonly OptionField[]): string {
     "# Options of `createMcpHandler`",
     "",
     "<!-- Generated by `npm run docs:options` (scripts/options_reference.ts) from the option types'",
-    "doc comments and src/config/defaults.ts; CI fails when this page drifts. Do not edit by hand. -->",
+    "doc comments and the defaults tables; CI fails when this page drifts. Do not edit by hand. -->",
     "",
     "Identity and definitions sit at the top level; everything else is in a group:",
     "`createMcpHandler({ name, version, tools, http: { bodyTimeoutMs: 10_000 } })`. An option given at",
@@ -237,7 +338,78 @@ export function renderPage(fields: readonly OptionField[]): string {
       );
     }
   }
+  lines.push(
+    "",
+    "# Options of the subpaths",
+    "",
+    "The gateway, Redis and tasks subpaths each keep their defaults in one table of their own",
+    "(`GATEWAY_DEFAULTS`, `REDIS_DEFAULTS`, `TASKS_DEFAULTS`), checked here against the types' tags.",
+  );
+  for (const { subpath, types } of SUBPATH_TABLES) {
+    for (const type of Object.keys(types)) {
+      lines.push("", `## \`${type}\` (\`${subpath}\`)`, "");
+      for (const field of fields.filter((field) => field.path.startsWith(`${type}.`))) {
+        const name = field.path.slice(type.length + 1);
+        const value = tableDefault(field.path);
+        const shown = field.required
+          ? "required"
+          : value !== undefined
+          ? `default \`${renderDefault(value)}\`${readable(name, value)}`
+          : field.tag === undefined
+          ? "optional"
+          : `default: ${field.tag}`;
+        lines.push(
+          `- **\`${name}\`** (\`${field.type}\`; ${shown}): ${field.doc.replace(/\s*\n\s*/g, " ")}`,
+        );
+      }
+    }
+  }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * A default written inline where an option is read (`options.maxFoo ?? 5`, `settings.x ?? "a"`,
+ * `check("maxFoo", options.maxFoo, 5)`), by line, in `text`: such a default belongs in the table.
+ */
+export function inlineDefaults(text: string): { line: number; code: string }[] {
+  const found: { line: number; code: string }[] = [];
+  const pattern =
+    /\b\w*(?:[oO]ptions|[sS]ettings)\??\.\w+(?:\s*\?\?\s*(?:-?\d|"|'|true\b|false\b)|,\s*-?\d[\d_]*(?:\s*\*\s*[\d_]+)*\s*\))/g;
+  for (const [index, line] of text.split("\n").entries()) {
+    if (/^\s*(?:\*|\/\/)/.test(line)) continue; // a comment may show an example
+    for (const match of line.matchAll(pattern)) found.push({ line: index + 1, code: match[0] });
+  }
+  return found;
+}
+
+/** The `.ts` files under `folder`, repository-relative. */
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(ROOT, folder)).flatMap((name) => {
+    const path = join(folder, name);
+    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
+    return name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Every default written inline in the rooms of a table (src/config/ besides defaults.ts, and each subpath's). */
+export function inlineDefaultProblems(): string[] {
+  const rooms = [
+    { name: "DEFAULTS", rooms: ["src/config"] },
+    ...SUBPATH_TABLES,
+  ];
+  const problems: string[] = [];
+  for (const { name, rooms: folders } of rooms) {
+    for (const file of folders.flatMap(sourceFiles)) {
+      for (const { line, code } of inlineDefaults(readFileSync(join(ROOT, file), "utf8"))) {
+        problems.push(
+          `${
+            relative(ROOT, join(ROOT, file))
+          }:${line}: ${code} writes a default inline; read it from ${name}`,
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** `markdown` as `deno fmt` leaves it (the page is checked by deno fmt too, so it is written formatted). */
@@ -254,7 +426,7 @@ export function formatted(markdown: string): string {
 /** Runs the script: writes the page (docs/options.md unless told), or with `--check` compares it; returns the exit code. */
 export function main(args: readonly string[], pagePath: string = PAGE): number {
   const fields = readOptionFields();
-  const problems = tagProblems(fields);
+  const problems = [...tagProblems(fields), ...inlineDefaultProblems()];
   for (const problem of problems) console.error(`options_reference: ${problem}`);
   const page = formatted(renderPage(fields));
   if (args.includes("--check")) {

@@ -9,14 +9,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  inlineDefaultProblems,
+  inlineDefaults,
   main,
   type OptionField,
   readOptionFields,
   renderDefault,
+  SUBPATH_TABLES,
   tableDefault,
   tagProblems,
 } from "../../../scripts/options_reference.ts";
 import { DEFAULTS } from "../../../src/config/defaults.ts";
+import { GATEWAY_DEFAULTS } from "../../../src/gateway/gateway_defaults.ts";
 
 const field = (path: string, tag: string | undefined): OptionField => ({
   path,
@@ -67,7 +71,9 @@ describe("scripts/options_reference.ts", () => {
 
   it("a field without @default, or one that disagrees with the table, is a problem", () => {
     assert.deepEqual(
-      tagProblems([field("http.bodyTimeoutMs", "30_000")]).filter((p) => p.startsWith("http")),
+      tagProblems([field("http.bodyTimeoutMs", "30_000")]).filter((p) =>
+        p.startsWith("http.bodyTimeoutMs:")
+      ),
       [],
     );
     assert.match(
@@ -88,5 +94,85 @@ describe("scripts/options_reference.ts", () => {
     assert.equal(renderDefault(64), "64");
     assert.equal(renderDefault("/mcp"), '"/mcp"');
     assert.equal(renderDefault(["a", "b"]), '["a", "b"]');
+  });
+
+  it("the subpaths' tables are read like the handler's, and their tags are checked against them", () => {
+    assert.equal(
+      tableDefault("GatewayOptions.maxSessions"),
+      GATEWAY_DEFAULTS.GatewayOptions.maxSessions,
+    );
+    assert.equal(tableDefault("RedisBackendOptions.commandTimeoutMs"), 2_000);
+    assert.equal(tableDefault("TasksOptions.ttlMs"), 3_600_000);
+    assert.deepEqual(
+      SUBPATH_TABLES.map((table) => table.subpath),
+      ["@tether/mcp/gateway", "@tether/mcp/redis", "@tether/mcp/tasks"],
+    );
+    const fields = readOptionFields();
+    for (
+      const path of [
+        "GatewayOptions.maxSessions",
+        "RedisEventLogOptions.ttlSeconds",
+        "TasksOptions.leaseMs",
+      ]
+    ) {
+      assert.ok(fields.some((option) => option.path === path), path);
+    }
+    assert.deepEqual(tagProblems(fields), []);
+    assert.deepEqual(
+      tagProblems([field("GatewayOptions.maxSessions", "1_000")]).filter((p) =>
+        p.startsWith("GatewayOptions.maxSessions:")
+      ),
+      [],
+    );
+    assert.match(
+      tagProblems([field("GatewayOptions.maxSessions", "2_000")])[0],
+      /GatewayOptions\.maxSessions: @default \{2_000\} but the table says 1_000/,
+    );
+    assert.match(
+      tagProblems([field("TasksOptions.leaseMs", undefined)])[0],
+      /TasksOptions\.leaseMs: no @default tag/,
+    );
+  });
+
+  it("a plain default written in a tag only, or a table entry with no option, is a problem", () => {
+    assert.match(
+      tagProblems([field("GatewayOptions.maxWidgets", "5")])[0],
+      /GatewayOptions\.maxWidgets: @default \{5\} is written in the tag only; put it in GATEWAY_DEFAULTS/,
+    );
+    assert.match(
+      tagProblems([field("http.maxWidgets", '"wide"')])[0],
+      /http\.maxWidgets: @default \{"wide"\} is written in the tag only; put it in DEFAULTS/,
+    );
+    assert.deepEqual(
+      tagProblems([field("GatewayOptions.maxAnonymousSessions", "half of maxSessions")])
+        .filter((p) => p.startsWith("GatewayOptions.maxAnonymousSessions:")),
+      [],
+    );
+    assert.ok(
+      tagProblems([]).includes("GatewayOptions.maxSessions: in GATEWAY_DEFAULTS, no such option"),
+    );
+  });
+
+  it("a default written inline where an option is read is a problem; one read from the table is not", () => {
+    assert.deepEqual(
+      inlineDefaults(
+        "const a = options.maxFoo ?? 5;\nconst b = options.maxFoo ?? DEFAULT.maxFoo;\n",
+      ),
+      [
+        { line: 1, code: "options.maxFoo ?? 5" },
+      ],
+    );
+    assert.deepEqual(
+      inlineDefaults(
+        'x(options?.mode ?? "hide", settings.on ?? false);\n' +
+          'positive("ttlMs", options.ttlMs, 3_600_000);\n' +
+          'positive("ttlMs", options.ttlMs, DEFAULT.ttlMs);\n' +
+          "bucketsFor(options.maxTotalBytes, 16 * 1024 * 1024, 16);\n" +
+          " * options.maxFoo ?? 5 in a comment\n" +
+          "held.get(owner) ?? 0;\n",
+      ).map((found) => found.code),
+      ['options?.mode ?? "', "settings.on ?? false", "options.ttlMs, 3_600_000)"],
+    );
+    assert.deepEqual(inlineDefaultProblems(), []);
   });
 });

@@ -7,7 +7,11 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RELATED_KEY, relatedFetch, takeRelated } from "../../../src/gateway/sessions/related_stream.ts";
+import {
+  RELATED_KEY,
+  relatedFetch,
+  takeRelated,
+} from "../../../src/gateway/sessions/related_stream.ts";
 
 /** A fetch answering `body` as SSE, cut into `cuts` chunks. */
 function sseFetch(body: string, cuts: number[]): typeof fetch {

@@ -10,7 +10,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readCatalog, type UpstreamCalls } from "../../../src/gateway/catalog/catalog.ts";
-import { compileView, type GatewayView, type ViewEntry } from "../../../src/gateway/catalog/views.ts";
+import {
+  compileView,
+  type GatewayView,
+  type ViewEntry,
+} from "../../../src/gateway/catalog/views.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/principal.ts";
 
 /** A discovery client's list answers: two tools, a prompt, a resource and a template. */
