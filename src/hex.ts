@@ -10,7 +10,8 @@
  * `bytes` as lower-case hex, two digits a byte.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { toHex } from "./hex.ts";
  * toHex(new Uint8Array([0, 171])); // "00ab"
  * ```
  */
@@ -24,7 +25,8 @@ export function toHex(bytes: Uint8Array): string {
  * The hex of `data`'s digest (a string is hashed as its UTF-8 bytes).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { hexDigest } from "./hex.ts";
  * await hexDigest("SHA-256", "abc"); // "ba7816bf…"
  * ```
  */

@@ -137,7 +137,7 @@ export async function sha256Url(text: string): Promise<string> {
  * proof's key thumbprint and claims, or the first fault found.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a request and the expected method, URL and key)
  * const checked = await checkDpopProof(request.headers.get("dpop")!, expected);
  * if ("fault" in checked) console.log(checked.fault); // e.g. "htu"
  * ```

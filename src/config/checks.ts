@@ -154,7 +154,8 @@ function checkQuota(name: string, quota: RateQuota): void {
  * `1/parts` of `pool`, rounded down, at least 1 (`Infinity` of an unlimited pool): a default share.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { shareOf } from "./checks.ts";
  * shareOf(10_000, 4); // 2_500
  * ```
  */

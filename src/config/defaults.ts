@@ -17,7 +17,8 @@ const MINUTE = 60 * SECOND;
  * The defaults, by group and field, as the public options name them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { DEFAULTS } from "./defaults.ts";
  * DEFAULTS.http.bodyTimeoutMs; // 30_000: a body slower than this gets 408
  * ```
  */

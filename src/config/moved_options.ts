@@ -50,7 +50,8 @@ export const MOVED_OPTIONS: Readonly<Record<string, string>> = {
  * `options` (e.g. `maxBodyBytes` is now `http.maxBodyBytes`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { refuseMovedOptions } from "./moved_options.ts";
  * refuseMovedOptions({ name: "app", version: "1", maxBodyBytes: 1024 });
  * // TypeError: Option maxBodyBytes moved: write http: { maxBodyBytes } (docs/options.md)
  * ```

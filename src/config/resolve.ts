@@ -79,7 +79,8 @@ export type ResolvedOptions =
  * Applies defaults and checks ranges; throws a RangeError or TypeError naming a bad option.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { resolveOptions } from "./resolve.ts";
  * resolveOptions({ name: "app", version: "1.0.0", http: { bodyTimeoutMs: 5_000 } }).bodyTimeoutMs; // 5_000
  * ```
  */

@@ -25,7 +25,7 @@ export interface RelayBounds {
  * tells `dropped` of each message it did not.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a running tools/call's context)
  * const relay = new CallRelay(ctx, { maxProgress: 1_000, maxLogs: 1_000, maxOutstanding: 4 }, () => dropped++);
  * relay.progress(1, 2);
  * ```

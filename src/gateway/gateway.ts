@@ -57,7 +57,10 @@ const DEFAULT = GATEWAY_DEFAULTS.GatewayOptions;
  * A running gateway: definitions to serve, and the upstream sessions behind them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
+ * const files = httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" });
  * const gateway = await createGateway({ upstreams: [files] });
  * const handler = createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions() });
  * gateway.attach(handler);
@@ -72,8 +75,17 @@ export interface Gateway {
    * sessions and the caps.
    *
    * @example
-   * ```ts ignore
-   * const handler = createMcpHandler({ name: "gw", version: "1.0.0", ...gateway.definitions({ view: { upstreams: { files: { deny: ["delete"] } } } }) });
+   * ```ts
+   * import { createMcpHandler } from "@tether/mcp";
+   * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
+   * const gateway = await createGateway({
+   *   upstreams: [httpUpstream({ name: "files", url: "http://127.0.0.1:9000/mcp" })],
+   * });
+   * const handler = createMcpHandler({
+   *   name: "gw",
+   *   version: "1.0.0",
+   *   ...gateway.definitions({ view: { upstreams: { files: { deny: ["delete"] } } } }),
+   * });
    * gateway.attach(handler);
    * ```
    */
@@ -136,7 +148,10 @@ export interface Gateway {
    * file and pass it back as `pins.set` on the next start.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { writeFile } from "node:fs/promises";
+   * import { createGateway } from "@tether/mcp/gateway";
+   * const gateway = await createGateway({ upstreams: [] });
    * await writeFile("pins.json", JSON.stringify(await gateway.pinSet(), null, 2));
    * ```
    */
@@ -163,7 +178,7 @@ async function notifyOne(
  * backoff (`retryMs`, doubling to `maxRetryMs`) until it answers.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createMcpHandler } from "@tether/mcp";
  * import { createGateway, httpUpstream } from "@tether/mcp/gateway";
  * const gateway = await createGateway({

@@ -45,7 +45,7 @@ export type UpstreamCredentials = (
  * `@modelcontextprotocol/sdk/shared/transport.js`): any SDK client transport fits.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (a fragment: the SDK transport and its URL are the caller's)
  * const transport: UpstreamTransport = new StreamableHTTPClientTransport(url);
  * ```
  */
@@ -69,7 +69,7 @@ export interface UpstreamTransport {
  * starts it), with how to end it by force when a graceful close overruns.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (a fragment: the transport and the child process are the caller's)
  * const opened: OpenedTransport = { transport, kill: () => child.kill("SIGKILL") };
  * ```
  */

@@ -31,7 +31,7 @@ export interface EraSettings {
  * The revision of each upstream.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: built by createGateway, which owns its settings)
  * const eras = new UpstreamEras({ principal: GATEWAY_PRINCIPAL, retryMs: 1_000, maxRetryMs: 60_000 });
  * ```
  */

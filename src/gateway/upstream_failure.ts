@@ -74,7 +74,7 @@ export function unansweredResponse(
  * (the client keeps a handler set before it and calls it first).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs an opened upstream transport and its SDK client)
  * tagUpstreamErrors(opened.transport);
  * await client.connect(opened.transport);
  * ```

@@ -76,7 +76,7 @@ function followable(
  * response for each request it left unanswered.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the SDK transport and the gateway's settings)
  * const transport = new StreamableHTTPClientTransport(url, { fetch: watchStreams(fetch, settings) });
  * ```
  */

@@ -48,7 +48,7 @@ function stateTooLarge(id: JsonRpcRequest["id"], limit: number): JsonRpcResponse
  * over the size cap. A codec failure (not the client's doing) rejects.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the 2026-07-28 era's parts and a request)
  * const carried = await openCarriedState(deps, request.id, params.requestState, binding);
  * if ("jsonrpc" in carried) return carried; // -32602: invalid, expired or too large
  * ```
@@ -81,7 +81,7 @@ export async function openCarriedState(
  * the client's data, so a -32602; a codec failure rejects.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the 2026-07-28 era's parts and a pending input round)
  * if (Object.keys(round.pending).length > 0) return await askForInput(deps, id, round, binding);
  * ```
  */

@@ -26,7 +26,8 @@ export interface IssuerGateOptions {
  * The attempts made to one issuer.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { IssuerGate } from "./issuer_gate.ts";
  * const gate = new IssuerGate("https://auth.example.com", { retryIntervalMs: 30_000, now: Date.now });
  * const metadata = await gate.attempt(() => fetch("https://auth.example.com/jwks"));
  * ```

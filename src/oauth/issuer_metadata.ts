@@ -58,7 +58,7 @@ export async function fetchJson(
  * The metadata of the authorization server `issuer` (an https or http URL).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { discoverIssuer } from "./issuer_metadata.ts";
  * const metadata = await discoverIssuer("https://auth.example.com", {});
  * metadata.jwks_uri; // "https://auth.example.com/jwks"

@@ -34,7 +34,9 @@ export interface JwtPrecheck {
  * whatever its signature.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { precheckJwt } from "./jwt_precheck.ts";
+ * const issuer = "https://auth.example.com";
  * precheckJwt("opaque-token", { issuer, algorithms: ["RS256"], requireExpiry: true, clockToleranceSeconds: 30, now: Date.now() });
  * // throws InvalidTokenError: not a JWT
  * ```

@@ -30,7 +30,7 @@ export type AnswerFailure = (id: RequestId, error: unknown) => JsonRpcResponse;
  * error response, or none when `answer` throws (then this throws that).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: runs inside the dispatcher's answer path)
  * promise.then(ok, (error) => respondFailure(end, answer, request.id, error));
  * ```
  */

@@ -49,7 +49,7 @@ interface SkillRead {
  * Loads the skills under `root` (sorted by path) for {@linkcode skillsExtension}'s `skills`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createMcpHandler } from "@tether/mcp";
  * import { skillsExtension } from "@tether/mcp/skills";
  * import { loadSkillDirectory } from "@tether/mcp/skills/directory";

@@ -15,7 +15,8 @@ import type { GatewayTarget } from "./list_refresher.ts";
  * undefined when it starts with anything else (a template's expression).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { schemeOf } from "./catalog_check.ts";
  * schemeOf("File:///etc/hosts"); // "file"
  * schemeOf("{+uri}"); // undefined
  * ```

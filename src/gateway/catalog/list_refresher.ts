@@ -15,7 +15,7 @@ import type { ListKind } from "../sessions/upstream_connection.ts";
  * The registries a gateway keeps up to date: an `McpHandler` has them.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (a fragment: `gateway` and `handler` come from createGateway and createMcpHandler)
  * gateway.attach(handler); // handler.tools, handler.resources, handler.prompts
  * ```
  */

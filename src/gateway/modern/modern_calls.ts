@@ -72,7 +72,7 @@ function plain(result: Record<string, unknown>): Record<string, unknown> {
  * The calls of the 2026-07-28 upstream `name` at `endpoint`.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live 2026-07-28 upstream and the gateway's bounds)
  * const calls = modernCalls("files", upstream.modern, { maxRelayBytes, callTimeoutMs, relayBounds, onDropped });
  * ```
  */

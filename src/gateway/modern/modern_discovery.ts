@@ -49,7 +49,7 @@ async function ask(
  * undefined when it is a server of the 2025 revisions (fall back), or throws.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live 2026-07-28 upstream endpoint)
  * const capabilities = await negotiate(upstream.modern, GATEWAY_PRINCIPAL);
  * ```
  */
@@ -86,7 +86,7 @@ type Page = Record<string, unknown> & { nextCursor?: string };
  * client), and its listen stream.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live 2026-07-28 upstream endpoint and its capabilities)
  * const session = new ModernSession(endpoint, capabilities, { principal, onListChanged, retryMs: 1_000, maxRetryMs: 60_000 });
  * ```
  */

@@ -26,7 +26,7 @@ export type UpstreamProtocol = "auto" | "2026-07-28" | "2025";
  * The 2026-07-28 side of an HTTP upstream (`Upstream.modern`).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live upstream endpoint and the caller's principal)
  * const response = await endpoint.post(principal, body, { "mcp-method": "tools/list" }, signal);
  * ```
  */
@@ -51,7 +51,7 @@ const MAX_HOPS = 5;
  * allows followed).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: the gateway builds it from an upstream's options)
  * const endpoint = modernEndpoint(new URL("http://127.0.0.1:9000/mcp"), "auto", fetch, () => Promise.resolve({}));
  * ```
  */

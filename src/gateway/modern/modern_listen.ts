@@ -58,7 +58,7 @@ export interface ListenSettings {
  * One upstream's listen stream, open until {@linkcode ListenStream.close}.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live 2026-07-28 upstream endpoint)
  * const listen = ListenStream.open(endpoint, { principal, kinds: ["tools"], onListChanged, retryMs: 1_000, maxRetryMs: 60_000 });
  * listen.close();
  * ```

@@ -32,7 +32,7 @@ export interface RoundBounds {
  * sampling or roots), keyed `key` for a 2026 client; its answer.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a running call's context)
  * const answer = await askCaller(ctx, "user_name", { method: "roots/list", params: {} });
  * ```
  */
@@ -69,7 +69,7 @@ export function askCaller(
  * answers must meet the same questions.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a running call's context and an upstream's input_required result)
  * const retry = await answerRound(ctx, 1, result, { maxInputs: 4, maxRelayBytes: 4_194_304, onDropped }, new Set());
  * ```
  */

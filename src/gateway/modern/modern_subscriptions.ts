@@ -57,7 +57,7 @@ const SESSION_KEY = "tether.gateway:modern-subscriptions";
  * The upstream listen streams of the downstream sessions' subscriptions.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live 2026-07-28 upstream endpoint and a running call's context)
  * const subscriptions = new ModernSubscriptions({ maxStreams: 512, maxStreamsPerPrincipal: 32, timeoutMs: 300_000, retryMs: 1_000, maxRetryMs: 60_000, onResourceUpdated });
  * await subscriptions.subscribe("files", endpoint, "file:///notes.md", ctx);
  * ```

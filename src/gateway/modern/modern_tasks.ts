@@ -84,7 +84,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * caller's cancellation (after `tasks/cancel` went upstream).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: runs inside a task of a running tools/call)
  * return runAsTask((taskCtx) => followUpstreamTask(created, taskCtx, following));
  * ```
  */

@@ -115,7 +115,7 @@ function answerOf(message: unknown, id: RequestId): ModernAnswer | undefined {
  * 2026-07-28 servers ask with `input_required`) up to the answer.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the upstream endpoint's post function)
  * const answer = await exchangeModern(post, { id: 1, method: "tools/list", params: {}, capabilities: {} }, signal);
  * ```
  */

@@ -34,7 +34,7 @@ export interface CallSettings {
  * The calls of `upstream`, for its catalog's definitions.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a live upstream and its session table)
  * const calls = upstreamCalls(upstream, { sessions, maxRelayBytes: 4_194_304, callTimeoutMs: 300_000 });
  * ```
  */

@@ -47,7 +47,7 @@ export interface ClientMessageDependencies {
  * is awaited elsewhere throws, and the POST answers 503.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the sessionful era's parts and a session)
  * const delivered = await deliverClientMessages(deps, session, principal, messages);
  * if (!Array.isArray(delivered)) return delivered; // the refusal
  * if (delivered.length === 0) return accepted();
@@ -113,7 +113,7 @@ async function awaitedElsewhere(
  * must cross a bus that cannot take it (413 when too large for the bus, else 503).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the sessionful era's delivery)
  * const refused = await deliverOrRefuse(deps, { type: "cancel", sessionId, requestId: 7 });
  * if (refused !== undefined) return refused;
  * ```

@@ -72,7 +72,7 @@ export type InFlightRefusal = "duplicate-id" | "session-full";
  * is an invalid request, a full session (at `limit`) -32004, to retry later.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a session's in-flight registry and a request)
  * const handle = registry.register(sessionId, request.id, request.method);
  * if (typeof handle === "string") return inFlightRefusal(request, handle, registry.maxPerSession);
  * ```

@@ -50,7 +50,7 @@ export function clientMetadataOf(request: JsonRpcRequest): ClientMetadata {
  * of `open` fails the span and is thrown.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the sessionful era's parts and an initialize request)
  * // The stateless mode: nothing to open, the result as it is.
  * const answer = await answerInitialize(parts, request, principal, post, (response) =>
  *   Promise.resolve({ answer: jsonResponse(JSON.stringify(response)) }));

@@ -36,7 +36,7 @@ export class LastStep implements PendingWork {
    * A run that is over already is answered here.
    *
    * @example
-   * ```ts ignore
+   * ```ts ignore (internal: runs inside a POST's exchange)
    * return workGoesOn(response, exchange.finishOn(live));
    * ```
    */

@@ -36,7 +36,7 @@ function closedError(request: JsonRpcRequest): JsonRpcResponse {
  * shutdown error. `runs[i]` runs `requests[i]`.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a POST's running calls)
  * const responses = await closedAnswers(runs, requests); // one per request, in order
  * ```
  */
@@ -58,7 +58,7 @@ export function closedAnswers(
  * path (the stream's work).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a POST's live stream and running calls)
  * void answerStillRunning(live, runs, requests);
  * ```
  */
@@ -84,7 +84,7 @@ export async function answerStillRunning(
  * caller, counts until its handlers return.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a POST's failed stream and running calls)
  * return streamFailedAnswer(openFailure, requests, runs);
  * ```
  */

@@ -25,7 +25,7 @@ const MAX_DELAY_MS = 5_000;
  * stream and ends it, retrying while storage is unavailable.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a session's event log and stream)
  * recordEndLater(log, sessionId, streamId, [JSON.stringify(error)], reportError);
  * ```
  */

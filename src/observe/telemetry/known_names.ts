@@ -42,7 +42,7 @@ export const NO_DEFINITIONS: KnownNames = {
  * dispatcher refuses) are `_OTHER` without being matched.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the handler's dispatcher)
  * const names = knownNamesOf(dispatcher, 8192);
  * names.tool("echo"); // "echo" when defined
  * names.tool("x".repeat(1e6)); // "_OTHER"

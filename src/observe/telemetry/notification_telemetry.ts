@@ -34,7 +34,7 @@ export interface NotificationSpan {
  * `protocolVersion` (empty: unknown) and, in the sessionful revisions, `sessionId`.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a tracer, the known names and a request's context)
  * const span = startNotificationSpan(tracer, names, http, notification, "2025-11-25", sessionId);
  * await deliver(notification);
  * span.end();

@@ -48,7 +48,7 @@ export function upstreamServing(
  * answer then goes to `end` as {@linkcode Dispatcher.handle} promises.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: runs inside the dispatcher, with its audit sink)
  * return auditedAnswer(sink, this, request, ctx, end, (r, c) => this.#answer(r, c));
  * ```
  */

@@ -10,7 +10,7 @@
  * refuse): a new map, `entries` untouched; undefined when nothing changed.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a registry's compiled entries)
  * const next = swapped(tools, ["old"], (into) => into.set("new", compiled));
  * if (next !== undefined) tools = next;
  * ```
@@ -32,7 +32,8 @@ export function swapped<V>(
  * True when a definition declares scopes (a registry checks calls once one does).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { declaresScopes } from "./registry_swap.ts";
  * declaresScopes({ scopes: ["files:read"] }); // true
  * ```
  */

@@ -65,7 +65,7 @@ let runWithEnd: (
  * methods are).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the dispatcher's request, context and answer path)
  * const result = runTool(tools, params, ctx, new ToolRunEnd(id, end, answer));
  * ```
  */
@@ -215,7 +215,7 @@ export class ToolRegistry {
    * rejected, when the tool has not started.
    *
    * @example
-   * ```ts ignore
+   * ```ts ignore (internal: needs a request's params and context)
    * const result = tools.run(params, ctx);
    * const answer = isPromiseLike(result) ? await result : result;
    * ```

@@ -97,7 +97,8 @@ const SUBSCHEMA_MAP = [
  * draft 2020-12 mode, after a startup scan that refuses what it cannot honour.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { cfworkerValidator } from "./json_schema_validator.ts";
  * const check = cfworkerValidator({ type: "integer", minimum: 1 });
  * check(-5); // "input: ..."
  * ```

@@ -22,7 +22,7 @@ const NOT_MASTER = /^(READONLY|MASTERDOWN)\b/;
  * when a reply says its node is not the master; one drop at a time.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a connected Redis client)
  * const commands = dropOnDemotion(client);
  * ```
  */

@@ -38,7 +38,7 @@ export type RedisSeam =
  * once when a place stops answering and once when it answers again.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a connected Redis client and the backend's error sink)
  * const watch = new OutageWatch("redis://127.0.0.1:6379", onError);
  * const sessions = watch.failingClosed(client, "session store");
  * ```

@@ -106,7 +106,7 @@ export function checkClientShape(client: unknown): void {
  * a managed offering) is let through; one that cannot answer fails startup.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a connected Redis client)
  * await refuseClusterNode(client, "redis://127.0.0.1:7000");
  * ```
  */

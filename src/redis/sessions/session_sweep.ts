@@ -34,7 +34,7 @@ export interface SweepTarget {
  * Sweeps every bucket of `target` at `now`; the sessions this call removed.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the Redis session store's sweep target)
  * const expired = await sweepIndex(target, Date.now());
  * ```
  */
@@ -88,7 +88,7 @@ async function sweepBucket(
  * when it exists; rejects when Redis does.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a connected Redis client)
  * await keepIndex(redis, ["tether:sessions:{0}", "tether:so:{user:alice}"], "120000");
  * ```
  */
