@@ -93,8 +93,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The one face both eras implement (types only): below the eras, above what they share.
   "era.ts": ["bus", "http", "jsonrpc", "protocol"],
   // The 2025 era's rooms, bottom to top: sessions/ and event_log/ (the storage seams), streams/
-  // (resumable SSE on the log), exchange/ (what answers one request), then stateless/ and the
-  // sessionful pipeline at legacy/'s top, which the handler builds; no room imports one above it.
+  // (resumable SSE on the log), exchange/ (what answers one request), then stateless/ and, at
+  // legacy/'s top, the sessionful pipeline and era.ts, which builds the era either way (with
+  // sessions or stateless/) for the handler; no room imports one above it.
   "legacy/sessions": [
     "jsonrpc",
     "protocol",
@@ -144,6 +145,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "era.ts",
     "hex.ts",
     "observe",
+    "legacy/stateless",
     "legacy/exchange",
     "legacy/streams",
     "legacy/event_log",

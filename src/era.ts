@@ -8,6 +8,7 @@
  */
 
 import type { BusMessage } from "./bus/message_bus.ts";
+import type { LazyInterval } from "./http/lazy_interval.ts";
 import type { Refusal } from "./http/refusal.ts";
 import type { ClassifiedMessage } from "./jsonrpc/messages.ts";
 import type { Principal } from "./protocol/context/request_context.ts";
@@ -91,6 +92,14 @@ export interface Era {
   close(writesMs: number): Promise<void>;
   /** Disposes what the era's work opened (bounded; failures go to `onError`). */
   dispose(): Promise<void>;
+  /**
+   * The era's own repeating timer (the session sweep), made by the era:
+   * the door starts it at the first request (construction sets no timer),
+   * `close()` stops it. Absent: the era repeats nothing.
+   */
+  readonly timer?: LazyInterval;
+  /** Closes the storage the era made for itself (the session store), `close()`'s last step. */
+  closeStore?(): Promise<void>;
   /** Requests still running. */
   running(): number;
   /** Each request still running, by method and id (`close()` reports those that outlive their abort). */

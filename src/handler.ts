@@ -1,9 +1,11 @@
 /**
  * `createMcpHandler()`: MCP Streamable HTTP as one web-standard
  * `(Request) => Promise<Response>`, for both protocol eras on one endpoint.
- * This module is the wiring only: it builds the parts (dispatcher, the
- * sessionful pipeline in src/legacy/, the 2026-07-28 pipeline in
- * src/modern/, the entry's steps in src/entry/) and returns the handler.
+ * This module is the wiring only: it builds the shared parts (dispatcher,
+ * events, the bus delivery, the heartbeat), one line per era (src/legacy/era.ts,
+ * src/modern/era.ts: each fills its own defaults and owns its timers), the
+ * door (src/entry/), and returns the handler. None of its functions runs on
+ * a request: what it hands down are values and the lower rooms' methods.
  * The request path is src/entry/route.ts; shutdown and stats are
  * src/entry/shutdown.ts and src/observe/stats.ts.
  * @module
@@ -12,8 +14,10 @@
 import { BodyReads } from "./http/body/read_body.ts";
 import type { JsonRpcNotification } from "./jsonrpc/messages.ts";
 import { createDelivery } from "./bus/delivery.ts";
-import { notifySession, receiveBusMessage } from "./entry/bus_receiver.ts";
-import type { Era, LegacyEra } from "./era.ts";
+import { EraReceiver, notifySession } from "./entry/bus_receiver.ts";
+import type { Era } from "./era.ts";
+import { legacyEra } from "./legacy/era.ts";
+import { modernEra } from "./modern/era.ts";
 import { Authentication } from "./auth/authenticate.ts";
 import { createRoute } from "./entry/route.ts";
 import {
@@ -23,26 +27,21 @@ import {
   describeServer,
 } from "./entry/handler_parts.ts";
 import { ProtectedResource } from "./auth/protected_resource.ts";
+import { ScopeCheck } from "./auth/scope_check.ts";
 import { createRateLimits } from "./limits/rate_limits.ts";
 import { type CloseOptions, Shutdown } from "./entry/shutdown.ts";
 import { collectStats, type HandlerStats } from "./observe/stats.ts";
-import { LegacyPipeline } from "./legacy/pipeline.ts";
-import { StatelessLegacy } from "./legacy/stateless/stateless_legacy.ts";
 import { Events } from "./observe/events.ts";
 import { knownNamesOf } from "./observe/telemetry/known_names.ts";
 import { Telemetry } from "./observe/telemetry/telemetry.ts";
 import { Auditor } from "./observe/telemetry/auditor.ts";
-import { ModernPipeline } from "./modern/pipeline.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
 import { Dispatcher } from "./protocol/dispatch/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/registries/prompts.ts";
 import type { ResourceRegistry } from "./protocol/registries/resources.ts";
 import type { ToolRegistry } from "./protocol/registries/tools.ts";
-import { generateSessionId } from "./legacy/sessions/session_id.ts";
-import { MemoryEventLog } from "./legacy/event_log/event_log.ts";
 import { KeepAlive } from "./http/sse/keep_alive.ts";
-import { LazyInterval } from "./http/lazy_interval.ts";
 
 export type { CloseOptions, HandlerStats };
 
@@ -141,15 +140,14 @@ export interface McpHandler {
  */
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
-  const { auth = {}, limits = {}, streams = {}, sessions = {} } = options;
+  const { auth = {}, limits = {} } = options;
   const resource = auth.oauth === undefined
     ? undefined
     : new ProtectedResource(auth.oauth, config.onError);
   const serverInfo = describeServer(options);
   // Built only while a listener or an OpenTelemetry logger provider takes them.
   const audit = new Auditor({
-    listening: options.observe?.onEvent !== undefined,
-    emit: (record) => events.emit(record),
+    listener: options.observe?.onEvent,
     redact: options.observe?.audit?.redact,
     onError: config.onError,
   });
@@ -173,53 +171,23 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const telemetry = new Telemetry(knownNamesOf(dispatcher, config.maxUriBytes));
   const events = new Events(options.observe?.onEvent, config.onError, telemetry);
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
-  const delivery = createDelivery(
-    options.bus,
-    (message) => receiveBusMessage(eras, message),
-    config.onError,
-    (sessionId) => legacy.holds(sessionId),
-    config.scheduler,
-  );
+  const receiver = new EraReceiver();
+  const { receive, holds } = receiver;
+  const delivery = createDelivery(options.bus, receive, config.onError, holds, config.scheduler);
   const keepAlive = new KeepAlive(config.heartbeatMs);
-  // The 2025 era: sessionful, or without sessions (`eras: { legacy: "stateless" }`).
-  const sessionful = config.eras.legacy === "stateless" ? undefined : new LegacyPipeline({
-    delivery,
-    keepAlive,
-    events,
-    settings: config,
-    dispatcher,
-    store: sessions.store,
-    eventLog: streams.eventLog ?? new MemoryEventLog(),
-    generateSessionId: sessions.generateSessionId ?? generateSessionId,
-    telemetry,
-  });
-  const legacy: LegacyEra = sessionful ??
-    new StatelessLegacy({ settings: config, dispatcher, keepAlive, telemetry, delivery });
-  const modern = new ModernPipeline({
-    settings: config,
-    dispatcher,
-    serverInfo,
-    keepAlive,
-    delivery,
-    requestState: config.requestState,
-    onStateRefused: (reason) => events.requestStateRefused(reason),
-    onDropped: (reason) => events.streamDropped(reason, "modern"),
-    telemetry,
-  });
+  // What both eras share; each era makes its own defaults and timers from the settings.
+  const shared = { dispatcher, serverInfo, keepAlive, delivery, events, telemetry };
+  const legacy = legacyEra(config, shared, options);
+  const modern = modernEra(config, shared);
   const eras: readonly Era[] = [legacy, modern];
+  receiver.attach(legacy, eras);
   const concurrency = createConcurrencyLimit(options, config);
+  const scopes = new ScopeCheck(dispatcher, resource);
   const bodyReads = new BodyReads(config.bodyTimeoutMs, config.scheduler);
-  // Started by the first request: construction sets no timer (Workers forbid it at module scope).
-  const sweepTimer = sessionful === undefined ? undefined : new LazyInterval(
-    () => void sessionful.sweep().catch(config.onError),
-    config.sweepIntervalMs,
-  );
   const shutdown = new Shutdown({
     eras,
     keepAlive,
     bodyReads,
-    sweepTimer,
-    closeStore: sessionful === undefined ? undefined : () => sessionful.closeStore(),
     closeExtensions: () => dispatcher.closeExtensions(config.onError),
     onError: config.onError,
     onClosing: () => delivery.close(),
@@ -239,6 +207,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     legacy,
     modern,
     definitions: dispatcher,
+    scopes,
     audit,
     authentication: new Authentication({
       authenticate: auth.authenticate,
@@ -251,10 +220,9 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     concurrency,
     bodyReadControl: { reads: bodyReads },
     shutdown,
-    subscribed: () => delivery.ready(),
-    sweepTimer,
+    delivery,
   });
-  announceListChanges(dispatcher, delivery, config.onError);
+  announceListChanges(dispatcher, delivery, config.onError, scopes);
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),

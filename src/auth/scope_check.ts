@@ -86,6 +86,53 @@ function listenedScopes(definitions: ScopedDefinitions, filter: unknown): readon
 }
 
 /**
+ * The scope step of one handler: whether any scope applies is decided when
+ * it is built and again by {@linkcode ScopeCheck.refresh} when a registry
+ * changes (the handler's change listener calls it), so while nothing
+ * declares scopes and the `oauth` option requires none, a request reads
+ * one field here and no registry.
+ *
+ * @example
+ * ```ts
+ * import { ScopeCheck } from "./scope_check.ts";
+ * import { createMcpHandler } from "@tether/mcp";
+ * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [] });
+ * const scopes = new ScopeCheck(handler, undefined);
+ * scopes.on; // false: nothing declares scopes
+ * ```
+ */
+export class ScopeCheck {
+  readonly #definitions: ScopedDefinitions;
+  readonly #resource: ProtectedResource | undefined;
+  /** True while a scope may apply: required by the `oauth` option, or declared by a definition. */
+  on = false;
+
+  /** The scope step over `definitions` and the `oauth` option's protected resource. */
+  constructor(definitions: ScopedDefinitions, resource: ProtectedResource | undefined) {
+    this.#definitions = definitions;
+    this.#resource = resource;
+    this.refresh();
+  }
+
+  /** Decides {@linkcode on} anew (a definition was added, replaced or removed). */
+  refresh(): void {
+    const { tools, prompts, resources } = this.#definitions;
+    this.on = (this.#resource?.requiredScopes ?? NO_SCOPES).length > 0 || tools.scoped ||
+      prompts.scoped || resources.scoped;
+  }
+
+  /** {@linkcode checkScopes} for this handler; undefined at once while {@linkcode on} is false. */
+  check(
+    messages: readonly ClassifiedMessage[],
+    principal: Principal,
+    era: "legacy" | "modern",
+  ): Refusal | undefined {
+    if (!this.on) return undefined;
+    return checkScopes(this.#definitions, messages, principal, era, this.#resource);
+  }
+}
+
+/**
  * The 403 for `messages` when `principal` lacks a scope they need (the
  * `oauth.requiredScopes` every request needs, and what the definitions
  * they call declare); undefined when it holds them all. A GET or DELETE

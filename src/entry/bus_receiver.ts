@@ -10,8 +10,8 @@
  */
 
 import type { BusMessage } from "../bus/message_bus.ts";
-import type { Delivery } from "../bus/delivery.ts";
-import type { Era } from "../era.ts";
+import type { BusReceiver, Delivery, SessionHolds } from "../bus/delivery.ts";
+import type { Era, LegacyEra } from "../era.ts";
 import type { JsonRpcNotification } from "../jsonrpc/messages.ts";
 
 /**
@@ -28,6 +28,35 @@ export async function receiveBusMessage(
     count += typeof here === "number" ? here : await here;
   }
   return count;
+}
+
+/**
+ * The receiver and the session holds a handler's delivery is built with,
+ * before its eras (which are built with the delivery): it acts for the eras
+ * once {@linkcode EraReceiver.attach} gives them, and for none before.
+ *
+ * @example
+ * ```ts
+ * import { EraReceiver } from "./bus_receiver.ts";
+ * const receiver = new EraReceiver();
+ * await receiver.receive({ type: "broadcast", notification: { method: "x" } }); // 0: no era yet
+ * ```
+ */
+export class EraReceiver {
+  #eras: readonly Era[] = [];
+  #legacy: LegacyEra | undefined;
+
+  /** The eras to act for; `legacy` answers which sessions this process holds. */
+  attach(legacy: LegacyEra, eras: readonly Era[]): void {
+    this.#legacy = legacy;
+    this.#eras = eras;
+  }
+
+  /** Acts on a bus message for what the eras hold here ({@linkcode receiveBusMessage}). */
+  readonly receive: BusReceiver = (message) => receiveBusMessage(this.#eras, message);
+
+  /** True when the 2025 era holds something of `sessionId` here. */
+  readonly holds: SessionHolds = (sessionId) => this.#legacy?.holds(sessionId) ?? false;
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Delivery } from "../bus/delivery.ts";
 import type { ConcurrencyLimit } from "../limits/concurrency_limit.ts";
 import type { Cors } from "../http/cors.ts";
 import type { OriginPolicy } from "../http/guards.ts";
@@ -19,7 +20,7 @@ import type { Authentication } from "../auth/authenticate.ts";
 import type { ProtectedResource } from "../auth/protected_resource.ts";
 import type { RateLimits, Standing } from "../limits/rate_limits.ts";
 import type { Post } from "./read_post.ts";
-import type { ScopedDefinitions } from "../auth/scope_check.ts";
+import type { ScopeCheck, ScopedDefinitions } from "../auth/scope_check.ts";
 import type { Shutdown } from "./shutdown.ts";
 import type { Auditor } from "../observe/telemetry/auditor.ts";
 
@@ -56,8 +57,10 @@ export interface Door {
   legacy: LegacyEra;
   /** The 2026-07-28 era. */
   modern: Era;
-  /** The definitions whose declared scopes the scope step checks, in both eras. */
+  /** The definitions the audit names in a refused call's record. */
   definitions: ScopedDefinitions;
+  /** The scope step's check, in both eras: off while no scope applies. */
+  scopes: ScopeCheck;
   /** The audit records: the scope step tells it the calls it refuses. */
   audit: Auditor;
   authentication: Authentication;
@@ -67,8 +70,8 @@ export interface Door {
   /** How every body is read: with the one deadline watch of the handler's reads (`close()` ends them: 503). */
   bodyReadControl: BodyReadControl;
   shutdown: Shutdown;
-  /** Subscribes to the bus once; undefined when subscribed (or no bus), so requests await nothing. */
-  subscribed: () => Promise<void> | undefined;
+  /** The bus: `ready()` subscribes once; undefined once subscribed (or no bus), so requests await nothing. */
+  delivery: Pick<Delivery, "ready">;
 }
 
 /** What the steps learn of one request on its way in. */

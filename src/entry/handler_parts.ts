@@ -2,12 +2,13 @@
  * The parts of a handler that are made from its options in more than one
  * step: the server's identity, the concurrency cap, the origin rules (the
  * Origin guard and CORS), and the list-changed announcements of the
- * registries. `createMcpHandler`
+ * registries (which also tell the scope step). `createMcpHandler`
  * (src/handler.ts) calls these and wires what they return; nothing here
  * serves a request or holds state of its own.
  * @module
  */
 
+import type { ScopeCheck } from "../auth/scope_check.ts";
 import type { Delivery } from "../bus/delivery.ts";
 import { ConcurrencyLimit } from "../limits/concurrency_limit.ts";
 import { Cors } from "../http/cors.ts";
@@ -85,9 +86,12 @@ export function announceListChanges(
   dispatcher: Dispatcher,
   delivery: Delivery,
   onError: (error: unknown) => void,
+  scopes: Pick<ScopeCheck, "refresh">,
 ): void {
   const pending = new Set<string>();
   const tellHere = (method: string) => {
+    // A definition added at runtime may declare scopes: the scope step decides anew.
+    scopes.refresh();
     if (pending.has(method)) return;
     pending.add(method);
     queueMicrotask(() => {

@@ -21,11 +21,8 @@ import { StorageUnavailableError } from "../storage_unavailable.ts";
 import type { Post } from "./read_post.ts";
 import { type Door, type PlacedStep, type StepAnswer, stepsOf, Visit, walk } from "./steps.ts";
 
-/** The parts the request path uses: the door's, and the session sweep. */
-export interface RouteParts extends Door {
-  /** The session sweep (with sessions): started by the first request, so construction sets no timer. */
-  sweepTimer: LazyInterval | undefined;
-}
+/** The parts the request path uses: the door's. */
+export type RouteParts = Door;
 
 /** The handler's request function over `parts`: never rejects (an error becomes a 500 or a 503). */
 export function createRoute(parts: RouteParts): (request: Request) => Promise<Response> {
@@ -42,10 +39,18 @@ class Route {
   readonly #parts: RouteParts;
   /** The door's steps that are on in this handler. */
   readonly #steps: readonly PlacedStep[];
+  /** The eras' timers (the session sweep): started by the first request, so construction sets none. */
+  readonly #timers: readonly LazyInterval[];
 
   constructor(parts: RouteParts) {
     this.#parts = parts;
     this.#steps = stepsOf(parts);
+    this.#timers = [parts.legacy.timer, parts.modern.timer].filter((timer) => timer !== undefined);
+  }
+
+  /** Starts the eras' timers (cheap once they run). */
+  #startTimers(): void {
+    for (const timer of this.#timers) timer.start();
   }
 
   /**
@@ -58,7 +63,7 @@ class Route {
     events.counters.requests++;
     const visit = new Visit(request, pathOf(request.url));
     if (events.listener !== undefined) return this.#answerObserved(visit);
-    this.#parts.sweepTimer?.start();
+    this.#startTimers();
     let walked: MaybePromise<StepAnswer>;
     try {
       walked = walk(this.#parts, this.#steps, visit, 0, serve);
@@ -130,7 +135,7 @@ class Route {
    * without a layer of its own.
    */
   #route(visit: Visit): Response | Promise<Response> {
-    this.#parts.sweepTimer?.start();
+    this.#startTimers();
     let walked: MaybePromise<StepAnswer>;
     try {
       walked = walk(this.#parts, this.#steps, visit, 0, serve);

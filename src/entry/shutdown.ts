@@ -9,7 +9,6 @@
  */
 
 import type { KeepAlive } from "../http/sse/keep_alive.ts";
-import type { LazyInterval } from "../http/lazy_interval.ts";
 import type { BodyReads } from "../http/body/read_body.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { Era } from "../era.ts";
@@ -56,10 +55,6 @@ export interface ShutdownParts {
   eras: readonly Era[];
   keepAlive: KeepAlive;
   bodyReads: BodyReads;
-  /** The session sweep (with sessions). */
-  sweepTimer: LazyInterval | undefined;
-  /** Closes the session store (the sessionful era's manager closes it when it made it). */
-  closeStore: (() => Promise<void>) | undefined;
   /** Closes the extensions (their background work: tasks). */
   closeExtensions: () => Promise<void>;
   onError: (error: unknown) => void;
@@ -111,7 +106,7 @@ export class Shutdown {
     this.closed = true; // from now on: 503 for new requests, health 503
     this.#parts.onClosing();
     this.draining = graceMs > 0;
-    this.#parts.sweepTimer?.stop();
+    for (const era of eras) era.timer?.stop();
     // Subscriptions hold no work: they end now (2026 listen streams get their result frame).
     // The grace ends early only when every era's answers are out.
     await Promise.all(eras.map((era) => era.drain(this.draining ? graceMs : 0)));
@@ -139,7 +134,8 @@ export class Shutdown {
       if (!done) this.#parts.onError(this.#stillRunning());
     }
     await extensionsClosed;
-    await this.#parts.closeStore?.();
+    // The store an era made for itself (an application's store stays open).
+    for (const era of this.#parts.eras) await era.closeStore?.();
   }
 
   /** What close() reports when aborted work has not returned: how many, and each one's method and id. */

@@ -21,7 +21,6 @@ import { Refused } from "../auth/authenticate.ts";
 import { classifyPost, namesModernVersion } from "./classify_era.ts";
 import { legacyOnly, modernOnly } from "./era_fallback.ts";
 import { checkPostHeaders, readPostMessages } from "./read_post.ts";
-import { checkScopes } from "../auth/scope_check.ts";
 import { closingRefusal } from "./shutdown.ts";
 import {
   type Door,
@@ -164,9 +163,9 @@ export const STEPS = [
     methods: "any",
     eras: "any",
     reports: ["bus"],
-    check: ({ subscribed, config }) => {
+    check: ({ delivery, config }) => {
       // Until this instance hears the others, it could miss a cancellation meant for its work.
-      const subscribing = subscribed();
+      const subscribing = delivery.ready();
       return subscribing?.then(() => undefined, (error) => {
         config.onError(error);
         return busUnavailable();
@@ -294,13 +293,9 @@ export const STEPS = [
     reports: ["scope"],
     // A GET or DELETE carries no messages: only the `oauth` option's required scopes apply.
     check: (door, visit) => {
-      const refusal = checkScopes(
-        door.definitions,
-        visit.messages,
-        visit.principal,
-        visit.era!,
-        door.resource,
-      );
+      // While nothing declares scopes (nor requires them), one field is read and no registry.
+      if (!door.scopes.on) return undefined;
+      const refusal = door.scopes.check(visit.messages, visit.principal, visit.era!);
       // The calls it turns away are audited as `refused` (2026-07-28 has no session to name).
       if (refusal !== undefined && door.audit.active()) {
         const session = visit.era === "modern" ? null : visit.headers.get("mcp-session-id");

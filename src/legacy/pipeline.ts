@@ -18,6 +18,7 @@
 
 import { checkGetAccept } from "../http/guards.ts";
 import { drained } from "../http/drained.ts";
+import { LazyInterval } from "../http/lazy_interval.ts";
 import { accepted, noContent } from "../http/responses.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
@@ -84,6 +85,12 @@ export class LegacyPipeline implements SessionfulEra {
   /** What bus messages act on (bus_messages.ts). */
   readonly #held: HeldSessions;
   readonly #telemetry: Telemetry;
+  /**
+   * The sweep of expired sessions, every `sweepIntervalMs`: started by the
+   * door's first request (construction sets no timer: Workers forbid one at
+   * module scope), stopped by `close()`.
+   */
+  readonly timer: LazyInterval;
   /** The sessions held when close() began (their listening streams and finished work end before it ends them). */
   #heldAtClose: Set<string> = new Set();
 
@@ -95,6 +102,8 @@ export class LegacyPipeline implements SessionfulEra {
     this.#delivery = options.delivery;
     this.#telemetry = options.telemetry;
     const parts = wireLegacyParts(options, () => this.sweep());
+    const { onError, sweepIntervalMs } = options.settings;
+    this.timer = new LazyInterval(() => void this.sweep().catch(onError), sweepIntervalMs);
     this.#sessions = parts.sessions;
     this.#hub = parts.hub;
     this.#inFlight = parts.inFlight;

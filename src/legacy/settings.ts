@@ -22,6 +22,8 @@ export interface LegacySettings {
   idleTtlMs: number;
   /** A session ends this long after it began, whatever its use. */
   absoluteTtlMs: number;
+  /** How often the era's one sweep removes expired sessions. */
+  sweepIntervalMs: number;
   /** Sessions at once, all principals together. */
   maxSessions: number;
   /** Sessions one principal may hold. */

@@ -44,10 +44,8 @@ export const MAX_AUDIT_ARGUMENTS_BYTES = 4096;
 
 /** What the auditor is built with (the handler's `observe` option). */
 export interface AuditorOptions {
-  /** True when an `onEvent` listener is set. */
-  listening: boolean;
-  /** Hands a record to the listener (it catches the listener's throws). */
-  emit: (record: AuditRecord) => void;
+  /** The `onEvent` listener, when one is set: it gets each record (its throws go to `onError`). */
+  listener: ((record: AuditRecord) => void) | undefined;
   /** `observe.audit.redact`: record redacted arguments instead of their digest. */
   redact?: AuditRedaction;
   onError: (error: unknown) => void;
@@ -123,7 +121,7 @@ export class Auditor implements AuditSink {
 
   /** True while a record would go anywhere: a listener, or a registered logger provider. */
   active(): boolean {
-    return this.#options.listening || registeredLoggerProvider() !== undefined;
+    return this.#options.listener !== undefined || registeredLoggerProvider() !== undefined;
   }
 
   /** A call the dispatcher answered. Never throws. */
@@ -233,7 +231,14 @@ export class Auditor implements AuditSink {
   }
 
   #send(record: AuditRecord, context: Context | undefined): void {
-    if (this.#options.listening) this.#options.emit(record);
+    const listener = this.#options.listener;
+    if (listener !== undefined) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.#options.onError(error);
+      }
+    }
     try {
       this.#log.emit(record, context);
     } catch (error) {
