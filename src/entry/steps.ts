@@ -14,7 +14,7 @@ import { checkHostAndOrigin } from "../http/guards.ts";
 import { checkRateLimit } from "../limits/rate_limit.ts";
 import { type BodyResult, readBodyText } from "../http/body/read_body.ts";
 import { atStep, busUnavailable, isRefusal, type Refusal, refuse } from "../http/refusal.ts";
-import type { RefusalStep } from "../http/refusal.ts";
+import type { REFUSAL_STEPS } from "../http/refusal.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import { Refused } from "../auth/authenticate.ts";
@@ -46,8 +46,8 @@ export interface Step {
   readonly methods: readonly StepMethod[] | "any";
   /** The eras it applies to; "any": also before the era is known. */
   readonly eras: readonly StepEra[] | "any";
-  /** The refusal steps its answers report (`stats().refusalsByStep`). */
-  readonly reports: readonly RefusalStep[];
+  /** The refusal steps its answers report (`stats().refusalsByStep`): names of the door's row. */
+  readonly reports: readonly DoorRow[];
   /** Whether the step is on in a handler (the option it needs is set); absent: always. */
   readonly on?: (door: Door) => boolean;
   /**
@@ -325,6 +325,15 @@ export type StepName = (typeof STEPS)[number]["name"];
 
 /** The refusal steps the door reports, derived from the table (the eras report the rest). */
 export type DoorRefusalStep = (typeof STEPS)[number]["reports"][number];
+
+/** The door's row of the refusal steps (src/http/refusal.ts), of which `RefusalStep` is derived. */
+export type DoorRow = (typeof REFUSAL_STEPS)["door"][number];
+
+/**
+ * True by type: the table reports the door's row, no name more or less (a
+ * name of the row that no step reports fails to type-check here).
+ */
+export const TABLE_REPORTS_DOOR_ROW: [DoorRow] extends [DoorRefusalStep] ? true : never = true;
 
 /** A step as a handler runs it: with its method and era masks. */
 export interface PlacedStep {

@@ -11,18 +11,62 @@ import type { RequestId } from "../jsonrpc/messages.ts";
 import { httpError } from "./error_response.ts";
 
 /**
+ * Every refusal step, by the room that reports it; {@linkcode RefusalStep}
+ * is derived from it. The door's row is the names its table of steps
+ * reports (src/entry/steps.ts derives those from the table and fails to
+ * type-check when the two differ), so a new refusing step cannot be left
+ * out of `onEvent` and `stats().refusalsByStep`.
+ *
+ * @example
+ * ```ts
+ * import { REFUSAL_STEPS } from "./refusal.ts";
+ * REFUSAL_STEPS.sessions; // ["session", "session-cap"]
+ * ```
+ */
+export const REFUSAL_STEPS = {
+  /**
+   * The door's steps in their order: `path`, `host-origin`, `closing`,
+   * `require-header`, `rate-limit`, the shared `bus` (503),
+   * `concurrency-limit`, `method`, `accept`, `content-type`, `body`, `json`,
+   * `jsonrpc`, `era`, the 2025 `protocol-version`, `authenticate`, a caller
+   * at its share of a pool (`principal-share`: 429), a token without the
+   * scopes a tool, prompt or resource declares (`scope`: 403), a caller
+   * past its `rateLimits` budget (`principal-rate-limit`, `tool-rate-limit`:
+   * 429, or 503 when the store fails).
+   */
+  door: [
+    "path",
+    "host-origin",
+    "closing",
+    "require-header",
+    "rate-limit",
+    "bus",
+    "concurrency-limit",
+    "method",
+    "accept",
+    "content-type",
+    "body",
+    "json",
+    "jsonrpc",
+    "era",
+    "protocol-version",
+    "authenticate",
+    "principal-share",
+    "scope",
+    "principal-rate-limit",
+    "tool-rate-limit",
+  ],
+  /** The sessionful era past the door: an unknown or ended `session`, a full pool (`session-cap`). */
+  sessions: ["session", "session-cap"],
+  /** The 2026-07-28 era's own checks. */
+  modern: ["modern"],
+  /** The request path: a store that cannot be reached (`storage`: 503), a refusal naming no step (`other`). */
+  route: ["storage", "other"],
+} as const;
+
+/**
  * The step of the pipeline that turned a request away, as `onEvent` reports
- * it: the entry's guards in their order (`path`, `host-origin`, `closing`,
- * `require-header`, `rate-limit`, `concurrency-limit`, `method`, `accept`,
- * `content-type`, `body`, `json`, `jsonrpc`, `era`), `authenticate`, a
- * token without the scopes a tool, prompt or resource declares (`scope`: 403), a
- * caller at its share of a pool (`principal-share`: 429), a caller past its
- * `rateLimits` budget (`principal-rate-limit`, `tool-rate-limit`: 429, or
- * 503 when the store fails), the
- * sessionful pipeline's (`protocol-version`, `session`, `session-cap`), the
- * 2026-07-28 pipeline's checks (`modern`), a shared bus or store that
- * cannot be reached (`bus`, `storage`: 503), and `other` for a refusal that
- * does not name its step.
+ * it: a name of {@linkcode REFUSAL_STEPS}, derived from that table.
  *
  * @example
  * ```ts
@@ -30,32 +74,7 @@ import { httpError } from "./error_response.ts";
  * const operatorGuards: RefusalStep[] = ["require-header", "rate-limit", "concurrency-limit"];
  * ```
  */
-export type RefusalStep =
-  | "path"
-  | "host-origin"
-  | "closing"
-  | "require-header"
-  | "rate-limit"
-  | "concurrency-limit"
-  | "method"
-  | "accept"
-  | "content-type"
-  | "body"
-  | "json"
-  | "jsonrpc"
-  | "era"
-  | "authenticate"
-  | "scope"
-  | "principal-share"
-  | "principal-rate-limit"
-  | "tool-rate-limit"
-  | "protocol-version"
-  | "session"
-  | "session-cap"
-  | "modern"
-  | "bus"
-  | "storage"
-  | "other";
+export type RefusalStep = (typeof REFUSAL_STEPS)[keyof typeof REFUSAL_STEPS][number];
 
 /** Why a request is turned away, and how to say so. */
 export interface Refusal {
