@@ -6,8 +6,10 @@
  * tagged with the listen request's id. The server ends a stream gracefully
  * with the listen request's result; the client ends it by closing it. The
  * open streams are bounded in number, in all and per principal (anonymous
- * callers are one principal), and one stream's URIs in bytes. Scope: this
- * process.
+ * callers are one principal), and one stream's URIs in bytes. A URI served
+ * with a `subscribe` hook is honoured once its hook takes it (listen_hooks.ts;
+ * the acknowledgement waits for the hooks, and what comes meanwhile is held,
+ * one per kind or URI). Scope: this process.
  * @module
  */
 
@@ -21,6 +23,8 @@ import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import { SseConnection } from "../http/sse/sse_connection.ts";
 import { utf8Length } from "../jsonrpc/utf8_length.ts";
 import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
+import type { ListenTarget } from "../protocol/context/request_context.ts";
+import { HookedUris, type ListenHooksOf } from "./listen_hooks.ts";
 
 /** `Retry-After` of a principal at its listen share: a place frees only when one of its streams closes. */
 const LISTEN_RETRY_AFTER_SECONDS = 30;
@@ -63,6 +67,8 @@ export interface ListenStreamsOptions {
   support: ListenSupport;
   /** Told when a stream ends because its client went away or stopped reading. */
   onDropped?: (reason: "client-gone" | "overflow") => void;
+  /** Told when an `unsubscribe` hook fails at a stream's end. */
+  onError?: (error: unknown) => void;
 }
 
 const LIST_CHANGED: Record<string, keyof ListenFilter> = {
@@ -77,6 +83,8 @@ class ListenStream {
   readonly connection: SseConnection;
   /** Subscribed URIs whose updates this caller does not get (its view hides them). */
   readonly unseen: ReadonlySet<string> | undefined;
+  /** What came before the acknowledgement, sent after it: one per kind, or per URI. */
+  #held: Map<string, JsonRpcNotification> | undefined;
 
   constructor(
     id: RequestId,
@@ -90,8 +98,26 @@ class ListenStream {
     this.unseen = unseen;
   }
 
+  /** True when this stream is told of `uri`'s updates. */
+  hears(uri: string): boolean {
+    return this.filter.resourceSubscriptions?.includes(uri) === true && !this.unseen?.has(uri);
+  }
+
   send(notification: JsonRpcNotification): boolean {
+    if (this.#held !== undefined) {
+      const uri = notification.params?.uri;
+      this.#held.set(
+        typeof uri === "string" ? `${notification.method} ${uri}` : notification.method,
+        notification,
+      );
+      return true;
+    }
     return this.connection.write({ data: this.#tagged(notification) });
+  }
+
+  /** Holds what is sent until {@linkcode acknowledge} (nothing goes before it). */
+  hold(): void {
+    this.#held = new Map();
   }
 
   /**
@@ -106,6 +132,12 @@ class ListenStream {
       params: { notifications: this.filter },
     });
     this.connection.writeBacklog(stringifySseMessage({ data }));
+    const held = this.#held;
+    this.#held = undefined;
+    for (const notification of held?.values() ?? []) {
+      const uri = notification.params?.uri;
+      if (typeof uri !== "string" || this.hears(uri)) this.send(notification);
+    }
   }
 
   #tagged(notification: JsonRpcNotification): string {
@@ -141,13 +173,15 @@ export class ListenStreams {
    * the pool is full (the caller answers in-band); returns the `429` when
    * the principal holds its share. `hidden`: the URIs the caller's view
    * does not show; subscribed, they are acknowledged as any URI is, and
-   * never told of.
+   * never told of. `hooksOf`: the hooks of the resources that serve the
+   * stream's other URIs (a URI a hook refuses is not honoured).
    */
   open(
     id: RequestId,
     params: Record<string, unknown>,
     ownerKey: string,
     hidden?: (uri: string) => boolean,
+    hooksOf?: ListenHooksOf,
   ): Response | Refusal {
     const requested = this.#readFilter(params.notifications);
     if (this.#shares.held(ownerKey) >= this.#shares.max) {
@@ -161,9 +195,11 @@ export class ListenStreams {
     }
     this.#shares.take(ownerKey);
     const honoured = this.#honour(requested);
+    let hooked: HookedUris | undefined;
     const connection = new SseConnection({
       maxBufferedBytes: this.#options.maxBufferedBytes,
       onEnd: (reason) => {
+        hooked?.end();
         this.#streams.delete(stream);
         this.#shares.give(ownerKey);
         this.#options.keepAlive.remove(connection);
@@ -175,7 +211,23 @@ export class ListenStreams {
       : new Set(honoured.resourceSubscriptions?.filter(hidden));
     const stream = new ListenStream(id, honoured, connection, unseen);
     this.#streams.add(stream);
-    stream.acknowledge();
+    const uris = hooksOf === undefined ? [] : (honoured.resourceSubscriptions ?? []).filter(
+      (uri) => !unseen?.has(uri) && hooksOf.hooked(uri),
+    );
+    if (hooksOf === undefined || uris.length === 0) stream.acknowledge();
+    else {
+      stream.hold();
+      hooked = new HookedUris(hooksOf, targetOf(stream), this.#options.onError ?? (() => {}));
+      void hooked.subscribe(uris).then((refused) => {
+        if (connection.ended) return;
+        if (refused.size > 0) {
+          honoured.resourceSubscriptions = honoured.resourceSubscriptions?.filter((uri) =>
+            !refused.has(uri)
+          );
+        }
+        stream.acknowledge();
+      });
+    }
     this.#options.keepAlive.add(connection);
     return sseResponse(connection.body);
   }
@@ -194,12 +246,7 @@ export class ListenStreams {
   resourceUpdated(uri: string): number {
     let sent = 0;
     for (const stream of this.#streams) {
-      if (
-        stream.filter.resourceSubscriptions?.includes(uri) && !stream.unseen?.has(uri) &&
-        stream.send({ jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } })
-      ) {
-        sent++;
-      }
+      if (stream.hears(uri) && stream.send(updatedOf(uri))) sent++;
     }
     return sent;
   }
@@ -295,4 +342,17 @@ export class ListenStreams {
     }
     return honoured;
   }
+}
+
+function updatedOf(uri: string): JsonRpcNotification {
+  return { jsonrpc: "2.0", method: "notifications/resources/updated", params: { uri } };
+}
+
+/** `stream` as its hooks see it: an id of its own, and its updates alone. */
+function targetOf(stream: ListenStream): ListenTarget {
+  return {
+    id: crypto.randomUUID(),
+    resourceUpdated: (uri) =>
+      !stream.connection.ended && stream.hears(uri) && stream.send(updatedOf(uri)),
+  };
 }

@@ -29,6 +29,7 @@ import {
 import { withoutEnvelope } from "./envelope.ts";
 import { checkModernRequest } from "./request_checks.ts";
 import { ListenStreams } from "./listen_streams.ts";
+import { listenHooks } from "./listen_hooks.ts";
 import { ModernInFlight } from "./in_flight.ts";
 import type { ModernSettings } from "./settings.ts";
 import {
@@ -226,6 +227,7 @@ function createListenStreams(
     keepAlive,
     serverInfo,
     onDropped,
+    onError: settings.onError,
     support: {
       toolsListChanged: capabilities.tools?.listChanged === true,
       promptsListChanged: capabilities.prompts?.listChanged === true,
@@ -290,6 +292,11 @@ function serveModernMessage(
           params,
           ownerKeyOf(principal),
           viewed === undefined ? undefined : (uri) => viewed.unseenResource(principal, uri),
+          listenHooks(deps.dispatcher.resources, {
+            id: request.id,
+            envelope: checked.envelope,
+            principal,
+          }),
         );
       } catch (error) {
         const { code, message } = error as { code: number; message: string };

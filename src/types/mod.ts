@@ -37,6 +37,7 @@ export type {
   ElicitParams,
   ElicitResult,
   ElicitSchema,
+  ListenTarget,
   RequestContext,
   RequestTrace,
   SessionState,

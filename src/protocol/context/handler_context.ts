@@ -22,6 +22,7 @@ import type {
   ElicitResult,
   ElicitSchema,
   HandlerContext,
+  ListenTarget,
   OutboundRequestOptions,
   Principal,
   RequestContext,
@@ -133,6 +134,10 @@ class RequestHandlerContext implements HandlerContext {
 
   get session(): SessionState | undefined {
     return this.#ctx.session;
+  }
+
+  get listen(): ListenTarget | undefined {
+    return this.#ctx.listen;
   }
 
   get requestId(): RequestId {

@@ -10,10 +10,12 @@
 import type { JsonRpcNotification, RequestId } from "../../jsonrpc/messages.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type { Principal } from "./principal.ts";
+import type { ListenTarget } from "./listen_target.ts";
 import type { ClientCapabilities, Implementation } from "../types.ts";
 import type { StandardOutput, StandardSchemaV1 } from "../schema/standard_schema.ts";
 
 export { ANONYMOUS_PRINCIPAL, isAnonymous, ownerKeyOf, type Principal } from "./principal.ts";
+export type { ListenTarget } from "./listen_target.ts";
 
 /**
  * Session-scoped state, stored in the session store. It survives across
@@ -212,6 +214,8 @@ export interface RequestContext {
   subscribe(uri: string): Promise<void>;
   /** Removes a resource subscription. */
   unsubscribe(uri: string): Promise<void>;
+  /** The 2026-07-28 listen stream a resource hook is called for; undefined elsewhere. */
+  readonly listen?: ListenTarget;
   /** The request's tracing; set by the transport only when telemetry is on. */
   trace?: RequestTrace;
   /**
@@ -247,6 +251,8 @@ export interface HandlerContext {
   readonly principal: Principal;
   /** Session-scoped state; undefined for stateless requests. */
   readonly session?: SessionState;
+  /** The 2026-07-28 listen stream a resource's subscribe hook is for (tell it alone of updates). */
+  readonly listen?: ListenTarget;
   /** The JSON-RPC id of the request being handled. */
   readonly requestId: RequestId;
   /**

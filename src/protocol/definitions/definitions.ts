@@ -255,9 +255,13 @@ export interface ResourceDefinition {
   scopes?: readonly string[];
   /** Reads the contents. */
   read: (uri: string, ctx: HandlerContext) => ResourceReadReturn | Promise<ResourceReadReturn>;
-  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  /**
+   * Told once tether recorded a session's subscription to `uri`, or when a
+   * 2026-07-28 listen names it (`ctx.listen` is that stream); a rejection
+   * undoes it (the listen's acknowledgement leaves it out). Default: none.
+   */
   subscribe?: SubscriptionHook;
-  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  /** Told once tether removed a session's subscription to `uri`, or its listen stream ended. Default: none. */
   unsubscribe?: SubscriptionHook;
 }
 
@@ -335,9 +339,13 @@ export interface ResourceTemplateDefinition<T extends string = string> {
     variables: TemplateVariables<T>,
     ctx: HandlerContext,
   ): ResourceReadReturn | undefined | Promise<ResourceReadReturn | undefined>;
-  /** Told once tether recorded a session's subscription to `uri`; a rejection undoes it. Default: none. */
+  /**
+   * Told once tether recorded a session's subscription to `uri`, or when a
+   * 2026-07-28 listen names it (`ctx.listen` is that stream); a rejection
+   * undoes it (the listen's acknowledgement leaves it out). Default: none.
+   */
   subscribe?: SubscriptionHook;
-  /** Told once tether removed a session's subscription to `uri`. Default: none. */
+  /** Told once tether removed a session's subscription to `uri`, or its listen stream ended. Default: none. */
   unsubscribe?: SubscriptionHook;
 }
 
