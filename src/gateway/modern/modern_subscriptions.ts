@@ -1,14 +1,15 @@
 /**
- * Resource subscriptions of downstream sessions to the resources of
- * 2026-07-28 upstreams, which have no `resources/subscribe`: one upstream
- * `subscriptions/listen` stream with `resourceSubscriptions: [uri]` per
- * (caller, upstream, URI), opened with that caller's own credentials, shared
- * by that caller's sessions subscribed to the URI (anonymous callers: one per
- * session), reopened with modern_listen.ts's backoff when it breaks, closed
- * when its last session unsubscribes or ends. Each update goes to exactly the
- * sessions subscribed to it. Bounded in number, in all and per caller (every
- * anonymous caller together). Per process; a 2026-07-28 downstream listen
- * stream's `resourceSubscriptions` are not seen here (tether tells no hook of them).
+ * Resource subscriptions to the resources of 2026-07-28 upstreams, which
+ * have no `resources/subscribe`, by downstream subscribers: 2025 sessions
+ * (`resources/subscribe`) and 2026-07-28 listen streams (their
+ * `resourceSubscriptions`, `ctx.listen`). One upstream `subscriptions/listen`
+ * stream with `resourceSubscriptions: [uri]` per (caller, upstream, URI),
+ * opened with that caller's own credentials, shared by that caller's
+ * subscribers of the URI (anonymous callers: one per subscriber), reopened
+ * with modern_listen.ts's backoff when it breaks, closed when its last
+ * subscriber unsubscribes or ends. Each update goes to exactly the
+ * subscribers of it. Bounded in number, in all and per caller (every
+ * anonymous caller together). Per process.
  * @module
  */
 
@@ -39,10 +40,11 @@ export interface SubscriptionSettings {
   onResourceUpdated(sessionId: string, uri: string): void;
 }
 
-/** One upstream listen stream and the downstream sessions subscribed through it. */
+/** One upstream listen stream and the downstream subscribers through it, by key. */
 interface Held {
   readonly owner: string;
-  readonly sessions: Set<string>;
+  /** Each subscriber's delivery of an update (a session's, or a listen stream's). */
+  readonly subscribers: Map<string, (uri: string) => void>;
   readonly settings: ListenSettings;
   /** Settles at the first acknowledgement (honoured or not), the first failure, or the end. */
   readonly ready: Promise<void>;
@@ -52,6 +54,15 @@ interface Held {
 
 /** The key of a session's subscriptions among its `ctx.session` resources. */
 const SESSION_KEY = "tether.gateway:modern-subscriptions";
+
+/** A downstream subscriber: a 2025 session or a 2026-07-28 listen stream. */
+interface Subscriber {
+  /** Unique among subscribers (sessions and listen streams apart). */
+  readonly id: string;
+  /** The stream keys it holds, given back when it ends (by any path). */
+  readonly keys: Set<string>;
+  deliver(uri: string): void;
+}
 
 /**
  * The upstream listen streams of the downstream sessions' subscriptions.
@@ -66,6 +77,8 @@ export class ModernSubscriptions {
   readonly #settings: SubscriptionSettings;
   readonly #held = new Map<string, Held>();
   readonly #heldBy = new Map<string, number>();
+  /** The stream keys of each listen stream subscribed (by its `ctx.listen` id). */
+  readonly #listens = new Map<string, Set<string>>();
   #closed = false;
 
   /** No stream yet; bounds and hooks from `settings`. */
@@ -79,10 +92,11 @@ export class ModernSubscriptions {
   }
 
   /**
-   * Subscribes `ctx`'s session to `uri` of `upstream`: joins the caller's
-   * stream of it, or opens one and waits for the upstream's acknowledgement.
-   * Rejects past a bound (`-32004`), without a session, or when the upstream
-   * does not take the subscription (`-32603`, naming the upstream only).
+   * Subscribes `ctx`'s session or listen stream to `uri` of `upstream`:
+   * joins the caller's stream of it, or opens one and waits for the
+   * upstream's acknowledgement. Rejects past a bound (`-32004`), without a
+   * session or listen stream, or when the upstream does not take the
+   * subscription (`-32603`, naming the upstream only).
    */
   async subscribe(
     upstream: string,
@@ -90,12 +104,12 @@ export class ModernSubscriptions {
     uri: string,
     ctx: HandlerContext,
   ): Promise<void> {
-    const session = ctx.session;
-    if (session === undefined) {
+    if (this.#closed) throw new McpError(ErrorCode.InternalError, "The gateway is closed");
+    const subscriber = await this.#subscriberOf(ctx);
+    if (subscriber === undefined) {
       throw new McpError(ErrorCode.InvalidRequest, "resources/subscribe needs a session");
     }
-    if (this.#closed) throw new McpError(ErrorCode.InternalError, "The gateway is closed");
-    const { owner, key, keys } = await this.#place(upstream, uri, ctx, session);
+    const { owner, key } = this.#place(upstream, uri, ctx, subscriber);
     let held = this.#held.get(key);
     if (held === undefined) {
       held = this.#open(key, owner, upstream, endpoint, uri, ctx.principal);
@@ -103,8 +117,8 @@ export class ModernSubscriptions {
       // Reopened with the newest subscriber's principal (its credentials may be fresher).
       held.settings.principal = ctx.principal;
     }
-    held.sessions.add(session.id);
-    keys.add(key);
+    held.subscribers.set(subscriber.id, subscriber.deliver);
+    subscriber.keys.add(key);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stopped = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error("timed out")), this.#settings.timeoutMs);
@@ -113,8 +127,8 @@ export class ModernSubscriptions {
     try {
       await Promise.race([held.ready, stopped]);
     } catch (error) {
-      keys.delete(key);
-      this.#leave(key, session.id);
+      subscriber.keys.delete(key);
+      this.#leave(key, subscriber.id);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (error instanceof McpError) throw error;
       throw new McpError(ErrorCode.InternalError, upstreamFailure(upstream, error).message);
@@ -123,12 +137,12 @@ export class ModernSubscriptions {
     }
   }
 
-  /** Ends `ctx`'s session's subscription to `uri` of `upstream` (its stream, if it was the last). */
+  /** Ends the subscription of `ctx`'s session or listen stream to `uri` of `upstream` (its stream, if it was the last). */
   async unsubscribe(upstream: string, uri: string, ctx: HandlerContext): Promise<void> {
-    const session = ctx.session;
-    if (session === undefined) return;
-    const { key, keys } = await this.#place(upstream, uri, ctx, session);
-    if (keys.delete(key)) this.#leave(key, session.id);
+    const subscriber = await this.#subscriberOf(ctx);
+    if (subscriber === undefined) return;
+    const { key } = this.#place(upstream, uri, ctx, subscriber);
+    if (subscriber.keys.delete(key)) this.#leave(key, subscriber.id);
   }
 
   /** Closes every stream; later subscribes are refused. */
@@ -137,27 +151,56 @@ export class ModernSubscriptions {
     for (const held of this.#held.values()) held.end();
     this.#held.clear();
     this.#heldBy.clear();
+    this.#listens.clear();
   }
 
   /**
-   * The key of the stream of `ctx`'s caller to `uri` of `upstream`, and the
-   * keys `session` holds (given back when it ends, by any path).
+   * `ctx`'s subscriber: its session (keys kept among its resources, given
+   * back when it ends), else its listen stream (keys kept here, given back
+   * when the stream's signal aborts); undefined for neither.
    */
-  async #place(
+  async #subscriberOf(ctx: HandlerContext): Promise<Subscriber | undefined> {
+    const { session, listen } = ctx;
+    if (session !== undefined) {
+      const id = `session:${session.id}`;
+      const keys = await session.resource(SESSION_KEY, () => new Set<string>(), {
+        dispose: (keys) => {
+          for (const key of keys) this.#leave(key, id);
+        },
+      });
+      return {
+        id,
+        keys,
+        deliver: (uri) => this.#settings.onResourceUpdated(session.id, uri),
+      };
+    }
+    if (listen === undefined) return undefined;
+    const id = `listen:${listen.id}`;
+    let keys = this.#listens.get(listen.id);
+    if (keys === undefined) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const held = keys = new Set<string>();
+      this.#listens.set(listen.id, held);
+      ctx.signal.addEventListener("abort", () => {
+        this.#listens.delete(listen.id);
+        for (const key of held) this.#leave(key, id);
+        held.clear();
+      }, { once: true });
+    }
+    return { id, keys, deliver: (uri) => void listen.resourceUpdated(uri) };
+  }
+
+  /** The key of the stream of `ctx`'s caller to `uri` of `upstream`. */
+  #place(
     upstream: string,
     uri: string,
     ctx: HandlerContext,
-    session: NonNullable<HandlerContext["session"]>,
-  ): Promise<{ owner: string; key: string; keys: Set<string> }> {
+    subscriber: Subscriber,
+  ): { owner: string; key: string } {
     const owner = ownerKeyOf(ctx.principal);
-    // Anonymous callers cannot be told apart: each session has streams of its own.
-    const caller = isAnonymous(ctx.principal) ? `${owner}:${session.id}` : owner;
-    const keys = await session.resource(SESSION_KEY, () => new Set<string>(), {
-      dispose: (keys) => {
-        for (const key of keys) this.#leave(key, session.id);
-      },
-    });
-    return { owner, key: JSON.stringify([caller, upstream, uri]), keys };
+    // Anonymous callers cannot be told apart: each subscriber has streams of its own.
+    const caller = isAnonymous(ctx.principal) ? `${owner}:${subscriber.id}` : owner;
+    return { owner, key: JSON.stringify([caller, upstream, uri]) };
   }
 
   /** Opens the stream of `key` for `principal`, within the bounds. */
@@ -184,13 +227,13 @@ export class ModernSubscriptions {
       );
     }
     this.#heldBy.set(owner, count + 1);
-    const sessions = new Set<string>();
+    const subscribers = new Map<string, (uri: string) => void>();
     let settle: { resolve(): void; reject(error: unknown): void } | undefined;
     const ready = new Promise<void>((resolve, reject) => settle = { resolve, reject });
     // Rejections are read by the subscribes waiting; none may go unhandled.
     ready.catch(() => {});
     const updated = (uri: string) => {
-      for (const sessionId of sessions) this.#settings.onResourceUpdated(sessionId, uri);
+      for (const deliver of subscribers.values()) deliver(uri);
     };
     const settings: ListenSettings = {
       principal,
@@ -226,15 +269,15 @@ export class ModernSubscriptions {
       settle = undefined;
       stream.close();
     };
-    const held: Held = { owner, sessions, settings, ready, end };
+    const held: Held = { owner, subscribers, settings, ready, end };
     this.#held.set(key, held);
     return held;
   }
 
-  /** Takes `sessionId` off `key`'s stream; the last one out closes it. */
-  #leave(key: string, sessionId: string): void {
+  /** Takes subscriber `id` off `key`'s stream; the last one out closes it. */
+  #leave(key: string, id: string): void {
     const held = this.#held.get(key);
-    if (held === undefined || !held.sessions.delete(sessionId) || held.sessions.size > 0) return;
+    if (held === undefined || !held.subscribers.delete(id) || held.subscribers.size > 0) return;
     held.end();
     this.#held.delete(key);
     const count = (this.#heldBy.get(held.owner) ?? 1) - 1;

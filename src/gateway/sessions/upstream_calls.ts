@@ -9,6 +9,7 @@
  * @module
  */
 
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
 import type { UpstreamCalls } from "../catalog/catalog.ts";
@@ -103,14 +104,24 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
           (await c.client.readResource({ uri }, requestOptions(ctx, relay)))
             .contents as ResourceContents[],
       ),
-    subscribe: (uri, ctx) =>
-      through(ctx, async (c, relay) => {
-        // (Only sessions subscribe: the 2026-07-28 revision has no resources/subscribe.)
+    subscribe: (uri, ctx) => {
+      // Updates come on a downstream session's own upstream session: a 2026-07-28
+      // listen has none (its requests share a stateless one), so its URI is not honoured.
+      if (ctx.session === undefined) {
+        return Promise.reject(
+          new McpError(
+            ErrorCode.InvalidRequest,
+            `Upstream "${upstream.name}" tells only sessions of its resources' updates`,
+          ),
+        );
+      }
+      return through(ctx, async (c, relay) => {
         await c.client.subscribeResource({ uri }, requestOptions(ctx, relay));
         c.subscriptions?.add(uri);
-      }),
+      });
+    },
     unsubscribe: (uri, ctx) =>
-      through(ctx, async (c, relay) => {
+      ctx.session === undefined ? Promise.resolve() : through(ctx, async (c, relay) => {
         c.subscriptions?.delete(uri);
         await c.client.unsubscribeResource({ uri }, requestOptions(ctx, relay));
       }),

@@ -11,9 +11,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createMcpHandler, defineResource, type McpHandler } from "../../../mod.ts";
 import type { GatewayOptions } from "../../../src/gateway/mod.ts";
-import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
 import {
   connectClient,
   ResourceUpdatedNotificationSchema,
@@ -21,78 +19,7 @@ import {
   waitFor,
 } from "../interop/helpers.ts";
 import { type Rig, startRig as startModernRig } from "./modern_rig.ts";
-
-/** One `subscriptions/listen` the upstream received that asked for resources. */
-interface SeenListen {
-  authorization: string;
-  uris: unknown;
-}
-
-/** A tether 2026-07-28 upstream with two resources, recording its resource listens. */
-interface Upstream extends RunningServer {
-  handler: McpHandler;
-  listens: SeenListen[];
-  /** Streams open on the upstream now (the gateway's discovery listen among them). */
-  openStreams(): Promise<number>;
-  /** Ends the resource listen streams opened with `authorization` (as a dropped connection would). */
-  cut(authorization: string): void;
-}
-
-async function startUpstream(advertiseSubscribe = true): Promise<Upstream> {
-  const listens: SeenListen[] = [];
-  const cuts: { authorization: string; cut: AbortController }[] = [];
-  const handler = createMcpHandler({
-    name: "subscribable-upstream",
-    version: "1.0.0",
-    resources: [
-      defineResource({ uri: "memo://a", name: "a", read: () => "A" }),
-      defineResource({ uri: "memo://b", name: "b", read: () => "B" }),
-    ],
-    observe: { onError: () => {} },
-  });
-  const running = await serveHandler(async (request) => {
-    const method = request.headers.get("mcp-method");
-    if (request.method === "POST" && method === "subscriptions/listen") {
-      const body = await request.clone().json() as {
-        params?: { notifications?: { resourceSubscriptions?: unknown } };
-      };
-      const uris = body.params?.notifications?.resourceSubscriptions;
-      if (uris !== undefined) {
-        const authorization = request.headers.get("authorization") ?? "";
-        listens.push({ authorization, uris });
-        const response = await handler(request);
-        if (response.body === null) return response;
-        const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-        const cut = new AbortController();
-        cuts.push({ authorization, cut });
-        // Cut: the upstream's stream is cancelled, the gateway's ends.
-        response.body.pipeTo(writable, { signal: cut.signal, preventAbort: true })
-          .catch(() => writable.close().catch(() => {}));
-        return new Response(readable, response);
-      }
-    }
-    const response = await handler(request);
-    if (advertiseSubscribe || method !== "server/discover") return response;
-    const answer = await response.json() as {
-      result: { capabilities: { resources: Record<string, unknown> } };
-    };
-    delete answer.result.capabilities.resources.subscribe;
-    return Response.json(answer);
-  }, 0);
-  return {
-    ...running,
-    handler,
-    listens,
-    openStreams: async () => (await handler.stats()).openStreams,
-    cut: (authorization) => {
-      for (const held of cuts) if (held.authorization === authorization) held.cut.abort();
-    },
-    async close() {
-      await running.close();
-      await handler.close();
-    },
-  };
-}
+import { startUpstream, type Upstream } from "./subscribable_upstream.ts";
 
 /** The gateway in front of `upstreamUrl`, spoken to in 2026-07-28 only. */
 const startRig = (upstreamUrl: string, options: Partial<GatewayOptions> = {}) =>
