@@ -16,26 +16,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { entryPoints } from "./entry_points.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ROOTS = ["mod.ts", "src", "examples", "tests", "bench", "scripts"];
-const ENTRY_POINTS = [
-  "mod.ts",
-  "src/adapters/node.ts",
-  "src/adapters/hono.ts",
-  "src/adapters/cloudflare.ts",
-  "src/oauth/mod.ts",
-  "src/extensions/tasks/mod.ts",
-  "src/extensions/skills/mod.ts",
-  "src/extensions/skills/skill_directory.ts",
-  "src/extensions/apps/mod.ts",
-  "src/extensions/mod.ts",
-  "src/types/mod.ts",
-  "src/storage/mod.ts",
-  "src/testing/mod.ts",
-  "src/gateway/mod.ts",
-  "src/adapters/stdio.ts",
-];
+const ENTRY_POINTS = entryPoints().map(({ file }) => file);
 
 // stripTypeScriptTypes is marked experimental; its warning would only add noise here.
 process.removeAllListeners("warning");
