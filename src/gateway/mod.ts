@@ -36,7 +36,7 @@ export {
   type PinSet,
   type UpstreamPins,
 } from "./catalog/pins.ts";
-export { canonicalJson, pinDigest, type PinKind } from "./catalog/pin_digest.ts";
+export { pinDigest, type PinKind } from "./catalog/pin_digest.ts";
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog/catalog.ts";
 export { GatewayBusyError } from "./sessions/upstream_sessions.ts";
@@ -47,13 +47,6 @@ export type {
   ViewPolicy,
   ViewRules,
 } from "./catalog/views.ts";
-export type {
-  EntryKind,
-  EntryOverride,
-  EntryView,
-  Verdict,
-  ViewOf,
-} from "../protocol/definitions/views.ts";
 export {
   httpUpstream,
   type HttpUpstreamOptions,
@@ -63,24 +56,7 @@ export {
   type UpstreamTransport,
 } from "./upstream.ts";
 export type { ModernEndpoint, UpstreamProtocol } from "./modern/modern_endpoint.ts";
-export { canSpawn, stdioUpstream, type StdioUpstreamOptions } from "./stdio/stdio_upstream.ts";
-// The core types the gateway's signatures name (definitions, registries, ctx), so this entry
-// point documents them too; they are the same types as @tether/mcp's.
-export type * from "../protocol/definitions/definitions.ts";
-export type * from "../protocol/definitions/deferred_result.ts";
-export type * from "../protocol/context/request_context.ts";
-export type * from "../protocol/types.ts";
-export type * from "../protocol/definitions/cache_hint.ts";
-export type * from "../protocol/definitions/template_variables.ts";
-export type * from "../protocol/schema/header_parameters.ts";
-export type * from "../protocol/schema/schema.ts";
-export type * from "../protocol/schema/standard_schema.ts";
-export type * from "../protocol/schema/json_schema_validator.ts";
-export type * from "../protocol/context/logging.ts";
-export type * from "../jsonrpc/messages.ts";
-export type { ChangeListener, ToolRegistry } from "../protocol/registries/tools.ts";
-export type { ResourceRegistry } from "../protocol/registries/resources.ts";
-export type { PromptRegistry } from "../protocol/registries/prompts.ts";
+export { stdioUpstream, type StdioUpstreamOptions } from "./stdio/stdio_upstream.ts";
 export { staticHeaders } from "./credentials/static_headers.ts";
 export {
   clientCredentials,

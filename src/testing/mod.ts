@@ -50,16 +50,3 @@ export {
 } from "./client_handlers.ts";
 export { McpClientError } from "./client_error.ts";
 export type { FetchHandler } from "./exchange.ts";
-// The core types the kit's signatures name, so this entry point documents them too.
-export type { ElicitParams, ElicitResult } from "../protocol/context/request_context.ts";
-export type * from "../protocol/types.ts";
-export type {
-  JsonRpcErrorObject,
-  JsonRpcErrorResponse,
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-  JsonRpcResponse,
-  JsonRpcResultResponse,
-  RequestId,
-} from "../jsonrpc/messages.ts";

@@ -15,7 +15,24 @@
  * @module
  */
 
-export type * from "../protocol/types.ts";
+export type {
+  AudioContent,
+  CallToolResult,
+  ClientCapabilities,
+  ContentAnnotations,
+  ContentBlock,
+  EmbeddedResource,
+  GetPromptResult,
+  Icon,
+  ImageContent,
+  Implementation,
+  PromptMessage,
+  ResourceContents,
+  ResourceEntry,
+  ResourceLink,
+  TextContent,
+  ToolAnnotations,
+} from "../protocol/types.ts";
 export type {
   JsonRpcErrorObject,
   JsonRpcErrorResponse,
@@ -27,7 +44,11 @@ export type {
   RequestId,
 } from "../jsonrpc/messages.ts";
 export type { ErrorCodeValue } from "../jsonrpc/error_codes.ts";
-export type { InferPromptArguments, ToolReturnFor } from "../protocol/definitions/definitions.ts";
+export type {
+  InferPromptArguments,
+  SubscriptionHook,
+  ToolReturnFor,
+} from "../protocol/definitions/definitions.ts";
 export type {
   TemplateVariableName,
   TemplateVariables,

@@ -18,7 +18,7 @@ const KEY_LINE = /^([A-Za-z0-9_][A-Za-z0-9_./-]*)[ \t]*:(?:[ \t]+(.*))?$/;
  *
  * @example
  * ```ts
- * import { parseFrontmatter } from "@tether/mcp/skills";
+ * import { parseFrontmatter } from "./frontmatter.ts";
  * parseFrontmatter("---\nname: pdf\ndescription: Fill PDF forms\n---\nBody");
  * // { name: "pdf", description: "Fill PDF forms" }
  * ```

@@ -26,4 +26,3 @@
 
 export { SKILLS_EXTENSION_ID, skillsExtension, type SkillsOptions } from "./skills_extension.ts";
 export { DIRECTORY_MIME_TYPE, SKILL_LIMITS, type SkillDefinition } from "./skill_catalog.ts";
-export { parseFrontmatter } from "./frontmatter.ts";

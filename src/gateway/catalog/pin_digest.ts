@@ -41,7 +41,7 @@ export const KEY_FIELD: Record<PinKind, string> = {
  *
  * @example
  * ```ts
- * import { canonicalJson } from "@tether/mcp/gateway";
+ * import { canonicalJson } from "./pin_digest.ts";
  * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }); // '{"a":[{"c":3,"d":2}],"b":1}'
  * ```
  */

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { canonicalJson, parsePinSet, pinDigest } from "../../../src/gateway/mod.ts";
+import { canonicalJson } from "../../../src/gateway/catalog/pin_digest.ts";
+import { parsePinSet, pinDigest } from "../../../src/gateway/mod.ts";
 
 const TOOL = {
   name: "read",

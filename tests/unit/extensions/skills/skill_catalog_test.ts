@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseFrontmatter, skillsExtension } from "../../../../src/extensions/skills/mod.ts";
+import { parseFrontmatter } from "../../../../src/extensions/skills/frontmatter.ts";
+import { skillsExtension } from "../../../../src/extensions/skills/mod.ts";
 import { buildSkillCatalog } from "../../../../src/extensions/skills/skill_catalog.ts";
 import { loadSkillDirectory } from "../../../../src/extensions/skills/skill_directory.ts";
 
