@@ -32,6 +32,4 @@ export {
   type IntrospectionVerifierOptions,
 } from "./introspection_verifier.ts";
 export { discoverIssuer, type FetchOptions, type IssuerMetadata } from "./issuer_metadata.ts";
-export { InvalidTokenError } from "../auth/invalid_token_error.ts";
-export { IssuerUnavailableError } from "../auth/issuer_unavailable_error.ts";
 export type { AccessTokenVerifier, TokenPrincipal } from "../config/oauth_options.ts";
