@@ -19,7 +19,7 @@ import { httpError } from "./error_response.ts";
  *
  * @example
  * ```ts
- * import { REFUSAL_STEPS } from "./refusal.ts";
+ * import { REFUSAL_STEPS } from "@tether/mcp/types";
  * REFUSAL_STEPS.sessions; // ["session", "session-cap"]
  * ```
  */

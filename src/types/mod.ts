@@ -118,3 +118,5 @@ export {
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "../protocol/eras.ts";
 export type { Scheduler } from "../runtime.ts";
+// The table RefusalStep (the core's) is derived from: every step, by the room that refuses.
+export { REFUSAL_STEPS } from "../http/refusal.ts";

@@ -50,9 +50,11 @@ const SUBPATH_BOUND = 40;
  * lists, one count per name). Measured 332 once the gateway stopped re-exporting the core and
  * the vocabulary wholesale (359 before); the names the public functions' signatures reach (the
  * type closure of `createMcpHandler` alone is 142 names) keep it there until those signatures
- * name fewer types. It may only go down.
+ * name fewer types. 334 since `ListenTarget` (the listen stream a resource hook is told of) and
+ * `REFUSAL_STEPS` (which `RefusalStep` is derived from: a public type names public ones) joined
+ * `/types`. It may only go down.
  */
-const DISTINCT_NAMES_AT_MOST = 332;
+const DISTINCT_NAMES_AT_MOST = 334;
 
 /**
  * The names an entry point's source exports: its `export { … } from` and `export type { … } from`
