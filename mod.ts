@@ -108,7 +108,7 @@ export {
 export type { JsonSchemaValidator } from "./src/protocol/schema/json_schema_validator.ts";
 export type { EraOptions } from "./src/protocol/eras.ts";
 export type { CacheHint, CacheHints } from "./src/protocol/definitions/cache_hint.ts";
-export type { RequestStateOptions } from "./src/modern/request_state.ts";
+export type { RequestStateOptions } from "./src/modern/rounds/request_state.ts";
 export { ErrorCode, McpError } from "./src/jsonrpc/error_codes.ts";
 export {
   supportsUrlElicitation,

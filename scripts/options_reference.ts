@@ -50,7 +50,7 @@ const SECTIONS: readonly { type: string; path: string; file: string }[] = [
   {
     type: "RequestStateOptions",
     path: "stateless.requestState",
-    file: "src/modern/request_state.ts",
+    file: "src/modern/rounds/request_state.ts",
   },
   { type: "ObserveOptions", path: "observe", file: "src/config/group_options.ts" },
   { type: "AuditOptions", path: "observe.audit", file: "src/config/group_options.ts" },

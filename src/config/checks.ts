@@ -13,7 +13,7 @@
 import type { CorsOptions, CorsSettings } from "../http/cors.ts";
 import type { RateQuota } from "../limits/rate_limit_store.ts";
 import type { RateLimitsOptions } from "../limits/rate_limits_options.ts";
-import type { RequestStateOptions } from "../modern/request_state.ts";
+import type { RequestStateOptions } from "../modern/rounds/request_state.ts";
 import { MAX_TIMER_MS } from "../runtime.ts";
 import { DEFAULT_SHARES, DEFAULTS } from "./defaults.ts";
 

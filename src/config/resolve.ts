@@ -11,7 +11,7 @@ import type { Scheduler } from "../runtime.ts";
 import type { CorsSettings } from "../http/cors.ts";
 import { requiredHeaderName } from "../http/require_header.ts";
 import { type CacheHints, checkCacheHint } from "../protocol/definitions/cache_hint.ts";
-import type { RequestStateOptions } from "../modern/request_state.ts";
+import type { RequestStateOptions } from "../modern/rounds/request_state.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import { checkIcons } from "../protocol/definitions/icons.ts";
 import {

@@ -2,7 +2,7 @@
  * How a 2026-07-28 request says so: the reserved `_meta` keys of its
  * envelope, and the claim check the door classifies a POST by. Both the
  * door (src/entry/) and the 2026-07-28 era read it; the era checks the
- * rest of the envelope (src/modern/envelope.ts).
+ * rest of the envelope (src/modern/requests/envelope.ts).
  * @module
  */
 

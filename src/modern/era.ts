@@ -13,7 +13,7 @@ import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { Era } from "../era.ts";
 import { ModernPipeline } from "./pipeline.ts";
-import type { RequestStateOptions } from "./request_state.ts";
+import type { RequestStateOptions } from "./rounds/request_state.ts";
 import type { ModernSettings } from "./settings.ts";
 
 /** The settings of the 2026-07-28 era (the handler's resolved options fit). */

@@ -33,20 +33,20 @@ import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import { SseConnection } from "../http/sse/sse_connection.ts";
-import type { ModernEnvelope } from "./envelope.ts";
+import type { ModernEnvelope } from "./requests/envelope.ts";
 import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../observe/telemetry/request_telemetry.ts";
-import { collectAnswers, InputRound } from "./input_requests.ts";
+import { collectAnswers, InputRound } from "./rounds/input_requests.ts";
 import type { ModernInFlight, RunningRequest } from "./in_flight.ts";
 import { ModernRequestContext } from "./request_context.ts";
-import { NAMED_BY } from "./param_headers.ts";
+import { NAMED_BY } from "./requests/param_headers.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type {
   RequestStateBinding,
   RequestStateCodec,
   RequestStateRefusalReason,
-} from "./request_state.ts";
-import { openCarriedState } from "./carried_state.ts";
+} from "./rounds/request_state.ts";
+import { openCarriedState } from "./rounds/carried_state.ts";
 import { encodeAnswer, failedAnswer, type WireDependencies, type WireRun } from "./wire_answer.ts";
 
 export { cacheHintOf } from "./wire_answer.ts";

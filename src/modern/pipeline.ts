@@ -26,17 +26,17 @@ import {
   FIRST_MODERN_PROTOCOL_VERSION,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from "../protocol/eras.ts";
-import { withoutEnvelope } from "./envelope.ts";
-import { checkModernRequest } from "./request_checks.ts";
-import { ListenStreams } from "./listen_streams.ts";
-import { listenHooks } from "./listen_hooks.ts";
+import { withoutEnvelope } from "./requests/envelope.ts";
+import { checkModernRequest } from "./requests/request_checks.ts";
+import { ListenStreams } from "./listen/listen_streams.ts";
+import { listenHooks } from "./listen/listen_hooks.ts";
 import { ModernInFlight } from "./in_flight.ts";
 import type { ModernSettings } from "./settings.ts";
 import {
   RequestStateCodec,
   type RequestStateOptions,
   type RequestStateRefusalReason,
-} from "./request_state.ts";
+} from "./rounds/request_state.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { Era, EraStats, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";

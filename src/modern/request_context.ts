@@ -16,8 +16,8 @@ import type {
 } from "../protocol/context/request_context.ts";
 import type { LoggingLevel } from "../protocol/context/logging.ts";
 import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { ModernEnvelope } from "./envelope.ts";
-import type { InputRound } from "./input_requests.ts";
+import type { ModernEnvelope } from "./requests/envelope.ts";
+import type { InputRound } from "./rounds/input_requests.ts";
 
 /** What the context reads from its request's exchange. */
 export interface ContextSource {

@@ -13,9 +13,9 @@ import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { MaybePromise } from "../protocol/maybe_async.ts";
 import { urlElicitationsOf } from "../protocol/context/url_elicitation.ts";
-import { askForInput, type CarriedStateDependencies } from "./carried_state.ts";
-import type { InputRound } from "./input_requests.ts";
-import type { RequestStateBinding } from "./request_state.ts";
+import { askForInput, type CarriedStateDependencies } from "./rounds/carried_state.ts";
+import type { InputRound } from "./rounds/input_requests.ts";
+import type { RequestStateBinding } from "./rounds/request_state.ts";
 import { type CacheHint, encodeCompleteResult, encodeError } from "./result_encoding.ts";
 
 /** What encoding an answer uses of the era's parts. */

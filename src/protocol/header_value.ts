@@ -1,7 +1,7 @@
 /**
  * How a 2026-07-28 client writes a string into an `Mcp-*` header: as it is
  * when it is header-safe, else `=?base64?…?=` of its UTF-8. The server side's
- * decoder is src/modern/param_headers.ts; this module only encodes.
+ * decoder is src/modern/requests/param_headers.ts; this module only encodes.
  * @module
  */
 

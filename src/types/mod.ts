@@ -104,7 +104,7 @@ export type {
 } from "../protocol/dispatch/audit.ts";
 export type { UrlElicitation } from "../protocol/context/url_elicitation.ts";
 export { DEFAULT_CACHE_HINT } from "../protocol/definitions/cache_hint.ts";
-export type { RequestStateRefusalReason } from "../modern/request_state.ts";
+export type { RequestStateRefusalReason } from "../modern/rounds/request_state.ts";
 export type { RateDecision, SyncRateLimiter } from "../limits/rate_limit.ts";
 export {
   LATEST_LEGACY_PROTOCOL_VERSION,

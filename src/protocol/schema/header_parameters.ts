@@ -3,7 +3,7 @@
  * may mark a property with `x-mcp-header`, and 2026-07-28 clients then send
  * its value as `Mcp-Param-{Name}` too. This module reads and checks those
  * declarations when a tool is defined; comparing the headers of a request
- * with its body is the 2026-07-28 pipeline's job (src/modern/param_headers.ts).
+ * with its body is the 2026-07-28 pipeline's job (src/modern/requests/param_headers.ts).
  * @module
  */
 

@@ -13,7 +13,7 @@ import { type AnyToolDefinition, defineTool } from "../../../mod.ts";
 import { KeepAlive } from "../../../src/http/sse/keep_alive.ts";
 import { ErrorCode } from "../../../src/jsonrpc/error_codes.ts";
 import type { JsonRpcRequest } from "../../../src/jsonrpc/messages.ts";
-import type { ModernEnvelope } from "../../../src/modern/envelope.ts";
+import type { ModernEnvelope } from "../../../src/modern/requests/envelope.ts";
 import {
   answerModernRequest as answerAtOnceOrLater,
   type ModernExchangeDependencies,
@@ -22,7 +22,7 @@ import { ModernInFlight } from "../../../src/modern/in_flight.ts";
 import {
   RequestStateCodec,
   type RequestStateRefusalReason,
-} from "../../../src/modern/request_state.ts";
+} from "../../../src/modern/rounds/request_state.ts";
 import type { ResponseMode } from "../../../src/http/response_mode.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/request_context.ts";
 import { Dispatcher } from "../../../src/protocol/dispatch/dispatcher.ts";

@@ -13,7 +13,7 @@ import {
   checkParameterHeaders,
   decodeHeaderValue,
   methodHeaderMatches,
-} from "../../../src/modern/param_headers.ts";
+} from "../../../src/modern/requests/param_headers.ts";
 import {
   type HeaderParameter,
   scanHeaderParameters,

@@ -10,7 +10,7 @@ import {
   type OpenResult,
   type RequestStateBinding,
   RequestStateCodec,
-} from "../../../src/modern/request_state.ts";
+} from "../../../src/modern/rounds/request_state.ts";
 
 const KEY_1 = "first secret, at least thirty-two bytes long";
 const KEY_2 = "second secret, at least thirty-two bytes long";

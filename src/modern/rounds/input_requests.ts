@@ -13,12 +13,12 @@
  * @module
  */
 
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import { CAPABILITY_OF, missingCapability } from "../protocol/context/handler_context.ts";
-import { answerProblem } from "../protocol/schema/input_answers.ts";
-import type { ClientCapabilities } from "../protocol/types.ts";
-import type { UrlElicitation } from "../protocol/context/url_elicitation.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import { CAPABILITY_OF, missingCapability } from "../../protocol/context/handler_context.ts";
+import { answerProblem } from "../../protocol/schema/input_answers.ts";
+import type { ClientCapabilities } from "../../protocol/types.ts";
+import type { UrlElicitation } from "../../protocol/context/url_elicitation.ts";
 
 /** One input request as sent in `inputRequests`. */
 export interface InputRequest {

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { isPlainObject } from "../jsonrpc/messages.ts";
-import type { HeaderParameter } from "../protocol/schema/header_parameters.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
+import type { HeaderParameter } from "../../protocol/schema/header_parameters.ts";
 
 /** The outcome of a header check; the message never echoes header values. */
 export type HeaderCheck = { ok: true } | { ok: false; message: string };

@@ -12,11 +12,11 @@ import {
   asPlainObject,
   type JsonRpcNotification,
   type JsonRpcRequest,
-} from "../jsonrpc/messages.ts";
-import { ENVELOPE_KEYS } from "../jsonrpc/modern_claim.ts";
-import { isLoggingLevel } from "../protocol/context/logging.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import type { LoggingLevel } from "../protocol/context/logging.ts";
+} from "../../jsonrpc/messages.ts";
+import { ENVELOPE_KEYS } from "../../jsonrpc/modern_claim.ts";
+import { isLoggingLevel } from "../../protocol/context/logging.ts";
+import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
+import type { LoggingLevel } from "../../protocol/context/logging.ts";
 
 /** The reserved `_meta` keys of the envelope (the door reads the same, src/jsonrpc/modern_claim.ts). */
 const META = ENVELOPE_KEYS;

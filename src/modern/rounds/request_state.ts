@@ -58,9 +58,9 @@ export interface RequestStateOptions {
   now?: () => number;
 }
 
-export type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
-import type { RequestStateRefusalReason } from "../protocol/request_state_refusal.ts";
-import { decodeBase64Url, encodeBase64Url } from "../protocol/base64.ts";
+export type { RequestStateRefusalReason } from "../../protocol/request_state_refusal.ts";
+import type { RequestStateRefusalReason } from "../../protocol/request_state_refusal.ts";
+import { decodeBase64Url, encodeBase64Url } from "../../protocol/base64.ts";
 
 /** The outcome of opening a state; the reason is for logs only, never for the client. */
 export type OpenResult =

@@ -9,18 +9,18 @@
  * @module
  */
 
-import type { JsonRpcNotification, JsonRpcRequest, RequestId } from "../jsonrpc/messages.ts";
-import { createHandlerContext } from "../protocol/context/handler_context.ts";
+import type { JsonRpcNotification, JsonRpcRequest, RequestId } from "../../jsonrpc/messages.ts";
+import { createHandlerContext } from "../../protocol/context/handler_context.ts";
 import type {
   HandlerContext,
   ListenTarget,
   Principal,
   RequestContext,
-} from "../protocol/context/request_context.ts";
-import type { ResourceRegistry } from "../protocol/registries/resources.ts";
-import type { ClientCapabilities, Implementation } from "../protocol/types.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import type { ModernEnvelope } from "./envelope.ts";
+} from "../../protocol/context/request_context.ts";
+import type { ResourceRegistry } from "../../protocol/registries/resources.ts";
+import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import type { ModernEnvelope } from "../requests/envelope.ts";
 
 /** The subscribe and unsubscribe hooks of one listen stream's URIs. */
 export interface ListenHooks {

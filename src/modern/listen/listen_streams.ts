@@ -13,17 +13,17 @@
  * @module
  */
 
-import { PrincipalShares, shareFull } from "../limits/principal_shares.ts";
-import type { Refusal } from "../http/refusal.ts";
-import { sseResponse, stringifySseMessage } from "../http/sse/sse.ts";
-import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
-import { isPlainObject, type JsonRpcNotification, type RequestId } from "../jsonrpc/messages.ts";
-import type { Implementation } from "../protocol/types.ts";
-import type { KeepAlive } from "../http/sse/keep_alive.ts";
-import { SseConnection } from "../http/sse/sse_connection.ts";
-import { utf8Length } from "../jsonrpc/utf8_length.ts";
-import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
-import type { ListenTarget } from "../protocol/context/request_context.ts";
+import { PrincipalShares, shareFull } from "../../limits/principal_shares.ts";
+import type { Refusal } from "../../http/refusal.ts";
+import { sseResponse, stringifySseMessage } from "../../http/sse/sse.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isPlainObject, type JsonRpcNotification, type RequestId } from "../../jsonrpc/messages.ts";
+import type { Implementation } from "../../protocol/types.ts";
+import type { KeepAlive } from "../../http/sse/keep_alive.ts";
+import { SseConnection } from "../../http/sse/sse_connection.ts";
+import { utf8Length } from "../../jsonrpc/utf8_length.ts";
+import { SERVER_INFO_META_KEY } from "../result_encoding.ts";
+import type { ListenTarget } from "../../protocol/context/request_context.ts";
 import { HookedUris, type ListenHooksOf } from "./listen_hooks.ts";
 
 /** `Retry-After` of a principal at its listen share: a place frees only when one of its streams closes. */

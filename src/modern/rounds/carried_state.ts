@@ -9,9 +9,13 @@
  * @module
  */
 
-import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import { errorResponse, type JsonRpcRequest, type JsonRpcResponse } from "../jsonrpc/messages.ts";
-import type { Implementation } from "../protocol/types.ts";
+import { ErrorCode } from "../../jsonrpc/error_codes.ts";
+import {
+  errorResponse,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from "../../jsonrpc/messages.ts";
+import type { Implementation } from "../../protocol/types.ts";
 import type { CarriedInputs, InputRound } from "./input_requests.ts";
 import {
   type RequestStateBinding,
@@ -19,7 +23,7 @@ import {
   type RequestStateRefusalReason,
   RequestStateTooLargeError,
 } from "./request_state.ts";
-import { SERVER_INFO_META_KEY } from "./result_encoding.ts";
+import { SERVER_INFO_META_KEY } from "../result_encoding.ts";
 
 /** What opening and sealing a state need from the exchange's dependencies. */
 export interface CarriedStateDependencies {

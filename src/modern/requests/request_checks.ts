@@ -8,13 +8,13 @@
  * @module
  */
 
-import { type Refusal, refuse } from "../http/refusal.ts";
-import { echoInput } from "../jsonrpc/echo.ts";
-import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { JsonRpcRequest } from "../jsonrpc/messages.ts";
-import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
-import type { Principal } from "../protocol/context/principal.ts";
-import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../protocol/eras.ts";
+import { type Refusal, refuse } from "../../http/refusal.ts";
+import { echoInput } from "../../jsonrpc/echo.ts";
+import { ErrorCode } from "../../jsonrpc/error_codes.ts";
+import type { JsonRpcRequest } from "../../jsonrpc/messages.ts";
+import type { Dispatcher } from "../../protocol/dispatch/dispatcher.ts";
+import type { Principal } from "../../protocol/context/principal.ts";
+import { SUPPORTED_MODERN_PROTOCOL_VERSIONS } from "../../protocol/eras.ts";
 import { type ModernEnvelope, readEnvelope } from "./envelope.ts";
 import {
   checkNameHeader,
