@@ -215,6 +215,20 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "storage_outages.ts",
   ],
+  // postgres/: the same storage seams on Postgres, allowed what redis/ is.
+  "postgres": [
+    "hex.ts",
+    "extensions/tasks",
+    "http",
+    "limits",
+    "legacy/event_log",
+    "legacy/sessions",
+    "bus",
+    "jsonrpc",
+    "runtime.ts",
+    "storage_unavailable.ts",
+    "storage_outages.ts",
+  ],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
     "observe",

@@ -28,6 +28,7 @@ export const NPM_IMPORT_ROLES: Readonly<Record<string, "dependency" | "peer">> =
   "zod": "peer", // the user's schemas (any Standard Schema works)
   "hono": "peer", // the user's Hono app (@tether/mcp/hono takes it)
   "redis": "peer", // the user's Redis client (@tether/mcp/redis, node-redis)
+  "postgres": "peer", // the Postgres client of @tether/mcp/postgres (postgres.js)
   "@modelcontextprotocol/sdk": "peer", // @tether/mcp/gateway's upstream client (the official SDK)
 };
 

@@ -1,0 +1,168 @@
+/**
+ * Every statement of the Postgres backend passes this gate: it gets a deadline (past it the
+ * statement is cancelled and the caller gets a {@linkcode StorageUnavailableError}, so a paused
+ * server, a partition or an exhausted pool answers `503` instead of hanging), and a failure to
+ * reach Postgres becomes that same error, told once per outage through
+ * {@linkcode StorageOutages}. An error Postgres answered for a statement it ran (a bug, a
+ * constraint) stays as it is. It retries nothing and opens no connection.
+ * @module
+ */
+
+import type postgres from "postgres";
+import { StorageUnavailableError } from "../../storage_unavailable.ts";
+import { StorageOutages } from "../../storage_outages.ts";
+
+/** The storage seams of the Postgres backend, as the reports name them. */
+export type PostgresSeam =
+  | "session store"
+  | "rate-limit store"
+  | "expiry sweep"
+  | "listener"
+  | "schema check";
+
+/** A postgres.js client (its default export's result, without custom types). */
+export type PostgresSql = postgres.Sql;
+
+/** A transaction's handle (postgres.js `TransactionSql`). */
+export type PostgresTransaction = postgres.TransactionSql;
+
+/**
+ * SQLSTATEs that mean "not now" rather than "wrong statement": the connection (class 08), too
+ * many connections or no resources (53), the server shutting down, crashed or starting (57P01-3),
+ * a statement cancelled (57014: the deadline), a read-only server (25006: a standby after a
+ * failover), and a conflict to retry (40001, 40P01, 55P03).
+ */
+const TRANSIENT_STATE = /^(08|53|57P0[123]|57014|25006|40001|40P01|55P03)/;
+
+/** The gate's own deadline passing: Postgres did not answer in time. */
+class NoAnswer extends Error {
+  override name = "NoAnswer";
+}
+
+/**
+ * True when `error` means Postgres could not be reached or could not run the statement now:
+ * the deadline passed, the driver or the socket failed (an error with a string `code` such as
+ * `CONNECTION_CLOSED` or `ECONNREFUSED`), or the server answered a transient SQLSTATE. Any other
+ * error (a bug, a constraint, a caller's RangeError thrown inside a transaction) is not.
+ */
+export function unavailable(error: unknown): boolean {
+  if (error instanceof NoAnswer) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (typeof code !== "string") return false;
+  if (name !== "PostgresError") return true;
+  return TRANSIENT_STATE.test(code);
+}
+
+/** A statement of postgres.js: a promise that may also be cancelled. */
+type Statement<T> = Promise<T> & { cancel?: () => unknown };
+
+/**
+ * One backend's statements: bounded by `timeoutMs` each, failures told once per outage of
+ * `where` (the redacted URL).
+ *
+ * @example
+ * ```ts ignore
+ * const gate = new PostgresGate(sql, "postgres://127.0.0.1:5432/app", 2_000, console.error);
+ * const rows = await gate.run("session store", (sql) => sql`select 1 as one`);
+ * ```
+ */
+export class PostgresGate {
+  readonly #sql: PostgresSql;
+  readonly #where: string;
+  readonly #timeoutMs: number;
+  readonly #outages: StorageOutages;
+
+  /** A gate on `sql` (a pool) at `where`, reporting outages to `onError`. */
+  constructor(
+    sql: PostgresSql,
+    where: string,
+    timeoutMs: number,
+    onError: (error: unknown) => void,
+  ) {
+    this.#sql = sql;
+    this.#where = where;
+    this.#timeoutMs = timeoutMs;
+    this.#outages = new StorageOutages(onError);
+  }
+
+  /** The redacted URL this gate reports as. */
+  get where(): string {
+    return this.#where;
+  }
+
+  /** Runs one statement made by `make` on the pool, within the deadline. */
+  run<T>(seam: PostgresSeam, make: (sql: PostgresSql) => Statement<T>): Promise<T> {
+    return this.#bounded(seam, () => make(this.#sql));
+  }
+
+  /**
+   * Runs `body` in one transaction (`BEGIN` … `COMMIT` on one connection of the pool), within
+   * the deadline; a rejection of `body` rolls back and is rethrown.
+   */
+  transaction<T>(seam: PostgresSeam, body: (sql: PostgresTransaction) => Promise<T>): Promise<T> {
+    return this.#bounded(seam, () => this.#sql.begin(body) as Promise<T>);
+  }
+
+  /** A failure of `seam` not made by a statement here (the listener's): counted in the outage. */
+  failed(seam: PostgresSeam, error: unknown): void {
+    this.#outages.failed(this.#where, seam, error);
+  }
+
+  /** Postgres answered: ends the outage, if one is open. */
+  answered(): void {
+    if (this.#outages.anyOut) this.#outages.answered(this.#where);
+  }
+
+  async #bounded<T>(seam: PostgresSeam, start: () => Statement<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let statement: Statement<T> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        statement?.cancel?.();
+        reject(new NoAnswer(`no answer within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+    });
+    try {
+      statement = start();
+      const result = await Promise.race([statement, late]);
+      this.answered();
+      return result;
+    } catch (error) {
+      // A statement that lost the race settles later: its rejection is not unhandled.
+      statement?.then(undefined, () => {});
+      if (!unavailable(error)) {
+        this.answered();
+        throw error;
+      }
+      const failure = new StorageUnavailableError(`Postgres is unavailable (${seam})`, {
+        cause: error,
+      });
+      this.#outages.failed(this.#where, seam, failure);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * `url` without its password or query (what reports and errors name).
+ *
+ * @example
+ * ```ts
+ * import { redactedUrl } from "./postgres_gate.ts";
+ * redactedUrl("postgres://app:secret@db:5432/app?sslmode=require"); // "postgres://app@db:5432/app"
+ * ```
+ */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    parsed.search = "";
+    parsed.hash = "";
+    return parsed.toString();
+  } catch {
+    return "postgres (unparsable URL)";
+  }
+}

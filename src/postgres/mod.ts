@@ -1,0 +1,46 @@
+/**
+ * `@tether/mcp/postgres`: several tether instances share sessions and rate-limit budgets on
+ * the Postgres database a team already runs. The tables are the truth (`NOTIFY` only wakes);
+ * every statement has a deadline and a Postgres that cannot answer makes requests `503` +
+ * `Retry-After`, never a hang; rows carry their deadlines and any live instance deletes
+ * expired ones in batches. The tables come from a versioned migration you run
+ * ({@linkcode migratePostgres}); a missing or older schema is refused at startup. One
+ * postgres.js pool (2-4 connections, no prepared statements: PgBouncer's transaction mode
+ * works) and one listening connection per instance. Not here yet: the event log, the bus and
+ * the task store (use `@tether/mcp/redis` for those).
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createPostgresBackend } from "@tether/mcp/postgres";
+ *
+ * const backend = await createPostgresBackend({ url: "postgres://app@127.0.0.1:5432/app" });
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   sessions: { store: backend.sessionStore },
+ *   limits: {
+ *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
+ *   },
+ * });
+ * // on shutdown: await handler.close({ graceMs: 5_000 }); await backend.close();
+ * ```
+ * @module
+ */
+
+export {
+  createPostgresBackend,
+  type PostgresBackend,
+  type PostgresBackendOptions,
+  type PostgresTarget,
+} from "./postgres_backend.ts";
+export {
+  PostgresSessionStore,
+  type PostgresSessionStoreOptions,
+} from "./sessions/postgres_session_store.ts";
+export {
+  PostgresRateLimitStore,
+  type PostgresRateLimitStoreOptions,
+} from "./limits/postgres_rate_limit_store.ts";
+export { migratePostgres, SCHEMA_VERSION } from "./connection/postgres_schema.ts";
+export type { Wakeups } from "./connection/postgres_wakeups.ts";

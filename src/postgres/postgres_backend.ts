@@ -1,0 +1,273 @@
+/**
+ * `createPostgresBackend`: the session store and rate-limit store of several instances on one
+ * Postgres database, from a URL. It wires the rooms beside it: one bounded pool and one
+ * listening connection (connection/: deadlines, outage reports, wake-ups, the schema check),
+ * the stores (sessions/, limits/) and the expiry sweep; it implements none of them.
+ * @module
+ */
+
+import postgres from "postgres";
+import { MAX_TIMER_MS } from "../runtime.ts";
+import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
+import { PostgresGate, type PostgresSql, redactedUrl } from "./connection/postgres_gate.ts";
+import { checkSchema } from "./connection/postgres_schema.ts";
+import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
+import { everyInterval, sweepExpired } from "./postgres_expiry.ts";
+import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
+import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
+
+/**
+ * Where the backend connects.
+ *
+ * @example
+ * ```ts
+ * import type { PostgresTarget } from "@tether/mcp/postgres";
+ * const direct: PostgresTarget = { url: "postgres://app@db:5432/app" };
+ * const pooled: PostgresTarget = {
+ *   url: "postgres://app@pgbouncer:6432/app",
+ *   listenUrl: "postgres://app@db:5432/app",
+ * };
+ * ```
+ */
+export interface PostgresTarget {
+  /** The pool's URL: the database, or a PgBouncer in transaction mode in front of it. */
+  url: string;
+  /**
+   * The listening connection's URL, direct to the database (`LISTEN` needs a session of its
+   * own, which a transaction-mode pooler does not keep).
+   * @default {url}
+   */
+  listenUrl?: string;
+}
+
+/**
+ * Options of {@linkcode createPostgresBackend}.
+ *
+ * @example
+ * ```ts
+ * import type { PostgresBackendOptions } from "@tether/mcp/postgres";
+ * const options: PostgresBackendOptions = { namespace: "app", poolSize: 4 };
+ * ```
+ */
+export interface PostgresBackendOptions {
+  /**
+   * The namespace of every row the backend writes: several applications share one database.
+   * @default {"tether"}
+   */
+  namespace?: string;
+  /**
+   * Connections of the pool (from 1 to 100): with the listening connection, each instance
+   * holds `poolSize + 1` connections of the server's `max_connections`.
+   * @default {3}
+   */
+  poolSize?: number;
+  /**
+   * How long one statement (or one transaction) may take, ms, waiting for a pooled connection
+   * included. Past it the statement is cancelled and the request answered `503` +
+   * `Retry-After`, so a paused server, a partition or an exhausted pool never hangs requests.
+   * @default {2000}
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Server-side prepared statements (named, cached per connection): one round trip per
+   * statement instead of two (postgres.js describes an unnamed statement's parameters first).
+   * Leave off behind PgBouncer in transaction mode before 1.21 (or without its
+   * `max_prepared_statements`); turn on when connecting directly.
+   * @default {false}
+   */
+  preparedStatements?: boolean;
+  /** How long connecting may take before it fails with a clear error, ms. @default {5000} */
+  connectTimeoutMs?: number;
+  /**
+   * `false`: polling-only, no listening connection (for providers that offer pooled endpoints
+   * only); readers find changes by polling at their bounded interval.
+   * @default {true}
+   */
+  listen?: boolean;
+  /**
+   * How often this instance deletes its namespace's expired rows, ms (rate-limit budgets full
+   * again, sessions more than `expiryGraceMs` past their deadline), in batches.
+   * @default {60000}
+   */
+  sweepIntervalMs?: number;
+  /**
+   * How long past its deadline a session's rows wait for a handler's sweep to report the
+   * expiry before the backend's own sweep deletes them, ms.
+   * @default {60000}
+   */
+  expiryGraceMs?: number;
+  /**
+   * Reports storage faults once per outage (a short `StorageOutageError`, then one
+   * `StorageRecoveredError` at its first success). Default: `console.error`, one line.
+   * @default {console.error}
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * What {@linkcode createPostgresBackend} made: pass the stores to `createMcpHandler`, and
+ * `close()` after the handler's.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createPostgresBackend, type PostgresBackend } from "@tether/mcp/postgres";
+ *
+ * const backend: PostgresBackend = await createPostgresBackend({
+ *   url: "postgres://app@127.0.0.1:5432/app",
+ * });
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   sessions: { store: backend.sessionStore },
+ * });
+ * // on shutdown:
+ * await handler.close({ graceMs: 5_000 });
+ * await backend.close();
+ * ```
+ */
+export interface PostgresBackend {
+  /** Session records and `ctx.session` state. */
+  readonly sessionStore: PostgresSessionStore;
+  /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
+  readonly rateLimitStore: PostgresRateLimitStore;
+  /** Wake-ups between instances (`LISTEN`/`NOTIFY`; never called back when polling-only). */
+  readonly wakeups: Wakeups;
+  /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
+  sweepExpired(now?: number): Promise<{ rateLimits: number; sessions: number }>;
+  /** Stops the sweep and closes the pool and the listening connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Postgres, refuses a schema that is missing or not this code's version (the
+ * message says what to run: `migratePostgres`), and builds the stores of a multi-instance
+ * server on one bounded pool (`prepare: false`: it works through PgBouncer in transaction
+ * mode) and one listening connection. Fails with a clear error when Postgres cannot be reached
+ * within `connectTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { createMcpHandler } from "@tether/mcp";
+ * import { createPostgresBackend } from "@tether/mcp/postgres";
+ *
+ * const backend = await createPostgresBackend(
+ *   { url: "postgres://app@127.0.0.1:5432/app" },
+ *   { namespace: "app" },
+ * );
+ * const handler = createMcpHandler({
+ *   name: "app",
+ *   version: "1.0.0",
+ *   sessions: { store: backend.sessionStore },
+ *   limits: {
+ *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
+ *   },
+ * });
+ * ```
+ */
+export async function createPostgresBackend(
+  target: PostgresTarget,
+  options: PostgresBackendOptions = {},
+): Promise<PostgresBackend> {
+  if (typeof target?.url !== "string") {
+    throw new TypeError("createPostgresBackend takes { url } (a postgres:// URL)");
+  }
+  const namespace = namespaceOf(options.namespace);
+  const poolSize = options.poolSize ?? 3;
+  if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 100) {
+    throw new RangeError("createPostgresBackend option poolSize must be an integer from 1 to 100");
+  }
+  const statementMs = timerOption("statementTimeoutMs", options.statementTimeoutMs, 2_000);
+  const connectMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
+  const sweepMs = timerOption("sweepIntervalMs", options.sweepIntervalMs, 60_000);
+  const graceMs = options.expiryGraceMs ?? 60_000;
+  if (!(graceMs >= 0) || graceMs > MAX_TIMER_MS) {
+    throw new RangeError(
+      `createPostgresBackend option expiryGraceMs must be a number from 0 to ${MAX_TIMER_MS}`,
+    );
+  }
+  const onError = options.onError ?? defaultOnError;
+  const where = redactedUrl(target.url);
+  const pool = postgres(target.url, {
+    max: poolSize,
+    // By default no server-side prepared statements and no session state: PgBouncer's
+    // transaction mode.
+    prepare: options.preparedStatements ?? false,
+    connect_timeout: Math.max(1, Math.ceil(connectMs / 1_000)),
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { application_name: "tether" },
+  });
+  try {
+    await withinDeadline(checkSchema(pool), connectMs, where);
+  } catch (error) {
+    await pool.end({ timeout: 0 }).catch(() => {});
+    throw error;
+  }
+  const gate = new PostgresGate(pool, where, statementMs, onError);
+  const wakeups = openWakeups({
+    url: target.listenUrl ?? target.url,
+    pool,
+    gate,
+    listen: options.listen ?? true,
+    timeoutMs: connectMs,
+  });
+  const sessionStore = new PostgresSessionStore(gate, { namespace });
+  const rateLimitStore = new PostgresRateLimitStore(gate, { namespace });
+  const sweep = (now = Date.now()) => sweepExpired(gate, namespace, now, graceMs);
+  const stopSweeping = everyInterval(() => sweep(), sweepMs);
+  let closing: Promise<void> | undefined;
+  return {
+    sessionStore,
+    rateLimitStore,
+    wakeups,
+    sweepExpired: sweep,
+    close: () =>
+      closing ??= (async () => {
+        stopSweeping();
+        await wakeups.close();
+        await pool.end({ timeout: 1 });
+      })(),
+  };
+}
+
+/** A timer option of {@linkcode createPostgresBackend}: from 1 ms to {@linkcode MAX_TIMER_MS}. */
+function timerOption(name: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (!(ms >= 1) || ms > MAX_TIMER_MS) {
+    throw new RangeError(
+      `createPostgresBackend option ${name} must be a number from 1 to ${MAX_TIMER_MS}`,
+    );
+  }
+  return ms;
+}
+
+/** `check`, or an error naming the server after `timeoutMs` (a connect that never answers). */
+async function withinDeadline(check: Promise<void>, timeoutMs: number, where: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      check.catch((error: unknown) => {
+        if (error instanceof Error && error.message.startsWith("tether:")) throw error;
+        const cause = error instanceof Error ? `: ${error.message}` : "";
+        throw new Error(`tether: cannot reach Postgres at ${where}${cause}`, { cause: error });
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`tether: cannot reach Postgres at ${where} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `console.error`, an outage's notice on one line, anything else with its stack. */
+function defaultOnError(error: unknown): void {
+  if (error instanceof StorageOutageError || error instanceof StorageRecoveredError) {
+    console.error(`tether: Postgres: ${error.message}`);
+  } else console.error("tether: Postgres:", error);
+}

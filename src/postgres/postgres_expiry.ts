@@ -1,0 +1,92 @@
+/**
+ * The Postgres backend's own expiry sweep: every `sweepIntervalMs` any live instance deletes
+ * the rows of its namespace that are past their deadline and that no handler sweep takes, in
+ * batches of {@linkcode EXPIRY_BATCH} (each one statement, `FOR UPDATE SKIP LOCKED`, so
+ * instances sweeping at once split the rows instead of waiting on each other): rate-limit
+ * budgets full again, and sessions more than `expiryGraceMs` past their deadline (the handler's
+ * own sweep reports and removes expired sessions first; this one is for a database no handler
+ * sweeps, such as after every instance died). A sweep goes on until a batch comes back short,
+ * so after every instance died, the first sweep of one that comes back leaves nothing expired.
+ * @module
+ */
+
+import { unrefTimer } from "../runtime.ts";
+import type { PostgresGate } from "./connection/postgres_gate.ts";
+
+/** Rows one statement of the sweep deletes at most. */
+export const EXPIRY_BATCH = 1_000;
+
+/** What one sweep deleted. */
+export interface ExpirySweepCounts {
+  /** Rate-limit rows whose budget was full again. */
+  rateLimits: number;
+  /** Sessions more than the grace past their deadline (with their state). */
+  sessions: number;
+}
+
+/**
+ * Sweeps the namespace's expired rows at `now` (ms since the epoch), batch after batch until
+ * none is left; how many of each it deleted.
+ *
+ * @example
+ * ```ts ignore
+ * const counts = await sweepExpired(gate, "tether", Date.now(), 60_000);
+ * ```
+ */
+export async function sweepExpired(
+  gate: PostgresGate,
+  namespace: string,
+  now: number,
+  graceMs: number,
+): Promise<ExpirySweepCounts> {
+  const counts: ExpirySweepCounts = { rateLimits: 0, sessions: 0 };
+  for (;;) {
+    const rows = await gate.run(
+      "expiry sweep",
+      (sql) =>
+        sql`DELETE FROM tether_rate_limits WHERE (namespace, key) IN (
+        SELECT namespace, key FROM tether_rate_limits
+        WHERE namespace = ${namespace} AND full_at < ${now}
+        LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
+      )`,
+    );
+    counts.rateLimits += rows.count;
+    if (rows.count < EXPIRY_BATCH) break;
+  }
+  const before = now - graceMs;
+  for (;;) {
+    const rows = await gate.run(
+      "expiry sweep",
+      (sql) =>
+        sql`DELETE FROM tether_sessions WHERE (namespace, id) IN (
+        SELECT namespace, id FROM tether_sessions
+        WHERE namespace = ${namespace} AND expires_at <= ${before}
+        LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
+      )`,
+    );
+    counts.sessions += rows.count;
+    if (rows.count < EXPIRY_BATCH) break;
+  }
+  return counts;
+}
+
+/**
+ * Runs {@linkcode sweepExpired} every `intervalMs` (an unref'd timer: it keeps no process
+ * alive), one sweep at a time; a failure is reported by the gate's outage reports and the next
+ * sweep tries again. Returns the stop function.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = everyInterval(() => sweepExpired(gate, "tether", Date.now(), 60_000), 30_000);
+ * ```
+ */
+export function everyInterval(sweep: () => Promise<unknown>, intervalMs: number): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweep().catch(() => {}).finally(() => running = false);
+  }, intervalMs);
+  unrefTimer(timer);
+  return () => clearInterval(timer);
+}
