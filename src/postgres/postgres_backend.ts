@@ -9,7 +9,7 @@
 import postgres from "postgres";
 import { MAX_TIMER_MS } from "../runtime.ts";
 import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
-import { PostgresGate, type PostgresSql, redactedUrl } from "./connection/postgres_gate.ts";
+import { PostgresGate, redactedUrl } from "./connection/postgres_gate.ts";
 import { checkSchema } from "./connection/postgres_schema.ts";
 import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
 import { everyInterval, sweepExpired } from "./postgres_expiry.ts";

@@ -11,7 +11,6 @@ import postgres from "postgres";
 import { createMcpHandler, defineTool, StorageUnavailableError } from "../../../mod.ts";
 import { createPostgresBackend } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
-import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
 import { initializeMessage, postRequest, readAnswer, until, within } from "../../helpers.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
 
@@ -19,9 +18,7 @@ let server: TestPostgres | undefined;
 before(async () => {
   if (postgresSkip !== false) return;
   server = await startPostgres();
-  const sql = postgres(server.url, { max: 1, onnotice: () => {} });
   await migratePostgres(server.url);
-  await sql.end({ timeout: 1 });
 });
 after(async () => {
   await server?.stop();
