@@ -11,7 +11,7 @@
  */
 
 import { unrefTimer } from "../runtime.ts";
-import type { PostgresGate } from "./connection/postgres_gate.ts";
+import type { PostgresGate, PostgresSql } from "./connection/postgres_gate.ts";
 
 /** Rows one statement of the sweep deletes at most. */
 export const EXPIRY_BATCH = 1_000;
@@ -39,35 +39,40 @@ export async function sweepExpired(
   now: number,
   graceMs: number,
 ): Promise<ExpirySweepCounts> {
-  const counts: ExpirySweepCounts = { rateLimits: 0, sessions: 0 };
-  for (;;) {
-    const rows = await gate.run(
-      "expiry sweep",
+  const before = now - graceMs;
+  return {
+    rateLimits: await deleteInBatches(
+      gate,
       (sql) =>
         sql`DELETE FROM tether_rate_limits WHERE (namespace, key) IN (
         SELECT namespace, key FROM tether_rate_limits
         WHERE namespace = ${namespace} AND full_at < ${now}
         LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
       )`,
-    );
-    counts.rateLimits += rows.count;
-    if (rows.count < EXPIRY_BATCH) break;
-  }
-  const before = now - graceMs;
-  for (;;) {
-    const rows = await gate.run(
-      "expiry sweep",
+    ),
+    sessions: await deleteInBatches(
+      gate,
       (sql) =>
         sql`DELETE FROM tether_sessions WHERE (namespace, id) IN (
         SELECT namespace, id FROM tether_sessions
         WHERE namespace = ${namespace} AND expires_at <= ${before}
         LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
       )`,
-    );
-    counts.sessions += rows.count;
-    if (rows.count < EXPIRY_BATCH) break;
+    ),
+  };
+}
+
+/** Runs the batch `make` builds until one deletes fewer than a batch; how many it deleted. */
+async function deleteInBatches(
+  gate: PostgresGate,
+  make: (sql: PostgresSql) => Promise<{ count: number }>,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { count } = await gate.run("expiry sweep", make);
+    deleted += count;
+    if (count < EXPIRY_BATCH) return deleted;
   }
-  return counts;
 }
 
 /**

@@ -13,7 +13,14 @@ import {
   type PostgresBackend,
 } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
-import { bodilessRequest, initialize, makeHandler, postRequest, rpc } from "../../helpers.ts";
+import {
+  bodilessRequest,
+  initialize,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  rpc,
+} from "../../helpers.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
 
 let server: TestPostgres | undefined;
@@ -107,19 +114,7 @@ itPostgres(
     try {
       await initialize(a, { headers: { "x-user": "alice" } });
       await initialize(b, { headers: { "x-user": "alice" } });
-      const third = await a(postRequest(
-        {
-          jsonrpc: "2.0",
-          id: 0,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-11-25",
-            capabilities: {},
-            clientInfo: { name: "t", version: "0" },
-          },
-        },
-        { headers: { "x-user": "alice" } },
-      ));
+      const third = await a(postRequest(initializeMessage(), { headers: { "x-user": "alice" } }));
       assert.equal(third.status, 429, "alice's third session on either instance is refused");
       await third.body?.cancel();
       await initialize(a, { headers: { "x-user": "bob" } }); // positive control: bob has his own
