@@ -44,6 +44,13 @@ class NoAnswer extends Error {
  * the deadline passed, the driver or the socket failed (an error with a string `code` such as
  * `CONNECTION_CLOSED` or `ECONNREFUSED`), or the server answered a transient SQLSTATE. Any other
  * error (a bug, a constraint, a caller's RangeError thrown inside a transaction) is not.
+ *
+ * @example
+ * ```ts
+ * import { unavailable } from "./postgres_gate.ts";
+ * unavailable(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })); // true
+ * unavailable(new RangeError("state too large")); // false
+ * ```
  */
 export function unavailable(error: unknown): boolean {
   if (error instanceof NoAnswer) return true;

@@ -10,10 +10,18 @@
 import postgres from "postgres";
 import type { PostgresSql } from "./postgres_gate.ts";
 
-/** The schema version this code reads and writes. */
+/**
+ * The schema version this code reads and writes (`tether_schema`'s highest row).
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "@tether/mcp/postgres";
+ * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
+ * ```
+ */
 export const SCHEMA_VERSION = 1;
 
-/** The command that migrates, as the refusals name it. */
+/** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
   "migratePostgres(url) from @tether/mcp/postgres, or `node scripts/postgres_migrate.ts <url>` in tether's repository";
 
