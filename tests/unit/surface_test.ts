@@ -52,9 +52,10 @@ const SUBPATH_BOUND = 40;
  * type closure of `createMcpHandler` alone is 142 names) keep it there until those signatures
  * name fewer types. 334 since `ListenTarget` (the listen stream a resource hook is told of) and
  * `REFUSAL_STEPS` (which `RefusalStep` is derived from: a public type names public ones) joined
- * `/types`. It may only go down.
+ * `/types`; 345 with the second storage engine's entry point, `@tether/mcp/postgres` (11 names
+ * of its own). It goes down, or up only by a new entry point's own names.
  */
-const DISTINCT_NAMES_AT_MOST = 334;
+const DISTINCT_NAMES_AT_MOST = 345;
 
 /**
  * The names an entry point's source exports: its `export { … } from` and `export type { … } from`
