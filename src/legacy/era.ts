@@ -61,7 +61,7 @@ export interface LegacyEraStorage {
  * `settings.eras.legacy` is `"stateless"` (then `storage` is unused).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the resolved settings and the shared parts the handler builds)
  * import { legacyEra } from "./era.ts";
  * const legacy = legacyEra(config, shared, options);
  * ```

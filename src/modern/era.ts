@@ -40,7 +40,7 @@ export interface ModernEraParts {
  * The 2026-07-28 era of a handler.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs the resolved settings and the shared parts the handler builds)
  * import { modernEra } from "./era.ts";
  * const modern = modernEra(config, shared);
  * ```

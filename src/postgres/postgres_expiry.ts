@@ -29,7 +29,7 @@ export interface ExpirySweepCounts {
  * none is left; how many of each it deleted.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * const counts = await sweepExpired(gate, "tether", Date.now(), 60_000);
  * ```
  */
@@ -81,7 +81,7 @@ async function deleteInBatches(
  * sweep tries again. Returns the stop function.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * const stop = everyInterval(() => sweepExpired(gate, "tether", Date.now(), 60_000), 30_000);
  * ```
  */

@@ -49,7 +49,7 @@ export interface Listener {
  * The hooks of `listener`'s stream, served by `resources`.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal: needs a listen stream and the resource registry)
  * const hooks = listenHooks(dispatcher.resources, { id: 1, envelope, principal }).of(target, signal);
  * await hooks.subscribe("file:///notes.md");
  * ```

@@ -69,7 +69,7 @@ type Statement<T> = Promise<T> & { cancel?: () => unknown };
  * `where` (the redacted URL).
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * const gate = new PostgresGate(sql, "postgres://127.0.0.1:5432/app", 2_000, console.error);
  * const rows = await gate.run("session store", (sql) => sql`select 1 as one`);
  * ```

@@ -172,7 +172,7 @@ function newerMessage(found: number): string {
  * when Postgres cannot be reached.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * await checkSchema(sql); // throws "tether: the Postgres schema is missing: run …"
  * ```
  */

@@ -17,7 +17,7 @@ import type { PostgresGate, PostgresSql } from "./postgres_gate.ts";
  * Wake-ups by channel: subscribe to a channel's, send one.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * const stop = wakeups.on("tether_bus", (id) => readTheBusTable(id));
  * wakeups.notify("tether_bus", "instance-7"); // after the row was committed
  * ```
@@ -65,7 +65,7 @@ export interface WakeupsSetup {
  * again after each reconnect; without, polling-only.
  *
  * @example
- * ```ts ignore
+ * ```ts ignore (internal fragment: `sql`, `gate`, `pool` and `url` are the backend's own)
  * const wakeups = openWakeups({ url, pool, gate, listen: true, timeoutMs: 5_000 });
  * ```
  */

@@ -130,8 +130,9 @@ describe("check_layers", () => {
         'import { x } from "../exchange/answer.ts";\nexport const p = x;\n',
       "legacy/stateless/post.ts":
         'import { x } from "../exchange/answer.ts";\nexport const s = x;\n',
-      // The sessionful pipeline and the stateless mode are siblings at the top.
-      "legacy/sessionful.ts": 'import { s } from "./stateless/post.ts";\nexport const q = s;\n',
+      // legacy/'s top builds either mode (era.ts), so it may import stateless/; never back.
+      "legacy/era.ts": 'import { s } from "./stateless/post.ts";\nexport const q = s;\n',
+      "legacy/stateless/back.ts": 'import { q } from "../era.ts";\nexport const b = q;\n',
     });
     try {
       const { code, output } = await runCheck(root);
@@ -140,7 +141,10 @@ describe("check_layers", () => {
         output,
         /src\/legacy\/streams\/priming\.ts: legacy\/streams may not import legacy\/exchange/,
       );
-      assert.match(output, /src\/legacy\/sessionful\.ts: legacy may not import legacy\/stateless/);
+      assert.match(
+        output,
+        /src\/legacy\/stateless\/back\.ts: legacy\/stateless may not import legacy/,
+      );
       assert.match(output, /check_layers: 2 problem\(s\)/);
     } finally {
       rmSync(root, { recursive: true, force: true });
