@@ -133,7 +133,7 @@ export class ListenStream {
         }
         // The listen request's own answer (or error) ends the stream.
         return message.id === id;
-      });
+      }, this.#abort.signal);
     } catch {
       // A stream that cannot open or broke is opened again below.
     }

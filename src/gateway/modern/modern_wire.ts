@@ -167,14 +167,20 @@ async function readStream(
 
 /**
  * Reads the `data` of each SSE event of `body` as JSON and gives it to
- * `onMessage` until that returns true or the body ends (then cancelled).
+ * `onMessage` until that returns true, the body ends, or `signal` aborts
+ * (then the body is cancelled: on Deno, aborting a fetch does not end a
+ * read already waiting on its body, and the connection stays open).
  * Events whose data is not JSON are skipped.
  */
 export async function readEvents(
   body: ReadableStream<Uint8Array>,
   onMessage: (message: unknown) => boolean,
+  signal?: AbortSignal,
 ): Promise<void> {
   const reader = body.getReader();
+  const stop = () => void reader.cancel(signal?.reason).catch(() => {});
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
   const decoder = new TextDecoder();
   let buffer = "";
   let data: string[] = [];
@@ -206,6 +212,7 @@ export async function readEvents(
       }
     }
   } finally {
+    signal?.removeEventListener("abort", stop);
     void reader.cancel().catch(() => {});
   }
 }

@@ -69,6 +69,8 @@ describe("gateway: a 2026-07-28 listen's resource subscriptions to a 2026-07-28 
   before(async () => {
     upstream = await startUpstream();
     rig = await gatewayFor(upstream, "2026-07-28");
+    // The gateway opens its discovery listen after it starts: counted once it is open.
+    await waitFor(async () => await upstream.openStreams() === 1, "the gateway's discovery listen");
     baseline = await upstream.openStreams();
   });
   after(async () => {
