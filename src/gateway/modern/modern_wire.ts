@@ -10,17 +10,10 @@
 
 import type { JsonRpcNotification, RequestId } from "../../jsonrpc/messages.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
+import { ENVELOPE_KEYS } from "../../jsonrpc/modern_claim.ts";
 import { FIRST_MODERN_PROTOCOL_VERSION } from "../../protocol/eras.ts";
 import { headerValue } from "../../protocol/header_value.ts";
 import type { ClientCapabilities } from "../../protocol/types.ts";
-
-/** The `_meta` keys of the 2026-07-28 envelope. */
-const ENVELOPE = {
-  protocolVersion: "io.modelcontextprotocol/protocolVersion",
-  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
-  clientInfo: "io.modelcontextprotocol/clientInfo",
-  logLevel: "io.modelcontextprotocol/logLevel",
-} as const;
 
 /** The gateway as a client, named in every request it sends upstream. */
 const CLIENT_INFO = { name: "tether-gateway", version: "1.0.0" };
@@ -67,10 +60,10 @@ export function modernMessage(
     ...request.params,
     _meta: {
       ...meta,
-      [ENVELOPE.protocolVersion]: FIRST_MODERN_PROTOCOL_VERSION,
-      [ENVELOPE.clientCapabilities]: request.capabilities,
-      [ENVELOPE.clientInfo]: CLIENT_INFO,
-      ...(request.logLevel === undefined ? {} : { [ENVELOPE.logLevel]: request.logLevel }),
+      [ENVELOPE_KEYS.protocolVersion]: FIRST_MODERN_PROTOCOL_VERSION,
+      [ENVELOPE_KEYS.clientCapabilities]: request.capabilities,
+      [ENVELOPE_KEYS.clientInfo]: CLIENT_INFO,
+      ...(request.logLevel === undefined ? {} : { [ENVELOPE_KEYS.logLevel]: request.logLevel }),
     },
   };
   const headers: Record<string, string> = {
