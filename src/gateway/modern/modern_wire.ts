@@ -122,7 +122,7 @@ export async function exchangeModern(
   const response = await post(body, headers, signal);
   const type = response.headers.get("content-type") ?? "";
   if (type.includes("text/event-stream") && response.ok) {
-    return await readStream(response, request.id, onNotification);
+    return await readStream(response, request.id, onNotification, signal);
   }
   if (!type.includes("application/json")) {
     await response.body?.cancel().catch(() => {});
@@ -139,11 +139,15 @@ export async function exchangeModern(
   return answer;
 }
 
-/** Reads an SSE body up to the answer to `id`; notifications before it go to `onNotification`. */
+/**
+ * Reads an SSE body up to the answer to `id`; notifications before it go to `onNotification`.
+ * `signal` cancels the body (see {@linkcode readEvents}) and is the failure when it aborts.
+ */
 async function readStream(
   response: Response,
   id: RequestId,
   onNotification: (notification: JsonRpcNotification) => void,
+  signal: AbortSignal,
 ): Promise<ModernAnswer> {
   let answer: ModernAnswer | undefined;
   await readEvents(response.body!, (message) => {
@@ -153,7 +157,8 @@ async function readStream(
       onNotification(message as unknown as JsonRpcNotification);
     }
     return false;
-  });
+  }, signal);
+  if (answer === undefined && signal.aborted) throw signal.reason;
   if (answer === undefined) throw new NotAnAnswer("a stream that ended without the answer", 200);
   return answer;
 }
