@@ -10,6 +10,7 @@
  */
 
 import type { RequestId } from "../jsonrpc/messages.ts";
+import { ENVELOPE_KEYS } from "../jsonrpc/modern_claim.ts";
 import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
 import type { CallToolResult, ClientCapabilities } from "../protocol/types.ts";
 import { withDeadline } from "./call_deadline.ts";
@@ -69,9 +70,9 @@ export class ModernClient implements TestClient {
   #envelope(extra?: Record<string, unknown>): Record<string, unknown> {
     return {
       ...extra,
-      "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
-      "io.modelcontextprotocol/clientCapabilities": this.#capabilities,
-      "io.modelcontextprotocol/clientInfo": this.#options.clientInfo,
+      [ENVELOPE_KEYS.protocolVersion]: MODERN_VERSION,
+      [ENVELOPE_KEYS.clientCapabilities]: this.#capabilities,
+      [ENVELOPE_KEYS.clientInfo]: this.#options.clientInfo,
     };
   }
 
