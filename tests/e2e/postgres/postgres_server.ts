@@ -55,7 +55,7 @@ export function itPostgres(name: string, body: () => Promise<void> | void): void
 }
 
 /** The OS user the binaries run as: `postgres` when this process is root (Postgres refuses root). */
-function runAs(): { uid: number; gid: number } | undefined {
+export function runAs(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
   const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
   const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
@@ -63,7 +63,7 @@ function runAs(): { uid: number; gid: number } | undefined {
 }
 
 /** `command args` as the user of {@linkcode runAs} (`setpriv` execs, so the pid is the server's). */
-function asServerUser(command: string, args: string[]): [string, string[]] {
+export function asServerUser(command: string, args: string[]): [string, string[]] {
   const user = runAs();
   if (user === undefined) return [command, args];
   return [
@@ -77,6 +77,8 @@ export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication, loopback only). */
   readonly url: string;
   readonly port: number;
+  /** Its data directory (owned by the server's user). */
+  readonly dataDir: string;
   /** Stops the server (`immediate`: SIGQUIT, a crash without checkpoint; `fast`: SIGINT). */
   halt(mode?: "fast" | "immediate"): Promise<void>;
   /** Starts it again on the same port and data (deadline 20 s). */
@@ -108,7 +110,7 @@ function halted(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 }
 
 /** Runs a binary of {@linkcode BIN} as the server's user (deadline `timeoutMs`); its stdout. */
-function runBinary(name: string, args: string[], timeoutMs: number): Promise<string> {
+export function runBinary(name: string, args: string[], timeoutMs: number): Promise<string> {
   const [command, argv] = asServerUser(join(BIN!, name), args);
   return new Promise((resolve, reject) => {
     execFile(command, argv, { timeout: timeoutMs }, (error, stdout, stderr) => {
@@ -119,11 +121,14 @@ function runBinary(name: string, args: string[], timeoutMs: number): Promise<str
 }
 
 /**
- * Makes a cluster with `initdb` in a fresh temp dir and starts it on a free loopback port
- * (another port is tried, up to 5 times, when the server exits because it was taken
- * meanwhile); resolves once it accepts connections (deadline 20 s each).
+ * Makes a cluster with `initdb` in a fresh temp dir (or with `makeData`, given the data dir to
+ * fill, e.g. a standby's `pg_basebackup`) and starts it on a free loopback port (another port
+ * is tried, up to 5 times, when the server exits because it was taken meanwhile); resolves
+ * once it accepts connections (deadline 20 s each).
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(
+  makeData?: (data: string) => Promise<unknown>,
+): Promise<TestPostgres> {
   if (BIN === undefined) throw new Error(String(postgresSkip));
   const dir = mkdtempSync(join(tmpdir(), "tether-postgres-"));
   const data = join(dir, "data");
@@ -178,18 +183,19 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw lastError;
   };
   try {
-    await runBinary("initdb", [
-      "-D",
-      data,
-      "-U",
-      "postgres",
-      "--auth=trust",
-      "--no-sync",
-      "--no-instructions",
-      "-E",
-      "UTF8",
-      "--locale=C",
-    ], 60_000);
+    if (makeData !== undefined) await makeData(data);
+    else {await runBinary("initdb", [
+        "-D",
+        data,
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--no-sync",
+        "--no-instructions",
+        "-E",
+        "UTF8",
+        "--locale=C",
+      ], 60_000);}
     await start();
   } catch (error) {
     if (child !== undefined) await halted(child, "SIGQUIT");
@@ -202,6 +208,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
     halt,
     async restart() {
       await halt("fast");
