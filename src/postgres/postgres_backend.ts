@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { MAX_TIMER_MS } from "../runtime.ts";
 import { StorageOutageError, StorageRecoveredError } from "../storage_outages.ts";
 import { PostgresGate, redactedUrl } from "./connection/postgres_gate.ts";
+import { hostChoice } from "./connection/postgres_hosts.ts";
 import { checkSchema } from "./connection/postgres_schema.ts";
 import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
 import { everyInterval, sweepExpired } from "./postgres_expiry.ts";
@@ -189,6 +190,8 @@ export async function createPostgresBackend(
   const onError = options.onError ?? defaultOnError;
   const where = redactedUrl(target.url);
   const pool = postgres(target.url, {
+    // A multi-host URL: only the server that takes writes (a promoted standby, after failover).
+    ...hostChoice(target.url),
     max: poolSize,
     // By default no server-side prepared statements and no session state: PgBouncer's
     // transaction mode.

@@ -154,22 +154,29 @@ export class PostgresGate {
 }
 
 /**
- * `url` without its password or query (what reports and errors name).
+ * `url` without its password or query (what reports and errors name); a multi-host URL keeps
+ * its hosts. The authority ends at the first `/` or `?`, as postgres.js reads it.
  *
  * @example
  * ```ts
  * import { redactedUrl } from "./postgres_gate.ts";
  * redactedUrl("postgres://app:secret@db:5432/app?sslmode=require"); // "postgres://app@db:5432/app"
+ * redactedUrl("postgres://app:secret@a:5432,b:5432/app"); // "postgres://app@a:5432,b:5432/app"
  * ```
  */
 export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = "";
-    parsed.search = "";
-    parsed.hash = "";
-    return parsed.toString();
-  } catch {
+  const scheme = /^postgres(?:ql)?:\/\//i.exec(url)?.[0];
+  if (scheme === undefined) return "postgres (unparsable URL)";
+  const rest = url.slice(scheme.length);
+  const authority = rest.split(/[?/]/)[0];
+  const path = rest.slice(authority.length).split(/[?#]/)[0];
+  const at = authority.lastIndexOf("@");
+  const user = at < 0 ? "" : `${authority.slice(0, at).split(":")[0]}@`;
+  const hosts = authority.slice(at + 1);
+  // Each host is a name or [address] with a numeric port, if any: never a password's piece.
+  const host = /^(?:\[[0-9a-f:.]+\]|[^\s:@,[\]]+)(?::\d{1,5})?$/i;
+  if (hosts !== "" && !hosts.split(",").every((entry) => host.test(entry))) {
     return "postgres (unparsable URL)";
   }
+  return `${scheme}${user}${hosts}${path}`;
 }

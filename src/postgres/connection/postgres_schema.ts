@@ -8,6 +8,7 @@
  */
 
 import postgres from "postgres";
+import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
 
 /**
@@ -135,7 +136,12 @@ const STEPS: readonly string[] = [STEP_1];
  * ```
  */
 export async function migratePostgres(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, {
+    ...hostChoice(url),
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
   try {
     return await migrateOn(sql);
   } finally {

@@ -12,6 +12,7 @@
 import postgres from "postgres";
 import { unrefTimer } from "../../runtime.ts";
 import type { PostgresGate, PostgresSql } from "./postgres_gate.ts";
+import { hostChoice } from "./postgres_hosts.ts";
 
 /**
  * Wake-ups by channel: subscribe to a channel's, send one.
@@ -190,6 +191,8 @@ class ListeningWakeups implements Wakeups {
 
   #open(): PostgresSql {
     const listener: PostgresSql = postgres(this.#setup.url, {
+      // A multi-host URL: the primary only (a standby refuses LISTEN).
+      ...hostChoice(this.#setup.url),
       max: 1,
       idle_timeout: 0,
       max_lifetime: null,

@@ -41,4 +41,17 @@ describe("redactedUrl", () => {
     assert.equal(url, "postgres://app@db.internal:5432/app");
     assert.equal(redactedUrl("not a url"), "postgres (unparsable URL)");
   });
+
+  it("keeps every host of a multi-host URL, never a piece of the password", () => {
+    assert.equal(
+      redactedUrl(
+        "postgres://app:s3cret@10.0.0.1:5432,10.0.0.2:5433/app?target_session_attrs=primary",
+      ),
+      "postgres://app@10.0.0.1:5432,10.0.0.2:5433/app",
+    );
+    assert.equal(redactedUrl("postgresql://[::1]:5432/app"), "postgresql://[::1]:5432/app");
+    assert.equal(redactedUrl("postgres://app:p@ss@db:1/app"), "postgres://app@db:1/app");
+    // A password with an unencoded `?` is not a URL postgres.js reads: nothing of it is shown.
+    assert.equal(redactedUrl("postgres://app:pa?ss@db/app"), "postgres (unparsable URL)");
+  });
 });
