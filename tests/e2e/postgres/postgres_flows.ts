@@ -23,7 +23,7 @@ export const RATE_LIMIT = 8;
 
 /**
  * An instance: a handler on every store of `backend` (sessions, rate limits), callers named by
- * the `x-user` header.
+ * the `x-user` header or a bearer token (the token is the name: an SDK client's `token`).
  */
 export function handlerOn(
   backend: PostgresBackend,
@@ -33,8 +33,9 @@ export function handlerOn(
     tools: [increment],
     auth: {
       authenticate: (request): Principal | undefined => {
-        const user = request.headers.get("x-user");
-        return user === null ? undefined : { id: user };
+        const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+        const user = request.headers.get("x-user") ?? bearer;
+        return user === undefined ? undefined : { id: user };
       },
     },
     ...options,

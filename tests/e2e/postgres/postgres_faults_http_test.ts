@@ -1,0 +1,181 @@
+/**
+ * Faults of Postgres seen by clients over real HTTP (loopback, raw fetch and the official SDK
+ * client): a statement past its deadline and an exhausted pool answer `503` + `Retry-After`
+ * within the deadline, and a Postgres stopped and started again under traffic on two instances
+ * gives `503`s, never a hang nor another status, then the same instances serve again, the
+ * sessions and SDK clients made before included. Real PostgreSQL 15.
+ */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import postgres from "postgres";
+import { serveHandler } from "../../../examples/serve.ts";
+import {
+  createPostgresBackend,
+  type PostgresBackend,
+  type PostgresBackendOptions,
+} from "../../../src/postgres/postgres_backend.ts";
+import { migratePostgres } from "../../../src/postgres/mod.ts";
+import { until, within } from "../../helpers.ts";
+import { connectClient, rawInitialize, rawPost } from "../interop/helpers.ts";
+import { handlerOn } from "./postgres_flows.ts";
+import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+
+let server: TestPostgres | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+before(async () => {
+  if (postgresSkip !== false) return;
+  server = await startPostgres();
+  await migratePostgres(server.url);
+});
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await server?.stop();
+});
+
+/** An instance served over HTTP on loopback: its `/mcp` URL. */
+async function instance(namespace: string, options: PostgresBackendOptions): Promise<string> {
+  const backend: PostgresBackend = await createPostgresBackend({ url: server!.url }, {
+    namespace,
+    onError: () => {},
+    ...options,
+  });
+  const handler = handlerOn(backend, {
+    limits: {
+      rateLimits: {
+        perPrincipal: { limit: 100_000, windowSeconds: 3_600 },
+        store: backend.rateLimitStore,
+      },
+    },
+  });
+  const running = await serveHandler(handler, 0);
+  cleanups.push(() => backend.close(), () => handler.close(), () => running.close());
+  return `${running.url}/mcp`;
+}
+
+const call = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "increment", arguments: {} },
+});
+
+/** Holds an exclusive lock on `table` until the returned release is called. */
+async function lockTable(table: string): Promise<() => Promise<void>> {
+  const locker = postgres(server!.url, { max: 1, onnotice: () => {} });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let locked!: () => void;
+  const holding = new Promise<void>((resolve) => locked = resolve);
+  const transaction = locker.begin(async (tx) => {
+    await tx.unsafe(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    locked();
+    await released;
+  });
+  await holding;
+  return async () => {
+    release();
+    await transaction;
+    await locker.end({ timeout: 1 });
+  };
+}
+
+/** A refusal as the client sees it: `503`, `Retry-After: 1`, a JSON-RPC error. */
+async function assertRefused(response: Response, what: string): Promise<void> {
+  const body = await response.text();
+  assert.equal(response.status, 503, `${what}: ${body}`);
+  assert.equal(response.headers.get("retry-after"), "1", what);
+  assert.match(body, /"error"/, what);
+}
+
+itPostgres(
+  "a statement past its deadline and an exhausted pool: 503 + Retry-After over HTTP, no hang",
+  async () => {
+    const url = await instance("http-deadline", { poolSize: 1, statementTimeoutMs: 500 });
+    const headers = { "x-user": "alice" };
+    const session = await rawInitialize(url, { headers });
+    const release = await lockTable("tether_rate_limits");
+    try {
+      // The first request's statement waits on the lock holding the pool's only connection;
+      // the others wait for that connection.
+      const started = Date.now();
+      const answers = await within(
+        Promise.all([1, 2, 3, 4].map((id) => rawPost(url, session, call(id), { headers }))),
+        5_000,
+        "every request to be answered",
+      );
+      for (const [index, answer] of answers.entries()) {
+        await assertRefused(answer, `request ${index + 1}`);
+      }
+      assert.ok(Date.now() - started < 4_000, "answered by the deadline, not by a hang");
+    } finally {
+      await release();
+    }
+    // The cancelled statement gave the connection back: served at once.
+    const served = await rawPost(url, session, call(5), { headers });
+    assert.equal(served.status, 200, await served.clone().text());
+    assert.match(await served.text(), /"text":"1"/);
+  },
+);
+
+itPostgres(
+  "Postgres restarted under traffic on two instances: 503s, then the same instances serve again",
+  async () => {
+    const options = { statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 };
+    const urls = [await instance("http-restart", options), await instance("http-restart", options)];
+    const headers = { "x-user": "bob" };
+    const sessions = await Promise.all(urls.map((url) => rawInitialize(url, { headers })));
+    const sdk = await connectClient(urls[0], { token: "carol" });
+    cleanups.push(() => sdk.close());
+    const first = await sdk.client.callTool({ name: "increment", arguments: {} });
+    assert.deepEqual(first.content, [{ type: "text", text: "1" }]);
+
+    const statuses = new Map<number, number>();
+    let slowest = 0;
+    let stop = false;
+    let id = 100;
+    const loop = async (lane: number) => {
+      while (!stop) {
+        const started = Date.now();
+        const url = urls[lane % 2];
+        const response = await rawPost(url, sessions[lane % 2], call(id++), { headers });
+        slowest = Math.max(slowest, Date.now() - started);
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        if (response.status === 503) {
+          assert.equal(response.headers.get("retry-after"), "1");
+          await response.body?.cancel();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        } else {
+          const body = await response.text();
+          assert.equal(response.status, 200, body);
+        }
+      }
+    };
+    const lanes = Promise.all([0, 1, 2, 3].map(loop));
+    try {
+      await until(() => (statuses.get(200) ?? 0) >= 8, "traffic before the restart", 10_000, 20);
+      await server!.halt("fast");
+      await until(() => (statuses.get(503) ?? 0) >= 8, "refusals while stopped", 10_000, 20);
+      await assert.rejects(
+        within(sdk.client.callTool({ name: "increment", arguments: {} }), 5_000, "no hang"),
+        (error: Error) => !/no hang/.test(error.message),
+        "the SDK client gets an error while Postgres is down",
+      );
+      const servedBefore = statuses.get(200) ?? 0;
+      await server!.restart();
+      await until(
+        () => (statuses.get(200) ?? 0) >= servedBefore + 8,
+        "traffic served again after the restart",
+        20_000,
+        20,
+      );
+    } finally {
+      stop = true;
+      await within(lanes, 10_000, "the traffic to stop");
+    }
+    assert.deepEqual([...statuses.keys()].sort(), [200, 503], "no status but 200 and 503");
+    assert.ok(slowest < 5_000, `no request hung (slowest ${slowest} ms)`);
+    // The SDK client connected before the restart goes on with its session and its state.
+    const again = await sdk.client.callTool({ name: "increment", arguments: {} });
+    assert.deepEqual(again.content, [{ type: "text", text: "2" }]);
+  },
+);
