@@ -21,7 +21,8 @@
  * MAX_ANONYMOUS_SESSIONS (a sixteenth of it, the library's default: the
  * fixture authenticates, so anonymous callers are one principal among others).
  * RATE_LIMIT_PER_PRINCIPAL (requests per minute per principal, after
- * authentication: the `rateLimits` option; off; in Redis with REDIS_URL).
+ * authentication: the `rateLimits` option; off; in Redis with REDIS_URL, in
+ * Postgres with POSTGRES_URL).
  * CORS_ORIGINS (comma-separated origins, e.g. `http://localhost:5173`) lets
  * pages on those origins call from a browser (the `cors` option; off).
  * REDIS_URL (e.g. redis://127.0.0.1:6379) shares sessions, streams, the bus and tasks
@@ -36,6 +37,13 @@
  * past its deadline, and BUS_ALIVE_MS (default 15,000) how long a killed
  * copy still counts as alive on the bus (its streams' followers end with an
  * error by the sooner of INSTANCE_TIMEOUT_MS and BUS_ALIVE_MS).
+ * POSTGRES_URL (e.g. postgres://app@127.0.0.1:5432/app; instead of Redis:
+ * giving both is refused) shares sessions and rate limits through Postgres
+ * (@tether/mcp/postgres; docs/postgres.md): the fixture runs the migration
+ * at start (safe from several copies at once), POSTGRES_NAMESPACE (default
+ * `tether`) separates deployments on one database, POSTGRES_LISTEN_URL is the
+ * direct URL of the listening connection when POSTGRES_URL is a PgBouncer in
+ * transaction mode, and SESSION_EXPIRY_GRACE_MS applies as with Redis.
  * OAUTH_ISSUER (an issuer URL, or several separated by commas) makes the
  * fixture an OAuth 2.1 protected resource trusting those issuers' JWT access
  * tokens (each its own keys, from its own metadata; a caller is the pair
@@ -859,7 +867,10 @@ function corsFromEnv(env: EverythingEnv): SecurityOptions {
   return origins.length === 0 ? {} : { cors: { origins } };
 }
 
-/** What several instances share (from `createRedisBackend`); absent, everything is in memory. */
+/**
+ * What several instances share (from `createRedisBackend` or `createPostgresBackend`); absent,
+ * everything is in memory.
+ */
 export type SharedParts = Pick<StreamOptions, "eventLog"> & Pick<McpHandlerOptions, "bus"> & {
   sessionStore?: NonNullable<McpHandlerOptions["sessions"]>["store"];
   /** Tasks (the tasks extension's store). */
@@ -939,6 +950,33 @@ function isMainModule(): boolean {
   return strip(entry) === strip(self);
 }
 
+/** The variables that name where instances share their state: one at most. */
+const SHARED_STORES = ["REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS", "POSTGRES_URL"];
+
+/** Throws when `env` names more than one shared store: the fixture refuses to guess. */
+function oneSharedStore(env: EverythingEnv): void {
+  const named = SHARED_STORES.filter((name) => env[name] !== undefined && env[name] !== "");
+  if (named.length > 1) {
+    throw new Error(`tether fixture: set one of ${named.join(", ")}, not several`);
+  }
+}
+
+/**
+ * The Postgres URL the environment names (`POSTGRES_URL`), or undefined. With a Redis form as
+ * well it throws: the fixture refuses to guess.
+ *
+ * @example
+ * ```ts
+ * import { postgresUrlFromEnv } from "./everything.ts";
+ * postgresUrlFromEnv({ POSTGRES_URL: "postgres://app@127.0.0.1:5432/app" });
+ * // "postgres://app@127.0.0.1:5432/app"
+ * ```
+ */
+export function postgresUrlFromEnv(env: EverythingEnv): string | undefined {
+  oneSharedStore(env);
+  return env.POSTGRES_URL === undefined || env.POSTGRES_URL === "" ? undefined : env.POSTGRES_URL;
+}
+
 /**
  * The Redis source the environment names: a Cluster (`REDIS_CLUSTER_NODES`,
  * `host:port,host:port,...` root nodes), Sentinel (`REDIS_SENTINELS`,
@@ -955,10 +993,7 @@ function isMainModule(): boolean {
  */
 export function redisSourceFromEnv(env: EverythingEnv): RedisSource | undefined {
   const given = (name: string) => env[name] !== undefined && env[name] !== "";
-  const named = ["REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS"].filter(given);
-  if (named.length > 1) {
-    throw new Error(`tether fixture: set one of ${named.join(", ")}, not several`);
-  }
+  oneSharedStore(env);
   const addresses = (name: string) =>
     env[name]!.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(
       (entry) => {
@@ -1003,6 +1038,21 @@ if (isMainModule()) {
       bus: { aliveMs: integerFromEnv(env, "BUS_ALIVE_MS", 1) },
     });
     console.log("tether everything fixture: sessions, streams, bus and tasks in Redis");
+  }
+  const postgresUrl = postgresUrlFromEnv(env);
+  if (postgresUrl !== undefined) {
+    // Loaded only when asked for: the in-memory fixture needs no Postgres client.
+    const { createPostgresBackend, migratePostgres } = await import("../src/postgres/mod.ts");
+    await migratePostgres(postgresUrl); // the deploy step, safe from several copies at once
+    // The backend's stores under the names SharedParts gives them (the ones it has).
+    shared = await createPostgresBackend({
+      url: postgresUrl,
+      listenUrl: env.POSTGRES_LISTEN_URL || undefined,
+    }, {
+      namespace: env.POSTGRES_NAMESPACE || undefined,
+      expiryGraceMs: integerFromEnv(env, "SESSION_EXPIRY_GRACE_MS", 0),
+    });
+    console.log("tether everything fixture: sessions and rate limits in Postgres");
   }
   if (
     env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
