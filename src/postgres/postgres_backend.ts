@@ -28,10 +28,17 @@ import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
  *   url: "postgres://app@pgbouncer:6432/app",
  *   listenUrl: "postgres://app@db:5432/app",
  * };
+ * const failover: PostgresTarget = {
+ *   url: "postgres://app@db1:5432,db2:5432/app?target_session_attrs=read-write",
+ * };
  * ```
  */
 export interface PostgresTarget {
-  /** The pool's URL: the database, or a PgBouncer in transaction mode in front of it. */
+  /**
+   * The pool's URL: the database, or a PgBouncer in transaction mode in front of it. Several
+   * hosts (`postgres://app@db1:5432,db2:5432/app?target_session_attrs=read-write`): every
+   * reconnect goes to the one that takes writes, so the instances follow a promoted standby.
+   */
   url: string;
   /**
    * The listening connection's URL, direct to the database (`LISTEN` needs a session of its
