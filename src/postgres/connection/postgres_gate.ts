@@ -61,6 +61,17 @@ export function unavailable(error: unknown): boolean {
   return TRANSIENT_STATE.test(code);
 }
 
+/**
+ * True when `error` is the driver's or the socket's news that the connection closed or broke
+ * (`CONNECTION_CLOSED`, `CONNECTION_DESTROYED`, `ECONNRESET`, …), not an answer of Postgres.
+ */
+function connectionLost(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name !== "PostgresError" && typeof code === "string" &&
+    (code.startsWith("CONNECTION_") || /^E[A-Z]+$/.test(code));
+}
+
 /** A statement of postgres.js: a promise that may also be cancelled. */
 type Statement<T> = Promise<T> & { cancel?: () => unknown };
 
@@ -105,10 +116,21 @@ export class PostgresGate {
 
   /**
    * Runs `body` in one transaction (`BEGIN` … `COMMIT` on one connection of the pool), within
-   * the deadline; a rejection of `body` rolls back and is rethrown.
+   * the deadline; a rejection of `body` rolls back and is rethrown. When the connection is lost
+   * meanwhile nothing is sent on it (the server rolls back) and the call fails as unavailable.
    */
   transaction<T>(seam: PostgresSeam, body: (sql: PostgresTransaction) => Promise<T>): Promise<T> {
-    return this.#bounded(seam, () => this.#sql.begin(body) as Promise<T>);
+    return this.#bounded(seam, () =>
+      this.#sql.begin((sql) =>
+        body(sql).catch((error: unknown) => {
+          // The connection is gone: postgres.js would send ROLLBACK on it from a setImmediate
+          // and throw an uncaught TypeError (porsager/postgres#1154). Settle never: `begin`
+          // rejects by itself when the connection closes (its socket always closes after
+          // these errors), and the deadline bounds the caller's wait regardless.
+          if (connectionLost(error)) return new Promise<never>(() => {});
+          throw error;
+        })
+      ) as Promise<T>);
   }
 
   /** A failure of `seam` not made by a statement here (the listener's): counted in the outage. */

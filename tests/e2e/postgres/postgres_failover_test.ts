@@ -48,8 +48,8 @@ describePostgres("a standby promoted", () => {
   async function backendOn(url: string, namespace: string) {
     const backend = await createPostgresBackend({ url }, {
       namespace,
-      statementTimeoutMs: 1_000,
-      connectTimeoutMs: 1_000,
+      statementTimeoutMs: 3_000,
+      connectTimeoutMs: 3_000,
       onError: () => {},
     });
     backends.push(backend);
@@ -96,7 +96,7 @@ describePostgres("a standby promoted", () => {
               headers: session.headers,
             },
           )),
-          5_000,
+          10_000,
           "a refusal, not a hang",
         );
         await refused.body?.cancel();

@@ -18,6 +18,8 @@ import {
 } from "./postgres_server.ts";
 
 const bearer = { authorization: "Bearer alice" };
+/** How long a fixture process may take to start (it migrates first), ms. */
+const READY_MS = 60_000;
 
 it("the fixture's Postgres URL from the environment; with a Redis form it is refused", () => {
   assert.equal(postgresUrlFromEnv({}), undefined);
@@ -56,7 +58,9 @@ describePostgres("the fixture on Postgres", () => {
         POSTGRES_NAMESPACE: "fx",
         RATE_LIMIT_PER_PRINCIPAL: "6",
       };
-      const [one, two] = await Promise.all([startFixtureProcess(env), startFixtureProcess(env)]);
+      // Started one after the other: a loaded machine starts two at once slowly.
+      const one = await startFixtureProcess(env, READY_MS);
+      const two = await startFixtureProcess(env, READY_MS);
       const session = await rawInitialize(one.url, { headers: bearer });
       const texts: string[] = [];
       const statuses: number[] = [];
@@ -93,7 +97,10 @@ describePostgres("the fixture on Postgres", () => {
 
   itPostgres("POSTGRES_URL beside REDIS_URL: the fixture refuses to start", async () => {
     await assert.rejects(
-      startFixtureProcess({ POSTGRES_URL: server!.url, REDIS_URL: "redis://127.0.0.1:1" }),
+      startFixtureProcess(
+        { POSTGRES_URL: server!.url, REDIS_URL: "redis://127.0.0.1:1" },
+        READY_MS,
+      ),
       /set one of REDIS_URL, POSTGRES_URL, not several/,
     );
   });

@@ -44,7 +44,8 @@ describePostgres("through PgBouncer in transaction mode", () => {
   async function backendOn(namespace: string, options: PostgresBackendOptions) {
     const backend = await createPostgresBackend(
       { url: bouncer!.url, ...(options.listen === false ? {} : { listenUrl: server!.url }) },
-      { namespace, poolSize: 3, onError: () => {}, ...options },
+      // A generous deadline: refusals are not this file's subject, a loaded machine is slow.
+      { namespace, poolSize: 3, statementTimeoutMs: 20_000, onError: () => {}, ...options },
     );
     backends.push(backend);
     return backend;

@@ -24,8 +24,14 @@ export interface FixtureProcess {
   kill(): Promise<void>;
 }
 
-/** Starts the fixture with `env` (e.g. REDIS_URL, REDIS_PREFIX) on a free port. */
-export async function startFixtureProcess(env: Record<string, string>): Promise<FixtureProcess> {
+/**
+ * Starts the fixture with `env` (e.g. REDIS_URL, REDIS_PREFIX) on a free port; ready once it
+ * printed its URL within `readyMs`.
+ */
+export async function startFixtureProcess(
+  env: Record<string, string>,
+  readyMs = 20_000,
+): Promise<FixtureProcess> {
   const child = spawn(NODE, ["examples/everything.ts"], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", ...env },
@@ -50,7 +56,7 @@ export async function startFixtureProcess(env: Record<string, string>): Promise<
     await within(exited, 10_000, "the fixture to exit after SIGKILL");
   };
   try {
-    return { url: await within(started, 20_000, "the fixture printed no URL"), child, kill };
+    return { url: await within(started, readyMs, "the fixture printed no URL"), child, kill };
   } catch (error) {
     await kill();
     throw error;
