@@ -20,7 +20,6 @@ import {
   rechecked,
   roundRange,
   roundsSummary,
-  verdict,
   voidReason,
 } from "./format.ts";
 import { type ServerKey, SPEC_PEERS } from "./plans.ts";
@@ -116,7 +115,13 @@ export const pair = (
     : perRoundRatios(...paired.results, judged === "per CPU-s");
   let value: number | undefined;
   let detail: string;
+  // Every round the row was measured in (its paired runs, or side by side): its spread.
+  let rounds: number[];
   if (pairedRatios.length > 0) {
+    rounds = [
+      ...pairedRatios,
+      ...(paired!.rechecks ?? []).flatMap((run) => perRoundRatios(...run, judged === "per CPU-s")),
+    ];
     // Judged on the pair's own run (and its runs in fresh processes, when it was near a line);
     // the side-by-side figure after it.
     const again = rechecked(paired!, judged === "per CPU-s");
@@ -125,6 +130,7 @@ export const pair = (
       fmtRatio(judged === "throughput" ? raw : cpu)
     }, ${judged === "throughput" ? `per CPU-s ${fmtRatio(cpu)}` : `raw ${fmtRatio(raw)}`}`;
   } else {
+    rounds = perRoundRatios(x, y, judged === "per CPU-s");
     [value, detail] = judged === "throughput"
       ? [raw, `${roundRange(x, y)}per CPU-s ${fmtRatio(cpu)}`]
       : [cpu, `${roundRange(x, y, true)}raw ${fmtRatio(raw)}`];
@@ -132,7 +138,9 @@ export const pair = (
   const bound = [x, y, ...(paired?.results ?? [])].some((r) => r !== undefined && generatorBound(r))
     ? " ⚠ generator-bound"
     : "";
-  return `${judgedRatio(value, target)} (${detail})${generatorTag(rt, workload, [a, b])}${bound}`;
+  return `${judgedRatio(value, target, rounds)} (${detail})${
+    generatorTag(rt, workload, [a, b])
+  }${bound}`;
 };
 /**
  * `server` ÷ the peer (of `peers`) whose row of `workload` has the most
@@ -183,13 +191,26 @@ export const large = (
 
 export const streamOf = (rt: Runtime, server: ServerKey) =>
   streamRows.find((x) => x.runtime === rt && x.server === server);
-/** tether's RSS per idle stream ÷ `over`'s, judged at 1.5×. */
-export const idleRss = (rt: Runtime, over: ServerKey, name: string) => {
+/**
+ * tether's RSS per idle stream ÷ `over`'s, judged at most `line` (none: a bound, unjudged); a short
+ * row whose rounds reach the line says so.
+ */
+export const idleRss = (
+  rt: Runtime,
+  over: ServerKey,
+  name: string,
+  line: number | undefined,
+) => {
   const t = streamOf(rt, "tether");
   const other = streamOf(rt, over);
   if (t === undefined || other === undefined) return "n/a";
   const { value, lead } = pairedStreamRss(t, other);
-  return `${fmtRatio(value)} ${
-    value === undefined ? "n/a" : verdict(value, 1.5, true)
-  } (${lead}tether ${fmtBytes(t.rssPerStream)}, ${name} ${fmtBytes(other.rssPerStream)}) [fetch]`;
+  const judged = line === undefined
+    ? fmtRatio(value)
+    : value === undefined
+    ? `${fmtRatio(value)} n/a`
+    : judgedRatio(value, line, streamRssRounds(t, other), true);
+  return `${judged} (${lead}tether ${fmtBytes(t.rssPerStream)}, ${name} ${
+    fmtBytes(other.rssPerStream)
+  }) [fetch]`;
 };

@@ -181,15 +181,46 @@ export function findPair(
 
 /**
  * A judged ratio and its verdict, e.g. "0.93× met"; with three decimals when
- * two would round it onto a target it misses ("0.898× **short**", not "0.90×").
+ * two would round it onto a target it misses ("0.898× **short**", not "0.90×"). A short figure
+ * whose rounds reach its line says so ({@linkcode withinSpread}): on 2 shared cores such a row is
+ * reported, not chased (issue 71, answer 3).
+ * @example
+ * ```ts
+ * judgedRatio(0.93, 0.8); // "0.93× met"
+ * judgedRatio(0.78, 0.8, [0.7, 0.78, 0.9]);
+ * // "0.78× **short**, within its rounds' spread of the line (0.70–0.90)"
+ * ```
  */
-export function judgedRatio(value: number | undefined, target: number | undefined): string {
+export function judgedRatio(
+  value: number | undefined,
+  target: number | undefined,
+  rounds: readonly number[] = [],
+  atMost = false,
+): string {
   if (target === undefined) return fmtRatio(value);
-  const shown = value !== undefined && Number.isFinite(value) && value < target &&
+  const shown = value !== undefined && Number.isFinite(value) && !atMost && value < target &&
       Number(value.toFixed(2)) >= target
     ? `${value.toFixed(3)}×`
     : fmtRatio(value);
-  return `${shown} ${verdict(value, target)}`;
+  const judged = verdict(value, target, atMost);
+  const note = judged === "**short**" && withinSpread(target, rounds)
+    ? `, within its rounds' spread of the line (${spread(rounds)})`
+    : "";
+  return `${shown} ${judged}${note}`;
+}
+
+/**
+ * Whether `line` lies within the range of `rounds` (at least two): the rounds of the row fall on
+ * both sides of it, so one run does not say which side the row is on.
+ * @example
+ * ```ts
+ * withinSpread(0.8, [0.7, 0.9]); // true
+ * withinSpread(0.8, [0.6, 0.75]); // false
+ * ```
+ */
+export function withinSpread(line: number, rounds: readonly number[]): boolean {
+  const finite = rounds.filter(Number.isFinite);
+  return finite.length >= 2 && Math.min(...finite) <= line && line <= Math.max(...finite);
 }
 
 export function verdict(value: number | undefined, target: number, atMost = false): string {
