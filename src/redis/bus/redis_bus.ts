@@ -52,12 +52,10 @@ import type {
   RedisConnection,
 } from "../connection/redis_commands.ts";
 import { streamEntriesOf } from "../connection/stream_entries.ts";
+import { reconnectWait } from "../connection/reconnect_wait.ts";
 import type { RedisBusOptions } from "./bus_options.ts";
 
 const DEFAULT = REDIS_DEFAULTS.RedisBusOptions;
-
-/** The longest wait between two attempts to reconnect the reader, ms. */
-const MAX_RETRY_MS = 2_000;
 
 /** close()'s wait for the reader, ms: one opening a connection while Redis is down closes it itself. */
 const CLOSE_WAIT_MS = 2_000;
@@ -311,7 +309,7 @@ export class RedisBus implements MessageBus {
   async #follow(from: string): Promise<void> {
     const [inbox] = this.inboxKeys();
     let lastId = from;
-    let retryMs = 50;
+    let attempt = 0;
     let failing = false;
     while (!this.#stopped) {
       try {
@@ -329,7 +327,7 @@ export class RedisBus implements MessageBus {
           inbox,
           lastId,
         ]);
-        retryMs = 50;
+        attempt = 0;
         failing = false;
         for (const entry of streamEntriesOf(reply)) {
           lastId = entry.id;
@@ -343,8 +341,8 @@ export class RedisBus implements MessageBus {
         const broken = this.#connection;
         this.#connection = undefined;
         await broken?.close().catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, retryMs));
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        // Jittered: the readers of every instance that lost this Redis do not return as one.
+        await new Promise((resolve) => setTimeout(resolve, reconnectWait(attempt++)));
       }
     }
     const connection = this.#connection;

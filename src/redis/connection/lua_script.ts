@@ -1,7 +1,9 @@
 /**
  * A Lua script run by its SHA-1 (`EVALSHA`), so Redis neither receives nor
  * hashes the source on every call; the source is sent once, when Redis does
- * not know the script yet (first use, or after a restart or `SCRIPT FLUSH`).
+ * not know the script yet (first use, after a restart or `SCRIPT FLUSH`, or on a replica just
+ * promoted: scripts are not replicated, so a promoted node starts with none;
+ * tests/e2e/redis/promoted_replica_scripts_test.ts).
  * Internal to the Redis backends.
  * @module
  */

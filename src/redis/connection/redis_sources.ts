@@ -9,9 +9,10 @@
  * @module
  */
 
-import { createClient, createCluster, createSentinel } from "redis";
+import { createClient, createCluster, createSentinel, SocketTimeoutError } from "redis";
 import type { RedisCommands } from "./redis_commands.ts";
 import { slotOf } from "./cluster_slot.ts";
+import { reconnectWait } from "./reconnect_wait.ts";
 
 /**
  * The parts of a node-redis client the backend drives on connections it opens.
@@ -123,11 +124,45 @@ export interface SourceFactory {
   readonly own?: RedisCommands & { places?: ClusterPlaces };
 }
 
+/**
+ * node-redis's `socket.reconnectStrategy` for the connections the backend opens: waits from
+ * {@linkcode reconnectWait}, spread over the upper half of a doubling ceiling (node-redis's own
+ * default adds at most 200 ms to a 2 s ceiling, so every client of a failed master comes back
+ * within a tenth of its wait of the others). As node-redis's default, a socket timeout ends it.
+ *
+ * @example
+ * ```ts
+ * import { jitteredReconnect } from "./redis_sources.ts";
+ * const wait = jitteredReconnect(3, new Error("connect ECONNREFUSED"));
+ * typeof wait === "number" && wait >= 200 && wait <= 400; // true
+ * ```
+ */
+export function jitteredReconnect(retries: number, cause: unknown): number | false {
+  return cause instanceof SocketTimeoutError ? false : reconnectWait(retries);
+}
+
 // Without the offline queue a command fails at once while Redis is away (503), never waits.
 // node-redis's default 5 s command timeout only bounds the wait to be *written* (which, offline
 // queue off, never lasts), at the cost of a timer signal per command: off. The wait for the reply
-// is bounded by `commandTimeoutMs` (command_deadline.ts).
-const NODE_OPTIONS = { disableOfflineQueue: true, commandOptions: { timeout: 0 } } as const;
+// is bounded by `commandTimeoutMs` (command_deadline.ts). Reconnects are jittered.
+/**
+ * The options of every node-redis client the backend opens (the nodes of a Cluster or Sentinel
+ * too), fresh each time: node-redis writes a URL's host and port into the `socket` object it is
+ * given, so no two clients may share one.
+ *
+ * @example
+ * ```ts
+ * import { nodeOptions } from "./redis_sources.ts";
+ * nodeOptions().socket.reconnectStrategy(0, new Error("ECONNREFUSED")); // 25 to 50 (ms)
+ * ```
+ */
+export function nodeOptions() {
+  return {
+    disableOfflineQueue: true,
+    commandOptions: { timeout: 0 },
+    socket: { reconnectStrategy: jitteredReconnect },
+  };
+}
 
 /**
  * How to connect to `source` (checked beforehand by `checkTarget`).
@@ -144,7 +179,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
     return {
       kind: "node",
       where: redact(url),
-      fresh: () => createClient({ url, ...NODE_OPTIONS }) as unknown as NodeRedisLikeClient,
+      fresh: () => createClient({ url, ...nodeOptions() }) as unknown as NodeRedisLikeClient,
     };
   }
   if ("cluster" in source) {
@@ -156,7 +191,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
       where: `the Cluster at ${rootNodes.map((node) => redact(node.url)).join(", ")}`,
       fresh: () =>
         clusterCommands(
-          createCluster({ rootNodes, defaults: NODE_OPTIONS }) as unknown as ClusterClient,
+          createCluster({ rootNodes, defaults: nodeOptions() }) as unknown as ClusterClient,
         ),
     };
   }
@@ -172,7 +207,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
           createSentinel({
             name,
             sentinelRootNodes: sentinels.map(({ host, port }) => ({ host, port })),
-            nodeClientOptions: NODE_OPTIONS,
+            nodeClientOptions: nodeOptions(),
           }) as unknown as SentinelClient,
         ),
     };
