@@ -66,7 +66,7 @@ export const PLAIN_FLOOR_BOUND =
  * The counted ratio of a guard row beside its timed one (information, not judged): "; counted
  * 0.89× (…)" or "; not counted" where the runtime has no count.
  */
-function counted(rt: Runtime, workload: "steady" | "stateless"): string {
+export function counted(rt: Runtime, workload: "steady" | "stateless"): string {
   const count = GUARD_INSTRUCTIONS[workload][rt];
   return count === undefined
     ? `; instructions not counted on ${rt} (valgrind runs Deno and Node only)`
