@@ -71,7 +71,8 @@ export function rejudge(results: string, date: string): string {
   while (end < lines.length && lines[end].startsWith("|")) end++;
   const cells = (line: string) => line.slice(1, -1).split(" | ").map((cell) => cell.trim());
   const runtimes = cells(lines[first]).slice(1) as Runtime[];
-  const current = headline(runtimes, FULL).split("\n").slice(2).map((line) => cells(line)[0]);
+  const names = headline(runtimes, { ...FULL, generator: "wrk" }).split("\n").slice(2);
+  const current = names.map((line) => cells(line)[0]);
   const rows = lines.slice(first + 2, end);
   if (rows.length !== current.length) {
     throw new Error(`${rows.length} target rows, the headline has ${current.length}`);
