@@ -1,13 +1,13 @@
 /**
- * `@tether/mcp/postgres`: several tether instances share sessions and rate-limit budgets on
- * the Postgres database a team already runs. The tables are the truth (`NOTIFY` only wakes);
+ * `@tether/mcp/postgres`: several tether instances share sessions, resumable streams and
+ * rate-limit budgets on the Postgres database a team already runs. The tables are the truth (`NOTIFY` only wakes);
  * every statement has a deadline and a Postgres that cannot answer makes requests `503` +
  * `Retry-After`, never a hang; rows carry their deadlines and any live instance deletes
  * expired ones in batches. The tables come from a versioned migration you run
  * ({@linkcode migratePostgres}); a missing or older schema is refused at startup. One
  * postgres.js pool (2-4 connections, no prepared statements: PgBouncer's transaction mode
- * works) and one listening connection per instance. Not here yet: the event log, the bus and
- * the task store (use `@tether/mcp/redis` for those).
+ * works) and one listening connection per instance. Not here yet: the bus and the task store
+ * (use `@tether/mcp/redis` for those).
  *
  * @example
  * ```ts
@@ -19,6 +19,7 @@
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
+ *   streams: { eventLog: backend.eventLog },
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -38,6 +39,11 @@ export {
   PostgresSessionStore,
   type PostgresSessionStoreOptions,
 } from "./sessions/postgres_session_store.ts";
+export {
+  PostgresEventLog,
+  type PostgresEventLogOptions,
+  type PostgresEventLogParts,
+} from "./event_log/postgres_event_log.ts";
 export {
   PostgresRateLimitStore,
   type PostgresRateLimitStoreOptions,

@@ -1,8 +1,9 @@
 /**
- * `createPostgresBackend`: the session store and rate-limit store of several instances on one
- * Postgres database, from a URL. It wires the rooms beside it: one bounded pool and one
- * listening connection (connection/: deadlines, outage reports, wake-ups, the schema check),
- * the stores (sessions/, limits/) and the expiry sweep; it implements none of them.
+ * `createPostgresBackend`: the session store, event log and rate-limit store of several
+ * instances on one Postgres database, from a URL. It wires the rooms beside it: one bounded pool
+ * and one listening connection (connection/: deadlines, outage reports, wake-ups, the schema
+ * check), the stores (sessions/, event_log/, limits/) and the expiry sweep; it implements none
+ * of them.
  * @module
  */
 
@@ -16,6 +17,8 @@ import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
 import { everyInterval, sweepExpired } from "./postgres_expiry.ts";
 import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
+import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
+import type { PostgresEventLogOptions } from "./event_log/event_log_options.ts";
 
 /**
  * Where the backend connects.
@@ -105,6 +108,12 @@ export interface PostgresBackendOptions {
    */
   expiryGraceMs?: number;
   /**
+   * The event log's bounds, row lifetime, poll interval and writer timeout (its namespace is
+   * the backend's): see `PostgresEventLogOptions`.
+   * @default {{}}
+   */
+  eventLog?: Omit<PostgresEventLogOptions, "namespace">;
+  /**
    * Reports storage faults once per outage (a short `StorageOutageError`, then one
    * `StorageRecoveredError` at its first success). Default: `console.error`, one line.
    * @default {console.error}
@@ -137,12 +146,17 @@ export interface PostgresBackendOptions {
 export interface PostgresBackend {
   /** Session records and `ctx.session` state. */
   readonly sessionStore: PostgresSessionStore;
+  /**
+   * Resumable streams (for `streams.eventLog`): a stream is replayed and followed live by any
+   * instance, within one byte budget for the namespace.
+   */
+  readonly eventLog: PostgresEventLog;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
   readonly rateLimitStore: PostgresRateLimitStore;
   /** Wake-ups between instances (`LISTEN`/`NOTIFY`; never called back when polling-only). */
   readonly wakeups: Wakeups;
   /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
-  sweepExpired(now?: number): Promise<{ rateLimits: number; sessions: number }>;
+  sweepExpired(now?: number): Promise<{ rateLimits: number; sessions: number; events: number }>;
   /** Stops the sweep and closes the pool and the listening connection. */
   close(): Promise<void>;
 }
@@ -167,6 +181,7 @@ export interface PostgresBackend {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
+ *   streams: { eventLog: backend.eventLog },
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -215,26 +230,34 @@ export async function createPostgresBackend(
     throw error;
   }
   const gate = new PostgresGate(pool, where, statementMs, onError);
+  const listen = options.listen ?? true;
   const wakeups = openWakeups({
     url: target.listenUrl ?? target.url,
     pool,
     gate,
-    listen: options.listen ?? true,
+    listen,
     timeoutMs: connectMs,
   });
   const sessionStore = new PostgresSessionStore(gate, { namespace });
+  // Polling-only: the log sends no NOTIFY either (no instance listens).
+  const eventLog = new PostgresEventLog(
+    { gate, wakeups: listen ? wakeups : undefined },
+    { ...options.eventLog, namespace },
+  );
   const rateLimitStore = new PostgresRateLimitStore(gate, { namespace });
   const sweep = (now = Date.now()) => sweepExpired(gate, namespace, now, graceMs);
   const stopSweeping = everyInterval(() => sweep(), sweepMs);
   let closing: Promise<void> | undefined;
   return {
     sessionStore,
+    eventLog,
     rateLimitStore,
     wakeups,
     sweepExpired: sweep,
     close: () =>
       closing ??= (async () => {
         stopSweeping();
+        await eventLog.close();
         await wakeups.close();
         await pool.end({ timeout: 1 });
       })(),

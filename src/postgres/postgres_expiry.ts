@@ -5,7 +5,8 @@
  * instances sweeping at once split the rows instead of waiting on each other): rate-limit
  * budgets full again, and sessions more than `expiryGraceMs` past their deadline (the handler's
  * own sweep reports and removes expired sessions first; this one is for a database no handler
- * sweeps, such as after every instance died). A sweep goes on until a batch comes back short,
+ * sweeps, such as after every instance died), and the event log's sessions past their deadline
+ * or whose session record went (in batches of {@linkcode EVENT_EXPIRY_BATCH}). A sweep goes on until a batch comes back short,
  * so after every instance died, the first sweep of one that comes back leaves nothing expired.
  * @module
  */
@@ -16,12 +17,23 @@ import type { PostgresGate, PostgresSql } from "./connection/postgres_gate.ts";
 /** Rows one statement of the sweep deletes at most. */
 export const EXPIRY_BATCH = 1_000;
 
+/**
+ * Sessions of the event log one statement deletes at most, with their streams and events (each
+ * session holds at most `maxBytesPerSession` of event data).
+ */
+export const EVENT_EXPIRY_BATCH = 100;
+
 /** What one sweep deleted. */
 export interface ExpirySweepCounts {
   /** Rate-limit rows whose budget was full again. */
   rateLimits: number;
   /** Sessions more than the grace past their deadline (with their state). */
   sessions: number;
+  /**
+   * Sessions of the event log past their deadline, or whose session record (kept in
+   * `tether_sessions`) is gone, with their streams and events.
+   */
+  events: number;
 }
 
 /**
@@ -59,19 +71,30 @@ export async function sweepExpired(
         LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
       )`,
     ),
+    // After the sessions: the streams of the sessions just deleted go in this same sweep.
+    events: await deleteInBatches(
+      gate,
+      async (sql) => {
+        const rows = await sql`SELECT tether_event_sweep(
+          ${namespace}, ${now}, ${EVENT_EXPIRY_BATCH}) AS count`;
+        return { count: Number(rows[0]?.count ?? 0) };
+      },
+      EVENT_EXPIRY_BATCH,
+    ),
   };
 }
 
-/** Runs the batch `make` builds until one deletes fewer than a batch; how many it deleted. */
+/** Runs the batch `make` builds until one deletes fewer than `batch`; how many it deleted. */
 async function deleteInBatches(
   gate: PostgresGate,
   make: (sql: PostgresSql) => Promise<{ count: number }>,
+  batch = EXPIRY_BATCH,
 ): Promise<number> {
   let deleted = 0;
   for (;;) {
     const { count } = await gate.run("expiry sweep", make);
     deleted += count;
-    if (count < EXPIRY_BATCH) return deleted;
+    if (count < batch) return deleted;
   }
 }
 

@@ -15,6 +15,7 @@ import { StorageOutages } from "../../storage_outages.ts";
 /** The storage seams of the Postgres backend, as the reports name them. */
 export type PostgresSeam =
   | "session store"
+  | "event log"
   | "rate-limit store"
   | "expiry sweep"
   | "listener"

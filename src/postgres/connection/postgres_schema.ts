@@ -10,6 +10,7 @@
 import postgres from "postgres";
 import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
+import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
 
 /**
  * The schema version this code reads and writes (`tether_schema`'s highest row).
@@ -20,7 +21,7 @@ import type { PostgresSql } from "./postgres_gate.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -118,8 +119,15 @@ BEGIN
 END $$;
 `;
 
+/**
+ * Version 2: the event log (resumable streams shared by every instance): its sessions, streams,
+ * events, byte budget and writers' heartbeats, and the functions that write them
+ * (event_log/event_log_schema.ts).
+ */
+const STEP_2 = EVENT_LOG_STEP;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1];
+const STEPS: readonly string[] = [STEP_1, STEP_2];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,

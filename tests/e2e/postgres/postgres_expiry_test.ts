@@ -78,6 +78,7 @@ itPostgres(
       assert.deepEqual(await backend.sweepExpired(NOW), {
         rateLimits: expired,
         sessions: EXPIRY_BATCH + 200,
+        events: 0,
       });
       assert.equal(await count("tether_rate_limits", namespace), 10, "the live budgets stay");
       assert.equal(await count("tether_rate_limits", "other"), 5, "another namespace's stay");
@@ -85,7 +86,11 @@ itPostgres(
       const state = await sql`SELECT count(*)::int AS n FROM tether_session_state
         WHERE namespace = ${namespace}`;
       assert.equal(state[0].n, 10, "the swept sessions' state went with them");
-      assert.deepEqual(await backend.sweepExpired(NOW), { rateLimits: 0, sessions: 0 });
+      assert.deepEqual(await backend.sweepExpired(NOW), {
+        rateLimits: 0,
+        sessions: 0,
+        events: 0,
+      });
       // A budget read after its deadline is a full budget, swept or not.
       const take = await backend.rateLimitStore.take("old1", { limit: 3, windowSeconds: 60 }, NOW);
       assert.deepEqual([take.ok, take.remaining], [true, 2]);
