@@ -1,0 +1,202 @@
+/**
+ * The Postgres event log between instances, against a real PostgreSQL 15 this file starts (the
+ * behaviours of one log are the contract's, postgres_event_log_contracts_test.ts): two instances
+ * writing at once into one byte budget never pass it and its row always equals the data held; a
+ * follower on one instance is woken by the other's NOTIFY, not its poll; a writer that closed
+ * is reported lost with the requests its stream answered; rows past their deadline are ignored
+ * by reads and gone after one sweep, in batches, with the streams of a session whose record the
+ * sweep deleted.
+ */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import postgres from "postgres";
+import {
+  createPostgresBackend,
+  type PostgresBackend,
+} from "../../../src/postgres/postgres_backend.ts";
+import { migratePostgres } from "../../../src/postgres/mod.ts";
+import { EVENT_EXPIRY_BATCH } from "../../../src/postgres/postgres_expiry.ts";
+import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
+import { until, within } from "../../helpers.ts";
+import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+
+let server: TestPostgres | undefined;
+let sql: PostgresSql;
+before(async () => {
+  if (postgresSkip !== false) return;
+  server = await startPostgres();
+  sql = postgres(server.url, { max: 2, onnotice: () => {} });
+  await migratePostgres(server.url);
+});
+after(async () => {
+  await sql?.end({ timeout: 1 });
+  await server?.stop();
+});
+
+/** Two instances (backends of their own: pools, listeners) on one namespace. */
+async function twoInstances(
+  namespace: string,
+  options: Parameters<typeof createPostgresBackend>[1] = {},
+): Promise<[PostgresBackend, PostgresBackend]> {
+  const make = () =>
+    createPostgresBackend({ url: server!.url }, {
+      namespace,
+      statementTimeoutMs: 15_000,
+      onError: () => {},
+      ...options,
+    });
+  return [await make(), await make()];
+}
+
+/** Bytes of event data the namespace's rows hold, as its budget row, its sessions and its events say. */
+async function totals(namespace: string) {
+  const [row] = await sql`SELECT
+    (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_budget
+      WHERE namespace = ${namespace}) AS budget,
+    (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_sessions
+      WHERE namespace = ${namespace}) AS sessions,
+    (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_streams
+      WHERE namespace = ${namespace}) AS streams,
+    (SELECT coalesce(sum(octet_length(e.data)), 0)::bigint FROM tether_events e
+      JOIN tether_event_streams s ON s.id = e.stream WHERE s.namespace = ${namespace}) AS events`;
+  return {
+    budget: Number(row.budget),
+    sessions: Number(row.sessions),
+    streams: Number(row.streams),
+    events: Number(row.events),
+  };
+}
+
+itPostgres(
+  "two instances writing at once never pass the byte budget, and its row equals the data held",
+  async () => {
+    const namespace = "budget-two";
+    const maxTotalBytes = 20_000;
+    const [a, b] = await twoInstances(namespace, { eventLog: { maxTotalBytes } });
+    try {
+      // 2 × 30 sessions, each a stream of 4 × 250 bytes: 60,000 bytes offered to 20,000.
+      const write = async (backend: PostgresBackend, tag: string, i: number) => {
+        const log = backend.eventLog;
+        await log.open(`${tag}${i}`, "a", { requestIds: [i] });
+        await log.appendMany(`${tag}${i}`, "a", ["x".repeat(250), "y".repeat(250)]);
+        await log.append(`${tag}${i}`, "a", "z".repeat(250));
+        await log.appendMany(`${tag}${i}`, "a", ["w".repeat(250)], { complete: i % 2 === 0 });
+      };
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => [write(a, "a", i), write(b, "b", i)]).flat(),
+      );
+      const held = await totals(namespace);
+      assert.ok(held.events <= maxTotalBytes, `held ${held.events} bytes of ${maxTotalBytes}`);
+      assert.ok(held.events >= maxTotalBytes / 2, `positive control: ${held.events} bytes kept`);
+      assert.deepEqual(held, {
+        budget: held.events,
+        sessions: held.events,
+        streams: held.events,
+        events: held.events,
+      }, "every count agrees with the data");
+      // The newest streams stay: a resume of the last written (from its loss, if it had one)
+      // replays its events.
+      const kept = await sql`SELECT session_id, lost FROM tether_event_streams
+        WHERE namespace = ${namespace} AND bytes > 0 ORDER BY written DESC LIMIT 1`;
+      const replay = await b.eventLog.replayAfter(kept[0].session_id, `a:${kept[0].lost}`);
+      assert.ok(replay !== undefined && replay.events.length > 0, "the newest stream is kept");
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => [
+          a.eventLog.deleteSession(`b${i}`),
+          b.eventLog.deleteSession(`a${i}`),
+        ]).flat(),
+      );
+      assert.deepEqual(await totals(namespace), { budget: 0, sessions: 0, streams: 0, events: 0 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+itPostgres(
+  "a follower on B is woken by A's NOTIFY (its poll is a minute away), and told when A stopped",
+  async () => {
+    const [a, b] = await twoInstances("woken", { eventLog: { pollIntervalMs: 60_000 } });
+    try {
+      await a.eventLog.open("s", "call", { requestIds: [7] });
+      const first = await a.eventLog.append("s", "call", "one");
+      const following = b.eventLog.waitAfter!("s", first, { timeoutMs: 30_000 });
+      await until(() => b.wakeups.listening, "B listens", 10_000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // B's first read is done
+      const second = await a.eventLog.append("s", "call", "two");
+      const woken = await within(following, 10_000, "the NOTIFY to wake B");
+      assert.deepEqual(woken?.events, [{ id: second, data: "two" }]);
+      // A stops without ending its stream (its heartbeat row goes): B's next look says so.
+      await a.close();
+      const lost = await within(
+        b.eventLog.waitAfter!("s", second, { timeoutMs: 30_000 }),
+        10_000,
+        "the writer to be reported lost",
+      );
+      assert.deepEqual(lost?.writerLost, { requestIds: [7] });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+itPostgres(
+  "rows past their deadline are ignored, and one sweep deletes them in batches with nothing live",
+  async () => {
+    const namespace = "event-expiry";
+    let clock = 1_700_000_000_000;
+    const backend = await createPostgresBackend({ url: server!.url }, {
+      namespace,
+      listen: false,
+      expiryGraceMs: 0,
+      onError: () => {},
+      eventLog: { ttlSeconds: 60, now: () => clock },
+    });
+    try {
+      const log = backend.eventLog;
+      const old = EVENT_EXPIRY_BATCH * 2 + 50; // three batches
+      for (let i = 0; i < old; i++) {
+        await log.appendMany(`old${i}`, "a", ["x".repeat(100), "y".repeat(100)]);
+      }
+      clock += 61_000;
+      assert.equal(await log.replayAfter("old0", "a:0"), undefined, "a read ignores it");
+      // A session whose record is in tether_sessions goes with that record, whatever its TTL.
+      await backend.sessionStore.create({
+        id: "recorded",
+        ownerKey: "user:alice",
+        protocolVersion: "2025-11-25",
+        clientCapabilities: {},
+        createdAt: clock,
+        expiresAt: clock + 1_000,
+      }, 10, clock);
+      await log.appendMany("recorded", "a", ["r"]);
+      await log.appendMany("live", "a", ["l"]);
+      assert.ok(await log.replayAfter("recorded", "a:0"), "positive control: within its TTL");
+      // The backend's sweep deletes the expired session record, and its streams after it.
+      const swept = await backend.sweepExpired(clock + 2_000);
+      assert.equal(swept.sessions, 1);
+      assert.equal(swept.events, old + 1);
+      const [rows] = await sql`SELECT
+        (SELECT count(*)::int FROM tether_event_sessions WHERE namespace = ${namespace}) AS sessions,
+        (SELECT count(*)::int FROM tether_event_streams WHERE namespace = ${namespace}) AS streams,
+        (SELECT count(*)::int FROM tether_events e JOIN tether_event_streams s ON s.id = e.stream
+          WHERE s.namespace = ${namespace}) AS events,
+        (SELECT count(*)::int FROM tether_events) AS everywhere`;
+      assert.deepEqual(
+        [rows.sessions, rows.streams, rows.events],
+        [1, 1, 1],
+        "only the live session's",
+      );
+      assert.equal((await totals(namespace)).budget, 1, "their bytes went back to the budget");
+      assert.deepEqual(
+        (await log.replayAfter("live", "a:0"))?.events.map((event) => event.data),
+        ["l"],
+      );
+      assert.equal((await backend.sweepExpired(clock)).events, 0, "nothing left to sweep");
+    } finally {
+      await backend.close();
+    }
+  },
+);
