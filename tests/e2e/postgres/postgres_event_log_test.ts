@@ -163,14 +163,18 @@ itPostgres(
       clock += 61_000;
       assert.equal(await log.replayAfter("old0", "a:0"), undefined, "a read ignores it");
       // A session whose record is in tether_sessions goes with that record, whatever its TTL.
-      await backend.sessionStore.create({
-        id: "recorded",
-        ownerKey: "user:alice",
-        protocolVersion: "2025-11-25",
-        clientCapabilities: {},
-        createdAt: clock,
-        expiresAt: clock + 1_000,
-      }, 10, clock);
+      await backend.sessionStore.create(
+        {
+          id: "recorded",
+          ownerKey: "user:alice",
+          protocolVersion: "2025-11-25",
+          clientCapabilities: {},
+          createdAt: clock,
+          expiresAt: clock + 1_000,
+        },
+        10,
+        clock,
+      );
       await log.appendMany("recorded", "a", ["r"]);
       await log.appendMany("live", "a", ["l"]);
       assert.ok(await log.replayAfter("recorded", "a:0"), "positive control: within its TTL");
