@@ -15,7 +15,7 @@ import {
 } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
 import { serveHandler } from "../../../examples/serve.ts";
-import { deferred } from "../../helpers.ts";
+import { deferred, sleep, until } from "../../helpers.ts";
 import { Client, StreamableHTTPClientTransport } from "../interop/helpers.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
 
@@ -32,12 +32,18 @@ after(async () => {
 /** Two instances behind one URL: resumes (`Last-Event-ID`) go to B, everything else to A. */
 async function twoInstancesBehindOneUrl(options: PostgresBackendOptions) {
   const followedOnB = deferred();
+  /** B's wake-ups listen (always true when polling-only). */
+  let bListens = () => true;
   const steps = defineTool({
     name: "steps",
     handler: async (_input, ctx) => {
       for (let i = 1; i <= 3; i++) await ctx.progress(i, 6);
       ctx.closeStream(); // the client must resume to hear the rest
       await followedOnB.promise; // written while B follows
+      // B listens, and its first wake-up (the one each LISTEN gives) has passed: from now on
+      // only A's notifications wake it before its follower's ten-second wait ends.
+      await until(bListens, "B listens", 10_000, 20);
+      await sleep(200);
       for (let i = 4; i <= 6; i++) await ctx.progress(i, 6);
       return "done";
     },
@@ -46,6 +52,7 @@ async function twoInstancesBehindOneUrl(options: PostgresBackendOptions) {
     await createPostgresBackend({ url: server!.url }, { ...options, onError: () => {} }),
     await createPostgresBackend({ url: server!.url }, { ...options, onError: () => {} }),
   ];
+  if (options.listen !== false) bListens = () => backends[1].wakeups.listening;
   const [a, b]: McpHandler[] = backends.map((backend) =>
     createMcpHandler({
       name: "resume",
@@ -87,7 +94,7 @@ async function callThroughTheCut(options: PostgresBackendOptions) {
     await client.connect(new StreamableHTTPClientTransport(new URL(served.url)));
     const progress: number[] = [];
     const result = await client.callTool({ name: "steps", arguments: {} }, undefined, {
-      timeout: 8_000,
+      timeout: 8_000, // under the follower's ten-second wait: a missed wake-up fails the call
       onprogress: (update: { progress: number }) => progress.push(update.progress),
     });
     assert.deepEqual(progress, [1, 2, 3, 4, 5, 6], "every progress event once, in order");
