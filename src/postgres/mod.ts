@@ -39,11 +39,7 @@ export {
   PostgresSessionStore,
   type PostgresSessionStoreOptions,
 } from "./sessions/postgres_session_store.ts";
-export {
-  PostgresEventLog,
-  type PostgresEventLogOptions,
-  type PostgresEventLogParts,
-} from "./event_log/postgres_event_log.ts";
+export { PostgresEventLog, type PostgresEventLogOptions } from "./event_log/postgres_event_log.ts";
 export {
   PostgresRateLimitStore,
   type PostgresRateLimitStoreOptions,

@@ -241,8 +241,9 @@ export async function createPostgresBackend(
   const sessionStore = new PostgresSessionStore(gate, { namespace });
   // Polling-only: the log sends no NOTIFY either (no instance listens).
   const eventLog = new PostgresEventLog(
-    { gate, wakeups: listen ? wakeups : undefined },
+    gate,
     { ...options.eventLog, namespace },
+    listen ? wakeups : undefined,
   );
   const rateLimitStore = new PostgresRateLimitStore(gate, { namespace });
   const sweep = (now = Date.now()) => sweepExpired(gate, namespace, now, graceMs);

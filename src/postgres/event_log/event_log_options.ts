@@ -71,7 +71,15 @@ export interface PostgresEventLogOptions {
   now?: () => number;
 }
 
-/** The defaults of {@linkcode PostgresEventLogOptions} (internal to the Postgres backend). */
+/**
+ * The defaults of {@linkcode PostgresEventLogOptions} (internal to the Postgres backend).
+ *
+ * @example
+ * ```ts
+ * import { EVENT_LOG_DEFAULTS } from "./event_log_options.ts";
+ * console.log(`${EVENT_LOG_DEFAULTS.maxTotalBytes / 2 ** 20} MiB for the namespace`);
+ * ```
+ */
 export const EVENT_LOG_DEFAULTS = {
   namespace: "tether",
   maxEventsPerStream: 1_000,

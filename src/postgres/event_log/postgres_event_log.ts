@@ -41,14 +41,6 @@ export type { PostgresEventLogOptions } from "./event_log_options.ts";
 /** Rounds of eviction one write runs at most (each takes up to 64 streams). */
 const MAX_EVICT_ROUNDS = 8;
 
-/** What {@linkcode PostgresEventLog} is built on. */
-export interface PostgresEventLogParts {
-  /** The backend's gate (its pool, deadlines and outage reports). */
-  gate: PostgresGate;
-  /** The backend's wake-ups; undefined in polling-only mode (no `NOTIFY` is sent then). */
-  wakeups?: Wakeups;
-}
-
 /**
  * Resumable SSE streams in Postgres, shared by every instance on the same database and
  * namespace. Made by `createPostgresBackend` (its `eventLog`), which checks the schema first.
@@ -85,11 +77,14 @@ export class PostgresEventLog implements EventLog {
   #beating: Promise<unknown> | undefined;
   #closed = false;
 
-  /** A log on `parts.gate`, woken by `parts.wakeups` (polling only without). */
-  constructor(parts: PostgresEventLogParts, options: PostgresEventLogOptions = {}) {
+  /**
+   * A log whose statements pass `gate` (the backend's), woken by `wakeups`; without them it
+   * polls and sends no `NOTIFY` (polling-only mode).
+   */
+  constructor(gate: PostgresGate, options: PostgresEventLogOptions = {}, wakeups?: Wakeups) {
     const DEFAULT = EVENT_LOG_DEFAULTS;
-    this.#gate = parts.gate;
-    this.#wakeups = parts.wakeups;
+    this.#gate = gate;
+    this.#wakeups = wakeups;
     this.#namespace = namespaceOf(options.namespace);
     this.#maxEvents = options.maxEventsPerStream ?? DEFAULT.maxEventsPerStream;
     this.#maxStreams = options.maxStreamsPerSession ?? DEFAULT.maxStreamsPerSession;
@@ -97,7 +92,7 @@ export class PostgresEventLog implements EventLog {
     this.#maxTotalBytes = options.maxTotalBytes ?? DEFAULT.maxTotalBytes;
     const ttlSeconds = options.ttlSeconds ?? DEFAULT.ttlSeconds;
     const pollIntervalMs = options.pollIntervalMs ??
-      (parts.wakeups === undefined ? DEFAULT.pollingOnlyIntervalMs : DEFAULT.pollIntervalMs);
+      (wakeups === undefined ? DEFAULT.pollingOnlyIntervalMs : DEFAULT.pollIntervalMs);
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
     for (
       const [name, value, max] of [

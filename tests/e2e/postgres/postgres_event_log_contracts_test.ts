@@ -45,28 +45,27 @@ after(async () => {
 describePostgres("Postgres event log contract", () =>
   describeEventLog(
     "PostgresEventLog",
-    () => new PostgresEventLog({ gate, wakeups }, { namespace: `e${++n}` }),
+    () => new PostgresEventLog(gate, { namespace: `e${++n}` }, wakeups),
     {
       tailing: true,
       appendMany: true,
       bounded: (bounds) =>
-        new PostgresEventLog({ gate, wakeups }, { namespace: `eb${++n}`, ...bounds }),
+        new PostgresEventLog(gate, { namespace: `eb${++n}`, ...bounds }, wakeups),
     },
   ));
 describePostgres("Postgres event log contract, prepared statements", () =>
   describeEventLog(
     "PostgresEventLog (prepared statements)",
-    () => new PostgresEventLog({ gate: preparedGate, wakeups }, { namespace: `p${++n}` }),
+    () => new PostgresEventLog(preparedGate, { namespace: `p${++n}` }, wakeups),
     {
       tailing: true,
       appendMany: true,
-      bounded: (bounds) =>
-        new PostgresEventLog({ gate: preparedGate }, { namespace: `pb${++n}`, ...bounds }),
+      bounded: (bounds) => new PostgresEventLog(preparedGate, { namespace: `pb${++n}`, ...bounds }),
     },
   ));
 describePostgres("Postgres event log contract, polling only", () =>
   describeEventLog(
     "PostgresEventLog (polling only)",
-    () => new PostgresEventLog({ gate }, { namespace: `q${++n}`, pollIntervalMs: 50 }),
+    () => new PostgresEventLog(gate, { namespace: `q${++n}`, pollIntervalMs: 50 }),
     { tailing: true, appendMany: true },
   ));
