@@ -13,7 +13,7 @@
  */
 
 import type { Replay, WaitOptions } from "../../legacy/event_log/event_log.ts";
-import type { RequestId } from "../../jsonrpc/messages.ts";
+import { requestIdsOf } from "../../legacy/event_log/recorded_request_ids.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { readStream, type ReadTarget, storedEvents, type StreamRead } from "./event_log_reads.ts";
 
@@ -224,17 +224,5 @@ export class EventLogTails {
       const timer = setTimeout(done, ms);
       tail.resume = done;
     });
-  }
-}
-
-/** The request ids a stream recorded when it opened (JSON), or none. */
-function requestIdsOf(text: string): RequestId[] {
-  try {
-    const ids = JSON.parse(text) as unknown;
-    return Array.isArray(ids)
-      ? ids.filter((id): id is RequestId => typeof id === "string" || typeof id === "number")
-      : [];
-  } catch {
-    return [];
   }
 }

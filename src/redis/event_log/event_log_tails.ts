@@ -16,13 +16,13 @@
  * @module
  */
 
-import type { RequestId } from "../../jsonrpc/messages.ts";
 import {
   formatEventId,
   type Replay,
   type StoredEvent,
   type WaitOptions,
 } from "../../legacy/event_log/event_log.ts";
+import { requestIdsOf } from "../../legacy/event_log/recorded_request_ids.ts";
 import { aliveKeyOf } from "../bus/bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
@@ -341,18 +341,6 @@ export class EventLogTails {
     // An abort returns at once; the read finishes within its block time and frees the connection.
     read.catch(() => {});
     return await Promise.race([read, sleep(blockMs + 1_000, signal).then(() => [])]);
-  }
-}
-
-/** The request ids a stream recorded when it opened (JSON), or none. */
-function requestIdsOf(text: string): RequestId[] {
-  try {
-    const ids = JSON.parse(text) as unknown;
-    return Array.isArray(ids)
-      ? ids.filter((id): id is RequestId => typeof id === "string" || typeof id === "number")
-      : [];
-  } catch {
-    return [];
   }
 }
 
