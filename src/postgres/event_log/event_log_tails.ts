@@ -74,9 +74,11 @@ export class EventLogTails {
     seq: number,
     options: WaitOptions,
   ): Promise<Replay | undefined> {
+    // Closed: a rejection, so a follower pauses between its retries instead of asking again at once.
+    if (this.#closed) return Promise.reject(new Error("PostgresEventLog: closed"));
     const running: Replay = { streamId, events: [], complete: false };
     const signal = options.signal;
-    if (signal?.aborted || this.#closed) return Promise.resolve(running);
+    if (signal?.aborted) return Promise.resolve(running);
     this.#subscribe();
     return new Promise((resolve, reject) => {
       const key = `${sessionId}\n${streamId}`;
@@ -115,14 +117,13 @@ export class EventLogTails {
     });
   }
 
-  /** Every follower gets "still running" and the loops stop; later waits return at once. */
+  /** Every follower's wait, and every later one, rejects (the log is closed); the loops stop. */
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
+    const closed = new Error("PostgresEventLog: closed");
     for (const tail of this.#tails.values()) {
-      for (const follower of [...tail.followers]) {
-        follower.settle({ streamId: tail.streamId, events: [], complete: false });
-      }
+      for (const follower of [...tail.followers]) follower.settle(closed);
       tail.wake();
     }
   }

@@ -265,8 +265,8 @@ export class PostgresEventLog implements EventLog {
 
   /**
    * Stops the heartbeat and deletes its row (this instance's unfinished streams then count as
-   * lost for followers elsewhere at once) and ends this process's followers. Close the handler
-   * first: it finishes its streams. The backend closes its log.
+   * lost for followers elsewhere at once); this process's followers' waits reject from now on.
+   * Close the handler first: it finishes its streams. The backend closes its log.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

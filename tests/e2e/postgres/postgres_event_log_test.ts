@@ -115,7 +115,7 @@ itPostgres(
 );
 
 itPostgres(
-  "a follower on B is woken by A's NOTIFY (its poll is a minute away), and told when A stopped",
+  "a follower on B is woken by A's NOTIFY (its poll is a minute away), told when A stopped",
   async () => {
     const [a, b] = await twoInstances("woken", { eventLog: { pollIntervalMs: 60_000 } });
     try {
@@ -135,6 +135,11 @@ itPostgres(
         "the writer to be reported lost",
       );
       assert.deepEqual(lost?.writerLost, { requestIds: [7] });
+      // B closes: its followers' waits reject (a follower pauses between retries, never spins).
+      const waiting = b.eventLog.waitAfter!("s", second, { timeoutMs: 30_000 });
+      await b.eventLog.close();
+      await assert.rejects(within(waiting, 5_000, "the wait to end"), /closed/);
+      await assert.rejects(b.eventLog.waitAfter!("s", second, { timeoutMs: 30_000 }), /closed/);
     } finally {
       await a.close();
       await b.close();
