@@ -13,7 +13,8 @@
  *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
  *   UPSTREAM_PROTOCOL  auto (default: 2026-07-28 when the upstream serves it), 2026-07-28, 2025
  *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
- *                 subprocess (examples/stdio.ts), one per session
+ *                 subprocess (examples/stdio.ts): in 2026-07-28 one per principal (every
+ *                 anonymous caller together one), with UPSTREAM_PROTOCOL=2025 one per session
  *   REDIS_URL     run as one of several instances (sessions, streams, bus and tasks in Redis;
  *                 each instance opens its own upstream session for a session it serves)
  *   GATEWAY_PINS  a pin file's path: loaded when it exists; otherwise what the upstream
@@ -68,6 +69,10 @@ export function createUpstreamHandler(): McpHandler {
 
 /** The upstream the environment names. */
 export function upstreamFromEnv(env: Record<string, string | undefined>): Upstream {
+  const protocol = env.UPSTREAM_PROTOCOL || "auto";
+  if (!PROTOCOLS.includes(protocol as UpstreamProtocol)) {
+    throw new TypeError(`UPSTREAM_PROTOCOL: one of ${PROTOCOLS.join(", ")}, got ${protocol}`);
+  }
   if (env.UPSTREAM_STDIO === "1") {
     const file = fileURLToPath(new URL("./stdio.ts", import.meta.url));
     const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
@@ -77,13 +82,10 @@ export function upstreamFromEnv(env: Record<string, string | undefined>): Upstre
       command: deno?.execPath() ?? runtime!,
       args: deno === undefined ? [file] : ["run", "-A", file],
       stderr: "ignore",
+      protocol: protocol as UpstreamProtocol,
     });
   }
   if (env.UPSTREAM_URL === undefined) throw new TypeError("Set UPSTREAM_URL or UPSTREAM_STDIO=1");
-  const protocol = env.UPSTREAM_PROTOCOL || "auto";
-  if (!PROTOCOLS.includes(protocol as UpstreamProtocol)) {
-    throw new TypeError(`UPSTREAM_PROTOCOL: one of ${PROTOCOLS.join(", ")}, got ${protocol}`);
-  }
   return httpUpstream({
     name: "upstream",
     url: env.UPSTREAM_URL,

@@ -198,12 +198,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     exempt: GATEWAY_PRINCIPAL,
     now: options.now ?? Date.now,
   });
+  let relaysDropped = 0;
   const upstreams = new Map<string, Upstream>();
   for (const upstream of options.upstreams) {
     if (upstreams.has(upstream.name)) {
       throw new TypeError(`Gateway: two upstreams are named "${upstream.name}"`);
     }
-    upstreams.set(upstream.name, pooledUpstream(upstream, processes));
+    upstreams.set(upstream.name, pooledUpstream(upstream, processes, () => void relaysDropped++));
   }
   const namespace = options.namespace ?? defaultNamespace;
   const maxRelayBytes = options.maxRelayBytes ?? DEFAULT.maxRelayBytes;
@@ -220,7 +221,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     onError,
   });
-  let relaysDropped = 0;
   const relayBounds = {
     maxProgress: options.maxRelayedProgress ?? DEFAULT.maxRelayedProgress,
     maxLogs: options.maxRelayedLogs ?? DEFAULT.maxRelayedLogs,
@@ -301,6 +301,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     retryMs,
     maxRetryMs,
     onError,
+  }).catch(async (error) => {
+    // Two upstreams offer one name: the processes of 2026-07-28 stdio upstreams end too.
+    await processes.close(0);
+    throw error;
   });
 
   const caps: CapState = {
@@ -349,10 +353,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     async close(closeOptions = {}) {
       clearInterval(sweeper);
-      processes.close();
       subscriptions.close();
       const graceMs = closeOptions.graceMs ?? options.graceMs ?? DEFAULT.graceMs;
-      await Promise.all([sessions.close(graceMs), discovery.close(graceMs)]);
+      await Promise.all([
+        sessions.close(graceMs),
+        discovery.close(graceMs),
+        processes.close(graceMs),
+      ]);
     },
   };
 }

@@ -48,7 +48,12 @@ export const GATEWAY_DEFAULTS = {
     followSameOriginRedirects: false,
     protocol: "auto",
   },
-  StdioUpstreamOptions: { stderr: "inherit", maxMessageBytes: 4 * KiB * KiB },
+  StdioUpstreamOptions: {
+    stderr: "inherit",
+    maxMessageBytes: 4 * KiB * KiB,
+    protocol: "auto",
+    discoverTimeoutMs: 10 * SECOND,
+  },
   TokenCacheOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
   TokenExchangeOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
   ClientCredentialsOptions: { skewMs: 30 * SECOND },

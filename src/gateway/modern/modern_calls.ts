@@ -34,6 +34,7 @@ import { exchangeModern } from "./modern_wire.ts";
 import { checkRelayed } from "../relay_limits.ts";
 import { relayedCapabilities } from "../sessions/upstream_connection.ts";
 import { upstreamError, upstreamFailure } from "../upstream_failure.ts";
+import { GatewayBusyError } from "../sessions/upstream_sessions.ts";
 
 /** What the calls of one 2026-07-28 upstream need. */
 export interface ModernCallSettings {
@@ -163,6 +164,8 @@ export function modernCalls(
       return await send(ctx, relay, method, params, asTask, signal);
     } catch (error) {
       if (ctx.signal.aborted && signal === undefined) throw ctx.signal.reason;
+      // A stdio upstream's process cap: the caller may retry (as in a 2025 session).
+      if (error instanceof GatewayBusyError) throw error;
       throw upstreamFailure(name, error);
     }
   };

@@ -5,7 +5,9 @@
  * versions is spoken to in independent requests, any other answer of a
  * server that does not know it (a 4xx, a JSON-RPC error) falls back to a
  * 2025 session (never with `protocol: "2026-07-28"`). A transport failure is
- * a failure (the upstream is down: discovery retries), never a fallback.
+ * a failure (the upstream is down: discovery retries), never a fallback;
+ * but where the endpoint says silence is a refusal (stdio: a 2025 server may
+ * leave an unknown request unanswered), no answer within its deadline is one.
  * The session of a 2026 upstream keeps only its listen stream
  * (modern_listen.ts); the calls themselves are modern_calls.ts's.
  * @module
@@ -35,8 +37,9 @@ async function ask(
   principal: Principal,
   method: string,
   params: Record<string, unknown>,
+  timeoutMs = READ_TIMEOUT_MS,
 ): Promise<Record<string, unknown>> {
-  const signal = AbortSignal.timeout(READ_TIMEOUT_MS);
+  const signal = AbortSignal.timeout(timeoutMs);
   const post = (body: string, headers: Record<string, string>, signal: AbortSignal) =>
     endpoint.post(principal, body, headers, signal);
   const answer = await exchangeModern(post, { id: 1, method, params, capabilities: {} }, signal);
@@ -58,13 +61,16 @@ export async function negotiate(
   principal: Principal,
 ): Promise<ServerCapabilities | undefined> {
   const forced = endpoint.protocol === FIRST_MODERN_PROTOCOL_VERSION;
+  const silence = endpoint.discoverTimeoutMs;
   let result: Record<string, unknown>;
   try {
-    result = await ask(endpoint, principal, "server/discover", {});
+    result = await ask(endpoint, principal, "server/discover", {}, silence);
   } catch (error) {
+    const name = (error as { name?: unknown }).name;
     const refused = error instanceof NotAnAnswer
-      ? NOT_MODERN.has(error.status)
-      : (error as { code?: unknown }).code !== undefined;
+      ? NOT_MODERN.has(error.status) || silence !== undefined
+      : (error as { code?: unknown }).code !== undefined ||
+        (silence !== undefined && name === "TimeoutError");
     if (refused && !forced) return undefined;
     throw error;
   }

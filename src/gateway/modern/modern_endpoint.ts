@@ -23,7 +23,9 @@ import type { Principal } from "../../protocol/context/request_context.ts";
 export type UpstreamProtocol = "auto" | "2026-07-28" | "2025";
 
 /**
- * The 2026-07-28 side of an HTTP upstream (`Upstream.modern`).
+ * The 2026-07-28 side of an upstream (`Upstream.modern`): HTTP's
+ * ({@linkcode modernEndpoint}), or a stdio upstream's (lines to a process
+ * per principal, answered as SSE responses: stdio/modern_stdio_endpoint.ts).
  *
  * @example
  * ```ts ignore (internal: needs a live upstream endpoint and the caller's principal)
@@ -33,6 +35,13 @@ export type UpstreamProtocol = "auto" | "2026-07-28" | "2025";
 export interface ModernEndpoint {
   /** `"auto"` (probe, fall back to 2025) or `"2026-07-28"` (no fallback). */
   readonly protocol: "auto" | "2026-07-28";
+  /**
+   * Set where silence is how a 2025-only server answers `server/discover`
+   * (stdio: no status to read): the discover is given this long, ms, and no
+   * answer within it, or a stream that ends without one, falls back as a
+   * refusal does. Unset (HTTP): those are failures (the upstream is down).
+   */
+  readonly discoverTimeoutMs?: number;
   /** POSTs one JSON-RPC message for `principal`: the response, not yet read. */
   post(
     principal: Principal,

@@ -4,7 +4,9 @@
  * and the idle close that ends a process no call has used for a while (the
  * next call opens a new one). One timer sweeps every process, running only
  * while some live. The discovery sessions' processes (one per stdio
- * upstream) are exempt: they are not a caller's to multiply.
+ * upstream) are exempt: they are not a caller's to multiply. What else
+ * must end when the gateway closes (a 2026-07-28 stdio upstream's
+ * processes, which no session holds) registers with {@linkcode ProcessPool.closing}.
  * @module
  */
 
@@ -60,6 +62,7 @@ export class ProcessPool {
   readonly #settings: ProcessPoolSettings;
   readonly #live = new Set<PooledProcess>();
   readonly #heldBy = new Map<string, number>();
+  readonly #closers = new Set<(graceMs: number) => Promise<void>>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** A pool bounded by `settings`. */
@@ -81,6 +84,21 @@ export class ProcessPool {
   /** Processes running for callers now (exempt ones not counted). */
   get live(): number {
     return this.#live.size;
+  }
+
+  /** The principal whose processes are not counted (the gateway's own). */
+  get exempt(): Principal {
+    return this.#settings.exempt;
+  }
+
+  /** How long a process asked to end gets before it is killed, ms. */
+  get graceMs(): number {
+    return this.#settings.graceMs;
+  }
+
+  /** Registers `closer`, run by {@linkcode ProcessPool.close} with its grace. */
+  closing(closer: (graceMs: number) => Promise<void>): void {
+    this.#closers.add(closer);
   }
 
   /** The clock activity is stamped with. */
@@ -133,9 +151,13 @@ export class ProcessPool {
     }
   }
 
-  /** Stops the sweeps (the gateway closes its sessions, and so their processes, itself). */
-  close(): void {
+  /**
+   * Stops the sweeps and runs the registered closers with `graceMs` (the
+   * gateway closes its sessions, and so their processes, itself).
+   */
+  async close(graceMs: number = this.#settings.graceMs): Promise<void> {
     this.#stopSweeping();
+    await Promise.all([...this.#closers].map((closer) => closer(graceMs)));
   }
 
   #startSweeping(): void {

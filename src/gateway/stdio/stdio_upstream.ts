@@ -4,14 +4,19 @@
  * so that ending it ends whatever it started. Node, Deno and Bun only: on
  * workerd (no subprocesses) `stdioUpstream` throws when it is defined.
  * A gateway bounds the processes of its stdio upstreams (process_pool.ts);
- * the process itself is process_group_transport.ts's.
+ * the process itself is process_group_transport.ts's. Through a gateway, an
+ * upstream that serves 2026-07-28 is spoken to in it, one process per
+ * principal (modern_stdio_endpoint.ts); any other in 2025 sessions, one
+ * process per upstream session.
  * @module
  */
 
 import type { Principal } from "../../protocol/context/request_context.ts";
 import { host, ProcessGroupTransport } from "./process_group_transport.ts";
 import type { ProcessPool } from "./process_pool.ts";
+import { StdioModernEndpoint } from "./modern_stdio_endpoint.ts";
 import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
+import type { UpstreamProtocol } from "../modern/modern_endpoint.ts";
 import {
   checkUpstreamName,
   type OpenedTransport,
@@ -48,9 +53,27 @@ export interface StdioUpstreamOptions {
   stderr?: "inherit" | "ignore";
   /**
    * The largest line (one JSON-RPC message) read from it, bytes; past it the process is killed.
+   * A 2026-07-28 request larger than it is not written (its call fails).
    * @default {4_194_304}
    */
   maxMessageBytes?: number;
+  /**
+   * The revision spoken to it: `"auto"` asks `server/discover` (its answer
+   * awaited for `discoverTimeoutMs`) and speaks 2026-07-28 to a server that
+   * serves it, one process per principal shared by that principal's
+   * requests; any other answer (an error, silence, no 2026-07-28 among its
+   * versions) falls back to 2025 sessions, one process each.
+   * `"2026-07-28"` never falls back (the upstream is unavailable instead);
+   * `"2025"` never asks.
+   * @default {"auto"}
+   */
+  protocol?: UpstreamProtocol;
+  /**
+   * How long `server/discover` may go unanswered before a `"auto"` upstream
+   * counts as a 2025-only server, ms.
+   * @default {10_000}
+   */
+  discoverTimeoutMs?: number;
 }
 
 /** True where subprocesses can run (Node, Deno, Bun), false on workerd. */
@@ -61,8 +84,10 @@ export function canSpawn(): boolean {
 }
 
 /**
- * An upstream run as a subprocess speaking MCP over stdio, one process per
- * upstream session. Throws on workerd, where there are no subprocesses.
+ * An upstream run as a subprocess speaking MCP over stdio: through a
+ * gateway, one process per principal when it serves 2026-07-28 (see
+ * {@linkcode StdioUpstreamOptions.protocol}), else one per upstream
+ * session. Throws on workerd, where there are no subprocesses.
  *
  * @example
  * ```ts
@@ -83,35 +108,59 @@ export function stdioUpstream(options: StdioUpstreamOptions): Upstream {
   }
   const maxMessageBytes = options.maxMessageBytes ??
     GATEWAY_DEFAULTS.StdioUpstreamOptions.maxMessageBytes;
-  const open = async (principal: Principal, pool?: ProcessPool): Promise<OpenedTransport> => {
+  const defaults = GATEWAY_DEFAULTS.StdioUpstreamOptions;
+  const protocol = options.protocol ?? defaults.protocol;
+  const discoverTimeoutMs = options.discoverTimeoutMs ?? defaults.discoverTimeoutMs;
+  if (!(discoverTimeoutMs > 0)) {
+    throw new TypeError(`Upstream "${name}": discoverTimeoutMs must be a positive number of ms`);
+  }
+  const spawn = async (principal: Principal, pool?: ProcessPool) => {
     const env: Record<string, string> = {};
     for (const key of ["PATH", "HOME", "SYSTEMROOT"]) {
       const value = host?.env?.[key];
       if (value !== undefined) env[key] = value;
     }
     Object.assign(env, options.env, await options.credentials?.(principal));
-    const transport = new ProcessGroupTransport({
+    return new ProcessGroupTransport({
       ...options,
       env,
       maxMessageBytes,
       pool: pool === undefined ? undefined : { pool, principal },
     });
+  };
+  const open = async (principal: Principal, pool?: ProcessPool): Promise<OpenedTransport> => {
+    const transport = await spawn(principal, pool);
     return { transport, kill: () => transport.kill() };
   };
   const upstream: Upstream = { name, connect: (principal) => open(principal) };
-  openers.set(upstream, open);
+  openers.set(upstream, (pool, onDropped) => ({
+    name,
+    connect: (principal) => open(principal, pool),
+    modern: protocol === "2025" ? undefined : (() => {
+      const endpoint = new StdioModernEndpoint({
+        protocol,
+        discoverTimeoutMs,
+        maxMessageBytes,
+        exempt: pool.exempt,
+        graceMs: pool.graceMs,
+        spawn: (principal) => spawn(principal, pool),
+        onDropped,
+      });
+      pool.closing((graceMs) => endpoint.close(graceMs));
+      return endpoint;
+    })(),
+  }));
   return upstream;
 }
 
-/** How each stdio upstream opens a process, in a pool or in none. */
-const openers = new WeakMap<
-  Upstream,
-  (principal: Principal, pool?: ProcessPool) => Promise<OpenedTransport>
->();
+/** How each stdio upstream is served in a pool (its 2026-07-28 side's drops counted by `onDropped`). */
+const openers = new WeakMap<Upstream, (pool: ProcessPool, onDropped: () => void) => Upstream>();
 
 /**
  * `upstream` with its processes in `pool` (bounded, closed when idle) when
- * it is a stdio upstream; any other upstream as it is.
+ * it is a stdio upstream, with its 2026-07-28 side (unless `protocol:
+ * "2025"`) whose unattributable messages `onDropped` counts, and whose
+ * processes end when the pool closes; any other upstream as it is.
  *
  * @example
  * ```ts
@@ -129,8 +178,10 @@ const openers = new WeakMap<
  * console.log(local.name); // "local"
  * ```
  */
-export function pooledUpstream(upstream: Upstream, pool: ProcessPool): Upstream {
-  const open = openers.get(upstream);
-  if (open === undefined) return upstream;
-  return { name: upstream.name, connect: (principal) => open(principal, pool) };
+export function pooledUpstream(
+  upstream: Upstream,
+  pool: ProcessPool,
+  onDropped: () => void = () => {},
+): Upstream {
+  return openers.get(upstream)?.(pool, onDropped) ?? upstream;
 }
