@@ -106,7 +106,7 @@ export interface Upstream {
   readonly name: string;
   /** Opens one fresh transport (one upstream session) for `principal`. */
   connect(principal: Principal): Promise<OpenedTransport>;
-  /** Its 2026-07-28 side, when it may serve that revision (HTTP upstreams; see modern_endpoint.ts). */
+  /** Its 2026-07-28 side, when it may serve that revision (HTTP upstreams, stdio ones in a gateway; see modern_endpoint.ts). */
   readonly modern?: ModernEndpoint;
 }
 

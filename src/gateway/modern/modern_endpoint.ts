@@ -10,7 +10,7 @@
 import type { Principal } from "../../protocol/context/request_context.ts";
 
 /**
- * Which revision the gateway speaks to an HTTP upstream: `"auto"` asks
+ * Which revision the gateway speaks to an upstream (HTTP or stdio): `"auto"` asks
  * `server/discover` first and falls back to a 2025 session when the
  * upstream does not serve 2026-07-28; `"2026-07-28"` or `"2025"` forces one.
  *
