@@ -135,12 +135,14 @@ export interface GatewayOptions {
    */
   onError?: (error: unknown) => void;
   /**
-   * The first wait before an upstream unavailable at startup is tried again, ms; it doubles each try.
+   * The first wait before an upstream unavailable at startup, or an
+   * upstream whose reread of its lists failed (its previous lists stay
+   * served), is tried again, ms; it doubles each try.
    * @default {1_000}
    */
   retryMs?: number;
   /**
-   * The longest wait between tries of an unavailable upstream, ms.
+   * The longest wait between tries of an unavailable upstream or a failed reread, ms.
    * @default {60_000}
    */
   maxRetryMs?: number;

@@ -57,6 +57,11 @@ export class Discovery {
   readonly #connections = new Map<string, DiscoverySession>();
   /** Upstreams not read yet, with their next wait and pending timer. */
   readonly #down = new Map<string, { waitMs: number; timer?: ReturnType<typeof setTimeout> }>();
+  /** Upstreams whose reread failed: the lists to read again, the next wait and its timer. */
+  readonly #stale = new Map<
+    string,
+    { kinds: Set<ListKind>; waitMs: number; timer: ReturnType<typeof setTimeout> }
+  >();
   #closed = false;
 
   private constructor(settings: DiscoverySettings) {
@@ -131,6 +136,7 @@ export class Discovery {
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     for (const down of this.#down.values()) clearTimeout(down.timer);
+    for (const stale of this.#stale.values()) clearTimeout(stale.timer);
     await Promise.all([...this.#connections.values()].map((c) => c.close(graceMs)));
   }
 
@@ -172,6 +178,30 @@ export class Discovery {
     this.#down.set(name, { waitMs: Math.min(waitMs * 2, maxRetryMs), timer });
   }
 
+  /**
+   * Reports `name`'s failed reread of `kinds` (once until a reread answers)
+   * and schedules the next try of every list not read since.
+   */
+  #retryReread(name: string, kinds: readonly ListKind[], error: unknown): void {
+    const { retryMs, maxRetryMs } = this.#settings;
+    const stale = this.#stale.get(name);
+    if (stale === undefined) {
+      this.#settings.onError(
+        new Error(
+          `Gateway: rereading the lists of upstream "${name}" failed; serving its previous ` +
+            `lists, trying again after ${retryMs} ms, then doubling up to ${maxRetryMs} ms`,
+          { cause: error },
+        ),
+      );
+    }
+    clearTimeout(stale?.timer);
+    const pending = new Set([...stale?.kinds ?? [], ...kinds]);
+    const waitMs = stale?.waitMs ?? retryMs;
+    const timer = setTimeout(() => this.#refresher.changed(name, [...pending]), waitMs);
+    unrefTimer(timer);
+    this.#stale.set(name, { kinds: pending, waitMs: Math.min(waitMs * 2, maxRetryMs), timer });
+  }
+
   /** Rereads `kinds` of `name` (every list when it was never read) and serves them. */
   async #reread(name: string, kinds: readonly ListKind[]): Promise<void> {
     if (this.#closed) return;
@@ -190,8 +220,20 @@ export class Discovery {
       this.#update(name, fresh, ALL_KINDS);
       return;
     }
-    const connection = await this.#connection(name);
-    const fresh = await this.#settings.read(this.#settings.upstreams.get(name)!, connection, kinds);
-    if (!this.#closed) this.#update(name, fresh, kinds);
+    let fresh;
+    try {
+      const connection = await this.#connection(name);
+      fresh = await this.#settings.read(this.#settings.upstreams.get(name)!, connection, kinds);
+    } catch (error) {
+      if (!this.#closed) this.#retryReread(name, kinds, error);
+      return;
+    }
+    if (this.#closed) return;
+    const stale = this.#stale.get(name);
+    if (stale !== undefined && [...stale.kinds].every((kind) => kinds.includes(kind))) {
+      clearTimeout(stale.timer);
+      this.#stale.delete(name);
+    }
+    this.#update(name, fresh, kinds);
   }
 }

@@ -2,8 +2,10 @@
  * An upstream that is down at startup does not stop the gateway: it starts
  * with the others, reports the upstream once and in `stats()`, tries it
  * again with backoff, and serves it (one list_changed per list) when it
- * answers; `close()` ends the tries. Driven by a hostile upstream that
- * answers 503 until the test lets it in.
+ * answers; `close()` ends the tries. A reread that fails (its requests
+ * refused after the change was announced) keeps the previous lists, is
+ * reported once and tried again with the same backoff until it answers.
+ * Driven by a hostile upstream that answers 503 until the test lets it in.
  */
 
 import assert from "node:assert/strict";
@@ -92,6 +94,43 @@ describe("gateway lists: an upstream down at startup", () => {
       assert.equal(down.refused, after, "no try after close");
     } finally {
       await down.close();
+    }
+  });
+
+  it("a reread that fails keeps the previous lists, is reported once and tried again until it answers", async () => {
+    const up = await startHostileUpstream({ tools: ["one"] });
+    let gw: Awaited<ReturnType<typeof startListsGateway>> | undefined;
+    try {
+      gw = await startListsGateway({ up }, {}, { retryMs: 20, maxRetryMs: 80 });
+      const client = await gw.connect();
+      const names = async () => (await client.client.listTools()).tools.map((t) => t.name);
+      assert.deepEqual(await names(), ["up_one"]);
+      // The change reaches the gateway on its open listen stream; the reread's requests fail
+      // (as a reset connection does), then several tries more (20, 40, 80, 80 ms ...).
+      up.refusing = true;
+      up.setTools(["one", "two"]);
+      await waitFor(() => up.refused >= 4, "the reread tried again");
+      assert.equal(gw.errors.length, 1, gw.errors.map((error) => error.message).join("\n"));
+      assert.match(
+        gw.errors[0].message,
+        /^Gateway: rereading the lists of upstream "up" failed; serving its previous lists, trying again after 20 ms, then doubling up to 80 ms$/,
+      );
+      assert.deepEqual(await names(), ["up_one"], "the previous lists are served meanwhile");
+      assert.deepEqual(gw.gateway.stats().unavailable, [], "its calls still go to it");
+
+      up.refusing = false;
+      await waitFor(async () => (await names()).includes("up_two"), "served once it answers");
+      assert.equal(
+        textOf(await client.client.callTool({ name: "up_two", arguments: {} })),
+        "upstream two got {}",
+      );
+      const after = up.refused;
+      await sleep(300);
+      assert.equal(up.refused, after, "no try after the reread that answered");
+      assert.equal(gw.errors.length, 1, gw.errors.map((error) => error.message).join("\n"));
+    } finally {
+      await gw?.close();
+      await up.close();
     }
   });
 
