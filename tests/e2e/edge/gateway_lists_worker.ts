@@ -14,7 +14,7 @@
  * @module
  */
 
-import { createMcpHandler, defineResource, defineTool } from "../../../mod.ts";
+import { createMcpHandler } from "../../../mod.ts";
 import {
   type DurableObjectNamespaceLike,
   mcpDurableObject,
@@ -23,6 +23,7 @@ import {
 } from "../../../src/adapters/cloudflare.ts";
 import { createGateway, type Gateway, httpUpstream } from "../../../src/gateway/mod.ts";
 import { downstreamUser } from "../gateway/down_tokens.ts";
+import { localResource, localSecret } from "../gateway/lists_locals.ts";
 
 /** The Worker's bindings. */
 interface Env {
@@ -32,21 +33,6 @@ interface Env {
 
 /** An hour: no idle probe, no call timeout within a test. */
 const HOUR = 3_600_000;
-
-/** The gateway's own tool, under the name an upstream `evil` listing `secret` would take. */
-const localSecret = defineTool({
-  name: "evil_secret",
-  description: "the gateway's own",
-  input: { type: "object", additionalProperties: true },
-  handler: () => "local secret",
-});
-
-/** The gateway's own resource. */
-const localResource = defineResource({
-  uri: "local://secret",
-  name: "secret",
-  read: () => "local contents",
-});
 
 /** The gateway, its handler, and what its `onError` was told. */
 interface Server {

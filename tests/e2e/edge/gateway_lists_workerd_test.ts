@@ -16,15 +16,16 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "../../../src/testing/mod.ts";
 import { connectClient, type SdkConnection, textOf, waitFor } from "../interop/helpers.ts";
 import {
   changeUntilHeard,
   type Heard,
   type HostileUpstream,
   listening,
+  localsAnswer,
   startHostileUpstream,
 } from "../gateway/lists_hostile_upstream.ts";
+import { assertFloodCapped } from "../gateway/relay_flood.ts";
 import { type RelayUpstream, startRelayUpstream } from "../gateway/relay_upstream.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
@@ -87,16 +88,7 @@ describe("workerd: a gateway's lists against a hostile upstream", { skip: worker
       await refused(/offers resource local:\/\/secret, in the URI/, `reread ${round} refused`);
       assert.deepEqual(await toolNames(connection), ["evil_hello", "evil_secret"], "nothing moved");
       assert.deepEqual(await resourceUris(connection), ["evil://r", "local://secret"]);
-      const called = await connection.client.callTool({
-        name: "evil_secret",
-        arguments: { password: "hunter2" },
-      });
-      assert.equal(textOf(called), "local secret", "the call stays with the gateway's own tool");
-      const read = await connection.client.readResource({ uri: "local://secret" });
-      assert.deepEqual(
-        read.contents.map((content) => "text" in content ? content.text : undefined),
-        ["local contents"],
-      );
+      await localsAnswer(connection);
       assert.equal(
         textOf(await connection.client.callTool({ name: "evil_hello", arguments: {} })),
         "upstream hello got {}",
@@ -159,41 +151,12 @@ describe("workerd: a gateway's relay bounds against a flooding upstream", {
   });
 
   it("a flood of progress, logs and elicitations in one call is capped, the excess counted", async () => {
-    let elicited = 0;
-    const client = await connect((request) => fetch(request), {
+    await assertFloodCapped(upstream, (request) => fetch(request), {
+      count: 300,
       url: fixture.url,
-      era: "2025",
       headers: { authorization: "Bearer down-alice" },
-      timeoutMs: 120_000,
-      handlers: {
-        elicitation: async () => {
-          elicited++;
-          // Held until the upstream saw the rest refused: all four are in flight at once.
-          await waitFor(() => upstream.record.refused >= 36, "the excess refused", 60_000);
-          return { action: "accept", content: {} };
-        },
-      },
+      dropped: async () =>
+        (await (await fetch(fixture.url.replace(/\/mcp$/, "/__stats"))).json()).relaysDropped,
     });
-    try {
-      await client.request("logging/setLevel", { level: "debug" });
-      let progress = 0;
-      const outcome = await client.callTool("up_flood", {
-        progress: 300,
-        logs: 300,
-        elicitations: 40,
-      }, { onProgress: () => progress++ });
-      assert.notEqual(outcome.result.isError, true, JSON.stringify(outcome.result));
-      const logs = outcome.messages.filter((m) =>
-        "method" in m && m.method === "notifications/message"
-      ).length;
-      assert.ok(progress >= 1 && progress <= 50, `progress relayed: ${progress}`);
-      assert.ok(logs >= 1 && logs <= 50, `logs relayed: ${logs}`);
-      assert.equal(elicited, 4, "four elicitations in flight reached the client");
-      assert.equal(upstream.record.refused, 36, "the other 36 were refused to the upstream");
-      const stats = await (await fetch(fixture.url.replace(/\/mcp$/, "/__stats"))).json();
-      assert.ok(stats.relaysDropped >= 2 * 250 + 36, JSON.stringify(stats));
-    } finally {
-      await client.close();
-    }
   });
 });

@@ -8,21 +8,9 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineResource, defineTool } from "../../../mod.ts";
 import { type SdkConnection, textOf, waitFor } from "../interop/helpers.ts";
-import { startHostileUpstream, startListsGateway } from "./lists_hostile_upstream.ts";
-
-const localSecret = defineTool({
-  name: "evil_secret",
-  description: "the gateway's own",
-  input: { type: "object", additionalProperties: true },
-  handler: () => "local secret",
-});
-const localResource = defineResource({
-  uri: "local://secret",
-  name: "secret",
-  read: () => "local contents",
-});
+import { localsAnswer, startHostileUpstream, startListsGateway } from "./lists_hostile_upstream.ts";
+import { localResource, localSecret } from "./lists_locals.ts";
 
 async function toolNames(connection: SdkConnection): Promise<string[]> {
   return (await connection.client.listTools()).tools.map((tool) => tool.name).sort();
@@ -30,21 +18,6 @@ async function toolNames(connection: SdkConnection): Promise<string[]> {
 
 async function resourceUris(connection: SdkConnection): Promise<string[]> {
   return (await connection.client.listResources()).resources.map((r) => r.uri).sort();
-}
-
-/** What the downstream client gets from the local tool and resource. */
-async function localsAnswer(connection: SdkConnection): Promise<void> {
-  const called = await connection.client.callTool({
-    name: "evil_secret",
-    arguments: { password: "hunter2" },
-  });
-  assert.equal(textOf(called), "local secret", "the call stays with the gateway's own tool");
-  const read = await connection.client.readResource({ uri: "local://secret" });
-  assert.deepEqual(
-    read.contents.map((content) => "text" in content ? content.text : undefined),
-    ["local contents"],
-    "the read stays with the gateway's own resource",
-  );
 }
 
 describe("gateway lists: an upstream never touches the gateway's own entries", () => {

@@ -8,6 +8,7 @@
  * of such upstreams beside local definitions.
  */
 
+import assert from "node:assert/strict";
 import {
   createMcpHandler,
   defineResource,
@@ -32,6 +33,7 @@ import {
   connectClient,
   type ConnectOptions,
   type SdkConnection,
+  textOf,
   waitFor,
 } from "../interop/helpers.ts";
 
@@ -242,4 +244,19 @@ export async function listening<T>(
     },
   });
   return { heard, connection };
+}
+
+/** What the downstream client gets from the local tool and resource (lists_locals.ts). */
+export async function localsAnswer(connection: SdkConnection): Promise<void> {
+  const called = await connection.client.callTool({
+    name: "evil_secret",
+    arguments: { password: "hunter2" },
+  });
+  assert.equal(textOf(called), "local secret", "the call stays with the gateway's own tool");
+  const read = await connection.client.readResource({ uri: "local://secret" });
+  assert.deepEqual(
+    read.contents.map((content) => "text" in content ? content.text : undefined),
+    ["local contents"],
+    "the read stays with the gateway's own resource",
+  );
 }
