@@ -53,7 +53,10 @@ describe("gateway lists: one change, one list_changed", () => {
       );
       assert.deepEqual(sessions.map((heard) => heard.tools), [1, 1]);
       assert.deepEqual(sessions.map((heard) => heard.resources), [1, 1]);
-      assert.deepEqual(gw.errors, []);
+      // A reread whose request met a reset connection (a loaded host) is told and tried again:
+      // the one notification above is what it pins.
+      const failed = /^Gateway: rereading the lists of upstream "up" failed; /;
+      assert.deepEqual(gw.errors.filter((error) => !failed.test(error.message)), []);
     } finally {
       await gw.close();
       await upstream.close();
