@@ -1,13 +1,14 @@
 /**
- * `@tether/mcp/postgres`: several tether instances share sessions, resumable streams and
- * rate-limit budgets on the Postgres database a team already runs. The tables are the truth (`NOTIFY` only wakes);
+ * `@tether/mcp/postgres`: several tether instances share sessions, resumable streams, the
+ * message bus (cancellations, replies, session ends, notifications) and rate-limit budgets on
+ * the Postgres database a team already runs. The tables are the truth (`NOTIFY` only wakes);
  * every statement has a deadline and a Postgres that cannot answer makes requests `503` +
  * `Retry-After`, never a hang; rows carry their deadlines and any live instance deletes
  * expired ones in batches. The tables come from a versioned migration you run
  * ({@linkcode migratePostgres}); a missing or older schema is refused at startup. One
  * postgres.js pool (2-4 connections, no prepared statements: PgBouncer's transaction mode
- * works) and one listening connection per instance. Not here yet: the bus and the task store
- * (use `@tether/mcp/redis` for those).
+ * works) and one listening connection per instance. Not here yet: the task store (use
+ * `@tether/mcp/redis` for it).
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
  *   streams: { eventLog: backend.eventLog },
+ *   bus: backend.bus,
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -44,5 +46,7 @@ export {
   PostgresRateLimitStore,
   type PostgresRateLimitStoreOptions,
 } from "./limits/postgres_rate_limit_store.ts";
+export { BUS_CHANNEL, CANCEL_MARK_MS, PostgresBus } from "./bus/postgres_bus.ts";
+export type { PostgresBusOptions } from "./bus/bus_options.ts";
 export { migratePostgres, SCHEMA_VERSION } from "./connection/postgres_schema.ts";
 export type { Wakeups } from "./connection/postgres_wakeups.ts";

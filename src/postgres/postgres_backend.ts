@@ -1,9 +1,9 @@
 /**
- * `createPostgresBackend`: the session store, event log and rate-limit store of several
- * instances on one Postgres database, from a URL. It wires the rooms beside it: one bounded pool
- * and one listening connection (connection/: deadlines, outage reports, wake-ups, the schema
- * check), the stores (sessions/, event_log/, limits/) and the expiry sweep; it implements none
- * of them.
+ * `createPostgresBackend`: the session store, event log, message bus and rate-limit store of
+ * several instances on one Postgres database, from a URL. It wires the rooms beside it: one
+ * bounded pool and one listening connection (connection/: deadlines, outage reports, wake-ups,
+ * the schema check), the stores (sessions/, event_log/, bus/, limits/) and the expiry sweep; it
+ * implements none of them.
  * @module
  */
 
@@ -19,6 +19,8 @@ import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_s
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
 import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
 import type { PostgresEventLogOptions } from "./event_log/event_log_options.ts";
+import { PostgresBus } from "./bus/postgres_bus.ts";
+import type { PostgresBusOptions } from "./bus/bus_options.ts";
 
 /**
  * Where the backend connects.
@@ -114,6 +116,12 @@ export interface PostgresBackendOptions {
    */
   eventLog?: Omit<PostgresEventLogOptions, "namespace">;
   /**
+   * Options of the bus: its bounds per inbox, its poll interval and how long an instance counts
+   * as alive (see {@linkcode PostgresBusOptions}).
+   * @default {{}}
+   */
+  bus?: Omit<PostgresBusOptions, "onError">;
+  /**
    * Reports storage faults once per outage (a short `StorageOutageError`, then one
    * `StorageRecoveredError` at its first success). Default: `console.error`, one line.
    * @default {console.error}
@@ -137,6 +145,7 @@ export interface PostgresBackendOptions {
  *   name: "app",
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
+ *   bus: backend.bus,
  * });
  * // on shutdown:
  * await handler.close({ graceMs: 5_000 });
@@ -151,13 +160,17 @@ export interface PostgresBackend {
    * instance, within one byte budget for the namespace.
    */
   readonly eventLog: PostgresEventLog;
+  /** Cancellations, replies, session ends, notifications between instances. */
+  readonly bus: PostgresBus;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
   readonly rateLimitStore: PostgresRateLimitStore;
   /** Wake-ups between instances (`LISTEN`/`NOTIFY`; never called back when polling-only). */
   readonly wakeups: Wakeups;
   /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
-  sweepExpired(now?: number): Promise<{ rateLimits: number; sessions: number; events: number }>;
-  /** Stops the sweep and closes the pool and the listening connection. */
+  sweepExpired(
+    now?: number,
+  ): Promise<{ rateLimits: number; sessions: number; events: number; bus: number }>;
+  /** Stops the sweep and the bus and closes the pool and the listening connection. */
   close(): Promise<void>;
 }
 
@@ -182,6 +195,7 @@ export interface PostgresBackend {
  *   version: "1.0.0",
  *   sessions: { store: backend.sessionStore },
  *   streams: { eventLog: backend.eventLog },
+ *   bus: backend.bus,
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -238,7 +252,9 @@ export async function createPostgresBackend(
     listen,
     timeoutMs: connectMs,
   });
-  const sessionStore = new PostgresSessionStore(gate, { namespace });
+  const bus = new PostgresBus(gate, wakeups, namespace, listen, { ...options.bus, onError });
+  // Each read-and-touch records this instance as a holder of the session: its bus messages come here.
+  const sessionStore = new PostgresSessionStore(gate, { namespace, holder: bus.instanceId });
   // Polling-only: the log sends no NOTIFY either (no instance listens).
   const eventLog = new PostgresEventLog(
     gate,
@@ -252,6 +268,7 @@ export async function createPostgresBackend(
   return {
     sessionStore,
     eventLog,
+    bus,
     rateLimitStore,
     wakeups,
     sweepExpired: sweep,
@@ -259,6 +276,7 @@ export async function createPostgresBackend(
       closing ??= (async () => {
         stopSweeping();
         await eventLog.close();
+        await bus.close();
         await wakeups.close();
         await pool.end({ timeout: 1 });
       })(),

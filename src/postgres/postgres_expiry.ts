@@ -8,11 +8,13 @@
  * sweeps, such as after every instance died), and the event log's sessions past their deadline
  * or whose session record went (in batches of {@linkcode EVENT_EXPIRY_BATCH}). A sweep goes on until a batch comes back short,
  * so after every instance died, the first sweep of one that comes back leaves nothing expired.
+ * The bus's rows past their deadlines go the same way (bus/bus_expiry.ts).
  * @module
  */
 
 import { unrefTimer } from "../runtime.ts";
 import type { PostgresGate, PostgresSql } from "./connection/postgres_gate.ts";
+import { busExpiry } from "./bus/bus_expiry.ts";
 
 /** Rows one statement of the sweep deletes at most. */
 export const EXPIRY_BATCH = 1_000;
@@ -34,6 +36,8 @@ export interface ExpirySweepCounts {
    * `tether_sessions`) is gone, with their streams and events.
    */
   events: number;
+  /** Bus rows past their deadlines (messages, instances, request records, marks, holders). */
+  bus: number;
 }
 
 /**
@@ -81,10 +85,22 @@ export async function sweepExpired(
       },
       EVENT_EXPIRY_BATCH,
     ),
+    bus: await sum(
+      busExpiry(namespace, now, graceMs, EXPIRY_BATCH).map((batch) => () =>
+        deleteInBatches(gate, batch)
+      ),
+    ),
   };
 }
 
-/** Runs the batch `make` builds until one deletes fewer than `batch`; how many it deleted. */
+/** Runs `steps` one after the other; the sum of what they deleted. */
+async function sum(steps: (() => Promise<number>)[]): Promise<number> {
+  let total = 0;
+  for (const step of steps) total += await step();
+  return total;
+}
+
+/** Runs the batch `make` builds until one deletes fewer than a batch; how many it deleted. */
 async function deleteInBatches(
   gate: PostgresGate,
   make: (sql: PostgresSql) => Promise<{ count: number }>,

@@ -17,6 +17,7 @@ export type PostgresSeam =
   | "session store"
   | "event log"
   | "rate-limit store"
+  | "bus"
   | "expiry sweep"
   | "listener"
   | "schema check";

@@ -11,6 +11,7 @@ import postgres from "postgres";
 import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
 import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
+import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
 
 /**
  * The schema version this code reads and writes (`tether_schema`'s highest row).
@@ -21,7 +22,7 @@ import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -126,8 +127,11 @@ END $$;
  */
 const STEP_2 = EVENT_LOG_STEP;
 
+/** Version 3: the message bus (src/postgres/bus/bus_schema.ts). */
+const STEP_3 = BUS_SCHEMA_STEP;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1, STEP_2];
+const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,

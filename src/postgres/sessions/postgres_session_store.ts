@@ -7,7 +7,8 @@
  * together. Reads ignore rows past their deadline; `sweep` deletes them in bounded batches
  * (`FOR UPDATE SKIP LOCKED`: each expiry is reported by the one instance that deleted it).
  *
- * Scope: records and state only (streams and the bus are other seams). The clock is the
+ * Scope: records and state only (streams and the bus are other seams; with `holder`, an owner's
+ * touch records the bus's holder in the same statement: bus/bus_holders.ts). The clock is the
  * caller's (`now`), as in every store: instances' clocks should agree (NTP).
  * @module
  */
@@ -24,6 +25,7 @@ import type {
   PostgresSql,
   PostgresTransaction,
 } from "../connection/postgres_gate.ts";
+import { touchHolding } from "../bus/bus_holders.ts";
 
 /**
  * Options of {@linkcode PostgresSessionStore}.
@@ -47,6 +49,13 @@ export interface PostgresSessionStoreOptions {
    * @default {10000}
    */
   maxSweptPerSweep?: number;
+  /**
+   * The bus instance each read-and-touch by the owner records as a holder of the session, in
+   * the same statement, so the session's bus messages come to this instance
+   * (`createPostgresBackend` sets it to its bus's id).
+   * @default undefined
+   */
+  holder?: string;
 }
 
 /** Rows one sweep statement deletes at most. */
@@ -82,6 +91,7 @@ export class PostgresSessionStore implements SessionStore {
   readonly #gate: PostgresGate;
   readonly #namespace: string;
   readonly #maxSwept: number;
+  readonly #holder: string | undefined;
 
   /** A store whose statements pass `gate`. */
   constructor(gate: PostgresGate, options: PostgresSessionStoreOptions = {}) {
@@ -94,6 +104,7 @@ export class PostgresSessionStore implements SessionStore {
       );
     }
     this.#maxSwept = maxSwept;
+    this.#holder = options.holder;
   }
 
   #run<T>(make: (sql: PostgresSql) => Promise<T>): Promise<T> {
@@ -141,12 +152,23 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<SessionRecord | undefined> {
     const idle = Math.min(use.idleTtlMs, NO_LIMIT);
     const absolute = Math.min(use.absoluteTtlMs, NO_LIMIT);
+    const holder = this.#holder;
     const rows = await this.#run((sql) =>
-      sql`UPDATE tether_sessions
+      holder === undefined
+        ? sql`UPDATE tether_sessions
       SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
       WHERE namespace = ${this.#namespace} AND id = ${id} AND expires_at > ${now}
         AND owner_key = ${use.ownerKey}
       RETURNING record, expires_at`
+        : touchHolding(sql, {
+          namespace: this.#namespace,
+          id,
+          now,
+          ownerKey: use.ownerKey,
+          idle,
+          absolute,
+          holder,
+        })
     );
     if (rows.length > 0) return recordOf(rows[0] as SessionRow);
     return await this.get(id, now);

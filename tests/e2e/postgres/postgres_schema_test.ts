@@ -70,9 +70,7 @@ itPostgres(
       await assert.rejects(
         createPostgresBackend({ url }, { listen: false }),
         new RegExp(
-          `version ${
-            SCHEMA_VERSION + 1
-          }, newer than this tether's ${SCHEMA_VERSION}: upgrade tether`,
+          `version ${SCHEMA_VERSION + 1}, newer than this tether's ${SCHEMA_VERSION}: upgrade`,
         ),
       );
       await assert.rejects(migratePostgres(url), /newer than this tether's/, "nor migrated down");

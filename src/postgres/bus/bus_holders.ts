@@ -1,0 +1,62 @@
+/**
+ * The holders of a session, as the Postgres bus routes by them: the session store's
+ * read-and-touch by the owner records the instance serving it (`tether_bus_holders`) in the same
+ * statement, so a session's messages come to the instances that used it. A record written within
+ * {@linkcode HOLDER_REFRESH_MS} is left as it is: a session used again and again costs one holder
+ * write per that long, not one per request. It routes nothing (postgres_bus.ts does).
+ * @module
+ */
+
+import type { PostgresSql } from "../connection/postgres_gate.ts";
+
+/**
+ * How recent a holder's record may be for a touch to leave it as it is, ms: less than the
+ * delivery's release delay (`RELEASE_AFTER_MS`, 2 s), so a release never removes an instance
+ * that used the session since the message that made it consider releasing.
+ */
+export const HOLDER_REFRESH_MS = 500;
+
+/** What one touch of a session by its owner is. */
+export interface HoldingTouch {
+  namespace: string;
+  id: string;
+  /** The session store's clock (the deadline's). */
+  now: number;
+  ownerKey: string;
+  idle: number;
+  absolute: number;
+  /** The bus instance serving the request. */
+  holder: string;
+}
+
+/**
+ * The owner's touch of a session (its new deadline, as the session store's `getAndTouch` moves
+ * it), recording `holder` as a holder of the session in the same statement; the record and new
+ * deadline of the session when live and owned, no row otherwise.
+ *
+ * @example
+ * ```ts ignore (internal fragment: the session store runs it through its gate)
+ * const rows = await touchHolding(sql, { namespace, id, now, ownerKey, idle, absolute, holder });
+ * ```
+ */
+export function touchHolding(sql: PostgresSql, touch: HoldingTouch) {
+  const { namespace, id, now, ownerKey, idle, absolute, holder } = touch;
+  const usedAt = Date.now(); // the bus's release compares it with this clock
+  return sql`WITH touched AS (
+    UPDATE tether_sessions
+    SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
+    WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
+      AND owner_key = ${ownerKey}
+    RETURNING record, expires_at
+  ), held AS (
+    INSERT INTO tether_bus_holders AS h (namespace, session_id, instance_id, used_at, expires_at)
+    SELECT ${namespace}, ${id}, ${holder}, ${usedAt}, touched.expires_at FROM touched
+    WHERE NOT EXISTS (SELECT 1 FROM tether_bus_holders r
+      WHERE r.namespace = ${namespace} AND r.session_id = ${id}
+        AND r.instance_id = ${holder} AND r.used_at >= ${usedAt - HOLDER_REFRESH_MS})
+    ON CONFLICT (namespace, session_id, instance_id) DO UPDATE
+    SET used_at = greatest(h.used_at, excluded.used_at),
+      expires_at = greatest(h.expires_at, excluded.expires_at)
+  )
+  SELECT record, expires_at FROM touched`;
+}
