@@ -54,6 +54,8 @@ export class BusInbox {
   /** Ids delivered since the last read that succeeded: the next read deletes them. */
   #delivered: string[] = [];
   #refreshDue = 0;
+  /** True once a refresh wrote the instance's row (close deletes it). */
+  #registered = false;
   #loop: Promise<void> | undefined;
   #stopped = false;
   #woken = false;
@@ -85,11 +87,10 @@ export class BusInbox {
 
   /** Stops reading and deletes the instance's rows (best effort: they expire anyway). */
   async close(): Promise<void> {
-    const started = this.#loop !== undefined && !this.#stopped;
     this.#stopped = true;
     this.wake();
     if (this.#loop !== undefined) await settledWithin(this.#loop, CLOSE_WAIT_MS);
-    if (!started) return;
+    if (!this.#registered) return;
     const { gate, namespace, instanceId } = this.#setup;
     await gate.run("bus", (sql) =>
       sql`WITH inbox AS (
@@ -175,6 +176,7 @@ export class BusInbox {
       VALUES (${namespace}, ${instanceId}, ${at + aliveMs}, ${at + 4 * aliveMs})
       ON CONFLICT (namespace, id) DO UPDATE
       SET alive_until = excluded.alive_until, expires_at = excluded.expires_at`);
+    this.#registered = true;
     this.#refreshDue = at + Math.max(1, Math.floor(aliveMs / 3));
   }
 

@@ -64,6 +64,8 @@ async function instance(
   const backend = await createPostgresBackend({ url: server!.url, listenUrl: options.listenUrl }, {
     namespace,
     onError: () => {},
+    // Room for a loaded machine: a stopped Postgres is refused at once (connection refused).
+    statementTimeoutMs: 5_000,
     // No poll nor liveness refresh (which reads too) within the test: only wake-ups deliver.
     bus: { pollIntervalMs: 60_000, aliveMs: 300_000 },
   });

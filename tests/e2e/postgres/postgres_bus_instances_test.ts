@@ -4,7 +4,8 @@
  * the tool running on A, a DELETE on B ends A's call and listening stream, an elicitation reply
  * POSTed to another instance reaches the tool waiting where it runs (the official SDK client,
  * rotating its requests), notifications reach A's listening stream, and a 2026-07-28 cancel on
- * B reaches the call on A; the same with wake-ups (`LISTEN`) and polling-only.
+ * B reaches the call on A; the same with wake-ups (`LISTEN`: one listening connection per
+ * instance, whatever the sessions) and polling-only (none).
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
@@ -244,6 +245,12 @@ for (const listen of [true, false]) {
       }
       assert.deepEqual(seen.sort(), ["B", "C"]);
       await reader.cancel();
+      const listeners = await server!.psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tether listener'",
+      );
+      // A's bus subscribed with its first request (B and C only published): at most one each.
+      const count = Number(listeners.trim());
+      assert.ok(listen ? count >= 1 && count <= 3 : count === 0, `${count} listeners`);
     });
 
     it("a 2026-07-28 cancel POSTed to B aborts the call running on A", async () => {
