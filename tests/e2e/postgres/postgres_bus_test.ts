@@ -2,7 +2,8 @@
  * The Postgres bus addressed to owners, and its bounds, against a real PostgreSQL 15: a
  * session's message reaches only the instances that used the session (of five), an instance
  * that never came alive or closed gets nothing and leaves the session's holders, `release` keeps
- * an instance that used the session since, each inbox keeps at most `maxLength` rows and
+ * an instance that used the session since (and instances that got a session's message while
+ * holding nothing of it release it, through four handlers), each inbox keeps at most `maxLength` rows and
  * `maxBytes` bytes (the newest), a message over `maxMessageBytes` is refused, and the expiry sweep
  * deletes the rows past their deadlines.
  */
@@ -17,7 +18,8 @@ import { migratePostgres } from "../../../src/postgres/mod.ts";
 import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
 import type { PostgresBusOptions } from "../../../src/postgres/bus/bus_options.ts";
 import { type BusMessage, BusMessageTooLargeError } from "../../../src/storage/mod.ts";
-import { until } from "../../helpers.ts";
+import { defineTool } from "../../../mod.ts";
+import { initialize, makeHandler, postRequest, until } from "../../helpers.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
 
 let server: TestPostgres | undefined;
@@ -144,5 +146,58 @@ itPostgres(
     const swept = await made[0].backend.sweepExpired(Date.now() + 4 * 15_000 + 1_000);
     assert.ok(swept.bus >= 2, `swept ${swept.bus} bus rows`);
     assert.deepEqual(await inbox(), []);
+  },
+);
+
+itPostgres(
+  "instances that hold nothing of a session release it: the next cancel goes to the owner alone",
+  async () => {
+    const started: AbortSignal[] = [];
+    const hold = defineTool({
+      name: "hold",
+      handler: async (_input, ctx) => {
+        started.push(ctx.signal);
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        return "cancelled";
+      },
+    });
+    const { namespace, made } = await instances(4);
+    const handlers = made.map(({ backend }) => {
+      const handler = makeHandler({
+        tools: [hold],
+        bus: backend.bus,
+        sessions: { store: backend.sessionStore },
+      });
+      opened.push({ close: () => handler.close({ graceMs: 0 }) } as PostgresBackend);
+      return handler;
+    });
+    const session = await initialize(handlers[0]);
+    const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
+    const call = (method: string, params: Record<string, unknown>, id?: number) =>
+      postRequest({ jsonrpc: "2.0", ...(id === undefined ? {} : { id }), method, params }, headers);
+    for (const handler of handlers) await (await handler(call("ping", {}, 9))).text();
+    const ids = made.map(({ backend }) => backend.bus.instanceId);
+    assert.deepEqual(await holders(namespace, session.id), [...ids].sort(), "each served it");
+    const roundTrip = async (id: number) => {
+      const running = handlers[0](call("tools/call", { name: "hold", arguments: {} }, id));
+      await until(() => started.length === id, "the call runs on instance 0");
+      const cancel = await handlers[1](call("notifications/cancelled", { requestId: id }));
+      assert.equal(cancel.status, 202);
+      await until(() => started[id - 1].aborted, "the cancel reached instance 0", 10_000);
+      await (await running).text();
+    };
+    const cancels = () => made.map(({ got }) => got.filter((m) => m.type === "cancel").length);
+    await roundTrip(1);
+    await until(() => cancels()[2] === 1 && cancels()[3] === 1, "the first cancel reached 2 and 3");
+    await until(
+      async () => {
+        const left = await holders(namespace, session.id);
+        return !left.includes(ids[2]) && !left.includes(ids[3]);
+      },
+      "instances 2 and 3, which hold nothing of it, released the session",
+      10_000,
+    );
+    await roundTrip(2);
+    assert.deepEqual(cancels(), [2, 0, 1, 1], "the second reached the owner alone");
   },
 );
