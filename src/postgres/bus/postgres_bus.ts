@@ -31,6 +31,7 @@ import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { BusInbox } from "./bus_inbox.ts";
+import { deliverJson } from "../../bus/bus_listeners.ts";
 import { POSTGRES_BUS_DEFAULTS, type PostgresBusOptions } from "./bus_options.ts";
 
 /** The wake-up channel of every bus (its payload: the id of the instance to read). */
@@ -315,19 +316,6 @@ export class PostgresBus implements MessageBus {
   }
 
   #deliver(body: string): void {
-    let message: BusMessage;
-    try {
-      message = JSON.parse(body) as BusMessage;
-    } catch (error) {
-      this.#onError(error);
-      return;
-    }
-    for (const listener of this.#listeners) {
-      try {
-        listener(message);
-      } catch (error) {
-        this.#onError(error);
-      }
-    }
+    deliverJson(body, this.#listeners, this.#onError);
   }
 }

@@ -53,6 +53,7 @@ import type {
 } from "../connection/redis_commands.ts";
 import { streamEntriesOf } from "../connection/stream_entries.ts";
 import { reconnectWait } from "../connection/reconnect_wait.ts";
+import { deliverJson } from "../../bus/bus_listeners.ts";
 import type { RedisBusOptions } from "./bus_options.ts";
 
 const DEFAULT = REDIS_DEFAULTS.RedisBusOptions;
@@ -351,19 +352,6 @@ export class RedisBus implements MessageBus {
   }
 
   #deliver(text: string): void {
-    let message: BusMessage;
-    try {
-      message = JSON.parse(text) as BusMessage;
-    } catch (error) {
-      this.#onError(error);
-      return;
-    }
-    for (const listener of this.#listeners) {
-      try {
-        listener(message);
-      } catch (error) {
-        this.#onError(error);
-      }
-    }
+    deliverJson(text, this.#listeners, this.#onError);
   }
 }
