@@ -46,7 +46,7 @@ export {
   PostgresRateLimitStore,
   type PostgresRateLimitStoreOptions,
 } from "./limits/postgres_rate_limit_store.ts";
-export { BUS_CHANNEL, CANCEL_MARK_MS, PostgresBus } from "./bus/postgres_bus.ts";
+export { PostgresBus } from "./bus/postgres_bus.ts";
 export type { PostgresBusOptions } from "./bus/bus_options.ts";
 export { migratePostgres, SCHEMA_VERSION } from "./connection/postgres_schema.ts";
 export type { Wakeups } from "./connection/postgres_wakeups.ts";
