@@ -1,9 +1,9 @@
 /**
- * `createPostgresBackend`: the session store, event log, message bus and rate-limit store of
- * several instances on one Postgres database, from a URL. It wires the rooms beside it: one
- * bounded pool and one listening connection (connection/: deadlines, outage reports, wake-ups,
- * the schema check), the stores (sessions/, event_log/, bus/, limits/) and the expiry sweep; it
- * implements none of them.
+ * `createPostgresBackend`: the session store, event log, message bus, rate-limit, task and DPoP
+ * replay stores of several instances on one Postgres database, from a URL. It wires the rooms
+ * beside it: one bounded pool and one listening connection (connection/: deadlines, outage
+ * reports, wake-ups, the schema check), the stores (sessions/, event_log/, bus/, limits/, tasks/,
+ * auth/) and the expiry sweep; it implements none of them.
  * @module
  */
 
@@ -14,13 +14,15 @@ import { PostgresGate, redactedUrl } from "./connection/postgres_gate.ts";
 import { hostChoice } from "./connection/postgres_hosts.ts";
 import { checkSchema } from "./connection/postgres_schema.ts";
 import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
-import { everyInterval, sweepExpired } from "./postgres_expiry.ts";
+import { everyInterval, type ExpirySweepCounts, sweepExpired } from "./postgres_expiry.ts";
 import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
 import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
 import type { PostgresEventLogOptions } from "./event_log/event_log_options.ts";
 import { PostgresBus } from "./bus/postgres_bus.ts";
 import type { PostgresBusOptions } from "./bus/bus_options.ts";
+import { PostgresTaskStore, type PostgresTaskStoreOptions } from "./tasks/postgres_task_store.ts";
+import { PostgresDpopReplayStore } from "./auth/postgres_dpop_replay_store.ts";
 
 /**
  * Where the backend connects.
@@ -122,6 +124,12 @@ export interface PostgresBackendOptions {
    */
   bus?: Omit<PostgresBusOptions, "onError">;
   /**
+   * The task store's bounds and clock (`maxTasks`, `maxTotalResultBytes`,
+   * `maxResultBytesPerPrincipal`, `now`); its namespace is the backend's.
+   * @default {{}}
+   */
+  taskStore?: Omit<PostgresTaskStoreOptions, "namespace">;
+  /**
    * Reports storage faults once per outage (a short `StorageOutageError`, then one
    * `StorageRecoveredError` at its first success). Default: `console.error`, one line.
    * @default {console.error}
@@ -164,12 +172,14 @@ export interface PostgresBackend {
   readonly bus: PostgresBus;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
   readonly rateLimitStore: PostgresRateLimitStore;
+  /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
+  readonly taskStore: PostgresTaskStore;
+  /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is used once across instances. */
+  readonly dpopReplayStore: PostgresDpopReplayStore;
   /** Wake-ups between instances (`LISTEN`/`NOTIFY`; never called back when polling-only). */
   readonly wakeups: Wakeups;
   /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
-  sweepExpired(
-    now?: number,
-  ): Promise<{ rateLimits: number; sessions: number; events: number; bus: number }>;
+  sweepExpired(now?: number): Promise<ExpirySweepCounts>;
   /** Stops the sweep and the bus and closes the pool and the listening connection. */
   close(): Promise<void>;
 }
@@ -262,6 +272,8 @@ export async function createPostgresBackend(
     listen ? wakeups : undefined,
   );
   const rateLimitStore = new PostgresRateLimitStore(gate, { namespace });
+  const taskStore = new PostgresTaskStore(gate, { ...options.taskStore, namespace }, wakeups);
+  const dpopReplayStore = new PostgresDpopReplayStore(gate, { namespace });
   const sweep = (now = Date.now()) => sweepExpired(gate, namespace, now, graceMs);
   const stopSweeping = everyInterval(() => sweep(), sweepMs);
   let closing: Promise<void> | undefined;
@@ -270,11 +282,14 @@ export async function createPostgresBackend(
     eventLog,
     bus,
     rateLimitStore,
+    taskStore,
+    dpopReplayStore,
     wakeups,
     sweepExpired: sweep,
     close: () =>
       closing ??= (async () => {
         stopSweeping();
+        await taskStore.close();
         await eventLog.close();
         await bus.close();
         await wakeups.close();

@@ -3,7 +3,8 @@
  * the rows of its namespace that are past their deadline and that no handler sweep takes, in
  * batches of {@linkcode EXPIRY_BATCH} (each one statement, `FOR UPDATE SKIP LOCKED`, so
  * instances sweeping at once split the rows instead of waiting on each other): rate-limit
- * budgets full again, and sessions more than `expiryGraceMs` past their deadline (the handler's
+ * budgets full again, tasks past their TTL (with their results), claimed DPoP proofs past their
+ * deadline, and sessions more than `expiryGraceMs` past their deadline (the handler's
  * own sweep reports and removes expired sessions first; this one is for a database no handler
  * sweeps, such as after every instance died), and the event log's sessions past their deadline
  * or whose session record went (in batches of {@linkcode EVENT_EXPIRY_BATCH}). A sweep goes on until a batch comes back short,
@@ -25,7 +26,15 @@ export const EXPIRY_BATCH = 1_000;
  */
 export const EVENT_EXPIRY_BATCH = 100;
 
-/** What one sweep deleted. */
+/**
+ * What one sweep deleted.
+ *
+ * @example
+ * ```ts
+ * import type { ExpirySweepCounts } from "@tether/mcp/postgres";
+ * const report = (counts: ExpirySweepCounts) => console.log(`${counts.tasks} tasks swept`);
+ * ```
+ */
 export interface ExpirySweepCounts {
   /** Rate-limit rows whose budget was full again. */
   rateLimits: number;
@@ -38,6 +47,10 @@ export interface ExpirySweepCounts {
   events: number;
   /** Bus rows past their deadlines (messages, instances, request records, marks, holders). */
   bus: number;
+  /** Tasks past their TTL (with their results: their bytes leave the result budget). */
+  tasks: number;
+  /** Claimed DPoP proofs past their deadline. */
+  dpopProofs: number;
 }
 
 /**
@@ -55,25 +68,12 @@ export async function sweepExpired(
   now: number,
   graceMs: number,
 ): Promise<ExpirySweepCounts> {
-  const before = now - graceMs;
   return {
-    rateLimits: await deleteInBatches(
-      gate,
-      (sql) =>
-        sql`DELETE FROM tether_rate_limits WHERE (namespace, key) IN (
-        SELECT namespace, key FROM tether_rate_limits
-        WHERE namespace = ${namespace} AND full_at < ${now}
-        LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
-      )`,
-    ),
+    // A budget full at `now` is the same as no row.
+    rateLimits: await deleteInBatches(gate, expiredIn(EXPIRING.rateLimits, namespace, now)),
     sessions: await deleteInBatches(
       gate,
-      (sql) =>
-        sql`DELETE FROM tether_sessions WHERE (namespace, id) IN (
-        SELECT namespace, id FROM tether_sessions
-        WHERE namespace = ${namespace} AND expires_at <= ${before}
-        LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
-      )`,
+      expiredIn(EXPIRING.sessions, namespace, now - graceMs),
     ),
     // After the sessions: the streams of the sessions just deleted go in this same sweep.
     events: await deleteInBatches(
@@ -90,6 +90,8 @@ export async function sweepExpired(
         deleteInBatches(gate, batch)
       ),
     ),
+    tasks: await deleteInBatches(gate, expiredIn(EXPIRING.tasks, namespace, now)),
+    dpopProofs: await deleteInBatches(gate, expiredIn(EXPIRING.dpopProofs, namespace, now)),
   };
 }
 
@@ -98,6 +100,38 @@ async function sum(steps: (() => Promise<number>)[]): Promise<number> {
   let total = 0;
   for (const step of steps) total += await step();
   return total;
+}
+
+/** A table the sweep deletes from: its name, its key column (beside `namespace`), its deadline. */
+interface ExpiringTable {
+  table: string;
+  key: string;
+  deadline: string;
+}
+
+/** The tables of {@linkcode sweepExpired} whose rows go by their deadline alone. */
+const EXPIRING = {
+  rateLimits: { table: "tether_rate_limits", key: "key", deadline: "full_at" },
+  sessions: { table: "tether_sessions", key: "id", deadline: "expires_at" },
+  tasks: { table: "tether_tasks", key: "id", deadline: "expires_at" },
+  dpopProofs: { table: "tether_dpop_proofs", key: "key", deadline: "expires_at" },
+} satisfies Record<string, ExpiringTable>;
+
+/**
+ * One batch of the namespace's rows of `table` whose deadline is at or before `before`: one
+ * statement, skipping rows another instance is deleting.
+ */
+function expiredIn(
+  { table, key, deadline }: ExpiringTable,
+  namespace: string,
+  before: number,
+): (sql: PostgresSql) => Promise<{ count: number }> {
+  return (sql) =>
+    sql`DELETE FROM ${sql(table)} WHERE (namespace, ${sql(key)}) IN (
+      SELECT namespace, ${sql(key)} FROM ${sql(table)}
+      WHERE namespace = ${namespace} AND ${sql(deadline)} <= ${before}
+      LIMIT ${EXPIRY_BATCH} FOR UPDATE SKIP LOCKED
+    )`;
 }
 
 /** Runs the batch `make` builds until one deletes fewer than a batch; how many it deleted. */

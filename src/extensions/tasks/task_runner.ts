@@ -5,7 +5,8 @@
  * `tasks/update` answers), and its outcome settles the stored task, bounded
  * in size. One timer watches the store for what another instance changed
  * (a cancel, an answer) and renews the leases of the tasks running here,
- * only while tasks run here. A store that fails is reported to `onError`
+ * only while tasks run here; a store that tells of changes (`watch`) has
+ * them read at once, the timer still polling behind it. A store that fails is reported to `onError`
  * once per outage, not once per task per tick, and once more when a whole
  * tick reads it again without a failure; tasks meanwhile run on and fail
  * closed as ever (what the store cannot keep is not kept). Not here: the wire
@@ -87,7 +88,11 @@ export class TaskRunner {
     this.#running.set(task.taskId, running);
     this.#watch();
     const ctx = new TaskRequestContext(base, running, task.taskId, this);
-    const run = this.#run(task.taskId, running, ctx, work);
+    // Changes made elsewhere are read at once when the store can tell of them, else at the tick.
+    const unwatch = this.#options.store.watch?.(task.taskId, () => {
+      this.poke(task.taskId).catch((error) => this.#storeFailed(error));
+    });
+    const run = this.#run(task.taskId, running, ctx, work).finally(() => unwatch?.());
     const keepAlive = this.#options.keepAlive;
     if (keepAlive === undefined) return;
     try {

@@ -359,6 +359,12 @@ export interface TaskStore {
   change(taskId: string, change: TaskChange): Promise<StoredTask | undefined>;
   /** The owner's live tasks, oldest first, without their results (listing reads no result). */
   list(ownerKey: string): Promise<StoredTask[]>;
+  /**
+   * Optional: calls `wake` when `taskId` may have been changed by another instance (a cancel,
+   * an answer), so the instance running it reads it now instead of at its next poll; returns
+   * the unsubscribe. A hint only: the runner polls as well, so a lost wake costs latency.
+   */
+  watch?(taskId: string, wake: () => void): () => void;
   /** Releases what the store holds (connections it owns). */
   close?(): Promise<void>;
 }

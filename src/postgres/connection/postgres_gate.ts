@@ -18,6 +18,8 @@ export type PostgresSeam =
   | "event log"
   | "rate-limit store"
   | "bus"
+  | "task store"
+  | "DPoP replay store"
   | "expiry sweep"
   | "listener"
   | "schema check";

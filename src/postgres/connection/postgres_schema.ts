@@ -12,6 +12,8 @@ import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
 import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
 import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
+import { TASKS_SQL } from "../tasks/postgres_tasks_schema.ts";
+import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
 
 /**
  * The schema version this code reads and writes (`tether_schema`'s highest row).
@@ -22,7 +24,7 @@ import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -121,6 +123,7 @@ END $$;
 `;
 
 /**
+/**
  * Version 2: the event log (resumable streams shared by every instance): its sessions, streams,
  * events, byte budget and writers' heartbeats, and the functions that write them
  * (event_log/event_log_schema.ts).
@@ -130,8 +133,14 @@ const STEP_2 = EVENT_LOG_STEP;
 /** Version 3: the message bus (src/postgres/bus/bus_schema.ts). */
 const STEP_3 = BUS_SCHEMA_STEP;
 
+/**
+ * Version 4: tasks (a row each, its result beside its record, the result budget's functions)
+ * and claimed DPoP proofs (a row each), every row with its deadline.
+ */
+const STEP_4 = TASKS_SQL + DPOP_SQL;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3];
+const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,

@@ -343,8 +343,16 @@ export function namespaceOf(namespace: string | undefined): string {
   return value;
 }
 
-/** A cap as Postgres's bigint takes it (Infinity: no limit). */
-function capOf(cap: number): number {
+/**
+ * A cap as Postgres's bigint takes it (Infinity: no limit).
+ *
+ * @example
+ * ```ts
+ * import { capOf } from "./postgres_session_store.ts";
+ * capOf(Infinity); // Number.MAX_SAFE_INTEGER
+ * ```
+ */
+export function capOf(cap: number): number {
   return Number.isFinite(cap) ? Math.max(0, Math.floor(cap)) : NO_LIMIT;
 }
 

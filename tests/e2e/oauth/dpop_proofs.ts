@@ -2,7 +2,8 @@
  * DPoP proofs for the tests, signed with `jose` as a client would sign
  * them (RFC 9449 §4.2): a key pair with its public JWK and thumbprint, and
  * a proof for a method, URL and access token, with every claim and header
- * overridable so a test can break exactly one.
+ * overridable so a test can break exactly one; and a handler that requires
+ * DPoP with a given replay store, for the shared stores' tests.
  */
 
 import {
@@ -13,6 +14,9 @@ import {
   type JWK,
   SignJWT,
 } from "jose";
+import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
+import type { DpopReplayStore } from "../../../src/storage/mod.ts";
+import { ENDPOINT } from "../../helpers.ts";
 
 /** A client's proof key. */
 export interface ProofKey {
@@ -81,4 +85,28 @@ export async function hmacProof(jwk: JWK, payload: Record<string, unknown>): Pro
     .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk })
     .setIssuedAt()
     .sign(new TextEncoder().encode("a shared secret of thirty-two bytes!"));
+}
+
+/**
+ * A handler at `ENDPOINT` requiring DPoP, whose one valid access token, `bound`, is bound to
+ * `key`, its used proofs held in `replayStore`.
+ */
+export function dpopBoundHandler(replayStore: DpopReplayStore, key: ProofKey): McpHandler {
+  return createMcpHandler({
+    name: "dpop-shared",
+    version: "1.0.0",
+    tools: [defineTool({ name: "whoami", handler: (_input, ctx) => ctx.principal.id })],
+    observe: { onError: () => {} },
+    auth: {
+      oauth: {
+        resource: ENDPOINT,
+        authorizationServers: ["https://auth.example.com"],
+        verifyAccessToken: (token) =>
+          token === "bound"
+            ? { id: "alice", scopes: [], claims: { sub: "alice", cnf: { jkt: key.jkt } } }
+            : null,
+        dpop: { mode: "required", replayStore },
+      },
+    },
+  });
 }

@@ -7,7 +7,6 @@
 
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { createMcpHandler, defineTool } from "../../../mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisDpopReplayStore } from "../../../src/redis/auth/redis_dpop_replay_store.ts";
 import { describeDpopReplayStore } from "../../contracts/dpop_replay_store_contract.ts";
@@ -19,7 +18,7 @@ import {
   startRedis,
   type TestRedis,
 } from "../redis/redis_server.ts";
-import { dpopProof, proofKey } from "./dpop_proofs.ts";
+import { dpopBoundHandler, dpopProof, proofKey } from "./dpop_proofs.ts";
 
 let redis: TestRedis;
 let n = 0;
@@ -51,23 +50,7 @@ itRedis("answers 503 when the shared replay cache cannot be reached", async () =
     onError: () => {},
   });
   const key = await proofKey();
-  const handler = createMcpHandler({
-    name: "dpop-redis",
-    version: "1.0.0",
-    tools: [defineTool({ name: "whoami", handler: (_input, ctx) => ctx.principal.id })],
-    observe: { onError: () => {} },
-    auth: {
-      oauth: {
-        resource: ENDPOINT,
-        authorizationServers: ["https://auth.example.com"],
-        verifyAccessToken: (token) =>
-          token === "bound"
-            ? { id: "alice", scopes: [], claims: { sub: "alice", cnf: { jkt: key.jkt } } }
-            : null,
-        dpop: { mode: "required", replayStore: backend.dpopReplayStore },
-      },
-    },
-  });
+  const handler = dpopBoundHandler(backend.dpopReplayStore, key);
   const send = async () =>
     await handler(postRequest(initializeMessage(), {
       headers: {

@@ -80,6 +80,8 @@ itPostgres(
         sessions: EXPIRY_BATCH + 200,
         events: 0,
         bus: 0,
+        tasks: 0,
+        dpopProofs: 0,
       });
       assert.equal(await count("tether_rate_limits", namespace), 10, "the live budgets stay");
       assert.equal(await count("tether_rate_limits", "other"), 5, "another namespace's stay");
@@ -92,6 +94,8 @@ itPostgres(
         sessions: 0,
         events: 0,
         bus: 0,
+        tasks: 0,
+        dpopProofs: 0,
       });
       // A budget read after its deadline is a full budget, swept or not.
       const take = await backend.rateLimitStore.take("old1", { limit: 3, windowSeconds: 60 }, NOW);

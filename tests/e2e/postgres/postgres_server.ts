@@ -11,8 +11,9 @@ import { type ChildProcess, execFile, execFileSync, spawnSync } from "node:child
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { freeRigPort, spawnTracked, waitFor } from "../../../scripts/rig_processes.ts";
+import { migratePostgres } from "../../../src/postgres/connection/postgres_schema.ts";
 
 /** Where Debian puts PostgreSQL 15's server binaries (`pg_config --bindir` says so too). */
 const DEBIAN_BINDIR = "/usr/lib/postgresql/15/bin";
@@ -237,5 +238,25 @@ export async function startPostgres(
       await halt("fast");
       remove();
     },
+  };
+}
+
+/**
+ * One migrated test cluster for the calling file: started (and migrated) before its tests,
+ * stopped after them, unless PostgreSQL is missing. Returns the getter of the running cluster.
+ */
+export function migratedPostgresForFile(): () => TestPostgres {
+  let server: TestPostgres | undefined;
+  before(async () => {
+    if (postgresSkip !== false) return;
+    server = await startPostgres();
+    await migratePostgres(server.url);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error("the test cluster is not running");
+    return server;
   };
 }

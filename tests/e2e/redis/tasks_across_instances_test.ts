@@ -10,15 +10,22 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { createClient } from "redis";
-import { defineTool, type McpHandler } from "../../../mod.ts";
+import type { McpHandler } from "../../../mod.ts";
 import { tasksExtension } from "../../../src/extensions/tasks/mod.ts";
 import { createRedisBackend } from "../../../src/redis/redis_backend.ts";
 import { RedisTaskStore } from "../../../src/redis/tasks/redis_task_store.ts";
 import type { RedisSource } from "../../../src/redis/connection/redis_sources.ts";
 import type { TaskStore } from "../../../src/storage/mod.ts";
 import { blockingTool } from "../../blocking_tool.ts";
-import { abortReason, makeHandler, until } from "../../helpers.ts";
-import { asUser, pollTask, userFromHeader } from "../../support/task_helpers.ts";
+import { makeHandler, until } from "../../helpers.ts";
+import {
+  answerAcross,
+  askTool as ask,
+  asUser,
+  cancelAcross,
+  pollTask,
+  userFromHeader,
+} from "../../support/task_helpers.ts";
 import {
   describeRedis,
   redisSkip,
@@ -35,18 +42,6 @@ before(async () => {
 });
 after(async () => {
   await redis?.stop();
-});
-
-const ask = defineTool({
-  name: "ask",
-  task: "optional",
-  handler: async (_input, ctx) => {
-    const answer = await ctx.elicit({
-      message: "Name?",
-      requestedSchema: { type: "object", properties: {} },
-    });
-    return `hello ${answer.content?.name}`;
-  },
 });
 
 /** An instance whose tasks live in `store`. */
@@ -68,39 +63,6 @@ function instance(prefix: string, client = redis.client) {
 }
 
 type Instance = ReturnType<typeof instance>;
-
-/** A runs a task; B reports it, refuses a stranger, and its cancel reaches A's tool. */
-async function cancelAcross(a: Instance, b: Instance) {
-  const { message } = await asUser(a.handler, "tools/call", { name: "block" }, "alice");
-  const taskId = message.result.taskId;
-  const call = await a.blocking.call(1);
-  const seen = await asUser(b.handler, "tasks/get", { taskId }, "alice");
-  assert.equal(seen.message.result.status, "working");
-  const stranger = await asUser(b.handler, "tasks/get", { taskId }, "mallory");
-  assert.equal(stranger.message.error.code, -32602);
-  await asUser(b.handler, "tasks/cancel", { taskId }, "alice");
-  assert.equal(await abortReason(call.signal), "cancelled");
-  assert.equal((await pollTask(a.handler, taskId, () => true, "alice")).status, "cancelled");
-}
-
-/** A's task waits for input; the answer given to B resumes it on A. */
-async function answerAcross(a: Instance, b: Instance) {
-  const { message } = await asUser(a.handler, "tools/call", { name: "ask" }, "alice");
-  const taskId = message.result.taskId;
-  const waiting = await pollTask(
-    b.handler,
-    taskId,
-    (t) => t.status === "input_required",
-    "alice",
-  );
-  const [key] = Object.keys(waiting.inputRequests);
-  await asUser(b.handler, "tasks/update", {
-    taskId,
-    inputResponses: { [key]: { action: "accept", content: { name: "Ada" } } },
-  }, "alice");
-  const done = await pollTask(b.handler, taskId, (t) => t.status === "completed", "alice");
-  assert.equal(done.result.content[0].text, "hello Ada");
-}
 
 /** Two instances on one prefix, on the shared Redis; closed after `flow`. */
 async function onSharedRedis(flow: (a: Instance, b: Instance) => Promise<void>) {

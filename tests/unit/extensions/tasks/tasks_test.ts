@@ -29,7 +29,13 @@ import {
   until,
   within,
 } from "../../../helpers.ts";
-import { asUser, pollTask, TASK_CLIENT, userFromHeader } from "../../../support/task_helpers.ts";
+import {
+  askTool,
+  asUser,
+  pollTask,
+  TASK_CLIENT,
+  userFromHeader,
+} from "../../../support/task_helpers.ts";
 
 const quick = defineTool({ name: "quick", task: "optional", handler: () => "quick result" });
 const plain = defineTool({ name: "plain", handler: () => "plain result" });
@@ -291,19 +297,8 @@ describe("tasks extension (2026-07-28)", () => {
   });
 
   it("a task's elicitation parks it in input_required until tasks/update answers", async () => {
-    const ask = defineTool({
-      name: "ask",
-      task: "optional",
-      handler: async (_input, ctx) => {
-        const answer = await ctx.elicit({
-          message: "Name?",
-          requestedSchema: { type: "object", properties: {} },
-        });
-        return `hello ${answer.content?.name}`;
-      },
-    });
     const handler = makeHandler({
-      tools: [ask],
+      tools: [askTool],
       extensions: [tasksExtension({ watchIntervalMs: 10 })],
     });
     const { message } = await asUser(handler, "tools/call", { name: "ask" });
