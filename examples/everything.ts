@@ -38,8 +38,9 @@
  * copy still counts as alive on the bus (its streams' followers end with an
  * error by the sooner of INSTANCE_TIMEOUT_MS and BUS_ALIVE_MS).
  * POSTGRES_URL (e.g. postgres://app@127.0.0.1:5432/app; instead of Redis:
- * giving both is refused) shares sessions and rate limits through Postgres
- * (@tether/mcp/postgres; docs/postgres.md): the fixture runs the migration
+ * giving both is refused) shares sessions, streams, the bus, tasks and rate
+ * limits through Postgres (@tether/mcp/postgres; docs/postgres.md): the
+ * fixture runs the migration
  * at start (safe from several copies at once), POSTGRES_NAMESPACE (default
  * `tether`) separates deployments on one database, POSTGRES_LISTEN_URL is the
  * direct URL of the listening connection when POSTGRES_URL is a PgBouncer in
