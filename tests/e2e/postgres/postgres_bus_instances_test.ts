@@ -9,10 +9,6 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before } from "node:test";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { createMcpHandler, defineTool, type McpHandler, type Principal } from "../../../mod.ts";
@@ -39,6 +35,7 @@ import {
   type TestPostgres,
 } from "./postgres_server.ts";
 import { it } from "node:test";
+import { rotatingClient } from "../../support/rotating_client.ts";
 
 let server: TestPostgres | undefined;
 before(async () => {
@@ -130,37 +127,17 @@ function newProbe(): Probe {
   return { held: deferred<void>(), signals: [] };
 }
 
-/** An SDK client whose every request goes to the next instance in turn. */
-async function rotatingClient(instances: Instance[]) {
-  let turn = 0;
-  const posts: { instance: string; body: string }[] = [];
-  const transport = new StreamableHTTPClientTransport(new URL(instances[0].url), {
-    requestInit: { headers: bearer("alice") },
-    reconnectionOptions: {
-      initialReconnectionDelay: 1_000,
-      maxReconnectionDelay: 1_000,
-      reconnectionDelayGrowFactor: 1,
-      maxRetries: 0,
-    },
-    fetch: (_input: string | URL, init?: RequestInit) => {
-      const instance = instances[turn++ % instances.length];
-      if (init?.method === "POST" && typeof init.body === "string") {
-        posts.push({ instance: instance.name, body: init.body });
-      }
-      return fetch(new URL(instance.url), init);
-    },
+/** The rotating SDK client, answering every elicitation with "Ada"; closed after the test. */
+async function rotatingAlice(instances: Instance[]) {
+  const rotating = await rotatingClient(instances, "alice", {
+    setup: (client) =>
+      client.setRequestHandler(ElicitRequestSchema, () => ({
+        action: "accept",
+        content: { name: "Ada" },
+      })),
   });
-  const client = new Client({ name: "rotating", version: "1.0.0" }, {
-    capabilities: { elicitation: {} },
-  });
-  client.onerror = () => {};
-  client.setRequestHandler(ElicitRequestSchema, () => ({
-    action: "accept",
-    content: { name: "Ada" },
-  }));
-  await client.connect(transport);
-  opened.push(() => client.close());
-  return { client, posts };
+  opened.push(() => rotating.close());
+  return rotating;
 }
 
 for (const listen of [true, false]) {
@@ -215,7 +192,7 @@ for (const listen of [true, false]) {
 
     it("an elicitation reply posted to another instance resumes the tool where it runs (SDK client)", async () => {
       const instances = await startInstances(listen, newProbe());
-      const rotating = await rotatingClient(instances);
+      const rotating = await rotatingAlice(instances);
       for (let i = 0; i < 3; i++) {
         const result = await rotating.client.callTool({ name: "ask", arguments: {} });
         const text = (result as { content: { text: string }[] }).content[0].text;
