@@ -18,19 +18,10 @@ import {
 import { migratePostgres } from "../../../src/postgres/mod.ts";
 import type { StreamOptions } from "../../../src/config/delivery_options.ts";
 import { serveHandler } from "../../../examples/serve.ts";
-import {
-  abortReason,
-  bodilessRequest,
-  deferred,
-  initialize,
-  messagesOf,
-  postRequest,
-  readSseUntil,
-  sleep,
-  untilAborted,
-} from "../../helpers.ts";
+import { deferred, sleep, untilAborted } from "../../helpers.ts";
 import { rawInitialize, rawPost } from "../interop/helpers.ts";
 import { rotatingClient } from "../../support/rotating_client.ts";
+import { assertLostAnswerCancels } from "../../support/lost_answer.ts";
 import { handlerOn, increment } from "./postgres_flows.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
 
@@ -235,38 +226,5 @@ itPostgres("a lost answer resumed on B answers the error and cancels the run on 
     // The orphan timeout is far off: only the cancellation can stop the run in time.
     streams: { heartbeatMs: 0, responseMode: "sse", orphanTimeoutMs: 60_000 },
   });
-  const session = await initialize(a.handler, { headers: { "x-user": "alice" } });
-  const headers = {
-    sessionId: session.id,
-    protocolVersion: session.protocolVersion,
-    headers: session.headers,
-  };
-  const running = await a.handler(postRequest(
-    { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "waits" } },
-    headers,
-  ));
-  const reader = running.body!.getReader();
-  const opened = await readSseUntil(reader, (got) => got.some((e) => e.id), 5_000);
-  const priming = opened.events.find((e) => e.id !== undefined)!.id!;
-  await reader.cancel(); // the client lost its connection; the call runs on, on A
-  const next = await a.handler(postRequest(
-    { jsonrpc: "2.0", id: "next", method: "tools/call", params: { name: "small" } },
-    headers,
-  ));
-  const answered = await readSseUntil(next.body!.getReader(), () => false, 5_000);
-  assert.equal(messagesOf(answered.events)[0]?.result?.content[0].text, "kept");
-
-  const resumed = await b.handler(
-    bodilessRequest("GET", {
-      ...headers,
-      headers: { ...session.headers, "last-event-id": priming },
-    }),
-  );
-  assert.equal(resumed.status, 200);
-  const resumedReader = resumed.body!.getReader();
-  const got = await readSseUntil(resumedReader, (e) => messagesOf(e).length > 0, 5_000);
-  await resumedReader.cancel();
-  assert.deepEqual(messagesOf(got.events).map((m) => [m.id, m.error?.code]), [["long", -32603]]);
-  // The run on A stops: the client sends the request again.
-  assert.equal(await abortReason(await probe.waits!, 5_000), "cancelled");
+  await assertLostAnswerCancels(a.handler, b.handler, probe.waits!, { "x-user": "alice" });
 });

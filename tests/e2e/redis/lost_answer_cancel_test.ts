@@ -6,19 +6,11 @@
  * the bus at once, not after A's orphan timeout, so the resent request does
  * not run beside it. Real redis-server, two handlers on one backend each.
  */
-import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
-import {
-  abortReason,
-  initialize,
-  messagesOf,
-  postRequest,
-  readSseUntil,
-  resumeRequest,
-  untilAborted,
-} from "../../helpers.ts";
+import { untilAborted } from "../../helpers.ts";
+import { assertLostAnswerCancels } from "../../support/lost_answer.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 describeRedis("a lost answer resumed on another instance", () => {
@@ -58,34 +50,7 @@ describeRedis("a lost answer resumed on another instance", () => {
     };
     const [a, b] = [await instance(), await instance()];
     try {
-      const session = await initialize(a.handler);
-      const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
-      const running = await a.handler(postRequest(
-        { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "waits" } },
-        headers,
-      ));
-      const reader = running.body!.getReader();
-      const opened = await readSseUntil(reader, (got) => got.some((e) => e.id), 5_000);
-      const priming = opened.events.find((e) => e.id !== undefined)!.id!;
-      await reader.cancel(); // the client lost its connection; the call runs on, on A
-      const next = await a.handler(postRequest(
-        { jsonrpc: "2.0", id: "next", method: "tools/call", params: { name: "small" } },
-        headers,
-      ));
-      const answered = await readSseUntil(next.body!.getReader(), () => false, 5_000);
-      assert.equal(messagesOf(answered.events)[0]?.result?.content[0].text, "kept");
-
-      const resumed = await b.handler(resumeRequest(session, priming));
-      assert.equal(resumed.status, 200);
-      const resumedReader = resumed.body!.getReader();
-      const got = await readSseUntil(resumedReader, (e) => messagesOf(e).length > 0, 5_000);
-      await resumedReader.cancel();
-      assert.deepEqual(messagesOf(got.events).map((m) => [m.id, m.error?.code]), [[
-        "long",
-        -32603,
-      ]]);
-      // The run on A stops: the client sends the request again.
-      assert.equal(await abortReason(await waits.signal, 5_000), "cancelled");
+      await assertLostAnswerCancels(a.handler, b.handler, waits.signal);
     } finally {
       for (const { handler, backend } of [a, b]) {
         await handler.close();
