@@ -40,15 +40,15 @@ import { writeSection } from "./lib/results_section.ts";
 import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
 import { type Runtime, type ServerProcess, startServer } from "./lib/proc.ts";
 import { measureFanout } from "./lib/redis_fanout.ts";
-import { ECHO_TEXT, MCP_PATH } from "./lib/protocol.ts";
+import { ECHO_TEXT } from "./lib/protocol.ts";
 import {
   call,
+  compare,
   drive,
-  initialize,
   isDone,
   isEcho,
   post,
-  type Target,
+  sessionsOf,
   usedMemory,
 } from "./scale_out/calls.ts";
 import { cancelLatency, replyLatency, resumeLatency } from "./scale_out/latency.ts";
@@ -57,10 +57,8 @@ import { report, type RuntimeReport } from "./scale_out/report.ts";
 import {
   CLUSTER_SECTION,
   parseCli,
-  ROUNDS,
   SECTION,
   SERVER,
-  SESSIONS,
   type Sizes,
   WORKERS,
 } from "./scale_out/settings.ts";
@@ -84,46 +82,23 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     started.push(a);
     const b = await startServer(runtime, SERVER, redisArgs, { port: await freePort() });
     started.push(b);
-    const url = (server: ServerProcess) => `http://127.0.0.1:${server.port}${MCP_PATH}`;
-
-    const memoryTargets: Target[] = [];
-    const redisTargets: Target[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      memoryTargets.push({ url: url(memory), sessionId: await initialize(url(memory)) });
-      // Each session is used through both instances, in turn.
-      const sessionId = await initialize(url(i % 2 === 0 ? a : b));
-      redisTargets.push({ url: url(a), sessionId }, { url: url(b), sessionId });
-    }
+    const sessions = await sessionsOf(memory.port, a.port, b.port);
+    const [memoryTargets, redisTargets] = [sessions.memory, sessions.shared];
     const echo = (id: number) => call(id, "echo", { text: ECHO_TEXT });
     const progress = (id: number) => call(id, "progress10", {}, `p${id}`);
     const warm = Math.max(1, seconds / 5);
     await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
     await drive(redisTargets, [a.pid, b.pid, ...redis.pids], warm, echo, isEcho);
+    const memorySide = { targets: memoryTargets, serving: [memory.pid] };
+    const redisSide = { targets: redisTargets, serving: [a.pid, b.pid, ...redis.pids] };
     /** Memory and Redis measured in alternating slices (order swapped each round), then summed. */
-    const compare = async (body: (id: number) => string, check: typeof isEcho) => {
-      const totals = {
-        memory: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
-        redis: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
-      };
-      const slice = seconds / ROUNDS;
-      for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? ["memory", "redis"] as const : ["redis", "memory"] as const;
-        for (const side of order) {
-          const load = side === "memory"
-            ? await drive(memoryTargets, [memory.pid], slice, body, check)
-            : await drive(redisTargets, [a.pid, b.pid, ...redis.pids], slice, body, check);
-          const total = totals[side];
-          total.ok += load.ok;
-          total.bad += load.bad;
-          total.seconds += load.seconds;
-          total.cpu += load.cpu;
-        }
-      }
-      return totals;
+    const sides = async (body: (id: number) => string, check: typeof isEcho) => {
+      const { memory, shared } = await compare(memorySide, redisSide, seconds, body, check);
+      return { memory, redis: shared };
     };
     step("instances and sessions, warm-up");
-    const json = await compare(echo, isEcho);
-    const progressLoads = await compare(progress, isDone);
+    const json = await sides(echo, isEcho);
+    const progressLoads = await sides(progress, isDone);
     step("throughput");
 
     for (const load of [json.memory, json.redis, progressLoads.memory, progressLoads.redis]) {

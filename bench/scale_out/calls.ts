@@ -10,10 +10,11 @@ import {
   INIT_HEADERS,
   initializeBody,
   INITIALIZED_BODY,
+  MCP_PATH,
   POST_HEADERS,
 } from "../lib/protocol.ts";
 import type { Redis } from "./redis.ts";
-import { WORKERS } from "./settings.ts";
+import { ROUNDS, SESSIONS, WORKERS } from "./settings.ts";
 
 export interface Target {
   url: string;
@@ -34,6 +35,21 @@ export async function initialize(url: string): Promise<string> {
   });
   await note.text();
   return sessionId;
+}
+
+/**
+ * The `SESSIONS` sessions of a comparison, by the instances' ports: each on the memory instance,
+ * and each shared one made on `a` or `b` in turn and used through both, in turn.
+ */
+export async function sessionsOf(memory: number, a: number, b: number) {
+  const url = (port: number) => `http://127.0.0.1:${port}${MCP_PATH}`;
+  const targets = { memory: [] as Target[], shared: [] as Target[] };
+  for (let i = 0; i < SESSIONS; i++) {
+    targets.memory.push({ url: url(memory), sessionId: await initialize(url(memory)) });
+    const sessionId = await initialize(url(i % 2 === 0 ? a : b));
+    targets.shared.push({ url: url(a), sessionId }, { url: url(b), sessionId });
+  }
+  return targets;
 }
 
 export function post(target: Target, body: string, signal?: AbortSignal): Promise<Response> {
@@ -61,11 +77,12 @@ export interface Load {
 
 /**
  * A closed loop of `WORKERS` callers for `seconds`: request n goes to
- * `targets[n % targets.length]`. CPU is summed over `pids`.
+ * `targets[n % targets.length]`. CPU is summed over `serving`: pids, or a reading of the
+ * serving processes' CPU seconds (a server whose processes come and go, like Postgres's).
  */
 export async function drive(
   targets: Target[],
-  pids: number[],
+  serving: number[] | (() => number),
   seconds: number,
   body: (id: number) => string,
   check: (text: string, id: number) => boolean,
@@ -73,7 +90,10 @@ export async function drive(
   let n = 0;
   let ok = 0;
   let bad = 0;
-  const cpu0 = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuNow = typeof serving === "function"
+    ? serving
+    : () => serving.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpu0 = cpuNow();
   const start = performance.now();
   const end = start + seconds * 1_000;
   await Promise.all(Array.from({ length: WORKERS }, async () => {
@@ -86,15 +106,56 @@ export async function drive(
     }
   }));
   const wall = (performance.now() - start) / 1_000;
-  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpu0;
+  const cpu = cpuNow() - cpu0;
   if (process.env.BENCH_DEBUG) {
     console.error(
-      `  ${ok} ok in ${wall.toFixed(1)} s; CPU ${
-        pids.map((pid) => cpuSeconds(pid).toFixed(1)).join(" + ")
-      } (cumulative), driver ${(process.cpuUsage().user / 1e6).toFixed(1)}`,
+      `  ${ok} ok in ${wall.toFixed(1)} s; CPU ${cpu.toFixed(1)}, driver ${
+        (process.cpuUsage().user / 1e6).toFixed(1)
+      }`,
     );
   }
   return { ok, bad, seconds: wall, cpu };
+}
+
+/** One side of a comparison: its targets and what serves them. */
+export interface Side {
+  targets: Target[];
+  serving: number[] | (() => number);
+}
+
+/**
+ * The memory side and the shared side measured in `ROUNDS` alternating slices (order swapped
+ * each round: drifts in machine load hit both alike), summed; with each round's throughput ratio
+ * (shared ÷ memory), the spread of the rounds.
+ */
+export async function compare(
+  memory: Side,
+  shared: Side,
+  seconds: number,
+  body: (id: number) => string,
+  check: (text: string, id: number) => boolean,
+): Promise<{ memory: Load; shared: Load; ratios: number[] }> {
+  const totals = {
+    memory: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
+    shared: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
+  };
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ["memory", "shared"] as const : ["shared", "memory"] as const;
+    const rates = { memory: 0, shared: 0 };
+    for (const side of order) {
+      const { targets, serving } = side === "memory" ? memory : shared;
+      const load = await drive(targets, serving, seconds / ROUNDS, body, check);
+      rates[side] = load.ok / load.seconds;
+      const total = totals[side];
+      total.ok += load.ok;
+      total.bad += load.bad;
+      total.seconds += load.seconds;
+      total.cpu += load.cpu;
+    }
+    ratios.push(rates.shared / rates.memory);
+  }
+  return { ...totals, ratios };
 }
 
 export async function usedMemory(redis: Redis): Promise<number> {

@@ -28,10 +28,12 @@ export interface RuntimeReport {
   fanout: FanoutRow[];
 }
 
-const fmt = (n: number, digits = 0) =>
+/** `n` with thousands separators and `digits` decimals. */
+export const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const rate = (load: Load) => load.ok / load.seconds;
-const perCpu = (load: Load) => load.ok / load.cpu;
+/** Calls a second of a load, and per CPU-second of its serving processes. */
+export const rate = (load: Load) => load.ok / load.seconds;
+export const perCpu = (load: Load) => load.ok / load.cpu;
 const mark = (ok: boolean) => (ok ? "✓" : "✗");
 
 /** The markdown section of `reports` (one per runtime), run in `seconds`. */

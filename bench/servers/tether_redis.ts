@@ -4,10 +4,14 @@
  * cancelled), `hold` (waits to be cancelled) and `ask` (one elicitation).
  * With `--redis URL` (and `--prefix P`) sessions, streams and the bus live
  * in Redis through `createRedisBackend`; with `--cluster host:port,...` on a
- * Redis Cluster (those root nodes); without either, in memory.
+ * Redis Cluster (those root nodes); with `--postgres URL` (and `--prefix P`, the
+ * namespace; `--prepared` for server-side prepared statements) on Postgres through
+ * `createPostgresBackend` (bench/postgres_scale.ts; the schema migrated first); without any, in
+ * memory.
  */
 
 import { createMcpHandler, defineTool, type McpHandlerOptions } from "../../mod.ts";
+import { createPostgresBackend } from "../../src/postgres/mod.ts";
 import { createRedisBackend } from "../../src/redis/mod.ts";
 import { echoTool } from "../lib/echo_tool.ts";
 import { serverArgs, startBenchServer } from "./common.ts";
@@ -24,6 +28,17 @@ if (args.redis !== undefined || args.cluster !== undefined) {
     streams: {
       eventLog: backend.eventLog,
     },
+    bus: backend.bus,
+  };
+} else if (args.postgres !== undefined) {
+  // Its defaults (a pool of 3, one listening connection); `--prepared` for named statements.
+  const backend = await createPostgresBackend({ url: args.postgres }, {
+    namespace: args.prefix,
+    preparedStatements: args.prepared === "true",
+  });
+  shared = {
+    sessions: { store: backend.sessionStore, maxSessions: 1_000_000 },
+    streams: { eventLog: backend.eventLog },
     bus: backend.bus,
   };
 }
