@@ -1053,7 +1053,9 @@ if (isMainModule()) {
       namespace: env.POSTGRES_NAMESPACE || undefined,
       expiryGraceMs: integerFromEnv(env, "SESSION_EXPIRY_GRACE_MS", 0),
     });
-    console.log("tether everything fixture: sessions and rate limits in Postgres");
+    console.log(
+      "tether everything fixture: sessions, streams, the bus, tasks and rate limits in Postgres",
+    );
   }
   if (
     env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
