@@ -28,13 +28,13 @@ import {
   type StreamInfo,
   type WaitOptions,
 } from "../../legacy/event_log/event_log.ts";
-import { unrefTimer } from "../../runtime.ts";
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { namespaceOf } from "../sessions/postgres_session_store.ts";
 import { EVENT_LOG_DEFAULTS, type PostgresEventLogOptions } from "./event_log_options.ts";
 import { readStream, replayOf } from "./event_log_reads.ts";
 import { EventLogTails, EVENTS_CHANNEL } from "./event_log_tails.ts";
+import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
 
 export type { PostgresEventLogOptions } from "./event_log_options.ts";
 
@@ -73,8 +73,7 @@ export class PostgresEventLog implements EventLog {
   readonly #tails: EventLogTails;
   /** This log's writer id, recorded on every stream it opens. */
   readonly #instance = toHex(crypto.getRandomValues(new Uint8Array(8)));
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #beating: Promise<unknown> | undefined;
+  readonly #heartbeat: WriterHeartbeat;
   #closed = false;
 
   /**
@@ -94,6 +93,17 @@ export class PostgresEventLog implements EventLog {
     const pollIntervalMs = options.pollIntervalMs ??
       (wakeups === undefined ? DEFAULT.pollingOnlyIntervalMs : DEFAULT.pollIntervalMs);
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
+    this.#heartbeat = new WriterHeartbeat(
+      () =>
+        this.#gate.run(
+          "event log",
+          (sql) =>
+            sql`INSERT INTO tether_event_writers (namespace, instance, alive_until)
+        VALUES (${this.#namespace}, ${this.#instance}, ${this.#now() + this.#instanceTimeoutMs})
+        ON CONFLICT (namespace, instance) DO UPDATE SET alive_until = excluded.alive_until`,
+        ),
+      this.#instanceTimeoutMs,
+    );
     for (
       const [name, value, max] of [
         ["maxEventsPerStream", this.#maxEvents, 2 ** 31 - 1],
@@ -174,25 +184,7 @@ export class PostgresEventLog implements EventLog {
   /** Starts the heartbeat with the first stream: its row exists before a stream names this writer. */
   #keepAlive(): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error("PostgresEventLog: closed"));
-    if (this.#beating !== undefined) return this.#beating;
-    const beat = () =>
-      this.#gate.run(
-        "event log",
-        (sql) =>
-          sql`INSERT INTO tether_event_writers (namespace, instance, alive_until)
-        VALUES (${this.#namespace}, ${this.#instance}, ${this.#now() + this.#instanceTimeoutMs})
-        ON CONFLICT (namespace, instance) DO UPDATE SET alive_until = excluded.alive_until`,
-      );
-    this.#beating = beat().catch((error) => {
-      this.#beating = undefined; // try again with the next stream
-      throw error;
-    });
-    this.#heartbeat ??= setInterval(
-      () => void beat().catch(() => {/* Postgres is away: every request fails closed meanwhile */}),
-      Math.max(1, Math.floor(this.#instanceTimeoutMs / 3)),
-    );
-    unrefTimer(this.#heartbeat);
-    return this.#beating;
+    return this.#heartbeat.start();
   }
 
   /** Appends an event and returns its id. */
@@ -271,10 +263,9 @@ export class PostgresEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    this.#heartbeat.stop();
     this.#tails.close();
-    if (this.#beating !== undefined) {
+    if (this.#heartbeat.started) {
       await this.#gate.run("event log", (sql) =>
         sql`DELETE FROM tether_event_writers
         WHERE namespace = ${this.#namespace} AND instance = ${this.#instance}`).catch(() => {});

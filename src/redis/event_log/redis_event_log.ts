@@ -69,12 +69,12 @@ import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scrip
 import { EventLogBudget } from "./event_log_budget.ts";
 import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
-import { unrefTimer } from "../../runtime.ts";
 import { entriesOf } from "../connection/stream_entries.ts";
 import { eventLogKeysOf } from "../sessions/session_keys.ts";
 import { EventLogTails, replayOf } from "./event_log_tails.ts";
 import { TailConnections } from "./tail_connections.ts";
 import type { RedisEventLogOptions } from "./event_log_options.ts";
+import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
 
 export type { RedisEventLogOptions } from "./event_log_options.ts";
 
@@ -107,8 +107,7 @@ export class RedisEventLog implements EventLog {
   #instanceTimeoutMs: number;
   /** This log's writer id, recorded on every stream it opens. */
   readonly #instance = randomId();
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #beating: Promise<unknown> | undefined;
+  readonly #heartbeat: WriterHeartbeat;
   /** The blocking connections of the followers. */
   #connections: TailConnections;
   /** The followers of this log's streams in this process. */
@@ -127,6 +126,17 @@ export class RedisEventLog implements EventLog {
     this.#ttl = options.ttlSeconds ?? DEFAULT.ttlSeconds;
     const maxTailConnections = options.maxTailConnections ?? DEFAULT.maxTailConnections;
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
+    this.#heartbeat = new WriterHeartbeat(
+      () =>
+        this.#redis.sendCommand([
+          "SET",
+          `${this.#prefix}hb:${this.#instance}`,
+          "1",
+          "PX",
+          String(this.#instanceTimeoutMs),
+        ]),
+      this.#instanceTimeoutMs,
+    );
     this.#busInstance = options.busInstance;
     for (
       const [name, value] of Object.entries({
@@ -209,25 +219,7 @@ export class RedisEventLog implements EventLog {
   /** Starts the heartbeat with the first stream: its key exists before any stream names this writer. */
   #keepAlive(): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error("RedisEventLog: closed"));
-    if (this.#beating !== undefined) return this.#beating;
-    const beat = () =>
-      this.#redis.sendCommand([
-        "SET",
-        `${this.#prefix}hb:${this.#instance}`,
-        "1",
-        "PX",
-        String(this.#instanceTimeoutMs),
-      ]);
-    this.#beating = beat().catch((error) => {
-      this.#beating = undefined; // try again with the next stream
-      throw error;
-    });
-    this.#heartbeat ??= setInterval(
-      () => void beat().catch(() => {/* Redis is away: every request fails closed meanwhile */}),
-      Math.max(1, Math.floor(this.#instanceTimeoutMs / 3)),
-    );
-    unrefTimer(this.#heartbeat);
-    return this.#beating;
+    return this.#heartbeat.start();
   }
 
   /** Appends an event and returns its id. */
@@ -308,10 +300,9 @@ export class RedisEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    this.#heartbeat.stop();
     await this.#connections.close();
-    if (this.#beating !== undefined) {
+    if (this.#heartbeat.started) {
       await this.#redis.sendCommand(["DEL", `${this.#prefix}hb:${this.#instance}`]).catch(() => {});
     }
   }
