@@ -76,8 +76,32 @@ function connectionLost(error: unknown): boolean {
     (code.startsWith("CONNECTION_") || /^E[A-Z]+$/.test(code));
 }
 
-/** A statement of postgres.js: a promise that may also be cancelled. */
-type Statement<T> = Promise<T> & { cancel?: () => unknown };
+/**
+ * A statement of postgres.js: a promise that may also be cancelled. Its `canceller` sends the
+ * cancel request over a new connection and returns a promise that rejects when that connection
+ * fails; the driver's own `cancel()` drops that promise (it returns null).
+ */
+type Statement<T> = Promise<T> & {
+  cancel?: () => unknown;
+  canceller?: ((statement: Statement<T>) => unknown) | null;
+};
+
+/**
+ * Asks Postgres to cancel `statement`, on a best-effort basis. A cancel request that fails (the
+ * server going down resets or refuses its connection) is dropped: through `cancel()` it would be
+ * an unhandled rejection, a crash of the process.
+ */
+function cancelQuietly<T>(statement: Statement<T>): void {
+  const canceller = statement.canceller;
+  let request: unknown;
+  if (typeof canceller === "function") {
+    statement.canceller = null; // as `cancel()` does: one cancel request per statement
+    request = canceller(statement);
+  } else {
+    request = statement.cancel?.();
+  }
+  if (request instanceof Promise) request.catch(() => {});
+}
 
 /**
  * One backend's statements: bounded by `timeoutMs` each, failures told once per outage of
@@ -152,7 +176,7 @@ export class PostgresGate {
     let statement: Statement<T> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        statement?.cancel?.();
+        if (statement !== undefined) cancelQuietly(statement);
         reject(new NoAnswer(`no answer within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
     });

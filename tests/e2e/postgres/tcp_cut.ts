@@ -12,6 +12,8 @@ export interface TcpCut {
   readonly port: number;
   /** Destroys every relayed connection now; new ones are relayed again. */
   cut(): void;
+  /** Stops accepting: new connections are refused, relayed ones go on. */
+  refuse(): void;
   close(): Promise<void>;
 }
 
@@ -37,12 +39,17 @@ export async function startTcpCut(targetPort: number): Promise<TcpCut> {
   const cut = () => {
     for (const socket of sockets) socket.destroy();
   };
+  let closed: Promise<void> | undefined;
+  // Stops listening at once; the callback waits for the relayed connections to end.
+  const refuse = () => void (closed ??= new Promise((resolve) => server.close(() => resolve())));
   return {
     port,
     cut,
+    refuse,
     close: () => {
       cut();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      refuse();
+      return closed!;
     },
   };
 }
