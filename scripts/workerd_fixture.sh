@@ -22,9 +22,10 @@
 #                  the object's handler as the fixture reads them. workerd
 #                  reports no peer address, so RATE_LIMIT_PER_MINUTE is one
 #                  bucket for all clients.
-#   REDIS_URL, REDIS_PREFIX, INSTANCE_TIMEOUT_MS
-#                  not passed: a Worker has no Redis client (node-redis needs
-#                  TCP sockets); the Durable Object is the shared state.
+#   REDIS_URL, REDIS_PREFIX, INSTANCE_TIMEOUT_MS, POSTGRES_URL
+#                  not passed: a Worker has no Redis or Postgres client here
+#                  (node-redis and postgres.js's Node build need TCP sockets);
+#                  the Durable Object is the shared state.
 #   UPSTREAM_URL   passed as a text binding too (durable-object), for a gateway Worker such as
 #                  tests/e2e/edge/gateway_worker.ts.
 #   ALLOW_LOOPBACK 1: the Worker's fetches may reach loopback and private addresses (workerd's
@@ -81,7 +82,7 @@ trap 'exit 130' INT
 # (otel.ts, with OTEL_EXPORTER_OTLP_ENDPOINT) only when it is the program's entry point, never on a
 # Worker: leave them out of the bundle.
 "$ESBUILD" "$ENTRY" --bundle --format=esm --platform=neutral \
-  --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts \
+  --main-fields=module,main --external:./serve.ts --external:../src/redis/mod.ts --external:../src/postgres/mod.ts \
   --external:./otel.ts --external:cloudflare:workers \
   ${WORKER_CONDITIONS:+--conditions="$WORKER_CONDITIONS"} \
   --outfile="$dir/worker.js" --log-level=warning
