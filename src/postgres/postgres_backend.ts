@@ -253,6 +253,11 @@ export async function createPostgresBackend(
     await pool.end({ timeout: 0 }).catch(() => {});
     throw error;
   }
+  // The first connection read the array types into the pool's shared parsers; later connections
+  // need not read them again. postgres.js 3.4 starts that read on every new connection and drops
+  // its promise, so a server going away while one opens rejected it unhandled (a crash:
+  // porsager/postgres#1192). Built-in types keep their OIDs on every server, a promoted standby too.
+  pool.options.fetch_types = false;
   const gate = new PostgresGate(pool, where, statementMs, onError);
   const listen = options.listen ?? true;
   const wakeups = openWakeups({

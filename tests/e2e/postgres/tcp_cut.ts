@@ -14,6 +14,8 @@ export interface TcpCut {
   cut(): void;
   /** Stops accepting: new connections are refused, relayed ones go on. */
   refuse(): void;
+  /** How many times the clients have sent `text` (within one chunk) since the relay started. */
+  sent(text: string): number;
   close(): Promise<void>;
 }
 
@@ -25,8 +27,10 @@ export async function startTcpCut(targetPort: number): Promise<TcpCut> {
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => {});
   };
+  const chunks: string[] = [];
   const server = createServer((client) => {
     const upstream = connect(targetPort, "127.0.0.1");
+    client.on("data", (chunk: Uint8Array) => chunks.push(new TextDecoder().decode(chunk)));
     track(client);
     track(upstream);
     client.pipe(upstream);
@@ -46,6 +50,7 @@ export async function startTcpCut(targetPort: number): Promise<TcpCut> {
     port,
     cut,
     refuse,
+    sent: (text) => chunks.filter((chunk) => chunk.includes(text)).length,
     close: () => {
       cut();
       refuse();
