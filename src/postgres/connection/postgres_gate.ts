@@ -11,6 +11,7 @@
 import type postgres from "postgres";
 import { StorageUnavailableError } from "../../storage_unavailable.ts";
 import { StorageOutages } from "../../storage_outages.ts";
+import { unrefTimer } from "../../runtime.ts";
 
 /** The storage seams of the Postgres backend, as the reports name them. */
 export type PostgresSeam =
@@ -145,20 +146,31 @@ export class PostgresGate {
   /**
    * Runs `body` in one transaction (`BEGIN` … `COMMIT` on one connection of the pool), within
    * the deadline; a rejection of `body` rolls back and is rethrown. When the connection is lost
-   * meanwhile nothing is sent on it (the server rolls back) and the call fails as unavailable.
+   * meanwhile nothing is sent on it once it closed (the server rolls back) and the call fails as
+   * unavailable.
    */
   transaction<T>(seam: PostgresSeam, body: (sql: PostgresTransaction) => Promise<T>): Promise<T> {
-    return this.#bounded(seam, () =>
-      this.#sql.begin((sql) =>
+    return this.#bounded(seam, () => {
+      let settled = false;
+      const transaction = this.#sql.begin((sql) =>
         body(sql).catch((error: unknown) => {
+          if (!connectionLost(error)) throw error;
           // The connection is gone: postgres.js would send ROLLBACK on it from a setImmediate
-          // and throw an uncaught TypeError (porsager/postgres#1154). Settle never: `begin`
-          // rejects by itself when the connection closes (its socket always closes after
-          // these errors), and the deadline bounds the caller's wait regardless.
-          if (connectionLost(error)) return new Promise<never>(() => {});
-          throw error;
+          // and, once it has closed the socket, throw an uncaught TypeError
+          // (porsager/postgres#1154). So wait: `begin` rejects by itself when the connection
+          // closes (Node closes the socket after these errors), and then nothing is sent. Where
+          // no close came within the deadline (Bun may not close it until something is
+          // written), the rollback goes ahead, which ends the connection and frees its place
+          // in the pool; never settling would hold that place for good.
+          return new Promise<never>((_, reject) => {
+            const timer = setTimeout(() => settled || reject(error), this.#timeoutMs);
+            unrefTimer(timer);
+          });
         })
-      ) as Promise<T>);
+      ) as Promise<T>;
+      transaction.then(() => settled = true, () => settled = true);
+      return transaction;
+    });
   }
 
   /** A failure of `seam` not made by a statement here (the listener's): counted in the outage. */
