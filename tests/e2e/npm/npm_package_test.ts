@@ -28,10 +28,13 @@ const BINARIES = {
   bun: join(ROOT, "node_modules", ".bin", "bun"),
   deno: join(ROOT, "node_modules", ".bin", "deno"),
 };
-/** Bounds on the package: a file that should not ship, or a build gone wrong, breaks them. */
+/**
+ * Bounds on the package: a file that should not ship, or a build gone wrong, breaks them. 733
+ * files (873 kB packed) once the Postgres backend's event log, bus, task and DPoP stores shipped.
+ */
 const MAX_PACKED_BYTES = 1024 * 1024;
 const MAX_UNPACKED_BYTES = 4 * 1024 * 1024;
-const MAX_FILES = 700;
+const MAX_FILES = 800;
 
 const npmMissing = spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0;
 const skip = "Deno" in globalThis || process.versions.bun !== undefined
