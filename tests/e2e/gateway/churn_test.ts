@@ -70,47 +70,60 @@ function openFds(): number | undefined {
 }
 
 describe("gateway churn", () => {
-  it("1,000 downstream sessions opened and closed leave no upstream session, no fds behind, memory bounded", async () => {
-    const fixture = await startGateway();
-    try {
-      const before = openFds();
-      const rounds = 110;
-      const width = 10;
-      const gc = collector();
-      let before1k = { rss: 0, heap: 0 };
-      for (let round = 0; round < rounds; round++) {
-        // The first 100 sessions warm up (JIT, pools, caches); the next 1,000 are measured.
-        if (round === 10) before1k = await memory(gc);
-        await Promise.all(Array.from({ length: width }, async () => {
-          const client = await connect(fixture.handler, {
-            headers: { authorization: "Bearer down-alice" },
-          });
-          const { result } = await client.callTool("up_whoami");
-          assert.equal(result.isError, undefined, JSON.stringify(result.content));
-          await client.close();
-        }));
+  // Its own deadline: 1,000 sessions on a loaded machine outlast Bun's 30 s default for a test.
+  it(
+    "1,000 downstream sessions opened and closed leave no upstream session, no fds behind, memory bounded",
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const fixture = await startGateway();
+      try {
+        const before = openFds();
+        const rounds = 110;
+        const width = 10;
+        const gc = collector();
+        let before1k = { rss: 0, heap: 0 };
+        for (let round = 0; round < rounds; round++) {
+          // The first 100 sessions warm up (JIT, pools, caches); the next 1,000 are measured.
+          if (round === 10) before1k = await memory(gc);
+          await Promise.all(Array.from({ length: width }, async () => {
+            const client = await connect(fixture.handler, {
+              headers: { authorization: "Bearer down-alice" },
+            });
+            const { result } = await client.callTool("up_whoami");
+            assert.equal(result.isError, undefined, JSON.stringify(result.content));
+            await client.close();
+          }));
+        }
+        await waitFor(
+          () => fixture.gateway.stats().upstreamSessions === 0,
+          "every place given back",
+        );
+        assert.equal(fixture.gateway.stats().upstreamSessionsOpened, rounds * width);
+        await waitFor(
+          () => fixture.upstream.record.live.size === 1,
+          "only discovery left upstream",
+        );
+        const after1k = await memory(gc);
+        const growth = (key: "rss" | "heap") =>
+          `${key} ${Math.round(before1k[key] / MiB)} MiB -> ${Math.round(after1k[key] / MiB)} MiB`;
+        assert.ok(after1k.rss - before1k.rss < RSS_GROWTH_BOUND, growth("rss"));
+        if (gc !== undefined) {
+          assert.ok(after1k.heap - before1k.heap < HEAP_GROWTH_BOUND, growth("heap"));
+        }
+        const after = openFds();
+        if (before !== undefined && after !== undefined) {
+          // Keep-alive sockets of the fetch pool may stay; sessions must not: one fd kept per
+          // session would be 1,100 more. The count is the process's, and under `deno test
+          // --parallel` other test files run in this process too, so the bound leaves them room.
+          assert.ok(after - before < (rounds * width) / 2, `fds ${before} -> ${after}`);
+        }
+      } finally {
+        await fixture.close();
       }
-      await waitFor(() => fixture.gateway.stats().upstreamSessions === 0, "every place given back");
-      assert.equal(fixture.gateway.stats().upstreamSessionsOpened, rounds * width);
-      await waitFor(() => fixture.upstream.record.live.size === 1, "only discovery left upstream");
-      const after1k = await memory(gc);
-      const growth = (key: "rss" | "heap") =>
-        `${key} ${Math.round(before1k[key] / MiB)} MiB -> ${Math.round(after1k[key] / MiB)} MiB`;
-      assert.ok(after1k.rss - before1k.rss < RSS_GROWTH_BOUND, growth("rss"));
-      if (gc !== undefined) {
-        assert.ok(after1k.heap - before1k.heap < HEAP_GROWTH_BOUND, growth("heap"));
-      }
-      const after = openFds();
-      if (before !== undefined && after !== undefined) {
-        // Keep-alive sockets of the fetch pool may stay; sessions must not: one fd kept per
-        // session would be 1,100 more. The count is the process's, and under `deno test
-        // --parallel` other test files run in this process too, so the bound leaves them room.
-        assert.ok(after - before < (rounds * width) / 2, `fds ${before} -> ${after}`);
-      }
-    } finally {
-      await fixture.close();
-    }
-  });
+    },
+  );
 
   it("20 downstream sessions of a stdio upstream leave no process behind", async () => {
     const { command, args } = runtimeCommand(
