@@ -5,7 +5,7 @@
  * With `--redis URL` (and `--prefix P`) sessions, streams and the bus live
  * in Redis through `createRedisBackend`; with `--cluster host:port,...` on a
  * Redis Cluster (those root nodes); with `--postgres URL` (and `--prefix P`, the
- * namespace; `--prepared` for server-side prepared statements) on Postgres through
+ * namespace; `--prepared false` for unnamed statements) on Postgres through
  * `createPostgresBackend` (bench/postgres_scale.ts; the schema migrated first); without any, in
  * memory.
  */
@@ -31,10 +31,11 @@ if (args.redis !== undefined || args.cluster !== undefined) {
     bus: backend.bus,
   };
 } else if (args.postgres !== undefined) {
-  // Its defaults (a pool of 3, one listening connection); `--prepared` for named statements.
+  // Its defaults (a pool of 3, one listening connection, named statements: a direct
+  // connection); `--prepared false` for unnamed ones, as behind a pooler.
   const backend = await createPostgresBackend({ url: args.postgres }, {
     namespace: args.prefix,
-    preparedStatements: args.prepared === "true",
+    preparedStatements: args.prepared === undefined ? undefined : args.prepared === "true",
   });
   shared = {
     sessions: { store: backend.sessionStore, maxSessions: 1_000_000 },

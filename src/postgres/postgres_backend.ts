@@ -85,10 +85,14 @@ export interface PostgresBackendOptions {
   statementTimeoutMs?: number;
   /**
    * Server-side prepared statements (named, cached per connection): one round trip per
-   * statement instead of two (postgres.js describes an unnamed statement's parameters first).
-   * Leave off behind PgBouncer in transaction mode before 1.21 (or without its
-   * `max_prepared_statements`); turn on when connecting directly.
-   * @default {false}
+   * statement instead of two (postgres.js describes an unnamed statement's parameters first),
+   * and each statement planned once per connection, not on every call. On by default when the
+   * pool connects the way the listening connection does (no `listenUrl` of its own, `listen`
+   * not turned off): a direct connection. Off by default when a `listenUrl` differs from `url`
+   * or `listen` is `false`, the set-ups of a pooler in front: PgBouncer in transaction mode
+   * before 1.21 (or without its `max_prepared_statements`) and the pooled endpoints of Neon,
+   * Supabase or RDS Proxy break named statements. Set it to say which.
+   * @default {true when connecting directly (see above), else false}
    */
   preparedStatements?: boolean;
   /** How long connecting may take before it fails with a clear error, ms. @default {5000} */
@@ -187,8 +191,9 @@ export interface PostgresBackend {
 /**
  * Connects to Postgres, refuses a schema that is missing or not this code's version (the
  * message says what to run: `migratePostgres`), and builds the stores of a multi-instance
- * server on one bounded pool (`prepare: false`: it works through PgBouncer in transaction
- * mode) and one listening connection. Fails with a clear error when Postgres cannot be reached
+ * server on one bounded pool (no session state, so it works through PgBouncer in transaction
+ * mode; named statements only when connecting directly: `preparedStatements`) and one
+ * listening connection. Fails with a clear error when Postgres cannot be reached
  * within `connectTimeoutMs`.
  *
  * @example
@@ -239,9 +244,8 @@ export async function createPostgresBackend(
     // A multi-host URL: only the server that takes writes (a promoted standby, after failover).
     ...hostChoice(target.url),
     max: poolSize,
-    // By default no server-side prepared statements and no session state: PgBouncer's
-    // transaction mode.
-    prepare: options.preparedStatements ?? false,
+    // No session state; named statements only where no pooler sits in front (see the option).
+    prepare: options.preparedStatements ?? connectsDirectly(target, options.listen ?? true),
     connect_timeout: Math.max(1, Math.ceil(connectMs / 1_000)),
     idle_timeout: 60,
     onnotice: () => {},
@@ -342,4 +346,19 @@ function defaultOnError(error: unknown): void {
   if (error instanceof StorageOutageError || error instanceof StorageRecoveredError) {
     console.error(`tether: Postgres: ${error.message}`);
   } else console.error("tether: Postgres:", error);
+}
+
+/**
+ * Whether the pool connects directly to the database, as the defaults judge it: it listens on
+ * the same URL. A separate `listenUrl`, or no listening at all, is how a pooler in front is set
+ * up (`PostgresTarget`).
+ *
+ * @example
+ * ```ts ignore (internal: the backend's default for preparedStatements)
+ * connectsDirectly({ url: "postgres://app@db/app" }, true); // true
+ * connectsDirectly({ url: "postgres://app@pgbouncer:6432/app", listenUrl: "postgres://app@db/app" }, true); // false
+ * ```
+ */
+export function connectsDirectly(target: PostgresTarget, listen: boolean): boolean {
+  return listen && (target.listenUrl === undefined || target.listenUrl === target.url);
 }

@@ -8,6 +8,7 @@
  */
 
 import type { PostgresSql } from "../connection/postgres_gate.ts";
+import type { SessionTouch } from "../sessions/session_touch.ts";
 
 /**
  * How recent a holder's record may be for a touch to leave it as it is, ms: less than the
@@ -16,47 +17,49 @@ import type { PostgresSql } from "../connection/postgres_gate.ts";
  */
 export const HOLDER_REFRESH_MS = 500;
 
-/** What one touch of a session by its owner is. */
-export interface HoldingTouch {
-  namespace: string;
-  id: string;
-  /** The session store's clock (the deadline's). */
-  now: number;
-  ownerKey: string;
-  idle: number;
-  absolute: number;
+/** What one touch of a session by a request is, with the instance serving it. */
+export interface HoldingTouch extends SessionTouch {
   /** The bus instance serving the request. */
   holder: string;
 }
 
 /**
- * The owner's touch of a session (its new deadline, as the session store's `getAndTouch` moves
- * it), recording `holder` as a holder of the session in the same statement; the record and new
- * deadline of the session when live and owned, no row otherwise.
+ * The session's live record, read and, for its owner, touched (as sessions/session_touch.ts's
+ * `touchSession`: the deadline written only when it moves by `slack` or more), recording
+ * `holder` as a holder of the session in the same statement: a row `record, expires_at, owned`
+ * when live (another owner's record is read untouched: `owned` false), no row otherwise.
  *
  * @example
  * ```ts ignore (internal fragment: the session store runs it through its gate)
- * const rows = await touchHolding(sql, { namespace, id, now, ownerKey, idle, absolute, holder });
+ * const rows = await touchHolding(sql, { namespace, id, now, ownerKey, idle, absolute, slack, holder });
  * ```
  */
 export function touchHolding(sql: PostgresSql, touch: HoldingTouch) {
-  const { namespace, id, now, ownerKey, idle, absolute, holder } = touch;
+  const { namespace, id, now, ownerKey, idle, absolute, slack, holder } = touch;
   const usedAt = Date.now(); // the bus's release compares it with this clock
-  return sql`WITH touched AS (
+  return sql`WITH live AS (
+    SELECT record, expires_at, owner_key = ${ownerKey} AS owned FROM tether_sessions
+    WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
+  ), touched AS (
     UPDATE tether_sessions
     SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
     WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
       AND owner_key = ${ownerKey}
-    RETURNING record, expires_at
+      AND least(${now}::double precision + ${idle}, created_at + ${absolute})
+        >= expires_at + ${slack}
+    RETURNING expires_at
+  ), seen AS (
+    SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at, live.owned
+    FROM live LEFT JOIN touched ON true
   ), held AS (
     INSERT INTO tether_bus_holders AS h (namespace, session_id, instance_id, used_at, expires_at)
-    SELECT ${namespace}, ${id}, ${holder}, ${usedAt}, touched.expires_at FROM touched
-    WHERE NOT EXISTS (SELECT 1 FROM tether_bus_holders r
+    SELECT ${namespace}, ${id}, ${holder}, ${usedAt}, seen.expires_at FROM seen
+    WHERE seen.owned AND NOT EXISTS (SELECT 1 FROM tether_bus_holders r
       WHERE r.namespace = ${namespace} AND r.session_id = ${id}
         AND r.instance_id = ${holder} AND r.used_at >= ${usedAt - HOLDER_REFRESH_MS})
     ON CONFLICT (namespace, session_id, instance_id) DO UPDATE
     SET used_at = greatest(h.used_at, excluded.used_at),
       expires_at = greatest(h.expires_at, excluded.expires_at)
   )
-  SELECT record, expires_at FROM touched`;
+  SELECT record, expires_at, owned FROM seen`;
 }

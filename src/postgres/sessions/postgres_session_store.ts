@@ -26,6 +26,7 @@ import type {
   PostgresTransaction,
 } from "../connection/postgres_gate.ts";
 import { touchHolding } from "../bus/bus_holders.ts";
+import { touchSession, touchSlackMs } from "./session_touch.ts";
 
 /**
  * Options of {@linkcode PostgresSessionStore}.
@@ -142,8 +143,10 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   /**
-   * `get` and, for the owner, `touch`, in one statement; a record of another owner is read
-   * untouched (a second statement, on the path that answers 403).
+   * `get` and, for the owner, `touch`, in one statement (another owner's record is read
+   * untouched, for the caller to refuse). The deadline is written only when it moves by
+   * {@linkcode touchSlackMs} or more: a session used again and again costs a read, not a
+   * row version per request, and never lives past its last use plus its idle TTL.
    */
   async getAndTouch(
     id: string,
@@ -152,26 +155,16 @@ export class PostgresSessionStore implements SessionStore {
   ): Promise<SessionRecord | undefined> {
     const idle = Math.min(use.idleTtlMs, NO_LIMIT);
     const absolute = Math.min(use.absoluteTtlMs, NO_LIMIT);
+    const slack = touchSlackMs(idle);
+    const namespace = this.#namespace;
+    const ownerKey = use.ownerKey;
     const holder = this.#holder;
     const rows = await this.#run((sql) =>
       holder === undefined
-        ? sql`UPDATE tether_sessions
-      SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
-      WHERE namespace = ${this.#namespace} AND id = ${id} AND expires_at > ${now}
-        AND owner_key = ${use.ownerKey}
-      RETURNING record, expires_at`
-        : touchHolding(sql, {
-          namespace: this.#namespace,
-          id,
-          now,
-          ownerKey: use.ownerKey,
-          idle,
-          absolute,
-          holder,
-        })
+        ? touchSession(sql, { namespace, id, now, ownerKey, idle, absolute, slack })
+        : touchHolding(sql, { namespace, id, now, ownerKey, idle, absolute, slack, holder })
     );
-    if (rows.length > 0) return recordOf(rows[0] as SessionRow);
-    return await this.get(id, now);
+    return recordOf(rows[0] as SessionRow | undefined);
   }
 
   /** Moves the session's deadline. */
