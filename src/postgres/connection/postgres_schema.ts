@@ -11,6 +11,7 @@ import postgres from "postgres";
 import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
 import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
+import { EVENT_LOG_APPEND_STEP } from "../event_log/event_log_append_schema.ts";
 import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
 import { TASKS_SQL } from "../tasks/postgres_tasks_schema.ts";
 import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
@@ -24,7 +25,7 @@ import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -139,14 +140,20 @@ const STEP_3 = BUS_SCHEMA_STEP;
  */
 const STEP_4 = TASKS_SQL + DPOP_SQL;
 
+/**
+ * Version 5: the event log's cheaper write (event_log/event_log_append_schema.ts): bytes booked
+ * by each instance in batches, a `NOTIFY` only for a stream someone follows.
+ */
+const STEP_5 = EVENT_LOG_APPEND_STEP;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4];
+const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,
- * closed after) to
- * {@linkcode SCHEMA_VERSION}; resolves with the version it found (0: none). Safe to run again
- * and from several processes at once. Refuses a schema newer than this code.
+ * closed after) to {@linkcode SCHEMA_VERSION}, or to `options.to` (a staged upgrade: an earlier
+ * version, which instances of this code refuse); resolves with the version it found (0: none).
+ * Safe to run again and from several processes at once. Refuses a schema newer than this code.
  *
  * @example
  * ```ts
@@ -156,7 +163,14 @@ const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4];
  * console.log(`the tether schema was at version ${found}`);
  * ```
  */
-export async function migratePostgres(url: string): Promise<number> {
+export async function migratePostgres(
+  url: string,
+  options: { to?: number } = {},
+): Promise<number> {
+  const to = options.to ?? SCHEMA_VERSION;
+  if (!Number.isSafeInteger(to) || to < 1 || to > SCHEMA_VERSION) {
+    throw new RangeError(`migratePostgres option to must be a version from 1 to ${SCHEMA_VERSION}`);
+  }
   const sql = postgres(url, {
     ...hostChoice(url),
     max: 1,
@@ -164,13 +178,13 @@ export async function migratePostgres(url: string): Promise<number> {
     connect_timeout: 10,
   });
   try {
-    return await migrateOn(sql);
+    return await migrateOn(sql, to);
   } finally {
     await sql.end({ timeout: 1 });
   }
 }
 
-async function migrateOn(sql: PostgresSql): Promise<number> {
+async function migrateOn(sql: PostgresSql, to: number): Promise<number> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended('tether_schema', 0))`;
     await tx`CREATE TABLE IF NOT EXISTS tether_schema (
@@ -180,7 +194,7 @@ async function migrateOn(sql: PostgresSql): Promise<number> {
     const rows = await tx`SELECT max(version) AS version FROM tether_schema`;
     const found = Number(rows[0]?.version ?? 0);
     if (found > SCHEMA_VERSION) throw new Error(newerMessage(found));
-    for (let version = found; version < SCHEMA_VERSION; version++) {
+    for (let version = found; version < to; version++) {
       await tx.unsafe(STEPS[version]);
       await tx`INSERT INTO tether_schema (version) VALUES (${version + 1})`;
     }

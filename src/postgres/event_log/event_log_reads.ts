@@ -3,7 +3,7 @@
  * completion, the last one lost to the budget, its writer's liveness, the requests it answers)
  * and its events after a sequence number, in one statement and so one snapshot, ignoring a
  * session past its deadline; and the replay a resume gets from it. Replays and followers both
- * read through here. It writes nothing.
+ * read through here. It writes nothing but a follower's mark (`Following`).
  * @module
  */
 
@@ -36,7 +36,18 @@ export interface ReadTarget {
 }
 
 /**
- * The state of `streamId` of `sessionId` and its events after `after`; undefined when the
+ * A follower's mark on the stream it reads: writes of a stream marked until past their clock
+ * send a wake-up (`followed_until`), others none. The read moves the mark to `until` when it
+ * ends before `renewBefore` (a write once in a while, not one per read).
+ */
+export interface Following {
+  until: number;
+  renewBefore: number;
+}
+
+/**
+ * The state of `streamId` of `sessionId` and its events after `after` (with `follow`, the
+ * stream marked as followed in the same statement); undefined when the
  * stream is unknown or its session past its deadline at `now`.
  *
  * @example
@@ -50,12 +61,19 @@ export async function readStream(
   streamId: string,
   after: number,
   now: number,
+  follow?: Following,
 ): Promise<StreamRead | undefined> {
   const { namespace, limit } = target;
   const rows = await target.gate.run(
     "event log",
     (sql) =>
-      sql`SELECT s.id, s.last_seq, s.complete, s.lost, s.request_ids,
+      sql`${
+        follow === undefined ? sql`` : sql`WITH followed AS (
+      UPDATE tether_event_streams SET followed_until = ${follow.until}
+      WHERE namespace = ${namespace} AND session_id = ${sessionId} AND stream_id = ${streamId}
+        AND followed_until < ${follow.renewBefore}
+    ) `
+      }SELECT s.id, s.last_seq, s.complete, s.lost, s.request_ids,
       (s.writer = '' OR EXISTS (SELECT 1 FROM tether_event_writers w
         WHERE w.namespace = s.namespace AND w.instance = s.writer AND w.alive_until > ${now})
       ) AS alive,

@@ -4,7 +4,8 @@
  * follower's position, then a pause until a wake-up names the stream (its row id, on the
  * `tether_events` channel), a follower joins, or the poll interval passes, whichever comes
  * first. So a lost notification costs at most one poll interval, and polling-only mode is the
- * same loop without wake-ups. Each follower gets what follows its own position, the end,
+ * same loop without wake-ups. Its reads mark the stream as followed, so its writer sends a wake-up
+ * (a write nobody follows sends none). Each follower gets what follows its own position, the end,
  * "still running" at its deadline, nothing when the budget took events after it, and
  * `writerLost` with the requests the stream answers when its writer's heartbeat lapsed.
  *
@@ -155,7 +156,20 @@ export class EventLogTails {
         }
         const now = this.#options.now();
         tail.woken = false;
-        const read = await readStream(this.#options, tail.sessionId, tail.streamId, from, now);
+        // Marked as followed for three poll intervals, renewed once less than two are left:
+        // a read comes at least once per interval while the stream has followers here.
+        const poll = this.#options.pollIntervalMs;
+        const follow = this.#options.wakeups === undefined
+          ? undefined
+          : { until: now + 3 * poll, renewBefore: now + 2 * poll };
+        const read = await readStream(
+          this.#options,
+          tail.sessionId,
+          tail.streamId,
+          from,
+          now,
+          follow,
+        );
         if (read === undefined) {
           for (const follower of [...followers]) follower.settle(undefined);
           break;

@@ -1,14 +1,15 @@
 /**
  * An {@linkcode EventLog} in Postgres, so a stream logged by one instance is replayed, and
- * followed live, by another. The tables are the truth (event_log_schema.ts): each write of one
- * call (an open, the events of one `appendMany`, an end) is one statement, a call of
- * `tether_event_write`, which takes the session's row lock, numbers and inserts the events in
- * one statement, applies the bounds per stream and per session exactly, and adds the bytes to
- * the namespace's budget row last (so instances writing at once never pass the budget between a
- * check and a write: the total is the row's). When that row is over `maxTotalBytes`, a second
- * statement (`tether_event_evict`) takes the streams written least recently, as the Redis and
- * memory logs do. After the commit, never inside it, a wake-up names the stream (its row id) on
- * `tether_events`, coalesced within a tick; followers (event_log_tails.ts) also poll.
+ * followed live, by another. The tables are the truth (event_log_schema.ts and
+ * event_log_append_schema.ts): each write of one call (an open, the events of one `appendMany`,
+ * an end) is one statement, a call of `tether_event_append`, which takes the session's row lock,
+ * numbers and inserts the events in one statement, applies the bounds per stream and per session
+ * exactly, and adds the bytes to this instance's row of the namespace's budget. Once this
+ * instance has written a chunk since its last look, it reads the total and, while it is over
+ * `maxTotalBytes`, takes the streams written least recently (`tether_event_evict`), as the Redis
+ * and memory logs do (event_log_budget.ts). After the commit, never inside it, a wake-up names
+ * the stream (its row id) on `tether_events`, coalesced within a tick, when a follower marked it
+ * (event_log_tails.ts, whose followers also poll); a write nobody follows sends none.
  *
  * Rows carry deadlines: a session's streams live `ttlSeconds` after its last write, reads
  * ignore them past it, and the backend's sweep deletes them in batches (with the session's
@@ -35,11 +36,9 @@ import { EVENT_LOG_DEFAULTS, type PostgresEventLogOptions } from "./event_log_op
 import { readStream, replayOf } from "./event_log_reads.ts";
 import { EventLogTails, EVENTS_CHANNEL } from "./event_log_tails.ts";
 import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
+import { EventBudget } from "./event_log_budget.ts";
 
 export type { PostgresEventLogOptions } from "./event_log_options.ts";
-
-/** Rounds of eviction one write runs at most (each takes up to 64 streams). */
-const MAX_EVICT_ROUNDS = 8;
 
 /**
  * Resumable SSE streams in Postgres, shared by every instance on the same database and
@@ -74,6 +73,7 @@ export class PostgresEventLog implements EventLog {
   /** This log's writer id, recorded on every stream it opens. */
   readonly #instance = toHex(crypto.getRandomValues(new Uint8Array(8)));
   readonly #heartbeat: WriterHeartbeat;
+  readonly #budget: EventBudget;
   #closed = false;
 
   /**
@@ -121,6 +121,11 @@ export class PostgresEventLog implements EventLog {
     }
     this.#ttlMs = ttlSeconds * 1_000;
     this.#now = options.now ?? Date.now;
+    this.#budget = new EventBudget({
+      gate,
+      namespace: this.#namespace,
+      maxTotalBytes: this.#maxTotalBytes,
+    });
     this.#tails = new EventLogTails({
       gate: this.#gate,
       namespace: this.#namespace,
@@ -132,9 +137,10 @@ export class PostgresEventLog implements EventLog {
   }
 
   /**
-   * One write (`tether_event_write`): opens the stream, appends `data`, ends it with
-   * `complete`; then evicts while the namespace is over its budget, and wakes the stream's
-   * followers. The first sequence number of `data`.
+   * One write (`tether_event_append`): opens the stream, appends `data`, ends it with
+   * `complete`, its bytes in this instance's budget row; wakes the stream's followers when it
+   * has any; then, once a chunk was written since the last look, evicts while the namespace is
+   * over its budget (event_log_budget.ts). The first sequence number of `data`.
    */
   async #write(
     sessionId: string,
@@ -148,27 +154,18 @@ export class PostgresEventLog implements EventLog {
     const rows = await this.#gate.run(
       "event log",
       (sql) =>
-        sql`SELECT stream, first_seq, over FROM tether_event_write(
+        sql`SELECT stream, first_seq, delta, followed FROM tether_event_append(
         ${this.#namespace}, ${sessionId}, ${streamId}, ${sql.array(data as string[], 25)}::text[],
         ${open}, ${complete}, ${open ? this.#instance : ""}, ${requestIds},
-        ${this.#maxEvents}, ${this.#maxStreams}, ${this.#maxBytes}, ${this.#maxTotalBytes},
-        ${this.#now()}, ${this.#ttlMs}
+        ${this.#maxEvents}, ${this.#maxStreams}, ${this.#maxBytes},
+        ${this.#now()}, ${this.#ttlMs}, ${this.#instance}
       )`,
     );
     const stream = String(rows[0]?.stream ?? "0");
-    let over = Number(rows[0]?.over ?? 0);
-    for (let round = 0; over > 0 && round < MAX_EVICT_ROUNDS; round++) {
-      const evicted = await this.#gate.run(
-        "event log",
-        (sql) =>
-          sql`SELECT tether_event_evict(${this.#namespace}, ${stream}, ${this.#maxTotalBytes})
-          AS over`,
-      );
-      const next = Number(evicted[0]?.over ?? 0);
-      if (next >= over) break; // nothing more to take now (the rest is being written)
-      over = next;
+    if (stream !== "0" && rows[0]?.followed === true) {
+      this.#wakeups?.notify(EVENTS_CHANNEL, stream);
     }
-    if (stream !== "0") this.#wakeups?.notify(EVENTS_CHANNEL, stream);
+    await this.#budget.written(Number(rows[0]?.delta ?? 0), stream);
     return Number(rows[0]?.first_seq ?? 0);
   }
 
