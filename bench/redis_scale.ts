@@ -4,9 +4,16 @@
  * the way a load balancer spreads a client: every request goes to the next
  * instance in turn. Prints (and with `--out FILE` writes) one report:
  *
- * - throughput of JSON `tools/call` and of a 10-progress SSE tool, raw and
- *   per CPU-second of everything that serves it (the instances and, for
- *   the Redis rows, redis-server too), as a ratio to the memory instance;
+ * - throughput of JSON `tools/call` and of a 10-progress SSE tool in two
+ *   shapes (its events in one burst; one every 20 ms, as a real tool's
+ *   ticks come), raw and per CPU-second of everything that serves it (the
+ *   instances and, for the Redis rows, redis-server too), as a ratio to the
+ *   memory instance and to the Redis floor (bench/servers/floor_redis.ts:
+ *   two instances on the same Redis sending the least that keeps tether's
+ *   promises), the three measured in alternating slices;
+ * - Redis commands per call of each workload, tether's and the floor's
+ *   (`INFO commandstats` deltas, every master of a Cluster summed, scripts'
+ *   own commands included, idle traffic subtracted), with Redis's µs in them;
  * - Redis round trips per JSON `tools/call` (commands sent by clients, seen
  *   with MONITOR, idle traffic of the bus readers subtracted), and the
  *   commands its scripts run; the same per 10-progress call, with `WORKERS`
@@ -36,6 +43,7 @@
  * `npm run bench` runs it after bench/run.ts, appending to bench/RESULTS.md.
  */
 
+import { loadavg } from "node:os";
 import { writeSection } from "./lib/results_section.ts";
 import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
 import { type Runtime, type ServerProcess, startServer } from "./lib/proc.ts";
@@ -43,23 +51,28 @@ import { measureFanout } from "./lib/redis_fanout.ts";
 import { ECHO_TEXT } from "./lib/protocol.ts";
 import {
   call,
-  compare,
+  compareSides,
   drive,
   isDone,
   isEcho,
   post,
   sessionsOf,
+  sharedSessions,
+  type Target,
   usedMemory,
 } from "./scale_out/calls.ts";
+import { commandsPerCall, idleRate } from "./scale_out/commands.ts";
 import { cancelLatency, replyLatency, resumeLatency } from "./scale_out/latency.ts";
 import { type Redis, startCluster, startRedis } from "./scale_out/redis.ts";
 import { report, type RuntimeReport } from "./scale_out/report.ts";
 import {
   CLUSTER_SECTION,
+  FLOOR,
   parseCli,
   SECTION,
   SERVER,
   type Sizes,
+  SPREAD_WORKERS,
   WORKERS,
 } from "./scale_out/settings.ts";
 
@@ -74,6 +87,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     stepStart = now;
   };
   const started: ServerProcess[] = [];
+  const load = loadavg().map((n) => n.toFixed(1)).join(" / ");
   try {
     const memory = await startServer(runtime, SERVER, [], { port: await freePort() });
     started.push(memory);
@@ -82,29 +96,85 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     started.push(a);
     const b = await startServer(runtime, SERVER, redisArgs, { port: await freePort() });
     started.push(b);
+    const floorArgs = [...redis.serverArgs, "--prefix", `${prefix}floor:`];
+    const fa = await startServer(runtime, FLOOR, floorArgs, { port: await freePort() });
+    started.push(fa);
+    const fb = await startServer(runtime, FLOOR, floorArgs, { port: await freePort() });
+    started.push(fb);
     const sessions = await sessionsOf(memory.port, a.port, b.port);
     const [memoryTargets, redisTargets] = [sessions.memory, sessions.shared];
+    const floorTargets = await sharedSessions(fa.port, fb.port);
     const echo = (id: number) => call(id, "echo", { text: ECHO_TEXT });
     const progress = (id: number) => call(id, "progress10", {}, `p${id}`);
+    const spread = (id: number) => call(id, "progress10spread", {}, `p${id}`);
     const warm = Math.max(1, seconds / 5);
-    await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
-    await drive(redisTargets, [a.pid, b.pid, ...redis.pids], warm, echo, isEcho);
     const memorySide = { targets: memoryTargets, serving: [memory.pid] };
     const redisSide = { targets: redisTargets, serving: [a.pid, b.pid, ...redis.pids] };
-    /** Memory and Redis measured in alternating slices (order swapped each round), then summed. */
-    const sides = async (body: (id: number) => string, check: typeof isEcho) => {
-      const { memory, shared } = await compare(memorySide, redisSide, seconds, body, check);
-      return { memory, redis: shared };
+    const floorSide = { targets: floorTargets, serving: [fa.pid, fb.pid, ...redis.pids] };
+    for (const side of [memorySide, redisSide, floorSide]) {
+      await drive(side.targets, side.serving, warm, echo, isEcho);
+    }
+    /** Memory, tether on Redis and the floor on Redis in alternating slices, then summed. */
+    const sides = async (
+      body: (id: number) => string,
+      check: typeof isEcho,
+      workers = WORKERS,
+    ) => {
+      const { loads, ratios } = await compareSides(
+        [memorySide, redisSide, floorSide],
+        seconds,
+        body,
+        check,
+        workers,
+      );
+      const rounds = ratios.map(([, tether, floor]) => tether / floor);
+      return { memory: loads[0], redis: loads[1], floor: loads[2], rounds };
     };
     step("instances and sessions, warm-up");
     const json = await sides(echo, isEcho);
     const progressLoads = await sides(progress, isDone);
+    const spreadLoads = await sides(spread, isDone, SPREAD_WORKERS);
     step("throughput");
 
-    for (const load of [json.memory, json.redis, progressLoads.memory, progressLoads.redis]) {
-      if (load.bad > 0) throw new Error(`${runtime}: ${load.bad} wrong answers`);
+    // Redis commands per call, every command Redis ran (scripts' own too), idle traffic subtracted.
+    const idleCommands = await idleRate(redis, 1_000);
+    const count = (targets: Target[], body: (id: number) => string, workers = WORKERS) =>
+      commandsPerCall(redis, targets, body, isDone, sizes.monitoredCalls, workers, idleCommands);
+    const countJson = (targets: Target[]) =>
+      commandsPerCall(redis, targets, echo, isEcho, sizes.monitoredCalls, WORKERS, idleCommands);
+    const commands = {
+      tether: {
+        json: await countJson(redisTargets),
+        burst: await count(redisTargets, progress),
+        spread: await count(redisTargets, spread, SPREAD_WORKERS),
+      },
+      floor: {
+        json: await countJson(floorTargets),
+        burst: await count(floorTargets, progress),
+        spread: await count(floorTargets, spread, SPREAD_WORKERS),
+      },
+    };
+    // The floors are done: their sessions are not the idle-session or fan-out rows'.
+    for (const floor of [fa, fb]) {
+      await floor.stop();
+      started.splice(started.indexOf(floor), 1);
     }
-    const measured = { runtime, version: memory.version, json, progress: progressLoads };
+    step("commands per call");
+
+    for (const pair of [json, progressLoads, spreadLoads]) {
+      for (const load of [pair.memory, pair.redis, pair.floor]) {
+        if (load.bad > 0) throw new Error(`${runtime}: ${load.bad} wrong answers`);
+      }
+    }
+    const measured = {
+      runtime,
+      load,
+      version: memory.version,
+      json,
+      progress: progressLoads,
+      spread: spreadLoads,
+      commands,
+    };
     const [ta, tb] = [redisTargets[0], redisTargets[1]];
     if (redis.cluster) {
       // The throughput and latency rows only: MONITOR and INFO would be per node.

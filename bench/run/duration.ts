@@ -129,13 +129,13 @@ export function describePlan(settings: Omit<Settings, "generator">, runtimes: nu
 
 /**
  * The plan of this run (`describePlan`), then what a full `npm run bench` adds: the scale-out
- * report on every runtime (bench/redis_scale.ts) and its Redis Cluster section on Node.
+ * report on every runtime (bench/redis_scale.ts) and its Redis Cluster section, every runtime too.
  */
 export function describeBench(settings: Omit<Settings, "generator">, runtimes: number): string {
   const p = plannedRuntime(settings);
   const base = 3 * (p.throughput + p.pairs + p.memory + p.streams);
   const scaleOut = scaleOutSeconds(3, FULL_SECONDS, FULL_SIZES, false);
-  const cluster = scaleOutSeconds(1, 2, FULL_SIZES, true);
+  const cluster = scaleOutSeconds(3, 2, FULL_SIZES, true);
   const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
   return [
     describePlan(settings, runtimes),

@@ -46,10 +46,20 @@ export async function sessionsOf(memory: number, a: number, b: number) {
   const targets = { memory: [] as Target[], shared: [] as Target[] };
   for (let i = 0; i < SESSIONS; i++) {
     targets.memory.push({ url: url(memory), sessionId: await initialize(url(memory)) });
-    const sessionId = await initialize(url(i % 2 === 0 ? a : b));
-    targets.shared.push({ url: url(a), sessionId }, { url: url(b), sessionId });
   }
+  targets.shared = await sharedSessions(a, b);
   return targets;
+}
+
+/** `SESSIONS` sessions made on `a` or `b` in turn, each used through both, in turn. */
+export async function sharedSessions(a: number, b: number): Promise<Target[]> {
+  const url = (port: number) => `http://127.0.0.1:${port}${MCP_PATH}`;
+  const shared: Target[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const sessionId = await initialize(url(i % 2 === 0 ? a : b));
+    shared.push({ url: url(a), sessionId }, { url: url(b), sessionId });
+  }
+  return shared;
 }
 
 export function post(target: Target, body: string, signal?: AbortSignal): Promise<Response> {
@@ -76,7 +86,7 @@ export interface Load {
 }
 
 /**
- * A closed loop of `WORKERS` callers for `seconds`: request n goes to
+ * A closed loop of `workers` callers (`WORKERS` unless told) for `seconds`: request n goes to
  * `targets[n % targets.length]`. CPU is summed over `serving`: pids, or a reading of the
  * serving processes' CPU seconds (a server whose processes come and go, like Postgres's).
  */
@@ -86,6 +96,7 @@ export async function drive(
   seconds: number,
   body: (id: number) => string,
   check: (text: string, id: number) => boolean,
+  workers = WORKERS,
 ): Promise<Load> {
   let n = 0;
   let ok = 0;
@@ -96,7 +107,7 @@ export async function drive(
   const cpu0 = cpuNow();
   const start = performance.now();
   const end = start + seconds * 1_000;
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
+  await Promise.all(Array.from({ length: workers }, async () => {
     while (performance.now() < end) {
       const id = ++n;
       const response = await post(targets[id % targets.length], body(id));
@@ -135,27 +146,41 @@ export async function compare(
   body: (id: number) => string,
   check: (text: string, id: number) => boolean,
 ): Promise<{ memory: Load; shared: Load; ratios: number[] }> {
-  const totals = {
-    memory: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
-    shared: { ok: 0, bad: 0, seconds: 0, cpu: 0 },
-  };
-  const ratios: number[] = [];
+  const { loads, ratios } = await compareSides([memory, shared], seconds, body, check);
+  return { memory: loads[0], shared: loads[1], ratios: ratios.map((round) => round[1]) };
+}
+
+/**
+ * Any number of sides measured in `ROUNDS` alternating slices (order reversed each round: drifts
+ * in machine load hit all alike), summed; with each round's throughput ratio of every side to the
+ * first (`ratios[round][side]`), the spread of the rounds.
+ */
+export async function compareSides(
+  sides: readonly Side[],
+  seconds: number,
+  body: (id: number) => string,
+  check: (text: string, id: number) => boolean,
+  workers = WORKERS,
+): Promise<{ loads: Load[]; ratios: number[][] }> {
+  const loads = sides.map(() => ({ ok: 0, bad: 0, seconds: 0, cpu: 0 }));
+  const ratios: number[][] = [];
+  const forward = sides.map((_, i) => i);
+  const backward = [...forward].reverse();
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ["memory", "shared"] as const : ["shared", "memory"] as const;
-    const rates = { memory: 0, shared: 0 };
-    for (const side of order) {
-      const { targets, serving } = side === "memory" ? memory : shared;
-      const load = await drive(targets, serving, seconds / ROUNDS, body, check);
-      rates[side] = load.ok / load.seconds;
-      const total = totals[side];
+    const rates = sides.map(() => 0);
+    for (const i of round % 2 === 0 ? forward : backward) {
+      const { targets, serving } = sides[i];
+      const load = await drive(targets, serving, seconds / ROUNDS, body, check, workers);
+      rates[i] = load.ok / load.seconds;
+      const total = loads[i];
       total.ok += load.ok;
       total.bad += load.bad;
       total.seconds += load.seconds;
       total.cpu += load.cpu;
     }
-    ratios.push(rates.shared / rates.memory);
+    ratios.push(rates.map((r) => r / rates[0]));
   }
-  return { ...totals, ratios };
+  return { loads, ratios };
 }
 
 export async function usedMemory(redis: Redis): Promise<number> {

@@ -1,10 +1,12 @@
 /**
  * The Redis a scale-out run serves its instances from: one redis-server, or a local Redis Cluster
- * (scripts/redis_topologies.ts), with the bench's own connection and a MONITOR counter.
+ * (scripts/redis_topologies.ts), with the bench's own connection, a MONITOR counter and the
+ * `INFO commandstats` counts (every master of a Cluster summed).
  * @module
  */
 
 import { createClient } from "redis";
+import { type CommandCounts, parseCommandstats, sumCounts } from "../lib/commandstats.ts";
 import {
   redisNodeArgs,
   spawnRedisNode,
@@ -26,21 +28,38 @@ export interface Redis {
     take(): { clients: number; scripted: number; ms: number };
     stop(): Promise<void>;
   }>;
+  /** What Redis has run so far (`INFO commandstats`; a Cluster's masters summed). */
+  commandstats(): Promise<CommandCounts>;
   stop(): Promise<void>;
 }
+
+/** The bench's own connection to one node, as far as it drives it. */
+interface Client {
+  sendCommand(args: string[]): Promise<unknown>;
+  destroy(): void;
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on("error", () => {});
+  await client.connect();
+  return client as unknown as Client;
+}
+
+const commandstatsOf = async (client: Client) =>
+  parseCommandstats(String(await client.sendCommand(["INFO", "commandstats"])));
 
 export async function startRedis(): Promise<Redis> {
   const node = await spawnRedisNode((port) => redisNodeArgs(port));
   const url = `redis://127.0.0.1:${node.port}`;
-  const client = createClient({ url, socket: { reconnectStrategy: false } });
-  client.on("error", () => {});
-  await client.connect();
+  const client = await connect(url);
   return {
     url,
     pids: [node.pid],
     serverArgs: ["--redis", url],
     cluster: false,
     command: (args) => client.sendCommand(args),
+    commandstats: () => commandstatsOf(client),
     async monitor() {
       const watcher = createClient({ url });
       watcher.on("error", () => {});
@@ -80,6 +99,10 @@ export async function startCluster(): Promise<Redis> {
   const refuse = () => {
     throw new Error("not measured on a Cluster (MONITOR and INFO are per node)");
   };
+  // Every node's own connection: the masters' counts are the cluster's (a replica's repeat them).
+  const clients = await Promise.all(
+    cluster.nodes.map((node) => connect(`redis://127.0.0.1:${node.port}`)),
+  );
   return {
     url: cluster.url,
     pids: cluster.nodes.map((node) => node.pid),
@@ -90,6 +113,16 @@ export async function startCluster(): Promise<Redis> {
     cluster: true,
     command: refuse,
     monitor: refuse,
-    stop: () => cluster.stop(),
+    async commandstats() {
+      const readings = await Promise.all(clients.map(async (client) => {
+        const role = String(await client.sendCommand(["INFO", "replication"]));
+        return role.includes("role:master") ? await commandstatsOf(client) : undefined;
+      }));
+      return sumCounts(readings.filter((r): r is CommandCounts => r !== undefined));
+    },
+    async stop() {
+      for (const client of clients) client.destroy();
+      await cluster.stop();
+    },
   };
 }

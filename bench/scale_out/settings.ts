@@ -7,12 +7,19 @@
 import { type Runtime, RUNTIMES } from "../lib/proc.ts";
 
 export const SERVER = "bench/servers/tether_redis.ts";
+/** The Redis floor: the least Redis traffic that keeps tether's promises for these workloads. */
+export const FLOOR = "bench/servers/floor_redis.ts";
 /** The heading of this report's section (it replaces everything from there on with --append). */
 export const SECTION = "## Scale-out: 2 instances + Redis against 1 in memory";
 /** The heading of the same report on a Redis Cluster (`--redis cluster`). */
 export const CLUSTER_SECTION =
   "## Scale-out on a Redis Cluster: 2 instances + 3 masters and 3 replicas against 1 in memory";
 export const WORKERS = 32;
+/**
+ * Callers of the spread 10-progress workload (a call lasts its 10 ticks of 20 ms): 32 would keep
+ * the servers mostly idle; 128 (16 per session, under tether's 64 a session) load them.
+ */
+export const SPREAD_WORKERS = 128;
 /** Alternating slices per comparison (drifts in machine load hit both sides alike). */
 export const ROUNDS = 4;
 export const SESSIONS = 8;
@@ -127,7 +134,7 @@ export function parseCli(argv: string[]): Cli {
  * sample (a stream of 101 events to resume, a held call to cancel, a question to answer; about
  * 0.26 s on one redis-server averaged over the runtimes, 0.09 s for Node on the Cluster), a
  * monitored call, an idle session made, a fan-out request, a fan-out request that waits the
- * bus's grace, and the Cluster's start.
+ * bus's grace, the Cluster's start, and a spread 10-progress call.
  */
 export const STEP_COSTS = {
   instanceStart: 1.5,
@@ -138,6 +145,8 @@ export const STEP_COSTS = {
   fanoutRequest: 0.005,
   graceRequest: 0.3,
   clusterStart: 20,
+  /** A spread 10-progress call: its 10 ticks of 20 ms and the answer, under load. */
+  spreadCall: 0.3,
 };
 
 /** The planned seconds of a scale-out run of `runtimes` runtimes (its smoke, or a full one). */
@@ -149,15 +158,22 @@ export function plannedSeconds(
 ): number {
   const c = STEP_COSTS;
   const samples = 3 * (sizes.warmupSamples + sizes.latencySamples);
-  // Three instances and their sessions, the warm-ups, two compared workloads of `seconds` a side.
-  const throughput = 3 * c.instanceStart + 2 * Math.max(1, seconds / 5) + 4 * seconds;
-  if (cluster) return c.clusterStart + runtimes * (throughput + samples * c.clusterSample);
+  // Five instances (memory, tether's two, the floor's two) and their sessions, three warm-ups,
+  // three compared workloads of `seconds` a side on three sides.
+  const throughput = 5 * c.instanceStart + 3 * Math.max(1, seconds / 5) + 9 * seconds;
+  // The commands counted per call: JSON and burst calls, then spread calls (each lasting its
+  // ticks), for tether and for the floor, after a second of idle traffic.
+  const counted = 1 + 2 * (2 * sizes.monitoredCalls * c.monitoredCall +
+        Math.ceil(sizes.monitoredCalls / SPREAD_WORKERS) * c.spreadCall);
+  if (cluster) {
+    return c.clusterStart + runtimes * (throughput + counted + samples * c.clusterSample);
+  }
   const fanout = sizes.fanoutCounts.reduce(
     (sum, count) =>
       sum + count * c.instanceStart + sizes.fanoutIdleMs / 1_000 +
       2 * sizes.fanoutRequests * c.fanoutRequest + sizes.fanoutGraceRequests * c.graceRequest,
     0,
   );
-  return runtimes * (throughput + 1 + sizes.monitoredCalls * c.monitoredCall +
+  return runtimes * (throughput + counted + 1 + sizes.monitoredCalls * c.monitoredCall +
     samples * c.sample + sizes.idleSessions * c.idleSession + fanout);
 }

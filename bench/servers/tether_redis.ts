@@ -1,6 +1,7 @@
 /**
  * tether for the scale-out bench (bench/redis_scale.ts): the echo tool, a
- * 10-progress tool, `tick` (101 progress events of 1 KB, then waits to be
+ * 10-progress tool (`progress10`, its events in one burst; `progress10spread`, one every 20 ms
+ * as a real tool's ticks come), `tick` (101 progress events of 1 KB, then waits to be
  * cancelled), `hold` (waits to be cancelled) and `ask` (one elicitation).
  * With `--redis URL` (and `--prefix P`) sessions, streams and the bus live
  * in Redis through `createRedisBackend`; with `--cluster host:port,...` on a
@@ -63,6 +64,17 @@ const handler = createMcpHandler({
       description: "Emits 10 progress notifications, then answers",
       handler: async (_input, ctx) => {
         for (let i = 1; i <= 10; i++) await ctx.progress(i, 10);
+        return "done";
+      },
+    }),
+    defineTool({
+      name: "progress10spread",
+      description: "Emits 10 progress notifications 20 ms apart, then answers",
+      handler: async (_input, ctx) => {
+        for (let i = 1; i <= 10; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          await ctx.progress(i, 10);
+        }
         return "done";
       },
     }),
