@@ -186,7 +186,7 @@ itPostgres(
       assert.equal(resumed.status, 200);
       const follower = resumed.body!.getReader();
 
-      // A clean stop (the test server runs without fsync: a crash could lose the session's row).
+      // A clean stop (a crash would do too: the test server commits synchronously).
       await server!.halt("fast");
       const ping = (target: Instance, id: number) =>
         target.handler(postRequest(

@@ -1,9 +1,12 @@
 /**
  * A real PostgreSQL 15 (Debian's `postgresql`) for the tests that need one, never a mock: a
  * cluster made by `initdb` in a temp dir, started on a free loopback port with its socket in that
- * dir, fsync off, and removed on stop. As root (CI) every Postgres binary runs as the `postgres`
- * OS user (`setpriv`, which execs: the pid is the server's), the dir chowned to it. Every wait
- * has a deadline. Not a test file itself.
+ * dir, fsync off, and removed on stop. Commits stay synchronous: with fsync off a commit is still
+ * written to the OS (not forced to disk) before it returns, so a crash of the server
+ * (`halt("immediate")`, as the fault tests do) loses nothing committed, while an asynchronous
+ * commit still in the server's WAL buffers was lost (the migration itself, crashed soon after).
+ * As root (CI) every Postgres binary runs as the `postgres` OS user (`setpriv`, which execs: the
+ * pid is the server's), the dir chowned to it. Every wait has a deadline. Not a test file itself.
  * @module
  */
 
@@ -157,8 +160,6 @@ export async function startPostgres(
         "listen_addresses=127.0.0.1",
         "-c",
         "fsync=off",
-        "-c",
-        "synchronous_commit=off",
         "-c",
         "full_page_writes=off",
         "-c",
