@@ -15,7 +15,7 @@
 
 import { unrefTimer } from "../runtime.ts";
 import type { PostgresGate, PostgresSql } from "./connection/postgres_gate.ts";
-import { busExpiry } from "./bus/bus_expiry.ts";
+import { BUS_EXPIRING } from "./bus/bus_expiry.ts";
 
 /** Rows one statement of the sweep deletes at most. */
 export const EXPIRY_BATCH = 1_000;
@@ -68,13 +68,12 @@ export async function sweepExpired(
   now: number,
   graceMs: number,
 ): Promise<ExpirySweepCounts> {
+  const expired = (table: ExpiringTable) =>
+    deleteInBatches(gate, expiredIn(table, namespace, table.afterGrace ? now - graceMs : now));
   return {
     // A budget full at `now` is the same as no row.
-    rateLimits: await deleteInBatches(gate, expiredIn(EXPIRING.rateLimits, namespace, now)),
-    sessions: await deleteInBatches(
-      gate,
-      expiredIn(EXPIRING.sessions, namespace, now - graceMs),
-    ),
+    rateLimits: await expired(EXPIRING.rateLimits),
+    sessions: await expired(EXPIRING.sessions),
     // After the sessions: the streams of the sessions just deleted go in this same sweep.
     events: await deleteInBatches(
       gate,
@@ -85,13 +84,9 @@ export async function sweepExpired(
       },
       EVENT_EXPIRY_BATCH,
     ),
-    bus: await sum(
-      busExpiry(namespace, now, graceMs, EXPIRY_BATCH).map((batch) => () =>
-        deleteInBatches(gate, batch)
-      ),
-    ),
-    tasks: await deleteInBatches(gate, expiredIn(EXPIRING.tasks, namespace, now)),
-    dpopProofs: await deleteInBatches(gate, expiredIn(EXPIRING.dpopProofs, namespace, now)),
+    bus: await sum(BUS_TABLES.map((table) => () => expired(table))),
+    tasks: await expired(EXPIRING.tasks),
+    dpopProofs: await expired(EXPIRING.dpopProofs),
   };
 }
 
@@ -102,20 +97,29 @@ async function sum(steps: (() => Promise<number>)[]): Promise<number> {
   return total;
 }
 
-/** A table the sweep deletes from: its name, its key column (beside `namespace`), its deadline. */
+/**
+ * A table the sweep deletes from: its name, its key columns (beside `namespace`: together its
+ * primary key), its deadline column, and whether its rows wait the grace past that deadline.
+ */
 interface ExpiringTable {
-  table: string;
-  key: string;
-  deadline: string;
+  readonly table: string;
+  readonly key: readonly [string, ...string[]];
+  readonly deadline: string;
+  /** Rows go `graceMs` after their deadline, not at it. */
+  readonly afterGrace?: boolean;
 }
 
-/** The tables of {@linkcode sweepExpired} whose rows go by their deadline alone. */
+/** The tables of {@linkcode sweepExpired} outside the bus whose rows go by their deadline alone. */
 const EXPIRING = {
-  rateLimits: { table: "tether_rate_limits", key: "key", deadline: "full_at" },
-  sessions: { table: "tether_sessions", key: "id", deadline: "expires_at" },
-  tasks: { table: "tether_tasks", key: "id", deadline: "expires_at" },
-  dpopProofs: { table: "tether_dpop_proofs", key: "key", deadline: "expires_at" },
+  rateLimits: { table: "tether_rate_limits", key: ["key"], deadline: "full_at" },
+  // The handler's own sweep reports and removes expired sessions first: this one waits the grace.
+  sessions: { table: "tether_sessions", key: ["id"], deadline: "expires_at", afterGrace: true },
+  tasks: { table: "tether_tasks", key: ["id"], deadline: "expires_at" },
+  dpopProofs: { table: "tether_dpop_proofs", key: ["key"], deadline: "expires_at" },
 } satisfies Record<string, ExpiringTable>;
+
+/** The bus's expiring tables (bus/bus_expiry.ts), in the order the sweep takes them. */
+const BUS_TABLES: readonly ExpiringTable[] = BUS_EXPIRING;
 
 /**
  * One batch of the namespace's rows of `table` whose deadline is at or before `before`: one

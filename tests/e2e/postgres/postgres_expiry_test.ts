@@ -2,7 +2,8 @@
  * Expiry on Postgres, against a real PostgreSQL 15 this file starts: rows carry their
  * deadlines; the backend's sweep deletes the namespace's expired rate-limit budgets and the
  * sessions past their deadline plus the grace, in bounded batches, all of them in one sweep,
- * each row once when instances sweep at once (`SKIP LOCKED`), and nothing live; the session
+ * each row once when instances sweep at once (`SKIP LOCKED`), and nothing live; the bus's
+ * expired rows of its five tables (a session's holders only past the grace); the session
  * store's own sweep reports expired sessions in batches up to its per-sweep bound.
  */
 import assert from "node:assert/strict";
@@ -102,6 +103,80 @@ itPostgres(
       assert.deepEqual([take.ok, take.remaining], [true, 2]);
     } finally {
       await backend.close();
+    }
+  },
+);
+
+/** Rows of every bus table in `namespace`: `expired` past their deadline, one live each. */
+async function insertBusRows(namespace: string, expired: number, holderDeadline: number) {
+  const rows = (table: string, tag: string, n: number, at: number) => {
+    const series = sql`generate_series(1, ${n}) AS i`;
+    switch (table) {
+      case "instances":
+        return sql`INSERT INTO tether_bus_instances (namespace, id, alive_until, expires_at)
+          SELECT ${namespace}, ${tag} || i, ${at}, ${at} FROM ${series}`;
+      case "messages":
+        return sql`INSERT INTO tether_bus_messages
+          (namespace, instance_id, origin, body, bytes, expires_at)
+          SELECT ${namespace}, ${tag}, 'o', 'b', 1, ${at} FROM ${series}`;
+      case "requests":
+        return sql`INSERT INTO tether_bus_requests
+          (namespace, owner_key, request_key, instance_id, expires_at)
+          SELECT ${namespace}, 'user:alice', ${tag} || i, 'i', ${at} FROM ${series}`;
+      case "marks":
+        return sql`INSERT INTO tether_bus_cancel_marks
+          (namespace, owner_key, request_key, expires_at)
+          SELECT ${namespace}, 'user:alice', ${tag} || i, ${at} FROM ${series}`;
+      default:
+        return sql`INSERT INTO tether_bus_holders
+          (namespace, session_id, instance_id, used_at, expires_at)
+          SELECT ${namespace}, ${tag} || i, 'i', ${at}, ${at} FROM ${series}`;
+    }
+  };
+  for (const table of ["instances", "messages", "requests", "marks"]) {
+    await rows(table, "old", expired, NOW - 1);
+    await rows(table, "live", 1, NOW + 1_000);
+  }
+  await rows("holders", "old", expired, holderDeadline);
+  await rows("holders", "live", 1, NOW + 1_000);
+}
+
+/** The rows of every bus table of `namespace`, by table. */
+async function busRows(namespace: string): Promise<number[]> {
+  const rows = await sql`SELECT
+    (SELECT count(*)::int FROM tether_bus_instances WHERE namespace = ${namespace}) AS instances,
+    (SELECT count(*)::int FROM tether_bus_messages WHERE namespace = ${namespace}) AS messages,
+    (SELECT count(*)::int FROM tether_bus_requests WHERE namespace = ${namespace}) AS requests,
+    (SELECT count(*)::int FROM tether_bus_cancel_marks WHERE namespace = ${namespace}) AS marks,
+    (SELECT count(*)::int FROM tether_bus_holders WHERE namespace = ${namespace}) AS holders`;
+  const { instances, messages, requests, marks, holders } = rows[0];
+  return [instances, messages, requests, marks, holders];
+}
+
+itPostgres(
+  "the bus's expired rows go in one sweep, in batches; a session's holders only past the grace",
+  async () => {
+    const namespace = "bus-sweep";
+    const expired = EXPIRY_BATCH + 5; // two batches a table
+    await insertBusRows(namespace, expired, NOW - 60_001); // the holders past the grace
+    await insertBusRows("bus-grace", 3, NOW - 1_000); // the holders within the grace
+    const backends = await Promise.all(
+      [namespace, "bus-grace"].map((name) =>
+        createPostgresBackend({ url: server!.url }, {
+          namespace: name,
+          listen: false,
+          expiryGraceMs: 60_000,
+        })
+      ),
+    );
+    try {
+      assert.equal((await backends[0].sweepExpired(NOW)).bus, 5 * expired);
+      assert.deepEqual(await busRows(namespace), [1, 1, 1, 1, 1], "the live rows stay");
+      assert.equal((await backends[1].sweepExpired(NOW)).bus, 4 * 3);
+      assert.deepEqual(await busRows("bus-grace"), [1, 1, 1, 1, 4], "holders within the grace");
+      assert.equal((await backends[0].sweepExpired(NOW)).bus, 0);
+    } finally {
+      await Promise.all(backends.map((backend) => backend.close()));
     }
   },
 );
