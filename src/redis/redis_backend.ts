@@ -78,7 +78,7 @@ export interface RedisBackendOptions {
   /** Options of the session store (its prefix is `prefix`). */
   sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica" | "holder">;
   /** Options of the event log (its prefix is `prefix`). */
-  eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection" | "busInstance">;
+  eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection" | "busInstance" | "placeOf">;
   /** Options of the bus (its prefix is `prefix`). */
   bus?: Omit<RedisBusOptions, "prefix" | "onError">;
   /**
@@ -190,9 +190,17 @@ export async function createRedisBackend(
   const watch = new OutageWatch(where, onError);
   const report = watch.filtered(onError);
 
-  const openConnection: OpenRedisConnection = async () => {
-    const client = await connectWithin(source.fresh(), timeoutMs, where, watch);
+  // On a Cluster the slot map of the shared client names each key's master; a blocking read
+  // connects to that master alone, not to every master as a whole cluster client would.
+  let places = source.own?.places;
+  const placeOf = (key: string) => places?.masterOf(["XREAD", "STREAMS", key]) ?? "";
+  const openConnection: OpenRedisConnection = async (place) => {
+    const fresh = place !== undefined && place !== "" && source.master !== undefined
+      ? source.master(place)
+      : source.fresh();
+    const client = await connectWithin(fresh, timeoutMs, where, watch);
     watch.learn(client.places);
+    places ??= client.places;
     // One node given by address: a demoted node's connection is dropped to resolve it again.
     return connectionOf(client, deadline, source.kind === "node" ? dropOnDemotion(client) : client);
   };
@@ -230,9 +238,9 @@ export async function createRedisBackend(
     watch.replicas(sent, lagging); // told once until a replica acknowledges again
     if (lagging !== undefined) throw lagging;
   };
-  const bus = new RedisBus(
+  const bus: RedisBus = new RedisBus(
     watch.failingClosed(first, "bus"),
-    watch.watchedOpener(openConnection, "bus"),
+    watch.watchedOpener(() => openConnection(placeOf(bus.inboxKeys()[0])), "bus"),
     { ...options.bus, prefix, onError: report },
   );
   // Each read-and-touch records this instance as a holder of the session: its bus messages come here.
@@ -250,6 +258,7 @@ export async function createRedisBackend(
     ...options.eventLog,
     prefix,
     openConnection: watch.watchedOpener(openConnection, "event log"),
+    ...(source.kind === "cluster" ? { placeOf } : {}),
     busInstance: () => bus.liveId(),
   });
   const taskStore = new RedisTaskStore(watch.failingClosed(first, "task store"), {

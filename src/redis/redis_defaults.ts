@@ -50,7 +50,8 @@ export const REDIS_DEFAULTS = {
     maxBytesPerSession: MiB,
     maxTotalBytes: 256 * MiB,
     ttlSeconds: 24 * 60 * 60,
-    maxTailConnections: 32,
+    maxTailConnections: 3,
+    tailIdleMs: 30 * SECOND,
     instanceTimeoutMs: 6 * SECOND,
   },
   RedisTaskStoreOptions: {

@@ -99,10 +99,10 @@ export class OutageWatch {
    */
   watchedOpener(open: OpenRedisConnection, seam: RedisSeam): OpenRedisConnection {
     const opening = this.#opening;
-    return async () => {
+    return async (place) => {
       let connection;
       try {
-        connection = await open();
+        connection = await open(place);
       } catch (error) {
         const out = this.#outages.out();
         this.#outages.failed(out.length === 0 ? opening : out[0], seam, error);

@@ -47,7 +47,9 @@ export interface RedisConnection extends RedisCommands {
 }
 
 /**
- * Opens a {@linkcode RedisConnection} to the same Redis as the shared client.
+ * Opens a {@linkcode RedisConnection} to the same Redis as the shared client;
+ * on a Cluster, to the master `place` (`host:port`) when one is named (the
+ * event log's `placeOf`).
  *
  * @example
  * ```ts
@@ -61,4 +63,4 @@ export interface RedisConnection extends RedisCommands {
  * };
  * ```
  */
-export type OpenRedisConnection = () => Promise<RedisConnection>;
+export type OpenRedisConnection = (place?: string) => Promise<RedisConnection>;

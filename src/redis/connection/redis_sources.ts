@@ -51,6 +51,8 @@ export interface DuplicableRedisClient extends RedisCommands {
 
 /** node-redis's cluster client (`createCluster`), as far as the backend drives it. */
 interface ClusterClient {
+  /** The options it was made with: its nodes' client options are `defaults`. */
+  readonly _options?: { defaults?: Record<string, unknown> };
   sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
   /** Each slot's shard (empty until connected). */
   readonly slots: readonly ({ master: { address: string } } | undefined)[];
@@ -120,6 +122,13 @@ export interface SourceFactory {
   readonly where: string;
   /** A new, unconnected client (a whole cluster or Sentinel client for those topologies). */
   fresh(): SourceClient;
+  /**
+   * A Cluster: a plain client to the master at `address` (`host:port`, as
+   * {@linkcode ClusterPlaces} names it), with the options of the Cluster's
+   * nodes: a blocking read connects to the one master it reads from, not to
+   * every master as a whole cluster client does.
+   */
+  master?(address: string): SourceClient;
   /** The caller's own connected client, used as the shared one (never closed by the backend). */
   readonly own?: RedisCommands & { places?: ClusterPlaces };
 }
@@ -193,6 +202,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
         clusterCommands(
           createCluster({ rootNodes, defaults: nodeOptions() }) as unknown as ClusterClient,
         ),
+      master: (address) => masterClient({}, address),
     };
   }
   if ("sentinel" in source) {
@@ -228,6 +238,7 @@ export function sourceFactory(source: RedisSource): SourceFactory {
       kind: "cluster",
       where: "the client's Cluster",
       fresh: () => clusterCommands(cluster.duplicate()),
+      master: (address) => masterClient(cluster._options?.defaults ?? {}, address),
       own: { sendCommand: (args) => clusterSend(cluster, args), places: placesOf(cluster) },
     };
   }
@@ -243,6 +254,24 @@ export function isSentinelClient(client: Record<string, unknown>): boolean {
 /** node-redis's cluster client: it alone has `masters` and `slots`. */
 export function isClusterClient(client: Record<string, unknown>): boolean {
   return "masters" in client && "slots" in client;
+}
+
+/**
+ * A plain client to one Cluster master (`host:port`; an IPv6 host keeps its
+ * colons), with a Cluster's node options `defaults` (credentials, TLS) under
+ * the backend's own ({@linkcode nodeOptions}).
+ */
+function masterClient(defaults: Record<string, unknown>, address: string): SourceClient {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
+  const port = Number(address.slice(colon + 1));
+  const own = nodeOptions();
+  const socket = { ...(defaults.socket as Record<string, unknown> | undefined), ...own.socket };
+  return createClient({
+    ...defaults,
+    ...own,
+    socket: { ...socket, host, port },
+  }) as unknown as SourceClient;
 }
 
 /** A cluster client as a raw-command client: each command goes to its first key's master. */

@@ -39,3 +39,29 @@ export function streamEntriesOf(reply: unknown): StreamEntry[] {
   if (reply instanceof Map) return entriesOf([...reply.values()][0]);
   return entriesOf(Object.values(reply as Record<string, unknown>)[0]);
 }
+
+/**
+ * Entries of an `XREAD` reply over several streams, by stream key: RESP2
+ * `[[key, entries], …]`, RESP3 a map or `{ name, messages }` objects; empty
+ * when it timed out.
+ */
+export function streamsOf(reply: unknown): Map<string, StreamEntry[]> {
+  const streams = new Map<string, StreamEntry[]>();
+  if (reply === null || reply === undefined) return streams;
+  if (reply instanceof Map) {
+    for (const [key, entries] of reply) streams.set(String(key), entriesOf(entries));
+  } else if (Array.isArray(reply)) {
+    for (const item of reply as unknown[]) {
+      if (Array.isArray(item)) streams.set(String(item[0]), entriesOf(item[1]));
+      else {
+        const { name, messages } = item as { name: string; messages: unknown };
+        streams.set(String(name), entriesOf(messages));
+      }
+    }
+  } else {
+    for (const [key, entries] of Object.entries(reply as Record<string, unknown>)) {
+      streams.set(key, entriesOf(entries));
+    }
+  }
+  return streams;
+}

@@ -74,15 +74,34 @@ export interface RedisEventLogOptions {
    */
   ttlSeconds?: number;
   /**
-   * Opens a connection for blocking reads (live tailing). Without it a
-   * follower polls every 50 ms. `createRedisBackend` passes one.
+   * Opens a connection for blocking reads (live tailing), to the place
+   * `placeOf` names. Without it the followed streams share a poll every
+   * 100 ms. `createRedisBackend` passes one.
    */
   openConnection?: OpenRedisConnection;
   /**
-   * Blocking connections kept for followers; past it, followers poll.
-   * @default {32}
+   * On a Redis Cluster: the master (`host:port`) owning a stream key's slot;
+   * the streams of one master share its blocking reads, one slot per read
+   * (Redis refuses an `XREAD` over keys of several slots), and each read's
+   * connection is opened to that master. Without it every stream is on one
+   * server and any of them share a read (on a Cluster, a read refused with
+   * `CROSSSLOT` makes the log read one slot per read). `createRedisBackend`
+   * passes it on a Cluster.
+   */
+  placeOf?: (key: string) => string;
+  /**
+   * Blocking reads (connections) per server or Cluster master that the
+   * followed streams share, each one `XREAD` over many streams (on a
+   * Cluster, one slot's); past them the streams share a poll every 100 ms.
+   * @default {3}
    */
   maxTailConnections?: number;
+  /**
+   * How long a blocking read's connection (and the control connection that
+   * interrupts it) stays open without streams to read, ms.
+   * @default {30_000}
+   */
+  tailIdleMs?: number;
   /**
    * How long after this instance's last heartbeat its unfinished streams
    * count as lost, ms (heartbeats go every third of it).

@@ -1,18 +1,21 @@
 /**
  * Live tailing of the Redis event log (`waitAfter`): the followers of one
- * stream in this process share one read loop, one blocking read or poll at
- * a time from the lowest follower's position, and one state check when it
- * starts and per idle second (the stream still exists, it has not ended,
- * its writer lives: its heartbeat and, when recorded, its bus liveness key;
+ * stream in this process share one tail, read from the lowest follower's
+ * position by the blocking reads every followed stream shares
+ * (shared_reads.ts), and checked when it starts and then at most once per
+ * idle second, by one timer for every tail (the stream still exists, it has
+ * not ended, its writer lives: its heartbeat and, when recorded, its bus
+ * liveness key, each asked once per round however many streams name it;
  * how far the global budget evicted). Each follower gets what follows its
  * own position, "still running" at its deadline, nothing when events after
  * it were evicted, and `writerLost` with the requests the stream answered
- * when its writer is gone.
+ * when its writer is gone. A tail whose followers all left stays in the
+ * shared reads for {@linkcode LINGER_MS}, so a follower asking again after
+ * what it was handed does not interrupt them.
  * Internal to the Redis backends.
  *
  * It does not write, replay from scratch or keep heartbeats
- * (redis_event_log.ts does), nor own its blocking connections
- * (tail_connections.ts lends them).
+ * (redis_event_log.ts does), nor hold connections (shared_reads.ts does).
  * @module
  */
 
@@ -26,15 +29,16 @@ import { requestIdsOf } from "../../legacy/event_log/recorded_request_ids.ts";
 import { aliveKeyOf } from "../bus/bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
-import { entriesOf, streamEntriesOf, type StreamEntry } from "../connection/stream_entries.ts";
-import type { TailConnections } from "./tail_connections.ts";
+import { entriesOf, type StreamEntry } from "../connection/stream_entries.ts";
+import type { SharedReads, SharedStream } from "./shared_reads.ts";
+import { unrefTimer } from "../../runtime.ts";
 
-/** Longest single blocking read: the writer's heartbeat is checked between reads. */
-const MAX_BLOCK_MS = 1_000;
-/** Interval of the polling fallback. */
-const POLL_MS = 50;
-/** Entries one read returns at most. */
-const READ_COUNT = "1000";
+/** A tail's state check, at most once per this much time without events. */
+const CHECK_MS = 1_000;
+/** The timer of every tail: deadlines are met within it. */
+const TICK_MS = 250;
+/** How long a tail without followers stays in the shared reads, ms. */
+const LINGER_MS = 2_000;
 
 /** One follower waiting in `waitAfter`: its position, and how its wait ends. */
 interface Follower {
@@ -45,13 +49,18 @@ interface Follower {
 }
 
 /** The followers of one stream in this process, and the position of their shared read. */
-interface Tail {
+interface Tail extends SharedStream {
   readonly streamId: string;
   readonly stream: string;
   readonly meta: string;
   readonly followers: Set<Follower>;
   /** Where the read in progress started (the lowest follower's sequence number then). */
   from: number;
+  /** When it was last checked or brought events (`Date.now()` time). */
+  active: number;
+  checking: boolean;
+  /** When it leaves the shared reads if no follower came (set as the last one leaves). */
+  lingerUntil: number;
 }
 
 /** The sequence number of entry id `0-<seq>`. */
@@ -101,29 +110,34 @@ export interface EventLogTailsOptions {
   redis: RedisCommands;
   /** Prefix of every key (the writers' heartbeats are `<prefix>hb:<instance>`). */
   prefix: string;
-  /** Where blocking reads borrow their connection. */
-  connections: TailConnections;
+  /** The blocking reads the followed streams share. */
+  reads: SharedReads;
 }
 
 /** The followers of the streams of one Redis event log in this process, by stream. */
 export class EventLogTails {
   #redis: RedisCommands;
   #prefix: string;
-  #connections: TailConnections;
-  /** Followers of each stream (by its key), sharing one read loop. */
+  #reads: SharedReads;
+  /** Followers of each stream (by its key), sharing one tail. */
   #tails = new Map<string, Tail>();
+  /** The one timer of every tail: idle checks, deadlines, lingering tails' end. */
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Writers' liveness asked in this round of checks, by writer: once per round each. */
+  #alive = new Map<string, Promise<boolean>>();
+  #closed = false;
 
-  /** Tails reading with `options.redis`, blocking on connections of `options.connections`. */
+  /** Tails reading with `options.redis`, their streams read by `options.reads`. */
   constructor(options: EventLogTailsOptions) {
     this.#redis = options.redis;
     this.#prefix = options.prefix;
-    this.#connections = options.connections;
+    this.#reads = options.reads;
   }
 
   /**
    * Events of `streamId` (its keys `meta` and `stream`) after sequence
    * number `seq`, or a wait for the next one or the end: the follower joins
-   * the stream's shared read loop ({@linkcode EventLogTails.#follow}).
+   * the stream's tail.
    */
   async wait(
     streamId: string,
@@ -132,6 +146,7 @@ export class EventLogTails {
     stream: string,
     options: WaitOptions,
   ): Promise<Replay | undefined> {
+    if (this.#closed) throw new Error("RedisEventLog: closed");
     // The shared read in progress starts after this follower: what lies between is read for it alone.
     let tail = this.#tails.get(stream);
     while (tail !== undefined && seq < tail.from) {
@@ -153,72 +168,113 @@ export class EventLogTails {
     return await new Promise<Replay | undefined>((resolve, reject) => {
       const settle = (reply: Replay | undefined | Error) => {
         signal?.removeEventListener("abort", stop);
-        this.#tails.get(stream)?.followers.delete(follower);
+        const tail = this.#tails.get(stream);
+        if (tail?.followers.delete(follower) && tail.followers.size === 0) {
+          tail.lingerUntil = Date.now() + LINGER_MS;
+        }
         if (reply instanceof Error) reject(reply);
         else resolve(reply);
       };
-      // The loop ends the wait at its deadline, after checking the stream (as one follower would).
+      // The timer ends the wait at its deadline, after checking the stream (as one follower would).
       const follower: Follower = { seq, deadline: Date.now() + options.timeoutMs, settle };
       const stop = () => settle(running);
       signal?.addEventListener("abort", stop, { once: true });
-      let shared = this.#tails.get(stream);
-      if (shared === undefined) {
-        shared = { streamId, stream, meta, followers: new Set([follower]), from: seq };
-        this.#tails.set(stream, shared);
-        void this.#follow(shared);
-      } else {
-        shared.followers.add(follower);
-      }
+      const shared = this.#tails.get(stream);
+      if (shared === undefined) this.#start(this.#tail(streamId, stream, meta, follower));
+      else shared.followers.add(follower);
     });
   }
 
-  /**
-   * The read loop of one stream's followers, while it has any: reads from
-   * the lowest follower's position, hands each follower what follows its
-   * own, and checks the stream's state before the first read and whenever
-   * nothing came. A Redis failure rejects every follower waiting (each asks
-   * again).
-   */
-  async #follow(tail: Tail): Promise<void> {
-    const { streamId, stream, followers } = tail;
-    const settleAll = (reply: Replay | undefined | Error) => {
-      for (const follower of [...followers]) follower.settle(reply);
-    };
-    /** Followers past their deadline get "still running, ask again". */
-    const expire = () => {
-      const now = Date.now();
-      for (const follower of [...followers]) {
-        if (follower.deadline <= now) follower.settle({ streamId, events: [], complete: false });
-      }
-    };
-    try {
-      // Before the first read: a writer already gone ends its followers at once, not a read later.
-      let check = true;
-      while (followers.size > 0) {
-        if (check && await this.#checkState(tail) === "stop") break;
-        check = true;
+  /** Stops the timer; the followers still waiting end at the shared reads' close. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A new tail of `stream` with its first follower, as the shared reads see it. */
+  #tail(streamId: string, stream: string, meta: string, first: Follower): Tail {
+    const tail: Tail = {
+      streamId,
+      stream,
+      meta,
+      followers: new Set([first]),
+      from: first.seq,
+      active: 0,
+      checking: false,
+      lingerUntil: 0,
+      position: () => {
+        if (tail.followers.size === 0) return tail.from;
         let from = Number.MAX_SAFE_INTEGER;
-        let deadline = Number.MAX_SAFE_INTEGER;
-        for (const follower of followers) {
-          from = Math.min(from, follower.seq);
-          deadline = Math.min(deadline, follower.deadline);
-        }
-        tail.from = from;
-        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, deadline - Date.now()));
-        const entries = await this.#read(stream, from, blockMs, undefined);
-        if (followers.size === 0) break;
-        if (entries.length > 0) {
-          await this.#hand(tail, entries);
-          expire();
-          check = false;
-        }
+        for (const follower of tail.followers) from = Math.min(from, follower.seq);
+        return tail.from = from;
+      },
+      deliver: async (entries) => {
+        tail.active = Date.now();
+        await this.#hand(tail, entries);
+        // Read for no one (every follower left): the next read starts after them.
+        if (tail.followers.size === 0) tail.from = Math.max(tail.from, seqOf(entries.at(-1)!.id));
+      },
+      fail: (error) => {
+        if (this.#tails.get(stream) === tail) this.#tails.delete(stream);
+        for (const follower of [...tail.followers]) follower.settle(error);
+      },
+    };
+    this.#tails.set(stream, tail);
+    return tail;
+  }
+
+  /** A new tail: checked before its first read (a writer already gone ends it at once), then read. */
+  #start(tail: Tail): void {
+    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
+    unrefTimer(this.#timer);
+    void this.#check(tail, true);
+  }
+
+  /**
+   * One round of the timer: each tail idle for {@linkcode CHECK_MS} or with
+   * a follower past its deadline is checked; a tail without followers past
+   * its linger leaves the shared reads.
+   */
+  #tick(): void {
+    const now = Date.now();
+    this.#alive.clear();
+    for (const tail of this.#tails.values()) {
+      if (tail.followers.size === 0) {
+        if (now >= tail.lingerUntil && !tail.checking) this.#drop(tail);
+        continue;
       }
-    } catch (error) {
-      settleAll(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      if (this.#tails.get(stream) === tail && followers.size === 0) this.#tails.delete(stream);
-      else if (this.#tails.get(stream) === tail) void this.#follow(tail); // joined while it ended
+      if (tail.checking) continue;
+      let due = now - tail.active >= CHECK_MS;
+      for (const follower of tail.followers) due ||= follower.deadline <= now;
+      if (due) void this.#check(tail, false);
     }
+    if (this.#tails.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Checks `tail` ({@linkcode EventLogTails.#checkState}); reads it once it checked out, when `first`. */
+  async #check(tail: Tail, first: boolean): Promise<void> {
+    tail.checking = true;
+    try {
+      const state = await this.#checkState(tail);
+      tail.active = Date.now();
+      if (state === "stop" && tail.followers.size === 0) this.#drop(tail);
+      else if (first) this.#reads.add(tail);
+    } catch (error) {
+      tail.fail(error instanceof Error ? error : new Error(String(error)));
+      this.#reads.remove(tail);
+    } finally {
+      tail.checking = false;
+    }
+  }
+
+  /** `tail` leaves the shared reads and the map. */
+  #drop(tail: Tail): void {
+    this.#reads.remove(tail);
+    if (this.#tails.get(tail.stream) === tail) this.#tails.delete(tail.stream);
   }
 
   /**
@@ -236,12 +292,13 @@ export class EventLogTails {
     }
     if (Number(state[1]) === 1) {
       // Completed since the read: the terminal entry is there now, and so is every event.
+      if (followers.size === 0) return "stop";
       const from = Math.min(...[...followers].map((follower) => follower.seq));
       await this.#hand(
         tail,
         entriesOf(await this.#redis.sendCommand(["XRANGE", stream, `(0-${from}`, "+"])),
       );
-      return followers.size === 0 ? "stop" : "go";
+      return "stop";
     }
     if (!await this.#writerAlive(String(state[2] ?? ""))) {
       const requestIds = requestIdsOf(String(state[3]));
@@ -260,6 +317,14 @@ export class EventLogTails {
     return followers.size === 0 ? "stop" : "go";
   }
 
+  /** {@linkcode EventLogTails.#askAlive}, asked once per round of checks for each writer. */
+  #writerAlive(writer: string): Promise<boolean> {
+    if (writer === "") return Promise.resolve(true);
+    let alive = this.#alive.get(writer);
+    if (alive === undefined) this.#alive.set(writer, alive = this.#askAlive(writer));
+    return alive;
+  }
+
   /**
    * True while the writer recorded on a stream lives: its event-log
    * heartbeat, and (`<log>@<bus>`, a writer whose bus was live) its bus
@@ -267,8 +332,7 @@ export class EventLogTails {
    * `bus.aliveMs` after a killed process's last refresh. Each is its own
    * key (its own slot on a Cluster): read apart, together.
    */
-  async #writerAlive(writer: string): Promise<boolean> {
-    if (writer === "") return true;
+  async #askAlive(writer: string): Promise<boolean> {
     const at = writer.indexOf("@");
     const log = at === -1 ? writer : writer.slice(0, at);
     const keys = [`${this.#prefix}hb:${log}`];
@@ -303,57 +367,4 @@ export class EventLogTails {
     const lost = await this.#redis.sendCommand(["HGET", meta, "lost"]);
     return seq < Number(lost ?? 0);
   }
-
-  /** Entries after `0-<seq>`: a blocking read on a pooled connection, or a short poll. */
-  async #read(
-    stream: string,
-    seq: number,
-    blockMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<StreamEntry[]> {
-    const connection = await this.#connections.borrow();
-    if (connection === undefined) {
-      await sleep(Math.min(POLL_MS, blockMs), signal);
-      return entriesOf(
-        await this.#redis.sendCommand(["XRANGE", stream, `(0-${seq}`, "+", "COUNT", READ_COUNT]),
-      );
-    }
-    const read = connection.sendCommand([
-      "XREAD",
-      "COUNT",
-      READ_COUNT,
-      "BLOCK",
-      String(blockMs),
-      "STREAMS",
-      stream,
-      `0-${seq}`,
-    ]).then(
-      (reply) => {
-        this.#connections.release(connection);
-        return streamEntriesOf(reply);
-      },
-      (error) => {
-        this.#connections.discard(connection);
-        throw error;
-      },
-    );
-    if (signal === undefined) return await read;
-    // An abort returns at once; the read finishes within its block time and frees the connection.
-    read.catch(() => {});
-    return await Promise.race([read, sleep(blockMs + 1_000, signal).then(() => [])]);
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -41,12 +41,12 @@
  * Live tailing (`waitAfter`, event_log_tails.ts): `complete` appends a
  * terminal entry, so a follower blocked in `XREAD BLOCK` wakes for every
  * event and for the end. The followers of one stream in this process share
- * one read loop (one blocking read or poll at a time, from the lowest
- * follower's position, and one state check per idle second), however many
- * resumes follow it. Blocking reads need connections of their own
- * (`openConnection`, pooled up to `maxTailConnections` in
- * tail_connections.ts; past that, or without `openConnection`, a follower
- * polls). Each log has an instance id and keeps a heartbeat key
+ * one tail (read from the lowest follower's position, and one state check
+ * per idle second), however many resumes follow it; the tails share the
+ * blocking reads (shared_reads.ts: one `XREAD` over many streams, at most
+ * `maxTailConnections` per server or Cluster master, opened with
+ * `openConnection`, closed after `tailIdleMs` without streams; past them,
+ * or without `openConnection`, streams share a poll). Each log has an instance id and keeps a heartbeat key
  * (`<prefix>hb:<instance>`) alive while it has opened streams; a stream
  * records its writer and the request ids it answers, so a follower whose
  * writer's heartbeat lapsed (the process died) learns it within
@@ -72,7 +72,7 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
 import { entriesOf } from "../connection/stream_entries.ts";
 import { eventLogKeysOf } from "../sessions/session_keys.ts";
 import { EventLogTails, replayOf } from "./event_log_tails.ts";
-import { TailConnections } from "./tail_connections.ts";
+import { SharedReads } from "./shared_reads.ts";
 import type { RedisEventLogOptions } from "./event_log_options.ts";
 import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
 
@@ -108,8 +108,8 @@ export class RedisEventLog implements EventLog {
   /** This log's writer id, recorded on every stream it opens. */
   readonly #instance = randomId();
   readonly #heartbeat: WriterHeartbeat;
-  /** The blocking connections of the followers. */
-  #connections: TailConnections;
+  /** The blocking reads the followed streams share. */
+  #reads: SharedReads;
   /** The followers of this log's streams in this process. */
   #tails: EventLogTails;
   #closed = false;
@@ -125,6 +125,7 @@ export class RedisEventLog implements EventLog {
     this.#maxTotalBytes = options.maxTotalBytes ?? DEFAULT.maxTotalBytes;
     this.#ttl = options.ttlSeconds ?? DEFAULT.ttlSeconds;
     const maxTailConnections = options.maxTailConnections ?? DEFAULT.maxTailConnections;
+    const tailIdleMs = options.tailIdleMs ?? DEFAULT.tailIdleMs;
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
     this.#heartbeat = new WriterHeartbeat(
       () =>
@@ -147,6 +148,7 @@ export class RedisEventLog implements EventLog {
         ...(options.budgetBooks === undefined ? {} : { budgetBooks: options.budgetBooks }),
         ttlSeconds: this.#ttl,
         maxTailConnections,
+        tailIdleMs,
         instanceTimeoutMs: this.#instanceTimeoutMs,
       })
     ) {
@@ -168,12 +170,15 @@ export class RedisEventLog implements EventLog {
           want,
         ]) as Promise<unknown[]>,
     });
-    this.#connections = new TailConnections(options.openConnection, maxTailConnections);
-    this.#tails = new EventLogTails({
+    this.#reads = new SharedReads({
       redis,
-      prefix: this.#prefix,
-      connections: this.#connections,
+      open: options.openConnection,
+      placeOf: options.placeOf,
+      anySlot: options.placeOf === undefined,
+      maxReads: maxTailConnections,
+      idleMs: tailIdleMs,
     });
+    this.#tails = new EventLogTails({ redis, prefix: this.#prefix, reads: this.#reads });
   }
 
   /** A session script's keys (one hash tag: the session): see event_log_scripts.ts. */
@@ -275,9 +280,9 @@ export class RedisEventLog implements EventLog {
 
   /**
    * Live tailing: events after `lastEventId`, or a wait for the next one or
-   * the end. Every follower of one stream in this process shares one read
-   * loop (event_log_tails.ts): one blocking read at a time
-   * (or one poll), and between reads (at least every second) one check that
+   * the end. Every follower of one stream in this process shares one tail
+   * (event_log_tails.ts), read by the blocking reads every followed stream
+   * shares, and (at most once per idle second) one check that
    * the stream still exists and its writer's heartbeat: when the writer is
    * gone, the reply says `writerLost` with the requests it was answering.
    */
@@ -301,7 +306,8 @@ export class RedisEventLog implements EventLog {
     if (this.#closed) return;
     this.#closed = true;
     this.#heartbeat.stop();
-    await this.#connections.close();
+    this.#tails.close();
+    await this.#reads.close();
     if (this.#heartbeat.started) {
       await this.#redis.sendCommand(["DEL", `${this.#prefix}hb:${this.#instance}`]).catch(() => {});
     }
