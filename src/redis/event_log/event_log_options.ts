@@ -76,7 +76,7 @@ export interface RedisEventLogOptions {
   /**
    * Opens a connection for blocking reads (live tailing), to the place
    * `placeOf` names. Without it the followed streams share a poll every
-   * 100 ms. `createRedisBackend` passes one.
+   * 100 ms (400 ms while idle). `createRedisBackend` passes one.
    */
   openConnection?: OpenRedisConnection;
   /**
@@ -92,7 +92,7 @@ export interface RedisEventLogOptions {
   /**
    * Blocking reads (connections) per server or Cluster master that the
    * followed streams share, each one `XREAD` over many streams (on a
-   * Cluster, one slot's); past them the streams share a poll every 100 ms.
+   * Cluster, one slot's); past them the streams share a poll every 100 ms (400 ms while idle).
    * @default {3}
    */
   maxTailConnections?: number;

@@ -8,7 +8,7 @@
  * control connection per place; where that is refused, the read ends within
  * its 1 s block). Streams past a place's reads, or every stream without an
  * opener, share a poll on the log's client (one `XREAD` per group every
- * 100 ms). Connections of a place left without streams close after `idleMs`.
+ * 100 ms, backing off to 400 ms while idle: stream_polls.ts). Connections of a place left without streams close after `idleMs`.
  * Internal to the Redis backends.
  *
  * It does not check a stream's state or settle followers

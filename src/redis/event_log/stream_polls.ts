@@ -1,7 +1,8 @@
 /**
  * The poll of the followed streams no blocking read takes (a Cluster
  * master's slots past its reads, or every stream of a log without an
- * opener): every {@linkcode POLL_MS}, one non-blocking `XREAD` per group
+ * opener): every {@linkcode POLL_MS} while they bring entries, backing off
+ * to {@linkcode IDLE_POLL_MS} while idle, one non-blocking `XREAD` per group
  * (one slot on a Cluster, any streams on one server) through the log's
  * client, so a polled stream costs its share of one command per poll.
  * Internal to the Redis backends.
@@ -26,8 +27,10 @@ export interface SharedStream {
   fail(error: Error): void;
 }
 
-/** Interval of the poll, ms. */
+/** Interval of the poll while it brings entries, ms. */
 export const POLL_MS = 100;
+/** Its interval once idle: doubled after each poll that brought nothing, up to this, ms. */
+export const IDLE_POLL_MS = 400;
 /** Entries one read returns at most per stream. */
 const READ_COUNT = "1000";
 
@@ -75,8 +78,8 @@ export interface PollHooks {
 }
 
 /**
- * Polls `place`'s groups through `redis` every {@linkcode POLL_MS} while it
- * has any (one poll per place: a second call returns at once).
+ * Polls `place`'s groups through `redis` while it has any (one poll per
+ * place: a second call returns at once).
  *
  * @example
  * ```ts ignore (internal: needs a place of the shared reads)
@@ -90,23 +93,27 @@ export async function pollGroups(
 ): Promise<void> {
   if (place.polling) return;
   place.polling = true;
+  let interval = POLL_MS;
   try {
     while (!hooks.closed()) {
       for (const [group, streams] of place.polled) {
         if (streams.size === 0) place.polled.delete(group);
       }
       if (place.polled.size === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      let brought = false;
       await Promise.all([...place.polled.values()].map(async (group) => {
         const streams = [...group];
         if (streams.length === 0) return;
         try {
-          const reply = await redis.sendCommand(xreadOf(streams));
-          await hooks.hand(streams, streamsOf(reply), group);
+          const read = streamsOf(await redis.sendCommand(xreadOf(streams)));
+          brought ||= read.size > 0;
+          await hooks.hand(streams, read, group);
         } catch (error) {
           hooks.failed(group, error);
         }
       }));
+      interval = brought ? POLL_MS : Math.min(IDLE_POLL_MS, interval * 2);
     }
   } finally {
     place.polling = false;
