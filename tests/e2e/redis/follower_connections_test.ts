@@ -128,7 +128,7 @@ describeRedis("followed streams share a few blocking reads per master", () => {
   itRedis(
     "a 3+3 Cluster: 2 instances following 33 streams each hold at most 6 connections per master, idle ≤ 200 commands/s",
     async () => {
-      const masters = [];
+      const masters: Awaited<ReturnType<typeof probe>>[] = [];
       for (const node of cluster!.nodes) {
         const client = await probe(`redis://127.0.0.1:${node.port}`);
         const text = String(await client.sendCommand(["INFO", "replication"]));
