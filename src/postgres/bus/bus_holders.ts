@@ -45,8 +45,9 @@ export function touchHolding(sql: PostgresSql, touch: HoldingTouch) {
     SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
     WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
       AND owner_key = ${ownerKey}
+      AND least(${now}::double precision + ${idle}, created_at + ${absolute}) > expires_at
       AND least(${now}::double precision + ${idle}, created_at + ${absolute})
-        >= expires_at + ${slack}
+        >= least(expires_at + ${slack}, created_at + ${absolute})
     RETURNING expires_at
   ), seen AS (
     SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at, live.owned

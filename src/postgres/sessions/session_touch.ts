@@ -11,8 +11,9 @@ import type { PostgresSql } from "../connection/postgres_gate.ts";
 
 /**
  * How far a touch must move a session's deadline to be written, ms: a hundredth of the idle
- * TTL, at most 5 s. A session expires at most that much before its last use plus its idle TTL,
- * never after it.
+ * TTL, at most 5 s (a move onto the absolute deadline is written however small, so an expiry
+ * there is told as absolute). A session expires at most that much before its last use plus its
+ * idle TTL, never after it.
  *
  * @example
  * ```ts
@@ -58,8 +59,9 @@ export function touchSession(sql: PostgresSql, touch: SessionTouch) {
     SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
     WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
       AND owner_key = ${ownerKey}
+      AND least(${now}::double precision + ${idle}, created_at + ${absolute}) > expires_at
       AND least(${now}::double precision + ${idle}, created_at + ${absolute})
-        >= expires_at + ${slack}
+        >= least(expires_at + ${slack}, created_at + ${absolute})
     RETURNING expires_at
   )
   SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at

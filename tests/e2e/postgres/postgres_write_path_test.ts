@@ -71,6 +71,14 @@ itPostgres("a session used again and again gets a new row version once per step"
     assert.equal(mallory?.expiresAt, now + step + idle);
     // Never past the last use plus the idle TTL.
     assert.equal(await store.get("s", now + step + idle), undefined);
+    // A move onto the absolute deadline is written however small (the expiry is told absolute).
+    const capped = { ...use, absoluteTtlMs: idle + 2 * step + 10 };
+    await store.getAndTouch!("s", now + 2 * step, capped); // to now + 2 step + idle (a step)
+    const last = await store.getAndTouch!("s", now + 2 * step + 20, capped);
+    assert.equal(last?.expiresAt, now + idle + 2 * step + 10, "onto the absolute deadline");
+    const again = (await version()).v;
+    await store.getAndTouch!("s", now + 2 * step + 30, capped);
+    assert.equal((await version()).v, again, "at the absolute deadline, never written again");
   } finally {
     await b.close();
   }
