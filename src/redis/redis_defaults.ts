@@ -50,6 +50,7 @@ export const REDIS_DEFAULTS = {
     maxBytesPerSession: MiB,
     maxTotalBytes: 256 * MiB,
     ttlSeconds: 24 * 60 * 60,
+    flushWindowMs: 50,
     maxTailConnections: 3,
     tailIdleMs: 30 * SECOND,
     instanceTimeoutMs: 6 * SECOND,

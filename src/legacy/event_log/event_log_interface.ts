@@ -138,6 +138,14 @@ export interface EventLog {
     data: readonly string[],
     options?: AppendOptions,
   ): Promise<string[]>;
+  /**
+   * Optional: how long, ms, a stream's events may wait after its previous
+   * append to go in one append with those arriving meanwhile (a log whose
+   * writes cost a round trip each); a response or the stream's end goes at
+   * once. Absent or 0: what arrives in one task, or while an append is in
+   * flight, goes at once.
+   */
+  readonly flushWindowMs?: number;
   /** Marks a stream as ended. */
   complete(sessionId: string, streamId: string): Promise<void>;
   /** Events of the same stream after `lastEventId`; undefined for unknown or malformed ids. */

@@ -25,9 +25,10 @@ import {
 import type { EventLog } from "../event_log/event_log.ts";
 import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { afterThisTask, type Scheduler } from "../../runtime.ts";
+import { afterThisTask, realScheduler, type Scheduler } from "../../runtime.ts";
 import { recordEndLater } from "./stream_end_retry.ts";
 import { appendAll } from "../event_log/append_all.ts";
+import { waitForWindow } from "./flush_window.ts";
 
 /** What a {@linkcode LogicalStream} needs from the hub that made it (stream_hub.ts). */
 export interface StreamOwner {
@@ -58,6 +59,10 @@ interface Batch {
   finish?: () => void;
   /** The ids of the responses among the messages, once any. */
   responseIds?: RequestId[];
+  /** A request or a response is among the messages: no flush window (flush_window.ts). */
+  urgent?: boolean;
+  /** Set while the batch waits out the flush window: ends the wait. */
+  hurry?: () => void;
 }
 
 /** An empty batch. */
@@ -118,6 +123,8 @@ export class LogicalStream {
   #open: Batch | undefined;
   /** Messages sent and not yet flushed. */
   #unwritten = 0;
+  /** When the last append started, on the hub's clock (the log's flush window counts from it). */
+  #appendedAt: number | undefined;
   /** Given up when the stream's work has had no connection for the orphan timeout, or the log failed. */
   #work: GuardedWork | undefined;
   /** Stops the orphan clock; set while the clock runs. */
@@ -200,9 +207,10 @@ export class LogicalStream {
    * Logs a message and writes it to the attached connection, in call order.
    * Messages sent in the same task, or while a write is in progress, go out
    * together: one event log call (`appendMany` when the log has it) and one
-   * chunk on the connection. The batch is written once the current task is
-   * over (a tool emitting progress in a loop fills one batch, not one per
-   * event). Resolves once the message is logged and written. A string is a notification's JSON.
+   * chunk on the connection. The batch waits out the current task (a loop of
+   * progress fills one batch) and the log's flush window (flush_window.ts:
+   * one append per window; a request, a response or the end go at once).
+   * Resolves once logged and written. A string is a notification's JSON.
    */
   send(message: JsonRpcMessage | string): Promise<void> {
     if (this.#finished) return RESOLVED;
@@ -212,15 +220,25 @@ export class LogicalStream {
       const fresh = newBatch();
       batch = this.#open = fresh;
       // Queued now, so it keeps its place among closes and resumes; it waits out the task first.
-      void this.#enqueue(() => afterThisTask().then(() => this.#flush(fresh)));
+      void this.#enqueue(() => this.#windowOf(fresh).then(() => this.#flush(fresh)));
     }
     batch.items.push(data);
-    if (
-      this.requestIds.length > 0 && typeof message !== "string" && "id" in message &&
-      message.id !== null && !("method" in message)
-    ) (batch.responseIds ??= []).push(message.id);
+    if (typeof message !== "string" && "id" in message) {
+      batch.urgent = true;
+      batch.hurry?.();
+      const answer = this.requestIds.length > 0 && message.id !== null && !("method" in message);
+      if (answer) (batch.responseIds ??= []).push(message.id!);
+    }
     this.#unwritten++;
     return batch.done;
+  }
+
+  /** Waits out the task, then the log's flush window, unless `batch` is urgent or ends the stream. */
+  async #windowOf(batch: Batch): Promise<void> {
+    await afterThisTask();
+    if (this.#finished || batch.urgent === true || batch.finish !== undefined) return;
+    const clock = this.#hub.scheduler ?? realScheduler;
+    await waitForWindow(batch, this.#hub.eventLog.flushWindowMs ?? 0, this.#appendedAt, clock);
   }
 
   /** Messages sent and not yet logged. */
@@ -240,6 +258,7 @@ export class LogicalStream {
     try {
       if (this.#finished) return;
       let ids: string[];
+      this.#appendedAt = (this.#hub.scheduler ?? realScheduler).now();
       try {
         ids = finishing
           ? await log.appendMany!(this.sessionId, this.streamId, items, { complete: true })
@@ -317,7 +336,8 @@ export class LogicalStream {
     if (batch !== undefined && this.#hub.eventLog.appendMany !== undefined) {
       // Its last messages wait to be logged: the end goes with them, in the same log call.
       this.#open = undefined;
-      return new Promise((resolve) => (batch.finish = resolve));
+      const ended = new Promise<void>((resolve) => (batch.finish = resolve));
+      return (batch.hurry?.(), ended);
     }
     return this.#enqueue(async () => {
       if (this.#finished) return;

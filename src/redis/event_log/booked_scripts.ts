@@ -15,7 +15,7 @@ const joined = new WeakMap<LuaScript, LuaScript>();
 
 // KEYS: the session script's (ARGV[1] of them), then the budget book's. ARGV: [1] n session keys,
 // [2] n session arguments, [3] the session id, then the session script's arguments, then BOOK's
-// ttl and share. The session script runs first; its changes are booked with the session
+// ttl, share and finished streams' ttl. The session script runs first; its changes are booked with the session
 // prepended, its stream the member being written, its keys' TTL the book's KEEP. Returns
 // {result, ttl ms, bytes over the share, victims...} ({result, ttl ms, 0} when nothing changed).
 const JOIN = `
@@ -27,7 +27,7 @@ for i = 1, na do sargs[i] = ARGV[3 + i] end
 local r = session(skeys, sargs)
 if #r <= 2 then return { r[1], r[2], 0 } end
 local S = ARGV[3]
-local bargs = { ARGV[4 + na], ARGV[5 + na], r[2], 1, S .. ' ' .. sargs[5] }
+local bargs = { ARGV[4 + na], ARGV[5 + na], ARGV[6 + na], r[2], 1, S .. ' ' .. sargs[5] }
 for i = 3, #r, 3 do
   bargs[#bargs + 1] = S .. ' ' .. r[i]
   bargs[#bargs + 1] = r[i + 1]

@@ -2,18 +2,22 @@
  * The Redis event log's deployment budget (`maxTotalBytes`), kept in budget
  * books: `books`, else `floor(maxTotalBytes / 16 MiB)` of them (1 to 16), each session in
  * one by a hash of its id, each book (`<prefix>eg:{<k>}:*`, one slot) holding
- * its share. After a session script changed bytes, `fit` books the changes
- * (BOOK) and, while the book is over its share, evicts the streams it names
- * (least recently written first, finished before running, each by a script
- * on its own session), then the oldest events of the stream being written.
- * Writes to one book booked while its previous BOOK is in flight wait and
- * are booked together in the next one (one round trip for all of them);
- * each write still resolves only once its changes are booked. Where every
- * key is on one node (one node, Sentinel), `write` runs a session script and
- * its BOOK as one script instead: one round trip per write, no waiting.
- * It runs the session scripts it is given (`write`) but neither writes
- * events nor applies the per-session bounds itself (the session scripts
- * do, exactly). Internal to the Redis backend.
+ * its share. With `batchBytes` (the default) this instance books in batches:
+ * a write runs its session script alone and its changes wait here, merged
+ * per stream, until the bytes they add reach `batchBytes` (that write then
+ * books them all, one BOOK per book with changes, and evicts) or a second
+ * passes (a timer books them) or the log closes; so the books are off the
+ * write path, and the data held exceeds `maxTotalBytes` by at most
+ * instances × `batchBytes` (what is not booked yet). With `batchBytes` 0,
+ * every write books its own changes before it resolves (`fit`): writes to
+ * one book made while its previous BOOK is in flight are booked together in
+ * the next one, and where every key is on one node (one node, Sentinel) a
+ * session script and its BOOK are one script. Over its share a book names
+ * the streams to evict (least recently written first, finished before
+ * running, each by a script on its own session), then the oldest events of
+ * the stream being written. It runs the session scripts it is given
+ * (`write`) but neither writes events nor applies the per-session bounds
+ * itself (the session scripts do, exactly). Internal to the Redis backend.
  * @module
  */
 
@@ -22,6 +26,10 @@ import { BOOK } from "./event_log_scripts.ts";
 import { bucketOf, bucketsFor } from "../sessions/key_buckets.ts";
 import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
+import { unrefTimer } from "../../runtime.ts";
+
+/** How long changes wait for their batch to fill before a timer books them, ms. */
+const BATCH_WAIT_MS = 1_000;
 
 /** Rounds of eviction one write may run before it leaves the rest to the next write. */
 const MAX_ROUNDS = 8;
@@ -36,6 +44,10 @@ export interface EventLogBudgetOptions {
   /** Every key on one node (not a Cluster): `write` books in the writing script. */
   singleNode?: boolean;
   ttlSeconds: number;
+  /** Seconds a finished stream stays resumable (its keys' TTL once it ends; at most `ttlSeconds`). */
+  finishedTtlSeconds: number;
+  /** Bytes added by writes not booked yet before a write books them all (0: each write books its own). */
+  batchBytes: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
    * `want` bytes for "self"); its reply (result, the TTL of its keys in ms,
@@ -55,6 +67,13 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/** One stream's changes not booked yet: forgotten first (`x`), then bytes added and last state. */
+interface Unbooked {
+  forgotten: boolean;
+  bytes: number;
+  state: string;
+}
+
 /** The books of one log's deployment budget. */
 export class EventLogBudget {
   readonly #options: EventLogBudgetOptions;
@@ -62,6 +81,14 @@ export class EventLogBudget {
   readonly #share: string;
   /** Per book with a BOOK in flight: the writes waiting for the next one. */
   readonly #waiting = new Map<number, Waiting[]>();
+  /** Batched mode: per book, per member (`<session> <stream>`), the changes not booked yet. */
+  #unbooked = new Map<number, Map<string, Unbooked>>();
+  /** Bytes the unbooked changes add, and the longest TTL their keys were given, ms. */
+  #unbookedBytes = 0;
+  #unbookedKeepMs = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The batches being booked, in order. */
+  #booking: Promise<void> = Promise.resolve();
 
   /** Books for `options.maxTotalBytes`. */
   constructor(options: EventLogBudgetOptions) {
@@ -81,6 +108,7 @@ export class EventLogBudget {
     return BOOK.run(this.#options.redis, this.#book(k), [
       String(this.#options.ttlSeconds),
       this.#share,
+      String(this.#options.finishedTtlSeconds),
       keepMs,
       String(current.length),
       ...current,
@@ -171,6 +199,12 @@ export class EventLogBudget {
     sessionId: string,
     streamId: string,
   ): Promise<unknown> {
+    if (this.#options.batchBytes > 0) {
+      const reply = await script.run(this.#options.redis, keys, args) as unknown[];
+      const changes = reply.slice(2).map(String);
+      if (changes.length > 0) await this.#hold(sessionId, streamId, changes, Number(reply[1]));
+      return reply[0];
+    }
     if (this.#options.singleNode !== true) {
       const reply = await script.run(this.#options.redis, keys, args) as unknown[];
       const changes = reply.slice(2).map(String);
@@ -185,9 +219,116 @@ export class EventLogBudget {
       ...args,
       String(this.#options.ttlSeconds),
       this.#share,
+      String(this.#options.finishedTtlSeconds),
     ]) as unknown[];
     await this.#evict(k, sessionId, streamId, reply.slice(2), String(reply[1]));
     return reply[0];
+  }
+
+  /**
+   * Batched mode: keeps a write's `changes` (triples of `sessionId`, keys
+   * living `keepMs`) unbooked, merged per stream; once the unbooked bytes
+   * reach `batchBytes` this write books them all (and evicts, its own stream
+   * never a victim) before it resolves; else a timer books them within
+   * BATCH_WAIT_MS.
+   */
+  async #hold(sessionId: string, streamId: string, changes: string[], keepMs: number) {
+    const k = bucketOf(sessionId, this.#books);
+    let book = this.#unbooked.get(k);
+    if (book === undefined) this.#unbooked.set(k, book = new Map());
+    for (let i = 0; i < changes.length; i += 3) {
+      const member = `${sessionId} ${changes[i]}`;
+      const [bytes, state] = [Number(changes[i + 1]), changes[i + 2]];
+      if (state === "x") {
+        // Forgotten: what it held is dropped whole, whatever was added before.
+        book.set(member, { forgotten: true, bytes: 0, state: "" });
+        continue;
+      }
+      const entry = book.get(member);
+      if (entry === undefined) book.set(member, { forgotten: false, bytes, state });
+      else {
+        entry.bytes += bytes;
+        if (state !== "") entry.state = state;
+      }
+      if (bytes > 0) this.#unbookedBytes += bytes;
+    }
+    this.#unbookedKeepMs = Math.max(this.#unbookedKeepMs, keepMs);
+    if (this.#unbookedBytes >= this.#options.batchBytes) {
+      await this.flush(sessionId, streamId);
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush().catch(() => {/* kept unbooked: the next booking carries it */});
+      }, BATCH_WAIT_MS);
+      unrefTimer(this.#timer);
+    }
+  }
+
+  /**
+   * Books every change not booked yet (one BOOK per book with changes) and
+   * evicts while a book is over its share; `sessionId`'s `streamId` (the
+   * write that filled the batch) is never a victim but loses its own oldest
+   * events last. A booking that fails keeps its changes for the next one.
+   */
+  flush(sessionId?: string, streamId = ""): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const turn = this.#booking.then(() => this.#bookAll(sessionId, streamId));
+    this.#booking = turn.catch(() => {});
+    return turn;
+  }
+
+  async #bookAll(sessionId: string | undefined, streamId: string): Promise<void> {
+    const taken = this.#unbooked;
+    const keepMs = String(this.#unbookedKeepMs);
+    if (taken.size === 0) return;
+    this.#unbooked = new Map();
+    this.#unbookedBytes = 0;
+    this.#unbookedKeepMs = 0;
+    const own = sessionId === undefined ? -1 : bucketOf(sessionId, this.#books);
+    const failures: unknown[] = [];
+    await Promise.all([...taken].map(async ([k, book]) => {
+      const triples: string[] = [];
+      for (const [member, entry] of book) {
+        if (entry.forgotten) triples.push(member, "0", "x");
+        if (!entry.forgotten || entry.bytes !== 0 || entry.state !== "") {
+          triples.push(member, String(entry.bytes), entry.state);
+        }
+      }
+      const current = k === own ? [`${sessionId} ${streamId}`] : [];
+      try {
+        const reply = await this.#call(k, keepMs, current, triples);
+        await this.#evict(k, k === own ? sessionId : undefined, streamId, reply, keepMs);
+      } catch (error) {
+        failures.push(error);
+        for (const entry of book.values()) this.#unbookedBytes += Math.max(0, entry.bytes);
+        if (this.#unbooked.has(k)) this.#restore(k, book);
+        else this.#unbooked.set(k, book);
+        this.#unbookedKeepMs = Math.max(this.#unbookedKeepMs, Number(keepMs));
+      }
+    }));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** Puts a failed booking's changes of book `k` back before those made since. */
+  #restore(k: number, book: Map<string, Unbooked>): void {
+    const since = this.#unbooked.get(k)!;
+    for (const [member, later] of since) {
+      const earlier = book.get(member);
+      if (earlier === undefined || later.forgotten) book.set(member, later);
+      else {
+        earlier.bytes += later.bytes;
+        if (later.state !== "") earlier.state = later.state;
+      }
+    }
+    this.#unbooked.set(k, book);
+  }
+
+  /** Books what is left unbooked and stops the timer (the log closes). */
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /**
@@ -197,18 +338,20 @@ export class EventLogBudget {
    */
   async #evict(
     k: number,
-    sessionId: string,
+    sessionId: string | undefined,
     streamId: string,
     reply: unknown[],
     keepMs: string,
   ): Promise<void> {
-    const current = `${sessionId} ${streamId}`;
+    const current = sessionId === undefined ? [] : [`${sessionId} ${streamId}`];
     const book = (session: string, pending: string[], keep = keepMs) =>
       // never a victim, whichever session the changes are of
-      this.#call(k, keep, [current], members(session, pending));
+      this.#call(k, keep, current, members(session, pending));
     for (let round = 0; round < MAX_ROUNDS && Number(reply[0]) > 0; round++) {
       const victims = reply.slice(1).map(String);
       if (victims.length === 0) {
+        // A timer's booking protects no stream: nothing is left to evict.
+        if (sessionId === undefined) return;
         // Only the stream being written is left: it keeps its newest event.
         const freed = await this.#options.evict(sessionId, streamId, "self", String(reply[0]));
         await book(sessionId, freed.slice(2).map(String));

@@ -50,6 +50,16 @@ export interface RedisEventLogOptions {
    */
   maxTotalBytes?: number;
   /**
+   * Bytes this instance writes before it books them in the budget books
+   * (one script per book with changes, also at least once a second and on
+   * `close()`): the books are off the write path, and the data held may
+   * exceed `maxTotalBytes` by what is not booked yet, at most instances ×
+   * `budgetBatchBytes`. 0 books every write before it resolves (exact in
+   * one book, one more script per write on a Cluster).
+   * @default min(64 KiB, floor(maxTotalBytes / 256))
+   */
+  budgetBatchBytes?: number;
+  /**
    * Budget books `maxTotalBytes` is kept in, each on its own slot (spread
    * over a Cluster's masters), each session's bytes in one; every instance
    * on the prefix must use the same number. One book keeps the budget
@@ -73,6 +83,23 @@ export interface RedisEventLogOptions {
    * @default {86_400}
    */
   ttlSeconds?: number;
+  /**
+   * Seconds a finished stream stays resumable: its keys' TTL from its end
+   * (never more than `ttlSeconds` or its session's). Retention by time, beside
+   * the byte bounds.
+   * @default ttlSeconds
+   */
+  finishedTtlSeconds?: number;
+  /**
+   * The flush window of a stream's events, ms: after an append, the
+   * stream's next events wait at most this long and go in one append (each
+   * keeps its own id, in order); a response or the stream's end goes at
+   * once, with whatever waits. Bounds the added latency of a progress
+   * notification. 0 appends what arrives in each task (or while an append
+   * is in flight) at once.
+   * @default {50}
+   */
+  flushWindowMs?: number;
   /**
    * Opens a connection for blocking reads (live tailing), to the place
    * `placeOf` names. Without it the followed streams share a poll every

@@ -16,10 +16,12 @@ import { LuaScript } from "../connection/lua_script.ts";
 // Every session script starts with LIBRARY. KEYS: [1] <p>es:{s} (the session's streams by
 // creation), [2] <p>es:{s}:order, [3] <p>es:{s}:bytes (data bytes held), [4] <p>es:{s}:sizes
 // (hash: stream -> its bytes), [5] <p>em:{s}:<st> (hash: next, complete, c = events held, lost =
-// the last sequence number lost to the budget, w/r = writer and request ids), [6] <p>ev:{s}:<st>
+// the last sequence number lost to the budget, w/r = writer and request ids, k = 1 once it ended
+// with a retention below the ttl), [6] <p>ev:{s}:<st>
 // (entries 0-<seq>, 'd' = data or 'e' = the end), [7] <p>s:{s} (the session's record, read for
 // its TTL only). ARGV: [1] max events per stream, [2] max streams per session, [3] max bytes per
-// session, [4] ttl seconds, [5] stream id; a script's own follow. Keys written get the record's
+// session, [4] ttl seconds, [5] stream id, [6] seconds a finished stream's keys live after its
+// end (at most the ttl); a script's own follow. Keys written get the record's
 // TTL (its deadline plus the store's grace) when it has one shorter than ttl: nothing of the
 // session's log outlives the session; the store's read-and-touch moves them on (FOLLOW_LOG).
 // The session's other streams' keys are KEYS[5]/KEYS[6] with another stream id at the end: the
@@ -32,6 +34,9 @@ local ZSET, ORDER, SBYTES, SIZES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local TTL = tonumber(ARGV[4]) * 1000
 local RECORD_LEFT = redis.call('PTTL', KEYS[7])
 if RECORD_LEFT > 0 and RECORD_LEFT < TTL then TTL = RECORD_LEFT end
+local FINISHED_TTL = math.min(TTL, tonumber(ARGV[6]) * 1000)
+-- A retention shorter than the ttl is marked on the meta (k): the session's touch leaves it.
+local RETAINED = tonumber(ARGV[6]) < tonumber(ARGV[4])
 local META_BASE = string.sub(KEYS[5], 1, #KEYS[5] - #ST)
 local EVENTS_BASE = string.sub(KEYS[6], 1, #KEYS[6] - #ST)
 
@@ -127,6 +132,14 @@ local function shed(st, want_bytes, want_count, keep)
   return freed, last
 end
 
+-- A stream that ended stays resumable FINISHED_TTL (its keys' TTL from now on).
+local function retire(meta, events)
+  if RETAINED then redis.call('HSET', meta, 'k', 1) end
+  for _, key in ipairs({ meta, events }) do
+    if redis.call('PEXPIRE', key, FINISHED_TTL) == 1 then renewed[key] = true end
+  end
+end
+
 local function expire_session()
   for _, key in ipairs({ ZSET, ORDER, SBYTES, SIZES }) do renew(key) end
 end
@@ -174,35 +187,34 @@ local function finish(st)
   local seq = redis.call('HINCRBY', meta, 'next', 1)
   redis.call('XADD', events, '0-' .. seq, 'e', 1)
   note(st, 0, 'f')
-  renew(events)
-  renew(meta)
+  retire(meta, events)
   return 1
 end
 `;
 
-/** Registers a stream with its writer and request ids: ARGV[6] writer instance id, ARGV[7] request ids (JSON). */
+/** Registers a stream with its writer and request ids: ARGV[7] writer instance id, ARGV[8] request ids (JSON). */
 export const OPEN = new LuaScript(
   LIBRARY + `
 register(ST)
-redis.call('HSET', KEYS[5], 'w', ARGV[6], 'r', ARGV[7])
+redis.call('HSET', KEYS[5], 'w', ARGV[7], 'r', ARGV[8])
 return reply(1)`,
 );
 
-// ARGV[6] '1' to end the stream after the events, ARGV[7..] the events' data. The bounds, in the
+// ARGV[7] '1' to end the stream after the events, ARGV[8..] the events' data. The bounds, in the
 // memory log's order: events per stream, the session's bytes (the deployment's are booked after).
 // TTLs are renewed every 256 events (each key once per script). A stream opened, written and
 // ended in one call (a short streamed call) has no meta yet, so nothing to read. The meta is read
 // once and written once (each call from Lua costs more than most commands do).
-/** Appends events (and with ARGV[6] '1' ends the stream); its result is the first sequence number. */
+/** Appends events (and with ARGV[7] '1' ends the stream); its result is the first sequence number. */
 export const APPEND = new LuaScript(
   LIBRARY + `
 local meta, events = KEYS[5], KEYS[6]
 local new = redis.call('EXISTS', meta) == 0
 if new then register(ST, true) end
-local count = #ARGV - 6
+local count = #ARGV - 7
 local state = new and {} or redis.call('HMGET', meta, 'next', 'complete', 'c')
 local done = state[2] == '1'
-local ending = ARGV[6] == '1' and not done
+local ending = ARGV[7] == '1' and not done
 -- The end entry takes the sequence number after the events.
 local step = ending and count + 1 or count
 local first = tonumber(state[1] or '0') + 1
@@ -215,7 +227,7 @@ redis.call('HSET', meta, unpack(fields))
 if count > 0 then
   local bytes = 0
   for i = 1, count do
-    local data = ARGV[6 + i]
+    local data = ARGV[7 + i]
     redis.call('XADD', events, '0-' .. (first + i - 1), 'd', data)
     bytes = bytes + string.len(data)
   end
@@ -231,8 +243,7 @@ if ending then
   -- As finish(): the terminal entry wakes followers, and the stream counts as finished.
   redis.call('XADD', events, '0-' .. (last + 1), 'e', 1)
   note(ST, 0, 'f')
-  renew(events)
-  renew(meta)
+  retire(meta, events)
 end
 if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
   renew(events)
@@ -245,21 +256,21 @@ return reply(first)`,
 /** Ends a stream (the terminal entry wakes followers); its result is 1 when it ended it now. */
 export const COMPLETE = new LuaScript(LIBRARY + `return reply(finish(ST))`);
 
-// ARGV[6] 'victim' (a finished or vanished stream goes whole, a running one loses every event)
-// or 'self' (the stream being written loses its oldest events but one), ARGV[7] bytes wanted.
+// ARGV[7] 'victim' (a finished or vanished stream goes whole, a running one loses every event)
+// or 'self' (the stream being written loses its oldest events but one), ARGV[8] bytes wanted.
 /** Frees a stream's bytes for the deployment's budget; a running stream records what it lost. */
 export const EVICT = new LuaScript(
   LIBRARY + `
 local meta = KEYS[5]
 local state = redis.call('HMGET', meta, 'next', 'complete')
-if ARGV[6] == 'victim' and (not state[1] or state[2] == '1') then return reply(forget(ST)) end
-local want = ARGV[6] == 'victim' and math.huge or tonumber(ARGV[7])
-local freed, last = shed(ST, want, 0, ARGV[6] == 'victim' and 0 or 1)
+if ARGV[7] == 'victim' and (not state[1] or state[2] == '1') then return reply(forget(ST)) end
+local want = ARGV[7] == 'victim' and math.huge or tonumber(ARGV[8])
+local freed, last = shed(ST, want, 0, ARGV[7] == 'victim' and 0 or 1)
 if last > 0 then redis.call('HSET', meta, 'lost', last) end
 return reply(freed)`,
 );
 
-/** Forgets every stream of the session (ARGV[5] unused), giving their bytes back. */
+/** Forgets every stream of the session (ARGV[5] and ARGV[6] unused), giving their bytes back. */
 export const DELETE_SESSION = new LuaScript(
   LIBRARY + `
 local ids = redis.call('ZRANGE', ZSET, 0, -1)
@@ -271,9 +282,10 @@ return reply(#ids)`,
 // KEYS: [1] <p>eg:{k}:bytes (data bytes booked), [2] <p>eg:{k}:sizes (hash '<s> <st>' -> bytes,
 // so a stream whose keys expired still gives its bytes back), [3] <p>eg:{k}:f and [4]
 // <p>eg:{k}:r (finished and running streams by last write, scored by [5] <p>eg:{k}:clock,
-// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] ms the
-// book's keys live at least (the longest TTL the session scripts gave their keys: a book outlives
-// no stream's last write by more), [4] n, [5..4+n] the members being written (never victims),
+// microseconds of Redis's clock). ARGV: [1] ttl, [2] the book's share of the budget, [3] seconds
+// a finished stream's keys live after its end, [4] ms the book's keys live at least (the longest
+// TTL the session scripts gave their keys: a book outlives no stream's last write by more), [5] n,
+// [6..5+n] the members being written (never victims),
 // then change triples (member '<s> <st>', bytes added, state) as the session scripts return them
 // with the session prepended: several writes of the book's sessions are booked in one call.
 // Session ids are visible ASCII (no space), so '<s> <st>' splits at its first space.
@@ -282,10 +294,10 @@ return reply(#ids)`,
 /** Books session scripts' changes in a budget book; names the streams to evict when over. */
 export const BOOK = new LuaScript(`
 local TOTAL, SIZES, FINISHED, RUNNING, CLOCK = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local TTL, SHARE = tonumber(ARGV[1]), tonumber(ARGV[2])
-local KEEP = math.max(1, tonumber(ARGV[3]))
-local CURRENT, FIRST = {}, 5 + tonumber(ARGV[4])
-for i = 5, FIRST - 1 do CURRENT[ARGV[i]] = true end
+local TTL, SHARE, FINISHED_TTL = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local KEEP = math.max(1, tonumber(ARGV[4]))
+local CURRENT, FIRST = {}, 6 + tonumber(ARGV[5])
+for i = 6, FIRST - 1 do CURRENT[ARGV[i]] = true end
 -- The book's total when a command here returned it (else read at the end).
 local total = nil
 -- Redis's clock as a stamp last read it (the expiry sweep below reads it again only without one).
@@ -326,10 +338,12 @@ for i = FIRST, #ARGV - 2, 3 do
 end
 
 -- Streams last written more than a TTL ago have expired (every write renews their keys' TTL at
--- most then): forget a few, so the book does not keep what the TTL removed.
+-- most then; a finished stream's keys live FINISHED_TTL after its end): forget a few, so the book
+-- does not keep what the TTL removed.
 time = time or redis.call('TIME')
-local before = (tonumber(time[1]) - TTL) * 1000000 + tonumber(time[2])
-for _, book in ipairs({ FINISHED, RUNNING }) do
+for _, order in ipairs({ { FINISHED, FINISHED_TTL }, { RUNNING, TTL } }) do
+  local book, ttl = order[1], order[2]
+  local before = (tonumber(time[1]) - ttl) * 1000000 + tonumber(time[2])
   for _, member in ipairs(redis.call('ZRANGEBYSCORE', book, '-inf', before, 'LIMIT', 0, 8)) do
     drop(member)
   end

@@ -18,16 +18,21 @@
  * budget book (`budgetBooks`: 1 to 16 by `maxTotalBytes`, one on one node
  * under `createRedisBackend`), each session in one by a hash of its id,
  * each holding `maxTotalBytes / books` (`<prefix>eg:{<k>}:*`, one slot
- * each). After a write changes a session's bytes the log books them (one
- * more script on the book's slot, shared by the writes made meanwhile; on
- * one node or under Sentinel, `singleNode`, in the writing script); past
- * its share, the book's streams written least recently lose their events first,
+ * each). This instance books its writes' byte changes in batches
+ * (`budgetBatchBytes`, event_log_budget.ts: the write that fills one books
+ * them all, a timer the rest within a second, `close()` what is left), so
+ * a write is one script on its session's slot; with `budgetBatchBytes` 0
+ * each write books its own (one more script, or on one node the same one).
+ * Past its share, the book's streams written least recently lose their events first,
  * finished streams whole before running ones (each evicted by a script on
  * its own session), the stream being written last; a running stream
  * records the last sequence number it lost, and a resume from before it
- * replays nothing rather than a gap. The bound: in one book (below 32 MiB,
- * or on one node) the budget is exact; in more, the data held never exceeds
- * `maxTotalBytes` (plus the writes in flight), and a book may evict while others have room.
+ * replays nothing rather than a gap. The bound: the data held exceeds
+ * `maxTotalBytes` by at most instances × `budgetBatchBytes` (plus the
+ * writes in flight; exact in one book with batches off), and a book may
+ * evict while others have room. A finished stream's keys live
+ * `finishedTtlSeconds` from its end (retention by time). `flushWindowMs` is
+ * read by the streams that write here (logical_stream.ts): one append per window.
  * Every key has a TTL, the safety net for sessions no instance deletes: a
  * session's keys get its record's TTL (`<prefix>s:{<session>}`, the deadline
  * plus the store's grace) when that is shorter than `ttlSeconds`, and the
@@ -102,6 +107,7 @@ export class RedisEventLog implements EventLog {
   #maxBytes: number;
   #maxTotalBytes: number;
   #ttl: number;
+  #finishedTtl: number;
   /** The deployment's byte budget, in books. */
   #budget: EventLogBudget;
   #instanceTimeoutMs: number;
@@ -113,6 +119,8 @@ export class RedisEventLog implements EventLog {
   /** The followers of this log's streams in this process. */
   #tails: EventLogTails;
   #closed = false;
+  /** How long a stream's next events wait after an append to go in one append, ms (logical_stream.ts). */
+  readonly flushWindowMs: number;
   #busInstance: (() => string | undefined) | undefined;
 
   /** A log on `redis` (a connected client). */
@@ -124,6 +132,10 @@ export class RedisEventLog implements EventLog {
     this.#maxBytes = options.maxBytesPerSession ?? DEFAULT.maxBytesPerSession;
     this.#maxTotalBytes = options.maxTotalBytes ?? DEFAULT.maxTotalBytes;
     this.#ttl = options.ttlSeconds ?? DEFAULT.ttlSeconds;
+    this.#finishedTtl = Math.min(options.finishedTtlSeconds ?? this.#ttl, this.#ttl);
+    this.flushWindowMs = options.flushWindowMs ?? DEFAULT.flushWindowMs;
+    const batchBytes = options.budgetBatchBytes ??
+      Math.min(64 * 1024, Math.floor(this.#maxTotalBytes / 256));
     const maxTailConnections = options.maxTailConnections ?? DEFAULT.maxTailConnections;
     const tailIdleMs = options.tailIdleMs ?? DEFAULT.tailIdleMs;
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
@@ -147,6 +159,9 @@ export class RedisEventLog implements EventLog {
         maxTotalBytes: this.#maxTotalBytes,
         ...(options.budgetBooks === undefined ? {} : { budgetBooks: options.budgetBooks }),
         ttlSeconds: this.#ttl,
+        ...(options.finishedTtlSeconds === undefined
+          ? {}
+          : { finishedTtlSeconds: options.finishedTtlSeconds }),
         maxTailConnections,
         tailIdleMs,
         instanceTimeoutMs: this.#instanceTimeoutMs,
@@ -156,6 +171,16 @@ export class RedisEventLog implements EventLog {
         throw new RangeError(`RedisEventLog option ${name} must be a positive integer`);
       }
     }
+    for (
+      const [name, value] of Object.entries({
+        budgetBatchBytes: batchBytes,
+        flushWindowMs: this.flushWindowMs,
+      })
+    ) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new RangeError(`RedisEventLog option ${name} must be a non-negative integer`);
+      }
+    }
     this.#budget = new EventLogBudget({
       redis,
       prefix: this.#prefix,
@@ -163,6 +188,8 @@ export class RedisEventLog implements EventLog {
       books: options.budgetBooks,
       singleNode: options.singleNode,
       ttlSeconds: this.#ttl,
+      finishedTtlSeconds: this.#finishedTtl,
+      batchBytes,
       evict: (sessionId, streamId, mode, want) =>
         EVICT.run(this.#redis, this.#keys(sessionId, streamId), [
           ...this.#args(streamId),
@@ -194,6 +221,7 @@ export class RedisEventLog implements EventLog {
       String(this.#maxBytes),
       String(this.#ttl),
       streamId,
+      String(this.#finishedTtl),
     ];
   }
 
@@ -305,6 +333,8 @@ export class RedisEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // What this instance has not booked yet goes to the books before it leaves.
+    await this.#budget.close().catch(() => {});
     this.#heartbeat.stop();
     this.#tails.close();
     await this.#reads.close();

@@ -38,8 +38,11 @@ local function followLog(first, ttl, slack)
   if left == -2 or (left >= 0 and left >= tonumber(ttl) - slack) then return end
   for i = first, first + 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
   for _, st in ipairs(redis.call('ZRANGE', KEYS[first], 0, -1)) do
-    redis.call('PEXPIRE', KEYS[first + 4] .. st, ttl)
-    redis.call('PEXPIRE', KEYS[first + 5] .. st, ttl)
+    -- A finished stream with a retention of its own (k) keeps its deadline.
+    if redis.call('HGET', KEYS[first + 4] .. st, 'k') ~= '1' then
+      redis.call('PEXPIRE', KEYS[first + 4] .. st, ttl)
+      redis.call('PEXPIRE', KEYS[first + 5] .. st, ttl)
+    end
   end
 end`;
 

@@ -56,6 +56,7 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
       prefix,
       ttlSeconds: DAY_S,
       maxTotalBytes: 1 << 20,
+      budgetBatchBytes: 0,
     });
     const now = Date.now();
     const record = {

@@ -81,6 +81,7 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
         prefix,
         ttlSeconds,
         maxTotalBytes: 1 << 20,
+        budgetBatchBytes: 0,
       });
       await log.append("gone", "a", "g".repeat(500));
       await log.complete("gone", "a");
@@ -152,6 +153,7 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
           maxStreamsPerSession: 3,
           maxBytesPerSession: 2_000,
           maxTotalBytes: 6_000,
+          budgetBatchBytes: 0,
         });
         let seed = 20_261_123;
         const random = (below: number) => {
@@ -192,7 +194,11 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
 
   itRedis("a stream whose keys expired gives its bytes back to the global budget", async () => {
     const prefix = `lb${++n}:`;
-    const log = new RedisEventLog(redis.client, { prefix, maxTotalBytes: 1_000 });
+    const log = new RedisEventLog(redis.client, {
+      prefix,
+      maxTotalBytes: 1_000,
+      budgetBatchBytes: 0,
+    });
     await log.append("gone", "a", "g".repeat(500));
     // What the TTL does to a session no instance deleted: its keys vanish, the totals stay.
     for (const key of await keysOf(`${prefix}e[msv]:{gone}*`)) {
@@ -222,7 +228,11 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
           return redis.client.sendCommand(args);
         },
       };
-      const log = new RedisEventLog(counting, { prefix, maxTotalBytes: 1 << 20 });
+      const log = new RedisEventLog(counting, {
+        prefix,
+        maxTotalBytes: 1 << 20,
+        budgetBatchBytes: 0,
+      });
       const writes = 12;
       await Promise.all(
         Array.from(
@@ -245,7 +255,11 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
 
       // Over budget, writes booked together still leave the totals right and within it.
       const small = `lb${++n}:`;
-      const tight = new RedisEventLog(redis.client, { prefix: small, maxTotalBytes: 1_000 });
+      const tight = new RedisEventLog(redis.client, {
+        prefix: small,
+        maxTotalBytes: 1_000,
+        budgetBatchBytes: 0,
+      });
       for (let round = 0; round < 3; round++) {
         await Promise.all(
           Array.from(
@@ -276,7 +290,12 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
           return redis.client.sendCommand(args);
         },
       };
-      const log = new RedisEventLog(counting, { prefix, singleNode: true, maxTotalBytes: 1_000 });
+      const log = new RedisEventLog(counting, {
+        prefix,
+        singleNode: true,
+        maxTotalBytes: 1_000,
+        budgetBatchBytes: 0,
+      });
       const writes = 12;
       await Promise.all(
         Array.from(
@@ -320,10 +339,14 @@ describeRedis("RedisEventLog byte bookkeeping", () => {
       const prefix = `lb${++n}:`;
       const backend = await createRedisBackend({ url: redis.url }, {
         prefix,
-        eventLog: { maxTotalBytes: big },
+        eventLog: { maxTotalBytes: big, budgetBatchBytes: 0 },
       });
       const alone = `lb${++n}:`;
-      const log = new RedisEventLog(redis.client, { prefix: alone, maxTotalBytes: big });
+      const log = new RedisEventLog(redis.client, {
+        prefix: alone,
+        maxTotalBytes: big,
+        budgetBatchBytes: 0,
+      });
       try {
         for (let i = 0; i < 16; i++) {
           await backend.eventLog.append(`b${i}`, "st", "x");

@@ -53,6 +53,7 @@ describeRedis("a stream written whole in one APPEND", () => {
           prefix,
           ttlSeconds: 60,
           maxTotalBytes: 1 << 20,
+          budgetBatchBytes: 0,
           singleNode,
         });
         try {
@@ -87,6 +88,7 @@ describeRedis("a stream written whole in one APPEND", () => {
         prefix,
         ttlSeconds: 60,
         maxTotalBytes: 1 << 20,
+        budgetBatchBytes: 0,
       });
       try {
         assert.deepEqual(await log.appendMany!("s", "empty", [], { complete: true }), []);
