@@ -101,9 +101,7 @@ export function wireLegacyParts(
     retryMs: settings.retryMs,
     orphans: new OrphanWatch(settings.orphanTimeoutMs, settings.scheduler),
     scheduler: settings.scheduler,
-    onHeartbeat: (ids) => {
-      for (const id of ids) sessions.keepAlive(id).catch(settings.onError);
-    },
+    onHeartbeat: (ids) => void sessions.keepAlive(ids, settings.onError),
     onError: settings.onError,
     onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
     onFollow: (sessionId, streamId) =>

@@ -63,6 +63,8 @@ export class SessionManager {
   #lastFullSweep = -Infinity;
   /** One frozen copy of each client's metadata, shared by its sessions. */
   readonly #clientMetadata = new ClientMetadataPool();
+  /** Owner keys of the sessions the last heartbeat kept alive (keepAlive). */
+  #beatOwners = new Map<string, string>();
 
   /** Wraps `store` with lifecycle rules; without one, a {@linkcode MemorySessionStore} of its own. */
   constructor(store: SessionStore | undefined, options: SessionManagerOptions) {
@@ -189,11 +191,40 @@ export class SessionManager {
     return resolution;
   }
 
-  /** Moves a session's deadline as if it had just been used (open streams keep sessions alive). */
-  async keepAlive(id: string): Promise<void> {
+  /**
+   * Moves the deadlines of the sessions with open streams here (each SSE
+   * heartbeat), as if each had just been used. With the store's
+   * `getAndTouch` a session is one step (one script on a shared store) once
+   * an earlier beat read its owner; owners are kept for the sessions of the
+   * last beat only. A failure goes to `onError`; settles when every session's step did.
+   */
+  keepAlive(ids: Iterable<string>, onError: (error: unknown) => void): Promise<void> {
+    const owners = new Map<string, string>();
+    const steps: Promise<void>[] = [];
+    for (const id of ids) {
+      const known = this.#beatOwners.get(id);
+      if (known !== undefined) owners.set(id, known);
+      steps.push(
+        this.#keepAliveOne(id, known).then((owner) => {
+          if (owner !== undefined) owners.set(id, owner);
+        }).catch(onError),
+      );
+    }
+    this.#beatOwners = owners;
+    return Promise.all(steps).then(() => {});
+  }
+
+  /** One session's keep-alive; its owner key, once read (undefined when it is gone). */
+  async #keepAliveOne(id: string, ownerKey: string | undefined): Promise<string | undefined> {
     const now = this.#options.now();
+    if (ownerKey !== undefined && this.#store.getAndTouch !== undefined) {
+      const { idleTtlMs, absoluteTtlMs } = this.#options;
+      return (await this.#store.getAndTouch(id, now, { ownerKey, idleTtlMs, absoluteTtlMs }))
+        ?.ownerKey;
+    }
     const session = await this.#store.get(id, now);
     if (session !== undefined) await this.#store.touch(id, this.deadline(session.createdAt, now));
+    return session?.ownerKey;
   }
 
   /** Removes expired sessions; returns their ids and which deadline ended each. */

@@ -6,12 +6,14 @@
  * `close()` books the rest. Every instance holds back less than a batch, so
  * the data held exceeds `maxTotalBytes` by at most instances × the batch. A
  * finished stream's keys live `finishedTtlSeconds` from its end, and the
- * book forgets it once that has passed.
+ * book forgets it once that has passed. A heartbeat keeps a session with
+ * an open stream alive in one script per beat.
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { RedisEventLog } from "../../../src/redis/event_log/redis_event_log.ts";
 import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
+import { SessionManager } from "../../../src/legacy/sessions/session_manager.ts";
 import { entriesOf } from "../../../src/redis/connection/stream_entries.ts";
 import { until } from "../../helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
@@ -212,4 +214,55 @@ describeRedis("the Redis event log's write path", () => {
       }
     },
   );
+});
+
+describeRedis("a heartbeat keep-alive on Redis", () => {
+  itRedis("keeps a session with an open stream alive in one script per beat", async () => {
+    const prefix = "wp7:";
+    let commands: string[] = [];
+    const client = {
+      sendCommand: (args: string[]) => {
+        commands.push(args[0]);
+        return redis.client.sendCommand(args);
+      },
+    };
+    const store = new RedisSessionStore(client, { prefix, expiryGraceMs: 20_000 });
+    let now = Date.now();
+    const manager = new SessionManager(store, {
+      idleTtlMs: 60_000,
+      absoluteTtlMs: 600_000,
+      maxSessions: 100,
+      maxSessionsPerPrincipal: Infinity,
+      maxAnonymousSessions: 100,
+      retryAfterSeconds: 1,
+      maxStateBytes: 65_536,
+      now: () => now,
+      generateId: () => "k",
+      sweepWhenFull: () => Promise.resolve(),
+    });
+    const record = {
+      id: "k",
+      ownerKey: "user:alice",
+      protocolVersion: "2025-11-25",
+      clientCapabilities: {},
+      createdAt: now,
+      expiresAt: now + 60_000,
+    };
+    assert.equal(await store.create(record, 10, now), true);
+    const errors: unknown[] = [];
+    const deadline = async () =>
+      Number(await redis.client.sendCommand(["HGET", `${prefix}sm:{k}`, "d"]));
+    const beat = async () => {
+      commands = [];
+      now += 15_000;
+      await manager.keepAlive(["k"], (error) => errors.push(error));
+      assert.equal(await deadline(), now + 60_000, "the beat moved the deadline");
+    };
+    await beat(); // the first beat reads the owner
+    for (let i = 0; i < 3; i++) {
+      await beat();
+      assert.deepEqual(commands, ["EVALSHA"], `beat ${i + 2}: one script, no reads apart`);
+    }
+    assert.deepEqual(errors, []);
+  });
 });
