@@ -51,6 +51,7 @@ export const REDIS_DEFAULTS = {
     maxTotalBytes: 256 * MiB,
     ttlSeconds: 24 * 60 * 60,
     flushWindowMs: 50,
+    budgetBatchMs: 1_000,
     maxTailConnections: 3,
     tailIdleMs: 30 * SECOND,
     instanceTimeoutMs: 6 * SECOND,

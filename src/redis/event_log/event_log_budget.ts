@@ -6,7 +6,7 @@
  * a write runs its session script alone and its changes wait here, merged
  * per stream, until the bytes they add reach `batchBytes` (that write then
  * books them all, one BOOK per book with changes, and evicts) or a second
- * passes (a timer books them) or the log closes; so the books are off the
+ * passes (`batchMs`: a timer books them) or the log closes; so the books are off the
  * write path, and the data held exceeds `maxTotalBytes` by at most
  * instances × `batchBytes` (what is not booked yet). With `batchBytes` 0,
  * every write books its own changes before it resolves (`fit`): writes to
@@ -28,9 +28,6 @@ import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { unrefTimer } from "../../runtime.ts";
 
-/** How long changes wait for their batch to fill before a timer books them, ms. */
-const BATCH_WAIT_MS = 1_000;
-
 /** Rounds of eviction one write may run before it leaves the rest to the next write. */
 const MAX_ROUNDS = 8;
 
@@ -48,6 +45,8 @@ export interface EventLogBudgetOptions {
   finishedTtlSeconds: number;
   /** Bytes added by writes not booked yet before a write books them all (0: each write books its own). */
   batchBytes: number;
+  /** How long changes wait for their batch to fill before a timer books them, ms. */
+  batchMs: number;
   /**
    * Runs the EVICT script on a stream's session (`mode` "victim" or "self",
    * `want` bytes for "self"); its reply (result, the TTL of its keys in ms,
@@ -230,7 +229,7 @@ export class EventLogBudget {
    * living `keepMs`) unbooked, merged per stream; once the unbooked bytes
    * reach `batchBytes` this write books them all (and evicts, its own stream
    * never a victim) before it resolves; else a timer books them within
-   * BATCH_WAIT_MS.
+   * `batchMs`.
    */
   async #hold(sessionId: string, streamId: string, changes: string[], keepMs: number) {
     const k = bucketOf(sessionId, this.#books);
@@ -240,7 +239,7 @@ export class EventLogBudget {
       const member = `${sessionId} ${changes[i]}`;
       const [bytes, state] = [Number(changes[i + 1]), changes[i + 2]];
       if (state === "x") {
-        // Forgotten: what it held is dropped whole, whatever was added before.
+        // Forgotten: the book drops it whole (with the bytes it holds), whatever came before.
         book.set(member, { forgotten: true, bytes: 0, state: "" });
         continue;
       }
@@ -259,7 +258,7 @@ export class EventLogBudget {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.flush().catch(() => {/* kept unbooked: the next booking carries it */});
-      }, BATCH_WAIT_MS);
+      }, this.#options.batchMs);
       unrefTimer(this.#timer);
     }
   }
@@ -315,7 +314,8 @@ export class EventLogBudget {
     const since = this.#unbooked.get(k)!;
     for (const [member, later] of since) {
       const earlier = book.get(member);
-      if (earlier === undefined || later.forgotten) book.set(member, later);
+      if (earlier === undefined) book.set(member, later);
+      else if (later.forgotten) book.set(member, later);
       else {
         earlier.bytes += later.bytes;
         if (later.state !== "") earlier.state = later.state;

@@ -51,7 +51,7 @@ export interface RedisEventLogOptions {
   maxTotalBytes?: number;
   /**
    * Bytes this instance writes before it books them in the budget books
-   * (one script per book with changes, also at least once a second and on
+   * (one script per book with changes, also after `budgetBatchMs` and on
    * `close()`): the books are off the write path, and the data held may
    * exceed `maxTotalBytes` by what is not booked yet, at most instances ×
    * `budgetBatchBytes`. 0 books every write before it resolves (exact in
@@ -59,6 +59,13 @@ export interface RedisEventLogOptions {
    * @default min(64 KiB, floor(maxTotalBytes / 256))
    */
   budgetBatchBytes?: number;
+  /**
+   * How long, ms, this instance's writes may wait unbooked before a timer
+   * books them (when no write filled a batch): how far the books lag
+   * behind the streams.
+   * @default {1_000}
+   */
+  budgetBatchMs?: number;
   /**
    * Budget books `maxTotalBytes` is kept in, each on its own slot (spread
    * over a Cluster's masters), each session's bytes in one; every instance

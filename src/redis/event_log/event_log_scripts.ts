@@ -311,6 +311,9 @@ local function stamp()
   redis.call('SET', CLOCK, now, 'KEEPTTL')
   return now
 end
+-- Forgets a member with the bytes the book holds for it. An instance's changes to it not booked
+-- yet (batches) come later and stand alone until it is forgotten again (as a victim or by its
+-- TTL): the book follows what the streams hold up to the changes not booked yet.
 local function drop(member)
   local bytes = tonumber(redis.call('HGET', SIZES, member) or '0')
   redis.call('HDEL', SIZES, member)
@@ -325,7 +328,8 @@ for i = FIRST, #ARGV - 2, 3 do
     drop(member)
   else
     if delta ~= 0 then
-      if redis.call('HINCRBY', SIZES, member, delta) <= 0 then redis.call('HDEL', SIZES, member) end
+      -- Below 0 only while another instance's changes to it are not booked yet: kept, so they net out.
+      if redis.call('HINCRBY', SIZES, member, delta) == 0 then redis.call('HDEL', SIZES, member) end
       total = redis.call('INCRBY', TOTAL, delta)
     end
     if state == 'r' then

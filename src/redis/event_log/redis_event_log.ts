@@ -20,7 +20,7 @@
  * each holding `maxTotalBytes / books` (`<prefix>eg:{<k>}:*`, one slot
  * each). This instance books its writes' byte changes in batches
  * (`budgetBatchBytes`, event_log_budget.ts: the write that fills one books
- * them all, a timer the rest within a second, `close()` what is left), so
+ * them all, a timer the rest within `budgetBatchMs`, `close()` what is left), so
  * a write is one script on its session's slot; with `budgetBatchBytes` 0
  * each write books its own (one more script, or on one node the same one).
  * Past its share, the book's streams written least recently lose their events first,
@@ -134,6 +134,7 @@ export class RedisEventLog implements EventLog {
     this.#ttl = options.ttlSeconds ?? DEFAULT.ttlSeconds;
     this.#finishedTtl = Math.min(options.finishedTtlSeconds ?? this.#ttl, this.#ttl);
     this.flushWindowMs = options.flushWindowMs ?? DEFAULT.flushWindowMs;
+    const batchMs = options.budgetBatchMs ?? DEFAULT.budgetBatchMs;
     const batchBytes = options.budgetBatchBytes ??
       Math.min(64 * 1024, Math.floor(this.#maxTotalBytes / 256));
     const maxTailConnections = options.maxTailConnections ?? DEFAULT.maxTailConnections;
@@ -159,6 +160,7 @@ export class RedisEventLog implements EventLog {
         maxTotalBytes: this.#maxTotalBytes,
         ...(options.budgetBooks === undefined ? {} : { budgetBooks: options.budgetBooks }),
         ttlSeconds: this.#ttl,
+        budgetBatchMs: batchMs,
         ...(options.finishedTtlSeconds === undefined
           ? {}
           : { finishedTtlSeconds: options.finishedTtlSeconds }),
@@ -190,6 +192,7 @@ export class RedisEventLog implements EventLog {
       ttlSeconds: this.#ttl,
       finishedTtlSeconds: this.#finishedTtl,
       batchBytes,
+      batchMs,
       evict: (sessionId, streamId, mode, want) =>
         EVICT.run(this.#redis, this.#keys(sessionId, streamId), [
           ...this.#args(streamId),

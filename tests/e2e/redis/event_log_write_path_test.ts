@@ -68,7 +68,13 @@ describeRedis("the Redis event log's write path", () => {
         const prefix = `wp${singleNode ? 1 : 2}:`;
         const { client, count } = counting(prefix);
         // The default budget (256 MiB) and batch (64 KiB), in one book (as on one node).
-        const log = new RedisEventLog(client, { prefix, singleNode, budgetBooks: 1 });
+        // No timer booking during the test, however slow the machine.
+        const log = new RedisEventLog(client, {
+          prefix,
+          singleNode,
+          budgetBooks: 1,
+          budgetBatchMs: 600_000,
+        });
         for (let i = 1; i <= 10; i++) await log.append("s", "call", "p".repeat(200));
         await log.complete("s", "call");
         assert.equal(count.scripts, 11, "one script per write");
@@ -89,7 +95,12 @@ describeRedis("the Redis event log's write path", () => {
   itRedis("the write that fills a batch books it, one script for all", async () => {
     const prefix = "wp3:";
     const { client, count } = counting(prefix);
-    const log = new RedisEventLog(client, { prefix, budgetBooks: 1, budgetBatchBytes: 1_000 });
+    const log = new RedisEventLog(client, {
+      prefix,
+      budgetBooks: 1,
+      budgetBatchBytes: 1_000,
+      budgetBatchMs: 600_000,
+    });
     try {
       for (let i = 0; i < 3; i++) await log.append(`s${i}`, "st", "x".repeat(300));
       assert.equal(count.bookings, 0, "900 bytes: under the batch");
@@ -122,9 +133,12 @@ describeRedis("the Redis event log's write path", () => {
       } finally {
         for (const log of logs) await log.close();
       }
-      // Everything booked: within the budget, and the books match the streams.
-      assert.equal(await totalOf(prefix), await heldBytes(prefix));
-      assert.ok(await totalOf(prefix) <= 5_000);
+      // Everything booked: within the budget. A stream one instance evicted while the other had
+      // bytes of it unbooked keeps those in the book until it is forgotten again: the book may
+      // count more than is held (by at most the batches); this test sheds nothing, so never less.
+      const [total, held] = [await totalOf(prefix), await heldBytes(prefix)];
+      assert.ok(held <= total && total - held <= 2 * 1_000, `booked ${total}, held ${held}`);
+      assert.ok(total <= 5_000, `booked ${total}`);
     },
   );
 
@@ -162,10 +176,20 @@ describeRedis("the Redis event log's write path", () => {
         await until(
           async () => {
             await log.append("s", "running", "d");
-            return await totalOf(prefix) === 51;
+            const size = await redis.client.sendCommand([
+              "HGET",
+              `${prefix}eg:{0}:sizes`,
+              "s done",
+            ]);
+            return size === null;
           },
           "the book forgets the finished stream",
           10_000,
+        );
+        assert.equal(
+          await totalOf(prefix),
+          await heldBytes(prefix),
+          "the book counts what is held",
         );
       } finally {
         await log.close();
