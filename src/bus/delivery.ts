@@ -141,6 +141,8 @@ export class SharedDelivery implements Delivery {
   readonly #onError: (error: unknown) => void;
   /** Stops the subscription (set once subscribed). */
   #unsubscribe: (() => void) | undefined;
+  /** Stops the bus asking `holds` (a bus whose holders lapse when unused: `watchHolds`). */
+  readonly #unwatch: (() => void) | undefined;
   #subscribing: Promise<void> | undefined;
   #closed = false;
   readonly #holds: SessionHolds | undefined;
@@ -165,6 +167,7 @@ export class SharedDelivery implements Delivery {
     this.#receive = receive;
     this.#onError = onError;
     this.#holds = holds;
+    this.#unwatch = holds === undefined ? undefined : bus.watchHolds?.(holds);
     const { trackRequest, untrackRequest } = bus;
     this.requests = trackRequest === undefined || untrackRequest === undefined ? undefined : {
       track: (ownerKey, requestId) => trackRequest.call(bus, ownerKey, requestId),
@@ -212,6 +215,7 @@ export class SharedDelivery implements Delivery {
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
+    this.#unwatch?.();
     for (const timer of this.#releasing.values()) this.#scheduler.clearTimeout(timer);
     this.#releasing.clear();
   }

@@ -112,6 +112,14 @@ export interface MessageBus {
    */
   release?(sessionId: string, unusedSince: number): Promise<void>;
   /**
+   * Optional, for a bus addressed to owners whose holders lapse when unused
+   * (the Redis bus drops them after `2 × aliveMs`): `holds` answers whether
+   * this process still holds something of a session (a request, a stream,
+   * an awaited reply), so the bus keeps it recorded as a holder meanwhile.
+   * Returns the function that stops asking.
+   */
+  watchHolds?(holds: (sessionId: string) => boolean): () => void;
+  /**
    * Optional, for a bus addressed to owners: this instance runs the
    * request without a session `requestId` of `ownerKey` (a 2026-07-28
    * request, or a 2025 call served without sessions, that outlived a short grace),

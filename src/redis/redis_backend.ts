@@ -248,7 +248,7 @@ export async function createRedisBackend(
     ...options.sessionStore,
     prefix,
     waitForReplica,
-    holder: bus.instanceId,
+    holder: bus,
   });
   // Its streams name this instance's bus too: a follower elsewhere ends once the bus is gone.
   const eventLog = new RedisEventLog(watch.failingClosed(first, "event log"), {

@@ -81,6 +81,17 @@ if used and tonumber(used) < tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], 
 return 0`);
 
 /**
+ * KEYS[1] a session's holders; ARGV[1] an instance, ARGV[2] a time (ms, the
+ * instance's clock). Records that the instance still uses the session (it
+ * holds work or a stream of it), unless the session's holders are gone (the
+ * session ended or expired: nothing is brought back without a TTL).
+ */
+export const KEEP_HOLDING = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1`);
+
+/**
  * KEYS[1] the instances running a 2026-07-28 request (a set), KEYS[2] its
  * cancellation mark; ARGV[1] this instance, ARGV[2] the set's TTL, ms.
  * Returns 0 (nothing recorded) when a cancellation came first (the mark);
@@ -121,7 +132,9 @@ export function requestKeysOf(
 
 /**
  * The key of a session's holders: the instances that served a request of
- * it, scored by when (under the session's hash tag, beside its record).
+ * it, scored by when they last used it (under the session's hash tag,
+ * beside its record). Each read-and-touch drops those whose last use is
+ * older than the bus's holding bound (bus_holdings.ts).
  */
 export function holdersKeyOf(prefix: string, sessionId: string): string {
   return `${prefix}bh:{${sessionId}}`;

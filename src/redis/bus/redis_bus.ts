@@ -8,7 +8,9 @@
  * instances that served a request of it (`<prefix>bh:{<session id>}`,
  * written by the session store's read-and-touch, under the session's tag,
  * expiring with its keys), less those that have since said they hold
- * nothing of it (`release`); a cancellation without a session
+ * nothing of it (`release`) and those a touch found unused for
+ * `2 × aliveMs` (an instance holding work or a stream of the session
+ * records its use again meanwhile: bus_holdings.ts); a cancellation without a session
  * (`stateless-cancel`: 2026-07-28, or a 2025 call served without sessions)
  * goes to the instances running its request
  * (`<prefix>rq:{<owner>|<id>}`, recorded by `trackRequest` once a request
@@ -43,7 +45,8 @@ import type { MessageBus } from "../../bus/message_bus.ts";
 import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../../runtime.ts";
 import { settledWithin } from "../../http/drained.ts";
-import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH, RELEASE } from "./bus_scripts.ts";
+import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH } from "./bus_scripts.ts";
+import { BusHoldings, type HoldsSession, type SessionHolder } from "./bus_holdings.ts";
 import { BusRequests } from "./bus_requests.ts";
 import type { RequestId } from "../../jsonrpc/messages.ts";
 import type {
@@ -83,7 +86,7 @@ function sessionOf(message: BusMessage): string | undefined {
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus });
  * ```
  */
-export class RedisBus implements MessageBus {
+export class RedisBus implements MessageBus, SessionHolder {
   /** This instance's id: its inbox is `<prefix>{bus:<id>}`, its holds name it. */
   readonly instanceId: string = crypto.randomUUID();
   #redis: RedisCommands;
@@ -103,6 +106,8 @@ export class RedisBus implements MessageBus {
   #stopped = false;
   /** Where this instance's long 2026-07-28 requests are recorded (see bus_requests.ts). */
   #requests: BusRequests;
+  /** The sessions this instance uses, kept recorded while it holds them (see bus_holdings.ts). */
+  #holdings: BusHoldings;
 
   /** A bus on `redis` (publishing), reading through connections from `openConnection`. */
   constructor(
@@ -141,6 +146,7 @@ export class RedisBus implements MessageBus {
     this.#blockMs = String(blockMs);
     this.#aliveMs = aliveMs;
     this.#requests = new BusRequests(redis, this.#prefix, this.instanceId, aliveMs * 4);
+    this.#holdings = new BusHoldings(redis, this.#prefix, this.instanceId, aliveMs * 2);
     this.#onError = options.onError ?? ((error) => console.error("tether: Redis bus:", error));
   }
 
@@ -223,25 +229,46 @@ export class RedisBus implements MessageBus {
   }
 
   /**
+   * How long a session's holder stays one without using it, ms
+   * (`2 × aliveMs`): the session store's touch drops older ones.
+   */
+  get holdingMs(): number {
+    return this.#aliveMs * 2;
+  }
+
+  /**
+   * The session store's touch recorded this instance as using `sessionId`
+   * at `at` (ms, `Date.now()`): while this process holds something of it,
+   * the bus records the use again before the bound drops it.
+   */
+  used(sessionId: string, at: number): void {
+    this.#holdings.used(sessionId, at);
+  }
+
+  /**
+   * Asks `holds` (the handler's delivery passes it) which sessions this
+   * process still holds, so those stay recorded past `holdingMs`; returns
+   * the function that stops asking.
+   */
+  watchHolds(holds: HoldsSession): () => void {
+    return this.#holdings.watch(holds);
+  }
+
+  /**
    * Records that this instance uses `sessionId` (what the session store's
    * read-and-touch does in its own script), for `ttlMs`: the session's
    * messages come here from now on.
    */
-  async hold(sessionId: string, ttlMs: number): Promise<void> {
-    const key = holdersKeyOf(this.#prefix, sessionId);
-    await this.#redis.sendCommand(["ZADD", key, String(Date.now()), this.instanceId]);
-    await this.#redis.sendCommand(["PEXPIRE", key, String(Math.ceil(ttlMs))]);
+  hold(sessionId: string, ttlMs: number): Promise<void> {
+    return this.#holdings.hold(sessionId, ttlMs);
   }
 
   /**
    * This instance holds nothing of `sessionId` and has not used it since
    * `unusedSince` (ms, this clock): its messages stop coming here.
    */
-  async release(sessionId: string, unusedSince: number): Promise<void> {
-    await RELEASE.run(this.#redis, [holdersKeyOf(this.#prefix, sessionId)], [
-      this.instanceId,
-      String(unusedSince),
-    ]);
+  release(sessionId: string, unusedSince: number): Promise<void> {
+    return this.#holdings.release(sessionId, unusedSince);
   }
 
   /**
@@ -304,6 +331,8 @@ export class RedisBus implements MessageBus {
       this.#redis.sendCommand(["PEXPIRE", this.#instancesKey, String(this.#aliveMs * 4)]),
       // The requests running here stay findable while they run (a killed instance's lapse).
       ...this.#requests.refresh(),
+      // The sessions it holds stay its (a touch elsewhere drops a holder unused for holdingMs).
+      ...this.#holdings.refresh(now),
     ]);
   }
 

@@ -10,9 +10,13 @@
  * grace. Off the request path, two kinds of index key, each its own slot,
  * count sessions: the session index in up to 16 buckets
  * (`<prefix>sessions:{<k>}`, scored by deadline, for the cap and the sweep)
- * and each owner's sessions (`<prefix>so:{<owner>}`, the share per
- * principal). A create takes a place in the owner's key, then in its bucket,
- * then writes the session, giving places back when a later step refuses.
+ * and, only when the share per principal is limited, each owner's sessions
+ * in up to 16 shards (`<prefix>so:{<k>|<owner>}`, see owner_index.ts). A
+ * create takes a place in the owner's index, then in its bucket, then
+ * writes the session, giving places back when a later step refuses. With
+ * `holder` (the bus), each read-and-touch by the owner also records the
+ * instance as a holder of the session and drops, in the same script, the
+ * holders unused for the bus's holding bound.
  *
  * The cap (`maxSessions`) is exact up to 2,047 sessions (one bucket); from
  * 2,048 it is kept per bucket (`floor(max / 1024)` buckets, at most 16, each
@@ -46,6 +50,9 @@ import type {
 import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { holdersKeyOf } from "../bus/bus_scripts.ts";
+import type { SessionHolder } from "../bus/bus_holdings.ts";
+import { NOT_INDEXED, ownerIndexKeys, takeOwnerPlace } from "./owner_index.ts";
+import { type StateTarget, updateStateOf, writeStateOf } from "./session_state.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
 import { expiryGraceOf } from "./session_grace.ts";
 import { keepIndex, sweepIndex } from "./session_sweep.ts";
@@ -58,7 +65,6 @@ import {
   RESERVE,
   TOUCH,
   UPDATE,
-  WRITE_STATE,
 } from "./session_store_scripts.ts";
 
 /**
@@ -96,12 +102,13 @@ export interface RedisSessionStoreOptions {
    */
   expiryGraceMs?: number;
   /**
-   * The id of this instance on the bus ({@linkcode RedisBus}'s
-   * `instanceId`): each read-and-touch records, in the same script, that
-   * this instance uses the session, so the session's bus messages come here.
-   * Default: none (nothing recorded). `createRedisBackend` sets it.
+   * This instance's bus ({@linkcode RedisBus}): each read-and-touch by the
+   * owner records, in the same script, that this instance uses the session,
+   * so the session's bus messages come here, and drops the holders that
+   * have not used it for the bus's `holdingMs` (`2 × aliveMs`). Default:
+   * none (nothing recorded). `createRedisBackend` sets it.
    */
-  holder?: string;
+  holder?: SessionHolder;
 }
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
@@ -109,9 +116,6 @@ const MAX_TTL_MS = 8.64e15;
 
 /** "No limit" for a count, sent to Lua as digits (`Infinity` is not a number to `tonumber`). */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
-
-/** How often a conflicting `updateState` is retried before it gives up. */
-const MAX_CAS_ATTEMPTS = 100;
 
 /** Most buckets of the session index, and sessions of the cap per bucket before another is added. */
 const MAX_BUCKETS = 16;
@@ -141,7 +145,7 @@ export class RedisSessionStore implements SessionStore {
   #onClose: (() => Promise<void> | void) | undefined;
   #graceMs: number;
   #waitForReplica: ((key: string) => Promise<void>) | undefined;
-  #holder: string | undefined;
+  #holder: SessionHolder | undefined;
 
   /** A store on `redis` (a connected client). */
   constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
@@ -158,9 +162,9 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}sessions:{${k}}`;
   }
 
-  /** The sessions an owner holds (the share per principal). */
-  #owner(ownerKey: string): string {
-    return `${this.#prefix}so:{${ownerKey}}`;
+  /** The owner-index keys of a session's place (by its meta `x`; see owner_index.ts). */
+  #owner(ownerKey: string, shard: string, known = true): string[] {
+    return ownerIndexKeys(this.#prefix, ownerKey, shard, known);
   }
 
   /** The key TTL of a session whose deadline is `expiresAt` at `now` (a duration on Redis's clock). */
@@ -178,9 +182,10 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Inserts the session unless its owner holds `maxPerOwner` (`"owner-full"`)
-   * or `maxSessions` are held (false; per bucket from 2,048, see the module
-   * doc); expired ones count until swept.
+   * Inserts the session unless its owner holds `maxPerOwner` (`"owner-full"`;
+   * an unlimited share keeps no owner index) or `maxSessions` are held
+   * (false; per bucket from 2,048, see the module doc); expired ones count
+   * until swept.
    */
   async create(
     session: SessionRecord,
@@ -192,21 +197,22 @@ export class RedisSessionStore implements SessionStore {
     const ttl = this.#keyTtl(session.expiresAt, now);
     const buckets = bucketsFor(maxSessions, SESSIONS_PER_BUCKET, MAX_BUCKETS);
     const bucket = this.#bucket(bucketOf(session.id, buckets));
-    const owner = this.#owner(session.ownerKey);
-    // A bucket's member names the owner too, so the sweep gives the owner's place back even
-    // when Redis dropped the session's keys first. Session ids hold no space.
-    const member = `${session.id} ${session.ownerKey}`;
-    const reserve = (key: string, max: number, score: number, name: string) =>
-      this.#eval(RESERVE, [key], [Math.min(max, MAX_COUNT), name, score, ttl]).then(Number);
-    const ownerPlace = await reserve(owner, maxPerOwner, now, session.id);
-    if (ownerPlace === 0) return "owner-full";
+    const ownerPlace = Number.isFinite(maxPerOwner)
+      ? await takeOwnerPlace(this.#redis, this.#prefix, { ...session, maxPerOwner, now, ttl })
+      : null;
+    if (ownerPlace === undefined) return "owner-full";
+    // A bucket's member names the owner when it is indexed, so the sweep gives the owner's place
+    // back even when Redis dropped the session's keys first. Session ids hold no space.
+    const member = `${session.id} ${ownerPlace === null ? "" : session.ownerKey}`;
     let created = false;
     try {
-      const place = await reserve(
-        bucket,
-        Math.ceil(maxSessions / buckets),
-        session.expiresAt,
-        member,
+      const place = Number(
+        await this.#eval(RESERVE, [bucket], [
+          Math.min(Math.ceil(maxSessions / buckets), MAX_COUNT),
+          member,
+          session.expiresAt,
+          ttl,
+        ]),
       );
       if (place !== 1) return false;
       try {
@@ -217,6 +223,7 @@ export class RedisSessionStore implements SessionStore {
             bucketOf(session.id, buckets),
             session.ownerKey,
             ttl,
+            ownerPlace === null ? NOT_INDEXED : ownerPlace.shard,
           ]),
         ) === 1;
       } finally {
@@ -225,8 +232,8 @@ export class RedisSessionStore implements SessionStore {
       if (created) await this.#waitForReplica?.(this.#keys(session.id)[0]);
       return created;
     } finally {
-      if (!created && ownerPlace === 1) {
-        await this.#redis.sendCommand(["ZREM", owner, session.id]);
+      if (!created && ownerPlace?.taken === true) {
+        await this.#redis.sendCommand(["ZREM", ownerPlace.key, session.id]);
       }
     }
   }
@@ -251,6 +258,7 @@ export class RedisSessionStore implements SessionStore {
     use: SessionUse,
   ): Promise<SessionRecord | undefined> {
     const holder = this.#holder;
+    const usedAt = Date.now(); // the bus compares it with its own clock
     const args = [
       now,
       use.ownerKey,
@@ -264,11 +272,16 @@ export class RedisSessionStore implements SessionStore {
       : await this.#eval(
         GET_AND_TOUCH,
         [...touchedKeysOf(this.#prefix, id), holdersKeyOf(this.#prefix, id)],
-        [...args, holder, Date.now()],
+        [...args, holder.instanceId, usedAt, Math.ceil(holder.holdingMs)],
       );
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
-    if (reply.length > 2) await this.#keepIndex(`${reply[3]}`, use.ownerKey, `${reply[2]}`);
-    return { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
+    const record = { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
+    // The script records the holder for the owner only (whose use moves the deadline).
+    if (holder !== undefined && record.ownerKey === use.ownerKey) holder.used(id, usedAt);
+    if (reply.length > 2) {
+      await this.#keepIndex(`${reply[3]}`, use.ownerKey, `${reply[4]}`, `${reply[2]}`);
+    }
+    return record;
   }
 
   /** Moves the session's deadline. */
@@ -277,12 +290,14 @@ export class RedisSessionStore implements SessionStore {
       expiresAt,
       Math.floor(this.#graceMs / 4),
     ]);
-    if (Array.isArray(reply)) await this.#keepIndex(`${reply[1]}`, `${reply[2]}`, `${reply[0]}`);
+    if (Array.isArray(reply)) {
+      await this.#keepIndex(`${reply[1]}`, `${reply[2]}`, `${reply[3]}`, `${reply[0]}`);
+    }
   }
 
-  /** Renews a touched session's bucket and owner keys to `ttl` ms (see {@linkcode keepIndex}). */
-  #keepIndex(bucket: string, ownerKey: string, ttl: string): Promise<void> {
-    return keepIndex(this.#redis, [this.#bucket(bucket), this.#owner(ownerKey)], ttl);
+  /** Renews a touched session's bucket and owner-index keys to `ttl` ms (see {@linkcode keepIndex}). */
+  #keepIndex(bucket: string, ownerKey: string, shard: string, ttl: string): Promise<void> {
+    return keepIndex(this.#redis, [this.#bucket(bucket), ...this.#owner(ownerKey, shard)], ttl);
   }
 
   /** Applies log-level and subscription changes atomically. */
@@ -298,68 +313,35 @@ export class RedisSessionStore implements SessionStore {
 
   /** Writes one key (`undefined` deletes); a RangeError past `maxBytes`. */
   async writeState(id: string, key: string, value: unknown, maxBytes: number): Promise<void> {
-    await this.#write(id, key, value, maxBytes, undefined);
+    await writeStateOf(this.#stateTarget(id), key, value, maxBytes, undefined);
   }
 
   /** Replaces one key with `update(current)`: a compare-and-set, retried on conflict. */
-  async updateState(
+  updateState(
     id: string,
     key: string,
     update: (current: unknown) => unknown,
     maxBytes: number,
   ): Promise<unknown> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const raw = await this.#redis.sendCommand(["HGET", this.#keys(id)[2], key]);
-      const current = typeof raw === "string" ? raw : "";
-      const next = update(current === "" ? undefined : JSON.parse(current));
-      if (await this.#write(id, key, next, maxBytes, current)) {
-        return next === undefined ? undefined : JSON.parse(JSON.stringify(next));
-      }
-    }
-    throw new Error(
-      `Session state "${key}" kept changing during ${MAX_CAS_ATTEMPTS} update attempts`,
-    );
+    return updateStateOf(this.#stateTarget(id), key, update, maxBytes);
   }
 
-  /** One write; false when `expected` no longer matches (a concurrent update won). */
-  async #write(
-    id: string,
-    key: string,
-    value: unknown,
-    maxBytes: number,
-    expected: string | undefined,
-  ): Promise<boolean> {
-    let json = "";
-    if (value !== undefined) {
-      const encoded = JSON.stringify(value);
-      if (encoded === undefined) {
-        throw new TypeError(`Session state value for "${key}" is not JSON-serialisable`);
-      }
-      json = encoded;
-    }
+  /** A session's state as session_state.ts writes it. */
+  #stateTarget(id: string): StateTarget {
     const [record, , state] = this.#keys(id);
-    const result = Number(
-      await this.#eval(WRITE_STATE, [record, state], [
-        key,
-        json,
-        maxBytes,
-        expected ?? "",
-        expected === undefined ? "0" : "1",
-      ]),
-    );
-    if (result < 0) {
-      throw new RangeError(`Session state would grow to ${-result} bytes (limit ${maxBytes})`);
-    }
-    if (result === 1) await this.#waitForReplica?.(state);
-    return result === 1;
+    return { redis: this.#redis, record, state, waitForReplica: this.#waitForReplica };
   }
 
   /** Removes a session and its state, and gives its places in the index keys back. */
   async delete(id: string): Promise<boolean> {
-    const [existed, bucket, owner] = await this.#eval(DELETE, this.#keys(id), []) as unknown[];
-    if (String(owner) === "") return Number(existed) === 1; // swept already, or never created
-    await this.#redis.sendCommand(["ZREM", this.#bucket(String(bucket)), `${id} ${owner}`]);
-    await this.#redis.sendCommand(["ZREM", this.#owner(String(owner)), id]);
+    const reply = await this.#eval(DELETE, this.#keys(id), []) as unknown[];
+    const [existed, bucket, owner, shard] = reply.map(String);
+    if (owner === "") return Number(existed) === 1; // swept already, or never created
+    const member = `${id} ${shard === NOT_INDEXED ? "" : owner}`;
+    await this.#redis.sendCommand(["ZREM", this.#bucket(bucket), member]);
+    await Promise.all(
+      this.#owner(owner, shard).map((key) => this.#redis.sendCommand(["ZREM", key, id])),
+    );
     return Number(existed) === 1;
   }
 
@@ -372,7 +354,7 @@ export class RedisSessionStore implements SessionStore {
     return sweepIndex({
       redis: this.#redis,
       buckets: Array.from({ length: MAX_BUCKETS }, (_, k) => this.#bucket(k)),
-      owner: (ownerKey) => this.#owner(ownerKey),
+      owner: (ownerKey, shard, known) => this.#owner(ownerKey, shard, known),
       keys: (id) => this.#keys(id),
       keyTtl: (expiresAt) => this.#keyTtl(expiresAt, now),
     }, now);

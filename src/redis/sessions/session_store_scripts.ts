@@ -1,9 +1,10 @@
 /**
  * The Lua scripts of the Redis session store (`RedisSessionStore`), each on
  * the keys of one slot: a session's record `s:{id}`, its meta hash `sm:{id}`
- * (`d` deadline, `b` index bucket, `o` owner key) and its state `st:{id}`
- * (one hash tag: the session id), or one index key (an index bucket
- * `sessions:{k}`, an owner's sessions `so:{owner}`). No script builds a key
+ * (`d` deadline, `b` index bucket, `o` owner key, `x` its owner-index
+ * shard or `n`, see owner_index.ts) and its state `st:{id}` (one hash tag:
+ * the session id), or one index key (an index bucket `sessions:{k}`, a
+ * shard of an owner's sessions `so:{k|owner}`), or a session's bus holders. No script builds a key
  * name or reaches another session; the store chains them. Internal.
  * @module
  */
@@ -66,8 +67,8 @@ local function indexLags(ttl, slack, renewed)
 end`;
 
 /**
- * Takes a place in an index key (a bucket of the session index, or an
- * owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
+ * Takes a place in an index key (a bucket of the session index, or a shard
+ * of an owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
  * ARGV[3] score, ARGV[4] key TTL ms. 1 taken, 0 full, 2 held already.
  */
 export const RESERVE = new LuaScript(`${KEY_TTLS}
@@ -80,13 +81,14 @@ return 1`);
 /**
  * Creates a session: KEYS[1] record, KEYS[2] meta; ARGV[1] record json,
  * ARGV[2] deadline, ARGV[3] bucket, ARGV[4] owner key, ARGV[5] key TTL ms
- * (the index keys were just kept as long: meta `i`, see INDEX_LAGS).
+ * (the index keys were just kept as long: meta `i`, see INDEX_LAGS),
+ * ARGV[6] its owner-index shard (or `n`: none).
  * 1 created, 0 the id exists.
  */
 export const CREATE = new LuaScript(`${KEY_TTLS}${INDEX_LAGS}
 local ttl = ttlOf(tonumber(ARGV[5]))
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
-redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4], 'i', string.format('%d', lapseAt(ttl)))
+redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6], 'i', string.format('%d', lapseAt(ttl)))
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 1`);
 
@@ -95,7 +97,7 @@ return 1`);
  * KEYS[4..9] its event-log keys (see FOLLOW_LOG); ARGV[1] the new deadline,
  * ARGV[2] the slack of the log's and the index's keys. The key TTLs move by
  * as much (on Redis's clock). 0 gone, 1 touched, or {key TTL, bucket, owner
- * key} when the index keys are to be renewed (INDEX_LAGS).
+ * key, owner-index shard} when the index keys are to be renewed (INDEX_LAGS).
  */
 export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -108,8 +110,8 @@ if old and left >= 0 then
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
   followLog(4, ttl, tonumber(ARGV[2]))
   if indexLags(ttl, tonumber(ARGV[2]), meta[2]) then
-    local index = redis.call('HMGET', KEYS[2], 'b', 'o')
-    if index[1] and index[2] then return {ttl, index[1], index[2]} end
+    local index = redis.call('HMGET', KEYS[2], 'b', 'o', 'x')
+    if index[1] and index[2] then return {ttl, index[1], index[2], index[3] or ''} end
   end
 end
 return 1`);
@@ -119,9 +121,11 @@ return 1`);
  * state, KEYS[4..9] its event-log keys (see FOLLOW_LOG), KEYS[10] (optional)
  * the session's bus holders; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle
  * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the slack of the log's
- * and the index's keys, ARGV[7] and ARGV[8] (with KEYS[10]) the instance
- * and its clock. {record json, deadline}, then {key TTL, bucket} when the
- * index keys are to be renewed (INDEX_LAGS); nil when gone or expired.
+ * and the index's keys, ARGV[7], ARGV[8] and ARGV[9] (with KEYS[10]) the
+ * instance, its clock and the holding bound, ms: the instance is recorded
+ * as a holder and every holder unused for longer than the bound dropped.
+ * {record json, deadline}, then {key TTL, bucket, owner-index shard} when
+ * the index keys are to be renewed (INDEX_LAGS); nil when gone or expired.
  */
 export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 local json = redis.call('GET', KEYS[1])
@@ -138,11 +142,14 @@ if record.ownerKey == ARGV[2] then
   redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
   followLog(4, ttl, tonumber(ARGV[6]))
   if KEYS[10] then
-    redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7]) redis.call('PEXPIRE', KEYS[10], ttl)
+    local stale = string.format('%d', tonumber(ARGV[8]) - tonumber(ARGV[9]))
+    redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7])
+    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. stale)
+    redis.call('PEXPIRE', KEYS[10], ttl)
   end
   if indexLags(ttl, tonumber(ARGV[6]), meta[2]) then
-    local bucket = redis.call('HGET', KEYS[2], 'b')
-    if bucket then return {json, score, ttl, bucket} end
+    local index = redis.call('HMGET', KEYS[2], 'b', 'x')
+    if index[1] then return {json, score, ttl, index[1], index[2] or ''} end
   end
 end
 return {json, score}`);
@@ -201,25 +208,27 @@ return 1`);
 
 /**
  * Expires a session whose deadline passed, or says it lives on: KEYS[1]
- * record, KEYS[2] meta, KEYS[3] state; ARGV[1] now. {1, deadline} alive;
- * {0, deadline or '', record json or ''} removed now (or gone already).
+ * record, KEYS[2] meta, KEYS[3] state; ARGV[1] now. {1, deadline,
+ * owner-index shard} alive; {0, deadline or '', record json or '',
+ * owner-index shard or ''} removed now (or gone already: deadline '').
  */
 export const EXPIRE = new LuaScript(`
-local deadline = redis.call('HGET', KEYS[2], 'd')
-if deadline and tonumber(deadline) > tonumber(ARGV[1]) then return {1, deadline} end
+local meta = redis.call('HMGET', KEYS[2], 'd', 'x')
+local deadline = meta[1]
+if deadline and tonumber(deadline) > tonumber(ARGV[1]) then return {1, deadline, meta[2] or ''} end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return {0, deadline or '', json or ''}`);
+return {0, deadline or '', json or '', meta[2] or ''}`);
 
 /**
  * Removes a session: KEYS[1] record, KEYS[2] meta, KEYS[3] state.
- * {existed (1/0), bucket or '', owner or ''}.
+ * {existed (1/0), bucket or '', owner or '', owner-index shard or ''}.
  */
 export const DELETE = new LuaScript(`
-local meta = redis.call('HMGET', KEYS[2], 'b', 'o')
+local meta = redis.call('HMGET', KEYS[2], 'b', 'o', 'x')
 local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 if existed > 0 then existed = 1 end
-return {existed, meta[1] or '', meta[2] or ''}`);
+return {existed, meta[1] or '', meta[2] or '', meta[3] or ''}`);
 
 /**
  * Moves an index member's score to a live session's deadline and keeps the

@@ -3,7 +3,8 @@
  * index for members whose score (the deadline last seen) has passed, asks
  * each such session on its own slot (EXPIRE) whether it lives on, moves the
  * live ones' scores, and reports the expired ones, each by the one instance
- * whose `ZREM` took it out of its bucket, giving its owner's place back.
+ * whose `ZREM` took it out of its bucket, giving its owner's place back
+ * (when its owner's share kept one: owner_index.ts).
  * And the renewal of a touched session's index keys, which the sweep alone
  * might let lapse when it runs late. Neither creates nor touches sessions.
  * Internal to the Redis backend.
@@ -22,8 +23,11 @@ export interface SweepTarget {
   redis: RedisCommands;
   /** Every bucket key of the session index. */
   buckets: readonly string[];
-  /** The key of an owner's sessions. */
-  owner(ownerKey: string): string;
+  /**
+   * The owner-index keys of a session's place, by its meta `x` (`shard`), or
+   * every key it may be in when its meta is gone (`known` false).
+   */
+  owner(ownerKey: string, shard: string, known: boolean): string[];
   /** A session's keys: record, meta, state. */
   keys(id: string): string[];
   /** The key TTL of a session whose deadline is `expiresAt` now. */
@@ -59,21 +63,27 @@ async function sweepBucket(
     String(SWEEP_BATCH),
   ]) as string[];
   const expired: ExpiredSession[] = [];
-  // A member is "<id> <owner key>": session ids hold no space.
+  // A member is "<id> <owner key>", the owner left out when no owner index keeps the session:
+  // session ids hold no space.
   for (const member of due ?? []) {
     const space = member.indexOf(" ");
-    const id = member.slice(0, space);
-    const owner = target.owner(member.slice(space + 1));
+    const id = space < 0 ? member : member.slice(0, space);
+    const ownerKey = space < 0 ? "" : member.slice(space + 1);
     const reply = await EXPIRE.run(redis, target.keys(id), [String(now)]) as unknown[];
     const deadline = String(reply[1]);
+    const owners = ownerKey === "" ? [] : target.owner(
+      ownerKey,
+      String(reply[Number(reply[0]) === 1 ? 2 : 3] ?? ""),
+      deadline !== "",
+    );
     if (Number(reply[0]) === 1) {
       const ttl = String(target.keyTtl(Number(deadline)));
       await RESCORE.run(redis, [bucket], [member, deadline, ttl]);
-      await RESCORE.run(redis, [owner], [id, String(now), ttl]);
+      await Promise.all(owners.map((owner) => RESCORE.run(redis, [owner], [id, String(now), ttl])));
       continue;
     }
     if (Number(await redis.sendCommand(["ZREM", bucket, member])) !== 1) continue;
-    await redis.sendCommand(["ZREM", owner, id]);
+    await Promise.all(owners.map((owner) => redis.sendCommand(["ZREM", owner, id])));
     expired.push({
       id,
       expiresAt: deadline === "" ? now : Number(deadline),
@@ -89,7 +99,7 @@ async function sweepBucket(
  *
  * @example
  * ```ts ignore (internal: needs a connected Redis client)
- * await keepIndex(redis, ["tether:sessions:{0}", "tether:so:{user:alice}"], "120000");
+ * await keepIndex(redis, ["tether:sessions:{0}", "tether:so:{3|user:alice}"], "120000");
  * ```
  */
 export async function keepIndex(redis: RedisCommands, keys: string[], ttl: string): Promise<void> {
