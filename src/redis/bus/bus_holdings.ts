@@ -57,15 +57,23 @@ export class BusHoldings {
     this.#boundMs = boundMs;
   }
 
-  /** A session's use recorded in Redis at `at` (by the store's touch, or `hold`). */
+  /**
+   * A session's use recorded in Redis at `at` (by the store's touch, or
+   * `hold`); noted only while something answers what is held (`watch`):
+   * nothing else can keep a session held, so nothing else is kept here.
+   */
   used(sessionId: string, at: number): void {
+    if (this.#watchers.size === 0) return;
     if ((this.#used.get(sessionId) ?? -Infinity) < at) this.#used.set(sessionId, at);
   }
 
   /** Asks `holds` which sessions this process still holds, until the function returned is called. */
   watch(holds: HoldsSession): () => void {
     this.#watchers.add(holds);
-    return () => void this.#watchers.delete(holds);
+    return () => {
+      this.#watchers.delete(holds);
+      if (this.#watchers.size === 0) this.#used.clear();
+    };
   }
 
   /** Records this instance as using `sessionId` now, the holders' key living `ttlMs`. */
@@ -108,11 +116,6 @@ export class BusHoldings {
       );
     }
     return sent;
-  }
-
-  /** How many sessions are recorded as used here (for tests and stats). */
-  get size(): number {
-    return this.#used.size;
   }
 
   #holds(sessionId: string): boolean {
