@@ -8,7 +8,7 @@
  */
 
 import type { PostgresSql } from "../connection/postgres_gate.ts";
-import type { SessionTouch } from "../sessions/session_touch.ts";
+import { type SessionTouch, touchSteps } from "../sessions/session_touch.ts";
 
 /**
  * How recent a holder's record may be for a touch to leave it as it is, ms: less than the
@@ -35,24 +35,9 @@ export interface HoldingTouch extends SessionTouch {
  * ```
  */
 export function touchHolding(sql: PostgresSql, touch: HoldingTouch) {
-  const { namespace, id, now, ownerKey, idle, absolute, slack, holder } = touch;
+  const { namespace, id, holder } = touch;
   const usedAt = Date.now(); // the bus's release compares it with this clock
-  return sql`WITH live AS (
-    SELECT record, expires_at, owner_key = ${ownerKey} AS owned FROM tether_sessions
-    WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
-  ), touched AS (
-    UPDATE tether_sessions
-    SET expires_at = least(${now}::double precision + ${idle}, created_at + ${absolute})
-    WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
-      AND owner_key = ${ownerKey}
-      AND least(${now}::double precision + ${idle}, created_at + ${absolute}) > expires_at
-      AND least(${now}::double precision + ${idle}, created_at + ${absolute})
-        >= least(expires_at + ${slack}, created_at + ${absolute})
-    RETURNING expires_at
-  ), seen AS (
-    SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at, live.owned
-    FROM live LEFT JOIN touched ON true
-  ), held AS (
+  return sql`WITH ${touchSteps(sql, touch)}, held AS (
     INSERT INTO tether_bus_holders AS h (namespace, session_id, instance_id, used_at, expires_at)
     SELECT ${namespace}, ${id}, ${holder}, ${usedAt}, seen.expires_at FROM seen
     WHERE seen.owned AND NOT EXISTS (SELECT 1 FROM tether_bus_holders r

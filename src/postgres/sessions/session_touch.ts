@@ -42,7 +42,8 @@ export interface SessionTouch {
 
 /**
  * The session's live record and its deadline (moved for the owner when by `slack` or more): a
- * row `record, expires_at` when live, another owner's record untouched; no row otherwise.
+ * row `record, expires_at, owned` when live, another owner's record untouched (`owned` false);
+ * no row otherwise.
  *
  * @example
  * ```ts ignore (internal fragment: the session store runs it through its gate)
@@ -50,9 +51,24 @@ export interface SessionTouch {
  * ```
  */
 export function touchSession(sql: PostgresSql, touch: SessionTouch) {
+  return sql`WITH ${touchSteps(sql, touch)}
+  SELECT record, expires_at, owned FROM seen`;
+}
+
+/**
+ * The steps of a touch, to begin a `WITH`: `live` (the record read), `touched` (the deadline
+ * written, when it moves a step) and `seen` (`record, expires_at, owned`, the deadline as it is
+ * now). bus/bus_holders.ts adds its holder's record after them.
+ *
+ * @example
+ * ```ts ignore (internal fragment: composed into a statement)
+ * sql`WITH ${touchSteps(sql, touch)} SELECT record, expires_at FROM seen`;
+ * ```
+ */
+export function touchSteps(sql: PostgresSql, touch: SessionTouch) {
   const { namespace, id, now, ownerKey, idle, absolute, slack } = touch;
-  return sql`WITH live AS (
-    SELECT record, expires_at FROM tether_sessions
+  return sql`live AS (
+    SELECT record, expires_at, owner_key = ${ownerKey} AS owned FROM tether_sessions
     WHERE namespace = ${namespace} AND id = ${id} AND expires_at > ${now}
   ), touched AS (
     UPDATE tether_sessions
@@ -63,7 +79,8 @@ export function touchSession(sql: PostgresSql, touch: SessionTouch) {
       AND least(${now}::double precision + ${idle}, created_at + ${absolute})
         >= least(expires_at + ${slack}, created_at + ${absolute})
     RETURNING expires_at
-  )
-  SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at
-  FROM live LEFT JOIN touched ON true`;
+  ), seen AS (
+    SELECT live.record, coalesce(touched.expires_at, live.expires_at) AS expires_at, live.owned
+    FROM live LEFT JOIN touched ON true
+  )`;
 }
