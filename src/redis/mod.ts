@@ -46,7 +46,6 @@ export {
 export { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
 export { RedisBus } from "./bus/redis_bus.ts";
 export type { RedisBusOptions } from "./bus/bus_options.ts";
-export type { SessionHolder } from "./bus/bus_holdings.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 export {
   RedisRateLimitStore,

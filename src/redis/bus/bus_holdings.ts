@@ -23,7 +23,7 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
  *
  * @example
  * ```ts
- * import type { SessionHolder } from "@tether/mcp/redis";
+ * import type { SessionHolder } from "./bus_holdings.ts";
  * const holder: SessionHolder = { instanceId: "a", holdingMs: 30_000, used: () => {} };
  * ```
  */

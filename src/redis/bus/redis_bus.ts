@@ -46,7 +46,7 @@ import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import { unrefTimer } from "../../runtime.ts";
 import { settledWithin } from "../../http/drained.ts";
 import { aliveKeyOf, DELIVER, holdersKeyOf, REFRESH } from "./bus_scripts.ts";
-import { BusHoldings, type HoldsSession, type SessionHolder } from "./bus_holdings.ts";
+import { BusHoldings } from "./bus_holdings.ts";
 import { BusRequests } from "./bus_requests.ts";
 import type { RequestId } from "../../jsonrpc/messages.ts";
 import type {
@@ -86,7 +86,7 @@ function sessionOf(message: BusMessage): string | undefined {
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", tools: [], bus });
  * ```
  */
-export class RedisBus implements MessageBus, SessionHolder {
+export class RedisBus implements MessageBus {
   /** This instance's id: its inbox is `<prefix>{bus:<id>}`, its holds name it. */
   readonly instanceId: string = crypto.randomUUID();
   #redis: RedisCommands;
@@ -250,7 +250,7 @@ export class RedisBus implements MessageBus, SessionHolder {
    * process still holds, so those stay recorded past `holdingMs`; returns
    * the function that stops asking.
    */
-  watchHolds(holds: HoldsSession): () => void {
+  watchHolds(holds: (sessionId: string) => boolean): () => void {
     return this.#holdings.watch(holds);
   }
 

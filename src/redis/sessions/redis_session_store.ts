@@ -51,6 +51,7 @@ import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { holdersKeyOf } from "../bus/bus_scripts.ts";
 import type { SessionHolder } from "../bus/bus_holdings.ts";
+import type { RedisBus } from "../bus/redis_bus.ts";
 import { NOT_INDEXED, ownerIndexKeys, takeOwnerPlace } from "./owner_index.ts";
 import { type StateTarget, updateStateOf, writeStateOf } from "./session_state.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
@@ -108,7 +109,7 @@ export interface RedisSessionStoreOptions {
    * have not used it for the bus's `holdingMs` (`2 × aliveMs`). Default:
    * none (nothing recorded). `createRedisBackend` sets it.
    */
-  holder?: SessionHolder;
+  holder?: RedisBus;
 }
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
