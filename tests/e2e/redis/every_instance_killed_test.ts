@@ -16,7 +16,7 @@ import {
   startFixtureProcess,
 } from "./fixture_process.ts";
 import { rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
-import { sleep } from "../../helpers.ts";
+import { sleep, until } from "../../helpers.ts";
 import { itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 
 const IDLE_MS = 3_000;
@@ -114,6 +114,13 @@ itRedis(
       assert.match(await task.text(), /"taskId"/);
     }
 
+    // The event bytes are booked in batches (budgetBatchMs, 1 s): wait for the book's key.
+    await until(
+      async () => (await keysUnder(prefix)).some((key) => key.startsWith(prefix + "eg:")),
+      "the event budget booked",
+      10_000,
+      50,
+    );
     const before = await keysUnder(prefix);
     for (const family of ["s:", "ev:", "em:", "es:", "eg:", "{bus:", "hb:", "task", "{tasks}:"]) {
       assert.ok(
