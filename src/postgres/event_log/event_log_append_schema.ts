@@ -34,10 +34,11 @@ CREATE FUNCTION tether_event_append(
 DECLARE
   v_session_bytes bigint;
   v_expires double precision;
-  v_row tether_event_streams%ROWTYPE;
   v_made bigint;
+  v_row tether_event_streams%ROWTYPE;
   v_count integer := coalesce(cardinality(p_data), 0);
-  v_added bigint := 0;
+  v_added bigint := coalesce(octet_length(array_to_string(p_data, '')), 0);
+  v_gone bigint;
   v_over bigint;
   v_own bigint;
   v_shed bigint[];
@@ -45,16 +46,15 @@ DECLARE
 BEGIN
   delta := 0;
   followed := false;
+  stream := 0;
+  first_seq := 0;
   FOR attempt IN 1..3 LOOP
-    SELECT bytes, expires_at INTO v_session_bytes, v_expires FROM tether_event_sessions
+    SELECT bytes, expires_at, streams_made INTO v_session_bytes, v_expires, v_made
+    FROM tether_event_sessions
     WHERE namespace = p_namespace AND session_id = p_session FOR UPDATE;
     EXIT WHEN FOUND;
     -- Completing a stream of an unknown session writes nothing.
-    IF NOT p_open AND v_count = 0 THEN
-      stream := 0;
-      first_seq := 0;
-      RETURN;
-    END IF;
+    IF NOT p_open AND v_count = 0 THEN RETURN; END IF;
     INSERT INTO tether_event_sessions (namespace, session_id, bound, expires_at)
     VALUES (p_namespace, p_session, EXISTS (
       SELECT 1 FROM tether_sessions WHERE namespace = p_namespace AND id = p_session
@@ -66,50 +66,45 @@ BEGIN
       USING ERRCODE = '40001';
   END IF;
   IF v_expires <= p_now THEN
-    IF NOT p_open AND v_count = 0 THEN
-      stream := 0;
-      first_seq := 0;
-      RETURN;
-    END IF;
+    IF NOT p_open AND v_count = 0 THEN RETURN; END IF;
     -- Expired and not swept yet: nothing of it lives on into the new writes.
     DELETE FROM tether_event_streams WHERE namespace = p_namespace AND session_id = p_session;
     delta := -v_session_bytes;
     v_session_bytes := 0;
   END IF;
-  IF v_count > 0 THEN
-    SELECT coalesce(sum(octet_length(d)), 0) INTO v_added FROM unnest(p_data) AS t(d);
-  END IF;
-  SELECT * INTO v_row FROM tether_event_streams
-  WHERE namespace = p_namespace AND session_id = p_session AND stream_id = p_stream;
-  IF NOT FOUND THEN
-    IF NOT p_open AND v_count = 0 THEN
-      stream := 0;
-      first_seq := 0;
-      RETURN;
-    END IF;
-    UPDATE tether_event_sessions SET streams_made = streams_made + 1
-    WHERE namespace = p_namespace AND session_id = p_session RETURNING streams_made INTO v_made;
-    -- The new stream whole: writer, events and end in its first row version.
-    INSERT INTO tether_event_streams (namespace, session_id, stream_id, made, written, writer,
-      request_ids, last_seq, held, bytes, complete)
-    VALUES (p_namespace, p_session, p_stream, v_made, nextval('tether_event_clock'),
+  IF p_open OR v_count > 0 THEN
+    -- A new stream whole (writer, events and end in its first row version); nothing when
+    -- the stream exists.
+    INSERT INTO tether_event_streams AS s (namespace, session_id, stream_id, made, written,
+      writer, request_ids, last_seq, held, bytes, complete)
+    VALUES (p_namespace, p_session, p_stream, v_made + 1, nextval('tether_event_clock'),
       CASE WHEN p_open THEN p_writer ELSE '' END,
       CASE WHEN p_open THEN p_request_ids ELSE '[]' END,
       v_count, v_count, v_added, p_complete)
+    ON CONFLICT (namespace, session_id, stream_id) DO NOTHING
     RETURNING * INTO v_row;
-    IF v_made > p_max_streams THEN
-      FOR v_other IN
-        SELECT id, bytes FROM tether_event_streams
-        WHERE namespace = p_namespace AND session_id = p_session
-        ORDER BY made DESC OFFSET p_max_streams
-      LOOP
-        DELETE FROM tether_event_streams WHERE id = v_other.id;
-        delta := delta - v_other.bytes;
-        v_session_bytes := v_session_bytes - v_other.bytes;
-      END LOOP;
-    END IF;
+  END IF;
+  IF v_row.id IS NOT NULL THEN
+    v_made := v_made + 1;
     first_seq := 1;
+    IF v_made > p_max_streams THEN
+      -- The session's oldest streams past p_max_streams, in one statement.
+      WITH gone AS (
+        DELETE FROM tether_event_streams WHERE id IN (
+          SELECT id FROM tether_event_streams
+          WHERE namespace = p_namespace AND session_id = p_session
+          ORDER BY made DESC OFFSET p_max_streams
+        ) RETURNING bytes
+      )
+      SELECT coalesce(sum(bytes), 0) INTO v_gone FROM gone;
+      delta := delta - v_gone;
+      v_session_bytes := v_session_bytes - v_gone;
+    END IF;
   ELSE
+    SELECT * INTO v_row FROM tether_event_streams
+    WHERE namespace = p_namespace AND session_id = p_session AND stream_id = p_stream;
+    -- Completing a stream that does not exist writes nothing.
+    IF NOT FOUND THEN RETURN; END IF;
     first_seq := v_row.last_seq + 1;
     IF v_count > 0 OR p_open OR (p_complete AND NOT v_row.complete) THEN
       UPDATE tether_event_streams SET
@@ -155,9 +150,9 @@ BEGIN
       END LOOP;
     END IF;
   END IF;
-  -- The deadline moves in steps of a hundredth of the lifetime (an unchanged indexed column
-  -- keeps the update a heap-only one); the bytes always.
-  UPDATE tether_event_sessions SET bytes = bytes + delta,
+  -- One update of the session's row: its bytes, the streams it made, and its deadline in steps
+  -- of a hundredth of the lifetime (an unchanged indexed column keeps it a heap-only update).
+  UPDATE tether_event_sessions SET bytes = bytes + delta, streams_made = v_made,
     expires_at = CASE WHEN p_now + p_ttl >= expires_at + p_ttl / 100 OR expires_at <= p_now
       THEN p_now + p_ttl ELSE expires_at END
   WHERE namespace = p_namespace AND session_id = p_session;
