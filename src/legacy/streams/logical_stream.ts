@@ -3,10 +3,10 @@
  * listening GET stream), which outlives its HTTP connection: every message
  * is appended to the event log first, then written to the connection if one
  * is attached. Messages sent together are logged in one call and written as
- * one chunk; an event log failure ends the stream (fail closed) and answers
- * its open requests with an error, recorded in the log too once it answers
- * again (stream_end_retry.ts). While its work runs without a
- * connection, the orphan clock runs (see orphan_watch.ts).
+ * one chunk (send_batch.ts); an event log failure ends the stream (fail
+ * closed) and answers its open requests with an error, recorded in the log
+ * too once it answers again (stream_end_retry.ts). While its work runs
+ * without a connection, the orphan clock runs (see guarded_work.ts).
  *
  * It does not create, index, resume or heartbeat streams: the
  * {@linkcode StreamOwner} that made it (stream_hub.ts) does.
@@ -14,9 +14,7 @@
  */
 
 import type { SseConnection } from "../../http/sse/sse_connection.ts";
-import { ErrorCode } from "../../jsonrpc/error_codes.ts";
 import {
-  errorResponse,
   type JsonRpcMessage,
   type RequestId,
   requestIdKey,
@@ -25,10 +23,18 @@ import {
 import type { EventLog } from "../event_log/event_log.ts";
 import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import { afterThisTask, realScheduler, type Scheduler } from "../../runtime.ts";
-import { recordEndLater } from "./stream_end_retry.ts";
-import { appendAll } from "../event_log/append_all.ts";
-import { waitForWindow } from "./flush_window.ts";
+import { realScheduler, type Scheduler } from "../../runtime.ts";
+import { recordEndLater, unansweredErrors } from "./stream_end_retry.ts";
+import { isListeningStreamId } from "./request_stream_id.ts";
+import { type GuardedWork, WorkGuard } from "./guarded_work.ts";
+import {
+  type Batch,
+  joinBatch,
+  logBatch,
+  newBatch,
+  settleBatch,
+  waitToFlush,
+} from "./send_batch.ts";
 
 /** What a {@linkcode LogicalStream} needs from the hub that made it (stream_hub.ts). */
 export interface StreamOwner {
@@ -48,62 +54,8 @@ export interface StreamOwner {
   writeSettled(): void;
 }
 
-/** Messages sent together: logged in one call, written as one chunk. */
-interface Batch {
-  /** The messages, serialized. */
-  items: string[];
-  /** Settles once the batch is logged and written (or dropped): what `send` returns. */
-  done: Promise<void>;
-  resolve: () => void;
-  /** Set by `finish()` while the batch waits: it ends the stream (one log call for both). */
-  finish?: () => void;
-  /** The ids of the responses among the messages, once any. */
-  responseIds?: RequestId[];
-  /** A request or a response is among the messages: no flush window (flush_window.ts). */
-  urgent?: boolean;
-  /** Set while the batch waits out the flush window: ends the wait. */
-  hurry?: () => void;
-}
-
-/** An empty batch. */
-function newBatch(): Batch {
-  let resolve!: () => void;
-  const done = new Promise<void>((settle) => (resolve = settle));
-  return { items: [], done, resolve };
-}
-
-/** The error a request gets when its stream's event log fails before its response is logged. */
-const STORAGE_FAILED =
-  "Service Unavailable: session storage is unreachable; send the request again";
-
 /** What a send to a finished stream returns. */
 const RESOLVED: Promise<void> = Promise.resolve();
-
-/**
- * The stream-id prefix of a session's listening (GET) streams: each GET
- * without `Last-Event-ID` opens a new one, `listen.<unique>`.
- */
-export const LISTENING_STREAM_ID = "listen";
-
-/**
- * Why the work behind a stream is given up: its connection was gone for the
- * orphan timeout, or the event log failed.
- */
-export type GiveUpReason = "abandoned" | "storage-unavailable";
-
-/**
- * The work behind a stream ({@linkcode LogicalStream.guardWork}): an object, not a callback, so a
- * held stream keeps no closure for it (the POST's exchange is one).
- */
-export interface GuardedWork {
-  /** Aborts the work: its connection stayed gone for the orphan timeout, or the log failed. */
-  abandon(reason: GiveUpReason): void;
-}
-
-/** True when `streamId` names a listening stream (any generation, or the unsuffixed id of earlier versions). */
-export function isListeningStreamId(streamId: string): boolean {
-  return streamId === LISTENING_STREAM_ID || streamId.startsWith(`${LISTENING_STREAM_ID}.`);
-}
 
 /** A resumable stream of one session. */
 export class LogicalStream {
@@ -125,10 +77,8 @@ export class LogicalStream {
   #unwritten = 0;
   /** When the last append started, on the hub's clock (the log's flush window counts from it). */
   #appendedAt: number | undefined;
-  /** Given up when the stream's work has had no connection for the orphan timeout, or the log failed. */
-  #work: GuardedWork | undefined;
-  /** Stops the orphan clock; set while the clock runs. */
-  #adopt: (() => void) | undefined;
+  /** The work given up when it has had no connection for the orphan timeout, or the log failed. */
+  #guard: WorkGuard | undefined;
 
   /** Use the hub (stream_hub.ts) to create streams. */
   constructor(
@@ -157,7 +107,7 @@ export class LogicalStream {
   attach(connection: SseConnection): void {
     const previous = this.#connection;
     this.#connection = connection;
-    this.#stopOrphanClock();
+    this.#guard?.adopted();
     if (previous !== undefined && previous !== connection) previous.close();
   }
 
@@ -165,7 +115,7 @@ export class LogicalStream {
   detach(connection: SseConnection): void {
     if (this.#connection !== connection) return;
     this.#connection = undefined;
-    this.#startOrphanClock();
+    this.#guard?.orphaned();
   }
 
   /**
@@ -176,21 +126,9 @@ export class LogicalStream {
    * `storage-unavailable`, when the event log fails (the stream ends).
    */
   guardWork(work: GuardedWork): void {
-    this.#work = work;
-    if (!this.connected) this.#startOrphanClock();
-  }
-
-  #startOrphanClock(): void {
-    if (this.#finished || this.#work === undefined || this.#adopt !== undefined) return;
-    this.#adopt = this.#hub.orphans.watch(() => {
-      this.#adopt = undefined;
-      if (!this.#finished) this.#work?.abandon("abandoned");
-    });
-  }
-
-  #stopOrphanClock(): void {
-    this.#adopt?.();
-    this.#adopt = undefined;
+    if (this.#guard === undefined) this.#guard = new WorkGuard(this.#hub.orphans, this, work);
+    else this.#guard.work = work;
+    if (!this.connected) this.#guard.orphaned();
   }
 
   /**
@@ -198,9 +136,7 @@ export class LogicalStream {
    * as attended for another orphan timeout (the follower renews well before).
    */
   renewLease(): void {
-    if (this.connected || this.#adopt === undefined) return;
-    this.#stopOrphanClock();
-    this.#startOrphanClock();
+    if (!this.connected) this.#guard?.renew();
   }
 
   /**
@@ -208,7 +144,7 @@ export class LogicalStream {
    * Messages sent in the same task, or while a write is in progress, go out
    * together: one event log call (`appendMany` when the log has it) and one
    * chunk on the connection. The batch waits out the current task (a loop of
-   * progress fills one batch) and the log's flush window (flush_window.ts:
+   * progress fills one batch) and the log's flush window (send_batch.ts:
    * one append per window; a request, a response or the end go at once).
    * Resolves once logged and written. A string is a notification's JSON.
    */
@@ -220,25 +156,18 @@ export class LogicalStream {
       const fresh = newBatch();
       batch = this.#open = fresh;
       // Queued now, so it keeps its place among closes and resumes; it waits out the task first.
-      void this.#enqueue(() => this.#windowOf(fresh).then(() => this.#flush(fresh)));
+      void this.#enqueue(() => this.#waitToFlush(fresh).then(() => this.#flush(fresh)));
     }
-    batch.items.push(data);
-    if (typeof message !== "string" && "id" in message) {
-      batch.urgent = true;
-      batch.hurry?.();
-      const answer = this.requestIds.length > 0 && message.id !== null && !("method" in message);
-      if (answer) (batch.responseIds ??= []).push(message.id!);
-    }
+    joinBatch(batch, message, data, this.requestIds.length > 0);
     this.#unwritten++;
     return batch.done;
   }
 
-  /** Waits out the task, then the log's flush window, unless `batch` is urgent or ends the stream. */
-  async #windowOf(batch: Batch): Promise<void> {
-    await afterThisTask();
-    if (this.#finished || batch.urgent === true || batch.finish !== undefined) return;
-    const clock = this.#hub.scheduler ?? realScheduler;
-    await waitForWindow(batch, this.#hub.eventLog.flushWindowMs ?? 0, this.#appendedAt, clock);
+  /** Waits out the task, then the log's flush window (see {@linkcode waitToFlush}). */
+  #waitToFlush(batch: Batch): Promise<void> {
+    const { eventLog, scheduler } = this.#hub;
+    const clock = scheduler ?? realScheduler;
+    return waitToFlush(batch, this, eventLog.flushWindowMs ?? 0, this.#appendedAt, clock);
   }
 
   /** Messages sent and not yet logged. */
@@ -260,9 +189,7 @@ export class LogicalStream {
       let ids: string[];
       this.#appendedAt = (this.#hub.scheduler ?? realScheduler).now();
       try {
-        ids = finishing
-          ? await log.appendMany!(this.sessionId, this.streamId, items, { complete: true })
-          : await appendAll(log, this.sessionId, this.streamId, items);
+        ids = await logBatch(log, this.sessionId, this.streamId, batch);
       } catch (error) {
         this.#failClosed(error);
         return;
@@ -278,8 +205,7 @@ export class LogicalStream {
       if (finishing) this.#stop();
     } finally {
       this.#unwritten -= items.length;
-      batch.resolve();
-      batch.finish?.();
+      settleBatch(batch);
     }
   }
 
@@ -305,13 +231,9 @@ export class LogicalStream {
   #failClosed(error: unknown): void {
     this.#hub.reportError(error);
     const connection = this.#connection;
-    const errors: string[] = [];
-    for (const id of this.requestIds) {
-      if (this.#answered?.has(requestIdKey(id))) continue;
-      errors.push(JSON.stringify(errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED)));
-    }
+    const errors = unansweredErrors(this.requestIds, this.#answered);
     for (const data of errors) connection?.write({ data });
-    const work = this.#work;
+    const work = this.#guard?.work;
     this.#stop(); // the log is failing: its end is recorded once it answers again
     work?.abandon("storage-unavailable");
     if (!isListeningStreamId(this.streamId)) {
@@ -327,7 +249,7 @@ export class LogicalStream {
     if (connection === undefined) return;
     this.#connection = undefined;
     connection.close();
-    this.#startOrphanClock();
+    this.#guard?.orphaned();
   }
 
   /** Ends the stream after everything queued was sent: marks it complete and closes the connection. */
@@ -337,7 +259,8 @@ export class LogicalStream {
       // Its last messages wait to be logged: the end goes with them, in the same log call.
       this.#open = undefined;
       const ended = new Promise<void>((resolve) => (batch.finish = resolve));
-      return (batch.hurry?.(), ended);
+      batch.hurry?.();
+      return ended;
     }
     return this.#enqueue(async () => {
       if (this.#finished) return;
@@ -378,7 +301,7 @@ export class LogicalStream {
   /** No more sends: the clock stops, the connection closes, the stream leaves the index. */
   #stop(): void {
     this.#finished = true;
-    this.#stopOrphanClock();
+    this.#guard?.adopted();
     this.closeConnection();
     this.#hub.forget(this);
   }

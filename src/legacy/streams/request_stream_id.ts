@@ -1,7 +1,8 @@
 /**
- * Ids of request streams that name the request they answer, so that a resume
- * can still answer it (with an error) after the event log dropped the answer
- * or the whole stream: `<base>.<session tag>.<kind><id>`, kind `n` for a
+ * Stream ids: a listening stream's (`listen.<unique>`), and those of request
+ * streams that name the request they answer, so that a resume can still
+ * answer it (with an error) after the event log dropped the answer or the
+ * whole stream: `<base>.<session tag>.<kind><id>`, kind `n` for a
  * number id (decimal) and `s` for a string id (base64url of its UTF-8). The
  * session tag (a hash of the session id, base 36) confines the name to its
  * session: another session's event id names nothing. Only a stream answering
@@ -13,7 +14,33 @@
 
 import type { JsonRpcMessage, RequestId } from "../../jsonrpc/messages.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../protocol/base64.ts";
-import { isListeningStreamId } from "./logical_stream.ts";
+
+/**
+ * The stream-id prefix of a session's listening (GET) streams: each GET
+ * without `Last-Event-ID` opens a new one, `listen.<unique>`.
+ *
+ * @example
+ * ```ts
+ * import { LISTENING_STREAM_ID } from "./request_stream_id.ts";
+ * const streamId = `${LISTENING_STREAM_ID}.1f2e3d4c7`;
+ * ```
+ */
+export const LISTENING_STREAM_ID = "listen";
+
+/**
+ * True when `streamId` names a listening stream (any generation, or the
+ * unsuffixed id of earlier versions).
+ *
+ * @example
+ * ```ts
+ * import { isListeningStreamId } from "./request_stream_id.ts";
+ * isListeningStreamId("listen.1f2e3d4c7"); // true
+ * isListeningStreamId("1f2e3d4c7"); // false
+ * ```
+ */
+export function isListeningStreamId(streamId: string): boolean {
+  return streamId === LISTENING_STREAM_ID || streamId.startsWith(`${LISTENING_STREAM_ID}.`);
+}
 
 /** The longest encoded request id a stream id carries (`n`/`s` and the id). */
 export const MAX_ENCODED_ID = 48;

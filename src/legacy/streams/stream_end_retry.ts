@@ -6,11 +6,14 @@
  * again: retried with backoff (0.25 s doubling to 5 s) for at most
  * `MAX_RETRY_MS`, only while the failure is a storage outage; any other
  * failure is reported and ends the retries. Its clock and timers are the
- * handler's `scheduler` (the runtime's by default), unref'd. It does not
- * write to connections or decide what failed (logical_stream.ts does).
+ * handler's `scheduler` (the runtime's by default), unref'd. It makes those
+ * errors too, but does not write to connections or decide what failed
+ * (logical_stream.ts does).
  * @module
  */
 
+import { ErrorCode } from "../../jsonrpc/error_codes.ts";
+import { errorResponse, type RequestId, requestIdKey } from "../../jsonrpc/messages.ts";
 import { StorageUnavailableError } from "../../storage_unavailable.ts";
 import { realScheduler, type Scheduler, unrefTimer } from "../../runtime.ts";
 import type { EventLog } from "../event_log/event_log.ts";
@@ -19,6 +22,35 @@ import type { EventLog } from "../event_log/event_log.ts";
 export const MAX_RETRY_MS = 5 * 60_000;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
+
+/** The error a request gets when its stream's event log fails before its response is logged. */
+const STORAGE_FAILED =
+  "Service Unavailable: session storage is unreachable; send the request again";
+
+/**
+ * The JSON-RPC errors, serialized, of the `requestIds` whose keys
+ * (`requestIdKey`) are not among `answered`: what each request still
+ * waiting gets when its stream's event log fails.
+ *
+ * @example
+ * ```ts
+ * import { unansweredErrors } from "./stream_end_retry.ts";
+ * import { requestIdKey } from "../../jsonrpc/messages.ts";
+ * const errors = unansweredErrors([1, 2], new Set([requestIdKey(1)]));
+ * errors.length; // 1: request 2's error
+ * ```
+ */
+export function unansweredErrors(
+  requestIds: readonly RequestId[],
+  answered: ReadonlySet<string> | undefined,
+): string[] {
+  const errors: string[] = [];
+  for (const id of requestIds) {
+    if (answered?.has(requestIdKey(id))) continue;
+    errors.push(JSON.stringify(errorResponse(id, ErrorCode.InternalError, STORAGE_FAILED)));
+  }
+  return errors;
+}
 
 /**
  * Appends `data` (the errors of the unanswered requests, serialized) to the

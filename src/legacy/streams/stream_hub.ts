@@ -1,10 +1,11 @@
 /**
  * The live SSE streams of this process, by session: opens them (the SSE answer to one POST, a
  * session's listening GET stream), indexes them, resumes them from `Last-Event-ID`
- * (stream_resume.ts); its open connections join the handler's keep-alive, one heartbeat timer for
- * both eras. A logical stream outlives its HTTP connection (logical_stream.ts): every message is
- * logged first, so a client that drops and comes back gets exactly what it missed; the work behind
- * a stream may run without a connection only for the orphan timeout (see orphan_watch.ts).
+ * (stream_resume.ts); its open connections (stream_connections.ts) join the handler's keep-alive,
+ * one heartbeat timer for both eras. A logical stream outlives its HTTP connection
+ * (logical_stream.ts): every message is logged first, so a client that drops and comes back gets
+ * exactly what it missed; the work behind a stream may run without a connection only for the
+ * orphan timeout (see guarded_work.ts).
  *
  * A resume of a stream that ended without answering (a cancelled call) is
  * kept open quietly, heartbeats only, instead of closed; past a bound per
@@ -20,55 +21,44 @@
  * through `onFollow`, and {@linkcode StreamHub.followed} renews the lease
  * of a stream written here.
  *
- * It does not log, batch or write messages (logical_stream.ts does), nor
- * decide when a GET may open or resume a stream (the pipeline does).
+ * It does not log, batch or write messages (logical_stream.ts does; an
+ * answer known whole, whole_stream.ts), nor decide when a GET may open or
+ * resume a stream (the pipeline does).
  * @module
  */
 
-import {
-  type SseMessage,
-  sseResponse,
-  stringifyJsonEvents,
-  stringifySseMessage,
-} from "../../http/sse/sse.ts";
+import { type SseMessage, sseResponse, stringifySseMessage } from "../../http/sse/sse.ts";
 import { toHex } from "../../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../../jsonrpc/messages.ts";
-import { eventIdPrefix, type EventLog, formatEventId } from "../event_log/event_log.ts";
-import { wholeStreamAppender } from "../event_log/memory_event_log.ts";
-import { frameWholeStream } from "./whole_stream.ts";
+import { type EventLog, formatEventId } from "../event_log/event_log.ts";
+import { WholeStreams } from "./whole_stream.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
-import {
-  type ConnectionEnd,
-  type ConnectionWatcher,
-  SseConnection,
-} from "../../http/sse/sse_connection.ts";
-import type { KeepAlive } from "../../http/sse/keep_alive.ts";
+import { StreamConnections, type StreamConnectionsOptions } from "./stream_connections.ts";
 import type { Scheduler } from "../../runtime.ts";
-import { isListeningStreamId, LISTENING_STREAM_ID, LogicalStream } from "./logical_stream.ts";
-import { appendAll } from "../event_log/append_all.ts";
+import { LogicalStream } from "./logical_stream.ts";
 import { ParkedConnections } from "./parked_connections.ts";
 import { resumeStream } from "./stream_resume.ts";
-import { answerStreamId, requestStreamId } from "./request_stream_id.ts";
+import {
+  answerStreamId,
+  isListeningStreamId,
+  LISTENING_STREAM_ID,
+  requestStreamId,
+} from "./request_stream_id.ts";
 
-/** Settings of the {@linkcode StreamHub}. */
-export interface StreamHubOptions {
+/**
+ * Settings of the {@linkcode StreamHub}: its connections' (see
+ * {@linkcode StreamConnectionsOptions}) and its own.
+ */
+export interface StreamHubOptions extends StreamConnectionsOptions {
   eventLog: EventLog;
-  /** The heartbeats of this process's SSE connections (shared with the 2026-07-28 streams). */
-  keepAlive: KeepAlive;
-  /** Bytes one connection may queue before it is dropped. */
-  maxBufferedBytes: number;
   /** The `retry:` hint sent with priming events, ms. */
   retryMs: number;
   /** How long a stream's work may run without a connection (see {@linkcode LogicalStream.guardWork}). */
   orphans: OrphanWatch;
-  /** Told, each heartbeat, which sessions have open connections (to keep them alive). */
-  onHeartbeat?: (sessionIds: Iterable<string>) => void;
   /** The clock and timers of the retried end of a stream the log failed under (the runtime's by default). */
   scheduler?: Scheduler;
   /** Told about failures of the event log. */
   onError: (error: unknown) => void;
-  /** Told when a connection ends because its client went away or stopped reading. */
-  onDropped?: (reason: "client-gone" | "overflow") => void;
   /**
    * Told when a connection here follows a stream another instance writes:
    * at the start, then every third of the orphan timeout while it lasts.
@@ -82,17 +72,9 @@ export interface StreamHubOptions {
 
 // Moved to modules of their own; still importable from here.
 export { MAX_PARKED_PER_SESSION } from "./parked_connections.ts";
-export {
-  type GiveUpReason,
-  isListeningStreamId,
-  LISTENING_STREAM_ID,
-  LogicalStream,
-} from "./logical_stream.ts";
-
-/** An answer the event log failed to keep: its events without ids (nothing to resume from). */
-function unloggedAnswer(data: readonly string[]): Response {
-  return sseResponse(data.map((item) => `data: ${item}\n\n`).join(""));
-}
+export { LogicalStream } from "./logical_stream.ts";
+export type { GiveUpReason } from "./guarded_work.ts";
+export { isListeningStreamId, LISTENING_STREAM_ID } from "./request_stream_id.ts";
 
 /** Creates, finds, resumes and heartbeats the streams of this process. */
 export class StreamHub {
@@ -106,15 +88,16 @@ export class StreamHub {
   #streams = new Map<string, Map<string, LogicalStream>>();
   /** The current listening stream of each session that has one here. */
   #listening = new Map<string, LogicalStream>();
-  #connections = new Map<SseConnection, string>();
+  /** The open connections, by the session each serves. */
+  #connections: StreamConnections;
   /** Quiet connections (resumes of streams that ended without an answer). */
   #parked = new ParkedConnections();
   #pendingWrites = 0;
   // Drawn at the first stream, not at construction (Workers forbid random values at module scope).
   #streamPrefix: string | undefined;
   #streamCounter = 0;
-  /** The memory log's way to store a whole stream at once (undefined for other logs). */
-  #appendWhole: ReturnType<typeof wholeStreamAppender>;
+  /** The answers to POSTs known whole (logged in one go, one string body each). */
+  #wholeStreams: WholeStreams;
 
   /** Creates a hub; its connections join `options.keepAlive`. */
   constructor(options: StreamHubOptions) {
@@ -122,8 +105,8 @@ export class StreamHub {
     this.eventLog = options.eventLog;
     this.orphans = options.orphans;
     this.scheduler = options.scheduler;
-    this.#appendWhole = wholeStreamAppender(options.eventLog);
-    options.keepAlive.onBeat((written) => this.#heartbeat(written));
+    this.#wholeStreams = new WholeStreams(options.eventLog, (error) => this.reportError(error));
+    this.#connections = new StreamConnections(options);
   }
 
   /** Open connections in this process. */
@@ -148,17 +131,16 @@ export class StreamHub {
     const streamId = requestStreamId(this.#nextStreamId(), sessionId, requestIds);
     await this.eventLog.open(sessionId, streamId, { requestIds });
     const stream = this.#register(sessionId, streamId, requestIds);
-    const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
+    const connection = this.#connections.open(stream, prime ? this.#priming(streamId) : undefined);
     return { stream, response: sseResponse(connection.body) };
   }
 
   /**
    * The SSE answer to a POST whose messages are all known already: logged
    * like a live stream (so a client cut off mid-body can resume), but sent
-   * as one string body, without a stream object or a connection to track.
-   * When the log fails the messages still go out, without event ids (there
-   * is nothing to resume), and the failure is reported; a failed end marker
-   * only is reported. `early` (taken over): notifications' JSON, sent first.
+   * as one string body, without a stream object or a connection to track
+   * (see {@linkcode WholeStreams.answer}). `early` (taken over):
+   * notifications' JSON, sent first.
    */
   async completeRequestStream(
     sessionId: string,
@@ -167,40 +149,11 @@ export class StreamHub {
     early: string[] = [],
   ): Promise<Response> {
     const streamId = answerStreamId(this.#nextStreamId(), sessionId, messages);
-    const log = this.eventLog;
     // `early` empty may be a shared constant (never written): the responses then go in their own.
     const data = early.length === 0 ? [] : early;
     for (const message of messages) data.push(serializeMessage(message));
     const head = prime ? stringifySseMessage(this.#priming(streamId)) : "";
-    if (this.#appendWhole !== undefined) {
-      // The memory log numbers a new stream's events from 1 and keeps their data in one string,
-      // framed and counted once (whole_stream.ts; stream id and head are ours: ASCII). A log that
-      // drops the stream at once (over its budgets) empties `body.events`, never `body.text`.
-      const body = frameWholeStream(eventIdPrefix(streamId), 1, data, head);
-      let stored = false;
-      try {
-        stored = this.#appendWhole(sessionId, streamId, body.events, body.dataBytes);
-      } catch (error) {
-        this.reportError(error);
-        return unloggedAnswer(data);
-      }
-      if (stored) return sseResponse(body.text);
-    }
-    let ids: string[] | undefined;
-    try {
-      if (log.appendMany !== undefined) {
-        // One log call: the stream is created, filled and ended together.
-        ids = await log.appendMany(sessionId, streamId, data, { complete: true });
-      } else {
-        await log.open(sessionId, streamId);
-        ids = await appendAll(log, sessionId, streamId, data);
-        await log.complete(sessionId, streamId);
-      }
-    } catch (error) {
-      this.reportError(error);
-    }
-    if (ids === undefined) return unloggedAnswer(data);
-    return sseResponse(stringifyJsonEvents(ids, data, head));
+    return await this.#wholeStreams.answer(sessionId, streamId, data, head);
   }
 
   /** The priming event (2025-11-25): the stream's first event id, the retry hint, empty data. */
@@ -227,7 +180,7 @@ export class StreamHub {
   /** Sessions with streams or open connections in this process. */
   sessionIds(): Set<string> {
     const ids = new Set(this.#streams.keys());
-    for (const sessionId of this.#connections.values()) ids.add(sessionId);
+    for (const sessionId of this.#connections.sessionIds()) ids.add(sessionId);
     return ids;
   }
 
@@ -248,7 +201,7 @@ export class StreamHub {
     // No await from here on: the stream replaced now is the one the client last opened.
     void this.listening(sessionId)?.supersede();
     const stream = this.#register(sessionId, streamId);
-    const connection = this.#connect(stream, prime ? this.#priming(streamId) : undefined);
+    const connection = this.#connections.open(stream, prime ? this.#priming(streamId) : undefined);
     return sseResponse(connection.body);
   }
 
@@ -274,8 +227,8 @@ export class StreamHub {
         stream: (streamId) => this.#streams.get(sessionId)?.get(streamId),
         listening: () => this.listening(sessionId),
         register: (streamId) => this.#register(sessionId, streamId),
-        track: (connection) => void this.#connections.set(connection, sessionId),
-        untrack: (connection) => void this.#connections.delete(connection),
+        track: (connection) => this.#connections.track(connection, sessionId),
+        untrack: (connection) => this.#connections.untrack(connection),
       },
       sessionId,
       lastEventId,
@@ -291,9 +244,7 @@ export class StreamHub {
   endSession(sessionId: string): void {
     const streams = this.#streams.get(sessionId);
     if (streams !== undefined) { for (const stream of [...streams.values()]) stream.abort(); }
-    for (const [connection, owner] of [...this.#connections]) {
-      if (owner === sessionId) connection.close();
-    }
+    this.#connections.closeSession(sessionId);
   }
 
   /** Ends every session's listening stream (a graceful shutdown starts with these: they hold no work). */
@@ -323,15 +274,7 @@ export class StreamHub {
   /** Ends everything (each connection leaves the keep-alive as it ends). */
   closeAll(): void {
     for (const sessionId of [...this.#streams.keys()]) this.endSession(sessionId);
-    for (const connection of [...this.#connections.keys()]) connection.close();
-  }
-
-  /** A connection of `stream` ended: it leaves the index, the keep-alive and the stream. */
-  connectionEnded(stream: LogicalStream, connection: SseConnection, reason: ConnectionEnd): void {
-    this.#connections.delete(connection);
-    this.#options.keepAlive.remove(connection);
-    stream.detach(connection);
-    if (reason !== "closed") this.#options.onDropped?.(reason);
+    this.#connections.closeAll();
   }
 
   /** Removes a finished stream from the index. */
@@ -354,44 +297,6 @@ export class StreamHub {
     streams.set(streamId, stream);
     if (isListeningStreamId(streamId)) this.#listening.set(sessionId, stream);
     return stream;
-  }
-
-  /** A connection for `stream`, starting with `first` (a priming event) or the default comment. */
-  #connect(stream: LogicalStream, first: SseMessage | undefined): SseConnection {
-    const connection = new SseConnection({
-      maxBufferedBytes: this.#options.maxBufferedBytes,
-      first,
-      watcher: new StreamConnectionWatcher(this, stream),
-    });
-    this.#connections.set(connection, stream.sessionId);
-    stream.attach(connection);
-    this.#options.keepAlive.add(connection);
-    return connection;
-  }
-
-  /** After a heartbeat: the sessions whose connections here took it are told to `onHeartbeat`. */
-  #heartbeat(written: ReadonlySet<SseConnection>): void {
-    const sessions = new Set<string>();
-    for (const connection of written) {
-      const sessionId = this.#connections.get(connection);
-      if (sessionId !== undefined) sessions.add(sessionId);
-    }
-    if (sessions.size > 0) this.#options.onHeartbeat?.(sessions);
-  }
-}
-
-/** Tells the hub a stream's connection ended: two fields, not a closure and its context (issue 46). */
-class StreamConnectionWatcher implements ConnectionWatcher {
-  readonly hub: StreamHub;
-  readonly stream: LogicalStream;
-
-  constructor(hub: StreamHub, stream: LogicalStream) {
-    this.hub = hub;
-    this.stream = stream;
-  }
-
-  connectionEnded(connection: SseConnection, reason: ConnectionEnd): void {
-    this.hub.connectionEnded(this.stream, connection, reason);
   }
 }
 

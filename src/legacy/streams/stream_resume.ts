@@ -11,10 +11,10 @@ import type { KeepAlive } from "../../http/sse/keep_alive.ts";
 import { SseConnection } from "../../http/sse/sse_connection.ts";
 import type { Scheduler } from "../../runtime.ts";
 import { type EventLog, parseEventId, type Replay } from "../event_log/event_log.ts";
-import { isListeningStreamId, type LogicalStream } from "./logical_stream.ts";
+import type { LogicalStream } from "./logical_stream.ts";
 import { MAX_PARKED_PER_SESSION, type ParkedConnections } from "./parked_connections.ts";
 import { followStream, responseIdOf } from "./stream_follower.ts";
-import { requestIdOfStream } from "./request_stream_id.ts";
+import { isListeningStreamId, requestIdOfStream } from "./request_stream_id.ts";
 import { ErrorCode } from "../../jsonrpc/error_codes.ts";
 import { errorResponse, type RequestId } from "../../jsonrpc/messages.ts";
 

@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   answerStreamId,
+  LISTENING_STREAM_ID,
   MAX_ENCODED_ID,
   requestIdOfStream,
   requestStreamId,
 } from "../../../../src/legacy/streams/request_stream_id.ts";
 import { formatEventId, parseEventId } from "../../../../src/legacy/event_log/event_log.ts";
-import { LISTENING_STREAM_ID } from "../../../../src/legacy/streams/logical_stream.ts";
 
 const BASE = "9f8e7d6c1k";
 const SESSION = "x6Yq0mVh2Rkd5Jp8sTnW3aLcE9uBzF1o";
