@@ -21,7 +21,7 @@ export interface OperationCost {
 
 /** Costs of a streamed call: the session's own keys, and the budget books (their own slots). */
 export interface StreamedCost extends OperationCost {
-  /** BOOK scripts per call, each on one budget book (`eg:{k}`). */
+  /** BOOK scripts per call, each on one budget book (`eg:{k}`), booked in batches per instance. */
   books: number;
   /** redis-server CPU of those BOOKs per call, µs (in `redisMicros` too). */
   bookMicros: number;
@@ -41,18 +41,22 @@ export interface Costs {
   progressSpread: StreamedCost;
   /** Redis memory per idle session, one holder, bytes (`INFO memory` used_memory ÷ sessions). */
   bytesPerSession: number;
-  /** Connections one instance opens to each master with no stream followed (shared + bus reader). */
+  /** A rate-limit take (`RedisRateLimitStore`, one script on the key's `rate:{key}`). */
+  rateTake: OperationCost;
+  /** Connections an instance opens to its inbox's master, nothing followed (shared + bus reader). */
   connectionsPerInstance: number;
   /** Figures measured elsewhere, each with its source: not measured by measure.ts. */
   given: {
-    /** An index renewal (`KEEP` on the session's bucket and owner key), µs each; source in `sources`. */
+    /** An index renewal (`KEEP` on the session's bucket and owner key), µs each. */
     keepMicros: number;
     /** A heartbeat keep-alive of an open SSE stream (every `heartbeatMs`, 15 s), µs. */
     heartbeatMicros: number;
-    /** A followed stream on its own blocking connection, µs of Redis CPU per second. */
+    /** An idle followed stream: a state check per idle second and its share of a read, µs/s. */
     followerMicrosPerSecond: number;
-    /** A followed stream past the tail pool (polled every 50 ms), µs of Redis CPU per second. */
-    polledFollowerMicrosPerSecond: number;
+    /** One non-blocking `XREAD` of a polled slot (a master's followed slots past its reads), µs. */
+    pollMicros: number;
+    /** Payload bytes of one event of a 10-progress call, as the budget books count them. */
+    payloadBytesPerEvent: number;
     /** Bytes per holder of a session (`bh:{sid}`) beyond the first (listpack). */
     bytesPerHolder: number;
     /** Bytes an event takes in the log (payload and overhead). */

@@ -2,9 +2,11 @@
  * Measures what the scale model takes as given (costs.ts) with tether's own Redis classes against
  * local redis-servers: per call type, the commands and scripts `INFO commandstats` counts, the
  * CPU `INFO cpu` adds and the bytes `INFO stats` moves; Redis memory per idle session; connections
- * per instance. The budget books go to a second redis-server, as a Cluster puts them on slots of
- * their own, so their CPU is read apart. A few thousand calls, well under a minute; CPU figures
- * move by tens of percent on this shared machine, counts are exact.
+ * per instance; a rate-limit take. The budget books go to a second redis-server, as a Cluster puts
+ * them on slots of their own, so their CPU is read apart (booked in batches per instance, as by
+ * default: the spread phase's 8 calls at a time are about one instance's share of the target). A
+ * few thousand calls, well under a minute; CPU figures move by tens of percent on this shared
+ * machine, counts are exact.
  * @module
  */
 
@@ -175,12 +177,16 @@ async function call(handler: McpHandler, session: string, tool: string): Promise
   }
 }
 
-/** Runs `count` operations, `parallel` at a time, and reads both nodes around them. */
+/**
+ * Runs `count` operations, `parallel` at a time, and reads both nodes around them, `settleMs`
+ * after the last (so the budget's timer has booked what the phase's writes left unbooked).
+ */
 async function phase(
   nodes: [Node, Node],
   count: number,
   parallel: number,
   operation: (i: number) => Promise<void>,
+  settleMs = 0,
 ): Promise<{ main: Reading; books: Reading }> {
   const before = await Promise.all(nodes.map(read));
   let next = 0;
@@ -189,6 +195,7 @@ async function phase(
       while (next < count) await operation(next++);
     }),
   );
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
   const after = await Promise.all(nodes.map(read));
   return { main: minus(after[0], before[0]), books: minus(after[1], before[1]) };
 }
@@ -221,7 +228,7 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
   );
   await shared.connect();
   const clientsBefore = Number((await info(main, "clients")).get("connected_clients"));
-  // As on a Cluster: 16 books, each write booked by a BOOK of its own on the book's node.
+  // As on a Cluster: 16 books on the books' node, booked in batches (the defaults).
   const backend = await createRedisBackend({ client: shared.source }, {
     prefix: PREFIX,
     eventLog: { budgetBooks: 16, singleNode: false },
@@ -264,8 +271,26 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
     // Warm: every script loaded, every path compiled.
     for (const tool of ["echo", "burst", "spread"]) await call(handler, sessions[0], tool);
     const json = await phase(nodes, calls, 8, (i) => call(handler, sessions[i], "echo"));
-    const burst = await phase(nodes, calls / 4, 8, (i) => call(handler, sessions[i], "burst"));
-    const spread = await phase(nodes, calls / 4, 8, (i) => call(handler, sessions[i], "spread"));
+    // The budget's batch wait is 1 s: each streamed phase is read 1.2 s after its last call.
+    const booked = 1_200;
+    const burst = await phase(
+      nodes,
+      calls / 4,
+      8,
+      (i) => call(handler, sessions[i], "burst"),
+      booked,
+    );
+    const spread = await phase(
+      nodes,
+      calls / 4,
+      8,
+      (i) => call(handler, sessions[i], "spread"),
+      booked,
+    );
+    const quota = { limit: 1_000_000, windowSeconds: 60 };
+    const rate = await phase(nodes, calls, 8, async (i) => {
+      await backend.rateLimitStore.take(`principal-${i % 8}`, quota, Date.now());
+    });
     // The shared client (open before) and what the backend opened: the bus reader, and tails only
     // while a stream is followed (none here).
     const connectionsPerInstance = 1 +
@@ -281,6 +306,7 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
       sessionCreate: perOperation(created, calls),
       progressBurst: streamed(burst, calls / 4),
       progressSpread: streamed(spread, calls / 4),
+      rateTake: perOperation(rate, calls),
       bytesPerSession: (memoryAfter - memoryBefore) / calls,
       connectionsPerInstance,
     };

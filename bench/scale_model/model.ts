@@ -1,8 +1,9 @@
 /**
  * The scale model: per-request costs (costs.ts) played forward to N instances on a Redis Cluster
  * for the stated workload: Redis CPU, the masters needed and why, each master's CPU, memory and
- * connections, the hottest key. Pure arithmetic on today's code's shape (16 budget books, a cluster
- * client per blocking reader, a tail pool kept at its high-water mark); no timing, no I/O.
+ * connections, the hottest key. Pure arithmetic on the code's shape (budget books touched once per
+ * batch per instance, a few shared blocking reads per instance per master, holders pruned after
+ * 2 × `bus.aliveMs`, no owner index for an unlimited share); no timing, no I/O.
  * @module
  */
 
@@ -23,6 +24,8 @@ export interface Workload {
   sessionLifetimeSeconds: number;
   /** Every principal distinct (false: no authentication, every session owned by "anonymous"). */
   authenticated: boolean;
+  /** Share of the requests of the largest principal (each request one take on its rate key). */
+  dominantShare: number;
 }
 
 /** What a master may carry, and the Cluster's size bound. */
@@ -42,15 +45,23 @@ export interface TetherShape {
   budgetBooks: number;
   /** The event log's `maxTotalBytes`. */
   maxTotalBytes: number;
-  /** `maxTailConnections`: a followed stream's own blocking connection, up to this many. */
-  tailPool: number;
+  /** `budgetBatchBytes`: an instance books its changes once they add this many bytes. */
+  budgetBatchBytes: number;
+  /** `budgetBatchMs`: or after this long, ms. */
+  budgetBatchMs: number;
+  /** `maxTailConnections`: shared blocking reads per instance per master. */
+  readsPerMaster: number;
+  /** A Cluster's polled slot while idle: one non-blocking `XREAD` per this many seconds. */
+  idlePollSeconds: number;
   /** How long a stream stays in the log unless evicted (the session's idle TTL), s. */
   retentionSeconds: number;
   /** A session's index entry is renewed when its last renewal is older than this, s (grace ÷ 4). */
   renewAfterSeconds: number;
   heartbeatSeconds: number;
-  /** Event-log writes a streamed call makes: open, 10 progress events, the result's end. */
-  writesPerStreamedCall: number;
+  /** Holders unused this long are pruned by the touch (2 × `bus.aliveMs`), s. */
+  holdSeconds: number;
+  /** The most owner index shards of a limited share (`floor(share / 64)`, 1 to 16). */
+  ownerShards: number;
 }
 
 /** The stated workload (issue 71): 1 M sessions, 50,000 requests/s, 100,000 open streams. */
@@ -63,6 +74,7 @@ export const TARGET: Workload = {
   followedShare: 0.05,
   sessionLifetimeSeconds: 3_600,
   authenticated: true,
+  dominantShare: 0.05,
 };
 
 /** A master's budget: 0.6 core, 25 GB, `maxclients` 10,000; at most 1,000 masters. */
@@ -78,11 +90,15 @@ export const TODAY: TetherShape = {
   prefix: "tether:",
   budgetBooks: 16,
   maxTotalBytes: 256 * 1024 * 1024,
-  tailPool: 32,
+  budgetBatchBytes: 64 * 1024,
+  budgetBatchMs: 1_000,
+  readsPerMaster: 3,
+  idlePollSeconds: 0.4,
   retentionSeconds: 30 * 60,
   renewAfterSeconds: 15,
   heartbeatSeconds: 15,
-  writesPerStreamedCall: 12,
+  holdSeconds: 30,
+  ownerShards: 16,
 };
 
 /** One key whose load no number of masters spreads. */
@@ -109,12 +125,14 @@ export interface ScaleRow {
   meanCores: number;
   hottestCores: number;
   memoryBytesPerMaster: number;
-  /** Connections per master with every tail connection of the pool open (its high-water mark). */
+  /** Connections per master at most: every instance with all its reads open there (T + 3 each). */
   connectionsPerMaster: number;
-  /** Connections per master with only the tails the followed streams need now. */
+  /** Connections per master at `at` masters with the reads the followed streams open (mean). */
   connectionsSteady: number;
+  /** BOOK scripts per second on one budget book. */
+  booksPerSecond: number;
   hottestKey: HotKey;
-  /** Distinct instances holding a session by the end of its life. */
+  /** Instances holding a session when it is touched (those that used it within `holdSeconds`). */
   holders: number;
   /** How long the default event budget holds the workload's events, s. */
   resumableSeconds: number;
@@ -128,11 +146,27 @@ export function masterOfSlot(slot: number, masters: number): number {
   return Math.min(masters - 1, Math.floor((slot * masters) / SLOTS));
 }
 
+/** Expected distinct of `bins` equally likely bins hit by `draws` independent draws. */
+function distinct(bins: number, draws: number): number {
+  return bins * (1 - (1 - 1 / bins) ** draws);
+}
+
+/** Binomial(n, p) probabilities of 0..n. */
+function binomial(n: number, p: number): number[] {
+  const out: number[] = [];
+  let c = 1;
+  for (let k = 0; k <= n; k++) {
+    out.push(c * p ** k * (1 - p) ** (n - k));
+    c = (c * (n - k)) / (k + 1);
+  }
+  return out;
+}
+
 /**
  * The workload of `instances` instances (each carrying 1/`targetInstances` of it) on a Cluster.
  * @example
  * ```ts ignore
- * play(500, readCosts()).masters; // undefined: no size carries it today
+ * play(500, readCosts()).masters; // the fewest masters that carry the target
  * ```
  */
 export function play(
@@ -155,72 +189,120 @@ export function play(
   const g = costs.given;
 
   // Events: 11 per streamed call (10 progress, the result), kept for retentionSeconds unless the
-  // budget evicts them first; once evicting, every write also evicts (EVICT and a second BOOK).
+  // budget evicts them first; once evicting, every batch also evicts (each victim a script on its
+  // session, and the books touched again): the session work and the BOOKs counted twice.
   const eventBytesPerSecond = streamed * 11 * g.bytesPerEvent;
   const evicting = eventBytesPerSecond * shape.retentionSeconds > shape.maxTotalBytes;
   const resumableSeconds = shape.maxTotalBytes / eventBytesPerSecond;
   const evictFactor = evicting ? 2 : 1;
 
+  // The books: each instance books its changes once they add budgetBatchBytes or budgetBatchMs
+  // passed, one BOOK per book with changes (the books its batch's streams hash to).
+  const streamedPerInstance = streamed / instances;
+  const payloadPerInstance = streamedPerInstance * 11 * g.payloadBytesPerEvent;
+  const batchesPerSecond = Math.max(
+    1_000 / shape.budgetBatchMs,
+    payloadPerInstance / shape.budgetBatchBytes,
+  );
+  const booksPerBatch = distinct(shape.budgetBooks, streamedPerInstance / batchesPerSecond);
+  const booksPerSecond = (instances * batchesPerSecond * booksPerBatch / shape.budgetBooks) *
+    evictFactor;
   const spread = costs.progressSpread;
-  const followed = open * workload.followedShare;
-  const followedPerInstance = followed / instances;
-  const polled = Math.max(0, followedPerInstance - shape.tailPool) * instances;
-  const uniformMicros = json * costs.jsonCall.redisMicros +
-    streamed * (spread.redisMicros - spread.bookMicros) * evictFactor +
-    creates * costs.sessionCreate.redisMicros +
-    (open / shape.heartbeatSeconds) * g.heartbeatMicros +
-    (followed - polled) * g.followerMicrosPerSecond + polled * g.polledFollowerMicrosPerSecond +
-    (workload.authenticated ? renewals * g.keepMicros : 0);
-
-  // Keys of one slot each: the budget books, the session index buckets, the anonymous owner key.
-  const hot: HotKey[] = [];
-  // Each write books alone at scale: a BOOK is shared only by writes of one instance to one book
-  // while another is in flight (about 22 writes/s per instance per book at the target), which the
-  // measurement's 8 calls at a time on one instance do far more often.
   const microsPerBook = spread.books > 0 ? spread.bookMicros / spread.books : 0;
-  const bookMicros = streamed * shape.writesPerStreamedCall * microsPerBook * evictFactor;
+
+  // Followers: each instance follows followed ÷ instances streams, each on its own slot; per master
+  // the first readsPerMaster slots share blocking reads, the rest are polled while idle.
+  const followed = open * workload.followedShare;
+  const followedPerInstance = Math.round(followed / instances);
+
+  const hot: HotKey[] = [];
   for (let k = 0; k < shape.budgetBooks; k++) {
-    hot.push({ key: `${shape.prefix}eg:{${k}}`, cores: bookMicros / shape.budgetBooks / 1e6 });
+    hot.push({ key: `${shape.prefix}eg:{${k}}`, cores: booksPerSecond * microsPerBook / 1e6 });
   }
+  // The session index buckets: a creation's place and every renewal's KEEP.
   const indexMicros = (renewals + creates) * g.keepMicros;
   for (let k = 0; k < 16; k++) {
     hot.push({ key: `${shape.prefix}sessions:{${k}}`, cores: indexMicros / 16 / 1e6 });
   }
-  if (!workload.authenticated) {
-    hot.push({ key: `${shape.prefix}so:{anonymous}`, cores: indexMicros / 1e6 });
+  // The largest principal: every request of it takes from its rate key; with authentication its
+  // owner index (share limited) is in ownerShards shards, each renewal of its sessions on one.
+  const dominant = requests * workload.dominantShare;
+  hot.push({
+    key: `${shape.prefix}rate:{<largest principal>}`,
+    cores: dominant * costs.rateTake.redisMicros / 1e6,
+  });
+  if (workload.authenticated) {
+    hot.push({
+      key: `${shape.prefix}so:{0|<largest principal>}`,
+      cores: (renewals + creates) * workload.dominantShare * g.keepMicros / shape.ownerShards /
+        1e6,
+    });
   }
   const hottestKey = hot.reduce((a, b) => (b.cores > a.cores ? b : a));
   const hotCores = hot.reduce((sum, h) => sum + h.cores, 0);
-  const redisCores = uniformMicros / 1e6 + hotCores;
+  // The owner index of every other principal (authenticated), spread over slots; none anonymous.
+  const ownerMicros = workload.authenticated
+    ? (renewals + creates) * (1 - workload.dominantShare) * g.keepMicros
+    : 0;
+  const rateMicros = (requests - dominant) * costs.rateTake.redisMicros;
 
-  // Memory: sessions (their holders grow with the instances that served them) and events.
-  const requestsPerSession = requests * workload.sessionLifetimeSeconds / sessions;
-  const holders = instances * (1 - (1 - 1 / instances) ** requestsPerSession);
-  const sessionBytes = sessions * (costs.bytesPerSession + (holders - 1) * g.bytesPerHolder);
+  const perInstanceAt = (m: number) => {
+    // A master's followed slots of one instance: Binomial(followedPerInstance, 1/m).
+    const p = binomial(followedPerInstance, 1 / m);
+    let reads = 0;
+    let polled = 0;
+    for (let k = 1; k < p.length; k++) {
+      reads += p[k] * (Math.min(shape.readsPerMaster, k) + 1); // its reads and the control
+      polled += p[k] * Math.max(0, k - shape.readsPerMaster);
+    }
+    return { reads, polled };
+  };
+  const followerMicros = (m: number) =>
+    followed * g.followerMicrosPerSecond +
+    perInstanceAt(m).polled * m * instances * g.pollMicros / shape.idlePollSeconds;
+  const uniformAt = (m: number) =>
+    (json * costs.jsonCall.redisMicros +
+      streamed * (spread.redisMicros - spread.bookMicros) * evictFactor +
+      creates * costs.sessionCreate.redisMicros +
+      (open / shape.heartbeatSeconds) * g.heartbeatMicros +
+      followerMicros(m) + ownerMicros + rateMicros +
+      (workload.authenticated ? renewals * g.keepMicros : 0)) / 1e6;
+
+  // Memory: sessions with the holders that used them within holdSeconds, and events.
+  const perSessionRate = requests / sessions;
+  const holders = 1 +
+    (instances - 1) * (1 - Math.exp(-perSessionRate * shape.holdSeconds / instances));
+  const ownerBytes = workload.authenticated ? g.bytesPerHolder : 0;
+  const sessionBytes = sessions *
+    (costs.bytesPerSession + ownerBytes + (holders - 1) * g.bytesPerHolder);
   const eventBytes = Math.min(shape.maxTotalBytes, eventBytesPerSecond * shape.retentionSeconds);
 
-  // Every cluster client connects to every master: the shared client, the bus reader, each tail.
-  const steadyTails = Math.min(shape.tailPool, Math.ceil(followedPerInstance));
-  const connectionsSteady = instances * (costs.connectionsPerInstance + steadyTails);
-  const connectionsPerMaster = instances * (costs.connectionsPerInstance + shape.tailPool);
-  const connectionBytes = connectionsPerMaster * g.bytesPerConnection;
+  // Connections per master: each instance's shared client (one per master), its bus reader on its
+  // inbox's master, and on a master where it follows streams up to readsPerMaster reads + control.
+  const connectionsPerMaster = instances *
+    (costs.connectionsPerInstance + shape.readsPerMaster + 1);
+  const connectionsAt = (m: number) =>
+    instances * (costs.connectionsPerInstance - 1) / m +
+    instances * (1 + perInstanceAt(m).reads);
+  const connectionBytes = (m: number) => connectionsAt(m) * g.bytesPerConnection;
 
   const perMaster = (m: number) => {
-    const load = Array<number>(m).fill(uniformMicros / 1e6 / m);
+    const load = Array<number>(m).fill(uniformAt(m) / m);
     for (const h of hot) load[masterOfSlot(slotOf(h.key), m)] += h.cores;
     return {
       hottest: Math.max(...load),
-      memory: (sessionBytes + eventBytes) / m + connectionBytes,
+      memory: (sessionBytes + eventBytes) / m + connectionBytes(m),
+      total: uniformAt(m) + hotCores,
     };
   };
   const fits = (m: number) => {
     const { hottest, memory } = perMaster(m);
-    return hottest <= limits.coresPerMaster && memory <= limits.memoryBytesPerMaster;
+    return hottest <= limits.coresPerMaster && memory <= limits.memoryBytesPerMaster &&
+      connectionsAt(m) <= limits.maxclients;
   };
 
   let masters: number | undefined;
   let why: string;
-  const meanNeeds = Math.max(1, Math.ceil(redisCores / limits.coresPerMaster));
   // What no number of masters lifts: a key over a master's CPU, connections over maxclients.
   const stuck: string[] = [];
   if (hottestKey.cores > limits.coresPerMaster) {
@@ -230,11 +312,11 @@ export function play(
       } cores, over a master's ${limits.coresPerMaster}, and one key is never split`,
     );
   }
-  if (connectionsPerMaster > limits.maxclients) {
+  if (instances * costs.connectionsPerInstance > limits.maxclients) {
     stuck.push(
-      `${connectionsPerMaster.toLocaleString("en-US")} connections per master (${
-        instances.toLocaleString("en-US")
-      } × (${costs.connectionsPerInstance} + ${shape.tailPool} tails)) whatever the masters, over maxclients ${
+      `${
+        (instances * costs.connectionsPerInstance).toLocaleString("en-US")
+      } connections per master before any read, over maxclients ${
         limits.maxclients.toLocaleString("en-US")
       }`,
     );
@@ -254,13 +336,18 @@ export function play(
       const fewer = perMaster(masters - 1);
       why = fewer.memory > limits.memoryBytesPerMaster
         ? `memory: ${masters - 1} would hold ${(fewer.memory / 1e9).toFixed(1)} GB each`
-        : fewer.hottest * (masters - 1) > redisCores * 1.05
+        : connectionsAt(masters - 1) > limits.maxclients
+        ? `connections: ${masters - 1} would hold ${
+          Math.round(connectionsAt(masters - 1)).toLocaleString("en-US")
+        } each`
+        : fewer.hottest * (masters - 1) > fewer.total * 1.05
         ? `CPU of the master holding the most hot keys: ${masters - 1} would put ${
-          fewer.hottest.toFixed(2)
+          fewer.hottest.toFixed(3)
         } cores on one`
-        : `CPU: ${masters - 1} would put ${fewer.hottest.toFixed(2)} cores on the busiest`;
+        : `CPU: ${masters - 1} would put ${fewer.hottest.toFixed(3)} cores on the busiest`;
     }
   }
+  const meanNeeds = Math.max(1, Math.ceil(perMaster(1).total / limits.coresPerMaster));
   const at = masters ?? Math.min(meanNeeds, limits.maxMasters);
   const there = perMaster(at);
   return {
@@ -268,15 +355,16 @@ export function play(
     requestsPerSecond: requests,
     sessions,
     openStreams: open,
-    redisCores,
+    redisCores: there.total,
     masters,
     why,
     at,
-    meanCores: redisCores / at,
+    meanCores: there.total / at,
     hottestCores: there.hottest,
     memoryBytesPerMaster: there.memory,
     connectionsPerMaster,
-    connectionsSteady,
+    connectionsSteady: connectionsAt(at),
+    booksPerSecond,
     hottestKey,
     holders,
     resumableSeconds,
