@@ -41,9 +41,11 @@ export interface Costs {
   progressSpread: StreamedCost;
   /** Redis memory per idle session, one holder, bytes (`INFO memory` used_memory ÷ sessions). */
   bytesPerSession: number;
+  /** The same spread call once the budget is full: each batch also evicts as much as it books. */
+  progressSpreadEvicting: StreamedCost;
   /** A rate-limit take (`RedisRateLimitStore`, one script on the key's `rate:{key}`). */
   rateTake: OperationCost;
-  /** Connections an instance opens to its inbox's master, nothing followed (shared + bus reader). */
+  /** Connections an instance opens to its inbox's master, nothing followed (shared, bus reader). */
   connectionsPerInstance: number;
   /** Figures measured elsewhere, each with its source: not measured by measure.ts. */
   given: {

@@ -12,7 +12,7 @@
 
 import { createClient } from "redis";
 import { createMcpHandler, defineTool, type McpHandler } from "../../mod.ts";
-import { createRedisBackend } from "../../src/redis/redis_backend.ts";
+import { createRedisBackend, type RedisBackend } from "../../src/redis/redis_backend.ts";
 import type { DuplicableRedisClient } from "../../src/redis/connection/redis_sources.ts";
 import { firstKeyOf } from "../../src/redis/connection/redis_sources.ts";
 import type { RedisCommands } from "../../src/redis/connection/redis_commands.ts";
@@ -37,9 +37,14 @@ async function startNode(): Promise<Node> {
   return { node, client: client as unknown as Node["client"] };
 }
 
-/** A budget book's command (its keys are `<prefix>eg:{k}:…`). */
+/** The prefix of the backend whose budget is full (every batch evicts). */
+const EVICTING_PREFIX = "se:";
+
+/** A budget book's command (its keys are `<prefix>eg:{k}:…`, either backend's prefix). */
 function isBook(args: readonly string[]): boolean {
-  return firstKeyOf(args)?.startsWith(`${PREFIX}eg:{`) ?? false;
+  const key = firstKeyOf(args);
+  return key !== undefined &&
+    [PREFIX, EVICTING_PREFIX].some((prefix) => key.startsWith(`${prefix}eg:{`));
 }
 
 /**
@@ -217,21 +222,15 @@ function streamed(r: { main: Reading; books: Reading }, count: number): Streamed
   };
 }
 
-/** Measures the costs (`calls` operations per phase) and returns them with the given figures. */
-export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
-  const main = await startNode();
-  const books = await startNode();
-  const nodes: [Node, Node] = [main, books];
-  const shared = routed(
-    `redis://127.0.0.1:${main.node.port}`,
-    `redis://127.0.0.1:${books.node.port}`,
-  );
-  await shared.connect();
-  const clientsBefore = Number((await info(main, "clients")).get("connected_clients"));
-  // As on a Cluster: 16 books on the books' node, booked in batches (the defaults).
-  const backend = await createRedisBackend({ client: shared.source }, {
-    prefix: PREFIX,
-    eventLog: { budgetBooks: 16, singleNode: false },
+/** A backend on `source` under `prefix` (16 books, as on a Cluster) and a handler with the tools. */
+async function serve(
+  source: DuplicableRedisClient,
+  prefix: string,
+  eventLog: { maxTotalBytes?: number; budgetBatchBytes?: number },
+): Promise<{ backend: RedisBackend; handler: McpHandler }> {
+  const backend = await createRedisBackend({ client: source }, {
+    prefix,
+    eventLog: { ...eventLog, budgetBooks: 16, singleNode: false },
     onError: () => {},
   });
   const handler = createMcpHandler({
@@ -254,12 +253,33 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
         handler: async (_input, ctx) => {
           for (let i = 1; i <= 10; i++) {
             await ctx.progress(i, 10);
-            await new Promise((resolve) => setTimeout(resolve, 20)); // one event per tick, 20 ms apart
+            await new Promise((resolve) => setTimeout(resolve, 20)); // one event per 20 ms tick
           }
           return "done";
         },
       }),
     ],
+  });
+  return { backend, handler };
+}
+
+/** Measures the costs (`calls` operations per phase) and returns them with the given figures. */
+export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
+  const main = await startNode();
+  const books = await startNode();
+  const nodes: [Node, Node] = [main, books];
+  const shared = routed(
+    `redis://127.0.0.1:${main.node.port}`,
+    `redis://127.0.0.1:${books.node.port}`,
+  );
+  await shared.connect();
+  const clientsBefore = Number((await info(main, "clients")).get("connected_clients"));
+  // As on a Cluster: 16 books on the books' node, booked in batches (the defaults).
+  const { backend, handler } = await serve(shared.source, PREFIX, {});
+  // A budget that is full: 256 KiB in 16 books, batches of 64 KiB as the default budget's.
+  const full = await serve(shared.source, EVICTING_PREFIX, {
+    maxTotalBytes: 256 * 1024,
+    budgetBatchBytes: 64 * 1024,
   });
   try {
     const sessions: string[] = [];
@@ -287,14 +307,27 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
       (i) => call(handler, sessions[i], "spread"),
       booked,
     );
+    // The same calls once the budget is full: each batch also evicts what it booked.
+    const evictingSessions: string[] = [];
+    for (let i = 0; i < calls / 4; i++) evictingSessions.push(await createSession(full.handler));
+    let filled = 0;
+    while (filled < 256) await call(full.handler, evictingSessions[filled++ % 8], "burst");
+    await new Promise((resolve) => setTimeout(resolve, booked));
+    const evicting = await phase(
+      nodes,
+      calls / 4,
+      8,
+      (i) => call(full.handler, evictingSessions[i], "spread"),
+      booked,
+    );
     const quota = { limit: 1_000_000, windowSeconds: 60 };
     const rate = await phase(nodes, calls, 8, async (i) => {
       await backend.rateLimitStore.take(`principal-${i % 8}`, quota, Date.now());
     });
-    // The shared client (open before) and what the backend opened: the bus reader, and tails only
-    // while a stream is followed (none here).
+    // The shared client (open before) and what each of the two backends opened: the bus reader,
+    // and reads only while a stream is followed (none here).
     const connectionsPerInstance = 1 +
-      Number((await info(main, "clients")).get("connected_clients")) - clientsBefore;
+      (Number((await info(main, "clients")).get("connected_clients")) - clientsBefore) / 2;
     const load = (await import("node:os")).loadavg()[0].toFixed(1);
     return {
       measured: `bench/scale_model.ts --measure, ${
@@ -306,6 +339,7 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
       sessionCreate: perOperation(created, calls),
       progressBurst: streamed(burst, calls / 4),
       progressSpread: streamed(spread, calls / 4),
+      progressSpreadEvicting: streamed(evicting, calls / 4),
       rateTake: perOperation(rate, calls),
       bytesPerSession: (memoryAfter - memoryBefore) / calls,
       connectionsPerInstance,
@@ -313,6 +347,8 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
   } finally {
     await handler.close();
     await backend.close();
+    await full.handler.close();
+    await full.backend.close();
     shared.destroy();
     for (const node of nodes) {
       node.client.destroy();

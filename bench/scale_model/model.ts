@@ -190,11 +190,11 @@ export function play(
 
   // Events: 11 per streamed call (10 progress, the result), kept for retentionSeconds unless the
   // budget evicts them first; once evicting, every batch also evicts (each victim a script on its
-  // session, and the books touched again): the session work and the BOOKs counted twice.
+  // session): the spread call's cost measured with the budget full.
   const eventBytesPerSecond = streamed * 11 * g.bytesPerEvent;
   const evicting = eventBytesPerSecond * shape.retentionSeconds > shape.maxTotalBytes;
   const resumableSeconds = shape.maxTotalBytes / eventBytesPerSecond;
-  const evictFactor = evicting ? 2 : 1;
+  const spread = evicting ? costs.progressSpreadEvicting : costs.progressSpread;
 
   // The books: each instance books its changes once they add budgetBatchBytes or budgetBatchMs
   // passed, one BOOK per book with changes (the books its batch's streams hash to).
@@ -205,13 +205,16 @@ export function play(
     payloadPerInstance / shape.budgetBatchBytes,
   );
   const booksPerBatch = distinct(shape.budgetBooks, streamedPerInstance / batchesPerSecond);
-  const booksPerSecond = (instances * batchesPerSecond * booksPerBatch / shape.budgetBooks) *
-    evictFactor;
-  const spread = costs.progressSpread;
+  // Once evicting, a batch's BOOKs are as many more, and as much dearer, as the spread call's
+  // measured with the budget full.
+  const base = costs.progressSpread;
+  const bookRatio = evicting && base.books > 0 ? spread.books / base.books : 1;
+  const booksPerSecond = instances * batchesPerSecond * booksPerBatch / shape.budgetBooks *
+    bookRatio;
   const microsPerBook = spread.books > 0 ? spread.bookMicros / spread.books : 0;
 
-  // Followers: each instance follows followed ÷ instances streams, each on its own slot; per master
-  // the first readsPerMaster slots share blocking reads, the rest are polled while idle.
+  // Followers: each instance follows followed ÷ instances streams, each on a slot of its own; per
+  // master the first readsPerMaster slots share blocking reads, the rest are polled while idle.
   const followed = open * workload.followedShare;
   const followedPerInstance = Math.round(followed / instances);
 
@@ -262,7 +265,7 @@ export function play(
     perInstanceAt(m).polled * m * instances * g.pollMicros / shape.idlePollSeconds;
   const uniformAt = (m: number) =>
     (json * costs.jsonCall.redisMicros +
-      streamed * (spread.redisMicros - spread.bookMicros) * evictFactor +
+      streamed * (spread.redisMicros - spread.bookMicros) +
       creates * costs.sessionCreate.redisMicros +
       (open / shape.heartbeatSeconds) * g.heartbeatMicros +
       followerMicros(m) + ownerMicros + rateMicros +

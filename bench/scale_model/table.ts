@@ -96,7 +96,7 @@ export function markdown(
       shape.maxTotalBytes / 2 ** 20
     } MiB, streams kept ${
       shape.retentionSeconds / 60
-    } minutes unless evicted (once the budget is full every batch also evicts: the session work and the BOOKs counted twice), the index renewed on a touch ${shape.renewAfterSeconds} s after the last renewal.`,
+    } minutes unless evicted (once the budget is full every batch also evicts: a streamed call costs what it measured with the budget full), the index renewed on a touch ${shape.renewAfterSeconds} s after the last renewal.`,
     "",
     `Costs (${costs.measured}): a JSON \`tools/call\` ${
       costs.jsonCall.commands.toFixed(1)

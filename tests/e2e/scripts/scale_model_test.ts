@@ -10,7 +10,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Costs } from "../../../bench/scale_model/costs.ts";
-import { LIMITS, masterOfSlot, play, TARGET } from "../../../bench/scale_model/model.ts";
+import { LIMITS, masterOfSlot, play, TARGET, TODAY } from "../../../bench/scale_model/model.ts";
 import { markdown } from "../../../bench/scale_model/table.ts";
 import { main } from "../../../bench/scale_model.ts";
 
@@ -35,6 +35,14 @@ const COSTS: Costs = {
     books: 0.5,
     bookMicros: 50,
   },
+  progressSpreadEvicting: {
+    commands: 110,
+    scripts: 9,
+    redisMicros: 700,
+    bytes: 7_000,
+    books: 1,
+    bookMicros: 100,
+  },
   rateTake: { commands: 3, scripts: 1, redisMicros: 20, bytes: 200 },
   bytesPerSession: 1_000,
   connectionsPerInstance: 2,
@@ -58,7 +66,7 @@ describe("the scale model (bench/scale_model.ts)", () => {
   it("books per batch per instance, not per write", () => {
     const row = play(500, COSTS);
     // 15,000 streamed calls/s × 11 events × 150 B = 24.75 MB/s: 256 MiB hold 10.85 s, so the
-    // budget is full and every batch also evicts (the BOOKs counted twice).
+    // budget is full and every batch also evicts: twice the BOOKs, as measured with a full budget.
     assert.equal(row.evicting, true);
     close(row.resumableSeconds, 268_435_456 / 24_750_000, "resumable seconds");
     // Per instance 30 calls/s × 11 × 200 B = 66,000 B/s: a 64 KiB batch 1.007 times a second,
@@ -69,7 +77,14 @@ describe("the scale model (bench/scale_model.ts)", () => {
     close(row.booksPerSecond, perBook, "BOOKs a second per book");
     assert.ok(row.booksPerSecond < 1_000, String(row.booksPerSecond)); // not 11,000+ per book
     assert.equal(row.hottestKey.key, "tether:eg:{0}");
-    close(row.hottestKey.cores, perBook * 100 / 1e6, "a book's cores"); // 50 µs ÷ 0.5 a BOOK
+    close(row.hottestKey.cores, perBook * 100 / 1e6, "a book's cores"); // 100 µs ÷ 1 a BOOK
+    // A budget that holds 30 minutes never evicts: the plain call's BOOKs (0.5, 50 µs) and cost.
+    const roomy = play(500, COSTS, TARGET, { ...TODAY, maxTotalBytes: 2 ** 40 });
+    assert.equal(roomy.evicting, false);
+    close(roomy.booksPerSecond, perBook / 2, "BOOKs a second per book, not evicting");
+    // A book then takes perBook ÷ 2 × 100 µs = 0.043 core: the largest principal's rate key
+    // (2,500 takes a second × 20 µs = 0.05) is hotter.
+    assert.equal(roomy.hottestKey.key, "tether:rate:{<largest principal>}");
   });
 
   it("holds a session by the instances that used it within 30 s", () => {
@@ -106,7 +121,7 @@ describe("the scale model (bench/scale_model.ts)", () => {
     // BOOKs ten times as dear: one book alone is over a master's CPU.
     const dearer = play(500, {
       ...COSTS,
-      progressSpread: { ...COSTS.progressSpread, bookMicros: 500 },
+      progressSpreadEvicting: { ...COSTS.progressSpreadEvicting, bookMicros: 1_000 },
     });
     assert.equal(dearer.masters, undefined);
     assert.match(
@@ -119,6 +134,7 @@ describe("the scale model (bench/scale_model.ts)", () => {
     const cheapBooks = {
       ...COSTS,
       progressSpread: { ...COSTS.progressSpread, bookMicros: 0 },
+      progressSpreadEvicting: { ...COSTS.progressSpreadEvicting, bookMicros: 0 },
     };
     // 5% of 50,000 requests a second, 20 µs a take: 0.05 cores on one key.
     const authenticated = play(500, cheapBooks);
