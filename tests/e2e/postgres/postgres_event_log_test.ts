@@ -8,30 +8,15 @@
  * sweep deleted.
  */
 import assert from "node:assert/strict";
-import { after, before } from "node:test";
-import postgres from "postgres";
 import {
   createPostgresBackend,
   type PostgresBackend,
 } from "../../../src/postgres/postgres_backend.ts";
-import { migratePostgres } from "../../../src/postgres/mod.ts";
 import { EVENT_EXPIRY_BATCH } from "../../../src/postgres/postgres_expiry.ts";
-import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
 import { until, within } from "../../helpers.ts";
-import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+import { itPostgres, migratedPostgresWithClientForFile } from "./postgres_server.ts";
 
-let server: TestPostgres | undefined;
-let sql: PostgresSql;
-before(async () => {
-  if (postgresSkip !== false) return;
-  server = await startPostgres();
-  sql = postgres(server.url, { max: 2, onnotice: () => {} });
-  await migratePostgres(server.url);
-});
-after(async () => {
-  await sql?.end({ timeout: 1 });
-  await server?.stop();
-});
+const { server, sql: db } = migratedPostgresWithClientForFile();
 
 /** Two instances (backends of their own: pools, listeners) on one namespace. */
 async function twoInstances(
@@ -39,7 +24,7 @@ async function twoInstances(
   options: Parameters<typeof createPostgresBackend>[1] = {},
 ): Promise<[PostgresBackend, PostgresBackend]> {
   const make = () =>
-    createPostgresBackend({ url: server!.url }, {
+    createPostgresBackend({ url: server().url }, {
       namespace,
       statementTimeoutMs: 15_000,
       onError: () => {},
@@ -50,7 +35,7 @@ async function twoInstances(
 
 /** Bytes of event data the namespace's rows hold, as its budget row, its sessions and its events say. */
 async function totals(namespace: string) {
-  const [row] = await sql`SELECT
+  const [row] = await db()`SELECT
     (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_budget
       WHERE namespace = ${namespace}) AS budget,
     (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_sessions
@@ -96,7 +81,7 @@ itPostgres(
       }, "every count agrees with the data");
       // The newest streams stay: a resume of the last written (from its loss, if it had one)
       // replays its events.
-      const kept = await sql`SELECT session_id, lost FROM tether_event_streams
+      const kept = await db()`SELECT session_id, lost FROM tether_event_streams
         WHERE namespace = ${namespace} AND bytes > 0 ORDER BY written DESC LIMIT 1`;
       const replay = await b.eventLog.replayAfter(kept[0].session_id, `a:${kept[0].lost}`);
       assert.ok(replay !== undefined && replay.events.length > 0, "the newest stream is kept");
@@ -152,7 +137,7 @@ itPostgres(
   async () => {
     const namespace = "event-expiry";
     let clock = 1_700_000_000_000;
-    const backend = await createPostgresBackend({ url: server!.url }, {
+    const backend = await createPostgresBackend({ url: server().url }, {
       namespace,
       listen: false,
       expiryGraceMs: 0,
@@ -187,7 +172,7 @@ itPostgres(
       const swept = await backend.sweepExpired(clock + 2_000);
       assert.equal(swept.sessions, 1);
       assert.equal(swept.events, old + 1);
-      const [rows] = await sql`SELECT
+      const [rows] = await db()`SELECT
         (SELECT count(*)::int FROM tether_event_sessions WHERE namespace = ${namespace}) AS sessions,
         (SELECT count(*)::int FROM tether_event_streams WHERE namespace = ${namespace}) AS streams,
         (SELECT count(*)::int FROM tether_events e JOIN tether_event_streams s ON s.id = e.stream

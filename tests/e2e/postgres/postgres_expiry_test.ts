@@ -7,55 +7,41 @@
  * store's own sweep reports expired sessions in batches up to its per-sweep bound.
  */
 import assert from "node:assert/strict";
-import { after, before } from "node:test";
-import postgres from "postgres";
 import { createPostgresBackend } from "../../../src/postgres/postgres_backend.ts";
-import { migratePostgres } from "../../../src/postgres/mod.ts";
 import { EXPIRY_BATCH } from "../../../src/postgres/postgres_expiry.ts";
-import { PostgresGate, type PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
+import { PostgresGate } from "../../../src/postgres/connection/postgres_gate.ts";
 import {
   PostgresSessionStore,
   SWEEP_BATCH,
 } from "../../../src/postgres/sessions/postgres_session_store.ts";
-import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+import { itPostgres, migratedPostgresWithClientForFile } from "./postgres_server.ts";
 
-let server: TestPostgres | undefined;
-let sql: PostgresSql;
-before(async () => {
-  if (postgresSkip !== false) return;
-  server = await startPostgres();
-  sql = postgres(server.url, { max: 2, onnotice: () => {} });
-  await migratePostgres(server.url);
-});
-after(async () => {
-  await sql?.end({ timeout: 1 });
-  await server?.stop();
-});
+const { server, sql: db } = migratedPostgresWithClientForFile();
 
 const NOW = 1_700_000_000_000;
 
 /** `count` session rows of `namespace` whose deadline is `expiresAt`, ids `<tag><i>`. */
 async function insertSessions(namespace: string, tag: string, count: number, expiresAt: number) {
-  await sql`INSERT INTO tether_sessions (namespace, id, owner_key, record, created_at, expires_at)
+  await db()`INSERT INTO tether_sessions (namespace, id, owner_key, record, created_at, expires_at)
     SELECT ${namespace}, ${tag} || i, 'user:alice',
       jsonb_build_object('id', ${tag} || i, 'ownerKey', 'user:alice'), ${
     NOW - 1_000_000
   }, ${expiresAt}
     FROM generate_series(1, ${count}) AS i`;
-  await sql`INSERT INTO tether_session_state (namespace, session_id, key, value)
+  await db()`INSERT INTO tether_session_state (namespace, session_id, key, value)
     SELECT ${namespace}, ${tag} || i, 'k', '1' FROM generate_series(1, ${count}) AS i`;
 }
 
 /** `count` rate-limit rows of `namespace` full again at `fullAt`. */
 async function insertBudgets(namespace: string, tag: string, count: number, fullAt: number) {
-  await sql`INSERT INTO tether_rate_limits (namespace, key, full_at)
+  await db()`INSERT INTO tether_rate_limits (namespace, key, full_at)
     SELECT ${namespace}, ${tag} || i, ${fullAt} FROM generate_series(1, ${count}) AS i`;
 }
 
 async function count(table: "tether_sessions" | "tether_rate_limits", namespace: string) {
   const rows = table === "tether_sessions"
-    ? await sql`SELECT count(*)::int AS n FROM tether_sessions WHERE namespace = ${namespace}`
-    : await sql`SELECT count(*)::int AS n FROM tether_rate_limits WHERE namespace = ${namespace}`;
+    ? await db()`SELECT count(*)::int AS n FROM tether_sessions WHERE namespace = ${namespace}`
+    : await db()`SELECT count(*)::int AS n FROM tether_rate_limits WHERE namespace = ${namespace}`;
   return rows[0].n as number;
 }
 
@@ -70,7 +56,7 @@ itPostgres(
     await insertSessions(namespace, "gone", EXPIRY_BATCH + 200, NOW - 60_001); // past the grace
     await insertSessions(namespace, "grace", 7, NOW - 1_000); // expired, within the grace
     await insertSessions(namespace, "live", 3, NOW + 1_000);
-    const backend = await createPostgresBackend({ url: server!.url }, {
+    const backend = await createPostgresBackend({ url: server().url }, {
       namespace,
       listen: false,
       expiryGraceMs: 60_000,
@@ -87,7 +73,7 @@ itPostgres(
       assert.equal(await count("tether_rate_limits", namespace), 10, "the live budgets stay");
       assert.equal(await count("tether_rate_limits", "other"), 5, "another namespace's stay");
       assert.equal(await count("tether_sessions", namespace), 10, "within the grace, and live");
-      const state = await sql`SELECT count(*)::int AS n FROM tether_session_state
+      const state = await db()`SELECT count(*)::int AS n FROM tether_session_state
         WHERE namespace = ${namespace}`;
       assert.equal(state[0].n, 10, "the swept sessions' state went with them");
       assert.deepEqual(await backend.sweepExpired(NOW), {
@@ -110,25 +96,25 @@ itPostgres(
 /** Rows of every bus table in `namespace`: `expired` past their deadline, one live each. */
 async function insertBusRows(namespace: string, expired: number, holderDeadline: number) {
   const rows = (table: string, tag: string, n: number, at: number) => {
-    const series = sql`generate_series(1, ${n}) AS i`;
+    const series = db()`generate_series(1, ${n}) AS i`;
     switch (table) {
       case "instances":
-        return sql`INSERT INTO tether_bus_instances (namespace, id, alive_until, expires_at)
+        return db()`INSERT INTO tether_bus_instances (namespace, id, alive_until, expires_at)
           SELECT ${namespace}, ${tag} || i, ${at}, ${at} FROM ${series}`;
       case "messages":
-        return sql`INSERT INTO tether_bus_messages
+        return db()`INSERT INTO tether_bus_messages
           (namespace, instance_id, origin, body, bytes, expires_at)
           SELECT ${namespace}, ${tag}, 'o', 'b', 1, ${at} FROM ${series}`;
       case "requests":
-        return sql`INSERT INTO tether_bus_requests
+        return db()`INSERT INTO tether_bus_requests
           (namespace, owner_key, request_key, instance_id, expires_at)
           SELECT ${namespace}, 'user:alice', ${tag} || i, 'i', ${at} FROM ${series}`;
       case "marks":
-        return sql`INSERT INTO tether_bus_cancel_marks
+        return db()`INSERT INTO tether_bus_cancel_marks
           (namespace, owner_key, request_key, expires_at)
           SELECT ${namespace}, 'user:alice', ${tag} || i, ${at} FROM ${series}`;
       default:
-        return sql`INSERT INTO tether_bus_holders
+        return db()`INSERT INTO tether_bus_holders
           (namespace, session_id, instance_id, used_at, expires_at)
           SELECT ${namespace}, ${tag} || i, 'i', ${at}, ${at} FROM ${series}`;
     }
@@ -143,7 +129,7 @@ async function insertBusRows(namespace: string, expired: number, holderDeadline:
 
 /** The rows of every bus table of `namespace`, by table. */
 async function busRows(namespace: string): Promise<number[]> {
-  const rows = await sql`SELECT
+  const rows = await db()`SELECT
     (SELECT count(*)::int FROM tether_bus_instances WHERE namespace = ${namespace}) AS instances,
     (SELECT count(*)::int FROM tether_bus_messages WHERE namespace = ${namespace}) AS messages,
     (SELECT count(*)::int FROM tether_bus_requests WHERE namespace = ${namespace}) AS requests,
@@ -162,7 +148,7 @@ itPostgres(
     await insertBusRows("bus-grace", 3, NOW - 1_000); // the holders within the grace
     const backends = await Promise.all(
       [namespace, "bus-grace"].map((name) =>
-        createPostgresBackend({ url: server!.url }, {
+        createPostgresBackend({ url: server().url }, {
           namespace: name,
           listen: false,
           expiryGraceMs: 60_000,
@@ -186,7 +172,7 @@ itPostgres("instances sweeping at once delete each expired row once (SKIP LOCKED
   const expired = EXPIRY_BATCH * 3;
   await insertBudgets(namespace, "old", expired, NOW - 1);
   const backends = await Promise.all(
-    [1, 2, 3].map(() => createPostgresBackend({ url: server!.url }, { namespace, listen: false })),
+    [1, 2, 3].map(() => createPostgresBackend({ url: server().url }, { namespace, listen: false })),
   );
   try {
     const swept = await Promise.all(backends.map((backend) => backend.sweepExpired(NOW)));
@@ -203,7 +189,7 @@ itPostgres(
     const namespace = "store-sweep";
     await insertSessions(namespace, "old", SWEEP_BATCH + 300, NOW - 1);
     await insertSessions(namespace, "live", 2, NOW + 1);
-    const gate = new PostgresGate(sql, server!.url, 5_000, () => {});
+    const gate = new PostgresGate(db(), server().url, 5_000, () => {});
     const store = new PostgresSessionStore(gate, { namespace, maxSweptPerSweep: 600 });
     const first = await store.sweep(NOW);
     assert.equal(first.length, 600, "bounded per sweep");

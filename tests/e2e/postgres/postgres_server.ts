@@ -16,7 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freeRigPort, spawnTracked, waitFor } from "../../../scripts/rig_processes.ts";
+import postgres from "postgres";
 import { migratePostgres } from "../../../src/postgres/connection/postgres_schema.ts";
+import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
 
 /** Where Debian puts PostgreSQL 15's server binaries (`pg_config --bindir` says so too). */
 const DEBIAN_BINDIR = "/usr/lib/postgresql/15/bin";
@@ -247,17 +249,34 @@ export async function startPostgres(
  * stopped after them, unless PostgreSQL is missing. Returns the getter of the running cluster.
  */
 export function migratedPostgresForFile(): () => TestPostgres {
+  return migratedPostgresWithClientForFile().server;
+}
+
+/**
+ * As {@linkcode migratedPostgresForFile}, with a client of the file's own (2 connections) for
+ * the test's direct reads of the tables, ended before the cluster stops.
+ */
+export function migratedPostgresWithClientForFile(): {
+  server: () => TestPostgres;
+  sql: () => PostgresSql;
+} {
   let server: TestPostgres | undefined;
+  let client: PostgresSql | undefined;
   before(async () => {
     if (postgresSkip !== false) return;
     server = await startPostgres();
     await migratePostgres(server.url);
   });
   after(async () => {
+    await client?.end({ timeout: 1 });
     await server?.stop();
   });
-  return () => {
+  const running = () => {
     if (server === undefined) throw new Error("the test cluster is not running");
     return server;
+  };
+  return {
+    server: running,
+    sql: () => client ??= postgres(running().url, { max: 2, onnotice: () => {} }),
   };
 }

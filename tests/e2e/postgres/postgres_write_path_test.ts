@@ -7,30 +7,17 @@
  * a version-4 instance's write still counts.
  */
 import assert from "node:assert/strict";
-import { after, before } from "node:test";
 import postgres from "postgres";
 import { createPostgresBackend } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
 import { touchSlackMs } from "../../../src/postgres/sessions/session_touch.ts";
-import type { PostgresSql } from "../../../src/postgres/connection/postgres_gate.ts";
 import { until, within } from "../../helpers.ts";
-import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+import { itPostgres, migratedPostgresWithClientForFile, startPostgres } from "./postgres_server.ts";
 
-let server: TestPostgres | undefined;
-let sql: PostgresSql;
-before(async () => {
-  if (postgresSkip !== false) return;
-  server = await startPostgres();
-  sql = postgres(server.url, { max: 2, onnotice: () => {} });
-  await migratePostgres(server.url);
-});
-after(async () => {
-  await sql?.end({ timeout: 1 });
-  await server?.stop();
-});
+const { server, sql: db } = migratedPostgresWithClientForFile();
 
 function backend(namespace: string, options: Parameters<typeof createPostgresBackend>[1] = {}) {
-  return createPostgresBackend({ url: server!.url }, {
+  return createPostgresBackend({ url: server().url }, {
     namespace,
     statementTimeoutMs: 15_000,
     onError: () => {},
@@ -51,7 +38,7 @@ itPostgres("a session used again and again gets a new row version once per step"
       now,
     );
     const version = async () =>
-      (await sql`SELECT xmin::text AS v, expires_at FROM tether_sessions
+      (await db()`SELECT xmin::text AS v, expires_at FROM tether_sessions
         WHERE namespace = 'touch' AND id = 's'`)[0];
     const first = await version();
     const step = touchSlackMs(idle);
@@ -92,7 +79,7 @@ itPostgres("a write nobody follows sends no NOTIFY; a followed stream's writes d
     }),
   ];
   const heard: string[] = [];
-  const listener = await sql.listen("tether_events", (payload) => heard.push(payload));
+  const listener = await db().listen("tether_events", (payload) => heard.push(payload));
   try {
     await a.eventLog.open("s", "call", { requestIds: [1] });
     let last = await a.eventLog.append("s", "call", "one");
@@ -104,7 +91,7 @@ itPostgres("a write nobody follows sends no NOTIFY; a followed stream's writes d
     const following = b.eventLog.waitAfter!("s", last, { timeoutMs: 30_000 });
     await until(
       async () => {
-        const [row] = await sql`SELECT followed_until FROM tether_event_streams
+        const [row] = await db()`SELECT followed_until FROM tether_event_streams
         WHERE namespace = 'quiet' AND session_id = 's' AND stream_id = 'call'`;
         return Number(row.followed_until) > 0;
       },
@@ -128,7 +115,7 @@ itPostgres(
   async () => {
     const [a, b] = [await backend("rows"), await backend("rows")];
     const rows = async () =>
-      (await sql`SELECT instance, bytes::int AS bytes FROM tether_event_budget
+      (await db()`SELECT instance, bytes::int AS bytes FROM tether_event_budget
         WHERE namespace = 'rows' AND bytes <> 0 ORDER BY bytes`).map((row) => ({
         instance: String(row.instance),
         bytes: Number(row.bytes),
@@ -149,7 +136,7 @@ itPostgres(
       assert.equal(folded.find((row) => row.bytes === 600)?.instance, "", "into the base row");
       await b.eventLog.deleteSession("sa");
       await b.eventLog.deleteSession("sb");
-      const [{ total }] = await sql`SELECT coalesce(sum(bytes), 0)::int AS total
+      const [{ total }] = await db()`SELECT coalesce(sum(bytes), 0)::int AS total
         FROM tether_event_budget WHERE namespace = 'rows'`;
       assert.equal(total, 0, "every byte given back");
     } finally {
