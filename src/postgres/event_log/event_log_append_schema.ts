@@ -24,6 +24,20 @@ ALTER TABLE tether_event_budget ADD COLUMN instance text NOT NULL DEFAULT '';
 ALTER TABLE tether_event_budget DROP CONSTRAINT tether_event_budget_pkey;
 ALTER TABLE tether_event_budget ADD PRIMARY KEY (namespace, instance);
 
+-- Adds p_delta bytes to the budget row of p_instance ('' the base row), made when missing.
+CREATE FUNCTION tether_event_count(p_namespace text, p_instance text, p_delta bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_delta = 0 THEN RETURN; END IF;
+  UPDATE tether_event_budget SET bytes = bytes + p_delta
+  WHERE namespace = p_namespace AND instance = p_instance;
+  IF NOT FOUND THEN
+    INSERT INTO tether_event_budget AS b (namespace, instance, bytes)
+    VALUES (p_namespace, p_instance, p_delta)
+    ON CONFLICT (namespace, instance) DO UPDATE SET bytes = b.bytes + excluded.bytes;
+  END IF;
+END $$;
+
 CREATE FUNCTION tether_event_append(
   p_namespace text, p_session text, p_stream text, p_data text[], p_open boolean,
   p_complete boolean, p_writer text, p_request_ids text, p_max_events integer,
@@ -156,16 +170,8 @@ BEGIN
     expires_at = CASE WHEN p_now + p_ttl >= expires_at + p_ttl / 100 OR expires_at <= p_now
       THEN p_now + p_ttl ELSE expires_at END
   WHERE namespace = p_namespace AND session_id = p_session;
-  IF delta <> 0 THEN
-    -- This instance's own budget row, last (its lock is held only from here to the commit).
-    UPDATE tether_event_budget SET bytes = bytes + delta
-    WHERE namespace = p_namespace AND instance = p_instance;
-    IF NOT FOUND THEN
-      INSERT INTO tether_event_budget AS b (namespace, instance, bytes)
-      VALUES (p_namespace, p_instance, delta)
-      ON CONFLICT (namespace, instance) DO UPDATE SET bytes = b.bytes + excluded.bytes;
-    END IF;
-  END IF;
+  -- This instance's own budget row, last (its lock is held only from here to the commit).
+  PERFORM tether_event_count(p_namespace, p_instance, delta);
 END $$;
 
 -- As before version 5, for instances of that version during a rolling upgrade: the append,
@@ -193,13 +199,9 @@ $$;
 
 -- Gives p_bytes back to the namespace's budget (its base row).
 CREATE FUNCTION tether_event_give_back(p_namespace text, p_bytes bigint)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  IF p_bytes = 0 THEN RETURN; END IF;
-  INSERT INTO tether_event_budget AS b (namespace, instance, bytes)
-  VALUES (p_namespace, '', -p_bytes)
-  ON CONFLICT (namespace, instance) DO UPDATE SET bytes = b.bytes + excluded.bytes;
-END $$;
+RETURNS void LANGUAGE sql AS $$
+  SELECT tether_event_count(p_namespace, '', -p_bytes)
+$$;
 
 CREATE OR REPLACE FUNCTION tether_event_forget(p_namespace text, p_session text)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
