@@ -17,6 +17,8 @@
 /**
  * Lock order as in event_log_schema.ts: the session's row first, a budget row last (only its
  * own instance's: `tether_event_append`; the base row: the functions that give bytes back).
+ * `tether_event_evict` takes the namespace's eviction lock (advisory, to its commit) before any
+ * row, and other sessions' rows only with SKIP LOCKED; no writer takes that lock.
  */
 export const EVENT_LOG_APPEND_STEP = `
 ALTER TABLE tether_event_streams ADD COLUMN followed_until double precision NOT NULL DEFAULT 0;
@@ -229,6 +231,10 @@ DECLARE
   v_row tether_event_streams%ROWTYPE;
   v_shed bigint[];
 BEGIN
+  IF tether_event_over(p_namespace, p_max_total) <= 0 THEN RETURN 0; END IF;
+  -- One eviction of the namespace at a time (to the commit): one reading the total while another
+  -- evicts would take the same bytes again. After the lock, the total as the last one left it.
+  PERFORM pg_advisory_xact_lock(hashtextextended('tether_event_evict ' || p_namespace, 0));
   v_over := tether_event_over(p_namespace, p_max_total);
   IF v_over <= 0 THEN RETURN 0; END IF;
   FOR v_victim IN
