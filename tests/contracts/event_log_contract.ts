@@ -14,8 +14,9 @@
  * first, sessions apart) and bytes for the whole log (finished streams
  * whole before running ones, least recently written first; a running
  * stream that lost events cannot be resumed from before the loss, never
- * with a gap; ids never repeat; a deleted session's bytes are reusable).
- * Not a test file itself; tests/contracts/*_test.ts run it.
+ * with a gap; ids never repeat; a deleted session's bytes are reusable),
+ * and with `appendMany` the same of events written together
+ * (event_log_batch_contract.ts). Not a test file itself; tests/contracts/*_test.ts run it.
  * @module
  */
 
@@ -23,6 +24,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { EventLog } from "../../src/storage/mod.ts";
 import { sleep } from "../helpers.ts";
+import { describeEventLogBatches } from "./event_log_batch_contract.ts";
 
 /** Makes a fresh, empty log for one test. */
 export type EventLogFactory = () => EventLog | Promise<EventLog>;
@@ -66,6 +68,9 @@ export function describeEventLog(
 ): void {
   if (claims.tailing) describeTailing(name, factory);
   if (claims.bounded !== undefined) describeBudgets(name, claims.bounded);
+  if (claims.bounded !== undefined && claims.appendMany) {
+    describeEventLogBatches(name, claims.bounded);
+  }
   describe(`EventLog contract: ${name}`, () => {
     if (claims.appendMany) {
       it("appendMany appends in order, with ids that follow single appends", async () => {

@@ -12,6 +12,7 @@ import { hostChoice } from "./postgres_hosts.ts";
 import type { PostgresSql } from "./postgres_gate.ts";
 import { EVENT_LOG_STEP } from "../event_log/event_log_schema.ts";
 import { EVENT_LOG_APPEND_STEP } from "../event_log/event_log_append_schema.ts";
+import { EVENT_LOG_BATCH_STEP } from "../event_log/event_log_batch_schema.ts";
 import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
 import { TASKS_SQL } from "../tasks/postgres_tasks_schema.ts";
 import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
@@ -25,7 +26,7 @@ import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -146,8 +147,14 @@ const STEP_4 = TASKS_SQL + DPOP_SQL;
  */
 const STEP_5 = EVENT_LOG_APPEND_STEP;
 
+/**
+ * Version 6: the event log's events stored by batch, a row per append
+ * (event_log/event_log_batch_schema.ts), and the cap on a session's streams read from a count.
+ */
+const STEP_6 = EVENT_LOG_BATCH_STEP;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5];
+const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,

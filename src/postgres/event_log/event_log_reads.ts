@@ -1,8 +1,9 @@
 /**
  * The one read of the Postgres event log: a stream's state (its last sequence number,
  * completion, the last one lost to the budget, its writer's liveness, the requests it answers)
- * and its events after a sequence number, in one statement and so one snapshot, ignoring a
- * session past its deadline; and the replay a resume gets from it. Replays and followers both
+ * and its events after a sequence number (from the batch holding the next one on: a row per
+ * append, its events an array), in one statement and so one snapshot, ignoring a session past
+ * its deadline; and the replay a resume gets from it. Replays and followers both
  * read through here. It writes nothing but a follower's mark (`Following`).
  * @module
  */
@@ -82,8 +83,12 @@ export async function readStream(
     JOIN tether_event_sessions es ON es.namespace = s.namespace
       AND es.session_id = s.session_id AND es.expires_at > ${now}
     LEFT JOIN LATERAL (
-      SELECT seq, data FROM tether_events WHERE stream = s.id AND seq > ${after}
-      ORDER BY seq LIMIT ${limit}
+      SELECT b.seq + t.n - 1 AS seq, t.data
+      FROM tether_event_batches b, unnest(b.data) WITH ORDINALITY AS t(data, n)
+      WHERE b.stream = s.id AND b.seq + t.n - 1 > ${after} AND b.seq >= coalesce((
+        SELECT max(x.seq) FROM tether_event_batches x WHERE x.stream = s.id AND x.seq <= ${after}
+      ), 0)
+      ORDER BY 1 LIMIT ${limit}
     ) e ON true
     WHERE s.namespace = ${namespace} AND s.session_id = ${sessionId} AND s.stream_id = ${streamId}
     ORDER BY e.seq`,

@@ -32,6 +32,9 @@ before(async () => {
   const sql = postgres(server.url, { max: 3, prepare: false, onnotice: () => {} });
   const prepared = postgres(server.url, { max: 3, prepare: true, onnotice: () => {} });
   clients.push(sql, prepared);
+  // As createPostgresBackend's schema check does: a first statement reads the array types into
+  // the pool's serializers, so a test run alone sends its first `text[]` as an array.
+  for (const client of clients) await client`SELECT 1`;
   gate = new PostgresGate(sql, server.url, 15_000, () => {});
   preparedGate = new PostgresGate(prepared, server.url, 15_000, () => {});
   wakeups = openWakeups({ url: server.url, pool: sql, gate, listen: true, timeoutMs: 5_000 });

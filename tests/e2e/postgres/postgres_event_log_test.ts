@@ -33,7 +33,10 @@ async function twoInstances(
   return [await make(), await make()];
 }
 
-/** Bytes of event data the namespace's rows hold, as its budget row, its sessions and its events say. */
+/**
+ * Bytes of event data the namespace's rows hold, as its budget rows, its sessions, its streams, its
+ * batches' counts and its events (the batches' arrays) say.
+ */
 async function totals(namespace: string) {
   const [row] = await db()`SELECT
     (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_budget
@@ -42,12 +45,16 @@ async function totals(namespace: string) {
       WHERE namespace = ${namespace}) AS sessions,
     (SELECT coalesce(sum(bytes), 0)::bigint FROM tether_event_streams
       WHERE namespace = ${namespace}) AS streams,
-    (SELECT coalesce(sum(octet_length(e.data)), 0)::bigint FROM tether_events e
-      JOIN tether_event_streams s ON s.id = e.stream WHERE s.namespace = ${namespace}) AS events`;
+    (SELECT coalesce(sum(b.bytes), 0)::bigint FROM tether_event_batches b
+      JOIN tether_event_streams s ON s.id = b.stream WHERE s.namespace = ${namespace}) AS batches,
+    (SELECT coalesce(sum(octet_length(array_to_string(b.data, ''))), 0)::bigint
+      FROM tether_event_batches b JOIN tether_event_streams s ON s.id = b.stream
+      WHERE s.namespace = ${namespace}) AS events`;
   return {
     budget: Number(row.budget),
     sessions: Number(row.sessions),
     streams: Number(row.streams),
+    batches: Number(row.batches),
     events: Number(row.events),
   };
 }
@@ -77,6 +84,7 @@ itPostgres(
         budget: held.events,
         sessions: held.events,
         streams: held.events,
+        batches: held.events,
         events: held.events,
       }, "every count agrees with the data");
       // The newest streams stay: a resume of the last written (from its loss, if it had one)
@@ -91,7 +99,13 @@ itPostgres(
           b.eventLog.deleteSession(`a${i}`),
         ]).flat(),
       );
-      assert.deepEqual(await totals(namespace), { budget: 0, sessions: 0, streams: 0, events: 0 });
+      assert.deepEqual(await totals(namespace), {
+        budget: 0,
+        sessions: 0,
+        streams: 0,
+        batches: 0,
+        events: 0,
+      });
     } finally {
       await a.close();
       await b.close();
@@ -175,9 +189,9 @@ itPostgres(
       const [rows] = await db()`SELECT
         (SELECT count(*)::int FROM tether_event_sessions WHERE namespace = ${namespace}) AS sessions,
         (SELECT count(*)::int FROM tether_event_streams WHERE namespace = ${namespace}) AS streams,
-        (SELECT count(*)::int FROM tether_events e JOIN tether_event_streams s ON s.id = e.stream
-          WHERE s.namespace = ${namespace}) AS events,
-        (SELECT count(*)::int FROM tether_events) AS everywhere`;
+        (SELECT coalesce(sum(cardinality(b.data)), 0)::int FROM tether_event_batches b
+          JOIN tether_event_streams s ON s.id = b.stream WHERE s.namespace = ${namespace}) AS events,
+        (SELECT count(*)::int FROM tether_event_batches) AS everywhere`;
       assert.deepEqual(
         [rows.sessions, rows.streams, rows.events],
         [1, 1, 1],
