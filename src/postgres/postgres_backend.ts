@@ -248,6 +248,7 @@ export async function createPostgresBackend(
     prepare: options.preparedStatements ?? connectsDirectly(target, options.listen ?? true),
     connect_timeout: Math.max(1, Math.ceil(connectMs / 1_000)),
     idle_timeout: 60,
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     connection: { application_name: "tether" },
   });
@@ -305,6 +306,16 @@ export async function createPostgresBackend(
         await pool.end({ timeout: 1 });
       })(),
   };
+}
+
+/**
+ * Seconds a pool connection waits before connecting again after failing to: doubling from 0.1 s to
+ * at most 2 s, less up to half at random. postgres.js's own wait grows to 20 s after a few failures
+ * and only a connection that succeeds resets it, so an instance under traffic through an outage
+ * served again up to 20 s after Postgres did.
+ */
+function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.1 * 2 ** retries, 2) * (0.5 + Math.random() / 2);
 }
 
 /** A timer option of {@linkcode createPostgresBackend}: from 1 ms to {@linkcode MAX_TIMER_MS}. */

@@ -85,14 +85,34 @@ function connectionLost(error: unknown): boolean {
 type Statement<T> = Promise<T> & {
   cancel?: () => unknown;
   canceller?: ((statement: Statement<T>) => unknown) | null;
+  /** The driver's: set once the statement was handed to a connection (null before). */
+  state?: unknown;
+  /** The driver's: the template's strings and values, read when the statement is sent. */
+  strings?: readonly string[];
+  args?: unknown[];
 };
+
+/** `SELECT 1` as a tagged template's strings. */
+const NOTHING: TemplateStringsArray = Object.assign(["SELECT 1"], { raw: ["SELECT 1"] });
 
 /**
  * Asks Postgres to cancel `statement`, on a best-effort basis. A cancel request that fails (the
  * server going down resets or refuses its connection) is dropped: through `cancel()` it would be
  * an unhandled rejection, a crash of the process.
+ *
+ * A statement not yet handed to a connection is not cancelled but emptied: it runs as `SELECT 1`
+ * once a connection takes it, and its caller was already answered. postgres.js 3.4 cancels such a
+ * statement by a flag; when it was the statement a connection was opening for (during an outage:
+ * waiting out the driver's reconnect delay), the connection opens, runs nothing and is never
+ * reported open, so it serves nothing until its lifetime ends (30 to 60 minutes), and with every
+ * connection of the pool so stuck, the instance answers 503 for as long after Postgres is back.
  */
 function cancelQuietly<T>(statement: Statement<T>): void {
+  if (statement.state === null && Array.isArray(statement.strings)) {
+    statement.strings = NOTHING;
+    statement.args = [];
+    return;
+  }
   const canceller = statement.canceller;
   let request: unknown;
   if (typeof canceller === "function") {
