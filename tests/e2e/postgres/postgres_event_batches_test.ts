@@ -6,10 +6,13 @@
  * `tether_events` reads on through the view.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { createPostgresBackend } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
-import { itPostgres, migratedPostgresWithClientForFile, startPostgres } from "./postgres_server.ts";
+import {
+  itPostgres,
+  migratedPostgresWithClientForFile,
+  withPostgresAt,
+} from "./postgres_server.ts";
 
 const { server, sql: db } = migratedPostgresWithClientForFile();
 
@@ -80,10 +83,7 @@ itPostgres(
 itPostgres(
   "version 5 with events migrates to 6: each event a batch, read on through the view",
   async () => {
-    const old = await startPostgres();
-    const sql = postgres(old.url, { max: 1, onnotice: () => {} });
-    try {
-      await migratePostgres(old.url, { to: 5 });
+    await withPostgresAt(5, async (old, sql) => {
       // A version-5 instance's write, as it calls it: three events, then one.
       const write = (stream: string, data: string[]) =>
         sql`SELECT stream FROM tether_event_append('v', 's', ${stream}, ${data}::text[], true,
@@ -121,9 +121,6 @@ itPostgres(
         [4, "four"],
         [5, "five"],
       ]);
-    } finally {
-      await sql.end({ timeout: 1 });
-      await old.stop();
-    }
+    });
   },
 );

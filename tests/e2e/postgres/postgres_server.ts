@@ -280,3 +280,22 @@ export function migratedPostgresWithClientForFile(): {
     sql: () => client ??= postgres(running().url, { max: 2, onnotice: () => {} }),
   };
 }
+
+/**
+ * Runs `body` on a cluster of its own, migrated to schema `version` (an upgrade's starting point),
+ * with a client (1 connection) on it; the client ended and the cluster stopped after.
+ */
+export async function withPostgresAt(
+  version: number,
+  body: (server: TestPostgres, sql: PostgresSql) => Promise<void>,
+): Promise<void> {
+  const server = await startPostgres();
+  const sql = postgres(server.url, { max: 1, onnotice: () => {} });
+  try {
+    await migratePostgres(server.url, { to: version });
+    await body(server, sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+    await server.stop();
+  }
+}

@@ -7,12 +7,15 @@
  * a version-4 instance's write still counts.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { createPostgresBackend } from "../../../src/postgres/postgres_backend.ts";
 import { migratePostgres } from "../../../src/postgres/mod.ts";
 import { touchSlackMs } from "../../../src/postgres/sessions/session_touch.ts";
 import { until, within } from "../../helpers.ts";
-import { itPostgres, migratedPostgresWithClientForFile, startPostgres } from "./postgres_server.ts";
+import {
+  itPostgres,
+  migratedPostgresWithClientForFile,
+  withPostgresAt,
+} from "./postgres_server.ts";
 
 const { server, sql: db } = migratedPostgresWithClientForFile();
 
@@ -149,10 +152,7 @@ itPostgres(
 itPostgres(
   "version 4 with streams and a budget migrates to 5; a version-4 write still counts",
   async () => {
-    const old = await startPostgres();
-    const db = postgres(old.url, { max: 1, onnotice: () => {} });
-    try {
-      await migratePostgres(old.url, { to: 4 });
+    await withPostgresAt(4, async (old, db) => {
       // A version-4 instance's write, as it calls it.
       const write = (session: string, data: string, maxTotal: number) =>
         db`SELECT stream, first_seq, over FROM tether_event_write('v', ${session}, 'x',
@@ -182,9 +182,6 @@ itPostgres(
         (SELECT sum(bytes)::int FROM tether_event_budget WHERE namespace = 'v') AS budget,
         (SELECT sum(bytes)::int FROM tether_event_sessions WHERE namespace = 'v') AS held`;
       assert.deepEqual({ ...sums }, { budget: 175, held: 175 });
-    } finally {
-      await db.end({ timeout: 1 });
-      await old.stop();
-    }
+    });
   },
 );
