@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on Node 24 (the current LTS) and Node 22 (the
-# oldest supported), both stripping types natively (no tsx), on Deno and on
-# Bun; prints one line per runtime and a total, and fails if any runtime fails.
+# Runs the test suite on Node 24 (the current LTS) and Node 22 (the oldest
+# supported), both stripping types natively (no tsx), on Deno and on Bun: every
+# file on Node 24, and on the others the rooms tests/rooms.ts gives them (what
+# depends on the runtime); prints one line per runtime, the slowest files of
+# each (scripts/test_times.ts) and a total, and fails if any runtime fails.
 # The suite mostly waits (sockets, child processes, Redis rigs), so runtimes run
 # at once in lanes, each printing its whole log when it ends: TEST_LANES=3 (the
-# default: Node 24, Node 22, and Deno then Bun), 2 (Node 24 then Bun beside
+# default: Node 24, which has the most files and runs NODE24_CONCURRENCY of them
+# at a time (default 3); Node 22 then Deno; Bun), 2 (Node 24 then Bun beside
 # Node 22 then Deno), 4 (all at once); TEST_LANES=1 runs them one after the
 # other with live output.
 # Usage: npm test   (or: bash scripts/test_all.sh [test files or folders...]);
@@ -22,33 +25,52 @@ NODE22="${NODE22:-$PWD/node_modules/node22/bin/node}"
 for needed in "$NODE24" "$NODE22" node_modules/.bin/deno node_modules/.bin/bun; do
   if [ ! -x "$needed" ]; then echo "test_all: missing $needed (run npm ci)" >&2; exit 2; fi
 done
-if [ "$#" -eq 0 ]; then set -- tests; fi
+# With no arguments: the end-to-end rooms first, then the in-process ones, so the long files
+# start early and the short ones fill the end (a runner starts files in the order given).
 files=()
+if [ "$#" -eq 0 ]; then
+  mapfile -t files < <(find tests/e2e -name '*_test.ts' | sort)
+  mapfile -t -O "${#files[@]}" files < <(find tests -name '*_test.ts' -not -path 'tests/e2e/*' | sort)
+fi
 for target in "$@"; do
   if [ -d "$target" ]; then mapfile -t -O "${#files[@]}" files < <(find "$target" -name '*_test.ts' | sort)
   else files+=("$target"); fi
 done
 logs=$(mktemp -d)
 status=0
+# Each runtime runs the rooms tests/rooms.ts gives it (every test on Node 24; what depends on
+# the runtime on all four); TEST_ALL_RUNTIMES=1 runs every file given on every runtime.
+for runtime in node24 node22 deno bun; do
+  if [ "${TEST_ALL_RUNTIMES:-}" = 1 ]; then printf '%s\n' "${files[@]}"
+  else "$NODE24" scripts/test_rooms.ts "$runtime" "${files[@]}"; fi >"$logs/$runtime.files" || exit 2
+done
+files_of() { mapfile -t runtime_files <"$logs/$1.files"; }
 
 unit=false
 [ "${TEST_MODE:-}" = unit ] && unit=true
 run_node() { # label binary
-  local isolation=()
+  local isolation=() runtime_files
+  files_of "$1"
   if $unit; then # Node 22 has the flag under its experimental name
     if [ "$1" = node22 ]; then isolation=(--experimental-test-isolation=none)
     else isolation=(--test-isolation=none); fi
   fi
-  "$2" --test "${isolation[@]}" --test-concurrency=2 --test-reporter=spec "${files[@]}"
+  local concurrency=2
+  [ "$1" = node24 ] && concurrency="${NODE24_CONCURRENCY:-3}"
+  "$2" --test "${isolation[@]}" --test-concurrency="$concurrency" --test-reporter=spec \
+    --test-reporter-destination=stdout --test-reporter=./scripts/file_times_reporter.ts \
+    --test-reporter-destination="$logs/$1.times" "${runtime_files[@]}"
 }
 # Two test files at a time on every runtime, as Node's --test-concurrency=2: the suite mostly
 # waits (sockets, child processes, Redis), so two files overlap their waits.
 # A worker per file loads the module graph again each time: in unit mode that was 3/4 of Deno's
 # CPU, so the files go round-robin into DENO_JOBS entry modules (a failure's stack still names its file).
 deno_targets() {
-  if ! $unit; then printf '%s\n' "${files[@]}"; return; fi
+  local runtime_files
+  files_of deno
+  if ! $unit; then printf '%s\n' "${runtime_files[@]}"; return; fi
   local jobs="${DENO_JOBS:-2}" index=0 file path
-  for file in "${files[@]}"; do
+  for file in "${runtime_files[@]}"; do
     case "$file" in /*) path="$file" ;; *) path="$PWD/$file" ;; esac
     printf 'import "%s";\n' "$path" >>"$logs/deno_unit_$((index % jobs)).ts"
     index=$((index + 1))
@@ -59,9 +81,15 @@ run_deno() {
   local deno_check=() deno_files=()
   $unit && deno_check=(--no-check)
   mapfile -t deno_files < <(deno_targets)
-  DENO_JOBS="${DENO_JOBS:-2}" NO_COLOR=1 deno test -A --parallel "${deno_check[@]}" "${deno_files[@]}"
+  DENO_JOBS="${DENO_JOBS:-2}" NO_COLOR=1 deno test -A --parallel "${deno_check[@]}" \
+    --junit-path="$logs/deno.xml" "${deno_files[@]}"
 }
-run_bun() { bun test --parallel=2 --timeout 30000 "${files[@]/#/./}"; }
+run_bun() {
+  local runtime_files
+  files_of bun
+  bun test --parallel=2 --timeout 30000 --reporter=junit --reporter-outfile="$logs/bun.xml" \
+    "${runtime_files[@]/#/./}"
+}
 version_of() {
   case "$1" in
     node24) "$NODE24" --version ;;
@@ -71,6 +99,7 @@ version_of() {
   esac
 }
 run_runtime() { # label: runs that runtime's suite, its output on stdout
+  if [ ! -s "$logs/$1.files" ]; then echo "no test file of these runs on $1"; return 0; fi
   case "$1" in
     node24) run_node node24 "$NODE24" ;;
     node22) run_node node22 "$NODE22" ;;
@@ -124,7 +153,7 @@ else
   }
   case "$lanes" in
     2) lane node24 bun & lane node22 deno & ;;
-    3) lane node24 & lane node22 & lane deno bun & ;;
+    3) lane node24 & lane node22 deno & lane bun & ;;
     *) lane node24 & lane node22 & lane deno & lane bun & ;;
   esac
   lane_pids=$(jobs -p)
@@ -170,6 +199,9 @@ for runtime in node24 node22 deno bun; do
   passed=$((passed + ${pass[$runtime]:-0}))
   failed=$((failed + ${fail[$runtime]:-0}))
 done
+# Where the time went: each runtime's slowest files, and any over a file's budget.
+echo
+"$NODE24" scripts/test_times.ts "$logs" --slowest "${TEST_SLOWEST:-20}" || true
 rm -rf "$logs"
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo "total: $passed passed, $failed failed, in $SECONDS s"
