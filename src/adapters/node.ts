@@ -97,17 +97,46 @@ interface ClosableHttpServer {
   closeAllConnections?: () => void;
 }
 
+/** What the adapter uses of a connection: whether a byte came on it, and ending it. */
+interface Connection {
+  readonly bytesRead: number;
+  destroy(): void;
+  once(event: "close", listener: () => void): unknown;
+}
+
+/**
+ * The open connections of `server`, kept from its start to close those no
+ * byte has come on yet: Node's `closeIdleConnections` leaves such a
+ * connection open (it counts as busy from its start, for `headersTimeout`),
+ * and clients open them ahead of use (Node's fetch replaces a connection it
+ * aborted, such as an SSE stream a client closed, with a fresh one at once),
+ * so each one held `close()` for the whole {@linkcode WRITE_DRAIN_MS}.
+ */
+function openConnections(
+  server: { on(event: "connection", listener: (socket: Connection) => void): unknown },
+): Set<Connection> {
+  const open = new Set<Connection>();
+  server.on("connection", (socket) => {
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
+  return open;
+}
+
 /** How long a closing server lets answers still being written finish before it cuts their connections. */
 const WRITE_DRAIN_MS = 1_000;
 
 /**
  * Stops listening, then closes each connection once it is idle: answers the
  * handler finished while closing (held to the turn's end, or streams it
- * just ended) are written first. What is still open after
- * {@linkcode WRITE_DRAIN_MS} is cut. Without `closeIdleConnections`, every
- * connection is closed at once.
+ * just ended) are written first. A connection no request has come on is
+ * closed at once. What is still open after {@linkcode WRITE_DRAIN_MS} is
+ * cut. Without `closeIdleConnections`, every connection is closed at once.
  */
-async function closeConnections(http: ClosableHttpServer): Promise<void> {
+async function closeConnections(
+  http: ClosableHttpServer,
+  connections: Set<Connection>,
+): Promise<void> {
   let closed = false;
   const done = new Promise<void>((resolve) =>
     http.close(() => {
@@ -122,6 +151,7 @@ async function closeConnections(http: ClosableHttpServer): Promise<void> {
   const deadline = Date.now() + WRITE_DRAIN_MS;
   while (!closed && Date.now() < deadline) {
     http.closeIdleConnections();
+    for (const connection of connections) if (connection.bytesRead === 0) connection.destroy();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   if (!closed) http.closeAllConnections?.();
@@ -167,13 +197,15 @@ export function serve(handler: FetchHandler, options: NodeServeOptions = {}): No
     },
     (info) => onReady(info.port),
   );
+  // Bun's sockets count no bytesRead (always 0), and its server closes without waiting for them.
+  const connections = "Bun" in globalThis ? new Set<Connection>() : openConnections(server);
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
     ready,
     url: ready.then((port) => `http://${host}:${port}`),
     async close(options?: { graceMs?: number }): Promise<void> {
       await handler.close?.(options);
-      await closeConnections(server as unknown as ClosableHttpServer);
+      await closeConnections(server as unknown as ClosableHttpServer, connections);
     },
   };
 }

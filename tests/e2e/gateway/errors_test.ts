@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createMcpHandler, type McpHandler } from "../../../mod.ts";
+import { createMcpHandler, type McpHandler, type McpHandlerOptions } from "../../../mod.ts";
 import { connect, type McpClientError } from "../../../src/testing/mod.ts";
 import {
   createGateway,
@@ -39,13 +39,14 @@ interface Rig {
 }
 
 /**
- * Runs `body` against a gateway in front of a hostile upstream. The call
- * timeout is far past the test's deadline: a call left to wait for it fails
- * the test.
+ * Runs `body` against a gateway in front of a hostile upstream, its handler
+ * built with `handlerOptions`. The call timeout is far past the test's
+ * deadline: a call left to wait for it fails the test.
  */
 async function withHostile(
   options: Partial<HttpUpstreamOptions>,
   body: (rig: Rig) => Promise<void>,
+  handlerOptions: Partial<McpHandlerOptions> = {},
 ): Promise<void> {
   const upstream = await startHostileUpstream();
   let gateway: Gateway | undefined;
@@ -62,6 +63,7 @@ async function withHostile(
       name: "gateway",
       version: "1.0.0",
       ...gateway.definitions(),
+      ...handlerOptions,
     });
     gateway.attach(handler);
     server = await serveHandler(handler, 0);
@@ -136,6 +138,10 @@ describe("gateway: upstream failures downstream", () => {
   });
 
   it("the upstream's refusal of an undeclared capability (-32021) is passed back as it is", async () => {
+    // Answers in one JSON body, whose status is the error's: in the default "auto" mode a call
+    // that outlasts 200 ms is answered on an SSE stream, its status 200 sent before the upstream
+    // refuses, and under load the upstream session this 2026-07-28 call opens took longer.
+    const json: Partial<McpHandlerOptions> = { streams: { responseMode: "json" } };
     await withHostile({}, async ({ client, handler }) => {
       const error = await within(
         client.client.callTool({ name: "evil_undeclared", arguments: {} }).then(
@@ -162,7 +168,7 @@ describe("gateway: upstream failures downstream", () => {
       assert.equal(refused.error?.code, -32021);
       assert.deepEqual(refused.error?.data, { requiredCapabilities: { sampling: {} } });
       await modern.close();
-    });
+    }, json);
   });
 
   it("an SSE stream that ends without the answer fails the call at once, naming only the upstream", async () => {
