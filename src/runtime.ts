@@ -33,9 +33,9 @@ export function afterThisTask(): Promise<void> {
 /**
  * The clock and timers of a handler's bounded waits (close()'s wait for aborted work, a session
  * resource's disposal bound, the orphan deadline, a failed stream's retried end, a follower's
- * retries, the bus's release, and the one shared timer of the switch to a stream and of body
- * deadlines): the runtime's by default; a test passes one whose clock advances without waiting.
- * Heartbeats do not run on it.
+ * lease and retries, a stream's flush window, the bus's release, and the one shared timer of the
+ * switch to a stream and of body deadlines): the runtime's by default; a test passes one whose
+ * clock advances without waiting. Heartbeats do not run on it.
  */
 export interface Scheduler {
   /** Milliseconds on this scheduler's clock. */

@@ -380,6 +380,15 @@ export class VirtualScheduler {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
+  /**
+   * A manual clock moves on its own from now on, as an automatic one does: for a test's cleanup,
+   * so a close() that waits on this clock ends even when the test stopped half-way.
+   */
+  runFreely(): void {
+    this.#manual = false;
+    this.#schedule();
+  }
+
   #next(): VirtualTimer | undefined {
     let next: VirtualTimer | undefined;
     for (const timer of this.#timers) {

@@ -182,10 +182,11 @@ export interface McpHandlerOptions {
    * For tests: the clock and timers of `close()`'s grace and wait for aborted
    * work, a session resource's disposal bound, the orphan deadline
    * (`streams.orphanTimeoutMs`), the retried end of a stream the event log
-   * failed under, a follower's retries while it fails, the bus's release
-   * of a session held elsewhere, auto mode's switch to a stream (200 ms) and
-   * the request body's deadline (`http.bodyTimeoutMs`), so a test advances
-   * them instead of waiting.
+   * failed under, a follower's lease and its retries while the log fails,
+   * a stream's flush window (the event log's `flushWindowMs`), the bus's
+   * release of a session held elsewhere, auto mode's switch to a stream
+   * (200 ms) and the request body's deadline (`http.bodyTimeoutMs`), so a
+   * test advances them instead of waiting.
    * @default {the runtime's (`performance.now`, `setTimeout`)}
    */
   scheduler?: Scheduler;

@@ -5,7 +5,8 @@
  * a lease meanwhile (`onFollow`, through the bus) so the writer keeps the
  * work. When the writer's process is lost, each request it had not answered
  * gets an error and the connection closes; while the log fails, the follower
- * retries for a while (on the handler's `scheduler`), then closes.
+ * retries for a while, then closes. The lease and the retries run on the
+ * handler's `scheduler`, the clock of the orphan deadline the lease renews.
  *
  * It does not replay the events before `from` (the hub's resume does), nor
  * hold the connection in the hub's index.
@@ -32,7 +33,7 @@ export interface FollowerOptions {
   eventLog: EventLog;
   /** The orphan timeout, ms: the lease is renewed every third of it. */
   orphanTimeoutMs: number;
-  /** The clock and timers of the retries while the log fails (the runtime's by default). */
+  /** The clock and timers of the lease and of the retries while the log fails (the runtime's by default). */
   scheduler?: Scheduler;
   /** Renews the lease of the followed stream's work (at the start, then every third of the orphan timeout). */
   onFollow?: (sessionId: string, streamId: string) => void;
@@ -55,10 +56,15 @@ export async function followStream(
 ): Promise<void> {
   const log = options.eventLog;
   const scheduler = options.scheduler ?? realScheduler;
-  const renew = () => options.onFollow?.(sessionId, streamId);
+  const leaseMs = Math.max(1, Math.floor(options.orphanTimeoutMs / 3));
+  let lease: unknown;
+  // On the orphan deadline's clock: a renewal comes every third of the timeout that clock measures.
+  const renew = () => {
+    options.onFollow?.(sessionId, streamId);
+    lease = scheduler.setTimeout(renew, leaseMs);
+    unrefTimer(lease);
+  };
   renew();
-  const lease = setInterval(renew, Math.max(1, Math.floor(options.orphanTimeoutMs / 3)));
-  unrefTimer(lease);
   let last = from;
   let failingSince: number | undefined;
   try {
@@ -96,7 +102,7 @@ export async function followStream(
   } catch (error) {
     options.onError(error);
   } finally {
-    clearInterval(lease);
+    scheduler.clearTimeout(lease);
     connection.close();
   }
 }

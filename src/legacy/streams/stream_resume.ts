@@ -24,7 +24,7 @@ export interface ResumeHost {
   eventLog: EventLog;
   /** The orphan timeout, ms (a follower renews its lease every third of it). */
   orphanTimeoutMs: number;
-  /** The clock and timers of a follower's retries (the runtime's when undefined). */
+  /** The clock and timers of a follower's lease and retries (the runtime's when undefined). */
   scheduler?: Scheduler;
   /** The heartbeats the connection joins. */
   keepAlive: KeepAlive;

@@ -15,9 +15,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { createMcpHandler, defineTool, type McpHandler, type Principal } from "../../../mod.ts";
+import type { MessageBus } from "../../../src/storage/mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
+import type { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 import { serveHandler } from "../../../examples/serve.ts";
-import { deferred, sleep, until } from "../../helpers.ts";
+import { deferred, until, VirtualScheduler } from "../../helpers.ts";
 import {
   rawDelete,
   rawGet,
@@ -60,6 +62,24 @@ interface Probe {
   gates?: ReturnType<typeof deferred<void>>[];
   /** Progress events `count` has sent. */
   counted?: number;
+  /** The instance that heard each follower's lease (`stream-followed`), in order. */
+  leases: string[];
+}
+
+/** `bus`, noting in `probe.leases` each follower's lease it delivers to instance `name`. */
+function noticingLeases(bus: RedisBus, probe: Probe, name: string): MessageBus {
+  return {
+    publish: (message) => bus.publish(message),
+    subscribe: (listener) =>
+      bus.subscribe((message) => {
+        listener(message);
+        if (message.type === "stream-followed") probe.leases.push(name);
+      }),
+    release: (sessionId, unusedSince) => bus.release(sessionId, unusedSince),
+    watchHolds: (holds) => bus.watchHolds(holds),
+    trackRequest: (ownerKey, requestId) => bus.trackRequest(ownerKey, requestId),
+    untrackRequest: (ownerKey, requestId) => bus.untrackRequest(ownerKey, requestId),
+  };
 }
 
 let prefixes = 0;
@@ -68,7 +88,7 @@ let source: RedisSource;
 
 async function startInstances(
   probe: Probe,
-  options: { orphanTimeoutMs?: number } = {},
+  options: { orphanTimeoutMs?: number; scheduler?: VirtualScheduler } = {},
 ): Promise<Instance[]> {
   const prefix = `three${++prefixes}:`;
   const instances: Instance[] = [];
@@ -77,10 +97,13 @@ async function startInstances(
       prefix,
       onError: () => {},
       bus: { blockMs: 1_000 },
+      // The log's flush window is on the scheduler's clock too: a manual one would hold each batch.
+      ...(options.scheduler === undefined ? {} : { eventLog: { flushWindowMs: 0 } }),
     });
     const handler: McpHandler = createMcpHandler({
       name: "three",
       version: "1.0.0",
+      scheduler: options.scheduler,
       observe: {
         onError: () => {},
       },
@@ -95,7 +118,7 @@ async function startInstances(
         },
       },
       sessions: { store: backend.sessionStore },
-      bus: backend.bus,
+      bus: noticingLeases(backend.bus, probe, name),
       tools: [
         defineTool({
           name: "increment",
@@ -119,7 +142,6 @@ async function startInstances(
               probe.counted = i;
               if (i === 3) await probe.gates?.[0].promise;
               else if (i === 6) await probe.gates?.[1].promise;
-              else if (i > 6) await sleep(400);
             }
             probe.ends.push(`${name}:${ctx.signal.aborted ? String(ctx.signal.reason) : "done"}`);
             return `${name} counted to 10`;
@@ -156,21 +178,24 @@ async function startInstances(
 /**
  * Runs `body` on fresh instances (see {@linkcode startInstances}) and their probe, and closes
  * every instance after, whatever `body` does. `gates` gives the probe the `count` tool's two
- * pauses.
+ * pauses; `scheduler` is the instances' clock (a manual one moves on its own once `body` ends,
+ * so closing waits on it no longer).
  */
 async function withInstances(
   body: (instances: Instance[], probe: Probe) => Promise<void>,
-  options: { gates?: boolean; orphanTimeoutMs?: number } = {},
+  options: { gates?: boolean; orphanTimeoutMs?: number; scheduler?: VirtualScheduler } = {},
 ): Promise<void> {
   const probe: Probe = {
     held: deferred<void>(),
     ends: [],
+    leases: [],
     ...(options.gates ? { gates: [deferred<void>(), deferred<void>()] } : {}),
   };
   const instances = await startInstances(probe, options);
   try {
     await body(instances, probe);
   } finally {
+    options.scheduler?.runFreely();
     for (const instance of instances) await instance.close();
   }
 }
@@ -378,9 +403,15 @@ for (const topology of TOPOLOGIES) {
         await readerC.cancel();
       }));
 
-    // A short orphan timeout: without the follower's lease, A would abandon the work mid-way.
-    it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", () =>
-      withInstances(async ([a, b, c], probe) => {
+    // The orphan deadline and the follower's lease run on the instances' clock, moved here by
+    // hand: the drop, the replay and the follower's start take what real time they take, and
+    // the clock passes A's orphan timeout only while C's lease renews it, each renewal heard by
+    // A before the clock moves on. Without the lease, A would abandon the work once the clock
+    // passed 1.2 s.
+    it("Last-Event-ID on C follows a stream A is writing: replay, then live, every event once; A keeps the work", () => {
+      const orphanTimeoutMs = 1_200;
+      const clock = new VirtualScheduler({ manual: true });
+      return withInstances(async ([a, b, c], probe) => {
         const session = await rawInitialize(a.url, { headers: bearer("alice") });
         const call = await rawPost(a.url, session, {
           jsonrpc: "2.0",
@@ -412,6 +443,15 @@ for (const topology of TOPOLOGIES) {
           assert.ok(event !== undefined, "the replay of 4..6");
           events.push(event);
         }
+        // C renews A's lease as it starts following, then every third of the orphan timeout.
+        for (let renewals = 1; clock.time <= orphanTimeoutMs; renewals++) {
+          await until(
+            () => probe.leases.filter((name) => name === "A").length >= renewals,
+            `A heard C's lease ${renewals} times`,
+            WAIT_MS,
+          );
+          await clock.advance(orphanTimeoutMs / 3);
+        }
         // Live from here: A writes 7..10 and the result, which reach C's connection as they happen.
         probe.gates![1].resolve();
         events.push(...await second.rest());
@@ -427,7 +467,8 @@ for (const topology of TOPOLOGIES) {
         assert.equal(new Set(ids).size, ids.length, "no event id twice");
         assert.deepEqual(probe.ends, ["A:done"], "A was not told the work was abandoned");
         void b;
-      }, { gates: true, orphanTimeoutMs: 1_200 }));
+      }, { gates: true, orphanTimeoutMs, scheduler: clock });
+    });
 
     it("a resume of the listening stream on C moves it there: A's connection closes, notify reaches C", () =>
       withInstances(async ([a, b, c]) => {
