@@ -52,11 +52,9 @@ export const ROOMS: readonly Room[] = [
   { path: "tests/e2e/audit/", runtimes: NODE24_AND_BUN },
   { path: "tests/e2e/telemetry/", runtimes: NODE24_AND_BUN },
   // The examples and the guides' code. examples_test.ts starts each example's own runtime
-  // (Deno, Bun, Node) whichever runtime runs it, and docs_blocks_test.ts runs deno check: a
-  // second runtime would repeat the same processes.
+  // (Deno, Bun, Node) whichever runtime runs it: a second runtime would repeat the same processes.
   { path: "tests/e2e/examples/", runtimes: NODE24_AND_BUN },
   { path: "tests/e2e/examples/examples_test.ts", runtimes: NODE24 },
-  { path: "tests/e2e/examples/docs_blocks_test.ts", runtimes: NODE24 },
   // The repository's tooling (checks, bench scripts, the npm package): CI runs it with Node 24.
   { path: "tests/e2e/scripts/", runtimes: NODE24 },
   { path: "tests/e2e/npm/", runtimes: NODE24 },

@@ -1,16 +1,19 @@
 /**
  * Every code block of docs/ marked runnable (```` ```ts runnable ````, as
  * docs/README.md says) run as written: its `@tether/mcp` imports (and
- * subpaths) pointed at this checkout's files, nothing else changed. Every
- * block is type-checked with `deno check`; a block that exports `handler` is
- * imported, served on a free port and answered the official SDK client's
- * initialize and list. Also: every MCP Inspector command the README, the
- * guides and the examples show passes `-y` (without it npx asks, and refuses
- * when there is no terminal to ask on), and the Cloudflare guide says how to
- * install and run wrangler.
+ * subpaths) pointed at this checkout's files, nothing else changed. A block
+ * that exports `handler` is imported, served on a free port and answered the
+ * official SDK client's initialize and list. The blocks' types are
+ * scripts/check_guides.ts's job (CI runs it over every block of the README
+ * and docs/; tests/e2e/scripts/check_guides_test.ts shows it refuses a block
+ * that does not type-check): this file checks that every runnable block is
+ * among the blocks it type-checks and that CI runs it, rather than
+ * type-checking the same blocks a second time. Also: every MCP Inspector
+ * command the README, the guides and the examples show passes `-y` (without
+ * it npx asks, and refuses when there is no terminal to ask on), and the
+ * Cloudflare guide says how to install and run wrangler.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -19,6 +22,7 @@ import type { McpHandler } from "../../../mod.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
 import { page, ROOT, sectionOf } from "./docs_text.ts";
+import { fenceProblem, guidePages, markdownBlocks } from "../../../scripts/check_guides.ts";
 
 /** One runnable block: the page and line it starts on, and its code. */
 interface Runnable {
@@ -61,21 +65,6 @@ const files = blocks.map((block) => {
   return file;
 });
 
-/** Runs `deno check` on `paths`; resolves with its exit code and output. */
-function denoCheck(paths: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      join(ROOT, "node_modules", ".bin", "deno"),
-      ["check", "--quiet", ...paths],
-      { cwd: ROOT, timeout: 240_000, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, output: `${stdout}${stderr}` });
-      },
-    );
-  });
-}
-
 describe("docs: runnable blocks", () => {
   it("the guides mark runnable blocks, and each is a whole module importing tether", () => {
     assert.ok(blocks.length >= 10, `found ${blocks.length} runnable blocks`);
@@ -84,12 +73,22 @@ describe("docs: runnable blocks", () => {
     }
   });
 
-  // deno check of every block takes 20-25 s on two cores beside the other lanes: past bun test's
-  // 30 s default under load, so the test waits as long as the check may run (its own 240 s).
-  it("every runnable block type-checks with deno check", { timeout: 300_000 }, async () => {
-    assert.ok(files.length > 0, "runnable blocks to check");
-    const { code, output } = await denoCheck(files);
-    assert.equal(code, 0, output);
+  it("scripts/check_guides.ts type-checks every runnable block, and CI runs it over every page", () => {
+    const pages = new Set(guidePages());
+    for (const block of blocks) {
+      const where = `${block.page}:${block.line}`;
+      assert.ok(pages.has(block.page), `${where}: check_guides reads ${block.page}`);
+      const checked = markdownBlocks(block.page, page(block.page)).find((candidate) =>
+        candidate.line === block.line
+      );
+      assert.ok(checked !== undefined, `${where}: check_guides finds the block`);
+      assert.equal(checked.info, "runnable", where);
+      assert.equal(checked.code, block.code, where);
+      // A block is type-checked unless its fence is `ts ignore (why)`; `runnable` is no problem.
+      assert.equal(fenceProblem(checked.info), undefined, where);
+    }
+    // The CI step: the script with no page arguments, which checks every page guidePages lists.
+    assert.match(page(".ci/run"), /^\s+\$NODE scripts\/check_guides\.ts\s*$/m);
   });
 
   for (const [index, block] of blocks.entries()) {

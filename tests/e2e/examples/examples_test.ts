@@ -3,13 +3,15 @@
  * the runtime's own binary from node_modules) on a free port, and driven by
  * the official SDK client: the tool asks for confirmation (elicitation),
  * reports progress and answers; the Hono example authenticates in its own
- * middleware and binds sessions to that user. Each child is stopped at the
- * end of its test, whichever runtime runs the tests.
+ * middleware and binds sessions to that user. The examples are independent
+ * processes, so the tests run at once; each example starts once, when a test
+ * first asks for it (the Node one serves both of its tests, each through its
+ * own client and session), and every child is stopped after the tests.
  */
 
-import { afterEach, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { BINARIES, startExample, stopExamples } from "./example_process.ts";
+import { BINARIES, type Example, startExample, stopExamples } from "./example_process.ts";
 import {
   connectClient,
   ElicitRequestSchema,
@@ -18,9 +20,24 @@ import {
   withTimeout,
 } from "../interop/helpers.ts";
 
-afterEach(stopExamples);
+after(stopExamples);
 
 const ENDPOINT = /http:\/\/127\.0\.0\.1:\d+\/mcp\b/;
+
+const started = new Map<string, Promise<Example>>();
+
+/** The example `args` run by `binary`, started the first time a test asks for it. */
+function example(binary: string, args: string[], pattern = ENDPOINT): Promise<Example> {
+  const key = [binary, ...args].join(" ");
+  let running = started.get(key);
+  if (running === undefined) {
+    running = startExample(binary, args, pattern);
+    started.set(key, running);
+  }
+  return running;
+}
+
+const NODE_EXAMPLE = ["examples/node/server.ts"];
 
 /** Calls `countdown` from 3 with the given elicitation answer; returns its text, the questions and the progress. */
 async function countdown(
@@ -56,9 +73,12 @@ async function countdown(
   }
 }
 
-/** The countdown example's behaviour, the same on every runtime. */
+/** The countdown example's behaviour, the same on every runtime (two sessions at once). */
 async function checkCountdown(url: string): Promise<void> {
-  const confirmed = await countdown(url, { action: "accept", content: { confirm: true } });
+  const [confirmed, declined] = await Promise.all([
+    countdown(url, { action: "accept", content: { confirm: true } }),
+    countdown(url, { action: "decline" }),
+  ]);
   assert.deepEqual(confirmed.questions, ["Start a countdown from 3?"]);
   assert.deepEqual(confirmed.progress, [
     { progress: 1, total: 3, message: "2…" },
@@ -67,36 +87,35 @@ async function checkCountdown(url: string): Promise<void> {
   ]);
   assert.equal(confirmed.text, "Liftoff after counting down from 3.");
 
-  const declined = await countdown(url, { action: "decline" });
   assert.deepEqual(declined.questions, ["Start a countdown from 3?"]);
   assert.deepEqual(declined.progress, []);
   assert.equal(declined.text, "Countdown called off.");
 }
 
-describe("examples", () => {
+describe("examples", { concurrency: true }, () => {
   it("deno/server.ts on Deno: the countdown asks, reports progress and answers", async () => {
-    const example = await startExample(BINARIES.deno, [
+    const deno = await example(BINARIES.deno, [
       "run",
       "--allow-net=127.0.0.1",
       "--allow-env=PORT",
       "examples/deno/server.ts",
-    ], ENDPOINT);
-    await checkCountdown(example.url);
+    ]);
+    await checkCountdown(deno.url);
   });
 
   it("bun/server.ts on Bun: the countdown asks, reports progress and answers", async () => {
-    const example = await startExample(BINARIES.bun, ["examples/bun/server.ts"], ENDPOINT);
-    await checkCountdown(example.url);
+    const bun = await example(BINARIES.bun, ["examples/bun/server.ts"]);
+    await checkCountdown(bun.url);
   });
 
   it("node/server.ts on Node 24 (native type stripping): the countdown asks, reports progress and answers", async () => {
-    const example = await startExample(BINARIES.node24, ["examples/node/server.ts"], ENDPOINT);
-    await checkCountdown(example.url);
+    const node = await example(BINARIES.node24, NODE_EXAMPLE);
+    await checkCountdown(node.url);
   });
 
   it("node/server.ts: a client without elicitation gets the countdown unconfirmed", async () => {
-    const example = await startExample(BINARIES.node24, ["examples/node/server.ts"], ENDPOINT);
-    const connection = await withTimeout(connectClient(example.url), WAIT_MS, "connecting");
+    const node = await example(BINARIES.node24, NODE_EXAMPLE);
+    const connection = await withTimeout(connectClient(node.url), WAIT_MS, "connecting");
     try {
       const result = await connection.client.callTool(
         { name: "countdown", arguments: { from: 1 } },
@@ -116,12 +135,11 @@ describe("examples", () => {
   });
 
   it("hono/server.ts on Node 24: the middleware's user is the principal, and owns the session", async () => {
-    const example = await startExample(
+    const { url } = await example(
       BINARIES.node24,
       ["examples/hono/server.ts"],
       /http:\/\/127\.0\.0\.1:\d+\/api\/mcp\b/,
     );
-    const url = example.url;
 
     const alice = await withTimeout(
       connectClient(url, { token: "alice-token" }),

@@ -9,7 +9,9 @@
  * for Node and Bun `node_modules/@tether/mcp` exports the sources (links, so
  * Node strips their types outside node_modules) and `node_modules/zod` is
  * linked; for Deno an import map points at them. The one change to the code
- * is the port (8787 → a free one).
+ * is the port (8787 → a free one). The four runs share nothing but the
+ * checkout, so they start together when the first of their tests runs (on
+ * every test runner, Bun's too) and each test awaits its own.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,10 +19,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { afterEach, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { connectClient, WAIT_MS, withTimeout } from "../interop/helpers.ts";
-import { sleep } from "../../helpers.ts";
 import { freeRigPort } from "../../../scripts/rig_processes.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -157,7 +158,7 @@ async function inspect(port: number): Promise<{ code: number | null; stdout: str
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
 
-afterEach(async () => {
+after(async () => {
   for (const child of running.splice(0)) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -172,7 +173,7 @@ interface Walked {
   /** The greet tool's answer to the SDK client. */
   answer: string;
   /** The URL the process printed (the first `http://` URL in its output). */
-  printed: string | undefined;
+  printed: string;
   /** The MCP endpoint the client connected to. */
   url: string;
   /** What the README's client command printed, and its exit code. */
@@ -200,30 +201,48 @@ async function walk(runtime: Runtime, binary: string): Promise<Walked> {
   child.stdout!.on("data", (chunk: Buffer) => void (output += chunk));
   child.stderr!.on("data", (chunk: Buffer) => void (output += chunk));
   const url = `http://127.0.0.1:${port}/mcp`;
-  // A first Deno or Node run may compile and cache: retry the connection until the deadline.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) assert.fail(`${command.join(" ")} exited:\n${output}`);
-    try {
-      const connection = await withTimeout(connectClient(url), WAIT_MS, `connecting to ${url}`);
-      try {
-        const result = await connection.client.callTool(
-          { name: "greet", arguments: { name: "Ada" } },
-          undefined,
-          { timeout: WAIT_MS },
-        );
-        const answer = (result.content as { text: string }[])[0].text;
-        // The process printed its URL when it started listening, before it answered.
-        const printed = /http:\/\/\S+/.exec(output)?.[0];
-        return { answer, printed, url, inspector: await inspect(port) };
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${String(error)}\n${output}`);
-      await sleep(200);
-    }
+  // main.ts prints its URL once it listens: wait for that line (a first Deno or Node run may
+  // compile and cache first), or fail when the process exits or the deadline passes.
+  const printed = await withTimeout(
+    new Promise<string>((resolve, reject) => {
+      const look = () => {
+        const line = /(http:\/\/\S+)\s/.exec(output);
+        if (line !== null) resolve(line[1]);
+      };
+      child.stdout!.on("data", look);
+      child.stderr!.on("data", look);
+      child.once("exit", (code, signal) => {
+        reject(new Error(`${command.join(" ")} exited (${code ?? signal})`));
+      });
+    }),
+    60_000,
+    `${command.join(" ")} printed no URL`,
+  ).catch((error: Error) => assert.fail(`${error.message}:\n${output}`));
+  const connection = await withTimeout(connectClient(url), WAIT_MS, `connecting to ${url}`);
+  try {
+    const result = await connection.client.callTool(
+      { name: "greet", arguments: { name: "Ada" } },
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    const answer = (result.content as { text: string }[])[0].text;
+    return { answer, printed, url, inspector: await inspect(port) };
+  } finally {
+    await connection.close();
   }
+}
+
+const RUNS = [["Deno", "deno"], ["Bun", "bun"], ["Node", "node24"], ["Node", "node22"]] as const;
+let walks: Map<string, Promise<Walked>> | undefined;
+
+/** `binary`'s walk; the first call starts all four at once. */
+function walked(binary: string): Promise<Walked> {
+  walks ??= new Map(RUNS.map(([runtime, name]) => {
+    const walking = walk(runtime, BINARIES[name]);
+    walking.catch(() => {}); // reported by its own test, which awaits it
+    return [name, walking];
+  }));
+  return walks.get(binary)!;
 }
 
 describe("README Quickstart", () => {
@@ -249,21 +268,14 @@ describe("README Quickstart", () => {
     assert.ok(line <= 100, `the client command starts on line ${line}`);
   });
 
-  for (
-    const [runtime, binary] of [
-      ["Deno", "deno"],
-      ["Bun", "bun"],
-      ["Node", "node24"],
-      ["Node", "node22"],
-    ] as const
-  ) {
+  for (const [runtime, binary] of RUNS) {
     it(`runs as written on ${binary}`, async () => {
       assert.equal(serveOf(runtime).command[0], binary.startsWith("node") ? "node" : binary);
-      const walked = await walk(runtime, BINARIES[binary]);
-      assert.equal(walked.answer, "Hello, Ada!");
-      assert.equal(walked.printed, walked.url, "main.ts prints the MCP endpoint's URL");
-      assert.equal(walked.inspector.code, 0, walked.inspector.stdout);
-      assert.ok(walked.inspector.stdout.includes(clientCommand().prints), walked.inspector.stdout);
+      const run = await walked(binary);
+      assert.equal(run.answer, "Hello, Ada!");
+      assert.equal(run.printed, run.url, "main.ts prints the MCP endpoint's URL");
+      assert.equal(run.inspector.code, 0, run.inspector.stdout);
+      assert.ok(run.inspector.stdout.includes(clientCommand().prints), run.inspector.stdout);
     });
   }
 });

@@ -3,11 +3,12 @@
  * (Node 24, as a child process, scoped by examples/testing/vitest.config.ts
  * to that directory's `*.vitest.ts` files) and asserts its two tests passed;
  * and, so a pass means something, runs a deliberately failing file the same
- * way and asserts vitest reports it failed. Node only: vitest runs on Node
- * whichever runtime spawns it, so Deno and Bun would repeat the same run.
+ * way and asserts vitest reports it failed. The two runs are independent
+ * processes, so they run at once. Node only: vitest runs on Node whichever
+ * runtime spawns it, so Deno and Bun would repeat the same run.
  */
 
-import { it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -70,17 +71,19 @@ function vitest(root: string): Promise<{ code: number; report: VitestReport; out
   });
 }
 
-it("vitest runs examples/testing/greeter.vitest.ts: both eras pass", { skip }, async () => {
-  const { code, report, output } = await vitest(`${ROOT}examples/testing`);
-  assert.equal(code, 0, output);
-  assert.equal(report.success, true, output);
-  assert.equal(report.numPassedTests, 2, output);
-  assert.equal(report.numFailedTests, 0, output);
-});
+describe("the test kit under vitest", { concurrency: true }, () => {
+  it("vitest runs examples/testing/greeter.vitest.ts: both eras pass", { skip }, async () => {
+    const { code, report, output } = await vitest(`${ROOT}examples/testing`);
+    assert.equal(code, 0, output);
+    assert.equal(report.success, true, output);
+    assert.equal(report.numPassedTests, 2, output);
+    assert.equal(report.numFailedTests, 0, output);
+  });
 
-it("the control: a failing expectation in a kit test fails vitest's run", { skip }, async () => {
-  const { code, report, output } = await vitest(`${ROOT}tests/e2e/examples/vitest_failing`);
-  assert.notEqual(code, 0, output);
-  assert.equal(report.success, false, output);
-  assert.equal(report.numFailedTests, 1, output);
+  it("the control: a failing expectation in a kit test fails vitest's run", { skip }, async () => {
+    const { code, report, output } = await vitest(`${ROOT}tests/e2e/examples/vitest_failing`);
+    assert.notEqual(code, 0, output);
+    assert.equal(report.success, false, output);
+    assert.equal(report.numFailedTests, 1, output);
+  });
 });

@@ -226,6 +226,8 @@ describe("scripts/check_guides.ts", () => {
   it("fails on a page whose block does not type-check, and passes it fixed", {
     timeout: 240_000,
   }, () => {
+    // One page for both runs: main() checks its block at the same path each time, so the second
+    // deno check reuses the first one's incremental build (half the time) instead of starting cold.
     const folder = join(ROOT, ".tmp", `check-guides-test-${process.pid}`);
     mkdirSync(folder, { recursive: true });
     const page = join(folder, "page.md");
