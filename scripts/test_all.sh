@@ -84,10 +84,14 @@ run_deno() {
   DENO_JOBS="${DENO_JOBS:-2}" NO_COLOR=1 deno test -A --parallel "${deno_check[@]}" \
     --junit-path="$logs/deno.xml" "${deno_files[@]}"
 }
+# Bun's runner fails a test, or a hook such as a rig's start, past its --timeout (5 s unless
+# given); Node's and Deno's runners set none, and every wait in a test has its own deadline. At
+# 30 s, a before() starting workerd or the Inspector CLI beside the other lanes was cut on a loaded
+# machine while the same file passed on the other runtimes: 120 s is a hang guard, not a judge.
 run_bun() {
   local runtime_files
   files_of bun
-  bun test --parallel=2 --timeout 30000 --reporter=junit --reporter-outfile="$logs/bun.xml" \
+  bun test --parallel=2 --timeout 120000 --reporter=junit --reporter-outfile="$logs/bun.xml" \
     "${runtime_files[@]/#/./}"
 }
 version_of() {
