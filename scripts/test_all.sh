@@ -7,7 +7,7 @@
 # The suite mostly waits (sockets, child processes, Redis rigs), so runtimes run
 # at once in lanes, each printing its whole log when it ends: TEST_LANES=3 (the
 # default: Node 24, which has the most files and runs NODE24_CONCURRENCY of them
-# at a time (default 3); Node 22 then Deno; Bun), 2 (Node 24 then Bun beside
+# at a time (default 2); Node 22 then Deno; Bun), 2 (Node 24 then Bun beside
 # Node 22 then Deno), 4 (all at once); TEST_LANES=1 runs them one after the
 # other with live output.
 # Usage: npm test   (or: bash scripts/test_all.sh [test files or folders...]);
@@ -56,7 +56,7 @@ run_node() { # label binary
     else isolation=(--test-isolation=none); fi
   fi
   local concurrency=2
-  [ "$1" = node24 ] && concurrency="${NODE24_CONCURRENCY:-3}"
+  [ "$1" = node24 ] && concurrency="${NODE24_CONCURRENCY:-2}"
   "$2" --test "${isolation[@]}" --test-concurrency="$concurrency" --test-reporter=spec \
     --test-reporter-destination=stdout --test-reporter=./scripts/file_times_reporter.ts \
     --test-reporter-destination="$logs/$1.times" "${runtime_files[@]}"
