@@ -53,6 +53,8 @@ export class EventBudget {
   #since = 0;
   /** The look in progress (one at a time: writes meanwhile count towards the next). */
   #looking: Promise<void> | undefined;
+  /** How many looks have begun. */
+  #started = 0;
 
   /** A watch on `options.namespace`'s bytes. */
   constructor(options: EventBudgetOptions) {
@@ -63,20 +65,33 @@ export class EventBudget {
   /**
    * Counts a write's bytes (`delta`, negative when it freed more than it added); once they
    * reach a chunk, looks at the total and evicts while it is over the budget, `stream` (the
-   * row id written) last, before resolving.
+   * row id written) last, before resolving; again while the bytes written meanwhile reach a
+   * chunk.
    */
   async written(delta: number, stream: string): Promise<void> {
     if (delta <= 0) return;
     this.#since += delta;
-    if (this.#since < this.#every) return;
-    if (this.#looking !== undefined) return await this.#looking;
-    this.#since = 0;
-    const look = this.#look(stream);
-    this.#looking = look;
-    try {
-      await look;
-    } finally {
-      this.#looking = undefined;
+    // A look that began before this write may have read the total without it: wait for it, and
+    // then, while the bytes written meanwhile reach a chunk, for a look that began after it.
+    const before = this.#started;
+    while (this.#since >= this.#every) {
+      const running = this.#looking;
+      if (running !== undefined) {
+        const number = this.#started;
+        await running;
+        if (number > before) return;
+        continue;
+      }
+      this.#since = 0;
+      this.#started++;
+      const look = this.#look(stream);
+      this.#looking = look;
+      try {
+        await look;
+      } finally {
+        this.#looking = undefined;
+      }
+      return;
     }
   }
 

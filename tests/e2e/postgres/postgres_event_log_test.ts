@@ -1,7 +1,8 @@
 /**
  * The Postgres event log between instances, against a real PostgreSQL 15 this file starts (the
  * behaviours of one log are the contract's, postgres_event_log_contracts_test.ts): two instances
- * writing at once into one byte budget never pass it and its row always equals the data held; a
+ * writing at once into one byte budget pass it by at most a chunk each (docs/postgres.md) and its
+ * rows always equal the data held; a
  * follower on one instance is woken by the other's NOTIFY, not its poll; a writer that closed
  * is reported lost with the requests its stream answered; rows past their deadline are ignored
  * by reads and gone after one sweep, in batches, with the streams of a session whose record the
@@ -13,6 +14,7 @@ import {
   type PostgresBackend,
 } from "../../../src/postgres/postgres_backend.ts";
 import { EVENT_EXPIRY_BATCH } from "../../../src/postgres/postgres_expiry.ts";
+import { lookEvery } from "../../../src/postgres/event_log/event_log_budget.ts";
 import { until, within } from "../../helpers.ts";
 import { itPostgres, migratedPostgresWithClientForFile } from "./postgres_server.ts";
 
@@ -60,7 +62,7 @@ async function totals(namespace: string) {
 }
 
 itPostgres(
-  "two instances writing at once never pass the byte budget, and its row equals the data held",
+  "two instances writing at once pass the byte budget by a chunk each at most; its rows equal the data",
   async () => {
     const namespace = "budget-two";
     const maxTotalBytes = 20_000;
@@ -78,7 +80,11 @@ itPostgres(
         Array.from({ length: 30 }, (_, i) => [write(a, "a", i), write(b, "b", i)]).flat(),
       );
       const held = await totals(namespace);
-      assert.ok(held.events <= maxTotalBytes, `held ${held.events} bytes of ${maxTotalBytes}`);
+      // The documented bound: each instance reads the total once it has written a chunk since
+      // its last look, so at most a chunk each (312 bytes here) goes unseen. Until 2026-11-29
+      // writes that landed while a look ran were never looked at: 1,500 bytes over, once on Bun.
+      const bound = maxTotalBytes + 2 * lookEvery(maxTotalBytes);
+      assert.ok(held.events <= bound, `held ${held.events} bytes of ${maxTotalBytes} (+ 2 chunks)`);
       assert.ok(held.events >= maxTotalBytes / 2, `positive control: ${held.events} bytes kept`);
       assert.deepEqual(held, {
         budget: held.events,
