@@ -79,10 +79,13 @@ itPostgres(
   "Postgres stopped: 503 + Retry-After at once, never let through; served again after its restart",
   async () => {
     const reports: Error[] = [];
+    // statementTimeoutMs bounds each request. Connecting keeps its default deadline: the stopped
+    // server refuses connections at once, so a shorter one tests nothing here, while on a loaded
+    // machine 1 s failed the backend's startup, and a pool whose connects take about 1 s never
+    // connected again after the restart (each attempt cut at 1 s): every proof stayed refused.
     const backend = await createPostgresBackend({ url: postgresServer().url }, {
       namespace: `d${++n}`,
       statementTimeoutMs: 1_000,
-      connectTimeoutMs: 1_000,
       listen: false,
       onError: (error) => reports.push(error as Error),
     });
@@ -106,8 +109,15 @@ itPostgres(
         "told once per outage",
       );
       await postgresServer().restart();
+      // While the pool reconnects each proof is refused as above or taken: nothing else.
       await until(
-        async () => (await send(handler, await proofOf(key))).status === 200,
+        async () => {
+          const answer = await send(handler, await proofOf(key));
+          if (answer.status === 200) return true;
+          assert.equal(answer.status, 503, "refused or taken, never another answer");
+          assert.equal(answer.headers.get("retry-after"), "1");
+          return false;
+        },
         "proofs to be taken again after the restart",
         15_000,
         200,
