@@ -21,7 +21,13 @@
 import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
-import { cpuSeconds, type Runtime, type ServerProcess, startServer } from "./lib/proc.ts";
+import {
+  cpuSeconds,
+  inTurnOrTogether,
+  type Runtime,
+  type ServerProcess,
+  startServer,
+} from "./lib/proc.ts";
 import { ECHO_TEXT } from "./lib/protocol.ts";
 import { writeSection } from "./lib/results_section.ts";
 import { fmt, perCpu, rate } from "./scale_out/report.ts";
@@ -36,7 +42,7 @@ import {
   sessionsOf,
 } from "./scale_out/calls.ts";
 import { type BenchPostgres, startBenchPostgres } from "./scale_out/postgres.ts";
-import { type Cli, parseCli, ROUNDS, SERVER, SESSIONS, WORKERS } from "./scale_out/settings.ts";
+import { type Cli, parseCli, SERVER, SESSIONS, WORKERS } from "./scale_out/settings.ts";
 
 const SECTION = "## Scale-out: 2 instances + Postgres against 1 in memory";
 
@@ -103,12 +109,21 @@ async function benchRuntime(runtime: Runtime, pg: BenchPostgres, cli: Cli, prepa
     const sharedSide = { targets: sharedTargets, serving };
     const echo = (id: number) => call(id, "echo", { text: ECHO_TEXT });
     const progress = (id: number) => call(id, "progress10", {}, `p${id}`);
-    const warm = Math.max(1, cli.seconds / 5);
-    await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
-    await drive(sharedTargets, serving, warm, echo, isEcho);
+    if (cli.sizes.warmup) {
+      const warm = Math.max(1, cli.seconds / 5);
+      await drive(memoryTargets, [memory.pid], warm, echo, isEcho);
+      await drive(sharedTargets, serving, warm, echo, isEcho);
+    }
     const pair = async (body: (id: number) => string, check: typeof isEcho): Promise<Pair> => {
       postgresSpent = 0;
-      const measured = await compare(memorySide, sharedSide, cli.seconds, body, check);
+      const measured = await compare(
+        memorySide,
+        sharedSide,
+        cli.seconds,
+        body,
+        check,
+        cli.sizes.rounds,
+      );
       for (const side of [measured.memory, measured.shared]) {
         if (side.bad > 0) throw new Error(`${runtime}: ${side.bad} wrong answers`);
       }
@@ -119,10 +134,10 @@ async function benchRuntime(runtime: Runtime, pg: BenchPostgres, cli: Cli, prepa
     const byInstance = await pg.connections(app);
     const connections = ["a", "b"].map((name) => byInstance.get(app + name) ?? 0);
 
-    // Statements per call: counted over N calls, less the idle rate over a second before.
+    // Statements per call: counted over N calls, less the idle rate read over `idleMs` before.
     await pg.resetStatements();
     const idleStart = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, cli.sizes.idleMs));
     const idle = await pg.statements();
     const idleMs = performance.now() - idleStart;
     if (process.env.BENCH_DEBUG) console.error(`idle: ${await pg.statementList()}`);
@@ -193,8 +208,10 @@ function report(reports: RuntimeReport[], cli: Cli, pgVersion: string, seconds: 
     } --seconds ${cli.seconds}${cli.smoke ? " --smoke" : ""}\` (${
       fmt(seconds)
     } s in all); do not edit.`,
-    `- Load and method as the Redis section's (bench/scale_out/): ${WORKERS} \`fetch\` callers in the driver, ${SESSIONS} sessions, ${ROUNDS} alternating slices per side, summed; every request to the other instance than the one before. The instances keep sessions, \`streams.eventLog\` and \`bus\` on Postgres with \`createPostgresBackend\`'s defaults for a direct connection (a pool of 3, LISTEN/NOTIFY wake-ups, named statements), and in the "unnamed" rows with \`preparedStatements: false\`, as behind a pooler in transaction mode. Per CPU-second counts both instances and every Postgres process (the postmaster and its children, reaped ones included); "Postgres share" is its part of that CPU. Rounds: each round's throughput ratio, lowest to highest.`,
-    `- Statements: every statement a client ran (pg_stat_statements, preloaded for the run), the idle traffic over as long (read over 1 s before) subtracted. Round trips: one per statement, plus one per statement with parameters when unnamed (postgres.js describes it first); named statements are described once per connection.`,
+    `- Load and method as the Redis section's (bench/scale_out/): ${WORKERS} \`fetch\` callers in the driver, ${SESSIONS} sessions, ${cli.sizes.rounds} alternating slices per side, summed; every request to the other instance than the one before. The instances keep sessions, \`streams.eventLog\` and \`bus\` on Postgres with \`createPostgresBackend\`'s defaults for a direct connection (a pool of 3, LISTEN/NOTIFY wake-ups, named statements), and in the "unnamed" rows with \`preparedStatements: false\`, as behind a pooler in transaction mode. Per CPU-second counts both instances and every Postgres process (the postmaster and its children, reaped ones included); "Postgres share" is its part of that CPU. Rounds: each round's throughput ratio, lowest to highest.`,
+    `- Statements: every statement a client ran (pg_stat_statements, preloaded for the run), the idle traffic over as long (read over ${
+      cli.sizes.idleMs / 1_000
+    } s before) subtracted. Round trips: one per statement, plus one per statement with parameters when unnamed (postgres.js describes it first); named statements are described once per connection.`,
     "",
     "| runtime (load) | workload | 1 instance, memory (req/s, per CPU-s) | 2 instances + Postgres (req/s, per CPU-s) | ratio (throughput) | rounds | ratio per CPU-s | Postgres share of CPU | target (throughput) |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -244,12 +261,14 @@ async function main(): Promise<void> {
   const pg = await startBenchPostgres();
   const reports: RuntimeReport[] = [];
   try {
-    // A smoke run checks the default configuration only (it stays short).
+    // A smoke run checks the default configuration only (it stays short), its runtimes side by
+    // side.
     for (const prepared of cli.smoke ? [true] : [true, false]) {
-      for (const runtime of cli.runtimes) {
+      const runtimes = cli.runtimes.map((runtime) => () => {
         console.error(`== ${runtime}${prepared ? "" : ", unnamed statements"}`);
-        reports.push(await benchRuntime(runtime, pg, cli, prepared));
-      }
+        return benchRuntime(runtime, pg, cli, prepared);
+      });
+      reports.push(...await inTurnOrTogether(runtimes, cli.sizes.together));
     }
   } finally {
     await pg.stop();

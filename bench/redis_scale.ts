@@ -39,14 +39,21 @@
  *                                   throughput and latency rows (its own section; no MONITOR
  *                                   round trips, idle-session memory or fan-out table there)
  *     [--append bench/RESULTS.md]   replace (or add) this report's section in a results file
- *     [--smoke]                     tiny loads and samples: checks that it runs and answers right (CI)
+ *     [--smoke]                     one short slice and a sample or a few calls of each row:
+ *                                   checks that it runs and answers right (CI), measures nothing
  * `npm run bench` runs it after bench/run.ts, appending to bench/RESULTS.md.
  */
 
 import { loadavg } from "node:os";
 import { writeSection } from "./lib/results_section.ts";
 import { freeRigPort as freePort } from "../scripts/rig_processes.ts";
-import { type Runtime, type ServerProcess, startServer } from "./lib/proc.ts";
+import {
+  inTurnOrTogether,
+  type Runtime,
+  RUNTIMES,
+  type ServerProcess,
+  startServer,
+} from "./lib/proc.ts";
 import { measureFanout } from "./lib/redis_fanout.ts";
 import { ECHO_TEXT } from "./lib/protocol.ts";
 import {
@@ -78,7 +85,8 @@ import {
 
 /** One runtime's figures: the instances started, measured and stopped. */
 async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, sizes: Sizes) {
-  const prefix = `bench${Date.now()}:`;
+  // Each runtime's own (a smoke run's start in the same millisecond), all of one length.
+  const prefix = `bench${Date.now() + RUNTIMES.indexOf(runtime)}:`;
   // Each step's seconds on stderr: where a run's time goes.
   let stepStart = performance.now();
   const step = (name: string) => {
@@ -107,12 +115,11 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     const echo = (id: number) => call(id, "echo", { text: ECHO_TEXT });
     const progress = (id: number) => call(id, "progress10", {}, `p${id}`);
     const spread = (id: number) => call(id, "progress10spread", {}, `p${id}`);
-    const warm = Math.max(1, seconds / 5);
     const memorySide = { targets: memoryTargets, serving: [memory.pid] };
     const redisSide = { targets: redisTargets, serving: [a.pid, b.pid, ...redis.pids] };
     const floorSide = { targets: floorTargets, serving: [fa.pid, fb.pid, ...redis.pids] };
-    for (const side of [memorySide, redisSide, floorSide]) {
-      await drive(side.targets, side.serving, warm, echo, isEcho);
+    for (const side of sizes.warmup ? [memorySide, redisSide, floorSide] : []) {
+      await drive(side.targets, side.serving, Math.max(1, seconds / 5), echo, isEcho);
     }
     /** Memory, tether on Redis and the floor on Redis in alternating slices, then summed. */
     const sides = async (
@@ -126,6 +133,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
         body,
         check,
         workers,
+        sizes.rounds,
       );
       const rounds = ratios.map(([, tether, floor]) => tether / floor);
       return { memory: loads[0], redis: loads[1], floor: loads[2], rounds };
@@ -137,7 +145,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     step("throughput");
 
     // Redis commands per call, every command Redis ran (scripts' own too), idle traffic subtracted.
-    const idleCommands = await idleRate(redis, 1_000);
+    const idleCommands = await idleRate(redis, sizes.idleMs);
     const count = (targets: Target[], body: (id: number) => string, workers = WORKERS) =>
       commandsPerCall(redis, targets, body, isDone, sizes.monitoredCalls, workers, idleCommands);
     const countJson = (targets: Target[]) =>
@@ -195,7 +203,7 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
     // Round trips to Redis per JSON tools/call: commands from clients (MONITOR lines not
     // from Lua) over N calls, less the idle traffic (bus reads, heartbeats) over as long.
     const monitor = await redis.monitor();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, sizes.idleMs));
     const idle = monitor.take();
     const idlePerMs = idle.clients / idle.ms;
     const calls = sizes.monitoredCalls;
@@ -267,10 +275,12 @@ async function main(): Promise<void> {
   const redis = cli.cluster ? await startCluster() : await startRedis();
   const reports: RuntimeReport[] = [];
   try {
-    for (const runtime of cli.runtimes) {
+    // A smoke run's runtimes side by side (its step lines name their runtime).
+    const runtimes = cli.runtimes.map((runtime) => () => {
       console.error(`== ${runtime}`);
-      reports.push(await benchRuntime(runtime, redis, cli.seconds, cli.sizes));
-    }
+      return benchRuntime(runtime, redis, cli.seconds, cli.sizes);
+    });
+    reports.push(...await inTurnOrTogether(runtimes, cli.sizes.together));
   } finally {
     await redis.stop();
   }

@@ -11,7 +11,7 @@
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
  *   npm run bench           (node_modules/node24/bin/node bench/run.ts, then the scale-out report)  full run, writes bench/RESULTS.md and docs/performance.md's table
- *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (~3 min), exits 1 on any wrong answer
+ *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (under a minute), exits 1 on any wrong answer
  *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *            --wide (the rows without a target that need servers of their own, plans.ts `wideOnly`)
@@ -24,14 +24,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { wrkBinary } from "./lib/wrk.ts";
-import { BINARIES, ROOT } from "./lib/proc.ts";
+import { BINARIES, inTurnOrTogether, ROOT, type Runtime } from "./lib/proc.ts";
 import { parseCli } from "./run/cli.ts";
-import {
-  floorScalePhase,
-  memoryPhase,
-  scaleRecheckPhase,
-  streamsPhase,
-} from "./run/memory_streams.ts";
+import { memoryPhase, streamsPhase } from "./run/memory_streams.ts";
+import { floorScalePhase, scaleRecheckPhase } from "./run/scale_pairs.ts";
 import { WORKLOADS } from "./run/plans.ts";
 import { FULL, type Settings, SMOKE } from "./run/settings.ts";
 import { calibrate, conditions, machine, report } from "./run/report.ts";
@@ -59,14 +55,16 @@ async function main(): Promise<void> {
     " ",
   );
   conditions.loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  conditions.effectiveCores = await calibrate();
+  // A smoke run compares nothing: the calibration's few seconds would buy it nothing.
+  if (!settings.smoke) conditions.effectiveCores = await calibrate();
   console.log(
     `tether bench: ${cli.smoke ? "smoke" : "full"} run on ${
       cli.runtimes.join(", ")
     } — ${machine()}; ` +
-      `two busy threads get ${
-        conditions.effectiveCores.toFixed(2)
-      } cores; load average ${conditions.loadBefore}`,
+      (settings.smoke
+        ? ""
+        : `two busy threads get ${conditions.effectiveCores.toFixed(2)} cores; `) +
+      `load average ${conditions.loadBefore}`,
   );
 
   if (cli.generator === "autocannon") {
@@ -76,17 +74,41 @@ async function main(): Promise<void> {
         : "--generator autocannon: autocannon drives every workload",
     );
   }
-  for (const runtime of cli.runtimes) {
+  const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
+  const servers = cli.onlyServers;
+  // A smoke run opens its streams on the throughput phase's processes of the same servers.
+  const streams = workloads.includes("streams");
+  const alongside = streams && settings.concurrent;
+  /** One runtime's phases: in turn, or side by side (a smoke run). */
+  const runtimePhases = async (runtime: Runtime) => {
     console.log(`\n== ${runtime}`);
-    const workloads = cli.onlyWorkloads.length > 0 ? cli.onlyWorkloads : [...WORKLOADS];
-    await throughputPhase(runtime, workloads, cli.onlyServers, settings);
-    if (workloads.includes("memory")) {
-      await memoryPhase(runtime, cli.onlyServers, settings);
-      await floorScalePhase(runtime, cli.onlyServers, settings);
-      await scaleRecheckPhase(runtime, cli.onlyServers, settings);
-    }
-    if (workloads.includes("streams")) await streamsPhase(runtime, cli.onlyServers, settings);
-  }
+    const phases = [
+      () =>
+        throughputPhase(
+          runtime,
+          workloads,
+          servers,
+          settings,
+          alongside ? (running) => streamsPhase(runtime, servers, settings, running) : undefined,
+        ),
+      async () => {
+        if (!workloads.includes("memory")) return;
+        const scaling = [
+          () => memoryPhase(runtime, servers, settings),
+          () => floorScalePhase(runtime, servers, settings),
+        ];
+        await inTurnOrTogether(scaling, settings.concurrent);
+        await scaleRecheckPhase(runtime, servers, settings);
+      },
+      async () => {
+        if (streams && !alongside) await streamsPhase(runtime, servers, settings);
+      },
+    ];
+    await inTurnOrTogether(phases, settings.concurrent);
+  };
+  // The runtimes in turn, a smoke run's too: three runtimes' servers at once starve the driver
+  // on a loaded 2-core host (its requests then outwait a server's 5 s keep-alive).
+  for (const runtime of cli.runtimes) await runtimePhases(runtime);
 
   conditions.loadAfter = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const seconds = (performance.now() - started) / 1000;

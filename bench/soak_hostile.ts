@@ -12,14 +12,17 @@
  *
  *   node bench/soak_hostile.ts                 10 minutes, Deno, Bun and Node side by side
  *   node bench/soak_hostile.ts --minutes 2 --runtime node
- *   node bench/soak_hostile.ts --smoke         30 s (CI: the loop still runs and nothing dies)
+ *   node bench/soak_hostile.ts --smoke         every worker sends each of its hostile requests
+ *                                              once, the OAuth fixture both bad tokens (CI: a
+ *                                              few seconds; nothing dies)
  *
- * Exits 1 when a server dies or a runtime's RSS is not flat (not in smoke mode: 30 s is warm-up).
+ * Exits 1 when a server dies or a runtime's RSS is not flat (not in smoke mode: it measures no
+ * growth).
  */
 
-import { type Runtime, RUNTIMES } from "./lib/proc.ts";
+import { inTurnOrTogether, type Runtime, RUNTIMES } from "./lib/proc.ts";
 import { deadPort, type Fixture, rssOf, startFixture, startSink } from "./soak/processes.ts";
-import { badTokenLoop, hostileLoop, type Tally } from "./soak/traffic.ts";
+import { badTokenLoop, HOSTILE_SCENARIOS, hostileLoop, type Tally } from "./soak/traffic.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -27,7 +30,9 @@ const option = (name: string) => {
   return at === -1 ? undefined : args[at + 1];
 };
 const smoke = args.includes("--smoke");
-const minutes = Number(option("--minutes") ?? (smoke ? 0.5 : 10));
+const minutes = Number(option("--minutes") ?? 10);
+/** A smoke run's rounds: each hostile scenario once per worker, each bad token once. */
+const SMOKE_ROUNDS = { hostile: HOSTILE_SCENARIOS, badToken: 2 };
 const runtimes = (option("--runtime") ?? "all") === "all"
   ? RUNTIMES
   : (option("--runtime")!.split(",") as Runtime[]);
@@ -73,25 +78,43 @@ async function main(): Promise<void> {
     SESSION_IDLE_MS: smoke ? "10000" : "120000",
   };
   console.log(
-    `soak: ${minutes} min on ${
+    `soak: ${smoke ? "smoke (each request once per worker)" : `${minutes} min`} on ${
       runtimes.join(", ")
     }; ${WORKERS} workers per server; OTLP sink ${sink.url}; ` +
       `OAuth issuer 127.0.0.1:${issuerPort} (never answers)`,
   );
-  const runs: RuntimeRun[] = [];
-  for (const runtime of runtimes) {
+  const oauthEnv = { ...otel, OAUTH_ISSUER: `http://127.0.0.1:${issuerPort}` };
+  const fixturesOf = async (runtime: Runtime) => {
     const hostile = await startFixture(runtime, otel);
-    const oauth = await startFixture(runtime, {
-      ...otel,
-      OAUTH_ISSUER: `http://127.0.0.1:${issuerPort}`,
-    });
-    runs.push({ runtime, hostile, oauth, tally: new Map(), oauthTally: new Map(), samples: [] });
-  }
+    return { hostile, oauth: await startFixture(runtime, oauthEnv) };
+  };
+  // A smoke run starts the runtimes' fixtures side by side.
+  const fixtures = await inTurnOrTogether(
+    runtimes.map((runtime) => () => fixturesOf(runtime)),
+    smoke,
+  );
+  const runs: RuntimeRun[] = runtimes.map((runtime, i) => ({
+    runtime,
+    ...fixtures[i],
+    tally: new Map(),
+    oauthTally: new Map(),
+    samples: [],
+  }));
   const stop = new AbortController();
   const started = Date.now();
+  const rounds = smoke ? SMOKE_ROUNDS : { hostile: Infinity, badToken: Infinity };
   const loops = runs.flatMap((run) => [
-    ...Array.from({ length: WORKERS }, () => hostileLoop(run.hostile.url, run.tally, stop.signal)),
-    badTokenLoop(run.oauth.url, `http://127.0.0.1:${issuerPort}`, run.oauthTally, stop.signal),
+    ...Array.from(
+      { length: WORKERS },
+      () => hostileLoop(run.hostile.url, run.tally, stop.signal, rounds.hostile),
+    ),
+    badTokenLoop(
+      run.oauth.url,
+      `http://127.0.0.1:${issuerPort}`,
+      run.oauthTally,
+      stop.signal,
+      rounds.badToken,
+    ),
   ]);
   const sample = () => {
     for (const run of runs) {
@@ -112,7 +135,11 @@ async function main(): Promise<void> {
     console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${line}`);
   };
   const sampler = setInterval(sample, SAMPLE_MS);
-  await new Promise((resolve) => setTimeout(resolve, minutes * 60_000));
+  if (smoke) {
+    // Its loops end by themselves; then a moment for an exit one of their requests caused.
+    await Promise.all(loops);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } else await new Promise((resolve) => setTimeout(resolve, minutes * 60_000));
   sample();
   clearInterval(sampler);
   stop.abort();
@@ -145,7 +172,8 @@ async function main(): Promise<void> {
         `${mib(hostile[0] ?? 0)} → ${mib(hostile.at(-1) ?? 0)} (max ${
           mib(Math.max(...hostile))
         }) | ` +
-        `${mib(verdictOf.growth)} MiB | ${mib(oauth[0] ?? 0)} → ${mib(oauth.at(-1) ?? 0)} | ` +
+        `${smoke ? "n/a (smoke)" : `${mib(verdictOf.growth)} MiB`} | ` +
+        `${mib(oauth[0] ?? 0)} → ${mib(oauth.at(-1) ?? 0)} | ` +
         `${
           died !== undefined ? `DIED ${died}` : ok ? (smoke ? "ran (smoke)" : "flat") : "GROWING"
         } |`,

@@ -130,7 +130,13 @@ function buildRequests(target: LoadTarget, totals: Totals) {
   }));
 }
 
-function run(target: LoadTarget, seconds: number, totals: Totals): Promise<autocannon.Result> {
+/** One autocannon run of `seconds`, or of `requests` requests when given. */
+function run(
+  target: LoadTarget,
+  seconds: number,
+  totals: Totals,
+  requests?: number,
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -138,6 +144,7 @@ function run(target: LoadTarget, seconds: number, totals: Totals): Promise<autoc
         connections: target.connections,
         pipelining: 1,
         duration: seconds,
+        ...(requests === undefined ? {} : { amount: requests }),
         // autocannon only checks for the end of `duration` once per sample interval (default 1 s).
         sampleInt: 100,
         timeout: 10,
@@ -155,12 +162,17 @@ function run(target: LoadTarget, seconds: number, totals: Totals): Promise<autoc
 }
 
 /** One measured slice, added to `totals`. */
-async function slice(target: LoadTarget, seconds: number, totals: Totals): Promise<void> {
+async function slice(
+  target: LoadTarget,
+  seconds: number,
+  totals: Totals,
+  requests?: number,
+): Promise<void> {
   const cpuBefore = cpuSeconds(target.pid);
   const genBefore = process.cpuUsage();
   const okBefore = totals.ok;
   const started = performance.now();
-  const result = await run(target, seconds, totals);
+  const result = await run(target, seconds, totals, requests);
   const wall = (performance.now() - started) / 1000;
   totals.sliceRates.push((totals.ok - okBefore) / (result.duration > 0 ? result.duration : wall));
   const cpu = cpuSeconds(target.pid) - cpuBefore;
@@ -221,11 +233,22 @@ export interface Interleaving {
   rounds: number;
   /** Seconds per target per round. */
   slice: number;
+  /**
+   * Requests per target per round: a slice ends after that many answers (a smoke run, which
+   * checks answers and measures nothing). @default none: the slice's seconds
+   */
+  requests?: number;
+  /**
+   * Every target of a round driven at once instead of one after the other (a smoke run: nothing
+   * is compared, and the CPU figures of targets driven at once mean nothing). @default false
+   */
+  together?: boolean;
 }
 
 /**
  * Warms every target, then measures them in `rounds` rounds of one slice
- * each, the order rotated by one every round. Returns results in target order.
+ * each, the order rotated by one every round (`together`: all at once; see
+ * {@linkcode Interleaving}). Returns results in target order.
  * `onError` gets a target whose slice threw; its result is then partial.
  */
 export async function measureInterleaved(
@@ -249,11 +272,14 @@ export async function measureInterleaved(
       await attempt(i, () => run(targets[i], timing.warmup, new Totals()));
     }
   }
+  const measured = (i: number) =>
+    attempt(i, () => slice(targets[i], timing.slice, totals[i], timing.requests));
   for (let round = 0; round < timing.rounds; round++) {
-    for (let k = 0; k < targets.length; k++) {
-      const i = (k + round) % targets.length;
-      await attempt(i, () => slice(targets[i], timing.slice, totals[i]));
+    if (timing.together) {
+      await Promise.all(targets.map((_, i) => measured(i)));
+      continue;
     }
+    for (let k = 0; k < targets.length; k++) await measured((k + round) % targets.length);
   }
   return totals.map(summarize);
 }

@@ -183,6 +183,25 @@ export function startServer(
   });
 }
 
+/**
+ * Runs `steps` one after another, or all at once with `together` (a smoke run, which measures
+ * nothing one step's load could spoil); their results in order. Together, every step ends before
+ * the first error is thrown, so none leaves its processes running behind it.
+ */
+export async function inTurnOrTogether<T>(
+  steps: readonly (() => Promise<T>)[],
+  together: boolean,
+): Promise<T[]> {
+  if (!together) {
+    const results: T[] = [];
+    for (const step of steps) results.push(await step());
+    return results;
+  }
+  const outcomes = await Promise.allSettled(steps.map((step) => step()));
+  for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
+
 let clockTicks: number | undefined;
 
 /** utime + stime of a process (all its threads), in seconds. */

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { type Runtime, type ServerProcess, startServer } from "./proc.ts";
+import { type Runtime, RUNTIMES, type ServerProcess, startServer } from "./proc.ts";
 import { ECHO_TEXT, INIT_HEADERS, initializeBody, MCP_PATH, POST_HEADERS } from "./protocol.ts";
 
 /** Bytes out of Redis and commands: per request in a workload, per instance-second when idle. */
@@ -151,7 +151,8 @@ export async function measureFanout(
 ): Promise<FanoutRow[]> {
   const rows: FanoutRow[] = [];
   for (const count of options.counts) {
-    const prefix = `fanout${count}-${Date.now()}:`;
+    // Each runtime's own (a smoke run's run side by side), all of one length.
+    const prefix = `fanout${count}-${Date.now() + RUNTIMES.indexOf(runtime)}:`;
     const started: ServerProcess[] = [];
     try {
       for (let i = 0; i < count; i++) {

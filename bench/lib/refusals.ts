@@ -224,8 +224,10 @@ const EVIL_ORIGIN = "http://evil.example";
 
 /**
  * Sends every probe of {@linkcode REFUSAL_PROBES} to the server on `port`
- * (each on a fresh session), after the positive control. `accept` is the
- * Accept header its timed rows were driven with.
+ * (each on a fresh session), after the positive control; with `together`,
+ * all at once (a smoke run: a server whose sessions take a second each is
+ * probed in seconds, not tens of them). `accept` is the Accept header its
+ * timed rows were driven with.
  *
  * @example
  * ```ts
@@ -234,7 +236,11 @@ const EVIL_ORIGIN = "http://evil.example";
  * console.log(control, outcomes.map((o) => `${o.probe}: ${o.answer}`));
  * ```
  */
-export async function probeRefusals(port: number, accept: string): Promise<ServerRefusals> {
+export async function probeRefusals(
+  port: number,
+  accept: string,
+  together = false,
+): Promise<ServerRefusals> {
   const call = async (
     change: (headers: Record<string, string>) => Record<string, string>,
     body?: string,
@@ -259,12 +265,8 @@ export async function probeRefusals(port: number, accept: string): Promise<Serve
       ? answer >= 400 && answer < 500
       : String(answer) === probe.expected,
   });
-  const outcomes: ProbeOutcome[] = [];
-  for (const probe of REFUSAL_PROBES) {
-    if (!controlled) {
-      outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
-      continue;
-    }
+  const outcomeOf = async (probe: RefusalProbe): Promise<ProbeOutcome> => {
+    if (!controlled) return { probe: probe.name, answer: "n/a", refused: undefined };
     let answer: Answer["status"];
     switch (probe.name) {
       case "unknown session":
@@ -274,18 +276,12 @@ export async function probeRefusals(port: number, accept: string): Promise<Serve
       case "ended session": {
         const session = await openSession(port);
         // A server that issues no session (SDK v2 serves 2025 traffic statelessly) has none to end.
-        if (session === undefined) {
-          outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
-          continue;
-        }
+        if (session === undefined) return { probe: probe.name, answer: "n/a", refused: undefined };
         const ended = await send(port, "DELETE", {
           "mcp-session-id": session.id,
           "mcp-protocol-version": session.version,
         });
-        if (ended.status === 405) {
-          outcomes.push({ probe: probe.name, answer: "n/a", refused: undefined });
-          continue;
-        }
+        if (ended.status === 405) return { probe: probe.name, answer: "n/a", refused: undefined };
         const id = ++nextId;
         answer = (await send(port, "POST", {
           ...POST_HEADERS,
@@ -339,8 +335,11 @@ export async function probeRefusals(port: number, accept: string): Promise<Serve
       default:
         throw new Error(`no sender for probe ${probe.name}`);
     }
-    outcomes.push(judge(probe, answer));
-  }
+    return judge(probe, answer);
+  };
+  const outcomes: ProbeOutcome[] = [];
+  if (together) outcomes.push(...await Promise.all(REFUSAL_PROBES.map(outcomeOf)));
+  else for (const probe of REFUSAL_PROBES) outcomes.push(await outcomeOf(probe));
   return { control: controlled, outcomes };
 }
 

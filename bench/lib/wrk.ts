@@ -24,15 +24,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Interleaving, type LoadResult, median } from "./load.ts";
 import { childrenCpuSeconds, cpuSecondsOf } from "./proc.ts";
-import { script, type WrkTarget } from "./wrk_script.ts";
+import { ENOUGH_MARKER, script, type WrkTarget } from "./wrk_script.ts";
 
-/** The wrk binary, or undefined when it is not installed. */
+/** The wrk binary once looked up (`null`: not installed). */
+let binaryFound: string | null | undefined;
+
+/**
+ * The wrk binary, or undefined when it is not installed. Looked up once: the lookup is a
+ * synchronous child process, which on a loaded host holds the driver's event loop for as long as
+ * the child waits for a core, and a smoke run measures with wrk a hundred times.
+ */
 export function wrkBinary(): string | undefined {
-  try {
-    return execFileSync("sh", ["-c", "command -v wrk"]).toString().trim() || undefined;
-  } catch {
-    return undefined;
+  if (binaryFound === undefined) {
+    try {
+      binaryFound = execFileSync("sh", ["-c", "command -v wrk"]).toString().trim() || null;
+    } catch {
+      binaryFound = null;
+    }
   }
+  return binaryFound ?? undefined;
 }
 
 /** `wrk --version` (first line), for the report. */
@@ -64,7 +74,10 @@ interface SliceResult {
   wall: number;
 }
 
-/** One wrk run against `target` for `seconds` (whole seconds); the server's and wrk's CPU over it. */
+/**
+ * One wrk run against `target` for `seconds` (whole seconds; sooner when its script says it has
+ * had enough answers: wrk ends its sleep, and the run, on SIGINT); the server's and wrk's CPU.
+ */
 async function slice(
   binary: string,
   target: WrkTarget,
@@ -88,7 +101,10 @@ async function slice(
     ], { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     child.stdout.on("data", (chunk) => (text += chunk));
-    child.stderr.on("data", (chunk) => (text += chunk));
+    child.stderr.on("data", (chunk) => {
+      text += chunk;
+      if (text.includes(ENOUGH_MARKER)) child.kill("SIGINT");
+    });
     child.on("error", reject);
     child.on(
       "close",
@@ -128,8 +144,9 @@ async function slice(
  * Warms every target for `timing.warmup` seconds (figures discarded), then
  * measures each in `timing.rounds` slices of `timing.slice` seconds (whole
  * seconds: wrk's unit), alternating between targets and rotating their order
- * every round. p50/p99 are the medians of the slices' percentiles.
- * `onError` gets a target whose run threw; its result is then partial.
+ * every round (`timing.together`: all at once). With `timing.requests` each
+ * slice ends after that many answers. p50/p99 are the medians of the slices'
+ * percentiles. `onError` gets a target whose run threw; its result is then partial.
  */
 export async function measureWithWrk(
   targets: readonly WrkTarget[],
@@ -147,7 +164,7 @@ export async function measureWithWrk(
         writeFileSync(sessionsPath, target.sessions.join("\n") + "\n");
       }
       const path = join(dir, `target${index}.lua`);
-      writeFileSync(path, script(target, sessionsPath));
+      writeFileSync(path, script(target, sessionsPath, timing.requests));
       return path;
     });
     const totals = targets.map(() => ({
@@ -202,6 +219,17 @@ export async function measureWithWrk(
       }
     }
     for (let round = 0; round < timing.rounds; round++) {
+      if (timing.together) {
+        // Started one at a time: starting a process holds the event loop until it runs, and the
+        // driver's other requests (on connections a server closes after 5 s idle) go on between.
+        const slices: Promise<void>[] = [];
+        for (let index = 0; index < targets.length; index++) {
+          slices.push(attempt(index, timing.slice, true));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(slices);
+        continue;
+      }
       for (let k = 0; k < targets.length; k++) {
         await attempt((k + round) % targets.length, timing.slice, true);
       }

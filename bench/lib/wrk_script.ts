@@ -74,7 +74,11 @@ function withId(text: string, name: string): string {
  * {@linkcode WrkTraffic.init}). A session id issued to one connection may be
  * used on another: sessions are not bound to connections.
  */
-function initScript(target: WrkTarget, init: NonNullable<WrkTraffic["init"]>): string {
+function initScript(
+  target: WrkTarget,
+  init: NonNullable<WrkTraffic["init"]>,
+  stopAfter: number | undefined,
+): string {
   const table = (headers: Readonly<Record<string, string>>) =>
     Object.entries(headers).map(([name, value]) => `[${lua(name)}] = ${lua(value)}`).join(", ");
   const tests = target.check.contains.map((needle) =>
@@ -135,6 +139,7 @@ function response(status, headers, body)
     bad = bad + 1
     if bad == 1 then first_bad = "status " .. status .. ": " .. string.sub(body, 1, 300) end
   end
+  ${enough(stopAfter)}
 end
 
 function done(summary, latency)
@@ -154,9 +159,33 @@ end
 `;
 }
 
-/** The Lua script of one target; `sessionsPath` holds its session ids, one a line. */
-export function script(target: WrkTarget, sessionsPath: string | undefined): string {
-  if (target.init !== undefined) return initScript(target, target.init);
+/** The marker a script writes to stderr once it has had `stopAfter` answers (wrk.ts stops wrk). */
+export const ENOUGH_MARKER = "TETHER_ENOUGH";
+
+/**
+ * The Lua lines that end a thread's requests after `stopAfter` answers, right or wrong, and tell
+ * the driver (on stderr, unbuffered) to stop wrk before its duration; none without a cap.
+ */
+function enough(stopAfter: number | undefined): string {
+  if (stopAfter === undefined) return "";
+  return `answered = (answered or 0) + 1
+  if answered == ${stopAfter} then
+    io.stderr:write("${ENOUGH_MARKER}\\n")
+    io.stderr:flush()
+    wrk.thread:stop()
+  end`;
+}
+
+/**
+ * The Lua script of one target; `sessionsPath` holds its session ids, one a line. With
+ * `stopAfter`, its thread stops after that many answers (a smoke run's few requests).
+ */
+export function script(
+  target: WrkTarget,
+  sessionsPath: string | undefined,
+  stopAfter?: number,
+): string {
+  if (target.init !== undefined) return initScript(target, target.init, stopAfter);
   const headers = Object.entries(target.headers).map(([name, value]) =>
     `[${lua(name)}] = ${lua(value)}`
   ).join(", ");
@@ -219,6 +248,7 @@ function response(status, _, body)
     bad = bad + 1
     if bad == 1 then first_bad = "status " .. status .. ": " .. string.sub(body, 1, 300) end
   end
+  ${enough(stopAfter)}
 end
 
 function done(summary, latency)

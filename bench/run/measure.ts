@@ -107,6 +107,15 @@ export interface Running {
 }
 
 /**
+ * Servers of one runtime starting at once, at most (a smoke run starts a phase's servers together,
+ * and its phases side by side): each start is mostly CPU, so more than a few on two cores only
+ * make every one of them slower to be ready.
+ */
+const STARTING_AT_ONCE = 2;
+/** Per runtime: its servers starting now, and the starts waiting for one of them to end. */
+const starts = new Map<Runtime, { starting: number; waiting: (() => void)[] }>();
+
+/**
  * Starts `plan`'s server on `runtime` at a free port; undefined (and a failure of the bench) when it
  * does not come up.
  */
@@ -115,6 +124,11 @@ export async function start(
   plan: ProcessPlan,
   bigHeap = false,
 ): Promise<Running | undefined> {
+  // A start that ends hands its place to the next one waiting.
+  let slots = starts.get(runtime);
+  if (slots === undefined) starts.set(runtime, slots = { starting: 0, waiting: [] });
+  if (slots.starting < STARTING_AT_ONCE) slots.starting++;
+  else await new Promise<void>((resolve) => slots.waiting.push(resolve));
   try {
     const server = await startServer(runtime, join("bench/servers", plan.entry), plan.args, {
       port: allocatePort(),
@@ -131,7 +145,23 @@ export async function start(
   } catch (error) {
     fail(`${runtime} ${plan.server}: ${String(error)}`);
     return undefined;
+  } finally {
+    const next = slots.waiting.shift();
+    if (next === undefined) slots.starting--;
+    else next();
   }
+}
+
+/** `plans`' servers started (together when `settings.concurrent`), those that came up, in order. */
+export async function startAll(
+  runtime: Runtime,
+  plans: readonly ProcessPlan[],
+  settings: Pick<Settings, "concurrent">,
+): Promise<Running[]> {
+  const started: (Running | undefined)[] = [];
+  if (settings.concurrent) started.push(...await Promise.all(plans.map((p) => start(runtime, p))));
+  else for (const plan of plans) started.push(await start(runtime, plan));
+  return started.filter((r): r is Running => r !== undefined);
 }
 
 /** One measured target of an interleaved run. */
@@ -230,7 +260,10 @@ export async function trafficOf(
     : progressTraffic(pool);
 }
 
-/** Drives one server for about a second, figures discarded (so compiled code is in a baseline). */
+/**
+ * Drives one server for the steady timing's warm-up, figures discarded (so compiled code is in a
+ * baseline); nothing when it has none (a smoke run).
+ */
 export async function warm(running: Running, traffic: Traffic, settings: Settings): Promise<void> {
   const target = {
     port: running.server.port,
@@ -238,13 +271,24 @@ export async function warm(running: Running, traffic: Traffic, settings: Setting
     path: MCP_PATH,
     connections: settings.connections,
   };
-  const once = { warmup: 0, rounds: 1, slice: 1 };
   const onError = (_: number, error: unknown) => {
     throw error;
   };
   if (settings.generator === "wrk" && traffic.wrk !== undefined) {
-    await measureWithWrk([{ ...target, ...traffic.wrk }], once, onError);
+    const seconds = settings.wrk.steady.warmup;
+    if (seconds === 0) return;
+    await measureWithWrk(
+      [{ ...target, ...traffic.wrk }],
+      { warmup: 0, rounds: 1, slice: seconds },
+      onError,
+    );
   } else {
-    await measureInterleaved([{ ...target, sequence: traffic.sequence }], once, onError);
+    const seconds = settings.steady.warmup;
+    if (seconds === 0) return;
+    await measureInterleaved(
+      [{ ...target, sequence: traffic.sequence }],
+      { warmup: 0, rounds: 1, slice: seconds },
+      onError,
+    );
   }
 }

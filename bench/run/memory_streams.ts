@@ -1,25 +1,17 @@
 /**
  * The memory-and-scaling and the concurrent-streams phases: sessions created in bulk and the
- * server's memory read, then many streams held open from the driver. Adds rows to results.ts.
+ * server's memory read, then many streams held open from the driver (the scale pairs in fresh
+ * processes are scale_pairs.ts's). Adds rows to results.ts.
  * @module
  */
 
 import { openStreams } from "../lib/streams.ts";
-import { measureScalePair, type ScalePair, type ScaleServer } from "../scale_pair.ts";
 import { median } from "../lib/load.ts";
 import { cpuSecondsPrecise, type Runtime } from "../lib/proc.ts";
-import { find, fmtInt, fmtMicros, fmtRatio, perRoundRatios } from "./format.ts";
+import { fmtInt, fmtMicros } from "./format.ts";
 import { MEMORY_PLANS, type ProcessPlan, type ServerKey, STREAM_PLANS } from "./plans.ts";
 import type { Settings } from "./settings.ts";
-import {
-  fail,
-  loadRows,
-  type MemoryRow,
-  memoryRows,
-  scaleRechecks,
-  type StreamRow,
-  streamRows,
-} from "./results.ts";
+import { fail, type MemoryRow, memoryRows, type StreamRow, streamRows } from "./results.ts";
 import { interleaved, type Running, start, warm } from "./measure.ts";
 import {
   adminCreate,
@@ -41,8 +33,9 @@ import {
 export async function memoryPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
   for (const plan of MEMORY_PLANS) {
     if (servers.length > 0 && !servers.includes(plan.server)) continue;
+    const starting = settings.concurrent ? start(runtime, plan, true) : undefined;
     const few = await start(runtime, plan, true);
-    const many = few && await start(runtime, plan, true);
+    const many = starting === undefined ? few && await start(runtime, plan, true) : await starting;
     let scaled: Running | undefined;
     try {
       if (few === undefined || many === undefined) continue;
@@ -133,125 +126,37 @@ export function memoryStepsOf(
   return steps.length > 0 ? steps : settings.memorySteps.slice(0, 1);
 }
 
-/** A scale pair in two fresh processes (bench/scale_pair.ts): the last memory step ÷ the base. */
-function scalePair(runtime: Runtime, server: ScaleServer, settings: Settings): Promise<ScalePair> {
-  return measureScalePair({
-    runtime,
-    server,
-    sessions: settings.memorySteps[settings.memorySteps.length - 1],
-    base: settings.memoryBase,
-    connections: settings.connections,
-    timing: settings.wrk.scale,
-  });
-}
-
-/**
- * The legacy floor's scale pair (bench/scale_pair.ts, wrk only): tools/call per server CPU-second
- * at the last memory step ÷ at `memoryBase` sessions, the bound tether's scaling target is judged
- * against where it is below 0.9 (bench/run/headline.ts). Adds two "scale" rows for "floor-legacy".
- */
-export async function floorScalePhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
-  if (servers.length > 0 && !servers.includes("floor-legacy")) return;
-  const big = settings.memorySteps[settings.memorySteps.length - 1];
-  if (settings.generator !== "wrk") {
-    console.log(
-      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy: needs wrk, not measured`,
-    );
-    return;
-  }
-  try {
-    const pair = await scalePair(runtime, "floor-legacy", settings);
-    for (const [sessions, result] of [[settings.memoryBase, pair.few], [big, pair.many]] as const) {
-      loadRows.push({
-        runtime,
-        workload: "scale",
-        server: "floor-legacy",
-        sessions,
-        result,
-        generator: "wrk",
-      });
-    }
-    console.log(
-      `${elapsed()} ${runtime.padEnd(4)} scale        floor-legacy ${
-        fmtInt(big)
-      } ÷ ${settings.memoryBase} sessions per server CPU-s: rounds ${
-        pair.ratios.map((r) => r.toFixed(2)).join(" ")
-      }`,
-    );
-  } catch (error) {
-    fail(
-      `${runtime} scale floor-legacy: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
-/**
- * The scale row is never settled by one run: its six rounds spread widely (0.64–1.12 around a
- * median of 0.77 on Node, 2026-11-27), so a single run lands on either side of its line wherever
- * the row truly lies. Both scale pairs, tether's and the legacy floor's, are measured
- * `settings.rechecks` times more, each in two fresh processes (bench/scale_pair.ts), and the row
- * is judged on the median of each pair's runs' medians (`scaleRechecks`). Always, not only near
- * the line, so the rule favours neither side.
- */
-export async function scaleRecheckPhase(
-  runtime: Runtime,
-  servers: ServerKey[],
-  settings: Settings,
-): Promise<void> {
-  if (settings.rechecks === 0 || settings.generator !== "wrk") return;
-  if (servers.length > 0 && !(servers.includes("tether") && servers.includes("floor-legacy"))) {
-    return;
-  }
-  const big = settings.memorySteps[settings.memorySteps.length - 1];
-  const rounds = (server: ServerKey) =>
-    perRoundRatios(
-      find(runtime, "scale", server, big),
-      find(runtime, "scale", server, settings.memoryBase),
-      true,
-    );
-  if (rounds("tether").length === 0 || rounds("floor-legacy").length === 0) return;
-  for (let k = 0; k < settings.rechecks; k++) {
-    for (const server of ["tether", "floor-legacy"] as const) {
-      try {
-        const pair = await scalePair(runtime, server, settings);
-        scaleRechecks.push({ runtime, server, ratios: pair.ratios });
-        console.log(
-          `${elapsed()} ${runtime.padEnd(4)} scale again  ${server} ${
-            fmtInt(big)
-          } ÷ ${settings.memoryBase} sessions per server CPU-s, fresh processes: ${
-            fmtRatio(median(pair.ratios))
-          } (rounds ${pair.ratios.map((r) => r.toFixed(2)).join(" ")})`,
-        );
-      } catch (error) {
-        fail(
-          `${runtime} scale ${server} (again): ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        );
-        return;
-      }
-    }
-  }
-}
-
 /**
  * Concurrent-streams phase of one runtime: `streams.rounds` rounds, each
  * server once a round in a fresh process, the order rotated from round to
- * round (a drift in the machine's memory or load hits every server alike).
+ * round (a drift in the machine's memory or load hits every server alike;
+ * `settings.concurrent`: every server of a round at once). A server with a
+ * process in `running` (a smoke run's throughput phase, the same flags) has
+ * its streams opened there rather than in a fresh process.
  * One row per server: the medians of its rounds, with each round's RSS per
  * stream (`rssRounds`, in round order, so a ratio can be taken round by round).
  */
-export async function streamsPhase(runtime: Runtime, servers: ServerKey[], settings: Settings) {
+export async function streamsPhase(
+  runtime: Runtime,
+  servers: ServerKey[],
+  settings: Settings,
+  running: readonly Running[] = [],
+) {
   const plans = STREAM_PLANS.filter((plan) =>
     servers.length === 0 || servers.includes(plan.server)
   );
   const rounds = new Map<ServerKey, StreamRow[]>(plans.map((plan) => [plan.server, []]));
+  const measured = async (plan: ProcessPlan) => {
+    const same = running.find((r) =>
+      r.plan.server === plan.server && r.plan.entry === plan.entry &&
+      r.plan.args.join(" ") === plan.args.join(" ")
+    );
+    const row = await measureStreams(runtime, plan, settings, same);
+    if (row !== undefined) rounds.get(plan.server)!.push(row);
+  };
   for (let round = 0; round < settings.streams.rounds; round++) {
-    for (let i = 0; i < plans.length; i++) {
-      const plan = plans[(i + round) % plans.length];
-      const row = await measureStreams(runtime, plan, settings);
-      if (row !== undefined) rounds.get(plan.server)!.push(row);
-    }
+    if (settings.concurrent) await Promise.all(plans.map(measured));
+    else for (let i = 0; i < plans.length; i++) await measured(plans[(i + round) % plans.length]);
   }
   for (const [server, rows] of rounds) {
     if (rows.length === settings.streams.rounds) streamRows.push(medianRow(rows));
@@ -285,23 +190,24 @@ function medianRow(rows: StreamRow[]): StreamRow {
 }
 
 /**
- * One server's round of the streams phase: a fresh process gets its
- * sessions and a short warm-up batch, then a memory baseline; `streams.count`
- * ticker calls are opened at once from the driver. Server CPU is read over the
- * window in which all are open, memory at its end while they still are, and
- * again once all have ended. Each memory reading follows the memory-reducing
- * GC (V8), so the young generation's pages, which hold garbage, not streams,
- * are not counted as the streams'; the open streams' RSS is also read after
- * an ordinary forced GC (`rssOrdinaryGcPerStream`), as earlier runs read it. Undefined when the
- * round failed (reported with `fail`).
+ * One server's round of the streams phase: a fresh process (or `shared`, left running) gets its
+ * sessions and a warm-up batch
+ * (`streams.warmup`), then a memory baseline; `streams.count` ticker calls are opened at once from
+ * the driver. Server CPU is read over the window in which all are open, memory at its end while
+ * they still are, and again once all have ended. Each memory reading follows the memory-reducing
+ * GC (V8), so the young generation's pages, which hold garbage, not streams, are not counted as the
+ * streams'; the open streams' RSS is also read after an ordinary forced GC
+ * (`rssOrdinaryGcPerStream`), as earlier runs read it. A window too short fails a measuring run
+ * only (a smoke run's readings mean nothing). Undefined when the round failed (`fail`).
  */
 async function measureStreams(
   runtime: Runtime,
   plan: (typeof STREAM_PLANS)[number],
   settings: Settings,
+  shared?: Running,
 ): Promise<StreamRow | undefined> {
   const { count, seconds, perSession } = settings.streams;
-  const running = await start(runtime, plan);
+  const running = shared ?? await start(runtime, plan);
   if (running === undefined) return undefined;
   const what = `${runtime} streams ${plan.server}`;
   try {
@@ -314,9 +220,11 @@ async function measureStreams(
       const firstId = takeIds(streams);
       return openStreams({ base: running.base, sessions, streams, seconds: length, firstId });
     };
-    // Two-second calls (one in a smoke run, which has four servers to hold streams on).
-    const warmup = await open(Math.min(count, 50), settings.smoke ? 1 : 2).finished;
-    if (warmup.ok !== Math.min(count, 50)) {
+    // Calls of `streams.warmup` seconds (none in a smoke run).
+    const warmup = settings.streams.warmup > 0
+      ? await open(Math.min(count, 50), settings.streams.warmup).finished
+      : undefined;
+    if (warmup !== undefined && warmup.ok !== Math.min(count, 50)) {
       throw new Error(
         `warm-up: ${warmup.bad} wrong, ${warmup.errors} failed (first: ${warmup.badSample})`,
       );
@@ -327,7 +235,7 @@ async function measureStreams(
     const started = performance.now();
     const streams = open(count, seconds);
     const openSeconds = await streams.opened;
-    // To the nanosecond: a smoke run's window (about a second, 50 streams) holds less than one
+    // To the nanosecond: a smoke run's window (a second or so, 8 streams) holds less than one
     // clock tick of a quiet server's CPU, which /proc/<pid>/stat would read as 0.
     const cpuOpen = cpuSecondsPrecise(running.server.pid);
     const windowStart = performance.now();
@@ -341,7 +249,7 @@ async function measureStreams(
     const readAt = (performance.now() - started) / 1000;
     const outcome = await streams.finished;
     const after = await adminMemory(running.base, true);
-    if (window < 0.5 || readAt >= seconds) {
+    if (!settings.smoke && (window < 0.5 || readAt >= seconds)) {
       fail(
         `${what}: the streams took ${
           openSeconds.toFixed(1)
@@ -390,6 +298,6 @@ async function measureStreams(
     fail(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   } finally {
-    await running.server.stop();
+    if (shared === undefined) await running.server.stop();
   }
 }

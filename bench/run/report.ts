@@ -89,9 +89,13 @@ export function report(
     `- Command: \`${command}\` (from the repository root; took ${Math.round(seconds)} s${
       settings.smoke ? ", smoke mode" : ""
     })`,
-    `- Machine: ${machine()}; two busy threads got ${
-      conditions.effectiveCores.toFixed(2)
-    } cores' worth of work (calibration spin loop); load average before / after: ${conditions.loadBefore} / ${conditions.loadAfter}`,
+    `- Machine: ${machine()}; ${
+      Number.isNaN(conditions.effectiveCores)
+        ? "not calibrated (a smoke run)"
+        : `two busy threads got ${
+          conditions.effectiveCores.toFixed(2)
+        } cores' worth of work (calibration spin loop)`
+    }; load average before / after: ${conditions.loadBefore} / ${conditions.loadAfter}`,
     ...runtimes.map((rt) =>
       `- ${rt}: ${versions.get(rt) ?? "not run"} — server command e.g. \`${
         commands.get(rt) ?? "n/a"
@@ -101,7 +105,9 @@ export function report(
       settings.generator === "wrk"
         ? `**wrk** (${wrkVersion()}, C, one thread, ${settings.connections} connections, no pipelining) for every single-request workload (steady, progress, large, stateless, scaling): ` +
           "a generated Lua script gives every request its own JSON-RPC id, rotates Mcp-Session-Id over the target's session pool, and checks every response (status 200, an id that was sent and not yet answered, the workload's text; for the progress tool all 100 notifications carrying the request's token, before the result; for the large tool the whole text's ends and size); " +
-          `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress, large), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). ` +
+          (settings.wrk.steady.requests !== undefined
+            ? `in this smoke run one slice of ${settings.wrk.steady.requests} answers per server, the servers of a workload at once (${settings.wrk.steady.slice} s at most), no warm-up. `
+            : `slices of whole seconds, ${settings.wrk.steady.rounds} × ${settings.wrk.steady.slice} s per server after a ${settings.wrk.steady.warmup} s warm-up (steady, stateless), ${settings.wrk.short.rounds} × ${settings.wrk.short.slice} s after ${settings.wrk.short.warmup} s (progress, large), ${settings.wrk.scale.rounds} × ${settings.wrk.scale.slice} s after ${settings.wrk.scale.warmup} s (scaling). `) +
           "wrk needs far less CPU per request than autocannon, so the server rather than the generator saturates and raw ratios are more honest (on the ceiling rows, and with 256 KiB bodies, wrk can still be the busier process: see its CPU in the load-gen column, the driver's reaped-children time around each run). " +
           `**autocannon** 9.0.0 (programmatic, in the driver process, Node ${process.version}, ${settings.connections} connections, no pipelining) only for the sequence wrk cannot send (MRTR rounds: the retry carries the same connection's first answer; session creation goes through wrk, each issued session id queued for the next request of any connection): ` +
           `${settings.short.rounds} × ${settings.short.slice} s per server after a ${settings.short.warmup} s warm-up.`
@@ -186,11 +192,19 @@ export function report(
     "Each response is checked for its id, the text's first and last bytes and its size. On the ceiling rows wrk, which reads every body into Lua to check it, is the busier process.",
     `- Concurrent streams: ${settings.streams.rounds} ${
       settings.streams.rounds === 1 ? "round" : "rounds"
-    }, each with a fresh process per server, the order rotated from round to round (tether, SDK v1, the ceiling as the bare server holding the same streams, and the resumable legacy floor serving the ticker as a spec-complete server must at least: its checks, session, in-flight entry and schema, the tool awaited as it runs, each event kept); ${
+    }, ${
+      settings.concurrent
+        ? "on each server's process of the throughput phase, all at once"
+        : "each with a fresh process per server, the order rotated from round to round"
+    } (tether, SDK v1, the ceiling as the bare server holding the same streams, and the resumable legacy floor serving the ticker as a spec-complete server must at least: its checks, session, in-flight entry and schema, the tool awaited as it runs, each event kept); ${
       Math.ceil(settings.streams.count / settings.streams.perSession)
-    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and a warm-up batch of 50 ${
-      settings.smoke ? "one" : "two"
-    }-second calls, then a baseline (forced GC: on Node and Deno V8's memory-reducing GC, which also releases the young generation's pages; otherwise those stay resident in proportion to the garbage made since the space last grew, up to 64 MiB a process, and the per-stream figure flipped between runs of one tree), ` +
+    } sessions (${settings.streams.perSession} streams each, under tether's default \`maxRequestsPerSession\` of 64) and ${
+      settings.streams.warmup === 0
+        ? "no warm-up"
+        : `a warm-up batch of 50 ${
+          settings.streams.warmup === 2 ? "two" : settings.streams.warmup
+        }-second calls`
+    }, then a baseline (forced GC: on Node and Deno V8's memory-reducing GC, which also releases the young generation's pages; otherwise those stay resident in proportion to the garbage made since the space last grew, up to 64 MiB a process, and the per-stream figure flipped between runs of one tree), ` +
     `then ${
       fmtInt(settings.streams.count)
     } ticker calls of ${settings.streams.seconds} s opened at once. Server CPU over the window in which all are open (until 1.5 s before the first would end), from its threads' /proc/<pid>/task/*/schedstat (nanoseconds: the window holds too few clock ticks for /proc/<pid>/stat); memory (forced GC) at the end of that window and again after all have ended. A server's figures are the medians of its rounds; the RSS ratios are the medians of the per-round ratios. ` +

@@ -10,8 +10,12 @@ export interface Timing {
   warmup: number;
   /** Rounds of interleaved slices. */
   rounds: number;
-  /** Seconds per server per round. */
+  /** Seconds per server per round (at most, with `requests`). */
   slice: number;
+  /** Answers per server per round, then the slice ends (a smoke run). @default none */
+  requests?: number;
+  /** Every server of a round driven at once (a smoke run). @default false */
+  together?: boolean;
 }
 
 /** Which timing of {@linkcode Settings} a measurement uses. */
@@ -51,15 +55,22 @@ export interface Settings {
   memoryBase: number;
   memorySteps: number[];
   /**
-   * Concurrent SSE streams: how many, how long each lasts, streams per session, and rounds (each
-   * server once a round, in a fresh process; its row is the rounds' medians).
+   * Concurrent SSE streams: how many, how long each lasts, streams per session, rounds (each
+   * server once a round, in a fresh process; its row is the rounds' medians), and the seconds of
+   * the warm-up batch of calls before the baseline (0: none).
    */
-  streams: { count: number; seconds: number; perSession: number; rounds: number };
+  streams: { count: number; seconds: number; perSession: number; rounds: number; warmup: number };
   /**
    * Whether the rows no target is judged on that need servers of their own are measured too
    * (plans.ts, `wideOnly`): `--wide`, and every smoke run (it checks every server's answers).
    */
   wide: boolean;
+  /**
+   * A smoke run's shortcuts, none of which a measurement could take: a phase's servers started
+   * together (a few at a time) and those of one server with the same flags as one process, a
+   * runtime's phases side by side, a phase's stream rounds and refusal probes at once.
+   */
+  concurrent: boolean;
   /** wrk where installed (and not overridden by --generator), else autocannon. */
   generator: Generator;
 }
@@ -77,6 +88,7 @@ export interface Settings {
 export const FULL: Omit<Settings, "generator"> = {
   smoke: false,
   wide: false,
+  concurrent: false,
   connections: 32,
   pool: 64,
   steady: { warmup: 1, rounds: 6, slice: 0.5 },
@@ -93,29 +105,38 @@ export const FULL: Omit<Settings, "generator"> = {
   memoryBase: 100,
   memorySteps: [1_000, 10_000, 100_000],
   // 16 per session: under tether's default maxRequestsPerSession (64).
-  streams: { count: 1_000, seconds: 6, perSession: 16, rounds: 2 },
+  streams: { count: 1_000, seconds: 6, perSession: 16, rounds: 2, warmup: 2 },
 };
 
+/**
+ * A smoke run checks that every server starts and answers every workload right, and measures
+ * nothing: each slice ends after 4 answers (one per session of the pool, over 2 connections),
+ * the servers of a round are driven at once, no warm-up, one round, and `concurrent`. About
+ * a minute for the three runtimes on the 2-core machine (6 to 8 minutes until 2026-11-29: a
+ * second a slice, one server after another, every process started in turn).
+ */
 export const SMOKE: Omit<Settings, "generator"> = {
   smoke: true,
   wide: true,
-  connections: 8,
+  concurrent: true,
+  connections: 2,
   pool: 4,
-  steady: { warmup: 0, rounds: 1, slice: 1 },
-  short: { warmup: 0, rounds: 1, slice: 0.75 },
-  scale: { warmup: 0, rounds: 1, slice: 0.75 },
+  steady: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
+  short: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
+  scale: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
+  // 10 s is the most a slice takes (a slow server on a loaded host); 4 answers end it sooner.
   wrk: {
-    steady: { warmup: 0, rounds: 1, slice: 1 },
-    short: { warmup: 0, rounds: 1, slice: 1 },
-    scale: { warmup: 0, rounds: 1, slice: 1 },
+    steady: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
+    short: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
+    scale: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
   },
   // One round: the smoke checks that a pair runs and answers right, not its ratio.
-  pairs: { warmup: 0, rounds: 1, slice: 1 },
+  pairs: { warmup: 0, rounds: 1, slice: 10, requests: 4, together: true },
   heavyPairs: false,
   rechecks: 0,
-  memoryBase: 10,
-  memorySteps: [50, 200],
-  // 4 s: on a loaded host 50 streams can take most of a second to open, and the window while all
-  // are open ends 1.5 s before the first stream does.
-  streams: { count: 50, seconds: 4, perSession: 16, rounds: 1 },
+  memoryBase: 4,
+  memorySteps: [8, 16],
+  // 3 s: the window while all are open ends 1.5 s before the first stream does (a smoke run does
+  // not fail for a window too short: it reads no figure anyone uses).
+  streams: { count: 8, seconds: 3, perSession: 4, rounds: 1, warmup: 0 },
 };

@@ -135,7 +135,7 @@ export interface Side {
 }
 
 /**
- * The memory side and the shared side measured in `ROUNDS` alternating slices (order swapped
+ * The memory side and the shared side measured in `rounds` alternating slices (order swapped
  * each round: drifts in machine load hit both alike), summed; with each round's throughput ratio
  * (shared ÷ memory), the spread of the rounds.
  */
@@ -145,13 +145,21 @@ export async function compare(
   seconds: number,
   body: (id: number) => string,
   check: (text: string, id: number) => boolean,
+  rounds = ROUNDS,
 ): Promise<{ memory: Load; shared: Load; ratios: number[] }> {
-  const { loads, ratios } = await compareSides([memory, shared], seconds, body, check);
+  const { loads, ratios } = await compareSides(
+    [memory, shared],
+    seconds,
+    body,
+    check,
+    WORKERS,
+    rounds,
+  );
   return { memory: loads[0], shared: loads[1], ratios: ratios.map((round) => round[1]) };
 }
 
 /**
- * Any number of sides measured in `ROUNDS` alternating slices (order reversed each round: drifts
+ * Any number of sides measured in `rounds` alternating slices (order reversed each round: drifts
  * in machine load hit all alike), summed; with each round's throughput ratio of every side to the
  * first (`ratios[round][side]`), the spread of the rounds.
  */
@@ -161,16 +169,17 @@ export async function compareSides(
   body: (id: number) => string,
   check: (text: string, id: number) => boolean,
   workers = WORKERS,
+  rounds = ROUNDS,
 ): Promise<{ loads: Load[]; ratios: number[][] }> {
   const loads = sides.map(() => ({ ok: 0, bad: 0, seconds: 0, cpu: 0 }));
   const ratios: number[][] = [];
   const forward = sides.map((_, i) => i);
   const backward = [...forward].reverse();
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const rates = sides.map(() => 0);
     for (const i of round % 2 === 0 ? forward : backward) {
       const { targets, serving } = sides[i];
-      const load = await drive(targets, serving, seconds / ROUNDS, body, check, workers);
+      const load = await drive(targets, serving, seconds / rounds, body, check, workers);
       rates[i] = load.ok / load.seconds;
       const total = loads[i];
       total.ok += load.ok;

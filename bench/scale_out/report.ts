@@ -13,7 +13,6 @@ import type { Latency } from "./latency.ts";
 import {
   type Cli,
   CLUSTER_SECTION,
-  ROUNDS,
   SECTION,
   SESSIONS,
   SPREAD_WORKERS,
@@ -85,7 +84,7 @@ export function report(reports: RuntimeReport[], cli: Cli, seconds: number): str
     } --seconds ${cli.seconds}${cli.cluster ? " --redis cluster" : ""}${
       cli.smoke ? " --smoke" : ""
     }\` (${fmt(seconds)} s in all); do not edit.`,
-    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions, ${ROUNDS} alternating slices per side (order swapped each round), summed; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server${
+    `- Load: a closed loop of ${WORKERS} \`fetch\` callers in the driver (Node ${process.version}), ${SESSIONS} sessions, ${cli.sizes.rounds} alternating slices per side (order swapped each round), summed; in the Redis rows every request goes to the other instance than the one before (a round-robin balancer). Per CPU-second counts the CPU of every process that serves: the instance, or both instances and redis-server${
       cli.cluster
         ? " (here every node of a local Cluster of 3 masters and 3 replicas, scripts/redis_topologies.ts, the instances given its root nodes)"
         : ""

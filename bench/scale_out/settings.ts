@@ -26,6 +26,17 @@ export const SESSIONS = 8;
 
 /** The sample counts of a run (a smoke run takes a few of each). */
 export interface Sizes {
+  /** Alternating slices per comparison (`ROUNDS` in a full run). */
+  rounds: number;
+  /** Whether each side is driven first (a fifth of the run's seconds, at least 1 s), unmeasured. */
+  warmup: boolean;
+  /**
+   * Whether the runtimes run side by side (a smoke run: their instances start three at a time,
+   * and the counts of Redis and Postgres traffic, which all of them see, are not read by anyone).
+   */
+  together: boolean;
+  /** The idle traffic read before the commands and round trips are counted, ms. */
+  idleMs: number;
   /** Sequential samples per latency row. */
   latencySamples: number;
   /** Samples taken first and dropped (JIT, script loading, connection pools). */
@@ -50,6 +61,10 @@ export interface Sizes {
  * the fan-out table's 4 instances sat between 2 and 8, which its target compares.
  */
 export const FULL_SIZES: Sizes = {
+  rounds: ROUNDS,
+  warmup: true,
+  together: false,
+  idleMs: 1_000,
   latencySamples: 60,
   warmupSamples: 6,
   idleSessions: 2_000,
@@ -60,17 +75,29 @@ export const FULL_SIZES: Sizes = {
   fanoutCounts: [2, 8],
 };
 
-/** A smoke run's: enough to check that everything answers right. */
+/**
+ * A smoke run's: enough to check that everything answers right, nothing measured (one slice a
+ * side, no warm-up, one sample of each latency, a few calls of each count, the fan-out at 2
+ * instances only, the runtimes side by side): about 20 s for Redis and 15 s for Postgres on
+ * the 2-core machine (3 minutes and 1 until 2026-11-29).
+ */
 export const SMOKE_SIZES: Sizes = {
-  latencySamples: 10,
-  warmupSamples: 2,
-  idleSessions: 100,
-  monitoredCalls: 50,
-  fanoutRequests: 10,
-  fanoutGraceRequests: 5,
-  fanoutIdleMs: 1_000,
-  fanoutCounts: [2, 4],
+  rounds: 1,
+  warmup: false,
+  together: true,
+  idleMs: 100,
+  latencySamples: 1,
+  warmupSamples: 0,
+  idleSessions: 10,
+  monitoredCalls: 4,
+  fanoutRequests: 2,
+  fanoutGraceRequests: 1,
+  fanoutIdleMs: 100,
+  fanoutCounts: [2],
 };
+
+/** Seconds of each throughput comparison (all sides together) in a smoke run. */
+export const SMOKE_SECONDS = 0.2;
 
 /** Seconds of each throughput comparison (both sides together) in a full run. */
 export const FULL_SECONDS = 4;
@@ -118,7 +145,7 @@ export function parseCli(argv: string[]): Cli {
         break;
       case "--smoke":
         cli.smoke = true;
-        cli.seconds = 0.5;
+        cli.seconds = SMOKE_SECONDS;
         cli.sizes = SMOKE_SIZES;
         break;
       default:

@@ -112,13 +112,24 @@ export async function modern(
   await response?.text().catch(() => undefined);
 }
 
-/** One worker's endless round of hostile requests against the demo-auth fixture, until `stop`. */
-export async function hostileLoop(url: string, tally: Tally, stop: AbortSignal): Promise<void> {
+/** How many scenarios {@linkcode hostileLoop} cycles through: a round of each is one of each. */
+export const HOSTILE_SCENARIOS = 9;
+
+/**
+ * One worker's endless round of hostile requests against the demo-auth fixture, until `stop`, or
+ * until it has made `rounds` rounds (a smoke run: {@linkcode HOSTILE_SCENARIOS}, each scenario once).
+ */
+export async function hostileLoop(
+  url: string,
+  tally: Tally,
+  stop: AbortSignal,
+  rounds = Infinity,
+): Promise<void> {
   // A session of its own for the in-session scenarios, reopened when refused or expired.
   let session: string | undefined;
-  for (let round = 0; !stop.aborted; round++) {
+  for (let round = 0; !stop.aborted && round < rounds; round++) {
     session ??= await openSession(tally, url, "soak-worker");
-    const scenario = round % 9;
+    const scenario = round % HOSTILE_SCENARIOS;
     if (scenario === 0 && session !== undefined) {
       await legacy(tally, url, session, rpc(junk(256 * 1024), {}), "soak-worker");
     } else if (scenario === 1 && session !== undefined) {
@@ -198,16 +209,18 @@ export async function hostileLoop(url: string, tally: Tally, stop: AbortSignal):
 /**
  * Bad tokens for the OAuth fixture whose issuer never answers: junk bearers
  * (refused before any network) and JWTs of that issuer with made-up keys
- * (they need its keys: 503 while it cannot be reached).
+ * (they need its keys: 503 while it cannot be reached), in turn, until `stop`
+ * or `rounds` tokens (a smoke run: 2, one of each).
  */
 export async function badTokenLoop(
   url: string,
   issuer: string,
   tally: Tally,
   stop: AbortSignal,
+  rounds = Infinity,
 ): Promise<void> {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  for (let round = 0; !stop.aborted; round++) {
+  for (let round = 0; !stop.aborted && round < rounds; round++) {
     const token = round % 2 === 0
       ? junk(64)
       : `${b64({ alg: "RS256", kid: junk(16) })}.${b64({ iss: issuer, sub: junk(8), exp: 4e9 })}.${

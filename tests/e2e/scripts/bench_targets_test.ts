@@ -44,6 +44,7 @@ import {
 import { loadTable, readmeTable, streamsTable } from "../../../bench/run/tables.ts";
 import { exitReason } from "../../../bench/run/measure.ts";
 import { closePairs, fastestPeerOf } from "../../../bench/run/paired.ts";
+import { oneProcessEach } from "../../../bench/run/throughput.ts";
 
 const settings = { ...SMOKE, generator: "wrk" as const };
 
@@ -570,10 +571,12 @@ describe("bench targets (bench/run/headline.ts)", () => {
     // The floor scales 0.80 (its fixed cost per call is 5 µs less): tether's 0.85 meets that bound.
     scale("floor-legacy", base, [20_000, 20_000, 20_000]);
     scale("floor-legacy", big, [16_000, 16_000, 16_000]);
+    const met = row();
     assert.match(
-      row(),
-      /^0\.85× met \(paired: median of 3 rounds.*legacy floor 0\.80× \(median of 3 rounds, 0\.80–0\.80\), so the bound is 0\.80×; CPU added per call at 200: tether 17\.6 µs, floor 12\.5 µs\) \[wrk\]$/,
+      met,
+      /^0\.85× met \(paired: median of 3 rounds.*legacy floor 0\.80× \(median of 3 rounds, 0\.80–0\.80\), so the bound is 0\.80×; CPU added per call at \d+: tether 17\.6 µs, floor 12\.5 µs\) \[wrk\]$/,
     );
+    assert.ok(met.includes(`CPU added per call at ${big}:`), met);
     // A floor that scales 0.95: tether is held to 0.9 again.
     loadRows.length = 0;
     scale("tether", base, [10_000]);
@@ -634,6 +637,33 @@ describe("bench targets (bench/run/headline.ts)", () => {
         assert.ok(!["floor", "floor-legacy", "tether", "tether-sse"].includes(p.server), w);
       }
     }
+  });
+
+  it("a smoke run serves every server's workloads, one process per server and flags", () => {
+    const served = (plans: readonly (typeof PLANS)[number][]) =>
+      plans.flatMap((plan) => workloadsOf(plan, SMOKE).map((w) => `${plan.server} ${w}`)).sort();
+    const merged = oneProcessEach(PLANS);
+    assert.deepEqual(served(merged), served(PLANS));
+    const flags = new Set(
+      PLANS.map((plan) => `${plan.server} ${plan.entry} ${plan.args.join(" ")}`),
+    );
+    assert.equal(merged.length, flags.size);
+    assert.ok(merged.length < PLANS.length);
+    const tether = merged.filter((plan) => plan.server === "tether" && plan.args.length === 0);
+    assert.equal(tether.length, 1);
+    assert.deepEqual(workloadsOf(tether[0], SMOKE), [
+      "steady",
+      "progress",
+      "large",
+      "large-1m",
+      "stateless",
+      "mrtr",
+    ]);
+    // A full run keeps its processes apart: the stateless rows' come fresh.
+    assert.equal(
+      PLANS.filter((plan) => plan.server === "tether" && plan.args.length === 0).length,
+      2,
+    );
   });
 
   it("SDK v1's memory process stops at 10,000 sessions and times no scale pair", () => {
