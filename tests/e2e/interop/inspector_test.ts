@@ -4,82 +4,77 @@
  * (`eras: { legacy: "stateless" }`) it initializes without a session, lists,
  * calls (with progress), reads and gets prompts, and a session-only tool
  * answers the documented tool error; the sessionful default is the control.
+ * Each suite starts its runs together (they take turns, see
+ * inspector_cli.ts); each test awaits the runs it checks.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
 import type { McpHandler } from "../../../mod.ts";
-import { within } from "../../helpers.ts";
+import { type InspectorRun, runInspector } from "./inspector_cli.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
-const INSPECTOR =
-  `${ROOT}node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js`;
-
-/** What one CLI run printed and how it ended. */
-interface Run {
-  code: number | null;
+/** What one CLI run printed (as JSON) and how it ended. */
+interface Run extends InspectorRun {
   // deno-lint-ignore no-explicit-any
   json: any;
-  stderr: string;
 }
 
 /** One request the fixture saw and the status it answered. */
 interface Seen {
   method: string;
   rpc?: string;
+  /** The tool a `tools/call` named. */
+  tool?: string;
   status: number;
   sessionId: string | null;
+  /** Whether the request carried a progress token. */
+  progressToken: boolean;
+  /** The `notifications/progress` its response carried to the client. */
+  progress: number[];
 }
 
 /** The fixture on a loopback port, recording each request it answers. */
 interface Fixture {
   handler: McpHandler;
   server: RunningServer;
+  url: string;
   seen: Seen[];
-  /** The `notifications/progress` the response to a call with a progress token carried. */
-  progress: number[];
-  /** How many requests carried a progress token. */
-  progressTokens: number;
 }
 
 async function startFixture(env: Record<string, string>): Promise<Fixture> {
   const handler = createEverythingHandler(env);
   const seen: Seen[] = [];
-  const progress: number[] = [];
-  const counts = { progressTokens: 0 };
   const recording = async (request: Request): Promise<Response> => {
     let rpc: string | undefined;
+    let tool: string | undefined;
     let progressToken: unknown;
     if (request.method === "POST") {
       try {
         const body = await request.clone().json();
         rpc = body?.method;
+        if (rpc === "tools/call") tool = body?.params?.name;
         progressToken = body?.params?._meta?.progressToken;
       } catch { /* the handler answers a bad body itself */ }
     }
     const response = await handler(request);
-    seen.push({
+    const entry: Seen = {
       method: request.method,
       ...(rpc === undefined ? {} : { rpc }),
+      ...(tool === undefined ? {} : { tool }),
       status: response.status,
       sessionId: response.headers.get("mcp-session-id"),
-    });
+      progressToken: progressToken !== undefined,
+      progress: [],
+    };
+    seen.push(entry);
     if (progressToken === undefined || response.body === null) return response;
-    counts.progressTokens++;
     // Count the progress events on their way to the client, changing nothing.
     const decoder = new TextDecoder();
     const counting = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         for (const match of decoder.decode(chunk, { stream: true }).matchAll(/"progress":(\d+)/g)) {
-          progress.push(Number(match[1]));
+          entry.progress.push(Number(match[1]));
         }
         controller.enqueue(chunk);
       },
@@ -87,84 +82,84 @@ async function startFixture(env: Record<string, string>): Promise<Fixture> {
     return new Response(response.body.pipeThrough(counting), response);
   };
   const server = await serveHandler(Object.assign(recording, { close: () => handler.close() }), 0);
-  return {
-    handler,
-    server,
-    seen,
-    progress,
-    get progressTokens() {
-      return counts.progressTokens;
-    },
-  };
+  return { handler, server, url: `${server.url}/mcp`, seen };
 }
 
-const homes: string[] = [];
-
-/** Runs `mcp-inspector --cli <url> --format json -q ...args` with its files in a temp home. */
+/** Runs `mcp-inspector --cli <url> --format json -q ...args` and parses what it printed. */
 async function inspect(url: string, args: string[]): Promise<Run> {
-  const home = mkdtempSync(join(tmpdir(), "tether-inspector-"));
-  homes.push(home);
-  const child = spawn(
-    NODE,
-    [INSPECTOR, "--cli", url, "--format", "json", "-q", ...args],
-    {
-      env: {
-        ...process.env,
-        HOME: home,
-        USERPROFILE: home,
-        MCP_CATALOG_PATH: join(home, "catalog.json"),
-        MCP_CLIENT_CONFIG_PATH: join(home, "client.json"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => stdout += chunk.toString("utf8"));
-  child.stderr!.on("data", (chunk: Buffer) => stderr += chunk.toString("utf8"));
-  const ended = new Promise<number | null>((resolve) =>
-    child.once("close", (code) => resolve(code))
-  );
+  const run = await runInspector([url, "--format", "json", "-q", ...args]);
+  // A tool error is reported as an error envelope on stderr, its result on stdout.
+  const text = run.stdout.trim() === "" ? run.stderr : run.stdout;
+  let json: unknown;
   try {
-    const code = await within(ended, 30_000, `mcp-inspector ${args.join(" ")}`);
-    // A tool error is reported as an error envelope on stderr, its result on stdout.
-    const text = stdout.trim() === "" ? stderr : stdout;
-    let json: unknown;
-    try {
-      json = JSON.parse(text.trim());
-    } catch {
-      assert.fail(`mcp-inspector ${args.join(" ")} printed no JSON: ${stdout} ${stderr}`);
-    }
-    return { code, json, stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    json = JSON.parse(text.trim());
+  } catch {
+    assert.fail(`mcp-inspector ${args.join(" ")} printed no JSON: ${run.stdout} ${run.stderr}`);
   }
+  return { ...run, json };
+}
+
+/** Starts every run of `runs` (named argument lists) at once against `url`. */
+function startRuns<Name extends string>(
+  url: string,
+  runs: Record<Name, string[]>,
+): Record<Name, Promise<Run>> {
+  return Object.fromEntries(
+    Object.entries<string[]>(runs).map(([name, args]) => {
+      const run = inspect(url, args);
+      run.catch(() => {}); // reported by the test that awaits it
+      return [name, run];
+    }),
+  ) as Record<Name, Promise<Run>>;
 }
 
 /** Asserts a run succeeded and returns its result. */
 // deno-lint-ignore no-explicit-any
-async function result(url: string, args: string[]): Promise<any> {
-  const run = await inspect(url, args);
-  assert.equal(run.code, 0, `${args.join(" ")}: ${JSON.stringify(run.json)} ${run.stderr}`);
+async function result(running: Promise<Run>): Promise<any> {
+  const run = await running;
+  assert.equal(run.code, 0, `${run.args.join(" ")}: ${JSON.stringify(run.json)} ${run.stderr}`);
   assert.ok(run.json.result !== undefined, JSON.stringify(run.json));
   return run.json.result;
 }
 
-after(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
+/** The runs of the stateless suite. */
+const STATELESS_RUNS = {
+  initialize: ["--method", "initialize"],
+  toolsList: ["--method", "tools/list"],
+  simpleText: ["--method", "tools/call", "--tool-name", "test_simple_text"],
+  withProgress: ["--method", "tools/call", "--tool-name", "test_tool_with_progress"],
+  resourcesList: ["--method", "resources/list"],
+  staticText: ["--method", "resources/read", "--uri", "test://static-text"],
+  templatesList: ["--method", "resources/templates/list"],
+  filledTemplate: ["--method", "resources/read", "--uri", "test://template/7/data"],
+  promptsList: ["--method", "prompts/list"],
+  promptWithArguments: [
+    "--method",
+    "prompts/get",
+    "--prompt-name",
+    "test_prompt_with_arguments",
+    "--prompt-args",
+    "arg1=a",
+    "arg2=b",
+  ],
+  setLevel: ["--method", "logging/setLevel", "--log-level", "debug"],
+  increment: ["--method", "tools/call", "--tool-name", "increment"],
+};
 
 describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STATELESS=1)", () => {
   let fixture: Fixture;
-  let url: string;
+  let runs: Record<keyof typeof STATELESS_RUNS, Promise<Run>>;
   before(async () => {
     fixture = await startFixture({ LEGACY_STATELESS: "1" });
-    url = `${fixture.server.url}/mcp`;
+    runs = startRuns(fixture.url, STATELESS_RUNS);
   });
-  after(() => fixture.server.close());
+  after(async () => {
+    await Promise.allSettled(Object.values(runs ?? {}));
+    await fixture.server.close();
+  });
 
   it("initializes without a session; listChanged and subscribe are not advertised", async () => {
-    const initialized = await result(url, ["--method", "initialize"]);
+    const initialized = await result(runs.initialize);
     assert.equal(initialized.protocolVersion, "2025-11-25");
     assert.deepEqual(initialized.serverInfo, { name: "tether-everything", version: "1.0.0" });
     assert.deepEqual(initialized.capabilities.tools, {});
@@ -173,10 +168,10 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 
   it("lists tools and calls one", async () => {
-    const listed = await result(url, ["--method", "tools/list"]);
+    const listed = await result(runs.toolsList);
     const names = listed.tools.map((tool: { name: string }) => tool.name);
     assert.ok(names.includes("test_simple_text") && names.includes("increment"), names.join());
-    const called = await result(url, ["--method", "tools/call", "--tool-name", "test_simple_text"]);
+    const called = await result(runs.simpleText);
     assert.deepEqual(called.content, [{
       type: "text",
       text: "This is a simple text response for testing.",
@@ -184,68 +179,48 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 
   it("calls a tool that reports progress", async () => {
-    const before = fixture.progress.length;
-    const tokensBefore = fixture.progressTokens;
-    const called = await result(url, [
-      "--method",
-      "tools/call",
-      "--tool-name",
-      "test_tool_with_progress",
-    ]);
+    const called = await result(runs.withProgress);
     assert.deepEqual(called.content, [{
       type: "text",
       text: "Tool with progress executed successfully",
     }]);
-    // The CLI prints only the result; when it asks for progress, the fixture's three steps reach it.
     // The CLI prints only the result, and 2.12 asks for no progress (no progressToken), so none
     // is sent; should it ask, the fixture's three steps go out on the call's stream. (SDK clients
     // with onprogress: stateless_legacy_test.ts.)
-    const asked = fixture.progressTokens > tokensBefore;
-    assert.deepEqual(fixture.progress.slice(before), asked ? [0, 50, 100] : []);
+    const calls = fixture.seen.filter((seen) => seen.tool === "test_tool_with_progress");
+    assert.equal(calls.length, 1, JSON.stringify(calls));
+    assert.deepEqual(calls[0].progress, calls[0].progressToken ? [0, 50, 100] : []);
   });
 
   it("lists and reads resources and templates", async () => {
-    const listed = await result(url, ["--method", "resources/list"]);
+    const listed = await result(runs.resourcesList);
     assert.ok(
       listed.resources.some((resource: { uri: string }) => resource.uri === "test://static-text"),
     );
-    const read = await result(url, ["--method", "resources/read", "--uri", "test://static-text"]);
+    const read = await result(runs.staticText);
     assert.deepEqual(read.contents, [{
       uri: "test://static-text",
       mimeType: "text/plain",
       text: "This is the content of the static text resource.",
     }]);
-    const templates = await result(url, ["--method", "resources/templates/list"]);
+    const templates = await result(runs.templatesList);
     assert.ok(
       templates.resourceTemplates.some((template: { uriTemplate: string }) =>
         template.uriTemplate === "test://template/{id}/data"
       ),
     );
-    const filled = await result(url, [
-      "--method",
-      "resources/read",
-      "--uri",
-      "test://template/7/data",
-    ]);
+    const filled = await result(runs.filledTemplate);
     assert.equal(JSON.parse(filled.contents[0].text).id, "7");
   });
 
   it("lists prompts and gets one with arguments", async () => {
-    const listed = await result(url, ["--method", "prompts/list"]);
+    const listed = await result(runs.promptsList);
     assert.ok(
       listed.prompts.some((prompt: { name: string }) =>
         prompt.name === "test_prompt_with_arguments"
       ),
     );
-    const got = await result(url, [
-      "--method",
-      "prompts/get",
-      "--prompt-name",
-      "test_prompt_with_arguments",
-      "--prompt-args",
-      "arg1=a",
-      "arg2=b",
-    ]);
+    const got = await result(runs.promptWithArguments);
     assert.deepEqual(got.messages, [{
       role: "user",
       content: { type: "text", text: "Prompt with arguments: arg1='a', arg2='b'" },
@@ -253,14 +228,11 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 
   it("logging/setLevel succeeds (and changes nothing)", async () => {
-    assert.deepEqual(
-      await result(url, ["--method", "logging/setLevel", "--log-level", "debug"]),
-      {},
-    );
+    assert.deepEqual(await result(runs.setLevel), {});
   });
 
   it("a session-only tool answers the documented tool error (exit 5), not a hang", async () => {
-    const run = await inspect(url, ["--method", "tools/call", "--tool-name", "increment"]);
+    const run = await runs.increment;
     assert.equal(run.code, 5, run.stderr);
     assert.match(run.stderr, /tool_is_error/);
     assert.equal(run.json.result.isError, true);
@@ -268,7 +240,7 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 
   it("no session was opened: no Mcp-Session-Id, and a GET or DELETE it sent got 405", async () => {
-    await result(url, ["--method", "tools/list"]);
+    await Promise.allSettled(Object.values(runs));
     assert.equal((await fixture.handler.stats()).sessionsCreated, 0);
     assert.ok(fixture.seen.some((seen) => seen.rpc === "initialize"));
     for (const seen of fixture.seen) {
@@ -279,17 +251,30 @@ describe("the Inspector CLI 2.12 against the stateless 2025 fixture (LEGACY_STAT
   });
 });
 
+/** The runs of the sessionful suite. */
+const SESSIONFUL_RUNS = {
+  initialize: ["--method", "initialize"],
+  toolsList: ["--method", "tools/list"],
+  simpleText: ["--method", "tools/call", "--tool-name", "test_simple_text"],
+  staticText: ["--method", "resources/read", "--uri", "test://static-text"],
+  simplePrompt: ["--method", "prompts/get", "--prompt-name", "test_simple_prompt"],
+  increment: ["--method", "tools/call", "--tool-name", "increment"],
+};
+
 describe("the Inspector CLI 2.12 against the sessionful fixture (the control)", () => {
   let fixture: Fixture;
-  let url: string;
+  let runs: Record<keyof typeof SESSIONFUL_RUNS, Promise<Run>>;
   before(async () => {
     fixture = await startFixture({});
-    url = `${fixture.server.url}/mcp`;
+    runs = startRuns(fixture.url, SESSIONFUL_RUNS);
   });
-  after(() => fixture.server.close());
+  after(async () => {
+    await Promise.allSettled(Object.values(runs ?? {}));
+    await fixture.server.close();
+  });
 
   it("initializes with a session and listChanged/subscribe advertised", async () => {
-    const initialized = await result(url, ["--method", "initialize"]);
+    const initialized = await result(runs.initialize);
     assert.deepEqual(initialized.capabilities.tools, { listChanged: true });
     assert.deepEqual(initialized.capabilities.resources, { subscribe: true, listChanged: true });
     const created = fixture.seen.find((seen) => seen.rpc === "initialize");
@@ -297,23 +282,18 @@ describe("the Inspector CLI 2.12 against the sessionful fixture (the control)", 
   });
 
   it("lists, calls, reads and gets a prompt", async () => {
-    const listed = await result(url, ["--method", "tools/list"]);
+    const listed = await result(runs.toolsList);
     assert.ok(listed.tools.some((tool: { name: string }) => tool.name === "test_simple_text"));
-    const called = await result(url, ["--method", "tools/call", "--tool-name", "test_simple_text"]);
+    const called = await result(runs.simpleText);
     assert.equal(called.content[0].text, "This is a simple text response for testing.");
-    const read = await result(url, ["--method", "resources/read", "--uri", "test://static-text"]);
+    const read = await result(runs.staticText);
     assert.equal(read.contents[0].text, "This is the content of the static text resource.");
-    const got = await result(url, [
-      "--method",
-      "prompts/get",
-      "--prompt-name",
-      "test_simple_prompt",
-    ]);
+    const got = await result(runs.simplePrompt);
     assert.equal(got.messages.length, 1);
   });
 
   it("a session-only tool works: each run's own session counts from 1", async () => {
-    const called = await result(url, ["--method", "tools/call", "--tool-name", "increment"]);
+    const called = await result(runs.increment);
     assert.deepEqual(called.content, [{ type: "text", text: "1" }]);
     assert.ok((await fixture.handler.stats()).sessionsCreated >= 1);
   });

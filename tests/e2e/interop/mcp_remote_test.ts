@@ -12,15 +12,24 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { afterEach, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createEverythingHandler } from "../../../examples/everything.ts";
 import { serveHandler } from "../../../examples/serve.ts";
-import { until, within } from "../../helpers.ts";
+import { within } from "../../helpers.ts";
+import { together } from "../../support/together.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NODE = `${ROOT}node_modules/node24/bin/node`;
 const PROXY = `${ROOT}node_modules/mcp-remote/dist/proxy.js`;
+
+/**
+ * How long mcp-remote may take to start and connect: a second and more of CPU (it loads 2 MB of
+ * JavaScript), many more on a loaded machine; a request's deadline starts once it has.
+ */
+const START_MS = 60_000;
+/** How long a request through a started bridge may take. */
+const ANSWER_MS = 15_000;
 
 /** An mcp-remote proxy on stdio, with line-delimited JSON-RPC in and out. */
 interface Bridge {
@@ -37,7 +46,7 @@ interface Bridge {
 const children: ChildProcess[] = [];
 const configDirs: string[] = [];
 
-afterEach(() => {
+after(() => {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
@@ -52,11 +61,35 @@ function bridge(url: string, extra: string[] = []): Bridge {
     stdio: ["pipe", "pipe", "pipe"],
   });
   children.push(child);
-  child.stderr!.resume();
   // deno-lint-ignore no-explicit-any
   const answers = new Map<number, any>();
   // deno-lint-ignore no-explicit-any
   const notifications: any[] = [];
+  const wakes = new Set<() => void>();
+  const wake = () => {
+    for (const waiter of [...wakes]) waiter();
+  };
+  /** Resolves when `condition` holds, checked whenever the bridge writes or exits. */
+  const when = (condition: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        wakes.delete(check);
+        resolve();
+      };
+      wakes.add(check);
+      check();
+    });
+  let stderr = "";
+  let started = false;
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    // Its own words once it serves stdio, connected to the server.
+    started ||= (stderr + chunk).includes("Proxy established successfully");
+    stderr = (stderr + chunk).slice(-4_000); // bounded, for failure messages
+    wake();
+  });
+  child.once("exit", wake);
   let buffered = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     buffered += chunk.toString("utf8");
@@ -69,14 +102,28 @@ function bridge(url: string, extra: string[] = []): Bridge {
       if (typeof message.id === "number") answers.set(message.id, message);
       else if (message.id === undefined) notifications.push(message);
     }
+    wake();
   });
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  const ready = within(when(() => started || ended()), START_MS, "mcp-remote to start");
+  ready.catch(() => {}); // reported by the request that waits for it
   const send = (message: unknown) => child.stdin!.write(`${JSON.stringify(message)}\n`);
+  const failing = (error: unknown): never => {
+    throw new Error(`${(error as Error).message}; its stderr ends with:\n${stderr}`);
+  };
   return {
     child,
     notifications,
     async request(id, method, params) {
+      // Sent at once, as a host does; answered once the bridge has started.
       send({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
-      await until(() => answers.has(id), `mcp-remote to answer ${method}`, 15_000);
+      await ready.catch(failing);
+      await within(
+        when(() => answers.has(id) || ended()),
+        ANSWER_MS,
+        `mcp-remote to answer ${method}`,
+      ).catch(failing);
+      if (!answers.has(id)) failing(new Error(`mcp-remote exited before it answered ${method}`));
       return answers.get(id);
     },
     notify(method) {
@@ -101,35 +148,37 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-describe("mcp-remote 0.15 against the fixture", () => {
-  for (const ending of ["stdin closed", "SIGTERM"] as const) {
-    it(`keeps two sessions per launch and sends no DELETE (ended by ${ending})`, async () => {
-      const handler = createEverythingHandler({});
-      const server = await serveHandler(handler, 0);
-      try {
-        const remote = bridge(`${server.url}/mcp`);
-        await handshake(remote);
-        const counted = await remote.request(2, "tools/call", { name: "increment", arguments: {} });
-        assert.deepEqual(counted.result?.content, [{ type: "text", text: "1" }]);
-        assert.equal((await handler.stats()).sessionsCreated, 2, "a probe session, then its own");
+/** One launch, ended by `ending`: two sessions per launch, and no DELETE. */
+async function keepsTwoSessions(ending: "stdin closed" | "SIGTERM"): Promise<void> {
+  const handler = createEverythingHandler({});
+  const server = await serveHandler(handler, 0);
+  try {
+    const remote = bridge(`${server.url}/mcp`);
+    await handshake(remote);
+    const counted = await remote.request(2, "tools/call", { name: "increment", arguments: {} });
+    assert.deepEqual(counted.result?.content, [{ type: "text", text: "1" }]);
+    assert.equal((await handler.stats()).sessionsCreated, 2, "a probe session, then its own");
 
-        if (ending === "stdin closed") remote.child.stdin!.end();
-        else remote.child.kill("SIGTERM");
-        const gone = exited(remote.child);
-        // A bridge that lingers after its stdin closed is stopped: what matters is what it sent.
-        await within(gone, 5_000, "mcp-remote to exit on its own").catch(() => {});
-        if (remote.child.exitCode === null) remote.child.kill("SIGKILL");
-        await within(gone, 5_000, "mcp-remote to exit");
-        const stats = await handler.stats();
-        assert.equal(stats.sessionsEnded.delete, 0, "no DELETE");
-        assert.equal(stats.sessions, 2, "both sessions wait for the idle TTL");
-      } finally {
-        await server.close();
-      }
-    });
+    if (ending === "stdin closed") remote.child.stdin!.end();
+    else remote.child.kill("SIGTERM");
+    const gone = exited(remote.child);
+    // A bridge that lingers after its stdin closed is stopped: what matters is what it sent.
+    await within(gone, 5_000, "mcp-remote to exit on its own").catch(() => {});
+    if (remote.child.exitCode === null) remote.child.kill("SIGKILL");
+    await within(gone, 5_000, "mcp-remote to exit");
+    const stats = await handler.stats();
+    assert.equal(stats.sessionsEnded.delete, 0, "no DELETE");
+    assert.equal(stats.sessions, 2, "both sessions wait for the idle TTL");
+  } finally {
+    await server.close();
   }
+}
 
-  it("with --protocol auto it speaks 2026-07-28: no session, and a session-only tool answers a tool error", async () => {
+// Each test has its own server and bridge; they all start at once (see tests/support/together.ts).
+const run = together({
+  "stdin closed": () => keepsTwoSessions("stdin closed"),
+  SIGTERM: () => keepsTwoSessions("SIGTERM"),
+  protocolAuto: async () => {
     const handler = createEverythingHandler({});
     const server = await serveHandler(handler, 0);
     try {
@@ -146,9 +195,8 @@ describe("mcp-remote 0.15 against the fixture", () => {
     } finally {
       await server.close();
     }
-  });
-
-  it("against the stateless 2025 mode (LEGACY_STATELESS=1): lists, calls with progress and reads without a session; a session-only tool answers its tool error", async () => {
+  },
+  legacyStateless: async () => {
     const handler = createEverythingHandler({ LEGACY_STATELESS: "1" });
     const server = await serveHandler(handler, 0);
     try {
@@ -186,5 +234,18 @@ describe("mcp-remote 0.15 against the fixture", () => {
     } finally {
       await server.close();
     }
-  });
+  },
+});
+
+describe("mcp-remote 0.15 against the fixture", () => {
+  for (const ending of ["stdin closed", "SIGTERM"] as const) {
+    it(`keeps two sessions per launch and sends no DELETE (ended by ${ending})`, () =>
+      run[ending]());
+  }
+
+  it("with --protocol auto it speaks 2026-07-28: no session, and a session-only tool answers a tool error", () =>
+    run.protocolAuto());
+
+  it("against the stateless 2025 mode (LEGACY_STATELESS=1): lists, calls with progress and reads without a session; a session-only tool answers its tool error", () =>
+    run.legacyStateless());
 });

@@ -6,6 +6,9 @@
  * HOME and config directory so it never reads or writes real OAuth state.
  * The test speaks newline-delimited JSON-RPC to its stdin and stdout.
  * It does not authenticate: a server that asks for OAuth fails the test.
+ * Starting takes a second and more of CPU (2 MB of JavaScript, then OAuth
+ * discovery and the connection), much longer on a loaded machine: a wait for
+ * a message has its own deadline, counted once the bridge has started.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -20,6 +23,8 @@ const NODE = fileURLToPath(new URL("../../../node_modules/node24/bin/node", impo
 const PROXY = fileURLToPath(
   new URL("../../../node_modules/mcp-remote/dist/proxy.js", import.meta.url),
 );
+/** How long mcp-remote may take to start: until it says it serves stdio, connected. */
+const START_MS = 60_000;
 
 /** A running mcp-remote bridge. */
 export interface StdioBridge {
@@ -27,7 +32,11 @@ export interface StdioBridge {
   readonly received: Record<string, unknown>[];
   /** Writes one JSON-RPC message to the bridge's stdin. */
   send(message: Record<string, unknown>): void;
-  /** The first message received (now or later) that `match` accepts; rejects after `timeoutMs`. */
+  /**
+   * The first message received (now or later) that `match` accepts; rejects
+   * when the bridge has not started within its start-up deadline, or when
+   * `timeoutMs` pass after it has.
+   */
   next(
     match: (message: Record<string, unknown>) => boolean,
     timeoutMs?: number,
@@ -57,6 +66,8 @@ export function startMcpRemote(url: string): StdioBridge {
   const waiters = new Set<() => void>();
   let stderr = "";
   let pending = "";
+  let started: () => void;
+  const starting = new Promise<void>((resolve) => started = resolve);
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => {
     pending += chunk;
@@ -73,16 +84,30 @@ export function startMcpRemote(url: string): StdioBridge {
   });
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (chunk: string) => {
+    // Its own words once it serves stdio, connected to the server.
+    if ((stderr + chunk).includes("Proxy established successfully")) started();
     // Kept (bounded) for failure messages.
     stderr = (stderr + chunk).slice(-4_000);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const start = withTimeout(
+    Promise.race([
+      starting,
+      exited.then(() => Promise.reject(new Error("mcp-remote exited before it started"))),
+    ]),
+    START_MS,
+    "mcp-remote to start",
+  );
+  start.catch(() => {}); // reported by the wait that needs it
   return {
     received,
     send(message) {
       child.stdin!.write(`${JSON.stringify(message)}\n`);
     },
-    next(match, timeoutMs = WAIT_MS) {
+    async next(match, timeoutMs = WAIT_MS) {
+      await start.catch((error) => {
+        throw new Error(`${(error as Error).message}; its stderr ends with:\n${stderr}`);
+      });
       let waker: (() => void) | undefined;
       const found = new Promise<Record<string, unknown>>((resolve) => {
         waker = () => {

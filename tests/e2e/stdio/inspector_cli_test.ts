@@ -7,85 +7,44 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { within } from "../../helpers.ts";
+import { after, before, describe, it } from "node:test";
+import { type InspectorRun, runInspector } from "../interop/inspector_cli.ts";
 import { runtimeCommand } from "../gateway/runtime_command.ts";
 import { EXAMPLE } from "./stdio_process.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE = `${ROOT}node_modules/node24/bin/node`;
-const INSPECTOR =
-  `${ROOT}node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js`;
-
-const homes: string[] = [];
-after(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
-
 /**
  * Runs `mcp-inspector --cli --format json -q [--protocol-era era] <this
- * runtime> examples/stdio.ts ...args` with its files in a temp home;
- * asserts it exited 0 and returns the result it printed.
+ * runtime> examples/stdio.ts ...args`.
  */
-// deno-lint-ignore no-explicit-any
-async function inspect(era: "legacy" | "modern", args: string[]): Promise<any> {
-  const home = mkdtempSync(join(tmpdir(), "tether-inspector-stdio-"));
-  homes.push(home);
+function inspect(era: "legacy" | "modern", args: string[]): Promise<InspectorRun> {
   const server = runtimeCommand(EXAMPLE);
-  const child = spawn(
-    NODE,
-    [
-      INSPECTOR,
-      "--cli",
-      "--format",
-      "json",
-      "-q",
-      // Starting the example takes seconds on a loaded machine; the CLI's default is 15 s.
-      "--connect-timeout",
-      "60000",
-      ...(era === "modern" ? ["--protocol-era", "modern"] : []),
-      server.command,
-      ...server.args,
-      ...args,
-    ],
-    {
-      env: {
-        ...process.env,
-        HOME: home,
-        USERPROFILE: home,
-        MCP_CATALOG_PATH: join(home, "catalog.json"),
-        MCP_CLIENT_CONFIG_PATH: join(home, "client.json"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => stdout += chunk.toString("utf8"));
-  child.stderr!.on("data", (chunk: Buffer) => stderr += chunk.toString("utf8"));
-  const ended = new Promise<number | null>((resolve) =>
-    child.once("close", (code) => resolve(code))
-  );
+  return runInspector([
+    "--format",
+    "json",
+    "-q",
+    // Starting the example takes seconds on a loaded machine; the CLI's default is 15 s.
+    "--connect-timeout",
+    "60000",
+    ...(era === "modern" ? ["--protocol-era", "modern"] : []),
+    server.command,
+    ...server.args,
+    ...args,
+  ]);
+}
+
+/** Asserts a run exited 0 and returns the result it printed. */
+// deno-lint-ignore no-explicit-any
+async function result(running: Promise<InspectorRun>): Promise<any> {
+  const { args, code, stdout, stderr } = await running;
+  assert.equal(code, 0, `${args.join(" ")}: ${stdout} ${stderr}`);
+  let json: { result?: unknown };
   try {
-    const code = await within(ended, 120_000, `mcp-inspector ${args.join(" ")}`);
-    assert.equal(code, 0, `${args.join(" ")}: ${stdout} ${stderr}`);
-    let json: { result?: unknown };
-    try {
-      json = JSON.parse(stdout.trim());
-    } catch {
-      assert.fail(`mcp-inspector ${args.join(" ")} printed no JSON: ${stdout} ${stderr}`);
-    }
-    assert.ok(json.result !== undefined, stdout);
-    return json.result;
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    json = JSON.parse(stdout.trim());
+  } catch {
+    assert.fail(`mcp-inspector ${args.join(" ")} printed no JSON: ${stdout} ${stderr}`);
   }
+  assert.ok(json.result !== undefined, stdout);
+  return json.result;
 }
 
 const ERAS = [
@@ -93,26 +52,41 @@ const ERAS = [
   { era: "modern", version: "2026-07-28" },
 ] as const;
 
+type Era = typeof ERAS[number]["era"];
+
+/** An era's runs, started at once (they take turns, see inspector_cli.ts). */
+function startRuns(era: Era): Record<"initialize" | "list" | "call", Promise<InspectorRun>> {
+  const runs = {
+    initialize: inspect(era, ["--method", "initialize"]),
+    list: inspect(era, ["--method", "tools/list"]),
+    call: inspect(era, ["--method", "tools/call", "--tool-name", "test_simple_text"]),
+  };
+  for (const run of Object.values(runs)) run.catch(() => {}); // reported by their tests
+  return runs;
+}
+
+// Both eras' runs start with the file; each test awaits the runs it checks.
+let runs: Record<Era, ReturnType<typeof startRuns>>;
+before(() => {
+  runs = { legacy: startRuns("legacy"), modern: startRuns("modern") };
+});
+after(() => Promise.allSettled(Object.values(runs ?? {}).flatMap((era) => Object.values(era))));
+
 for (const { era, version } of ERAS) {
   describe(`the Inspector CLI 2.12 runs examples/stdio.ts (${era}, ${version})`, () => {
     it("initializes in its era", async () => {
-      const initialized = await inspect(era, ["--method", "initialize"]);
+      const initialized = await result(runs[era].initialize);
       assert.equal(initialized.protocolVersion, version);
       assert.deepEqual(initialized.serverInfo, { name: "tether-everything", version: "1.0.0" });
       assert.ok(initialized.capabilities.tools !== undefined);
     });
 
     it("lists the tools and calls one", async () => {
-      const listed = await inspect(era, ["--method", "tools/list"]);
+      const listed = await result(runs[era].list);
       const names = listed.tools.map((tool: { name: string }) => tool.name);
       assert.ok(names.includes("test_simple_text"), names.join());
       assert.ok(names.includes("test_tool_with_progress"), names.join());
-      const called = await inspect(era, [
-        "--method",
-        "tools/call",
-        "--tool-name",
-        "test_simple_text",
-      ]);
+      const called = await result(runs[era].call);
       assert.deepEqual(called.content, [{
         type: "text",
         text: "This is a simple text response for testing.",

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { within } from "../../helpers.ts";
+import { together } from "../../support/together.ts";
 import {
   envelope,
   EXAMPLE,
@@ -40,9 +41,10 @@ function textOf(answer: Record<string, unknown>): string {
   return result?.content?.[0]?.text ?? JSON.stringify(answer);
 }
 
-describe("stdio in raw lines", () => {
-  it("stdout carries only JSON-RPC while a tool logs to the console", async () => {
-    await withProcess(FIXTURE, async (server) => {
+// Each test has its own process; they all start at once (see tests/support/together.ts).
+const run = together({
+  quietStdout: () =>
+    withProcess(FIXTURE, async (server) => {
       await initialize(server);
       const answer = await server.request(2, "tools/call", { name: "chatty", arguments: {} });
       assert.equal(textOf(answer), "chatted");
@@ -52,11 +54,9 @@ describe("stdio in raw lines", () => {
       assert.deepEqual(server.strays, [], "every stdout line is a JSON-RPC message");
       assert.match(server.stderr(), /log noise/);
       assert.match(server.stderr(), /info noise/);
-    });
-  });
-
-  it("a malformed line gets -32700 (id null) and the process lives on", async () => {
-    await withProcess(EXAMPLE, async (server) => {
+    }),
+  malformedLine: () =>
+    withProcess(EXAMPLE, async (server) => {
       server.send("{not json");
       const refused = await server.waitFor((m) => m.id === null, "the parse error");
       assert.equal((refused.error as { code: number }).code, -32700);
@@ -66,11 +66,9 @@ describe("stdio in raw lines", () => {
       await initialize(server, 8);
       const pong = await server.request(2, "ping");
       assert.deepEqual(pong.result, {});
-    });
-  });
-
-  it("serves 2026-07-28 requests: the envelope, Mcp-Param-*, an input_required round", async () => {
-    await withProcess(EXAMPLE, async (server) => {
+    }),
+  modernRequests: () =>
+    withProcess(EXAMPLE, async (server) => {
       const discovered = await server.request(1, "server/discover", { _meta: envelope() });
       const versions = (discovered.result as { supportedVersions: string[] }).supportedVersions;
       assert.ok(versions.includes("2026-07-28"));
@@ -100,21 +98,17 @@ describe("stdio in raw lines", () => {
       });
       assert.equal(textOf(answered), "Hello, Ada");
       assert.deepEqual(server.strays, []);
-    });
-  });
-
-  it("notifications/cancelled reaches the tool's signal in a 2025 session", async () => {
-    await withProcess(FIXTURE, async (server) => {
+    }),
+  cancelledLegacy: () =>
+    withProcess(FIXTURE, async (server) => {
       await startWaiting(server);
       server.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 2 } });
       await waitForText(server.stderr, "wait aborted");
       const pong = await server.request(3, "ping");
       assert.deepEqual(pong.result, {});
-    });
-  });
-
-  it("notifications/cancelled reaches the tool's signal in 2026-07-28", async () => {
-    await withProcess(FIXTURE, async (server) => {
+    }),
+  cancelledModern: () =>
+    withProcess(FIXTURE, async (server) => {
       server.send({
         jsonrpc: "2.0",
         id: "call-1",
@@ -134,11 +128,9 @@ describe("stdio in raw lines", () => {
         _meta: envelope(),
       });
       assert.equal(textOf(who), "anonymous");
-    });
-  });
-
-  it("the principal option reaches ctx.principal in both eras", async () => {
-    await withProcess(FIXTURE, async (server) => {
+    }),
+  principal: () =>
+    withProcess(FIXTURE, async (server) => {
       const modern = await server.request(1, "tools/call", {
         name: "whoami",
         arguments: {},
@@ -148,11 +140,9 @@ describe("stdio in raw lines", () => {
       await initialize(server, 3);
       const legacy = await server.request(2, "tools/call", { name: "whoami", arguments: {} });
       assert.equal(textOf(legacy), "desktop-user");
-    }, { STDIO_PRINCIPAL: "desktop-user" });
-  });
-
-  it("exits 0 on SIGTERM, after a bounded drain that aborts the call still running", async () => {
-    await withProcess(FIXTURE, async (server) => {
+    }, { STDIO_PRINCIPAL: "desktop-user" }),
+  sigterm: () =>
+    withProcess(FIXTURE, async (server) => {
       await startWaiting(server);
       server.child.kill("SIGTERM");
       const exit = await within(server.exited, 20_000, "the process exits");
@@ -161,15 +151,34 @@ describe("stdio in raw lines", () => {
       assert.ok(exit === 0 || (IS_DENO && exit === "SIGTERM"), `exit ${exit}`);
       assert.match(server.stderr(), /wait aborted/, "the drain aborted the call");
       assert.match(server.stderr(), /stdio served/, "serveStdio returned");
-    }, { STDIO_DRAIN_MS: "200" });
-  });
-
-  it("exits 0 when stdin closes", async () => {
-    await withProcess(EXAMPLE, async (server) => {
+    }, { STDIO_DRAIN_MS: "200" }),
+  stdinCloses: () =>
+    withProcess(EXAMPLE, async (server) => {
       await initialize(server);
       await server.request(2, "tools/list");
       server.child.stdin!.end();
       assert.equal(await within(server.exited, 20_000, "the process exits"), 0);
-    });
-  });
+    }),
+});
+
+describe("stdio in raw lines", () => {
+  it("stdout carries only JSON-RPC while a tool logs to the console", () => run.quietStdout());
+
+  it("a malformed line gets -32700 (id null) and the process lives on", () => run.malformedLine());
+
+  it("serves 2026-07-28 requests: the envelope, Mcp-Param-*, an input_required round", () =>
+    run.modernRequests());
+
+  it("notifications/cancelled reaches the tool's signal in a 2025 session", () =>
+    run.cancelledLegacy());
+
+  it("notifications/cancelled reaches the tool's signal in 2026-07-28", () =>
+    run.cancelledModern());
+
+  it("the principal option reaches ctx.principal in both eras", () => run.principal());
+
+  it("exits 0 on SIGTERM, after a bounded drain that aborts the call still running", () =>
+    run.sigterm());
+
+  it("exits 0 when stdin closes", () => run.stdinCloses());
 });

@@ -24,6 +24,7 @@ import { Client as ModernClient } from "@modelcontextprotocol/client";
 import { StdioClientTransport as ModernStdioTransport } from "@modelcontextprotocol/client/stdio";
 import { within } from "../../helpers.ts";
 import { runtimeCommand } from "../gateway/runtime_command.ts";
+import { together } from "../../support/together.ts";
 import { connectWithin, EXAMPLE, FIXTURE } from "./stdio_process.ts";
 
 function textOf(result: unknown): string {
@@ -111,8 +112,9 @@ async function assertV2CancelReachesTool(
   }
 }
 
-describe("SDK v1 client over stdio (2025-11-25)", () => {
-  it("connects, lists, calls with progress, elicits and closes", async () => {
+// Each test has its own server process; they all start at once (see tests/support/together.ts).
+const run = together({
+  v1Session: async () => {
     const { transport } = transportFor(EXAMPLE);
     const client = new Client({ name: "stdio-v1", version: "1.0.0" }, {
       capabilities: { elicitation: {} },
@@ -142,9 +144,8 @@ describe("SDK v1 client over stdio (2025-11-25)", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
-  });
-
-  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
+  },
+  v1Cancel: async () => {
     const { transport, stderr } = transportFor(FIXTURE);
     const client = new Client({ name: "stdio-v1", version: "1.0.0" });
     await connectWithin(client, transport);
@@ -162,11 +163,8 @@ describe("SDK v1 client over stdio (2025-11-25)", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
-  });
-});
-
-describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
-  it("lists and elicits through an input_required round", async () => {
+  },
+  v2Elicits: async () => {
     const client = await elicitingV2Client({ mode: { pin: "2026-07-28" } });
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
@@ -177,9 +175,8 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
-  });
-
-  it("every progress arrives: the result waits progressPaceMs after the last", async () => {
+  },
+  v2Progress: async () => {
     // A 2026-07-28 server sends the client no requests, so nothing tells it that the client has
     // read the progress: the result waits a pause (50 ms by default). The test machine may run
     // at a load average of 40, where 50 ms is not always enough; the fixture waits 1 s.
@@ -202,15 +199,9 @@ describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
-  });
-
-  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
-    await assertV2CancelReachesTool({ mode: { pin: "2026-07-28" } });
-  });
-});
-
-describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
-  it("connects, lists, calls with progress and elicits in one session", async () => {
+  },
+  v2Cancel: () => assertV2CancelReachesTool({ mode: { pin: "2026-07-28" } }),
+  v2LegacySession: async () => {
     const client = await elicitingV2Client({ mode: "legacy" });
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), "2025-11-25");
@@ -224,9 +215,28 @@ describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
     } finally {
       await within(client.close(), 20_000, "close");
     }
-  });
+  },
+  v2LegacyCancel: () => assertV2CancelReachesTool({ mode: "legacy" }),
+});
 
-  it("a cancel (AbortSignal) reaches the tool's ctx.signal", async () => {
-    await assertV2CancelReachesTool({ mode: "legacy" });
-  });
+describe("SDK v1 client over stdio (2025-11-25)", () => {
+  it("connects, lists, calls with progress, elicits and closes", () => run.v1Session());
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", () => run.v1Cancel());
+});
+
+describe("SDK v2 client over stdio, pinned to 2026-07-28", () => {
+  it("lists and elicits through an input_required round", () => run.v2Elicits());
+
+  it("every progress arrives: the result waits progressPaceMs after the last", () =>
+    run.v2Progress());
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", () => run.v2Cancel());
+});
+
+describe("SDK v2 client over stdio, pinned to 2025-11-25", () => {
+  it("connects, lists, calls with progress and elicits in one session", () =>
+    run.v2LegacySession());
+
+  it("a cancel (AbortSignal) reaches the tool's ctx.signal", () => run.v2LegacyCancel());
 });
