@@ -236,11 +236,20 @@ describe("close({ graceMs })", () => {
       void sessionful.then((response) => response.body?.cancel(), () => {});
       void stateless.catch(() => {});
       await until(async () => (await handler.stats()).inFlight === 2, "both calls to start");
-      // The bound is graceMs + 1 s; the deadline below is generous on a shared machine.
+      // The bound is graceMs + 1 s on the handler's clock, read as close() resolves (the clock
+      // moves on after, for the timers left). The real-time deadline only catches a hang: each
+      // of the ~150 timers on the way (close()'s 10 ms polls) takes a real turn of the event
+      // loop, and 3 s of them ran out once on Bun under load.
+      const closeAt = scheduler.time;
+      let took = -1;
       await within(
-        handler.close({ graceMs: 200 }),
-        3_000,
+        handler.close({ graceMs: 200 }).then(() => void (took = scheduler.time - closeAt)),
+        60_000,
         "close() despite tools that ignore their signal",
+      );
+      assert.ok(
+        took >= 1_200 && took <= 1_210,
+        `resolved once the grace and the 1 s after it were over, not later (after ${took} ms)`,
       );
       assert.deepEqual(
         reasons,
@@ -252,7 +261,6 @@ describe("close({ graceMs })", () => {
       assert.match(reports[0], /2 request\(s\) still running/);
       assert.match(reports[0], /1 in sessions, 1 in 2026-07-28/);
       assert.match(reports[0], /tools\/call id 2/);
-      assert.ok(scheduler.time >= 1_200, "reported once the grace and the 1 s after it were over");
       assert.match(reports[0], /tools\/call id "m-1" \(2026-07-28\)/);
       assert.equal((await handler.stats()).inFlight, 2, "still counted until they return");
     } finally {
