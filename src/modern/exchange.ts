@@ -379,10 +379,7 @@ class ModernExchange implements RunningRequest, WireRun {
     );
   }
 
-  /**
-   * The input requests of this run, made on the handler's first ask (most
-   * calls never ask); undefined for a method that cannot ask the client.
-   */
+  /** This run's input requests, made on the first ask; undefined where it cannot ask. */
   inputRound(): InputRound | undefined {
     if (this.#inputTarget === undefined) return undefined;
     return this.round ??= new InputRound({}, this.envelope.clientCapabilities);
@@ -390,10 +387,11 @@ class ModernExchange implements RunningRequest, WireRun {
 
   /** What a sealed `requestState` is bound to: the principal, the method and its target. */
   binding(params: Record<string, unknown>): RequestStateBinding {
+    const target = params[this.#inputTarget!] ?? ""; // not a string: JSON text, never a throw
     return {
       ownerKey: this.ownerKey,
       method: this.request.method,
-      target: String(params[this.#inputTarget!] ?? ""),
+      target: typeof target === "string" ? target : JSON.stringify(target),
       params,
     };
   }

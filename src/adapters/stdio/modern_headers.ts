@@ -26,19 +26,22 @@ const NAMED_BY: ReadonlyMap<string, string> = new Map([
 
 /**
  * The version a message's `_meta` claims (any string; the handler judges
- * it), or undefined when it makes no claim.
+ * it), as JSON text when the claim is not a string (never a conversion
+ * that could throw: the handler refuses it, `-32602`), or undefined when
+ * it makes no claim.
  *
  * @example
  * ```ts
  * import { claimedVersion } from "./modern_headers.ts";
  * claimedVersion({ _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } }); // "2026-07-28"
+ * claimedVersion({ _meta: { "io.modelcontextprotocol/protocolVersion": { toString: 1 } } }); // '{"toString":1}'
  * ```
  */
 export function claimedVersion(params: unknown): string | undefined {
   if (!isPlainObject(params) || !isPlainObject(params._meta)) return undefined;
   if (!Object.hasOwn(params._meta, VERSION_CLAIM)) return undefined;
   const claim = params._meta[VERSION_CLAIM];
-  return typeof claim === "string" ? claim : String(claim);
+  return typeof claim === "string" ? claim : JSON.stringify(claim);
 }
 
 /**

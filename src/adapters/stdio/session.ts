@@ -99,6 +99,18 @@ export class StdioSession {
     } catch {
       return this.#error(null, ErrorCode.ParseError, "Parse error");
     }
+    try {
+      await this.#take(line, value);
+    } catch (error) {
+      // One line's failure is that line's: reported, its request answered, the session serves on.
+      this.#options.onError(error);
+      if (isPlainObject(value) && typeof value.method === "string" && isId(value.id)) {
+        this.#error(value.id, ErrorCode.InternalError, "Internal error");
+      }
+    }
+  }
+
+  async #take(line: string, value: unknown): Promise<void> {
     if (Array.isArray(value)) return this.#post(line, this.#legacyHeaders(), undefined);
     const classified = classifyMessage(value);
     if (classified === undefined) {

@@ -37,7 +37,7 @@ export function promptMethods(
       return {
         ...await trace.run(
           "prompt",
-          String(params.name),
+          typeof params.name === "string" ? params.name : "",
           (context) => prompts.get(params, createHandlerContext(ctx, request, context)),
         ),
       };

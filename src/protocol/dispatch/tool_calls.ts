@@ -40,7 +40,7 @@ export function callTool(
   }
   return trace.run(
     "tool",
-    String(params.name),
+    typeof params.name === "string" ? params.name : "",
     (context) => tools.call(params, createHandlerContext(ctx, request, context)),
   ) as unknown as Promise<Record<string, unknown>>;
 }

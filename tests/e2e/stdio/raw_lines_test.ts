@@ -152,6 +152,21 @@ const run = together({
       assert.match(server.stderr(), /wait aborted/, "the drain aborted the call");
       assert.match(server.stderr(), /stdio served/, "serveStdio returned");
     }, { STDIO_DRAIN_MS: "200" }),
+  hostileClaim: () =>
+    withProcess(EXAMPLE, async (server) => {
+      // String() of this claim threw in the binding and ended the process (until 2026-11-29).
+      const refused = await server.request(1, "tools/list", {
+        _meta: { ...envelope(), "io.modelcontextprotocol/protocolVersion": { toString: 1 } },
+      });
+      assert.equal((refused.error as { code: number }).code, -32602, JSON.stringify(refused));
+      const answered = await server.request(2, "tools/call", {
+        name: "test_simple_text",
+        arguments: {},
+        _meta: envelope(),
+      });
+      assert.equal(textOf(answered), "This is a simple text response for testing.");
+      assert.deepEqual(server.strays, []);
+    }),
   stdinCloses: () =>
     withProcess(EXAMPLE, async (server) => {
       await initialize(server);
@@ -179,6 +194,9 @@ describe("stdio in raw lines", () => {
 
   it("exits 0 on SIGTERM, after a bounded drain that aborts the call still running", () =>
     run.sigterm());
+
+  it("a 2026-07-28 claim of {toString: 1} gets -32602 for its id; the next call is served", () =>
+    run.hostileClaim());
 
   it("exits 0 when stdin closes", () => run.stdinCloses());
 });

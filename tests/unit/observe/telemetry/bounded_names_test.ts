@@ -273,3 +273,23 @@ for (const era of ERAS) {
     });
   });
 }
+
+// A 2026-07-28 request names its tool in Mcp-Name too, and the door refuses one that does not
+// match the body before telemetry; a 2025 session's reaches the traced dispatch.
+describe("telemetry of a 2025-11-25 session, given a name that is not a string", () => {
+  it("tools/call and prompts/get answer -32602 (String() of { toString: 1 } threw: -32603)", async () => {
+    const handler = makeServer();
+    try {
+      const session = await initialize(handler);
+      for (const method of ["tools/call", "prompts/get"]) {
+        const outcome = await rpc(handler, session, method, {
+          name: { toString: 1 },
+          arguments: {},
+        });
+        assert.equal(outcome.message?.error?.code, -32602, JSON.stringify(outcome.message));
+      }
+    } finally {
+      await handler.close();
+    }
+  });
+});
