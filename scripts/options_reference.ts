@@ -78,6 +78,7 @@ export const SUBPATH_TABLES: readonly SubpathTable[] = [
       GatewayOptions: "src/gateway/gateway_options.ts",
       HttpUpstreamOptions: "src/gateway/upstream.ts",
       StdioUpstreamOptions: "src/gateway/stdio/stdio_upstream.ts",
+      TokenClient: "src/gateway/credentials/token_endpoint.ts",
       TokenCacheOptions: "src/gateway/credentials/token_cache.ts",
       TokenExchangeOptions: "src/gateway/credentials/token_exchange.ts",
       ClientCredentialsOptions: "src/gateway/credentials/client_credentials.ts",

@@ -54,8 +54,19 @@ export const GATEWAY_DEFAULTS = {
     protocol: "auto",
     discoverTimeoutMs: 10 * SECOND,
   },
-  TokenCacheOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
-  TokenExchangeOptions: { skewMs: 30 * SECOND, maxEntries: 10_000 },
-  ClientCredentialsOptions: { skewMs: 30 * SECOND },
+  TokenClient: { timeoutMs: 10 * SECOND, maxResponseBytes: 64 * KiB },
+  TokenCacheOptions: {
+    skewMs: 30 * SECOND,
+    maxEntries: 10_000,
+    retryMs: SECOND,
+    maxRetryMs: 30 * SECOND,
+  },
+  TokenExchangeOptions: {
+    skewMs: 30 * SECOND,
+    maxEntries: 10_000,
+    retryMs: SECOND,
+    maxRetryMs: 30 * SECOND,
+  },
+  ClientCredentialsOptions: { skewMs: 30 * SECOND, retryMs: SECOND, maxRetryMs: 30 * SECOND },
   PinOptions: { onDrift: "hide", unpinned: "hide" },
 } as const;

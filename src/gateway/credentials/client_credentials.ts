@@ -45,6 +45,17 @@ export interface ClientCredentialsOptions extends TokenClient {
    */
   skewMs?: number;
   /**
+   * After a failed token request, calls fail at once this long before
+   * one asks again, ms (doubled after each failure in a row).
+   * @default {1_000}
+   */
+  retryMs?: number;
+  /**
+   * The longest wait after failed token requests in a row, ms.
+   * @default {30_000}
+   */
+  maxRetryMs?: number;
+  /**
    * The clock.
    * @default {Date.now}
    */
@@ -73,7 +84,13 @@ export interface ClientCredentialsOptions extends TokenClient {
  */
 export function clientCredentials(options: ClientCredentialsOptions): UpstreamCredentials {
   const request = tokenRequester(options);
-  const cache = new TokenCache({ skewMs: options.skewMs, now: options.now, maxEntries: 1 });
+  const cache = new TokenCache({
+    skewMs: options.skewMs,
+    retryMs: options.retryMs,
+    maxRetryMs: options.maxRetryMs,
+    now: options.now,
+    maxEntries: 1,
+  });
   const parameters: Record<string, string> = { grant_type: "client_credentials" };
   for (const option of ["resource", "audience", "scope"] as const) {
     const value = options[option];

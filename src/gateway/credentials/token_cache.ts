@@ -2,7 +2,11 @@
  * Tokens obtained from an authorization server, kept per key until their
  * expiry minus a skew, with one request in flight per key (concurrent
  * callers share it) and at most `maxEntries` kept (the oldest go first).
- * It knows no HTTP: what fetches a token is the caller's.
+ * A failed request leaves the in-flight map as it settles (the token
+ * endpoint's deadline settles a stuck one), and its key backs off: callers
+ * of that key fail at once for `retryMs`, doubled after each failure in a
+ * row up to `maxRetryMs`; then the next caller asks again. Keys never wait
+ * on each other. It knows no HTTP: what fetches a token is the caller's.
  * @module
  */
 
@@ -39,10 +43,28 @@ export interface TokenCacheOptions {
    */
   maxEntries?: number;
   /**
+   * After a failed request, a key's callers fail at once this long before
+   * the next asks again, ms (doubled after each failure in a row).
+   * @default {1_000}
+   */
+  retryMs?: number;
+  /**
+   * The longest wait after failures in a row, ms.
+   * @default {30_000}
+   */
+  maxRetryMs?: number;
+  /**
    * The clock.
    * @default {Date.now}
    */
   now?: () => number;
+}
+
+/** A key's last failures in a row: until when its callers fail at once, and with what. */
+interface Backoff {
+  until: number;
+  waitMs: number;
+  error: unknown;
 }
 
 /**
@@ -63,6 +85,10 @@ export class TokenCache {
   /** Kept tokens in insertion order (a renewed one moves to the end). */
   readonly #tokens = new Map<string, { token: string; renewAt: number }>();
   readonly #inFlight = new Map<string, Promise<string>>();
+  /** Keys whose last request failed, in insertion order (bounded as the tokens are). */
+  readonly #failed = new Map<string, Backoff>();
+  readonly #retryMs: number;
+  readonly #maxRetryMs: number;
 
   /** A cache with `options` (a TypeError names a bad one). */
   constructor(options: TokenCacheOptions = {}) {
@@ -71,6 +97,8 @@ export class TokenCache {
     if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) {
       throw new TypeError("Option maxEntries must be a positive integer");
     }
+    this.#retryMs = nonNegative("retryMs", options.retryMs ?? DEFAULT.retryMs);
+    this.#maxRetryMs = nonNegative("maxRetryMs", options.maxRetryMs ?? DEFAULT.maxRetryMs);
     this.#now = options.now ?? Date.now;
   }
 
@@ -82,7 +110,8 @@ export class TokenCache {
   /**
    * The token of `key`: the kept one while it is fresh, else the one `fetch`
    * obtains (shared with every caller asking meanwhile). A failed fetch is
-   * not kept: the next caller fetches again.
+   * not kept; the key's callers get its error at once while the key backs
+   * off, then the next caller fetches again.
    */
   get(key: string, fetch: () => Promise<IssuedToken>): Promise<string> {
     const kept = this.#tokens.get(key);
@@ -92,20 +121,37 @@ export class TokenCache {
     }
     const pending = this.#inFlight.get(key);
     if (pending !== undefined) return pending;
+    const failed = this.#failed.get(key);
+    if (failed !== undefined && this.#now() < failed.until) return Promise.reject(failed.error);
     const fetching = (async () => {
       try {
         const issued = await fetch();
+        this.#failed.delete(key);
         const lifetime = issued.expiresInSeconds;
         if (lifetime !== undefined && Number.isFinite(lifetime) && lifetime * 1000 > this.#skewMs) {
           this.#keep(key, issued.token, this.#now() + lifetime * 1000 - this.#skewMs);
         }
         return issued.token;
+      } catch (error) {
+        this.#backOff(key, error, failed);
+        throw error;
       } finally {
         this.#inFlight.delete(key);
       }
     })();
     this.#inFlight.set(key, fetching);
     return fetching;
+  }
+
+  #backOff(key: string, error: unknown, last: Backoff | undefined): void {
+    const waitMs = last === undefined
+      ? this.#retryMs
+      : Math.min(this.#maxRetryMs, Math.max(this.#retryMs, last.waitMs * 2));
+    this.#failed.delete(key);
+    while (this.#failed.size >= this.#maxEntries) {
+      this.#failed.delete(this.#failed.keys().next().value!);
+    }
+    this.#failed.set(key, { until: this.#now() + waitMs, waitMs, error });
   }
 
   #keep(key: string, token: string, renewAt: number): void {

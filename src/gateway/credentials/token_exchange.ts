@@ -89,6 +89,18 @@ export interface TokenExchangeOptions extends TokenClient {
    */
   maxEntries?: number;
   /**
+   * After a failed token request, this caller's next calls fail at once
+   * this long before one asks again, ms (doubled after each failure in a
+   * row); other callers are not affected.
+   * @default {1_000}
+   */
+  retryMs?: number;
+  /**
+   * The longest wait after failed token requests in a row, ms.
+   * @default {30_000}
+   */
+  maxRetryMs?: number;
+  /**
    * The clock.
    * @default {Date.now}
    */
