@@ -166,7 +166,7 @@ export class Auditor implements AuditSink {
           principal,
           sessionId,
           protocolVersion,
-          upstream: upstreamServing(registries, request),
+          upstream: upstreamServing(registries, request, principal),
           durationMs: 0,
           context: undefined,
         }, { outcome: "refused" });

@@ -9,24 +9,32 @@
 
 import type { JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts";
 import { type AuditSink, upstreamOf } from "./audit.ts";
-import type { RequestContext } from "../context/request_context.ts";
+import type { Principal, RequestContext } from "../context/request_context.ts";
 import { isPromiseLike } from "../maybe_async.ts";
 import type { PromptRegistry } from "../registries/prompts.ts";
 import type { ResourceRegistry } from "../registries/resources.ts";
 import type { RunEnd } from "../run_end.ts";
 import type { ToolRegistry } from "../registries/tools.ts";
+import type { ViewedLookups } from "./viewed_methods.ts";
 
 /** The registries an audited call's definition is looked up in (for its upstream). */
 export interface AuditedRegistries {
   tools: ToolRegistry;
   prompts: PromptRegistry;
   resources: ResourceRegistry;
+  /** The views' names (viewed_methods.ts), when the handler has a view. */
+  viewed?: Pick<ViewedLookups, "keyOf">;
 }
 
-/** The gateway upstream of what `request` names, if a marked definition serves it. */
+/**
+ * The gateway upstream of what `request` names, if a marked definition
+ * serves it: looked up by the name `principal` called it by, through its
+ * view when the handler has one (a renamed tool's record names its upstream).
+ */
 export function upstreamServing(
   registries: AuditedRegistries,
   request: JsonRpcRequest,
+  principal: Principal,
 ): string | undefined {
   const params = request.params;
   if (request.method === "resources/read") {
@@ -35,10 +43,13 @@ export function upstreamServing(
   }
   const name = params?.name;
   if (typeof name !== "string") return undefined;
+  const kind = request.method === "tools/call" ? "tool" : "prompt";
+  const key = registries.viewed === undefined
+    ? name
+    : registries.viewed.keyOf(principal, kind, name);
+  if (key === undefined) return undefined;
   return upstreamOf(
-    request.method === "tools/call"
-      ? registries.tools.definition(name)
-      : registries.prompts.definition(name),
+    kind === "tool" ? registries.tools.definition(key) : registries.prompts.definition(key),
   );
 }
 
@@ -64,7 +75,7 @@ export function auditedAnswer<T>(
   ) => JsonRpcResponse | Promise<JsonRpcResponse>,
 ): JsonRpcResponse | Promise<T> {
   const started = performance.now();
-  const upstream = upstreamServing(registries, request);
+  const upstream = upstreamServing(registries, request, ctx.principal);
   const finished = (response: JsonRpcResponse): JsonRpcResponse => {
     sink.finished({ request, ctx, upstream, started, response });
     return response;

@@ -90,6 +90,12 @@ export interface ViewedLookups {
    */
   toolKey(principal: Principal, name: string): string | undefined;
   /**
+   * The registry key `principal`'s name for a tool or prompt stands for,
+   * whatever the view's verdict on it (audit records name its upstream);
+   * undefined when no entry goes by that name for the caller.
+   */
+  keyOf(principal: Principal, kind: "tool" | "prompt", name: string): string | undefined;
+  /**
    * True when something serves `uri` that `principal`'s view hides or
    * denies (a 2026-07-28 listen is never told of its updates).
    */
@@ -98,8 +104,15 @@ export interface ViewedLookups {
 
 /** The {@linkcode ViewedLookups} of `parts`. */
 function lookups(parts: ViewedParts): ViewedLookups {
-  const { tools, resources } = parts;
+  const { tools, prompts, resources } = parts;
   return {
+    keyOf(principal, kind, name) {
+      const view = parts.view(principal);
+      if (view === undefined) return name;
+      const registry: Named = kind === "tool" ? tools : prompts;
+      const definitionOf = (key: string) => registry.definition(key) as object | undefined;
+      return nameIndex(view, kind, registry.list(), definitionOf).keyOf(name);
+    },
     toolKey(principal, name) {
       const view = parts.view(principal);
       if (view === undefined) return name;

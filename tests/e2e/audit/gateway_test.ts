@@ -20,6 +20,7 @@ import {
 import { createGateway, type Gateway, httpUpstream } from "../../../src/gateway/mod.ts";
 import { type RunningServer, serveHandler } from "../../../examples/serve.ts";
 import { connectClient, type SdkConnection, withTimeout } from "../interop/helpers.ts";
+import type { ViewOf } from "../../../src/types/mod.ts";
 import { recordOf } from "./audit_records.ts";
 import { type SdkUpstream, startSdkUpstream } from "../gateway/sdk_upstream.ts";
 
@@ -37,8 +38,11 @@ interface Rig {
   close(): Promise<void>;
 }
 
-/** An SDK upstream "sdk" and a tether upstream "tt" behind a gateway that audits. */
-async function startRig(): Promise<Rig> {
+/**
+ * An SDK upstream "sdk" and a tether upstream "tt" behind a gateway that audits; `view` is the
+ * gateway handler's (`createMcpHandler({ view })`).
+ */
+async function startRig(view?: ViewOf): Promise<Rig> {
   const sdk: SdkUpstream = await startSdkUpstream();
   const tetherUpstream = createMcpHandler({
     name: "tt",
@@ -73,6 +77,7 @@ async function startRig(): Promise<Rig> {
       ...gateway.definitions().tools ?? [],
       defineTool({ name: "local", handler: () => "local" }),
     ],
+    ...(view === undefined ? {} : { view }),
     auth: {
       authenticate: gateway.authenticate((request) =>
         request.headers.get("authorization") === `Bearer ${DOWN_TOKEN}`
@@ -140,6 +145,35 @@ describe("audit records through the gateway", () => {
       const text = JSON.stringify(rig.records);
       assert.ok(!text.includes(DOWN_TOKEN) && !text.includes(UP_TOKEN), "no token in a record");
       assert.ok(!text.includes("upstream internals"));
+    } finally {
+      await connection?.close();
+      await rig.close();
+    }
+  });
+
+  it("a tool and a prompt renamed by a view: their records name their upstream", async () => {
+    // Each record was looked up by the name the client sent, so a renamed entry had none.
+    const renamed: Record<string, string> = { tt_hello: "greeting", sdk_travel: "trip" };
+    const rig = await startRig(() => ({
+      verdict: () => "allow",
+      override: (_kind, definition) => {
+        const name = renamed[(definition as { name: string }).name];
+        return name === undefined ? undefined : { name };
+      },
+    }));
+    let connection: SdkConnection | undefined;
+    try {
+      connection = await connectClient(rig.url, { token: DOWN_TOKEN });
+      const { client } = connection;
+      const hello = await client.callTool({ name: "greeting", arguments: {} });
+      assert.deepEqual(hello.content, [{ type: "text", text: "hello from tether" }]);
+      await client.getPrompt({ name: "trip", arguments: { to: "Lisbon" } });
+      const greeting = await recordOf(rig.records, "greeting");
+      assert.equal(greeting.upstream, "tt");
+      assert.equal(greeting.outcome, "ok");
+      assert.equal((await recordOf(rig.records, "trip")).upstream, "sdk");
+      await client.callTool({ name: "local", arguments: {} });
+      assert.equal((await recordOf(rig.records, "local")).upstream, undefined);
     } finally {
       await connection?.close();
       await rig.close();

@@ -22,6 +22,7 @@ import {
 } from "../../../../mod.ts";
 import { connect, type ConnectOptions } from "../../../../src/testing/mod.ts";
 import { TASKS_EXTENSION_ID, tasksExtension } from "../../../../src/extensions/tasks/mod.ts";
+import { UPSTREAM_OF } from "../../../../src/protocol/dispatch/audit.ts";
 import {
   canonicalDigest,
   canonicalJson,
@@ -147,6 +148,26 @@ describe("the audit record of a handler", () => {
     assert.ok(!Number.isNaN(Date.parse(record.time)));
     assert.ok(!JSON.stringify(records).includes(TOKEN), "no token in the record");
     await close();
+  });
+
+  it("names the upstream of a tool a view renamed, in both eras", async () => {
+    // A definition marked as a gateway's upstream entry, shown to alice as "lookup".
+    const marked = Object.assign(
+      defineTool({ name: "gh_search", handler: () => "found" }),
+      { [UPSTREAM_OF]: "github" },
+    );
+    for (const era of ["2025", "2026"] as const) {
+      const records: AuditRecord[] = [];
+      const { client, close } = await audited(records, {
+        tools: [marked],
+        view: () => ({ verdict: () => "allow", override: () => ({ name: "lookup" }) }),
+      }, { era });
+      await client.callTool("lookup", {});
+      await recorded(records, 1);
+      assert.equal(records[0].entry, "lookup", era);
+      assert.equal(records[0].upstream, "github", `${era}: looked up by the registry's name`);
+      await close();
+    }
   });
 
   it("records failed validation: malformed params as error, bad arguments as tool-error", async () => {
