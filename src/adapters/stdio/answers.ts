@@ -23,7 +23,10 @@ export type Pace = (writtenAt: number) => Promise<void>;
 /**
  * Writes the messages of `response` (the answer to a POSTed line) as lines;
  * `id` is the request's id, or undefined for a notification or a reply.
- * Resolves when the body ends (an SSE body streams until then).
+ * Resolves when the body ends (an SSE body streams until then). Once
+ * `cancelled()` is true the request's answer is not written (its
+ * notifications still are): a cancelled request gets no response, and no
+ * HTTP status of the cancelled exchange ever becomes a message.
  *
  * @example
  * ```ts
@@ -37,13 +40,15 @@ export async function relayAnswer(
   id: RequestId | undefined,
   write: WriteLine,
   pace?: Pace,
+  cancelled: () => boolean = never,
 ): Promise<void> {
   const type = response.headers.get("content-type") ?? "";
   if (type.includes("text/event-stream") && response.body !== null) {
-    await relaySse(response.body, write, pace);
+    await relaySse(response.body, write, pace, cancelled);
     return;
   }
   const text = (await response.text()).trim();
+  if (cancelled()) return;
   if (text !== "" && type.includes("application/json") && isJson(text)) {
     write(text.includes("\n") ? JSON.stringify(JSON.parse(text)) : text);
     return;
@@ -59,12 +64,14 @@ export async function relayAnswer(
 
 /**
  * Writes each event's `data:` of an SSE body as one line, as the events
- * arrive; an answer that follows a progress notification waits for `pace`.
+ * arrive; an answer that follows a progress notification waits for `pace`;
+ * an answer is dropped once `cancelled()` is true.
  */
 export async function relaySse(
   body: ReadableStream<Uint8Array>,
   write: WriteLine,
   pace?: Pace,
+  cancelled: () => boolean = never,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
@@ -84,8 +91,10 @@ export async function relaySse(
           .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
         const message = data === "" ? undefined : parse(data);
         if (message === undefined) continue;
+        if (isAnswer(message) && cancelled()) continue;
         if (progressAt !== undefined && pace !== undefined && isAnswer(message)) {
           await pace(progressAt);
+          if (cancelled()) continue;
         }
         write(data.includes("\n") ? JSON.stringify(message) : data);
         progressAt = isProgress(message) ? Date.now() : undefined;
@@ -97,6 +106,10 @@ export async function relaySse(
 }
 
 /** The parsed JSON of `text`, or undefined when it is not JSON. */
+function never(): boolean {
+  return false;
+}
+
 function parse(text: string): unknown {
   try {
     return JSON.parse(text);

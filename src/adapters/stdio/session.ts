@@ -57,8 +57,12 @@ export class StdioSession {
   #sessionId: string | undefined;
   #legacyVersion: string | undefined;
   #modernVersion: string | undefined;
-  /** 2026-07-28 requests in flight, by id key, with the version each claims. */
-  #modernCalls = new Map<string, { version: string }>();
+  /**
+   * Requests in flight with an id, by id key: the version a 2026-07-28 one
+   * claims, and whether a `notifications/cancelled` named it (its answer is
+   * then dropped: a cancelled request gets no response, as over HTTP).
+   */
+  #calls = new Map<string, Call>();
   #running = new Set<Promise<void>>();
   /** Requests handed to the handler that it has not answered (not even with headers) yet. */
   #unanswered = new Set<Promise<unknown>>();
@@ -126,7 +130,7 @@ export class StdioSession {
     if (claim !== undefined) this.#modernVersion ??= claim;
     if (classified.kind === "notification") {
       const cancelled = method === "notifications/cancelled"
-        ? this.#modernCallNamed(params)
+        ? this.#cancelCallNamed(params)
         : undefined;
       const modern = claim ?? cancelled ??
         (this.#sessionId === undefined ? this.#modernVersion : undefined);
@@ -140,7 +144,7 @@ export class StdioSession {
     const id = classified.message.id;
     if (claim !== undefined) return this.#postModern(line, claim, method, params, id);
     if (method === "initialize") return await this.#initialize(line, id);
-    return this.#post(line, this.#legacyHeaders(), id, this.#pace("legacy"));
+    return this.#postCall(line, this.#legacyHeaders(), id, undefined, this.#pace("legacy"));
   }
 
   /**
@@ -172,23 +176,38 @@ export class StdioSession {
     params: unknown,
     id: RequestId,
   ): Promise<void> {
-    const key = requestIdKey(id);
-    const call = { version };
-    this.#modernCalls.set(key, call);
     const headers = this.#modernHeaders(version, method, params);
-    return this.#post(line, headers, id, this.#pace("modern"), () => {
-      if (this.#modernCalls.get(key) === call) this.#modernCalls.delete(key);
-    });
+    return this.#postCall(line, headers, id, version, this.#pace("modern"));
+  }
+
+  /** Posts a request with an id, tracked until answered so a cancellation can drop its answer. */
+  #postCall(
+    line: string,
+    headers: Record<string, string>,
+    id: RequestId,
+    version: string | undefined,
+    pace: Pace | undefined,
+  ): Promise<void> {
+    const key = requestIdKey(id);
+    const call: Call = { version, cancelled: false };
+    this.#calls.set(key, call);
+    return this.#post(line, headers, id, pace, () => {
+      if (this.#calls.get(key) === call) this.#calls.delete(key);
+    }, () => call.cancelled);
   }
 
   /**
-   * The version of the 2026-07-28 call a `notifications/cancelled` names, if
-   * one runs: the cancellation is then posted in that era (same principal),
-   * where it aborts the call's `ctx.signal`.
+   * Marks the call a `notifications/cancelled` names as cancelled (its
+   * answer will not be written); returns its version when it is a
+   * 2026-07-28 call, so the cancellation is posted in that era (same
+   * principal), where it aborts the call's `ctx.signal`.
    */
-  #modernCallNamed(params: unknown): string | undefined {
+  #cancelCallNamed(params: unknown): string | undefined {
     if (!isPlainObject(params) || !isId(params.requestId)) return undefined;
-    return this.#modernCalls.get(requestIdKey(params.requestId))?.version;
+    const call = this.#calls.get(requestIdKey(params.requestId));
+    if (call === undefined) return undefined;
+    call.cancelled = true;
+    return call.version;
   }
 
   #listen(): void {
@@ -209,15 +228,18 @@ export class StdioSession {
     id: RequestId | undefined,
     pace?: Pace,
     done?: () => void,
+    cancelled: () => boolean = () => false,
   ): Promise<void> {
     const answered = this.#handler(this.#request(line, headers));
     this.#unanswered.add(answered);
     answered.finally(() => this.#unanswered.delete(answered)).catch(() => {});
     this.#track(
-      answered.then((response) => relayAnswer(response, id, this.#write, pace))
+      answered.then((response) => relayAnswer(response, id, this.#write, pace, cancelled))
         .catch((error) => {
           this.#options.onError(error);
-          if (id !== undefined) this.#error(id, ErrorCode.InternalError, "Internal error");
+          if (id !== undefined && !cancelled()) {
+            this.#error(id, ErrorCode.InternalError, "Internal error");
+          }
         }).finally(done),
     );
     return Promise.resolve();
@@ -266,6 +288,12 @@ export class StdioSession {
   #error(id: RequestId | null, code: number, message: string): void {
     this.#write(JSON.stringify(errorResponse(id, code, message)));
   }
+}
+
+/** A request in flight (see `#calls`). */
+interface Call {
+  version: string | undefined;
+  cancelled: boolean;
 }
 
 function isId(value: unknown): value is RequestId {

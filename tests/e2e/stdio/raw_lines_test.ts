@@ -106,29 +106,41 @@ const run = together({
       await waitForText(server.stderr, "wait aborted");
       const pong = await server.request(3, "ping");
       assert.deepEqual(pong.result, {});
+      server.child.stdin!.end();
+      assert.equal(await within(server.exited, 20_000, "the process exits"), 0);
+      assert.deepEqual(server.messages.filter((message) => message.id === 2), [], "no response");
     }),
-  cancelledModern: () =>
-    withProcess(FIXTURE, async (server) => {
-      server.send({
-        jsonrpc: "2.0",
-        id: "call-1",
-        method: "tools/call",
-        params: { name: "wait", arguments: {}, _meta: envelope() },
+  cancelledModern: async () => {
+    for (const progress of [false, true]) {
+      await withProcess(FIXTURE, async (server) => {
+        const meta = progress ? { ...envelope(), progressToken: "p-1" } : envelope();
+        server.send({
+          jsonrpc: "2.0",
+          id: "call-1",
+          method: "tools/call",
+          params: { name: "wait", arguments: {}, _meta: meta },
+        });
+        await waitForText(server.stderr, "wait started");
+        server.send({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: "call-1" },
+        });
+        await waitForText(server.stderr, "wait aborted");
+        const who = await server.request(2, "tools/call", {
+          name: "whoami",
+          arguments: {},
+          _meta: envelope(),
+        });
+        assert.equal(textOf(who), "anonymous");
+        // Once stdin closes the process ends after every answer in flight: all it wrote is in.
+        server.child.stdin!.end();
+        assert.equal(await within(server.exited, 20_000, "the process exits"), 0);
+        const late = server.messages.filter((message) => message.id === "call-1");
+        assert.deepEqual(late, [], `no response for the cancelled call (progress: ${progress})`);
       });
-      await waitForText(server.stderr, "wait started");
-      server.send({
-        jsonrpc: "2.0",
-        method: "notifications/cancelled",
-        params: { requestId: "call-1" },
-      });
-      await waitForText(server.stderr, "wait aborted");
-      const who = await server.request(2, "tools/call", {
-        name: "whoami",
-        arguments: {},
-        _meta: envelope(),
-      });
-      assert.equal(textOf(who), "anonymous");
-    }),
+    }
+  },
   principal: () =>
     withProcess(FIXTURE, async (server) => {
       const modern = await server.request(1, "tools/call", {
@@ -184,10 +196,10 @@ describe("stdio in raw lines", () => {
   it("serves 2026-07-28 requests: the envelope, Mcp-Param-*, an input_required round", () =>
     run.modernRequests());
 
-  it("notifications/cancelled reaches the tool's signal in a 2025 session", () =>
+  it("notifications/cancelled reaches the tool's signal in a 2025 session; no response follows", () =>
     run.cancelledLegacy());
 
-  it("notifications/cancelled reaches the tool's signal in 2026-07-28", () =>
+  it("notifications/cancelled reaches the tool's signal in 2026-07-28; no response follows", () =>
     run.cancelledModern());
 
   it("the principal option reaches ctx.principal in both eras", () => run.principal());
