@@ -65,6 +65,8 @@ export class SessionManager {
   readonly #clientMetadata = new ClientMetadataPool();
   /** Owner keys of the sessions the last heartbeat kept alive (keepAlive). */
   #beatOwners = new Map<string, string>();
+  /** Sessions a heartbeat found gone: never touched again (ids are never reused). */
+  #beatGone = new Set<string>();
 
   /** Wraps `store` with lifecycle rules; without one, a {@linkcode MemorySessionStore} of its own. */
   constructor(store: SessionStore | undefined, options: SessionManagerOptions) {
@@ -196,21 +198,32 @@ export class SessionManager {
    * heartbeat), as if each had just been used. With the store's
    * `getAndTouch` a session is one step (one script on a shared store) once
    * an earlier beat read its owner; owners are kept for the sessions of the
-   * last beat only. A failure goes to `onError`; settles when every session's step did.
+   * last beat only. A session a beat found gone (ended elsewhere while its
+   * stream stays open here) is not touched again. A failure goes to
+   * `onError`; settles when every session's step did.
    */
   keepAlive(ids: Iterable<string>, onError: (error: unknown) => void): Promise<void> {
     const owners = new Map<string, string>();
+    const gone = new Set<string>();
     const steps: Promise<void>[] = [];
     for (const id of ids) {
+      if (this.#beatGone.has(id)) {
+        gone.add(id);
+        continue;
+      }
       const known = this.#beatOwners.get(id);
-      if (known !== undefined) owners.set(id, known);
       steps.push(
         this.#keepAliveOne(id, known).then((owner) => {
-          if (owner !== undefined) owners.set(id, owner);
-        }).catch(onError),
+          if (owner === undefined) gone.add(id);
+          else owners.set(id, owner);
+        }, (error) => {
+          if (known !== undefined) owners.set(id, known); // the store failed: still its owner
+          onError(error);
+        }),
       );
     }
     this.#beatOwners = owners;
+    this.#beatGone = gone;
     return Promise.all(steps).then(() => {});
   }
 
