@@ -39,6 +39,14 @@ export type PostgresTransaction = postgres.TransactionSql;
  */
 const TRANSIENT_STATE = /^(08|53|57P0[123]|57014|25006|40001|40P01|55P03)/;
 
+/** Where a transaction is when its deadline passes (see `PostgresGate.transaction`). */
+interface TransactionPhase {
+  /** Its caller was answered unavailable: it must roll back. */
+  late: boolean;
+  /** Its body ended in time: its COMMIT is on the way. */
+  committing: boolean;
+}
+
 /** The gate's own deadline passing: Postgres did not answer in time. */
 class NoAnswer extends Error {
   override name = "NoAnswer";
@@ -167,13 +175,30 @@ export class PostgresGate {
    * Runs `body` in one transaction (`BEGIN` … `COMMIT` on one connection of the pool), within
    * the deadline; a rejection of `body` rolls back and is rethrown. When the connection is lost
    * meanwhile nothing is sent on it once it closed (the server rolls back) and the call fails as
-   * unavailable.
+   * unavailable. Nothing commits after its caller was told unavailable: a transaction whose
+   * deadline passed before `body` ended (or before it began, waiting for a connection) rolls
+   * back; one whose `COMMIT` was already sent when the deadline passed is waited for, one more
+   * deadline at most (past that the commit's outcome is unknown, and the call fails as
+   * unavailable).
    */
   transaction<T>(seam: PostgresSeam, body: (sql: PostgresTransaction) => Promise<T>): Promise<T> {
+    const phase: TransactionPhase = { late: false, committing: false };
+    const timeoutMs = this.#timeoutMs;
+    const tooLate = () => new NoAnswer(`no answer within ${this.#timeoutMs} ms: rolled back`);
     return this.#bounded(seam, () => {
       let settled = false;
-      const transaction = this.#sql.begin((sql) =>
-        body(sql).catch((error: unknown) => {
+      const transaction = this.#sql.begin(async (sql) => {
+        if (phase.late) throw tooLate(); // its caller was answered while it waited for a connection
+        const result = await guarded(sql);
+        if (phase.late) throw tooLate(); // its caller was answered: roll back, never commit late
+        phase.committing = true;
+        return result;
+      }) as Promise<T>;
+      transaction.then(() => settled = true, () => settled = true);
+      return transaction;
+
+      function guarded(sql: PostgresTransaction): Promise<T> {
+        return body(sql).catch((error: unknown) => {
           if (!connectionLost(error)) throw error;
           // The connection is gone: postgres.js would send ROLLBACK on it from a setImmediate
           // and, once it has closed the socket, throw an uncaught TypeError
@@ -183,14 +208,12 @@ export class PostgresGate {
           // written), the rollback goes ahead, which ends the connection and frees its place
           // in the pool; never settling would hold that place for good.
           return new Promise<never>((_, reject) => {
-            const timer = setTimeout(() => settled || reject(error), this.#timeoutMs);
+            const timer = setTimeout(() => settled || reject(error), timeoutMs);
             unrefTimer(timer);
           });
-        })
-      ) as Promise<T>;
-      transaction.then(() => settled = true, () => settled = true);
-      return transaction;
-    });
+        });
+      }
+    }, phase);
   }
 
   /** A failure of `seam` not made by a statement here (the listener's): counted in the outage. */
@@ -203,14 +226,25 @@ export class PostgresGate {
     if (this.#outages.anyOut) this.#outages.answered(this.#where);
   }
 
-  async #bounded<T>(seam: PostgresSeam, start: () => Statement<T>): Promise<T> {
+  async #bounded<T>(
+    seam: PostgresSeam,
+    start: () => Statement<T>,
+    phase?: TransactionPhase,
+  ): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let statement: Statement<T> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const expire = (extended: boolean) => {
+        // A COMMIT already sent may land: its outcome is waited for, one more deadline.
+        if (phase?.committing === true && !extended) {
+          timer = setTimeout(() => expire(true), this.#timeoutMs);
+          return;
+        }
+        if (phase !== undefined) phase.late = true;
         if (statement !== undefined) cancelQuietly(statement);
         reject(new NoAnswer(`no answer within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
+      };
+      timer = setTimeout(() => expire(false), this.#timeoutMs);
     });
     try {
       statement = start();

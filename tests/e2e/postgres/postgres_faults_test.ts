@@ -96,6 +96,51 @@ itPostgres(
   },
 );
 
+itPostgres(
+  "a transaction past its deadline rolls back: nothing commits after its caller was told 503",
+  async () => {
+    const backend = await createPostgresBackend({ url: server!.url }, {
+      namespace: "late-commit",
+      poolSize: 2,
+      statementTimeoutMs: 300,
+      listen: false,
+      onError: () => {},
+    });
+    const locker = postgres(server!.url, { max: 1, onnotice: () => {} });
+    try {
+      const store = backend.sessionStore;
+      assert.equal(await store.create(record("late"), 10, Date.now()), true);
+      assert.equal(await store.updateState("late", "n", () => 1, 1_000), 1);
+      // Another client holds the session's row: the update waits for it past its deadline.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => release = resolve);
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => locked = resolve);
+      const transaction = locker.begin(async (tx) => {
+        await tx`SELECT 1 FROM tether_sessions
+          WHERE namespace = 'late-commit' AND id = 'late' FOR UPDATE`;
+        locked();
+        await released;
+      });
+      await holding;
+      await assert.rejects(
+        within(store.updateState("late", "n", (n) => (n as number) + 1, 1_000), 5_000, "503"),
+        StorageUnavailableError,
+      );
+      // The late update gets the row once it is free; then it must roll back, not commit 2.
+      release();
+      await transaction;
+      // Row locks queue in order: this update reads the row once the late one has ended.
+      let seen: unknown;
+      await store.updateState("late", "n", (n) => (seen = n), 1_000);
+      assert.equal(seen, 1, "the update answered 503 did not commit afterwards");
+    } finally {
+      await locker.end({ timeout: 1 });
+      await backend.close();
+    }
+  },
+);
+
 const echo = defineTool({
   name: "echo",
   description: "Echoes",
