@@ -5,6 +5,8 @@
  * report reads each runtime's own format and names a file over its budget.
  */
 
+import { execFileSync } from "node:child_process";
+import process from "node:process";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -74,6 +76,17 @@ describe("tests/rooms.ts", () => {
       assert.ok(FILES.includes(file), `${file} exists`);
       assert.ok(why.length > 20, `${file} says why`);
     }
+  });
+
+  it("puts the slow files first in each runtime's list, the others in the order given", () => {
+    const given = [...FILES].sort();
+    const listed = execFileSync(process.execPath, ["scripts/test_rooms.ts", "node24", ...given], {
+      encoding: "utf8",
+    }).trim().split("\n");
+    const slow = Object.keys(SLOW_FILES);
+    assert.ok(slow.length > 0, "positive control: some files are slow");
+    assert.deepEqual(new Set(listed.slice(0, slow.length)), new Set(slow));
+    assert.deepEqual(listed.slice(slow.length), given.filter((file) => !slow.includes(file)));
   });
 });
 
