@@ -31,11 +31,15 @@ export const README_ROWS: readonly {
   name: string;
 }[] = [
   { workload: "steady", server: "tether", name: "**tether** (JSON answers)" },
-  { workload: "steady", server: "floor-legacy", name: "legacy floor (the checks in one function)" },
+  {
+    workload: "steady",
+    server: "floor-legacy",
+    name: "legacy floor (the checks in one function; a bound, no target)",
+  },
   {
     workload: "steady",
     server: "mcp-lite-json",
-    name: "mcp-lite 0.10, JSON path (Accept: application/json only)",
+    name: "mcp-lite 0.10, JSON path (Accept: application/json only; a bound)",
   },
   { workload: "steady", server: "mcp-lite", name: "mcp-lite 0.10, as clients call it (SSE)" },
   { workload: "steady", server: "tmcp", name: "tmcp 1.20 (SSE)" },
@@ -43,12 +47,20 @@ export const README_ROWS: readonly {
   { workload: "steady", server: "sdk", name: "official SDK v1 1.32 (SSE)" },
   { workload: "steady", server: "hono-mcp", name: "@hono/mcp 0.3.2 (SSE)" },
   { workload: "steady", server: "fastmcp", name: "fastmcp 4.20 (SSE)" },
-  { workload: "steady", server: "ceiling", name: "bare fetch handler (no checks)" },
+  { workload: "steady", server: "ceiling", name: "bare fetch handler (no checks; a bound)" },
   { workload: "stateless", server: "tether", name: "**tether**, 2026-07-28 stateless" },
-  { workload: "stateless", server: "floor", name: "2026 floor (the checks in one function)" },
+  {
+    workload: "stateless",
+    server: "floor",
+    name: "2026 floor (the checks in one function; a bound, no target)",
+  },
   { workload: "stateless", server: "tmcp", name: "tmcp 1.20, 2026-07-28" },
   { workload: "stateless", server: "sdk-v2", name: "official SDK v2 2.4, 2026-07-28" },
-  { workload: "stateless", server: "ceiling", name: "bare fetch handler, 2026-07-28 body" },
+  {
+    workload: "stateless",
+    server: "ceiling",
+    name: "bare fetch handler, 2026-07-28 body (a bound)",
+  },
 ];
 
 /**
