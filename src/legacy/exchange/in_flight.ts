@@ -28,6 +28,8 @@ export interface InFlightHandle {
   readonly signal: AbortSignal;
   /** True once aborted (reading it does not create the signal). */
   readonly aborted: boolean;
+  /** Why it was aborted (the first cause), or undefined while it was not. */
+  readonly abortedBy: AbortCause | undefined;
   /** Aborts this request (the first cause wins). */
   abort(reason: AbortCause): void;
   /** Removes this registration (and only this one); call it when the handler has returned. */
@@ -128,6 +130,10 @@ class Entry implements InFlightHandle {
 
   get aborted(): boolean {
     return this.#controller?.signal.aborted ?? false;
+  }
+
+  get abortedBy(): AbortCause | undefined {
+    return this.aborted ? this.#controller!.signal.reason as AbortCause : undefined;
   }
 
   abort(reason: AbortCause): void {

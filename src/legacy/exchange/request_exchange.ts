@@ -45,7 +45,7 @@ import {
   inFlightRefusal,
   type InFlightRegistry,
 } from "./in_flight.ts";
-import { answerStillRunning, streamFailedAnswer } from "./unfinished_answers.ts";
+import { answerStillRunning, keptAnswer, streamFailedAnswer } from "./unfinished_answers.ts";
 import { nextTask } from "../../runtime.ts";
 import { MAX_UNWRITTEN, RESOLVED, sendOn } from "./stream_writes.ts";
 import { LastStep } from "./last_step.ts";
@@ -382,13 +382,13 @@ class LegacyExchange extends LastStep
     );
   }
 
-  /** A run is over: its place is released, and its response is kept unless it was aborted. */
+  /** A run is over: its place is released, and its answer kept (see `keptAnswer`). */
   #ran(
     handle: InFlightHandle,
     response?: JsonRpcResponse,
     observed?: RequestTelemetry,
   ): JsonRpcResponse | undefined {
-    const answer = handle.aborted || response === undefined ? undefined : response;
+    const answer = keptAnswer(handle, response);
     if (response !== undefined) observed?.end(answer);
     handle.release();
     if (--this.remaining === 0) this.decide?.();

@@ -4,8 +4,9 @@
  * running gets the shutdown error (in the JSON answer, or on the POST's open
  * stream), so no client is left without a response; a request whose handler
  * has returned keeps its own response. When the event log cannot open its
- * stream, the POST answers 503. Either way the handlers go on until they
- * return (their in-flight places are the exchange's business,
+ * stream, the POST answers 503. Work given up after the orphan timeout is
+ * answered with an error, kept on its stream. Either way the handlers go on
+ * until they return (their in-flight places are the exchange's business,
  * request_exchange.ts).
  * @module
  */
@@ -20,6 +21,11 @@ import {
   type JsonRpcResponse,
 } from "../../jsonrpc/messages.ts";
 import type { LogicalStream } from "../streams/stream_hub.ts";
+import type { InFlightHandle } from "./in_flight.ts";
+
+/** The error answering a request whose work was given up (`abandoned`). */
+const ABANDONED =
+  "Request abandoned: its client was gone for the orphan timeout and the server stopped it; send it again";
 
 /** The error answering a request `close()` aborted before it returned. */
 const SERVER_CLOSED = "Request aborted: the server is shutting down";
@@ -100,4 +106,25 @@ export function streamFailedAnswer(
     headers: { "retry-after": String(retryAfter) },
   });
   return workGoesOn(response, Promise.all(runs));
+}
+
+/**
+ * What a finished run answers: its response; for aborted work nothing (cancelled, its session
+ * ended: no response is due), except work given up after the orphan timeout (`abandoned`), which
+ * is answered with an error, so a resume, or a follower on another instance, ends with it
+ * instead of waiting on a stream that will never answer.
+ *
+ * @example
+ * ```ts ignore (internal: needs an in-flight handle)
+ * const answer = keptAnswer(handle, response); // undefined when cancelled
+ * ```
+ */
+export function keptAnswer(
+  handle: InFlightHandle,
+  response: JsonRpcResponse | undefined,
+): JsonRpcResponse | undefined {
+  if (response === undefined || !handle.aborted) return response;
+  return handle.abortedBy === "abandoned"
+    ? errorResponse(response.id, ErrorCode.InternalError, ABANDONED)
+    : undefined;
 }
