@@ -6,7 +6,8 @@
  */
 
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
-import type { RequestId } from "../jsonrpc/messages.ts";
+import type { JsonRpcResponse, RequestId } from "../jsonrpc/messages.ts";
+import { unavailableRetryAfter } from "../jsonrpc/unavailable_answer.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
@@ -60,4 +61,21 @@ export function jsonResponse(
     status,
     headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS,
   });
+}
+
+/**
+ * One JSON-RPC answer as the whole JSON body of its POST: `status` (200 by default), or `503`
+ * with `Retry-After` when the answer stands for a storage failure
+ * (src/jsonrpc/unavailable_answer.ts), as every other storage failure is answered.
+ *
+ * @example
+ * ```ts
+ * import { jsonAnswer } from "./error_response.ts";
+ * jsonAnswer({ jsonrpc: "2.0", id: 1, result: {} }).status; // 200
+ * ```
+ */
+export function jsonAnswer(answer: JsonRpcResponse, status = 200): Response {
+  const retryAfter = "error" in answer ? unavailableRetryAfter(answer) : undefined;
+  if (retryAfter === undefined) return jsonResponse(JSON.stringify(answer), undefined, status);
+  return jsonResponse(JSON.stringify(answer), { "retry-after": String(retryAfter) }, 503);
 }

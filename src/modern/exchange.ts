@@ -11,7 +11,7 @@
  * @module
  */
 
-import { jsonResponse } from "../http/error_response.ts";
+import { jsonAnswer } from "../http/error_response.ts";
 import { SSE_HEADERS } from "../http/sse/sse.ts";
 import { workGoesOn } from "../http/work_after_response.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
@@ -264,8 +264,7 @@ class ModernExchange implements RunningRequest, WireRun {
   /** The run's answer as one JSON body (no one reads it when the call was aborted). */
   #jsonAnswer(response: JsonRpcResponse): Response {
     if (this.aborted) return new Response(null, { status: CLIENT_GONE_STATUS });
-    const status = "error" in response ? statusOf(response.error) : 200;
-    return jsonResponse(JSON.stringify(response), undefined, status);
+    return jsonAnswer(response, "error" in response ? statusOf(response.error) : 200);
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { ServiceUnavailableError } from "../../jsonrpc/unavailable_answer.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import { hexDigest } from "../../hex.ts";
 import {
@@ -197,13 +198,21 @@ export class Tasks {
     return failed ?? task;
   }
 
-  /** Runs a store operation; a failure is reported and answered -32603 (nothing else happens). */
+  /**
+   * Runs a store operation; a failure is reported and answered as storage unavailable (`503` +
+   * `Retry-After` when it is the POST's whole answer, else `-32603` "Service Unavailable: task
+   * storage is unreachable"); nothing else happens.
+   */
   async #stored<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       this.#onError(error);
-      throw new McpError(ErrorCode.InternalError, "Task storage unavailable");
+      const retryAfter = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+      throw new ServiceUnavailableError(
+        "task storage is unreachable",
+        typeof retryAfter === "number" ? retryAfter : 1,
+      );
     }
   }
 

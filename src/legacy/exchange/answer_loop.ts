@@ -7,7 +7,7 @@
  * @module
  */
 
-import { httpError, jsonResponse } from "../../http/error_response.ts";
+import { httpError, jsonAnswer, jsonResponse } from "../../http/error_response.ts";
 import type { SlowCall, SlowCalls } from "../../http/slow_calls.ts";
 import { SSE_HEADERS } from "../../http/sse/sse.ts";
 import { type PendingWork, workGoesOn } from "../../http/work_after_response.ts";
@@ -130,7 +130,7 @@ export async function answerAll(
         early,
       );
     }
-    return jsonResponse(JSON.stringify(isBatch ? responses : responses[0]));
+    return isBatch ? jsonResponse(JSON.stringify(responses)) : jsonAnswer(responses[0]);
   }
   let live: LogicalStream;
   try {

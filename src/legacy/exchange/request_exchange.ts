@@ -27,7 +27,7 @@
  * @module
  */
 
-import { jsonResponse } from "../../http/error_response.ts";
+import { jsonAnswer, jsonResponse } from "../../http/error_response.ts";
 import { SSE_HEADERS } from "../../http/sse/sse.ts";
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts";
 import { serializeMessage } from "../../jsonrpc/messages.ts";
@@ -269,7 +269,7 @@ class LegacyExchange extends LastStep
     this.answered = true;
     // Cancelled while it ran, or its session ended: nothing to answer (see #answerAll).
     if (ran === undefined) return new Response(null, { status: 200, headers: SSE_HEADERS });
-    return jsonResponse(JSON.stringify(isBatch ? [ran] : ran));
+    return isBatch ? jsonResponse(JSON.stringify([ran])) : jsonAnswer(ran);
   }
 
   /**

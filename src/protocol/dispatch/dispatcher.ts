@@ -14,6 +14,7 @@
 
 import { echoInput } from "../../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { markUnavailable, ServiceUnavailableError } from "../../jsonrpc/unavailable_answer.ts";
 import {
   errorResponse,
   type JsonRpcRequest,
@@ -374,6 +375,9 @@ export class Dispatcher {
 
   /** A method's throw as its response; anything but an {@linkcode McpError} also goes to `onError`. */
   #failed(id: JsonRpcRequest["id"], error: unknown): JsonRpcResponse {
+    if (error instanceof ServiceUnavailableError) { // answered alone: 503 (unavailable_answer.ts)
+      return markUnavailable(errorResponse(id, error.code, error.message), error.retryAfterSeconds);
+    }
     if (error instanceof McpError) return errorResponse(id, error.code, error.message, error.data);
     this.#definition.onError(error);
     return errorResponse(id, ErrorCode.InternalError, "Internal error");

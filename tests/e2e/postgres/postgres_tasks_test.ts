@@ -229,8 +229,13 @@ itPostgres(
         5_000,
         "a refusal, not a hang",
       );
+      assert.equal(refused.status, 503);
+      assert.equal(refused.response.headers.get("retry-after"), "1");
       assert.equal(refused.message.error?.code, -32603);
-      assert.equal(refused.message.error?.message, "Task storage unavailable");
+      assert.equal(
+        refused.message.error?.message,
+        "Service Unavailable: task storage is unreachable",
+      );
       assert.equal(blocking.calls.length, 1, "the refused call never ran");
       const get = await within(
         asUser(served, "tasks/get", { taskId }, "alice"),

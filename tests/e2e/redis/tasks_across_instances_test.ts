@@ -131,8 +131,13 @@ describeRedis("tasks across instances (Redis)", () => {
       await pollTask(handler, taskId, (t) => t.status === "completed", "alice");
       await down.kill();
       const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
+      assert.equal(refused.status, 503);
+      assert.equal(refused.response.headers.get("retry-after"), "1");
       assert.equal(refused.message.error?.code, -32603);
-      assert.equal(refused.message.error?.message, "Task storage unavailable");
+      assert.equal(
+        refused.message.error?.message,
+        "Service Unavailable: task storage is unreachable",
+      );
       assert.equal(blocking.calls.length, 1, "the refused call never ran");
       const get = await asUser(handler, "tasks/get", { taskId }, "alice");
       assert.equal(get.message.error?.code, -32603);

@@ -254,25 +254,38 @@ describe("tasks extension (2026-07-28)", () => {
     await handler.close();
   });
 
-  it("fails closed when the store fails: -32603, the tool never runs, nothing is created", async () => {
+  it("fails closed when the store fails: 503 + Retry-After, the tool never runs, nothing is created", async () => {
     const faults = new Faults();
     const store = faulty<TaskStore>(new MemoryTaskStore(), faults);
     const errors: unknown[] = [];
     const { handler, blocking } = tasksHandler({ store }, {
       observe: { onError: (e) => errors.push(e) },
     });
+    /** The documented refusal of a storage failure, as sessions and the event log answer it. */
+    const assertUnavailable = (outcome: Awaited<ReturnType<typeof asUser>>, what: string) => {
+      assert.equal(outcome.status, 503, what);
+      assert.equal(outcome.response.headers.get("retry-after"), "1", what);
+      assert.equal(outcome.message.error?.code, -32603, what);
+      assert.equal(
+        outcome.message.error?.message,
+        "Service Unavailable: task storage is unreachable",
+        what,
+      );
+    };
     faults.set("create", "reject");
     const refused = await asUser(handler, "tools/call", { name: "block" }, "alice");
-    assert.equal(refused.status, 200);
-    assert.equal(refused.message.error?.code, -32603);
-    assert.equal(refused.message.error?.message, "Task storage unavailable");
+    assertUnavailable(refused, "2026-07-28 tools/call as a task");
     assert.equal(blocking.calls.length, 0);
     assert.equal(errors.length, 1, "the failure is reported to onError");
     faults.clear();
     const { message } = await asUser(handler, "tools/call", { name: "block" }, "alice");
     faults.set("get", "reject");
     const get = await asUser(handler, "tasks/get", { taskId: message.result.taskId }, "alice");
-    assert.equal(get.message.error?.code, -32603);
+    assertUnavailable(get, "2026-07-28 tasks/get");
+    // A 2025 session's tasks/list: the same refusal.
+    faults.set("list", "reject");
+    const session = await initialize(handler, { headers: { "x-user": "alice" } });
+    assertUnavailable(await rpc(handler, session, "tasks/list"), "2025 tasks/list");
     faults.clear();
     blocking.release();
     await handler.close();
