@@ -67,8 +67,9 @@ describe("gateway credentials: token cache", () => {
     assert.equal(calls, 1);
   });
 
-  it("keeps no failure: the callers in flight share it, the next caller fetches again", async () => {
-    const cache = new TokenCache();
+  it("keeps no failure: the callers in flight share it, the next caller after the backoff fetches again", async () => {
+    let now = 0;
+    const cache = new TokenCache({ now: () => now }); // retryMs 1 s by default
     let calls = 0;
     const failing = () => {
       calls++;
@@ -77,6 +78,8 @@ describe("gateway credentials: token cache", () => {
     const both = [cache.get("alice", failing), cache.get("alice", failing)];
     for (const attempt of both) await assert.rejects(attempt, /refused/);
     assert.equal(calls, 1);
+    await assert.rejects(cache.get("alice", counting(300)), /refused/, "backing off: told at once");
+    now = 1_000;
     assert.equal(await cache.get("alice", counting(300)), "token-1");
   });
 
