@@ -18,7 +18,8 @@ import {
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { Discovery } from "./catalog/discovery.ts";
 import { ModernSubscriptions } from "./modern/modern_subscriptions.ts";
-import { Pins, type PinSet } from "./catalog/pins.ts";
+import { Pins } from "./catalog/pins.ts";
+import type { PinSet } from "./catalog/pin_set.ts";
 import type { GatewayTarget } from "./catalog/list_refresher.ts";
 import type { GatewayOptions } from "./gateway_options.ts";
 import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";

@@ -29,13 +29,8 @@ export {
   type GatewayOptions,
   type GatewayTarget,
 } from "./gateway.ts";
-export {
-  parsePinSet,
-  type PinEvent,
-  type PinOptions,
-  type PinSet,
-  type UpstreamPins,
-} from "./catalog/pins.ts";
+export { type PinEvent, type PinOptions } from "./catalog/pins.ts";
+export { parsePinSet, type PinSet, type UpstreamPins } from "./catalog/pin_set.ts";
 export { pinDigest, type PinKind } from "./catalog/pin_digest.ts";
 export { type Authenticate, GatewayRefusal } from "./admission.ts";
 export { defaultNamespace, type Namespace, type UpstreamCatalog } from "./catalog/catalog.ts";

@@ -3,7 +3,9 @@
  * users (a "rug pull"): every read of an upstream's lists is checked
  * against a pin set (upstream → kind → its own name → digest) before it is
  * served; a drifted entry is hidden, or kept with its calls refused, and
- * reported once per drift. It cannot see what an upstream tells one
+ * reported once per drift. A legacy pin (`sha256:`, from before pins
+ * covered `_meta` and icons) that matches is carried over to the listed
+ * digest, reported once. It cannot see what an upstream tells one
  * caller's own session apart from the gateway's discovery session.
  * @module
  */
@@ -11,40 +13,8 @@
 import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { listedEntry, sameListingAs, type UpstreamCatalog } from "./catalog.ts";
-import { KEY_FIELD, pinDigest, type PinKind } from "./pin_digest.ts";
-
-/**
- * One upstream's pins: per kind, the entry's own name (a resource's URI, a
- * template's URI template) → its {@linkcode pinDigest}.
- *
- * @example
- * ```ts
- * import type { UpstreamPins } from "@tether/mcp/gateway";
- * const pins: UpstreamPins = { tools: { read: `sha256:${"0".repeat(64)}` } };
- * ```
- */
-export interface UpstreamPins {
-  /** Tools, by the upstream's own name. */
-  tools?: Record<string, string>;
-  /** Prompts, by the upstream's own name. */
-  prompts?: Record<string, string>;
-  /** Resources, by URI. */
-  resources?: Record<string, string>;
-  /** Resource templates, by URI template. */
-  resourceTemplates?: Record<string, string>;
-}
-
-/**
- * A pin set: upstream name → {@linkcode UpstreamPins}. Plain JSON, so it
- * can live in a file (read it through {@linkcode parsePinSet}).
- *
- * @example
- * ```ts
- * import type { PinSet } from "@tether/mcp/gateway";
- * const set: PinSet = { files: { tools: { read: `sha256:${"0".repeat(64)}` } } };
- * ```
- */
-export type PinSet = Record<string, UpstreamPins>;
+import { isLegacyPin, KEY_FIELD, legacyPinDigest, pinDigest, type PinKind } from "./pin_digest.ts";
+import { KINDS, parsePinSet, type PinSet, quoted, type UpstreamPins } from "./pin_set.ts";
 
 /**
  * The `pins` option of `createGateway`.
@@ -85,7 +55,9 @@ export interface PinOptions {
 /**
  * What the pin check reports through the gateway's `onEvent`, once per
  * entry and listed digest: `pin-drift`, a pinned entry listed with another
- * digest (told to `onError` too); `pin-unpinned`, an entry not in the set.
+ * digest (told to `onError` too); `pin-unpinned`, an entry not in the set;
+ * `pin-legacy`, a legacy `sha256:` pin (which does not cover `_meta` and
+ * icons) that matched, now held as the listed `v2:sha256:` digest.
  * `name` is the upstream's own name (a resource's URI, a template's URI template).
  *
  * @example
@@ -113,58 +85,18 @@ export type PinEvent =
     name: string;
     listed: string;
     action: "hidden" | "allowed";
+  }
+  | {
+    type: "pin-legacy";
+    upstream: string;
+    kind: PinKind;
+    name: string;
+    /** The legacy `sha256:` digest in the pin set. */
+    pinned: string;
+    /** The `v2:sha256:` digest it is carried over to: `_meta` and icons pinned as listed now. */
+    listed: string;
+    action: "served";
   };
-
-const KINDS: readonly PinKind[] = ["tools", "prompts", "resources", "resourceTemplates"];
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** A name as error messages quote it: JSON, at most 100 characters. */
-function quoted(name: string): string {
-  return JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
-}
-
-/**
- * Checks that `value` (a parsed JSON file, say) is a {@linkcode PinSet},
- * and returns a copy; throws a `TypeError` naming the first bad part.
- *
- * @example
- * ```ts
- * import { parsePinSet } from "@tether/mcp/gateway";
- * const set = parsePinSet(JSON.parse(`{"files":{"tools":{"read":"sha256:${"0".repeat(64)}"}}}`));
- * ```
- */
-export function parsePinSet(value: unknown): PinSet {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (!isObject(value)) throw new TypeError("A pin set must be an object of upstreams");
-  return Object.fromEntries(
-    Object.entries(value).map(([upstream, pins]) => {
-      const at = `Pin set: upstream ${quoted(upstream)}`;
-      if (!isObject(pins)) throw new TypeError(`${at} must be an object of kinds`);
-      return [
-        upstream,
-        Object.fromEntries(
-          Object.entries(pins).map(([kind, table]) => {
-            if (!KINDS.includes(kind as PinKind)) {
-              throw new TypeError(`${at} has ${quoted(kind)}, not one of ${KINDS.join(", ")}`);
-            }
-            if (!isObject(table)) {
-              throw new TypeError(`${at}: ${kind} must be an object of digests`);
-            }
-            for (const [name, digest] of Object.entries(table)) {
-              if (typeof digest !== "string" || !DIGEST.test(digest)) {
-                throw new TypeError(
-                  `${at}: ${kind} ${quoted(name)} is not a sha256:<64 hex> digest`,
-                );
-              }
-            }
-            return [kind, { ...table }];
-          }),
-        ),
-      ];
-    }),
-  );
-}
 
 /** Where the pin check reports. */
 export interface PinReport {
@@ -176,13 +108,15 @@ export interface PinReport {
 
 /** Digests by listed entry, so an entry is digested once however often it is checked. */
 const digests = new WeakMap<object, Promise<string>>();
+const legacyDigests = new WeakMap<object, Promise<string>>();
 
-/** The digest of the listed entry `definition` was made of. */
-function digestOf(kind: PinKind, definition: object): Promise<string> {
-  let digest = digests.get(definition);
+/** The digest (or, `legacy`, the legacy digest) of the listed entry `definition` was made of. */
+function digestOf(kind: PinKind, definition: object, legacy = false): Promise<string> {
+  const cache = legacy ? legacyDigests : digests;
+  let digest = cache.get(definition);
   if (digest === undefined) {
-    digest = pinDigest(kind, listedEntry(definition) ?? {});
-    digests.set(definition, digest);
+    digest = (legacy ? legacyPinDigest : pinDigest)(kind, listedEntry(definition) ?? {});
+    cache.set(definition, digest);
   }
   return digest;
 }
@@ -263,7 +197,10 @@ export class Pins {
       const listed = await Promise.all(list.map((definition) => digestOf(kind, definition)));
       for (const [index, definition] of list.entries()) {
         const name = keyOf(kind, definition);
-        const pinned = Object.hasOwn(table, name) ? table[name] : undefined;
+        let pinned = Object.hasOwn(table, name) ? table[name] : undefined;
+        if (pinned !== undefined && isLegacyPin(pinned)) {
+          pinned = await this.#carryOver(upstream, kind, name, pinned, definition, listed[index]);
+        }
         const entry = this.#judge(upstream, kind, name, pinned, listed[index]);
         if (entry === "serve") kept.push(definition);
         else if (entry === "refuse") kept.push(refused(kind, definition));
@@ -295,6 +232,35 @@ export class Pins {
       pins[kind] = Object.fromEntries(entries);
     }
     return pins;
+  }
+
+  /**
+   * A legacy pin of `upstream`'s `name`: when it matches the legacy digest
+   * of `definition`, the pin becomes `listed` (so `_meta` and icons are
+   * pinned as this read lists them) and a `pin-legacy` event is told; the
+   * pin to judge by is returned.
+   */
+  async #carryOver(
+    upstream: string,
+    kind: PinKind,
+    name: string,
+    pinned: string,
+    definition: object,
+    listed: string,
+  ): Promise<string> {
+    if (pinned !== await digestOf(kind, definition, true)) return pinned;
+    // The set's tables are this check's own copies (parsePinSet), so the pin is replaced in place.
+    this.#set[upstream][kind]![name] = listed;
+    this.#report.onEvent({
+      type: "pin-legacy",
+      upstream,
+      kind,
+      name,
+      pinned,
+      listed,
+      action: "served",
+    });
+    return listed;
   }
 
   /** What becomes of one entry; a drift or an unpinned entry is reported once per digest. */

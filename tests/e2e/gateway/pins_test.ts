@@ -3,12 +3,15 @@
  * upstream on the SDK's McpServer or on tether (pins_upstreams.ts). A tool
  * or prompt whose listing differs from its pin is hidden (or listed with
  * its calls refused), at startup and on a `list_changed` reread, reported
- * once per drift; unpinned entries follow the policy; and examples/gateway.ts
+ * once per drift, a changed `_meta.ui.resourceUri` or icon as well; a pin
+ * written before pins covered those (`sha256:`) still serves what it
+ * matched and is carried over; unpinned entries follow the policy; and examples/gateway.ts
  * with GATEWAY_PINS pins on first use, loads the file later, and refuses a
  * drifted tool. "Reached" counts what arrived at the upstream.
  */
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +23,7 @@ import {
   httpUpstream,
   type PinEvent,
 } from "../../../src/gateway/mod.ts";
+import { canonicalJson } from "../../../src/gateway/catalog/pin_digest.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { createGatewayHandler, createUpstreamHandler } from "../../../examples/gateway.ts";
 import { connectClient, type SdkConnection, waitFor } from "../interop/helpers.ts";
@@ -84,6 +88,39 @@ async function pinsOf(upstream: PinUpstream) {
 function textOf(result: unknown): string {
   return (result as { content: { text: string }[] }).content[0].text;
 }
+
+/** An MCP Apps UI resource, as a tool's `_meta` names it. */
+const uiResource = (uri: string) => ({ ui: { resourceUri: uri } });
+
+/** What `upstream` lists (tools and prompts), by name, read by an SDK client of its own. */
+async function listingOf(upstream: PinUpstream) {
+  const connection = await connectClient(upstream.url);
+  try {
+    const { tools } = await connection.client.listTools();
+    const { prompts } = await connection.client.listPrompts();
+    return {
+      tools: Object.fromEntries(tools.map((tool) => [tool.name, tool])),
+      prompts: Object.fromEntries(prompts.map((prompt) => [prompt.name, prompt])),
+    };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A pin written before pins covered `_meta` and icons: `sha256:` of the other listed fields. */
+function legacyPin(entry: Record<string, unknown>, fields: readonly string[]): string {
+  const covered = Object.fromEntries(fields.map((field) => [field, entry[field]]));
+  return `sha256:${createHash("sha256").update(canonicalJson(covered)).digest("hex")}`;
+}
+
+const LEGACY_TOOL_FIELDS = [
+  "name",
+  "title",
+  "description",
+  "inputSchema",
+  "outputSchema",
+  "annotations",
+];
 
 const UPSTREAMS: [string, () => Promise<PinUpstream>][] = [
   ["SDK", startSdkPinUpstream],
@@ -208,6 +245,34 @@ for (const [label, start] of UPSTREAMS) {
       }
     });
 
+    it("a tool whose UI resource (_meta.ui.resourceUri) changed since pinning is hidden and reported", async () => {
+      const upstream = await start();
+      let gw;
+      try {
+        upstream.decorate("shifty", { _meta: uiResource("ui://shifty/view.html") });
+        const set = await pinsOf(upstream);
+        assert.match(set.up.tools!.shifty, /^v2:sha256:[0-9a-f]{64}$/);
+        upstream.decorate("shifty", { _meta: uiResource("ui://elsewhere/login.html") });
+        gw = await pinnedGateway(upstream, { pins: { set } });
+
+        assert.deepEqual(await gw.tools(), ["up_stable"]);
+        await assert.rejects(
+          gw.client.callTool({ name: "up_shifty", arguments: {} }),
+          /Unknown tool/,
+        );
+        assert.deepEqual(upstream.reached, {}, "nothing reached the upstream");
+        assert.deepEqual(
+          gw.events.map((event) => [event.type, event.kind, event.name, event.action]),
+          [["pin-drift", "tools", "shifty", "hidden"]],
+        );
+        assert.match(gw.errors[0].message, /changed tools "shifty" since it was pinned/);
+        assert.doesNotMatch(gw.errors[0].message, /elsewhere/, "the new _meta is not echoed");
+      } finally {
+        await gw?.close();
+        await upstream.close();
+      }
+    });
+
     it("a reread that lists what was read changes nothing, a drifted entry hidden meanwhile", async () => {
       const upstream = await start();
       const gw = await pinnedGateway(upstream, { pins: {} });
@@ -235,6 +300,90 @@ for (const [label, start] of UPSTREAMS) {
     });
   });
 }
+
+describe("gateway pins: what a client renders, and pins from before", () => {
+  it("a changed icon on a list_changed reread hides the tool and is reported", async () => {
+    const upstream = await startTetherPinUpstream();
+    upstream.decorate("shifty", { icons: [{ src: "https://icons.example/adds.png" }] });
+    const gw = await pinnedGateway(upstream, { pins: {} });
+    try {
+      assert.deepEqual(await gw.tools(), ["up_shifty", "up_stable"]);
+      upstream.decorate("shifty", { icons: [{ src: "https://tracker.example/pixel.png" }] });
+      await waitFor(() => !gw.served().includes("up_shifty"), "the tool with a new icon hidden");
+      assert.deepEqual(await gw.tools(), ["up_stable"]);
+      assert.deepEqual(
+        gw.events.map((event) => [event.type, event.name, event.action]),
+        [["pin-drift", "shifty", "hidden"]],
+      );
+      assert.equal(gw.errors.length, 1);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it("a legacy sha256: pin that matches is served and carried over; _meta is pinned from then on", async () => {
+    const upstream = await startTetherPinUpstream();
+    let gw;
+    try {
+      upstream.decorate("shifty", {
+        _meta: uiResource("ui://shifty/view.html"),
+        icons: [{ src: "https://icons.example/adds.png" }],
+      });
+      const listing = await listingOf(upstream);
+      const set = {
+        up: {
+          tools: {
+            shifty: legacyPin(listing.tools.shifty, LEGACY_TOOL_FIELDS),
+            // A legacy pin of another description: a drift, as before.
+            stable: legacyPin(
+              { ...listing.tools.stable, description: "Stayed" },
+              LEGACY_TOOL_FIELDS,
+            ),
+          },
+          prompts: {
+            greet: legacyPin(listing.prompts.greet, ["name", "title", "description", "arguments"]),
+          },
+        },
+      };
+      gw = await pinnedGateway(upstream, { pins: { set } });
+
+      assert.deepEqual(await gw.tools(), ["up_shifty"], "the matching legacy pin still serves");
+      assert.deepEqual(await gw.prompts(), ["up_greet"]);
+      assert.deepEqual(
+        gw.events.map((event) => [event.type, event.kind, event.name, event.action]),
+        [
+          ["pin-drift", "tools", "stable", "hidden"],
+          ["pin-legacy", "tools", "shifty", "served"],
+          ["pin-legacy", "prompts", "greet", "served"],
+        ],
+      );
+      const carried = gw.events[1] as Extract<PinEvent, { type: "pin-legacy" }>;
+      assert.equal(carried.pinned, set.up.tools.shifty);
+      assert.match(carried.listed, /^v2:sha256:[0-9a-f]{64}$/);
+      const rewritten = await gw.gateway.pinSet();
+      assert.equal(rewritten.up.tools!.shifty, carried.listed, "pinSet() writes v2 digests");
+      assert.equal(gw.errors.length, 1, "only the drift is an error");
+
+      // The carried-over pin covers _meta: a new UI resource is a drift.
+      upstream.decorate("shifty", {
+        _meta: uiResource("ui://elsewhere/login.html"),
+        icons: [{ src: "https://icons.example/adds.png" }],
+      });
+      await waitFor(() => !gw!.served().includes("up_shifty"), "the switched UI hidden");
+      const drift = gw.events.at(-1) as Extract<PinEvent, { type: "pin-drift" }>;
+      assert.deepEqual([drift.type, drift.name, drift.pinned], [
+        "pin-drift",
+        "shifty",
+        carried.listed,
+      ]);
+      assert.equal(upstream.reached.shifty, undefined);
+    } finally {
+      await gw?.close();
+      await upstream.close();
+    }
+  });
+});
 
 describe("gateway pins: unpinned entries", () => {
   it('unpinned: "allow" serves an entry the set lacks; "hide" (the default) does not', async () => {
@@ -288,7 +437,7 @@ describe("gateway pins: unpinned entries", () => {
           upstreams: [httpUpstream({ name: "up", url: upstream.url })],
           pins: { set: { up: { tools: { stable: "md5:0" } } } },
         }),
-        /Pin set: upstream "up": tools "stable" is not a sha256:<64 hex> digest/,
+        /Pin set: upstream "up": tools "stable" is not a v2:sha256:<64 hex> digest/,
       );
     } finally {
       await upstream.close();
@@ -330,7 +479,7 @@ describe("examples/gateway.ts with GATEWAY_PINS", () => {
       const first = await run();
       try {
         const written = JSON.parse(await readFile(file, "utf8"));
-        assert.match(written.upstream.tools.increment, /^sha256:[0-9a-f]{64}$/);
+        assert.match(written.upstream.tools.increment, /^v2:sha256:[0-9a-f]{64}$/);
         const result = await first.client.callTool({ name: "upstream_increment", arguments: {} });
         assert.equal(textOf(result), "1");
       } finally {

@@ -1,8 +1,10 @@
 /**
  * Upstreams for the pin tests, one on the official SDK's McpServer and one
  * on tether, served on loopback: each lists the tools `stable` and `shifty`
- * and the prompt `greet`, lets the test change an entry's description or
- * add a tool at runtime (one `list_changed` to every session), and counts
+ * and the prompt `greet`, lets the test change an entry's description, a
+ * tool's `_meta` or icons (icons: the tether upstream only, the SDK's
+ * McpServer lists none) or add a tool at runtime (one `list_changed` to
+ * every session), and counts
  * the calls and prompt gets that reached it, by name.
  */
 
@@ -24,9 +26,17 @@ export interface PinUpstream {
   readonly toolLists: number;
   /** Lists tool or prompt `name` with `description` from now on. */
   describe(kind: "tool" | "prompt", name: string, description: string): void;
+  /** Lists tool `name` with these `_meta` and `icons` from now on. */
+  decorate(name: string, decoration: Decoration): void;
   /** Lists one more tool from now on. */
   addTool(name: string): void;
   close(): Promise<void>;
+}
+
+/** What a client renders or follows of a tool: its `_meta` (an MCP Apps UI resource) and icons. */
+export interface Decoration {
+  _meta?: Record<string, unknown>;
+  icons?: { src: string; mimeType?: string }[];
 }
 
 const TOOLS = ["stable", "shifty"];
@@ -50,14 +60,19 @@ export async function startSdkPinUpstream(): Promise<PinUpstream> {
   const reached: Record<string, number> = {};
   const descriptions: Record<string, string> = { stable: "Stays", shifty: "Adds", greet: "Greets" };
   const added: string[] = [];
+  const metas: Record<string, Record<string, unknown>> = {};
   const servers = new Set<McpServer>();
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const tool = (server: McpServer, name: string) =>
-    server.registerTool(name, { description: descriptions[name] ?? "added later" }, () => {
+    server.registerTool(name, {
+      description: descriptions[name] ?? "added later",
+      ...(metas[name] === undefined ? {} : { _meta: metas[name] }),
+    }, () => {
       reached[name] = (reached[name] ?? 0) + 1;
       return { content: [{ type: "text", text: `${name} ran` }] };
     });
-  const handles = new Map<McpServer, Map<string, { update(u: { description: string }): void }>>();
+  type Update = { description?: string; _meta?: Record<string, unknown> };
+  const handles = new Map<McpServer, Map<string, { update(u: Update): void }>>();
   const handler = async (request: Request): Promise<Response> => {
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId !== null) {
@@ -68,7 +83,7 @@ export async function startSdkPinUpstream(): Promise<PinUpstream> {
     const server = new McpServer({ name: "sdk-pins", version: "1.0.0" }, {
       capabilities: { tools: { listChanged: true }, prompts: { listChanged: true } },
     });
-    const mine = new Map<string, { update(u: { description: string }): void }>();
+    const mine = new Map<string, { update(u: Update): void }>();
     for (const name of [...TOOLS, ...added]) mine.set(`tool ${name}`, tool(server, name));
     mine.set(
       "prompt greet",
@@ -109,6 +124,11 @@ export async function startSdkPinUpstream(): Promise<PinUpstream> {
       descriptions[name] = description;
       for (const mine of handles.values()) mine.get(`${kind} ${name}`)?.update({ description });
     },
+    decorate(name, decoration) {
+      if (decoration.icons !== undefined) throw new Error("the SDK's McpServer lists no icons");
+      metas[name] = decoration._meta ?? {};
+      for (const mine of handles.values()) mine.get(`tool ${name}`)?.update({ _meta: metas[name] });
+    },
     addTool(name) {
       added.push(name);
       for (const server of servers) handles.get(server)?.set(`tool ${name}`, tool(server, name));
@@ -124,10 +144,13 @@ export async function startSdkPinUpstream(): Promise<PinUpstream> {
 export async function startTetherPinUpstream(): Promise<PinUpstream> {
   const reached: Record<string, number> = {};
   const count = (name: string) => void (reached[name] = (reached[name] ?? 0) + 1);
+  const decorations: Record<string, Decoration> = {};
+  const descriptions: Record<string, string> = { stable: "Stays", shifty: "Adds" };
   const tool = (name: string, description: string) =>
     defineTool({
       name,
       description,
+      ...decorations[name],
       input: { type: "object", properties: { n: { type: "number" } } },
       handler: () => {
         count(name);
@@ -164,6 +187,7 @@ export async function startTetherPinUpstream(): Promise<PinUpstream> {
     },
     describe(kind, name, description) {
       if (kind === "tool") {
+        descriptions[name] = description;
         handler.tools.remove(name);
         handler.tools.add(tool(name, description));
       } else {
@@ -171,7 +195,13 @@ export async function startTetherPinUpstream(): Promise<PinUpstream> {
         handler.prompts.add(prompt(description));
       }
     },
+    decorate(name, decoration) {
+      decorations[name] = decoration;
+      handler.tools.remove(name);
+      handler.tools.add(tool(name, descriptions[name] ?? "added later"));
+    },
     addTool(name) {
+      descriptions[name] = "added later";
       handler.tools.add(tool(name, "added later"));
     },
     close: () => running.close(),

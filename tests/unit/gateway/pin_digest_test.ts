@@ -1,14 +1,16 @@
 /**
- * The pin digest and the pin set's parser: the digest is SHA-256 of the
- * canonical JSON of the fields a model or user sees, the same whatever the
- * key order, blind to the fields left out, and changed by every field in;
- * a pin set read from JSON is checked and copied, `__proto__` included.
+ * The pin digest and the pin set's parser: the digest is `v2:sha256:`, the
+ * SHA-256 of the canonical JSON of the fields a model or user sees and a
+ * client renders or follows (`_meta`, icons), the same whatever the key
+ * order, blind to the fields left out, and changed by every field in; the
+ * legacy `sha256:` digest is the one of before; a pin set read from JSON is
+ * checked and copied, `__proto__` included, both forms accepted.
  */
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { canonicalJson } from "../../../src/gateway/catalog/pin_digest.ts";
+import { canonicalJson, legacyPinDigest } from "../../../src/gateway/catalog/pin_digest.ts";
 import { parsePinSet, pinDigest } from "../../../src/gateway/mod.ts";
 
 const TOOL = {
@@ -29,18 +31,53 @@ describe("pin digest", () => {
         '"name":"read","title":"Read"}',
     );
     const expected = createHash("sha256").update(text).digest("hex");
-    assert.equal(await pinDigest("tools", TOOL), `sha256:${expected}`);
+    assert.equal(await pinDigest("tools", TOOL), `v2:sha256:${expected}`);
+    assert.equal(await legacyPinDigest("tools", TOOL), `sha256:${expected}`, "no _meta, no icons");
   });
 
-  it("is the same whatever the key order, and ignores _meta, icons and execution", async () => {
+  it("covers _meta and icons when listed; the legacy digest does not", async () => {
+    const rendered = {
+      ...TOOL,
+      _meta: { ui: { resourceUri: "ui://files/viewer.html" } },
+      icons: [{ src: "https://example.com/i.png" }],
+    };
+    const text = canonicalJson(rendered);
+    const expected = createHash("sha256").update(text).digest("hex");
+    assert.equal(await pinDigest("tools", rendered), `v2:sha256:${expected}`);
+    const changes: Record<string, unknown>[] = [
+      { _meta: { ui: { resourceUri: "ui://files/other.html" } } },
+      {
+        _meta: { ui: { resourceUri: "ui://files/viewer.html" }, "openai/outputTemplate": "ui://x" },
+      },
+      { icons: [{ src: "https://example.com/j.png" }] },
+      { icons: undefined },
+    ];
+    for (const change of changes) {
+      assert.notEqual(
+        await pinDigest("tools", { ...rendered, ...change }),
+        await pinDigest("tools", rendered),
+        JSON.stringify(change),
+      );
+      assert.equal(
+        await legacyPinDigest("tools", { ...rendered, ...change }),
+        await legacyPinDigest("tools", TOOL),
+        "the legacy digest ignores _meta and icons",
+      );
+    }
+    const prompt = { name: "greet", icons: [{ src: "https://example.com/p.png" }] };
+    assert.notEqual(
+      await pinDigest("prompts", prompt),
+      await pinDigest("prompts", { ...prompt, icons: [{ src: "https://example.com/q.png" }] }),
+    );
+  });
+
+  it("is the same whatever the key order, and ignores execution", async () => {
     const reordered = {
       annotations: { readOnlyHint: true },
       inputSchema: { required: ["path"], properties: { path: { type: "string" } }, type: "object" },
       description: "Reads a file",
       title: "Read",
       name: "read",
-      _meta: { build: 42 },
-      icons: [{ src: "https://example.com/i.png" }],
       execution: { taskSupport: "optional" },
     };
     assert.equal(await pinDigest("tools", reordered), await pinDigest("tools", TOOL));
@@ -93,14 +130,16 @@ describe("pin digest", () => {
 });
 
 describe("parsePinSet", () => {
-  const digest = `sha256:${"ab".repeat(32)}`;
+  const digest = `v2:sha256:${"ab".repeat(32)}`;
+  const legacy = `sha256:${"cd".repeat(32)}`;
 
-  it("copies a valid set, own __proto__ keys included", () => {
+  it("copies a valid set, own __proto__ keys included, legacy digests too", () => {
     const parsed = parsePinSet(
-      JSON.parse(`{"up":{"tools":{"__proto__":"${digest}","a":"${digest}"}}}`),
+      JSON.parse(`{"up":{"tools":{"__proto__":"${digest}","a":"${digest}","b":"${legacy}"}}}`),
     );
     assert.equal(Object.hasOwn(parsed.up.tools!, "__proto__"), true);
     assert.equal(parsed.up.tools!.a, digest);
+    assert.equal(parsed.up.tools!.b, legacy);
     assert.equal(Object.getPrototypeOf(parsed.up.tools), Object.prototype);
   });
 
@@ -111,7 +150,11 @@ describe("parsePinSet", () => {
     assert.throws(() => parsePinSet({ up: { tools: [] } }), /tools must be an object of digests/);
     assert.throws(
       () => parsePinSet({ up: { tools: { a: "sha256:XYZ" } } }),
-      /tools "a" is not a sha256:<64 hex> digest/,
+      /tools "a" is not a v2:sha256:<64 hex> digest/,
+    );
+    assert.throws(
+      () => parsePinSet({ up: { tools: { a: `v3:sha256:${"ab".repeat(32)}` } } }),
+      /tools "a" is not a v2:sha256:<64 hex> digest/,
     );
   });
 });
