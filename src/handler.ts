@@ -149,6 +149,7 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const audit = new Auditor({
     listener: options.observe?.onEvent,
     redact: options.observe?.audit?.redact,
+    digestKey: options.observe?.audit?.digestKey,
     onError: config.onError,
   });
   const dispatcher = new Dispatcher({

@@ -234,7 +234,7 @@ export interface ObserveOptions {
    * OpenTelemetry log record when a logger provider is registered): what
    * it records of the arguments. Without a listener or a logger provider
    * no record is built.
-   * @default {arguments recorded as a SHA-256 digest}
+   * @default {no arguments recorded: no digest without `digestKey`, no redaction}
    */
   audit?: AuditOptions;
   /**
@@ -264,10 +264,20 @@ export interface ObserveOptions {
 export interface AuditOptions {
   /**
    * Records a call's arguments as this policy returns them (canonical
-   * JSON, cut to 4 KiB) instead of their SHA-256 digest; a policy that
-   * throws leaves the digest and is reported to `onError`.
-   * `redactProperties([...])` hides named properties at any depth.
-   * @default {none: the digest only}
+   * JSON, cut to 4 KiB) instead of their digest; a policy that throws
+   * leaves the digest (when there is a `digestKey`) and is reported to
+   * `onError`. `redactProperties([...])` hides named properties at any depth.
+   * @default {none: the digest only (with a `digestKey`)}
    */
   redact?: AuditRedaction;
+  /**
+   * The per-deployment secret of `argumentsDigest`, an HMAC-SHA-256 of the
+   * arguments' canonical JSON (`hmac-sha256:` and 64 hex digits): at least
+   * 32 bytes (a string counts its UTF-8 bytes), else `createMcpHandler`
+   * throws. Give every instance the same key to match records across
+   * instances and restarts; without the key nobody can test a guess (a
+   * PIN) against a digest. Absent: records hold no digest.
+   * @default {none: no arguments digest}
+   */
+  digestKey?: string | Uint8Array;
 }

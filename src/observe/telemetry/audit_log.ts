@@ -82,6 +82,7 @@ export class AuditLog {
       timestamp: new Date(record.time),
       severityNumber: failed ? WARN : INFO,
       severityText: failed ? "WARN" : "INFO",
+      // One line: the record's strings were escaped when it was built (auditor.ts).
       body: `${record.method} ${record.entry}: ${record.outcome}`,
       attributes: attributesOf(record),
       context,

@@ -6,12 +6,14 @@
  * `"audit"`) and, when a logger provider is registered, to OpenTelemetry as
  * a log record (audit_log.ts). Nothing is built while neither is there.
  *
- * Every string is bounded ({@linkcode MAX_AUDIT_VALUE_BYTES}, recorded
- * arguments {@linkcode MAX_AUDIT_ARGUMENTS_BYTES}); the principal is its
- * `id` and `issuer` only, never a token, a header value or another claim.
- * The arguments' digest is computed with WebCrypto (asynchronous), so
- * records are delivered a few microtasks after the answers they describe,
- * in the order those were answered.
+ * Every string is kept to one line (controls and line separators escaped)
+ * and bounded ({@linkcode MAX_AUDIT_VALUE_BYTES}, recorded arguments
+ * {@linkcode MAX_AUDIT_ARGUMENTS_BYTES}); the principal is its `id` and
+ * `issuer` only, never a token, a header value or another claim. The
+ * arguments' digest is an HMAC under `observe.audit.digestKey` (none
+ * without a key), computed with WebCrypto (asynchronous), so records are
+ * delivered a few microtasks after the answers they describe, in the order
+ * those were answered.
  * @module
  */
 
@@ -33,8 +35,8 @@ import {
 import { type AuditedRegistries, upstreamServing } from "../../protocol/dispatch/audited_call.ts";
 import { isAnonymous, type Principal } from "../../protocol/context/principal.ts";
 import { AuditLog, registeredLoggerProvider } from "./audit_log.ts";
-import { truncateUtf8 } from "./bounded_values.ts";
-import { canonicalDigest, canonicalJson } from "./canonical_json.ts";
+import { oneLine, truncateUtf8 } from "./bounded_values.ts";
+import { canonicalJson, importDigestKey, keyedDigest } from "./canonical_json.ts";
 
 /** The most UTF-8 bytes of any string field of an audit record but `arguments`. */
 export const MAX_AUDIT_VALUE_BYTES = 256;
@@ -48,6 +50,8 @@ export interface AuditorOptions {
   listener: ((record: AuditRecord) => void) | undefined;
   /** `observe.audit.redact`: record redacted arguments instead of their digest. */
   redact?: AuditRedaction;
+  /** `observe.audit.digestKey`: the arguments digest's HMAC key (none: no digest). */
+  digestKey?: string | Uint8Array;
   onError: (error: unknown) => void;
   /** The clock of the record's `time`. */
   now?: () => number;
@@ -66,7 +70,8 @@ interface RecordBasis {
   context: Context | undefined;
 }
 
-const bounded = (text: string): string => truncateUtf8(text, MAX_AUDIT_VALUE_BYTES);
+/** `text` on one line (a client's line break cannot forge a record), then bounded. */
+const bounded = (text: string): string => truncateUtf8(oneLine(text), MAX_AUDIT_VALUE_BYTES);
 
 /** The record's principal: subject and issuer, bounded; nothing else of it. */
 function principalOf(principal: Principal): AuditRecord["principal"] {
@@ -111,12 +116,17 @@ export class Auditor implements AuditSink {
   readonly #options: AuditorOptions;
   readonly #log = new AuditLog();
   readonly #now: () => number;
+  /** The arguments digest's key, imported once; undefined: no digest. */
+  readonly #key: Promise<CryptoKey> | undefined;
   /** The last record's delivery: each waits for the one before, so records keep their order. */
   #tail: Promise<void> = Promise.resolve();
 
   constructor(options: AuditorOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    // Checked here, so a short key fails createMcpHandler rather than every record.
+    this.#key = options.digestKey === undefined ? undefined : importDigestKey(options.digestKey);
+    this.#key?.catch(() => {}); // a failed import is reported by each record that needs it
   }
 
   /** True while a record would go anywhere: a listener, or a registered logger provider. */
@@ -198,9 +208,11 @@ export class Auditor implements AuditSink {
     const traceId = traceIdOf(basis.context);
     if (traceId !== undefined) record.traceId = traceId;
     const args = isPlainObject(params?.arguments) ? params.arguments : {};
-    const digest = basis.method === "resources/read" || this.#recordRedacted(record, args)
-      ? undefined
-      : canonicalDigest(args);
+    const key = this.#key;
+    const digest =
+      basis.method === "resources/read" || this.#recordRedacted(record, args) || key === undefined
+        ? undefined
+        : key.then((imported) => keyedDigest(imported, args));
     this.#tail = this.#tail.then(() => digest).then((value) => {
       if (value !== undefined) record.argumentsDigest = value;
       this.#send(record, basis.context);
@@ -224,6 +236,8 @@ export class Auditor implements AuditSink {
       this.#options.onError(error);
       return false;
     }
+    // JSON leaves U+2028, U+2029, DEL and C1 raw in strings; escaped, it is the same JSON on one line.
+    text = oneLine(text);
     const cut = truncateUtf8(text, MAX_AUDIT_ARGUMENTS_BYTES);
     record.arguments = cut;
     if (cut.length < text.length) record.argumentsTruncated = true;

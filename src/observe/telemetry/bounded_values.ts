@@ -3,6 +3,8 @@
  * attribute or a status message is at most {@linkcode MAX_ATTRIBUTE_BYTES}
  * UTF-8 bytes (a recorded stack trace {@linkcode MAX_STACK_BYTES}), cut on a
  * character boundary, so one request cannot make an export batch large.
+ * {@linkcode oneLine} escapes what would break a line, so a client-chosen
+ * string cannot write a second line into a one-line log record.
  * Bounding the number of distinct values is known_names.ts's job, not this.
  * @module
  */
@@ -48,4 +50,31 @@ export function truncateUtf8(text: string, maxBytes: number = MAX_ATTRIBUTE_BYTE
     i += units - 1;
   }
   return text;
+}
+
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** The short escapes JSON writes; the others are `\\uXXXX`. */
+const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` with every control character (C0, DEL, C1: `\n`, `\r`, NEL, ...)
+ * and U+2028/U+2029 written as its JSON escape (`\n`, `\r`, `\t`,
+ * `\u2028`, ...), so it stays on one line wherever it is printed. A
+ * backslash is kept as it is: the result is for reading, not for undoing.
+ *
+ * @example
+ * ```ts
+ * import { oneLine } from "./bounded_values.ts";
+ * oneLine("echo\nforged: ok"); // "echo\\nforged: ok"
+ * oneLine("a\u2028b"); // "a\\u2028b"
+ * ```
+ */
+export function oneLine(text: string): string {
+  return text.replace(
+    LINE_BREAKING,
+    (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -3,11 +3,13 @@
  * units, as RFC 8785 does), no whitespace, so two argument objects that
  * differ only in key order give the same text and the same digest. Values
  * JSON cannot hold are dropped or nulled as `JSON.stringify` does. It does
- * not normalise numbers beyond what `JSON.stringify` writes.
+ * not normalise numbers beyond what `JSON.stringify` writes. The digest is
+ * keyed (HMAC-SHA-256): an unkeyed hash of a small argument is found by
+ * hashing every candidate.
  * @module
  */
 
-import { hexDigest } from "../../hex.ts";
+import { toHex } from "../../hex.ts";
 
 /**
  * `value` as canonical JSON (keys sorted at every depth).
@@ -36,17 +38,52 @@ function sorted(value: unknown): unknown {
   return out;
 }
 
+/** The fewest bytes an arguments-digest key may have: HMAC-SHA-256's output size (RFC 2104). */
+export const MIN_DIGEST_KEY_BYTES = 32;
+
 /**
- * `sha256:` and the hex SHA-256 of `value`'s canonical JSON.
+ * `key` (`observe.audit.digestKey`; a string counts as its UTF-8 bytes) as
+ * an HMAC-SHA-256 key for {@linkcode keyedDigest}; throws a `TypeError`
+ * when it is not a string or bytes of at least {@linkcode MIN_DIGEST_KEY_BYTES}.
+ * The check is synchronous (made when the handler is built); the import is not.
  *
  * @example
  * ```ts
- * import { canonicalDigest } from "./canonical_json.ts";
- * const digest = await canonicalDigest({ query: "weather" }); // "sha256:…"
+ * import { importDigestKey } from "./canonical_json.ts";
+ * const key = await importDigestKey("a per-deployment secret of 32 bytes or more");
  * ```
  */
-export async function canonicalDigest(value: unknown): Promise<string> {
-  return `sha256:${await hexDigest("SHA-256", canonicalJson(value))}`;
+export function importDigestKey(key: string | Uint8Array): Promise<CryptoKey> {
+  const bytes = typeof key === "string"
+    ? new TextEncoder().encode(key)
+    : key instanceof Uint8Array
+    ? key.slice()
+    : undefined;
+  if (bytes === undefined || bytes.length < MIN_DIGEST_KEY_BYTES) {
+    throw new TypeError(
+      `observe.audit.digestKey must be a string or bytes of at least ${MIN_DIGEST_KEY_BYTES} bytes`,
+    );
+  }
+  return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+}
+
+/**
+ * `hmac-sha256:` and the hex HMAC-SHA-256 under `key` of `value`'s
+ * canonical JSON: equal arguments give equal digests under one key, and
+ * without the key a small argument (a PIN) cannot be found by trying them all.
+ *
+ * @example
+ * ```ts
+ * import { importDigestKey, keyedDigest } from "./canonical_json.ts";
+ * const key = await importDigestKey("a per-deployment secret of 32 bytes or more");
+ * const digest = await keyedDigest(key, { query: "weather" }); // "hmac-sha256:…"
+ * ```
+ */
+export async function keyedDigest(key: CryptoKey, value: unknown): Promise<string> {
+  const text = new TextEncoder().encode(canonicalJson(value));
+  return `hmac-sha256:${toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, text)))}`;
 }
 
 /** What stands for a redacted value. */

@@ -43,7 +43,8 @@ export type AuditedMethod = "tools/call" | "prompts/get" | "resources/read";
 /**
  * One audit record (an `onEvent` event of type `"audit"`, and an
  * OpenTelemetry log record when a logger provider is registered). Every
- * string is bounded: 256 UTF-8 bytes (`entry`, `upstream`, the principal's
+ * string is on one line (control characters, U+2028 and U+2029 written as
+ * JSON escapes such as `\n`) and bounded: 256 UTF-8 bytes (`entry`, `upstream`, the principal's
  * `subject` and `issuer`, `sessionId`, `requestId`, `error.message`,
  * `taskId`), recorded `arguments` 4 KiB. It never holds a token, a header
  * value or a principal's other claims.
@@ -80,9 +81,10 @@ export interface AuditRecord {
   /** The JSON-RPC id, as a string. */
   requestId: string;
   /**
-   * `sha256:` and the hex SHA-256 of the arguments' canonical JSON (object
-   * keys sorted, no whitespace), so equal arguments give equal digests;
-   * absent for `resources/read` (the URI is the `entry`) and when
+   * `hmac-sha256:` and the hex HMAC-SHA-256, under `observe.audit.digestKey`,
+   * of the arguments' canonical JSON (object keys sorted, no whitespace), so
+   * equal arguments give equal digests under one key; absent without a key,
+   * for `resources/read` (the URI is the `entry`) and when
    * `observe.audit.redact` records `arguments` instead.
    */
   argumentsDigest?: string;

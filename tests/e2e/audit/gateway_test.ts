@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import { Client as ClientV2, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
@@ -27,8 +28,13 @@ import { type SdkUpstream, startSdkUpstream } from "../gateway/sdk_upstream.ts";
 const DOWN_TOKEN = "down-SECRET-7d1e";
 const UP_TOKEN = "up-SECRET-5b2a";
 
-/** sha256 of `{"to":"Lisbon"}` (computed with sha256sum). */
-const LISBON_DIGEST = "sha256:a54a2ed597862056c961e1a5e6982fbc0afb5bedecdf5ce13ebf5c6b6a0ee37f";
+/** The gateway handler's arguments-digest key. */
+const DIGEST_KEY = "e2e-gateway-audit-key-0123456789abcdef";
+
+/** HMAC-SHA-256 of `{"to":"Lisbon"}` under {@linkcode DIGEST_KEY}, computed here. */
+const LISBON_DIGEST = `hmac-sha256:${
+  createHmac("sha256", DIGEST_KEY).update('{"to":"Lisbon"}').digest("hex")
+}`;
 
 interface Rig {
   gateway: Gateway;
@@ -90,6 +96,7 @@ async function startRig(view?: ViewOf): Promise<Rig> {
       onEvent: (event) => {
         if (event.type === "audit") records.push(event);
       },
+      audit: { digestKey: DIGEST_KEY },
     },
   });
   gateway.attach(handler);

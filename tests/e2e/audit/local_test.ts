@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import * as z from "zod";
 import { Client as ClientV2, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
@@ -24,8 +25,13 @@ import { recordOf } from "./audit_records.ts";
 
 const TOKEN = "tok_E2E_SECRET_91c4";
 
-/** sha256 of `{"a":"x","b":1}` (computed with sha256sum). */
-const DIGEST_A_B = "sha256:cdab067e9f3beb32d1252cfd63e492592fecbf591b0d08cadb24bb17f3864246";
+/** The server's arguments-digest key. */
+const DIGEST_KEY = new TextEncoder().encode("e2e-local-audit-key-0123456789abcdef");
+
+/** HMAC-SHA-256 of `{"a":"x","b":1}` under {@linkcode DIGEST_KEY}, computed here. */
+const DIGEST_A_B = `hmac-sha256:${
+  createHmac("sha256", DIGEST_KEY).update('{"a":"x","b":1}').digest("hex")
+}`;
 
 /** The server's definitions and its audit listener. */
 function options(records: AuditRecord[], started: { resolve?: () => void }): McpHandlerOptions {
@@ -67,6 +73,7 @@ function options(records: AuditRecord[], started: { resolve?: () => void }): Mcp
       onEvent: (event) => {
         if (event.type === "audit") records.push(event);
       },
+      audit: { digestKey: DIGEST_KEY },
     },
   };
 }
@@ -84,7 +91,7 @@ describe("audit records of local definitions", () => {
       assert.equal(echo.sessionId, sessionId);
       assert.equal(echo.protocolVersion, "2025-11-25");
       assert.deepEqual(echo.principal, { subject: "alice", issuer: "https://issuer.example" });
-      assert.match(echo.argumentsDigest!, /^sha256:[0-9a-f]{64}$/);
+      assert.match(echo.argumentsDigest!, /^hmac-sha256:[0-9a-f]{64}$/);
       assert.equal(echo.argumentsDigest, DIGEST_A_B);
 
       await client.getPrompt({ name: "review", arguments: { code: "x = 1" } });

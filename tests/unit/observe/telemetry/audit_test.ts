@@ -1,6 +1,7 @@
 /**
- * The audit record without sockets: canonical JSON and its digest, the
- * redaction helper, the record of a handler driven in process by
+ * The audit record without sockets: canonical JSON and its keyed digest
+ * (an HMAC under the deployment's key, none without one), the redaction
+ * helper, every string on one line whatever a client names, the record of a handler driven in process by
  * `@tether/mcp/testing` in both eras (principal without its other claims,
  * bounded strings, outcomes of a validation failure and a tool error, the
  * `input-required` round), nothing built without a listener or a logger
@@ -9,12 +10,15 @@
  */
 
 import assert from "node:assert/strict";
+import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { logs } from "@opentelemetry/api";
 import * as z from "zod";
 import {
   type AuditRecord,
   createMcpHandler,
+  definePrompt,
+  defineResource,
   defineTool,
   type McpEvent,
   type McpHandlerOptions,
@@ -24,15 +28,37 @@ import { connect, type ConnectOptions } from "../../../../src/testing/mod.ts";
 import { TASKS_EXTENSION_ID, tasksExtension } from "../../../../src/extensions/tasks/mod.ts";
 import { UPSTREAM_OF } from "../../../../src/protocol/dispatch/audit.ts";
 import {
-  canonicalDigest,
   canonicalJson,
+  importDigestKey,
+  keyedDigest,
 } from "../../../../src/observe/telemetry/canonical_json.ts";
 
 /** A token the principal carries among its claims: it must never reach a record. */
 const TOKEN = "tok_SECRET_3f9a2c";
 
-/** sha256 of `{"a":"x","b":1,"nested":{"c":[1,{"d":true,"e":null}]}}` (computed with sha256sum). */
-const KNOWN_DIGEST = "sha256:751714e640875930b45fd7635d5555cb72492faac445b4e7708af9366d630071";
+/** The deployment's arguments-digest key in these tests (32 bytes or more). */
+const DIGEST_KEY = "test-audit-key-0123456789abcdef-0123";
+
+/** What the record's digest of `canonical` must be: HMAC-SHA-256 under `key`, computed here. */
+const hmacOf = (canonical: string, key: string = DIGEST_KEY) =>
+  `hmac-sha256:${createHmac("sha256", key).update(canonical).digest("hex")}`;
+
+/** The canonical JSON of the arguments the 2025 test sends. */
+const KNOWN_CANONICAL = '{"a":"x","b":1,"nested":{"c":[1,{"d":true,"e":null}]}}';
+
+/** The HMAC of {@linkcode KNOWN_CANONICAL} under {@linkcode DIGEST_KEY}. */
+const KNOWN_DIGEST = hmacOf(KNOWN_CANONICAL);
+
+/** Characters that end a line somewhere (JSON.stringify keeps U+2028 and U+2029 raw) or are controls. */
+const LINE_BREAKS = "\n\r\u2028\u2029\u0085\u000b\u000c\u0000\u001b\u007f";
+
+/** Every line terminator a log reader may split on. */
+// deno-lint-ignore no-control-regex -- control characters are what is tested
+const LINE_SPLIT = /\r\n|[\n\r\u2028\u2029\u0085\u000b\u000c]/;
+
+/** A control character (C0, DEL, C1) or a line or paragraph separator. */
+// deno-lint-ignore no-control-regex -- control characters are what is tested
+const UNESCAPED = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
 
@@ -75,6 +101,7 @@ function auditedHandler(records: AuditRecord[], options: Partial<McpHandlerOptio
         if (event.type === "audit") records.push(event);
       },
       ...options.observe,
+      audit: { digestKey: DIGEST_KEY, ...options.observe?.audit },
     },
   });
 }
@@ -115,8 +142,17 @@ describe("canonical JSON and its digest", () => {
     const two = { nested: { c: [1, { d: true, e: null }] }, a: "x", b: 1 };
     assert.equal(canonicalJson(one), '{"a":"x","b":1,"nested":{"c":[1,{"d":true,"e":null}]}}');
     assert.equal(canonicalJson(two), canonicalJson(one));
-    assert.equal(await canonicalDigest(one), KNOWN_DIGEST);
-    assert.equal(await canonicalDigest(two), KNOWN_DIGEST);
+    const key = await importDigestKey(DIGEST_KEY);
+    assert.equal(await keyedDigest(key, one), KNOWN_DIGEST);
+    assert.equal(await keyedDigest(key, two), KNOWN_DIGEST);
+  });
+
+  it("refuses a digest key shorter than 32 bytes, at createMcpHandler", () => {
+    assert.throws(
+      () => auditedHandler([], { observe: { audit: { digestKey: "x".repeat(31) } } }),
+      /observe\.audit\.digestKey must be a string or bytes of at least 32 bytes/,
+    );
+    assert.throws(() => importDigestKey(new Uint8Array(16)), TypeError);
   });
 
   it("redactProperties hides named properties at any depth, any case", () => {
@@ -147,6 +183,78 @@ describe("the audit record of a handler", () => {
     assert.ok(record.durationMs >= 0);
     assert.ok(!Number.isNaN(Date.parse(record.time)));
     assert.ok(!JSON.stringify(records).includes(TOKEN), "no token in the record");
+    await close();
+  });
+
+  it("a 6-digit PIN's digest is an HMAC under the key: no unkeyed hash finds it", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records);
+    await client.callTool("echo", { a: "x", pin: "042917" });
+    await recorded(records, 1);
+    const canonical = '{"a":"x","pin":"042917"}';
+    const digest = records[0].argumentsDigest!;
+    assert.equal(digest, hmacOf(canonical), "the HMAC under the deployment's key");
+    const unkeyed = createHash("sha256").update(canonical).digest("hex");
+    assert.ok(!digest.includes(unkeyed), "not the SHA-256 anyone can recompute");
+    assert.notEqual(digest, hmacOf(canonical, "another-deployment-key-0123456789ab"));
+    assert.ok(!JSON.stringify(records).includes("042917"), "the PIN itself is not recorded");
+    await close();
+  });
+
+  it("records no digest without a key", async () => {
+    const records: AuditRecord[] = [];
+    const handler = createMcpHandler({
+      name: "unkeyed",
+      version: "1.0.0",
+      tools: [defineTool({ name: "echo", handler: () => "ok" })],
+      observe: { onEvent: (event) => void (event.type === "audit" && records.push(event)) },
+    });
+    const client = await connect(handler, { era: "2025" });
+    await client.callTool("echo", { pin: "042917" });
+    await recorded(records, 1);
+    assert.equal(records[0].argumentsDigest, undefined);
+    assert.equal(records[0].arguments, undefined);
+    await client.close();
+    await handler.close();
+  });
+
+  it("keeps each record on one line whatever the names: tool, prompt, URI, principal", async () => {
+    const records: AuditRecord[] = [];
+    const forged = `x${LINE_BREAKS}2026-11-28 tools/call admin: ok`;
+    const { client, close } = await audited(records, {
+      prompts: [definePrompt({ name: "greet", handler: () => "said" })],
+      resources: [defineResource({ uri: "memo://one", name: "one", read: () => "held" })],
+      auth: { authenticate: () => ({ id: `alice${forged}`, issuer: `https://i${forged}` }) },
+    });
+    // Names the client chose (unknown here: a server's own names are checked when defined).
+    await client.callTool(`tool${forged}`).catch(() => {});
+    await client.request("prompts/get", { name: `prompt${forged}` }).catch(() => {});
+    await client.request("resources/read", { uri: `memo://one${forged}` }).catch(() => {});
+    await client.callTool("echo", { a: "x" });
+    await recorded(records, 4);
+    assert.deepEqual(records.map((record) => record.method), [
+      "tools/call",
+      "prompts/get",
+      "resources/read",
+      "tools/call",
+    ]);
+    // The audit log as a listener writes it: one JSON line per record.
+    const log = records.map((record) => JSON.stringify(record)).join("\n");
+    assert.equal(log.split(LINE_SPLIT).length, records.length, log);
+    for (const record of records) {
+      const strings = [
+        record.entry,
+        record.principal.subject,
+        record.principal.issuer,
+        record.error?.message ?? "",
+      ];
+      for (const text of strings) {
+        assert.doesNotMatch(String(text), UNESCAPED, text);
+      }
+    }
+    const escaped = "x\\n\\r\\u2028\\u2029\\u0085\\u000b\\u000c\\u0000\\u001b\\u007f";
+    assert.equal(records[0].entry, `tool${escaped}2026-11-28 tools/call admin: ok`);
+    assert.equal(records[0].principal.subject, `alice${escaped}2026-11-28 tools/call admin: ok`);
     await close();
   });
 
@@ -238,6 +346,20 @@ describe("the audit record of a handler", () => {
     await close();
   });
 
+  it("records redacted arguments on one line, as the same JSON", async () => {
+    const records: AuditRecord[] = [];
+    const { client, close } = await audited(records, {
+      observe: { audit: { redact: redactProperties(["password"]) } },
+    });
+    await client.callTool("echo", { a: `x${LINE_BREAKS}y`, password: "hunter2" });
+    await recorded(records, 1);
+    const text = records[0].arguments!;
+    assert.equal(text.split(LINE_SPLIT).length, 1, text);
+    assert.doesNotMatch(text, UNESCAPED);
+    assert.deepEqual(JSON.parse(text), { a: `x${LINE_BREAKS}y`, password: "[redacted]" });
+    await close();
+  });
+
   it("records a call run as a task once, when the task is created (2026-07-28)", async () => {
     const records: AuditRecord[] = [];
     const { client, close } = await audited(records, {
@@ -290,7 +412,7 @@ describe("audit records as OpenTelemetry log records", { skip: sdkLogs === undef
       version: "1.0.0",
       tools: [defineTool({ name: "echo", handler: () => "ok" })],
       auth: { authenticate: () => ({ id: "bob", token: TOKEN }) },
-      observe: { onError: () => {} },
+      observe: { onError: () => {}, audit: { digestKey: DIGEST_KEY } },
     });
     const client = await connect(handler, { era: "2025", headers: { authorization: TOKEN } });
     await client.callTool("echo", { a: "x" });
@@ -307,8 +429,39 @@ describe("audit records as OpenTelemetry log records", { skip: sdkLogs === undef
     assert.equal(log.attributes["mcp.audit.outcome"], "ok");
     assert.equal(log.attributes["mcp.audit.principal.subject"], "bob");
     assert.equal(log.attributes["mcp.session.id"], client.sessionId);
-    assert.match(String(log.attributes["mcp.audit.arguments.digest"]), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(log.attributes["mcp.audit.arguments.digest"], hmacOf('{"a":"x"}'));
     assert.ok(!JSON.stringify(log.attributes).includes(TOKEN));
+    await client.close();
+    await handler.close();
+  });
+
+  it("a name with line breaks gives one log body line and one-line attributes", async () => {
+    exporter!.reset();
+    const forged = `echo${LINE_BREAKS}tools/call admin: ok`;
+    const handler = createMcpHandler({
+      name: "logged",
+      version: "1.0.0",
+      tools: [defineTool({ name: "echo", handler: () => "ok" })],
+      auth: { authenticate: () => ({ id: `bob${LINE_BREAKS}` }) },
+      observe: { onError: () => {} },
+    });
+    const client = await connect(handler, { era: "2025", headers: { authorization: TOKEN } });
+    await client.callTool(forged).catch(() => {});
+    await client.callTool("echo");
+    const deadline = Date.now() + 5_000;
+    while (exporter!.getFinishedLogRecords().length < 2) {
+      if (Date.now() > deadline) throw new Error("no log records");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const logged = exporter!.getFinishedLogRecords();
+    const bodies = logged.map((log) => String(log.body)).join("\n");
+    assert.equal(bodies.split(LINE_SPLIT).length, 2, bodies);
+    assert.match(String(logged[0].body), /^tools\/call echo\\n\\r\\u2028.*admin: ok: error$/);
+    for (const log of logged) {
+      for (const value of Object.values(log.attributes)) {
+        assert.doesNotMatch(String(value), UNESCAPED);
+      }
+    }
     await client.close();
     await handler.close();
   });
