@@ -53,7 +53,9 @@
  * the resource URI tokens must name (default `http://127.0.0.1:$PORT/mcp`,
  * the port it listens on). OAUTH_DPOP (`allowed` or `required`) turns on
  * DPoP (RFC 9449): DPoP-bound tokens need a proof on every request, and
- * with `required` bearer tokens are refused. Without OAUTH_ISSUER the demo
+ * with `required` bearer tokens are refused; with a shared store (Redis or
+ * Postgres) used proofs are held there, so each is accepted once across
+ * instances. Without OAUTH_ISSUER the demo
  * bearer auth below stays (no OAuth, no admin_report).
  * OTEL_EXPORTER_OTLP_ENDPOINT exports traces and metrics over OTLP/HTTP JSON
  * (see examples/otel.ts: the per-signal OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and
@@ -85,7 +87,7 @@ import {
   tokenBucket,
 } from "../mod.ts";
 import type { ElicitResult } from "../src/types/mod.ts";
-import type { RateLimitStore } from "../src/storage/mod.ts";
+import type { DpopReplayStore, RateLimitStore } from "../src/storage/mod.ts";
 import type { TaskStore } from "../src/extensions/tasks/mod.ts";
 import type { RedisSource } from "../src/redis/mod.ts";
 import { anyVerifier, jwtVerifier } from "../src/oauth/mod.ts";
@@ -775,10 +777,13 @@ const adminReport = defineTool({
 /**
  * With OAUTH_ISSUER, the oauth option (tokens of those issuers for
  * OAUTH_RESOURCE, by default this port's /mcp, with DPoP as OAUTH_DPOP
- * says) and admin_report; without it, the demo authentication.
+ * says, its used proofs in `replayStore`: the shared backend's, so a proof
+ * used on one instance is refused on every other) and admin_report;
+ * without it, the demo authentication.
  */
 function authFromEnv(
   env: EverythingEnv,
+  replayStore: DpopReplayStore | undefined,
 ): { auth: AuthOptions; extraTools: typeof tools } {
   const issuers = (env.OAUTH_ISSUER ?? "").split(",").map((issuer) => issuer.trim())
     .filter((issuer) => issuer !== "");
@@ -799,7 +804,9 @@ function authFromEnv(
         scopesSupported: ["mcp:read", "mcp:admin"],
         resourceName: "tether everything fixture",
         verifyAccessToken: anyVerifier(verifiers),
-        ...(dpop === undefined ? {} : { dpop: { mode: dpop } }),
+        ...(dpop === undefined ? {} : {
+          dpop: { mode: dpop, ...(replayStore === undefined ? {} : { replayStore }) },
+        }),
       },
     },
     extraTools: [adminReport],
@@ -878,6 +885,8 @@ export type SharedParts = Pick<StreamOptions, "eventLog"> & Pick<McpHandlerOptio
   taskStore?: TaskStore;
   /** Rate-limit budgets (RATE_LIMIT_PER_PRINCIPAL). */
   rateLimitStore?: RateLimitStore;
+  /** Used DPoP proofs (OAUTH_DPOP), so a proof is accepted once across instances. */
+  dpopReplayStore?: DpopReplayStore;
   /** The tasks extension's `keepAlive` (a Worker's isolate passes `waitUntil`). */
   keepTasksAlive?: (work: Promise<void>) => void;
 };
@@ -896,7 +905,7 @@ export function createEverythingHandler(
   const stateKey = env.MCP_STATE_KEY === undefined || env.MCP_STATE_KEY === ""
     ? undefined
     : env.MCP_STATE_KEY;
-  const { extraTools, auth } = authFromEnv(env);
+  const { extraTools, auth } = authFromEnv(env, shared.dpopReplayStore);
   const guards = operatorGuards(env);
   const handler: McpHandler = createMcpHandler({
     name: "tether-everything",

@@ -42,6 +42,9 @@ import type { PromptRegistry } from "./protocol/registries/prompts.ts";
 import type { ResourceRegistry } from "./protocol/registries/resources.ts";
 import type { ToolRegistry } from "./protocol/registries/tools.ts";
 import { KeepAlive } from "./http/sse/keep_alive.ts";
+import { MemoryBus } from "./bus/message_bus.ts";
+import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";
+import { MemoryEventLog } from "./legacy/event_log/memory_event_log.ts";
 
 export type { CloseOptions, HandlerStats };
 
@@ -140,6 +143,7 @@ export interface McpHandler {
  */
 export function createMcpHandler(options: McpHandlerOptions): McpHandler {
   const config = resolveOptions(options);
+  checkReplayStoreShared(options);
   const { auth = {}, limits = {} } = options;
   const resource = auth.oauth === undefined
     ? undefined
@@ -237,4 +241,28 @@ export function createMcpHandler(options: McpHandlerOptions): McpHandler {
     resources: dispatcher.resources,
     prompts: dispatcher.prompts,
   });
+}
+
+/**
+ * Sessions, streams or the bus in a shared store mean several instances; a
+ * DPoP replay store left to its per-instance default would then accept each
+ * proof once on every instance. Refused at startup, naming the option (an
+ * explicit `MemoryDpopReplayStore` says per instance is meant).
+ */
+function checkReplayStoreShared(options: McpHandlerOptions): void {
+  const dpop = options.auth?.oauth?.dpop;
+  if (dpop === undefined || dpop.replayStore !== undefined) return;
+  const store = options.sessions?.store;
+  const eventLog = options.streams?.eventLog;
+  const shared = [
+    store !== undefined && !(store instanceof MemorySessionStore) ? "sessions.store" : "",
+    eventLog !== undefined && !(eventLog instanceof MemoryEventLog) ? "streams.eventLog" : "",
+    options.bus !== undefined && !(options.bus instanceof MemoryBus) ? "bus" : "",
+  ].filter((name) => name !== "");
+  if (shared.length === 0) return;
+  throw new TypeError(
+    `Option auth.oauth.dpop.replayStore must be set when ${shared.join(", ")} ` +
+      "is shared between instances (the default holds used proofs per instance, so each would " +
+      "be accepted once on every instance): pass the backend's dpopReplayStore",
+  );
 }

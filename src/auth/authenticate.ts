@@ -22,6 +22,7 @@ import {
 } from "../protocol/context/request_context.ts";
 import type { Events } from "../observe/events.ts";
 import type { ProtectedResource } from "./protected_resource.ts";
+import type { PendingReplayClaim } from "./dpop_gate.ts";
 
 /** A caller turned away: the refusal (or the response of one's own `authenticate`) to answer with. */
 export class Refused {
@@ -32,6 +33,15 @@ export class Refused {
   constructor(answer: Response | Refusal) {
     this.answer = answer;
   }
+}
+
+/**
+ * Where authentication leaves a DPoP proof's pending replay claim (the
+ * door's visit): the door runs it after its cheap checks, so a request
+ * refused before takes no place in the replay cache.
+ */
+export interface ReplayClaimHolder {
+  replayClaim: PendingReplayClaim | undefined;
 }
 
 /** What authentication needs. */
@@ -62,9 +72,14 @@ export class Authentication {
    * The caller of `request`, or why it is turned away. `claimsShare`: the
    * request starts work, so it now counts against its principal's share of
    * the pool (all anonymous callers share one); a reply or a cancellation
-   * must reach its work, so it claims none.
+   * must reach its work, so it claims none. A DPoP proof's replay claim is
+   * left on `holder`, for the caller to run before serving.
    */
-  async authenticate(request: Request, claimsShare: boolean): Promise<Principal | Refused> {
+  async authenticate(
+    request: Request,
+    claimsShare: boolean,
+    holder: ReplayClaimHolder,
+  ): Promise<Principal | Refused> {
     const { authenticate, resource, concurrency, events, onError } = this.#parts;
     if (authenticate === undefined && resource === undefined) return ANONYMOUS_PRINCIPAL;
     try {
@@ -73,6 +88,7 @@ export class Authentication {
         const bearer = await resource.authenticate(request);
         if ("refusal" in bearer) return new Refused(bearer.refusal);
         principal = bearer.principal;
+        holder.replayClaim = bearer.replayClaim;
       } else {
         principal = await authenticate?.(request);
       }

@@ -3,16 +3,20 @@
  * a request's `Authorization: DPoP` token and `DPoP` proof are checked in
  * order of cost, the proof alone first (dpop_proof.ts), then the server
  * nonce when nonces are on (dpop_nonce.ts), the token by the verifier,
- * its `cnf.jkt` against the proof's key, and last the replay claim (so
- * only proofs good in every other way take a place in the cache). Bearer
- * tokens pass as before in `allowed` mode unless they are DPoP-bound.
+ * and its `cnf.jkt` against the proof's key. The replay claim is not made
+ * here: authentication hands back a pending claim that the door runs in its
+ * own step after the scope and rate-limit checks (src/entry/steps.ts), so
+ * only proofs of requests good in every other way take a place in the
+ * cache, each principal at most its share of it (429 past it, for that
+ * principal only). Bearer tokens pass as before in `allowed` mode unless
+ * they are DPoP-bound.
  * Each refusal cause is reported once (not per request), without the
  * token or the proof. It verifies no token itself (the verifier does).
  * @module
  */
 
 import { challenge, scopeParameter, tokenOf } from "./bearer_challenge.ts";
-import { DEFAULTS } from "../config/defaults.ts";
+import { DEFAULT_SHARES, DEFAULTS } from "../config/defaults.ts";
 import {
   checkDpopProof,
   type DpopProofFault,
@@ -24,7 +28,7 @@ import { DpopNonces } from "./dpop_nonce.ts";
 import { type DpopReplayStore, MemoryDpopReplayStore } from "./dpop_replay.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import type { DpopOptions } from "../config/oauth_options.ts";
-import type { Principal } from "../protocol/context/request_context.ts";
+import { ownerKeyOf, type Principal } from "../protocol/context/request_context.ts";
 import { type Refusal, refuse } from "../http/refusal.ts";
 
 /** Why a DPoP request is refused, beyond the proof's own faults. */
@@ -74,8 +78,27 @@ function tokenError(text: string) {
 /** Verifies an access token for the gate: its principal, or undefined for a token refused. */
 export type VerifyToken = (token: string) => Promise<Principal | undefined>;
 
-/** The request's caller, or the answer that turns it away. */
-export type GateAnswer = { principal: Principal } | { refusal: Refusal };
+/**
+ * A proof verified with its token but not yet claimed in the replay cache:
+ * the door claims it (`ProtectedResource.claimReplay`) once the request has
+ * passed the checks that refuse it cheaply.
+ */
+export interface PendingReplayClaim {
+  /** The cache key: a digest of the proof key's thumbprint and the proof's `jti`. */
+  readonly key: string;
+  /** When the proof is too old anyway (ms since the epoch). */
+  readonly expiresAt: number;
+  /** The principal's owner key (`ownerKeyOf`). */
+  readonly owner: string;
+}
+
+/**
+ * The request's caller (with the DPoP proof to claim, when it carried one),
+ * or the answer that turns it away.
+ */
+export type GateAnswer =
+  | { principal: Principal; replayClaim?: PendingReplayClaim }
+  | { refusal: Refusal };
 
 /** What the gate names in its challenges. */
 export interface GateContext {
@@ -95,6 +118,7 @@ export class DpopGate {
   readonly #maxAgeSeconds: number;
   readonly #clockSkewSeconds: number;
   readonly #store: DpopReplayStore;
+  readonly #share: number;
   readonly #nonces: DpopNonces | undefined;
   readonly #now: () => number;
   readonly #report: (error: unknown) => void;
@@ -138,9 +162,17 @@ export class DpopGate {
       "clockSkewSeconds",
       options.clockSkewSeconds ?? defaults.clockSkewSeconds,
     );
-    this.#store = options.replayStore ?? new MemoryDpopReplayStore({
-      maxEntries: options.maxReplayEntries ?? defaults.maxReplayEntries,
-    });
+    const maxEntries = options.maxReplayEntries ?? defaults.maxReplayEntries;
+    this.#store = options.replayStore ?? new MemoryDpopReplayStore({ maxEntries });
+    const { parts } = DEFAULT_SHARES["auth.oauth.dpop.maxReplayEntriesPerPrincipal"];
+    const share = options.maxReplayEntriesPerPrincipal ??
+      Math.max(1, Math.floor(maxEntries / parts));
+    if (!Number.isSafeInteger(share) || share < 1) {
+      throw new TypeError(
+        `Option oauth.dpop.maxReplayEntriesPerPrincipal must be a positive integer, got ${share}`,
+      );
+    }
+    this.#share = share;
     this.#nonces = options.nonceSecret === undefined
       ? undefined
       : new DpopNonces(options.nonceSecret, options.nonceSlotSeconds ?? defaults.nonceSlotSeconds);
@@ -148,7 +180,11 @@ export class DpopGate {
     this.#report = report;
   }
 
-  /** The caller of `request` from its DPoP (or, when allowed, bearer) token. */
+  /**
+   * The caller of `request` from its DPoP (or, when allowed, bearer) token,
+   * with its proof's pending replay claim: the caller must run it
+   * ({@linkcode DpopGate.claim}) before serving the request.
+   */
   async authenticate(
     request: Request,
     context: GateContext,
@@ -183,20 +219,52 @@ export class DpopGate {
     if (jkt !== checked.jkt) return this.#refuse(context, "jkt");
     const key = await sha256Url(`${checked.jkt}.${checked.jti}`);
     const expiresAt = Math.max((checked.iat + this.#maxAgeSeconds) * 1000, now + 1);
-    let claimed: boolean;
+    return { principal, replayClaim: { key, expiresAt, owner: ownerKeyOf(principal) } };
+  }
+
+  /**
+   * Takes `pending`'s place in the replay cache: undefined when taken, the
+   * 401 for a replay, the 429 when its principal holds its share, the 503
+   * when the store cannot answer (fail closed).
+   */
+  async claim(pending: PendingReplayClaim, context: GateContext): Promise<Refusal | undefined> {
+    const now = this.#now();
+    const owner = { key: pending.owner, share: this.#share };
+    let claimed: boolean | "share-full";
     try {
-      claimed = await this.#store.claim(key, expiresAt, now);
+      claimed = await this.#store.claim(
+        pending.key,
+        Math.max(pending.expiresAt, now + 1),
+        now,
+        owner,
+      );
     } catch (error) {
       this.#once("store", error);
-      return {
-        refusal: refuse(503, "Service Unavailable: the DPoP replay cache cannot take the proof", {
-          code: ErrorCode.InternalError,
-          headers: { "retry-after": "1" },
-          step: "storage",
-        }),
-      };
+      return refuse(503, "Service Unavailable: the DPoP replay cache cannot take the proof", {
+        code: ErrorCode.InternalError,
+        headers: { "retry-after": "1" },
+        step: "storage",
+      });
     }
-    return claimed ? { principal } : this.#refuse(context, "replay");
+    if (claimed === "share-full") {
+      this.#once(
+        "share",
+        new Error(
+          "DPoP request refused: a principal holds its share of the replay cache (reported once)",
+        ),
+      );
+      // Its places free as its proofs age out: all of them within one proof lifetime.
+      return refuse(
+        429,
+        "Too Many Requests: this caller holds its share of the DPoP replay cache",
+        {
+          code: ErrorCode.TooManyRequests,
+          headers: { "retry-after": String(Math.ceil(this.#maxAgeSeconds)) },
+          step: "dpop-share",
+        },
+      );
+    }
+    return claimed === true ? undefined : this.#refuse(context, "replay").refusal;
   }
 
   /** A request without the DPoP scheme: a bearer token when allowed and not DPoP-bound. */

@@ -92,20 +92,38 @@ export function isDpopAlgorithm(alg: string): boolean {
   return Object.hasOwn(ALGORITHMS, alg);
 }
 
+/** The authority of an absolute URL as written (before the parser drops a user-info part). */
+const AUTHORITY = /^[a-z][a-z0-9+.-]*:[/\\]*([^/?#\\]*)/i;
+
 /**
  * `url` as `htu` is compared (RFC 9449 §4.3): without query and fragment,
  * scheme and host in lower case, no default port; undefined for no URL.
+ * RFC 9449 normalises dot segments and the port's spelling, nothing more:
+ * a user-info part (`u:p@`), whitespace or a control character (which the
+ * URL parser would drop or strip) is no URL here.
  *
  * @example
  * ```ts
  * import { normalizeHtu } from "./dpop_proof.ts";
  * normalizeHtu("HTTPS://MCP.example.com:443/mcp?x=1#f"); // "https://mcp.example.com/mcp"
+ * normalizeHtu("https://u:p@mcp.example.com/mcp"); // undefined
  * ```
  */
 export function normalizeHtu(url: unknown): string | undefined {
   if (typeof url !== "string" || !URL.canParse(url)) return undefined;
+  if (hasSpaceOrControl(url)) return undefined;
+  if (AUTHORITY.exec(url)?.[1].includes("@") ?? true) return undefined;
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/** True when `text` holds whitespace or a control character anywhere. */
+function hasSpaceOrControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return true;
+  }
+  return text.trim() !== text;
 }
 
 /**

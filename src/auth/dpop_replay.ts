@@ -1,15 +1,20 @@
 /**
  * The seam that refuses a DPoP proof seen before (RFC 9449 §11.1): each
  * proof's key and `jti` are claimed once, until the proof would be too old
- * anyway. The in-memory store is per instance and bounded: when full of
- * live entries it refuses (the handler fails closed, `503`), never forgets
- * one early. `@tether/mcp/redis` shares the claims across instances.
+ * anyway, and each principal holds at most its share of the places. The
+ * in-memory store is per instance and bounded: when full of live entries
+ * it refuses (the handler fails closed, `503`), never forgets one early.
+ * `@tether/mcp/redis` and `@tether/mcp/postgres` share the claims across
+ * instances.
  * @module
  */
 
 import type { DpopReplayStore } from "../config/oauth_options.ts";
 
 export type { DpopReplayStore };
+
+/** Whose proof a claim is, and how many live proofs it may hold. */
+type Owner = Parameters<DpopReplayStore["claim"]>[3];
 
 /**
  * Options of {@linkcode MemoryDpopReplayStore}.
@@ -34,21 +39,31 @@ export class DpopReplayCacheFullError extends Error {
   }
 }
 
+/** A held proof: when it expires and whose it is. */
+interface Held {
+  expiresAt: number;
+  owner: string;
+}
+
 /**
- * Claimed proofs in this instance's memory, bounded by `maxEntries`.
+ * Claimed proofs in this instance's memory, bounded by `maxEntries`, each
+ * owner to its share.
  *
  * @example
  * ```ts
  * import { MemoryDpopReplayStore } from "@tether/mcp/storage";
  * const store = new MemoryDpopReplayStore({ maxEntries: 10 });
- * await store.claim("k", Date.now() + 60_000, Date.now()); // true
- * await store.claim("k", Date.now() + 60_000, Date.now()); // false: a replay
+ * const alice = { key: "user:alice", share: 5 };
+ * await store.claim("k", Date.now() + 60_000, Date.now(), alice); // true
+ * await store.claim("k", Date.now() + 60_000, Date.now(), alice); // false: a replay
  * ```
  */
 export class MemoryDpopReplayStore implements DpopReplayStore {
   readonly #max: number;
-  /** Key → expiry, in insertion order; expiries are near insertion order (one window). */
-  readonly #held = new Map<string, number>();
+  /** Key → its entry, in insertion order; expiries are near insertion order (one window). */
+  readonly #held = new Map<string, Held>();
+  /** Owner → its keys and their expiries, in insertion order. */
+  readonly #owners = new Map<string, Map<string, number>>();
 
   /** A store of at most `maxEntries` live proofs. */
   constructor(options: MemoryDpopReplayStoreOptions = {}) {
@@ -66,16 +81,31 @@ export class MemoryDpopReplayStore implements DpopReplayStore {
     return this.#held.size;
   }
 
-  /** Claims `key` until `expiresAt`. */
-  claim(key: string, expiresAt: number, now: number): Promise<boolean> {
+  /** Claims `key` for `owner` until `expiresAt`. */
+  claim(
+    key: string,
+    expiresAt: number,
+    now: number,
+    owner: Owner,
+  ): Promise<boolean | "share-full"> {
     const held = this.#held.get(key);
-    if (held !== undefined && held > now) return Promise.resolve(false);
-    this.#held.delete(key);
-    if (this.#held.size >= this.#max) this.#sweep(now);
+    if (held !== undefined && held.expiresAt > now) return Promise.resolve(false);
+    if (held !== undefined) this.#drop(key, held.owner);
+    let mine = this.#owners.get(owner.key);
+    if (mine !== undefined && mine.size >= owner.share) {
+      this.#sweep(owner.key, mine, now);
+      if (mine.size >= owner.share) return Promise.resolve("share-full");
+    }
+    if (this.#held.size >= this.#max) this.#sweepAll(now);
     if (this.#held.size >= this.#max) {
       return Promise.reject(new DpopReplayCacheFullError(this.#max));
     }
-    this.#held.set(key, expiresAt);
+    if (mine === undefined || mine.size === 0) {
+      mine = new Map();
+      this.#owners.set(owner.key, mine);
+    }
+    this.#held.set(key, { expiresAt, owner: owner.key });
+    mine.set(key, expiresAt);
     return Promise.resolve(true);
   }
 
@@ -83,10 +113,27 @@ export class MemoryDpopReplayStore implements DpopReplayStore {
    * Drops expired entries from the oldest, up to the first live one: a full
    * cache of live proofs costs one look per claim, not a walk of all.
    */
-  #sweep(now: number): void {
-    for (const [key, expiresAt] of this.#held) {
-      if (expiresAt > now) return;
-      this.#held.delete(key);
+  #sweepAll(now: number): void {
+    for (const [key, held] of this.#held) {
+      if (held.expiresAt > now) return;
+      this.#drop(key, held.owner);
     }
+  }
+
+  /** As {@linkcode #sweepAll}, over one owner's entries. */
+  #sweep(owner: string, mine: Map<string, number>, now: number): void {
+    for (const [key, expiresAt] of mine) {
+      if (expiresAt > now) return;
+      this.#drop(key, owner);
+    }
+  }
+
+  /** Forgets `key`, and its owner once it holds nothing. */
+  #drop(key: string, owner: string): void {
+    this.#held.delete(key);
+    const mine = this.#owners.get(owner);
+    if (mine === undefined) return;
+    mine.delete(key);
+    if (mine.size === 0) this.#owners.delete(owner);
   }
 }

@@ -11,7 +11,7 @@
  */
 
 import { bearerTokenOf, unauthorized } from "./bearer_challenge.ts";
-import { DpopGate } from "./dpop_gate.ts";
+import { DpopGate, type GateAnswer, type PendingReplayClaim } from "./dpop_gate.ts";
 import { jsonResponse } from "../http/error_response.ts";
 import { InvalidTokenError } from "./invalid_token_error.ts";
 import type { Refusal } from "../http/refusal.ts";
@@ -35,6 +35,8 @@ export class ProtectedResource {
   readonly scopesSupported: readonly string[] | undefined;
   /** The scopes every request's token must hold (none by default). */
   readonly requiredScopes: readonly string[];
+  /** True with `oauth.dpop`: authenticated DPoP requests carry a replay claim for the door to run. */
+  readonly claimsReplays: boolean;
   readonly #paths: ReadonlySet<string>;
   readonly #document: string;
   readonly #verify: OAuthOptions["verifyAccessToken"];
@@ -73,6 +75,7 @@ export class ProtectedResource {
       ? undefined
       : new DpopGate(options.dpop, options.resource, report);
     this.#dpop = dpop;
+    this.claimsReplays = dpop !== undefined;
     const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
     this.metadataUrl = `${url.origin}${WELL_KNOWN}${path}`;
     this.#paths = new Set([WELL_KNOWN, `${WELL_KNOWN}${path}`]);
@@ -110,9 +113,9 @@ export class ProtectedResource {
    * one. Errors other than {@linkcode InvalidTokenError} propagate: the
    * verifier failed, which is not the client's fault.
    */
-  async authenticate(request: Request): Promise<{ principal: Principal } | { refusal: Refusal }> {
+  async authenticate(request: Request): Promise<GateAnswer> {
     if (this.#dpop !== undefined) {
-      const context = { metadataUrl: this.metadataUrl, scope: this.requiredScopes };
+      const context = this.#context();
       return await this.#dpop.authenticate(
         request,
         context,
@@ -126,6 +129,20 @@ export class ProtectedResource {
     const principal = await this.#verified(token, request);
     if (principal === undefined) return { refusal: unauthorized(this.metadataUrl, true, scope) };
     return { principal };
+  }
+
+  /**
+   * Takes the place of an authenticated request's DPoP proof in the replay
+   * cache (the door's `dpop-replay` step, after its cheap checks): undefined
+   * when taken, else the refusal (401 replay, 429 share, 503 store).
+   */
+  claimReplay(pending: PendingReplayClaim): Promise<Refusal | undefined> {
+    return this.#dpop!.claim(pending, this.#context());
+  }
+
+  /** What DPoP challenges name. */
+  #context(): { metadataUrl: string; scope: readonly string[] } {
+    return { metadataUrl: this.metadataUrl, scope: this.requiredScopes };
   }
 
   /**

@@ -87,4 +87,9 @@ export const DEFAULT_SHARES = {
   "sessions.maxSessionsPerPrincipal": { of: "sessions.maxSessions", parts: 4 },
   /** With `auth`; without it every caller is anonymous and the default is the whole pool. */
   "sessions.maxAnonymousSessions": { of: "sessions.maxSessions", parts: 16 },
+  /** Ten principals at their share fill the replay cache; one never does. */
+  "auth.oauth.dpop.maxReplayEntriesPerPrincipal": {
+    of: "auth.oauth.dpop.maxReplayEntries",
+    parts: 10,
+  },
 } as const;

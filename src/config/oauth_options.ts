@@ -125,23 +125,46 @@ export interface OAuthOptions {
 /**
  * Where DPoP proofs already used are held, so each is accepted once (the
  * `oauth.dpop.replayStore` option): `claim` resolves false when `key` is
- * held and not expired, and rejects when the store cannot answer or is
- * full (the request is then refused `503`, never let through).
- * `MemoryDpopReplayStore` (`@tether/mcp/storage`) is per instance;
- * `createRedisBackend` (`@tether/mcp/redis`) makes one shared by all.
+ * held and not expired, `"share-full"` when `owner` holds its share of
+ * live proofs already (nothing is taken; the request is refused `429`),
+ * and rejects when the store cannot answer or is full (the request is then
+ * refused `503`, never let through). `MemoryDpopReplayStore`
+ * (`@tether/mcp/storage`) is per instance; `createRedisBackend`
+ * (`@tether/mcp/redis`) and `createPostgresBackend` (`@tether/mcp/postgres`)
+ * make one shared by all.
  *
  * @example
  * ```ts
  * import type { DpopReplayStore } from "@tether/mcp/storage";
- * const seen = new Set<string>();
+ * const seen = new Map<string, string>();
  * const store: DpopReplayStore = {
- *   claim: (key) => Promise.resolve(seen.has(key) ? false : (seen.add(key), true)),
+ *   claim: (key, _expiresAt, _now, owner) => {
+ *     if (seen.has(key)) return Promise.resolve(false);
+ *     const held = [...seen.values()].filter((holder) => holder === owner.key).length;
+ *     if (held >= owner.share) return Promise.resolve("share-full");
+ *     seen.set(key, owner.key);
+ *     return Promise.resolve(true);
+ *   },
  * };
  * ```
  */
 export interface DpopReplayStore {
-  /** Holds `key` until `expiresAt` (ms since the epoch); false when it is held already. */
-  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Holds `key` for `owner` until `expiresAt` (ms since the epoch): true
+   * when taken, false when it is held already, `"share-full"` when `owner`
+   * holds `owner.share` live proofs.
+   */
+  claim(
+    key: string,
+    expiresAt: number,
+    now: number,
+    owner: {
+      /** The principal's owner key (`ownerKeyOf`). */
+      key: string;
+      /** The most live proofs it may hold (`maxReplayEntriesPerPrincipal`). */
+      share: number;
+    },
+  ): Promise<boolean | "share-full">;
 }
 
 /**
@@ -194,6 +217,17 @@ export interface DpopOptions {
    * @default {100_000}
    */
   maxReplayEntries?: number;
+  /**
+   * The most live proofs one principal (its `ownerKeyOf` key) may hold in
+   * the replay store, whichever store it is: past it that principal's
+   * requests are refused `429` with `Retry-After` until its proofs age out,
+   * and no one else's. A tenth of `maxReplayEntries` by default, so one
+   * busy or hostile principal can never fill the cache that every DPoP
+   * client needs (ten would have to); at the default `maxAgeSeconds` it is
+   * about 166 requests a second from one principal, held up for a minute.
+   * @default {maxReplayEntries / 10}
+   */
+  maxReplayEntriesPerPrincipal?: number;
   /**
    * A secret (at least 32 bytes, the same on every instance) that turns on
    * server nonces: a proof without a current nonce is answered 401

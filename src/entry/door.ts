@@ -18,6 +18,8 @@ import type { ResolvedOptions } from "../config/resolve.ts";
 import { ANONYMOUS_PRINCIPAL, type Principal } from "../protocol/context/request_context.ts";
 import type { Authentication } from "../auth/authenticate.ts";
 import type { ProtectedResource } from "../auth/protected_resource.ts";
+import type { PendingReplayClaim } from "../auth/dpop_gate.ts";
+import type { Refusal, REFUSAL_STEPS } from "../http/refusal.ts";
 import type { RateLimits, Standing } from "../limits/rate_limits.ts";
 import type { Post } from "./read_post.ts";
 import type { ScopeCheck, ScopedDefinitions } from "../auth/scope_check.ts";
@@ -41,6 +43,36 @@ export const METHOD_BITS: Partial<Record<StepMethod, number>> = {
 };
 /** Each era's bit, for the steps' era masks. */
 export const ERA_BITS: Record<StepEra, number> = { legacy: 1, modern: 2 };
+
+/** The door's row of the refusal steps (src/http/refusal.ts), of which `RefusalStep` is derived. */
+export type DoorRow = (typeof REFUSAL_STEPS)["door"][number];
+
+/** An answer a step may give instead of going on. */
+export type StepAnswer = Response | Refusal;
+
+/** One step of the door. */
+export interface Step {
+  /** Its name in the table (unique). */
+  readonly name: string;
+  /** The methods it applies to; "any": every request. */
+  readonly methods: readonly StepMethod[] | "any";
+  /** The eras it applies to; "any": also before the era is known. */
+  readonly eras: readonly StepEra[] | "any";
+  /** The refusal steps its answers report (`stats().refusalsByStep`): names of the door's row. */
+  readonly reports: readonly DoorRow[];
+  /** Whether the step is on in a handler (the option it needs is set); absent: always. */
+  readonly on?: (door: Door) => boolean;
+  /**
+   * An answer, or undefined to go on; a promise when the step waits (a body, a
+   * token). With `settle`, the promise's value is what `settle` judges.
+   */
+  check(door: Door, visit: Visit): StepAnswer | undefined | Promise<unknown>;
+  /**
+   * For a step that waits: its answer from what `check`'s promise gave, in
+   * the walk's own reaction (no promise and turn of its own per request).
+   */
+  readonly settle?: (door: Door, visit: Visit, value: never) => StepAnswer | undefined;
+}
 
 /** The parts the door's steps use (built once per handler). */
 export interface Door {
@@ -92,6 +124,8 @@ export class Visit {
   principal: Principal = ANONYMOUS_PRINCIPAL;
   /** True once the request holds a place under the concurrency cap (given back with its answer). */
   entered = false;
+  /** An authenticated DPoP proof's place to take in the replay cache (the `dpop-replay` step). */
+  replayClaim: PendingReplayClaim | undefined = undefined;
   /** What is left of the `rateLimits` budgets, for the answer's headers. */
   standing: Standing | undefined = undefined;
 

@@ -13,8 +13,7 @@ import { jsonResponse } from "../http/error_response.ts";
 import { checkHostAndOrigin } from "../http/guards.ts";
 import { checkRateLimit } from "../limits/rate_limit.ts";
 import { type BodyResult, readBodyText } from "../http/body/read_body.ts";
-import { atStep, busUnavailable, isRefusal, type Refusal, refuse } from "../http/refusal.ts";
-import type { REFUSAL_STEPS } from "../http/refusal.ts";
+import { atStep, busUnavailable, isRefusal, refuse } from "../http/refusal.ts";
 import { checkRequiredHeader } from "../http/require_header.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import { Refused } from "../auth/authenticate.ts";
@@ -24,43 +23,19 @@ import { checkPostHeaders, readPostMessages } from "./read_post.ts";
 import { closingRefusal } from "./shutdown.ts";
 import {
   type Door,
+  type DoorRow,
   ERA_BITS,
   METHOD_BITS,
   OTHER_METHOD,
+  type Step,
+  type StepAnswer,
   type StepEra,
   type StepMethod,
   type Visit,
 } from "./door.ts";
 
-export type { Door, StepEra, StepMethod };
+export type { Door, DoorRow, Step, StepAnswer, StepEra, StepMethod };
 export { Visit } from "./door.ts";
-
-/** An answer a step may give instead of going on. */
-export type StepAnswer = Response | Refusal;
-
-/** One step of the door. */
-export interface Step {
-  /** Its name in the table (unique). */
-  readonly name: string;
-  /** The methods it applies to; "any": every request. */
-  readonly methods: readonly StepMethod[] | "any";
-  /** The eras it applies to; "any": also before the era is known. */
-  readonly eras: readonly StepEra[] | "any";
-  /** The refusal steps its answers report (`stats().refusalsByStep`): names of the door's row. */
-  readonly reports: readonly DoorRow[];
-  /** Whether the step is on in a handler (the option it needs is set); absent: always. */
-  readonly on?: (door: Door) => boolean;
-  /**
-   * An answer, or undefined to go on; a promise when the step waits (a body, a
-   * token). With `settle`, the promise's value is what `settle` judges.
-   */
-  check(door: Door, visit: Visit): StepAnswer | undefined | Promise<unknown>;
-  /**
-   * For a step that waits: its answer from what `check`'s promise gave, in
-   * the walk's own reaction (no promise and turn of its own per request).
-   */
-  readonly settle?: (door: Door, visit: Visit, value: never) => StepAnswer | undefined;
-}
 
 const SESSION_METHODS: readonly StepMethod[] = ["GET", "POST", "DELETE"];
 const ALLOW = "GET, POST, DELETE";
@@ -68,7 +43,8 @@ const ALLOW = "GET, POST, DELETE";
 /**
  * The door, in order. Before `method`: every request; from `post-headers`
  * on, a POST's body and era; `legacy-checks` is each 2025 method's own;
- * then the caller (authenticate, scope, rate-limits) and the era serves.
+ * then the caller (authenticate, scope, rate-limits, and last its DPoP
+ * proof's place in the replay cache) and the era serves.
  */
 export const STEPS = [
   {
@@ -277,13 +253,14 @@ export const STEPS = [
     check: ({ authentication }, visit) => {
       if (!authentication.required) return undefined;
       // A request that starts work takes a place in its caller's share; GET and DELETE start none.
-      return authentication.authenticate(visit.request, visit.post?.startsWork ?? false).then(
-        (principal) => {
-          if (principal instanceof Refused) return principal.answer;
-          visit.principal = principal;
-          return undefined;
-        },
-      );
+      return authentication.authenticate(visit.request, visit.post?.startsWork ?? false, visit)
+        .then(
+          (principal) => {
+            if (principal instanceof Refused) return principal.answer;
+            visit.principal = principal;
+            return undefined;
+          },
+        );
     },
   },
   {
@@ -318,6 +295,17 @@ export const STEPS = [
         return undefined;
       }),
   },
+  {
+    name: "dpop-replay",
+    methods: SESSION_METHODS,
+    eras: "any",
+    // A replay is authentication's 401; a principal at its share of the replay cache, 429.
+    reports: ["authenticate", "dpop-share"],
+    on: (door) => door.resource?.claimsReplays === true,
+    // Last of the caller's checks: a request refused above (a rate limit, a scope) takes no place.
+    check: ({ resource }, visit) =>
+      visit.replayClaim === undefined ? undefined : resource!.claimReplay(visit.replayClaim),
+  },
 ] as const satisfies readonly Step[];
 
 /** The name of a step of the door. */
@@ -325,9 +313,6 @@ export type StepName = (typeof STEPS)[number]["name"];
 
 /** The refusal steps the door reports, derived from the table (the eras report the rest). */
 export type DoorRefusalStep = (typeof STEPS)[number]["reports"][number];
-
-/** The door's row of the refusal steps (src/http/refusal.ts), of which `RefusalStep` is derived. */
-export type DoorRow = (typeof REFUSAL_STEPS)["door"][number];
 
 /**
  * True by type: the table reports the door's row, no name more or less (a

@@ -32,7 +32,8 @@ export const REFUSAL_STEPS = {
    * at its share of a pool (`principal-share`: 429), a token without the
    * scopes a tool, prompt or resource declares (`scope`: 403), a caller
    * past its `rateLimits` budget (`principal-rate-limit`, `tool-rate-limit`:
-   * 429, or 503 when the store fails).
+   * 429, or 503 when the store fails), a DPoP caller holding its share of
+   * the replay cache (`dpop-share`: 429).
    */
   door: [
     "path",
@@ -55,6 +56,7 @@ export const REFUSAL_STEPS = {
     "scope",
     "principal-rate-limit",
     "tool-rate-limit",
+    "dpop-share",
   ],
   /** The sessionful era past the door: an unknown or ended `session`, a full pool (`session-cap`). */
   sessions: ["session", "session-cap"],

@@ -9,15 +9,20 @@ describeDpopReplayStore("MemoryDpopReplayStore", () => new MemoryDpopReplayStore
 describe("MemoryDpopReplayStore bounds", () => {
   it("refuses a claim past maxEntries live proofs, and takes one again once the oldest expired", async () => {
     const store = new MemoryDpopReplayStore({ maxEntries: 2 });
-    assert.equal(await store.claim("a", 1_000, 0), true);
-    assert.equal(await store.claim("b", 2_000, 0), true);
-    await assert.rejects(store.claim("c", 2_000, 0), /holds 2 live proofs/);
+    const owner = { key: "user:alice", share: 10 };
+    assert.equal(await store.claim("a", 1_000, 0, owner), true);
+    assert.equal(await store.claim("b", 2_000, 0, owner), true);
+    await assert.rejects(store.claim("c", 2_000, 0, owner), /holds 2 live proofs/);
     assert.equal(
-      await store.claim("a", 3_000, 500),
+      await store.claim("a", 3_000, 500, owner),
       false,
       "a is still held, never forgotten early",
     );
-    assert.equal(await store.claim("c", 3_000, 1_000), true, "a expired at 1000 and made room");
+    assert.equal(
+      await store.claim("c", 3_000, 1_000, owner),
+      true,
+      "a expired at 1000 and made room",
+    );
     assert.equal(store.size, 2);
   });
 

@@ -1,8 +1,9 @@
 /**
  * The DPoP replay cache in Postgres, shared by every instance: each proof is claimed with one
- * statement, an insert of its key that replaces only a row past its deadline, so of two
- * instances claiming one proof at once exactly one wins (the other waits on the key's row and
- * then finds it held). Rows carry their deadline (when the proof would be too old anyway); reads
+ * statement, `tether_claim_dpop_proof` (auth/postgres_dpop_schema.ts): under its owner's advisory
+ * lock it counts the owner's live proofs against its share, then inserts the key, replacing only
+ * a row past its deadline, so of two instances claiming one proof at once exactly one wins (the
+ * other waits on the key's row and then finds it held). Rows carry their deadline (when the proof would be too old anyway); reads
  * ignore rows past it and the backend's sweep deletes them in batches. A Postgres that cannot
  * answer rejects, and the proof is refused `503` (fail closed). Not here: which proofs to claim
  * (the handler's DPoP checks).
@@ -64,18 +65,25 @@ export class PostgresDpopReplayStore {
     this.#namespace = namespaceOf(options.namespace);
   }
 
-  /** Claims `key` until `expiresAt` (ms): false when another request, on any instance, holds it. */
-  async claim(key: string, expiresAt: number, now: number): Promise<boolean> {
+  /**
+   * Claims `key` for `owner` until `expiresAt` (ms): false when another request, on any
+   * instance, holds it; `"share-full"` when `owner` holds `owner.share` live proofs.
+   */
+  async claim(
+    key: string,
+    expiresAt: number,
+    now: number,
+    owner: { key: string; share: number },
+  ): Promise<boolean | "share-full"> {
     const until = Math.max(expiresAt, now + 1);
     const rows = await this.#gate.run(
       "DPoP replay store",
       (sql) =>
-        sql`INSERT INTO tether_dpop_proofs AS held (namespace, key, expires_at)
-      VALUES (${this.#namespace}, ${key}, ${until})
-      ON CONFLICT (namespace, key) DO UPDATE SET expires_at = excluded.expires_at
-      WHERE held.expires_at <= ${now}
-      RETURNING 1 AS claimed`,
+        sql`SELECT tether_claim_dpop_proof(${this.#namespace}, ${key}, ${owner.key},
+        ${until}, ${now}, ${owner.share}) AS outcome`,
     );
-    return rows.length === 1;
+    const outcome = rows[0]?.outcome;
+    if (outcome === "share-full") return "share-full";
+    return outcome === "claimed";
   }
 }

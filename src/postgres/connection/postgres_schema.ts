@@ -15,7 +15,7 @@ import { EVENT_LOG_APPEND_STEP } from "../event_log/event_log_append_schema.ts";
 import { EVENT_LOG_BATCH_STEP } from "../event_log/event_log_batch_schema.ts";
 import { BUS_SCHEMA_STEP } from "../bus/bus_schema.ts";
 import { TASKS_SQL } from "../tasks/postgres_tasks_schema.ts";
-import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
+import { DPOP_OWNER_SQL, DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
 
 /**
  * The schema version this code reads and writes (`tether_schema`'s highest row).
@@ -26,7 +26,7 @@ import { DPOP_SQL } from "../auth/postgres_dpop_schema.ts";
  * console.log(`this tether needs the Postgres schema at version ${SCHEMA_VERSION}`);
  * ```
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The command that migrates, as the refusals name it (internal to the backend). */
 export const MIGRATE_COMMAND =
@@ -153,8 +153,14 @@ const STEP_5 = EVENT_LOG_APPEND_STEP;
  */
 const STEP_6 = EVENT_LOG_BATCH_STEP;
 
+/**
+ * Version 7: each claimed DPoP proof's owner, and the claim that keeps each principal to its
+ * share of the replay cache (auth/postgres_dpop_schema.ts).
+ */
+const STEP_7 = DPOP_OWNER_SQL;
+
 /** The steps, in order: step `i` takes the schema from version `i` to `i + 1`. */
-const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6];
+const STEPS: readonly string[] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7];
 
 /**
  * Creates or upgrades tether's tables on the database at `url` (a connection of its own,

@@ -110,3 +110,25 @@ export function dpopBoundHandler(replayStore: DpopReplayStore, key: ProofKey): M
     },
   });
 }
+
+/**
+ * A token of the client `service` of the authorization server at `issuer`
+ * (authorization_server_process.ts) for `resource`, bound to `key`: the
+ * token request carries a proof.
+ */
+export async function boundToken(issuer: string, key: ProofKey, resource: string): Promise<string> {
+  const response = await fetch(`${issuer}/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${btoa("service:service-secret")}`,
+      "content-type": "application/x-www-form-urlencoded",
+      dpop: await dpopProof(key, { htu: `${issuer}/token` }),
+    },
+    body: new URLSearchParams({ grant_type: "client_credentials", resource, scope: "mcp:read" }),
+  });
+  const body = await response.json();
+  if (response.status !== 200 || body.token_type !== "DPoP") {
+    throw new Error(`no DPoP-bound token: ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}

@@ -38,9 +38,11 @@ describeRedis("Redis contracts", () =>
 itRedis("keeps its keys under the prefix, expiring", async () => {
   const store = new RedisDpopReplayStore(redis.client, { prefix: "tenant-a:" });
   const now = Date.now();
-  assert.equal(await store.claim("abc", now + 60_000, now), true);
-  const ttl = Number(await redis.client.sendCommand(["PTTL", "tenant-a:dpop:abc"]));
+  assert.equal(await store.claim("abc", now + 60_000, now, { key: "user:a", share: 5 }), true);
+  const ttl = Number(await redis.client.sendCommand(["PTTL", "tenant-a:dpop:{user:a}:abc"]));
   assert.ok(ttl > 0 && ttl <= 60_000, `PTTL ${ttl}`);
+  const owned = Number(await redis.client.sendCommand(["PTTL", "tenant-a:dpop-owner:{user:a}"]));
+  assert.ok(owned > 0 && owned <= 60_000, `the owner's set expires too: PTTL ${owned}`);
 });
 
 itRedis("answers 503 when the shared replay cache cannot be reached", async () => {

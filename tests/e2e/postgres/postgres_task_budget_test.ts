@@ -174,7 +174,8 @@ itPostgres(
       FROM generate_series(1, ${expired}) AS i`;
       await sql`INSERT INTO tether_dpop_proofs (namespace, key, expires_at)
       SELECT ${namespace}, 'p' || i, ${now - 1} FROM generate_series(1, ${expired}) AS i`;
-      assert.equal(await backend.dpopReplayStore.claim("live", now + 60_000, now), true);
+      const owner = { key: "user:alice", share: 10 };
+      assert.equal(await backend.dpopReplayStore.claim("live", now + 60_000, now, owner), true);
       await store.create(task("live", "user:alice"), 9);
       // At a minute and a bit later, the old task is past its TTL: its 900 bytes are freed.
       const counts = await backend.sweepExpired(now + 51_000);
@@ -184,7 +185,7 @@ itPostgres(
       (SELECT count(*)::int FROM tether_tasks WHERE namespace = ${namespace}) AS tasks,
       (SELECT count(*)::int FROM tether_dpop_proofs WHERE namespace = ${namespace}) AS proofs`;
       assert.deepEqual({ ...left[0] }, { tasks: 1, proofs: 1 }, "the live ones stay");
-      assert.equal(await backend.dpopReplayStore.claim("live", now + 60_000, now), false);
+      assert.equal(await backend.dpopReplayStore.claim("live", now + 60_000, now, owner), false);
       const later = await store.change("live", {
         type: "settle",
         status: "completed",

@@ -158,6 +158,11 @@ describe("DPoP proofs on the protected resource", () => {
         "http://127.0.0.1:8787/other",
         "http://127.0.0.2:8787/mcp",
         "https://127.0.0.1:8787/mcp",
+        "http://u:p@127.0.0.1:8787/mcp",
+        "http://@127.0.0.1:8787/mcp",
+        " http://127.0.0.1:8787/mcp",
+        "http://127.0.0.1:8787/mcp ",
+        "http://127.0.0.1:8787/mcp\n",
       ]
     ) {
       await assertRefused(
@@ -246,14 +251,19 @@ describe("DPoP proofs on the protected resource", () => {
     let now = NOW;
     const handler = dpopHandler(key, { now: () => now, replayStore: store });
     assert.equal((await call(handler, "DPoP bound", await proof(key, { jti: "a" }))).status, 200);
-    assert.equal(await store.claim("x", NOW + 60_000, NOW), true);
+    const owner = { key: "user:alice", share: 10 };
+    assert.equal(await store.claim("x", NOW + 60_000, NOW, owner), true);
     now += 60_001;
-    assert.equal(await store.claim("x", now + 60_000, now), true, "expired at the window's end");
+    assert.equal(
+      await store.claim("x", now + 60_000, now, owner),
+      true,
+      "expired at the window's end",
+    );
   });
 
   it("fails closed (503) when the replay cache is full or its store fails", async () => {
     const key = await proofKey();
-    const full = dpopHandler(key, { maxReplayEntries: 1 });
+    const full = dpopHandler(key, { maxReplayEntries: 1, maxReplayEntriesPerPrincipal: 5 });
     assert.equal((await call(full, "DPoP bound", await proof(key))).status, 200);
     const refused = await call(full, "DPoP bound", await proof(key));
     assert.equal(refused.status, 503);

@@ -14,8 +14,16 @@ import { STEPS } from "../../../src/entry/steps.ts";
 import type { RefusalStep } from "../../../src/http/refusal.ts";
 import { blockingTool } from "../../blocking_tool.ts";
 import { Faults, faulty } from "../../faulty_storage.ts";
-import { bodilessRequest, ENDPOINT, makeHandler, postRequest, within } from "../../helpers.ts";
+import {
+  bodilessRequest,
+  ENDPOINT,
+  initializeMessage,
+  makeHandler,
+  postRequest,
+  within,
+} from "../../helpers.ts";
 import { modernRequest } from "../../support/modern_helpers.ts";
+import { dpopProof, type ProofKey, proofKey } from "../../e2e/oauth/dpop_proofs.ts";
 
 /** One step's refusal: the handler, what runs first, the crafted request, and what it is answered. */
 interface Case {
@@ -31,6 +39,12 @@ const scoped = defineTool({ name: "admin", scopes: ["mcp:admin"], handler: () =>
 
 /** A request every handler serves: it passes every step unless the case's condition refuses it. */
 const discover = () => modernRequest("server/discover");
+
+/** The DPoP case's key and its next proof, made in `before` (signing waits). */
+const dpop: { key?: ProofKey; proof: string } = { proof: "" };
+/** An initialize POST with the token `bound` and `proof`. */
+const dpopRequest = (proof: string) =>
+  postRequest(initializeMessage(), { headers: { authorization: "DPoP bound", dpop: proof } });
 
 const CASES: Record<string, Case> = {
   health: {
@@ -183,6 +197,32 @@ const CASES: Record<string, Case> = {
     status: 429,
     step: "principal-rate-limit",
   },
+  "dpop-replay": {
+    handler: () =>
+      makeHandler({
+        auth: {
+          oauth: {
+            resource: ENDPOINT,
+            authorizationServers: ["https://auth.example.com"],
+            verifyAccessToken: (token) =>
+              token === "bound"
+                ? { id: "alice", scopes: [], claims: { cnf: { jkt: dpop.key!.jkt } } }
+                : null,
+            dpop: { mode: "required", maxReplayEntriesPerPrincipal: 1 },
+          },
+        },
+      }),
+    before: async (handler) => {
+      const key = dpop.key = await proofKey();
+      const sign = () => dpopProof(key, { htu: ENDPOINT, token: "bound" });
+      await (await handler(dpopRequest(await sign()))).text(); // takes the one place of its share
+      dpop.proof = await sign();
+      return () => {};
+    },
+    request: () => dpopRequest(dpop.proof),
+    status: 429,
+    step: "dpop-share",
+  },
 };
 
 const blocked = blockingTool();
@@ -210,6 +250,7 @@ describe("the front door's table", () => {
       "authenticate",
       "scope",
       "rate-limits",
+      "dpop-replay",
     ]);
   });
 
