@@ -11,10 +11,12 @@
  * Environment:
  *   PORT          where the gateway listens (default 8787)
  *   UPSTREAM_URL  the upstream's Streamable HTTP endpoint
- *   UPSTREAM_PROTOCOL  auto (default: 2026-07-28 when the upstream serves it), 2026-07-28, 2025
+ *   UPSTREAM_PROTOCOL  auto (default: 2026-07-28 requests in 2026-07-28 when the upstream
+ *                 serves it, each 2025 session in a 2025 upstream session of its own),
+ *                 2026-07-28, 2025
  *   UPSTREAM_STDIO=1  instead: examples/everything.ts's server run as a stdio
  *                 subprocess (examples/stdio.ts): in 2026-07-28 one per principal (every
- *                 anonymous caller together one), with UPSTREAM_PROTOCOL=2025 one per session
+ *                 anonymous caller together one), for each 2025 session one of its own
  *   REDIS_URL     run as one of several instances (sessions, streams, bus and tasks in Redis;
  *                 each instance opens its own upstream session for a session it serves)
  *   GATEWAY_PINS  a pin file's path: loaded when it exists; otherwise what the upstream
@@ -27,13 +29,24 @@
  * The gateway serves the tasks extension: each upstream tool keeps its task support.
  *   VIEW          what each principal sees, a GatewayView as JSON (plain objects), e.g.
  *                 {"upstreams":{"upstream":{"deny":["increment"]}}} (docs/gateway.md, Views)
+ *   GATEWAY_AUTH=bearer  DEMO ONLY: `Authorization: Bearer <principal>` names the caller,
+ *                 unverified, as examples/everything.ts does, so VIEW's `principals` apply.
+ *                 Unset: no one is authenticated, every caller is anonymous and sees
+ *                 VIEW's endpoint rules only
  * With neither upstream variable it starts a small counter upstream itself.
  * Inspector: npx -y @modelcontextprotocol/inspector@2 --cli http://127.0.0.1:8787/mcp --method tools/list
  */
 
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { createMcpHandler, defineTool, type McpHandler, type McpHandlerOptions } from "../mod.ts";
+import {
+  AuthenticationError,
+  createMcpHandler,
+  defineTool,
+  type McpHandler,
+  type McpHandlerOptions,
+  type Principal,
+} from "../mod.ts";
 import {
   createGateway,
   type Gateway,
@@ -122,6 +135,33 @@ export function namespaceFromEnv(env: Record<string, string | undefined>): Names
   throw new TypeError(`GATEWAY_NAMESPACE: expected "none", got ${JSON.stringify(namespace)}`);
 }
 
+/**
+ * DEMO AUTH ONLY — never use this in production: the bearer token itself
+ * becomes the principal id, unverified (as examples/everything.ts does).
+ * `Authorization: Bearer <token>` → principal `{ id: <token> }`; no header →
+ * anonymous; any other Authorization header → 401.
+ */
+export function demoBearer(request: Request): Principal | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) throw new AuthenticationError("Expected Authorization: Bearer <token>");
+  return { id: match[1] };
+}
+
+/**
+ * The authentication `GATEWAY_AUTH` asks for: `bearer` the demo bearer
+ * principal; unset, none (every caller anonymous).
+ */
+export function authFromEnv(
+  env: Record<string, string | undefined>,
+): Pick<McpHandlerOptions, "auth"> {
+  const mode = env.GATEWAY_AUTH;
+  if (mode === undefined || mode === "") return {};
+  if (mode === "bearer") return { auth: { authenticate: demoBearer } };
+  throw new TypeError(`GATEWAY_AUTH: expected "bearer", got ${JSON.stringify(mode)}`);
+}
+
 /** What the example's environment asks of its gateway besides the upstream. */
 export interface GatewaySettings {
   /** A pin file: loaded, or (no file yet) pinned from the first read and written there. */
@@ -198,7 +238,7 @@ if (
   }
   const { handler, gateway } = await createGatewayHandler(
     upstreamFromEnv(env),
-    shared,
+    { ...shared, ...authFromEnv(env) },
     {
       pinFile: env.GATEWAY_PINS === "" ? undefined : env.GATEWAY_PINS,
       namespace: namespaceFromEnv(env),

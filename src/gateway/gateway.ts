@@ -263,10 +263,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       void notifyOne(targets, sessionId, notification).catch(onError);
     },
   });
-  // 2026-07-28 upstreams (negotiated by discovery) are called in requests of their own.
+  // 2026-07-28 upstreams (negotiated by discovery) are called in requests of their own by
+  // 2026-07-28 callers; 2025 sessions keep 2025 upstream sessions of their own where served.
   const eras = new UpstreamEras({ principal: GATEWAY_PRINCIPAL, retryMs, maxRetryMs });
-  const callsFor = (upstream: Upstream): UpstreamCalls =>
-    eras.calls(upstream, upstreamCalls(upstream, { sessions, maxRelayBytes, callTimeoutMs }), {
+  const callsFor = (upstream: Upstream): UpstreamCalls => {
+    // An "auto" upstream may serve 2026-07-28 only: it refuses 2025 sessions.
+    const mayRefuseSessions = upstream.modern?.protocol === "auto";
+    const settings = { sessions, maxRelayBytes, callTimeoutMs, mayRefuseSessions };
+    return eras.calls(upstream, upstreamCalls(upstream, settings), {
       maxRelayBytes,
       callTimeoutMs,
       relayBounds,
@@ -274,6 +278,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       tasks: options.tasks ?? DEFAULT.tasks,
       subscriptions,
     });
+  };
 
   const catalogSettings = (upstream: Upstream) => ({
     namespace,

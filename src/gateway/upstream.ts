@@ -153,9 +153,12 @@ export interface HttpUpstreamOptions {
    */
   followSameOriginRedirects?: boolean;
   /**
-   * The revision spoken to it: `"auto"` asks `server/discover` and speaks
-   * 2026-07-28 (stateless requests) to an upstream that serves it, else a
-   * 2025 session; `"2026-07-28"` never falls back; `"2025"` never asks.
+   * The revision spoken to it: `"auto"` asks `server/discover`; to an
+   * upstream that serves 2026-07-28 it speaks it (stateless requests) for
+   * 2026-07-28 callers and opens a 2025 session of its own for each
+   * downstream 2025 session (unless the upstream refuses those: then
+   * 2026-07-28 for all); to any other, 2025 sessions. `"2026-07-28"` speaks
+   * only 2026-07-28, for every caller, and never falls back; `"2025"` never asks.
    * @default {"auto"}
    */
   protocol?: UpstreamProtocol;

@@ -12,7 +12,9 @@ import type { Principal } from "../../protocol/context/request_context.ts";
 /**
  * Which revision the gateway speaks to an upstream (HTTP or stdio): `"auto"` asks
  * `server/discover` first and falls back to a 2025 session when the
- * upstream does not serve 2026-07-28; `"2026-07-28"` or `"2025"` forces one.
+ * upstream does not serve 2026-07-28 (when it does, each downstream 2025
+ * session still gets a 2025 upstream session of its own where the upstream
+ * serves one); `"2026-07-28"` or `"2025"` forces one for every caller.
  *
  * @example
  * ```ts

@@ -4,11 +4,21 @@
  * upstream session (upstream_sessions.ts), its relay bounded per call
  * (call_relay.ts). A session the upstream forgot (`404`) ends at once and
  * the request, refused before it ran upstream, is sent once more on a new
- * session; a second such refusal fails the call as unavailable. It does not
- * list anything: catalog.ts reads the lists.
+ * session; a second such refusal fails the call as unavailable. An upstream
+ * that refuses the session itself as a server of no 2025 revision does (its
+ * `initialize` answered 4xx or with a JSON-RPC error) fails the call with
+ * {@linkcode NoLegacySessions}, for upstream_eras.ts to call it in
+ * 2026-07-28 instead. It does not list anything: catalog.ts reads the lists.
  * @module
  */
 
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
+import {
+  ErrorCode as SdkErrorCode,
+  McpError as SdkMcpError,
+} from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
@@ -16,10 +26,67 @@ import type { UpstreamCalls } from "../catalog/catalog.ts";
 import type { CallRelay } from "../call_relay.ts";
 import { checkRelayed } from "../relay_limits.ts";
 import { upstreamFailure } from "../upstream_failure.ts";
-import { callAsUpstreamTask, runsAsUpstreamTask } from "./upstream_task_call.ts";
+import {
+  callAsUpstreamTask,
+  runsAsUpstreamTask,
+  sessionTaskSupport,
+} from "./upstream_task_call.ts";
 import { isSessionGone, type UpstreamConnection } from "./upstream_connection.ts";
 import { GatewayBusyError, type UpstreamSessions } from "./upstream_sessions.ts";
 import type { Upstream } from "../upstream.ts";
+
+/**
+ * The `taskSupport` of a tool whose listing was read in 2026-07-28 (it
+ * carries none): the 2025 session's own listing is asked.
+ *
+ * @example
+ * ```ts ignore (internal: upstream_eras.ts passes it for a 2025 session's call)
+ * await legacy.callTool("compute", {}, ctx, SESSION_LISTING);
+ * ```
+ */
+export const SESSION_LISTING: unique symbol = Symbol("the session's listing");
+
+/** The statuses of an HTTP server that serves no 2025 session (as modern_discovery.ts reads them). */
+const NOT_LEGACY = new Set([400, 404, 405, 406, 415]);
+
+/**
+ * Thrown when an upstream refused to open a 2025 session as a server of
+ * 2026-07-28 only does: the request never ran upstream.
+ *
+ * @example
+ * ```ts ignore (internal: upstream_eras.ts catches it)
+ * if (error instanceof NoLegacySessions) return await modern.callTool(name, args, ctx, taskSupport);
+ * ```
+ */
+export class NoLegacySessions extends Error {
+  /** The upstream's refusal of `upstream`'s session. */
+  constructor(upstream: string, cause: unknown) {
+    super(`Upstream "${upstream}" serves no 2025 session`, { cause });
+    this.name = "NoLegacySessions";
+  }
+}
+
+/**
+ * True when `error`, thrown while a 2025 session opened, is the upstream's
+ * refusal of the revision (an HTTP 4xx a 2026-07-28-only server answers, a
+ * JSON-RPC error to `initialize`, a version it does not know), not a
+ * transport failure, a timeout or a refused credential.
+ *
+ * @example
+ * ```ts
+ * import { refusesSessions } from "./upstream_calls.ts";
+ * console.log(refusesSessions(new TypeError("fetch failed"))); // false
+ * ```
+ */
+export function refusesSessions(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError) return NOT_LEGACY.has(error.code ?? 0);
+  if (error instanceof SdkMcpError) {
+    return error.code !== SdkErrorCode.ConnectionClosed &&
+      error.code !== SdkErrorCode.RequestTimeout;
+  }
+  return error instanceof Error &&
+    error.message.startsWith("Server's protocol version is not supported");
+}
 
 /** What the calls of one upstream need. */
 export interface CallSettings {
@@ -29,6 +96,11 @@ export interface CallSettings {
   maxRelayBytes: number;
   /** How long one upstream call may run without progress, ms. */
   callTimeoutMs: number;
+  /**
+   * Set for an upstream that may serve 2026-07-28 only: a session it
+   * refuses (see {@linkcode refusesSessions}) throws {@linkcode NoLegacySessions}.
+   */
+  mayRefuseSessions?: boolean;
 }
 
 /**
@@ -51,6 +123,9 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
         held = await sessions.connection(upstream, ctx);
       } catch (error) {
         if (error instanceof GatewayBusyError) throw error;
+        if (settings.mayRefuseSessions === true && refusesSessions(error)) {
+          throw new NoLegacySessions(upstream.name, error);
+        }
         throw upstreamFailure(upstream.name, error);
       }
       const { connection } = held;
@@ -79,7 +154,10 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
     callTool: (name, args, ctx, taskSupport) =>
       through(ctx, async (c, relay) => {
         const params = { name, arguments: args };
-        if (runsAsUpstreamTask(c.client, taskSupport)) {
+        const support = taskSupport === SESSION_LISTING
+          ? await sessionTaskSupport(c.client, name)
+          : taskSupport;
+        if (runsAsUpstreamTask(c.client, support)) {
           return await callAsUpstreamTask(c.client, params, requestOptions(ctx, relay));
         }
         return await c.client.callTool(

@@ -36,6 +36,44 @@ export function runsAsUpstreamTask(client: Client, taskSupport: unknown): boolea
     (taskSupport === "optional" || taskSupport === "required");
 }
 
+/** The most pages of `tools/list` read for {@linkcode sessionTaskSupport}. */
+const MAX_PAGES = 100;
+
+/** Each 2025 session's tools' `execution.taskSupport`, read once. */
+const listedSupport = new WeakMap<Client, Promise<Map<string, unknown>>>();
+
+/**
+ * `name`'s `execution.taskSupport` as `client`'s session lists it (read
+ * once per session, every page), undefined when its upstream runs no tool
+ * calls as tasks. For tools whose listing the gateway read in 2026-07-28.
+ *
+ * @example
+ * ```ts ignore (internal: needs a live 2025 upstream session)
+ * const support = await sessionTaskSupport(connection.client, "compute"); // "optional"
+ * ```
+ */
+export async function sessionTaskSupport(client: Client, name: string): Promise<unknown> {
+  if (!runsAsUpstreamTask(client, "optional")) return undefined;
+  let listed = listedSupport.get(client);
+  if (listed === undefined) {
+    listed = (async () => {
+      const support = new Map<string, unknown>();
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const answer = await client.listTools(cursor === undefined ? {} : { cursor });
+        for (const tool of answer.tools) support.set(tool.name, tool.execution?.taskSupport);
+        if (typeof answer.nextCursor !== "string" || answer.nextCursor === "") break;
+        cursor = answer.nextCursor;
+      }
+      return support;
+    })();
+    listedSupport.set(client, listed);
+    // A failed read is tried again by the next call.
+    listed.catch(() => listedSupport.delete(client));
+  }
+  return (await listed).get(name);
+}
+
 /** The `_meta` key naming the upstream task a result belongs to (its id means nothing downstream). */
 const RELATED_TASK = "io.modelcontextprotocol/related-task";
 

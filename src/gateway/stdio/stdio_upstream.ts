@@ -5,9 +5,10 @@
  * workerd (no subprocesses) `stdioUpstream` throws when it is defined.
  * A gateway bounds the processes of its stdio upstreams (process_pool.ts);
  * the process itself is process_group_transport.ts's. Through a gateway, an
- * upstream that serves 2026-07-28 is spoken to in it, one process per
- * principal (modern_stdio_endpoint.ts); any other in 2025 sessions, one
- * process per upstream session.
+ * upstream that serves 2026-07-28 is spoken to in it by 2026-07-28 callers,
+ * one process per principal (modern_stdio_endpoint.ts); 2025 sessions (with
+ * `"auto"`) and any other upstream's callers in 2025 sessions, one process
+ * per upstream session.
  * @module
  */
 
@@ -60,11 +61,13 @@ export interface StdioUpstreamOptions {
   /**
    * The revision spoken to it: `"auto"` asks `server/discover` (its answer
    * awaited for `discoverTimeoutMs`) and speaks 2026-07-28 to a server that
-   * serves it, one process per principal shared by that principal's
-   * requests; any other answer (an error, silence, no 2026-07-28 among its
-   * versions) falls back to 2025 sessions, one process each.
-   * `"2026-07-28"` never falls back (the upstream is unavailable instead);
-   * `"2025"` never asks.
+   * serves it for 2026-07-28 callers, one process per principal shared by
+   * that principal's requests, while each downstream 2025 session gets a
+   * 2025 session (a process) of its own, unless the server refuses those;
+   * any other answer (an error, silence, no 2026-07-28 among its versions)
+   * falls back to 2025 sessions, one process each. `"2026-07-28"` speaks only
+   * 2026-07-28, for every caller, and never falls back (the upstream is
+   * unavailable instead); `"2025"` never asks.
    * @default {"auto"}
    */
   protocol?: UpstreamProtocol;

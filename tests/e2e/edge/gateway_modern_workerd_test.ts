@@ -1,8 +1,9 @@
 /**
- * The gateway on workerd in front of a 2026-07-28 upstream (tether's own
- * handler, tests/e2e/gateway/modern_upstream.ts, on a loopback port): the
- * gateway Worker (gateway_boundaries_worker.ts, in a Durable Object, served
- * by scripts/workerd_fixture.sh) negotiates 2026-07-28 with it, and an
+ * The gateway on workerd in front of a 2026-07-28-only upstream (tether's
+ * own handler, tests/e2e/gateway/modern_upstream.ts, on a loopback port):
+ * the gateway Worker (gateway_boundaries_worker.ts, in a Durable Object,
+ * served by scripts/workerd_fixture.sh) negotiates 2026-07-28 with it, and,
+ * once the upstream refused the session's own 2025 upstream session, an
  * official SDK client's call, and an eliciting call's round carried to the
  * client's session, reach it in requests of their own. The same on Node,
  * Deno and Bun: tests/e2e/gateway/modern_upstream_test.ts.
@@ -17,12 +18,12 @@ import { within } from "../../helpers.ts";
 import { type ModernUpstream, startModernUpstream } from "../gateway/modern_upstream.ts";
 import { startWorkerdFixture, type WorkerdFixture, workerdSkip } from "./workerd_fixture.ts";
 
-describe("workerd: a gateway in front of a 2026-07-28 upstream", { skip: workerdSkip }, () => {
+describe("workerd: a gateway in front of a 2026-07-28-only upstream", { skip: workerdSkip }, () => {
   let upstream: ModernUpstream;
   let fixture: WorkerdFixture;
   let connection: SdkConnection;
   before(async () => {
-    upstream = await startModernUpstream();
+    upstream = await startModernUpstream({ legacy: false });
     fixture = await startWorkerdFixture("durable-object", {
       WORKER_ENTRY: "tests/e2e/edge/gateway_boundaries_worker.ts",
       WORKER_CONDITIONS: "workerd,worker,browser",
@@ -56,6 +57,7 @@ describe("workerd: a gateway in front of a 2026-07-28 upstream", { skip: workerd
     const { methods, versions } = upstream.record;
     assert.equal(methods[0], "server/discover", methods.join(", "));
     assert.ok(versions.every((version) => version === "2026-07-28"), versions.join(", "));
+    assert.equal(upstream.record.initializes, 1, "the session's own 2025 session, refused once");
     assert.deepEqual(upstream.record.capabilities.at(-1), { elicitation: {} });
     assert.ok(upstream.record.authorizations.every((value) => !value.includes("down-")));
   });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  authFromEnv,
   createGatewayHandler,
   createUpstreamHandler,
   namespaceFromEnv,
@@ -16,6 +17,18 @@ import {
 } from "../../../examples/gateway.ts";
 import { serveHandler } from "../../../examples/serve.ts";
 import { connectClient, waitFor } from "../interop/helpers.ts";
+import { modernRpc } from "../../support/modern_helpers.ts";
+import type { McpHandler } from "../../../mod.ts";
+
+/** The tool names `handler` lists to a caller sending `authorization` (none: no header). */
+async function toolsSeenBy(handler: McpHandler, authorization?: string): Promise<string[]> {
+  const answer = await modernRpc(handler, "tools/list", {}, {
+    headers: authorization === undefined ? {} : { authorization },
+  });
+  assert.equal(answer.status, 200, JSON.stringify(answer.message));
+  const tools: { name: string }[] = answer.message.result.tools;
+  return tools.map((tool) => tool.name);
+}
 
 describe("examples/gateway.ts", () => {
   it("GATEWAY_NAMESPACE=none lists the upstream's entries under their own names", async () => {
@@ -38,6 +51,47 @@ describe("examples/gateway.ts", () => {
     } finally {
       await served.close();
       await gateway.close({ graceMs: 0 });
+      await upstream.close();
+    }
+  });
+
+  it("GATEWAY_AUTH=bearer makes VIEW's principals apply; without it every caller is anonymous", async () => {
+    assert.throws(() => authFromEnv({ GATEWAY_AUTH: "basic" }), /expected "bearer"/);
+    const upstream = await serveHandler(createUpstreamHandler(), 0);
+    // alice sees nothing of the upstream; everyone else sees it whole.
+    const view = { principals: { alice: { upstreams: { upstream: { include: [] } } } } };
+    const upstreamUrl = { UPSTREAM_URL: `${upstream.url}/mcp` };
+    const plain = await createGatewayHandler(upstreamFromEnv(upstreamUrl), authFromEnv({}), {
+      view,
+    });
+    const bearer = await createGatewayHandler(
+      upstreamFromEnv(upstreamUrl),
+      authFromEnv({ GATEWAY_AUTH: "bearer" }),
+      { view },
+    );
+    try {
+      assert.deepEqual(await toolsSeenBy(plain.handler, "Bearer alice"), ["upstream_increment"]);
+      assert.deepEqual(await toolsSeenBy(bearer.handler, "Bearer alice"), []);
+      assert.deepEqual(await toolsSeenBy(bearer.handler, "Bearer bob"), ["upstream_increment"]);
+      assert.deepEqual(await toolsSeenBy(bearer.handler), ["upstream_increment"], "anonymous");
+      const other = await bearer.handler(
+        new Request("http://127.0.0.1:8787/mcp", {
+          method: "POST",
+          headers: {
+            authorization: "Basic YTpi",
+            accept: "application/json, text/event-stream",
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+        }),
+      );
+      assert.equal(other.status, 401);
+      await other.body?.cancel();
+    } finally {
+      for (const { handler, gateway } of [plain, bearer]) {
+        await handler.close();
+        await gateway.close({ graceMs: 0 });
+      }
       await upstream.close();
     }
   });

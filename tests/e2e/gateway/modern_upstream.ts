@@ -5,7 +5,9 @@
  * (`MCP-Protocol-Version`), the Authorization headers, the capabilities
  * each call of `ask` or `caps` declared, the answers `ask` and `twice`
  * received, and the signals of `slow` that aborted. A call of `refuse` is
- * answered with a JSON-RPC error (`-32602`). Not a test file itself.
+ * answered with a JSON-RPC error (`-32602`). With `{ legacy: false }` it
+ * serves 2026-07-28 only: a 2025 `initialize` is refused, and counted apart.
+ * Not a test file itself.
  */
 
 import {
@@ -32,6 +34,8 @@ export interface ModernRecord {
   answers: string[];
   /** Calls of `slow` whose signal aborted. */
   aborted: number;
+  /** POSTs without `MCP-Protocol-Version` (2025 `initialize` requests), left out of the lists above. */
+  initializes: number;
 }
 
 /** A running tether upstream. */
@@ -46,8 +50,10 @@ const schema = (property: string) => ({
   required: [property],
 });
 
-/** Starts the upstream on a free loopback port. */
-export async function startModernUpstream(): Promise<ModernUpstream> {
+/** Starts the upstream on a free loopback port; `legacy: false` serves 2026-07-28 only. */
+export async function startModernUpstream(
+  { legacy = true }: { legacy?: boolean } = {},
+): Promise<ModernUpstream> {
   const record: ModernRecord = {
     versions: [],
     methods: [],
@@ -55,10 +61,12 @@ export async function startModernUpstream(): Promise<ModernUpstream> {
     capabilities: [],
     answers: [],
     aborted: 0,
+    initializes: 0,
   };
   const handler = createMcpHandler({
     name: "modern-upstream",
     version: "1.0.0",
+    eras: { legacy },
     tools: [
       defineTool({
         name: "echo",
@@ -138,7 +146,9 @@ export async function startModernUpstream(): Promise<ModernUpstream> {
     observe: { onError: () => {} },
   });
   const running = await serveHandler(async (request) => {
-    if (request.method === "POST") {
+    if (request.method === "POST" && !request.headers.has("mcp-protocol-version")) {
+      record.initializes++;
+    } else if (request.method === "POST") {
       record.versions.push(request.headers.get("mcp-protocol-version") ?? "");
       record.methods.push(request.headers.get("mcp-method") ?? "");
       if (request.headers.get("mcp-name") === "refuse") {

@@ -1,7 +1,10 @@
 /**
  * The gateway in front of a 2026-07-28 upstream (tether's own handler over
  * HTTP, modern_upstream.ts): it negotiates 2026-07-28 with it (and 2025
- * with an SDK 1.x upstream), calls it in independent requests with the
+ * with an SDK 1.x upstream); in front of one that serves 2026-07-28 only,
+ * once a 2025 session's upstream session is refused, it calls it in
+ * independent requests for every caller (in front of one of both eras,
+ * 2025 sessions keep 2025 upstream sessions: the last describe), with the
  * caller's credentials and mirrored capabilities, carries its
  * `input_required` rounds to 2025 sessions (the official SDK client over
  * HTTP: requests on the call's stream) and to 2026-07-28 clients (tether's
@@ -60,7 +63,7 @@ function modernClient(rig: Rig, user: string, name?: string) {
   });
 }
 
-describe("gateway in front of a 2026-07-28 upstream", () => {
+describe("gateway in front of a 2026-07-28-only upstream", () => {
   let upstream: ModernUpstream;
   let rig: Rig;
   /** Every request the upstream received was a 2026-07-28 request (no 2025 session). */
@@ -70,7 +73,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     assert.ok(!methods.includes("initialize"), String(methods));
   };
   before(async () => {
-    upstream = await startModernUpstream();
+    upstream = await startModernUpstream({ legacy: false });
     rig = await startRig(`${upstream.url}/mcp`);
   });
   after(async () => {
@@ -98,6 +101,16 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
     } finally {
       await old.close();
     }
+    // The first 2025 session's upstream session was refused; no later one asks again.
+    assert.equal(upstream.record.initializes, 1);
+    const again = await sdkClient(rig, "carl");
+    try {
+      const result = await again.client.callTool({ name: "up_echo", arguments: { text: "re" } });
+      assert.equal(textOf(result), "echo:re", JSON.stringify(result));
+    } finally {
+      await again.close();
+    }
+    assert.equal(upstream.record.initializes, 1);
     const modern = await modernClient(rig, "bob");
     const { result } = await modern.callTool("up_echo", { text: "yo" });
     assert.equal(textOf(result), "echo:yo");
@@ -271,7 +284,7 @@ describe("gateway in front of a 2026-07-28 upstream", () => {
 
 describe("gateway: the bounds of a 2026-07-28 upstream's rounds", () => {
   it("more inputs in one round than maxRelayedRequests fail the call, counted", async () => {
-    const upstream = await startModernUpstream();
+    const upstream = await startModernUpstream({ legacy: false });
     try {
       const rig = await startRig(`${upstream.url}/mcp`, undefined, { maxRelayedRequests: 2 });
       const old = await sdkClient(rig, "alice", "A");
@@ -369,6 +382,71 @@ describe("gateway: the revision each upstream is spoken to in", () => {
       assert.deepEqual(fixture.gateway.stats().unavailable, ["up"]);
     } finally {
       await fixture.close();
+    }
+  });
+});
+
+describe('gateway in front of an upstream of both eras ("auto")', () => {
+  it("a 2025 session calls through a 2025 upstream session of its own; a 2026-07-28 request in 2026-07-28", async () => {
+    const upstream = await startModernUpstream();
+    try {
+      const rig = await startRig(`${upstream.url}/mcp`);
+      const record = upstream.record;
+      try {
+        assert.equal(record.methods[0], "server/discover", "discovery spoke 2026-07-28");
+        assert.equal(record.initializes, 0);
+        const old = await sdkClient(rig, "alice");
+        try {
+          const seen = record.versions.length;
+          const result = await old.client.callTool({ name: "up_echo", arguments: { text: "hi" } });
+          assert.equal(textOf(result), "echo:hi", JSON.stringify(result));
+          assert.equal(record.initializes, 1, "the session's own upstream session");
+          assert.ok(
+            record.versions.slice(seen).every((version) => version === "2025-11-25"),
+            String(record.versions.slice(seen)),
+          );
+          assert.equal(rig.gateway.stats().upstreamSessions, 1);
+        } finally {
+          await old.close();
+        }
+        const seen = record.versions.length;
+        const modern = await modernClient(rig, "bob");
+        const { result } = await modern.callTool("up_echo", { text: "yo" });
+        assert.equal(textOf(result), "echo:yo");
+        assert.equal(record.initializes, 1, "no session for a 2026-07-28 request");
+        assert.ok(
+          record.versions.slice(seen).every((version) => version === "2026-07-28"),
+          String(record.versions.slice(seen)),
+        );
+        assert.ok(record.methods.slice(seen).includes("tools/call"));
+      } finally {
+        await rig.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('protocol: "2026-07-28" speaks 2026-07-28 to a 2025 session too', async () => {
+    const upstream = await startModernUpstream();
+    try {
+      const rig = await startRig(`${upstream.url}/mcp`, "2026-07-28");
+      try {
+        const old = await sdkClient(rig, "alice");
+        try {
+          const result = await old.client.callTool({ name: "up_echo", arguments: { text: "hi" } });
+          assert.equal(textOf(result), "echo:hi", JSON.stringify(result));
+        } finally {
+          await old.close();
+        }
+        assert.equal(upstream.record.initializes, 0);
+        assert.ok(upstream.record.versions.every((version) => version === "2026-07-28"));
+        assert.equal(rig.gateway.stats().upstreamSessionsOpened, 0);
+      } finally {
+        await rig.close();
+      }
+    } finally {
+      await upstream.close();
     }
   });
 });

@@ -72,7 +72,10 @@ function answer(name: string, params: unknown) {
 
 /**
  * A gateway in front of stdio upstreams named `names` (default `["up"]`),
- * each running `file` (default stdio_modern_server.ts) with `upstream`'s options.
+ * each running `file` (default stdio_modern_server.ts) with `upstream`'s
+ * options. stdio_modern_server.ts serves both eras: it is spoken to with
+ * `protocol: "2026-07-28"` unless told, so that 2025 sessions too are
+ * carried in 2026-07-28 (with `"auto"` each gets a 2025 process of its own).
  */
 export async function startStdioModernRig(
   options: Partial<GatewayOptions> = {},
@@ -98,6 +101,7 @@ export async function startStdioModernRig(
             ? "up-anonymous"
             : `up-${principal.id}`,
         }),
+        ...(file === MODERN_SERVER ? { protocol: "2026-07-28" as const } : {}),
         ...upstream,
       })
     ),

@@ -2,12 +2,14 @@
  * The gateway in front of stdio upstreams that serve 2026-07-28 (tether's
  * `serveStdio`: stdio_modern_server.ts and examples/stdio.ts, run on the
  * test's runtime), official SDK clients downstream over HTTP (v1 at
- * 2025-11-25, v2 pinned to 2026-07-28): it negotiates 2026-07-28 (the
- * process never sees `initialize`), runs one process per principal shared
+ * 2025-11-25, v2 pinned to 2026-07-28): spoken to in 2026-07-28 (the
+ * process never sees `initialize`), it runs one process per principal shared
  * by that principal's requests, relays progress and `input_required`
  * rounds both ways, cancels the upstream tool when the caller drops the
  * call, fans the listen stream's list changes in, closes idle processes and
- * keeps the process caps; an SDK 1.x stdio server (2025 only) falls back.
+ * keeps the process caps; an SDK 1.x stdio server (2025 only) falls back;
+ * with `"auto"`, a 2025 session in front of a server of both eras
+ * (examples/stdio.ts) gets a 2025 process of its own, its session state too.
  */
 
 import assert from "node:assert/strict";
@@ -239,7 +241,7 @@ describe("gateway: 2026-07-28 stdio processes, closed when idle and capped", () 
 });
 
 describe("gateway: the revision a stdio upstream is spoken to in", () => {
-  it("examples/stdio.ts is spoken to in 2026-07-28: a list, a call, its progress", async () => {
+  it('examples/stdio.ts with "auto": a 2025 session gets a 2025 process of its own, its session state its own; 2026-07-28 stays 2026-07-28', async () => {
     const rig = await startStdioModernRig({}, {}, ["everything"], EXAMPLE);
     try {
       const old = await rig.legacy("alice");
@@ -255,8 +257,20 @@ describe("gateway: the revision a stdio upstream is spoken to in", () => {
       );
       assert.equal(textOf(stepped), "Tool with progress executed successfully");
       assert.ok(progress.length > 0, "progress crosses the gateway");
-      assert.equal(rig.gateway.stats().upstreamSessions, 0, "no 2025 session");
-      assert.equal(rig.gateway.stats().upstreamProcesses, 1, "alice's process");
+      assert.equal(rig.gateway.stats().upstreamSessions, 1, "alice's session's own");
+      // The upstream keeps the counter in its session: each downstream session counts its own.
+      const other = await rig.legacy("alice");
+      const counts: string[] = [];
+      for (const client of [old, old, other, old, other]) {
+        counts.push(await rig.text(client, "everything_increment"));
+      }
+      assert.deepEqual(counts, ["1", "2", "1", "3", "2"]);
+      assert.equal(rig.gateway.stats().upstreamSessions, 2);
+      // A 2026-07-28 request goes in 2026-07-28: the counter needs a session there.
+      const modern = await rig.modern("bob");
+      assert.equal(await rig.text(modern, "everything_test_simple_text"), simple);
+      await assert.rejects(rig.text(modern, "everything_increment"), /2025 revision/);
+      assert.equal(rig.gateway.stats().upstreamSessions, 2, "no session for it");
     } finally {
       await rig.close();
     }
