@@ -86,7 +86,7 @@ export class MemoryDpopReplayStore implements DpopReplayStore {
     key: string,
     expiresAt: number,
     now: number,
-    owner: Owner,
+    owner: Parameters<DpopReplayStore["claim"]>[3],
   ): Promise<boolean | "share-full"> {
     const held = this.#held.get(key);
     if (held !== undefined && held.expiresAt > now) return Promise.resolve(false);
