@@ -39,15 +39,23 @@ describe("Authentication", () => {
   it("without an authenticate option, every caller is anonymous and nothing is required", async () => {
     const { auth } = step(undefined);
     assert.equal(auth.required, false);
-    assert.equal(await auth.authenticate(request(), true), ANONYMOUS_PRINCIPAL);
+    assert.equal(
+      await auth.authenticate(request(), true, { replayClaim: undefined }),
+      ANONYMOUS_PRINCIPAL,
+    );
   });
 
   it("returns the option's principal; undefined means anonymous", async () => {
-    assert.deepEqual(await step(() => ({ id: "alice" })).auth.authenticate(request(), false), {
-      id: "alice",
-    });
+    assert.deepEqual(
+      await step(() => ({ id: "alice" })).auth.authenticate(request(), false, {
+        replayClaim: undefined,
+      }),
+      {
+        id: "alice",
+      },
+    );
     assert.equal(
-      await step(() => undefined).auth.authenticate(request(), false),
+      await step(() => undefined).auth.authenticate(request(), false, { replayClaim: undefined }),
       ANONYMOUS_PRINCIPAL,
     );
   });
@@ -56,7 +64,7 @@ describe("Authentication", () => {
     const { auth, events } = step(() => {
       throw new AuthenticationError("no token");
     });
-    const result = await auth.authenticate(request(), true);
+    const result = await auth.authenticate(request(), true, { replayClaim: undefined });
     assert.ok(result instanceof Refused);
     assert.ok(result.answer instanceof Response);
     assert.equal(result.answer.status, 401);
@@ -67,14 +75,14 @@ describe("Authentication", () => {
     const own = new Response("go away", { status: 403 });
     const result = await step(() => {
       throw { response: own };
-    }).auth.authenticate(request(), false);
+    }).auth.authenticate(request(), false, { replayClaim: undefined });
     assert.ok(result instanceof Refused);
     assert.equal(result.answer, own);
   });
 
   it("a principal without a string id is a 500, reported to onError", async () => {
     const { auth, errors } = step(() => ({ id: 7 }) as unknown as Principal);
-    const result = await auth.authenticate(request(), false);
+    const result = await auth.authenticate(request(), false, { replayClaim: undefined });
     assert.ok(result instanceof Refused);
     assert.equal((result.answer as Response).status, 500);
     assert.equal(errors.length, 1);
@@ -85,16 +93,22 @@ describe("Authentication", () => {
     const { auth } = step(() => ({ id: "alice" }), concurrency);
     const first = request();
     concurrency.enter();
-    assert.deepEqual(await auth.authenticate(first, true), { id: "alice" });
+    assert.deepEqual(await auth.authenticate(first, true, { replayClaim: undefined }), {
+      id: "alice",
+    });
     concurrency.enter();
-    const second = await auth.authenticate(request(), true);
+    const second = await auth.authenticate(request(), true, { replayClaim: undefined });
     assert.ok(second instanceof Refused);
     assert.ok(isRefusal(second.answer));
     assert.equal(second.answer.status, 429);
     assert.equal(second.answer.step, "principal-share");
     // A reply or a cancellation claims nothing: it must reach its work.
-    assert.deepEqual(await auth.authenticate(request(), false), { id: "alice" });
+    assert.deepEqual(await auth.authenticate(request(), false, { replayClaim: undefined }), {
+      id: "alice",
+    });
     concurrency.leave(first);
-    assert.deepEqual(await auth.authenticate(request(), true), { id: "alice" });
+    assert.deepEqual(await auth.authenticate(request(), true, { replayClaim: undefined }), {
+      id: "alice",
+    });
   });
 });
