@@ -91,6 +91,10 @@ export const SLOW_FILES: Readonly<Record<string, string>> = {
     "opens and closes 1,000 downstream sessions through a real gateway and upstream, then " +
     "counts upstream sessions, file descriptors and heap: CPU-bound by design (Node 24: 13-15 s " +
     "of CPU alone, about 100 s beside the other lanes)",
+  "tests/e2e/gateway/stdio_modern_test.ts":
+    "15 cases that each start the gateway's stdio upstream processes on the test's runtime " +
+    "(one per principal, and since the era fix one per 2025 session), with SDK v1 and v2 " +
+    "clients downstream; about 2 s of process start-up per case (61-66 s on Node, 17 s on Deno)",
   "tests/e2e/interop/inspector_test.ts":
     "18 runs of the MCP Inspector CLI, each a fresh Node 24 process of about a second of CPU, " +
     "against the fixture in both legacy modes; two at a time (tests/support/together.ts)",
