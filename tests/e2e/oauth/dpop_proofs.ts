@@ -14,9 +14,10 @@ import {
   type JWK,
   SignJWT,
 } from "jose";
+import assert from "node:assert/strict";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
 import type { DpopReplayStore } from "../../../src/storage/mod.ts";
-import { ENDPOINT } from "../../helpers.ts";
+import { ENDPOINT, initializeMessage, postRequest } from "../../helpers.ts";
 
 /** A client's proof key. */
 export interface ProofKey {
@@ -131,4 +132,38 @@ export async function boundToken(issuer: string, key: ProofKey, resource: string
     throw new Error(`no DPoP-bound token: ${response.status} ${JSON.stringify(body)}`);
   }
   return body.access_token;
+}
+
+/** `handler`'s answer to an initialize with `token` and `proof`, read whole. */
+async function sendProof(handler: McpHandler, token: string, proof: string): Promise<Response> {
+  const response = await handler(postRequest(initializeMessage(), {
+    headers: { authorization: `DPoP ${token}`, dpop: proof },
+  }));
+  await response.text();
+  return response;
+}
+
+/**
+ * Asserts that two instances `a` and `b` of one deployment (DPoP required, resource
+ * {@linkcode ENDPOINT}) share their replay store, both ways: a proof served on one is refused on
+ * the other (`401`, "the proof was used before"), and a fresh proof is served there. Tokens come
+ * from the authorization server at `issuer`.
+ */
+export async function assertProofOncePerDeployment(
+  a: McpHandler,
+  b: McpHandler,
+  issuer: string,
+): Promise<void> {
+  const key = await proofKey();
+  const token = await boundToken(issuer, key, ENDPOINT);
+  const proof = () => dpopProof(key, { htu: ENDPOINT, token });
+  for (const [first, second] of [[a, b], [b, a]]) {
+    const once = await proof();
+    assert.equal((await sendProof(first, token, once)).status, 200);
+    const replayed = await sendProof(second, token, once);
+    assert.equal(replayed.status, 401, "the other instance refuses the proof");
+    assert.match(replayed.headers.get("www-authenticate") ?? "", /the proof was used before/);
+    const fresh = await sendProof(second, token, await proof());
+    assert.equal(fresh.status, 200, "a fresh one is served");
+  }
 }

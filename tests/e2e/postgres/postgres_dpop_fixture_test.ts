@@ -6,7 +6,6 @@
  * `auth.oauth.dpop`.
  */
 
-import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { McpHandler } from "../../../mod.ts";
 import {
@@ -14,12 +13,12 @@ import {
   type PostgresBackend,
 } from "../../../src/postgres/postgres_backend.ts";
 import { createEverythingHandler } from "../../../examples/everything.ts";
-import { ENDPOINT, initializeMessage, postRequest } from "../../helpers.ts";
+import { ENDPOINT } from "../../helpers.ts";
 import {
   type AuthorizationServer,
   startAuthorizationServer,
 } from "../oauth/authorization_server_process.ts";
-import { boundToken, dpopProof, proofKey } from "../oauth/dpop_proofs.ts";
+import { assertProofOncePerDeployment } from "../oauth/dpop_proofs.ts";
 import { itPostgres, migratedPostgresForFile, postgresSkip } from "./postgres_server.ts";
 
 const postgresServer = migratedPostgresForFile();
@@ -30,15 +29,6 @@ before(async () => {
 after(async () => {
   await as?.stop();
 });
-
-/** The fixture's answer to an initialize with `token` and `proof`, read whole. */
-async function send(handler: McpHandler, token: string, proof: string): Promise<Response> {
-  const response = await handler(postRequest(initializeMessage(), {
-    headers: { authorization: `DPoP ${token}`, dpop: proof },
-  }));
-  await response.text();
-  return response;
-}
 
 itPostgres(
   "a proof served on one fixture instance is refused on the other sharing Postgres",
@@ -56,18 +46,7 @@ itPostgres(
         handlers.push(createEverythingHandler(env, backend));
       }
       const [a, b] = handlers;
-      const key = await proofKey();
-      const token = await boundToken(as!.issuer, key, ENDPOINT);
-      const proof = () => dpopProof(key, { htu: ENDPOINT, token });
-      for (const [first, second] of [[a, b], [b, a]]) {
-        const once = await proof();
-        assert.equal((await send(first, token, once)).status, 200);
-        const replayed = await send(second, token, once);
-        assert.equal(replayed.status, 401, "the other instance refuses the proof");
-        assert.match(replayed.headers.get("www-authenticate") ?? "", /the proof was used before/);
-        const fresh = await send(second, token, await proof());
-        assert.equal(fresh.status, 200, "a fresh one is served");
-      }
+      await assertProofOncePerDeployment(a, b, as!.issuer);
     } finally {
       for (const handler of handlers) await handler.close();
       for (const backend of backends) await backend.close();
