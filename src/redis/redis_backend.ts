@@ -59,7 +59,9 @@ export interface RedisBackendOptions {
    * How long one command may wait for Redis's answer, ms (a blocking read
    * gets its block time on top). Past it the command fails as storage
    * unavailable, so a paused or partitioned Redis answers requests `503` +
-   * `Retry-After` within about this long instead of hanging them.
+   * `Retry-After` within about this long instead of hanging them; a write
+   * so answered never commits later (its script checks the deadline on
+   * Redis's clock).
    * @default {2_000}
    */
   commandTimeoutMs?: number;
@@ -179,8 +181,10 @@ export async function createRedisBackend(
     options.connectTimeoutMs,
     DEFAULT.connectTimeoutMs,
   );
-  const deadline = new CommandDeadline(
-    timerOption("commandTimeoutMs", options.commandTimeoutMs, DEFAULT.commandTimeoutMs),
+  const commandTimeoutMs = timerOption(
+    "commandTimeoutMs",
+    options.commandTimeoutMs,
+    DEFAULT.commandTimeoutMs,
   );
   const onError = options.onError ?? defaultOnError;
   expiryGraceOf(options.sessionStore ?? {}); // a bad option fails before anything connects
@@ -193,6 +197,10 @@ export async function createRedisBackend(
   // On a Cluster the slot map of the shared client names each key's master; a blocking read
   // connects to that master alone, not to every master as a whole cluster client would.
   let places = source.own?.places;
+  // A fenced write's deadline is read on the clock of the master that runs it.
+  const deadline = new CommandDeadline(commandTimeoutMs, {
+    placeOf: (args) => places?.masterOf(args) ?? "",
+  });
   const placeOf = (key: string) => places?.masterOf(["XREAD", "STREAMS", key]) ?? "";
   const openConnection: OpenRedisConnection = async (place) => {
     const fresh = place !== undefined && place !== "" && source.master !== undefined

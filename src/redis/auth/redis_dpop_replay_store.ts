@@ -13,12 +13,13 @@
 
 import { REDIS_DEFAULTS } from "../redis_defaults.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
-import { LuaScript } from "../connection/lua_script.ts";
+import { FENCED, LuaScript } from "../connection/lua_script.ts";
 
 // KEYS[1] the proof, KEYS[2] its owner's proofs (a sorted set by expiry); ARGV[1] now (ms),
 // ARGV[2] the proof's expiry (ms), ARGV[3] the owner's share, ARGV[4] the proof's key.
 // Returns 1 taken, 0 held already (a replay), -1 the owner holds its share (nothing taken).
-const CLAIM = new LuaScript(`
+const CLAIM = new LuaScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -27,7 +28,9 @@ local ttl = math.max(math.ceil(tonumber(ARGV[2]) - now), 1)
 redis.call('SET', KEYS[1], '1', 'PX', ttl)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * Options of {@linkcode RedisDpopReplayStore}.

@@ -47,6 +47,7 @@ export function bookedScript(script: LuaScript): LuaScript {
     both = new LuaScript(
       `local function session(KEYS, ARGV)\n${script.source}\nend\n` +
         `local function book(KEYS, ARGV)\n${BOOK.source}\nend\n` + JOIN,
+      { fenced: script.fenced },
     );
     joined.set(script, both);
   }

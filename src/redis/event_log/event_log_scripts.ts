@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LuaScript } from "../connection/lua_script.ts";
+import { FENCED, LuaScript } from "../connection/lua_script.ts";
 
 // Every session script starts with LIBRARY. KEYS: [1] <p>es:{s} (the session's streams by
 // creation), [2] <p>es:{s}:order, [3] <p>es:{s}:bytes (data bytes held), [4] <p>es:{s}:sizes
@@ -198,6 +198,7 @@ export const OPEN = new LuaScript(
 register(ST)
 redis.call('HSET', KEYS[5], 'w', ARGV[7], 'r', ARGV[8])
 return reply(1)`,
+  FENCED,
 );
 
 // ARGV[7] '1' to end the stream after the events, ARGV[8..] the events' data. The bounds, in the
@@ -251,10 +252,11 @@ if first == 1 or math.floor((first - 1) / 256) < math.floor(last / 256) then
   expire_session()
 end
 return reply(first)`,
+  FENCED,
 );
 
 /** Ends a stream (the terminal entry wakes followers); its result is 1 when it ended it now. */
-export const COMPLETE = new LuaScript(LIBRARY + `return reply(finish(ST))`);
+export const COMPLETE = new LuaScript(LIBRARY + `return reply(finish(ST))`, FENCED);
 
 // ARGV[7] 'victim' (a finished or vanished stream goes whole, a running one loses every event)
 // or 'self' (the stream being written loses its oldest events but one), ARGV[8] bytes wanted.

@@ -16,7 +16,7 @@ import {
   type RateTake,
   TOLERANCE_MS,
 } from "../../limits/rate_limit_store.ts";
-import { LuaScript } from "../connection/lua_script.ts";
+import { FENCED, LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
@@ -39,7 +39,8 @@ export interface RedisRateLimitStoreOptions {
 // KEYS[1] the budget; ARGV[1] now (ms), ARGV[2] the cost (ms: interval per unit × units), ARGV[3] window (ms),
 // ARGV[4] the tolerance (ms).
 // Returns { 1 when spent else 0, the stored time the budget was full (or false) }.
-const TAKE = new LuaScript(`
+const TAKE = new LuaScript(
+  `
 local stored = redis.call('GET', KEYS[1])
 local now = tonumber(ARGV[1])
 local base = now
@@ -50,7 +51,9 @@ end
 local nextFull = base + tonumber(ARGV[2])
 if nextFull - tonumber(ARGV[3]) - now > tonumber(ARGV[4]) then return { 0, stored } end
 redis.call('SET', KEYS[1], string.format('%.17g', nextFull), 'PX', math.ceil(nextFull - now))
-return { 1, stored }`);
+return { 1, stored }`,
+  FENCED,
+);
 
 /**
  * Rate-limit budgets in Redis, shared by every instance: pass it as

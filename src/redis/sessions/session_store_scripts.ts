@@ -9,7 +9,7 @@
  * @module
  */
 
-import { LuaScript } from "../connection/lua_script.ts";
+import { FENCED, LuaScript } from "../connection/lua_script.ts";
 
 /** The longest key TTL set (100 years): Redis refuses an expiry past its own clock's range. */
 export const MAX_KEY_TTL_MS = 3_155_760_000_000;
@@ -71,12 +71,15 @@ end`;
  * of an owner's sessions): KEYS[1] the zset; ARGV[1] max members, ARGV[2] id,
  * ARGV[3] score, ARGV[4] key TTL ms. 1 taken, 0 full, 2 held already.
  */
-export const RESERVE = new LuaScript(`${KEY_TTLS}
+export const RESERVE = new LuaScript(
+  `${KEY_TTLS}
 if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 2 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 keepFor(KEYS[1], ttlOf(tonumber(ARGV[4])))
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * Creates a session: KEYS[1] record, KEYS[2] meta; ARGV[1] record json,
@@ -85,12 +88,15 @@ return 1`);
  * ARGV[6] its owner-index shard (or `n`: none).
  * 1 created, 0 the id exists.
  */
-export const CREATE = new LuaScript(`${KEY_TTLS}${INDEX_LAGS}
+export const CREATE = new LuaScript(
+  `${KEY_TTLS}${INDEX_LAGS}
 local ttl = ttlOf(tonumber(ARGV[5]))
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
 redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6], 'i', string.format('%d', lapseAt(ttl)))
 redis.call('PEXPIRE', KEYS[2], ttl)
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * Moves a session's deadline: KEYS[1] record, KEYS[2] meta, KEYS[3] state,
@@ -155,7 +161,8 @@ end
 return {json, score}`);
 
 /** Applies log-level and subscription changes: KEYS[1] record; ARGV[1] changes json. */
-export const UPDATE = new LuaScript(`
+export const UPDATE = new LuaScript(
+  `
 local json = redis.call('GET', KEYS[1])
 if not json then return 0 end
 local record = cjson.decode(json)
@@ -175,7 +182,9 @@ if changes.unsubscribe then
 end
 if #list > 0 then record.subscriptions = list else record.subscriptions = nil end
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * Writes one state field: KEYS[1] record, KEYS[2] state; ARGV[1] field,
@@ -183,7 +192,8 @@ return 1`);
  * json (only with ARGV[5] == '1'; '' = absent). 1 written, 0 conflict,
  * -bytes past the bound.
  */
-export const WRITE_STATE = new LuaScript(`
+export const WRITE_STATE = new LuaScript(
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if ARGV[5] == '1' then
@@ -204,7 +214,9 @@ if bytes > tonumber(ARGV[3]) then return -bytes end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local left = redis.call('PTTL', KEYS[1])
 if left > 0 then redis.call('PEXPIRE', KEYS[2], left) end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * Expires a session whose deadline passed, or says it lives on: KEYS[1]
@@ -224,11 +236,14 @@ return {0, deadline or '', json or '', meta[2] or ''}`);
  * Removes a session: KEYS[1] record, KEYS[2] meta, KEYS[3] state.
  * {existed (1/0), bucket or '', owner or '', owner-index shard or ''}.
  */
-export const DELETE = new LuaScript(`
+export const DELETE = new LuaScript(
+  `
 local meta = redis.call('HMGET', KEYS[2], 'b', 'o', 'x')
 local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 if existed > 0 then existed = 1 end
-return {existed, meta[1] or '', meta[2] or '', meta[3] or ''}`);
+return {existed, meta[1] or '', meta[2] or '', meta[3] or ''}`,
+  FENCED,
+);
 
 /**
  * Moves an index member's score to a live session's deadline and keeps the

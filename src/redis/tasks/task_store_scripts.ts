@@ -8,13 +8,14 @@
  * @module
  */
 
-import { LuaScript } from "../connection/lua_script.ts";
+import { FENCED, LuaScript } from "../connection/lua_script.ts";
 
 /**
  * KEYS[1] owner zset, KEYS[2] owner's unfinished zset; ARGV[1] now, ARGV[2] max unfinished per
  * owner, ARGV[3] expiresAt, ARGV[4] id, ARGV[5] key TTL ms. 1 taken, 0 the owner is full.
  */
-export const RESERVE_OWNER = new LuaScript(`
+export const RESERVE_OWNER = new LuaScript(
+  `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
@@ -23,19 +24,24 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 for i = 1, 2 do
   if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * KEYS[1] all tasks zset; ARGV[1] now, ARGV[2] max tasks, ARGV[3] expiresAt, ARGV[4] id,
  * ARGV[5] key TTL ms (the zset lives at least as long as its newest task, never shortened).
  * 1 taken, 0 full.
  */
-export const RESERVE_ALL = new LuaScript(`
+export const RESERVE_ALL = new LuaScript(
+  `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 // The result budget's keys, all under `{tasks}`, by reservation (one per attempt to write a result:
 // `<task id>/<random>`, so a writer that loses a race gives back its own and never the winner's):
@@ -65,7 +71,8 @@ end`;
  * share). Every reservation first forgets up to 100 expired results (so the books stay bounded by
  * the live results), and as many as it takes when the budget or the share looks full.
  */
-export const RESERVE_RESULT = new LuaScript(`${RELEASE}
+export const RESERVE_RESULT = new LuaScript(
+  `${RELEASE}
 local function forget(limit)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, limit)) do
     release(id)
@@ -88,7 +95,9 @@ redis.call('HINCRBY', KEYS[5], ARGV[7], size)
 for i = 1, 5 do
   if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * The budget's KEYS; ARGV[1] reservation. Gives it back (its compare-and-set lost).
@@ -100,15 +109,19 @@ return 1`);
 /**
  * KEYS[1] record; ARGV[1] json, ARGV[2] record TTL ms. 1 created, 0 the id exists.
  */
-export const CREATE = new LuaScript(`
+export const CREATE = new LuaScript(
+  `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) == false then return 0 end
-return 1`);
+return 1`,
+  FENCED,
+);
 
 /**
  * KEYS[1] record, KEYS[2] result; ARGV[1] the JSON read, ARGV[2] the JSON to write, ARGV[3] the
  * result's JSON ('' for none). 0 on conflict, 1 when written.
  */
-export const CHANGE = new LuaScript(`
+export const CHANGE = new LuaScript(
+  `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then
   local ttl = redis.call('PTTL', KEYS[1])
@@ -116,4 +129,6 @@ if ARGV[3] ~= '' then
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-return 1`);
+return 1`,
+  FENCED,
+);
