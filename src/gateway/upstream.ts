@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Principal } from "../protocol/context/request_context.ts";
 import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
 import { watchStreams } from "./upstream_fetch.ts";
+import { retryingReads } from "./read_retry.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
 import { relatedFetch } from "./sessions/related_stream.ts";
 import {
@@ -218,13 +219,15 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
     ended,
   });
   const protocol = options.protocol ?? GATEWAY_DEFAULTS.HttpUpstreamOptions.protocol;
+  // A read that met a closed keep-alive connection is sent once more (read_retry.ts).
+  const upstreamFetch = retryingReads(options.fetch ?? fetch);
   return {
     name,
     // 2026-07-28 requests: the same bounds; a stream that ends unanswered is failed in it.
     modern: protocol === "2025" ? undefined : modernEndpoint(
       url,
       protocol,
-      watchStreams(options.fetch ?? fetch, watch(() => {}, () => {})),
+      watchStreams(upstreamFetch, watch(() => {}, () => {})),
       headersFor,
     ),
     async connect(principal) {
@@ -235,7 +238,7 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
         // Sizes, redirects and unanswered requests are watched on what the upstream sent; then its
         // messages are marked with the request they belong to.
         fetch: relatedFetch(watchStreams(
-          options.fetch ?? fetch,
+          upstreamFetch,
           watch(
             (ids) => {
               for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
