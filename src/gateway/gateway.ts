@@ -9,12 +9,8 @@
 
 import type { Principal } from "../protocol/context/request_context.ts";
 import { unrefTimer } from "../runtime.ts";
-import {
-  defaultNamespace,
-  readCatalog,
-  type UpstreamCalls,
-  type UpstreamCatalog,
-} from "./catalog/catalog.ts";
+import { defaultNamespace, type UpstreamCalls, type UpstreamCatalog } from "./catalog/catalog.ts";
+import { readCatalog } from "./catalog/read_catalog.ts";
 import { admit, type Authenticate, type CapState, guardedAuthenticate } from "./admission.ts";
 import { Discovery } from "./catalog/discovery.ts";
 import { ModernSubscriptions } from "./modern/modern_subscriptions.ts";

@@ -12,7 +12,8 @@
 
 import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
-import { listedEntry, sameListingAs, type UpstreamCatalog } from "./catalog.ts";
+import type { UpstreamCatalog } from "./catalog.ts";
+import { listedEntry, sameListingAs } from "./definition_origins.ts";
 import { isLegacyPin, KEY_FIELD, legacyPinDigest, pinDigest, type PinKind } from "./pin_digest.ts";
 import { KINDS, parsePinSet, type PinSet, quoted, type UpstreamPins } from "./pin_set.ts";
 

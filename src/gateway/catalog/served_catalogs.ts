@@ -6,7 +6,8 @@
  * @module
  */
 
-import { refuseCollisions, sameListing, type UpstreamCatalog } from "./catalog.ts";
+import { refuseCollisions, type UpstreamCatalog } from "./catalog.ts";
+import { sameListing } from "./definition_origins.ts";
 import { refusal } from "./catalog_check.ts";
 import type { GatewayTarget } from "./list_refresher.ts";
 import type { ListKind } from "../sessions/upstream_connection.ts";

@@ -16,7 +16,7 @@ import type {
   Verdict,
   ViewOf,
 } from "../../protocol/definitions/views.ts";
-import { type EntryOrigin, originOf } from "./catalog.ts";
+import { type EntryOrigin, originOf } from "./definition_origins.ts";
 
 /**
  * An upstream entry as a view policy sees it.

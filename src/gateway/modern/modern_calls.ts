@@ -32,7 +32,7 @@ import { followUpstreamTask, isCreatedTask, TASKS_EXTENSION } from "./modern_tas
 import type { ModernSubscriptions } from "./modern_subscriptions.ts";
 import { exchangeModern } from "./modern_wire.ts";
 import { checkRelayed } from "../relay_limits.ts";
-import { relayedCapabilities } from "../sessions/upstream_connection.ts";
+import { relayedCapabilities } from "../sessions/call_relay_handlers.ts";
 import { upstreamError, upstreamFailure } from "../upstream_failure.ts";
 import { GatewayBusyError } from "../sessions/upstream_sessions.ts";
 

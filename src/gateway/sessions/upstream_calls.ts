@@ -8,7 +8,7 @@
  * that refuses the session itself as a server of no 2025 revision does (its
  * `initialize` answered 4xx or with a JSON-RPC error) fails the call with
  * {@linkcode NoLegacySessions}, for upstream_eras.ts to call it in
- * 2026-07-28 instead. It does not list anything: catalog.ts reads the lists.
+ * 2026-07-28 instead. It does not list anything: read_catalog.ts reads the lists.
  * @module
  */
 

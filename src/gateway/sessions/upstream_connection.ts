@@ -1,11 +1,11 @@
 /**
  * One upstream MCP session: an SDK client over one transport, opened for
- * one downstream session (or one principal, statelessly), with the relay of
- * what the upstream asks or tells while a downstream call runs (logging,
- * elicitation, sampling, roots) to the call it belongs to: the call whose
- * upstream request's stream carried it (related_stream.ts), or the only call
- * running; anything else is dropped and counted, never given to another
- * call. It does not decide when to open, reuse or close: upstream_slot.ts does.
+ * one downstream session (or one principal, statelessly), probed when a
+ * stream breaks, ended when the upstream forgets it or dies, and telling
+ * its owner what the upstream says of the session (lists and subscribed
+ * resources changed). What the upstream asks or logs during a call goes to
+ * that call (call_routes.ts finds it, call_relay_handlers.ts relays it). It
+ * does not decide when to open, reuse or close: upstream_slot.ts does.
  * @module
  */
 
@@ -20,26 +20,16 @@ import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamable
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode as SdkErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError as SdkMcpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import type {
-  ElicitParams,
-  HandlerContext,
-  Principal,
-} from "../../protocol/context/request_context.ts";
+import type { HandlerContext, Principal } from "../../protocol/context/request_context.ts";
 import type { ClientCapabilities } from "../../protocol/types.ts";
 import { CallRelay, type RelayBounds } from "../call_relay.ts";
-import { takeRelated } from "./related_stream.ts";
-import { checkRelayed } from "../relay_limits.ts";
+import { CallRoutes } from "./call_routes.ts";
+import { relayCallMessages, relayedCapabilities } from "./call_relay_handlers.ts";
 import { tagUpstreamErrors } from "../upstream_failure.ts";
 import type { OpenedTransport, Upstream } from "../upstream.ts";
 
@@ -97,37 +87,6 @@ export function isSessionGone(error: unknown): boolean {
   return error instanceof StreamableHTTPError && error.code === 404;
 }
 
-/** True for a JSON-RPC request (not a notification or an answer). */
-const isRequest = (message: object): message is { id: string | number; method: string } =>
-  "method" in message && "id" in message;
-
-/**
- * The client capabilities a gateway relays: the downstream's elicitation,
- * sampling and roots, no more (the upstream sees what the caller declared).
- *
- * @example
- * ```ts
- * import { relayedCapabilities } from "./upstream_connection.ts";
- * console.log(relayedCapabilities({ roots: {}, experimental: {} })); // { roots: {} }
- * ```
- */
-export function relayedCapabilities(capabilities: ClientCapabilities): Record<string, unknown> {
-  const relayed: Record<string, unknown> = {};
-  for (const key of ["elicitation", "sampling", "roots"]) {
-    const value = (capabilities as Record<string, unknown>)[key];
-    if (typeof value === "object" && value !== null) relayed[key] = value;
-  }
-  return relayed;
-}
-
-/** The refusal of an upstream→client request past its call's bound. */
-const tooMany = (): never => {
-  throw new SdkMcpError(
-    SdkErrorCode.InvalidRequest,
-    "Too many requests in flight for this call; answer the ones sent first",
-  );
-};
-
 /** A live upstream session. */
 export class UpstreamConnection {
   /** The SDK client bound to the upstream session. */
@@ -136,12 +95,8 @@ export class UpstreamConnection {
   readonly upstream: string;
   readonly #opened: OpenedTransport;
   readonly #settings: ConnectionSettings;
-  /** The downstream calls running on this session, oldest first. */
-  #calls: CallRelay[] = [];
-  /** The call of each upstream request (JSON-RPC id) of a running call. */
-  readonly #routes = new Map<string | number, CallRelay>();
-  /** The call whose upstream request is being sent now (set synchronously around it). */
-  #sending: CallRelay | undefined;
+  /** The downstream calls running on this session, and the upstream requests each sent. */
+  readonly #routes = new CallRoutes(() => this.#settings.onDropped?.());
   #dead = false;
   /** True once the upstream said it forgot the session (404). */
   #forgotten = false;
@@ -166,7 +121,7 @@ export class UpstreamConnection {
   static async open(upstream: Upstream, settings: ConnectionSettings): Promise<UpstreamConnection> {
     const opened = await upstream.connect(settings.principal);
     const connection = new UpstreamConnection(upstream.name, opened, settings);
-    connection.#watchSends();
+    connection.#routes.watchSends(opened.transport);
     connection.#relay();
     try {
       await connection.client.connect(opened.transport as unknown as Transport);
@@ -198,21 +153,13 @@ export class UpstreamConnection {
    * progress).
    */
   async track<T>(ctx: HandlerContext, call: (relay: CallRelay) => Promise<T>): Promise<T> {
-    const relay = new CallRelay(ctx, this.#settings.relayBounds ?? UNBOUNDED, this.#dropped);
-    this.#calls.push(relay);
-    let running: Promise<T>;
-    this.#sending = relay;
-    try {
-      running = call(relay);
-    } finally {
-      this.#sending = undefined;
-    }
+    const relay = new CallRelay(ctx, this.#settings.relayBounds ?? UNBOUNDED, this.#routes.dropped);
+    const running = this.#routes.start(relay, call);
     try {
       return await running;
     } finally {
-      this.#calls.splice(this.#calls.indexOf(relay), 1);
-      for (const id of relay.requestIds) this.#routes.delete(id);
-      if (this.#forgottenTimer !== undefined && this.#calls.length === 0) {
+      this.#routes.finish(relay);
+      if (this.#forgottenTimer !== undefined && this.#routes.running === 0) {
         clearTimeout(this.#forgottenTimer);
         setTimeout(() => void this.close(0), 0);
       }
@@ -229,7 +176,7 @@ export class UpstreamConnection {
     this.#forgotten = true;
     // Closed on a later turn, once no call runs on it: a request in flight gets its own 404
     // (and is sent again on a new session), not "closed". At most a probe's time later.
-    if (this.#calls.length === 0) return void setTimeout(() => void this.close(0), 0);
+    if (this.#routes.running === 0) return void setTimeout(() => void this.close(0), 0);
     this.#forgottenTimer = setTimeout(() => void this.close(0), this.#settings.probeTimeoutMs);
   }
 
@@ -268,49 +215,11 @@ export class UpstreamConnection {
     this.#ended();
   }
 
-  readonly #dropped = () => this.#settings.onDropped?.();
-
-  /** Notes which call each upstream request is sent for. */
-  #watchSends(): void {
-    const transport = this.#opened.transport;
-    const send = transport.send.bind(transport);
-    transport.send = (message, options) => {
-      const relay = this.#sending;
-      if (relay !== undefined && isRequest(message)) {
-        relay.requestIds.push(message.id);
-        this.#routes.set(message.id, relay);
-      }
-      return send(message, options);
-    };
-  }
-
-  /**
-   * The call a message of the upstream (its `params`) belongs to: the one
-   * whose request's stream carried it, or, for a message of no known
-   * request's stream, the only call running (the session is one caller's).
-   * Undefined (the message dropped, counted) otherwise: never a guess
-   * among calls.
-   */
-  #route(params: unknown): CallRelay | undefined {
-    const related = takeRelated(params);
-    const relay = (related === undefined ? undefined : this.#routes.get(related)) ??
-      (this.#calls.length === 1 ? this.#calls[0] : undefined);
-    if (relay === undefined) this.#dropped();
-    return relay;
-  }
-
-  /** The call of an upstream→client request, or the JSON-RPC error refusing it. */
-  #target(params: unknown): CallRelay {
-    const relay = this.#route(params);
-    if (relay === undefined) {
-      throw new SdkMcpError(SdkErrorCode.InvalidRequest, "No downstream request is in progress");
-    }
-    return relay;
-  }
-
   /** Probes when calls are waiting (or `anyway`); a failed probe ends the session, failing them now. */
   async #checkAlive(anyway: boolean): Promise<void> {
-    if ((this.#calls.length === 0 && !anyway) || this.#dead || this.#closing !== undefined) return;
+    if ((this.#routes.running === 0 && !anyway) || this.#dead || this.#closing !== undefined) {
+      return;
+    }
     // A probe answered 404 ended the session already (gone): its calls get their own answers.
     if (!await this.probe(this.#settings.probeTimeoutMs) && !this.#forgotten) await this.close(0);
   }
@@ -323,7 +232,6 @@ export class UpstreamConnection {
 
   #relay(): void {
     const client = this.client;
-    const limit = this.#settings.maxRelayBytes;
     const capabilities = relayedCapabilities(this.#settings.capabilities);
     client.onclose = () => {
       this.#ended();
@@ -344,43 +252,7 @@ export class UpstreamConnection {
       // upstream; calls failed for want of an answer may have been cut off by one.
       setTimeout(() => void this.#checkAlive(unanswered), 0);
     });
-    if (capabilities.elicitation !== undefined) {
-      client.setRequestHandler(ElicitRequestSchema, async (request) => {
-        const relay = this.#target(request.params);
-        checkRelayed(request.params, limit, "elicitation request");
-        const params = request.params as unknown as ElicitParams;
-        const ctx = relay.ctx;
-        return await relay.request(
-          () => ctx.elicit(params, { signal: ctx.signal }),
-          tooMany,
-        ) as never;
-      });
-    }
-    if (capabilities.sampling !== undefined) {
-      client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
-        const relay = this.#target(request.params);
-        checkRelayed(request.params, limit, "sampling request");
-        const params = request.params as Record<string, unknown>;
-        return await relay.request(() => relay.ctx.sample(params), tooMany) as never;
-      });
-    }
-    if (capabilities.roots !== undefined) {
-      client.setRequestHandler(ListRootsRequestSchema, async (request) => {
-        const relay = this.#target(request.params);
-        return await relay.request(() => relay.ctx.listRoots(), tooMany) as never;
-      });
-    }
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      const relay = this.#route(notification.params);
-      if (relay === undefined) return;
-      const { level, data, logger } = notification.params;
-      try {
-        checkRelayed(data, limit, "log message");
-      } catch {
-        return this.#dropped();
-      }
-      await relay.log(level, data, logger);
-    });
+    relayCallMessages(client, this.#routes, capabilities, this.#settings.maxRelayBytes);
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
       const uri = notification.params.uri;
       // Only what this downstream session subscribed to: an upstream cannot push other URIs.

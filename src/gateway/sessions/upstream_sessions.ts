@@ -21,7 +21,8 @@ import {
   type Principal,
 } from "../../protocol/context/request_context.ts";
 import type { RelayBounds } from "../call_relay.ts";
-import { type ListKind, relayedCapabilities, UpstreamConnection } from "./upstream_connection.ts";
+import { type ListKind, UpstreamConnection } from "./upstream_connection.ts";
+import { relayedCapabilities } from "./call_relay_handlers.ts";
 import { type SlotSettings, UpstreamSlot } from "./upstream_slot.ts";
 import type { Upstream } from "../upstream.ts";
 

@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readCatalog, type UpstreamCalls } from "../../../src/gateway/catalog/catalog.ts";
+import type { UpstreamCalls } from "../../../src/gateway/catalog/catalog.ts";
+import { readCatalog } from "../../../src/gateway/catalog/read_catalog.ts";
 import {
   compileView,
   type GatewayView,
