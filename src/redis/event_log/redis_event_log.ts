@@ -32,7 +32,10 @@
  * writes in flight; exact in one book with batches off), and a book may
  * evict while others have room. A finished stream's keys live
  * `finishedTtlSeconds` from its end (retention by time). `flushWindowMs` is
- * read by the streams that write here (logical_stream.ts): one append per window.
+ * not applied here: a stream that writes here reads it and waits out the
+ * window between its appends (`waitToFlush` in src/legacy/streams/send_batch.ts,
+ * called by `LogicalStream` in src/legacy/streams/logical_stream.ts): one
+ * append per window.
  * Every key has a TTL, the safety net for sessions no instance deletes: a
  * session's keys get its record's TTL (`<prefix>s:{<session>}`, the deadline
  * plus the store's grace) when that is shorter than `ttlSeconds`, and the
