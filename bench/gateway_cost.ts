@@ -23,7 +23,7 @@
  * Node; without it the row is skipped with a line saying why. `--smoke`:
  * one round of one second, 4 connections, 3 new sessions; exits 1 on any
  * wrong answer. `--append FILE`: this report's section of FILE replaced
- * (or added); `npm run bench` runs it so after bench/run.ts.
+ * (or added); `npm run bench:gateway` runs it so.
  * @module
  */
 

@@ -10,18 +10,20 @@
  * generator. Peers (mcp-lite, tmcp, @hono/mcp, fastmcp, SDK v1 and v2) and
  * the floors run beside tether; per server CPU-second is the primary figure.
  *
- *   npm run bench           (node_modules/node24/bin/node bench/run.ts, then the scale-out report)  full run, writes bench/RESULTS.md and docs/performance.md's table
+ *   npm run bench           (node_modules/node24/bin/node bench/run.ts)  the single-process run, writes its sections of bench/RESULTS.md and docs/performance.md's table
+ *   npm run bench:scale / bench:gateway / bench:all  the scale-out and gateway reports (their own sections), all three
  *   npm run bench:smoke     (node_modules/node24/bin/node bench/run.ts --smoke)  CI smoke (under a minute), exits 1 on any wrong answer
  *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *            --wide (the rows without a target that need servers of their own, plans.ts `wideOnly`)
- *            --plan (print the run's planned duration, and a full `npm run bench`'s, and exit)
+ *            --plan (print the run's planned duration, a full `npm run bench`'s, and exit)
  *
  * See bench/README.md for what each workload does.
  */
 
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeReport } from "./lib/results_section.ts";
 import { relative, resolve } from "node:path";
 import { wrkBinary } from "./lib/wrk.ts";
 import { BINARIES, inTurnOrTogether, ROOT, type Runtime } from "./lib/proc.ts";
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   console.log("\n" + text);
   if (cli.out !== undefined) {
     const file = resolve(ROOT, cli.out);
-    writeFileSync(file, text);
+    writeReport(file, text); // the scale-out and gateway sections (other commands') are kept
     try {
       // Tables padded the way `deno fmt` (the repository's formatter) writes them.
       execFileSync(BINARIES.deno, ["fmt", "--quiet", file], { cwd: ROOT, stdio: "ignore" });

@@ -128,8 +128,10 @@ export function describePlan(settings: Omit<Settings, "generator">, runtimes: nu
 }
 
 /**
- * The plan of this run (`describePlan`), then what a full `npm run bench` adds: the scale-out
- * report on every runtime (bench/redis_scale.ts) and its Redis Cluster section, every runtime too.
+ * The plan of this run (`describePlan`), then a full `npm run bench` (run.ts alone, every
+ * runtime), then the Redis part of `npm run bench:scale`: the scale-out report on every runtime
+ * (bench/redis_scale.ts) and its Redis Cluster section. The Postgres report and the scale model
+ * of `bench:scale`, and `bench:gateway`, have no estimate here yet.
  */
 export function describeBench(settings: Omit<Settings, "generator">, runtimes: number): string {
   const p = plannedRuntime(settings);
@@ -141,9 +143,8 @@ export function describeBench(settings: Omit<Settings, "generator">, runtimes: n
     describePlan(settings, runtimes),
     `a full npm run bench: run.ts on 3 runtimes ${minutes(base)} to ${
       minutes(base + 3 * p.rechecks)
-    }, the scale-out report ${minutes(scaleOut)}, its Cluster section ${minutes(cluster)}: ` +
-    `${minutes(base + scaleOut + cluster)} to ${
-      minutes(base + 3 * p.rechecks + scaleOut + cluster)
     } (estimated from the plan and the costs of earlier runs: bench/run/duration.ts)`,
+    `npm run bench:scale: the scale-out report ${minutes(scaleOut)}, its Cluster section ` +
+    `${minutes(cluster)}, then Postgres and the scale model (not estimated)`,
   ].join("\n");
 }

@@ -688,6 +688,8 @@ describe("bench targets (bench/run/headline.ts)", () => {
     const wide = plannedRuntime({ ...FULL, wide: true });
     assert.ok(wide.throughput > full.throughput); // --wide adds the rows without a target
     const text = describeBench(FULL, 3);
-    assert.match(text, /a full npm run bench: run\.ts on 3 runtimes [\d.]+ min to [\d.]+ min/);
+    assert.match(text, /a full npm run bench: run\.ts on 3 runtimes [\d.]+ min to [\d.]+ min \(/);
+    // The scale-out sections are bench:scale's, no longer part of npm run bench.
+    assert.match(text, /npm run bench:scale: the scale-out report [\d.]+ min, its Cluster section/);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * How the scripts `npm run bench` runs after bench/run.ts write their section of
- * bench/RESULTS.md (bench/lib/results_section.ts): a section already there is replaced up to the
- * next `## ` heading, the sections around it kept; a missing one is added at the end.
+ * How the bench commands share bench/RESULTS.md (bench/lib/results_section.ts): a scale-out or
+ * gateway script's section already there is replaced up to the next `## ` heading, the sections
+ * around it kept, a missing one added at the end; the single-process report (bench/run.ts)
+ * replaces its own sections and keeps the others'.
  */
 
 import { describe, it } from "node:test";
@@ -9,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeSection } from "../../../bench/lib/results_section.ts";
+import { writeReport, writeSection } from "../../../bench/lib/results_section.ts";
 
 const RESULTS = "# results\n\nintro\n\n## A\n\nold a\n\n## B\n\nold b\n";
 
@@ -43,6 +44,26 @@ describe("bench results sections", () => {
       writeFileSync(file, RESULTS);
       writeSection(file, "## C", "## C\n\nc\n");
       assert.equal(readFileSync(file, "utf8"), `${RESULTS.trimEnd()}\n\n## C\n\nc\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a report replaces its title and sections and keeps the sections it does not write", () => {
+    const dir = mkdtempSync(join(tmpdir(), "results-section-"));
+    try {
+      const file = join(dir, "RESULTS.md");
+      writeFileSync(
+        file,
+        "# old\n\nold intro\n\n## A\n\nold a\n\n## Scale\n\nscale\n\n## B\n\nold b\n",
+      );
+      writeReport(file, "# new\n\nnew intro\n\n## A\n\nnew a\n\n## B\n\nnew b\n");
+      assert.equal(
+        readFileSync(file, "utf8"),
+        "# new\n\nnew intro\n\n## A\n\nnew a\n\n## B\n\nnew b\n\n## Scale\n\nscale\n",
+      );
+      writeReport(join(dir, "fresh.md"), "# only\n\n## A\n\na\n");
+      assert.equal(readFileSync(join(dir, "fresh.md"), "utf8"), "# only\n\n## A\n\na\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
