@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ElicitParams, ElicitResult } from "../protocol/context/request_context.ts";
+import type { ElicitParams, ElicitResult } from "../protocol/context/elicitation.ts";
 import type { ClientCapabilities } from "../protocol/types.ts";
 
 /** One root of the client, as `roots/list` answers it. */

@@ -58,12 +58,10 @@ export type {
   ElicitParams,
   ElicitResult,
   ElicitSchema,
-  ListenTarget,
-  RequestContext,
-  RequestTrace,
-  SessionState,
-  TraceContext,
-} from "../protocol/context/request_context.ts";
+} from "../protocol/context/elicitation.ts";
+export type { ListenTarget, RequestContext } from "../protocol/context/request_context.ts";
+export type { RequestTrace, TraceContext } from "../protocol/context/request_trace.ts";
+export type { SessionState } from "../protocol/context/session_state.ts";
 export type {
   JsonSchema,
   SchemaAccepted,

@@ -21,8 +21,8 @@ import type {
   OutboundRequestOptions,
   Principal,
   RequestContext,
-  SessionState,
 } from "../../protocol/context/request_context.ts";
+import type { SessionState } from "../../protocol/context/session_state.ts";
 import { isModernProtocolVersion } from "../../protocol/eras.ts";
 import { CAPABILITY_OF } from "../../protocol/context/handler_context.ts";
 import type { LoggingLevel } from "../../protocol/context/logging.ts";

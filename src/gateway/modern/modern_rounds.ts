@@ -11,7 +11,8 @@
  */
 
 import { isPlainObject } from "../../jsonrpc/messages.ts";
-import type { ElicitParams, HandlerContext } from "../../protocol/context/request_context.ts";
+import type { ElicitParams } from "../../protocol/context/elicitation.ts";
+import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import { checkRelayed } from "../relay_limits.ts";
 
 /** How many `input_required` rounds one upstream request may take. */

@@ -20,7 +20,7 @@ import {
   LoggingMessageNotificationSchema,
   McpError as SdkMcpError,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { ElicitParams } from "../../protocol/context/request_context.ts";
+import type { ElicitParams } from "../../protocol/context/elicitation.ts";
 import type { ClientCapabilities } from "../../protocol/types.ts";
 import type { CallRoutes } from "./call_routes.ts";
 import { checkRelayed } from "../relay_limits.ts";

@@ -19,8 +19,8 @@ import {
   ownerKeyOf,
   type Principal,
   type RequestContext,
-  type SessionState,
 } from "../../protocol/context/request_context.ts";
+import type { SessionState } from "../../protocol/context/session_state.ts";
 import { missingCapability } from "../../protocol/context/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import type { LoggingLevel } from "../../protocol/context/logging.ts";

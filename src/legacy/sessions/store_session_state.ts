@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SessionState } from "../../protocol/context/request_context.ts";
+import type { SessionState } from "../../protocol/context/session_state.ts";
 import type { SessionManager } from "./session_manager.ts";
 import type { ResourceOptions, SessionResources } from "./session_resources.ts";
 

@@ -30,7 +30,7 @@ import {
 } from "@opentelemetry/api";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import type { JsonRpcRequest, JsonRpcResponse, RequestId } from "../../jsonrpc/messages.ts";
-import type { RequestTrace } from "../../protocol/context/request_context.ts";
+import type { RequestTrace } from "../../protocol/context/request_trace.ts";
 import { MAX_STACK_BYTES, truncateUtf8 } from "./bounded_values.ts";
 import { ATTR, CANCELLED, EVENT, TOOL_ERROR } from "./conventions.ts";
 import type { KnownNames } from "./known_names.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ElicitParams, ElicitResult } from "./request_context.ts";
+import type { ElicitParams, ElicitResult } from "./elicitation.ts";
 import { type CompiledSchema, compileSchema } from "../schema/schema.ts";
 import { isStandardSchema, type StandardSchemaV1 } from "../schema/standard_schema.ts";
 

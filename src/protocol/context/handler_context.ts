@@ -17,18 +17,15 @@ import { elicitWithSchema } from "./elicit_schema.ts";
 import { isStandardSchema } from "../schema/standard_schema.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type {
-  ElicitContent,
-  ElicitParams,
-  ElicitResult,
-  ElicitSchema,
   HandlerContext,
   ListenTarget,
   OutboundRequestOptions,
   Principal,
   RequestContext,
-  SessionState,
-  TraceContext,
 } from "./request_context.ts";
+import type { ElicitContent, ElicitParams, ElicitResult, ElicitSchema } from "./elicitation.ts";
+import type { SessionState } from "./session_state.ts";
+import type { TraceContext } from "./request_trace.ts";
 import type { ClientCapabilities, Implementation } from "../types.ts";
 import { isLoggingLevel, passesThreshold } from "./logging.ts";
 

@@ -3,7 +3,9 @@
  * for each JSON-RPC request (the dispatcher never sees session ids or HTTP);
  * the dispatcher turns it into the {@linkcode HandlerContext} that tools,
  * resource readers and prompts receive as `ctx`. Who is calling lives in
- * `principal.ts`, re-exported here.
+ * `principal.ts`, re-exported here; the session's state is
+ * session_state.ts, the request's tracing request_trace.ts and the shapes
+ * of `ctx.elicit` elicitation.ts.
  * @module
  */
 
@@ -11,68 +13,13 @@ import type { JsonRpcNotification, RequestId } from "../../jsonrpc/messages.ts";
 import type { LoggingLevel } from "./logging.ts";
 import type { Principal } from "./principal.ts";
 import type { ListenTarget } from "./listen_target.ts";
+import type { SessionState } from "./session_state.ts";
+import type { RequestTrace, TraceContext } from "./request_trace.ts";
+import type { ElicitContent, ElicitParams, ElicitResult, ElicitSchema } from "./elicitation.ts";
 import type { ClientCapabilities, Implementation } from "../types.ts";
-import type { StandardOutput, StandardSchemaV1 } from "../schema/standard_schema.ts";
 
 export { ANONYMOUS_PRINCIPAL, isAnonymous, ownerKeyOf, type Principal } from "./principal.ts";
 export type { ListenTarget } from "./listen_target.ts";
-
-/**
- * Session-scoped state, stored in the session store. It survives across
- * requests of one session and is isolated between sessions, even two of the
- * same principal. Values must be JSON-serialisable; reads return copies.
- *
- * @example
- * ```ts
- * import { defineTool } from "@tether/mcp";
- * export const increment = defineTool({
- *   name: "increment",
- *   description: "Counts calls in this session",
- *   handler: async (_input, ctx) => String(await ctx.session!.update<number>("count", (n) => (n ?? 0) + 1)),
- * });
- * ```
- */
-export interface SessionState {
-  /** The session id (for logs and correlation; not a secret to hand to others). */
-  readonly id: string;
-  /** Reads a value; undefined when absent. */
-  get<T = unknown>(key: string): Promise<T | undefined>;
-  /** Writes a value (`undefined` deletes). Rejects when the session's state would exceed its size limit. */
-  set(key: string, value: unknown): Promise<void>;
-  /** Deletes a value. */
-  delete(key: string): Promise<void>;
-  /** Atomically replaces a value with `fn(current)` and returns the new value. */
-  update<T>(key: string, fn: (current: T | undefined) => T): Promise<T>;
-  /**
-   * A non-JSON resource for the life of the session in this process (an
-   * upstream client, a browser, a transaction): one per (session, key),
-   * opened by `open` on first use; concurrent first uses share one creation,
-   * and a failed one is not kept (the next use opens again). It is disposed
-   * when the session ends by any path (`DELETE`, idle or absolute expiry,
-   * `handler.close()`): with `options.dispose` when given, else its
-   * `Symbol.asyncDispose`, `Symbol.dispose` or `close()`. A disposal that
-   * fails or hangs is reported to `onError` and never holds up the teardown.
-   * Per process: under a shared session store, another instance serving the
-   * same session opens its own. Rejects when the session has ended.
-   *
-   * @example
-   * ```ts
-   * import { defineTool } from "@tether/mcp";
-   * export const query = defineTool({
-   *   name: "query",
-   *   handler: async (_input, ctx) => {
-   *     const connection = await ctx.session!.resource("db", () => ({ rows: 0, close() {} }));
-   *     return String(connection.rows);
-   *   },
-   * });
-   * ```
-   */
-  resource<T>(
-    key: string,
-    open: () => T | Promise<T>,
-    options?: { dispose?: (resource: T) => unknown },
-  ): Promise<T>;
-}
 
 /**
  * Options for a server→client request sent with {@linkcode RequestContext.request}.
@@ -99,60 +46,6 @@ export interface OutboundRequestOptions {
    * sessionful revisions, where the request goes to the client directly.
    */
   key?: string;
-}
-
-/**
- * An OpenTelemetry context: the shape of `Context` in `@opentelemetry/api`,
- * so a `ctx.traceContext` goes to `propagation.inject`, `context.with` or
- * `tracer.startSpan` as it is (tether itself declares no dependency here).
- *
- * @example
- * ```ts
- * import type { TraceContext } from "@tether/mcp/types";
- * const traced = (context: TraceContext | undefined): boolean => context !== undefined;
- * ```
- */
-export interface TraceContext {
-  /** The value stored under `key`, if any. */
-  getValue(key: symbol): unknown;
-  /** A new context with `value` under `key`. */
-  setValue(key: symbol, value: unknown): TraceContext;
-  /** A new context without `key`. */
-  deleteValue(key: symbol): TraceContext;
-}
-
-/**
- * The tracing of one request, given by the transport when an OpenTelemetry
- * tracer or meter provider is registered (src/observe/telemetry/); absent otherwise,
- * so the dispatcher does nothing for it.
- *
- * @example
- * ```ts
- * import type { RequestTrace } from "@tether/mcp/types";
- * const run = (trace: RequestTrace) => trace.run("tool", "echo", () => Promise.resolve("done"));
- * ```
- */
-export interface RequestTrace {
-  /** The context of the request's SERVER span. */
-  readonly context: TraceContext;
-  /**
-   * Runs a tool, prompt or resource handler in a child span of the request's
-   * span, active while it runs; `run` receives that span's context (for `ctx.traceContext`).
-   */
-  run<T>(
-    kind: "tool" | "prompt" | "resource",
-    name: string,
-    run: (context: TraceContext) => Promise<T>,
-  ): Promise<T>;
-  /**
-   * Observes a server→client request (`ctx.elicit`, `ctx.sample`, `ctx.listRoots`)
-   * made within `parent`; `send` calls `identify` with the JSON-RPC id it sends under.
-   */
-  outbound<T>(
-    method: string,
-    parent: TraceContext,
-    send: (identify: (id: RequestId) => void) => Promise<T>,
-  ): Promise<T>;
 }
 
 /**
@@ -320,73 +213,4 @@ export interface HandlerContext {
    * kept, and the client resumes with GET + Last-Event-ID (polling).
    */
   closeStream(): void;
-}
-
-/**
- * Parameters of an `elicitation/create` request: form mode (`requestedSchema`)
- * or URL mode (`mode: "url"`, `url`, and on 2025-11-25 `elicitationId`).
- *
- * @example
- * ```ts
- * import type { ElicitParams } from "@tether/mcp/types";
- * const ask: ElicitParams = {
- *   message: "Which region?",
- *   requestedSchema: { type: "object", properties: { region: { type: "string" } }, required: ["region"] },
- * };
- * ```
- */
-export interface ElicitParams<S extends ElicitSchema = Record<string, unknown>> {
-  /** The question shown to the user. */
-  message: string;
-  /**
-   * Form mode: a flat JSON Schema object describing the requested fields, or
-   * a Standard Schema of that object (zod, Valibot, ArkType, ...).
-   */
-  requestedSchema?: S;
-  /** Other request fields (mode, url, ...). */
-  [key: string]: unknown;
-}
-
-/**
- * What `ctx.elicit` takes as `requestedSchema`: raw JSON Schema or a Standard Schema.
- *
- * @example
- * ```ts
- * import type { ElicitSchema } from "@tether/mcp/types";
- * import * as z from "zod";
- * const schemas: ElicitSchema[] = [{ type: "object", properties: {} }, z.object({ ok: z.boolean() })];
- * ```
- */
-export type ElicitSchema = Record<string, unknown> | StandardSchemaV1;
-
-/**
- * The content type of an accepted answer to `requestedSchema` `S`.
- *
- * @example
- * ```ts
- * import type { ElicitContent } from "@tether/mcp/types";
- * import * as z from "zod";
- * const schema = z.object({ region: z.string() });
- * const content: ElicitContent<typeof schema> = { region: "eu" };
- * ```
- */
-export type ElicitContent<S> = S extends StandardSchemaV1 ? StandardOutput<S>
-  : Record<string, unknown>;
-
-/**
- * The client's answer to an elicitation.
- *
- * @example
- * ```ts
- * import type { ElicitResult } from "@tether/mcp/types";
- * const answer = (result: ElicitResult): string => result.action === "accept" ? String(result.content?.region) : "none";
- * ```
- */
-export interface ElicitResult<T = Record<string, unknown>> {
-  /** What the user did. */
-  action: "accept" | "decline" | "cancel";
-  /** The submitted fields, when accepted. */
-  content?: T;
-  /** Other result fields. */
-  [key: string]: unknown;
 }

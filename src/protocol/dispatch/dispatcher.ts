@@ -1,14 +1,16 @@
 /**
- * The MCP dispatcher: a method table from JSON-RPC method names to handlers.
- * It knows the protocol (lifecycle, tools, resources, prompts, logging,
- * extension methods) and nothing of HTTP or sessions: everything per-request
- * arrives in a {@linkcode RequestContext}. `initialize`'s result is
- * initialize.ts, completion completion.ts, a tool's run tool_calls.ts, a
- * running request's continuation src/protocol/run_end.ts. It never throws;
- * every outcome is a JSON-RPC response. A method only the 2026-07-28 era
- * serves is answered here when the definitions answer it (`discover`, for
- * `server/discover`), in src/modern/ when it needs the transport
- * (`subscriptions/listen`), or by an extension that names its eras.
+ * The MCP dispatcher: routes a JSON-RPC request to its method in one table
+ * and turns every outcome into a JSON-RPC response. It knows the protocol
+ * and nothing of HTTP or sessions: everything per-request arrives in a
+ * {@linkcode RequestContext}. The core's methods and the capabilities they
+ * advertise are core_methods.ts (`initialize`'s result initialize.ts,
+ * completion completion.ts, a tool's run tool_calls.ts); here the table
+ * gains the extensions' methods and the view's forms, and a running
+ * request's continuation is src/protocol/run_end.ts. It never throws. A
+ * method only the 2026-07-28 era serves is answered here when the
+ * definitions answer it (`discover`, for `server/discover`), in
+ * src/modern/ when it needs the transport (`subscriptions/listen`), or by an
+ * extension that names its eras.
  * @module
  */
 
@@ -36,20 +38,14 @@ import {
   servedIn,
   withTemplatesOf,
 } from "../definitions/extensions.ts";
-import { createHandlerContext } from "../context/handler_context.ts";
-import { isLoggingLevel } from "../context/logging.ts";
-import { pageResult } from "./pagination.ts";
-import { callThrough, callTool } from "./tool_calls.ts";
 import { type AnswerFailure, respondFailure, type RunEnd, ToolRunEnd } from "../run_end.ts";
 import { PromptRegistry } from "../registries/prompts.ts";
-import { promptMethods } from "./prompt_methods.ts";
 import { ResourceRegistry } from "../registries/resources.ts";
 import { type ToolDefinitions, ToolRegistry } from "../registries/tools.ts";
 import { isPromiseLike, type MaybePromise } from "../maybe_async.ts";
 import type { Implementation } from "../types.ts";
-import { complete } from "./completion.ts";
-import { capabilitiesIn, initializeResult } from "./initialize.ts";
-import { requireUri } from "./method_params.ts";
+import { capabilitiesIn } from "./initialize.ts";
+import { coreMethods, groupCapabilities, servedGroups } from "./core_methods.ts";
 import { AUDITED_METHODS, type AuditSink } from "./audit.ts";
 import { auditedAnswer } from "./audited_call.ts";
 import { type MethodHandler, type ViewedLookups, viewMethods } from "./viewed_methods.ts";
@@ -115,129 +111,18 @@ export class Dispatcher {
     const resourceTemplates = withTemplatesOf(definition.extensions, definition.resourceTemplates);
     this.resources = new ResourceRegistry(definition.resources, resourceTemplates);
     this.prompts = new PromptRegistry(definition.prompts);
-    const hasTools = definition.tools !== undefined;
-    const hasResources = definition.resources !== undefined || resourceTemplates !== undefined;
-    const hasPrompts = definition.prompts !== undefined;
-    const hasCompletions = (definition.prompts ?? []).some((p) => p.complete !== undefined) ||
-      (resourceTemplates ?? []).some((t) => t.complete !== undefined);
-
-    const capabilities: Record<string, unknown> = { logging: {} };
-    if (hasCompletions) capabilities.completions = {};
-    if (hasTools) capabilities.tools = { listChanged: true };
-    if (hasResources) capabilities.resources = { subscribe: true, listChanged: true };
-    if (hasPrompts) capabilities.prompts = { listChanged: true };
+    const groups = servedGroups(definition, resourceTemplates);
+    const capabilities = groupCapabilities(groups);
     const extensions = this.extensions = definition.extensions ?? [];
     const steps = extensions.filter((extension) => extension.aroundToolCall !== undefined);
     this.wrapsToolCalls = steps.length > 0;
     this.modernCapabilities = capabilitiesIn(capabilities, extensions, "modern");
     this.capabilities = capabilitiesIn(capabilities, extensions, "legacy");
 
-    const methods = new Map<string, MethodHandler>();
-    methods.set(
-      "initialize",
-      (params) =>
-        initializeResult(
-          params,
-          this.capabilities,
-          this.#definition.info,
-          this.#definition.instructions,
-        ),
-    );
-    methods.set("ping", () => ({}));
-    methods.set("logging/setLevel", async (params, ctx) => {
-      if (!isLoggingLevel(params.level)) {
-        throw new McpError(ErrorCode.InvalidParams, "Invalid logging level");
-      }
-      await ctx.setLogLevel(params.level);
-      return {};
+    const methods = coreMethods(groups, {
+      ...{ tools: this.tools, resources: this.resources, prompts: this.prompts },
+      ...{ capabilities: this.capabilities, toolCallSteps: steps, settings: definition },
     });
-    if (hasTools) {
-      methods.set(
-        "tools/list",
-        (params, ctx) =>
-          pageResult(
-            this.#definition.pageSize,
-            "tools",
-            "tools",
-            this.tools.list(ctx.protocolVersion),
-            params,
-          ),
-      );
-      // Not async: the call's own promise, with no layer around it. The result may be the tool's
-      // own object, which nothing downstream changes (the modern encoding copies it); a
-      // CallToolResult is a plain record, TypeScript only lacks its index signature.
-      methods.set(
-        "tools/call",
-        steps.length === 0
-          ? (params, ctx, request, then) => callTool(this.tools, params, ctx, request, then)
-          : (params, ctx, request) => callThrough(this.tools, steps, params, ctx, request),
-      );
-    }
-    if (hasResources) {
-      methods.set("resources/list", async (params, ctx, request) => {
-        return pageResult(
-          this.#definition.pageSize,
-          "resources",
-          "resources",
-          await this.resources.list(createHandlerContext(ctx, request)),
-          params,
-        );
-      });
-      methods.set("resources/templates/list", (params) => {
-        return pageResult(
-          this.#definition.pageSize,
-          "templates",
-          "resourceTemplates",
-          this.resources.listTemplates(),
-          params,
-        );
-      });
-      methods.set("resources/read", async (params, ctx, request) => {
-        const uri = requireUri(params, "uri", "resources/read", this.#definition.maxUriBytes);
-        const trace = ctx.trace;
-        const contents = trace === undefined
-          ? await this.resources.read(uri, createHandlerContext(ctx, request))
-          : await trace.run(
-            "resource",
-            uri,
-            (context) => this.resources.read(uri, createHandlerContext(ctx, request, context)),
-          );
-        return { contents };
-      });
-      // Recorded for the session, then told to the resource's hook
-      // (src/protocol/registries/resources.ts).
-      for (const method of ["subscribe", "unsubscribe"] as const) {
-        methods.set(`resources/${method}`, async (params, ctx, request) => {
-          const uri = requireUri(
-            params,
-            "uri",
-            `resources/${method}`,
-            this.#definition.maxUriBytes,
-          );
-          await this.resources[method](uri, ctx, () => createHandlerContext(ctx, request));
-          return {};
-        });
-      }
-    }
-    if (hasPrompts) {
-      for (const [name, method] of promptMethods(this.prompts, definition.pageSize)) {
-        methods.set(name, method);
-      }
-    }
-    if (hasCompletions) {
-      methods.set(
-        "completion/complete",
-        (params, ctx, request) =>
-          complete(
-            params,
-            ctx,
-            request,
-            this.prompts,
-            this.resources,
-            this.#definition.maxUriBytes,
-          ),
-      );
-    }
     const { view, pageSize, maxUriBytes } = definition;
     this.viewed = view === undefined ? undefined : viewMethods(methods, {
       ...{ tools: this.tools, prompts: this.prompts, resources: this.resources },

@@ -2,7 +2,7 @@
  * `tools/call`: the tool run inside its span when the request is traced,
  * and through the extensions' steps around it (the first given outermost)
  * when any declares one. It validates nothing itself
- * (src/protocol/registries/tools.ts does).
+ * (src/protocol/registries/tool_invocation.ts does).
  * @module
  */
 
