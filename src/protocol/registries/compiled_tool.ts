@@ -1,7 +1,7 @@
 /**
  * One tool definition checked and compiled at registration: its name, scopes,
  * task support and schemas, and the `tools/list` entries for each era. It
- * throws on a bad definition; running calls is the registry's job (tools.ts).
+ * throws on a bad definition; running a call is tool_invocation.ts's job.
  * @module
  */
 

@@ -1,7 +1,7 @@
 /**
  * What the resource registry lists and returns: the listing fields of a
  * resource and a template, and a reader's value as `contents`. No lookup
- * (resources.ts does that).
+ * (resources.ts and resource_serving.ts do that).
  * @module
  */
 

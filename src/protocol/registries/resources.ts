@@ -1,12 +1,12 @@
 /**
- * The resource registry: fixed resources by URI, templates by RFC 6570
- * pattern, `resources/list`, `resources/templates/list`, `resources/read`
- * (-32002 when nothing matches) and completion of template variables.
+ * The resource registry: fixed resources by URI and templates by RFC 6570
+ * pattern, added, replaced and removed at runtime; `resources/list`,
+ * `resources/templates/list`, the lookups the dispatcher asks (scopes, cache
+ * hints, completers). Checking a definition is compiled_resource.ts's job;
+ * reading a URI and its subscribe hooks, resource_serving.ts's.
  * @module
  */
 
-import { echoInput } from "../../jsonrpc/echo.ts";
-import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import type { HandlerContext, RequestContext } from "../context/request_context.ts";
 import {
   type Completer,
@@ -16,27 +16,28 @@ import {
 } from "../definitions/definitions.ts";
 import type { ChangeListener } from "./tools.ts";
 import type { ResourceContents } from "../types.ts";
-import { type CacheHint, checkCacheHint } from "../definitions/cache_hint.ts";
+import type { CacheHint } from "../definitions/cache_hint.ts";
 import { checkIcons } from "../definitions/icons.ts";
-import { compileUriTemplate, type UriTemplate } from "./uri_template.ts";
-import { checkScopes, missingScopes, NO_SCOPES } from "../definitions/scopes.ts";
+import { missingScopes, NO_SCOPES } from "../definitions/scopes.ts";
 import { declaresScopes, swapped } from "./registry_swap.ts";
-import { deniedError, type ResourceLens, type ResourceVerdict } from "../definitions/views.ts";
+import type { ResourceLens, ResourceVerdict } from "../definitions/views.ts";
+import { NONE, pick, RESOURCE_KEYS } from "./resource_listing.ts";
 import {
-  NONE,
-  pick,
-  RESOURCE_KEYS,
-  TEMPLATE_KEYS,
-  toResourceContents,
-} from "./resource_listing.ts";
+  checkResource,
+  checkTemplate,
+  type CompiledTemplate,
+  compileTemplate,
+} from "./compiled_resource.ts";
+import {
+  readResource,
+  seenBy,
+  servingFor,
+  type ServingLookup,
+  subscribeResource,
+  unsubscribeResource,
+} from "./resource_serving.ts";
 
 export { toResourceContents } from "./resource_listing.ts";
-
-interface CompiledTemplate {
-  definition: ResourceTemplateDefinition;
-  matcher: UriTemplate;
-  listing: Record<string, unknown>;
-}
 
 /**
  * The server's resources and resource templates.
@@ -76,19 +77,7 @@ export class ResourceRegistry {
     definition: ResourceDefinition,
     into: Map<string, ResourceDefinition> = this.#resources,
   ): void {
-    if (typeof definition.uri !== "string" || definition.uri === "") {
-      throw new TypeError("Resource needs a uri");
-    }
-    if (typeof definition.read !== "function") {
-      throw new TypeError(`Resource ${definition.uri} has no read function`);
-    }
-    if (into.has(definition.uri)) {
-      throw new TypeError(`Duplicate resource uri: ${definition.uri}`);
-    }
-    if (definition.cache !== undefined) {
-      checkCacheHint(definition.cache, `Resource ${definition.uri}`);
-    }
-    checkScopes(definition.scopes, `Resource ${definition.uri}`);
+    checkResource(definition, into);
     if (into === this.#resources) this.#scoped ||= declaresScopes(definition);
     checkIcons(definition.icons, `Resource ${definition.uri}`);
     into.set(definition.uri, definition);
@@ -99,20 +88,9 @@ export class ResourceRegistry {
     definition: ResourceTemplateDefinition,
     into: CompiledTemplate[] = this.#templates,
   ): void {
-    if (typeof definition.read !== "function") {
-      throw new TypeError(`Resource template ${definition.uriTemplate} has no read function`);
-    }
-    if (into.some((t) => t.definition.uriTemplate === definition.uriTemplate)) {
-      throw new TypeError(`Duplicate resource template: ${definition.uriTemplate}`);
-    }
-    if (definition.cache !== undefined) {
-      checkCacheHint(definition.cache, `Resource template ${definition.uriTemplate}`);
-    }
-    checkScopes(definition.scopes, `Resource template ${definition.uriTemplate}`);
+    checkTemplate(definition, into);
     if (into === this.#templates) this.#scoped ||= declaresScopes(definition);
-    checkIcons(definition.icons, `Resource template ${definition.uriTemplate}`);
-    const matcher = compileUriTemplate(definition.uriTemplate);
-    into.push({ definition, matcher, listing: pick(definition, TEMPLATE_KEYS) });
+    into.push(compileTemplate(definition));
     this.#templateListing = undefined;
   }
 
@@ -232,24 +210,8 @@ export class ResourceRegistry {
    * With `verdict`, what the caller may not see is passed over as absent,
    * and what it may not use is refused.
    */
-  async read(
-    uri: string,
-    ctx: HandlerContext,
-    verdict?: ResourceVerdict,
-  ): Promise<ResourceContents[]> {
-    const fixed = this.#seen(this.#resources.get(uri), "resource", uri, verdict);
-    if (fixed !== undefined) {
-      return toResourceContents(uri, fixed.mimeType, await fixed.read(uri, ctx));
-    }
-    for (const { definition, matcher } of this.#templates) {
-      const variables = matcher.match(uri);
-      if (variables === undefined) continue;
-      if (this.#seen(definition, "resourceTemplate", uri, verdict) === undefined) continue;
-      const value = await definition.read(uri, variables, ctx);
-      if (value === undefined) break;
-      return toResourceContents(uri, definition.mimeType, value);
-    }
-    throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri: echoInput(uri) });
+  read(uri: string, ctx: HandlerContext, verdict?: ResourceVerdict): Promise<ResourceContents[]> {
+    return readResource(this.#resources, this.#templates, uri, ctx, verdict);
   }
 
   /** The cache hint of what reading `uri` returns: its resource's, or its first matching template's. */
@@ -301,20 +263,7 @@ export class ResourceRegistry {
       return this.#resources.has(uri) ||
         this.#templates.some((t) => t.matcher.match(uri) !== undefined);
     }
-    return this.#hooksOf(uri, verdict) !== undefined;
-  }
-
-  /** `definition` when the caller sees it (allowed); undefined when hidden or absent; throws when denied. */
-  #seen<T extends ResourceDefinition | ResourceTemplateDefinition>(
-    definition: T | undefined,
-    kind: "resource" | "resourceTemplate",
-    uri: string,
-    verdict: ResourceVerdict | undefined,
-  ): T | undefined {
-    if (definition === undefined || verdict === undefined) return definition;
-    const seen = verdict(kind, definition);
-    if (seen === "deny") throw deniedError("Resource", uri);
-    return seen === "hide" ? undefined : definition;
+    return servingFor(this.#resources, this.#templates, uri, verdict) !== undefined;
   }
 
   /**
@@ -322,58 +271,28 @@ export class ResourceRegistry {
    * `subscribe` hook of what serves it (its resource's, or its first
    * matching template's); the hook's rejection undoes the subscription.
    */
-  async subscribe(
+  subscribe(
     uri: string,
     ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
     verdict?: ResourceVerdict,
   ): Promise<void> {
-    const serving = verdict === undefined ? undefined : this.#hooksOf(uri, verdict);
-    if (verdict !== undefined && serving === undefined) {
-      throw new McpError(ErrorCode.ResourceNotFound, "Resource not found", { uri: echoInput(uri) });
-    }
-    await ctx.subscribe(uri);
-    const hook = (serving ?? this.#hooksOf(uri) ?? {}).subscribe;
-    if (hook === undefined) return;
-    try {
-      await hook(uri, handlerContext());
-    } catch (error) {
-      await ctx.unsubscribe(uri).catch(() => {});
-      throw error;
-    }
+    return subscribeResource(uri, ctx, handlerContext, verdict, this.#serving(uri));
   }
 
   /** Removes that subscription, then tells the `unsubscribe` hook. */
-  async unsubscribe(
+  unsubscribe(
     uri: string,
     ctx: Pick<RequestContext, "subscribe" | "unsubscribe">,
     handlerContext: () => HandlerContext,
     verdict?: ResourceVerdict,
   ): Promise<void> {
-    await ctx.unsubscribe(uri);
-    // Hidden or denied now: the session's record goes, the hook is not told.
-    let serving;
-    try {
-      serving = this.#hooksOf(uri, verdict);
-    } catch {
-      return;
-    }
-    await serving?.unsubscribe?.(uri, handlerContext());
+    return unsubscribeResource(uri, ctx, handlerContext, verdict, this.#serving(uri));
   }
 
-  /** What serves `uri` for the caller: the fixed resource, else the first matching template it sees. */
-  #hooksOf(
-    uri: string,
-    verdict?: ResourceVerdict,
-  ): ResourceDefinition | ResourceTemplateDefinition | undefined {
-    const fixed = this.#seen(this.#resources.get(uri), "resource", uri, verdict);
-    if (fixed !== undefined) return fixed;
-    for (const { definition, matcher } of this.#templates) {
-      if (matcher.match(uri) === undefined) continue;
-      const seen = this.#seen(definition, "resourceTemplate", uri, verdict);
-      if (seen !== undefined) return seen;
-    }
-    return undefined;
+  /** What serves `uri` for a caller, looked up when asked (after an await, in the entries then). */
+  #serving(uri: string): ServingLookup {
+    return (verdict) => servingFor(this.#resources, this.#templates, uri, verdict);
   }
 
   /**
@@ -387,9 +306,9 @@ export class ResourceRegistry {
     verdict?: ResourceVerdict,
   ): { known: boolean; completer?: Completer } {
     const template = this.#templates.find((t) => t.definition.uriTemplate === uri);
-    if (this.#seen(template?.definition, "resourceTemplate", uri, verdict) !== undefined) {
+    if (seenBy(template?.definition, "resourceTemplate", uri, verdict) !== undefined) {
       return { known: true, completer: ownCompleter(template!.definition.complete, variable) };
     }
-    return { known: this.#seen(this.#resources.get(uri), "resource", uri, verdict) !== undefined };
+    return { known: seenBy(this.#resources.get(uri), "resource", uri, verdict) !== undefined };
   }
 }

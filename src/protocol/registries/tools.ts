@@ -1,7 +1,9 @@
 /**
- * The tool registry: validates definitions at startup (compiled_tool.ts),
- * serves `tools/list` from a cached array and runs `tools/call` (input
- * validation, error-to-result mapping, output schema enforcement).
+ * The tool registry: holds the tools checked at registration
+ * (compiled_tool.ts), serves `tools/list` from a cached array per era and
+ * takes `tools/call` to its tool (-32602 for an unknown tool or non-object
+ * arguments). Running the tool is tool_invocation.ts's job; shaping what it
+ * returns, tool_result.ts's.
  * @module
  */
 
@@ -9,27 +11,17 @@ import { echoInput } from "../../jsonrpc/echo.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { HandlerContext } from "../context/request_context.ts";
-import { isDeferredResult } from "../definitions/deferred_result.ts";
-import type { AnyToolDefinition, ToolReturn } from "../definitions/definitions.ts";
+import type { AnyToolDefinition } from "../definitions/definitions.ts";
 import { isModernProtocolVersion } from "../eras.ts";
-import { UrlElicitationRequiredError } from "../context/url_elicitation.ts";
-import type { ValidationResult } from "../schema/schema.ts";
 import { cfworkerValidator, type JsonSchemaValidator } from "../schema/json_schema_validator.ts";
 import type { CallToolResult } from "../types.ts";
 import type { ToolRunEnd } from "../run_end.ts";
 import type { HeaderParameter } from "../schema/header_parameters.ts";
 import { NO_SCOPES } from "../definitions/scopes.ts";
-import { isPromiseLike, settled } from "../maybe_async.ts";
+import { settled } from "../maybe_async.ts";
 import { type CompiledTool, compileTool } from "./compiled_tool.ts";
 import { declaresScopes, swapped } from "./registry_swap.ts";
-
-function errorResult(message: string): CallToolResult {
-  return { content: [{ type: "text", text: message }], isError: true };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { invokeTool } from "./tool_invocation.ts";
 
 /** The tools part of a server's definition. */
 export interface ToolDefinitions {
@@ -249,149 +241,6 @@ export class ToolRegistry {
     if (!isPlainObject(args)) {
       throw new McpError(ErrorCode.InvalidParams, "tools/call arguments must be an object");
     }
-    if (tool.input === undefined) return this.#invoke(tool, args, ctx, then);
-    const checked = tool.input.validate(args);
-    // A synchronous schema (the usual case) keeps a synchronous tool in the same turn.
-    if (!isPromiseLike(checked)) return this.#checkedInput(tool, checked, ctx, then);
-    return checked.then((outcome) => this.#checkedInput(tool, outcome, ctx));
-  }
-
-  #checkedInput(
-    tool: CompiledTool,
-    checked: ValidationResult,
-    ctx: HandlerContext,
-    then?: ToolRunEnd<unknown>,
-  ): CallToolResult | Promise<CallToolResult> {
-    if (!checked.ok) {
-      return errorResult(
-        `Invalid arguments for tool ${tool.definition.name}: ${checked.message}`,
-      );
-    }
-    return this.#invoke(tool, checked.value, ctx, then);
-  }
-
-  #invoke(
-    tool: CompiledTool,
-    input: unknown,
-    ctx: HandlerContext,
-    then?: ToolRunEnd<unknown>,
-  ): CallToolResult | Promise<CallToolResult> {
-    const { definition } = tool;
-    let returned: ToolReturn | PromiseLike<ToolReturn>;
-    try {
-      returned = definition.handler(input, ctx);
-    } catch (error) {
-      return this.#thrown(error);
-    }
-    // A synchronous tool's value is taken as it is: no turn of the microtask queue.
-    if (!isPromiseLike(returned)) return this.#finish(tool, returned, ctx);
-    if (then !== undefined) return this.#runOn(tool, returned, ctx, then);
-    return Promise.resolve(returned).then(
-      (output) => this.#finish(tool, output, ctx),
-      (error) => this.#thrown(error),
-    );
-  }
-
-  /**
-   * A tool still running, continued in `then` from its own promise: the
-   * promise settles as `then` does (what the caller asked for, not a result;
-   * `then.taken` tells it), so a call held open keeps one `then` (issue 46).
-   */
-  #runOn(
-    tool: CompiledTool,
-    returned: PromiseLike<ToolReturn>,
-    ctx: HandlerContext,
-    then: ToolRunEnd<unknown>,
-  ): Promise<CallToolResult> {
-    then.taken = true;
-    return Promise.resolve(returned).then(
-      (output) => {
-        let result: CallToolResult | Promise<CallToolResult>;
-        try {
-          result = this.#finish(tool, output, ctx);
-        } catch (error) {
-          return then.failure(error);
-        }
-        return then.result(result);
-      },
-      (error) => {
-        let result: CallToolResult;
-        try {
-          result = this.#thrown(error);
-        } catch (thrown) {
-          return then.failure(thrown);
-        }
-        return then.result(result);
-      },
-    ) as Promise<never>;
-  }
-
-  /** What a tool's throw becomes: a result with `isError`, but for the ones the eras answer. */
-  #thrown(error: unknown): CallToolResult {
-    // The errors that are the protocol's business: each era answers them in its own way.
-    if (error instanceof UrlElicitationRequiredError) throw error;
-    if (error instanceof McpError && error.code === ErrorCode.MissingRequiredClientCapability) {
-      throw error;
-    }
-    return errorResult(errorMessage(error));
-  }
-
-  /** A tool's return value as its result: a text, or a result checked against the output schema. */
-  #finish(
-    tool: CompiledTool,
-    output: ToolReturn,
-    ctx: HandlerContext,
-  ): CallToolResult | Promise<CallToolResult> {
-    const { definition } = tool;
-    const name = definition.name;
-    // An extension completes it (e.g. a task the handler started);
-    // src/protocol/definitions/extensions.ts.
-    if (isDeferredResult(output)) return output as unknown as CallToolResult;
-    const result: CallToolResult = typeof output === "string"
-      ? { content: [{ type: "text", text: output }] }
-      : output;
-    if (typeof result !== "object" || result === null || !Array.isArray(result.content)) {
-      return errorResult(
-        `Tool ${name} returned an invalid result (expected a string or { content: [...] })`,
-      );
-    }
-    if (tool.output === undefined || result.isError === true) return result;
-    if (result.structuredContent === undefined) {
-      return errorResult(
-        `Tool ${name} declares an output schema but returned no structuredContent`,
-      );
-    }
-    const checked = tool.output.validate(result.structuredContent);
-    if (!isPromiseLike(checked)) return this.#checkedOutput(tool, result, checked, ctx);
-    return checked.then((outcome) => this.#checkedOutput(tool, result, outcome, ctx));
-  }
-
-  #checkedOutput(
-    tool: CompiledTool,
-    result: CallToolResult,
-    checked: ValidationResult,
-    ctx: HandlerContext,
-  ): CallToolResult {
-    const checkedResult = this.#structured(tool.definition.name, result, checked);
-    if (tool.objectOutput || checkedResult.isError === true) return checkedResult;
-    if (isModernProtocolVersion(ctx.protocolVersion)) return checkedResult;
-    // The revisions before 2026-07-28 allow only an object here; the text content carries the value.
-    const { structuredContent: _, ...rest } = checkedResult;
-    return rest;
-  }
-
-  #structured(name: string, result: CallToolResult, checked: ValidationResult): CallToolResult {
-    if (!checked.ok) {
-      return errorResult(
-        `Tool ${name} returned structuredContent that fails its schema: ${checked.message}`,
-      );
-    }
-    if (result.content.length === 0) {
-      return {
-        ...result,
-        content: [{ type: "text", text: JSON.stringify(result.structuredContent) }],
-      };
-    }
-    return result;
+    return invokeTool(tool, args, ctx, then);
   }
 }
