@@ -58,7 +58,7 @@ export {
 } from "./src/handler.ts";
 export type { McpEvent, McpEventListener, SessionEndReason } from "./src/observe/events.ts";
 export type { AuditRecord } from "./src/protocol/dispatch/audit.ts";
-export { redactProperties } from "./src/observe/telemetry/canonical_json.ts";
+export { redactProperties } from "./src/observe/audit/canonical_json.ts";
 export type { RefusalStep } from "./src/http/refusal.ts";
 export type {
   AuditOptions,

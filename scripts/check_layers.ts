@@ -88,7 +88,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // and the per-principal shares of a pool: asked by the door, the eras and their storage.
   "limits": ["protocol", "http", "jsonrpc", "hex.ts"],
   // What a handler tells about itself: events (onEvent), stats() (a sum over the eras' faces and
-  // the concurrency cap), telemetry/ (OpenTelemetry spans, metrics, the audit record).
+  // the concurrency cap), telemetry/ (OpenTelemetry spans, metrics), audit/ (the audit record).
   "observe": ["era.ts", "limits", "protocol", "http", "jsonrpc", "hex.ts"],
   // The one face both eras implement (types only): below the eras, above what they share.
   "era.ts": ["bus", "http", "jsonrpc", "protocol"],

@@ -34,7 +34,7 @@ import { collectStats, type HandlerStats } from "./observe/stats.ts";
 import { Events } from "./observe/events.ts";
 import { knownNamesOf } from "./observe/telemetry/known_names.ts";
 import { Telemetry } from "./observe/telemetry/telemetry.ts";
-import { Auditor } from "./observe/telemetry/auditor.ts";
+import { Auditor } from "./observe/audit/auditor.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
 import { Dispatcher } from "./protocol/dispatch/dispatcher.ts";

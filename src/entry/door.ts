@@ -24,7 +24,7 @@ import type { RateLimits, Standing } from "../limits/rate_limits.ts";
 import type { Post } from "./read_post.ts";
 import type { ScopeCheck, ScopedDefinitions } from "../auth/scope_check.ts";
 import type { Shutdown } from "./shutdown.ts";
-import type { Auditor } from "../observe/telemetry/auditor.ts";
+import type { Auditor } from "../observe/audit/auditor.ts";
 
 /** The methods a step applies to. */
 export type StepMethod = "OPTIONS" | "GET" | "POST" | "DELETE" | "other";

@@ -4,7 +4,7 @@
  * what happened), the seam the dispatcher reports finished calls through
  * ({@linkcode AuditSink}), and the marker a gateway puts on the definitions
  * it serves for an upstream. Building, bounding and delivering records is
- * src/observe/telemetry/auditor.ts's job, not this module's.
+ * src/observe/audit/auditor.ts's job, not this module's.
  * @module
  */
 

@@ -35,7 +35,7 @@ import {
 import { type AuditedRegistries, upstreamServing } from "../../protocol/dispatch/audited_call.ts";
 import { isAnonymous, type Principal } from "../../protocol/context/principal.ts";
 import { AuditLog, registeredLoggerProvider } from "./audit_log.ts";
-import { oneLine, truncateUtf8 } from "./bounded_values.ts";
+import { oneLine, truncateUtf8 } from "../telemetry/bounded_values.ts";
 import { canonicalJson, importDigestKey, keyedDigest } from "./canonical_json.ts";
 
 /** The most UTF-8 bytes of any string field of an audit record but `arguments`. */

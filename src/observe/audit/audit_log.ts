@@ -12,7 +12,7 @@
 
 import type { Attributes, Context, Logger, LoggerProvider } from "@opentelemetry/api";
 import type { AuditRecord } from "../../protocol/dispatch/audit.ts";
-import { SCOPE } from "./conventions.ts";
+import { SCOPE } from "../telemetry/conventions.ts";
 
 /** Where `@opentelemetry/api` 1.x keeps what is registered (shared by every copy of the API). */
 const OTEL_API_GLOBAL = Symbol.for("opentelemetry.js.api.1");

@@ -31,7 +31,7 @@ import {
   canonicalJson,
   importDigestKey,
   keyedDigest,
-} from "../../../../src/observe/telemetry/canonical_json.ts";
+} from "../../../../src/observe/audit/canonical_json.ts";
 
 /** A token the principal carries among its claims: it must never reach a record. */
 const TOKEN = "tok_SECRET_3f9a2c";
