@@ -8,6 +8,9 @@
  * (the POST's `request.signal` tells). Server→client
  * requests are never sent; they become `input_required` results (see
  * input_requests.ts) with a sealed `requestState`.
+ *
+ * This module chooses the answer's form and writes it; the run it answers
+ * for (its signal, its `requestState`, its dispatch) is request_run.ts.
  * @module
  */
 
@@ -24,30 +27,18 @@ import {
 } from "../jsonrpc/messages.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { CacheHints } from "../protocol/definitions/cache_hint.ts";
-import {
-  ownerKeyOf,
-  type Principal,
-  type RequestContext,
-} from "../protocol/context/request_context.ts";
+import type { Principal } from "../protocol/context/request_context.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { KeepAlive } from "../http/sse/keep_alive.ts";
 import { SseConnection } from "../http/sse/sse_connection.ts";
 import type { ModernEnvelope } from "./requests/envelope.ts";
 import type { Telemetry } from "../observe/telemetry/telemetry.ts";
-import type { RequestTelemetry } from "../observe/telemetry/request_telemetry.ts";
-import { collectAnswers, InputRound } from "./rounds/input_requests.ts";
 import type { ModernInFlight, RunningRequest } from "./in_flight.ts";
-import { ModernRequestContext } from "./request_context.ts";
-import { NAMED_BY } from "./requests/param_headers.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
-import type {
-  RequestStateBinding,
-  RequestStateCodec,
-  RequestStateRefusalReason,
-} from "./rounds/request_state.ts";
-import { openCarriedState } from "./rounds/carried_state.ts";
-import { encodeAnswer, failedAnswer, type WireDependencies, type WireRun } from "./wire_answer.ts";
+import type { RequestStateCodec, RequestStateRefusalReason } from "./rounds/request_state.ts";
+import type { WireDependencies } from "./wire_answer.ts";
+import { ModernRun } from "./request_run.ts";
 
 export { cacheHintOf } from "./wire_answer.ts";
 
@@ -107,16 +98,10 @@ export function answerModernRequest(
   return new ModernExchange(deps, request, envelope, principal, observed).answer(hangUp);
 }
 
-class ModernExchange implements RunningRequest, WireRun {
-  readonly deps: ModernExchangeDependencies;
-  readonly request: JsonRpcRequest;
-  readonly envelope: ModernEnvelope;
-  readonly principal: Principal;
+/** One modern request's answer: JSON until something is emitted or the run is slow, then its stream. */
+class ModernExchange extends ModernRun<ModernExchangeDependencies> implements RunningRequest {
   /** Its place in the slow-call watch (slow_calls.ts, through ModernInFlight). */
   slowWatch: unknown = undefined;
-  /** Created when the signal is first read or the call aborted: most calls never need one. */
-  #controller: AbortController | undefined;
-  readonly ownerKey: string;
   #connection: SseConnection | undefined;
   /** The run's final response, once started. */
   #finished: Promise<JsonRpcResponse> | undefined;
@@ -124,50 +109,6 @@ class ModernExchange implements RunningRequest, WireRun {
   #undecided = false;
   /** Settles `answer()`'s promise, once there is one (a run that answers at once needs none). */
   #resolve: ((response: Response) => void) | undefined;
-  /** The param naming the target, for the methods that may answer `input_required`. */
-  readonly #inputTarget: string | undefined;
-  /** The input requests of this run, once the handler asked (see {@linkcode inputRound}). */
-  round: InputRound | undefined;
-  /** The request's span and timing; undefined while no OpenTelemetry provider is registered. */
-  readonly #observed: RequestTelemetry | undefined;
-
-  constructor(
-    deps: ModernExchangeDependencies,
-    request: JsonRpcRequest,
-    envelope: ModernEnvelope,
-    principal: Principal,
-    observed: RequestTelemetry | undefined,
-  ) {
-    this.#observed = observed;
-    this.deps = deps;
-    this.request = request;
-    this.envelope = envelope;
-    this.principal = principal;
-    this.ownerKey = ownerKeyOf(principal);
-    this.#inputTarget = NAMED_BY.get(request.method);
-  }
-
-  get id(): JsonRpcRequest["id"] {
-    return this.request.id;
-  }
-
-  get method(): string {
-    return this.request.method;
-  }
-
-  /** The call's signal (aborts on cancellation, a closed stream, or close()). */
-  get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
-  }
-
-  /** True once aborted (reading it creates nothing). */
-  get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? false;
-  }
-
-  abort(reason: string): void {
-    (this.#controller ??= new AbortController()).abort(reason);
-  }
 
   /** Still running after a moment: a stream (slow_calls.ts), and findable by cancellations from elsewhere. */
   slow(): void {
@@ -196,11 +137,11 @@ class ModernExchange implements RunningRequest, WireRun {
     // from a microtask, once the answer's promise exists (#openStream). No closure here: one per
     // call made V8 tenure the call's allocations (+20% instructions per call on Node and Deno).
     this.#undecided = true;
-    const ran = this.#run();
+    const ran = this.run();
     if (!isPromiseLike(ran) && this.#connection === undefined) {
       // Done within the turn it started in: nothing (a cancellation, close(), the slow-call
       // timer, another request's share check) could have looked for it, so it was never watched.
-      this.#observed?.end(ran);
+      this.observed?.end(ran);
       this.#undecided = false;
       return this.#jsonAnswer(ran);
     }
@@ -218,7 +159,7 @@ class ModernExchange implements RunningRequest, WireRun {
       // Set before the run starts: a handler that emits at once opens the stream, which decides.
       this.#resolve = resolve;
       this.#undecided = true;
-      const finished = this.#finished = Promise.resolve(this.#run());
+      const finished = this.#finished = Promise.resolve(this.run());
       // Only in json mode: no closure for the other calls.
       const onGone = hangUp === undefined
         ? undefined
@@ -240,7 +181,7 @@ class ModernExchange implements RunningRequest, WireRun {
   ): void {
     finished.then((response) => {
       // Here, not in a promise of its own: telemetry adds no turn before the work is done.
-      this.#observed?.end(response);
+      this.observed?.end(response);
       unwatch?.();
       this.deps.work.delete(this);
       const connection = this.#connection;
@@ -253,7 +194,7 @@ class ModernExchange implements RunningRequest, WireRun {
       this.#undecided = false;
       resolve(this.#jsonAnswer(response));
     }, (error) => {
-      this.#observed?.failed(error);
+      this.observed?.failed(error);
       unwatch?.();
       this.deps.work.delete(this);
       this.#connection?.close();
@@ -313,85 +254,15 @@ class ModernExchange implements RunningRequest, WireRun {
     if (this.#finished !== undefined) this.#resolve!(workGoesOn(response, this.#finished));
     else {
       // A handler that emits before its first await: the run's promise, and the answer's, exist
-      // once #run() returns.
+      // once run() returns.
       queueMicrotask(() => this.#resolve!(workGoesOn(response, this.#finished!)));
     }
     return connection;
   }
 
+  /** Sends `message` on the call's stream, opened on first need; dropped once nothing reaches the client. */
   emit(message: JsonRpcMessage): Promise<void> {
     if (this.canEmit) this.#openStream()?.write({ data: serializeMessage(message) });
     return Promise.resolve();
-  }
-
-  /**
-   * The final JSON-RPC response of the request, encoded for the modern wire:
-   * at once when the dispatcher answers at once. Never throws, and its
-   * promise never rejects.
-   */
-  #run(): MaybePromise<JsonRpcResponse> {
-    const params = this.request.params ?? {};
-    if (
-      this.#inputTarget !== undefined &&
-      (params.requestState !== undefined || params.inputResponses !== undefined)
-    ) {
-      return this.#runWithState(params);
-    }
-    return this.#dispatch(params);
-  }
-
-  /** {@linkcode #run} for a retry that carries a `requestState` or input responses: opened first. */
-  async #runWithState(params: Record<string, unknown>): Promise<JsonRpcResponse> {
-    const id = this.request.id;
-    try {
-      const carried = await openCarriedState(
-        this.deps,
-        id,
-        params.requestState,
-        this.binding(params),
-      );
-      if (carried !== undefined && "jsonrpc" in carried) return carried;
-      this.round = new InputRound(
-        collectAnswers(params.inputResponses, carried),
-        this.envelope.clientCapabilities,
-      );
-    } catch (error) {
-      return failedAnswer(this, error);
-    }
-    return await this.#dispatch(params);
-  }
-
-  /** The dispatcher's answer, encoded; at once when the dispatcher answers at once. */
-  #dispatch(params: Record<string, unknown>): MaybePromise<JsonRpcResponse> {
-    let response: MaybePromise<JsonRpcResponse>;
-    try {
-      const ctx: RequestContext = new ModernRequestContext(this);
-      if (this.#observed !== undefined) ctx.trace = this.#observed;
-      response = this.deps.dispatcher.handle(this.request, ctx);
-    } catch (error) {
-      return failedAnswer(this, error);
-    }
-    if (!isPromiseLike(response)) return encodeAnswer(this, response, params);
-    return response.then(
-      (answered) => encodeAnswer(this, answered, params),
-      (error) => failedAnswer(this, error),
-    );
-  }
-
-  /** This run's input requests, made on the first ask; undefined where it cannot ask. */
-  inputRound(): InputRound | undefined {
-    if (this.#inputTarget === undefined) return undefined;
-    return this.round ??= new InputRound({}, this.envelope.clientCapabilities);
-  }
-
-  /** What a sealed `requestState` is bound to: the principal, the method and its target. */
-  binding(params: Record<string, unknown>): RequestStateBinding {
-    const target = params[this.#inputTarget!] ?? ""; // not a string: JSON text, never a throw
-    return {
-      ownerKey: this.ownerKey,
-      method: this.request.method,
-      target: typeof target === "string" ? target : JSON.stringify(target),
-      params,
-    };
   }
 }

@@ -11,7 +11,7 @@
 
 import type { Delivery } from "../../bus/delivery.ts";
 import { parseEventId } from "../event_log/event_log.ts";
-import { usesPriming } from "./request_exchange.ts";
+import { usesPriming } from "./post_stream.ts";
 import type { SessionRecord } from "../sessions/session_store.ts";
 import type { StreamHub } from "../streams/stream_hub.ts";
 

@@ -21,16 +21,17 @@
  * {@linkcode LegacyRequestContext} per request, with methods on their
  * prototypes rather than fresh closures per call.
  *
- * What a handler sees of its request (`ctx`: notifications, server→client
- * requests, session state) is request_context.ts; the wait for the answer's
- * form and the answer itself, answer_loop.ts.
+ * This module registers, runs and releases the POST's requests. What a
+ * handler sees of its request (`ctx`: notifications, server→client requests,
+ * session state) is request_context.ts; the POST's stream (its opening, the
+ * notifications held before it, what is emitted on it), post_stream.ts; the
+ * wait for the answer's form and the answer itself, answer_loop.ts.
  * @module
  */
 
 import { jsonAnswer, jsonResponse } from "../../http/error_response.ts";
 import { SSE_HEADERS } from "../../http/sse/sse.ts";
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts";
-import { serializeMessage } from "../../jsonrpc/messages.ts";
+import type { JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts";
 import type { Principal, RequestContext } from "../../protocol/context/request_context.ts";
 import type { PostTelemetry } from "../../observe/telemetry/telemetry.ts";
 import type { RequestTelemetry } from "../../observe/telemetry/request_telemetry.ts";
@@ -45,18 +46,16 @@ import {
   inFlightRefusal,
   type InFlightRegistry,
 } from "./in_flight.ts";
-import { answerStillRunning, keptAnswer, streamFailedAnswer } from "./unfinished_answers.ts";
-import { nextTask } from "../../runtime.ts";
-import { MAX_UNWRITTEN, RESOLVED, sendOn } from "./stream_writes.ts";
-import { LastStep } from "./last_step.ts";
-import { answerAll, type LoopExchange, NOTHING_HELD } from "./answer_loop.ts";
-import type { SlowCall, SlowCalls } from "../../http/slow_calls.ts";
+import { answerStillRunning, keptAnswer } from "./unfinished_answers.ts";
+import { answerAll, type LoopExchange } from "./answer_loop.ts";
+import type { SlowCalls } from "../../http/slow_calls.ts";
 import type { LogicalStream, StreamHub } from "../streams/stream_hub.ts";
 import {
   type ContextExchange,
   LegacyRequestContext,
   type RequestContextDependencies,
 } from "./request_context.ts";
+import { PostStream, usesPriming } from "./post_stream.ts";
 
 /** What {@linkcode answerLegacyRequests} works with: what its requests' contexts use, and more. */
 export interface LegacyExchangeDependencies extends RequestContextDependencies {
@@ -66,11 +65,6 @@ export interface LegacyExchangeDependencies extends RequestContextDependencies {
   responseMode: ResponseMode;
   /** Tells `auto`-mode answers that run longer than a moment to open their stream. */
   slowCalls: SlowCalls;
-}
-
-/** True for sessions whose SSE streams start with a priming event (2025-11-25 and later). */
-export function usesPriming(protocolVersion: string): boolean {
-  return protocolVersion >= "2025-11-25";
 }
 
 /**
@@ -96,9 +90,6 @@ export function answerLegacyRequests(
   );
 }
 
-/** For rejections handled elsewhere (a failed opening is handled by `openStream`). */
-function ignore(): void {}
-
 /** Before `answer` sets it: shared, never written. */
 const NO_REQUESTS: readonly JsonRpcRequest[] = [];
 
@@ -106,36 +97,16 @@ const NO_REQUESTS: readonly JsonRpcRequest[] = [];
 const NO_HANDLES: InFlightHandle[] = [];
 
 /** The state of one POST's answer: JSON until something is emitted, then a stream. */
-class LegacyExchange extends LastStep
-  implements SlowCall, ContextExchange, LoopExchange, RunEnd<JsonRpcResponse | undefined> {
+class LegacyExchange extends PostStream
+  implements ContextExchange, LoopExchange, RunEnd<JsonRpcResponse | undefined> {
   readonly deps: LegacyExchangeDependencies;
   readonly session: SessionRecord;
   readonly principal: Principal;
   readonly mode: ResponseMode;
   readonly prime: boolean;
-  /** Its place in the slow-call watch (slow_calls.ts). */
-  slowWatch: unknown = undefined;
-  /** Set once the answer was built from finished results: later emits have nowhere to go. */
-  answered = false;
-  opening: Promise<LogicalStream> | undefined;
-  /** The stream, once open. */
-  #stream: LogicalStream | undefined;
-  /** Emits waiting for the stream to open: later ones queue behind them, so none overtakes. */
-  #waitingForOpen = 0;
-  /**
-   * Notifications emitted before the stream opened, as JSON, held until the
-   * end of the task: if every handler has finished by then, they go out with
-   * the responses as one complete body (no live stream); else they are the
-   * stream's first batch.
-   */
-  early: string[] = NOTHING_HELD;
-  sse: Response | undefined;
-  decide: (() => void) | undefined;
   /** The registrations of this POST's requests, to abort them when abandoned. */
   #handles: InFlightHandle[] = NO_HANDLES;
   clientGone = false;
-  /** Why the stream could not be opened, once that happened. */
-  #openFailure: unknown;
   /** This POST's requests (and `runs`), for answering what still runs when `close()` aborts it. */
   requests: readonly JsonRpcRequest[] = NO_REQUESTS;
   /** True once `close()` aborted this POST's work: what still runs is answered with an error now. */
@@ -161,81 +132,6 @@ class LegacyExchange extends LastStep
     this.mode = deps.responseMode;
     // Without sessions nothing is resumed: no priming event, so no early close either.
     this.prime = deps.stateless === undefined && usesPriming(session.protocolVersion);
-  }
-
-  /** True while emitted messages can still reach the client. */
-  get canEmit(): boolean {
-    return this.mode !== "json" && !this.answered;
-  }
-
-  /**
-   * Opens the POST's stream (once). When the event log cannot open it, the
-   * failure is handled here: the work is aborted and the POST answers `503`
-   * (see `answer`); the promise still rejects, for an emit that waits on it.
-   */
-  openStream(): Promise<LogicalStream> {
-    this.opening ??= this.deps.hub.openRequestStream(
-      this.session.id,
-      this.prime,
-      this.requests.map((request) => request.id),
-    ).then(
-      (opened) => {
-        this.#stream = opened.stream;
-        // What was held comes first, before any send queued behind the opening.
-        for (const data of this.early) void opened.stream.send(data);
-        this.early = NOTHING_HELD;
-        this.sse = opened.response;
-        this.decide?.();
-        return opened.stream;
-      },
-      (error) => {
-        this.#openFailure = error;
-        this.early = NOTHING_HELD;
-        for (const handle of this.#handles) handle.abort("storage-unavailable");
-        this.decide?.();
-        throw error;
-      },
-    );
-    return this.opening;
-  }
-
-  /** Opens the stream where no one waits for it: a failure is handled by `openStream`, never left unhandled. */
-  startStream(): void {
-    this.openStream().catch(ignore);
-  }
-
-  /** Still running after a moment: answer on the stream (resumable, and a gone client is noticed). */
-  slow(): void {
-    if (this.canEmit) this.startStream();
-  }
-
-  /**
-   * Sends a message on this POST's stream. A notification does not wait to
-   * be logged and written (later ones join its batch; order is kept) unless
-   * `MAX_UNWRITTEN` are already waiting: then the sender waits (backpressure).
-   * Before the stream is open, notifications are held to the end of the task
-   * (see `early`). A server→client request opens the stream and waits, so
-   * its reply cannot overtake it.
-   */
-  emit(message: JsonRpcMessage): Promise<void> {
-    if (!this.canEmit) return RESOLVED;
-    const stream = this.#stream;
-    if (stream !== undefined && this.#waitingForOpen === 0) return sendOn(stream, message);
-    if (this.opening === undefined && !("id" in message) && this.early.length < MAX_UNWRITTEN) {
-      if (this.early.length === 0) {
-        nextTask(() => {
-          if (!this.answered && this.early.length > 0) this.startStream();
-        });
-      }
-      if (this.early === NOTHING_HELD) this.early = [];
-      this.early.push(serializeMessage(message));
-      return RESOLVED;
-    }
-    this.#waitingForOpen++;
-    return this.openStream().then((opened) => {
-      this.#waitingForOpen--;
-      return sendOn(opened, message);
-    });
   }
 
   /**
@@ -273,17 +169,6 @@ class LegacyExchange extends LastStep
   }
 
   /**
-   * The event log could not open the stream, so nothing was sent yet: the
-   * POST answers `503` + `Retry-After` with a JSON-RPC error, its work is
-   * aborted already (see `openStream`) and counts until its handlers return.
-   */
-  failClosed(runs: Promise<unknown>[]): Response {
-    this.answered = true;
-    this.deps.hub.reportError(this.#openFailure);
-    return streamFailedAnswer(this.#openFailure, this.requests, runs);
-  }
-
-  /**
    * The client is gone and did not come back within the orphan timeout, or
    * the stream's event log failed: abort what still runs.
    */
@@ -300,7 +185,8 @@ class LegacyExchange extends LastStep
   serverClosed(): void {
     if (this.closedByServer) return;
     this.closedByServer = true;
-    if (this.#stream !== undefined) void this.answerStillRunning(this.#stream);
+    const live = this.stream;
+    if (live !== undefined) void this.answerStillRunning(live);
     else this.decide?.(); // a JSON answer waiting for its handlers is decided now
   }
 
