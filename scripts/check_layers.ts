@@ -12,7 +12,8 @@
  * protocol/ is one floor to the rooms above it, and inside it its rooms
  * run one way: dispatch/ → registries/ → definitions/ → context/ → schema/
  * → the vocabulary at protocol/'s top;
- * with `redis/` beside the eras (it implements their storage and the bus), `auth/`
+ * with `storage/`'s seams (sessions/, event_log/) below both eras, `redis/` and `postgres/`
+ * beside the eras (they implement the seams and the bus, importing no era's room), `auth/`
  * between the entry and the rooms below (authentication, OAuth scopes and challenges),
  * `observe/` (events, `stats()`, telemetry and the audit record) below every room that
  * reports and above what `stats()` reads (era.ts's face, the concurrency cap), `limits/`
@@ -92,11 +93,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   "observe": ["era.ts", "limits", "protocol", "http", "jsonrpc", "hex.ts"],
   // The one face both eras implement (types only): below the eras, above what they share.
   "era.ts": ["bus", "http", "jsonrpc", "protocol"],
-  // The 2025 era's rooms, bottom to top: sessions/ and event_log/ (the storage seams), streams/
-  // (resumable SSE on the log), exchange/ (what answers one request), then stateless/ and, at
-  // legacy/'s top, the sessionful pipeline and era.ts, which builds the era either way (with
-  // sessions or stateless/) for the handler; no room imports one above it.
+  // The storage seams below both eras, and what every engine shares: sessions/ (the session
+  // store and its memory implementation), event_log/ (the event log, its memory implementation,
+  // the writer heartbeat, recorded request ids). No engine imports an era's room.
+  "storage/sessions": ["jsonrpc", "protocol", "runtime.ts", "storage_unavailable.ts"],
+  "storage/event_log": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
+  // The 2025 era's rooms, bottom to top: sessions/ (the session manager on the store),
+  // streams/ (resumable SSE on the log), exchange/ (what answers one request), then stateless/
+  // and, at legacy/'s top, the sessionful pipeline and era.ts, which builds the era either way
+  // (with sessions or stateless/) for the handler; no room imports one above it.
   "legacy/sessions": [
+    "storage/sessions",
     "jsonrpc",
     "protocol",
     "http",
@@ -104,10 +111,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     "runtime.ts",
     "storage_unavailable.ts",
   ],
-  "legacy/event_log": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   "legacy/streams": [
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "hex.ts",
     "protocol",
     "http",
@@ -117,8 +124,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   "legacy/exchange": [
     "legacy/streams",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "observe",
     "protocol",
     "http",
@@ -131,8 +139,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     "era.ts",
     "legacy/exchange",
     "legacy/streams",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "observe",
     "protocol",
     "http",
@@ -148,8 +157,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     "legacy/stateless",
     "legacy/exchange",
     "legacy/streams",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "protocol",
     "http",
     "bus",
@@ -207,8 +217,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "extensions/tasks",
     "http",
     "limits",
-    "legacy/event_log",
-    "legacy/sessions",
+    "storage/event_log",
+    "storage/sessions",
     "bus",
     "jsonrpc",
     "runtime.ts",
@@ -221,8 +231,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "extensions/tasks",
     "http",
     "limits",
-    "legacy/event_log",
-    "legacy/sessions",
+    "storage/event_log",
+    "storage/sessions",
     "bus",
     "jsonrpc",
     "runtime.ts",
@@ -239,8 +249,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     "protocol",
     "bus",
     "modern",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
   ],
   "handler.ts": [
     "era.ts",
@@ -248,8 +259,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     "entry",
     "legacy",
     "legacy/stateless",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "modern",
     "protocol",
     "http",
@@ -270,8 +282,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "storage_outages.ts",
     "auth",
-    "legacy/event_log",
+    "storage/event_log",
     "legacy/sessions",
+    "storage/sessions",
     "bus",
     "http",
     "limits",
@@ -317,6 +330,7 @@ function roomOf(file: string): string {
   const parts = file.split("/");
   if (parts.length === 1) return parts[0];
   if (parts[0] === "legacy" && parts.length > 2) return `legacy/${parts[1]}`;
+  if (parts[0] === "storage" && parts.length > 2) return `storage/${parts[1]}`;
   if (parts[0] === "extensions" && parts.length > 2) return `extensions/${parts[1]}`;
   if (parts[0] === "protocol" && parts.length > 2) return `protocol/${parts[1]}`;
   return parts[0];

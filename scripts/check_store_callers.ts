@@ -1,6 +1,6 @@
 /**
  * CI check: the session manager (`src/legacy/sessions/session_manager.ts`)
- * is the session store's only caller. Every other module of `src/` that
+ * is the only caller of the session store (src/storage/sessions/). Every other module of `src/` that
  * reads a member of a value typed as the `SessionStore` seam, or as a class
  * that implements it (`MemorySessionStore`, `RedisSessionStore`), fails the
  * check by file, line and expression; so does destructuring one.
@@ -23,7 +23,7 @@ import ts from "typescript";
 const ROOT = process.argv[2] ?? fileURLToPath(new URL("..", import.meta.url));
 const SOURCE = join(ROOT, "src");
 /** The seam, and the one module that may call it. */
-const SEAM_FILE = "legacy/sessions/session_store.ts";
+const SEAM_FILE = "storage/sessions/session_store.ts";
 const SEAM_NAME = "SessionStore";
 const CALLER_FILE = "legacy/sessions/session_manager.ts";
 

@@ -43,8 +43,8 @@ import type { ResourceRegistry } from "./protocol/registries/resources.ts";
 import type { ToolRegistry } from "./protocol/registries/tools.ts";
 import { KeepAlive } from "./http/sse/keep_alive.ts";
 import { MemoryBus } from "./bus/message_bus.ts";
-import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";
-import { MemoryEventLog } from "./legacy/event_log/memory_event_log.ts";
+import { MemorySessionStore } from "./storage/sessions/memory_session_store.ts";
+import { MemoryEventLog } from "./storage/event_log/memory_event_log.ts";
 
 export type { CloseOptions, HandlerStats };
 

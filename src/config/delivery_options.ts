@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EventLog } from "../legacy/event_log/event_log.ts";
+import type { EventLog } from "../storage/event_log/event_log.ts";
 import type { RequestStateOptions } from "../modern/rounds/request_state.ts";
 import type { ResponseMode } from "../http/response_mode.ts";
 import type { CacheHints } from "../protocol/definitions/cache_hint.ts";

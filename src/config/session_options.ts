@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SessionStore } from "../legacy/sessions/session_store.ts";
+import type { SessionStore } from "../storage/sessions/session_store.ts";
 
 /**
  * Session lifetime, cap and storage.

@@ -13,11 +13,11 @@ import type { Telemetry } from "../observe/telemetry/telemetry.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { EraOptions } from "../protocol/eras.ts";
 import type { LegacyEra } from "../era.ts";
-import { MemoryEventLog } from "./event_log/memory_event_log.ts";
-import type { EventLog } from "./event_log/event_log.ts";
+import { MemoryEventLog } from "../storage/event_log/memory_event_log.ts";
+import type { EventLog } from "../storage/event_log/event_log.ts";
 import { LegacyPipeline } from "./pipeline.ts";
 import { generateSessionId } from "./sessions/session_id.ts";
-import type { SessionStore } from "./sessions/session_store.ts";
+import type { SessionStore } from "../storage/sessions/session_store.ts";
 import type { LegacySettings } from "./settings.ts";
 import { StatelessLegacy, type StatelessSettings } from "./stateless/stateless_legacy.ts";
 

@@ -35,7 +35,7 @@ import {
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionManager, SessionResolution } from "./sessions/session_manager.ts";
-import type { SessionRecord } from "./sessions/session_store.ts";
+import type { SessionRecord } from "../storage/sessions/session_store.ts";
 import { isPromiseLike, type MaybePromise } from "../protocol/maybe_async.ts";
 import type { SessionResources } from "./sessions/session_resources.ts";
 import type { LegacySettings } from "./settings.ts";

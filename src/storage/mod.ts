@@ -34,8 +34,8 @@ export type {
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "../legacy/sessions/session_store.ts";
-export { MemorySessionStore } from "../legacy/sessions/memory_session_store.ts";
+} from "./sessions/session_store.ts";
+export { MemorySessionStore } from "./sessions/memory_session_store.ts";
 export {
   type AppendOptions,
   type EventLog,
@@ -45,7 +45,7 @@ export {
   type StoredEvent,
   type StreamInfo,
   type WaitOptions,
-} from "../legacy/event_log/event_log.ts";
+} from "./event_log/event_log.ts";
 export {
   type BusListener,
   type BusMessage,

@@ -16,7 +16,7 @@ import type { JsonRpcRequest, JsonRpcResponse } from "../../jsonrpc/messages.ts"
 import type { ResponseMode } from "../../http/response_mode.ts";
 import { nextTask } from "../../runtime.ts";
 import type { AbortCause } from "./in_flight.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { LogicalStream, StreamHub } from "../streams/stream_hub.ts";
 import { RESOLVED, withoutGaps } from "./stream_writes.ts";
 import { closedAnswers } from "./unfinished_answers.ts";

@@ -24,7 +24,7 @@ import { BusMessageTooLargeError } from "../../bus/message_bus.ts";
 import type { Delivery, TargetedMessage } from "../../bus/delivery.ts";
 import type { AwaitedReplies } from "../sessions/awaited_replies.ts";
 import type { PendingRequests } from "./pending_requests.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { NotificationSpan } from "../../observe/telemetry/notification_telemetry.ts";
 import type { PostTelemetry } from "../../observe/telemetry/telemetry.ts";
 

@@ -10,9 +10,9 @@
  */
 
 import type { Delivery } from "../../bus/delivery.ts";
-import { parseEventId } from "../event_log/event_log.ts";
+import { parseEventId } from "../../storage/event_log/event_log.ts";
 import { usesPriming } from "./post_stream.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { StreamHub } from "../streams/stream_hub.ts";
 
 /** The session's listening stream on `hub` (resumed or opened), announced to the other instances. */

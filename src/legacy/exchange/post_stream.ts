@@ -17,7 +17,7 @@ import type { JsonRpcMessage, JsonRpcRequest } from "../../jsonrpc/messages.ts";
 import { serializeMessage } from "../../jsonrpc/messages.ts";
 import type { ResponseMode } from "../../http/response_mode.ts";
 import { nextTask } from "../../runtime.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { LogicalStream, StreamHub } from "../streams/stream_hub.ts";
 import type { AbortCause } from "./in_flight.ts";
 import { NOTHING_HELD } from "./answer_loop.ts";

@@ -25,7 +25,7 @@ import { missingCapability } from "../../protocol/context/handler_context.ts";
 import type { ClientCapabilities, Implementation } from "../../protocol/types.ts";
 import type { LoggingLevel } from "../../protocol/context/logging.ts";
 import type { AwaitedReplies } from "../sessions/awaited_replies.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { InFlightHandle } from "./in_flight.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { LogicalStream } from "../streams/logical_stream.ts";

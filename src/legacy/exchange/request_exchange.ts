@@ -39,7 +39,7 @@ import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts"
 import type { Dispatcher } from "../../protocol/dispatch/dispatcher.ts";
 import type { RunEnd } from "../../protocol/run_end.ts";
 import type { ResponseMode } from "../../http/response_mode.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import {
   type AbortCause,
   type InFlightHandle,

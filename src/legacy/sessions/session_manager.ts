@@ -15,14 +15,14 @@ import { type Refusal, refuse } from "../../http/refusal.ts";
 import { isAnonymous, ownerKeyOf, type Principal } from "../../protocol/context/request_context.ts";
 import { isPromiseLike, type MaybePromise } from "../../protocol/maybe_async.ts";
 import { ClientMetadataPool } from "./client_metadata_pool.ts";
-import { MemorySessionStore } from "./memory_session_store.ts";
+import { MemorySessionStore } from "../../storage/sessions/memory_session_store.ts";
 import { isWellFormedSessionId } from "./session_id.ts";
 import type {
   ExpiredSession,
   SessionChanges,
   SessionRecord,
   SessionStore,
-} from "./session_store.ts";
+} from "../../storage/sessions/session_store.ts";
 
 /** Settings of the {@linkcode SessionManager}. */
 export interface SessionManagerOptions {

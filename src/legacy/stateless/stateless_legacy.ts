@@ -56,7 +56,7 @@ import {
 import { deliverOrRefuse } from "../exchange/client_messages.ts";
 import { OrphanWatch } from "../streams/orphan_watch.ts";
 import { StreamHub } from "../streams/stream_hub.ts";
-import { MemoryEventLog } from "../event_log/memory_event_log.ts";
+import { MemoryEventLog } from "../../storage/event_log/memory_event_log.ts";
 import {
   answerLegacyRequests,
   type LegacyExchangeDependencies,
@@ -67,7 +67,7 @@ import {
   STATELESS_NOTE,
   withoutSessionCapabilities,
 } from "./without_session.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
 const DEFAULT_VERSION = "2025-03-26";

@@ -7,8 +7,8 @@
  */
 
 import { stringifyJsonEvents, stringifyNumberedJsonEvents } from "../../http/sse/sse.ts";
-import type { EventLog } from "../event_log/event_log_interface.ts";
-import { numbersInOrder } from "../event_log/memory_event_log.ts";
+import type { EventLog } from "../../storage/event_log/event_log_interface.ts";
+import { numbersInOrder } from "../../storage/event_log/memory_event_log.ts";
 
 /**
  * Frames `data` with the `ids` that `log` gave them in `streamId`.
@@ -16,7 +16,7 @@ import { numbersInOrder } from "../event_log/memory_event_log.ts";
  * @example
  * ```ts
  * import { frameBatch } from "./batch_framing.ts";
- * import { MemoryEventLog } from "../event_log/memory_event_log.ts";
+ * import { MemoryEventLog } from "../../storage/event_log/memory_event_log.ts";
  * frameBatch(new MemoryEventLog(), "s", ["s:3", "s:4"], ["{}", "[]"]); // "id: s:3\ndata: {}\n\nid: s:4\ndata: []\n\n"
  * ```
  */

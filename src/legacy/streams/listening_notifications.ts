@@ -8,7 +8,7 @@
  */
 
 import type { JsonRpcNotification } from "../../jsonrpc/messages.ts";
-import type { SessionRecord } from "../sessions/session_store.ts";
+import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { StreamHub } from "./stream_hub.ts";
 
 /** Sends notifications on the listening streams of this process. */

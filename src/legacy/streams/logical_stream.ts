@@ -20,7 +20,7 @@ import {
   requestIdKey,
   serializeMessage,
 } from "../../jsonrpc/messages.ts";
-import type { EventLog } from "../event_log/event_log.ts";
+import type { EventLog } from "../../storage/event_log/event_log.ts";
 import { frameBatch } from "./batch_framing.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { realScheduler, type Scheduler } from "../../runtime.ts";

@@ -11,8 +11,8 @@
 
 import type { JsonRpcMessage, RequestId } from "../../jsonrpc/messages.ts";
 import { afterThisTask, type Scheduler } from "../../runtime.ts";
-import { appendAll } from "../event_log/append_all.ts";
-import type { EventLog } from "../event_log/event_log.ts";
+import { appendAll } from "../../storage/event_log/append_all.ts";
+import type { EventLog } from "../../storage/event_log/event_log.ts";
 
 /**
  * Messages sent together: logged in one call, written as one chunk.
@@ -147,7 +147,7 @@ async function waitForWindow(
  * @example
  * ```ts
  * import { joinBatch, logBatch, newBatch } from "./send_batch.ts";
- * import { MemoryEventLog } from "../event_log/event_log.ts";
+ * import { MemoryEventLog } from "../../storage/event_log/event_log.ts";
  * const log = new MemoryEventLog();
  * await log.open("session", "stream");
  * const batch = newBatch();

@@ -16,7 +16,7 @@ import { ErrorCode } from "../../jsonrpc/error_codes.ts";
 import { errorResponse, type RequestId, requestIdKey } from "../../jsonrpc/messages.ts";
 import { StorageUnavailableError } from "../../storage_unavailable.ts";
 import { realScheduler, type Scheduler, unrefTimer } from "../../runtime.ts";
-import type { EventLog } from "../event_log/event_log.ts";
+import type { EventLog } from "../../storage/event_log/event_log.ts";
 
 /** How long an end is retried, ms: within the event log's key TTL, past any failover. */
 export const MAX_RETRY_MS = 5 * 60_000;

@@ -17,7 +17,7 @@ import { stringifySseMessage } from "../../http/sse/sse.ts";
 import type { SseConnection } from "../../http/sse/sse_connection.ts";
 import { ErrorCode } from "../../jsonrpc/error_codes.ts";
 import { errorResponse, type RequestId, requestIdKey } from "../../jsonrpc/messages.ts";
-import { type EventLog, formatEventId, type Replay } from "../event_log/event_log.ts";
+import { type EventLog, formatEventId, type Replay } from "../../storage/event_log/event_log.ts";
 import { realScheduler, type Scheduler, unrefTimer } from "../../runtime.ts";
 
 /** Longest single wait of a follower for the next event (it waits again after). */

@@ -30,7 +30,7 @@
 import { type SseMessage, sseResponse, stringifySseMessage } from "../../http/sse/sse.ts";
 import { toHex } from "../../hex.ts";
 import { type JsonRpcMessage, type RequestId, serializeMessage } from "../../jsonrpc/messages.ts";
-import { type EventLog, formatEventId } from "../event_log/event_log.ts";
+import { type EventLog, formatEventId } from "../../storage/event_log/event_log.ts";
 import { WholeStreams } from "./whole_stream.ts";
 import type { OrphanWatch } from "./orphan_watch.ts";
 import { StreamConnections, type StreamConnectionsOptions } from "./stream_connections.ts";

@@ -10,7 +10,7 @@ import { httpError } from "../../http/error_response.ts";
 import type { KeepAlive } from "../../http/sse/keep_alive.ts";
 import { SseConnection } from "../../http/sse/sse_connection.ts";
 import type { Scheduler } from "../../runtime.ts";
-import { type EventLog, parseEventId, type Replay } from "../event_log/event_log.ts";
+import { type EventLog, parseEventId, type Replay } from "../../storage/event_log/event_log.ts";
 import type { LogicalStream } from "./logical_stream.ts";
 import { MAX_PARKED_PER_SESSION, type ParkedConnections } from "./parked_connections.ts";
 import { followStream, responseIdOf } from "./stream_follower.ts";

@@ -27,10 +27,10 @@ import {
   stringifyNumberedJsonEvents,
 } from "../../http/sse/sse.ts";
 import { utf8Length } from "../../jsonrpc/utf8_length.ts";
-import { appendAll } from "../event_log/append_all.ts";
-import { eventIdPrefix, type EventLog } from "../event_log/event_log.ts";
-import type { PackedEvents } from "../event_log/held_events.ts";
-import { wholeStreamAppender } from "../event_log/memory_event_log.ts";
+import { appendAll } from "../../storage/event_log/append_all.ts";
+import { eventIdPrefix, type EventLog } from "../../storage/event_log/event_log.ts";
+import type { PackedEvents } from "../../storage/event_log/held_events.ts";
+import { wholeStreamAppender } from "../../storage/event_log/memory_event_log.ts";
 
 /** A whole stream's SSE body, and its events' data as the memory log keeps them. */
 export interface WholeStreamBody {
@@ -109,7 +109,7 @@ function unloggedAnswer(data: readonly string[]): Response {
  * @example
  * ```ts
  * import { WholeStreams } from "./whole_stream.ts";
- * import { MemoryEventLog } from "../event_log/event_log.ts";
+ * import { MemoryEventLog } from "../../storage/event_log/event_log.ts";
  * const streams = new WholeStreams(new MemoryEventLog(), (error) => console.error(error));
  * const response = await streams.answer("session", "s1", ['{"result":{}}'], "");
  * await response.text(); // 'id: s1:1\ndata: {"result":{}}\n\n'

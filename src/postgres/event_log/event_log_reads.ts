@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatEventId, type Replay, type StoredEvent } from "../../legacy/event_log/event_log.ts";
+import { formatEventId, type Replay, type StoredEvent } from "../../storage/event_log/event_log.ts";
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 
 /** What {@linkcode readStream} found of a stream. */

@@ -13,8 +13,8 @@
  * @module
  */
 
-import type { Replay, WaitOptions } from "../../legacy/event_log/event_log.ts";
-import { requestIdsOf } from "../../legacy/event_log/recorded_request_ids.ts";
+import type { Replay, WaitOptions } from "../../storage/event_log/event_log.ts";
+import { requestIdsOf } from "../../storage/event_log/recorded_request_ids.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { readStream, type ReadTarget, storedEvents, type StreamRead } from "./event_log_reads.ts";
 

@@ -28,14 +28,14 @@ import {
   type Replay,
   type StreamInfo,
   type WaitOptions,
-} from "../../legacy/event_log/event_log.ts";
+} from "../../storage/event_log/event_log.ts";
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { namespaceOf } from "../sessions/postgres_session_store.ts";
 import { EVENT_LOG_DEFAULTS, type PostgresEventLogOptions } from "./event_log_options.ts";
 import { readStream, replayOf } from "./event_log_reads.ts";
 import { EventLogTails, EVENTS_CHANNEL } from "./event_log_tails.ts";
-import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
+import { WriterHeartbeat } from "../../storage/event_log/writer_heartbeat.ts";
 import { EventBudget } from "./event_log_budget.ts";
 
 export type { PostgresEventLogOptions } from "./event_log_options.ts";

@@ -19,7 +19,7 @@ import type {
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "../../legacy/sessions/session_store.ts";
+} from "../../storage/sessions/session_store.ts";
 import type {
   PostgresGate,
   PostgresSql,

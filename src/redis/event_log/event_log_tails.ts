@@ -24,8 +24,8 @@ import {
   type Replay,
   type StoredEvent,
   type WaitOptions,
-} from "../../legacy/event_log/event_log.ts";
-import { requestIdsOf } from "../../legacy/event_log/recorded_request_ids.ts";
+} from "../../storage/event_log/event_log.ts";
+import { requestIdsOf } from "../../storage/event_log/recorded_request_ids.ts";
 import { aliveKeyOf } from "../bus/bus_scripts.ts";
 import { STATE } from "./event_log_scripts.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";

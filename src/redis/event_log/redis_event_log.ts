@@ -72,7 +72,7 @@ import {
   type Replay,
   type StreamInfo,
   type WaitOptions,
-} from "../../legacy/event_log/event_log.ts";
+} from "../../storage/event_log/event_log.ts";
 import { APPEND, COMPLETE, DELETE_SESSION, EVICT, OPEN } from "./event_log_scripts.ts";
 import { EventLogBudget } from "./event_log_budget.ts";
 import type { LuaScript } from "../connection/lua_script.ts";
@@ -82,7 +82,7 @@ import { eventLogKeysOf } from "../sessions/session_keys.ts";
 import { EventLogTails, replayOf } from "./event_log_tails.ts";
 import { SharedReads } from "./shared_reads.ts";
 import type { RedisEventLogOptions } from "./event_log_options.ts";
-import { WriterHeartbeat } from "../../legacy/event_log/writer_heartbeat.ts";
+import { WriterHeartbeat } from "../../storage/event_log/writer_heartbeat.ts";
 
 export type { RedisEventLogOptions } from "./event_log_options.ts";
 

@@ -46,7 +46,7 @@ import type {
   SessionRecord,
   SessionStore,
   SessionUse,
-} from "../../legacy/sessions/session_store.ts";
+} from "../../storage/sessions/session_store.ts";
 import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { holdersKeyOf } from "../bus/bus_scripts.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { ExpiredSession, SessionRecord } from "../../legacy/sessions/session_store.ts";
+import type { ExpiredSession, SessionRecord } from "../../storage/sessions/session_store.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { EXPIRE, KEEP, RESCORE } from "./session_store_scripts.ts";
 

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { RedisSessionStore } from "../../../src/redis/sessions/redis_session_store.ts";
-import type { SessionRecord } from "../../../src/legacy/sessions/session_store.ts";
+import type { SessionRecord } from "../../../src/storage/sessions/session_store.ts";
 import { slotOf } from "../../../src/redis/connection/cluster_slot.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 

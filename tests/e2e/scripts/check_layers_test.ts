@@ -118,12 +118,16 @@ describe("check_layers", () => {
     }
   });
 
-  it("counts each room of legacy/ apart: a stream may not reach up into the exchange", async () => {
+  it("counts each room of legacy/ apart, and keeps engines off the eras' rooms", async () => {
     const root = tree({
       ...ALONG_THE_PLAN,
-      "legacy/event_log/log.ts":
+      "storage/event_log/log.ts":
         'import { a } from "../../jsonrpc/messages.ts";\nexport const l = a;\n',
-      "legacy/streams/hub.ts": 'import { l } from "../event_log/log.ts";\nexport const h = l;\n',
+      "legacy/streams/hub.ts":
+        'import { l } from "../../storage/event_log/log.ts";\nexport const h = l;\n',
+      // An engine may use the storage seams, never an era's room.
+      "redis/log.ts": 'import { l } from "../storage/event_log/log.ts";\nexport const r = l;\n',
+      "redis/hub.ts": 'import { h } from "../legacy/streams/hub.ts";\nexport const e = h;\n',
       "legacy/exchange/answer.ts": 'import { h } from "../streams/hub.ts";\nexport const x = h;\n',
       // Streams sit below the exchange that writes to them: this arrow points up.
       "legacy/streams/priming.ts":
@@ -145,7 +149,8 @@ describe("check_layers", () => {
         output,
         /src\/legacy\/stateless\/back\.ts: legacy\/stateless may not import legacy/,
       );
-      assert.match(output, /check_layers: 2 problem\(s\)/);
+      assert.match(output, /src\/redis\/hub\.ts: redis may not import legacy\/streams/);
+      assert.match(output, /check_layers: 3 problem\(s\)/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -48,7 +48,7 @@ function tree(files: Record<string, string>): string {
 
 /** A seam, its manager (the one caller), an implementation, an option naming it, a re-export. */
 const ONLY_THE_MANAGER = {
-  "legacy/sessions/session_store.ts": [
+  "storage/sessions/session_store.ts": [
     "export interface SessionStore {",
     "  get(id: string): string | undefined;",
     "  close(): void;",
@@ -56,7 +56,7 @@ const ONLY_THE_MANAGER = {
     "",
   ].join("\n"),
   "legacy/sessions/session_manager.ts": [
-    'import type { SessionStore } from "./session_store.ts";',
+    'import type { SessionStore } from "../../storage/sessions/session_store.ts";',
     "export class SessionManager {",
     "  #store: SessionStore;",
     "  constructor(store: SessionStore) { this.#store = store; }",
@@ -64,7 +64,7 @@ const ONLY_THE_MANAGER = {
     "}",
     "",
   ].join("\n"),
-  "legacy/sessions/memory_session_store.ts": [
+  "storage/sessions/memory_session_store.ts": [
     'import type { SessionStore as Seam } from "./session_store.ts";',
     "export class MemorySessionStore implements Seam {",
     "  #entries = new Map<string, string>();",
@@ -75,20 +75,20 @@ const ONLY_THE_MANAGER = {
     "",
   ].join("\n"),
   "config/session_options.ts": [
-    'import type { SessionStore } from "../legacy/sessions/session_store.ts";',
+    'import type { SessionStore } from "../storage/sessions/session_store.ts";',
     "export interface SessionOptions { store?: SessionStore }",
     "",
   ].join("\n"),
   "legacy/pipeline.ts": [
     'import type { SessionOptions } from "../config/session_options.ts";',
     'import { SessionManager } from "./sessions/session_manager.ts";',
-    'import { MemorySessionStore } from "./sessions/memory_session_store.ts";',
+    'import { MemorySessionStore } from "../storage/sessions/memory_session_store.ts";',
     "export function build(options: SessionOptions): SessionManager {",
     "  return new SessionManager(options.store ?? new MemorySessionStore());",
     "}",
     "",
   ].join("\n"),
-  "storage/mod.ts": 'export type { SessionStore } from "../legacy/sessions/session_store.ts";\n',
+  "storage/mod.ts": 'export type { SessionStore } from "./sessions/session_store.ts";\n',
 };
 
 describe("check_store_callers", () => {
@@ -116,7 +116,7 @@ describe("check_store_callers", () => {
       ].join("\n"),
       // Through an implementation class, and a destructuring.
       "handler.ts": [
-        'import { MemorySessionStore } from "./legacy/sessions/memory_session_store.ts";',
+        'import { MemorySessionStore } from "./storage/sessions/memory_session_store.ts";',
         "const store = new MemorySessionStore();",
         "export const close = () => store.close();",
         "const { get } = store;",
@@ -140,7 +140,7 @@ describe("check_store_callers", () => {
   });
 
   it("fails when the seam module no longer declares SessionStore", async () => {
-    const root = tree({ "legacy/sessions/session_store.ts": "export type Other = string;\n" });
+    const root = tree({ "storage/sessions/session_store.ts": "export type Other = string;\n" });
     try {
       const { code, output } = await runCheck(root);
       assert.equal(code, 1, output);

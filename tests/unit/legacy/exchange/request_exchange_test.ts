@@ -19,7 +19,7 @@ import {
   answerLegacyRequests as answerAtOnceOrLater,
   type LegacyExchangeDependencies,
 } from "../../../../src/legacy/exchange/request_exchange.ts";
-import type { SessionRecord } from "../../../../src/legacy/sessions/session_store.ts";
+import type { SessionRecord } from "../../../../src/storage/sessions/session_store.ts";
 import { StreamHub } from "../../../../src/legacy/streams/stream_hub.ts";
 import type { ResponseMode } from "../../../../src/http/response_mode.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../../src/protocol/context/request_context.ts";

@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MemorySessionStore } from "../../../../src/legacy/sessions/memory_session_store.ts";
+import { MemorySessionStore } from "../../../../src/storage/sessions/memory_session_store.ts";
 import { SessionManager } from "../../../../src/legacy/sessions/session_manager.ts";
 
 /** A memory store that counts each call by method and session id. */

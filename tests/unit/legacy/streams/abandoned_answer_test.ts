@@ -10,8 +10,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createMcpHandler, defineTool, type McpHandler } from "../../../../mod.ts";
-import { MemorySessionStore } from "../../../../src/legacy/sessions/memory_session_store.ts";
-import { MemoryEventLog } from "../../../../src/legacy/event_log/memory_event_log.ts";
+import { MemorySessionStore } from "../../../../src/storage/sessions/memory_session_store.ts";
+import { MemoryEventLog } from "../../../../src/storage/event_log/memory_event_log.ts";
 import {
   initialize,
   postRequest,

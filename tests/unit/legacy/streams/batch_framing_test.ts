@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { frameBatch } from "../../../../src/legacy/streams/batch_framing.ts";
-import { MemoryEventLog } from "../../../../src/legacy/event_log/memory_event_log.ts";
+import { MemoryEventLog } from "../../../../src/storage/event_log/memory_event_log.ts";
 import { stringifyJsonEvents } from "../../../../src/http/sse/sse.ts";
 
 describe("frameBatch", () => {

@@ -12,7 +12,7 @@ import {
   requestIdOfStream,
   requestStreamId,
 } from "../../../../src/legacy/streams/request_stream_id.ts";
-import { formatEventId, parseEventId } from "../../../../src/legacy/event_log/event_log.ts";
+import { formatEventId, parseEventId } from "../../../../src/storage/event_log/event_log.ts";
 
 const BASE = "9f8e7d6c1k";
 const SESSION = "x6Yq0mVh2Rkd5Jp8sTnW3aLcE9uBzF1o";

@@ -14,7 +14,7 @@ import {
 } from "../../../../src/legacy/streams/send_batch.ts";
 import { type GiveUpReason, WorkGuard } from "../../../../src/legacy/streams/guarded_work.ts";
 import { OrphanWatch } from "../../../../src/legacy/streams/orphan_watch.ts";
-import { MemoryEventLog } from "../../../../src/legacy/event_log/event_log.ts";
+import { MemoryEventLog } from "../../../../src/storage/event_log/event_log.ts";
 import { VirtualScheduler } from "../../../helpers.ts";
 
 describe("a batch of sends", () => {

@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../../../src/storage/mod.ts";
-import { formatEventId, parseEventId } from "../../../../src/legacy/event_log/event_log.ts";
+import { formatEventId, parseEventId } from "../../../../src/storage/event_log/event_log.ts";
 import { requestStreamId } from "../../../../src/legacy/streams/request_stream_id.ts";
 import { OrphanWatch } from "../../../../src/legacy/streams/orphan_watch.ts";
 import { KeepAlive } from "../../../../src/http/sse/keep_alive.ts";

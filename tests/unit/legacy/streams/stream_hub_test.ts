@@ -13,7 +13,7 @@ import {
   type EventLog,
   formatEventId,
   parseEventId,
-} from "../../../../src/legacy/event_log/event_log.ts";
+} from "../../../../src/storage/event_log/event_log.ts";
 import { OrphanWatch } from "../../../../src/legacy/streams/orphan_watch.ts";
 import { StreamHub } from "../../../../src/legacy/streams/stream_hub.ts";
 import { messagesOf, parseSse, readSseUntil, type SseEvent, until } from "../../../helpers.ts";

@@ -8,7 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { frameWholeStream } from "../../../../src/legacy/streams/whole_stream.ts";
-import { wholeStreamAppender } from "../../../../src/legacy/event_log/memory_event_log.ts";
+import { wholeStreamAppender } from "../../../../src/storage/event_log/memory_event_log.ts";
 import { MemoryEventLog } from "../../../../src/storage/mod.ts";
 import { stringifyJsonEvents } from "../../../../src/http/sse/sse.ts";
 

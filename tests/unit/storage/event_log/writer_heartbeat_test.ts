@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { WriterHeartbeat } from "../../../../src/legacy/event_log/writer_heartbeat.ts";
+import { WriterHeartbeat } from "../../../../src/storage/event_log/writer_heartbeat.ts";
 
 describe("WriterHeartbeat", () => {
   it("beats once for every start until it fails, then tries again", async () => {

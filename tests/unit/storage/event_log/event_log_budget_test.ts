@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryEventLog } from "../../../../src/storage/mod.ts";
-import { defaultEventLogBudget } from "../../../../src/legacy/event_log/memory_budget.ts";
+import { defaultEventLogBudget } from "../../../../src/storage/event_log/memory_budget.ts";
 
 describe("MemoryEventLog byte budget", () => {
   it("drops the oldest events once a session's data passes maxBytesPerSession", async () => {

@@ -17,7 +17,7 @@ import {
   type PackedEvents,
   releaseOldest,
   sizeAt,
-} from "../../../../src/legacy/event_log/held_events.ts";
+} from "../../../../src/storage/event_log/held_events.ts";
 import { MemoryEventLog } from "../../../../src/storage/mod.ts";
 
 const MIXED = ["ab", "é", "😀x", "\ud800", "日本"]; // 2, 2, 5, 3 (a lone surrogate: U+FFFD), 6 bytes

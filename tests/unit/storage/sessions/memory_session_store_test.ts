@@ -2,11 +2,11 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MemorySessionStore } from "../../../../src/legacy/sessions/memory_session_store.ts";
+import { MemorySessionStore } from "../../../../src/storage/sessions/memory_session_store.ts";
 import type {
   ExpiredSession,
   SessionRecord,
-} from "../../../../src/legacy/sessions/session_store.ts";
+} from "../../../../src/storage/sessions/session_store.ts";
 
 const ids = (swept: ExpiredSession[]): string[] => swept.map((session) => session.id);
 

@@ -7,7 +7,7 @@ import {
   formatEventId,
   MemoryEventLog,
   parseEventId,
-} from "../../../../src/legacy/event_log/event_log.ts";
+} from "../../../../src/storage/event_log/event_log.ts";
 
 describe("event ids", () => {
   it("format and parse <stream>:<seq>", () => {
