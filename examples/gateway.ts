@@ -227,11 +227,7 @@ if (
     const { createRedisBackend } = await import("../src/redis/mod.ts");
     const backend = await createRedisBackend({ url: env.REDIS_URL });
     shared = {
-      sessions: { store: backend.sessionStore },
-      streams: {
-        eventLog: backend.eventLog,
-      },
-      bus: backend.bus,
+      storage: backend,
       // Tasks in Redis too: any instance answers a task's polls (its work runs where it started).
       extensions: [tasksExtension({ store: backend.taskStore })],
     };

@@ -248,6 +248,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "limits",
     "protocol",
     "bus",
+    "extensions/tasks",
     "modern",
     "storage/event_log",
     "legacy/sessions",
@@ -289,7 +290,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "http",
     "limits",
     "extensions/tasks",
-  ],
+    "config",
+],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
   // @tether/mcp/gateway: upstream MCP servers behind a handler, on the public surface (definitions, ctx).

@@ -37,6 +37,7 @@ import { Telemetry } from "./observe/telemetry/telemetry.ts";
 import { Auditor } from "./observe/audit/auditor.ts";
 import type { McpHandlerOptions } from "./config/options.ts";
 import { resolveOptions } from "./config/resolve.ts";
+import { withStorage } from "./config/apply_storage.ts";
 import { Dispatcher } from "./protocol/dispatch/dispatcher.ts";
 import type { PromptRegistry } from "./protocol/registries/prompts.ts";
 import type { ResourceRegistry } from "./protocol/registries/resources.ts";
@@ -141,7 +142,8 @@ export interface McpHandler {
  * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, handler);
  * ```
  */
-export function createMcpHandler(options: McpHandlerOptions): McpHandler {
+export function createMcpHandler(given: McpHandlerOptions): McpHandler {
+  const options = withStorage(given);
   const config = resolveOptions(options);
   checkReplayStoreShared(options);
   const { auth = {}, limits = {} } = options;

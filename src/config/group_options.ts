@@ -186,8 +186,9 @@ export interface LimitOptions {
    * anonymous callers are one) and per (principal, tool) at `tools/call`,
    * both eras; past one a request gets `429` + `Retry-After` +
    * `RateLimit-Policy` / `RateLimit` with `-32004` and runs nothing. Kept
-   * in `store` (per process by default; `@tether/mcp/redis`'s
-   * `RedisRateLimitStore` shares them between instances); a failing store
+   * in `store` (per process by default; a Redis or Postgres backend's
+   * `rateLimitStore`, which `storage` fills in, shares them between
+   * instances); a failing store
    * answers `503` + `Retry-After: 1`.
    * @default {none (off)}
    */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { StorageBackend } from "./storage_options.ts";
 import type { MessageBus } from "../bus/message_bus.ts";
 import type { Scheduler } from "../runtime.ts";
 import type { EraOptions } from "../protocol/eras.ts";
@@ -170,6 +171,16 @@ export interface McpHandlerOptions {
    * @default {none (one process)}
    */
   bus?: MessageBus;
+  /**
+   * Every storage seam on one store: `createRedisBackend(…)` or
+   * `createPostgresBackend(…)`. It fills `sessions.store`,
+   * `streams.eventLog`, `bus`, `limits.rateLimits.store` (with rate limits
+   * on) and `auth.oauth.dpop.replayStore` (with DPoP on), each unless that
+   * option is given itself; the task store stays `tasksExtension({ store })`.
+   * Close it after the handler.
+   * @default {none (each seam's own option, else in memory)}
+   */
+  storage?: StorageBackend;
   /** What the handler tells you: events and unexpected errors. */
   observe?: ObserveOptions;
   /**

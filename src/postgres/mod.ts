@@ -20,9 +20,7 @@
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: backend.sessionStore },
- *   streams: { eventLog: backend.eventLog },
- *   bus: backend.bus,
+ *   storage: backend,
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -44,10 +42,6 @@ export {
   type PostgresSessionStoreOptions,
 } from "./sessions/postgres_session_store.ts";
 export { PostgresEventLog, type PostgresEventLogOptions } from "./event_log/postgres_event_log.ts";
-export {
-  PostgresRateLimitStore,
-  type PostgresRateLimitStoreOptions,
-} from "./limits/postgres_rate_limit_store.ts";
 export { PostgresBus } from "./bus/postgres_bus.ts";
 export type { PostgresBusOptions } from "./bus/bus_options.ts";
 export { PostgresTaskStore, type PostgresTaskStoreOptions } from "./tasks/postgres_task_store.ts";

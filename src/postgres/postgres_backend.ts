@@ -17,6 +17,7 @@ import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
 import { everyInterval, type ExpirySweepCounts, sweepExpired } from "./postgres_expiry.ts";
 import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
+import type { RateLimitStore } from "../limits/rate_limit_store.ts";
 import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
 import type { PostgresEventLogOptions } from "./event_log/event_log_options.ts";
 import { PostgresBus } from "./bus/postgres_bus.ts";
@@ -156,8 +157,7 @@ export interface PostgresBackendOptions {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: backend.sessionStore },
- *   bus: backend.bus,
+ *   storage: backend,
  * });
  * // on shutdown:
  * await handler.close({ graceMs: 5_000 });
@@ -175,7 +175,7 @@ export interface PostgresBackend {
   /** Cancellations, replies, session ends, notifications between instances. */
   readonly bus: PostgresBus;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
-  readonly rateLimitStore: PostgresRateLimitStore;
+  readonly rateLimitStore: RateLimitStore;
   /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
   readonly taskStore: PostgresTaskStore;
   /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is used once across instances. */
@@ -184,6 +184,8 @@ export interface PostgresBackend {
   readonly wakeups: Wakeups;
   /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
   sweepExpired(now?: number): Promise<ExpirySweepCounts>;
+  /** {@linkcode sweepExpired} without its counts (the storage backend's face). */
+  sweep(now?: number): Promise<void>;
   /** Stops the sweep and the bus and closes the pool and the listening connection. */
   close(): Promise<void>;
 }
@@ -208,9 +210,7 @@ export interface PostgresBackend {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: backend.sessionStore },
- *   streams: { eventLog: backend.eventLog },
- *   bus: backend.bus,
+ *   storage: backend,
  *   limits: {
  *     rateLimits: { perPrincipal: { limit: 600, windowSeconds: 60 }, store: backend.rateLimitStore },
  *   },
@@ -296,6 +296,9 @@ export async function createPostgresBackend(
     dpopReplayStore,
     wakeups,
     sweepExpired: sweep,
+    sweep: async (now) => {
+      await sweep(now);
+    },
     close: () =>
       closing ??= (async () => {
         stopSweeping();

@@ -21,11 +21,7 @@
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: redis.sessionStore },
- *   streams: {
- *     eventLog: redis.eventLog,
- *   },
- *   bus: redis.bus,
+ *   storage: redis,
  *   stateless: {
  *     requestState: { keys: [Deno.env.get("MCP_STATE_KEY")!] }, // the same key on every instance
  *   },
@@ -47,10 +43,6 @@ export { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_even
 export { RedisBus } from "./bus/redis_bus.ts";
 export type { RedisBusOptions } from "./bus/bus_options.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
-export {
-  RedisRateLimitStore,
-  type RedisRateLimitStoreOptions,
-} from "./limits/redis_rate_limit_store.ts";
 export {
   RedisDpopReplayStore,
   type RedisDpopReplayStoreOptions,

@@ -23,6 +23,7 @@ import type { RedisBusOptions } from "./bus/bus_options.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 import { RedisRateLimitStore } from "./limits/redis_rate_limit_store.ts";
+import type { RateLimitStore } from "../limits/rate_limit_store.ts";
 import { RedisDpopReplayStore } from "./auth/redis_dpop_replay_store.ts";
 import {
   RedisSessionStore,
@@ -98,8 +99,9 @@ export interface RedisBackendOptions {
 }
 
 /**
- * What {@linkcode createRedisBackend} made: pass `sessionStore`, `eventLog`
- * and `bus` to `createMcpHandler`, and `close()` after the handler's.
+ * What {@linkcode createRedisBackend} made, a storage backend: pass it as
+ * `createMcpHandler({ storage })` (or its stores one by one), and `close()`
+ * it after the handler's.
  *
  * @example
  * ```ts
@@ -110,11 +112,7 @@ export interface RedisBackendOptions {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: backend.sessionStore },
- *   streams: {
- *     eventLog: backend.eventLog,
- *   },
- *   bus: backend.bus,
+ *   storage: backend,
  * });
  * // on shutdown:
  * await handler.close({ graceMs: 5_000 });
@@ -131,9 +129,11 @@ export interface RedisBackend {
   /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
   readonly taskStore: RedisTaskStore;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
-  readonly rateLimitStore: RedisRateLimitStore;
+  readonly rateLimitStore: RateLimitStore;
   /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is accepted once across instances. */
   readonly dpopReplayStore: RedisDpopReplayStore;
+  /** Nothing to do: every key the backend writes carries its own TTL (the storage backend's face). */
+  sweep(now?: number): Promise<void>;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */
   close(): Promise<void>;
 }
@@ -162,11 +162,7 @@ export interface RedisBackend {
  * const handler = createMcpHandler({
  *   name: "app",
  *   version: "1.0.0",
- *   sessions: { store: redis.sessionStore },
- *   streams: {
- *     eventLog: redis.eventLog,
- *   },
- *   bus: redis.bus,
+ *   storage: redis,
  * });
  * ```
  */
@@ -291,6 +287,7 @@ export async function createRedisBackend(
     taskStore,
     rateLimitStore,
     dpopReplayStore,
+    sweep: () => Promise.resolve(),
     close: () =>
       closing ??= (async () => {
         await bus.close();
