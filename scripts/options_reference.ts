@@ -1,8 +1,8 @@
 /**
  * Writes docs/options.md, the reference of every option of `createMcpHandler` and of the
- * gateway, Redis and tasks subpaths, from the option types' doc comments (`deno doc --json`) and
- * each one's defaults table (src/config/defaults.ts, GATEWAY_DEFAULTS, REDIS_DEFAULTS,
- * TASKS_DEFAULTS). With `--check` it writes nothing and fails when the committed page drifts, a
+ * gateway, Redis, Postgres and tasks subpaths, from the option types' doc comments
+ * (`deno doc --json`) and each one's defaults table (src/config/defaults.ts, GATEWAY_DEFAULTS,
+ * REDIS_DEFAULTS, POSTGRES_DEFAULTS, TASKS_DEFAULTS). With `--check` it writes nothing and fails when the committed page drifts, a
  * handler option has no `@default` tag, a tag disagrees with its table, a table names no option,
  * a plain default is written in a tag but not in its table, or the code of a table's room writes
  * a default inline (`options.x ?? 5`) instead of reading the table.
@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_SHARES, DEFAULTS } from "../src/config/defaults.ts";
 import { GATEWAY_DEFAULTS } from "../src/gateway/gateway_defaults.ts";
 import { REDIS_DEFAULTS } from "../src/redis/redis_defaults.ts";
+import { POSTGRES_DEFAULTS } from "../src/postgres/postgres_defaults.ts";
 import { TASKS_DEFAULTS } from "../src/extensions/tasks/tasks_defaults.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -100,6 +101,21 @@ export const SUBPATH_TABLES: readonly SubpathTable[] = [
       RedisDpopReplayStoreOptions: "src/redis/auth/redis_dpop_replay_store.ts",
     },
     rooms: ["src/redis"],
+  },
+  {
+    subpath: "@tether/mcp/postgres",
+    name: "POSTGRES_DEFAULTS",
+    table: POSTGRES_DEFAULTS,
+    types: {
+      PostgresBackendOptions: "src/postgres/postgres_backend.ts",
+      PostgresSessionStoreOptions: "src/postgres/sessions/postgres_session_store.ts",
+      PostgresEventLogOptions: "src/postgres/event_log/event_log_options.ts",
+      PostgresBusOptions: "src/postgres/bus/bus_options.ts",
+      PostgresTaskStoreOptions: "src/postgres/tasks/postgres_task_store.ts",
+      PostgresRateLimitStoreOptions: "src/postgres/limits/postgres_rate_limit_store.ts",
+      PostgresDpopReplayStoreOptions: "src/postgres/auth/postgres_dpop_replay_store.ts",
+    },
+    rooms: ["src/postgres"],
   },
   {
     subpath: "@tether/mcp/tasks",
@@ -343,8 +359,9 @@ export function renderPage(fields: readonly OptionField[]): string {
     "",
     "# Options of the subpaths",
     "",
-    "The gateway, Redis and tasks subpaths each keep their defaults in one table of their own",
-    "(`GATEWAY_DEFAULTS`, `REDIS_DEFAULTS`, `TASKS_DEFAULTS`), checked here against the types' tags.",
+    "The gateway, Redis, Postgres and tasks subpaths each keep their defaults in one table of their",
+    "own (`GATEWAY_DEFAULTS`, `REDIS_DEFAULTS`, `POSTGRES_DEFAULTS`, `TASKS_DEFAULTS`), checked here",
+    "against the types' tags.",
   );
   for (const { subpath, types } of SUBPATH_TABLES) {
     for (const type of Object.keys(types)) {

@@ -16,6 +16,7 @@ import { checkSchema } from "./connection/postgres_schema.ts";
 import { openWakeups, type Wakeups } from "./connection/postgres_wakeups.ts";
 import { everyInterval, type ExpirySweepCounts, sweepExpired } from "./postgres_expiry.ts";
 import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
+import { POSTGRES_DEFAULTS } from "./postgres_defaults.ts";
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
 import type { RateLimitStore } from "../limits/rate_limit_store.ts";
 import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
@@ -81,7 +82,7 @@ export interface PostgresBackendOptions {
    * How long one statement (or one transaction) may take, ms, waiting for a pooled connection
    * included. Past it the statement is cancelled and the request answered `503` +
    * `Retry-After`, so a paused server, a partition or an exhausted pool never hangs requests.
-   * @default {2000}
+   * @default {2_000}
    */
   statementTimeoutMs?: number;
   /**
@@ -96,7 +97,10 @@ export interface PostgresBackendOptions {
    * @default {true when connecting directly (see above), else false}
    */
   preparedStatements?: boolean;
-  /** How long connecting may take before it fails with a clear error, ms. @default {5000} */
+  /**
+   * How long connecting may take before it fails with a clear error, ms.
+   * @default {5_000}
+   */
   connectTimeoutMs?: number;
   /**
    * `false`: polling-only, no listening connection (for providers that offer pooled endpoints
@@ -107,31 +111,31 @@ export interface PostgresBackendOptions {
   /**
    * How often this instance deletes its namespace's expired rows, ms (rate-limit budgets full
    * again, sessions more than `expiryGraceMs` past their deadline), in batches.
-   * @default {60000}
+   * @default {60_000}
    */
   sweepIntervalMs?: number;
   /**
    * How long past its deadline a session's rows wait for a handler's sweep to report the
    * expiry before the backend's own sweep deletes them, ms.
-   * @default {60000}
+   * @default {60_000}
    */
   expiryGraceMs?: number;
   /**
    * The event log's bounds, row lifetime, poll interval and writer timeout (its namespace is
    * the backend's): see `PostgresEventLogOptions`.
-   * @default {{}}
+   * @default {each field at its own default}
    */
   eventLog?: Omit<PostgresEventLogOptions, "namespace">;
   /**
    * Options of the bus: its bounds per inbox, its poll interval and how long an instance counts
    * as alive (see {@linkcode PostgresBusOptions}).
-   * @default {{}}
+   * @default {each field at its own default}
    */
   bus?: Omit<PostgresBusOptions, "onError">;
   /**
    * The task store's bounds and clock (`maxTasks`, `maxTotalResultBytes`,
    * `maxResultBytesPerPrincipal`, `now`); its namespace is the backend's.
-   * @default {{}}
+   * @default {each field at its own default}
    */
   taskStore?: Omit<PostgresTaskStoreOptions, "namespace">;
   /**
@@ -224,15 +228,25 @@ export async function createPostgresBackend(
   if (typeof target?.url !== "string") {
     throw new TypeError("createPostgresBackend takes { url } (a postgres:// URL)");
   }
-  const namespace = namespaceOf(options.namespace);
-  const poolSize = options.poolSize ?? 3;
+  const DEFAULT = POSTGRES_DEFAULTS.PostgresBackendOptions;
+  const namespace = namespaceOf(options.namespace ?? DEFAULT.namespace);
+  const poolSize = options.poolSize ?? DEFAULT.poolSize;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 100) {
     throw new RangeError("createPostgresBackend option poolSize must be an integer from 1 to 100");
   }
-  const statementMs = timerOption("statementTimeoutMs", options.statementTimeoutMs, 2_000);
-  const connectMs = timerOption("connectTimeoutMs", options.connectTimeoutMs, 5_000);
-  const sweepMs = timerOption("sweepIntervalMs", options.sweepIntervalMs, 60_000);
-  const graceMs = options.expiryGraceMs ?? 60_000;
+  const statementMs = timerOption(
+    "statementTimeoutMs",
+    options.statementTimeoutMs,
+    DEFAULT.statementTimeoutMs,
+  );
+  const connectMs = timerOption(
+    "connectTimeoutMs",
+    options.connectTimeoutMs,
+    DEFAULT.connectTimeoutMs,
+  );
+  const sweepMs = timerOption("sweepIntervalMs", options.sweepIntervalMs, DEFAULT.sweepIntervalMs);
+  const graceMs = options.expiryGraceMs ?? DEFAULT.expiryGraceMs;
+  const listen = options.listen ?? DEFAULT.listen;
   if (!(graceMs >= 0) || graceMs > MAX_TIMER_MS) {
     throw new RangeError(
       `createPostgresBackend option expiryGraceMs must be a number from 0 to ${MAX_TIMER_MS}`,
@@ -245,7 +259,7 @@ export async function createPostgresBackend(
     ...hostChoice(target.url),
     max: poolSize,
     // No session state; named statements only where no pooler sits in front (see the option).
-    prepare: options.preparedStatements ?? connectsDirectly(target, options.listen ?? true),
+    prepare: options.preparedStatements ?? connectsDirectly(target, listen),
     connect_timeout: Math.max(1, Math.ceil(connectMs / 1_000)),
     idle_timeout: 60,
     backoff: reconnectDelaySeconds,
@@ -264,7 +278,6 @@ export async function createPostgresBackend(
   // porsager/postgres#1192). Built-in types keep their OIDs on every server, a promoted standby too.
   pool.options.fetch_types = false;
   const gate = new PostgresGate(pool, where, statementMs, onError);
-  const listen = options.listen ?? true;
   const wakeups = openWakeups({
     url: target.listenUrl ?? target.url,
     pool,

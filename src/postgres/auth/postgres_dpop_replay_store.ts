@@ -12,6 +12,7 @@
 
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import { namespaceOf } from "../sessions/postgres_session_store.ts";
+import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 
 /**
  * Options of {@linkcode PostgresDpopReplayStore}.
@@ -62,7 +63,9 @@ export class PostgresDpopReplayStore {
   /** A store whose statements pass `gate`. */
   constructor(gate: PostgresGate, options: PostgresDpopReplayStoreOptions = {}) {
     this.#gate = gate;
-    this.#namespace = namespaceOf(options.namespace);
+    this.#namespace = namespaceOf(
+      options.namespace ?? POSTGRES_DEFAULTS.PostgresDpopReplayStoreOptions.namespace,
+    );
   }
 
   /**

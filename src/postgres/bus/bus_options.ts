@@ -1,12 +1,13 @@
 /**
  * The options of the Postgres bus (`PostgresBus`): its bounds per inbox (rows, bytes, largest
  * message), how often its reader polls when no wake-up comes, and how long an instance counts as
- * alive. Types and defaults only; the bus refuses a value out of range.
+ * alive. Types only; the bus applies the defaults (postgres_defaults.ts) and refuses a value out
+ * of range.
  * @module
  */
 
 /**
- * Options of {@linkcode PostgresBus} (`createPostgresBackend`'s `bus`).
+ * Options of the Postgres bus (`createPostgresBackend`'s `bus`).
  *
  * @example
  * ```ts
@@ -54,12 +55,3 @@ export interface PostgresBusOptions {
   /** Reports a reader failure that is not an outage (outages are told once by the backend). */
   onError?: (error: unknown) => void;
 }
-
-/** The defaults of {@linkcode PostgresBusOptions}. */
-export const POSTGRES_BUS_DEFAULTS = {
-  maxLength: 10_000,
-  maxMessageBytes: 1_048_576,
-  maxBytes: 67_108_864,
-  pollIntervalMs: 1_000,
-  aliveMs: 15_000,
-} as const;

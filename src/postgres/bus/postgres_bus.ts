@@ -32,7 +32,8 @@ import type { PostgresGate } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { BusInbox } from "./bus_inbox.ts";
 import { deliverJson } from "../../bus/bus_listeners.ts";
-import { POSTGRES_BUS_DEFAULTS, type PostgresBusOptions } from "./bus_options.ts";
+import type { PostgresBusOptions } from "./bus_options.ts";
+import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 
 /** The wake-up channel of every bus (its payload: the id of the instance to read). */
 export const BUS_CHANNEL = "tether_bus";
@@ -111,7 +112,7 @@ export class PostgresBus implements MessageBus {
     this.#wakeups = wakeups;
     this.#notify = notify;
     this.#namespace = namespace;
-    const D = POSTGRES_BUS_DEFAULTS;
+    const D = POSTGRES_DEFAULTS.PostgresBusOptions;
     const maxLength = options.maxLength ?? D.maxLength;
     const maxBytes = options.maxBytes ?? D.maxBytes;
     const maxMessageBytes = options.maxMessageBytes ?? Math.min(D.maxMessageBytes, maxBytes);

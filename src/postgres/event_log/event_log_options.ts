@@ -1,7 +1,8 @@
 /**
  * The options of the Postgres event log (`PostgresEventLog`): its namespace, its bounds per
  * stream, per session and in all, how long its rows live, how often followers poll, and when a
- * writer counts as gone. Types and the checked defaults only; the log applies them.
+ * writer counts as gone. Types only; the log applies the defaults (postgres_defaults.ts) and
+ * refuses a value out of range.
  * @module
  */
 
@@ -23,7 +24,7 @@ export interface PostgresEventLogOptions {
   namespace?: string;
   /**
    * Events kept per stream (oldest dropped).
-   * @default {1000}
+   * @default {1_000}
    */
   maxEventsPerStream?: number;
   /**
@@ -34,7 +35,7 @@ export interface PostgresEventLogOptions {
   /**
    * Bytes of event data kept per session (a stream over it alone sheds its own oldest events
    * first, then the session's oldest go, oldest streams first), as the memory log's.
-   * @default {1048576}
+   * @default {1_048_576}
    */
   maxBytesPerSession?: number;
   /**
@@ -42,25 +43,26 @@ export interface PostgresEventLogOptions {
    * them, updated in the writing statement). Past it, the streams written least recently lose
    * their events, finished streams whole first; a running stream that loses events can no longer
    * be resumed from before the loss. As the memory log's `maxTotalBytes`.
-   * @default {268435456}
+   * @default {268_435_456}
    */
   maxTotalBytes?: number;
   /**
    * Seconds a session's streams live after its last write (the safety net for sessions no
    * instance deletes; a session whose record is in `tether_sessions` goes with that record).
-   * @default {86400}
+   * @default {86_400}
    */
   ttlSeconds?: number;
   /**
    * How often a follower reads its stream without a wake-up, ms: the latency of a lost
-   * notification, and of every event in polling-only mode (no wake-ups).
-   * @default {1000} (250 in polling-only mode)
+   * notification, and of every event in polling-only mode (no wake-ups), where it is 250 unless
+   * set.
+   * @default {1_000}
    */
   pollIntervalMs?: number;
   /**
    * How long after this instance's last heartbeat its unfinished streams count as lost for
    * followers elsewhere, ms (heartbeats go every third of it).
-   * @default {6000}
+   * @default {6_000}
    */
   instanceTimeoutMs?: number;
   /**
@@ -70,24 +72,3 @@ export interface PostgresEventLogOptions {
    */
   now?: () => number;
 }
-
-/**
- * The defaults of {@linkcode PostgresEventLogOptions} (internal to the Postgres backend).
- *
- * @example
- * ```ts
- * import { EVENT_LOG_DEFAULTS } from "./event_log_options.ts";
- * console.log(`${EVENT_LOG_DEFAULTS.maxTotalBytes / 2 ** 20} MiB for the namespace`);
- * ```
- */
-export const EVENT_LOG_DEFAULTS = {
-  namespace: "tether",
-  maxEventsPerStream: 1_000,
-  maxStreamsPerSession: 64,
-  maxBytesPerSession: 1024 * 1024,
-  maxTotalBytes: 256 * 1024 * 1024,
-  ttlSeconds: 24 * 60 * 60,
-  pollIntervalMs: 1_000,
-  pollingOnlyIntervalMs: 250,
-  instanceTimeoutMs: 6_000,
-} as const;

@@ -32,7 +32,8 @@ import {
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { namespaceOf } from "../sessions/postgres_session_store.ts";
-import { EVENT_LOG_DEFAULTS, type PostgresEventLogOptions } from "./event_log_options.ts";
+import type { PostgresEventLogOptions } from "./event_log_options.ts";
+import { POLLING_ONLY_POLL_INTERVAL_MS, POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 import { readStream, replayOf } from "./event_log_reads.ts";
 import { EventLogTails, EVENTS_CHANNEL } from "./event_log_tails.ts";
 import { WriterHeartbeat } from "../../storage/event_log/writer_heartbeat.ts";
@@ -81,17 +82,17 @@ export class PostgresEventLog implements EventLog {
    * polls and sends no `NOTIFY` (polling-only mode).
    */
   constructor(gate: PostgresGate, options: PostgresEventLogOptions = {}, wakeups?: Wakeups) {
-    const DEFAULT = EVENT_LOG_DEFAULTS;
+    const DEFAULT = POSTGRES_DEFAULTS.PostgresEventLogOptions;
     this.#gate = gate;
     this.#wakeups = wakeups;
-    this.#namespace = namespaceOf(options.namespace);
+    this.#namespace = namespaceOf(options.namespace ?? DEFAULT.namespace);
     this.#maxEvents = options.maxEventsPerStream ?? DEFAULT.maxEventsPerStream;
     this.#maxStreams = options.maxStreamsPerSession ?? DEFAULT.maxStreamsPerSession;
     this.#maxBytes = options.maxBytesPerSession ?? DEFAULT.maxBytesPerSession;
     this.#maxTotalBytes = options.maxTotalBytes ?? DEFAULT.maxTotalBytes;
     const ttlSeconds = options.ttlSeconds ?? DEFAULT.ttlSeconds;
     const pollIntervalMs = options.pollIntervalMs ??
-      (wakeups === undefined ? DEFAULT.pollingOnlyIntervalMs : DEFAULT.pollIntervalMs);
+      (wakeups === undefined ? POLLING_ONLY_POLL_INTERVAL_MS : DEFAULT.pollIntervalMs);
     this.#instanceTimeoutMs = options.instanceTimeoutMs ?? DEFAULT.instanceTimeoutMs;
     this.#heartbeat = new WriterHeartbeat(
       () =>

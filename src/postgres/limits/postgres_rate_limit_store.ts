@@ -18,6 +18,7 @@ import {
 } from "../../limits/rate_limit_store.ts";
 import type { PostgresGate } from "../connection/postgres_gate.ts";
 import { namespaceOf } from "../sessions/postgres_session_store.ts";
+import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 
 /**
  * Options of {@linkcode PostgresRateLimitStore}.
@@ -63,7 +64,9 @@ export class PostgresRateLimitStore implements RateLimitStore {
   /** A store whose statements pass `gate`. */
   constructor(gate: PostgresGate, options: PostgresRateLimitStoreOptions = {}) {
     this.#gate = gate;
-    this.#namespace = namespaceOf(options.namespace);
+    this.#namespace = namespaceOf(
+      options.namespace ?? POSTGRES_DEFAULTS.PostgresRateLimitStoreOptions.namespace,
+    );
   }
 
   /** Spends `units` of `key`'s budget (one by default), if they are there, all or none. */

@@ -27,6 +27,7 @@ import type {
 } from "../connection/postgres_gate.ts";
 import { touchHolding } from "../bus/bus_holders.ts";
 import { touchSession, touchSlackMs } from "./session_touch.ts";
+import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 
 /**
  * Options of {@linkcode PostgresSessionStore}.
@@ -47,7 +48,7 @@ export interface PostgresSessionStoreOptions {
   /**
    * Expired sessions one sweep deletes at most (in batches of 500, each its own statement);
    * the rest wait for the next sweep.
-   * @default {10000}
+   * @default {10_000}
    */
   maxSweptPerSweep?: number;
   /**
@@ -97,8 +98,9 @@ export class PostgresSessionStore implements SessionStore {
   /** A store whose statements pass `gate`. */
   constructor(gate: PostgresGate, options: PostgresSessionStoreOptions = {}) {
     this.#gate = gate;
-    this.#namespace = namespaceOf(options.namespace);
-    const maxSwept = options.maxSweptPerSweep ?? 10_000;
+    const DEFAULT = POSTGRES_DEFAULTS.PostgresSessionStoreOptions;
+    this.#namespace = namespaceOf(options.namespace ?? DEFAULT.namespace);
+    const maxSwept = options.maxSweptPerSweep ?? DEFAULT.maxSweptPerSweep;
     if (!Number.isSafeInteger(maxSwept) || maxSwept < 1) {
       throw new RangeError(
         `PostgresSessionStore option maxSweptPerSweep must be a positive integer, got ${maxSwept}`,
@@ -320,20 +322,20 @@ export class PostgresSessionStore implements SessionStore {
 }
 
 /**
- * A namespace option: 1 to 200 characters (default `"tether"`).
+ * A namespace option, its default already applied (each store's is in `POSTGRES_DEFAULTS`):
+ * 1 to 200 characters; throws a `RangeError` otherwise.
  *
  * @example
  * ```ts
  * import { namespaceOf } from "./postgres_session_store.ts";
- * namespaceOf(undefined); // "tether"
+ * namespaceOf("tenant-a"); // "tenant-a"
  * ```
  */
-export function namespaceOf(namespace: string | undefined): string {
-  const value = namespace ?? "tether";
-  if (typeof value !== "string" || value.length === 0 || value.length > 200) {
+export function namespaceOf(namespace: string): string {
+  if (typeof namespace !== "string" || namespace.length === 0 || namespace.length > 200) {
     throw new RangeError("a Postgres namespace is a string of 1 to 200 characters");
   }
-  return value;
+  return namespace;
 }
 
 /**

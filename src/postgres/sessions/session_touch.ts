@@ -10,6 +10,15 @@
 import type { PostgresSql } from "../connection/postgres_gate.ts";
 
 /**
+ * The most a touch may leave unwritten, ms (not an option: the slack only trades row versions for
+ * a session expiring up to that much early, and 5 s of a long idle TTL is no one's concern).
+ */
+const MAX_TOUCH_SLACK_MS = 5_000;
+
+/** The slack's share of the idle TTL (a hundredth), for short TTLs. */
+const TOUCH_SLACK_PARTS = 100;
+
+/**
  * How far a touch must move a session's deadline to be written, ms: a hundredth of the idle
  * TTL, at most 5 s (a move onto the absolute deadline is written however small, so an expiry
  * there is told as absolute). A session expires at most that much before its last use plus its
@@ -23,7 +32,7 @@ import type { PostgresSql } from "../connection/postgres_gate.ts";
  * ```
  */
 export function touchSlackMs(idleTtlMs: number): number {
-  return Math.min(Math.floor(idleTtlMs / 100), 5_000);
+  return Math.min(Math.floor(idleTtlMs / TOUCH_SLACK_PARTS), MAX_TOUCH_SLACK_MS);
 }
 
 /** What one touch of a session by a request is. */

@@ -32,9 +32,10 @@ import { utf8Length } from "../../jsonrpc/utf8_length.ts";
 import type { PostgresGate, PostgresSql } from "../connection/postgres_gate.ts";
 import type { Wakeups } from "../connection/postgres_wakeups.ts";
 import { capOf, namespaceOf } from "../sessions/postgres_session_store.ts";
+import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
 
 /**
- * Options of {@linkcode PostgresTaskStore}.
+ * Options of the Postgres task store (`createPostgresBackend`'s `taskStore`).
  *
  * @example
  * ```ts
@@ -75,9 +76,6 @@ export interface PostgresTaskStoreOptions {
    */
   now?: () => number;
 }
-
-/** The default of `maxTasks` (the Redis store's). */
-const DEFAULT_MAX_TASKS = 100_000;
 
 /** The wake-up channel of task changes (payload: the task's id). */
 export const TASK_CHANNEL = "tether_tasks";
@@ -128,9 +126,13 @@ export class PostgresTaskStore implements TaskStore {
     const name = "PostgresTaskStore";
     this.#gate = gate;
     this.#wakeups = wakeups;
-    this.#namespace = namespaceOf(options.namespace);
-    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, DEFAULT_MAX_TASKS);
-    this.#budget = resultBudgetOf(name, options);
+    const DEFAULT = POSTGRES_DEFAULTS.PostgresTaskStoreOptions;
+    this.#namespace = namespaceOf(options.namespace ?? DEFAULT.namespace);
+    this.#maxTasks = positiveStoreOption(name, "maxTasks", options.maxTasks, DEFAULT.maxTasks);
+    this.#budget = resultBudgetOf(name, {
+      ...options,
+      maxTotalResultBytes: options.maxTotalResultBytes ?? DEFAULT.maxTotalResultBytes,
+    });
     this.#now = options.now ?? Date.now;
   }
 

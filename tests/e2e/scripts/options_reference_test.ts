@@ -102,16 +102,18 @@ describe("scripts/options_reference.ts", () => {
       GATEWAY_DEFAULTS.GatewayOptions.maxSessions,
     );
     assert.equal(tableDefault("RedisBackendOptions.commandTimeoutMs"), 2_000);
+    assert.equal(tableDefault("PostgresBackendOptions.statementTimeoutMs"), 2_000);
     assert.equal(tableDefault("TasksOptions.ttlMs"), 3_600_000);
     assert.deepEqual(
       SUBPATH_TABLES.map((table) => table.subpath),
-      ["@tether/mcp/gateway", "@tether/mcp/redis", "@tether/mcp/tasks"],
+      ["@tether/mcp/gateway", "@tether/mcp/redis", "@tether/mcp/postgres", "@tether/mcp/tasks"],
     );
     const fields = readOptionFields();
     for (
       const path of [
         "GatewayOptions.maxSessions",
         "RedisEventLogOptions.ttlSeconds",
+        "PostgresSessionStoreOptions.maxSweptPerSweep",
         "TasksOptions.leaseMs",
       ]
     ) {
