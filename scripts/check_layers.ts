@@ -98,6 +98,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // the writer heartbeat, recorded request ids). No engine imports an era's room.
   "storage/sessions": ["jsonrpc", "protocol", "runtime.ts", "storage_unavailable.ts"],
   "storage/event_log": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
+  // dpop/: the DPoP replay seam (its memory implementation sits in auth/ beside the checks).
+  "storage/dpop": [],
   // The 2025 era's rooms, bottom to top: sessions/ (the session manager on the store),
   // streams/ (resumable SSE on the log), exchange/ (what answers one request), then stateless/
   // and, at legacy/'s top, the sessionful pipeline and era.ts, which builds the era either way
@@ -202,6 +204,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "jsonrpc",
     "config",
     "observe",
+    "storage/dpop",
   ],
   // The extensions, each its own room and subpath, built on protocol/'s extension surface, below
   // the eras; none imports another. tasks/: io.modelcontextprotocol/tasks.
@@ -224,6 +227,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "runtime.ts",
     "storage_unavailable.ts",
     "storage_outages.ts",
+    "storage/dpop",
   ],
   // postgres/: the same storage seams on Postgres, allowed what redis/ is.
   "postgres": [
@@ -238,6 +242,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "runtime.ts",
     "storage_unavailable.ts",
     "storage_outages.ts",
+    "storage/dpop",
   ],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
@@ -253,6 +258,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage/event_log",
     "legacy/sessions",
     "storage/sessions",
+    "storage/dpop",
   ],
   "handler.ts": [
     "era.ts",
@@ -291,7 +297,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "limits",
     "extensions/tasks",
     "config",
-],
+    "storage/dpop",
+  ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],
   // @tether/mcp/gateway: upstream MCP servers behind a handler, on the public surface (definitions, ctx).

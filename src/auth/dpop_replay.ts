@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { DpopReplayStore } from "../config/oauth_options.ts";
+import type { DpopReplayStore } from "../storage/dpop/dpop_replay_store.ts";
 
 export type { DpopReplayStore };
 

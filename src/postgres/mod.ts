@@ -37,18 +37,9 @@ export {
   type PostgresBackendOptions,
   type PostgresTarget,
 } from "./postgres_backend.ts";
-export {
-  PostgresSessionStore,
-  type PostgresSessionStoreOptions,
-} from "./sessions/postgres_session_store.ts";
-export { PostgresEventLog, type PostgresEventLogOptions } from "./event_log/postgres_event_log.ts";
-export { PostgresBus } from "./bus/postgres_bus.ts";
+export type { PostgresEventLogOptions } from "./event_log/postgres_event_log.ts";
 export type { PostgresBusOptions } from "./bus/bus_options.ts";
-export { PostgresTaskStore, type PostgresTaskStoreOptions } from "./tasks/postgres_task_store.ts";
-export {
-  PostgresDpopReplayStore,
-  type PostgresDpopReplayStoreOptions,
-} from "./auth/postgres_dpop_replay_store.ts";
+export type { PostgresTaskStoreOptions } from "./tasks/postgres_task_store.ts";
 export { type ExpirySweepCounts } from "./postgres_expiry.ts";
 export { migratePostgres, SCHEMA_VERSION } from "./connection/postgres_schema.ts";
 export type { Wakeups } from "./connection/postgres_wakeups.ts";

@@ -10,7 +10,7 @@
  * receives a POST runs it; no request is forwarded.
  *
  * Works with node-redis on Deno, Bun and Node (any client that can send a raw
- * command fits the smaller pieces).
+ * command fits `{ client }`).
  *
  * @example
  * ```ts
@@ -35,18 +35,10 @@ export type {
   RedisCommands,
   RedisConnection,
 } from "./connection/redis_commands.ts";
-export {
-  RedisSessionStore,
-  type RedisSessionStoreOptions,
-} from "./sessions/redis_session_store.ts";
-export { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
-export { RedisBus } from "./bus/redis_bus.ts";
+export type { RedisSessionStoreOptions } from "./sessions/redis_session_store.ts";
+export type { RedisEventLogOptions } from "./event_log/redis_event_log.ts";
 export type { RedisBusOptions } from "./bus/bus_options.ts";
-export { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
-export {
-  RedisDpopReplayStore,
-  type RedisDpopReplayStoreOptions,
-} from "./auth/redis_dpop_replay_store.ts";
+export type { RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 export {
   createRedisBackend,
   type RedisBackend,

@@ -24,6 +24,11 @@ import { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_even
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 import { RedisRateLimitStore } from "./limits/redis_rate_limit_store.ts";
 import type { RateLimitStore } from "../limits/rate_limit_store.ts";
+import type { SessionStore } from "../storage/sessions/session_store.ts";
+import type { EventLog } from "../storage/event_log/event_log_interface.ts";
+import type { MessageBus } from "../bus/message_bus.ts";
+import type { TaskStore } from "../extensions/tasks/task_store.ts";
+import type { DpopReplayStore } from "../storage/dpop/dpop_replay_store.ts";
 import { RedisDpopReplayStore } from "./auth/redis_dpop_replay_store.ts";
 import {
   RedisSessionStore,
@@ -79,7 +84,7 @@ export interface RedisBackendOptions {
    */
   waitForReplicaMs?: number;
   /** Options of the session store (its prefix is `prefix`). */
-  sessionStore?: Omit<RedisSessionStoreOptions, "prefix" | "waitForReplica" | "holder">;
+  sessionStore?: Omit<RedisSessionStoreOptions, "prefix">;
   /** Options of the event log (its prefix is `prefix`). */
   eventLog?: Omit<RedisEventLogOptions, "prefix" | "openConnection" | "busInstance" | "placeOf">;
   /** Options of the bus (its prefix is `prefix`). */
@@ -121,17 +126,17 @@ export interface RedisBackendOptions {
  */
 export interface RedisBackend {
   /** Session records and `ctx.session` state. */
-  readonly sessionStore: RedisSessionStore;
+  readonly sessionStore: SessionStore;
   /** Resumable streams. */
-  readonly eventLog: RedisEventLog;
+  readonly eventLog: EventLog;
   /** Cancellations, replies, session ends, notifications between instances. */
-  readonly bus: RedisBus;
+  readonly bus: MessageBus;
   /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
-  readonly taskStore: RedisTaskStore;
+  readonly taskStore: TaskStore;
   /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
   readonly rateLimitStore: RateLimitStore;
   /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is accepted once across instances. */
-  readonly dpopReplayStore: RedisDpopReplayStore;
+  readonly dpopReplayStore: DpopReplayStore;
   /** Nothing to do: every key the backend writes carries its own TTL (the storage backend's face). */
   sweep(now?: number): Promise<void>;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */

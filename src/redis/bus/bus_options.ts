@@ -7,7 +7,7 @@
  */
 
 /**
- * Options of {@linkcode RedisBus}.
+ * Options of the Redis bus (`createRedisBackend`'s `bus`).
  *
  * @example
  * ```ts

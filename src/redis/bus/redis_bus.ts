@@ -70,13 +70,14 @@ function sessionOf(message: BusMessage): string | undefined {
 }
 
 /**
- * The bus of every instance that uses the same Redis and prefix.
+ * The bus of every instance that uses the same Redis and prefix. Internal:
+ * `createRedisBackend` makes it (its `bus`).
  *
  * @example
  * ```ts
  * import { createClient } from "redis";
  * import { createMcpHandler } from "@tether/mcp";
- * import { RedisBus } from "@tether/mcp/redis";
+ * import { RedisBus } from "./redis_bus.ts";
  *
  * const shared = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
  * const bus = new RedisBus(shared, async () => {

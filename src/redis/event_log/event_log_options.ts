@@ -9,7 +9,7 @@
 import type { OpenRedisConnection } from "../connection/redis_commands.ts";
 
 /**
- * Options of `RedisEventLog`.
+ * Options of the Redis event log (`createRedisBackend`'s `eventLog`).
  *
  * @example
  * ```ts

@@ -90,13 +90,13 @@ const DEFAULT = REDIS_DEFAULTS.RedisEventLogOptions;
 
 /**
  * Resumable SSE streams in Redis, shared by every instance that uses the
- * same Redis and prefix.
+ * same Redis and prefix. Internal: `createRedisBackend` makes it (its `eventLog`).
  *
  * @example
  * ```ts
  * import { createClient } from "redis";
  * import { createMcpHandler } from "@tether/mcp";
- * import { RedisEventLog } from "@tether/mcp/redis";
+ * import { RedisEventLog } from "./redis_event_log.ts";
  *
  * const redis = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
  * const handler = createMcpHandler({ name: "app", version: "1.0.0", streams: { eventLog: new RedisEventLog(redis) } });

@@ -51,7 +51,6 @@ import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { holdersKeyOf } from "../bus/bus_scripts.ts";
 import type { SessionHolder } from "../bus/bus_holdings.ts";
-import type { RedisBus } from "../bus/redis_bus.ts";
 import { NOT_INDEXED, ownerIndexKeys, takeOwnerPlace } from "./owner_index.ts";
 import { type StateTarget, updateStateOf, writeStateOf } from "./session_state.ts";
 import { bucketOf, bucketsFor } from "./key_buckets.ts";
@@ -69,7 +68,7 @@ import {
 } from "./session_store_scripts.ts";
 
 /**
- * Options of {@linkcode RedisSessionStore}.
+ * Options of the Redis session store (`createRedisBackend`'s `sessionStore`).
  *
  * @example
  * ```ts
@@ -83,15 +82,6 @@ export interface RedisSessionStoreOptions {
    * @default {"tether:"}
    */
   prefix?: string;
-  /** Called by `close()` (e.g. to quit a client the store owns). */
-  onClose?: () => Promise<void> | void;
-  /**
-   * Called with a key just written when a session is created or its state
-   * written; resolves once a replica has the write (`createRedisBackend`'s
-   * `waitForReplicaMs` passes one that sends `WAIT`), rejects to fail the
-   * request closed. Default: none (no wait).
-   */
-  waitForReplica?: (key: string) => Promise<void>;
   /**
    * How long past a session's deadline its keys stay in Redis, ms: the
    * sweep of a live instance reports the expiry (with the record) within
@@ -102,14 +92,35 @@ export interface RedisSessionStoreOptions {
    * @default {60_000}
    */
   expiryGraceMs?: number;
+}
+
+/**
+ * What `createRedisBackend` wires into {@linkcode RedisSessionStore} besides
+ * its options: internal, not part of the subpath.
+ *
+ * @example
+ * ```ts ignore (internal: createRedisBackend passes it)
+ * new RedisSessionStore(commands, { ...options, holder: bus, waitForReplica });
+ * ```
+ */
+export interface RedisSessionStoreWiring {
+  /** Called by `close()` (e.g. to quit a client the store owns). */
+  onClose?: () => Promise<void> | void;
   /**
-   * This instance's bus ({@linkcode RedisBus}): each read-and-touch by the
+   * Called with a key just written when a session is created or its state
+   * written; resolves once a replica has the write (`createRedisBackend`'s
+   * `waitForReplicaMs` passes one that sends `WAIT`), rejects to fail the
+   * request closed. Default: none (no wait).
+   */
+  waitForReplica?: (key: string) => Promise<void>;
+  /**
+   * This instance's bus: each read-and-touch by the
    * owner records, in the same script, that this instance uses the session,
    * so the session's bus messages come here, and drops the holders that
    * have not used it for the bus's `holdingMs` (`2 × aliveMs`). Default:
    * none (nothing recorded). `createRedisBackend` sets it.
    */
-  holder?: RedisBus;
+  holder?: SessionHolder;
 }
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
@@ -124,13 +135,13 @@ const SESSIONS_PER_BUCKET = 1024;
 
 /**
  * Sessions in Redis, shared by every instance that uses the same Redis and
- * prefix.
+ * prefix. Internal: `createRedisBackend` makes it (its `sessionStore`).
  *
  * @example
  * ```ts
  * import { createClient } from "redis";
  * import { createMcpHandler } from "@tether/mcp";
- * import { RedisSessionStore } from "@tether/mcp/redis";
+ * import { RedisSessionStore } from "./redis_session_store.ts";
  *
  * const client = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
  * const handler = createMcpHandler({
@@ -149,7 +160,10 @@ export class RedisSessionStore implements SessionStore {
   #holder: SessionHolder | undefined;
 
   /** A store on `redis` (a connected client). */
-  constructor(redis: RedisCommands, options: RedisSessionStoreOptions = {}) {
+  constructor(
+    redis: RedisCommands,
+    options: RedisSessionStoreOptions & RedisSessionStoreWiring = {},
+  ) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? REDIS_DEFAULTS.RedisSessionStoreOptions.prefix;
     this.#onClose = options.onClose;

@@ -55,7 +55,7 @@ import {
 const DEFAULT = REDIS_DEFAULTS.RedisTaskStoreOptions;
 
 /**
- * Options of {@linkcode RedisTaskStore}.
+ * Options of the Redis task store (`createRedisBackend`'s `taskStore`).
  *
  * @example
  * ```ts

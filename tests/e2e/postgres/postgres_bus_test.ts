@@ -21,6 +21,7 @@ import { type BusMessage, BusMessageTooLargeError } from "../../../src/storage/m
 import { defineTool } from "../../../mod.ts";
 import { initialize, makeHandler, postRequest, until } from "../../helpers.ts";
 import { itPostgres, postgresSkip, startPostgres, type TestPostgres } from "./postgres_server.ts";
+import type { PostgresBus } from "../../../src/postgres/bus/postgres_bus.ts";
 
 let server: TestPostgres | undefined;
 let sql: PostgresSql;
@@ -68,7 +69,7 @@ async function holders(namespace: string, sessionId: string): Promise<string[]> 
 
 itPostgres("a session's message reaches only the instance that used it, of five", async () => {
   const { made } = await instances(5);
-  await made[3].backend.bus.hold("s", 60_000);
+  await (made[3].backend.bus as PostgresBus).hold("s", 60_000);
   await made[0].backend.bus.publish({ type: "cancel", sessionId: "s", requestId: 1 });
   // Each publisher's order is kept: once everyone has the broadcast, the cancel went where it went.
   await made[0].backend.bus.publish({ type: "resource-updated", uri: "test://r" });
@@ -95,11 +96,15 @@ itPostgres(
       onError: () => {},
     });
     opened.push(never);
-    await never.bus.hold("s", 60_000);
-    await closed.bus.hold("s", 60_000);
+    await (never.bus as PostgresBus).hold("s", 60_000);
+    await (closed.bus as PostgresBus).hold("s", 60_000);
     assert.equal((await holders(namespace, "s")).length, 2);
-    await closed.bus.close();
-    assert.deepEqual(await holders(namespace, "s"), [never.bus.instanceId], "close leaves at once");
+    await (closed.bus as PostgresBus).close();
+    assert.deepEqual(
+      await holders(namespace, "s"),
+      [(never.bus as PostgresBus).instanceId],
+      "close leaves at once",
+    );
     await a.bus.publish({ type: "cancel", sessionId: "s", requestId: 1 });
     assert.deepEqual(await holders(namespace, "s"), [], "the dead one left the holders");
     const rows = await sql`SELECT count(*)::int AS n FROM tether_bus_messages
@@ -107,10 +112,14 @@ itPostgres(
     assert.equal(rows[0].n, 0, "nothing written for either");
 
     const before = Date.now() - 1_000;
-    await a.bus.hold("t", 60_000);
-    await a.bus.release("t", before);
-    assert.deepEqual(await holders(namespace, "t"), [a.bus.instanceId], "used since: kept");
-    await a.bus.release("t", Date.now() + 1);
+    await (a.bus as PostgresBus).hold("t", 60_000);
+    await a.bus.release!("t", before);
+    assert.deepEqual(
+      await holders(namespace, "t"),
+      [(a.bus as PostgresBus).instanceId],
+      "used since: kept",
+    );
+    await a.bus.release!("t", Date.now() + 1);
     assert.deepEqual(await holders(namespace, "t"), [], "not used since: released");
   },
 );
@@ -176,7 +185,7 @@ itPostgres(
     const call = (method: string, params: Record<string, unknown>, id?: number) =>
       postRequest({ jsonrpc: "2.0", ...(id === undefined ? {} : { id }), method, params }, headers);
     for (const handler of handlers) await (await handler(call("ping", {}, 9))).text();
-    const ids = made.map(({ backend }) => backend.bus.instanceId);
+    const ids = made.map(({ backend }) => (backend.bus as PostgresBus).instanceId);
     assert.deepEqual(await holders(namespace, session.id), [...ids].sort(), "each served it");
     const roundTrip = async (id: number) => {
       const running = handlers[0](call("tools/call", { name: "hold", arguments: {} }, id));

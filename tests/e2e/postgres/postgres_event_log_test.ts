@@ -17,6 +17,7 @@ import { EVENT_EXPIRY_BATCH } from "../../../src/postgres/postgres_expiry.ts";
 import { lookEvery } from "../../../src/postgres/event_log/event_log_budget.ts";
 import { until, within } from "../../helpers.ts";
 import { itPostgres, migratedPostgresWithClientForFile } from "./postgres_server.ts";
+import type { PostgresEventLog } from "../../../src/postgres/event_log/postgres_event_log.ts";
 
 const { server, sql: db } = migratedPostgresWithClientForFile();
 
@@ -72,9 +73,9 @@ itPostgres(
       const write = async (backend: PostgresBackend, tag: string, i: number) => {
         const log = backend.eventLog;
         await log.open(`${tag}${i}`, "a", { requestIds: [i] });
-        await log.appendMany(`${tag}${i}`, "a", ["x".repeat(250), "y".repeat(250)]);
+        await log.appendMany!(`${tag}${i}`, "a", ["x".repeat(250), "y".repeat(250)]);
         await log.append(`${tag}${i}`, "a", "z".repeat(250));
-        await log.appendMany(`${tag}${i}`, "a", ["w".repeat(250)], { complete: i % 2 === 0 });
+        await log.appendMany!(`${tag}${i}`, "a", ["w".repeat(250)], { complete: i % 2 === 0 });
       };
       await Promise.all(
         Array.from({ length: 30 }, (_, i) => [write(a, "a", i), write(b, "b", i)]).flat(),
@@ -142,7 +143,7 @@ itPostgres(
       assert.deepEqual(lost?.writerLost, { requestIds: [7] });
       // B closes: its followers' waits reject (a follower pauses between retries, never spins).
       const waiting = b.eventLog.waitAfter!("s", second, { timeoutMs: 30_000 });
-      await b.eventLog.close();
+      await (b.eventLog as PostgresEventLog).close();
       await assert.rejects(within(waiting, 5_000, "the wait to end"), /closed/);
       await assert.rejects(b.eventLog.waitAfter!("s", second, { timeoutMs: 30_000 }), /closed/);
     } finally {
@@ -168,7 +169,7 @@ itPostgres(
       const log = backend.eventLog;
       const old = EVENT_EXPIRY_BATCH * 2 + 50; // three batches
       for (let i = 0; i < old; i++) {
-        await log.appendMany(`old${i}`, "a", ["x".repeat(100), "y".repeat(100)]);
+        await log.appendMany!(`old${i}`, "a", ["x".repeat(100), "y".repeat(100)]);
       }
       clock += 61_000;
       assert.equal(await log.replayAfter("old0", "a:0"), undefined, "a read ignores it");
@@ -185,8 +186,8 @@ itPostgres(
         10,
         clock,
       );
-      await log.appendMany("recorded", "a", ["r"]);
-      await log.appendMany("live", "a", ["l"]);
+      await log.appendMany!("recorded", "a", ["r"]);
+      await log.appendMany!("live", "a", ["l"]);
       assert.ok(await log.replayAfter("recorded", "a:0"), "positive control: within its TTL");
       // The backend's sweep deletes the expired session record, and its streams after it.
       const swept = await backend.sweepExpired(clock + 2_000);

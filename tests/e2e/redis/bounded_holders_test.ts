@@ -122,7 +122,7 @@ describeRedis("Bounded bus holders", () => {
         handlers.push(handler);
         opened.push(backend, { close: () => handler.close() });
       }
-      const ids = backends.map((backend) => backend.bus.instanceId);
+      const ids = backends.map((backend) => (backend.bus as RedisBus).instanceId);
       const session = await initialize(handlers[0]);
       const headers = { sessionId: session.id, protocolVersion: session.protocolVersion };
       const call = (method: string, params: Record<string, unknown>, id: number) =>

@@ -88,7 +88,7 @@ async function followEverywhere(
       waits.push((async () => {
         while (!stop.signal.aborted) {
           try {
-            await backend.eventLog.waitAfter(session, first, {
+            await backend.eventLog.waitAfter!(session, first, {
               timeoutMs: 20_000,
               signal: stop.signal,
             });

@@ -110,13 +110,13 @@ describeRedis("Redis writes past their deadline", () => {
     const now = Date.now();
     assert.equal(await backend.sessionStore.create(session("s3", now), 1_000, now), true);
     await backend.eventLog.open("s3", "stream");
-    const [first] = await backend.eventLog.appendMany("s3", "stream", ["kept"]);
+    const [first] = await backend.eventLog.appendMany!("s3", "stream", ["kept"]);
 
-    await pausedWhile(() => [backend.eventLog.appendMany("s3", "stream", ["late"])]);
+    await pausedWhile(() => [backend.eventLog.appendMany!("s3", "stream", ["late"])]);
 
     const replay = await backend.eventLog.replayAfter("s3", first);
     assert.deepEqual(replay?.events.map((event) => event.data), [], "nothing after the kept event");
-    await backend.eventLog.appendMany("s3", "stream", ["in time"]);
+    await backend.eventLog.appendMany!("s3", "stream", ["in time"]);
     const again = await backend.eventLog.replayAfter("s3", first);
     assert.deepEqual(again?.events.map((event) => event.data), ["in time"]);
   });

@@ -142,7 +142,7 @@ describeRedis("RedisBus addressed to owners", () => {
         assert.equal(pong.status, 200);
         await pong.text();
       }
-      const inboxes = backends.map((backend) => backend.bus.inboxKeys()[0]);
+      const inboxes = backends.map((backend) => (backend.bus as RedisBus).inboxKeys()[0]);
       const roundTrip = async (id: number) => {
         const held = handlers[0](call("tools/call", { name: "hold", arguments: {} }, id));
         await until(() => started.length === id, "the call runs on instance 0");
@@ -157,7 +157,7 @@ describeRedis("RedisBus addressed to owners", () => {
       await roundTrip(1);
       const first = await Promise.all(inboxes.map(lengthOf));
       assert.deepEqual(first, [1, 0, 1, 1], "the first cancel reaches every other holder");
-      const ids = backends.map((backend) => backend.bus.instanceId);
+      const ids = backends.map((backend) => (backend.bus as RedisBus).instanceId);
       await until(
         async () =>
           !(await holders(prefix, session.id)).some((id) => id === ids[2] || id === ids[3]),

@@ -19,6 +19,7 @@ import { deferred, readAnswer, sleep, until } from "../../helpers.ts";
 import { rawGet, rawInitialize, rawPost, SseReader } from "../interop/helpers.ts";
 import { describeRedis, startRedis } from "./redis_server.ts";
 import { freeRigPort, spawnTracked } from "../../../scripts/rig_processes.ts";
+import type { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 
 /** A redis-server with an append-only file in `dir` (fsync on every write), on `port`. */
 async function startServer(port: number, dir: string): Promise<ChildProcess> {
@@ -222,7 +223,7 @@ describeRedis("Redis faults", () => {
       assert.deepEqual(tail?.events, [], "the tail waited its 1.5 s and found nothing");
       await sleep(1_000); // the bus reader blocks as well
       assert.deepEqual(errors, [], "no blocking read failed on the 400 ms deadline");
-      await backend.bus.hold("probe", 60_000); // the session's messages go to the instances using it
+      await (backend.bus as RedisBus).hold("probe", 60_000); // the session's messages go to the instances using it
       await other.bus.publish({ type: "session-ended", sessionId: "probe" });
       await until(() => heard.length === 1, "the bus reader to hear the other instance");
       stop();

@@ -46,7 +46,7 @@ async function servesEverySlot(backend: RedisBackend): Promise<void> {
       await backend.sessionStore.writeState(id, "k", { i }, 10_000);
       assert.deepEqual(await backend.sessionStore.readState(id, "k"), { i });
       assert.equal(
-        (await backend.sessionStore.getAndTouch(id, now, {
+        (await backend.sessionStore.getAndTouch!(id, now, {
           ownerKey: "anonymous",
           idleTtlMs: 60_000,
           absoluteTtlMs: 600_000,
@@ -54,7 +54,9 @@ async function servesEverySlot(backend: RedisBackend): Promise<void> {
         id,
       );
       await backend.eventLog.open(id, "s1");
-      const [eventId] = await backend.eventLog.appendMany(id, "s1", ["a", "b"], { complete: true });
+      const [eventId] = await backend.eventLog.appendMany!(id, "s1", ["a", "b"], {
+        complete: true,
+      });
       const replay = await backend.eventLog.replayAfter(id, eventId);
       assert.deepEqual(replay?.events.map((event) => event.data), ["b"]);
       assert.equal(replay?.complete, true);

@@ -20,6 +20,7 @@ import { abortReason, makeHandler, until } from "../../helpers.ts";
 import { modernNotification, modernRequest } from "../../support/modern_helpers.ts";
 import { describeRedis, itRedis, redisSkip, startRedis, type TestRedis } from "./redis_server.ts";
 import { startRedisCluster, type TestRedisCluster } from "../../../scripts/redis_topologies.ts";
+import type { RedisBus } from "../../../src/redis/bus/redis_bus.ts";
 
 let redis: TestRedis;
 let cluster: TestRedisCluster;
@@ -100,7 +101,7 @@ async function runners(rig: Rig, prefix: string, id: string): Promise<string[]> 
 
 /** Entries in an instance's bus inbox. */
 async function inboxLength(rig: Rig, backend: RedisBackend): Promise<number> {
-  return Number(await rig.commands.sendCommand(["XLEN", backend.bus.inboxKeys()[0]]));
+  return Number(await rig.commands.sendCommand(["XLEN", (backend.bus as RedisBus).inboxKeys()[0]]));
 }
 
 describeRedis("2026-07-28 cancellation addressed to the running instance", () => {

@@ -118,7 +118,7 @@ async function startInstances(
         },
       },
       sessions: { store: backend.sessionStore },
-      bus: noticingLeases(backend.bus, probe, name),
+      bus: noticingLeases(backend.bus as RedisBus, probe, name),
       tools: [
         defineTool({
           name: "increment",
