@@ -25,13 +25,8 @@ import type { BusMessage } from "../bus/message_bus.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../jsonrpc/messages.ts";
 import type { EraAnswer, EraStats, RoutedPost, SessionfulEra } from "../era.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
-import {
-  batchRefusal,
-  checkLegacyPost,
-  checkProtocolVersion,
-  findInitialize,
-  initializeInBatch,
-} from "./exchange/post_shape.ts";
+import { batchRefusal, findInitialize, initializeInBatch } from "./exchange/post_shape.ts";
+import { checkLegacyPost, checkProtocolVersion } from "./protocol_version.ts";
 import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { AwaitedReplies } from "./sessions/awaited_replies.ts";
 import type { SessionManager, SessionResolution } from "./sessions/session_manager.ts";

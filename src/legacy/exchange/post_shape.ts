@@ -2,14 +2,14 @@
  * The shape a sessionful-revision POST must have, checked the same way by
  * the sessionful pipeline and the stateless mode: `initialize` alone (never
  * in a batch), and batches only in 2025-03-26, the one revision that has
- * them; and the MCP-Protocol-Version header every 2025 request is checked
- * for. It decides nothing about sessions or what the messages ask for.
+ * them. The MCP-Protocol-Version header is checked in
+ * src/legacy/protocol_version.ts. It decides nothing about sessions or what
+ * the messages ask for.
  * @module
  */
 
 import { type Refusal, refuse } from "../../http/refusal.ts";
 import type { ClassifiedMessage } from "../../jsonrpc/messages.ts";
-import { isSupportedProtocolVersion } from "../../protocol/versions.ts";
 
 /** The revision that allows JSON-RPC batches. */
 const BATCH_VERSION = "2025-03-26";
@@ -38,24 +38,4 @@ export function batchRefusal(version: string): Refusal | undefined {
   return refuse(400, "Invalid Request: batches are only allowed for protocol version 2025-03-26", {
     step: "jsonrpc",
   });
-}
-
-/** A present but unsupported MCP-Protocol-Version → 400, on every method (absent: assume 2025-03-26). */
-export function checkProtocolVersion(versionHeader: string | null): Refusal | undefined {
-  if (versionHeader !== null && !isSupportedProtocolVersion(versionHeader)) {
-    return refuse(400, "Bad Request: unsupported MCP-Protocol-Version", {
-      step: "protocol-version",
-    });
-  }
-  return undefined;
-}
-
-/** A 2025 POST's check before the entry authenticates it: its MCP-Protocol-Version header. */
-export function checkLegacyPost(
-  messages: readonly ClassifiedMessage[],
-  isBatch: boolean,
-  versionHeader: string | null,
-): Refusal | undefined {
-  // initialize negotiates the version in its body: a header (a client that probed 2026 first) does not refuse it.
-  return isBatch || !findInitialize(messages) ? checkProtocolVersion(versionHeader) : undefined;
 }

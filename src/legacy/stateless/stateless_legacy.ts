@@ -36,12 +36,8 @@ import type { KeepAlive } from "../../http/sse/keep_alive.ts";
 import { SlowCalls, STREAM_AFTER_MS } from "../../http/slow_calls.ts";
 import type { Telemetry } from "../../observe/telemetry/telemetry.ts";
 import { answerInitialize } from "../exchange/initialize_answer.ts";
-import {
-  batchRefusal,
-  checkLegacyPost,
-  findInitialize,
-  initializeInBatch,
-} from "../exchange/post_shape.ts";
+import { batchRefusal, findInitialize, initializeInBatch } from "../exchange/post_shape.ts";
+import { checkLegacyPost } from "../protocol_version.ts";
 import type { BusMessage } from "../../bus/message_bus.ts";
 import { type Delivery, LocalDelivery } from "../../bus/delivery.ts";
 import type { EraStats, LegacyEra, RoutedPost } from "../../era.ts";
