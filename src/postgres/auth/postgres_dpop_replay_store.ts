@@ -19,7 +19,7 @@ import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
  *
  * @example
  * ```ts
- * import type { PostgresDpopReplayStoreOptions } from "@tether/mcp/postgres";
+ * import type { PostgresDpopReplayStoreOptions } from "./postgres_dpop_replay_store.ts";
  * const options: PostgresDpopReplayStoreOptions = { namespace: "tenant-a" };
  * ```
  */

@@ -25,7 +25,7 @@ import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
  *
  * @example
  * ```ts
- * import type { PostgresRateLimitStoreOptions } from "@tether/mcp/postgres";
+ * import type { PostgresRateLimitStoreOptions } from "./postgres_rate_limit_store.ts";
  * const options: PostgresRateLimitStoreOptions = { namespace: "tenant-a" };
  * ```
  */

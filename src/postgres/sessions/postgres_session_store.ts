@@ -34,7 +34,7 @@ import { POSTGRES_DEFAULTS } from "../postgres_defaults.ts";
  *
  * @example
  * ```ts
- * import type { PostgresSessionStoreOptions } from "@tether/mcp/postgres";
+ * import type { PostgresSessionStoreOptions } from "./postgres_session_store.ts";
  * const options: PostgresSessionStoreOptions = { namespace: "tenant-a" };
  * ```
  */

@@ -37,7 +37,7 @@ return 1`,
  *
  * @example
  * ```ts
- * import type { RedisDpopReplayStoreOptions } from "@tether/mcp/redis";
+ * import type { RedisDpopReplayStoreOptions } from "./redis_dpop_replay_store.ts";
  * const options: RedisDpopReplayStoreOptions = { prefix: "tenant-a:" };
  * ```
  */

@@ -24,7 +24,7 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
  *
  * @example
  * ```ts
- * import type { RedisRateLimitStoreOptions } from "@tether/mcp/redis";
+ * import type { RedisRateLimitStoreOptions } from "./redis_rate_limit_store.ts";
  * const options: RedisRateLimitStoreOptions = { prefix: "tenant-a:" };
  * ```
  */
