@@ -31,11 +31,13 @@ const BINARIES = {
 };
 /**
  * Bounds on the package: a file that should not ship, or a build gone wrong, breaks them. 733
- * files (873 kB packed) once the Postgres backend's event log, bus, task and DPoP stores shipped.
+ * files (873 kB packed) once the Postgres backend's event log, bus, task and DPoP stores shipped;
+ * 803 files (977 kB packed) once modules near 400 lines were split by job (each new module ships
+ * its .js and .d.ts) and the storage seams got their rooms.
  */
 const MAX_PACKED_BYTES = 1024 * 1024;
 const MAX_UNPACKED_BYTES = 4 * 1024 * 1024;
-const MAX_FILES = 800;
+const MAX_FILES = 850;
 
 const npmMissing = spawnSync("npm", ["--version"], { encoding: "utf8" }).status !== 0;
 const skip = "Deno" in globalThis || process.versions.bun !== undefined
