@@ -100,6 +100,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   "storage/event_log": ["jsonrpc", "runtime.ts", "storage_unavailable.ts"],
   // dpop/: the DPoP replay seam (its memory implementation sits in auth/ beside the checks).
   "storage/dpop": [],
+  // backend/: StorageBackend, every seam on one store (the `storage` option; what the engines return).
+  "storage/backend": [
+    "storage/sessions",
+    "storage/event_log",
+    "storage/dpop",
+    "bus",
+    "limits",
+    "extensions/tasks",
+  ],
   // The 2025 era's rooms, bottom to top: sessions/ (the session manager on the store),
   // streams/ (resumable SSE on the log), exchange/ (what answers one request), then stateless/
   // and, at legacy/'s top, the sessionful pipeline and era.ts, which builds the era either way
@@ -233,6 +242,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "storage_outages.ts",
     "storage/dpop",
+    "storage/backend",
   ],
   // postgres/: the same storage seams on Postgres, allowed what redis/ is.
   "postgres": [
@@ -248,6 +258,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_unavailable.ts",
     "storage_outages.ts",
     "storage/dpop",
+    "storage/backend",
   ],
   // The options (types naming the parts they configure), the defaults table, resolution, checks.
   "config": [
@@ -258,12 +269,12 @@ const ALLOWED: Record<string, readonly string[]> = {
     "limits",
     "protocol",
     "bus",
-    "extensions/tasks",
     "modern",
     "storage/event_log",
     "legacy/sessions",
     "storage/sessions",
     "storage/dpop",
+    "storage/backend",
   ],
   "handler.ts": [
     "era.ts",
@@ -295,14 +306,13 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage_outages.ts",
     "auth",
     "storage/event_log",
-    "legacy/sessions",
     "storage/sessions",
     "bus",
     "http",
     "limits",
     "extensions/tasks",
-    "config",
     "storage/dpop",
+    "storage/backend",
   ],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
   "testing": ["protocol", "jsonrpc"],

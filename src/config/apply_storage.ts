@@ -10,7 +10,7 @@
  */
 
 import type { McpHandlerOptions } from "./options.ts";
-import type { StorageBackend } from "./storage_options.ts";
+import type { StorageBackend } from "../storage/backend/storage_backend.ts";
 
 /** The shape checked at startup: an object with every seam of {@linkcode StorageBackend}. */
 const SEAMS = [

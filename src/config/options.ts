@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { StorageBackend } from "./storage_options.ts";
+import type { StorageBackend } from "../storage/backend/storage_backend.ts";
 import type { MessageBus } from "../bus/message_bus.ts";
 import type { Scheduler } from "../runtime.ts";
 import type { EraOptions } from "../protocol/eras.ts";

@@ -18,12 +18,7 @@ import { everyInterval, type ExpirySweepCounts, sweepExpired } from "./postgres_
 import { namespaceOf, PostgresSessionStore } from "./sessions/postgres_session_store.ts";
 import { POSTGRES_DEFAULTS } from "./postgres_defaults.ts";
 import { PostgresRateLimitStore } from "./limits/postgres_rate_limit_store.ts";
-import type { RateLimitStore } from "../limits/rate_limit_store.ts";
-import type { SessionStore } from "../storage/sessions/session_store.ts";
-import type { EventLog } from "../storage/event_log/event_log_interface.ts";
-import type { MessageBus } from "../bus/message_bus.ts";
-import type { TaskStore } from "../extensions/tasks/task_store.ts";
-import type { DpopReplayStore } from "../storage/dpop/dpop_replay_store.ts";
+import type { StorageBackend } from "../storage/backend/storage_backend.ts";
 import { PostgresEventLog } from "./event_log/postgres_event_log.ts";
 import type { PostgresEventLogOptions } from "./event_log/event_log_options.ts";
 import { PostgresBus } from "./bus/postgres_bus.ts";
@@ -173,27 +168,12 @@ export interface PostgresBackendOptions {
  * await backend.close();
  * ```
  */
-export interface PostgresBackend {
-  /** Session records and `ctx.session` state. */
-  readonly sessionStore: SessionStore;
-  /**
-   * Resumable streams (for `streams.eventLog`): a stream is replayed and followed live by any
-   * instance, within one byte budget for the namespace.
-   */
-  readonly eventLog: EventLog;
-  /** Cancellations, replies, session ends, notifications between instances. */
-  readonly bus: MessageBus;
-  /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
-  readonly rateLimitStore: RateLimitStore;
-  /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
-  readonly taskStore: TaskStore;
-  /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is used once across instances. */
-  readonly dpopReplayStore: DpopReplayStore;
+export interface PostgresBackend extends StorageBackend {
   /** Wake-ups between instances (`LISTEN`/`NOTIFY`; never called back when polling-only). */
   readonly wakeups: Wakeups;
   /** Deletes the namespace's expired rows now (what the timer runs every `sweepIntervalMs`). */
   sweepExpired(now?: number): Promise<ExpirySweepCounts>;
-  /** {@linkcode sweepExpired} without its counts (the storage backend's face). */
+  /** {@linkcode sweepExpired} without its counts. */
   sweep(now?: number): Promise<void>;
   /** Stops the sweep and the bus and closes the pool and the listening connection. */
   close(): Promise<void>;

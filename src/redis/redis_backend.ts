@@ -23,12 +23,7 @@ import type { RedisBusOptions } from "./bus/bus_options.ts";
 import { RedisEventLog, type RedisEventLogOptions } from "./event_log/redis_event_log.ts";
 import { RedisTaskStore, type RedisTaskStoreOptions } from "./tasks/redis_task_store.ts";
 import { RedisRateLimitStore } from "./limits/redis_rate_limit_store.ts";
-import type { RateLimitStore } from "../limits/rate_limit_store.ts";
-import type { SessionStore } from "../storage/sessions/session_store.ts";
-import type { EventLog } from "../storage/event_log/event_log_interface.ts";
-import type { MessageBus } from "../bus/message_bus.ts";
-import type { TaskStore } from "../extensions/tasks/task_store.ts";
-import type { DpopReplayStore } from "../storage/dpop/dpop_replay_store.ts";
+import type { StorageBackend } from "../storage/backend/storage_backend.ts";
 import { RedisDpopReplayStore } from "./auth/redis_dpop_replay_store.ts";
 import {
   RedisSessionStore,
@@ -124,20 +119,8 @@ export interface RedisBackendOptions {
  * await backend.close();
  * ```
  */
-export interface RedisBackend {
-  /** Session records and `ctx.session` state. */
-  readonly sessionStore: SessionStore;
-  /** Resumable streams. */
-  readonly eventLog: EventLog;
-  /** Cancellations, replies, session ends, notifications between instances. */
-  readonly bus: MessageBus;
-  /** Tasks (for `tasksExtension({ store })`): any instance answers for any task. */
-  readonly taskStore: TaskStore;
-  /** Rate-limit budgets (for `rateLimits.store`): one budget per key across instances. */
-  readonly rateLimitStore: RateLimitStore;
-  /** Used DPoP proofs (for `auth.oauth.dpop.replayStore`): a proof is accepted once across instances. */
-  readonly dpopReplayStore: DpopReplayStore;
-  /** Nothing to do: every key the backend writes carries its own TTL (the storage backend's face). */
+export interface RedisBackend extends StorageBackend {
+  /** Nothing to do: every key the backend writes carries its own TTL. */
   sweep(now?: number): Promise<void>;
   /** Stops the bus and the log's tails and closes every connection the backend opened. */
   close(): Promise<void>;

@@ -27,7 +27,7 @@
  */
 
 export { StorageUnavailableError } from "../storage_unavailable.ts";
-export type { StorageBackend } from "../config/storage_options.ts";
+export type { StorageBackend } from "./backend/storage_backend.ts";
 export { StorageOutageError, StorageOutages, StorageRecoveredError } from "../storage_outages.ts";
 export type {
   ExpiredSession,

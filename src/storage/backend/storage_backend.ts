@@ -1,16 +1,17 @@
 /**
- * The `storage` option's type: {@linkcode StorageBackend}, every storage
- * seam on one store (what `createRedisBackend` and `createPostgresBackend`
- * return). apply_storage.ts fills the handler's seams from it.
+ * {@linkcode StorageBackend}: every storage seam on one store, the type of
+ * the handler's `storage` option and the face `createRedisBackend` and
+ * `createPostgresBackend` return (their backends extend it).
+ * src/config/apply_storage.ts fills the handler's seams from it.
  * @module
  */
 
-import type { SessionStore } from "../storage/sessions/session_store.ts";
-import type { EventLog } from "../storage/event_log/event_log_interface.ts";
-import type { MessageBus } from "../bus/message_bus.ts";
-import type { RateLimitStore } from "../limits/rate_limit_store.ts";
-import type { TaskStore } from "../extensions/tasks/task_store.ts";
-import type { DpopReplayStore } from "./oauth_options.ts";
+import type { SessionStore } from "../sessions/session_store.ts";
+import type { EventLog } from "../event_log/event_log_interface.ts";
+import type { MessageBus } from "../../bus/message_bus.ts";
+import type { RateLimitStore } from "../../limits/rate_limit_store.ts";
+import type { TaskStore } from "../../extensions/tasks/task_store.ts";
+import type { DpopReplayStore } from "../dpop/dpop_replay_store.ts";
 
 /**
  * Every storage seam of a multi-instance server, on one store: pass it as
