@@ -7,12 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { createMcpHandler, defineTool, type McpHandler } from "../../../mod.ts";
+import { createMcpHandler, defineTool, type McpHandler, type OAuthOptions } from "../../../mod.ts";
 import type { StorageBackend } from "../../../src/storage/mod.ts";
 import type { PostgresBackend } from "../../../src/postgres/mod.ts";
 import { createRedisBackend, type RedisBackend } from "../../../src/redis/redis_backend.ts";
 import { connect } from "../../../src/testing/mod.ts";
 import { describeRedis, itRedis, startRedis, type TestRedis } from "./redis_server.ts";
+
+/** OAuth with DPoP required; no token is ever checked here (nothing is called). */
+const DPOP_REQUIRED: OAuthOptions = {
+  resource: "https://mcp.example.com/mcp",
+  authorizationServers: ["https://auth.example.com"],
+  verifyAccessToken: () => Promise.reject(new Error("not called")),
+  dpop: { mode: "required" },
+};
 
 // Both engines' backends are storage backends (a type error otherwise).
 const _redisFace = (backend: RedisBackend): StorageBackend => backend;
@@ -72,12 +80,7 @@ describeRedis("the storage option on Redis", () => {
         version: "1.0.0",
         storage,
         auth: {
-          oauth: {
-            resource: "https://mcp.example.com/mcp",
-            authorizationServers: ["https://auth.example.com"],
-            verifyAccessToken: () => Promise.reject(new Error("not called")),
-            dpop: { mode: "required" },
-          },
+          oauth: DPOP_REQUIRED,
         },
       });
       handlers.push(handler);
@@ -91,12 +94,7 @@ describeRedis("the storage option on Redis", () => {
             sessions: { store: storage.sessionStore },
             bus: storage.bus,
             auth: {
-              oauth: {
-                resource: "https://mcp.example.com/mcp",
-                authorizationServers: ["https://auth.example.com"],
-                verifyAccessToken: () => Promise.reject(new Error("not called")),
-                dpop: { mode: "required" },
-              },
+              oauth: DPOP_REQUIRED,
             },
           }),
         /replayStore must be set/,
