@@ -14,7 +14,7 @@ import type { McpHandler } from "../handler.ts";
 import { ErrorCode } from "../jsonrpc/error_codes.ts";
 import { errorResponse } from "../jsonrpc/messages.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
-import { readLines } from "./stdio/lines.ts";
+import { readLines } from "../jsonrpc/line_framer.ts";
 import { ProgressPacer } from "./stdio/pacing.ts";
 import { StdioSession } from "./stdio/session.ts";
 

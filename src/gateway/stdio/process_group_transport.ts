@@ -1,5 +1,5 @@
 /**
- * The SDK client transport of a stdio upstream: one subprocess in a process
+ * The transport of a stdio upstream (the SDK's `Transport` shape): one subprocess in a process
  * group of its own (ending the group ends what it started), newline-delimited
  * JSON-RPC on its stdin and stdout. It takes a place in a process pool
  * before it spawns and gives it back once the process is gone; it does not
@@ -12,8 +12,7 @@
 import { GATEWAY_DEFAULTS } from "../gateway_defaults.ts";
 import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import type { setImmediate as SetImmediate } from "node:timers";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JsonRpcMessage } from "../../jsonrpc/messages.ts";
 import type { Principal } from "../../protocol/context/request_context.ts";
 import type { ProcessPool } from "./process_pool.ts";
 import { ExchangeLedger, LineReader } from "./stdio_lines.ts";
@@ -50,11 +49,11 @@ export interface SpawnSettings {
   pool?: { pool: ProcessPool; principal: Principal };
 }
 
-/** An SDK transport over a subprocess in a process group of its own. */
+/** A message transport over a subprocess in a process group of its own. */
 export class ProcessGroupTransport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage) => void;
+  onmessage?: (message: JsonRpcMessage) => void;
   readonly #settings: SpawnSettings;
   readonly #now: () => number;
   readonly #ledger = new ExchangeLedger();
@@ -68,7 +67,7 @@ export class ProcessGroupTransport {
   #closeReported = false;
   #release: (() => void) | undefined;
   /** Messages read, not yet handed on, from `#next` on. */
-  #queue: JSONRPCMessage[] = [];
+  #queue: JsonRpcMessage[] = [];
   #next = 0;
   /** A handed-on notification or request is being handled: the next message waits. */
   #waiting = false;
@@ -134,7 +133,7 @@ export class ProcessGroupTransport {
     });
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: JsonRpcMessage): Promise<void> {
     const stdin = this.#child?.stdin;
     if (stdin === undefined || stdin === null || this.#exited || this.#retiring) {
       return Promise.reject(new Error("The upstream process has ended"));
@@ -191,14 +190,13 @@ export class ProcessGroupTransport {
   }
 
   /**
-   * Hands messages on in the order read, one at a time. The SDK handles a
-   * response at once but a notification or request a microtask later, so a
-   * result read in the same chunk as the progress before it would end its
-   * call (dropping its progress handler) before that progress is handled:
-   * after a notification or request the next message waits for a macrotask.
+   * Hands messages on in the order read, one at a time: after a
+   * notification or request the next message waits for a macrotask, so
+   * what its handler starts runs before a result read in the same chunk
+   * ends the call (a custom client may defer its handlers).
    * stdout is paused while messages wait, so the queue holds at most a chunk.
    */
-  #enqueue(message: JSONRPCMessage): void {
+  #enqueue(message: JsonRpcMessage): void {
     this.#queue.push(message);
     if (!this.#waiting) this.#drain();
   }

@@ -1,19 +1,20 @@
 /**
  * The reading side of a stdio upstream, apart from the process: its stdout
- * cut into lines (one JSON-RPC message each, bounded in size) and parsed,
+ * cut into lines (line_framer.ts; one JSON-RPC message each, bounded in
+ * size) and parsed,
  * and a ledger of the exchanges in flight (requests either way awaiting an
  * answer, resource subscriptions held) that says when a session is idle.
  * It neither delivers nor writes: process_group_transport.ts does.
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { LineFramer } from "../../jsonrpc/line_framer.ts";
+import { classifyMessage, type JsonRpcMessage, type RequestId } from "../../jsonrpc/messages.ts";
 
 /** Who a {@linkcode LineReader} tells what it read. */
 export interface LineListener {
   /** One message, in the order read. */
-  message(message: JSONRPCMessage): void;
+  message(message: JsonRpcMessage): void;
   /** A line that is not a JSON-RPC message (skipped). */
   invalid(): void;
   /** A line over the limit (the reader drops what it held of it). */
@@ -35,59 +36,34 @@ export interface LineListener {
  * ```
  */
 export class LineReader {
-  readonly #maxBytes: number;
+  readonly #framer: LineFramer;
   readonly #listener: LineListener;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
 
   /** A reader of lines up to `maxBytes`, telling `listener`. */
   constructor(maxBytes: number, listener: LineListener) {
-    this.#maxBytes = maxBytes;
+    this.#framer = new LineFramer(maxBytes);
     this.#listener = listener;
   }
 
   /** Reads `chunk`: each line it ends becomes a message, the rest waits for the next chunk. */
   read(chunk: Uint8Array): void {
-    let start = 0;
-    for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, start)) {
-      this.#pending.push(chunk.subarray(start, index));
-      start = index + 1;
-      const line = this.#takeLine();
-      if (line.trim() !== "") this.#parse(line);
+    for (const line of this.#framer.push(chunk)) {
+      if (line.tooLong) this.#listener.oversized();
+      else this.#parse(line.text);
     }
-    if (start < chunk.length) {
-      this.#pending.push(chunk.subarray(start));
-      this.#pendingBytes += chunk.length - start;
-      if (this.#pendingBytes > this.#maxBytes) {
-        this.#pending = [];
-        this.#pendingBytes = 0;
-        this.#listener.oversized();
-      }
-    }
-  }
-
-  #takeLine(): string {
-    const parts = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    const decoder = new TextDecoder();
-    return parts.map((part, index) => decoder.decode(part, { stream: index < parts.length - 1 }))
-      .join("");
   }
 
   #parse(line: string): void {
-    let message: JSONRPCMessage;
+    let classified;
     try {
-      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+      classified = classifyMessage(JSON.parse(line));
     } catch {
-      this.#listener.invalid();
-      return;
+      classified = undefined;
     }
-    this.#listener.message(message);
+    if (classified === undefined) return this.#listener.invalid();
+    this.#listener.message(classified.message);
   }
 }
-
-type RequestId = string | number;
 
 /**
  * The exchanges in flight on one session, from the client's side: a
@@ -119,7 +95,7 @@ export class ExchangeLedger {
   }
 
   /** Notes a message the client sent. */
-  sent(message: JSONRPCMessage): void {
+  sent(message: JsonRpcMessage): void {
     const { id, method, params } = message as {
       id?: RequestId;
       method?: string;
@@ -146,7 +122,7 @@ export class ExchangeLedger {
   }
 
   /** Notes a message the client received. */
-  received(message: JSONRPCMessage): void {
+  received(message: JsonRpcMessage): void {
     const { id, method } = message as { id?: RequestId; method?: string };
     if (id === undefined) return;
     if (method !== undefined) {

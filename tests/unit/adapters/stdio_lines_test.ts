@@ -1,5 +1,5 @@
 /**
- * The stdio framing (src/adapters/stdio/lines.ts) and `serveStdio` on
+ * The stdio framing (src/jsonrpc/line_framer.ts) and `serveStdio` on
  * injected streams: lines split across chunks (a UTF-8 character too),
  * CRLF, blank lines, a last line without its newline, and an over-long
  * line reported once and skipped while the next one is served.
@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readLines } from "../../../src/adapters/stdio/lines.ts";
+import { readLines } from "../../../src/jsonrpc/line_framer.ts";
 import { serveStdio } from "../../../src/adapters/stdio.ts";
 import { createMcpHandler, defineTool } from "../../../mod.ts";
 import { initializeMessage } from "../../helpers.ts";
