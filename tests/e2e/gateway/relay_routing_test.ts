@@ -17,6 +17,10 @@ describe("gateway: relays routed by request", () => {
     const rig = await startRelayRig();
     try {
       rig.upstream.waitFor = 2;
+      // Both calls run until the gateway has taken both session-wide logs (sent on the GET
+      // stream, which no ordering ties to a call's own stream): once one call has ended, the
+      // other is the only call running, and a session-wide message is then its by rule.
+      rig.upstream.answerWhen = () => rig.gateway.stats().relaysDropped >= 2;
       const client = await connect(rig.handler, {
         era: "2025",
         timeoutMs: 60_000,

@@ -32,6 +32,12 @@ export interface RelayRecord {
   initializes: number;
   /** Callers inside `secret` now. */
   inside: number;
+  /**
+   * The most callers inside `secret` at once since it was last empty: the
+   * barrier waits on this, so a quick caller that leaves cannot close it on
+   * one still polling.
+   */
+  gathered: number;
   /** Elicitations of `flood` the gateway refused, and those answered. */
   refused: number;
   answered: number;
@@ -50,6 +56,12 @@ export interface RelayUpstream extends RunningServer {
   refuseCalls: boolean;
   /** How long a `tools/call` of a forgotten session waits for its 404, ms (a slow network). */
   notFoundDelayMs: number;
+  /**
+   * Holds `secret`'s answer until this is true (polled, at most 10 s): a
+   * test keeps its calls running until the gateway has taken what the
+   * upstream sent the session as a whole. Default: no hold.
+   */
+  answerWhen: () => boolean;
 }
 
 function register(server: McpServer, upstream: RelayUpstream): void {
@@ -59,8 +71,9 @@ function register(server: McpServer, upstream: RelayUpstream): void {
     inputSchema: { secret: z.string() },
   }, async ({ secret }, extra) => {
     record.inside++;
+    record.gathered = Math.max(record.gathered, record.inside);
     const deadline = Date.now() + 30_000;
-    while (record.inside < upstream.waitFor && Date.now() < deadline) {
+    while (record.gathered < upstream.waitFor && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     // Related to this request (its response stream), and not (the session's GET stream).
@@ -83,7 +96,12 @@ function register(server: McpServer, upstream: RelayUpstream): void {
         maxTokens: 10,
       },
     }, CreateMessageResultSchema);
+    const holdUntil = Date.now() + 10_000;
+    while (!upstream.answerWhen() && Date.now() < holdUntil) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     record.inside--;
+    if (record.inside === 0) record.gathered = 0;
     const answer = `${elicited.content?.name}|${(sampled.content as { text: string }).text}`;
     return { content: [{ type: "text", text: answer }] };
   });
@@ -167,8 +185,9 @@ export async function startRelayUpstream(): Promise<RelayUpstream> {
   const running = await serveHandler(handler, 0);
   const upstream: RelayUpstream = {
     ...running,
-    record: { initializes: 0, inside: 0, refused: 0, answered: 0, callsNotFound: 0 },
+    record: { initializes: 0, inside: 0, gathered: 0, refused: 0, answered: 0, callsNotFound: 0 },
     waitFor: 1,
+    answerWhen: () => true,
     refuseCalls: false,
     notFoundDelayMs: 0,
     async restart() {
