@@ -314,11 +314,15 @@ const ALLOWED: Record<string, readonly string[]> = {
     "storage/dpop",
     "storage/backend",
   ],
+  // The client side of MCP, once: the SSE reader, the 2026-07-28 envelope and answers, a 2025
+  // session client and its Streamable HTTP transport. Below the gateway and the test kit; it
+  // speaks only the protocol's vocabulary and JSON-RPC.
+  "client": ["protocol", "jsonrpc"],
   // @tether/mcp/testing: an in-process client; speaks to a handler through its fetch shape only.
-  "testing": ["protocol", "jsonrpc"],
+  "testing": ["client", "protocol", "jsonrpc"],
   // @tether/mcp/gateway: upstream MCP servers behind a handler, on the public surface (definitions, ctx).
   // (and the tasks extension's `runAsTask`: an upstream's task becomes one downstream).
-  "gateway": ["protocol", "jsonrpc", "runtime.ts", "extensions/tasks"],
+  "gateway": ["client", "protocol", "jsonrpc", "runtime.ts", "extensions/tasks"],
   "adapters": ["handler.ts", "auth", "protocol", "http", "jsonrpc"],
 };
 

@@ -29,7 +29,6 @@ export const NPM_IMPORT_ROLES: Readonly<Record<string, "dependency" | "peer">> =
   "hono": "peer", // the user's Hono app (@tether/mcp/hono takes it)
   "redis": "peer", // the user's Redis client (@tether/mcp/redis, node-redis)
   "postgres": "peer", // the Postgres client of @tether/mcp/postgres (postgres.js)
-  "@modelcontextprotocol/sdk": "peer", // @tether/mcp/gateway's upstream client (the official SDK)
 };
 
 /** The package.json of the npm package, as a plain object. */

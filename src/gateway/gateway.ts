@@ -298,7 +298,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     read: async (upstream, session, kinds) =>
       await pins.check(
         upstream.name,
-        await readCatalog(upstream.name, eras.lister(session), catalogSettings(upstream), kinds),
+        await readCatalog(upstream.name, session, catalogSettings(upstream), kinds),
       ),
     retryMs,
     maxRetryMs,

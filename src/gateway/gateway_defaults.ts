@@ -13,6 +13,20 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
 /**
+ * Who the gateway says it is to its upstreams (`clientInfo`).
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_CLIENT_INFO } from "./gateway_defaults.ts";
+ * console.log(GATEWAY_CLIENT_INFO.name); // tether-gateway
+ * ```
+ */
+export const GATEWAY_CLIENT_INFO: { name: string; version: string } = {
+  name: "tether-gateway",
+  version: "1.0.0",
+};
+
+/**
  * The defaults of the gateway subpath, by option type and field.
  *
  * @example

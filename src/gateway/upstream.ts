@@ -6,16 +6,12 @@
  * @module
  */
 
-// The SDK's "./*" export maps types to `*.js.d.ts`, which does not exist; Deno's type
-// checker needs the declaration files named (Node and Bun ignore these comments).
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { HttpSessionTransport } from "../client/http_session_transport.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
 import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
 import { watchStreams } from "./upstream_fetch.ts";
 import { retryingReads } from "./read_retry.ts";
 import { unansweredResponse } from "./upstream_failure.ts";
-import { relatedFetch } from "./sessions/related_stream.ts";
 import {
   type ModernEndpoint,
   modernEndpoint,
@@ -42,8 +38,10 @@ export type UpstreamCredentials = (
 ) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 
 /**
- * The transport shape the official SDK client speaks over (its `Transport`,
- * `@modelcontextprotocol/sdk/shared/transport.js`): any SDK client transport fits.
+ * The transport shape a 2025 upstream session speaks over: a duplex of
+ * JSON-RPC messages, the official SDK's `Transport` shape
+ * (`@modelcontextprotocol/sdk/shared/transport.js`), so any SDK client
+ * transport fits.
  *
  * @example
  * ```ts ignore (a fragment: the SDK transport and its URL are the caller's)
@@ -66,8 +64,8 @@ export interface UpstreamTransport {
 }
 
 /**
- * A transport just opened to an upstream, not yet started (the SDK client
- * starts it), with how to end it by force when a graceful close overruns.
+ * A transport just opened to an upstream, not yet started (the session
+ * client starts it), with how to end it by force when a graceful close overruns.
  *
  * @example
  * ```ts ignore (a fragment: the transport and the child process are the caller's)
@@ -175,9 +173,8 @@ const TRANSPORT_HEADERS = new Set([
 ]);
 
 /**
- * A Streamable HTTP upstream, spoken to through the official SDK client
- * (`StreamableHTTPClientTransport`): it negotiates the newest revision both
- * sides know. Each upstream session ends with a `DELETE`. Redirects are not
+ * A Streamable HTTP upstream: it negotiates the newest revision both sides
+ * know. Each upstream session ends with a `DELETE`. Redirects are not
  * followed (see {@linkcode HttpUpstreamOptions.followSameOriginRedirects}).
  *
  * @example
@@ -205,19 +202,10 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
     }
     return headers;
   };
-  const watch = (
-    fail: (ids: readonly (string | number)[]) => void,
-    ended: (oversized: boolean, unanswered: boolean) => void,
-  ) => ({
-    origin: url.origin,
-    followSameOriginRedirects: options.followSameOriginRedirects ??
-      GATEWAY_DEFAULTS.HttpUpstreamOptions.followSameOriginRedirects,
-    maxMessageBytes: options.maxMessageBytes ??
-      GATEWAY_DEFAULTS.HttpUpstreamOptions.maxMessageBytes,
-    unansweredResponse: (id: string | number) => unansweredResponse(name, id),
-    fail,
-    ended,
-  });
+  const followSameOriginRedirects = options.followSameOriginRedirects ??
+    GATEWAY_DEFAULTS.HttpUpstreamOptions.followSameOriginRedirects;
+  const maxMessageBytes = options.maxMessageBytes ??
+    GATEWAY_DEFAULTS.HttpUpstreamOptions.maxMessageBytes;
   const protocol = options.protocol ?? GATEWAY_DEFAULTS.HttpUpstreamOptions.protocol;
   // A read that met a closed keep-alive connection is sent once more (read_retry.ts).
   const upstreamFetch = retryingReads(options.fetch ?? fetch);
@@ -227,37 +215,29 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
     modern: protocol === "2025" ? undefined : modernEndpoint(
       url,
       protocol,
-      watchStreams(upstreamFetch, watch(() => {}, () => {})),
+      watchStreams(upstreamFetch, {
+        origin: url.origin,
+        followSameOriginRedirects,
+        maxMessageBytes,
+        unansweredResponse: (id: string | number) => unansweredResponse(name, id),
+        fail: () => {},
+        ended: () => {},
+      }),
       headersFor,
     ),
     async connect(principal) {
-      const headers = await headersFor(principal);
-      let streamEnded: ((oversized: boolean, unanswered: boolean) => void) | undefined;
-      const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(url, {
-        requestInit: { headers },
-        // Sizes, redirects and unanswered requests are watched on what the upstream sent; then its
-        // messages are marked with the request they belong to.
-        fetch: relatedFetch(watchStreams(
-          upstreamFetch,
-          watch(
-            (ids) => {
-              for (const id of ids) transport.onmessage?.(unansweredResponse(name, id));
-            },
-            (oversized, unanswered) => streamEnded?.(oversized, unanswered),
-          ),
-        )),
-        // A dropped GET stream is the upstream's business; calls fail and the slot recreates.
-        reconnectionOptions: {
-          maxReconnectionDelay: 30_000,
-          initialReconnectionDelay: 1_000,
-          reconnectionDelayGrowFactor: 1.5,
-          maxRetries: 2,
-        },
+      const transport = new HttpSessionTransport(url, {
+        headers: await headersFor(principal),
+        fetch: upstreamFetch,
+        maxMessageBytes,
+        followSameOriginRedirects,
+        // A dropped stream is the upstream's business; calls fail and the slot recreates.
+        reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000, growFactor: 1.5, maxRetries: 2 },
       });
       return {
         transport,
-        end: () => transport.terminateSession(),
-        onStreamEnd: (listener) => streamEnded = listener,
+        end: () => transport.terminate(),
+        onStreamEnd: (listener) => transport.onStreamEnd = listener,
       };
     },
   };

@@ -12,8 +12,6 @@
  * @module
  */
 
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { HandlerContext, Principal } from "../protocol/context/request_context.ts";
 import { eraOf } from "../protocol/definitions/extensions.ts";
 import type { UpstreamCalls } from "./catalog/catalog.ts";
@@ -101,13 +99,6 @@ export class UpstreamEras {
       retryMs,
       maxRetryMs,
     });
-  }
-
-  /** What readCatalog reads `session`'s lists through (both shapes answer as the SDK client does). */
-  lister(session: DiscoverySession): Client {
-    return session instanceof ModernSession
-      ? session as unknown as Client
-      : (session as UpstreamConnection).client;
   }
 
   /**

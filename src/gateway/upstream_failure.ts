@@ -1,14 +1,14 @@
 /**
  * How an upstream's failure reads downstream. Only the upstream's own
- * JSON-RPC error responses are passed on, known by identity: each error
- * response is tagged as its transport hands it to the SDK client. Any other
- * failure (a transport's error may name hosts, headers, a body or a
- * redirect target) is one fixed sentence. It bounds no sizes (relay_limits.ts).
+ * JSON-RPC error responses are passed on, known by their kind: the client
+ * side makes an `RpcError` only of an error response it received (a
+ * 2026-07-28 answer's error becomes one through {@linkcode upstreamError}).
+ * Any other failure (a transport's error may name hosts, headers, a body or
+ * a redirect target) is one fixed sentence. It bounds no sizes (relay_limits.ts).
  * @module
  */
 
-// @ts-types="../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import { McpError as SdkMcpError } from "@modelcontextprotocol/sdk/types.js";
+import { RpcError, UnansweredError } from "../client/rpc_errors.ts";
 import { ErrorCode, McpError } from "../jsonrpc/error_codes.ts";
 import type { RequestId } from "../jsonrpc/messages.ts";
 
@@ -17,17 +17,11 @@ const MAX_ERROR_MESSAGE = 1_024;
 /** The largest `data.requiredCapabilities` of an upstream's `-32021` passed on, bytes of JSON. */
 const MAX_REQUIRED_CAPABILITIES = 4_096;
 
-/** The `data` of an error response the upstream sent without an object there. */
-const SENT_BY_UPSTREAM: object = Object.freeze({});
-/** The `data` objects of error responses the upstream sent. */
-const sentByUpstream = new WeakSet<object>([SENT_BY_UPSTREAM]);
-/** The `data` objects of the gateway's own "ended without an answer" responses. */
-const unanswered = new WeakSet<object>();
 /**
- * Marks the gateway's own responses: they may travel in an upstream's SSE
- * stream (so they are parsed again on the way), where an upstream cannot
- * guess this. Drawn on first use: workerd allows no random values at
- * startup.
+ * Marks the gateway's own "ended without an answer" responses: they may
+ * travel in an upstream's SSE stream (so they are parsed again on the way),
+ * where an upstream cannot guess this. Drawn on first use: workerd allows
+ * no random values at startup.
  */
 let unansweredMark: string | undefined;
 
@@ -41,9 +35,9 @@ function unansweredSentence(upstream: string): string {
 }
 
 /**
- * The JSON-RPC error (`-32603`) the gateway answers request `id` with when
- * the upstream's response stream ended without its answer: handed to the
- * SDK client as if the upstream had sent it.
+ * The JSON-RPC error (`-32603`) a 2026-07-28 response stream that ended
+ * without the answer to request `id` is ended with, as if the upstream had
+ * sent it; {@linkcode upstreamError} knows it by its mark.
  *
  * @example
  * ```ts
@@ -67,33 +61,10 @@ export function unansweredResponse(
 }
 
 /**
- * Tags every error response `transport` receives as the upstream's own (or
- * as the gateway's "ended without an answer"), before the SDK client reads
- * it: the client's error carries the response's `data`, by which
- * {@linkcode upstreamFailure} knows it. Call it before the client connects
- * (the client keeps a handler set before it and calls it first).
- *
- * @example
- * ```ts ignore (internal: needs an opened upstream transport and its SDK client)
- * tagUpstreamErrors(opened.transport);
- * await client.connect(opened.transport);
- * ```
- */
-export function tagUpstreamErrors(
-  transport: { onmessage?(message: object, extra?: object): void },
-): void {
-  const previous = transport.onmessage;
-  transport.onmessage = (message, extra) => {
-    tag(message);
-    previous?.call(transport, message, extra);
-  };
-}
-
-/**
- * The error of a JSON-RPC error response read outside the SDK client (the
- * 2026-07-28 requests, modern_wire.ts), tagged as the upstream's own (or as
- * the gateway's "ended without an answer") so that
- * {@linkcode upstreamFailure} words it as it words the SDK client's.
+ * The error of a JSON-RPC error response a 2026-07-28 request was answered
+ * with (modern_wire.ts): the upstream's own ({@linkcode RpcError}), or the
+ * gateway's "ended without an answer" ({@linkcode UnansweredError}), so
+ * that {@linkcode upstreamFailure} words it as it words a 2025 session's.
  *
  * @example
  * ```ts
@@ -103,23 +74,11 @@ export function tagUpstreamErrors(
  * ```
  */
 export function upstreamError(error: { code: number; message: string; data?: unknown }): Error {
-  const response = { id: 0, error: { ...error } };
-  tag(response);
-  return new SdkMcpError(error.code, error.message, response.error.data);
-}
-
-function tag(message: object): void {
-  const error = (message as { error?: unknown }).error;
-  if (!isObject(error) || !("id" in message)) return;
   const data = error.data;
-  if (!isObject(data)) {
-    // The gateway relays no `data`: one object of its own stands in for a missing or plain one.
-    error.data = SENT_BY_UPSTREAM;
-  } else if (unansweredMark !== undefined && data.unanswered === unansweredMark) {
-    unanswered.add(data);
-  } else {
-    sentByUpstream.add(data);
+  if (isObject(data) && unansweredMark !== undefined && data.unanswered === unansweredMark) {
+    return new UnansweredError();
   }
+  return new RpcError(error.code, error.message, data);
 }
 
 /**
@@ -127,7 +86,7 @@ function tag(message: object): void {
  * response of the caller's own upstream session is passed on (shortened):
  * that session served no one else. A response stream that ended without
  * the answer is a `-32603` naming the upstream. Anything else (a transport
- * failure, a redirect, an error the SDK client raised itself) reads
+ * failure, a redirect, an error the client side raised itself) reads
  * `Upstream "<name>" is unavailable`. The upstream's refusal of a client
  * capability the request did not declare (`-32021`) is passed back as it
  * is: its code, its message and its `data.requiredCapabilities` (nothing
@@ -141,16 +100,14 @@ function tag(message: object): void {
  * ```
  */
 export function upstreamFailure(upstream: string, error: unknown): Error {
-  if (error instanceof SdkMcpError && isObject(error.data)) {
-    if (unanswered.has(error.data)) {
-      return new McpError(ErrorCode.InternalError, unansweredSentence(upstream));
-    }
-    if (sentByUpstream.has(error.data)) {
-      const refusal = capabilityRefusal(error);
-      if (refusal !== undefined) return refusal;
-      const message = error.message.slice(0, MAX_ERROR_MESSAGE);
-      return new Error(`Upstream "${upstream}": ${message}`);
-    }
+  if (error instanceof UnansweredError) {
+    return new McpError(ErrorCode.InternalError, unansweredSentence(upstream));
+  }
+  if (error instanceof RpcError) {
+    const refusal = capabilityRefusal(error);
+    if (refusal !== undefined) return refusal;
+    const message = error.message.slice(0, MAX_ERROR_MESSAGE);
+    return new Error(`Upstream "${upstream}": ${message}`);
   }
   return new Error(`Upstream "${upstream}" is unavailable`);
 }
@@ -160,17 +117,12 @@ export function upstreamFailure(upstream: string, error: unknown): Error {
  * `requiredCapabilities` (an object of at most 4 KiB of JSON; nothing else
  * of its `data`); undefined for any other error.
  */
-function capabilityRefusal(error: InstanceType<typeof SdkMcpError>): McpError | undefined {
+function capabilityRefusal(error: RpcError): McpError | undefined {
   if (error.code !== ErrorCode.MissingRequiredClientCapability) return undefined;
-  const required = (error.data as Record<string, unknown>).requiredCapabilities;
+  const required = isObject(error.data) ? error.data.requiredCapabilities : undefined;
   if (!isObject(required) || Array.isArray(required)) return undefined;
   if (JSON.stringify(required).length > MAX_REQUIRED_CAPABILITIES) return undefined;
-  // The SDK client's message is "MCP error <code>: <the upstream's message>".
-  const prefix = `MCP error ${error.code}: `;
-  const message = error.message.startsWith(prefix)
-    ? error.message.slice(prefix.length)
-    : error.message;
-  return new McpError(error.code, message.slice(0, MAX_ERROR_MESSAGE), {
+  return new McpError(error.code, error.sent.slice(0, MAX_ERROR_MESSAGE), {
     requiredCapabilities: structuredClone(required),
   });
 }

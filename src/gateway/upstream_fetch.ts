@@ -1,8 +1,10 @@
 /**
- * The fetch an HTTP upstream's SDK transport speaks through: it follows no
- * redirect (within the upstream's origin only when asked), bounds each
- * message it reads, and fails at once the requests whose SSE response ended
- * without their answer and cannot be resumed. It does not word failures for
+ * The fetch an HTTP upstream's 2026-07-28 requests go through
+ * (modern_endpoint.ts): it follows no redirect (within the upstream's origin
+ * only when asked), bounds each message it reads, and ends an SSE response
+ * that ended without the answers to its requests with an error response for
+ * each. The 2025 sessions' transport does the same itself
+ * (src/client/http_session_transport.ts). It does not word failures for
  * the downstream caller: upstream_failure.ts does.
  * @module
  */
@@ -14,11 +16,11 @@ import { MessageSizes, SseAnswers } from "./sessions/upstream_stream.ts";
 export interface WatchSettings {
   /** The upstream's origin: the only one a redirect may lead to, when followed. */
   origin: string;
-  /** Returns a redirect within `origin` to the SDK transport, which follows it. */
+  /** Returns a redirect within `origin` to the caller, which follows it. */
   followSameOriginRedirects: boolean;
   /** The largest message read (a JSON body, or one SSE event), bytes. */
   maxMessageBytes: number;
-  /** The error response that fails request `id` (handed to the SDK client as the upstream's). */
+  /** The error response that fails request `id` (read as if the upstream had sent it). */
   unansweredResponse(id: RequestId): object;
   /** Fails requests at once, outside any stream (their resume was refused). */
   fail(ids: readonly RequestId[]): void;
@@ -30,7 +32,7 @@ export interface WatchSettings {
   ended(oversized: boolean, unanswered: boolean): void;
 }
 
-/** The ids of the requests in a POST body the SDK transport wrote (one message or a batch). */
+/** The ids of the requests in a POST body (one message or a batch). */
 function requestIds(body: unknown): RequestId[] {
   if (typeof body !== "string") return [];
   let parsed: unknown;
@@ -52,7 +54,7 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : String(input);
 }
 
-/** True for a redirect the gateway may return to the SDK transport to follow. */
+/** True for a redirect the gateway may return to the caller to follow. */
 function followable(
   response: Response,
   input: RequestInfo | URL,
@@ -69,19 +71,19 @@ function followable(
 }
 
 /**
- * A fetch over `base` for one SDK transport: `redirect: "manual"` always,
+ * A fetch over `base` for one upstream: `redirect: "manual"` always,
  * a 3xx a failure (unless followable); response bodies fail past
  * `maxMessageBytes` per message; an SSE body that answers requests (a
  * POST's, or a resume's) ends, when it cannot be resumed, with an error
  * response for each request it left unanswered.
  *
  * @example
- * ```ts ignore (internal: needs the SDK transport and the gateway's settings)
- * const transport = new StreamableHTTPClientTransport(url, { fetch: watchStreams(fetch, settings) });
+ * ```ts ignore (internal: needs the gateway's settings)
+ * const endpoint = modernEndpoint(url, "auto", watchStreams(fetch, settings), headersFor);
  * ```
  */
 export function watchStreams(base: typeof fetch, settings: WatchSettings): typeof fetch {
-  /** Requests whose stream the SDK transport will resume, by the event id it resumes from. */
+  /** Requests whose stream a `GET` with `Last-Event-ID` resumes, by that event id. */
   const resumable = new Map<string, RequestId[]>();
   return async (input, init) => {
     const method = (init?.method ?? "GET").toUpperCase();

@@ -16,7 +16,7 @@ import type {
 } from "../jsonrpc/messages.ts";
 import { McpClientError } from "./client_error.ts";
 import type { CallOptions, ProgressUpdate } from "./client_types.ts";
-import { readSseEvents } from "./sse_reader.ts";
+import { readSseEvents } from "../client/sse_events.ts";
 
 /** A fetch-style handler: what `createMcpHandler` returns, or any function of its shape. */
 export type FetchHandler = (request: Request) => Promise<Response>;

@@ -9,8 +9,8 @@
  * @module
  */
 
+import { modernEnvelope, modernHeaders, retryParams } from "../client/modern_request.ts";
 import type { RequestId } from "../jsonrpc/messages.ts";
-import { ENVELOPE_KEYS } from "../jsonrpc/modern_claim.ts";
 import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
 import type { CallToolResult, ClientCapabilities } from "../protocol/types.ts";
 import { withDeadline } from "./call_deadline.ts";
@@ -39,16 +39,6 @@ export interface ModernClientOptions {
   timeoutMs: number;
 }
 
-/** The param naming the target of the methods that have one (`Mcp-Name`). */
-const TARGET_OF: Record<string, string> = {
-  "tools/call": "name",
-  "prompts/get": "name",
-  "resources/read": "uri",
-  "tasks/get": "taskId",
-  "tasks/update": "taskId",
-  "tasks/cancel": "taskId",
-};
-
 /** A 2026-07-28 client: each request stands alone. */
 export class ModernClient implements TestClient {
   readonly era = "2026" as const;
@@ -68,12 +58,10 @@ export class ModernClient implements TestClient {
   }
 
   #envelope(extra?: Record<string, unknown>): Record<string, unknown> {
-    return {
-      ...extra,
-      [ENVELOPE_KEYS.protocolVersion]: MODERN_VERSION,
-      [ENVELOPE_KEYS.clientCapabilities]: this.#capabilities,
-      [ENVELOPE_KEYS.clientInfo]: this.#options.clientInfo,
-    };
+    return modernEnvelope(extra, {
+      capabilities: this.#capabilities,
+      clientInfo: this.#options.clientInfo,
+    });
   }
 
   #post(
@@ -83,12 +71,9 @@ export class ModernClient implements TestClient {
     extra: Record<string, string> = {},
   ): Request {
     const headers = new Headers(this.#options.headers);
-    headers.set("accept", "application/json, text/event-stream");
-    headers.set("content-type", "application/json");
-    headers.set("mcp-protocol-version", MODERN_VERSION);
-    headers.set("mcp-method", method);
-    const target = TARGET_OF[method] === undefined ? undefined : params[TARGET_OF[method]];
-    if (typeof target === "string") headers.set("mcp-name", headerValue(target));
+    for (const [name, value] of Object.entries(modernHeaders(method, params))) {
+      headers.set(name, value);
+    }
     for (const [name, value] of Object.entries(extra)) headers.set(name, value);
     return new Request(this.#options.url, {
       method: "POST",
@@ -181,9 +166,7 @@ export class ModernClient implements TestClient {
         request.params ?? {},
       );
     }
-    return result.requestState === undefined
-      ? { inputResponses }
-      : { inputResponses, requestState: result.requestState };
+    return retryParams(result, inputResponses);
   }
 
   async notify(method: string, params: Record<string, unknown> = {}): Promise<void> {

@@ -13,13 +13,14 @@ import { type GatewayTarget, Refresher } from "./list_refresher.ts";
 import { ALL_KINDS, ServedCatalogs } from "./served_catalogs.ts";
 import type { ListKind } from "../sessions/upstream_connection.ts";
 import type { Upstream } from "../upstream.ts";
+import type { ListSource } from "./read_catalog.ts";
 
 /**
  * What discovery reads an upstream through: a 2025 session
  * (`UpstreamConnection`) or a 2026-07-28 upstream's listen stream
  * (modern_discovery.ts).
  */
-export interface DiscoverySession {
+export interface DiscoverySession extends ListSource {
   /** True once it ended (it is opened again before the next read). */
   readonly dead: boolean;
   /** Ends it: `graceMs`, then force. */

@@ -9,8 +9,6 @@
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type {
   AnyPromptDefinition,
   AnyToolDefinition,
@@ -20,6 +18,7 @@ import type {
 } from "../../protocol/definitions/definitions.ts";
 import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { HandlerContext } from "../../protocol/context/request_context.ts";
+import type { ServerCapabilities } from "../modern/modern_discovery.ts";
 import { compileUriTemplate } from "../../protocol/registries/uri_template.ts";
 import { UPSTREAM_OF } from "../../protocol/dispatch/audit.ts";
 import { TASKS_EXTENSION } from "../modern/modern_tasks.ts";
@@ -44,17 +43,78 @@ function completersFor(
 /** The most pages read from one upstream list (a guard against a cursor that never ends). */
 const MAX_PAGES = 1_000;
 
-/** Every page of one list. */
-async function allPages<T>(
-  list: (cursor: string | undefined) => Promise<{ nextCursor?: string; items: T[] }>,
-): Promise<T[]> {
+/**
+ * What a catalog is read through: a discovery session of either era (a
+ * 2025 upstream session, or the 2026-07-28 requests of modern_discovery.ts).
+ *
+ * @example
+ * ```ts
+ * import type { ListSource } from "./read_catalog.ts";
+ * const empty: ListSource = {
+ *   serverCapabilities: { tools: {} },
+ *   page: () => Promise.resolve({ tools: [] }),
+ * };
+ * ```
+ */
+export interface ListSource {
+  /** What the upstream declared. */
+  readonly serverCapabilities: Record<string, unknown> | undefined;
+  /** One page of list `method` from `cursor`. */
+  page(method: string, cursor: string | undefined): Promise<Record<string, unknown>>;
+}
+
+/** A listed entry: an object with a name (and, per list, the field it is served by). */
+type Listed = Record<string, unknown> & { name: string };
+type ListedTool = Listed & {
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  execution?: { taskSupport?: unknown };
+};
+type ListedPrompt = Listed & { arguments?: { name: string }[] };
+type ListedResource = Listed & { uri: string };
+type ListedTemplate = Listed & { uriTemplate: string };
+
+/** The field each list's entries must have besides `name`, and of which type. */
+const REQUIRED: Record<string, [string, "object" | "string"]> = {
+  tools: ["inputSchema", "object"],
+  resources: ["uri", "string"],
+  resourceTemplates: ["uriTemplate", "string"],
+};
+
+/** True when `entry` is a well-formed entry of list `key`. */
+function wellFormed(entry: unknown, key: string): boolean {
+  if (!isPlainObject(entry) || typeof entry.name !== "string") return false;
+  const required = REQUIRED[key];
+  if (required !== undefined) {
+    const value = entry[required[0]];
+    if (required[1] === "string" ? typeof value !== "string" : !isPlainObject(value)) return false;
+  }
+  if (key === "prompts" && entry.arguments !== undefined) {
+    const args = entry.arguments;
+    if (
+      !Array.isArray(args) ||
+      !args.every((arg) => isPlainObject(arg) && typeof arg.name === "string")
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Every page of list `method`, its entries under `key`; a malformed page fails the whole list. */
+async function allPages<T>(source: ListSource, method: string, key: string): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await list(cursor);
-    items.push(...answer.items);
-    if (typeof answer.nextCursor !== "string" || answer.nextCursor === "") return items;
-    cursor = answer.nextCursor;
+    const answer = await source.page(method, cursor);
+    const entries = answer[key];
+    if (!Array.isArray(entries) || !entries.every((entry) => wellFormed(entry, key))) {
+      throw new Error(`The upstream answered ${method} with a malformed list`);
+    }
+    items.push(...entries as T[]);
+    const next = answer.nextCursor;
+    if (typeof next !== "string" || next === "") return items;
+    cursor = next;
   }
   throw new Error(`The upstream listed more than ${MAX_PAGES} pages`);
 }
@@ -105,22 +165,22 @@ function downstreamTask(
 }
 
 /**
- * Reads the lists `kinds` of one upstream through `client` (a discovery
+ * Reads the lists `kinds` of one upstream through `source` (a discovery
  * session) and turns them into definitions named by `settings.namespace`.
  *
  * @example
- * ```ts ignore (internal: needs a connected discovery client)
- * const { tools } = await readCatalog("files", client, settings, ["tools"]);
+ * ```ts ignore (internal: needs a connected discovery session)
+ * const { tools } = await readCatalog("files", session, settings, ["tools"]);
  * ```
  */
 export async function readCatalog(
   upstream: string,
-  client: Client,
+  source: ListSource,
   settings: CatalogSettings,
   kinds: readonly ListKind[] = ["tools", "prompts", "resources"],
 ): Promise<Partial<UpstreamCatalog>> {
   const { namespace, calls } = settings;
-  const capabilities = client.getServerCapabilities() ?? {};
+  const capabilities = (source.serverCapabilities ?? {}) as ServerCapabilities;
   const completes = capabilities.completions !== undefined;
   const subscribes = capabilities.resources?.subscribe === true;
   const extensions = (capabilities as { extensions?: unknown }).extensions;
@@ -136,10 +196,9 @@ export async function readCatalog(
   // Every definition names its upstream for the audit record (src/protocol/dispatch/audit.ts).
   const marked = { [UPSTREAM_OF]: upstream };
   if (kinds.includes("tools")) {
-    const tools = capabilities.tools === undefined ? [] : await allPages(async (cursor) => {
-      const page = await client.listTools(cursor === undefined ? {} : { cursor });
-      return { nextCursor: page.nextCursor, items: page.tools };
-    });
+    const tools = capabilities.tools === undefined
+      ? []
+      : await allPages<ListedTool>(source, "tools/list", "tools");
     catalog.tools = madeFrom(
       tools.map((tool) =>
         madeOf({
@@ -157,10 +216,9 @@ export async function readCatalog(
     );
   }
   if (kinds.includes("prompts")) {
-    const prompts = capabilities.prompts === undefined ? [] : await allPages(async (cursor) => {
-      const page = await client.listPrompts(cursor === undefined ? {} : { cursor });
-      return { nextCursor: page.nextCursor, items: page.prompts };
-    });
+    const prompts = capabilities.prompts === undefined
+      ? []
+      : await allPages<ListedPrompt>(source, "prompts/list", "prompts");
     catalog.prompts = madeFrom(
       prompts.map((prompt) =>
         madeOf({
@@ -185,14 +243,12 @@ export async function readCatalog(
   }
   if (kinds.includes("resources")) {
     const has = capabilities.resources !== undefined;
-    const resources = !has ? [] : await allPages(async (cursor) => {
-      const page = await client.listResources(cursor === undefined ? {} : { cursor });
-      return { nextCursor: page.nextCursor, items: page.resources };
-    });
-    const templates = !has ? [] : await allPages(async (cursor) => {
-      const page = await client.listResourceTemplates(cursor === undefined ? {} : { cursor });
-      return { nextCursor: page.nextCursor, items: page.resourceTemplates };
-    });
+    const resources = !has
+      ? []
+      : await allPages<ListedResource>(source, "resources/list", "resources");
+    const templates = !has
+      ? []
+      : await allPages<ListedTemplate>(source, "resources/templates/list", "resourceTemplates");
     const fields = ["title", "description", "mimeType", "annotations", "icons", "_meta"];
     catalog.resources = madeFrom(
       resources.map((resource) =>

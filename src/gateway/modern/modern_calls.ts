@@ -30,11 +30,12 @@ import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { answerRound } from "./modern_rounds.ts";
 import { followUpstreamTask, isCreatedTask, TASKS_EXTENSION } from "./modern_tasks.ts";
 import type { ModernSubscriptions } from "./modern_subscriptions.ts";
-import { exchangeModern } from "./modern_wire.ts";
+import { exchangeModern } from "../../client/modern_request.ts";
 import { checkRelayed } from "../relay_limits.ts";
 import { relayedCapabilities } from "../sessions/call_relay_handlers.ts";
 import { upstreamError, upstreamFailure } from "../upstream_failure.ts";
 import { GatewayBusyError } from "../sessions/upstream_sessions.ts";
+import { GATEWAY_CLIENT_INFO } from "../gateway_defaults.ts";
 
 /** What the calls of one 2026-07-28 upstream need. */
 export interface ModernCallSettings {
@@ -131,6 +132,7 @@ export function modernCalls(
           capabilities: asTask
             ? { ...relayedCapabilities(ctx.clientCapabilities), ...TASKS }
             : relayedCapabilities(ctx.clientCapabilities),
+          clientInfo: GATEWAY_CLIENT_INFO,
           // Every level: ctx.log filters at the caller's own level.
           logLevel: "debug",
         },

@@ -18,9 +18,10 @@ import type { Principal } from "../../protocol/context/request_context.ts";
 import { FIRST_MODERN_PROTOCOL_VERSION } from "../../protocol/eras.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { ListenStream } from "./modern_listen.ts";
-import { exchangeModern, NotAnAnswer } from "./modern_wire.ts";
+import { exchangeModern, NotAnAnswer } from "../../client/modern_request.ts";
 import { upstreamError } from "../upstream_failure.ts";
 import type { ListKind } from "../sessions/upstream_connection.ts";
+import { GATEWAY_CLIENT_INFO } from "../gateway_defaults.ts";
 
 /** The statuses of a server that does not serve 2026-07-28 requests. */
 const NOT_MODERN = new Set([400, 404, 405, 406, 415]);
@@ -42,7 +43,13 @@ async function ask(
   const signal = AbortSignal.timeout(timeoutMs);
   const post = (body: string, headers: Record<string, string>, signal: AbortSignal) =>
     endpoint.post(principal, body, headers, signal);
-  const answer = await exchangeModern(post, { id: 1, method, params, capabilities: {} }, signal);
+  const answer = await exchangeModern(post, {
+    id: 1,
+    method,
+    params,
+    capabilities: {},
+    clientInfo: GATEWAY_CLIENT_INFO,
+  }, signal);
   if ("error" in answer) throw upstreamError(answer.error);
   return answer.result;
 }
@@ -83,13 +90,10 @@ export async function negotiate(
   return capabilities as ServerCapabilities;
 }
 
-/** A page of one list as readCatalog reads it. */
-type Page = Record<string, unknown> & { nextCursor?: string };
-
 /**
  * The discovery side of a 2026-07-28 upstream: its capabilities, its lists
- * read in requests of their own (the shape readCatalog reads through an SDK
- * client), and its listen stream.
+ * read in requests of their own (a list source, as readCatalog reads a
+ * 2025 session), and its listen stream.
  *
  * @example
  * ```ts ignore (internal: needs a live 2026-07-28 upstream endpoint and its capabilities)
@@ -127,32 +131,13 @@ export class ModernSession {
   }
 
   /** What the upstream declared. */
-  getServerCapabilities(): ServerCapabilities {
+  get serverCapabilities(): ServerCapabilities {
     return this.#capabilities;
   }
 
-  #page(method: string, params: { cursor?: string } = {}): Promise<Page> {
-    return ask(this.#endpoint, this.#principal, method, params) as Promise<Page>;
-  }
-
-  /** One page of `tools/list`. */
-  listTools(params?: { cursor?: string }): Promise<Page> {
-    return this.#page("tools/list", params);
-  }
-
-  /** One page of `prompts/list`. */
-  listPrompts(params?: { cursor?: string }): Promise<Page> {
-    return this.#page("prompts/list", params);
-  }
-
-  /** One page of `resources/list`. */
-  listResources(params?: { cursor?: string }): Promise<Page> {
-    return this.#page("resources/list", params);
-  }
-
-  /** One page of `resources/templates/list`. */
-  listResourceTemplates(params?: { cursor?: string }): Promise<Page> {
-    return this.#page("resources/templates/list", params);
+  /** One page of list `method` from `cursor`. */
+  page(method: string, cursor: string | undefined): Promise<Record<string, unknown>> {
+    return ask(this.#endpoint, this.#principal, method, cursor === undefined ? {} : { cursor });
   }
 
   /** Ends the listen stream. */

@@ -15,8 +15,9 @@ import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { Principal } from "../../protocol/context/request_context.ts";
 import { unrefTimer } from "../../runtime.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
-import { modernMessage, readEvents } from "./modern_wire.ts";
+import { modernMessage, readEvents } from "../../client/modern_request.ts";
 import type { ListKind } from "../sessions/upstream_connection.ts";
+import { GATEWAY_CLIENT_INFO } from "../gateway_defaults.ts";
 
 /** The list each change notification names. */
 const KIND_OF: Record<string, ListKind> = {
@@ -103,6 +104,7 @@ export class ListenStream {
       method: "subscriptions/listen",
       params: { notifications },
       capabilities: {},
+      clientInfo: GATEWAY_CLIENT_INFO,
     });
     try {
       const response = await this.#endpoint.post(principal, body, headers, this.#abort.signal);

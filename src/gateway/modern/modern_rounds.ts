@@ -14,6 +14,7 @@ import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { ElicitParams } from "../../protocol/context/elicitation.ts";
 import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import { checkRelayed } from "../relay_limits.ts";
+import { retryParams } from "../../client/modern_request.ts";
 
 /** How many `input_required` rounds one upstream request may take. */
 export const MAX_INPUT_ROUNDS = 8;
@@ -103,7 +104,5 @@ export async function answerRound(
     inputResponses[asked[index][0]] = outcome.value;
   }
   checkRelayed(inputResponses, bounds.maxRelayBytes, "answers");
-  return typeof result.requestState === "string"
-    ? { inputResponses, requestState: result.requestState }
-    : { inputResponses };
+  return retryParams(result, inputResponses);
 }

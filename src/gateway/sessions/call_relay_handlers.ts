@@ -1,7 +1,7 @@
 /**
  * What an upstream asks or logs while a downstream call runs (elicitation,
  * sampling, roots, logging), passed to that call within its bounds: the
- * SDK client's handlers for them, and the client capabilities a gateway
+ * session client's handlers for them, and the client capabilities a gateway
  * declares upstream (those of the downstream client it can relay). It does
  * not decide which call a message belongs to (call_routes.ts does) and
  * relays nothing addressed to the session itself, such as list changes
@@ -9,17 +9,9 @@
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode as SdkErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError as SdkMcpError,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { SessionClient } from "../../client/session_client.ts";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isLoggingLevel } from "../../protocol/context/logging.ts";
 import type { ElicitParams } from "../../protocol/context/elicitation.ts";
 import type { ClientCapabilities } from "../../protocol/types.ts";
 import type { CallRoutes } from "./call_routes.ts";
@@ -46,8 +38,8 @@ export function relayedCapabilities(capabilities: ClientCapabilities): Record<st
 
 /** The refusal of an upstream→client request past its call's bound. */
 const tooMany = (): never => {
-  throw new SdkMcpError(
-    SdkErrorCode.InvalidRequest,
+  throw new McpError(
+    ErrorCode.InvalidRequest,
     "Too many requests in flight for this call; answer the ones sent first",
   );
 };
@@ -60,46 +52,50 @@ const tooMany = (): never => {
  * dropped and counted (a log message).
  *
  * @example
- * ```ts ignore (internal: needs an upstream session's SDK client and its routes)
+ * ```ts ignore (internal: needs an upstream session's client and its routes)
  * relayCallMessages(client, routes, relayedCapabilities(downstream), 1_048_576);
  * ```
  */
 export function relayCallMessages(
-  client: Client,
+  client: SessionClient,
   routes: CallRoutes,
   capabilities: Record<string, unknown>,
   maxRelayBytes: number,
 ): void {
   if (capabilities.elicitation !== undefined) {
-    client.setRequestHandler(ElicitRequestSchema, async (request) => {
-      const relay = routes.target(request.params);
-      checkRelayed(request.params, maxRelayBytes, "elicitation request");
-      const params = request.params as unknown as ElicitParams;
+    client.setRequestHandler("elicitation/create", async (params, info) => {
+      const relay = routes.target(info.relatedRequestId);
+      checkRelayed(params, maxRelayBytes, "elicitation request");
       const ctx = relay.ctx;
       return await relay.request(
-        () => ctx.elicit(params, { signal: ctx.signal }),
+        () => ctx.elicit(params as unknown as ElicitParams, { signal: ctx.signal }),
         tooMany,
-      ) as never;
+      ) as Record<string, unknown>;
     });
   }
   if (capabilities.sampling !== undefined) {
-    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
-      const relay = routes.target(request.params);
-      checkRelayed(request.params, maxRelayBytes, "sampling request");
-      const params = request.params as Record<string, unknown>;
-      return await relay.request(() => relay.ctx.sample(params), tooMany) as never;
+    client.setRequestHandler("sampling/createMessage", async (params, info) => {
+      const relay = routes.target(info.relatedRequestId);
+      checkRelayed(params, maxRelayBytes, "sampling request");
+      return await relay.request(() => relay.ctx.sample(params), tooMany) as Record<
+        string,
+        unknown
+      >;
     });
   }
   if (capabilities.roots !== undefined) {
-    client.setRequestHandler(ListRootsRequestSchema, async (request) => {
-      const relay = routes.target(request.params);
-      return await relay.request(() => relay.ctx.listRoots(), tooMany) as never;
+    client.setRequestHandler("roots/list", async (_params, info) => {
+      const relay = routes.target(info.relatedRequestId);
+      return await relay.request(() => relay.ctx.listRoots(), tooMany) as Record<string, unknown>;
     });
   }
-  client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-    const relay = routes.route(notification.params);
+  client.setNotificationHandler("notifications/message", async (params, info) => {
+    const relay = routes.route(info.relatedRequestId);
     if (relay === undefined) return;
-    const { level, data, logger } = notification.params;
+    const { level, data, logger } = params;
+    if (!isLoggingLevel(level) || (logger !== undefined && typeof logger !== "string")) {
+      return routes.dropped();
+    }
     try {
       checkRelayed(data, maxRelayBytes, "log message");
     } catch {

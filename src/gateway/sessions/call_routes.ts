@@ -1,6 +1,6 @@
 /**
  * Which downstream call a message of one upstream session belongs to: the
- * call whose upstream request's stream carried it (related_stream.ts), or,
+ * call whose upstream request's stream carried it (as the transport tells), or,
  * for a message of no known request's stream, the only call running.
  * Anything else is dropped and counted, never given to another call. It
  * relays nothing itself (call_relay_handlers.ts does) and does not end the
@@ -8,13 +8,9 @@
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import {
-  ErrorCode as SdkErrorCode,
-  McpError as SdkMcpError,
-} from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import type { RequestId } from "../../jsonrpc/messages.ts";
 import type { CallRelay } from "../call_relay.ts";
-import { takeRelated } from "./related_stream.ts";
 import type { OpenedTransport } from "../upstream.ts";
 
 /** True for a JSON-RPC request (not a notification or an answer). */
@@ -68,7 +64,7 @@ export class CallRoutes {
 
   /**
    * Starts `call` as `relay`'s: the requests it sends synchronously (as the
-   * SDK client's methods do) are routed to `relay` until {@linkcode finish}.
+   * session client's methods do) are routed to `relay` until {@linkcode finish}.
    */
   start<T>(relay: CallRelay, call: (relay: CallRelay) => Promise<T>): Promise<T> {
     this.#calls.push(relay);
@@ -87,25 +83,23 @@ export class CallRoutes {
   }
 
   /**
-   * The call a message of the upstream (its `params`) belongs to: the one
-   * whose request's stream carried it, or, for a message of no known
-   * request's stream, the only call running (the session is one caller's).
-   * Undefined (the message dropped, counted) otherwise: never a guess
-   * among calls.
+   * The call a message of the upstream belongs to: the one whose request
+   * (`related`) stream carried it, or, for a message of no known request's
+   * stream, the only call running (the session is one caller's). Undefined
+   * (the message dropped, counted) otherwise: never a guess among calls.
    */
-  route(params: unknown): CallRelay | undefined {
-    const related = takeRelated(params);
+  route(related: RequestId | undefined): CallRelay | undefined {
     const relay = (related === undefined ? undefined : this.#routes.get(related)) ??
       (this.#calls.length === 1 ? this.#calls[0] : undefined);
     if (relay === undefined) this.dropped();
     return relay;
   }
 
-  /** The call of an upstream→client request, or the JSON-RPC error refusing it. */
-  target(params: unknown): CallRelay {
-    const relay = this.route(params);
+  /** The call of an upstream→client request (carried by `related`'s stream), or the JSON-RPC error refusing it. */
+  target(related: RequestId | undefined): CallRelay {
+    const relay = this.route(related);
     if (relay === undefined) {
-      throw new SdkMcpError(SdkErrorCode.InvalidRequest, "No downstream request is in progress");
+      throw new McpError(ErrorCode.InvalidRequest, "No downstream request is in progress");
     }
     return relay;
   }

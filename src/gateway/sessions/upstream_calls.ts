@@ -12,14 +12,15 @@
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
 import {
-  ErrorCode as SdkErrorCode,
-  McpError as SdkMcpError,
-} from "@modelcontextprotocol/sdk/types.js";
+  ConnectionClosed,
+  HttpStatusError,
+  RequestTimeout,
+  RpcError,
+} from "../../client/rpc_errors.ts";
+import type { Progress, RequestOptions } from "../../client/session_client.ts";
 import { ErrorCode, McpError } from "../../jsonrpc/error_codes.ts";
+import { isPlainObject } from "../../jsonrpc/messages.ts";
 import type { HandlerContext } from "../../protocol/context/request_context.ts";
 import type { CallToolResult, GetPromptResult, ResourceContents } from "../../protocol/types.ts";
 import type { UpstreamCalls } from "../catalog/catalog.ts";
@@ -45,6 +46,38 @@ import type { Upstream } from "../upstream.ts";
  * ```
  */
 export const SESSION_LISTING: unique symbol = Symbol("the session's listing");
+
+/** Thrown for an answer that is not the shape its method answers with: the upstream is unavailable. */
+class MalformedAnswer extends Error {
+  constructor(what: string) {
+    super(`The upstream answered with ${what}`);
+    this.name = "MalformedAnswer";
+  }
+}
+
+/** The array `answer[key]` (absent: empty); anything else is a malformed answer. */
+function listOf(answer: Record<string, unknown>, key: string): unknown[] {
+  const value = answer[key] ?? [];
+  if (!Array.isArray(value)) throw new MalformedAnswer(`a ${key} that is not a list`);
+  return value;
+}
+
+/** A `tools/call` result: its `content` a list. */
+function toolResult(answer: Record<string, unknown>): CallToolResult {
+  if (answer.content !== undefined && !Array.isArray(answer.content)) {
+    throw new MalformedAnswer("a content that is not a list");
+  }
+  if (answer.content === undefined && !isPlainObject(answer.task)) {
+    return { ...answer, content: [] } as unknown as CallToolResult;
+  }
+  return answer as unknown as CallToolResult;
+}
+
+/** A `prompts/get` result: its `messages` a list. */
+function promptResult(answer: Record<string, unknown>): GetPromptResult {
+  listOf(answer, "messages");
+  return answer as unknown as GetPromptResult;
+}
 
 /** The statuses of an HTTP server that serves no 2025 session (as modern_discovery.ts reads them). */
 const NOT_LEGACY = new Set([400, 404, 405, 406, 415]);
@@ -79,11 +112,9 @@ export class NoLegacySessions extends Error {
  * ```
  */
 export function refusesSessions(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError) return NOT_LEGACY.has(error.code ?? 0);
-  if (error instanceof SdkMcpError) {
-    return error.code !== SdkErrorCode.ConnectionClosed &&
-      error.code !== SdkErrorCode.RequestTimeout;
-  }
+  if (error instanceof HttpStatusError) return NOT_LEGACY.has(error.status);
+  if (error instanceof RpcError) return true;
+  if (error instanceof ConnectionClosed || error instanceof RequestTimeout) return false;
   return error instanceof Error &&
     error.message.startsWith("Server's protocol version is not supported");
 }
@@ -143,11 +174,14 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
       }
     }
   };
-  const requestOptions = (ctx: HandlerContext, relay: CallRelay) => ({
+  const requestOptions = (
+    ctx: HandlerContext,
+    relay: CallRelay,
+  ): RequestOptions & { signal: AbortSignal } => ({
     signal: ctx.signal,
-    timeout: callTimeoutMs,
+    timeoutMs: callTimeoutMs,
     resetTimeoutOnProgress: true,
-    onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+    onProgress: (progress: Progress) =>
       relay.progress(progress.progress, progress.total, progress.message),
   });
   return {
@@ -160,27 +194,30 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
         if (runsAsUpstreamTask(c.client, support)) {
           return await callAsUpstreamTask(c.client, params, requestOptions(ctx, relay));
         }
-        return await c.client.callTool(
-          params,
-          undefined,
-          requestOptions(ctx, relay),
-        ) as CallToolResult;
+        return toolResult(
+          await c.client.request("tools/call", params, requestOptions(ctx, relay)),
+        );
       }),
     getPrompt: (name, args, ctx) =>
       through(
         ctx,
         async (c, relay) =>
-          await c.client.getPrompt(
-            { name, arguments: args },
-            requestOptions(ctx, relay),
-          ) as GetPromptResult,
+          promptResult(
+            await c.client.request(
+              "prompts/get",
+              { name, arguments: args },
+              requestOptions(ctx, relay),
+            ),
+          ),
       ),
     readResource: (uri, ctx) =>
       through(
         ctx,
         async (c, relay) =>
-          (await c.client.readResource({ uri }, requestOptions(ctx, relay)))
-            .contents as ResourceContents[],
+          listOf(
+            await c.client.request("resources/read", { uri }, requestOptions(ctx, relay)),
+            "contents",
+          ) as ResourceContents[],
       ),
     subscribe: (uri, ctx) => {
       // Updates come on a downstream session's own upstream session: a 2026-07-28
@@ -194,20 +231,26 @@ export function upstreamCalls(upstream: Upstream, settings: CallSettings): Upstr
         );
       }
       return through(ctx, async (c, relay) => {
-        await c.client.subscribeResource({ uri }, requestOptions(ctx, relay));
+        await c.client.request("resources/subscribe", { uri }, requestOptions(ctx, relay));
         c.subscriptions?.add(uri);
       });
     },
     unsubscribe: (uri, ctx) =>
       ctx.session === undefined ? Promise.resolve() : through(ctx, async (c, relay) => {
         c.subscriptions?.delete(uri);
-        await c.client.unsubscribeResource({ uri }, requestOptions(ctx, relay));
+        await c.client.request("resources/unsubscribe", { uri }, requestOptions(ctx, relay));
       }),
     complete: (request, ctx) =>
       through(ctx, async (c, relay) => {
-        const answer = await c.client.complete(request, requestOptions(ctx, relay));
+        const answer = await c.client.request(
+          "completion/complete",
+          request as unknown as Record<string, unknown>,
+          requestOptions(ctx, relay),
+        );
         // At most 100 values, as the spec bounds a completion.
-        return answer.completion.values.slice(0, 100);
+        const completion = isPlainObject(answer.completion) ? answer.completion : {};
+        return (listOf(completion, "values") as unknown[])
+          .filter((value): value is string => typeof value === "string").slice(0, 100);
       }),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * One upstream MCP session: an SDK client over one transport, opened for
+ * One upstream MCP session: a session client over one transport, opened for
  * one downstream session (or one principal, statelessly), probed when a
  * stream breaks, ended when the upstream forgets it or dies, and telling
  * its owner what the upstream says of the session (lists and subscribed
@@ -9,29 +9,15 @@
  * @module
  */
 
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// The SDK client's default validator (Ajv) compiles schemas with `new Function`, which workerd
-// forbids; @cfworker/json-schema, tether's own validator, generates no code.
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/shared/transport.d.ts"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { HttpStatusError } from "../../client/rpc_errors.ts";
+import { SessionClient } from "../../client/session_client.ts";
 import type { HandlerContext, Principal } from "../../protocol/context/request_context.ts";
 import type { ClientCapabilities } from "../../protocol/types.ts";
 import { CallRelay, type RelayBounds } from "../call_relay.ts";
 import { CallRoutes } from "./call_routes.ts";
 import { relayCallMessages, relayedCapabilities } from "./call_relay_handlers.ts";
-import { tagUpstreamErrors } from "../upstream_failure.ts";
 import type { OpenedTransport, Upstream } from "../upstream.ts";
+import { GATEWAY_CLIENT_INFO } from "../gateway_defaults.ts";
 
 /** The lists an upstream may announce as changed. */
 export type ListKind = "tools" | "prompts" | "resources";
@@ -84,13 +70,13 @@ const UNBOUNDED: RelayBounds = {
  * ```
  */
 export function isSessionGone(error: unknown): boolean {
-  return error instanceof StreamableHTTPError && error.code === 404;
+  return error instanceof HttpStatusError && error.status === 404;
 }
 
 /** A live upstream session. */
 export class UpstreamConnection {
-  /** The SDK client bound to the upstream session. */
-  readonly client: Client;
+  /** The client bound to the upstream session. */
+  readonly client: SessionClient;
   /** The upstream's name. */
   readonly upstream: string;
   readonly #opened: OpenedTransport;
@@ -108,13 +94,10 @@ export class UpstreamConnection {
     this.upstream = upstream;
     this.#opened = opened;
     this.#settings = settings;
-    this.client = new Client(
-      { name: "tether-gateway", version: "1.0.0" },
-      {
-        capabilities: relayedCapabilities(settings.capabilities),
-        jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
-      },
-    );
+    this.client = new SessionClient(opened.transport, {
+      clientInfo: GATEWAY_CLIENT_INFO,
+      capabilities: relayedCapabilities(settings.capabilities),
+    });
   }
 
   /** Opens an upstream session (`initialize`) for `settings.principal`. */
@@ -124,10 +107,10 @@ export class UpstreamConnection {
     connection.#routes.watchSends(opened.transport);
     connection.#relay();
     try {
-      await connection.client.connect(opened.transport as unknown as Transport);
+      await connection.client.connect();
       // A recreated session takes over the subscriptions of the one it replaces.
       for (const uri of settings.subscriptions ?? []) {
-        await connection.client.subscribeResource({ uri });
+        await connection.client.request("resources/subscribe", { uri });
       }
     } catch (error) {
       await connection.close(0);
@@ -146,9 +129,19 @@ export class UpstreamConnection {
     return this.#dead;
   }
 
+  /** One page of list `method` (a discovery session's catalog reads it). */
+  page(method: string, cursor: string | undefined): Promise<Record<string, unknown>> {
+    return this.client.request(method, cursor === undefined ? {} : { cursor });
+  }
+
+  /** What the upstream declared in `initialize`. */
+  get serverCapabilities(): Record<string, unknown> | undefined {
+    return this.client.serverCapabilities;
+  }
+
   /**
    * Runs `call` for `ctx`: what the upstream relays about the requests
-   * `call` sends (synchronously, as the SDK client's methods do) goes to
+   * `call` sends (synchronously, as the session client's methods do) goes to
    * `ctx`, within the relay bounds. `call` receives the call's relay (for
    * progress).
    */
@@ -184,7 +177,7 @@ export class UpstreamConnection {
   async probe(timeoutMs: number): Promise<boolean> {
     if (this.#dead) return false;
     try {
-      await this.client.ping({ timeout: timeoutMs });
+      await this.client.ping(timeoutMs);
       return true;
     } catch {
       return false;
@@ -243,8 +236,6 @@ export class UpstreamConnection {
       // forgot (404) ends now, so the next call opens a new one.
       if (isSessionGone(error)) this.gone();
     };
-    // Only error responses the upstream sent are passed on downstream (upstream_failure.ts).
-    tagUpstreamErrors(this.#opened.transport);
     this.#opened.onStreamEnd?.((oversized, unanswered) => {
       // An upstream over the size limit broke the protocol: the session ends, failing its calls.
       if (oversized) return void this.close(0);
@@ -253,14 +244,16 @@ export class UpstreamConnection {
       setTimeout(() => void this.#checkAlive(unanswered), 0);
     });
     relayCallMessages(client, this.#routes, capabilities, this.#settings.maxRelayBytes);
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
-      const uri = notification.params.uri;
+    client.setNotificationHandler("notifications/resources/updated", (params) => {
+      const uri = params.uri;
       // Only what this downstream session subscribed to: an upstream cannot push other URIs.
-      if (this.#settings.subscriptions?.has(uri)) this.#settings.onResourceUpdated?.(uri);
+      if (typeof uri === "string" && this.#settings.subscriptions?.has(uri)) {
+        this.#settings.onResourceUpdated?.(uri);
+      }
     });
     const changed = (kind: ListKind) => () => this.#settings.onListChanged?.(kind);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, changed("tools"));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, changed("prompts"));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, changed("resources"));
+    client.setNotificationHandler("notifications/tools/list_changed", changed("tools"));
+    client.setNotificationHandler("notifications/prompts/list_changed", changed("prompts"));
+    client.setNotificationHandler("notifications/resources/list_changed", changed("resources"));
   }
 }

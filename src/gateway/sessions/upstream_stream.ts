@@ -1,6 +1,6 @@
 /**
  * What the gateway reads of an upstream's response body as it passes to
- * the SDK client: the size of each message (a JSON body, or one SSE event),
+ * its reader: the size of each message (a JSON body, or one SSE event),
  * and, for an SSE response to requests, which of them it answered and where
  * it could be resumed from. It neither decides nor delivers anything:
  * upstream_fetch.ts does.
@@ -55,16 +55,16 @@ export class MessageSizes {
 
 /** How an SSE response to requests ended: what to add to it, and what became of its requests. */
 export interface StreamEnd {
-  /** Text to append for the SDK client (empty when every request was answered). */
+  /** Text to append for the reader (empty when every request was answered). */
   text: string;
   /** The requests answered neither in the stream nor by a resume: to fail now. */
   unanswered: RequestId[];
-  /** The requests the SDK client will resume from `eventId` with `Last-Event-ID`. */
+  /** The requests a resume from `eventId` (`Last-Event-ID`) may still answer. */
   resumed?: { eventId: string; ids: RequestId[] };
 }
 
 /**
- * Closes any event the stream left unfinished as one the SDK client does
+ * Closes any event the stream left unfinished as one a reader does
  * not read (it keeps only `message` events) and with no id to resume from,
  * so that what it carried is dropped, as an unfinished event at the end of a
  * stream is.
@@ -72,11 +72,10 @@ export interface StreamEnd {
 const DISCARD = "id:\nevent: tether-discarded\n\n";
 
 /**
- * Follows an SSE response to requests `ids` as the SDK client's parser
- * (eventsource-parser) reads it: an event counts once it has a data line;
- * its `id`, if any, is where the stream resumes from; a JSON-RPC response in
- * a `message` event answers its request (ids compared as numbers, as the
- * SDK client does).
+ * Follows an SSE response to requests `ids` as an SSE parser reads it: an
+ * event counts once it has a data line; its `id`, if any, is where the
+ * stream resumes from; a JSON-RPC response in a `message` event answers its
+ * request (ids compared as numbers).
  *
  * @example
  * ```ts
@@ -100,9 +99,9 @@ export class SseAnswers {
   #dataLines = 0;
   #id: string | undefined;
   #type: string | undefined;
-  /** The id of the last event read that had one: the SDK client resumes from it. */
+  /** The id of the last event read that had one: a resume starts from it. */
   #lastEventId: string | undefined;
-  /** A result was read: the SDK client then does not resume the stream. */
+  /** A result was read: the stream is then not resumed. */
   #sawResult = false;
 
   /** Follows the answers to `ids`. */
@@ -120,8 +119,8 @@ export class SseAnswers {
 
   /**
    * Ends the stream (it ended or broke): the text to append, with one
-   * `responseFor` error per request left unanswered unless the SDK client
-   * will resume the stream (an event id read, no result).
+   * `responseFor` error per request left unanswered unless the stream may
+   * be resumed (an event id read, no result).
    */
   end(responseFor: (id: RequestId) => object = () => ({})): StreamEnd {
     if (this.#waiting.size === 0) return { text: "", unanswered: [] };
@@ -190,7 +189,7 @@ export class SseAnswers {
     try {
       message = JSON.parse(data);
     } catch {
-      return; // the SDK client drops it too
+      return; // an SSE reader drops it too
     }
     if (typeof message !== "object" || message === null) return;
     const { jsonrpc, id } = message as { jsonrpc?: unknown; id?: unknown };

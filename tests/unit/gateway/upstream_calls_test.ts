@@ -2,27 +2,29 @@
  * Which failures to open a 2025 upstream session are the upstream's refusal
  * of the revision (a server of 2026-07-28 only: the gateway then calls it in
  * 2026-07-28), and which are failures of the upstream (unavailable): the
- * statuses and errors the official SDK client raises for each.
+ * statuses and errors tether's session client raises for each.
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import { ErrorCode, McpError as SdkMcpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ConnectionClosed,
+  HttpStatusError,
+  RequestTimeout,
+  RpcError,
+} from "../../../src/client/rpc_errors.ts";
 import { refusesSessions } from "../../../src/gateway/sessions/upstream_calls.ts";
 
 describe("refusesSessions", () => {
   it("a 400, 404, 405, 406 or 415 to the initialize is a refusal of 2025 sessions", () => {
     for (const status of [400, 404, 405, 406, 415]) {
-      assert.equal(refusesSessions(new StreamableHTTPError(status, "refused")), true, `${status}`);
+      assert.equal(refusesSessions(new HttpStatusError(status, "refused")), true, `${status}`);
     }
   });
 
   it("a JSON-RPC error answered to the initialize, or a version the client does not know, is one", () => {
-    assert.equal(refusesSessions(new SdkMcpError(-32022, "Unsupported protocol version")), true);
-    assert.equal(refusesSessions(new SdkMcpError(ErrorCode.MethodNotFound, "initialize")), true);
+    assert.equal(refusesSessions(new RpcError(-32022, "Unsupported protocol version")), true);
+    assert.equal(refusesSessions(new RpcError(-32601, "initialize")), true);
     assert.equal(
       refusesSessions(new Error("Server's protocol version is not supported: 2026-07-28")),
       true,
@@ -31,10 +33,10 @@ describe("refusesSessions", () => {
 
   it("credentials refused, a server error, a closed or silent transport are failures, not refusals", () => {
     for (const status of [401, 403, 429, 500, 503]) {
-      assert.equal(refusesSessions(new StreamableHTTPError(status, "no")), false, `${status}`);
+      assert.equal(refusesSessions(new HttpStatusError(status, "no")), false, `${status}`);
     }
-    assert.equal(refusesSessions(new SdkMcpError(ErrorCode.ConnectionClosed, "closed")), false);
-    assert.equal(refusesSessions(new SdkMcpError(ErrorCode.RequestTimeout, "timed out")), false);
+    assert.equal(refusesSessions(new ConnectionClosed()), false);
+    assert.equal(refusesSessions(new RequestTimeout(1)), false);
     assert.equal(refusesSessions(new TypeError("fetch failed")), false);
     assert.equal(refusesSessions(undefined), false);
   });

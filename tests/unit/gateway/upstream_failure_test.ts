@@ -1,38 +1,41 @@
 /**
- * How an upstream failure reads downstream, through the official SDK client
- * over an in-memory transport: an error response the upstream sent is passed
- * on (shortened), the gateway's "ended without an answer" response (even
- * parsed again, as in an SSE stream) is a -32603 naming only the upstream,
- * and every error the SDK raised itself (a transport's, with a numeric
- * `code` and secrets; one it wrapped as its own McpError) reads "unavailable".
+ * How an upstream failure reads downstream, through tether's session client
+ * over an in-memory transport: an error response the upstream sent is
+ * passed on (shortened), the gateway's "ended without an answer" (a 2025
+ * stream's, as its transport marks it; a 2026-07-28 stream's, parsed again
+ * from the stream) is a -32603 naming only the upstream, and every error the
+ * client side raised itself (a transport's, with a numeric `code` and
+ * secrets; a timeout; a closed connection) reads "unavailable".
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.d.ts"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.d.ts"
-import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/inMemory.d.ts"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-// @ts-types="../../../node_modules/@modelcontextprotocol/sdk/dist/esm/types.d.ts"
-import { McpError as SdkMcpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ConnectionClosed,
+  HttpStatusError,
+  RequestTimeout,
+} from "../../../src/client/rpc_errors.ts";
+import { SessionClient } from "../../../src/client/session_client.ts";
 import { McpError } from "../../../src/jsonrpc/error_codes.ts";
 import {
-  tagUpstreamErrors,
   unansweredResponse,
+  upstreamError,
   upstreamFailure,
 } from "../../../src/gateway/upstream_failure.ts";
 
 type Message = { id?: number; method?: string; params?: { name?: string } };
 
 /**
- * An SDK client connected to an in-memory upstream whose `tools/call` of
- * `name` answers what `answers[name]` gives (a JSON-RPC message for the id).
+ * A session client connected to an in-memory upstream whose `tools/call` of
+ * `name` answers what `answers[name]` gives (a JSON-RPC message for the id),
+ * delivered with `extra[name]` when given (what a transport tells of it).
  */
 async function connected(
   answers: Record<string, (id: number) => object>,
-): Promise<Client> {
+  extra: Record<string, object> = {},
+): Promise<SessionClient> {
   const [clientSide, upstreamSide] = InMemoryTransport.createLinkedPair();
   upstreamSide.onmessage = (message) => {
     const { id, method, params } = message as Message;
@@ -48,18 +51,23 @@ async function connected(
         },
       });
     } else {
-      void upstreamSide.send(answers[params?.name ?? ""](id) as never);
+      const name = params?.name ?? "";
+      const answer = answers[name](id);
+      if (extra[name] === undefined) void upstreamSide.send(answer as never);
+      else clientSide.onmessage?.(answer as never, extra[name] as never);
     }
   };
   await upstreamSide.start();
-  tagUpstreamErrors(clientSide);
-  const client = new Client({ name: "gateway", version: "1" });
-  await client.connect(clientSide);
+  const client = new SessionClient(clientSide, {
+    clientInfo: { name: "gateway", version: "1" },
+    capabilities: {},
+  });
+  await client.connect();
   return client;
 }
 
-async function failureOf(client: Client, name: string): Promise<Error> {
-  const error = await client.callTool({ name, arguments: {} }).then(
+async function failureOf(client: SessionClient, name: string): Promise<Error> {
+  const error = await client.request("tools/call", { name, arguments: {} }).then(
     () => assert.fail("the call succeeded"),
     (error: unknown) => error,
   );
@@ -128,10 +136,10 @@ describe("upstreamFailure", () => {
   });
 
   it("words the gateway's own 'ended without an answer' as a -32603 naming only the upstream", async () => {
+    // A 2025 stream's: its transport delivers the error response marked unanswered.
     const client = await connected({
-      // As watchStreams appends it to an SSE stream: serialized and parsed again.
-      cut: (id) => JSON.parse(JSON.stringify(unansweredResponse("files", id))),
-    });
+      cut: (id) => unansweredResponse("files", id),
+    }, { cut: { unanswered: true } });
     try {
       const failure = await failureOf(client, "cut");
       assert.ok(failure instanceof McpError);
@@ -140,17 +148,24 @@ describe("upstreamFailure", () => {
     } finally {
       await client.close();
     }
+    // A 2026-07-28 stream's: as watchStreams appends it to an SSE stream, serialized and parsed again.
+    const parsed = JSON.parse(JSON.stringify(unansweredResponse("files", 3)));
+    const failure = upstreamFailure("files", upstreamError(parsed.error));
+    assert.ok(failure instanceof McpError);
+    assert.equal(failure.code, -32603);
+    assert.equal(failure.message, 'Upstream "files" ended the response without an answer');
   });
 
-  it("reads 'unavailable' for every error the SDK client raised itself", () => {
+  it("reads 'unavailable' for every error the client side raised itself", () => {
     const secret = "Error POSTing to endpoint: db01.corp.internal:5432 password=hunter2";
-    const transport = new StreamableHTTPError(500, secret);
+    const transport = new HttpStatusError(500, secret);
     for (
       const error of [
         transport,
-        // What the SDK's requestStream makes of a transport error: its own McpError, untagged.
-        new SdkMcpError(-32603, String(transport)),
-        new SdkMcpError(-32001, "Request timed out", { timeout: 1 }),
+        // A JSON-RPC-looking error of the gateway's own making (not an upstream's response).
+        new McpError(-32603, String(transport)),
+        new RequestTimeout(1),
+        new ConnectionClosed(),
         new TypeError("fetch failed"),
         Object.assign(new Error(secret), { code: 302 }),
         "a string",

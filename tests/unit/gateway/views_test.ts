@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { UpstreamCalls } from "../../../src/gateway/catalog/catalog.ts";
-import { readCatalog } from "../../../src/gateway/catalog/read_catalog.ts";
+import { type ListSource, readCatalog } from "../../../src/gateway/catalog/read_catalog.ts";
 import {
   compileView,
   type GatewayView,
@@ -18,26 +18,29 @@ import {
 } from "../../../src/gateway/catalog/views.ts";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/protocol/context/principal.ts";
 
-/** A discovery client's list answers: two tools, a prompt, a resource and a template. */
-const client = {
-  getServerCapabilities: () => ({ tools: {}, prompts: {}, resources: {} }),
-  listTools: () =>
-    Promise.resolve({
-      tools: [
-        { name: "read", inputSchema: { type: "object" } },
-        { name: "delete", description: "Deletes", inputSchema: { type: "object" } },
-      ],
-    }),
-  listPrompts: () => Promise.resolve({ prompts: [{ name: "plan" }] }),
-  listResources: () => Promise.resolve({ resources: [{ uri: "files://readme", name: "readme" }] }),
-  listResourceTemplates: () =>
-    Promise.resolve({ resourceTemplates: [{ uriTemplate: "files://{path}", name: "file" }] }),
+/** A discovery session's list answers: two tools, a prompt, a resource and a template. */
+const pages: Record<string, Record<string, unknown>> = {
+  "tools/list": {
+    tools: [
+      { name: "read", inputSchema: { type: "object" } },
+      { name: "delete", description: "Deletes", inputSchema: { type: "object" } },
+    ],
+  },
+  "prompts/list": { prompts: [{ name: "plan" }] },
+  "resources/list": { resources: [{ uri: "files://readme", name: "readme" }] },
+  "resources/templates/list": {
+    resourceTemplates: [{ uriTemplate: "files://{path}", name: "file" }],
+  },
+};
+const client: ListSource = {
+  serverCapabilities: { tools: {}, prompts: {}, resources: {} },
+  page: (method) => Promise.resolve(pages[method]),
 };
 
 const calls = {} as UpstreamCalls; // never called: nothing here runs an entry
 
 async function catalog() {
-  const read = await readCatalog("files", client as never, {
+  const read = await readCatalog("files", client, {
     namespace: (upstream, name) => `${upstream}_${name}`,
     calls,
     tasks: false,

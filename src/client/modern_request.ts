@@ -1,22 +1,21 @@
 /**
- * One 2026-07-28 request to an HTTP upstream and its answer: the envelope in
- * `_meta`, the routing headers (`Mcp-Method`, `Mcp-Name`), and the response
- * read as JSON or as an SSE stream whose notifications go to `onNotification`
- * until the answer arrives. Stateless: no session, no resumption. It does not
- * bound sizes or follow redirects (the endpoint's fetch does: upstream_fetch.ts)
- * and does not run `input_required` rounds (modern_rounds.ts does).
+ * One 2026-07-28 request over HTTP and its answer: the envelope in `_meta`
+ * (revision, client capabilities and info, log level), the routing headers
+ * (`Mcp-Method`, `Mcp-Name`), and the response read as JSON or as an SSE
+ * stream whose notifications go to `onNotification` until the answer
+ * arrives; and the params that answer an `input_required` result. Stateless:
+ * no session, no resumption. It does not bound sizes or follow redirects
+ * (the caller's post does) and asks nobody for input (its caller does).
  * @module
  */
 
-import type { JsonRpcNotification, RequestId } from "../../jsonrpc/messages.ts";
-import { isPlainObject } from "../../jsonrpc/messages.ts";
-import { ENVELOPE_KEYS } from "../../jsonrpc/modern_claim.ts";
-import { FIRST_MODERN_PROTOCOL_VERSION } from "../../protocol/eras.ts";
-import { headerValue } from "../../protocol/header_value.ts";
-import type { ClientCapabilities } from "../../protocol/types.ts";
-
-/** The gateway as a client, named in every request it sends upstream. */
-const CLIENT_INFO = { name: "tether-gateway", version: "1.0.0" };
+import type { JsonRpcNotification, RequestId } from "../jsonrpc/messages.ts";
+import { isPlainObject } from "../jsonrpc/messages.ts";
+import { ENVELOPE_KEYS } from "../jsonrpc/modern_claim.ts";
+import { FIRST_MODERN_PROTOCOL_VERSION } from "../protocol/eras.ts";
+import { headerValue } from "../protocol/header_value.ts";
+import type { ClientCapabilities } from "../protocol/types.ts";
+import { readSseEvents } from "./sse_events.ts";
 
 /** The param naming the target of the methods that have one (`Mcp-Name`). */
 const TARGET_OF: Record<string, string> = {
@@ -28,58 +27,130 @@ const TARGET_OF: Record<string, string> = {
   "tasks/cancel": "taskId",
 };
 
-/** Sends one POST to the upstream (credentials and the bounded fetch are the endpoint's). */
+/** Sends one POST (credentials, bounds and redirects are the caller's). */
 export type ModernPost = (
   body: string,
   headers: Record<string, string>,
   signal: AbortSignal,
 ) => Promise<Response>;
 
-/** One request as the gateway sends it upstream. */
+/** Who a client says it is (`clientInfo`). */
+export interface ClientInfo {
+  /** Its name. */
+  name: string;
+  /** Its version. */
+  version: string;
+}
+
+/** One request as it is sent. */
 export interface ModernRequest {
   id: RequestId;
   method: string;
   params: Record<string, unknown>;
-  /** The capabilities the gateway declares for this request (the caller's, mirrored). */
+  /** The capabilities declared for this request. */
   capabilities: ClientCapabilities;
+  /** Who sends it. */
+  clientInfo: ClientInfo;
   /** The log level asked for; undefined: no log messages. */
   logLevel?: string;
 }
 
-/** The upstream's answer: a JSON-RPC response with the request's id. */
+/** The answer: a JSON-RPC response with the request's id. */
 export type ModernAnswer =
   | { id: RequestId; result: Record<string, unknown> }
   | { id: RequestId; error: { code: number; message: string; data?: unknown } };
 
-/** The body and headers of `request` on the 2026-07-28 wire. */
-export function modernMessage(
-  request: ModernRequest,
-): { body: string; headers: Record<string, string> } {
-  const meta = isPlainObject(request.params._meta) ? request.params._meta : {};
-  const params = {
-    ...request.params,
-    _meta: {
-      ...meta,
-      [ENVELOPE_KEYS.protocolVersion]: FIRST_MODERN_PROTOCOL_VERSION,
-      [ENVELOPE_KEYS.clientCapabilities]: request.capabilities,
-      [ENVELOPE_KEYS.clientInfo]: CLIENT_INFO,
-      ...(request.logLevel === undefined ? {} : { [ENVELOPE_KEYS.logLevel]: request.logLevel }),
-    },
+/**
+ * `meta` with the 2026-07-28 envelope written in: the revision, the
+ * client's capabilities and info, and the log level when one is asked.
+ *
+ * @example
+ * ```ts
+ * import { modernEnvelope } from "./modern_request.ts";
+ * const meta = modernEnvelope({}, { capabilities: {}, clientInfo: { name: "app", version: "1" } });
+ * console.log(meta["io.modelcontextprotocol/protocolVersion"]); // 2026-07-28
+ * ```
+ */
+export function modernEnvelope(
+  meta: unknown,
+  sender: { capabilities: ClientCapabilities; clientInfo: ClientInfo; logLevel?: string },
+): Record<string, unknown> {
+  return {
+    ...(isPlainObject(meta) ? meta : {}),
+    [ENVELOPE_KEYS.protocolVersion]: FIRST_MODERN_PROTOCOL_VERSION,
+    [ENVELOPE_KEYS.clientCapabilities]: sender.capabilities,
+    [ENVELOPE_KEYS.clientInfo]: sender.clientInfo,
+    ...(sender.logLevel === undefined ? {} : { [ENVELOPE_KEYS.logLevel]: sender.logLevel }),
   };
+}
+
+/**
+ * The headers of a 2026-07-28 POST of `method` with `params`: the media
+ * types, the revision, `Mcp-Method`, and `Mcp-Name` for a method with a target.
+ *
+ * @example
+ * ```ts
+ * import { modernHeaders } from "./modern_request.ts";
+ * console.log(modernHeaders("tools/call", { name: "echo" })["mcp-name"]); // echo
+ * ```
+ */
+export function modernHeaders(
+  method: string,
+  params: Record<string, unknown>,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "accept": "application/json, text/event-stream",
     "content-type": "application/json",
     "mcp-protocol-version": FIRST_MODERN_PROTOCOL_VERSION,
-    "mcp-method": request.method,
+    "mcp-method": method,
   };
-  const key = TARGET_OF[request.method];
-  const target = key === undefined ? undefined : request.params[key];
+  const key = TARGET_OF[method];
+  const target = key === undefined ? undefined : params[key];
   if (typeof target === "string") headers["mcp-name"] = headerValue(target);
-  const message = { jsonrpc: "2.0", id: request.id, method: request.method, params };
-  return { body: JSON.stringify(message), headers };
+  return headers;
 }
 
-/** Thrown when the upstream's answer is not a 2026-07-28 JSON-RPC answer (worded by upstream_failure.ts). */
+/**
+ * The body and headers of `request` on the 2026-07-28 wire.
+ *
+ * @example
+ * ```ts
+ * import { modernMessage } from "./modern_request.ts";
+ * const { body } = modernMessage({
+ *   id: 1, method: "tools/list", params: {}, capabilities: {}, clientInfo: { name: "app", version: "1" },
+ * });
+ * console.log(JSON.parse(body).method); // tools/list
+ * ```
+ */
+export function modernMessage(
+  request: ModernRequest,
+): { body: string; headers: Record<string, string> } {
+  const params = { ...request.params, _meta: modernEnvelope(request.params._meta, request) };
+  const message = { jsonrpc: "2.0", id: request.id, method: request.method, params };
+  return { body: JSON.stringify(message), headers: modernHeaders(request.method, request.params) };
+}
+
+/**
+ * The params retrying a request that was answered `input_required`
+ * (`result`): the answers given, keyed as asked, and its `requestState`
+ * echoed when it sent one.
+ *
+ * @example
+ * ```ts
+ * import { retryParams } from "./modern_request.ts";
+ * console.log(retryParams({ requestState: "s" }, { name: { action: "accept" } }).requestState); // s
+ * ```
+ */
+export function retryParams(
+  result: Record<string, unknown>,
+  inputResponses: Record<string, unknown>,
+): Record<string, unknown> {
+  return typeof result.requestState === "string"
+    ? { inputResponses, requestState: result.requestState }
+    : { inputResponses };
+}
+
+/** Thrown when an answer is not a 2026-07-28 JSON-RPC answer. */
 export class NotAnAnswer extends Error {
   /** The HTTP status it came with. */
   readonly status: number;
@@ -108,8 +179,8 @@ function answerOf(message: unknown, id: RequestId): ModernAnswer | undefined {
  * 2026-07-28 servers ask with `input_required`) up to the answer.
  *
  * @example
- * ```ts ignore (internal: needs the upstream endpoint's post function)
- * const answer = await exchangeModern(post, { id: 1, method: "tools/list", params: {}, capabilities: {} }, signal);
+ * ```ts ignore (needs a server's post function)
+ * const answer = await exchangeModern(post, { id: 1, method: "tools/list", params: {}, capabilities: {}, clientInfo }, signal);
  * ```
  */
 export async function exchangeModern(
@@ -169,6 +240,12 @@ async function readStream(
  * (then the body is cancelled: on Deno, aborting a fetch does not end a
  * read already waiting on its body, and the connection stays open).
  * Events whose data is not JSON are skipped.
+ *
+ * @example
+ * ```ts
+ * import { readEvents } from "./modern_request.ts";
+ * await readEvents(new Response("data: {}\n\n").body!, (message) => (console.log(message), true));
+ * ```
  */
 export async function readEvents(
   body: ReadableStream<Uint8Array>,
@@ -179,35 +256,16 @@ export async function readEvents(
   const stop = () => void reader.cancel(signal?.reason).catch(() => {});
   if (signal?.aborted) stop();
   signal?.addEventListener("abort", stop, { once: true });
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let data: string[] = [];
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.search(/\r\n|\r|\n/)) !== -1) {
-        // A CR at the end may be half of a CRLF: wait for the next chunk.
-        if (buffer[end] === "\r" && end === buffer.length - 1) break;
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(buffer[end] === "\r" && buffer[end + 1] === "\n" ? end + 2 : end + 1);
-        if (line !== "") {
-          if (line.startsWith("data:")) data.push(line.slice(line[5] === " " ? 6 : 5));
-          continue;
-        }
-        if (data.length === 0) continue;
-        const text = data.join("\n");
-        data = [];
-        let message: unknown;
-        try {
-          message = JSON.parse(text);
-        } catch {
-          continue;
-        }
-        if (onMessage(message)) return;
+    for await (const event of readSseEvents(reader)) {
+      if (event.data === undefined || event.data === "") continue;
+      let message: unknown;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        continue;
       }
+      if (onMessage(message)) return;
     }
   } finally {
     signal?.removeEventListener("abort", stop);
