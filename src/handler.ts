@@ -145,18 +145,19 @@ export interface McpHandler {
 export function createMcpHandler(given: McpHandlerOptions): McpHandler {
   const options = withStorage(given);
   const config = resolveOptions(options);
+  const { onError } = config.observe;
   checkReplayStoreShared(options);
   const { auth = {}, limits = {} } = options;
   const resource = auth.oauth === undefined
     ? undefined
-    : new ProtectedResource(auth.oauth, config.onError);
+    : new ProtectedResource(auth.oauth, onError);
   const serverInfo = describeServer(options);
   // Built only while a listener or an OpenTelemetry logger provider takes them.
   const audit = new Auditor({
     listener: options.observe?.onEvent,
     redact: options.observe?.audit?.redact,
     digestKey: options.observe?.audit?.digestKey,
-    onError: config.onError,
+    onError,
   });
   const dispatcher = new Dispatcher({
     info: serverInfo,
@@ -168,20 +169,20 @@ export function createMcpHandler(given: McpHandlerOptions): McpHandler {
     prompts: options.prompts,
     view: options.view,
     extensions: options.extensions,
-    pageSize: config.pageSize,
-    maxUriBytes: config.maxUriBytes,
-    onError: config.onError,
+    pageSize: config.limits.pageSize,
+    maxUriBytes: config.limits.maxUriBytes,
+    onError,
     audit,
   });
   // OpenTelemetry through the API only: a no-op until the application registers a provider.
   // Its names are the dispatcher's: what a client sends is recorded only when the server defines it.
-  const telemetry = new Telemetry(knownNamesOf(dispatcher, config.maxUriBytes));
-  const events = new Events(options.observe?.onEvent, config.onError, telemetry);
+  const telemetry = new Telemetry(knownNamesOf(dispatcher, config.limits.maxUriBytes));
+  const events = new Events(options.observe?.onEvent, onError, telemetry);
   // One path for every bus message: this instance receives its own as the others do (entry/bus_receiver.ts).
   const receiver = new EraReceiver();
   const { receive, holds } = receiver;
-  const delivery = createDelivery(options.bus, receive, config.onError, holds, config.scheduler);
-  const keepAlive = new KeepAlive(config.heartbeatMs);
+  const delivery = createDelivery(options.bus, receive, onError, holds, config.scheduler);
+  const keepAlive = new KeepAlive(config.streams.heartbeatMs);
   // What both eras share; each era makes its own defaults and timers from the settings.
   const shared = { dispatcher, serverInfo, keepAlive, delivery, events, telemetry };
   const legacy = legacyEra(config, shared, options);
@@ -190,13 +191,13 @@ export function createMcpHandler(given: McpHandlerOptions): McpHandler {
   receiver.attach(legacy, eras);
   const concurrency = createConcurrencyLimit(options, config);
   const scopes = new ScopeCheck(dispatcher, resource);
-  const bodyReads = new BodyReads(config.bodyTimeoutMs, config.scheduler);
+  const bodyReads = new BodyReads(config.http.bodyTimeoutMs, config.scheduler);
   const shutdown = new Shutdown({
     eras,
     keepAlive,
     bodyReads,
-    closeExtensions: () => dispatcher.closeExtensions(config.onError),
-    onError: config.onError,
+    closeExtensions: () => dispatcher.closeExtensions(onError),
+    onError,
     onClosing: () => delivery.close(),
     scheduler: config.scheduler,
   });
@@ -206,7 +207,7 @@ export function createMcpHandler(given: McpHandlerOptions): McpHandler {
     rateLimits: createRateLimits(
       limits.rateLimits,
       dispatcher.tools,
-      config,
+      { now: config.now, onError },
       dispatcher.viewed?.toolKey,
     ),
     ...createOriginRules(options, config),
@@ -221,7 +222,7 @@ export function createMcpHandler(given: McpHandlerOptions): McpHandler {
       resource,
       concurrency,
       events,
-      onError: config.onError,
+      onError,
     }),
     resource,
     concurrency,
@@ -229,7 +230,7 @@ export function createMcpHandler(given: McpHandlerOptions): McpHandler {
     shutdown,
     delivery,
   });
-  announceListChanges(dispatcher, delivery, config.onError, scopes);
+  announceListChanges(dispatcher, delivery, onError, scopes);
 
   return Object.assign(handle, {
     close: (options?: CloseOptions) => shutdown.close(options),

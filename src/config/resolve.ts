@@ -1,9 +1,12 @@
 /**
  * The options resolved: an old top-level key refused, each table group
  * resolved from the one table (resolve_group.ts), the rest checked here
- * (checks.ts). What it returns keeps the flat field names the parts read;
- * objects and functions given as options (stores, the bus, `authenticate`)
- * are passed on by handler.ts as given.
+ * (checks.ts). What it returns is grouped as the options are (`http`,
+ * `security`, `limits`, `sessions`, `streams`, `stateless`, `observe`), each
+ * field named as its option; each era declares the groups it takes in terms
+ * of its parts' types (legacy/settings.ts, modern/settings.ts) and is handed
+ * these. Objects and functions given as options (stores, the bus,
+ * `authenticate`) are passed on by handler.ts as given.
  * @module
  */
 
@@ -30,7 +33,7 @@ import {
 import { DEFAULTS } from "./defaults.ts";
 import { toldInOutage } from "../storage_outages.ts";
 import { refuseMovedOptions } from "./moved_options.ts";
-import type { McpHandlerOptions } from "./options.ts";
+import type { HttpOptions, LimitOptions, McpHandlerOptions } from "./options.ts";
 import { type ResolvedGroup, resolveGroup } from "./resolve_group.ts";
 
 /** The groups whose fields resolution reads (`bus` is passed on as given). */
@@ -46,34 +49,38 @@ const GROUPS = [
 ] as const;
 
 /**
- * The options with every default applied: each table group's fields as their
- * option type declares them ({@linkcode ResolvedGroup}, flat), and the options
- * whose resolution is more than a default. The parts' own settings types
- * (legacy/settings.ts, modern/settings.ts, …) are checked against it where the
+ * The options with every default applied, by group: each table group's fields
+ * as their option type declares them ({@linkcode ResolvedGroup}), beside the
+ * options whose resolution is more than a default. The eras' settings types
+ * (legacy/settings.ts, modern/settings.ts) are checked against it where the
  * handler hands it to them.
  */
-export type ResolvedOptions =
-  & ResolvedGroup<"http">
-  & ResolvedGroup<"limits">
-  & ResolvedGroup<"sessions">
-  & ResolvedGroup<"streams">
-  & ResolvedGroup<"stateless">
-  & {
-    healthPath: string | undefined;
-    eras: Required<EraOptions>;
+export interface ResolvedOptions {
+  http: ResolvedGroup<"http"> & Pick<HttpOptions, "healthPath">;
+  security: {
+    requireHeader: string | undefined;
+    cors: CorsSettings | undefined;
+  };
+  limits:
+    & ResolvedGroup<"limits">
+    & Pick<LimitOptions, "maxConcurrentRequests" | "maxConcurrentRequestsPerPrincipal">;
+  sessions: ResolvedGroup<"sessions">;
+  streams: ResolvedGroup<"streams">;
+  stateless: ResolvedGroup<"stateless"> & {
     cacheHints: CacheHints;
     /** `stateless.requestState` with its `ttlMs` and `maxBytes` defaults (checked; the codec is made on first use). */
     requestState: RequestStateOptions & { ttlMs: number; maxBytes: number };
-    requireHeader: string | undefined;
-    cors: CorsSettings | undefined;
-    maxConcurrentRequests: number | undefined;
-    maxConcurrentRequestsPerPrincipal: number | undefined;
-    now: () => number;
-    /** Undefined: the runtime's timers. */
-    scheduler: Scheduler | undefined;
-    onError: (error: unknown) => void;
-    jsonSchemaValidator: JsonSchemaValidator;
   };
+  observe: {
+    /** `observe.onError`, or `console.error`; a storage fault told once for its outage is not told again. */
+    onError: (error: unknown) => void;
+  };
+  eras: Required<EraOptions>;
+  now: () => number;
+  /** Undefined: the runtime's timers. */
+  scheduler: Scheduler | undefined;
+  jsonSchemaValidator: JsonSchemaValidator;
+}
 
 /**
  * Applies defaults and checks ranges; throws a RangeError or TypeError naming a bad option.
@@ -81,7 +88,7 @@ export type ResolvedOptions =
  * @example
  * ```ts
  * import { resolveOptions } from "./resolve.ts";
- * resolveOptions({ name: "app", version: "1.0.0", http: { bodyTimeoutMs: 5_000 } }).bodyTimeoutMs; // 5_000
+ * resolveOptions({ name: "app", version: "1.0.0", http: { bodyTimeoutMs: 5_000 } }).http.bodyTimeoutMs; // 5_000
  * ```
  */
 export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
@@ -132,41 +139,42 @@ export function resolveOptions(options: McpHandlerOptions): ResolvedOptions {
   const maxConcurrentRequests = limits.maxConcurrentRequests === undefined
     ? undefined
     : limit("limits.maxConcurrentRequests", limits.maxConcurrentRequests, 1);
-  const groups = {
-    ...resolveGroup("http", options.http),
-    ...resolveGroup("limits", options.limits),
-    ...resolveGroup(
-      "sessions",
-      options.sessions,
-      authenticates ? [] : ["sessions.maxAnonymousSessions"],
-    ),
-    ...resolveGroup("streams", options.streams),
-    ...resolveGroup("stateless", options.stateless),
-  };
-  const mode = groups.responseMode;
+  // Resolved in this order, so that of several bad options the same one is named as before.
+  const httpGroup = resolveGroup("http", options.http);
+  const limitsGroup = resolveGroup("limits", options.limits);
+  const sessions = resolveGroup(
+    "sessions",
+    options.sessions,
+    authenticates ? [] : ["sessions.maxAnonymousSessions"],
+  );
+  const streams = resolveGroup("streams", options.streams);
+  const statelessGroup = resolveGroup("stateless", options.stateless);
+  const mode = streams.responseMode;
   if (mode !== "auto" && mode !== "json" && mode !== "sse") {
     throw new RangeError(`Unknown streams.responseMode: ${mode}`);
   }
-  return {
-    ...groups,
-    healthPath: http.healthPath,
-    eras,
-    cacheHints,
-    requestState: {
-      ...stateless.requestState,
-      ttlMs: stateless.requestState?.ttlMs ?? DEFAULTS["stateless.requestState"].ttlMs,
-      maxBytes: stateless.requestState?.maxBytes ?? DEFAULTS["stateless.requestState"].maxBytes,
-    },
-    requireHeader: requiredHeaderName(security.requireHeader),
-    cors: checkCorsOptions(security.cors, security.allowedOrigins, onError),
+  const requestState = {
+    ...stateless.requestState,
+    ttlMs: stateless.requestState?.ttlMs ?? DEFAULTS["stateless.requestState"].ttlMs,
+    maxBytes: stateless.requestState?.maxBytes ?? DEFAULTS["stateless.requestState"].maxBytes,
+  };
+  const requireHeader = requiredHeaderName(security.requireHeader);
+  const cors = checkCorsOptions(security.cors, security.allowedOrigins, onError);
+  const maxConcurrentRequestsPerPrincipal = concurrencyShare(
     maxConcurrentRequests,
-    maxConcurrentRequestsPerPrincipal: concurrencyShare(
-      maxConcurrentRequests,
-      limits.maxConcurrentRequestsPerPrincipal,
-    ),
+    limits.maxConcurrentRequestsPerPrincipal,
+  );
+  return {
+    http: { ...httpGroup, healthPath: http.healthPath },
+    security: { requireHeader, cors },
+    limits: { ...limitsGroup, maxConcurrentRequests, maxConcurrentRequestsPerPrincipal },
+    sessions,
+    streams,
+    stateless: { ...statelessGroup, cacheHints, requestState },
+    observe: { onError },
+    eras,
     now: options.now ?? Date.now,
     scheduler: options.scheduler,
-    onError,
     jsonSchemaValidator: optionalFunction(
       "jsonSchemaValidator",
       options.jsonSchemaValidator,

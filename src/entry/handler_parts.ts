@@ -38,12 +38,12 @@ export function createConcurrencyLimit(
   options: McpHandlerOptions,
   config: ResolvedOptions,
 ): ConcurrencyLimit | undefined {
-  if (config.maxConcurrentRequests === undefined) return undefined;
+  if (config.limits.maxConcurrentRequests === undefined) return undefined;
   const principals = options.auth?.authenticate !== undefined ||
     options.auth?.oauth !== undefined;
   return new ConcurrencyLimit(
-    config.maxConcurrentRequests,
-    principals ? config.maxConcurrentRequestsPerPrincipal : undefined,
+    config.limits.maxConcurrentRequests,
+    principals ? config.limits.maxConcurrentRequestsPerPrincipal : undefined,
   );
 }
 
@@ -65,13 +65,13 @@ export function createOriginRules(
     options.security?.allowedHosts ?? DEFAULTS.security.allowedHosts,
     [
       ...(options.security?.allowedOrigins ?? DEFAULTS.security.allowedOrigins),
-      ...(config.cors?.origins ?? []),
+      ...(config.security.cors?.origins ?? []),
     ],
-    config.cors?.allowOrigin,
+    config.security.cors?.allowOrigin,
   );
-  const cors = config.cors === undefined
+  const cors = config.security.cors === undefined
     ? undefined
-    : new Cors(config.cors, originPolicy, config.requireHeader);
+    : new Cors(config.security.cors, originPolicy, config.security.requireHeader);
   return { originPolicy, cors };
 }
 

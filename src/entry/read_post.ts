@@ -30,9 +30,9 @@ import { closingRefusal } from "./shutdown.ts";
 /** A 2025-03-26 batch runs its requests concurrently: bound it so one body cannot start thousands of calls. */
 export const MAX_BATCH_MESSAGES = 100;
 
-/** The limits {@linkcode readPostMessages} applies (the handler's resolved options). */
+/** The limits {@linkcode readPostMessages} applies (the handler's resolved `http` group). */
 export type PostLimits = Pick<
-  ResolvedOptions,
+  ResolvedOptions["http"],
   "maxBodyBytes" | "bodyTimeoutMs" | "maxJsonDepth" | "maxIdBytes"
 >;
 

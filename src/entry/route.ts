@@ -117,7 +117,7 @@ class Route {
 
   /** What a throw or rejection on a request's way is answered with. */
   failed(error: unknown): Response {
-    this.#parts.config.onError(error);
+    this.#parts.config.observe.onError(error);
     if (error instanceof StorageUnavailableError) {
       // Fail closed, and say so in a way clients and load balancers retry.
       this.#parts.events.refused("storage", 503);

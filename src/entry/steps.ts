@@ -61,9 +61,10 @@ export const STEPS = [
     methods: ["GET"],
     eras: "any",
     reports: ["closing"],
-    on: (door) => door.config.healthPath !== undefined,
+    on: (door) => door.config.http.healthPath !== undefined,
     check: ({ config, shutdown }, visit) => {
-      if (config.healthPath === undefined || visit.path !== config.healthPath) return undefined;
+      const { healthPath } = config.http;
+      if (healthPath === undefined || visit.path !== healthPath) return undefined;
       // A closed handler reports itself unhealthy so load balancers stop sending traffic.
       return shutdown.closed ? closingRefusal() : jsonResponse('{"status":"ok"}');
     },
@@ -86,7 +87,7 @@ export const STEPS = [
     eras: "any",
     reports: ["path"],
     check: ({ config }, visit) =>
-      config.path !== null && visit.path !== config.path
+      config.http.path !== null && visit.path !== config.http.path
         ? refuse(404, "Not Found", { step: "path" })
         : undefined,
   },
@@ -114,10 +115,10 @@ export const STEPS = [
     methods: "any",
     eras: "any",
     reports: ["require-header"],
-    on: (door) => door.config.requireHeader !== undefined,
+    on: (door) => door.config.security.requireHeader !== undefined,
     check: ({ config }, visit) => {
-      if (config.requireHeader === undefined) return undefined;
-      const missing = checkRequiredHeader(visit.request, config.requireHeader);
+      if (config.security.requireHeader === undefined) return undefined;
+      const missing = checkRequiredHeader(visit.request, config.security.requireHeader);
       return missing === undefined ? undefined : atStep(missing, "require-header");
     },
   },
@@ -130,7 +131,7 @@ export const STEPS = [
     check: ({ rateLimit, config }, visit) =>
       rateLimit === undefined
         ? undefined
-        : checkRateLimit(rateLimit, visit.request, config.onError).then((limited) =>
+        : checkRateLimit(rateLimit, visit.request, config.observe.onError).then((limited) =>
           limited === undefined ? undefined : atStep(limited, "rate-limit")
         ),
   },
@@ -143,7 +144,7 @@ export const STEPS = [
       // Until this instance hears the others, it could miss a cancellation meant for its work.
       const subscribing = delivery.ready();
       return subscribing?.then(() => undefined, (error) => {
-        config.onError(error);
+        config.observe.onError(error);
         return busUnavailable();
       });
     },
@@ -187,17 +188,17 @@ export const STEPS = [
     eras: "any",
     reports: ["accept", "content-type"],
     check: ({ config }, visit) =>
-      checkPostHeaders(visit.request, visit.headers, config.strictAccept),
+      checkPostHeaders(visit.request, visit.headers, config.http.strictAccept),
   },
   {
     name: "body",
     methods: ["POST"],
     eras: "any",
     reports: ["body", "json", "jsonrpc", "closing"],
-    check: (door, visit) =>
-      readBodyText(visit.request, door.config.maxBodyBytes, door.bodyReadControl, visit.headers),
+    check: ({ config, bodyReadControl }, visit) =>
+      readBodyText(visit.request, config.http.maxBodyBytes, bodyReadControl, visit.headers),
     settle: (door, visit, body: BodyResult) => {
-      const read = readPostMessages(body, door.config);
+      const read = readPostMessages(body, door.config.http);
       if (isRefusal(read)) return read;
       visit.post = read;
       return undefined;

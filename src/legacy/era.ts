@@ -19,10 +19,14 @@ import { LegacyPipeline } from "./pipeline.ts";
 import { generateSessionId } from "./sessions/session_id.ts";
 import type { SessionStore } from "../storage/sessions/session_store.ts";
 import type { LegacySettings } from "./settings.ts";
-import { StatelessLegacy, type StatelessSettings } from "./stateless/stateless_legacy.ts";
+import { StatelessLegacy } from "./stateless/stateless_legacy.ts";
 
-/** The settings of the 2025 era, either way it runs (the handler's resolved options fit). */
-export interface LegacyEraSettings extends LegacySettings, StatelessSettings {
+/**
+ * The settings of the 2025 era, either way it runs: its groups (the
+ * sessionful way's are a superset of the stateless way's) and which eras are
+ * on. The handler's resolved options fit.
+ */
+export interface LegacyEraSettings extends LegacySettings {
   /** Which eras are on: `legacy: "stateless"` serves the 2025 revisions without sessions. */
   eras: Required<EraOptions>;
 }

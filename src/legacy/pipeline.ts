@@ -97,8 +97,11 @@ export class LegacyPipeline implements SessionfulEra {
     this.#delivery = options.delivery;
     this.#telemetry = options.telemetry;
     const parts = wireLegacyParts(options, () => this.sweep());
-    const { onError, sweepIntervalMs } = options.settings;
-    this.timer = new LazyInterval(() => void this.sweep().catch(onError), sweepIntervalMs);
+    const { observe, sessions } = options.settings;
+    this.timer = new LazyInterval(
+      () => void this.sweep().catch(observe.onError),
+      sessions.sweepIntervalMs,
+    );
     this.#sessions = parts.sessions;
     this.#hub = parts.hub;
     this.#inFlight = parts.inFlight;
@@ -202,7 +205,7 @@ export class LegacyPipeline implements SessionfulEra {
     principal: Principal,
   ): MaybePromise<Response> {
     // In json mode no stream can tell that a client left: the request's signal does (it costs a little on Deno).
-    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
+    const connection = this.#settings.streams.responseMode === "json" ? request.signal : undefined;
     return answerLegacyRequests(
       this.#exchange,
       requests,
@@ -216,7 +219,7 @@ export class LegacyPipeline implements SessionfulEra {
 
   /** A GET's checks before the entry authenticates it: the stream is offered, Accept, MCP-Protocol-Version. */
   checkGet(request: Request): Refusal | undefined {
-    if (!this.#settings.listeningStream) {
+    if (!this.#settings.streams.listeningStream) {
       return refuse(405, "Method Not Allowed", {
         headers: { allow: "POST, DELETE" },
         step: "method",

@@ -71,46 +71,40 @@ export function wireLegacyParts(
   sweep: () => Promise<void>,
 ): LegacyParts {
   const { settings, dispatcher } = options;
+  const { sessions: limits, streams, scheduler } = settings;
+  const onError = settings.observe.onError;
   const sessions = new SessionManager(options.store, {
-    idleTtlMs: settings.idleTtlMs,
-    absoluteTtlMs: settings.absoluteTtlMs,
-    maxSessions: settings.maxSessions,
-    maxSessionsPerPrincipal: settings.maxSessionsPerPrincipal,
-    maxAnonymousSessions: settings.maxAnonymousSessions,
-    retryAfterSeconds: settings.retryAfterSeconds,
-    maxStateBytes: settings.maxStateBytes,
+    ...limits,
     now: settings.now,
     generateId: options.generateSessionId,
     sweepWhenFull: sweep,
   });
   const awaited = options.delivery.shared
     ? new AwaitedReplies(sessions, {
-      maxPerSession: settings.maxRequestsPerSession,
+      maxPerSession: limits.maxRequestsPerSession,
       now: settings.now,
-      onError: settings.onError,
+      onError,
     })
     : undefined;
-  const resources = new SessionResources(settings.onError, { scheduler: settings.scheduler });
-  const inFlight = new InFlightRegistry({ maxPerSession: settings.maxRequestsPerSession });
+  const resources = new SessionResources(onError, { scheduler });
+  const inFlight = new InFlightRegistry({ maxPerSession: limits.maxRequestsPerSession });
   const pending = new PendingRequests();
-  const slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, settings.scheduler);
+  const slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, scheduler);
   const hub = new StreamHub({
     eventLog: options.eventLog,
     keepAlive: options.keepAlive,
-    maxBufferedBytes: settings.maxStreamBufferBytes,
-    retryMs: settings.retryMs,
-    orphans: new OrphanWatch(settings.orphanTimeoutMs, settings.scheduler),
-    scheduler: settings.scheduler,
-    onHeartbeat: (ids) => void sessions.keepAlive(ids, settings.onError),
-    onError: settings.onError,
+    maxBufferedBytes: streams.maxStreamBufferBytes,
+    retryMs: streams.retryMs,
+    orphans: new OrphanWatch(streams.orphanTimeoutMs, scheduler),
+    scheduler,
+    onHeartbeat: (ids) => void sessions.keepAlive(ids, onError),
+    onError,
     onDropped: (reason) => options.events.streamDropped(reason, "legacy"),
     onFollow: (sessionId, streamId) =>
       options.delivery.tellOthers({ type: "stream-followed", sessionId, streamId }),
     // As if the client had cancelled it: the run stops wherever it is.
     onAnswerLost: (sessionId, requestId) =>
-      void options.delivery.deliver({ type: "cancel", sessionId, requestId }).catch(
-        settings.onError,
-      ),
+      void options.delivery.deliver({ type: "cancel", sessionId, requestId }).catch(onError),
   });
   const ends = new SessionEnds({
     sessions,
@@ -134,22 +128,22 @@ export function wireLegacyParts(
     pending,
     delivery: options.delivery,
     awaited,
-    onError: settings.onError,
+    onError,
   };
   const exchange: LegacyExchangeDependencies = {
     dispatcher,
     hub,
     inFlight,
     pending,
-    responseMode: settings.responseMode,
-    clientRequestTimeoutMs: settings.clientRequestTimeoutMs,
+    responseMode: streams.responseMode,
+    clientRequestTimeoutMs: streams.clientRequestTimeoutMs,
     slowCalls,
     onClientTimeout: (method, id) => options.events.clientRequestTimedOut(method, id),
     awaited,
     sessions: {
       state: (id) => new StoreSessionState(sessions, id, resources),
       setLogLevel: (id, level) => sessions.update(id, { logLevel: level }),
-      subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, settings, id, uri),
+      subscribe: (id, uri) => subscribe(sessions, dispatcher.resources, limits, id, uri),
       unsubscribe: (id, uri) => sessions.update(id, { unsubscribe: uri }),
     },
   };

@@ -1,53 +1,46 @@
 /**
- * The settings of the sessionful era, declared here by the era itself (the
- * handler fills them from its resolved options; nothing in legacy/ reads
- * the options bag or imports config/).
+ * The settings of the sessionful era, by option group (`sessions`,
+ * `streams`, `observe`), each field as the part that reads it declares it:
+ * the session manager's limits, the subscriptions' bounds, what the stateless
+ * way reads too (stateless/stateless_legacy.ts). Only the three settings the
+ * era reads itself are declared here. The handler hands over its resolved
+ * options, whose groups fit; nothing in legacy/ imports config/.
  * @module
  */
 
-import type { ResponseMode } from "../http/response_mode.ts";
-import type { Scheduler } from "../runtime.ts";
+import type { SessionLimits, SessionManagerOptions } from "./sessions/session_manager.ts";
+import type { SubscriptionLimits } from "./sessions/resource_subscriptions.ts";
+import type { StatelessSettings } from "./stateless/stateless_legacy.ts";
 
-/** The settings of the sessionful era, built by the handler from its resolved options. */
-export interface LegacySettings {
-  /** Requests one session may have in flight. */
-  maxRequestsPerSession: number;
-  /** Bytes of `ctx.session` state per session. */
-  maxStateBytes: number;
-  /** The clock, ms since the epoch. */
-  now: () => number;
-  /** Told about unexpected errors. */
-  onError: (error: unknown) => void;
-  /** A session ends this long after its last request. */
-  idleTtlMs: number;
-  /** A session ends this long after it began, whatever its use. */
-  absoluteTtlMs: number;
+/** The `sessions` setting the era reads itself (its pipeline's sweep). */
+interface SweepSettings {
   /** How often the era's one sweep removes expired sessions. */
   sweepIntervalMs: number;
-  /** Sessions at once, all principals together. */
-  maxSessions: number;
-  /** Sessions one principal may hold. */
-  maxSessionsPerPrincipal: number;
-  /** Sessions anonymous callers may hold together. */
-  maxAnonymousSessions: number;
-  /** The `Retry-After` of a refusal for a full pool. */
-  retryAfterSeconds: number;
-  /** Bytes a stream may buffer for a slow reader before it is dropped. */
-  maxStreamBufferBytes: number;
-  /** The SSE `retry:` a stream advertises. */
-  retryMs: number;
-  /** Work whose client is gone for this long is aborted. */
+}
+
+/** The `streams` settings the era reads itself (no part below takes them by these names). */
+interface SessionfulStreamSettings {
+  /** Work whose client is gone for this long is aborted (the orphan watch's timeout). */
   orphanTimeoutMs: number;
-  /** How a call is answered: JSON, SSE, or SSE once it emits. */
-  responseMode: ResponseMode;
-  /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client. */
-  clientRequestTimeoutMs: number;
   /** Whether GET opens a listening stream. */
   listeningStream: boolean;
-  /** Resource subscriptions per session. */
-  maxSubscriptions: number;
-  /** Bytes of subscribed URIs per session. */
-  maxSubscriptionBytes: number;
-  /** The timers of the bounded waits at close (undefined: the runtime's). */
-  scheduler: Scheduler | undefined;
+}
+
+/**
+ * The settings of the sessionful era: what the stateless way reads, and
+ * more of the `sessions` and `streams` groups.
+ *
+ * @example
+ * ```ts
+ * import type { LegacySettings } from "./settings.ts";
+ * const sweepsEvery = (settings: LegacySettings): number => settings.sessions.sweepIntervalMs;
+ * ```
+ */
+export interface LegacySettings extends StatelessSettings {
+  /** The session manager's limits, the subscriptions' bounds, the sweep and the in-flight bound. */
+  sessions: StatelessSettings["sessions"] & SessionLimits & SubscriptionLimits & SweepSettings;
+  /** How calls are answered, their streams bounded, orphans waited for, GET served. */
+  streams: StatelessSettings["streams"] & SessionfulStreamSettings;
+  /** The clock of the sessions' deadlines, ms since the epoch. */
+  now: SessionManagerOptions["now"];
 }

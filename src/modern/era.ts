@@ -13,14 +13,7 @@ import type { Dispatcher } from "../protocol/dispatch/dispatcher.ts";
 import type { Implementation } from "../protocol/types.ts";
 import type { Era } from "../era.ts";
 import { ModernPipeline } from "./pipeline.ts";
-import type { RequestStateOptions } from "./rounds/request_state.ts";
 import type { ModernSettings } from "./settings.ts";
-
-/** The settings of the 2026-07-28 era (the handler's resolved options fit). */
-export interface ModernEraSettings extends ModernSettings {
-  /** The `requestState` option: how input rounds' state is sealed (the codec is made on first use). */
-  requestState: RequestStateOptions | undefined;
-}
 
 /** The parts the handler shares between its eras (built once, given to each). */
 export interface ModernEraParts {
@@ -45,7 +38,7 @@ export interface ModernEraParts {
  * const modern = modernEra(config, shared);
  * ```
  */
-export function modernEra(settings: ModernEraSettings, parts: ModernEraParts): Era {
+export function modernEra(settings: ModernSettings, parts: ModernEraParts): Era {
   const { events } = parts;
   return new ModernPipeline({
     settings,
@@ -53,7 +46,6 @@ export function modernEra(settings: ModernEraSettings, parts: ModernEraParts): E
     serverInfo: parts.serverInfo,
     keepAlive: parts.keepAlive,
     delivery: parts.delivery,
-    requestState: settings.requestState,
     onStateRefused: (reason) => events.requestStateRefused(reason),
     onDropped: (reason) => events.streamDropped(reason, "modern"),
     telemetry: parts.telemetry,

@@ -32,11 +32,7 @@ import { ListenStreams } from "./listen/listen_streams.ts";
 import { listenHooks } from "./listen/listen_hooks.ts";
 import { ModernInFlight } from "./in_flight.ts";
 import type { ModernSettings } from "./settings.ts";
-import {
-  RequestStateCodec,
-  type RequestStateOptions,
-  type RequestStateRefusalReason,
-} from "./rounds/request_state.ts";
+import { RequestStateCodec, type RequestStateRefusalReason } from "./rounds/request_state.ts";
 import type { BusMessage } from "../bus/message_bus.ts";
 import type { Era, EraStats, RoutedPost } from "../era.ts";
 import { drained } from "../http/drained.ts";
@@ -67,8 +63,6 @@ export interface ModernPipelineOptions {
    * another instance; and where long requests are recorded for it.
    */
   delivery: Pick<Delivery, "deliver" | "requests">;
-  /** The `requestState` option: how input rounds' state is sealed (the codec is made on first use). */
-  requestState: RequestStateOptions | undefined;
   /** Told when a presented requestState does not open. */
   onStateRefused: (reason: RequestStateRefusalReason) => void;
   /** Told when a stream ends because its client went away or stopped reading. */
@@ -92,11 +86,13 @@ export class ModernPipeline implements Era {
   /** The era over `options`; it sets no timer until a request needs one. */
   constructor(options: ModernPipelineOptions) {
     const { settings, dispatcher, serverInfo, keepAlive } = options;
+    const { streams, stateless } = settings;
+    const onError = settings.observe.onError;
     this.#settings = settings;
     this.#work = new ModernInFlight(
-      settings.maxRequestsPerPrincipal,
+      stateless.maxRequestsPerPrincipal,
       options.delivery.requests,
-      settings.onError,
+      onError,
       settings.scheduler,
     );
     this.#listen = createListenStreams(
@@ -110,13 +106,13 @@ export class ModernPipeline implements Era {
       delivery: options.delivery,
       dispatcher,
       serverInfo,
-      responseMode: settings.responseMode,
-      maxBufferedBytes: settings.maxStreamBufferBytes,
+      responseMode: streams.responseMode,
+      maxBufferedBytes: streams.maxStreamBufferBytes,
       keepAlive,
-      requestState: () => this.#codec ??= RequestStateCodec.create(options.requestState),
-      cacheHints: settings.cacheHints,
+      requestState: () => this.#codec ??= RequestStateCodec.create(stateless.requestState),
+      cacheHints: stateless.cacheHints,
       work: this.#work,
-      onError: settings.onError,
+      onError,
       onStateRefused: options.onStateRefused,
       onDropped: options.onDropped,
       listen: this.#listen,
@@ -131,7 +127,9 @@ export class ModernPipeline implements Era {
    */
   serve(post: RoutedPost): MaybePromise<Response | Refusal> {
     // In json mode no stream can tell that a client left: the request's signal does.
-    const connection = this.#settings.responseMode === "json" ? post.request.signal : undefined;
+    const connection = this.#settings.streams.responseMode === "json"
+      ? post.request.signal
+      : undefined;
     return serveModernMessage(
       this.#deps,
       post.headers,
@@ -218,16 +216,16 @@ function createListenStreams(
     { listChanged?: boolean; subscribe?: boolean } | undefined
   >;
   return new ListenStreams({
-    maxStreams: settings.maxListenStreams,
-    maxStreamsPerPrincipal: settings.maxListenStreamsPerPrincipal,
-    maxResourceSubscriptions: settings.maxListenSubscriptions,
-    maxResourceSubscriptionBytes: settings.maxListenSubscriptionBytes,
-    maxUriBytes: settings.maxUriBytes,
-    maxBufferedBytes: settings.maxStreamBufferBytes,
+    maxStreams: settings.stateless.maxListenStreams,
+    maxStreamsPerPrincipal: settings.stateless.maxListenStreamsPerPrincipal,
+    maxResourceSubscriptions: settings.stateless.maxListenSubscriptions,
+    maxResourceSubscriptionBytes: settings.stateless.maxListenSubscriptionBytes,
+    maxUriBytes: settings.limits.maxUriBytes,
+    maxBufferedBytes: settings.streams.maxStreamBufferBytes,
     keepAlive,
     serverInfo,
     onDropped,
-    onError: settings.onError,
+    onError: settings.observe.onError,
     support: {
       toolsListChanged: capabilities.tools?.listChanged === true,
       promptsListChanged: capabilities.prompts?.listChanged === true,

@@ -28,6 +28,21 @@ const chunkSize = (chunk: Uint8Array): number => (BACKLOG.has(chunk) ? 1 : chunk
 /** Why a connection ended. */
 export type ConnectionEnd = "closed" | "client-gone" | "overflow";
 
+/**
+ * The `streams.maxStreamBufferBytes` setting as both eras read it: each hands
+ * it to its connections as {@linkcode SseConnectionOptions.maxBufferedBytes}.
+ *
+ * @example
+ * ```ts
+ * import type { StreamBufferSettings } from "./sse_connection.ts";
+ * const streams: StreamBufferSettings = { maxStreamBufferBytes: 1024 * 1024 };
+ * ```
+ */
+export interface StreamBufferSettings {
+  /** Bytes a stream may buffer for a slow reader before it is dropped. */
+  maxStreamBufferBytes: number;
+}
+
 /** Options of {@linkcode SseConnection}. */
 export interface SseConnectionOptions {
   /** Bytes the queue may hold before the connection is dropped. */

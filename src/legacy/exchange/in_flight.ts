@@ -97,6 +97,22 @@ export function inFlightRefusal(
     );
 }
 
+/**
+ * The `sessions.maxRequestsPerSession` setting as the 2025 era reads it, with
+ * sessions or without: it bounds the registry (its `maxPerSession`) and, with
+ * a bus, the replies a session awaits.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRequestLimit } from "./in_flight.ts";
+ * const sessions: SessionRequestLimit = { maxRequestsPerSession: 64 };
+ * ```
+ */
+export interface SessionRequestLimit {
+  /** Requests one session (or one stateless POST) may have in flight. */
+  maxRequestsPerSession: number;
+}
+
 /** Options of {@linkcode InFlightRegistry}. */
 export interface InFlightRegistryOptions {
   /** Requests one session may have in flight at once. Default: no limit. */

@@ -22,12 +22,22 @@ import type {
   SessionChanges,
   SessionRecord,
   SessionStore,
+  SessionUse,
 } from "../../storage/sessions/session_store.ts";
 
-/** Settings of the {@linkcode SessionManager}. */
-export interface SessionManagerOptions {
-  idleTtlMs: number;
-  absoluteTtlMs: number;
+/**
+ * The `sessions` settings the {@linkcode SessionManager} reads, named as the
+ * options name them; the two TTLs as the store's {@linkcode SessionUse}
+ * declares them.
+ *
+ * @example
+ * ```ts
+ * import type { SessionLimits } from "./session_manager.ts";
+ * const principalsAtShare = (limits: SessionLimits): number =>
+ *   Math.ceil(limits.maxSessions / limits.maxSessionsPerPrincipal);
+ * ```
+ */
+export interface SessionLimits extends Omit<SessionUse, "ownerKey"> {
   maxSessions: number;
   /** Sessions one authenticated principal may hold (Infinity: no share). */
   maxSessionsPerPrincipal: number;
@@ -36,6 +46,10 @@ export interface SessionManagerOptions {
   retryAfterSeconds: number;
   /** The size limit of one session's state, bytes of JSON (`sessions.maxStateBytes`). */
   maxStateBytes: number;
+}
+
+/** Settings of the {@linkcode SessionManager}: its limits, and what it is given to work with. */
+export interface SessionManagerOptions extends SessionLimits {
   now: () => number;
   generateId: () => string;
   /** Sweeps expired sessions (ending their work); called when the store is full. */
@@ -73,6 +87,12 @@ export class SessionManager {
     this.#ownsStore = store === undefined;
     this.#store = store ?? new MemorySessionStore();
     this.#options = options;
+  }
+
+  /** What the store's `getAndTouch` needs of a use by `ownerKey`: the TTLs from the settings. */
+  #use(ownerKey: string): SessionUse {
+    const options = this.#options;
+    return { ownerKey, idleTtlMs: options.idleTtlMs, absoluteTtlMs: options.absoluteTtlMs };
   }
 
   /** The deadline of a session touched at `now`. */
@@ -167,11 +187,7 @@ export class SessionManager {
     const ownerKey = ownerKeyOf(principal);
     if (this.#store.getAndTouch === undefined) return this.#resolveInSteps(id, now, ownerKey);
     // One step when the store can (a shared store: one round trip); it touches the owner's only.
-    const found = this.#store.getAndTouch(id, now, {
-      ownerKey,
-      idleTtlMs: this.#options.idleTtlMs,
-      absoluteTtlMs: this.#options.absoluteTtlMs,
-    });
+    const found = this.#store.getAndTouch(id, now, this.#use(ownerKey));
     return isPromiseLike(found)
       ? this.#resolveLater(found, ownerKey)
       : ownedResolution(found, ownerKey);
@@ -231,9 +247,7 @@ export class SessionManager {
   async #keepAliveOne(id: string, ownerKey: string | undefined): Promise<string | undefined> {
     const now = this.#options.now();
     if (ownerKey !== undefined && this.#store.getAndTouch !== undefined) {
-      const { idleTtlMs, absoluteTtlMs } = this.#options;
-      return (await this.#store.getAndTouch(id, now, { ownerKey, idleTtlMs, absoluteTtlMs }))
-        ?.ownerKey;
+      return (await this.#store.getAndTouch(id, now, this.#use(ownerKey)))?.ownerKey;
     }
     const session = await this.#store.get(id, now);
     if (session !== undefined) await this.#store.touch(id, this.deadline(session.createdAt, now));

@@ -28,11 +28,11 @@ import { jsonResponse } from "../../http/error_response.ts";
 import { accepted } from "../../http/responses.ts";
 import type { Refusal } from "../../http/refusal.ts";
 import type { ClassifiedMessage, JsonRpcRequest } from "../../jsonrpc/messages.ts";
-import type { ResponseMode } from "../../http/response_mode.ts";
 import type { Scheduler } from "../../runtime.ts";
 import { ownerKeyOf, type Principal } from "../../protocol/context/request_context.ts";
 import type { Dispatcher } from "../../protocol/dispatch/dispatcher.ts";
 import type { KeepAlive } from "../../http/sse/keep_alive.ts";
+import type { StreamBufferSettings } from "../../http/sse/sse_connection.ts";
 import { SlowCalls, STREAM_AFTER_MS } from "../../http/slow_calls.ts";
 import type { Telemetry } from "../../observe/telemetry/telemetry.ts";
 import { answerInitialize } from "../exchange/initialize_answer.ts";
@@ -42,7 +42,7 @@ import type { BusMessage } from "../../bus/message_bus.ts";
 import { type Delivery, LocalDelivery } from "../../bus/delivery.ts";
 import type { EraStats, LegacyEra, RoutedPost } from "../../era.ts";
 import { drained } from "../../http/drained.ts";
-import { InFlightRegistry } from "../exchange/in_flight.ts";
+import { InFlightRegistry, type SessionRequestLimit } from "../exchange/in_flight.ts";
 import { StatelessReplies } from "./stateless_replies.ts";
 import {
   cancellationOwnerOf,
@@ -51,7 +51,7 @@ import {
 } from "./stateless_cancels.ts";
 import { deliverOrRefuse } from "../exchange/client_messages.ts";
 import { OrphanWatch } from "../streams/orphan_watch.ts";
-import { StreamHub } from "../streams/stream_hub.ts";
+import { StreamHub, type StreamHubOptions } from "../streams/stream_hub.ts";
 import { MemoryEventLog } from "../../storage/event_log/memory_event_log.ts";
 import {
   answerLegacyRequests,
@@ -68,20 +68,33 @@ import type { SessionRecord } from "../../storage/sessions/session_store.ts";
 /** The version a request without `MCP-Protocol-Version` speaks (the spec's assumption). */
 const DEFAULT_VERSION = "2025-03-26";
 
-/** The settings of the 2025 revisions without sessions, built by the handler from its resolved options. */
+/**
+ * The `streams` settings of a 2025 call's answer, with sessions or without:
+ * each field as the part that reads it declares it.
+ */
+export type LegacyAnswerSettings =
+  & StreamBufferSettings
+  & Pick<StreamHubOptions, "retryMs">
+  & Pick<LegacyExchangeDependencies, "responseMode" | "clientRequestTimeoutMs">;
+
+/**
+ * The settings of the 2025 revisions without sessions, by option group (the
+ * handler's resolved options fit); no field is declared here.
+ *
+ * @example
+ * ```ts
+ * import type { StatelessSettings } from "./stateless_legacy.ts";
+ * const streamsEveryCall = (settings: StatelessSettings): boolean =>
+ *   settings.streams.responseMode === "sse";
+ * ```
+ */
 export interface StatelessSettings {
-  /** Requests one POST may carry in flight. */
-  maxRequestsPerSession: number;
-  /** Bytes a stream may buffer for a slow reader before it is dropped. */
-  maxStreamBufferBytes: number;
-  /** The SSE `retry:` a stream advertises. */
-  retryMs: number;
-  /** Told about unexpected errors. */
-  onError: (error: unknown) => void;
-  /** How a call is answered: JSON, SSE, or SSE once it emits. */
-  responseMode: ResponseMode;
-  /** How long `ctx.elicit`/`sample`/`listRoots` wait for the client. */
-  clientRequestTimeoutMs: number;
+  /** The bound of each POST's requests in flight. */
+  sessions: SessionRequestLimit;
+  /** How calls are answered, and how much their streams buffer. */
+  streams: LegacyAnswerSettings;
+  /** Where unexpected errors go. */
+  observe: Pick<StreamHubOptions, "onError">;
   /** The timers of the bounded waits at close (undefined: the runtime's). */
   scheduler: Scheduler | undefined;
 }
@@ -121,37 +134,41 @@ export class StatelessLegacy implements LegacyEra {
 
   /** The stateless POST path over `options`. */
   constructor(options: StatelessLegacyOptions) {
-    const { settings: config, dispatcher } = options;
-    this.#settings = config;
+    const { settings, dispatcher } = options;
+    const { streams } = settings;
+    const onError = settings.observe.onError;
+    this.#settings = settings;
     this.#dispatcher = dispatcher;
     this.#telemetry = options.telemetry;
-    this.#slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, config.scheduler);
-    this.inFlight = new InFlightRegistry({ maxPerSession: config.maxRequestsPerSession });
+    this.#slowCalls = new SlowCalls(STREAM_AFTER_MS, 2, settings.scheduler);
+    this.inFlight = new InFlightRegistry({
+      maxPerSession: settings.sessions.maxRequestsPerSession,
+    });
     this.#delivery = options.delivery ??
       new LocalDelivery((message) => Promise.resolve(this.receive(message)));
     this.#cancels = new StatelessCancels(
       this.inFlight,
       this.#delivery.requests,
       this.#slowCalls,
-      config.onError,
+      onError,
     );
     this.hub = new StreamHub({
       // Nothing is resumed: the log only carries a POST's events to its own connection.
       eventLog: new MemoryEventLog(),
       keepAlive: options.keepAlive,
-      maxBufferedBytes: config.maxStreamBufferBytes,
-      retryMs: config.retryMs,
+      maxBufferedBytes: streams.maxStreamBufferBytes,
+      retryMs: streams.retryMs,
       // No client can come back for work whose connection dropped: it is abandoned at once.
       orphans: new OrphanWatch(0),
-      onError: config.onError,
+      onError,
     });
     this.#exchange = {
       dispatcher,
       hub: this.hub,
       inFlight: this.inFlight,
       pending: this.#pending,
-      responseMode: config.responseMode,
-      clientRequestTimeoutMs: config.clientRequestTimeoutMs,
+      responseMode: streams.responseMode,
+      clientRequestTimeoutMs: streams.clientRequestTimeoutMs,
       slowCalls: this.#slowCalls,
       sessions: NO_SESSION,
       stateless: STATELESS_NOTE,
@@ -179,7 +196,7 @@ export class StatelessLegacy implements LegacyEra {
       else {
         const cancel = statelessCancellationOf(message.message, principal);
         const refused = cancel === undefined ? undefined : await deliverOrRefuse(
-          { delivery: this.#delivery, onError: this.#settings.onError },
+          { delivery: this.#delivery, onError: this.#settings.observe.onError },
           cancel,
         );
         if (refused !== undefined) return refused;
@@ -197,7 +214,7 @@ export class StatelessLegacy implements LegacyEra {
       createdAt: 0,
       expiresAt: Number.POSITIVE_INFINITY,
     };
-    const connection = this.#settings.responseMode === "json" ? request.signal : undefined;
+    const connection = this.#settings.streams.responseMode === "json" ? request.signal : undefined;
     let response: Response;
     try {
       response = await answerLegacyRequests(
@@ -353,7 +370,7 @@ export class StatelessLegacy implements LegacyEra {
     this.inFlight.cancelSession(key, "abandoned");
     this.#pending.rejectSession(key, "The request ended");
     this.hub.endSession(key);
-    this.hub.eventLog.deleteSession(key).catch(this.#settings.onError);
+    this.hub.eventLog.deleteSession(key).catch(this.#settings.observe.onError);
   }
 
   /** An `initialize`, answered without a session and without what needs one. */

@@ -68,19 +68,21 @@ describe("config: grouped options", () => {
       observe: { onError: () => {} },
       sessions: { maxSessions: 40 },
     });
-    assert.equal(resolved.path, null);
-    assert.equal(resolved.bodyTimeoutMs, 5_000);
-    assert.equal(resolved.maxIdBytes, 32);
-    assert.equal(resolved.pageSize, 7);
-    assert.equal(resolved.maxConcurrentRequests, 8);
-    assert.equal(resolved.maxConcurrentRequestsPerPrincipal, 2);
-    assert.equal(resolved.responseMode, "sse");
-    assert.equal(resolved.heartbeatMs, 0);
-    assert.equal(resolved.maxListenStreams, 3);
-    assert.deepEqual(resolved.cacheHints, { "tools/list": { ttlMs: 1, cacheScope: "public" } });
-    assert.equal(resolved.requireHeader, "x-mcp-client");
-    assert.equal(resolved.maxSessions, 40);
-    assert.equal(resolved.maxSessionsPerPrincipal, 10);
+    assert.equal(resolved.http.path, null);
+    assert.equal(resolved.http.bodyTimeoutMs, 5_000);
+    assert.equal(resolved.http.maxIdBytes, 32);
+    assert.equal(resolved.limits.pageSize, 7);
+    assert.equal(resolved.limits.maxConcurrentRequests, 8);
+    assert.equal(resolved.limits.maxConcurrentRequestsPerPrincipal, 2);
+    assert.equal(resolved.streams.responseMode, "sse");
+    assert.equal(resolved.streams.heartbeatMs, 0);
+    assert.equal(resolved.stateless.maxListenStreams, 3);
+    assert.deepEqual(resolved.stateless.cacheHints, {
+      "tools/list": { ttlMs: 1, cacheScope: "public" },
+    });
+    assert.equal(resolved.security.requireHeader, "x-mcp-client");
+    assert.equal(resolved.sessions.maxSessions, 40);
+    assert.equal(resolved.sessions.maxSessionsPerPrincipal, 10);
     assert.throws(
       () => resolveOptions({ ...IDENTITY, http: { maxBodyBytes: -1 } }),
       /Option http\.maxBodyBytes must be a positive number/,
@@ -95,14 +97,18 @@ describe("config: grouped options", () => {
     const resolved = resolveOptions(IDENTITY);
     for (const group of ["http", "limits", "streams", "stateless", "sessions"] as const) {
       for (const [field, value] of Object.entries(DEFAULTS[group])) {
-        assert.deepEqual(resolved[field as keyof typeof resolved], value, `${group}.${field}`);
+        assert.deepEqual(
+          (resolved[group] as Record<string, unknown>)[field],
+          value,
+          `${group}.${field}`,
+        );
       }
     }
     assert.deepEqual(resolved.eras, DEFAULTS.eras);
-    assert.equal(resolved.maxAnonymousSessions, DEFAULTS.sessions.maxSessions);
+    assert.equal(resolved.sessions.maxAnonymousSessions, DEFAULTS.sessions.maxSessions);
     assert.equal(
       resolveOptions({ ...IDENTITY, auth: { authenticate: () => undefined } })
-        .maxAnonymousSessions,
+        .sessions.maxAnonymousSessions,
       Math.floor(DEFAULTS.sessions.maxSessions / 16),
     );
   });

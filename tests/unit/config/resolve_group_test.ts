@@ -23,9 +23,10 @@ describe("config: resolution by group", () => {
     const sessions = DEFAULTS.sessions as Record<string, unknown>;
     sessions.maxWidgets = 7;
     try {
-      const resolved = (options: object) =>
-        (resolveOptions({ ...IDENTITY, sessions: options }) as unknown as Record<string, unknown>)
-          .maxWidgets;
+      const resolved = (options: object) => {
+        const { sessions } = resolveOptions({ ...IDENTITY, sessions: options });
+        return (sessions as unknown as Record<string, unknown>).maxWidgets;
+      };
       assert.equal(resolved({}), 7);
       assert.equal(resolved({ maxWidgets: 3 }), 3);
       assert.throws(
@@ -92,7 +93,7 @@ describe("config: resolution by group", () => {
       () => resolveOptions({ ...IDENTITY, http: { strictAccept: 0 as never } }),
       /Option http\.strictAccept must be a boolean, got number/,
     );
-    assert.equal(resolveOptions({ ...IDENTITY, http: { path: null } }).path, null);
+    assert.equal(resolveOptions({ ...IDENTITY, http: { path: null } }).http.path, null);
   });
 
   it("the anonymous share is the whole pool without auth, a sixteenth with it", () => {
