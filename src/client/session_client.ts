@@ -4,23 +4,23 @@
  * their answers with a deadline (reset by progress when asked), progress
  * to the caller, cancellation as `notifications/cancelled`, and the peer's
  * requests and notifications given to the handlers set for their methods
- * (a `ping` is answered here). Every failure is one of rpc_errors.ts's
+ * (peer_handlers.ts). Every failure is one of rpc_errors.ts's
  * kinds. It knows no MCP method but `initialize` and `ping`, keeps no
  * lists, and does not reconnect: the transport and its owner decide.
  * @module
  */
 
-import {
-  classifyMessage,
-  isPlainObject,
-  type JsonRpcMessage,
-  type RequestId,
-} from "../jsonrpc/messages.ts";
+import { classifyMessage, isPlainObject, type RequestId } from "../jsonrpc/messages.ts";
 import {
   LATEST_LEGACY_PROTOCOL_VERSION,
   SUPPORTED_LEGACY_PROTOCOL_VERSIONS,
 } from "../protocol/versions.ts";
 import type { MessageExtra, MessageTransport } from "./message_transport.ts";
+import {
+  PeerHandlers,
+  type PeerNotificationHandler,
+  type PeerRequestHandler,
+} from "./peer_handlers.ts";
 import { ConnectionClosed, RequestTimeout, RpcError, UnansweredError } from "./rpc_errors.ts";
 
 /** The revisions a session may settle on: tether's, and the 2024 one older servers answer. */
@@ -58,26 +58,6 @@ export interface RequestOptions {
   /** Asks for progress (its token is the request's id) and is told each update. */
   onProgress?(progress: Progress): void;
 }
-
-/** What a handler of the peer's messages is told besides the params. */
-export interface PeerMessageInfo {
-  /** The request of this client whose response stream carried the message (HTTP). */
-  relatedRequestId?: RequestId;
-  /** Aborted when the peer cancels its request (requests only). */
-  signal: AbortSignal;
-}
-
-/** Answers one request of the peer: its result, or a throw (an error with an integer `code` keeps it). */
-export type PeerRequestHandler = (
-  params: Record<string, unknown>,
-  info: PeerMessageInfo,
-) => Promise<Record<string, unknown>>;
-
-/** Takes one notification of the peer. */
-export type PeerNotificationHandler = (
-  params: Record<string, unknown>,
-  info: PeerMessageInfo,
-) => void | Promise<void>;
 
 /**
  * What a session client declares in `initialize`.
@@ -118,10 +98,7 @@ export class SessionClient {
   readonly #transport: MessageTransport;
   readonly #options: SessionClientOptions;
   readonly #pending = new Map<RequestId, Pending>();
-  readonly #requestHandlers = new Map<string, PeerRequestHandler>();
-  readonly #notificationHandlers = new Map<string, PeerNotificationHandler>();
-  /** The peer's requests being answered, to abort when it cancels one. */
-  readonly #answering = new Map<RequestId, AbortController>();
+  readonly #peer = new PeerHandlers((error) => this.onerror?.(error));
   #nextId = 0;
   #closed = false;
   #initialize: Record<string, unknown> | undefined;
@@ -149,12 +126,12 @@ export class SessionClient {
 
   /** Sets who answers the peer's requests of `method`. */
   setRequestHandler(method: string, handler: PeerRequestHandler): void {
-    this.#requestHandlers.set(method, handler);
+    this.#peer.setRequestHandler(method, handler);
   }
 
   /** Sets who takes the peer's notifications of `method`. */
   setNotificationHandler(method: string, handler: PeerNotificationHandler): void {
-    this.#notificationHandlers.set(method, handler);
+    this.#peer.setNotificationHandler(method, handler);
   }
 
   /**
@@ -264,7 +241,7 @@ export class SessionClient {
     if (this.#closed) return;
     this.#closed = true;
     for (const pending of [...this.#pending.values()]) pending.reject(new ConnectionClosed());
-    for (const answering of this.#answering.values()) answering.abort(new ConnectionClosed());
+    this.#peer.abortAll(new ConnectionClosed());
     this.onclose?.();
   }
 
@@ -273,112 +250,42 @@ export class SessionClient {
     if (classified === undefined) {
       return void this.onerror?.(new Error("The peer sent a message that is not JSON-RPC"));
     }
-    const info = { relatedRequestId: extra?.relatedRequestId, signal: NEVER };
-    switch (classified.kind) {
-      case "response": {
-        const message = classified.message;
-        const pending = message.id === null ? undefined : this.#pending.get(message.id);
-        if (pending === undefined) return;
-        if ("result" in message) return pending.resolve(message.result);
-        if (extra?.unanswered === true) return pending.reject(new UnansweredError());
-        const { code, message: words, data } = message.error;
-        return pending.reject(new RpcError(code, words, data));
-      }
-      case "notification":
-        return this.#notification(
-          classified.message.method,
-          asObject(classified.message.params),
-          info,
-        );
-      case "request":
-        return void this.#answer(
-          classified.message.id,
-          classified.message.method,
-          asObject(classified.message.params),
-          info,
-        );
+    const related = extra?.relatedRequestId;
+    if (classified.kind === "response") {
+      const response = classified.message;
+      const pending = response.id === null ? undefined : this.#pending.get(response.id);
+      if (pending === undefined) return;
+      if ("result" in response) return pending.resolve(response.result);
+      if (extra?.unanswered === true) return pending.reject(new UnansweredError());
+      const { code, message: words, data } = response.error;
+      return pending.reject(new RpcError(code, words, data));
     }
+    const { method, params: given } = classified.message;
+    const params = asObject(given);
+    if (classified.kind === "request") {
+      const send = (reply: object) =>
+        this.#closed ? Promise.resolve() : this.#transport.send(reply);
+      return void this.#peer.answer(classified.message.id, method, params, related, send);
+    }
+    if (method === "notifications/progress") return this.#progress(params);
+    this.#peer.notify(method, params, related);
   }
 
-  #notification(method: string, params: Record<string, unknown>, info: PeerMessageInfo): void {
-    if (method === "notifications/progress") {
-      const token = params.progressToken;
-      const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
-      if (pending?.onProgress === undefined || typeof params.progress !== "number") return;
-      pending.restart?.();
-      const { progress, total, message } = params;
-      pending.onProgress({
-        progress,
-        ...(typeof total === "number" ? { total } : {}),
-        ...(typeof message === "string" ? { message } : {}),
-      });
-      return;
-    }
-    if (method === "notifications/cancelled") {
-      const requestId = params.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") {
-        this.#answering.get(requestId)?.abort(params.reason);
-      }
-      return;
-    }
-    const handler = this.#notificationHandlers.get(method);
-    if (handler === undefined) return;
-    // At once, in the order received: a later answer cannot end a call before its handler starts.
-    const report = (error: unknown) =>
-      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-    try {
-      const handled = handler(params, info);
-      if (handled instanceof Promise) handled.catch(report);
-    } catch (error) {
-      report(error);
-    }
-  }
-
-  async #answer(
-    id: RequestId,
-    method: string,
-    params: Record<string, unknown>,
-    info: PeerMessageInfo,
-  ): Promise<void> {
-    const handler = method === "ping"
-      ? () => Promise.resolve({})
-      : this.#requestHandlers.get(method);
-    let reply: JsonRpcMessage;
-    if (handler === undefined) {
-      reply = { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } };
-    } else {
-      const controller = new AbortController();
-      this.#answering.set(id, controller);
-      try {
-        const result = await handler(params, { ...info, signal: controller.signal });
-        reply = { jsonrpc: "2.0", id, result };
-      } catch (error) {
-        reply = { jsonrpc: "2.0", id, error: errorObject(error) };
-      } finally {
-        this.#answering.delete(id);
-      }
-      if (controller.signal.aborted) return; // cancelled by the peer: no answer
-    }
-    if (this.#closed) return;
-    await this.#transport.send(reply).catch((error) => this.onerror?.(error));
+  /** A progress update to the request its token names (the token is the request's id). */
+  #progress(params: Record<string, unknown>): void {
+    const token = params.progressToken;
+    const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
+    if (pending?.onProgress === undefined || typeof params.progress !== "number") return;
+    pending.restart?.();
+    const { progress, total, message } = params;
+    pending.onProgress({
+      progress,
+      ...(typeof total === "number" ? { total } : {}),
+      ...(typeof message === "string" ? { message } : {}),
+    });
   }
 }
-
-/** A signal that never aborts (the peer's notifications cannot be cancelled). */
-const NEVER = new AbortController().signal;
 
 function asObject(value: unknown): Record<string, unknown> {
   return isPlainObject(value) ? value : {};
-}
-
-/** The error object answering a request whose handler threw `error`. */
-function errorObject(error: unknown): { code: number; message: string; data?: unknown } {
-  const given = (typeof error === "object" && error !== null ? error : {}) as {
-    code?: unknown;
-    message?: unknown;
-    data?: unknown;
-  };
-  const code = Number.isInteger(given.code) ? given.code as number : -32603;
-  const message = typeof given.message === "string" ? given.message : "Internal error";
-  return given.data === undefined ? { code, message } : { code, message, data: given.data };
 }

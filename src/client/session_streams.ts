@@ -78,7 +78,8 @@ export class StreamReader {
     try {
       for await (const event of readSseEvents(reader, this.#sink.maxEventBytes)) {
         if (event.retry !== undefined) this.#sink.retry(event.retry);
-        if (event.id !== undefined && event.id !== "") lastEventId = event.id;
+        // An empty id resets it (the WHATWG rule): nothing to resume from.
+        if (event.id !== undefined) lastEventId = event.id === "" ? undefined : event.id;
         if (event.data === undefined || event.data === "") continue;
         this.#take(event.data);
       }
