@@ -13,6 +13,7 @@
  *   node_modules/node24/bin/node bench/gateway_cost.ts [--runtime node] [--rounds 8]
  *        [--slice 1] [--connections 32] [--sessions 16] [--first 20]
  *        [--only http,stdio,peer,first] [--smoke] [--append bench/RESULTS.md]
+ *        [--plan (print the plan line, lib/gateway_plan.ts, and exit)]
  *
  * Two passes of alternating rounds (every target once a round, the order
  * rotated): one connection (latency: wrk's p50/p99 of the slice; the direct
@@ -30,7 +31,8 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
-import { optionReader } from "./lib/args.ts";
+import { gatewayPlan, gatewaySettings, SLICE_GAP_MS, WARMUP_SECONDS } from "./lib/gateway_plan.ts";
+import { planLine } from "./lib/plan.ts";
 import { median } from "./lib/load.ts";
 import { firstCalls } from "./lib/first_calls.ts";
 import {
@@ -38,7 +40,6 @@ import {
   childPids,
   commandFor,
   ROOT,
-  type Runtime,
   RUNTIMES,
   type ServerProcess,
   startServer,
@@ -65,17 +66,12 @@ import {
 } from "./run/traffic.ts";
 
 const argv = process.argv.slice(2);
-const opt = optionReader(argv);
-const smoke = argv.includes("--smoke");
-const runtime = opt("runtime", "node") as Runtime;
+const settings = gatewaySettings(argv);
+const { smoke, runtime, rounds, sliceSeconds, connections, sessions, newSessions, only, append } =
+  settings;
 if (!RUNTIMES.includes(runtime)) throw new Error(`--runtime: one of ${RUNTIMES.join(", ")}`);
-const rounds = Number(opt("rounds", smoke ? "1" : "8"));
-const sliceSeconds = Number(opt("slice", "1"));
-const connections = Number(opt("connections", smoke ? "4" : "32"));
-const sessions = Number(opt("sessions", "16"));
-const newSessions = Number(opt("first", smoke ? "3" : "20"));
-const only = opt("only", "http,stdio,peer,first").split(",");
-const append = opt("append", "");
+console.log(planLine(gatewayPlan(settings)));
+if (settings.plan) process.exit(0);
 const SERVERS = resolve(ROOT, "bench/servers");
 /** This report's section of bench/RESULTS.md (`--append`). */
 const SECTION = "## Gateway cost: tools/call through the gateway against the upstream directly";
@@ -135,7 +131,9 @@ function stdioTarget(name: string, server: StdioServer, body: string, check = EC
 /** Warms every target, then `rounds` rounds, the order rotated; slices[target][round]. */
 async function rotate(targets: readonly Target[], width: number): Promise<Slice[][]> {
   const slices = targets.map((): Slice[] => []);
-  for (const target of targets) await target.run(smoke ? 1 : 2, width);
+  for (const target of targets) {
+    await target.run(smoke ? WARMUP_SECONDS.smoke : WARMUP_SECONDS.full, width);
+  }
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < targets.length; k++) {
       const index = (k + round) % targets.length;
@@ -145,7 +143,7 @@ async function rotate(targets: readonly Target[], width: number): Promise<Slice[
       }
       slices[index].push(slice);
       // A call wrk left unanswered at the slice's end ends first: the next slice's ids start over.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, SLICE_GAP_MS));
     }
   }
   return slices;

@@ -14,7 +14,7 @@
  * - connections per instance (pg_stat_activity by application_name, after the load).
  *
  *   node_modules/node24/bin/node bench/postgres_scale.ts [--runtime node,deno,bun] [--seconds 4]
- *     [--append bench/RESULTS.md] [--smoke]
+ *     [--append bench/RESULTS.md] [--smoke] [--plan (print the plan line and exit)]
  * `npm run bench` runs it after bench/redis_scale.ts, appending to bench/RESULTS.md.
  */
 
@@ -41,6 +41,8 @@ import {
   post,
   sessionsOf,
 } from "./scale_out/calls.ts";
+import { planLine } from "./lib/plan.ts";
+import { postgresPlan } from "./scale_out/plan.ts";
 import { type BenchPostgres, startBenchPostgres } from "./scale_out/postgres.ts";
 import { type Cli, parseCli, SERVER, SESSIONS, WORKERS } from "./scale_out/settings.ts";
 
@@ -257,6 +259,8 @@ function report(reports: RuntimeReport[], cli: Cli, pgVersion: string, seconds: 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   if (cli.cluster) throw new Error("--redis is the Redis bench's (bench/redis_scale.ts)");
+  console.log(planLine(postgresPlan(cli)));
+  if (cli.plan) return;
   const started = performance.now();
   const pg = await startBenchPostgres();
   const reports: RuntimeReport[] = [];

@@ -41,6 +41,7 @@
  *     [--append bench/RESULTS.md]   replace (or add) this report's section in a results file
  *     [--smoke]                     one short slice and a sample or a few calls of each row:
  *                                   checks that it runs and answers right (CI), measures nothing
+ *     [--plan]                      print the plan line (scale_out/plan.ts) and exit
  * `npm run bench` runs it after bench/run.ts, appending to bench/RESULTS.md.
  */
 
@@ -70,6 +71,8 @@ import {
 } from "./scale_out/calls.ts";
 import { commandsPerCall, idleRate } from "./scale_out/commands.ts";
 import { cancelLatency, replyLatency, resumeLatency } from "./scale_out/latency.ts";
+import { planLine } from "./lib/plan.ts";
+import { redisPlan } from "./scale_out/plan.ts";
 import { type Redis, startCluster, startRedis } from "./scale_out/redis.ts";
 import { report, type RuntimeReport } from "./scale_out/report.ts";
 import {
@@ -271,6 +274,8 @@ async function benchRuntime(runtime: Runtime, redis: Redis, seconds: number, siz
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
+  console.log(planLine(redisPlan(cli)));
+  if (cli.plan) return;
   const started = performance.now();
   const redis = cli.cluster ? await startCluster() : await startRedis();
   const reports: RuntimeReport[] = [];

@@ -16,7 +16,7 @@
  *   options: --runtime deno,bun,node   --only steady,progress,large,large-1m,init,stateless,mrtr,memory,streams,<server key>,...
  *            --generator wrk|autocannon (default: wrk where installed)   --out FILE
  *            --wide (the rows without a target that need servers of their own, plans.ts `wideOnly`)
- *            --plan (print the run's planned duration, a full `npm run bench`'s, and exit)
+ *            --plan (print the run's planned duration, every bench command's (bench/plan.ts), exit)
  *
  * See bench/README.md for what each workload does.
  */
@@ -36,7 +36,9 @@ import { calibrate, conditions, machine, report } from "./run/report.ts";
 import { failures } from "./run/results.ts";
 import { main as writePerformancePages } from "../scripts/performance_table.ts";
 import { throughputPhase } from "./run/throughput.ts";
-import { describeBench } from "./run/duration.ts";
+import { describePlan, runPlan } from "./run/duration.ts";
+import { planLine } from "./lib/plan.ts";
+import { describeCommands } from "./plan.ts";
 
 // ---------------------------------------------------------------- main
 
@@ -47,8 +49,12 @@ async function main(): Promise<void> {
     generator: cli.generator,
     ...(cli.wide ? { wide: true } : {}),
   };
+  console.log(
+    planLine(runPlan(settings, cli.runtimes, [...cli.onlyWorkloads, ...cli.onlyServers])),
+  );
   if (cli.plan) {
-    console.log(describeBench(settings, cli.runtimes.length));
+    // This run's phases, then every bench command's plan (bench/plan.ts, npm run bench:plan).
+    console.log(`${describePlan(settings, cli.runtimes.length)}\n${describeCommands()}`);
     return;
   }
   const started = performance.now();

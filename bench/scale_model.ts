@@ -4,9 +4,11 @@
  * costs against local redis-servers (bench/scale_model/measure.ts, under a minute) and writes
  * bench/scale_model/costs.json; `--markdown` prints the table and its assumptions; `--write` puts
  * them in docs/redis.md between its `scale-model` markers, `--check` fails when docs/redis.md
- * differs from what costs.json gives. Without flags: the table, as `--markdown`.
+ * differs from what costs.json gives. Without flags: the table, as `--markdown`. `--plan` prints
+ * the plan line (scale_model/plan.ts; `--measure` prints it too before measuring) and exits.
  *
  *   node_modules/node24/bin/node bench/scale_model.ts [--measure] [--markdown | --write | --check]
+ *     [--plan]
  * @module
  */
 
@@ -14,6 +16,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Costs, COSTS_PATH, readCosts, writeCosts } from "./scale_model/costs.ts";
 import { markdown, MARKERS } from "./scale_model/table.ts";
+import { scaleModelPlan } from "./scale_model/plan.ts";
+import { planLine } from "./lib/plan.ts";
 import { formatted } from "../scripts/options_reference.ts";
 import { between } from "../scripts/performance_table.ts";
 
@@ -30,6 +34,10 @@ export async function main(
   args: readonly string[],
   paths: { costs: URL | string; docs: URL | string } = { costs: COSTS_PATH, docs: DOCS_PATH },
 ): Promise<number> {
+  if (args.includes("--plan") || args.includes("--measure")) {
+    console.log(planLine(scaleModelPlan(args)));
+    if (args.includes("--plan")) return 0;
+  }
   if (args.includes("--measure")) {
     const { measureCosts } = await import("./scale_model/measure.ts");
     const measured = await measureCosts();

@@ -6,11 +6,7 @@
  */
 
 import type { Interleaving } from "../lib/load.ts";
-import {
-  FULL_SECONDS,
-  FULL_SIZES,
-  plannedSeconds as scaleOutSeconds,
-} from "../scale_out/settings.ts";
+import type { Plan } from "../lib/plan.ts";
 import { memoryStepsOf } from "./memory_streams.ts";
 import { closePairs, type PairedWorkload } from "./paired.ts";
 import { MEMORY_PLANS, PLANS, STREAM_PLANS, type Workload, workloadsOf } from "./plans.ts";
@@ -128,23 +124,41 @@ export function describePlan(settings: Omit<Settings, "generator">, runtimes: nu
 }
 
 /**
- * The plan of this run (`describePlan`), then a full `npm run bench` (run.ts alone, every
- * runtime), then the Redis part of `npm run bench:scale`: the scale-out report on every runtime
- * (bench/redis_scale.ts) and its Redis Cluster section. The Postgres report and the scale model
- * of `bench:scale`, and `bench:gateway`, have no estimate here yet.
+ * The plan of a run of `runtimes` (run.ts's line): both ends, with no paired run measured again
+ * and with every one measured again. `only` names a subset (`--only`), whose estimate is the full
+ * plan's (an upper bound).
+ * @example
+ * ```ts
+ * import { runPlan } from "./duration.ts";
+ * import { FULL } from "./settings.ts";
+ * runPlan(FULL, ["deno", "bun", "node"]).high; // seconds of a full npm run bench at the most
+ * ```
  */
-export function describeBench(settings: Omit<Settings, "generator">, runtimes: number): string {
+export function runPlan(
+  settings: Omit<Settings, "generator">,
+  runtimes: readonly string[],
+  only: readonly string[] = [],
+): Plan {
+  if (settings.smoke) {
+    // Its slices end at their few answers, its phases side by side: about a minute (CI's figure).
+    return {
+      what: `run.ts --smoke on ${runtimes.join(", ")}: a few answers each`,
+      low: 60,
+      high: 60,
+    };
+  }
   const p = plannedRuntime(settings);
-  const base = 3 * (p.throughput + p.pairs + p.memory + p.streams);
-  const scaleOut = scaleOutSeconds(3, FULL_SECONDS, FULL_SIZES, false);
-  const cluster = scaleOutSeconds(3, 2, FULL_SIZES, true);
-  const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
-  return [
-    describePlan(settings, runtimes),
-    `a full npm run bench: run.ts on 3 runtimes ${minutes(base)} to ${
-      minutes(base + 3 * p.rechecks)
-    } (estimated from the plan and the costs of earlier runs: bench/run/duration.ts)`,
-    `npm run bench:scale: the scale-out report ${minutes(scaleOut)}, its Cluster section ` +
-    `${minutes(cluster)}, then Postgres and the scale model (not estimated)`,
-  ].join("\n");
+  const base = p.throughput + p.pairs + p.memory + p.streams;
+  const n = runtimes.length;
+  return {
+    what:
+      `run.ts${settings.smoke ? " --smoke" : ""} on ${runtimes.join(", ")}: ${
+        only.length > 0
+          ? `--only ${only.join(",")} (the full plan's estimate, at most)`
+          : "every workload"
+      }, ${settings.wrk.steady.rounds} rounds of ${settings.wrk.steady.slice} s slices, ` +
+      `paired runs measured again near a line`,
+    low: n * base,
+    high: n * (base + p.rechecks),
+  };
 }

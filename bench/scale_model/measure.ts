@@ -19,6 +19,7 @@ import type { RedisCommands } from "../../src/redis/connection/redis_commands.ts
 import { redisNodeArgs, type RigNode, spawnRedisNode } from "../../scripts/redis_topologies.ts";
 import { echoTool } from "../lib/echo_tool.ts";
 import type { Costs, OperationCost, StreamedCost } from "./costs.ts";
+import { BOOKED_MS, PARALLEL, PHASE_CALLS } from "./plan.ts";
 
 const PROTOCOL = "2025-11-25";
 const PREFIX = "sm:";
@@ -264,7 +265,7 @@ async function serve(
 }
 
 /** Measures the costs (`calls` operations per phase) and returns them with the given figures. */
-export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
+export async function measureCosts(calls = PHASE_CALLS): Promise<Omit<Costs, "given">> {
   const main = await startNode();
   const books = await startNode();
   const nodes: [Node, Node] = [main, books];
@@ -284,26 +285,26 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
   try {
     const sessions: string[] = [];
     const memoryBefore = Number((await info(main, "memory")).get("used_memory"));
-    const created = await phase(nodes, calls, 8, async () => {
+    const created = await phase(nodes, calls, PARALLEL, async () => {
       sessions.push(await createSession(handler));
     });
     const memoryAfter = Number((await info(main, "memory")).get("used_memory"));
     // Warm: every script loaded, every path compiled.
     for (const tool of ["echo", "burst", "spread"]) await call(handler, sessions[0], tool);
-    const json = await phase(nodes, calls, 8, (i) => call(handler, sessions[i], "echo"));
+    const json = await phase(nodes, calls, PARALLEL, (i) => call(handler, sessions[i], "echo"));
     // The budget's batch wait is 1 s: each streamed phase is read 1.2 s after its last call.
-    const booked = 1_200;
+    const booked = BOOKED_MS;
     const burst = await phase(
       nodes,
       calls / 4,
-      8,
+      PARALLEL,
       (i) => call(handler, sessions[i], "burst"),
       booked,
     );
     const spread = await phase(
       nodes,
       calls / 4,
-      8,
+      PARALLEL,
       (i) => call(handler, sessions[i], "spread"),
       booked,
     );
@@ -316,12 +317,12 @@ export async function measureCosts(calls = 400): Promise<Omit<Costs, "given">> {
     const evicting = await phase(
       nodes,
       calls / 4,
-      8,
+      PARALLEL,
       (i) => call(full.handler, evictingSessions[i], "spread"),
       booked,
     );
     const quota = { limit: 1_000_000, windowSeconds: 60 };
-    const rate = await phase(nodes, calls, 8, async (i) => {
+    const rate = await phase(nodes, calls, PARALLEL, async (i) => {
       await backend.rateLimitStore.take(`principal-${i % 8}`, quota, Date.now());
     });
     // The shared client (open before) and what each of the two backends opened: the bus reader,

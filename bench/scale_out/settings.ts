@@ -110,6 +110,8 @@ export interface Cli {
   sizes: Sizes;
   /** A local Redis Cluster instead of one redis-server. */
   cluster: boolean;
+  /** Print the plan line (bench/scale_out/plan.ts) and exit without starting anything. */
+  plan: boolean;
 }
 
 export function parseCli(argv: string[]): Cli {
@@ -120,6 +122,7 @@ export function parseCli(argv: string[]): Cli {
     append: undefined,
     smoke: false,
     cluster: false,
+    plan: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
@@ -142,6 +145,9 @@ export function parseCli(argv: string[]): Cli {
         }
         cli.cluster = value === "cluster";
         i++;
+        break;
+      case "--plan":
+        cli.plan = true;
         break;
       case "--smoke":
         cli.smoke = true;

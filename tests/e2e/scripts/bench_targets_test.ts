@@ -21,7 +21,8 @@ import {
   workloadsOf,
 } from "../../../bench/run/plans.ts";
 import { FULL, SMOKE } from "../../../bench/run/settings.ts";
-import { describeBench, plannedRuntime } from "../../../bench/run/duration.ts";
+import { plannedRuntime, runPlan } from "../../../bench/run/duration.ts";
+import { describeCommands } from "../../../bench/plan.ts";
 import { memoryStepsOf } from "../../../bench/run/memory_streams.ts";
 import {
   type LoadRow,
@@ -687,9 +688,17 @@ describe("bench targets (bench/run/headline.ts)", () => {
     const full = plannedRuntime(FULL);
     const wide = plannedRuntime({ ...FULL, wide: true });
     assert.ok(wide.throughput > full.throughput); // --wide adds the rows without a target
-    const text = describeBench(FULL, 3);
-    assert.match(text, /a full npm run bench: run\.ts on 3 runtimes [\d.]+ min to [\d.]+ min \(/);
-    // The scale-out sections are bench:scale's, no longer part of npm run bench.
-    assert.match(text, /npm run bench:scale: the scale-out report [\d.]+ min, its Cluster section/);
+    const run = runPlan(FULL, ["deno", "bun", "node"]);
+    assert.ok(run.high > run.low); // the rechecks' end
+    // Every command's estimate against its budget, its programs' from package.json's flags.
+    const text = describeCommands();
+    assert.match(text, /^npm run bench: estimated [\d.]+ to [\d.]+ min \(budget 30 min\)/);
+    assert.match(text, /npm run bench:scale: estimated [\d.]+ min \(budget 20 min\)/);
+    assert.match(
+      text,
+      /plan: a Redis Cluster on deno, bun, node: 3 workloads on 3 sides, 2 s each/,
+    );
+    assert.match(text, /npm run bench:gateway: estimated [\d.]+ min \(budget 10 min\)/);
+    assert.doesNotMatch(text, /not estimated/);
   });
 });
