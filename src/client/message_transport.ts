@@ -28,7 +28,10 @@ export interface MessageExtra {
 }
 
 /**
- * A duplex of JSON-RPC messages to one peer.
+ * A duplex of JSON-RPC messages to one peer: the official SDK's `Transport`
+ * shape (`@modelcontextprotocol/sdk/shared/transport.js`), so any SDK client
+ * transport fits. The gateway's `UpstreamTransport` (what a custom
+ * upstream's `connect` returns).
  *
  * @example
  * ```ts

@@ -7,6 +7,7 @@
  */
 
 import { HttpSessionTransport } from "../client/http_session_transport.ts";
+import type { MessageTransport as UpstreamTransport } from "../client/message_transport.ts";
 import type { Principal } from "../protocol/context/request_context.ts";
 import { GATEWAY_DEFAULTS } from "./gateway_defaults.ts";
 import { watchStreams } from "./upstream_fetch.ts";
@@ -37,31 +38,7 @@ export type UpstreamCredentials = (
   principal: Principal,
 ) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 
-/**
- * The transport shape a 2025 upstream session speaks over: a duplex of
- * JSON-RPC messages, the official SDK's `Transport` shape
- * (`@modelcontextprotocol/sdk/shared/transport.js`), so any SDK client
- * transport fits.
- *
- * @example
- * ```ts ignore (a fragment: the SDK transport and its URL are the caller's)
- * const transport: UpstreamTransport = new StreamableHTTPClientTransport(url);
- * ```
- */
-export interface UpstreamTransport {
-  /** Starts it (the client calls this once). */
-  start(): Promise<void>;
-  /** Sends one JSON-RPC message. */
-  send(message: object, options?: object): Promise<void>;
-  /** Closes it. */
-  close(): Promise<void>;
-  /** Set by the client: told when it closed. */
-  onclose?(): void;
-  /** Set by the client: told of errors. */
-  onerror?(error: Error): void;
-  /** Set by the client: told of each JSON-RPC message received. */
-  onmessage?(message: object, extra?: object): void;
-}
+export type { MessageTransport as UpstreamTransport } from "../client/message_transport.ts";
 
 /**
  * A transport just opened to an upstream, not yet started (the session
