@@ -9,8 +9,9 @@ import type { Plan } from "../lib/plan.ts";
 import { type Cli, plannedSeconds, type Sizes, WORKERS } from "./settings.ts";
 
 /**
- * Per-step costs of the Postgres report, seconds: ESTIMATES, not yet timed on a full run (check
- * them against the step seconds of `npm run bench:scale` and adjust). The server's start (initdb,
+ * Per-step costs of the Postgres report, seconds, fitted to the one full run timed (2026-11-29:
+ * 169 s for three runtimes and both configurations; the first guesses gave 216 s). Its steps are
+ * not timed one by one, so the split between them is a guess; their sum is not. The server's start (initdb,
  * start, the restart that preloads pg_stat_statements, tether's migration), an instance started
  * with its sessions (the Redis report's figure), a sequential JSON call counted on Postgres, a
  * 10-progress call among `WORKERS` callers, an idle session made, and one runtime's `psql` reads
@@ -19,10 +20,10 @@ import { type Cli, plannedSeconds, type Sizes, WORKERS } from "./settings.ts";
 export const POSTGRES_STEP_COSTS = {
   postgresStart: 6,
   instanceStart: 1.5,
-  jsonCall: 0.006,
-  progressCall: 0.004,
-  idleSession: 0.003,
-  psqlReads: 1,
+  jsonCall: 0.003,
+  progressCall: 0.002,
+  idleSession: 0.001,
+  psqlReads: 0.5,
 };
 
 /**

@@ -162,20 +162,23 @@ export function parseCli(argv: string[]): Cli {
 }
 
 /**
- * Per-step costs of a scale-out run, seconds, from the full runs of 2026-11-27 (1,755 s for three
- * runtimes on one redis-server, 182 s for Node on the Cluster): an instance started, a latency
- * sample (a stream of 101 events to resume, a held call to cancel, a question to answer; about
- * 0.26 s on one redis-server averaged over the runtimes, 0.09 s for Node on the Cluster), a
- * monitored call, an idle session made, a fan-out request, a fan-out request that waits the
- * bus's grace, the Cluster's start, and a spread 10-progress call.
+ * Per-step costs of a scale-out run, seconds: an instance started, a latency sample (a stream of
+ * 101 events to resume, a held call to cancel, a question to answer), a monitored call, an idle
+ * session made, a fan-out request (the plain calls and the held-and-cancelled ones averaged), a
+ * fan-out request that waits the bus's grace, the Cluster's start, and a spread 10-progress call.
+ * Set from the timed steps of the full `npm run bench:scale` of 2026-11-29 (load under 2): one
+ * redis-server 872 s for three runtimes (per runtime: instances and warm-up 7-9 s, throughput
+ * 39 s, commands per call 4 s, round trips 2 s, latencies 22 s for 198 samples, idle sessions
+ * and fan-out 212-221 s), the Cluster 165 s. The 2026-11-27 figures (0.26 s a sample, 0.005 s a
+ * fan-out request) estimated 8.5 min for the first and 3.6 for the second.
  */
 export const STEP_COSTS = {
   instanceStart: 1.5,
-  sample: 0.26,
+  sample: 0.11,
   clusterSample: 0.09,
-  monitoredCall: 0.008,
+  monitoredCall: 0.0005,
   idleSession: 0.0015,
-  fanoutRequest: 0.005,
+  fanoutRequest: 0.145,
   graceRequest: 0.3,
   clusterStart: 20,
   /** A spread 10-progress call: its 10 ticks of 20 ms and the answer, under load. */
