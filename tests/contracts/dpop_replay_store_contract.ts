@@ -91,8 +91,12 @@ export function describeDpopReplayStore(name: string, make: () => DpopReplayStor
       const store = make();
       const start = Date.now();
       const alice = { key: "user:alice", share: 1 };
-      assert.equal(await store.claim("a1", start + 50, start, alice), true);
-      assert.equal(await store.claim("a2", start + 60_000, start, alice), "share-full");
+      // Redis expires the owner's set by its own clock, from when the claim ran: a refusal is
+      // owed only to a claim answered within the proof's life, which a loaded machine may pass.
+      const life = 500;
+      assert.equal(await store.claim("a1", start + life, start, alice), true);
+      const refused = await store.claim("a2", start + 60_000, start, alice);
+      if (Date.now() < start + life) assert.equal(refused, "share-full");
       const deadline = start + 5_000;
       let again: boolean | "share-full" = "share-full";
       while (again !== true && Date.now() < deadline) {
@@ -100,7 +104,7 @@ export function describeDpopReplayStore(name: string, make: () => DpopReplayStor
         const now = Date.now();
         again = await store.claim("a2", now + 60_000, now, alice);
       }
-      assert.equal(again, true, "a place again within 5 s of a 50 ms expiry");
+      assert.equal(again, true, "a place again within 5 s of a 500 ms expiry");
     });
   });
 }

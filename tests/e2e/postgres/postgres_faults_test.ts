@@ -130,10 +130,16 @@ itPostgres(
       // The late update gets the row once it is free; then it must roll back, not commit 2.
       release();
       await transaction;
-      // Row locks queue in order: this update reads the row once the late one has ended.
-      let seen: unknown;
-      await store.updateState("late", "n", (n) => (seen = n), 1_000);
-      assert.equal(seen, 1, "the update answered 503 did not commit afterwards");
+      // Row locks queue in order: this read takes the row once the late update has ended. It is
+      // the locker's, with no deadline: the late one's rollback may take longer than 300 ms on a
+      // loaded machine, which the store's own 300 ms deadline would count as a failure.
+      const [row] = await locker.begin(async (tx) => {
+        await tx`SELECT 1 FROM tether_sessions
+          WHERE namespace = 'late-commit' AND id = 'late' FOR UPDATE`;
+        return await tx`SELECT value FROM tether_session_state
+          WHERE namespace = 'late-commit' AND session_id = 'late' AND key = 'n'`;
+      });
+      assert.equal(row?.value, "1", "the update answered 503 did not commit afterwards");
     } finally {
       await locker.end({ timeout: 1 });
       await backend.close();
