@@ -197,8 +197,6 @@ export function httpUpstream(options: HttpUpstreamOptions): Upstream {
         followSameOriginRedirects,
         maxMessageBytes,
         unansweredResponse: (id: string | number) => unansweredResponse(name, id),
-        fail: () => {},
-        ended: () => {},
       }),
       headersFor,
     ),

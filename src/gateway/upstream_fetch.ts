@@ -22,14 +22,6 @@ export interface WatchSettings {
   maxMessageBytes: number;
   /** The error response that fails request `id` (read as if the upstream had sent it). */
   unansweredResponse(id: RequestId): object;
-  /** Fails requests at once, outside any stream (their resume was refused). */
-  fail(ids: readonly RequestId[]): void;
-  /**
-   * Told when an SSE body ends or breaks (not when cancelled): `oversized`
-   * when it broke on a message over the limit, `unanswered` when requests
-   * it carried were failed for want of their answer.
-   */
-  ended(oversized: boolean, unanswered: boolean): void;
 }
 
 /** The ids of the requests in a POST body (one message or a batch). */
@@ -73,9 +65,10 @@ function followable(
 /**
  * A fetch over `base` for one upstream: `redirect: "manual"` always,
  * a 3xx a failure (unless followable); response bodies fail past
- * `maxMessageBytes` per message; an SSE body that answers requests (a
- * POST's, or a resume's) ends, when it cannot be resumed, with an error
- * response for each request it left unanswered.
+ * `maxMessageBytes` per message; a POST's SSE body ends with an error
+ * response for each request it left unanswered, unless it carried an event
+ * id and no result (its reader then fails those requests itself: these
+ * requests are never resumed).
  *
  * @example
  * ```ts ignore (internal: needs the gateway's settings)
@@ -83,41 +76,18 @@ function followable(
  * ```
  */
 export function watchStreams(base: typeof fetch, settings: WatchSettings): typeof fetch {
-  /** Requests whose stream a `GET` with `Last-Event-ID` resumes, by that event id. */
-  const resumable = new Map<string, RequestId[]>();
   return async (input, init) => {
     const method = (init?.method ?? "GET").toUpperCase();
-    const lastEventId = method === "GET" ? new Headers(init?.headers).get("last-event-id") : null;
-    const resumed = lastEventId === null ? undefined : resumable.get(lastEventId);
-    if (lastEventId !== null) resumable.delete(lastEventId);
-    const refused = () => {
-      if (resumed === undefined) return;
-      settings.fail(resumed);
-      settings.ended(false, true);
-    };
-    let response: Response;
-    try {
-      response = await base(input, { ...init, redirect: "manual" });
-    } catch (error) {
-      refused();
-      throw error;
-    }
+    const response = await base(input, { ...init, redirect: "manual" });
     if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
-      if (followable(response, input, settings)) {
-        if (resumed !== undefined) resumable.set(lastEventId!, resumed); // the next hop resumes
-        return response;
-      }
+      if (followable(response, input, settings)) return response;
       await response.body?.cancel().catch(() => {});
-      refused();
       throw new Error("The upstream answered with a redirect, which is not followed");
     }
     const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
-    if (resumed !== undefined && !(response.ok && sse)) refused();
     const body = response.body;
     if (body === null) return response;
-    const ids = !sse || !response.ok
-      ? []
-      : resumed ?? (method === "POST" ? requestIds(init?.body) : []);
+    const ids = sse && response.ok && method === "POST" ? requestIds(init?.body) : [];
     const answers = ids.length === 0 ? undefined : new SseAnswers(ids);
     const reader = body.getReader();
     const sizes = new MessageSizes(sse);
@@ -126,9 +96,7 @@ export function watchStreams(base: typeof fetch, settings: WatchSettings): typeo
     const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
       const end = answers?.end((id) => settings.unansweredResponse(id));
       if (end?.text) controller.enqueue(new TextEncoder().encode(end.text));
-      if (end?.resumed !== undefined) resumable.set(end.resumed.eventId, end.resumed.ids);
       controller.close();
-      if (sse) settings.ended(false, (end?.unanswered.length ?? 0) > 0);
     };
     const watched = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -146,7 +114,6 @@ export function watchStreams(base: typeof fetch, settings: WatchSettings): typeo
           // A broken SSE stream ends as one that ended: what it carried is read, the rest failed.
           if (sse && !oversized) return finish(controller);
           controller.error(error);
-          if (sse) settings.ended(oversized, false);
         }
       },
       cancel: (reason) => reader.cancel(reason),

@@ -57,10 +57,8 @@ export class MessageSizes {
 export interface StreamEnd {
   /** Text to append for the reader (empty when every request was answered). */
   text: string;
-  /** The requests answered neither in the stream nor by a resume: to fail now. */
+  /** The requests the stream left unanswered that are failed in it (see `SseAnswers.end`). */
   unanswered: RequestId[];
-  /** The requests a resume from `eventId` (`Last-Event-ID`) may still answer. */
-  resumed?: { eventId: string; ids: RequestId[] };
 }
 
 /**
@@ -128,7 +126,7 @@ export class SseAnswers {
     this.#feed(this.#decoder.decode() + text);
     const ids = [...this.#waiting.values()];
     if (this.#lastEventId !== undefined && !this.#sawResult && ids.length > 0) {
-      return { text, unanswered: [], resumed: { eventId: this.#lastEventId, ids } };
+      return { text, unanswered: [] }; // its reader fails them: it may resume from the event id
     }
     for (const id of ids) text += `data: ${JSON.stringify(responseFor(id))}\n\n`;
     return { text, unanswered: ids };
