@@ -14,6 +14,7 @@
 
 import { KEEP_HOLDING, RELEASE } from "./bus_scripts.ts";
 import { holdersKeyOf } from "./bus_scripts.ts";
+import { RecordedUses } from "./recorded_uses.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 
 /**
@@ -32,6 +33,13 @@ export interface SessionHolder {
   readonly instanceId: string;
   /** A touch drops the holders that have not used the session this long, ms. */
   readonly holdingMs: number;
+  /**
+   * Whether a touch of `sessionId` at `at` (ms, `Date.now()`) must record
+   * `instanceId` again: not recorded in the last quarter of `holdingMs`, or
+   * released since. A use not recorded leaves the record at most that much
+   * older than the use, well inside the bound.
+   */
+  due(sessionId: string, at: number): boolean;
   /** The touch recorded `instanceId` as using `sessionId` at `at` (ms, `Date.now()`). */
   used(sessionId: string, at: number): void;
 }
@@ -45,8 +53,10 @@ export class BusHoldings {
   readonly #prefix: string;
   readonly #instanceId: string;
   readonly #boundMs: number;
-  /** Sessions recorded as used here, and when last (this clock). */
+  /** Sessions recorded as used here, and when last (this clock), while something is watched. */
   readonly #used = new Map<string, number>();
+  /** This instance's records in Redis, and its uses not recorded. */
+  readonly #recorded: RecordedUses;
   readonly #watchers = new Set<HoldsSession>();
 
   /** The holdings of `instanceId`, dropped by a touch after `boundMs` unused. */
@@ -55,6 +65,7 @@ export class BusHoldings {
     this.#prefix = prefix;
     this.#instanceId = instanceId;
     this.#boundMs = boundMs;
+    this.#recorded = new RecordedUses(boundMs);
   }
 
   /**
@@ -63,8 +74,19 @@ export class BusHoldings {
    * nothing else can keep a session held, so nothing else is kept here.
    */
   used(sessionId: string, at: number): void {
+    this.#recorded.recorded(sessionId, at);
     if (this.#watchers.size === 0) return;
     if ((this.#used.get(sessionId) ?? -Infinity) < at) this.#used.set(sessionId, at);
+  }
+
+  /** Whether a touch at `at` must record the use of `sessionId` again (see SessionHolder.due). */
+  due(sessionId: string, at: number): boolean {
+    if (this.#recorded.due(sessionId, at)) return true;
+    // Not recorded again: the record kept is the one `refresh` renews while this is held.
+    if (this.#watchers.size > 0 && !this.#used.has(sessionId)) {
+      this.#used.set(sessionId, this.#recorded.recordedAt(sessionId)!);
+    }
+    return false;
   }
 
   /** Asks `holds` which sessions this process still holds, until the function returned is called. */
@@ -87,7 +109,11 @@ export class BusHoldings {
 
   /** Leaves the session's holders unless it was used here at or after `unusedSince`. */
   async release(sessionId: string, unusedSince: number): Promise<void> {
+    // A use since, recorded in Redis or not (a touch within a quarter bound), keeps it a holder.
+    if (this.#recorded.usedSince(sessionId, unusedSince)) return;
     if ((this.#used.get(sessionId) ?? -Infinity) < unusedSince) this.#used.delete(sessionId);
+    // The release may remove this instance's record: the next touch records it again.
+    this.#recorded.forget(sessionId);
     await RELEASE.run(this.#redis, [holdersKeyOf(this.#prefix, sessionId)], [
       this.#instanceId,
       String(unusedSince),
@@ -111,7 +137,10 @@ export class BusHoldings {
       sent.push(
         KEEP_HOLDING.run(this.#redis, [key], [this.#instanceId, String(now)]).then((kept) => {
           if (Number(kept) === 1) this.used(sessionId, now);
-          else this.#used.delete(sessionId); // the session ended or expired
+          else {
+            this.#used.delete(sessionId); // the session ended or expired
+            this.#recorded.forget(sessionId);
+          }
         }),
       );
     }

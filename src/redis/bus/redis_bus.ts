@@ -246,6 +246,11 @@ export class RedisBus implements MessageBus {
     this.#holdings.used(sessionId, at);
   }
 
+  /** Whether the store's touch at `at` must record this instance's use of `sessionId` again. */
+  due(sessionId: string, at: number): boolean {
+    return this.#holdings.due(sessionId, at);
+  }
+
   /**
    * Asks `holds` (the handler's delivery passes it) which sessions this
    * process still holds, so those stay recorded past `holdingMs`; returns

@@ -5,18 +5,21 @@
  * meta hash (`<prefix>sm:{<id>}`: deadline, index bucket, owner) and its state
  * (`<prefix>st:{<id>}`), so a request's read-and-touch is one script on one
  * slot, and sessions spread over the Cluster's masters. All three carry key
- * TTLs (the deadline plus `expiryGraceMs`, moved on touch): when every
- * instance dies nothing outlives the sessions' deadlines by more than the
- * grace. Off the request path, two kinds of index key, each its own slot,
+ * TTLs, sized for the deadline plus a quarter of `expiryGraceMs`, plus the
+ * grace: a touch moves the deadline every time (one field) and the TTLs once
+ * the deadline comes within an eighth of the grace of what they were sized
+ * for, so a request costs Redis four commands and, when every instance dies,
+ * nothing outlives the sessions' deadlines by more than 1.25 × the grace. Off the request path, two kinds of index key, each its own slot,
  * count sessions: the session index in up to 16 buckets
  * (`<prefix>sessions:{<k>}`, scored by deadline, for the cap and the sweep)
  * and, only when the share per principal is limited, each owner's sessions
  * in up to 16 shards (`<prefix>so:{<k>|<owner>}`, see owner_index.ts). A
  * create takes a place in the owner's index, then in its bucket, then
  * writes the session, giving places back when a later step refuses. With
- * `holder` (the bus), each read-and-touch by the owner also records the
- * instance as a holder of the session and drops, in the same script, the
- * holders unused for the bus's holding bound.
+ * `holder` (the bus), a read-and-touch by the owner also records the
+ * instance as a holder of the session (once per quarter of the bus's holding
+ * bound, see recorded_uses.ts) and drops, in the same script, the holders
+ * unused for that bound.
  *
  * The cap (`maxSessions`) is exact up to 2,047 sessions (one bucket); from
  * 2,048 it is kept per bucket (`floor(max / 1024)` buckets, at most 16, each
@@ -51,21 +54,13 @@ import type { LuaScript } from "../connection/lua_script.ts";
 import type { RedisCommands } from "../connection/redis_commands.ts";
 import { holdersKeyOf } from "../bus/bus_scripts.ts";
 import type { SessionHolder } from "../bus/bus_holdings.ts";
-import { NOT_INDEXED, ownerIndexKeys, takeOwnerPlace } from "./owner_index.ts";
+import { NOT_INDEXED, ownerIndexKeys } from "./owner_index.ts";
 import { type StateTarget, updateStateOf, writeStateOf } from "./session_state.ts";
-import { bucketOf, bucketsFor } from "./key_buckets.ts";
+import { bucketKeyOf, createSession, MAX_BUCKETS } from "./session_create.ts";
 import { expiryGraceOf } from "./session_grace.ts";
 import { keepIndex, sweepIndex } from "./session_sweep.ts";
 import { sessionKeysOf, touchedKeysOf } from "./session_keys.ts";
-import {
-  CREATE,
-  DELETE,
-  GET_AND_TOUCH,
-  MAX_KEY_TTL_MS,
-  RESERVE,
-  TOUCH,
-  UPDATE,
-} from "./session_store_scripts.ts";
+import { DELETE, GET_AND_TOUCH, MAX_KEY_TTL_MS, TOUCH, UPDATE } from "./session_store_scripts.ts";
 
 /**
  * Options of the Redis session store (`createRedisBackend`'s `sessionStore`).
@@ -83,9 +78,11 @@ export interface RedisSessionStoreOptions {
    */
   prefix?: string;
   /**
-   * How long past a session's deadline its keys stay in Redis, ms: the
-   * sweep of a live instance reports the expiry (with the record) within
-   * that time, and Redis drops the keys by itself when no instance is left.
+   * How long past a session's deadline its keys stay in Redis at least, ms
+   * (at most a quarter more: a touch renews the keys' TTLs once per eighth of
+   * it, not on every request): the sweep of a live instance reports the
+   * expiry (with the record) within that time, and Redis drops the keys by
+   * itself when no instance is left.
    * Keep it at or above `sessions.sweepIntervalMs`. Deadlines are mapped onto
    * Redis's clock as durations, so an injected `now` and clock skew between
    * hosts do not shorten it.
@@ -125,13 +122,6 @@ export interface RedisSessionStoreWiring {
 
 /** "No limit" sent to Lua as a finite number (the span of Date; deadlines stay exact doubles). */
 const MAX_TTL_MS = 8.64e15;
-
-/** "No limit" for a count, sent to Lua as digits (`Infinity` is not a number to `tonumber`). */
-const MAX_COUNT = Number.MAX_SAFE_INTEGER;
-
-/** Most buckets of the session index, and sessions of the cap per bucket before another is added. */
-const MAX_BUCKETS = 16;
-const SESSIONS_PER_BUCKET = 1024;
 
 /**
  * Sessions in Redis, shared by every instance that uses the same Redis and
@@ -174,7 +164,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Bucket `k` of the session index. */
   #bucket(k: number | string): string {
-    return `${this.#prefix}sessions:{${k}}`;
+    return bucketKeyOf(this.#prefix, k);
   }
 
   /** The owner-index keys of a session's place (by its meta `x`; see owner_index.ts). */
@@ -182,9 +172,20 @@ export class RedisSessionStore implements SessionStore {
     return ownerIndexKeys(this.#prefix, ownerKey, shard, known);
   }
 
-  /** The key TTL of a session whose deadline is `expiresAt` at `now` (a duration on Redis's clock). */
+  /**
+   * How far past its deadline a session's keys are sized, on top of the grace, and how far the
+   * log's keys may lag the session's: a quarter of the grace (see GET_AND_TOUCH).
+   */
+  get #slackMs(): number {
+    return Math.floor(this.#graceMs / 4);
+  }
+
+  /**
+   * The key TTL of a session whose deadline is `expiresAt` at `now` (a duration on Redis's clock):
+   * sized for the deadline plus the slack, and the grace.
+   */
   #keyTtl(expiresAt: number, now: number): number {
-    return Math.ceil(Math.min(expiresAt - now, MAX_KEY_TTL_MS) + this.#graceMs);
+    return Math.ceil(Math.min(expiresAt - now + this.#slackMs, MAX_KEY_TTL_MS) + this.#graceMs);
   }
 
   /** The session's keys, one hash tag: record, meta, state. */
@@ -199,58 +200,28 @@ export class RedisSessionStore implements SessionStore {
   /**
    * Inserts the session unless its owner holds `maxPerOwner` (`"owner-full"`;
    * an unlimited share keeps no owner index) or `maxSessions` are held
-   * (false; per bucket from 2,048, see the module doc); expired ones count
+   * (false; per bucket from 2,048, see session_create.ts); expired ones count
    * until swept.
    */
-  async create(
+  create(
     session: SessionRecord,
     maxSessions: number,
     now: number,
     maxPerOwner = Infinity,
   ): Promise<boolean | "owner-full"> {
-    const { expiresAt: _deadline, ...rest } = session;
-    const ttl = this.#keyTtl(session.expiresAt, now);
-    const buckets = bucketsFor(maxSessions, SESSIONS_PER_BUCKET, MAX_BUCKETS);
-    const bucket = this.#bucket(bucketOf(session.id, buckets));
-    const ownerPlace = Number.isFinite(maxPerOwner)
-      ? await takeOwnerPlace(this.#redis, this.#prefix, { ...session, maxPerOwner, now, ttl })
-      : null;
-    if (ownerPlace === undefined) return "owner-full";
-    // A bucket's member names the owner when it is indexed, so the sweep gives the owner's place
-    // back even when Redis dropped the session's keys first. Session ids hold no space.
-    const member = `${session.id} ${ownerPlace === null ? "" : session.ownerKey}`;
-    let created = false;
-    try {
-      const place = Number(
-        await this.#eval(RESERVE, [bucket], [
-          Math.min(Math.ceil(maxSessions / buckets), MAX_COUNT),
-          member,
-          session.expiresAt,
-          ttl,
-        ]),
-      );
-      if (place !== 1) return false;
-      try {
-        created = Number(
-          await this.#eval(CREATE, this.#keys(session.id).slice(0, 2), [
-            JSON.stringify(rest),
-            session.expiresAt,
-            bucketOf(session.id, buckets),
-            session.ownerKey,
-            ttl,
-            ownerPlace === null ? NOT_INDEXED : ownerPlace.shard,
-          ]),
-        ) === 1;
-      } finally {
-        if (!created) await this.#redis.sendCommand(["ZREM", bucket, member]);
-      }
-      if (created) await this.#waitForReplica?.(this.#keys(session.id)[0]);
-      return created;
-    } finally {
-      if (!created && ownerPlace?.taken === true) {
-        await this.#redis.sendCommand(["ZREM", ownerPlace.key, session.id]);
-      }
-    }
+    return createSession(
+      {
+        redis: this.#redis,
+        prefix: this.#prefix,
+        ttl: this.#keyTtl(session.expiresAt, now),
+        sizedFor: session.expiresAt + this.#slackMs,
+        waitForReplica: this.#waitForReplica,
+      },
+      session,
+      maxSessions,
+      now,
+      maxPerOwner,
+    );
   }
 
   /** The live record; undefined when unknown or expired. */
@@ -280,19 +251,21 @@ export class RedisSessionStore implements SessionStore {
       Math.min(use.idleTtlMs, MAX_TTL_MS),
       Math.min(use.absoluteTtlMs, MAX_TTL_MS),
       this.#graceMs,
-      Math.floor(this.#graceMs / 4), // how far the log's keys may lag the session's (FOLLOW_LOG)
+      this.#slackMs,
     ];
-    const reply = holder === undefined
+    // This instance is recorded as a holder when its record is due (see SessionHolder.due).
+    const recording = holder?.due(id, usedAt) === true;
+    const reply = !recording
       ? await this.#eval(GET_AND_TOUCH, touchedKeysOf(this.#prefix, id), args)
       : await this.#eval(
         GET_AND_TOUCH,
         [...touchedKeysOf(this.#prefix, id), holdersKeyOf(this.#prefix, id)],
-        [...args, holder.instanceId, usedAt, Math.ceil(holder.holdingMs)],
+        [...args, holder!.instanceId, usedAt, Math.ceil(holder!.holdingMs)],
       );
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
     const record = { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
     // The script records the holder for the owner only (whose use moves the deadline).
-    if (holder !== undefined && record.ownerKey === use.ownerKey) holder.used(id, usedAt);
+    if (recording && record.ownerKey === use.ownerKey) holder!.used(id, usedAt);
     if (reply.length > 2) {
       await this.#keepIndex(`${reply[3]}`, use.ownerKey, `${reply[4]}`, `${reply[2]}`);
     }
@@ -303,7 +276,7 @@ export class RedisSessionStore implements SessionStore {
   async touch(id: string, expiresAt: number): Promise<void> {
     const reply = await this.#eval(TOUCH, touchedKeysOf(this.#prefix, id), [
       expiresAt,
-      Math.floor(this.#graceMs / 4),
+      this.#slackMs,
     ]);
     if (Array.isArray(reply)) {
       await this.#keepIndex(`${reply[1]}`, `${reply[2]}`, `${reply[3]}`, `${reply[0]}`);

@@ -1,8 +1,9 @@
 /**
  * The Lua scripts of the Redis session store (`RedisSessionStore`), each on
  * the keys of one slot: a session's record `s:{id}`, its meta hash `sm:{id}`
- * (`d` deadline, `b` index bucket, `o` owner key, `x` its owner-index
- * shard or `n`, see owner_index.ts) and its state `st:{id}` (one hash tag:
+ * (`d` deadline, `t` the deadline its keys' TTLs were last sized for, `i`
+ * when its index keys were renewed, `b` index bucket, `o` owner key, `x` its
+ * owner-index shard or `n`, see owner_index.ts) and its state `st:{id}` (one hash tag:
  * the session id), or one index key (an index bucket `sessions:{k}`, a
  * shard of an owner's sessions `so:{k|owner}`), or a session's bus holders. No script builds a key
  * name or reaches another session; the store chains them. Internal.
@@ -85,14 +86,15 @@ return 1`,
  * Creates a session: KEYS[1] record, KEYS[2] meta; ARGV[1] record json,
  * ARGV[2] deadline, ARGV[3] bucket, ARGV[4] owner key, ARGV[5] key TTL ms
  * (the index keys were just kept as long: meta `i`, see INDEX_LAGS),
- * ARGV[6] its owner-index shard (or `n`: none).
+ * ARGV[6] its owner-index shard (or `n`: none), ARGV[7] the deadline the
+ * key TTL is sized for (meta `t`, see GET_AND_TOUCH).
  * 1 created, 0 the id exists.
  */
 export const CREATE = new LuaScript(
   `${KEY_TTLS}${INDEX_LAGS}
 local ttl = ttlOf(tonumber(ARGV[5]))
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
-redis.call('HSET', KEYS[2], 'd', ARGV[2], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6], 'i', string.format('%d', lapseAt(ttl)))
+redis.call('HSET', KEYS[2], 'd', ARGV[2], 't', ARGV[7], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6], 'i', string.format('%d', lapseAt(ttl)))
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 1`,
   FENCED,
@@ -107,9 +109,15 @@ return 1`,
  */
 export const TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local meta = redis.call('HMGET', KEYS[2], 'd', 'i')
+local meta = redis.call('HMGET', KEYS[2], 'd', 'i', 't')
 local old = meta[1]
-redis.call('HSET', KEYS[2], 'd', ARGV[1])
+if old and meta[3] then
+  -- The key TTLs move by as much as the deadline, and so does what they were sized for.
+  local sized = tonumber(meta[3]) + tonumber(ARGV[1]) - tonumber(old)
+  redis.call('HSET', KEYS[2], 'd', ARGV[1], 't', string.format('%d', sized))
+else
+  redis.call('HSET', KEYS[2], 'd', ARGV[1])
+end
 local left = redis.call('PTTL', KEYS[1])
 if old and left >= 0 then
   local ttl = ttlOf(left + tonumber(ARGV[1]) - tonumber(old))
@@ -126,37 +134,56 @@ return 1`);
  * `get` and, for the owner, `touch`: KEYS[1] record, KEYS[2] meta, KEYS[3]
  * state, KEYS[4..9] its event-log keys (see FOLLOW_LOG), KEYS[10] (optional)
  * the session's bus holders; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle
- * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the slack of the log's
- * and the index's keys, ARGV[7], ARGV[8] and ARGV[9] (with KEYS[10]) the
- * instance, its clock and the holding bound, ms: the instance is recorded
- * as a holder and every holder unused for longer than the bound dropped.
+ * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the slack of the keys'
+ * TTLs (a quarter of the grace), ARGV[7], ARGV[8] and ARGV[9] (with KEYS[10]) the instance, its clock
+ * and the holding bound, ms: the instance is recorded as a holder and every
+ * holder unused for longer than the bound dropped.
  * {record json, deadline}, then {key TTL, bucket, owner-index shard} when
  * the index keys are to be renewed (INDEX_LAGS); nil when gone or expired.
+ *
+ * The deadline moves at every touch (one HSET); the keys' TTLs only when the
+ * deadline comes within half the slack of what they were last sized for
+ * (meta `t`), and then for the deadline plus the slack: so a session in use
+ * costs GET, HMGET and HSET, and its keys' TTLs (its log's and its index
+ * keys' with them) are renewed at most once per half the slack. Each key
+ * lives from its deadline plus the grace to that plus the slack; `t` is on
+ * the callers' clocks, so a skew between them up to half the slack does not
+ * shorten the grace.
  */
 export const GET_AND_TOUCH = new LuaScript(`${KEY_TTLS}${FOLLOW_LOG}${INDEX_LAGS}
 local json = redis.call('GET', KEYS[1])
 if not json then return false end
-local meta = redis.call('HMGET', KEYS[2], 'd', 'i')
+local meta = redis.call('HMGET', KEYS[2], 'd', 'i', 't')
 local score = meta[1]
-if not score or tonumber(score) <= tonumber(ARGV[1]) then return false end
+local now = tonumber(ARGV[1])
+if not score or tonumber(score) <= now then return false end
 local record = cjson.decode(json)
-if record.ownerKey == ARGV[2] then
-  local deadline = math.min(tonumber(ARGV[1]) + tonumber(ARGV[3]), record.createdAt + tonumber(ARGV[4]))
-  score = string.format('%d', deadline)
+if record.ownerKey ~= ARGV[2] then return {json, score} end
+local deadline = math.min(now + tonumber(ARGV[3]), record.createdAt + tonumber(ARGV[4]))
+score = string.format('%d', deadline)
+local grace = tonumber(ARGV[5])
+local slack = tonumber(ARGV[6])
+local sized = tonumber(meta[3] or '-1')
+local renew = deadline > sized - slack / 2
+if renew then
+  sized = deadline + slack
+  redis.call('HSET', KEYS[2], 'd', score, 't', string.format('%d', sized))
+else
   redis.call('HSET', KEYS[2], 'd', score)
-  local ttl = ttlOf(deadline - tonumber(ARGV[1]) + tonumber(ARGV[5]))
-  redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
-  followLog(4, ttl, tonumber(ARGV[6]))
-  if KEYS[10] then
-    local stale = string.format('%d', tonumber(ARGV[8]) - tonumber(ARGV[9]))
-    redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7])
-    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. stale)
-    redis.call('PEXPIRE', KEYS[10], ttl)
-  end
-  if indexLags(ttl, tonumber(ARGV[6]), meta[2]) then
-    local index = redis.call('HMGET', KEYS[2], 'b', 'x')
-    if index[1] then return {json, score, ttl, index[1], index[2] or ''} end
-  end
+end
+local ttl = ttlOf(sized - now + grace)
+if KEYS[10] then
+  local stale = string.format('%d', tonumber(ARGV[8]) - tonumber(ARGV[9]))
+  redis.call('ZADD', KEYS[10], ARGV[8], ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. stale)
+  redis.call('PEXPIRE', KEYS[10], ttl)
+end
+if not renew then return {json, score} end
+redis.call('PEXPIRE', KEYS[1], ttl) redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl)
+followLog(4, ttl, slack)
+if indexLags(ttl, slack, meta[2]) then
+  local index = redis.call('HMGET', KEYS[2], 'b', 'x')
+  if index[1] then return {json, score, ttl, index[1], index[2] or ''} end
 end
 return {json, score}`);
 

@@ -152,4 +152,40 @@ describeRedis("Bounded bus holders", () => {
       await until(() => answered, "the cancel to reach instance 0 and end the call", 5_000);
     },
   );
+
+  itRedis(
+    "an instance records its use once per quarter bound; after a release, at its next touch",
+    async () => {
+      const prefix = `holders${++n}:`;
+      const bus = new RedisBus(redis.client, () => redis.openConnection(), {
+        prefix,
+        aliveMs: 60_000, // holding bound 120 s: a use is recorded again after 30 s
+        onError: () => {},
+      });
+      opened.push(bus);
+      const store = new RedisSessionStore(redis.client, { prefix, holder: bus });
+      const now = Date.now();
+      const record = {
+        id: "s",
+        ownerKey: "anonymous",
+        protocolVersion: "2025-06-18",
+        clientCapabilities: {},
+        createdAt: now,
+        expiresAt: now + 600_000,
+      };
+      assert.equal(await store.create(record, 100, now), true);
+      const key = holdersKeyOf(prefix, "s");
+      const score = async () => await redis.client.sendCommand(["ZSCORE", key, bus.instanceId]);
+      assert.ok(await store.getAndTouch("s", Date.now(), use));
+      const first = Number(await score());
+      assert.ok(first > 0, "the first touch records the instance");
+      await until(() => Date.now() > first, "a later millisecond");
+      assert.ok(await store.getAndTouch("s", Date.now(), use));
+      assert.equal(Number(await score()), first, "a use within a quarter bound is not recorded");
+      await bus.release("s", Date.now() + 1);
+      assert.equal(await score(), null, "released");
+      assert.ok(await store.getAndTouch("s", Date.now(), use));
+      assert.ok(Number(await score()) > first, "the touch after the release records it again");
+    },
+  );
 });

@@ -1,8 +1,9 @@
 /**
  * A session's event-log keys follow the session's key TTL (its deadline plus
  * `expiryGraceMs`), not `ttlSeconds`: a write gives them the record's TTL, and
- * the store's read-and-touch moves them on once they lag it by more than a
- * quarter of the grace. Bounds are derived from the configured TTLs (PTTL
+ * the store's read-and-touch, when it renews the session's keys (once the
+ * deadline nears what they were sized for), moves them on once they lag by
+ * more than a quarter of the grace; a touch in between moves the deadline only. Bounds are derived from the configured TTLs (PTTL
  * read back), never from elapsed time.
  */
 
@@ -102,7 +103,7 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
   });
 
   itRedis(
-    "a touch moves lagging log keys on with the session; within the slack it leaves them",
+    "a touch that renews the session's keys moves lagging log keys on; within the slack it leaves them",
     async () => {
       const prefix = "elt2:";
       const { store, log, touch } = await sessionWithStream(prefix, "b");
@@ -110,16 +111,31 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
       for (const key of logKeys(prefix, "b")) {
         await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
       }
+      // A touch whose deadline nears what the keys were sized for (create sized them for its
+      // deadline plus the slack; `t` cleared, as after half the slack) renews them, for the
+      // deadline plus the slack, and the log's keys with them.
+      await redis.client.sendCommand(["HDEL", `${prefix}sm:{b}`, "t"]);
       assert.ok(await touch());
+      const renewed = await pttl(`${prefix}s:{b}`);
+      assert.ok(
+        renewed > SESSION_TTL && renewed <= SESSION_TTL + SLACK,
+        `the record's TTL: ${renewed} ms`,
+      );
       for (const key of logKeys(prefix, "b")) {
         const left = await pttl(key);
-        assert.ok(left > SESSION_TTL - SLACK && left <= SESSION_TTL, `${key}: ${left} ms`);
+        // Set in the same script as the record, a clock reading or two later (SAME_INSTANT_MS).
+        assert.ok(
+          left > renewed - SLACK && left <= renewed + SAME_INSTANT_MS,
+          `${key}: ${left} ms, the record ${renewed} ms`,
+        );
       }
-      // Lagging by less than the slack: left as they are (renewed at most once per slack).
-      const within = SESSION_TTL - SLACK / 2;
+      // Lagging by less than the slack when the session's keys are renewed: left as they are
+      // (renewed at most once per slack). `t` cleared: the next touch renews.
+      const within = SESSION_TTL + SLACK / 2;
       for (const key of logKeys(prefix, "b")) {
         await redis.client.sendCommand(["PEXPIRE", key, String(within)]);
       }
+      await redis.client.sendCommand(["HDEL", `${prefix}sm:{b}`, "t"]);
       assert.ok(await touch());
       for (const key of logKeys(prefix, "b")) {
         assert.ok((await pttl(key)) <= within, `${key} was not renewed`);
@@ -132,6 +148,36 @@ describeRedis("Redis event-log keys follow their session's TTL", () => {
       assert.ok(await store.getAndTouch("b", Date.now(), other));
       for (const key of logKeys(prefix, "b")) {
         assert.ok((await pttl(key)) <= 1_000, `${key} was not renewed by another principal`);
+      }
+      await log.close();
+    },
+  );
+
+  itRedis(
+    "a touch within what the keys were sized for moves the deadline only: no TTL is renewed",
+    async () => {
+      const prefix = "elt4:";
+      const { store, log } = await sessionWithStream(prefix, "d");
+      const [record, meta, state] = [`${prefix}s:{d}`, `${prefix}sm:{d}`, `${prefix}st:{d}`];
+      await redis.client.sendCommand(["HSET", state, "k", "1"]);
+      await redis.client.sendCommand(["PEXPIRE", state, "60000"]);
+      for (const key of logKeys(prefix, "d")) {
+        await redis.client.sendCommand(["PEXPIRE", key, "1000"]);
+      }
+      const before = await Promise.all([record, meta].map(expiry));
+      const deadline = Number(await redis.client.sendCommand(["HGET", meta, "d"]));
+      const now = Date.now() + 1;
+      const touched = await store.getAndTouch("d", now, {
+        ownerKey: "user:alice",
+        idleTtlMs: IDLE_MS,
+        absoluteTtlMs: 10 * IDLE_MS,
+      });
+      assert.equal(touched?.expiresAt, now + IDLE_MS, "the deadline moved");
+      assert.ok(touched!.expiresAt > deadline);
+      assert.deepEqual(await Promise.all([record, meta].map(expiry)), before, "TTLs unchanged");
+      assert.ok((await pttl(state)) <= 60_000, "the state's TTL unchanged");
+      for (const key of logKeys(prefix, "d")) {
+        assert.ok((await pttl(key)) <= 1_000, `${key} left as it was`);
       }
       await log.close();
     },

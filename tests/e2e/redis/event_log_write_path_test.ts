@@ -218,10 +218,12 @@ describeRedis("the Redis event log's write path", () => {
         assert.equal(await store.create(record, 10, now), true);
         await log.appendMany("t", "done", ["a"], { complete: true });
         await log.append("t", "running", "b");
-        // The session's log keys lag far behind (a long idle stretch): the touch renews them.
+        // The session's log keys lag far behind (a long idle stretch): a touch that renews the
+        // session's keys (`t` cleared: as an eighth of the grace later) renews them.
         for (const key of [`es:{t}`, `em:{t}:running`, `ev:{t}:running`]) {
           await redis.client.sendCommand(["PEXPIRE", `${prefix}${key}`, "1000"]);
         }
+        await redis.client.sendCommand(["HDEL", `${prefix}sm:{t}`, "t"]);
         const touched = await store.getAndTouch("t", Date.now(), {
           ownerKey: "user:alice",
           idleTtlMs: idleMs,
