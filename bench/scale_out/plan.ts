@@ -9,27 +9,35 @@ import type { Plan } from "../lib/plan.ts";
 import { type Cli, plannedSeconds, type Sizes, WORKERS } from "./settings.ts";
 
 /**
- * Per-step costs of the Postgres report, seconds, fitted to the one full run timed (2026-11-29:
- * 169 s for three runtimes and both configurations; the first guesses gave 216 s). Its steps are
- * not timed one by one, so the split between them is a guess; their sum is not. The server's start (initdb,
- * start, the restart that preloads pg_stat_statements, tether's migration), an instance started
- * with its sessions (the Redis report's figure), a sequential JSON call counted on Postgres, a
- * 10-progress call among `WORKERS` callers, an idle session made, and one runtime's `psql` reads
- * (statement counts and resets, connections, table sizes: a process each).
+ * Per-step costs of the Postgres report, seconds. Until 2026-11-29 fitted to the one full run
+ * timed then (169 s for three runtimes and both configurations, its steps not timed one by one);
+ * since the floor joined (two more instances, a third side, the floor's counted calls), to the
+ * timed steps of `--runtime node --seconds 2` (78 s, load average 3.6 to 4.5): the server's
+ * start 4.2 s; per configuration five instances with their sessions 7.7-7.8 s, the warm-ups
+ * 3.1 s, the throughput 12.4-13 s, the statements counted 6.8-8.4 s (the idle second, 500 JSON
+ * and 500 10-progress calls of each server, 13 `psql` reads), 2,000 idle sessions 4.4-5.7 s. The
+ * server's start (initdb, start, the restart that preloads pg_stat_statements, tether's
+ * migration), an instance started with its sessions, a sequential JSON call counted on Postgres,
+ * a 10-progress call among `WORKERS` callers, an idle session made, and one runtime's `psql`
+ * reads (statement counts and resets, connections, table sizes: a process each).
  */
 export const POSTGRES_STEP_COSTS = {
-  postgresStart: 6,
+  postgresStart: 5,
   instanceStart: 1.5,
-  jsonCall: 0.003,
-  progressCall: 0.002,
-  idleSession: 0.001,
-  psqlReads: 0.5,
+  jsonCall: 0.0035,
+  progressCall: 0.0025,
+  idleSession: 0.002,
+  psqlReads: 0.7,
 };
+
+/** The instances of one runtime's Postgres report: memory, tether's two, the floor's two. */
+const POSTGRES_INSTANCES = 5;
 
 /**
  * The seconds of a Postgres report: per configuration (named statements, and unnamed ones in a
- * full run) and runtime, three instances, the warm-ups, two workloads of `seconds` a side on two
- * sides, the idle window, the counted calls and the idle sessions.
+ * full run) and runtime, five instances (memory, tether's two, the floor's two), the warm-ups of
+ * the three sides, two workloads of `seconds` a side on three sides, the idle window, the counted
+ * calls of tether and of the floor, and the idle sessions.
  * @example
  * ```ts
  * import { postgresSeconds } from "./plan.ts";
@@ -45,9 +53,10 @@ export function postgresSeconds(
 ): number {
   const c = POSTGRES_STEP_COSTS;
   const configurations = smoke ? 1 : 2;
-  const warmups = sizes.warmup ? 2 * Math.max(1, seconds / 5) : 0;
-  const runtime = 3 * c.instanceStart + warmups + 2 * 2 * seconds + sizes.idleMs / 1_000 +
-    sizes.monitoredCalls * c.jsonCall + sizes.monitoredCalls * c.progressCall +
+  const warmups = sizes.warmup ? 3 * Math.max(1, seconds / 5) : 0;
+  const runtime = POSTGRES_INSTANCES * c.instanceStart + warmups + 2 * 3 * seconds +
+    sizes.idleMs / 1_000 +
+    2 * sizes.monitoredCalls * (c.jsonCall + c.progressCall) +
     sizes.idleSessions * c.idleSession + c.psqlReads;
   return c.postgresStart + configurations * runtimes * runtime;
 }
@@ -94,11 +103,15 @@ export function redisPlan(cli: Cli): Plan {
  * ```
  */
 export function postgresPlan(cli: Cli): Plan {
-  const seconds = postgresSeconds(inTurn(cli), cli.seconds, cli.sizes, cli.smoke);
+  // Runtimes side by side (a smoke run) still start their instances on the same two cores.
+  const starts = cli.sizes.together
+    ? (cli.runtimes.length - 1) * POSTGRES_INSTANCES * POSTGRES_STEP_COSTS.instanceStart
+    : 0;
+  const seconds = postgresSeconds(inTurn(cli), cli.seconds, cli.sizes, cli.smoke) + starts;
   return {
     what: `PostgreSQL on ${cli.runtimes.join(", ")}, ${
       cli.smoke ? "named statements" : "named and unnamed statements"
-    }: 2 workloads on 2 sides, ${cli.seconds} s each, ${sizesText(cli.sizes)} (${WORKERS} callers)`,
+    }: 2 workloads on 3 sides, ${cli.seconds} s each, ${sizesText(cli.sizes)} (${WORKERS} callers)`,
     low: seconds,
     high: seconds,
   };

@@ -30,6 +30,8 @@ export interface BenchPostgres {
   sessionBytes(): Promise<number>;
   /** Open connections per `application_name` starting with `prefix`. */
   connections(prefix: string): Promise<Map<string, number>>;
+  /** Runs SQL with `psql` as the superuser; its output, tuples only (`|` between columns). */
+  psql(sql: string): Promise<string>;
   version: string;
   stop(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
         }),
       );
     },
+    psql: (sql) => server.psql(sql),
     version: (await server.psql("SHOW server_version")).trim(),
     stop: () => server.stop(),
   };

@@ -9,6 +9,8 @@ import { type Runtime, RUNTIMES } from "../lib/proc.ts";
 export const SERVER = "bench/servers/tether_redis.ts";
 /** The Redis floor: the least Redis traffic that keeps tether's promises for these workloads. */
 export const FLOOR = "bench/servers/floor_redis.ts";
+/** The Postgres floor: the least SQL that keeps tether's promises for these workloads. */
+export const POSTGRES_FLOOR = "bench/servers/floor_postgres.ts";
 /** The heading of this report's section (it replaces everything from there on with --append). */
 export const SECTION = "## Scale-out: 2 instances + Redis against 1 in memory";
 /** The heading of the same report on a Redis Cluster (`--redis cluster`). */
@@ -78,8 +80,8 @@ export const FULL_SIZES: Sizes = {
 /**
  * A smoke run's: enough to check that everything answers right, nothing measured (one slice a
  * side, no warm-up, one sample of each latency, a few calls of each count, the fan-out at 2
- * instances only, the runtimes side by side): about 20 s for Redis and 15 s for Postgres on
- * the 2-core machine (3 minutes and 1 until 2026-11-29).
+ * instances only, the runtimes side by side): about 20 s for Redis and 25 s for Postgres on
+ * the 2-core machine (3 minutes and 1 until 2026-11-29; Postgres 15 s before its floor joined).
  */
 export const SMOKE_SIZES: Sizes = {
   rounds: 1,

@@ -217,7 +217,13 @@ async function handle(request: Request): Promise<Response> {
         }
         controller.close();
       } catch {
-        // The client went away (the stream was cancelled) or Redis failed: the stream ends.
+        // Redis failed, or the client went away (the stream was cancelled): the stream ends,
+        // unanswered (the bench counts a wrong answer), never left open.
+        try {
+          controller.close();
+        } catch {
+          // Already closed by the client's going away.
+        }
       } finally {
         inflight.delete(cancelKey);
         if (abort.signal.aborted) send(sessionKey, done).catch(() => {});
