@@ -106,6 +106,22 @@ async function setup(
     bus: { blockMs: 200 },
   });
   const signals: AbortSignal[] = [];
+  // Streams open once the fault is in place. In `sse` mode the handler opens the stream a task
+  // after the call starts; on a loaded machine that task could run between the fault's commands
+  // (two round trips for "full"), so the stream opened and the call waited unanswered.
+  let faultIn: Promise<void> = Promise.resolve();
+  const eventLog = new Proxy(backend.eventLog, {
+    get(target, property) {
+      if (property === "open") {
+        return async (...args: Parameters<typeof target.open>) => {
+          await faultIn;
+          return await target.open(...args);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
   const handler = createMcpHandler({
     name: "open-faults",
     version: "1.0.0",
@@ -115,7 +131,7 @@ async function setup(
     streams: {
       heartbeatMs: 0,
       responseMode: moment.mode,
-      eventLog: backend.eventLog,
+      eventLog,
     },
     limits: {
       maxConcurrentRequests: 8,
@@ -127,7 +143,8 @@ async function setup(
         name: "break-then-wait",
         handler: async (_input, ctx) => {
           signals.push(ctx.signal);
-          await breakRedis();
+          faultIn = breakRedis();
+          await faultIn;
           await moment.then(ctx);
           if (!ctx.signal.aborted) {
             await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
