@@ -25,7 +25,12 @@ import type { RedisCommands } from "../connection/redis_commands.ts";
  * @example
  * ```ts
  * import type { SessionHolder } from "./bus_holdings.ts";
- * const holder: SessionHolder = { instanceId: "a", holdingMs: 30_000, used: () => {} };
+ * const holder: SessionHolder = {
+ *   instanceId: "a",
+ *   holdingMs: 30_000,
+ *   due: () => true,
+ *   used: () => {},
+ * };
  * ```
  */
 export interface SessionHolder {
