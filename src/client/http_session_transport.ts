@@ -57,6 +57,12 @@ const RECONNECT: ReconnectOptions = {
   maxRetries: 2,
 };
 
+/** What every POST adds to the session's headers. */
+const POST_HEADERS: Record<string, string> = {
+  "content-type": "application/json",
+  "accept": "application/json, text/event-stream",
+};
+
 /** Redirects followed in a row at most. */
 const MAX_REDIRECTS = 5;
 
@@ -85,7 +91,16 @@ export class HttpSessionTransport implements MessageTransport {
   readonly #options: HttpSessionOptions;
   readonly #fetch: NonNullable<HttpSessionOptions["fetch"]>;
   readonly #reconnect: ReconnectOptions;
+  /** Aborts the listening and resumed streams (long-lived: one listener each) at close. */
   readonly #abort = new AbortController();
+  /**
+   * The POSTs in flight, each with a signal of its own that close aborts: a
+   * fetch given one long-lived signal leaves a listener on it until the GC
+   * reclaims the request (undici), so adding one grows slower with every call.
+   */
+  readonly #posts = new Set<AbortController>();
+  /** A POST's headers, built once per session id and revision. */
+  #postHeaders: Record<string, string> | undefined;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   /** The server's `retry:`, ms, once it sent one. */
@@ -123,6 +138,12 @@ export class HttpSessionTransport implements MessageTransport {
 
   setProtocolVersion(version: string): void {
     this.#protocolVersion = version;
+    this.#postHeaders = undefined;
+  }
+
+  /** The headers of a POST: those of {@linkcode #headers}, kept until the session id or revision change. */
+  #postHeadersNow(): Record<string, string> {
+    return this.#postHeaders ??= Object.fromEntries(this.#headers(POST_HEADERS));
   }
 
   #headers(extra: Record<string, string>): Headers {
@@ -136,14 +157,12 @@ export class HttpSessionTransport implements MessageTransport {
   }
 
   /** Fetches with redirects refused, or followed within the origin when asked. */
-  async #request(init: RequestInit): Promise<Response> {
+  async #request(init: RequestInit, signal = this.#abort.signal): Promise<Response> {
     let url = this.#url;
+    init.redirect = "manual";
+    init.signal = signal;
     for (let hop = 0;; hop++) {
-      const response = await this.#fetch(url, {
-        ...init,
-        redirect: "manual",
-        signal: this.#abort.signal,
-      });
+      const response = await this.#fetch(url, init);
       const redirect = response.type === "opaqueredirect" ||
         (response.status >= 300 && response.status < 400);
       if (!redirect) return response;
@@ -182,16 +201,31 @@ export class HttpSessionTransport implements MessageTransport {
 
   async #send(message: object): Promise<void> {
     if (this.#closed) throw new Error("The transport is closed");
-    const response = await this.#request({
-      method: "POST",
-      headers: this.#headers({
-        "content-type": "application/json",
-        "accept": "application/json, text/event-stream",
-      }),
-      body: JSON.stringify(message),
-    });
+    const post = new AbortController();
+    this.#posts.add(post);
+    let followed = false;
+    try {
+      const response = await this.#request({
+        method: "POST",
+        headers: this.#postHeadersNow(),
+        body: JSON.stringify(message),
+      }, post.signal);
+      followed = await this.#answer(message, response, post);
+    } finally {
+      if (!followed) this.#posts.delete(post);
+    }
+  }
+
+  /**
+   * Takes the response to POST `message`; true when its SSE body is being
+   * followed (`post` is then let go once the stream ends).
+   */
+  async #answer(message: object, response: Response, post: AbortController): Promise<boolean> {
     const sessionId = response.headers.get("mcp-session-id");
-    if (sessionId !== null) this.#sessionId = sessionId;
+    if (sessionId !== null && sessionId !== this.#sessionId) {
+      this.#sessionId = sessionId;
+      this.#postHeaders = undefined;
+    }
     if (!response.ok) {
       const text = await readBoundedText(response, 1_024).catch(() => "");
       throw new HttpStatusError(response.status, text);
@@ -201,13 +235,17 @@ export class HttpSessionTransport implements MessageTransport {
       if ((message as { method?: unknown }).method === "notifications/initialized") {
         void this.#listen(undefined, 0);
       }
-      return;
+      return false;
     }
     const ids = requestIds(message);
-    if (ids.length === 0) return void await response.body?.cancel().catch(() => {});
+    if (ids.length === 0) {
+      await response.body?.cancel().catch(() => {});
+      return false;
+    }
     const type = response.headers.get("content-type") ?? "";
     if (type.includes("text/event-stream")) {
-      return void this.#follow(response, ids);
+      void this.#follow(response, ids).finally(() => this.#posts.delete(post));
+      return true;
     }
     if (!type.includes("application/json")) {
       await response.body?.cancel().catch(() => {});
@@ -218,6 +256,7 @@ export class HttpSessionTransport implements MessageTransport {
     for (const one of Array.isArray(parsed) ? parsed : [parsed]) {
       if (isPlainObject(one)) this.onmessage?.(one);
     }
+    return false;
   }
 
   /** A reader of one stream's events, delivering with `related` as their request. */
@@ -334,12 +373,16 @@ export class HttpSessionTransport implements MessageTransport {
       throw new HttpStatusError(response.status, "the session was not ended");
     }
     this.#sessionId = undefined;
+    this.#postHeaders = undefined;
   }
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    this.#abort.abort(new Error("The transport is closed"));
+    const reason = new Error("The transport is closed");
+    this.#abort.abort(reason);
+    for (const post of this.#posts) post.abort(reason);
+    this.#posts.clear();
     this.onclose?.();
     return Promise.resolve();
   }

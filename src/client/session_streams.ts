@@ -116,6 +116,9 @@ export class StreamReader {
   }
 }
 
+/** Decodes whole bodies (never a stream of them: it keeps no state between calls). */
+const UTF8 = new TextDecoder();
+
 /**
  * The text of `response`'s body, failing past `maxBytes` (the body then
  * cancelled).
@@ -130,17 +133,26 @@ export async function readBoundedText(response: Response, maxBytes = Infinity): 
   if (response.body === null) return "";
   if (maxBytes === Infinity) return await response.text();
   const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
+  // The chunks are kept and decoded once, by one decoder for every body: a body within the
+  // bound is as cheap to hold as its text, and making a decoder per body is not.
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
+    if (done) break;
     size += value.length;
     if (size > maxBytes) {
       void reader.cancel().catch(() => {});
       throw new OversizedEvent(maxBytes);
     }
-    text += decoder.decode(value, { stream: true });
+    chunks.push(value);
   }
+  if (chunks.length === 1) return UTF8.decode(chunks[0]);
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.length;
+  }
+  return UTF8.decode(whole);
 }

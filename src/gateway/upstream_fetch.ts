@@ -46,6 +46,18 @@ function urlOf(input: RequestInfo | URL): string {
   return input instanceof Request ? input.url : String(input);
 }
 
+/**
+ * True when a JSON body's declared length is within `maxBytes`: HTTP's
+ * framing ends the body there (a longer one fails its read), so it needs
+ * no counting as it passes. Not for an encoded body: fetch decodes it, and
+ * its length then says nothing of the decoded size.
+ */
+function withinLength(response: Response, maxBytes: number): boolean {
+  if (response.headers.has("content-encoding")) return false;
+  const length = response.headers.get("content-length");
+  return length !== null && /^\d{1,15}$/.test(length) && Number(length) <= maxBytes;
+}
+
 /** True for a redirect the gateway may return to the caller to follow. */
 function followable(
   response: Response,
@@ -86,7 +98,9 @@ export function watchStreams(base: typeof fetch, settings: WatchSettings): typeo
     }
     const sse = response.headers.get("content-type")?.includes("text/event-stream") === true;
     const body = response.body;
-    if (body === null) return response;
+    if (body === null || (!sse && withinLength(response, settings.maxMessageBytes))) {
+      return response;
+    }
     const ids = sse && response.ok && method === "POST" ? requestIds(init?.body) : [];
     const answers = ids.length === 0 ? undefined : new SseAnswers(ids);
     const reader = body.getReader();

@@ -93,11 +93,16 @@ export function modernCalls(
     signal: AbortSignal = ctx.signal,
   ): Promise<Record<string, unknown>> => {
     const id = `tether-gateway-${nextId++}`;
-    const stall = new AbortController();
+    // Ends the request on the caller's abort (its reason) or a stall: one controller that both
+    // abort, cheaper per call than a composite signal (AbortSignal.any) of two.
+    const ended = new AbortController();
+    const abort = () => ended.abort(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(new Error("timed out")), settings.callTimeoutMs);
+      timer = setTimeout(() => ended.abort(new Error("timed out")), settings.callTimeoutMs);
     };
     arm();
     const onNotification = (notification: JsonRpcNotification) => {
@@ -136,13 +141,14 @@ export function modernCalls(
           // Every level: ctx.log filters at the caller's own level.
           logLevel: "debug",
         },
-        AbortSignal.any([signal, stall.signal]),
+        ended.signal,
         onNotification,
       );
       if ("error" in answer) throw upstreamError(answer.error);
       return answer.result;
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener("abort", abort);
     }
   };
 
