@@ -38,6 +38,18 @@
 
 import postgres from "postgres";
 import { serverArgs, startBenchServer } from "./common.ts";
+import {
+  answerPlain,
+  answerStreamed,
+  type CallStore,
+  error,
+  isStreamed,
+  json,
+  readMessage,
+  result,
+  SSE_HEADERS,
+  sseEvent,
+} from "./floor_calls.ts";
 
 const args = serverArgs();
 const PREFIX = args.prefix ?? "floor_";
@@ -45,8 +57,6 @@ const PREFIX = args.prefix ?? "floor_";
 const TTL_MS = 30 * 60_000;
 /** tether's touch slack at that TTL (a hundredth of it, at most 5 s). */
 const SLACK_MS = 5_000;
-const TICK_MS = 20;
-const PROGRESS_EVENTS = 10;
 /** The pool's connections: tether's default `poolSize`. */
 const POOL_SIZE = 3;
 const TEXT_OID = 25;
@@ -55,7 +65,6 @@ const SWEEP_MS = 60_000;
 const INSTANCE = Array.from(crypto.getRandomValues(new Uint8Array(8)))
   .map((byte) => byte.toString(16).padStart(2, "0")).join("");
 const CHANNEL_PREFIX = "floor_cancel_";
-const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 
 const sql = postgres(args.postgres ?? "postgres://postgres@127.0.0.1:5432/postgres", {
   max: POOL_SIZE,
@@ -99,30 +108,6 @@ const touch = (sid: string) =>
     UPDATE ${SESSIONS} SET expires_at = now() + ${TTL}
     WHERE id = ${sid} AND expires_at > now() AND expires_at < now() + ${TTL_LESS_SLACK}
   )`;
-
-const json = (value: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(value), {
-    headers: { "content-type": "application/json", ...headers },
-  });
-const result = (id: unknown, value: unknown) => ({ jsonrpc: "2.0", id, result: value });
-const error = (id: unknown, code: number, message: string, status = 200) =>
-  new Response(JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code, message } }), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-const textResult = (id: unknown, text: string) =>
-  JSON.stringify(result(id, { content: [{ type: "text", text }] }));
-const progressEvent = (token: unknown, progress: number) =>
-  JSON.stringify({
-    jsonrpc: "2.0",
-    method: "notifications/progress",
-    params: { progressToken: token, progress, total: PROGRESS_EVENTS },
-  });
-const sseEvent = (stream: string, n: number, data: string) =>
-  `id: ${stream}:${n}\ndata: ${data}\n\n`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Event `seq` onwards of a stream in one row (the burst: all of them; spread: one). */
 const insertEvents = (sid: string, stream: string, seq: number, data: string[]) =>
@@ -174,24 +159,9 @@ async function handle(request: Request): Promise<Response> {
     return new Response(null, { status: gone.length > 0 ? 204 : 404 });
   }
   if (request.method !== "POST") return new Response(null, { status: 405 });
-  const accept = request.headers.get("accept") ?? "";
-  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) {
-    return error(null, -32000, "Not Acceptable", 406);
-  }
-  if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) {
-    return error(null, -32000, "Unsupported Media Type", 415);
-  }
-  let message: unknown;
-  try {
-    message = JSON.parse(await request.text());
-  } catch {
-    return error(null, -32700, "Parse error", 400);
-  }
-  if (!isObject(message) || message.jsonrpc !== "2.0" || typeof message.method !== "string") {
-    return error(null, -32600, "Invalid Request", 400);
-  }
-  const { id, method } = message;
-  const params = isObject(message.params) ? message.params : {};
+  const message = await readMessage(request);
+  if (message instanceof Response) return message;
+  const { id, method, params } = message;
   if (method === "initialize") {
     const session = crypto.randomUUID();
     const version = typeof params.protocolVersion === "string" ? params.protocolVersion : "";
@@ -224,9 +194,7 @@ async function handle(request: Request): Promise<Response> {
     if (row.holder === INSTANCE) onCancel(key);
     return new Response(null, { status: 202 });
   }
-  const name = params.name;
-  const streamed = method === "tools/call" &&
-    (name === "progress10" || name === "progress10spread");
+  const streamed = isStreamed(message);
   const requestKey = JSON.stringify(id);
   const live = streamed
     ? await sql`WITH ${touch(sid)}, routed AS (
@@ -237,72 +205,18 @@ async function handle(request: Request): Promise<Response> {
       ) SELECT 1 FROM live`
     : await sql`WITH ${touch(sid)} SELECT 1 FROM live`;
   if (live.length === 0) return error(id, -32001, "Session not found", 404);
-  if (id === undefined) return new Response(null, { status: 202 });
-  if (method === "ping") return json(result(id, {}));
-  if (method !== "tools/call") return error(id, -32601, "Method not found");
-  const input = isObject(params.arguments) ? params.arguments : {};
-  if (name === "echo") {
-    if (typeof input.text !== "string") return error(id, -32602, "Invalid params");
-    return new Response(textResult(id, input.text), {
-      headers: { "content-type": "application/json" },
-    });
-  }
-  if (!streamed) return error(id, -32602, `Unknown tool`);
-  const token = isObject(params._meta) ? params._meta.progressToken : undefined;
-  const stream = crypto.randomUUID();
-  const events = (n: number) =>
-    n <= PROGRESS_EVENTS ? progressEvent(token, n) : textResult(id, "done");
-  const priming = `id: ${stream}:0\nretry: 1000\ndata: \n\n`;
-  if (name === "progress10") {
-    // The burst: every event in one row, then the body whole.
-    let body = priming;
-    const data: string[] = [];
-    for (let n = 1; n <= PROGRESS_EVENTS + 1; n++) {
-      data.push(events(n));
-      body += sseEvent(stream, n, data[n - 1]);
-    }
-    await insertLastEvents(sid, requestKey, stream, 1, data);
-    return new Response(body, { headers: SSE_HEADERS });
-  }
-  // Spread: one event a tick, each kept before it is sent; a cancel ends the stream unanswered.
-  const abort = new AbortController();
-  const cancelKey = `${sid}\n${requestKey}`;
-  inflight.set(cancelKey, abort);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(encoder.encode(priming));
-      try {
-        for (let n = 1; n <= PROGRESS_EVENTS + 1 && !abort.signal.aborted; n++) {
-          if (n <= PROGRESS_EVENTS) await sleep(TICK_MS);
-          if (abort.signal.aborted) break;
-          const data = events(n);
-          if (n > PROGRESS_EVENTS) await insertLastEvents(sid, requestKey, stream, n, [data]);
-          else await insertEvents(sid, stream, n, [data]);
-          controller.enqueue(encoder.encode(sseEvent(stream, n, data)));
-        }
-        controller.close();
-      } catch {
-        // Postgres failed, or the client went away (the stream was cancelled): the stream ends,
-        // unanswered.
-        try {
-          controller.close();
-        } catch {
-          // Already closed by the client's going away.
-        }
-      } finally {
-        inflight.delete(cancelKey);
-        if (abort.signal.aborted) {
-          sql`DELETE FROM ${ROUTES} WHERE session_id = ${sid} AND request = ${requestKey}`
-            .catch(() => {});
-        }
-      }
-    },
-    cancel() {
-      abort.abort();
-    },
-  });
-  return new Response(body, { headers: SSE_HEADERS });
+  if (!streamed) return answerPlain(message);
+  const store: CallStore = {
+    // Every event in one row.
+    burst: (stream, data) => insertLastEvents(sid, requestKey, stream, 1, data),
+    spread: (stream, n, data, last) =>
+      last
+        ? insertLastEvents(sid, requestKey, stream, n, [data])
+        : insertEvents(sid, stream, n, [data]),
+    cancelled: () =>
+      sql`DELETE FROM ${ROUTES} WHERE session_id = ${sid} AND request = ${requestKey}`,
+  };
+  return await answerStreamed(message, store, inflight, `${sid}\n${requestKey}`);
 }
 
 await startBenchServer({ fetch: handle });

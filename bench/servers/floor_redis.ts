@@ -28,15 +28,24 @@
 
 import { createClient, createCluster } from "redis";
 import { serverArgs, startBenchServer } from "./common.ts";
+import {
+  answerPlain,
+  answerStreamed,
+  type CallStore,
+  error,
+  isStreamed,
+  json,
+  readMessage,
+  result,
+  SSE_HEADERS,
+  sseEvent,
+} from "./floor_calls.ts";
 
 const args = serverArgs();
 const PREFIX = args.prefix ?? "floor:";
 /** tether's default session idle TTL; streams stay resumable while their session lives. */
 const TTL_MS = 30 * 60_000;
-const TICK_MS = 20;
-const PROGRESS_EVENTS = 10;
 const INSTANCE = crypto.randomUUID();
-const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 
 /** One command routed by its first key (`key`) on either kind of client. */
 type Send = (key: string, command: string[]) => Promise<unknown>;
@@ -66,31 +75,8 @@ if (args.cluster !== undefined) {
   await subscriber.sSubscribe(channel, onCancel);
 }
 
-const json = (value: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(value), {
-    headers: { "content-type": "application/json", ...headers },
-  });
-const result = (id: unknown, value: unknown) => ({ jsonrpc: "2.0", id, result: value });
-const error = (id: unknown, code: number, message: string, status = 200) =>
-  new Response(JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code, message } }), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-const textResult = (id: unknown, text: string) =>
-  JSON.stringify(result(id, { content: [{ type: "text", text }] }));
-const progressEvent = (token: unknown, progress: number) =>
-  JSON.stringify({
-    jsonrpc: "2.0",
-    method: "notifications/progress",
-    params: { progressToken: token, progress, total: PROGRESS_EVENTS },
-  });
-const sseEvent = (stream: string, n: number, data: string) =>
-  `id: ${stream}:${n}\ndata: ${data}\n\n`;
 /** The XADD of event `n` of a stream (an explicit id: the SSE id is known before Redis answers). */
 const xadd = (key: string, n: number, data: string) => ["XADD", key, `0-${n}`, "d", data];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Every request: the session, the streams and the cancels, as little Redis as they need. */
 async function handle(request: Request): Promise<Response> {
@@ -115,24 +101,9 @@ async function handle(request: Request): Promise<Response> {
     return new Response(null, { status: await send(sessionKey, ["DEL", sessionKey]) ? 204 : 404 });
   }
   if (request.method !== "POST") return new Response(null, { status: 405 });
-  const accept = request.headers.get("accept") ?? "";
-  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) {
-    return error(null, -32000, "Not Acceptable", 406);
-  }
-  if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) {
-    return error(null, -32000, "Unsupported Media Type", 415);
-  }
-  let message: unknown;
-  try {
-    message = JSON.parse(await request.text());
-  } catch {
-    return error(null, -32700, "Parse error", 400);
-  }
-  if (!isObject(message) || message.jsonrpc !== "2.0" || typeof message.method !== "string") {
-    return error(null, -32600, "Invalid Request", 400);
-  }
-  const { id, method } = message;
-  const params = isObject(message.params) ? message.params : {};
+  const message = await readMessage(request);
+  if (message instanceof Response) return message;
+  const { id, method, params } = message;
   if (method === "initialize") {
     const session = crypto.randomUUID();
     const version = typeof params.protocolVersion === "string" ? params.protocolVersion : "";
@@ -158,82 +129,33 @@ async function handle(request: Request): Promise<Response> {
     }
     return new Response(null, { status: 202 });
   }
-  const name = params.name;
-  const streamed = method === "tools/call" &&
-    (name === "progress10" || name === "progress10spread");
+  const streamed = isStreamed(message);
   const routeKey = `${PREFIX}r:{${sid}}:${JSON.stringify(id)}`;
   const [session] = await pipeline(
     sessionKey,
     streamed ? [touch, ["SET", routeKey, INSTANCE, "PX", String(TTL_MS)]] : [touch],
   );
   if (session === null) return error(id, -32001, "Session not found", 404);
-  if (id === undefined) return new Response(null, { status: 202 });
-  if (method === "ping") return json(result(id, {}));
-  if (method !== "tools/call") return error(id, -32601, "Method not found");
-  const input = isObject(params.arguments) ? params.arguments : {};
-  if (name === "echo") {
-    if (typeof input.text !== "string") return error(id, -32602, "Invalid params");
-    return new Response(textResult(id, input.text), {
-      headers: { "content-type": "application/json" },
-    });
-  }
-  if (!streamed) return error(id, -32602, `Unknown tool`);
-  const token = isObject(params._meta) ? params._meta.progressToken : undefined;
-  const stream = crypto.randomUUID();
-  const eventsKey = `${PREFIX}e:{${sid}}:${stream}`;
-  const expire = ["PEXPIRE", eventsKey, String(TTL_MS)];
+  if (!streamed) return answerPlain(message);
+  const eventsKey = (stream: string) => `${PREFIX}e:{${sid}}:${stream}`;
+  const expire = (stream: string) => ["PEXPIRE", eventsKey(stream), String(TTL_MS)];
   const done = ["DEL", routeKey];
-  const events = (n: number) =>
-    n <= PROGRESS_EVENTS ? progressEvent(token, n) : textResult(id, "done");
-  const priming = `id: ${stream}:0\nretry: 1000\ndata: \n\n`;
-  if (name === "progress10") {
-    // The burst: every event in one pipeline, then the body whole.
-    let body = priming;
-    const commands: string[][] = [];
-    for (let n = 1; n <= PROGRESS_EVENTS + 1; n++) {
-      const data = events(n);
-      commands.push(xadd(eventsKey, n, data));
-      body += sseEvent(stream, n, data);
-    }
-    await pipeline(sessionKey, [...commands, expire, done]);
-    return new Response(body, { headers: SSE_HEADERS });
-  }
-  // Spread: one event a tick, each kept before it is sent; a cancel ends the stream unanswered.
-  const abort = new AbortController();
-  const cancelKey = `${sid}\n${JSON.stringify(id)}`;
-  inflight.set(cancelKey, abort);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(encoder.encode(priming));
-      try {
-        for (let n = 1; n <= PROGRESS_EVENTS + 1 && !abort.signal.aborted; n++) {
-          if (n <= PROGRESS_EVENTS) await sleep(TICK_MS);
-          if (abort.signal.aborted) break;
-          const data = events(n);
-          const first = n === 1 ? [expire] : n > PROGRESS_EVENTS ? [done] : [];
-          await pipeline(sessionKey, [xadd(eventsKey, n, data), ...first]);
-          controller.enqueue(encoder.encode(sseEvent(stream, n, data)));
-        }
-        controller.close();
-      } catch {
-        // Redis failed, or the client went away (the stream was cancelled): the stream ends,
-        // unanswered (the bench counts a wrong answer), never left open.
-        try {
-          controller.close();
-        } catch {
-          // Already closed by the client's going away.
-        }
-      } finally {
-        inflight.delete(cancelKey);
-        if (abort.signal.aborted) send(sessionKey, done).catch(() => {});
-      }
-    },
-    cancel() {
-      abort.abort();
-    },
-  });
-  return new Response(body, { headers: SSE_HEADERS });
+  const store: CallStore = {
+    // Every event in one pipeline.
+    burst: (stream, data) =>
+      pipeline(sessionKey, [
+        ...data.map((one, i) => xadd(eventsKey(stream), i + 1, one)),
+        expire(stream),
+        done,
+      ]),
+    spread: (stream, n, data, last) =>
+      pipeline(sessionKey, [
+        xadd(eventsKey(stream), n, data),
+        ...(n === 1 ? [expire(stream)] : last ? [done] : []),
+      ]),
+    cancelled: () => send(sessionKey, done),
+  };
+  return await answerStreamed(message, store, inflight, `${sid}\n${JSON.stringify(id)}`);
 }
 
 await startBenchServer({ fetch: handle });

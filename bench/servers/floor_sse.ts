@@ -9,6 +9,7 @@
 import * as z from "zod";
 import { PROGRESS_COUNT } from "../lib/protocol.ts";
 import { serverArgs } from "./common.ts";
+import { isObject } from "./floor_calls.ts";
 
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 const resumable = serverArgs().resumable === "true";
@@ -24,9 +25,8 @@ const encoder = new TextEncoder();
 /** An empty answer with `status`. */
 export const refused = (status: number): Response => new Response(null, { status });
 
-/** Whether `value` is a plain object (not null, not an array). */
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+/** Whether `value` is a plain object (the scale-out floors' own, bench/servers/floor_calls.ts). */
+export { isObject };
 
 /** A kept stream (`--resumable`): event `i`'s data is `text.slice(starts[i], ends[i])`. */
 interface KeptStream {
