@@ -44,6 +44,16 @@ async function holders(prefix: string, sessionId: string): Promise<string[]> {
 
 const use = { ownerKey: "anonymous", idleTtlMs: 600_000, absoluteTtlMs: 600_000 };
 
+/** Session `s` of an anonymous caller, made at `now`, as `use` keeps it. */
+const sessionS = (now: number) => ({
+  id: "s",
+  ownerKey: "anonymous",
+  protocolVersion: "2025-06-18",
+  clientCapabilities: {},
+  createdAt: now,
+  expiresAt: now + 600_000,
+});
+
 describeRedis("Bounded bus holders", () => {
   itRedis(
     "20 instances touch a session round-robin; past the bound a touch leaves only itself",
@@ -60,18 +70,7 @@ describeRedis("Bounded bus holders", () => {
         return { bus, store: new RedisSessionStore(redis.client, { prefix, holder: bus }) };
       });
       const now = Date.now();
-      const created = await instances[0].store.create(
-        {
-          id: "s",
-          ownerKey: "anonymous",
-          protocolVersion: "2025-06-18",
-          clientCapabilities: {},
-          createdAt: now,
-          expiresAt: now + 600_000,
-        },
-        100,
-        now,
-      );
+      const created = await instances[0].store.create(sessionS(now), 100, now);
       assert.equal(created, true);
       for (let round = 0; round < 2; round++) {
         for (const { store } of instances) assert.ok(await store.getAndTouch("s", Date.now(), use));
@@ -165,15 +164,7 @@ describeRedis("Bounded bus holders", () => {
       opened.push(bus);
       const store = new RedisSessionStore(redis.client, { prefix, holder: bus });
       const now = Date.now();
-      const record = {
-        id: "s",
-        ownerKey: "anonymous",
-        protocolVersion: "2025-06-18",
-        clientCapabilities: {},
-        createdAt: now,
-        expiresAt: now + 600_000,
-      };
-      assert.equal(await store.create(record, 100, now), true);
+      assert.equal(await store.create(sessionS(now), 100, now), true);
       const key = holdersKeyOf(prefix, "s");
       const score = async () => await redis.client.sendCommand(["ZSCORE", key, bus.instanceId]);
       assert.ok(await store.getAndTouch("s", Date.now(), use));
