@@ -9,8 +9,9 @@
  * grace: a touch moves the deadline every time (one field) and the TTLs once
  * the deadline comes within an eighth of the grace of what they were sized
  * for, so a request costs Redis four commands and, when every instance dies,
- * nothing outlives the sessions' deadlines by more than 1.25 × the grace. Off the request path, two kinds of index key, each its own slot,
- * count sessions: the session index in up to 16 buckets
+ * nothing outlives the sessions' deadlines by more than 1.25 × the grace.
+ * Off the request path, two kinds of index key, each its own slot, count
+ * sessions: the session index in up to 16 buckets
  * (`<prefix>sessions:{<k>}`, scored by deadline, for the cap and the sweep)
  * and, only when the share per principal is limited, each owner's sessions
  * in up to 16 shards (`<prefix>so:{<k>|<owner>}`, see owner_index.ts). A
@@ -84,8 +85,8 @@ export interface RedisSessionStoreOptions {
    * expiry (with the record) within that time, and Redis drops the keys by
    * itself when no instance is left.
    * Keep it at or above `sessions.sweepIntervalMs`. Deadlines are mapped onto
-   * Redis's clock as durations, so an injected `now` and clock skew between
-   * hosts do not shorten it.
+   * Redis's clock as durations, so an injected `now` does not shorten it, nor
+   * a clock skew between hosts of up to an eighth of it.
    * @default {60_000}
    */
   expiryGraceMs?: number;
@@ -254,18 +255,18 @@ export class RedisSessionStore implements SessionStore {
       this.#slackMs,
     ];
     // This instance is recorded as a holder when its record is due (see SessionHolder.due).
-    const recording = holder?.due(id, usedAt) === true;
-    const reply = !recording
-      ? await this.#eval(GET_AND_TOUCH, touchedKeysOf(this.#prefix, id), args)
-      : await this.#eval(
+    const recording = holder !== undefined && holder.due(id, usedAt);
+    const reply = recording
+      ? await this.#eval(
         GET_AND_TOUCH,
         [...touchedKeysOf(this.#prefix, id), holdersKeyOf(this.#prefix, id)],
-        [...args, holder!.instanceId, usedAt, Math.ceil(holder!.holdingMs)],
-      );
+        [...args, holder.instanceId, usedAt, Math.ceil(holder.holdingMs)],
+      )
+      : await this.#eval(GET_AND_TOUCH, touchedKeysOf(this.#prefix, id), args);
     if (!Array.isArray(reply) || typeof reply[0] !== "string") return undefined;
     const record = { ...JSON.parse(reply[0]), expiresAt: Number(reply[1]) } as SessionRecord;
     // The script records the holder for the owner only (whose use moves the deadline).
-    if (recording && record.ownerKey === use.ownerKey) holder!.used(id, usedAt);
+    if (recording && record.ownerKey === use.ownerKey) holder.used(id, usedAt);
     if (reply.length > 2) {
       await this.#keepIndex(`${reply[3]}`, use.ownerKey, `${reply[4]}`, `${reply[2]}`);
     }
