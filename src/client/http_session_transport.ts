@@ -141,7 +141,7 @@ export class HttpSessionTransport implements MessageTransport {
     this.#postHeaders = undefined;
   }
 
-  /** The headers of a POST: those of {@linkcode #headers}, kept until the session id or revision change. */
+  /** A POST's headers, as `#headers` makes them, kept until the session id or revision change. */
   #postHeadersNow(): Record<string, string> {
     return this.#postHeaders ??= Object.fromEntries(this.#headers(POST_HEADERS));
   }

@@ -84,7 +84,7 @@ export class BusHoldings {
     if ((this.#used.get(sessionId) ?? -Infinity) < at) this.#used.set(sessionId, at);
   }
 
-  /** Whether a touch at `at` must record the use of `sessionId` again (see SessionHolder.due). */
+  /** Whether a touch at `at` must record this use of `sessionId` (see SessionHolder.due). */
   due(sessionId: string, at: number): boolean {
     if (this.#recorded.due(sessionId, at)) return true;
     // Not recorded again: the record kept is the one `refresh` renews while this is held.

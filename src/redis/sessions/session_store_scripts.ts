@@ -94,7 +94,8 @@ export const CREATE = new LuaScript(
   `${KEY_TTLS}${INDEX_LAGS}
 local ttl = ttlOf(tonumber(ARGV[5]))
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) == false then return 0 end
-redis.call('HSET', KEYS[2], 'd', ARGV[2], 't', ARGV[7], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6], 'i', string.format('%d', lapseAt(ttl)))
+redis.call('HSET', KEYS[2], 'd', ARGV[2], 't', ARGV[7], 'b', ARGV[3], 'o', ARGV[4], 'x', ARGV[6],
+  'i', string.format('%d', lapseAt(ttl)))
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 1`,
   FENCED,
@@ -135,9 +136,10 @@ return 1`);
  * state, KEYS[4..9] its event-log keys (see FOLLOW_LOG), KEYS[10] (optional)
  * the session's bus holders; ARGV[1] now, ARGV[2] owner key, ARGV[3] idle
  * ttl, ARGV[4] absolute ttl, ARGV[5] grace, ARGV[6] the slack of the keys'
- * TTLs (a quarter of the grace), ARGV[7], ARGV[8] and ARGV[9] (with KEYS[10]) the instance, its clock
- * and the holding bound, ms: the instance is recorded as a holder and every
- * holder unused for longer than the bound dropped.
+ * TTLs (a quarter of the grace), ARGV[7], ARGV[8] and ARGV[9] (with
+ * KEYS[10]) the instance, its clock and the holding bound, ms: the instance
+ * is recorded as a holder and every holder unused for longer than the bound
+ * dropped.
  * {record json, deadline}, then {key TTL, bucket, owner-index shard} when
  * the index keys are to be renewed (INDEX_LAGS); nil when gone or expired.
  *
